@@ -1,0 +1,63 @@
+"""Shared facts about accounts, kept in state by the engine and read by detectors.
+
+Detectors never import each other; what several of them need to know about an
+account (its contacts, who it has written with, when it was first seen, the
+restrictions in force) is named here once, and the engine keeps it current.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .state.ops import Put
+
+FIRST_SEEN_TTL = 400 * 86400.0  # an account unseen this long is new again
+TALKED_TTL = 180 * 86400.0  # a conversation partner stays "known" this long after the last message
+TALKED_CAP = 2_000  # correspondents remembered per account (stalest dropped first)
+CONTACTS_TTL = 365 * 86400.0
+MAX_TALKED_FANOUT = 50  # a message to more recipients than this teaches no ties
+
+
+def contacts(account: str) -> str:
+    return f"contacts:{account}"
+
+
+def talked(account: str) -> str:
+    return f"talked:{account}"
+
+
+def first_seen(account: str) -> str:
+    return f"first_seen:{account}"
+
+
+def restrictions(account: str) -> str:
+    return f"restrict:{account}"
+
+
+def session_blocked(restrict: dict[str, Any] | None, session: str) -> dict[str, Any] | None:
+    """The suspension that stops this session sending, if any (whole account or session)."""
+    if not restrict:
+        return None
+    if restrict.get("suspended"):
+        return restrict["suspended"]
+    return restrict.get("sessions", {}).get(session) if session else None
+
+
+def with_action(account: str, restrict: dict[str, Any] | None, kind: str, session: str,
+                reason: str, ts: float, ttl: float) -> Put:
+    """The write that adds an account action to the account's restrictions.
+
+    A suspension always comes with a challenge: the owner has to prove it is them
+    before the restriction lifts. Earlier entries keep their original time.
+    """
+    current: dict[str, Any] = dict(restrict or {})
+    entry = {"since": ts, "reason": reason}
+    current["challenge"] = current.get("challenge") or entry
+    if kind == "suspend_sending":
+        if session:
+            sessions = dict(current.get("sessions", {}))
+            sessions.setdefault(session, entry)
+            current["sessions"] = sessions
+        else:
+            current["suspended"] = current.get("suspended") or entry
+    return Put(restrictions(account), current, ttl)

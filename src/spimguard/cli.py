@@ -1,0 +1,205 @@
+"""Command line: ``spimguard serve | check | replay``."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from .config import Config
+from .config import load as load_config
+from .engine import Engine, open_engine
+from .errors import BadInput, SpimguardError
+from .events import Message, Verdict, decode_event
+from .scorecard import ACTIONS, Scorecard
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="spimguard: anti-spim verdicts for instant-messaging platforms.")
+console = Console(stderr=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")]
+DataDirOpt = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Folder of the embedded SQLite database (default: in memory).")]
+
+
+def _config(path: Path | None, **overrides: Any) -> Config:
+    try:
+        return load_config(path, **overrides)
+    except SpimguardError as exc:
+        console.print(f"[red]configuration error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _engine(config_path: Path | None, data_dir: Path | None) -> Engine:
+    storage = {"backend": "sqlite", "data_dir": str(data_dir)} if data_dir else {
+        "backend": "memory"}
+    return open_engine(_config(config_path, storage=storage))
+
+
+def _token(config: Config, data_dir: Path) -> str:
+    """The configured API token, or one generated once and kept in the data dir."""
+    if config.api_token:
+        return config.api_token
+    path = data_dir / "api-token"
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(token + "\n", "utf-8")
+    return token
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="Folder of the embedded database (default: storage.data_dir).")
+    ] = None,
+    config: ConfigOpt = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+) -> None:
+    """Serve the HTTP API on the embedded backends."""
+    import uvicorn
+
+    from .server import create_app
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+    settings = _config(config)
+    folder = Path(data_dir or settings.storage.data_dir)
+    generated = not settings.api_token
+    settings = _config(config, api_token=_token(settings, folder),
+                       storage={"data_dir": str(folder)})
+    engine = open_engine(settings, folder)
+    if generated:
+        console.print(f"API token in {folder / 'api-token'} (set SPIMGUARD_API_TOKEN to "
+                      "choose your own)")
+    console.print(f"spimguard serving on http://{host}:{port} (data in {folder})")
+    uvicorn.run(create_app(engine), host=host, port=port, log_level=log_level.lower(),
+                access_log=False)
+
+
+@app.command()
+def check(
+    text: Annotated[str, typer.Argument(help="The message text.")],
+    sender: Annotated[str, typer.Option(help="Sending account.")] = "sender",
+    recipient: Annotated[list[str] | None, typer.Option(
+        help="Recipient account (repeat for several).")] = None,
+    client: Annotated[str, typer.Option(help="Client id of the sending app.")] = "",
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Judge one message in-process and print the verdict as JSON."""
+    engine = _engine(config, data_dir)
+    event = {"type": "message", "id": f"cli-{time.time_ns()}", "ts": time.time(),
+             "sender": sender, "recipients": recipient or ["recipient"], "text": text,
+             "client": {"id": client}}
+    try:
+        verdict = engine.process(decode_event(msgspec.json.encode(event), engine.config.limits))
+    except BadInput as exc:
+        console.print(f"[red]bad input:[/] {exc.message}")
+        raise typer.Exit(2) from None
+    finally:
+        engine.close()
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(verdict), indent=2).decode() + "\n")
+
+
+class _Label(msgspec.Struct):
+    label: str | None = None
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle)
+
+
+@app.command()
+def replay(
+    events: Annotated[Path, typer.Argument(help="JSONL file of events, in time order.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write results as JSONL here (default: stdout).")] = None,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    batch: Annotated[int, typer.Option(help="Events per commit.")] = 1000,
+) -> None:
+    """Replay recorded events in event time; with `label` fields, print a scorecard."""
+    engine = _engine(config, data_dir)
+    limits = engine.config.limits
+    label_decoder = msgspec.json.Decoder(_Label)
+    card, labelled = Scorecard(), False
+    sink = out.open("wb") if out else sys.stdout.buffer
+    pending: list[tuple[Any, str | None]] = []
+
+    def flush() -> None:
+        results = engine.process_batch([e for e, _ in pending])
+        for (_, label), result in zip(pending, results, strict=True):
+            sink.write(msgspec.json.encode(result) + b"\n")
+            if label and isinstance(result, Verdict):
+                card.add(label, result)
+        pending.clear()
+
+    try:
+        with events.open("rb") as handle, Progress(console=console, transient=True) as bar:
+            task = bar.add_task("replaying", total=_lines(events))
+            for number, line in enumerate(handle, 1):
+                bar.advance(task)
+                if not line.strip():
+                    continue
+                try:
+                    event = decode_event(line, limits)
+                except BadInput as exc:
+                    console.print(f"[red]line {number}:[/] {exc.message}"
+                                  + (f" (field {exc.field})" if exc.field else ""))
+                    raise typer.Exit(2) from None
+                label = label_decoder.decode(line).label if b'"label"' in line else None
+                if isinstance(event, Message) and label in ("spam", "ham"):
+                    labelled = True
+                else:
+                    label = None
+                pending.append((event, label))
+                if len(pending) >= batch:
+                    flush()
+            flush()
+    finally:
+        if out:
+            sink.close()
+        engine.close()
+    if labelled:
+        _print_scorecard(card)
+
+
+def _print_scorecard(card: Scorecard) -> None:
+    out = Console()
+    table = Table(title="replay scorecard: messages by action")
+    table.add_column("label")
+    for action in ACTIONS:
+        table.add_column(action, justify="right")
+    table.add_column("held or blocked", justify="right")
+    for label in ("spam", "ham"):
+        counts = card.actions[label]
+        table.add_row(label, *(str(counts[a]) for a in ACTIONS), f"{card.stopped(label):.2%}")
+    out.print(table)
+    signals = Table(title="signals that fired")
+    signals.add_column("signal")
+    signals.add_column("on spam", justify="right")
+    signals.add_column("on ham", justify="right")
+    codes = sorted(set(card.signals["spam"]) | set(card.signals["ham"]),
+                   key=lambda c: -(card.signals["spam"][c] + card.signals["ham"][c]))
+    for code in codes:
+        signals.add_row(code, str(card.signals["spam"][code]), str(card.signals["ham"][code]))
+    out.print(signals)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,203 @@
+"""Settings: built-in defaults that work, a TOML file over them, the environment last.
+
+Read once at start-up into frozen dataclasses (never at import time); an error
+names the key and the bad value. Detector settings are kept as plain tables
+here and checked by each detector against its own ``DEFAULTS``.
+
+Environment: ``SPIMGUARD_API_TOKEN``, ``SPIMGUARD_DATA_DIR``,
+``SPIMGUARD_OFFICIAL_CLIENTS`` (comma-separated), and any key as
+``SPIMGUARD__SECTION__KEY=<TOML value>`` (``SPIMGUARD__POLICY__HOLD=8``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .events import Limits
+
+_ENV_PREFIX = "SPIMGUARD__"
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    warn: float = 4.0  # score at which a message is delivered with a notice
+    hold: float = 7.0  # score at which it is kept back for review
+    block: float = 12.0  # score at which it is dropped
+    # Account actions come from the points of the account-level groups only
+    # (behaviour of the sender, not the words of one message).
+    account_groups: tuple[str, ...] = ("velocity", "takeover")
+    challenge: float = 6.0
+    suspend_sending: float = 9.0
+    restriction_ttl: float = 7 * 86400.0  # seconds a restriction lasts unless lifted
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    backend: str = "sqlite"  # "sqlite" (embedded, durable) or "memory" (tests, benchmarks)
+    data_dir: str = "./spimguard-data"
+
+
+@dataclass(frozen=True)
+class RecordsConfig:
+    keep_text: bool = False  # store message text in the verdict log (privacy: off)
+    retention_days: float = 30.0  # verdict log, reports: dropped after this, in event time
+
+
+@dataclass(frozen=True)
+class Config:
+    api_token: str = ""
+    official_clients: tuple[str, ...] = ()
+    language: str = "en"
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    records: RecordsConfig = field(default_factory=RecordsConfig)
+    limits: Limits = field(default_factory=Limits)
+    scores: Mapping[str, float] = field(default_factory=dict)
+    groups: Mapping[str, str] = field(default_factory=dict)
+    group_caps: Mapping[str, float] = field(default_factory=dict)
+    detectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def weight(self, code: str) -> float:
+        return self.scores.get(code, 1.0)
+
+
+def _bundled_scores() -> dict[str, Any]:
+    text = resources.files("spimguard").joinpath("data/scores.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def _coerce(section: str, cls: type, raw: Mapping[str, Any]) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    defaults = cls()
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {section}.{key}")
+        default = getattr(defaults, key)
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int | float):
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+            value = type(default)(value) if ok else value
+        elif isinstance(default, tuple):
+            ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+            value = tuple(value) if ok else value
+        else:
+            ok = isinstance(value, type(default))
+        if not ok:
+            raise ConfigError(f"{section}.{key} = {value!r} is not a valid "
+                              f"{type(default).__name__}")
+        values[key] = value
+    return cls(**values)
+
+
+def _number_table(name: str, raw: Any) -> dict[str, float]:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"[{name}] must be a table")
+    out = {}
+    for key, value in raw.items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ConfigError(f"{name}.{key} = {value!r} is not a number")
+        out[key] = float(value)
+    return out
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(_ENV_PREFIX):
+            continue
+        path = [p.lower() for p in name[len(_ENV_PREFIX):].split("__") if p]
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # a bare string
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    if "SPIMGUARD_API_TOKEN" in environ:
+        tree["api_token"] = environ["SPIMGUARD_API_TOKEN"]
+    if "SPIMGUARD_DATA_DIR" in environ:
+        tree.setdefault("storage", {})["data_dir"] = environ["SPIMGUARD_DATA_DIR"]
+    if "SPIMGUARD_OFFICIAL_CLIENTS" in environ:
+        tree["official_clients"] = [c.strip() for c in
+                                    environ["SPIMGUARD_OFFICIAL_CLIENTS"].split(",") if c.strip()]
+    return tree
+
+
+def build(raw: Mapping[str, Any]) -> Config:
+    """A Config from one merged settings tree (bundled scores under the operator's)."""
+    tree = _merge(_bundled_scores(), raw)
+    allowed = {"api_token", "official_clients", "language", "policy", "storage", "records",
+               "limits", "scores", "groups", "group_caps", "detectors"}
+    for key in tree:
+        if key not in allowed:
+            raise ConfigError(f"unknown setting {key!r}")
+    token = tree.get("api_token", "")
+    clients = tree.get("official_clients", [])
+    if not isinstance(token, str):
+        raise ConfigError("api_token must be a string")
+    if not isinstance(clients, list | tuple) or not all(isinstance(c, str) for c in clients):
+        raise ConfigError(f"official_clients = {clients!r} must be a list of strings")
+    groups = tree.get("groups", {})
+    if not all(isinstance(v, str) for v in groups.values()):
+        raise ConfigError("every [groups] value must be a group name")
+    detectors = tree.get("detectors", {})
+    if not isinstance(detectors, Mapping) or not all(
+            isinstance(v, Mapping) for v in detectors.values()):
+        raise ConfigError("[detectors.NAME] sections must be tables")
+    policy = _coerce("policy", PolicyConfig, tree.get("policy", {}))
+    if not policy.warn <= policy.hold <= policy.block:
+        raise ConfigError(f"policy thresholds must rise: warn {policy.warn} <= hold "
+                          f"{policy.hold} <= block {policy.block}")
+    storage = _coerce("storage", StorageConfig, tree.get("storage", {}))
+    if storage.backend not in ("sqlite", "memory"):
+        raise ConfigError(f"storage.backend = {storage.backend!r}: use 'sqlite' or 'memory'")
+    return Config(
+        api_token=token,
+        official_clients=tuple(clients),
+        language=str(tree.get("language", "en")),
+        policy=policy,
+        storage=storage,
+        records=_coerce("records", RecordsConfig, tree.get("records", {})),
+        limits=_coerce("limits", Limits, tree.get("limits", {})),
+        scores=_number_table("scores", tree.get("scores", {})),
+        groups=dict(groups),
+        group_caps=_number_table("group_caps", tree.get("group_caps", {})),
+        detectors={k: dict(v) for k, v in detectors.items()},
+    )
+
+
+def load(path: str | Path | None = None, environ: Mapping[str, str] | None = None,
+         **overrides: Any) -> Config:
+    """Defaults, then the TOML file (``path`` or ``SPIMGUARD_CONFIG``), then the environment."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get("SPIMGUARD_CONFIG")
+    tree: dict[str, Any] = {}
+    if path:
+        try:
+            tree = tomllib.loads(Path(path).read_text("utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    tree = _merge(tree, _from_env(environ))
+    return build(_merge(tree, overrides))

@@ -1,0 +1,28 @@
+"""The embedded SQLite database: one file holds hot state and records.
+
+State and records share one connection so that a message's counters and its
+verdict commit in one transaction: after a crash either both are there or
+neither, which is what makes a retried event id safe. WAL with
+``synchronous=NORMAL`` keeps every committed transaction across a process kill
+(an OS crash may lose the last few; set ``synchronous=FULL`` for that).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from .errors import StateUnavailable
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA cache_size=-65536")
+    except (sqlite3.Error, OSError) as exc:
+        raise StateUnavailable(f"cannot open the database {path}: {exc}") from exc
+    return conn

@@ -1,0 +1,89 @@
+"""The one shape every detector has (Rspamd's CHECK / UPDATE split).
+
+``reads`` names the state a detector needs for an event; the engine fetches the
+reads of all detectors in one round trip and passes the answers as ``facts``.
+``detect`` turns the event and facts into signals, without writing anything.
+``writes`` runs once the verdict is known and returns the state changes to make,
+so what a detector learns can depend on the decision (and is never half done).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..errors import ConfigError
+from ..events import Event, Message
+from ..records import LogEntry
+from ..signals import Signal
+from ..state.ops import Query, Write
+from ..text import MessageView
+
+Facts = Mapping[Query, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """One event as the detectors see it."""
+
+    event: Event
+    view: MessageView | None = None  # messages only
+    reported: LogEntry | None = None  # reports only: the reported message, if still logged
+    official_clients: frozenset[str] = frozenset()
+    # Per-event memo for a detector's own derived values (keyed by detector name),
+    # so reads, detect and writes share one computation.
+    scratch: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> Message | None:
+        return self.event if isinstance(self.event, Message) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the policy decided, as detectors may learn from it."""
+
+    action: str  # deliver | warn | hold | block | accepted
+    score: float
+    account_action: str  # none | challenge | suspend_sending
+
+
+class Detector(Protocol):
+    name: str
+
+    def reads(self, ctx: Context) -> Sequence[Query]: ...
+
+    def detect(self, ctx: Context, facts: Facts) -> Sequence[Signal]: ...
+
+    def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]: ...
+
+
+def settings(name: str, defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """A detector's settings: its DEFAULTS overlaid by config, types checked per key."""
+
+    merged = dict(defaults)
+    for key, value in given.items():
+        if key == "enabled":
+            continue
+        if key not in defaults:
+            raise ConfigError(f"detectors.{name}.{key} is not a setting of {name}")
+        default = defaults[key]
+        if isinstance(default, bool) != isinstance(value, bool) or (
+                isinstance(default, int | float) and not isinstance(value, int | float)) or (
+                isinstance(default, str) and not isinstance(value, str)) or (
+                isinstance(default, list) and not (isinstance(value, list) and all(
+                    isinstance(v, str) for v in value))):
+            raise ConfigError(f"detectors.{name}.{key} = {value!r} does not fit "
+                              f"(default {default!r})")
+        merged[key] = value
+    return merged
+
+
+def ramp(value: float, soft: float, hard: float) -> float:
+    """0 at or below ``soft``, rising linearly to 1 at ``hard``."""
+    if value <= soft:
+        return 0.0
+    if value >= hard or hard <= soft:
+        return 1.0
+    return (value - soft) / (hard - soft)

@@ -1,0 +1,164 @@
+"""Sender velocity: how fast, how wide and to whom an account is writing.
+
+A person writes to a handful of friends; a bot or a hijacked session writes to
+everyone, fast, and to people it has never talked with. Each of these alone is
+weak evidence (a party invitation goes to many friends at once), so the signals
+share the ``velocity`` group, whose points the policy caps.
+
+Targets: a message in a named conversation with several recipients (a group
+chat) counts as one target, the conversation; any other message counts each
+recipient. A *stranger* is a recipient who is neither in the sender's contact
+list nor someone the sender has exchanged messages with (``accounts.py``).
+
+Windows are event time. Counts include the message being judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from .. import accounts
+from ..events import Message
+from ..signals import Signal
+from ..state.ops import Contains, Count, Distinct, Get, Incr, Query, Touch, Write
+from .base import Context, Facts, Outcome, ramp, settings
+
+DEFAULTS: dict[str, Any] = {
+    "rate_window": 60,  # seconds over which messages are counted
+    "rate_soft": 15,  # messages per rate_window that start to count as evidence
+    "rate_hard": 60,  # ... and that count in full
+    "fanout_window": 600,  # seconds over which distinct targets are counted
+    "fanout_soft": 20,  # distinct targets per fanout_window: evidence starts
+    "fanout_hard": 100,  # ... full strength
+    "strangers_window": 3600,  # seconds over which distinct strangers are counted
+    "strangers_soft": 5,  # strangers per strangers_window: evidence starts
+    "strangers_hard": 30,  # ... full strength
+    "new_account_age": 172_800,  # an account younger than this (s) is new
+    "new_account_strangers": 2,  # strangers in strangers_window that make a new account suspect
+    "max_targets": 500,  # recipients looked at per message (bound on one read)
+    "set_cap": 5_000,  # members kept per sender in the target and stranger sets
+}
+
+SIGNALS = {
+    "VELOCITY_RATE": "many messages per minute from one sender",
+    "VELOCITY_FANOUT": "many distinct recipients or conversations in a short window",
+    "VELOCITY_STRANGERS": "many recipients who are neither contacts nor correspondents",
+    "NEW_ACCOUNT_STRANGERS": "an account first seen days ago writing to strangers",
+}
+
+
+def _msgs(account: str) -> str:
+    return f"vel:msgs:{account}"
+
+
+def _targets(account: str) -> str:
+    return f"vel:targets:{account}"
+
+
+def _strangers(account: str) -> str:
+    return f"vel:strangers:{account}"
+
+
+class _Plan(NamedTuple):
+    targets: tuple[str, ...]  # what fan-out counts: recipients, or the group conversation
+    people: tuple[str, ...]  # recipients checked for strangers (none in a group chat)
+    rate: Count
+    fanout: Distinct
+    known_targets: Contains
+    strangers: Distinct
+    known_strangers: Contains
+    contacts: Contains
+    talked: Contains
+    first_seen: Get
+
+
+class VelocityDetector:
+    name = "velocity"
+
+    def __init__(self, given: dict[str, Any]) -> None:
+        self.cfg = settings(self.name, DEFAULTS, given)
+
+    def _plan(self, ctx: Context, message: Message) -> _Plan:
+        plan = ctx.scratch.get(self.name)
+        if plan is None:
+            cfg, sender = self.cfg, message.sender
+            if message.conversation and len(message.recipients) > 1:
+                targets: tuple[str, ...] = (f"conv:{message.conversation}",)
+                people: tuple[str, ...] = ()
+            else:
+                people = tuple(dict.fromkeys(message.recipients))[: cfg["max_targets"]]
+                targets = people
+            plan = ctx.scratch[self.name] = _Plan(
+                targets, people,
+                Count(_msgs(sender), cfg["rate_window"], 10.0),
+                Distinct(_targets(sender), cfg["fanout_window"]),
+                Contains(_targets(sender), targets),
+                Distinct(_strangers(sender), cfg["strangers_window"]),
+                Contains(_strangers(sender), people),
+                Contains(accounts.contacts(sender), people),
+                Contains(accounts.talked(sender), people),
+                Get(accounts.first_seen(sender)),
+            )
+        return plan
+
+    def reads(self, ctx: Context) -> Sequence[Query]:
+        message = ctx.message
+        return self._plan(ctx, message)[2:] if message else ()
+
+    @staticmethod
+    def _strangers_now(plan: _Plan, facts: Facts) -> tuple[str, ...]:
+        return tuple(p for p, in_contacts, in_talk in
+                     zip(plan.people, facts[plan.contacts], facts[plan.talked], strict=True)
+                     if not in_contacts and not in_talk)
+
+    def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
+        message = ctx.message
+        if message is None:
+            return []
+        cfg, plan = self.cfg, self._plan(ctx, message)
+        found: list[Signal] = []
+        rate = facts[plan.rate] + 1
+        if strength := ramp(rate, cfg["rate_soft"], cfg["rate_hard"]):
+            found.append(Signal("VELOCITY_RATE", strength,
+                                f"{rate:.0f} messages in {cfg['rate_window']} s"))
+        fanout = facts[plan.fanout] + sum(1 for known in facts[plan.known_targets] if not known)
+        if strength := ramp(fanout, cfg["fanout_soft"], cfg["fanout_hard"]):
+            found.append(Signal("VELOCITY_FANOUT", strength,
+                                f"wrote to {fanout} recipients in "
+                                f"{cfg['fanout_window'] // 60} min"))
+        strangers_now = self._strangers_now(plan, facts)
+        known = dict(zip(plan.people, facts[plan.known_strangers], strict=True))
+        strangers = facts[plan.strangers] + sum(1 for s in strangers_now if not known[s])
+        if strength := ramp(strangers, cfg["strangers_soft"], cfg["strangers_hard"]):
+            found.append(Signal("VELOCITY_STRANGERS", strength,
+                                f"wrote to {strangers} accounts that are not its contacts in "
+                                f"{cfg['strangers_window'] // 60} min"))
+        first_seen = facts[plan.first_seen]
+        age = message.ts - first_seen if first_seen is not None else 0.0
+        if (age < cfg["new_account_age"] and strangers_now
+                and strangers >= cfg["new_account_strangers"]):
+            found.append(Signal("NEW_ACCOUNT_STRANGERS",
+                                1.0 - 0.5 * age / cfg["new_account_age"],
+                                f"account first seen {age / 3600:.0f} h ago wrote to "
+                                f"{strangers} strangers"))
+        return found
+
+    def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
+        message = ctx.message
+        if message is None:
+            return ()
+        cfg, plan = self.cfg, self._plan(ctx, message)
+        out: list[Write] = [
+            Incr(_msgs(message.sender), 1.0, 10.0, cfg["rate_window"] * 2),
+            Touch(_targets(message.sender), plan.targets, cfg["fanout_window"], cfg["set_cap"]),
+        ]
+        strangers = self._strangers_now(plan, facts)
+        if strangers:
+            out.append(Touch(_strangers(message.sender), strangers, cfg["strangers_window"],
+                             cfg["set_cap"]))
+        return out
+
+
+def build(given: dict[str, Any]) -> VelocityDetector:
+    return VelocityDetector(given)

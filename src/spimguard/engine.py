@@ -1,0 +1,290 @@
+"""The engine: one event in, one answer out, state and records updated once.
+
+For every event: a repeated id returns the stored answer and counts nothing;
+otherwise the text view is computed once, every detector names its reads, the
+state backend answers them in one call, detectors emit signals, the policy
+decides, and then, in one more call, the state takes every detector's writes
+and the record store the verdict. Both commit together (one transaction on the
+embedded SQLite), before the answer leaves: an acknowledged event is never lost.
+
+Events are processed in the order given; time is each event's own ``ts``, so
+replaying a log gives the verdicts of the live run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from . import accounts, notices, text
+from .config import Config
+from .db import connect
+from .detectors import BUILDERS, Context, Detector, Outcome
+from .errors import ConfigError
+from .events import (
+    Accepted,
+    AccountAction,
+    Contacts,
+    Event,
+    Message,
+    Notice,
+    Report,
+    Result,
+    Verdict,
+)
+from .policy import Decision, Policy
+from .records import LogEntry, RecordStore, ReportEntry
+from .records.memory import MemoryRecords
+from .records.sqlite import SQLiteRecords
+from .signals import Signal
+from .state import StateBackend
+from .state.memory import MemoryState
+from .state.ops import Delete, Get, Put, Query, Replace, Touch, Write
+from .state.sqlite import SQLiteState
+
+log = logging.getLogger("spimguard.engine")
+
+_MAINTAIN_EVERY = 20_000  # events between sweeps of expired state and old records
+_verdict_decoder = msgspec.json.Decoder(Verdict)
+_accepted_decoder = msgspec.json.Decoder(Accepted)
+
+
+@dataclass
+class Engine:
+    config: Config
+    state: StateBackend
+    records: RecordStore
+    detectors: list[Detector]
+    disabled: dict[str, str] = field(default_factory=dict)  # detector -> why
+
+    def __post_init__(self) -> None:
+        self.policy = Policy(self.config)
+        self.official = frozenset(self.config.official_clients)
+        self.lock = threading.RLock()
+        self._since_maintenance = 0
+        notices.templates(self.config.language)  # a missing language fails at start-up
+
+    # -- public ------------------------------------------------------------------------
+    def process(self, event: Event) -> Result:
+        """Judge or record one event and commit it."""
+        with self.lock:
+            result = self._process(event)
+            self._commit()
+            return result
+
+    def process_batch(self, events: Iterable[Event]) -> list[Result]:
+        """Events in order, committed together once all are done."""
+        with self.lock:
+            results = [self._process(e) for e in events]
+            self._commit()
+            return results
+
+    def account(self, account: str, now: float) -> dict[str, Any]:
+        """What ``GET /v1/accounts/{id}`` shows: restrictions in force, risk, recent incidents."""
+        with self.lock:
+            restrict = self.state.read([Get(accounts.restrictions(account))], now)[0] or {}
+            recent = self.records.recent(account, 20)
+        score = max((e.score for e in recent), default=0.0)
+        risk = "high" if restrict else ("elevated" if recent else "normal")
+        return {
+            "account": account,
+            "risk": risk,
+            "max_recent_score": score,
+            "restrictions": restrict,
+            "incidents": [{"id": e.id, "ts": e.ts, "type": e.type, "action": e.action,
+                           "score": e.score, "signals": list(e.signals), "session": e.session}
+                          for e in recent],
+        }
+
+    def restore(self, account: str, now: float) -> bool:
+        """Lift every restriction on the account (an operator's decision)."""
+        with self.lock:
+            key = accounts.restrictions(account)
+            had = self.state.read([Get(key)], now)[0] is not None
+            self.state.write([Delete(key)], now)
+            self._commit()
+            return had
+
+    def close(self) -> None:
+        with self.lock:
+            self.state.close()
+            self.records.close()
+
+    # -- one event -----------------------------------------------------------------------
+    def _process(self, event: Event) -> Result:
+        stored = self.records.result(event.id)
+        if stored is not None:
+            decoder = _verdict_decoder if isinstance(event, Message) else _accepted_decoder
+            return decoder.decode(stored)
+        if isinstance(event, Message):
+            ctx = Context(event, view=text.view(event.text), official_clients=self.official)
+        elif isinstance(event, Report):
+            ctx = Context(event, reported=self.records.message(event.message_id),
+                          official_clients=self.official)
+        else:
+            ctx = Context(event, official_clients=self.official)
+
+        own = self._own_reads(event)
+        queries: list[Query] = list(own)
+        active = [d for d in self.detectors if d.name not in self.disabled]
+        for detector in active:
+            queries.extend(detector.reads(ctx))
+        unique = list(dict.fromkeys(queries))
+        facts = dict(zip(unique, self.state.read(unique, event.ts), strict=True))
+
+        signals: list[Signal] = []
+        for detector in active:
+            try:
+                signals.extend(detector.detect(ctx, facts))
+            except Exception:  # a detector bug must not take the message down with it
+                log.exception("detector %s failed on event %s", detector.name, event.id)
+        restrict = facts[own[1]] if len(own) > 1 else None
+        result, decision = self._decide(event, signals, restrict)
+
+        outcome = Outcome(
+            action=result.action if isinstance(result, Verdict) else "accepted",
+            score=decision.score if decision else 0.0,
+            account_action=result.account_action.action)
+        writes = self._own_writes(event, facts, own, restrict, result)
+        for detector in active:
+            writes.extend(detector.writes(ctx, facts, outcome))
+        self.state.write(writes, event.ts)
+        self._record(event, ctx, result, decision)
+        self._since_maintenance += 1
+        if self._since_maintenance >= _MAINTAIN_EVERY:
+            self._maintain(event.ts)
+        return result
+
+    def _own_reads(self, event: Event) -> tuple[Query, ...]:
+        """(first seen, restrictions) of the account the event is about."""
+        account = event.account
+        return (Get(accounts.first_seen(account)), Get(accounts.restrictions(account)))
+
+    def _decide(self, event: Event, signals: list[Signal],
+                restrict: dict[str, Any] | None) -> tuple[Result, Decision | None]:
+        session = getattr(event, "session", "")
+        suspension = accounts.session_blocked(restrict, session)
+        in_force = "none"
+        if suspension is not None and isinstance(event, Message):
+            signals.append(Signal("SENDING_SUSPENDED", 1.0,
+                                  f"sending is suspended since an incident: "
+                                  f"{suspension.get('reason', '')}", "hold"))
+            in_force = "suspend_sending"
+        if not isinstance(event, Message) and not signals:
+            return Accepted(id=event.id), None
+        decision = self.policy.decide(signals, event.account, session, in_force)
+        if not isinstance(event, Message):
+            return Accepted(id=event.id, account_action=decision.account_action), decision
+        return Verdict(id=event.id, action=decision.action, score=decision.score,
+                       signals=decision.signals, account_action=decision.account_action,
+                       notice=self._notice(event, decision)), decision
+
+    def _notice(self, message: Message, decision: Decision) -> Notice:
+        lang = self.config.language
+        recipient = sender = None
+        if decision.action in ("warn", "hold"):
+            key = "recipient_warn" if decision.action == "warn" else "recipient_hold"
+            recipient = notices.render(lang, key, sender=message.sender, reason=decision.reason)
+        kind = decision.account_action.action
+        if kind != "none":
+            key = "sender_suspend" if kind == "suspend_sending" else "sender_challenge"
+            sender = notices.render(lang, key, reason=decision.account_action.reason,
+                                    client=message.client.id)
+        return Notice(recipient=recipient, sender=sender)
+
+    def _own_writes(self, event: Event, facts: dict[Query, Any], own: Sequence[Query],
+                    restrict: dict[str, Any] | None, result: Result) -> list[Write]:
+        writes: list[Write] = []
+        if facts[own[0]] is None:
+            writes.append(Put(accounts.first_seen(event.account), event.ts,
+                              accounts.FIRST_SEEN_TTL))
+        action: AccountAction = result.account_action
+        if action.action != "none" and not accounts.session_blocked(restrict, action.session):
+            writes.append(accounts.with_action(event.account, restrict, action.action,
+                                               action.session, action.reason, event.ts,
+                                               self.config.policy.restriction_ttl))
+        if isinstance(event, Contacts):
+            writes.append(Replace(accounts.contacts(event.account), tuple(event.contacts),
+                                  accounts.CONTACTS_TTL))
+        elif isinstance(event, Message) and len(event.recipients) <= accounts.MAX_TALKED_FANOUT:
+            # Replies make a tie: whoever the sender writes to may write back freely.
+            writes.append(Touch(accounts.talked(event.sender), tuple(event.recipients),
+                                accounts.TALKED_TTL, accounts.TALKED_CAP))
+            writes.extend(Touch(accounts.talked(r), (event.sender,), accounts.TALKED_TTL,
+                                accounts.TALKED_CAP) for r in event.recipients)
+        return writes
+
+    def _record(self, event: Event, ctx: Context, result: Result,
+                decision: Decision | None) -> None:
+        body = msgspec.json.encode(result)
+        if isinstance(event, Message):
+            assert ctx.view is not None
+            entry = LogEntry(
+                id=event.id, ts=event.ts, type="message", account=event.sender,
+                session=event.session, action=result.action, score=result.score,
+                signals=tuple(s.code for s in result.signals),
+                text_sha256=hashlib.sha256(event.text.encode("utf-8", "surrogatepass")
+                                           ).hexdigest(),
+                text=event.text if self.config.records.keep_text else None,
+                fingerprint=ctx.view.fingerprint, domains=ctx.view.domains, result=body)
+        else:
+            entry = LogEntry(id=event.id, ts=event.ts, type=type(event).__name__.lower(),
+                             account=event.account, session=getattr(event, "session", ""),
+                             action="", score=decision.score if decision else 0.0,
+                             signals=tuple(s.code for s in decision.signals) if decision else (),
+                             result=body)
+            if isinstance(event, Report):
+                self.records.save_report(ReportEntry(
+                    id=event.id, ts=event.ts, reporter=event.reporter,
+                    message_id=event.message_id, label=event.label, text=event.text,
+                    sender=ctx.reported.account if ctx.reported else ""))
+        self.records.save(entry)
+
+    def _commit(self) -> None:
+        self.state.commit()
+        self.records.commit()
+
+    def _maintain(self, now: float) -> None:
+        self._since_maintenance = 0
+        self.state.sweep(now)
+        self.records.purge(now - self.config.records.retention_days * 86400)
+
+
+def build_detectors(config: Config) -> tuple[list[Detector], dict[str, str]]:
+    """Every registered detector that config enables; bad settings disable one, with why."""
+    built: list[Detector] = []
+    disabled: dict[str, str] = {}
+    for name, builder in BUILDERS.items():
+        given = dict(config.detectors.get(name, {}))
+        if given.get("enabled", True) is False:
+            disabled[name] = "disabled in config"
+            continue
+        try:
+            built.append(builder(given))
+        except ConfigError as exc:
+            log.error("detector %s disabled: %s", name, exc)
+            disabled[name] = str(exc)
+    unknown = set(config.detectors) - set(BUILDERS)
+    for name in sorted(unknown):
+        disabled[name] = f"no detector named {name!r}"
+    return built, disabled
+
+
+def open_engine(config: Config, data_dir: str | Path | None = None) -> Engine:
+    """The engine with the configured backends (SQLite in ``data_dir``, or memory)."""
+    detectors, disabled = build_detectors(config)
+    if config.storage.backend == "memory":
+        state: StateBackend = MemoryState()
+        records: RecordStore = MemoryRecords()
+    else:
+        folder = Path(data_dir or config.storage.data_dir)
+        conn = connect(folder / "spimguard.db")
+        state, records = SQLiteState(conn), SQLiteRecords(conn)
+    return Engine(config, state, records, detectors, disabled)

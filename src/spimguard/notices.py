@@ -1,0 +1,41 @@
+"""The educational part: plain-language notices for recipients and account owners.
+
+Templates live in ``data/notices/<language>.toml`` (``language`` in config), so
+trust-and-safety teams edit words without touching code. Placeholders are
+filled with ``str.format_map`` from values spimguard computed itself, never the
+message text; clients must still escape notices like any text they show.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+
+from .errors import ConfigError
+
+KEYS = ("recipient_warn", "recipient_hold", "sender_challenge", "sender_suspend")
+
+
+@cache
+def templates(language: str) -> Mapping[str, str]:
+    folder = resources.files("spimguard").joinpath("data/notices")
+    path = folder.joinpath(f"{language}.toml")
+    if not path.is_file():
+        raise ConfigError(f"language = {language!r}: no notices file data/notices/"
+                          f"{language}.toml")
+    loaded = tomllib.loads(path.read_text("utf-8"))
+    missing = [k for k in KEYS if k not in loaded]
+    if missing:
+        raise ConfigError(f"notices for {language!r} lack {', '.join(missing)}")
+    return loaded
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(language: str, key: str, **values: str) -> str:
+    return templates(language)[key].format_map(_Blank(values))

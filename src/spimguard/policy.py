@@ -1,0 +1,92 @@
+"""The one place that decides: signals to points, points to an action.
+
+points(signal) = weight[code] × strength, weights from config (``data/scores.toml``
+under the operator's ``[scores]``). Signals of one group are evidence of one fact,
+so a group's points are capped (``[group_caps]``) and its signals scaled down to
+the cap, keeping the listed scores equal to the total. The action is the highest
+threshold at or below the total: deliver < warn < hold < block.
+
+Overrides are named results, not magic scores: block > hold > allow.
+
+Account actions follow only from the account-level groups (how the sender
+behaves, not what one message says): ``challenge`` and ``suspend_sending``
+thresholds in ``[policy]``. A suspension is scoped to the sending session when
+there is one, so the owner's own devices keep working.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .config import Config
+from .events import AccountAction, SignalOut
+from .signals import Signal
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: str
+    score: float
+    signals: list[SignalOut]
+    account_action: AccountAction
+    reason: str  # the strongest evidence in words, for notices
+
+
+class Policy:
+    def __init__(self, config: Config) -> None:
+        self.cfg = config.policy
+        self.weights = dict(config.scores)
+        self.groups = dict(config.groups)
+        self.caps = dict(config.group_caps)
+
+    def _scored(self, signals: Sequence[Signal]) -> tuple[list[tuple[Signal, float]], float,
+                                                          float]:
+        raw = [(s, self.weights.get(s.code, 1.0) * s.strength) for s in signals]
+        per_group: dict[str, float] = defaultdict(float)
+        for signal, points in raw:
+            per_group[self.groups.get(signal.code, signal.code)] += points
+        scale = {g: self.caps[g] / total for g, total in per_group.items()
+                 if g in self.caps and total > self.caps[g] > 0}
+        scored = [(s, p * scale.get(self.groups.get(s.code, s.code), 1.0)) for s, p in raw]
+        total = sum(p for _, p in scored)
+        account = sum(p for s, p in scored if self.groups.get(s.code) in self.cfg.account_groups)
+        return scored, total, account
+
+    def decide(self, signals: Sequence[Signal], account: str, session: str,
+               in_force: str = "none") -> Decision:
+        scored, total, account_points = self._scored(signals)
+        scored.sort(key=lambda sp: sp[1], reverse=True)
+        overrides = {s.override for s, _ in scored if s.override}
+        cfg = self.cfg
+        if "block" in overrides:
+            action = "block"
+        elif "hold" in overrides:
+            action = "hold"
+        elif "allow" in overrides:
+            action = "deliver"
+        elif total >= cfg.block:
+            action = "block"
+        elif total >= cfg.hold:
+            action = "hold"
+        elif total >= cfg.warn:
+            action = "warn"
+        else:
+            action = "deliver"
+        evidence = [s for s, p in scored if p > 0 or s.override]
+        reason = "; ".join(s.detail for s in evidence[:2])
+        kind = in_force
+        if not (action == "deliver" and "allow" in overrides):
+            if account_points >= cfg.suspend_sending:
+                kind = "suspend_sending"
+            elif account_points >= cfg.challenge and kind == "none":
+                kind = "challenge"
+        account_action = AccountAction(
+            action=kind, account=account if kind != "none" else "",
+            reason=reason if kind != "none" else "",
+            session=session if kind == "suspend_sending" else "")
+        return Decision(
+            action=action, score=round(total, 3),
+            signals=[SignalOut(s.code, round(p, 3), s.detail) for s, p in scored],
+            account_action=account_action, reason=reason)

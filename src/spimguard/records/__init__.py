@@ -1,0 +1,66 @@
+"""Durable records: the verdict log (which also makes event ids idempotent) and reports.
+
+``RecordStore`` is the seam; ``MemoryRecords`` is its fake and ``SQLiteRecords``
+the embedded default. A report usually names only a message id, hours later, so
+the log keeps what learning needs (sender, session, fingerprint, domains) and
+the text itself only when ``records.keep_text`` is on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import msgspec
+
+
+class LogEntry(msgspec.Struct, frozen=True):
+    id: str
+    ts: float
+    type: str
+    account: str
+    session: str = ""
+    action: str = ""
+    score: float = 0.0
+    signals: tuple[str, ...] = ()
+    text_sha256: str = ""
+    text: str | None = None
+    fingerprint: str = ""
+    domains: tuple[str, ...] = ()
+    result: bytes = b""  # the JSON answer given, returned again for a repeated id
+
+
+class ReportEntry(msgspec.Struct, frozen=True):
+    id: str
+    ts: float
+    reporter: str
+    message_id: str
+    label: str
+    text: str = ""
+    sender: str = ""  # the reported message's sender, when the log still has it
+
+
+class RecordStore(Protocol):
+    def result(self, event_id: str) -> bytes | None:
+        """The answer already given for this event id, if any."""
+
+    def message(self, message_id: str) -> LogEntry | None: ...
+
+    def save(self, entry: LogEntry) -> None: ...
+
+    def save_report(self, report: ReportEntry) -> None: ...
+
+    def reports(self, message_id: str) -> Sequence[ReportEntry]: ...
+
+    def recent(self, account: str, limit: int = 20) -> Sequence[LogEntry]:
+        """The account's latest entries that were not plain deliveries, newest first."""
+
+    def purge(self, before: float) -> int:
+        """Drop entries with event time before ``before``; returns how many."""
+
+    def commit(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+__all__ = ["LogEntry", "RecordStore", "ReportEntry"]

@@ -1,0 +1,175 @@
+"""The HTTP API of the v1 contract on Starlette.
+
+Every answer is JSON; an error is ``{"error": {"code", "message", "field"}}`` and
+never a stack trace. Bodies are read with a size bound before they are parsed.
+A message is judged in the event loop (it takes well under a millisecond);
+batches go to a worker thread so that one large batch does not stall /v1/check.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgspec
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .. import __version__
+from ..engine import Engine
+from ..errors import BadInput, RecordsUnavailable, StateUnavailable
+from ..events import decode_batch, decode_message
+from .metrics import Metrics
+from .openapi import document
+
+log = logging.getLogger("spimguard.server")
+
+
+class _JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else msgspec.json.encode(content)
+
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> _JSON:
+    return _JSON({"error": {"code": code, "message": message, "field": field}}, status)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BadInput(f"body exceeds {limit} bytes", code="too_large", status=413)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BadInput(f"body exceeds {limit} bytes", code="too_large", status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class BearerGuard:
+    """ASGI middleware: every ``/v1/`` request needs the configured bearer token."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    def authorised(self, scope: Scope) -> bool:
+        header = Headers(scope=scope).get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        return bool(self.token) and scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), self.token)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/") and (
+                not self.authorised(scope)):
+            response = _error(401, "unauthorized", "missing or wrong bearer token")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def create_app(engine: Engine) -> Starlette:
+    config = engine.config
+    limits = config.limits
+    metrics = Metrics()
+    templates = Environment(loader=PackageLoader("spimguard", "server/templates"),
+                            autoescape=select_autoescape(["html"]))
+    openapi = document()
+
+    async def check(request: Request) -> Response:
+        started = time.perf_counter()
+        message = decode_message(await _body(request, limits.max_body_bytes), limits)
+        verdict = engine.process(message)
+        metrics.count(("message",), (verdict,))
+        metrics.latency.labels("check").observe(time.perf_counter() - started)
+        return _JSON(verdict)
+
+    async def events(request: Request) -> Response:
+        started = time.perf_counter()
+        batch = decode_batch(await _body(request, limits.max_body_bytes), limits)
+        results = await run_in_threadpool(engine.process_batch, batch)
+        metrics.count((type(e).__name__.lower() for e in batch), results)
+        metrics.latency.labels("events").observe(time.perf_counter() - started)
+        return _JSON({"results": results})
+
+    async def account(request: Request) -> Response:
+        name = request.path_params["account"]
+        return _JSON(engine.account(name, time.time()))
+
+    async def restore(request: Request) -> Response:
+        name = request.path_params["account"]
+        lifted = engine.restore(name, time.time())
+        return _JSON({"account": name, "restored": lifted})
+
+    async def healthz(request: Request) -> Response:
+        return _JSON({"status": "ok", "version": __version__,
+                      "disabled_detectors": engine.disabled})
+
+    async def prometheus(request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def openapi_json(request: Request) -> Response:
+        return _JSON(openapi)
+
+    async def docs(request: Request) -> Response:
+        paths = [(p, list(ops.items())) for p, ops in openapi["paths"].items()]
+        page = templates.get_template("docs.html").render(
+            version=__version__, description=openapi["info"]["description"], paths=paths)
+        return HTMLResponse(page)
+
+    async def bad_input(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BadInput)
+        metrics.rejected.labels(exc.code).inc()
+        return _JSON(exc.as_body(), exc.status)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        log.error("backend unavailable: %s", exc)
+        return _error(503, "unavailable", "storage is unavailable; retry later")
+
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path)
+        return _error(500, "internal", "internal error; see the server log")
+
+    routes = [
+        Route("/v1/check", check, methods=["POST"]),
+        Route("/v1/events", events, methods=["POST"]),
+        Route("/v1/accounts/{account:str}", account, methods=["GET"]),
+        Route("/v1/accounts/{account:str}/restore", restore, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", prometheus, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+        yield
+        engine.close()
+
+    return Starlette(routes=routes, lifespan=lifespan,
+                     middleware=[Middleware(BearerGuard, token=config.api_token)],
+                     exception_handlers={
+                         BadInput: bad_input, HTTPException: http_error,
+                         StateUnavailable: unavailable, RecordsUnavailable: unavailable,
+                         Exception: crashed})

@@ -1,0 +1,43 @@
+"""Prometheus metrics, one registry per app (so several apps in one process never clash)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+from ..events import Result, Verdict
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.verdicts = Counter("spimguard_verdicts", "Message verdicts by action",
+                                ["action"], registry=self.registry)
+        self.signals = Counter("spimguard_signals", "Signals that fired, by code", ["code"],
+                               registry=self.registry)
+        self.account_actions = Counter("spimguard_account_actions",
+                                       "Account actions taken, by kind", ["action"],
+                                       registry=self.registry)
+        self.events = Counter("spimguard_events", "Events accepted, by type", ["type"],
+                              registry=self.registry)
+        self.rejected = Counter("spimguard_rejected_requests",
+                                "Requests refused as bad input, by error code", ["code"],
+                                registry=self.registry)
+        self.latency = Histogram("spimguard_request_seconds", "Time to answer, by endpoint",
+                                 ["endpoint"], buckets=_LATENCY_BUCKETS, registry=self.registry)
+
+    def count(self, kinds: Iterable[str], results: Iterable[Result]) -> None:
+        for kind, result in zip(kinds, results, strict=True):
+            self.events.labels(kind).inc()
+            if isinstance(result, Verdict):
+                self.verdicts.labels(result.action).inc()
+                for signal in result.signals:
+                    self.signals.labels(signal.code).inc()
+            if result.account_action.action != "none":
+                self.account_actions.labels(result.account_action.action).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

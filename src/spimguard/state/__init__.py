@@ -1,0 +1,47 @@
+"""Hot state: counters, member sets and small values in event time.
+
+One interface (``StateBackend``) with three implementations: ``MemoryState``
+(the test double, and the fastest), ``SQLiteState`` (the embedded, durable
+default) and, for many nodes, a shared backend built on the same primitives.
+``check_backend`` in ``conformance`` is the suite every backend must pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from .ops import (
+    Contains,
+    Count,
+    Delete,
+    Distinct,
+    Get,
+    Incr,
+    Put,
+    Query,
+    Remove,
+    Replace,
+    Touch,
+    Write,
+)
+
+
+class StateBackend(Protocol):
+    def read(self, queries: Sequence[Query], now: float) -> list[Any]:
+        """Answers to ``queries`` in order, as of event time ``now``."""
+
+    def write(self, writes: Sequence[Write], now: float) -> None:
+        """Apply ``writes`` at event time ``now`` (durable after ``commit``)."""
+
+    def commit(self) -> None:
+        """Make every write so far durable."""
+
+    def sweep(self, now: float) -> int:
+        """Drop what has expired by ``now`` and trim capped sets; returns items dropped."""
+
+    def close(self) -> None: ...
+
+
+__all__ = ["Contains", "Count", "Delete", "Distinct", "Get", "Incr", "Put", "Query",
+           "Remove", "Replace", "StateBackend", "Touch", "Write"]

@@ -1,0 +1,56 @@
+"""``check_backend``: the behaviour every state backend must share with MemoryState.
+
+Run it against a fresh backend (``check_backend(make())``); it raises
+AssertionError naming the first primitive that disagrees.
+"""
+
+from __future__ import annotations
+
+from . import StateBackend
+from .ops import Contains, Count, Delete, Distinct, Get, Incr, Put, Remove, Replace, Touch
+
+T0 = 1_700_000_000.0
+
+
+def check_backend(state: StateBackend) -> None:
+    # Counters: sliding window over buckets, expiry in event time.
+    state.write([Incr("c", 2.0, bucket=60, ttl=3600)], T0)
+    state.write([Incr("c", 3.0, bucket=60, ttl=3600)], T0 + 61)
+    assert state.read([Count("c", 120, 60)], T0 + 61) == [5.0], "Count over two buckets"
+    assert state.read([Count("c", 60, 60)], T0 + 61) == [3.0], "Count over the last bucket"
+    assert state.read([Count("c", 60, 60)], T0 + 3700) == [0.0], "Count after the TTL"
+    assert state.read([Count("missing", 60)], T0) == [0.0], "Count of nothing"
+
+    # Member sets: distinct counts by window, membership, replace and remove.
+    state.write([Touch("s", ("a", "b"), ttl=3600, cap=100)], T0)
+    state.write([Touch("s", ("b", "c"), ttl=3600, cap=100)], T0 + 100)
+    assert state.read([Distinct("s", 50)], T0 + 100) == [2], "Distinct in window"
+    assert state.read([Distinct("s", 1000)], T0 + 100) == [3], "Distinct overall"
+    assert state.read([Contains("s", ("a", "z", "c"))], T0 + 100) == [(True, False, True)]
+    state.write([Remove("s", ("a",))], T0 + 101)
+    assert state.read([Contains("s", ("a", "b"))], T0 + 101) == [(False, True)], "Remove"
+    state.write([Replace("r", ("x", "y"), ttl=50)], T0)
+    state.write([Replace("r", ("y", "z"), ttl=50)], T0 + 1)
+    assert state.read([Contains("r", ("x", "y", "z"))], T0 + 2) == [(False, True, True)]
+    assert state.read([Contains("r", ("y",))], T0 + 60) == [(False,)], "Replace TTL"
+
+    # Values: JSON round trip and TTL.
+    state.write([Put("v", {"n": 1, "xs": ["a"]}, ttl=10)], T0)
+    assert state.read([Get("v"), Get("nope")], T0 + 5) == [{"n": 1, "xs": ["a"]}, None]
+    assert state.read([Get("v")], T0 + 11) == [None], "Put TTL"
+    state.write([Put("v", "again", ttl=10), Delete("v")], T0 + 12)
+    assert state.read([Get("v")], T0 + 12) == [None], "Delete"
+
+    # Caps bound a member set once swept; the stalest members go first.
+    state.write([Touch("capped", (f"m{i}",), ttl=3600, cap=3) for i in range(6)], T0)
+    for i in range(6):
+        state.write([Touch("capped", (f"m{i}",), ttl=3600, cap=3)], T0 + i)
+    state.sweep(T0 + 10)
+    assert state.read([Distinct("capped", 3600)], T0 + 10) == [3], "cap after sweep"
+    assert state.read([Contains("capped", ("m0", "m5"))], T0 + 10) == [(False, True)]
+
+    # A sweep drops only what has expired.
+    state.write([Incr("keep", 1.0, ttl=10_000)], T0 + 20)
+    state.sweep(T0 + 5000)
+    assert state.read([Count("keep", 10_000)], T0 + 5000) == [1.0], "sweep kept live data"
+    state.commit()

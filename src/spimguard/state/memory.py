@@ -1,0 +1,142 @@
+"""In-process state: the reference semantics, the test double and the fastest backend.
+
+Nothing survives the process; use SQLite (the default) when that matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from .ops import (
+    Contains,
+    Count,
+    Delete,
+    Distinct,
+    Incr,
+    Put,
+    Query,
+    Remove,
+    Replace,
+    Touch,
+    Write,
+    bucket_range,
+    encode_value,
+)
+
+_SWEEP_EVERY = 50_000  # writes between automatic sweeps
+_MAX_BUCKETS = 16  # a counter prunes buckets older than its TTL once it holds more
+
+
+class MemoryState:
+    def __init__(self) -> None:
+        self._counters: dict[str, tuple[dict[int, float], float]] = {}  # key -> buckets, expiry
+        self._members: dict[str, tuple[dict[str, float], float, float, int]] = {}
+        self._values: dict[str, tuple[bytes, float]] = {}
+        self._writes = 0
+
+    # -- reads -----------------------------------------------------------------------
+    def read(self, queries: Sequence[Query], now: float) -> list[Any]:
+        return [self._answer(q, now) for q in queries]
+
+    def _answer(self, query: Query, now: float) -> Any:
+        if isinstance(query, Count):
+            entry = self._counters.get(query.key)
+            if entry is None or entry[1] <= now:
+                return 0.0
+            first, last = bucket_range(query, now)
+            return sum(n for b, n in entry[0].items() if first <= b <= last)
+        if isinstance(query, Distinct):
+            members = self._live_members(query.key, now)
+            since = now - query.window
+            return sum(1 for ts in members.values() if ts > since)
+        if isinstance(query, Contains):
+            members = self._live_members(query.key, now)
+            return tuple(m in members for m in query.members)
+        entry = self._values.get(query.key)
+        if entry is None or entry[1] <= now:
+            return None
+        return msgspec.json.decode(entry[0])
+
+    def _live_members(self, key: str, now: float) -> dict[str, float]:
+        entry = self._members.get(key)
+        if entry is None or entry[1] <= now:
+            return {}
+        return entry[0]
+
+    # -- writes ----------------------------------------------------------------------
+    def write(self, writes: Sequence[Write], now: float) -> None:
+        for op in writes:
+            self._apply(op, now)
+        self._writes += len(writes)
+        if self._writes >= _SWEEP_EVERY:
+            self.sweep(now)
+
+    def _apply(self, op: Write, now: float) -> None:
+        if isinstance(op, Incr):
+            buckets, expiry = self._counters.get(op.key, ({}, 0.0))
+            if expiry <= now:
+                buckets = {}
+            bucket = int(now // op.bucket)
+            buckets[bucket] = buckets.get(bucket, 0.0) + op.amount
+            if len(buckets) > _MAX_BUCKETS:
+                oldest = bucket - int(op.ttl // op.bucket)
+                for stale in [b for b in buckets if b < oldest]:
+                    del buckets[stale]
+            self._counters[op.key] = (buckets, max(expiry, now + op.ttl))
+        elif isinstance(op, Touch):
+            members, expiry, _, _ = self._members.get(op.key, ({}, 0.0, op.ttl, op.cap))
+            if expiry <= now:
+                members = {}
+            for member in op.members:
+                # Re-inserting keeps the dict ordered oldest-touched first, so
+                # trimming to the cap drops the stalest members.
+                members.pop(member, None)
+                members[member] = now
+            self._members[op.key] = (members, max(expiry, now + op.ttl), op.ttl, op.cap)
+            if len(members) > op.cap:
+                for stale in list(members)[: len(members) - op.cap]:
+                    del members[stale]
+        elif isinstance(op, Replace):
+            self._members[op.key] = (dict.fromkeys(op.members, now), now + op.ttl, op.ttl,
+                                     max(len(op.members), 1))
+        elif isinstance(op, Remove):
+            entry = self._members.get(op.key)
+            if entry is not None:
+                for member in op.members:
+                    entry[0].pop(member, None)
+        elif isinstance(op, Put):
+            self._values[op.key] = (encode_value(op.value), now + op.ttl)
+        elif isinstance(op, Delete):
+            self._values.pop(op.key, None)
+            self._counters.pop(op.key, None)
+            self._members.pop(op.key, None)
+
+    def commit(self) -> None:
+        """Nothing to make durable in memory."""
+
+    def sweep(self, now: float) -> int:
+        dropped = 0
+        for key in [k for k, (_, exp) in self._counters.items() if exp <= now]:
+            del self._counters[key]
+            dropped += 1
+        for key, (members, expiry, ttl, _cap) in list(self._members.items()):
+            if expiry <= now:
+                del self._members[key]
+                dropped += 1
+                continue
+            for member in [m for m, ts in members.items() if ts + ttl <= now]:
+                del members[member]
+                dropped += 1
+        for key in [k for k, (_, exp) in self._values.items() if exp <= now]:
+            del self._values[key]
+            dropped += 1
+        self._writes = 0
+        return dropped
+
+    def close(self) -> None:
+        self._counters.clear()
+        self._members.clear()
+        self._values.clear()

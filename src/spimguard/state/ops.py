@@ -1,0 +1,123 @@
+"""The state primitives detectors need, as plain values a backend executes in bulk.
+
+Detectors describe what they want to read (queries) and, once the verdict is
+known, what to change (writes); the engine hands all of one message's queries to
+the backend in one call and all its writes in another, so a networked backend
+pays one read and one write round trip per message. Time is always event time,
+passed in as ``now``.
+
+Every primitive maps onto Redis commands:
+
+=================  ===================================================  ==========================
+primitive          meaning                                              Redis
+=================  ===================================================  ==========================
+Count / Incr       bucketed sliding-window counter                      HMGET / HINCRBYFLOAT+EXPIRE
+Distinct / Touch   members with last-seen time; count seen in window    ZCOUNT / ZADD+EXPIRE
+Contains           which of these members are in a member set           ZMSCORE
+Replace / Remove   set a member set wholesale / drop some members       DEL+ZADD / ZREM
+Get / Put / Delete a small value with a TTL                             GET / SET EX / DEL
+=================  ===================================================  ==========================
+
+Member sets trim members older than their TTL and beyond ``cap`` (oldest
+first); backends may do that lazily, so a count can run over ``cap`` until the
+next sweep.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import msgspec
+
+
+class Count(NamedTuple):
+    """Sum of a counter over the buckets of the last ``window`` seconds."""
+
+    key: str
+    window: float
+    bucket: float = 60.0
+
+
+class Distinct(NamedTuple):
+    """How many members of a member set were touched in the last ``window`` seconds."""
+
+    key: str
+    window: float
+
+
+class Contains(NamedTuple):
+    """For each member, whether it is in the member set: a tuple of bools."""
+
+    key: str
+    members: tuple[str, ...]
+
+
+class Get(NamedTuple):
+    """A stored value, or None."""
+
+    key: str
+
+
+Query = Count | Distinct | Contains | Get
+
+
+class Incr(NamedTuple):
+    key: str
+    amount: float = 1.0
+    bucket: float = 60.0
+    ttl: float = 86400.0
+
+
+class Touch(NamedTuple):
+    key: str
+    members: tuple[str, ...]
+    ttl: float = 86400.0
+    cap: int = 10_000
+
+
+class Replace(NamedTuple):
+    key: str
+    members: tuple[str, ...]
+    ttl: float = 90 * 86400.0
+
+
+class Remove(NamedTuple):
+    key: str
+    members: tuple[str, ...]
+
+
+class Put(NamedTuple):
+    """Store a JSON-able value (str, number, bool, list, dict)."""
+
+    key: str
+    value: Any
+    ttl: float = 86400.0
+
+
+class Delete(NamedTuple):
+    key: str
+
+
+Write = Incr | Touch | Replace | Remove | Put | Delete
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):  # float subclasses such as events.EventTime
+        return float(value)
+    raise NotImplementedError(type(value))
+
+
+def encode_value(value: Any) -> bytes:
+    """The stored form of a Put value (JSON), the same for every backend."""
+    return msgspec.json.encode(value, enc_hook=_plain)
+
+
+def bucket_range(query: Count, now: float) -> tuple[int, int]:
+    """Buckets (first, last) inclusive that a window ending at ``now`` covers.
+
+    The window is rounded to whole buckets, so a count may include up to one
+    bucket more than ``window``: counters are rate evidence, not billing.
+    """
+    last = int(now // query.bucket)
+    first = int((now - query.window) // query.bucket) + 1
+    return first, last

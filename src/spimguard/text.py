@@ -1,0 +1,264 @@
+"""One view of a message's text, computed once and shared by every detector.
+
+Spimmers disguise text so that filters miss it: homoglyphs (Cyrillic 'а' for
+Latin 'a'), zero-width characters inside words, leetspeak ('fr33 r1ngt0nes'),
+spaced-out links ('ringtones dot com'). The view undoes those tricks once:
+
+- ``text``: NFKC with invisible format characters (zero-width, bidi controls,
+  variation selectors, tags) removed; what a person would read.
+- ``skeleton``: ``text`` case-folded, accents dropped, confusables mapped to their
+  ASCII prototype (Unicode TR39 data from ``confusable-homoglyphs``) and leetspeak
+  folded inside words that mix letters and digits. For matching only.
+- ``tokens``: words of any script; CJK runs become character unigrams and bigrams
+  (those scripts do not separate words with spaces); emoji are tokens of their own.
+- ``urls``: explicit URLs, ``www.`` hosts, bare domains with a known public suffix
+  and "example dot com" spellings, each with its registrable domain from
+  tldextract's bundled suffix list (never fetched).
+- ``fingerprint``: a hash of the skeleton with numbers, mentions and URLs masked
+  (URLs keep their registrable domain), so personalised copies of one pitch collide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import itertools
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+from urllib.parse import urlsplit
+
+import tldextract
+
+MAX_URLS = 64  # a message with more links than this is judged on its first 64
+
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+    "\U000e0000-\U000e007f\U000e0100-\U000e01ef]+"
+)
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
+                       "@": "a", "$": "s"})
+# A word that mixes letters with digits, '@' or '$' ("fr33", "r1ngt0nes", "c@ll").
+_LEET_WORD = re.compile(r"\b(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$]{3,}")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+_SPACED_TLDS = ("com|net|org|info|biz|ru|io|co|me|us|uk|de|xyz|top|site|online|club|shop|app|"
+                "link|click|store|live|tk|ml|ga|cf|gq|cn|su|id|br|es|pt|in|tv|cc|ws|mobi")
+_SPACED_HINTS = ("dot", "[", "(", "{", " .")
+_SPACED_DOT = re.compile(
+    r"(?<=[a-z0-9])\s*(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}"
+    r"|\s+dot\s+|\s+\.\s*)(?=(?:" + _SPACED_TLDS + r")\b)", re.IGNORECASE)
+_URL = re.compile(
+    r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+"
+    r"|(?<![\w@.-])(?:[\w-]{1,63}\.)+(?:xn--[a-z0-9-]{2,59}|[^\W\d_]{2,24})(?::\d{1,5})?"
+    r"(?:/[^\s<>\"'`]*)?",
+    re.IGNORECASE,
+)
+_TRAILING = ".,;:!?)]}'\"»…"
+_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+_MENTION = re.compile(r"@\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class UrlFact:
+    raw: str
+    host: str  # lower-case, ASCII (punycode for IDN)
+    host_unicode: str  # IDN decoded, for people and for the confusable skeleton
+    domain: str  # registrable domain (eTLD+1), or the IP literal
+    is_ip: bool
+    explicit: bool  # written with a scheme or www., not a bare domain
+    userinfo: str  # the part before '@' in https://live.com@evil.example
+    path: str
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    text: str
+    skeleton: str
+    tokens: tuple[str, ...]
+    urls: tuple[UrlFact, ...]
+    domains: tuple[str, ...]
+    fingerprint: str
+
+
+@cache
+def _extractor() -> tldextract.TLDExtract:
+    # An empty URL tuple and no cache directory: the suffix list bundled with the
+    # package is used as is and nothing is ever fetched or written.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None,
+                                 include_psl_private_domains=True)
+
+
+@cache
+def _confusables() -> dict[int, str]:
+    """Non-ASCII characters whose TR39 prototype is an ASCII letter or digit."""
+    source = resources.files("confusable_homoglyphs").joinpath("confusables.json")
+    table: dict[int, str] = {}
+    for char, entries in json.loads(source.read_text(encoding="utf-8")).items():
+        if len(char) != 1 or char.isascii():
+            continue
+        for entry in entries:
+            target = entry["c"]
+            if len(target) == 1 and target.isascii() and target.isalnum():
+                table[ord(char)] = target.lower()
+                break
+    return table
+
+
+def clean(raw: str) -> str:
+    """NFKC without invisible characters: the text a reader sees."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", raw))
+
+
+@cache
+def _fold_table() -> dict[int, str]:
+    """One translate table: accents dropped, then TR39 confusables mapped to ASCII.
+
+    Built once for the non-ASCII code points that have a fold, so ``skeleton`` is
+    a casefold, a translate and two regex passes instead of a per-character loop.
+    """
+    confusables = _confusables()
+    table: dict[int, str] = {}
+    for point in range(0x80, 0x3000):
+        char = chr(point)
+        base = _COMBINING.sub("", unicodedata.normalize("NFD", char))
+        folded = "".join(confusables.get(ord(c), c) for c in base)
+        if folded != char:
+            table[point] = folded
+    for point, target in confusables.items():
+        table.setdefault(point, target)
+    return table
+
+
+def skeleton(text: str) -> str:
+    """Case-, accent-, confusable- and leet-folded form of cleaned text, for matching."""
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = _COMBINING.sub("", folded.translate(_fold_table()))
+    if any(c in folded for c in "0123456789@$"):
+        folded = _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), folded)
+    return _SPACES.sub(" ", folded).strip()
+
+
+def tokenize(text: str) -> tuple[str, ...]:
+    words = _WORD.findall(text.casefold())
+    if text.isascii():
+        return tuple(words)
+    tokens: list[str] = []
+    for word in words:
+        if _CJK.search(word):
+            chars = list(word)
+            tokens.extend(chars)
+            tokens.extend(a + b for a, b in itertools.pairwise(chars))
+        else:
+            tokens.append(word)
+    tokens.extend(_EMOJI.findall(text))
+    return tuple(tokens)
+
+
+@lru_cache(maxsize=65536)
+def registrable_domain(host: str) -> str:
+    parts = _extractor()(host)
+    if parts.domain and parts.suffix:
+        return f"{parts.domain}.{parts.suffix}"
+    return ""
+
+
+def _ascii_host(host: str) -> tuple[str, str]:
+    host = host.strip(".").lower()
+    if host.isascii():
+        try:
+            unicode_host = host.encode("ascii").decode("idna") if "xn--" in host else host
+        except UnicodeError:
+            unicode_host = host
+        return host, unicode_host
+    try:
+        return host.encode("idna").decode("ascii"), host
+    except UnicodeError:
+        return host, host
+
+
+def _is_ip(host: str) -> bool:
+    if not (host[-1].isdigit() or ":" in host):
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=65536)
+def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
+    target = raw if "://" in raw else "http://" + raw
+    try:
+        parts = urlsplit(target)
+        host = parts.hostname or ""
+    except ValueError:
+        return None
+    if not host:
+        return None
+    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    if _is_ip(host):
+        return UrlFact(raw, host, host, host, True, explicit, userinfo, parts.path, parts.query)
+    ascii_host, unicode_host = _ascii_host(host)
+    domain = registrable_domain(ascii_host)
+    if not domain:
+        return None
+    return UrlFact(raw, ascii_host, unicode_host, domain, False, explicit, userinfo,
+                   parts.path, parts.query)
+
+
+def find_urls(text: str) -> tuple[UrlFact, ...]:
+    if "." not in text:
+        return ()
+    lowered = text.lower()
+    if any(hint in lowered for hint in _SPACED_HINTS):
+        text = _SPACED_DOT.sub(".", text)
+    found: list[UrlFact] = []
+    seen: set[str] = set()
+    # Scanning only the whitespace-separated chunks that hold a dot keeps the
+    # costly URL pattern off the plain words that make up most chat text.
+    for chunk in text.split():
+        if "." not in chunk.rstrip(_TRAILING):
+            continue
+        for match in _URL.finditer(chunk):
+            raw = match.group(0).rstrip(_TRAILING)
+            if raw in seen:
+                continue
+            seen.add(raw)
+            explicit = raw[:8].lower().startswith(("http://", "https://", "ftp://", "www."))
+            fact = parse_url(raw, explicit=explicit)
+            if fact is not None:
+                found.append(fact)
+                if len(found) >= MAX_URLS:
+                    return tuple(found)
+    return tuple(found)
+
+
+def fingerprint(skel: str, urls: tuple[UrlFact, ...]) -> str:
+    masked = skel
+    for url in urls:
+        masked = masked.replace(url.raw.lower(), f" <{url.domain}> ")
+    masked = _MENTION.sub("@", masked)
+    masked = _NUMBER.sub("#", masked)
+    masked = _SPACES.sub(" ", masked).strip()
+    return hashlib.blake2b(masked.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def view(raw: str) -> MessageView:
+    text = clean(raw)
+    skel = skeleton(text)
+    urls = find_urls(text)
+    domains = tuple(dict.fromkeys(u.domain for u in urls))
+    return MessageView(text=text, skeleton=skel, tokens=tokenize(text), urls=urls,
+                       domains=domains, fingerprint=fingerprint(skel, urls))
