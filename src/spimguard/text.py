@@ -53,9 +53,13 @@ _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\u
 _SPACED_TLDS = ("com|net|org|info|biz|ru|io|co|me|us|uk|de|xyz|top|site|online|club|shop|app|"
                 "link|click|store|live|tk|ml|ga|cf|gq|cn|su|id|br|es|pt|in|tv|cc|ws|mobi")
 _SPACED_HINTS = ("dot", "[", "(", "{", " .")
+# "bit[.]ly", "promo(dot)com": defanged on purpose, so any suffix counts.
+_DEFANGED = re.compile(
+    r"(?<=[a-z0-9])\s*(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\})\s*"
+    r"(?=[a-z])", re.IGNORECASE)
+# "promo dot com", "promo . com": ordinary words too, so only well-known suffixes count.
 _SPACED_DOT = re.compile(
-    r"(?<=[a-z0-9])\s*(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}"
-    r"|\s+dot\s+|\s+\.\s*)(?=(?:" + _SPACED_TLDS + r")\b)", re.IGNORECASE)
+    r"(?<=[a-z0-9])(?:\s+dot\s+|\s+\.\s*)(?=(?:" + _SPACED_TLDS + r")\b)", re.IGNORECASE)
 _URL = re.compile(
     r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+"
     r"|(?<![\w@.-])(?:[\w-]{1,63}\.)+(?:xn--[a-z0-9-]{2,59}|[^\W\d_]{2,24})(?::\d{1,5})?"
@@ -219,11 +223,11 @@ def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
 
 
 def find_urls(text: str) -> tuple[UrlFact, ...]:
-    if "." not in text:
-        return ()
     lowered = text.lower()
     if any(hint in lowered for hint in _SPACED_HINTS):
-        text = _SPACED_DOT.sub(".", text)
+        text = _SPACED_DOT.sub(".", _DEFANGED.sub(".", text))
+    if "." not in text:
+        return ()
     found: list[UrlFact] = []
     seen: set[str] = set()
     # Scanning only the whitespace-separated chunks that hold a dot keeps the

@@ -1,0 +1,112 @@
+"""Shared test helpers: configs, event builders and a real uvicorn server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+
+from spimguard import Config, Engine, decode_event, load_config, open_engine
+
+T0 = 1_790_000_000.0
+TOKEN = "test-token-0123456789"
+
+
+def config(**overrides: Any) -> Config:
+    overrides.setdefault("storage", {"backend": "memory"})
+    return load_config(environ={}, **overrides)
+
+
+def engine(**overrides: Any) -> Engine:
+    return open_engine(config(**overrides))
+
+
+def event(cfg: Config, **fields: Any) -> Any:
+    return decode_event(msgspec.json.encode(fields), cfg.limits)
+
+
+def message(cfg: Config, id: str, sender: str, recipients: list[str], text: str,
+            ts: float = T0, **extra: Any) -> Any:
+    return event(cfg, type="message", id=id, sender=sender, recipients=recipients, text=text,
+                 ts=ts, **extra)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def client(self, token: str | None = TOKEN) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=10.0)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_server(data_dir: Path, port: int | None = None, config_file: Path | None = None,
+                 extra_env: dict[str, str] | None = None) -> Server:
+    port = port or free_port()
+    log = data_dir.parent / f"server-{port}.log"
+    env = {**os.environ, "SPIMGUARD_API_TOKEN": TOKEN, **(extra_env or {})}
+    args = [sys.executable, "-m", "spimguard", "serve", "--host", "127.0.0.1", "--port",
+            str(port), "--data-dir", str(data_dir), "--log-level", "warning"]
+    if config_file:
+        args += ["--config", str(config_file)]
+    with log.open("ab") as sink:
+        process = subprocess.Popen(args, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    server = Server(f"http://127.0.0.1:{port}", data_dir, process, log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()}")
+        try:
+            if httpx.get(server.url + "/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"server did not become ready: {log.read_text()}")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = start_server(tmp_path / "data")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def server_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for a whole module (hypothesis runs many examples against it)."""
+    running = start_server(tmp_path_factory.mktemp("once") / "data")
+    yield running
+    running.stop()

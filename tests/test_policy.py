@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from conftest import config
+
+from spimguard.policy import Policy
+from spimguard.signals import Signal
+
+
+def decide(signals: list[Signal], **overrides: object):  # type: ignore[no-untyped-def]
+    return Policy(config(**overrides)).decide(signals, "alice", "s1")
+
+
+def test_thresholds_map_points_to_actions() -> None:
+    scores = {"scores": {"A": 1.0}}
+    assert decide([Signal("A", 1.0, "a")], **scores).action == "deliver"
+    assert decide([Signal("A", 1.0, "a")], scores={"A": 4.0}).action == "warn"
+    assert decide([Signal("A", 1.0, "a")], scores={"A": 7.0}).action == "hold"
+    assert decide([Signal("A", 0.5, "a")], scores={"A": 30.0}).action == "block"
+
+
+def test_group_cap_scales_correlated_signals() -> None:
+    result = decide([Signal("A", 1.0, "a"), Signal("B", 1.0, "b")],
+                    scores={"A": 5.0, "B": 5.0}, groups={"A": "g", "B": "g"},
+                    group_caps={"g": 6.0})
+    assert result.score == 6.0 and result.action == "warn"
+    assert sum(s.score for s in result.signals) == 6.0
+
+
+def test_overrides_block_beats_hold_beats_allow() -> None:
+    allow = Signal("RULE_ALLOW_ACCOUNT", 1.0, "allowed", "allow")
+    hold = Signal("SENDING_SUSPENDED", 1.0, "suspended", "hold")
+    block = Signal("RULE_DENY_DOMAIN", 1.0, "denied", "block")
+    big = Signal("X", 1.0, "lots", None)
+    assert decide([allow, big], scores={"X": 50.0}).action == "deliver"
+    assert decide([allow, hold]).action == "hold"
+    assert decide([allow, hold, block]).action == "block"
+
+
+def test_account_actions_come_from_account_groups_only() -> None:
+    words = decide([Signal("W", 1.0, "spammy words")], scores={"W": 20.0})
+    assert words.action == "block" and words.account_action.action == "none"
+    behaviour = decide([Signal("V", 1.0, "fan-out")], scores={"V": 7.0},
+                       groups={"V": "velocity"})
+    assert behaviour.account_action.action == "challenge"
+    assert behaviour.account_action.account == "alice"
+    severe = decide([Signal("V", 1.0, "fan-out")], scores={"V": 10.0},
+                    groups={"V": "takeover"})
+    assert severe.account_action.action == "suspend_sending"
+    assert severe.account_action.session == "s1"
+    assert "fan-out" in severe.account_action.reason

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from conftest import T0, config, event, message
+
+from spimguard import open_engine
+
+
+def test_friends_chatting_is_untouched() -> None:
+    e = open_engine(config())
+    cfg = e.config
+    e.process(event(cfg, type="contacts", id="c", ts=T0, account="alice",
+                    contacts=["bob", "carol"]))
+    for i in range(30):
+        to = ["bob"] if i % 2 else ["carol"]
+        verdict = e.process(message(cfg, f"m{i}", "alice", to, f"line {i}", T0 + 60 + i * 20))
+        assert verdict.action == "deliver" and not verdict.signals
+
+
+def test_group_chat_counts_as_one_target() -> None:
+    e = open_engine(config())
+    members = [f"u{i}" for i in range(40)]
+    for i in range(10):
+        verdict = e.process(message(e.config, f"g{i}", "alice", members, "see you all",
+                                    T0 + i * 30, conversation="room-1"))
+        assert not verdict.signals
+
+
+def test_new_account_writing_to_strangers() -> None:
+    e = open_engine(config())
+    verdicts = [e.process(message(e.config, f"m{i}", "bot", [f"stranger{i}"], "hey there",
+                                  T0 + i * 5)) for i in range(40)]
+    codes = {s.code for s in verdicts[-1].signals}
+    assert {"VELOCITY_STRANGERS", "NEW_ACCOUNT_STRANGERS"} <= codes
+    assert verdicts[-1].action == "warn"
+    assert verdicts[-1].account_action.action == "challenge"
+    assert verdicts[0].action == "deliver"
+
+
+def test_replies_make_ties() -> None:
+    e = open_engine(config())
+    for i in range(10):
+        e.process(message(e.config, f"in{i}", f"friend{i}", ["alice"], "hi alice", T0 + i))
+    verdict = None
+    for i in range(10):
+        verdict = e.process(message(e.config, f"out{i}", "alice", [f"friend{i}"], "hi!",
+                                    T0 + 100 + i))
+    assert verdict is not None and not any(s.code.endswith("STRANGERS") for s in verdict.signals)
+
+
+def test_suspended_session_is_held_while_owner_keeps_sending() -> None:
+    e = open_engine(config(policy={"suspend_sending": 5.0, "challenge": 3.0}))
+    cfg = e.config
+    last = None
+    for i in range(40):
+        last = e.process(message(cfg, f"m{i}", "victim", [f"x{i}"], "promo", T0 + i,
+                                 session="bad"))
+    assert last is not None and last.account_action.action == "suspend_sending"
+    assert last.account_action.session == "bad"
+    held = e.process(message(cfg, "later", "victim", ["friend"], "hi", T0 + 4000,
+                             session="bad"))
+    assert held.action == "hold" and held.signals[0].code == "SENDING_SUSPENDED"
+    own = e.process(message(cfg, "own", "victim", ["friend"], "hi", T0 + 4000, session="phone"))
+    assert own.action == "deliver"
+    assert e.account("victim", T0 + 4000)["restrictions"]["sessions"]["bad"]
+    assert e.restore("victim", T0 + 4001)
+    freed = e.process(message(cfg, "after", "victim", ["friend"], "hi", T0 + 4002,
+                              session="bad"))
+    assert freed.action == "deliver"
