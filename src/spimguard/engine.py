@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ from .state.sqlite import SQLiteState
 
 log = logging.getLogger("spimguard.engine")
 
+_CLOCK = "engine:clock"
 _MAINTAIN_EVERY = 20_000  # events between sweeps of expired state and old records
 _verdict_decoder = msgspec.json.Decoder(Verdict)
 _accepted_decoder = msgspec.json.Decoder(Accepted)
@@ -69,6 +71,11 @@ class Engine:
         self.official = frozenset(self.config.official_clients)
         self.lock = threading.RLock()
         self._since_maintenance = 0
+        # The engine's clock is the latest event time it has seen (kept in state, so it
+        # survives a restart): reads made between events, such as an account lookup,
+        # see what the event stream would see, also when replaying an old log.
+        self.clock = self.state.read([Get(_CLOCK)], 0.0)[0] or 0.0
+        self._clock_saved = self.clock
         notices.templates(self.config.language)  # a missing language fails at start-up
 
     # -- public ------------------------------------------------------------------------
@@ -86,8 +93,13 @@ class Engine:
             self._commit()
             return results
 
-    def account(self, account: str, now: float) -> dict[str, Any]:
+    def now(self) -> float:
+        """Event time for reads between events: the clock, or wall time before any event."""
+        return self.clock or time.time()
+
+    def account(self, account: str, now: float | None = None) -> dict[str, Any]:
         """What ``GET /v1/accounts/{id}`` shows: restrictions in force, risk, recent incidents."""
+        now = self.now() if now is None else now
         with self.lock:
             restrict = self.state.read([Get(accounts.restrictions(account))], now)[0] or {}
             recent = self.records.recent(account, 20)
@@ -103,8 +115,9 @@ class Engine:
                           for e in recent],
         }
 
-    def restore(self, account: str, now: float) -> bool:
+    def restore(self, account: str, now: float | None = None) -> bool:
         """Lift every restriction on the account (an operator's decision)."""
+        now = self.now() if now is None else now
         with self.lock:
             key = accounts.restrictions(account)
             had = self.state.read([Get(key)], now)[0] is not None
@@ -119,6 +132,7 @@ class Engine:
 
     # -- one event -----------------------------------------------------------------------
     def _process(self, event: Event) -> Result:
+        self.clock = max(self.clock, event.ts)
         stored = self.records.result(event.id)
         if stored is not None:
             decoder = _verdict_decoder if isinstance(event, Message) else _accepted_decoder
@@ -248,6 +262,9 @@ class Engine:
         self.records.save(entry)
 
     def _commit(self) -> None:
+        if self.clock != self._clock_saved:
+            self.state.write([Put(_CLOCK, self.clock, 1e12)], self.clock)
+            self._clock_saved = self.clock
         self.state.commit()
         self.records.commit()
 

@@ -110,11 +110,11 @@ def create_app(engine: Engine) -> Starlette:
 
     async def account(request: Request) -> Response:
         name = request.path_params["account"]
-        return _JSON(engine.account(name, time.time()))
+        return _JSON(engine.account(name))
 
     async def restore(request: Request) -> Response:
         name = request.path_params["account"]
-        lifted = engine.restore(name, time.time())
+        lifted = engine.restore(name)
         return _JSON({"account": name, "restored": lifted})
 
     async def healthz(request: Request) -> Response:

@@ -1,0 +1,28 @@
+"""Run every benchmark and print one table: ``python benchmarks/run.py``.
+
+Pinned to one core (os.sched_setaffinity) where the OS allows, since targets are
+per core. Figures from one run on a shared machine: compare ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import engine  # noqa: E402
+
+
+def main() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    rows = engine.main()
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value:>12}")
+
+
+if __name__ == "__main__":
+    main()
