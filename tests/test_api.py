@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import msgspec
-from conftest import T0, Server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import T0, Server
 
 
 def msg(id: str, text: str = "hi", **extra: object) -> dict[str, object]:

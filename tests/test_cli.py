@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 import msgspec
-from conftest import T0
 from typer.testing import CliRunner
 
+from conftest import T0
 from spimguard.cli import app
 
 runner = CliRunner()

@@ -4,8 +4,8 @@ import random
 from pathlib import Path
 
 import msgspec
-from conftest import T0, config, event, message
 
+from conftest import T0, config, event, message
 from spimguard import open_engine
 from spimguard.engine import Engine
 from spimguard.events import Accepted, Verdict

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from conftest import config
-
 from spimguard.policy import Policy
 from spimguard.signals import Signal
 

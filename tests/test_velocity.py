@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from conftest import T0, config, event, message
-
 from spimguard import open_engine
 
 
