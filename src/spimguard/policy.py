@@ -34,6 +34,10 @@ class Decision:
     reason: str  # the strongest evidence in words, for notices
 
 
+_NOTHING = Decision(action="deliver", score=0.0, signals=[], account_action=AccountAction(),
+                    reason="")
+
+
 class Policy:
     def __init__(self, config: Config) -> None:
         self.cfg = config.policy
@@ -56,6 +60,8 @@ class Policy:
 
     def decide(self, signals: Sequence[Signal], account: str, session: str,
                in_force: str = "none") -> Decision:
+        if not signals and in_force == "none":
+            return _NOTHING
         scored, total, account_points = self._scored(signals)
         scored.sort(key=lambda sp: sp[1], reverse=True)
         overrides = {s.override for s, _ in scored if s.override}

@@ -48,6 +48,7 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
                        "@": "a", "$": "s"})
 # A word that mixes letters with digits, '@' or '$' ("fr33", "r1ngt0nes", "c@ll").
 _LEET_WORD = re.compile(r"\b(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$]{3,}")
+_LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 _SPACED_TLDS = ("com|net|org|info|biz|ru|io|co|me|us|uk|de|xyz|top|site|online|club|shop|app|"
@@ -148,9 +149,9 @@ def skeleton(text: str) -> str:
     folded = text.casefold()
     if not folded.isascii():
         folded = _COMBINING.sub("", folded.translate(_fold_table()))
-    if any(c in folded for c in "0123456789@$"):
+    if _LEET_HINT.search(folded):
         folded = _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), folded)
-    return _SPACES.sub(" ", folded).strip()
+    return " ".join(folded.split())
 
 
 def tokenize(text: str) -> tuple[str, ...]:

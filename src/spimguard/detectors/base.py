@@ -23,7 +23,7 @@ from ..text import MessageView
 Facts = Mapping[Query, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Context:
     """One event as the detectors see it."""
 
@@ -40,7 +40,7 @@ class Context:
         return self.event if isinstance(self.event, Message) else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outcome:
     """What the policy decided, as detectors may learn from it."""
 

@@ -5,8 +5,8 @@ Nothing survives the process; use SQLite (the default) when that matters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -15,6 +15,7 @@ from .ops import (
     Count,
     Delete,
     Distinct,
+    Get,
     Incr,
     Put,
     Query,
@@ -39,26 +40,38 @@ class MemoryState:
 
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
-        return [self._answer(q, now) for q in queries]
+        answer = self._answers
+        return [answer[type(q)](self, q, now) for q in queries]
 
-    def _answer(self, query: Query, now: float) -> Any:
-        if isinstance(query, Count):
-            entry = self._counters.get(query.key)
-            if entry is None or entry[1] <= now:
-                return 0.0
-            first, last = bucket_range(query, now)
-            return sum(n for b, n in entry[0].items() if first <= b <= last)
-        if isinstance(query, Distinct):
-            members = self._live_members(query.key, now)
-            since = now - query.window
-            return sum(1 for ts in members.values() if ts > since)
-        if isinstance(query, Contains):
-            members = self._live_members(query.key, now)
-            return tuple(m in members for m in query.members)
+    def _count(self, query: Count, now: float) -> float:
+        entry = self._counters.get(query.key)
+        if entry is None or entry[1] <= now:
+            return 0.0
+        first, last = bucket_range(query, now)
+        return sum(n for b, n in entry[0].items() if first <= b <= last)
+
+    def _distinct(self, query: Distinct, now: float) -> int:
+        # Members are kept in touch order (newest last), so counting stops at the
+        # first member older than the window instead of scanning a large set.
+        since, seen = now - query.window, 0
+        for ts in reversed(self._live_members(query.key, now).values()):
+            if ts <= since:
+                break
+            seen += 1
+        return seen
+
+    def _contains(self, query: Contains, now: float) -> tuple[bool, ...]:
+        members = self._live_members(query.key, now)
+        return tuple(m in members for m in query.members)
+
+    def _get(self, query: Get, now: float) -> Any:
         entry = self._values.get(query.key)
         if entry is None or entry[1] <= now:
             return None
         return msgspec.json.decode(entry[0])
+
+    _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {
+        Count: _count, Distinct: _distinct, Contains: _contains, Get: _get}
 
     def _live_members(self, key: str, now: float) -> dict[str, float]:
         entry = self._members.get(key)

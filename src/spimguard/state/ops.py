@@ -25,12 +25,12 @@ next sweep.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
 
-class Count(NamedTuple):
+class Count(msgspec.Struct, frozen=True, gc=False):
     """Sum of a counter over the buckets of the last ``window`` seconds."""
 
     key: str
@@ -38,21 +38,21 @@ class Count(NamedTuple):
     bucket: float = 60.0
 
 
-class Distinct(NamedTuple):
+class Distinct(msgspec.Struct, frozen=True, gc=False):
     """How many members of a member set were touched in the last ``window`` seconds."""
 
     key: str
     window: float
 
 
-class Contains(NamedTuple):
+class Contains(msgspec.Struct, frozen=True, gc=False):
     """For each member, whether it is in the member set: a tuple of bools."""
 
     key: str
     members: tuple[str, ...]
 
 
-class Get(NamedTuple):
+class Get(msgspec.Struct, frozen=True, gc=False):
     """A stored value, or None."""
 
     key: str
@@ -61,32 +61,32 @@ class Get(NamedTuple):
 Query = Count | Distinct | Contains | Get
 
 
-class Incr(NamedTuple):
+class Incr(msgspec.Struct, frozen=True, gc=False):
     key: str
     amount: float = 1.0
     bucket: float = 60.0
     ttl: float = 86400.0
 
 
-class Touch(NamedTuple):
+class Touch(msgspec.Struct, frozen=True, gc=False):
     key: str
     members: tuple[str, ...]
     ttl: float = 86400.0
     cap: int = 10_000
 
 
-class Replace(NamedTuple):
+class Replace(msgspec.Struct, frozen=True, gc=False):
     key: str
     members: tuple[str, ...]
     ttl: float = 90 * 86400.0
 
 
-class Remove(NamedTuple):
+class Remove(msgspec.Struct, frozen=True, gc=False):
     key: str
     members: tuple[str, ...]
 
 
-class Put(NamedTuple):
+class Put(msgspec.Struct, frozen=True, gc=False):
     """Store a JSON-able value (str, number, bool, list, dict)."""
 
     key: str
@@ -94,7 +94,7 @@ class Put(NamedTuple):
     ttl: float = 86400.0
 
 
-class Delete(NamedTuple):
+class Delete(msgspec.Struct, frozen=True, gc=False):
     key: str
 
 
