@@ -4,7 +4,8 @@ from conftest import engine, message
 
 
 def rules(**settings: object):  # type: ignore[no-untyped-def]
-    return engine(detectors={"rules": settings})
+    """An engine whose verdicts come from the rules alone."""
+    return engine(detectors={"rules": settings, "content": {"enabled": False}})
 
 
 def test_deny_phrase_catches_disguises() -> None:

@@ -1,4 +1,4 @@
-"""Command line: ``spimguard serve | check | replay``."""
+"""Command line: ``spimguard serve | check | replay | train | evaluate | model``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .config import load as load_config
 from .engine import Engine, open_engine
 from .errors import BadInput, SpimguardError
 from .events import Message, Verdict, decode_event
+from .model import commands as model_commands
 from .scorecard import ACTIONS, Scorecard
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -199,6 +200,11 @@ def _print_scorecard(card: Scorecard) -> None:
     for code in codes:
         signals.add_row(code, str(card.signals["spam"][code]), str(card.signals["ham"][code]))
     out.print(signals)
+
+
+app.command()(model_commands.train)
+app.command()(model_commands.evaluate)
+app.add_typer(model_commands.model_app, name="model")
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ import msgspec
 from . import accounts, notices, text
 from .config import Config
 from .db import connect
-from .detectors import BUILDERS, Context, Detector, Outcome
+from .detectors import BUILDERS, Context, Detector, Learner, Outcome
 from .errors import ConfigError
 from .events import (
     Accepted,
@@ -76,6 +76,7 @@ class Engine:
         # see what the event stream would see, also when replaying an old log.
         self.clock = self.state.read([Get(_CLOCK)], 0.0)[0] or 0.0
         self._clock_saved = self.clock
+        self._rebuild_learners()
         notices.templates(self.config.language)  # a missing language fails at start-up
 
     # -- public ------------------------------------------------------------------------
@@ -124,6 +125,13 @@ class Engine:
             self.state.write([Delete(key)], now)
             self._commit()
             return had
+
+    def write_state(self, writes: Sequence[Write]) -> None:
+        """Apply state writes at the engine's clock (operator tooling), then relearn."""
+        with self.lock:
+            self.state.write(writes, self.now())
+            self._commit()
+            self._rebuild_learners()
 
     def close(self) -> None:
         with self.lock:
@@ -247,13 +255,14 @@ class Engine:
                 text_sha256=hashlib.sha256(event.text.encode("utf-8", "surrogatepass")
                                            ).hexdigest(),
                 text=event.text if self.config.records.keep_text else None,
-                fingerprint=ctx.view.fingerprint, domains=ctx.view.domains, result=body)
+                fingerprint=ctx.view.fingerprint, domains=ctx.view.domains, result=body,
+                keep=ctx.keep)
         else:
             entry = LogEntry(id=event.id, ts=event.ts, type=type(event).__name__.lower(),
                              account=event.account, session=getattr(event, "session", ""),
                              action="", score=decision.score if decision else 0.0,
                              signals=tuple(s.code for s in decision.signals) if decision else (),
-                             result=body)
+                             result=body, keep=ctx.keep)
             if isinstance(event, Report):
                 self.records.save_report(ReportEntry(
                     id=event.id, ts=event.ts, reporter=event.reporter,
@@ -265,12 +274,19 @@ class Engine:
         if self.clock != self._clock_saved:
             self.state.write([Put(_CLOCK, self.clock, 1e12)], self.clock)
             self._clock_saved = self.clock
+        self._rebuild_learners()
         self.state.commit()
         self.records.commit()
+
+    def _rebuild_learners(self) -> None:
+        for detector in self.detectors:
+            if isinstance(detector, Learner):
+                detector.rebuild(lambda queries: self.state.read(queries, self.clock))
 
     def _maintain(self, now: float) -> None:
         self._since_maintenance = 0
         self.state.sweep(now)
+        self._rebuild_learners()
         self.records.purge(now - self.config.records.retention_days * 86400)
 
 
@@ -284,7 +300,7 @@ def build_detectors(config: Config) -> tuple[list[Detector], dict[str, str]]:
             disabled[name] = "disabled in config"
             continue
         try:
-            built.append(builder(given))
+            built.append(builder(given, config))
         except ConfigError as exc:
             log.error("detector %s disabled: %s", name, exc)
             disabled[name] = str(exc)

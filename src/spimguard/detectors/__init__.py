@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import rules, velocity
-from .base import Context, Detector, Facts, Outcome
+from ..config import Config
+from . import content, rules, velocity
+from .base import Context, Detector, Facts, Learner, Outcome
 
-BUILDERS: Mapping[str, Callable[[dict[str, Any]], Detector]] = {
+BUILDERS: Mapping[str, Callable[[dict[str, Any], Config], Detector]] = {
     "rules": rules.build,
+    "content": content.build,
     "velocity": velocity.build,
 }
 
-SIGNALS: Mapping[str, str] = {**rules.SIGNALS, **velocity.SIGNALS}
+SIGNALS: Mapping[str, str] = {**rules.SIGNALS, **content.SIGNALS, **velocity.SIGNALS}
 
-__all__ = ["BUILDERS", "SIGNALS", "Context", "Detector", "Facts", "Outcome"]
+__all__ = ["BUILDERS", "SIGNALS", "Context", "Detector", "Facts", "Learner", "Outcome"]

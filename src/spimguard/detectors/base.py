@@ -9,9 +9,9 @@ so what a detector learns can depend on the decision (and is never half done).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import ConfigError
 from ..events import Event, Message
@@ -34,6 +34,9 @@ class Context:
     # Per-event memo for a detector's own derived values (keyed by detector name),
     # so reads, detect and writes share one computation.
     scratch: dict[str, Any] = field(default_factory=dict)
+    # What a detector asks the verdict log to keep about this event (keyed by
+    # detector name), handed back in ``reported.keep`` when a report names it.
+    keep: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def message(self) -> Message | None:
@@ -57,6 +60,20 @@ class Detector(Protocol):
     def detect(self, ctx: Context, facts: Facts) -> Sequence[Signal]: ...
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]: ...
+
+
+@runtime_checkable
+class Learner(Protocol):
+    """A detector that also keeps learnt state in process memory (a model's online part).
+
+    ``rebuild`` runs when the engine opens and at each maintenance pass, with a
+    function that answers queries against the state backend: the detector
+    recomputes what it learnt from durable state, so a restart loses nothing
+    and what has expired in state stops counting. Detectors without it hold
+    nothing between events.
+    """
+
+    def rebuild(self, read: Callable[[Sequence[Query]], list[Any]]) -> None: ...
 
 
 def settings(name: str, defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import re2
 
+from ..config import Config
 from ..errors import ConfigError
 from ..signals import Signal
 from ..state.ops import Query, Write
@@ -107,5 +108,5 @@ class RulesDetector:
         return ()
 
 
-def build(given: dict[str, Any]) -> RulesDetector:
+def build(given: dict[str, Any], config: Config) -> RulesDetector:
     return RulesDetector(given)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from .. import accounts
+from ..config import Config
 from ..events import Message
 from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Get, Incr, Query, Touch, Write
@@ -160,5 +161,5 @@ class VelocityDetector:
         return out
 
 
-def build(given: dict[str, Any]) -> VelocityDetector:
+def build(given: dict[str, Any], config: Config) -> VelocityDetector:
     return VelocityDetector(given)

@@ -28,6 +28,7 @@ class LogEntry(msgspec.Struct, frozen=True):
     fingerprint: str = ""
     domains: tuple[str, ...] = ()
     result: bytes = b""  # the JSON answer given, returned again for a repeated id
+    keep: dict[str, bytes] = {}  # per detector: what it needs to learn from a later report
 
 
 class ReportEntry(msgspec.Struct, frozen=True):

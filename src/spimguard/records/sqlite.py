@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import msgspec
+
 from ..errors import RecordsUnavailable
 from . import LogEntry, ReportEntry
 
@@ -12,7 +14,7 @@ CREATE TABLE IF NOT EXISTS verdict_log (
     id TEXT PRIMARY KEY, ts REAL NOT NULL, type TEXT NOT NULL, account TEXT NOT NULL,
     session TEXT NOT NULL, action TEXT NOT NULL, score REAL NOT NULL, signals TEXT NOT NULL,
     text_sha256 TEXT NOT NULL, text TEXT, fingerprint TEXT NOT NULL, domains TEXT NOT NULL,
-    result BLOB NOT NULL);
+    result BLOB NOT NULL, keep BLOB NOT NULL DEFAULT x'');
 CREATE INDEX IF NOT EXISTS verdict_log_ts ON verdict_log (ts);
 CREATE INDEX IF NOT EXISTS verdict_log_account ON verdict_log (account, ts)
     WHERE action NOT IN ('', 'deliver');
@@ -23,14 +25,15 @@ CREATE INDEX IF NOT EXISTS reports_message ON reports (message_id);
 CREATE INDEX IF NOT EXISTS reports_ts ON reports (ts);
 """
 _COLUMNS = ("id, ts, type, account, session, action, score, signals, text_sha256, text, "
-            "fingerprint, domains, result")
+            "fingerprint, domains, result, keep")
 
 
 def _entry(row: tuple) -> LogEntry:
     return LogEntry(id=row[0], ts=row[1], type=row[2], account=row[3], session=row[4],
                     action=row[5], score=row[6], signals=tuple(row[7].split()) if row[7] else (),
                     text_sha256=row[8], text=row[9], fingerprint=row[10],
-                    domains=tuple(row[11].split()) if row[11] else (), result=row[12])
+                    domains=tuple(row[11].split()) if row[11] else (), result=row[12],
+                    keep=msgspec.msgpack.decode(row[13]) if row[13] else {})
 
 
 class SQLiteRecords:
@@ -60,10 +63,11 @@ class SQLiteRecords:
         try:
             self._conn.execute(
                 f"INSERT OR IGNORE INTO verdict_log ({_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (entry.id, entry.ts, entry.type, entry.account, entry.session, entry.action,
                  entry.score, " ".join(entry.signals), entry.text_sha256, entry.text,
-                 entry.fingerprint, " ".join(entry.domains), entry.result))
+                 entry.fingerprint, " ".join(entry.domains), entry.result,
+                 msgspec.msgpack.encode(entry.keep) if entry.keep else b""))
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record write failed: {exc}") from exc
 

@@ -18,6 +18,7 @@ from .ops import (
     Distinct,
     Get,
     Incr,
+    Members,
     Put,
     Query,
     Remove,
@@ -43,5 +44,5 @@ class StateBackend(Protocol):
     def close(self) -> None: ...
 
 
-__all__ = ["Contains", "Count", "Delete", "Distinct", "Get", "Incr", "Put", "Query",
+__all__ = ["Contains", "Count", "Delete", "Distinct", "Get", "Incr", "Members", "Put", "Query",
            "Remove", "Replace", "StateBackend", "Touch", "Write"]

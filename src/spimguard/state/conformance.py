@@ -7,7 +7,19 @@ AssertionError naming the first primitive that disagrees.
 from __future__ import annotations
 
 from . import StateBackend
-from .ops import Contains, Count, Delete, Distinct, Get, Incr, Put, Remove, Replace, Touch
+from .ops import (
+    Contains,
+    Count,
+    Delete,
+    Distinct,
+    Get,
+    Incr,
+    Members,
+    Put,
+    Remove,
+    Replace,
+    Touch,
+)
 
 T0 = 1_700_000_000.0
 
@@ -27,6 +39,7 @@ def check_backend(state: StateBackend) -> None:
     assert state.read([Distinct("s", 50)], T0 + 100) == [2], "Distinct in window"
     assert state.read([Distinct("s", 1000)], T0 + 100) == [3], "Distinct overall"
     assert state.read([Contains("s", ("a", "z", "c"))], T0 + 100) == [(True, False, True)]
+    assert state.read([Members("s")], T0 + 100) == [("a", "b", "c")], "Members, oldest first"
     state.write([Remove("s", ("a",))], T0 + 101)
     assert state.read([Contains("s", ("a", "b"))], T0 + 101) == [(False, True)], "Remove"
     state.write([Replace("r", ("x", "y"), ttl=50)], T0)

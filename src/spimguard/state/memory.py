@@ -17,6 +17,7 @@ from .ops import (
     Distinct,
     Get,
     Incr,
+    Members,
     Put,
     Query,
     Remove,
@@ -64,6 +65,9 @@ class MemoryState:
         members = self._live_members(query.key, now)
         return tuple(m in members for m in query.members)
 
+    def _members_of(self, query: Members, now: float) -> tuple[str, ...]:
+        return tuple(self._live_members(query.key, now))
+
     def _get(self, query: Get, now: float) -> Any:
         entry = self._values.get(query.key)
         if entry is None or entry[1] <= now:
@@ -71,7 +75,7 @@ class MemoryState:
         return msgspec.json.decode(entry[0])
 
     _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {
-        Count: _count, Distinct: _distinct, Contains: _contains, Get: _get}
+        Count: _count, Distinct: _distinct, Contains: _contains, Members: _members_of, Get: _get}
 
     def _live_members(self, key: str, now: float) -> dict[str, float]:
         entry = self._members.get(key)

@@ -14,6 +14,7 @@ primitive          meaning                                              Redis
 Count / Incr       bucketed sliding-window counter                      HMGET / HINCRBYFLOAT+EXPIRE
 Distinct / Touch   members with last-seen time; count seen in window    ZCOUNT / ZADD+EXPIRE
 Contains           which of these members are in a member set           ZMSCORE
+Members            all members of a member set, oldest first            ZRANGE
 Replace / Remove   set a member set wholesale / drop some members       DEL+ZADD / ZREM
 Get / Put / Delete a small value with a TTL                             GET / SET EX / DEL
 =================  ===================================================  ==========================
@@ -52,13 +53,19 @@ class Contains(msgspec.Struct, frozen=True, gc=False):
     members: tuple[str, ...]
 
 
+class Members(msgspec.Struct, frozen=True, gc=False):
+    """Every member of a member set, oldest first (bounded by the set's cap)."""
+
+    key: str
+
+
 class Get(msgspec.Struct, frozen=True, gc=False):
     """A stored value, or None."""
 
     key: str
 
 
-Query = Count | Distinct | Contains | Get
+Query = Count | Distinct | Contains | Members | Get
 
 
 class Incr(msgspec.Struct, frozen=True, gc=False):

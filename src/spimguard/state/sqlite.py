@@ -19,6 +19,7 @@ from .ops import (
     Delete,
     Distinct,
     Incr,
+    Members,
     Put,
     Query,
     Remove,
@@ -90,6 +91,10 @@ class SQLiteState:
                         f"SELECT member FROM members WHERE key = ? AND member IN ({marks})",
                         (query.key, *chunk)))
             return tuple(m in found for m in query.members)
+        if isinstance(query, Members):
+            return tuple(r[0] for r in run(
+                "SELECT member FROM members JOIN member_sets USING (key) WHERE key = ? AND "
+                "member_sets.exp > ? ORDER BY ts, member", (query.key, now)))
         row = run("SELECT value FROM kv WHERE key = ? AND exp > ?", (query.key, now)).fetchone()
         return None if row is None else msgspec.json.decode(row[0])
 

@@ -1,0 +1,174 @@
+"""Content: how spammy a message's words are, by a trained model that keeps learning.
+
+The model (``model/``) gives p(spam) from hashed, disguise-proof features. The
+detector turns p into points on the policy's own scale, so operators think in
+probabilities: content alone warns at p ≥ warn_at, holds at p ≥ hold_at and
+blocks at p ≥ block_at (points interpolated linearly in log-odds between those
+anchors, zero below evidence_from). Other evidence adds to those points.
+
+User reports teach the online part (``model/online.py``) at once, no retrain:
+a reported message's features, kept in the verdict log, move the model by the
+report's net weight. Poisoning bounds: a reporter's reports beyond
+``reporter_daily_cap`` a day count nothing; a reporter under restriction counts
+``suspect_weight``; a sender reporting its own message counts nothing; spam and
+ham reports on one message cancel; one message moves the model by at most
+``learn_rate``, however many report it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from .. import accounts
+from ..config import Config
+from ..errors import ConfigError
+from ..events import Message, Report
+from ..model import scorer
+from ..model.features import buckets
+from ..model.online import Exported, OnlineDelta, Reported
+from ..signals import Signal
+from ..state.ops import Count, Get, Incr, Members, Put, Query, Touch, Write
+from .base import Context, Facts, Outcome, settings
+
+DEFAULTS: dict[str, Any] = {
+    "model": "",  # path of a model file; "" = the model bundled in the package
+    "evidence_from": 0.03,  # p(spam) where CONTENT_SPAM starts to count
+    "warn_at": 0.2,  # p(spam) at which content alone reaches the warn threshold
+    "hold_at": 0.5,  # ... the hold threshold
+    "block_at": 0.995,  # ... the block threshold
+    "learn_rate": 1.5,  # how far one reported message moves the model (log-odds)
+    "max_delta": 3.0,  # cap on the learnt weight of any one feature bucket
+    "reporter_daily_cap": 20,  # reports per reporter per day that count at all
+    "suspect_weight": 0.1,  # weight of a report from an account under restriction
+    "remember_days": 90,  # how long a reported message keeps teaching
+    "max_remembered": 100_000,  # reported messages remembered (oldest dropped first)
+}
+
+SIGNALS = {
+    "CONTENT_SPAM": "the words look like spam to the content model (probability in the detail)",
+}
+
+_INDEX = "content:reported"
+_IMPORTED = "content:imported"
+_DAY = 86_400.0
+_FOREVER = 100 * 365 * _DAY
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _report_key(message_id: str) -> str:
+    return f"content:report:{message_id}"
+
+
+def _reporter_key(reporter: str) -> str:
+    return f"content:reporter:{reporter}"
+
+
+class ContentDetector:
+    name = "content"
+
+    def __init__(self, given: dict[str, Any], config: Config) -> None:
+        cfg = self.cfg = settings(self.name, DEFAULTS, given)
+        anchors = [cfg["evidence_from"], cfg["warn_at"], cfg["hold_at"], cfg["block_at"]]
+        if not all(0 < p < 1 for p in anchors) or anchors != sorted(set(anchors)):
+            raise ConfigError("detectors.content: need 0 < evidence_from < warn_at < hold_at "
+                              f"< block_at < 1, got {anchors}")
+        policy = config.policy
+        self._x = np.array([_logit(p) for p in anchors])
+        self._points = np.array([0.0, policy.warn, policy.hold, policy.block])
+        self._weight = config.weight("CONTENT_SPAM") or 1.0
+        self.model = scorer.load(cfg["model"] or None)
+        self.online = OnlineDelta(self.model.bits, cfg["learn_rate"], cfg["max_delta"])
+        self._ttl = cfg["remember_days"] * _DAY
+
+    # -- learnt state ------------------------------------------------------------------
+    def rebuild(self, read: Callable[[Sequence[Query]], list[Any]]) -> None:
+        """Recompute the online part from state (at start-up and at each maintenance)."""
+        online = OnlineDelta(self.model.bits, self.cfg["learn_rate"], self.cfg["max_delta"])
+        members, imported = read([Members(_INDEX), Get(_IMPORTED)])
+        for value in read([Get(_report_key(m)) for m in members]):
+            if value is not None:
+                reported = msgspec.convert(value, Reported)
+                online.apply(reported.buckets, reported.applied)
+        if imported:
+            online.add_array(imported["buckets"], imported["values"])
+        self.online = online
+
+    def imported(self, exported: Exported) -> Put:
+        """The write that makes learnt weights from another installation count here."""
+        return Put(_IMPORTED, {"buckets": exported.buckets, "values": exported.values},
+                   _FOREVER)
+
+    def probability(self, found: np.ndarray) -> tuple[float, float]:
+        """(p with what reports taught, p of the trained model alone)."""
+        trained = self.model.margin(found)
+        learnt = self.model.margin(found, self.online.clipped_) - trained
+        return scorer.sigmoid(trained + learnt), scorer.sigmoid(trained)
+
+    # -- one event ---------------------------------------------------------------------
+    def reads(self, ctx: Context) -> Sequence[Query]:
+        event = ctx.event
+        if not isinstance(event, Report):
+            return ()
+        return (Get(_report_key(event.message_id)),
+                Count(_reporter_key(event.reporter), _DAY, 3600.0),
+                Get(accounts.restrictions(event.reporter)))
+
+    def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
+        if not isinstance(ctx.event, Message) or ctx.view is None:
+            return []
+        found = buckets(ctx.view, self.model.bits)
+        ctx.keep[self.name] = found.astype(np.uint32).tobytes()
+        p, trained = self.probability(found)
+        points = float(np.interp(_logit(min(max(p, 1e-9), 1 - 1e-9)), self._x, self._points,
+                                 left=0.0, right=self._points[-1]))
+        if points <= 0:
+            return []
+        detail = f"spam probability {p:.2f}"
+        if abs(p - trained) >= 0.01:
+            detail += f" ({trained:.2f} before user reports)"
+        return [Signal("CONTENT_SPAM", points / self._weight, detail)]
+
+    def _report_weight(self, ctx: Context, report: Report, facts: Facts) -> float:
+        if ctx.reported is None or ctx.reported.account == report.reporter:
+            return 0.0
+        if facts[Count(_reporter_key(report.reporter), _DAY, 3600.0)] >= (
+                self.cfg["reporter_daily_cap"]):
+            return 0.0
+        if facts[Get(accounts.restrictions(report.reporter))]:
+            return self.cfg["suspect_weight"]
+        return 1.0
+
+    def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
+        report = ctx.event
+        if not isinstance(report, Report):
+            return ()
+        out: list[Write] = [Incr(_reporter_key(report.reporter), 1.0, 3600.0, _DAY)]
+        weight = self._report_weight(ctx, report, facts)
+        kept = ctx.reported.keep.get(self.name) if ctx.reported else None
+        if not weight or not kept:
+            return out
+        stored = facts[Get(_report_key(report.message_id))]
+        reported = (msgspec.convert(stored, Reported) if stored is not None else
+                    Reported(np.frombuffer(kept, dtype=np.uint32).tolist()))
+        if report.label == "spam":
+            reported.spam += weight
+        else:
+            reported.ham += weight
+        target = OnlineDelta.net(reported)
+        self.online.apply(reported.buckets, target - reported.applied)
+        reported.applied = target
+        out.append(Put(_report_key(report.message_id), reported, self._ttl))
+        out.append(Touch(_INDEX, (report.message_id,), self._ttl, self.cfg["max_remembered"]))
+        return out
+
+
+def build(given: dict[str, Any], config: Config) -> ContentDetector:
+    return ContentDetector(given, config)

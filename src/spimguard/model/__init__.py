@@ -1,0 +1,1 @@
+"""The content model: features, the lean scorer, training, evaluation, online learning."""
