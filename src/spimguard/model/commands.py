@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -97,7 +96,10 @@ def train(
     with Progress(console=errors, transient=True) as bar:
         task = bar.add_task("hashing features", total=len(samples))
         model = training.train(samples, c=c, progress=lambda n: bar.advance(task, n))
-    command = "spimguard train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    words = ["spimguard", "train", *(w for d in data for w in ("--data", d)), "--out", str(out)]
+    words += ["--card", str(card)] if card else []
+    words += ["--c", str(c)] if c != training.C else []
+    command = " ".join(shlex.quote(w) for w in words)
     model.card.update({"command": command, "sources": dict(Counter(s.source for s in samples))})
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)

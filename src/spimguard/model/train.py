@@ -11,15 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from ..text import view
 from .datasets import Sample
 from .features import BITS, buckets
 from .scorer import LinearModel
+
+if TYPE_CHECKING:  # SciPy and scikit-learn load only to train: a second at start-up
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
 
 SEED = 20261129
 C = 3000.0  # inverse regularisation strength, chosen by 5-fold CV on UCI (see the card)
@@ -28,6 +31,8 @@ C = 3000.0  # inverse regularisation strength, chosen by 5-fold CV on UCI (see t
 def matrix(samples: Sequence[Sample], bits: int = BITS,
            progress: Callable[[int], None] | None = None) -> sp.csr_matrix:
     """Rows of x_b = 1/sqrt(U) over each message's U distinct buckets."""
+    import scipy.sparse as sp
+
     indptr = [0]
     indices: list[np.ndarray] = []
     data: list[np.ndarray] = []
@@ -44,6 +49,8 @@ def matrix(samples: Sequence[Sample], bits: int = BITS,
 
 
 def fit(rows: sp.csr_matrix, labels: np.ndarray, c: float = C) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
     model = LogisticRegression(C=c, solver="liblinear", random_state=SEED, max_iter=1000)
     return model.fit(rows, labels)
 
@@ -66,6 +73,8 @@ def train(samples: Sequence[Sample], bits: int = BITS, c: float = C,
 def cross_validate(samples: Sequence[Sample], folds: int = 5, bits: int = BITS,
                    c: float = C) -> np.ndarray:
     """Out-of-fold spam probabilities (stratified, seeded), in the order of ``samples``."""
+    from sklearn.model_selection import StratifiedKFold
+
     labels = np.array([s.spam for s in samples])
     rows = matrix(samples, bits)
     out = np.zeros(len(samples))

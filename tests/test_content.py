@@ -1,0 +1,222 @@
+"""The content model: readers, training determinism, scoring, learning from reports, bounds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import T0, config, event, message
+from typer.testing import CliRunner
+
+from spimguard import open_engine
+from spimguard.cli import app
+from spimguard.detectors.content import ContentDetector
+from spimguard.engine import Engine
+from spimguard.errors import BadInput
+from spimguard.model import datasets, scorer
+from spimguard.model import train as training
+from spimguard.model.features import buckets
+from spimguard.text import view
+
+SPAM = ["WINNER! claim your free prize now, call 09061701461", "Free ringtones! text TONE to 87066",
+        "URGENT your mobile number won £2000, call 09066364589", "free entry to win cash, txt WIN"]
+HAM = ["are you coming to dinner tonight?", "ok see you at the station", "call me when you land",
+       "did you finish the report for monday", "happy birthday, have a great day!"]
+
+
+def write_fixture(folder: Path) -> dict[str, Path]:
+    uci = folder / "uci.tsv"
+    uci.write_text("".join(f"spam\t{t}\n" for t in SPAM) + "".join(f"ham\t{t}\n" for t in HAM)
+                   + "ham\tok see you at the station\n")  # a repeat, dropped by dedupe
+    mishra = folder / "mishra.csv"
+    mishra.write_text("LABEL,TEXT,URL,EMAIL,PHONE\nSmishing,verify your bank login at "
+                      "http://bank-secure.example.com,Yes,No,No\nHAM,see you soon,No,No,No\n"
+                      "spam,Free ringtones! text TONE to 87066,No,No,No\n")
+    indo = folder / "indo.csv"
+    indo.write_text('Teks,label\n"Promo paket internet murah, aktifkan *123#",2\n'
+                    '"Selamat anda menang hadiah, transfer ke rekening",1\n"nanti sore ketemu ya",0\n')
+    plain = folder / "wave.txt"
+    plain.write_text("Набираю в команду партнёров, доход от 5000 в день, пишите в лс\n\n"
+                     "Ищу людей на удалёнку, оплата каждый день, пишите в лс\n")
+    return {"uci": uci, "mishra": mishra, "indo": indo, "plain": plain}
+
+
+def test_readers_fold_labels_and_dedupe(tmp_path: Path) -> None:
+    files = write_fixture(tmp_path)
+    uci = datasets.read(str(files["uci"]))
+    assert len(uci) == 10 and sum(s.spam for s in uci) == 4
+    mishra = datasets.read(str(files["mishra"]))
+    assert [s.spam for s in mishra] == [1, 0, 1]  # smishing and any case count as spam
+    assert [s.spam for s in datasets.read(str(files["indo"]))] == [1, 1, 0]
+    assert [s.spam for s in datasets.read(f"{files['plain']}=spam")] == [1, 1]
+    merged = datasets.dedupe(uci + mishra)
+    assert len(merged) == 11  # the repeated ham and the shared ringtone spam once each
+    with pytest.raises(BadInput):
+        datasets.read(str(files["plain"]))  # plain text needs a label
+
+
+def test_training_is_deterministic(tmp_path: Path) -> None:
+    files = write_fixture(tmp_path)
+    samples = datasets.dedupe(s for f in ("uci", "mishra", "indo") for s in
+                              datasets.read(str(files[f])))
+    first = training.train(samples, bits=16)
+    second = training.train(samples, bits=16)
+    assert np.array_equal(first.weights, second.weights) and first.bias == second.bias
+    first.save(tmp_path / "m.npz")
+    loaded = scorer.load(tmp_path / "m.npz")
+    assert np.array_equal(loaded.weights, first.weights)
+    assert loaded.probability(view(SPAM[0])) > loaded.probability(view(HAM[0]))
+
+
+def test_features_survive_disguises() -> None:
+    plain = set(buckets(view("free ringtones, call now")).tolist())
+    for disguised in ("FR33 R1NGT0NES, call now", "frее ringtоnes, call now",
+                      "fr\u200bee ring\u200btones, call now"):
+        shared = plain & set(buckets(view(disguised)).tolist())
+        assert len(shared) / len(plain) > 0.8, disguised
+
+
+def test_bundled_model_separates_spam_from_chat() -> None:
+    model = scorer.load()
+    assert model.probability(view("URGENT! You have won a £1000 prize. Call 09061701461 "
+                                  "to claim now")) > 0.9
+    assert model.probability(view("are you still coming over for dinner tonight?")) < 0.05
+    assert model.card["seed"] == training.SEED
+
+
+def content_engine(**settings: object) -> Engine:
+    return open_engine(config(detectors={"content": settings, "velocity": {"enabled": False}}))
+
+
+def content_of(engine: Engine) -> ContentDetector:
+    return next(d for d in engine.detectors if isinstance(d, ContentDetector))
+
+
+WAVE = ["Набираю в команду партнёров, доход от {n} в день, пишите в лс",
+        "Ищу людей на удалёнку, доход от {n} в день, пишите в лс"]
+
+
+def send_wave(engine: Engine, start: int, count: int, sender: str = "w") -> list:  # type: ignore[type-arg]
+    return [engine.process(message(engine.config, f"wave{i}", f"{sender}{i}", [f"r{i}"],
+                                   WAVE[i % 2].format(n=1000 + i), T0 + i))
+            for i in range(start, start + count)]
+
+
+def report(engine: Engine, id: str, message_id: str, label: str = "spam",
+           reporter: str = "u", ts: float = T0 + 500) -> None:
+    engine.process(event(engine.config, type="report", id=id, ts=ts, reporter=reporter,
+                         message_id=message_id, label=label))
+
+
+def test_reports_teach_a_new_wave_within_the_same_second() -> None:
+    engine = content_engine()
+    before = send_wave(engine, 0, 10)
+    assert all(v.action == "deliver" for v in before)  # the model never saw this wave
+    for i in range(10):
+        report(engine, f"rep{i}", f"wave{i}", reporter=f"reporter{i}")
+    after = send_wave(engine, 10, 10)
+    assert sum(v.action in ("hold", "block") for v in after) >= 8
+    assert "before user reports" in after[0].signals[0].detail
+    chat = engine.process(message(engine.config, "chat", "a", ["b"], "пишите когда будете дома",
+                                  T0 + 900))
+    assert chat.action == "deliver"
+
+
+def test_spam_and_ham_reports_cancel_and_one_message_moves_at_most_once() -> None:
+    engine = content_engine()
+    send_wave(engine, 0, 1)
+    detector = content_of(engine)
+    report(engine, "s1", "wave0", reporter="a")
+    once = detector.online.delta_.copy()
+    for i in range(5):  # a mob reporting the same message adds nothing more
+        report(engine, f"mob{i}", "wave0", reporter=f"mob{i}")
+    assert np.array_equal(detector.online.delta_, once) and np.abs(once).max() > 0
+    report(engine, "h1", "wave0", label="ham", reporter="b")
+    report(engine, "h2", "wave0", label="ham", reporter="c")
+    report(engine, "h3", "wave0", label="ham", reporter="d")
+    report(engine, "h4", "wave0", label="ham", reporter="e")
+    report(engine, "h5", "wave0", label="ham", reporter="f")
+    report(engine, "h6", "wave0", label="ham", reporter="g")
+    # 6 spam against 6 ham reports: net zero, nothing learnt.
+    assert np.allclose(detector.online.delta_, 0.0, atol=1e-6)
+
+
+def test_reporter_cap_suspects_and_self_reports() -> None:
+    engine = content_engine(reporter_daily_cap=3)
+    send_wave(engine, 0, 6)
+    detector = content_of(engine)
+    for i in range(6):  # one reporter, six messages: only the first three count
+        report(engine, f"r{i}", f"wave{i}", reporter="eager", ts=T0 + 100 + i)
+    learnt = detector.online.delta_.copy()
+    capped = content_engine(reporter_daily_cap=3)
+    send_wave(capped, 0, 6)
+    for i in range(3):
+        report(capped, f"r{i}", f"wave{i}", reporter="eager", ts=T0 + 100 + i)
+    assert np.allclose(content_of(capped).online.delta_, learnt)
+
+    own = content_engine()
+    send_wave(own, 0, 1)
+    report(own, "self", "wave0", label="ham", reporter="w0")  # the sender whitewashing itself
+    assert not np.abs(content_of(own).online.delta_).any()
+
+    suspect = content_engine(suspect_weight=0.1)
+    send_wave(suspect, 0, 1)
+    suspect.write_state([__import__("spimguard.accounts", fromlist=["x"]).with_action(
+        "sus", None, "challenge", "", "test", T0, 86400)])
+    report(suspect, "r", "wave0", reporter="sus")
+    honest = content_engine()
+    send_wave(honest, 0, 1)
+    report(honest, "r", "wave0", reporter="fair")
+    ratio = np.abs(content_of(suspect).online.delta_).max() / np.abs(
+        content_of(honest).online.delta_).max()
+    assert ratio == pytest.approx(0.1, rel=1e-3)
+
+
+def test_learnt_state_survives_restart_and_moves_between_installations(tmp_path: Path) -> None:
+    cfg = config(storage={"backend": "sqlite"}, detectors={"velocity": {"enabled": False}})
+    engine = open_engine(cfg, tmp_path / "a")
+    send_wave(engine, 0, 3)
+    for i in range(3):
+        report(engine, f"r{i}", f"wave{i}", reporter=f"x{i}")
+    learnt = content_of(engine).online.delta_.copy()
+    engine.close()
+    again = open_engine(cfg, tmp_path / "a")
+    assert np.allclose(content_of(again).online.delta_, learnt)
+    again.close()
+
+    runner = CliRunner()
+    exported = tmp_path / "learnt.json"
+    result = runner.invoke(app, ["model", "export", str(exported), "--data-dir",
+                                 str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["model", "import", str(exported), "--data-dir",
+                                 str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    other = open_engine(cfg, tmp_path / "b")
+    assert np.allclose(content_of(other).online.delta_, learnt, atol=1e-6)
+    other.close()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "nope", "bits": 20, "rate": 1, "buckets": [],
+                               "values": []}))
+    result = runner.invoke(app, ["model", "import", str(bad), "--data-dir", str(tmp_path / "b")])
+    assert result.exit_code == 2 and "format" in result.output
+
+
+def test_train_and_evaluate_commands(tmp_path: Path) -> None:
+    files = write_fixture(tmp_path)
+    runner = CliRunner()
+    out = tmp_path / "model.npz"
+    result = runner.invoke(app, ["train", "--data", str(files["uci"]), "--data",
+                                 str(files["mishra"]), "--out", str(out), "--card",
+                                 str(tmp_path / "CARD.md")])
+    assert result.exit_code == 0, result.output
+    assert "Reproduce: `spimguard train --data" in (tmp_path / "CARD.md").read_text()
+    result = runner.invoke(app, ["evaluate", "--data", str(files["uci"]), "--model", str(out),
+                                 "--plots", str(tmp_path / "plots")])
+    assert result.exit_code == 0, result.output
+    assert "held or blocked" in result.stdout and "operating curve" in result.stdout
+    assert (tmp_path / "plots" / "roc.png").stat().st_size > 1000
+    result = runner.invoke(app, ["evaluate", "--data", str(files["uci"]), "--cv", "2"])
+    assert result.exit_code == 0, result.output
