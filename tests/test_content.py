@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import T0, config, event, message
 from typer.testing import CliRunner
 
+from conftest import T0, config, event, message
 from spimguard import open_engine
 from spimguard.cli import app
 from spimguard.detectors.content import ContentDetector
@@ -36,7 +36,8 @@ def write_fixture(folder: Path) -> dict[str, Path]:
                       "spam,Free ringtones! text TONE to 87066,No,No,No\n")
     indo = folder / "indo.csv"
     indo.write_text('Teks,label\n"Promo paket internet murah, aktifkan *123#",2\n'
-                    '"Selamat anda menang hadiah, transfer ke rekening",1\n"nanti sore ketemu ya",0\n')
+                    '"Selamat anda menang hadiah, transfer ke rekening",1\n'
+                    '"nanti sore ketemu ya",0\n')
     plain = folder / "wave.txt"
     plain.write_text("Набираю в команду партнёров, доход от 5000 в день, пишите в лс\n\n"
                      "Ищу людей на удалёнку, оплата каждый день, пишите в лс\n")

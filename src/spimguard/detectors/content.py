@@ -29,7 +29,7 @@ from ..config import Config
 from ..errors import ConfigError
 from ..events import Message, Report
 from ..model import scorer
-from ..model.features import buckets
+from ..model.features import parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
 from ..state.ops import Count, Get, Incr, Members, Put, Query, Touch, Write
@@ -41,8 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "warn_at": 0.2,  # p(spam) at which content alone reaches the warn threshold
     "hold_at": 0.5,  # ... the hold threshold
     "block_at": 0.995,  # ... the block threshold
-    "learn_rate": 1.5,  # how far one reported message moves the model (log-odds)
-    "max_delta": 3.0,  # cap on the learnt weight of any one feature bucket
+    "learn_rate": 10.0,  # how far one reported message moves the model (log-odds)
+    "max_delta": 5.0,  # cap on the learnt weight of any one feature bucket
     "reporter_daily_cap": 20,  # reports per reporter per day that count at all
     "suspect_weight": 0.1,  # weight of a report from an account under restriction
     "remember_days": 90,  # how long a reported message keeps teaching
@@ -106,11 +106,10 @@ class ContentDetector:
         return Put(_IMPORTED, {"buckets": exported.buckets, "values": exported.values},
                    _FOREVER)
 
-    def probability(self, found: np.ndarray) -> tuple[float, float]:
+    def probability(self, found: np.ndarray, teachable: np.ndarray) -> tuple[float, float]:
         """(p with what reports taught, p of the trained model alone)."""
         trained = self.model.margin(found)
-        learnt = self.model.margin(found, self.online.clipped_) - trained
-        return scorer.sigmoid(trained + learnt), scorer.sigmoid(trained)
+        return scorer.sigmoid(trained + self.online.margin(teachable)), scorer.sigmoid(trained)
 
     # -- one event ---------------------------------------------------------------------
     def reads(self, ctx: Context) -> Sequence[Query]:
@@ -124,9 +123,9 @@ class ContentDetector:
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         if not isinstance(ctx.event, Message) or ctx.view is None:
             return []
-        found = buckets(ctx.view, self.model.bits)
-        ctx.keep[self.name] = found.astype(np.uint32).tobytes()
-        p, trained = self.probability(found)
+        found, teachable = parts(ctx.view, self.model.bits)
+        ctx.keep[self.name] = teachable.tobytes()
+        p, trained = self.probability(found, teachable)
         points = float(np.interp(_logit(min(max(p, 1e-9), 1 - 1e-9)), self._x, self._points,
                                  left=0.0, right=self._points[-1]))
         if points <= 0:

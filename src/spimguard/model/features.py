@@ -18,7 +18,7 @@ of ham held: 93.9 % against 91.4 %): a pitch repeated three times in one
 message is no more spam than once.
 
 Character n-grams are hashed in numpy: a polynomial hash over the UTF-32 code
-points (Σ c_k·P**(n-1-k), wrapping at 2**32) for every n at once, then a
+points (Σ c_k·P**(n-1-k), wrapping at 2**32, by Horner's rule), then a
 multiplicative mix; words use CRC-32. Both are stable
 across processes and machines (Python's own ``hash`` is salted per process).
 """
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -40,16 +41,30 @@ _MIX = np.uint32(0x9E3779B1)
 _WORD = re.compile(rb"[\w\x80-\xff]+")
 _DIGIT = re.compile(r"\d")
 _PHONE = re.compile(r"\d[\d\s().-]{6,}\d")
+_NOT_UPPER = re.compile(r"[^A-Z]+")
+_MONEY_HINT = re.compile(r"[$£€¥₹₽]|usd|eur|gbp|rp|rs|руб", re.IGNORECASE)
 _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGNORECASE)
 
 
-# Column n-2 of _POWERS holds P**(n-1) ... P**0 in its first n rows: one matrix
-# product hashes every 2- to 5-gram at every position at once.
-_POWERS = np.zeros((5, 4), dtype=np.uint32)
-for _n in range(2, 6):
-    for _k in range(_n):
-        _POWERS[_k, _n - 2] = pow(0x01000193, _n - 1 - _k, 2**32)
 _SEEDS = np.array([0x2545F491, 0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35], dtype=np.uint32)
+
+
+def _gram_hashes(windows: np.ndarray, shift: np.uint32) -> np.ndarray:
+    """(rows, 4) buckets of the 2-, 3-, 4- and 5-gram starting at each window's row.
+
+    Horner's rule down the five columns, h_n = h_(n-1)·P + c_(n-1) (mod 2**32),
+    then each length gets its own seed and the multiplicative mix.
+    """
+    hashed = np.empty((len(windows), 4), dtype=np.uint32)
+    rolling = windows[:, 0] * _P + windows[:, 1]
+    hashed[:, 0] = rolling
+    for n in (2, 3, 4):
+        rolling = rolling * _P + windows[:, n]
+        hashed[:, n - 1] = rolling
+    hashed ^= _SEEDS
+    hashed *= _MIX
+    hashed >>= shift
+    return hashed
 
 
 def _char_ngrams(raw: bytes, rows: int, shift: np.uint32) -> np.ndarray:
@@ -62,7 +77,7 @@ def _char_ngrams(raw: bytes, rows: int, shift: np.uint32) -> np.ndarray:
     if rows < 1:
         return np.empty(0, dtype=np.uint32)
     windows = np.ndarray((rows, 5), dtype=np.uint32, buffer=raw, strides=(4, 4))
-    return ((((windows @ _POWERS) ^ _SEEDS) * _MIX) >> shift).ravel()
+    return _gram_hashes(windows, shift).ravel()
 
 
 def _word_hashes(skeleton: bytes) -> np.ndarray:
@@ -85,29 +100,131 @@ def shape_tokens(view: MessageView) -> list[str]:
     text = view.text
     if _DIGIT.search(text) and _PHONE.search(text):
         tokens.append("phone")
-    if _MONEY.search(text):
+    if _MONEY_HINT.search(text) and _MONEY.search(text):
         tokens.append("money")
-    if text != text.lower():
-        upper = sum(map(str.isupper, text))
+    if not text.islower() and len(text) >= 8:
+        upper = len(text) - len(_NOT_UPPER.sub("", text)) if text.isascii() else sum(
+            map(str.isupper, text))
         if upper >= 8 and upper * 3 > len(text):
             tokens.append("shouting")
     tokens.append(f"len:{min(len(text) // 40, 8)}")
     return tokens
 
 
-def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
-    """The message's distinct feature buckets (sorted uint32)."""
-    shift = np.uint32(32 - bits)
+def _teachable_words(skeleton: str, shift: np.uint32) -> np.ndarray:
+    """Words of four or more letters, and neighbour pairs with at least one such word.
+
+    Short words are mostly a language's function words ("в", "что", "the"):
+    they run through a whole spam wave, so learning them from reports would
+    mark every message in that language.
+    """
+    words = _ANY_WORD.findall(skeleton)
+    long = [len(w) >= 4 for w in words]
+    chosen = [w for w, ok in zip(words, long, strict=True) if ok]
+    # A crude stem (the first five letters) so that inflected forms teach each
+    # other: "доходом", "дохода" -> "доход".
+    chosen += [f"{w[:5]}~" for w in chosen if len(w) > 5]
+    chosen += [f"{a} {b}" for a, b, ok_a, ok_b in
+               zip(words, words[1:], long, long[1:], strict=False) if ok_a or ok_b]
+    hashed = np.array([zlib.crc32(w.encode("utf-8", "surrogatepass"), 7) for w in chosen],
+                      dtype=np.uint32)
+    return (hashed * _MIX) >> shift
+
+
+def _distinct(found: np.ndarray) -> np.ndarray:
+    # Sort and drop repeats: np.unique does the same at several times the cost.
+    found.sort()
+    return found[np.concatenate(([True], found[1:] != found[:-1]))]
+
+
+def _stream(view: MessageView) -> bytes:
+    """The UTF-32 text whose character n-grams are hashed, padded with four spaces.
+
+    The cleaned text adds information only where the skeleton folded something
+    away; for most messages the two are equal and it is hashed once.
+    """
     folded = view.text.casefold()
-    # The cleaned text adds information only where the skeleton folded something
-    # away; for most messages the two are equal and it is hashed once.
     stream = f" {view.skeleton} " if folded == view.skeleton else (
         f" {view.skeleton} \x01 {folded} ")
-    raw = (stream + "    ").encode("utf-32-le", "surrogatepass")
-    points = np.frombuffer(raw, dtype=np.uint32)
+    return (stream + "    ").encode("utf-32-le", "surrogatepass")
+
+
+def _trained(view: MessageView, shift: np.uint32) -> tuple[np.ndarray, np.ndarray]:
+    """(character n-gram and word buckets, shape buckets), repeats kept."""
+    raw = _stream(view)
     words = (_word_hashes(view.skeleton.encode("utf-8", "surrogatepass")) * _MIX) >> shift
-    found = np.concatenate((_char_ngrams(raw, len(points) - 4, shift), words,
-                            _token_buckets(shape_tokens(view), shift)))
-    found.sort()
-    # Sort and drop repeats: np.unique does the same at several times the cost.
-    return found[np.concatenate(([True], found[1:] != found[:-1]))]
+    grams = _char_ngrams(raw, len(raw) // 4 - 4, shift)
+    return np.concatenate((grams, words)), _token_buckets(shape_tokens(view), shift)
+
+
+def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
+    """The message's distinct feature buckets (sorted uint32)."""
+    text, shape = _trained(view, np.uint32(32 - bits))
+    return _distinct(np.concatenate((text, shape)))
+
+
+def parts(view: MessageView, bits: int = BITS) -> tuple[np.ndarray, np.ndarray]:
+    """(``buckets``, distinct teachable buckets) of a message.
+
+    The second set is what user reports teach (see ``online``): longer words,
+    their pairs, domains and shape name a campaign; character n-grams and short
+    words also describe its language.
+    """
+    shift = np.uint32(32 - bits)
+    text, shape = _trained(view, shift)
+    return (_distinct(np.concatenate((text, shape))),
+            _distinct(np.concatenate((_teachable_words(view.skeleton, shift), shape))))
+
+
+_ANY_WORD = re.compile(r"\w+")
+_MARK = b"\xff\xff"  # never valid UTF-8, so never a word of a real message
+
+
+def batch_buckets(views: Sequence[MessageView], bits: int = BITS) -> tuple[np.ndarray,
+                                                                          np.ndarray]:
+    """``buckets`` of many messages at once: (message index, bucket), sorted by both.
+
+    The same features as ``buckets``, with every array operation run once over
+    all messages instead of once per message: the per-call overhead of numpy,
+    not the arithmetic, is what single-message hashing pays for.
+    """
+    shift = np.uint32(32 - bits)
+    raws, skeletons, tokens, token_docs = [], [], [], []
+    for index, view in enumerate(views):
+        raws.append(_stream(view))
+        skeletons.append(view.skeleton.encode("utf-8", "surrogatepass"))
+        shape = shape_tokens(view)
+        tokens += shape
+        token_docs += [index] * len(shape)
+    docs = len(views)
+    # Character n-grams: windows over all streams joined; a window counts for the
+    # message it starts in if it starts among that message's own rows.
+    lengths = np.array([len(r) // 4 for r in raws], dtype=np.int64)
+    joined = b"".join(raws)
+    total = len(joined) // 4 - 4
+    windows = np.ndarray((total, 5), dtype=np.uint32, buffer=joined, strides=(4, 4))
+    grams = _gram_hashes(windows, shift)
+    # The invalid windows are the last four of each stream (they run into the next).
+    valid = np.ones(total, dtype=bool)
+    tails = (np.cumsum(lengths)[:, None] - np.arange(1, 5)).ravel()
+    valid[tails[tails < total]] = False
+    gram_docs = np.repeat(np.arange(docs, dtype=np.int64), (lengths - 4) * 4)
+    gram_buckets = grams[valid].ravel()
+    # Words: one findall over all skeletons joined by a marker word.
+    words = _WORD.findall((b" " + _MARK + b" ").join(skeletons))
+    hashed = np.array(list(map(zlib.crc32, words)), dtype=np.uint32)
+    is_mark = np.array([w == _MARK for w in words], dtype=bool)
+    word_docs = np.cumsum(is_mark, dtype=np.int64)
+    keep = ~is_mark
+    pair_ok = keep[:-1] & keep[1:]
+    pairs = ((hashed[:-1] * _P) ^ hashed[1:] ^ np.uint32(0x5BD1E995))[pair_ok]
+    word_buckets = (np.concatenate((hashed[keep], pairs)) * _MIX) >> shift
+    word_owner = np.concatenate((word_docs[keep], word_docs[:-1][pair_ok]))
+    shape_buckets = _token_buckets(tokens, shift)
+    # Distinct (message, bucket) pairs, via one sort of a combined key.
+    keys = np.concatenate((gram_docs, word_owner, np.array(token_docs, dtype=np.int64)))
+    keys <<= bits
+    keys |= np.concatenate((gram_buckets, word_buckets, shape_buckets))
+    keys.sort()
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    return keys >> bits, (keys & ((1 << bits) - 1)).astype(np.uint32)

@@ -4,7 +4,10 @@ The learnt delta is a sum over reported messages:
 
     d = η · Σ_m  a_m · x_m,    a_m = clip(S_m − H_m, −1, 1)
 
-where x_m is the message's feature vector (unit length, as in ``features``),
+where x_m is the message's vector over its teachable features (words, bigrams,
+domains and shape tokens, unit length: ``features.parts``; character n-grams
+are left out because they also describe the language, and a wave in one
+language would otherwise drag all of that language's chat along with it),
 S_m and H_m the summed weights of the spam and ham reports on it. Hence:
 
 - a spam and a ham report of equal weight on one message cancel exactly;
@@ -61,6 +64,12 @@ class OnlineDelta:
     @staticmethod
     def net(reported: Reported) -> float:
         return max(-1.0, min(1.0, reported.spam - reported.ham))
+
+    def margin(self, teachable: np.ndarray) -> float:
+        """d·x over a message's teachable buckets (x unit length over those buckets)."""
+        if not len(teachable):
+            return 0.0
+        return float(self.clipped_[teachable].sum()) / math.sqrt(len(teachable))
 
     def apply(self, buckets: np.ndarray | list[int], amount: float) -> None:
         """Fold ``amount`` (a change of a_m) of one message into the delta."""

@@ -1,9 +1,9 @@
 """The lean scorer: a linear model over hashed features, no scikit-learn at run time.
 
-p(spam) = sigmoid(bias + Σ_b (w_b + d_b) · x_b), x as in ``features``: ``w`` is
-the trained part (read-only, shipped in the package), ``d`` the online part
-learnt from user reports (see ``online``). Scoring one message is a gather and a
-sum over its feature occurrences, so its cost is set by the feature hashing.
+p(spam) = sigmoid(bias + w·x), x as in ``features``: ``w`` is the trained part,
+read-only and shipped in the package; the content detector adds the online
+part learnt from user reports (``online``). Scoring one message is a gather and
+a sum over its buckets, so its cost is set by the feature hashing.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..text import MessageView
-from .features import BITS, buckets
+from .features import BITS, batch_buckets, buckets
 
 BUNDLED = "content.npz"
 
@@ -32,20 +32,23 @@ class LinearModel:
     bits: int = BITS
     card: dict[str, Any] = field(default_factory=dict)
 
-    def margin(self, found: np.ndarray, delta: np.ndarray | None = None) -> float:
-        """bias + (w + d)·x for one message's distinct buckets: the log-odds of spam."""
+    def margin(self, found: np.ndarray) -> float:
+        """bias + w·x for one message's distinct buckets: the log-odds of spam."""
         if not len(found):
             return self.bias
-        total = float(self.weights[found].sum())
-        if delta is not None:
-            total += float(delta[found].sum())
-        return self.bias + total / math.sqrt(len(found))
+        return self.bias + float(self.weights[found].sum()) / math.sqrt(len(found))
 
-    def probability(self, view: MessageView, delta: np.ndarray | None = None) -> float:
-        return sigmoid(self.margin(buckets(view, self.bits), delta))
+    def probability(self, view: MessageView) -> float:
+        return sigmoid(self.margin(buckets(view, self.bits)))
 
     def probabilities(self, views: Sequence[MessageView]) -> np.ndarray:
-        return np.array([self.probability(v) for v in views])
+        """p(spam) of many messages at once (the trained part only)."""
+        if not views:
+            return np.empty(0)
+        docs, found = batch_buckets(views, self.bits)
+        sums = np.bincount(docs, weights=self.weights[found], minlength=len(views))
+        counts = np.maximum(np.bincount(docs, minlength=len(views)), 1)
+        return 1.0 / (1.0 + np.exp(-(self.bias + sums / np.sqrt(counts))))
 
     def save(self, path: Path) -> None:
         np.savez_compressed(path, weights=self.weights.astype(np.float16),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-
 from typing import TYPE_CHECKING
 
 import numpy as np
