@@ -1,5 +1,8 @@
 """Run every benchmark and print one table: ``python benchmarks/run.py``.
 
+Needs the shared datasets beside the repository (../shared/datasets) for the
+content figures.
+
 Pinned to one core (os.sched_setaffinity) where the OS allows, since targets are
 per core. Figures from one run on a shared machine: compare ratios, not absolutes.
 """
@@ -18,7 +21,8 @@ import engine
 def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    rows = engine.main()
+    rows = engine.main() + content.main(
+        Path(__file__).resolve().parents[1].parent / "shared/datasets")
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value:>12}")
