@@ -93,6 +93,11 @@ class MessageView:
     urls: tuple[UrlFact, ...]
     domains: tuple[str, ...]
     fingerprint: str
+    # The words around the links: ``text`` and ``skeleton`` with every link taken
+    # out (the same strings when there is none). Judging words apart from links
+    # keeps "did you see this? <link>" between friends from reading as spam.
+    prose: str
+    prose_skeleton: str
 
 
 @cache
@@ -265,5 +270,11 @@ def view(raw: str) -> MessageView:
     skel = skeleton(text)
     urls = find_urls(text)
     domains = tuple(dict.fromkeys(u.domain for u in urls))
+    prose, prose_skel = text, skel
+    if urls:
+        for url in urls:
+            prose = prose.replace(url.raw, " ")
+        prose_skel = skeleton(prose)
     return MessageView(text=text, skeleton=skel, tokens=tokenize(text), urls=urls,
-                       domains=domains, fingerprint=fingerprint(skel, urls))
+                       domains=domains, fingerprint=fingerprint(skel, urls), prose=prose,
+                       prose_skeleton=prose_skel)

@@ -10,15 +10,20 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..config import Config
-from . import content, rules, velocity
+from . import attachments, content, links, reputation, rules, velocity
 from .base import Context, Detector, Facts, Learner, Outcome
 
 BUILDERS: Mapping[str, Callable[[dict[str, Any], Config], Detector]] = {
     "rules": rules.build,
     "content": content.build,
+    "links": links.build,
+    "reputation": reputation.build,
+    "attachments": attachments.build,
     "velocity": velocity.build,
 }
 
-SIGNALS: Mapping[str, str] = {**rules.SIGNALS, **content.SIGNALS, **velocity.SIGNALS}
+SIGNALS: Mapping[str, str] = {
+    **rules.SIGNALS, **content.SIGNALS, **links.SIGNALS, **reputation.SIGNALS,
+    **attachments.SIGNALS, **velocity.SIGNALS}
 
 __all__ = ["BUILDERS", "SIGNALS", "Context", "Detector", "Facts", "Learner", "Outcome"]

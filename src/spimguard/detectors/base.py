@@ -104,3 +104,11 @@ def ramp(value: float, soft: float, hard: float) -> float:
     if value >= hard or hard <= soft:
         return 1.0
     return (value - soft) / (hard - soft)
+
+
+def first_per_code(found: Sequence[Signal]) -> list[Signal]:
+    """The first signal of each code: three look-alike links are one fact, not three."""
+    seen: dict[str, Signal] = {}
+    for signal in found:
+        seen.setdefault(signal.code, signal)
+    return list(seen.values())

@@ -19,6 +19,7 @@ import re2
 
 from ..config import Config
 from ..errors import ConfigError
+from ..lists import host_suffixes
 from ..signals import Signal
 from ..state.ops import Query, Write
 from ..text import skeleton
@@ -40,12 +41,6 @@ SIGNALS = {
     "RULE_DENY_PHRASE": "an operator's deny phrase appears in the text",
     "RULE_DENY_PATTERN": "an operator's RE2 pattern matches the text",
 }
-
-
-def host_suffixes(host: str) -> list[str]:
-    """``a.b.example.com`` -> [a.b.example.com, b.example.com, example.com, com]."""
-    labels = host.split(".")
-    return [".".join(labels[i:]) for i in range(len(labels))]
 
 
 class RulesDetector:

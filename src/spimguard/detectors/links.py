@@ -1,0 +1,132 @@
+"""Links: where a message wants to send people, judged without ever visiting it.
+
+Spim exists to move people to a site: a seller's promo pages, or a look-alike
+login page that harvests more accounts. Every link is judged from its text
+alone (never fetched, never resolved): operator block and allow lists (state,
+``lists.py``), look-alikes of protected brands (``lookalike.py``), credential
+bait next to a link (word lists per language in ``data/bait/``), user-info
+tricks (``https://live.com@evil.example``), IP-literal hosts and shorteners
+(``data/shorteners.txt``, flagged and never expanded). An allowlisted host is
+exempt from every check here but the operator's block list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from .. import lists
+from ..config import Config
+from ..errors import ConfigError
+from ..lookalike import Brands
+from ..signals import Signal
+from ..state.ops import Query, Write
+from ..text import UrlFact, skeleton
+from .base import Context, Facts, Outcome, first_per_code, settings
+
+DEFAULTS: dict[str, Any] = {
+    # Brands whose look-alikes are phishing: the most-phished, plus platform_domains.
+    "protected_domains": [
+        "live.com", "microsoft.com", "outlook.com", "hotmail.com", "msn.com", "office.com",
+        "skype.com", "paypal.com", "apple.com", "icloud.com", "google.com", "gmail.com",
+        "youtube.com", "facebook.com", "instagram.com", "whatsapp.com", "messenger.com",
+        "amazon.com", "netflix.com", "linkedin.com", "twitter.com", "yahoo.com",
+        "dropbox.com", "discord.com", "steamcommunity.com", "steampowered.com",
+        "telegram.org", "coinbase.com", "binance.com", "chase.com", "wellsfargo.com",
+        "bankofamerica.com", "dhl.com", "fedex.com", "ebay.com", "spotify.com", "adobe.com",
+    ],
+    "platform_domains": [],  # the platform's own domains: protected like the brands
+    "bait_languages": ["en", "ru", "es", "pt", "id"],  # word lists in data/bait/
+    "extra_bait": [],  # more credential-bait phrases, any language
+    "max_urls": 16,  # links examined per message
+}
+
+SIGNALS = {
+    "LINK_BLOCKLISTED": "a link's host is on the operator's block list (override: block)",
+    "PHISH_LOOKALIKE": "a link's domain imitates a protected brand",
+    "PHISH_CREDENTIALS": "asks for a password, login or verification, next to a link",
+    "LINK_USERINFO": "a link hides its real host behind user-info (brand.com@evil.example)",
+    "LINK_IP_HOST": "a link points at a bare IP address",
+    "LINK_SHORTENER": "a link goes through a URL shortener that hides where it leads",
+}
+
+
+def _data_lines(name: str) -> list[str]:
+    text = resources.files("spimguard").joinpath(f"data/{name}").read_text("utf-8")
+    return [line.strip() for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+class LinksDetector:
+    name = "links"
+
+    def __init__(self, given: dict[str, Any], config: Config) -> None:
+        cfg = self.cfg = settings(self.name, DEFAULTS, given)
+        self.brands = Brands([*cfg["protected_domains"], *cfg["platform_domains"]])
+        phrases: list[str] = list(cfg["extra_bait"])
+        for language in cfg["bait_languages"]:
+            try:
+                phrases += _data_lines(f"bait/{language}.txt")
+            except FileNotFoundError:
+                raise ConfigError(f"detectors.links.bait_languages: no word list for "
+                                  f"{language!r} in data/bait/") from None
+        self.bait = tuple(dict.fromkeys((p, skeleton(p)) for p in phrases if p.strip()))
+        self.shorteners = frozenset(_data_lines("shorteners.txt"))
+
+    def _urls(self, ctx: Context) -> tuple[UrlFact, ...]:
+        return ctx.view.urls[: self.cfg["max_urls"]] if ctx.view else ()
+
+    def reads(self, ctx: Context) -> Sequence[Query]:
+        hosts = [u.host for u in self._urls(ctx)]
+        if not hosts:
+            return ()
+        return (lists.contains_any("block", hosts), lists.contains_any("allow", hosts),
+                lists.contains_any("shorteners", hosts))
+
+    def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
+        urls = self._urls(ctx)
+        if not urls or ctx.view is None:
+            return []
+        hosts = [u.host for u in urls]
+        on = {name: {s for s, hit in zip(query.members, facts[query], strict=True) if hit}
+              for name in ("block", "allow", "shorteners")
+              for query in (lists.contains_any(name, hosts),)}
+        found: list[Signal] = []
+        judged: list[UrlFact] = []
+        for url in urls:
+            suffixes = lists.host_suffixes(url.host)
+            blocked = on["block"].intersection(suffixes)
+            if blocked:
+                found.append(Signal("LINK_BLOCKLISTED", 1.0, f"link to {url.host}, on the "
+                                    f"block list ({min(blocked, key=len)})", "block"))
+            elif not on["allow"].intersection(suffixes):
+                judged.append(url)
+        for url in judged:
+            reason = None if url.is_ip else self.brands.match(url.host, url.host_unicode,
+                                                              url.domain)
+            if reason:
+                found.append(Signal("PHISH_LOOKALIKE", 1.0, reason))
+            if url.userinfo and "." in url.userinfo:
+                found.append(Signal("LINK_USERINFO", 1.0, f"the link shows "
+                                    f"'{url.userinfo[:60]}' but goes to {url.host}"))
+            if url.is_ip:
+                found.append(Signal("LINK_IP_HOST", 1.0, f"link to the bare address {url.host}"))
+            suffixes = lists.host_suffixes(url.host)
+            if self.shorteners.intersection(suffixes) or on["shorteners"].intersection(suffixes):
+                found.append(Signal("LINK_SHORTENER", 1.0, f"link through the shortener "
+                                    f"{url.domain}, which hides where it leads"))
+        if judged:
+            text = ctx.view.skeleton
+            bait = next((phrase for phrase, skel in self.bait if skel in text), None)
+            if bait:
+                found.append(Signal("PHISH_CREDENTIALS", 1.0, f"asks '{bait}' next to a link "
+                                    f"to {judged[0].host}"))
+        return first_per_code(found)
+
+    def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
+        return ()
+
+
+def build(given: dict[str, Any], config: Config) -> LinksDetector:
+    return LinksDetector(given, config)
