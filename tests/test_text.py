@@ -37,6 +37,7 @@ def test_urls_explicit_bare_spaced_and_idn() -> None:
     assert trick.domain == "evil.com" and trick.userinfo == "live.com"
     assert view("http://10.1.2.3:8080/x").urls[0].is_ip
     assert view("the file is notes.txt and e.g. this").urls == ()
+    assert view("http://login.corp.internal/x").urls[0].domain == "login.corp.internal"
 
 
 def test_fingerprint_survives_personalisation() -> None:

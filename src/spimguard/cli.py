@@ -1,4 +1,4 @@
-"""Command line: ``spimguard serve | check | replay | train | evaluate | model``."""
+"""Command line: ``spimguard serve | check | replay | train | evaluate | model | lists``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .config import load as load_config
 from .engine import Engine, open_engine
 from .errors import BadInput, SpimguardError
 from .events import Message, Verdict, decode_event
+from .lists_commands import lists_app
 from .model import commands as model_commands
 from .scorecard import ACTIONS, Scorecard
 
@@ -205,6 +206,7 @@ def _print_scorecard(card: Scorecard) -> None:
 app.command()(model_commands.train)
 app.command()(model_commands.evaluate)
 app.add_typer(model_commands.model_app, name="model")
+app.add_typer(lists_app, name="lists")
 
 
 def main() -> None:

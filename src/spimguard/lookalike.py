@@ -105,7 +105,7 @@ class Brands:
         if brand is not None:
             return f"{host_unicode} is disguised as {brand.domain}"
         for brand in self.brands:
-            if len(brand.folded) >= 5 and one_edit(folded, brand.folded):
+            if len(brand.label) >= 5 and one_edit(folded, brand.folded):
                 return f"{host_unicode} is one letter away from {brand.domain}"
         words = [w for w in _WORDS.split(host) if w]
         for position, word in enumerate(words):

@@ -221,7 +221,11 @@ def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
     if _is_ip(host):
         return UrlFact(raw, host, host, host, True, explicit, userinfo, parts.path, parts.query)
     ascii_host, unicode_host = _ascii_host(host)
-    domain = registrable_domain(ascii_host)
+    # A bare word.word needs a known public suffix to count as a link ("e.g",
+    # "file.txt" do not); a link written with a scheme counts whatever its suffix,
+    # its whole host standing in for the registrable domain.
+    domain = registrable_domain(ascii_host) or (ascii_host if explicit and "." in ascii_host
+                                                 else "")
     if not domain:
         return None
     return UrlFact(raw, ascii_host, unicode_host, domain, False, explicit, userinfo,

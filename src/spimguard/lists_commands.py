@@ -1,0 +1,54 @@
+"""``spimguard lists import | count``: operator lists into the shared state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from . import lists
+from .config import load as load_config
+from .errors import SpimguardError
+from .state.ops import Distinct, Replace, Touch
+
+lists_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                        help="Block, allow, popular, shortener and attachment-hash lists.")
+console = Console()
+_FOREVER = 100 * 365 * 86_400.0
+
+
+@lists_app.command("import")
+def import_(
+    source: Annotated[Path, typer.Argument(help="The list file.")],
+    kind: Annotated[str, typer.Option(help="domains, hosts, urls, csv or sha256.")],
+    name: Annotated[str, typer.Option("--list", help="block, allow, popular, shorteners "
+                                                     "or sha256.")] = "block",
+    replace: Annotated[bool, typer.Option(help="Replace the list instead of adding to it.")
+                       ] = False,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
+) -> None:
+    """Load a list; every node sees it at once, no restart."""
+    from .engine import open_engine
+
+    if name not in lists.NAMES:
+        console.print(f"[red]unknown list {name!r}[/]; use one of {', '.join(lists.NAMES)}")
+        raise typer.Exit(2)
+    try:
+        entries = lists.parse(source.read_text("utf-8", errors="replace"), kind)
+        engine = open_engine(load_config(config), data_dir)
+    except (OSError, SpimguardError) as exc:
+        console.print(f"[red]cannot import {source}:[/] {exc}")
+        raise typer.Exit(2) from None
+    try:
+        key = lists.key(name)
+        write = (Replace(key, tuple(entries), _FOREVER) if replace else
+                 Touch(key, tuple(entries), _FOREVER, lists.MAX_ENTRIES))
+        engine.write_state([write])
+        total = engine.state.read([Distinct(key, _FOREVER)], engine.now())[0]
+    finally:
+        engine.close()
+    console.print(f"{len(entries)} entries from {source} into the {name} list "
+                  f"({total} in all)")

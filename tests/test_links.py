@@ -1,0 +1,193 @@
+"""Links, look-alikes, credential bait, lists, reputation and attachments."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import T0, config, event, message
+from spimguard import lists, open_engine
+from spimguard.cli import app
+from spimguard.engine import Engine
+from spimguard.errors import BadInput
+from spimguard.lookalike import Brands, one_edit
+from spimguard.text import view
+
+
+def links_engine(**detectors: dict) -> Engine:
+    """Verdicts from the link-side detectors only."""
+    off = {"enabled": False}
+    return open_engine(config(detectors={"content": off, "velocity": off, **detectors}))
+
+
+def codes(engine: Engine, text: str, id: str = "m", sender: str = "a", ts: float = T0,
+          **extra: object) -> set[str]:
+    verdict = engine.process(message(engine.config, id, sender, ["b"], text, ts, **extra))
+    return {s.code for s in verdict.signals}
+
+
+BRANDS = Brands(["paypal.com", "live.com", "google.com", "amazon.com", "netflix.com",
+                 "facebook.com", "microsoft.com", "apple.com"])
+
+
+@pytest.mark.parametrize("host", [
+    "paypa1.com", "pаypal.com", "xn--pypal-4ve.com", "g00gle.com", "googgle.com",
+    "arnazon.com", "paypai.com", "faceb00k.com", "rnicrosoft.com", "login-live.com",
+    "paypal.com.account-verify.info", "secure-netflix-billing.com", "paypal.xyz",
+    "appel.com", "netf1ix.net"])
+def test_lookalikes_are_caught(host: str) -> None:
+    url = view(f"https://{host}/x").urls[0]
+    assert BRANDS.match(url.host, url.host_unicode, url.domain), host
+
+
+@pytest.mark.parametrize("host", [
+    "paypal.com", "www.paypal.com", "google.de", "amazon.co.uk", "live-music.com",
+    "livescore.com", "apple.com.cn", "pineapple.com", "googleusercontent.com", "facebookmail.com",
+    "example.com"])
+def test_real_and_unrelated_domains_are_not(host: str) -> None:
+    url = view(f"https://{host}/x").urls[0]
+    assert BRANDS.match(url.host, url.host_unicode, url.domain) is None, host
+
+
+def test_one_edit() -> None:
+    assert one_edit("paypal", "paypai") and one_edit("paypal", "papyal")
+    assert one_edit("paypal", "paypall") and one_edit("paypal", "paypl")
+    assert not one_edit("paypal", "paypal") and not one_edit("paypal", "pyapla")
+
+
+@pytest.mark.parametrize("text", [
+    "Your account will be suspended. Verify your account: https://paypa1.com/login",
+    "Ваш аккаунт будет заблокирован, подтвердите аккаунт: https://paypa1.com/x",
+    "Su cuenta será suspendida, verifique su cuenta en https://paypa1.com",
+    "Sua conta será bloqueada, verifique sua conta em https://paypa1.com",
+    "Akun anda akan diblokir, verifikasi akun di https://paypa1.com",
+    "V3R1FY Y0UR ACC0UNT at https://paypa1.com"])
+def test_bait_with_lookalike_holds_in_every_language(text: str) -> None:
+    engine = links_engine()
+    verdict = engine.process(message(engine.config, "m", "a", ["b"], text))
+    assert {"PHISH_CREDENTIALS", "PHISH_LOOKALIKE"} <= {s.code for s in verdict.signals}
+    assert verdict.action in ("hold", "block")
+
+
+def test_link_tricks() -> None:
+    engine = links_engine()
+    assert "LINK_USERINFO" in codes(engine, "https://live.com@evil.com/login", "1")
+    assert "LINK_IP_HOST" in codes(engine, "http://203.0.113.9/x", "2")
+    assert "LINK_SHORTENER" in codes(engine, "see bit.ly/3xYz", "3")
+    assert codes(engine, "your password is safe with me, see https://example.org", "4") == {
+        "PHISH_CREDENTIALS"}
+    assert codes(engine, "enter your password to unlock the phone", "5") == set()  # no link
+    assert codes(engine, "lunch at https://www.google.com/maps", "6") == set()
+
+
+def test_lists_match_every_level_and_allow_beats_reputation_not_block(tmp_path: Path) -> None:
+    engine = links_engine()
+    block = lists.parse("# phishing\nevil.example.com\n0.0.0.0 ads.tracker.net\n", "domains")
+    assert block == ["evil.example.com"]  # "0.0.0.0 x" is not a domain line
+    hosts = lists.parse("0.0.0.0 ads.tracker.net\n127.0.0.1 localhost\n", "hosts")
+    urls = lists.parse("https://phish.example.org/login?x=1\nnot a url at all\n", "urls")
+    table = lists.parse("id,url\n1,http://bad.example.net/a\n", "csv")
+    engine.write_state([lists_write("block", block + hosts + urls + table)])
+    for i, host in enumerate(["a.b.evil.example.com", "ads.tracker.net", "phish.example.org",
+                              "x.bad.example.net"]):
+        verdict = engine.process(message(engine.config, f"b{i}", "a", ["b"], f"https://{host}/"))
+        assert verdict.action == "block", host
+    assert engine.process(message(engine.config, "ok", "a", ["b"],
+                                  "https://example.com/")).action == "deliver"
+    engine.write_state([lists_write("allow", ["fresh-promo.biz"]),
+                        lists_write("block", ["blocked.fresh-promo.biz"])])
+    spread = [engine.process(message(engine.config, f"s{i}", f"u{i}", ["v"],
+                                     "see https://fresh-promo.biz/", T0 + i))
+              for i in range(40)]
+    assert all("LINK_REPUTATION" not in {s.code for s in v.signals} for v in spread)
+    blocked = engine.process(message(engine.config, "bb", "a", ["b"],
+                                     "https://blocked.fresh-promo.biz/"))
+    assert blocked.action == "block"
+    with pytest.raises(BadInput):
+        lists.parse("name\nx\n", "csv")
+    with pytest.raises(BadInput):
+        lists.parse("nothex\n", "sha256")
+
+
+def lists_write(name: str, entries: list[str]):  # type: ignore[no-untyped-def]
+    from spimguard.state.ops import Touch
+
+    return Touch(lists.key(name), tuple(entries), 1e9, lists.MAX_ENTRIES)
+
+
+def test_lists_import_command(tmp_path: Path) -> None:
+    source = tmp_path / "phish.txt"
+    source.write_text("evil.example.com\nbad.example.net\n")
+    runner = CliRunner()
+    result = runner.invoke(app, ["lists", "import", str(source), "--kind", "domains",
+                                 "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 0 and "2 entries" in result.output, result.output
+    result = runner.invoke(app, ["check", "https://www.evil.example.com/x", "--data-dir",
+                                 str(tmp_path / "d")])
+    assert '"action": "block"' in result.output
+    result = runner.invoke(app, ["lists", "import", str(source), "--kind", "nope",
+                                 "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 2
+
+
+def test_reputation_fresh_domain_pushed_by_many_then_reported() -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("popular", ["youtube.com"])])
+    last = None
+    for i in range(30):  # thirty accounts push one new domain within minutes
+        last = engine.process(message(engine.config, f"p{i}", f"victim{i}", [f"f{i}"],
+                                      f"cool tones at https://tones-{0}.biz/r{i}", T0 + i))
+    assert last is not None
+    signal = next(s for s in last.signals if s.code == "LINK_REPUTATION")
+    assert "never seen" not in signal.detail and "accounts" in signal.detail
+    assert last.action == "warn"  # spread alone warns, never holds
+    engine.process(event(engine.config, type="report", id="r1", ts=T0 + 40, reporter="f1",
+                         message_id="p1", label="spam"))
+    engine.process(event(engine.config, type="report", id="r2", ts=T0 + 41, reporter="f2",
+                         message_id="p2", label="spam"))
+    engine.process(event(engine.config, type="report", id="r3", ts=T0 + 42, reporter="f3",
+                         message_id="p3", label="spam"))
+    after = engine.process(message(engine.config, "late", "someone", ["x"],
+                                   "https://tones-0.biz/", T0 + 60))
+    assert after.action in ("hold", "block")
+    popular = [engine.process(message(engine.config, f"y{i}", f"fan{i}", ["x"],
+                                      "https://www.youtube.com/watch?v=1", T0 + i))
+               for i in range(40)]
+    assert all(v.action == "deliver" for v in popular)
+
+
+def test_attachments() -> None:
+    engine = links_engine()
+    digest = "ab" * 32
+    engine.write_state([lists_write("sha256", [digest])])
+    cases = {
+        "photo.jpg.exe": "ATTACHMENT_DOUBLE_EXTENSION", "invoice.pdf .scr":
+        "ATTACHMENT_DOUBLE_EXTENSION", "setup.exe.zip": "ATTACHMENT_DOUBLE_EXTENSION",
+        "tool.exe": "ATTACHMENT_EXECUTABLE", "run.ps1": "ATTACHMENT_EXECUTABLE"}
+    for i, (name, code) in enumerate(cases.items()):
+        found = codes(engine, "see this", f"a{i}", attachments=[{"name": name}])
+        assert found == {code}, name
+    assert codes(engine, "pics", "ok", attachments=[{"name": "holiday.jpg"},
+                                                    {"name": "notes.tar.gz"}]) == set()
+    verdict = engine.process(message(engine.config, "bad", "a", ["b"], "x",
+                                     attachments=[{"name": "cat.png", "sha256": digest.upper()}]))
+    assert verdict.action == "block"
+
+
+def test_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every link check runs with name resolution and connections made impossible."""
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("spimguard tried to use the network")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "gethostbyname", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    engine = open_engine(config())
+    texts = ["https://paypa1.com/login verify your account", "bit.ly/abc", "http://10.0.0.1/",
+             "https://live.com@evil.com/", "xn--pypal-4ve.com", "tones dot com", "https://t.co/x"]
+    for i, text in enumerate(texts):
+        engine.process(message(engine.config, f"n{i}", "a", ["b"], text))
