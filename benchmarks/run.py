@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import engine
+import content  # noqa: E402  (a sibling script, importable once its folder is on the path)
+import engine  # noqa: E402
 
 
 def main() -> None:
