@@ -15,8 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import content  # noqa: E402  (a sibling script, importable once its folder is on the path)
-import engine  # noqa: E402
+# Sibling scripts, importable once their folder is on the path.
+import content
+import engine
 
 
 def main() -> None:
