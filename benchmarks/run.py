@@ -18,13 +18,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Sibling scripts, importable once their folder is on the path.
 import content
 import engine
+import links
 
 
 def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    rows = engine.main() + content.main(
-        Path(__file__).resolve().parents[1].parent / "shared/datasets")
+    datasets = Path(__file__).resolve().parents[1].parent / "shared/datasets"
+    rows = engine.main() + content.main(datasets) + links.main(datasets)
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value:>12}")

@@ -54,6 +54,7 @@ def test_real_and_unrelated_domains_are_not(host: str) -> None:
 
 def test_one_edit() -> None:
     assert one_edit("paypal", "paypai") and one_edit("paypal", "papyal")
+    assert not one_edit("icloud", "ccloud")  # c and i do not look alike
     assert one_edit("paypal", "paypall") and one_edit("paypal", "paypl")
     assert not one_edit("paypal", "paypal") and not one_edit("paypal", "pyapla")
 

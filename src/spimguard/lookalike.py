@@ -6,14 +6,19 @@ A registrable domain that is not one of the protected domains looks like one whe
    ("paypa1", "g00gle"), "rn" for "m", "vv" for "w", doubled letters and hyphens
    are folded away on both sides, so "xn--pypal-4ve.com" (pаypal) and
    "faceb00k.com" match;
-2. or, for brand labels of five letters or more, the folded labels are one edit
-   apart (a letter changed, dropped, added, or two swapped: "paypai", "amazom");
+2. or, for labels of five letters or more, the folded labels are one edit
+   apart: a look-alike letter changed ("paypai", "amazom"), a letter dropped or
+   added ("paypl", "googlle"), or two swapped ("appel");
 3. or the host carries the brand as a whole label or hyphenated word together
    with a lure word ("login-live.com", "paypal.com.account-verify.info",
    "secure-netflix-billing.com") or right before its own TLD ("paypal.com.evil.info").
 
-The brand's own label under a country-code suffix ("google.de", "amazon.co.uk")
-is taken as the brand's, not a look-alike; under any other suffix it is not.
+The brand's own label under a country-code suffix or a legacy generic one
+("google.de", "amazon.co.uk", "facebook.net") is taken as the brand's, which
+brands register defensively; under the newer generic suffixes ("paypal.xyz") it
+is not. The one-edit test needs five letters on both sides and a label without
+hyphens ("mail.ru" is not "gmail", "s-microsoft.com" is Microsoft's CDN);
+hyphenated labels are judged word by word (rule 3).
 """
 
 from __future__ import annotations
@@ -46,14 +51,23 @@ def fold(label: str) -> str:
     return _DOUBLED.sub(r"\1", folded)
 
 
+# Letters a reader mistakes for each other at a glance; a one-letter change
+# between them is a look-alike ("paypai"), between others a different name
+# ("icloud" and "ccloud").
+_SIMILAR = ("ilj", "mnr", "oae", "ce", "uvw", "gq", "bdh", "sz", "kx")
+_SIMILAR_PAIRS = frozenset((x, y) for group in _SIMILAR for x in group for y in group if x != y)
+
+
 def one_edit(a: str, b: str) -> bool:
-    """True when a and b differ by exactly one substitution, insertion, deletion or swap."""
+    """True when a and b differ by one look-alike letter, one letter more or less, or a swap."""
     if a == b or abs(len(a) - len(b)) > 1:
         return False
     if len(a) == len(b):
         diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+        if len(diff) == 1:
+            return (a[diff[0]], b[diff[0]]) in _SIMILAR_PAIRS
+        return (len(diff) == 2 and diff[1] == diff[0] + 1
+                and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
     short, long = (a, b) if len(a) < len(b) else (b, a)
     i = 0
     while i < len(short) and short[i] == long[i]:
@@ -77,9 +91,12 @@ def _unicode(label: str) -> str:
         return label
 
 
-def _country_code(suffix: str) -> bool:
+_LEGACY = frozenset({"com", "net", "org", "edu", "gov", "int", "mil", "co", "io"})
+
+
+def _brand_owned_suffix(suffix: str) -> bool:
     last = suffix.rsplit(".", 1)[-1]
-    return len(last) == 2
+    return len(last) == 2 or last in _LEGACY
 
 
 class Brands:
@@ -97,16 +114,17 @@ class Brands:
         label, _, suffix = domain.partition(".")
         brand = self._by_label.get(label)
         if brand is not None:
-            if _country_code(suffix):
-                return None  # the brand's own country site (google.de, amazon.co.uk)
+            if _brand_owned_suffix(suffix):
+                return None  # the brand's own (google.de, amazon.co.uk, facebook.net)
             return f"{domain} uses the name of {brand.domain} under another suffix"
         folded = fold(_unicode(label))
         brand = self._by_fold.get(folded)
         if brand is not None:
             return f"{host_unicode} is disguised as {brand.domain}"
-        for brand in self.brands:
-            if len(brand.label) >= 5 and one_edit(folded, brand.folded):
-                return f"{host_unicode} is one letter away from {brand.domain}"
+        if "-" not in label and len(label) >= 5:
+            for brand in self.brands:
+                if len(brand.label) >= 5 and one_edit(folded, brand.folded):
+                    return f"{host_unicode} is one letter away from {brand.domain}"
         words = [w for w in _WORDS.split(host) if w]
         for position, word in enumerate(words):
             brand = self._by_label.get(word)
