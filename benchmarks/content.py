@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import time
@@ -29,6 +28,7 @@ from spimguard.model import train as training
 from spimguard.model.commands import thresholds
 from spimguard.model.evaluate import confusion, recall_at_ham_rates
 from spimguard.text import view
+from table import run_with_datasets
 
 T0 = 1_790_000_000.0
 # Everyday Russian chat, written for this benchmark: the shipped sets have no
@@ -159,10 +159,4 @@ def main(root: Path) -> list[tuple[str, str]]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--datasets", type=Path,
-                        default=Path(__file__).resolve().parents[1].parent / "shared/datasets")
-    rows = main(parser.parse_args().datasets)
-    width = max(len(n) for n, _ in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value:>10}")
+    run_with_datasets(main, __doc__)

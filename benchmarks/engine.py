@@ -21,6 +21,7 @@ import msgspec
 
 from spimguard import decode_event, load_config, open_engine
 from spimguard.text import view
+from table import show
 
 T0 = 1_790_000_000.0
 HAM = ["see you at {n}", "did you get my mail about the {n} tickets?", "lol ok",
@@ -92,5 +93,4 @@ def main(messages: int = 50_000) -> list[tuple[str, str]]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=50_000)
-    for name, value in main(parser.parse_args().messages):
-        print(f"{name:<40} {value:>12}")
+    show(main(parser.parse_args().messages))

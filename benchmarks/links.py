@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from spimguard.detectors.links import DEFAULTS
 from spimguard.lookalike import Brands
 from spimguard.state.ops import Touch
 from spimguard.text import parse_url, view
+from table import run_with_datasets
 
 T0 = 1_790_000_000.0
 HOMOGLYPHS = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "i": "і", "y": "у"}
@@ -112,10 +112,4 @@ def main(root: Path) -> list[tuple[str, str]]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--datasets", type=Path,
-                        default=Path(__file__).resolve().parents[1].parent / "shared/datasets")
-    found = main(parser.parse_args().datasets)
-    width = max(len(n) for n, _ in found)
-    for name, value in found:
-        print(f"{name:<{width}}  {value:>10}")
+    run_with_datasets(main, __doc__)

@@ -19,16 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import content
 import engine
 import links
+from table import DATASETS, show
 
 
 def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    datasets = Path(__file__).resolve().parents[1].parent / "shared/datasets"
-    rows = engine.main() + content.main(datasets) + links.main(datasets)
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value:>12}")
+    show(engine.main() + content.main(DATASETS) + links.main(DATASETS))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from ..config import Config
 from ..config import load as load_config
 from ..detectors import content
 from ..detectors.base import settings
+from ..engine import Engine, open_engine
 from ..errors import BadInput, SpimguardError
 from ..text import view
 from . import datasets, scorer
@@ -209,6 +210,14 @@ def _load(path: Path | None) -> Config:
         raise typer.Exit(2) from None
 
 
+def _content_detector(engine: Engine) -> content.ContentDetector:
+    found = next((d for d in engine.detectors if isinstance(d, content.ContentDetector)), None)
+    if found is None:
+        errors.print("[red]the content detector is disabled in this configuration[/]")
+        raise typer.Exit(2)
+    return found
+
+
 @model_app.command("export")
 def export(
     out: Annotated[Path, typer.Argument(help="File to write (JSON).")],
@@ -216,11 +225,9 @@ def export(
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
 ) -> None:
     """Write what users' reports taught the content model, for another installation."""
-    from ..engine import open_engine
-
     engine = open_engine(_load(config), data_dir)
     try:
-        detector = next(d for d in engine.detectors if isinstance(d, content.ContentDetector))
+        detector = _content_detector(engine)
         out.write_bytes(detector.online.export())
         learnt = int(np.count_nonzero(detector.online.delta_))
     finally:
@@ -235,8 +242,6 @@ def import_(
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
 ) -> None:
     """Add learnt content-model weights from another installation (replaces a previous import)."""
-    from ..engine import open_engine
-
     try:
         exported = OnlineDelta.parse(source.read_bytes())
     except (OSError, ValueError) as exc:
@@ -244,7 +249,7 @@ def import_(
         raise typer.Exit(2) from None
     engine = open_engine(_load(config), data_dir)
     try:
-        detector = next(d for d in engine.detectors if isinstance(d, content.ContentDetector))
+        detector = _content_detector(engine)
         if exported.bits != detector.model.bits:
             errors.print(f"[red]cannot import {source}:[/] it has 2^{exported.bits} buckets, "
                          f"the model 2^{detector.model.bits}")
