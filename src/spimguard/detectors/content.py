@@ -42,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "hold_at": 0.5,  # ... the hold threshold
     "block_at": 0.995,  # ... the block threshold
     "learn_rate": 10.0,  # how far one reported message moves the model (log-odds)
-    "max_delta": 5.0,  # cap on the learnt weight of any one feature bucket
+    "max_delta": 3.0,  # cap on the learnt weight of any one feature bucket
     "reporter_daily_cap": 20,  # reports per reporter per day that count at all
     "suspect_weight": 0.1,  # weight of a report from an account under restriction
     "remember_days": 90,  # how long a reported message keeps teaching
