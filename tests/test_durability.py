@@ -36,6 +36,6 @@ def test_kill_9_keeps_verdicts_and_counters(tmp_path: Path) -> None:
             strangers = [s for s in after["signals"] if s["code"] == "VELOCITY_STRANGERS"]
             assert strangers and "31 accounts" in strangers[0]["detail"]
             account = client.get("/v1/accounts/bot").json()
-            assert account["restrictions"]["challenge"]
+            assert len(account["recent"]) >= 10  # the warned burst, from the verdict log
     finally:
         again.stop()

@@ -38,8 +38,8 @@ def test_overrides_block_beats_hold_beats_allow() -> None:
 def test_account_actions_come_from_account_groups_only() -> None:
     words = decide([Signal("W", 1.0, "spammy words")], scores={"W": 20.0})
     assert words.action == "block" and words.account_action.action == "none"
-    behaviour = decide([Signal("V", 1.0, "fan-out")], scores={"V": 7.0},
-                       groups={"V": "velocity"})
+    behaviour = decide([Signal("V", 1.0, "fan-out")], scores={"V": 8.0},
+                       groups={"V": "takeover"})
     assert behaviour.account_action.action == "challenge"
     assert behaviour.account_action.account == "alice"
     severe = decide([Signal("V", 1.0, "fan-out")], scores={"V": 10.0},

@@ -31,7 +31,8 @@ def test_new_account_writing_to_strangers() -> None:
     codes = {s.code for s in verdicts[-1].signals}
     assert {"VELOCITY_STRANGERS", "NEW_ACCOUNT_STRANGERS"} <= codes
     assert verdicts[-1].action == "warn"
-    assert verdicts[-1].account_action.action == "challenge"
+    # Behaviour alone (the velocity group, capped at 6) stays under the challenge (7).
+    assert verdicts[-1].account_action.action == "none"
     assert verdicts[0].action == "deliver"
 
 

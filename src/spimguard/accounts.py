@@ -61,3 +61,14 @@ def with_action(account: str, restrict: dict[str, Any] | None, kind: str, sessio
         else:
             current["suspended"] = current.get("suspended") or entry
     return Put(restrictions(account), current, ttl)
+
+
+def in_force(restrict: dict[str, Any] | None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(scope, session, entry) of every restriction: "challenge", "suspended", "session"."""
+    if not restrict:
+        return []
+    found = [(scope, "", restrict[scope]) for scope in ("challenge", "suspended")
+             if restrict.get(scope)]
+    found += [("session", session, entry)
+              for session, entry in restrict.get("sessions", {}).items()]
+    return found

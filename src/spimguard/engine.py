@@ -99,22 +99,27 @@ class Engine:
         return self.clock or time.time()
 
     def account(self, account: str, now: float | None = None) -> dict[str, Any]:
-        """What ``GET /v1/accounts/{id}`` shows: restrictions in force, risk, recent incidents."""
+        """What ``GET /v1/accounts/{id}`` shows: risk, restrictions in force, incidents.
+
+        Each restriction in force comes with its incident's timeline (from an hour
+        before it: the logins, contact reads, messages and verdicts of the session,
+        or of the whole account for an account-wide restriction).
+        """
         now = self.now() if now is None else now
         with self.lock:
             restrict = self.state.read([Get(accounts.restrictions(account))], now)[0] or {}
             recent = self.records.recent(account, 20)
+            incidents = [
+                {"scope": scope, "session": session, "since": entry["since"],
+                 "reason": entry["reason"],
+                 "timeline": [_timeline_item(e) for e in self.records.timeline(
+                     account, session, entry["since"] - 3600)]}
+                for scope, session, entry in accounts.in_force(restrict)]
         score = max((e.score for e in recent), default=0.0)
         risk = "high" if restrict else ("elevated" if recent else "normal")
-        return {
-            "account": account,
-            "risk": risk,
-            "max_recent_score": score,
-            "restrictions": restrict,
-            "incidents": [{"id": e.id, "ts": e.ts, "type": e.type, "action": e.action,
-                           "score": e.score, "signals": list(e.signals), "session": e.session}
-                          for e in recent],
-        }
+        return {"account": account, "risk": risk, "max_recent_score": score,
+                "restrictions": restrict, "incidents": incidents,
+                "recent": [_timeline_item(e) for e in recent]}
 
     def restore(self, account: str, now: float | None = None) -> bool:
         """Lift every restriction on the account (an operator's decision)."""
@@ -173,7 +178,8 @@ class Engine:
         outcome = Outcome(
             action=result.action if isinstance(result, Verdict) else "accepted",
             score=decision.score if decision else 0.0,
-            account_action=result.account_action.action)
+            account_action=result.account_action.action,
+            signals=frozenset(s.code for s in signals))
         writes = self._own_writes(event, facts, own, restrict, result)
         for detector in active:
             writes.extend(detector.writes(ctx, facts, outcome))
@@ -203,22 +209,29 @@ class Engine:
             return Accepted(id=event.id), None
         decision = self.policy.decide(signals, event.account, session, in_force)
         if not isinstance(event, Message):
-            return Accepted(id=event.id, account_action=decision.account_action), decision
+            return Accepted(id=event.id, account_action=decision.account_action,
+                            score=decision.score, signals=decision.signals), decision
         return Verdict(id=event.id, action=decision.action, score=decision.score,
                        signals=decision.signals, account_action=decision.account_action,
                        notice=self._notice(event, decision)), decision
 
     def _notice(self, message: Message, decision: Decision) -> Notice:
         lang = self.config.language
+        about = dict(decision.about or {})
+        topic = about.pop("topic", "")
+        values = {"sender": message.sender, "reason": decision.reason,
+                  "client": message.client.id, **about}
         recipient = sender = None
         if decision.action in ("warn", "hold"):
-            key = "recipient_warn" if decision.action == "warn" else "recipient_hold"
-            recipient = notices.render(lang, key, sender=message.sender, reason=decision.reason)
+            key = f"recipient_{topic}" if topic else (
+                "recipient_warn" if decision.action == "warn" else "recipient_hold")
+            recipient = notices.render(lang, key, **values)
         kind = decision.account_action.action
         if kind != "none":
-            key = "sender_suspend" if kind == "suspend_sending" else "sender_challenge"
-            sender = notices.render(lang, key, reason=decision.account_action.reason,
-                                    client=message.client.id)
+            key = f"sender_{topic}" if topic else (
+                "sender_suspend" if kind == "suspend_sending" else "sender_challenge")
+            sender = notices.render(lang, key, **{**values,
+                                                  "reason": decision.account_action.reason})
         return Notice(recipient=recipient, sender=sender)
 
     def _own_writes(self, event: Event, facts: dict[Query, Any], own: Sequence[Query],
@@ -288,6 +301,11 @@ class Engine:
         self.state.sweep(now)
         self._rebuild_learners()
         self.records.purge(now - self.config.records.retention_days * 86400)
+
+
+def _timeline_item(entry: LogEntry) -> dict[str, Any]:
+    return {"id": entry.id, "ts": entry.ts, "type": entry.type, "session": entry.session,
+            "action": entry.action, "score": entry.score, "signals": list(entry.signals)}
 
 
 def build_detectors(config: Config) -> tuple[list[Detector], dict[str, str]]:

@@ -162,6 +162,9 @@ class Accepted(msgspec.Struct, frozen=True):
     id: str
     status: Literal["accepted"] = "accepted"
     account_action: AccountAction = AccountAction()
+    # Additive to the v1 contract: a login's (or contact read's) risk, and why.
+    score: float = 0.0
+    signals: list[SignalOut] = []
 
 
 Result = Verdict | Accepted

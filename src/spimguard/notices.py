@@ -15,7 +15,8 @@ from importlib import resources
 
 from .errors import ConfigError
 
-KEYS = ("recipient_warn", "recipient_hold", "sender_challenge", "sender_suspend")
+KEYS = ("recipient_warn", "recipient_hold", "sender_challenge", "sender_suspend",
+        "recipient_hijack", "sender_hijack")
 
 
 @cache

@@ -17,7 +17,7 @@ there is one, so the owner's own devices keep working.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .config import Config
@@ -32,6 +32,7 @@ class Decision:
     signals: list[SignalOut]
     account_action: AccountAction
     reason: str  # the strongest evidence in words, for notices
+    about: Mapping[str, str] | None = None  # notice facts of the strongest signal with any
 
 
 _NOTHING = Decision(action="deliver", score=0.0, signals=[], account_action=AccountAction(),
@@ -95,4 +96,5 @@ class Policy:
         return Decision(
             action=action, score=round(total, 3),
             signals=[SignalOut(s.code, round(p, 3), s.detail) for s, p in scored],
-            account_action=account_action, reason=reason)
+            account_action=account_action, reason=reason,
+            about=next((s.about for s, _ in scored if s.about), None))

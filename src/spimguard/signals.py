@@ -7,6 +7,7 @@ filter without touching detector code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
 Override = Literal["allow", "hold", "block"]
@@ -19,3 +20,7 @@ class Signal(NamedTuple):
     # A hard, named result (an operator block, an allowlisted sender, a suspended
     # session): the policy honours it whatever the score, block > hold > allow.
     override: Override | None = None
+    # What the notices should say when this signal carries the decision:
+    # "topic" picks the templates (recipient_<topic>, sender_<topic>), the other
+    # keys fill their placeholders. Values are computed facts, never message text.
+    about: Mapping[str, str] | None = None

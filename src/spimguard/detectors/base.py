@@ -50,6 +50,7 @@ class Outcome:
     action: str  # deliver | warn | hold | block | accepted
     score: float
     account_action: str  # none | challenge | suspend_sending
+    signals: frozenset[str] = frozenset()  # the codes that fired
 
 
 class Detector(Protocol):

@@ -56,6 +56,11 @@ class RecordStore(Protocol):
     def recent(self, account: str, limit: int = 20) -> Sequence[LogEntry]:
         """The account's latest entries that were not plain deliveries, newest first."""
 
+    def timeline(self, account: str, session: str, since: float,
+                 limit: int = 200) -> Sequence[LogEntry]:
+        """Everything logged for the account's session (all sessions if "") since ``since``,
+        oldest first: an incident's logins, contact reads, messages and verdicts."""
+
     def purge(self, before: float) -> int:
         """Drop entries with event time before ``before``; returns how many."""
 

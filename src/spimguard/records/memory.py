@@ -37,6 +37,12 @@ class MemoryRecords:
                 if e.account == account and e.action not in ("", "deliver")]
         return sorted(mine, key=lambda e: e.ts, reverse=True)[:limit]
 
+    def timeline(self, account: str, session: str, since: float,
+                 limit: int = 200) -> list[LogEntry]:
+        mine = [e for e in self._log.values() if e.account == account and e.ts >= since
+                and (not session or e.session == session)]
+        return sorted(mine, key=lambda e: e.ts)[:limit]
+
     def purge(self, before: float) -> int:
         old = [k for k, e in self._log.items() if e.ts < before]
         for key in old:

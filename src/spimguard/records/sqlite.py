@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS verdict_log (
 CREATE INDEX IF NOT EXISTS verdict_log_ts ON verdict_log (ts);
 CREATE INDEX IF NOT EXISTS verdict_log_account ON verdict_log (account, ts)
     WHERE action NOT IN ('', 'deliver');
+CREATE INDEX IF NOT EXISTS verdict_log_session ON verdict_log (account, session, ts);
 CREATE TABLE IF NOT EXISTS reports (
     id TEXT PRIMARY KEY, ts REAL NOT NULL, reporter TEXT NOT NULL, message_id TEXT NOT NULL,
     label TEXT NOT NULL, text TEXT NOT NULL, sender TEXT NOT NULL);
@@ -89,6 +90,17 @@ class SQLiteRecords:
     def recent(self, account: str, limit: int = 20) -> list[LogEntry]:
         rows = self._query(f"SELECT {_COLUMNS} FROM verdict_log WHERE account = ? AND action "
                            "NOT IN ('', 'deliver') ORDER BY ts DESC LIMIT ?", (account, limit))
+        return [_entry(r) for r in rows]
+
+    def timeline(self, account: str, session: str, since: float,
+                 limit: int = 200) -> list[LogEntry]:
+        if session:
+            rows = self._query(f"SELECT {_COLUMNS} FROM verdict_log WHERE account = ? AND "
+                               "session = ? AND ts >= ? ORDER BY ts LIMIT ?",
+                               (account, session, since, limit))
+        else:
+            rows = self._query(f"SELECT {_COLUMNS} FROM verdict_log WHERE account = ? AND "
+                               "ts >= ? ORDER BY ts LIMIT ?", (account, since, limit))
         return [_entry(r) for r in rows]
 
     def purge(self, before: float) -> int:
