@@ -35,6 +35,7 @@ import ipaddress
 import re
 import zlib
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from .. import accounts
@@ -73,6 +74,7 @@ _SCRIPTS = (("C", re.compile("[\u0400-\u04ff]")), ("H", re.compile("[\u3040-\u9f
             ("A", re.compile("[\u0600-\u06ff]")), ("L", re.compile("[a-zA-Z]")))
 
 
+@lru_cache(maxsize=65_536)
 def network(ip: str) -> str:
     """The /24 (IPv4) or /48 (IPv6) an address belongs to; "" when it is not an address."""
     try:
@@ -84,6 +86,10 @@ def network(ip: str) -> str:
 
 
 def script(text: str) -> str:
+    """The script most of the text is written in: L(atin), C(yrillic), H(an/kana/hangul),
+    A(rabic), or "" when no script has a third of the characters."""
+    if text.isascii():
+        return "L" if any(c.isalpha() for c in text) else ""
     for code, pattern in _SCRIPTS:
         if len(pattern.findall(text)) * 3 >= len(text.replace(" ", "")) > 0:
             return code
@@ -161,8 +167,10 @@ class TakeoverDetector:
     def unfamiliar(self, profile: dict[str, Any], client: str, ip_net: str, now: float) -> float:
         """0 for the account's usual client and network, up to 1 for both new."""
         nets, clients = profile.get("nets", {}), profile.get("clients", {})
-        if not nets:
-            return 0.0  # no history to compare with: new accounts are velocity's business
+        if not nets or min(first for first, _ in nets.values()) > now - self.cfg[
+                "familiar_after"]:
+            return 0.0  # too little history to compare with: new accounts are velocity's
+
         known_net = not ip_net or self._familiar(nets, ip_net, now)
         known_client = self._familiar(clients, client, now)
         official = client in self.official

@@ -1,0 +1,165 @@
+"""Hijacked accounts: the harvest pattern caught, owners and look-alike innocents left alone."""
+
+from __future__ import annotations
+
+import msgspec
+
+from conftest import T0, config, event, message
+from spimguard import open_engine
+from spimguard.detectors.takeover import network
+from spimguard.engine import Engine
+
+DAY = 86_400.0
+OFFICIAL = ["im-android", "im-desktop"]
+PROMO = "hey! I found cheap ringtones here http://cheap-tones.biz/r?u={i}"
+
+
+def engine_with_history(account: str = "alice", client: str = "im-android",
+                        ip: str = "198.51.100.20", contacts: int = 60) -> Engine:
+    """An account with a month of ordinary life: logins from home, chats with a few friends."""
+    engine = open_engine(config(official_clients=OFFICIAL))
+    cfg = engine.config
+    friends = [f"{account}-friend{i}" for i in range(contacts)]
+    engine.process(event(cfg, type="contacts", id=f"{account}-c", ts=T0 - 30 * DAY,
+                         account=account, contacts=friends))
+    for day in range(30):
+        ts = T0 - (30 - day) * DAY
+        engine.process(event(cfg, type="login", id=f"{account}-l{day}", ts=ts, account=account,
+                             session="phone", ip=ip, client={"id": client}))
+        for i in range(3):
+            engine.process(message(cfg, f"{account}-d{day}-{i}", account, [friends[i]],
+                                   f"see you at {i + 5} tonight", ts + 60 + i,
+                                   session="phone", client={"id": client, "ip": ip}))
+    return engine
+
+
+def attack(engine: Engine, account: str = "alice", client: str = "MobileFunster 2.1",
+           ip: str = "203.0.113.7", count: int = 20, read: bool = True,
+           text: str = PROMO) -> list:  # type: ignore[type-arg]
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id=f"{account}-evil-login", ts=T0, account=account,
+                         session="evil", ip=ip, client={"id": client}))
+    if read:
+        engine.process(event(cfg, type="contacts_read", id=f"{account}-evil-read", ts=T0 + 5,
+                             account=account, session="evil", count=60))
+    return [engine.process(message(cfg, f"{account}-spam{i}", account, [f"{account}-friend{i}"],
+                                   text.format(i=i), T0 + 10 + i * 3, session="evil",
+                                   client={"id": client, "ip": ip}))
+            for i in range(count)]
+
+
+def delivered_before_containment(verdicts: list) -> int:  # type: ignore[type-arg]
+    return next((i for i, v in enumerate(verdicts) if v.action in ("hold", "block")),
+                len(verdicts))
+
+
+def test_network_prefixes() -> None:
+    assert network("203.0.113.77") == "203.0.113.0"
+    assert network("2001:db8:1234:5678::1") == "2001:db8:1234::"
+    assert network("not an ip") == ""
+
+
+def test_harvest_pattern_is_contained_within_a_few_messages() -> None:
+    engine = engine_with_history()
+    verdicts = attack(engine)
+    assert delivered_before_containment(verdicts) <= 3
+    suspended = next(v for v in verdicts if v.account_action.action == "suspend_sending")
+    assert suspended.account_action.session == "evil"
+    assert "ACCOUNT_HIJACK_BURST" in {s.code for s in suspended.signals}
+    assert all(v.action in ("hold", "block") for v in verdicts[5:])
+    hijack = [v for v in verdicts if "ACCOUNT_HIJACK_BURST" in {s.code for s in v.signals}
+              and v.notice.recipient]
+    assert hijack and "may have been taken over" in hijack[0].notice.recipient
+    assert "MobileFunster 2.1" in suspended.notice.sender
+    assert "new network" in suspended.notice.sender
+
+    # The owner keeps chatting from the phone all along.
+    own = engine.process(message(engine.config, "own", "alice", ["alice-friend1"],
+                                 "sorry, that wasn't me!", T0 + 120, session="phone",
+                                 client={"id": "im-android", "ip": "198.51.100.20"}))
+    assert own.action == "deliver"
+
+    view = engine.account("alice")
+    assert view["risk"] == "high"
+    session_incident = next(i for i in view["incidents"] if i["session"] == "evil")
+    types = [item["type"] for item in session_incident["timeline"]]
+    assert types[:2] == ["login", "contactsread"] and "message" in types
+
+
+def test_bland_text_is_contained_by_the_session_pattern_alone() -> None:
+    """No spammy words, no link: the takeover evidence alone must stop the burst."""
+    engine = engine_with_history()
+    verdicts = attack(engine, text="hi, are you there? {i}")
+    assert delivered_before_containment(verdicts) <= 4
+    assert any(v.account_action.action == "suspend_sending" for v in verdicts)
+
+
+def test_spoofed_official_client_from_a_new_network_is_caught() -> None:
+    engine = engine_with_history()
+    verdicts = attack(engine, client="im-android", ip="203.0.113.9")
+    assert delivered_before_containment(verdicts) <= 4
+    assert any(v.account_action.action == "suspend_sending" for v in verdicts)
+
+
+def test_owner_passes_the_challenge_from_home() -> None:
+    engine = engine_with_history()
+    attack(engine)
+    assert engine.account("alice")["restrictions"]
+    cfg = engine.config
+    # A sign-in from the attacker's network with a spoofed official id does not pass.
+    engine.process(event(cfg, type="login", id="retry", ts=T0 + 300, account="alice",
+                         session="evil2", ip="203.0.113.7", client={"id": "im-android"}))
+    assert engine.account("alice")["restrictions"]
+    result = engine.process(event(cfg, type="login", id="home", ts=T0 + 600, account="alice",
+                                  session="phone2", ip="198.51.100.20",
+                                  client={"id": "im-android"}))
+    assert "CHALLENGE_PASSED" in {s.code for s in result.signals}
+    assert engine.account("alice")["restrictions"] == {}
+
+
+def test_third_party_client_user_chatting_normally_is_never_actioned() -> None:
+    engine = engine_with_history("bob", client="pidgin-2.14", ip="192.0.2.50")
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="bob-today", ts=T0, account="bob",
+                         session="pc", ip="192.0.2.50", client={"id": "pidgin-2.14"}))
+    engine.process(event(cfg, type="contacts_read", id="bob-read", ts=T0 + 1, account="bob",
+                         session="pc", count=60))  # roster fetch at start, as clients do
+    for i in range(40):
+        verdict = engine.process(message(cfg, f"bob-m{i}", "bob", [f"bob-friend{i % 3}"],
+                                         f"haha yes {i}", T0 + 10 + i * 30, session="pc",
+                                         client={"id": "pidgin-2.14", "ip": "192.0.2.50"}))
+        assert verdict.action == "deliver" and verdict.account_action.action == "none"
+    # A brand-new third-party app at home, chatting with two friends, is fine too.
+    engine.process(event(cfg, type="login", id="bob-new", ts=T0 + 2000, account="bob",
+                         session="tablet", ip="192.0.2.50", client={"id": "NewChat 1.0"}))
+    for i in range(10):
+        verdict = engine.process(message(cfg, f"bob-t{i}", "bob", [f"bob-friend{i % 2}"],
+                                         "ok!", T0 + 2010 + i * 60, session="tablet"))
+        assert verdict.account_action.action == "none"
+
+
+def test_new_year_greeter_is_not_actioned() -> None:
+    engine = engine_with_history("carol", contacts=80)
+    cfg = engine.config
+    for i in range(80):
+        verdict = engine.process(message(cfg, f"ny{i}", "carol", [f"carol-friend{i}"],
+                                         "Happy new year!! 🎉 all the best for 2027",
+                                         T0 + i * 3, session="phone",
+                                         client={"id": "im-android", "ip": "198.51.100.20"}))
+        assert verdict.action in ("deliver", "warn"), i
+        assert verdict.account_action.action == "none"
+
+
+def test_profile_stays_under_one_kib() -> None:
+    engine = engine_with_history()
+    cfg = engine.config
+    for i in range(300):  # many networks, clients and domains over time
+        engine.process(event(cfg, type="login", id=f"l{i}", ts=T0 + i * DAY, account="alice",
+                             session=f"s{i}", ip=f"10.{i % 250}.{i % 7}.1",
+                             client={"id": f"client-{i % 9}"}))
+        engine.process(message(cfg, f"x{i}", "alice", ["alice-friend1"],
+                               f"look https://site{i}.example.com/page", T0 + i * DAY + 5,
+                               session=f"s{i}"))
+    profile = engine.state.read([__import__("spimguard.state.ops", fromlist=["Get"]).Get(
+        "prof:alice")], T0 + 301 * DAY)[0]
+    assert len(msgspec.json.encode(profile)) <= 1024
