@@ -19,13 +19,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import content
 import engine
 import links
+import takeover
 from table import DATASETS, show
 
 
 def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    show(engine.main() + content.main(DATASETS) + links.main(DATASETS))
+    show(engine.main() + content.main(DATASETS) + links.main(DATASETS)
+         + takeover.main(DATASETS))
 
 
 if __name__ == "__main__":
