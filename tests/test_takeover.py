@@ -150,6 +150,16 @@ def test_new_year_greeter_is_not_actioned() -> None:
         assert verdict.account_action.action == "none"
 
 
+def test_first_sign_in_in_months_counts_as_unfamiliar() -> None:
+    engine = engine_with_history()
+    result = engine.process(event(engine.config, type="login", id="back", ts=T0 + 90 * DAY,
+                                  account="alice", session="phone", ip="198.51.100.20",
+                                  client={"id": "im-android"}))
+    signal = next(s for s in result.signals if s.code == "LOGIN_UNFAMILIAR")
+    assert "days after its last sign-in" in signal.detail
+    assert result.account_action.action == "none"  # a login alone never actions
+
+
 def test_profile_stays_under_one_kib() -> None:
     engine = engine_with_history()
     cfg = engine.config

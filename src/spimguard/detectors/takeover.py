@@ -47,6 +47,7 @@ from .base import Context, Facts, Outcome, ramp, settings
 
 DEFAULTS: dict[str, Any] = {
     "familiar_after": 86_400,  # seconds a client or network must be known to be familiar
+    "dormant_after": 2_592_000,  # a sign-in after this long without one is unfamiliar too
     "burst_window": 600,  # seconds over which a session's contacts written to are counted
     "burst_soft": 1,  # distinct contacts where burst evidence starts ...
     "burst_hard": 4,  # ... and is full
@@ -174,8 +175,9 @@ class TakeoverDetector:
         known_net = not ip_net or self._familiar(nets, ip_net, now)
         known_client = self._familiar(clients, client, now)
         official = client in self.official
+        dormant = now - profile.get("last", now) >= self.cfg["dormant_after"]
         if known_net and (known_client or official):
-            return 0.0
+            return 0.4 if dormant else 0.0  # the first sign-in in a month: check the burst
         if known_net:
             return 0.4  # a third-party app new to this account, at home
         if official or known_client:
@@ -268,7 +270,9 @@ class TakeoverDetector:
             return []
         what = "a new network" if risk >= 0.6 else "a network it used before"
         client = event.client.id or "an unknown app"
-        return [Signal("LOGIN_UNFAMILIAR", risk, f"signed in from '{client}' on {what}")]
+        gap = (event.ts - profile.get("last", event.ts)) / 86_400
+        since = f", {gap:.0f} days after its last sign-in" if gap >= 1 else ""
+        return [Signal("LOGIN_UNFAMILIAR", risk, f"signed in from '{client}' on {what}{since}")]
 
     def _behaviour(self, ctx: Context, message: Message, profile: dict[str, Any]) -> list[Signal]:
         if profile.get("msgs", 0) < self.cfg["mature_messages"] or ctx.view is None:
@@ -306,6 +310,7 @@ class TakeoverDetector:
             if "CHALLENGE_PASSED" in outcome.signals:
                 out.append(Delete(accounts.restrictions(event.account)))
             session = {**session, "login": event.ts, "client": event.client.id}
+            profile["last"] = event.ts
             self._remember(profile, "nets", network(event.ip), event.ts, cfg["max_networks"])
             self._remember(profile, "clients", event.client.id, event.ts, cfg["max_clients"])
             out.append(Put(_profile_key(event.account), profile, _FOREVER))
