@@ -110,3 +110,56 @@ def server_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_server(tmp_path_factory.mktemp("once") / "data")
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis: the machine's on 127.0.0.1:6379, or one started here for the tests."""
+    import shutil
+
+    import redis
+
+    try:
+        redis.Redis(socket_connect_timeout=1).ping()
+        yield "redis://127.0.0.1:6379/0"
+        return
+    except redis.RedisError:
+        pass
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("no Redis on 127.0.0.1:6379 and no redis-server to start; install "
+                           "one (apt-get install redis-server)")
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no", "--dir", str(folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+            break
+        except redis.RedisError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def redis_namespace(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own, removed afterwards."""
+    import uuid
+
+    import redis
+
+    namespace = f"spimguard-test-{uuid.uuid4().hex}:"
+    yield namespace
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=namespace + "*"))
+    if keys:
+        client.delete(*keys)

@@ -48,6 +48,16 @@ def test_replay_is_deterministic_and_backends_agree(tmp_path: Path) -> None:
     assert {"deliver", "warn"} <= actions  # the log exercises more than one outcome
 
 
+def test_shared_redis_state_gives_the_same_verdicts(tmp_path: Path, redis_url: str,
+                                                   redis_namespace: str) -> None:
+    cfg = config()
+    log = mixed_log(cfg)
+    on_memory = run(open_engine(cfg), log)
+    shared = config(storage={"backend": "redis", "redis_url": redis_url,
+                             "redis_namespace": redis_namespace})
+    assert run(open_engine(shared, tmp_path), log) == on_memory
+
+
 def test_repeated_id_returns_stored_answer_and_counts_nothing() -> None:
     e = open_engine(config())
     cfg = e.config

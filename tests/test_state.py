@@ -17,6 +17,22 @@ def test_sqlite_backend_conforms(tmp_path: Path) -> None:
     check_backend(SQLiteState(connect(tmp_path / "s.db")))
 
 
+def test_redis_backend_conforms(redis_url: str, redis_namespace: str) -> None:
+    from spimguard.state.redis import RedisState
+
+    check_backend(RedisState(redis_url, redis_namespace))
+
+
+def test_redis_unreachable_is_a_clear_error() -> None:
+    import pytest
+
+    from spimguard.errors import StateUnavailable
+    from spimguard.state.redis import RedisState
+
+    with pytest.raises(StateUnavailable, match="cannot reach Redis"):
+        RedisState("redis://127.0.0.1:1/0")
+
+
 def test_sqlite_state_survives_reopen(tmp_path: Path) -> None:
     state = SQLiteState(connect(tmp_path / "s.db"))
     state.write([Incr("c", 4.0), Put("v", [1, 2])], T0)

@@ -40,8 +40,12 @@ class PolicyConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
-    backend: str = "sqlite"  # "sqlite" (embedded, durable) or "memory" (tests, benchmarks)
+    # "sqlite": embedded and durable; "redis": hot state shared by many processes
+    # (records stay in SQLite in data_dir); "memory": tests and benchmarks.
+    backend: str = "sqlite"
     data_dir: str = "./spimguard-data"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_namespace: str = "spimguard:"  # key prefix, so installations can share a Redis
 
 
 @dataclass(frozen=True)
@@ -169,8 +173,9 @@ def build(raw: Mapping[str, Any]) -> Config:
         raise ConfigError(f"policy thresholds must rise: warn {policy.warn} <= hold "
                           f"{policy.hold} <= block {policy.block}")
     storage = _coerce("storage", StorageConfig, tree.get("storage", {}))
-    if storage.backend not in ("sqlite", "memory"):
-        raise ConfigError(f"storage.backend = {storage.backend!r}: use 'sqlite' or 'memory'")
+    if storage.backend not in ("sqlite", "redis", "memory"):
+        raise ConfigError(f"storage.backend = {storage.backend!r}: use 'sqlite', 'redis' "
+                          "or 'memory'")
     return Config(
         api_token=token,
         official_clients=tuple(clients),

@@ -183,6 +183,9 @@ class Engine:
         writes = self._own_writes(event, facts, own, restrict, result)
         for detector in active:
             writes.extend(detector.writes(ctx, facts, outcome))
+        if self.clock != self._clock_saved:  # rides with this event's writes: no extra trip
+            writes.append(Put(_CLOCK, self.clock, 1e12))
+            self._clock_saved = self.clock
         self.state.write(writes, event.ts)
         self._record(event, ctx, result, decision)
         self._since_maintenance += 1
@@ -331,11 +334,18 @@ def build_detectors(config: Config) -> tuple[list[Detector], dict[str, str]]:
 def open_engine(config: Config, data_dir: str | Path | None = None) -> Engine:
     """The engine with the configured backends (SQLite in ``data_dir``, or memory)."""
     detectors, disabled = build_detectors(config)
-    if config.storage.backend == "memory":
+    storage = config.storage
+    if storage.backend == "memory":
         state: StateBackend = MemoryState()
         records: RecordStore = MemoryRecords()
     else:
-        folder = Path(data_dir or config.storage.data_dir)
+        folder = Path(data_dir or storage.data_dir)
         conn = connect(folder / "spimguard.db")
-        state, records = SQLiteState(conn), SQLiteRecords(conn)
+        records = SQLiteRecords(conn)
+        if storage.backend == "redis":
+            from .state.redis import RedisState
+
+            state = RedisState(storage.redis_url, storage.redis_namespace)
+        else:
+            state = SQLiteState(conn)
     return Engine(config, state, records, detectors, disabled)
