@@ -34,7 +34,6 @@ from .ops import (
     Count,
     Delete,
     Distinct,
-    Get,
     Incr,
     Members,
     Put,
