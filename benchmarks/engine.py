@@ -72,9 +72,10 @@ def run(backend: str, lines: list[bytes], data_dir: Path | None) -> float:
 
 def text_view_us(lines: list[bytes]) -> float:
     texts = [msgspec.json.decode(line)["text"] for line in lines[5000:25000]]
+    uncached = view.__wrapped__  # the figure is the work, not the cache that saves it
     started = time.perf_counter()
     for text in texts:
-        view(text)
+        uncached(text)
     return (time.perf_counter() - started) / len(texts) * 1e6
 
 

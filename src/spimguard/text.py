@@ -269,7 +269,9 @@ def fingerprint(skel: str, urls: tuple[UrlFact, ...]) -> str:
     return hashlib.blake2b(masked.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
+@lru_cache(maxsize=8192)
 def view(raw: str) -> MessageView:
+    """The view of a text (cached: chat and spam both repeat themselves verbatim)."""
     text = clean(raw)
     skel = skeleton(text)
     urls = find_urls(text)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -172,13 +173,25 @@ def parts(view: MessageView, bits: int = BITS) -> tuple[np.ndarray, np.ndarray]:
     The second set is what user reports teach (see ``online``): longer words,
     their pairs, domains and shape name a campaign; character n-grams and short
     words also describe its language.
+
+    Cached by the view (a pure function of the text): chat repeats its short
+    messages ("ok", "lol", "thanks!") and spam repeats its pitch, so identical
+    texts are hashed once. The arrays are read-only.
     """
+    return _parts(view, bits)
+
+
+@lru_cache(maxsize=8192)
+def _parts(view: MessageView, bits: int) -> tuple[np.ndarray, np.ndarray]:
     shift = np.uint32(32 - bits)
     text, shape = _trained(view, shift)
-    return (_distinct(np.concatenate((text, shape))),
-            _distinct(np.concatenate((_teachable_words(view.prose_skeleton, shift), shape,
-                                      _token_buckets([f"dom:{d}" for d in view.domains],
-                                                     shift)))))
+    found = _distinct(np.concatenate((text, shape)))
+    teachable = _distinct(np.concatenate((
+        _teachable_words(view.prose_skeleton, shift), shape,
+        _token_buckets([f"dom:{d}" for d in view.domains], shift))))
+    found.setflags(write=False)
+    teachable.setflags(write=False)
+    return found, teachable
 
 
 _ANY_WORD = re.compile(r"\w+")
