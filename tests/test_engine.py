@@ -4,6 +4,7 @@ import random
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from conftest import T0, config, event, message
 from spimguard import open_engine
@@ -98,3 +99,35 @@ def test_verdict_explains_itself() -> None:
     assert isinstance(verdict, Verdict) and verdict.action == "hold"
     assert verdict.signals[0].detail == "contains the phrase 'buy tones'"
     assert verdict.notice.recipient and "a" in verdict.notice.recipient
+
+
+def test_a_failing_detector_is_left_out_and_logged(caplog) -> None:  # type: ignore[no-untyped-def]
+    e = open_engine(config(detectors={"rules": {"deny_phrases": ["buy tones"]}}))
+    broken = next(d for d in e.detectors if d.name == "velocity")
+
+    def explode(*args: object) -> None:
+        raise RuntimeError("bug")
+
+    broken.detect = explode  # type: ignore[method-assign]
+    verdict = e.process(message(e.config, "m1", "a", ["b"], "buy tones now", T0))
+    assert verdict.action in ("hold", "block")  # the other detectors still decided
+    assert "detector velocity failed" in caplog.text
+
+
+def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
+    e = open_engine(config(storage={"backend": "sqlite"}), tmp_path)
+    cfg = e.config
+    first = message(cfg, "m1", "a", ["b"], "hello", T0)
+    original = e.records.save
+
+    def fail_on_second(entry):  # type: ignore[no-untyped-def]
+        if entry.id == "m2":
+            raise RuntimeError("disk on fire")
+        original(entry)
+
+    e.records.save = fail_on_second  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        e.process_batch([first, message(cfg, "m2", "a", ["b"], "hello", T0 + 1)])
+    e.records.save = original  # type: ignore[method-assign]
+    e.process(message(cfg, "m3", "x", ["y"], "unrelated", T0 + 2))  # commits whatever is left
+    assert e.records.result("m1") is None  # the failed batch's first event was not kept

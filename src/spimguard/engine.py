@@ -82,16 +82,20 @@ class Engine:
     # -- public ------------------------------------------------------------------------
     def process(self, event: Event) -> Result:
         """Judge or record one event and commit it."""
-        with self.lock:
-            result = self._process(event)
-            self._commit()
-            return result
+        return self.process_batch((event,))[0]
 
     def process_batch(self, events: Iterable[Event]) -> list[Result]:
-        """Events in order, committed together once all are done."""
+        """Events in order, committed together once all are done, or not at all."""
         with self.lock:
-            results = [self._process(e) for e in events]
-            self._commit()
+            try:
+                results = [self._process(e) for e in events]
+                self._commit()
+            except BaseException:
+                # Nothing of a failed request may ride along with the next commit.
+                self.state.rollback()
+                self.records.rollback()
+                self._clock_saved = -1.0
+                raise
             return results
 
     def now(self) -> float:
@@ -160,18 +164,28 @@ class Engine:
 
         own = self._own_reads(event)
         queries: list[Query] = list(own)
-        active = [d for d in self.detectors if d.name not in self.disabled]
-        for detector in active:
-            queries.extend(detector.reads(ctx))
+        active: list[Detector] = []
+        # A detector bug must not take the message down with it: a detector that
+        # fails is left out of this event (its signals and its writes), and logged.
+        for detector in self.detectors:
+            if detector.name in self.disabled:
+                continue
+            try:
+                queries.extend(detector.reads(ctx))
+                active.append(detector)
+            except Exception:
+                log.exception("detector %s failed reading for event %s", detector.name,
+                              event.id)
         unique = list(dict.fromkeys(queries))
         facts = dict(zip(unique, self.state.read(unique, event.ts), strict=True))
 
         signals: list[Signal] = []
-        for detector in active:
+        for detector in list(active):
             try:
                 signals.extend(detector.detect(ctx, facts))
-            except Exception:  # a detector bug must not take the message down with it
+            except Exception:
                 log.exception("detector %s failed on event %s", detector.name, event.id)
+                active.remove(detector)
         restrict = facts[own[1]] if len(own) > 1 else None
         result, decision = self._decide(event, signals, restrict)
 
@@ -182,7 +196,11 @@ class Engine:
             signals=frozenset(s.code for s in signals))
         writes = self._own_writes(event, facts, own, restrict, result)
         for detector in active:
-            writes.extend(detector.writes(ctx, facts, outcome))
+            try:
+                writes.extend(detector.writes(ctx, facts, outcome))
+            except Exception:
+                log.exception("detector %s failed writing for event %s", detector.name,
+                              event.id)
         if self.clock != self._clock_saved:  # rides with this event's writes: no extra trip
             writes.append(Put(_CLOCK, self.clock, 1e12))
             self._clock_saved = self.clock

@@ -66,6 +66,9 @@ class RecordStore(Protocol):
 
     def commit(self) -> None: ...
 
+    def rollback(self) -> None:
+        """Forget what was saved since the last commit, where the store can."""
+
     def close(self) -> None: ...
 
 

@@ -58,6 +58,9 @@ class MemoryRecords:
     def commit(self) -> None:
         """Nothing to make durable in memory."""
 
+    def rollback(self) -> None:
+        """Memory keeps what it was given (it is the test double)."""
+
     def close(self) -> None:
         self._log.clear()
         self._reports.clear()

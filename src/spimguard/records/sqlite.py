@@ -119,6 +119,12 @@ class SQLiteRecords:
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record commit failed: {exc}") from exc
 
+    def rollback(self) -> None:
+        try:
+            self._conn.rollback()
+        except sqlite3.Error as exc:
+            raise RecordsUnavailable(f"record rollback failed: {exc}") from exc
+
     def close(self) -> None:
         self._conn.close()
 

@@ -38,6 +38,9 @@ class StateBackend(Protocol):
     def commit(self) -> None:
         """Make every write so far durable."""
 
+    def rollback(self) -> None:
+        """Forget the writes since the last commit, where the backend can."""
+
     def sweep(self, now: float) -> int:
         """Drop what has expired by ``now`` and trim capped sets; returns items dropped."""
 

@@ -134,6 +134,9 @@ class MemoryState:
     def commit(self) -> None:
         """Nothing to make durable in memory."""
 
+    def rollback(self) -> None:
+        """Memory applies writes at once and cannot undo them (it is the test double)."""
+
     def sweep(self, now: float) -> int:
         dropped = 0
         for key in [k for k, (_, exp) in self._counters.items() if exp <= now]:

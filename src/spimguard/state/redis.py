@@ -175,6 +175,9 @@ class RedisState:
     def commit(self) -> None:
         """Each write is applied when sent; nothing is pending."""
 
+    def rollback(self) -> None:
+        """Redis applied each write when sent; a failed request's counts stay (hot state)."""
+
     def sweep(self, now: float) -> int:
         """Drop member sets whose event-time TTL has passed (Redis frees the rest)."""
         try:

@@ -165,6 +165,12 @@ class SQLiteState:
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state commit failed: {exc}") from exc
 
+    def rollback(self) -> None:
+        try:
+            self._conn.rollback()
+        except sqlite3.Error as exc:
+            raise StateUnavailable(f"state rollback failed: {exc}") from exc
+
     def sweep(self, now: float) -> int:
         run = self._conn.execute
         try:
