@@ -20,7 +20,8 @@ from spimguard.text import view
 def links_engine(**detectors: dict) -> Engine:
     """Verdicts from the link-side detectors only."""
     off = {"enabled": False}
-    return open_engine(config(detectors={"content": off, "velocity": off, **detectors}))
+    return open_engine(config(detectors={"content": off, "velocity": off, "bulk": off,
+                                         "takeover": off, **detectors}))
 
 
 def codes(engine: Engine, text: str, id: str = "m", sender: str = "a", ts: float = T0,

@@ -41,7 +41,7 @@ from .events import (
     Verdict,
 )
 from .policy import Decision, Policy
-from .records import LogEntry, RecordStore, ReportEntry
+from .records import CampaignMessage, LogEntry, RecordStore, ReportEntry
 from .records.memory import MemoryRecords
 from .records.sqlite import SQLiteRecords
 from .signals import Signal
@@ -188,6 +188,10 @@ class Engine:
                 active.remove(detector)
         restrict = facts[own[1]] if len(own) > 1 else None
         result, decision = self._decide(event, signals, restrict)
+        if isinstance(result, Verdict) and ctx.cluster and (ctx.campaign or (
+                result.action in ("hold", "block")
+                and any(s.code == "BULK_NEAR_DUPLICATE" for s in signals))):
+            result = msgspec.structs.replace(result, campaign=f"c-{ctx.cluster}")
 
         outcome = Outcome(
             action=result.action if isinstance(result, Verdict) else "accepted",
@@ -291,6 +295,12 @@ class Engine:
                 text=event.text if self.config.records.keep_text else None,
                 fingerprint=ctx.view.fingerprint, domains=ctx.view.domains, result=body,
                 keep=ctx.keep)
+            if result.campaign:
+                self.records.save_campaign_message(CampaignMessage(
+                    campaign=result.campaign, id=event.id, ts=event.ts, sender=event.sender,
+                    session=event.session, client=event.client.id, ip=event.client.ip,
+                    recipients=tuple(event.recipients), text=event.text, action=result.action,
+                    domains=ctx.view.domains))
         else:
             entry = LogEntry(id=event.id, ts=event.ts, type=type(event).__name__.lower(),
                              account=event.account, session=getattr(event, "session", ""),

@@ -14,8 +14,8 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
 - ``urls``: explicit URLs, ``www.`` hosts, bare domains with a known public suffix
   and "example dot com" spellings, each with its registrable domain from
   tldextract's bundled suffix list (never fetched).
-- ``fingerprint``: a hash of the skeleton with numbers, mentions and URLs masked
-  (URLs keep their registrable domain), so personalised copies of one pitch collide.
+- ``fingerprint``: a hash of ``masked`` (the prose skeleton with numbers and
+  mentions masked, then the links' domains), so personalised copies collide.
 """
 
 from __future__ import annotations
@@ -259,14 +259,16 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
     return tuple(found)
 
 
-def fingerprint(skel: str, urls: tuple[UrlFact, ...]) -> str:
-    masked = skel
-    for url in urls:
-        masked = masked.replace(url.raw.lower(), f" <{url.domain}> ")
-    masked = _MENTION.sub("@", masked)
-    masked = _NUMBER.sub("#", masked)
-    masked = _SPACES.sub(" ", masked).strip()
-    return hashlib.blake2b(masked.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = ()) -> str:
+    """What stays the same across personalised copies of one pitch: the prose skeleton
+    with names, mentions and numbers masked, then the links' domains."""
+    out = prose_skel
+    for name in names:
+        out = out.replace(name, " <name> ")
+    out = _MENTION.sub("@", out)
+    out = _NUMBER.sub("#", out)
+    out += "".join(f" <{d}>" for d in domains)
+    return _SPACES.sub(" ", out).strip()
 
 
 @lru_cache(maxsize=8192)
@@ -281,6 +283,8 @@ def view(raw: str) -> MessageView:
         for url in urls:
             prose = prose.replace(url.raw, " ")
         prose_skel = skeleton(prose)
+    fingerprint = hashlib.blake2b(masked(prose_skel, domains).encode("utf-8", "surrogatepass"),
+                                  digest_size=8).hexdigest()
     return MessageView(text=text, skeleton=skel, tokens=tokenize(text), urls=urls,
-                       domains=domains, fingerprint=fingerprint(skel, urls), prose=prose,
+                       domains=domains, fingerprint=fingerprint, prose=prose,
                        prose_skeleton=prose_skel)

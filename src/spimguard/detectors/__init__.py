@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..config import Config
-from . import attachments, content, links, reputation, rules, takeover, velocity
+from . import attachments, bulk, content, links, reputation, rules, takeover, velocity
 from .base import Context, Detector, Facts, Learner, Outcome
 
 BUILDERS: Mapping[str, Callable[[dict[str, Any], Config], Detector]] = {
@@ -20,11 +20,12 @@ BUILDERS: Mapping[str, Callable[[dict[str, Any], Config], Detector]] = {
     "reputation": reputation.build,
     "attachments": attachments.build,
     "takeover": takeover.build,
+    "bulk": bulk.build,
     "velocity": velocity.build,
 }
 
 SIGNALS: Mapping[str, str] = {
     **rules.SIGNALS, **content.SIGNALS, **links.SIGNALS, **reputation.SIGNALS,
-    **attachments.SIGNALS, **takeover.SIGNALS, **velocity.SIGNALS}
+    **attachments.SIGNALS, **takeover.SIGNALS, **bulk.SIGNALS, **velocity.SIGNALS}
 
 __all__ = ["BUILDERS", "SIGNALS", "Context", "Detector", "Facts", "Learner", "Outcome"]

@@ -37,6 +37,10 @@ class Context:
     # What a detector asks the verdict log to keep about this event (keyed by
     # detector name), handed back in ``reported.keep`` when a report names it.
     keep: dict[str, bytes] = field(default_factory=dict)
+    # The near-duplicate cluster the bulk detector placed a message in, and whether
+    # that cluster is a campaign already: the engine records campaign messages.
+    cluster: str = ""
+    campaign: bool = False
 
     @property
     def message(self) -> Message | None:

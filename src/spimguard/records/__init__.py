@@ -41,6 +41,22 @@ class ReportEntry(msgspec.Struct, frozen=True):
     sender: str = ""  # the reported message's sender, when the log still has it
 
 
+class CampaignMessage(msgspec.Struct, frozen=True):
+    """A message kept as campaign evidence (its text too: it is spim, and the evidence)."""
+
+    campaign: str
+    id: str
+    ts: float
+    sender: str
+    session: str
+    client: str
+    ip: str
+    recipients: tuple[str, ...]
+    text: str
+    action: str
+    domains: tuple[str, ...] = ()
+
+
 class RecordStore(Protocol):
     def result(self, event_id: str) -> bytes | None:
         """The answer already given for this event id, if any."""
@@ -61,6 +77,14 @@ class RecordStore(Protocol):
         """Everything logged for the account's session (all sessions if "") since ``since``,
         oldest first: an incident's logins, contact reads, messages and verdicts."""
 
+    def save_campaign_message(self, message: CampaignMessage) -> None: ...
+
+    def campaign_messages(self, campaign: str) -> Sequence[CampaignMessage]:
+        """A campaign's messages, oldest first."""
+
+    def campaign_ids(self, since: float = 0.0) -> Sequence[str]:
+        """Campaigns with a message at or after ``since``, most recent first."""
+
     def purge(self, before: float) -> int:
         """Drop entries with event time before ``before``; returns how many."""
 
@@ -72,4 +96,4 @@ class RecordStore(Protocol):
     def close(self) -> None: ...
 
 
-__all__ = ["LogEntry", "RecordStore", "ReportEntry"]
+__all__ = ["CampaignMessage", "LogEntry", "RecordStore", "ReportEntry"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from . import LogEntry, ReportEntry
+from . import CampaignMessage, LogEntry, ReportEntry
 
 
 class MemoryRecords:
@@ -12,6 +12,7 @@ class MemoryRecords:
         self._log: dict[str, LogEntry] = {}
         self._reports: dict[str, list[ReportEntry]] = defaultdict(list)
         self._report_ids: set[str] = set()
+        self._campaigns: dict[str, dict[str, CampaignMessage]] = defaultdict(dict)
 
     def result(self, event_id: str) -> bytes | None:
         entry = self._log.get(event_id)
@@ -43,6 +44,16 @@ class MemoryRecords:
                 and (not session or e.session == session)]
         return sorted(mine, key=lambda e: e.ts)[:limit]
 
+    def save_campaign_message(self, message: CampaignMessage) -> None:
+        self._campaigns[message.campaign].setdefault(message.id, message)
+
+    def campaign_messages(self, campaign: str) -> list[CampaignMessage]:
+        return sorted(self._campaigns.get(campaign, {}).values(), key=lambda m: (m.ts, m.id))
+
+    def campaign_ids(self, since: float = 0.0) -> list[str]:
+        last = {c: max(m.ts for m in ms.values()) for c, ms in self._campaigns.items() if ms}
+        return sorted((c for c, ts in last.items() if ts >= since), key=lambda c: -last[c])
+
     def purge(self, before: float) -> int:
         old = [k for k, e in self._log.items() if e.ts < before]
         for key in old:
@@ -53,6 +64,11 @@ class MemoryRecords:
                 self._reports[message_id] = kept
             else:
                 del self._reports[message_id]
+        for campaign, messages in list(self._campaigns.items()):
+            for key in [k for k, m in messages.items() if m.ts < before]:
+                del messages[key]
+            if not messages:
+                del self._campaigns[campaign]
         return len(old)
 
     def commit(self) -> None:

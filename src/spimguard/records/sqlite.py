@@ -7,7 +7,7 @@ import sqlite3
 import msgspec
 
 from ..errors import RecordsUnavailable
-from . import LogEntry, ReportEntry
+from . import CampaignMessage, LogEntry, ReportEntry
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS verdict_log (
@@ -24,6 +24,12 @@ CREATE TABLE IF NOT EXISTS reports (
     label TEXT NOT NULL, text TEXT NOT NULL, sender TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS reports_message ON reports (message_id);
 CREATE INDEX IF NOT EXISTS reports_ts ON reports (ts);
+CREATE TABLE IF NOT EXISTS campaign_messages (
+    campaign TEXT NOT NULL, id TEXT NOT NULL, ts REAL NOT NULL, sender TEXT NOT NULL,
+    session TEXT NOT NULL, client TEXT NOT NULL, ip TEXT NOT NULL, recipients TEXT NOT NULL,
+    text TEXT NOT NULL, action TEXT NOT NULL, domains TEXT NOT NULL,
+    PRIMARY KEY (campaign, id));
+CREATE INDEX IF NOT EXISTS campaign_messages_ts ON campaign_messages (ts);
 """
 _COLUMNS = ("id, ts, type, account, session, action, score, signals, text_sha256, text, "
             "fingerprint, domains, result, keep")
@@ -103,11 +109,37 @@ class SQLiteRecords:
                                "ts >= ? ORDER BY ts LIMIT ?", (account, since, limit))
         return [_entry(r) for r in rows]
 
+    def save_campaign_message(self, message: CampaignMessage) -> None:
+        try:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO campaign_messages (campaign, id, ts, sender, session, "
+                "client, ip, recipients, text, action, domains) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (message.campaign, message.id, message.ts, message.sender, message.session,
+                 message.client, message.ip, msgspec.json.encode(message.recipients).decode(),
+                 message.text, message.action, " ".join(message.domains)))
+        except sqlite3.Error as exc:
+            raise RecordsUnavailable(f"record write failed: {exc}") from exc
+
+    def campaign_messages(self, campaign: str) -> list[CampaignMessage]:
+        rows = self._query("SELECT campaign, id, ts, sender, session, client, ip, recipients, "
+                           "text, action, domains FROM campaign_messages WHERE campaign = ? "
+                           "ORDER BY ts, id", (campaign,))
+        return [CampaignMessage(*row[:7], tuple(msgspec.json.decode(row[7])), row[8], row[9],
+                                tuple(row[10].split())) for row in rows]
+
+    def campaign_ids(self, since: float = 0.0) -> list[str]:
+        rows = self._query("SELECT campaign FROM campaign_messages GROUP BY campaign "
+                           "HAVING MAX(ts) >= ? ORDER BY MAX(ts) DESC", (since,))
+        return [row[0] for row in rows]
+
     def purge(self, before: float) -> int:
         try:
             dropped = self._conn.execute("DELETE FROM verdict_log WHERE ts < ?",
                                          (before,)).rowcount
             dropped += self._conn.execute("DELETE FROM reports WHERE ts < ?", (before,)).rowcount
+            dropped += self._conn.execute("DELETE FROM campaign_messages WHERE ts < ?",
+                                          (before,)).rowcount
             self._conn.commit()
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record purge failed: {exc}") from exc

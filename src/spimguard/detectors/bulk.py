@@ -1,0 +1,213 @@
+"""Bulk: one pitch, personalised, pushed through many accounts to many recipients.
+
+Near-duplicates are found with MinHash LSH (datasketch computes the MinHash):
+the text is masked (numbers, mentions, links reduced to their domain, the
+recipients' own ids, all in the disguise-folded skeleton), cut into word pairs,
+and its 30-value MinHash split into 6 bands of 5. Two texts share a band with
+probability 1 - (1 - J^5)^6 for Jaccard similarity J: 50 % at J = 0.70, 97 % at
+J = 0.85, 3 % at J = 0.40, so personalised copies of one pitch meet and
+ordinary chat does not. Each band is a key in state whose value summarises the
+cluster (messages and recipients, decayed with a half-life; recent senders;
+first seen; whether users or operators confirmed it as spim), so one read of
+six keys finds the cluster and its figures, and one write of six keys updates it.
+
+BULK_NEAR_DUPLICATE grows with the number of senders, or with the recipients of
+one sender. Bulk alone stays under the warn threshold: greetings and shared
+news are bulk too. CAMPAIGN_CONFIRMED (a report or an operator confirmed a
+message of this cluster as spim) holds on its own.
+
+Memory: a text seen once keeps its six band keys for ``singleton_ttl``; a
+cluster for ``cluster_ttl`` after its last message. Concurrent nodes may lose
+an update of a band's counts (read, then write); the counts are evidence, not
+accounting.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, NamedTuple
+
+import msgspec
+import numpy as np
+from datasketch import MinHash
+
+from ..config import Config
+from ..events import Message, Report
+from ..signals import Signal
+from ..state.ops import Get, Put, Query, Write
+from ..text import MessageView, masked, skeleton
+from .base import Context, Facts, Outcome, ramp, settings
+
+DEFAULTS: dict[str, Any] = {
+    "bands": 6,  # LSH bands ...
+    "rows": 5,  # ... of this many MinHash values each (see the module docstring)
+    "min_words": 4,  # texts with fewer words are not clustered ("ok", "lol", "thanks")
+    "half_life": 3_600,  # seconds over which a cluster's counts halve
+    "singleton_ttl": 3_600,  # seconds a text seen once is remembered
+    "cluster_ttl": 86_400,  # seconds a cluster is remembered after its last message
+    "senders_soft": 2,  # distinct recent senders where evidence starts ...
+    "senders_hard": 10,  # ... and is full
+    "recipients_soft": 25,  # recipients of one sender's copies where evidence starts ...
+    "recipients_hard": 200,  # ... and is full
+    "max_senders": 32,  # recent senders kept per cluster
+}
+
+SIGNALS = {
+    "BULK_NEAR_DUPLICATE": "the same text, personalised, reaches many recipients through many "
+                           "senders or through one",
+    "CAMPAIGN_CONFIRMED": "a near-duplicate of a message users or operators confirmed as spim",
+}
+
+_WORD = re.compile(r"[\w<>#@.-]+")
+
+
+class Cluster(msgspec.Struct):
+    """A cluster's summary, as each of its band keys holds it."""
+
+    id: str
+    first: float
+    last: float
+    messages: float = 0.0  # decayed count
+    recipients: float = 0.0  # decayed count
+    senders: list[str] = []  # most recent last
+    confirmed: str = ""  # "report" or "operator" once confirmed as spim
+    campaign: bool = False  # spim evidence seen: verdicts carry its id
+
+
+@cache
+def _permutations(count: int) -> tuple[Any, str]:
+    base = MinHash(num_perm=count, seed=20261129)
+    return base.permutations, base.scheme
+
+
+def _crc(data: bytes) -> int:
+    return zlib.crc32(data)
+
+
+def masked_words(view: MessageView, recipients: Sequence[str]) -> list[str]:
+    """The words of a message with what personalises a copy masked out, the
+    recipients' own ids included (a pitch greets each victim by name)."""
+    names = tuple(dict.fromkeys(skeleton(r) for r in recipients[:50] if len(r) >= 3))
+    return [w for w in _WORD.findall(masked(view.prose_skeleton, view.domains, names))
+            if w not in ("-", ".")]
+
+
+def band_keys(words: list[str], bands: int, rows: int) -> tuple[str, ...]:
+    permutations, scheme = _permutations(bands * rows)
+    shingles = [f"{a} {b}".encode() for a, b in zip(words, words[1:], strict=False)]
+    sketch = MinHash(num_perm=bands * rows, hashfunc=_crc, permutations=permutations,
+                     scheme=scheme)
+    sketch.update_batch(shingles)
+    values = np.asarray(sketch.hashvalues, dtype=np.uint64)
+    return tuple(f"bulk:{i}:{zlib.crc32(values[i * rows:(i + 1) * rows].tobytes()):08x}"
+                 for i in range(bands))
+
+
+class _Plan(NamedTuple):
+    keys: tuple[str, ...]
+    reads: tuple[Get, ...]
+
+
+def decayed(value: float, since: float, now: float, half_life: float) -> float:
+    return value * math.pow(0.5, max(0.0, now - since) / half_life)
+
+
+class BulkDetector:
+    name = "bulk"
+
+    def __init__(self, given: dict[str, Any], config: Config) -> None:
+        self.cfg = settings(self.name, DEFAULTS, given)
+
+    def _plan(self, ctx: Context) -> _Plan | None:
+        if self.name in ctx.scratch:
+            return ctx.scratch[self.name]
+        plan = None
+        event = ctx.event
+        if isinstance(event, Message) and ctx.view is not None:
+            words = masked_words(ctx.view, event.recipients)
+            if len(words) >= self.cfg["min_words"]:
+                keys = band_keys(words, self.cfg["bands"], self.cfg["rows"])
+                plan = _Plan(keys, tuple(Get(k) for k in keys))
+                ctx.keep[self.name] = " ".join(keys).encode()
+        elif isinstance(event, Report) and ctx.reported and self.name in ctx.reported.keep:
+            keys = tuple(ctx.reported.keep[self.name].decode().split())
+            plan = _Plan(keys, tuple(Get(k) for k in keys))
+        ctx.scratch[self.name] = plan
+        return plan
+
+    def reads(self, ctx: Context) -> Sequence[Query]:
+        plan = self._plan(ctx)
+        return plan.reads if plan else ()
+
+    def cluster(self, plan: _Plan, facts: Facts, now: float) -> Cluster | None:
+        """The cluster of the band with the most (decayed) messages, if any band is known."""
+        found = [msgspec.convert(facts[q], Cluster) for q in plan.reads if facts[q]]
+        if not found:
+            return None
+        half = self.cfg["half_life"]
+        return max(found, key=lambda c: (decayed(c.messages, c.last, now, half), -c.first))
+
+    def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
+        plan = self._plan(ctx)
+        message = ctx.message
+        if plan is None or message is None:
+            return []
+        cluster = self.cluster(plan, facts, message.ts)
+        if cluster is None:
+            return []
+        ctx.cluster = cluster.id
+        ctx.campaign = cluster.campaign or bool(cluster.confirmed)
+        cfg = self.cfg
+        found: list[Signal] = []
+        if cluster.confirmed:
+            by = "a user report" if cluster.confirmed == "report" else "an operator"
+            found.append(Signal("CAMPAIGN_CONFIRMED", 1.0, "a near-duplicate of a message "
+                                f"confirmed as spim by {by}"))
+        senders = set(cluster.senders) | {message.sender}
+        recipients = decayed(cluster.recipients, cluster.last, message.ts, cfg["half_life"])
+        recipients += len(message.recipients)
+        strength = max(ramp(len(senders), cfg["senders_soft"], cfg["senders_hard"]),
+                       ramp(recipients, cfg["recipients_soft"], cfg["recipients_hard"]))
+        if strength:
+            found.append(Signal("BULK_NEAR_DUPLICATE", strength,
+                                f"the same text from {len(senders)} accounts to about "
+                                f"{recipients:.0f} recipients"))
+        return found
+
+    def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
+        plan = self._plan(ctx)
+        if plan is None:
+            return ()
+        event = ctx.event
+        cfg = self.cfg
+        cluster = self.cluster(plan, facts, event.ts)
+        if isinstance(event, Report):
+            if cluster is None or event.label != "spam":
+                return ()
+            cluster.confirmed = cluster.confirmed or "report"
+            cluster.campaign = True
+            return [Put(k, cluster, cfg["cluster_ttl"]) for k in plan.keys]
+        assert isinstance(event, Message)
+        if cluster is None:
+            cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-"),
+                              first=event.ts, last=event.ts)
+        half = cfg["half_life"]
+        cluster.messages = decayed(cluster.messages, cluster.last, event.ts, half) + 1
+        cluster.recipients = decayed(cluster.recipients, cluster.last, event.ts, half) + len(
+            event.recipients)
+        cluster.last = max(cluster.last, event.ts)
+        if event.sender in cluster.senders:
+            cluster.senders.remove(event.sender)
+        cluster.senders = [*cluster.senders, event.sender][-cfg["max_senders"]:]
+        if outcome.action in ("hold", "block") and "BULK_NEAR_DUPLICATE" in outcome.signals:
+            cluster.campaign = True
+        ttl = cfg["cluster_ttl"] if cluster.messages > 1.5 else cfg["singleton_ttl"]
+        return [Put(k, cluster, ttl) for k in plan.keys]
+
+
+def build(given: dict[str, Any], config: Config) -> BulkDetector:
+    return BulkDetector(given, config)
