@@ -1,4 +1,5 @@
-"""Command line: ``spimguard serve | check | replay | train | evaluate | model | lists``."""
+"""Command line: ``spimguard serve | check | replay | train | evaluate | model | lists |
+evidence``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .config import load as load_config
 from .engine import Engine, open_engine
 from .errors import BadInput, SpimguardError
 from .events import Message, Verdict, decode_event
+from .evidence_commands import evidence_app
 from .lists_commands import lists_app
 from .model import commands as model_commands
 from .scorecard import ACTIONS, Scorecard
@@ -207,6 +209,7 @@ app.command()(model_commands.train)
 app.command()(model_commands.evaluate)
 app.add_typer(model_commands.model_app, name="model")
 app.add_typer(lists_app, name="lists")
+app.add_typer(evidence_app, name="evidence")
 
 
 def main() -> None:

@@ -51,7 +51,10 @@ class StorageConfig:
 @dataclass(frozen=True)
 class RecordsConfig:
     keep_text: bool = False  # store message text in the verdict log (privacy: off)
-    retention_days: float = 30.0  # verdict log, reports: dropped after this, in event time
+    retention_days: float = 30.0  # verdict log, reports, campaigns: kept this long (event time)
+    # Key for recipient pseudonyms in evidence bundles; "" = one generated and kept
+    # in the data dir (data_dir/evidence-key).
+    evidence_key: str = ""
 
 
 @dataclass(frozen=True)

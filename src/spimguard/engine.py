@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -65,6 +66,7 @@ class Engine:
     records: RecordStore
     detectors: list[Detector]
     disabled: dict[str, str] = field(default_factory=dict)  # detector -> why
+    evidence_key: bytes = b""  # keys recipient pseudonyms in evidence bundles
 
     def __post_init__(self) -> None:
         self.policy = Policy(self.config)
@@ -376,4 +378,19 @@ def open_engine(config: Config, data_dir: str | Path | None = None) -> Engine:
             state = RedisState(storage.redis_url, storage.redis_namespace)
         else:
             state = SQLiteState(conn)
-    return Engine(config, state, records, detectors, disabled)
+    return Engine(config, state, records, detectors, disabled,
+                  evidence_key=_evidence_key(config, data_dir))
+
+
+def _evidence_key(config: Config, data_dir: str | Path | None) -> bytes:
+    """The configured key, or one made once and kept beside the data (0600)."""
+    if config.records.evidence_key:
+        return config.records.evidence_key.encode()
+    if config.storage.backend == "memory":
+        return secrets.token_bytes(32)
+    path = Path(data_dir or config.storage.data_dir) / "evidence-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32), "utf-8")
+    return path.read_text("utf-8").strip().encode()

@@ -24,6 +24,7 @@ accounting.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import zlib
@@ -98,7 +99,7 @@ def masked_words(view: MessageView, recipients: Sequence[str]) -> list[str]:
 
 def band_keys(words: list[str], bands: int, rows: int) -> tuple[str, ...]:
     permutations, scheme = _permutations(bands * rows)
-    shingles = [f"{a} {b}".encode() for a, b in zip(words, words[1:], strict=False)]
+    shingles = [f"{a} {b}".encode() for a, b in itertools.pairwise(words)]
     sketch = MinHash(num_perm=bands * rows, hashfunc=_crc, permutations=permutations,
                      scheme=scheme)
     sketch.update_batch(shingles)

@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import __version__
+from .. import __version__, campaigns, evidence
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import decode_batch, decode_message
@@ -117,6 +117,33 @@ def create_app(engine: Engine) -> Starlette:
         lifted = engine.restore(name)
         return _JSON({"account": name, "restored": lifted})
 
+    async def campaign_list(request: Request) -> Response:
+        query = request.query_params
+        try:
+            since = float(query.get("since", "0"))
+            min_size = int(query.get("min_size", "1"))
+        except ValueError:
+            raise BadInput("since must be Unix seconds and min_size a whole number",
+                           field="since/min_size") from None
+        found = campaigns.listing(engine.records, since, min_size, query.get("domain", ""))
+        return _JSON({"campaigns": found})
+
+    async def campaign_one(request: Request) -> Response:
+        info = campaigns.summary(engine.records, request.path_params["campaign"])
+        if info is None:
+            return _error(404, "not_found", "no such campaign")
+        return _JSON(info)
+
+    async def campaign_evidence(request: Request) -> Response:
+        campaign = request.path_params["campaign"]
+        files = await run_in_threadpool(evidence.build, engine.records, campaign,
+                                        engine.evidence_key)
+        if files is None:
+            return _error(404, "not_found", "no such campaign")
+        name = "".join(c for c in campaign if c.isalnum() or c in "-_")[:64]
+        return Response(evidence.zipped(files), media_type="application/zip", headers={
+            "Content-Disposition": f'attachment; filename="evidence-{name}.zip"'})
+
     async def healthz(request: Request) -> Response:
         return _JSON({"status": "ok", "version": __version__,
                       "disabled_detectors": engine.disabled})
@@ -156,6 +183,9 @@ def create_app(engine: Engine) -> Starlette:
         Route("/v1/events", events, methods=["POST"]),
         Route("/v1/accounts/{account:str}", account, methods=["GET"]),
         Route("/v1/accounts/{account:str}/restore", restore, methods=["POST"]),
+        Route("/v1/campaigns", campaign_list, methods=["GET"]),
+        Route("/v1/campaigns/{campaign:str}", campaign_one, methods=["GET"]),
+        Route("/v1/campaigns/{campaign:str}/evidence", campaign_evidence, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),

@@ -69,6 +69,15 @@ def document() -> dict[str, Any]:
                 "summary": "Lift the account's restrictions (operator decision)",
                 "security": secured, "parameters": account_param,
                 "responses": {"200": {"description": "restrictions lifted"}}}},
+            "/v1/campaigns": {"get": {
+                "summary": "Campaigns found (filters: since, min_size, domain)",
+                "security": secured, "responses": {"200": {"description": "the campaigns"}}}},
+            "/v1/campaigns/{campaign}": {"get": {
+                "summary": "One campaign: times, sizes, senders, sessions, domains, contacts",
+                "security": secured, "responses": {"200": {"description": "the campaign"}}}},
+            "/v1/campaigns/{campaign}/evidence": {"get": {
+                "summary": "The campaign's evidence bundle (zip, with manifest and hash chain)",
+                "security": secured, "responses": {"200": {"description": "application/zip"}}}},
             "/healthz": {"get": {"summary": "Ready (no auth)",
                                  "responses": {"200": {"description": "ready"}}}},
             "/metrics": {"get": {"summary": "Prometheus metrics (no auth)",
