@@ -1,0 +1,160 @@
+"""Bulk near-duplicates, campaigns, confirmation by reports, evidence bundles."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import zipfile
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from conftest import T0, Server, config, event, message
+from spimguard import evidence, open_engine
+from spimguard.cli import app
+from spimguard.detectors.bulk import band_keys, masked_words
+from spimguard.engine import Engine
+from spimguard.text import view
+
+PITCH = ("Hi {name}! I found the coolest ringtones, get yours free at "
+         "http://tonez-club.biz/r{n} or call 0800 555 {n:04d} <b>now</b>")
+
+
+def keys(text: str, recipients: list[str]) -> set[str]:
+    return set(band_keys(masked_words(view(text), recipients), 6, 5))
+
+
+def test_personalised_copies_share_bands_and_chat_does_not() -> None:
+    first = keys(PITCH.format(name="Alice", n=1), ["alice"])
+    second = keys(PITCH.format(name="bob", n=77), ["bob"])
+    assert first & second
+    assert not first & keys("are we still on for dinner at the italian place tonight?", ["x"])
+
+
+def test_similarity_threshold() -> None:
+    """Pairs at Jaccard ~0.9 meet almost always, pairs at ~0.3 almost never (6 bands of 5)."""
+    rng = random.Random(1)
+    vocabulary = [f"w{i}" for i in range(5000)]
+
+    def meet_rate(shared: int, own: int) -> float:
+        met = 0
+        for _ in range(200):
+            common = rng.sample(vocabulary, shared)
+            a = common + rng.sample(vocabulary, own)
+            b = common + rng.sample(vocabulary, own)
+            met += bool(set(band_keys(a, 6, 5)) & set(band_keys(b, 6, 5)))
+        return met / 200
+
+    assert meet_rate(40, 1) >= 0.95  # word pairs ~ 0.9 similar
+    assert meet_rate(12, 12) <= 0.10  # ~ 0.3 similar
+
+
+def campaign_engine() -> Engine:
+    return open_engine(config())
+
+
+def send(engine: Engine, n: int, sender: str, text: str, ts: float, to: str = ""):  # type: ignore[no-untyped-def]
+    return engine.process(message(engine.config, f"c{n}", sender, [to or f"friend{n}"], text,
+                                  ts))
+
+
+def test_campaign_through_many_accounts_is_one_campaign() -> None:
+    engine = campaign_engine()
+    verdicts = [send(engine, n, f"acct{n % 50}", PITCH.format(name=f"friend{n}", n=n),
+                     T0 + n * 7) for n in range(120)]
+    later = verdicts[20:]
+    assert sum(v.action in ("hold", "block") for v in later) / len(later) >= 0.99
+    ids = {v.campaign for v in later if v.campaign}
+    assert len(ids) == 1
+    campaign = ids.pop()
+    assert len(engine.records.campaign_messages(campaign)) >= 100
+
+
+def test_a_report_marks_the_campaign_for_every_sender() -> None:
+    engine = campaign_engine()
+    bland = "hey {name}, you have to see this, it is really something http://look-here.biz/{n}"
+    first = send(engine, 1, "victim1", bland.format(name="friend1", n=1), T0)
+    assert first.action in ("deliver", "warn")
+    engine.process(event(engine.config, type="report", id="r1", ts=T0 + 60, reporter="friend1",
+                         message_id="c1", label="spam"))
+    later = send(engine, 2, "someone-else", bland.format(name="friend2", n=2), T0 + 120)
+    assert "CAMPAIGN_CONFIRMED" in {s.code for s in later.signals}
+    assert later.action in ("hold", "block") and later.campaign
+
+
+def test_mass_greeting_is_not_held() -> None:
+    engine = campaign_engine()
+    verdicts = [engine.process(message(engine.config, f"g{i}", f"user{i}", [f"friend{i}"],
+                                       "Happy new year to you and your family!! 🎉", T0 + i))
+                for i in range(150)]
+    assert all(v.action in ("deliver", "warn") for v in verdicts)
+    assert any("BULK_NEAR_DUPLICATE" in {s.code for s in v.signals} for v in verdicts)
+    assert not any(v.campaign for v in verdicts)
+
+
+def test_clusters_expire() -> None:
+    engine = campaign_engine()
+    send(engine, 1, "a", PITCH.format(name="x", n=1), T0)
+    band = next(iter(keys(PITCH.format(name="x", n=1), ["friend1"])))
+    from spimguard.state.ops import Get
+
+    assert engine.state.read([Get(band)], T0 + 10)[0] is not None
+    engine.state.sweep(T0 + 2 * 86_400)
+    assert engine.state.read([Get(band)], T0 + 2 * 86_400)[0] is None
+
+
+def make_campaign(engine: Engine) -> str:
+    for n in range(40):
+        engine.process(message(engine.config, f"c{n}", f"acct{n % 10}", [f"friend{n}"],
+                               PITCH.format(name=f"friend{n}", n=n), T0 + n * 11,
+                               session=f"s{n % 10}",
+                               client={"id": "MobileFunster 2.1", "ip": f"203.0.113.{n % 10}"}))
+    return engine.records.campaign_ids()[0]
+
+
+def test_evidence_bundle_verifies_and_detects_tampering(tmp_path: Path) -> None:
+    engine = open_engine(config(storage={"backend": "sqlite"}), tmp_path / "data")
+    campaign = make_campaign(engine)
+    runner = CliRunner()
+    engine.close()
+    out = tmp_path / "bundle"
+    result = runner.invoke(app, ["evidence", "export", campaign, "--out", str(out),
+                                 "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 0, result.output
+    for name in (*evidence.FILES, "manifest.json"):
+        assert (out / name).stat().st_size > 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["domains"][0]["domain"] == "tonez-club.biz"
+    assert "08005550001" in summary["phones"] or summary["phones"]
+    messages = (out / "messages.csv").read_text()
+    assert "friend3" not in messages.split("\n", 1)[1].split(",")[6]  # recipients pseudonymised
+    html = (out / "report.html").read_text()
+    assert "<b>now</b>" not in html and "&lt;b&gt;now&lt;/b&gt;" in html  # text escaped
+    assert runner.invoke(app, ["evidence", "verify", str(out)]).exit_code == 0
+
+    lines = messages.splitlines()
+    lines[5] = lines[5].replace("block", "deliver").replace("hold", "deliver")
+    (out / "messages.csv").write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["evidence", "verify", str(out)])
+    assert result.exit_code == 1
+    assert "hash chain" in result.output and "messages.csv does not match" in result.output
+
+
+def test_campaign_endpoints(tmp_path: Path, server: Server) -> None:
+    with server.client() as client:
+        for n in range(40):
+            body = {"type": "message", "id": f"c{n}", "ts": T0 + n * 11, "sender": f"acct{n % 10}",
+                    "recipients": [f"friend{n}"], "text": PITCH.format(name=f"friend{n}", n=n)}
+            client.post("/v1/check", json=body)
+        found = client.get("/v1/campaigns", params={"domain": "tonez-club.biz"}).json()
+        assert found["campaigns"] and found["campaigns"][0]["messages"] >= 20
+        campaign = found["campaigns"][0]["id"]
+        detail = client.get(f"/v1/campaigns/{campaign}").json()
+        assert detail["senders"] and detail["domains"][0]["domain"] == "tonez-club.biz"
+        bundle = client.get(f"/v1/campaigns/{campaign}/evidence")
+        assert bundle.headers["content-type"] == "application/zip"
+        names = zipfile.ZipFile(io.BytesIO(bundle.content)).namelist()
+        assert "manifest.json" in names and "report.html" in names
+        assert client.get("/v1/campaigns/nope").status_code == 404
+        assert client.get("/v1/campaigns", params={"since": "x"}).status_code == 422
