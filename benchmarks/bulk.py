@@ -91,7 +91,8 @@ def campaign(root: Path) -> list[tuple[str, str]]:
     stopped = sum(a in ("hold", "block") for a in after) / len(after)
     return [("campaign messages after the 20th held or blocked", f"{stopped:.2%}"),
             ("campaign ids the campaign's verdicts carried", f"{len(campaigns)}"),
-            (f"ham ({ham_total}) held or blocked", f"{ham_stopped} ({ham_stopped / ham_total:.3%})"),
+            (f"ham ({ham_total}) held or blocked",
+             f"{ham_stopped} ({ham_stopped / ham_total:.3%})"),
             ("ham held or blocked that bulk evidence pushed over the line", f"{ham_on_bulk}"),
             ("engine messages/s on this stream", f"{110_000 / elapsed:,.0f}")]
 
