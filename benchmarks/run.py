@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # Sibling scripts, importable once their folder is on the path.
+import bulk
 import content
 import engine
 import links
@@ -27,7 +28,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     show(engine.main() + content.main(DATASETS) + links.main(DATASETS)
-         + takeover.main(DATASETS))
+         + takeover.main(DATASETS) + bulk.main(DATASETS))
 
 
 if __name__ == "__main__":
