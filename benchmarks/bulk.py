@@ -3,9 +3,11 @@
     python benchmarks/bulk.py [--datasets ../shared/datasets] [--distinct 1000000]
 
 1. 10,000 messages of one personalised campaign (a name, a number and a link that
-   change in every copy) through 50 accounts, mixed into 100,000 ham messages
-   (the ham of the shipped sets, resent by random users: real chat repeats
-   itself too) through the engine with default settings.
+   change in every copy; one copy in seven uses another pitch) through 50
+   accounts, mixed into 100,000 ham messages through the engine with default
+   settings. The shipped sets have 5,600 distinct ham texts, so each is resent
+   by about 18 unrelated users: far more repetition than chat has, which makes
+   this a hard test of "bulk alone never holds".
 2. Fingerprint + LSH query and update, per message, on one core.
 3. State held under a stream of distinct texts (one a second of event time),
    with the memory backend's periodic sweep.
@@ -68,9 +70,9 @@ def stream(root: Path, ham_count: int, spam_count: int, seed: int = 5) -> list[d
 def campaign(root: Path) -> list[tuple[str, str]]:
     cfg = load_config(environ={}, storage={"backend": "memory"})
     engine = open_engine(cfg)
-    hold = cfg.policy.hold
+    warn, hold = cfg.policy.warn, cfg.policy.hold
     spam_actions: list[str] = []
-    ham_stopped = ham_on_bulk = ham_total = 0
+    ham_stopped = ham_on_bulk = ham_tipped = ham_total = 0
     campaigns: set[str] = set()
     started = time.perf_counter()
     for body in stream(root, 100_000, 10_000):
@@ -85,15 +87,18 @@ def campaign(root: Path) -> list[tuple[str, str]]:
         if verdict.action in ("hold", "block"):
             ham_stopped += 1
             bulk = sum(s.score for s in verdict.signals if s.code == "BULK_NEAR_DUPLICATE")
-            ham_on_bulk += bool(bulk and verdict.score - bulk < hold)
+            rest = verdict.score - bulk
+            ham_on_bulk += bool(bulk and rest < warn)  # nothing else worth even a warning
+            ham_tipped += bool(bulk and warn <= rest < hold)  # bulk + a second kind
     elapsed = time.perf_counter() - started
     after = spam_actions[20:]
     stopped = sum(a in ("hold", "block") for a in after) / len(after)
     return [("campaign messages after the 20th held or blocked", f"{stopped:.2%}"),
-            ("campaign ids the campaign's verdicts carried", f"{len(campaigns)}"),
+            ("campaign ids the verdicts carried (one per pitch variant)", f"{len(campaigns)}"),
             (f"ham ({ham_total}) held or blocked",
              f"{ham_stopped} ({ham_stopped / ham_total:.3%})"),
-            ("ham held or blocked that bulk evidence pushed over the line", f"{ham_on_bulk}"),
+            ("ham held or blocked on bulk evidence alone", f"{ham_on_bulk}"),
+            ("ham held: bulk plus warn-level other evidence (e.g. content)", f"{ham_tipped}"),
             ("engine messages/s on this stream", f"{110_000 / elapsed:,.0f}")]
 
 

@@ -188,7 +188,7 @@ class Engine:
             except Exception:
                 log.exception("detector %s failed on event %s", detector.name, event.id)
                 active.remove(detector)
-        restrict = facts[own[1]] if len(own) > 1 else None
+        restrict = facts[own[1]]
         result, decision = self._decide(event, signals, restrict)
         if isinstance(result, Verdict) and ctx.cluster and (ctx.campaign or (
                 result.action in ("hold", "block")
