@@ -16,6 +16,7 @@ def test_every_package_file_is_shipped() -> None:
     missing = [
         str(path.relative_to(package)) for path in package.rglob("*")
         if path.is_file() and path.suffix not in (".py", ".pyc")
-        and not any(part == "__pycache__" or part.startswith(".") for part in path.parts)
+        and not any(part == "__pycache__" or part.startswith(".")
+                    for part in path.relative_to(package).parts)
         and not any(fnmatch(str(path.relative_to(package)), p) for p in patterns)]
     assert not missing, f"not in [tool.setuptools.package-data]: {missing}"
