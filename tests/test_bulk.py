@@ -93,6 +93,14 @@ def test_mass_greeting_is_not_held() -> None:
     assert not any(v.campaign for v in verdicts)
 
 
+def test_one_text_resent_to_one_friend_is_not_bulk() -> None:
+    engine = campaign_engine()
+    verdicts = [engine.process(message(engine.config, f"r{i}", "alice", ["bob"],
+                                       "lunch at 1? the usual place", T0 + i * 60))
+                for i in range(40)]
+    assert not any("BULK_NEAR_DUPLICATE" in {s.code for s in v.signals} for v in verdicts)
+
+
 def test_clusters_expire() -> None:
     engine = campaign_engine()
     send(engine, 1, "a", PITCH.format(name="x", n=1), T0)

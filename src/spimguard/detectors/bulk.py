@@ -55,6 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "recipients_soft": 25,  # recipients of one sender's copies where evidence starts ...
     "recipients_hard": 200,  # ... and is full
     "max_senders": 32,  # recent senders kept per cluster
+    "max_recipients": 64,  # recent recipients kept per cluster (to count new ones)
 }
 
 SIGNALS = {
@@ -73,8 +74,9 @@ class Cluster(msgspec.Struct):
     first: float
     last: float
     messages: float = 0.0  # decayed count
-    recipients: float = 0.0  # decayed count
+    recipients: float = 0.0  # decayed count of recipients new to the cluster
     senders: list[str] = []  # most recent last
+    seen: list[str] = []  # recent recipients (a text resent to one friend is not bulk)
     confirmed: str = ""  # "report" or "operator" once confirmed as spim
     campaign: bool = False  # spim evidence seen: verdicts carry its id
 
@@ -170,7 +172,7 @@ class BulkDetector:
                                 f"confirmed as spim by {by}"))
         senders = set(cluster.senders) | {message.sender}
         recipients = decayed(cluster.recipients, cluster.last, message.ts, cfg["half_life"])
-        recipients += len(message.recipients)
+        recipients += len(set(message.recipients).difference(cluster.seen))
         strength = max(ramp(len(senders), cfg["senders_soft"], cfg["senders_hard"]),
                        ramp(recipients, cfg["recipients_soft"], cfg["recipients_hard"]))
         if strength:
@@ -198,8 +200,11 @@ class BulkDetector:
                               first=event.ts, last=event.ts)
         half = cfg["half_life"]
         cluster.messages = decayed(cluster.messages, cluster.last, event.ts, half) + 1
+        fresh = [r for r in dict.fromkeys(event.recipients) if r not in cluster.seen]
         cluster.recipients = decayed(cluster.recipients, cluster.last, event.ts, half) + len(
-            event.recipients)
+            fresh)
+        cluster.seen = [*(r for r in cluster.seen if r not in event.recipients),
+                        *event.recipients][-cfg["max_recipients"]:]
         cluster.last = max(cluster.last, event.ts)
         if event.sender in cluster.senders:
             cluster.senders.remove(event.sender)
