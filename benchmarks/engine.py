@@ -20,7 +20,7 @@ from pathlib import Path
 import msgspec
 
 from spimguard import decode_event, load_config, open_engine
-from spimguard.text import view
+from spimguard.text import _view as uncached_view  # the work, not the cache that saves it
 from table import show
 
 T0 = 1_790_000_000.0
@@ -72,10 +72,9 @@ def run(backend: str, lines: list[bytes], data_dir: Path | None) -> float:
 
 def text_view_us(lines: list[bytes]) -> float:
     texts = [msgspec.json.decode(line)["text"] for line in lines[5000:25000]]
-    uncached = view.__wrapped__  # the figure is the work, not the cache that saves it
     started = time.perf_counter()
     for text in texts:
-        uncached(text)
+        uncached_view(text)
     return (time.perf_counter() - started) / len(texts) * 1e6
 
 

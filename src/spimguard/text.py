@@ -271,9 +271,21 @@ def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = (
     return _SPACES.sub(" ", out).strip()
 
 
-@lru_cache(maxsize=8192)
+CACHED_CHARS = 512  # texts up to this long are cached (8,192 of them: a few MB at most)
+
+
 def view(raw: str) -> MessageView:
-    """The view of a text (cached: chat and spam both repeat themselves verbatim)."""
+    """The view of a text. Short texts are cached: chat and spam both repeat
+    themselves verbatim; long ones are not, so hostile input cannot fill memory."""
+    return _cached_view(raw) if len(raw) <= CACHED_CHARS else _view(raw)
+
+
+@lru_cache(maxsize=8192)
+def _cached_view(raw: str) -> MessageView:
+    return _view(raw)
+
+
+def _view(raw: str) -> MessageView:
     text = clean(raw)
     skel = skeleton(text)
     urls = find_urls(text)

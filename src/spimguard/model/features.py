@@ -37,7 +37,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..text import MessageView
+from ..text import CACHED_CHARS, MessageView
 
 BITS = 20
 _P = np.uint32(0x01000193)
@@ -174,14 +174,21 @@ def parts(view: MessageView, bits: int = BITS) -> tuple[np.ndarray, np.ndarray]:
     their pairs, domains and shape name a campaign; character n-grams and short
     words also describe its language.
 
-    Cached by the view (a pure function of the text): chat repeats its short
-    messages ("ok", "lol", "thanks!") and spam repeats its pitch, so identical
-    texts are hashed once. The arrays are read-only.
+    Cached for short texts (the view is a pure function of the text): chat
+    repeats its short messages and spam its pitch, so identical texts are hashed
+    once; long texts are not cached, so hostile input cannot fill memory. The
+    arrays are read-only.
     """
+    if len(view.text) <= CACHED_CHARS:
+        return _cached_parts(view, bits)
     return _parts(view, bits)
 
 
 @lru_cache(maxsize=8192)
+def _cached_parts(view: MessageView, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    return _parts(view, bits)
+
+
 def _parts(view: MessageView, bits: int) -> tuple[np.ndarray, np.ndarray]:
     shift = np.uint32(32 - bits)
     text, shape = _trained(view, shift)
