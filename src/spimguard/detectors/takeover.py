@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "burst_hard": 4,  # ... and is full
     "scraped_share": 0.5,  # share of the contact list a session must read to count
     "mature_messages": 30,  # messages before the profile judges behaviour change
+    "hour_messages": 100,  # messages in the hour histogram before an hour can be unusual
     "max_networks": 6,  # networks kept in a profile (least recently seen dropped)
     "max_clients": 4,  # clients kept in a profile
     "max_domains": 16,  # domains kept in a profile
@@ -286,7 +287,10 @@ class TakeoverDetector:
             changes.append("a script it never wrote in")
         hours = profile.get("hours", [])
         hour = int(message.ts // 3600 % 24)
-        if len(hours) == 24 and sum(hours) >= self.cfg["mature_messages"] and not hours[hour]:
+        # An hour is unusual only against a well-filled histogram, and only when the
+        # hours either side are empty too (a few days of chat leave many gaps).
+        if (len(hours) == 24 and sum(hours) >= self.cfg["hour_messages"]
+                and not any(hours[(hour + d) % 24] for d in (-1, 0, 1))):
             changes.append(f"at {hour:02d}h, when it never writes")
         if not changes:
             return []
