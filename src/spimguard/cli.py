@@ -4,7 +4,6 @@ evidence``."""
 from __future__ import annotations
 
 import logging
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from rich.table import Table
 
 from .config import Config
 from .config import load as load_config
+from .db import kept_secret
 from .engine import Engine, open_engine
 from .errors import BadInput, SpimguardError
 from .events import Message, Verdict, decode_event
@@ -51,16 +51,7 @@ def _engine(config_path: Path | None, data_dir: Path | None) -> Engine:
 
 def _token(config: Config, data_dir: Path) -> str:
     """The configured API token, or one generated once and kept in the data dir."""
-    if config.api_token:
-        return config.api_token
-    path = data_dir / "api-token"
-    if path.exists():
-        return path.read_text("utf-8").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    path.touch(mode=0o600)
-    path.write_text(token + "\n", "utf-8")
-    return token
+    return config.api_token or kept_secret(data_dir / "api-token")
 
 
 @app.command()

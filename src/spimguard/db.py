@@ -9,6 +9,7 @@ neither, which is what makes a retried event id safe. WAL with
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from pathlib import Path
 
@@ -26,3 +27,18 @@ def connect(path: str | Path) -> sqlite3.Connection:
     except (sqlite3.Error, OSError) as exc:
         raise StateUnavailable(f"cannot open the database {path}: {exc}") from exc
     return conn
+
+
+def kept_secret(path: Path) -> str:
+    """A random secret made on first use and kept in ``path`` (mode 0600) from then on.
+
+    The API token and the evidence key both default to one, so a fresh install is
+    secure without configuration and stays stable across restarts.
+    """
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    secret = secrets.token_urlsafe(32)
+    path.write_text(secret + "\n", "utf-8")
+    return secret

@@ -27,7 +27,7 @@ import msgspec
 
 from . import accounts, notices, text
 from .config import Config
-from .db import connect
+from .db import connect, kept_secret
 from .detectors import BUILDERS, Context, Detector, Learner, Outcome
 from .errors import ConfigError
 from .events import (
@@ -48,7 +48,7 @@ from .records.sqlite import SQLiteRecords
 from .signals import Signal
 from .state import StateBackend
 from .state.memory import MemoryState
-from .state.ops import Delete, Get, Put, Query, Replace, Touch, Write
+from .state.ops import FOREVER, Delete, Get, Put, Query, Replace, Touch, Write
 from .state.sqlite import SQLiteState
 
 log = logging.getLogger("spimguard.engine")
@@ -70,7 +70,6 @@ class Engine:
 
     def __post_init__(self) -> None:
         self.policy = Policy(self.config)
-        self.official = frozenset(self.config.official_clients)
         self.lock = threading.RLock()
         self._since_maintenance = 0
         # The engine's clock is the latest event time it has seen (kept in state, so it
@@ -157,12 +156,11 @@ class Engine:
             decoder = _verdict_decoder if isinstance(event, Message) else _accepted_decoder
             return decoder.decode(stored)
         if isinstance(event, Message):
-            ctx = Context(event, view=text.view(event.text), official_clients=self.official)
+            ctx = Context(event, view=text.view(event.text))
         elif isinstance(event, Report):
-            ctx = Context(event, reported=self.records.message(event.message_id),
-                          official_clients=self.official)
+            ctx = Context(event, reported=self.records.message(event.message_id))
         else:
-            ctx = Context(event, official_clients=self.official)
+            ctx = Context(event)
 
         own = self._own_reads(event)
         queries: list[Query] = list(own)
@@ -199,7 +197,8 @@ class Engine:
             action=result.action if isinstance(result, Verdict) else "accepted",
             score=decision.score if decision else 0.0,
             account_action=result.account_action.action,
-            signals=frozenset(s.code for s in signals))
+            signals=frozenset(s.code for s in signals),
+            campaign=getattr(result, "campaign", None) or "")
         writes = self._own_writes(event, facts, own, restrict, result)
         for detector in active:
             try:
@@ -208,7 +207,7 @@ class Engine:
                 log.exception("detector %s failed writing for event %s", detector.name,
                               event.id)
         if self.clock != self._clock_saved:  # rides with this event's writes: no extra trip
-            writes.append(Put(_CLOCK, self.clock, 1e12))
+            writes.append(Put(_CLOCK, self.clock, FOREVER))
             self._clock_saved = self.clock
         self.state.write(writes, event.ts)
         self._record(event, ctx, result, decision)
@@ -388,9 +387,4 @@ def _evidence_key(config: Config, data_dir: str | Path | None) -> bytes:
         return config.records.evidence_key.encode()
     if config.storage.backend == "memory":
         return secrets.token_bytes(32)
-    path = Path(data_dir or config.storage.data_dir) / "evidence-key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32), "utf-8")
-    return path.read_text("utf-8").strip().encode()
+    return kept_secret(Path(data_dir or config.storage.data_dir) / "evidence-key").encode()

@@ -11,12 +11,11 @@ from rich.console import Console
 from . import lists
 from .config import load as load_config
 from .errors import SpimguardError
-from .state.ops import Distinct, Replace, Touch
+from .state.ops import FOREVER, Distinct, Replace, Touch
 
 lists_app = typer.Typer(add_completion=False, no_args_is_help=True,
                         help="Block, allow, popular, shortener and attachment-hash lists.")
 console = Console()
-_FOREVER = 100 * 365 * 86_400.0
 
 
 @lists_app.command("import")
@@ -44,10 +43,10 @@ def import_(
         raise typer.Exit(2) from None
     try:
         key = lists.key(name)
-        write = (Replace(key, tuple(entries), _FOREVER) if replace else
-                 Touch(key, tuple(entries), _FOREVER, lists.MAX_ENTRIES))
+        write = (Replace(key, tuple(entries), FOREVER) if replace else
+                 Touch(key, tuple(entries), FOREVER, lists.MAX_ENTRIES))
         engine.write_state([write])
-        total = engine.state.read([Distinct(key, _FOREVER)], engine.now())[0]
+        total = engine.state.read([Distinct(key, FOREVER)], engine.now())[0]
     finally:
         engine.close()
     console.print(f"{len(entries)} entries from {source} into the {name} list "

@@ -89,7 +89,6 @@ class UrlFact:
 class MessageView:
     text: str
     skeleton: str
-    tokens: tuple[str, ...]
     urls: tuple[UrlFact, ...]
     domains: tuple[str, ...]
     fingerprint: str
@@ -98,6 +97,11 @@ class MessageView:
     # keeps "did you see this? <link>" between friends from reading as spam.
     prose: str
     prose_skeleton: str
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        """Words of any script (computed on demand: no detector on the hot path needs them)."""
+        return tokenize(self.text)
 
 
 @cache
@@ -297,6 +301,6 @@ def _view(raw: str) -> MessageView:
         prose_skel = skeleton(prose)
     fingerprint = hashlib.blake2b(masked(prose_skel, domains).encode("utf-8", "surrogatepass"),
                                   digest_size=8).hexdigest()
-    return MessageView(text=text, skeleton=skel, tokens=tokenize(text), urls=urls,
+    return MessageView(text=text, skeleton=skel, urls=urls,
                        domains=domains, fingerprint=fingerprint, prose=prose,
                        prose_skeleton=prose_skel)

@@ -30,7 +30,6 @@ class Context:
     event: Event
     view: MessageView | None = None  # messages only
     reported: LogEntry | None = None  # reports only: the reported message, if still logged
-    official_clients: frozenset[str] = frozenset()
     # Per-event memo for a detector's own derived values (keyed by detector name),
     # so reads, detect and writes share one computation.
     scratch: dict[str, Any] = field(default_factory=dict)
@@ -55,6 +54,7 @@ class Outcome:
     score: float
     account_action: str  # none | challenge | suspend_sending
     signals: frozenset[str] = frozenset()  # the codes that fired
+    campaign: str = ""  # the campaign the verdict names, if any
 
 
 class Detector(Protocol):

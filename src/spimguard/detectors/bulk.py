@@ -146,20 +146,24 @@ class BulkDetector:
         plan = self._plan(ctx)
         return plan.reads if plan else ()
 
-    def cluster(self, plan: _Plan, facts: Facts, now: float) -> Cluster | None:
-        """The cluster of the band with the most (decayed) messages, if any band is known."""
-        found = [msgspec.convert(facts[q], Cluster) for q in plan.reads if facts[q]]
-        if not found:
-            return None
-        half = self.cfg["half_life"]
-        return max(found, key=lambda c: (decayed(c.messages, c.last, now, half), -c.first))
+    def cluster(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
+        """The cluster of the band with the most (decayed) messages, if any band is known.
+
+        Decoded once per event; ``writes`` updates the same object."""
+        memo = f"{self.name}:cluster"
+        if memo not in ctx.scratch:
+            found = [msgspec.convert(facts[q], Cluster) for q in plan.reads if facts[q]]
+            now, half = ctx.event.ts, self.cfg["half_life"]
+            ctx.scratch[memo] = max(found, default=None, key=lambda c: (
+                decayed(c.messages, c.last, now, half), -c.first))
+        return ctx.scratch[memo]
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)
         message = ctx.message
         if plan is None or message is None:
             return []
-        cluster = self.cluster(plan, facts, message.ts)
+        cluster = self.cluster(ctx, plan, facts)
         if cluster is None:
             return []
         ctx.cluster = cluster.id
@@ -187,7 +191,7 @@ class BulkDetector:
             return ()
         event = ctx.event
         cfg = self.cfg
-        cluster = self.cluster(plan, facts, event.ts)
+        cluster = self.cluster(ctx, plan, facts)
         if isinstance(event, Report):
             if cluster is None or event.label != "spam":
                 return ()
@@ -209,8 +213,7 @@ class BulkDetector:
         if event.sender in cluster.senders:
             cluster.senders.remove(event.sender)
         cluster.senders = [*cluster.senders, event.sender][-cfg["max_senders"]:]
-        if outcome.action in ("hold", "block") and "BULK_NEAR_DUPLICATE" in outcome.signals:
-            cluster.campaign = True
+        cluster.campaign = cluster.campaign or bool(outcome.campaign)
         ttl = cfg["cluster_ttl"] if cluster.messages > 1.5 else cfg["singleton_ttl"]
         return [Put(k, cluster, ttl) for k in plan.keys]
 

@@ -32,7 +32,7 @@ from ..model import scorer
 from ..model.features import parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
-from ..state.ops import Count, Get, Incr, Members, Put, Query, Touch, Write
+from ..state.ops import FOREVER, Count, Get, Incr, Members, Put, Query, Touch, Write
 from .base import Context, Facts, Outcome, settings
 
 DEFAULTS: dict[str, Any] = {
@@ -56,7 +56,6 @@ SIGNALS = {
 _INDEX = "content:reported"
 _IMPORTED = "content:imported"
 _DAY = 86_400.0
-_FOREVER = 100 * 365 * _DAY
 
 
 def _logit(p: float) -> float:
@@ -104,7 +103,7 @@ class ContentDetector:
     def imported(self, exported: Exported) -> Put:
         """The write that makes learnt weights from another installation count here."""
         return Put(_IMPORTED, {"buckets": exported.buckets, "values": exported.values},
-                   _FOREVER)
+                   FOREVER)
 
     def probability(self, found: np.ndarray, teachable: np.ndarray) -> tuple[float, float]:
         """(p with what reports taught, p of the trained model alone)."""

@@ -21,7 +21,7 @@ from ..config import Config
 from ..errors import ConfigError
 from ..lookalike import Brands
 from ..signals import Signal
-from ..state.ops import Query, Write
+from ..state.ops import Contains, Query, Write
 from ..text import UrlFact, skeleton
 from .base import Context, Facts, Outcome, first_per_code, settings
 
@@ -52,6 +52,9 @@ SIGNALS = {
 }
 
 
+_LISTS = ("block", "allow", "shorteners")
+
+
 def _data_lines(name: str) -> list[str]:
     text = resources.files("spimguard").joinpath(f"data/{name}").read_text("utf-8")
     return [line.strip() for line in text.splitlines()
@@ -77,21 +80,23 @@ class LinksDetector:
     def _urls(self, ctx: Context) -> tuple[UrlFact, ...]:
         return ctx.view.urls[: self.cfg["max_urls"]] if ctx.view else ()
 
+    def _lists(self, ctx: Context) -> dict[str, Contains]:
+        """The list look-ups of the message's hosts, built once per event."""
+        if self.name not in ctx.scratch:
+            hosts = [u.host for u in self._urls(ctx)]
+            ctx.scratch[self.name] = {name: lists.contains_any(name, hosts)
+                                      for name in _LISTS} if hosts else {}
+        return ctx.scratch[self.name]
+
     def reads(self, ctx: Context) -> Sequence[Query]:
-        hosts = [u.host for u in self._urls(ctx)]
-        if not hosts:
-            return ()
-        return (lists.contains_any("block", hosts), lists.contains_any("allow", hosts),
-                lists.contains_any("shorteners", hosts))
+        return tuple(self._lists(ctx).values())
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         urls = self._urls(ctx)
         if not urls or ctx.view is None:
             return []
-        hosts = [u.host for u in urls]
         on = {name: {s for s, hit in zip(query.members, facts[query], strict=True) if hit}
-              for name in ("block", "allow", "shorteners")
-              for query in (lists.contains_any(name, hosts),)}
+              for name, query in self._lists(ctx).items()}
         found: list[Signal] = []
         judged: list[UrlFact] = []
         for url in urls:

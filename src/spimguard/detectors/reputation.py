@@ -46,7 +46,7 @@ SIGNALS = {
 }
 
 _DAY = 86_400.0
-_FOREVER = 400 * _DAY
+_FIRST_SEEN_TTL = 400 * _DAY  # a domain unseen this long is new again
 
 
 def _first(domain: str) -> str:
@@ -154,7 +154,7 @@ class ReputationDetector:
         out: list[Write] = []
         for domain in plan.domains:
             if facts[Get(_first(domain))] is None:
-                out.append(Put(_first(domain), event.ts, _FOREVER))
+                out.append(Put(_first(domain), event.ts, _FIRST_SEEN_TTL))
             out.append(Touch(_senders(domain), (event.sender,), self.cfg["spread_window"],
                              self.cfg["senders_cap"]))
             if outcome.action in ("hold", "block"):

@@ -42,7 +42,19 @@ from .. import accounts
 from ..config import Config
 from ..events import ContactsRead, Login, Message
 from ..signals import Signal
-from ..state.ops import Contains, Count, Delete, Distinct, Get, Incr, Put, Query, Touch, Write
+from ..state.ops import (
+    FOREVER,
+    Contains,
+    Count,
+    Delete,
+    Distinct,
+    Get,
+    Incr,
+    Put,
+    Query,
+    Touch,
+    Write,
+)
 from .base import Context, Facts, Outcome, ramp, settings
 
 DEFAULTS: dict[str, Any] = {
@@ -71,7 +83,7 @@ SIGNALS = {
                         "restrictions lifted",
 }
 
-_FOREVER = 400 * 86_400.0
+_PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
 _SCRIPTS = (("C", re.compile("[\u0400-\u04ff]")), ("H", re.compile("[\u3040-\u9fff\uac00-\ud7af]")),
             ("A", re.compile("[\u0600-\u06ff]")), ("L", re.compile("[a-zA-Z]")))
 
@@ -140,7 +152,7 @@ class TakeoverDetector:
             return None
         account, session = event.account, event.session
         common = (Get(_profile_key(account)), Get(_session_key(account, session)),
-                  Distinct(accounts.contacts(account), _FOREVER),
+                  Distinct(accounts.contacts(account), FOREVER),
                   Get(accounts.restrictions(account)))
         if isinstance(event, Message) and session:
             people = tuple(dict.fromkeys(event.recipients))[:500]
@@ -172,7 +184,6 @@ class TakeoverDetector:
         if not nets or min(first for first, _ in nets.values()) > now - self.cfg[
                 "familiar_after"]:
             return 0.0  # too little history to compare with: new accounts are velocity's
-
         known_net = not ip_net or self._familiar(nets, ip_net, now)
         known_client = self._familiar(clients, client, now)
         official = client in self.official
@@ -186,7 +197,15 @@ class TakeoverDetector:
         return 1.0
 
     def _session(self, ctx: Context, facts: Facts, plan: _Plan) -> dict[str, Any]:
-        """The session's facts: from its login when we saw one, else from the message."""
+        """The session's facts: from its login when we saw one, else from the message.
+
+        Computed once per event (detect and writes both need it)."""
+        memo = f"{self.name}:session"
+        if memo not in ctx.scratch:
+            ctx.scratch[memo] = self._session_facts(ctx, facts, plan)
+        return ctx.scratch[memo]
+
+    def _session_facts(self, ctx: Context, facts: Facts, plan: _Plan) -> dict[str, Any]:
         event = ctx.event
         stored = facts[plan.session]
         if stored and not isinstance(event, Login):
@@ -317,7 +336,7 @@ class TakeoverDetector:
             profile["last"] = event.ts
             self._remember(profile, "nets", network(event.ip), event.ts, cfg["max_networks"])
             self._remember(profile, "clients", event.client.id, event.ts, cfg["max_clients"])
-            out.append(Put(_profile_key(event.account), profile, _FOREVER))
+            out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
         elif isinstance(event, ContactsRead):
             session = {**session, "read": max(session.get("read", 0), event.count)}
         elif isinstance(event, Message):
@@ -333,7 +352,7 @@ class TakeoverDetector:
                 outcome.signals & {"ACCOUNT_HIJACK_BURST", "BEHAVIOUR_CHANGE"})
             if clean and ctx.view is not None:
                 self._learn(profile, event, ctx)
-                out.append(Put(_profile_key(event.account), profile, _FOREVER))
+                out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
         if event.session:
             out.append(Put(skey, session, cfg["session_ttl"]))
         return out

@@ -30,6 +30,8 @@ from typing import Any
 
 import msgspec
 
+FOREVER = 100 * 365 * 86_400.0  # a TTL for what only an explicit write removes
+
 
 class Count(msgspec.Struct, frozen=True, gc=False):
     """Sum of a counter over the buckets of the last ``window`` seconds."""
