@@ -71,16 +71,36 @@ def test_campaign_through_many_accounts_is_one_campaign() -> None:
     assert len(engine.records.campaign_messages(campaign)) >= 100
 
 
-def test_a_report_marks_the_campaign_for_every_sender() -> None:
+def test_reports_from_two_recipients_mark_the_campaign_for_every_sender() -> None:
     engine = campaign_engine()
     bland = "hey {name}, you have to see this, it is really something http://look-here.biz/{n}"
-    first = send(engine, 1, "victim1", bland.format(name="friend1", n=1), T0)
-    assert first.action in ("deliver", "warn")
+    for n in (1, 2):
+        first = send(engine, n, f"victim{n}", bland.format(name=f"friend{n}", n=n), T0 + n)
+        assert first.action in ("deliver", "warn")
     engine.process(event(engine.config, type="report", id="r1", ts=T0 + 60, reporter="friend1",
                          message_id="c1", label="spam"))
-    later = send(engine, 2, "someone-else", bland.format(name="friend2", n=2), T0 + 120)
+    once = send(engine, 3, "someone-else", bland.format(name="friend3", n=3), T0 + 90)
+    assert "CAMPAIGN_CONFIRMED" not in {s.code for s in once.signals}  # one report: not yet
+    engine.process(event(engine.config, type="report", id="r2", ts=T0 + 100, reporter="friend2",
+                         message_id="c2", label="spam"))
+    later = send(engine, 4, "someone-else", bland.format(name="friend4", n=4), T0 + 120)
     assert "CAMPAIGN_CONFIRMED" in {s.code for s in later.signals}
     assert later.action in ("hold", "block") and later.campaign
+
+
+def test_stray_reports_on_a_phrase_everyone_sends_confirm_nothing() -> None:
+    engine = campaign_engine()
+    text = "can you pick up bread on the way back"
+    for i in range(400):
+        engine.process(message(engine.config, f"p{i}", f"user{i}", [f"friend{i}"], text,
+                               T0 + i * 5))
+    for i in range(3):  # three mistaken reports among 400 copies
+        engine.process(event(engine.config, type="report", id=f"r{i}", ts=T0 + 2001 + i,
+                             reporter=f"friend{i * 100}", message_id=f"p{i * 100}",
+                             label="spam"))
+    after = engine.process(message(engine.config, "late", "user9", ["friend9"], text, T0 + 2100))
+    assert "CAMPAIGN_CONFIRMED" not in {s.code for s in after.signals}
+    assert after.action in ("deliver", "warn")
 
 
 def test_mass_greeting_is_not_held() -> None:

@@ -144,6 +144,17 @@ def test_spam_and_ham_reports_cancel_and_one_message_moves_at_most_once() -> Non
     assert np.allclose(detector.online.delta_, 0.0, atol=1e-6)
 
 
+def test_one_report_alone_teaches_nothing_a_second_message_corroborates() -> None:
+    engine = content_engine()
+    send_wave(engine, 0, 2)
+    detector = content_of(engine)
+    report(engine, "s1", "wave0", reporter="a")  # mistaken or malicious: one message
+    assert np.abs(detector.online.delta_).max() > 0
+    assert not np.abs(detector.online.effective()).any()
+    report(engine, "s2", "wave1", reporter="b")  # a second message shares its words
+    assert np.abs(detector.online.effective()).max() > 0
+
+
 def test_reporter_cap_suspects_and_self_reports() -> None:
     engine = content_engine(reporter_daily_cap=3)
     send_wave(engine, 0, 6)
@@ -181,10 +192,11 @@ def test_learnt_state_survives_restart_and_moves_between_installations(tmp_path:
     send_wave(engine, 0, 3)
     for i in range(3):
         report(engine, f"r{i}", f"wave{i}", reporter=f"x{i}")
-    learnt = content_of(engine).online.delta_.copy()
+    learnt = content_of(engine).online.effective()
+    assert np.abs(learnt).max() > 0
     engine.close()
     again = open_engine(cfg, tmp_path / "a")
-    assert np.allclose(content_of(again).online.delta_, learnt)
+    assert np.allclose(content_of(again).online.effective(), learnt)
     again.close()
 
     runner = CliRunner()
@@ -196,7 +208,7 @@ def test_learnt_state_survives_restart_and_moves_between_installations(tmp_path:
                                  str(tmp_path / "b")])
     assert result.exit_code == 0, result.output
     other = open_engine(cfg, tmp_path / "b")
-    assert np.allclose(content_of(other).online.delta_, learnt, atol=1e-6)
+    assert np.allclose(content_of(other).online.effective(), learnt, atol=1e-6)
     other.close()
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "nope", "bits": 20, "rate": 1, "buckets": [],

@@ -25,6 +25,7 @@ from .evidence_commands import evidence_app
 from .lists_commands import lists_app
 from .model import commands as model_commands
 from .scorecard import ACTIONS, Scorecard
+from .simulate.commands import simulate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="spimguard: anti-spim verdicts for instant-messaging platforms.")
@@ -198,6 +199,7 @@ def _print_scorecard(card: Scorecard) -> None:
 
 app.command()(model_commands.train)
 app.command()(model_commands.evaluate)
+app.command()(simulate)
 app.add_typer(model_commands.model_app, name="model")
 app.add_typer(lists_app, name="lists")
 app.add_typer(evidence_app, name="evidence")

@@ -96,6 +96,7 @@ class Engine:
                 self.state.rollback()
                 self.records.rollback()
                 self._clock_saved = -1.0
+                self._rebuild_learners()  # what they learnt in memory from the lost events
                 raise
             return results
 
@@ -319,7 +320,6 @@ class Engine:
         if self.clock != self._clock_saved:
             self.state.write([Put(_CLOCK, self.clock, 1e12)], self.clock)
             self._clock_saved = self.clock
-        self._rebuild_learners()
         self.state.commit()
         self.records.commit()
 

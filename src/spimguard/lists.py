@@ -15,6 +15,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from functools import cache
+from importlib import resources
 from urllib.parse import urlsplit
 
 from .errors import BadInput
@@ -23,6 +25,15 @@ from .state.ops import Contains
 NAMES = ("block", "allow", "popular", "shorteners", "sha256")
 KINDS = ("domains", "hosts", "urls", "csv", "sha256")
 MAX_ENTRIES = 5_000_000  # a bound on one import
+
+
+@cache
+def well_known() -> frozenset[str]:
+    """The built-in ``popular`` prior (``data/well_known_domains.txt``): sites shared so
+    widely that sharing or a stray report must not make them look like a campaign's."""
+    text = (resources.files("spimguard") / "data/well_known_domains.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
 
 
 def key(name: str) -> str:

@@ -8,13 +8,17 @@ probability 1 - (1 - J^5)^6 for Jaccard similarity J: 50 % at J = 0.70, 97 % at
 J = 0.85, 3 % at J = 0.40, so personalised copies of one pitch meet and
 ordinary chat does not. Each band is a key in state whose value summarises the
 cluster (messages and recipients, decayed with a half-life; recent senders;
-first seen; whether users or operators confirmed it as spim), so one read of
+first seen; who reported it and whether that confirmed it as spim), so one read of
 six keys finds the cluster and its figures, and one write of six keys updates it.
 
 BULK_NEAR_DUPLICATE grows with the number of senders, or with the recipients of
 one sender. Bulk alone stays under the warn threshold: greetings and shared
-news are bulk too. CAMPAIGN_CONFIRMED (a report or an operator confirmed a
-message of this cluster as spim) holds on its own.
+news are bulk too. CAMPAIGN_CONFIRMED (users' reports confirmed the cluster as
+spim) holds on its own. Confirmation needs ``confirm_reporters`` distinct
+reporters *and* reports on at least ``confirm_share`` of the cluster's
+(decayed) messages: a spim wave is reported by a share of its recipients, while
+a phrase thousands of people send ("can you pick up bread on the way back")
+collects a stray mistaken report now and then and must not be held for it.
 
 Memory: a text seen once keeps its six band keys for ``singleton_ttl``; a
 cluster for ``cluster_ttl`` after its last message. Concurrent nodes may lose
@@ -29,7 +33,7 @@ import math
 import re
 import zlib
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 import msgspec
@@ -40,7 +44,7 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Get, Put, Query, Write
-from ..text import MessageView, masked, skeleton
+from ..text import CACHED_CHARS, MessageView, masked, skeleton
 from .base import Context, Facts, Outcome, ramp, settings
 
 DEFAULTS: dict[str, Any] = {
@@ -56,12 +60,14 @@ DEFAULTS: dict[str, Any] = {
     "recipients_hard": 200,  # ... and is full
     "max_senders": 32,  # recent senders kept per cluster
     "max_recipients": 64,  # recent recipients kept per cluster (to count new ones)
+    "confirm_reporters": 2,  # distinct reporters before reports confirm a cluster ...
+    "confirm_share": 0.02,  # ... and reports per (decayed) message of the cluster
 }
 
 SIGNALS = {
     "BULK_NEAR_DUPLICATE": "the same text, personalised, reaches many recipients through many "
                            "senders or through one",
-    "CAMPAIGN_CONFIRMED": "a near-duplicate of a message users or operators confirmed as spim",
+    "CAMPAIGN_CONFIRMED": "a near-duplicate of messages users reported as spim",
 }
 
 _WORD = re.compile(r"[\w<>#@.-]+")
@@ -77,7 +83,8 @@ class Cluster(msgspec.Struct):
     recipients: float = 0.0  # decayed count of recipients new to the cluster
     senders: list[str] = []  # most recent last
     seen: list[str] = []  # recent recipients (a text resent to one friend is not bulk)
-    confirmed: str = ""  # "report" or "operator" once confirmed as spim
+    confirmed: str = ""  # "report" once users' reports confirmed it as spim
+    reporters: list[str] = []  # distinct spam reporters (capped at max_senders)
     campaign: bool = False  # spim evidence seen: verdicts carry its id
 
 
@@ -99,7 +106,23 @@ def masked_words(view: MessageView, recipients: Sequence[str]) -> list[str]:
             if w not in ("-", ".")]
 
 
-def band_keys(words: list[str], bands: int, rows: int) -> tuple[str, ...]:
+def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
+    """The LSH band keys of a word sequence.
+
+    Spam waves and chat repeat their texts, so keys of short texts are cached (a
+    pure function of the words); long texts are not, so hostile input cannot fill
+    memory."""
+    if sum(map(len, words)) <= CACHED_CHARS:
+        return _cached_band_keys(tuple(words), bands, rows)
+    return _band_keys(words, bands, rows)
+
+
+@lru_cache(maxsize=16_384)
+def _cached_band_keys(words: tuple[str, ...], bands: int, rows: int) -> tuple[str, ...]:
+    return _band_keys(words, bands, rows)
+
+
+def _band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
     permutations, scheme = _permutations(bands * rows)
     shingles = [f"{a} {b}".encode() for a, b in itertools.pairwise(words)]
     sketch = MinHash(num_perm=bands * rows, hashfunc=_crc, permutations=permutations,
@@ -171,9 +194,8 @@ class BulkDetector:
         cfg = self.cfg
         found: list[Signal] = []
         if cluster.confirmed:
-            by = "a user report" if cluster.confirmed == "report" else "an operator"
-            found.append(Signal("CAMPAIGN_CONFIRMED", 1.0, "a near-duplicate of a message "
-                                f"confirmed as spim by {by}"))
+            found.append(Signal("CAMPAIGN_CONFIRMED", 1.0, "a near-duplicate of messages "
+                                f"{len(cluster.reporters)} users reported as spim"))
         senders = set(cluster.senders) | {message.sender}
         recipients = decayed(cluster.recipients, cluster.last, message.ts, cfg["half_life"])
         recipients += len(set(message.recipients).difference(cluster.seen))
@@ -193,10 +215,14 @@ class BulkDetector:
         cfg = self.cfg
         cluster = self.cluster(ctx, plan, facts)
         if isinstance(event, Report):
-            if cluster is None or event.label != "spam":
+            if cluster is None or event.label != "spam" or event.reporter in cluster.reporters:
                 return ()
-            cluster.confirmed = cluster.confirmed or "report"
-            cluster.campaign = True
+            cluster.reporters = [*cluster.reporters, event.reporter][-cfg["max_senders"]:]
+            volume = decayed(cluster.messages, cluster.last, event.ts, cfg["half_life"])
+            if (len(cluster.reporters) >= cfg["confirm_reporters"]
+                    and len(cluster.reporters) >= cfg["confirm_share"] * volume):
+                cluster.confirmed = "report"
+                cluster.campaign = True
             return [Put(k, cluster, cfg["cluster_ttl"]) for k in plan.keys]
         assert isinstance(event, Message)
         if cluster is None:

@@ -43,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "block_at": 0.995,  # ... the block threshold
     "learn_rate": 10.0,  # how far one reported message moves the model (log-odds)
     "max_delta": 3.0,  # cap on the learnt weight of any one feature bucket
+    "min_support": 2,  # reported messages a feature needs before what they taught counts
     "reporter_daily_cap": 20,  # reports per reporter per day that count at all
     "suspect_weight": 0.1,  # weight of a report from an account under restriction
     "remember_days": 90,  # how long a reported message keeps teaching
@@ -84,18 +85,22 @@ class ContentDetector:
         self._points = np.array([0.0, policy.warn, policy.hold, policy.block])
         self._weight = config.weight("CONTENT_SPAM") or 1.0
         self.model = scorer.load(cfg["model"] or None)
-        self.online = OnlineDelta(self.model.bits, cfg["learn_rate"], cfg["max_delta"])
+        self.online = self._online()
         self._ttl = cfg["remember_days"] * _DAY
 
     # -- learnt state ------------------------------------------------------------------
+    def _online(self) -> OnlineDelta:
+        cfg = self.cfg
+        return OnlineDelta(self.model.bits, cfg["learn_rate"], cfg["max_delta"],
+                           cfg["min_support"])
+
     def rebuild(self, read: Callable[[Sequence[Query]], list[Any]]) -> None:
         """Recompute the online part from state (at start-up and at each maintenance)."""
-        online = OnlineDelta(self.model.bits, self.cfg["learn_rate"], self.cfg["max_delta"])
+        online = self._online()
         members, imported = read([Members(_INDEX), Get(_IMPORTED)])
-        for value in read([Get(_report_key(m)) for m in members]):
-            if value is not None:
-                reported = msgspec.convert(value, Reported)
-                online.apply(reported.buckets, reported.applied)
+        stored = [msgspec.convert(v, Reported)
+                  for v in read([Get(_report_key(m)) for m in members]) if v is not None]
+        online.apply_many((r.buckets, 0.0, r.applied) for r in stored)
         if imported:
             online.add_array(imported["buckets"], imported["values"])
         self.online = online
@@ -161,7 +166,7 @@ class ContentDetector:
         else:
             reported.ham += weight
         target = OnlineDelta.net(reported)
-        self.online.apply(reported.buckets, target - reported.applied)
+        self.online.apply(reported.buckets, reported.applied, target)
         reported.applied = target
         out.append(Put(_report_key(report.message_id), reported, self._ttl))
         out.append(Touch(_INDEX, (report.message_id,), self._ttl, self.cfg["max_remembered"]))

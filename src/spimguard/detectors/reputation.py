@@ -9,8 +9,11 @@ messages carrying it, and messages with it that were held or blocked.
 LINK_REPUTATION's strength is the strongest of: reports (full strength at
 ``reports_hard``), held verdicts (up to 0.8), and, for a fresh domain only,
 the spread of senders (up to 0.6, so spread alone warns but never holds).
-Domains on the ``popular`` list (import a top-domain list as the prior) or the
-``allow`` list are never judged: an allowlist wins over learnt reputation.
+Domains on the ``popular`` list (the built-in ``lists.well_known`` sites, and any
+top-domain list imported as ``popular``) or the ``allow`` list are never judged:
+an allowlist wins over learnt reputation, and a site everyone shares cannot
+become "held often" because some of the messages carrying it were held for
+other reasons.
 """
 
 from __future__ import annotations
@@ -113,8 +116,10 @@ class ReputationDetector:
     def _judged(self, plan: _Plan, facts: Facts) -> list[str]:
         allowed = {s for s, hit in zip(plan.allowed.members, facts[plan.allowed], strict=True)
                    if hit}
+        known = lists.well_known()
         return [d for d, popular in zip(plan.domains, facts[plan.popular], strict=True)
-                if not popular and not allowed.intersection(lists.host_suffixes(d))]
+                if not popular and d not in known
+                and not allowed.intersection(lists.host_suffixes(d))]
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)

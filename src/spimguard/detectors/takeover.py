@@ -65,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     "burst_hard": 4,  # ... and is full
     "scraped_share": 0.5,  # share of the contact list a session must read to count
     "mature_messages": 30,  # messages before the profile judges behaviour change
+    "reply_window": 1_800,  # seconds within which answering a message counts as a reply
+    "replies_trusted": 2,  # replies that make a session a conversing one (its burst halves)
+    "trusted_messages": 20,  # clean messages before the account's usual session is trusted
     "hour_messages": 100,  # messages in the hour histogram before an hour can be unusual
     "max_networks": 6,  # networks kept in a profile (least recently seen dropped)
     "max_clients": 4,  # clients kept in a profile
@@ -81,6 +84,8 @@ SIGNALS = {
                         "an unusual hour",
     "CHALLENGE_PASSED": "the owner signed in from an official app on a known network: "
                         "restrictions lifted",
+    "FAMILIAR_SENDER": "the account's usual app on its usual network, writing to its own "
+                       "contacts (counts against the other evidence)",
 }
 
 _PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
@@ -118,6 +123,10 @@ def _profile_key(account: str) -> str:
     return f"prof:{account}"
 
 
+def _heard_key(account: str) -> str:
+    return f"tk:heard:{account}"
+
+
 def _session_key(account: str, session: str) -> str:
     return f"sess:{account}:{session}"
 
@@ -133,6 +142,7 @@ class _Plan(NamedTuple):
     talked: Contains | None = None
     same_text: Count | None = None
     sent: Count | None = None
+    heard: Contains | None = None  # recipients who wrote to the account just before
 
 
 class TakeoverDetector:
@@ -163,7 +173,8 @@ class TakeoverDetector:
                          Contains(accounts.talked(account), people),
                          Count(f"tk:fp:{account}:{session}:{fingerprint}",
                                self.cfg["burst_window"], 60.0),
-                         Count(f"tk:sent:{account}:{session}", 86_400.0, 3600.0))
+                         Count(f"tk:sent:{account}:{session}", 86_400.0, 3600.0),
+                         Contains(_heard_key(account), people))
         else:
             plan = _Plan(*common)
         ctx.scratch[self.name] = plan
@@ -195,6 +206,16 @@ class TakeoverDetector:
         if official or known_client:
             return 0.6  # a familiar app on a new network: travel, or a spoofed client id
         return 1.0
+
+    def _trusted(self, profile: dict[str, Any], session: dict[str, Any], now: float) -> bool:
+        """The owner's own habit: an established account on its own app and network.
+
+        A chain letter or an announcement to all contacts from there is the owner's
+        doing; content alone should warn about it, not hold it."""
+        return (profile.get("msgs", 0) >= self.cfg["trusted_messages"]
+                and bool(session.get("net")) and bool(session.get("client"))
+                and self._familiar(profile.get("nets", {}), session["net"], now)
+                and self._familiar(profile.get("clients", {}), session["client"], now))
 
     def _session(self, ctx: Context, facts: Facts, plan: _Plan) -> dict[str, Any]:
         """The session's facts: from its login when we saw one, else from the message.
@@ -237,6 +258,11 @@ class TakeoverDetector:
             return []
         assert isinstance(event, Message)
         found = self._behaviour(ctx, event, profile)
+        if not risk and self._trusted(profile, session, event.ts) and plan.contacts and all(
+                facts[plan.contacts]):
+            found.append(Signal("FAMILIAR_SENDER", 1.0, f"its usual app "
+                                f"'{session.get('client')}' on its usual network, to its "
+                                "contacts"))
         if not risk or plan.burst is None:
             return found
         known_contacts = facts[plan.contacts]
@@ -259,6 +285,11 @@ class TakeoverDetector:
                         + 0.1 * (same_text or dormant * 2 >= max(len(contacts_now), 1))
                         + 0.1 * link)
         parts = [f"{burst} of its contacts in {self.cfg['burst_window'] // 60} min"]
+        replies = session.get("replies", 0)
+        if replies >= self.cfg["replies_trusted"]:
+            # It has been answering its friends' messages: people chat, spam software blasts.
+            strength *= 0.5
+            parts.append(f"but it had replied to {replies} messages before")
         if same_text:
             parts.append("with one text")
         if dormant:
@@ -348,6 +379,11 @@ class TakeoverDetector:
                 assert plan.same_text is not None and plan.sent is not None
                 out.append(Incr(plan.same_text.key, 1.0, 60.0, cfg["burst_window"]))
                 out.append(Incr(plan.sent.key, 1.0, 3600.0, 86_400.0))
+                if plan.heard is not None and any(facts[plan.heard]):
+                    session = {**session, "replies": session.get("replies", 0) + 1}
+            for recipient in plan.known_burst.members[:50] if plan.known_burst else ():
+                out.append(Touch(_heard_key(recipient), (event.account,), cfg["reply_window"],
+                                 64))
             clean = outcome.action in ("deliver", "warn") and not (
                 outcome.signals & {"ACCOUNT_HIJACK_BURST", "BEHAVIOUR_CHANGE"})
             if clean and ctx.view is not None:

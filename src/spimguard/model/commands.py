@@ -229,7 +229,7 @@ def export(
     try:
         detector = _content_detector(engine)
         out.write_bytes(detector.online.export())
-        learnt = int(np.count_nonzero(detector.online.delta_))
+        learnt = int(np.count_nonzero(detector.online.effective()))
     finally:
         engine.close()
     console.print(f"wrote {out}: {learnt} learnt feature weights")

@@ -37,6 +37,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..lists import well_known
 from ..text import CACHED_CHARS, MessageView
 
 BITS = 20
@@ -172,7 +173,8 @@ def parts(view: MessageView, bits: int = BITS) -> tuple[np.ndarray, np.ndarray]:
 
     The second set is what user reports teach (see ``online``): longer words,
     their pairs, domains and shape name a campaign; character n-grams and short
-    words also describe its language.
+    words also describe its language, and well-known sites (``lists.well_known``)
+    are in everyone's messages, so a stray report on one must not teach them.
 
     Cached for short texts (the view is a pure function of the text): chat
     repeats its short messages and spam its pitch, so identical texts are hashed
@@ -195,7 +197,7 @@ def _parts(view: MessageView, bits: int) -> tuple[np.ndarray, np.ndarray]:
     found = _distinct(np.concatenate((text, shape)))
     teachable = _distinct(np.concatenate((
         _teachable_words(view.prose_skeleton, shift), shape,
-        _token_buckets([f"dom:{d}" for d in view.domains], shift))))
+        _token_buckets([f"dom:{d}" for d in view.domains if d not in well_known()], shift))))
     found.setflags(write=False)
     teachable.setflags(write=False)
     return found, teachable

@@ -18,7 +18,10 @@ S_m and H_m the summed weights of the spam and ham reports on it. Hence:
   restart (``rebuild``) and moves between installations as a plain file.
 
 Each bucket of d is clipped to ±``max_delta`` when scored, so no single token
-can come to dominate the trained weights.
+can come to dominate the trained weights, and counts only once
+``min_support`` reported messages carry it: one report, mistaken or
+malicious, teaches nothing by itself, while a campaign's many messages share
+their words and teach them at once.
 
 What a report weighs (before it enters S or H) is the detector's business:
 reporters past a daily cap and accounts under suspicion count less (see
@@ -28,6 +31,7 @@ reporters past a daily cap and accounts under suspicion count less (see
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import msgspec
 import numpy as np
@@ -53,13 +57,15 @@ class Exported(msgspec.Struct):
 
 
 class OnlineDelta:
-    def __init__(self, bits: int, rate: float, max_delta: float) -> None:
+    def __init__(self, bits: int, rate: float, max_delta: float, min_support: int = 2) -> None:
         self.bits = bits
         self.rate = rate
         self.max_delta = max_delta
+        self.min_support = min_support
         self.delta_ = np.zeros(2**bits, dtype=np.float32)
-        self.clipped_ = self.delta_
-        self.n_messages_ = 0
+        self.support_ = np.zeros(2**bits, dtype=np.int32)  # reported messages per bucket
+        self.imported_ = np.zeros(2**bits, dtype=np.float32)  # learnt elsewhere: trusted
+        self.clipped_ = np.zeros(2**bits, dtype=np.float32)  # what scoring reads
 
     @staticmethod
     def net(reported: Reported) -> float:
@@ -71,24 +77,44 @@ class OnlineDelta:
             return 0.0
         return float(self.clipped_[teachable].sum()) / math.sqrt(len(teachable))
 
-    def apply(self, buckets: np.ndarray | list[int], amount: float) -> None:
-        """Fold ``amount`` (a change of a_m) of one message into the delta."""
-        if not amount or not len(buckets):
-            return
-        index = np.asarray(buckets, dtype=np.int64)
-        self.delta_[index] += np.float32(self.rate * amount / math.sqrt(len(index)))
-        self.clipped_ = np.clip(self.delta_, -self.max_delta, self.max_delta)
+    def apply(self, buckets: np.ndarray | list[int], before: float, after: float) -> None:
+        """Move one message's a_m from ``before`` to ``after`` in the delta."""
+        self.apply_many([(buckets, before, after)])
+
+    def apply_many(self, moves: Iterable[tuple[np.ndarray | list[int], float, float]]) -> None:
+        """Several messages' moves, clipped once (a rebuild from state is thousands)."""
+        touched = []
+        for buckets, before, after in moves:
+            if before == after or not len(buckets):
+                continue
+            index = np.asarray(buckets, dtype=np.int64)
+            self.delta_[index] += np.float32(self.rate * (after - before)
+                                             / math.sqrt(len(index)))
+            self.support_[index] += int(after != 0) - int(before != 0)
+            touched.append(index)
+        if touched:
+            self._refresh(np.unique(np.concatenate(touched)))
 
     def add_array(self, buckets: list[int], values: list[float]) -> None:
         index = np.asarray(buckets, dtype=np.int64)
-        np.add.at(self.delta_, index, np.asarray(values, dtype=np.float32))
-        self.clipped_ = np.clip(self.delta_, -self.max_delta, self.max_delta)
+        np.add.at(self.imported_, index, np.asarray(values, dtype=np.float32))
+        self._refresh(np.unique(index))
+
+    def effective(self, index: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The delta as scored (before clipping): corroborated buckets and imports."""
+        return (np.where(self.support_[index] >= self.min_support, self.delta_[index], 0)
+                + self.imported_[index])
+
+    def _refresh(self, index: np.ndarray) -> None:
+        """Recompute what scoring reads, for the buckets that changed only."""
+        self.clipped_[index] = np.clip(self.effective(index), -self.max_delta, self.max_delta)
 
     def export(self) -> bytes:
-        nonzero = np.flatnonzero(self.delta_)
+        taught = self.effective()
+        nonzero = np.flatnonzero(taught)
         return msgspec.json.encode(Exported(EXPORT_FORMAT, self.bits, self.rate,
                                             nonzero.tolist(),
-                                            self.delta_[nonzero].astype(float).tolist()))
+                                            taught[nonzero].astype(float).tolist()))
 
     @staticmethod
     def parse(raw: bytes) -> Exported:

@@ -1,0 +1,275 @@
+"""What happens on the simulated platform: ordinary life, attacks and traps.
+
+Every scenario runs over ordinary life (logins every morning, conversations
+with close friends, now and then a link to a well-known site); the attacks and
+the traps happen on the last day, so the days before are history the detectors
+learn from. Each planned message carries its ``Truth``: what the scorecard
+judges the verdict against.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .network import OFFICIAL_CLIENTS, Network, Person
+from .texts import Texts
+
+DAY = 86_400.0
+HOUR = 3_600.0
+# The last simulated day ends at midnight UTC on New Year's Day 2027, so festive
+# greetings fall on the attack day as they would.
+END = 1_798_761_600.0
+
+HOSTING_NETWORKS = ("203.0.113", "198.51.100", "192.0.2")
+SELLER_CLIENT = "MobileFunster 2.1"
+PROMO_DOMAINS = ("tonez-club.biz", "ring-mania.info", "get-tones.top")
+PROMO = ("Hi {name}! I found the best ringtones ever, get yours free at http://{domain}/r{n}",
+         "{name}, check this out: new ringtones for your phone http://{domain}/?id={n}",
+         "hey {name} :) you have to try these ringtones http://www.{domain}/{n}",
+         "{name}, is this you?? http://{domain}/p/{n}")
+PHISH_DOMAINS = ("faceb00k-login.com", "secure-paypa1.com", "login-live-verify.com",
+                 "rnicrosoft-account.com")
+PHISH = ("{name} is this you in this video?? log in to see it http://{domain}/v/{n}",
+         "hey {name}, your account will be locked, verify your password here: "
+         "https://{domain}/verify?u={n}",
+         "{name} someone posted photos of you, sign in to check http://{domain}/photos/{n}")
+GREETINGS = ("Happy new year {name}!! 🎉 all the best for 2027",
+             "Happy New Year!!! 🥂🎆 wishing you and your family a wonderful 2027",
+             "{name} happy new year :) see you soon")
+POPULAR_LINK = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+SHARE = ("haha you have to watch this {link}", "{link} 😂😂", "omg look {link}",
+         "did you see this already? {link}")
+NEW_NUMBER = ("Hi everyone, this is my new number: 07700 900{n:03d}. My old phone was stolen, "
+              "please save this one! {name}")
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    spim: bool
+    scenario: str  # "life", "hijack", "bots", "phish" or "benign-bulk"
+    trap: str = ""  # for benign-bulk: which trap
+    actor: str = ""  # the hijacked account or bot: containment is measured per actor
+
+
+@dataclass(slots=True)
+class Planned:
+    ts: float
+    body: dict[str, object]  # the event, without id and ts
+    truth: Truth | None = None  # messages only
+
+
+@dataclass
+class Plan:
+    network: Network
+    texts: Texts
+    rng: random.Random
+    days: int
+    events: list[Planned] = field(default_factory=list)
+    actors: dict[str, str] = field(default_factory=dict)  # attacked account or bot: scenario
+    _ips: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    @property
+    def start(self) -> float:
+        return END - self.days * DAY
+
+    @property
+    def attack_day(self) -> float:
+        return END - DAY
+
+    def add(self, ts: float, body: dict[str, object], truth: Truth | None = None) -> None:
+        self.events.append(Planned(ts, body, truth))
+
+    def send(self, ts: float, sender: str, recipient: str, text: str, session: str,
+             client: str, ip: str, truth: Truth) -> None:
+        self.add(ts, {"type": "message", "sender": sender, "recipients": [recipient],
+                      "text": text, "session": session, "client": {"id": client, "ip": ip}},
+                 truth)
+
+    def login(self, ts: float, account: str, session: str, client: str, ip: str,
+              success: bool = True) -> None:
+        self.add(ts, {"type": "login", "account": account, "session": session, "ip": ip,
+                      "client": {"id": client}, "success": success})
+
+    def session_ip(self, person: Person, day: int) -> str:
+        """Home most days, the mobile network on some: both the person's own."""
+        key = (person.name, day)
+        if key not in self._ips:
+            self._ips[key] = person.home_ip if self.rng.random() < 0.8 else person.mobile_ip
+        return self._ips[key]
+
+    def own(self, ts: float, person: Person, recipient: str, text: str, day: int,
+            truth: Truth) -> None:
+        """A message from the person's own session of that day."""
+        self.send(ts, person.name, recipient, text, _own_session(person, day), person.client,
+                  self.session_ip(person, day), truth)
+
+    def victims(self, count: int, scenario: str) -> list[str]:
+        """Accounts not yet taken by another scenario (nor the traps' hub)."""
+        free = [n for n in self.network.people if n not in self.actors and n != HUB]
+        chosen = self.rng.sample(free, min(count, len(free)))
+        self.actors.update(dict.fromkeys(chosen, scenario))
+        return chosen
+
+
+HUB = "user-hub"  # the benign-bulk trap's user with 2,000 contacts
+
+
+def _own_session(person: Person, day: int) -> str:
+    return f"{person.name}-d{day}"
+
+
+def life(plan: Plan) -> None:
+    """Contact lists, morning logins and conversations, every day for everyone."""
+    rng = plan.rng
+    life_truth = Truth(spim=False, scenario="life")
+    for person in plan.network.people.values():
+        plan.add(plan.start - HOUR, {"type": "contacts", "account": person.name,
+                                     "contacts": sorted(person.contacts)})
+    for day in range(plan.days):
+        midnight = plan.start + day * DAY
+        for person in plan.network.people.values():
+            ip = plan.session_ip(person, day)
+            online = midnight + person.wake * HOUR + rng.uniform(0, 1800)
+            plan.login(online, person.name, _own_session(person, day), person.client, ip)
+            for _ in range(_poisson(rng, person.chattiness)):
+                pool = person.close if rng.random() < 0.8 else sorted(person.contacts)
+                if not pool:
+                    continue
+                friend = plan.network.people[rng.choice(pool)]
+                # Evenings are busier than mornings.
+                at = online + min(rng.triangular(0, 16, 12), 23.5 - person.wake) * HOUR
+                speakers = (person, friend)
+                for turn in range(rng.randint(2, 9)):
+                    a, b = speakers[turn % 2], speakers[1 - turn % 2]
+                    at += rng.uniform(8, 180)
+                    text = plan.texts.ham(rng)
+                    if rng.random() < 0.04:
+                        text = f"{text} {plan.texts.benign_link(rng)}"
+                    plan.own(at, a, b.name, text, day, life_truth)
+
+
+def hijack(plan: Plan) -> None:
+    """The ringtone seller: harvested passwords, hosting networks, bursts to all contacts."""
+    _burst(plan, "hijack", max(3, len(plan.network.people) // 100), PROMO, PROMO_DOMAINS)
+
+
+def phish(plan: Plan) -> None:
+    """Hijacked accounts sending look-alike login links, to harvest more passwords."""
+    _burst(plan, "phish", max(2, len(plan.network.people) // 250), PHISH, PHISH_DOMAINS)
+
+
+def _burst(plan: Plan, scenario: str, count: int, templates: tuple[str, ...],
+           domains: tuple[str, ...]) -> None:
+    rng = plan.rng
+    for n, name in enumerate(plan.victims(count, scenario)):
+        victim = plan.network.people[name]
+        truth = Truth(spim=True, scenario=scenario, actor=name)
+        start = plan.attack_day + rng.uniform(11, 17) * HOUR
+        # Half the sessions claim to be the official app; all come from hosting networks.
+        client = rng.choice(OFFICIAL_CLIENTS) if n % 2 else SELLER_CLIENT
+        ip = f"{HOSTING_NETWORKS[n % len(HOSTING_NETWORKS)]}.{rng.randrange(2, 250)}"
+        session = f"{name}-{scenario}"
+        if n % 3 == 0:  # a mistyped harvested password first
+            plan.login(start - 20, name, session, client, ip, success=False)
+        plan.login(start, name, session, client, ip)
+        plan.add(start + 2, {"type": "contacts_read", "account": name, "session": session,
+                             "count": len(victim.contacts)})
+        at = start + 5
+        domain = domains[n % len(domains)]
+        for friend in sorted(victim.contacts):
+            at += rng.uniform(2, 6)
+            text = rng.choice(templates).format(name=friend, domain=domain, n=rng.randrange(10**6))
+            plan.send(at, name, friend, text, session, client, ip, truth)
+
+
+def bots(plan: Plan) -> None:
+    """New accounts, never seen before, messaging strangers from a hosting network."""
+    rng = plan.rng
+    people = plan.network.names
+    for n in range(max(2, len(people) // 1000)):
+        bot = f"bot{n}"
+        plan.actors[bot] = "bots"
+        truth = Truth(spim=True, scenario="bots", actor=bot)
+        ip = f"{HOSTING_NETWORKS[n % len(HOSTING_NETWORKS)]}.{rng.randrange(2, 250)}"
+        at = plan.attack_day + rng.uniform(8, 20) * HOUR
+        plan.login(at, bot, bot, "bulkbot", ip)
+        for _ in range(80):
+            at += rng.uniform(5, 30)
+            plan.send(at, bot, rng.choice(people), plan.texts.spam(rng), bot, "bulkbot", ip,
+                      truth)
+
+
+def add_hub(network: Network, rng: random.Random) -> None:
+    """The benign-bulk trap's popular user: 2,000 contacts (or everyone, if fewer)."""
+    hub = Person(name=HUB, home_ip="100.127.0.2", mobile_ip="10.8.0.2",
+                 client=OFFICIAL_CLIENTS[0], wake=8.0, chattiness=3.0)
+    network.add(hub)
+    others = [n for n in network.people if n != HUB]
+    for friend in rng.sample(others, min(2000, len(others))):
+        network.befriend(HUB, friend)
+    hub.close = rng.sample(sorted(hub.contacts), 6)
+
+
+def benign_bulk(plan: Plan) -> None:
+    """Traps: bulk that is not spim, and must not be held."""
+    rng = plan.rng
+    people = plan.network.people
+    day = plan.days - 1
+    ordinary = [p for n, p in people.items() if n not in plan.actors and n != HUB]
+    for person in rng.sample(ordinary, max(1, len(ordinary) // 50)):
+        truth = Truth(spim=False, scenario="benign-bulk", trap="greetings")
+        at = END - rng.uniform(0, 600)  # the last minutes of the year
+        for friend in sorted(person.contacts):
+            at += rng.uniform(1, 4)
+            plan.own(at, person, friend, rng.choice(GREETINGS).format(name=friend), day, truth)
+    shared = Truth(spim=False, scenario="benign-bulk", trap="popular-link")
+    for person in rng.sample(ordinary, max(2, len(ordinary) // 10)):
+        at = plan.attack_day + rng.uniform(14, 20) * HOUR
+        for friend in person.close[:rng.randint(1, 3)]:
+            at += rng.uniform(5, 60)
+            plan.own(at, person, friend, rng.choice(SHARE).format(link=POPULAR_LINK), day, shared)
+    if HUB in people:
+        hub = people[HUB]
+        truth = Truth(spim=False, scenario="benign-bulk", trap="new-number")
+        at = plan.attack_day + hub.wake * HOUR + 2400  # after the morning login
+        for friend in sorted(hub.contacts):
+            at += rng.uniform(0.5, 1.5)
+            plan.own(at, hub, friend, NEW_NUMBER.format(n=7, name="Sam"), day, truth)
+
+
+ATTACKS: dict[str, Callable[[Plan], None]] = {
+    "hijack": hijack, "bots": bots, "phish": phish, "benign-bulk": benign_bulk}
+SCENARIOS: dict[str, tuple[str, ...]] = {
+    **{name: (name,) for name in ATTACKS},
+    "mixed": ("hijack", "bots", "phish", "benign-bulk"),
+}
+
+
+def plan(network: Network, texts: Texts, scenario: str, days: int,
+         rng: random.Random) -> Plan:
+    """Every event of the simulation, in event-time order."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}: choose from {', '.join(SCENARIOS)}")
+    if days < 1:
+        raise ValueError("days must be at least 1 (2 or more gives the detectors history)")
+    parts = SCENARIOS[scenario]
+    if "benign-bulk" in parts:
+        add_hub(network, rng)
+    result = Plan(network, texts, rng, days)
+    life(result)
+    for part in parts:
+        ATTACKS[part](result)
+    result.events.sort(key=lambda e: e.ts)
+    return result
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """Knuth's method; means here are small."""
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count

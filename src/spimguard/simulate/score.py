@@ -1,0 +1,189 @@
+"""The simulation's scorecard: what each kind of message met, and how fast attacks stopped.
+
+``Tally`` watches verdicts as they come back; ``summary`` turns it into one
+JSON-able dict (what ``--out`` writes and ``--require`` checks, through its flat
+``metrics``); ``table`` and ``plot`` show it to people.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import re2
+
+from ..errors import BadInput
+
+if TYPE_CHECKING:
+    from .scenarios import Plan, Planned
+
+ACTIONS = ("deliver", "warn", "hold", "block")
+STOPPING = ("hold", "block")
+CONTAINING = ("challenge", "suspend_sending")
+PAST = {"deliver": "delivered", "warn": "warned", "hold": "held", "block": "blocked"}
+SERIES = ("spim delivered", "spim warned", "spim held", "spim blocked", "ham held",
+          "ham blocked")
+
+
+class Tally:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.actions: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        self.traps: dict[str, Counter[str]] = defaultdict(Counter)
+        self.signals: dict[str, Counter[str]] = {"spim": Counter(), "ham": Counter()}
+        self.before_containment: Counter[str] = Counter()
+        self.contained: dict[str, float] = {}
+        self.innocents: set[str] = set()
+        self.timeline: dict[int, Counter[str]] = defaultdict(Counter)
+        self.events = self.messages = self.reports = 0
+
+    def observe(self, planned: Planned, event: dict[str, Any], result: dict[str, Any]) -> None:
+        self.events += 1
+        account = event.get("sender") or event.get("account") or event.get("reporter")
+        acted = result.get("account_action", {})
+        if acted.get("action", "none") != "none":
+            target = acted.get("account") or account
+            if target in self.plan.actors:
+                if acted["action"] in CONTAINING:
+                    self.contained.setdefault(target, planned.ts)
+            else:
+                self.innocents.add(target)
+        if event["type"] == "report":
+            self.reports += 1
+        truth = planned.truth
+        if truth is None:
+            return
+        self.messages += 1
+        action = result["action"]
+        kind = "spim" if truth.spim else "ham"
+        self.actions[truth.scenario, kind][action] += 1
+        if truth.trap:
+            self.traps[truth.trap][action] += 1
+        if action != "deliver":
+            self.signals[kind].update(s["code"] for s in result["signals"])
+        if kind == "spim" or action in STOPPING:
+            hour = int((planned.ts - self.plan.start) // 3600)
+            self.timeline[hour][f"{kind} {PAST[action]}"] += 1
+        if truth.actor and truth.actor not in self.contained:
+            if action in STOPPING:
+                self.contained[truth.actor] = planned.ts
+            else:
+                self.before_containment[truth.actor] += 1
+
+
+def _shares(counts: Counter[str]) -> dict[str, Any]:
+    total = sum(counts.values())
+    return {"total": total, **{a: counts[a] for a in ACTIONS},
+            "stopped_share": round((counts["hold"] + counts["block"]) / total, 5) if total else 0.0}
+
+
+def _p90(values: list[int]) -> int:
+    return sorted(values)[max(0, math.ceil(0.9 * len(values)) - 1)]
+
+
+def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
+            seconds: float) -> dict[str, Any]:
+    plan = tally.plan
+    spim: Counter[str] = Counter()
+    ham: Counter[str] = Counter()
+    for (_, kind), counts in tally.actions.items():
+        (spim if kind == "spim" else ham).update(counts)
+    metrics: dict[str, float] = {
+        "spim_delivered_share": spim["deliver"] / max(1, sum(spim.values())),
+        "spim_reached_share": (spim["deliver"] + spim["warn"]) / max(1, sum(spim.values())),
+        "spim_stopped_share": (spim["hold"] + spim["block"]) / max(1, sum(spim.values())),
+        "ham_stopped": ham["hold"] + ham["block"],
+        "ham_stopped_share": (ham["hold"] + ham["block"]) / max(1, sum(ham.values())),
+        "ham_warned_share": ham["warn"] / max(1, sum(ham.values())),
+        "innocents_actioned": len(tally.innocents),
+        "messages_per_second": tally.messages / seconds if seconds else 0.0,
+    }
+    containment: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(plan.actors.values())):
+        actors = [a for a, s in plan.actors.items() if s == name]
+        delivered = [tally.before_containment[a] for a in actors]
+        never = sum(a not in tally.contained for a in actors)
+        containment[name] = {"accounts": len(actors), "never_contained": never,
+                             "delivered_before_median": statistics.median(delivered),
+                             "delivered_before_p90": _p90(delivered)}
+        metrics[f"{name}_delivered_median"] = statistics.median(delivered)
+        metrics[f"{name}_delivered_p90"] = _p90(delivered)
+        metrics[f"{name}_never_contained"] = never
+    for (name, kind), counts in tally.actions.items():
+        metrics[f"{name}_{kind}_stopped_share"] = _shares(counts)["stopped_share"]
+    for trap, counts in tally.traps.items():
+        metrics[f"trap_{trap}_stopped_share"] = _shares(counts)["stopped_share"]
+    return {
+        "scenario": scenario, "users": users, "days": days, "seed": seed,
+        "events": tally.events, "messages": tally.messages, "reports": tally.reports,
+        "seconds": round(seconds, 2),
+        "by_scenario": {f"{s} {k}": _shares(c) for (s, k), c in sorted(tally.actions.items())},
+        "traps": {t: _shares(c) for t, c in sorted(tally.traps.items())},
+        "containment": containment,
+        "innocent_accounts_actioned": sorted(tally.innocents),
+        "signals": {k: dict(c.most_common()) for k, c in tally.signals.items()},
+        "timeline": {str(h): dict(c) for h, c in sorted(tally.timeline.items())},
+        "metrics": {k: round(v, 6) for k, v in metrics.items()},
+    }
+
+
+_REQUIREMENT = re2.compile(r"^\s*([a-z0-9_-]+)\s*(<=|>=)\s*(-?[0-9.]+(?:e-?[0-9]+)?)\s*$")
+
+
+def parse_requirement(text: str) -> tuple[str, str, float]:
+    match = _REQUIREMENT.match(text)
+    if not match:
+        raise BadInput(f"--require {text!r}: expected KEY<=VALUE or KEY>=VALUE")
+    return match.group(1), match.group(2), float(match.group(3))
+
+
+def missed(card: dict[str, Any], requirements: list[tuple[str, str, float]]) -> list[str]:
+    """The requirements the scorecard does not meet, each said in a sentence."""
+    failures = []
+    for key, op, bound in requirements:
+        if key not in card["metrics"]:
+            failures.append(f"{key}: no such figure (known: {', '.join(sorted(card['metrics']))})")
+            continue
+        value = card["metrics"][key]
+        if (op == "<=" and value > bound) or (op == ">=" and value < bound):
+            failures.append(f"{key} = {value:g}, required {op} {bound:g}")
+    return failures
+
+
+def rows(card: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The table: one row per scenario and kind, per trap, then the headline figures."""
+    out: list[tuple[str, ...]] = []
+    for name, c in [*card["by_scenario"].items(),
+                    *((f"trap: {t}", c) for t, c in card["traps"].items())]:
+        out.append((name, f"{c['total']:,}", *(f"{c[a]:,}" for a in ACTIONS),
+                    f"{c['stopped_share']:.3%}"))
+    return out
+
+
+def plot(card: dict[str, Any], path: Path) -> None:
+    """Hourly counts of what spim and stopped ham met, on a log scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hours = sorted(int(h) for h in card["timeline"])
+    figure, axes = plt.subplots(figsize=(10, 4.5), dpi=100)
+    for series in SERIES:
+        values = [card["timeline"][str(h)].get(series, 0) for h in hours]
+        if any(values):
+            axes.plot(hours, values, marker=".", label=series,
+                      linestyle="--" if series.startswith("ham") else "-")
+    axes.set_yscale("symlog")
+    axes.set_xlabel("hour of the simulation (event time)")
+    axes.set_ylabel("messages per hour")
+    axes.set_title(f"spimguard simulate --scenario {card['scenario']}: {card['users']:,} users, "
+                   f"{card['days']} days")
+    axes.axvline(24 * (card["days"] - 1), color="grey", linewidth=0.8)
+    axes.legend(loc="upper left", fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)

@@ -1,0 +1,93 @@
+"""The simulator: a small network under every attack, in-process and over HTTP."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import TOKEN, start_server
+from spimguard.cli import app
+from spimguard.simulate import network, scenarios, texts
+
+# What the current detectors meet on a small mixed network (bundled texts): every
+# attack contained quickly, no innocent account actioned, little ham stopped.
+REQUIRE = ["spim_stopped_share>=0.9", "life_ham_stopped_share<=0.002", "innocents_actioned<=0",
+           "hijack_delivered_p90<=3", "phish_delivered_p90<=3", "bots_delivered_p90<=3",
+           "hijack_never_contained<=0", "trap_greetings_stopped_share<=0.05"]
+SMALL = ["simulate", "--scenario", "mixed", "--users", "300", "--days", "3", "--seed", "7"]
+
+
+def test_network_is_symmetric_clustered_and_heavy_tailed() -> None:
+    net = network.build(2000, random.Random(1))
+    degrees = sorted(len(p.contacts) for p in net.people.values())
+    assert all(net.people[f].contacts.__contains__(p.name)
+               for p in net.people.values() for f in p.contacts)
+    assert degrees[len(degrees) // 2] < 60 < degrees[-1]  # most have dozens, a few many more
+    assert all(set(p.close) <= p.contacts for p in net.people.values())
+
+
+def test_same_seed_same_events_and_attacks_come_on_the_last_day() -> None:
+    def planned(seed: int) -> list[tuple[float, str]]:
+        rng = random.Random(seed)
+        plan = scenarios.plan(network.build(200, rng), texts.load(), "mixed", 2, rng)
+        return [(e.ts, json.dumps(e.body, sort_keys=True)) for e in plan.events]
+
+    assert planned(3) == planned(3) != planned(4)
+    rng = random.Random(3)
+    plan = scenarios.plan(network.build(200, rng), texts.load(), "hijack", 2, rng)
+    spim = [e for e in plan.events if e.truth and e.truth.spim]
+    assert spim and min(e.ts for e in spim) >= plan.attack_day
+    assert {plan.actors[e.truth.actor] for e in spim if e.truth} == {"hijack"}
+
+
+def test_unknown_scenario_and_bad_requirement_are_clear_errors() -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, [*SMALL[:2], "nope", "--users", "50"])
+    assert result.exit_code == 2 and "unknown scenario 'nope'" in result.output
+    result = runner.invoke(app, [*SMALL, "--require", "ham_stopped_share=<1"])
+    assert result.exit_code == 2 and "expected KEY<=VALUE" in result.output
+
+
+def test_mixed_in_process_meets_thresholds_and_writes_scorecard(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, [*SMALL, "--out", str(tmp_path),
+                                      *(a for r in REQUIRE for a in ("--require", r))])
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "scorecard.json").read_text())
+    assert card["metrics"]["spim_stopped_share"] >= 0.9
+    assert {"hijack", "phish", "bots"} <= set(card["containment"])
+    assert {"greetings", "popular-link", "new-number"} <= set(card["traps"])
+    assert card["reports"] > 0  # recipients reported some of the spim they saw
+    assert (tmp_path / "timeline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "held or blocked" in result.output
+
+
+def test_missed_requirement_exits_non_zero() -> None:
+    result = CliRunner().invoke(app, [*SMALL[:2], "bots", "--users", "100", "--days", "2",
+                                      "--require", "spim_stopped_share<=0.01",
+                                      "--require", "no_such_figure<=1"])
+    assert result.exit_code == 1
+    assert "spim_stopped_share" in result.output and "no such figure" in result.output
+
+
+@pytest.mark.parametrize("scenario", ["mixed"])
+def test_mixed_over_http_against_a_real_server(tmp_path: Path, scenario: str) -> None:
+    server = start_server(tmp_path / "data", extra_env={
+        "SPIMGUARD_OFFICIAL_CLIENTS": ",".join(network.OFFICIAL_CLIENTS)})
+    try:
+        result = CliRunner().invoke(app, [*SMALL, "--url", server.url, "--token", TOKEN,
+                                          "--out", str(tmp_path / "out"),
+                                          *(a for r in REQUIRE for a in ("--require", r))])
+        assert result.exit_code == 0, result.output
+        with server.client() as client:
+            stats = client.get("/metrics").text
+        assert "spimguard_" in stats
+        card = json.loads((tmp_path / "out" / "scorecard.json").read_text())
+        assert card["messages"] > 1000
+        result = CliRunner().invoke(app, [*SMALL, "--url", server.url, "--token", "wrong"])
+        assert result.exit_code == 2 and "401" in result.output
+    finally:
+        server.stop()
