@@ -71,19 +71,20 @@ def test_campaign_through_many_accounts_is_one_campaign() -> None:
     assert len(engine.records.campaign_messages(campaign)) >= 100
 
 
-def test_reports_from_two_recipients_mark_the_campaign_for_every_sender() -> None:
+def test_reports_from_three_recipients_mark_the_campaign_for_every_sender() -> None:
     engine = campaign_engine()
     bland = "hey {name}, you have to see this, it is really something http://look-here.biz/{n}"
-    for n in (1, 2):
+    for n in (1, 2, 3):
         first = send(engine, n, f"victim{n}", bland.format(name=f"friend{n}", n=n), T0 + n)
         assert first.action in ("deliver", "warn")
-    engine.process(event(engine.config, type="report", id="r1", ts=T0 + 60, reporter="friend1",
-                         message_id="c1", label="spam"))
-    once = send(engine, 3, "someone-else", bland.format(name="friend3", n=3), T0 + 90)
-    assert "CAMPAIGN_CONFIRMED" not in {s.code for s in once.signals}  # one report: not yet
-    engine.process(event(engine.config, type="report", id="r2", ts=T0 + 100, reporter="friend2",
-                         message_id="c2", label="spam"))
-    later = send(engine, 4, "someone-else", bland.format(name="friend4", n=4), T0 + 120)
+    for n in (1, 2):
+        engine.process(event(engine.config, type="report", id=f"r{n}", ts=T0 + 60 + n,
+                             reporter=f"friend{n}", message_id=f"c{n}", label="spam"))
+    early = send(engine, 4, "someone-else", bland.format(name="friend4", n=4), T0 + 90)
+    assert "CAMPAIGN_CONFIRMED" not in {s.code for s in early.signals}  # two: not yet
+    engine.process(event(engine.config, type="report", id="r3", ts=T0 + 100, reporter="friend3",
+                         message_id="c3", label="spam"))
+    later = send(engine, 5, "someone-else", bland.format(name="friend5", n=5), T0 + 120)
     assert "CAMPAIGN_CONFIRMED" in {s.code for s in later.signals}
     assert later.action in ("hold", "block") and later.campaign
 

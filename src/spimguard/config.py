@@ -33,7 +33,9 @@ class PolicyConfig:
     # Account actions come from the points of the account-level groups only
     # (behaviour of the sender, not the words of one message).
     account_groups: tuple[str, ...] = ("velocity", "takeover")
-    challenge: float = 7.0  # above the velocity cap: behaviour alone never challenges
+    # Two points above the velocity cap: behaviour alone never challenges, nor does
+    # behaviour with a trace of takeover evidence (a new-year greeting from a phone).
+    challenge: float = 8.0
     suspend_sending: float = 9.0
     restriction_ttl: float = 7 * 86400.0  # seconds a restriction lasts unless lifted
 

@@ -26,6 +26,7 @@ import itertools
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -261,6 +262,12 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
                 if len(found) >= MAX_URLS:
                     return tuple(found)
     return tuple(found)
+
+
+def names_of(ids: Sequence[str]) -> tuple[str, ...]:
+    """How account ids appear in a text that greets them (skeletons, 3+ characters, the
+    first 50): what personalises each copy of a pitch."""
+    return tuple(dict.fromkeys(skeleton(i) for i in ids[:50] if len(i) >= 3))
 
 
 def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = ()) -> str:

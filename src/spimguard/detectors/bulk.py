@@ -44,7 +44,7 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Get, Put, Query, Write
-from ..text import CACHED_CHARS, MessageView, masked, skeleton
+from ..text import CACHED_CHARS, MessageView, masked, names_of
 from .base import Context, Facts, Outcome, ramp, settings
 
 DEFAULTS: dict[str, Any] = {
@@ -60,8 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "recipients_hard": 200,  # ... and is full
     "max_senders": 32,  # recent senders kept per cluster
     "max_recipients": 64,  # recent recipients kept per cluster (to count new ones)
-    "confirm_reporters": 2,  # distinct reporters before reports confirm a cluster ...
-    "confirm_share": 0.02,  # ... and reports per (decayed) message of the cluster
+    "confirm_reporters": 3,  # distinct reporters before reports confirm a cluster ...
+    "confirm_share": 0.05,  # ... and reports per (decayed) message of the cluster
 }
 
 SIGNALS = {
@@ -101,8 +101,8 @@ def _crc(data: bytes) -> int:
 def masked_words(view: MessageView, recipients: Sequence[str]) -> list[str]:
     """The words of a message with what personalises a copy masked out, the
     recipients' own ids included (a pitch greets each victim by name)."""
-    names = tuple(dict.fromkeys(skeleton(r) for r in recipients[:50] if len(r) >= 3))
-    return [w for w in _WORD.findall(masked(view.prose_skeleton, view.domains, names))
+    return [w for w in _WORD.findall(masked(view.prose_skeleton, view.domains,
+                                            names_of(recipients)))
             if w not in ("-", ".")]
 
 

@@ -287,8 +287,11 @@ class TakeoverDetector:
         parts = [f"{burst} of its contacts in {self.cfg['burst_window'] // 60} min"]
         replies = session.get("replies", 0)
         if replies >= self.cfg["replies_trusted"]:
-            # It has been answering its friends' messages: people chat, spam software blasts.
-            strength *= 0.5
+            # It has been answering its friends' messages: people chat, spam software
+            # blasts. On the account's own app too, it is most likely the owner on the road.
+            own_app = self._familiar(profile.get("clients", {}), session.get("client", ""),
+                                     event.ts)
+            strength *= 0.25 if own_app else 0.5
             parts.append(f"but it had replied to {replies} messages before")
         if same_text:
             parts.append("with one text")

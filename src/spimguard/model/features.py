@@ -168,35 +168,44 @@ def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
     return _distinct(np.concatenate((text, shape)))
 
 
-def parts(view: MessageView, bits: int = BITS) -> tuple[np.ndarray, np.ndarray]:
+def parts(view: MessageView, bits: int = BITS,
+          names: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
     """(``buckets``, distinct teachable buckets) of a message.
 
     The second set is what user reports teach (see ``online``): longer words,
     their pairs, domains and shape name a campaign; character n-grams and short
     words also describe its language, and well-known sites (``lists.well_known``)
     are in everyone's messages, so a stray report on one must not teach them.
+    ``names`` (the recipients', ``text.names_of``) are left out of the teachable
+    words: a pitch greets each victim by name, and learning the names would mark
+    every later message that greets those people.
 
-    Cached for short texts (the view is a pure function of the text): chat
-    repeats its short messages and spam its pitch, so identical texts are hashed
-    once; long texts are not cached, so hostile input cannot fill memory. The
-    arrays are read-only.
+    Cached for short texts without names (the view is a pure function of the
+    text): chat repeats its short messages and spam its pitch, so identical texts
+    are hashed once; long texts are not cached, so hostile input cannot fill
+    memory. The arrays are read-only.
     """
-    if len(view.text) <= CACHED_CHARS:
-        return _cached_parts(view, bits)
-    return _parts(view, bits)
+    greeted = tuple(n for n in names if n in view.prose_skeleton)
+    if greeted or len(view.text) > CACHED_CHARS:
+        return _parts(view, bits, greeted)
+    return _cached_parts(view, bits)
 
 
 @lru_cache(maxsize=8192)
 def _cached_parts(view: MessageView, bits: int) -> tuple[np.ndarray, np.ndarray]:
-    return _parts(view, bits)
+    return _parts(view, bits, ())
 
 
-def _parts(view: MessageView, bits: int) -> tuple[np.ndarray, np.ndarray]:
+def _parts(view: MessageView, bits: int,
+           names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     shift = np.uint32(32 - bits)
     text, shape = _trained(view, shift)
     found = _distinct(np.concatenate((text, shape)))
+    prose = view.prose_skeleton
+    for name in names:
+        prose = prose.replace(name, " ")
     teachable = _distinct(np.concatenate((
-        _teachable_words(view.prose_skeleton, shift), shape,
+        _teachable_words(prose, shift), shape,
         _token_buckets([f"dom:{d}" for d in view.domains if d not in well_known()], shift))))
     found.setflags(write=False)
     teachable.setflags(write=False)

@@ -245,6 +245,7 @@ ATTACKS: dict[str, Callable[[Plan], None]] = {
 SCENARIOS: dict[str, tuple[str, ...]] = {
     **{name: (name,) for name in ATTACKS},
     "mixed": ("hijack", "bots", "phish", "benign-bulk"),
+    "quiet": (),  # ordinary life only: the false-positive baseline
 }
 
 
