@@ -8,7 +8,7 @@ quiet``, 1,000 users, run through the engine). Those per-account keys are then
 copied under new account names until the store tracks N accounts, and the
 store's own memory is read:
 
-- memory backend: Python heap growth (tracemalloc) per account;
+- memory backend: the process's resident memory growth (VmRSS) per account;
 - Redis (the shared backend): ``used_memory`` growth per account, on a
   redis-server this script starts on a free port and stops (keys copied with
   DUMP/RESTORE, so each copy is a real Redis object). Redis expires keys in
@@ -30,7 +30,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import tracemalloc
 
 import msgspec
 import redis
@@ -64,6 +63,13 @@ def renamed(text: str, copy_number: int) -> str:
     return _USER.sub(lambda m: f"{m.group(0)}c{copy_number}", text)
 
 
+def resident_bytes() -> int:
+    """This process's resident memory (Linux), allocator overhead included."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) * 1024
+
+
 def _copied(entry: tuple, number: int) -> tuple:  # type: ignore[type-arg]
     """A fresh copy of one memory-backend entry, its member names its own strings."""
     head, *rest = entry
@@ -81,8 +87,7 @@ def memory_backend(targets: list[int]) -> Rows:
     per_account = [{k: v for k, v in table.items() if _USER.search(k)} for table in tables]
     rows: Rows = [("memory backend: per-account keys in the template (1,000 accounts)",
                    f"{sum(map(len, per_account)):,}")]
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
+    base = resident_bytes()
     made = TEMPLATE_USERS
     for target in targets:
         while made < target:
@@ -91,10 +96,9 @@ def memory_backend(targets: list[int]) -> Rows:
                 for key, value in entries.items():
                     table[renamed(key, number)] = _copied(value, number)
             made += TEMPLATE_USERS
-        grown = tracemalloc.get_traced_memory()[0] - base
+        grown = resident_bytes() - base
         rows.append((f"memory backend, {target:,} accounts: bytes per account (target ≤ 1024)",
                      f"{grown / (target - TEMPLATE_USERS):,.0f}"))
-    tracemalloc.stop()
     return rows
 
 

@@ -60,6 +60,18 @@ class RecordsConfig:
 
 
 @dataclass(frozen=True)
+class MatrixConfig:
+    """The synapse-http-antispam endpoints (``server/matrix.py``)."""
+
+    enabled: bool = False
+    prefix: str = "/matrix/antispam"  # the module's base_url path
+    token: str = ""  # the module's ``authorization``: its own secret, not the API token
+    fail_mode: str = "open"  # when spimguard cannot judge: "open" allows, "closed" refuses
+    contacts_room_size: int = 20  # rooms this small make their members each other's contacts
+    max_room_members: int = 5_000  # members remembered per room (recipients of its messages)
+
+
+@dataclass(frozen=True)
 class Config:
     api_token: str = ""
     official_clients: tuple[str, ...] = ()
@@ -72,6 +84,7 @@ class Config:
     groups: Mapping[str, str] = field(default_factory=dict)
     group_caps: Mapping[str, float] = field(default_factory=dict)
     detectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    matrix: MatrixConfig = field(default_factory=MatrixConfig)
 
     def weight(self, code: str) -> float:
         return self.scores.get(code, 1.0)
@@ -156,7 +169,7 @@ def build(raw: Mapping[str, Any]) -> Config:
     """A Config from one merged settings tree (bundled scores under the operator's)."""
     tree = _merge(_bundled_scores(), raw)
     allowed = {"api_token", "official_clients", "language", "policy", "storage", "records",
-               "limits", "scores", "groups", "group_caps", "detectors"}
+               "limits", "scores", "groups", "group_caps", "detectors", "matrix"}
     for key in tree:
         if key not in allowed:
             raise ConfigError(f"unknown setting {key!r}")
@@ -181,6 +194,13 @@ def build(raw: Mapping[str, Any]) -> Config:
     if storage.backend not in ("sqlite", "redis", "memory"):
         raise ConfigError(f"storage.backend = {storage.backend!r}: use 'sqlite', 'redis' "
                           "or 'memory'")
+    matrix = _coerce("matrix", MatrixConfig, tree.get("matrix", {}))
+    if matrix.fail_mode not in ("open", "closed"):
+        raise ConfigError(f"matrix.fail_mode = {matrix.fail_mode!r}: use 'open' or 'closed'")
+    if matrix.enabled and not matrix.token:
+        raise ConfigError("matrix.enabled needs matrix.token (the module's authorization)")
+    if not matrix.prefix.startswith("/") or matrix.prefix.startswith("/v1/"):
+        raise ConfigError(f"matrix.prefix = {matrix.prefix!r}: a path outside /v1/")
     return Config(
         api_token=token,
         official_clients=tuple(clients),
@@ -193,6 +213,7 @@ def build(raw: Mapping[str, Any]) -> Config:
         groups=dict(groups),
         group_caps=_number_table("group_caps", tree.get("group_caps", {})),
         detectors={k: dict(v) for k, v in detectors.items()},
+        matrix=matrix,
     )
 
 

@@ -137,11 +137,21 @@ class Engine:
             self._commit()
             return had
 
-    def write_state(self, writes: Sequence[Write]) -> None:
-        """Apply state writes at the engine's clock (operator tooling), then relearn."""
+    def read_state(self, queries: Sequence[Query]) -> list[Any]:
+        """Answer queries at the engine's clock (what adapters know between events)."""
+        with self.lock:
+            return self.state.read(queries, self.now())
+
+    def remember(self, writes: Sequence[Write]) -> None:
+        """Apply and commit state writes at the engine's clock (adapters' own facts)."""
         with self.lock:
             self.state.write(writes, self.now())
             self._commit()
+
+    def write_state(self, writes: Sequence[Write]) -> None:
+        """Apply state writes (operator tooling: lists, imported learning), then relearn."""
+        self.remember(writes)
+        with self.lock:
             self._rebuild_learners()
 
     def close(self) -> None:
@@ -259,6 +269,8 @@ class Engine:
                 "sender_suspend" if kind == "suspend_sending" else "sender_challenge")
             sender = notices.render(lang, key, **{**values,
                                                   "reason": decision.account_action.reason})
+        elif decision.action in ("hold", "block"):  # what a refusing server shows the sender
+            sender = notices.render(lang, "sender_hold", **values)
         return Notice(recipient=recipient, sender=sender)
 
     def _own_writes(self, event: Event, facts: dict[Query, Any], own: Sequence[Query],

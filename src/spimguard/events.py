@@ -85,6 +85,16 @@ class Message(_Event, tag="message"):
         return self.sender
 
 
+class Invite(Message, tag="invite"):
+    """An invitation into a conversation (a Matrix room invite, an XMPP MUC invite).
+
+    A contact attempt like a message, usually without text: judged like one (a
+    verdict comes back), so invitation fan-out to strangers is stopped the same
+    way. An addition to the contract of DESIGN.md."""
+
+    text: str = ""
+
+
 class Login(_Event, tag="login"):
     account: Id
     session: ShortText = ""
@@ -115,8 +125,8 @@ class Report(_Event, tag="report"):
         return self.reporter
 
 
-Event = Message | Login | Contacts | ContactsRead | Report
-EVENT_TYPES = ("message", "login", "contacts", "contacts_read", "report")
+Event = Message | Invite | Login | Contacts | ContactsRead | Report
+EVENT_TYPES = ("message", "invite", "login", "contacts", "contacts_read", "report")
 
 
 class Batch(msgspec.Struct, frozen=True):

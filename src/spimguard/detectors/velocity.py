@@ -10,6 +10,11 @@ chat) counts as one target, the conversation; any other message counts each
 recipient. A *stranger* is a recipient who is neither in the sender's contact
 list nor someone the sender has exchanged messages with (``accounts.py``).
 
+Invitations (``invite`` events) are contact attempts too; inviting strangers
+into rooms is how Matrix spim spreads, and an invitation carries no text for
+the other detectors to judge, so INVITE_STRANGERS stands in its own group and
+holds at full strength.
+
 Windows are event time. Counts include the message being judged.
 """
 
@@ -20,7 +25,7 @@ from typing import Any, NamedTuple
 
 from .. import accounts
 from ..config import Config
-from ..events import Message
+from ..events import Invite, Message
 from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Get, Incr, Query, Touch, Write
 from .base import Context, Facts, Outcome, ramp, settings
@@ -36,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "strangers_soft": 5,  # strangers per strangers_window: evidence starts
     "strangers_hard": 30,  # ... full strength
     "new_account_age": 172_800,  # an account younger than this (s) is new
+    "invite_strangers_soft": 3,  # strangers invited per strangers_window: evidence starts
+    "invite_strangers_hard": 12,  # ... full strength
     "new_account_strangers": 2,  # strangers in strangers_window that make a new account suspect
     "max_targets": 500,  # recipients looked at per message (bound on one read)
     "set_cap": 5_000,  # members kept per sender in the target and stranger sets
@@ -46,6 +53,7 @@ SIGNALS = {
     "VELOCITY_FANOUT": "many distinct recipients or conversations in a short window",
     "VELOCITY_STRANGERS": "many recipients who are neither contacts nor correspondents",
     "NEW_ACCOUNT_STRANGERS": "an account first seen days ago writing to strangers",
+    "INVITE_STRANGERS": "an account inviting many users it shares no contact or room with",
 }
 
 
@@ -131,6 +139,11 @@ class VelocityDetector:
         strangers_now = self._strangers_now(plan, facts)
         known = dict(zip(plan.people, facts[plan.known_strangers], strict=True))
         strangers = facts[plan.strangers] + sum(1 for s in strangers_now if not known[s])
+        if isinstance(message, Invite) and strangers_now and (strength := ramp(
+                strangers, cfg["invite_strangers_soft"], cfg["invite_strangers_hard"])):
+            found.append(Signal("INVITE_STRANGERS", strength,
+                                f"invited {strangers} accounts that are not its contacts in "
+                                f"{cfg['strangers_window'] // 60} min"))
         if strength := ramp(strangers, cfg["strangers_soft"], cfg["strangers_hard"]):
             found.append(Signal("VELOCITY_STRANGERS", strength,
                                 f"wrote to {strangers} accounts that are not its contacts in "

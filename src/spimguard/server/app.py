@@ -30,6 +30,8 @@ from .. import __version__, campaigns, evidence
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import decode_batch, decode_message
+from . import matrix
+from .bodies import read_body
 from .metrics import Metrics
 from .openapi import document
 
@@ -45,20 +47,6 @@ class _JSON(Response):
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> _JSON:
     return _JSON({"error": {"code": code, "message": message, "field": field}}, status)
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise BadInput(f"body exceeds {limit} bytes", code="too_large", status=413)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadInput(f"body exceeds {limit} bytes", code="too_large", status=413)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class BearerGuard:
@@ -94,7 +82,7 @@ def create_app(engine: Engine) -> Starlette:
 
     async def check(request: Request) -> Response:
         started = time.perf_counter()
-        message = decode_message(await _body(request, limits.max_body_bytes), limits)
+        message = decode_message(await read_body(request, limits.max_body_bytes), limits)
         verdict = engine.process(message)
         metrics.count(("message",), (verdict,))
         metrics.latency.labels("check").observe(time.perf_counter() - started)
@@ -102,7 +90,7 @@ def create_app(engine: Engine) -> Starlette:
 
     async def events(request: Request) -> Response:
         started = time.perf_counter()
-        batch = decode_batch(await _body(request, limits.max_body_bytes), limits)
+        batch = decode_batch(await read_body(request, limits.max_body_bytes), limits)
         results = await run_in_threadpool(engine.process_batch, batch)
         metrics.count((type(e).__name__.lower() for e in batch), results)
         metrics.latency.labels("events").observe(time.perf_counter() - started)
@@ -190,6 +178,7 @@ def create_app(engine: Engine) -> Starlette:
         Route("/metrics", prometheus, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
+        *matrix.routes(engine, metrics),
     ]
 
     @asynccontextmanager

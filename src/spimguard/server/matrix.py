@@ -1,0 +1,298 @@
+"""Matrix homeservers: spimguard as the HTTP server of ``synapse-http-antispam``.
+
+The module forwards Synapse's spam-checker callbacks as ``POST {prefix}/{callback}``
+with the callback's arguments as JSON and its own bearer token. Any 2xx
+allows; a non-2xx answer with a JSON body refuses, its ``errcode`` and
+``error`` reaching the client. The callbacks map onto the contract:
+
+- ``check_event_for_spam`` with ``m.room.message``, ``m.sticker`` or
+  ``m.room.encrypted`` (metadata only) → a ``message`` from the sender to the
+  room's other members, the conversation being the room; text from ``body``
+  and ``formatted_body`` with its HTML taken apart (link targets kept: a
+  "click here" hides its address in ``href``). Held or blocked → 403
+  ``M_FORBIDDEN`` with the sender's notice; ``warn`` is delivered (Matrix has
+  no in-band banner) and recorded.
+- ``user_may_invite`` / ``federated_user_may_invite`` → an ``invite``
+  (judged like a message: inviting strangers by the dozen is stopped).
+- ``check_login_for_spam`` → a ``login`` (device as session, the user agent's
+  product as client, the first IP).
+- ``user_may_join_room`` and every event's sender → room membership, kept in
+  state; members of small rooms (direct chats, small groups) become each
+  other's contacts.
+- ``ping`` → ``{"id", "status": "ok"}``; any other callback → 200 ``{}``.
+
+Synapse does not tell spam checkers which device sent an event, so an
+account's events are attributed to its most recent sign-in: after an intruder
+signs in, the owner's own sends are judged as that session's until the owner
+signs in again (from an official app on a known network, which also lifts the
+restriction). When spimguard cannot judge (storage down), ``fail_mode``
+decides: "open" allows, "closed" refuses with ``M_UNKNOWN``; when spimguard
+is not running at all, the module's own ``fail_open`` setting decides.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from html.parser import HTMLParser
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import accounts
+from ..config import MatrixConfig
+from ..engine import Engine
+from ..errors import BadInput
+from ..events import Client, Invite, Login, Message, Verdict
+from ..state.ops import FOREVER, Get, Members, Put, Touch, Write
+from .bodies import read_body
+from .metrics import Metrics
+
+log = logging.getLogger("spimguard.matrix")
+
+JUDGED_TYPES = ("m.room.message", "m.sticker", "m.room.encrypted")
+_ROOM_TTL = 365 * 86_400.0
+_LOGIN_TTL = 90 * 86_400.0
+_MAX_BODY = 1024 * 1024  # Matrix events are at most 64 KiB; callbacks carry one
+
+
+def _room_key(room: str) -> str:
+    return f"mx:room:{room}"
+
+
+def _login_key(user: str) -> str:
+    return f"mx:login:{user}"
+
+
+class _Text(HTMLParser):
+    """The readable text of ``formatted_body``, with link targets, without quoted replies."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._reply = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "mx-reply":
+            self._reply += 1
+        elif tag == "a" and not self._reply:
+            href = dict(attrs).get("href") or ""
+            if href and not href.startswith("https://matrix.to/"):
+                self.parts.append(f" {href} ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "mx-reply" and self._reply:
+            self._reply -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._reply:
+            self.parts.append(data)
+
+
+def readable(content: Mapping[str, Any], limit: int) -> str:
+    """What a message says: ``body``, plus what its HTML adds (hidden link targets)."""
+    body = content.get("body")
+    text = body if isinstance(body, str) else ""
+    formatted = content.get("formatted_body")
+    if isinstance(formatted, str) and formatted:
+        parser = _Text()
+        parser.feed(formatted[: limit * 4])
+        parser.close()
+        html_text = " ".join("".join(parser.parts).split())
+        if html_text and html_text != " ".join(text.split()):
+            text = f"{text}\n{html_text}" if text else html_text
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
+def client_product(user_agent: str) -> str:
+    """``Element/1.11.85 (...)`` → ``Element``: the app, not its version (versions change)."""
+    first = user_agent.strip().split(" ", 1)[0] if user_agent.strip() else ""
+    return first.split("/", 1)[0][:64]
+
+
+def _event_id(callback: str) -> str:
+    """Callbacks without an event id (invites, logins) get a fresh one: each is an attempt."""
+    return f"mx-{callback}-{uuid.uuid4().hex}"
+
+
+class MatrixBridge:
+    """Turns callbacks into contract events and verdicts into Synapse answers."""
+
+    def __init__(self, engine: Engine, cfg: MatrixConfig, metrics: Metrics) -> None:
+        self.engine = engine
+        self.cfg = cfg
+        self.metrics = metrics
+        self.token = cfg.token.encode()
+        self.limit = engine.config.limits.max_text_bytes
+
+    # -- facts adapters keep -----------------------------------------------------------
+    def _known(self, user: str, room: str) -> tuple[tuple[str, ...], dict[str, Any] | None]:
+        members, login = self.engine.read_state(
+            [Members(_room_key(room)), Get(_login_key(user))])
+        return tuple(members), login
+
+    def _joined(self, user: str, room: str, members: tuple[str, ...]) -> list[Write]:
+        """Writes that record ``user`` in ``room`` (and contacts, for a small room)."""
+        if user in members:
+            return []
+        out: list[Write] = [Touch(_room_key(room), (user,), _ROOM_TTL,
+                                  self.cfg.max_room_members)]
+        others = tuple(m for m in members if m != user)
+        if others and len(others) < self.cfg.contacts_room_size:
+            out.append(Touch(accounts.contacts(user), others, FOREVER))
+            out.extend(Touch(accounts.contacts(m), (user,), FOREVER) for m in others)
+        return out
+
+    @staticmethod
+    def _session(login: dict[str, Any] | None) -> tuple[str, Client]:
+        if not login:
+            return "", Client()
+        return login["session"], Client(id=login["client"], ip=login["ip"])
+
+    # -- callbacks ---------------------------------------------------------------------
+    def event(self, payload: Mapping[str, Any]) -> Verdict | None:
+        event = payload.get("event")
+        if not isinstance(event, Mapping):
+            raise BadInput("check_event_for_spam: 'event' must be an object", field="event")
+        sender, room = event.get("sender"), event.get("room_id")
+        if not isinstance(sender, str) or not isinstance(room, str):
+            raise BadInput("check_event_for_spam: event needs 'sender' and 'room_id'")
+        members, login = self._known(sender, room)
+        learnt = self._joined(sender, room, members)
+        verdict = None
+        kind = event.get("type")
+        if kind in JUDGED_TYPES and event.get("state_key") is None:
+            content = event.get("content") if isinstance(event.get("content"), Mapping) else {}
+            text = "" if kind == "m.room.encrypted" else readable(content, self.limit)
+            session, client = self._session(login)
+            recipients = [m for m in members if m != sender] or [room]
+            stamp = event.get("origin_server_ts")
+            message = Message(
+                id=str(event.get("event_id") or _event_id("event"))[:256],
+                ts=stamp / 1000 if isinstance(stamp, int | float) else time.time(),
+                sender=sender, recipients=recipients[: self.engine.config.limits.max_recipients],
+                text=text, session=session, client=client, conversation=room[:256])
+            verdict = self._judge(message)
+        if learnt:
+            self.engine.remember(learnt)
+        return verdict
+
+    def invite(self, inviter: str, invitee: str, room: str) -> Verdict:
+        members, login = self._known(inviter, room)
+        session, client = self._session(login)
+        verdict = self._judge(Invite(
+            id=_event_id("invite"), ts=time.time(), sender=inviter, recipients=[invitee],
+            session=session, client=client, conversation=room[:256]))
+        learnt = self._joined(inviter, room, members)
+        if learnt:
+            self.engine.remember(learnt)
+        return verdict
+
+    def join(self, user: str, room: str) -> None:
+        members, _ = self._known(user, room)
+        learnt = self._joined(user, room, members)
+        if learnt:
+            self.engine.remember(learnt)
+
+    def login(self, payload: Mapping[str, Any]) -> None:
+        user = payload.get("user_id")
+        if not isinstance(user, str):
+            raise BadInput("check_login_for_spam: 'user_id' must be a string", field="user_id")
+        device = payload.get("device_id") if isinstance(payload.get("device_id"), str) else ""
+        info = payload.get("request_info") or []
+        agent, ip = "", ""
+        if isinstance(info, list) and info and isinstance(info[0], list | tuple) and len(
+                info[0]) == 2:
+            agent, ip = (str(v or "") for v in info[0])
+        session = (device or _event_id("login"))[:256]
+        product = client_product(agent)
+        result = self.engine.process(Login(
+            id=_event_id("login"), ts=time.time(), account=user, session=session,
+            ip=ip[:256], client=Client(id=product, ip=ip[:256])))
+        self.metrics.count(("login",), (result,))
+        self.engine.remember([Put(_login_key(user), {"session": session, "client": product,
+                                                     "ip": ip[:256]}, _LOGIN_TTL)])
+
+    def _judge(self, message: Message) -> Verdict:
+        verdict = self.engine.process(message)
+        assert isinstance(verdict, Verdict)
+        self.metrics.count((type(message).__name__.lower(),), (verdict,))
+        return verdict
+
+    # -- HTTP --------------------------------------------------------------------------
+    def authorised(self, request: Request) -> bool:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
+                                                                   self.token)
+
+    async def endpoint(self, request: Request) -> Response:
+        callback = request.path_params["callback"]
+        if not self.authorised(request):
+            return _answer(401, {"errcode": "M_UNAUTHORIZED",
+                                 "error": "spimguard: wrong or missing token"})
+        try:
+            raw = await read_body(request, _MAX_BODY)
+            payload = msgspec.json.decode(raw) if raw else {}
+            if not isinstance(payload, dict):
+                raise BadInput("the body must be a JSON object")
+            return self.dispatch(callback, payload)
+        except (BadInput, msgspec.DecodeError) as exc:
+            message = exc.message if isinstance(exc, BadInput) else f"malformed JSON: {exc}"
+            return _answer(400, {"errcode": "M_BAD_JSON", "error": f"spimguard: {message}"})
+        except Exception:
+            log.exception("matrix callback %s failed", callback)
+            if self.cfg.fail_mode == "open":
+                return _answer(200, {})
+            return _answer(503, {"errcode": "M_UNKNOWN",
+                                 "error": "Spam checking is unavailable; try again later."})
+
+    def dispatch(self, callback: str, payload: Mapping[str, Any]) -> Response:
+        if callback == "ping":
+            return _answer(200, {"id": payload.get("id"), "status": "ok"})
+        verdict: Verdict | None = None
+        if callback == "check_event_for_spam":
+            verdict = self.event(payload)
+        elif callback == "user_may_invite":
+            verdict = self.invite(*_strings(payload, "inviter", "invitee", "room_id"))
+        elif callback == "federated_user_may_invite":
+            event = payload.get("event") if isinstance(payload.get("event"), Mapping) else {}
+            verdict = self.invite(*_strings(event, "sender", "state_key", "room_id"))
+        elif callback == "user_may_join_room":
+            self.join(*_strings(payload, "user", "room"))
+        elif callback == "check_login_for_spam":
+            self.login(payload)
+        if verdict is not None and verdict.action in ("hold", "block"):
+            reason = verdict.notice.sender or "This message looks like spam."
+            return _answer(403, {"errcode": "M_FORBIDDEN", "error": reason,
+                                 "spimguard_action": verdict.action})
+        return _answer(200, {})
+
+
+def _strings(payload: Mapping[str, Any], *names: str) -> tuple[str, ...]:
+    values = tuple(payload.get(n) for n in names)
+    for name, value in zip(names, values, strict=True):
+        if not isinstance(value, str) or not value:
+            raise BadInput(f"'{name}' must be a non-empty string", field=name)
+    return values  # type: ignore[return-value]
+
+
+def _answer(status: int, body: object) -> Response:
+    return Response(msgspec.json.encode(body), status, media_type="application/json")
+
+
+def routes(engine: Engine, metrics: Metrics) -> list[Route]:
+    """The module's endpoints, when ``[matrix] enabled``."""
+    cfg = engine.config.matrix
+    if not cfg.enabled:
+        return []
+    bridge = MatrixBridge(engine, cfg, metrics)
+    return [Route(f"{cfg.prefix.rstrip('/')}/{{callback:str}}", bridge.endpoint,
+                  methods=["POST"])]
+
+

@@ -1,0 +1,193 @@
+"""Matrix: the synapse-http-antispam endpoints, alone and in front of a real Synapse."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+import synapse_harness
+from conftest import TOKEN, Server, free_port, start_server
+from spimguard.server.matrix import client_product, readable
+
+MX_TOKEN = "matrix-module-secret"
+DAY = 86_400.0
+# No spammy words: only the takeover evidence (new app, hosting network, burst to all of
+# the account's contacts) can stop it.
+PITCH = "hey {name}, you have to see this :) http://ring-tones-club.biz/p/{n}"
+
+
+# -- the endpoints alone -------------------------------------------------------------------
+MATRIX_ENV = {"SPIMGUARD__MATRIX__ENABLED": "true", "SPIMGUARD__MATRIX__TOKEN": MX_TOKEN,
+              "SPIMGUARD_OFFICIAL_CLIENTS": "Element"}
+
+
+@pytest.fixture(scope="module")
+def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    server = start_server(tmp_path_factory.mktemp("bridge") / "data", extra_env=MATRIX_ENV)
+    try:
+        with server.client(token=MX_TOKEN) as client:
+            yield client
+    finally:
+        server.stop()
+
+
+def test_readable_text_keeps_hidden_link_targets_and_drops_quoted_replies() -> None:
+    content = {"body": "> <@x:s> old spam\n\nclick here",
+               "formatted_body": '<mx-reply><a href="http://quoted.example">old</a></mx-reply>'
+                                 'click <a href="http://tonez-club.biz/r1">here</a>'}
+    text = readable(content, 1000)
+    assert "http://tonez-club.biz/r1" in text and "quoted.example" not in text
+    assert readable({"body": "é" * 100}, 11) == "é" * 5  # bounded, never a broken character
+    assert client_product("Element/1.11.85 (Linux)") == "Element"
+    assert client_product("") == ""
+
+
+def test_ping_unknown_callbacks_and_tokens(bridge: httpx.Client) -> None:
+    assert bridge.post("/matrix/antispam/ping", json={"id": "abc"}).json() == {
+        "id": "abc", "status": "ok"}
+    answer = bridge.post("/matrix/antispam/check_username_for_spam",
+                         json={"user_profile": {}, "requester_id": "@a:s"})
+    assert answer.status_code == 200 and answer.json() == {}
+    wrong = bridge.post("/matrix/antispam/ping", json={"id": "x"},
+                        headers={"Authorization": f"Bearer {TOKEN}"})  # the API token is not it
+    assert wrong.status_code == 401 and wrong.json()["errcode"] == "M_UNAUTHORIZED"
+    api = bridge.post("/v1/check", json={})  # and the module's token opens no API
+    assert api.status_code == 401
+    bad = bridge.post("/matrix/antispam/user_may_invite", json={"inviter": "@a:s"})
+    assert bad.status_code == 400 and bad.json()["errcode"] == "M_BAD_JSON"
+    bad = bridge.post("/matrix/antispam/check_event_for_spam", content=b"{not json")
+    assert bad.status_code == 400
+
+
+def test_spam_event_is_refused_with_the_senders_notice(bridge: httpx.Client) -> None:
+    room = "!room:s"
+    bridge.post("/matrix/antispam/user_may_join_room",
+                json={"user": "@friend:s", "room": room, "is_invited": True})
+    event = {"event_id": "$1", "sender": "@spammer:s", "room_id": room,
+             "type": "m.room.message", "origin_server_ts": int(time.time() * 1000),
+             "content": {"msgtype": "m.text", "body": "WINNER!! You have won a 1000 pound "
+                         "cash prize. Claim now, call 09061701461, text CLAIM to 80086"}}
+    answer = bridge.post("/matrix/antispam/check_event_for_spam", json={"event": event})
+    assert answer.status_code == 403, answer.text
+    body = answer.json()
+    assert body["errcode"] == "M_FORBIDDEN" and "spam" in body["error"]
+    ordinary = {**event, "event_id": "$2", "content": {"msgtype": "m.text", "body": "lunch?"}}
+    assert bridge.post("/matrix/antispam/check_event_for_spam",
+                       json={"event": ordinary}).status_code == 200
+    state = {**event, "event_id": "$3", "type": "m.room.name", "state_key": "",
+             "content": {"name": "WIN A PRIZE"}}
+    assert bridge.post("/matrix/antispam/check_event_for_spam",
+                       json={"event": state}).status_code == 200
+
+
+# -- a real homeserver ---------------------------------------------------------------------
+def seed_history(server: Server, people: dict[str, list[str]]) -> None:
+    """A month of ordinary use before spimguard saw the homeserver's callbacks: each
+    account on Element from the loopback network, writing to a few of its contacts."""
+    now = time.time()
+    events: list[dict[str, object]] = []
+    for user, contacts in people.items():
+        events.append({"type": "contacts", "id": f"h-{user}-c", "ts": now - 31 * DAY,
+                       "account": user, "contacts": contacts})
+        for day in range(30, 0, -1):
+            ts = now - day * DAY
+            events.append({"type": "login", "id": f"h-{user}-l{day}", "ts": ts, "account": user,
+                           "session": "phone", "ip": "127.0.0.1", "client": {"id": "Element"}})
+            for i, friend in enumerate(contacts[:3]):
+                events.append({"type": "message", "id": f"h-{user}-{day}-{i}", "ts": ts + i,
+                               "sender": user, "recipients": [friend], "session": "phone",
+                               "client": {"id": "Element", "ip": "127.0.0.1"},
+                               "text": f"see you at {i + 5} tonight"})
+    events.sort(key=lambda e: e["ts"])  # type: ignore[arg-type, return-value]
+    with server.client() as client:
+        answer = client.post("/v1/events", json={"events": events})
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture(scope="module")
+def homeserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+        tuple[synapse_harness.Synapse, Server]]:
+    folder = tmp_path_factory.mktemp("matrix")
+    guard = start_server(folder / "spimguard", extra_env=MATRIX_ENV)
+    module = synapse_harness.antispam_config(guard.url, MX_TOKEN, {
+        "check_event_for_spam": True, "user_may_join_room": True, "check_login_for_spam": True})
+    synapse = synapse_harness.start(folder / "synapse", free_port(), module)
+    try:
+        yield synapse, guard
+    finally:
+        synapse.stop()
+        guard.stop()
+
+
+def test_friends_chat_and_a_hijacked_account_is_stopped(homeserver: tuple[
+        synapse_harness.Synapse, Server]) -> None:
+    synapse, guard = homeserver
+    friends = [synapse.register(f"friend{i}") for i in range(8)]
+    carol, alice, bob = (synapse.register(u) for u in ("carol", "alice", "bob"))
+    seed_history(guard, {carol: friends, alice: [bob], bob: [alice],
+                         **{f: [carol] for f in friends}})
+
+    # Friends chat: everything is delivered.
+    phone_a, phone_b = (synapse.login(u, "Element/1.11.85") for u in ("alice", "bob"))
+    room = phone_a.create_room([bob], direct=True)
+    assert phone_b.join(room).status_code == 200
+    lines = ["hi bob, are we still on for tonight?", "yes! 8pm at the usual place?",
+             "perfect, I'll bring the tickets", "see you there 🙂",
+             "did you see the match? https://www.bbc.co.uk/sport/football",
+             "haha yes, what a goal"]
+    for n, line in enumerate(lines):
+        sent = (phone_a if n % 2 == 0 else phone_b).send(room, line)
+        assert sent.status_code == 200, sent.text
+
+    # Carol's own app, her rooms with eight friends.
+    carol_phone = synapse.login("carol", "Element/1.11.85")
+    rooms = []
+    for i, friend in enumerate(friends):
+        rooms.append(carol_phone.create_room([friend], direct=True))
+        assert synapse.login(f"friend{i}", "Element/1.11.85").join(rooms[-1]).status_code == 200
+    assert carol_phone.send(rooms[0], "morning! coffee later?").status_code == 200
+
+    # The ringtone seller signs in with her harvested password from its own app and a
+    # hosting network, and sends every room the same promo.
+    seller = synapse.login("carol", "MobileFunster/2.1", ip="203.0.113.7")
+    answers = [seller.send(r, PITCH.format(name=f.split(":")[0][1:], n=n))
+               for n, (r, f) in enumerate(zip(rooms, friends, strict=True))]
+    delivered = [a.status_code == 200 for a in answers]
+    first_refused = delivered.index(False)
+    assert first_refused <= 3, [a.text for a in answers]
+    assert not any(delivered[first_refused:])
+    refusal = answers[first_refused].json()
+    assert refusal["errcode"] == "M_FORBIDDEN"
+    assert "MobileFunster" in refusal["error"] or "spam" in refusal["error"]
+    with guard.client() as client:
+        account = client.get(f"/v1/accounts/{carol}").json()
+    assert account["risk"] == "high" and account["incidents"]
+
+
+def test_a_user_inviting_strangers_is_stopped_and_fail_modes_hold(homeserver: tuple[
+        synapse_harness.Synapse, Server]) -> None:
+    synapse, guard = homeserver
+    strangers = [synapse.register(f"stranger{i}") for i in range(50)]
+    synapse.register("inviter")
+    inviter = synapse.login("inviter", "Element/1.11.85")
+    room = inviter.create_room()
+    answers = [inviter.invite(room, s) for s in strangers]
+    accepted = [a.status_code == 200 for a in answers]
+    assert accepted[0] and not all(accepted)
+    first_refused = accepted.index(False)
+    assert first_refused <= 12 and not any(accepted[first_refused:])
+    assert answers[first_refused].json()["errcode"] == "M_FORBIDDEN"
+
+    # spimguard down: messages fail open, invitations fail closed (the module's config).
+    guard.stop()
+    synapse.register("dora")
+    dora = synapse.login("dora", "Element/1.11.85")
+    own = dora.create_room()
+    assert dora.send(own, "note to self: buy milk").status_code == 200
+    refused = dora.invite(own, strangers[0])
+    assert refused.status_code == 403 and refused.json()["errcode"] == "M_UNKNOWN"
+    with pytest.raises(httpx.TransportError):
+        httpx.get(guard.url + "/healthz", timeout=2)
