@@ -11,20 +11,14 @@ ordinary chat between two friends, one at a time, from a warmed-up client.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import synapse_harness
-from table import Rows, show
+from table import Rows, free_port, show, with_and_without
 
 TOKEN = "bench-api-token"
 MX_TOKEN = "bench-matrix-token"
@@ -32,33 +26,8 @@ LINES = ["are we still on for tonight?", "yes, 8pm?", "great, see you there",
          "bring the tickets!", "ok 🙂"]
 
 
-def _port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _spimguard(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _port()
-    env = {**os.environ, "SPIMGUARD_API_TOKEN": TOKEN, "SPIMGUARD__MATRIX__ENABLED": "true",
-           "SPIMGUARD__MATRIX__TOKEN": MX_TOKEN}
-    process = subprocess.Popen([sys.executable, "-m", "spimguard", "serve", "--port", str(port),
-                                "--data-dir", str(folder), "--log-level", "warning"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("spimguard did not start")
-
-
 def timed_sends(folder: Path, sends: int, antispam: dict[str, object] | None) -> list[float]:
-    synapse = synapse_harness.start(folder, _port(), antispam)
+    synapse = synapse_harness.start(folder, free_port(), antispam)
     try:
         bob = synapse.register("bob")
         synapse.register("alice")
@@ -77,27 +46,15 @@ def timed_sends(folder: Path, sends: int, antispam: dict[str, object] | None) ->
         synapse.stop()
 
 
-def _summary(times: list[float]) -> str:
-    ordered = sorted(times)
-    return (f"{statistics.median(ordered) * 1000:.1f} / "
-            f"{ordered[int(0.95 * (len(ordered) - 1))] * 1000:.1f}")
-
-
 def main(sends: int = 200) -> Rows:
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        plain = timed_sends(folder / "plain", sends, None)
-        guard, url = _spimguard(folder / "spimguard")
-        try:
-            checked = timed_sends(folder / "checked", sends, synapse_harness.antispam_config(
-                url, MX_TOKEN, {"check_event_for_spam": True}))
-        finally:
-            guard.terminate()
-            guard.wait(10)
-    added = statistics.median(checked) - statistics.median(plain)
-    return [(f"Matrix send without the module, median / p95 ms ({sends} sends)", _summary(plain)),
-            ("... with spimguard in front, median / p95 ms", _summary(checked)),
-            ("added by spimguard, median ms", f"{added * 1000:.1f}")]
+    def measure(folder: Path, url: str | None) -> list[float]:
+        module = synapse_harness.antispam_config(url, MX_TOKEN, {
+            "check_event_for_spam": True}) if url else None
+        return timed_sends(folder, sends, module)
+
+    return with_and_without("Matrix send", {
+        "SPIMGUARD_API_TOKEN": TOKEN, "SPIMGUARD__MATRIX__ENABLED": "true",
+        "SPIMGUARD__MATRIX__TOKEN": MX_TOKEN}, measure)
 
 
 if __name__ == "__main__":

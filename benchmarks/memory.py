@@ -26,7 +26,6 @@ import argparse
 import random
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -36,7 +35,7 @@ import redis
 
 from spimguard import decode_event, load_config, open_engine
 from spimguard.simulate import network, scenarios, texts
-from table import Rows, show
+from table import Rows, free_port, show
 
 TEMPLATE_USERS = 1000
 _USER = re.compile(r"user\d+")
@@ -102,17 +101,11 @@ def memory_backend(targets: list[int]) -> Rows:
     return rows
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def redis_backend(targets: list[int]) -> Rows:
     binary = shutil.which("redis-server")
     if not binary:
         return [("Redis", "redis-server not installed: skipped")]
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as folder:
         server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
                                    "--save", "", "--appendonly", "no", "--dir", folder],
@@ -133,9 +126,10 @@ def redis_backend(targets: list[int]) -> Rows:
 
 def _fill_redis(client: redis.Redis, port: int, targets: list[int]) -> Rows:
     namespace = "sg:"
-    engine = run_template("redis", redis_url=f"redis://127.0.0.1:{port}/0",
-                          redis_namespace=namespace)
-    engine.close()
+    with tempfile.TemporaryDirectory() as records:  # the verdict log stays in SQLite
+        engine = run_template("redis", redis_url=f"redis://127.0.0.1:{port}/0",
+                              redis_namespace=namespace, data_dir=records)
+        engine.close()
     keys = [k.decode() for k in client.scan_iter(match=f"{namespace}*", count=10_000)
             if _USER.search(k.decode())]
     dumps = {k: (client.dump(k), client.pttl(k)) for k in keys}
@@ -161,8 +155,9 @@ def _fill_redis(client: redis.Redis, port: int, targets: list[int]) -> Rows:
 
 
 def main(targets: list[int] | None = None, redis_targets: list[int] | None = None) -> Rows:
-    return (memory_backend(targets or [100_000, 1_000_000])
-            + redis_backend(redis_targets or [100_000]))
+    # Redis first: the memory backend's millions of entries stay in this process.
+    in_redis = redis_backend(redis_targets or [100_000])
+    return memory_backend(targets or [100_000, 1_000_000]) + in_redis
 
 
 if __name__ == "__main__":

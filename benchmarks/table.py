@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
+
+import httpx
 
 Rows = list[tuple[str, str]]
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared/datasets"
@@ -21,3 +30,52 @@ def run_with_datasets(main: Callable[[Path], Rows], doc: str | None) -> None:
     parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--datasets", type=Path, default=DATASETS)
     show(main(parser.parse_args().datasets))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """``spimguard serve`` on the embedded defaults in ``folder``, once it answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spimguard", "serve", "--port", str(port), "--data-dir",
+         str(folder), "--log-level", "warning"], env={**os.environ, **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("spimguard did not start")
+
+
+def _latency(times: list[float]) -> str:
+    ordered = sorted(times)
+    return (f"{statistics.median(ordered) * 1000:.2f} / "
+            f"{ordered[int(0.95 * (len(ordered) - 1))] * 1000:.2f}")
+
+
+def with_and_without(what: str, env: dict[str, str],
+                     measure: Callable[[Path, str | None], list[float]]) -> Rows:
+    """Latencies of the same work without spimguard and with it (``measure`` gets a
+    fresh folder and spimguard's URL, or None), and the median it adds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        plain = measure(folder / "plain", None)
+        guard, url = serve(folder / "spimguard", env)
+        try:
+            checked = measure(folder / "checked", url)
+        finally:
+            guard.terminate()
+            guard.wait(10)
+    added = statistics.median(checked) - statistics.median(plain)
+    return [(f"{what} without spimguard, median / p95 ms ({len(plain)})", _latency(plain)),
+            (f"{what} with spimguard, median / p95 ms", _latency(checked)),
+            ("added by spimguard, median ms", f"{added * 1000:.2f}")]

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,15 @@ class Server:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@contextmanager
+def stopped_after(server: Any) -> Iterator[Any]:
+    """``server`` (anything with ``stop()``) for the block, stopped however it ends."""
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def start_server(data_dir: Path, port: int | None = None, config_file: Path | None = None,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 import synapse_harness
-from conftest import TOKEN, Server, free_port, start_server
+from conftest import TOKEN, Server, free_port, start_server, stopped_after
 from spimguard.server.matrix import client_product, readable
 
 MX_TOKEN = "matrix-module-secret"
@@ -111,15 +111,12 @@ def seed_history(server: Server, people: dict[str, list[str]]) -> None:
 def homeserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         tuple[synapse_harness.Synapse, Server]]:
     folder = tmp_path_factory.mktemp("matrix")
-    guard = start_server(folder / "spimguard", extra_env=MATRIX_ENV)
-    module = synapse_harness.antispam_config(guard.url, MX_TOKEN, {
-        "check_event_for_spam": True, "user_may_join_room": True, "check_login_for_spam": True})
-    synapse = synapse_harness.start(folder / "synapse", free_port(), module)
-    try:
-        yield synapse, guard
-    finally:
-        synapse.stop()
-        guard.stop()
+    module = {"check_event_for_spam": True, "user_may_join_room": True,
+              "check_login_for_spam": True}
+    with stopped_after(start_server(folder / "spimguard", extra_env=MATRIX_ENV)) as guard:
+        config = synapse_harness.antispam_config(guard.url, MX_TOKEN, module)
+        with stopped_after(synapse_harness.start(folder / "synapse", free_port(), config)) as hs:
+            yield hs, guard
 
 
 def test_friends_chat_and_a_hijacked_account_is_stopped(homeserver: tuple[
