@@ -27,6 +27,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -74,7 +75,8 @@ def _copied(entry: tuple, number: int) -> tuple:  # type: ignore[type-arg]
     head, *rest = entry
     if isinstance(head, dict):
         if head and isinstance(next(iter(head)), str):
-            return ({renamed(m, number): t for m, t in head.items()}, *rest)
+            # Interned, as MemoryState interns the members it is given.
+            return ({sys.intern(renamed(m, number)): t for m, t in head.items()}, *rest)
         return (dict(head), *rest)
     return (bytes(memoryview(head)), *rest)
 

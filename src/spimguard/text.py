@@ -267,7 +267,12 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
 def names_of(ids: Sequence[str]) -> tuple[str, ...]:
     """How account ids appear in a text that greets them (skeletons, 3+ characters, the
     first 50): what personalises each copy of a pitch."""
-    return tuple(dict.fromkeys(skeleton(i) for i in ids[:50] if len(i) >= 3))
+    return tuple(dict.fromkeys(_id_skeleton(i) for i in ids[:50] if len(i) >= 3))
+
+
+@lru_cache(maxsize=65_536)
+def _id_skeleton(account: str) -> str:
+    return skeleton(account)  # the same few thousand ids, message after message
 
 
 def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = ()) -> str:

@@ -13,12 +13,18 @@ import random
 from dataclasses import dataclass, field
 
 OFFICIAL_CLIENTS = ("im-android", "im-ios", "im-desktop")
+# What friends call each other in messages (account ids are not names).
+FIRST_NAMES = ("Sam", "Alex", "Maria", "Jo", "Priya", "Chen", "Fatima", "Lucas", "Anna", "Omar",
+               "Sofia", "Ivan", "Mei", "Kofi", "Laura", "Ahmed", "Yuki", "Nina", "Diego", "Emma",
+               "Tom", "Aisha", "Ben", "Olga", "Raj", "Lea", "Mateo", "Zara", "Hugo", "Ines",
+               "Kai", "Dana", "Pablo", "Sara", "Leon", "Mia", "Arjun", "Noor", "Felix", "Ada")
 THIRD_PARTY_CLIENTS = ("pidgin-2.14", "adium-1.5", "gajim-1.8")
 
 
 @dataclass(slots=True)
 class Person:
     name: str
+    display: str  # the first name friends greet them by
     home_ip: str
     mobile_ip: str
     client: str  # the app they use every day
@@ -49,6 +55,7 @@ def _person(rng: random.Random, index: int) -> Person:
     third_party = rng.random() < 0.1  # legitimate users of other apps exist and are not spim
     return Person(
         name=f"user{index}",
+        display=rng.choice(FIRST_NAMES),
         home_ip=f"100.{64 + index // 62500 % 64}.{index // 250 % 250}.{index % 250 + 2}",
         mobile_ip=f"10.{rng.randrange(8, 12)}.{rng.randrange(256)}.{rng.randrange(2, 250)}",
         client=rng.choice(THIRD_PARTY_CLIENTS if third_party else OFFICIAL_CLIENTS),

@@ -181,7 +181,8 @@ def _burst(plan: Plan, scenario: str, count: int, templates: tuple[str, ...],
         domain = domains[n % len(domains)]
         for friend in sorted(victim.contacts):
             at += rng.uniform(2, 6)
-            text = rng.choice(templates).format(name=friend, domain=domain, n=rng.randrange(10**6))
+            text = rng.choice(templates).format(name=plan.network.people[friend].display,
+                                                domain=domain, n=rng.randrange(10**6))
             plan.send(at, name, friend, text, session, client, ip, truth)
 
 
@@ -204,7 +205,7 @@ def bots(plan: Plan) -> None:
 
 def add_hub(network: Network, rng: random.Random) -> None:
     """The benign-bulk trap's popular user: 2,000 contacts (or everyone, if fewer)."""
-    hub = Person(name=HUB, home_ip="100.127.0.2", mobile_ip="10.8.0.2",
+    hub = Person(name=HUB, display="Sam", home_ip="100.127.0.2", mobile_ip="10.8.0.2",
                  client=OFFICIAL_CLIENTS[0], wake=8.0, chattiness=3.0)
     network.add(hub)
     others = [n for n in network.people if n != HUB]
@@ -224,7 +225,8 @@ def benign_bulk(plan: Plan) -> None:
         at = END - rng.uniform(0, 600)  # the last minutes of the year
         for friend in sorted(person.contacts):
             at += rng.uniform(1, 4)
-            plan.own(at, person, friend, rng.choice(GREETINGS).format(name=friend), day, truth)
+            greeting = rng.choice(GREETINGS).format(name=people[friend].display)
+            plan.own(at, person, friend, greeting, day, truth)
     shared = Truth(spim=False, scenario="benign-bulk", trap="popular-link")
     for person in rng.sample(ordinary, max(2, len(ordinary) // 10)):
         at = plan.attack_day + rng.uniform(14, 20) * HOUR
@@ -237,7 +239,7 @@ def benign_bulk(plan: Plan) -> None:
         at = plan.attack_day + hub.wake * HOUR + 2400  # after the morning login
         for friend in sorted(hub.contacts):
             at += rng.uniform(0.5, 1.5)
-            plan.own(at, hub, friend, NEW_NUMBER.format(n=7, name="Sam"), day, truth)
+            plan.own(at, hub, friend, NEW_NUMBER.format(n=7, name=hub.display), day, truth)
 
 
 ATTACKS: dict[str, Callable[[Plan], None]] = {

@@ -170,10 +170,10 @@ def plot(card: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    hours = sorted(int(h) for h in card["timeline"])
+    hours = list(range(24 * card["days"]))  # quiet hours are zeros, not gaps
     figure, axes = plt.subplots(figsize=(10, 4.5), dpi=100)
     for series in SERIES:
-        values = [card["timeline"][str(h)].get(series, 0) for h in hours]
+        values = [card["timeline"].get(str(h), {}).get(series, 0) for h in hours]
         if any(values):
             axes.plot(hours, values, marker=".", label=series,
                       linestyle="--" if series.startswith("ham") else "-")

@@ -5,6 +5,7 @@ Nothing survives the process; use SQLite (the default) when that matters.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -109,15 +110,18 @@ class MemoryState:
                 members = {}
             for member in op.members:
                 # Re-inserting keeps the dict ordered oldest-touched first, so
-                # trimming to the cap drops the stalest members.
+                # trimming to the cap drops the stalest members. Members are
+                # account ids that recur in many sets (contacts lists are
+                # symmetric): interned, each id is stored once.
                 members.pop(member, None)
-                members[member] = now
+                members[sys.intern(member)] = now
             self._members[op.key] = (members, max(expiry, now + op.ttl), op.ttl, op.cap)
             if len(members) > op.cap:
                 for stale in list(members)[: len(members) - op.cap]:
                     del members[stale]
         elif isinstance(op, Replace):
-            self._members[op.key] = (dict.fromkeys(op.members, now), now + op.ttl, op.ttl,
+            self._members[op.key] = (dict.fromkeys(map(sys.intern, op.members), now),
+                                     now + op.ttl, op.ttl,
                                      max(len(op.members), 1))
         elif isinstance(op, Remove):
             entry = self._members.get(op.key)
