@@ -90,7 +90,9 @@ def test_bland_text_is_contained_by_the_session_pattern_alone() -> None:
     """No spammy words, no link: the takeover evidence alone must stop the burst."""
     engine = engine_with_history()
     verdicts = attack(engine, text="hi, are you there? {i}")
-    assert delivered_before_containment(verdicts) <= 4
+    # The first three go to the friends alice writes to every day: chat, as far as a
+    # burst goes. The dormant ties after them are what give the harvester away.
+    assert delivered_before_containment(verdicts) <= 6
     assert any(v.account_action.action == "suspend_sending" for v in verdicts)
 
 

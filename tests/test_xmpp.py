@@ -19,7 +19,8 @@ NOTICE_NS = "urn:spimguard:notice:0"
 
 
 def seed_history(server: Server) -> None:
-    """A month of Carol on her usual app from the loopback network, before the module."""
+    """A month of Carol on her usual app from the loopback network, before the module,
+    writing every day to her closest friend; the other nine are dormant ties."""
     carol, now = prosody_harness.jid("carol"), time.time()
     friends = [prosody_harness.jid(f) for f in FRIENDS]
     events: list[dict[str, object]] = [{"type": "contacts", "id": "h-c", "ts": now - 31 * DAY,
@@ -29,7 +30,7 @@ def seed_history(server: Server) -> None:
         events.append({"type": "login", "id": f"h-l{day}", "ts": ts, "account": carol,
                        "session": "Conversations.phone", "ip": "127.0.0.1",
                        "client": {"id": "Conversations"}})
-        for i, friend in enumerate(friends[:3]):
+        for i, friend in enumerate(friends[:1]):
             events.append({"type": "message", "id": f"h-{day}-{i}", "ts": ts + i,
                            "sender": carol, "recipients": [friend],
                            "session": "Conversations.phone",
@@ -64,13 +65,17 @@ def test_friends_chat_and_the_harvest_pattern_is_contained(servers: tuple[
     assert delivered <= 3, result
     assert result["spim_refused_or_cut"] >= len(FRIENDS) - 3
     assert result["own_after_attack_received"], "the victim's own session must keep chatting"
-    assert result["delivered_without_notice"] <= 1, result  # the first, before any evidence
+    assert result["delivered_without_notice"] == 0, result  # a new app that read the roster
     assert result["refusal_text"] and "policy-violation" in result["refusal_condition"]
     with guard.client() as client:
         account = client.get(f"/v1/accounts/{prosody_harness.jid('carol')}").json()
         metrics = client.get("/metrics").text
     assert account["risk"] == "high"
-    assert any(i["session"] == "MobileFunster.7" for i in account["incidents"])
+    assert any("MobileFunster" in i["reason"] for i in account["incidents"])
+    # Challenged: the session was closed with a stream error that says why.
+    assert result["seller_closed"] and any(
+        "policy-violation" in e and "change your password" in e
+        for e in result["stream_errors"]), result["stream_errors"]
     assert 'spimguard_events_total{type="report"}' in metrics
 
 
@@ -102,6 +107,7 @@ async def scenario(port: int) -> dict[str, object]:
     own_after = any("wasn't me" in m["body"] for m in received["friend0"])
     await friends[1].report_spam("carol")  # XEP-0377, on the pitch it was sent
     first_refusal = refusals[0] if refusals else None
+    seller_closed, stream_errors = seller.closed.is_set(), list(seller.stream_errors)
     for client in (alice, bob, own, seller, *friends):
         client.disconnect()
     return {
@@ -111,6 +117,7 @@ async def scenario(port: int) -> dict[str, object]:
         "delivered_without_notice": sum(
             1 for m in spim if m.xml.find(f"{{{NOTICE_NS}}}notice") is None),
         "own_after_attack_received": own_after,
+        "seller_closed": seller_closed, "stream_errors": stream_errors,
         "refusal_text": first_refusal["error"]["text"] if first_refusal else "",
         "refusal_condition": str(first_refusal) if first_refusal else "",
     }

@@ -21,6 +21,7 @@ class Client(slixmpp.ClientXMPP):
         self.errors: asyncio.Queue[slixmpp.Message] = asyncio.Queue()
         self.ready = asyncio.Event()
         self.closed = asyncio.Event()
+        self.stream_errors: list[str] = []
         # The test server has no TLS: allow PLAIN over plaintext, on loopback only.
         self.plugin["feature_mechanisms"].unencrypted_plain = True
         self.enable_plaintext = True
@@ -28,6 +29,8 @@ class Client(slixmpp.ClientXMPP):
         self.add_event_handler("message", self.inbox.put_nowait)
         self.add_event_handler("message_error", self.errors.put_nowait)
         self.add_event_handler("disconnected", lambda _: self.closed.set())
+        self.add_event_handler("stream_error",
+                               lambda error: self.stream_errors.append(str(error)))
 
     async def _start(self, _: object) -> None:
         await self.get_roster()

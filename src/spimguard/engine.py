@@ -35,6 +35,7 @@ from .events import (
     AccountAction,
     Contacts,
     Event,
+    Invite,
     Message,
     Notice,
     Report,
@@ -287,8 +288,11 @@ class Engine:
         if isinstance(event, Contacts):
             writes.append(Replace(accounts.contacts(event.account), tuple(event.contacts),
                                   accounts.CONTACTS_TTL))
-        elif isinstance(event, Message) and len(event.recipients) <= accounts.MAX_TALKED_FANOUT:
+        elif (isinstance(event, Message) and not isinstance(event, Invite)
+              and isinstance(result, Verdict) and result.action in ("deliver", "warn")
+              and len(event.recipients) <= accounts.MAX_TALKED_FANOUT):
             # Replies make a tie: whoever the sender writes to may write back freely.
+            # Only what was delivered: a held message, or an invitation, is no conversation.
             writes.append(Touch(accounts.talked(event.sender), tuple(event.recipients),
                                 accounts.TALKED_TTL, accounts.TALKED_CAP))
             writes.extend(Touch(accounts.talked(r), (event.sender,), accounts.TALKED_TTL,

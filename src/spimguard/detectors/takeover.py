@@ -10,9 +10,10 @@ year), so the decision rests on their conjunction, per *session*:
    and its network prefix (/24, /48) against the account's profile. A client or
    network counts as familiar once seen for a day; an official client id from a
    new network still counts as unfamiliar (attackers spoof client ids);
-2. it **bursts to the account's own contacts**: distinct contacts written to
-   from this session in ``burst_window``, above all dormant ties (contacts the
-   account has not written with), with one text and often a link;
+2. it **bursts to the account's dormant ties**: distinct contacts the account
+   has not been writing with, written to from this session in ``burst_window``
+   (an owner on a new network writes to the friends it always writes to), with
+   one text and often a link;
 3. it **read the contact list** first (``contacts_read`` against the list size).
 
 ACCOUNT_HIJACK_BURST needs 1 and 2; 3, one text, dormant ties and a link make
@@ -265,17 +266,27 @@ class TakeoverDetector:
                                 "contacts"))
         if not risk or plan.burst is None:
             return found
+        size = facts[plan.contacts_n]
+        scraped = size >= 5 and session.get("read", 0) >= self.cfg["scraped_share"] * size
+        if risk >= 1.0 and scraped:
+            # A new app on a new network that read the whole contact list: every message
+            # it sends carries a warning, before any burst can be counted.
+            client = session.get("client") or "an unknown app"
+            found.append(Signal("LOGIN_UNFAMILIAR", risk, f"sent from a session that signed "
+                                f"in from '{client}' on a new network"))
+            found.append(Signal("CONTACTS_SCRAPED", 1.0, f"... which read {session['read']} "
+                                f"of its {size} contacts"))
         known_contacts = facts[plan.contacts]
         people = plan.known_burst.members if plan.known_burst else ()
-        fresh = [p for p, seen, contact in zip(people, facts[plan.known_burst],
-                                                known_contacts, strict=True)
-                 if contact and not seen]
+        # Only dormant ties count: an owner on a new network chats with the friends it
+        # always writes to; a harvester writes to the whole list, most of it dormant.
+        fresh = [p for p, seen, contact, talked in zip(
+            people, facts[plan.known_burst], known_contacts, facts[plan.talked], strict=True)
+                 if contact and not talked and not seen]
         burst = facts[plan.burst] + len(fresh)
         strength = ramp(burst, self.cfg["burst_soft"], self.cfg["burst_hard"])
         if not strength:
             return found
-        size = facts[plan.contacts_n]
-        scraped = size >= 5 and session.get("read", 0) >= self.cfg["scraped_share"] * size
         contacts_now = [p for p, c in zip(people, known_contacts, strict=True) if c]
         dormant = sum(1 for p, c, t in zip(people, known_contacts, facts[plan.talked],
                                            strict=True) if c and not t)
@@ -284,7 +295,8 @@ class TakeoverDetector:
         strength *= min(1.0, 0.45 + 0.25 * risk + 0.1 * scraped
                         + 0.1 * (same_text or dormant * 2 >= max(len(contacts_now), 1))
                         + 0.1 * link)
-        parts = [f"{burst} of its contacts in {self.cfg['burst_window'] // 60} min"]
+        parts = [f"{burst} of its contacts it had not been writing to, in "
+                 f"{self.cfg['burst_window'] // 60} min"]
         replies = session.get("replies", 0)
         if replies >= self.cfg["replies_trusted"]:
             # It has been answering its friends' messages: people chat, spam software
@@ -295,8 +307,6 @@ class TakeoverDetector:
             parts.append(f"but it had replied to {replies} messages before")
         if same_text:
             parts.append("with one text")
-        if dormant:
-            parts.append(f"{dormant} of them dormant ties")
         if scraped:
             parts.append(f"after reading {session.get('read')} of {size} contacts")
         client = session.get("client") or "an unknown app"
@@ -375,8 +385,8 @@ class TakeoverDetector:
             session = {**session, "read": max(session.get("read", 0), event.count)}
         elif isinstance(event, Message):
             if plan.burst is not None and plan.known_burst is not None:
-                contacts = [p for p, c in zip(plan.known_burst.members, facts[plan.contacts],
-                                              strict=True) if c]
+                contacts = [p for p, c, t in zip(plan.known_burst.members, facts[plan.contacts],
+                                                 facts[plan.talked], strict=True) if c and not t]
                 if contacts:
                     out.append(Touch(plan.burst.key, tuple(contacts), cfg["burst_window"], 5000))
                 assert plan.same_text is not None and plan.sent is not None
