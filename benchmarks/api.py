@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from engine import load
-from spimguard.simulate.network import OFFICIAL_CLIENTS
+from spimguard.sim.network import OFFICIAL_CLIENTS
 from table import Rows, show
 
 TOKEN = "benchmark-token"

@@ -21,7 +21,7 @@ from pathlib import Path
 import msgspec
 
 from spimguard import decode_event, load_config, open_engine
-from spimguard.simulate import network, scenarios, texts
+from spimguard.sim import network, scenarios, texts
 from spimguard.text import _view as uncached_view  # the work, not the cache that saves it
 from table import show
 

@@ -35,7 +35,7 @@ import msgspec
 import redis
 
 from spimguard import decode_event, load_config, open_engine
-from spimguard.simulate import network, scenarios, texts
+from spimguard.sim import network, scenarios, texts
 from table import Rows, free_port, show
 
 TEMPLATE_USERS = 1000

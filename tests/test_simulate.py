@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from conftest import TOKEN, start_server
 from spimguard.cli import app
-from spimguard.simulate import network, scenarios, texts
+from spimguard.sim import network, scenarios, texts
 
 # What the current detectors meet on a small mixed network (bundled texts): every
 # attack contained quickly, no innocent account actioned, little ham stopped.

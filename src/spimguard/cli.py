@@ -25,7 +25,7 @@ from .evidence_commands import evidence_app
 from .lists_commands import lists_app
 from .model import commands as model_commands
 from .scorecard import ACTIONS, Scorecard
-from .simulate.commands import simulate
+from .sim.commands import simulate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="spimguard: anti-spim verdicts for instant-messaging platforms.")
