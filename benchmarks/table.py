@@ -72,10 +72,14 @@ def with_and_without(what: str, env: dict[str, str],
         guard, url = serve(folder / "spimguard", env)
         try:
             checked = measure(folder / "checked", url)
+            judged = sum(float(line.rsplit(" ", 1)[1])
+                         for line in httpx.get(url + "/metrics").text.splitlines()
+                         if line.startswith("spimguard_events_total{"))
         finally:
             guard.terminate()
             guard.wait(10)
     added = statistics.median(checked) - statistics.median(plain)
     return [(f"{what} without spimguard, median / p95 ms ({len(plain)})", _latency(plain)),
             (f"{what} with spimguard, median / p95 ms", _latency(checked)),
-            ("added by spimguard, median ms", f"{added * 1000:.2f}")]
+            ("added by spimguard, median ms", f"{added * 1000:.2f}"),
+            ("  events spimguard judged in the run (proof it was asked)", f"{judged:,.0f}")]

@@ -2,8 +2,9 @@
 
 Every answer is JSON; an error is ``{"error": {"code", "message", "field"}}`` and
 never a stack trace. Bodies are read with a size bound before they are parsed.
-A message is judged in the event loop (it takes well under a millisecond);
-batches go to a worker thread so that one large batch does not stall /v1/check.
+Messages and batches are judged in a worker thread, so the event loop keeps
+reading requests; concurrent /v1/check requests are judged and committed
+together (``grouping.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import decode_batch, decode_message
 from . import matrix
 from .bodies import read_body
+from .grouping import GroupCommit
 from .metrics import Metrics
 from .openapi import document
 
@@ -79,11 +81,12 @@ def create_app(engine: Engine) -> Starlette:
     templates = Environment(loader=PackageLoader("spimguard", "server/templates"),
                             autoescape=select_autoescape(["html"]))
     openapi = document()
+    grouped = GroupCommit(engine)
 
     async def check(request: Request) -> Response:
         started = time.perf_counter()
         message = decode_message(await read_body(request, limits.max_body_bytes), limits)
-        verdict = engine.process(message)
+        verdict = await grouped.judge(message)
         metrics.count(("message",), (verdict,))
         metrics.latency.labels("check").observe(time.perf_counter() - started)
         return _JSON(verdict)
