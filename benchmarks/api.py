@@ -15,7 +15,8 @@ kept-alive HTTP/1.1 connections with requests built beforehand:
   server and client: the ratio says what spimguard's work costs.
 
 Messages come from the simulator's mixed load (bundled texts), each with its
-own id; /v1/events carries batches of 100 events.
+own id, in event order, never repeated (a repeated id would be answered from
+the log); /v1/events carries batches of 100 of them.
 """
 
 from __future__ import annotations
@@ -44,14 +45,37 @@ def _request(method: str, path: str, body: bytes = b"") -> bytes:
     return head.encode() + body
 
 
-async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    raw: bytes) -> None:
-    writer.write(raw)
-    head = await reader.readuntil(b"\r\n\r\n")
-    if not head.startswith(b"HTTP/1.1 2"):
-        raise RuntimeError(f"server answered {head[:60]!r}")
-    match = _LENGTH.search(head)
-    await reader.readexactly(int(match.group(1)) if match else 0)
+class Connection:
+    """A kept-alive connection that reopens once when the server closed it while idle
+    (uvicorn closes after 5 s without a request; the request is then simply resent)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def exchange(self, raw: bytes) -> None:
+        for attempt in (1, 2):
+            if self.streams is None:
+                self.streams = await asyncio.open_connection("127.0.0.1", self.port)
+            reader, writer = self.streams
+            try:
+                writer.write(raw)
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                writer.close()
+                self.streams = None
+                if attempt == 2:
+                    raise
+                continue
+            if not head.startswith(b"HTTP/1.1 2"):
+                raise RuntimeError(f"server answered {head[:60]!r}")
+            match = _LENGTH.search(head)
+            await reader.readexactly(int(match.group(1)) if match else 0)
+            return
+
+    def close(self) -> None:
+        if self.streams:
+            self.streams[1].close()
 
 
 class Load:
@@ -73,12 +97,12 @@ async def saturate(port: int, load: Load, seconds: float, connections: int = 32)
     stop = time.perf_counter() + seconds
 
     async def worker() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        connection = Connection(port)
         while time.perf_counter() < stop:
             started = time.perf_counter()
-            await _exchange(reader, writer, load.take())
+            await connection.exchange(load.take())
             latencies.append(time.perf_counter() - started)
-        writer.close()
+        connection.close()
 
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(connections)))
@@ -94,14 +118,14 @@ async def offer(port: int, load: Load, rate: float, seconds: float,
     total = int(rate * seconds)
 
     async def worker() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        connection = Connection(port)
         while True:
             when = await due.get()
             if when < 0:
                 break
-            await _exchange(reader, writer, load.take())
+            await connection.exchange(load.take())
             latencies.append(time.perf_counter() - when)
-        writer.close()
+        connection.close()
 
     workers = [asyncio.create_task(worker()) for _ in range(connections)]
     for i in range(total):
@@ -149,41 +173,51 @@ def start_server(folder: Path, port: int) -> tuple[subprocess.Popen[bytes], floa
 
 
 async def _once(port: int, raw: bytes) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    await _exchange(reader, writer, raw)
-    writer.close()
+    connection = Connection(port)
+    await connection.exchange(raw)
+    connection.close()
+
+
+def _endpoint(port: int, name: str, load: Load, health: Load, ceiling: float,
+              seconds: float, connections: int, per_request: int = 1) -> Rows:
+    """One endpoint at saturation and at 30/50/70 % of it, /healthz at the same rates."""
+    saturated, lat = asyncio.run(saturate(port, load, seconds, connections))
+    unit = "events/s" if per_request > 1 else "requests/s"
+    rows: Rows = [(f"{name} at saturation, {unit}", f"{saturated * per_request:,.0f}"),
+                  ("  p50 / p95 / p99 ms", _latency(lat)),
+                  ("  requests/s ÷ /healthz's (target ≥ 0.5 for /v1/check)",
+                   f"{saturated / ceiling:.2f}")]
+    for share in (0.3, 0.5, 0.7):
+        rate = share * saturated
+        achieved, lat = asyncio.run(offer(port, load, rate, seconds))
+        _, beside = asyncio.run(offer(port, health, rate, seconds))
+        target = " (target p99 < 10)" if share == 0.7 and per_request == 1 else ""
+        rows.append((f"{name} at {share:.0%} ({achieved:,.0f} req/s), p50/p95/p99 ms{target}",
+                     _latency(lat)))
+        rows.append(("  /healthz offered the same rate, p50/p95/p99 ms", _latency(beside)))
+    return rows
 
 
 def main(seconds: float = 8.0, port: int = 18_731) -> Rows:
     lines = load(2000, 2)
     bodies = [line for line in lines if b'"type":"message"' in line]
     checks = [_request("POST", "/v1/check", body) for body in bodies]
-    batches = [_request("POST", "/v1/events", b'{"events":[' + b",".join(lines[i:i + 100])
-                        + b"]}") for i in range(0, len(lines), 100)]
-    health = [_request("GET", "/healthz")]
+    # Batches of messages only: the load's opening contact lists and logins are cheap and
+    # would flatter the saturation figure that the fixed loads are then offered against.
+    batches = [_request("POST", "/v1/events", b'{"events":[' + b",".join(bodies[i:i + 100])
+                        + b"]}") for i in range(0, len(bodies), 100)]
+    health = Load([_request("GET", "/healthz")])
     rows: Rows = []
     with tempfile.TemporaryDirectory() as folder:
         process, startup = start_server(Path(folder), port)
         try:
             rows.append(("start-up to first /healthz answer, s", f"{startup:.2f}"))
-            ceiling, h_lat = asyncio.run(saturate(port, Load(health), seconds))
+            ceiling, lat = asyncio.run(saturate(port, health, seconds))
             rows.append(("/healthz at saturation, requests/s", f"{ceiling:,.0f}"))
-            rows.append(("  p50 / p95 / p99 ms", _latency(h_lat)))
-            load_checks = Load(checks)
-            saturated, c_lat = asyncio.run(saturate(port, load_checks, seconds))
-            rows.append(("/v1/check at saturation, requests/s", f"{saturated:,.0f}"))
-            rows.append(("  p50 / p95 / p99 ms", _latency(c_lat)))
-            rows.append(("/v1/check ÷ /healthz (target ≥ 0.5)", f"{saturated / ceiling:.2f}"))
-            for share in (0.3, 0.5, 0.7):
-                achieved, lat = asyncio.run(offer(port, load_checks, share * saturated,
-                                                  seconds))
-                target = " (target p99 < 10)" if share == 0.7 else ""
-                rows.append((f"/v1/check at {share:.0%} of saturation ({achieved:,.0f}/s), "
-                             f"p50 / p95 / p99 ms{target}", _latency(lat)))
-            per_second, e_lat = asyncio.run(saturate(port, Load(batches), seconds, 4))
-            rows.append(("/v1/events (100 per batch) at saturation, events/s",
-                         f"{per_second * 100:,.0f}"))
-            rows.append(("  per batch p50 / p95 / p99 ms", _latency(e_lat)))
+            rows.append(("  p50 / p95 / p99 ms", _latency(lat)))
+            rows += _endpoint(port, "/v1/check", Load(checks), health, ceiling, seconds, 32)
+            rows += _endpoint(port, "/v1/events (100 per batch)", Load(batches), health,
+                              ceiling, seconds, 4, per_request=100)
         finally:
             process.terminate()
             process.wait(10)

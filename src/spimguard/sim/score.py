@@ -2,7 +2,7 @@
 
 ``Tally`` watches verdicts as they come back; ``summary`` turns it into one
 JSON-able dict (what ``--out`` writes and ``--require`` checks, through its flat
-``metrics``); ``table`` and ``plot`` show it to people.
+``metrics``); ``rows`` and ``plot`` show it to people.
 """
 
 from __future__ import annotations
