@@ -121,3 +121,23 @@ async def scenario(port: int) -> dict[str, object]:
         "refusal_text": first_refusal["error"]["text"] if first_refusal else "",
         "refusal_condition": str(first_refusal) if first_refusal else "",
     }
+
+
+def test_with_spimguard_down_messages_fail_open(servers: tuple[
+        prosody_harness.Prosody, Server]) -> None:
+    prosody, guard = servers
+    guard.stop()  # the module was configured with spimguard_fail_mode = "open"
+
+    async def chat() -> tuple[int, int]:
+        alice, bob = Client("alice", "Conversations.a2"), Client("bob", "Conversations.b2")
+        await asyncio.gather(alice.online(prosody.port), bob.online(prosody.port))
+        alice.chat("bob", "is the filter down? this should still arrive")
+        received = await drain(bob.inbox, 2.0)
+        errors = await drain(alice.errors, 0.5)
+        alice.disconnect()
+        bob.disconnect()
+        return len(received), len(errors)
+
+    received, errors = asyncio.run(chat())
+    assert (received, errors) == (1, 0), prosody.log[-2000:]
+    assert "spimguard /v1/check failed" in prosody.log
