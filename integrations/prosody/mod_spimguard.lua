@@ -61,6 +61,13 @@ local function client_of(resource)
 	return (resource or ""):match("^[%a][%w_]*") or "";
 end
 
+-- At most MAX_TEXT bytes, never ending in a broken UTF-8 sequence (spimguard
+-- refuses invalid UTF-8, which would fail the check).
+local function bounded(text)
+	if #text <= MAX_TEXT then return text; end
+	return (text:sub(1, MAX_TEXT):gsub("[\192-\255][\128-\191]*$", ""));
+end
+
 local function text_of(value)
 	return type(value) == "string" and value or nil;
 end
@@ -216,7 +223,7 @@ local function check_message(ev)
 	local message_id = "xmpp-" .. id.medium();
 	local verdict = post("/v1/check", {
 		type = "message"; id = message_id; ts = time.now(); sender = account;
-		recipients = array { recipient }; text = body:sub(1, MAX_TEXT);
+		recipients = array { recipient }; text = bounded(body);
 		session = origin.resource; client = { id = client_of(origin.resource); ip = origin.ip or "" };
 	});
 	if not verdict then
