@@ -55,3 +55,9 @@ def test_replay_rejects_a_bad_line_by_number(tmp_path: Path) -> None:
     log.write_text('{"type": "login", "id": "l", "ts": 1, "account": "a"}\n{"type": "nope"}\n')
     result = runner.invoke(app, ["replay", str(log), "--out", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2 and "line 2" in result.output
+
+
+def test_bench_names_what_it_can_run() -> None:
+    result = runner.invoke(app, ["bench", "nope"])
+    assert result.exit_code == 2
+    assert "no benchmark nope" in result.output and "engine" in result.output

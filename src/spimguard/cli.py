@@ -1,9 +1,10 @@
-"""Command line: ``spimguard serve | check | replay | train | evaluate | model | lists |
-evidence``."""
+"""Command line: ``spimguard serve | check | replay | train | evaluate | simulate | bench |
+model | lists | evidence``."""
 
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -195,6 +196,33 @@ def _print_scorecard(card: Scorecard) -> None:
     for code in codes:
         signals.add_row(code, str(card.signals["spam"][code]), str(card.signals["ham"][code]))
     out.print(signals)
+
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@app.command()
+def bench(
+    names: Annotated[list[str] | None, typer.Argument(
+        help="Benchmarks to run (engine, api, memory, matrix, xmpp, content, links, "
+             "takeover, bulk); default: all, as one table.")] = None,
+) -> None:
+    """Run the benchmarks of a source checkout (its benchmarks/ folder) and print them."""
+    if not (BENCHMARKS / "run.py").is_file():
+        console.print("[red]bench:[/] the benchmarks live in the source checkout "
+                      "(benchmarks/); this installation has none")
+        raise typer.Exit(2)
+    scripts = [BENCHMARKS / f"{name}.py" for name in names or ["run"]]
+    unknown = [s.stem for s in scripts if not s.is_file() or s.stem == "table"]
+    if unknown:
+        known = sorted(p.stem for p in BENCHMARKS.glob("*.py") if p.stem not in ("run", "table"))
+        console.print(f"[red]bench:[/] no benchmark {', '.join(unknown)} "
+                      f"(known: {', '.join(known)})")
+        raise typer.Exit(2)
+    for script in scripts:
+        code = subprocess.run([sys.executable, str(script)], check=False).returncode
+        if code:
+            raise typer.Exit(code)
 
 
 app.command()(model_commands.train)
