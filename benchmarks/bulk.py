@@ -30,7 +30,7 @@ from spimguard.detectors.bulk import band_keys, masked_words
 from spimguard.model import datasets
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Get, Put
-from spimguard.text import view
+from spimguard.text import names_of, view
 from table import DATASETS, show
 
 T0 = 1_790_000_000.0
@@ -110,7 +110,7 @@ def cost(root: Path) -> list[tuple[str, str]]:
     timings = []
     for i, v in enumerate(views):
         started = time.perf_counter()
-        keys = uncached_band_keys(masked_words(v, ["user1"]), 6, 5)
+        keys = uncached_band_keys(masked_words(v, names_of(["user1"])), 6, 5)
         state.read([Get(k) for k in keys], T0 + i)
         state.write([Put(k, {"id": keys[0], "n": 1}, 3600) for k in keys], T0 + i)
         timings.append(time.perf_counter() - started)

@@ -15,14 +15,14 @@ from spimguard import evidence, open_engine
 from spimguard.cli import app
 from spimguard.detectors.bulk import band_keys, masked_words
 from spimguard.engine import Engine
-from spimguard.text import view
+from spimguard.text import names_of, view
 
 PITCH = ("Hi {name}! I found the coolest ringtones, get yours free at "
          "http://tonez-club.biz/r{n} or call 0800 555 {n:04d} <b>now</b>")
 
 
 def keys(text: str, recipients: list[str]) -> set[str]:
-    return set(band_keys(masked_words(view(text), recipients), 6, 5))
+    return set(band_keys(masked_words(view(text), names_of(recipients)), 6, 5))
 
 
 def test_personalised_copies_share_bands_and_chat_does_not() -> None:

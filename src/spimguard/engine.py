@@ -168,7 +168,8 @@ class Engine:
             decoder = _verdict_decoder if isinstance(event, Message) else _accepted_decoder
             return decoder.decode(stored)
         if isinstance(event, Message):
-            ctx = Context(event, view=text.view(event.text))
+            ctx = Context(event, view=text.view(event.text),
+                          names=text.names_of(event.recipients))
         elif isinstance(event, Report):
             ctx = Context(event, reported=self.records.message(event.message_id))
         else:

@@ -29,6 +29,9 @@ class Context:
 
     event: Event
     view: MessageView | None = None  # messages only
+    # How the recipients' ids appear in a text that greets them (``text.names_of``):
+    # what personalises each copy of a pitch. Messages only.
+    names: tuple[str, ...] = ()
     reported: LogEntry | None = None  # reports only: the reported message, if still logged
     # Per-event memo for a detector's own derived values (keyed by detector name),
     # so reads, detect and writes share one computation.

@@ -44,7 +44,7 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Get, Put, Query, Write
-from ..text import CACHED_CHARS, MessageView, masked, names_of
+from ..text import CACHED_CHARS, MessageView, masked
 from .base import Context, Facts, Outcome, ramp, settings
 
 DEFAULTS: dict[str, Any] = {
@@ -98,11 +98,10 @@ def _crc(data: bytes) -> int:
     return zlib.crc32(data)
 
 
-def masked_words(view: MessageView, recipients: Sequence[str]) -> list[str]:
+def masked_words(view: MessageView, names: tuple[str, ...]) -> list[str]:
     """The words of a message with what personalises a copy masked out, the
-    recipients' own ids included (a pitch greets each victim by name)."""
-    return [w for w in _WORD.findall(masked(view.prose_skeleton, view.domains,
-                                            names_of(recipients)))
+    recipients' names included (``text.names_of``: a pitch greets each victim)."""
+    return [w for w in _WORD.findall(masked(view.prose_skeleton, view.domains, names))
             if w not in ("-", ".")]
 
 
@@ -154,7 +153,7 @@ class BulkDetector:
         plan = None
         event = ctx.event
         if isinstance(event, Message) and ctx.view is not None:
-            words = masked_words(ctx.view, event.recipients)
+            words = masked_words(ctx.view, ctx.names)
             if len(words) >= self.cfg["min_words"]:
                 keys = band_keys(words, self.cfg["bands"], self.cfg["rows"])
                 plan = _Plan(keys, tuple(Get(k) for k in keys))

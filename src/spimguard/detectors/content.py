@@ -33,7 +33,6 @@ from ..model.features import parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
 from ..state.ops import FOREVER, Count, Get, Incr, Members, Put, Query, Touch, Write
-from ..text import names_of
 from .base import Context, Facts, Outcome, settings
 
 DEFAULTS: dict[str, Any] = {
@@ -128,8 +127,7 @@ class ContentDetector:
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         if not isinstance(ctx.event, Message) or ctx.view is None:
             return []
-        found, teachable = parts(ctx.view, self.model.bits,
-                                 names_of(ctx.event.recipients))
+        found, teachable = parts(ctx.view, self.model.bits, ctx.names)
         ctx.keep[self.name] = teachable.tobytes()
         p, trained = self.probability(found, teachable)
         points = float(np.interp(_logit(min(max(p, 1e-9), 1 - 1e-9)), self._x, self._points,

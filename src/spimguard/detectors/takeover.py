@@ -208,6 +208,20 @@ class TakeoverDetector:
             return 0.6  # a familiar app on a new network: travel, or a spoofed client id
         return 1.0
 
+    def _scraped(self, read: int, size: int) -> bool:
+        """Whether a session read most of a contact list worth the name."""
+        return size >= 5 and read >= self.cfg["scraped_share"] * size
+
+    @staticmethod
+    def _dormant_ties(plan: _Plan, facts: Facts) -> list[str]:
+        """The recipients who are contacts the account has not been writing with: only
+        these make a burst (an owner on a new network chats with the friends it always
+        writes to; a harvester writes to the whole list, most of it dormant)."""
+        assert plan.known_burst is not None
+        return [p for p, contact, talked in zip(plan.known_burst.members, facts[plan.contacts],
+                                                facts[plan.talked], strict=True)
+                if contact and not talked]
+
     def _trusted(self, profile: dict[str, Any], session: dict[str, Any], now: float) -> bool:
         """The owner's own habit: an established account on its own app and network.
 
@@ -253,7 +267,7 @@ class TakeoverDetector:
             return self._login(event, facts, plan, profile, session)
         if isinstance(event, ContactsRead):
             size = facts[plan.contacts_n]
-            if risk and size >= 5 and event.count >= self.cfg["scraped_share"] * size:
+            if risk and self._scraped(event.count, size):
                 return [Signal("CONTACTS_SCRAPED", risk, f"session '{event.session}' read "
                                f"{event.count} of {size} contacts")]
             return []
@@ -267,33 +281,27 @@ class TakeoverDetector:
         if not risk or plan.burst is None:
             return found
         size = facts[plan.contacts_n]
-        scraped = size >= 5 and session.get("read", 0) >= self.cfg["scraped_share"] * size
+        scraped = self._scraped(session.get("read", 0), size)
+        client = session.get("client") or "an unknown app"
         if risk >= 1.0 and scraped:
             # A new app on a new network that read the whole contact list: every message
             # it sends carries a warning, before any burst can be counted.
-            client = session.get("client") or "an unknown app"
             found.append(Signal("LOGIN_UNFAMILIAR", risk, f"sent from a session that signed "
                                 f"in from '{client}' on a new network"))
             found.append(Signal("CONTACTS_SCRAPED", 1.0, f"... which read {session['read']} "
                                 f"of its {size} contacts"))
-        known_contacts = facts[plan.contacts]
-        people = plan.known_burst.members if plan.known_burst else ()
-        # Only dormant ties count: an owner on a new network chats with the friends it
-        # always writes to; a harvester writes to the whole list, most of it dormant.
-        fresh = [p for p, seen, contact, talked in zip(
-            people, facts[plan.known_burst], known_contacts, facts[plan.talked], strict=True)
-                 if contact and not talked and not seen]
-        burst = facts[plan.burst] + len(fresh)
+        dormant = self._dormant_ties(plan, facts)
+        assert plan.known_burst is not None
+        seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
+        burst = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
         strength = ramp(burst, self.cfg["burst_soft"], self.cfg["burst_hard"])
         if not strength:
             return found
-        contacts_now = [p for p, c in zip(people, known_contacts, strict=True) if c]
-        dormant = sum(1 for p, c, t in zip(people, known_contacts, facts[plan.talked],
-                                           strict=True) if c and not t)
+        contacts_now = sum(facts[plan.contacts])
         same_text = facts[plan.same_text] >= 1
         link = bool(ctx.view and ctx.view.urls)
         strength *= min(1.0, 0.45 + 0.25 * risk + 0.1 * scraped
-                        + 0.1 * (same_text or dormant * 2 >= max(len(contacts_now), 1))
+                        + 0.1 * (same_text or len(dormant) * 2 >= max(contacts_now, 1))
                         + 0.1 * link)
         parts = [f"{burst} of its contacts it had not been writing to, in "
                  f"{self.cfg['burst_window'] // 60} min"]
@@ -309,7 +317,6 @@ class TakeoverDetector:
             parts.append("with one text")
         if scraped:
             parts.append(f"after reading {session.get('read')} of {size} contacts")
-        client = session.get("client") or "an unknown app"
         login = dt.datetime.fromtimestamp(session.get("login", event.ts), dt.UTC)
         where = "a network it used before" if risk == 0.4 else "a new network"
         about = {"topic": "hijack", "client": client, "time": login.strftime("%H:%M UTC"),
@@ -384,19 +391,18 @@ class TakeoverDetector:
         elif isinstance(event, ContactsRead):
             session = {**session, "read": max(session.get("read", 0), event.count)}
         elif isinstance(event, Message):
-            if plan.burst is not None and plan.known_burst is not None:
-                contacts = [p for p, c, t in zip(plan.known_burst.members, facts[plan.contacts],
-                                                 facts[plan.talked], strict=True) if c and not t]
-                if contacts:
-                    out.append(Touch(plan.burst.key, tuple(contacts), cfg["burst_window"], 5000))
+            if plan.burst is not None:
+                dormant = self._dormant_ties(plan, facts)
+                if dormant:
+                    out.append(Touch(plan.burst.key, tuple(dormant), cfg["burst_window"], 5000))
                 assert plan.same_text is not None and plan.sent is not None
                 out.append(Incr(plan.same_text.key, 1.0, 60.0, cfg["burst_window"]))
                 out.append(Incr(plan.sent.key, 1.0, 3600.0, 86_400.0))
                 if plan.heard is not None and any(facts[plan.heard]):
                     session = {**session, "replies": session.get("replies", 0) + 1}
-            for recipient in plan.known_burst.members[:50] if plan.known_burst else ():
-                out.append(Touch(_heard_key(recipient), (event.account,), cfg["reply_window"],
-                                 64))
+                assert plan.known_burst is not None
+                out.extend(Touch(_heard_key(r), (event.account,), cfg["reply_window"], 64)
+                           for r in plan.known_burst.members[:50])
             clean = outcome.action in ("deliver", "warn") and not (
                 outcome.signals & {"ACCOUNT_HIJACK_BURST", "BEHAVIOUR_CHANGE"})
             if clean and ctx.view is not None:

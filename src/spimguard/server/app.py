@@ -9,13 +9,10 @@ together (``grouping.py``).
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from contextlib import asynccontextmanager
-from typing import Any
 
-import msgspec
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -32,23 +29,16 @@ from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import decode_batch, decode_message
 from . import matrix
-from .bodies import read_body
 from .grouping import GroupCommit
 from .metrics import Metrics
 from .openapi import document
+from .wire import JSONAnswer, bearer_ok, read_body
 
 log = logging.getLogger("spimguard.server")
 
 
-class _JSON(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return content if isinstance(content, bytes) else msgspec.json.encode(content)
-
-
-def _error(status: int, code: str, message: str, field: str | None = None) -> _JSON:
-    return _JSON({"error": {"code": code, "message": message, "field": field}}, status)
+def _error(status: int, code: str, message: str, field: str | None = None) -> JSONAnswer:
+    return JSONAnswer({"error": {"code": code, "message": message, "field": field}}, status)
 
 
 class BearerGuard:
@@ -59,10 +49,7 @@ class BearerGuard:
         self.token = token.encode()
 
     def authorised(self, scope: Scope) -> bool:
-        header = Headers(scope=scope).get("authorization", "")
-        scheme, _, given = header.partition(" ")
-        return bool(self.token) and scheme.lower() == "bearer" and hmac.compare_digest(
-            given.strip().encode(), self.token)
+        return bearer_ok(Headers(scope=scope).get("authorization", ""), self.token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/v1/") and (
@@ -89,7 +76,7 @@ def create_app(engine: Engine) -> Starlette:
         verdict = await grouped.judge(message)
         metrics.count(("message",), (verdict,))
         metrics.latency.labels("check").observe(time.perf_counter() - started)
-        return _JSON(verdict)
+        return JSONAnswer(verdict)
 
     async def events(request: Request) -> Response:
         started = time.perf_counter()
@@ -97,16 +84,16 @@ def create_app(engine: Engine) -> Starlette:
         results = await run_in_threadpool(engine.process_batch, batch)
         metrics.count((type(e).__name__.lower() for e in batch), results)
         metrics.latency.labels("events").observe(time.perf_counter() - started)
-        return _JSON({"results": results})
+        return JSONAnswer({"results": results})
 
     async def account(request: Request) -> Response:
         name = request.path_params["account"]
-        return _JSON(engine.account(name))
+        return JSONAnswer(engine.account(name))
 
     async def restore(request: Request) -> Response:
         name = request.path_params["account"]
         lifted = engine.restore(name)
-        return _JSON({"account": name, "restored": lifted})
+        return JSONAnswer({"account": name, "restored": lifted})
 
     async def campaign_list(request: Request) -> Response:
         query = request.query_params
@@ -117,13 +104,13 @@ def create_app(engine: Engine) -> Starlette:
             raise BadInput("since must be Unix seconds and min_size a whole number",
                            field="since/min_size") from None
         found = campaigns.listing(engine.records, since, min_size, query.get("domain", ""))
-        return _JSON({"campaigns": found})
+        return JSONAnswer({"campaigns": found})
 
     async def campaign_one(request: Request) -> Response:
         info = campaigns.summary(engine.records, request.path_params["campaign"])
         if info is None:
             return _error(404, "not_found", "no such campaign")
-        return _JSON(info)
+        return JSONAnswer(info)
 
     async def campaign_evidence(request: Request) -> Response:
         campaign = request.path_params["campaign"]
@@ -136,14 +123,14 @@ def create_app(engine: Engine) -> Starlette:
             "Content-Disposition": f'attachment; filename="evidence-{name}.zip"'})
 
     async def healthz(request: Request) -> Response:
-        return _JSON({"status": "ok", "version": __version__,
+        return JSONAnswer({"status": "ok", "version": __version__,
                       "disabled_detectors": engine.disabled})
 
     async def prometheus(request: Request) -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     async def openapi_json(request: Request) -> Response:
-        return _JSON(openapi)
+        return JSONAnswer(openapi)
 
     async def docs(request: Request) -> Response:
         paths = [(p, list(ops.items())) for p, ops in openapi["paths"].items()]
@@ -154,7 +141,7 @@ def create_app(engine: Engine) -> Starlette:
     async def bad_input(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadInput)
         metrics.rejected.labels(exc.code).inc()
-        return _JSON(exc.as_body(), exc.status)
+        return JSONAnswer(exc.as_body(), exc.status)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -32,7 +32,6 @@ is not running at all, the module's own ``fail_open`` setting decides.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 import uuid
@@ -51,8 +50,8 @@ from ..engine import Engine
 from ..errors import BadInput
 from ..events import Client, Invite, Login, Message, Verdict
 from ..state.ops import FOREVER, Get, Members, Put, Touch, Write
-from .bodies import read_body
 from .metrics import Metrics
+from .wire import JSONAnswer, bearer_ok, read_body
 
 log = logging.getLogger("spimguard.matrix")
 
@@ -226,16 +225,11 @@ class MatrixBridge:
         return verdict
 
     # -- HTTP --------------------------------------------------------------------------
-    def authorised(self, request: Request) -> bool:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
-                                                                   self.token)
-
     async def endpoint(self, request: Request) -> Response:
         callback = request.path_params["callback"]
-        if not self.authorised(request):
-            return _answer(401, {"errcode": "M_UNAUTHORIZED",
-                                 "error": "spimguard: wrong or missing token"})
+        if not bearer_ok(request.headers.get("authorization", ""), self.token):
+            return JSONAnswer({"errcode": "M_UNAUTHORIZED",
+                                 "error": "spimguard: wrong or missing token"}, 401)
         try:
             raw = await read_body(request, _MAX_BODY)
             payload = msgspec.json.decode(raw) if raw else {}
@@ -244,17 +238,17 @@ class MatrixBridge:
             return self.dispatch(callback, payload)
         except (BadInput, msgspec.DecodeError) as exc:
             message = exc.message if isinstance(exc, BadInput) else f"malformed JSON: {exc}"
-            return _answer(400, {"errcode": "M_BAD_JSON", "error": f"spimguard: {message}"})
+            return JSONAnswer({"errcode": "M_BAD_JSON", "error": f"spimguard: {message}"}, 400)
         except Exception:
             log.exception("matrix callback %s failed", callback)
             if self.cfg.fail_mode == "open":
-                return _answer(200, {})
-            return _answer(503, {"errcode": "M_UNKNOWN",
-                                 "error": "Spam checking is unavailable; try again later."})
+                return JSONAnswer({})
+            return JSONAnswer({"errcode": "M_UNKNOWN",
+                                 "error": "Spam checking is unavailable; try again later."}, 503)
 
     def dispatch(self, callback: str, payload: Mapping[str, Any]) -> Response:
         if callback == "ping":
-            return _answer(200, {"id": payload.get("id"), "status": "ok"})
+            return JSONAnswer({"id": payload.get("id"), "status": "ok"})
         verdict: Verdict | None = None
         if callback == "check_event_for_spam":
             verdict = self.event(payload)
@@ -269,9 +263,9 @@ class MatrixBridge:
             self.login(payload)
         if verdict is not None and verdict.action in ("hold", "block"):
             reason = verdict.notice.sender or "This message looks like spam."
-            return _answer(403, {"errcode": "M_FORBIDDEN", "error": reason,
-                                 "spimguard_action": verdict.action})
-        return _answer(200, {})
+            return JSONAnswer({"errcode": "M_FORBIDDEN", "error": reason,
+                                 "spimguard_action": verdict.action}, 403)
+        return JSONAnswer({})
 
 
 def _strings(payload: Mapping[str, Any], *names: str) -> tuple[str, ...]:
@@ -280,10 +274,6 @@ def _strings(payload: Mapping[str, Any], *names: str) -> tuple[str, ...]:
         if not isinstance(value, str) or not value:
             raise BadInput(f"'{name}' must be a non-empty string", field=name)
     return values  # type: ignore[return-value]
-
-
-def _answer(status: int, body: object) -> Response:
-    return Response(msgspec.json.encode(body), status, media_type="application/json")
 
 
 def routes(engine: Engine, metrics: Metrics) -> list[Route]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from ..config import load as load_config
 from ..engine import open_engine
 from ..errors import SpimguardError
 from . import network, scenarios, texts
-from .runner import EngineSink, HttpSink, run
+from .runner import EngineSink, HttpSink, Sink, run
 from .score import ACTIONS, missed, parse_requirement, plot, rows, summary
 
 console = Console(stderr=True)
@@ -57,7 +58,7 @@ def simulate(
         plan = scenarios.plan(network.build(users, rng), texts.load(texts_from), scenario,
                               days, rng)
         if url:
-            sink: EngineSink | HttpSink = HttpSink(url, token)
+            sink: Sink = HttpSink(url, token)
         else:
             config = load_config(environ={}, storage={"backend": "memory"},
                                  official_clients=list(network.OFFICIAL_CLIENTS))
@@ -65,7 +66,7 @@ def simulate(
         started = time.perf_counter()
         columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=True) as bar:
+        with closing(sink), Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task("simulating", total=len(plan.events))
 
             def advance(done: int, total: int) -> None:

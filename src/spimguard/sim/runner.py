@@ -32,6 +32,8 @@ REPORT_DELAY = (120.0, 3_600.0)  # seconds between receiving spim and reporting 
 class Sink(Protocol):
     def send(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
 
+    def close(self) -> None: ...
+
 
 class EngineSink:
     """The engine in this process, through the same decoding as ``/v1/events``."""
@@ -42,6 +44,9 @@ class EngineSink:
     def send(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         batch = decode_batch(msgspec.json.encode({"events": events}), self.engine.config.limits)
         return msgspec.to_builtins(self.engine.process_batch(batch))
+
+    def close(self) -> None:
+        self.engine.close()
 
 
 class HttpSink:
