@@ -25,15 +25,13 @@ import argparse
 import asyncio
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from engine import load
 from spimguard.sim.network import OFFICIAL_CLIENTS
-from table import Rows, show
+from table import Rows, latency, serve, show
 
 TOKEN = "benchmark-token"
 _LENGTH = re.compile(rb"content-length:\s*(\d+)", re.IGNORECASE)
@@ -140,51 +138,13 @@ async def offer(port: int, load: Load, rate: float, seconds: float,
     return len(latencies) / (time.perf_counter() - start), latencies
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
-def _latency(values: list[float]) -> str:
-    return f"{_pct(values, 0.5):.1f} / {_pct(values, 0.95):.1f} / {_pct(values, 0.99):.1f}"
-
-
-def start_server(folder: Path, port: int) -> tuple[subprocess.Popen[bytes], float]:
-    env = {**os.environ, "SPIMGUARD_API_TOKEN": TOKEN,
-           "SPIMGUARD_OFFICIAL_CLIENTS": ",".join(OFFICIAL_CLIENTS)}
-    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "spimguard", "serve", "--port", str(port), "--data-dir",
-         str(folder), "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=(lambda: os.sched_setaffinity(0, {cores[0]})) if len(cores) > 1 else None)
-    if len(cores) > 1:
-        os.sched_setaffinity(0, {cores[-1]})
-    raw = _request("GET", "/healthz")
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError("the server exited at start-up")
-        try:
-            asyncio.run(_once(port, raw))
-            return process, time.perf_counter() - started
-        except OSError:
-            time.sleep(0.02)
-
-
-async def _once(port: int, raw: bytes) -> None:
-    connection = Connection(port)
-    await connection.exchange(raw)
-    connection.close()
-
-
 def _endpoint(port: int, name: str, load: Load, health: Load, ceiling: float,
               seconds: float, connections: int, per_request: int = 1) -> Rows:
     """One endpoint at saturation and at 30/50/70 % of it, /healthz at the same rates."""
     saturated, lat = asyncio.run(saturate(port, load, seconds, connections))
     unit = "events/s" if per_request > 1 else "requests/s"
     rows: Rows = [(f"{name} at saturation, {unit}", f"{saturated * per_request:,.0f}"),
-                  ("  p50 / p95 / p99 ms", _latency(lat)),
+                  ("  p50 / p95 / p99 ms", latency(lat)),
                   ("  requests/s ÷ /healthz's (target ≥ 0.5 for /v1/check)",
                    f"{saturated / ceiling:.2f}")]
     for share in (0.3, 0.5, 0.7):
@@ -193,12 +153,12 @@ def _endpoint(port: int, name: str, load: Load, health: Load, ceiling: float,
         _, beside = asyncio.run(offer(port, health, rate, seconds))
         target = " (target p99 < 10)" if share == 0.7 and per_request == 1 else ""
         rows.append((f"{name} at {share:.0%} ({achieved:,.0f} req/s), p50/p95/p99 ms{target}",
-                     _latency(lat)))
-        rows.append(("  /healthz offered the same rate, p50/p95/p99 ms", _latency(beside)))
+                     latency(lat)))
+        rows.append(("  /healthz offered the same rate, p50/p95/p99 ms", latency(beside)))
     return rows
 
 
-def main(seconds: float = 8.0, port: int = 18_731) -> Rows:
+def main(seconds: float = 8.0) -> Rows:
     lines = load(2000, 2)
     bodies = [line for line in lines if b'"type":"message"' in line]
     checks = [_request("POST", "/v1/check", body) for body in bodies]
@@ -209,12 +169,18 @@ def main(seconds: float = 8.0, port: int = 18_731) -> Rows:
     health = Load([_request("GET", "/healthz")])
     rows: Rows = []
     with tempfile.TemporaryDirectory() as folder:
-        process, startup = start_server(Path(folder), port)
+        cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        process, url, startup = serve(Path(folder), {
+            "SPIMGUARD_API_TOKEN": TOKEN, "SPIMGUARD_OFFICIAL_CLIENTS": ",".join(OFFICIAL_CLIENTS)},
+            cpu=cores[0] if len(cores) > 1 else None)
+        if len(cores) > 1:
+            os.sched_setaffinity(0, {cores[-1]})
+        port = int(url.rsplit(":", 1)[1])
         try:
             rows.append(("start-up to first /healthz answer, s", f"{startup:.2f}"))
             ceiling, lat = asyncio.run(saturate(port, health, seconds))
             rows.append(("/healthz at saturation, requests/s", f"{ceiling:,.0f}"))
-            rows.append(("  p50 / p95 / p99 ms", _latency(lat)))
+            rows.append(("  p50 / p95 / p99 ms", latency(lat)))
             rows += _endpoint(port, "/v1/check", Load(checks), health, ceiling, seconds, 32)
             rows += _endpoint(port, "/v1/events (100 per batch)", Load(batches), health,
                               ceiling, seconds, 4, per_request=100)
