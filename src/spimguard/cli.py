@@ -16,11 +16,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from .commandline import config_or_exit
 from .config import Config
-from .config import load as load_config
 from .db import kept_secret
 from .engine import Engine, open_engine
-from .errors import BadInput, SpimguardError
+from .errors import BadInput
 from .events import Message, Verdict, decode_event
 from .evidence_commands import evidence_app
 from .lists_commands import lists_app
@@ -37,18 +37,10 @@ DataDirOpt = Annotated[Path | None, typer.Option(
     "--data-dir", help="Folder of the embedded SQLite database (default: in memory).")]
 
 
-def _config(path: Path | None, **overrides: Any) -> Config:
-    try:
-        return load_config(path, **overrides)
-    except SpimguardError as exc:
-        console.print(f"[red]configuration error:[/] {exc}")
-        raise typer.Exit(2) from None
-
-
 def _engine(config_path: Path | None, data_dir: Path | None) -> Engine:
     storage = {"backend": "sqlite", "data_dir": str(data_dir)} if data_dir else {
         "backend": "memory"}
-    return open_engine(_config(config_path, storage=storage))
+    return open_engine(config_or_exit(config_path, storage=storage))
 
 
 def _token(config: Config, data_dir: Path) -> str:
@@ -73,10 +65,10 @@ def serve(
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
-    settings = _config(config)
+    settings = config_or_exit(config)
     folder = Path(data_dir or settings.storage.data_dir)
     generated = not settings.api_token
-    settings = _config(config, api_token=_token(settings, folder),
+    settings = config_or_exit(config, api_token=_token(settings, folder),
                        storage={"data_dir": str(folder)})
     engine = open_engine(settings, folder)
     if generated:

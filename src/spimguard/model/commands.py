@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from ..commandline import config_or_exit
 from ..config import Config
-from ..config import load as load_config
 from ..detectors import content
 from ..detectors.base import settings
 from ..engine import Engine, open_engine
@@ -108,7 +108,8 @@ def train(
     if card:
         labels = np.array([s.spam for s in samples])
         p = training.cross_validate(samples, c=c)
-        metrics = _report(labels, p, thresholds(_load(config)), "5-fold CV on the training data")
+        metrics = _report(labels, p, thresholds(config_or_exit(config)),
+                          "5-fold CV on the training data")
         card.write_text(_card(model.card, metrics, samples), "utf-8")
         errors.print(f"card written to {card}")
 
@@ -196,18 +197,10 @@ def evaluate(
         p = np.array([loaded.probability(view(s.text)) for s in samples])
         title = f"model {model or 'bundled'}"
     labels = np.array([s.spam for s in samples])
-    _report(labels, p, thresholds(_load(config)), title)
+    _report(labels, p, thresholds(config_or_exit(config)), title)
     if plots:
         for path in plot(labels, p, plots):
             console.print(f"wrote {path}")
-
-
-def _load(path: Path | None) -> Config:
-    try:
-        return load_config(path)
-    except SpimguardError as exc:
-        errors.print(f"[red]configuration error:[/] {exc}")
-        raise typer.Exit(2) from None
 
 
 def _content_detector(engine: Engine) -> content.ContentDetector:
@@ -225,7 +218,7 @@ def export(
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
 ) -> None:
     """Write what users' reports taught the content model, for another installation."""
-    engine = open_engine(_load(config), data_dir)
+    engine = open_engine(config_or_exit(config), data_dir)
     try:
         detector = _content_detector(engine)
         out.write_bytes(detector.online.export())
@@ -247,7 +240,7 @@ def import_(
     except (OSError, ValueError) as exc:
         errors.print(f"[red]cannot import {source}:[/] {exc}")
         raise typer.Exit(2) from None
-    engine = open_engine(_load(config), data_dir)
+    engine = open_engine(config_or_exit(config), data_dir)
     try:
         detector = _content_detector(engine)
         if exported.bits != detector.model.bits:
