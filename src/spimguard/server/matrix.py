@@ -40,6 +40,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import msgspec
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -229,13 +230,15 @@ class MatrixBridge:
         callback = request.path_params["callback"]
         if not bearer_ok(request.headers.get("authorization", ""), self.token):
             return JSONAnswer({"errcode": "M_UNAUTHORIZED",
-                                 "error": "spimguard: wrong or missing token"}, 401)
+                               "error": "spimguard: wrong or missing token"}, 401)
         try:
             raw = await read_body(request, _MAX_BODY)
             payload = msgspec.json.decode(raw) if raw else {}
             if not isinstance(payload, dict):
                 raise BadInput("the body must be a JSON object")
-            return self.dispatch(callback, payload)
+            # State reads, the verdict and the membership it learnt: in a worker thread,
+            # so the event loop keeps reading the homeserver's other callbacks.
+            return await run_in_threadpool(self.dispatch, callback, payload)
         except (BadInput, msgspec.DecodeError) as exc:
             message = exc.message if isinstance(exc, BadInput) else f"malformed JSON: {exc}"
             return JSONAnswer({"errcode": "M_BAD_JSON", "error": f"spimguard: {message}"}, 400)
@@ -244,7 +247,7 @@ class MatrixBridge:
             if self.cfg.fail_mode == "open":
                 return JSONAnswer({})
             return JSONAnswer({"errcode": "M_UNKNOWN",
-                                 "error": "Spam checking is unavailable; try again later."}, 503)
+                               "error": "Spam checking is unavailable; try again later."}, 503)
 
     def dispatch(self, callback: str, payload: Mapping[str, Any]) -> Response:
         if callback == "ping":
@@ -264,7 +267,7 @@ class MatrixBridge:
         if verdict is not None and verdict.action in ("hold", "block"):
             reason = verdict.notice.sender or "This message looks like spam."
             return JSONAnswer({"errcode": "M_FORBIDDEN", "error": reason,
-                                 "spimguard_action": verdict.action}, 403)
+                               "spimguard_action": verdict.action}, 403)
         return JSONAnswer({})
 
 
