@@ -173,3 +173,28 @@ def redis_namespace(redis_url: str) -> Iterator[str]:
     keys = list(client.scan_iter(match=namespace + "*"))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL (superuser URL without a database): the machine's on
+    127.0.0.1:5432, or a cluster made here with Debian's initdb/pg_ctl."""
+    from postgres_harness import Cluster, reachable
+
+    if reachable("postgresql://postgres@127.0.0.1:5432/postgres"):
+        yield "postgresql://postgres@127.0.0.1:5432"
+        return
+    cluster = Cluster.create(tmp_path_factory.mktemp("pg"), free_port())
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A database of this test's own, at the current schema, dropped afterwards."""
+    from postgres_harness import database
+
+    with database(postgres_server, upgraded=True) as url:
+        yield url
