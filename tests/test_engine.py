@@ -56,7 +56,8 @@ def test_shared_redis_state_gives_the_same_verdicts(tmp_path: Path, redis_url: s
     log = mixed_log(cfg)
     on_memory = run(open_engine(cfg), log)
     shared = config(storage={"backend": "redis", "redis_url": redis_url,
-                             "redis_namespace": redis_namespace})
+                             "redis_namespace": redis_namespace},
+                    records={"evidence_key": "test-evidence-key"})
     assert run(open_engine(shared, tmp_path), log) == on_memory
 
 

@@ -54,7 +54,7 @@ from .config import Config
 from .db import connect, kept_secret
 from .detectors import BUILDERS, Context, Detector, Learner, Outcome
 from .detectors.base import LEARNT, learnt, learnt_version
-from .errors import ConfigError, Contention, StateUnavailable
+from .errors import ConfigError, Contention, RecordsUnavailable, StateUnavailable
 from .events import (
     Accepted,
     AccountAction,
@@ -145,6 +145,28 @@ class Engine:
                 except StateUnavailable as exc:  # the claims expire in an hour anyway
                     log.warning("claims not settled: %s", exc)
             return results
+
+    def health(self) -> dict[str, str]:
+        """Per store, "ok" or why it cannot take work now (``/healthz``).
+
+        The SQLite records share the engine's connection, so their probe write waits
+        for the running batch (a batch that holds it for long is busy, not broken).
+        """
+        out: dict[str, str] = {}
+        for name, store in (("state", self.state), ("records", self.records)):
+            embedded = isinstance(store, SQLiteRecords)
+            if embedded and not self.lock.acquire(timeout=2.0):
+                out[name] = "ok"
+                continue
+            try:
+                store.ping()
+                out[name] = "ok"
+            except (StateUnavailable, RecordsUnavailable) as exc:
+                out[name] = str(exc)
+            finally:
+                if embedded:
+                    self.lock.release()
+        return out
 
     def now(self) -> float:
         """Event time for reads between events: the clock, or wall time before any event."""
@@ -474,30 +496,40 @@ def build_detectors(config: Config) -> tuple[list[Detector], dict[str, str]]:
 
 
 def open_engine(config: Config, data_dir: str | Path | None = None) -> Engine:
-    """The engine with the configured backends (SQLite in ``data_dir``, or memory)."""
+    """The engine with the configured backends (SQLite in ``data_dir``, memory, or the
+    shared Redis and PostgreSQL)."""
+    if config.shared and not config.records.evidence_key:
+        raise ConfigError("records.evidence_key must be set when state or records are shared "
+                          "(every node must pseudonymise alike); set "
+                          "SPIMGUARD__RECORDS__EVIDENCE_KEY")
     detectors, disabled = build_detectors(config)
-    storage = config.storage
-    if storage.backend == "memory":
-        state: StateBackend = MemoryState()
-        records: RecordStore = MemoryRecords()
-    else:
-        folder = Path(data_dir or storage.data_dir)
-        conn = connect(folder / "spimguard.db")
+    storage, folder = config.storage, Path(data_dir or config.storage.data_dir)
+    conn = connect(folder / "spimguard.db") if storage.backend == "sqlite" or (
+        storage.backend == "redis" and config.records.backend == "sqlite") else None
+    if config.records.backend == "postgres":
+        from .records.postgres import PostgresRecords
+
+        records: RecordStore = PostgresRecords(config.records.url, config.records.pool_size)
+    elif conn is not None:
         records = SQLiteRecords(conn)
-        if storage.backend == "redis":
-            from .state.redis import RedisState
+    else:
+        records = MemoryRecords()
+    if storage.backend == "redis":
+        from .state.redis import RedisState
 
-            state = RedisState(storage.redis_url, storage.redis_namespace)
-        else:
-            state = SQLiteState(conn)
+        state: StateBackend = RedisState(storage.redis_url, storage.redis_namespace)
+    elif storage.backend == "sqlite" and conn is not None:
+        state = SQLiteState(conn)
+    else:
+        state = MemoryState()
     return Engine(config, state, records, detectors, disabled,
-                  evidence_key=_evidence_key(config, data_dir))
+                  evidence_key=_evidence_key(config, folder))
 
 
-def _evidence_key(config: Config, data_dir: str | Path | None) -> bytes:
+def _evidence_key(config: Config, folder: Path) -> bytes:
     """The configured key, or one made once and kept beside the data (0600)."""
     if config.records.evidence_key:
         return config.records.evidence_key.encode()
     if config.storage.backend == "memory":
         return secrets.token_bytes(32)
-    return kept_secret(Path(data_dir or config.storage.data_dir) / "evidence-key").encode()
+    return kept_secret(folder / "evidence-key").encode()

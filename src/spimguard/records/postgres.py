@@ -61,7 +61,7 @@ def schema_version(url: str) -> int:
 
 
 class PostgresRecords:
-    def __init__(self, url: str, pool_size: int = 4, timeout: float = 3.0) -> None:
+    def __init__(self, url: str, pool_size: int = 4, timeout: float = 1.0) -> None:
         version, needed = schema_version(url), sql.latest("postgres")
         if version < needed:
             raise RecordsUnavailable(f"the PostgreSQL schema is at version {version}, this "

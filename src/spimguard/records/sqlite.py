@@ -12,14 +12,17 @@ from . import Answer, CampaignMessage, LogEntry, ReportEntry, sql
 _MAX_VARIABLES = 900  # SQLite's bound on ? per statement is 999 on old builds
 
 
-def upgrade(conn: sqlite3.Connection) -> None:
+def upgrade(conn: sqlite3.Connection) -> list[str]:
     """Apply the SQLite migrations not yet applied, each in its own transaction."""
     conn.execute(sql.SCHEMA_TABLE)
     done = conn.execute("SELECT COALESCE(MAX(version), 0) FROM spimguard_schema").fetchone()[0]
+    applied = []
     for version, name, script in sql.migrations("sqlite"):
         if version > done:
             conn.executescript(f"BEGIN; {script}; INSERT INTO spimguard_schema VALUES "
                                f"({version}, '{name}'); COMMIT;")
+            applied.append(name)
+    return applied
 
 
 class SQLiteRecords:
