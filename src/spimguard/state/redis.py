@@ -139,7 +139,6 @@ class RedisState:
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
         pipe = self._redis.pipeline(transaction=False)
         plans = self._queue(pipe, queries, now)
-        self._seen = {}
         try:
             replies = iter(pipe.execute())
         except redis.RedisError as exc:
@@ -179,7 +178,8 @@ class RedisState:
                 plans.append((query, None))
         return plans
 
-    def _answer(self, query: Query, extra: Any, replies: Any, now: float) -> Any:
+    def _answer(self, query: Query, extra: Any, replies: Any, now: float,
+                seen: dict[str, bytes] | None = None) -> Any:
         reply = next(replies)
         if isinstance(query, Count):
             if extra is None:
@@ -196,7 +196,8 @@ class RedisState:
             if not query.members:
                 return ()
             return tuple(alive and score is not None for score in reply)
-        self._seen[self._k(query.key)] = reply or b""
+        if seen is not None:
+            seen[self._k(query.key)] = reply or b""
         if reply is None:
             return None
         value = msgspec.json.decode(reply, type=_Value)
@@ -267,7 +268,8 @@ class RedisState:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
         mine, held, outbox = next(replies)
         claim = Claim(bool(mine), held.decode(), bytes(outbox))
-        return claim, [self._answer(query, extra, replies, now) for query, extra in plans]
+        return claim, [self._answer(query, extra, replies, now, self._seen)
+                       for query, extra in plans]
 
     def write_claimed(self, event_id: str, writes: Sequence[Write], now: float,
                       outbox: bytes) -> None:
