@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -167,3 +171,30 @@ def test_shared_backends_need_configured_secrets(redis_url: str, redis_namespace
                           "redis_namespace": redis_namespace})
     with pytest.raises(ConfigError, match="evidence_key"):
         open_engine(cfg)
+
+
+def spimguard(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "spimguard", *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **env})
+
+
+def test_serve_refuses_in_one_line(tmp_path: Path) -> None:
+    shared = {"SPIMGUARD__STORAGE__BACKEND": "redis"}
+    no_token = spimguard("serve", "--data-dir", str(tmp_path), env=shared)
+    assert no_token.returncode == 2
+    assert "api_token must be set" in no_token.stderr
+    assert len(no_token.stderr.strip().splitlines()) == 1
+    embedded = spimguard("serve", "--data-dir", str(tmp_path), "--workers", "2",
+                         env={"SPIMGUARD_API_TOKEN": "t" * 20})
+    assert embedded.returncode == 2 and "--workers 2 needs" in embedded.stderr
+
+
+def test_db_upgrade_command(postgres_server: str) -> None:
+    from postgres_harness import database
+
+    with database(postgres_server, upgraded=False) as url:
+        env = {"SPIMGUARD__RECORDS__BACKEND": "postgres", "SPIMGUARD__RECORDS__URL": url}
+        first = spimguard("db", "upgrade", env=env)
+        assert first.returncode == 0 and "applied: 0001_records.sql" in first.stderr
+        again = spimguard("db", "upgrade", env=env)
+        assert again.returncode == 0 and "up to date" in again.stderr

@@ -97,7 +97,7 @@ def serve(
 
 
 def _refuse(reason: str) -> NoReturn:
-    console.print(f"[red]serve:[/] {reason}")
+    console.print(f"[red]serve:[/] {reason}", soft_wrap=True)
     raise typer.Exit(2)
 
 

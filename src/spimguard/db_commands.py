@@ -39,6 +39,6 @@ def upgrade(
             applied = upgrade_sqlite(conn)
             conn.close()
     except (RecordsUnavailable, StateUnavailable, sqlite3.Error) as exc:
-        console.print(f"[red]db upgrade:[/] {exc}")
+        console.print(f"[red]db upgrade:[/] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
