@@ -91,8 +91,10 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 _RELEASE = """
-local c = redis.call('HMGET', KEYS[1], 'o', 'r')
-if c[1] == ARGV[1] and not c[2] then redis.call('DEL', KEYS[1]) end
+for _, key in ipairs(KEYS) do
+  local c = redis.call('HMGET', key, 'o', 'r')
+  if c[1] == ARGV[1] and not c[2] then redis.call('DEL', key) end
+end
 return 1
 """
 
@@ -130,7 +132,6 @@ class RedisState:
             raise StateUnavailable(f"cannot reach Redis at {url}: {exc}") from exc
         self._claim = self._redis.register_script(_CLAIM)
         self._commit = self._redis.register_script(_COMMIT)
-        self._release = self._redis.register_script(_RELEASE)
 
     def _k(self, key: str) -> str:
         return self.ns + key
@@ -257,13 +258,24 @@ class RedisState:
                    now: float) -> tuple[Claim, list[Any]]:
         """Claim the event id and read, in one round trip (the reads are wasted if the
         claim is someone else's: reads change nothing)."""
-        pipe = self._redis.pipeline(transaction=False)
-        self._claim(keys=[self._claim_key(event_id)],
-                    args=[self.owner, digest, LEASE_MS, _IN_FLIGHT_MS], client=pipe)
-        plans = self._queue(pipe, queries, now)
+        def queue(pipe: Any) -> list[tuple[Query, Any]]:
+            # EVALSHA, not the Script object: in a pipeline that would first ask Redis
+            # whether the script exists, one more round trip each time.
+            pipe.evalsha(self._claim.sha, 1, self._claim_key(event_id), self.owner, digest,
+                         LEASE_MS, _IN_FLIGHT_MS)
+            return self._queue(pipe, queries, now)
+
         self._seen = {}
         try:
-            replies = iter(pipe.execute())
+            pipe = self._redis.pipeline(transaction=False)
+            plans = queue(pipe)
+            try:
+                replies = iter(pipe.execute())
+            except redis.exceptions.NoScriptError:  # a restarted Redis forgot the scripts
+                self._claim.sha = self._redis.script_load(_CLAIM)
+                pipe = self._redis.pipeline(transaction=False)
+                plans = queue(pipe)
+                replies = iter(pipe.execute())
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
         mine, held, outbox = next(replies)
@@ -306,11 +318,9 @@ class RedisState:
 
     def release(self, event_ids: Sequence[str]) -> None:
         """Give up this process's unfinished claims (a failed batch), best effort."""
-        pipe = self._redis.pipeline(transaction=False)
-        for event_id in event_ids:
-            self._release(keys=[self._claim_key(event_id)], args=[self.owner], client=pipe)
+        keys = [self._claim_key(i) for i in event_ids]
         with contextlib.suppress(redis.RedisError):  # unreachable: the lease runs out instead
-            pipe.execute()
+            self._redis.eval(_RELEASE, len(keys), *keys, self.owner)
 
     def ping(self) -> None:
         try:
