@@ -33,8 +33,8 @@ def upgrade(url: str) -> list[str]:
     applied = []
     try:
         with psycopg.connect(url, connect_timeout=10) as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))  # nodes upgrading at once
             conn.execute(sql.SCHEMA_TABLE)
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
             done = conn.execute("SELECT COALESCE(MAX(version), 0) FROM spimguard_schema"
                                 ).fetchone()[0]  # type: ignore[index]
             for version, name, script in sql.migrations("postgres"):
