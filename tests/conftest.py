@@ -186,7 +186,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if reachable("postgresql://postgres@127.0.0.1:5432/postgres"):
         yield "postgresql://postgres@127.0.0.1:5432"
         return
-    cluster = Cluster.create(tmp_path_factory.mktemp("pg"), free_port())
+    cluster = Cluster.create(free_port())
     try:
         yield cluster.url
     finally:

@@ -52,7 +52,7 @@ class Cluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}"
 
     @classmethod
-    def create(cls, parent: Path, port: int) -> Cluster:
+    def create(cls, port: int) -> Cluster:
         # Outside pytest's 0700 tmp tree, so the postgres account can reach it.
         folder = Path(tempfile.mkdtemp(prefix="spimguard-pg-"))
         if os.geteuid() == 0:

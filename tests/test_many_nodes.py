@@ -89,6 +89,14 @@ def test_three_nodes_answer_and_count_as_one(nodes: list[Engine]) -> None:
     assert {"deliver", "hold"} <= actions or {"deliver", "block"} <= actions
     ids = [e.id for e in log]
     assert nodes[2].records.answers(ids).keys() == set(ids), "every event recorded once"
+    # Campaigns, their evidence and account timelines: whole on every node.
+    campaigns = alone.records.campaign_ids()
+    assert campaigns and list(nodes[0].records.campaign_ids()) == list(campaigns)
+    for campaign in campaigns:
+        assert nodes[1].records.campaign_messages(campaign) == alone.records.campaign_messages(
+            campaign)
+    for account in ("spammer1", "alice"):
+        assert nodes[2].account(account) == alone.account(account)
     reported = [e for e in log if e.id.startswith("r")]
     for report in reported:
         assert [(r.id, r.sender) for r in nodes[1].records.reports(report.message_id)] == [

@@ -27,7 +27,7 @@ def stores(tmp_path: Path) -> Iterator[tuple[RedisServer, Cluster, str]]:
 
     redis_server = RedisServer(tmp_path, free_port())
     redis_server.start()
-    cluster = Cluster.create(tmp_path, free_port())
+    cluster = Cluster.create(free_port())
     try:
         with psycopg.connect(f"{cluster.url}/postgres", autocommit=True) as admin:
             admin.execute("CREATE DATABASE spimguard_records_failures")

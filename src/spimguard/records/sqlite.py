@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -113,7 +114,8 @@ class SQLiteRecords:
             self._conn.execute("INSERT INTO health VALUES (julianday('now'))")
             self._conn.commit()
         except sqlite3.Error as exc:
-            self._conn.rollback()
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.rollback()
             raise RecordsUnavailable(f"the database takes no writes: {exc}") from exc
 
     def close(self) -> None:
