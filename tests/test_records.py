@@ -54,3 +54,17 @@ def test_an_old_sqlite_database_gains_the_digest_column(tmp_path: Path) -> None:
                        "'', 'deliver', 0, '', '', NULL, '', '', x'7b7d', x'');")
     store = SQLiteRecords(conn)
     assert store.answers(["m0"])["m0"].digest == ""
+
+
+def test_a_log_entry_without_digest_still_refuses_another_type(tmp_path: Path) -> None:
+    from conftest import T0, config, event, message
+    from spimguard import open_engine
+    from spimguard.errors import BadInput
+
+    engine = open_engine(config(storage={"backend": "sqlite"}), tmp_path)
+    engine.process(event(engine.config, type="login", id="old", ts=T0, account="a"))
+    engine.records._conn.execute("UPDATE verdict_log SET digest = ''")  # type: ignore[attr-defined]
+    engine.records.commit()
+    with pytest.raises(BadInput) as caught:
+        engine.process(message(engine.config, "old", "a", ["b"], "hi", T0))
+    assert caught.value.status == 409

@@ -11,24 +11,10 @@ embedded SQLite), before the answer leaves: an acknowledged event is never lost.
 Events are processed in the order given; time is each event's own ``ts``, so
 replaying a log gives the verdicts of the live run.
 
-Many nodes (Redis state, PostgreSQL records) commit in two stores, so each event
-id is claimed in Redis with its body digest in the round trip of its reads, and
-its writes apply in one Lua script that checks the claim is still ours and that
-no value it read and rewrites has changed since (else the event is judged again:
-no lost update of restrictions, profiles, clusters or reported-message entries);
-the script also stores the event's records and answer (the outbox) in the claim.
-The batch's records then commit in PostgreSQL. Failure model:
-
-- a crash before the script: nothing counted; the claim's lease runs out and a
-  retry, on any node, judges the event;
-- a crash between the script and the records commit: counted once; a retry, on
-  any node, within the claim's hour finds the outbox, records it and answers the
-  same verdict without counting again; an event never retried keeps its counts
-  without a log entry (it was never answered, so the IM server applied its
-  fail mode);
-- Redis lost (restart without persistence): claims and hot state go with it;
-  committed ids are still answered from PostgreSQL; an id in flight at that
-  moment may be judged again, once, against the emptied state.
+Many nodes (Redis state, PostgreSQL records) commit in two stores: each event id
+is claimed in Redis, its writes apply in one script that checks the claim and
+every value it read and rewrites, and its records commit in PostgreSQL per
+batch; ``once.py`` tells what a crash between the steps can and cannot do.
 
 What reports teach lives in shared state; every learnt change bumps a counter that
 each event reads in its first round trip, so a node rebuilds its learners before

@@ -10,7 +10,20 @@ return a verdict about another text.
 
 Across nodes (``state/shared.py``) a finished event's records and answer travel
 with its claim as an *outbox*, so whichever node sees the id next can answer and
-re-record it without judging it again.
+re-record it without judging it again. Failure model, for a node that dies
+around its write script (which applies an event's state writes and stores its
+outbox in one atomic step):
+
+- a crash before the script: nothing counted; the claim's lease runs out and a
+  retry, on any node, judges the event;
+- a crash between the script and the records commit: counted once; a retry, on
+  any node, within the claim's hour finds the outbox, records it and answers the
+  same verdict without counting again; an event never retried keeps its counts
+  without a log entry (it was never answered, so the IM server applied its
+  fail mode);
+- Redis lost (restart without persistence): claims and hot state go with it;
+  committed ids are still answered from PostgreSQL; an id in flight at that
+  moment may be judged again, once, against the emptied state.
 """
 
 from __future__ import annotations
@@ -69,7 +82,13 @@ def check_batch(events: Sequence[Event], digests: Sequence[str],
 
 
 def answer(event: Event, body: bytes) -> Result:
-    return (_verdict_decoder if isinstance(event, Message) else _accepted_decoder).decode(body)
+    """The stored answer for a repeat of ``event``; a log entry made before digests were
+    kept can still betray another type of event (a login's answer is no verdict)."""
+    try:
+        return (_verdict_decoder if isinstance(event, Message) else _accepted_decoder
+                ).decode(body)
+    except msgspec.ValidationError:
+        raise conflict(event.id) from None
 
 
 def pack(outbox: Outbox) -> bytes:
