@@ -56,6 +56,7 @@ _CHUNK = 2_000  # members per ZADD/ZREM (Lua's unpack takes under 8,000 values)
 _IN_FLIGHT_MS = 3_600_000  # an unfinished claim outlives its lease, for the digest check
 _FINISHED_MS = 3_600_000  # a finished claim keeps its answer until its records are committed
 _SETTLED_MS = 60_000  # ... and this long after: waiting duplicates read it from the claim
+_MAX_UNSETTLED = 10_000  # settled claims kept for the next read before a trip of their own
 
 # Claim an event id: free, ours, or a lease run out with the same body -> ours now.
 # A finished claim answers with its outbox. Time is Redis's own, the same for every node.
@@ -124,6 +125,7 @@ class RedisState:
         self.owner = secrets.token_hex(8)  # this process, as the holder of claims
         # Raw values that the last claimed read saw: its writes apply only if unchanged.
         self._seen: dict[str, bytes] = {}
+        self._unsettled: list[str] = []  # claim keys whose records have committed
         try:
             self._redis = client or redis.Redis.from_url(url, socket_timeout=5,
                                                          socket_connect_timeout=5)
@@ -263,9 +265,13 @@ class RedisState:
             # whether the script exists, one more round trip each time.
             pipe.evalsha(self._claim.sha, 1, self._claim_key(event_id), self.owner, digest,
                          LEASE_MS, _IN_FLIGHT_MS)
-            return self._queue(pipe, queries, now)
+            plans = self._queue(pipe, queries, now)
+            for key in settling:  # the last batch's claims, at no extra round trip
+                pipe.pexpire(key, _SETTLED_MS)
+            return plans
 
         self._seen = {}
+        settling, self._unsettled = self._unsettled, []
         try:
             pipe = self._redis.pipeline(transaction=False)
             plans = queue(pipe)
@@ -307,14 +313,18 @@ class RedisState:
                                    "was too slow); the event is judged elsewhere")
 
     def settle(self, event_ids: Sequence[str]) -> None:
-        """The records of these events are committed: their claims may go soon."""
-        pipe = self._redis.pipeline(transaction=False)
-        for event_id in event_ids:
-            pipe.pexpire(self._claim_key(event_id), _SETTLED_MS)
-        try:
-            pipe.execute()
-        except redis.RedisError as exc:
-            raise StateUnavailable(f"Redis write failed: {exc}") from exc
+        """The records of these events are committed: their claims may go soon. Sent with
+        the next claimed read (a claim left unsettled expires within the hour anyway)."""
+        self._unsettled.extend(self._claim_key(i) for i in event_ids)
+        if len(self._unsettled) > _MAX_UNSETTLED:
+            keys, self._unsettled = self._unsettled, []
+            pipe = self._redis.pipeline(transaction=False)
+            for key in keys:
+                pipe.pexpire(key, _SETTLED_MS)
+            try:
+                pipe.execute()
+            except redis.RedisError as exc:
+                raise StateUnavailable(f"Redis write failed: {exc}") from exc
 
     def release(self, event_ids: Sequence[str]) -> None:
         """Give up this process's unfinished claims (a failed batch), best effort."""
