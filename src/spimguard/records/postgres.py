@@ -68,7 +68,7 @@ class PostgresRecords:
                                      f"spimguard needs {needed}: run `spimguard db upgrade`")
         self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, timeout=timeout,
                                     open=True, name="spimguard-records")
-        self._node = f"{socket.gethostname()}:{id(self):x}"
+        self._node = socket.gethostname()  # one health row per machine, however many workers
         self._log: dict[str, LogEntry] = {}
         self._reports: dict[str, ReportEntry] = {}
         self._campaigns: dict[tuple[str, str], CampaignMessage] = {}
