@@ -38,19 +38,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(folder: Path, env: dict[str, str], cpu: int | None = None) -> tuple[
-        subprocess.Popen[bytes], str, float]:
+def serve(folder: Path, env: dict[str, str], cpu: int | None = None,
+          args: tuple[str, ...] = ()) -> tuple[subprocess.Popen[bytes], str, float]:
     """``spimguard serve`` on the embedded defaults in ``folder`` (pinned to ``cpu`` if
-    given), once it answers: the process, its URL, and the seconds it took to answer."""
+    given; ``args`` added, and ``env`` may name other stores), once it answers: the
+    process, its URL, and the seconds it took to answer."""
     port = free_port()
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "spimguard", "serve", "--port", str(port), "--data-dir",
-         str(folder), "--log-level", "warning"], env={**os.environ, **env},
+         str(folder), "--log-level", "warning", *args], env={**os.environ, **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         preexec_fn=None if cpu is None else lambda: os.sched_setaffinity(0, {cpu}))
     url = f"http://127.0.0.1:{port}"
-    while time.perf_counter() - started < 60 and process.poll() is None:
+    while time.perf_counter() - started < 180 and process.poll() is None:
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                 return process, url, time.perf_counter() - started

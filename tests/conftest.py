@@ -83,7 +83,8 @@ def stopped_after(server: Any) -> Iterator[Any]:
 
 
 def start_server(data_dir: Path, port: int | None = None, config_file: Path | None = None,
-                 extra_env: dict[str, str] | None = None) -> Server:
+                 extra_env: dict[str, str] | None = None,
+                 extra_args: tuple[str, ...] = (), ready_within: float = 30.0) -> Server:
     port = port or free_port()
     log = data_dir.parent / f"server-{port}.log"
     env = {**os.environ, "SPIMGUARD_API_TOKEN": TOKEN, **(extra_env or {})}
@@ -91,10 +92,11 @@ def start_server(data_dir: Path, port: int | None = None, config_file: Path | No
             str(port), "--data-dir", str(data_dir), "--log-level", "warning"]
     if config_file:
         args += ["--config", str(config_file)]
+    args += extra_args
     with log.open("ab") as sink:
         process = subprocess.Popen(args, env=env, stdout=sink, stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", data_dir, process, log)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + ready_within
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text()}")
@@ -173,3 +175,28 @@ def redis_namespace(redis_url: str) -> Iterator[str]:
     keys = list(client.scan_iter(match=namespace + "*"))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL (superuser URL without a database): the machine's on
+    127.0.0.1:5432, or a cluster made here with Debian's initdb/pg_ctl."""
+    from postgres_harness import Cluster, reachable
+
+    if reachable("postgresql://postgres@127.0.0.1:5432/postgres"):
+        yield "postgresql://postgres@127.0.0.1:5432"
+        return
+    cluster = Cluster.create(free_port())
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A database of this test's own, at the current schema, dropped afterwards."""
+    from postgres_harness import database
+
+    with database(postgres_server, upgraded=True) as url:
+        yield url

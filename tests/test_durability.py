@@ -24,10 +24,11 @@ def test_kill_9_keeps_verdicts_and_counters(tmp_path: Path) -> None:
     again = start_server(data)
     try:
         with again.client() as client:
-            # Stored verdicts come back for repeated ids, byte for byte the same decision.
+            # Stored verdicts come back for repeated events, byte for byte the same decision
+            # (a repeated id must carry the same body: another one is a 409 conflict).
             for i in (0, 17, 29):
                 body = {"type": "message", "id": f"m{i}", "ts": T0 + i, "sender": "bot",
-                        "recipients": ["someone-else"], "text": "changed", "session": "s"}
+                        "recipients": [f"stranger{i}"], "text": "hey there", "session": "s"}
                 assert client.post("/v1/check", json=body).json() == sent[i]
             # Counters survived: the 31st message continues the burst instead of starting over.
             body = {"type": "message", "id": "m30", "ts": T0 + 30, "sender": "bot",

@@ -9,6 +9,7 @@ import pytest
 from conftest import T0, config, event, message
 from spimguard import open_engine
 from spimguard.engine import Engine
+from spimguard.errors import BadInput
 from spimguard.events import Accepted, Verdict
 
 
@@ -55,7 +56,8 @@ def test_shared_redis_state_gives_the_same_verdicts(tmp_path: Path, redis_url: s
     log = mixed_log(cfg)
     on_memory = run(open_engine(cfg), log)
     shared = config(storage={"backend": "redis", "redis_url": redis_url,
-                             "redis_namespace": redis_namespace})
+                             "redis_namespace": redis_namespace},
+                    records={"evidence_key": "test-evidence-key"})
     assert run(open_engine(shared, tmp_path), log) == on_memory
 
 
@@ -63,14 +65,39 @@ def test_repeated_id_returns_stored_answer_and_counts_nothing() -> None:
     e = open_engine(config())
     cfg = e.config
     first = e.process(message(cfg, "m1", "a", ["b"], "hello", T0))
-    again = e.process(message(cfg, "m1", "a", ["zzz"], "other text", T0 + 5))
+    again = e.process(message(cfg, "m1", "a", ["b"], "hello", T0))
     assert again == first
-    for i in range(20):  # 20 retries of one event must not look like 20 messages
-        e.process(message(cfg, "m2", "a", [f"s{i}"], "hello", T0 + 10))
+    for _ in range(20):  # 20 retries of one event must not look like 20 messages
+        e.process(message(cfg, "m2", "a", ["s1", "s2", "s3"], "hello", T0 + 10))
     verdict = e.process(message(cfg, "m3", "a", ["b"], "hello", T0 + 11))
     assert not any(s.code == "VELOCITY_RATE" for s in verdict.signals)
     login = event(cfg, type="login", id="l", ts=T0, account="a")
     assert e.process(login) == e.process(login) == Accepted(id="l")
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_reused_id_with_another_body_is_a_conflict(backend: str, tmp_path: Path) -> None:
+    e = open_engine(config(storage={"backend": backend}), tmp_path)
+    cfg = e.config
+    e.process(event(cfg, type="login", id="x1", ts=T0, account="a"))
+    e.process(message(cfg, "m1", "a", ["b"], "hello", T0))
+    reuses = [message(cfg, "x1", "a", ["b"], "hello", T0),  # a login's id, for a message
+              message(cfg, "m1", "a", ["b"], "buy tones", T0),  # another text
+              event(cfg, type="report", id="m1", ts=T0, reporter="b", message_id="m1",
+                    label="spam")]  # a report under the message's id
+    for reuse in reuses:
+        with pytest.raises(BadInput) as caught:
+            e.process_batch([message(cfg, "fresh", "a", ["b"], "hi", T0 + 1), reuse])
+        assert (caught.value.status, caught.value.field) == (409, "id")
+    assert e.records.answers(["fresh"]) == {}, "a refused batch keeps nothing"
+    # The same body is the same event, whatever the spelling of its time.
+    same = event(cfg, type="message", id="m1", ts="2026-09-21T14:13:20Z", sender="a",
+                 recipients=["b"], text="hello")
+    assert same.ts == T0
+    assert e.process(same).id == "m1"
+    with pytest.raises(BadInput):  # two bodies under one id inside one batch
+        e.process_batch([message(cfg, "m5", "a", ["b"], "x", T0), message(cfg, "m5", "a", ["b"],
+                                                                          "y", T0)])
 
 
 def test_report_is_kept_with_the_reported_sender() -> None:
@@ -130,4 +157,4 @@ def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
         e.process_batch([first, message(cfg, "m2", "a", ["b"], "hello", T0 + 1)])
     e.records.save = original  # type: ignore[method-assign]
     e.process(message(cfg, "m3", "x", ["y"], "unrelated", T0 + 2))  # commits whatever is left
-    assert e.records.result("m1") is None  # the failed batch's first event was not kept
+    assert e.records.answers(["m1"]) == {}  # the failed batch's first event was not kept

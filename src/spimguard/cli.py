@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import msgspec
 import typer
@@ -19,8 +19,9 @@ from rich.table import Table
 from .commandline import config_or_exit
 from .config import Config
 from .db import kept_secret
+from .db_commands import db_app
 from .engine import Engine, open_engine
-from .errors import BadInput
+from .errors import BadInput, SpimguardError
 from .events import Message, Verdict, decode_event
 from .evidence_commands import evidence_app
 from .lists_commands import lists_app
@@ -57,8 +58,11 @@ def serve(
     ] = None,
     config: ConfigOpt = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+    workers: Annotated[int, typer.Option(
+        min=1, help="Worker processes (more than 1 needs Redis state and PostgreSQL records)."
+    )] = 1,
 ) -> None:
-    """Serve the HTTP API on the embedded backends."""
+    """Serve the HTTP API (embedded backends, or shared ones for many workers and nodes)."""
     import uvicorn
 
     from .server import create_app
@@ -68,15 +72,53 @@ def serve(
     settings = config_or_exit(config)
     folder = Path(data_dir or settings.storage.data_dir)
     generated = not settings.api_token
+    if settings.shared and generated:
+        _refuse("api_token must be set when state or records are shared (every node must "
+                "accept the same token); set SPIMGUARD_API_TOKEN")
+    if workers > 1 and not (settings.storage.backend == "redis"
+                            and settings.records.backend == "postgres"):
+        _refuse(f"--workers {workers} needs storage.backend = 'redis' and records.backend = "
+                "'postgres' (workers share nothing else)")
     settings = config_or_exit(config, api_token=_token(settings, folder),
                        storage={"data_dir": str(folder)})
-    engine = open_engine(settings, folder)
+    if workers > 1:
+        _serve_workers(settings, config, folder, host, port, log_level, workers)
+        return
+    try:
+        engine = open_engine(settings, folder)
+    except SpimguardError as exc:
+        _refuse(str(exc))
     if generated:
         console.print(f"API token in {folder / 'api-token'} (set SPIMGUARD_API_TOKEN to "
                       "choose your own)")
     console.print(f"spimguard serving on http://{host}:{port} (data in {folder})")
     uvicorn.run(create_app(engine), host=host, port=port, log_level=log_level.lower(),
                 access_log=False)
+
+
+def _refuse(reason: str) -> NoReturn:
+    console.print(f"[red]serve:[/] {reason}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _serve_workers(settings: Config, config: Path | None, folder: Path, host: str, port: int,
+                   log_level: str, workers: int) -> None:
+    """uvicorn's worker processes, each with its own engine on the shared stores."""
+    import os
+
+    import uvicorn
+
+    try:  # one engine here first: a bad store or schema fails once, in one line
+        open_engine(settings, folder).close()
+    except SpimguardError as exc:
+        _refuse(str(exc))
+    os.environ["SPIMGUARD_API_TOKEN"] = settings.api_token
+    os.environ["SPIMGUARD_DATA_DIR"] = str(folder)
+    if config:
+        os.environ["SPIMGUARD_CONFIG"] = str(config.resolve())
+    console.print(f"spimguard serving on http://{host}:{port} with {workers} workers")
+    uvicorn.run("spimguard.server.worker:app", factory=True, workers=workers, host=host,
+                port=port, log_level=log_level.lower(), access_log=False)
 
 
 @app.command()
@@ -223,6 +265,7 @@ app.command()(simulate)
 app.add_typer(model_commands.model_app, name="model")
 app.add_typer(lists_app, name="lists")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:

@@ -43,19 +43,27 @@ class PolicyConfig:
 @dataclass(frozen=True)
 class StorageConfig:
     # "sqlite": embedded and durable; "redis": hot state shared by many processes
-    # (records stay in SQLite in data_dir); "memory": tests and benchmarks.
+    # (records in [records] backend); "memory": tests and benchmarks.
     backend: str = "sqlite"
     data_dir: str = "./spimguard-data"
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_namespace: str = "spimguard:"  # key prefix, so installations can share a Redis
+    # When a store cannot answer, /v1/check "closed": 503 (the IM server applies its own
+    # policy); "open": deliver, with a DEGRADED signal, unjudged and uncounted.
+    fail_mode: str = "closed"
 
 
 @dataclass(frozen=True)
 class RecordsConfig:
+    # "sqlite": in storage.data_dir, embedded; "postgres": shared by many nodes (url).
+    # With storage.backend = "memory", records stay in memory unless "postgres".
+    backend: str = "sqlite"
+    url: str = ""  # postgresql://user@host:5432/db (SPIMGUARD__RECORDS__URL)
+    pool_size: int = 4  # PostgreSQL connections per process
     keep_text: bool = False  # store message text in the verdict log (privacy: off)
     retention_days: float = 30.0  # verdict log, reports, campaigns: kept this long (event time)
     # Key for recipient pseudonyms in evidence bundles; "" = one generated and kept
-    # in the data dir (data_dir/evidence-key).
+    # in the data dir (data_dir/evidence-key); required when state or records are shared.
     evidence_key: str = ""
 
 
@@ -88,6 +96,11 @@ class Config:
 
     def weight(self, code: str) -> float:
         return self.scores.get(code, 1.0)
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes share the state or the records (secrets from config)."""
+        return self.storage.backend == "redis" or self.records.backend == "postgres"
 
 
 def _bundled_scores() -> dict[str, Any]:
@@ -194,6 +207,15 @@ def build(raw: Mapping[str, Any]) -> Config:
     if storage.backend not in ("sqlite", "redis", "memory"):
         raise ConfigError(f"storage.backend = {storage.backend!r}: use 'sqlite', 'redis' "
                           "or 'memory'")
+    if storage.fail_mode not in ("open", "closed"):
+        raise ConfigError(f"storage.fail_mode = {storage.fail_mode!r}: use 'open' or 'closed'")
+    records = _coerce("records", RecordsConfig, tree.get("records", {}))
+    if records.backend not in ("sqlite", "postgres"):
+        raise ConfigError(f"records.backend = {records.backend!r}: use 'sqlite' or 'postgres'")
+    if records.backend == "postgres" and not records.url.startswith(("postgresql://",
+                                                                      "postgres://")):
+        raise ConfigError("records.backend = 'postgres' needs records.url = "
+                          "'postgresql://user@host:5432/db'")
     matrix = _coerce("matrix", MatrixConfig, tree.get("matrix", {}))
     if matrix.fail_mode not in ("open", "closed"):
         raise ConfigError(f"matrix.fail_mode = {matrix.fail_mode!r}: use 'open' or 'closed'")
@@ -207,7 +229,7 @@ def build(raw: Mapping[str, Any]) -> Config:
         language=str(tree.get("language", "en")),
         policy=policy,
         storage=storage,
-        records=_coerce("records", RecordsConfig, tree.get("records", {})),
+        records=records,
         limits=_coerce("limits", Limits, tree.get("limits", {})),
         scores=_number_table("scores", tree.get("scores", {})),
         groups=dict(groups),

@@ -1,7 +1,8 @@
 """The engine: one event in, one answer out, state and records updated once.
 
-For every event: a repeated id returns the stored answer and counts nothing;
-otherwise the text view is computed once, every detector names its reads, the
+For every event: a repeated id returns the stored answer and counts nothing
+(``once.py``; another body under the same id is a 409 conflict); otherwise the
+text view is computed once, every detector names its reads, the
 state backend answers them in one call, detectors emit signals, the policy
 decides, and then, in one more call, the state takes every detector's writes
 and the record store the verdict. Both commit together (one transaction on the
@@ -9,6 +10,15 @@ embedded SQLite), before the answer leaves: an acknowledged event is never lost.
 
 Events are processed in the order given; time is each event's own ``ts``, so
 replaying a log gives the verdicts of the live run.
+
+Many nodes (Redis state, PostgreSQL records) commit in two stores: each event id
+is claimed in Redis, its writes apply in one script that checks the claim and
+every value it read and rewrites, and its records commit in PostgreSQL per
+batch; ``once.py`` tells what a crash between the steps can and cannot do.
+
+What reports teach lives in shared state; every learnt change bumps a counter that
+each event reads in its first round trip, so a node rebuilds its learners before
+judging anything after another node's report (``_refresh_learners``).
 """
 
 from __future__ import annotations
@@ -25,11 +35,12 @@ from typing import Any
 
 import msgspec
 
-from . import accounts, notices, text
+from . import accounts, notices, once, text
 from .config import Config
 from .db import connect, kept_secret
 from .detectors import BUILDERS, Context, Detector, Learner, Outcome
-from .errors import ConfigError
+from .detectors.base import LEARNT, learnt, learnt_version
+from .errors import ConfigError, Contention, RecordsUnavailable, StateUnavailable
 from .events import (
     Accepted,
     AccountAction,
@@ -43,21 +54,21 @@ from .events import (
     Verdict,
 )
 from .policy import Decision, Policy
-from .records import CampaignMessage, LogEntry, RecordStore, ReportEntry
+from .records import Answer, CampaignMessage, LogEntry, RecordStore, ReportEntry
 from .records.memory import MemoryRecords
 from .records.sqlite import SQLiteRecords
 from .signals import Signal
 from .state import StateBackend
 from .state.memory import MemoryState
-from .state.ops import FOREVER, Delete, Get, Put, Query, Replace, Touch, Write
+from .state.ops import FOREVER, Delete, Get, Incr, Put, Query, Replace, Touch, Write
+from .state.shared import Claiming
 from .state.sqlite import SQLiteState
 
 log = logging.getLogger("spimguard.engine")
 
 _CLOCK = "engine:clock"
 _MAINTAIN_EVERY = 20_000  # events between sweeps of expired state and old records
-_verdict_decoder = msgspec.json.Decoder(Verdict)
-_accepted_decoder = msgspec.json.Decoder(Accepted)
+_ATTEMPTS = 8  # tries of one event whose reads other nodes keep changing
 
 
 @dataclass
@@ -78,7 +89,13 @@ class Engine:
         # see what the event stream would see, also when replaying an old log.
         self.clock = self.state.read([Get(_CLOCK)], 0.0)[0] or 0.0
         self._clock_saved = self.clock
-        self._rebuild_learners()
+        self._claims = self.state if isinstance(self.state, Claiming) else None
+        self._answered: dict[str, Answer] = {}  # this batch's answers, by event id
+        # Learnt changes in shared state: the count at the last look, and this node's own
+        # since then; anything else means another node learnt something (rebuild).
+        self._learnt_seen: float | None = None
+        self._learnt_own = 0.0
+        self._refresh_learners(self.state.read([learnt_version()], self.clock)[0])
         notices.templates(self.config.language)  # a missing language fails at start-up
 
     # -- public ------------------------------------------------------------------------
@@ -88,18 +105,54 @@ class Engine:
 
     def process_batch(self, events: Iterable[Event]) -> list[Result]:
         """Events in order, committed together once all are done, or not at all."""
+        events = list(events)
+        ids = [e.id for e in events]
         with self.lock:
+            self._answered = {}
             try:
-                results = [self._process(e) for e in events]
+                digests = [once.digest(e) for e in events]
+                known = self.records.answers(ids)
+                once.check_batch(events, digests, known)
+                results = [self._process(e, d, known) for e, d in
+                           zip(events, digests, strict=True)]
                 self._commit()
             except BaseException:
                 # Nothing of a failed request may ride along with the next commit.
                 self.state.rollback()
                 self.records.rollback()
+                if self._claims:
+                    self._claims.release(ids)
                 self._clock_saved = -1.0
-                self._rebuild_learners()  # what they learnt in memory from the lost events
+                self._learnt_seen = None  # what learners learnt in memory: rebuild first
                 raise
+            if self._claims:
+                try:
+                    self._claims.settle(ids)
+                except StateUnavailable as exc:  # the claims expire in an hour anyway
+                    log.warning("claims not settled: %s", exc)
             return results
+
+    def health(self) -> dict[str, str]:
+        """Per store, "ok" or why it cannot take work now (``/healthz``).
+
+        The SQLite records share the engine's connection, so their probe write waits
+        for the running batch (a batch that holds it for long is busy, not broken).
+        """
+        out: dict[str, str] = {}
+        for name, store in (("state", self.state), ("records", self.records)):
+            embedded = isinstance(store, SQLiteRecords)
+            if embedded and not self.lock.acquire(timeout=2.0):
+                out[name] = "ok"
+                continue
+            try:
+                store.ping()
+                out[name] = "ok"
+            except (StateUnavailable, RecordsUnavailable) as exc:
+                out[name] = str(exc)
+            finally:
+                if embedded:
+                    self.lock.release()
+        return out
 
     def now(self) -> float:
         """Event time for reads between events: the clock, or wall time before any event."""
@@ -150,8 +203,9 @@ class Engine:
             self._commit()
 
     def write_state(self, writes: Sequence[Write]) -> None:
-        """Apply state writes (operator tooling: lists, imported learning), then relearn."""
-        self.remember(writes)
+        """Apply state writes (operator tooling: lists, imported learning), then relearn,
+        here and (through the learnt count) on every node sharing the state."""
+        self.remember([*writes, learnt()])
         with self.lock:
             self._rebuild_learners()
 
@@ -161,12 +215,21 @@ class Engine:
             self.records.close()
 
     # -- one event -----------------------------------------------------------------------
-    def _process(self, event: Event) -> Result:
+    def _process(self, event: Event, body: str, known: dict[str, Answer]) -> Result:
         self.clock = max(self.clock, event.ts)
-        stored = self.records.result(event.id)
+        stored = self._answered.get(event.id) or known.get(event.id)
         if stored is not None:
-            decoder = _verdict_decoder if isinstance(event, Message) else _accepted_decoder
-            return decoder.decode(stored)
+            return once.answer(event, stored.result)
+        for _ in range(_ATTEMPTS):
+            try:
+                return self._judge(event, body)
+            except Contention:
+                # Another node changed what this event read: nothing of it was applied.
+                self._clock_saved = -1.0
+                self._learnt_seen = None
+        raise StateUnavailable(f"event {event.id[:80]!r}: the state it reads kept changing")
+
+    def _judge(self, event: Event, body: str) -> Result:
         if isinstance(event, Message):
             ctx = Context(event, view=text.view(event.text),
                           names=text.names_of(event.recipients))
@@ -190,7 +253,18 @@ class Engine:
                 log.exception("detector %s failed reading for event %s", detector.name,
                               event.id)
         unique = list(dict.fromkeys(queries))
-        facts = dict(zip(unique, self.state.read(unique, event.ts), strict=True))
+        if self._claims:
+            claim, answers = self._claims.claim_read(event.id, body, unique, event.ts)
+            if not claim.mine:
+                claim = once.settled(self._claims, event.id, body, claim, event.ts)
+                if claim.mine:  # a lease taken over after waiting: read afresh, as holder
+                    claim, answers = self._claims.claim_read(event.id, body, unique, event.ts)
+            if claim.outbox:  # finished by another node, or by an earlier failed batch
+                return self._finished(event, once.unpack(claim.outbox))
+        else:
+            answers = self.state.read(unique, event.ts)
+        facts = dict(zip(unique, answers, strict=True))
+        self._refresh_learners(facts[own[2]])
 
         signals: list[Signal] = []
         for detector in list(active):
@@ -222,17 +296,38 @@ class Engine:
         if self.clock != self._clock_saved:  # rides with this event's writes: no extra trip
             writes.append(Put(_CLOCK, self.clock, FOREVER))
             self._clock_saved = self.clock
-        self.state.write(writes, event.ts)
-        self._record(event, ctx, result, decision)
+        outbox = self._outbox(event, body, ctx, result, decision)
+        if self._claims:
+            self._claims.write_claimed(event.id, writes, event.ts, once.pack(outbox))
+        else:
+            self.state.write(writes, event.ts)
+        self._learnt_own += sum(w.amount for w in writes
+                                if isinstance(w, Incr) and w.key == LEARNT)
+        self._save(outbox)
         self._since_maintenance += 1
         if self._since_maintenance >= _MAINTAIN_EVERY:
             self._maintain(event.ts)
         return result
 
+    def _finished(self, event: Event, outbox: once.Outbox) -> Result:
+        """An event judged already (its claim's outbox): record it here too, answer alike."""
+        self._save(outbox)
+        return once.answer(event, outbox.entry.result)
+
+    def _save(self, outbox: once.Outbox) -> None:
+        if outbox.campaign is not None:
+            self.records.save_campaign_message(outbox.campaign)
+        if outbox.report is not None:
+            self.records.save_report(outbox.report)
+        self.records.save(outbox.entry)
+        self._answered[outbox.entry.id] = Answer(outbox.entry.digest, outbox.entry.result)
+
     def _own_reads(self, event: Event) -> tuple[Query, ...]:
-        """(first seen, restrictions) of the account the event is about."""
+        """(first seen, restrictions) of the account the event is about, and the count of
+        learnt changes (in the same round trip, so learning reaches every node at once)."""
         account = event.account
-        return (Get(accounts.first_seen(account)), Get(accounts.restrictions(account)))
+        return (Get(accounts.first_seen(account)), Get(accounts.restrictions(account)),
+                learnt_version())
 
     def _decide(self, event: Event, signals: list[Signal],
                 restrict: dict[str, Any] | None) -> tuple[Result, Decision | None]:
@@ -300,38 +395,41 @@ class Engine:
                                 accounts.TALKED_CAP) for r in event.recipients)
         return writes
 
-    def _record(self, event: Event, ctx: Context, result: Result,
-                decision: Decision | None) -> None:
-        body = msgspec.json.encode(result)
+    def _outbox(self, event: Event, body: str, ctx: Context, result: Result,
+                decision: Decision | None) -> once.Outbox:
+        answer = msgspec.json.encode(result)
         if isinstance(event, Message):
             assert ctx.view is not None
             entry = LogEntry(
-                id=event.id, ts=event.ts, type="message", account=event.sender,
+                id=event.id, ts=event.ts, type="message", account=event.sender, digest=body,
                 session=event.session, action=result.action, score=result.score,
                 signals=tuple(s.code for s in result.signals),
                 text_sha256=hashlib.sha256(event.text.encode("utf-8", "surrogatepass")
                                            ).hexdigest(),
                 text=event.text if self.config.records.keep_text else None,
-                fingerprint=ctx.view.fingerprint, domains=ctx.view.domains, result=body,
+                fingerprint=ctx.view.fingerprint, domains=ctx.view.domains, result=answer,
                 keep=ctx.keep)
+            campaign = None
             if result.campaign:
-                self.records.save_campaign_message(CampaignMessage(
+                campaign = CampaignMessage(
                     campaign=result.campaign, id=event.id, ts=event.ts, sender=event.sender,
                     session=event.session, client=event.client.id, ip=event.client.ip,
                     recipients=tuple(event.recipients), text=event.text, action=result.action,
-                    domains=ctx.view.domains))
-        else:
-            entry = LogEntry(id=event.id, ts=event.ts, type=type(event).__name__.lower(),
-                             account=event.account, session=getattr(event, "session", ""),
-                             action="", score=decision.score if decision else 0.0,
-                             signals=tuple(s.code for s in decision.signals) if decision else (),
-                             result=body, keep=ctx.keep)
-            if isinstance(event, Report):
-                self.records.save_report(ReportEntry(
-                    id=event.id, ts=event.ts, reporter=event.reporter,
-                    message_id=event.message_id, label=event.label, text=event.text,
-                    sender=ctx.reported.account if ctx.reported else ""))
-        self.records.save(entry)
+                    domains=ctx.view.domains)
+            return once.Outbox(entry, campaign=campaign)
+        entry = LogEntry(id=event.id, ts=event.ts, type=type(event).__name__.lower(),
+                         account=event.account, digest=body,
+                         session=getattr(event, "session", ""),
+                         action="", score=decision.score if decision else 0.0,
+                         signals=tuple(s.code for s in decision.signals) if decision else (),
+                         result=answer, keep=ctx.keep)
+        report = None
+        if isinstance(event, Report):
+            report = ReportEntry(
+                id=event.id, ts=event.ts, reporter=event.reporter,
+                message_id=event.message_id, label=event.label, text=event.text,
+                sender=ctx.reported.account if ctx.reported else "")
+        return once.Outbox(entry, report=report)
 
     def _commit(self) -> None:
         if self.clock != self._clock_saved:
@@ -339,6 +437,12 @@ class Engine:
             self._clock_saved = self.clock
         self.state.commit()
         self.records.commit()
+
+    def _refresh_learners(self, version: float) -> None:
+        """Rebuild the learners if anyone but this node has learnt since the last look."""
+        if self._learnt_seen is None or version != self._learnt_seen + self._learnt_own:
+            self._rebuild_learners()
+        self._learnt_seen, self._learnt_own = version, 0.0
 
     def _rebuild_learners(self) -> None:
         for detector in self.detectors:
@@ -378,30 +482,40 @@ def build_detectors(config: Config) -> tuple[list[Detector], dict[str, str]]:
 
 
 def open_engine(config: Config, data_dir: str | Path | None = None) -> Engine:
-    """The engine with the configured backends (SQLite in ``data_dir``, or memory)."""
+    """The engine with the configured backends (SQLite in ``data_dir``, memory, or the
+    shared Redis and PostgreSQL)."""
+    if config.shared and not config.records.evidence_key:
+        raise ConfigError("records.evidence_key must be set when state or records are shared "
+                          "(every node must pseudonymise alike); set "
+                          "SPIMGUARD__RECORDS__EVIDENCE_KEY")
     detectors, disabled = build_detectors(config)
-    storage = config.storage
-    if storage.backend == "memory":
-        state: StateBackend = MemoryState()
-        records: RecordStore = MemoryRecords()
-    else:
-        folder = Path(data_dir or storage.data_dir)
-        conn = connect(folder / "spimguard.db")
+    storage, folder = config.storage, Path(data_dir or config.storage.data_dir)
+    conn = connect(folder / "spimguard.db") if storage.backend == "sqlite" or (
+        storage.backend == "redis" and config.records.backend == "sqlite") else None
+    if config.records.backend == "postgres":
+        from .records.postgres import PostgresRecords
+
+        records: RecordStore = PostgresRecords(config.records.url, config.records.pool_size)
+    elif conn is not None:
         records = SQLiteRecords(conn)
-        if storage.backend == "redis":
-            from .state.redis import RedisState
+    else:
+        records = MemoryRecords()
+    if storage.backend == "redis":
+        from .state.redis import RedisState
 
-            state = RedisState(storage.redis_url, storage.redis_namespace)
-        else:
-            state = SQLiteState(conn)
+        state: StateBackend = RedisState(storage.redis_url, storage.redis_namespace)
+    elif storage.backend == "sqlite" and conn is not None:
+        state = SQLiteState(conn)
+    else:
+        state = MemoryState()
     return Engine(config, state, records, detectors, disabled,
-                  evidence_key=_evidence_key(config, data_dir))
+                  evidence_key=_evidence_key(config, folder))
 
 
-def _evidence_key(config: Config, data_dir: str | Path | None) -> bytes:
+def _evidence_key(config: Config, folder: Path) -> bytes:
     """The configured key, or one made once and kept beside the data (0600)."""
     if config.records.evidence_key:
         return config.records.evidence_key.encode()
     if config.storage.backend == "memory":
         return secrets.token_bytes(32)
-    return kept_secret(Path(data_dir or config.storage.data_dir) / "evidence-key").encode()
+    return kept_secret(folder / "evidence-key").encode()

@@ -4,6 +4,7 @@
     ├── BadInput            a request or event that breaks the contract (HTTP 400/413/422)
     ├── ConfigError         a setting that cannot work; names the key and the value
     ├── StateUnavailable    the hot-state backend (SQLite, Redis) failed
+    ├── Contention          shared state changed between an event's read and its write
     └── RecordsUnavailable  the durable record store failed
 
 Third-party errors are mapped at the seam that meets them
@@ -38,6 +39,10 @@ class ConfigError(SpimguardError):
 
 class StateUnavailable(SpimguardError):
     """The hot-state backend could not answer or store."""
+
+
+class Contention(SpimguardError):
+    """Another node changed what this event read before its writes applied: judge again."""
 
 
 class RecordsUnavailable(SpimguardError):

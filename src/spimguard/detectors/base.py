@@ -17,7 +17,7 @@ from ..errors import ConfigError
 from ..events import Event, Message
 from ..records import LogEntry
 from ..signals import Signal
-from ..state.ops import Query, Write
+from ..state.ops import FOREVER, Count, Incr, Query, Write
 from ..text import MessageView
 
 Facts = Mapping[Query, Any]
@@ -74,7 +74,8 @@ class Detector(Protocol):
 class Learner(Protocol):
     """A detector that also keeps learnt state in process memory (a model's online part).
 
-    ``rebuild`` runs when the engine opens and at each maintenance pass, with a
+    ``rebuild`` runs when the engine opens, at each maintenance pass and whenever
+    another node has changed the learnt state (``learnt_version`` moved), with a
     function that answers queries against the state backend: the detector
     recomputes what it learnt from durable state, so a restart loses nothing
     and what has expired in state stops counting. Detectors without it hold
@@ -82,6 +83,23 @@ class Learner(Protocol):
     """
 
     def rebuild(self, read: Callable[[Sequence[Query]], list[Any]]) -> None: ...
+
+    # A learner adds ``learnt()`` to its writes whenever it changes learnt state, so
+    # that every node (one sharing Redis with it) rebuilds before its next verdict.
+
+
+LEARNT = "learnt:version"  # counts every change to what learners keep in shared state
+
+
+def learnt() -> Incr:
+    """The write a learner adds whenever it changes its learnt state in the state backend:
+    other nodes see the count move and rebuild (``Engine._refresh_learners``)."""
+    return Incr(LEARNT, 1.0, bucket=FOREVER, ttl=FOREVER)
+
+
+def learnt_version() -> Count:
+    """How many learnt changes the state backend has seen (one bucket, never expiring)."""
+    return Count(LEARNT, FOREVER, FOREVER)
 
 
 def settings(name: str, defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from ..model.features import parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
 from ..state.ops import FOREVER, Count, Get, Incr, Members, Put, Query, Touch, Write
-from .base import Context, Facts, Outcome, settings
+from .base import Context, Facts, Outcome, learnt, settings
 
 DEFAULTS: dict[str, Any] = {
     "model": "",  # path of a model file; "" = the model bundled in the package
@@ -170,6 +170,7 @@ class ContentDetector:
         reported.applied = target
         out.append(Put(_report_key(report.message_id), reported, self._ttl))
         out.append(Touch(_INDEX, (report.message_id,), self._ttl, self.cfg["max_remembered"]))
+        out.append(learnt())
         return out
 
 

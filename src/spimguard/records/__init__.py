@@ -1,15 +1,17 @@
 """Durable records: the verdict log (which also makes event ids idempotent) and reports.
 
-``RecordStore`` is the seam; ``MemoryRecords`` is its fake and ``SQLiteRecords``
-the embedded default. A report usually names only a message id, hours later, so
-the log keeps what learning needs (sender, session, fingerprint, domains) and
-the text itself only when ``records.keep_text`` is on.
+``RecordStore`` is the seam; ``MemoryRecords`` is its fake, ``SQLiteRecords``
+the embedded default and ``PostgresRecords`` the store many nodes share
+(``conformance.check_records`` is the behaviour all three share). A report
+usually names only a message id, hours later, so the log keeps what learning
+needs (sender, session, fingerprint, domains) and the text itself only when
+``records.keep_text`` is on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import msgspec
 
@@ -19,6 +21,7 @@ class LogEntry(msgspec.Struct, frozen=True):
     ts: float
     type: str
     account: str
+    digest: str = ""  # hash of the event's canonical body: a repeated id must match it
     session: str = ""
     action: str = ""
     score: float = 0.0
@@ -57,9 +60,16 @@ class CampaignMessage(msgspec.Struct, frozen=True):
     domains: tuple[str, ...] = ()
 
 
+class Answer(NamedTuple):
+    """What was answered for an event id, and the digest of the event that got it."""
+
+    digest: str
+    result: bytes
+
+
 class RecordStore(Protocol):
-    def result(self, event_id: str) -> bytes | None:
-        """The answer already given for this event id, if any."""
+    def answers(self, event_ids: Sequence[str]) -> dict[str, Answer]:
+        """The answers already given for those of ``event_ids`` that were seen (one query)."""
 
     def message(self, message_id: str) -> LogEntry | None: ...
 
@@ -93,7 +103,10 @@ class RecordStore(Protocol):
     def rollback(self) -> None:
         """Forget what was saved since the last commit, where the store can."""
 
+    def ping(self) -> None:
+        """Prove the store can still take a write now (``/healthz``); raise if not."""
+
     def close(self) -> None: ...
 
 
-__all__ = ["CampaignMessage", "LogEntry", "RecordStore", "ReportEntry"]
+__all__ = ["Answer", "CampaignMessage", "LogEntry", "RecordStore", "ReportEntry"]

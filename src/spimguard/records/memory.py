@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
-from . import CampaignMessage, LogEntry, ReportEntry
+from . import Answer, CampaignMessage, LogEntry, ReportEntry
 
 
 class MemoryRecords:
@@ -13,46 +14,52 @@ class MemoryRecords:
         self._reports: dict[str, list[ReportEntry]] = defaultdict(list)
         self._report_ids: set[str] = set()
         self._campaigns: dict[str, dict[str, CampaignMessage]] = defaultdict(dict)
+        self._undo: list[tuple[str, str, str]] = []  # what rollback removes: (table, key, sub)
 
-    def result(self, event_id: str) -> bytes | None:
-        entry = self._log.get(event_id)
-        return entry.result if entry else None
+    def answers(self, event_ids: Sequence[str]) -> dict[str, Answer]:
+        return {i: Answer(e.digest, e.result) for i in event_ids
+                if (e := self._log.get(i)) is not None}
 
     def message(self, message_id: str) -> LogEntry | None:
         entry = self._log.get(message_id)
         return entry if entry is not None and entry.type == "message" else None
 
     def save(self, entry: LogEntry) -> None:
-        self._log.setdefault(entry.id, entry)
+        if entry.id not in self._log:
+            self._log[entry.id] = entry
+            self._undo.append(("log", entry.id, ""))
 
     def save_report(self, report: ReportEntry) -> None:
         if report.id not in self._report_ids:
             self._report_ids.add(report.id)
             self._reports[report.message_id].append(report)
+            self._undo.append(("report", report.message_id, report.id))
 
     def reports(self, message_id: str) -> list[ReportEntry]:
-        return list(self._reports.get(message_id, ()))
+        return sorted(self._reports.get(message_id, ()), key=lambda r: (r.ts, r.id))
 
     def recent(self, account: str, limit: int = 20) -> list[LogEntry]:
         mine = [e for e in self._log.values()
                 if e.account == account and e.action not in ("", "deliver")]
-        return sorted(mine, key=lambda e: e.ts, reverse=True)[:limit]
+        return sorted(sorted(mine, key=lambda e: e.id), key=lambda e: e.ts, reverse=True)[:limit]
 
     def timeline(self, account: str, session: str, since: float,
                  limit: int = 200) -> list[LogEntry]:
         mine = [e for e in self._log.values() if e.account == account and e.ts >= since
                 and (not session or e.session == session)]
-        return sorted(mine, key=lambda e: e.ts)[:limit]
+        return sorted(mine, key=lambda e: (e.ts, e.id))[:limit]
 
     def save_campaign_message(self, message: CampaignMessage) -> None:
-        self._campaigns[message.campaign].setdefault(message.id, message)
+        if message.id not in self._campaigns[message.campaign]:
+            self._campaigns[message.campaign][message.id] = message
+            self._undo.append(("campaign", message.campaign, message.id))
 
     def campaign_messages(self, campaign: str) -> list[CampaignMessage]:
         return sorted(self._campaigns.get(campaign, {}).values(), key=lambda m: (m.ts, m.id))
 
     def campaign_ids(self, since: float = 0.0) -> list[str]:
         last = {c: max(m.ts for m in ms.values()) for c, ms in self._campaigns.items() if ms}
-        return sorted((c for c, ts in last.items() if ts >= since), key=lambda c: -last[c])
+        return sorted((c for c, ts in last.items() if ts >= since), key=lambda c: (-last[c], c))
 
     def purge(self, before: float) -> int:
         old = [k for k, e in self._log.items() if e.ts < before]
@@ -72,10 +79,22 @@ class MemoryRecords:
         return len(old)
 
     def commit(self) -> None:
-        """Nothing to make durable in memory."""
+        """Nothing to make durable in memory; what was saved stays."""
+        self._undo.clear()
 
     def rollback(self) -> None:
-        """Memory keeps what it was given (it is the test double)."""
+        for table, key, sub in reversed(self._undo):
+            if table == "log":
+                del self._log[key]
+            elif table == "report":
+                self._report_ids.discard(sub)
+                self._reports[key] = [r for r in self._reports[key] if r.id != sub]
+            else:
+                del self._campaigns[key][sub]
+        self._undo.clear()
+
+    def ping(self) -> None:
+        """Memory always takes a write."""
 
     def close(self) -> None:
         self._log.clear()

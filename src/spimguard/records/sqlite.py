@@ -2,144 +2,93 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-
-import msgspec
+from collections.abc import Sequence
+from typing import Any
 
 from ..errors import RecordsUnavailable
-from . import CampaignMessage, LogEntry, ReportEntry
+from . import Answer, CampaignMessage, LogEntry, ReportEntry, sql
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS verdict_log (
-    id TEXT PRIMARY KEY, ts REAL NOT NULL, type TEXT NOT NULL, account TEXT NOT NULL,
-    session TEXT NOT NULL, action TEXT NOT NULL, score REAL NOT NULL, signals TEXT NOT NULL,
-    text_sha256 TEXT NOT NULL, text TEXT, fingerprint TEXT NOT NULL, domains TEXT NOT NULL,
-    result BLOB NOT NULL, keep BLOB NOT NULL DEFAULT x'');
-CREATE INDEX IF NOT EXISTS verdict_log_ts ON verdict_log (ts);
-CREATE INDEX IF NOT EXISTS verdict_log_account ON verdict_log (account, ts)
-    WHERE action NOT IN ('', 'deliver');
-CREATE INDEX IF NOT EXISTS verdict_log_session ON verdict_log (account, session, ts);
-CREATE TABLE IF NOT EXISTS reports (
-    id TEXT PRIMARY KEY, ts REAL NOT NULL, reporter TEXT NOT NULL, message_id TEXT NOT NULL,
-    label TEXT NOT NULL, text TEXT NOT NULL, sender TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS reports_message ON reports (message_id);
-CREATE INDEX IF NOT EXISTS reports_ts ON reports (ts);
-CREATE TABLE IF NOT EXISTS campaign_messages (
-    campaign TEXT NOT NULL, id TEXT NOT NULL, ts REAL NOT NULL, sender TEXT NOT NULL,
-    session TEXT NOT NULL, client TEXT NOT NULL, ip TEXT NOT NULL, recipients TEXT NOT NULL,
-    text TEXT NOT NULL, action TEXT NOT NULL, domains TEXT NOT NULL,
-    PRIMARY KEY (campaign, id));
-CREATE INDEX IF NOT EXISTS campaign_messages_ts ON campaign_messages (ts);
-"""
-_COLUMNS = ("id, ts, type, account, session, action, score, signals, text_sha256, text, "
-            "fingerprint, domains, result, keep")
+_MAX_VARIABLES = 900  # SQLite's bound on ? per statement is 999 on old builds
 
 
-def _entry(row: tuple) -> LogEntry:
-    return LogEntry(id=row[0], ts=row[1], type=row[2], account=row[3], session=row[4],
-                    action=row[5], score=row[6], signals=tuple(row[7].split()) if row[7] else (),
-                    text_sha256=row[8], text=row[9], fingerprint=row[10],
-                    domains=tuple(row[11].split()) if row[11] else (), result=row[12],
-                    keep=msgspec.msgpack.decode(row[13]) if row[13] else {})
+def upgrade(conn: sqlite3.Connection) -> list[str]:
+    """Apply the SQLite migrations not yet applied, each in its own transaction."""
+    conn.execute(sql.SCHEMA_TABLE)
+    done = conn.execute("SELECT COALESCE(MAX(version), 0) FROM spimguard_schema").fetchone()[0]
+    applied = []
+    for version, name, script in sql.migrations("sqlite"):
+        if version > done:
+            conn.executescript(f"BEGIN; {script}; INSERT INTO spimguard_schema VALUES "
+                               f"({version}, '{name}'); COMMIT;")
+            applied.append(name)
+    return applied
 
 
 class SQLiteRecords:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         try:
-            conn.executescript(_SCHEMA)
+            upgrade(conn)
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"cannot create the record tables: {exc}") from exc
 
-    def _query(self, sql: str, params: tuple) -> list[tuple]:
+    def _query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         try:
-            return self._conn.execute(sql, params).fetchall()
+            return self._conn.execute(statement, params).fetchall()
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record read failed: {exc}") from exc
 
-    def result(self, event_id: str) -> bytes | None:
-        rows = self._query("SELECT result FROM verdict_log WHERE id = ?", (event_id,))
-        return rows[0][0] if rows else None
+    def _write(self, statement: str, params: tuple[Any, ...]) -> None:
+        try:
+            self._conn.execute(statement, params)
+        except sqlite3.Error as exc:
+            raise RecordsUnavailable(f"record write failed: {exc}") from exc
+
+    def answers(self, event_ids: Sequence[str]) -> dict[str, Answer]:
+        found: dict[str, Answer] = {}
+        ids = list(dict.fromkeys(event_ids))
+        for start in range(0, len(ids), _MAX_VARIABLES):
+            chunk = tuple(ids[start:start + _MAX_VARIABLES])
+            for row in self._query(sql.answers_query(len(chunk)), chunk):
+                found[row[0]] = Answer(row[1], row[2])
+        return found
 
     def message(self, message_id: str) -> LogEntry | None:
-        rows = self._query(f"SELECT {_COLUMNS} FROM verdict_log WHERE id = ? AND type = "
-                           "'message'", (message_id,))
-        return _entry(rows[0]) if rows else None
+        rows = self._query(sql.MESSAGE, (message_id,))
+        return sql.entry(rows[0]) if rows else None
 
     def save(self, entry: LogEntry) -> None:
-        try:
-            self._conn.execute(
-                f"INSERT OR IGNORE INTO verdict_log ({_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (entry.id, entry.ts, entry.type, entry.account, entry.session, entry.action,
-                 entry.score, " ".join(entry.signals), entry.text_sha256, entry.text,
-                 entry.fingerprint, " ".join(entry.domains), entry.result,
-                 msgspec.msgpack.encode(entry.keep) if entry.keep else b""))
-        except sqlite3.Error as exc:
-            raise RecordsUnavailable(f"record write failed: {exc}") from exc
+        self._write(sql.INSERT_LOG, sql.log_row(entry))
 
     def save_report(self, report: ReportEntry) -> None:
-        try:
-            self._conn.execute(
-                "INSERT OR IGNORE INTO reports (id, ts, reporter, message_id, label, text, "
-                "sender) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (report.id, report.ts, report.reporter, report.message_id, report.label,
-                 report.text, report.sender))
-        except sqlite3.Error as exc:
-            raise RecordsUnavailable(f"record write failed: {exc}") from exc
+        self._write(sql.INSERT_REPORT, sql.report_row(report))
 
     def reports(self, message_id: str) -> list[ReportEntry]:
-        rows = self._query("SELECT id, ts, reporter, message_id, label, text, sender FROM "
-                           "reports WHERE message_id = ? ORDER BY ts", (message_id,))
-        return [ReportEntry(*row) for row in rows]
+        return [ReportEntry(*row) for row in self._query(sql.REPORTS, (message_id,))]
 
     def recent(self, account: str, limit: int = 20) -> list[LogEntry]:
-        rows = self._query(f"SELECT {_COLUMNS} FROM verdict_log WHERE account = ? AND action "
-                           "NOT IN ('', 'deliver') ORDER BY ts DESC LIMIT ?", (account, limit))
-        return [_entry(r) for r in rows]
+        return [sql.entry(r) for r in self._query(sql.RECENT, (account, limit))]
 
     def timeline(self, account: str, session: str, since: float,
                  limit: int = 200) -> list[LogEntry]:
-        if session:
-            rows = self._query(f"SELECT {_COLUMNS} FROM verdict_log WHERE account = ? AND "
-                               "session = ? AND ts >= ? ORDER BY ts LIMIT ?",
-                               (account, session, since, limit))
-        else:
-            rows = self._query(f"SELECT {_COLUMNS} FROM verdict_log WHERE account = ? AND "
-                               "ts >= ? ORDER BY ts LIMIT ?", (account, since, limit))
-        return [_entry(r) for r in rows]
+        rows = (self._query(sql.TIMELINE_SESSION, (account, session, since, limit)) if session
+                else self._query(sql.TIMELINE, (account, since, limit)))
+        return [sql.entry(r) for r in rows]
 
     def save_campaign_message(self, message: CampaignMessage) -> None:
-        try:
-            self._conn.execute(
-                "INSERT OR IGNORE INTO campaign_messages (campaign, id, ts, sender, session, "
-                "client, ip, recipients, text, action, domains) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (message.campaign, message.id, message.ts, message.sender, message.session,
-                 message.client, message.ip, msgspec.json.encode(message.recipients).decode(),
-                 message.text, message.action, " ".join(message.domains)))
-        except sqlite3.Error as exc:
-            raise RecordsUnavailable(f"record write failed: {exc}") from exc
+        self._write(sql.INSERT_CAMPAIGN, sql.campaign_row(message))
 
     def campaign_messages(self, campaign: str) -> list[CampaignMessage]:
-        rows = self._query("SELECT campaign, id, ts, sender, session, client, ip, recipients, "
-                           "text, action, domains FROM campaign_messages WHERE campaign = ? "
-                           "ORDER BY ts, id", (campaign,))
-        return [CampaignMessage(*row[:7], tuple(msgspec.json.decode(row[7])), row[8], row[9],
-                                tuple(row[10].split())) for row in rows]
+        return [sql.campaign_message(row) for row in self._query(sql.CAMPAIGN, (campaign,))]
 
     def campaign_ids(self, since: float = 0.0) -> list[str]:
-        rows = self._query("SELECT campaign FROM campaign_messages GROUP BY campaign "
-                           "HAVING MAX(ts) >= ? ORDER BY MAX(ts) DESC", (since,))
-        return [row[0] for row in rows]
+        return [row[0] for row in self._query(sql.CAMPAIGN_IDS, (since,))]
 
     def purge(self, before: float) -> int:
         try:
-            dropped = self._conn.execute("DELETE FROM verdict_log WHERE ts < ?",
-                                         (before,)).rowcount
-            dropped += self._conn.execute("DELETE FROM reports WHERE ts < ?", (before,)).rowcount
-            dropped += self._conn.execute("DELETE FROM campaign_messages WHERE ts < ?",
-                                          (before,)).rowcount
+            dropped = sum(self._conn.execute(s, (before,)).rowcount for s in sql.PURGE)
             self._conn.commit()
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record purge failed: {exc}") from exc
@@ -157,8 +106,20 @@ class SQLiteRecords:
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record rollback failed: {exc}") from exc
 
+    def ping(self) -> None:
+        """A write the disk must take: a full disk or a read-only file fails here."""
+        try:
+            self._conn.execute("CREATE TABLE IF NOT EXISTS health (at REAL)")
+            self._conn.execute("DELETE FROM health")
+            self._conn.execute("INSERT INTO health VALUES (julianday('now'))")
+            self._conn.commit()
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.rollback()
+            raise RecordsUnavailable(f"the database takes no writes: {exc}") from exc
+
     def close(self) -> None:
         self._conn.close()
 
 
-__all__ = ["SQLiteRecords"]
+__all__ = ["SQLiteRecords", "upgrade"]

@@ -30,6 +30,7 @@ from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import decode_batch, decode_message
 from . import matrix
 from .grouping import GroupCommit
+from .health import HealthProbe, degraded
 from .metrics import Metrics
 from .openapi import document
 from .wire import JSONAnswer, bearer_ok, read_body
@@ -69,11 +70,18 @@ def create_app(engine: Engine) -> Starlette:
                             autoescape=select_autoescape(["html"]))
     openapi = document()
     grouped = GroupCommit(engine)
+    probe = HealthProbe(engine)
 
     async def check(request: Request) -> Response:
         started = time.perf_counter()
         message = decode_message(await read_body(request, limits.max_body_bytes), limits)
-        verdict = await grouped.judge(message)
+        try:
+            verdict = await grouped.judge(message)
+        except (StateUnavailable, RecordsUnavailable) as exc:
+            if config.storage.fail_mode == "closed":
+                raise
+            log.error("delivered %s unjudged (fail_mode open): %s", message.id, exc)
+            verdict = degraded(message.id)
         metrics.count(("message",), (verdict,))
         metrics.latency.labels("check").observe(time.perf_counter() - started)
         return JSONAnswer(verdict)
@@ -123,8 +131,14 @@ def create_app(engine: Engine) -> Starlette:
             "Content-Disposition": f'attachment; filename="evidence-{name}.zip"'})
 
     async def healthz(request: Request) -> Response:
-        return JSONAnswer({"status": "ok", "version": __version__,
-                      "disabled_detectors": engine.disabled})
+        stores = await probe.stores()
+        ok = all(v == "ok" for v in stores.values())
+        return JSONAnswer({"status": "ok" if ok else "unavailable", "version": __version__,
+                           "stores": stores, "disabled_detectors": engine.disabled},
+                          200 if ok else 503)
+
+    async def livez(request: Request) -> Response:
+        return JSONAnswer({"status": "alive", "version": __version__})
 
     async def prometheus(request: Request) -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
@@ -165,6 +179,7 @@ def create_app(engine: Engine) -> Starlette:
         Route("/v1/campaigns/{campaign:str}", campaign_one, methods=["GET"]),
         Route("/v1/campaigns/{campaign:str}/evidence", campaign_evidence, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/livez", livez, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),

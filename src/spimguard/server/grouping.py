@@ -5,7 +5,8 @@ of a lone request's cost. While one batch is being judged (in a worker thread,
 so the event loop keeps reading requests), the requests that arrive wait
 together and become the next batch. Alone, a request is judged at once.
 If a batch fails (the engine rolls all of it back), its requests are retried one
-by one, so one bad request fails alone.
+by one, so one bad request fails alone; when a store is down they all fail at
+once instead (one by one would only wait for the store's timeout again and again).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 from starlette.concurrency import run_in_threadpool
 
 from ..engine import Engine
+from ..errors import RecordsUnavailable, StateUnavailable
 from ..events import Message, Result
 
 
@@ -46,6 +48,10 @@ class GroupCommit:
     async def _judge(self, batch: list[tuple[Message, asyncio.Future[Result]]]) -> None:
         try:
             results = await run_in_threadpool(self.engine.process_batch, [m for m, _ in batch])
+        except (StateUnavailable, RecordsUnavailable) as exc:
+            for _, future in batch:
+                future.set_exception(exc)
+            return
         except Exception:
             for message, future in batch:
                 try:

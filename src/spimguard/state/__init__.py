@@ -44,6 +44,9 @@ class StateBackend(Protocol):
     def sweep(self, now: float) -> int:
         """Drop what has expired by ``now`` and trim capped sets; returns items dropped."""
 
+    def ping(self) -> None:
+        """Raise ``StateUnavailable`` if the backend cannot answer now (``/healthz``)."""
+
     def close(self) -> None: ...
 
 

@@ -21,14 +21,16 @@ store, so a Redis restart costs recent counters, not data.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 import redis
 
-from ..errors import StateUnavailable
+from ..errors import Contention, StateUnavailable
 from .ops import (
     Contains,
     Count,
@@ -45,8 +47,57 @@ from .ops import (
     bucket_range,
     encode_value,
 )
+from .shared import LEASE_MS, Claim
 
 _MAX_BUCKETS = 256  # a Count over more buckets than this reads the whole hash
+_CHUNK = 2_000  # members per ZADD/ZREM (Lua's unpack takes under 8,000 values)
+
+
+_IN_FLIGHT_MS = 3_600_000  # an unfinished claim outlives its lease, for the digest check
+_FINISHED_MS = 3_600_000  # a finished claim keeps its answer until its records are committed
+_SETTLED_MS = 60_000  # ... and this long after: waiting duplicates read it from the claim
+_MAX_UNSETTLED = 10_000  # settled claims kept for the next read before a trip of their own
+
+# Claim an event id: free, ours, or a lease run out with the same body -> ours now.
+# A finished claim answers with its outbox. Time is Redis's own, the same for every node.
+_CLAIM = """
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local c = redis.call('HMGET', KEYS[1], 'o', 'd', 'at', 'r')
+if c[1] and c[4] then return {0, c[2], c[4]} end
+if (not c[1]) or c[1] == ARGV[1]
+    or (c[2] == ARGV[2] and ms - tonumber(c[3]) > tonumber(ARGV[3])) then
+  redis.call('HSET', KEYS[1], 'o', ARGV[1], 'd', ARGV[2], 'at', ms)
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return {1, ARGV[2], ''}
+end
+return {0, c[2], ''}
+"""
+# Apply an event's writes if we hold its claim and no value read has changed since.
+_COMMIT = """
+local c = redis.call('HMGET', KEYS[1], 'o', 'r')
+if c[1] ~= ARGV[1] or c[2] then return 0 end
+local i = 5
+for _ = 1, tonumber(ARGV[4]) do
+  if (redis.call('GET', ARGV[i]) or '') ~= ARGV[i + 1] then return -1 end
+  i = i + 2
+end
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+redis.call('HSET', KEYS[1], 'r', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+_RELEASE = """
+for _, key in ipairs(KEYS) do
+  local c = redis.call('HMGET', key, 'o', 'r')
+  if c[1] == ARGV[1] and not c[2] then redis.call('DEL', key) end
+end
+return 1
+"""
 
 
 class _Value(msgspec.Struct):
@@ -58,17 +109,31 @@ def _seconds(ttl: float) -> int:
     return max(1, math.ceil(ttl))
 
 
+def _zadd(key: str, flags: tuple[str, ...], members: Sequence[str],
+          now: float) -> list[tuple[Any, ...]]:
+    """ZADD of every member at ``now``, in chunks a Lua script can unpack."""
+    stamp, unique = repr(float(now)), list(dict.fromkeys(members))
+    return [("ZADD", key, *flags, *(x for m in unique[i:i + _CHUNK] for x in (stamp, m)))
+            for i in range(0, len(unique), _CHUNK)]
+
+
 class RedisState:
     def __init__(self, url: str = "redis://127.0.0.1:6379/0", namespace: str = "spimguard:",
                  client: redis.Redis | None = None) -> None:
         self.ns = namespace
         self._expiry = f"{namespace}expiry"
+        self.owner = secrets.token_hex(8)  # this process, as the holder of claims
+        # Raw values that the last claimed read saw: its writes apply only if unchanged.
+        self._seen: dict[str, bytes] = {}
+        self._unsettled: list[str] = []  # claim keys whose records have committed
         try:
             self._redis = client or redis.Redis.from_url(url, socket_timeout=5,
                                                          socket_connect_timeout=5)
             self._redis.ping()
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot reach Redis at {url}: {exc}") from exc
+        self._claim = self._redis.register_script(_CLAIM)
+        self._commit = self._redis.register_script(_COMMIT)
 
     def _k(self, key: str) -> str:
         return self.ns + key
@@ -76,6 +141,14 @@ class RedisState:
     # -- reads -------------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
         pipe = self._redis.pipeline(transaction=False)
+        plans = self._queue(pipe, queries, now)
+        try:
+            replies = iter(pipe.execute())
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"Redis read failed: {exc}") from exc
+        return [self._answer(query, extra, replies, now) for query, extra in plans]
+
+    def _queue(self, pipe: Any, queries: Sequence[Query], now: float) -> list[tuple[Query, Any]]:
         plans: list[tuple[Query, Any]] = []
         for query in queries:
             key = self._k(query.key)
@@ -106,13 +179,10 @@ class RedisState:
             else:
                 pipe.get(key)
                 plans.append((query, None))
-        try:
-            replies = iter(pipe.execute())
-        except redis.RedisError as exc:
-            raise StateUnavailable(f"Redis read failed: {exc}") from exc
-        return [self._answer(query, extra, replies, now) for query, extra in plans]
+        return plans
 
-    def _answer(self, query: Query, extra: Any, replies: Any, now: float) -> Any:
+    def _answer(self, query: Query, extra: Any, replies: Any, now: float,
+                seen: dict[str, bytes] | None = None) -> Any:
         reply = next(replies)
         if isinstance(query, Count):
             if extra is None:
@@ -129,48 +199,144 @@ class RedisState:
             if not query.members:
                 return ()
             return tuple(alive and score is not None for score in reply)
+        if seen is not None:
+            seen[self._k(query.key)] = reply or b""
         if reply is None:
             return None
         value = msgspec.json.decode(reply, type=_Value)
         return value.v if value.e > now else None
 
     # -- writes ------------------------------------------------------------------------
-    def write(self, writes: Sequence[Write], now: float) -> None:
-        pipe = self._redis.pipeline(transaction=False)
+    def _commands(self, writes: Sequence[Write], now: float) -> list[tuple[Any, ...]]:
+        """Each write as the Redis commands that apply it, in order."""
+        out: list[tuple[Any, ...]] = []
         for op in writes:
             key = self._k(op.key)
             if isinstance(op, Incr):
-                pipe.hincrbyfloat(key, str(int(now // op.bucket)), op.amount)
-                pipe.expire(key, _seconds(op.ttl))
+                out.append(("HINCRBYFLOAT", key, str(int(now // op.bucket)), repr(op.amount)))
+                out.append(("EXPIRE", key, _seconds(op.ttl)))
             elif isinstance(op, Touch):
                 if not op.members:
                     continue
                 # GT adds new members and moves existing ones only forward in time.
-                pipe.zadd(key, dict.fromkeys(op.members, now), gt=True)
-                pipe.zremrangebyscore(key, "-inf", f"({now - op.ttl}")
-                pipe.zremrangebyrank(key, 0, -op.cap - 1)
-                pipe.zadd(self._expiry, {key: now + op.ttl}, gt=True)
-                pipe.expire(key, _seconds(op.ttl))
+                out.extend(_zadd(key, ("GT",), op.members, now))
+                out.append(("ZREMRANGEBYSCORE", key, "-inf", f"({now - op.ttl!r}"))
+                out.append(("ZREMRANGEBYRANK", key, 0, -op.cap - 1))
+                out.append(("ZADD", self._expiry, "GT", repr(float(now + op.ttl)), key))
+                out.append(("EXPIRE", key, _seconds(op.ttl)))
             elif isinstance(op, Replace):
-                pipe.delete(key)
+                out.append(("DEL", key))
                 if op.members:
-                    pipe.zadd(key, dict.fromkeys(op.members, now))
-                    pipe.expire(key, _seconds(op.ttl))
-                pipe.zadd(self._expiry, {key: now + op.ttl})
+                    out.extend(_zadd(key, (), op.members, now))
+                    out.append(("EXPIRE", key, _seconds(op.ttl)))
+                out.append(("ZADD", self._expiry, repr(float(now + op.ttl)), key))
             elif isinstance(op, Remove):
-                if op.members:
-                    pipe.zrem(key, *op.members)
+                members = list(op.members)
+                out.extend(("ZREM", key, *members[i:i + _CHUNK])
+                           for i in range(0, len(members), _CHUNK))
             elif isinstance(op, Put):
                 body = b'{"v":' + encode_value(op.value) + b',"e":' + repr(
                     float(now + op.ttl)).encode() + b"}"
-                pipe.set(key, body, ex=_seconds(op.ttl))
+                out.append(("SET", key, body, "EX", _seconds(op.ttl)))
             elif isinstance(op, Delete):
-                pipe.delete(key)
-                pipe.zrem(self._expiry, key)
+                out.append(("DEL", key))
+                out.append(("ZREM", self._expiry, key))
+        return out
+
+    def write(self, writes: Sequence[Write], now: float) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for command in self._commands(writes, now):
+            pipe.execute_command(*command)
         try:
             pipe.execute()
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis write failed: {exc}") from exc
+
+    # -- claims: exactly once per event id across nodes --------------------------------
+    def _claim_key(self, event_id: str) -> str:
+        return f"{self.ns}claim:{event_id}"
+
+    def claim_read(self, event_id: str, digest: str, queries: Sequence[Query],
+                   now: float) -> tuple[Claim, list[Any]]:
+        """Claim the event id and read, in one round trip (the reads are wasted if the
+        claim is someone else's: reads change nothing)."""
+        def queue(pipe: Any) -> list[tuple[Query, Any]]:
+            # EVALSHA, not the Script object: in a pipeline that would first ask Redis
+            # whether the script exists, one more round trip each time.
+            pipe.evalsha(self._claim.sha, 1, self._claim_key(event_id), self.owner, digest,
+                         LEASE_MS, _IN_FLIGHT_MS)
+            plans = self._queue(pipe, queries, now)
+            for key in settling:  # the last batch's claims, at no extra round trip
+                pipe.pexpire(key, _SETTLED_MS)
+            return plans
+
+        self._seen = {}
+        settling, self._unsettled = self._unsettled, []
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            plans = queue(pipe)
+            try:
+                replies = iter(pipe.execute())
+            except redis.exceptions.NoScriptError:  # a restarted Redis forgot the scripts
+                self._claim.sha = self._redis.script_load(_CLAIM)
+                pipe = self._redis.pipeline(transaction=False)
+                plans = queue(pipe)
+                replies = iter(pipe.execute())
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"Redis read failed: {exc}") from exc
+        mine, held, outbox = next(replies)
+        claim = Claim(bool(mine), held.decode(), bytes(outbox))
+        return claim, [self._answer(query, extra, replies, now, self._seen)
+                       for query, extra in plans]
+
+    def write_claimed(self, event_id: str, writes: Sequence[Write], now: float,
+                      outbox: bytes) -> None:
+        """Apply the writes and finish the claim with ``outbox`` in one atomic script, if
+        this process still holds the claim and no value it read and rewrites has changed
+        since (else ``Contention``: nothing was applied, judge the event again)."""
+        commands = self._commands(writes, now)
+        rewritten = {c[1] for c in commands if c[0] in ("SET", "DEL")}
+        checks = [(k, v) for k, v in self._seen.items() if k in rewritten]
+        args: list[Any] = [self.owner, outbox, _FINISHED_MS, len(checks)]
+        for key, expected in checks:
+            args += [key, expected]
+        for command in commands:
+            args += [len(command), *command]
+        try:
+            done = self._commit(keys=[self._claim_key(event_id)], args=args)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"Redis write failed: {exc}") from exc
+        if done == -1:
+            raise Contention(f"state read for event {event_id} changed before its write")
+        if done != 1:
+            raise StateUnavailable(f"the claim on event {event_id} was taken over (this node "
+                                   "was too slow); the event is judged elsewhere")
+
+    def settle(self, event_ids: Sequence[str]) -> None:
+        """The records of these events are committed: their claims may go soon. Sent with
+        the next claimed read (a claim left unsettled expires within the hour anyway)."""
+        self._unsettled.extend(self._claim_key(i) for i in event_ids)
+        if len(self._unsettled) > _MAX_UNSETTLED:
+            keys, self._unsettled = self._unsettled, []
+            pipe = self._redis.pipeline(transaction=False)
+            for key in keys:
+                pipe.pexpire(key, _SETTLED_MS)
+            try:
+                pipe.execute()
+            except redis.RedisError as exc:
+                raise StateUnavailable(f"Redis write failed: {exc}") from exc
+
+    def release(self, event_ids: Sequence[str]) -> None:
+        """Give up this process's unfinished claims (a failed batch), best effort."""
+        keys = [self._claim_key(i) for i in event_ids]
+        with contextlib.suppress(redis.RedisError):  # unreachable: the lease runs out instead
+            self._redis.eval(_RELEASE, len(keys), *keys, self.owner)
+
+    def ping(self) -> None:
+        try:
+            self._redis.ping()
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"Redis is unreachable: {exc}") from exc
 
     def commit(self) -> None:
         """Each write is applied when sent; nothing is pending."""

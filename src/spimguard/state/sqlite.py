@@ -194,5 +194,8 @@ class SQLiteState:
             raise StateUnavailable(f"state sweep failed: {exc}") from exc
         return dropped
 
+    def ping(self) -> None:
+        """The file is the records' too: ``SQLiteRecords.ping`` proves it takes writes."""
+
     def close(self) -> None:
         self._conn.close()

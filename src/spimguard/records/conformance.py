@@ -1,0 +1,74 @@
+"""``check_records``: the behaviour every record store must share with MemoryRecords.
+
+Run it against a fresh, empty store (``check_records(make())``); it raises
+AssertionError naming the first behaviour that disagrees.
+"""
+
+from __future__ import annotations
+
+from . import Answer, CampaignMessage, LogEntry, RecordStore, ReportEntry
+
+T0 = 1_700_000_000.0
+
+
+def _message(i: str, ts: float, account: str = "alice", action: str = "hold",
+             session: str = "s1") -> LogEntry:
+    return LogEntry(id=i, ts=ts, type="message", account=account, digest=f"d-{i}",
+                    session=session, action=action, score=7.5, signals=("A", "B"),
+                    text_sha256="ab" * 32, text=None, fingerprint="f", domains=("x.test",),
+                    result=b'{"id":"' + i.encode() + b'"}', keep={"content": b"\x00\x01"})
+
+
+def check_records(store: RecordStore) -> None:
+    # The verdict log: answers by id, read-your-writes within a batch, idempotent saves.
+    store.save(_message("m1", T0))
+    assert store.answers(["m1", "nope"]) == {"m1": Answer("d-m1", b'{"id":"m1"}')}, \
+        "answers before commit"
+    assert store.message("m1") == _message("m1", T0), "message before commit"
+    store.commit()
+    store.save(LogEntry(id="m1", ts=T0 + 9, type="login", account="mallory", digest="other",
+                        result=b"{}"))
+    store.commit()
+    assert store.message("m1") == _message("m1", T0), "a repeated id keeps the first entry"
+    login = LogEntry(id="l1", ts=T0 + 1, type="login", account="alice", session="s1",
+                     digest="d-l1", result=b"{}")
+    store.save(login)
+    store.save(_message("m2", T0 + 2, action="deliver"))
+    store.save(_message("m3", T0 + 3, session="s2"))
+    store.save(_message("m4", T0 + 4, account="bob"))
+    store.commit()
+    assert store.message("l1") is None, "message() finds messages only"
+    assert store.answers(["l1"])["l1"].digest == "d-l1"
+    assert [e.id for e in store.recent("alice")] == ["m3", "m1"], "recent: not deliveries"
+    assert [e.id for e in store.timeline("alice", "s1", T0)] == ["m1", "l1", "m2"], "timeline"
+    assert [e.id for e in store.timeline("alice", "", T0 + 1)] == ["l1", "m2", "m3"]
+
+    # A rollback forgets what was saved since the last commit.
+    store.save(_message("m9", T0 + 9))
+    store.rollback()
+    assert store.answers(["m9"]) == {}, "rollback"
+
+    # Reports, by message, oldest first; a repeated report id is kept once.
+    store.save_report(ReportEntry("r2", T0 + 20, "carol", "m1", "spam", "", "alice"))
+    store.save_report(ReportEntry("r1", T0 + 10, "dave", "m1", "ham", "ok", "alice"))
+    store.save_report(ReportEntry("r1", T0 + 10, "dave", "m1", "spam", "", "alice"))
+    store.commit()
+    assert [(r.id, r.label) for r in store.reports("m1")] == [("r1", "ham"), ("r2", "spam")]
+
+    # Campaign messages: oldest first, campaigns by latest message.
+    for i, (campaign, ts) in enumerate([("c-1", T0), ("c-2", T0 + 5), ("c-1", T0 + 1)]):
+        store.save_campaign_message(CampaignMessage(
+            campaign, f"cm{i}", ts, "spammer", "s", "bot", "203.0.113.9", ("a", "b"), "buy",
+            "block", ("tones.test",)))
+    store.commit()
+    assert [m.id for m in store.campaign_messages("c-1")] == ["cm0", "cm2"]
+    assert store.campaign_messages("c-1")[0].recipients == ("a", "b")
+    assert list(store.campaign_ids()) == ["c-2", "c-1"], "campaigns, most recent first"
+    assert list(store.campaign_ids(T0 + 2)) == ["c-2"]
+
+    # Purge drops what is older than the cut, in every table.
+    assert store.purge(T0 + 2) > 0
+    assert store.answers(["m1", "m2", "m3"]).keys() == {"m2", "m3"}, "purge"
+    assert len(store.reports("m1")) == 2, "purge kept the newer reports"
+    assert [m.id for m in store.campaign_messages("c-1")] == [], "purge campaigns"
+    store.ping()

@@ -1,0 +1,102 @@
+"""What the two SQL record stores share: statements, row mapping and versioned migrations.
+
+SQLite and PostgreSQL hold the same tables with the same encodings (signals and
+domains space-joined, recipients as JSON, ``keep`` as msgpack), so rows map to
+records one way. Statements are written with ``?`` placeholders and turned into
+``%s`` for psycopg; both engines understand ``ON CONFLICT DO NOTHING``.
+
+Migrations are numbered SQL files under ``migrations/<dialect>/`` (``0001_x.sql``).
+A store records the last one applied (``spimguard_schema``) and applies the
+rest in order: SQLite at open (it is embedded, one process), PostgreSQL through
+``spimguard db upgrade`` (one operator step for many nodes, under an advisory
+lock so two upgrades never interleave).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+import msgspec
+
+from . import CampaignMessage, LogEntry, ReportEntry
+
+COLUMNS = ("id, ts, type, account, session, action, score, signals, text_sha256, text, "
+           "fingerprint, domains, result, keep, digest")
+REPORT_COLUMNS = "id, ts, reporter, message_id, label, text, sender"
+CAMPAIGN_COLUMNS = ("campaign, id, ts, sender, session, client, ip, recipients, text, action, "
+                    "domains")
+
+INSERT_LOG = (f"INSERT INTO verdict_log ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "?, ?, ?) ON CONFLICT DO NOTHING")
+INSERT_REPORT = (f"INSERT INTO reports ({REPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                 "ON CONFLICT DO NOTHING")
+INSERT_CAMPAIGN = (f"INSERT INTO campaign_messages ({CAMPAIGN_COLUMNS}) VALUES "
+                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+MESSAGE = f"SELECT {COLUMNS} FROM verdict_log WHERE id = ? AND type = 'message'"
+REPORTS = f"SELECT {REPORT_COLUMNS} FROM reports WHERE message_id = ? ORDER BY ts, id"
+RECENT = (f"SELECT {COLUMNS} FROM verdict_log WHERE account = ? AND action NOT IN ('', "
+          "'deliver') ORDER BY ts DESC, id LIMIT ?")
+TIMELINE_SESSION = (f"SELECT {COLUMNS} FROM verdict_log WHERE account = ? AND session = ? AND "
+                    "ts >= ? ORDER BY ts, id LIMIT ?")
+TIMELINE = (f"SELECT {COLUMNS} FROM verdict_log WHERE account = ? AND ts >= ? ORDER BY ts, id "
+            "LIMIT ?")
+CAMPAIGN = (f"SELECT {CAMPAIGN_COLUMNS} FROM campaign_messages WHERE campaign = ? "
+            "ORDER BY ts, id")
+CAMPAIGN_IDS = ("SELECT campaign FROM campaign_messages GROUP BY campaign HAVING MAX(ts) >= ? "
+                "ORDER BY MAX(ts) DESC, campaign")
+PURGE = ("DELETE FROM verdict_log WHERE ts < ?", "DELETE FROM reports WHERE ts < ?",
+         "DELETE FROM campaign_messages WHERE ts < ?")
+SCHEMA_TABLE = ("CREATE TABLE IF NOT EXISTS spimguard_schema (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL)")
+
+
+def answers_query(count: int) -> str:
+    """The verdicts given for ``count`` event ids, in one statement."""
+    return f"SELECT id, digest, result FROM verdict_log WHERE id IN ({', '.join('?' * count)})"
+
+
+def psycopg(statement: str) -> str:
+    """A statement with psycopg's placeholders."""
+    return statement.replace("?", "%s")
+
+
+def entry(row: Sequence[Any]) -> LogEntry:
+    return LogEntry(id=row[0], ts=row[1], type=row[2], account=row[3], session=row[4],
+                    action=row[5], score=row[6], signals=tuple(row[7].split()),
+                    text_sha256=row[8], text=row[9], fingerprint=row[10],
+                    domains=tuple(row[11].split()), result=bytes(row[12]),
+                    keep=msgspec.msgpack.decode(row[13]) if row[13] else {}, digest=row[14])
+
+
+def log_row(e: LogEntry) -> tuple[Any, ...]:
+    return (e.id, e.ts, e.type, e.account, e.session, e.action, e.score, " ".join(e.signals),
+            e.text_sha256, e.text, e.fingerprint, " ".join(e.domains), e.result,
+            msgspec.msgpack.encode(e.keep) if e.keep else b"", e.digest)
+
+
+def report_row(r: ReportEntry) -> tuple[Any, ...]:
+    return (r.id, r.ts, r.reporter, r.message_id, r.label, r.text, r.sender)
+
+
+def campaign_row(m: CampaignMessage) -> tuple[Any, ...]:
+    return (m.campaign, m.id, m.ts, m.sender, m.session, m.client, m.ip,
+            msgspec.json.encode(m.recipients).decode(), m.text, m.action, " ".join(m.domains))
+
+
+def campaign_message(row: Sequence[Any]) -> CampaignMessage:
+    return CampaignMessage(*row[:7], tuple(msgspec.json.decode(row[7])), row[8], row[9],
+                           tuple(row[10].split()))
+
+
+def migrations(dialect: str) -> list[tuple[int, str, str]]:
+    """(version, name, SQL) of every migration of ``dialect``, oldest first."""
+    folder = resources.files("spimguard.records").joinpath("migrations", dialect)
+    found = [(int(f.name.split("_", 1)[0]), f.name, f.read_text("utf-8"))
+             for f in folder.iterdir() if f.name.endswith(".sql")]
+    return sorted(found)
+
+
+def latest(dialect: str) -> int:
+    return migrations(dialect)[-1][0]

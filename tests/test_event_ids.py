@@ -1,0 +1,34 @@
+"""Event ids over HTTP (issue 13, finding 5) and /healthz on a store that fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import T0, Server, config
+from spimguard import open_engine
+
+
+def test_a_reused_id_is_409_and_the_batch_keeps_nothing(server: Server) -> None:
+    login = {"type": "login", "id": "e1", "ts": T0, "account": "alice"}
+    msg = {"type": "message", "id": "e1", "ts": T0, "sender": "alice", "recipients": ["bob"],
+           "text": "hi"}
+    with server.client() as client:
+        assert client.post("/v1/events", json={"events": [login]}).status_code == 200
+        for _ in range(2):  # the same answer every time, never a 500
+            refused = client.post("/v1/events", json={"events": [
+                {**msg, "id": "e2"}, msg]})
+            assert refused.status_code == 409, refused.text
+            assert refused.json()["error"]["field"] == "id"
+        assert client.post("/v1/check", json=msg).status_code == 409
+        fresh = client.post("/v1/check", json={**msg, "id": "e2"})
+        assert fresh.status_code == 200, "e2 of the refused batch was not kept"
+        assert client.post("/v1/check", json={**msg, "id": "e2"}).json() == fresh.json()
+        assert client.post("/v1/check", json={**msg, "id": "e2", "text": "other"}
+                           ).status_code == 409
+
+
+def test_health_names_a_store_that_takes_no_writes(tmp_path: Path) -> None:
+    engine = open_engine(config(storage={"backend": "sqlite"}), tmp_path)
+    assert engine.health() == {"state": "ok", "records": "ok"}
+    engine.records._conn.close()  # type: ignore[attr-defined]
+    assert engine.health()["records"] != "ok"

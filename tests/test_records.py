@@ -1,0 +1,70 @@
+"""Every record store behaves as MemoryRecords does (``records/conformance.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spimguard.db import connect
+from spimguard.errors import RecordsUnavailable
+from spimguard.records.conformance import check_records
+from spimguard.records.memory import MemoryRecords
+from spimguard.records.sqlite import SQLiteRecords
+
+
+def test_memory_records_conform() -> None:
+    check_records(MemoryRecords())
+
+
+def test_sqlite_records_conform(tmp_path: Path) -> None:
+    check_records(SQLiteRecords(connect(tmp_path / "r.db")))
+
+
+def test_postgres_records_conform(postgres_url: str) -> None:
+    from spimguard.records.postgres import PostgresRecords
+
+    store = PostgresRecords(postgres_url)
+    try:
+        check_records(store)
+    finally:
+        store.close()
+
+
+def test_postgres_refuses_a_schema_behind_its_own(postgres_server: str) -> None:
+    from postgres_harness import database
+    from spimguard.records.postgres import PostgresRecords, schema_version, upgrade
+
+    with database(postgres_server, upgraded=False) as url:
+        with pytest.raises(RecordsUnavailable, match="spimguard db upgrade"):
+            PostgresRecords(url)
+        assert upgrade(url) == ["0001_records.sql"]
+        assert upgrade(url) == [], "an upgraded database is left alone"
+        assert schema_version(url) == 1
+
+
+def test_an_old_sqlite_database_gains_the_digest_column(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "old.db")
+    conn.executescript("CREATE TABLE verdict_log (id TEXT PRIMARY KEY, ts REAL NOT NULL, "
+                       "type TEXT NOT NULL, account TEXT NOT NULL, session TEXT NOT NULL, "
+                       "action TEXT NOT NULL, score REAL NOT NULL, signals TEXT NOT NULL, "
+                       "text_sha256 TEXT NOT NULL, text TEXT, fingerprint TEXT NOT NULL, "
+                       "domains TEXT NOT NULL, result BLOB NOT NULL, keep BLOB NOT NULL "
+                       "DEFAULT x''); INSERT INTO verdict_log VALUES ('m0', 1, 'message', 'a', "
+                       "'', 'deliver', 0, '', '', NULL, '', '', x'7b7d', x'');")
+    store = SQLiteRecords(conn)
+    assert store.answers(["m0"])["m0"].digest == ""
+
+
+def test_a_log_entry_without_digest_still_refuses_another_type(tmp_path: Path) -> None:
+    from conftest import T0, config, event, message
+    from spimguard import open_engine
+    from spimguard.errors import BadInput
+
+    engine = open_engine(config(storage={"backend": "sqlite"}), tmp_path)
+    engine.process(event(engine.config, type="login", id="old", ts=T0, account="a"))
+    engine.records._conn.execute("UPDATE verdict_log SET digest = ''")  # type: ignore[attr-defined]
+    engine.records.commit()
+    with pytest.raises(BadInput) as caught:
+        engine.process(message(engine.config, "old", "a", ["b"], "hi", T0))
+    assert caught.value.status == 409
