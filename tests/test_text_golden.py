@@ -10,9 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from text_corpus import texts
-
 from spimguard.text import masked, names_of, view
+from text_corpus import texts
 
 GOLDEN = Path(__file__).parent / "data/text_view_golden.json"
 

@@ -13,8 +13,7 @@ from pathlib import Path
 DATASETS = Path("/work/shared/datasets")
 CHAT = Path(__file__).resolve().parents[1] / "src/spimguard/data/sim/chat.tsv"
 
-# (key prefix, file under DATASETS, how to read it, how many)
-_SAMPLES = 40
+_SAMPLES = 40  # texts per dataset
 
 
 def _lines(path: Path) -> list[str]:
@@ -59,7 +58,8 @@ GENERATED = (
     "promo {dot} net and shop . com and a . b", "see http://10.1.2.3:8080/x?y=1",
     "https://live.com@evil.com/login", "pаypal.com/verify", "http://xn--pypal-4ve.com/",
     "notes.txt e.g. i.e. 3.14 v1.2.3", "hi @bob and @amy, 2 tickets for 19:30 on 12/05",
-    "你好世界 😀 看看 www.例子.中国", "Привет, заходи на сайт пример.рф", "مرحبا بك في موقعنا example.com",
+    "你好世界 😀 看看 www.例子.中国", "Привет, заходи на сайт пример.рф",
+    "مرحبا بك في موقعنا example.com",
     "שלום 🙂 ‏test‏ example.org", "emoji 🎉🎉🎉 party.io!!!", "a1 " + "1@" * 40,
     "x" * 600, "1@" * 300, "http://" * 30, "dot com " * 30, "." * 200, "a." * 150,
     "mix3d l33t w0rds w1th numb3rs 2024 and 4ever", "email me: bob.smith@mail.example.com",
