@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -22,6 +23,38 @@ from spimguard import Config, Engine, decode_event, load_config, open_engine
 
 T0 = 1_790_000_000.0
 TOKEN = "test-token-0123456789"
+
+
+class DetectorFailures(logging.Handler):
+    """The detector failures the engine logged. In production a failing detector is left
+    out and the message still gets its answer; in a test that hides the bug (a "nothing
+    fired" assertion passes because the detector crashed), so every test fails on one."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.failures: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.exc_info and message.startswith("detector "):
+            self.failures.append(f"{message}: {record.exc_info[1]!r}")
+
+    def check(self) -> None:
+        if self.failures:
+            pytest.fail("the engine logged a detector failure (and answered anyway): "
+                        + "; ".join(self.failures[:5]), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def no_detector_failures() -> Iterator[DetectorFailures]:
+    handler = DetectorFailures()
+    engine_log = logging.getLogger("spimguard.engine")
+    engine_log.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        engine_log.removeHandler(handler)
+    handler.check()
 
 
 def config(**overrides: Any) -> Config:
