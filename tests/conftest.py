@@ -45,8 +45,13 @@ class DetectorFailures(logging.Handler):
                         + "; ".join(self.failures[:5]), pytrace=False)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "detector_failure_expected: the test breaks a detector "
+                            "on purpose (how the engine copes), so its logged failure is fine")
+
+
 @pytest.fixture(autouse=True)
-def no_detector_failures() -> Iterator[DetectorFailures]:
+def no_detector_failures(request: pytest.FixtureRequest) -> Iterator[DetectorFailures]:
     handler = DetectorFailures()
     engine_log = logging.getLogger("spimguard.engine")
     engine_log.addHandler(handler)
@@ -54,7 +59,8 @@ def no_detector_failures() -> Iterator[DetectorFailures]:
         yield handler
     finally:
         engine_log.removeHandler(handler)
-    handler.check()
+    if request.node.get_closest_marker("detector_failure_expected") is None:
+        handler.check()
 
 
 def config(**overrides: Any) -> Config:
@@ -140,11 +146,20 @@ def start_server(data_dir: Path, port: int | None = None, config_file: Path | No
     raise RuntimeError(f"server did not become ready: {log.read_text()}")
 
 
+def no_detector_failure_in(server: Server) -> None:
+    """The server process's own log, read the way ``no_detector_failures`` reads ours."""
+    logged = server.log.read_text("utf-8", "replace").splitlines()
+    failures = [line for line in logged if "detector " in line and " failed " in line]
+    if failures:
+        pytest.fail(f"the server logged a detector failure: {failures[:5]}", pytrace=False)
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     running = start_server(tmp_path / "data")
     yield running
     running.stop()
+    no_detector_failure_in(running)
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +168,7 @@ def server_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_server(tmp_path_factory.mktemp("once") / "data")
     yield running
     running.stop()
+    no_detector_failure_in(running)
 
 
 @pytest.fixture(scope="session")
