@@ -137,6 +137,8 @@ def _confusables() -> dict[int, str]:
 
 def clean(raw: str) -> str:
     """NFKC without invisible characters: the text a reader sees."""
+    if raw.isascii():
+        return raw  # NFKC leaves ASCII alone, and every invisible character is beyond it
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", raw))
 
 
