@@ -26,6 +26,7 @@ import links
 import matrix
 import memory
 import takeover
+import text_worst
 import xmpp
 from table import DATASETS, show
 
@@ -35,7 +36,7 @@ def main() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     show(engine.main() + api.main() + memory.main() + matrix.main() + xmpp.main()
          + content.main(DATASETS) + links.main(DATASETS) + takeover.main(DATASETS)
-         + bulk.main(DATASETS))
+         + bulk.main(DATASETS) + text_worst.main())
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -22,6 +23,44 @@ from spimguard import Config, Engine, decode_event, load_config, open_engine
 
 T0 = 1_790_000_000.0
 TOKEN = "test-token-0123456789"
+
+
+class DetectorFailures(logging.Handler):
+    """The detector failures the engine logged. In production a failing detector is left
+    out and the message still gets its answer; in a test that hides the bug (a "nothing
+    fired" assertion passes because the detector crashed), so every test fails on one."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.failures: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.exc_info and message.startswith("detector "):
+            self.failures.append(f"{message}: {record.exc_info[1]!r}")
+
+    def check(self) -> None:
+        if self.failures:
+            pytest.fail("the engine logged a detector failure (and answered anyway): "
+                        + "; ".join(self.failures[:5]), pytrace=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "detector_failure_expected: the test breaks a detector "
+                            "on purpose (how the engine copes), so its logged failure is fine")
+
+
+@pytest.fixture(autouse=True)
+def no_detector_failures(request: pytest.FixtureRequest) -> Iterator[DetectorFailures]:
+    handler = DetectorFailures()
+    engine_log = logging.getLogger("spimguard.engine")
+    engine_log.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        engine_log.removeHandler(handler)
+    if request.node.get_closest_marker("detector_failure_expected") is None:
+        handler.check()
 
 
 def config(**overrides: Any) -> Config:
@@ -109,11 +148,20 @@ def start_server(data_dir: Path, port: int | None = None, config_file: Path | No
     raise RuntimeError(f"server did not become ready: {log.read_text()}")
 
 
+def no_detector_failure_in(server: Server) -> None:
+    """The server process's own log, read the way ``no_detector_failures`` reads ours."""
+    logged = server.log.read_text("utf-8", "replace").splitlines()
+    failures = [line for line in logged if "detector " in line and " failed " in line]
+    if failures:
+        pytest.fail(f"the server logged a detector failure: {failures[:5]}", pytrace=False)
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     running = start_server(tmp_path / "data")
     yield running
     running.stop()
+    no_detector_failure_in(running)
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +170,7 @@ def server_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_server(tmp_path_factory.mktemp("once") / "data")
     yield running
     running.stop()
+    no_detector_failure_in(running)
 
 
 @pytest.fixture(scope="session")

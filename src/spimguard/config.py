@@ -38,6 +38,9 @@ class PolicyConfig:
     challenge: float = 8.0
     suspend_sending: float = 9.0
     restriction_ttl: float = 7 * 86400.0  # seconds a restriction lasts unless lifted
+    # Sender notices name the evidence ("link to x, denied by the operator") only if true:
+    # a spammer reads them to probe the filter (notices.py). Takeover facts always shown.
+    sender_reasons: bool = False
 
 
 @dataclass(frozen=True)

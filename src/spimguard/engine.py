@@ -364,10 +364,11 @@ class Engine:
         if kind != "none":
             key = f"sender_{topic}" if topic else (
                 "sender_suspend" if kind == "suspend_sending" else "sender_challenge")
-            sender = notices.render(lang, key, **{**values,
-                                                  "reason": decision.account_action.reason})
+            sender = notices.for_sender(lang, key, self.config.policy.sender_reasons,
+                                        **{**values, "reason": decision.account_action.reason})
         elif decision.action in ("hold", "block"):  # what a refusing server shows the sender
-            sender = notices.render(lang, "sender_hold", **values)
+            sender = notices.for_sender(lang, "sender_hold", self.config.policy.sender_reasons,
+                                        **values)
         return Notice(recipient=recipient, sender=sender)
 
     def _own_writes(self, event: Event, facts: dict[Query, Any], own: Sequence[Query],

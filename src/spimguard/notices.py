@@ -4,6 +4,15 @@ Templates live in ``data/notices/<language>.toml`` (``language`` in config), so
 trust-and-safety teams edit words without touching code. Placeholders are
 filled with ``str.format_map`` from values spimguard computed itself, never the
 message text; clients must still escape notices like any text they show.
+
+Who reads a notice decides what it may say. ``{reason}`` is the filter's evidence
+("link to tones.example, denied by the operator"): recipients and operators get it,
+but a sender is as likely the spammer as the owner, and a spammer who reads the rule
+that fired edits the message until none does. So sender notices use their
+``_generic`` twin (no reason) unless ``policy.sender_reasons`` is true. Facts about
+the owner's own account (the app, network, time and count of a takeover burst, in
+``sender_hijack``) are always given: the owner is the victim, and only they can tell
+that the session was not theirs.
 """
 
 from __future__ import annotations
@@ -16,7 +25,8 @@ from importlib import resources
 from .errors import ConfigError
 
 KEYS = ("recipient_warn", "recipient_hold", "sender_challenge", "sender_suspend",
-        "recipient_hijack", "sender_hijack")
+        "recipient_hijack", "sender_hijack", "sender_hold", "sender_challenge_generic",
+        "sender_suspend_generic", "sender_hold_generic")
 
 
 @cache
@@ -40,3 +50,10 @@ class _Blank(dict[str, str]):
 
 def render(language: str, key: str, **values: str) -> str:
     return templates(language)[key].format_map(_Blank(values))
+
+
+def for_sender(language: str, key: str, reasons: bool, **values: str) -> str:
+    """A notice to the sending account: without the filter's reason unless ``reasons``."""
+    if not reasons and "{reason}" in templates(language)[key]:
+        key += "_generic"
+    return render(language, key, **values)

@@ -35,6 +35,11 @@ from urllib.parse import urlsplit
 import tldextract
 
 MAX_URLS = 64  # a message with more links than this is judged on its first 64
+# IDNA (nameprep, punycode) is pure Python, about 5 µs a character: a message's links
+# written with non-ASCII characters or punycode are read up to this many characters in all
+# (8 hosts of the longest name DNS allows), so 64 KiB of them cannot cost a second.
+MAX_IDN_CHARS = 2048
+CACHED_URL_CHARS = 2048  # longer links are parsed every time, never kept in the cache
 
 _INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
@@ -47,8 +52,9 @@ _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
                        "@": "a", "$": "s"})
-# A word that mixes letters with digits, '@' or '$' ("fr33", "r1ngt0nes", "c@ll").
-_LEET_WORD = re.compile(r"\b(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$]{3,}")
+# Whole runs of the characters leetspeak writes words with ("fr33", "r1ngt0nes", "c@ll")
+# that mix letters with digits, '@' or '$'. Possessive: each run is read once.
+_LEET_RUN = re.compile(r"(?<![a-z0-9@$])((?:[a-z]++[0-9@$]|[0-9@$]++[a-z])[a-z0-9@$]*+)")
 _LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
@@ -131,6 +137,8 @@ def _confusables() -> dict[int, str]:
 
 def clean(raw: str) -> str:
     """NFKC without invisible characters: the text a reader sees."""
+    if raw.isascii():
+        return raw  # NFKC leaves ASCII alone, and every invisible character is beyond it
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", raw))
 
 
@@ -160,8 +168,43 @@ def skeleton(text: str) -> str:
     if not folded.isascii():
         folded = _COMBINING.sub("", folded.translate(_fold_table()))
     if _LEET_HINT.search(folded):
-        folded = _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), folded)
+        folded = _unleet(folded)
     return " ".join(folded.split())
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_LEET_MARKS = "0123456789@$"
+_WORDLIKE = _LETTERS + "0123456789"  # the run's characters that ``\b`` counts as a word's
+
+
+def _unleet(folded: str) -> str:
+    """Leet folded in the words that mix letters with digits, '@' or '$'.
+
+    The fold once was ``\b(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$]{3,}``,
+    whose lookaheads rescan a run from every word boundary inside it ("1@1@1@...":
+    quadratic). The same rule, reading each mixed run of ``[a-z0-9@$]`` once: the word
+    starts at the run's first word boundary from which at least three characters, a
+    letter and a digit (or '@', '$') remain, and goes to the end of the run. Usually that
+    boundary is where the run starts, and the whole run is the word.
+    """
+    parts = _LEET_RUN.split(folded)  # text, run, text, run, ..., text
+    for i in range(1, len(parts), 2):
+        word, before = parts[i], parts[i - 1][-1:]  # a run follows text that is not [a-z0-9@$]
+        if len(word) < 3:
+            continue
+        if (before.isalnum() or before == "_") != (word[0] in _WORDLIKE):
+            parts[i] = word.translate(_LEET)
+        else:
+            parts[i] = _unleet_inside(word)
+    return "".join(parts)
+
+
+def _unleet_inside(run: str) -> str:
+    """A run that does not start at a word boundary ("@bob1", "_fr33"): its word starts at the
+    first change between word characters and '@', '$', if enough of the run remains."""
+    first = len(run) - len(run.lstrip(_WORDLIKE if run[0] in _WORDLIKE else "@$"))
+    latest = min(len(run.rstrip(_LEET_MARKS)), len(run.rstrip(_LETTERS)), len(run) - 2) - 1
+    return run if first > latest else run[:first] + run[first:].translate(_LEET)
 
 
 def tokenize(text: str) -> tuple[str, ...]:
@@ -229,8 +272,9 @@ def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
     # A bare word.word needs a known public suffix to count as a link ("e.g",
     # "file.txt" do not); a link written with a scheme counts whatever its suffix,
     # its whole host standing in for the registrable domain.
-    domain = registrable_domain(ascii_host) or (ascii_host if explicit and "." in ascii_host
-                                                 else "")
+    # Only hosts DNS could hold (253 characters) are kept in the suffix cache.
+    suffix = registrable_domain if len(ascii_host) <= 253 else registrable_domain.__wrapped__
+    domain = suffix(ascii_host) or (ascii_host if explicit and "." in ascii_host else "")
     if not domain:
         return None
     return UrlFact(raw, ascii_host, unicode_host, domain, False, explicit, userinfo,
@@ -245,6 +289,7 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
         return ()
     found: list[UrlFact] = []
     seen: set[str] = set()
+    idn_chars = 0
     # Scanning only the whitespace-separated chunks that hold a dot keeps the
     # costly URL pattern off the plain words that make up most chat text.
     for chunk in text.split():
@@ -255,8 +300,13 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
             if raw in seen:
                 continue
             seen.add(raw)
+            if not raw.isascii() or "xn--" in raw.lower():
+                idn_chars += len(raw)
+                if idn_chars > MAX_IDN_CHARS:
+                    continue
             explicit = raw[:8].lower().startswith(("http://", "https://", "ftp://", "www."))
-            fact = parse_url(raw, explicit=explicit)
+            parse = parse_url if len(raw) <= CACHED_URL_CHARS else parse_url.__wrapped__
+            fact = parse(raw, explicit=explicit)
             if fact is not None:
                 found.append(fact)
                 if len(found) >= MAX_URLS:

@@ -1,0 +1,93 @@
+"""The text view's worst case: adversarial texts of the largest size an event may carry.
+
+    nice python benchmarks/text_worst.py [--kib 64] [--search 200]
+
+Each family repeats a short unit that once drove a pattern into backtracking (the leet
+word, the URL finder, the spaced and defanged dots) or stresses normalisation (zero-width
+characters, confusables, combining marks, emoji, RTL), up to ``--kib`` KiB of UTF-8.
+``--search`` adds that many random units drawn from the same dangerous pieces (fixed
+seed: the same run every time) and reports the slowest. Each text is timed (best of three) through
+the uncached view (every step: normalisation, skeleton, tokens, links, fingerprint);
+the target is 50 ms at 64 KiB on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections.abc import Callable
+
+from spimguard.text import _view as uncached_view
+from spimguard.text import find_urls, tokenize
+from table import Rows
+
+# A prefix that switches a pattern on ("a1 " makes the skeleton look for leet words), then
+# the repeated unit.
+PREFIXED = (("a1 ", "1@"), ("a1 ", "1$"), ("a1 ", "a1"), ("a dot ", "a"), ("http://", "a."),
+            ("http://", "a"), ("www.", "a-"), ("a.", "com."), ("x [", "."), ("a ", " dot"),
+            ("a1 ", "1@ "), ("a.com", "/"))
+FAMILIES = (
+    "a1 1@", "1@", "a1", "@", "$a", "a$", "a@1 ", ".", "a.", "a.b", ".a", "-.", "a-", "a-.",
+    "http://", "http://a", "www.", "www.a.", "http://a.com/", "https://a.b/", "a.com/",
+    "dot com ", "a dot ", "a dot com ", "a . ", "a [.] ", "a[.]", "a(dot)", "a{.}", " [", "[.",
+    "a .com ", "a. ", " .", "\u200b", "a\u200b", "\u200ba.", "а", "𝐚", "a\u0301", "😀", "😀a",
+    "\u202e", "ا", "你", " ", "\t", "\n", "!", "!?", ")", "1", "1.", "1.2", "1-", "@a", "@",
+    "xn--", "a.xn--", "a:1", "a.b:1/", "a@b.", "a" * 63 + ".", "a" * 64, "ﬁ", "ＡＢ",
+    "\u00ad", "a\ufe0f",
+)
+PIECES = ("a", "1", "@", "$", ".", "-", "_", " ", "dot", "com", "[", "]", "(", ")", "{", "}",
+          "http://", "www.", "/", ":", "\u200b", "а", "😀", "xn--", "\u0301", "ا", "你", "\n")
+
+
+def fill(unit: str, kib: int) -> str:
+    """``unit`` repeated to ``kib`` KiB of UTF-8 (whole characters; a longer ``unit`` is
+    clipped the same way)."""
+    limit = kib * 1024
+    text = unit * (limit // max(1, len(unit.encode("utf-8"))) + 1)
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
+def seconds(step: Callable[[str], object], text: str, runs: int = 3) -> float:
+    """The best of ``runs``: the machine is shared, and other work only adds time."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        step(text)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def slowest(kib: int, search: int) -> list[tuple[float, float, float, str]]:
+    """(view, urls, tokens seconds, unit) of every text, slowest first."""
+    rng = random.Random(13)
+    units = [(repr(u), u) for u in FAMILIES]
+    units += [(f"{p!r} + {u!r}", p + fill(u, kib)) for p, u in PREFIXED]
+    units += [(f"random {u!r}", u) for u in
+              ("".join(rng.choice(PIECES) for _ in range(rng.randint(1, 6)))
+               for _ in range(search))]
+    uncached_view("warm-up: frее ríngtones 你好 😀 at example.com and bit[.]ly")  # tables, PSL
+    timed = []
+    for name, unit in units:
+        text = fill(unit, kib)
+        timed.append((seconds(uncached_view, text), seconds(find_urls, text),
+                      seconds(tokenize, text), name))
+    return sorted(timed, reverse=True)
+
+
+def main(kib: int = 64, search: int = 200) -> Rows:
+    view_s, _, _, name = slowest(kib, search)[0]
+    return [(f"text view, slowest {kib} KiB input of {len(FAMILIES) + len(PREFIXED) + search} "
+             f"(target 50), ms: {name}", f"{view_s * 1000:.1f}")]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kib", type=int, default=64)
+    parser.add_argument("--search", type=int, default=200)
+    args = parser.parse_args()
+    timed = slowest(args.kib, args.search)
+    print(f"text view of {args.kib} KiB texts, {len(timed)} units; slowest ten (ms):")
+    print(f"{'view':>8} {'urls':>8} {'tokens':>8}  unit")
+    for whole, urls, tokens, name in timed[:10]:
+        print(f"{whole * 1000:8.1f} {urls * 1000:8.1f} {tokens * 1000:8.1f}  {name}")

@@ -1,0 +1,76 @@
+"""The text view in linear time: no input of up to the event size limit (64 KiB) can hold
+the process (issue 13: ``"a1 " + "1@" * 32766`` took 20 s in the old leet-word pattern).
+Generous bounds here; ``benchmarks/text_worst.py`` prints the measured figures."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spimguard.text import _view, find_urls, skeleton
+
+LIMIT = 64 * 1024
+# The pieces that drove the old patterns into backtracking, and the disguises the view undoes.
+PIECES = ("a", "z", "1", "0", "@", "$", ".", "-", "_", " ", "\n", "dot", "com", "[", "]", "(",
+          ")", "{", "}", "http://", "https://", "www.", "xn--", "/", ":", "?", "\u200b",
+          "\u202e", "а", "é", "\u0301", "😀", "你", "ا", "ß", "ﬁ", "Ａ")
+units = st.lists(st.sampled_from(PIECES), min_size=1, max_size=8).map("".join)
+
+
+def fill(unit: str, size: int) -> str:
+    data = (unit * (size // len(unit.encode("utf-8")) + 1)).encode("utf-8")[:size]
+    return data.decode("utf-8", "ignore")
+
+
+def best_of(step: object, text: str, runs: int = 2) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        step(text)  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prefix=st.sampled_from(("", "a1 ", "http://", "www.", "x [", "a dot ")), unit=units)
+def test_any_repeated_text_of_64_kib_takes_under_a_second(prefix: str, unit: str) -> None:
+    text = prefix + fill(unit, LIMIT - len(prefix))
+    assert best_of(_view, text) < 1.0, (prefix, unit)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prefix=st.sampled_from(("", "a1 ", "http://", "www.")), unit=units)
+def test_time_grows_linearly(prefix: str, unit: str) -> None:
+    """Four times the text, well under sixteen times the time (what a quadratic costs); 50 ms
+    of slack for a shared machine, far below what a quadratic costs at 64 KiB (seconds)."""
+    small = best_of(_view, prefix + fill(unit, LIMIT // 4), runs=5)
+    large = best_of(_view, prefix + fill(unit, LIMIT), runs=5)
+    assert large < 10 * small + 0.05, (prefix, unit, small, large)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=200).map("".join))
+def test_url_finder_of_random_text_is_fast(text: str) -> None:
+    assert best_of(find_urls, fill(text or "a", LIMIT)) < 1.0
+
+
+def test_the_reported_text_is_fast() -> None:
+    text = "a1 " + "1@" * 32766
+    assert best_of(_view, text) < 1.0
+
+
+# The leet fold as it was (quadratic on long runs, fine on short ones): the rewrite must
+# fold exactly the same words.
+_OLD_LEET_WORD = re.compile(r"\b(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$]{3,}")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
+                       "@": "a", "$": "s"})
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(st.sampled_from("ab01@$_ .-,你"), max_size=24))  # characters the fold keeps
+def test_leet_fold_is_the_old_rule(text: str) -> None:
+    old = _OLD_LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), text)
+    assert skeleton(text) == " ".join(old.split())
