@@ -230,3 +230,46 @@ def test_malformed_streams_end_their_session_and_nothing_else(servers: Servers) 
     assert prosody.process.poll() is None
     received, errors = asyncio.run(exchange(prosody.port, [message(BOB, f"<body>{SPAM}</body>")]))
     assert (received, len(errors)) == ([], 1), prosody.log[-2000:]
+
+
+LOCAL, REMOTE = "127.0.0.61", "127.0.0.62"  # s2s needs names Prosody resolves: addresses
+
+
+@pytest.fixture(scope="module")
+def federation(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+        tuple[prosody_harness.Prosody, prosody_harness.Prosody]]:
+    """The module on LOCAL's server (same spimguard); REMOTE's server is plain Prosody."""
+    _, guard = servers
+    folder = tmp_path_factory.mktemp("xmpp-s2s")
+    module = {"url": guard.url, "token": TOKEN, "timeout": 5, "fail_mode": "open"}
+    with stopped_after(prosody_harness.start(folder / "local", free_port(), {"bob": []}, module,
+                                             host=LOCAL, s2s=True)) as local, \
+            stopped_after(prosody_harness.start(folder / "remote", free_port(), {"mallory": []},
+                                                host=REMOTE, s2s=True)) as remote:
+        yield local, remote
+
+
+def test_messages_from_other_servers_are_judged(federation: tuple[
+        prosody_harness.Prosody, prosody_harness.Prosody]) -> None:
+    local, remote = federation
+    bob_jid = prosody_harness.jid("bob", LOCAL)
+
+    async def run() -> tuple[list[str], list[object], list[object]]:
+        mallory = Client("mallory", "Gajim.x", host=REMOTE)
+        bob = Client("bob", "Conversations.b", host=LOCAL)
+        await asyncio.gather(mallory.online(remote.port), bob.online(local.port))
+        mallory.chat(bob_jid, "hi bob, remember me from the conference?")
+        first = [str(m["body"]) for m in await drain(bob.stanzas, 5.0)]  # s2s connects first
+        mallory.chat(bob_jid, SPAM)
+        mallory.send_raw(message(bob_jid, f"<subject>{SPAM}</subject>", kind="normal"))
+        mallory.send_raw(message(bob_jid, "<body>photos</body>" + XHTML.format(
+            f"<a href='{SPAM_URL}'>photos</a>")))
+        spam = await drain(bob.stanzas, 2.0)
+        errors = await drain(mallory.errors, 1.0)
+        mallory.disconnect()
+        bob.disconnect()
+        return first, spam, errors
+
+    first, spam, errors = asyncio.run(run())
+    assert first == ["hi bob, remember me from the conference?"], local.log[-3000:]
+    assert spam == [] and len(errors) == 3, (spam, local.log[-3000:])
