@@ -33,7 +33,10 @@ Servers = tuple[prosody_harness.Prosody, Server]
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     folder = tmp_path_factory.mktemp("xmpp-hostile")
-    env = {"SPIMGUARD__DETECTORS__RULES__DENY_DOMAINS": '["tones.example"]'}
+    env = {"SPIMGUARD__DETECTORS__RULES__DENY_DOMAINS": '["tones.example"]',
+           # A phrase that only warns: nothing scored holds (the denied link is an override).
+           "SPIMGUARD__DETECTORS__RULES__DENY_PHRASES": '["lucky draw"]',
+           "SPIMGUARD__POLICY__HOLD": "50.0", "SPIMGUARD__POLICY__BLOCK": "60.0"}
     with stopped_after(start_server(folder / "spimguard", extra_env=env)) as guard:
         module = {"url": guard.url, "token": TOKEN, "timeout": 5, "fail_mode": "open"}
         rosters = {"alice": ["bob"], "bob": ["alice"], "carol": []}
@@ -107,6 +110,21 @@ def test_a_harmless_message_with_every_part_is_delivered_whole(servers: Servers)
     assert len(received) == 1 and errors == [], prosody.log[-2000:]
     xml = str(received[0])
     assert "à 20h" in xml and "xhtml-im" in xml and "dinner" in xml
+
+
+def test_a_warned_message_shows_the_notice_in_every_body(servers: Servers) -> None:
+    """The notice goes before every body, and XHTML-IM goes, so no client shows an
+    unwarned version (the warned phrase sits in the second body only)."""
+    prosody, _ = servers
+    inner = ("<body>hello bob</body><body xml:lang='de'>you won our lucky draw</body>"
+             + XHTML.format("<p>hello bob</p>"))
+    received, errors = asyncio.run(exchange(prosody.port, [message(BOB, inner)]))
+    assert len(received) == 1 and errors == [], prosody.log[-2000:]
+    xml = received[0].xml
+    bodies = [b.text or "" for b in xml.findall("{jabber:client}body")]
+    assert len(bodies) == 2 and all(b.startswith("[") for b in bodies), bodies
+    assert xml.find("{urn:spimguard:notice:0}notice") is not None
+    assert xml.find("{http://jabber.org/protocol/xhtml-im}html") is None
 
 
 def test_a_long_resource_does_not_leave_its_session_unjudged(servers: Servers) -> None:
