@@ -20,8 +20,11 @@ local MAX_ID = 512;  -- events.py: Id and ShortText (msgspec max_length, in char
 -- invalid UTF-8). A bound in bytes is a bound in characters too.
 local function utf8_prefix(s, limit)
 	if #s <= limit then return s; end
-	if limit <= 0 then return ""; end
-	return (s:sub(1, limit):gsub("[\192-\255][\128-\191]*$", ""));
+	local cut = math.max(limit, 0);
+	-- While the next byte continues a character (10xxxxxx), that character is cut:
+	-- end before its first byte instead (at most 3 steps back in UTF-8).
+	while cut > 0 and s:byte(cut + 1) >= 128 and s:byte(cut + 1) < 192 do cut = cut - 1; end
+	return s:sub(1, cut);
 end
 
 -- A contract id or short text: unchanged when it fits, else a prefix and the value's hash.
@@ -96,10 +99,13 @@ end
 -- The parts joined into at most `budget` bytes of text. When they do not fit, every
 -- part gets an equal share and a part shorter than its share leaves the rest to the
 -- others (water-filling): padding a message with other bodies can shrink what is
--- judged of the spam part to budget / parts, never to nothing.
+-- judged of the spam part to budget / parts, never to nothing. Parts beyond
+-- budget / 2 (a byte and a newline each) are left out: 64 KiB allows 32,768, more
+-- than a 256 KiB stanza can carry.
 local function joined(parts, budget)
-	local n = #parts;
-	if n == 0 then return ""; end
+	local n = math.min(#parts, (budget + 1) // 2);
+	if n <= 0 then return ""; end
+	if n < #parts then parts = table.move(parts, 1, n, 1, {}); end
 	budget = budget - (n - 1);  -- the newlines between parts
 	local total = 0;
 	for _, part in ipairs(parts) do total = total + #part; end
