@@ -24,14 +24,19 @@ import prosody_harness
 
 PROSODY = Path("/usr/lib/prosody")
 DRIVER = Path(__file__).with_name("prosody_content.lua")
-LUA = shutil.which("lua5.4")
 MAX_ID = 512
 XHTML_IM, XHTML = "http://jabber.org/protocol/xhtml-im", "http://www.w3.org/1999/xhtml"
 SPACE = " \t\n\r\f\v"  # Lua's %s, what the module strips
 
-pytestmark = pytest.mark.skipif(
-    LUA is None or not (PROSODY / "util" / "hashes.so").exists(),
-    reason="needs lua5.4 and Prosody's libraries (installed with Prosody)")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def lua() -> str:
+    """Lua 5.4 and Prosody's libraries come with Debian's Prosody package."""
+    prosody_harness.ensure_installed()
+    found = shutil.which("lua5.4")
+    assert found, "lua5.4 should come with Debian's prosody package"
+    return found
 
 # Any character XML 1.0 allows in text, except newlines (they separate the parts
 # in the joined text, which the fair-share property reads back).
@@ -61,7 +66,7 @@ def element(kind: str, extra: str, text: str) -> str:
 
 def run(xml: str, budget: int, ids: list[str]) -> dict[str, object]:
     """What the module's code makes of a message; strict JSON and UTF-8 decoding."""
-    done = subprocess.run([str(LUA), str(DRIVER), str(prosody_harness.MODULE_DIR), str(PROSODY)],
+    done = subprocess.run(["lua5.4", str(DRIVER), str(prosody_harness.MODULE_DIR), str(PROSODY)],
                           input=json.dumps({"xml": xml, "budget": budget, "ids": ids}).encode(),
                           capture_output=True, timeout=30)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
