@@ -97,11 +97,13 @@ end
 local function classify(status, body)
 	if status == "timeout" then return "unavailable", ("no answer within %gs"):format(timeout); end
 	if status == 0 then return "unavailable", "cannot connect: " .. tostring(body); end
+	if status == 200 then return "contract", "an answer that is not a JSON object"; end
 	local decoded = type(body) == "string" and json.decode(body) or nil;
 	local err = type(decoded) == "table" and type(decoded.error) == "table" and decoded.error or {};
 	local detail = ("HTTP %s, code %s, field %s: %s"):format(tostring(status),
-		text_of(err.code) or "-", text_of(err.field) or "-", fit(text_of(err.message) or "", 300));
-	if status == 200 then return "contract", "an answer that is not a JSON object"; end
+		text_of(err.code) or "-", text_of(err.field) or "-", text_of(err.message) or "")
+		:gsub("%c", " ");  -- whatever answers at that URL writes one log line, no more
+	detail = content.utf8_prefix(detail, 400);
 	if type(status) == "number" and status >= 400 and status < 500 and status ~= 408 and status ~= 429 then
 		return "contract", detail;
 	end
@@ -121,7 +123,6 @@ local function failed(path, status, body, consequence)
 		module:log("warn", "spimguard %s failed: %s (%d so far); %s",
 			path, detail, failures.unavailable, consequence);
 	end
-	return kind;
 end
 
 -- POST a JSON payload; inside an async runner wait (bounded) for the answer.
