@@ -5,10 +5,11 @@ Accounts and rosters are written as Prosody's own data files before it starts
 (internal storage, plaintext passwords), so a test has friends with mutual
 subscriptions at once. Offline storage is off: a message must not outlive the run.
 
-Optionally a group chat service (``conference.<host>``, rooms open at once) and
+Optionally a group chat service (``muc``: its domain; rooms open at once) and
 server-to-server links: Prosody's resolver has no hosts file, so servers that talk
 to each other are named by loopback addresses (``127.0.0.61``) and listen on the
-standard s2s port 5269 of their own address, with dialback and no TLS.
+standard s2s port 5269 of their own address (and their group chat service's, whose
+domain is then an address too), with dialback and no TLS.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def write_users(data: Path, rosters: dict[str, list[str]], host: str = HOST) -> 
 
 
 def config_lua(data: Path, port: int, spimguard: dict[str, object] | None, host: str = HOST,
-               muc: bool = False, s2s: bool = False) -> str:
+               muc: str | None = None, s2s: bool = False) -> str:
     modules = ["roster", "saslauth", "disco", "ping", "blocklist", "presence", "message", "iq",
                *(["dialback"] if s2s else []), *(["spimguard"] if spimguard else [])]
     disabled = ["offline", "tls", "posix", *([] if s2s else ["s2s"])]
@@ -84,7 +85,8 @@ def config_lua(data: Path, port: int, spimguard: dict[str, object] | None, host:
         f"modules_enabled = {{ {', '.join(_lua(m) for m in modules)} }}",
         f"modules_disabled = {{ {', '.join(_lua(m) for m in disabled)} }}",
         f"c2s_ports = {{ {port} }}", 'c2s_interfaces = { "127.0.0.1" }',
-        *(['s2s_ports = { 5269 }', f's2s_interfaces = {{ "{host}" }}',
+        *(['s2s_ports = { 5269 }',
+           f"s2s_interfaces = {{ {', '.join(_lua(h) for h in (host, muc) if h)} }}",
            "s2s_require_encryption = false", "s2s_secure_auth = false"]
           if s2s else ["s2s_ports = { }"]),
         "component_ports = { }", "http_ports = { }", "https_ports = { }",
@@ -97,7 +99,7 @@ def config_lua(data: Path, port: int, spimguard: dict[str, object] | None, host:
     ]
     lines += [f"    spimguard_{k} = {_lua(v)}" for k, v in (spimguard or {}).items()]
     if muc:
-        lines += [f'Component "conference.{host}" "muc"', "    muc_room_locking = false",
+        lines += [f'Component "{muc}" "muc"', "    muc_room_locking = false",
                   '    restrict_room_creation = false']
     return "\n".join(lines) + "\n"
 
@@ -124,7 +126,7 @@ class Prosody:
 
 
 def start(data: Path, port: int, rosters: dict[str, list[str]],
-          spimguard: dict[str, object] | None = None, host: str = HOST, muc: bool = False,
+          spimguard: dict[str, object] | None = None, host: str = HOST, muc: str | None = None,
           s2s: bool = False) -> Prosody:
     binary = ensure_installed()
     data.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         module = {"url": guard.url, "token": TOKEN, "timeout": 5, "fail_mode": "open"}
         rosters = {"alice": ["bob"], "bob": ["alice"], "carol": []}
         with stopped_after(prosody_harness.start(folder / "prosody", free_port(), rosters,
-                                                 module, muc=True)) as prosody:
+                                                 module, muc=f"conference.{prosody_harness.HOST}")
+                       ) as prosody:
             yield prosody, guard
 
 
@@ -250,7 +251,8 @@ def test_malformed_streams_end_their_session_and_nothing_else(servers: Servers) 
     assert (received, len(errors)) == ([], 1), prosody.log[-2000:]
 
 
-LOCAL, REMOTE = "127.0.0.61", "127.0.0.62"  # s2s needs names Prosody resolves: addresses
+# s2s needs names Prosody resolves: addresses (REMOTE_ROOMS: REMOTE's group chat service)
+LOCAL, REMOTE, REMOTE_ROOMS = "127.0.0.61", "127.0.0.62", "127.0.0.63"
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +265,7 @@ def federation(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> It
     with stopped_after(prosody_harness.start(folder / "local", free_port(), {"bob": []}, module,
                                              host=LOCAL, s2s=True)) as local, \
             stopped_after(prosody_harness.start(folder / "remote", free_port(), {"mallory": []},
-                                                host=REMOTE, s2s=True)) as remote:
+                                                host=REMOTE, muc=REMOTE_ROOMS, s2s=True)) as remote:
         yield local, remote
 
 
@@ -291,3 +293,32 @@ def test_messages_from_other_servers_are_judged(federation: tuple[
     first, spam, errors = asyncio.run(run())
     assert first == ["hi bob, remember me from the conference?"], local.log[-3000:]
     assert spam == [] and len(errors) == 3, (spam, local.log[-3000:])
+
+
+def test_a_remote_rooms_broadcasts_to_local_users_are_judged(federation: tuple[
+        prosody_harness.Prosody, prosody_harness.Prosody]) -> None:
+    """Bob (here) in a room on another server: its copy of a spam post is dropped
+    silently (an error back could make the room remove him), the next post arrives."""
+    local, remote = federation
+    room = f"lobby@{REMOTE_ROOMS}"
+
+    async def run() -> tuple[list[str], int]:
+        mallory = Client("mallory", "Gajim.x", host=REMOTE)
+        bob = Client("bob", "Conversations.room", host=LOCAL)
+        await asyncio.gather(mallory.online(remote.port), bob.online(local.port))
+        for client, nick in ((mallory, "mallory"), (bob, "bob")):
+            client.send_raw(f"<presence to='{room}/{nick}'>"
+                            "<x xmlns='http://jabber.org/protocol/muc'/></presence>")
+            await asyncio.sleep(2.0)  # bob's join crosses servers
+        mallory.send_raw(message(room, f"<body>{SPAM}</body>", kind="groupchat"))
+        await asyncio.sleep(0.5)
+        mallory.send_raw(message(room, "<body>the meeting moved to 3pm</body>", kind="groupchat"))
+        got = [str(m["body"]) for m in await drain(bob.stanzas, 3.0) if m["body"]]
+        errors = len(await drain(mallory.errors, 0.3))
+        mallory.disconnect()
+        bob.disconnect()
+        return got, errors
+
+    got, errors = asyncio.run(run())
+    assert got == ["the meeting moved to 3pm"], (got, local.log[-3000:])
+    assert errors == 0
