@@ -4,6 +4,12 @@ on 127.0.0.1 with fresh data, stopped after.
 Accounts and rosters are written as Prosody's own data files before it starts
 (internal storage, plaintext passwords), so a test has friends with mutual
 subscriptions at once. Offline storage is off: a message must not outlive the run.
+
+Optionally a group chat service (``muc``: its domain; rooms open at once) and
+server-to-server links: Prosody's resolver has no hosts file, so servers that talk
+to each other are named by loopback addresses (``127.0.0.61``) and listen on the
+standard s2s port 5269 of their own address (and their group chat service's, whose
+domain is then an address too), with dialback and no TLS.
 """
 
 from __future__ import annotations
@@ -53,9 +59,9 @@ def _lua(value: object) -> str:
     return repr(value)
 
 
-def write_users(data: Path, rosters: dict[str, list[str]]) -> None:
-    """Accounts (``user`` -> its contacts, local parts), every subscription mutual."""
-    host_dir = data / _encoded(HOST)
+def write_users(data: Path, rosters: dict[str, list[str]], host: str = HOST) -> None:
+    """Accounts (``user`` -> its contacts, local parts or JIDs), every subscription mutual."""
+    host_dir = data / _encoded(host)
     (host_dir / "accounts").mkdir(parents=True, exist_ok=True)
     (host_dir / "roster").mkdir(parents=True, exist_ok=True)
     for user, contacts in rosters.items():
@@ -63,28 +69,38 @@ def write_users(data: Path, rosters: dict[str, list[str]]) -> None:
             f"return {_lua({'password': PASSWORD})};\n")
         roster: dict[object, object] = {False: {"version": 1, "pending": {}}}
         for contact in contacts:
-            roster[f"{contact}@{HOST}"] = {"subscription": "both", "groups": {}}
+            contact_jid = contact if "@" in contact else f"{contact}@{host}"
+            roster[contact_jid] = {"subscription": "both", "groups": {}}
         (host_dir / "roster" / f"{_encoded(user)}.dat").write_text(f"return {_lua(roster)};\n")
 
 
-def config_lua(data: Path, port: int, spimguard: dict[str, object] | None) -> str:
+def config_lua(data: Path, port: int, spimguard: dict[str, object] | None, host: str = HOST,
+               muc: str | None = None, s2s: bool = False) -> str:
     modules = ["roster", "saslauth", "disco", "ping", "blocklist", "presence", "message", "iq",
-               *(["spimguard"] if spimguard else [])]
+               *(["dialback"] if s2s else []), *(["spimguard"] if spimguard else [])]
+    disabled = ["offline", "tls", "posix", *([] if s2s else ["s2s"])]
     lines = [
         "daemonize = false", "run_as_root = true", f'pidfile = "{data}/prosody.pid"',
         f'data_path = "{data}"', f'plugin_paths = {{ "{MODULE_DIR}" }}',
         f"modules_enabled = {{ {', '.join(_lua(m) for m in modules)} }}",
-        'modules_disabled = { "offline", "s2s", "tls", "posix" }',
+        f"modules_disabled = {{ {', '.join(_lua(m) for m in disabled)} }}",
         f"c2s_ports = {{ {port} }}", 'c2s_interfaces = { "127.0.0.1" }',
-        "s2s_ports = { }", "component_ports = { }", "http_ports = { }", "https_ports = { }",
+        *(['s2s_ports = { 5269 }',
+           f"s2s_interfaces = {{ {', '.join(_lua(h) for h in (host, muc) if h)} }}",
+           "s2s_require_encryption = false", "s2s_secure_auth = false"]
+          if s2s else ["s2s_ports = { }"]),
+        "component_ports = { }", "http_ports = { }", "https_ports = { }",
         "c2s_require_encryption = false", "allow_unencrypted_plain_auth = true",
         'authentication = "internal_plain"', 'storage = "internal"',
         f'log = {{ {{ levels = {{ min = "info" }}, to = "file", '
         f'filename = "{data}/prosody.log" }} }}',
         "limits = { }",
-        f'VirtualHost "{HOST}"',
+        f'VirtualHost "{host}"',
     ]
     lines += [f"    spimguard_{k} = {_lua(v)}" for k, v in (spimguard or {}).items()]
+    if muc:
+        lines += [f'Component "{muc}" "muc"', "    muc_room_locking = false",
+                  '    restrict_room_creation = false']
     return "\n".join(lines) + "\n"
 
 
@@ -110,12 +126,13 @@ class Prosody:
 
 
 def start(data: Path, port: int, rosters: dict[str, list[str]],
-          spimguard: dict[str, object] | None = None) -> Prosody:
+          spimguard: dict[str, object] | None = None, host: str = HOST, muc: str | None = None,
+          s2s: bool = False) -> Prosody:
     binary = ensure_installed()
     data.mkdir(parents=True, exist_ok=True)
-    write_users(data, rosters)
+    write_users(data, rosters, host)
     config = data / "prosody.cfg.lua"
-    config.write_text(config_lua(data, port, spimguard))
+    config.write_text(config_lua(data, port, spimguard, host, muc, s2s))
     with (data / "stdout.log").open("ab") as sink:
         process = subprocess.Popen([binary, "-F", "--config", str(config)], stdout=sink,
                                    stderr=subprocess.STDOUT, start_new_session=True)
@@ -134,5 +151,5 @@ def start(data: Path, port: int, rosters: dict[str, list[str]],
     raise RuntimeError(f"prosody did not listen on {port}: {server.log[-3000:]}")
 
 
-def jid(user: str) -> str:
-    return f"{user}@{HOST}"
+def jid(user: str, host: str = HOST) -> str:
+    return f"{user}@{host}"

@@ -6,19 +6,25 @@ import asyncio
 from xml.etree import ElementTree
 
 import slixmpp
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 import prosody_harness
 
 
 class Client(slixmpp.ClientXMPP):
     """One session: connects from ``source`` (any 127.x address), fetches its roster,
-    sends presence, and queues what it receives."""
+    sends presence, and queues what it receives: ``inbox`` the messages with a body,
+    ``stanzas`` every message but errors (a subject or a link alone has no body),
+    ``errors`` the message errors."""
 
-    def __init__(self, user: str, resource: str, source: str = "127.0.0.1") -> None:
-        super().__init__(f"{prosody_harness.jid(user)}/{resource}", prosody_harness.PASSWORD)
+    def __init__(self, user: str, resource: str, source: str = "127.0.0.1",
+                 host: str = prosody_harness.HOST) -> None:
+        super().__init__(f"{prosody_harness.jid(user, host)}/{resource}", prosody_harness.PASSWORD)
         self.source = source
         self.inbox: asyncio.Queue[slixmpp.Message] = asyncio.Queue()
         self.errors: asyncio.Queue[slixmpp.Message] = asyncio.Queue()
+        self.stanzas: asyncio.Queue[slixmpp.Message] = asyncio.Queue()
         self.ready = asyncio.Event()
         self.closed = asyncio.Event()
         self.stream_errors: list[str] = []
@@ -28,6 +34,9 @@ class Client(slixmpp.ClientXMPP):
         self.add_event_handler("session_start", self._start)
         self.add_event_handler("message", self.inbox.put_nowait)
         self.add_event_handler("message_error", self.errors.put_nowait)
+        self.register_handler(Callback(
+            "every message", MatchXPath(f"{{{self.default_ns}}}message"),
+            lambda m: None if m["type"] == "error" else self.stanzas.put_nowait(m)))
         self.add_event_handler("disconnected", lambda _: self.closed.set())
         self.add_event_handler("stream_error",
                                lambda error: self.stream_errors.append(str(error)))
@@ -55,7 +64,9 @@ class Client(slixmpp.ClientXMPP):
         return self
 
     def chat(self, user: str, text: str) -> None:
-        self.send_message(mto=prosody_harness.jid(user), mbody=text, mtype="chat")
+        """To ``user``: a local part on this client's server, or a JID."""
+        to = user if "@" in user else prosody_harness.jid(user, self.boundjid.domain)
+        self.send_message(mto=to, mbody=text, mtype="chat")
 
     async def report_spam(self, user: str) -> None:
         """XEP-0377: block ``user`` and report it as spam."""

@@ -10,22 +10,36 @@
 --                                         ("Conversations.x1y2" -> "Conversations"), ip}
 --   roster fetch (iq get jabber:iq:roster) -> contacts (the roster) + contacts_read
 --   roster item removed               -> contacts (the roster now)
---   chat message with a <body>        -> /v1/check, inline:
+--   a message with anything a client renders (every <body> and <subject> in any
+--   xml:lang, XHTML-IM, XEP-0066 OOB url/desc; see spimguard_content.lib.lua)
+--                                     -> /v1/check, inline, for
+--        chat, normal, headline and groupchat messages from local clients (pre-message/*),
+--        and messages from other servers (s2s) to local users (message/bare, message/full):
 --        deliver: unchanged; warn: delivered with a notice for the recipient;
 --        hold/block: refused with a policy-violation error carrying the sender's notice
 --   XEP-0377 spam report (a <report/> inside a XEP-0191 <block/>)
 --                                     -> report on the last message from that JID
+-- Every value is clipped to the contract's bounds first (spimguard_content.lib.lua),
+-- so no sender-controlled size can turn a check into a 4xx.
 -- Account actions in a verdict:
 --   suspend_sending (of this session, or of the account): its messages are refused
 --   here from then on (spimguard also holds them, should the module restart);
 --   challenge: the session is closed with a policy-violation stream error saying why.
 --
+-- No verdict (spimguard_fail_mode decides, and the log says why, with a running count):
+--   4xx (but 408/429): a configuration or contract error (wrong token, a bound the
+--     module does not know): logged at error level with the status, code and field;
+--   5xx, 408, 429, timeout, connection failure: spimguard unavailable, logged as a warning.
+--   "open" delivers the message unjudged, "closed" refuses it; any other value is an
+--   error in the configuration and counts as "closed".
+--
 -- Configuration (global or per VirtualHost):
 --   spimguard_url = "http://127.0.0.1:8080"
 --   spimguard_token = "..."            -- the API token (SPIMGUARD_API_TOKEN)
 --   spimguard_timeout = 2              -- seconds to wait for a verdict
---   spimguard_fail_mode = "open"       -- spimguard unreachable: "open" delivers, "closed" refuses
---   spimguard_warn_in_body = true      -- also prefix warned messages' body with the notice
+--   spimguard_fail_mode = "open"       -- no verdict: "open" delivers, "closed" refuses
+--   spimguard_warn_in_body = true      -- also prefix warned messages' bodies with the notice
+--   spimguard_max_text_bytes = 65536   -- spimguard's [limits] max_text_bytes
 
 local http = require "net.http";
 local async = require "util.async";
@@ -34,23 +48,36 @@ local array = require "util.array";
 local st = require "util.stanza";
 local id = require "util.id";
 local time = require "util.time";
-local jid_bare = require "util.jid".bare;
+local jid_bare, jid_resource = require "util.jid".bare, require "util.jid".resource;
+local content = module:require "spimguard_content";
+local fit, rendered_parts, joined = content.fit, content.rendered_parts, content.joined;
+local text_in = content.text_in;
 
 local base_url = module:get_option_string("spimguard_url", "http://127.0.0.1:8080"):gsub("/+$", "");
 local token = module:get_option_string("spimguard_token", "");
 local timeout = module:get_option_number("spimguard_timeout", 2);
 local fail_mode = module:get_option_string("spimguard_fail_mode", "open");
 local warn_in_body = module:get_option_boolean("spimguard_warn_in_body", true);
+local max_text = module:get_option_number("spimguard_max_text_bytes", 64 * 1024);
 
 local NOTICE_NS = "urn:spimguard:notice:0";
-local MAX_TEXT = 64 * 1024;
+local XHTML_IM = "http://jabber.org/protocol/xhtml-im";
+local MAX_CONTACTS = 10000;  -- events.py Limits.max_contacts
 local REMEMBERED = 10000;  -- (reporter, sender) pairs remembered for spam reports
 
 local suspended_sessions, suspended_accounts = {}, {};
 local last_message, remembered = {}, 0;  -- reporter -> sender -> spimguard message id
+local failures = { contract = 0; unavailable = 0 };
+local failure_metric = module:metric("counter", "failures", "",
+	"spimguard requests that got no verdict: contract (4xx) or unavailable", { "kind" });
 
 if token == "" then
-	module:log("warn", "spimguard_token is not set: spimguard will refuse the requests");
+	module:log("error", "spimguard_token is not set: spimguard will refuse the requests");
+end
+if fail_mode ~= "open" and fail_mode ~= "closed" then
+	module:log("error", "spimguard_fail_mode = %q is neither \"open\" nor \"closed\": "
+		.. "messages without a verdict are refused", fail_mode);
+	fail_mode = "closed";
 end
 
 local function account_of(session)
@@ -61,29 +88,56 @@ local function client_of(resource)
 	return (resource or ""):match("^[%a][%w_]*") or "";
 end
 
--- At most MAX_TEXT bytes, never ending in a broken UTF-8 sequence (spimguard
--- refuses invalid UTF-8, which would fail the check).
-local function bounded(text)
-	if #text <= MAX_TEXT then return text; end
-	return (text:sub(1, MAX_TEXT):gsub("[\192-\255][\128-\191]*$", ""));
-end
-
 local function text_of(value)
 	return type(value) == "string" and value or nil;
 end
 
+-- Why a request got no verdict, and whether the module or its configuration is at
+-- fault ("contract": a 4xx other than 408/429) or spimguard is ("unavailable").
+local function classify(status, body)
+	if status == "timeout" then return "unavailable", ("no answer within %gs"):format(timeout); end
+	if status == 0 then return "unavailable", "cannot connect: " .. tostring(body); end
+	if status == 200 then return "contract", "an answer that is not a JSON object"; end
+	local decoded = type(body) == "string" and json.decode(body) or nil;
+	local err = type(decoded) == "table" and type(decoded.error) == "table" and decoded.error or {};
+	local detail = ("HTTP %s, code %s, field %s: %s"):format(tostring(status),
+		text_of(err.code) or "-", text_of(err.field) or "-", text_of(err.message) or "")
+		:gsub("%c", " ");  -- whatever answers at that URL writes one log line, no more
+	detail = content.utf8_prefix(detail, 400);
+	if type(status) == "number" and status >= 400 and status < 500 and status ~= 408 and status ~= 429 then
+		return "contract", detail;
+	end
+	return "unavailable", detail;
+end
+
+-- Log and count a request that got no verdict; `consequence` says what happens now.
+local function failed(path, status, body, consequence)
+	local kind, detail = classify(status, body);
+	failures[kind] = failures[kind] + 1;
+	failure_metric:with_labels(kind):add(1);
+	if kind == "contract" then
+		module:log("error", "spimguard %s failed: %s; a configuration or contract error "
+			.. "(check spimguard_url, spimguard_token and the module's version; %d so far); %s",
+			path, detail, failures.contract, consequence);
+	else
+		module:log("warn", "spimguard %s failed: %s (%d so far); %s",
+			path, detail, failures.unavailable, consequence);
+	end
+end
+
 -- POST a JSON payload; inside an async runner wait (bounded) for the answer.
-local function post(path, payload)
-	local body = json.encode(payload);
+-- Returns the decoded answer, or nil after logging why there is none.
+local function post(path, payload, consequence)
+	consequence = consequence or "the events are lost";
 	local options = {
-		method = "POST"; body = body;
+		method = "POST"; body = json.encode(payload);
 		headers = { ["Content-Type"] = "application/json"; ["Authorization"] = "Bearer " .. token };
 	};
 	if not async.ready() then  -- not in a runner (e.g. a roster change from elsewhere): don't wait
-		http.request(base_url .. path, options, function (_, code)
-			if code ~= 200 then module:log("warn", "spimguard %s answered %s", path, tostring(code)); end
+		http.request(base_url .. path, options, function (answer, status)
+			if status ~= 200 then failed(path, status, answer, consequence); end
 		end);
-		return nil, "not waited";
+		return nil;
 	end
 	local wait, done = async.waiter();
 	local finished, answer, status = false, nil, nil;
@@ -98,12 +152,11 @@ local function post(path, payload)
 		done();
 	end);
 	wait();
-	if status ~= 200 then
-		module:log("warn", "spimguard %s failed: %s", path, tostring(status));
-		return nil, status;
+	local decoded = status == 200 and json.decode(answer) or nil;
+	if type(decoded) ~= "table" then
+		failed(path, status, answer, consequence);
+		return nil;
 	end
-	local decoded = json.decode(answer);
-	if type(decoded) ~= "table" then return nil, "bad answer"; end
 	return decoded;
 end
 
@@ -112,16 +165,28 @@ local function event(kind, fields)
 	return fields;
 end
 
-local function roster_contacts(session)
+-- The roster's contacts (but `except`), each fitted, at most MAX_CONTACTS in JID order.
+local function contacts_of(roster, except)
 	local contacts = array();
-	for contact in pairs(session.roster or {}) do
-		if contact then contacts:push(contact); end
+	for contact in pairs(roster or {}) do
+		if contact and contact ~= except then contacts:push(contact); end
 	end
-	return contacts;
+	contacts:sort();
+	local fitted = array();
+	for i = 1, math.min(#contacts, MAX_CONTACTS) do fitted:push(fit(contacts[i])); end
+	return fitted;
 end
 
 local function close_session(session, text)
 	session:close({ condition = "policy-violation"; text = text });
+end
+
+-- The session of `session`'s account that spimguard calls `scope` (a fitted resource).
+local function session_named(session, scope)
+	local user = prosody.hosts[session.host].sessions[session.username];
+	for resource, candidate in pairs(user and user.sessions or {}) do
+		if fit(resource) == scope then return candidate; end
+	end
 end
 
 -- Apply an account action to the sessions it names.
@@ -133,7 +198,7 @@ local function apply_action(session, action)
 		if scope == "" then suspended_accounts[account] = true;
 		else suspended_sessions[account .. "/" .. scope] = true; end
 	elseif action.action == "challenge" then
-		local target = scope ~= "" and prosody.full_sessions[account .. "/" .. scope] or session;
+		local target = scope == "" and session or session_named(session, scope);
 		if target then
 			module:add_timer(0, function ()  -- after the current stanza is answered
 				close_session(target, "spimguard: " .. (text_of(action.reason) or "unusual activity")
@@ -143,13 +208,18 @@ local function apply_action(session, action)
 	end
 end
 
+-- The fitted session id of a local session (the contract's session is its resource).
+local function session_id_of(session)
+	return fit(session.resource);
+end
+
 -- Session start: a login.
 module:hook("resource-bind", function (ev)
 	local session = ev.session;
-	local ip = session.ip or "";
+	local ip = fit(session.ip);
 	local answer = post("/v1/events", { events = array {
-		event("login", { account = account_of(session); session = session.resource; ip = ip;
-			client = { id = client_of(session.resource); ip = ip } }) } });
+		event("login", { account = fit(account_of(session)); session = session_id_of(session); ip = ip;
+			client = { id = fit(client_of(session.resource)); ip = ip } }) } });
 	if answer and type(answer.results) == "table" and answer.results[1] then
 		apply_action(session, answer.results[1].account_action);
 	end
@@ -159,11 +229,12 @@ end);
 module:hook("iq/self/jabber:iq:roster:query", function (ev)
 	local session, stanza = ev.origin, ev.stanza;
 	if stanza.attr.type ~= "get" or session.type ~= "c2s" then return; end
-	local contacts = roster_contacts(session);
-	local account = account_of(session);
+	local contacts = contacts_of(session.roster);
+	local account = fit(account_of(session));
 	local answer = post("/v1/events", { events = array {
 		event("contacts", { account = account; contacts = contacts });
-		event("contacts_read", { account = account; session = session.resource; count = #contacts }) } });
+		event("contacts_read", { account = account; session = session_id_of(session);
+			count = #contacts }) } });
 	if answer and type(answer.results) == "table" and answer.results[2] then
 		apply_action(session, answer.results[2].account_action);
 	end
@@ -172,29 +243,34 @@ end, 10);  -- before mod_roster answers it
 module:hook("roster-item-removed", function (ev)
 	local username, roster = ev.username, ev.roster;
 	if not (username and roster) then return; end
-	local contacts = array();
-	for contact in pairs(roster) do
-		if contact and contact ~= ev.jid then contacts:push(contact); end
-	end
 	post("/v1/events", { events = array {
-		event("contacts", { account = username .. "@" .. module.host; contacts = contacts }) } });
+		event("contacts", { account = fit(username .. "@" .. module.host);
+			contacts = contacts_of(roster, ev.jid) }) } });
 end);
 
+-- Refuse a message: an error to a local sender or to the remote server's sender; a
+-- group chat broadcast from another server is dropped silently instead (an error
+-- back to a room can make it remove the local occupant).
 local function refuse(origin, stanza, text)
-	origin.send(st.error_reply(stanza, "cancel", "policy-violation", text));
+	local reply = st.error_reply(stanza, "cancel", "policy-violation", text);
+	if origin.type == "c2s" then origin.send(reply);
+	elseif stanza.attr.type ~= "groupchat" then module:send(reply); end
 	return true;
 end
 
+-- A warned message shows the notice wherever a client may look: a <notice/> element,
+-- and (warn_in_body) every body prefixed, XHTML-IM removed so no client shows an
+-- unwarned rich version instead.
 local function annotate(stanza, notice)
 	stanza:tag("notice", { xmlns = NOTICE_NS; type = "warn" }):text(notice):up();
-	if warn_in_body then
-		local body = stanza:get_child("body");
-		if body then
-			local text = body:get_text();
-			body[1] = "[" .. notice .. "]\n" .. text;
-			for i = #body, 2, -1 do body[i] = nil; end
+	if not warn_in_body then return; end
+	stanza:maptags(function (tag)
+		if tag.name == "html" and tag.attr.xmlns == XHTML_IM then return nil; end
+		if tag.name == "body" and tag.attr.xmlns == nil then
+			return st.stanza("body", tag.attr):text("[" .. notice .. "]\n" .. text_in(tag));
 		end
-	end
+		return tag;
+	end);
 end
 
 local function remember(reporter, sender, message_id)
@@ -206,34 +282,45 @@ local function remember(reporter, sender, message_id)
 	seen[sender] = message_id;
 end
 
--- Every chat message from a local client, before it is routed anywhere.
-local function check_message(ev)
+local UNJUDGED = {
+	open = "the message is delivered unjudged (spimguard_fail_mode = \"open\")";
+	closed = "the message is refused (spimguard_fail_mode = \"closed\")";
+};
+
+-- Judge one message. `who` names its sender: {sender, session, ip, origin_session};
+-- the recipient and conversation come from the stanza.
+local function judge(ev, who)
 	local origin, stanza = ev.origin, ev.stanza;
-	if origin.type ~= "c2s" then return; end
 	local kind = stanza.attr.type or "normal";
-	if kind == "error" or kind == "groupchat" or kind == "headline" then return; end
-	local body = stanza:get_child_text("body");
-	if not body or body == "" then return; end
-	local account = account_of(origin);
-	if suspended_accounts[account] or suspended_sessions[origin.full_jid] then
-		return refuse(origin, stanza, "Sending from this session is suspended: it was sending spam. "
-			.. "If this wasn't you, change your password now.");
+	if kind == "error" then return; end  -- bounces carry back the sender's own text; never answered
+	local parts = rendered_parts(stanza);
+	if #parts == 0 then return; end
+	local session = who.local_session;
+	if session and (suspended_accounts[who.sender]
+			or suspended_sessions[who.sender .. "/" .. fit(session.resource)]) then
+		return refuse(origin, stanza, "Sending from this session is suspended: it was "
+			.. "sending spam. If this wasn't you, change your password now.");
 	end
-	local recipient = jid_bare(stanza.attr.to) or origin.host;
+	local recipient = jid_bare(stanza.attr.to) or who.sender;
+	local conversation = "";
+	if kind == "groupchat" then  -- a room: its bare JID on either side of the room
+		conversation = session and recipient or jid_bare(stanza.attr.from) or "";
+	end
 	local message_id = "xmpp-" .. id.medium();
 	local verdict = post("/v1/check", {
-		type = "message"; id = message_id; ts = time.now(); sender = account;
-		recipients = array { recipient }; text = bounded(body);
-		session = origin.resource; client = { id = client_of(origin.resource); ip = origin.ip or "" };
-	});
+		type = "message"; id = message_id; ts = time.now(); sender = fit(who.sender);
+		recipients = array { fit(recipient) }; text = joined(parts, max_text);
+		session = fit(who.session); conversation = fit(conversation);
+		client = { id = fit(client_of(who.session)); ip = fit(who.ip) };
+	}, UNJUDGED[fail_mode]);
 	if not verdict then
 		if fail_mode == "closed" then
 			return refuse(origin, stanza, "Spam checking is unavailable; try again later.");
 		end
-		return;  -- fail open
+		return;  -- "open": delivered unjudged, and the log says so
 	end
-	remember(recipient, account, message_id);
-	apply_action(origin, verdict.account_action);
+	if kind ~= "groupchat" then remember(recipient, who.sender, message_id); end
+	if session then apply_action(session, verdict.account_action); end
 	local notice = type(verdict.notice) == "table" and verdict.notice or {};
 	if verdict.action == "hold" or verdict.action == "block" then
 		return refuse(origin, stanza, text_of(notice.sender) or "Not delivered: this looks like spam.");
@@ -243,8 +330,29 @@ local function check_message(ev)
 	end
 end
 
-module:hook("pre-message/bare", check_message, 500);
-module:hook("pre-message/full", check_message, 500);
+-- Every message from a local client, before it is routed anywhere (to a local user,
+-- a room, or another server).
+local function from_client(ev)
+	local origin = ev.origin;
+	if origin.type ~= "c2s" then return; end
+	return judge(ev, { sender = account_of(origin); session = origin.resource; ip = origin.ip or "";
+		local_session = origin });
+end
+
+-- Every message another server delivers to a local user (local clients' messages
+-- were judged in from_client). In a room's broadcast the sender is the occupant.
+local function from_server(ev)
+	local origin, stanza = ev.origin, ev.stanza;
+	if not (origin.type or ""):match("^s2s") then return; end
+	local from = stanza.attr.from or "";
+	local sender = stanza.attr.type == "groupchat" and from or jid_bare(from) or from;
+	return judge(ev, { sender = sender; session = jid_resource(from) or ""; ip = "" });
+end
+
+module:hook("pre-message/bare", from_client, 500);
+module:hook("pre-message/full", from_client, 500);
+module:hook("message/bare", from_server, 500);
+module:hook("message/full", from_server, 500);
 
 -- XEP-0377: a spam report rides on a XEP-0191 block request.
 module:hook("iq-set/self/urn:xmpp:blocking:block", function (ev)
@@ -257,8 +365,9 @@ module:hook("iq-set/self/urn:xmpp:blocking:block", function (ev)
 			or item:get_child("report", "urn:xmpp:reporting:0");
 		local seen = last_message[reporter];
 		if reported and report and seen and seen[reported] then
-			reports:push(event("report", { reporter = reporter; message_id = seen[reported];
-				label = "spam"; text = report:get_child_text("text", "urn:xmpp:reporting:1") or "" }));
+			reports:push(event("report", { reporter = fit(reporter); message_id = seen[reported];
+				label = "spam"; text = joined({ report:get_child_text("text", "urn:xmpp:reporting:1")
+					or "" }, max_text) }));
 		end
 	end
 	if #reports > 0 then post("/v1/events", { events = reports }); end
