@@ -57,26 +57,41 @@ def serve(
     ] = None,
     config: ConfigOpt = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+    max_connections: Annotated[int, typer.Option(
+        help="Open connections and requests in progress beyond which requests get 503.")
+    ] = 1000,
+    header_timeout: Annotated[float, typer.Option(
+        help="Seconds a connection may take to send a request's headers.")] = 10.0,
+    keep_alive: Annotated[int, typer.Option(
+        help="Seconds an idle keep-alive connection stays open.")] = 5,
 ) -> None:
     """Serve the HTTP API on the embedded backends."""
     import uvicorn
 
+    from .errors import RecordsUnavailable, StateUnavailable
     from .server import create_app
+    from .server.protocol import with_header_deadline
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
     settings = config_or_exit(config)
     folder = Path(data_dir or settings.storage.data_dir)
     generated = not settings.api_token
-    settings = config_or_exit(config, api_token=_token(settings, folder),
-                       storage={"data_dir": str(folder)})
-    engine = open_engine(settings, folder)
+    try:
+        settings = config_or_exit(config, api_token=_token(settings, folder),
+                                  storage={"data_dir": str(folder)})
+        engine = open_engine(settings, folder)
+    except (StateUnavailable, RecordsUnavailable, OSError) as exc:
+        console.print(f"spimguard: cannot start: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     if generated:
         console.print(f"API token in {folder / 'api-token'} (set SPIMGUARD_API_TOKEN to "
                       "choose your own)")
     console.print(f"spimguard serving on http://{host}:{port} (data in {folder})")
     uvicorn.run(create_app(engine), host=host, port=port, log_level=log_level.lower(),
-                access_log=False)
+                access_log=False, http=with_header_deadline(header_timeout),
+                limit_concurrency=max_connections, timeout_keep_alive=keep_alive,
+                h11_max_incomplete_event_size=64 * 1024)
 
 
 @app.command()

@@ -6,6 +6,12 @@ so the event loop keeps reading requests), the requests that arrive wait
 together and become the next batch. Alone, a request is judged at once.
 If a batch fails (the engine rolls all of it back), its requests are retried one
 by one, so one bad request fails alone.
+
+The queue is bounded: past ``max_pending`` waiting messages (or ``max_batches``
+waiting ``/v1/events`` batches) a request is refused at once with ``Overloaded``
+(503 with ``Retry-After``) instead of waiting, so memory and latency stay bounded
+when clients send more than the engine can judge and the clients' own retry
+logic spreads the load. Nothing of a refused request was judged or stored.
 """
 
 from __future__ import annotations
@@ -15,18 +21,40 @@ import asyncio
 from starlette.concurrency import run_in_threadpool
 
 from ..engine import Engine
-from ..events import Message, Result
+from ..events import Event, Message, Result
+
+RETRY_AFTER = 1  # seconds: a full queue drains in well under that at the measured rates
+
+
+class Overloaded(Exception):
+    """More work waits than the server queues; the request was refused untouched."""
 
 
 class GroupCommit:
-    def __init__(self, engine: Engine, max_batch: int = 256) -> None:
+    def __init__(self, engine: Engine, max_batch: int = 256, max_pending: int = 512,
+                 max_batches: int = 16) -> None:
         self.engine = engine
         self.max_batch = max_batch
+        self.max_pending = max_pending
+        self.max_batches = max_batches
         self.pending: list[tuple[Message, asyncio.Future[Result]]] = []
+        self.batches = 0  # /v1/events batches waiting or being judged
         self.draining = False
         self.task: asyncio.Task[None] | None = None  # kept: the loop holds tasks weakly
 
+    async def batch(self, events: list[Event]) -> list[Result]:
+        """A ``/v1/events`` batch: one commit of its own, under the same bound."""
+        if self.batches >= self.max_batches:
+            raise Overloaded(f"{self.batches} batches are waiting")
+        self.batches += 1
+        try:
+            return await run_in_threadpool(self.engine.process_batch, events)
+        finally:
+            self.batches -= 1
+
     async def judge(self, message: Message) -> Result:
+        if len(self.pending) >= self.max_pending:
+            raise Overloaded(f"{len(self.pending)} messages are waiting")
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self.pending.append((message, future))
         if not self.draining:
