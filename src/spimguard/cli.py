@@ -58,11 +58,14 @@ def serve(
     config: ConfigOpt = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
     max_connections: Annotated[int, typer.Option(
+        envvar="SPIMGUARD_MAX_CONNECTIONS",
         help="Open connections and requests in progress beyond which requests get 503.")
     ] = 1000,
     header_timeout: Annotated[float, typer.Option(
+        envvar="SPIMGUARD_HEADER_TIMEOUT",
         help="Seconds a connection may take to send a request's headers.")] = 10.0,
     keep_alive: Annotated[int, typer.Option(
+        envvar="SPIMGUARD_KEEP_ALIVE",
         help="Seconds an idle keep-alive connection stays open.")] = 5,
 ) -> None:
     """Serve the HTTP API on the embedded backends."""

@@ -200,6 +200,9 @@ class Limits:
     max_clock_skew: float = 300.0
     # Seconds a client may take to send a request body (a trickled body is cut off, 408).
     body_timeout: float = 30.0
+    # Messages (/v1/check) waiting to be judged; past it a request gets 503 + Retry-After.
+    # /v1/events batches wait in a queue of a sixteenth of this (at least one).
+    max_queued: int = 512
 
 
 _message_decoder = msgspec.json.Decoder(Message, dec_hook=_dec_hook)

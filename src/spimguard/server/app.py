@@ -68,7 +68,8 @@ def create_app(engine: Engine) -> Starlette:
     templates = Environment(loader=PackageLoader("spimguard", "server/templates"),
                             autoescape=select_autoescape(["html"]))
     openapi = document()
-    grouped = GroupCommit(engine)
+    grouped = GroupCommit(engine, max_pending=limits.max_queued,
+                          max_batches=max(1, limits.max_queued // 16))
 
     async def body(request: Request) -> bytes:
         return await read_body(request, limits.max_body_bytes, limits.body_timeout)
