@@ -67,7 +67,7 @@ def create_app(engine: Engine) -> Starlette:
     metrics = Metrics()
     templates = Environment(loader=PackageLoader("spimguard", "server/templates"),
                             autoescape=select_autoescape(["html"]))
-    openapi = document()
+    openapi = document(config.matrix.prefix if config.matrix.enabled else None)
     grouped = GroupCommit(engine, max_pending=limits.max_queued,
                           max_batches=max(1, limits.max_queued // 16))
 
