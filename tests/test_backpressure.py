@@ -29,6 +29,21 @@ def test_a_full_queue_refuses_and_stores_nothing_of_what_it_refused() -> None:
     assert all(judge.records.result(f"m{i}") is not None for i in judged)
 
 
+def test_a_message_that_waited_too_long_is_refused_unjudged() -> None:
+    judge = engine()
+    group = GroupCommit(judge, max_batch=1, max_wait=0.05)  # one at a time: a long queue
+
+    async def run() -> list[object]:
+        return await asyncio.gather(
+            *(group.judge(message(judge.config, f"w{i}", f"u{i}", ["b"], "hi " * 50, T0 + i))
+              for i in range(300)), return_exceptions=True)
+
+    answers = asyncio.run(run())
+    late = [i for i, a in enumerate(answers) if isinstance(a, Overloaded)]
+    assert 0 < len(late) < 300 and late == list(range(late[0], 300))  # the tail of the queue
+    assert all(judge.records.result(f"w{i}") is None for i in late)
+
+
 def test_an_overloaded_server_answers_503_with_retry_after(tmp_path: Path) -> None:
     running = start_server(tmp_path / "data", extra_env={"SPIMGUARD__LIMITS__MAX_QUEUED": "1"})
     try:

@@ -203,6 +203,8 @@ class Limits:
     # Messages (/v1/check) waiting to be judged; past it a request gets 503 + Retry-After.
     # /v1/events batches wait in a queue of a sixteenth of this (at least one).
     max_queued: int = 512
+    # Seconds a /v1/check may wait for its turn; one that waited longer gets 503 unjudged.
+    max_wait: float = 1.0
 
 
 _message_decoder = msgspec.json.Decoder(Message, dec_hook=_dec_hook)

@@ -69,7 +69,7 @@ def create_app(engine: Engine) -> Starlette:
                             autoescape=select_autoescape(["html"]))
     openapi = document(config.matrix.prefix if config.matrix.enabled else None)
     grouped = GroupCommit(engine, max_pending=limits.max_queued,
-                          max_batches=max(1, limits.max_queued // 16))
+                          max_batches=max(1, limits.max_queued // 16), max_wait=limits.max_wait)
 
     async def body(request: Request) -> bytes:
         return await read_body(request, limits.max_body_bytes, limits.body_timeout)
