@@ -76,6 +76,7 @@ def create_app(engine: Engine) -> Starlette:
 
     async def check(request: Request) -> Response:
         started = time.perf_counter()
+        grouped.admit()
         message = decode_message(await body(request), limits)
         check_clock([message], limits, time.time())
         verdict = await grouped.judge(message)

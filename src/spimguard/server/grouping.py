@@ -59,9 +59,13 @@ class GroupCommit:
         finally:
             self.batches -= 1
 
-    async def judge(self, message: Message) -> Result:
+    def admit(self) -> None:
+        """Refuse before the body is even read when the queue is full (cheapest 503)."""
         if len(self.pending) >= self.max_pending:
             raise Overloaded(f"{len(self.pending)} messages are waiting")
+
+    async def judge(self, message: Message) -> Result:
+        self.admit()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Result] = loop.create_future()
         self.pending.append((message, future, loop.time() + self.max_wait))
