@@ -26,76 +26,71 @@ import re
 
 # Possessive quantifiers and atomic groups (Python 3.11): a match either succeeds or
 # fails after one forward scan, never backtracking into what it already consumed.
-_OPEN = re.compile(r"<[A-Za-z!?/]")
-_NAME = re.compile(r"[A-Za-z][^\s/>]*+")
 _ATTRIBUTE = (r"""[\s/]*+(?P<key>[^\s/>][^\s/>=]*+)"""
               r"""(?>\s*+=\s*+(?P<value>"[^"]*+"|'[^']*+'|[^\s>]*+))?""")
-_START = re.compile(rf"(?P<name>[A-Za-z][^\s/>]*+)(?P<attrs>(?>{_ATTRIBUTE})*+)[\s/]*+>")
 _ATTRIBUTES = re.compile(_ATTRIBUTE)
+_BARE_ATTRIBUTE = _ATTRIBUTE.replace("?P<key>", "").replace("?P<value>", "")
+# One token at each "<": a comment, a bogus comment (<!DOCTYPE, <![CDATA[, <?x, </ >),
+# a whole tag, or the opening of a tag that never ends (the document ends there). At one
+# position the alternatives are tried in order, so a failed tag scan happens once.
+_TOKEN = re.compile(
+    r"<(?:(?P<comment>!--)|(?P<bogus>[!?]|/(?![A-Za-z]))"
+    rf"|(?P<end>/)?(?P<name>[A-Za-z][^\s/>]*+)(?P<attrs>(?>{_BARE_ATTRIBUTE})*+)[\s/]*+>"
+    r"|(?P<open>/?[A-Za-z]))")
 # Elements whose content clients drop entirely.
 _HIDDEN = frozenset({"script", "style", "textarea", "option", "noscript", "title",
                      "template", "iframe", "object"})
 _BLOCK = frozenset({"br", "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5",
                     "h6", "blockquote", "pre", "hr", "ul", "ol", "table", "details",
                     "summary", "caption", "dt", "dd"})
+_SPECIAL = _HIDDEN | _BLOCK | {"a", "mx-reply"}
 _MATRIX_LINK = "https://matrix.to/"
 
 
-class _Reader:
-    def __init__(self, source: str) -> None:
-        self.s = source
-        self.parts: list[str] = []
-        self.reply = 0  # depth of <mx-reply>
-
-    def text(self, chunk: str) -> None:
-        if not self.reply:
-            self.parts.append(chunk)
-
-    def run(self) -> None:
-        s, i, n = self.s, 0, len(self.s)
-        while i < n:
-            found = _OPEN.search(s, i)
-            if found is None:
-                self.text(s[i:])
-                return
-            j = found.start()
-            self.text(s[i:j])
-            nxt = s[j + 1]
-            if s.startswith("<!--", j):
-                end = s.find("-->", j + 4)
-                i = n if end < 0 else end + 3
-            elif nxt in "!?" or (nxt == "/" and not _NAME.match(s, j + 2)):
-                end = s.find(">", j + 2)  # a bogus comment (<!DOCTYPE, <![CDATA[, <?x, </ >)
-                i = n if end < 0 else end + 1
-            else:
-                tag = _START.match(s, j + 2 if nxt == "/" else j + 1)
-                if tag is None:
-                    return  # end of input inside a tag: nothing of it is shown
-                i = (self.closed if nxt == "/" else self.opened)(tag)
-
-    def closed(self, tag: re.Match[str]) -> int:
-        name = tag["name"].lower()
-        if name == "mx-reply" and self.reply:
-            self.reply -= 1
-        elif name in _BLOCK:
-            self.parts.append(" ")
-        return tag.end()
-
-    def opened(self, tag: re.Match[str]) -> int:
-        name = tag["name"].lower()
-        if name == "mx-reply":
-            self.reply += 1
-        elif name in _HIDDEN:
-            close = re.compile(f"</{re.escape(name)}[\\s/>]", re.IGNORECASE).search(
-                self.s, tag.end())
-            return len(self.s) if close is None else close.start()
-        elif name in _BLOCK:
-            self.parts.append(" ")
-        elif name == "a" and not self.reply:
-            href = _href(tag["attrs"])
-            if href and not href.startswith(_MATRIX_LINK):
-                self.parts.append(f" {href} ")
-        return tag.end()
+def _read(s: str) -> list[str]:
+    """The shown pieces of ``s``, in order (one pass; see the module's docstring)."""
+    parts: list[str] = []
+    append, search, n = parts.append, _TOKEN.search, len(s)
+    pos, reply = 0, 0  # reply: depth of <mx-reply>
+    while pos < n:
+        token = search(s, pos)
+        if token is None:
+            if not reply:
+                append(s[pos:])
+            break
+        start, pos = token.start(), token.end()
+        if start > token.pos and not reply:
+            append(s[token.pos:start])
+        name = token["name"]
+        if name is not None:
+            name = name.lower()
+            if name not in _SPECIAL:
+                continue
+            if token["end"]:
+                if name == "mx-reply":
+                    reply = max(0, reply - 1)
+                elif name in _BLOCK:
+                    append(" ")
+            elif name == "mx-reply":
+                reply += 1
+            elif name in _HIDDEN:
+                close = re.compile(f"</{re.escape(name)}[\\s/>]", re.IGNORECASE).search(s, pos)
+                pos = n if close is None else close.start()
+            elif name in _BLOCK:
+                append(" ")
+            elif not reply:  # <a>
+                href = _href(token["attrs"]) if token["attrs"] else ""
+                if href and not href.startswith(_MATRIX_LINK):
+                    append(f" {href} ")
+        elif token["comment"]:
+            end = s.find("-->", pos)
+            pos = n if end < 0 else end + 3
+        elif token["bogus"]:
+            end = s.find(">", pos)
+            pos = n if end < 0 else end + 1
+        else:
+            break  # end of input inside a tag: nothing of it is shown
+    return parts
 
 
 def _href(attrs: str) -> str:
@@ -112,6 +107,4 @@ def _href(attrs: str) -> str:
 
 def visible_text(source: str) -> str:
     """The text a Matrix client shows for ``source``, whitespace collapsed."""
-    reader = _Reader(source)
-    reader.run()
-    return " ".join(html.unescape("".join(reader.parts)).split())
+    return " ".join(html.unescape("".join(_read(source))).split())
