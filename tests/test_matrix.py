@@ -162,12 +162,19 @@ def test_membership_is_learnt_from_joins_only_and_forgotten_on_leave() -> None:
     assert members(bridge, dm) == {"@alice:s", "@bob:s"}
     contacts = bridge.engine.read_state([Members(accounts.contacts("@alice:s"))])[0]
     assert list(contacts) == ["@bob:s"]
+    # A local user (one who signs in here) sending into the room is in it: Synapse checks
+    # local events after its auth rules (this is how a room's creator is learnt).
+    bridge.login({"user_id": "@carol:s", "device_id": "PHONE",
+                  "request_info": [["Element/1.11.85", "127.0.0.1"]]})
+    bridge.event({"event": {**spam_event("$c"), "sender": "@carol:s", "room_id": dm,
+                            "content": {"msgtype": "m.text", "body": "hello both"}}})
+    assert members(bridge, dm) == {"@alice:s", "@bob:s", "@carol:s"}
     # A leave, or a kick/ban by someone else, removes the member.
     bridge.event({"event": {"type": "m.room.member", "sender": "@bob:s", "room_id": dm,
                             "state_key": "@bob:s", "content": {"membership": "leave"}}})
     bridge.event({"event": {"type": "m.room.member", "sender": "@bob:s", "room_id": dm,
                             "state_key": "@alice:s", "content": {"membership": "ban"}}})
-    assert members(bridge, dm) == set()
+    assert members(bridge, dm) == {"@carol:s"}
 
 
 # -- a real homeserver ---------------------------------------------------------------------

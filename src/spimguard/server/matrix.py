@@ -16,8 +16,10 @@ allows; a non-2xx answer with a JSON body refuses, its ``errcode`` and
   (judged like a message: inviting strangers by the dozen is stopped).
 - ``check_login_for_spam`` → a ``login`` (device as session, the user agent's
   product as client, the first IP).
-- ``user_may_join_room`` and ``m.room.member`` joins (the state key's own user
-  joining) → room membership, kept in state; a leave, kick or ban removes it.
+- ``user_may_join_room``, ``m.room.member`` joins (the state key's own user
+  joining) and a local user's own events (Synapse checks those only after its
+  auth rules admitted them; a local user is one who signed in here) → room
+  membership, kept in state; a leave, kick or ban removes it.
   Members of small rooms (direct chats, small groups) become each other's
   contacts. Nothing else makes anyone a member: a remote account that merely
   sends an event into a room is not its member's contact.
@@ -177,10 +179,17 @@ class MatrixBridge:
         text = "" if kind == "m.room.encrypted" else readable(content, self.limit)
         session, client = self._session(login)
         recipients = [m for m in members if m != sender] or [room]
-        return self._judge(Message(
+        verdict = self._judge(Message(
             id=str(event.get("event_id") or _event_id("event"))[:256], ts=time.time(),
             sender=sender, recipients=recipients[: self.engine.config.limits.max_recipients],
             text=text, session=session, client=client, conversation=room))
+        # A local user's event reaches this callback only after Synapse's auth rules let
+        # it into the room, so its sender is a member (the room's creator is learnt this
+        # way: creating a room calls neither join callback). A user who signed in here is
+        # local; a remote server's event is checked before auth, and proves nothing.
+        if login and sender not in members:
+            self.engine.remember(self._joined(sender, room, members))
+        return verdict
 
     def membership(self, sender: str, room: str, target: object, membership: object) -> None:
         """An ``m.room.member`` event: a user's own join adds, a leave/kick/ban removes."""
