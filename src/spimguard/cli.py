@@ -93,8 +93,7 @@ def serve(
     console.print(f"spimguard serving on http://{host}:{port} (data in {folder})")
     uvicorn.run(create_app(engine), host=host, port=port, log_level=log_level.lower(),
                 access_log=False, http=with_header_deadline(header_timeout),
-                limit_concurrency=max_connections, timeout_keep_alive=keep_alive,
-                h11_max_incomplete_event_size=64 * 1024)
+                limit_concurrency=max_connections, timeout_keep_alive=keep_alive)
 
 
 @app.command()
