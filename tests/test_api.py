@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import T0, Server
+from conftest import T0, TOKEN, Server, start_server
 
 
 def msg(id: str, text: str = "hi", **extra: object) -> dict[str, object]:
@@ -106,3 +114,76 @@ def test_generated_bad_input_never_5xx(server_once: Server, body: bytes) -> None
             payload = answer.json()
             if answer.status_code >= 400:
                 assert set(payload["error"]) == {"code", "message", "field"}
+
+
+# -- issue 13: the attacker's seat -----------------------------------------------------------
+def test_malformed_input_is_a_4xx_naming_the_field_without_a_traceback(server: Server) -> None:
+    deep = b"[" * 1000 + b"]" * 1000
+    one = msgspec.json.encode(msg("d1"))
+    cases = [
+        ("/v1/check", one[:-1] + b',"junk":' + deep + b"}", 400, "junk[0][0]"),
+        ("/v1/events", b'{"events":[' + one[:-1] + b',"junk":' + deep + b"}]}", 400,
+         "events[0].junk"),
+        ("/v1/check", one.replace(f'"ts":{T0}'.encode(), b'"ts":1' + b"0" * 400), 422, "ts"),
+        ("/v1/check", msgspec.json.encode({k: v for k, v in msg("d2").items() if k != "text"}),
+         422, "text"),
+        ("/v1/events", msgspec.json.encode({"events": [msg("d3", ts=time.time() + 86_400)]}),
+         422, "events[0].ts"),
+    ]
+    with server.client() as client:
+        for path, body, status, field in cases:
+            answer = client.post(path, content=body)
+            assert answer.status_code == status, answer.text
+            assert answer.json()["error"]["field"] == field
+        # A year-287,000 message was refused: the clock and the account are untouched.
+        assert client.get("/v1/accounts/alice").json()["recent"] == []
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_data_dir_and_files_are_private(server: Server) -> None:
+    with server.client() as client:
+        assert client.post("/v1/check", json=msg("p1")).status_code == 200
+    assert stat.S_IMODE(server.data_dir.stat().st_mode) == 0o700
+    files = [f for f in server.data_dir.iterdir() if f.is_file()]
+    assert any(f.name == "spimguard.db" for f in files)
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {
+        f.name: 0o600 for f in files}
+
+
+def test_slow_clients_are_cut_off(tmp_path: Path) -> None:
+    running = start_server(tmp_path / "data", extra_env={
+        "SPIMGUARD_HEADER_TIMEOUT": "1", "SPIMGUARD__LIMITS__BODY_TIMEOUT": "1"})
+    try:
+        host, port = running.url.removeprefix("http://").split(":")
+        # Half-open connections: a few bytes of a request head, then nothing.
+        idle = [socket.create_connection((host, int(port))) for _ in range(50)]
+        for sock in idle:
+            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\n")
+            sock.settimeout(5)
+        started = time.monotonic()
+        assert all(sock.recv(1) == b"" for sock in idle)  # closed by the server
+        assert time.monotonic() - started < 4
+        # A body that trickles: 408 once the body deadline passes.
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+                         b"Authorization: Bearer " + TOKEN.encode() + b"\r\n\r\n{")
+            sock.settimeout(5)
+            assert sock.recv(100).startswith(b"HTTP/1.1 408")
+        for sock in idle:
+            sock.close()
+        with running.client() as client:  # and the server still answers
+            assert client.post("/v1/check", json=msg("s1")).status_code == 200
+    finally:
+        running.stop()
+
+
+def test_an_unusable_data_dir_is_a_one_line_start_up_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    done = subprocess.run([sys.executable, "-m", "spimguard", "serve", "--data-dir",
+                           str(blocker / "data"), "--port", "1"], capture_output=True,
+                          text=True, timeout=60,
+                          env={**os.environ, "SPIMGUARD_API_TOKEN": TOKEN})
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("spimguard: cannot start:"), done.stderr

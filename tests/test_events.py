@@ -4,7 +4,15 @@ import msgspec
 import pytest
 
 from spimguard.errors import BadInput
-from spimguard.events import Limits, Login, Message, decode_batch, decode_event, decode_message
+from spimguard.events import (
+    Limits,
+    Login,
+    Message,
+    check_clock,
+    decode_batch,
+    decode_event,
+    decode_message,
+)
 
 LIMITS = Limits()
 
@@ -78,3 +86,42 @@ def test_bounds() -> None:
     with pytest.raises(BadInput) as info:
         decode_batch(b" " * 2001, small)
     assert info.value.status == 413
+
+
+# -- issue 13: every malformed input is a 4xx naming its field ------------------------------
+def test_deep_nesting_in_an_unknown_field_is_a_400_naming_it() -> None:
+    deep = b"[" * 1000 + b"]" * 1000
+    one = body(type="message", id="m", ts=1, sender="a", recipients=["b"], text="x")
+    with pytest.raises(BadInput) as info:
+        decode_message(one[:-1] + b',"junk":' + deep + b"}", LIMITS)
+    assert info.value.status == 400 and info.value.field == "junk[0][0]"
+    with pytest.raises(BadInput) as info:
+        decode_batch(b'{"events":[' + one[:-1] + b',"junk":' + deep + b"}]}", LIMITS)
+    assert info.value.status == 400 and info.value.field == "events[0].junk"
+
+
+def test_a_400_digit_ts_is_a_422_naming_ts() -> None:
+    huge = b'{"type":"login","id":"l","account":"a","ts":1' + b"0" * 400 + b"}"
+    with pytest.raises(BadInput) as info:
+        decode_event(huge, LIMITS)
+    assert info.value.status == 422 and info.value.field == "ts"
+
+
+def test_a_missing_field_is_named() -> None:
+    with pytest.raises(BadInput) as info:
+        decode_message(body(type="message", id="m", ts=1, sender="a", recipients=["b"]), LIMITS)
+    assert info.value.field == "text"
+    with pytest.raises(BadInput) as info:
+        decode_batch(body(events=[{"type": "login", "id": "l", "ts": 1}]), LIMITS)
+    assert info.value.field == "events[0].account"
+
+
+def test_an_event_from_the_future_is_refused_naming_ts() -> None:
+    now = 1_800_000_000.0
+    soon = decode_event(body(type="login", id="l", ts=now + 60, account="a"), LIMITS)
+    check_clock([soon], LIMITS, now)  # a little skew is fine
+    later = decode_event(body(type="login", id="l", ts=now + 3600, account="a"), LIMITS)
+    with pytest.raises(BadInput) as info:
+        check_clock([soon, later], LIMITS, now, prefix="events")
+    assert info.value.status == 422 and info.value.field == "events[1].ts"
+    check_clock([later], LIMITS, now + 3600)  # the past (a replayed log) is always fine

@@ -6,11 +6,15 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import msgspec
 import pytest
 
 import synapse_harness
 from conftest import TOKEN, Server, free_port, start_server, stopped_after
-from spimguard.server.matrix import client_product, readable
+from spimguard import accounts, load_config, open_engine
+from spimguard.server.matrix import MatrixBridge, client_product, readable
+from spimguard.server.metrics import Metrics
+from spimguard.state.ops import Members
 
 MX_TOKEN = "matrix-module-secret"
 DAY = 86_400.0
@@ -81,6 +85,96 @@ def test_spam_event_is_refused_with_the_senders_notice(bridge: httpx.Client) -> 
              "content": {"name": "WIN A PRIZE"}}
     assert bridge.post("/matrix/antispam/check_event_for_spam",
                        json={"event": state}).status_code == 200
+
+
+# -- issue 13: the attacker's seat -----------------------------------------------------------
+SPAM = ("WINNER!! You have won a 1000 pound cash prize. Claim now, call 09061701461, "
+        "text CLAIM to 80086")
+
+
+def spam_event(event_id: str, **content: object) -> dict[str, object]:
+    return {"event_id": event_id, "sender": "@spammer2:s", "room_id": "!r2:s",
+            "type": "m.room.message", "origin_server_ts": int(time.time() * 1000),
+            "content": {"msgtype": "m.text", "body": SPAM, **content}}
+
+
+@pytest.mark.parametrize("html", [
+    f"<p>{SPAM}</p><![ x",  # made HTMLParser raise; the catch-all answered 200 (fail open)
+    f"<b>{SPAM}</b>" + "<!--" * 60_000,  # was ~26 s
+    f"{SPAM}<a href='x" + "<a " * 20_000,  # was ~30 s
+], ids=["cdata-fragment", "60000-comment-openers", "20000-tag-openers"])
+def test_html_that_breaks_a_parser_does_not_switch_the_filter_off(
+        bridge: httpx.Client, html: str) -> None:
+    started = time.monotonic()
+    answer = bridge.post("/matrix/antispam/check_event_for_spam",
+                         json={"event": spam_event(f"$h{len(html)}", body="see below",
+                                                   format="org.matrix.custom.html",
+                                                   formatted_body=html)})
+    assert answer.status_code == 403, answer.text
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("stamp", [9007199254740991, 10**400, -1, "soon"],
+                         ids=["2**53-1", "10**400", "negative", "string"])
+def test_a_remote_servers_clock_is_not_ours(bridge: httpx.Client, stamp: object) -> None:
+    event = {**spam_event(f"$t{str(stamp)[:20]}"), "origin_server_ts": stamp}
+    answer = bridge.post("/matrix/antispam/check_event_for_spam",
+                         content=msgspec.json.encode({"event": event}))
+    assert answer.status_code == 403, answer.text  # judged, at our receive time
+    recent = bridge.get("/v1/accounts/@spammer2:s",
+                        headers={"Authorization": f"Bearer {TOKEN}"}).json()["recent"]
+    assert all(abs(e["ts"] - time.time()) < 300 for e in recent)
+
+
+def test_oversize_ids_are_refused(bridge: httpx.Client) -> None:
+    for event in ({**spam_event("$long"), "sender": "@" + "x" * 100_000 + ":s"},
+                  {**spam_event("$longroom"), "room_id": "!" + "r" * 300 + ":s"}):
+        answer = bridge.post("/matrix/antispam/check_event_for_spam", json={"event": event})
+        assert answer.status_code == 400 and answer.json()["errcode"] == "M_BAD_JSON"
+    joined = bridge.post("/matrix/antispam/user_may_join_room",
+                         json={"user": "@" + "y" * 300 + ":s", "room": "!r:s"})
+    assert joined.status_code == 400
+
+
+def test_deeply_nested_callback_is_a_400(bridge: httpx.Client) -> None:
+    answer = bridge.post("/matrix/antispam/check_event_for_spam",
+                         content=b'{"event":' + b"[" * 5000 + b"]" * 5000 + b"}")
+    assert answer.status_code == 400
+
+
+def members(bridge: MatrixBridge, room: str) -> set[str]:
+    return set(bridge.engine.read_state([Members(f"mx:room:{room}")])[0])
+
+
+def test_membership_is_learnt_from_joins_only_and_forgotten_on_leave() -> None:
+    settings = load_config(environ={}, storage={"backend": "memory"},
+                           matrix={"enabled": True, "token": MX_TOKEN})
+    bridge = MatrixBridge(open_engine(settings), settings.matrix, Metrics())
+    dm = "!dm:s"
+    for user in ("@alice:s", "@bob:s"):
+        bridge.event({"event": {"type": "m.room.member", "sender": user, "room_id": dm,
+                                "state_key": user, "content": {"membership": "join"}}})
+    assert members(bridge, dm) == {"@alice:s", "@bob:s"}
+    # A remote account's message, or its member event about someone else, makes no member.
+    bridge.event({"event": {**spam_event("$x"), "sender": "@mallory:evil", "room_id": dm}})
+    bridge.event({"event": {"type": "m.room.member", "sender": "@mallory:evil", "room_id": dm,
+                            "state_key": "@eve:evil", "content": {"membership": "join"}}})
+    assert members(bridge, dm) == {"@alice:s", "@bob:s"}
+    contacts = bridge.engine.read_state([Members(accounts.contacts("@alice:s"))])[0]
+    assert list(contacts) == ["@bob:s"]
+    # A local user (one who signs in here) sending into the room is in it: Synapse checks
+    # local events after its auth rules (this is how a room's creator is learnt).
+    bridge.login({"user_id": "@carol:s", "device_id": "PHONE",
+                  "request_info": [["Element/1.11.85", "127.0.0.1"]]})
+    bridge.event({"event": {**spam_event("$c"), "sender": "@carol:s", "room_id": dm,
+                            "content": {"msgtype": "m.text", "body": "hello both"}}})
+    assert members(bridge, dm) == {"@alice:s", "@bob:s", "@carol:s"}
+    # A leave, or a kick/ban by someone else, removes the member.
+    bridge.event({"event": {"type": "m.room.member", "sender": "@bob:s", "room_id": dm,
+                            "state_key": "@bob:s", "content": {"membership": "leave"}}})
+    bridge.event({"event": {"type": "m.room.member", "sender": "@bob:s", "room_id": dm,
+                            "state_key": "@alice:s", "content": {"membership": "ban"}}})
+    assert members(bridge, dm) == {"@carol:s"}
 
 
 # -- a real homeserver ---------------------------------------------------------------------

@@ -9,6 +9,7 @@ neither, which is what makes a retried event id safe. WAL with
 
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
 from pathlib import Path
@@ -16,9 +17,26 @@ from pathlib import Path
 from .errors import StateUnavailable
 
 
+def private_dir(folder: Path) -> None:
+    """Make ``folder`` (and parents) and keep it to its owner (0700): it holds
+    messages, verdicts and secrets."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` if missing, readable by its owner only (0600) either way."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
 def connect(path: str | Path) -> sqlite3.Connection:
     try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(path).parent)
+        # SQLite gives its -wal and -shm files the database file's mode.
+        private_file(Path(path))
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -35,10 +53,11 @@ def kept_secret(path: Path) -> str:
     The API token and the evidence key both default to one, so a fresh install is
     secure without configuration and stays stable across restarts.
     """
+    private_dir(path.parent)
     if path.exists():
+        private_file(path)
         return path.read_text("utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
+    private_file(path)
     secret = secrets.token_urlsafe(32)
     path.write_text(secret + "\n", "utf-8")
     return secret

@@ -87,7 +87,7 @@ class Engine:
         # The engine's clock is the latest event time it has seen (kept in state, so it
         # survives a restart): reads made between events, such as an account lookup,
         # see what the event stream would see, also when replaying an old log.
-        self.clock = self.state.read([Get(_CLOCK)], 0.0)[0] or 0.0
+        self.clock = self._bounded(self.state.read([Get(_CLOCK)], 0.0)[0] or 0.0)
         self._clock_saved = self.clock
         self._claims = self.state if isinstance(self.state, Claiming) else None
         self._answered: dict[str, Answer] = {}  # this batch's answers, by event id
@@ -215,8 +215,14 @@ class Engine:
             self.records.close()
 
     # -- one event -----------------------------------------------------------------------
+    def _bounded(self, ts: float) -> float:
+        """``ts``, but never more than ``limits.max_clock_skew`` ahead of the wall clock:
+        no one event (a remote server's say-so) may move the engine's clock into the future.
+        Past times pass as they are, so replaying an old log stays deterministic."""
+        return min(ts, time.time() + self.config.limits.max_clock_skew)
+
     def _process(self, event: Event, body: str, known: dict[str, Answer]) -> Result:
-        self.clock = max(self.clock, event.ts)
+        self.clock = max(self.clock, self._bounded(event.ts))
         stored = self._answered.get(event.id) or known.get(event.id)
         if stored is not None:
             return once.answer(event, stored.result)
@@ -306,7 +312,8 @@ class Engine:
         self._save(outbox)
         self._since_maintenance += 1
         if self._since_maintenance >= _MAINTAIN_EVERY:
-            self._maintain(event.ts)
+            # Sweep and purge only up to what the wall clock confirms.
+            self._maintain(min(self.clock, time.time()))
         return result
 
     def _finished(self, event: Event, outbox: once.Outbox) -> Result:

@@ -32,7 +32,10 @@ def parse_ts(raw: object) -> EventTime:
     if isinstance(raw, bool):
         raise TypeError("ts must be an RFC 3339 string or Unix seconds")
     if isinstance(raw, int | float):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer of hundreds of digits
+            raise ValueError("ts is out of range (Unix seconds between 1970 and 2100)") from None
     elif isinstance(raw, str):
         try:
             stamp = datetime.fromisoformat(raw.strip())
@@ -192,12 +195,23 @@ class Limits:
     max_body_bytes: int = 16 * 1024 * 1024
     max_contacts: int = 10_000
     max_attachments: int = 64
+    # How far (seconds) an event's ts may run ahead of this server's wall clock: a later
+    # ts is refused at the API and clamped by the engine, so no one event moves its clock.
+    max_clock_skew: float = 300.0
+    # Seconds a client may take to send a request body (a trickled body is cut off, 408).
+    body_timeout: float = 30.0
+    # Messages (/v1/check) waiting to be judged; past it a request gets 503 + Retry-After.
+    # /v1/events batches wait in a queue of a sixteenth of this (at least one).
+    max_queued: int = 512
+    # Seconds a /v1/check may wait for its turn; one that waited longer gets 503 unjudged.
+    max_wait: float = 1.0
 
 
 _message_decoder = msgspec.json.Decoder(Message, dec_hook=_dec_hook)
 _event_decoder = msgspec.json.Decoder(Event, dec_hook=_dec_hook)
 _batch_decoder = msgspec.json.Decoder(Batch, dec_hook=_dec_hook)
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]{1,64})`")
 _UNKNOWN_TYPE = re.compile(
     r"^Invalid value '(?P<name>.*)' - at `\$(?P<path>(?:\.events\[\d+\])?)\.type`$")
 
@@ -213,9 +227,41 @@ def _bad(exc: msgspec.DecodeError, prefix: str = "") -> BadInput:
     if not isinstance(exc, msgspec.ValidationError):
         return BadInput(f"body is not valid JSON: {text}", code="malformed_json", status=400)
     where = _PATH.search(text)
-    field = (prefix + where["path"]).lstrip(".") if where else None
+    field = (prefix + where["path"]).lstrip(".") if where else prefix
+    missing = _MISSING.match(text)
+    if missing:  # the path names the object; the field is the one it lacks
+        field = f"{field}.{missing['name']}".lstrip(".")
     message = _PATH.sub("", text)
     return BadInput(message, code="invalid_event", field=field or None)
+
+
+def _too_deep(body: bytes | str) -> BadInput:
+    """A 400 naming where a body nests deeper than the decoder follows (read on error only)."""
+    path: list[str | int] = []  # per open container: the current key or index
+    for token in _TOKEN.finditer(body if isinstance(body, str) else body.decode("utf-8",
+                                                                                 "replace")):
+        kind = token.group()
+        if kind in "[{":
+            path.append(0 if kind == "[" else "")
+            if len(path) > _DEPTH_SHOWN:
+                break
+        elif kind in "]}":
+            if path:
+                path.pop()
+        elif kind == ",":
+            if path and isinstance(path[-1], int):
+                path[-1] += 1
+        elif token["key"] is not None and path and isinstance(path[-1], str):
+            path[-1] = token["key"][:64]
+    # The first three steps name the field (``junk[0][0]``, ``events[3].junk``).
+    field = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path[:3])
+    field = field.lstrip(".")
+    return BadInput("body nests too deeply", code="malformed_json", status=400,
+                    field=field or None)
+
+
+_DEPTH_SHOWN = 64
+_TOKEN = re.compile(r'"(?P<key>(?:[^"\\]|\\.)*)"\s*:|"(?:[^"\\]|\\.)*"|[\[\]{},]')
 
 
 def _field(prefix: str, name: str) -> str:
@@ -248,6 +294,17 @@ def check_bounds(event: Event, limits: Limits, prefix: str = "") -> None:
                        field=_field(prefix, "text"), status=413)
 
 
+def check_clock(events: list[Event], limits: Limits, now: float, prefix: str = "") -> None:
+    """Refuse (422, ``ts``) an event dated beyond ``max_clock_skew`` ahead of ``now``.
+
+    Applied where events arrive live (the HTTP API), not to replays of past logs."""
+    for index, event in enumerate(events):
+        if event.ts > now + limits.max_clock_skew:
+            where = f"{prefix}[{index}]." if prefix else ""
+            raise BadInput(f"ts is more than {limits.max_clock_skew:g} s ahead of this "
+                           "server's clock", field=f"{where}ts")
+
+
 def _check_size(body: bytes, limits: Limits) -> None:
     if len(body) > limits.max_body_bytes:
         raise BadInput(f"body exceeds {limits.max_body_bytes} bytes", code="too_large",
@@ -260,6 +317,8 @@ def decode_message(body: bytes, limits: Limits) -> Message:
         event = _message_decoder.decode(body)
     except msgspec.DecodeError as exc:
         raise _bad(exc) from None
+    except RecursionError:
+        raise _too_deep(body) from None
     check_bounds(event, limits)
     return event
 
@@ -269,6 +328,8 @@ def decode_event(body: bytes | str, limits: Limits) -> Event:
         event = _event_decoder.decode(body)
     except msgspec.DecodeError as exc:
         raise _bad(exc) from None
+    except RecursionError:
+        raise _too_deep(body) from None
     check_bounds(event, limits)
     return event
 
@@ -279,6 +340,8 @@ def decode_batch(body: bytes, limits: Limits) -> list[Event]:
         batch = _batch_decoder.decode(body)
     except msgspec.DecodeError as exc:
         raise _bad(exc) from None
+    except RecursionError:
+        raise _too_deep(body) from None
     if len(batch.events) > limits.max_batch_events:
         raise BadInput(f"{len(batch.events)} events exceed the batch limit of "
                        f"{limits.max_batch_events}", code="too_large", field="events", status=413)

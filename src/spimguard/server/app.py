@@ -27,9 +27,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__, campaigns, evidence
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
-from ..events import decode_batch, decode_message
+from ..events import check_clock, decode_batch, decode_message
 from . import matrix
-from .grouping import GroupCommit
+from .grouping import RETRY_AFTER, GroupCommit, Overloaded
 from .health import HealthProbe, degraded
 from .metrics import Metrics
 from .openapi import document
@@ -68,13 +68,19 @@ def create_app(engine: Engine) -> Starlette:
     metrics = Metrics()
     templates = Environment(loader=PackageLoader("spimguard", "server/templates"),
                             autoescape=select_autoescape(["html"]))
-    openapi = document()
-    grouped = GroupCommit(engine)
+    openapi = document(config.matrix.prefix if config.matrix.enabled else None)
+    grouped = GroupCommit(engine, max_pending=limits.max_queued,
+                          max_batches=max(1, limits.max_queued // 16), max_wait=limits.max_wait)
     probe = HealthProbe(engine)
+
+    async def body(request: Request) -> bytes:
+        return await read_body(request, limits.max_body_bytes, limits.body_timeout)
 
     async def check(request: Request) -> Response:
         started = time.perf_counter()
-        message = decode_message(await read_body(request, limits.max_body_bytes), limits)
+        grouped.admit()
+        message = decode_message(await body(request), limits)
+        check_clock([message], limits, time.time())
         try:
             verdict = await grouped.judge(message)
         except (StateUnavailable, RecordsUnavailable) as exc:
@@ -88,8 +94,9 @@ def create_app(engine: Engine) -> Starlette:
 
     async def events(request: Request) -> Response:
         started = time.perf_counter()
-        batch = decode_batch(await read_body(request, limits.max_body_bytes), limits)
-        results = await run_in_threadpool(engine.process_batch, batch)
+        batch = decode_batch(await body(request), limits)
+        check_clock(batch, limits, time.time(), prefix="events")
+        results = await grouped.batch(batch)
         metrics.count((type(e).__name__.lower() for e in batch), results)
         metrics.latency.labels("events").observe(time.perf_counter() - started)
         return JSONAnswer({"results": results})
@@ -164,7 +171,15 @@ def create_app(engine: Engine) -> Starlette:
 
     async def unavailable(request: Request, exc: Exception) -> Response:
         log.error("backend unavailable: %s", exc)
-        return _error(503, "unavailable", "storage is unavailable; retry later")
+        response = _error(503, "unavailable", "storage is unavailable; retry later")
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
+
+    async def overloaded(request: Request, exc: Exception) -> Response:
+        metrics.rejected.labels("overloaded").inc()
+        response = _error(503, "overloaded", "too many requests are waiting; retry later")
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
 
     async def crashed(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
@@ -196,4 +211,5 @@ def create_app(engine: Engine) -> Starlette:
                      exception_handlers={
                          BadInput: bad_input, HTTPException: http_error,
                          StateUnavailable: unavailable, RecordsUnavailable: unavailable,
+                         Overloaded: overloaded,
                          Exception: crashed})

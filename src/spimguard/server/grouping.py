@@ -7,6 +7,15 @@ together and become the next batch. Alone, a request is judged at once.
 If a batch fails (the engine rolls all of it back), its requests are retried one
 by one, so one bad request fails alone; when a store is down they all fail at
 once instead (one by one would only wait for the store's timeout again and again).
+
+The queue is bounded in size and in time: past ``max_pending`` waiting messages
+(or ``max_batches`` waiting ``/v1/events`` batches) a request is refused at once
+with ``Overloaded`` (503 with ``Retry-After``), and a message that has waited
+``max_wait`` seconds without its turn is refused then instead of being judged
+late (its client, e.g. Prosody with a 2 s timeout, has given up or soon will).
+So memory and latency stay bounded when clients send more than the engine can
+judge, and the clients' own retry logic spreads the load. Nothing of a refused
+request was judged or stored.
 """
 
 from __future__ import annotations
@@ -17,20 +26,51 @@ from starlette.concurrency import run_in_threadpool
 
 from ..engine import Engine
 from ..errors import RecordsUnavailable, StateUnavailable
-from ..events import Message, Result
+from ..events import Event, Message, Result
+
+RETRY_AFTER = 1  # seconds: a full queue drains in well under that at the measured rates
+
+
+class Overloaded(Exception):
+    """More work waits than the server queues; the request was refused untouched."""
+
+
+Waiting = tuple[Message, "asyncio.Future[Result]", float]  # message, answer, deadline
 
 
 class GroupCommit:
-    def __init__(self, engine: Engine, max_batch: int = 256) -> None:
+    def __init__(self, engine: Engine, max_batch: int = 256, max_pending: int = 512,
+                 max_batches: int = 16, max_wait: float = 1.0) -> None:
         self.engine = engine
         self.max_batch = max_batch
-        self.pending: list[tuple[Message, asyncio.Future[Result]]] = []
+        self.max_pending = max_pending
+        self.max_batches = max_batches
+        self.max_wait = max_wait
+        self.pending: list[Waiting] = []
+        self.batches = 0  # /v1/events batches waiting or being judged
         self.draining = False
         self.task: asyncio.Task[None] | None = None  # kept: the loop holds tasks weakly
 
+    async def batch(self, events: list[Event]) -> list[Result]:
+        """A ``/v1/events`` batch: one commit of its own, under the same bound."""
+        if self.batches >= self.max_batches:
+            raise Overloaded(f"{self.batches} batches are waiting")
+        self.batches += 1
+        try:
+            return await run_in_threadpool(self.engine.process_batch, events)
+        finally:
+            self.batches -= 1
+
+    def admit(self) -> None:
+        """Refuse before the body is even read when the queue is full (cheapest 503)."""
+        if len(self.pending) >= self.max_pending:
+            raise Overloaded(f"{len(self.pending)} messages are waiting")
+
     async def judge(self, message: Message) -> Result:
-        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self.pending.append((message, future))
+        self.admit()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Result] = loop.create_future()
+        self.pending.append((message, future, loop.time() + self.max_wait))
         if not self.draining:
             self.draining = True
             self.task = asyncio.create_task(self._drain())
@@ -39,25 +79,43 @@ class GroupCommit:
     async def _drain(self) -> None:
         try:
             while self.pending:
-                batch = self.pending[: self.max_batch]
+                now = asyncio.get_running_loop().time()
+                taken = self.pending[: self.max_batch]
                 del self.pending[: self.max_batch]
-                await self._judge(batch)
+                batch = []
+                for message, future, deadline in taken:
+                    if future.done():
+                        continue  # its request is gone
+                    if deadline < now:
+                        future.set_exception(Overloaded(f"waited over {self.max_wait:g} s"))
+                    else:
+                        batch.append((message, future))
+                if batch:
+                    await self._judge(batch)
         finally:
             self.draining = False
 
     async def _judge(self, batch: list[tuple[Message, asyncio.Future[Result]]]) -> None:
+        """Judge and answer; a request that went away meanwhile (its future done) is
+        judged all the same (it may have been delivered) but not answered."""
         try:
             results = await run_in_threadpool(self.engine.process_batch, [m for m, _ in batch])
         except (StateUnavailable, RecordsUnavailable) as exc:
             for _, future in batch:
-                future.set_exception(exc)
+                if not future.done():
+                    future.set_exception(exc)
             return
         except Exception:
             for message, future in batch:
                 try:
-                    future.set_result(await run_in_threadpool(self.engine.process, message))
+                    result = await run_in_threadpool(self.engine.process, message)
                 except Exception as exc:
-                    future.set_exception(exc)
+                    if not future.done():
+                        future.set_exception(exc)
+                else:
+                    if not future.done():
+                        future.set_result(result)
             return
         for (_, future), result in zip(batch, results, strict=True):
-            future.set_result(result)
+            if not future.done():
+                future.set_result(result)

@@ -16,9 +16,17 @@ allows; a non-2xx answer with a JSON body refuses, its ``errcode`` and
   (judged like a message: inviting strangers by the dozen is stopped).
 - ``check_login_for_spam`` → a ``login`` (device as session, the user agent's
   product as client, the first IP).
-- ``user_may_join_room`` and every event's sender → room membership, kept in
-  state; members of small rooms (direct chats, small groups) become each
-  other's contacts.
+- ``user_may_join_room``, ``m.room.member`` joins (the state key's own user
+  joining) and a local user's own events (Synapse checks those only after its
+  auth rules admitted them; a local user is one who signed in here) → room
+  membership, kept in state; a leave, kick or ban removes it.
+  Members of small rooms (direct chats, small groups) become each other's
+  contacts. Nothing else makes anyone a member: a remote account that merely
+  sends an event into a room is not its member's contact.
+- Every user and room id is at most 255 bytes (the Matrix limit); a callback
+  with a longer one is refused (400) and logged.
+- Time is the time spimguard receives the callback, never ``origin_server_ts``
+  (which a remote server chooses).
 - ``ping`` → ``{"id", "status": "ok"}``; any other callback → 200 ``{}``.
 
 Synapse does not tell spam checkers which device sent an event, so an
@@ -27,7 +35,10 @@ signs in, the owner's own sends are judged as that session's until the owner
 signs in again (from an official app on a known network, which also lifts the
 restriction). When spimguard cannot judge (storage down), ``fail_mode``
 decides: "open" allows, "closed" refuses with ``M_UNKNOWN``; when spimguard
-is not running at all, the module's own ``fail_open`` setting decides.
+is not running at all, the module's own ``fail_open`` setting decides. Any
+other error while judging refuses (500 ``M_UNKNOWN``, logged): what a sender
+wrote must never be able to switch the filter off, so HTML that cannot be read
+is judged as its plain ``body`` and raw text instead.
 """
 
 from __future__ import annotations
@@ -36,7 +47,6 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from html.parser import HTMLParser
 from typing import Any
 
 import msgspec
@@ -48,10 +58,11 @@ from starlette.routing import Route
 from .. import accounts
 from ..config import MatrixConfig
 from ..engine import Engine
-from ..errors import BadInput
+from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import Client, Invite, Login, Message, Verdict
-from ..state.ops import FOREVER, Get, Members, Put, Touch, Write
+from ..state.ops import FOREVER, Get, Members, Put, Remove, Touch, Write
 from .metrics import Metrics
+from .mxhtml import visible_text
 from .wire import JSONAnswer, bearer_ok, read_body
 
 log = logging.getLogger("spimguard.matrix")
@@ -60,6 +71,8 @@ JUDGED_TYPES = ("m.room.message", "m.sticker", "m.room.encrypted")
 _ROOM_TTL = 365 * 86_400.0
 _LOGIN_TTL = 90 * 86_400.0
 _MAX_BODY = 1024 * 1024  # Matrix events are at most 64 KiB; callbacks carry one
+_MAX_ID_BYTES = 255  # the Matrix spec's bound on user ids (room ids are bounded alike)
+_LEFT = ("leave", "ban")  # a leave, a kick (someone else's leave) or a ban
 
 
 def _room_key(room: str) -> str:
@@ -70,44 +83,36 @@ def _login_key(user: str) -> str:
     return f"mx:login:{user}"
 
 
-class _Text(HTMLParser):
-    """The readable text of ``formatted_body``, with link targets, without quoted replies."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._reply = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "mx-reply":
-            self._reply += 1
-        elif tag == "a" and not self._reply:
-            href = dict(attrs).get("href") or ""
-            if href and not href.startswith("https://matrix.to/"):
-                self.parts.append(f" {href} ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "mx-reply" and self._reply:
-            self._reply -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._reply:
-            self.parts.append(data)
-
-
 def readable(content: Mapping[str, Any], limit: int) -> str:
-    """What a message says: ``body``, plus what its HTML adds (hidden link targets)."""
+    """What a message says: ``body``, plus what its HTML adds (hidden link targets).
+
+    The HTML is cut to ``limit`` characters before it is read (a Matrix event is
+    at most 64 KiB anyway). Should reading it ever fail, the raw HTML is judged as
+    text: unreadable input is judged more, never less."""
     body = content.get("body")
     text = body if isinstance(body, str) else ""
     formatted = content.get("formatted_body")
     if isinstance(formatted, str) and formatted:
-        parser = _Text()
-        parser.feed(formatted[: limit * 4])
-        parser.close()
-        html_text = " ".join("".join(parser.parts).split())
+        formatted = formatted[:limit]
+        try:
+            html_text = visible_text(formatted)
+        except Exception:  # a reader bug must not become "deliver"
+            log.exception("formatted_body could not be read; judging it as raw text")
+            html_text = " ".join(formatted.split())
         if html_text and html_text != " ".join(text.split()):
             text = f"{text}\n{html_text}" if text else html_text
-    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+    return text.encode("utf-8", "surrogatepass")[:limit].decode("utf-8", "ignore")
+
+
+def matrix_id(value: object, name: str) -> str:
+    """A user or room id: a non-empty string of at most 255 bytes, or a logged 400."""
+    if not isinstance(value, str) or not value:
+        raise BadInput(f"'{name}' must be a non-empty string", field=name)
+    if len(value.encode("utf-8", "surrogatepass")) > _MAX_ID_BYTES:
+        log.warning("refused a callback whose %s is %d characters long (at most %d bytes)",
+                    name, len(value), _MAX_ID_BYTES)
+        raise BadInput(f"'{name}' is longer than {_MAX_ID_BYTES} bytes", field=name)
+    return value
 
 
 def client_product(user_agent: str) -> str:
@@ -129,7 +134,8 @@ class MatrixBridge:
         self.cfg = cfg
         self.metrics = metrics
         self.token = cfg.token.encode()
-        self.limit = engine.config.limits.max_text_bytes
+        self.limits = engine.config.limits
+        self.limit = self.limits.max_text_bytes
 
     # -- facts adapters keep -----------------------------------------------------------
     def _known(self, user: str, room: str) -> tuple[tuple[str, ...], dict[str, Any] | None]:
@@ -160,39 +166,45 @@ class MatrixBridge:
         event = payload.get("event")
         if not isinstance(event, Mapping):
             raise BadInput("check_event_for_spam: 'event' must be an object", field="event")
-        sender, room = event.get("sender"), event.get("room_id")
-        if not isinstance(sender, str) or not isinstance(room, str):
-            raise BadInput("check_event_for_spam: event needs 'sender' and 'room_id'")
-        members, login = self._known(sender, room)
-        learnt = self._joined(sender, room, members)
-        verdict = None
+        sender = matrix_id(event.get("sender"), "event.sender")
+        room = matrix_id(event.get("room_id"), "event.room_id")
         kind = event.get("type")
-        if kind in JUDGED_TYPES and event.get("state_key") is None:
-            content = event.get("content") if isinstance(event.get("content"), Mapping) else {}
-            text = "" if kind == "m.room.encrypted" else readable(content, self.limit)
-            session, client = self._session(login)
-            recipients = [m for m in members if m != sender] or [room]
-            stamp = event.get("origin_server_ts")
-            message = Message(
-                id=str(event.get("event_id") or _event_id("event"))[:256],
-                ts=stamp / 1000 if isinstance(stamp, int | float) else time.time(),
-                sender=sender, recipients=recipients[: self.engine.config.limits.max_recipients],
-                text=text, session=session, client=client, conversation=room[:256])
-            verdict = self._judge(message)
-        if learnt:
-            self.engine.remember(learnt)
+        content = event.get("content") if isinstance(event.get("content"), Mapping) else {}
+        if kind == "m.room.member":
+            self.membership(sender, room, event.get("state_key"), content.get("membership"))
+            return None
+        if kind not in JUDGED_TYPES or event.get("state_key") is not None:
+            return None
+        members, login = self._known(sender, room)
+        text = "" if kind == "m.room.encrypted" else readable(content, self.limit)
+        session, client = self._session(login)
+        recipients = [m for m in members if m != sender] or [room]
+        verdict = self._judge(Message(
+            id=str(event.get("event_id") or _event_id("event"))[:256], ts=time.time(),
+            sender=sender, recipients=recipients[: self.engine.config.limits.max_recipients],
+            text=text, session=session, client=client, conversation=room))
+        # A local user's event reaches this callback only after Synapse's auth rules let
+        # it into the room, so its sender is a member (the room's creator is learnt this
+        # way: creating a room calls neither join callback). A user who signed in here is
+        # local; a remote server's event is checked before auth, and proves nothing.
+        if login and sender not in members:
+            self.engine.remember(self._joined(sender, room, members))
         return verdict
 
+    def membership(self, sender: str, room: str, target: object, membership: object) -> None:
+        """An ``m.room.member`` event: a user's own join adds, a leave/kick/ban removes."""
+        user = matrix_id(target, "event.state_key")
+        if membership == "join" and user == sender:
+            self.join(user, room)
+        elif membership in _LEFT:
+            self.engine.remember([Remove(_room_key(room), (user,))])
+
     def invite(self, inviter: str, invitee: str, room: str) -> Verdict:
-        members, login = self._known(inviter, room)
+        _, login = self._known(inviter, room)
         session, client = self._session(login)
-        verdict = self._judge(Invite(
+        return self._judge(Invite(
             id=_event_id("invite"), ts=time.time(), sender=inviter, recipients=[invitee],
-            session=session, client=client, conversation=room[:256]))
-        learnt = self._joined(inviter, room, members)
-        if learnt:
-            self.engine.remember(learnt)
-        return verdict
+            session=session, client=client, conversation=room))
 
     def join(self, user: str, room: str) -> None:
         members, _ = self._known(user, room)
@@ -201,9 +213,7 @@ class MatrixBridge:
             self.engine.remember(learnt)
 
     def login(self, payload: Mapping[str, Any]) -> None:
-        user = payload.get("user_id")
-        if not isinstance(user, str):
-            raise BadInput("check_login_for_spam: 'user_id' must be a string", field="user_id")
+        user = matrix_id(payload.get("user_id"), "user_id")
         device = payload.get("device_id") if isinstance(payload.get("device_id"), str) else ""
         info = payload.get("request_info") or []
         agent, ip = "", ""
@@ -232,22 +242,28 @@ class MatrixBridge:
             return JSONAnswer({"errcode": "M_UNAUTHORIZED",
                                "error": "spimguard: wrong or missing token"}, 401)
         try:
-            raw = await read_body(request, _MAX_BODY)
+            raw = await read_body(request, _MAX_BODY, self.limits.body_timeout)
             payload = msgspec.json.decode(raw) if raw else {}
             if not isinstance(payload, dict):
                 raise BadInput("the body must be a JSON object")
             # State reads, the verdict and the membership it learnt: in a worker thread,
             # so the event loop keeps reading the homeserver's other callbacks.
             return await run_in_threadpool(self.dispatch, callback, payload)
-        except (BadInput, msgspec.DecodeError) as exc:
+        except (BadInput, msgspec.DecodeError, RecursionError) as exc:
             message = exc.message if isinstance(exc, BadInput) else f"malformed JSON: {exc}"
             return JSONAnswer({"errcode": "M_BAD_JSON", "error": f"spimguard: {message}"}, 400)
-        except Exception:
-            log.exception("matrix callback %s failed", callback)
+        except (StateUnavailable, RecordsUnavailable) as exc:
+            log.error("matrix callback %s: storage unavailable (%s); fail_mode %s", callback,
+                      exc, self.cfg.fail_mode)
             if self.cfg.fail_mode == "open":
                 return JSONAnswer({})
             return JSONAnswer({"errcode": "M_UNKNOWN",
                                "error": "Spam checking is unavailable; try again later."}, 503)
+        except Exception:
+            log.exception("matrix callback %s failed; refusing", callback)
+            return JSONAnswer({"errcode": "M_UNKNOWN",
+                               "error": "spimguard could not judge this; try again later."},
+                              500)
 
     def dispatch(self, callback: str, payload: Mapping[str, Any]) -> Response:
         if callback == "ping":
@@ -256,12 +272,12 @@ class MatrixBridge:
         if callback == "check_event_for_spam":
             verdict = self.event(payload)
         elif callback == "user_may_invite":
-            verdict = self.invite(*_strings(payload, "inviter", "invitee", "room_id"))
+            verdict = self.invite(*_ids(payload, "inviter", "invitee", "room_id"))
         elif callback == "federated_user_may_invite":
             event = payload.get("event") if isinstance(payload.get("event"), Mapping) else {}
-            verdict = self.invite(*_strings(event, "sender", "state_key", "room_id"))
+            verdict = self.invite(*_ids(event, "sender", "state_key", "room_id"))
         elif callback == "user_may_join_room":
-            self.join(*_strings(payload, "user", "room"))
+            self.join(*_ids(payload, "user", "room"))
         elif callback == "check_login_for_spam":
             self.login(payload)
         if verdict is not None and verdict.action in ("hold", "block"):
@@ -271,12 +287,8 @@ class MatrixBridge:
         return JSONAnswer({})
 
 
-def _strings(payload: Mapping[str, Any], *names: str) -> tuple[str, ...]:
-    values = tuple(payload.get(n) for n in names)
-    for name, value in zip(names, values, strict=True):
-        if not isinstance(value, str) or not value:
-            raise BadInput(f"'{name}' must be a non-empty string", field=name)
-    return values  # type: ignore[return-value]
+def _ids(payload: Mapping[str, Any], *names: str) -> tuple[str, ...]:
+    return tuple(matrix_id(payload.get(name), name) for name in names)
 
 
 def routes(engine: Engine, metrics: Metrics) -> list[Route]:

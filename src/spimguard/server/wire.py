@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from typing import Any
 
@@ -12,18 +13,26 @@ from starlette.responses import Response
 from ..errors import BadInput
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refused (413) as soon as it passes ``limit`` bytes, before any parsing."""
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The body, refused (413) as soon as it passes ``limit`` bytes, before any parsing,
+    and (408) if it has not all arrived within ``timeout`` seconds: a client that
+    trickles its body holds a connection and a task for a bounded time only."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise BadInput(f"body exceeds {limit} bytes", code="too_large", status=413)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadInput(f"body exceeds {limit} bytes", code="too_large", status=413)
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise BadInput(f"body exceeds {limit} bytes", code="too_large",
+                                   status=413)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise BadInput(f"the body did not arrive within {timeout:g} s", code="timeout",
+                       status=408) from None
     return b"".join(chunks)
 
 
