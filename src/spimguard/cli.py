@@ -75,6 +75,7 @@ def serve(
     """Serve the HTTP API (embedded backends, or shared ones for many workers and nodes)."""
     import uvicorn
 
+    from .errors import RecordsUnavailable, StateUnavailable
     from .server import create_app
     from .server.protocol import with_header_deadline
 
@@ -102,8 +103,11 @@ def serve(
                            http_options)
             return
         engine = open_engine(settings, folder)
-    except (SpimguardError, OSError) as exc:
-        _refuse(f"cannot start: {exc}")
+    except (StateUnavailable, RecordsUnavailable, OSError) as exc:  # the stores, not the config
+        console.print(f"spimguard: cannot start: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except SpimguardError as exc:
+        _refuse(str(exc))
     if generated:
         console.print(f"API token in {folder / 'api-token'} (set SPIMGUARD_API_TOKEN to "
                       "choose your own)")
