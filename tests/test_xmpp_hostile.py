@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 import pytest
+from slixmpp import Message
 
 import prosody_harness
 from conftest import TOKEN, Server, free_port, start_server, stopped_after
@@ -59,7 +60,7 @@ def message(to: str, inner: str, kind: str = "chat", lang: str | None = None) ->
 
 
 async def exchange(port: int, stanzas: list[str], resource: str = "Conversations.a",
-                   wait: float = 0.8) -> tuple[list[object], list[object]]:
+                   wait: float = 0.8) -> tuple[list[Message], list[Message]]:
     """Alice sends each raw stanza to bob: what bob got, what came back."""
     alice = Client("alice", resource)
     bob = Client("bob", "Conversations.b")
@@ -274,7 +275,7 @@ def test_messages_from_other_servers_are_judged(federation: tuple[
     local, remote = federation
     bob_jid = prosody_harness.jid("bob", LOCAL)
 
-    async def run() -> tuple[list[str], list[object], list[object]]:
+    async def run() -> tuple[list[str], list[Message], list[Message]]:
         mallory = Client("mallory", "Gajim.x", host=REMOTE)
         bob = Client("bob", "Conversations.b", host=LOCAL)
         await asyncio.gather(mallory.online(remote.port), bob.online(local.port))
