@@ -1,0 +1,197 @@
+"""Learning that attackers cannot steer (issue 14), tried from the attacker's side.
+
+Each scenario is an attack on what spimguard learns (reports, reputation,
+campaign confirmation, account profiles, sessions); each test says which
+verdict the attack must fail to move. ``# c9bcece:`` notes the verdict the same
+attack got before the report-trust model and the account-level incidents.
+"""
+
+from __future__ import annotations
+
+from conftest import T0, config, established, event, message
+from spimguard import open_engine, trust
+from spimguard.detectors.content import ContentDetector
+from spimguard.engine import Engine
+from spimguard.events import Verdict
+
+DAY = 86_400.0
+
+
+def full_engine(**overrides: object) -> Engine:
+    return open_engine(config(official_clients=["im-android", "im-ios"], **overrides))
+
+
+def report(engine: Engine, id: str, reporter: str, message_id: str, label: str = "spam",
+           ts: float = T0 + 600) -> None:
+    engine.process(event(engine.config, type="report", id=id, ts=ts, reporter=reporter,
+                         message_id=message_id, label=label))
+
+
+def send(engine: Engine, id: str, sender: str, to: list[str], text: str, ts: float,
+         **extra: object) -> Verdict:
+    return engine.process(message(engine.config, id, sender, to, text, ts, **extra))
+
+
+# -- reports on domain reputation ----------------------------------------------------------
+
+def test_one_recipient_reporting_one_message_three_times_counts_once() -> None:
+    engine = full_engine()
+    established(engine, "bob", "carol")
+    send(engine, "m1", "promo", ["bob"], "look https://fresh-news.biz/a", T0)
+    for n in range(3):
+        report(engine, f"r{n}", "bob", "m1", ts=T0 + 60 + n)
+    probe = send(engine, "probe", "carol", ["dave"], "https://fresh-news.biz/x", T0 + 120)
+    assert probe.action == "deliver"  # c9bcece: hold (three reports of one message)
+
+
+def test_a_sender_reporting_its_own_message_counts_nothing() -> None:
+    engine = full_engine()
+    established(engine, "promo", "carol")
+    send(engine, "m1", "promo", ["bob"], "look https://fresh-news.biz/a", T0)
+    for n in range(3):
+        report(engine, f"r{n}", "promo", "m1", ts=T0 + 60 + n)
+    probe = send(engine, "probe", "carol", ["dave"], "https://fresh-news.biz/x", T0 + 120)
+    assert probe.action == "deliver"  # c9bcece: hold (the sender's own three reports)
+
+
+def test_ham_reports_on_the_spammers_own_copies_cancel_nothing() -> None:
+    engine = full_engine()
+    honest = [f"u{n}" for n in range(3)]
+    established(engine, *honest)
+    for n, who in enumerate(honest + [f"sock{k}" for k in range(10)]):
+        send(engine, f"m{n}", f"seller{n}", [who], f"tones at https://tonez-{n % 1}.biz/{n}",
+             T0 + n)
+    for n, who in enumerate(honest):
+        report(engine, f"s{n}", who, f"m{n}", ts=T0 + 300 + n)
+    for k in range(10):  # the seller's own accounts received their copies, and "liked" them
+        report(engine, f"h{k}", f"sock{k}", f"m{3 + k}", label="ham", ts=T0 + 400 + k)
+    probe = send(engine, "probe", "seller99", ["eve"], "https://tonez-0.biz/", T0 + 500)
+    assert probe.action in ("hold", "block")  # c9bcece: deliver (ten ham cancel three spam)
+
+
+def test_a_ham_report_cancels_only_its_own_weight_on_its_own_message() -> None:
+    engine = full_engine()
+    established(engine, "bob", "ann")
+    send(engine, "m1", "promo", ["bob", "ann"], "look https://fresh-news.biz/a", T0)
+    report(engine, "s", "bob", "m1", ts=T0 + 60)
+    report(engine, "h", "ann", "m1", label="ham", ts=T0 + 61)
+    report(engine, "h2", "ann", "m1", label="ham", ts=T0 + 62)  # again: counts nothing
+    state = engine.read_state([trust.Get("trust:msg:m1")])[0]
+    assert trust.net(state) == 0.0 and set(state["ham"]) == {"ann"}
+
+
+# -- campaign confirmation -----------------------------------------------------------------
+
+NOTICE = "Club news: the March meeting moves to the small hall, see you all there"
+
+
+def club_notice(reporters: list[str], *, new: bool = False) -> Verdict:
+    """The club writes to its 30 members; ``reporters`` report the first copies; then
+    one more copy goes out (the verdict returned)."""
+    engine = full_engine()
+    members = [f"member{n}" for n in range(41)]
+    established(engine, "club", *([] if new else members))
+    engine.process(event(engine.config, type="contacts", id="roster", ts=T0, account="club",
+                         contacts=members))
+    for n in range(30):
+        send(engine, f"n{n}", "club", [members[n]], NOTICE, T0 + 60 * n)
+    for k, who in enumerate(reporters):
+        report(engine, f"r{k}", who, f"n{k}", ts=T0 + 1900 + k)
+    return send(engine, "late", "club", [members[40]], NOTICE, T0 + 2000)
+
+
+def test_throwaway_reporters_who_never_received_a_notice_cannot_confirm_it() -> None:
+    quiet = club_notice([])
+    attacked = club_notice(["throwaway0", "throwaway1", "throwaway2"])
+    assert "CAMPAIGN_CONFIRMED" not in {s.code for s in attacked.signals}
+    assert attacked.action == quiet.action == "deliver"  # c9bcece: block (CAMPAIGN_CONFIRMED)
+
+
+def test_days_old_recipients_weigh_less_so_three_cannot_confirm() -> None:
+    # The attacker's own new accounts, signed up to the club's list.
+    attacked = club_notice(["member0", "member1", "member2"], new=True)
+    assert "CAMPAIGN_CONFIRMED" not in {s.code for s in attacked.signals}
+
+
+def test_honest_recipients_still_confirm_a_campaign_and_gain_a_record() -> None:
+    engine = full_engine()
+    people = [f"friend{n}" for n in range(6)]
+    established(engine, *people)
+    bland = "hey {name}, you have to see this, it is really something http://look-here.biz/{n}"
+    for n, who in enumerate(people):
+        send(engine, f"c{n}", f"victim{n}", [who], bland.format(name=who, n=n), T0 + n)
+    for n in range(3):
+        report(engine, f"r{n}", people[n], f"c{n}", ts=T0 + 60 + n)
+    later = send(engine, "late", "other", ["x"], bland.format(name="x", n=9), T0 + 120)
+    assert "CAMPAIGN_CONFIRMED" in {s.code for s in later.signals}
+    agreed = engine.read_state([trust.Count(trust.agreed_key("friend0"), 365 * DAY, DAY)])[0]
+    assert agreed == 1.0
+
+
+# -- the content model ---------------------------------------------------------------------
+
+PHRASE = "are we still meeting at the cafe near the station tomorrow after work"
+
+
+def content_probability(engine: Engine, text: str) -> float:
+    from spimguard.model.features import parts
+    from spimguard.text import view
+
+    detector = next(d for d in engine.detectors if isinstance(d, ContentDetector))
+    found, teachable = parts(view(text), detector.model.bits, ())
+    return detector.probability(found, teachable)[0]
+
+
+def test_non_recipients_cannot_teach_a_chat_phrase_as_spam() -> None:
+    engine = full_engine()
+    before = content_probability(engine, PHRASE)
+    send(engine, "a1", "attacker", ["friend1"], PHRASE, T0)
+    send(engine, "a2", "attacker", ["friend2"], PHRASE + " ok", T0 + 1)
+    report(engine, "r1", "throwaway1", "a1")
+    report(engine, "r2", "throwaway2", "a2")
+    assert content_probability(engine, PHRASE) == before  # c9bcece: +14 log-odds
+    assert send(engine, "probe", "ann", ["ben"], PHRASE, T0 + 900).action == "deliver"  # c9: block
+
+
+def test_reports_move_any_text_by_at_most_max_shift() -> None:
+    """Even recipients, established and many, move one text by max_shift log-odds at most."""
+    import math
+
+    engine = full_engine(detectors={"content": {"max_shift": 2.0}})
+    before = content_probability(engine, PHRASE)
+    mob = [f"m{n}" for n in range(8)]
+    established(engine, *mob)
+    for n, who in enumerate(mob):
+        send(engine, f"a{n}", "attacker", [who], f"{PHRASE} {n}", T0 + n)
+        report(engine, f"r{n}", who, f"a{n}", ts=T0 + 60 + n)
+    after = content_probability(engine, PHRASE)
+
+    def logit(p: float) -> float:
+        return math.log(p / (1 - p))
+
+    assert 0 < logit(after) - logit(before) <= 2.0 + 1e-6
+
+
+def test_an_operator_decision_outranks_user_reports_and_moves_records() -> None:
+    engine = full_engine()
+    established(engine, "bob", "ann")
+    send(engine, "m1", "promo", ["bob", "ann"], "look https://fresh-news.biz/a", T0)
+    report(engine, "s", "bob", "m1", ts=T0 + 60)
+    trust.decide(engine, "m1", "ham", ts=T0 + 100)
+    report(engine, "s2", "ann", "m1", ts=T0 + 120)  # after the operator: changes nothing
+    state = engine.read_state([trust.Get("trust:msg:m1")])[0]
+    assert trust.net(state) == -1.0 and "ann" not in state.get("spam", {})
+    overturned = engine.read_state([trust.Count("trust:overturned:bob", 365 * DAY, DAY)])[0]
+    assert overturned == 1.0
+    probe = send(engine, "probe", "carol", ["dave"], "https://fresh-news.biz/x", T0 + 200)
+    assert probe.action == "deliver"
+
+
+def test_the_daily_cap_counts_reports_that_weighed_nothing() -> None:
+    engine = full_engine(trust={"reporter_daily_cap": 3})
+    established(engine, "flood")
+    send(engine, "m1", "promo", ["flood"], "look https://fresh-news.biz/a", T0)
+    for n in range(5):  # spent on messages it never received
+        report(engine, f"x{n}", "flood", f"nothing{n}", ts=T0 + 10 + n)
+    report(engine, "real", "flood", "m1", ts=T0 + 60)
+    assert engine.read_state([trust.Get("trust:msg:m1")])[0] is None
