@@ -13,6 +13,12 @@ from spimguard import open_engine, trust
 from spimguard.detectors.content import ContentDetector
 from spimguard.engine import Engine
 from spimguard.events import Verdict
+from test_takeover import (
+    OFFICIAL,
+    attack,
+    delivered_before_containment,
+    engine_with_history,
+)
 
 DAY = 86_400.0
 
@@ -195,3 +201,123 @@ def test_the_daily_cap_counts_reports_that_weighed_nothing() -> None:
         report(engine, f"x{n}", "flood", f"nothing{n}", ts=T0 + 10 + n)
     report(engine, "real", "flood", "m1", ts=T0 + 60)
     assert engine.read_state([trust.Get("trust:msg:m1")])[0] is None
+
+
+# -- account profiles and sessions ---------------------------------------------------------
+
+BLAND = "have a look at this http://bland.example/x?{i}"  # nothing for content to see
+
+def test_a_quiet_login_days_before_does_not_make_the_intruder_familiar() -> None:
+    engine = engine_with_history()
+    engine.process(event(engine.config, type="login", id="quiet", ts=T0 - 2 * DAY,
+                         account="alice", session="early", ip="203.0.113.7",
+                         client={"id": "MobileFunster 2.1"}))
+    verdicts = attack(engine)
+    assert delivered_before_containment(verdicts) <= 3  # c9bcece: 20 of 20 delivered
+    assert not any("FAMILIAR_SENDER" in {s.code for s in v.signals} for v in verdicts)
+
+
+def friends_write_first(engine: Engine, kind: str, ts: float) -> None:
+    """Two of alice's contacts write to her (or invite her) just before the harvester."""
+    for i in (0, 1):
+        engine.process(event(engine.config, type=kind, id=f"{kind}-{i}", ts=ts + i,
+                             sender=f"alice-friend{i}", recipients=["alice"], text="hey you!"))
+
+
+def test_friends_who_wrote_to_the_owner_do_not_make_the_harvester_a_conversation() -> None:
+    quiet = engine_with_history()
+    baseline = delivered_before_containment(attack(quiet, ip="198.51.100.20", count=12, text=BLAND))
+    engine = engine_with_history()
+    friends_write_first(engine, "message", T0 - 600)
+    # From the owner's own network. c9bcece: 6 delivered before containment (3 now).
+    verdicts = attack(engine, ip="198.51.100.20", count=12, text=BLAND)
+    assert delivered_before_containment(verdicts) == baseline <= 4
+
+
+def test_an_invitation_is_not_writing() -> None:
+    quiet = engine_with_history()
+    baseline = delivered_before_containment(attack(quiet, count=12, text=BLAND))
+    engine = engine_with_history()
+    friends_write_first(engine, "invite", T0 - 300)
+    verdicts = attack(engine, count=12, text=BLAND)
+    # c9bcece: 4 delivered before containment (1 now, as without the invitations)
+    assert delivered_before_containment(verdicts) == baseline <= 3
+
+
+def test_a_reply_counts_only_from_the_session_that_was_written_to() -> None:
+    engine = engine_with_history()
+    friends_write_first(engine, "message", T0 - 600)  # written to the owner's phone
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="evil-login", ts=T0, account="alice",
+                         session="evil", ip="198.51.100.20", client={"id": "MobileFunster"}))
+    for i in (0, 1):  # "answers" them: written before this session existed
+        engine.process(message(cfg, f"re{i}", "alice", [f"alice-friend{i}"], f"yes {i}",
+                               T0 + 5 + i, session="evil",
+                               client={"id": "MobileFunster", "ip": "198.51.100.20"}))
+    session = engine.read_state([trust.Get("sess:alice:evil")])[0]
+    assert session.get("replies", 0) == 0
+
+
+def test_containment_does_not_depend_on_where_an_active_friend_is_in_the_list() -> None:
+    """The fourth send: alice writes to friend0..2 every day; the harvester's list order."""
+    def delivered(order: list[int]) -> int:
+        engine = engine_with_history()
+        cfg = engine.config
+        engine.process(event(cfg, type="login", id="evil-login", ts=T0, account="alice",
+                             session="evil", ip="203.0.113.7", client={"id": "im-android"}))
+        return delivered_before_containment([engine.process(message(
+            cfg, f"s{n}", "alice", [f"alice-friend{i}"], "look at this http://bland.example/x",
+            T0 + 10 + 3 * n, session="evil", client={"id": "im-android", "ip": "203.0.113.7"}))
+            for n, i in enumerate(order)])
+
+    dormant_first = delivered([10, 11, 12, 13, 14, 15, 16, 17])
+    friend_among_first = delivered([10, 1, 12, 13, 14, 15, 16, 17])
+    assert friend_among_first == dormant_first <= 3  # c9bcece: 4 delivered with the friend
+
+
+def test_signing_in_again_after_suspension_does_not_start_clean() -> None:
+    engine = engine_with_history()
+    attack(engine)
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="again", ts=T0 + 400, account="alice",
+                         session="evil-2", ip="203.0.113.99", client={"id": "MobileFunster 2.2"}))
+    more = [engine.process(message(cfg, f"again{i}", "alice", [f"alice-friend{30 + i}"],
+                                   BLAND.format(i=i), T0 + 410 + i * 3, session="evil-2",
+                                   client={"id": "MobileFunster 2.2", "ip": "203.0.113.99"}))
+            for i in range(8)]
+    assert delivered_before_containment(more) == 0  # c9bcece: 2 of 8 delivered
+    # The owner's own phone, at home, keeps working.
+    own = engine.process(message(cfg, "own", "alice", ["alice-friend1"], "that wasn't me",
+                                 T0 + 500, session="phone",
+                                 client={"id": "im-android", "ip": "198.51.100.20"}))
+    assert own.action == "deliver"
+
+
+# -- day one: no history ---------------------------------------------------------------------
+
+def day_one(owner_live: bool, told: bool = False) -> list[Verdict]:
+    engine = open_engine(config(official_clients=OFFICIAL))
+    cfg = engine.config
+    friends = [f"alice-friend{i}" for i in range(60)]
+    engine.process(event(cfg, type="contacts", id="c", ts=T0 - 3600, account="alice",
+                         contacts=friends))
+    if told:
+        engine.process(event(cfg, type="account", id="facts", ts=T0 - 3600, account="alice",
+                             created=T0 - 400 * DAY, networks=["198.51.100.0/24"],
+                             clients=["im-android"]))
+    if owner_live:
+        engine.process(event(cfg, type="login", id="own", ts=T0 - 1800, account="alice",
+                             session="phone", ip="198.51.100.20", client={"id": "im-android"}))
+        engine.process(message(cfg, "own-m", "alice", ["alice-friend0"], "morning!",
+                               T0 - 1700, session="phone",
+                               client={"id": "im-android", "ip": "198.51.100.20"}))
+    return attack(engine, count=12)
+
+
+def test_day_one_a_second_session_on_another_network_is_contained() -> None:
+    assert delivered_before_containment(day_one(owner_live=True)) <= 3  # c9bcece: 12 of 12
+
+
+def test_day_one_the_account_event_bootstraps_the_profile() -> None:
+    assert delivered_before_containment(day_one(owner_live=False, told=True)) <= 3
+    # Without it and with the owner offline, nothing relative to go on (documented).

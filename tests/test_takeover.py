@@ -116,7 +116,14 @@ def test_owner_passes_the_challenge_from_home() -> None:
                                   session="phone2", ip="198.51.100.20",
                                   client={"id": "im-android"}))
     assert "CHALLENGE_PASSED" in {s.code for s in result.signals}
-    assert engine.account("alice")["restrictions"] == {}
+    # The owner's restrictions are lifted; the intruder's sessions (the retry from its
+    # network inherited the incident) stay suspended.
+    assert set(engine.account("alice")["restrictions"]) == {"sessions"}
+    assert set(engine.account("alice")["restrictions"]["sessions"]) == {"evil", "evil2"}
+    own = engine.process(message(cfg, "back", "alice", ["alice-friend1"], "sorry about that",
+                                 T0 + 700, session="phone2",
+                                 client={"id": "im-android", "ip": "198.51.100.20"}))
+    assert own.action == "deliver"
 
 
 def test_third_party_client_user_chatting_normally_is_never_actioned() -> None:
