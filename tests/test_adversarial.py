@@ -321,3 +321,46 @@ def test_day_one_a_second_session_on_another_network_is_contained() -> None:
 def test_day_one_the_account_event_bootstraps_the_profile() -> None:
     assert delivered_before_containment(day_one(owner_live=False, told=True)) <= 3
     # Without it and with the owner offline, nothing relative to go on (documented).
+
+
+# -- Matrix: which session sent it -----------------------------------------------------------
+
+def test_matrix_signing_in_does_not_move_the_intruder_off_its_suspension() -> None:
+    """Synapse does not say which device sent an event: the owner's new sign-in must not
+    turn the intruder's still-valid token into the owner's familiar session."""
+    import time
+
+    from spimguard.server.matrix import MatrixBridge
+    from spimguard.server.metrics import Metrics
+
+    engine = open_engine(config(official_clients=["Element"],
+                                matrix={"enabled": True, "token": "t"}))
+    bridge = MatrixBridge(engine, engine.config.matrix, Metrics())
+    cfg, now = engine.config, time.time()
+    friends = [f"friend{i}" for i in range(20)]
+    for i, friend in enumerate(friends):
+        bridge.join("alice", f"!r{i}")
+        bridge.join(friend, f"!r{i}")
+    for day in range(10):  # ten days of chat from home
+        for i in range(3):
+            engine.process(message(cfg, f"h{day}-{i}", "alice", [friends[i]], f"ok {i}",
+                                   now - (10 - day) * DAY + i, session="PHONE",
+                                   client={"id": "Element", "ip": "198.51.100.20"}))
+
+    def sign_in(device: str, agent: str, ip: str) -> None:
+        bridge.login({"user_id": "alice", "device_id": device, "request_info": [[agent, ip]]})
+
+    def send(n: int, room: int) -> str:
+        verdict = bridge.event({"event": {
+            "type": "m.room.message", "sender": "alice", "room_id": f"!r{room}",
+            "event_id": f"$e{n}", "origin_server_ts": int((time.time() + n) * 1000),
+            "content": {"body": f"have a look http://bland.example/x?{n}"}}})
+        assert verdict is not None
+        return verdict.action
+
+    sign_in("EVIL", "MobileFunster/2.1", "203.0.113.7")
+    actions = [send(n, 5 + n) for n in range(8)]
+    assert actions[-1] == "hold"
+    sign_in("PHONE2", "Element/1.11.85", "198.51.100.20")  # the owner, from home
+    assert "sessions" in engine.account("alice")["restrictions"]
+    assert [send(100 + n, 14 + n) for n in range(2)] == ["hold", "hold"]  # c9bcece: 2 of 2 through
