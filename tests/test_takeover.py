@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import msgspec
 
 from conftest import T0, config, event, message
@@ -182,3 +184,34 @@ def test_profile_stays_under_one_kib() -> None:
     profile = engine.state.read([__import__("spimguard.state.ops", fromlist=["Get"]).Get(
         "prof:alice")], T0 + 301 * DAY)[0]
     assert len(msgspec.json.encode(profile)) <= 1024
+
+
+def test_import_history_makes_habitual_networks_familiar_and_one_off_logins_not(
+        tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from spimguard.cli import app
+
+    log = tmp_path / "logins.csv"
+    rows = ["ts,account,ip,client,success"]
+    rows += [f"{T0 - (20 - d) * DAY:.0f},alice,198.51.100.{20 + d % 3},im-android,true"
+             for d in range(20)]
+    rows.append(f"{T0 - 2 * DAY:.0f},alice,203.0.113.7,MobileFunster 2.1,true")  # one quiet login
+    log.write_text("\n".join(rows) + "\n")
+    data = tmp_path / "data"
+    result = CliRunner().invoke(app, ["import-history", str(log), "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    engine = open_engine(config(official_clients=OFFICIAL, storage={"backend": "sqlite"}), data)
+    engine.process(event(engine.config, type="contacts", id="c", ts=T0 - 60, account="alice",
+                         contacts=[f"alice-friend{i}" for i in range(60)]))
+    verdicts = attack(engine, count=12)
+    assert delivered_before_containment(verdicts) <= 3
+    own = engine.process(message(engine.config, "own", "alice", ["alice-friend1"], "hi!",
+                                 T0 + 100, session="phone",
+                                 client={"id": "im-android", "ip": "198.51.100.21"}))
+    assert own.action == "deliver"
+    engine.close()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ts,account,ip,client\nyesterday,alice,1.2.3.4,x\n")
+    result = CliRunner().invoke(app, ["import-history", str(bad), "--data-dir", str(data)])
+    assert result.exit_code == 2 and "line 2" in result.output
