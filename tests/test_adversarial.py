@@ -364,3 +364,21 @@ def test_matrix_signing_in_does_not_move_the_intruder_off_its_suspension() -> No
     sign_in("PHONE2", "Element/1.11.85", "198.51.100.20")  # the owner, from home
     assert "sessions" in engine.account("alice")["restrictions"]
     assert [send(100 + n, 14 + n) for n in range(2)] == ["hold", "hold"]  # c9bcece: 2 of 2 through
+
+
+# -- the simulator's adversarial scenario --------------------------------------------------
+
+def test_adversarial_scenario_at_scale() -> None:
+    """Every attack at once on a small network: no trap held, every intruder contained."""
+    from typer.testing import CliRunner
+
+    from spimguard.cli import app
+
+    required = ["trap_poisoned-domain_stopped_share<=0", "trap_poisoned-phrase_stopped_share<=0",
+                "trap_club-notice_stopped_share<=0.05", "adversarial_spim_stopped_share>=0.9",
+                "adversarial_never_contained<=0", "adversarial_delivered_p90<=3",
+                "life_ham_stopped_share<=0.002", "innocents_actioned<=0"]
+    result = CliRunner().invoke(app, [
+        "simulate", "--scenario", "adversarial", "--users", "200", "--days", "3", "--seed", "3",
+        *(a for r in required for a in ("--require", r))])
+    assert result.exit_code == 0, result.output

@@ -27,8 +27,8 @@ hour it never writes at.
 quiet login days before a burst must not make the intruder's network
 familiar), nor does reading contacts. A network or client enters the profile
 through messages that raised no evidence, to the account's own contacts or
-correspondents, and is familiar once that clean use spans ``familiar_after``
-(two uses a day apart at least); or at once through a passed challenge on an
+correspondents, and is familiar after ``familiar_uses`` such messages, the
+first ``familiar_after`` ago; or at once through a passed challenge on an
 official app, or the IM server's own ``account`` facts (its known networks as
 CIDRs, its known clients).
 
@@ -91,6 +91,7 @@ from .base import Context, Facts, Outcome, ramp, settings
 
 DEFAULTS: dict[str, Any] = {
     "familiar_after": 86_400,  # seconds a client or network must be known to be familiar
+    "familiar_uses": 3,  # ... and clean messages from it to the account's own people
     "dormant_after": 2_592_000,  # a sign-in after this long without one is unfamiliar too
     "burst_window": 600,  # seconds over which a session's contacts written to are counted
     "burst_soft": 1,  # distinct contacts where burst evidence starts ...
@@ -266,10 +267,10 @@ class TakeoverDetector:
 
     # -- the session ---------------------------------------------------------------------
     def _familiar(self, seen: dict[str, list[float]], key: str, before: float) -> bool:
-        """Clean use of ``key`` spanning ``familiar_after`` by ``before`` (first, last)."""
+        """``familiar_uses`` clean uses of ``key``, the first ``familiar_after`` before."""
         entry = seen.get(key)
-        return entry is not None and min(entry[1], before) - entry[0] >= self.cfg[
-            "familiar_after"]
+        return entry is not None and len(entry) == 3 and entry[0] <= before - self.cfg[
+            "familiar_after"] and entry[2] >= self.cfg["familiar_uses"]
 
     def _known_net(self, profile: dict[str, Any], net: str, before: float) -> bool:
         return self._familiar(profile.get("nets", {}), net, before) or in_cidrs(
@@ -531,11 +532,10 @@ class TakeoverDetector:
                 # app are familiar from now on; the incident's sessions stay suspended.
                 out.append(accounts.after_challenge(event.account, facts[plan.restrictions],
                                                     self.restriction_ttl))
-                proven = event.ts - cfg["familiar_after"]
                 self._remember(profile, "nets", session["net"], event.ts, cfg["max_networks"],
-                               proven)
+                               proven=True)
                 self._remember(profile, "clients", event.client.id, event.ts,
-                               cfg["max_clients"], proven)
+                               cfg["max_clients"], proven=True)
             out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
         elif isinstance(event, ContactsRead):
             session["read"] = max(session.get("read", 0), event.count)
@@ -601,18 +601,22 @@ class TakeoverDetector:
             -self.cfg["max_cidrs"]:]
         for client in event.clients:
             self._remember(profile, "clients", client, event.ts, self.cfg["max_clients"],
-                           event.ts - self.cfg["familiar_after"])
+                           proven=True)
         return profile
 
-    @staticmethod
-    def _remember(profile: dict[str, Any], field: str, key: str, now: float, cap: int,
-                  first: float | None = None) -> None:
-        """Clean use of ``key`` at ``now`` (``first``: already proven since then)."""
+    def _remember(self, profile: dict[str, Any], field: str, key: str, now: float, cap: int,
+                  proven: bool = False) -> None:
+        """One clean use of ``key`` at ``now`` ([first, last, uses]); ``proven``: familiar
+        at once (a passed challenge, the IM server's own facts)."""
         if not key:
             return
         seen = dict(profile.get(field, {}))
-        first = min(seen.get(key, [now, now])[0], now if first is None else first)
-        seen[key] = [first, now]
+        entry = seen.get(key) or [now, now]
+        first, uses = entry[0], entry[2] if len(entry) > 2 else 0
+        if proven:
+            first, uses = min(first, now - self.cfg["familiar_after"]), max(
+                uses, self.cfg["familiar_uses"])
+        seen[key] = [first, now, min(uses + 1, 255)]
         if len(seen) > cap:  # drop the least recently seen
             del seen[min(seen, key=lambda k: seen[k][1])]
         profile[field] = seen
