@@ -18,9 +18,11 @@ from test_takeover import (
     attack,
     delivered_before_containment,
     engine_with_history,
+    live_a_month,
 )
 
 DAY = 86_400.0
+BLAND = "have a look at this http://bland.example/x?{i}"  # nothing for content to see
 
 
 def full_engine(**overrides: object) -> Engine:
@@ -134,6 +136,39 @@ def test_honest_recipients_still_confirm_a_campaign_and_gain_a_record() -> None:
     assert agreed == 1.0
 
 
+def test_friends_forwarding_a_chain_letter_need_more_reports_than_a_campaign() -> None:
+    """Established accounts, their own phones, their own contacts: three reports do not
+    make it a campaign (they would for copies from unfamiliar sessions)."""
+    engine = full_engine()
+    chain = "forward this to 10 friends or you will have bad luck for a year, it really works"
+    senders = [f"p{k}" for k in range(4)]
+    for who in senders:
+        live_a_month(engine, who)
+    established(engine, *(f"p0-friend{i}" for i in range(10, 13)))
+    n = 0
+    for who in senders:
+        for i in range(10, 20):
+            verdict = send(engine, f"ch{n}", who, [f"{who}-friend{i}"], chain, T0 + n * 30,
+                           session="phone", client={"id": "im-android", "ip": "198.51.100.20"})
+            assert "FAMILIAR_SENDER" in {s.code for s in verdict.signals}
+            n += 1
+    for k, i in enumerate(range(10, 13)):
+        report(engine, f"r{k}", f"p0-friend{i}", f"ch{k}", ts=T0 + 1300 + k)
+    later = send(engine, "late", "p3", ["p3-friend30"], chain, T0 + 1400, session="phone",
+                 client={"id": "im-android", "ip": "198.51.100.20"})
+    assert "CAMPAIGN_CONFIRMED" not in {s.code for s in later.signals}
+
+
+def test_the_owner_notice_counts_what_was_delivered() -> None:
+    engine = engine_with_history()
+    verdicts = attack(engine, text=BLAND, count=12)
+    notice = next(v.notice.sender for v in verdicts if v.notice.sender
+                  and "signed in from" in v.notice.sender)
+    delivered = sum(v.action in ("deliver", "warn") for v in verdicts[:verdicts.index(next(
+        v for v in verdicts if v.notice.sender == notice))])
+    assert f"sent {delivered} messages" in notice  # c9bcece: counted the held one too
+
+
 # -- the content model ---------------------------------------------------------------------
 
 PHRASE = "are we still meeting at the cafe near the station tomorrow after work"
@@ -204,8 +239,6 @@ def test_the_daily_cap_counts_reports_that_weighed_nothing() -> None:
 
 
 # -- account profiles and sessions ---------------------------------------------------------
-
-BLAND = "have a look at this http://bland.example/x?{i}"  # nothing for content to see
 
 def test_a_quiet_login_days_before_does_not_make_the_intruder_familiar() -> None:
     engine = engine_with_history()

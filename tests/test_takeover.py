@@ -20,6 +20,12 @@ def engine_with_history(account: str = "alice", client: str = "im-android",
                         ip: str = "198.51.100.20", contacts: int = 60) -> Engine:
     """An account with a month of ordinary life: logins from home, chats with a few friends."""
     engine = open_engine(config(official_clients=OFFICIAL))
+    live_a_month(engine, account, client, ip, contacts)
+    return engine
+
+
+def live_a_month(engine: Engine, account: str, client: str = "im-android",
+                 ip: str = "198.51.100.20", contacts: int = 60) -> None:
     cfg = engine.config
     friends = [f"{account}-friend{i}" for i in range(contacts)]
     engine.process(event(cfg, type="contacts", id=f"{account}-c", ts=T0 - 30 * DAY,
@@ -32,7 +38,6 @@ def engine_with_history(account: str = "alice", client: str = "im-android",
             engine.process(message(cfg, f"{account}-d{day}-{i}", account, [friends[i]],
                                    f"see you at {i + 5} tonight", ts + 60 + i,
                                    session="phone", client={"id": client, "ip": ip}))
-    return engine
 
 
 def attack(engine: Engine, account: str = "alice", client: str = "MobileFunster 2.1",
