@@ -8,6 +8,8 @@ attack got before the report-trust model and the account-level incidents.
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import T0, config, established, event, message
 from spimguard import open_engine, trust
 from spimguard.detectors.content import ContentDetector
@@ -42,24 +44,16 @@ def send(engine: Engine, id: str, sender: str, to: list[str], text: str, ts: flo
 
 # -- reports on domain reputation ----------------------------------------------------------
 
-def test_one_recipient_reporting_one_message_three_times_counts_once() -> None:
+@pytest.mark.parametrize("reporter", ["bob", "promo"])
+def test_three_reports_of_one_message_by_its_recipient_or_its_sender(reporter: str) -> None:
+    """bob, its recipient, counts once; promo, its sender, counts nothing."""
     engine = full_engine()
-    established(engine, "bob", "carol")
+    established(engine, "bob", "promo", "carol")
     send(engine, "m1", "promo", ["bob"], "look https://fresh-news.biz/a", T0)
     for n in range(3):
-        report(engine, f"r{n}", "bob", "m1", ts=T0 + 60 + n)
+        report(engine, f"r{n}", reporter, "m1", ts=T0 + 60 + n)
     probe = send(engine, "probe", "carol", ["dave"], "https://fresh-news.biz/x", T0 + 120)
-    assert probe.action == "deliver"  # c9bcece: hold (three reports of one message)
-
-
-def test_a_sender_reporting_its_own_message_counts_nothing() -> None:
-    engine = full_engine()
-    established(engine, "promo", "carol")
-    send(engine, "m1", "promo", ["bob"], "look https://fresh-news.biz/a", T0)
-    for n in range(3):
-        report(engine, f"r{n}", "promo", "m1", ts=T0 + 60 + n)
-    probe = send(engine, "probe", "carol", ["dave"], "https://fresh-news.biz/x", T0 + 120)
-    assert probe.action == "deliver"  # c9bcece: hold (the sender's own three reports)
+    assert probe.action == "deliver"  # c9bcece: hold, either way
 
 
 def test_ham_reports_on_the_spammers_own_copies_cancel_nothing() -> None:

@@ -192,15 +192,22 @@ def bots(plan: Plan) -> None:
     people = plan.network.names
     for n in range(max(2, len(people) // 1000)):
         bot = f"bot{n}"
-        plan.actors[bot] = "bots"
-        truth = Truth(spim=True, scenario="bots", actor=bot)
-        ip = f"{HOSTING_NETWORKS[n % len(HOSTING_NETWORKS)]}.{rng.randrange(2, 250)}"
-        at = plan.attack_day + rng.uniform(8, 20) * HOUR
-        plan.login(at, bot, bot, "bulkbot", ip)
+        truth, ip, at = _bot(plan, bot, "bots", n, (8, 20))
         for _ in range(80):
             at += rng.uniform(5, 30)
             plan.send(at, bot, rng.choice(people), plan.texts.spam(rng), bot, "bulkbot", ip,
                       truth)
+
+
+def _bot(plan: Plan, bot: str, scenario: str, n: int, hours: tuple[float, float]
+         ) -> tuple[Truth, str, float]:
+    """A bot account signing in from a hosting network on the attack day: its truth,
+    address and sign-in time."""
+    plan.actors[bot] = scenario
+    ip = f"{HOSTING_NETWORKS[n % len(HOSTING_NETWORKS)]}.{plan.rng.randrange(2, 250)}"
+    at = plan.attack_day + plan.rng.uniform(*hours) * HOUR
+    plan.login(at, bot, bot, "bulkbot", ip)
+    return Truth(spim=True, scenario=scenario, actor=bot), ip, at
 
 
 def add_hub(network: Network, rng: random.Random) -> None:
@@ -304,11 +311,7 @@ def _ham_flood(plan: Plan, ordinary: list[Person]) -> None:
     rng = plan.rng
     for n in range(2):
         seller = f"adv-seller{n}"
-        plan.actors[seller] = "adversarial"
-        truth = Truth(spim=True, scenario="adversarial", actor=seller)
-        ip = f"{HOSTING_NETWORKS[n % len(HOSTING_NETWORKS)]}.{rng.randrange(2, 250)}"
-        at = plan.attack_day + rng.uniform(9, 15) * HOUR
-        plan.login(at, seller, seller, "bulkbot", ip)
+        truth, ip, at = _bot(plan, seller, "adversarial", n, (9, 15))
         for k in range(40):
             at += rng.uniform(5, 30)
             sock = k % 2 == 1
