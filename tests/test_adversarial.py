@@ -320,6 +320,21 @@ def test_signing_in_again_after_suspension_does_not_start_clean() -> None:
     assert own.action == "deliver"
 
 
+def test_an_owner_session_live_before_the_incident_does_not_inherit_it() -> None:
+    """The owner's phone on a network it never proved, signed in before the intruder (who
+    spoofs the same official app): the owner keeps chatting."""
+    engine = engine_with_history()
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="mobile", ts=T0 - 100, account="alice",
+                         session="mobile", ip="10.8.1.5", client={"id": "im-android"}))
+    verdicts = attack(engine, client="im-android", ip="203.0.113.9")
+    assert any(v.account_action.action == "suspend_sending" for v in verdicts)
+    own = engine.process(message(cfg, "own", "alice", ["alice-friend1"], "call me later?",
+                                 T0 + 300, session="mobile",
+                                 client={"id": "im-android", "ip": "10.8.1.5"}))
+    assert own.action == "deliver"
+
+
 # -- day one: no history ---------------------------------------------------------------------
 
 def day_one(owner_live: bool, told: bool = False) -> list[Verdict]:

@@ -470,9 +470,10 @@ class TakeoverDetector:
             return None
         net, client = session.get("net", ""), session.get("client", "")
         for incident in facts[plan.incidents] or ():
-            if incident["session"] == session_id or (
+            if incident["session"] == session_id or session.get(
+                    "login", 0.0) < incident["since"] or (
                     net and self._known_net(profile, net, incident["since"])):
-                continue  # the incident's own session, or the owner's network
+                continue  # the incident's own session, one live before it, the owner's network
             same = [what for what, here, there in (
                 ("network", net, incident["net"]), ("network range", wide_range(net),
                                                     incident["range"]),
