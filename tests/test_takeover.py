@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import msgspec
+import pytest
+from typer.testing import CliRunner
 
 from conftest import T0, config, event, message
 from spimguard import open_engine
+from spimguard.cli import app
 from spimguard.detectors.takeover import network
 from spimguard.engine import Engine
+from spimguard.errors import BadInput
 
 DAY = 86_400.0
 OFFICIAL = ["im-android", "im-desktop"]
@@ -193,10 +197,6 @@ def test_profile_stays_under_one_kib() -> None:
 
 def test_import_history_makes_habitual_networks_familiar_and_one_off_logins_not(
         tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from spimguard.cli import app
-
     log = tmp_path / "logins.csv"
     rows = ["ts,account,ip,client,success"]
     rows += [f"{T0 - (20 - d) * DAY:.0f},alice,198.51.100.{20 + d % 3},im-android,true"
@@ -220,3 +220,13 @@ def test_import_history_makes_habitual_networks_familiar_and_one_off_logins_not(
     bad.write_text("ts,account,ip,client\nyesterday,alice,1.2.3.4,x\n")
     result = CliRunner().invoke(app, ["import-history", str(bad), "--data-dir", str(data)])
     assert result.exit_code == 2 and "line 2" in result.output
+
+
+def test_account_event_is_validated() -> None:
+    cfg = config()
+    good = event(cfg, type="account", id="a", ts=T0, account="alice", created=T0 - DAY,
+                 networks=["198.51.100.0/24", "2001:db8::/48"], clients=["im-android"])
+    assert good.networks == ["198.51.100.0/24", "2001:db8::/48"]
+    with pytest.raises(BadInput) as bad:
+        event(cfg, type="account", id="b", ts=T0, account="alice", networks=["not-a-net"])
+    assert bad.value.field == "networks[0]"
