@@ -236,7 +236,8 @@ class Engine:
         return result
 
     def _own_reads(self, event: Event) -> tuple[Query, ...]:
-        """(first seen, restrictions) of the account the event is about."""
+        """(first seen, restrictions) of the account the event is about; for a report, then
+        what the report-trust model reads (``trust.reads``)."""
         account = event.account
         own: tuple[Query, ...] = (Get(accounts.first_seen(account)),
                                   Get(accounts.restrictions(account)))
