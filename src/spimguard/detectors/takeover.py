@@ -197,7 +197,12 @@ def in_cidrs(net: str, cidrs: Sequence[str]) -> bool:
         address = ipaddress.ip_address(net)
     except ValueError:
         return False
-    return any(address in ipaddress.ip_network(c, strict=False) for c in cidrs)
+    return any(address in _cidr(c) for c in cidrs)
+
+
+@lru_cache(maxsize=4_096)
+def _cidr(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(cidr, strict=False)
 
 
 class _Plan(NamedTuple):
@@ -290,10 +295,9 @@ class TakeoverDetector:
         return 0.6 if client in self.official or not self.official else 1.0
 
     def unfamiliar(self, profile: dict[str, Any], client: str, ip_net: str, now: float) -> float:
-        """0 for the account's usual client and network, up to 1 for both new."""
+        """0 for the account's usual client and network, up to 1 for both new (a profile
+        with history: ``_history``)."""
         clients = profile.get("clients", {})
-        if not self._history(profile, now):
-            return 0.0  # nothing to compare with: see ``_relative``
         known_net = not ip_net or self._known_net(profile, ip_net, now)
         known_client = self._familiar(clients, client, now)
         official = client in self.official
