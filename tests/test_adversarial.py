@@ -335,6 +335,25 @@ def test_an_owner_session_live_before_the_incident_does_not_inherit_it() -> None
     assert own.action == "deliver"
 
 
+def test_a_network_the_owner_proved_during_the_session_stops_counting_as_new() -> None:
+    """The owner's phone network, first used cleanly yesterday evening, signed in this
+    morning (a day had not passed yet); by the afternoon it has."""
+    engine = engine_with_history()
+    cfg = engine.config
+    phone = {"id": "im-android", "ip": "10.11.13.166"}
+    for i in range(3):
+        engine.process(message(cfg, f"eve{i}", "alice", [f"alice-friend{i}"], f"ok {i}",
+                               T0 - 16 * 3600 + i, session="eve", client=phone))
+    engine.process(event(cfg, type="login", id="morning", ts=T0, account="alice",
+                         session="day", ip=phone["ip"], client={"id": "im-android"}))
+    shared = [engine.process(message(cfg, f"share{i}", "alice", [f"alice-friend{20 + i}"],
+                                     "omg look https://www.youtube.com/watch?v=1",
+                                     T0 + 9 * 3600 + i * 20, session="day", client=phone))
+              for i in range(5)]
+    assert all(v.account_action.action == "none" for v in shared)
+    assert all(v.action in ("deliver", "warn") for v in shared)
+
+
 # -- day one: no history ---------------------------------------------------------------------
 
 def day_one(owner_live: bool, told: bool = False) -> list[Verdict]:

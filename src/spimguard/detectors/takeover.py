@@ -38,8 +38,8 @@ signed in* (so within ``reply_window``), and is not the text the session is
 already repeating. Invitations are not writing.
 
 **Order-proof bursts.** A session's burst is the larger of its distinct
-dormant ties and the distinct contacts it sent one text to: an active friend
-among the first recipients of a pitch counts like any other.
+dormant ties and the distinct contacts it sent one text with a link to: an
+active friend among the first recipients of a pitch counts like any other.
 
 **Incidents belong to the account.** An unfamiliar session that drew an
 account action leaves an incident (its network, /16 range and client family).
@@ -346,16 +346,26 @@ class TakeoverDetector:
     def _session_facts(self, ctx: Context, facts: Facts, plan: _Plan) -> dict[str, Any]:
         event = ctx.event
         stored = facts[plan.session]
+        profile = facts[plan.profile] or {}
         if stored and not isinstance(event, Login):
+            if isinstance(event, Message) and stored.get("risk") and not stored.get(
+                    "dormant") and self._history(profile, event.ts):
+                # The profile may have learnt the session's network since it signed in
+                # (clean use, over a day): judged as it stands now, never riskier.
+                now = self.unfamiliar(profile, stored["client"], stored["net"], event.ts)
+                return {**stored, "risk": min(stored["risk"], now)}
             return stored
         client = getattr(event, "client", None)
         ip = getattr(event, "ip", "") or (client.ip if client else "")
         client_id = client.id if client else ""
-        profile = facts[plan.profile] or {}
         net = network(ip)
-        risk = (self.unfamiliar(profile, client_id, net, event.ts)
-                if self._history(profile, event.ts) else self._relative(facts, plan, client_id))
-        return {"client": client_id, "net": net, "login": event.ts, "read": 0, "risk": risk}
+        history = self._history(profile, event.ts)
+        risk = (self.unfamiliar(profile, client_id, net, event.ts) if history
+                else self._relative(facts, plan, client_id))
+        dormant = history and event.ts - profile.get("last", event.ts) >= self.cfg[
+            "dormant_after"]
+        return {"client": client_id, "net": net, "login": event.ts, "read": 0, "risk": risk,
+                "dormant": dormant}
 
     # -- signals -------------------------------------------------------------------------
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
@@ -401,14 +411,14 @@ class TakeoverDetector:
         dormant = self._dormant_ties(plan, facts)
         assert plan.known_burst is not None
         seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
+        link = bool(ctx.view and ctx.view.urls)
         burst = max(facts[plan.burst] + sum(1 for p in dormant if not seen[p]),
-                    self._text_burst(plan, facts))
+                    self._text_burst(plan, facts) if link else 0)
         strength = ramp(burst, self.cfg["burst_soft"], self.cfg["burst_hard"])
         if not strength:
             return found
         contacts_now = sum(facts[plan.contacts])
         same_text = facts[plan.same_text] >= 1
-        link = bool(ctx.view and ctx.view.urls)
         strength *= min(1.0, 0.45 + 0.25 * risk + 0.1 * scraped
                         + 0.1 * (same_text or len(dormant) * 2 >= max(contacts_now, 1))
                         + 0.1 * link)
@@ -459,7 +469,8 @@ class TakeoverDetector:
 
     @staticmethod
     def _text_burst(plan: _Plan, facts: Facts) -> int:
-        """Distinct contacts this session sent this one text to, this one included."""
+        """Distinct contacts this session sent this one text to, this one included: with
+        a link, that is a pitch whoever receives it ("ok" to three friends is not)."""
         assert plan.text_to is not None and plan.text_known is not None
         assert plan.contacts is not None
         new = sum(1 for contact, known in zip(facts[plan.contacts], facts[plan.text_known],
