@@ -302,6 +302,15 @@ def test_containment_does_not_depend_on_where_an_active_friend_is_in_the_list() 
     assert friend_among_first == dormant_first <= 3  # c9bcece: 4 delivered with the friend
 
 
+def test_a_link_shared_with_close_friends_from_a_new_network_is_no_burst() -> None:
+    engine = engine_with_history()
+    phone = {"id": "im-android", "ip": "10.11.13.166"}
+    verdicts = [send(engine, f"sh{i}", "alice", [f"alice-friend{i}"],
+                     f"new post http://corner-bakery-news.net/p/{i}", T0 + i * 30,
+                     session="travel", client=phone) for i in range(3)]
+    assert not any("ACCOUNT_HIJACK_BURST" in {s.code for s in v.signals} for v in verdicts)
+
+
 def test_signing_in_again_after_suspension_does_not_start_clean() -> None:
     engine = engine_with_history()
     attack(engine)

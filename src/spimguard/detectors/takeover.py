@@ -37,9 +37,10 @@ one-to-one conversation, someone who wrote to the account *after this session
 signed in* (so within ``reply_window``), and is not the text the session is
 already repeating. Invitations are not writing.
 
-**Order-proof bursts.** A session's burst is the larger of its distinct
-dormant ties and the distinct contacts it sent one text with a link to: an
-active friend among the first recipients of a pitch counts like any other.
+**Order-proof bursts.** Once a session has written to dormant ties, its burst
+is the larger of those ties and the distinct contacts it sent one text with a
+link to: an active friend among the first recipients of a pitch counts like
+any other, while a link shared with two close friends alone is no burst.
 
 **Incidents belong to the account.** An unfamiliar session that drew an
 account action leaves an incident (its network, /16 range and client family).
@@ -412,8 +413,10 @@ class TakeoverDetector:
         assert plan.known_burst is not None
         seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
         link = bool(ctx.view and ctx.view.urls)
-        burst = max(facts[plan.burst] + sum(1 for p in dormant if not seen[p]),
-                    self._text_burst(plan, facts) if link else 0)
+        ties = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
+        # One text with a link to dormant ties is a pitch: from then on every contact it
+        # reached counts, active friends too (where they sit in the list changes nothing).
+        burst = max(ties, self._text_burst(plan, facts) if link and ties else 0)
         strength = ramp(burst, self.cfg["burst_soft"], self.cfg["burst_hard"])
         if not strength:
             return found
@@ -469,8 +472,7 @@ class TakeoverDetector:
 
     @staticmethod
     def _text_burst(plan: _Plan, facts: Facts) -> int:
-        """Distinct contacts this session sent this one text to, this one included: with
-        a link, that is a pitch whoever receives it ("ok" to three friends is not)."""
+        """Distinct contacts this session sent this one text to, this one included."""
         assert plan.text_to is not None and plan.text_known is not None
         assert plan.contacts is not None
         new = sum(1 for contact, known in zip(facts[plan.contacts], facts[plan.text_known],
