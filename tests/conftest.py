@@ -82,6 +82,14 @@ def message(cfg: Config, id: str, sender: str, recipients: list[str], text: str,
                  ts=ts, **extra)
 
 
+def established(engine: Engine, *accounts: str, ts: float = T0) -> None:
+    """The IM server tells spimguard these accounts are a month old (``account`` events):
+    their reports weigh in full."""
+    for name in accounts:
+        engine.process(event(engine.config, type="account", id=f"acct-{name}", ts=ts,
+                             account=name, created=ts - 30 * 86_400))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

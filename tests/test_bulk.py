@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from conftest import T0, Server, config, event, message
+from conftest import T0, Server, config, established, event, message
 from spimguard import evidence, open_engine
 from spimguard.cli import app
 from spimguard.detectors.bulk import band_keys, masked_words
@@ -73,6 +73,7 @@ def test_campaign_through_many_accounts_is_one_campaign() -> None:
 
 def test_reports_from_three_recipients_mark_the_campaign_for_every_sender() -> None:
     engine = campaign_engine()
+    established(engine, "friend1", "friend2", "friend3")
     bland = "hey {name}, you have to see this, it is really something http://look-here.biz/{n}"
     for n in (1, 2, 3):
         first = send(engine, n, f"victim{n}", bland.format(name=f"friend{n}", n=n), T0 + n)

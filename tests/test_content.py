@@ -87,8 +87,11 @@ def test_bundled_model_separates_spam_from_chat() -> None:
     assert model.card["seed"] == training.SEED
 
 
-def content_engine(**settings: object) -> Engine:
-    return open_engine(config(detectors={"content": settings, "velocity": {"enabled": False}}))
+def content_engine(trust: dict[str, object] | None = None, **settings: object) -> Engine:
+    # Reporters here are accounts first seen today: weighed as established ones, since
+    # what a report weighs is the trust model's business (test_adversarial.py).
+    return open_engine(config(detectors={"content": settings, "velocity": {"enabled": False}},
+                              trust={"new_weight": 1.0, **(trust or {})}))
 
 
 def content_of(engine: Engine) -> ContentDetector:
@@ -99,14 +102,17 @@ WAVE = ["Набираю в команду партнёров, доход от {n
         "Ищу людей на удалёнку, доход от {n} в день, пишите в лс"]
 
 
-def send_wave(engine: Engine, start: int, count: int, sender: str = "w") -> list:  # type: ignore[type-arg]
-    return [engine.process(message(engine.config, f"wave{i}", f"{sender}{i}", [f"r{i}"],
-                                   WAVE[i % 2].format(n=1000 + i), T0 + i))
+def send_wave(engine: Engine, start: int, count: int, sender: str = "w",
+              also: tuple[str, ...] = ()) -> list:  # type: ignore[type-arg]
+    """Wave message i goes to r{i} and to ``also``: those may report it."""
+    return [engine.process(message(engine.config, f"wave{i}", f"{sender}{i}",
+                                   [f"r{i}", *also], WAVE[i % 2].format(n=1000 + i), T0 + i))
             for i in range(start, start + count)]
 
 
 def report(engine: Engine, id: str, message_id: str, label: str = "spam",
-           reporter: str = "u", ts: float = T0 + 500) -> None:
+           reporter: str = "", ts: float = T0 + 500) -> None:
+    reporter = reporter or "r" + message_id.removeprefix("wave")
     engine.process(event(engine.config, type="report", id=id, ts=ts, reporter=reporter,
                          message_id=message_id, label=label))
 
@@ -116,7 +122,7 @@ def test_reports_teach_a_new_wave_within_the_same_second() -> None:
     before = send_wave(engine, 0, 10)
     assert not any(v.action in ("hold", "block") for v in before)  # a wave it never saw
     for i in range(10):
-        report(engine, f"rep{i}", f"wave{i}", reporter=f"reporter{i}")
+        report(engine, f"rep{i}", f"wave{i}")
     after = send_wave(engine, 10, 10)
     assert sum(v.action in ("hold", "block") for v in after) >= 8
     assert "before user reports" in after[0].signals[0].detail
@@ -127,7 +133,7 @@ def test_reports_teach_a_new_wave_within_the_same_second() -> None:
 
 def test_spam_and_ham_reports_cancel_and_one_message_moves_at_most_once() -> None:
     engine = content_engine()
-    send_wave(engine, 0, 1)
+    send_wave(engine, 0, 1, also=tuple("abcdefg") + tuple(f"mob{i}" for i in range(5)))
     detector = content_of(engine)
     report(engine, "s1", "wave0", reporter="a")
     once = detector.online.delta_.copy()
@@ -148,22 +154,22 @@ def test_one_report_alone_teaches_nothing_a_second_message_corroborates() -> Non
     engine = content_engine()
     send_wave(engine, 0, 2)
     detector = content_of(engine)
-    report(engine, "s1", "wave0", reporter="a")  # mistaken or malicious: one message
+    report(engine, "s1", "wave0")  # mistaken or malicious: one message
     assert np.abs(detector.online.delta_).max() > 0
     assert not np.abs(detector.online.effective()).any()
-    report(engine, "s2", "wave1", reporter="b")  # a second message shares its words
+    report(engine, "s2", "wave1")  # a second message shares its words
     assert np.abs(detector.online.effective()).max() > 0
 
 
 def test_reporter_cap_suspects_and_self_reports() -> None:
-    engine = content_engine(reporter_daily_cap=3)
-    send_wave(engine, 0, 6)
+    engine = content_engine(trust={"reporter_daily_cap": 3})
+    send_wave(engine, 0, 6, also=("eager",))
     detector = content_of(engine)
     for i in range(6):  # one reporter, six messages: only the first three count
         report(engine, f"r{i}", f"wave{i}", reporter="eager", ts=T0 + 100 + i)
     learnt = detector.online.delta_.copy()
-    capped = content_engine(reporter_daily_cap=3)
-    send_wave(capped, 0, 6)
+    capped = content_engine(trust={"reporter_daily_cap": 3})
+    send_wave(capped, 0, 6, also=("eager",))
     for i in range(3):
         report(capped, f"r{i}", f"wave{i}", reporter="eager", ts=T0 + 100 + i)
     assert np.allclose(content_of(capped).online.delta_, learnt)
@@ -173,25 +179,26 @@ def test_reporter_cap_suspects_and_self_reports() -> None:
     report(own, "self", "wave0", label="ham", reporter="w0")  # the sender whitewashing itself
     assert not np.abs(content_of(own).online.delta_).any()
 
-    suspect = content_engine(suspect_weight=0.1)
-    send_wave(suspect, 0, 1)
+    suspect = content_engine(trust={"suspect_weight": 0.1})
+    send_wave(suspect, 0, 1, also=("sus",))
     suspect.write_state([__import__("spimguard.accounts", fromlist=["x"]).with_action(
         "sus", None, "challenge", "", "test", T0, 86400)])
     report(suspect, "r", "wave0", reporter="sus")
     honest = content_engine()
     send_wave(honest, 0, 1)
-    report(honest, "r", "wave0", reporter="fair")
+    report(honest, "r", "wave0")
     ratio = np.abs(content_of(suspect).online.delta_).max() / np.abs(
         content_of(honest).online.delta_).max()
     assert ratio == pytest.approx(0.1, rel=1e-3)
 
 
 def test_learnt_state_survives_restart_and_moves_between_installations(tmp_path: Path) -> None:
-    cfg = config(storage={"backend": "sqlite"}, detectors={"velocity": {"enabled": False}})
+    cfg = config(storage={"backend": "sqlite"}, detectors={"velocity": {"enabled": False}},
+                 trust={"new_weight": 1.0})
     engine = open_engine(cfg, tmp_path / "a")
     send_wave(engine, 0, 3)
     for i in range(3):
-        report(engine, f"r{i}", f"wave{i}", reporter=f"x{i}")
+        report(engine, f"r{i}", f"wave{i}")
     learnt = content_of(engine).online.effective()
     assert np.abs(learnt).max() > 0
     engine.close()

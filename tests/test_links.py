@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import T0, config, event, message
+from conftest import T0, config, established, event, message
 from spimguard import lists, open_engine
 from spimguard.cli import app
 from spimguard.engine import Engine
@@ -137,6 +137,7 @@ def test_lists_import_command(tmp_path: Path) -> None:
 
 def test_reputation_fresh_domain_pushed_by_many_then_reported() -> None:
     engine = links_engine()
+    established(engine, "f1", "f2", "f3")
     engine.write_state([lists_write("popular", ["youtube.com"])])
     last = None
     for i in range(30):  # thirty accounts push one new domain within minutes

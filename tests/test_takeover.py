@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import msgspec
+import pytest
+from typer.testing import CliRunner
 
 from conftest import T0, config, event, message
 from spimguard import open_engine
+from spimguard.cli import app
 from spimguard.detectors.takeover import network
 from spimguard.engine import Engine
+from spimguard.errors import BadInput
 
 DAY = 86_400.0
 OFFICIAL = ["im-android", "im-desktop"]
@@ -18,6 +24,12 @@ def engine_with_history(account: str = "alice", client: str = "im-android",
                         ip: str = "198.51.100.20", contacts: int = 60) -> Engine:
     """An account with a month of ordinary life: logins from home, chats with a few friends."""
     engine = open_engine(config(official_clients=OFFICIAL))
+    live_a_month(engine, account, client, ip, contacts)
+    return engine
+
+
+def live_a_month(engine: Engine, account: str, client: str = "im-android",
+                 ip: str = "198.51.100.20", contacts: int = 60) -> None:
     cfg = engine.config
     friends = [f"{account}-friend{i}" for i in range(contacts)]
     engine.process(event(cfg, type="contacts", id=f"{account}-c", ts=T0 - 30 * DAY,
@@ -30,7 +42,6 @@ def engine_with_history(account: str = "alice", client: str = "im-android",
             engine.process(message(cfg, f"{account}-d{day}-{i}", account, [friends[i]],
                                    f"see you at {i + 5} tonight", ts + 60 + i,
                                    session="phone", client={"id": client, "ip": ip}))
-    return engine
 
 
 def attack(engine: Engine, account: str = "alice", client: str = "MobileFunster 2.1",
@@ -116,7 +127,14 @@ def test_owner_passes_the_challenge_from_home() -> None:
                                   session="phone2", ip="198.51.100.20",
                                   client={"id": "im-android"}))
     assert "CHALLENGE_PASSED" in {s.code for s in result.signals}
-    assert engine.account("alice")["restrictions"] == {}
+    # The owner's restrictions are lifted; the intruder's sessions (the retry from its
+    # network inherited the incident) stay suspended.
+    assert set(engine.account("alice")["restrictions"]) == {"sessions"}
+    assert set(engine.account("alice")["restrictions"]["sessions"]) == {"evil", "evil2"}
+    own = engine.process(message(cfg, "back", "alice", ["alice-friend1"], "sorry about that",
+                                 T0 + 700, session="phone2",
+                                 client={"id": "im-android", "ip": "198.51.100.20"}))
+    assert own.action == "deliver"
 
 
 def test_third_party_client_user_chatting_normally_is_never_actioned() -> None:
@@ -175,3 +193,40 @@ def test_profile_stays_under_one_kib() -> None:
     profile = engine.state.read([__import__("spimguard.state.ops", fromlist=["Get"]).Get(
         "prof:alice")], T0 + 301 * DAY)[0]
     assert len(msgspec.json.encode(profile)) <= 1024
+
+
+def test_import_history_makes_habitual_networks_familiar_and_one_off_logins_not(
+        tmp_path: Path) -> None:
+    log = tmp_path / "logins.csv"
+    rows = ["ts,account,ip,client,success"]
+    rows += [f"{T0 - (20 - d) * DAY:.0f},alice,198.51.100.{20 + d % 3},im-android,true"
+             for d in range(20)]
+    rows.append(f"{T0 - 2 * DAY:.0f},alice,203.0.113.7,MobileFunster 2.1,true")  # one quiet login
+    log.write_text("\n".join(rows) + "\n")
+    data = tmp_path / "data"
+    result = CliRunner().invoke(app, ["import-history", str(log), "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    engine = open_engine(config(official_clients=OFFICIAL, storage={"backend": "sqlite"}), data)
+    engine.process(event(engine.config, type="contacts", id="c", ts=T0 - 60, account="alice",
+                         contacts=[f"alice-friend{i}" for i in range(60)]))
+    verdicts = attack(engine, count=12)
+    assert delivered_before_containment(verdicts) <= 3
+    own = engine.process(message(engine.config, "own", "alice", ["alice-friend1"], "hi!",
+                                 T0 + 100, session="phone",
+                                 client={"id": "im-android", "ip": "198.51.100.21"}))
+    assert own.action == "deliver"
+    engine.close()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ts,account,ip,client\nyesterday,alice,1.2.3.4,x\n")
+    result = CliRunner().invoke(app, ["import-history", str(bad), "--data-dir", str(data)])
+    assert result.exit_code == 2 and "line 2" in result.output
+
+
+def test_account_event_is_validated() -> None:
+    cfg = config()
+    good = event(cfg, type="account", id="a", ts=T0, account="alice", created=T0 - DAY,
+                 networks=["198.51.100.0/24", "2001:db8::/48"], clients=["im-android"])
+    assert good.networks == ["198.51.100.0/24", "2001:db8::/48"]
+    with pytest.raises(BadInput) as bad:
+        event(cfg, type="account", id="b", ts=T0, account="alice", networks=["not-a-net"])
+    assert bad.value.field == "networks[0]"

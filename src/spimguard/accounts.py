@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .state.ops import Put
+from .state.ops import Delete, Put
 
 FIRST_SEEN_TTL = 400 * 86400.0  # an account unseen this long is new again
 TALKED_TTL = 180 * 86400.0  # a conversation partner stays "known" this long after the last message
@@ -61,6 +61,15 @@ def with_action(account: str, restrict: dict[str, Any] | None, kind: str, sessio
         else:
             current["suspended"] = current.get("suspended") or entry
     return Put(restrictions(account), current, ttl)
+
+
+def after_challenge(account: str, restrict: dict[str, Any] | None, ttl: float) -> Put | Delete:
+    """The write once the owner passed the challenge: the account-wide restrictions go,
+    the sessions suspended in the incident (the intruder's) stay."""
+    sessions = (restrict or {}).get("sessions")
+    if not sessions:
+        return Delete(restrictions(account))
+    return Put(restrictions(account), {"sessions": sessions}, ttl)
 
 
 def in_force(restrict: dict[str, Any] | None) -> list[tuple[str, str, dict[str, Any]]]:

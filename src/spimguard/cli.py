@@ -24,6 +24,7 @@ from .engine import Engine, open_engine
 from .errors import BadInput, SpimguardError
 from .events import Message, Verdict, decode_event
 from .evidence_commands import evidence_app
+from .history_commands import import_history
 from .lists_commands import lists_app
 from .model import commands as model_commands
 from .scorecard import ACTIONS, Scorecard
@@ -286,6 +287,7 @@ app.add_typer(model_commands.model_app, name="model")
 app.add_typer(lists_app, name="lists")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(db_app, name="db")
+app.command("import-history")(import_history)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .events import Limits
+from .trust import TrustConfig
 
 _ENV_PREFIX = "SPIMGUARD__"
 
@@ -96,6 +97,7 @@ class Config:
     group_caps: Mapping[str, float] = field(default_factory=dict)
     detectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     matrix: MatrixConfig = field(default_factory=MatrixConfig)
+    trust: TrustConfig = field(default_factory=TrustConfig)
 
     def weight(self, code: str) -> float:
         return self.scores.get(code, 1.0)
@@ -185,7 +187,7 @@ def build(raw: Mapping[str, Any]) -> Config:
     """A Config from one merged settings tree (bundled scores under the operator's)."""
     tree = _merge(_bundled_scores(), raw)
     allowed = {"api_token", "official_clients", "language", "policy", "storage", "records",
-               "limits", "scores", "groups", "group_caps", "detectors", "matrix"}
+               "limits", "scores", "groups", "group_caps", "detectors", "matrix", "trust"}
     for key in tree:
         if key not in allowed:
             raise ConfigError(f"unknown setting {key!r}")
@@ -239,6 +241,7 @@ def build(raw: Mapping[str, Any]) -> Config:
         group_caps=_number_table("group_caps", tree.get("group_caps", {})),
         detectors={k: dict(v) for k, v in detectors.items()},
         matrix=matrix,
+        trust=_coerce("trust", TrustConfig, tree.get("trust", {})),
     )
 
 

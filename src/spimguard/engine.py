@@ -35,7 +35,7 @@ from typing import Any
 
 import msgspec
 
-from . import accounts, notices, once, text
+from . import accounts, notices, once, text, trust
 from .config import Config
 from .db import connect, kept_secret
 from .detectors import BUILDERS, Context, Detector, Learner, Outcome
@@ -44,6 +44,7 @@ from .errors import ConfigError, Contention, RecordsUnavailable, StateUnavailabl
 from .events import (
     Accepted,
     AccountAction,
+    AccountInfo,
     Contacts,
     Event,
     Invite,
@@ -239,6 +240,8 @@ class Engine:
         if isinstance(event, Message):
             ctx = Context(event, view=text.view(event.text),
                           names=text.names_of(event.recipients))
+            ctx.keep[trust.KEEP] = trust.kept_recipients(
+                event.recipients, self.config.trust.max_kept_recipients)
         elif isinstance(event, Report):
             ctx = Context(event, reported=self.records.message(event.message_id))
         else:
@@ -271,6 +274,9 @@ class Engine:
             answers = self.state.read(unique, event.ts)
         facts = dict(zip(unique, answers, strict=True))
         self._refresh_learners(facts[own[2]])
+        trusted: list[Write] = []
+        if isinstance(event, Report):  # weighed once, before any learner sees the report
+            ctx.trust, trusted = trust.weigh(event, ctx.reported, facts, self.config.trust)
 
         signals: list[Signal] = []
         for detector in list(active):
@@ -292,7 +298,7 @@ class Engine:
             account_action=result.account_action.action,
             signals=frozenset(s.code for s in signals),
             campaign=getattr(result, "campaign", None) or "")
-        writes = self._own_writes(event, facts, own, restrict, result)
+        writes = self._own_writes(event, facts, own, restrict, result) + trusted
         for detector in active:
             try:
                 writes.extend(detector.writes(ctx, facts, outcome))
@@ -330,11 +336,13 @@ class Engine:
         self._answered[outbox.entry.id] = Answer(outbox.entry.digest, outbox.entry.result)
 
     def _own_reads(self, event: Event) -> tuple[Query, ...]:
-        """(first seen, restrictions) of the account the event is about, and the count of
-        learnt changes (in the same round trip, so learning reaches every node at once)."""
+        """(first seen, restrictions) of the account the event is about, the count of
+        learnt changes (in the same round trip, so learning reaches every node at once);
+        for a report, then what the report-trust model reads (``trust.reads``)."""
         account = event.account
-        return (Get(accounts.first_seen(account)), Get(accounts.restrictions(account)),
-                learnt_version())
+        own: tuple[Query, ...] = (Get(accounts.first_seen(account)),
+                                  Get(accounts.restrictions(account)), learnt_version())
+        return own + trust.reads(event) if isinstance(event, Report) else own
 
     def _decide(self, event: Event, signals: list[Signal],
                 restrict: dict[str, Any] | None) -> tuple[Result, Decision | None]:
@@ -381,7 +389,12 @@ class Engine:
     def _own_writes(self, event: Event, facts: dict[Query, Any], own: Sequence[Query],
                     restrict: dict[str, Any] | None, result: Result) -> list[Write]:
         writes: list[Write] = []
-        if facts[own[0]] is None:
+        first = facts[own[0]]
+        if isinstance(event, AccountInfo) and event.created is not None and (
+                first is None or event.created < first):  # the IM server knows it longer
+            writes.append(Put(accounts.first_seen(event.account), min(event.created, event.ts),
+                              accounts.FIRST_SEEN_TTL))
+        elif first is None:
             writes.append(Put(accounts.first_seen(event.account), event.ts,
                               accounts.FIRST_SEEN_TTL))
         action: AccountAction = result.account_action

@@ -7,6 +7,7 @@ past this module no code re-checks types. Size bounds that operators may tune
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from dataclasses import dataclass
@@ -128,8 +129,19 @@ class Report(_Event, tag="report"):
         return self.reporter
 
 
-Event = Message | Invite | Login | Contacts | ContactsRead | Report
-EVENT_TYPES = ("message", "invite", "login", "contacts", "contacts_read", "report")
+class AccountInfo(_Event, tag="account"):
+    """What the IM server already knows about an account (bootstraps its profile, e.g. on
+    the day spimguard is installed): when it was created, the networks (CIDRs) and
+    client ids its owner uses."""
+
+    account: Id
+    created: EventTime | None = None
+    networks: Annotated[list[ShortText], msgspec.Meta(max_length=64)] = []
+    clients: Annotated[list[ShortText], msgspec.Meta(max_length=16)] = []
+
+
+Event = Message | Invite | Login | Contacts | ContactsRead | Report | AccountInfo
+EVENT_TYPES = ("message", "invite", "login", "contacts", "contacts_read", "report", "account")
 
 
 class Batch(msgspec.Struct, frozen=True):
@@ -288,6 +300,13 @@ def check_bounds(event: Event, limits: Limits, prefix: str = "") -> None:
         raise BadInput(f"{len(event.contacts)} contacts exceed the limit of "
                        f"{limits.max_contacts}", code="too_large",
                        field=_field(prefix, "contacts"), status=413)
+    elif isinstance(event, AccountInfo):
+        for index, cidr in enumerate(event.networks):
+            try:
+                ipaddress.ip_network(cidr.strip(), strict=False)
+            except ValueError:
+                raise BadInput(f"networks[{index}] = {cidr[:60]!r} is not a CIDR",
+                               field=_field(prefix, f"networks[{index}]")) from None
     elif isinstance(event, Report) and len(event.text.encode("utf-8", "surrogatepass")) > (
             limits.max_text_bytes):
         raise BadInput(f"text exceeds {limits.max_text_bytes} bytes", code="too_large",

@@ -19,6 +19,7 @@ from ..records import LogEntry
 from ..signals import Signal
 from ..state.ops import FOREVER, Count, Incr, Query, Write
 from ..text import MessageView
+from ..trust import Weighing
 
 Facts = Mapping[Query, Any]
 
@@ -33,6 +34,7 @@ class Context:
     # what personalises each copy of a pitch. Messages only.
     names: tuple[str, ...] = ()
     reported: LogEntry | None = None  # reports only: the reported message, if still logged
+    trust: Weighing | None = None  # reports only: what the report-trust model made of it
     # Per-event memo for a detector's own derived values (keyed by detector name),
     # so reads, detect and writes share one computation.
     scratch: dict[str, Any] = field(default_factory=dict)

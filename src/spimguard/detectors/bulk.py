@@ -15,10 +15,17 @@ BULK_NEAR_DUPLICATE grows with the number of senders, or with the recipients of
 one sender. Bulk alone stays under the warn threshold: greetings and shared
 news are bulk too. CAMPAIGN_CONFIRMED (users' reports confirmed the cluster as
 spim) holds on its own. Confirmation needs ``confirm_reporters`` distinct
-reporters *and* reports on at least ``confirm_share`` of the cluster's
-(decayed) messages: a spim wave is reported by a share of its recipients, while
-a phrase thousands of people send ("can you pick up bread on the way back")
-collects a stray mistaken report now and then and must not be held for it.
+reporters whose reports carry that much weight in all, *and* that weight on at
+least ``confirm_share`` of the cluster's (decayed) messages: a spim wave is
+reported by a share of its recipients, while a phrase thousands of people send
+("can you pick up bread on the way back") collects a stray mistaken report now
+and then and must not be held for it. A report's weight is the report-trust
+model's (``trust.py``): only recipients of the reported copy count, once per
+message, throwaway and restricted accounts less. Both bars rise with the share
+of the cluster's copies that came from their owners' usual app and network to
+their own contacts (FAMILIAR_SENDER), up to ``confirm_familiar`` times: friends
+forwarding a chain letter are not a campaign. Confirmation credits its
+reporters' track records.
 
 Memory: a text seen once keeps its six band keys for ``singleton_ttl``; a
 cluster for ``cluster_ttl`` after its last message. Concurrent nodes may lose
@@ -40,6 +47,7 @@ import msgspec
 import numpy as np
 from datasketch import MinHash
 
+from .. import trust
 from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
@@ -61,7 +69,8 @@ DEFAULTS: dict[str, Any] = {
     "max_senders": 32,  # recent senders kept per cluster
     "max_recipients": 64,  # recent recipients kept per cluster (to count new ones)
     "confirm_reporters": 3,  # distinct reporters before reports confirm a cluster ...
-    "confirm_share": 0.05,  # ... and reports per (decayed) message of the cluster
+    "confirm_share": 0.05,  # ... and report weight per (decayed) message of the cluster
+    "confirm_familiar": 3.0,  # both bars times this when every copy was a familiar sender's
 }
 
 SIGNALS = {
@@ -84,7 +93,9 @@ class Cluster(msgspec.Struct):
     senders: list[str] = []  # most recent last
     seen: list[str] = []  # recent recipients (a text resent to one friend is not bulk)
     confirmed: str = ""  # "report" once users' reports confirmed it as spim
-    reporters: list[str] = []  # distinct spam reporters (capped at max_senders)
+    reporters: list[str] = []  # distinct spam reporters whose reports weighed (capped)
+    weight: float = 0.0  # their reports' summed weight (report-trust model)
+    familiar: float = 0.0  # decayed count of copies sent as FAMILIAR_SENDER
     campaign: bool = False  # spim evidence seen: verdicts carry its id
 
 
@@ -214,15 +225,7 @@ class BulkDetector:
         cfg = self.cfg
         cluster = self.cluster(ctx, plan, facts)
         if isinstance(event, Report):
-            if cluster is None or event.label != "spam" or event.reporter in cluster.reporters:
-                return ()
-            cluster.reporters = [*cluster.reporters, event.reporter][-cfg["max_senders"]:]
-            volume = decayed(cluster.messages, cluster.last, event.ts, cfg["half_life"])
-            if (len(cluster.reporters) >= cfg["confirm_reporters"]
-                    and len(cluster.reporters) >= cfg["confirm_share"] * volume):
-                cluster.confirmed = "report"
-                cluster.campaign = True
-            return [Put(k, cluster, cfg["cluster_ttl"]) for k in plan.keys]
+            return self._reported(event, ctx, plan, cluster)
         assert isinstance(event, Message)
         if cluster is None:
             cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-"),
@@ -234,6 +237,8 @@ class BulkDetector:
             fresh)
         cluster.seen = [*(r for r in cluster.seen if r not in event.recipients),
                         *event.recipients][-cfg["max_recipients"]:]
+        cluster.familiar = decayed(cluster.familiar, cluster.last, event.ts, half) + (
+            "FAMILIAR_SENDER" in outcome.signals)
         cluster.last = max(cluster.last, event.ts)
         if event.sender in cluster.senders:
             cluster.senders.remove(event.sender)
@@ -241,6 +246,30 @@ class BulkDetector:
         cluster.campaign = cluster.campaign or bool(outcome.campaign)
         ttl = cfg["cluster_ttl"] if cluster.messages > 1.5 else cfg["singleton_ttl"]
         return [Put(k, cluster, ttl) for k in plan.keys]
+
+    def _reported(self, event: Report, ctx: Context, plan: _Plan,
+                  cluster: Cluster | None) -> list[Write]:
+        """A spam report's weight on the cluster, and confirmation once it is enough."""
+        weighing = ctx.trust
+        gained = weighing.spam_after - weighing.spam_before if weighing else 0.0
+        if cluster is None or gained <= 0 or cluster.confirmed:
+            return []
+        cfg = self.cfg
+        if event.reporter not in cluster.reporters:
+            cluster.reporters = [*cluster.reporters, event.reporter][-cfg["max_senders"]:]
+        cluster.weight += gained
+        now, half = event.ts, cfg["half_life"]
+        volume = decayed(cluster.messages, cluster.last, now, half)
+        familiar = min(1.0, decayed(cluster.familiar, cluster.last, now, half) / max(volume, 1))
+        bar = 1 + (cfg["confirm_familiar"] - 1) * familiar
+        out: list[Write] = []
+        if (len(cluster.reporters) >= cfg["confirm_reporters"] * bar
+                and cluster.weight >= cfg["confirm_reporters"] * bar
+                and cluster.weight >= cfg["confirm_share"] * bar * volume):
+            cluster.confirmed = "report"
+            cluster.campaign = True
+            out.extend(trust.agreed(r) for r in cluster.reporters)
+        return [*out, *(Put(k, cluster, cfg["cluster_ttl"]) for k in plan.keys)]
 
 
 def build(given: dict[str, Any], config: Config) -> BulkDetector:

@@ -8,11 +8,10 @@ anchors, zero below evidence_from). Other evidence adds to those points.
 
 User reports teach the online part (``model/online.py``) at once, no retrain:
 a reported message's features, kept in the verdict log, move the model by the
-report's net weight. Poisoning bounds: a reporter's reports beyond
-``reporter_daily_cap`` a day count nothing; a reporter under restriction counts
-``suspect_weight``; a sender reporting its own message counts nothing; spam and
-ham reports on one message cancel; one message moves the model by at most
-``learn_rate``, however many report it.
+message's net label as the report-trust model (``trust.py``) weighs its
+reports: one message moves the model by at most ``learn_rate``, however many
+report it, and what all reports together can do to any text is bounded by
+``max_shift``.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from .. import accounts
 from ..config import Config
 from ..errors import ConfigError
 from ..events import Message, Report
@@ -32,7 +30,7 @@ from ..model import scorer
 from ..model.features import parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
-from ..state.ops import FOREVER, Count, Get, Incr, Members, Put, Query, Touch, Write
+from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
 from .base import Context, Facts, Outcome, learnt, settings
 
 DEFAULTS: dict[str, Any] = {
@@ -44,8 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "learn_rate": 10.0,  # how far one reported message moves the model (log-odds)
     "max_delta": 3.0,  # cap on the learnt weight of any one feature bucket
     "min_support": 2,  # reported messages a feature needs before what they taught counts
-    "reporter_daily_cap": 20,  # reports per reporter per day that count at all
-    "suspect_weight": 0.1,  # weight of a report from an account under restriction
+    "max_shift": 5.0,  # what reports can move any text's score, in all (log-odds)
     "remember_days": 90,  # how long a reported message keeps teaching
     "max_remembered": 100_000,  # reported messages remembered (oldest dropped first)
 }
@@ -65,10 +62,6 @@ def _logit(p: float) -> float:
 
 def _report_key(message_id: str) -> str:
     return f"content:report:{message_id}"
-
-
-def _reporter_key(reporter: str) -> str:
-    return f"content:reporter:{reporter}"
 
 
 class ContentDetector:
@@ -92,7 +85,7 @@ class ContentDetector:
     def _online(self) -> OnlineDelta:
         cfg = self.cfg
         return OnlineDelta(self.model.bits, cfg["learn_rate"], cfg["max_delta"],
-                           cfg["min_support"])
+                           cfg["min_support"], cfg["max_shift"])
 
     def rebuild(self, read: Callable[[Sequence[Query]], list[Any]]) -> None:
         """Recompute the online part from state (at start-up and at each maintenance)."""
@@ -120,9 +113,7 @@ class ContentDetector:
         event = ctx.event
         if not isinstance(event, Report):
             return ()
-        return (Get(_report_key(event.message_id)),
-                Count(_reporter_key(event.reporter), _DAY, 3600.0),
-                Get(accounts.restrictions(event.reporter)))
+        return (Get(_report_key(event.message_id)),)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         if not isinstance(ctx.event, Message) or ctx.view is None:
@@ -139,39 +130,20 @@ class ContentDetector:
             detail += f" ({trained:.2f} before user reports)"
         return [Signal("CONTENT_SPAM", points / self._weight, detail)]
 
-    def _report_weight(self, ctx: Context, report: Report, facts: Facts) -> float:
-        if ctx.reported is None or ctx.reported.account == report.reporter:
-            return 0.0
-        if facts[Count(_reporter_key(report.reporter), _DAY, 3600.0)] >= (
-                self.cfg["reporter_daily_cap"]):
-            return 0.0
-        if facts[Get(accounts.restrictions(report.reporter))]:
-            return self.cfg["suspect_weight"]
-        return 1.0
-
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
-        report = ctx.event
-        if not isinstance(report, Report):
-            return ()
-        out: list[Write] = [Incr(_reporter_key(report.reporter), 1.0, 3600.0, _DAY)]
-        weight = self._report_weight(ctx, report, facts)
+        report, weighing = ctx.event, ctx.trust
         kept = ctx.reported.keep.get(self.name) if ctx.reported else None
-        if not weight or not kept:
-            return out
+        if not isinstance(report, Report) or weighing is None or not kept or (
+                weighing.before == weighing.after):
+            return ()
         stored = facts[Get(_report_key(report.message_id))]
         reported = (msgspec.convert(stored, Reported) if stored is not None else
                     Reported(np.frombuffer(kept, dtype=np.uint32).tolist()))
-        if report.label == "spam":
-            reported.spam += weight
-        else:
-            reported.ham += weight
-        target = OnlineDelta.net(reported)
-        self.online.apply(reported.buckets, reported.applied, target)
-        reported.applied = target
-        out.append(Put(_report_key(report.message_id), reported, self._ttl))
-        out.append(Touch(_INDEX, (report.message_id,), self._ttl, self.cfg["max_remembered"]))
-        out.append(learnt())
-        return out
+        self.online.apply(reported.buckets, reported.applied, weighing.after)
+        reported.applied = weighing.after
+        return [Put(_report_key(report.message_id), reported, self._ttl),
+                Touch(_INDEX, (report.message_id,), self._ttl, self.cfg["max_remembered"]),
+                learnt()]
 
 
 def build(given: dict[str, Any], config: Config) -> ContentDetector:

@@ -7,7 +7,8 @@ seen, which accounts sent it (last ``spread_window``), user reports on
 messages carrying it, and messages with it that were held or blocked.
 
 LINK_REPUTATION's strength is the strongest of: reports (full strength at
-``reports_hard``), held verdicts (up to 0.8), and, for a fresh domain only,
+``reports_hard`` reported messages' worth of spam weight, as the report-trust
+model weighs them: ``trust.py``), held verdicts (up to 0.8), and, for a fresh domain only,
 the spread of senders (up to 0.6, so spread alone warns but never holds).
 Domains on the ``popular`` list (the built-in ``lists.well_known`` sites, and any
 top-domain list imported as ``popular``) or the ``allow`` list are never judged:
@@ -152,9 +153,12 @@ class ReputationDetector:
             return ()
         event = ctx.event
         if isinstance(event, Report):
-            step = 1.0 if event.label == "spam" else -1.0
+            # Spam evidence only, by the change the report made to its own message's net
+            # label (``trust.py``): at most one per message, from its recipients, and a ham
+            # report cancels what was reported on that message, not on other copies.
+            step = ctx.trust.spam_after - ctx.trust.spam_before if ctx.trust else 0.0
             return [Incr(_reports(d), step, _DAY, self.cfg["reports_window"])
-                    for d in plan.domains]
+                    for d in plan.domains] if step else []
         assert isinstance(event, Message)
         out: list[Write] = []
         for domain in plan.domains:

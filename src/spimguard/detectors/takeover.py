@@ -21,12 +21,45 @@ it stronger. Its notices speak of the session's app, network and messages.
 
 The account profile (COMPA-style, kept under 1 KiB) also yields
 BEHAVIOUR_CHANGE: a first link ever, a script the account never writes in, an
-hour it never writes at. Profiles learn only from messages that raised no
-takeover evidence, so an attacker cannot teach the profile its own habits.
+hour it never writes at.
+
+**Profiles learn only what the owner proves.** A sign-in teaches nothing (one
+quiet login days before a burst must not make the intruder's network
+familiar), nor does reading contacts. A network or client enters the profile
+through messages that raised no evidence, to the account's own contacts or
+correspondents, and is familiar after ``familiar_uses`` such messages, the
+first ``familiar_after`` ago; or at once through a passed challenge on an
+official app, or the IM server's own ``account`` facts (its known networks as
+CIDRs, its known clients).
+
+**Replies are earned.** A message counts as a reply only when it answers, in a
+one-to-one conversation, someone who wrote to the account *after this session
+signed in* (so within ``reply_window``), and is not the text the session is
+already repeating. Invitations are not writing.
+
+**Order-proof bursts.** Once a session has written to dormant ties, its burst
+is the larger of those ties and the distinct contacts it sent one text with a
+link to: an active friend among the first recipients of a pitch counts like
+any other, while a link shared with two close friends alone is no burst.
+
+**Incidents belong to the account.** An unfamiliar session that drew an
+account action leaves an incident (its network, /16 range and client family).
+While the account has restrictions in force, a new session from the same
+network or range, or with the same client family, inherits it
+(INCIDENT_INHERITED: suspended from its sign-in, or its first message), unless
+its network was familiar before the incident: the owner's own devices keep
+working. Re-signing in does not start clean.
+
+**Day one.** With no familiar network yet (a new installation, or an account
+new to spimguard), a session is judged relative to the account's other live
+sessions: a second network while another one is live counts as new, and with a
+third-party app as wholly unfamiliar; the burst rules then apply as usual.
 
 The owner passes the challenge by signing in with an official client from a
-network the account used at least a day before the incident: the restrictions
-are lifted (CHALLENGE_PASSED), as ``POST /v1/accounts/{id}/restore`` does.
+network the account used at least a day before the incident: the account-wide
+restrictions are lifted (CHALLENGE_PASSED) and that network and app are
+familiar from then on; sessions suspended in the incident stay suspended
+(they are the intruder's) until ``POST /v1/accounts/{id}/restore``.
 """
 
 from __future__ import annotations
@@ -41,13 +74,12 @@ from typing import Any, NamedTuple
 
 from .. import accounts
 from ..config import Config
-from ..events import ContactsRead, Login, Message
+from ..events import AccountInfo, ContactsRead, Event, Invite, Login, Message
 from ..signals import Signal
 from ..state.ops import (
     FOREVER,
     Contains,
     Count,
-    Delete,
     Distinct,
     Get,
     Incr,
@@ -60,6 +92,7 @@ from .base import Context, Facts, Outcome, ramp, settings
 
 DEFAULTS: dict[str, Any] = {
     "familiar_after": 86_400,  # seconds a client or network must be known to be familiar
+    "familiar_uses": 3,  # ... and clean messages from it to the account's own people
     "dormant_after": 2_592_000,  # a sign-in after this long without one is unfamiliar too
     "burst_window": 600,  # seconds over which a session's contacts written to are counted
     "burst_soft": 1,  # distinct contacts where burst evidence starts ...
@@ -74,6 +107,9 @@ DEFAULTS: dict[str, Any] = {
     "max_clients": 4,  # clients kept in a profile
     "max_domains": 16,  # domains kept in a profile
     "session_ttl": 2_592_000,  # seconds session facts are kept
+    "live_window": 43_200,  # seconds a session counts as live after its last activity
+    "max_cidrs": 16,  # networks (CIDRs) from ``account`` events kept in a profile
+    "max_incidents": 8,  # incidents (network, range, client family) kept per account
 }
 
 SIGNALS = {
@@ -87,6 +123,8 @@ SIGNALS = {
                         "restrictions lifted",
     "FAMILIAR_SENDER": "the account's usual app on its usual network, writing to its own "
                        "contacts (counts against the other evidence)",
+    "INCIDENT_INHERITED": "a new session from the network, range or app of an open incident "
+                          "on the account",
 }
 
 _PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
@@ -124,12 +162,48 @@ def _profile_key(account: str) -> str:
     return f"prof:{account}"
 
 
-def _heard_key(account: str) -> str:
-    return f"tk:heard:{account}"
-
-
 def _session_key(account: str, session: str) -> str:
     return f"sess:{account}:{session}"
+
+
+def _heard_key(account: str, peer: str) -> str:
+    return f"tk:heard:{account}:{peer}"
+
+
+def _live_key(account: str) -> str:
+    return f"tk:live:{account}"
+
+
+def _incidents_key(account: str) -> str:
+    return f"tk:incidents:{account}"
+
+
+def wide_range(net: str) -> str:
+    """The /16 (IPv4) or /32 (IPv6) around a network: a hosting provider's range."""
+    try:
+        address = ipaddress.ip_address(net)
+    except ValueError:
+        return ""
+    bits = 16 if address.version == 4 else 32
+    return str(ipaddress.ip_network(f"{address}/{bits}", strict=False).network_address)
+
+
+def client_family(client: str) -> str:
+    """A client id without its version: 'MobileFunster 2.1' and 'mobilefunster/3' are one."""
+    return re.split(r"[\s/_-]*v?\d", client.strip().lower(), maxsplit=1)[0].strip()
+
+
+def in_cidrs(net: str, cidrs: Sequence[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(net)
+    except ValueError:
+        return False
+    return any(address in _cidr(c) for c in cidrs)
+
+
+@lru_cache(maxsize=4_096)
+def _cidr(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(cidr, strict=False)
 
 
 class _Plan(NamedTuple):
@@ -137,13 +211,18 @@ class _Plan(NamedTuple):
     session: Get
     contacts_n: Distinct
     restrictions: Get
+    incidents: Get
+    live: Distinct  # networks of the account's live sessions
+    live_here: Contains  # ... whether this session's network is one of them
     burst: Distinct | None = None
     known_burst: Contains | None = None
     contacts: Contains | None = None
     talked: Contains | None = None
     same_text: Count | None = None
-    sent: Count | None = None
-    heard: Contains | None = None  # recipients who wrote to the account just before
+    sent: Count | None = None  # messages of the session delivered (or warned) today
+    heard: Get | None = None  # when the one recipient last wrote to the account
+    text_to: Distinct | None = None  # contacts this session sent this text to
+    text_known: Contains | None = None
 
 
 class TakeoverDetector:
@@ -152,30 +231,37 @@ class TakeoverDetector:
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, DEFAULTS, given)
         self.official = frozenset(config.official_clients)
+        self.restriction_ttl = config.policy.restriction_ttl
 
     # -- what to read --------------------------------------------------------------------
     def _plan(self, ctx: Context) -> _Plan | None:
         if self.name in ctx.scratch:
             return ctx.scratch[self.name]
         event = ctx.event
-        if not isinstance(event, Message | Login | ContactsRead):
+        if not isinstance(event, Message | Login | ContactsRead | AccountInfo):
             ctx.scratch[self.name] = None
             return None
-        account, session = event.account, event.session
+        account, session = event.account, getattr(event, "session", "")
+        ip = event.ip if isinstance(event, Login) else getattr(
+            getattr(event, "client", None), "ip", "")
         common = (Get(_profile_key(account)), Get(_session_key(account, session)),
                   Distinct(accounts.contacts(account), FOREVER),
-                  Get(accounts.restrictions(account)))
+                  Get(accounts.restrictions(account)), Get(_incidents_key(account)),
+                  Distinct(_live_key(account), self.cfg["live_window"]),
+                  Contains(_live_key(account), (network(ip),)))
         if isinstance(event, Message) and session:
             people = tuple(dict.fromkeys(event.recipients))[:500]
             burst = f"tk:to:{account}:{session}"
             fingerprint = ctx.view.fingerprint if ctx.view else ""
+            text = f"tk:text:{account}:{session}:{fingerprint}"
             plan = _Plan(*common, Distinct(burst, self.cfg["burst_window"]),
                          Contains(burst, people), Contains(accounts.contacts(account), people),
                          Contains(accounts.talked(account), people),
                          Count(f"tk:fp:{account}:{session}:{fingerprint}",
                                self.cfg["burst_window"], 60.0),
                          Count(f"tk:sent:{account}:{session}", 86_400.0, 3600.0),
-                         Contains(_heard_key(account), people))
+                         Get(_heard_key(account, people[0])) if len(people) == 1 else None,
+                         Distinct(text, self.cfg["burst_window"]), Contains(text, people))
         else:
             plan = _Plan(*common)
         ctx.scratch[self.name] = plan
@@ -187,16 +273,33 @@ class TakeoverDetector:
 
     # -- the session ---------------------------------------------------------------------
     def _familiar(self, seen: dict[str, list[float]], key: str, before: float) -> bool:
+        """``familiar_uses`` clean uses of ``key``, the first ``familiar_after`` before."""
         entry = seen.get(key)
-        return entry is not None and entry[0] <= before - self.cfg["familiar_after"]
+        return entry is not None and len(entry) == 3 and entry[0] <= before - self.cfg[
+            "familiar_after"] and entry[2] >= self.cfg["familiar_uses"]
+
+    def _known_net(self, profile: dict[str, Any], net: str, before: float) -> bool:
+        return self._familiar(profile.get("nets", {}), net, before) or in_cidrs(
+            net, profile.get("cidrs", ()))
+
+    def _history(self, profile: dict[str, Any], now: float) -> bool:
+        """Whether the profile has a familiar network to compare with."""
+        return bool(profile.get("cidrs")) or any(
+            self._familiar(profile.get("nets", {}), n, now) for n in profile.get("nets", {}))
+
+    def _relative(self, facts: Facts, plan: _Plan, client: str) -> float:
+        """Day one: a second network while the account's other session is live is new;
+        with a third-party app too, wholly unfamiliar."""
+        others = facts[plan.live] - sum(facts[plan.live_here])
+        if others <= 0 or not plan.live_here.members[0]:
+            return 0.0
+        return 0.6 if client in self.official or not self.official else 1.0
 
     def unfamiliar(self, profile: dict[str, Any], client: str, ip_net: str, now: float) -> float:
-        """0 for the account's usual client and network, up to 1 for both new."""
-        nets, clients = profile.get("nets", {}), profile.get("clients", {})
-        if not nets or min(first for first, _ in nets.values()) > now - self.cfg[
-                "familiar_after"]:
-            return 0.0  # too little history to compare with: new accounts are velocity's
-        known_net = not ip_net or self._familiar(nets, ip_net, now)
+        """0 for the account's usual client and network, up to 1 for both new (a profile
+        with history: ``_history``)."""
+        clients = profile.get("clients", {})
+        known_net = not ip_net or self._known_net(profile, ip_net, now)
         known_client = self._familiar(clients, client, now)
         official = client in self.official
         dormant = now - profile.get("last", now) >= self.cfg["dormant_after"]
@@ -229,7 +332,7 @@ class TakeoverDetector:
         doing; content alone should warn about it, not hold it."""
         return (profile.get("msgs", 0) >= self.cfg["trusted_messages"]
                 and bool(session.get("net")) and bool(session.get("client"))
-                and self._familiar(profile.get("nets", {}), session["net"], now)
+                and self._known_net(profile, session["net"], now)
                 and self._familiar(profile.get("clients", {}), session["client"], now))
 
     def _session(self, ctx: Context, facts: Facts, plan: _Plan) -> dict[str, Any]:
@@ -244,15 +347,26 @@ class TakeoverDetector:
     def _session_facts(self, ctx: Context, facts: Facts, plan: _Plan) -> dict[str, Any]:
         event = ctx.event
         stored = facts[plan.session]
+        profile = facts[plan.profile] or {}
         if stored and not isinstance(event, Login):
+            if isinstance(event, Message) and stored.get("risk") and not stored.get(
+                    "dormant") and self._history(profile, event.ts):
+                # The profile may have learnt the session's network since it signed in
+                # (clean use, over a day): judged as it stands now, never riskier.
+                now = self.unfamiliar(profile, stored["client"], stored["net"], event.ts)
+                return {**stored, "risk": min(stored["risk"], now)}
             return stored
         client = getattr(event, "client", None)
         ip = getattr(event, "ip", "") or (client.ip if client else "")
         client_id = client.id if client else ""
-        profile = facts[plan.profile] or {}
         net = network(ip)
-        return {"client": client_id, "net": net, "login": event.ts, "read": 0,
-                "risk": self.unfamiliar(profile, client_id, net, event.ts)}
+        history = self._history(profile, event.ts)
+        risk = (self.unfamiliar(profile, client_id, net, event.ts) if history
+                else self._relative(facts, plan, client_id))
+        dormant = history and event.ts - profile.get("last", event.ts) >= self.cfg[
+            "dormant_after"]
+        return {"client": client_id, "net": net, "login": event.ts, "read": 0, "risk": risk,
+                "dormant": dormant}
 
     # -- signals -------------------------------------------------------------------------
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
@@ -260,6 +374,8 @@ class TakeoverDetector:
         if plan is None:
             return []
         event = ctx.event
+        if isinstance(event, AccountInfo):
+            return []
         profile = facts[plan.profile] or {}
         session = self._session(ctx, facts, plan)
         risk = session["risk"]
@@ -273,6 +389,9 @@ class TakeoverDetector:
             return []
         assert isinstance(event, Message)
         found = self._behaviour(ctx, event, profile)
+        inherited = self._inherited(facts, plan, profile, session, event.session)
+        if inherited:
+            found.append(inherited)
         if not risk and self._trusted(profile, session, event.ts) and plan.contacts and all(
                 facts[plan.contacts]):
             found.append(Signal("FAMILIAR_SENDER", 1.0, f"its usual app "
@@ -293,18 +412,21 @@ class TakeoverDetector:
         dormant = self._dormant_ties(plan, facts)
         assert plan.known_burst is not None
         seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
-        burst = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
+        link = bool(ctx.view and ctx.view.urls)
+        ties = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
+        # One text with a link to dormant ties is a pitch: from then on every contact it
+        # reached counts, active friends too (where they sit in the list changes nothing).
+        burst = max(ties, self._text_burst(plan, facts) if link and ties else 0)
         strength = ramp(burst, self.cfg["burst_soft"], self.cfg["burst_hard"])
         if not strength:
             return found
         contacts_now = sum(facts[plan.contacts])
         same_text = facts[plan.same_text] >= 1
-        link = bool(ctx.view and ctx.view.urls)
         strength *= min(1.0, 0.45 + 0.25 * risk + 0.1 * scraped
                         + 0.1 * (same_text or len(dormant) * 2 >= max(contacts_now, 1))
                         + 0.1 * link)
-        parts = [f"{burst} of its contacts it had not been writing to, in "
-                 f"{self.cfg['burst_window'] // 60} min"]
+        parts = [f"{burst} of its contacts it had not been writing to or sent one text to, "
+                 f"in {self.cfg['burst_window'] // 60} min"]
         replies = session.get("replies", 0)
         if replies >= self.cfg["replies_trusted"]:
             # It has been answering its friends' messages: people chat, spam software
@@ -320,7 +442,7 @@ class TakeoverDetector:
         login = dt.datetime.fromtimestamp(session.get("login", event.ts), dt.UTC)
         where = "a network it used before" if risk == 0.4 else "a new network"
         about = {"topic": "hijack", "client": client, "time": login.strftime("%H:%M UTC"),
-                 "network": where, "count": str(int(facts[plan.sent]) + 1)}
+                 "network": where, "count": str(int(facts[plan.sent]))}  # delivered
         found.append(Signal("ACCOUNT_HIJACK_BURST", strength,
                             f"a session from '{client}' on {where} wrote to " + ", ".join(parts),
                             about=about))
@@ -333,9 +455,12 @@ class TakeoverDetector:
         restrict = facts[plan.restrictions]
         if restrict and event.client.id in self.official:
             since = min(entry["since"] for _, _, entry in accounts.in_force(restrict))
-            if self._familiar(profile.get("nets", {}), network(event.ip), since):
+            if self._known_net(profile, network(event.ip), since):
                 return [Signal("CHALLENGE_PASSED", 0.0, "signed in from an official app on a "
                                "network used before the incident")]
+        inherited = self._inherited(facts, plan, profile, session, event.session)
+        if inherited:
+            return [inherited]
         risk = session["risk"]
         if not risk:
             return []
@@ -344,6 +469,37 @@ class TakeoverDetector:
         gap = (event.ts - profile.get("last", event.ts)) / 86_400
         since = f", {gap:.0f} days after its last sign-in" if gap >= 1 else ""
         return [Signal("LOGIN_UNFAMILIAR", risk, f"signed in from '{client}' on {what}{since}")]
+
+    @staticmethod
+    def _text_burst(plan: _Plan, facts: Facts) -> int:
+        """Distinct contacts this session sent this one text to, this one included."""
+        assert plan.text_to is not None and plan.text_known is not None
+        assert plan.contacts is not None
+        new = sum(1 for contact, known in zip(facts[plan.contacts], facts[plan.text_known],
+                                              strict=True) if contact and not known)
+        return int(facts[plan.text_to]) + new
+
+    def _inherited(self, facts: Facts, plan: _Plan, profile: dict[str, Any],
+                   session: dict[str, Any], session_id: str) -> Signal | None:
+        """A new session from an open incident's network, range or client family."""
+        restrict = facts[plan.restrictions]
+        if not restrict or accounts.session_blocked(restrict, session_id):
+            return None
+        net, client = session.get("net", ""), session.get("client", "")
+        for incident in facts[plan.incidents] or ():
+            if incident["session"] == session_id or session.get(
+                    "login", 0.0) < incident["since"] or (
+                    net and self._known_net(profile, net, incident["since"])):
+                continue  # the incident's own session, one live before it, the owner's network
+            same = [what for what, here, there in (
+                ("network", net, incident["net"]), ("network range", wide_range(net),
+                                                    incident["range"]),
+                ("app", client_family(client), incident["family"])) if here and here == there]
+            if same:
+                when = dt.datetime.fromtimestamp(incident["since"], dt.UTC)
+                return Signal("INCIDENT_INHERITED", 1.0, f"a new session with the {same[0]} "
+                              f"of the incident at {when:%H:%M UTC}")
+        return None
 
     def _behaviour(self, ctx: Context, message: Message, profile: dict[str, Any]) -> list[Signal]:
         if profile.get("msgs", 0) < self.cfg["mature_messages"] or ctx.view is None:
@@ -373,63 +529,126 @@ class TakeoverDetector:
         if plan is None:
             return ()
         event = ctx.event
+        if isinstance(event, AccountInfo):
+            return [Put(_profile_key(event.account), self._told(facts[plan.profile] or {},
+                                                                 event), _PROFILE_TTL)]
+        if isinstance(event, Login) and not event.success:
+            return ()
         cfg = self.cfg
         profile = dict(facts[plan.profile] or {})
-        session = self._session(ctx, facts, plan)
-        skey = _session_key(event.account, event.session)
+        session = dict(self._session(ctx, facts, plan))
         out: list[Write] = []
+        if session.get("net"):
+            out.append(Touch(_live_key(event.account), (session["net"],), cfg["live_window"], 16))
+        if outcome.account_action != "none" and session.get("risk"):
+            out.append(self._incident(event, facts[plan.incidents], session))
         if isinstance(event, Login):
-            if not event.success:
-                return ()
+            session.update(login=event.ts, client=event.client.id)
+            profile["last"] = event.ts  # a sign-in alone teaches no network or app
             if "CHALLENGE_PASSED" in outcome.signals:
-                out.append(Delete(accounts.restrictions(event.account)))
-            session = {**session, "login": event.ts, "client": event.client.id}
-            profile["last"] = event.ts
-            self._remember(profile, "nets", network(event.ip), event.ts, cfg["max_networks"])
-            self._remember(profile, "clients", event.client.id, event.ts, cfg["max_clients"])
+                # The owner proved it: its account-wide restrictions go, this network and
+                # app are familiar from now on; the incident's sessions stay suspended.
+                out.append(accounts.after_challenge(event.account, facts[plan.restrictions],
+                                                    self.restriction_ttl))
+                self._remember(profile, "nets", session["net"], event.ts, cfg["max_networks"],
+                               proven=True)
+                self._remember(profile, "clients", event.client.id, event.ts,
+                               cfg["max_clients"], proven=True)
             out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
         elif isinstance(event, ContactsRead):
-            session = {**session, "read": max(session.get("read", 0), event.count)}
+            session["read"] = max(session.get("read", 0), event.count)
         elif isinstance(event, Message):
-            if plan.burst is not None:
-                dormant = self._dormant_ties(plan, facts)
-                if dormant:
-                    out.append(Touch(plan.burst.key, tuple(dormant), cfg["burst_window"], 5000))
-                assert plan.same_text is not None and plan.sent is not None
-                out.append(Incr(plan.same_text.key, 1.0, 60.0, cfg["burst_window"]))
-                out.append(Incr(plan.sent.key, 1.0, 3600.0, 86_400.0))
-                if plan.heard is not None and any(facts[plan.heard]):
-                    session = {**session, "replies": session.get("replies", 0) + 1}
-                assert plan.known_burst is not None
-                out.extend(Touch(_heard_key(r), (event.account,), cfg["reply_window"], 64)
-                           for r in plan.known_burst.members[:50])
+            out.extend(self._message_writes(ctx, event, plan, facts, outcome, session))
             clean = outcome.action in ("deliver", "warn") and not (
-                outcome.signals & {"ACCOUNT_HIJACK_BURST", "BEHAVIOUR_CHANGE"})
+                outcome.signals & {"ACCOUNT_HIJACK_BURST", "BEHAVIOUR_CHANGE",
+                                   "INCIDENT_INHERITED"})
+            own_people = plan.contacts is not None and all(
+                c or t for c, t in zip(facts[plan.contacts], facts[plan.talked], strict=True))
             if clean and ctx.view is not None:
-                self._learn(profile, event, ctx)
+                self._learn(profile, event, ctx, session if own_people else None)
                 out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
         if event.session:
-            out.append(Put(skey, session, cfg["session_ttl"]))
+            out.append(Put(_session_key(event.account, event.session), session,
+                           cfg["session_ttl"]))
         return out
 
-    @staticmethod
-    def _remember(profile: dict[str, Any], field: str, key: str, now: float, cap: int) -> None:
+    def _message_writes(self, ctx: Context, event: Message, plan: _Plan, facts: Facts,
+                        outcome: Outcome, session: dict[str, Any]) -> list[Write]:
+        """A session's burst, text and delivery counts; replies earned; who heard from it."""
+        cfg = self.cfg
+        out: list[Write] = []
+        delivered = outcome.action in ("deliver", "warn")
+        if plan.burst is not None:
+            assert plan.same_text is not None and plan.sent is not None
+            assert plan.contacts is not None and plan.text_to is not None
+            dormant = self._dormant_ties(plan, facts)
+            if dormant:
+                out.append(Touch(plan.burst.key, tuple(dormant), cfg["burst_window"], 5000))
+            contacts = tuple(p for p, c in zip(plan.contacts.members, facts[plan.contacts],
+                                               strict=True) if c)
+            if contacts:
+                out.append(Touch(plan.text_to.key, contacts, cfg["burst_window"], 5000))
+            out.append(Incr(plan.same_text.key, 1.0, 60.0, cfg["burst_window"]))
+            if delivered:
+                out.append(Incr(plan.sent.key, 1.0, 3600.0, 86_400.0))
+            heard = facts[plan.heard] if plan.heard is not None else None
+            if heard is not None and heard >= session.get("login", event.ts) and not facts[
+                    plan.same_text]:
+                session["replies"] = session.get("replies", 0) + 1
+        if delivered and not isinstance(event, Invite) and len(event.recipients) <= 50:
+            # Written to: a reply from the recipient within reply_window is a conversation.
+            out.extend(Put(_heard_key(r, event.account), event.ts, cfg["reply_window"])
+                       for r in dict.fromkeys(event.recipients))
+        return out
+
+    def _incident(self, event: Event, incidents: list[dict[str, Any]] | None,
+                  session: dict[str, Any]) -> Put:
+        """The account's incidents with this session's network, range and app added."""
+        net = session.get("net", "")
+        entry = {"session": event.session, "since": event.ts, "net": net,
+                 "range": wide_range(net), "family": client_family(session.get("client", ""))}
+        kept = [i for i in incidents or () if i["session"] != event.session]
+        return Put(_incidents_key(event.account),
+                   [*kept, entry][-self.cfg["max_incidents"]:], self.restriction_ttl)
+
+    def _told(self, profile: dict[str, Any], event: AccountInfo) -> dict[str, Any]:
+        """What the IM server knows of the owner: familiar at once."""
+        profile = dict(profile)
+        cidrs = [c.strip() for c in event.networks]
+        profile["cidrs"] = list(dict.fromkeys([*profile.get("cidrs", []), *cidrs]))[
+            -self.cfg["max_cidrs"]:]
+        for client in event.clients:
+            self._remember(profile, "clients", client, event.ts, self.cfg["max_clients"],
+                           proven=True)
+        return profile
+
+    def _remember(self, profile: dict[str, Any], field: str, key: str, now: float, cap: int,
+                  proven: bool = False) -> None:
+        """One clean use of ``key`` at ``now`` ([first, last, uses]); ``proven``: familiar
+        at once (a passed challenge, the IM server's own facts)."""
         if not key:
             return
         seen = dict(profile.get(field, {}))
-        first = seen.get(key, [now, now])[0]
-        seen[key] = [first, now]
+        entry = seen.get(key) or [now, now]
+        first, uses = entry[0], entry[2] if len(entry) > 2 else 0
+        if proven:
+            first, uses = min(first, now - self.cfg["familiar_after"]), max(
+                uses, self.cfg["familiar_uses"])
+        seen[key] = [first, now, min(uses + 1, 255)]
         if len(seen) > cap:  # drop the least recently seen
             del seen[min(seen, key=lambda k: seen[k][1])]
         profile[field] = seen
 
-    def _learn(self, profile: dict[str, Any], message: Message, ctx: Context) -> None:
+    def _learn(self, profile: dict[str, Any], message: Message, ctx: Context,
+               session: dict[str, Any] | None) -> None:
+        """A clean message; its session's network and app too when it went to the
+        account's own contacts or correspondents (``session`` given)."""
         assert ctx.view is not None
         profile["msgs"] = profile.get("msgs", 0) + 1
-        if message.client.ip or message.client.id:
-            self._remember(profile, "nets", network(message.client.ip), message.ts,
+        if session is not None:
+            self._remember(profile, "nets", session.get("net", ""), message.ts,
                            self.cfg["max_networks"])
-            self._remember(profile, "clients", message.client.id, message.ts,
+            self._remember(profile, "clients", session.get("client", ""), message.ts,
                            self.cfg["max_clients"])
         tags = list(profile.get("domains", []))
         for domain in ctx.view.domains:

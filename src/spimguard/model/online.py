@@ -2,30 +2,33 @@
 
 The learnt delta is a sum over reported messages:
 
-    d = η · Σ_m  a_m · x_m,    a_m = clip(S_m − H_m, −1, 1)
+    d = η · Σ_m  a_m · x_m
 
 where x_m is the message's vector over its teachable features (words, bigrams,
 domains and shape tokens, unit length: ``features.parts``; character n-grams
 are left out because they also describe the language, and a wave in one
-language would otherwise drag all of that language's chat along with it),
-S_m and H_m the summed weights of the spam and ham reports on it. Hence:
+language would otherwise drag all of that language's chat along with it), and
+a_m ∈ [−1, 1] its net label as the report-trust model weighs its reports
+(``trust.py``: who may report, what a report weighs, operators outrank users).
 
-- a spam and a ham report of equal weight on one message cancel exactly;
-- one message moves the model by at most η, however many report it, so a mob
-  of reporters buys no more than one honest one;
-- the delta depends only on the set of reported messages and their net
-  amounts, not on their order, so it is rebuilt exactly from state after a
-  restart (``rebuild``) and moves between installations as a plain file.
+What reports can do to the score of any text t (x_t unit length too) is
+bounded twice, however many features a message has:
 
-Each bucket of d is clipped to ±``max_delta`` when scored, so no single token
-can come to dominate the trained weights, and counts only once
-``min_support`` reported messages carry it: one report, mistaken or
-malicious, teaches nothing by itself, while a campaign's many messages share
-their words and teach them at once.
+- one message: its term has norm η·|a_m| ≤ η, so by Cauchy–Schwarz it moves
+  t's log-odds by at most η·|a_m|, and a mob of reporters buys no more than
+  one honest one (|a_m| ≤ 1);
+- all messages together: the online margin d·x_t is clipped to ±``max_shift``
+  log-odds. Per-bucket clipping alone (``max_delta``) does not bound it: a text
+  of n learnt features would move by max_delta·√n, so two reported messages
+  sharing a harmless phrase's words could move that phrase by +9.
 
-What a report weighs (before it enters S or H) is the detector's business:
-reporters past a daily cap and accounts under suspicion count less (see
-``detectors/content.py``).
+Each bucket of d is also clipped to ±``max_delta``, so no single token comes
+to dominate the trained weights, and counts only once ``min_support``
+reported messages carry it: one report, mistaken or malicious, teaches nothing
+by itself, while a campaign's many messages share their words and teach them
+at once. The delta depends only on the set of reported messages and their a_m,
+not on their order, so it is rebuilt exactly from state after a restart
+(``rebuild``) and moves between installations as a plain file.
 """
 
 from __future__ import annotations
@@ -43,8 +46,6 @@ class Reported(msgspec.Struct, array_like=True):
     """A reported message as the online part remembers it (kept in state)."""
 
     buckets: list[int]
-    spam: float = 0.0  # summed weight of spam reports
-    ham: float = 0.0  # summed weight of ham reports
     applied: float = 0.0  # a_m currently folded into the delta
 
 
@@ -57,8 +58,10 @@ class Exported(msgspec.Struct):
 
 
 class OnlineDelta:
-    def __init__(self, bits: int, rate: float, max_delta: float, min_support: int = 2) -> None:
+    def __init__(self, bits: int, rate: float, max_delta: float, min_support: int = 2,
+                 max_shift: float = 5.0) -> None:
         self.bits = bits
+        self.max_shift = max_shift
         self.rate = rate
         self.max_delta = max_delta
         self.min_support = min_support
@@ -67,15 +70,13 @@ class OnlineDelta:
         self.imported_ = np.zeros(2**bits, dtype=np.float32)  # learnt elsewhere: trusted
         self.clipped_ = np.zeros(2**bits, dtype=np.float32)  # what scoring reads
 
-    @staticmethod
-    def net(reported: Reported) -> float:
-        return max(-1.0, min(1.0, reported.spam - reported.ham))
-
     def margin(self, teachable: np.ndarray) -> float:
-        """d·x over a message's teachable buckets (x unit length over those buckets)."""
+        """d·x over a message's teachable buckets (x unit length over those buckets),
+        within ±max_shift."""
         if not len(teachable):
             return 0.0
-        return float(self.clipped_[teachable].sum()) / math.sqrt(len(teachable))
+        shift = float(self.clipped_[teachable].sum()) / math.sqrt(len(teachable))
+        return max(-self.max_shift, min(self.max_shift, shift))
 
     def apply(self, buckets: np.ndarray | list[int], before: float, after: float) -> None:
         """Move one message's a_m from ``before`` to ``after`` in the delta."""

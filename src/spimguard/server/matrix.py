@@ -30,15 +30,22 @@ allows; a non-2xx answer with a JSON body refuses, its ``errcode`` and
 - ``ping`` → ``{"id", "status": "ok"}``; any other callback → 200 ``{}``.
 
 Synapse does not tell spam checkers which device sent an event, so an
-account's events are attributed to its most recent sign-in: after an intruder
-signs in, the owner's own sends are judged as that session's until the owner
-signs in again (from an official app on a known network, which also lifts the
-restriction). When spimguard cannot judge (storage down), ``fail_mode``
-decides: "open" allows, "closed" refuses with ``M_UNKNOWN``; when spimguard
-is not running at all, the module's own ``fail_open`` setting decides. Any
-other error while judging refuses (500 ``M_UNKNOWN``, logged): what a sender
-wrote must never be able to switch the filter off, so HTML that cannot be read
-is judged as its plain ``body`` and raw text instead.
+account's events are attributed to its **most suspicious live session** (one
+suspended in an incident first, then the riskiest sign-in, then the latest),
+not to the latest sign-in: otherwise an intruder's new login would move the
+owner's sends onto its session and the owner's login would move the intruder
+off its suspension. The cost to the owner: while an intruder's session is
+suspended (``restriction_ttl``, or until ``POST /v1/accounts/{id}/restore``),
+the owner's own sends from that account are held too, also after passing
+the challenge (which lifts the account-wide restriction only); the owner
+changes the password, and an operator restores the account. A riskier
+sign-in of the owner's own (travelling) also keeps its sends under the burst
+rules. When spimguard cannot judge (storage down), ``fail_mode`` decides:
+"open" allows, "closed" refuses with ``M_UNKNOWN``; when spimguard is not running
+at all, the module's own ``fail_open`` setting decides. Any other error while
+judging refuses (500 ``M_UNKNOWN``, logged): what a sender wrote must never be
+able to switch the filter off, so HTML that cannot be read is judged as its
+plain ``body`` and raw text instead.
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ log = logging.getLogger("spimguard.matrix")
 JUDGED_TYPES = ("m.room.message", "m.sticker", "m.room.encrypted")
 _ROOM_TTL = 365 * 86_400.0
 _LOGIN_TTL = 90 * 86_400.0
+_MAX_LOGINS = 8  # sign-ins remembered per account (the candidates for attribution)
 _MAX_BODY = 1024 * 1024  # Matrix events are at most 64 KiB; callbacks carry one
 _MAX_ID_BYTES = 255  # the Matrix spec's bound on user ids (room ids are bounded alike)
 _LEFT = ("leave", "ban")  # a leave, a kick (someone else's leave) or a ban
@@ -79,8 +87,8 @@ def _room_key(room: str) -> str:
     return f"mx:room:{room}"
 
 
-def _login_key(user: str) -> str:
-    return f"mx:login:{user}"
+def _logins_key(user: str) -> str:
+    return f"mx:logins:{user}"
 
 
 def readable(content: Mapping[str, Any], limit: int) -> str:
@@ -126,6 +134,15 @@ def _event_id(callback: str) -> str:
     return f"mx-{callback}-{uuid.uuid4().hex}"
 
 
+def suspect(logins: list[dict[str, Any]], restrict: dict[str, Any] | None
+            ) -> dict[str, Any] | None:
+    """The sign-in an event of unknown device is attributed to: the most suspicious one
+    (suspended in an incident, then the riskiest sign-in, then the latest)."""
+    return max(logins, default=None, key=lambda entry: (
+        accounts.session_blocked(restrict, entry["session"]) is not None,
+        entry.get("risk", 0.0), entry.get("ts", 0.0)))
+
+
 class MatrixBridge:
     """Turns callbacks into contract events and verdicts into Synapse answers."""
 
@@ -139,9 +156,9 @@ class MatrixBridge:
 
     # -- facts adapters keep -----------------------------------------------------------
     def _known(self, user: str, room: str) -> tuple[tuple[str, ...], dict[str, Any] | None]:
-        members, login = self.engine.read_state(
-            [Members(_room_key(room)), Get(_login_key(user))])
-        return tuple(members), login
+        members, logins, restrict = self.engine.read_state(
+            [Members(_room_key(room)), Get(_logins_key(user)), Get(accounts.restrictions(user))])
+        return tuple(members), suspect(logins or [], restrict)
 
     def _joined(self, user: str, room: str, members: tuple[str, ...]) -> list[Write]:
         """Writes that record ``user`` in ``room`` (and contacts, for a small room)."""
@@ -226,8 +243,11 @@ class MatrixBridge:
             id=_event_id("login"), ts=time.time(), account=user, session=session,
             ip=ip[:256], client=Client(id=product, ip=ip[:256])))
         self.metrics.count(("login",), (result,))
-        self.engine.remember([Put(_login_key(user), {"session": session, "client": product,
-                                                     "ip": ip[:256]}, _LOGIN_TTL)])
+        logins = [entry for entry in self.engine.read_state([Get(_logins_key(user))])[0] or []
+                  if entry["session"] != session]
+        logins.append({"session": session, "client": product, "ip": ip[:256],
+                       "ts": self.engine.now(), "risk": getattr(result, "score", 0.0)})
+        self.engine.remember([Put(_logins_key(user), logins[-_MAX_LOGINS:], _LOGIN_TTL)])
 
     def _judge(self, message: Message) -> Verdict:
         verdict = self.engine.process(message)

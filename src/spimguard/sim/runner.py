@@ -78,6 +78,15 @@ class HttpSink:
         self.connection.close()
 
 
+def _resolved(event: dict[str, Any], refs: dict[str, str]) -> dict[str, Any]:
+    """A planned report names its message by ``message_ref``: the id it got when sent."""
+    if "ref" in event:
+        refs[event.pop("ref")] = event["id"]
+    if "message_ref" in event:
+        event["message_id"] = refs.get(event.pop("message_ref"), "unknown")
+    return event
+
+
 @dataclass(frozen=True)
 class Reporting:
     spim_share: float = 0.15  # of the spim a recipient sees (delivered or warned)
@@ -93,12 +102,14 @@ def run(plan: Plan, sink: Sink, *, batch_size: int = 500, reporting: Reporting =
     heapq.heapify(queue)
     number = len(queue)
     sent = 0
+    refs: dict[str, str] = {}  # a planned message's ref -> the id it was sent with
     while queue:
         horizon = queue[0][0] + REPORT_DELAY[0]
         batch: list[Planned] = []
         while queue and len(batch) < batch_size and queue[0][0] < horizon:
             batch.append(heapq.heappop(queue)[2])
-        events = [{**p.body, "id": f"s{sent + k}", "ts": p.ts} for k, p in enumerate(batch)]
+        events = [_resolved({**p.body, "id": f"s{sent + k}", "ts": p.ts}, refs)
+                  for k, p in enumerate(batch)]
         sent += len(batch)
         for planned, event, result in zip(batch, events, sink.send(events), strict=True):
             tally.observe(planned, event, result)

@@ -49,7 +49,7 @@ NEW_NUMBER = ("Hi everyone, this is my new number: 07700 900{n:03d}. My old phon
 @dataclass(frozen=True, slots=True)
 class Truth:
     spim: bool
-    scenario: str  # "life", "hijack", "bots", "phish" or "benign-bulk"
+    scenario: str  # "life", "hijack", "bots", "phish", "benign-bulk" or "adversarial"
     trap: str = ""  # for benign-bulk: which trap
     actor: str = ""  # the hijacked account or bot: containment is measured per actor
 
@@ -192,15 +192,22 @@ def bots(plan: Plan) -> None:
     people = plan.network.names
     for n in range(max(2, len(people) // 1000)):
         bot = f"bot{n}"
-        plan.actors[bot] = "bots"
-        truth = Truth(spim=True, scenario="bots", actor=bot)
-        ip = f"{HOSTING_NETWORKS[n % len(HOSTING_NETWORKS)]}.{rng.randrange(2, 250)}"
-        at = plan.attack_day + rng.uniform(8, 20) * HOUR
-        plan.login(at, bot, bot, "bulkbot", ip)
+        truth, ip, at = _bot(plan, bot, "bots", n, (8, 20))
         for _ in range(80):
             at += rng.uniform(5, 30)
             plan.send(at, bot, rng.choice(people), plan.texts.spam(rng), bot, "bulkbot", ip,
                       truth)
+
+
+def _bot(plan: Plan, bot: str, scenario: str, n: int, hours: tuple[float, float]
+         ) -> tuple[Truth, str, float]:
+    """A bot account signing in from a hosting network on the attack day: its truth,
+    address and sign-in time."""
+    plan.actors[bot] = scenario
+    ip = f"{HOSTING_NETWORKS[n % len(HOSTING_NETWORKS)]}.{plan.rng.randrange(2, 250)}"
+    at = plan.attack_day + plan.rng.uniform(*hours) * HOUR
+    plan.login(at, bot, bot, "bulkbot", ip)
+    return Truth(spim=True, scenario=scenario, actor=bot), ip, at
 
 
 def add_hub(network: Network, rng: random.Random) -> None:
@@ -242,8 +249,114 @@ def benign_bulk(plan: Plan) -> None:
             plan.own(at, hub, friend, NEW_NUMBER.format(n=7, name=hub.display), day, truth)
 
 
+POISONED_DOMAIN = "corner-bakery-news.net"  # a little-known site friends share
+POISONED_PHRASE = "are we still meeting at the cafe near the station tomorrow after work"
+CLUB_NOTICE = "{name}, the club's March meeting moves to the small hall, see you all there"
+
+
+def adversarial(plan: Plan) -> None:
+    """Attacks on what spimguard learns (issue 14), each with what it must not change.
+
+    Reports from accounts that never received the message and the sender's own
+    reports try to get a little-known site and a chat phrase held for everyone
+    (``poisoned-domain``, ``poisoned-phrase`` traps) and a club's notice
+    confirmed as a campaign (``club-notice``); the seller's own recipients flood
+    its spim with ham reports; one hijacked account is first signed into quietly
+    two days before its burst, another signs in again after its suspension."""
+    rng, people = plan.rng, plan.network.people
+    day, hour = plan.days - 1, plan.attack_day
+    ordinary = [p for n, p in people.items() if n not in plan.actors and n != HUB]
+    throwaways = [f"adv-throwaway{k}" for k in range(5)]
+
+    def poison(tag: str, text: str, at: float) -> None:
+        """The bait: the attacker's messages, then reports by itself and by strangers."""
+        for n in range(3):
+            ref = f"{tag}{n}"
+            plan.add(at + n, {"type": "message", "sender": "adv-poisoner",
+                              "recipients": [rng.choice(ordinary).name], "text": text,
+                              "ref": ref})
+            for k, reporter in enumerate(["adv-poisoner"] * 3 + throwaways):
+                plan.add(at + 60 + n * 10 + k, {"type": "report", "reporter": reporter,
+                                                "message_ref": ref, "label": "spam"})
+
+    poison("domain", f"fresh bread today http://{POISONED_DOMAIN}/today", hour + 8 * HOUR)
+    poison("phrase", POISONED_PHRASE, hour + 8 * HOUR + 600)
+    sharers = rng.sample(ordinary, max(2, len(ordinary) // 20))
+    for person in sharers:  # later that day, friends share the site and say the phrase
+        at = hour + rng.uniform(12, 20) * HOUR
+        for friend in person.close[:2]:
+            plan.own(at, person, friend, f"new post http://{POISONED_DOMAIN}/p/{rng.randrange(99)}",
+                     day, Truth(spim=False, scenario="adversarial", trap="poisoned-domain"))
+            plan.own(at + 30, person, friend, POISONED_PHRASE, day,
+                     Truth(spim=False, scenario="adversarial", trap="poisoned-phrase"))
+    club = max(ordinary, key=lambda p: (len(p.contacts), p.name))
+    at = hour + 10 * HOUR
+    for n, friend in enumerate(sorted(club.contacts)):
+        at += rng.uniform(20, 90)
+        ref = f"club{n}"
+        plan.add(at, {"type": "message", "sender": club.name, "recipients": [friend],
+                      "text": CLUB_NOTICE.format(name=people[friend].display),
+                      "session": _own_session(club, day),
+                      "client": {"id": club.client, "ip": plan.session_ip(club, day)},
+                      "ref": ref}, Truth(spim=False, scenario="adversarial", trap="club-notice"))
+        if n < len(throwaways):
+            plan.add(at + 30, {"type": "report", "reporter": throwaways[n],
+                               "message_ref": ref, "label": "spam"})
+    _ham_flood(plan, ordinary)
+    _quiet_then_again(plan)
+
+
+def _ham_flood(plan: Plan, ordinary: list[Person]) -> None:
+    """Sellers' spim to honest users and to their own accounts, which report it as ham."""
+    rng = plan.rng
+    for n in range(2):
+        seller = f"adv-seller{n}"
+        truth, ip, at = _bot(plan, seller, "adversarial", n, (9, 15))
+        for k in range(40):
+            at += rng.uniform(5, 30)
+            sock = k % 2 == 1
+            to = f"adv-sock{n}-{k}" if sock else rng.choice(ordinary).name
+            text = rng.choice(PROMO).format(name="", domain=PROMO_DOMAINS[2], n=k)
+            plan.add(at, {"type": "message", "sender": seller, "recipients": [to],
+                          "text": text, "session": seller, "client": {"id": "bulkbot", "ip": ip},
+                          "ref": f"{seller}-{k}"}, None if sock else truth)
+            if sock:
+                plan.add(at + 60, {"type": "report", "reporter": to, "label": "ham",
+                                   "message_ref": f"{seller}-{k}"})
+
+
+def _quiet_then_again(plan: Plan) -> None:
+    """A quiet sign-in two days before a burst; a fresh sign-in after the suspension."""
+    rng = plan.rng
+    for n, name in enumerate(plan.victims(2, "adversarial")):
+        victim = plan.network.people[name]
+        truth = Truth(spim=True, scenario="adversarial", actor=name)
+        start = plan.attack_day + rng.uniform(11, 17) * HOUR
+        ip = f"{HOSTING_NETWORKS[n]}.{rng.randrange(2, 250)}"
+        friends = sorted(victim.contacts)
+        if n == 0:
+            plan.login(max(plan.start, start - 2 * DAY), name, f"{name}-quiet", SELLER_CLIENT, ip)
+        sessions = [(f"{name}-adv", ip, friends)] if n == 0 else [
+            (f"{name}-adv", ip, friends[: len(friends) // 2]),
+            (f"{name}-adv2", f"{ip.rsplit('.', 2)[0]}.{rng.randrange(256)}.9",
+             friends[len(friends) // 2:])]
+        at = start
+        for session, address, targets in sessions:
+            plan.login(at, name, session, SELLER_CLIENT, address)
+            plan.add(at + 2, {"type": "contacts_read", "account": name, "session": session,
+                              "count": len(victim.contacts)})
+            at += 5
+            for friend in targets:
+                at += rng.uniform(2, 6)
+                text = rng.choice(PROMO).format(name=plan.network.people[friend].display,
+                                                domain=PROMO_DOMAINS[n], n=rng.randrange(10**6))
+                plan.send(at, name, friend, text, session, SELLER_CLIENT, address, truth)
+            at += 1200  # the re-login comes twenty minutes later
+
+
 ATTACKS: dict[str, Callable[[Plan], None]] = {
-    "hijack": hijack, "bots": bots, "phish": phish, "benign-bulk": benign_bulk}
+    "hijack": hijack, "bots": bots, "phish": phish, "benign-bulk": benign_bulk,
+    "adversarial": adversarial}
 SCENARIOS: dict[str, tuple[str, ...]] = {
     **{name: (name,) for name in ATTACKS},
     "mixed": ("hijack", "bots", "phish", "benign-bulk"),

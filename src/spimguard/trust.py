@@ -1,0 +1,239 @@
+"""How much a user's report counts: the one report-trust model every learner uses.
+
+Reports are how spimguard learns after day one (the content model's online
+part, domain reputation, campaign confirmation), and the people it is meant to
+stop can send reports too. So the engine weighs each report here once, and the
+learners only ever see what it weighs.
+
+**A report's weight** ``w`` is 0 unless the reporter *received* the reported
+message (the verdict log keeps a digest of its recipients), is not its sender,
+has not reported that message before, and has made fewer than
+``reporter_daily_cap`` reports in the last day (every report it makes counts
+against the cap, those that weigh nothing too). Otherwise::
+
+    w = age · standing · record
+    age      = new_weight if the reporter was first seen under new_reporter_age ago, else 1
+    standing = suspect_weight if the reporter is under restriction, else 1
+    record   = min(max_record_weight, 2 (a + 1) / (a + o + 2))
+
+where ``a`` and ``o`` count the reporter's earlier reports that later operator
+decisions or confirmed campaigns agreed with, or overturned, in the last
+year: a Laplace-smoothed agreement rate, doubled so a reporter with no record
+weighs 1, an accurate one up to ``max_record_weight`` and one that is often
+overturned towards 0.
+
+**A message's net label** is what learners learn from it::
+
+    a_m = clip(S_m − H_m, −1, 1)        S_m, H_m: summed weights of its spam / ham reports
+    a_m = ±1                            once an operator decided (user reports stop counting)
+
+Learners move by the change of ``a_m`` a report causes (``Weighing.before`` →
+``after``), never by the report itself. Hence the bounds an attacker meets:
+
+- reports from outside the message's recipients, from its sender, or repeated
+  weigh nothing; a mob of throwaway recipients weighs ``new_weight`` each;
+- one message moves any learner by at most one unit (|a_m| ≤ 1), however many
+  report it; a ham report cancels at most its own weight, and only on its own
+  message: learners that count spam evidence (reputation, campaigns) read
+  ``max(a_m, 0)``, so ham reports on a spammer's own copies cancel nothing
+  reported on the copies honest users received;
+- an operator's decision (``decide``) outranks every user report and moves
+  the reporters' records.
+
+Recipients are kept as 8-byte BLAKE2b digests, at most ``max_kept_recipients``
+of them (the smallest digests: a sample no sender can choose). A recipient of
+a larger broadcast outside the sample cannot be told from a stranger, and its
+report weighs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from . import accounts
+from .events import Report
+from .records import LogEntry
+from .state.ops import Count, Get, Incr, Put, Query, Write
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .events import Accepted
+
+KEEP = "trust"  # the verdict log's ``keep`` entry: the recipients' digests
+_DAY = 86_400.0
+_YEAR = 365 * _DAY
+_DIGEST = 8
+_MAX_REPORTERS = 64  # reporters remembered per message and label (|a_m| is clipped anyway)
+
+
+@dataclass(frozen=True)
+class TrustConfig:
+    """``[trust]``: what a user report weighs (see the module docstring)."""
+
+    reporter_daily_cap: int = 20  # reports per reporter per day that can count at all
+    new_reporter_age: float = 172_800.0  # seconds an account counts as new ...
+    new_weight: float = 0.3  # ... and what its reports weigh
+    suspect_weight: float = 0.1  # weight of a report from an account under restriction
+    max_record_weight: float = 1.5  # a reporter with a record of agreement weighs at most this
+    max_kept_recipients: int = 1_024  # recipients' digests kept per message
+    remember_days: float = 90.0  # how long a message's reports are remembered
+
+
+class OperatorDecision(Report, tag="operator_decision"):
+    """An operator's label for a message: outranks user reports.
+
+    Not part of the wire contract (``events.Event`` does not list it), so no
+    client can send one: only ``decide`` makes it."""
+
+
+class Weighing(NamedTuple):
+    """What one report did: its weight, why, and the message's net label before and after."""
+
+    weight: float
+    why: str
+    before: float
+    after: float
+
+    @property
+    def spam_before(self) -> float:
+        return max(self.before, 0.0)
+
+    @property
+    def spam_after(self) -> float:
+        return max(self.after, 0.0)
+
+
+def _digest(account: str) -> bytes:
+    return hashlib.blake2b(account.encode("utf-8", "surrogatepass"),
+                           digest_size=_DIGEST).digest()
+
+
+def kept_recipients(recipients: Sequence[str], cap: int) -> bytes:
+    """The digests of a message's recipients, sorted, the ``cap`` smallest."""
+    digests = sorted({_digest(r) for r in recipients})[:cap]
+    return b"".join(digests)
+
+
+def received(kept: bytes, account: str) -> bool:
+    """Whether ``account`` is among the recipients kept by ``kept_recipients``."""
+    digests = [kept[i:i + _DIGEST] for i in range(0, len(kept), _DIGEST)]
+    wanted = _digest(account)
+    at = bisect_left(digests, wanted)
+    return at < len(digests) and digests[at] == wanted
+
+
+def _message_key(message_id: str) -> str:
+    return f"trust:msg:{message_id}"
+
+
+def _daily_key(reporter: str) -> str:
+    return f"trust:daily:{reporter}"
+
+
+def agreed_key(reporter: str) -> str:
+    """Reports of this reporter that an operator or a confirmed campaign agreed with."""
+    return f"trust:agreed:{reporter}"
+
+
+def _overturned_key(reporter: str) -> str:
+    return f"trust:overturned:{reporter}"
+
+
+def agreed(reporter: str) -> Incr:
+    """The write that credits one report of ``reporter`` as agreed with."""
+    return Incr(agreed_key(reporter), 1.0, _DAY, _YEAR)
+
+
+def reads(report: Report) -> tuple[Query, ...]:
+    who = report.reporter
+    return (Get(_message_key(report.message_id)), Count(_daily_key(who), _DAY, 3600.0),
+            Get(accounts.restrictions(who)), Get(accounts.first_seen(who)),
+            Count(agreed_key(who), _YEAR, _DAY), Count(_overturned_key(who), _YEAR, _DAY))
+
+
+def net(state: dict[str, Any]) -> float:
+    """a_m of a message's report state."""
+    if state.get("operator"):
+        return 1.0 if state["operator"] == "spam" else -1.0
+    total = sum(state.get("spam", {}).values()) - sum(state.get("ham", {}).values())
+    return max(-1.0, min(1.0, total))
+
+
+def _weight(report: Report, reported: LogEntry | None, state: dict[str, Any],
+            facts: dict[Query, Any], cfg: TrustConfig) -> tuple[float, str]:
+    who = report.reporter
+    if reported is None:
+        return 0.0, "the reported message is no longer in the log"
+    if isinstance(report, OperatorDecision):
+        return 1.0, "an operator's decision"
+    if reported.account == who:
+        return 0.0, "the sender reported its own message"
+    if not received(reported.keep.get(KEEP, b""), who):
+        return 0.0, "the reporter did not receive the message"
+    if any(who in state.get(label, {}) for label in ("spam", "ham")):
+        return 0.0, "the reporter already reported this message"
+    daily, restricted, first, good, bad = (facts[q] for q in reads(report)[1:])
+    if daily >= cfg.reporter_daily_cap:
+        return 0.0, f"over {cfg.reporter_daily_cap} reports today"
+    weight = min(cfg.max_record_weight, 2 * (good + 1) / (good + bad + 2))
+    why = [f"record {good:.0f} agreed, {bad:.0f} overturned"]
+    if first is None or report.ts - first < cfg.new_reporter_age:
+        weight *= cfg.new_weight
+        why.append("a new account")
+    if restricted:
+        weight *= cfg.suspect_weight
+        why.append("under restriction")
+    return weight, ", ".join(why)
+
+
+def weigh(report: Report, reported: LogEntry | None, facts: dict[Query, Any],
+          cfg: TrustConfig) -> tuple[Weighing, list[Write]]:
+    """The report's weight and its effect on the message's net label, and the writes
+    that remember it (the reporter's daily count, the message's reports, records)."""
+    key = Get(_message_key(report.message_id))
+    state: dict[str, Any] = dict(facts[key] or {})
+    before = net(state)
+    weight, why = _weight(report, reported, state, facts, cfg)
+    writes: list[Write] = [Incr(_daily_key(report.reporter), 1.0, 3600.0, _DAY)]
+    if weight and isinstance(report, OperatorDecision):
+        writes.extend(_records(state, report.label))
+        state["operator"] = report.label
+    elif weight and not state.get("operator"):
+        reporters = dict(state.get(report.label, {}))
+        if len(reporters) < _MAX_REPORTERS:
+            reporters[report.reporter] = weight
+            state[report.label] = reporters
+    after = net(state)
+    if state != (facts[key] or {}):
+        writes.append(Put(key.key, state, cfg.remember_days * _DAY))
+    return Weighing(weight, why, before, after), writes
+
+
+def _records(state: dict[str, Any], label: str) -> list[Write]:
+    """Every earlier reporter of the message: agreed with, or overturned."""
+    out: list[Write] = []
+    for said in ("spam", "ham"):
+        for reporter in sorted(state.get(said, {})):
+            out.append(agreed(reporter) if said == label else
+                       Incr(_overturned_key(reporter), 1.0, _DAY, _YEAR))
+    return out
+
+
+def decide(engine: Engine, message_id: str, label: str, operator: str = "operator",
+           ts: float | None = None) -> Accepted:
+    """An operator labels a message spam or ham (the console and API call this).
+
+    It outranks user reports: the message teaches every learner as ``label`` at
+    full weight from now on, later user reports on it change nothing, and the
+    records of the users who reported it move (agreed or overturned)."""
+    if label not in ("spam", "ham"):
+        raise ValueError(f"label {label!r}: use 'spam' or 'ham'")
+    now = engine.now() if ts is None else ts
+    result = engine.process(OperatorDecision(
+        id=f"operator:{message_id}:{label}:{now}", ts=now, reporter=operator,
+        message_id=message_id, label=label))  # type: ignore[arg-type]
+    return result  # type: ignore[return-value]
