@@ -17,7 +17,7 @@ from conftest import T0, config, event, message
 from spimguard import Config, open_engine
 from spimguard.engine import Engine
 from spimguard.errors import ConfigError, RecordsUnavailable
-from spimguard.state.ops import Get
+from spimguard.state.ops import Count, Get
 
 
 def shared_config(redis_url: str, namespace: str, postgres_url: str) -> Config:
@@ -133,7 +133,8 @@ def content(verdict: object) -> float:
 def test_two_nodes_hammering_one_entry_lose_no_update(nodes: list[Engine]) -> None:
     a, b, _ = nodes
     cfg = a.config
-    a.process(message(cfg, "m", "spammer", ["r0"], "buy cheap ringtones now", T0))
+    a.process(message(cfg, "m", "spammer", [f"r{i}" for i in range(40)],
+                      "buy cheap ringtones now", T0))
 
     def report_from(node: Engine, reporters: range) -> None:
         for i in reporters:
@@ -146,8 +147,8 @@ def test_two_nodes_hammering_one_entry_lose_no_update(nodes: list[Engine]) -> No
         thread.start()
     for thread in threads:
         thread.join()
-    entry = a.read_state([Get("content:report:m")])[0]
-    assert entry is not None and entry[1] == 40.0, "every report's weight is in the entry"
+    entry = a.read_state([Get("trust:msg:m")])[0]
+    assert entry is not None and len(entry["spam"]) == 40, "every reporter is in the entry"
     assert len(a.records.reports("m")) == 40
 
 
@@ -155,7 +156,8 @@ def test_a_concurrent_duplicate_gets_the_first_answer_and_counts_once(
         nodes: list[Engine]) -> None:
     a, b, _ = nodes
     cfg = a.config
-    a.process(message(cfg, "m", "spammer", ["x"], "buy cheap ringtones now", T0))
+    a.process(message(cfg, "m", "spammer", [f"r{i}" for i in range(15)],
+                      "buy cheap ringtones now", T0))
     answers: dict[str, list[bytes]] = {}
     reports = [event(cfg, type="report", id=f"dup{i}", ts=T0 + 10 + i, reporter=f"r{i}",
                      message_id="m", label="spam") for i in range(15)]
@@ -171,7 +173,9 @@ def test_a_concurrent_duplicate_gets_the_first_answer_and_counts_once(
     for thread in threads:
         thread.join()
     assert all(len(set(pair)) == 1 for pair in answers.values())
-    assert a.read_state([Get("content:report:m")])[0][1] == 15.0, "each report counted once"
+    assert len(a.read_state([Get("trust:msg:m")])[0]["spam"]) == 15, "each report counted once"
+    daily = [Count(f"trust:daily:r{i}", 86_400.0, 3600.0) for i in range(15)]
+    assert a.read_state(daily) == [1.0] * 15, "each reporter's report counted once"
 
 
 def test_shared_backends_need_configured_secrets(redis_url: str, redis_namespace: str) -> None:
