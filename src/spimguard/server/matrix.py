@@ -16,13 +16,14 @@ allows; a non-2xx answer with a JSON body refuses, its ``errcode`` and
   (judged like a message: inviting strangers by the dozen is stopped).
 - ``check_login_for_spam`` → a ``login`` (device as session, the user agent's
   product as client, the first IP).
-- ``user_may_join_room``, ``m.room.member`` joins (the state key's own user
-  joining) and a local user's own events (Synapse checks those only after its
-  auth rules admitted them; a local user is one who signed in here) → room
-  membership, kept in state; a leave, kick or ban removes it.
-  Members of small rooms (direct chats, small groups) become each other's
-  contacts. Nothing else makes anyone a member: a remote account that merely
-  sends an event into a room is not its member's contact.
+- ``user_may_join_room`` and a local user's own events (Synapse checks those
+  only after its auth rules admitted them; a local user is one who signed in
+  here) → room membership, kept in state; members of small rooms (direct
+  chats, small groups) become each other's contacts.
+- ``m.room.member`` events come only from other servers, before Synapse's auth
+  checks: a remote user's own join makes it a member (a recipient) but nobody's
+  contact, its own leave removes it, and a kick or ban of someone else is
+  ignored. A remote account that merely sends an event into a room is neither.
 - Every user and room id is at most 255 bytes (the Matrix limit); a callback
   with a longer one is refused (400) and logged.
 - Time is the time spimguard receives the callback, never ``origin_server_ts``
@@ -80,7 +81,7 @@ _LOGIN_TTL = 90 * 86_400.0
 _MAX_LOGINS = 8  # sign-ins remembered per account (the candidates for attribution)
 _MAX_BODY = 1024 * 1024  # Matrix events are at most 64 KiB; callbacks carry one
 _MAX_ID_BYTES = 255  # the Matrix spec's bound on user ids (room ids are bounded alike)
-_LEFT = ("leave", "ban")  # a leave, a kick (someone else's leave) or a ban
+_LEFT = ("leave", "ban")  # a leave (one's own; a kick is someone else's leave) or a ban
 
 
 def _room_key(room: str) -> str:
@@ -160,14 +161,16 @@ class MatrixBridge:
             [Members(_room_key(room)), Get(_logins_key(user)), Get(accounts.restrictions(user))])
         return tuple(members), suspect(logins or [], restrict)
 
-    def _joined(self, user: str, room: str, members: tuple[str, ...]) -> list[Write]:
-        """Writes that record ``user`` in ``room`` (and contacts, for a small room)."""
+    def _joined(self, user: str, room: str, members: tuple[str, ...],
+                vouched: bool = True) -> list[Write]:
+        """Writes that record ``user`` in ``room`` and, when this homeserver vouches for
+        the join (``vouched``), in a small room, as the other members' contact."""
         if user in members:
             return []
         out: list[Write] = [Touch(_room_key(room), (user,), _ROOM_TTL,
                                   self.cfg.max_room_members)]
         others = tuple(m for m in members if m != user)
-        if others and len(others) < self.cfg.contacts_room_size:
+        if vouched and others and len(others) < self.cfg.contacts_room_size:
             out.append(Touch(accounts.contacts(user), others, FOREVER))
             out.extend(Touch(accounts.contacts(m), (user,), FOREVER) for m in others)
         return out
@@ -209,10 +212,22 @@ class MatrixBridge:
         return verdict
 
     def membership(self, sender: str, room: str, target: object, membership: object) -> None:
-        """An ``m.room.member`` event: a user's own join adds, a leave/kick/ban removes."""
+        """An ``m.room.member`` event from another server (Synapse sends its own users'
+        member events to no spam checker) that its auth rules have not yet checked.
+
+        A user's own join makes it a member (so it counts among a message's
+        recipients) but nobody's contact: only this homeserver's own word (the join
+        callback, a local user's events) makes contacts. A user's own leave removes
+        it; a kick or ban of someone else is not trusted before auth, so a remote
+        server cannot strike our users from their rooms."""
         user = matrix_id(target, "event.state_key")
-        if membership == "join" and user == sender:
-            self.join(user, room)
+        if user != sender:
+            return
+        if membership == "join":
+            members, _ = self._known(user, room)
+            learnt = self._joined(user, room, members, vouched=False)
+            if learnt:
+                self.engine.remember(learnt)
         elif membership in _LEFT:
             self.engine.remember([Remove(_room_key(room), (user,))])
 

@@ -19,9 +19,10 @@ from .texts import Texts
 
 DAY = 86_400.0
 HOUR = 3_600.0
-# The last simulated day ends at midnight UTC on New Year's Day 2027, so festive
-# greetings fall on the attack day as they would.
-END = 1_798_761_600.0
+# The last simulated day ends at midnight UTC on New Year's Day 2026, so festive
+# greetings fall on the attack day as they would; in the past, so that a live server
+# accepts a run over HTTP (it refuses events dated ahead of its clock).
+END = 1_767_225_600.0
 
 HOSTING_NETWORKS = ("203.0.113", "198.51.100", "192.0.2")
 SELLER_CLIENT = "MobileFunster 2.1"
