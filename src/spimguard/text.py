@@ -35,6 +35,9 @@ from urllib.parse import urlsplit
 import tldextract
 
 MAX_URLS = 64  # a message with more links than this is judged on its first 64
+# Each link-like word costs a parse and a suffix lookup (tens of µs) whether or not it
+# turns out to be a link ("file.txt", "a1.zz"): a message's first 256 are read.
+MAX_LINK_CANDIDATES = 4 * MAX_URLS
 # IDNA (nameprep, punycode) is pure Python, about 5 µs a character: a message's links
 # written with non-ASCII characters or punycode are read up to this many characters in all
 # (8 hosts of the longest name DNS allows), so 64 KiB of them cannot cost a second.
@@ -289,7 +292,7 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
         return ()
     found: list[UrlFact] = []
     seen: set[str] = set()
-    idn_chars = 0
+    idn_chars = candidates = 0
     # Scanning only the whitespace-separated chunks that hold a dot keeps the
     # costly URL pattern off the plain words that make up most chat text.
     for chunk in text.split():
@@ -309,8 +312,9 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
             fact = parse(raw, explicit=explicit)
             if fact is not None:
                 found.append(fact)
-                if len(found) >= MAX_URLS:
-                    return tuple(found)
+            candidates += 1
+            if len(found) >= MAX_URLS or candidates >= MAX_LINK_CANDIDATES:
+                return tuple(found)
     return tuple(found)
 
 
