@@ -226,6 +226,19 @@ def tokenize(text: str) -> tuple[str, ...]:
     return tuple(tokens)
 
 
+@cache
+def _suffix_endings() -> frozenset[str]:
+    """The last label of every public suffix (ASCII ones; punycode is always parsed)."""
+    return frozenset(rule.rsplit(".", 1)[-1] for rule in _extractor().tlds if rule.isascii())
+
+
+def _may_have_suffix(raw: str) -> bool:
+    """Whether a bare ASCII ``word.word`` ends like a public suffix, without parsing it: one
+    that does not cannot be a link, and "a1.zz a2.zz ..." must not cost a parse each."""
+    ending = raw.partition("/")[0].partition(":")[0].rsplit(".", 1)[-1].lower()
+    return ending.startswith("xn--") or ending in _suffix_endings()
+
+
 @lru_cache(maxsize=65536)
 def registrable_domain(host: str) -> str:
     parts = _extractor()(host)
@@ -308,6 +321,8 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
                 if idn_chars > MAX_IDN_CHARS:
                     continue
             explicit = raw[:8].lower().startswith(("http://", "https://", "ftp://", "www."))
+            if not explicit and raw.isascii() and not _may_have_suffix(raw):
+                continue
             parse = parse_url if len(raw) <= CACHED_URL_CHARS else parse_url.__wrapped__
             fact = parse(raw, explicit=explicit)
             if fact is not None:
