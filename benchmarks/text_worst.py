@@ -4,7 +4,9 @@
 
 Each family repeats a short unit that once drove a pattern into backtracking (the leet
 word, the URL finder, the spaced and defanged dots) or stresses normalisation (zero-width
-characters, confusables, combining marks, emoji, RTL), up to ``--kib`` KiB of UTF-8.
+characters, confusables, combining marks, emoji, RTL), up to ``--kib`` KiB of UTF-8;
+numbered families write a different word each time (``a1.zz a2.zz ...``) so that no
+cache helps.
 ``--search`` adds that many random units drawn from the same dangerous pieces (fixed
 seed: the same run every time) and reports the slowest. Each text is timed (best of three) through
 the uncached view (every step: normalisation, skeleton, tokens, links, fingerprint);
@@ -17,6 +19,7 @@ import argparse
 import random
 import time
 from collections.abc import Callable
+from importlib import resources
 
 from spimguard.text import _view as uncached_view
 from spimguard.text import find_urls, tokenize
@@ -27,6 +30,9 @@ from table import Rows
 PREFIXED = (("a1 ", "1@"), ("a1 ", "1$"), ("a1 ", "a1"), ("a dot ", "a"), ("http://", "a."),
             ("http://", "a"), ("www.", "a-"), ("a.", "com."), ("x [", "."), ("a ", " dot"),
             ("a1 ", "1@ "), ("a.com", "/"))
+# Words that differ from each other (numbered), so no cache can help: each is a new link
+# candidate, leet word or mention.
+NUMBERED = ("a{}.zz", "a{}.com", "http://a{}.zz", "w{}.x", "ä{}.de", "@u{}", "a{}b", "x{}.y.z")
 FAMILIES = (
     "a1 1@", "1@", "a1", "@", "$a", "a$", "a@1 ", ".", "a.", "a.b", ".a", "-.", "a-", "a-.",
     "http://", "http://a", "www.", "www.a.", "http://a.com/", "https://a.b/", "a.com/",
@@ -63,6 +69,8 @@ def slowest(kib: int, search: int) -> list[tuple[float, float, float, str]]:
     rng = random.Random(13)
     units = [(repr(u), u) for u in FAMILIES]
     units += [(f"{p!r} + {u!r}", p + fill(u, kib)) for p, u in PREFIXED]
+    units += [(f"numbered {w!r}", " ".join(w.format(n) for n in range(kib * 1024 // 3)))
+              for w in NUMBERED]
     units += [(f"random {u!r}", u) for u in
               ("".join(rng.choice(PIECES) for _ in range(rng.randint(1, 6)))
                for _ in range(search))]
@@ -77,8 +85,16 @@ def slowest(kib: int, search: int) -> list[tuple[float, float, float, str]]:
 
 def main(kib: int = 64, search: int = 200) -> Rows:
     view_s, _, _, name = slowest(kib, search)[0]
-    return [(f"text view, slowest {kib} KiB input of {len(FAMILIES) + len(PREFIXED) + search} "
+    count = len(FAMILIES) + len(PREFIXED) + len(NUMBERED) + search
+    return [(f"text view, slowest {kib} KiB input of {count} "
              f"(target 50), ms: {name}", f"{view_s * 1000:.1f}")]
+
+
+def ordinary(kib: int) -> float:
+    """The simulator's chat lines, one after another up to ``kib`` KiB: the yardstick."""
+    lines = resources.files("spimguard").joinpath("data/sim/chat.tsv").read_text("utf-8")
+    chat = " ".join(line.split("\t", 1)[-1] for line in lines.splitlines())
+    return seconds(uncached_view, fill(chat + " ", kib))
 
 
 if __name__ == "__main__":
@@ -87,7 +103,8 @@ if __name__ == "__main__":
     parser.add_argument("--search", type=int, default=200)
     args = parser.parse_args()
     timed = slowest(args.kib, args.search)
-    print(f"text view of {args.kib} KiB texts, {len(timed)} units; slowest ten (ms):")
+    print(f"text view of {args.kib} KiB texts, {len(timed)} units; ordinary chat of that "
+          f"size: {ordinary(args.kib) * 1000:.1f} ms; slowest ten (ms):")
     print(f"{'view':>8} {'urls':>8} {'tokens':>8}  unit")
     for whole, urls, tokens, name in timed[:10]:
         print(f"{whole * 1000:8.1f} {urls * 1000:8.1f} {tokens * 1000:8.1f}  {name}")

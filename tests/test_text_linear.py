@@ -10,7 +10,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spimguard.text import _view, find_urls, skeleton
+from spimguard.text import _view, find_urls, parse_url, skeleton
 
 LIMIT = 64 * 1024
 # The pieces that drove the old patterns into backtracking, and the disguises the view undoes.
@@ -44,11 +44,12 @@ def test_any_repeated_text_of_64_kib_takes_under_a_second(prefix: str, unit: str
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prefix=st.sampled_from(("", "a1 ", "http://", "www.")), unit=units)
 def test_time_grows_linearly(prefix: str, unit: str) -> None:
-    """Four times the text, well under sixteen times the time (what a quadratic costs); 50 ms
-    of slack for a shared machine, far below what a quadratic costs at 64 KiB (seconds)."""
+    """Four times the text, under sixteen times the time (what a quadratic costs). Caches and
+    the allocator make a few milliseconds grow faster than the text, and the machine is
+    shared: 100 ms of slack, far below what a quadratic costs at 64 KiB (seconds)."""
     small = best_of(_view, prefix + fill(unit, LIMIT // 4), runs=5)
     large = best_of(_view, prefix + fill(unit, LIMIT), runs=5)
-    assert large < 10 * small + 0.05, (prefix, unit, small, large)
+    assert large < 12 * small + 0.1, (prefix, unit, small, large)
 
 
 @settings(max_examples=40, deadline=None)
@@ -74,3 +75,19 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 def test_leet_fold_is_the_old_rule(text: str) -> None:
     old = _OLD_LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), text)
     assert skeleton(text) == " ".join(old.split())
+
+
+def test_link_like_words_that_cannot_be_links_are_not_parsed_one_by_one() -> None:
+    """"a1.zz a2.zz ...": every word a new candidate (no cache helps); each once cost a
+    parse and a suffix lookup (seconds in all for 64 KiB)."""
+    for word in ("a{}.zz", "a{}.com", "http://a{}.zz", "ä{}.de", "x{}.co.uk"):
+        text = " ".join(word.format(n) for n in range(LIMIT // 4))[:LIMIT]
+        assert best_of(_view, text) < 1.0, word
+
+
+def test_a_skipped_ending_is_never_a_link() -> None:
+    """The shortcut for endings no public suffix has gives what a full parse gives."""
+    for word in ("a.zz", "file.txt", "notes.md", "v1.b", "a.COM", "b.Com:80/x", "a.xn--p1ai",
+                 "x.co.uk", "shop.ringtones.biz", "a.zz/path"):
+        parsed = find_urls(f"see {word} now")
+        assert bool(parsed) == (parse_url.__wrapped__(word, explicit=False) is not None), word

@@ -35,6 +35,9 @@ from urllib.parse import urlsplit
 import tldextract
 
 MAX_URLS = 64  # a message with more links than this is judged on its first 64
+# Each link-like word costs a parse and a suffix lookup (tens of µs) whether or not it
+# turns out to be a link ("file.txt", "a1.zz"): a message's first 256 are read.
+MAX_LINK_CANDIDATES = 4 * MAX_URLS
 # IDNA (nameprep, punycode) is pure Python, about 5 µs a character: a message's links
 # written with non-ASCII characters or punycode are read up to this many characters in all
 # (8 hosts of the longest name DNS allows), so 64 KiB of them cannot cost a second.
@@ -223,6 +226,19 @@ def tokenize(text: str) -> tuple[str, ...]:
     return tuple(tokens)
 
 
+@cache
+def _suffix_endings() -> frozenset[str]:
+    """The last label of every public suffix (ASCII ones; punycode is always parsed)."""
+    return frozenset(rule.rsplit(".", 1)[-1] for rule in _extractor().tlds if rule.isascii())
+
+
+def _may_have_suffix(raw: str) -> bool:
+    """Whether a bare ASCII ``word.word`` ends like a public suffix, without parsing it: one
+    that does not cannot be a link, and "a1.zz a2.zz ..." must not cost a parse each."""
+    ending = raw.partition("/")[0].partition(":")[0].rsplit(".", 1)[-1].lower()
+    return ending.startswith("xn--") or ending in _suffix_endings()
+
+
 @lru_cache(maxsize=65536)
 def registrable_domain(host: str) -> str:
     parts = _extractor()(host)
@@ -289,7 +305,7 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
         return ()
     found: list[UrlFact] = []
     seen: set[str] = set()
-    idn_chars = 0
+    idn_chars = candidates = 0
     # Scanning only the whitespace-separated chunks that hold a dot keeps the
     # costly URL pattern off the plain words that make up most chat text.
     for chunk in text.split():
@@ -305,12 +321,15 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
                 if idn_chars > MAX_IDN_CHARS:
                     continue
             explicit = raw[:8].lower().startswith(("http://", "https://", "ftp://", "www."))
+            if not explicit and raw.isascii() and not _may_have_suffix(raw):
+                continue
             parse = parse_url if len(raw) <= CACHED_URL_CHARS else parse_url.__wrapped__
             fact = parse(raw, explicit=explicit)
             if fact is not None:
                 found.append(fact)
-                if len(found) >= MAX_URLS:
-                    return tuple(found)
+            candidates += 1
+            if len(found) >= MAX_URLS or candidates >= MAX_LINK_CANDIDATES:
+                return tuple(found)
     return tuple(found)
 
 
