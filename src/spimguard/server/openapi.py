@@ -38,7 +38,11 @@ def document() -> dict[str, Any]:
     errors = {"400": {"description": "malformed JSON", **_json(_ref("Error"))},
               "401": {"description": "missing or wrong bearer token", **_json(_ref("Error"))},
               "413": {"description": "over a size limit", **_json(_ref("Error"))},
-              "422": {"description": "breaks the contract", **_json(_ref("Error"))}}
+              "422": {"description": "breaks the contract", **_json(_ref("Error"))},
+              "409": {"description": "an event id already used by another type or body",
+                      **_json(_ref("Error"))},
+              "503": {"description": "a store is down (storage.fail_mode = closed)",
+                      **_json(_ref("Error"))}}
     secured = [{"bearer": []}]
     account_param = [{"name": "account", "in": "path", "required": True,
                       "schema": {"type": "string"}}]
@@ -78,8 +82,11 @@ def document() -> dict[str, Any]:
             "/v1/campaigns/{campaign}/evidence": {"get": {
                 "summary": "The campaign's evidence bundle (zip, with manifest and hash chain)",
                 "security": secured, "responses": {"200": {"description": "application/zip"}}}},
-            "/healthz": {"get": {"summary": "Ready (no auth)",
-                                 "responses": {"200": {"description": "ready"}}}},
+            "/healthz": {"get": {"summary": "Ready: every store takes work (no auth)",
+                                 "responses": {"200": {"description": "ready"},
+                                               "503": {"description": "a store is down"}}}},
+            "/livez": {"get": {"summary": "The process answers (no auth)",
+                               "responses": {"200": {"description": "alive"}}}},
             "/metrics": {"get": {"summary": "Prometheus metrics (no auth)",
                                  "responses": {"200": {"description": "text format"}}}},
         },
