@@ -86,7 +86,7 @@ def create_app(engine: Engine) -> Starlette:
         except (StateUnavailable, RecordsUnavailable) as exc:
             if config.storage.fail_mode == "closed":
                 raise
-            log.error("delivered %s unjudged (fail_mode open): %s", message.id, exc)
+            log.error("delivered %r unjudged (fail_mode open): %s", message.id, exc)
             verdict = degraded(message.id)
         metrics.count(("message",), (verdict,))
         metrics.latency.labels("check").observe(time.perf_counter() - started)

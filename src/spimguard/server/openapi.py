@@ -84,7 +84,9 @@ def document(matrix_prefix: str | None = None) -> dict[str, Any]:
               "408": {"description": "the body did not arrive in time", **_json(_ref("Error"))},
               "413": {"description": "over a size limit", **_json(_ref("Error"))},
               "422": {"description": "breaks the contract", **_json(_ref("Error"))},
-              "503": {"description": "overloaded or storage unavailable: retry after "
+              "409": {"description": "an event id already used by another type or body",
+                      **_json(_ref("Error"))},
+              "503": {"description": "overloaded or a store is down: retry after "
                       "Retry-After seconds", **_json(_ref("Error"))}}
     not_found = {"404": {"description": "no such campaign", **_json(_ref("Error"))}}
     campaign_param = [{"name": "campaign", "in": "path", "required": True,
@@ -148,8 +150,11 @@ def document(matrix_prefix: str | None = None) -> dict[str, Any]:
                 "responses": {"200": {"description": "the bundle", "content": {
                     "application/zip": {"schema": {"type": "string", "format": "binary"}}}},
                               **unauthorised, **not_found}}},
-            "/healthz": {"get": {"summary": "Ready (no auth)",
-                                 "responses": {"200": {"description": "ready"}}}},
+            "/healthz": {"get": {"summary": "Ready: every store takes work (no auth)",
+                                 "responses": {"200": {"description": "ready"},
+                                               "503": {"description": "a store is down"}}}},
+            "/livez": {"get": {"summary": "The process answers (no auth)",
+                               "responses": {"200": {"description": "alive"}}}},
             "/metrics": {"get": {"summary": "Prometheus metrics (no auth)",
                                  "responses": {"200": {"description": "text format"}}}},
             **(_matrix(matrix_prefix) if matrix_prefix else {}),
