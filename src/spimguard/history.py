@@ -22,11 +22,11 @@ earliest login is its ``created`` time, unless the server's own is older.
 from __future__ import annotations
 
 import csv
-import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from .detectors.takeover import network
 from .errors import BadInput
 from .events import AccountInfo, EventTime, parse_ts
 
@@ -49,13 +49,9 @@ def _span(spans: dict[str, list[float]], key: str, ts: float) -> None:
 
 
 def _network(ip: str) -> str:
-    """The /24 or /48 an address belongs to, as a CIDR; "" when it is not an address."""
-    try:
-        address = ipaddress.ip_address(ip.strip())
-    except ValueError:
-        return ""
-    bits = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
+    """The /24 or /48 an address belongs to, as a CIDR (the takeover detector's prefix)."""
+    net = network(ip)
+    return f"{net}/{48 if ':' in net else 24}" if net else ""
 
 
 def read(lines: Iterable[str]) -> dict[str, _Seen]:
