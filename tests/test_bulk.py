@@ -187,6 +187,17 @@ def test_campaign_endpoints(tmp_path: Path, server: Server) -> None:
         assert "manifest.json" in names and "report.html" in names
         assert client.get("/v1/campaigns/nope").status_code == 404
         assert client.get("/v1/campaigns", params={"since": "x"}).status_code == 422
+        operations = client.get("/v1/operations").json()["operations"]
+        assert campaign in operations[0]["campaigns"]
+        one = client.get(f"/v1/operations/{operations[0]['id']}").json()
+        assert one["domains"] == ["tonez-club.biz"]
+        bundle = client.get(f"/v1/operations/{operations[0]['id']}/evidence")
+        assert bundle.headers["content-type"] == "application/zip"
+        summary = json.loads(zipfile.ZipFile(io.BytesIO(bundle.content)).read("summary.json"))
+        assert summary["id"] == operations[0]["id"] and summary["messages"] == one["messages"]
+        assert client.get("/v1/operations/op-nope").status_code == 404
+        assert client.get("/v1/operations/op-nope/evidence").status_code == 404
+        assert client.get("/v1/operations", params={"since": "x"}).status_code == 422
 
 
 def viral_engine() -> Engine:

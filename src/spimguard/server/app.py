@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import __version__, campaigns, evidence
+from .. import __version__, campaigns, evidence, operations
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import decode_batch, decode_message
@@ -122,6 +122,35 @@ def create_app(engine: Engine) -> Starlette:
         return Response(evidence.zipped(files), media_type="application/zip", headers={
             "Content-Disposition": f'attachment; filename="evidence-{name}.zip"'})
 
+    async def operation_list(request: Request) -> Response:
+        try:
+            since = float(request.query_params.get("since", "0"))
+        except ValueError:
+            raise BadInput("since must be Unix seconds", field="since") from None
+        found = await run_in_threadpool(operations.listing, engine.records, since,
+                                        engine.config.official_clients)
+        return JSONAnswer({"operations": found})
+
+    async def operation_one(request: Request) -> Response:
+        info = await run_in_threadpool(operations.find, engine.records,
+                                       request.path_params["operation"],
+                                       engine.config.official_clients)
+        if info is None:
+            return _error(404, "not_found", "no such operation")
+        return JSONAnswer(info)
+
+    async def operation_evidence(request: Request) -> Response:
+        info = await run_in_threadpool(operations.find, engine.records,
+                                       request.path_params["operation"],
+                                       engine.config.official_clients)
+        if info is None:
+            return _error(404, "not_found", "no such operation")
+        files = await run_in_threadpool(operations.bundle, engine.records, info,
+                                        engine.evidence_key)
+        name = "".join(c for c in info["id"] if c.isalnum() or c in "-_")[:64]
+        return Response(evidence.zipped(files), media_type="application/zip", headers={
+            "Content-Disposition": f'attachment; filename="evidence-{name}.zip"'})
+
     async def healthz(request: Request) -> Response:
         return JSONAnswer({"status": "ok", "version": __version__,
                       "disabled_detectors": engine.disabled})
@@ -164,6 +193,9 @@ def create_app(engine: Engine) -> Starlette:
         Route("/v1/campaigns", campaign_list, methods=["GET"]),
         Route("/v1/campaigns/{campaign:str}", campaign_one, methods=["GET"]),
         Route("/v1/campaigns/{campaign:str}/evidence", campaign_evidence, methods=["GET"]),
+        Route("/v1/operations", operation_list, methods=["GET"]),
+        Route("/v1/operations/{operation:str}", operation_one, methods=["GET"]),
+        Route("/v1/operations/{operation:str}/evidence", operation_evidence, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
