@@ -66,3 +66,29 @@ def test_same_records_same_operation_ids() -> None:
         return [op["id"] for op in operations.listing(e.records)]
 
     assert ids() == ids()
+
+
+def test_a_cluster_of_people_sharing_is_not_listed_as_a_campaign() -> None:
+    """Reported once, a viral link's cluster is on record; it is still not a campaign:
+    thirty senders, two friends each, delivered. A push of the same size is one."""
+    from spimguard import campaigns
+    from spimguard.records import CampaignMessage
+    from spimguard.records.memory import MemoryRecords
+
+    def cluster(name: str, per_sender: int, action: str) -> MemoryRecords:
+        records = MemoryRecords()
+        for n in range(60):
+            sender = f"u{n // per_sender}"
+            records.save_campaign_message(CampaignMessage(
+                campaign=name, id=f"{name}{n}", ts=T0 + n, sender=sender, session="",
+                client="", ip="", recipients=(f"r{n}",), text="look http://news.example.net",
+                action=action, domains=("news.example.net",)))
+        return records
+
+    sharing = cluster("c-viral", 2, "deliver")
+    assert campaigns.listing(sharing) == [] and operations.listing(sharing) == []
+    assert campaigns.shape(campaigns.summary(sharing, "c-viral") or {}) == "sharing"
+    pushed = cluster("c-push", 20, "deliver")
+    assert [c["id"] for c in campaigns.listing(pushed)] == ["c-push"]
+    held = cluster("c-held", 2, "hold")  # many accounts, few each, but stopped: a campaign
+    assert [c["id"] for c in campaigns.listing(held)] == ["c-held"]

@@ -256,7 +256,8 @@ def viral(plan: Plan) -> None:
     graph, each to two or three of the friends they talk to, from their own phones.
 
     Many senders of one fresh domain and near-identical words, as in a campaign; but
-    each sender writes to a few people it talks with, where a campaign writes to many."""
+    each sender writes to a few people it talks with, where a campaign writes to many.
+    Where a cascade dies out, someone else finds the story and starts another."""
     rng = plan.rng
     people = plan.network.people
     ordinary = sorted(n for n in people if n not in plan.actors and n != HUB)
@@ -268,9 +269,14 @@ def viral(plan: Plan) -> None:
     budget = max(30, len(ordinary) // 5)  # people who pass it on
     queue = [(plan.attack_day + rng.uniform(11, 13) * HOUR, rng.choice(ordinary))]
     passed: set[str] = set()
+    budget = min(budget, len(ordinary))
     while queue and len(passed) < budget:
         at, name = heapq.heappop(queue)
-        if name in passed or at > END - HOUR:
+        if at > END - HOUR:
+            break
+        if not queue:  # the cascade died out here: someone else finds the story
+            heapq.heappush(queue, (at + rng.uniform(60, 1800), rng.choice(ordinary)))
+        if name in passed:
             continue
         passed.add(name)
         person = people[name]
