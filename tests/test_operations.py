@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import T0, config, message
-from spimguard import evidence, open_engine, operations
+from spimguard import campaigns, evidence, open_engine, operations
 from spimguard.engine import Engine
+from spimguard.records import CampaignMessage
+from spimguard.records.memory import MemoryRecords
 
 RINGTONES = ("Hi {name}! I found the coolest ringtones, get yours free at "
              "http://{domain}/r{n} or call 0800 555 {n:04d} now")
@@ -54,8 +56,7 @@ def test_operation_evidence_is_the_bundle_over_all_its_campaigns(tmp_path: Path)
     assert evidence.verify(tmp_path) == []
     rows = (tmp_path / "messages.csv").read_text().splitlines()[1:]
     assert len(rows) == seller["messages"]
-    assert {"tonez-club1.biz", "tonezclub77.info"} <= {
-        d for d in seller["domains"]}
+    assert {"tonez-club1.biz", "tonezclub77.info"} <= set(seller["domains"])
 
 
 def test_same_records_same_operation_ids() -> None:
@@ -71,10 +72,6 @@ def test_same_records_same_operation_ids() -> None:
 def test_a_cluster_of_people_sharing_is_not_listed_as_a_campaign() -> None:
     """Reported once, a viral link's cluster is on record; it is still not a campaign:
     thirty senders, two friends each, delivered. A push of the same size is one."""
-    from spimguard import campaigns
-    from spimguard.records import CampaignMessage
-    from spimguard.records.memory import MemoryRecords
-
     def cluster(name: str, per_sender: int, action: str) -> MemoryRecords:
         records = MemoryRecords()
         for n in range(60):
