@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import asynccontextmanager
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
@@ -131,18 +132,17 @@ def create_app(engine: Engine) -> Starlette:
                                         engine.config.official_clients)
         return JSONAnswer({"operations": found})
 
-    async def operation_one(request: Request) -> Response:
-        info = await run_in_threadpool(operations.find, engine.records,
+    async def _operation(request: Request) -> dict[str, Any] | None:
+        return await run_in_threadpool(operations.find, engine.records,
                                        request.path_params["operation"],
                                        engine.config.official_clients)
-        if info is None:
-            return _error(404, "not_found", "no such operation")
-        return JSONAnswer(info)
+
+    async def operation_one(request: Request) -> Response:
+        info = await _operation(request)
+        return JSONAnswer(info) if info else _error(404, "not_found", "no such operation")
 
     async def operation_evidence(request: Request) -> Response:
-        info = await run_in_threadpool(operations.find, engine.records,
-                                       request.path_params["operation"],
-                                       engine.config.official_clients)
+        info = await _operation(request)
         if info is None:
             return _error(404, "not_found", "no such operation")
         files = await run_in_threadpool(operations.bundle, engine.records, info,
