@@ -53,7 +53,7 @@ def plot(cards: list[dict[str, Any]], path: Path) -> None:
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     axes.set_ylabel("ham held or blocked per 10,000 ordinary messages")
     axes.set_title("spimguard precision budget, by cause (signals that added points)")
-    axes.legend(fontsize="x-small", loc="upper right")
+    axes.legend(fontsize="x-small", loc="upper left")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
