@@ -84,7 +84,7 @@ def test_a_cluster_of_people_sharing_is_not_listed_as_a_campaign() -> None:
 
     sharing = cluster("c-viral", 2, "deliver")
     assert campaigns.listing(sharing) == [] and operations.listing(sharing) == []
-    assert campaigns.shape(campaigns.summary(sharing, "c-viral") or {}) == "sharing"
+    assert (campaigns.summary(sharing, "c-viral") or {})["shape"] == "sharing"
     pushed = cluster("c-push", 20, "deliver")
     assert [c["id"] for c in campaigns.listing(pushed)] == ["c-push"]
     held = cluster("c-held", 2, "hold")  # many accounts, few each, but stopped: a campaign

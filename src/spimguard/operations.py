@@ -84,7 +84,7 @@ def _summaries(records: RecordStore, since: float) -> dict[str, dict[str, Any]]:
     found = {}
     for campaign in records.campaign_ids(since):
         info = campaigns.summary(records, campaign)
-        if info is not None and campaigns.shape(info) == "campaign":
+        if info is not None and info["shape"] == "campaign":
             found[campaign] = info
     return found
 

@@ -115,6 +115,9 @@ def create_app(engine: Engine) -> Starlette:
 
     async def campaign_evidence(request: Request) -> Response:
         campaign = request.path_params["campaign"]
+        info = await run_in_threadpool(campaigns.summary, engine.records, campaign)
+        if info is not None and info["shape"] == "sharing":  # people sharing: no spim evidence
+            return _error(404, "not_found", "no such campaign: a cluster of people sharing")
         files = await run_in_threadpool(evidence.build, engine.records, campaign,
                                         engine.evidence_key)
         if files is None:
