@@ -52,3 +52,12 @@ def test_a_second_kind_of_evidence_restores_the_hold_between_friends() -> None:
     assert decide([likely, hijack, talk]) in ("hold", "block")
     assert decide([likely, weak, talk]) == "warn"
     assert decide([Signal("SENDING_SUSPENDED", 1.0, "suspended", "hold"), talk]) == "hold"
+
+
+def test_the_relationship_bounds_only_what_the_words_say() -> None:
+    """A hijacker inherits the victim's conversations: a domain users reported still
+    holds between friends, while the same points from content alone warn."""
+    talk = Signal("CONVERSATION", 1.0, "friends")
+    reported = Signal("LINK_REPUTATION", 1.0, "tonez-club.biz: 3 user reports")
+    assert decide([reported, talk]) in ("hold", "block")
+    assert decide([Signal("CONTENT_SPAM", 8.0 / 12, "p 0.7"), talk]) == "warn"

@@ -11,10 +11,13 @@ Overrides are named results, not magic scores: block > hold > allow.
 Independent evidence: a group is one *kind* of evidence (what the words say, how
 the account behaves, what a link is, ...). Between people in a conversation
 (a signal of the ``relationship`` group: mutual contacts who write to each
-other) the relationship is evidence too, so one kind alone that says "spim" is
-outweighed unless it is near certain: holding then needs two kinds that would
-each warn on their own, or one kind that would block on its own; otherwise the
-message is warned. Points are not changed, only the action is bounded.
+other) the relationship is evidence too, and it outweighs what the words alone
+say (the ``content`` group: friends' price lists and shouting read like adverts)
+unless the words are near certain: holding then needs another kind of evidence
+that would warn on its own, or content that would block on its own; otherwise
+the message is warned. Other kinds are not bounded: a hijacker inherits the
+victim's conversations, and a domain users reported stays reported between
+friends. Points are not changed, only the action is bounded.
 
 Account actions follow only from the account-level groups (how the sender
 behaves, not what one message says): ``challenge`` and ``suspend_sending``
@@ -33,6 +36,7 @@ from .events import AccountAction, SignalOut
 from .signals import Signal
 
 RELATIONSHIP = "relationship"  # the group of evidence that sender and recipients converse
+CONTENT = "content"  # the group of what the words alone say
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +77,15 @@ class Policy:
         return scored, total, account
 
     def _uncorroborated(self, scored: Sequence[tuple[Signal, float]]) -> bool:
-        """In a conversation, is the spim evidence one kind that is not near certain?"""
+        """In a conversation, are the words, not near certain, the only evidence that
+        would warn on its own?"""
         kinds: dict[str, float] = defaultdict(float)
         for signal, points in scored:
             kinds[self._group(signal)] += points
         if RELATIONSHIP not in kinds:
             return False
-        agreeing = [p for g, p in kinds.items() if g != RELATIONSHIP and p >= self.cfg.warn]
-        return len(agreeing) < 2 and not any(p >= self.cfg.block for p in agreeing)
+        agreeing = {g for g, p in kinds.items() if g != RELATIONSHIP and p >= self.cfg.warn}
+        return agreeing <= {CONTENT} and kinds[CONTENT] < self.cfg.block
 
     def decide(self, signals: Sequence[Signal], account: str, session: str,
                in_force: str = "none") -> Decision:

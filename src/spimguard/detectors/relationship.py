@@ -2,10 +2,9 @@
 
 Two accounts that list each other as contacts and have both written to the other
 before are friends talking; that is evidence of its own, as strong as any other
-kind, and it is the one a spimmer cannot fake from outside (a hijacker writing
-to the victim's friends writes to people who never wrote to *it*, but it does
-inherit the victim's ties: so this evidence never lowers a score, it only asks
-the policy for agreement, see ``policy.py``).
+kind, and one a spimmer cannot fake from outside. A hijacker does inherit the
+victim's ties, so this evidence never lowers a score: it only makes the policy
+ask content for agreement from another kind (``policy.py``).
 
 CONVERSATION fires when every recipient (a message to at most ``max_people``) is
 a mutual contact of the sender and each of the two has written to the other
@@ -34,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
 
 SIGNALS = {
     "CONVERSATION": "sender and recipients are mutual contacts who have written to each other "
-                    "(counts no points; the policy then needs two kinds of evidence to hold)",
+                    "(no points; content alone then warns unless near certain)",
 }
 
 _DAY = 86_400.0
