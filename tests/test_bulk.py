@@ -188,3 +188,49 @@ def test_campaign_endpoints(tmp_path: Path, server: Server) -> None:
         assert "manifest.json" in names and "report.html" in names
         assert client.get("/v1/campaigns/nope").status_code == 404
         assert client.get("/v1/campaigns", params={"since": "x"}).status_code == 422
+        operations = client.get("/v1/operations").json()["operations"]
+        assert campaign in operations[0]["campaigns"]
+        one = client.get(f"/v1/operations/{operations[0]['id']}").json()
+        assert one["domains"] == ["tonez-club.biz"]
+        bundle = client.get(f"/v1/operations/{operations[0]['id']}/evidence")
+        assert bundle.headers["content-type"] == "application/zip"
+        summary = json.loads(zipfile.ZipFile(io.BytesIO(bundle.content)).read("summary.json"))
+        assert summary["id"] == operations[0]["id"] and summary["messages"] == one["messages"]
+        assert client.get("/v1/operations/op-nope").status_code == 404
+        assert client.get("/v1/operations/op-nope/evidence").status_code == 404
+        assert client.get("/v1/operations", params={"since": "x"}).status_code == 422
+
+
+def viral_engine() -> Engine:
+    """Sixty friends, each listing the next two as contacts and having talked with them."""
+    e = campaign_engine()
+    people = [f"p{i}" for i in range(62)]
+    for i, person in enumerate(people[:60]):
+        e.process(event(e.config, type="contacts", id=f"c{i}", ts=T0, account=person,
+                        contacts=people[i + 1:i + 3]))
+        for j, friend in enumerate(people[i + 1:i + 3]):
+            e.process(message(e.config, f"t{i}-{j}", person, [friend], "see you later then",
+                              T0 + 10 + i))
+    return e
+
+
+def test_viral_sharing_is_not_a_campaign_and_a_push_is() -> None:
+    """Many senders with one fresh link, each to two friends: sharing. The same link,
+    each sender to thirty people: a push. Only the push carries bulk and spread evidence."""
+    link = "https://www.riverside-gazette.net/2026/flood-on-main-street"
+    e = viral_engine()
+    shared = [e.process(message(e.config, f"v{i}-{j}", f"p{i}", [f"p{i + 1 + j}"],
+                                f"omg have you seen this {link}", T0 + 600 + i * 30 + j))
+              for i in range(60) for j in range(2)]
+    codes = {s.code for v in shared for s in v.signals}
+    assert not codes & {"BULK_NEAR_DUPLICATE", "LINK_REPUTATION"}, codes
+    assert all(v.action == "deliver" and not v.campaign for v in shared)
+
+    e = viral_engine()
+    pushed = [e.process(message(e.config, f"v{i}-{j}", f"p{i}", [f"x{i}-{j}"],
+                                f"omg have you seen this {link}", T0 + 600 + i * 30 + j))
+              for i in range(12) for j in range(30)]
+    last = {s.code: s for s in pushed[-1].signals}
+    assert {"BULK_NEAR_DUPLICATE", "LINK_REPUTATION"} <= set(last)
+    assert "12 accounts" in last["BULK_NEAR_DUPLICATE"].detail
+    assert "each" in last["BULK_NEAR_DUPLICATE"].detail

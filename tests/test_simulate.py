@@ -91,3 +91,38 @@ def test_mixed_over_http_against_a_real_server(tmp_path: Path, scenario: str) ->
         assert result.exit_code == 2 and "401" in result.output
     finally:
         server.stop()
+
+
+# The scorecard's key figures on seeds nobody tuned on, small and short enough for CI:
+# a regression in any detector shows up here as a missed requirement.
+SWEEP = {
+    "mixed": ["life_ham_stopped_share<=0.002", "owners_ham_stopped_share<=0.002",
+              "campaign_after20_reached_share<=0.05", "bots_spim_reached_share<=0.05",
+              "hijack_never_contained<=0", "phish_never_contained<=0", "innocents_actioned<=0"],
+    "viral": ["viral_ham_stopped_share<=0.001", "life_ham_stopped_share<=0.002"],
+}
+
+
+@pytest.mark.parametrize(("scenario", "seed"), [("mixed", 41), ("mixed", 42), ("viral", 43)])
+def test_seed_sweep_meets_the_key_figures(scenario: str, seed: int) -> None:
+    result = CliRunner().invoke(app, ["simulate", "--scenario", scenario, "--users", "150",
+                                      "--days", "2", "--seed", str(seed),
+                                      *(a for r in SWEEP[scenario] for a in ("--require", r))])
+    assert result.exit_code == 0, result.output
+
+
+def test_new_scenarios_plan_what_they_promise() -> None:
+    rng = random.Random(5)
+    plan = scenarios.plan(network.build(200, rng), texts.load(), "cold-start", 3, rng)
+    assert all(e.ts >= plan.attack_day or e.body["type"] == "contacts" for e in plan.events)
+    assert any(e.truth and e.truth.spim for e in plan.events)
+    rng = random.Random(5)
+    plan = scenarios.plan(network.build(200, rng), texts.load(), "viral", 2, rng)
+    shared = [e for e in plan.events if e.truth and e.truth.scenario == "viral"]
+    senders = {e.body["sender"] for e in shared}
+    assert len(senders) >= 20 and len(shared) <= 3 * len(senders)
+    assert all(scenarios.VIRAL_DOMAIN in str(e.body["text"]) for e in shared)
+    rng = random.Random(5)
+    plan = scenarios.plan(network.build(200, rng), texts.load(), "hard-ham", 2, rng)
+    hard = [str(e.body["text"]) for e in plan.events if e.truth and e.truth.scenario == "hard-ham"]
+    assert hard and all(texts.looks_commercial(t) for t in hard)

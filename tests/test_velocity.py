@@ -66,3 +66,28 @@ def test_suspended_session_is_held_while_owner_keeps_sending() -> None:
     freed = e.process(message(cfg, "after", "victim", ["friend"], "hi", T0 + 4002,
                               session="bad"))
     assert freed.action == "deliver"
+
+
+def test_new_account_sending_links_to_many_strangers_is_held() -> None:
+    """Behaviour alone never holds an established account, but a days-old account with
+    links for many strangers is a throwaway bot: no history vouches for it. (The words
+    are left out of it: behaviour is the only evidence here.)"""
+    e = open_engine(config(detectors={"content": {"enabled": False},
+                                      "reputation": {"enabled": False}}))
+    verdicts = [e.process(message(e.config, f"m{i}", "bot", [f"stranger{i}"],
+                                  f"hey there, see http://offers-{i % 3}.example.net/x{i}",
+                                  T0 + i * 20)) for i in range(12)]
+    assert verdicts[0].action == "deliver"
+    assert verdicts[-1].action == "hold"
+    assert "NEW_ACCOUNT_LINKS" in {s.code for s in verdicts[-1].signals}
+
+
+def test_established_account_sending_links_to_strangers_is_only_warned() -> None:
+    e = open_engine(config())
+    e.process(message(e.config, "first", "old", ["friend"], "hi", T0))  # first seen long ago
+    later = T0 + 30 * 86_400
+    verdicts = [e.process(message(e.config, f"m{i}", "old", [f"stranger{i}"],
+                                  f"our choir sings tonight, see http://choir-{i % 3}.example.net",
+                                  later + i * 20)) for i in range(40)]
+    assert "NEW_ACCOUNT_LINKS" not in {s.code for v in verdicts for s in v.signals}
+    assert verdicts[-1].action in ("deliver", "warn")

@@ -7,15 +7,17 @@ restrictions in force) is named here once, and the engine keeps it current.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .state.ops import Delete, Put
+from .state.ops import Contains, Delete, Put
 
 FIRST_SEEN_TTL = 400 * 86400.0  # an account unseen this long is new again
 TALKED_TTL = 180 * 86400.0  # a conversation partner stays "known" this long after the last message
 TALKED_CAP = 2_000  # correspondents remembered per account (stalest dropped first)
 CONTACTS_TTL = 365 * 86400.0
 MAX_TALKED_FANOUT = 50  # a message to more recipients than this teaches no ties
+MAX_TIES = 64  # recipients of one message whose ties to the sender are looked up
 
 
 def contacts(account: str) -> str:
@@ -81,3 +83,20 @@ def in_force(restrict: dict[str, Any] | None) -> list[tuple[str, str, dict[str, 
     found += [("session", session, entry)
               for session, entry in restrict.get("sessions", {}).items()]
     return found
+
+
+def ties(sender: str, recipients: Sequence[str]) -> tuple[Contains, Contains]:
+    """The reads that tell which recipients are the sender's contacts, and correspondents
+    (the same queries for every detector, so the engine reads them once)."""
+    people = tuple(dict.fromkeys(recipients))[:MAX_TIES]
+    return Contains(contacts(sender), people), Contains(talked(sender), people)
+
+
+def strangers(recipients: Sequence[str], queries: tuple[Contains, Contains],
+              facts: Mapping[Any, Any]) -> list[str]:
+    """The recipients who are neither contacts nor correspondents of the sender (those
+    past ``MAX_TIES`` count as strangers: nobody has that many people in one chat)."""
+    contacts_q, talked_q = queries
+    known = {p for p, c, t in zip(contacts_q.members, facts[contacts_q], facts[talked_q],
+                                  strict=True) if c or t}
+    return [r for r in dict.fromkeys(recipients) if r not in known]

@@ -53,7 +53,7 @@ def summary(records: RecordStore, campaign: str,
         recipients.update(m.recipients)
     phones, handles = contacts_in([m.text for m in messages])
     reports = sum(1 for m in messages for r in records.reports(m.id) if r.label == "spam")
-    return {
+    info: dict[str, Any] = {
         "id": campaign,
         "first_seen": messages[0].ts,
         "last_seen": messages[-1].ts,
@@ -69,15 +69,18 @@ def summary(records: RecordStore, campaign: str,
         "phones": phones,
         "handles": handles,
     }
+    info["shape"] = shape(info)
+    return info
 
 
 def listing(records: RecordStore, since: float = 0.0, min_size: int = 1,
             domain: str = "", limit: int = 100) -> list[dict[str, Any]]:
-    """Campaigns seen since ``since`` with at least ``min_size`` messages (and ``domain``)."""
+    """Campaigns seen since ``since`` with at least ``min_size`` messages (and ``domain``);
+    clusters of people sharing (``shape``) are not campaigns."""
     found = []
     for campaign in records.campaign_ids(since):
         info = summary(records, campaign)
-        if info is None or info["messages"] < min_size:
+        if info is None or info["messages"] < min_size or info["shape"] == "sharing":
             continue
         if domain and not any(d["domain"] == domain for d in info["domains"]):
             continue
@@ -89,3 +92,16 @@ def listing(records: RecordStore, since: float = 0.0, min_size: int = 1,
         if len(found) >= limit:
             break
     return found
+
+
+# -- shape: a campaign or people sharing -------------------------------------------------
+SHARING_REACH = 3.0  # recipients per sender up to which a cluster may be people sharing
+
+
+def shape(info: dict[str, Any]) -> str:
+    """What a cluster is: "sharing" when its senders each wrote to a few people and most
+    of its messages were delivered (friends passing a link on), else "campaign". A
+    sharing cluster is never listed, linked or exported as a spim campaign."""
+    reach = info["recipients"] / max(1, len(info["senders"]))
+    stopped = sum(n for action, n in info["actions"].items() if action in ("hold", "block"))
+    return "sharing" if reach <= SHARING_REACH and 2 * stopped < info["messages"] else "campaign"

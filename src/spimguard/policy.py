@@ -8,6 +8,17 @@ threshold at or below the total: deliver < warn < hold < block.
 
 Overrides are named results, not magic scores: block > hold > allow.
 
+Independent evidence: a group is one *kind* of evidence (what the words say, how
+the account behaves, what a link is, ...). Between people in a conversation
+(a signal of the ``relationship`` group: mutual contacts who write to each
+other) the relationship is evidence too, and it outweighs what the words alone
+say (the ``content`` group: friends' price lists and shouting read like adverts)
+unless the words are near certain: holding then needs another kind of evidence
+that would warn on its own, or content that would block on its own; otherwise
+the message is warned. Other kinds are not bounded: a hijacker inherits the
+victim's conversations, and a domain users reported stays reported between
+friends. Points are not changed, only the action is bounded.
+
 Account actions follow only from the account-level groups (how the sender
 behaves, not what one message says): ``challenge`` and ``suspend_sending``
 thresholds in ``[policy]``. A suspension is scoped to the sending session when
@@ -23,6 +34,9 @@ from dataclasses import dataclass
 from .config import Config
 from .events import AccountAction, SignalOut
 from .signals import Signal
+
+RELATIONSHIP = "relationship"  # the group of evidence that sender and recipients converse
+CONTENT = "content"  # the group of what the words alone say
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,18 +60,32 @@ class Policy:
         self.groups = dict(config.groups)
         self.caps = dict(config.group_caps)
 
+    def _group(self, signal: Signal) -> str:
+        return self.groups.get(signal.code, signal.code)
+
     def _scored(self, signals: Sequence[Signal]) -> tuple[list[tuple[Signal, float]], float,
                                                           float]:
         raw = [(s, self.weights.get(s.code, 1.0) * s.strength) for s in signals]
         per_group: dict[str, float] = defaultdict(float)
         for signal, points in raw:
-            per_group[self.groups.get(signal.code, signal.code)] += points
+            per_group[self._group(signal)] += points
         scale = {g: self.caps[g] / total for g, total in per_group.items()
                  if g in self.caps and total > self.caps[g] > 0}
-        scored = [(s, p * scale.get(self.groups.get(s.code, s.code), 1.0)) for s, p in raw]
+        scored = [(s, p * scale.get(self._group(s), 1.0)) for s, p in raw]
         total = sum(p for _, p in scored)
         account = sum(p for s, p in scored if self.groups.get(s.code) in self.cfg.account_groups)
         return scored, total, account
+
+    def _uncorroborated(self, scored: Sequence[tuple[Signal, float]]) -> bool:
+        """In a conversation, are the words, not near certain, the only evidence that
+        would warn on its own?"""
+        kinds: dict[str, float] = defaultdict(float)
+        for signal, points in scored:
+            kinds[self._group(signal)] += points
+        if RELATIONSHIP not in kinds:
+            return False
+        agreeing = {g for g, p in kinds.items() if g != RELATIONSHIP and p >= self.cfg.warn}
+        return agreeing <= {CONTENT} and kinds[CONTENT] < self.cfg.block
 
     def decide(self, signals: Sequence[Signal], account: str, session: str,
                in_force: str = "none") -> Decision:
@@ -81,6 +109,8 @@ class Policy:
             action = "warn"
         else:
             action = "deliver"
+        if action in ("hold", "block") and not overrides and self._uncorroborated(scored):
+            action = "warn"
         evidence = [s for s, p in scored if p > 0 or s.override]
         reason = "; ".join(s.detail for s in evidence[:2])
         kind = in_force

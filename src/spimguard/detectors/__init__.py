@@ -10,7 +10,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..config import Config
-from . import attachments, bulk, content, links, reputation, rules, takeover, velocity
+from . import (
+    attachments,
+    bulk,
+    content,
+    links,
+    relationship,
+    reputation,
+    rules,
+    takeover,
+    velocity,
+)
 from .base import Context, Detector, Facts, Learner, Outcome
 
 BUILDERS: Mapping[str, Callable[[dict[str, Any], Config], Detector]] = {
@@ -22,10 +32,12 @@ BUILDERS: Mapping[str, Callable[[dict[str, Any], Config], Detector]] = {
     "takeover": takeover.build,
     "bulk": bulk.build,
     "velocity": velocity.build,
+    "relationship": relationship.build,
 }
 
 SIGNALS: Mapping[str, str] = {
     **rules.SIGNALS, **content.SIGNALS, **links.SIGNALS, **reputation.SIGNALS,
-    **attachments.SIGNALS, **takeover.SIGNALS, **bulk.SIGNALS, **velocity.SIGNALS}
+    **attachments.SIGNALS, **takeover.SIGNALS, **bulk.SIGNALS, **velocity.SIGNALS,
+    **relationship.SIGNALS}
 
 __all__ = ["BUILDERS", "SIGNALS", "Context", "Detector", "Facts", "Learner", "Outcome"]

@@ -12,8 +12,15 @@ first seen; who reported it and whether that confirmed it as spim), so one read 
 six keys finds the cluster and its figures, and one write of six keys updates it.
 
 BULK_NEAR_DUPLICATE grows with the number of senders, or with the recipients of
-one sender. Bulk alone stays under the warn threshold: greetings and shared
-news are bulk too. CAMPAIGN_CONFIRMED (users' reports confirmed the cluster as
+one sender, times the cluster's *shape*: friends passing a text or a link on
+write to the two or three people they know, a campaign sends each copy to many,
+or to strangers. The shape is the larger of the reach per sender (decayed
+recipients over decayed senders, ramped between ``reach_soft`` and
+``reach_hard``) and the share of recipients who are strangers to their sender
+(neither contacts nor correspondents, ``accounts.py``). So many senders with a
+few friends each (viral sharing, a phrase everyone types) are not bulk, and the
+evidence says the shape it saw. Bulk alone stays under the warn
+threshold: greetings are bulk too. CAMPAIGN_CONFIRMED (users' reports confirmed the cluster as
 spim) holds on its own. Confirmation needs ``confirm_reporters`` distinct
 reporters whose reports carry that much weight in all, *and* that weight on at
 least ``confirm_share`` of the cluster's (decayed) messages: a spim wave is
@@ -47,11 +54,11 @@ import msgspec
 import numpy as np
 from datasketch import MinHash
 
-from .. import trust
+from .. import accounts, trust
 from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
-from ..state.ops import Get, Put, Query, Write
+from ..state.ops import Contains, Get, Put, Query, Write
 from ..text import CACHED_CHARS, MessageView, masked
 from .base import Context, Facts, Outcome, ramp, settings
 
@@ -66,6 +73,8 @@ DEFAULTS: dict[str, Any] = {
     "senders_hard": 10,  # ... and is full
     "recipients_soft": 25,  # recipients of one sender's copies where evidence starts ...
     "recipients_hard": 200,  # ... and is full
+    "reach_soft": 3,  # recipients per sender up to which a cluster is sharing, not a push ...
+    "reach_hard": 8,  # ... and from which it is a push in full
     "max_senders": 32,  # recent senders kept per cluster
     "max_recipients": 64,  # recent recipients kept per cluster (to count new ones)
     "confirm_reporters": 3,  # distinct reporters before reports confirm a cluster ...
@@ -97,6 +106,8 @@ class Cluster(msgspec.Struct):
     weight: float = 0.0  # their reports' summed weight (report-trust model)
     familiar: float = 0.0  # decayed count of copies sent as FAMILIAR_SENDER
     campaign: bool = False  # spim evidence seen: verdicts carry its id
+    sender_count: float = 0.0  # decayed count of senders new to the cluster
+    strangers: float = 0.0  # decayed count of its new recipients who were strangers to the sender
 
 
 @cache
@@ -146,6 +157,7 @@ def _band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
 class _Plan(NamedTuple):
     keys: tuple[str, ...]
     reads: tuple[Get, ...]
+    ties: tuple[Contains, Contains] | None = None  # messages: ``accounts.ties``
 
 
 def decayed(value: float, since: float, now: float, half_life: float) -> float:
@@ -167,7 +179,8 @@ class BulkDetector:
             words = masked_words(ctx.view, ctx.names)
             if len(words) >= self.cfg["min_words"]:
                 keys = band_keys(words, self.cfg["bands"], self.cfg["rows"])
-                plan = _Plan(keys, tuple(Get(k) for k in keys))
+                plan = _Plan(keys, tuple(Get(k) for k in keys),
+                             accounts.ties(event.sender, event.recipients))
                 ctx.keep[self.name] = " ".join(keys).encode()
         elif isinstance(event, Report) and ctx.reported and self.name in ctx.reported.keep:
             keys = tuple(ctx.reported.keep[self.name].decode().split())
@@ -177,7 +190,7 @@ class BulkDetector:
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
-        return plan.reads if plan else ()
+        return (*plan.reads, *(plan.ties or ())) if plan else ()
 
     def cluster(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
         """The cluster of the band with the most (decayed) messages, if any band is known.
@@ -206,16 +219,38 @@ class BulkDetector:
         if cluster.confirmed:
             found.append(Signal("CAMPAIGN_CONFIRMED", 1.0, "a near-duplicate of messages "
                                 f"{len(cluster.reporters)} users reported as spim"))
-        senders = set(cluster.senders) | {message.sender}
-        recipients = decayed(cluster.recipients, cluster.last, message.ts, cfg["half_life"])
-        recipients += len(set(message.recipients).difference(cluster.seen))
-        strength = max(ramp(len(senders), cfg["senders_soft"], cfg["senders_hard"]),
+        senders = len(set(cluster.senders) | {message.sender})
+        shape = self._shape(cluster, message, self._fresh(cluster, message, plan, facts))
+        recipients, per_sender, strangers = shape
+        strength = max(ramp(senders, cfg["senders_soft"], cfg["senders_hard"]),
                        ramp(recipients, cfg["recipients_soft"], cfg["recipients_hard"]))
+        strength *= max(ramp(per_sender, cfg["reach_soft"], cfg["reach_hard"]), strangers)
         if strength:
             found.append(Signal("BULK_NEAR_DUPLICATE", strength,
-                                f"the same text from {len(senders)} accounts to about "
-                                f"{recipients:.0f} recipients"))
+                                f"the same text from {senders} accounts to about "
+                                f"{recipients:.0f} recipients, {per_sender:.1f} each, "
+                                f"{strangers:.0%} of them strangers"))
         return found
+
+    @staticmethod
+    def _fresh(cluster: Cluster, message: Message, plan: _Plan, facts: Facts
+               ) -> tuple[int, int]:
+        """(recipients new to the cluster, how many of them are strangers to the sender)."""
+        fresh = [r for r in dict.fromkeys(message.recipients) if r not in cluster.seen]
+        assert plan.ties is not None
+        return len(fresh), len(accounts.strangers(fresh, plan.ties, facts))
+
+    def _shape(self, cluster: Cluster, message: Message, fresh: tuple[int, int]
+               ) -> tuple[float, float, float]:
+        """(recipients, recipients per sender, share of strangers) of the cluster with this
+        message, decayed."""
+        half = self.cfg["half_life"]
+        recipients = decayed(cluster.recipients, cluster.last, message.ts, half) + fresh[0]
+        strangers = decayed(cluster.strangers, cluster.last, message.ts, half) + fresh[1]
+        senders = decayed(cluster.sender_count, cluster.last, message.ts, half) + (
+            message.sender not in cluster.senders)
+        return (recipients, recipients / max(1.0, senders),
+                min(1.0, strangers / recipients) if recipients else 0.0)
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         plan = self._plan(ctx)
@@ -232,13 +267,15 @@ class BulkDetector:
                               first=event.ts, last=event.ts)
         half = cfg["half_life"]
         cluster.messages = decayed(cluster.messages, cluster.last, event.ts, half) + 1
-        fresh = [r for r in dict.fromkeys(event.recipients) if r not in cluster.seen]
-        cluster.recipients = decayed(cluster.recipients, cluster.last, event.ts, half) + len(
-            fresh)
+        fresh, strangers = self._fresh(cluster, event, plan, facts)
+        cluster.recipients = decayed(cluster.recipients, cluster.last, event.ts, half) + fresh
         cluster.seen = [*(r for r in cluster.seen if r not in event.recipients),
                         *event.recipients][-cfg["max_recipients"]:]
         cluster.familiar = decayed(cluster.familiar, cluster.last, event.ts, half) + (
             "FAMILIAR_SENDER" in outcome.signals)
+        cluster.sender_count = decayed(cluster.sender_count, cluster.last, event.ts, half) + (
+            event.sender not in cluster.senders)
+        cluster.strangers = decayed(cluster.strangers, cluster.last, event.ts, half) + strangers
         cluster.last = max(cluster.last, event.ts)
         if event.sender in cluster.senders:
             cluster.senders.remove(event.sender)

@@ -9,7 +9,11 @@ messages carrying it, and messages with it that were held or blocked.
 LINK_REPUTATION's strength is the strongest of: reports (full strength at
 ``reports_hard`` reported messages' worth of spam weight, as the report-trust
 model weighs them: ``trust.py``), held verdicts (up to 0.8), and, for a fresh domain only,
-the spread of senders (up to 0.6, so spread alone warns but never holds).
+the spread of senders (up to 0.6, so spread alone warns but never holds) times
+its shape, as the bulk detector judges it: the larger of the reach per sender
+(distinct recipients over distinct senders: friends pass a link on to two or
+three each, a campaign pushes it to many each) and the share of recipients who
+were strangers to their sender.
 Domains on the ``popular`` list (the built-in ``lists.well_known`` sites, and any
 top-domain list imported as ``popular``) or the ``allow`` list are never judged:
 an allowlist wins over learnt reputation, and a site everyone shares cannot
@@ -22,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from .. import lists
+from .. import accounts, lists
 from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
@@ -42,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "held_hard": 20,
     "max_domains": 8,  # domains judged per message
     "senders_cap": 2_000,  # senders remembered per domain
+    "reach_soft": 3,  # recipients per sender up to which spread is sharing, not a push ...
+    "reach_hard": 8,  # ... and from which it is a push in full
+    "recipients_cap": 20_000,  # recipients remembered per domain
 }
 
 SIGNALS = {
@@ -61,6 +68,14 @@ def _senders(domain: str) -> str:
     return f"rep:senders:{domain}"
 
 
+def _recipients(domain: str) -> str:
+    return f"rep:recipients:{domain}"
+
+
+def _strangers(domain: str) -> str:
+    return f"rep:strangers:{domain}"
+
+
 def _reports(domain: str) -> str:
     return f"rep:reports:{domain}"
 
@@ -73,6 +88,7 @@ class _Plan(NamedTuple):
     domains: tuple[str, ...]
     popular: Contains
     allowed: Contains
+    ties: tuple[Contains, Contains] | None  # messages: ``accounts.ties``
 
 
 class ReputationDetector:
@@ -96,20 +112,24 @@ class ReputationDetector:
                 return None
             plan = ctx.scratch[self.name] = _Plan(
                 domains, Contains(lists.key("popular"), domains),
-                lists.contains_any("allow", domains))
+                lists.contains_any("allow", domains),
+                accounts.ties(ctx.event.sender, ctx.event.recipients)
+                if isinstance(ctx.event, Message) else None)
         return plan
 
     def _queries(self, domain: str) -> tuple[Query, ...]:
         cfg = self.cfg
         return (Get(_first(domain)), Distinct(_senders(domain), cfg["spread_window"]),
                 Count(_reports(domain), cfg["reports_window"], _DAY),
-                Count(_held(domain), cfg["held_window"], 3600.0))
+                Count(_held(domain), cfg["held_window"], 3600.0),
+                Distinct(_recipients(domain), cfg["spread_window"]),
+                Distinct(_strangers(domain), cfg["spread_window"]))
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
         if plan is None or not isinstance(ctx.event, Message):
             return ()
-        out: list[Query] = [plan.popular, plan.allowed]
+        out: list[Query] = [plan.popular, plan.allowed, *(plan.ties or ())]
         for domain in plan.domains:
             out.extend(self._queries(domain))
         return out
@@ -130,15 +150,21 @@ class ReputationDetector:
         cfg = self.cfg
         best: tuple[float, str] | None = None
         for domain in self._judged(plan, facts):
-            first, senders, reports, held = (facts[q] for q in self._queries(domain))
+            first, senders, reports, held, reached, pushed = (
+                facts[q] for q in self._queries(domain))
             age_h = (message.ts - first) / 3600 if first is not None else 0.0
             fresh = age_h < cfg["fresh_hours"]
-            spread = 0.6 * ramp(senders, cfg["spread_soft"], cfg["spread_hard"]) if fresh else 0
+            each = reached / max(1, senders)
+            shape = max(ramp(each, cfg["reach_soft"], cfg["reach_hard"]),
+                        pushed / reached if reached else 0.0)
+            spread = 0.6 * ramp(senders, cfg["spread_soft"], cfg["spread_hard"]) * shape if (
+                fresh) else 0
             strength = max(ramp(reports, cfg["reports_soft"], cfg["reports_hard"]),
                            0.8 * ramp(held, cfg["held_soft"], cfg["held_hard"]), spread)
             if strength > 0 and (best is None or strength > best[0]):
                 facts_said = [f"first seen {age_h:.0f} h ago" if first is not None else
-                              "never seen before", f"sent by {senders} accounts in "
+                              "never seen before", f"sent by {senders} accounts to "
+                              f"{each:.1f} recipients each ({shape:.0%} push) in "
                               f"{cfg['spread_window'] // 3600} h"]
                 if reports:
                     facts_said.append(f"{reports:.0f} user reports")
@@ -161,11 +187,18 @@ class ReputationDetector:
                     for d in plan.domains] if step else []
         assert isinstance(event, Message)
         out: list[Write] = []
+        assert plan.ties is not None
+        strangers = tuple(accounts.strangers(event.recipients, plan.ties, facts))
         for domain in plan.domains:
             if facts[Get(_first(domain))] is None:
                 out.append(Put(_first(domain), event.ts, _FIRST_SEEN_TTL))
             out.append(Touch(_senders(domain), (event.sender,), self.cfg["spread_window"],
                              self.cfg["senders_cap"]))
+            out.append(Touch(_recipients(domain), tuple(event.recipients),
+                             self.cfg["spread_window"], self.cfg["recipients_cap"]))
+            if strangers:
+                out.append(Touch(_strangers(domain), strangers, self.cfg["spread_window"],
+                                 self.cfg["recipients_cap"]))
             if outcome.action in ("hold", "block"):
                 out.append(Incr(_held(domain), 1.0, 3600.0, self.cfg["held_window"]))
         return out

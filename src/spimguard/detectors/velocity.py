@@ -10,6 +10,12 @@ chat) counts as one target, the conversation; any other message counts each
 recipient. A *stranger* is a recipient who is neither in the sender's contact
 list nor someone the sender has exchanged messages with (``accounts.py``).
 
+The cap is there because an established account's behaviour has innocent
+explanations its history vouches for. A days-old account has no history, and
+one that writes *links* to many strangers is what a throwaway spam bot is:
+NEW_ACCOUNT_LINKS stands in its own group (``newcomer``) and holds on its own
+while the account is young (its strength halves over ``new_account_age``).
+
 Invitations (``invite`` events) are contact attempts too; inviting strangers
 into rooms is how Matrix spim spreads, and an invitation carries no text for
 the other detectors to judge, so INVITE_STRANGERS stands in its own group and
@@ -44,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "invite_strangers_soft": 3,  # strangers invited per strangers_window: evidence starts
     "invite_strangers_hard": 12,  # ... full strength
     "new_account_strangers": 2,  # strangers in strangers_window that make a new account suspect
+    "new_account_link_strangers": 5,  # ... and, writing links, that make it a throwaway bot
     "max_targets": 500,  # recipients looked at per message (bound on one read)
     "set_cap": 5_000,  # members kept per sender in the target and stranger sets
 }
@@ -53,6 +60,7 @@ SIGNALS = {
     "VELOCITY_FANOUT": "many distinct recipients or conversations in a short window",
     "VELOCITY_STRANGERS": "many recipients who are neither contacts nor correspondents",
     "NEW_ACCOUNT_STRANGERS": "an account first seen days ago writing to strangers",
+    "NEW_ACCOUNT_LINKS": "an account first seen days ago writing links to many strangers",
     "INVITE_STRANGERS": "an account inviting many users it shares no contact or room with",
 }
 
@@ -152,10 +160,15 @@ class VelocityDetector:
         age = message.ts - first_seen if first_seen is not None else 0.0
         if (age < cfg["new_account_age"] and strangers_now
                 and strangers >= cfg["new_account_strangers"]):
-            found.append(Signal("NEW_ACCOUNT_STRANGERS",
-                                1.0 - 0.5 * age / cfg["new_account_age"],
+            youth = 1.0 - 0.5 * age / cfg["new_account_age"]
+            found.append(Signal("NEW_ACCOUNT_STRANGERS", youth,
                                 f"account first seen {age / 3600:.0f} h ago wrote to "
                                 f"{strangers} strangers"))
+            if ctx.view is not None and ctx.view.domains and (
+                    strangers >= cfg["new_account_link_strangers"]):
+                found.append(Signal("NEW_ACCOUNT_LINKS", youth,
+                                    f"account first seen {age / 3600:.0f} h ago sent links to "
+                                    f"{strangers} strangers"))
         return found
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import asynccontextmanager
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
@@ -24,7 +25,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import __version__, campaigns, evidence
+from .. import __version__, campaigns, evidence, operations
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import check_clock, decode_batch, decode_message
@@ -129,11 +130,42 @@ def create_app(engine: Engine) -> Starlette:
 
     async def campaign_evidence(request: Request) -> Response:
         campaign = request.path_params["campaign"]
+        info = await run_in_threadpool(campaigns.summary, engine.records, campaign)
+        if info is not None and info["shape"] == "sharing":  # people sharing: no spim evidence
+            return _error(404, "not_found", "no such campaign: a cluster of people sharing")
         files = await run_in_threadpool(evidence.build, engine.records, campaign,
                                         engine.evidence_key)
         if files is None:
             return _error(404, "not_found", "no such campaign")
         name = "".join(c for c in campaign if c.isalnum() or c in "-_")[:64]
+        return Response(evidence.zipped(files), media_type="application/zip", headers={
+            "Content-Disposition": f'attachment; filename="evidence-{name}.zip"'})
+
+    async def operation_list(request: Request) -> Response:
+        try:
+            since = float(request.query_params.get("since", "0"))
+        except ValueError:
+            raise BadInput("since must be Unix seconds", field="since") from None
+        found = await run_in_threadpool(operations.listing, engine.records, since,
+                                        engine.config.official_clients)
+        return JSONAnswer({"operations": found})
+
+    async def _operation(request: Request) -> dict[str, Any] | None:
+        return await run_in_threadpool(operations.find, engine.records,
+                                       request.path_params["operation"],
+                                       engine.config.official_clients)
+
+    async def operation_one(request: Request) -> Response:
+        info = await _operation(request)
+        return JSONAnswer(info) if info else _error(404, "not_found", "no such operation")
+
+    async def operation_evidence(request: Request) -> Response:
+        info = await _operation(request)
+        if info is None:
+            return _error(404, "not_found", "no such operation")
+        files = await run_in_threadpool(operations.bundle, engine.records, info,
+                                        engine.evidence_key)
+        name = "".join(c for c in info["id"] if c.isalnum() or c in "-_")[:64]
         return Response(evidence.zipped(files), media_type="application/zip", headers={
             "Content-Disposition": f'attachment; filename="evidence-{name}.zip"'})
 
@@ -193,6 +225,9 @@ def create_app(engine: Engine) -> Starlette:
         Route("/v1/campaigns", campaign_list, methods=["GET"]),
         Route("/v1/campaigns/{campaign:str}", campaign_one, methods=["GET"]),
         Route("/v1/campaigns/{campaign:str}/evidence", campaign_evidence, methods=["GET"]),
+        Route("/v1/operations", operation_list, methods=["GET"]),
+        Route("/v1/operations/{operation:str}", operation_one, methods=["GET"]),
+        Route("/v1/operations/{operation:str}/evidence", operation_evidence, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/livez", livez, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),

@@ -116,6 +116,13 @@ def show(card: dict) -> None:  # type: ignore[type-arg]
         signals.add_row(code, f"{card['signals']['spim'].get(code, 0):,}",
                         f"{card['signals']['ham'].get(code, 0):,}")
     out.print(signals)
+    budget = Table(title="precision budget: ham held or blocked per 10,000 ordinary messages")
+    budget.add_column("cause (signals with points)")
+    budget.add_column("per 10,000", justify="right")
+    for cause, rate in card["precision_budget"].items():
+        budget.add_row(cause, f"{rate:.2f}")
+    if card["precision_budget"]:
+        out.print(budget)
     innocents = card["innocent_accounts_actioned"]
     out.print(f"innocent accounts challenged or suspended: {len(innocents)}"
               + (f" ({', '.join(innocents[:10])})" if innocents else ""))

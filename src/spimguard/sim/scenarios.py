@@ -9,6 +9,7 @@ judges the verdict against.
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from collections.abc import Callable
@@ -53,6 +54,7 @@ class Truth:
     scenario: str  # "life", "hijack", "bots", "phish", "benign-bulk" or "adversarial"
     trap: str = ""  # for benign-bulk: which trap
     actor: str = ""  # the hijacked account or bot: containment is measured per actor
+    campaign: str = ""  # spim of one seller's wave (its domain): counted in campaign order
 
 
 @dataclass(slots=True)
@@ -167,7 +169,8 @@ def _burst(plan: Plan, scenario: str, count: int, templates: tuple[str, ...],
     rng = plan.rng
     for n, name in enumerate(plan.victims(count, scenario)):
         victim = plan.network.people[name]
-        truth = Truth(spim=True, scenario=scenario, actor=name)
+        domain = domains[n % len(domains)]
+        truth = Truth(spim=True, scenario=scenario, actor=name, campaign=domain)
         start = plan.attack_day + rng.uniform(11, 17) * HOUR
         # Half the sessions claim to be the official app; all come from hosting networks.
         client = rng.choice(OFFICIAL_CLIENTS) if n % 2 else SELLER_CLIENT
@@ -179,7 +182,6 @@ def _burst(plan: Plan, scenario: str, count: int, templates: tuple[str, ...],
         plan.add(start + 2, {"type": "contacts_read", "account": name, "session": session,
                              "count": len(victim.contacts)})
         at = start + 5
-        domain = domains[n % len(domains)]
         for friend in sorted(victim.contacts):
             at += rng.uniform(2, 6)
             text = rng.choice(templates).format(name=plan.network.people[friend].display,
@@ -355,14 +357,87 @@ def _quiet_then_again(plan: Plan) -> None:
             at += 1200  # the re-login comes twenty minutes later
 
 
+# A little-known site (on no popular list), new to the platform on the day it goes viral.
+VIRAL_DOMAIN = "riverside-gazette.net"
+VIRAL = ("have you seen this?? {link}", "{name} look, our street is in the news {link}",
+         "omg {link}", "{link} can you believe it", "{name} did you read this already? {link}",
+         "this is crazy {link}")
+
+
+def viral(plan: Plan) -> None:
+    """Trap: friends passing on one link to a little-known news site along the contact
+    graph, each to two or three of the friends they talk to, from their own phones.
+
+    Many senders of one fresh domain and near-identical words, as in a campaign; but
+    each sender writes to a few people it talks with, where a campaign writes to many.
+    Where a cascade dies out, someone else finds the story and starts another."""
+    rng = plan.rng
+    people = plan.network.people
+    ordinary = sorted(n for n in people if n not in plan.actors and n != HUB)
+    if not ordinary:
+        return
+    free = set(ordinary)
+    truth = Truth(spim=False, scenario="viral", trap="viral-link")
+    link = f"https://www.{VIRAL_DOMAIN}/2026/12/31/{rng.randrange(10**6)}-flood-on-main-street"
+    budget = max(30, len(ordinary) // 5)  # people who pass it on
+    queue = [(plan.attack_day + rng.uniform(11, 13) * HOUR, rng.choice(ordinary))]
+    passed: set[str] = set()
+    budget = min(budget, len(ordinary))
+    while queue and len(passed) < budget:
+        at, name = heapq.heappop(queue)
+        if at > END - HOUR:
+            break
+        if not queue:  # the cascade died out here: someone else finds the story
+            heapq.heappush(queue, (at + rng.uniform(60, 1800), rng.choice(ordinary)))
+        if name in passed:
+            continue
+        passed.add(name)
+        person = people[name]
+        for friend in rng.sample(person.close, min(len(person.close), rng.randint(2, 3))):
+            at += rng.uniform(20, 300)
+            text = rng.choice(VIRAL).format(link=link, name=people[friend].display)
+            plan.own(at, person, friend, text, plan.days - 1, truth)
+            if friend in free and rng.random() < 0.7:
+                heapq.heappush(queue, (at + rng.uniform(300, 3 * HOUR), friend))
+
+
+def hard_ham(plan: Plan) -> None:
+    """Trap: close friends' ordinary chat that looks commercial (prices, numbers, shouting,
+    other languages), on the last day: the texts' ham that ``Texts.commercial`` picks."""
+    rng = plan.rng
+    people = plan.network.people
+    truth = Truth(spim=False, scenario="hard-ham")
+    day = plan.days - 1
+    ordinary = [p for n, p in people.items() if n not in plan.actors and n != HUB and p.close]
+    for person in rng.sample(ordinary, max(1, len(ordinary) // 3)):
+        friend = people[rng.choice(person.close)]
+        at = plan.attack_day + rng.uniform(max(person.wake, friend.wake) + 1, 22) * HOUR
+        for turn in range(rng.randint(2, 6)):
+            a, b = (person, friend) if turn % 2 == 0 else (friend, person)
+            at += rng.uniform(8, 180)
+            plan.own(at, a, b.name, plan.texts.commercial_ham(rng), day, truth)
+
+
+def installed_today(plan: Plan) -> None:
+    """spimguard installed on the morning of the last day: the days before happened (the
+    attackers harvested, people made friends) but it saw none of them, except the contact
+    lists the IM server hands over at installation."""
+    plan.events = [e for e in plan.events
+                   if e.ts >= plan.attack_day or e.body["type"] == "contacts"]
+
+
 ATTACKS: dict[str, Callable[[Plan], None]] = {
     "hijack": hijack, "bots": bots, "phish": phish, "benign-bulk": benign_bulk,
-    "adversarial": adversarial}
+    "adversarial": adversarial, "viral": viral, "hard-ham": hard_ham}
 SCENARIOS: dict[str, tuple[str, ...]] = {
     **{name: (name,) for name in ATTACKS},
     "mixed": ("hijack", "bots", "phish", "benign-bulk"),
     "quiet": (),  # ordinary life only: the false-positive baseline
+    # Every attack on the day of installation, with no history (``installed_today``).
+    "cold-start": ("hijack", "bots", "phish", "benign-bulk"),
 }
+# Scenarios whose history the detectors never see: applied after the attacks are planned.
+BLIND = {"cold-start": installed_today}
 
 
 def plan(network: Network, texts: Texts, scenario: str, days: int,
@@ -379,6 +454,8 @@ def plan(network: Network, texts: Texts, scenario: str, days: int,
     life(result)
     for part in parts:
         ATTACKS[part](result)
+    if scenario in BLIND:
+        BLIND[scenario](result)
     result.events.sort(key=lambda e: e.ts)
     return result
 

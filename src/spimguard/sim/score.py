@@ -24,6 +24,8 @@ ACTIONS = ("deliver", "warn", "hold", "block")
 STOPPING = ("hold", "block")
 CONTAINING = ("challenge", "suspend_sending")
 PAST = {"deliver": "delivered", "warn": "warned", "hold": "held", "block": "blocked"}
+REACHING = ("deliver", "warn")
+CAMPAIGN_GRACE = 20  # a campaign's first messages teach; from the 21st on it must be stopped
 SERIES = ("spim delivered", "spim warned", "spim held", "spim blocked", "ham held",
           "ham blocked")
 
@@ -38,6 +40,11 @@ class Tally:
         self.contained: dict[str, float] = {}
         self.innocents: set[str] = set()
         self.timeline: dict[int, Counter[str]] = defaultdict(Counter)
+        # Ordinary messages of accounts that get hijacked: the owner must not pay for it.
+        self.owners: Counter[str] = Counter()
+        self.campaign_sent: Counter[str] = Counter()  # spim so far, per campaign
+        self.after_grace: Counter[str] = Counter()  # actions on campaign spim past the grace
+        self.causes: Counter[str] = Counter()  # ham stopped, by the signals that stopped it
         self.events = self.messages = self.reports = 0
 
     def observe(self, planned: Planned, event: dict[str, Any], result: dict[str, Any]) -> None:
@@ -64,6 +71,15 @@ class Tally:
             self.traps[truth.trap][action] += 1
         if action != "deliver":
             self.signals[kind].update(s["code"] for s in result["signals"])
+        if not truth.spim:
+            if action in STOPPING:
+                self.causes[cause(result["signals"])] += 1
+            if truth.scenario == "life" and event.get("sender") in self.plan.actors:
+                self.owners[action] += 1
+        if truth.campaign:
+            self.campaign_sent[truth.campaign] += 1
+            if self.campaign_sent[truth.campaign] > CAMPAIGN_GRACE:
+                self.after_grace[action] += 1
         if kind == "spim" or action in STOPPING:
             hour = int((planned.ts - self.plan.start) // 3600)
             self.timeline[hour][f"{kind} {PAST[action]}"] += 1
@@ -74,10 +90,22 @@ class Tally:
                 self.before_containment[truth.actor] += 1
 
 
-def _shares(counts: Counter[str]) -> dict[str, Any]:
+def cause(signals: list[dict[str, Any]]) -> str:
+    """A verdict's cause: the signal codes that added points (or, with none, all of them),
+    sorted and joined, such as ``BULK_NEAR_DUPLICATE+LINK_REPUTATION``."""
+    codes = sorted({s["code"] for s in signals if s["score"] > 0}
+                   or {s["code"] for s in signals})
+    return "+".join(codes) or "(none)"
+
+
+def _share(counts: Counter[str], actions: tuple[str, ...]) -> float:
     total = sum(counts.values())
-    return {"total": total, **{a: counts[a] for a in ACTIONS},
-            "stopped_share": round((counts["hold"] + counts["block"]) / total, 5) if total else 0.0}
+    return sum(counts[a] for a in actions) / total if total else 0.0
+
+
+def _shares(counts: Counter[str]) -> dict[str, Any]:
+    return {"total": sum(counts.values()), **{a: counts[a] for a in ACTIONS},
+            "stopped_share": round(_share(counts, STOPPING), 5)}
 
 
 def _p90(values: list[int]) -> int:
@@ -113,7 +141,14 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
         metrics[f"{name}_delivered_p90"] = _p90(delivered)
         metrics[f"{name}_never_contained"] = never
     for (name, kind), counts in tally.actions.items():
-        metrics[f"{name}_{kind}_stopped_share"] = _shares(counts)["stopped_share"]
+        metrics[f"{name}_{kind}_stopped_share"] = _share(counts, STOPPING)
+        metrics[f"{name}_{kind}_reached_share"] = _share(counts, REACHING)
+    metrics["owners_ham_stopped_share"] = _share(tally.owners, STOPPING)
+    if tally.campaign_sent:
+        metrics["campaign_after20_reached_share"] = _share(tally.after_grace, REACHING)
+    hams = sum(ham.values())
+    budget = {c: round(n * 10_000 / hams, 3) for c, n in tally.causes.most_common()} if hams else {}
+    metrics["ham_held_per_10k"] = sum(tally.causes.values()) * 10_000 / hams if hams else 0.0
     for trap, counts in tally.traps.items():
         metrics[f"trap_{trap}_stopped_share"] = _shares(counts)["stopped_share"]
     return {
@@ -123,6 +158,9 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
         "by_scenario": {f"{s} {k}": _shares(c) for (s, k), c in sorted(tally.actions.items())},
         "traps": {t: _shares(c) for t, c in sorted(tally.traps.items())},
         "containment": containment,
+        # Ham held or blocked per 10,000 ordinary messages, by cause: the precision budget.
+        "precision_budget": budget,
+        "owners": _shares(tally.owners),
         "innocent_accounts_actioned": sorted(tally.innocents),
         "signals": {k: dict(c.most_common()) for k, c in tally.signals.items()},
         "timeline": {str(h): dict(c) for h, c in sorted(tally.timeline.items())},

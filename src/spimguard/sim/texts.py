@@ -9,7 +9,8 @@ variety.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from importlib import resources
 
 from ..errors import BadInput
@@ -21,13 +22,33 @@ BENIGN_SITES = ("https://www.youtube.com/watch?v={n}", "https://en.wikipedia.org
                 "https://www.reddit.com/r/{n}", "https://www.instagram.com/p/{n}")
 
 
+# What makes ordinary chat look like an advert to a content model: money and numbers,
+# shouting, or another script than Latin.
+_COMMERCIAL = (re.compile(r"[$£€¥₹]|\d{2,}|\b(?:rs|usd|eur|rp|baht)\b", re.IGNORECASE),
+               re.compile(r"\b[A-Z]{3,}\b.*\b[A-Z]{3,}\b|!!"),
+               re.compile(r"[^\x00-\u024f\s\d\W]"))
+
+
+def looks_commercial(text: str) -> bool:
+    return any(pattern.search(text) for pattern in _COMMERCIAL)
+
+
 @dataclass(frozen=True)
 class Texts:
     hams: tuple[str, ...]
     spams: tuple[str, ...]
+    commercial: tuple[str, ...] = field(default=())  # the hams that look commercial
+
+    def __post_init__(self) -> None:
+        if not self.commercial:
+            picked = tuple(h for h in self.hams if looks_commercial(h))
+            object.__setattr__(self, "commercial", picked or self.hams)
 
     def ham(self, rng: random.Random) -> str:
         return rng.choice(self.hams)
+
+    def commercial_ham(self, rng: random.Random) -> str:
+        return rng.choice(self.commercial)
 
     def spam(self, rng: random.Random) -> str:
         return rng.choice(self.spams)

@@ -1,0 +1,102 @@
+"""Relationship: whether sender and recipient are people in a conversation.
+
+Two accounts that list each other as contacts and have both written to the other
+before are friends talking; that is evidence of its own, as strong as any other
+kind, and one a spimmer cannot fake from outside. A hijacker does inherit the
+victim's ties, so this evidence never lowers a score: it only makes the policy
+ask content for agreement from another kind (``policy.py``).
+
+CONVERSATION fires when every recipient (a message to at most ``max_people``) is
+a mutual contact of the sender and each of the two has written to the other
+before, as seen in delivered or warned messages (``rel:wrote:A`` holds whom A
+wrote to; held messages teach nothing, so a spimmer cannot build ties by
+sending).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from .. import accounts
+from ..config import Config
+from ..events import Invite
+from ..signals import Signal
+from ..state.ops import Contains, Query, Touch, Write
+from .base import Context, Facts, Outcome, settings
+
+DEFAULTS: dict[str, Any] = {
+    "max_people": 5,  # recipients looked at; a message to more is no conversation
+    "remember_days": 180,  # how long having written to someone counts
+    "cap": 2_000,  # correspondents remembered per account (stalest dropped first)
+}
+
+SIGNALS = {
+    "CONVERSATION": "sender and recipients are mutual contacts who have written to each other "
+                    "(no points; content alone then warns unless near certain)",
+}
+
+_DAY = 86_400.0
+
+
+def _wrote(account: str) -> str:
+    return f"rel:wrote:{account}"
+
+
+class _Plan(NamedTuple):
+    people: tuple[str, ...]
+    listed: Contains  # recipients in the sender's contacts
+    wrote: Contains  # recipients the sender wrote to
+    listed_back: tuple[Contains, ...]  # the sender in each recipient's contacts
+    wrote_back: tuple[Contains, ...]  # ... and among those each recipient wrote to
+
+
+class RelationshipDetector:
+    name = "relationship"
+
+    def __init__(self, given: dict[str, Any]) -> None:
+        self.cfg = settings(self.name, DEFAULTS, given)
+
+    def _plan(self, ctx: Context) -> _Plan | None:
+        if self.name in ctx.scratch:
+            return ctx.scratch[self.name]
+        message, plan = ctx.message, None
+        if message is not None and not isinstance(message, Invite):
+            people = tuple(dict.fromkeys(message.recipients))
+            if 0 < len(people) <= self.cfg["max_people"] and message.sender not in people:
+                me = (message.sender,)
+                plan = _Plan(people, Contains(accounts.contacts(message.sender), people),
+                             Contains(_wrote(message.sender), people),
+                             tuple(Contains(accounts.contacts(p), me) for p in people),
+                             tuple(Contains(_wrote(p), me) for p in people))
+        ctx.scratch[self.name] = plan
+        return plan
+
+    def reads(self, ctx: Context) -> Sequence[Query]:
+        plan = self._plan(ctx)
+        if plan is None:
+            return ()
+        return (plan.listed, plan.wrote, *plan.listed_back, *plan.wrote_back)
+
+    def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
+        plan = self._plan(ctx)
+        if plan is None:
+            return []
+        ties = (all(facts[plan.listed]) and all(facts[plan.wrote])
+                and all(facts[q][0] for q in plan.listed_back)
+                and all(facts[q][0] for q in plan.wrote_back))
+        if not ties:
+            return []
+        return [Signal("CONVERSATION", 1.0, "mutual contacts who have written to each other")]
+
+    def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
+        plan = self._plan(ctx)
+        message = ctx.message
+        if plan is None or message is None or outcome.action not in ("deliver", "warn"):
+            return ()
+        return (Touch(_wrote(message.sender), plan.people, self.cfg["remember_days"] * _DAY,
+                      self.cfg["cap"]),)
+
+
+def build(given: dict[str, Any], config: Config) -> RelationshipDetector:
+    return RelationshipDetector(given)

@@ -1,0 +1,63 @@
+"""Relationship evidence and the policy's independent-evidence rule."""
+
+from __future__ import annotations
+
+from conftest import T0, config, event, message
+from spimguard import open_engine
+from spimguard.engine import Engine
+from spimguard.policy import Policy
+from spimguard.signals import Signal
+
+
+def decide(signals: list[Signal]) -> str:
+    return Policy(config()).decide(signals, "alice", "s1").action
+
+
+def friends(e: Engine) -> None:
+    """alice and bob list each other and have written to each other."""
+    for account, other in (("alice", "bob"), ("bob", "alice")):
+        e.process(event(e.config, type="contacts", id=f"c-{account}", ts=T0, account=account,
+                        contacts=[other]))
+    e.process(message(e.config, "m1", "alice", ["bob"], "hi bob", T0 + 10))
+    e.process(message(e.config, "m2", "bob", ["alice"], "hi alice!", T0 + 20))
+
+
+def test_conversation_needs_mutual_contacts_who_wrote_both_ways() -> None:
+    e = open_engine(config())
+    friends(e)
+    verdict = e.process(message(e.config, "m3", "alice", ["bob"], "see you at 8", T0 + 30))
+    assert "CONVERSATION" in {s.code for s in verdict.signals}
+    one_way = e.process(message(e.config, "m4", "alice", ["carol"], "hello carol", T0 + 40))
+    assert "CONVERSATION" not in {s.code for s in one_way.signals}
+    # carol writing back does not make her a mutual contact
+    e.process(message(e.config, "m5", "carol", ["alice"], "hello alice", T0 + 50))
+    again = e.process(message(e.config, "m6", "alice", ["carol"], "how are you", T0 + 60))
+    assert "CONVERSATION" not in {s.code for s in again.signals}
+
+
+def test_content_alone_between_friends_warns_unless_near_certain() -> None:
+    talk = Signal("CONVERSATION", 1.0, "friends")
+    likely = Signal("CONTENT_SPAM", 9.0 / 12, "spam probability 0.8")
+    certain = Signal("CONTENT_SPAM", 1.0, "spam probability 0.999")
+    assert decide([likely]) == "hold"  # strangers: content alone holds
+    assert decide([likely, talk]) == "warn"  # friends: one kind of evidence warns
+    assert decide([certain, talk]) == "block"  # ... unless it is near certain
+
+
+def test_a_second_kind_of_evidence_restores_the_hold_between_friends() -> None:
+    talk = Signal("CONVERSATION", 1.0, "friends")
+    likely = Signal("CONTENT_SPAM", 9.0 / 12, "spam probability 0.8")
+    hijack = Signal("ACCOUNT_HIJACK_BURST", 0.5, "an unfamiliar session writing to all")
+    weak = Signal("LINK_SHORTENER", 1.0, "bit.ly")  # a hint, not evidence that warns alone
+    assert decide([likely, hijack, talk]) in ("hold", "block")
+    assert decide([likely, weak, talk]) == "warn"
+    assert decide([Signal("SENDING_SUSPENDED", 1.0, "suspended", "hold"), talk]) == "hold"
+
+
+def test_the_relationship_bounds_only_what_the_words_say() -> None:
+    """A hijacker inherits the victim's conversations: a domain users reported still
+    holds between friends, while the same points from content alone warn."""
+    talk = Signal("CONVERSATION", 1.0, "friends")
+    reported = Signal("LINK_REPUTATION", 1.0, "tonez-club.biz: 3 user reports")
+    assert decide([reported, talk]) in ("hold", "block")
+    assert decide([Signal("CONTENT_SPAM", 8.0 / 12, "p 0.7"), talk]) == "warn"
