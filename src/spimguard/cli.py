@@ -25,6 +25,7 @@ from .events import Message, Verdict, decode_event
 from .evidence_commands import evidence_app
 from .lists_commands import lists_app
 from .model import commands as model_commands
+from .operators_commands import operators_app
 from .scorecard import ACTIONS, Scorecard
 from .sim.commands import simulate
 
@@ -223,6 +224,7 @@ app.command()(simulate)
 app.add_typer(model_commands.model_app, name="model")
 app.add_typer(lists_app, name="lists")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(operators_app, name="operators")
 
 
 def main() -> None:

@@ -73,6 +73,7 @@ class Engine:
         self.policy = Policy(self.config)
         self.lock = threading.RLock()
         self._since_maintenance = 0
+        self.repeats = 0  # events answered from the log: their id was seen before
         # The engine's clock is the latest event time it has seen (kept in state, so it
         # survives a restart): reads made between events, such as an account lookup,
         # see what the event stream would see, also when replaying an old log.
@@ -86,11 +87,20 @@ class Engine:
         """Judge or record one event and commit it."""
         return self.process_batch((event,))[0]
 
-    def process_batch(self, events: Iterable[Event]) -> list[Result]:
-        """Events in order, committed together once all are done, or not at all."""
+    def process_batch(self, events: Iterable[Event],
+                      fresh: list[bool] | None = None) -> list[Result]:
+        """Events in order, committed together once all are done, or not at all.
+
+        ``fresh``, when given, receives for each event whether it was new (False: a
+        repeated id answered from the log), so counters count an event once."""
         with self.lock:
             try:
-                results = [self._process(e) for e in events]
+                results = []
+                for event in events:
+                    before = self.repeats
+                    results.append(self._process(event))
+                    if fresh is not None:
+                        fresh.append(self.repeats == before)
                 self._commit()
             except BaseException:
                 # Nothing of a failed request may ride along with the next commit.
@@ -165,6 +175,7 @@ class Engine:
         self.clock = max(self.clock, event.ts)
         stored = self.records.result(event.id)
         if stored is not None:
+            self.repeats += 1
             decoder = _verdict_decoder if isinstance(event, Message) else _accepted_decoder
             return decoder.decode(stored)
         if isinstance(event, Message):

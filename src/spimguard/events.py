@@ -125,8 +125,16 @@ class Report(_Event, tag="report"):
         return self.reporter
 
 
-Event = Message | Invite | Login | Contacts | ContactsRead | Report
-EVENT_TYPES = ("message", "invite", "login", "contacts", "contacts_read", "report")
+class Appeal(_Event, tag="appeal"):
+    """The sender of a held message asks for a review (shown in the operator console)."""
+
+    account: Id
+    message_id: Id
+    text: str = ""
+
+
+Event = Message | Invite | Login | Contacts | ContactsRead | Report | Appeal
+EVENT_TYPES = ("message", "invite", "login", "contacts", "contacts_read", "report", "appeal")
 
 
 class Batch(msgspec.Struct, frozen=True):
@@ -242,8 +250,8 @@ def check_bounds(event: Event, limits: Limits, prefix: str = "") -> None:
         raise BadInput(f"{len(event.contacts)} contacts exceed the limit of "
                        f"{limits.max_contacts}", code="too_large",
                        field=_field(prefix, "contacts"), status=413)
-    elif isinstance(event, Report) and len(event.text.encode("utf-8", "surrogatepass")) > (
-            limits.max_text_bytes):
+    elif isinstance(event, Report | Appeal) and len(
+            event.text.encode("utf-8", "surrogatepass")) > limits.max_text_bytes:
         raise BadInput(f"text exceeds {limits.max_text_bytes} bytes", code="too_large",
                        field=_field(prefix, "text"), status=413)
 

@@ -93,6 +93,11 @@ class SQLiteRecords:
                            "reports WHERE message_id = ? ORDER BY ts", (message_id,))
         return [ReportEntry(*row) for row in rows]
 
+    def latest_reports(self, limit: int = 200) -> list[ReportEntry]:
+        rows = self._query("SELECT id, ts, reporter, message_id, label, text, sender FROM "
+                           "reports ORDER BY ts DESC, id DESC LIMIT ?", (limit,))
+        return [ReportEntry(*row) for row in rows]
+
     def recent(self, account: str, limit: int = 20) -> list[LogEntry]:
         rows = self._query(f"SELECT {_COLUMNS} FROM verdict_log WHERE account = ? AND action "
                            "NOT IN ('', 'deliver') ORDER BY ts DESC LIMIT ?", (account, limit))
@@ -108,6 +113,18 @@ class SQLiteRecords:
             rows = self._query(f"SELECT {_COLUMNS} FROM verdict_log WHERE account = ? AND "
                                "ts >= ? ORDER BY ts LIMIT ?", (account, since, limit))
         return [_entry(r) for r in rows]
+
+    def stopped(self, since: float, limit: int = 500) -> list[LogEntry]:
+        rows = self._query(f"SELECT {_COLUMNS} FROM verdict_log WHERE ts >= ? AND type = "
+                           "'message' AND action IN ('hold', 'block') ORDER BY ts DESC, id DESC "
+                           "LIMIT ?", (since, limit))
+        return [_entry(r) for r in rows]
+
+    def hourly(self, since: float) -> list[tuple[int, str, int]]:
+        rows = self._query("SELECT CAST(ts / 3600 AS INTEGER) * 3600 AS hour, action, COUNT(*) "
+                           "FROM verdict_log WHERE ts >= ? AND type = 'message' "
+                           "GROUP BY hour, action ORDER BY hour, action", (since,))
+        return [(int(h), a, int(n)) for h, a, n in rows]
 
     def save_campaign_message(self, message: CampaignMessage) -> None:
         try:

@@ -27,8 +27,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__, campaigns, evidence
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
-from ..events import decode_batch, decode_message
+from ..events import Appeal, Event, decode_batch, decode_message
 from . import matrix
+from .console import ConsoleStore, SecurityHeaders, open_console
+from .console import routes as console_routes
+from .console.records import AppealEntry
+from .console.views import stamp
 from .grouping import GroupCommit
 from .metrics import Metrics
 from .openapi import document
@@ -61,8 +65,19 @@ class BearerGuard:
         await self.app(scope, receive, send)
 
 
-def create_app(engine: Engine) -> Starlette:
+def _keep_appeals(console: ConsoleStore, batch: list[Event]) -> None:
+    """Appeals go to the console's store (kept once per id, so a retry adds nothing)."""
+    for event in batch:
+        if isinstance(event, Appeal):
+            console.save_appeal(AppealEntry(event.id, event.ts, event.account,
+                                            event.message_id, event.text))
+
+
+def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette:
+    """The API, the Matrix endpoints and the console (its store opened beside the records
+    unless one is given)."""
     config = engine.config
+    console = console if console is not None else open_console(config)
     limits = config.limits
     metrics = Metrics()
     templates = Environment(loader=PackageLoader("spimguard", "server/templates"),
@@ -73,16 +88,21 @@ def create_app(engine: Engine) -> Starlette:
     async def check(request: Request) -> Response:
         started = time.perf_counter()
         message = decode_message(await read_body(request, limits.max_body_bytes), limits)
-        verdict = await grouped.judge(message)
-        metrics.count(("message",), (verdict,))
+        verdict, new = await grouped.judge_marked(message)
+        if new:
+            metrics.count(("message",), (verdict,))
         metrics.latency.labels("check").observe(time.perf_counter() - started)
         return JSONAnswer(verdict)
 
     async def events(request: Request) -> Response:
         started = time.perf_counter()
         batch = decode_batch(await read_body(request, limits.max_body_bytes), limits)
-        results = await run_in_threadpool(engine.process_batch, batch)
-        metrics.count((type(e).__name__.lower() for e in batch), results)
+        fresh: list[bool] = []
+        results = await run_in_threadpool(engine.process_batch, batch, fresh)
+        await run_in_threadpool(_keep_appeals, console, batch)
+        new = [(type(e).__name__.lower(), r) for e, r, f in zip(batch, results, fresh,
+                                                               strict=True) if f]
+        metrics.count((kind for kind, _ in new), (r for _, r in new))
         metrics.latency.labels("events").observe(time.perf_counter() - started)
         return JSONAnswer({"results": results})
 
@@ -121,6 +141,21 @@ def create_app(engine: Engine) -> Starlette:
         name = "".join(c for c in campaign if c.isalnum() or c in "-_")[:64]
         return Response(evidence.zipped(files), media_type="application/zip", headers={
             "Content-Disposition": f'attachment; filename="evidence-{name}.zip"'})
+
+    async def releases(request: Request) -> Response:
+        try:
+            after = int(request.query_params.get("after", "0"))
+            limit = int(request.query_params.get("limit", "100"))
+        except ValueError:
+            raise BadInput("after and limit must be whole numbers", field="after") from None
+        if after < 0 or not 1 <= limit <= 1000:
+            raise BadInput("after must be >= 0 and limit between 1 and 1000", field="limit")
+        found = await run_in_threadpool(console.releases, after, limit)
+        return JSONAnswer({"releases": [{
+            "cursor": r.seq, "message_id": r.message_id, "sender": r.sender,
+            "recipients": list(r.recipients), "text": r.text, "released_by": r.operator,
+            "released_at": stamp(r.ts)} for r in found],
+            "cursor": found[-1].seq if found else after})
 
     async def healthz(request: Request) -> Response:
         return JSONAnswer({"status": "ok", "version": __version__,
@@ -164,20 +199,24 @@ def create_app(engine: Engine) -> Starlette:
         Route("/v1/campaigns", campaign_list, methods=["GET"]),
         Route("/v1/campaigns/{campaign:str}", campaign_one, methods=["GET"]),
         Route("/v1/campaigns/{campaign:str}/evidence", campaign_evidence, methods=["GET"]),
+        Route("/v1/releases", releases, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         *matrix.routes(engine, metrics),
+        *console_routes(engine, console),
     ]
 
     @asynccontextmanager
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
         yield
         engine.close()
+        console.close()
 
     return Starlette(routes=routes, lifespan=lifespan,
-                     middleware=[Middleware(BearerGuard, token=config.api_token)],
+                     middleware=[Middleware(BearerGuard, token=config.api_token),
+                                 Middleware(SecurityHeaders)],
                      exception_handlers={
                          BadInput: bad_input, HTTPException: http_error,
                          StateUnavailable: unavailable, RecordsUnavailable: unavailable,

@@ -22,12 +22,17 @@ class GroupCommit:
     def __init__(self, engine: Engine, max_batch: int = 256) -> None:
         self.engine = engine
         self.max_batch = max_batch
-        self.pending: list[tuple[Message, asyncio.Future[Result]]] = []
+        self.pending: list[tuple[Message, asyncio.Future[tuple[Result, bool]]]] = []
         self.draining = False
         self.task: asyncio.Task[None] | None = None  # kept: the loop holds tasks weakly
 
     async def judge(self, message: Message) -> Result:
-        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        return (await self.judge_marked(message))[0]
+
+    async def judge_marked(self, message: Message) -> tuple[Result, bool]:
+        """The result, and whether the message was new (not a repeated id)."""
+        future: asyncio.Future[tuple[Result, bool]] = (
+            asyncio.get_running_loop().create_future())
         self.pending.append((message, future))
         if not self.draining:
             self.draining = True
@@ -43,15 +48,20 @@ class GroupCommit:
         finally:
             self.draining = False
 
-    async def _judge(self, batch: list[tuple[Message, asyncio.Future[Result]]]) -> None:
+    async def _judge(self, batch: list[tuple[Message, asyncio.Future[tuple[Result, bool]]]]
+                     ) -> None:
+        fresh: list[bool] = []
         try:
-            results = await run_in_threadpool(self.engine.process_batch, [m for m, _ in batch])
+            results = await run_in_threadpool(self.engine.process_batch, [m for m, _ in batch],
+                                              fresh)
         except Exception:
             for message, future in batch:
                 try:
-                    future.set_result(await run_in_threadpool(self.engine.process, message))
+                    alone: list[bool] = []
+                    result = await run_in_threadpool(self.engine.process_batch, [message], alone)
+                    future.set_result((result[0], alone[0]))
                 except Exception as exc:
                     future.set_exception(exc)
             return
-        for (_, future), result in zip(batch, results, strict=True):
-            future.set_result(result)
+        for (_, future), result, new in zip(batch, results, fresh, strict=True):
+            future.set_result((result, new))
