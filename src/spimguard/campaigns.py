@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from typing import Any
 
+from .events import rfc3339
 from .records import CampaignMessage, RecordStore
 
 _PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{6,}\d")
@@ -89,3 +90,19 @@ def listing(records: RecordStore, since: float = 0.0, min_size: int = 1,
         if len(found) >= limit:
             break
     return found
+
+
+_TIME_KEYS = ("first_seen", "last_seen", "first", "last")
+
+
+def for_wire(info: dict[str, Any]) -> dict[str, Any]:
+    """A summary or listing entry with its times as RFC 3339 (UTC), as the API answers."""
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        if key in _TIME_KEYS and isinstance(value, float | int):
+            out[key] = rfc3339(value)
+        elif isinstance(value, list):
+            out[key] = [for_wire(v) if isinstance(v, dict) else v for v in value]
+        else:
+            out[key] = value
+    return out

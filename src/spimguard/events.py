@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -46,6 +46,11 @@ def parse_ts(raw: object) -> EventTime:
     if not math.isfinite(value) or not 0 <= value < _MAX_TS:
         raise ValueError("ts is out of range (Unix seconds between 1970 and 2100)")
     return EventTime(value)
+
+
+def rfc3339(ts: float) -> str:
+    """Unix seconds as the RFC 3339 time (UTC, ``Z``) every answer uses."""
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _dec_hook(kind: type, raw: Any) -> Any:

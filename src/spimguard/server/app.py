@@ -27,12 +27,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__, campaigns, evidence
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
-from ..events import Appeal, Event, decode_batch, decode_message
+from ..events import Appeal, Event, decode_batch, decode_message, rfc3339
+from . import docs as docs_page
 from . import matrix
 from .console import ConsoleStore, SecurityHeaders, open_console
 from .console import routes as console_routes
 from .console.records import AppealEntry
-from .console.views import stamp
 from .grouping import GroupCommit
 from .metrics import Metrics
 from .openapi import document
@@ -124,13 +124,13 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
             raise BadInput("since must be Unix seconds and min_size a whole number",
                            field="since/min_size") from None
         found = campaigns.listing(engine.records, since, min_size, query.get("domain", ""))
-        return JSONAnswer({"campaigns": found})
+        return JSONAnswer({"campaigns": [campaigns.for_wire(c) for c in found]})
 
     async def campaign_one(request: Request) -> Response:
         info = campaigns.summary(engine.records, request.path_params["campaign"])
         if info is None:
             return _error(404, "not_found", "no such campaign")
-        return JSONAnswer(info)
+        return JSONAnswer(campaigns.for_wire(info))
 
     async def campaign_evidence(request: Request) -> Response:
         campaign = request.path_params["campaign"]
@@ -154,7 +154,7 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
         return JSONAnswer({"releases": [{
             "cursor": r.seq, "message_id": r.message_id, "sender": r.sender,
             "recipients": list(r.recipients), "text": r.text, "released_by": r.operator,
-            "released_at": stamp(r.ts)} for r in found],
+            "released_at": rfc3339(r.ts)} for r in found],
             "cursor": found[-1].seq if found else after})
 
     async def healthz(request: Request) -> Response:
@@ -168,9 +168,9 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
         return JSONAnswer(openapi)
 
     async def docs(request: Request) -> Response:
-        paths = [(p, list(ops.items())) for p, ops in openapi["paths"].items()]
         page = templates.get_template("docs.html").render(
-            version=__version__, description=openapi["info"]["description"], paths=paths)
+            version=__version__, description=openapi["info"]["description"],
+            operations=docs_page.operations(openapi), schemas=docs_page.schemas(openapi))
         return HTMLResponse(page)
 
     async def bad_input(request: Request, exc: Exception) -> Response:
