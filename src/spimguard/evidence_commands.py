@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from . import evidence
+from .commandline import ConfigOpt, StoreDirOpt
 from .config import load as load_config
 from .errors import SpimguardError
 
@@ -21,8 +22,8 @@ console = Console()
 def export(
     campaign: Annotated[str, typer.Argument(help="Campaign id (GET /v1/campaigns lists them).")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the bundle to.")],
-    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
+    data_dir: StoreDirOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Write a campaign's evidence bundle (files, manifest, hash chain) to a folder."""
     from .engine import open_engine

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from .commandline import config_or_exit
+from .commandline import ConfigOpt, StoreDirOpt, config_or_exit
 from .errors import SpimguardError
 
 operators_app = typer.Typer(add_completion=False, no_args_is_help=True,
                             help="Operator accounts of the web console (/console/).")
 console = Console()
-
-DataDirOpt = Annotated[Path | None, typer.Option(
-    "--data-dir", help="Folder of the embedded database (default: storage.data_dir).")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")]
 
 
 @operators_app.command("add")
@@ -29,7 +24,7 @@ def add(
     password: Annotated[str, typer.Option(
         prompt=True, hide_input=True, confirmation_prompt=True, envvar="SPIMGUARD_PASSWORD",
         help="Prompted when not given (or set SPIMGUARD_PASSWORD).")] = "",
-    data_dir: DataDirOpt = None,
+    data_dir: StoreDirOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Add an operator, or give an existing one a new role and password."""
@@ -54,7 +49,7 @@ def add(
 
 
 @operators_app.command("list")
-def list_(data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+def list_(data_dir: StoreDirOpt = None, config: ConfigOpt = None) -> None:
     """The operators and their roles."""
     from .server.console import open_console
 
