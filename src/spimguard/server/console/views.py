@@ -10,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ... import campaigns, lists
+from ... import accounts, campaigns, lists
 from ...engine import Engine
 from ...records import LogEntry
 from ...state.ops import FOREVER, Distinct, Get, Members
@@ -42,18 +43,27 @@ def overview(engine: Engine, store: ConsoleStore) -> dict[str, Any]:
     judged = sum(sum(c.values()) for c in per_hour.values())
     stopped = engine.records.stopped(since, 5000)
     signals: Counter[str] = Counter(code for e in stopped for code in e.signals)
-    hijacked = sorted({e.account for e in stopped if (v := verdict_of(e)) is not None
-                       and v.account_action.action != "none"})
+    hijacked = restricted(engine, stopped)
     decided = store.decisions(since)
     ham = sum(1 for d in decided if d.label == "ham" and d.action in ("hold", "block"))
     found = engine.records.campaign_ids(since)
     return {
-        "chart": charts.stacked(columns, ACTIONS), "judged": judged,
+        "hourly": charts.stacked(columns, ACTIONS), "judged": judged,
         "totals": {a: sum(c[a] for c in per_hour.values()) for a in ACTIONS},
         "signals": signals.most_common(10), "hijacked": hijacked,
         "ham_per_10k": 10_000 * ham / judged if judged else 0.0, "ham_released": ham,
         "decided": len(decided), "campaigns": len(found), "campaign_ids": found[:10],
         "since": stamp(since)}
+
+
+def restricted(engine: Engine, stopped: Sequence[LogEntry], most: int = 1000) -> list[str]:
+    """Senders of these messages that were restricted: by one of these verdicts, or by a
+    restriction still in force (a takeover is often caught on a login or contact read)."""
+    by_verdict = {e.account for e in stopped if (v := verdict_of(e)) is not None
+                  and v.account_action.action != "none"}
+    senders = list(dict.fromkeys(e.account for e in stopped))[:most]
+    in_force = engine.read_state([Get(accounts.restrictions(a)) for a in senders])
+    return sorted(by_verdict | {a for a, r in zip(senders, in_force, strict=True) if r})
 
 
 def queue_row(engine: Engine, store_decisions: dict[str, Any], entry: LogEntry) -> dict[str, Any]:
