@@ -16,7 +16,7 @@ from typing import Any
 
 from ... import accounts, campaigns, lists
 from ...engine import Engine
-from ...records import LogEntry
+from ...records import CampaignMessage, LogEntry
 from ...state.ops import FOREVER, Distinct, Get, Members
 from . import charts
 from .decisions import verdict_of
@@ -66,17 +66,21 @@ def restricted(engine: Engine, stopped: Sequence[LogEntry], most: int = 1000) ->
     return sorted(by_verdict | {a for a, r in zip(senders, in_force, strict=True) if r})
 
 
-def queue_row(engine: Engine, store_decisions: dict[str, Any], entry: LogEntry) -> dict[str, Any]:
+def queue_row(engine: Engine, store_decisions: dict[str, Any], entry: LogEntry,
+              evidence: dict[str, dict[str, CampaignMessage]] | None = None) -> dict[str, Any]:
+    """One message as the queue shows it; ``evidence`` memoises campaigns' messages."""
     verdict = verdict_of(entry)
     campaign = verdict.campaign if verdict else None
     client = ip = ""
     text = entry.text
     recipients: tuple[str, ...] = ()
     if campaign:
-        for kept in engine.records.campaign_messages(campaign):
-            if kept.id == entry.id:
-                client, ip, text, recipients = kept.client, kept.ip, kept.text, kept.recipients
-                break
+        evidence = {} if evidence is None else evidence
+        if campaign not in evidence:
+            evidence[campaign] = {m.id: m for m in engine.records.campaign_messages(campaign)}
+        kept = evidence[campaign].get(entry.id)
+        if kept is not None:
+            client, ip, text, recipients = kept.client, kept.ip, kept.text, kept.recipients
     return {"id": entry.id, "ts": stamp(entry.ts), "sender": entry.account,
             "session": entry.session, "action": entry.action, "score": entry.score,
             "signals": verdict.signals if verdict else [], "campaign": campaign or "",
@@ -89,6 +93,7 @@ def queue(engine: Engine, store: ConsoleStore, filters: dict[str, str]) -> dict[
     since = engine.now() - QUEUE_WINDOW
     decided = {d.message_id: d for d in store.decisions(since)}
     rows = []
+    evidence: dict[str, dict[str, CampaignMessage]] = {}
     for entry in engine.records.stopped(since, QUEUE_ROWS):
         if filters.get("action") and entry.action != filters["action"]:
             continue
@@ -98,7 +103,7 @@ def queue(engine: Engine, store: ConsoleStore, filters: dict[str, str]) -> dict[
             continue
         if filters.get("pending") and entry.id in decided:
             continue
-        row = queue_row(engine, decided, entry)
+        row = queue_row(engine, decided, entry, evidence)
         if filters.get("campaign") and row["campaign"] != filters["campaign"]:
             continue
         rows.append(row)
