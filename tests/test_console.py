@@ -336,3 +336,36 @@ def test_operators_add_then_log_in(tmp_path: Path) -> None:
     finally:
         store.close()
 
+
+
+def test_lists_import_add_remove_with_who_changed_what() -> None:
+    judge = engine(api_token="tok")
+    client, store = _client(judge)
+    csrf = _csrf(client, "/console/lists")
+    hosts = b"0.0.0.0 evil.example\n0.0.0.0 b.example\n"
+    answer = client.post("/console/lists/block/import", data={"kind": "hosts", "csrf": csrf,
+                                                             "why": "feed"},
+                         files={"file": ("hosts.txt", hosts)})
+    assert answer.status_code == 200 and "done=listed" in str(answer.url)
+    client.post("/console/lists/block/remove", data={"entries": "b.example", "csrf": csrf})
+    page = client.get("/console/lists").text
+    assert "evil.example" in page and "b.example" not in page.split("Who changed what")[0]
+    assert [e.action for e in store.audit_log(action_prefix="lists.")] == [
+        "lists.remove", "lists.import"]
+    assert client.post("/console/lists/nope/add", data={
+        "entries": "x.example", "csrf": csrf}).status_code == 404
+
+
+def test_the_start_up_message_is_one_line_when_piped(tmp_path: Path) -> None:
+    """Not a terminal: rich would wrap at 80 columns, cutting the data path in two."""
+    from conftest import start_server
+
+    folder = tmp_path / ("a-rather-long-folder-name-" * 3) / "data"
+    folder.parent.mkdir()
+    server = start_server(folder)
+    try:
+        lines = server.log.read_text().splitlines()
+    finally:
+        server.stop()
+    assert any(line.startswith("spimguard serving on") and str(folder) in line
+               for line in lines), lines
