@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import msgspec
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -28,7 +28,7 @@ from ...errors import BadInput
 from ...state.ops import FOREVER, Remove, Touch
 from . import auth, views
 from .decisions import apply_operator_decision
-from .records import CAMPAIGN_STATUSES, CampaignStatus, ConsoleStore, Note
+from .records import CAMPAIGN_STATUSES, CampaignStatus, ConsoleStore, Note, Session
 from .web import Web, back, secure, text
 
 MAX_IMPORT = 16 * 1024 * 1024  # bytes of one uploaded list file
@@ -56,6 +56,17 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
                     return values
                 return web.render(request, name, session, csrf=session.csrf if session else "",
                                   **values)
+            return handler
+        return wrap
+
+    def action(role: auth.Role, max_files: int = 0):  # type: ignore[no-untyped-def]
+        """A POST: ``act(request, session, form)`` once the role and CSRF token are checked."""
+        def wrap(act):  # type: ignore[no-untyped-def]
+            async def handler(request: Request) -> Response:
+                checked = await web.action(request, role, max_files)
+                if isinstance(checked, Response):
+                    return checked
+                return await act(request, *checked)
             return handler
         return wrap
 
@@ -109,11 +120,8 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
                             secure=secure(request), path="/console/login")
         return response
 
-    async def logout(request: Request) -> Response:
-        checked = await web.action(request, "viewer")
-        if isinstance(checked, Response):
-            return checked
-        session, _ = checked
+    @action("viewer")
+    async def logout(request: Request, session: Session, form: FormData) -> Response:
         store.drop_session(session.token_hash)
         store.audit(time.time(), session.operator, "logout", "")
         response = RedirectResponse("/console/login", 303)
@@ -211,11 +219,8 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
             "Content-Disposition": f'attachment; filename="evidence-{name}.zip"'})
 
     # -- actions --------------------------------------------------------------------------
-    async def decide(request: Request) -> Response:
-        checked = await web.action(request, "moderator")
-        if isinstance(checked, Response):
-            return checked
-        session, form = checked
+    @action("moderator")
+    async def decide(request: Request, session: Session, form: FormData) -> Response:
         label = text(form, "label", 10)
         why = text(form, "why", 2000)
         cluster = text(form, "campaign", 512)
@@ -230,11 +235,8 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
                         f"{len(outcome.restored)} accounts restored")
         return back(form, "/console/queue", "decided")
 
-    async def restore(request: Request) -> Response:
-        checked = await web.action(request, "moderator")
-        if isinstance(checked, Response):
-            return checked
-        session, form = checked
+    @action("moderator")
+    async def restore(request: Request, session: Session, form: FormData) -> Response:
         name = text(form, "account", 512, required=True)
         why = text(form, "why", 2000)
         lifted = await run_in_threadpool(engine.restore, name)
@@ -243,11 +245,8 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         return back(form, "/console/account?" + urlencode({"id": name}),
                     "restored" if lifted else "nothing")
 
-    async def note(request: Request) -> Response:
-        checked = await web.action(request, "moderator")
-        if isinstance(checked, Response):
-            return checked
-        session, form = checked
+    @action("moderator")
+    async def note(request: Request, session: Session, form: FormData) -> Response:
         name = text(form, "account", 512, required=True)
         body = text(form, "text", 10_000, required=True)
         now = time.time()
@@ -255,11 +254,8 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         store.audit(now, session.operator, "account.note", name, "", body[:200])
         return back(form, "/console/account?" + urlencode({"id": name}), "noted")
 
-    async def campaign_status(request: Request) -> Response:
-        checked = await web.action(request, "moderator")
-        if isinstance(checked, Response):
-            return checked
-        session, form = checked
+    @action("moderator")
+    async def campaign_status(request: Request, session: Session, form: FormData) -> Response:
         cid = text(form, "campaign", 512, required=True)
         status = text(form, "status", 64)
         if status not in CAMPAIGN_STATUSES:
@@ -270,11 +266,8 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
                     status)
         return back(form, "/console/campaign?" + urlencode({"id": cid}), "status")
 
-    async def list_change(request: Request) -> Response:
-        checked = await web.action(request, "admin", max_files=1)
-        if isinstance(checked, Response):
-            return checked
-        session, form = checked
+    @action("admin", max_files=1)
+    async def list_change(request: Request, session: Session, form: FormData) -> Response:
         name = request.path_params["name"]
         change = request.path_params["change"]
         if name not in lists.NAMES or change not in ("add", "remove", "import"):
