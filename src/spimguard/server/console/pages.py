@@ -71,13 +71,18 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         return wrap
 
     # -- sign in and out ------------------------------------------------------------------
-    async def login_form(request: Request) -> Response:
+    def login_page(request: Request, status: int = 200, error: str = "",
+                   target: str = "/console/") -> Response:
+        """The login form, with a fresh CSRF token in the form and in its own cookie."""
         token = secrets.token_urlsafe(32)
-        response = web.render(request, "login.html", None, csrf=token,
-                              next=request.query_params.get("next", "/console/"))
+        response = web.render(request, "login.html", None, status, csrf=token, error=error,
+                              next=target)
         response.set_cookie(auth.LOGIN_COOKIE, token, httponly=True, samesite="strict",
                             secure=secure(request), path="/console/login")
         return response
+
+    async def login_form(request: Request) -> Response:
+        return login_page(request, target=request.query_params.get("next", "/console/")[:500])
 
     async def login(request: Request) -> Response:
         form = await web.form(request)
@@ -98,7 +103,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         if not await run_in_threadpool(auth.verify, operator, password):
             web.limiter.failed(keys, now)
             store.audit(now, name, "login.failed", address)
-            return await _again(request, "Wrong name or password.")
+            return login_page(request, 401, "Wrong name or password.")
         web.limiter.succeeded(keys[0])
         token, _ = auth.open_session(store, name, now)
         store.audit(now, name, "login", address)
@@ -110,14 +115,6 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
                             httponly=True, samesite="strict", secure=secure(request),
                             path="/console")
         response.delete_cookie(auth.LOGIN_COOKIE, path="/console/login")
-        return response
-
-    async def _again(request: Request, error: str) -> Response:
-        token = secrets.token_urlsafe(32)
-        response = web.render(request, "login.html", None, 401, csrf=token, error=error,
-                              next="/console/")
-        response.set_cookie(auth.LOGIN_COOKIE, token, httponly=True, samesite="strict",
-                            secure=secure(request), path="/console/login")
         return response
 
     @action("viewer")
