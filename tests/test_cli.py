@@ -26,7 +26,7 @@ def test_check_prints_a_verdict(tmp_path: Path) -> None:
 def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text("[policy]\nwarn = 9\nhold = 3\n")
-    result = runner.invoke(app, ["check", "hi", "--config", str(cfg)])
+    result = runner.invoke(app, ["check", "hi", "--recipient", "b", "--config", str(cfg)])
     assert result.exit_code == 2 and "thresholds must rise" in result.output
 
 

@@ -17,9 +17,9 @@ def test_concurrent_checks_share_commits_and_keep_their_own_verdicts() -> None:
     batches: list[int] = []
     original = judge.process_batch
 
-    def counted(events: Any) -> Any:
+    def counted(events: Any, *fresh: Any) -> Any:
         batches.append(len(events))
-        return original(events)
+        return original(events, *fresh)
 
     judge.process_batch = counted  # type: ignore[method-assign]
     group = GroupCommit(judge)
@@ -42,10 +42,10 @@ def test_a_failed_batch_is_retried_request_by_request() -> None:
     judge = engine(storage={"backend": "memory"})
     original = judge.process_batch
 
-    def fragile(events: Any) -> Any:
+    def fragile(events: Any, *fresh: Any) -> Any:
         if any(e.text == "boom" for e in events):
             raise RuntimeError("storage hiccup")
-        return original(events)
+        return original(events, *fresh)
 
     judge.process_batch = fragile  # type: ignore[method-assign]
     group = GroupCommit(judge)

@@ -127,8 +127,8 @@ def test_lists_import_command(tmp_path: Path) -> None:
     result = runner.invoke(app, ["lists", "import", str(source), "--kind", "domains",
                                  "--data-dir", str(tmp_path / "d")])
     assert result.exit_code == 0 and "2 entries" in result.output, result.output
-    result = runner.invoke(app, ["check", "https://www.evil.example.com/x", "--data-dir",
-                                 str(tmp_path / "d")])
+    result = runner.invoke(app, ["check", "https://www.evil.example.com/x", "--recipient",
+                                 "b", "--data-dir", str(tmp_path / "d")])
     assert '"action": "block"' in result.output
     result = runner.invoke(app, ["lists", "import", str(source), "--kind", "nope",
                                  "--data-dir", str(tmp_path / "d")])

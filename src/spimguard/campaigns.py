@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from typing import Any
 
+from .events import rfc3339
 from .records import CampaignMessage, RecordStore
 
 _PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{6,}\d")
@@ -105,3 +106,19 @@ def shape(info: dict[str, Any]) -> str:
     reach = info["recipients"] / max(1, len(info["senders"]))
     stopped = sum(n for action, n in info["actions"].items() if action in ("hold", "block"))
     return "sharing" if reach <= SHARING_REACH and 2 * stopped < info["messages"] else "campaign"
+
+
+_TIME_KEYS = ("first_seen", "last_seen", "first", "last")
+
+
+def for_wire(info: dict[str, Any]) -> dict[str, Any]:
+    """A summary or listing entry with its times as RFC 3339 (UTC), as the API answers."""
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        if key in _TIME_KEYS and isinstance(value, float | int):
+            out[key] = rfc3339(value)
+        elif isinstance(value, list):
+            out[key] = [for_wire(v) if isinstance(v, dict) else v for v in value]
+        else:
+            out[key] = value
+    return out

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from .commandline import config_or_exit
+from .commandline import ConfigOpt, config_or_exit, plain_help
 from .config import Config
 from .db import kept_secret
 from .db_commands import db_app
@@ -27,14 +27,15 @@ from .evidence_commands import evidence_app
 from .history_commands import import_history
 from .lists_commands import lists_app
 from .model import commands as model_commands
+from .operators_commands import operators_app
 from .scorecard import ACTIONS, Scorecard
 from .sim.commands import simulate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="spimguard: anti-spim verdicts for instant-messaging platforms.")
-console = Console(stderr=True)
+# Messages are never wrapped: piped to a log, a line stays one line (a path or URL intact).
+console = Console(stderr=True, soft_wrap=True)
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")]
 DataDirOpt = Annotated[Path | None, typer.Option(
     "--data-dir", help="Folder of the embedded SQLite database (default: in memory).")]
 
@@ -147,15 +148,20 @@ def check(
     text: Annotated[str, typer.Argument(help="The message text.")],
     sender: Annotated[str, typer.Option(help="Sending account.")] = "sender",
     recipient: Annotated[list[str] | None, typer.Option(
-        help="Recipient account (repeat for several).")] = None,
+        help="Recipient account (repeat for several); at least one.")] = None,
     client: Annotated[str, typer.Option(help="Client id of the sending app.")] = "",
     config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Judge one message in-process and print the verdict as JSON."""
+    if not recipient:
+        # Who receives a message is half of what spimguard judges (strangers, fan-out):
+        # a made-up recipient would give a verdict about nobody.
+        console.print("[red]check:[/] give at least one --recipient ACCOUNT")
+        raise typer.Exit(2)
     engine = _engine(config, data_dir)
     event = {"type": "message", "id": f"cli-{time.time_ns()}", "ts": time.time(),
-             "sender": sender, "recipients": recipient or ["recipient"], "text": text,
+             "sender": sender, "recipients": recipient, "text": text,
              "client": {"id": client}}
     try:
         verdict = engine.process(decode_event(msgspec.json.encode(event), engine.config.limits))
@@ -288,7 +294,8 @@ app.add_typer(lists_app, name="lists")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(db_app, name="db")
 app.command("import-history")(import_history)
+app.add_typer(operators_app, name="operators")
 
 
 def main() -> None:
-    app()
+    plain_help(typer.main.get_command(app))(prog_name="spimguard")

@@ -85,6 +85,7 @@ class Engine:
         self.policy = Policy(self.config)
         self.lock = threading.RLock()
         self._since_maintenance = 0
+        self.repeats = 0  # events answered from the log: their id was seen before
         # The engine's clock is the latest event time it has seen (kept in state, so it
         # survives a restart): reads made between events, such as an account lookup,
         # see what the event stream would see, also when replaying an old log.
@@ -104,8 +105,12 @@ class Engine:
         """Judge or record one event and commit it."""
         return self.process_batch((event,))[0]
 
-    def process_batch(self, events: Iterable[Event]) -> list[Result]:
-        """Events in order, committed together once all are done, or not at all."""
+    def process_batch(self, events: Iterable[Event],
+                      fresh: list[bool] | None = None) -> list[Result]:
+        """Events in order, committed together once all are done, or not at all.
+
+        ``fresh``, when given, receives for each event whether it was new (False: a
+        repeated id answered from the log), so counters count an event once."""
         events = list(events)
         ids = [e.id for e in events]
         with self.lock:
@@ -114,8 +119,12 @@ class Engine:
                 digests = [once.digest(e) for e in events]
                 known = self.records.answers(ids)
                 once.check_batch(events, digests, known)
-                results = [self._process(e, d, known) for e, d in
-                           zip(events, digests, strict=True)]
+                results = []
+                for event, digest in zip(events, digests, strict=True):
+                    before = self.repeats
+                    results.append(self._process(event, digest, known))
+                    if fresh is not None:
+                        fresh.append(self.repeats == before)
                 self._commit()
             except BaseException:
                 # Nothing of a failed request may ride along with the next commit.
@@ -226,6 +235,7 @@ class Engine:
         self.clock = max(self.clock, self._bounded(event.ts))
         stored = self._answered.get(event.id) or known.get(event.id)
         if stored is not None:
+            self.repeats += 1
             return once.answer(event, stored.result)
         for _ in range(_ATTEMPTS):
             try:
@@ -324,6 +334,7 @@ class Engine:
 
     def _finished(self, event: Event, outbox: once.Outbox) -> Result:
         """An event judged already (its claim's outbox): record it here too, answer alike."""
+        self.repeats += 1
         self._save(outbox)
         return once.answer(event, outbox.entry.result)
 

@@ -11,7 +11,7 @@ import ipaddress
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -50,6 +50,11 @@ def parse_ts(raw: object) -> EventTime:
     if not math.isfinite(value) or not 0 <= value < _MAX_TS:
         raise ValueError("ts is out of range (Unix seconds between 1970 and 2100)")
     return EventTime(value)
+
+
+def rfc3339(ts: float) -> str:
+    """Unix seconds as the RFC 3339 time (UTC, ``Z``) every answer uses."""
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _dec_hook(kind: type, raw: Any) -> Any:
@@ -140,8 +145,17 @@ class AccountInfo(_Event, tag="account"):
     clients: Annotated[list[ShortText], msgspec.Meta(max_length=16)] = []
 
 
-Event = Message | Invite | Login | Contacts | ContactsRead | Report | AccountInfo
-EVENT_TYPES = ("message", "invite", "login", "contacts", "contacts_read", "report", "account")
+class Appeal(_Event, tag="appeal"):
+    """The sender of a held message asks for a review (shown in the operator console)."""
+
+    account: Id
+    message_id: Id
+    text: str = ""
+
+
+Event = Message | Invite | Login | Contacts | ContactsRead | Report | AccountInfo | Appeal
+EVENT_TYPES = ("message", "invite", "login", "contacts", "contacts_read", "report", "account",
+               "appeal")
 
 
 class Batch(msgspec.Struct, frozen=True):
@@ -307,8 +321,8 @@ def check_bounds(event: Event, limits: Limits, prefix: str = "") -> None:
             except ValueError:
                 raise BadInput(f"networks[{index}] = {cidr[:60]!r} is not a CIDR",
                                field=_field(prefix, f"networks[{index}]")) from None
-    elif isinstance(event, Report) and len(event.text.encode("utf-8", "surrogatepass")) > (
-            limits.max_text_bytes):
+    elif isinstance(event, Report | Appeal) and len(
+            event.text.encode("utf-8", "surrogatepass")) > limits.max_text_bytes:
         raise BadInput(f"text exceeds {limits.max_text_bytes} bytes", code="too_large",
                        field=_field(prefix, "text"), status=413)
 

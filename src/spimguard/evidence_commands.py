@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from . import evidence
+from .commandline import ConfigOpt, StoreDirOpt
 from .config import load as load_config
 from .engine import Engine, open_engine
 from .errors import SpimguardError
@@ -16,10 +17,6 @@ from .errors import SpimguardError
 evidence_app = typer.Typer(add_completion=False, no_args_is_help=True,
                            help="Evidence bundles of campaigns, for abuse and legal teams.")
 console = Console()
-
-
-DataDir = Annotated[Path | None, typer.Option("--data-dir")]
-ConfigFile = Annotated[Path | None, typer.Option("--config", "-c")]
 
 
 def _engine(config: Path | None, data_dir: Path | None) -> Engine:
@@ -34,8 +31,8 @@ def _engine(config: Path | None, data_dir: Path | None) -> Engine:
 def export(
     campaign: Annotated[str, typer.Argument(help="Campaign id (GET /v1/campaigns lists them).")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the bundle to.")],
-    data_dir: DataDir = None,
-    config: ConfigFile = None,
+    data_dir: StoreDirOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Write a campaign's evidence bundle (files, manifest, hash chain, signature)."""
     engine = _engine(config, data_dir)
@@ -51,7 +48,7 @@ def export(
 
 
 @evidence_app.command("key")
-def key(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+def key(data_dir: StoreDirOpt = None, config: ConfigOpt = None) -> None:
     """Print the installation's public key (hex): publish it, so that anyone can check that a
     bundle came from this installation unchanged (``verify --public-key``)."""
     engine = _engine(config, data_dir)

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from . import lists
+from .commandline import ConfigOpt, StoreDirOpt
 from .config import load as load_config
 from .errors import SpimguardError
 from .state.ops import FOREVER, Distinct, Replace, Touch
@@ -26,8 +27,8 @@ def import_(
                                                      "or sha256.")] = "block",
     replace: Annotated[bool, typer.Option(help="Replace the list instead of adding to it.")
                        ] = False,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
+    data_dir: StoreDirOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Load a list; every node sees it at once, no restart."""
     from .engine import open_engine

@@ -79,6 +79,9 @@ class RecordStore(Protocol):
 
     def reports(self, message_id: str) -> Sequence[ReportEntry]: ...
 
+    def latest_reports(self, limit: int = 200) -> Sequence[ReportEntry]:
+        """The newest reports, newest first."""
+
     def recent(self, account: str, limit: int = 20) -> Sequence[LogEntry]:
         """The account's latest entries that were not plain deliveries, newest first."""
 
@@ -86,6 +89,12 @@ class RecordStore(Protocol):
                  limit: int = 200) -> Sequence[LogEntry]:
         """Everything logged for the account's session (all sessions if "") since ``since``,
         oldest first: an incident's logins, contact reads, messages and verdicts."""
+
+    def stopped(self, since: float, limit: int = 500) -> Sequence[LogEntry]:
+        """Messages held or blocked at or after ``since``, newest first (the review queue)."""
+
+    def hourly(self, since: float) -> Sequence[tuple[int, str, int]]:
+        """(hour start, action, messages) for every hour with messages since ``since``."""
 
     def save_campaign_message(self, message: CampaignMessage) -> None: ...
 

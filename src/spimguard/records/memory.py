@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from . import Answer, CampaignMessage, LogEntry, ReportEntry
@@ -38,6 +38,10 @@ class MemoryRecords:
     def reports(self, message_id: str) -> list[ReportEntry]:
         return sorted(self._reports.get(message_id, ()), key=lambda r: (r.ts, r.id))
 
+    def latest_reports(self, limit: int = 200) -> list[ReportEntry]:
+        every = [r for found in self._reports.values() for r in found]
+        return sorted(every, key=lambda r: (r.ts, r.id), reverse=True)[:limit]
+
     def recent(self, account: str, limit: int = 20) -> list[LogEntry]:
         mine = [e for e in self._log.values()
                 if e.account == account and e.action not in ("", "deliver")]
@@ -48,6 +52,16 @@ class MemoryRecords:
         mine = [e for e in self._log.values() if e.account == account and e.ts >= since
                 and (not session or e.session == session)]
         return sorted(mine, key=lambda e: (e.ts, e.id))[:limit]
+
+    def stopped(self, since: float, limit: int = 500) -> list[LogEntry]:
+        held = [e for e in self._log.values() if e.type == "message" and e.ts >= since
+                and e.action in ("hold", "block")]
+        return sorted(held, key=lambda e: (e.ts, e.id), reverse=True)[:limit]
+
+    def hourly(self, since: float) -> list[tuple[int, str, int]]:
+        counts = Counter((int(e.ts // 3600 * 3600), e.action) for e in self._log.values()
+                         if e.type == "message" and e.ts >= since)
+        return [(hour, action, n) for (hour, action), n in sorted(counts.items())]
 
     def save_campaign_message(self, message: CampaignMessage) -> None:
         if message.id not in self._campaigns[message.campaign]:

@@ -101,6 +101,16 @@ class PostgresRecords:
     def reports(self, message_id: str) -> list[ReportEntry]:
         return [ReportEntry(*row) for row in self._query(sql.REPORTS, (message_id,))]
 
+    def latest_reports(self, limit: int = 200) -> list[ReportEntry]:
+        return [ReportEntry(*row) for row in self._query(sql.LATEST_REPORTS, (limit,))]
+
+    def stopped(self, since: float, limit: int = 500) -> list[LogEntry]:
+        return [sql.entry(r) for r in self._query(sql.STOPPED, (since, limit))]
+
+    def hourly(self, since: float) -> list[tuple[int, str, int]]:
+        rows = self._query(sql.HOURLY.format(hour="FLOOR(ts / 3600)"), (since,))
+        return [(int(h), a, int(n)) for h, a, n in rows]
+
     def recent(self, account: str, limit: int = 20) -> list[LogEntry]:
         return [sql.entry(r) for r in self._query(sql.RECENT, (account, limit))]
 

@@ -42,6 +42,13 @@ TIMELINE_SESSION = (f"SELECT {COLUMNS} FROM verdict_log WHERE account = ? AND se
                     "ts >= ? ORDER BY ts, id LIMIT ?")
 TIMELINE = (f"SELECT {COLUMNS} FROM verdict_log WHERE account = ? AND ts >= ? ORDER BY ts, id "
             "LIMIT ?")
+LATEST_REPORTS = f"SELECT {REPORT_COLUMNS} FROM reports ORDER BY ts DESC, id DESC LIMIT ?"
+STOPPED = (f"SELECT {COLUMNS} FROM verdict_log WHERE ts >= ? AND type = 'message' AND action "
+           "IN ('hold', 'block') ORDER BY ts DESC, id DESC LIMIT ?")
+# Messages per hour and action; ``{hour}`` is the dialect's whole hour of ``ts`` (SQLite's
+# CAST truncates, PostgreSQL's rounds: it takes FLOOR).
+HOURLY = ("SELECT {hour} * 3600 AS hour, action, COUNT(*) FROM verdict_log WHERE ts >= ? AND "
+          "type = 'message' GROUP BY hour, action ORDER BY hour, action")
 CAMPAIGN = (f"SELECT {CAMPAIGN_COLUMNS} FROM campaign_messages WHERE campaign = ? "
             "ORDER BY ts, id")
 CAMPAIGN_IDS = ("SELECT campaign FROM campaign_messages GROUP BY campaign HAVING MAX(ts) >= ? "

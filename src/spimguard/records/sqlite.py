@@ -68,6 +68,9 @@ class SQLiteRecords:
     def reports(self, message_id: str) -> list[ReportEntry]:
         return [ReportEntry(*row) for row in self._query(sql.REPORTS, (message_id,))]
 
+    def latest_reports(self, limit: int = 200) -> list[ReportEntry]:
+        return [ReportEntry(*row) for row in self._query(sql.LATEST_REPORTS, (limit,))]
+
     def recent(self, account: str, limit: int = 20) -> list[LogEntry]:
         return [sql.entry(r) for r in self._query(sql.RECENT, (account, limit))]
 
@@ -76,6 +79,13 @@ class SQLiteRecords:
         rows = (self._query(sql.TIMELINE_SESSION, (account, session, since, limit)) if session
                 else self._query(sql.TIMELINE, (account, since, limit)))
         return [sql.entry(r) for r in rows]
+
+    def stopped(self, since: float, limit: int = 500) -> list[LogEntry]:
+        return [sql.entry(r) for r in self._query(sql.STOPPED, (since, limit))]
+
+    def hourly(self, since: float) -> list[tuple[int, str, int]]:
+        rows = self._query(sql.HOURLY.format(hour="CAST(ts / 3600 AS INTEGER)"), (since,))
+        return [(int(h), a, int(n)) for h, a, n in rows]
 
     def save_campaign_message(self, message: CampaignMessage) -> None:
         self._write(sql.INSERT_CAMPAIGN, sql.campaign_row(message))

@@ -28,8 +28,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__, campaigns, evidence, operations
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
-from ..events import check_clock, decode_batch, decode_message
+from ..events import Appeal, Event, check_clock, decode_batch, decode_message, rfc3339
+from . import docs as docs_page
 from . import matrix
+from .console import ConsoleStore, SecurityHeaders, open_console
+from .console import routes as console_routes
+from .console.records import AppealEntry
 from .grouping import RETRY_AFTER, GroupCommit, Overloaded
 from .health import HealthProbe, degraded
 from .metrics import Metrics
@@ -63,8 +67,19 @@ class BearerGuard:
         await self.app(scope, receive, send)
 
 
-def create_app(engine: Engine) -> Starlette:
+def _keep_appeals(console: ConsoleStore, batch: list[Event]) -> None:
+    """Appeals go to the console's store (kept once per id, so a retry adds nothing)."""
+    for event in batch:
+        if isinstance(event, Appeal):
+            console.save_appeal(AppealEntry(event.id, event.ts, event.account,
+                                            event.message_id, event.text))
+
+
+def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette:
+    """The API, the Matrix endpoints and the console (its store opened beside the records
+    unless one is given)."""
     config = engine.config
+    console = console if console is not None else open_console(config)
     limits = config.limits
     metrics = Metrics()
     templates = Environment(loader=PackageLoader("spimguard", "server/templates"),
@@ -83,13 +98,14 @@ def create_app(engine: Engine) -> Starlette:
         message = decode_message(await body(request), limits)
         check_clock([message], limits, time.time())
         try:
-            verdict = await grouped.judge(message)
+            verdict, new = await grouped.judge_marked(message)
         except (StateUnavailable, RecordsUnavailable) as exc:
             if config.storage.fail_mode == "closed":
                 raise
             log.error("delivered %r unjudged (fail_mode open): %s", message.id, exc)
-            verdict = degraded(message.id)
-        metrics.count(("message",), (verdict,))
+            verdict, new = degraded(message.id), True
+        if new:
+            metrics.count(("message",), (verdict,))
         metrics.latency.labels("check").observe(time.perf_counter() - started)
         return JSONAnswer(verdict)
 
@@ -97,8 +113,12 @@ def create_app(engine: Engine) -> Starlette:
         started = time.perf_counter()
         batch = decode_batch(await body(request), limits)
         check_clock(batch, limits, time.time(), prefix="events")
-        results = await grouped.batch(batch)
-        metrics.count((type(e).__name__.lower() for e in batch), results)
+        fresh: list[bool] = []
+        results = await grouped.batch(batch, fresh)
+        await run_in_threadpool(_keep_appeals, console, batch)
+        new = [(type(e).__name__.lower(), r) for e, r, f in zip(batch, results, fresh,
+                                                               strict=True) if f]
+        metrics.count((kind for kind, _ in new), (r for _, r in new))
         metrics.latency.labels("events").observe(time.perf_counter() - started)
         return JSONAnswer({"results": results})
 
@@ -120,13 +140,13 @@ def create_app(engine: Engine) -> Starlette:
             raise BadInput("since must be Unix seconds and min_size a whole number",
                            field="since/min_size") from None
         found = campaigns.listing(engine.records, since, min_size, query.get("domain", ""))
-        return JSONAnswer({"campaigns": found})
+        return JSONAnswer({"campaigns": [campaigns.for_wire(c) for c in found]})
 
     async def campaign_one(request: Request) -> Response:
         info = campaigns.summary(engine.records, request.path_params["campaign"])
         if info is None:
             return _error(404, "not_found", "no such campaign")
-        return JSONAnswer(info)
+        return JSONAnswer(campaigns.for_wire(info))
 
     async def campaign_evidence(request: Request) -> Response:
         campaign = request.path_params["campaign"]
@@ -169,6 +189,21 @@ def create_app(engine: Engine) -> Starlette:
         return Response(evidence.zipped(files), media_type="application/zip", headers={
             "Content-Disposition": f'attachment; filename="evidence-{name}.zip"'})
 
+    async def releases(request: Request) -> Response:
+        try:
+            after = int(request.query_params.get("after", "0"))
+            limit = int(request.query_params.get("limit", "100"))
+        except ValueError:
+            raise BadInput("after and limit must be whole numbers", field="after") from None
+        if after < 0 or not 1 <= limit <= 1000:
+            raise BadInput("after must be >= 0 and limit between 1 and 1000", field="limit")
+        found = await run_in_threadpool(console.releases, after, limit)
+        return JSONAnswer({"releases": [{
+            "cursor": r.seq, "message_id": r.message_id, "sender": r.sender,
+            "recipients": list(r.recipients), "text": r.text, "released_by": r.operator,
+            "released_at": rfc3339(r.ts)} for r in found],
+            "cursor": found[-1].seq if found else after})
+
     async def healthz(request: Request) -> Response:
         stores = await probe.stores()
         ok = all(v == "ok" for v in stores.values())
@@ -186,9 +221,9 @@ def create_app(engine: Engine) -> Starlette:
         return JSONAnswer(openapi)
 
     async def docs(request: Request) -> Response:
-        paths = [(p, list(ops.items())) for p, ops in openapi["paths"].items()]
         page = templates.get_template("docs.html").render(
-            version=__version__, description=openapi["info"]["description"], paths=paths)
+            version=__version__, description=openapi["info"]["description"],
+            operations=docs_page.operations(openapi), schemas=docs_page.schemas(openapi))
         return HTMLResponse(page)
 
     async def bad_input(request: Request, exc: Exception) -> Response:
@@ -228,21 +263,25 @@ def create_app(engine: Engine) -> Starlette:
         Route("/v1/operations", operation_list, methods=["GET"]),
         Route("/v1/operations/{operation:str}", operation_one, methods=["GET"]),
         Route("/v1/operations/{operation:str}/evidence", operation_evidence, methods=["GET"]),
+        Route("/v1/releases", releases, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/livez", livez, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         *matrix.routes(engine, metrics),
+        *console_routes(engine, console),
     ]
 
     @asynccontextmanager
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
         yield
         engine.close()
+        console.close()
 
     return Starlette(routes=routes, lifespan=lifespan,
-                     middleware=[Middleware(BearerGuard, token=config.api_token)],
+                     middleware=[Middleware(BearerGuard, token=config.api_token),
+                                 Middleware(SecurityHeaders)],
                      exception_handlers={
                          BadInput: bad_input, HTTPException: http_error,
                          StateUnavailable: unavailable, RecordsUnavailable: unavailable,

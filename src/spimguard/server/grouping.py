@@ -35,7 +35,8 @@ class Overloaded(Exception):
     """More work waits than the server queues; the request was refused untouched."""
 
 
-Waiting = tuple[Message, "asyncio.Future[Result]", float]  # message, answer, deadline
+# message, (answer, whether its id was new), deadline
+Waiting = tuple[Message, "asyncio.Future[tuple[Result, bool]]", float]
 
 
 class GroupCommit:
@@ -51,13 +52,14 @@ class GroupCommit:
         self.draining = False
         self.task: asyncio.Task[None] | None = None  # kept: the loop holds tasks weakly
 
-    async def batch(self, events: list[Event]) -> list[Result]:
-        """A ``/v1/events`` batch: one commit of its own, under the same bound."""
+    async def batch(self, events: list[Event], fresh: list[bool] | None = None) -> list[Result]:
+        """A ``/v1/events`` batch: one commit of its own, under the same bound (``fresh``
+        as ``Engine.process_batch`` fills it)."""
         if self.batches >= self.max_batches:
             raise Overloaded(f"{self.batches} batches are waiting")
         self.batches += 1
         try:
-            return await run_in_threadpool(self.engine.process_batch, events)
+            return await run_in_threadpool(self.engine.process_batch, events, fresh)
         finally:
             self.batches -= 1
 
@@ -67,9 +69,13 @@ class GroupCommit:
             raise Overloaded(f"{len(self.pending)} messages are waiting")
 
     async def judge(self, message: Message) -> Result:
+        return (await self.judge_marked(message))[0]
+
+    async def judge_marked(self, message: Message) -> tuple[Result, bool]:
+        """The result, and whether the message was new (not a repeated id)."""
         self.admit()
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Result] = loop.create_future()
+        future: asyncio.Future[tuple[Result, bool]] = loop.create_future()
         self.pending.append((message, future, loop.time() + self.max_wait))
         if not self.draining:
             self.draining = True
@@ -95,11 +101,14 @@ class GroupCommit:
         finally:
             self.draining = False
 
-    async def _judge(self, batch: list[tuple[Message, asyncio.Future[Result]]]) -> None:
+    async def _judge(self, batch: list[tuple[Message, asyncio.Future[tuple[Result, bool]]]]
+                     ) -> None:
         """Judge and answer; a request that went away meanwhile (its future done) is
         judged all the same (it may have been delivered) but not answered."""
+        fresh: list[bool] = []
         try:
-            results = await run_in_threadpool(self.engine.process_batch, [m for m, _ in batch])
+            results = await run_in_threadpool(self.engine.process_batch, [m for m, _ in batch],
+                                              fresh)
         except (StateUnavailable, RecordsUnavailable) as exc:
             for _, future in batch:
                 if not future.done():
@@ -108,14 +117,15 @@ class GroupCommit:
         except Exception:
             for message, future in batch:
                 try:
-                    result = await run_in_threadpool(self.engine.process, message)
+                    alone: list[bool] = []
+                    result = await run_in_threadpool(self.engine.process_batch, [message], alone)
                 except Exception as exc:
                     if not future.done():
                         future.set_exception(exc)
                 else:
                     if not future.done():
-                        future.set_result(result)
+                        future.set_result((result[0], alone[0]))
             return
-        for (_, future), result in zip(batch, results, strict=True):
+        for (_, future), result, new in zip(batch, results, fresh, strict=True):
             if not future.done():
-                future.set_result(result)
+                future.set_result((result, new))

@@ -18,8 +18,86 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": schema}}}
+def _json(schema: dict[str, Any], example: Any = None) -> dict[str, Any]:
+    media: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        media["example"] = example
+    return {"content": {"application/json": media}}
+
+
+def _param(name: str, where: str, description: str,
+           schema: dict[str, Any] | None = None, required: bool = True) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+def _object(**properties: Any) -> dict[str, Any]:
+    """An answer's schema from ``name=(type, description)`` pairs."""
+    return {"type": "object", "properties": {
+        name: {**({"type": kind} if isinstance(kind, str) else kind), "description": text}
+        for name, (kind, text) in properties.items()}}
+
+
+_MESSAGE = {"type": "message", "id": "m-1842", "ts": "2026-05-04T10:15:00Z", "sender": "alice",
+            "recipients": ["bob", "carol"], "text": "hey, see http://ringtones.example",
+            "session": "s-77", "client": {"id": "im-android", "ip": "198.51.100.7"}}
+_VERDICT = {"id": "m-1842", "action": "hold", "score": 7.4, "signals": [
+    {"code": "BULK_NEAR_DUPLICATE", "score": 3.0,
+     "detail": "the same text from 14 accounts to about 200 recipients"}],
+    "campaign": "c-91", "account_action": {"action": "none", "account": "", "reason": "",
+                                          "session": ""},
+    "notice": {"recipient": None, "sender": "Your message was held for review."}}
+_BATCH = {"events": [
+    {"type": "login", "id": "l-1", "ts": 1790000000, "account": "alice", "session": "s-77",
+     "ip": "198.51.100.7", "client": {"id": "im-android"}, "success": True},
+    {"type": "appeal", "id": "a-1", "ts": 1790000600, "account": "alice",
+     "message_id": "m-1842", "text": "this was for my brother"}]}
+_RESULTS = {"results": [{"id": "l-1", "status": "accepted", "account_action": {
+    "action": "none", "account": "", "reason": "", "session": ""}, "score": 0.0,
+    "signals": []}, {"id": "a-1", "status": "accepted", "account_action": {
+        "action": "none", "account": "", "reason": "", "session": ""}, "score": 0.0,
+        "signals": []}]}
+_ACCOUNT = _object(
+    account=("string", "the account id"), risk=("string", "normal, elevated or high"),
+    max_recent_score=("number", "highest score of its recent incidents"),
+    restrictions=("object", "restrictions in force, by scope"),
+    incidents=("array", "each restriction with its timeline (logins, contact reads, "
+                        "messages and verdicts from an hour before)"),
+    recent=("array", "its latest entries that were not plain deliveries"))
+_RESTORED = _object(account=("string", "the account id"),
+                    restored=("boolean", "whether any restriction was in force"))
+_TIMES = "RFC 3339 (UTC)"
+_CAMPAIGN_FIELDS = {
+    "id": ("string", "the campaign id"), "first_seen": ("string", _TIMES),
+    "last_seen": ("string", _TIMES), "messages": ("integer", "messages kept as evidence"),
+    "recipients": ("integer", "distinct recipients"),
+    "reports": ("integer", "user spam reports on its messages"),
+    "actions": ("object", "messages by verdict action")}
+_CAMPAIGNS = _object(campaigns=({"type": "array", "items": _object(
+    **_CAMPAIGN_FIELDS, senders=("integer", "distinct senders"),
+    domains=({"type": "array", "items": {"type": "string"}}, "top linked domains"))},
+    "campaigns, most recent first"))
+_CAMPAIGN = _object(
+    **_CAMPAIGN_FIELDS, senders=({"type": "array", "items": {"type": "string"}}, "accounts"),
+    sessions=("array", "per sending session: account, session, clients, ips, first, last, "
+                       "messages"),
+    domains=("array", "per domain: domain, first_seen, last_seen, messages"),
+    phones=({"type": "array", "items": {"type": "string"}}, "phone numbers advertised"),
+    handles=({"type": "array", "items": {"type": "string"}}, "@handles advertised"))
+_RELEASES = _object(
+    releases=({"type": "array", "items": _object(
+        cursor=("integer", "this release's place: pass the last one as after="),
+        message_id=("string", "the held message"), sender=("string", "its sender"),
+        recipients=({"type": "array", "items": {"type": "string"}},
+                    "its recipients, when kept (campaign evidence)"),
+        text=({"type": ["string", "null"]}, "its text, when kept"),
+        released_by=("string", "the operator"), released_at=("string", _TIMES))},
+        "oldest first"),
+    cursor=("integer", "the last cursor in this page (after= for the next)"))
+_RELEASES_EXAMPLE = {"releases": [{"cursor": 7, "message_id": "m-1842", "sender": "alice",
+                                   "recipients": ["bob"], "text": None,
+                                   "released_by": "dana", "released_at": "2026-05-04T11:02:13Z"}],
+                     "cursor": 7}
 
 
 def _schema_hook(kind: type) -> dict[str, Any]:
@@ -77,33 +155,26 @@ def document(matrix_prefix: str | None = None) -> dict[str, Any]:
         [Message, Batch, Verdict, Accepted], schema_hook=_schema_hook,
         ref_template="#/components/schemas/{name}")
     components["Error"] = _ERROR
-    unauthorised = {"401": {"description": "missing or wrong bearer token",
-                            **_json(_ref("Error"))}}
     errors = {"400": {"description": "malformed JSON", **_json(_ref("Error"))},
-              **unauthorised,
-              "408": {"description": "the body did not arrive in time", **_json(_ref("Error"))},
+              "401": {"description": "missing or wrong bearer token", **_json(_ref("Error"))},
               "413": {"description": "over a size limit", **_json(_ref("Error"))},
-              "422": {"description": "breaks the contract", **_json(_ref("Error"))},
+              "408": {"description": "the body did not arrive in time", **_json(_ref("Error"))},
               "409": {"description": "an event id already used by another type or body",
                       **_json(_ref("Error"))},
+              "422": {"description": "breaks the contract", **_json(_ref("Error"))},
               "503": {"description": "overloaded or a store is down: retry after "
                       "Retry-After seconds", **_json(_ref("Error"))}}
-    not_found = {"404": {"description": "no such campaign", **_json(_ref("Error"))}}
-    campaign_param = [{"name": "campaign", "in": "path", "required": True,
-                       "schema": {"type": "string"}}]
-    listing_params = [
-        {"name": "since", "in": "query", "schema": {"type": "number"},
-         "description": "only campaigns active since this Unix time"},
-        {"name": "min_size", "in": "query", "schema": {"type": "integer"},
-         "description": "only campaigns of at least this many messages"},
-        {"name": "domain", "in": "query", "schema": {"type": "string"},
-         "description": "only campaigns linking to this domain"}]
-    bad_query = {"422": {"description": "a filter is not a number", **_json(_ref("Error"))}}
     secured = [{"bearer": []}]
-    account_param = [{"name": "account", "in": "path", "required": True,
-                      "schema": {"type": "string"}}]
+    unauthorised = {"401": errors["401"]}
+    account_param = [_param("account", "path", "an account id, as the IM server names it")]
+    campaign_param = [_param("campaign", "path", "a campaign id (c-...), from GET /v1/campaigns")]
+    not_found = {"404": {"description": "no such campaign", **_json(_ref("Error"))}}
+    operation_param = [_param("operation", "path", "an operation id, from GET /v1/operations")]
+    not_found_op = {"404": {"description": "no such operation", **_json(_ref("Error"))}}
+    bad_query = {"422": {"description": "a query parameter is malformed",
+                         **_json(_ref("Error"))}}
     results = {"type": "object", "properties": {"results": {"type": "array", "items": {
-        "anyOf": [verdict, accepted]}}}}
+        "anyOf": [verdict, accepted]}, "description": "one per event, in order"}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "spimguard", "version": __version__,
@@ -114,42 +185,82 @@ def document(matrix_prefix: str | None = None) -> dict[str, Any]:
         "paths": {
             "/v1/check": {"post": {
                 "summary": "Judge one message", "security": secured,
-                "requestBody": {"required": True, **_json(message)},
-                "responses": {"200": {"description": "the verdict", **_json(verdict)},
+                "requestBody": {"required": True, **_json(message, _MESSAGE)},
+                "responses": {"200": {"description": "the verdict", **_json(verdict, _VERDICT)},
                               **errors}}},
             "/v1/events": {"post": {
                 "summary": "Send a batch of events of any type, in time order",
-                "security": secured, "requestBody": {"required": True, **_json(batch)},
+                "security": secured, "requestBody": {"required": True, **_json(batch, _BATCH)},
                 "responses": {"200": {"description": "one result per event, in order",
-                                      **_json(results)}, **errors}}},
+                                      **_json(results, _RESULTS)}, **errors}}},
             "/v1/accounts/{account}": {"get": {
                 "summary": "An account's risk, restrictions in force and recent incidents",
                 "security": secured, "parameters": account_param,
-                "responses": {"200": {"description": "the account",
-                                      **_json({"type": "object"})}, **unauthorised}}},
+                "responses": {"200": {"description": "the account", **_json(_ACCOUNT)},
+                              **unauthorised}}},
             "/v1/accounts/{account}/restore": {"post": {
                 "summary": "Lift the account's restrictions (operator decision)",
                 "security": secured, "parameters": account_param,
-                "responses": {"200": {"description": "restrictions lifted",
-                                      **_json({"type": "object"})}, **unauthorised}}},
+                "responses": {"200": {"description": "restrictions lifted (restored: whether "
+                                      "any were in force)", **_json(_RESTORED)},
+                              **unauthorised}}},
             "/v1/campaigns": {"get": {
                 "summary": "Campaigns found (filters: since, min_size, domain)",
-                "security": secured, "parameters": listing_params,
-                "responses": {"200": {"description": "the campaigns",
-                                      **_json({"type": "object"})},
-                              **unauthorised, **bad_query}}},
+                "security": secured, "parameters": [
+                    _param("since", "query", "campaigns active at or after this time "
+                           "(Unix seconds)", {"type": "number", "default": 0}, False),
+                    _param("min_size", "query", "at least this many messages",
+                           {"type": "integer", "default": 1}, False),
+                    _param("domain", "query", "only campaigns linking to this domain",
+                           {"type": "string"}, False)],
+                "responses": {"200": {"description": "the campaigns, most recent first",
+                                      **_json(_CAMPAIGNS)}, **bad_query, **unauthorised}}},
             "/v1/campaigns/{campaign}": {"get": {
                 "summary": "One campaign: times, sizes, senders, sessions, domains, contacts",
                 "security": secured, "parameters": campaign_param,
-                "responses": {"200": {"description": "the campaign",
-                                      **_json({"type": "object"})},
-                              **unauthorised, **not_found}}},
+                "responses": {"200": {"description": "the campaign", **_json(_CAMPAIGN)},
+                              **not_found, **unauthorised}}},
             "/v1/campaigns/{campaign}/evidence": {"get": {
                 "summary": "The campaign's evidence bundle (zip, with manifest and hash chain)",
                 "security": secured, "parameters": campaign_param,
                 "responses": {"200": {"description": "the bundle", "content": {
                     "application/zip": {"schema": {"type": "string", "format": "binary"}}}},
-                              **unauthorised, **not_found}}},
+                    **not_found, **unauthorised}}},
+            "/v1/releases": {"get": {
+                "summary": "Messages operators released after a hold, for the IM server to "
+                           "deliver (page with the cursor of the last one seen)",
+                "security": secured, "parameters": [
+                    _param("after", "query", "the cursor of the last release already handled",
+                           {"type": "integer", "minimum": 0, "default": 0}, False),
+                    _param("limit", "query", "releases per page",
+                           {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                           False)],
+                "responses": {"200": {"description": "releases after the cursor, oldest first",
+                                      **_json(_RELEASES, _RELEASES_EXAMPLE)},
+                              "422": {"description": "after or limit out of range",
+                                      **_json(_ref("Error"))},
+                              **unauthorised}}},
+            "/v1/operations": {"get": {
+                "summary": "Operations: campaigns linked by shared infrastructure (domains, "
+                           "networks, clients, sessions, phone numbers)",
+                "security": secured, "parameters": [
+                    _param("since", "query", "operations active at or after this time "
+                           "(Unix seconds)", {"type": "number", "default": 0}, False)],
+                "responses": {"200": {"description": "the operations",
+                                      **_json({"type": "object"})},
+                              **bad_query, **unauthorised}}},
+            "/v1/operations/{operation}": {"get": {
+                "summary": "One operation: its campaigns and what links them",
+                "security": secured, "parameters": operation_param,
+                "responses": {"200": {"description": "the operation",
+                                      **_json({"type": "object"})},
+                              **not_found_op, **unauthorised}}},
+            "/v1/operations/{operation}/evidence": {"get": {
+                "summary": "The operation's evidence bundle (zip, every campaign's records)",
+                "security": secured, "parameters": operation_param,
+                "responses": {"200": {"description": "the bundle", "content": {
+                    "application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+                    **not_found_op, **unauthorised}}},
             "/healthz": {"get": {"summary": "Ready: every store takes work (no auth)",
                                  "responses": {"200": {"description": "ready"},
                                                "503": {"description": "a store is down"}}}},

@@ -14,14 +14,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .. import campaigns
 from ..config import load as load_config
 from ..engine import open_engine
 from ..errors import SpimguardError
 from . import network, scenarios, texts
 from .runner import EngineSink, HttpSink, Sink, run
-from .score import ACTIONS, missed, parse_requirement, plot, rows, summary
+from .score import ACTIONS, Tally, missed, parse_requirement, plot, rows, summary
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # a message stays one line in a log
 
 
 def simulate(
@@ -45,6 +46,10 @@ def simulate(
         help="KEY<=VALUE or KEY>=VALUE on the scorecard's metrics; exit 1 when missed. "
         "Repeatable.")] = None,
     batch: Annotated[int, typer.Option(min=1, max=10_000, help="Events per batch.")] = 500,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="Keep the in-process run's database here (SQLite), to look at its "
+        "campaigns and evidence afterwards (spimguard evidence export, spimguard serve); "
+        "default: in memory.")] = None,
 ) -> None:
     """Simulate an IM network under spim attack and print its scorecard.
 
@@ -57,12 +62,20 @@ def simulate(
         rng = random.Random(seed)
         plan = scenarios.plan(network.build(users, rng), texts.load(texts_from), scenario,
                               days, rng)
+        unknown = sorted({key for key, _, _ in requirements} - (known := _figures(plan)))
+        if unknown:
+            raise ValueError(f"--require: no figure {', '.join(unknown)} in this scorecard "
+                             f"(known: {', '.join(sorted(known))})")
+        if url and data_dir:
+            raise ValueError("--data-dir is for in-process runs; a --url server keeps its own")
         if url:
             sink: Sink = HttpSink(url, token)
         else:
-            config = load_config(environ={}, storage={"backend": "memory"},
+            storage = ({"backend": "sqlite", "data_dir": str(data_dir)} if data_dir
+                       else {"backend": "memory"})
+            config = load_config(environ={}, storage=storage,
                                  official_clients=list(network.OFFICIAL_CLIENTS))
-            sink = EngineSink(open_engine(config))
+            sink = EngineSink(open_engine(config, data_dir))
         started = time.perf_counter()
         columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn())
@@ -84,11 +97,42 @@ def simulate(
         (out / "scorecard.json").write_text(json.dumps(card, indent=2) + "\n")
         plot(card, out / "timeline.png")
         console.print(f"wrote {out / 'scorecard.json'} and {out / 'timeline.png'}")
+    if data_dir:
+        _show_campaigns(data_dir)
     failures = missed(card, requirements)
     for failure in failures:
         console.print(f"[red]requirement missed:[/] {failure}")
     if failures:
         raise typer.Exit(1)
+    if requirements:
+        console.print(f"[green]requirements met:[/] {', '.join(require or [])}")
+
+
+def _figures(plan: scenarios.Plan) -> set[str]:
+    """The scorecard figures this plan's run will have (before running it, so a mistyped
+    --require key stops the command at once): a tally that saw every message delivered."""
+    tally = Tally(plan)
+    for planned in plan.events:
+        if planned.truth is not None:
+            tally.observe(planned, {"type": "message", **planned.body},
+                          {"action": "deliver", "signals": []})
+    return set(summary(tally, scenario="", users=0, days=0, seed=0, seconds=0.0)["metrics"])
+
+
+def _show_campaigns(data_dir: Path) -> None:
+    """The campaigns the run found, and how to get each one's evidence."""
+    engine = open_engine(load_config(environ={}, storage={"backend": "sqlite",
+                                                          "data_dir": str(data_dir)}), data_dir)
+    try:
+        found = campaigns.listing(engine.records, limit=10)
+    finally:
+        engine.close()
+    for c in found:
+        console.print(f"campaign {c['id']}: {c['messages']} messages from {c['senders']} "
+                      f"accounts ({', '.join(c['domains'][:3])})")
+    if found:
+        console.print(f"evidence: spimguard evidence export {found[0]['id']} --data-dir "
+                      f"{data_dir} --out evidence-{found[0]['id']}")
 
 
 def show(card: dict) -> None:  # type: ignore[type-arg]

@@ -1,0 +1,94 @@
+"""The console store in process memory: the fake for tests and the memory backend."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .records import (
+    AppealEntry,
+    AuditEntry,
+    CampaignStatus,
+    Decision,
+    Note,
+    Operator,
+    Release,
+    Session,
+)
+
+
+class MemoryConsole:
+    def __init__(self) -> None:
+        self._operators: dict[str, Operator] = {}
+        self._sessions: dict[str, Session] = {}
+        self._audit: list[AuditEntry] = []
+        self._notes: list[Note] = []
+        self._appeals: dict[str, AppealEntry] = {}
+        self._releases: dict[str, Release] = {}
+        self._decisions: dict[str, Decision] = {}
+        self._statuses: dict[str, CampaignStatus] = {}
+
+    def save_operator(self, operator: Operator) -> None:
+        self._operators[operator.name] = operator
+
+    def operator(self, name: str) -> Operator | None:
+        return self._operators.get(name)
+
+    def operators(self) -> list[Operator]:
+        return sorted(self._operators.values(), key=lambda o: o.name)
+
+    def save_session(self, session: Session) -> None:
+        self._sessions[session.token_hash] = session
+
+    def session(self, token_hash: str) -> Session | None:
+        return self._sessions.get(token_hash)
+
+    def drop_session(self, token_hash: str) -> None:
+        self._sessions.pop(token_hash, None)
+
+    def audit(self, ts: float, operator: str, action: str, target: str, why: str = "",
+              detail: str = "") -> None:
+        self._audit.append(AuditEntry(len(self._audit) + 1, ts, operator, action, target,
+                                      why, detail))
+
+    def audit_log(self, limit: int = 200, action_prefix: str = "") -> list[AuditEntry]:
+        found = [e for e in reversed(self._audit) if e.action.startswith(action_prefix)]
+        return found[:limit]
+
+    def add_note(self, note: Note) -> None:
+        self._notes.append(note)
+
+    def notes(self, account: str) -> list[Note]:
+        return [n for n in reversed(self._notes) if n.account == account]
+
+    def save_appeal(self, appeal: AppealEntry) -> None:
+        self._appeals.setdefault(appeal.id, appeal)
+
+    def appeals(self, limit: int = 200) -> list[AppealEntry]:
+        return sorted(self._appeals.values(), key=lambda a: (-a.ts, a.id))[:limit]
+
+    def save_release(self, message_id: str, sender: str, recipients: Sequence[str],
+                     text: str | None, operator: str, ts: float) -> bool:
+        if message_id in self._releases:
+            return False
+        self._releases[message_id] = Release(len(self._releases) + 1, message_id, sender,
+                                             tuple(recipients), text, operator, ts)
+        return True
+
+    def releases(self, after: int = 0, limit: int = 100) -> list[Release]:
+        return sorted((r for r in self._releases.values() if r.seq > after),
+                      key=lambda r: r.seq)[:limit]
+
+    def save_decision(self, decision: Decision) -> None:
+        self._decisions[decision.message_id] = decision
+
+    def decisions(self, since: float) -> list[Decision]:
+        return [d for d in self._decisions.values() if d.message_ts >= since]
+
+    def set_campaign_status(self, status: CampaignStatus) -> None:
+        self._statuses[status.campaign] = status
+
+    def campaign_statuses(self) -> dict[str, CampaignStatus]:
+        return dict(self._statuses)
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,318 @@
+"""The console's routes: pages (GET, any operator) and actions (POST, by role, with CSRF).
+
+viewer reads everything; moderator also decides on messages, restores accounts,
+writes notes and sets campaign status; admin also changes the operator lists.
+Every action goes to the audit log: who, when, what, why.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import msgspec
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ... import evidence, lists
+from ...engine import Engine
+from ...errors import BadInput
+from ...state.ops import FOREVER, Remove, Touch
+from . import auth, views
+from .decisions import apply_operator_decision
+from .records import CAMPAIGN_STATUSES, CampaignStatus, ConsoleStore, Note, Session
+from .web import Web, back, secure, text
+
+MAX_IMPORT = 16 * 1024 * 1024  # bytes of one uploaded list file
+
+
+def _safe_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text (no formula from a hostile account id)."""
+    cell = str(value)
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
+    web = Web.create(store, engine.config.limits.max_body_bytes)
+
+    def page(name: str, role: auth.Role = "viewer"):  # type: ignore[no-untyped-def]
+        """A GET page: the session checked, then ``build(request)`` gives its values."""
+        def wrap(build):  # type: ignore[no-untyped-def]
+            async def handler(request: Request) -> Response:
+                session = web.session(request)
+                refused = web.deny(request, session, role)
+                if refused is not None:
+                    return refused
+                values = await run_in_threadpool(build, request)
+                if isinstance(values, Response):
+                    return values
+                return web.render(request, name, session, csrf=session.csrf if session else "",
+                                  **values)
+            return handler
+        return wrap
+
+    def action(role: auth.Role, max_files: int = 0):  # type: ignore[no-untyped-def]
+        """A POST: ``act(request, session, form)`` once the role and CSRF token are checked."""
+        def wrap(act):  # type: ignore[no-untyped-def]
+            async def handler(request: Request) -> Response:
+                checked = await web.action(request, role, max_files)
+                if isinstance(checked, Response):
+                    return checked
+                return await act(request, *checked)
+            return handler
+        return wrap
+
+    # -- sign in and out ------------------------------------------------------------------
+    def login_page(request: Request, status: int = 200, error: str = "",
+                   target: str = "/console/") -> Response:
+        """The login form, with a fresh CSRF token in the form and in its own cookie."""
+        token = secrets.token_urlsafe(32)
+        response = web.render(request, "login.html", None, status, csrf=token, error=error,
+                              next=target)
+        response.set_cookie(auth.LOGIN_COOKIE, token, httponly=True, samesite="strict",
+                            secure=secure(request), path="/console/login")
+        return response
+
+    async def login_form(request: Request) -> Response:
+        return login_page(request, target=request.query_params.get("next", "/console/")[:500])
+
+    async def login(request: Request) -> Response:
+        form = await web.form(request)
+        name = text(form, "name", 64)
+        password = form.get("password", "")
+        password = password if isinstance(password, str) else ""
+        if not auth.csrf_ok(request.cookies.get(auth.LOGIN_COOKIE, ""), form.get("csrf")):
+            return web.render(request, "login.html", None, 403, csrf="", next="/console/",
+                              error="The login form was stale: reload the page.")
+        address = request.client.host if request.client else ""
+        keys = (f"name:{name}", f"address:{address}")
+        now = time.time()
+        if web.limiter.blocked(keys, now):
+            store.audit(now, name, "login.refused", address, "", "too many failed logins")
+            return web.render(request, "login.html", None, 429, csrf="", next="/console/",
+                              error="Too many failed logins: wait 15 minutes.")
+        operator = store.operator(name)
+        if not await run_in_threadpool(auth.verify, operator, password):
+            web.limiter.failed(keys, now)
+            store.audit(now, name, "login.failed", address)
+            return login_page(request, 401, "Wrong name or password.")
+        web.limiter.succeeded(keys[0])
+        token, _ = auth.open_session(store, name, now)
+        store.audit(now, name, "login", address)
+        target = text(form, "next", 500)
+        if not target.startswith("/console/") or "//" in target or "\\" in target:
+            target = "/console/"
+        response = RedirectResponse(target, 303)
+        response.set_cookie(auth.COOKIE, token, max_age=int(auth.SESSION_SECONDS),
+                            httponly=True, samesite="strict", secure=secure(request),
+                            path="/console")
+        response.delete_cookie(auth.LOGIN_COOKIE, path="/console/login")
+        return response
+
+    @action("viewer")
+    async def logout(request: Request, session: Session, form: FormData) -> Response:
+        store.drop_session(session.token_hash)
+        store.audit(time.time(), session.operator, "logout", "")
+        response = RedirectResponse("/console/login", 303)
+        response.delete_cookie(auth.COOKIE, path="/console")
+        return response
+
+    # -- pages ----------------------------------------------------------------------------
+    @page("overview.html")
+    def overview(request: Request) -> dict:  # type: ignore[type-arg]
+        return views.overview(engine, store)
+
+    @page("queue.html")
+    def queue(request: Request) -> dict:  # type: ignore[type-arg]
+        q = request.query_params
+        filters = {k: q.get(k, "")[:200] for k in ("action", "campaign", "account", "signal",
+                                                   "pending")}
+        return {**views.queue(engine, store, filters), "back": str(request.url.path) + (
+            "?" + request.url.query if request.url.query else "")}
+
+    @page("accounts.html")
+    def accounts(request: Request) -> dict:  # type: ignore[type-arg]
+        query = request.query_params.get("q", "").strip()[:200]
+        return {"q": query, "found": views.search_accounts(engine, query) if query else []}
+
+    @page("account.html")
+    def account(request: Request) -> dict | Response:  # type: ignore[type-arg]
+        name = request.query_params.get("id", "")[:512]
+        if not name:
+            return RedirectResponse("/console/accounts", 303)
+        return {"info": views.account(engine, store, name),
+                "back": "/console/account?" + urlencode({"id": name})}
+
+    @page("campaigns.html")
+    def campaign_list(request: Request) -> dict:  # type: ignore[type-arg]
+        return {"campaigns": views.campaign_list(engine, store)}
+
+    @page("campaign.html")
+    def campaign(request: Request) -> dict | Response:  # type: ignore[type-arg]
+        cid = request.query_params.get("id", "")[:512]
+        info = views.campaign(engine, store, cid)
+        if info is None:
+            return web.render(request, "error.html", web.session(request), 404,
+                              message="No such campaign.")
+        return {"c": info, "statuses": CAMPAIGN_STATUSES,
+                "back": "/console/campaign?" + urlencode({"id": cid})}
+
+    @page("reports.html")
+    def reports(request: Request) -> dict:  # type: ignore[type-arg]
+        return {**views.reports(engine, store), "back": "/console/reports"}
+
+    @page("lists.html")
+    def list_page(request: Request) -> dict:  # type: ignore[type-arg]
+        return views.list_view(engine, store)
+
+    @page("system.html")
+    def system(request: Request) -> dict:  # type: ignore[type-arg]
+        return views.system(engine)
+
+    @page("audit.html")
+    def audit(request: Request) -> dict:  # type: ignore[type-arg]
+        return {"entries": store.audit_log(500)}
+
+    async def audit_export(request: Request) -> Response:
+        session = web.session(request)
+        refused = web.deny(request, session, "viewer")
+        if refused is not None:
+            return refused
+        entries = store.audit_log(100_000)
+        if request.query_params.get("format") == "json":
+            return Response(msgspec.json.encode(entries), media_type="application/json",
+                            headers={"Content-Disposition": 'attachment; filename="audit.json"'})
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["seq", "time", "operator", "action", "target", "why", "detail"])
+        for e in entries:
+            writer.writerow([e.seq, views.stamp(e.ts), *(_safe_cell(v) for v in (
+                e.operator, e.action, e.target, e.why, e.detail))])
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+
+    async def campaign_evidence(request: Request) -> Response:
+        session = web.session(request)
+        refused = web.deny(request, session, "viewer")
+        if refused is not None:
+            return refused
+        assert session is not None
+        cid = request.query_params.get("id", "")[:512]
+        files = await run_in_threadpool(evidence.build, engine.records, cid,
+                                        engine.evidence_key)
+        if files is None:
+            return web.render(request, "error.html", session, 404, message="No such campaign.")
+        store.audit(time.time(), session.operator, "campaign.evidence", cid)
+        name = "".join(c for c in cid if c.isalnum() or c in "-_")[:64]
+        return Response(evidence.zipped(files), media_type="application/zip", headers={
+            "Content-Disposition": f'attachment; filename="evidence-{name}.zip"'})
+
+    # -- actions --------------------------------------------------------------------------
+    @action("moderator")
+    async def decide(request: Request, session: Session, form: FormData) -> Response:
+        label = text(form, "label", 10)
+        why = text(form, "why", 2000)
+        cluster = text(form, "campaign", 512)
+        ids = [v for v in form.getlist("message_id") if isinstance(v, str) and v][:1000]
+        if cluster:
+            ids = await run_in_threadpool(views.cluster_messages, engine, cluster)
+        outcome = await run_in_threadpool(apply_operator_decision, engine, store,
+                                          session.operator, ids, label, why)
+        if cluster:
+            store.audit(time.time(), session.operator, f"decide.cluster.{label}", cluster, why,
+                        f"{outcome.decided} messages, {outcome.released} released, "
+                        f"{len(outcome.restored)} accounts restored")
+        return back(form, "/console/queue", "decided")
+
+    @action("moderator")
+    async def restore(request: Request, session: Session, form: FormData) -> Response:
+        name = text(form, "account", 512, required=True)
+        why = text(form, "why", 2000)
+        lifted = await run_in_threadpool(engine.restore, name)
+        store.audit(time.time(), session.operator, "account.restore", name, why,
+                    "restrictions lifted" if lifted else "none in force")
+        return back(form, "/console/account?" + urlencode({"id": name}),
+                    "restored" if lifted else "nothing")
+
+    @action("moderator")
+    async def note(request: Request, session: Session, form: FormData) -> Response:
+        name = text(form, "account", 512, required=True)
+        body = text(form, "text", 10_000, required=True)
+        now = time.time()
+        store.add_note(Note(name, now, session.operator, body))
+        store.audit(now, session.operator, "account.note", name, "", body[:200])
+        return back(form, "/console/account?" + urlencode({"id": name}), "noted")
+
+    @action("moderator")
+    async def campaign_status(request: Request, session: Session, form: FormData) -> Response:
+        cid = text(form, "campaign", 512, required=True)
+        status = text(form, "status", 64)
+        if status not in CAMPAIGN_STATUSES:
+            raise BadInput(f"status is one of {', '.join(CAMPAIGN_STATUSES)}", field="status")
+        now = time.time()
+        store.set_campaign_status(CampaignStatus(cid, status, session.operator, now))
+        store.audit(now, session.operator, "campaign.status", cid, text(form, "why", 2000),
+                    status)
+        return back(form, "/console/campaign?" + urlencode({"id": cid}), "status")
+
+    @action("admin", max_files=1)
+    async def list_change(request: Request, session: Session, form: FormData) -> Response:
+        name = request.path_params["name"]
+        change = request.path_params["change"]
+        if name not in lists.NAMES or change not in ("add", "remove", "import"):
+            raise BadInput("no such list or change", field="name", status=404)
+        kind = "sha256" if name == "sha256" else text(form, "kind", 20) or "domains"
+        upload = form.get("file")
+        if change == "import" and isinstance(upload, UploadFile):
+            raw = await upload.read(MAX_IMPORT + 1)
+            if len(raw) > MAX_IMPORT:
+                raise BadInput(f"the file exceeds {MAX_IMPORT} bytes", field="file", status=413)
+            source = raw.decode("utf-8", errors="replace")
+        else:
+            source = text(form, "entries", 1_000_000, required=True)
+        entries = lists.parse(source, kind)
+        key = lists.key(name)
+        write = Remove(key, tuple(entries)) if change == "remove" else Touch(
+            key, tuple(entries), FOREVER, lists.MAX_ENTRIES)
+        await run_in_threadpool(engine.write_state, [write])
+        store.audit(time.time(), session.operator, f"lists.{change}", name,
+                    text(form, "why", 2000), f"{len(entries)} entries: "
+                    + ", ".join(entries[:20]) + (" ..." if len(entries) > 20 else ""))
+        return back(form, "/console/lists", "listed")
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/console/", 308)
+
+    return [
+        Route("/console", home),
+        Route("/console/", overview),
+        Route("/console/login", login_form, methods=["GET"]),
+        Route("/console/login", login, methods=["POST"]),
+        Route("/console/logout", logout, methods=["POST"]),
+        Route("/console/queue", queue),
+        Route("/console/decide", decide, methods=["POST"]),
+        Route("/console/accounts", accounts),
+        Route("/console/account", account),
+        Route("/console/account/restore", restore, methods=["POST"]),
+        Route("/console/account/note", note, methods=["POST"]),
+        Route("/console/campaigns", campaign_list),
+        Route("/console/campaign", campaign),
+        Route("/console/campaign/status", campaign_status, methods=["POST"]),
+        Route("/console/campaign/evidence", campaign_evidence),
+        Route("/console/reports", reports),
+        Route("/console/lists", list_page),
+        Route("/console/lists/{name:str}/{change:str}", list_change, methods=["POST"]),
+        Route("/console/system", system),
+        Route("/console/audit", audit),
+        Route("/console/audit/export", audit_export),
+        Mount("/console/static", StaticFiles(directory=Path(__file__).parent / "static"),
+              name="console-static"),
+    ]
