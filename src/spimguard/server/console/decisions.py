@@ -1,12 +1,12 @@
 """Operator decisions on held or blocked messages: confirm spam, or release as ham.
 
 ``apply_operator_decision`` is the one door: it records each decision, teaches
-the learners through the path user reports take (a ``report`` event from
-``operator:NAME``, so the content model and the bulk clusters learn as they do
-from users), queues released messages for the IM server (``GET /v1/releases``)
+the learners through the report-trust model's operator path
+(``trust.OperatorDecision``: it outranks every user report, teaches every
+learner at full weight and moves the reporters' track records), queues
+released messages for the IM server (``GET /v1/releases``)
 and lifts the senders' restrictions through the engine's restore path. A
-confirmed spam keeps the restrictions in force. When a report-trust model gives
-operators their own weight, this is the function to point at it.
+confirmed spam keeps the restrictions in force.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import msgspec
 
 from ...engine import Engine
 from ...errors import BadInput
-from ...events import EventTime, Report, Verdict
+from ...events import EventTime, Verdict
 from ...records import LogEntry
+from ...trust import OperatorDecision
 from .records import ConsoleStore, Decision
 
 Label = Literal["spam", "ham"]
@@ -70,7 +71,7 @@ def apply_operator_decision(engine: Engine, store: ConsoleStore, operator: str,
     if not entries:
         raise BadInput("no such message in the verdict log", field="message_id", status=404)
     now = time.time()
-    engine.process_batch([Report(id=_report_id(operator, label, e.id), ts=EventTime(
+    engine.process_batch([OperatorDecision(id=_report_id(operator, label, e.id), ts=EventTime(
         engine.now()), reporter=f"operator:{operator}", message_id=e.id, label=label)
         for e in entries])
     released = 0
