@@ -41,7 +41,8 @@ def _safe_cell(value: object) -> str:
 
 
 def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
-    web = Web.create(store, engine.config.limits.max_body_bytes)
+    limits = engine.config.limits
+    web = Web.create(store, limits.max_body_bytes, limits.body_timeout)
 
     def page(name: str, role: auth.Role = "viewer"):  # type: ignore[no-untyped-def]
         """A GET page: the session checked, then ``build(request)`` gives its values."""

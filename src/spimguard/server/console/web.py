@@ -68,15 +68,16 @@ def secure(request: Request) -> bool:
 class Web:
     store: ConsoleStore
     body_limit: int
+    body_timeout: float
     templates: Environment
     limiter: auth.LoginLimiter
 
     @classmethod
-    def create(cls, store: ConsoleStore, body_limit: int) -> Web:
+    def create(cls, store: ConsoleStore, body_limit: int, body_timeout: float) -> Web:
         templates = Environment(loader=PackageLoader("spimguard", "server/console/templates"),
                                 autoescape=True)
         templates.filters["stamp"] = stamp
-        return cls(store, body_limit, templates, auth.LoginLimiter())
+        return cls(store, body_limit, body_timeout, templates, auth.LoginLimiter())
 
     def session(self, request: Request) -> Session | None:
         return auth.current(self.store, request.cookies.get(auth.COOKIE), time.time())
@@ -92,7 +93,7 @@ class Web:
 
     async def form(self, request: Request, max_files: int = 0) -> FormData:
         """The posted form, bounded (bytes and fields) before it is parsed."""
-        request._body = await read_body(request, self.body_limit)  # Starlette's own cache
+        request._body = await read_body(request, self.body_limit, self.body_timeout)  # Starlette's own cache
         return await request.form(max_files=max_files, max_fields=200)
 
     def deny(self, request: Request, session: Session | None, needed: Role) -> Response | None:
