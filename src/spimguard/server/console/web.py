@@ -93,7 +93,8 @@ class Web:
 
     async def form(self, request: Request, max_files: int = 0) -> FormData:
         """The posted form, bounded (bytes and fields) before it is parsed."""
-        request._body = await read_body(request, self.body_limit, self.body_timeout)  # Starlette's own cache
+        # request._body is Starlette's own cache of the body, which request.form() reads.
+        request._body = await read_body(request, self.body_limit, self.body_timeout)
         return await request.form(max_files=max_files, max_fields=200)
 
     def deny(self, request: Request, session: Session | None, needed: Role) -> Response | None:
