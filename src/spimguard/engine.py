@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 import secrets
 import threading
 import time
@@ -70,6 +71,7 @@ log = logging.getLogger("spimguard.engine")
 _CLOCK = "engine:clock"
 _MAINTAIN_EVERY = 20_000  # events between sweeps of expired state and old records
 _ATTEMPTS = 8  # tries of one event whose reads other nodes keep changing
+_BACKOFF = 0.001  # seconds: the first retry's pause at most (doubling: 0.26 s over all eight)
 
 
 @dataclass
@@ -237,13 +239,16 @@ class Engine:
         if stored is not None:
             self.repeats += 1
             return once.answer(event, stored.result)
-        for _ in range(_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
             try:
                 return self._judge(event, body)
             except Contention:
                 # Another node changed what this event read: nothing of it was applied.
                 self._clock_saved = -1.0
                 self._learnt_seen = None
+                # Two nodes retrying in lockstep can keep invalidating each other; a random,
+                # doubling pause lets one finish first (it delays, never changes, a verdict).
+                time.sleep(random.uniform(0.0, _BACKOFF * 2**attempt))
         raise StateUnavailable(f"event {event.id[:80]!r}: the state it reads kept changing")
 
     def _judge(self, event: Event, body: str) -> Result:
