@@ -70,8 +70,12 @@ log = logging.getLogger("spimguard.engine")
 
 _CLOCK = "engine:clock"
 _MAINTAIN_EVERY = 20_000  # events between sweeps of expired state and old records
-_ATTEMPTS = 8  # tries of one event whose reads other nodes keep changing
-_BACKOFF = 0.001  # seconds: the first retry's pause at most (doubling: 0.26 s over all eight)
+# Tries of one event whose reads other nodes keep changing. Against a node that commits to
+# the same entry without pause, each try loses with a probability near 1/2 (its window
+# overlaps the other's next commit), so 16 tries fail about once in 65,000 contended events.
+_ATTEMPTS = 16
+_BACKOFF = 0.001  # seconds: the first retry's pause at most, doubling up to _MAX_PAUSE
+_MAX_PAUSE = 0.02
 
 
 @dataclass
@@ -248,7 +252,7 @@ class Engine:
                 self._learnt_seen = None
                 # Two nodes retrying in lockstep can keep invalidating each other; a random,
                 # doubling pause lets one finish first (it delays, never changes, a verdict).
-                time.sleep(random.uniform(0.0, _BACKOFF * 2**attempt))
+                time.sleep(random.uniform(0.0, min(_MAX_PAUSE, _BACKOFF * 2**attempt)))
         raise StateUnavailable(f"event {event.id[:80]!r}: the state it reads kept changing")
 
     def _judge(self, event: Event, body: str) -> Result:

@@ -60,7 +60,9 @@ def schema_version(url: str) -> int:
         raise RecordsUnavailable(f"cannot reach PostgreSQL: {exc}") from exc
 
 
-class PostgresRecords:
+class PostgresRecords(sql.SQLReads):
+    _HOUR = "FLOOR(ts / 3600)"
+
     def __init__(self, url: str, pool_size: int = 4, timeout: float = 1.0) -> None:
         version, needed = schema_version(url), sql.latest("postgres")
         if version < needed:
@@ -97,34 +99,6 @@ class PostgresRecords:
             return pending if pending.type == "message" else None
         rows = self._query(sql.MESSAGE, (message_id,))
         return sql.entry(rows[0]) if rows else None
-
-    def reports(self, message_id: str) -> list[ReportEntry]:
-        return [ReportEntry(*row) for row in self._query(sql.REPORTS, (message_id,))]
-
-    def latest_reports(self, limit: int = 200) -> list[ReportEntry]:
-        return [ReportEntry(*row) for row in self._query(sql.LATEST_REPORTS, (limit,))]
-
-    def stopped(self, since: float, limit: int = 500) -> list[LogEntry]:
-        return [sql.entry(r) for r in self._query(sql.STOPPED, (since, limit))]
-
-    def hourly(self, since: float) -> list[tuple[int, str, int]]:
-        rows = self._query(sql.HOURLY.format(hour="FLOOR(ts / 3600)"), (since,))
-        return [(int(h), a, int(n)) for h, a, n in rows]
-
-    def recent(self, account: str, limit: int = 20) -> list[LogEntry]:
-        return [sql.entry(r) for r in self._query(sql.RECENT, (account, limit))]
-
-    def timeline(self, account: str, session: str, since: float,
-                 limit: int = 200) -> list[LogEntry]:
-        rows = (self._query(sql.TIMELINE_SESSION, (account, session, since, limit)) if session
-                else self._query(sql.TIMELINE, (account, since, limit)))
-        return [sql.entry(r) for r in rows]
-
-    def campaign_messages(self, campaign: str) -> list[CampaignMessage]:
-        return [sql.campaign_message(row) for row in self._query(sql.CAMPAIGN, (campaign,))]
-
-    def campaign_ids(self, since: float = 0.0) -> list[str]:
-        return [row[0] for row in self._query(sql.CAMPAIGN_IDS, (since,))]
 
     # -- writes (kept until commit) ------------------------------------------------------
     def save(self, entry: LogEntry) -> None:

@@ -107,3 +107,41 @@ def migrations(dialect: str) -> list[tuple[int, str, str]]:
 
 def latest(dialect: str) -> int:
     return migrations(dialect)[-1][0]
+
+
+class SQLReads:
+    """The reads both SQL stores answer alike, over their own ``_query`` (``?`` statements)
+    and ``_HOUR`` (the dialect's whole hour of ``ts``)."""
+
+    _HOUR = ""
+
+    def _query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def reports(self, message_id: str) -> list[ReportEntry]:
+        return [ReportEntry(*row) for row in self._query(REPORTS, (message_id,))]
+
+    def latest_reports(self, limit: int = 200) -> list[ReportEntry]:
+        return [ReportEntry(*row) for row in self._query(LATEST_REPORTS, (limit,))]
+
+    def recent(self, account: str, limit: int = 20) -> list[LogEntry]:
+        return [entry(r) for r in self._query(RECENT, (account, limit))]
+
+    def timeline(self, account: str, session: str, since: float,
+                 limit: int = 200) -> list[LogEntry]:
+        rows = (self._query(TIMELINE_SESSION, (account, session, since, limit)) if session
+                else self._query(TIMELINE, (account, since, limit)))
+        return [entry(r) for r in rows]
+
+    def stopped(self, since: float, limit: int = 500) -> list[LogEntry]:
+        return [entry(r) for r in self._query(STOPPED, (since, limit))]
+
+    def hourly(self, since: float) -> list[tuple[int, str, int]]:
+        rows = self._query(HOURLY.format(hour=self._HOUR), (since,))
+        return [(int(h), a, int(n)) for h, a, n in rows]
+
+    def campaign_messages(self, campaign: str) -> list[CampaignMessage]:
+        return [campaign_message(row) for row in self._query(CAMPAIGN, (campaign,))]
+
+    def campaign_ids(self, since: float = 0.0) -> list[str]:
+        return [row[0] for row in self._query(CAMPAIGN_IDS, (since,))]

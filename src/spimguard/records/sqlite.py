@@ -26,7 +26,9 @@ def upgrade(conn: sqlite3.Connection) -> list[str]:
     return applied
 
 
-class SQLiteRecords:
+class SQLiteRecords(sql.SQLReads):
+    _HOUR = "CAST(ts / 3600 AS INTEGER)"
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         try:
@@ -65,36 +67,8 @@ class SQLiteRecords:
     def save_report(self, report: ReportEntry) -> None:
         self._write(sql.INSERT_REPORT, sql.report_row(report))
 
-    def reports(self, message_id: str) -> list[ReportEntry]:
-        return [ReportEntry(*row) for row in self._query(sql.REPORTS, (message_id,))]
-
-    def latest_reports(self, limit: int = 200) -> list[ReportEntry]:
-        return [ReportEntry(*row) for row in self._query(sql.LATEST_REPORTS, (limit,))]
-
-    def recent(self, account: str, limit: int = 20) -> list[LogEntry]:
-        return [sql.entry(r) for r in self._query(sql.RECENT, (account, limit))]
-
-    def timeline(self, account: str, session: str, since: float,
-                 limit: int = 200) -> list[LogEntry]:
-        rows = (self._query(sql.TIMELINE_SESSION, (account, session, since, limit)) if session
-                else self._query(sql.TIMELINE, (account, since, limit)))
-        return [sql.entry(r) for r in rows]
-
-    def stopped(self, since: float, limit: int = 500) -> list[LogEntry]:
-        return [sql.entry(r) for r in self._query(sql.STOPPED, (since, limit))]
-
-    def hourly(self, since: float) -> list[tuple[int, str, int]]:
-        rows = self._query(sql.HOURLY.format(hour="CAST(ts / 3600 AS INTEGER)"), (since,))
-        return [(int(h), a, int(n)) for h, a, n in rows]
-
     def save_campaign_message(self, message: CampaignMessage) -> None:
         self._write(sql.INSERT_CAMPAIGN, sql.campaign_row(message))
-
-    def campaign_messages(self, campaign: str) -> list[CampaignMessage]:
-        return [sql.campaign_message(row) for row in self._query(sql.CAMPAIGN, (campaign,))]
-
-    def campaign_ids(self, since: float = 0.0) -> list[str]:
-        return [row[0] for row in self._query(sql.CAMPAIGN_IDS, (since,))]
 
     def purge(self, before: float) -> int:
         try:
