@@ -54,6 +54,15 @@ def check_records(store: RecordStore) -> None:
     store.save_report(ReportEntry("r1", T0 + 10, "dave", "m1", "spam", "", "alice"))
     store.commit()
     assert [(r.id, r.label) for r in store.reports("m1")] == [("r1", "ham"), ("r2", "spam")]
+    assert [r.id for r in store.latest_reports()] == ["r2", "r1"], "latest reports first"
+
+    # The review queue and the hourly chart (held and blocked messages; messages per hour).
+    # m1, m3, m4 held at T0+0..4; m2 delivered; the login is not a message.
+    assert [e.id for e in store.stopped(T0)] == ["m4", "m3", "m1"], "stopped: newest first"
+    assert [e.id for e in store.stopped(T0 + 3, limit=1)] == ["m4"]
+    hour = int(T0 // 3600 * 3600)
+    assert list(store.hourly(T0)) == [(hour, "deliver", 1), (hour, "hold", 3)], "hourly"
+    assert list(store.hourly(T0 + 3)) == [(hour, "hold", 2)]
 
     # Campaign messages: oldest first, campaigns by latest message.
     for i, (campaign, ts) in enumerate([("c-1", T0), ("c-2", T0 + 5), ("c-1", T0 + 1)]):
