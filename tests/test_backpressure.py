@@ -40,8 +40,13 @@ def test_a_message_that_waited_too_long_is_refused_unjudged() -> None:
 
     answers = asyncio.run(run())
     late = [i for i, a in enumerate(answers) if isinstance(a, Overloaded)]
-    assert 0 < len(late) < 300 and late == list(range(late[0], 300))  # the tail of the queue
+    judged = [i for i, a in enumerate(answers) if not isinstance(a, BaseException)]
+    # The head of the queue is judged, some of its tail waited too long. Which ones exactly
+    # depends on when each arrived (a pause while the requests were queued gives the ones
+    # after it a later deadline), so only the split itself is asserted.
+    assert late and judged and len(late) + len(judged) == 300 and judged[0] == 0
     assert all(not judge.records.answers([f"w{i}"]) for i in late)
+    assert all(judge.records.answers([f"w{i}"]) for i in judged)
 
 
 def test_an_overloaded_server_answers_503_with_retry_after(tmp_path: Path) -> None:
