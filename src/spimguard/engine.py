@@ -257,7 +257,7 @@ class Engine:
 
     def _judge(self, event: Event, body: str) -> Result:
         if isinstance(event, Message):
-            ctx = Context(event, view=text.view(event.text),
+            ctx = Context(event, view=text.SEALED if event.encrypted else text.view(event.text),
                           names=text.names_of(event.recipients))
             ctx.keep[trust.KEEP] = trust.kept_recipients(
                 event.recipients, self.config.trust.max_kept_recipients)

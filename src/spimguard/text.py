@@ -359,6 +359,12 @@ def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = (
 CACHED_CHARS = 512  # texts up to this long are cached (8,192 of them: a few MB at most)
 
 
+# The view of an end-to-end encrypted message: no words, no links, and no fingerprint
+# (an empty one: nothing to compare, so no two sealed messages count as "one text").
+SEALED = MessageView(text="", skeleton="", urls=(), domains=(), fingerprint="", prose="",
+                     prose_skeleton="")
+
+
 def view(raw: str) -> MessageView:
     """The view of a text. Short texts are cached: chat and spam both repeat
     themselves verbatim; long ones are not, so hostile input cannot fill memory."""

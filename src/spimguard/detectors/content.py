@@ -116,8 +116,8 @@ class ContentDetector:
         return (Get(_report_key(event.message_id)),)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
-        if not isinstance(ctx.event, Message) or ctx.view is None:
-            return []
+        if not isinstance(ctx.event, Message) or ctx.view is None or ctx.event.encrypted:
+            return []  # no words (an encrypted message): no evidence either way
         found, teachable = parts(ctx.view, self.model.bits, ctx.names)
         ctx.keep[self.name] = teachable.tobytes()
         p, trained = self.probability(found, teachable)

@@ -421,7 +421,7 @@ class TakeoverDetector:
         if not strength:
             return found
         contacts_now = sum(facts[plan.contacts])
-        same_text = facts[plan.same_text] >= 1
+        same_text = self._repeating(ctx, plan, facts)
         strength *= min(1.0, 0.45 + 0.25 * risk + 0.1 * scraped
                         + 0.1 * (same_text or len(dormant) * 2 >= max(contacts_now, 1))
                         + 0.1 * link)
@@ -469,6 +469,13 @@ class TakeoverDetector:
         gap = (event.ts - profile.get("last", event.ts)) / 86_400
         since = f", {gap:.0f} days after its last sign-in" if gap >= 1 else ""
         return [Signal("LOGIN_UNFAMILIAR", risk, f"signed in from '{client}' on {what}{since}")]
+
+    @staticmethod
+    def _repeating(ctx: Context, plan: _Plan, facts: Facts) -> bool:
+        """Whether the session already sent this text in the burst window; never for an
+        encrypted message (no fingerprint: its words are unknown, not the same)."""
+        assert plan.same_text is not None
+        return bool(ctx.view and ctx.view.fingerprint) and facts[plan.same_text] >= 1
 
     @staticmethod
     def _text_burst(plan: _Plan, facts: Facts) -> int:
@@ -592,8 +599,8 @@ class TakeoverDetector:
             if delivered:
                 out.append(Incr(plan.sent.key, 1.0, 3600.0, 86_400.0))
             heard = facts[plan.heard] if plan.heard is not None else None
-            if heard is not None and heard >= session.get("login", event.ts) and not facts[
-                    plan.same_text]:
+            if heard is not None and heard >= session.get("login", event.ts) and not (
+                    self._repeating(ctx, plan, facts)):
                 session["replies"] = session.get("replies", 0) + 1
         if delivered and not isinstance(event, Invite) and len(event.recipients) <= 50:
             # Written to: a reply from the recipient within reply_window is a conversation.
