@@ -72,7 +72,9 @@ class Policy:
         scale = {g: self.caps[g] / total for g, total in per_group.items()
                  if g in self.caps and total > self.caps[g] > 0}
         scored = [(s, p * scale.get(self._group(s), 1.0)) for s, p in raw]
-        total = sum(p for _, p in scored)
+        # The action follows the score as the verdict shows it (3 decimals): 4 + 10 × 0.9 / 3
+        # reaches a hold threshold of 7 rather than falling a float's last bit short.
+        total = round(sum(p for _, p in scored), 3)
         account = sum(p for s, p in scored if self.groups.get(s.code) in self.cfg.account_groups)
         return scored, total, account
 

@@ -18,6 +18,9 @@ year), so the decision rests on their conjunction, per *session*:
 
 ACCOUNT_HIJACK_BURST needs 1 and 2; 3, one text, dormant ties and a link make
 it stronger. Its notices speak of the session's app, network and messages.
+An encrypted message has no text to compare: never "the text the session is
+repeating" (its replies count), but one size class of ciphertext to the dormant
+ties stands in for one text in the burst's strength.
 
 The account profile (COMPA-style, kept under 1 KiB) also yields
 BEHAVIOUR_CHANGE: a first link ever, a script the account never writes in, an
@@ -88,6 +91,7 @@ from ..state.ops import (
     Touch,
     Write,
 )
+from ..text import size_class
 from .base import Context, Facts, Outcome, ramp, settings
 
 DEFAULTS: dict[str, Any] = {
@@ -166,6 +170,10 @@ def _session_key(account: str, session: str) -> str:
     return f"sess:{account}:{session}"
 
 
+def _shape_key(account: str, session: str, size: int) -> str:
+    return f"tk:shape:{account}:{session}:{size_class(size)}"
+
+
 def _heard_key(account: str, peer: str) -> str:
     return f"tk:heard:{account}:{peer}"
 
@@ -223,6 +231,7 @@ class _Plan(NamedTuple):
     heard: Get | None = None  # when the one recipient last wrote to the account
     text_to: Distinct | None = None  # contacts this session sent this text to
     text_known: Contains | None = None
+    shape: Count | None = None  # encrypted: messages of this size class from the session
 
 
 class TakeoverDetector:
@@ -261,7 +270,9 @@ class TakeoverDetector:
                                self.cfg["burst_window"], 60.0),
                          Count(f"tk:sent:{account}:{session}", 86_400.0, 3600.0),
                          Get(_heard_key(account, people[0])) if len(people) == 1 else None,
-                         Distinct(text, self.cfg["burst_window"]), Contains(text, people))
+                         Distinct(text, self.cfg["burst_window"]), Contains(text, people),
+                         Count(_shape_key(account, session, event.size), self.cfg[
+                             "burst_window"], 60.0) if event.encrypted else None)
         else:
             plan = _Plan(*common)
         ctx.scratch[self.name] = plan
@@ -421,7 +432,9 @@ class TakeoverDetector:
         if not strength:
             return found
         contacts_now = sum(facts[plan.contacts])
-        same_text = self._repeating(ctx, plan, facts)
+        # Encrypted, "one text" is as far as the server can tell: one size class.
+        same_text = self._repeating(ctx, plan, facts) or bool(
+            plan.shape and facts[plan.shape] >= 1)
         strength *= min(1.0, 0.45 + 0.25 * risk + 0.1 * scraped
                         + 0.1 * (same_text or len(dormant) * 2 >= max(contacts_now, 1))
                         + 0.1 * link)
@@ -436,7 +449,7 @@ class TakeoverDetector:
             strength *= 0.25 if own_app else 0.5
             parts.append(f"but it had replied to {replies} messages before")
         if same_text:
-            parts.append("with one text")
+            parts.append("with messages of one size" if plan.shape else "with one text")
         if scraped:
             parts.append(f"after reading {session.get('read')} of {size} contacts")
         login = dt.datetime.fromtimestamp(session.get("login", event.ts), dt.UTC)
@@ -596,6 +609,8 @@ class TakeoverDetector:
             if contacts:
                 out.append(Touch(plan.text_to.key, contacts, cfg["burst_window"], 5000))
             out.append(Incr(plan.same_text.key, 1.0, 60.0, cfg["burst_window"]))
+            if plan.shape is not None:
+                out.append(Incr(plan.shape.key, 1.0, 60.0, cfg["burst_window"]))
             if delivered:
                 out.append(Incr(plan.sent.key, 1.0, 3600.0, 86_400.0))
             heard = facts[plan.heard] if plan.heard is not None else None
