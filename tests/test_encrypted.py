@@ -14,6 +14,8 @@ from spimguard.engine import Engine
 from spimguard.errors import BadInput
 from spimguard.events import MAX_SIZE, Limits, decode_batch, decode_event, decode_message
 from spimguard.model.features import parts
+from spimguard.server.docs import operations
+from spimguard.server.openapi import document
 from spimguard.text import view
 from test_takeover import OFFICIAL, delivered_before_containment, engine_with_history
 
@@ -256,3 +258,16 @@ def test_report_text_cannot_confirm_a_cluster_its_sender_never_wrote_to() -> Non
 
 def test_official_clients_fixture_is_shared() -> None:
     assert OFFICIAL  # the takeover tests' apps: the hijack tests above rely on them
+
+
+def test_the_api_documents_encrypted_messages_and_report_text() -> None:
+    spec = document()
+    schemas = spec["components"]["schemas"]
+    message_fields = schemas["Message"]["properties"]
+    assert "text" not in schemas["Message"]["required"]  # required unless encrypted
+    assert "required unless `encrypted`" in message_fields["text"]["description"]
+    assert message_fields["encrypted"]["default"] is False
+    assert message_fields["size"]["maximum"] == MAX_SIZE
+    assert "encrypted message" in schemas["Report"]["properties"]["text"]["description"]
+    check = next(o for o in operations(spec) if o.path == "/v1/check")
+    assert '"encrypted": true' in check.body_example and '"text": "hey' in check.body_example

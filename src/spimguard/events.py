@@ -84,24 +84,27 @@ class _Event(msgspec.Struct, frozen=True, tag_field="type"):
 
 
 class Message(_Event, tag="message"):
-    """A message. ``encrypted`` (end to end; additive to DESIGN.md): the server sees who
-    writes to whom, when, from which session and how much (``size``, the ciphertext's
-    bytes), never the words, so ``text`` is absent or empty and the message is judged on
-    metadata alone. Plain messages must carry ``text`` (empty is allowed, e.g. with an
-    attachment)."""
+    """A message from ``sender`` to ``recipients``. An end-to-end encrypted one
+    (``encrypted``) carries no ``text``: the server sees who writes to whom, when, from
+    which session and how much (``size``), and spimguard judges it on that alone."""
 
     sender: Id
     recipients: list[Id]
     # Required unless encrypted: the None default only marks "absent" until
     # ``__post_init__``, which refuses it on a plain message and makes it "" on an
     # encrypted one, so past decoding ``text`` is always a str.
-    text: str = None  # type: ignore[assignment]
+    text: Annotated[str, msgspec.Meta(
+        description="what the message says; required unless `encrypted` (then absent or "
+                    "empty)")] = None  # type: ignore[assignment]
     session: ShortText = ""
     client: Client = Client()
     conversation: ShortText = ""
     attachments: list[Attachment] = []
-    encrypted: bool = False
-    size: Annotated[int, msgspec.Meta(ge=0, le=MAX_SIZE)] = 0
+    encrypted: Annotated[bool, msgspec.Meta(
+        description="end-to-end encrypted: judged on metadata alone (who, to whom, when, "
+                    "session, size, attachments' names and types)")] = False
+    size: Annotated[int, msgspec.Meta(
+        ge=0, le=MAX_SIZE, description="bytes of the encrypted message's ciphertext")] = 0
 
     def __post_init__(self) -> None:
         if self.text is None:
@@ -150,7 +153,10 @@ class Report(_Event, tag="report"):
     reporter: Id
     message_id: Id
     label: Literal["spam", "ham"]
-    text: str = ""
+    text: Annotated[str, msgspec.Meta(
+        description="the reported message's words as the reporter's client shows them: "
+                    "what an encrypted message teaches the learners (weighed like the "
+                    "report)")] = ""
 
     @property
     def account(self) -> str:
