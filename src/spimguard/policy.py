@@ -19,6 +19,15 @@ the message is warned. Other kinds are not bounded: a hijacker inherits the
 victim's conversations, and a domain users reported stays reported between
 friends. Points are not changed, only the action is bounded.
 
+Metadata-only verdicts (an end-to-end encrypted message: no words, no links) use
+the same thresholds, on purpose. Nothing lowers them to make up for the missing
+words: sending behaviour alone (the capped velocity group) has innocent
+explanations that only the words would tell apart, so it still warns at most.
+Nothing raises them either: what holds an encrypted message (a session that is not
+the owner's, a days-old account writing to strangers, its recipients' reports of
+the session) holds a plain one too. What changes is what a verdict may say: the
+engine gives it the ``_sealed`` notices (``notices.py``), about how it was sent.
+
 Account actions follow only from the account-level groups (how the sender
 behaves, not what one message says): ``challenge`` and ``suspend_sending``
 thresholds in ``[policy]``. A suspension is scoped to the sending session when
