@@ -194,6 +194,17 @@ def test_reports_of_encrypted_messages_mark_the_session_not_the_account() -> Non
     assert "SESSION_REPORTED" not in codes(own) and own.action == "deliver"
 
 
+def test_one_correspondent_reporting_every_message_marks_nothing() -> None:
+    e = open_engine(config())
+    established(e, "grudge")
+    for i in range(6):
+        sealed(e, f"f{i}", "alice", ["grudge"], T0 + i * 600, session="phone")
+        e.process(event(e.config, type="report", id=f"g{i}", ts=T0 + i * 600 + 60,
+                        reporter="grudge", message_id=f"f{i}", label="spam"))
+    verdict = sealed(e, "next", "alice", ["bob"], T0 + 4000, session="phone")
+    assert "SESSION_REPORTED" not in codes(verdict) and verdict.action == "deliver"
+
+
 def test_reports_from_non_recipients_mark_nothing() -> None:
     e = open_engine(config())
     established(e, "mallory")

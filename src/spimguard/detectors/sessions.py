@@ -7,7 +7,9 @@ an encrypted message, as the report-trust model weighs it (``trust.py``: only
 its recipients count, once each, throwaways less; a ham report takes weight
 back), marks the sender's *session*, and that session's later messages carry
 SESSION_REPORTED, at full strength once ``reports_hard`` messages' worth of
-spam weight is on it.
+spam weight is on it, from at least ``min_reporters`` distinct reporters (as a
+campaign's confirmation needs them): one hostile correspondent reporting every
+message a friend sends it cannot stop that friend's phone.
 
 It stands in its own group and holds on its own near full strength: people who
 received the session's messages read them and said what they were. That is what
@@ -25,13 +27,15 @@ from typing import Any
 from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
-from ..state.ops import Count, Incr, Query, Write
+from ..state.ops import Count, Distinct, Incr, Query, Touch, Write
 from .base import Context, Facts, Outcome, ramp, sealed, settings
 
 DEFAULTS: dict[str, Any] = {
     "remember": 604_800,  # seconds a session's reported weight counts
     "reports_soft": 0.0,  # reported weight above this is evidence ...
     "reports_hard": 3.0,  # ... and at this is full (net labels of 3 messages)
+    "min_reporters": 3,  # distinct reporters before any of it counts
+    "max_reporters": 64,  # reporters remembered per session
 }
 
 SIGNALS = {
@@ -45,31 +49,36 @@ def _key(account: str, session: str) -> str:
     return f"sess:reported:{account}:{session}"
 
 
+def _reporters_key(account: str, session: str) -> str:
+    return f"sess:reporters:{account}:{session}"
+
+
 class SessionsDetector:
     name = "sessions"
 
     def __init__(self, given: dict[str, Any]) -> None:
         self.cfg = settings(self.name, DEFAULTS, given)
 
-    def _query(self, message: Message) -> Count:
-        return Count(_key(message.sender, message.session), self.cfg["remember"], _BUCKET)
+    def _queries(self, message: Message) -> tuple[Count, Distinct]:
+        who, window = (message.sender, message.session), self.cfg["remember"]
+        return Count(_key(*who), window, _BUCKET), Distinct(_reporters_key(*who), window)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         message = ctx.message
-        return (self._query(message),) if message else ()
+        return self._queries(message) if message else ()
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         message = ctx.message
         if message is None:
             return []
-        weight = facts[self._query(message)] or 0.0
+        weight, reporters = (facts[q] or 0 for q in self._queries(message))
         strength = ramp(weight, self.cfg["reports_soft"], self.cfg["reports_hard"])
-        if not strength:
+        if not strength or reporters < self.cfg["min_reporters"]:
             return []
         where = f"session '{message.session}'" if message.session else "this account"
         return [Signal("SESSION_REPORTED", strength,
-                       f"recipients reported {weight:.1f} messages' worth of encrypted spam "
-                       f"from {where}")]
+                       f"{reporters} recipients reported {weight:.1f} messages' worth of "
+                       f"encrypted spam from {where}")]
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         report, weighing, reported = ctx.event, ctx.trust, ctx.reported
@@ -79,8 +88,12 @@ class SessionsDetector:
         moved = weighing.spam_after - weighing.spam_before  # a ham report moves it back
         if not moved:
             return ()
-        return [Incr(_key(reported.account, reported.session), moved, _BUCKET,
-                     self.cfg["remember"])]
+        who, window = (reported.account, reported.session), self.cfg["remember"]
+        out: list[Write] = [Incr(_key(*who), moved, _BUCKET, window)]
+        if moved > 0:
+            out.append(Touch(_reporters_key(*who), (report.reporter,), window,
+                             self.cfg["max_reporters"]))
+        return out
 
 
 def build(given: dict[str, Any], config: Config) -> SessionsDetector:
