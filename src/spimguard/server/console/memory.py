@@ -26,6 +26,7 @@ class MemoryConsole:
         self._releases: dict[str, Release] = {}
         self._decisions: dict[str, Decision] = {}
         self._statuses: dict[str, CampaignStatus] = {}
+        self._cursors: dict[str, int] = {}
 
     def save_operator(self, operator: Operator) -> None:
         self._operators[operator.name] = operator
@@ -89,6 +90,12 @@ class MemoryConsole:
 
     def campaign_statuses(self) -> dict[str, CampaignStatus]:
         return dict(self._statuses)
+
+    def cursor(self, name: str) -> int:
+        return self._cursors.get(name, 0)
+
+    def advance_cursor(self, name: str, seq: int) -> None:
+        self._cursors[name] = max(seq, self._cursors.get(name, 0))
 
     def close(self) -> None:
         """Nothing to release."""
