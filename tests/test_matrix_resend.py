@@ -15,6 +15,8 @@ import pytest
 import synapse_harness
 from conftest import Server, free_port, start_server, stopped_after
 from console_client import act, decide, logged_in, queued
+from spimguard.config import build
+from spimguard.errors import ConfigError
 
 PASSWORD = "correct horse battery"
 MX_TOKEN = "matrix-module-secret"
@@ -47,6 +49,15 @@ def homeserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             yield hs, guard
 
 
+def test_notices_need_the_homeserver_the_token_and_the_notices_user() -> None:
+    whole = {"homeserver_url": "http://127.0.0.1:8008", "admin_token": "syt_x",
+             "notices_user": "@notices:example.org"}
+    assert build({"matrix": whole}).matrix.admin_token == "syt_x"
+    for missing in whole:
+        with pytest.raises(ConfigError, match="go together"):
+            build({"matrix": {k: v for k, v in whole.items() if k != missing}})
+
+
 def _notices(client: synapse_harness.Client, within: float = 30.0) -> tuple[str, list[str]]:
     """The user's server notices room and its texts, once one is invited to and says
     something."""
@@ -66,7 +77,8 @@ def test_a_released_sender_is_told_to_resend_once(homeserver: tuple[
         synapse_harness.Synapse, Server]) -> None:
     """An admin blocks a domain too broadly; Alice's message to Bob is refused; a
     moderator releases it. Another adapter's release, earlier in the queue, is passed
-    over; Alice gets one server notice quoting her message, and the audit log says so."""
+    over; Alice gets one server notice quoting her message (a notice that Synapse's
+    spam check would refuse, were ``notices_user`` judged), and the audit log says so."""
     synapse, guard = homeserver
     console = logged_in(guard.url, "mod", PASSWORD)
     act(console, "/console/lists/block/add", {"entries": "bad-pills.test", "kind": "domains",
