@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from conftest import T0, engine, message
+from spimguard import operations
 from spimguard.cli import app as cli_app
 from spimguard.commandline import plain_help
 from spimguard.engine import Engine
@@ -132,6 +133,32 @@ def test_every_page_renders_hostile_text_inert() -> None:
     queue = client.get("/console/queue").text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in queue
     assert "\u202e" in queue and "y" * 65_000 in queue  # kept as text, isolated by CSS
+
+
+def test_operations_have_a_page_evidence_a_status_and_cluster_decisions() -> None:
+    """An operation (campaigns linked by infrastructure) is read, exported, given a status
+    and decided on like a campaign, over all its campaigns' messages."""
+    judge = _attacked()
+    client, store = _client(judge)
+    listing = client.get("/console/campaigns").text
+    found = re.search(r'campaign\?id=(op-[^"&]+)"', listing)
+    assert found and 'id="operations"' in listing
+    op = found[1]
+    page = client.get(f"/console/campaign?id={op}")
+    assert page.status_code == 200 and "<h1>Operation" in page.text
+    assert "Its campaigns:" in page.text
+    zipped = client.get(f"/console/campaign/evidence?id={op}")
+    assert zipped.status_code == 200 and zipped.content[:2] == b"PK"
+    client.post("/console/campaign/status", data={
+        "campaign": op, "status": "reported to registrar", "csrf": _csrf(client)})
+    assert store.campaign_statuses()[op].status == "reported to registrar"
+    held = {m.id for c in operations.find(judge.records, op)["campaigns"]  # type: ignore[index]
+            for m in judge.records.campaign_messages(c) if m.action in ("hold", "block")}
+    client.post("/console/decide", data={"campaign": op, "label": "spam",
+                                         "csrf": _csrf(client)})
+    assert held and {d.message_id for d in store.decisions(0.0)} == held, "the operation's"
+    assert [e.action for e in store.audit_log(3)] == [
+        "decide.cluster.spam", "decide.spam", "decide.spam"]
 
 
 def test_login_cookie_flags_limits_and_logout() -> None:

@@ -154,7 +154,8 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
 
     @page("campaigns.html")
     def campaign_list(request: Request) -> dict:  # type: ignore[type-arg]
-        return {"campaigns": views.campaign_list(engine, store)}
+        return {"campaigns": views.campaign_list(engine, store),
+                "operations": views.operation_list(engine, store)}
 
     @page("campaign.html")
     def campaign(request: Request) -> dict | Response:  # type: ignore[type-arg]
@@ -207,8 +208,8 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
             return refused
         assert session is not None
         cid = request.query_params.get("id", "")[:512]
-        files = await run_in_threadpool(evidence.build, engine.records, cid,
-                                        engine.evidence_key)
+        records, _ = await run_in_threadpool(views.scope, engine, cid)
+        files = await run_in_threadpool(evidence.build, records, cid, engine.evidence_key)
         if files is None:
             return web.render(request, "error.html", session, 404, message="No such campaign.")
         store.audit(time.time(), session.operator, "campaign.evidence", cid)
