@@ -265,6 +265,23 @@ def test_appeals_are_kept_once_and_shown_with_the_message() -> None:
                        headers={"Authorization": "Bearer tok"}).status_code == 413
 
 
+def test_reports_show_the_reporters_trust_from_the_trust_model() -> None:
+    """A reporter's trust is the trust model's own figure: it rises once an operator
+    agrees with its report."""
+    judge = _attacked()
+    client, _ = _client(judge)
+    report = {"type": "report", "id": "rep1", "ts": T0 + 50, "reporter": "r9",
+              "message_id": "m9", "label": "spam"}
+    assert client.post("/v1/events", json={"events": [report]},
+                       headers={"Authorization": "Bearer tok"}).status_code == 200
+    page = client.get("/console/reports").text
+    assert "0.30 <small>(record 0 agreed, 0 overturned, a new account)" in page, page
+    client.post("/console/decide", data={"message_id": "m9", "label": "spam",
+                                         "csrf": _csrf(client)})
+    assert "0.40 <small>(record 1 agreed, 0 overturned, a new account)" in client.get(
+        "/console/reports").text
+
+
 def test_a_retried_event_counts_once_in_metrics() -> None:
     judge = engine(api_token="tok")
     client = TestClient(create_app(judge, MemoryConsole()))

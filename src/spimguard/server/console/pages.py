@@ -169,7 +169,8 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
 
     @page("reports.html")
     def reports(request: Request) -> dict:  # type: ignore[type-arg]
-        return {**views.reports(engine, store), "back": "/console/reports"}
+        return {**views.reports(engine, store), "back": "/console/reports",
+                "max_trust": engine.config.trust.max_record_weight}
 
     @page("lists.html")
     def list_page(request: Request) -> dict:  # type: ignore[type-arg]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from ... import accounts, campaigns, lists, operations
+from ... import accounts, campaigns, lists, operations, trust
 from ...engine import Engine
 from ...records import CampaignMessage, LogEntry, RecordStore
 from ...state.ops import FOREVER, Distinct, Get, Members
@@ -192,6 +192,7 @@ def reports(engine: Engine, store: ConsoleStore) -> dict[str, Any]:
         if d is not None:
             agree[r.reporter][0] += d.label == r.label
             agree[r.reporter][1] += 1
+    trusted = reporter_trust(engine, [r.reporter for r in found])
     appeals = []
     for appeal in store.appeals(200):
         entry = engine.records.message(appeal.message_id)
@@ -199,8 +200,20 @@ def reports(engine: Engine, store: ConsoleStore) -> dict[str, Any]:
             else None
         appeals.append({"appeal": appeal, "ts": stamp(appeal.ts), "message": row})
     return {"reports": [{"report": r, "ts": stamp(r.ts), "agree": agree.get(r.reporter),
-                         "decision": decided.get(r.message_id)} for r in found],
+                         "trust": trusted.get(r.reporter), "decision": decided.get(r.message_id)}
+                        for r in found],
             "appeals": appeals}
+
+
+def reporter_trust(engine: Engine, reporters: Sequence[str]) -> dict[str, tuple[float, str]]:
+    """What a report of each reporter weighs now in the report-trust model (its record,
+    age and standing; before the checks of the message reported), in one state read."""
+    who = list(dict.fromkeys(reporters))
+    per = [trust.standing_reads(r) for r in who]
+    answers = engine.read_state([q for queries in per for q in queries])
+    size, now, cfg = len(per[0]) if per else 0, engine.now(), engine.config.trust
+    return {r: trust.standing(answers[i * size:(i + 1) * size], now, cfg)
+            for i, r in enumerate(who)}
 
 
 def list_view(engine: Engine, store: ConsoleStore, shown: int = 200) -> dict[str, Any]:
