@@ -304,6 +304,8 @@ def test_system_page_hides_secrets() -> None:
     for secret in ("secret-api-token", "secret-key-1", "hunter2"):
         assert secret not in page
     assert "(hidden)" in page
+    for backend in ("MemoryState", "MemoryRecords", "MemoryConsole"):  # every store answers
+        assert re.search(backend + r": ok \(\d", page), (backend, page)
 
 
 def test_docs_page_shows_fields_parameters_and_errors_not_refs() -> None:

@@ -178,7 +178,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
 
     @page("system.html")
     def system(request: Request) -> dict:  # type: ignore[type-arg]
-        return views.system(engine)
+        return views.system(engine, store)
 
     @page("audit.html")
     def audit(request: Request) -> dict:  # type: ignore[type-arg]

@@ -241,10 +241,12 @@ def hidden(tree: Any, key: str = "") -> Any:
     return tree
 
 
-def system(engine: Engine) -> dict[str, Any]:
+def system(engine: Engine, store: ConsoleStore) -> dict[str, Any]:
+    """What runs and how it is: a read of each store (a failure shows, never raises)."""
     health = {}
     for name, probe in (("state", lambda: engine.read_state([Get("console:probe")])),
-                        ("records", lambda: engine.records.result("console:probe"))):
+                        ("records", lambda: engine.records.answers(["console:probe"])),
+                        ("console", lambda: store.cursor("console:probe"))):
         started = time.perf_counter()
         try:
             probe()
@@ -257,5 +259,6 @@ def system(engine: Engine) -> dict[str, Any]:
     settings.pop("group_caps", None)
     return {"disabled": engine.disabled, "health": health,
             "backends": {"state": type(engine.state).__name__,
-                         "records": type(engine.records).__name__},
+                         "records": type(engine.records).__name__,
+                         "console": type(store).__name__},
             "settings": settings, "clock": stamp(engine.now())}
