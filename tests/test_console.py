@@ -190,6 +190,11 @@ def test_login_cookie_flags_limits_and_logout() -> None:
     refused = stranger.post("/console/login", data={"name": "dana", "password": PASSWORD,
                                                     "csrf": csrf})
     assert refused.status_code == 429  # even the right password, until the window passes
+    other_node = TestClient(create_app(judge, store))  # another node on the same store
+    csrf = re.search(r'name="csrf" value="([^"]+)"',
+                     other_node.get("/console/login").text)[1]  # type: ignore[index]
+    assert other_node.post("/console/login", data={"name": "dana", "password": PASSWORD,
+                                                   "csrf": csrf}).status_code == 429
 
 
 def test_actions_need_the_csrf_token_and_the_role() -> None:

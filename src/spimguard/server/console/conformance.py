@@ -58,6 +58,16 @@ def check_console(store: ConsoleStore) -> None:
     store.set_campaign_status(CampaignStatus("c-1", "taken down", "dana", 3.0))
     assert store.campaign_statuses() == {
         "c-1": CampaignStatus("c-1", "taken down", "dana", 3.0)}, "campaign status"
+    # Failed logins: counted per key within the window, forgotten when old or cleared.
+    store.add_login_failure(("name:dana", "address:a"), 10.0, forget_before=0.0)
+    store.add_login_failure(("name:dana", "address:b"), 20.0, forget_before=0.0)
+    assert store.login_failures(("name:dana", "address:a", "address:c"), 0.0) == {
+        "name:dana": 2, "address:a": 1}, "login failures"
+    assert store.login_failures(("name:dana",), 15.0) == {"name:dana": 1}
+    store.add_login_failure(("address:c",), 30.0, forget_before=15.0)
+    assert store.login_failures(("name:dana", "address:a"), 0.0) == {"name:dana": 1}, "forgot"
+    store.clear_login_failures("name:dana")
+    assert store.login_failures(("name:dana", "address:c"), 0.0) == {"address:c": 1}
     # Reader cursors start at 0 and never move back.
     assert store.cursor("matrix") == 0
     store.advance_cursor("matrix", 2)

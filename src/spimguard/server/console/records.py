@@ -136,6 +136,14 @@ class ConsoleStore(Protocol):
 
     def campaign_statuses(self) -> dict[str, CampaignStatus]: ...
 
+    def login_failures(self, keys: Sequence[str], since: float) -> dict[str, int]:
+        """Failed logins at or after ``since`` per key (keys without any are left out)."""
+
+    def add_login_failure(self, keys: Sequence[str], ts: float, forget_before: float) -> None:
+        """Count a failed login against each key; failures before ``forget_before`` may go."""
+
+    def clear_login_failures(self, key: str) -> None: ...
+
     def cursor(self, name: str) -> int:
         """How far the reader ``name`` has gone in the release queue (0: not started)."""
 

@@ -151,6 +151,22 @@ class SQLConsole:
         return {r[0]: CampaignStatus(*r) for r in self._rows(
             "SELECT campaign, status, operator, ts FROM console_campaigns")}
 
+    def login_failures(self, keys: Sequence[str], since: float) -> dict[str, int]:
+        if not keys:
+            return {}
+        marks = ", ".join("?" * len(keys))
+        return {k: int(n) for k, n in self._rows(
+            f"SELECT key, COUNT(*) FROM console_login_failures WHERE key IN ({marks}) AND "
+            "ts >= ? GROUP BY key", (*keys, since))}
+
+    def add_login_failure(self, keys: Sequence[str], ts: float, forget_before: float) -> None:
+        self._write(("DELETE FROM console_login_failures WHERE ts < ?", (forget_before,)),
+                    *(("INSERT INTO console_login_failures (key, ts) VALUES (?, ?)", (k, ts))
+                      for k in keys))
+
+    def clear_login_failures(self, key: str) -> None:
+        self._write(("DELETE FROM console_login_failures WHERE key = ?", (key,)))
+
     def cursor(self, name: str) -> int:
         rows = self._rows("SELECT seq FROM console_cursors WHERE name = ?", (name,))
         return int(rows[0][0]) if rows else 0

@@ -78,7 +78,7 @@ class Web:
         templates = Environment(loader=PackageLoader("spimguard", "server/console/templates"),
                                 autoescape=True)
         templates.filters["stamp"] = stamp
-        return cls(store, body_limit, body_timeout, templates, auth.LoginLimiter())
+        return cls(store, body_limit, body_timeout, templates, auth.LoginLimiter(store))
 
     def session(self, request: Request) -> Session | None:
         return auth.current(self.store, request.cookies.get(auth.COOKIE), time.time())

@@ -27,3 +27,6 @@ CREATE TABLE console_campaigns (
     ts DOUBLE PRECISION NOT NULL);
 -- How far a reader of the release queue has gone (the Matrix resend notices).
 CREATE TABLE console_cursors (name TEXT PRIMARY KEY, seq BIGINT NOT NULL);
+-- Failed logins per name and per address, for the login limit every node enforces alike.
+CREATE TABLE console_login_failures (key TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL);
+CREATE INDEX console_login_failures_key ON console_login_failures (key, ts);

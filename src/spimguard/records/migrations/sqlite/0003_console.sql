@@ -22,3 +22,6 @@ CREATE INDEX IF NOT EXISTS console_decisions_ts ON console_decisions (message_ts
 CREATE TABLE IF NOT EXISTS console_campaigns (campaign TEXT PRIMARY KEY,
     status TEXT NOT NULL, operator TEXT NOT NULL, ts REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS console_cursors (name TEXT PRIMARY KEY, seq BIGINT NOT NULL);
+-- Failed logins per name and per address, for the login limit every node enforces alike.
+CREATE TABLE IF NOT EXISTS console_login_failures (key TEXT NOT NULL, ts REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS console_login_failures_key ON console_login_failures (key, ts);
