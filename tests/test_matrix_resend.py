@@ -58,6 +58,45 @@ def test_notices_need_the_homeserver_the_token_and_the_notices_user() -> None:
             build({"matrix": {k: v for k, v in whole.items() if k != missing}})
 
 
+def test_an_unreachable_homeserver_is_tried_again_from_the_same_release() -> None:
+    """Nothing listens at the homeserver's address: the release waits (the cursor stops
+    before it, past another adapter's release) until it is a day old, then is audited
+    as not notified and passed over."""
+    import asyncio
+
+    from spimguard.config import MatrixConfig
+    from spimguard.server.console.memory import MemoryConsole
+    from spimguard.server.matrix_notices import CURSOR, ResendNotices
+
+    store = MemoryConsole()
+    now = time.time()
+    store.save_release("xmpp-1", "eve@xmpp.test", ["frank@xmpp.test"], None, "mod", now)
+    store.save_release("$ev1", "@alice:spim.test", ["@bob:spim.test"], "hi", "mod", now)
+    store.save_release("$ev0", "@carol:spim.test", [], None, "mod", now - 2 * 86_400)
+    cfg = MatrixConfig(enabled=True, token="t", admin_token="syt_x", notices_user="@n:x",
+                       homeserver_url=f"http://127.0.0.1:{free_port()}")
+
+    async def twice() -> tuple[int, int, int]:
+        notices = ResendNotices(cfg, store)
+        try:
+            first = await notices.once()
+            at = store.cursor(CURSOR)
+            return first, at, await notices.once()
+        finally:
+            await notices.close()
+
+    assert asyncio.run(twice()) == (0, 1, 0)
+    assert store.cursor(CURSOR) == 1, "the unreachable one is tried again, from itself"
+    assert store.audit_log() == []
+    old = ResendNotices(cfg, store)
+    store.advance_cursor(CURSOR, 2)  # as if $ev1 had been told: then the day-old one
+    assert asyncio.run(old.once()) == 0
+    asyncio.run(old.close())
+    assert store.cursor(CURSOR) == 3
+    assert [(e.action, e.target) for e in store.audit_log()] == [
+        ("release.not_notified", "$ev0")]
+
+
 def _notices(client: synapse_harness.Client, within: float = 30.0) -> tuple[str, list[str]]:
     """The user's server notices room and its texts, once one is invited to and says
     something."""
