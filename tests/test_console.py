@@ -124,6 +124,9 @@ def test_every_page_renders_hostile_text_inert() -> None:
     campaign = re.search(r'campaign\?id=([^"&]+)"', client.get("/console/queue").text)
     assert campaign
     pages.append("/console/campaign?id=" + campaign[1])
+    operation = re.search(r'campaign\?id=(op-[^"&]+)"', client.get("/console/campaigns").text)
+    assert operation
+    pages.append("/console/campaign?id=" + operation[1])
     for path in pages:
         page = client.get(path)
         assert page.status_code == 200, path
