@@ -378,6 +378,14 @@ module:hook("iq-set/self/urn:xmpp:blocking:block", function (ev)
 	if #reports > 0 then post("/v1/events", { events = reports }); end
 end, 10);  -- before mod_blocklist handles the block itself
 
-releases.start({ base_url = base_url; token = token; failed = failed });
+-- An operator's release lifts the sender's restrictions: forget the module's suspensions.
+local function lifted(account)
+	suspended_accounts[account] = nil;
+	for key in pairs(suspended_sessions) do
+		if key:sub(1, #account + 1) == account .. "/" then suspended_sessions[key] = nil; end
+	end
+end
+
+releases.start({ base_url = base_url; token = token; failed = failed; lifted = lifted });
 
 module:log("info", "reporting to spimguard at %s (timeout %gs, fail %s)", base_url, timeout, fail_mode);

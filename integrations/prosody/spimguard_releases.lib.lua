@@ -103,7 +103,14 @@ local function poll()
 				M.failed("/v1/releases", code, body, "released messages wait for the next poll");
 				return;
 			end
-			for _, release in ipairs(page.releases) do deliver(release); end
+			for _, release in ipairs(page.releases) do
+				-- A release lifted the sender's restrictions in spimguard: lift the module's
+				-- own copy too (it refuses a suspended sender without asking spimguard).
+				if type(release) == "table" and type(release.sender) == "string" then
+					M.lifted(release.sender);
+				end
+				deliver(release);
+			end
 			local cursor = tonumber(page.cursor);
 			if cursor and cursor > after and cursor == math.floor(cursor) then
 				local ok, err = cursor_store:set("cursor", { after = cursor });
@@ -126,10 +133,12 @@ local function sweep()
 	if dropped > 0 then module:log("info", "dropped %d refused messages older than %g days", dropped, keep_days); end
 end
 
--- Start polling: `options` gives the API's URL and token, and the module's `failed`
--- (which logs and counts a request that got no answer).
+-- Start polling: `options` gives the API's URL and token, the module's `failed`
+-- (which logs and counts a request that got no answer) and `lifted(account)` (which
+-- forgets the module's suspensions of that account).
 function M.start(options)
-	M.base_url, M.token, M.failed = options.base_url, options.token, options.failed;
+	M.base_url, M.token, M.failed, M.lifted = options.base_url, options.token, options.failed,
+		options.lifted;
 	if poll_every <= 0 then return; end
 	module:add_timer(poll_every, function () poll(); return poll_every; end);
 	module:add_timer(SWEEP, function () sweep(); return SWEEP; end);
