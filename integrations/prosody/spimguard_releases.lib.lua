@@ -38,13 +38,16 @@ local keep_days = module:get_option_number("spimguard_release_days", 7);
 
 local M = {};
 
--- Keep a refused message for a later release.
+-- Keep a refused message for a later release. Never raises: the sender controls the
+-- stanza (one nested too deep for the storage must still be refused, just not kept).
 function M.keep(message_id, stanza)
 	if poll_every <= 0 then return; end
-	local ok, err = held:set(message_id, { when = time.now(); stanza = st.preserialize(stanza) });
-	if not ok then
+	local ran, ok, err = pcall(function ()
+		return held:set(message_id, { when = time.now(); stanza = st.preserialize(stanza) });
+	end);
+	if not (ran and ok) then
 		module:log("warn", "could not keep refused message %s for a release: %s", message_id,
-			tostring(err));
+			tostring(ran and err or ok):gsub("%c", " "):sub(1, 300));
 	end
 end
 
@@ -140,8 +143,16 @@ function M.start(options)
 	M.base_url, M.token, M.failed, M.lifted = options.base_url, options.token, options.failed,
 		options.lifted;
 	if poll_every <= 0 then return; end
-	module:add_timer(poll_every, function () poll(); return poll_every; end);
-	module:add_timer(SWEEP, function () sweep(); return SWEEP; end);
+	-- A failing round is logged and the next one still comes (a timer that raises stops).
+	local function every(seconds, name, round)
+		module:add_timer(seconds, function ()
+			local ok, err = pcall(round);
+			if not ok then module:log("error", "spimguard release %s failed: %s", name, tostring(err)); end
+			return seconds;
+		end);
+	end
+	every(poll_every, "poll", poll);
+	every(SWEEP, "sweep", sweep);
 end
 
 return M;
