@@ -546,7 +546,9 @@ def open_engine(config: Config, data_dir: str | Path | None = None) -> Engine:
 
         state: StateBackend = RedisState(storage.redis_url, storage.redis_namespace)
     elif storage.backend == "sqlite" and conn is not None:
-        state = SQLiteState(conn)
+        # One transaction for counters and verdicts: the records' rows go in first.
+        state = SQLiteState(conn, before_commit=records.flush
+                            if isinstance(records, SQLiteRecords) else None)
     else:
         state = MemoryState()
     return Engine(config, state, records, detectors, disabled,
