@@ -128,6 +128,7 @@ SIGNALS = {
 }
 
 _PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
+_ASCII_LETTER = re.compile("[A-Za-z]")  # what str.isalpha accepts in ASCII
 _SCRIPTS = (("C", re.compile("[\u0400-\u04ff]")), ("H", re.compile("[\u3040-\u9fff\uac00-\ud7af]")),
             ("A", re.compile("[\u0600-\u06ff]")), ("L", re.compile("[a-zA-Z]")))
 
@@ -147,7 +148,7 @@ def script(text: str) -> str:
     """The script most of the text is written in: L(atin), C(yrillic), H(an/kana/hangul),
     A(rabic), or "" when no script has a third of the characters."""
     if text.isascii():
-        return "L" if any(c.isalpha() for c in text) else ""
+        return "L" if _ASCII_LETTER.search(text) else ""
     for code, pattern in _SCRIPTS:
         if len(pattern.findall(text)) * 3 >= len(text.replace(" ", "")) > 0:
             return code

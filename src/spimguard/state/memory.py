@@ -89,8 +89,17 @@ class MemoryState:
 
     # -- writes ----------------------------------------------------------------------
     def write(self, writes: Sequence[Write], now: float) -> None:
+        # One value is often put under several keys (a bulk cluster under each of its
+        # bands): encoded once per call, the keys share the bytes.
+        encoded: dict[int, bytes] = {}
         for op in writes:
-            self._apply(op, now)
+            if isinstance(op, Put):
+                stored = encoded.get(id(op.value))
+                if stored is None:
+                    stored = encoded[id(op.value)] = encode_value(op.value)
+                self._values[op.key] = (stored, now + op.ttl)
+            else:
+                self._apply(op, now)
         self._writes += len(writes)
         if self._writes >= _SWEEP_EVERY:
             self.sweep(now)
@@ -134,8 +143,6 @@ class MemoryState:
             if entry is not None:
                 for member in op.members:
                     entry[0].pop(member, None)
-        elif isinstance(op, Put):
-            self._values[op.key] = (encode_value(op.value), now + op.ttl)
         elif isinstance(op, Delete):
             self._values.pop(op.key, None)
             self._counters.pop(op.key, None)
