@@ -103,3 +103,19 @@ def test_sqlite_rollback_forgets_held_changes(tmp_path: Path) -> None:
     assert state.read([Count("c", 60), Get("v")], T0) == [6.0, 2]
     state.rollback()
     assert state.read([Count("c", 60), Get("v")], T0) == [1.0, 1]
+
+
+def test_sqlite_sees_what_another_process_committed(tmp_path: Path) -> None:
+    """An operator's tool writing the same file beside a running server (lists import):
+    the server's held copy gives way to the file's new state at its next read."""
+    server = SQLiteState(connect(tmp_path / "s.db"))
+    server.write([Put("list", "old"), Incr("learnt", 1.0)], T0)
+    server.commit()
+    assert server.read([Get("list"), Count("learnt", 60)], T0) == ["old", 1.0]
+    tool = SQLiteState(connect(tmp_path / "s.db"))
+    tool.write([Put("list", "new"), Incr("learnt", 1.0)], T0)
+    tool.commit()
+    assert server.read([Get("list"), Count("learnt", 60)], T0) == ["new", 2.0]
+    server.write([Incr("learnt", 1.0)], T0)
+    server.commit()
+    assert tool.read([Count("learnt", 60)], T0) == [3.0]

@@ -88,6 +88,7 @@ class SQLiteState:
         self._changed_sets: set[str] = set()  # headers (expiry, TTL, cap)
         self._rewritten_sets: set[str] = set()  # every member row to rewrite
         self._changed_members: dict[str, set[str]] = {}  # key -> members to upsert or drop
+        self._version = -1  # PRAGMA data_version when the held copy was last checked
 
     @staticmethod
     def _fresh_hot() -> MemoryState:
@@ -98,6 +99,7 @@ class SQLiteState:
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
         try:
+            self._fresh()
             self._hold((_kind(q), q.key) for q in queries)
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state read failed: {exc}") from exc
@@ -138,9 +140,31 @@ class SQLiteState:
         for kind, keys in missing.items():
             self._held.update(((kind, key), None) for key in keys)
 
+    def _fresh(self) -> None:
+        """Let the held copy go if another process committed to the file since the last
+        look (an operator's ``spimguard lists import`` beside a running server): checked
+        when this connection has no transaction open, or has just opened one, so nothing
+        of its own is pending then."""
+        if self._conn.in_transaction and self._changed():
+            return
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._version = version
+            self._let_go(everything=True)
+
+    def _changed(self) -> bool:
+        return bool(self._changed_values or self._changed_counters or self._changed_sets
+                    or self._rewritten_sets or self._changed_members)
+
     # -- writes ----------------------------------------------------------------------
     def write(self, writes: Sequence[Write], now: float) -> None:
         try:
+            if not self._conn.in_transaction:
+                # The write lock from the first change to the commit, as when each write
+                # was a statement: no other process commits between what this one read
+                # and what it writes.
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._fresh()
             # Writes that add to what is there need it held; Put and Replace overwrite.
             self._hold((_kind(w), w.key) for w in writes
                        if isinstance(w, Incr | Touch | Remove))
