@@ -114,6 +114,36 @@ DEFAULTS: dict[str, Any] = {
     "live_window": 43_200,  # seconds a session counts as live after its last activity
     "max_cidrs": 16,  # networks (CIDRs) from ``account`` events kept in a profile
     "max_incidents": 8,  # incidents (network, range, client family) kept per account
+    # How unfamiliar a session is (LOGIN_UNFAMILIAR's strength, and the burst's risk),
+    # on one scale from the owner (0) to a stranger (1). A known place is half a stranger:
+    # the owner's network after a month's silence, or a third-party app new to the account
+    # at home (people try apps; sellers of stolen accounts log in from their own network) ...
+    "risk_known_network": 0.4,
+    # ... a known app on a new network is more: travel, or a spoofed official client id
+    # (ids are free to claim, networks are not); an official app counts as known here ...
+    "risk_new_network": 0.6,
+    # ... and a new app on a new network is the stranger the detector exists for.
+    "risk_stranger": 1.0,
+    # ACCOUNT_HIJACK_BURST's strength: the burst's ramp times this sum (capped at 1). A full
+    # burst from a session of known-network risk weighs 0.45 + 0.25 * 0.4 = 0.55 alone (a
+    # warning under scores.toml), from a stranger 0.7; each corroboration adds 0.1, so a
+    # stranger's burst with one text, after reading the list and with a link reaches 1.
+    "burst_base": 0.45,
+    "burst_risk": 0.25,  # times the session's risk
+    "burst_scraped": 0.1,  # it read most of the contact list first
+    "burst_one_text": 0.1,  # one text to all, or most of the contacts it wrote to dormant
+    "burst_link": 0.1,  # the text carries a link (the pitch's payload)
+    # A session that replied to its friends before its burst is most likely the owner:
+    # its burst weighs this much on the account's own app, and ``replied_other_app``
+    # on another (people chat; spam software blasts).
+    "replied_own_app": 0.25,
+    "replied_other_app": 0.5,
+    "behaviour_change": 0.35,  # BEHAVIOUR_CHANGE per unusual thing (three make it whole)
+    "scraped_min_contacts": 5,  # a contact list shorter than this is not worth harvesting
+    # Bounds on what one event may make the detector hold (an attacker chooses both):
+    "max_recipients": 500,  # recipients of one message checked against ties (the rest wait)
+    "burst_cap": 5_000,  # members of a session's burst sets (far above ``burst_hard``)
+    "live_cap": 16,  # networks in an account's live-sessions set
 }
 
 SIGNALS = {
@@ -132,6 +162,7 @@ SIGNALS = {
 }
 
 _PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
+_ASCII_LETTER = re.compile("[A-Za-z]")  # what str.isalpha accepts in ASCII
 _SCRIPTS = (("C", re.compile("[\u0400-\u04ff]")), ("H", re.compile("[\u3040-\u9fff\uac00-\ud7af]")),
             ("A", re.compile("[\u0600-\u06ff]")), ("L", re.compile("[a-zA-Z]")))
 
@@ -151,7 +182,7 @@ def script(text: str) -> str:
     """The script most of the text is written in: L(atin), C(yrillic), H(an/kana/hangul),
     A(rabic), or "" when no script has a third of the characters."""
     if text.isascii():
-        return "L" if any(c.isalpha() for c in text) else ""
+        return "L" if _ASCII_LETTER.search(text) else ""
     for code, pattern in _SCRIPTS:
         if len(pattern.findall(text)) * 3 >= len(text.replace(" ", "")) > 0:
             return code
@@ -259,7 +290,7 @@ class TakeoverDetector:
                   Distinct(_live_key(account), self.cfg["live_window"]),
                   Contains(_live_key(account), (network(ip),)))
         if isinstance(event, Message) and session:
-            people = tuple(dict.fromkeys(event.recipients))[:500]
+            people = tuple(dict.fromkeys(event.recipients))[:self.cfg["max_recipients"]]
             burst = f"tk:to:{account}:{session}"
             fingerprint = ctx.view.fingerprint if ctx.view else ""
             text = f"tk:text:{account}:{session}:{fingerprint}"
@@ -304,7 +335,8 @@ class TakeoverDetector:
         others = facts[plan.live] - sum(facts[plan.live_here])
         if others <= 0 or not plan.live_here.members[0]:
             return 0.0
-        return 0.6 if client in self.official or not self.official else 1.0
+        return (self.cfg["risk_new_network"] if client in self.official or not self.official
+                else self.cfg["risk_stranger"])
 
     def unfamiliar(self, profile: dict[str, Any], client: str, ip_net: str, now: float) -> float:
         """0 for the account's usual client and network, up to 1 for both new (a profile
@@ -314,17 +346,20 @@ class TakeoverDetector:
         known_client = self._familiar(clients, client, now)
         official = client in self.official
         dormant = now - profile.get("last", now) >= self.cfg["dormant_after"]
+        cfg = self.cfg
         if known_net and (known_client or official):
-            return 0.4 if dormant else 0.0  # the first sign-in in a month: check the burst
+            # the first sign-in in a month: check the burst
+            return cfg["risk_known_network"] if dormant else 0.0
         if known_net:
-            return 0.4  # a third-party app new to this account, at home
+            return cfg["risk_known_network"]  # a third-party app new to this account, at home
         if official or known_client:
-            return 0.6  # a familiar app on a new network: travel, or a spoofed client id
-        return 1.0
+            return cfg["risk_new_network"]  # a familiar app on a new network
+        return cfg["risk_stranger"]
 
     def _scraped(self, read: int, size: int) -> bool:
         """Whether a session read most of a contact list worth the name."""
-        return size >= 5 and read >= self.cfg["scraped_share"] * size
+        return size >= self.cfg["scraped_min_contacts"] and read >= self.cfg[
+            "scraped_share"] * size
 
     @staticmethod
     def _dormant_ties(plan: _Plan, facts: Facts) -> list[str]:
@@ -413,7 +448,7 @@ class TakeoverDetector:
         size = facts[plan.contacts_n]
         scraped = self._scraped(session.get("read", 0), size)
         client = session.get("client") or "an unknown app"
-        if risk >= 1.0 and scraped:
+        if risk >= self.cfg["risk_stranger"] and scraped:
             # A new app on a new network that read the whole contact list: every message
             # it sends carries a warning, before any burst can be counted.
             found.append(Signal("LOGIN_UNFAMILIAR", risk, f"sent from a session that signed "
@@ -435,9 +470,12 @@ class TakeoverDetector:
         # Encrypted, "one text" is as far as the server can tell: one size class.
         same_text = self._repeating(ctx, plan, facts) or bool(
             plan.shape and facts[plan.shape] >= 1)
-        strength *= min(1.0, 0.45 + 0.25 * risk + 0.1 * scraped
-                        + 0.1 * (same_text or len(dormant) * 2 >= max(contacts_now, 1))
-                        + 0.1 * link)
+        cfg = self.cfg
+        strength *= min(1.0, cfg["burst_base"] + cfg["burst_risk"] * risk
+                        + cfg["burst_scraped"] * scraped
+                        + cfg["burst_one_text"] * (same_text
+                                                   or len(dormant) * 2 >= max(contacts_now, 1))
+                        + cfg["burst_link"] * link)
         parts = [f"{burst} of its contacts it had not been writing to or sent one text to, "
                  f"in {self.cfg['burst_window'] // 60} min"]
         replies = session.get("replies", 0)
@@ -446,14 +484,15 @@ class TakeoverDetector:
             # blasts. On the account's own app too, it is most likely the owner on the road.
             own_app = self._familiar(profile.get("clients", {}), session.get("client", ""),
                                      event.ts)
-            strength *= 0.25 if own_app else 0.5
+            strength *= cfg["replied_own_app"] if own_app else cfg["replied_other_app"]
             parts.append(f"but it had replied to {replies} messages before")
         if same_text:
             parts.append("with messages of one size" if plan.shape else "with one text")
         if scraped:
             parts.append(f"after reading {session.get('read')} of {size} contacts")
         login = dt.datetime.fromtimestamp(session.get("login", event.ts), dt.UTC)
-        where = "a network it used before" if risk == 0.4 else "a new network"
+        where = ("a network it used before" if risk == cfg["risk_known_network"]
+                 else "a new network")
         about = {"topic": "hijack", "client": client, "time": login.strftime("%H:%M UTC"),
                  "network": where, "count": str(int(facts[plan.sent]))}  # delivered
         found.append(Signal("ACCOUNT_HIJACK_BURST", strength,
@@ -477,7 +516,8 @@ class TakeoverDetector:
         risk = session["risk"]
         if not risk:
             return []
-        what = "a new network" if risk >= 0.6 else "a network it used before"
+        what = ("a new network" if risk >= self.cfg["risk_new_network"]
+                else "a network it used before")
         client = event.client.id or "an unknown app"
         gap = (event.ts - profile.get("last", event.ts)) / 86_400
         since = f", {gap:.0f} days after its last sign-in" if gap >= 1 else ""
@@ -540,7 +580,7 @@ class TakeoverDetector:
             changes.append(f"at {hour:02d}h, when it never writes")
         if not changes:
             return []
-        return [Signal("BEHAVIOUR_CHANGE", min(1.0, 0.35 * len(changes)),
+        return [Signal("BEHAVIOUR_CHANGE", min(1.0, self.cfg["behaviour_change"] * len(changes)),
                        "the account sent " + ", ".join(changes))]
 
     # -- what to remember ----------------------------------------------------------------
@@ -559,7 +599,8 @@ class TakeoverDetector:
         session = dict(self._session(ctx, facts, plan))
         out: list[Write] = []
         if session.get("net"):
-            out.append(Touch(_live_key(event.account), (session["net"],), cfg["live_window"], 16))
+            out.append(Touch(_live_key(event.account), (session["net"],), cfg["live_window"],
+                             cfg["live_cap"]))
         if outcome.account_action != "none" and session.get("risk"):
             out.append(self._incident(event, facts[plan.incidents], session))
         if isinstance(event, Login):
@@ -603,11 +644,13 @@ class TakeoverDetector:
             assert plan.contacts is not None and plan.text_to is not None
             dormant = self._dormant_ties(plan, facts)
             if dormant:
-                out.append(Touch(plan.burst.key, tuple(dormant), cfg["burst_window"], 5000))
+                out.append(Touch(plan.burst.key, tuple(dormant), cfg["burst_window"],
+                                 cfg["burst_cap"]))
             contacts = tuple(p for p, c in zip(plan.contacts.members, facts[plan.contacts],
                                                strict=True) if c)
             if contacts:
-                out.append(Touch(plan.text_to.key, contacts, cfg["burst_window"], 5000))
+                out.append(Touch(plan.text_to.key, contacts, cfg["burst_window"],
+                                 cfg["burst_cap"]))
             out.append(Incr(plan.same_text.key, 1.0, 60.0, cfg["burst_window"]))
             if plan.shape is not None:
                 out.append(Incr(plan.shape.key, 1.0, 60.0, cfg["burst_window"]))
