@@ -20,7 +20,7 @@ from ..detectors.base import settings
 from ..engine import Engine, open_engine
 from ..errors import BadInput, SpimguardError
 from ..text import view
-from . import datasets, scorer
+from . import crosscorpus, datasets, scorer
 from . import train as training
 from .evaluate import ACTIONS, Thresholds, auc, confusion, plot, recall_at_ham_rates
 from .online import OnlineDelta
@@ -163,8 +163,42 @@ More figures (UCI-only CV, cross-set, a new wave learnt from reports):
 """
 
 
+def loco_table(rows: list[crosscorpus.Row], title: str) -> None:
+    table = Table(title=title)
+    for column in crosscorpus.Row.header():
+        table.add_column(column, justify="left" if column == "left-out corpus" else "right")
+    for r in rows:
+        table.add_row(*r.cells())
+    console.print(table, width=max(console.width, 132))
+
+
+def _loco(root: Path, model: Path | None, limits: Thresholds) -> None:
+    """The bundled (or given) model on the corpora it never trained on, then its recipe
+    left-one-corpus-out over every corpus."""
+    loaded = crosscorpus.load(root)
+    try:
+        shipped = scorer.load(model)
+    except SpimguardError as exc:
+        errors.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    seen = training.trained_on(shipped.card)
+    unseen = [crosscorpus.score(c, loaded[c.name], [], shipped)
+              for c in datasets.CORPORA if c.name not in seen]
+    loco_table(crosscorpus.table(unseen, limits),
+               f"model {model or 'bundled'} on corpora it never trained on (test halves)")
+    held = crosscorpus.leave_one_out(loaded, training.train,
+                                     lambda name: errors.print(f"leaving out {name}"))
+    loco_table(crosscorpus.table(held, limits),
+               "its recipe, leave-one-corpus-out (test halves, grouped by fingerprint)")
+
+
 def evaluate(
-    data: DataOpt,
+    data: Annotated[list[str] | None, typer.Option(
+        "--data", help="Labelled set: a file in a known format, or PATH=spam / PATH=ham for "
+                       "one message a line. Repeat for several.")] = None,
+    loco: Annotated[Path | None, typer.Option(
+        help="The public datasets folder: print the leave-one-corpus-out table instead.")
+                    ] = None,
     model: Annotated[Path | None, typer.Option(help="Model file (default: bundled).")] = None,
     cv: Annotated[int, typer.Option(help="K-fold cross-validation on --data instead of "
                                          "scoring with a model (0 = off).")] = 0,
@@ -176,6 +210,12 @@ def evaluate(
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
 ) -> None:
     """Precision, recall, ham stopped at the configured thresholds, curves."""
+    if loco:
+        _loco(loco, model, thresholds(config_or_exit(config)))
+        return
+    if not data:
+        errors.print("[red]give --data (one or more labelled sets) or --loco[/]")
+        raise typer.Exit(2)
     samples = _samples(data)
     if train_data:
         train_samples = _samples(train_data)
