@@ -8,9 +8,10 @@
    trained on. This is the figure that predicts the next platform.
 2. UCI SMS Spam Collection, stratified 5-fold CV grouped by fingerprint: spam and
    ham held or blocked at the default thresholds, and the operating curve.
-3. A wave the bundled model never saw (Russian Telegram spam) against the ham of
-   the other sets: 20 wave messages reported by 20 users, then the rest of the
-   wave and all the ham go through the engine.
+3. New waves: each non-English corpus's spam through the engine with a model
+   that never trained on it: 20 messages reported by their recipients, then its
+   other messages (other fingerprints and senders) and the same language's
+   ordinary messages (real ones, from the same corpus; Telegram RU has none).
 4. Speed on one core: one message at a time, and in batch; artefact size, load time.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import random
 import statistics
+import tempfile
 import time
 from importlib import resources
 from pathlib import Path
@@ -35,17 +37,6 @@ from spimguard.text import view
 from table import run_with_datasets
 
 T0 = 1_790_000_000.0
-# Everyday Russian chat, written for this benchmark: the shipped sets have no
-# Russian ham, and learning a Russian wave must not drag Russian chat with it.
-RUSSIAN_CHAT = [
-    "Привет! Как дела? Давно не виделись", "Я буду дома через полчаса, купи хлеба по дороге",
-    "Спасибо за вчерашний вечер, было очень весело", "Мама просила перезвонить ей после работы",
-    "Во сколько завтра встречаемся у метро?", "Не забудь, что у Саши день рождения в субботу",
-    "Я опоздаю минут на десять, пробки ужасные", "Посмотри фотографии с отпуска, я отправил "
-    "тебе на почту", "Ты уже сдал отчёт? Начальник спрашивал",
-    "Можешь забрать детей из школы сегодня?", "Какая погода у вас? У нас снег идёт весь день",
-    "Давай в выходные съездим на дачу", "Пиши, когда доедешь",
-    "Работа сегодня была тяжёлая, хочу спать", "Хорошо, договорились, до завтра"]
 
 
 def stopped(labels: np.ndarray, p: np.ndarray) -> tuple[float, float]:
@@ -93,16 +84,18 @@ def accuracy(root: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def wave(root: Path, reports: int = 20) -> list[tuple[str, str]]:
-    spam = datasets.dedupe(datasets.read(
-        str(root / "telegram-ru-spam-talyguryn-antispambot/antispam/data/spam.txt") + "=spam"))
-    ham = [s for s in datasets.dedupe(
-        s for name in ("sms-spam-collection/SMSSpamCollection",
-                       "sms-phishing-mishra-soni/Dataset_5971.csv",
-                       "indonesian-sms-spam-rahmi-wibisono/dataset_sms_spam_v1.csv")
-        for s in datasets.read(str(root / name))) if not s.spam]
+def wave(root: Path, name: str, model: Path | None, reports: int = 20
+         ) -> list[tuple[str, str]]:
+    """A corpus's spam as a wave the model never trained on, through the engine: 20 of
+    its messages reported by their recipients, then its other messages (other
+    fingerprints, other senders) and the same language's ordinary messages."""
+    loaded = crosscorpus.load(root, [datasets.corpus(name)])[name]
+    messages = crosscorpus.one_per_fingerprint(loaded)
+    spam = [s for s in messages if s.spam]
+    ham = [s for s in messages if not s.spam]
     random.Random(7).shuffle(spam)
-    cfg = load_config(environ={}, storage={"backend": "memory"})
+    cfg = load_config(environ={}, storage={"backend": "memory"},
+                      detectors={"content": {"model": str(model) if model else ""}})
 
     def run(report_first: bool) -> tuple[float, float]:
         engine = open_engine(cfg)
@@ -123,21 +116,33 @@ def wave(root: Path, reports: int = 20) -> list[tuple[str, str]]:
                 engine.process(decode_event(msgspec.json.encode(body), cfg.limits))
         rest = [send(10_000 + i, s.text) for i, s in enumerate(spam[reports:])]
         kept = [send(100_000 + i, s.text) for i, s in enumerate(ham)]
-        russian = [send(200_000 + i, text) for i, text in enumerate(RUSSIAN_CHAT)]
-        return share(rest), share(kept), share(russian)
+        return share(rest), share(kept)
 
     def share(actions: list[str]) -> float:
-        return sum(a in ("hold", "block") for a in actions) / len(actions)
+        return sum(a in ("hold", "block") for a in actions) / max(len(actions), 1)
 
-    before_spam, before_ham, _ = run(False)
-    after_spam, after_ham, after_russian = run(True)
-    return [(f"new wave ({len(spam) - reports} Telegram spam), no reports: held or blocked",
+    before_spam, before_ham = run(False)
+    after_spam, after_ham = run(True)
+    rows = [(f"wave {name} ({len(spam) - reports} unseen), no reports: held or blocked",
              f"{before_spam:.2%}"),
-            (f"new wave after {reports} user reports: held or blocked", f"{after_spam:.2%}"),
-            (f"ham ({len(ham)}) held or blocked, no reports", f"{before_ham:.3%}"),
-            (f"ham held or blocked after {reports} reports", f"{after_ham:.3%}"),
-            (f"Russian chat ({len(RUSSIAN_CHAT)}) held or blocked after {reports} reports",
-             f"{after_russian:.1%}")]
+            (f"wave {name} after {reports} reports: held or blocked", f"{after_spam:.2%}")]
+    if ham:
+        rows += [(f"{name} ordinary messages ({len(ham)}) held, no reports", f"{before_ham:.3%}"),
+                 (f"{name} ordinary messages held after {reports} reports", f"{after_ham:.3%}")]
+    return rows
+
+
+def waves(root: Path, folder: Path) -> list[tuple[str, str]]:
+    """Each non-English corpus as a new wave: Indonesian and Thai scored by a model trained
+    without them (their ordinary messages are the collateral), Telegram RU by the bundled
+    model (no Russian ordinary chat is openly available: its collateral is not measured)."""
+    loaded = crosscorpus.load(root)
+    rows = []
+    for name in ("indonesian-sms", "thai-sms"):
+        path = folder / f"without-{name}.npz"
+        training.train(crosscorpus.training_set(loaded, name)).save(path)
+        rows += wave(root, name, path)
+    return rows + wave(root, "telegram-ru", None)
 
 
 def speed(root: Path) -> list[tuple[str, str]]:
@@ -172,7 +177,9 @@ def speed(root: Path) -> list[tuple[str, str]]:
 
 
 def main(root: Path) -> list[tuple[str, str]]:
-    return loco(root) + accuracy(root) + wave(root) + speed(root)
+    with tempfile.TemporaryDirectory() as folder:
+        learnt = waves(root, Path(folder))
+    return loco(root) + accuracy(root) + learnt + speed(root)
 
 
 if __name__ == "__main__":

@@ -174,3 +174,16 @@ def table(held: Sequence[Held], limits: Thresholds, which: int = TEST) -> list[R
                             "spam_held", "spam_flagged", "ham_held", "ham_flagged",
                             "recall_at_01", "auc", "ece"))))
     return rows
+
+
+def budget_threshold(held: Sequence[Held], budget: float, which: int = VALIDATION) -> float:
+    """The lowest p at or above which at most ``budget`` of ordinary messages fall, on
+    the ``which`` halves of the left-out corpora that have ham, each corpus weighing
+    the same (a platform is not safer for having fewer messages in the table).
+    ``budget`` 0: just above every such message."""
+    hams = [np.sort(h.part(which)[1][h.part(which)[0] == 0]) for h in held]
+    hams = [h for h in hams if len(h)]
+    candidates = np.nextafter(np.unique(np.concatenate(hams)), 1.0)
+    share = np.mean([(len(h) - np.searchsorted(h, candidates, side="left")) / len(h)
+                     for h in hams], axis=0)
+    return float(candidates[np.argmax(share <= budget)])

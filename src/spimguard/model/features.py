@@ -9,7 +9,11 @@ Four families, each hashed with its own seed into one space of 2**bits buckets
   (it keeps what the skeleton folds away: the script, mixed Latin/Cyrillic
   words, emoji, currency signs);
 - skeleton word unigrams and bigrams;
-- a few shape tokens: phone-like digit runs, money, shouting, length.
+- a few shape tokens: phone-like digit runs, money, shouting, length;
+- cross-platform cue tokens and the message's script (``cues``): what a pitch
+  does on any platform, in any language. They train the model but are not
+  taught by reports: a wave's script and cue count are those of every
+  message in its language.
 
 All of it over the message's *prose*, links taken out: the training sets are
 SMS from before people shared links, where a link meant spam, and friends share
@@ -30,6 +34,7 @@ across processes and machines (Python's own ``hash`` is salted per process).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from collections.abc import Sequence
@@ -38,9 +43,25 @@ from functools import lru_cache
 import numpy as np
 
 from ..lists import well_known
-from ..text import CACHED_CHARS, MessageView
+from ..text import CACHED_CHARS, MessageView, _view
+from .cues import cues
 
 BITS = 20
+# Raise on any deliberate change to what a message hashes to. ``stamp`` also
+# hashes the features of ``_PROBES``, so a change in ``text`` that alters them
+# is caught without anyone remembering to raise this.
+FEATURE_VERSION = 2
+_PROBES = (
+    "Hi, are we still on for lunch tomorrow at 12:30?",
+    "FREE entry!! Text WIN to 80086 to claim your £1000 prize now",
+    "FR33 r1ngt0nes, cl1ck h e r e: bit.ly/x9Zq and www.example.com/login?id=7",
+    "Нaбuрaю в кoмaндy пaртнeрoв, дoxoд от 5000 ₽ в день, пишите в лс @manager_job",
+    "Selamat! Anda mendapatkan hadiah Rp 5.000.000, hubungi 0812-3456-7890",
+    "เครดิตฟรี 100 บาท สมัครเลย line.me/ti/p/abc",
+    "空投 airdrop: claim 500 USDT now ✅🚀 connect wallet",
+    "café naïve CAFÉ ＦＵＬＬＷＩＤＴＨ z​ero​width s.p.a.c.e.d",
+    "",
+)
 _P = np.uint32(0x01000193)
 _MIX = np.uint32(0x9E3779B1)
 # Words of UTF-8 text: ASCII word characters, and any non-ASCII byte (letters of
@@ -159,7 +180,8 @@ def _trained(view: MessageView, shift: np.uint32) -> tuple[np.ndarray, np.ndarra
     raw = _stream(view)
     words = (_word_hashes(view.prose_skeleton.encode("utf-8", "surrogatepass")) * _MIX) >> shift
     grams = _char_ngrams(raw, len(raw) // 4 - 4, shift)
-    return np.concatenate((grams, words)), _token_buckets(shape_tokens(view), shift)
+    return (np.concatenate((grams, words, _token_buckets(cues(view), shift))),
+            _token_buckets(shape_tokens(view), shift))
 
 
 def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
@@ -212,6 +234,16 @@ def _parts(view: MessageView, bits: int,
     return found, teachable
 
 
+def stamp() -> str:
+    """``FEATURE_VERSION`` and a digest of the probe texts' buckets: a model trained on
+    other features than these is refused at load (``scorer.load``), not mis-scored."""
+    digest = hashlib.blake2b(digest_size=8)
+    for text in _PROBES:
+        digest.update(buckets(_view(text)).tobytes())  # _view: hashed afresh, not cached
+        digest.update(b"\x00")
+    return f"{FEATURE_VERSION}:{digest.hexdigest()}"
+
+
 _ANY_WORD = re.compile(r"\w+")
 _MARK = b"\xff\xff"  # never valid UTF-8, so never a word of a real message
 
@@ -229,7 +261,7 @@ def batch_buckets(views: Sequence[MessageView], bits: int = BITS) -> tuple[np.nd
     for index, view in enumerate(views):
         raws.append(_stream(view))
         skeletons.append(view.prose_skeleton.encode("utf-8", "surrogatepass"))
-        shape = shape_tokens(view)
+        shape = shape_tokens(view) + cues(view)
         tokens += shape
         token_docs += [index] * len(shape)
     docs = len(views)
