@@ -15,7 +15,6 @@ from spimguard.detectors.content import ContentDetector
 from spimguard.errors import ConfigError
 from spimguard.model import crosscorpus, datasets, scorer
 from spimguard.model import train as training
-from spimguard.model.cues import cues, script
 from spimguard.model.features import stamp
 from spimguard.text import view
 from test_content import HAM, SPAM
@@ -88,14 +87,6 @@ def test_the_guard_pulls_an_unseen_script_toward_the_prior() -> None:
     assert model.probabilities([unseen])[0] == pytest.approx(model.probability(unseen))
 
 
-def test_cues_describe_the_act_not_the_language() -> None:
-    russian = cues(view("Нaбuрaю в кoмaндy, дoxoд от 5000 ₽ в день, пишите в лс"))
-    assert {"cue:act", "cue:private", "cue:money", "cue:job", "cues:3+",
-            "script:cyrillic"} <= set(russian)
-    assert cues(view("see you at the station at 5")) == ["cues:0", "script:latin"]
-    assert script("สวัสดีครับ 123") == "thai" and script("1234 !!") == "none"
-
-
 def test_loco_drops_what_was_trained_on_and_halves_by_fingerprint(tmp_path: Path) -> None:
     thai = tmp_path / "thai"
     thai.mkdir()
@@ -117,3 +108,41 @@ def test_loco_drops_what_was_trained_on_and_halves_by_fingerprint(tmp_path: Path
     assert sorted(held.labels.tolist()) == [0, 1]
     assert all(crosscorpus.half(view(t).fingerprint) in (0, 1) for t in SPAM)
     assert crosscorpus.half("abc") == crosscorpus.half("abc")
+
+
+def _tiny_datasets(root: Path) -> Path:
+    """Every corpus of ``datasets.CORPORA`` at its path, a few messages each."""
+    def put(spec: str, text: str) -> None:
+        path = root / spec.partition("=")[0]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+
+    put(datasets.corpus("uci-sms").spec, "".join(f"spam\t{t}\n" for t in SPAM)
+        + "".join(f"ham\t{t}\n" for t in HAM))
+    put(datasets.corpus("mishra-sms").spec, "LABEL,TEXT\nSmishing,verify your bank login now"
+        "\nham,see you soon\nspam,win a free cruise call 0800 123 456\nham,running late\n")
+    put(datasets.corpus("indonesian-sms").spec, 'Teks,label\n"Selamat anda menang hadiah",1\n'
+        '"nanti sore ketemu ya",0\n"Promo paket murah aktifkan sekarang",2\n"oke siap",0\n')
+    put(datasets.corpus("thai-sms").spec + "/a.txt",
+        "scam|เครดิตฟรี 100 บาท กดเลย\nOK|พรุ่งนี้เจอกันนะ\nspam|โปรโมชั่นพิเศษ สมัครเลย\n"
+        "OTP|รหัส OTP ของคุณคือ 1234\n")
+    put(datasets.corpus("janitr-x").spec, "\n".join(json.dumps(r) for r in (
+        {"text": "claim the airdrop now, connect wallet", "labels": ["scam"]},
+        {"text": "gm everyone", "labels": ["clean"]},
+        {"text": "dm me for guaranteed 10x returns", "labels": ["spam"]},
+        {"text": "bitcoin looks strong today", "labels": ["topic_crypto"]})))
+    put(datasets.corpus("telegram-ru").spec, "Набираю в команду, доход от 5000 в день\n\n"
+        "Есть подработка, пишите в лс\n")
+    return root
+
+
+def test_evaluate_prints_the_leave_one_corpus_out_table(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from spimguard.cli import app
+
+    result = CliRunner().invoke(app, ["evaluate", "--loco", str(_tiny_datasets(tmp_path))])
+    assert result.exit_code == 0, result.output
+    for name in ("uci-sms", "thai-sms", "janitr-x", "telegram-ru", "mean, not English SMS"):
+        assert name in result.stdout
+    assert "never trained on" in result.stdout and "leave-one-corpus-out" in result.stdout

@@ -5,9 +5,9 @@ detector turns p into points on the policy's own scale, so operators think in
 probabilities: content alone warns at p ≥ warn_at, holds at p ≥ hold_at and
 blocks at p ≥ block_at (points interpolated linearly in log-odds between those
 anchors, zero below evidence_from). Other evidence adds to those points. The
-three anchors come with the model (its card's ``thresholds``, derived from a
-ham budget on corpora it never trained on: ``model/CARD.md``), because they
-are a property of its probabilities; an operator's setting overrides them.
+three anchors come with the model (its card's ``thresholds``; ``model/CARD.md``
+says where they came from and what a ham budget would set), because they are a
+property of its probabilities; an operator's setting overrides them.
 
 User reports teach the online part (``model/online.py``) at once, no retrain:
 a reported message's features, kept in the verdict log, move the model by the

@@ -200,10 +200,12 @@ More figures (UCI-only CV, cross-set, a new wave learnt from reports):
 def loco_table(rows: list[crosscorpus.Row], title: str) -> None:
     table = Table(title=title)
     for column in crosscorpus.Row.header():
-        table.add_column(column, justify="left" if column == "left-out corpus" else "right")
+        table.add_column(column, no_wrap=True,
+                         justify="left" if column == "left-out corpus" else "right")
     for r in rows:
         table.add_row(*r.cells())
-    console.print(table, width=max(console.width, 132))
+    # Wide enough for every column whatever the terminal (or pipe) says.
+    Console(width=max(console.width, 150)).print(table)
 
 
 def _loco(root: Path, model: Path | None, config: Config) -> None:

@@ -32,13 +32,24 @@ if TYPE_CHECKING:  # SciPy and scikit-learn load only to train: a second at star
 
 SEED = 20261129
 C = 3000.0  # inverse regularisation strength (see the card for where it came from)
-SHIPPED = ("uci-sms", "mishra-sms", "indonesian-sms", "thai-sms", "janitr-x")
+SHIPPED = ("uci-sms", "mishra-sms", "indonesian-sms")
 # p(spam) at which content alone warns, holds and blocks: the content detector
-# uses these unless the operator sets its own. Derived from a ham budget on the
-# leave-one-corpus-out validation halves (see the card).
-THRESHOLDS = {"warn_at": 0.9572, "hold_at": 0.9981, "block_at": 0.9998}
-# The out-of-distribution guard's knee (``scorer``): chosen on the validation halves.
-KNEE = 0.3
+# uses these unless the operator sets its own. They are the earlier model's
+# settings: the ham budget of ``card.BUDGETS`` on the leave-one-corpus-out
+# validation halves gives far higher ones (the card prints them), and with
+# those the simulator's hijacked accounts are contained later, because content
+# is still part of their early evidence (see THRESHOLDS_SOURCE).
+THRESHOLDS = {"warn_at": 0.2, "hold_at": 0.5, "block_at": 0.995}
+THRESHOLDS_SOURCE = (
+    "the earlier model's settings (no recorded source), kept: thresholds from the ham "
+    "budget (hold above all but 0.1 % of left-out ham) made `spimguard simulate` contain "
+    "hijacked accounts later (mixed, 400 users, seed 11: p90 spim delivered first 1 -> 3; "
+    "tests/test_adversarial.py: adversarial p90 4 > 3), so they wait until takeover "
+    "containment no longer leans on content")
+# The out-of-distribution guard's knee (``scorer``); 0 = off. On the validation halves
+# it moved no spam from delivered to held at the budget thresholds (cue features,
+# knees 0.3-0.9), so the shipped model does not use it.
+KNEE = 0.0
 
 
 def matrix(samples: Sequence[Sample], bits: int = BITS,
