@@ -3,7 +3,8 @@ on 127.0.0.1 with fresh data, stopped after.
 
 Accounts and rosters are written as Prosody's own data files before it starts
 (internal storage, plaintext passwords), so a test has friends with mutual
-subscriptions at once. Offline storage is off: a message must not outlive the run.
+subscriptions at once. Offline storage is off (a message must not outlive the run)
+unless a test asks for it (``offline``: messages to a user who is not online wait).
 
 Optionally a group chat service (``muc``: its domain; rooms open at once) and
 server-to-server links: Prosody's resolver has no hosts file, so servers that talk
@@ -75,10 +76,10 @@ def write_users(data: Path, rosters: dict[str, list[str]], host: str = HOST) -> 
 
 
 def config_lua(data: Path, port: int, spimguard: dict[str, object] | None, host: str = HOST,
-               muc: str | None = None, s2s: bool = False) -> str:
+               muc: str | None = None, s2s: bool = False, offline: bool = False) -> str:
     modules = ["roster", "saslauth", "disco", "ping", "blocklist", "presence", "message", "iq",
                *(["dialback"] if s2s else []), *(["spimguard"] if spimguard else [])]
-    disabled = ["offline", "tls", "posix", *([] if s2s else ["s2s"])]
+    disabled = [*([] if offline else ["offline"]), "tls", "posix", *([] if s2s else ["s2s"])]
     lines = [
         "daemonize = false", "run_as_root = true", f'pidfile = "{data}/prosody.pid"',
         f'data_path = "{data}"', f'plugin_paths = {{ "{MODULE_DIR}" }}',
@@ -127,12 +128,12 @@ class Prosody:
 
 def start(data: Path, port: int, rosters: dict[str, list[str]],
           spimguard: dict[str, object] | None = None, host: str = HOST, muc: str | None = None,
-          s2s: bool = False) -> Prosody:
+          s2s: bool = False, offline: bool = False) -> Prosody:
     binary = ensure_installed()
     data.mkdir(parents=True, exist_ok=True)
     write_users(data, rosters, host)
     config = data / "prosody.cfg.lua"
-    config.write_text(config_lua(data, port, spimguard, host, muc, s2s))
+    config.write_text(config_lua(data, port, spimguard, host, muc, s2s, offline))
     with (data / "stdout.log").open("ab") as sink:
         process = subprocess.Popen([binary, "-F", "--config", str(config)], stdout=sink,
                                    stderr=subprocess.STDOUT, start_new_session=True)

@@ -57,6 +57,10 @@ def homeserver_yaml(folder: Path, port: int, antispam: dict[str, Any] | None) ->
         "rc_room_creation": _FAST,
         "rc_presence": {"per_user": _FAST},
         "rc_delayed_event_mgmt": _FAST,
+        # What the admin API's server notices come from (spimguard's resend notices).
+        "server_notices": {"system_mxid_localpart": "notices",
+                           "system_mxid_display_name": "Server Notices",
+                           "room_name": "Server Notices"},
         "modules": [{"module": "synapse_http_antispam.HTTPAntispam", "config": antispam}]
         if antispam else [],
     }
@@ -84,12 +88,13 @@ class Synapse:
                 self.process.kill()
                 self.process.wait(10)
 
-    def register(self, user: str, password: str = "pw-" + "x" * 8) -> str:
+    def register(self, user: str, password: str = "pw-" + "x" * 8, admin: bool = False) -> str:
         nonce = self.http.get("/_synapse/admin/v1/register").json()["nonce"]
         mac = hmac.new(SECRET.encode(), b"\x00".join(
-            [nonce.encode(), user.encode(), password.encode(), b"notadmin"]), hashlib.sha1)
+            [nonce.encode(), user.encode(), password.encode(),
+             b"admin" if admin else b"notadmin"]), hashlib.sha1)
         answer = self.http.post("/_synapse/admin/v1/register", json={
-            "nonce": nonce, "username": user, "password": password, "admin": False,
+            "nonce": nonce, "username": user, "password": password, "admin": admin,
             "mac": mac.hexdigest()})
         answer.raise_for_status()
         return f"@{user}:{SERVER_NAME}"
@@ -113,6 +118,7 @@ class Client:
     user_id: str
     token: str
     headers: dict[str, str]
+    since: str = ""  # the sync position of ``invites``
 
     def _call(self, method: str, path: str, body: Any = None) -> httpx.Response:
         return self.server.http.request(method, path, json=body, headers={
@@ -131,6 +137,23 @@ class Client:
     def invite(self, room: str, user: str) -> httpx.Response:
         return self._call("POST", f"/_matrix/client/v3/rooms/{quote(room)}/invite",
                           {"user_id": user})
+
+    def invites(self) -> list[str]:
+        """The rooms this user was invited to since the last call (an incremental sync:
+        Synapse answers a repeated initial sync from a cache for minutes)."""
+        since = f"&since={quote(self.since)}" if self.since else ""
+        answer = self._call("GET", f"/_matrix/client/v3/sync?timeout=0{since}")
+        answer.raise_for_status()
+        self.since = answer.json()["next_batch"]
+        return list(answer.json().get("rooms", {}).get("invite", {}))
+
+    def texts(self, room: str) -> list[str]:
+        """The bodies of the room's latest messages, newest first."""
+        answer = self._call("GET", f"/_matrix/client/v3/rooms/{quote(room)}/messages"
+                                   "?dir=b&limit=50")
+        answer.raise_for_status()
+        return [e["content"]["body"] for e in answer.json()["chunk"]
+                if e.get("type") == "m.room.message" and "body" in e.get("content", {})]
 
     def send(self, room: str, text: str, html: str | None = None) -> httpx.Response:
         content: dict[str, Any] = {"msgtype": "m.text", "body": text}

@@ -15,19 +15,17 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from conftest import T0, engine, message
+from spimguard import operations
 from spimguard.cli import app as cli_app
 from spimguard.commandline import plain_help
 from spimguard.engine import Engine
 from spimguard.errors import BadInput
 from spimguard.server import create_app
 from spimguard.server.console import auth
+from spimguard.server.console.conformance import check_console
 from spimguard.server.console.memory import MemoryConsole
 from spimguard.server.console.records import (
-    AppealEntry,
-    CampaignStatus,
     ConsoleStore,
-    Decision,
-    Note,
 )
 from spimguard.server.console.sqlite import SQLiteConsole
 
@@ -37,45 +35,48 @@ HOSTILE = ['<script>alert("x")</script>', '<img src=x onerror="alert(1)">',
            '<a href="javascript:alert(1)">x</a>', "\u202egnp.exe", "y" * 65_000]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConsoleStore]:
-    made = MemoryConsole() if request.param == "memory" else SQLiteConsole.open(tmp_path)
+    if request.param == "postgres":
+        from spimguard.server.console.postgres import PostgresConsole
+
+        made: ConsoleStore = PostgresConsole(request.getfixturevalue("postgres_url"))
+    else:
+        made = MemoryConsole() if request.param == "memory" else SQLiteConsole.open(tmp_path)
     yield made
     made.close()
 
 
-def test_the_store_keeps_what_the_console_needs(store: ConsoleStore) -> None:
-    """The conformance of a console store: what the memory fake does, SQLite does too."""
-    store.save_operator(auth.new_operator("dana", "moderator", PASSWORD))
-    store.save_operator(auth.new_operator("dana", "admin", PASSWORD))
-    assert [(o.name, o.role) for o in store.operators()] == [("dana", "admin")]
-    token, session = auth.open_session(store, "dana", 100.0)
-    assert auth.current(store, token, 101.0) == session
-    assert auth.current(store, token, 100.0 + auth.SESSION_SECONDS + 1) is None
-    store.drop_session(session.token_hash)
-    assert auth.current(store, token, 101.0) is None
-    for i in range(3):
-        store.audit(float(i), "dana", "lists.add" if i % 2 else "decide.ham", f"t{i}", "why")
-    assert [e.seq for e in store.audit_log()] == [3, 2, 1]
-    assert [e.target for e in store.audit_log(action_prefix="lists.")] == ["t1"]
-    assert store.audit_log(action_prefix="lists_") == []  # "_" is no wildcard
-    store.add_note(Note("alice", 1.0, "dana", "first"))
-    store.add_note(Note("alice", 2.0, "dana", "second"))
-    assert [n.text for n in store.notes("alice")] == ["second", "first"]
-    store.save_appeal(AppealEntry("a1", 5.0, "alice", "m1", "please"))
-    store.save_appeal(AppealEntry("a1", 5.0, "alice", "m1", "changed"))  # a retried id
-    assert [a.text for a in store.appeals()] == ["please"]
-    assert store.save_release("m1", "alice", ["bob"], "hi", "dana", 1.0)
-    assert not store.save_release("m1", "alice", ["bob"], "hi", "dana", 2.0)
-    assert store.save_release("m2", "alice", [], None, "dana", 3.0)
-    assert [(r.seq, r.recipients) for r in store.releases()] == [(1, ("bob",)), (2, ())]
-    assert [r.message_id for r in store.releases(after=1)] == ["m2"]
-    store.save_decision(Decision("m1", "spam", "dana", 1.0, "hold", 50.0))
-    store.save_decision(Decision("m1", "ham", "dana", 2.0, "hold", 50.0))
-    assert [(d.label, d.ts) for d in store.decisions(40.0)] == [("ham", 2.0)]
-    assert store.decisions(60.0) == []
-    store.set_campaign_status(CampaignStatus("c-1", "taken down", "dana", 3.0))
-    assert store.campaign_statuses()["c-1"].status == "taken down"
+def test_every_console_store_conforms(store: ConsoleStore) -> None:
+    check_console(store)
+
+
+def test_nodes_sharing_postgres_share_one_console(postgres_url: str) -> None:
+    """A login on one node is valid on the other, and releases written by both at once
+    get one gapless cursor sequence (an IM server polling ``after=`` misses none)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spimguard.server.console.postgres import PostgresConsole
+
+    nodes = [PostgresConsole(postgres_url, pool_size=8) for _ in range(2)]
+    try:
+        nodes[0].save_operator(auth.new_operator("dana", "admin", PASSWORD))
+        token, session = auth.open_session(nodes[0], "dana", time.time())
+        assert auth.current(nodes[1], token, time.time()) == session
+
+        def release(i: int) -> bool:
+            node = nodes[i % 2]
+            node.audit(float(i), "dana", "decide.ham", f"m{i}")
+            return node.save_release(f"m{i % 150}", "alice", ["bob"], None, "dana", float(i))
+
+        with ThreadPoolExecutor(16) as pool:
+            saved = list(pool.map(release, range(300)))
+        assert sum(saved) == 150, "each message is released once"
+        assert [r.seq for r in nodes[1].releases(limit=1000)] == list(range(1, 151))
+        assert sorted(e.seq for e in nodes[0].audit_log(limit=1000)) == list(range(1, 301))
+    finally:
+        for node in nodes:
+            node.close()
 
 
 def test_passwords_are_argon2id_and_bounded() -> None:
@@ -123,6 +124,9 @@ def test_every_page_renders_hostile_text_inert() -> None:
     campaign = re.search(r'campaign\?id=([^"&]+)"', client.get("/console/queue").text)
     assert campaign
     pages.append("/console/campaign?id=" + campaign[1])
+    operation = re.search(r'campaign\?id=(op-[^"&]+)"', client.get("/console/campaigns").text)
+    assert operation
+    pages.append("/console/campaign?id=" + operation[1])
     for path in pages:
         page = client.get(path)
         assert page.status_code == 200, path
@@ -132,6 +136,32 @@ def test_every_page_renders_hostile_text_inert() -> None:
     queue = client.get("/console/queue").text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in queue
     assert "\u202e" in queue and "y" * 65_000 in queue  # kept as text, isolated by CSS
+
+
+def test_operations_have_a_page_evidence_a_status_and_cluster_decisions() -> None:
+    """An operation (campaigns linked by infrastructure) is read, exported, given a status
+    and decided on like a campaign, over all its campaigns' messages."""
+    judge = _attacked()
+    client, store = _client(judge)
+    listing = client.get("/console/campaigns").text
+    found = re.search(r'campaign\?id=(op-[^"&]+)"', listing)
+    assert found and 'id="operations"' in listing
+    op = found[1]
+    page = client.get(f"/console/campaign?id={op}")
+    assert page.status_code == 200 and "<h1>Operation" in page.text
+    assert "Its campaigns:" in page.text
+    zipped = client.get(f"/console/campaign/evidence?id={op}")
+    assert zipped.status_code == 200 and zipped.content[:2] == b"PK"
+    client.post("/console/campaign/status", data={
+        "campaign": op, "status": "reported to registrar", "csrf": _csrf(client)})
+    assert store.campaign_statuses()[op].status == "reported to registrar"
+    held = {m.id for c in operations.find(judge.records, op)["campaigns"]  # type: ignore[index]
+            for m in judge.records.campaign_messages(c) if m.action in ("hold", "block")}
+    client.post("/console/decide", data={"campaign": op, "label": "spam",
+                                         "csrf": _csrf(client)})
+    assert held and {d.message_id for d in store.decisions(0.0)} == held, "the operation's"
+    assert [e.action for e in store.audit_log(3)] == [
+        "decide.cluster.spam", "decide.spam", "decide.spam"]
 
 
 def test_login_cookie_flags_limits_and_logout() -> None:
@@ -163,6 +193,11 @@ def test_login_cookie_flags_limits_and_logout() -> None:
     refused = stranger.post("/console/login", data={"name": "dana", "password": PASSWORD,
                                                     "csrf": csrf})
     assert refused.status_code == 429  # even the right password, until the window passes
+    other_node = TestClient(create_app(judge, store))  # another node on the same store
+    csrf = re.search(r'name="csrf" value="([^"]+)"',
+                     other_node.get("/console/login").text)[1]  # type: ignore[index]
+    assert other_node.post("/console/login", data={"name": "dana", "password": PASSWORD,
+                                                   "csrf": csrf}).status_code == 429
 
 
 def test_actions_need_the_csrf_token_and_the_role() -> None:
@@ -238,6 +273,23 @@ def test_appeals_are_kept_once_and_shown_with_the_message() -> None:
                        headers={"Authorization": "Bearer tok"}).status_code == 413
 
 
+def test_reports_show_the_reporters_trust_from_the_trust_model() -> None:
+    """A reporter's trust is the trust model's own figure: it rises once an operator
+    agrees with its report."""
+    judge = _attacked()
+    client, _ = _client(judge)
+    report = {"type": "report", "id": "rep1", "ts": T0 + 50, "reporter": "r9",
+              "message_id": "m9", "label": "spam"}
+    assert client.post("/v1/events", json={"events": [report]},
+                       headers={"Authorization": "Bearer tok"}).status_code == 200
+    page = client.get("/console/reports").text
+    assert 'title="record 0 agreed, 0 overturned, a new account">0.30<' in page, page
+    client.post("/console/decide", data={"message_id": "m9", "label": "spam",
+                                         "csrf": _csrf(client)})
+    assert 'title="record 1 agreed, 0 overturned, a new account">0.40<' in client.get(
+        "/console/reports").text
+
+
 def test_a_retried_event_counts_once_in_metrics() -> None:
     judge = engine(api_token="tok")
     client = TestClient(create_app(judge, MemoryConsole()))
@@ -260,6 +312,8 @@ def test_system_page_hides_secrets() -> None:
     for secret in ("secret-api-token", "secret-key-1", "hunter2"):
         assert secret not in page
     assert "(hidden)" in page
+    for backend in ("MemoryState", "MemoryRecords", "MemoryConsole"):  # every store answers
+        assert re.search(backend + r": ok \(\d", page), (backend, page)
 
 
 def test_docs_page_shows_fields_parameters_and_errors_not_refs() -> None:

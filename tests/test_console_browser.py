@@ -194,6 +194,12 @@ def test_overview_and_every_page_render(attacked: Server, browser: WebDriver,
         _shot(browser, shots, name)
     _open(browser, attacked, "/console/system")
     assert TOKEN not in browser.page_source
+    _open(browser, attacked, "/console/campaigns")  # an operation: its campaigns as one
+    browser.find_element(By.CSS_SELECTOR, "#operations td a").click()
+    WebDriverWait(browser, 20).until(lambda b: "/console/campaign?id=op-" in b.current_url)
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Operation")
+    assert browser.find_element(By.ID, "evidence")
+    _shot(browser, shots, "operation")
 
 
 def test_hostile_text_stays_text(attacked: Server, browser: WebDriver, shots: Path) -> None:
@@ -248,7 +254,7 @@ def test_release_one_and_confirm_a_cluster(attacked: Server, browser: WebDriver,
     _shot(browser, shots, "account")
 
     _open(browser, attacked, "/console/campaigns")
-    browser.find_element(By.CSS_SELECTOR, "td a[href^='/console/campaign?id=']").click()
+    browser.find_element(By.CSS_SELECTOR, "#campaigns td a[href^='/console/campaign?id=']").click()
     WebDriverWait(browser, 20).until(lambda b: "/console/campaign?id=" in b.current_url)
     campaign = browser.current_url.split("id=")[1]
     _shot(browser, shots, "campaign")
@@ -267,7 +273,7 @@ def test_release_one_and_confirm_a_cluster(attacked: Server, browser: WebDriver,
 
 def test_evidence_downloads_from_the_campaign_page(attacked: Server, browser: WebDriver) -> None:
     _open(browser, attacked, "/console/campaigns")
-    browser.find_element(By.CSS_SELECTOR, "td a[href^='/console/campaign?id=']").click()
+    browser.find_element(By.CSS_SELECTOR, "#campaigns td a[href^='/console/campaign?id=']").click()
     WebDriverWait(browser, 20).until(lambda b: "/console/campaign?id=" in b.current_url)
     browser.find_element(By.ID, "evidence").click()
     folder: Path = browser.downloads  # type: ignore[attr-defined]

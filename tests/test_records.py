@@ -38,9 +38,9 @@ def test_postgres_refuses_a_schema_behind_its_own(postgres_server: str) -> None:
     with database(postgres_server, upgraded=False) as url:
         with pytest.raises(RecordsUnavailable, match="spimguard db upgrade"):
             PostgresRecords(url)
-        assert upgrade(url) == ["0001_records.sql"]
+        assert upgrade(url) == ["0001_records.sql", "0002_console.sql"]
         assert upgrade(url) == [], "an upgraded database is left alone"
-        assert schema_version(url) == 1
+        assert schema_version(url) == 2
 
 
 def test_an_old_sqlite_database_gains_the_digest_column(tmp_path: Path) -> None:

@@ -40,6 +40,9 @@
 --   spimguard_fail_mode = "open"       -- no verdict: "open" delivers, "closed" refuses
 --   spimguard_warn_in_body = true      -- also prefix warned messages' bodies with the notice
 --   spimguard_max_text_bytes = 65536   -- spimguard's [limits] max_text_bytes
+--   spimguard_release_poll = 10        -- seconds between polls of GET /v1/releases
+--   spimguard_release_days = 7         -- how long a refused message waits for a release
+-- Messages an operator releases are delivered: see spimguard_releases.lib.lua.
 
 local http = require "net.http";
 local async = require "util.async";
@@ -52,6 +55,7 @@ local jid_bare, jid_resource = require "util.jid".bare, require "util.jid".resou
 local content = module:require "spimguard_content";
 local fit, rendered_parts, joined = content.fit, content.rendered_parts, content.joined;
 local text_in = content.text_in;
+local releases = module:require "spimguard_releases";
 
 local base_url = module:get_option_string("spimguard_url", "http://127.0.0.1:8080"):gsub("/+$", "");
 local token = module:get_option_string("spimguard_token", "");
@@ -323,6 +327,7 @@ local function judge(ev, who)
 	if session then apply_action(session, verdict.account_action); end
 	local notice = type(verdict.notice) == "table" and verdict.notice or {};
 	if verdict.action == "hold" or verdict.action == "block" then
+		releases.keep(message_id, stanza);  -- for an operator's release (spimguard_releases)
 		return refuse(origin, stanza, text_of(notice.sender) or "Not delivered: this looks like spam.");
 	end
 	if verdict.action == "warn" and text_of(notice.recipient) then
@@ -372,5 +377,15 @@ module:hook("iq-set/self/urn:xmpp:blocking:block", function (ev)
 	end
 	if #reports > 0 then post("/v1/events", { events = reports }); end
 end, 10);  -- before mod_blocklist handles the block itself
+
+-- An operator's release lifts the sender's restrictions: forget the module's suspensions.
+local function lifted(account)
+	suspended_accounts[account] = nil;
+	for key in pairs(suspended_sessions) do
+		if key:sub(1, #account + 1) == account .. "/" then suspended_sessions[key] = nil; end
+	end
+end
+
+releases.start({ base_url = base_url; token = token; failed = failed; lifted = lifted });
 
 module:log("info", "reporting to spimguard at %s (timeout %gs, fail %s)", base_url, timeout, fail_mode);

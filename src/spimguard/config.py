@@ -81,6 +81,13 @@ class MatrixConfig:
     fail_mode: str = "open"  # when spimguard cannot judge: "open" allows, "closed" refuses
     contacts_room_size: int = 20  # rooms this small make their members each other's contacts
     max_room_members: int = 5_000  # members remembered per room (recipients of its messages)
+    # Telling senders of released messages that they may resend (server/matrix_notices.py):
+    homeserver_url: str = ""  # the homeserver's client API, e.g. "http://127.0.0.1:8008"
+    admin_token: str = ""  # an admin's access token: Synapse's server notices API
+    # Who sends server notices ("@" + server_notices.system_mxid_localpart + ":" + server):
+    # spimguard's own notices are not judged (they quote the message that was held).
+    notices_user: str = ""
+    notice_poll: float = 10.0  # seconds between looks at the release queue
 
 
 @dataclass(frozen=True)
@@ -228,6 +235,13 @@ def build(raw: Mapping[str, Any]) -> Config:
         raise ConfigError("matrix.enabled needs matrix.token (the module's authorization)")
     if not matrix.prefix.startswith("/") or matrix.prefix.startswith("/v1/"):
         raise ConfigError(f"matrix.prefix = {matrix.prefix!r}: a path outside /v1/")
+    if bool(matrix.admin_token) != matrix.homeserver_url.startswith(("http://", "https://")) or (
+            bool(matrix.admin_token) != bool(matrix.notices_user)):
+        raise ConfigError("matrix.admin_token, matrix.homeserver_url ('http(s)://...') and "
+                          "matrix.notices_user go together: they tell senders of released "
+                          "messages to resend")
+    if matrix.notice_poll <= 0:
+        raise ConfigError(f"matrix.notice_poll = {matrix.notice_poll}: a positive number")
     return Config(
         api_token=token,
         official_clients=tuple(clients),

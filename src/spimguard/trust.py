@@ -148,11 +148,32 @@ def agreed(reporter: str) -> Incr:
     return Incr(agreed_key(reporter), 1.0, _DAY, _YEAR)
 
 
+def standing_reads(reporter: str) -> tuple[Query, ...]:
+    """What a reporter's standing is read from: restriction, first seen, its record."""
+    return (Get(accounts.restrictions(reporter)), Get(accounts.first_seen(reporter)),
+            Count(agreed_key(reporter), _YEAR, _DAY),
+            Count(_overturned_key(reporter), _YEAR, _DAY))
+
+
 def reads(report: Report) -> tuple[Query, ...]:
     who = report.reporter
     return (Get(_message_key(report.message_id)), Count(_daily_key(who), _DAY, 3600.0),
-            Get(accounts.restrictions(who)), Get(accounts.first_seen(who)),
-            Count(agreed_key(who), _YEAR, _DAY), Count(_overturned_key(who), _YEAR, _DAY))
+            *standing_reads(who))
+
+
+def standing(facts: Sequence[Any], now: float, cfg: TrustConfig) -> tuple[float, str]:
+    """What a report of this reporter weighs at ``now`` (``facts``: the answers to
+    ``standing_reads``) before the checks of the one message it reports, and why."""
+    restricted, first, good, bad = facts
+    weight = min(cfg.max_record_weight, 2 * (good + 1) / (good + bad + 2))
+    why = [f"record {good:.0f} agreed, {bad:.0f} overturned"]
+    if first is None or now - first < cfg.new_reporter_age:
+        weight *= cfg.new_weight
+        why.append("a new account")
+    if restricted:
+        weight *= cfg.suspect_weight
+        why.append("under restriction")
+    return weight, ", ".join(why)
 
 
 def net(state: dict[str, Any]) -> float:
@@ -176,18 +197,10 @@ def _weight(report: Report, reported: LogEntry | None, state: dict[str, Any],
         return 0.0, "the reporter did not receive the message"
     if any(who in state.get(label, {}) for label in ("spam", "ham")):
         return 0.0, "the reporter already reported this message"
-    daily, restricted, first, good, bad = (facts[q] for q in reads(report)[1:])
+    daily, *standing_facts = (facts[q] for q in reads(report)[1:])
     if daily >= cfg.reporter_daily_cap:
         return 0.0, f"over {cfg.reporter_daily_cap} reports today"
-    weight = min(cfg.max_record_weight, 2 * (good + 1) / (good + bad + 2))
-    why = [f"record {good:.0f} agreed, {bad:.0f} overturned"]
-    if first is None or report.ts - first < cfg.new_reporter_age:
-        weight *= cfg.new_weight
-        why.append("a new account")
-    if restricted:
-        weight *= cfg.suspect_weight
-        why.append("under restriction")
-    return weight, ", ".join(why)
+    return standing(standing_facts, report.ts, cfg)
 
 
 def weigh(report: Report, reported: LogEntry | None, facts: dict[Query, Any],

@@ -30,7 +30,7 @@ from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import Appeal, Event, check_clock, decode_batch, decode_message, rfc3339
 from . import docs as docs_page
-from . import matrix
+from . import matrix, matrix_notices
 from .console import ConsoleStore, SecurityHeaders, open_console
 from .console import routes as console_routes
 from .console.records import AppealEntry
@@ -275,7 +275,8 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
 
     @asynccontextmanager
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
-        yield
+        async with matrix_notices.running(config.matrix, console):
+            yield
         engine.close()
         console.close()
 

@@ -187,6 +187,8 @@ class MatrixBridge:
         if not isinstance(event, Mapping):
             raise BadInput("check_event_for_spam: 'event' must be an object", field="event")
         sender = matrix_id(event.get("sender"), "event.sender")
+        if sender == self.cfg.notices_user:
+            return None  # spimguard's own resend notice (matrix_notices.py), no user's message
         room = matrix_id(event.get("room_id"), "event.room_id")
         kind = event.get("type")
         content = event.get("content") if isinstance(event.get("content"), Mapping) else {}

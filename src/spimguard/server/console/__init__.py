@@ -1,7 +1,8 @@
 """The operator console at ``/console/``: server-rendered pages for moderators.
 
 ``open_console`` opens the console's own store beside the engine's records (the
-same SQLite file, or memory); ``routes`` are mounted by ``server.create_app``.
+shared PostgreSQL, the same SQLite file, or memory); ``routes`` are mounted by
+``server.create_app``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from .web import SecurityHeaders
 
 
 def open_console(config: Config, data_dir: str | Path | None = None) -> ConsoleStore:
+    """Where the records are: PostgreSQL makes one console for every node."""
+    if config.records.backend == "postgres":
+        from .postgres import PostgresConsole
+
+        return PostgresConsole(config.records.url)
     if config.storage.backend == "memory":
         return MemoryConsole()
     return SQLiteConsole.open(data_dir or config.storage.data_dir)

@@ -13,8 +13,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections import OrderedDict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -89,33 +88,23 @@ def csrf_ok(expected: str, given: object) -> bool:
 
 @dataclass
 class LoginLimiter:
-    """At most ``attempts`` failures per ``window`` seconds per name and per address."""
+    """At most ``attempts`` failures per ``window`` seconds per name and per address,
+    counted in the console store: with PostgreSQL every node counts the same failures,
+    so spreading guesses over nodes buys nothing."""
 
+    store: ConsoleStore
     attempts: int = 5
     window: float = 900.0
-    tracked: int = 10_000  # keys remembered at most (oldest forgotten first)
-    _failures: OrderedDict[str, deque[float]] = field(default_factory=OrderedDict)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
 
     def blocked(self, keys: tuple[str, ...], now: float) -> bool:
-        return any(len(self._recent(k, now)) >= self.attempts for k in keys)
+        counts = self.store.login_failures(keys, now - self.window)
+        return any(counts.get(k, 0) >= self.attempts for k in keys)
 
     def failed(self, keys: tuple[str, ...], now: float) -> None:
-        for key in keys:
-            times = self._recent(key, now)
-            times.append(now)
-            self._failures[key] = times
-            self._failures.move_to_end(key)
-        while len(self._failures) > self.tracked:
-            self._failures.popitem(last=False)
+        self.store.add_login_failure(keys, now, forget_before=now - self.window)
 
     def succeeded(self, name_key: str) -> None:
-        self._failures.pop(name_key, None)
+        self.store.clear_login_failures(name_key)
 
 
 def may(role: str, needed: Role) -> bool:

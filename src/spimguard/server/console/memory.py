@@ -26,6 +26,8 @@ class MemoryConsole:
         self._releases: dict[str, Release] = {}
         self._decisions: dict[str, Decision] = {}
         self._statuses: dict[str, CampaignStatus] = {}
+        self._cursors: dict[str, int] = {}
+        self._failures: dict[str, list[float]] = {}
 
     def save_operator(self, operator: Operator) -> None:
         self._operators[operator.name] = operator
@@ -89,6 +91,26 @@ class MemoryConsole:
 
     def campaign_statuses(self) -> dict[str, CampaignStatus]:
         return dict(self._statuses)
+
+    def login_failures(self, keys: Sequence[str], since: float) -> dict[str, int]:
+        counts = {k: sum(1 for t in self._failures.get(k, ()) if t >= since) for k in keys}
+        return {k: n for k, n in counts.items() if n}
+
+    def add_login_failure(self, keys: Sequence[str], ts: float, forget_before: float) -> None:
+        for key in keys:
+            self._failures.setdefault(key, []).append(ts)
+        kept = {k: [t for t in times if t >= forget_before]
+                for k, times in self._failures.items()}
+        self._failures = {k: times for k, times in kept.items() if times}
+
+    def clear_login_failures(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def cursor(self, name: str) -> int:
+        return self._cursors.get(name, 0)
+
+    def advance_cursor(self, name: str, seq: int) -> None:
+        self._cursors[name] = max(seq, self._cursors.get(name, 0))
 
     def close(self) -> None:
         """Nothing to release."""

@@ -45,14 +45,16 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
     web = Web.create(store, limits.max_body_bytes, limits.body_timeout)
 
     def page(name: str, role: auth.Role = "viewer"):  # type: ignore[no-untyped-def]
-        """A GET page: the session checked, then ``build(request)`` gives its values."""
+        """A GET page: the session checked, then ``build(request)`` gives its values. A plain
+        function: Starlette runs it in a worker thread, so a slow or unreachable store
+        (PostgreSQL) never holds up the event loop that answers the API."""
         def wrap(build):  # type: ignore[no-untyped-def]
-            async def handler(request: Request) -> Response:
+            def handler(request: Request) -> Response:
                 session = web.session(request)
                 refused = web.deny(request, session, role)
                 if refused is not None:
                     return refused
-                values = await run_in_threadpool(build, request)
+                values = build(request)
                 if isinstance(values, Response):
                     return values
                 return web.render(request, name, session, csrf=session.csrf if session else "",
@@ -61,13 +63,15 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         return wrap
 
     def action(role: auth.Role, max_files: int = 0):  # type: ignore[no-untyped-def]
-        """A POST: ``act(request, session, form)`` once the role and CSRF token are checked."""
+        """A POST: ``act(request, session, form)`` once the role and CSRF token are checked;
+        the store work in worker threads, the body read on the event loop."""
         def wrap(act):  # type: ignore[no-untyped-def]
             async def handler(request: Request) -> Response:
-                checked = await web.action(request, role, max_files)
-                if isinstance(checked, Response):
-                    return checked
-                return await act(request, *checked)
+                admitted = await run_in_threadpool(web.admit, request, role)
+                if isinstance(admitted, Response):
+                    return admitted
+                form = await web.form(request, max_files)
+                return await run_in_threadpool(web.checked, request, admitted, form, act)
             return handler
         return wrap
 
@@ -87,6 +91,9 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
 
     async def login(request: Request) -> Response:
         form = await web.form(request)
+        return await run_in_threadpool(signed_in, request, form)
+
+    def signed_in(request: Request, form: FormData) -> Response:
         name = text(form, "name", 64)
         password = form.get("password", "")
         password = password if isinstance(password, str) else ""
@@ -101,7 +108,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
             return web.render(request, "login.html", None, 429, csrf="", next="/console/",
                               error="Too many failed logins: wait 15 minutes.")
         operator = store.operator(name)
-        if not await run_in_threadpool(auth.verify, operator, password):
+        if not auth.verify(operator, password):
             web.limiter.failed(keys, now)
             store.audit(now, name, "login.failed", address)
             return login_page(request, 401, "Wrong name or password.")
@@ -119,7 +126,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         return response
 
     @action("viewer")
-    async def logout(request: Request, session: Session, form: FormData) -> Response:
+    def logout(request: Request, session: Session, form: FormData) -> Response:
         store.drop_session(session.token_hash)
         store.audit(time.time(), session.operator, "logout", "")
         response = RedirectResponse("/console/login", 303)
@@ -154,7 +161,8 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
 
     @page("campaigns.html")
     def campaign_list(request: Request) -> dict:  # type: ignore[type-arg]
-        return {"campaigns": views.campaign_list(engine, store)}
+        return {"campaigns": views.campaign_list(engine, store),
+                "operations": views.operation_list(engine, store)}
 
     @page("campaign.html")
     def campaign(request: Request) -> dict | Response:  # type: ignore[type-arg]
@@ -168,7 +176,8 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
 
     @page("reports.html")
     def reports(request: Request) -> dict:  # type: ignore[type-arg]
-        return {**views.reports(engine, store), "back": "/console/reports"}
+        return {**views.reports(engine, store), "back": "/console/reports",
+                "max_trust": engine.config.trust.max_record_weight}
 
     @page("lists.html")
     def list_page(request: Request) -> dict:  # type: ignore[type-arg]
@@ -176,13 +185,13 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
 
     @page("system.html")
     def system(request: Request) -> dict:  # type: ignore[type-arg]
-        return views.system(engine)
+        return views.system(engine, store)
 
     @page("audit.html")
     def audit(request: Request) -> dict:  # type: ignore[type-arg]
         return {"entries": store.audit_log(500)}
 
-    async def audit_export(request: Request) -> Response:
+    def audit_export(request: Request) -> Response:
         session = web.session(request)
         refused = web.deny(request, session, "viewer")
         if refused is not None:
@@ -200,15 +209,15 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
 
-    async def campaign_evidence(request: Request) -> Response:
+    def campaign_evidence(request: Request) -> Response:
         session = web.session(request)
         refused = web.deny(request, session, "viewer")
         if refused is not None:
             return refused
         assert session is not None
         cid = request.query_params.get("id", "")[:512]
-        files = await run_in_threadpool(evidence.build, engine.records, cid,
-                                        engine.evidence_key)
+        records, _ = views.scope(engine, cid)
+        files = evidence.build(records, cid, engine.evidence_key)
         if files is None:
             return web.render(request, "error.html", session, 404, message="No such campaign.")
         store.audit(time.time(), session.operator, "campaign.evidence", cid)
@@ -218,15 +227,14 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
 
     # -- actions --------------------------------------------------------------------------
     @action("moderator")
-    async def decide(request: Request, session: Session, form: FormData) -> Response:
+    def decide(request: Request, session: Session, form: FormData) -> Response:
         label = text(form, "label", 10)
         why = text(form, "why", 2000)
         cluster = text(form, "campaign", 512)
         ids = [v for v in form.getlist("message_id") if isinstance(v, str) and v][:1000]
         if cluster:
-            ids = await run_in_threadpool(views.cluster_messages, engine, cluster)
-        outcome = await run_in_threadpool(apply_operator_decision, engine, store,
-                                          session.operator, ids, label, why)
+            ids = views.cluster_messages(engine, cluster)
+        outcome = apply_operator_decision(engine, store, session.operator, ids, label, why)
         if cluster:
             store.audit(time.time(), session.operator, f"decide.cluster.{label}", cluster, why,
                         f"{outcome.decided} messages, {outcome.released} released, "
@@ -234,17 +242,17 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         return back(form, "/console/queue", "decided")
 
     @action("moderator")
-    async def restore(request: Request, session: Session, form: FormData) -> Response:
+    def restore(request: Request, session: Session, form: FormData) -> Response:
         name = text(form, "account", 512, required=True)
         why = text(form, "why", 2000)
-        lifted = await run_in_threadpool(engine.restore, name)
+        lifted = engine.restore(name)
         store.audit(time.time(), session.operator, "account.restore", name, why,
                     "restrictions lifted" if lifted else "none in force")
         return back(form, "/console/account?" + urlencode({"id": name}),
                     "restored" if lifted else "nothing")
 
     @action("moderator")
-    async def note(request: Request, session: Session, form: FormData) -> Response:
+    def note(request: Request, session: Session, form: FormData) -> Response:
         name = text(form, "account", 512, required=True)
         body = text(form, "text", 10_000, required=True)
         now = time.time()
@@ -253,7 +261,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         return back(form, "/console/account?" + urlencode({"id": name}), "noted")
 
     @action("moderator")
-    async def campaign_status(request: Request, session: Session, form: FormData) -> Response:
+    def campaign_status(request: Request, session: Session, form: FormData) -> Response:
         cid = text(form, "campaign", 512, required=True)
         status = text(form, "status", 64)
         if status not in CAMPAIGN_STATUSES:
@@ -265,7 +273,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         return back(form, "/console/campaign?" + urlencode({"id": cid}), "status")
 
     @action("admin", max_files=1)
-    async def list_change(request: Request, session: Session, form: FormData) -> Response:
+    def list_change(request: Request, session: Session, form: FormData) -> Response:
         name = request.path_params["name"]
         change = request.path_params["change"]
         if name not in lists.NAMES or change not in ("add", "remove", "import"):
@@ -273,7 +281,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         kind = "sha256" if name == "sha256" else text(form, "kind", 20) or "domains"
         upload = form.get("file")
         if change == "import" and isinstance(upload, UploadFile):
-            raw = await upload.read(MAX_IMPORT + 1)
+            raw = upload.file.read(MAX_IMPORT + 1)
             if len(raw) > MAX_IMPORT:
                 raise BadInput(f"the file exceeds {MAX_IMPORT} bytes", field="file", status=413)
             source = raw.decode("utf-8", errors="replace")
@@ -283,7 +291,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         key = lists.key(name)
         write = Remove(key, tuple(entries)) if change == "remove" else Touch(
             key, tuple(entries), FOREVER, lists.MAX_ENTRIES)
-        await run_in_threadpool(engine.write_state, [write])
+        engine.write_state([write])
         store.audit(time.time(), session.operator, f"lists.{change}", name,
                     text(form, "why", 2000), f"{len(entries)} entries: "
                     + ", ".join(entries[:20]) + (" ..." if len(entries) > 20 else ""))

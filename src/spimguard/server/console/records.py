@@ -1,9 +1,10 @@
 """What the console keeps: operators, sessions, the audit log, notes, appeals, releases,
 decisions and campaign status, behind one small interface (``ConsoleStore``).
 
-``MemoryConsole`` is the fake and ``SQLiteConsole`` the embedded store; the SQL is
-plain (no SQLite-only syntax beyond ``?`` placeholders), so a PostgreSQL store is
-the same statements. Every write commits at once (operator actions are few and
+``MemoryConsole`` is the fake, ``SQLiteConsole`` the embedded store and
+``PostgresConsole`` the one every node shares; the two SQL stores run the same
+statements (``sql.py``), and ``conformance.check_console`` is what all three share.
+Every write commits at once (operator actions are few and
 must not ride on the engine's transaction). Times here are wall-clock seconds:
 they are operator actions, not events, and never feed a verdict.
 """
@@ -134,6 +135,20 @@ class ConsoleStore(Protocol):
     def set_campaign_status(self, status: CampaignStatus) -> None: ...
 
     def campaign_statuses(self) -> dict[str, CampaignStatus]: ...
+
+    def login_failures(self, keys: Sequence[str], since: float) -> dict[str, int]:
+        """Failed logins at or after ``since`` per key (keys without any are left out)."""
+
+    def add_login_failure(self, keys: Sequence[str], ts: float, forget_before: float) -> None:
+        """Count a failed login against each key; failures before ``forget_before`` may go."""
+
+    def clear_login_failures(self, key: str) -> None: ...
+
+    def cursor(self, name: str) -> int:
+        """How far the reader ``name`` has gone in the release queue (0: not started)."""
+
+    def advance_cursor(self, name: str, seq: int) -> None:
+        """Move ``name``'s cursor to ``seq``; never back (two nodes may both advance it)."""
 
     def close(self) -> None: ...
 

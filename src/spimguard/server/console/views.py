@@ -12,11 +12,11 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from ... import accounts, campaigns, lists
+from ... import accounts, campaigns, lists, operations, trust
 from ...engine import Engine
-from ...records import CampaignMessage, LogEntry
+from ...records import CampaignMessage, LogEntry, RecordStore
 from ...state.ops import FOREVER, Distinct, Get, Members
 from . import charts
 from .decisions import verdict_of
@@ -111,9 +111,23 @@ def queue(engine: Engine, store: ConsoleStore, filters: dict[str, str]) -> dict[
     return {"rows": rows, "clusters": clusters.most_common(), "filters": filters}
 
 
+def scope(engine: Engine, campaign_id: str) -> tuple[RecordStore, dict[str, Any] | None]:
+    """The records a campaign page, its evidence and its cluster decision read: for an
+    operation (``op-…``), its campaigns' messages as those of one campaign, so every
+    campaign view serves operations unchanged."""
+    if not campaign_id.startswith("op-"):
+        return engine.records, None
+    found = operations.find(engine.records, campaign_id, engine.config.official_clients)
+    if found is None:
+        return engine.records, None
+    return cast(RecordStore, operations.OperationRecords(engine.records, found)), found
+
+
 def cluster_messages(engine: Engine, campaign: str) -> list[str]:
-    """The held or blocked messages of a campaign: what a cluster decision covers."""
-    return [m.id for m in engine.records.campaign_messages(campaign)
+    """The held or blocked messages of a campaign (or operation): what a cluster decision
+    covers."""
+    records, _ = scope(engine, campaign)
+    return [m.id for m in records.campaign_messages(campaign)
             if m.action in ("hold", "block")]
 
 
@@ -139,11 +153,24 @@ def campaign_list(engine: Engine, store: ConsoleStore) -> list[dict[str, Any]]:
     return found
 
 
+def operation_list(engine: Engine, store: ConsoleStore) -> list[dict[str, Any]]:
+    """Operations (campaigns linked by shared infrastructure), largest first, with status."""
+    statuses = store.campaign_statuses()
+    found = operations.listing(engine.records, 0.0, engine.config.official_clients)
+    for item in found:
+        status = statuses.get(item["id"])
+        item["status"] = status.status if status else "open"
+    return found
+
+
 def campaign(engine: Engine, store: ConsoleStore, campaign_id: str) -> dict[str, Any] | None:
-    messages = list(engine.records.campaign_messages(campaign_id))
-    info = campaigns.summary(engine.records, campaign_id, messages)
+    """A campaign's page, or an operation's (its campaigns' messages as one)."""
+    records, operation = scope(engine, campaign_id)
+    messages = list(records.campaign_messages(campaign_id))
+    info = campaigns.summary(records, campaign_id, messages)
     if info is None:
         return None
+    info["operation"] = operation
     per_hour: dict[int, Counter[str]] = defaultdict(Counter)
     for m in messages:
         per_hour[int(m.ts // 3600 * 3600)][m.action] += 1
@@ -165,6 +192,7 @@ def reports(engine: Engine, store: ConsoleStore) -> dict[str, Any]:
         if d is not None:
             agree[r.reporter][0] += d.label == r.label
             agree[r.reporter][1] += 1
+    trusted = reporter_trust(engine, [r.reporter for r in found])
     appeals = []
     for appeal in store.appeals(200):
         entry = engine.records.message(appeal.message_id)
@@ -172,8 +200,20 @@ def reports(engine: Engine, store: ConsoleStore) -> dict[str, Any]:
             else None
         appeals.append({"appeal": appeal, "ts": stamp(appeal.ts), "message": row})
     return {"reports": [{"report": r, "ts": stamp(r.ts), "agree": agree.get(r.reporter),
-                         "decision": decided.get(r.message_id)} for r in found],
+                         "trust": trusted.get(r.reporter), "decision": decided.get(r.message_id)}
+                        for r in found],
             "appeals": appeals}
+
+
+def reporter_trust(engine: Engine, reporters: Sequence[str]) -> dict[str, tuple[float, str]]:
+    """What a report of each reporter weighs now in the report-trust model (its record,
+    age and standing; before the checks of the message reported), in one state read."""
+    who = list(dict.fromkeys(reporters))
+    per = [trust.standing_reads(r) for r in who]
+    answers = engine.read_state([q for queries in per for q in queries])
+    size, now, cfg = len(per[0]) if per else 0, engine.now(), engine.config.trust
+    return {r: trust.standing(answers[i * size:(i + 1) * size], now, cfg)
+            for i, r in enumerate(who)}
 
 
 def list_view(engine: Engine, store: ConsoleStore, shown: int = 200) -> dict[str, Any]:
@@ -201,10 +241,12 @@ def hidden(tree: Any, key: str = "") -> Any:
     return tree
 
 
-def system(engine: Engine) -> dict[str, Any]:
+def system(engine: Engine, store: ConsoleStore) -> dict[str, Any]:
+    """What runs and how it is: a read of each store (a failure shows, never raises)."""
     health = {}
     for name, probe in (("state", lambda: engine.read_state([Get("console:probe")])),
-                        ("records", lambda: engine.records.result("console:probe"))):
+                        ("records", lambda: engine.records.answers(["console:probe"])),
+                        ("console", lambda: store.cursor("console:probe"))):
         started = time.perf_counter()
         try:
             probe()
@@ -217,5 +259,6 @@ def system(engine: Engine) -> dict[str, Any]:
     settings.pop("group_caps", None)
     return {"disabled": engine.disabled, "health": health,
             "backends": {"state": type(engine.state).__name__,
-                         "records": type(engine.records).__name__},
+                         "records": type(engine.records).__name__,
+                         "console": type(store).__name__},
             "settings": settings, "clock": stamp(engine.now())}

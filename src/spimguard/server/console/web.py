@@ -9,6 +9,7 @@ a field count bound before they are parsed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -77,7 +78,7 @@ class Web:
         templates = Environment(loader=PackageLoader("spimguard", "server/console/templates"),
                                 autoescape=True)
         templates.filters["stamp"] = stamp
-        return cls(store, body_limit, body_timeout, templates, auth.LoginLimiter())
+        return cls(store, body_limit, body_timeout, templates, auth.LoginLimiter(store))
 
     def session(self, request: Request) -> Session | None:
         return auth.current(self.store, request.cookies.get(auth.COOKIE), time.time())
@@ -108,20 +109,23 @@ class Web:
                                message=f"This needs the {needed} role.")
         return None
 
-    async def action(self, request: Request, needed: Role,
-                     max_files: int = 0) -> tuple[Session, FormData] | Response:
-        """A POST: the session, the role and the form's CSRF token checked; or the refusal."""
+    def admit(self, request: Request, needed: Role) -> Session | Response:
+        """The session of an operator who may act with role ``needed``, or the refusal."""
         session = self.session(request)
         refused = self.deny(request, session, needed)
         if refused is not None:
             return refused
         assert session is not None
-        form = await self.form(request, max_files)
+        return session
+
+    def checked(self, request: Request, session: Session, form: FormData,
+                act: Callable[[Request, Session, FormData], Response]) -> Response:
+        """``act`` once the form's CSRF token is the session's; otherwise the refusal."""
         if not auth.csrf_ok(session.csrf, form.get("csrf")):
             return self.render(request, "error.html", session, 403,
                                message="The form was stale or not from this console "
                                        "(CSRF check failed). Reload the page and try again.")
-        return session, form
+        return act(request, session, form)
 
 
 def text(form: FormData, name: str, limit: int = 2000, required: bool = False) -> str:
