@@ -17,7 +17,11 @@ year), so the decision rests on their conjunction, per *session*:
 3. it **read the contact list** first (``contacts_read`` against the list size).
 
 ACCOUNT_HIJACK_BURST needs 1 and 2; 3, one text, dormant ties and a link make
-it stronger. Its notices speak of the session's app, network and messages.
+it stronger. A session only partly new (the account's own app on a new network,
+a new app at home) that neither read the contact list nor sent a link leaves
+only a trace (``unpitched_trace``): travel explains the session, and an
+announcement to everyone ("this is my new number") the burst. Its notices speak
+of the session's app, network and messages.
 
 The account profile (COMPA-style, kept under 1 KiB) also yields
 BEHAVIOUR_CHANGE: a first link ever, a script the account never writes in, an
