@@ -24,6 +24,7 @@ import httpx
 
 SECRET = "synapse-test-shared-secret"
 SERVER_NAME = "spim.test"
+MEGOLM = "m.megolm.v1.aes-sha2"
 CALLBACKS = ["check_event_for_spam", "user_may_invite", "user_may_join_room",
              "check_login_for_spam"]
 _FAST = {"per_second": 10_000, "burst_count": 10_000}
@@ -124,9 +125,13 @@ class Client:
         return self.server.http.request(method, path, json=body, headers={
             **self.headers, "Authorization": f"Bearer {self.token}"})
 
-    def create_room(self, invite: list[str] | None = None, direct: bool = False) -> str:
+    def create_room(self, invite: list[str] | None = None, direct: bool = False,
+                    encrypted: bool = False) -> str:
         body: dict[str, Any] = {"preset": "trusted_private_chat" if direct else "private_chat",
                                 "invite": invite or [], "is_direct": direct}
+        if encrypted:  # end-to-end encrypted from the start, as Element makes DMs
+            body["initial_state"] = [{"type": "m.room.encryption", "state_key": "",
+                                      "content": {"algorithm": MEGOLM}}]
         answer = self._call("POST", "/_matrix/client/v3/createRoom", body)
         answer.raise_for_status()
         return str(answer.json()["room_id"])
@@ -161,6 +166,14 @@ class Client:
             content.update(format="org.matrix.custom.html", formatted_body=html)
         return self._call("PUT", f"/_matrix/client/v3/rooms/{quote(room)}/send/"
                                  f"m.room.message/{uuid.uuid4().hex}", content)
+
+    def send_encrypted(self, room: str, ciphertext: str) -> httpx.Response:
+        """An ``m.room.encrypted`` event as a client's Megolm session sends it: the server
+        (and spimguard) see its ciphertext, never the words."""
+        content = {"algorithm": MEGOLM, "ciphertext": ciphertext, "device_id": "SEALED",
+                   "sender_key": "c2VuZGVyLWtleQ", "session_id": "c2Vzc2lvbi1pZA"}
+        return self._call("PUT", f"/_matrix/client/v3/rooms/{quote(room)}/send/"
+                                 f"m.room.encrypted/{uuid.uuid4().hex}", content)
 
 
 def start(folder: Path, port: int, antispam: dict[str, Any] | None = None) -> Synapse:

@@ -32,3 +32,20 @@ def test_health_names_a_store_that_takes_no_writes(tmp_path: Path) -> None:
     assert engine.health() == {"state": "ok", "records": "ok"}
     engine.records._conn.close()  # type: ignore[attr-defined]
     assert engine.health()["records"] != "ok"
+
+
+def test_fields_added_to_the_contract_leave_stored_digests_unchanged() -> None:
+    """An id stored by the release before ``encrypted``/``size`` and retried after the
+    upgrade must match (the same answer), not meet a 409: digests computed at 1f273d9."""
+    from spimguard.config import Limits
+    from spimguard.events import decode_event
+    from spimguard.once import digest
+
+    plain = decode_event(b'{"type": "message", "id": "m-1", "ts": "2026-11-29T10:00:00Z", '
+                         b'"sender": "alice", "recipients": ["bob"], "text": "lunch at 1?"}',
+                         Limits())
+    assert digest(plain) == "650e93552ae41167e49031a0943cb35ae691d2cd07597816ec3922547d92960b"
+    sealed = decode_event(b'{"type": "message", "id": "m-1", "ts": "2026-11-29T10:00:00Z", '
+                          b'"sender": "alice", "recipients": ["bob"], "encrypted": true, '
+                          b'"size": 120}', Limits())
+    assert digest(sealed) != digest(plain)

@@ -264,6 +264,39 @@ def test_friends_chat_and_a_hijacked_account_is_stopped(homeserver: tuple[
     assert account["risk"] == "high" and account["incidents"]
 
 
+def test_a_hijack_in_encrypted_rooms_is_refused_by_its_fourth_send(homeserver: tuple[
+        synapse_harness.Synapse, Server]) -> None:
+    """Dave's rooms are end-to-end encrypted: spimguard never sees a word, only who sends
+    what size of ciphertext to which room's members, from which app and network."""
+    synapse, guard = homeserver
+    friends = [synapse.register(f"dfriend{i}") for i in range(6)]
+    dave, pal = synapse.register("dave"), synapse.register("dpal")
+    seed_history(guard, {dave: [pal, *friends], pal: [dave],
+                         **{f: [f"@dpal{i}:{synapse_harness.SERVER_NAME}", dave]
+                            for i, f in enumerate(friends)}})
+    phone = synapse.login("dave", "Element/1.11.85")
+    rooms = []
+    for i, friend in enumerate(friends):
+        rooms.append(phone.create_room([friend], direct=True, encrypted=True))
+        assert synapse.login(f"dfriend{i}", "Element/1.11.85").join(rooms[-1]).status_code == 200
+    # The owner's own encrypted chat goes through (to the last friend: the first four,
+    # whom the seller writes to first, are ties Dave had not been writing with).
+    own = phone.send_encrypted(rooms[-1], "QmFzZTY0IG9mIGEgbWVnb2xtIG1lc3NhZ2U" * 4)
+    assert own.status_code == 200, own.text
+
+    seller = synapse.login("dave", "MobileFunster/2.1", ip="203.0.113.8")
+    answers = [seller.send_encrypted(room, "U2VsbGVyIHBpdGNoIGNpcGhlcnRleHQ" * (6 + n % 2))
+               for n, room in enumerate(rooms)]
+    delivered = [a.status_code == 200 for a in answers]
+    assert delivered[:3] == [True] * 3 and not any(delivered[3:]), [a.text for a in answers]
+    refusal = answers[3].json()
+    assert refusal["errcode"] == "M_FORBIDDEN"
+    assert "looks like spam" not in refusal["error"]  # it cannot know what the words say
+    with guard.client() as client:
+        recent = client.get(f"/v1/accounts/{dave}").json()["recent"]
+    assert any("ACCOUNT_HIJACK_BURST" in e["signals"] for e in recent)
+
+
 def test_a_user_inviting_strangers_is_stopped_and_fail_modes_hold(homeserver: tuple[
         synapse_harness.Synapse, Server]) -> None:
     synapse, guard = homeserver

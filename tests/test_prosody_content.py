@@ -127,3 +127,30 @@ def test_a_huge_resource_keeps_its_beginning_and_a_hash() -> None:
     fit = str(run(message([]), 0, [resource])["ids"][0])  # type: ignore[index]
     assert fit.startswith("MobileFunster.éé") and len(fit.encode()) <= MAX_ID
     assert len(fit.rsplit("#", 1)[1]) == 64
+
+
+OMEMO_FALLBACK = ("I sent you an OMEMO encrypted message but your client doesn't seem to "
+                  "support that.")
+
+
+@pytest.mark.parametrize(("encryption", "size"), [
+    (f"<encrypted xmlns='eu.siacs.conversations.axolotl'><header sid='1'><key rid='2'>a2V5"
+     f"</key><iv>aXY=</iv></header><payload>{'A' * 96}</payload></encrypted>", 96),
+    (f"<encrypted xmlns='urn:xmpp:omemo:2'><header sid='1'><keys jid='bob@spim.test'>"
+     f"<key rid='2'>a2V5</key></keys></header><payload>{'B' * 40}</payload></encrypted>", 40),
+    (f"<openpgp xmlns='urn:xmpp:openpgp:0'>{'C' * 300}</openpgp>", 300),
+    (f"<x xmlns='jabber:x:encrypted'>{'D' * 12}</x>", 12),
+])
+def test_omemo_and_openpgp_messages_are_marked_encrypted_with_their_size(
+        encryption: str, size: int) -> None:
+    out = run("<message xmlns='jabber:client' to='bob@spim.test' type='chat'>"
+              f"<body>{OMEMO_FALLBACK}</body>{encryption}</message>", 1000, [])
+    assert out["sealed"] == size
+
+
+def test_plain_and_key_transport_messages_are_not_marked_encrypted() -> None:
+    assert "sealed" not in run(message([("body", "", "hi bob")]), 1000, [])
+    transport = ("<message xmlns='jabber:client' to='bob@spim.test'><encrypted "
+                 "xmlns='eu.siacs.conversations.axolotl'><header sid='1'><key rid='2'>a2V5</key>"
+                 "<iv>aXY=</iv></header></encrypted></message>")
+    assert "sealed" not in run(transport, 1000, [])  # keys only: nothing shown, no message

@@ -155,3 +155,47 @@ def test_takeover_containment_does_not_rest_on_the_content_model(scenario: str,
 def test_without_names_a_detector() -> None:
     result = CliRunner().invoke(app, [*SMALL, "--without", "contnet"])
     assert result.exit_code == 2 and "no detector contnet" in result.output
+
+
+def test_encrypting_a_share_is_drawn_from_the_seed_and_changes_nothing_else() -> None:
+    def planned(share: float, seed: int = 9) -> scenarios.Plan:
+        rng = random.Random(seed)
+        plan = scenarios.plan(network.build(200, rng), texts.load(), "mixed", 2, rng)
+        scenarios.encrypt(plan, share, seed)
+        return plan
+
+    clear, half, again = planned(0.0), planned(0.5), planned(0.5)
+    sealed = [p for p in half.events if p.body.get("encrypted")]
+    messages = [p for p in half.events if p.body["type"] == "message"]
+    assert 0.45 < len(sealed) / len(messages) < 0.55
+    assert [p.body for p in half.events] == [p.body for p in again.events]
+    for before, after in zip(clear.events, half.events, strict=True):
+        if after.body.get("encrypted"):  # the server sees a size, never the words
+            assert "text" not in after.body and after.plaintext == before.body["text"]
+            assert after.body["size"] == scenarios.ciphertext_size(after.plaintext) > 100
+        else:
+            assert after.body == before.body and after.truth == before.truth
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        scenarios.encrypt(clear, 1.5, 9)
+
+
+# The goals with every message end-to-end encrypted (metadata alone), on a seed
+# nobody tuned on; README "Encrypted conversations" has the table at 1,000 users.
+SEALED = ["hijack_delivered_median<=3", "phish_delivered_median<=3",
+          "hijack_never_contained<=0", "phish_never_contained<=0", "bots_never_contained<=0",
+          "bots_spim_stopped_share>=0.85", "life_ham_stopped_share<=0.001",
+          "benign-bulk_ham_stopped_share<=0.005", "innocents_actioned<=0",
+          "encrypted_ham_stopped_share<=0.001"]
+
+
+def test_every_message_encrypted_still_contains_hijacks_and_bots(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["simulate", "--scenario", "mixed", "--users", "150",
+                                      "--days", "2", "--seed", "41", "--encrypted", "1.0",
+                                      "--out", str(tmp_path),
+                                      *(a for r in SEALED for a in ("--require", r))])
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "scorecard.json").read_text())
+    assert card["encrypted"] == 1.0
+    assert set(card["by_encryption"]) == {"encrypted ham", "encrypted spim"}
+    assert card["metrics"]["plaintext_spim_stopped_share"] == 0.0  # none were in the clear
+    assert "--encrypted 1" in result.output

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import sqlite3
 import time
 from collections.abc import Iterator
 
@@ -121,6 +123,40 @@ async def scenario(port: int) -> dict[str, object]:
         "refusal_text": first_refusal["error"]["text"] if first_refusal else "",
         "refusal_condition": str(first_refusal) if first_refusal else "",
     }
+
+
+OMEMO = ("<message xmlns='jabber:client' to='{to}' type='chat' id='omemo-1'>"
+         "<body>I sent you an OMEMO encrypted message but your client doesn't seem to support "
+         "that.</body><encrypted xmlns='eu.siacs.conversations.axolotl'><header sid='7'>"
+         "<key rid='9'>a2V5a2V5</key><iv>aXZpdml2</iv></header><payload>{payload}</payload>"
+         "</encrypted><store xmlns='urn:xmpp:hints'/></message>")
+
+
+def test_an_omemo_message_is_judged_as_encrypted(servers: tuple[
+        prosody_harness.Prosody, Server]) -> None:
+    """The module sends an OMEMO message as ``encrypted`` with its payload's size, and not
+    its fallback body (the same line in every OMEMO message)."""
+    prosody, guard = servers
+    payload = "Q" * 120
+
+    async def send() -> int:
+        alice, bob = Client("alice", "Conversations.omemo"), Client("bob", "Conversations.o")
+        await asyncio.gather(alice.online(prosody.port), bob.online(prosody.port))
+        alice.send_raw(OMEMO.format(to=prosody_harness.jid("bob"), payload=payload))
+        received = await drain(bob.stanzas, 2.0)
+        alice.disconnect()
+        bob.disconnect()
+        return len(received)
+
+    assert asyncio.run(send()) == 1, prosody.log[-2000:]
+    with sqlite3.connect(f"file:{guard.data_dir / 'spimguard.db'}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT keep, text_sha256 FROM verdict_log WHERE account = ? AND type = "
+                          "'message' AND session = 'Conversations.omemo'",
+                          (prosody_harness.jid("alice"),)).fetchall()
+    assert len(rows) == 1
+    keep, text_sha256 = rows[0]
+    assert b"sealed" in keep  # the engine's mark of an encrypted message
+    assert text_sha256 == hashlib.sha256(b"").hexdigest()  # no fallback text was judged
 
 
 def test_with_spimguard_down_messages_fail_open(servers: tuple[

@@ -17,6 +17,9 @@
 --        and messages from other servers (s2s) to local users (message/bare, message/full):
 --        deliver: unchanged; warn: delivered with a notice for the recipient;
 --        hold/block: refused with a policy-violation error carrying the sender's notice
+--   an end-to-end encrypted message (OMEMO, OpenPGP: XEP-0384, XEP-0373, XEP-0027)
+--                                     -> /v1/check as above, with encrypted = true and the
+--        ciphertext's size instead of a text (its <body> is only the fallback line)
 --   XEP-0377 spam report (a <report/> inside a XEP-0191 <block/>)
 --                                     -> report on the last message from that JID
 -- Every value is clipped to the contract's bounds first (spimguard_content.lib.lua),
@@ -54,7 +57,7 @@ local time = require "util.time";
 local jid_bare, jid_resource = require "util.jid".bare, require "util.jid".resource;
 local content = module:require "spimguard_content";
 local fit, rendered_parts, joined = content.fit, content.rendered_parts, content.joined;
-local text_in = content.text_in;
+local text_in, sealed_size = content.text_in, content.sealed_size;
 local releases = module:require "spimguard_releases";
 
 local base_url = module:get_option_string("spimguard_url", "http://127.0.0.1:8080"):gsub("/+$", "");
@@ -297,8 +300,9 @@ local function judge(ev, who)
 	local origin, stanza = ev.origin, ev.stanza;
 	local kind = stanza.attr.type or "normal";
 	if kind == "error" then return; end  -- bounces carry back the sender's own text; never answered
-	local parts = rendered_parts(stanza);
-	if #parts == 0 then return; end
+	local size = sealed_size(stanza);  -- OMEMO or OpenPGP: judged on metadata alone
+	local parts = size and {} or rendered_parts(stanza);
+	if not size and #parts == 0 then return; end
 	local session = who.local_session;
 	if session and (suspended_accounts[who.sender]
 			or suspended_sessions[who.sender .. "/" .. fit(session.resource)]) then
@@ -313,7 +317,8 @@ local function judge(ev, who)
 	local message_id = "xmpp-" .. id.medium();
 	local verdict = post("/v1/check", {
 		type = "message"; id = message_id; ts = time.now(); sender = fit(who.sender);
-		recipients = array { fit(recipient) }; text = joined(parts, max_text);
+		recipients = array { fit(recipient) }; text = not size and joined(parts, max_text) or nil;
+		encrypted = size and true or nil; size = size;
 		session = fit(who.session); conversation = fit(conversation);
 		client = { id = fit(client_of(who.session)); ip = fit(who.ip) };
 	}, UNJUDGED[fail_mode]);

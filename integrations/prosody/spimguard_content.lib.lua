@@ -96,6 +96,32 @@ local function rendered_parts(stanza)
 	return parts;
 end
 
+-- End-to-end encryption a message may carry, as (element, namespace, where its
+-- ciphertext is): OMEMO (XEP-0384, the legacy namespace Conversations uses and
+-- urn:xmpp:omemo:2), OpenPGP for XMPP (XEP-0373) and the legacy XEP-0027.
+local SEALED = {
+	{ "encrypted", "eu.siacs.conversations.axolotl", "payload" };
+	{ "encrypted", "urn:xmpp:omemo:2", "payload" };
+	{ "openpgp", "urn:xmpp:openpgp:0" };
+	{ "x", "jabber:x:encrypted" };
+};
+local MAX_SIZE = 1 << 30;  -- events.py MAX_SIZE
+
+-- The ciphertext's size in bytes when the message is end-to-end encrypted, else nil.
+-- Such a message's <body> is a fallback ("I sent you an OMEMO encrypted message"), the
+-- same for everyone: spimguard judges it on metadata alone, without that text. An
+-- OMEMO element without a payload only moves keys (nothing is shown): also nil.
+local function sealed_size(stanza)
+	for _, kind in ipairs(SEALED) do
+		local tag = stanza:get_child(kind[1], kind[2]);
+		if tag then
+			local ciphertext = kind[3] and tag:get_child_text(kind[3]) or tag:get_text();
+			if ciphertext then return math.min(#ciphertext, MAX_SIZE); end
+		end
+	end
+	return nil;
+end
+
 -- The parts joined into at most `budget` bytes of text. When they do not fit, every
 -- part gets an equal share and a part shorter than its share leaves the rest to the
 -- others (water-filling): padding a message with other bodies can shrink what is
@@ -132,5 +158,6 @@ return {
 	utf8_prefix = utf8_prefix;
 	text_in = text_in;
 	rendered_parts = rendered_parts;
+	sealed_size = sealed_size;
 	joined = joined;
 };

@@ -40,7 +40,7 @@ from . import accounts, notices, once, text, trust
 from .config import Config
 from .db import connect, kept_secret
 from .detectors import BUILDERS, Context, Detector, Learner, Outcome
-from .detectors.base import LEARNT, learnt, learnt_version
+from .detectors.base import LEARNT, SEALED, learnt, learnt_version
 from .errors import ConfigError, Contention, RecordsUnavailable, StateUnavailable
 from .events import (
     Accepted,
@@ -257,10 +257,12 @@ class Engine:
 
     def _judge(self, event: Event, body: str) -> Result:
         if isinstance(event, Message):
-            ctx = Context(event, view=text.view(event.text),
+            ctx = Context(event, view=text.SEALED if event.encrypted else text.view(event.text),
                           names=text.names_of(event.recipients))
             ctx.keep[trust.KEEP] = trust.kept_recipients(
                 event.recipients, self.config.trust.max_kept_recipients)
+            if event.encrypted:
+                ctx.keep[SEALED] = b"1"
         elif isinstance(event, Report):
             ctx = Context(event, reported=self.records.message(event.message_id))
         else:
@@ -391,19 +393,21 @@ class Engine:
         values = {"sender": message.sender, "reason": decision.reason,
                   "client": message.client.id, **about}
         recipient = sender = None
+        sealed = message.encrypted  # a metadata-only verdict: notices say how it was sent
         if decision.action in ("warn", "hold"):
             key = f"recipient_{topic}" if topic else (
                 "recipient_warn" if decision.action == "warn" else "recipient_hold")
-            recipient = notices.render(lang, key, **values)
+            recipient = notices.render(lang, notices.sealed(key, sealed), **values)
         kind = decision.account_action.action
         if kind != "none":
             key = f"sender_{topic}" if topic else (
                 "sender_suspend" if kind == "suspend_sending" else "sender_challenge")
-            sender = notices.for_sender(lang, key, self.config.policy.sender_reasons,
+            sender = notices.for_sender(lang, notices.sealed(key, sealed),
+                                        self.config.policy.sender_reasons,
                                         **{**values, "reason": decision.account_action.reason})
         elif decision.action in ("hold", "block"):  # what a refusing server shows the sender
-            sender = notices.for_sender(lang, "sender_hold", self.config.policy.sender_reasons,
-                                        **values)
+            sender = notices.for_sender(lang, notices.sealed("sender_hold", sealed),
+                                        self.config.policy.sender_reasons, **values)
         return Notice(recipient=recipient, sender=sender)
 
     def _own_writes(self, event: Event, facts: dict[Query, Any], own: Sequence[Query],

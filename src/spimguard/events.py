@@ -23,6 +23,9 @@ _MAX_TS = 4_102_444_800.0
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
 ShortText = Annotated[str, msgspec.Meta(max_length=512)]
+# The largest ``size`` an encrypted message may claim: 1 GiB, past any IM server's limit
+# (it is metadata, never bytes spimguard holds, but it is bounded like every field).
+MAX_SIZE = 1 << 30
 
 
 class EventTime(float):
@@ -81,13 +84,36 @@ class _Event(msgspec.Struct, frozen=True, tag_field="type"):
 
 
 class Message(_Event, tag="message"):
+    """A message from ``sender`` to ``recipients``. An end-to-end encrypted one
+    (``encrypted``) carries no ``text``: the server sees who writes to whom, when, from
+    which session and how much (``size``), and spimguard judges it on that alone."""
+
     sender: Id
     recipients: list[Id]
-    text: str
+    # Required unless encrypted: the None default only marks "absent" until
+    # ``__post_init__``, which refuses it on a plain message and makes it "" on an
+    # encrypted one, so past decoding ``text`` is always a str.
+    text: Annotated[str, msgspec.Meta(
+        description="what the message says; required unless `encrypted` (then absent or "
+                    "empty)")] = None  # type: ignore[assignment]
     session: ShortText = ""
     client: Client = Client()
     conversation: ShortText = ""
     attachments: list[Attachment] = []
+    encrypted: Annotated[bool, msgspec.Meta(
+        description="end-to-end encrypted: judged on metadata alone (who, to whom, when, "
+                    "session, size, attachments' names and types)")] = False
+    size: Annotated[int, msgspec.Meta(
+        ge=0, le=MAX_SIZE, description="bytes of the encrypted message's ciphertext")] = 0
+
+    def __post_init__(self) -> None:
+        if self.text is None:
+            if not self.encrypted:
+                raise ValueError("Object missing required field `text`")
+            msgspec.structs.force_setattr(self, "text", "")
+        elif self.encrypted and self.text:
+            raise ValueError("field `text` must be absent or empty on an encrypted message "
+                             "(the server cannot read it; send its `size`)")
 
     @property
     def account(self) -> str:
@@ -127,7 +153,10 @@ class Report(_Event, tag="report"):
     reporter: Id
     message_id: Id
     label: Literal["spam", "ham"]
-    text: str = ""
+    text: Annotated[str, msgspec.Meta(
+        description="the reported message's words as the reporter's client shows them: "
+                    "what an encrypted message teaches the learners (weighed like the "
+                    "report)")] = ""
 
     @property
     def account(self) -> str:
@@ -237,7 +266,8 @@ _message_decoder = msgspec.json.Decoder(Message, dec_hook=_dec_hook)
 _event_decoder = msgspec.json.Decoder(Event, dec_hook=_dec_hook)
 _batch_decoder = msgspec.json.Decoder(Batch, dec_hook=_dec_hook)
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
-_MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]{1,64})`")
+# A required field missing, or a field a whole-object check refused: the field it names.
+_MISSING = re.compile(r"^(?:Object missing required field|field) `(?P<name>[^`]{1,64})`")
 _UNKNOWN_TYPE = re.compile(
     r"^Invalid value '(?P<name>.*)' - at `\$(?P<path>(?:\.events\[\d+\])?)\.type`$")
 

@@ -13,6 +13,9 @@ that fired edits the message until none does. So sender notices use their
 the owner's own account (the app, network, time and count of a takeover burst, in
 ``sender_hijack``) are always given: the owner is the victim, and only they can tell
 that the session was not theirs.
+
+An encrypted message is judged on metadata alone, so its notices (the ``_sealed``
+twins) speak of how it was sent, never of what it says or whether it has a link.
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ from importlib import resources
 
 from .errors import ConfigError
 
+# Plain notices that speak of what a message says or holds; each has a ``_sealed`` twin.
+SEALED = ("recipient_warn", "recipient_hold", "recipient_hijack", "sender_hold",
+          "sender_suspend")
 KEYS = ("recipient_warn", "recipient_hold", "sender_challenge", "sender_suspend",
         "recipient_hijack", "sender_hijack", "sender_hold", "sender_challenge_generic",
-        "sender_suspend_generic", "sender_hold_generic")
+        "sender_suspend_generic", "sender_hold_generic", *(f"{key}_sealed" for key in SEALED),
+        "sender_hold_sealed_generic", "sender_suspend_sealed_generic")
 
 
 @cache
@@ -41,6 +48,13 @@ def templates(language: str) -> Mapping[str, str]:
     if missing:
         raise ConfigError(f"notices for {language!r} lack {', '.join(missing)}")
     return loaded
+
+
+def sealed(key: str, encrypted: bool) -> str:
+    """The key of the notice for a message: an encrypted message's twin (``_sealed``) where
+    the plain one speaks of what a message says or holds, which nobody but its recipients
+    saw (a metadata-only verdict says how it was sent)."""
+    return f"{key}_sealed" if encrypted and key in SEALED else key
 
 
 class _Blank(dict[str, str]):

@@ -62,9 +62,25 @@ def _plain(value: Any) -> Any:
     raise NotImplementedError(type(value))
 
 
+# Fields the contract gained after digests were first stored. At their default they are
+# left out of the digest, so an event stored by an earlier release and retried after an
+# upgrade has the digest it had (not a 409). Every later additive field joins this set.
+_LATER_FIELDS = {"message": frozenset({"encrypted", "size"})}
+
+
 def digest(event: Event) -> str:
-    """SHA-256 of the event's canonical encoding (type tag and every field, defaults too)."""
-    return hashlib.sha256(msgspec.json.encode(event, enc_hook=_plain)).hexdigest()
+    """SHA-256 of the event's canonical encoding: type tag and every field, defaults too,
+    but for fields added later that hold their default (``_LATER_FIELDS``)."""
+    encoded = msgspec.json.encode(event, enc_hook=_plain)
+    later = _LATER_FIELDS.get(type(event).__struct_config__.tag, frozenset())
+    at_default = [info.encode_name for info in msgspec.structs.fields(event)
+                  if info.encode_name in later and getattr(event, info.name) == info.default]
+    if at_default:
+        fields = msgspec.json.decode(encoded)
+        for name in at_default:
+            del fields[name]
+        encoded = msgspec.json.encode(fields)
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def conflict(event_id: str) -> BadInput:

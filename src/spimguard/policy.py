@@ -27,6 +27,15 @@ not evidence that someone else is writing. Words and volume together warn; a
 hold needs words that would block on their own or another kind (a reported or
 spreading link, a confirmed campaign, the rules).
 
+Metadata-only verdicts (an end-to-end encrypted message: no words, no links) use
+the same thresholds, on purpose. Nothing lowers them to make up for the missing
+words: sending behaviour alone (the capped velocity group) has innocent
+explanations that only the words would tell apart, so it still warns at most.
+Nothing raises them either: what holds an encrypted message (a session that is not
+the owner's, a days-old account writing to strangers, its recipients' reports of
+the session) holds a plain one too. What changes is what a verdict may say: the
+engine gives it the ``_sealed`` notices (``notices.py``), about how it was sent.
+
 Account actions follow only from the account-level groups (how the sender
 behaves, not what one message says): ``challenge`` and ``suspend_sending``
 thresholds in ``[policy]``. A suspension is scoped to the sending session when
@@ -82,7 +91,9 @@ class Policy:
         scale = {g: self.caps[g] / total for g, total in per_group.items()
                  if g in self.caps and total > self.caps[g] > 0}
         scored = [(s, p * scale.get(self._group(s), 1.0)) for s, p in raw]
-        total = sum(p for _, p in scored)
+        # The action follows the score as the verdict shows it (3 decimals): 4 + 10 × 0.9 / 3
+        # reaches a hold threshold of 7 rather than falling a float's last bit short.
+        total = round(sum(p for _, p in scored), 3)
         account = sum(p for s, p in scored if self.groups.get(s.code) in self.cfg.account_groups)
         return scored, total, account
 

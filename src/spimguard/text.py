@@ -24,6 +24,7 @@ import hashlib
 import ipaddress
 import itertools
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -357,6 +358,19 @@ def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = (
 
 
 CACHED_CHARS = 512  # texts up to this long are cached (8,192 of them: a few MB at most)
+
+
+# The view of an end-to-end encrypted message: no words, no links, and no fingerprint
+# (an empty one: nothing to compare, so no two sealed messages count as "one text").
+SEALED = MessageView(text="", skeleton="", urls=(), domains=(), fingerprint="", prose="",
+                     prose_skeleton="")
+
+
+def size_class(size: int) -> int:
+    """An encrypted message's size class: a quarter-octave of ciphertext bytes (steps of
+    19 %). Personalised copies of one pitch differ by a name and a number, so they land in
+    one class or its neighbour; the metadata stand-in for "one text"."""
+    return int(math.log2(max(size, 1)) * 4)
 
 
 def view(raw: str) -> MessageView:

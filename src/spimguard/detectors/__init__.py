@@ -18,6 +18,7 @@ from . import (
     relationship,
     reputation,
     rules,
+    sessions,
     takeover,
     velocity,
 )
@@ -28,6 +29,7 @@ BUILDERS: Mapping[str, Callable[[dict[str, Any], Config], Detector]] = {
     "content": content.build,
     "links": links.build,
     "reputation": reputation.build,
+    "sessions": sessions.build,
     "attachments": attachments.build,
     "takeover": takeover.build,
     "bulk": bulk.build,
@@ -37,7 +39,7 @@ BUILDERS: Mapping[str, Callable[[dict[str, Any], Config], Detector]] = {
 
 SIGNALS: Mapping[str, str] = {
     **rules.SIGNALS, **content.SIGNALS, **links.SIGNALS, **reputation.SIGNALS,
-    **attachments.SIGNALS, **takeover.SIGNALS, **bulk.SIGNALS, **velocity.SIGNALS,
-    **relationship.SIGNALS}
+    **attachments.SIGNALS, **sessions.SIGNALS, **takeover.SIGNALS, **bulk.SIGNALS,
+    **velocity.SIGNALS, **relationship.SIGNALS}
 
 __all__ = ["BUILDERS", "SIGNALS", "Context", "Detector", "Facts", "Learner", "Outcome"]

@@ -90,6 +90,15 @@ class Learner(Protocol):
     # that every node (one sharing Redis with it) rebuilds before its next verdict.
 
 
+SEALED = "sealed"  # the verdict log's mark (in ``keep``) of an end-to-end encrypted message
+
+
+def sealed(entry: LogEntry | None) -> bool:
+    """Whether a logged message was encrypted: nothing was kept of its words, so a report's
+    own ``text`` (the reporter's client decrypted it) is all a learner can learn from."""
+    return entry is not None and SEALED in entry.keep
+
+
 LEARNT = "learnt:version"  # counts every change to what learners keep in shared state
 
 

@@ -34,6 +34,12 @@ their own contacts (FAMILIAR_SENDER), up to ``confirm_familiar`` times: friends
 forwarding a chain letter are not a campaign. Confirmation credits its
 reporters' track records.
 
+Encrypted messages have no words to cluster (``text.SEALED``): they are judged on
+metadata by the other detectors. A report of one may carry its words (``report.text``,
+from the reporter's client); they add the report's weight to the cluster of those
+words only when the reported message's sender is among that cluster's recent senders,
+so a reporter cannot pin arbitrary words on a campaign it never received.
+
 Memory: a text seen once keeps its six band keys for ``singleton_ttl``; a
 cluster for ``cluster_ttl`` after its last message. Concurrent nodes may lose
 an update of a band's counts (read, then write); the counts are evidence, not
@@ -59,8 +65,8 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Contains, Get, Put, Query, Write
-from ..text import CACHED_CHARS, MessageView, masked
-from .base import Context, Facts, Outcome, ramp, settings
+from ..text import CACHED_CHARS, MessageView, masked, names_of, view
+from .base import Context, Facts, Outcome, ramp, sealed, settings
 
 DEFAULTS: dict[str, Any] = {
     "bands": 6,  # LSH bands ...
@@ -185,6 +191,12 @@ class BulkDetector:
         elif isinstance(event, Report) and ctx.reported and self.name in ctx.reported.keep:
             keys = tuple(ctx.reported.keep[self.name].decode().split())
             plan = _Plan(keys, tuple(Get(k) for k in keys))
+        elif isinstance(event, Report) and sealed(ctx.reported) and event.text.strip():
+            # An encrypted message, never clustered: its reporter's client sent the words.
+            words = masked_words(view(event.text), names_of((event.reporter,)))
+            if len(words) >= self.cfg["min_words"]:
+                keys = band_keys(words, self.cfg["bands"], self.cfg["rows"])
+                plan = _Plan(keys, tuple(Get(k) for k in keys))
         ctx.scratch[self.name] = plan
         return plan
 
@@ -290,6 +302,11 @@ class BulkDetector:
         weighing = ctx.trust
         gained = weighing.spam_after - weighing.spam_before if weighing else 0.0
         if cluster is None or gained <= 0 or cluster.confirmed:
+            return []
+        if sealed(ctx.reported) and (ctx.reported is None
+                                     or ctx.reported.account not in cluster.senders):
+            # The words are the reporter's claim: they count toward a cluster only when
+            # the encrypted message's sender also sent that cluster's words in the clear.
             return []
         cfg = self.cfg
         if event.reporter not in cluster.reporters:

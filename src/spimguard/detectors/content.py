@@ -11,7 +11,9 @@ a reported message's features, kept in the verdict log, move the model by the
 message's net label as the report-trust model (``trust.py``) weighs its
 reports: one message moves the model by at most ``learn_rate``, however many
 report it, and what all reports together can do to any text is bounded by
-``max_shift``.
+``max_shift``. An encrypted message, never seen, teaches through the words its
+reporter's client sends in the report's ``text``, so later copies in the clear are
+caught.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from ..model.features import parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
 from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
-from .base import Context, Facts, Outcome, learnt, settings
+from ..text import names_of, view
+from .base import Context, Facts, Outcome, learnt, sealed, settings
 
 DEFAULTS: dict[str, Any] = {
     "model": "",  # path of a model file; "" = the model bundled in the package
@@ -116,8 +119,8 @@ class ContentDetector:
         return (Get(_report_key(event.message_id)),)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
-        if not isinstance(ctx.event, Message) or ctx.view is None:
-            return []
+        if not isinstance(ctx.event, Message) or ctx.view is None or ctx.event.encrypted:
+            return []  # no words (an encrypted message): no evidence either way
         found, teachable = parts(ctx.view, self.model.bits, ctx.names)
         ctx.keep[self.name] = teachable.tobytes()
         p, trained = self.probability(found, teachable)
@@ -130,15 +133,34 @@ class ContentDetector:
             detail += f" ({trained:.2f} before user reports)"
         return [Signal("CONTENT_SPAM", points / self._weight, detail)]
 
+    def _taught(self, report: Report, ctx: Context) -> list[int]:
+        """The reported message's teachable features: those kept when it was judged, or,
+        for an encrypted one, those of the report's own ``text``.
+
+        That text is the reporter's word, not the sender's: weighed like any report
+        (only a recipient's counts, bounded per message), it can teach nothing an
+        attacker could not teach by sending those words in the clear and reporting them."""
+        kept = ctx.reported.keep.get(self.name) if ctx.reported else None
+        if kept:
+            return np.frombuffer(kept, dtype=np.uint32).tolist()
+        if sealed(ctx.reported) and report.text.strip():
+            _, teachable = parts(view(report.text), self.model.bits,
+                                 names_of((report.reporter,)))
+            return teachable.tolist()
+        return []
+
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         report, weighing = ctx.event, ctx.trust
-        kept = ctx.reported.keep.get(self.name) if ctx.reported else None
-        if not isinstance(report, Report) or weighing is None or not kept or (
+        if not isinstance(report, Report) or weighing is None or (
                 weighing.before == weighing.after):
             return ()
         stored = facts[Get(_report_key(report.message_id))]
-        reported = (msgspec.convert(stored, Reported) if stored is not None else
-                    Reported(np.frombuffer(kept, dtype=np.uint32).tolist()))
+        if stored is not None:
+            reported = msgspec.convert(stored, Reported)
+        elif taught := self._taught(report, ctx):
+            reported = Reported(taught)
+        else:
+            return ()
         self.online.apply(reported.buckets, reported.applied, weighing.after)
         reported.applied = weighing.after
         return [Put(_report_key(report.message_id), reported, self._ttl),

@@ -81,6 +81,8 @@ class RulesDetector:
         elif message.sender in self.allow_accounts:
             found.append(Signal("RULE_ALLOW_ACCOUNT", 1.0, "sender is on the operator allowlist",
                                 "allow"))
+        if message.encrypted:  # no words: patterns (even one matching "") say nothing
+            return found
         if self.deny_domains:
             for url in ctx.view.urls:
                 hit = next((s for s in host_suffixes(url.host) if s in self.deny_domains), None)

@@ -22,6 +22,9 @@ a new app at home) that neither read the contact list nor sent a link leaves
 only a trace (``unpitched_trace``): travel explains the session, and an
 announcement to everyone ("this is my new number") the burst. Its notices speak
 of the session's app, network and messages.
+An encrypted message has no text to compare: never "the text the session is
+repeating" (its replies count), but one size class of ciphertext to the dormant
+ties stands in for one text in the burst's strength.
 
 The account profile (COMPA-style, kept under 1 KiB) also yields
 BEHAVIOUR_CHANGE: a first link ever, a script the account never writes in, an
@@ -94,6 +97,7 @@ from ..state.ops import (
     Touch,
     Write,
 )
+from ..text import size_class
 from .base import Context, Facts, Outcome, ramp, settings
 
 DEFAULTS: dict[str, Any] = {
@@ -183,6 +187,10 @@ def _session_key(account: str, session: str) -> str:
     return f"sess:{account}:{session}"
 
 
+def _shape_key(account: str, session: str, size: int) -> str:
+    return f"tk:shape:{account}:{session}:{size_class(size)}"
+
+
 def _heard_key(account: str, peer: str) -> str:
     return f"tk:heard:{account}:{peer}"
 
@@ -240,6 +248,7 @@ class _Plan(NamedTuple):
     heard: Get | None = None  # when the one recipient last wrote to the account
     text_to: Distinct | None = None  # contacts this session sent this pitch to
     text_known: Contains | None = None
+    shape: Count | None = None  # encrypted: messages of this size class from the session
 
 
 class TakeoverDetector:
@@ -278,7 +287,9 @@ class TakeoverDetector:
                                self.cfg["burst_window"], 60.0),
                          Count(f"tk:sent:{account}:{session}", 86_400.0, 3600.0),
                          Get(_heard_key(account, people[0])) if len(people) == 1 else None,
-                         Distinct(text, self.cfg["burst_window"]), Contains(text, people))
+                         Distinct(text, self.cfg["burst_window"]), Contains(text, people),
+                         Count(_shape_key(account, session, event.size), self.cfg[
+                             "burst_window"], 60.0) if event.encrypted else None)
         else:
             plan = _Plan(*common)
         ctx.scratch[self.name] = plan
@@ -441,7 +452,9 @@ class TakeoverDetector:
         if not strength:
             return found
         contacts_now = sum(facts[plan.contacts])
-        same_text = facts[plan.same_text] >= 1
+        # Encrypted, "one text" is as far as the server can tell: one size class.
+        same_text = self._repeating(ctx, plan, facts) or bool(
+            plan.shape and facts[plan.shape] >= 1)
         strength *= min(1.0, 0.45 + 0.25 * risk + 0.1 * scraped
                         + 0.1 * (same_text or len(dormant) * 2 >= max(contacts_now, 1))
                         + 0.1 * link)
@@ -455,15 +468,16 @@ class TakeoverDetector:
                                      event.ts)
             strength *= 0.25 if own_app else 0.5
             parts.append(f"but it had replied to {replies} messages before")
-        if risk < 1.0 and not (scraped or link):
+        if risk < 1.0 and not (scraped or link) and plan.shape is None:
             # Only partly new (the account's app on the road, a new app at home): travel
             # explains the session and an announcement the burst ("my new number", to
             # everyone). Without a read contact list or a pitched link it is only a trace,
-            # under what challenges the account with velocity's capped points.
+            # under what challenges the account with velocity's capped points. (Of an
+            # encrypted message nobody can say it carries no link: no trace cap.)
             strength = min(strength, self.cfg["unpitched_trace"])
             parts.append("but it read no contact list and sent no link")
         if same_text:
-            parts.append("with one text")
+            parts.append("with messages of one size" if plan.shape else "with one text")
         if scraped:
             parts.append(f"after reading {session.get('read')} of {size} contacts")
         login = dt.datetime.fromtimestamp(session.get("login", event.ts), dt.UTC)
@@ -495,6 +509,13 @@ class TakeoverDetector:
         gap = (event.ts - profile.get("last", event.ts)) / 86_400
         since = f", {gap:.0f} days after its last sign-in" if gap >= 1 else ""
         return [Signal("LOGIN_UNFAMILIAR", risk, f"signed in from '{client}' on {what}{since}")]
+
+    @staticmethod
+    def _repeating(ctx: Context, plan: _Plan, facts: Facts) -> bool:
+        """Whether the session already sent this text in the burst window; never for an
+        encrypted message (no fingerprint: its words are unknown, not the same)."""
+        assert plan.same_text is not None
+        return bool(ctx.view and ctx.view.fingerprint) and facts[plan.same_text] >= 1
 
     @staticmethod
     def _text_burst(plan: _Plan, facts: Facts) -> int:
@@ -615,11 +636,13 @@ class TakeoverDetector:
             if contacts:
                 out.append(Touch(plan.text_to.key, contacts, cfg["burst_window"], 5000))
             out.append(Incr(plan.same_text.key, 1.0, 60.0, cfg["burst_window"]))
+            if plan.shape is not None:
+                out.append(Incr(plan.shape.key, 1.0, 60.0, cfg["burst_window"]))
             if delivered:
                 out.append(Incr(plan.sent.key, 1.0, 3600.0, 86_400.0))
             heard = facts[plan.heard] if plan.heard is not None else None
-            if heard is not None and heard >= session.get("login", event.ts) and not facts[
-                    plan.same_text]:
+            if heard is not None and heard >= session.get("login", event.ts) and not (
+                    self._repeating(ctx, plan, facts)):
                 session["replies"] = session.get("replies", 0) + 1
         if delivered and not isinstance(event, Invite) and len(event.recipients) <= 50:
             # Written to: a reply from the recipient within reply_window is a conversation.

@@ -15,6 +15,9 @@ explanations its history vouches for. A days-old account has no history, and
 one that writes *links* to many strangers is what a throwaway spam bot is:
 NEW_ACCOUNT_LINKS stands in its own group (``newcomer``) and holds on its own
 while the account is young (its strength halves over ``new_account_age``).
+An encrypted message hides whether it carries a link: a days-old account writing
+encrypted messages to as many strangers is held alike (NEW_ACCOUNT_SEALED, same
+group), since nothing the server can see vouches for it either.
 
 Invitations (``invite`` events) are contact attempts too; inviting strangers
 into rooms is how Matrix spim spreads, and an invitation carries no text for
@@ -51,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "invite_strangers_hard": 12,  # ... full strength
     "new_account_strangers": 2,  # strangers in strangers_window that make a new account suspect
     "new_account_link_strangers": 5,  # ... and, writing links, that make it a throwaway bot
+    "new_account_sealed_strangers": 5,  # ... or writing encrypted messages (links unseen)
     "max_targets": 500,  # recipients looked at per message (bound on one read)
     "set_cap": 5_000,  # members kept per sender in the target and stranger sets
 }
@@ -61,6 +65,8 @@ SIGNALS = {
     "VELOCITY_STRANGERS": "many recipients who are neither contacts nor correspondents",
     "NEW_ACCOUNT_STRANGERS": "an account first seen days ago writing to strangers",
     "NEW_ACCOUNT_LINKS": "an account first seen days ago writing links to many strangers",
+    "NEW_ACCOUNT_SEALED": "an account first seen days ago writing encrypted messages (the "
+                          "server cannot see their links) to many strangers",
     "INVITE_STRANGERS": "an account inviting many users it shares no contact or room with",
 }
 
@@ -169,6 +175,10 @@ class VelocityDetector:
                 found.append(Signal("NEW_ACCOUNT_LINKS", youth,
                                     f"account first seen {age / 3600:.0f} h ago sent links to "
                                     f"{strangers} strangers"))
+            elif message.encrypted and strangers >= cfg["new_account_sealed_strangers"]:
+                found.append(Signal("NEW_ACCOUNT_SEALED", youth,
+                                    f"account first seen {age / 3600:.0f} h ago sent encrypted "
+                                    f"messages to {strangers} strangers"))
         return found
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:

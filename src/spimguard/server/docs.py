@@ -91,9 +91,12 @@ def fields(schema: dict[str, Any]) -> list[Field]:
 
 
 def _example(media: dict[str, Any]) -> str:
+    """The example, or each named example under a comment line with its summary."""
     if "example" in media:
         return json.dumps(media["example"], indent=2, ensure_ascii=False)
-    return ""
+    return "\n".join(f"// {name}: {given.get('summary', '')}".rstrip(": ") + "\n"
+                     + json.dumps(given["value"], indent=2, ensure_ascii=False)
+                     for name, given in media.get("examples", {}).items())
 
 
 def operations(doc: dict[str, Any]) -> list[Operation]:

@@ -6,8 +6,10 @@ allows; a non-2xx answer with a JSON body refuses, its ``errcode`` and
 ``error`` reaching the client. The callbacks map onto the contract:
 
 - ``check_event_for_spam`` with ``m.room.message``, ``m.sticker`` or
-  ``m.room.encrypted`` (metadata only) → a ``message`` from the sender to the
-  room's other members, the conversation being the room; text from ``body``
+  ``m.room.encrypted`` → a ``message`` from the sender to the room's other
+  members, the conversation being the room (an encrypted one with
+  ``encrypted: true`` and its ciphertext's ``size``: judged on metadata alone,
+  room membership as for any message); text from ``body``
   and ``formatted_body`` with its HTML taken apart (link targets kept: a
   "click here" hides its address in ``href``). Held or blocked → 403
   ``M_FORBIDDEN`` with the sender's notice; ``warn`` is delivered (Matrix has
@@ -67,7 +69,7 @@ from .. import accounts
 from ..config import MatrixConfig
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
-from ..events import Client, Invite, Login, Message, Verdict
+from ..events import MAX_SIZE, Client, Invite, Login, Message, Verdict
 from ..state.ops import FOREVER, Get, Members, Put, Remove, Touch, Write
 from .metrics import Metrics
 from .mxhtml import visible_text
@@ -111,6 +113,20 @@ def readable(content: Mapping[str, Any], limit: int) -> str:
         if html_text and html_text != " ".join(text.split()):
             text = f"{text}\n{html_text}" if text else html_text
     return text.encode("utf-8", "surrogatepass")[:limit].decode("utf-8", "ignore")
+
+
+def ciphertext_size(content: Mapping[str, Any]) -> int:
+    """Bytes of an ``m.room.encrypted`` event's ciphertext: Megolm's one string, or Olm's
+    largest per-device body; all the server learns of what it says is how long it is."""
+    ciphertext = content.get("ciphertext")
+    if isinstance(ciphertext, str):
+        size = len(ciphertext)
+    elif isinstance(ciphertext, Mapping):
+        size = max((len(b["body"]) for b in ciphertext.values()
+                    if isinstance(b, Mapping) and isinstance(b.get("body"), str)), default=0)
+    else:
+        size = 0
+    return min(size, MAX_SIZE)
 
 
 def matrix_id(value: object, name: str) -> str:
@@ -198,13 +214,15 @@ class MatrixBridge:
         if kind not in JUDGED_TYPES or event.get("state_key") is not None:
             return None
         members, login = self._known(sender, room)
-        text = "" if kind == "m.room.encrypted" else readable(content, self.limit)
+        sealed = kind == "m.room.encrypted"
+        text = "" if sealed else readable(content, self.limit)
         session, client = self._session(login)
         recipients = [m for m in members if m != sender] or [room]
         verdict = self._judge(Message(
             id=str(event.get("event_id") or _event_id("event"))[:256], ts=time.time(),
             sender=sender, recipients=recipients[: self.engine.config.limits.max_recipients],
-            text=text, session=session, client=client, conversation=room))
+            text=text, session=session, client=client, conversation=room, encrypted=sealed,
+            size=ciphertext_size(content) if sealed else 0))
         # A local user's event reaches this callback only after Synapse's auth rules let
         # it into the room, so its sender is a member (the room's creator is learnt this
         # way: creating a room calls neither join callback). A user who signed in here is

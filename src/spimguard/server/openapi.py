@@ -41,6 +41,10 @@ def _object(**properties: Any) -> dict[str, Any]:
 _MESSAGE = {"type": "message", "id": "m-1842", "ts": "2026-05-04T10:15:00Z", "sender": "alice",
             "recipients": ["bob", "carol"], "text": "hey, see http://ringtones.example",
             "session": "s-77", "client": {"id": "im-android", "ip": "198.51.100.7"}}
+_SEALED_MESSAGE = {"type": "message", "id": "m-1843", "ts": "2026-05-04T10:15:04Z",
+                   "sender": "alice", "recipients": ["dave"], "encrypted": True, "size": 412,
+                   "session": "s-77", "client": {"id": "im-android", "ip": "198.51.100.7"},
+                   "conversation": "!dm-alice-dave"}
 _VERDICT = {"id": "m-1842", "action": "hold", "score": 7.4, "signals": [
     {"code": "BULK_NEAR_DUPLICATE", "score": 3.0,
      "detail": "the same text from 14 accounts to about 200 recipients"}],
@@ -154,6 +158,8 @@ def document(matrix_prefix: str | None = None) -> dict[str, Any]:
     (message, batch, verdict, accepted), components = msgspec.json.schema_components(
         [Message, Batch, Verdict, Accepted], schema_hook=_schema_hook,
         ref_template="#/components/schemas/{name}")
+    # A message's text is "required unless encrypted", not a null default.
+    components["Message"]["properties"]["text"].pop("default", None)
     components["Error"] = _ERROR
     errors = {"400": {"description": "malformed JSON", **_json(_ref("Error"))},
               "401": {"description": "missing or wrong bearer token", **_json(_ref("Error"))},
@@ -185,7 +191,11 @@ def document(matrix_prefix: str | None = None) -> dict[str, Any]:
         "paths": {
             "/v1/check": {"post": {
                 "summary": "Judge one message", "security": secured,
-                "requestBody": {"required": True, **_json(message, _MESSAGE)},
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": message, "examples": {
+                        "plain": {"value": _MESSAGE},
+                        "encrypted": {"summary": "judged on metadata alone",
+                                      "value": _SEALED_MESSAGE}}}}},
                 "responses": {"200": {"description": "the verdict", **_json(verdict, _VERDICT)},
                               **errors}}},
             "/v1/events": {"post": {

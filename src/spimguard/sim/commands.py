@@ -47,6 +47,9 @@ def simulate(
         help="KEY<=VALUE or KEY>=VALUE on the scorecard's metrics; exit 1 when missed. "
         "Repeatable.")] = None,
     batch: Annotated[int, typer.Option(min=1, max=10_000, help="Events per batch.")] = 500,
+    encrypted: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Share of all messages end-to-end encrypted (0..1): judged on "
+        "metadata alone, drawn from the seed.")] = 0.0,
     data_dir: Annotated[Path | None, typer.Option(
         "--data-dir", help="Keep the in-process run's database here (SQLite), to look at its "
         "campaigns and evidence afterwards (spimguard evidence export, spimguard serve); "
@@ -66,6 +69,7 @@ def simulate(
         rng = random.Random(seed)
         plan = scenarios.plan(network.build(users, rng), texts.load(texts_from), scenario,
                               days, rng)
+        scenarios.encrypt(plan, encrypted, seed)
         unknown = sorted({key for key, _, _ in requirements} - (known := _figures(plan)))
         if unknown:
             raise ValueError(f"--require: no figure {', '.join(unknown)} in this scorecard "
@@ -96,7 +100,7 @@ def simulate(
 
             tally = run(plan, sink, batch_size=batch, seed=seed, advance=advance)
         card = summary(tally, scenario=scenario, users=users, days=days, seed=seed,
-                       seconds=time.perf_counter() - started)
+                       seconds=time.perf_counter() - started, encrypted=encrypted)
     except (SpimguardError, ValueError, OSError) as exc:
         console.print(f"[red]simulate:[/] {exc}")
         raise typer.Exit(2) from None
@@ -146,8 +150,9 @@ def _show_campaigns(data_dir: Path) -> None:
 
 def show(card: dict) -> None:  # type: ignore[type-arg]
     out = Console()
+    sealed = f" --encrypted {card['encrypted']:g}" if card["encrypted"] else ""
     table = Table(title=f"spimguard simulate --scenario {card['scenario']} --users "
-                        f"{card['users']} --days {card['days']} --seed {card['seed']}")
+                        f"{card['users']} --days {card['days']} --seed {card['seed']}{sealed}")
     for column in ("messages", "total", *ACTIONS, "held or blocked"):
         table.add_column(column, justify="left" if column == "messages" else "right")
     for row in rows(card):

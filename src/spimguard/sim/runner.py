@@ -119,9 +119,11 @@ def run(plan: Plan, sink: Sink, *, batch_size: int = 500, reporting: Reporting =
                 continue
             share = reporting.spim_share if planned.truth.spim else reporting.ham_share
             if rng.random() < share:
-                report = Planned(planned.ts + rng.uniform(*REPORT_DELAY), {
-                    "type": "report", "reporter": event["recipients"][0],
-                    "message_id": event["id"], "label": "spam"})
+                body = {"type": "report", "reporter": event["recipients"][0],
+                        "message_id": event["id"], "label": "spam"}
+                if planned.plaintext:  # the reporter's client has the words it decrypted
+                    body["text"] = planned.plaintext
+                report = Planned(planned.ts + rng.uniform(*REPORT_DELAY), body)
                 heapq.heappush(queue, (report.ts, number, report))
                 number += 1
         if advance:

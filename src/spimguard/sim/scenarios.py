@@ -62,6 +62,9 @@ class Planned:
     ts: float
     body: dict[str, object]  # the event, without id and ts
     truth: Truth | None = None  # messages only
+    # An encrypted message's words: only the recipients' clients have them (and may put
+    # them in a report); the event itself carries its size.
+    plaintext: str = ""
 
 
 @dataclass
@@ -458,6 +461,32 @@ def plan(network: Network, texts: Texts, scenario: str, days: int,
         BLIND[scenario](result)
     result.events.sort(key=lambda e: e.ts)
     return result
+
+
+def ciphertext_size(text: str) -> int:
+    """Bytes of a Megolm-style ciphertext of ``text``: the event's JSON (about 100 bytes
+    around the body) in AES-CBC blocks of 16, an 8-byte MAC, base64 (no padding)."""
+    plain = len(text.encode("utf-8")) + 100
+    sealed = 16 * (plain // 16 + 1) + 8
+    return math.ceil(sealed * 4 / 3)
+
+
+def encrypt(plan: Plan, share: float, seed: int) -> None:
+    """End-to-end encrypt ``share`` of all messages: the server then sees their metadata
+    and size, never the words. Drawn from its own generator (``seed``), so the plan's other
+    events are the same at any share; a message sent with an operator-visible ``ref`` (the
+    adversarial scenario's bait) is encrypted like any other."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"--encrypted {share}: a share between 0 and 1")
+    rng = random.Random(f"encrypted:{seed}")
+    for planned in plan.events:
+        body = planned.body
+        if body["type"] != "message" or rng.random() >= share:
+            continue
+        text = str(body.pop("text", ""))
+        planned.plaintext = text
+        body["encrypted"] = True
+        body["size"] = ciphertext_size(text)
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -7,6 +7,7 @@ JSON-able dict (what ``--out`` writes and ``--require`` checks, through its flat
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections import Counter, defaultdict
@@ -26,6 +27,7 @@ CONTAINING = ("challenge", "suspend_sending")
 PAST = {"deliver": "delivered", "warn": "warned", "hold": "held", "block": "blocked"}
 REACHING = ("deliver", "warn")
 CAMPAIGN_GRACE = 20  # a campaign's first messages teach; from the 21st on it must be stopped
+SEALING = {True: "encrypted", False: "plaintext"}
 SERIES = ("spim delivered", "spim warned", "spim held", "spim blocked", "ham held",
           "ham blocked")
 
@@ -45,6 +47,8 @@ class Tally:
         self.campaign_sent: Counter[str] = Counter()  # spim so far, per campaign
         self.after_grace: Counter[str] = Counter()  # actions on campaign spim past the grace
         self.causes: Counter[str] = Counter()  # ham stopped, by the signals that stopped it
+        # Actions by ("encrypted" or "plaintext", "spim" or "ham"): what encryption costs.
+        self.sealing: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
         self.events = self.messages = self.reports = 0
 
     def observe(self, planned: Planned, event: dict[str, Any], result: dict[str, Any]) -> None:
@@ -67,6 +71,7 @@ class Tally:
         action = result["action"]
         kind = "spim" if truth.spim else "ham"
         self.actions[truth.scenario, kind][action] += 1
+        self.sealing[SEALING[bool(event.get("encrypted"))], kind][action] += 1
         if truth.trap:
             self.traps[truth.trap][action] += 1
         if action != "deliver":
@@ -113,7 +118,7 @@ def _p90(values: list[int]) -> int:
 
 
 def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
-            seconds: float) -> dict[str, Any]:
+            seconds: float, encrypted: float = 0.0) -> dict[str, Any]:
     plan = tally.plan
     spim: Counter[str] = Counter()
     ham: Counter[str] = Counter()
@@ -143,6 +148,10 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
     for (name, kind), counts in tally.actions.items():
         metrics[f"{name}_{kind}_stopped_share"] = _share(counts, STOPPING)
         metrics[f"{name}_{kind}_reached_share"] = _share(counts, REACHING)
+    for sealing, kind in itertools.product(SEALING.values(), ("spim", "ham")):
+        counts = tally.sealing[sealing, kind]  # zeros when there were none: a known figure
+        metrics[f"{sealing}_{kind}_stopped_share"] = _share(counts, STOPPING)
+        metrics[f"{sealing}_{kind}_reached_share"] = _share(counts, REACHING)
     metrics["owners_ham_stopped_share"] = _share(tally.owners, STOPPING)
     if tally.campaign_sent:
         metrics["campaign_after20_reached_share"] = _share(tally.after_grace, REACHING)
@@ -153,10 +162,14 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
         metrics[f"trap_{trap}_stopped_share"] = _shares(counts)["stopped_share"]
     return {
         "scenario": scenario, "users": users, "days": days, "seed": seed,
+        "encrypted": encrypted,
         "events": tally.events, "messages": tally.messages, "reports": tally.reports,
         "seconds": round(seconds, 2),
         "by_scenario": {f"{s} {k}": _shares(c) for (s, k), c in sorted(tally.actions.items())},
         "traps": {t: _shares(c) for t, c in sorted(tally.traps.items())},
+        # The same messages split by what the server could read: encryption's cost.
+        "by_encryption": {f"{s} {k}": _shares(c) for (s, k), c in sorted(tally.sealing.items())
+                          if sum(c.values())},
         "containment": containment,
         # Ham held or blocked per 10,000 ordinary messages, by cause: the precision budget.
         "precision_budget": budget,
@@ -194,8 +207,12 @@ def missed(card: dict[str, Any], requirements: list[tuple[str, str, float]]) -> 
 def rows(card: dict[str, Any]) -> list[tuple[str, ...]]:
     """The table: one row per scenario and kind, per trap, then the headline figures."""
     out: list[tuple[str, ...]] = []
+    split = card.get("by_encryption", {})
+    if len({name.split()[0] for name in split}) < 2:  # one kind: nothing the rows don't say
+        split = {}
     for name, c in [*card["by_scenario"].items(),
-                    *((f"trap: {t}", c) for t, c in card["traps"].items())]:
+                    *((f"trap: {t}", c) for t, c in card["traps"].items()),
+                    *((f"all {k}", c) for k, c in split.items())]:
         out.append((name, f"{c['total']:,}", *(f"{c[a]:,}" for a in ACTIONS),
                     f"{c['stopped_share']:.3%}"))
     return out

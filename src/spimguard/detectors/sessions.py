@@ -1,0 +1,100 @@
+"""Session reputation: what users reported of a session's encrypted messages.
+
+An encrypted message has no words, links or fingerprint, so the content, link
+and bulk learners cannot carry a report on it over to its copies. What the
+server does know is who sent it, and from which session. So a spam report on
+an encrypted message, as the report-trust model weighs it (``trust.py``: only
+its recipients count, once each, throwaways less; a ham report takes weight
+back), marks the sender's *session*, and that session's later messages carry
+SESSION_REPORTED, at full strength once ``reports_hard`` messages' worth of
+spam weight is on it, from at least ``min_reporters`` distinct reporters (as a
+campaign's confirmation needs them): one hostile correspondent reporting every
+message a friend sends it cannot stop that friend's phone.
+
+It stands in its own group and holds on its own near full strength: people who
+received the session's messages read them and said what they were. That is what
+stops an intruder patient enough to write below the burst and velocity rates.
+It is scoped to the session, as a suspension is: the owner's own devices are
+not the intruder's. A message sent without a session marks the account's
+sessionless traffic only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..config import Config
+from ..events import Message, Report
+from ..signals import Signal
+from ..state.ops import Count, Distinct, Incr, Query, Touch, Write
+from .base import Context, Facts, Outcome, ramp, sealed, settings
+
+DEFAULTS: dict[str, Any] = {
+    "remember": 604_800,  # seconds a session's reported weight counts
+    "reports_soft": 0.0,  # reported weight above this is evidence ...
+    "reports_hard": 3.0,  # ... and at this is full (net labels of 3 messages)
+    "min_reporters": 3,  # distinct reporters before any of it counts
+    "max_reporters": 64,  # reporters remembered per session
+}
+
+SIGNALS = {
+    "SESSION_REPORTED": "users reported earlier encrypted messages from this session as spam",
+}
+
+_BUCKET = 3_600.0
+
+
+def _key(account: str, session: str) -> str:
+    return f"sess:reported:{account}:{session}"
+
+
+def _reporters_key(account: str, session: str) -> str:
+    return f"sess:reporters:{account}:{session}"
+
+
+class SessionsDetector:
+    name = "sessions"
+
+    def __init__(self, given: dict[str, Any]) -> None:
+        self.cfg = settings(self.name, DEFAULTS, given)
+
+    def _queries(self, message: Message) -> tuple[Count, Distinct]:
+        who, window = (message.sender, message.session), self.cfg["remember"]
+        return Count(_key(*who), window, _BUCKET), Distinct(_reporters_key(*who), window)
+
+    def reads(self, ctx: Context) -> Sequence[Query]:
+        message = ctx.message
+        return self._queries(message) if message else ()
+
+    def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
+        message = ctx.message
+        if message is None:
+            return []
+        weight, reporters = (facts[q] or 0 for q in self._queries(message))
+        strength = ramp(weight, self.cfg["reports_soft"], self.cfg["reports_hard"])
+        if not strength or reporters < self.cfg["min_reporters"]:
+            return []
+        where = f"session '{message.session}'" if message.session else "this account"
+        return [Signal("SESSION_REPORTED", strength,
+                       f"{reporters} recipients reported {weight:.1f} messages' worth of "
+                       f"encrypted spam from {where}")]
+
+    def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
+        report, weighing, reported = ctx.event, ctx.trust, ctx.reported
+        if not isinstance(report, Report) or weighing is None or not sealed(reported):
+            return ()
+        assert reported is not None
+        moved = weighing.spam_after - weighing.spam_before  # a ham report moves it back
+        if not moved:
+            return ()
+        who, window = (reported.account, reported.session), self.cfg["remember"]
+        out: list[Write] = [Incr(_key(*who), moved, _BUCKET, window)]
+        if moved > 0:
+            out.append(Touch(_reporters_key(*who), (report.reporter,), window,
+                             self.cfg["max_reporters"]))
+        return out
+
+
+def build(given: dict[str, Any], config: Config) -> SessionsDetector:
+    return SessionsDetector(given)
