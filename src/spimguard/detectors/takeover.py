@@ -17,7 +17,11 @@ year), so the decision rests on their conjunction, per *session*:
 3. it **read the contact list** first (``contacts_read`` against the list size).
 
 ACCOUNT_HIJACK_BURST needs 1 and 2; 3, one text, dormant ties and a link make
-it stronger. Its notices speak of the session's app, network and messages.
+it stronger. A session only partly new (the account's own app on a new network,
+a new app at home) that neither read the contact list nor sent a link leaves
+only a trace (``unpitched_trace``): travel explains the session, and an
+announcement to everyone ("this is my new number") the burst. Its notices speak
+of the session's app, network and messages.
 An encrypted message has no text to compare: never "the text the session is
 repeating" (its replies count), but one size class of ciphertext to the dormant
 ties stands in for one text in the burst's strength.
@@ -41,9 +45,11 @@ signed in* (so within ``reply_window``), and is not the text the session is
 already repeating. Invitations are not writing.
 
 **Order-proof bursts.** Once a session has written to dormant ties, its burst
-is the larger of those ties and the distinct contacts it sent one text with a
-link to: an active friend among the first recipients of a pitch counts like
-any other, while a link shared with two close friends alone is no burst.
+is the larger of those ties and the distinct contacts it sent a link to one
+site: an active friend among the first recipients of a pitch counts like any
+other, while a link shared with two close friends alone is no burst. The site,
+not the words: sellers vary the words per recipient (four templates, names
+filled in), never the site they sell.
 
 **Incidents belong to the account.** An unfamiliar session that drew an
 account action leaves an incident (its network, /16 range and client family).
@@ -144,6 +150,8 @@ DEFAULTS: dict[str, Any] = {
     "max_recipients": 500,  # recipients of one message checked against ties (the rest wait)
     "burst_cap": 5_000,  # members of a session's burst sets (far above ``burst_hard``)
     "live_cap": 16,  # networks in an account's live-sessions set
+    "unpitched_trace": 0.15,  # burst strength at most, from a partly new session that read
+    # no contact list and sent no link (x its weight 10 stays under challenge - velocity cap)
 }
 
 SIGNALS = {
@@ -191,6 +199,15 @@ def script(text: str) -> str:
 
 def _domain_tag(domain: str) -> str:
     return f"{zlib.crc32(domain.encode()):08x}"
+
+
+def _pitch(ctx: Context) -> str:
+    """What a session repeats when it pitches: the link's domain (sellers vary the words
+    per recipient, never the site they sell), else the text's fingerprint."""
+    view = ctx.view
+    if view is None:
+        return ""
+    return f"d:{min(view.domains)}" if view.domains else view.fingerprint
 
 
 def _profile_key(account: str) -> str:
@@ -260,7 +277,7 @@ class _Plan(NamedTuple):
     same_text: Count | None = None
     sent: Count | None = None  # messages of the session delivered (or warned) today
     heard: Get | None = None  # when the one recipient last wrote to the account
-    text_to: Distinct | None = None  # contacts this session sent this text to
+    text_to: Distinct | None = None  # contacts this session sent this pitch to
     text_known: Contains | None = None
     shape: Count | None = None  # encrypted: messages of this size class from the session
 
@@ -293,7 +310,7 @@ class TakeoverDetector:
             people = tuple(dict.fromkeys(event.recipients))[:self.cfg["max_recipients"]]
             burst = f"tk:to:{account}:{session}"
             fingerprint = ctx.view.fingerprint if ctx.view else ""
-            text = f"tk:text:{account}:{session}:{fingerprint}"
+            text = f"tk:text:{account}:{session}:{_pitch(ctx)}"
             plan = _Plan(*common, Distinct(burst, self.cfg["burst_window"]),
                          Contains(burst, people), Contains(accounts.contacts(account), people),
                          Contains(accounts.talked(account), people),
@@ -448,20 +465,24 @@ class TakeoverDetector:
         size = facts[plan.contacts_n]
         scraped = self._scraped(session.get("read", 0), size)
         client = session.get("client") or "an unknown app"
-        if risk >= self.cfg["risk_stranger"] and scraped:
-            # A new app on a new network that read the whole contact list: every message
-            # it sends carries a warning, before any burst can be counted.
+        link = bool(ctx.view and ctx.view.urls)
+        where = ("a network it used before" if risk == self.cfg["risk_known_network"]
+                 else "a new network")
+        if scraped and (risk >= self.cfg["risk_stranger"] or link):
+            # An unfamiliar session that read the whole contact list: what it sends carries
+            # those facts, before any burst can be counted. A new app on a new network warns
+            # on every message; a session only partly new (an official app's id, which
+            # anyone can claim, from a new network) on its links, what harvesters send.
             found.append(Signal("LOGIN_UNFAMILIAR", risk, f"sent from a session that signed "
-                                f"in from '{client}' on a new network"))
-            found.append(Signal("CONTACTS_SCRAPED", 1.0, f"... which read {session['read']} "
+                                f"in from '{client}' on {where}"))
+            found.append(Signal("CONTACTS_SCRAPED", risk, f"... which read {session['read']} "
                                 f"of its {size} contacts"))
         dormant = self._dormant_ties(plan, facts)
         assert plan.known_burst is not None
         seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
-        link = bool(ctx.view and ctx.view.urls)
         ties = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
-        # One text with a link to dormant ties is a pitch: from then on every contact it
-        # reached counts, active friends too (where they sit in the list changes nothing).
+        # A link to dormant ties is a pitch: from then on every contact it sent that site
+        # counts, active friends too (where they sit in the list changes nothing).
         burst = max(ties, self._text_burst(plan, facts) if link and ties else 0)
         strength = ramp(burst, self.cfg["burst_soft"], self.cfg["burst_hard"])
         if not strength:
@@ -486,13 +507,19 @@ class TakeoverDetector:
                                      event.ts)
             strength *= cfg["replied_own_app"] if own_app else cfg["replied_other_app"]
             parts.append(f"but it had replied to {replies} messages before")
+        if risk < self.cfg["risk_stranger"] and not (scraped or link) and plan.shape is None:
+            # Only partly new (the account's app on the road, a new app at home): travel
+            # explains the session and an announcement the burst ("my new number", to
+            # everyone). Without a read contact list or a pitched link it is only a trace,
+            # under what challenges the account with velocity's capped points. (Of an
+            # encrypted message nobody can say it carries no link: no trace cap.)
+            strength = min(strength, self.cfg["unpitched_trace"])
+            parts.append("but it read no contact list and sent no link")
         if same_text:
             parts.append("with messages of one size" if plan.shape else "with one text")
         if scraped:
             parts.append(f"after reading {session.get('read')} of {size} contacts")
         login = dt.datetime.fromtimestamp(session.get("login", event.ts), dt.UTC)
-        where = ("a network it used before" if risk == cfg["risk_known_network"]
-                 else "a new network")
         about = {"topic": "hijack", "client": client, "time": login.strftime("%H:%M UTC"),
                  "network": where, "count": str(int(facts[plan.sent]))}  # delivered
         found.append(Signal("ACCOUNT_HIJACK_BURST", strength,
@@ -532,7 +559,7 @@ class TakeoverDetector:
 
     @staticmethod
     def _text_burst(plan: _Plan, facts: Facts) -> int:
-        """Distinct contacts this session sent this one text to, this one included."""
+        """Distinct contacts this session sent this pitch to, this one included."""
         assert plan.text_to is not None and plan.text_known is not None
         assert plan.contacts is not None
         new = sum(1 for contact, known in zip(facts[plan.contacts], facts[plan.text_known],

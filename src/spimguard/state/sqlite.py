@@ -291,9 +291,10 @@ class SQLiteState:
             oversized = run("SELECT s.key, s.cap FROM member_sets s WHERE "
                             "(SELECT COUNT(*) FROM members m WHERE m.key = s.key) > s.cap"
                             ).fetchall()
-            for key, cap in oversized:
+            for key, cap in oversized:  # stalest first; ties by member, as Redis drops them
                 dropped += run("DELETE FROM members WHERE key = ? AND member IN (SELECT member "
-                               "FROM members WHERE key = ? ORDER BY ts DESC LIMIT -1 OFFSET ?)",
+                               "FROM members WHERE key = ? ORDER BY ts DESC, member DESC "
+                               "LIMIT -1 OFFSET ?)",
                                (key, key, cap)).rowcount
             self._conn.commit()
         except sqlite3.Error as exc:
