@@ -11,9 +11,13 @@ targets that got the same size class, or the same attachment, within ``window``,
 and SEALED_BULK grows from ``reach_soft`` to ``reach_hard`` of them.
 
 It fires only for a session the takeover detector judges unfamiliar (its app or
-network new to the account: ``TakeoverDetector`` decides, this reuses it), scaled
-by how unfamiliar: the owner's own phone at home greeting everyone at new year,
-or announcing a new number, is the owner's doing and is never counted. A session
+network new to the account: ``TakeoverDetector`` decides, this reuses it), in
+proportion to its unfamiliarity (takeover's 0.4, 0.6 or 1): it holds on its own
+only when both the app and the network are new, the intruder's own software on
+its own servers. The account's own app on a network not yet learnt (the owner
+greeting everyone from the mobile network, measured in the mixed simulation)
+only warns on this evidence. The owner's own phone at home greeting everyone at
+new year, or announcing a new number, is the owner's doing and is never counted. A session
 that has earned replies (it answers friends who wrote to it) is conversing: its
 evidence halves, as takeover's burst does.
 
@@ -131,7 +135,7 @@ class SealedBulkDetector:
         strength = ramp(reach, self.cfg["reach_soft"], self.cfg["reach_hard"])
         if not strength:
             return []
-        strength *= 0.5 + 0.5 * risk
+        strength *= risk
         what = "messages of one size" if shape == 0 else "one attachment"
         detail = (f"a session the account does not use sent {what} to {reach} people in "
                   f"{self.cfg['window'] // 60} min")
