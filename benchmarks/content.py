@@ -2,12 +2,16 @@
 
     python benchmarks/content.py [--datasets ../shared/datasets]
 
-1. UCI SMS Spam Collection, de-duplicated, stratified 5-fold CV: spam and ham
-   held or blocked at the default thresholds, and the operating curve.
-2. Cross-set: trained on UCI only, tested on the Mishra–Soni messages not in UCI.
-3. A wave the bundled model never saw (Russian Telegram spam) against the ham of
-   the other sets: 20 wave messages reported by 20 users, then the rest of the
-   wave and all the ham go through the engine.
+1. Leave-one-corpus-out over the public sets (``model/crosscorpus.py``): each
+   corpus scored by the shipped recipe trained without it, grouped by
+   fingerprint, on its test half; then the bundled model on the corpora it never
+   trained on. This is the figure that predicts the next platform.
+2. UCI SMS Spam Collection, stratified 5-fold CV grouped by fingerprint: spam and
+   ham held or blocked at the default thresholds, and the operating curve.
+3. New waves: each non-English corpus's spam through the engine with a model
+   that never trained on it: 20 messages reported by their recipients, then its
+   other messages (other fingerprints and senders) and the same language's
+   ordinary messages (real ones, from the same corpus; Telegram RU has none).
 4. Speed on one core: one message at a time, and in batch; artefact size, load time.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import random
 import statistics
+import tempfile
 import time
 from importlib import resources
 from pathlib import Path
@@ -23,7 +28,7 @@ import msgspec
 import numpy as np
 
 from spimguard import decode_event, load_config, open_engine
-from spimguard.model import datasets, scorer
+from spimguard.model import crosscorpus, datasets, scorer
 from spimguard.model import train as training
 from spimguard.model.commands import thresholds
 from spimguard.model.evaluate import confusion, recall_at_ham_rates
@@ -32,17 +37,6 @@ from spimguard.text import view
 from table import run_with_datasets
 
 T0 = 1_790_000_000.0
-# Everyday Russian chat, written for this benchmark: the shipped sets have no
-# Russian ham, and learning a Russian wave must not drag Russian chat with it.
-RUSSIAN_CHAT = [
-    "Привет! Как дела? Давно не виделись", "Я буду дома через полчаса, купи хлеба по дороге",
-    "Спасибо за вчерашний вечер, было очень весело", "Мама просила перезвонить ей после работы",
-    "Во сколько завтра встречаемся у метро?", "Не забудь, что у Саши день рождения в субботу",
-    "Я опоздаю минут на десять, пробки ужасные", "Посмотри фотографии с отпуска, я отправил "
-    "тебе на почту", "Ты уже сдал отчёт? Начальник спрашивал",
-    "Можешь забрать детей из школы сегодня?", "Какая погода у вас? У нас снег идёт весь день",
-    "Давай в выходные съездим на дачу", "Пиши, когда доедешь",
-    "Работа сегодня была тяжёлая, хочу спать", "Хорошо, договорились, до завтра"]
 
 
 def stopped(labels: np.ndarray, p: np.ndarray) -> tuple[float, float]:
@@ -52,41 +46,56 @@ def stopped(labels: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     return spam, ham
 
 
+def loco(root: Path) -> list[tuple[str, str]]:
+    """Prints the two leave-one-corpus-out tables; returns the summary rows."""
+    limits = thresholds(load_config(environ={}))
+    loaded = crosscorpus.load(root)
+    shipped = scorer.load()
+    seen = training.trained_on(shipped.card)
+    unseen = crosscorpus.table([crosscorpus.score(c, loaded[c.name], [], shipped)
+                                for c in datasets.CORPORA if c.name not in seen], limits)
+    held = crosscorpus.table(crosscorpus.leave_one_out(loaded, training.train), limits)
+    rows = []
+    for title, table in (("bundled model, corpora it never saw", unseen),
+                         ("leave-one-corpus-out", held)):
+        print(f"\n{title} (test halves, one message per fingerprint):")
+        width = [max(len(r.cells()[i]) for r in table) for i in range(len(table[0].cells()))]
+        for cells in [crosscorpus.Row.header(), *(r.cells() for r in table)]:
+            print("  ".join(c.rjust(max(w, len(h))) for c, w, h in
+                            zip(cells, width, crosscorpus.Row.header(), strict=True)))
+        mean = table[-1]
+        rows += [(f"{title}: other-platform spam held", f"{mean.spam_held:.1%}"),
+                 (f"{title}: other-platform spam held or warned", f"{mean.spam_flagged:.1%}"),
+                 (f"{title}: other-platform ham held", f"{mean.ham_held:.2%}")]
+    print()
+    return rows
+
+
 def accuracy(root: Path) -> list[tuple[str, str]]:
     uci = datasets.dedupe(datasets.read(str(root / "sms-spam-collection/SMSSpamCollection")))
     labels = np.array([s.spam for s in uci])
     p = training.cross_validate(uci)
     spam, ham = stopped(labels, p)
-    rows = [("UCI 5-fold CV: spam held or blocked", f"{spam:.2%}"),
-            ("UCI 5-fold CV: ham held or blocked", f"{ham:.3%}")]
+    rows = [("UCI grouped 5-fold CV: spam held or blocked", f"{spam:.2%}"),
+            ("UCI grouped 5-fold CV: ham held or blocked", f"{ham:.3%}")]
     for rate, threshold, recall in recall_at_ham_rates(labels, p):
-        rows.append((f"UCI 5-fold CV: spam recall at ≤{rate:.1%} ham (p≥{threshold:.3f})",
-                     f"{recall:.2%}"))
-    mishra = datasets.dedupe(datasets.read(str(root / "sms-phishing-mishra-soni/Dataset_5971.csv")))
-    seen = {datasets.key(s.text) for s in uci}
-    test = [s for s in mishra if datasets.key(s.text) not in seen]
-    model = training.train(uci)
-    p = model.probabilities([view(s.text) for s in test])
-    labels = np.array([s.spam for s in test])
-    spam, ham = stopped(labels, p)
-    rows += [(f"cross-set (UCI → {len(test)} new Mishra–Soni): spam held or blocked",
-              f"{spam:.2%}"),
-             ("cross-set: ham held or blocked", f"{ham:.3%}")]
-    for rate, _, recall in recall_at_ham_rates(labels, p, (0.001, 0.01)):
-        rows.append((f"cross-set: spam recall at ≤{rate:.1%} ham", f"{recall:.2%}"))
+        rows.append((f"UCI grouped 5-fold CV: spam recall at ≤{rate:.1%} ham "
+                     f"(p≥{threshold:.3f})", f"{recall:.2%}"))
     return rows
 
 
-def wave(root: Path, reports: int = 20) -> list[tuple[str, str]]:
-    spam = datasets.dedupe(datasets.read(
-        str(root / "telegram-ru-spam-talyguryn-antispambot/antispam/data/spam.txt") + "=spam"))
-    ham = [s for s in datasets.dedupe(
-        s for name in ("sms-spam-collection/SMSSpamCollection",
-                       "sms-phishing-mishra-soni/Dataset_5971.csv",
-                       "indonesian-sms-spam-rahmi-wibisono/dataset_sms_spam_v1.csv")
-        for s in datasets.read(str(root / name))) if not s.spam]
+def wave(root: Path, name: str, model: Path | None, reports: int = 20
+         ) -> list[tuple[str, str]]:
+    """A corpus's spam as a wave the model never trained on, through the engine: 20 of
+    its messages reported by their recipients, then its other messages (other
+    fingerprints, other senders) and the same language's ordinary messages."""
+    loaded = crosscorpus.load(root, [datasets.corpus(name)])[name]
+    messages = crosscorpus.one_per_fingerprint(loaded)
+    spam = [s for s in messages if s.spam]
+    ham = [s for s in messages if not s.spam]
     random.Random(7).shuffle(spam)
-    cfg = load_config(environ={}, storage={"backend": "memory"})
+    cfg = load_config(environ={}, storage={"backend": "memory"},
+                      detectors={"content": {"model": str(model) if model else ""}})
 
     def run(report_first: bool) -> tuple[float, float]:
         engine = open_engine(cfg)
@@ -107,21 +116,33 @@ def wave(root: Path, reports: int = 20) -> list[tuple[str, str]]:
                 engine.process(decode_event(msgspec.json.encode(body), cfg.limits))
         rest = [send(10_000 + i, s.text) for i, s in enumerate(spam[reports:])]
         kept = [send(100_000 + i, s.text) for i, s in enumerate(ham)]
-        russian = [send(200_000 + i, text) for i, text in enumerate(RUSSIAN_CHAT)]
-        return share(rest), share(kept), share(russian)
+        return share(rest), share(kept)
 
     def share(actions: list[str]) -> float:
-        return sum(a in ("hold", "block") for a in actions) / len(actions)
+        return sum(a in ("hold", "block") for a in actions) / max(len(actions), 1)
 
-    before_spam, before_ham, _ = run(False)
-    after_spam, after_ham, after_russian = run(True)
-    return [(f"new wave ({len(spam) - reports} Telegram spam), no reports: held or blocked",
+    before_spam, before_ham = run(False)
+    after_spam, after_ham = run(True)
+    rows = [(f"wave {name} ({len(spam) - reports} unseen), no reports: held or blocked",
              f"{before_spam:.2%}"),
-            (f"new wave after {reports} user reports: held or blocked", f"{after_spam:.2%}"),
-            (f"ham ({len(ham)}) held or blocked, no reports", f"{before_ham:.3%}"),
-            (f"ham held or blocked after {reports} reports", f"{after_ham:.3%}"),
-            (f"Russian chat ({len(RUSSIAN_CHAT)}) held or blocked after {reports} reports",
-             f"{after_russian:.1%}")]
+            (f"wave {name} after {reports} reports: held or blocked", f"{after_spam:.2%}")]
+    if ham:
+        rows += [(f"{name} ordinary messages ({len(ham)}) held, no reports", f"{before_ham:.3%}"),
+                 (f"{name} ordinary messages held after {reports} reports", f"{after_ham:.3%}")]
+    return rows
+
+
+def waves(root: Path, folder: Path) -> list[tuple[str, str]]:
+    """Each non-English corpus as a new wave: Indonesian and Thai scored by a model trained
+    without them (their ordinary messages are the collateral), Telegram RU by the bundled
+    model (no Russian ordinary chat is openly available: its collateral is not measured)."""
+    loaded = crosscorpus.load(root)
+    rows = []
+    for name in ("indonesian-sms", "thai-sms"):
+        path = folder / f"without-{name}.npz"
+        training.train(crosscorpus.training_set(loaded, name)).save(path)
+        rows += wave(root, name, path)
+    return rows + wave(root, "telegram-ru", None)
 
 
 def speed(root: Path) -> list[tuple[str, str]]:
@@ -156,7 +177,9 @@ def speed(root: Path) -> list[tuple[str, str]]:
 
 
 def main(root: Path) -> list[tuple[str, str]]:
-    return accuracy(root) + wave(root) + speed(root)
+    with tempfile.TemporaryDirectory() as folder:
+        learnt = waves(root, Path(folder))
+    return loco(root) + accuracy(root) + learnt + speed(root)
 
 
 if __name__ == "__main__":

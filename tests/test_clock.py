@@ -43,6 +43,6 @@ def test_one_future_event_does_not_purge_todays_records() -> None:
     now = time.time()
     judge.process(Message(id="today", ts=now - 60, sender="alice", recipients=["bob"],
                           text="lunch?"))
-    judge._since_maintenance = engine_module._MAINTAIN_EVERY - 1  # the next event sweeps
+    judge._since_maintenance = engine_module.MAINTAIN_EVERY - 1  # the next event sweeps
     judge.process(far_future("m2"))
     assert judge.records.answers(["today"])

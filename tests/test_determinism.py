@@ -2,8 +2,11 @@
 
 Replaying a recorded log must give the live run's verdicts, so nothing a verdict
 depends on may come from Python's per-process string hashing (set order), the
-wall clock, or how events were cut into batches. Each run here is a fresh
-process judging the simulator's mixed day through the embedded SQLite backend.
+wall clock (Redis's own expiry, ``time.time()``), which member a capped set drops
+when several were touched at once, or how events were cut into batches. Each run
+here is a fresh process judging the simulator's mixed day, on each state backend
+(the embedded SQLite, the in-process memory one, and a shared Redis under a
+namespace of the run's own).
 """
 
 from __future__ import annotations
@@ -11,7 +14,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+
+import pytest
 
 RUN = """
 import hashlib, random, sys
@@ -28,25 +34,69 @@ class Recording(EngineSink):
         Recording.results.extend(answers)
         return answers
 
+folder, batch, backend, url, namespace = sys.argv[1:6]
+storage = {"backend": backend, "redis_url": url, "redis_namespace": namespace}
 rng = random.Random(17)
 plan = scenarios.plan(network.build(120, rng), texts.load(), "mixed", 2, rng)
-config = load(environ={}, official_clients=list(network.OFFICIAL_CLIENTS))
-run(plan, Recording(open_engine(config, sys.argv[1])), batch_size=int(sys.argv[2]), seed=17)
+config = load(environ={}, official_clients=list(network.OFFICIAL_CLIENTS), storage=storage,
+              records={"evidence_key": "determinism"})
+run(plan, Recording(open_engine(config, folder)), batch_size=int(batch), seed=17)
 print(hashlib.sha256(msgspec.json.encode(Recording.results)).hexdigest(),
       len(Recording.results))
 """
 
 
-def replay(tmp: Path, hash_seed: str, batch: int) -> str:
+def replay(tmp: Path, hash_seed: str, batch: int, backend: str, url: str = "") -> str:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    done = subprocess.run([sys.executable, "-c", RUN, str(tmp / f"data-{hash_seed}"),
-                           str(batch)], env=env, capture_output=True, text=True, timeout=900,
-                          check=True)
+    namespace = f"spimguard-test-{uuid.uuid4().hex}:"
+    try:
+        done = subprocess.run([sys.executable, "-c", RUN, str(tmp / f"data-{hash_seed}"),
+                               str(batch), backend, url or "redis://127.0.0.1:6379/0",
+                               namespace], env=env, capture_output=True, text=True,
+                              timeout=900, check=False)
+    finally:
+        if backend == "redis":
+            import redis
+
+            client = redis.Redis.from_url(url)
+            keys = list(client.scan_iter(match=namespace + "*"))
+            if keys:
+                client.delete(*keys)
+    assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.strip()
 
 
-def test_two_processes_with_different_hash_seeds_give_identical_verdicts(tmp_path: Path) -> None:
-    first = replay(tmp_path, "1", 500)
-    second = replay(tmp_path, "2", 97)
+@pytest.mark.parametrize("backend", ["sqlite", "memory"])
+def test_two_processes_with_different_hash_seeds_give_identical_verdicts(
+        tmp_path: Path, backend: str) -> None:
+    first = replay(tmp_path, "1", 500, backend)
+    second = replay(tmp_path, "2", 97, backend)
     assert first == second
     assert int(first.split()[1]) > 1000
+
+
+def test_identical_verdicts_on_a_shared_redis(tmp_path: Path, redis_url: str) -> None:
+    first = replay(tmp_path, "3", 500, "redis", redis_url)
+    second = replay(tmp_path, "4", 97, "redis", redis_url)
+    assert first == second
+    assert int(first.split()[1]) > 1000
+
+
+def test_redis_keeps_a_key_while_the_replay_runs_behind_event_time(
+        redis_url: str, redis_namespace: str) -> None:
+    """Redis's own expiry counts wall-clock seconds: a key with a one-second TTL in event
+    time must still be there for an event half a second later, however long the node
+    took to get there (here 1.5 s of wall clock)."""
+    import time
+
+    from spimguard.state.ops import Count, Get, Incr, Put
+    from spimguard.state.redis import RedisState
+
+    state = RedisState(redis_url, redis_namespace)
+    try:
+        state.write([Incr("rate", 1.0, 1.0, 1.0), Put("seen", "yes", 1.0)], 1_000.0)
+        time.sleep(1.5)
+        assert state.read([Count("rate", 1.0, 1.0), Get("seen")], 1_000.5) == [1.0, "yes"]
+        assert state.read([Count("rate", 1.0, 1.0), Get("seen")], 1_002.0) == [0.0, None]
+    finally:
+        state.close()

@@ -47,3 +47,21 @@ def test_account_actions_come_from_account_groups_only() -> None:
     assert severe.account_action.action == "suspend_sending"
     assert severe.account_action.session == "s1"
     assert "fan-out" in severe.account_action.reason
+
+
+def test_the_owners_own_announcement_warns_unless_another_kind_agrees() -> None:
+    """From the owner's usual app and network to its own contacts, the volume of one
+    text to everyone (bulk and velocity) is the owner's doing: with words that read like
+    an advert it warns; a spreading link, or words that would block alone, still hold."""
+    owner = Signal("FAMILIAR_SENDER", 1.0, "its usual app and network")
+    words = Signal("CONTENT_SPAM", 7.0 / 12, "a phone number")
+    volume = [Signal("VELOCITY_RATE", 1.0, "fast"), Signal("VELOCITY_FANOUT", 0.5, "wide"),
+              Signal("BULK_NEAR_DUPLICATE", 0.2, "one text to many")]  # 4.1: would warn
+    assert decide([words, *volume]).action == "hold"  # a stranger's session: it holds
+    assert decide([words, *volume, owner]).action == "warn"
+    spreading = Signal("LINK_REPUTATION", 0.6, "fresh and spreading")
+    assert decide([words, *volume, spreading, owner]).action == "hold"
+    certain = Signal("CONTENT_SPAM", 1.4, "near certain")
+    assert decide([certain, *volume, owner]).action in ("hold", "block")
+    takeover = Signal("ACCOUNT_HIJACK_BURST", 0.6, "an unfamiliar session")
+    assert decide([words, takeover, owner]).action == "hold"

@@ -22,7 +22,18 @@ def friends(e: Engine) -> None:
     e.process(message(e.config, "m2", "bob", ["alice"], "hi alice!", T0 + 20))
 
 
-def test_conversation_needs_mutual_contacts_who_wrote_both_ways() -> None:
+def test_a_reply_between_mutual_contacts_is_conversation_a_first_message_is_not() -> None:
+    e = open_engine(config())
+    for account, other in (("alice", "bob"), ("bob", "alice")):
+        e.process(event(e.config, type="contacts", id=f"c-{account}", ts=T0, account=account,
+                        contacts=[other]))
+    first = e.process(message(e.config, "m1", "alice", ["bob"], "hi bob", T0 + 10))
+    assert "CONVERSATION" not in {s.code for s in first.signals}  # bob never wrote to alice
+    reply = e.process(message(e.config, "m2", "bob", ["alice"], "hi alice!", T0 + 20))
+    assert "CONVERSATION" in {s.code for s in reply.signals}  # alice wrote to bob
+
+
+def test_conversation_needs_mutual_contacts_and_the_recipient_having_written() -> None:
     e = open_engine(config())
     friends(e)
     verdict = e.process(message(e.config, "m3", "alice", ["bob"], "see you at 8", T0 + 30))

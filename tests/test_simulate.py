@@ -100,10 +100,14 @@ SWEEP = {
               "campaign_after20_reached_share<=0.05", "bots_spim_reached_share<=0.05",
               "hijack_never_contained<=0", "phish_never_contained<=0", "innocents_actioned<=0"],
     "viral": ["viral_ham_stopped_share<=0.001", "life_ham_stopped_share<=0.002"],
+    "cold-start": ["life_ham_stopped_share<=0.002", "owners_ham_stopped_share<=0.002",
+                   "campaign_after20_reached_share<=0.05", "hijack_never_contained<=0",
+                   "phish_never_contained<=0", "innocents_actioned<=0"],
 }
 
 
-@pytest.mark.parametrize(("scenario", "seed"), [("mixed", 41), ("mixed", 42), ("viral", 43)])
+@pytest.mark.parametrize(("scenario", "seed"), [("mixed", 41), ("mixed", 42), ("viral", 43),
+                                                ("cold-start", 44)])
 def test_seed_sweep_meets_the_key_figures(scenario: str, seed: int) -> None:
     result = CliRunner().invoke(app, ["simulate", "--scenario", scenario, "--users", "150",
                                       "--days", "2", "--seed", str(seed),
@@ -126,6 +130,31 @@ def test_new_scenarios_plan_what_they_promise() -> None:
     plan = scenarios.plan(network.build(200, rng), texts.load(), "hard-ham", 2, rng)
     hard = [str(e.body["text"]) for e in plan.events if e.truth and e.truth.scenario == "hard-ham"]
     assert hard and all(texts.looks_commercial(t) for t in hard)
+
+
+# Hijacked accounts are contained by what the session does (takeover, velocity and bulk
+# evidence), not by what the content model thinks of the seller's words: the content
+# model can be replaced, retrained, or fooled by a wording it never saw. The same
+# containment figures as REQUIRE with the content detector switched off, ham untouched.
+WITHOUT_CONTENT = ["hijack_delivered_p90<=3", "phish_delivered_p90<=3",
+                   "hijack_never_contained<=0", "phish_never_contained<=0",
+                   "life_ham_stopped_share<=0.002", "owners_ham_stopped_share<=0.002",
+                   "innocents_actioned<=0"]
+
+
+@pytest.mark.parametrize(("scenario", "seed"), [("mixed", 46), ("cold-start", 45)])
+def test_takeover_containment_does_not_rest_on_the_content_model(scenario: str,
+                                                                 seed: int) -> None:
+    result = CliRunner().invoke(app, ["simulate", "--scenario", scenario, "--users", "300",
+                                      "--days", "2", "--seed", str(seed), "--without", "content",
+                                      *(a for r in WITHOUT_CONTENT for a in ("--require", r))])
+    assert result.exit_code == 0, result.output
+    assert "CONTENT_SPAM" not in result.output
+
+
+def test_without_names_a_detector() -> None:
+    result = CliRunner().invoke(app, [*SMALL, "--without", "contnet"])
+    assert result.exit_code == 2 and "no detector contnet" in result.output
 
 
 def test_encrypting_a_share_is_drawn_from_the_seed_and_changes_nothing_else() -> None:

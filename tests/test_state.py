@@ -57,3 +57,65 @@ def test_memory_counter_prunes_old_buckets() -> None:
     buckets, _ = state._counters["c"]
     assert len(buckets) <= 17
     assert state.read([Count("c", 600, 60)], T0 + 199 * 60) == [10.0]
+
+
+def test_sqlite_answers_as_memory_through_commits_evictions_and_reopens(tmp_path: Path) -> None:
+    """SQLite holds touched keys in memory and writes changes at commit: whatever it lets
+    go of, reloads or reopens, it answers as the memory backend does."""
+    import random
+
+    from spimguard.state.ops import Contains, Delete, Distinct, Members, Remove, Replace, Touch
+
+    rng = random.Random(7)
+    memory, path = MemoryState(), tmp_path / "s.db"
+    sqlite = SQLiteState(connect(path), cached=6)
+    keys = [f"k{i}" for i in range(12)]
+    people = [f"p{i}" for i in range(8)]
+    for step in range(600):
+        now = T0 + step * 7
+        key = rng.choice(keys)
+        some = tuple(rng.sample(people, rng.randint(1, 3)))
+        kind = int(key[1:]) % 3  # a key keeps one kind, as detectors use them
+        writes = {0: [Incr(key, 1.0, bucket=60, ttl=rng.choice([300, 3000]))],
+                  1: [rng.choice([Touch(key, some, ttl=900, cap=5), Replace(key, some, ttl=900),
+                                  Remove(key, some), Touch(key, some, ttl=900, cap=5)])],
+                  2: [rng.choice([Put(key, {"n": step}, ttl=500), Delete(key)])]}[kind]
+        for state in (memory, sqlite):
+            state.write(writes, now)
+        queries = [Count(k, 600, 60) if int(k[1:]) % 3 == 0 else
+                   Get(k) if int(k[1:]) % 3 == 2 else
+                   rng.choice([Distinct(k, 600), Contains(k, some), Members(k)])
+                   for k in rng.sample(keys, 4)]
+        assert sqlite.read(queries, now) == memory.read(queries, now), step
+        if step % 5 == 0:
+            sqlite.commit()
+        if step % 97 == 0:
+            sqlite.commit()
+            sqlite.close()
+            sqlite = SQLiteState(connect(path), cached=6)
+
+
+def test_sqlite_rollback_forgets_held_changes(tmp_path: Path) -> None:
+    state = SQLiteState(connect(tmp_path / "s.db"))
+    state.write([Incr("c", 1.0), Put("v", 1)], T0)
+    state.commit()
+    state.write([Incr("c", 5.0), Put("v", 2)], T0)
+    assert state.read([Count("c", 60), Get("v")], T0) == [6.0, 2]
+    state.rollback()
+    assert state.read([Count("c", 60), Get("v")], T0) == [1.0, 1]
+
+
+def test_sqlite_sees_what_another_process_committed(tmp_path: Path) -> None:
+    """An operator's tool writing the same file beside a running server (lists import):
+    the server's held copy gives way to the file's new state at its next read."""
+    server = SQLiteState(connect(tmp_path / "s.db"))
+    server.write([Put("list", "old"), Incr("learnt", 1.0)], T0)
+    server.commit()
+    assert server.read([Get("list"), Count("learnt", 60)], T0) == ["old", 1.0]
+    tool = SQLiteState(connect(tmp_path / "s.db"))
+    tool.write([Put("list", "new"), Incr("learnt", 1.0)], T0)
+    tool.commit()
+    assert server.read([Get("list"), Count("learnt", 60)], T0) == ["new", 2.0]
+    server.write([Incr("learnt", 1.0)], T0)
+    server.commit()
+    assert tool.read([Count("learnt", 60)], T0) == [3.0]

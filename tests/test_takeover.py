@@ -230,3 +230,52 @@ def test_account_event_is_validated() -> None:
     with pytest.raises(BadInput) as bad:
         event(cfg, type="account", id="b", ts=T0, account="alice", networks=["not-a-net"])
     assert bad.value.field == "networks[0]"
+
+
+VARIED = ("hey {name} :) you have to try these ringtones http://ring-mania.info/{i}",
+          "{name}, is this you?? http://ring-mania.info/p/{i}",
+          "Hi {name}! I found the best ringtones ever http://ring-mania.info/r{i}",
+          "{name}, check this out: new tones for your phone http://ring-mania.info/?id={i}")
+
+
+def test_a_pitch_in_varied_words_is_contained_without_the_content_model() -> None:
+    """Sellers vary the words per recipient, never the site they sell. With the content
+    detector off, a spoofed official client from a new network that read the contact
+    list is contained by what the session does: its links carry the session's facts, and
+    every contact it sent the site counts towards the burst."""
+    engine = open_engine(config(official_clients=OFFICIAL,
+                                detectors={"content": {"enabled": False}}))
+    live_a_month(engine, "alice")
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="evil-login", ts=T0, account="alice",
+                         session="evil", ip="203.0.113.9", client={"id": "im-android"}))
+    engine.process(event(cfg, type="contacts_read", id="evil-read", ts=T0 + 5,
+                         account="alice", session="evil", count=60))
+    verdicts = [engine.process(message(cfg, f"spam{i}", "alice", [f"alice-friend{i}"],
+                                       VARIED[i % 4].format(name=f"Friend {i}", i=i),
+                                       T0 + 10 + i * 3, session="evil",
+                                       client={"id": "im-android", "ip": "203.0.113.9"}))
+                for i in range(20)]
+    # The first three go to the friends alice writes to every day; the fourth, to a
+    # dormant tie, makes all four one pitch.
+    assert delivered_before_containment(verdicts) <= 3
+    assert {"LOGIN_UNFAMILIAR", "CONTACTS_SCRAPED"} <= {s.code for s in verdicts[0].signals}
+    assert any(v.account_action.action == "suspend_sending" for v in verdicts)
+
+
+def test_owner_announcing_a_new_number_from_the_road_is_not_actioned() -> None:
+    """The account's own app on a new network, writing one text without a link to every
+    contact, and no contact list read: travel and an announcement explain it. A trace
+    of burst evidence at most, never an account action."""
+    engine = engine_with_history("dave", contacts=60)
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="dave-road", ts=T0, account="dave",
+                         session="road", ip="100.70.3.4", client={"id": "im-android"}))
+    for i in range(60):
+        verdict = engine.process(message(
+            cfg, f"dave-n{i}", "dave", [f"dave-friend{i}"],
+            "Hi everyone, this is my new number: 07700 900123. Please save this one! Dave",
+            T0 + 60 + i, session="road", client={"id": "im-android", "ip": "100.70.3.4"}))
+        assert verdict.account_action.action == "none", i
+        burst = sum(s.score for s in verdict.signals if s.code == "ACCOUNT_HIJACK_BURST")
+        assert burst <= 1.5, i

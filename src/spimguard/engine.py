@@ -19,14 +19,17 @@ batch; ``once.py`` tells what a crash between the steps can and cannot do.
 What reports teach lives in shared state; every learnt change bumps a counter that
 each event reads in its first round trip, so a node rebuilds its learners before
 judging anything after another node's report (``_refresh_learners``).
+
+Around the loop, each in its own module: ``backends`` opens the configured stores
+and detectors, ``outbox`` builds what an event leaves in the records,
+``notices.for_verdict`` words a verdict, ``account_view`` answers the account
+endpoint and ``maintenance`` sweeps, purges and rebuilds learners.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
-import secrets
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -37,11 +40,12 @@ from typing import Any
 import msgspec
 
 from . import accounts, notices, once, text, trust
+from .account_view import account_view
+from .backends import build_detectors, evidence_key, open_stores
 from .config import Config
-from .db import connect, kept_secret
-from .detectors import BUILDERS, Context, Detector, Learner, Outcome
+from .detectors import Context, Detector, Outcome
 from .detectors.base import LEARNT, SEALED, learnt, learnt_version
-from .errors import ConfigError, Contention, RecordsUnavailable, StateUnavailable
+from .errors import Contention, RecordsUnavailable, StateUnavailable
 from .events import (
     Accepted,
     AccountAction,
@@ -50,26 +54,23 @@ from .events import (
     Event,
     Invite,
     Message,
-    Notice,
     Report,
     Result,
     Verdict,
 )
+from .maintenance import MAINTAIN_EVERY, maintain, rebuild_learners
+from .outbox import outbox_of
 from .policy import Decision, Policy
-from .records import Answer, CampaignMessage, LogEntry, RecordStore, ReportEntry
-from .records.memory import MemoryRecords
+from .records import Answer, RecordStore
 from .records.sqlite import SQLiteRecords
 from .signals import Signal
 from .state import StateBackend
-from .state.memory import MemoryState
 from .state.ops import FOREVER, Delete, Get, Incr, Put, Query, Replace, Touch, Write
 from .state.shared import Claiming
-from .state.sqlite import SQLiteState
 
 log = logging.getLogger("spimguard.engine")
 
 _CLOCK = "engine:clock"
-_MAINTAIN_EVERY = 20_000  # events between sweeps of expired state and old records
 # Tries of one event whose reads other nodes keep changing. Against a node that commits to
 # the same entry without pause, each try loses with a probability near 1/2 (its window
 # overlaps the other's next commit), so 16 tries fail about once in 65,000 contended events.
@@ -175,27 +176,10 @@ class Engine:
         return self.clock or time.time()
 
     def account(self, account: str, now: float | None = None) -> dict[str, Any]:
-        """What ``GET /v1/accounts/{id}`` shows: risk, restrictions in force, incidents.
-
-        Each restriction in force comes with its incident's timeline (from an hour
-        before it: the logins, contact reads, messages and verdicts of the session,
-        or of the whole account for an account-wide restriction).
-        """
+        """What ``GET /v1/accounts/{id}`` shows (``account_view``), at the engine's clock."""
         now = self.now() if now is None else now
         with self.lock:
-            restrict = self.state.read([Get(accounts.restrictions(account))], now)[0] or {}
-            recent = self.records.recent(account, 20)
-            incidents = [
-                {"scope": scope, "session": session, "since": entry["since"],
-                 "reason": entry["reason"],
-                 "timeline": [_timeline_item(e) for e in self.records.timeline(
-                     account, session, entry["since"] - 3600)]}
-                for scope, session, entry in accounts.in_force(restrict)]
-        score = max((e.score for e in recent), default=0.0)
-        risk = "high" if restrict else ("elevated" if recent else "normal")
-        return {"account": account, "risk": risk, "max_recent_score": score,
-                "restrictions": restrict, "incidents": incidents,
-                "recent": [_timeline_item(e) for e in recent]}
+            return account_view(self.state, self.records, account, now)
 
     def restore(self, account: str, now: float | None = None) -> bool:
         """Lift every restriction on the account (an operator's decision)."""
@@ -329,7 +313,7 @@ class Engine:
         if self.clock != self._clock_saved:  # rides with this event's writes: no extra trip
             writes.append(Put(_CLOCK, self.clock, FOREVER))
             self._clock_saved = self.clock
-        outbox = self._outbox(event, body, ctx, result, decision)
+        outbox = outbox_of(self.config, event, body, ctx, result, decision)
         if self._claims:
             self._claims.write_claimed(event.id, writes, event.ts, once.pack(outbox))
         else:
@@ -338,7 +322,7 @@ class Engine:
                                 if isinstance(w, Incr) and w.key == LEARNT)
         self._save(outbox)
         self._since_maintenance += 1
-        if self._since_maintenance >= _MAINTAIN_EVERY:
+        if self._since_maintenance >= MAINTAIN_EVERY:
             # Sweep and purge only up to what the wall clock confirms.
             self._maintain(min(self.clock, time.time()))
         return result
@@ -384,31 +368,7 @@ class Engine:
                             score=decision.score, signals=decision.signals), decision
         return Verdict(id=event.id, action=decision.action, score=decision.score,
                        signals=decision.signals, account_action=decision.account_action,
-                       notice=self._notice(event, decision)), decision
-
-    def _notice(self, message: Message, decision: Decision) -> Notice:
-        lang = self.config.language
-        about = dict(decision.about or {})
-        topic = about.pop("topic", "")
-        values = {"sender": message.sender, "reason": decision.reason,
-                  "client": message.client.id, **about}
-        recipient = sender = None
-        sealed = message.encrypted  # a metadata-only verdict: notices say how it was sent
-        if decision.action in ("warn", "hold"):
-            key = f"recipient_{topic}" if topic else (
-                "recipient_warn" if decision.action == "warn" else "recipient_hold")
-            recipient = notices.render(lang, notices.sealed(key, sealed), **values)
-        kind = decision.account_action.action
-        if kind != "none":
-            key = f"sender_{topic}" if topic else (
-                "sender_suspend" if kind == "suspend_sending" else "sender_challenge")
-            sender = notices.for_sender(lang, notices.sealed(key, sealed),
-                                        self.config.policy.sender_reasons,
-                                        **{**values, "reason": decision.account_action.reason})
-        elif decision.action in ("hold", "block"):  # what a refusing server shows the sender
-            sender = notices.for_sender(lang, notices.sealed("sender_hold", sealed),
-                                        self.config.policy.sender_reasons, **values)
-        return Notice(recipient=recipient, sender=sender)
+                       notice=notices.for_verdict(self.config, event, decision)), decision
 
     def _own_writes(self, event: Event, facts: dict[Query, Any], own: Sequence[Query],
                     restrict: dict[str, Any] | None, result: Result) -> list[Write]:
@@ -440,42 +400,6 @@ class Engine:
                                 accounts.TALKED_CAP) for r in event.recipients)
         return writes
 
-    def _outbox(self, event: Event, body: str, ctx: Context, result: Result,
-                decision: Decision | None) -> once.Outbox:
-        answer = msgspec.json.encode(result)
-        if isinstance(event, Message):
-            assert ctx.view is not None
-            entry = LogEntry(
-                id=event.id, ts=event.ts, type="message", account=event.sender, digest=body,
-                session=event.session, action=result.action, score=result.score,
-                signals=tuple(s.code for s in result.signals),
-                text_sha256=hashlib.sha256(event.text.encode("utf-8", "surrogatepass")
-                                           ).hexdigest(),
-                text=event.text if self.config.records.keep_text else None,
-                fingerprint=ctx.view.fingerprint, domains=ctx.view.domains, result=answer,
-                keep=ctx.keep)
-            campaign = None
-            if result.campaign:
-                campaign = CampaignMessage(
-                    campaign=result.campaign, id=event.id, ts=event.ts, sender=event.sender,
-                    session=event.session, client=event.client.id, ip=event.client.ip,
-                    recipients=tuple(event.recipients), text=event.text, action=result.action,
-                    domains=ctx.view.domains)
-            return once.Outbox(entry, campaign=campaign)
-        entry = LogEntry(id=event.id, ts=event.ts, type=type(event).__name__.lower(),
-                         account=event.account, digest=body,
-                         session=getattr(event, "session", ""),
-                         action="", score=decision.score if decision else 0.0,
-                         signals=tuple(s.code for s in decision.signals) if decision else (),
-                         result=answer, keep=ctx.keep)
-        report = None
-        if isinstance(event, Report):
-            report = ReportEntry(
-                id=event.id, ts=event.ts, reporter=event.reporter,
-                message_id=event.message_id, label=event.label, text=event.text,
-                sender=ctx.reported.account if ctx.reported else "")
-        return once.Outbox(entry, report=report)
-
     def _commit(self) -> None:
         if self.clock != self._clock_saved:
             self.state.write([Put(_CLOCK, self.clock, 1e12)], self.clock)
@@ -490,77 +414,19 @@ class Engine:
         self._learnt_seen, self._learnt_own = version, 0.0
 
     def _rebuild_learners(self) -> None:
-        for detector in self.detectors:
-            if isinstance(detector, Learner):
-                detector.rebuild(lambda queries: self.state.read(queries, self.clock))
+        rebuild_learners(self.detectors, self.state, self.clock)
 
     def _maintain(self, now: float) -> None:
         self._since_maintenance = 0
-        self.state.sweep(now)
-        self._rebuild_learners()
-        self.records.purge(now - self.config.records.retention_days * 86400)
+        maintain(self.config, self.state, self.records, self.detectors, now)
 
 
-def _timeline_item(entry: LogEntry) -> dict[str, Any]:
-    return {"id": entry.id, "ts": entry.ts, "type": entry.type, "session": entry.session,
-            "action": entry.action, "score": entry.score, "signals": list(entry.signals)}
-
-
-def build_detectors(config: Config) -> tuple[list[Detector], dict[str, str]]:
-    """Every registered detector that config enables; bad settings disable one, with why."""
-    built: list[Detector] = []
-    disabled: dict[str, str] = {}
-    for name, builder in BUILDERS.items():
-        given = dict(config.detectors.get(name, {}))
-        if given.get("enabled", True) is False:
-            disabled[name] = "disabled in config"
-            continue
-        try:
-            built.append(builder(given, config))
-        except ConfigError as exc:
-            log.error("detector %s disabled: %s", name, exc)
-            disabled[name] = str(exc)
-    unknown = set(config.detectors) - set(BUILDERS)
-    for name in sorted(unknown):
-        disabled[name] = f"no detector named {name!r}"
-    return built, disabled
 
 
 def open_engine(config: Config, data_dir: str | Path | None = None) -> Engine:
-    """The engine with the configured backends (SQLite in ``data_dir``, memory, or the
-    shared Redis and PostgreSQL)."""
-    if config.shared and not config.records.evidence_key:
-        raise ConfigError("records.evidence_key must be set when state or records are shared "
-                          "(every node must pseudonymise alike); set "
-                          "SPIMGUARD__RECORDS__EVIDENCE_KEY")
+    """The engine with the configured detectors and stores (``backends``)."""
     detectors, disabled = build_detectors(config)
-    storage, folder = config.storage, Path(data_dir or config.storage.data_dir)
-    conn = connect(folder / "spimguard.db") if storage.backend == "sqlite" or (
-        storage.backend == "redis" and config.records.backend == "sqlite") else None
-    if config.records.backend == "postgres":
-        from .records.postgres import PostgresRecords
-
-        records: RecordStore = PostgresRecords(config.records.url, config.records.pool_size)
-    elif conn is not None:
-        records = SQLiteRecords(conn)
-    else:
-        records = MemoryRecords()
-    if storage.backend == "redis":
-        from .state.redis import RedisState
-
-        state: StateBackend = RedisState(storage.redis_url, storage.redis_namespace)
-    elif storage.backend == "sqlite" and conn is not None:
-        state = SQLiteState(conn)
-    else:
-        state = MemoryState()
+    folder = Path(data_dir or config.storage.data_dir)
+    state, records = open_stores(config, folder)
     return Engine(config, state, records, detectors, disabled,
-                  evidence_key=_evidence_key(config, folder))
-
-
-def _evidence_key(config: Config, folder: Path) -> bytes:
-    """The configured key, or one made once and kept beside the data (0600)."""
-    if config.records.evidence_key:
-        return config.records.evidence_key.encode()
-    if config.storage.backend == "memory":
-        return secrets.token_bytes(32)
-    return kept_secret(folder / "evidence-key").encode()
+                  evidence_key=evidence_key(config, folder))

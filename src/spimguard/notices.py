@@ -24,8 +24,14 @@ import tomllib
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
+from .events import Message, Notice
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .policy import Decision
 
 # Plain notices that speak of what a message says or holds; each has a ``_sealed`` twin.
 SEALED = ("recipient_warn", "recipient_hold", "recipient_hijack", "sender_hold",
@@ -71,3 +77,29 @@ def for_sender(language: str, key: str, reasons: bool, **values: str) -> str:
     if not reasons and "{reason}" in templates(language)[key]:
         key += "_generic"
     return render(language, key, **values)
+
+
+def for_verdict(config: Config, message: Message, decision: Decision) -> Notice:
+    """The notices a message's verdict carries: for its recipients on a warn or hold, for
+    its sender when the account is restricted or the message refused."""
+    lang = config.language
+    about = dict(decision.about or {})
+    topic = about.pop("topic", "")
+    values = {"sender": message.sender, "reason": decision.reason,
+              "client": message.client.id, **about}
+    recipient = sender = None
+    encrypted = message.encrypted  # a metadata-only verdict: notices say how it was sent
+    if decision.action in ("warn", "hold"):
+        key = f"recipient_{topic}" if topic else (
+            "recipient_warn" if decision.action == "warn" else "recipient_hold")
+        recipient = render(lang, sealed(key, encrypted), **values)
+    kind = decision.account_action.action
+    if kind != "none":
+        key = f"sender_{topic}" if topic else (
+            "sender_suspend" if kind == "suspend_sending" else "sender_challenge")
+        sender = for_sender(lang, sealed(key, encrypted), config.policy.sender_reasons,
+                            **{**values, "reason": decision.account_action.reason})
+    elif decision.action in ("hold", "block"):  # what a refusing server shows the sender
+        sender = for_sender(lang, sealed("sender_hold", encrypted),
+                            config.policy.sender_reasons, **values)
+    return Notice(recipient=recipient, sender=sender)

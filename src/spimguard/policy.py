@@ -19,6 +19,14 @@ the message is warned. Other kinds are not bounded: a hijacker inherits the
 victim's conversations, and a domain users reported stays reported between
 friends. Points are not changed, only the action is bounded.
 
+The owner's own habit (FAMILIAR_SENDER: its usual app on its usual network,
+writing to its own contacts) bounds one kind more: how much and how widely the
+account writes (the ``velocity`` group, near-duplicates included) is then the
+owner's doing, an announcement to everyone it knows ("this is my new number"),
+not evidence that someone else is writing. Words and volume together warn; a
+hold needs words that would block on their own or another kind (a reported or
+spreading link, a confirmed campaign, the rules).
+
 Metadata-only verdicts (an end-to-end encrypted message: no words, no links) use
 the same thresholds, on purpose. Nothing lowers them to make up for the missing
 words: sending behaviour alone (the capped velocity group) has innocent
@@ -46,6 +54,8 @@ from .signals import Signal
 
 RELATIONSHIP = "relationship"  # the group of evidence that sender and recipients converse
 CONTENT = "content"  # the group of what the words alone say
+VOLUME = "velocity"  # the group of how much and how widely the account writes
+OWNER = "FAMILIAR_SENDER"  # the owner's usual app and network, to its own contacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +98,22 @@ class Policy:
         return scored, total, account
 
     def _uncorroborated(self, scored: Sequence[tuple[Signal, float]]) -> bool:
-        """In a conversation, are the words, not near certain, the only evidence that
-        would warn on its own?"""
+        """In a conversation, or from the owner's own habit, are the words (not near
+        certain), with the owner's own volume, the only evidence that would warn on its
+        own?"""
         kinds: dict[str, float] = defaultdict(float)
         for signal, points in scored:
             kinds[self._group(signal)] += points
-        if RELATIONSHIP not in kinds:
+        owner = self.groups.get(OWNER, OWNER)
+        if owner in kinds:
+            bounded = {CONTENT, VOLUME}
+        elif RELATIONSHIP in kinds:
+            bounded = {CONTENT}
+        else:
             return False
-        agreeing = {g for g, p in kinds.items() if g != RELATIONSHIP and p >= self.cfg.warn}
-        return agreeing <= {CONTENT} and kinds[CONTENT] < self.cfg.block
+        agreeing = {g for g, p in kinds.items()
+                    if g not in (RELATIONSHIP, owner) and p >= self.cfg.warn}
+        return agreeing <= bounded and kinds[CONTENT] < self.cfg.block
 
     def decide(self, signals: Sequence[Signal], account: str, session: str,
                in_force: str = "none") -> Decision:

@@ -4,7 +4,10 @@ The model (``model/``) gives p(spam) from hashed, disguise-proof features. The
 detector turns p into points on the policy's own scale, so operators think in
 probabilities: content alone warns at p ≥ warn_at, holds at p ≥ hold_at and
 blocks at p ≥ block_at (points interpolated linearly in log-odds between those
-anchors, zero below evidence_from). Other evidence adds to those points.
+anchors, zero below evidence_from). Other evidence adds to those points. The
+three anchors come with the model (its card's ``thresholds``; ``model/CARD.md``
+says where they came from and what a ham budget would set), because they are a
+property of its probabilities; an operator's setting overrides them.
 
 User reports teach the online part (``model/online.py``) at once, no retrain:
 a reported message's features, kept in the verdict log, move the model by the
@@ -39,9 +42,9 @@ from .base import Context, Facts, Outcome, learnt, sealed, settings
 DEFAULTS: dict[str, Any] = {
     "model": "",  # path of a model file; "" = the model bundled in the package
     "evidence_from": 0.03,  # p(spam) where CONTENT_SPAM starts to count
-    "warn_at": 0.2,  # p(spam) at which content alone reaches the warn threshold
-    "hold_at": 0.5,  # ... the hold threshold
-    "block_at": 0.995,  # ... the block threshold
+    "warn_at": 0.0,  # p(spam) at which content alone reaches the warn threshold (0: the model's)
+    "hold_at": 0.0,  # ... the hold threshold (0: the model's)
+    "block_at": 0.0,  # ... the block threshold (0: the model's)
     "learn_rate": 10.0,  # how far one reported message moves the model (log-odds)
     "max_delta": 3.0,  # cap on the learnt weight of any one feature bucket
     "min_support": 2,  # reported messages a feature needs before what they taught counts
@@ -67,12 +70,26 @@ def _report_key(message_id: str) -> str:
     return f"content:report:{message_id}"
 
 
+_ANCHORS = ("warn_at", "hold_at", "block_at")
+
+
+def thresholds(cfg: dict[str, Any], model: scorer.LinearModel) -> tuple[float, float, float]:
+    """(warn_at, hold_at, block_at): the operator's where set, else the model's."""
+    carried = model.card.get("thresholds") or {}
+    found = tuple(float(cfg[k] or carried.get(k, 0.0)) for k in _ANCHORS)
+    if not all(found):
+        raise ConfigError("detectors.content: the model carries no thresholds; set "
+                          "warn_at, hold_at and block_at")
+    return found  # type: ignore[return-value]
+
+
 class ContentDetector:
     name = "content"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         cfg = self.cfg = settings(self.name, DEFAULTS, given)
-        anchors = [cfg["evidence_from"], cfg["warn_at"], cfg["hold_at"], cfg["block_at"]]
+        self.model = scorer.load(cfg["model"] or None)
+        anchors = [cfg["evidence_from"], *thresholds(cfg, self.model)]
         if not all(0 < p < 1 for p in anchors) or anchors != sorted(set(anchors)):
             raise ConfigError("detectors.content: need 0 < evidence_from < warn_at < hold_at "
                               f"< block_at < 1, got {anchors}")
@@ -80,7 +97,6 @@ class ContentDetector:
         self._x = np.array([_logit(p) for p in anchors])
         self._points = np.array([0.0, policy.warn, policy.hold, policy.block])
         self._weight = config.weight("CONTENT_SPAM") or 1.0
-        self.model = scorer.load(cfg["model"] or None)
         self.online = self._online()
         self._ttl = cfg["remember_days"] * _DAY
 

@@ -1,16 +1,18 @@
 """Relationship: whether sender and recipient are people in a conversation.
 
-Two accounts that list each other as contacts and have both written to the other
-before are friends talking; that is evidence of its own, as strong as any other
+Two accounts that list each other as contacts, where the recipient has written to
+the sender before, are friends talking; that is evidence of its own, as strong as any other
 kind, and one a spimmer cannot fake from outside. A hijacker does inherit the
 victim's ties, so this evidence never lowers a score: it only makes the policy
 ask content for agreement from another kind (``policy.py``).
 
 CONVERSATION fires when every recipient (a message to at most ``max_people``) is
-a mutual contact of the sender and each of the two has written to the other
-before, as seen in delivered or warned messages (``rel:wrote:A`` holds whom A
-wrote to; held messages teach nothing, so a spimmer cannot build ties by
-sending).
+a mutual contact of the sender and has written to the sender before, as seen in
+delivered or warned messages (``rel:wrote:A`` holds whom A wrote to; held
+messages teach nothing). Only the recipients' side counts because it is the one
+the sender cannot fake: a spimmer can write first, never make its target write
+back. So a reply to a friend's message is conversation, as is a friend's
+message to someone who wrote to it yesterday; a first message is not.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SIGNALS = {
-    "CONVERSATION": "sender and recipients are mutual contacts who have written to each other "
-                    "(no points; content alone then warns unless near certain)",
+    "CONVERSATION": "sender and recipients are mutual contacts, and the recipients have "
+                    "written to the sender (no points; content alone then warns unless near "
+                    "certain)",
 }
 
 _DAY = 86_400.0
@@ -46,7 +49,6 @@ def _wrote(account: str) -> str:
 class _Plan(NamedTuple):
     people: tuple[str, ...]
     listed: Contains  # recipients in the sender's contacts
-    wrote: Contains  # recipients the sender wrote to
     listed_back: tuple[Contains, ...]  # the sender in each recipient's contacts
     wrote_back: tuple[Contains, ...]  # ... and among those each recipient wrote to
 
@@ -66,7 +68,6 @@ class RelationshipDetector:
             if 0 < len(people) <= self.cfg["max_people"] and message.sender not in people:
                 me = (message.sender,)
                 plan = _Plan(people, Contains(accounts.contacts(message.sender), people),
-                             Contains(_wrote(message.sender), people),
                              tuple(Contains(accounts.contacts(p), me) for p in people),
                              tuple(Contains(_wrote(p), me) for p in people))
         ctx.scratch[self.name] = plan
@@ -76,18 +77,19 @@ class RelationshipDetector:
         plan = self._plan(ctx)
         if plan is None:
             return ()
-        return (plan.listed, plan.wrote, *plan.listed_back, *plan.wrote_back)
+        return (plan.listed, *plan.listed_back, *plan.wrote_back)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)
         if plan is None:
             return []
-        ties = (all(facts[plan.listed]) and all(facts[plan.wrote])
+        ties = (all(facts[plan.listed])
                 and all(facts[q][0] for q in plan.listed_back)
                 and all(facts[q][0] for q in plan.wrote_back))
         if not ties:
             return []
-        return [Signal("CONVERSATION", 1.0, "mutual contacts who have written to each other")]
+        return [Signal("CONVERSATION", 1.0, "mutual contacts, and the recipients have written "
+                       "to the sender")]
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         plan = self._plan(ctx)

@@ -17,7 +17,11 @@ year), so the decision rests on their conjunction, per *session*:
 3. it **read the contact list** first (``contacts_read`` against the list size).
 
 ACCOUNT_HIJACK_BURST needs 1 and 2; 3, one text, dormant ties and a link make
-it stronger. Its notices speak of the session's app, network and messages.
+it stronger. A session only partly new (the account's own app on a new network,
+a new app at home) that neither read the contact list nor sent a link leaves
+only a trace (``unpitched_trace``): travel explains the session, and an
+announcement to everyone ("this is my new number") the burst. Its notices speak
+of the session's app, network and messages.
 An encrypted message has no text to compare: never "the text the session is
 repeating" (its replies count), but one size class of ciphertext to the dormant
 ties stands in for one text in the burst's strength.
@@ -41,9 +45,11 @@ signed in* (so within ``reply_window``), and is not the text the session is
 already repeating. Invitations are not writing.
 
 **Order-proof bursts.** Once a session has written to dormant ties, its burst
-is the larger of those ties and the distinct contacts it sent one text with a
-link to: an active friend among the first recipients of a pitch counts like
-any other, while a link shared with two close friends alone is no burst.
+is the larger of those ties and the distinct contacts it sent a link to one
+site: an active friend among the first recipients of a pitch counts like any
+other, while a link shared with two close friends alone is no burst. The site,
+not the words: sellers vary the words per recipient (four templates, names
+filled in), never the site they sell.
 
 **Incidents belong to the account.** An unfamiliar session that drew an
 account action leaves an incident (its network, /16 range and client family).
@@ -114,6 +120,38 @@ DEFAULTS: dict[str, Any] = {
     "live_window": 43_200,  # seconds a session counts as live after its last activity
     "max_cidrs": 16,  # networks (CIDRs) from ``account`` events kept in a profile
     "max_incidents": 8,  # incidents (network, range, client family) kept per account
+    # How unfamiliar a session is (LOGIN_UNFAMILIAR's strength, and the burst's risk),
+    # on one scale from the owner (0) to a stranger (1). A known place is half a stranger:
+    # the owner's network after a month's silence, or a third-party app new to the account
+    # at home (people try apps; sellers of stolen accounts log in from their own network) ...
+    "risk_known_network": 0.4,
+    # ... a known app on a new network is more: travel, or a spoofed official client id
+    # (ids are free to claim, networks are not); an official app counts as known here ...
+    "risk_new_network": 0.6,
+    # ... and a new app on a new network is the stranger the detector exists for.
+    "risk_stranger": 1.0,
+    # ACCOUNT_HIJACK_BURST's strength: the burst's ramp times this sum (capped at 1). A full
+    # burst from a session of known-network risk weighs 0.45 + 0.25 * 0.4 = 0.55 alone (a
+    # warning under scores.toml), from a stranger 0.7; each corroboration adds 0.1, so a
+    # stranger's burst with one text, after reading the list and with a link reaches 1.
+    "burst_base": 0.45,
+    "burst_risk": 0.25,  # times the session's risk
+    "burst_scraped": 0.1,  # it read most of the contact list first
+    "burst_one_text": 0.1,  # one text to all, or most of the contacts it wrote to dormant
+    "burst_link": 0.1,  # the text carries a link (the pitch's payload)
+    # A session that replied to its friends before its burst is most likely the owner:
+    # its burst weighs this much on the account's own app, and ``replied_other_app``
+    # on another (people chat; spam software blasts).
+    "replied_own_app": 0.25,
+    "replied_other_app": 0.5,
+    "behaviour_change": 0.35,  # BEHAVIOUR_CHANGE per unusual thing (three make it whole)
+    "scraped_min_contacts": 5,  # a contact list shorter than this is not worth harvesting
+    # Bounds on what one event may make the detector hold (an attacker chooses both):
+    "max_recipients": 500,  # recipients of one message checked against ties (the rest wait)
+    "burst_cap": 5_000,  # members of a session's burst sets (far above ``burst_hard``)
+    "live_cap": 16,  # networks in an account's live-sessions set
+    "unpitched_trace": 0.15,  # burst strength at most, from a partly new session that read
+    # no contact list and sent no link (x its weight 10 stays under challenge - velocity cap)
 }
 
 SIGNALS = {
@@ -132,6 +170,7 @@ SIGNALS = {
 }
 
 _PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
+_ASCII_LETTER = re.compile("[A-Za-z]")  # what str.isalpha accepts in ASCII
 _SCRIPTS = (("C", re.compile("[\u0400-\u04ff]")), ("H", re.compile("[\u3040-\u9fff\uac00-\ud7af]")),
             ("A", re.compile("[\u0600-\u06ff]")), ("L", re.compile("[a-zA-Z]")))
 
@@ -151,7 +190,7 @@ def script(text: str) -> str:
     """The script most of the text is written in: L(atin), C(yrillic), H(an/kana/hangul),
     A(rabic), or "" when no script has a third of the characters."""
     if text.isascii():
-        return "L" if any(c.isalpha() for c in text) else ""
+        return "L" if _ASCII_LETTER.search(text) else ""
     for code, pattern in _SCRIPTS:
         if len(pattern.findall(text)) * 3 >= len(text.replace(" ", "")) > 0:
             return code
@@ -160,6 +199,15 @@ def script(text: str) -> str:
 
 def _domain_tag(domain: str) -> str:
     return f"{zlib.crc32(domain.encode()):08x}"
+
+
+def _pitch(ctx: Context) -> str:
+    """What a session repeats when it pitches: the link's domain (sellers vary the words
+    per recipient, never the site they sell), else the text's fingerprint."""
+    view = ctx.view
+    if view is None:
+        return ""
+    return f"d:{min(view.domains)}" if view.domains else view.fingerprint
 
 
 def _profile_key(account: str) -> str:
@@ -229,7 +277,7 @@ class _Plan(NamedTuple):
     same_text: Count | None = None
     sent: Count | None = None  # messages of the session delivered (or warned) today
     heard: Get | None = None  # when the one recipient last wrote to the account
-    text_to: Distinct | None = None  # contacts this session sent this text to
+    text_to: Distinct | None = None  # contacts this session sent this pitch to
     text_known: Contains | None = None
     shape: Count | None = None  # encrypted: messages of this size class from the session
 
@@ -259,10 +307,10 @@ class TakeoverDetector:
                   Distinct(_live_key(account), self.cfg["live_window"]),
                   Contains(_live_key(account), (network(ip),)))
         if isinstance(event, Message) and session:
-            people = tuple(dict.fromkeys(event.recipients))[:500]
+            people = tuple(dict.fromkeys(event.recipients))[:self.cfg["max_recipients"]]
             burst = f"tk:to:{account}:{session}"
             fingerprint = ctx.view.fingerprint if ctx.view else ""
-            text = f"tk:text:{account}:{session}:{fingerprint}"
+            text = f"tk:text:{account}:{session}:{_pitch(ctx)}"
             plan = _Plan(*common, Distinct(burst, self.cfg["burst_window"]),
                          Contains(burst, people), Contains(accounts.contacts(account), people),
                          Contains(accounts.talked(account), people),
@@ -304,7 +352,8 @@ class TakeoverDetector:
         others = facts[plan.live] - sum(facts[plan.live_here])
         if others <= 0 or not plan.live_here.members[0]:
             return 0.0
-        return 0.6 if client in self.official or not self.official else 1.0
+        return (self.cfg["risk_new_network"] if client in self.official or not self.official
+                else self.cfg["risk_stranger"])
 
     def unfamiliar(self, profile: dict[str, Any], client: str, ip_net: str, now: float) -> float:
         """0 for the account's usual client and network, up to 1 for both new (a profile
@@ -314,17 +363,20 @@ class TakeoverDetector:
         known_client = self._familiar(clients, client, now)
         official = client in self.official
         dormant = now - profile.get("last", now) >= self.cfg["dormant_after"]
+        cfg = self.cfg
         if known_net and (known_client or official):
-            return 0.4 if dormant else 0.0  # the first sign-in in a month: check the burst
+            # the first sign-in in a month: check the burst
+            return cfg["risk_known_network"] if dormant else 0.0
         if known_net:
-            return 0.4  # a third-party app new to this account, at home
+            return cfg["risk_known_network"]  # a third-party app new to this account, at home
         if official or known_client:
-            return 0.6  # a familiar app on a new network: travel, or a spoofed client id
-        return 1.0
+            return cfg["risk_new_network"]  # a familiar app on a new network
+        return cfg["risk_stranger"]
 
     def _scraped(self, read: int, size: int) -> bool:
         """Whether a session read most of a contact list worth the name."""
-        return size >= 5 and read >= self.cfg["scraped_share"] * size
+        return size >= self.cfg["scraped_min_contacts"] and read >= self.cfg[
+            "scraped_share"] * size
 
     @staticmethod
     def _dormant_ties(plan: _Plan, facts: Facts) -> list[str]:
@@ -413,20 +465,24 @@ class TakeoverDetector:
         size = facts[plan.contacts_n]
         scraped = self._scraped(session.get("read", 0), size)
         client = session.get("client") or "an unknown app"
-        if risk >= 1.0 and scraped:
-            # A new app on a new network that read the whole contact list: every message
-            # it sends carries a warning, before any burst can be counted.
+        link = bool(ctx.view and ctx.view.urls)
+        where = ("a network it used before" if risk == self.cfg["risk_known_network"]
+                 else "a new network")
+        if scraped and (risk >= self.cfg["risk_stranger"] or link):
+            # An unfamiliar session that read the whole contact list: what it sends carries
+            # those facts, before any burst can be counted. A new app on a new network warns
+            # on every message; a session only partly new (an official app's id, which
+            # anyone can claim, from a new network) on its links, what harvesters send.
             found.append(Signal("LOGIN_UNFAMILIAR", risk, f"sent from a session that signed "
-                                f"in from '{client}' on a new network"))
-            found.append(Signal("CONTACTS_SCRAPED", 1.0, f"... which read {session['read']} "
+                                f"in from '{client}' on {where}"))
+            found.append(Signal("CONTACTS_SCRAPED", risk, f"... which read {session['read']} "
                                 f"of its {size} contacts"))
         dormant = self._dormant_ties(plan, facts)
         assert plan.known_burst is not None
         seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
-        link = bool(ctx.view and ctx.view.urls)
         ties = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
-        # One text with a link to dormant ties is a pitch: from then on every contact it
-        # reached counts, active friends too (where they sit in the list changes nothing).
+        # A link to dormant ties is a pitch: from then on every contact it sent that site
+        # counts, active friends too (where they sit in the list changes nothing).
         burst = max(ties, self._text_burst(plan, facts) if link and ties else 0)
         strength = ramp(burst, self.cfg["burst_soft"], self.cfg["burst_hard"])
         if not strength:
@@ -435,9 +491,12 @@ class TakeoverDetector:
         # Encrypted, "one text" is as far as the server can tell: one size class.
         same_text = self._repeating(ctx, plan, facts) or bool(
             plan.shape and facts[plan.shape] >= 1)
-        strength *= min(1.0, 0.45 + 0.25 * risk + 0.1 * scraped
-                        + 0.1 * (same_text or len(dormant) * 2 >= max(contacts_now, 1))
-                        + 0.1 * link)
+        cfg = self.cfg
+        strength *= min(1.0, cfg["burst_base"] + cfg["burst_risk"] * risk
+                        + cfg["burst_scraped"] * scraped
+                        + cfg["burst_one_text"] * (same_text
+                                                   or len(dormant) * 2 >= max(contacts_now, 1))
+                        + cfg["burst_link"] * link)
         parts = [f"{burst} of its contacts it had not been writing to or sent one text to, "
                  f"in {self.cfg['burst_window'] // 60} min"]
         replies = session.get("replies", 0)
@@ -446,14 +505,21 @@ class TakeoverDetector:
             # blasts. On the account's own app too, it is most likely the owner on the road.
             own_app = self._familiar(profile.get("clients", {}), session.get("client", ""),
                                      event.ts)
-            strength *= 0.25 if own_app else 0.5
+            strength *= cfg["replied_own_app"] if own_app else cfg["replied_other_app"]
             parts.append(f"but it had replied to {replies} messages before")
+        if risk < self.cfg["risk_stranger"] and not (scraped or link) and plan.shape is None:
+            # Only partly new (the account's app on the road, a new app at home): travel
+            # explains the session and an announcement the burst ("my new number", to
+            # everyone). Without a read contact list or a pitched link it is only a trace,
+            # under what challenges the account with velocity's capped points. (Of an
+            # encrypted message nobody can say it carries no link: no trace cap.)
+            strength = min(strength, self.cfg["unpitched_trace"])
+            parts.append("but it read no contact list and sent no link")
         if same_text:
             parts.append("with messages of one size" if plan.shape else "with one text")
         if scraped:
             parts.append(f"after reading {session.get('read')} of {size} contacts")
         login = dt.datetime.fromtimestamp(session.get("login", event.ts), dt.UTC)
-        where = "a network it used before" if risk == 0.4 else "a new network"
         about = {"topic": "hijack", "client": client, "time": login.strftime("%H:%M UTC"),
                  "network": where, "count": str(int(facts[plan.sent]))}  # delivered
         found.append(Signal("ACCOUNT_HIJACK_BURST", strength,
@@ -477,7 +543,8 @@ class TakeoverDetector:
         risk = session["risk"]
         if not risk:
             return []
-        what = "a new network" if risk >= 0.6 else "a network it used before"
+        what = ("a new network" if risk >= self.cfg["risk_new_network"]
+                else "a network it used before")
         client = event.client.id or "an unknown app"
         gap = (event.ts - profile.get("last", event.ts)) / 86_400
         since = f", {gap:.0f} days after its last sign-in" if gap >= 1 else ""
@@ -492,7 +559,7 @@ class TakeoverDetector:
 
     @staticmethod
     def _text_burst(plan: _Plan, facts: Facts) -> int:
-        """Distinct contacts this session sent this one text to, this one included."""
+        """Distinct contacts this session sent this pitch to, this one included."""
         assert plan.text_to is not None and plan.text_known is not None
         assert plan.contacts is not None
         new = sum(1 for contact, known in zip(facts[plan.contacts], facts[plan.text_known],
@@ -540,7 +607,7 @@ class TakeoverDetector:
             changes.append(f"at {hour:02d}h, when it never writes")
         if not changes:
             return []
-        return [Signal("BEHAVIOUR_CHANGE", min(1.0, 0.35 * len(changes)),
+        return [Signal("BEHAVIOUR_CHANGE", min(1.0, self.cfg["behaviour_change"] * len(changes)),
                        "the account sent " + ", ".join(changes))]
 
     # -- what to remember ----------------------------------------------------------------
@@ -559,7 +626,8 @@ class TakeoverDetector:
         session = dict(self._session(ctx, facts, plan))
         out: list[Write] = []
         if session.get("net"):
-            out.append(Touch(_live_key(event.account), (session["net"],), cfg["live_window"], 16))
+            out.append(Touch(_live_key(event.account), (session["net"],), cfg["live_window"],
+                             cfg["live_cap"]))
         if outcome.account_action != "none" and session.get("risk"):
             out.append(self._incident(event, facts[plan.incidents], session))
         if isinstance(event, Login):
@@ -603,11 +671,13 @@ class TakeoverDetector:
             assert plan.contacts is not None and plan.text_to is not None
             dormant = self._dormant_ties(plan, facts)
             if dormant:
-                out.append(Touch(plan.burst.key, tuple(dormant), cfg["burst_window"], 5000))
+                out.append(Touch(plan.burst.key, tuple(dormant), cfg["burst_window"],
+                                 cfg["burst_cap"]))
             contacts = tuple(p for p, c in zip(plan.contacts.members, facts[plan.contacts],
                                                strict=True) if c)
             if contacts:
-                out.append(Touch(plan.text_to.key, contacts, cfg["burst_window"], 5000))
+                out.append(Touch(plan.text_to.key, contacts, cfg["burst_window"],
+                                 cfg["burst_cap"]))
             out.append(Incr(plan.same_text.key, 1.0, 60.0, cfg["burst_window"]))
             if plan.shape is not None:
                 out.append(Incr(plan.shape.key, 1.0, 60.0, cfg["burst_window"]))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from collections import Counter
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +22,8 @@ from ..detectors.base import settings
 from ..engine import Engine, open_engine
 from ..errors import BadInput, SpimguardError
 from ..text import view
-from . import datasets, scorer
+from . import card as model_card
+from . import crosscorpus, datasets, scorer
 from . import train as training
 from .evaluate import ACTIONS, Thresholds, auc, confusion, plot, recall_at_ham_rates
 from .online import OnlineDelta
@@ -47,9 +50,11 @@ def _samples(specs: list[str]) -> list[datasets.Sample]:
     return kept
 
 
-def thresholds(config: Config) -> Thresholds:
+def thresholds(config: Config, model: scorer.LinearModel | None = None) -> Thresholds:
+    """The content detector's thresholds as ``config`` sets them for ``model`` (default:
+    the model the configuration names)."""
     cfg = settings("content", content.DEFAULTS, config.detectors.get("content", {}))
-    return Thresholds(cfg["warn_at"], cfg["hold_at"], cfg["block_at"])
+    return Thresholds(*content.thresholds(cfg, model or scorer.load(cfg["model"] or None)))
 
 
 def _report(labels: np.ndarray, p: np.ndarray, limits: Thresholds, title: str) -> dict:
@@ -85,14 +90,29 @@ def _report(labels: np.ndarray, p: np.ndarray, limits: Thresholds, title: str) -
 
 
 def train(
-    data: DataOpt,
-    out: Annotated[Path, typer.Option(help="Where to write the model (.npz).")],
-    card: Annotated[Path | None, typer.Option(help="Also write a model card (Markdown) "
-                                                   "with 5-fold CV metrics.")] = None,
+    data: Annotated[list[str] | None, typer.Option(
+        "--data", help="Labelled set: a file in a known format, or PATH=spam / PATH=ham for "
+                       "one message a line. Repeat for several.")] = None,
+    corpora: Annotated[Path | None, typer.Option(
+        help="The public datasets folder: rebuild the bundled model's recipe from it "
+             "(byte for byte).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Where to write the model (.npz); with --corpora, default: the bundled "
+             "model in this source tree.")] = None,
+    card: Annotated[Path | None, typer.Option(help="Also write a model card (Markdown): "
+                                                   "leave-one-corpus-out figures with "
+                                                   "--corpora, else grouped 5-fold CV.")
+                    ] = None,
     c: Annotated[float, typer.Option("--c", help="Inverse regularisation.")] = training.C,
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
 ) -> None:
     """Train the content model reproducibly (fixed seed) from labelled sets."""
+    if corpora:
+        _train_shipped(corpora, out, card)
+        return
+    if not data or not out:
+        errors.print("[red]give --corpora DATASETS, or --data (repeatable) and --out[/]")
+        raise typer.Exit(2)
     samples = _samples(data)
     with Progress(console=errors, transient=True) as bar:
         task = bar.add_task("hashing features", total=len(samples))
@@ -108,9 +128,23 @@ def train(
     if card:
         labels = np.array([s.spam for s in samples])
         p = training.cross_validate(samples, c=c)
-        metrics = _report(labels, p, thresholds(config_or_exit(config)),
+        metrics = _report(labels, p, thresholds(config_or_exit(config), model),
                           "5-fold CV on the training data")
         card.write_text(_card(model.card, metrics, samples), "utf-8")
+        errors.print(f"card written to {card}")
+
+
+def _train_shipped(root: Path, out: Path | None, card: Path | None) -> None:
+    target = out or Path(str(resources.files("spimguard.model").joinpath(scorer.BUNDLED)))
+    with Progress(console=errors, transient=True) as bar:
+        task = bar.add_task("hashing features", total=None)
+        model = training.shipped(root, progress=lambda n: bar.advance(task, n))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model.save(target)
+    errors.print(f"model written to {target} ({target.stat().st_size / 1e6:.1f} MB, "
+                 f"sha256 {hashlib.sha256(target.read_bytes()).hexdigest()[:16]}…)")
+    if card:
+        card.write_text(model_card.render(root, model, target), "utf-8")
         errors.print(f"card written to {card}")
 
 
@@ -126,7 +160,7 @@ def _card(meta: dict, metrics: dict, samples: list[datasets.Sample]) -> str:
     ham_row = " | ".join(map(str, metrics["confusion"]["ham"]))
     return f"""# Content model card
 
-- Trained: {meta['trained']}, seed {meta['seed']}, logistic regression (liblinear),
+- Seed {meta['seed']}, logistic regression (liblinear),
   C = {meta['C']}, 2^{meta['bits']} hashed feature buckets (see `features.py`).
 - Reproduce: `{meta['command']}`
 - Messages after de-duplication: {meta['samples']} ({meta['spam']} spam, {meta['ham']} ham).
@@ -142,7 +176,7 @@ weights derive from a CC BY-SA 4.0 set, so this artefact is offered under
 CC BY-SA 4.0. Cite: Almeida, Gómez Hidalgo & Yamakami (DocEng 2011); Mishra &
 Soni (SoCPaR 2022); Rahmi & Wibisono (2016).
 
-## 5-fold cross-validation on the training data
+## 5-fold cross-validation on the training data (grouped by fingerprint)
 
 Content alone, at the default thresholds of `detectors/content.py`:
 
@@ -163,8 +197,45 @@ More figures (UCI-only CV, cross-set, a new wave learnt from reports):
 """
 
 
+def loco_table(rows: list[crosscorpus.Row], title: str) -> None:
+    table = Table(title=title)
+    for column in crosscorpus.Row.header():
+        table.add_column(column, no_wrap=True,
+                         justify="left" if column == "left-out corpus" else "right")
+    for r in rows:
+        table.add_row(*r.cells())
+    # Wide enough for every column whatever the terminal (or pipe) says.
+    Console(width=max(console.width, 150)).print(table)
+
+
+def _loco(root: Path, model: Path | None, config: Config) -> None:
+    """The bundled (or given) model on the corpora it never trained on, then its recipe
+    left-one-corpus-out over every corpus."""
+    loaded = crosscorpus.load(root)
+    try:
+        shipped = scorer.load(model)
+    except SpimguardError as exc:
+        errors.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    limits = thresholds(config, shipped)
+    seen = training.trained_on(shipped.card)
+    unseen = [crosscorpus.score(c, loaded[c.name], [], shipped)
+              for c in datasets.CORPORA if c.name not in seen]
+    loco_table(crosscorpus.table(unseen, limits),
+               f"model {model or 'bundled'} on corpora it never trained on (test halves)")
+    held = crosscorpus.leave_one_out(loaded, training.train,
+                                     lambda name: errors.print(f"leaving out {name}"))
+    loco_table(crosscorpus.table(held, limits),
+               "its recipe, leave-one-corpus-out (test halves, grouped by fingerprint)")
+
+
 def evaluate(
-    data: DataOpt,
+    data: Annotated[list[str] | None, typer.Option(
+        "--data", help="Labelled set: a file in a known format, or PATH=spam / PATH=ham for "
+                       "one message a line. Repeat for several.")] = None,
+    loco: Annotated[Path | None, typer.Option(
+        help="The public datasets folder: print the leave-one-corpus-out table instead.")
+                    ] = None,
     model: Annotated[Path | None, typer.Option(help="Model file (default: bundled).")] = None,
     cv: Annotated[int, typer.Option(help="K-fold cross-validation on --data instead of "
                                          "scoring with a model (0 = off).")] = 0,
@@ -176,6 +247,12 @@ def evaluate(
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
 ) -> None:
     """Precision, recall, ham stopped at the configured thresholds, curves."""
+    if loco:
+        _loco(loco, model, config_or_exit(config))
+        return
+    if not data:
+        errors.print("[red]give --data (one or more labelled sets) or --loco[/]")
+        raise typer.Exit(2)
     samples = _samples(data)
     if train_data:
         train_samples = _samples(train_data)
@@ -188,7 +265,8 @@ def evaluate(
     elif cv:
         p = training.cross_validate(samples, folds=cv)
         title = f"{cv}-fold cross-validation"
-    else:
+    loaded = None
+    if not train_data and not cv:
         try:
             loaded = scorer.load(model)
         except SpimguardError as exc:
@@ -197,7 +275,7 @@ def evaluate(
         p = np.array([loaded.probability(view(s.text)) for s in samples])
         title = f"model {model or 'bundled'}"
     labels = np.array([s.spam for s in samples])
-    _report(labels, p, thresholds(config_or_exit(config)), title)
+    _report(labels, p, thresholds(config_or_exit(config), loaded), title)
     if plots:
         for path in plot(labels, p, plots):
             console.print(f"wrote {path}")

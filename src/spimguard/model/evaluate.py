@@ -50,6 +50,19 @@ def auc(labels: np.ndarray, p: np.ndarray) -> float:
     return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def ece(labels: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: the message-weighted gap between the mean p and the
+    share of spam in ten equal-width bins of p. Thresholds set in probabilities mean
+    what they say only where this is small."""
+    if not len(p):
+        return float("nan")
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    gap = np.abs(np.bincount(which, weights=p, minlength=bins)
+                 - np.bincount(which, weights=labels.astype(float), minlength=bins))
+    return float(gap.sum() / counts.sum())
+
+
 def confusion(labels: np.ndarray, p: np.ndarray, thresholds: Thresholds) -> dict[str, list[int]]:
     actions = thresholds.actions(p)
     return {name: [int(((labels == value) & (actions == a)).sum()) for a in range(4)]

@@ -30,6 +30,7 @@ across processes and machines (Python's own ``hash`` is salted per process).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from collections.abc import Sequence
@@ -38,9 +39,24 @@ from functools import lru_cache
 import numpy as np
 
 from ..lists import well_known
-from ..text import CACHED_CHARS, MessageView
+from ..text import CACHED_CHARS, MessageView, _view
 
 BITS = 20
+# Raise on any deliberate change to what a message hashes to. ``stamp`` also
+# hashes the features of ``_PROBES``, so a change in ``text`` that alters them
+# is caught without anyone remembering to raise this.
+FEATURE_VERSION = 1
+_PROBES = (
+    "Hi, are we still on for lunch tomorrow at 12:30?",
+    "FREE entry!! Text WIN to 80086 to claim your £1000 prize now",
+    "FR33 r1ngt0nes, cl1ck h e r e: bit.ly/x9Zq and www.example.com/login?id=7",
+    "Нaбuрaю в кoмaндy пaртнeрoв, дoxoд от 5000 ₽ в день, пишите в лс @manager_job",
+    "Selamat! Anda mendapatkan hadiah Rp 5.000.000, hubungi 0812-3456-7890",
+    "เครดิตฟรี 100 บาท สมัครเลย line.me/ti/p/abc",
+    "空投 airdrop: claim 500 USDT now ✅🚀 connect wallet",
+    "café naïve CAFÉ ＦＵＬＬＷＩＤＴＨ z​ero​width s.p.a.c.e.d",
+    "",
+)
 _P = np.uint32(0x01000193)
 _MIX = np.uint32(0x9E3779B1)
 # Words of UTF-8 text: ASCII word characters, and any non-ASCII byte (letters of
@@ -210,6 +226,16 @@ def _parts(view: MessageView, bits: int,
     found.setflags(write=False)
     teachable.setflags(write=False)
     return found, teachable
+
+
+def stamp() -> str:
+    """``FEATURE_VERSION`` and a digest of the probe texts' buckets: a model trained on
+    other features than these is refused at load (``scorer.load``), not mis-scored."""
+    digest = hashlib.blake2b(digest_size=8)
+    for text in _PROBES:
+        digest.update(buckets(_view(text)).tobytes())  # _view: hashed afresh, not cached
+        digest.update(b"\x00")
+    return f"{FEATURE_VERSION}:{digest.hexdigest()}"
 
 
 _ANY_WORD = re.compile(r"\w+")

@@ -4,12 +4,24 @@ p(spam) = sigmoid(bias + w·x), x as in ``features``: ``w`` is the trained part,
 read-only and shipped in the package; the content detector adds the online
 part learnt from user reports (``online``). Scoring one message is a gather and
 a sum over its buckets, so its cost is set by the feature hashing.
+
+The out-of-distribution guard: a message in a script or vocabulary the model
+has little evidence on should not be scored by the few features that happen to
+carry weight (a Thai one-time code scored as spam because its digits look like
+an SMS prize). Training leaves a bucket's weight at exactly 0 only if no
+training message had it, so the share of a message's buckets with a weight,
+corrected for the share ``density`` that hash collisions give any unseen
+feature, estimates how much of the message the model has seen. Below
+``knee`` of it, the log-odds are pulled linearly toward the training prior:
+neither extreme, only what the model knows. Its settings are in the card.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -20,7 +32,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..text import MessageView
-from .features import BITS, batch_buckets, buckets
+from .features import BITS, batch_buckets, buckets, stamp
 
 BUNDLED = "content.npz"
 
@@ -33,10 +45,25 @@ class LinearModel:
     card: dict[str, Any] = field(default_factory=dict)
 
     def margin(self, found: np.ndarray) -> float:
-        """bias + w·x for one message's distinct buckets: the log-odds of spam."""
+        """bias + w·x for one message's distinct buckets, guarded: the log-odds of spam."""
         if not len(found):
             return self.bias
-        return self.bias + float(self.weights[found].sum()) / math.sqrt(len(found))
+        weights = self.weights[found]
+        raw = self.bias + float(weights.sum()) / math.sqrt(len(found))
+        if not (self.card.get("guard") or {}).get("knee"):
+            return raw  # the guard is off: no arrays on the hot path
+        return float(self.guarded(np.array([raw]),
+                                  np.array([np.count_nonzero(weights) / len(found)]))[0])
+
+    def guarded(self, raw: np.ndarray, covered: np.ndarray) -> np.ndarray:
+        """Log-odds ``raw`` pulled toward the prior where the share of buckets with a
+        weight (``covered``) says the model saw little of the message."""
+        guard = self.card.get("guard")
+        if not guard or not guard["knee"]:
+            return raw
+        seen = (covered - guard["density"]) / (1 - guard["density"])
+        keep = np.clip(seen / guard["knee"], 0.0, 1.0)
+        return guard["prior"] + keep * (raw - guard["prior"])
 
     def probability(self, view: MessageView) -> float:
         return sigmoid(self.margin(buckets(view, self.bits)))
@@ -46,14 +73,28 @@ class LinearModel:
         if not views:
             return np.empty(0)
         docs, found = batch_buckets(views, self.bits)
-        sums = np.bincount(docs, weights=self.weights[found], minlength=len(views))
+        weights = self.weights[found]
+        sums = np.bincount(docs, weights=weights, minlength=len(views))
         counts = np.maximum(np.bincount(docs, minlength=len(views)), 1)
-        return 1.0 / (1.0 + np.exp(-(self.bias + sums / np.sqrt(counts))))
+        covered = np.bincount(docs, weights=weights != 0, minlength=len(views)) / counts
+        return 1.0 / (1.0 + np.exp(-self.guarded(self.bias + sums / np.sqrt(counts), covered)))
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, weights=self.weights.astype(np.float16),
-                            bias=np.float64(self.bias), bits=np.int64(self.bits),
-                            card=np.frombuffer(json.dumps(self.card).encode(), dtype=np.uint8))
+        """An ``.npz`` whose bytes depend on the model alone: fixed entry order and zip
+        dates (``np.savez`` stamps the time), sorted card keys, so a rebuild from the
+        same data and code can be compared byte for byte."""
+        arrays = {"weights": self.weights.astype(np.float16), "bias": np.float64(self.bias),
+                  "bits": np.int64(self.bits),
+                  "card": np.frombuffer(json.dumps(self.card, sort_keys=True).encode(),
+                                        dtype=np.uint8)}
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, array in arrays.items():
+                raw = io.BytesIO()
+                np.lib.format.write_array(raw, np.asanyarray(array), allow_pickle=False)
+                entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = 0o644 << 16
+                archive.writestr(entry, raw.getvalue(), compresslevel=9)
 
 
 def sigmoid(margin: float) -> float:
@@ -68,8 +109,16 @@ def load(path: str | Path | None = None) -> LinearModel:
     source = Path(path) if path else resources.files("spimguard.model").joinpath(BUNDLED)
     try:
         with source.open("rb") as handle, np.load(handle) as data:
-            return LinearModel(weights=data["weights"].astype(np.float32),
-                               bias=float(data["bias"]), bits=int(data["bits"]),
-                               card=json.loads(bytes(data["card"]).decode()))
+            model = LinearModel(weights=data["weights"].astype(np.float32),
+                                bias=float(data["bias"]), bits=int(data["bits"]),
+                                card=json.loads(bytes(data["card"]).decode()))
     except (OSError, KeyError, ValueError) as exc:
         raise ConfigError(f"cannot load the content model from {source}: {exc}") from exc
+    expected = stamp()
+    if model.card.get("features") != expected:
+        raise ConfigError(
+            f"the content model {source} was trained on features "
+            f"{model.card.get('features', 'of an unstamped version')!r}, this code computes "
+            f"{expected!r}: its weights would score the wrong features. Retrain it "
+            f"(the card's command, e.g. `spimguard train --corpora DATASETS`).")
+    return model

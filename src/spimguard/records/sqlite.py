@@ -1,4 +1,9 @@
-"""Records in the embedded SQLite file (shared with state: one commit per request)."""
+"""Records in the embedded SQLite file (shared with state: one commit per request).
+
+Rows saved during a batch wait in memory and go in at the commit, one
+``executemany`` per table; any read first writes what waits, so a read always
+sees every earlier save (a report about a message of the same batch finds it).
+"""
 
 from __future__ import annotations
 
@@ -31,20 +36,29 @@ class SQLiteRecords(sql.SQLReads):
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._waiting: dict[str, list[tuple[Any, ...]]] = {}  # statement -> rows, in order
         try:
             upgrade(conn)
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"cannot create the record tables: {exc}") from exc
 
     def _query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        self.flush()
         try:
             return self._conn.execute(statement, params).fetchall()
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record read failed: {exc}") from exc
 
     def _write(self, statement: str, params: tuple[Any, ...]) -> None:
+        self._waiting.setdefault(statement, []).append(params)
+
+    def flush(self) -> None:
+        """Write the rows that wait, uncommitted (``SQLiteState`` calls it before the
+        commit they share: counters and verdicts go in one transaction)."""
+        waiting, self._waiting = self._waiting, {}
         try:
-            self._conn.execute(statement, params)
+            for statement, rows in waiting.items():
+                self._conn.executemany(statement, rows)
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record write failed: {exc}") from exc
 
@@ -71,6 +85,7 @@ class SQLiteRecords(sql.SQLReads):
         self._write(sql.INSERT_CAMPAIGN, sql.campaign_row(message))
 
     def purge(self, before: float) -> int:
+        self.flush()
         try:
             dropped = sum(self._conn.execute(s, (before,)).rowcount for s in sql.PURGE)
             self._conn.commit()
@@ -79,12 +94,14 @@ class SQLiteRecords(sql.SQLReads):
         return dropped
 
     def commit(self) -> None:
+        self.flush()
         try:
             self._conn.commit()
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record commit failed: {exc}") from exc
 
     def rollback(self) -> None:
+        self._waiting = {}
         try:
             self._conn.rollback()
         except sqlite3.Error as exc:
@@ -92,6 +109,7 @@ class SQLiteRecords(sql.SQLReads):
 
     def ping(self) -> None:
         """A write the disk must take: a full disk or a read-only file fails here."""
+        self.flush()
         try:
             self._conn.execute("CREATE TABLE IF NOT EXISTS health (at REAL)")
             self._conn.execute("DELETE FROM health")

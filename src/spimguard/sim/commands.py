@@ -16,6 +16,7 @@ from rich.table import Table
 
 from .. import campaigns
 from ..config import load as load_config
+from ..detectors import BUILDERS
 from ..engine import open_engine
 from ..errors import SpimguardError
 from . import network, scenarios, texts
@@ -53,6 +54,9 @@ def simulate(
         "--data-dir", help="Keep the in-process run's database here (SQLite), to look at its "
         "campaigns and evidence afterwards (spimguard evidence export, spimguard serve); "
         "default: in memory.")] = None,
+    without: Annotated[list[str] | None, typer.Option(
+        help="Run with this detector disabled (e.g. content: what the other evidence "
+        "contains on its own). Repeatable.")] = None,
 ) -> None:
     """Simulate an IM network under spim attack and print its scorecard.
 
@@ -70,15 +74,20 @@ def simulate(
         if unknown:
             raise ValueError(f"--require: no figure {', '.join(unknown)} in this scorecard "
                              f"(known: {', '.join(sorted(known))})")
-        if url and data_dir:
-            raise ValueError("--data-dir is for in-process runs; a --url server keeps its own")
+        if unknown := sorted(set(without or ()) - set(BUILDERS)):
+            raise ValueError(f"--without: no detector {', '.join(unknown)} (known: "
+                             f"{', '.join(BUILDERS)})")
+        if url and (data_dir or without):
+            raise ValueError("--data-dir and --without are for in-process runs; a --url "
+                             "server keeps its own data and settings")
         if url:
             sink: Sink = HttpSink(url, token)
         else:
             storage = ({"backend": "sqlite", "data_dir": str(data_dir)} if data_dir
                        else {"backend": "memory"})
             config = load_config(environ={}, storage=storage,
-                                 official_clients=list(network.OFFICIAL_CLIENTS))
+                                 official_clients=list(network.OFFICIAL_CLIENTS),
+                                 detectors={d: {"enabled": False} for d in without or ()})
             sink = EngineSink(open_engine(config, data_dir))
         started = time.perf_counter()
         columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),

@@ -39,6 +39,9 @@ class MemoryState:
         self._members: dict[str, tuple[dict[str, float], float, float, int]] = {}
         self._values: dict[str, tuple[bytes, float]] = {}
         self._writes = 0
+        # Members let go by a cap or a sweep, (key, member), for the durable store this
+        # holds keys for to drop too (``trimmed``); None when nothing below keeps a copy.
+        self.trimmed: list[tuple[str, str]] | None = None
 
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
@@ -86,8 +89,17 @@ class MemoryState:
 
     # -- writes ----------------------------------------------------------------------
     def write(self, writes: Sequence[Write], now: float) -> None:
+        # One value is often put under several keys (a bulk cluster under each of its
+        # bands): encoded once per call, the keys share the bytes.
+        encoded: dict[int, bytes] = {}
         for op in writes:
-            self._apply(op, now)
+            if isinstance(op, Put):
+                stored = encoded.get(id(op.value))
+                if stored is None:
+                    stored = encoded[id(op.value)] = encode_value(op.value)
+                self._values[op.key] = (stored, now + op.ttl)
+            else:
+                self._apply(op, now)
         self._writes += len(writes)
         if self._writes >= _SWEEP_EVERY:
             self.sweep(now)
@@ -108,19 +120,22 @@ class MemoryState:
             members, expiry, _, _ = self._members.get(op.key, ({}, 0.0, op.ttl, op.cap))
             if expiry <= now:
                 members = {}
-            for member in op.members:
+            for member in sorted(op.members):
                 # Re-inserting keeps the dict ordered oldest-touched first, so
-                # trimming to the cap drops the stalest members. Members are
-                # account ids that recur in many sets (contacts lists are
-                # symmetric): interned, each id is stored once.
+                # trimming to the cap drops the stalest members; members of one
+                # touch go in name order, as Redis and SQLite order equal times.
+                # Members are account ids that recur in many sets (contacts lists
+                # are symmetric): interned, each id is stored once.
                 members.pop(member, None)
                 members[sys.intern(member)] = now
             self._members[op.key] = (members, max(expiry, now + op.ttl), op.ttl, op.cap)
             if len(members) > op.cap:
                 for stale in list(members)[: len(members) - op.cap]:
                     del members[stale]
+                    if self.trimmed is not None:
+                        self.trimmed.append((op.key, stale))
         elif isinstance(op, Replace):
-            self._members[op.key] = (dict.fromkeys(map(sys.intern, op.members), now),
+            self._members[op.key] = (dict.fromkeys(map(sys.intern, sorted(op.members)), now),
                                      now + op.ttl, op.ttl,
                                      max(len(op.members), 1))
         elif isinstance(op, Remove):
@@ -128,8 +143,6 @@ class MemoryState:
             if entry is not None:
                 for member in op.members:
                     entry[0].pop(member, None)
-        elif isinstance(op, Put):
-            self._values[op.key] = (encode_value(op.value), now + op.ttl)
         elif isinstance(op, Delete):
             self._values.pop(op.key, None)
             self._counters.pop(op.key, None)
@@ -153,6 +166,8 @@ class MemoryState:
                 continue
             for member in [m for m, ts in members.items() if ts + ttl <= now]:
                 del members[member]
+                if self.trimmed is not None:
+                    self.trimmed.append((key, member))
                 dropped += 1
         for key in [k for k, (_, exp) in self._values.items() if exp <= now]:
             del self._values[key]
@@ -162,6 +177,36 @@ class MemoryState:
 
     def ping(self) -> None:
         """Process memory is always there."""
+
+    # -- as the cache of a durable backend (``sqlite.SQLiteState``) -------------------
+    def counter(self, key: str) -> tuple[dict[int, float], float] | None:
+        """A counter's buckets and expiry, as held (expired or not)."""
+        return self._counters.get(key)
+
+    def member_set(self, key: str) -> tuple[dict[str, float], float, float, int] | None:
+        """A member set's members (touch order), expiry, TTL and cap, as held."""
+        return self._members.get(key)
+
+    def value(self, key: str) -> tuple[bytes, float] | None:
+        """A value's stored form and expiry, as held."""
+        return self._values.get(key)
+
+    def load_counter(self, key: str, buckets: dict[int, float], expiry: float) -> None:
+        self._counters[key] = (buckets, expiry)
+
+    def load_set(self, key: str, members: dict[str, float], expiry: float, ttl: float,
+                 cap: int) -> None:
+        self._members[key] = ({sys.intern(m): ts for m, ts in members.items()}, expiry, ttl,
+                              cap)
+
+    def load_value(self, key: str, stored: bytes, expiry: float) -> None:
+        self._values[key] = (stored, expiry)
+
+    def forget(self, key: str) -> None:
+        """Drop the key from every table (a cache eviction, not a write)."""
+        self._counters.pop(key, None)
+        self._members.pop(key, None)
+        self._values.pop(key, None)
 
     def close(self) -> None:
         self._counters.clear()

@@ -14,7 +14,8 @@ value       a string holding {"v": value, "e": event-time expiry}
 ==========  =========================================================================
 
 Time is event time, as everywhere; Redis's own EXPIRE is set too, in wall-clock
-seconds from now, only as a safety net that frees memory. Redis keeps hot state:
+seconds from now (the TTL plus an hour's slack, so a node running behind event time
+never loses a key early), only as a safety net that frees memory. Redis keeps hot state:
 what must never be lost (the verdict log, reports, campaigns) is in the record
 store, so a Redis restart costs recent counters, not data.
 """
@@ -105,8 +106,16 @@ class _Value(msgspec.Struct):
     e: float
 
 
+# Redis's own EXPIRE counts wall-clock seconds: a node or a replay running behind event
+# time (a backlog, a slow disk, a log replayed slower than it happened) would lose a key
+# before its event-time expiry and judge differently from a run that kept up. The
+# safety net therefore outlasts the event-time TTL by this much lag.
+_EXPIRE_SLACK = 3_600
+
+
 def _seconds(ttl: float) -> int:
-    return max(1, math.ceil(ttl))
+    """Wall-clock seconds for Redis's EXPIRE of a key whose event-time TTL is ``ttl``."""
+    return max(1, math.ceil(ttl + _EXPIRE_SLACK))
 
 
 def _zadd(key: str, flags: tuple[str, ...], members: Sequence[str],

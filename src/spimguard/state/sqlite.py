@@ -1,34 +1,39 @@
 """Embedded, durable state in SQLite: the default when nothing else is installed.
 
-Each primitive is one indexed statement; expiry is stored per row and checked on
-read, so a late sweep never changes an answer, only the file's size.
+The state of every key a batch touches is held in process memory, in a
+``MemoryState`` that answers exactly as the memory backend does: a key is
+loaded from the file on first use (one ``IN (...)`` statement per table for all
+the keys of a read or write that are not held yet), then read and written in
+memory. ``commit`` writes what changed since the last commit, one statement per
+table and kind of change (``executemany``), and commits: so a batch of n events
+costs O(new keys) lookups and O(changed keys) rows, not one statement per
+primitive per event, and nothing is acknowledged before it is in the file.
+``rollback`` drops the held copy with the transaction (the file is the truth).
+
+Held keys are bounded (``cached``): past it, the oldest half is let go after a
+commit, when the file holds everything they say. Members trimmed in memory (by a
+set's cap, or the memory's own sweep) are deleted from the file at the commit.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-import msgspec
-
 from ..errors import StateUnavailable
+from .memory import MemoryState
 from .ops import (
-    Contains,
     Count,
     Delete,
-    Distinct,
     Get,
     Incr,
-    Members,
     Put,
     Query,
     Remove,
     Replace,
     Touch,
     Write,
-    bucket_range,
-    encode_value,
 )
 
 _SCHEMA = """
@@ -47,7 +52,16 @@ CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, exp RE
 CREATE INDEX IF NOT EXISTS counters_exp ON counters (exp);
 CREATE INDEX IF NOT EXISTS kv_exp ON kv (exp);
 """
-_CHUNK = 500  # members per IN (...) list, under SQLite's parameter limit
+_CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
+_CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB each)
+
+# Which table a primitive's key lives in: counters, member sets or values.
+_COUNTER, _SET, _VALUE = "c", "m", "v"
+_KIND: dict[type, str] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VALUE}
+
+
+def _kind(op: Query | Write) -> str:
+    return _KIND.get(type(op), _SET)
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -56,116 +70,205 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 
 
 class SQLiteState:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, cached: int = _CACHED,
+                 before_commit: Callable[[], None] | None = None) -> None:
         self._conn = conn
+        self._cached = cached
+        # What else writes on this connection and must go into the same transaction
+        # (the records' waiting rows): written just before each commit.
+        self._before_commit = before_commit
         try:
             conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise StateUnavailable(f"cannot create the state tables: {exc}") from exc
+        self._hot = self._fresh_hot()
+        self._held: dict[tuple[str, str], None] = {}  # (kind, key) the hot copy is true for
+        self._changed_values: set[str] = set()
+        self._changed_counters: set[str] = set()
+        self._changed_sets: set[str] = set()  # headers (expiry, TTL, cap)
+        self._rewritten_sets: set[str] = set()  # every member row to rewrite
+        self._changed_members: dict[str, set[str]] = {}  # key -> members to upsert or drop
+        self._version = -1  # PRAGMA data_version when the held copy was last checked
 
+    @staticmethod
+    def _fresh_hot() -> MemoryState:
+        hot = MemoryState()
+        hot.trimmed = []
+        return hot
+
+    # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
         try:
-            values = self._values([q.key for q in queries if isinstance(q, Get)], now)
-            return [values.get(q.key) if isinstance(q, Get) else self._answer(q, now)
-                    for q in queries]
+            self._fresh()
+            self._hold((_kind(q), q.key) for q in queries)
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state read failed: {exc}") from exc
+        return self._hot.read(queries, now)
 
-    def _values(self, keys: list[str], now: float) -> dict[str, Any]:
-        """Every Get of one read in one statement (they are the most common query)."""
-        found: dict[str, Any] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys))):
-            marks = ",".join("?" * len(chunk))
-            for key, value in self._conn.execute(
-                    f"SELECT key, value FROM kv WHERE key IN ({marks}) AND exp > ?",
-                    (*chunk, now)):
-                found[key] = msgspec.json.decode(value)
-        return found
-
-    def _answer(self, query: Query, now: float) -> Any:
+    def _hold(self, wanted: Iterable[tuple[str, str]]) -> None:
+        """Load the keys not held yet: one statement per table for all of them."""
+        missing: dict[str, list[str]] = {_COUNTER: [], _SET: [], _VALUE: []}
+        for item in dict.fromkeys(wanted):
+            if item not in self._held:
+                missing[item[0]].append(item[1])
         run = self._conn.execute
-        if isinstance(query, Count):
-            first, last = bucket_range(query, now)
-            row = run("SELECT TOTAL(n) FROM counters WHERE key = ? AND bucket BETWEEN ? AND ? "
-                      "AND exp > ?", (query.key, first, last, now)).fetchone()
-            return float(row[0])
-        if isinstance(query, Distinct):
-            row = run("SELECT COUNT(*) FROM members JOIN member_sets USING (key) "
-                      "WHERE key = ? AND member_sets.exp > ? AND ts > ?",
-                      (query.key, now, now - query.window)).fetchone()
-            return int(row[0])
-        if isinstance(query, Contains):
-            found: set[str] = set()
-            alive = run("SELECT 1 FROM member_sets WHERE key = ? AND exp > ?",
-                        (query.key, now)).fetchone()
-            if alive:
-                for chunk in _chunks(query.members):
-                    marks = ",".join("?" * len(chunk))
-                    found.update(r[0] for r in run(
-                        f"SELECT member FROM members WHERE key = ? AND member IN ({marks})",
-                        (query.key, *chunk)))
-            return tuple(m in found for m in query.members)
-        if isinstance(query, Members):
-            return tuple(r[0] for r in run(
-                "SELECT member FROM members JOIN member_sets USING (key) WHERE key = ? AND "
-                "member_sets.exp > ? ORDER BY ts, member", (query.key, now)))
-        raise TypeError(f"not a query: {query!r}")
+        for chunk in _chunks(missing[_VALUE]):
+            marks = ",".join("?" * len(chunk))
+            for key, value, exp in run(f"SELECT key, value, exp FROM kv WHERE key IN ({marks})",
+                                       tuple(chunk)):
+                self._hot.load_value(key, value, exp)
+        for chunk in _chunks(missing[_COUNTER]):
+            marks = ",".join("?" * len(chunk))
+            counters: dict[str, tuple[dict[int, float], list[float]]] = {}
+            for key, bucket, n, exp in run(
+                    f"SELECT key, bucket, n, exp FROM counters WHERE key IN ({marks})",
+                    tuple(chunk)):
+                buckets, expiry = counters.setdefault(key, ({}, [0.0]))
+                buckets[bucket] = n
+                expiry[0] = max(expiry[0], exp)
+            for key, (buckets, expiry) in counters.items():
+                self._hot.load_counter(key, buckets, expiry[0])
+        for chunk in _chunks(missing[_SET]):
+            marks = ",".join("?" * len(chunk))
+            members: dict[str, dict[str, float]] = {}
+            for key, member, ts in run(f"SELECT key, member, ts FROM members WHERE key IN "
+                                       f"({marks}) ORDER BY key, ts, member", tuple(chunk)):
+                members.setdefault(key, {})[member] = ts
+            for key, exp, ttl, cap in run(f"SELECT key, exp, ttl, cap FROM member_sets "
+                                          f"WHERE key IN ({marks})", tuple(chunk)):
+                self._hot.load_set(key, members.get(key, {}), exp, ttl, cap)
+        for kind, keys in missing.items():
+            self._held.update(((kind, key), None) for key in keys)
 
+    def _fresh(self) -> None:
+        """Let the held copy go if another process committed to the file since the last
+        look (an operator's ``spimguard lists import`` beside a running server): checked
+        when this connection has no transaction open, or has just opened one, so nothing
+        of its own is pending then."""
+        if self._conn.in_transaction and self._changed():
+            return
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._version = version
+            self._let_go(everything=True)
+
+    def _changed(self) -> bool:
+        return bool(self._changed_values or self._changed_counters or self._changed_sets
+                    or self._rewritten_sets or self._changed_members)
+
+    # -- writes ----------------------------------------------------------------------
     def write(self, writes: Sequence[Write], now: float) -> None:
         try:
-            for op in writes:
-                self._apply(op, now)
+            if not self._conn.in_transaction:
+                # The write lock from the first change to the commit, as when each write
+                # was a statement: no other process commits between what this one read
+                # and what it writes.
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._fresh()
+            # Writes that add to what is there need it held; Put and Replace overwrite.
+            self._hold((_kind(w), w.key) for w in writes
+                       if isinstance(w, Incr | Touch | Remove))
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state write failed: {exc}") from exc
+        for op in writes:
+            self._note(op, now)
+        self._hot.write(writes, now)
 
-    def _set_header(self, key: str, now: float, ttl: float, cap: int) -> None:
-        self._conn.execute(
-            "INSERT INTO member_sets (key, exp, ttl, cap) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET exp = max(exp, excluded.exp), ttl = excluded.ttl, "
-            "cap = excluded.cap", (key, now + ttl, ttl, cap))
-
-    def _apply(self, op: Write, now: float) -> None:
-        run = self._conn.execute
+    def _note(self, op: Write, now: float) -> None:
+        """Remember what ``op`` changes, for the next commit to write."""
+        key = op.key
         if isinstance(op, Incr):
-            run("INSERT INTO counters (key, bucket, n, exp) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (key, bucket) DO UPDATE SET n = n + excluded.n, "
-                "exp = max(exp, excluded.exp)",
-                (op.key, int(now // op.bucket), op.amount, now + op.ttl))
-        elif isinstance(op, Touch):
-            expired = run("SELECT 1 FROM member_sets WHERE key = ? AND exp <= ?",
-                          (op.key, now)).fetchone()
-            if expired:
-                run("DELETE FROM members WHERE key = ?", (op.key,))
-            self._set_header(op.key, now, op.ttl, op.cap)
-            self._conn.executemany(
-                "INSERT INTO members (key, member, ts) VALUES (?, ?, ?) "
-                "ON CONFLICT (key, member) DO UPDATE SET ts = max(ts, excluded.ts)",
-                [(op.key, m, now) for m in op.members])
-        elif isinstance(op, Replace):
-            run("DELETE FROM members WHERE key = ?", (op.key,))
-            run("DELETE FROM member_sets WHERE key = ?", (op.key,))
-            self._set_header(op.key, now, op.ttl, max(len(op.members), 1))
-            self._conn.executemany("INSERT OR REPLACE INTO members (key, member, ts) "
-                                   "VALUES (?, ?, ?)", [(op.key, m, now) for m in op.members])
-        elif isinstance(op, Remove):
-            for chunk in _chunks(op.members):
-                marks = ",".join("?" * len(chunk))
-                run(f"DELETE FROM members WHERE key = ? AND member IN ({marks})",
-                    (op.key, *chunk))
+            self._changed_counters.add(key)
         elif isinstance(op, Put):
-            run("INSERT OR REPLACE INTO kv (key, value, exp) VALUES (?, ?, ?)",
-                (op.key, encode_value(op.value), now + op.ttl))
+            self._changed_values.add(key)
+            self._held[(_VALUE, key)] = None
+        elif isinstance(op, Touch | Remove):
+            held = self._hot.member_set(key)
+            if isinstance(op, Touch) and (held is None or held[1] <= now):
+                self._rewritten_sets.add(key)  # expired: it starts afresh
+            self._changed_members.setdefault(key, set()).update(op.members)
+            self._changed_sets.add(key)
+        elif isinstance(op, Replace):
+            self._rewritten_sets.add(key)
+            self._changed_sets.add(key)
+            self._held[(_SET, key)] = None
         elif isinstance(op, Delete):
-            for table in ("counters", "members", "member_sets", "kv"):
-                run(f"DELETE FROM {table} WHERE key = ?", (op.key,))
+            self._changed_values.add(key)
+            self._changed_counters.add(key)
+            self._rewritten_sets.add(key)
+            self._changed_sets.add(key)
+            self._held.update(((kind, key), None) for kind in (_COUNTER, _SET, _VALUE))
+
+    def _flush(self) -> None:
+        """Write every change since the last commit: one statement per table and kind."""
+        hot, many = self._hot, self._conn.executemany
+        values = [(k, hot.value(k)) for k in self._changed_values]
+        many("INSERT OR REPLACE INTO kv (key, value, exp) VALUES (?, ?, ?)",
+             [(k, *v) for k, v in values if v is not None])
+        many("DELETE FROM kv WHERE key = ?", [(k,) for k, v in values if v is None])
+        many("DELETE FROM counters WHERE key = ?", [(k,) for k in self._changed_counters])
+        many("INSERT INTO counters (key, bucket, n, exp) VALUES (?, ?, ?, ?)",
+             [(k, bucket, n, held[1]) for k in self._changed_counters
+              if (held := hot.counter(k)) is not None for bucket, n in held[0].items()])
+        many("DELETE FROM members WHERE key = ?", [(k,) for k in self._rewritten_sets])
+        rows: list[tuple[str, str, float]] = []
+        gone: list[tuple[str, str]] = []
+        for key in self._rewritten_sets:
+            if (held := hot.member_set(key)) is not None:
+                rows.extend((key, m, ts) for m, ts in held[0].items())
+        for key, members in self._changed_members.items():
+            if key in self._rewritten_sets:
+                continue
+            held = hot.member_set(key)
+            now_in = held[0] if held is not None else {}
+            for member in members:
+                if member in now_in:
+                    rows.append((key, member, now_in[member]))
+                else:
+                    gone.append((key, member))
+        assert hot.trimmed is not None
+        gone.extend((key, member) for key, member in hot.trimmed
+                    if key not in self._rewritten_sets
+                    and member not in (hot.member_set(key) or ({},))[0])
+        hot.trimmed.clear()
+        many("INSERT OR REPLACE INTO members (key, member, ts) VALUES (?, ?, ?)", rows)
+        many("DELETE FROM members WHERE key = ? AND member = ?", gone)
+        headers = [(k, hot.member_set(k)) for k in self._changed_sets]
+        many("INSERT OR REPLACE INTO member_sets (key, exp, ttl, cap) VALUES (?, ?, ?, ?)",
+             [(k, h[1], h[2], h[3]) for k, h in headers if h is not None])
+        many("DELETE FROM member_sets WHERE key = ?", [(k,) for k, h in headers if h is None])
+        self._forget_changes()
+
+    def _forget_changes(self) -> None:
+        for changed in (self._changed_values, self._changed_counters, self._changed_sets,
+                        self._rewritten_sets, self._changed_members):
+            changed.clear()
+
+    def _let_go(self, everything: bool = False) -> None:
+        """Drop held keys: all of them, or the oldest half once past the bound."""
+        if everything:
+            self._hot = self._fresh_hot()
+            self._held.clear()
+        elif len(self._held) > self._cached:
+            oldest = list(self._held)[: len(self._held) // 2]
+            for _kind_of, key in oldest:
+                self._hot.forget(key)
+                for other in (_COUNTER, _SET, _VALUE):
+                    self._held.pop((other, key), None)
 
     def commit(self) -> None:
         try:
+            self._flush()
+            if self._before_commit is not None:
+                self._before_commit()
             self._conn.commit()
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state commit failed: {exc}") from exc
+        self._let_go()
 
     def rollback(self) -> None:
+        self._forget_changes()
+        self._let_go(everything=True)
         try:
             self._conn.rollback()
         except sqlite3.Error as exc:
@@ -174,6 +277,9 @@ class SQLiteState:
     def sweep(self, now: float) -> int:
         run = self._conn.execute
         try:
+            self._flush()
+            if self._before_commit is not None:
+                self._before_commit()
             dropped = run("DELETE FROM counters WHERE exp <= ?", (now,)).rowcount
             dropped += run("DELETE FROM kv WHERE exp <= ?", (now,)).rowcount
             dropped += run("DELETE FROM members WHERE key IN "
@@ -185,13 +291,15 @@ class SQLiteState:
             oversized = run("SELECT s.key, s.cap FROM member_sets s WHERE "
                             "(SELECT COUNT(*) FROM members m WHERE m.key = s.key) > s.cap"
                             ).fetchall()
-            for key, cap in oversized:
+            for key, cap in oversized:  # stalest first; ties by member, as Redis drops them
                 dropped += run("DELETE FROM members WHERE key = ? AND member IN (SELECT member "
-                               "FROM members WHERE key = ? ORDER BY ts DESC LIMIT -1 OFFSET ?)",
+                               "FROM members WHERE key = ? ORDER BY ts DESC, member DESC "
+                               "LIMIT -1 OFFSET ?)",
                                (key, key, cap)).rowcount
             self._conn.commit()
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state sweep failed: {exc}") from exc
+        self._let_go(everything=True)  # the file changed under the held copy
         return dropped
 
     def ping(self) -> None:

@@ -1,0 +1,32 @@
+"""Upkeep between events: expired state swept, old records purged, learners rebuilt.
+
+Learners keep what they learnt in process memory, rebuilt from durable state
+(``detectors.base.Learner``): after a sweep, so what expired stops counting, and
+whenever another node learnt something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .config import Config
+from .detectors import Detector, Learner
+from .records import RecordStore
+from .state import StateBackend
+
+MAINTAIN_EVERY = 20_000  # events between sweeps of expired state and old records
+
+
+def rebuild_learners(detectors: Sequence[Detector], state: StateBackend, now: float) -> None:
+    for detector in detectors:
+        if isinstance(detector, Learner):
+            detector.rebuild(lambda queries: state.read(queries, now))
+
+
+def maintain(config: Config, state: StateBackend, records: RecordStore,
+             detectors: Sequence[Detector], now: float) -> None:
+    """Sweep state and purge records up to ``now`` (never past what the wall clock
+    confirms: the caller passes the smaller), then rebuild the learners."""
+    state.sweep(now)
+    rebuild_learners(detectors, state, now)
+    records.purge(now - config.records.retention_days * 86400)

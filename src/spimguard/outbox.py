@@ -1,0 +1,56 @@
+"""What an event leaves in the records: its log entry, and a campaign message or a report.
+
+Built once per judged event, after the verdict; ``once.Outbox`` carries it to the
+record store (and, on shared state, inside the claim, so another node can finish
+an event whose records did not commit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import msgspec
+
+from . import once
+from .config import Config
+from .detectors import Context
+from .events import Event, Message, Report, Result
+from .policy import Decision
+from .records import CampaignMessage, LogEntry, ReportEntry
+
+
+def outbox_of(config: Config, event: Event, body: str, ctx: Context, result: Result,
+              decision: Decision | None) -> once.Outbox:
+    answer = msgspec.json.encode(result)
+    if isinstance(event, Message):
+        assert ctx.view is not None
+        entry = LogEntry(
+            id=event.id, ts=event.ts, type="message", account=event.sender, digest=body,
+            session=event.session, action=result.action, score=result.score,
+            signals=tuple(s.code for s in result.signals),
+            text_sha256=hashlib.sha256(event.text.encode("utf-8", "surrogatepass")
+                                       ).hexdigest(),
+            text=event.text if config.records.keep_text else None,
+            fingerprint=ctx.view.fingerprint, domains=ctx.view.domains, result=answer,
+            keep=ctx.keep)
+        campaign = None
+        if result.campaign:
+            campaign = CampaignMessage(
+                campaign=result.campaign, id=event.id, ts=event.ts, sender=event.sender,
+                session=event.session, client=event.client.id, ip=event.client.ip,
+                recipients=tuple(event.recipients), text=event.text, action=result.action,
+                domains=ctx.view.domains)
+        return once.Outbox(entry, campaign=campaign)
+    entry = LogEntry(id=event.id, ts=event.ts, type=type(event).__name__.lower(),
+                     account=event.account, digest=body,
+                     session=getattr(event, "session", ""),
+                     action="", score=decision.score if decision else 0.0,
+                     signals=tuple(s.code for s in decision.signals) if decision else (),
+                     result=answer, keep=ctx.keep)
+    report = None
+    if isinstance(event, Report):
+        report = ReportEntry(
+            id=event.id, ts=event.ts, reporter=event.reporter,
+            message_id=event.message_id, label=event.label, text=event.text,
+            sender=ctx.reported.account if ctx.reported else "")
+    return once.Outbox(entry, report=report)
