@@ -282,3 +282,83 @@ def test_the_api_documents_encrypted_messages_and_report_text() -> None:
     assert "encrypted message" in schemas["Report"]["properties"]["text"]["description"]
     check = next(o for o in operations(spec) if o.path == "/v1/check")
     assert '"encrypted": true' in check.body_example and '"text": "hey' in check.body_example
+
+
+# -- encrypted bulk: one shape to many, from an unfamiliar session ---------------------------
+def _sealed_mailing(e: Engine, account: str, session: str, client: str, ip: str,
+                    recipients: list[str], sizes: list[int], **extra: Any) -> list[Any]:
+    return [sealed(e, f"{session}-{i}", account, [to], T0 + 10 + i * 20, size=size,
+                   session=session, client={"id": client, "ip": ip}, **extra)
+            for i, (to, size) in enumerate(zip(recipients, sizes, strict=True))]
+
+
+def _active_friends(e: Engine, account: str, friends: list[str]) -> None:
+    """Friends the account writes with every day (its correspondents, no dormant ties)."""
+    for day in range(1, 4):
+        for i, friend in enumerate(friends):
+            e.process(message(e.config, f"talk{day}-{i}", account, [friend], "see you later",
+                              T0 - day * 86_400 + 100 + i, session="phone",
+                              client={"id": "im-android", "ip": "198.51.100.20"}))
+
+
+def test_one_size_to_many_active_friends_from_an_unfamiliar_session_is_held() -> None:
+    """The intruder's pitch reaches the account's active correspondents first: no dormant
+    tie for the burst to count, but one size class to many is a mailing."""
+    e = engine_with_history(contacts=20)
+    friends = [f"alice-friend{i}" for i in range(3, 12)]
+    _active_friends(e, "alice", friends)
+    verdicts = _sealed_mailing(e, "alice", "evil", "MobileFunster 2.1", "203.0.113.7",
+                               friends, [300] * len(friends))
+    assert not any("ACCOUNT_HIJACK_BURST" in codes(v) for v in verdicts[:6])
+    bulk = [v for v in verdicts if "SEALED_BULK" in codes(v)]
+    assert bulk and "messages of one size" in next(
+        s.detail for s in bulk[0].signals if s.code == "SEALED_BULK")
+    assert delivered_before_containment(verdicts) <= 5
+    assert all(v.action == "hold" for v in verdicts[6:])
+    # Without this detector the same session is never stopped: the test can fail.
+    plain = open_engine(config(official_clients=OFFICIAL,
+                               detectors={"sealed_bulk": {"enabled": False}}))
+    from test_takeover import live_a_month
+    live_a_month(plain, "alice", contacts=20)
+    _active_friends(plain, "alice", friends)
+    unchecked = _sealed_mailing(plain, "alice", "evil", "MobileFunster 2.1", "203.0.113.7",
+                                friends, [300] * len(friends))
+    assert delivered_before_containment(unchecked) > delivered_before_containment(verdicts)
+
+
+def test_one_attachment_to_many_from_an_unfamiliar_session_is_counted() -> None:
+    e = engine_with_history(contacts=20)
+    friends = [f"alice-friend{i}" for i in range(3, 12)]
+    _active_friends(e, "alice", friends)
+    verdicts = _sealed_mailing(e, "alice", "evil", "MobileFunster 2.1", "203.0.113.7",
+                               friends, [200 + 60 * i for i in range(len(friends))],
+                               attachments=[{"name": "photo.jpg", "mime": "image/jpeg"}])
+    last = next(s for s in verdicts[-1].signals if s.code == "SEALED_BULK")
+    assert "one attachment" in last.detail and last.score >= 7  # holds on its own
+
+
+def test_the_owner_greeting_everyone_in_one_size_from_its_own_phone_is_not_held() -> None:
+    e = engine_with_history("carol", contacts=80)
+    friends = [f"carol-friend{i}" for i in range(80)]
+    verdicts = _sealed_mailing(e, "carol", "phone", "im-android", "198.51.100.20", friends,
+                               [171] * len(friends))
+    assert not any("SEALED_BULK" in codes(v) for v in verdicts)
+    assert all(v.action in ("deliver", "warn") and v.account_action.action == "none"
+               for v in verdicts)
+
+
+def test_different_sizes_to_many_from_an_unfamiliar_session_are_not_this_evidence() -> None:
+    e = engine_with_history(contacts=20)
+    friends = [f"alice-friend{i}" for i in range(3, 12)]
+    _active_friends(e, "alice", friends)
+    verdicts = _sealed_mailing(e, "alice", "trip", "im-android", "192.0.2.50", friends,
+                               [int(160 * 2 ** (i / 2)) for i in range(len(friends))])
+    assert not any("SEALED_BULK" in codes(v) for v in verdicts)
+
+
+def test_a_group_post_counts_as_one_target() -> None:
+    e = engine_with_history(contacts=20)
+    room = [f"alice-friend{i}" for i in range(3, 15)]
+    verdict = sealed(e, "room-post", "alice", room, T0 + 10, size=300, session="trip",
+                     conversation="!room", client={"id": "im-android", "ip": "192.0.2.50"})
+    assert "SEALED_BULK" not in codes(verdict)

@@ -18,6 +18,7 @@ from . import (
     relationship,
     reputation,
     rules,
+    sealed_bulk,
     sessions,
     takeover,
     velocity,
@@ -34,12 +35,13 @@ BUILDERS: Mapping[str, Callable[[dict[str, Any], Config], Detector]] = {
     "takeover": takeover.build,
     "bulk": bulk.build,
     "velocity": velocity.build,
+    "sealed_bulk": sealed_bulk.build,
     "relationship": relationship.build,
 }
 
 SIGNALS: Mapping[str, str] = {
     **rules.SIGNALS, **content.SIGNALS, **links.SIGNALS, **reputation.SIGNALS,
     **attachments.SIGNALS, **sessions.SIGNALS, **takeover.SIGNALS, **bulk.SIGNALS,
-    **velocity.SIGNALS, **relationship.SIGNALS}
+    **velocity.SIGNALS, **sealed_bulk.SIGNALS, **relationship.SIGNALS}
 
 __all__ = ["BUILDERS", "SIGNALS", "Context", "Detector", "Facts", "Learner", "Outcome"]
