@@ -115,17 +115,11 @@ class SealedBulkDetector:
             return ()
         return (*self.takeover.reads(ctx), *plan.reach, *plan.known)
 
-    def _session(self, ctx: Context, facts: Facts) -> dict[str, Any]:
-        """The session as the takeover detector sees it (its risk: 0 for the familiar)."""
-        plan = self.takeover._plan(ctx)
-        assert plan is not None
-        return self.takeover._session(ctx, facts, plan)
-
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)
         if plan is None:
             return []
-        session = self._session(ctx, facts)
+        session = self.takeover.sender_session(ctx, facts)
         risk = session.get("risk", 0.0)
         if not risk:
             return []
@@ -146,7 +140,7 @@ class SealedBulkDetector:
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         plan = self._plan(ctx)
-        if plan is None or not self._session(ctx, facts).get("risk"):
+        if plan is None or not self.takeover.sender_session(ctx, facts).get("risk"):
             return ()  # the familiar session is never judged here: nothing to count
         return [Touch(key, plan.targets, self.cfg["window"], self.cfg["set_cap"])
                 for key in plan.shapes]

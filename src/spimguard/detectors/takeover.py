@@ -398,6 +398,12 @@ class TakeoverDetector:
                 and self._known_net(profile, session["net"], now)
                 and self._familiar(profile.get("clients", {}), session["client"], now))
 
+    def sender_session(self, ctx: Context, facts: Facts) -> dict[str, Any]:
+        """The message's session as this detector judges it (``risk`` 0 when familiar),
+        for detectors that weigh evidence by it; memoised per event like ``_session``."""
+        plan = self._plan(ctx)
+        return {} if plan is None else self._session(ctx, facts, plan)
+
     def _session(self, ctx: Context, facts: Facts, plan: _Plan) -> dict[str, Any]:
         """The session's facts: from its login when we saw one, else from the message.
 

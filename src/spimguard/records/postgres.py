@@ -60,16 +60,22 @@ def schema_version(url: str) -> int:
         raise RecordsUnavailable(f"cannot reach PostgreSQL: {exc}") from exc
 
 
+def open_pool(url: str, size: int, timeout: float, name: str) -> ConnectionPool:
+    """A connection pool on a database whose schema is this release's (else a clear
+    error naming the command that upgrades it): the records and the console share it."""
+    version, needed = schema_version(url), sql.latest("postgres")
+    if version < needed:
+        raise RecordsUnavailable(f"the PostgreSQL schema is at version {version}, this "
+                                 f"spimguard needs {needed}: run `spimguard db upgrade`")
+    return ConnectionPool(url, min_size=1, max_size=size, timeout=timeout, open=True,
+                          name=name)
+
+
 class PostgresRecords(sql.SQLReads):
     _HOUR = "FLOOR(ts / 3600)"
 
     def __init__(self, url: str, pool_size: int = 4, timeout: float = 1.0) -> None:
-        version, needed = schema_version(url), sql.latest("postgres")
-        if version < needed:
-            raise RecordsUnavailable(f"the PostgreSQL schema is at version {version}, this "
-                                     f"spimguard needs {needed}: run `spimguard db upgrade`")
-        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, timeout=timeout,
-                                    open=True, name="spimguard-records")
+        self._pool = open_pool(url, pool_size, timeout, "spimguard-records")
         self._node = socket.gethostname()  # one health row per machine, however many workers
         self._log: dict[str, LogEntry] = {}
         self._reports: dict[str, ReportEntry] = {}
@@ -151,4 +157,4 @@ class PostgresRecords(sql.SQLReads):
         self._pool.close()
 
 
-__all__ = ["PostgresRecords", "schema_version", "upgrade"]
+__all__ = ["PostgresRecords", "open_pool", "schema_version", "upgrade"]

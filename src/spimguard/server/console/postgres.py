@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import PoolTimeout
 
 from ...errors import RecordsUnavailable
 from ...records import sql as records_sql
-from ...records.postgres import schema_version
+from ...records.postgres import open_pool
 from .sql import SQLConsole, Statement
 
 _Failure = (psycopg.Error, PoolTimeout)
@@ -23,12 +23,7 @@ _Failure = (psycopg.Error, PoolTimeout)
 
 class PostgresConsole(SQLConsole):
     def __init__(self, url: str, pool_size: int = 2, timeout: float = 2.0) -> None:
-        version, needed = schema_version(url), records_sql.latest("postgres")
-        if version < needed:
-            raise RecordsUnavailable(f"the PostgreSQL schema is at version {version}, this "
-                                     f"spimguard needs {needed}: run `spimguard db upgrade`")
-        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, timeout=timeout,
-                                    open=True, name="spimguard-console")
+        self._pool = open_pool(url, pool_size, timeout, "spimguard-console")
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         try:
