@@ -362,3 +362,26 @@ def test_a_group_post_counts_as_one_target() -> None:
     verdict = sealed(e, "room-post", "alice", room, T0 + 10, size=300, session="trip",
                      conversation="!room", client={"id": "im-android", "ip": "192.0.2.50"})
     assert "SEALED_BULK" not in codes(verdict)
+
+
+def test_an_encrypted_announcement_from_a_network_the_owner_wrote_from_is_not_held() -> None:
+    """One size of ciphertext to all its mutual contacts from the owner's app on a network
+    it chatted from cleanly this morning (not yet for a day): no SEALED_BULK, a trace of
+    burst at most; the same from a network it never wrote from, with the official app
+    claimed and no contact list read, is contained (metadata only)."""
+    from test_takeover import mutual, written_from_this_morning
+    e = engine_with_history("dave", contacts=60)
+    mutual(e, "dave")
+    written_from_this_morning(e, "dave", "100.70.3.4")
+    friends = [f"dave-friend{i}" for i in range(60)]
+    owner = _sealed_mailing(e, "dave", "road", "im-android", "100.70.3.4", friends, [300] * 60)
+    assert not any("SEALED_BULK" in codes(v) for v in owner)
+    assert all(v.action in ("deliver", "warn") and v.account_action.action == "none"
+               for v in owner)
+    intruder = engine_with_history("dave", contacts=60)
+    mutual(intruder, "dave")
+    intruder.process(event(intruder.config, type="login", id="evil", ts=T0, account="dave",
+                           session="evil", ip="203.0.113.9", client={"id": "im-android"}))
+    spoofed = _sealed_mailing(intruder, "dave", "evil", "im-android", "203.0.113.9",
+                              friends[3:], [300] * 57)
+    assert delivered_before_containment(spoofed) <= 3

@@ -65,3 +65,20 @@ def test_the_owners_own_announcement_warns_unless_another_kind_agrees() -> None:
     assert decide([certain, *volume, owner]).action in ("hold", "block")
     takeover = Signal("ACCOUNT_HIJACK_BURST", 0.6, "an unfamiliar session")
     assert decide([words, takeover, owner]).action == "hold"
+
+
+def test_a_session_consistent_with_the_owner_bounds_words_and_volume() -> None:
+    """OWNER_CONSISTENT (official app, no list read, no link, to its contacts, from a
+    network it wrote from) bounds what FAMILIAR_SENDER bounds, without its points; the
+    recipient is told the message is most likely from the sender, not that it is spam."""
+    owner = Signal("OWNER_CONSISTENT", 1.0, "its app, no list read, no link")
+    words = Signal("CONTENT_SPAM", 7.0 / 12, "a phone number")
+    volume = [Signal("VELOCITY_RATE", 1.0, "fast"), Signal("VELOCITY_FANOUT", 0.5, "wide"),
+              Signal("BULK_NEAR_DUPLICATE", 0.2, "one text to many")]
+    assert decide([words, *volume]).action == "hold"
+    bounded = decide([words, *volume, owner])
+    assert bounded.action == "warn" and (bounded.about or {}).get("topic") == "owner"
+    assert decide([words, *volume, owner, Signal("LINK_REPUTATION", 0.6, "fresh and spreading")]
+                  ).action in ("hold", "block")
+    assert decide([words, owner, Signal("ACCOUNT_HIJACK_BURST", 0.6, "a burst")]
+                  ).action in ("hold", "block")

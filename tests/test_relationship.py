@@ -72,3 +72,30 @@ def test_the_relationship_bounds_only_what_the_words_say() -> None:
     reported = Signal("LINK_REPUTATION", 1.0, "tonez-club.biz: 3 user reports")
     assert decide([reported, talk]) in ("hold", "block")
     assert decide([Signal("CONTENT_SPAM", 8.0 / 12, "p 0.7"), talk]) == "warn"
+
+
+def test_a_first_message_between_mutual_contacts_bounds_the_words_alone() -> None:
+    """Before the recipient has written back, listing each other is the tie: a bot can add
+    its target, never make its target add it back. Content alone then warns."""
+    e = open_engine(config())
+    for account, other in (("alice", "bob"), ("bob", "alice")):
+        e.process(event(e.config, type="contacts", id=f"c-{account}", ts=T0, account=account,
+                        contacts=[other]))
+    first = e.process(message(e.config, "m1", "alice", ["bob"], "hi bob", T0 + 10))
+    assert "CONTACTS_MUTUAL" in {s.code for s in first.signals}
+    one_way = e.process(message(e.config, "m2", "alice", ["carol"], "hi carol", T0 + 20))
+    assert not {"CONTACTS_MUTUAL", "CONVERSATION"} & {s.code for s in one_way.signals}
+    tie = Signal("CONTACTS_MUTUAL", 1.0, "mutual contacts")
+    likely = Signal("CONTENT_SPAM", 9.0 / 12, "spam probability 0.8")
+    assert decide([likely, tie]) == "warn"
+    assert decide([Signal("CONTENT_SPAM", 1.0, "near certain"), tie]) == "block"
+
+
+def test_a_session_in_doubt_lifts_the_relationship_bound() -> None:
+    """A hijacker inherits the contact list: once the session is one the account does not
+    use writing to its dormant ties, even a trace of that lets the words hold again."""
+    likely = Signal("CONTENT_SPAM", 9.0 / 12, "spam probability 0.8")
+    trace = Signal("ACCOUNT_HIJACK_BURST", 0.15, "an unfamiliar session, no list, no link")
+    for tie in (Signal("CONTACTS_MUTUAL", 1.0, "mutual"), Signal("CONVERSATION", 1.0, "talk")):
+        assert decide([likely, tie]) == "warn"
+        assert decide([likely, trace, tie]) == "hold"

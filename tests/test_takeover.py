@@ -263,19 +263,69 @@ def test_a_pitch_in_varied_words_is_contained_without_the_content_model() -> Non
     assert any(v.account_action.action == "suspend_sending" for v in verdicts)
 
 
-def test_owner_announcing_a_new_number_from_the_road_is_not_actioned() -> None:
-    """The account's own app on a new network, writing one text without a link to every
-    contact, and no contact list read: travel and an announcement explain it. A trace
-    of burst evidence at most, never an account action."""
-    engine = engine_with_history("dave", contacts=60)
+NEW_NUMBER = ("Hi everyone, this is my new number: 07700 900123. My old phone was stolen, "
+              "please save this one! Dave")
+
+
+def mutual(engine: Engine, account: str, contacts: int = 60) -> None:
+    """Every friend lists the account back (a bot can add its target, never be added back)."""
+    for i in range(contacts):
+        engine.process(event(engine.config, type="contacts", id=f"{account}-back{i}",
+                             ts=T0 - 30 * DAY + 1, account=f"{account}-friend{i}",
+                             contacts=[account]))
+
+
+def written_from_this_morning(engine: Engine, account: str, ip: str) -> None:
+    """The owner's phone chatted cleanly from a network hours ago (not yet for a day, so
+    not yet familiar), and signs in again from it now."""
     cfg = engine.config
-    engine.process(event(cfg, type="login", id="dave-road", ts=T0, account="dave",
-                         session="road", ip="100.70.3.4", client={"id": "im-android"}))
-    for i in range(60):
-        verdict = engine.process(message(
-            cfg, f"dave-n{i}", "dave", [f"dave-friend{i}"],
-            "Hi everyone, this is my new number: 07700 900123. Please save this one! Dave",
-            T0 + 60 + i, session="road", client={"id": "im-android", "ip": "100.70.3.4"}))
+    engine.process(event(cfg, type="login", id=f"{account}-train", ts=T0 - 4 * 3600,
+                         account=account, session="train", ip=ip, client={"id": "im-android"}))
+    for i in range(3):
+        engine.process(message(cfg, f"{account}-morning{i}", account, [f"{account}-friend{i}"],
+                               f"on the train, see you at {i + 5}", T0 - 4 * 3600 + 60 + i,
+                               session="train", client={"id": "im-android", "ip": ip}))
+    engine.process(event(cfg, type="login", id=f"{account}-road", ts=T0, account=account,
+                         session="road", ip=ip, client={"id": "im-android"}))
+
+
+def test_owner_announcing_a_new_number_from_the_road_is_warned_not_held() -> None:
+    """The account's own app on a network it has written from cleanly this morning, one
+    text without a link to every mutual contact, no contact list read: nothing says
+    someone else is writing. Its words read like an SMS advert and its volume like a
+    mailing, but both are the owner's doing: warned at most, with a notice that it is
+    most likely from dave; a trace of burst evidence, never an account action."""
+    engine = engine_with_history("dave", contacts=60)
+    mutual(engine, "dave")
+    written_from_this_morning(engine, "dave", "100.70.3.4")
+    cfg = engine.config
+    verdicts = [engine.process(message(cfg, f"dave-n{i}", "dave", [f"dave-friend{i}"],
+                                       NEW_NUMBER, T0 + 60 + i, session="road",
+                                       client={"id": "im-android", "ip": "100.70.3.4"}))
+                for i in range(60)]
+    for i, verdict in enumerate(verdicts):
+        assert verdict.action in ("deliver", "warn"), (i, verdict.signals)
         assert verdict.account_action.action == "none", i
         burst = sum(s.score for s in verdict.signals if s.code == "ACCOUNT_HIJACK_BURST")
         assert burst <= 1.5, i
+    assert "OWNER_CONSISTENT" in {s.code for s in verdicts[-1].signals}
+    warned = [v.notice.recipient for v in verdicts if v.action == "warn"]
+    assert warned and all("most likely from dave" in n for n in warned)
+
+
+@pytest.mark.parametrize("content", [True, False])
+def test_a_hijacker_claiming_the_official_app_with_no_list_read_and_no_link_is_contained(
+        content: bool) -> None:
+    """An intruder who read this code: it claims the official app, reads no contact list,
+    pitches no link and borrows the owner's own words. It cannot write from a network the
+    account has written from, so its burst to the dormant ties counts in full: contained
+    with the content model off too (the first three go to friends dave writes to daily)."""
+    engine = open_engine(config(official_clients=OFFICIAL, detectors={} if content else {
+        "content": {"enabled": False}}))
+    live_a_month(engine, "dave")
+    mutual(engine, "dave")
+    verdicts = attack(engine, "dave", client="im-android", ip="203.0.113.9", read=False,
+                      text=NEW_NUMBER)
+    assert delivered_before_containment(verdicts) <= 6
+    assert all(v.action in ("hold", "block") for v in verdicts[7:])
+    assert not any("OWNER_CONSISTENT" in {s.code for s in v.signals} for v in verdicts)

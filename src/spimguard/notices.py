@@ -34,10 +34,11 @@ if TYPE_CHECKING:
     from .policy import Decision
 
 # Plain notices that speak of what a message says or holds; each has a ``_sealed`` twin.
-SEALED = ("recipient_warn", "recipient_hold", "recipient_hijack", "sender_hold",
-          "sender_suspend")
+SEALED = ("recipient_warn", "recipient_hold", "recipient_hijack", "recipient_owner",
+          "sender_hold", "sender_suspend")
 KEYS = ("recipient_warn", "recipient_hold", "sender_challenge", "sender_suspend",
-        "recipient_hijack", "sender_hijack", "sender_hold", "sender_challenge_generic",
+        "recipient_hijack", "recipient_owner", "sender_hijack", "sender_hold",
+        "sender_challenge_generic",
         "sender_suspend_generic", "sender_hold_generic", *(f"{key}_sealed" for key in SEALED),
         "sender_hold_sealed_generic", "sender_suspend_sealed_generic")
 

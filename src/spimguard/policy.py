@@ -9,23 +9,32 @@ threshold at or below the total: deliver < warn < hold < block.
 Overrides are named results, not magic scores: block > hold > allow.
 
 Independent evidence: a group is one *kind* of evidence (what the words say, how
-the account behaves, what a link is, ...). Between people in a conversation
-(a signal of the ``relationship`` group: mutual contacts who write to each
-other) the relationship is evidence too, and it outweighs what the words alone
-say (the ``content`` group: friends' price lists and shouting read like adverts)
-unless the words are near certain: holding then needs another kind of evidence
-that would warn on its own, or content that would block on its own; otherwise
-the message is warned. Other kinds are not bounded: a hijacker inherits the
-victim's conversations, and a domain users reported stays reported between
-friends. Points are not changed, only the action is bounded.
+the account behaves, what a link is, ...). A hold needs a kind that says something
+other than the words alone, or words near certain. Between people who list each other
+as contacts (a signal of the ``relationship`` group: CONTACTS_MUTUAL, or CONVERSATION
+once the recipient has written back) the relationship is evidence too: a bot can add
+its target, never make its target add it back. It outweighs what the words alone say
+(the ``content`` group: friends' price lists, shouting and new numbers read like
+adverts) unless the words are near certain: holding then needs another kind of
+evidence that would warn on its own, or content that would block on its own;
+otherwise the message is warned. Other kinds are not bounded: a domain users reported
+stays reported between friends. And a hijacker inherits its victim's contacts, so the
+relationship vouches for the words only while nothing says the session is someone
+else's: a session the account does not use reading the list or bursting to its
+dormant ties (``DOUBT``, any points at all) lifts the bound. Points are not changed,
+only the action is bounded.
 
-The owner's own habit (FAMILIAR_SENDER: its usual app on its usual network,
-writing to its own contacts) bounds one kind more: how much and how widely the
-account writes (the ``velocity`` group, near-duplicates included) is then the
-owner's doing, an announcement to everyone it knows ("this is my new number"),
-not evidence that someone else is writing. Words and volume together warn; a
-hold needs words that would block on their own or another kind (a reported or
-spreading link, a confirmed campaign, the rules).
+The owner's own session bounds one kind more: how much and how widely the account
+writes (the ``velocity`` group, near-duplicates included) is then the owner's doing,
+an announcement to everyone it knows ("this is my new number"), not evidence that
+someone else is writing. Two signals say it is the owner's session: FAMILIAR_SENDER
+(its usual app on its usual network, proven over days) and OWNER_CONSISTENT (nothing
+in the session says otherwise: the official or the account's own app, no contact
+list read, no link, to its own contacts, from a network the account has already
+written from cleanly; ``detectors/takeover.py``). Words and volume together warn,
+and the recipient's notice says the message may not be from its sender; a hold
+needs words that would block on their own or another kind (a reported or spreading
+link, a confirmed campaign, a burst to dormant ties, the rules).
 
 Metadata-only verdicts (an end-to-end encrypted message: no words, no links) use
 the same thresholds, on purpose. Nothing lowers them to make up for the missing
@@ -55,7 +64,12 @@ from .signals import Signal
 RELATIONSHIP = "relationship"  # the group of evidence that sender and recipients converse
 CONTENT = "content"  # the group of what the words alone say
 VOLUME = "velocity"  # the group of how much and how widely the account writes
-OWNER = "FAMILIAR_SENDER"  # the owner's usual app and network, to its own contacts
+# The owner's session: its usual app and network (proven), or nothing saying otherwise.
+OWNERS = ("FAMILIAR_SENDER", "OWNER_CONSISTENT")
+# A session the account does not use, reading its contacts or bursting to its dormant
+# ties: the relationship no longer vouches for the words (a hijacker inherits it).
+DOUBT = frozenset({"ACCOUNT_HIJACK_BURST", "SEALED_BULK", "CONTACTS_SCRAPED",
+                   "LOGIN_UNFAMILIAR", "INCIDENT_INHERITED"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,21 +112,22 @@ class Policy:
         return scored, total, account
 
     def _uncorroborated(self, scored: Sequence[tuple[Signal, float]]) -> bool:
-        """In a conversation, or from the owner's own habit, are the words (not near
+        """Between contacts, or from the owner's own session, are the words (not near
         certain), with the owner's own volume, the only evidence that would warn on its
         own?"""
         kinds: dict[str, float] = defaultdict(float)
         for signal, points in scored:
             kinds[self._group(signal)] += points
-        owner = self.groups.get(OWNER, OWNER)
-        if owner in kinds:
+        owners = {self.groups.get(code, code) for code in OWNERS}
+        doubted = any(s.code in DOUBT and p > 0 for s, p in scored)
+        if owners & kinds.keys():
             bounded = {CONTENT, VOLUME}
-        elif RELATIONSHIP in kinds:
+        elif RELATIONSHIP in kinds and not doubted:
             bounded = {CONTENT}
         else:
             return False
         agreeing = {g for g, p in kinds.items()
-                    if g not in (RELATIONSHIP, owner) and p >= self.cfg.warn}
+                    if g not in owners and g != RELATIONSHIP and p >= self.cfg.warn}
         return agreeing <= bounded and kinds[CONTENT] < self.cfg.block
 
     def decide(self, signals: Sequence[Signal], account: str, session: str,
@@ -137,8 +152,13 @@ class Policy:
             action = "warn"
         else:
             action = "deliver"
+        about = next((s.about for s, _ in scored if s.about), None)
         if action in ("hold", "block") and not overrides and self._uncorroborated(scored):
             action = "warn"
+            if any(s.code in OWNERS for s, _ in scored):
+                # Most likely the owner, and nobody can be sure: the recipient is told so,
+                # rather than that the account was taken over or the words are spam.
+                about = {"topic": "owner"}
         evidence = [s for s, p in scored if p > 0 or s.override]
         reason = "; ".join(s.detail for s in evidence[:2])
         kind = in_force
@@ -154,5 +174,4 @@ class Policy:
         return Decision(
             action=action, score=round(total, 3),
             signals=[SignalOut(s.code, round(p, 3), s.detail) for s, p in scored],
-            account_action=account_action, reason=reason,
-            about=next((s.about for s, _ in scored if s.about), None))
+            account_action=account_action, reason=reason, about=about)

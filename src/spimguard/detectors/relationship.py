@@ -12,7 +12,15 @@ delivered or warned messages (``rel:wrote:A`` holds whom A wrote to; held
 messages teach nothing). Only the recipients' side counts because it is the one
 the sender cannot fake: a spimmer can write first, never make its target write
 back. So a reply to a friend's message is conversation, as is a friend's
-message to someone who wrote to it yesterday; a first message is not.
+message to someone who wrote to it yesterday.
+
+CONTACTS_MUTUAL is the same tie before anyone has replied: every recipient and the
+sender list each other. It is as hard to fake from outside (a bot can add its target,
+never make its target add it back), so it bounds what the words alone say just as
+CONVERSATION does: a close friend's first message of the day (a price, a shouted
+joke, a new number) is warned at most on its words. What it does not prove is that
+the friend is the one typing: a hijacker inherits the list, so the policy drops
+this bound when the session itself is in doubt (``policy.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +45,9 @@ SIGNALS = {
     "CONVERSATION": "sender and recipients are mutual contacts, and the recipients have "
                     "written to the sender (no points; content alone then warns unless near "
                     "certain)",
+    "CONTACTS_MUTUAL": "sender and recipients list each other as contacts (no points; content "
+                       "alone then warns unless near certain, while the session is not in "
+                       "doubt)",
 }
 
 _DAY = 86_400.0
@@ -83,13 +94,13 @@ class RelationshipDetector:
         plan = self._plan(ctx)
         if plan is None:
             return []
-        ties = (all(facts[plan.listed])
-                and all(facts[q][0] for q in plan.listed_back)
-                and all(facts[q][0] for q in plan.wrote_back))
-        if not ties:
+        mutual = all(facts[plan.listed]) and all(facts[q][0] for q in plan.listed_back)
+        if not mutual:
             return []
-        return [Signal("CONVERSATION", 1.0, "mutual contacts, and the recipients have written "
-                       "to the sender")]
+        if all(facts[q][0] for q in plan.wrote_back):
+            return [Signal("CONVERSATION", 1.0, "mutual contacts, and the recipients have "
+                           "written to the sender")]
+        return [Signal("CONTACTS_MUTUAL", 1.0, "mutual contacts")]
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         plan = self._plan(ctx)

@@ -17,10 +17,14 @@ year), so the decision rests on their conjunction, per *session*:
 3. it **read the contact list** first (``contacts_read`` against the list size).
 
 ACCOUNT_HIJACK_BURST needs 1 and 2; 3, one text, dormant ties and a link make
-it stronger. A session only partly new (the account's own app on a new network,
-a new app at home) that neither read the contact list nor sent a link leaves
-only a trace (``unpitched_trace``): travel explains the session, and an
-announcement to everyone ("this is my new number") the burst. Its notices speak
+it stronger. A session only partly new that nothing else marks as someone else's
+(``owner_consistent``: the official or the account's own app, no contact list
+read, no link, to its contacts, from a network the account has already written
+from cleanly, if for less than a day) leaves only a trace (``unpitched_trace``):
+the owner's phone a few hours into a new network, announcing "this is my new
+number" to everyone. From a network the account never wrote from, the burst
+counts in full whatever the app claims: that is where an intruder who spoofs the
+official app and skips the list and the link still shows. Its notices speak
 of the session's app, network and messages.
 An encrypted message has no text to compare: never "the text the session is
 repeating" (its replies count), but one size class of ciphertext to the dormant
@@ -150,8 +154,8 @@ DEFAULTS: dict[str, Any] = {
     "max_recipients": 500,  # recipients of one message checked against ties (the rest wait)
     "burst_cap": 5_000,  # members of a session's burst sets (far above ``burst_hard``)
     "live_cap": 16,  # networks in an account's live-sessions set
-    "unpitched_trace": 0.15,  # burst strength at most, from a partly new session that read
-    # no contact list and sent no link (x its weight 10 stays under challenge - velocity cap)
+    "unpitched_trace": 0.15,  # burst strength at most, from a partly new session consistent
+    # with the owner (``owner_consistent``; x its weight 10 stays under challenge - velocity cap)
 }
 
 SIGNALS = {
@@ -167,6 +171,9 @@ SIGNALS = {
                        "contacts (counts against the other evidence)",
     "INCIDENT_INHERITED": "a new session from the network, range or app of an open incident "
                           "on the account",
+    "OWNER_CONSISTENT": "nothing in the session says it is not the owner's: its official or own "
+                        "app, no contact list read, no link, to its contacts, from a network "
+                        "it has written from (volume and words alone then warn)",
 }
 
 _PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
@@ -398,6 +405,48 @@ class TakeoverDetector:
                 and self._known_net(profile, session["net"], now)
                 and self._familiar(profile.get("clients", {}), session["client"], now))
 
+    def _written_from(self, profile: dict[str, Any], net: str, before: float) -> bool:
+        """Whether the account had written cleanly to its own people from ``net`` before
+        ``before`` (the session's sign-in), ``familiar_uses`` times by now: proven by use,
+        if not yet by time (``familiar_after``). What the session itself wrote proves
+        nothing: an intruder's first lines to its victim's friends would vouch for it."""
+        entry = profile.get("nets", {}).get(net)
+        return (entry is not None and len(entry) == 3 and entry[0] < before
+                and entry[2] >= self.cfg["familiar_uses"])
+
+    def owner_consistent(self, ctx: Context, facts: Facts) -> bool:
+        """Nothing in the message's session says someone other than the owner is writing.
+
+        The official app (or one the account uses), no contact list read, no link, to its
+        own contacts, and a network that is either not new (``risk`` 0) or one the account
+        has already written from cleanly: what the owner announcing a new number from its
+        phone looks like. Each part is what an intruder gives away: its own software, the
+        harvest of the list, the pitched link, its own servers. One who fakes them all
+        (claims the official app, reads no list, pitches no link) still writes from a
+        network the account never wrote from, and its burst to the dormant ties counts
+        in full there; only one that first chatted cleanly with the victim's contacts from
+        its own network passes for the owner, and is warned, not held. Of an encrypted
+        message nobody can say it has no link: the rest must hold."""
+        memo = f"{self.name}:owner"
+        if memo in ctx.scratch:
+            return bool(ctx.scratch[memo])
+        plan = self._plan(ctx)
+        found = False
+        if plan is not None and plan.burst is not None and plan.contacts is not None:
+            profile = facts[plan.profile] or {}
+            session = self._session(ctx, facts, plan)
+            client = session.get("client", "")
+            found = (not facts[plan.restrictions]
+                     and (client in self.official or self._familiar(
+                         profile.get("clients", {}), client, ctx.event.ts))
+                     and not self._scraped(session.get("read", 0), facts[plan.contacts_n])
+                     and not (ctx.view is not None and ctx.view.urls)
+                     and all(facts[plan.contacts])
+                     and (not session["risk"] or self._written_from(
+                         profile, session.get("net", ""), session.get("login", ctx.event.ts))))
+        ctx.scratch[memo] = found
+        return found
+
     def sender_session(self, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The message's session as this detector judges it (``risk`` 0 when familiar),
         for detectors that weigh evidence by it; memoised per event like ``_session``."""
@@ -466,6 +515,9 @@ class TakeoverDetector:
             found.append(Signal("FAMILIAR_SENDER", 1.0, f"its usual app "
                                 f"'{session.get('client')}' on its usual network, to its "
                                 "contacts"))
+        elif self.owner_consistent(ctx, facts):
+            found.append(Signal("OWNER_CONSISTENT", 1.0, f"its app '{session.get('client')}', "
+                                "no contact list read, no link, to its contacts"))
         if not risk or plan.burst is None:
             return found
         size = facts[plan.contacts_n]
@@ -513,12 +565,14 @@ class TakeoverDetector:
                                      event.ts)
             strength *= cfg["replied_own_app"] if own_app else cfg["replied_other_app"]
             parts.append(f"but it had replied to {replies} messages before")
-        if risk < self.cfg["risk_stranger"] and not (scraped or link) and plan.shape is None:
-            # Only partly new (the account's app on the road, a new app at home): travel
-            # explains the session and an announcement the burst ("my new number", to
-            # everyone). Without a read contact list or a pitched link it is only a trace,
-            # under what challenges the account with velocity's capped points. (Of an
-            # encrypted message nobody can say it carries no link: no trace cap.)
+        if self.owner_consistent(ctx, facts):
+            # Only partly new, and nothing in it says someone else (``owner_consistent``):
+            # the owner's app on a network the account has written from cleanly, no contact
+            # list read, no link. The phone a few hours into a new network explains the
+            # session and an announcement the burst ("my new number", to everyone): only a
+            # trace, under what challenges the account with velocity's capped points. A
+            # network the account never wrote from gets no such allowance: an intruder can
+            # claim the official app and skip the list and the link, not its own servers.
             strength = min(strength, self.cfg["unpitched_trace"])
             parts.append("but it read no contact list and sent no link")
         if same_text:
