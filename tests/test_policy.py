@@ -82,3 +82,13 @@ def test_a_session_consistent_with_the_owner_bounds_words_and_volume() -> None:
                   ).action in ("hold", "block")
     assert decide([words, owner, Signal("ACCOUNT_HIJACK_BURST", 0.6, "a burst")]
                   ).action in ("hold", "block")
+
+
+def test_the_bound_takes_out_the_words_and_nothing_else() -> None:
+    """Two kinds that each stay under warn but reach hold together, with no words at all
+    (an encrypted burst and its mailing), hold between mutual contacts as anywhere."""
+    tie = Signal("CONTACTS_MUTUAL", 1.0, "mutual contacts")
+    burst = Signal("ACCOUNT_HIJACK_BURST", 0.38, "a session writing to dormant ties")  # 3.8
+    volume = [Signal("VELOCITY_FANOUT", 1.0, "wide"), Signal("VELOCITY_RATE", 0.25, "fast")]
+    assert decide([burst, *volume]).action == "hold"
+    assert decide([burst, *volume, tie]).action == "hold"

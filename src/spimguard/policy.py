@@ -68,7 +68,8 @@ VOLUME = "velocity"  # the group of how much and how widely the account writes
 OWNERS = ("FAMILIAR_SENDER", "OWNER_CONSISTENT")
 # A session the account does not use, reading its contacts or bursting to its dormant
 # ties: the relationship no longer vouches for the words (a hijacker inherits it).
-DOUBT = frozenset({"ACCOUNT_HIJACK_BURST", "SEALED_BULK", "CONTACTS_SCRAPED",
+DOUBT = frozenset({"ACCOUNT_HIJACK_BURST", "ACCOUNT_BURST_UNPITCHED", "SEALED_BULK",
+                   "CONTACTS_SCRAPED",
                    "LOGIN_UNFAMILIAR", "INCIDENT_INHERITED"})
 
 
@@ -125,6 +126,13 @@ class Policy:
         elif RELATIONSHIP in kinds and not doubted:
             bounded = {CONTENT}
         else:
+            return False
+        others = {g: p for g, p in kinds.items()
+                  if g not in owners and g != RELATIONSHIP and g not in bounded}
+        # The bound takes the words (and the owner's volume) out, nothing else: weak kinds
+        # that reach hold together without them (a session's burst and its mailing, no
+        # words at all in an encrypted message) still hold.
+        if sum(others.values()) >= self.cfg.hold:
             return False
         agreeing = {g for g, p in kinds.items()
                     if g not in owners and g != RELATIONSHIP and p >= self.cfg.warn}

@@ -163,6 +163,9 @@ SIGNALS = {
     "CONTACTS_SCRAPED": "an unfamiliar session read most of the contact list",
     "ACCOUNT_HIJACK_BURST": "an unfamiliar session is writing to many of the account's own "
                             "contacts, often one text with a link",
+    "ACCOUNT_BURST_UNPITCHED": "the same burst from a session that claims the account's app, "
+                               "read no contact list and sent no link, from a network the "
+                               "account never wrote from: held, never an account action alone",
     "BEHAVIOUR_CHANGE": "the account does what it never did: a first link, another script, "
                         "an unusual hour",
     "CHALLENGE_PASSED": "the owner signed in from an official app on a known network: "
@@ -565,7 +568,8 @@ class TakeoverDetector:
                                      event.ts)
             strength *= cfg["replied_own_app"] if own_app else cfg["replied_other_app"]
             parts.append(f"but it had replied to {replies} messages before")
-        if self.owner_consistent(ctx, facts):
+        owner = self.owner_consistent(ctx, facts)
+        if owner:
             # Only partly new, and nothing in it says someone else (``owner_consistent``):
             # the owner's app on a network the account has written from cleanly, no contact
             # list read, no link. The phone a few hours into a new network explains the
@@ -575,6 +579,13 @@ class TakeoverDetector:
             # claim the official app and skip the list and the link, not its own servers.
             strength = min(strength, self.cfg["unpitched_trace"])
             parts.append("but it read no contact list and sent no link")
+        # Only partly new, no list read, no link, in the clear, but from a network the
+        # account never wrote from: the burst is held in full (an intruder that spoofs the
+        # official app and skips the list and the link), yet it is no evidence for an
+        # account action on its own: the owner on a phone new to this network looks the
+        # same, and suspending its session would stop its own chat with it.
+        code = ("ACCOUNT_BURST_UNPITCHED" if not owner and risk < self.cfg["risk_stranger"]
+                and not (scraped or link) and plan.shape is None else "ACCOUNT_HIJACK_BURST")
         if same_text:
             parts.append("with messages of one size" if plan.shape else "with one text")
         if scraped:
@@ -582,7 +593,7 @@ class TakeoverDetector:
         login = dt.datetime.fromtimestamp(session.get("login", event.ts), dt.UTC)
         about = {"topic": "hijack", "client": client, "time": login.strftime("%H:%M UTC"),
                  "network": where, "count": str(int(facts[plan.sent]))}  # delivered
-        found.append(Signal("ACCOUNT_HIJACK_BURST", strength,
+        found.append(Signal(code, strength,
                             f"a session from '{client}' on {where} wrote to " + ", ".join(parts),
                             about=about))
         return found
@@ -708,8 +719,8 @@ class TakeoverDetector:
         elif isinstance(event, Message):
             out.extend(self._message_writes(ctx, event, plan, facts, outcome, session))
             clean = outcome.action in ("deliver", "warn") and not (
-                outcome.signals & {"ACCOUNT_HIJACK_BURST", "BEHAVIOUR_CHANGE",
-                                   "INCIDENT_INHERITED"})
+                outcome.signals & {"ACCOUNT_HIJACK_BURST", "ACCOUNT_BURST_UNPITCHED",
+                                   "BEHAVIOUR_CHANGE", "INCIDENT_INHERITED"})
             own_people = plan.contacts is not None and all(
                 c or t for c, t in zip(facts[plan.contacts], facts[plan.talked], strict=True))
             if clean and ctx.view is not None:
