@@ -86,9 +86,10 @@ def test_a_session_consistent_with_the_owner_bounds_words_and_volume() -> None:
 
 def test_the_bound_takes_out_the_words_and_nothing_else() -> None:
     """Two kinds that each stay under warn but reach hold together, with no words at all
-    (an encrypted burst and its mailing), hold between mutual contacts as anywhere."""
+    (reports of a session's encrypted messages and its volume), hold between mutual
+    contacts as anywhere."""
     tie = Signal("CONTACTS_MUTUAL", 1.0, "mutual contacts")
-    burst = Signal("ACCOUNT_HIJACK_BURST", 0.38, "a session writing to dormant ties")  # 3.8
+    burst = Signal("SESSION_REPORTED", 0.45, "recipients reported the session")  # 3.6
     volume = [Signal("VELOCITY_FANOUT", 1.0, "wide"), Signal("VELOCITY_RATE", 0.25, "fast")]
     assert decide([burst, *volume]).action == "hold"
     assert decide([burst, *volume, tie]).action == "hold"
