@@ -329,3 +329,6 @@ def test_a_hijacker_claiming_the_official_app_with_no_list_read_and_no_link_is_c
     assert delivered_before_containment(verdicts) <= 6
     assert all(v.action in ("hold", "block") for v in verdicts[7:])
     assert not any("OWNER_CONSISTENT" in {s.code for s in v.signals} for v in verdicts)
+    # Its burst holds, but is no account action on its own: the owner's phone on a
+    # network it never wrote from looks the same, and keeps its own chat.
+    assert "ACCOUNT_BURST_UNPITCHED" in {s.code for s in verdicts[-1].signals}
