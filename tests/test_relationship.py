@@ -92,10 +92,14 @@ def test_a_first_message_between_mutual_contacts_bounds_the_words_alone() -> Non
 
 
 def test_a_session_in_doubt_lifts_the_relationship_bound() -> None:
-    """A hijacker inherits the contact list: once the session is one the account does not
-    use writing to its dormant ties, even a trace of that lets the words hold again."""
+    """A hijacker inherits the contact list: once the message comes from a session the
+    account does not use that read the list, the words hold again; a weak burst to
+    dormant ties (friends passing a link on from a phone new to a network) does not."""
     likely = Signal("CONTENT_SPAM", 9.0 / 12, "spam probability 0.8")
-    trace = Signal("ACCOUNT_HIJACK_BURST", 0.15, "an unfamiliar session, no list, no link")
+    read = [Signal("LOGIN_UNFAMILIAR", 0.6, "an official app's id on a new network"),
+            Signal("CONTACTS_SCRAPED", 0.6, "read 40 of 40 contacts")]  # 2.4: under warn
+    weak = Signal("ACCOUNT_HIJACK_BURST", 0.27, "two dormant close friends")
     for tie in (Signal("CONTACTS_MUTUAL", 1.0, "mutual"), Signal("CONVERSATION", 1.0, "talk")):
         assert decide([likely, tie]) == "warn"
-        assert decide([likely, trace, tie]) == "hold"
+        assert decide([likely, *read, tie]) in ("hold", "block")
+        assert decide([likely, weak, tie]) == "warn"

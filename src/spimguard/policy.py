@@ -20,8 +20,9 @@ evidence that would warn on its own, or content that would block on its own;
 otherwise the message is warned. Other kinds are not bounded: a domain users reported
 stays reported between friends. And a hijacker inherits its victim's contacts, so the
 relationship vouches for the words only while nothing says the session is someone
-else's: a session the account does not use reading the list or bursting to its
-dormant ties (``DOUBT``, any points at all) lifts the bound. Points are not changed,
+else's: a session the account does not use that read the list, or one of an open
+incident (``DOUBT``, any points at all), lifts the bound; a burst to its dormant
+ties counts as any other kind, by what it weighs. Points are not changed,
 only the action is bounded.
 
 The owner's own session bounds one kind more: how much and how widely the account
@@ -66,11 +67,12 @@ CONTENT = "content"  # the group of what the words alone say
 VOLUME = "velocity"  # the group of how much and how widely the account writes
 # The owner's session: its usual app and network (proven), or nothing saying otherwise.
 OWNERS = ("FAMILIAR_SENDER", "OWNER_CONSISTENT")
-# A session the account does not use, reading its contacts or bursting to its dormant
-# ties: the relationship no longer vouches for the words (a hijacker inherits it).
-DOUBT = frozenset({"ACCOUNT_HIJACK_BURST", "ACCOUNT_BURST_UNPITCHED", "SEALED_BULK",
-                   "CONTACTS_SCRAPED",
-                   "LOGIN_UNFAMILIAR", "INCIDENT_INHERITED"})
+# A session the account does not use that read the contact list (its messages carry
+# LOGIN_UNFAMILIAR and CONTACTS_SCRAPED), or one of an open incident: the relationship
+# no longer vouches for the words (a hijacker inherits it). A burst to dormant ties is
+# evidence by its strength, like any kind: friends passing a link to two close friends
+# from a phone new to a network burst a little too.
+DOUBT = frozenset({"CONTACTS_SCRAPED", "LOGIN_UNFAMILIAR", "INCIDENT_INHERITED"})
 
 
 @dataclass(frozen=True, slots=True)
