@@ -364,20 +364,23 @@ def test_a_group_post_counts_as_one_target() -> None:
     assert "SEALED_BULK" not in codes(verdict)
 
 
-def test_an_encrypted_announcement_from_a_network_the_owner_wrote_from_is_not_held() -> None:
+def test_an_encrypted_mailing_is_never_consistent_with_the_owner() -> None:
     """One size of ciphertext to all its mutual contacts from the owner's app on a network
-    it chatted from cleanly this morning (not yet for a day): no SEALED_BULK, a trace of
-    burst at most; the same from a network it never wrote from, with the official app
-    claimed and no contact list read, is contained (metadata only)."""
+    it chatted from this morning (answering friends, not yet for a day). Of an encrypted
+    message nobody can say it carries no link, and its metadata is that of an intruder
+    who chatted from its own network first (``test_redteam_owner.py``: 57 of 57 were
+    delivered when this counted as the owner's): no OWNER_CONSISTENT, SEALED_BULK counts,
+    and it is contained like the intruder's from a network the account never wrote from.
+    (The owner is then asked to sign in again: the flow, not the verdict, tells them apart.)"""
     from test_takeover import mutual, written_from_this_morning
     e = engine_with_history("dave", contacts=60)
     mutual(e, "dave")
     written_from_this_morning(e, "dave", "100.70.3.4")
     friends = [f"dave-friend{i}" for i in range(60)]
     owner = _sealed_mailing(e, "dave", "road", "im-android", "100.70.3.4", friends, [300] * 60)
-    assert not any("SEALED_BULK" in codes(v) for v in owner)
-    assert all(v.action in ("deliver", "warn") and v.account_action.action == "none"
-               for v in owner)
+    assert not any("OWNER_CONSISTENT" in codes(v) for v in owner)
+    assert any("SEALED_BULK" in codes(v) for v in owner)
+    assert delivered_before_containment(owner) <= 6
     intruder = engine_with_history("dave", contacts=60)
     mutual(intruder, "dave")
     intruder.process(event(intruder.config, type="login", id="evil", ts=T0, account="dave",

@@ -51,10 +51,6 @@ def intruder_login(engine: Engine, account: str, ip: str, ts: float,
                          client={"id": "im-android"}))
 
 
-@pytest.mark.xfail(strict=True, reason="friends: three clean lines from the intruder's own "
-                   "network make it one 'the account wrote from' (takeover._written_from "
-                   "counts the intruder's own warm-up session), so OWNER_CONSISTENT bounds "
-                   "the scam's words and burst to a warning for every contact")
 def test_an_intruder_that_warms_up_its_network_is_still_contained() -> None:
     engine = engine_with_history("dave", contacts=60)
     mutual(engine, "dave")
@@ -67,9 +63,6 @@ def test_an_intruder_that_warms_up_its_network_is_still_contained() -> None:
     assert delivered_before_containment(verdicts) <= 6, actions(verdicts)
 
 
-@pytest.mark.xfail(strict=True, reason="friends: an encrypted message counts as 'no link' "
-                   "in owner_consistent (ctx.view is None), so after the warm-up neither "
-                   "SEALED_BULK nor the burst (trace-capped) is counted: all delivered")
 def test_an_encrypted_burst_after_a_warm_up_is_still_contained() -> None:
     engine = engine_with_history("dave", contacts=60)
     mutual(engine, "dave")
@@ -112,9 +105,6 @@ def slow_scam(engine: Engine, account: str, session: str, ip: str, count: int,
             for i in range(3, 3 + count)]
 
 
-@pytest.mark.xfail(strict=True, reason="friends: spread one per burst_window, the burst "
-                   "never shows, no DOUBT signal scores on the messages, so the inherited "
-                   "CONTACTS_MUTUAL bounds the scam's words to a warning (main held them)")
 def test_a_hijacker_spreading_slowly_over_inherited_mutual_contacts_is_held() -> None:
     """Spoofed official app, new network, no list read, no link, one message every 11
     minutes (past the 600 s burst window): only the words are left, and they are a scam."""
@@ -135,10 +125,6 @@ def test_a_slow_hijacker_without_mutual_contacts_is_held() -> None:
 
 
 
-@pytest.mark.xfail(strict=True, reason="friends: owner_consistent takes risk 0 (an account "
-                   "with no history: nothing to compare) plus 'to its contacts' (its OWN list, "
-                   "free to fill) as the owner, so OWNER_CONSISTENT bounds a new bot's words "
-                   "and volume to a warning with a 'most likely from bot' notice")
 @pytest.mark.parametrize("targets", [20, 200])
 def test_a_fresh_bot_claiming_the_official_app_is_held(targets: int) -> None:
     """The plainest spim: a new account claims the official app id, puts its targets on
@@ -154,9 +140,6 @@ def test_a_fresh_bot_claiming_the_official_app_is_held(targets: int) -> None:
                 for i, m in enumerate(marks)]
     assert all(v.action in ("hold", "block") for v in verdicts), actions(verdicts)
 
-@pytest.mark.xfail(strict=True, reason="friends: a fresh bot whose targets accepted its "
-                   "contact request (a mutual listing) gets its pitch bounded to a warning "
-                   "by CONTACTS_MUTUAL (words) and by OWNER_CONSISTENT (words and volume)")
 def test_a_fresh_bot_added_back_by_its_targets_is_still_held() -> None:
     engine = open_engine(config(official_clients=OFFICIAL))
     cfg = engine.config

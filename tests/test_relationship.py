@@ -75,14 +75,21 @@ def test_the_relationship_bounds_only_what_the_words_say() -> None:
 
 
 def test_a_first_message_between_mutual_contacts_bounds_the_words_alone() -> None:
-    """Before the recipient has written back, listing each other is the tie: a bot can add
-    its target, never make its target add it back. Content alone then warns."""
+    """Before the recipient has written back, listing each other is the tie when the
+    sender is established (a month of life here): content alone then warns. The same
+    listing from an account first seen an hour ago is no tie: accepting a contact request
+    lists both ways, and a bot can get that, not a month behind it."""
     e = open_engine(config())
-    for account, other in (("alice", "bob"), ("bob", "alice")):
-        e.process(event(e.config, type="contacts", id=f"c-{account}", ts=T0, account=account,
-                        contacts=[other]))
+    month = 30 * 86_400
+    for account, other, since in (("alice", "bob", month), ("bob", "alice", month),
+                                  ("bot", "bob", 3600), ("bob", "bot", 3600)):
+        e.process(event(e.config, type="contacts", id=f"c-{account}-{other}", ts=T0 - since,
+                        account=account, contacts=[other] if account != "bob" else [
+                            "alice", "bot"]))
     first = e.process(message(e.config, "m1", "alice", ["bob"], "hi bob", T0 + 10))
     assert "CONTACTS_MUTUAL" in {s.code for s in first.signals}
+    fresh = e.process(message(e.config, "m0", "bot", ["bob"], "hi bob", T0 + 15))
+    assert not {"CONTACTS_MUTUAL", "CONVERSATION"} & {s.code for s in fresh.signals}
     one_way = e.process(message(e.config, "m2", "alice", ["carol"], "hi carol", T0 + 20))
     assert not {"CONTACTS_MUTUAL", "CONVERSATION"} & {s.code for s in one_way.signals}
     tie = Signal("CONTACTS_MUTUAL", 1.0, "mutual contacts")
@@ -103,3 +110,13 @@ def test_a_session_in_doubt_lifts_the_relationship_bound() -> None:
         assert decide([likely, tie]) == "warn"
         assert decide([likely, *read, tie]) in ("hold", "block")
         assert decide([likely, weak, tie]) == "warn"
+
+
+def test_a_session_not_proven_the_owners_lifts_the_listing_not_the_conversation() -> None:
+    """A session the account does not use (SESSION_UNFAMILIAR, no points, on every message:
+    a hijacker writing once per burst window never bursts) inherits the contact list, so
+    the listing no longer vouches for the words; a recipient who wrote back still does."""
+    likely = Signal("CONTENT_SPAM", 9.0 / 12, "spam probability 0.8")
+    unproven = Signal("SESSION_UNFAMILIAR", 0.6, "a session the account does not use")
+    assert decide([likely, unproven, Signal("CONTACTS_MUTUAL", 1.0, "mutual")]) == "hold"
+    assert decide([likely, unproven, Signal("CONVERSATION", 1.0, "talk")]) == "warn"

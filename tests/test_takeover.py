@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -275,34 +276,52 @@ def mutual(engine: Engine, account: str, contacts: int = 60) -> None:
                              contacts=[account]))
 
 
-def written_from_this_morning(engine: Engine, account: str, ip: str) -> None:
+MORNING = ("on the train, see you at five", "running late, sorry!", "yes the usual place",
+           "can you bring the charger?", "ok great, thanks")
+
+
+def written_from_this_morning(engine: Engine, account: str, ip: str,
+                              conversing: bool = True) -> None:
     """The owner's phone chatted cleanly from a network hours ago (not yet for a day, so
-    not yet familiar), and signs in again from it now."""
+    not yet familiar), and signs in again from it now. ``conversing``: it was answering
+    friends who wrote to it there (what proves the session the owner's: its uses count
+    from its second reply on); without, it only wrote three bland lines, which is also an
+    intruder's warm-up on its own network."""
     cfg = engine.config
-    engine.process(event(cfg, type="login", id=f"{account}-train", ts=T0 - 4 * 3600,
+    start = T0 - 4 * 3600
+    engine.process(event(cfg, type="login", id=f"{account}-train", ts=start,
                          account=account, session="train", ip=ip, client={"id": "im-android"}))
-    for i in range(3):
-        engine.process(message(cfg, f"{account}-morning{i}", account, [f"{account}-friend{i}"],
-                               f"on the train, see you at {i + 5}", T0 - 4 * 3600 + 60 + i,
+    for i in range(5 if conversing else 3):
+        friend = f"{account}-friend{i % 3}"
+        if conversing:
+            engine.process(message(cfg, f"{friend}-asks{i}", friend, [account],
+                                   "where are you?", start + 30 + i, session="home",
+                                   client={"id": "im-android", "ip": "192.0.2.77"}))
+        engine.process(message(cfg, f"{account}-morning{i}", account, [friend], MORNING[i],
+                               start + 60 + i,
                                session="train", client={"id": "im-android", "ip": ip}))
     engine.process(event(cfg, type="login", id=f"{account}-road", ts=T0, account=account,
                          session="road", ip=ip, client={"id": "im-android"}))
 
 
+def announce(engine: Engine, account: str, ip: str) -> list[Any]:
+    return [engine.process(message(engine.config, f"{account}-n{i}", account,
+                                   [f"{account}-friend{i}"], NEW_NUMBER, T0 + 60 + i,
+                                   session="road", client={"id": "im-android", "ip": ip}))
+            for i in range(60)]
+
+
 def test_owner_announcing_a_new_number_from_the_road_is_warned_not_held() -> None:
-    """The account's own app on a network it has written from cleanly this morning, one
-    text without a link to every mutual contact, no contact list read: nothing says
-    someone else is writing. Its words read like an SMS advert and its volume like a
-    mailing, but both are the owner's doing: warned at most, with a notice that it is
-    most likely from dave; a trace of burst evidence, never an account action."""
+    """The account's own app on a network where, this morning, it answered friends who
+    wrote to it (a session proven the owner's by its conversation), one text without a
+    link to every mutual contact, no contact list read: nothing says someone else is
+    writing. Its words read like an SMS advert and its volume like a mailing, but both
+    are the owner's doing: warned at most, with a notice that it is most likely from
+    dave; a trace of burst evidence, never an account action."""
     engine = engine_with_history("dave", contacts=60)
     mutual(engine, "dave")
     written_from_this_morning(engine, "dave", "100.70.3.4")
-    cfg = engine.config
-    verdicts = [engine.process(message(cfg, f"dave-n{i}", "dave", [f"dave-friend{i}"],
-                                       NEW_NUMBER, T0 + 60 + i, session="road",
-                                       client={"id": "im-android", "ip": "100.70.3.4"}))
-                for i in range(60)]
+    verdicts = announce(engine, "dave", "100.70.3.4")
     for i, verdict in enumerate(verdicts):
         assert verdict.action in ("deliver", "warn"), (i, verdict.signals)
         assert verdict.account_action.action == "none", i
@@ -311,6 +330,20 @@ def test_owner_announcing_a_new_number_from_the_road_is_warned_not_held() -> Non
     assert "OWNER_CONSISTENT" in {s.code for s in verdicts[-1].signals}
     warned = [v.notice.recipient for v in verdicts if v.action == "warn"]
     assert warned and all("most likely from dave" in n for n in warned)
+
+
+def test_a_network_only_written_from_proves_nothing() -> None:
+    """The same announcement where this morning's session only wrote (nobody wrote to it):
+    three clean lines are what an intruder's warm-up on its own network looks like
+    (``test_redteam_owner.py``), so the network is not the owner's. The burst holds, and,
+    since the owner's phone looks the same, takes no account action."""
+    engine = engine_with_history("dave", contacts=60)
+    mutual(engine, "dave")
+    written_from_this_morning(engine, "dave", "100.70.3.4", conversing=False)
+    verdicts = announce(engine, "dave", "100.70.3.4")
+    assert not any("OWNER_CONSISTENT" in {s.code for s in v.signals} for v in verdicts)
+    assert all(v.action in ("hold", "block") for v in verdicts[7:])
+    assert all(v.account_action.action == "none" for v in verdicts)
 
 
 @pytest.mark.parametrize("content", [True, False])

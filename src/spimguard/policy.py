@@ -11,9 +11,10 @@ Overrides are named results, not magic scores: block > hold > allow.
 Independent evidence: a group is one *kind* of evidence (what the words say, how
 the account behaves, what a link is, ...). A hold needs a kind that says something
 other than the words alone, or words near certain. Between people who list each other
-as contacts (a signal of the ``relationship`` group: CONTACTS_MUTUAL, or CONVERSATION
-once the recipient has written back) the relationship is evidence too: a bot can add
-its target, never make its target add it back. It outweighs what the words alone say
+as contacts (a signal of the ``relationship`` group: CONTACTS_MUTUAL from an
+established sender, or CONVERSATION once the recipient has written back) the
+relationship is evidence too: a bot can get its targets to accept it, not a month of
+life behind it, nor their replies. It outweighs what the words alone say
 (the ``content`` group: friends' price lists, shouting and new numbers read like
 adverts) unless the words are near certain: holding then needs another kind of
 evidence that would warn on its own, or content that would block on its own;
@@ -21,7 +22,9 @@ otherwise the message is warned. Other kinds are not bounded: a domain users rep
 stays reported between friends. And a hijacker inherits its victim's contacts, so the
 relationship vouches for the words only while nothing says the session is someone
 else's: a session the account does not use that read the list, or one of an open
-incident (``DOUBT``, any points at all), lifts the bound; a burst to its dormant
+incident (``DOUBT``, any points at all), lifts the bound; a session the account does
+not use that nothing proves the owner's (``UNPROVEN``, on every message) lifts the
+listing's, not a conversation's; a burst to its dormant
 ties counts as any other kind, by what it weighs. Points are not changed,
 only the action is bounded.
 
@@ -29,10 +32,11 @@ The owner's own session bounds one kind more: how much and how widely the accoun
 writes (the ``velocity`` group, near-duplicates included) is then the owner's doing,
 an announcement to everyone it knows ("this is my new number"), not evidence that
 someone else is writing. Two signals say it is the owner's session: FAMILIAR_SENDER
-(its usual app on its usual network, proven over days) and OWNER_CONSISTENT (nothing
-in the session says otherwise: the official or the account's own app, no contact
-list read, no link, to its own contacts, from a network the account has already
-written from cleanly; ``detectors/takeover.py``). Words and volume together warn,
+(its usual app on its usual network, proven over days) and OWNER_CONSISTENT (positive
+evidence and nothing against it: an established account, the official or its own app,
+no contact list read, no link in the clear, to contacts who list it back, from a
+network sessions proven the owner's wrote from; ``detectors/takeover.py``). Words and
+volume together warn,
 and the recipient's notice says the message may not be from its sender; a hold
 needs words that would block on their own or another kind (a reported or spreading
 link, a confirmed campaign, a burst to dormant ties, the rules).
@@ -73,6 +77,11 @@ OWNERS = ("FAMILIAR_SENDER", "OWNER_CONSISTENT")
 # evidence by its strength, like any kind: friends passing a link to two close friends
 # from a phone new to a network burst a little too.
 DOUBT = frozenset({"CONTACTS_SCRAPED", "LOGIN_UNFAMILIAR", "INCIDENT_INHERITED"})
+# A session the account does not use and nothing proves the owner's (takeover's judgement
+# of the session itself, on every message, no points): a listing, which the session
+# inherits, no longer vouches for the words; a recipient who wrote back still does.
+UNPROVEN = "SESSION_UNFAMILIAR"
+LISTED = "CONTACTS_MUTUAL"  # the relationship signal that is only a listing
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +132,13 @@ class Policy:
             kinds[self._group(signal)] += points
         owners = {self.groups.get(code, code) for code in OWNERS}
         doubted = any(s.code in DOUBT and p > 0 for s, p in scored)
+        unproven = any(s.code == UNPROVEN and s.strength > 0 for s, _ in scored)
+        ties = {s.code for s, _ in scored if self._group(s) == RELATIONSHIP}
+        if unproven:
+            ties.discard(LISTED)
         if owners & kinds.keys():
             bounded = {CONTENT, VOLUME}
-        elif RELATIONSHIP in kinds and not doubted:
+        elif ties and not doubted:
             bounded = {CONTENT}
         else:
             return False

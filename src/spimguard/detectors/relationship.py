@@ -15,12 +15,16 @@ back. So a reply to a friend's message is conversation, as is a friend's
 message to someone who wrote to it yesterday.
 
 CONTACTS_MUTUAL is the same tie before anyone has replied: every recipient and the
-sender list each other. It is as hard to fake from outside (a bot can add its target,
-never make its target add it back), so it bounds what the words alone say just as
-CONVERSATION does: a close friend's first message of the day (a price, a shouted
-joke, a new number) is warned at most on its words. What it does not prove is that
-the friend is the one typing: a hijacker inherits the list, so the policy drops
-this bound when the session itself is in doubt (``policy.py``).
+sender list each other, and the sender is an established account (the takeover
+detector's ``established``: a month of life, or a clean history over a day). A
+listing alone is cheap where accepting a contact request lists both ways: a bot
+can get its targets to add it back, not a month or a clean history behind it. So
+a close friend's first message of the day (a price, a shouted joke, a new number)
+is warned at most on its words, a fresh bot's pitch is not. What it does not prove
+is that the friend is the one typing: a hijacker inherits the list, so the policy
+drops this bound when the session itself is not proven the owner's
+(``SESSION_UNFAMILIAR``, ``policy.py``); a recipient who wrote back
+(CONVERSATION) still vouches.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from ..events import Invite
 from ..signals import Signal
 from ..state.ops import Contains, Query, Touch, Write
 from .base import Context, Facts, Outcome, settings
+from .takeover import TakeoverDetector
 
 DEFAULTS: dict[str, Any] = {
     "max_people": 5,  # recipients looked at; a message to more is no conversation
@@ -45,9 +50,9 @@ SIGNALS = {
     "CONVERSATION": "sender and recipients are mutual contacts, and the recipients have "
                     "written to the sender (no points; content alone then warns unless near "
                     "certain)",
-    "CONTACTS_MUTUAL": "sender and recipients list each other as contacts (no points; content "
-                       "alone then warns unless near certain, while the session is not in "
-                       "doubt)",
+    "CONTACTS_MUTUAL": "an established sender and its recipients list each other as contacts "
+                       "(no points; content alone then warns unless near certain, while the "
+                       "session is the owner's)",
 }
 
 _DAY = 86_400.0
@@ -67,8 +72,11 @@ class _Plan(NamedTuple):
 class RelationshipDetector:
     name = "relationship"
 
-    def __init__(self, given: dict[str, Any]) -> None:
+    def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, DEFAULTS, given)
+        # Whether the sender is established is the takeover detector's judgement (same
+        # settings and state; reads shared through the scratch, deduplicated by the engine).
+        self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
 
     def _plan(self, ctx: Context) -> _Plan | None:
         if self.name in ctx.scratch:
@@ -88,7 +96,7 @@ class RelationshipDetector:
         plan = self._plan(ctx)
         if plan is None:
             return ()
-        return (plan.listed, *plan.listed_back, *plan.wrote_back)
+        return (plan.listed, *plan.listed_back, *plan.wrote_back, *self.takeover.reads(ctx))
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)
@@ -100,7 +108,9 @@ class RelationshipDetector:
         if all(facts[q][0] for q in plan.wrote_back):
             return [Signal("CONVERSATION", 1.0, "mutual contacts, and the recipients have "
                            "written to the sender")]
-        return [Signal("CONTACTS_MUTUAL", 1.0, "mutual contacts")]
+        if not self.takeover.established(ctx, facts):
+            return []
+        return [Signal("CONTACTS_MUTUAL", 1.0, "mutual contacts, an established sender")]
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         plan = self._plan(ctx)
@@ -112,4 +122,4 @@ class RelationshipDetector:
 
 
 def build(given: dict[str, Any], config: Config) -> RelationshipDetector:
-    return RelationshipDetector(given)
+    return RelationshipDetector(given, config)

@@ -17,10 +17,7 @@ only when both the app and the network are new, the intruder's own software on
 its own servers. The account's own app on a network not yet learnt (the owner
 greeting everyone from the mobile network, measured in the mixed simulation)
 only warns on this evidence. The owner's own phone at home greeting everyone at
-new year, or announcing a new number, is the owner's doing and is never counted, nor is
-a session the takeover detector finds consistent with the owner (its official app, no
-contact list read, to its contacts, from a network it has already written from cleanly:
-``TakeoverDetector.owner_consistent``), the same phone a few hours into a new network. A session
+new year, or announcing a new number, is the owner's doing and is never counted. A session
 that has earned replies (it answers friends who wrote to it) is conversing: its
 evidence halves, as takeover's burst does.
 
@@ -124,7 +121,7 @@ class SealedBulkDetector:
             return []
         session = self.takeover.sender_session(ctx, facts)
         risk = session.get("risk", 0.0)
-        if not risk or self.takeover.owner_consistent(ctx, facts):
+        if not risk:
             return []
         reach, shape = max(
             (facts[total] + sum(1 for seen in facts[known] if not seen), i)

@@ -17,15 +17,21 @@ year), so the decision rests on their conjunction, per *session*:
 3. it **read the contact list** first (``contacts_read`` against the list size).
 
 ACCOUNT_HIJACK_BURST needs 1 and 2; 3, one text, dormant ties and a link make
-it stronger. A session only partly new that nothing else marks as someone else's
-(``owner_consistent``: the official or the account's own app, no contact list
-read, no link, to its contacts, from a network the account has already written
-from cleanly, if for less than a day) leaves only a trace (``unpitched_trace``):
-the owner's phone a few hours into a new network, announcing "this is my new
-number" to everyone. From a network the account never wrote from, the burst
-counts in full whatever the app claims: that is where an intruder who spoofs the
-official app and skips the list and the link still shows. Its notices speak
-of the session's app, network and messages.
+it stronger. A session only partly new with positive evidence that it is the
+owner's and nothing against it (``owner_consistent``: an established account, the
+official or the account's own app, no contact list read, a message in the clear
+with no link, to contacts who list it back, from a network that sessions proven
+the owner's, by their conversation, wrote from) leaves only a trace
+(``unpitched_trace``): the owner's phone a few hours into a new network where it
+has been answering friends, announcing "this is my new number" to everyone.
+Nothing against is not evidence for: an account with no history, a network only
+written from (an intruder's warm-up looks the same), an encrypted message (nobody
+can say it has no link) prove nothing, and the burst counts in full whatever the
+app claims. Every message of a session the account does not use and nothing
+proves the owner's carries SESSION_UNFAMILIAR (no points): a hijacker that writes
+once per burst window never bursts, yet a contact listing it inherited no longer
+vouches for its words (``policy.py``). Its notices speak of the session's app,
+network and messages.
 An encrypted message has no text to compare: never "the text the session is
 repeating" (its replies count), but one size class of ciphertext to the dormant
 ties stands in for one text in the burst's strength.
@@ -156,6 +162,10 @@ DEFAULTS: dict[str, Any] = {
     "live_cap": 16,  # networks in an account's live-sessions set
     "unpitched_trace": 0.15,  # burst strength at most, from a partly new session consistent
     # with the owner (``owner_consistent``; x its weight 10 stays under challenge - velocity cap)
+    # An account first seen this long ago (by spimguard, or by the IM server: an ``account``
+    # event's ``created``) is established without counting its messages: a month of life.
+    "established_after": 2_592_000,
+    "owner_people": 5,  # recipients checked for listing the account back (more: not judged)
 }
 
 SIGNALS = {
@@ -174,9 +184,12 @@ SIGNALS = {
                        "contacts (counts against the other evidence)",
     "INCIDENT_INHERITED": "a new session from the network, range or app of an open incident "
                           "on the account",
-    "OWNER_CONSISTENT": "nothing in the session says it is not the owner's: its official or own "
-                        "app, no contact list read, no link, to its contacts, from a network "
-                        "it has written from (volume and words alone then warn)",
+    "OWNER_CONSISTENT": "an established account's session with nothing against it: its official "
+                        "or own app, no contact list read, no link in the clear, to contacts "
+                        "who list it back, from its own network (volume and words alone then "
+                        "warn)",
+    "SESSION_UNFAMILIAR": "sent from a session the account does not use, not proven the "
+                          "owner's (no points: mutual contacts no longer vouch for the words)",
 }
 
 _PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
@@ -278,6 +291,7 @@ class _Plan(NamedTuple):
     contacts_n: Distinct
     restrictions: Get
     incidents: Get
+    first_seen: Get
     live: Distinct  # networks of the account's live sessions
     live_here: Contains  # ... whether this session's network is one of them
     burst: Distinct | None = None
@@ -290,6 +304,7 @@ class _Plan(NamedTuple):
     text_to: Distinct | None = None  # contacts this session sent this pitch to
     text_known: Contains | None = None
     shape: Count | None = None  # encrypted: messages of this size class from the session
+    listed_back: tuple[Contains, ...] = ()  # the account in each recipient's contacts
 
 
 class TakeoverDetector:
@@ -314,6 +329,7 @@ class TakeoverDetector:
         common = (Get(_profile_key(account)), Get(_session_key(account, session)),
                   Distinct(accounts.contacts(account), FOREVER),
                   Get(accounts.restrictions(account)), Get(_incidents_key(account)),
+                  Get(accounts.first_seen(account)),
                   Distinct(_live_key(account), self.cfg["live_window"]),
                   Contains(_live_key(account), (network(ip),)))
         if isinstance(event, Message) and session:
@@ -330,7 +346,9 @@ class TakeoverDetector:
                          Get(_heard_key(account, people[0])) if len(people) == 1 else None,
                          Distinct(text, self.cfg["burst_window"]), Contains(text, people),
                          Count(_shape_key(account, session, event.size), self.cfg[
-                             "burst_window"], 60.0) if event.encrypted else None)
+                             "burst_window"], 60.0) if event.encrypted else None,
+                         tuple(Contains(accounts.contacts(p), (account,)) for p in people)
+                         if len(people) <= self.cfg["owner_people"] else ())
         else:
             plan = _Plan(*common)
         ctx.scratch[self.name] = plan
@@ -338,7 +356,9 @@ class TakeoverDetector:
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
-        return tuple(q for q in plan if q is not None) if plan else ()
+        if plan is None:
+            return ()
+        return (*(q for q in plan[:-1] if q is not None), *plan.listed_back)
 
     # -- the session ---------------------------------------------------------------------
     def _familiar(self, seen: dict[str, list[float]], key: str, before: float) -> bool:
@@ -408,43 +428,72 @@ class TakeoverDetector:
                 and self._known_net(profile, session["net"], now)
                 and self._familiar(profile.get("clients", {}), session["client"], now))
 
+    def established(self, ctx: Context, facts: Facts) -> bool:
+        """Positive evidence that the account is someone's own, not a throwaway: known for
+        ``established_after`` (to spimguard, or to the IM server by its ``account`` event),
+        or a clean history of ``trusted_messages`` over more than ``familiar_after``. An
+        account with no history has nothing against it, which is not evidence for it: a
+        bot's first day looks the same."""
+        plan = self._plan(ctx)
+        if plan is None:
+            return False
+        first, now = facts[plan.first_seen], ctx.event.ts
+        if first is None:
+            return False
+        profile = facts[plan.profile] or {}
+        return now - first >= self.cfg["established_after"] or (
+            now - first >= self.cfg["familiar_after"]
+            and profile.get("msgs", 0) >= self.cfg["trusted_messages"])
+
+    def _vouching(self, ctx: Context, facts: Facts, plan: _Plan,
+                  session: dict[str, Any]) -> bool:
+        """Whether this session's clean uses of its network count as the owner's: an
+        established account on a session with nothing against it (``risk`` 0), or one that
+        has been answering its friends (``replies_trusted``: they wrote to it first, the
+        side a spimmer cannot fake). An intruder's warm-up lines from its own network are
+        neither, and teach the network nothing towards ``owner_consistent``."""
+        return (not session.get("risk") and self.established(ctx, facts)) or session.get(
+            "replies", 0) >= self.cfg["replies_trusted"]
+
     def _written_from(self, profile: dict[str, Any], net: str, before: float) -> bool:
-        """Whether the account had written cleanly to its own people from ``net`` before
-        ``before`` (the session's sign-in), ``familiar_uses`` times by now: proven by use,
-        if not yet by time (``familiar_after``). What the session itself wrote proves
-        nothing: an intruder's first lines to its victim's friends would vouch for it."""
-        entry = profile.get("nets", {}).get(net)
+        """Whether sessions the owner was proven on (``_vouching``) had written cleanly to
+        its own people from ``net`` ``familiar_uses`` times, the first before ``before``
+        (this session's sign-in): proven by use, if not yet by time (``familiar_after``)."""
+        entry = profile.get("owned", {}).get(net)
         return (entry is not None and len(entry) == 3 and entry[0] < before
                 and entry[2] >= self.cfg["familiar_uses"])
 
     def owner_consistent(self, ctx: Context, facts: Facts) -> bool:
-        """Nothing in the message's session says someone other than the owner is writing.
+        """Positive evidence that the owner is writing, and nothing against it.
 
-        The official app (or one the account uses), no contact list read, no link, to its
-        own contacts, and a network that is either not new (``risk`` 0) or one the account
-        has already written from cleanly: what the owner announcing a new number from its
-        phone looks like. Each part is what an intruder gives away: its own software, the
-        harvest of the list, the pitched link, its own servers. One who fakes them all
-        (claims the official app, reads no list, pitches no link) still writes from a
-        network the account never wrote from, and its burst to the dormant ties counts
-        in full there; only one that first chatted cleanly with the victim's contacts from
-        its own network passes for the owner, and is warned, not held. Of an encrypted
-        message nobody can say it has no link: the rest must hold."""
+        An established account (``established``), its official app (or one it uses), no
+        contact list read, a message in the clear with no link, to contacts who all list
+        the account back, and a network that is either not new (``risk`` 0) or one sessions
+        proven the owner's wrote from (``_written_from``): what the owner announcing a new
+        number from its phone looks like. Each part is what an intruder or a bot gives
+        away: a throwaway account, its own software, the harvest of the list, the pitched
+        link, targets that never added it, its own servers (and its warm-up there teaches
+        nothing). Of an encrypted message nobody can say it has no link, so it is never
+        consistent with anyone: its metadata is all there is to judge."""
         memo = f"{self.name}:owner"
         if memo in ctx.scratch:
             return bool(ctx.scratch[memo])
         plan = self._plan(ctx)
         found = False
-        if plan is not None and plan.burst is not None and plan.contacts is not None:
+        if (plan is not None and plan.burst is not None and plan.contacts is not None
+                and plan.listed_back):
             profile = facts[plan.profile] or {}
             session = self._session(ctx, facts, plan)
             client = session.get("client", "")
             found = (not facts[plan.restrictions]
+                     and isinstance(ctx.event, Message) and not ctx.event.encrypted
+                     and ctx.view is not None and not ctx.view.urls
                      and (client in self.official or self._familiar(
                          profile.get("clients", {}), client, ctx.event.ts))
                      and not self._scraped(session.get("read", 0), facts[plan.contacts_n])
-                     and not (ctx.view is not None and ctx.view.urls)
                      and all(facts[plan.contacts])
+                     and all(facts[q][0] for q in plan.listed_back)
+                     and self.established(ctx, facts)
                      and (not session["risk"] or self._written_from(
                          profile, session.get("net", ""), session.get("login", ctx.event.ts))))
         ctx.scratch[memo] = found
@@ -521,6 +570,13 @@ class TakeoverDetector:
         elif self.owner_consistent(ctx, facts):
             found.append(Signal("OWNER_CONSISTENT", 1.0, f"its app '{session.get('client')}', "
                                 "no contact list read, no link, to its contacts"))
+        elif risk and not self._vouching(ctx, facts, plan, session):
+            # Doubt from the session itself, on every message and not only once a burst
+            # shows: a hijacker inherits the contact list, and one that writes once per
+            # burst window never bursts. No points: it only stops a mutual listing from
+            # vouching for the words (``policy.py``).
+            found.append(Signal("SESSION_UNFAMILIAR", risk, "sent from a session the "
+                                "account does not use, not proven the owner's"))
         if not risk or plan.burst is None:
             return found
         size = facts[plan.contacts_n]
@@ -725,6 +781,9 @@ class TakeoverDetector:
                 c or t for c, t in zip(facts[plan.contacts], facts[plan.talked], strict=True))
             if clean and ctx.view is not None:
                 self._learn(profile, event, ctx, session if own_people else None)
+                if own_people and self._vouching(ctx, facts, plan, session):
+                    self._remember(profile, "owned", session.get("net", ""), event.ts,
+                                   cfg["max_networks"])
                 out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
         if event.session:
             out.append(Put(_session_key(event.account, event.session), session,
