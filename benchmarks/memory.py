@@ -50,7 +50,9 @@ def template_events() -> list[bytes]:
 
 
 def run_template(backend: str, **storage: str):  # type: ignore[no-untyped-def]
-    cfg = load_config(environ={}, storage={"backend": backend, **storage},
+    # Shared state needs the key every node pseudonymises evidence with (any fixed one).
+    records = {"evidence_key": "memory-benchmark"} if backend == "redis" else {}
+    cfg = load_config(environ={}, storage={"backend": backend, **storage}, records=records,
                       official_clients=list(network.OFFICIAL_CLIENTS))
     engine = open_engine(cfg)
     events = [decode_event(line, cfg.limits) for line in template_events()]

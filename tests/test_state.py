@@ -54,7 +54,7 @@ def test_memory_counter_prunes_old_buckets() -> None:
     state = MemoryState()
     for minute in range(200):
         state.write([Incr("c", 1.0, bucket=60, ttl=600)], T0 + minute * 60)
-    buckets, _ = state._counters["c"]
+    buckets, _ = state.counter("c") or ({}, 0.0)
     assert len(buckets) <= 17
     assert state.read([Count("c", 600, 60)], T0 + 199 * 60) == [10.0]
 
