@@ -358,7 +358,13 @@ class TakeoverDetector:
         plan = self._plan(ctx)
         if plan is None:
             return ()
-        return (*(q for q in plan[:-1] if q is not None), *plan.listed_back)
+        out: list[Query] = []
+        for part in plan:
+            if isinstance(part, tuple):
+                out.extend(part)  # listed_back: one query a recipient
+            elif part is not None:
+                out.append(part)
+        return out
 
     # -- the session ---------------------------------------------------------------------
     def _familiar(self, seen: dict[str, list[float]], key: str, before: float) -> bool:
