@@ -78,9 +78,6 @@ def test_an_encrypted_burst_after_a_warm_up_is_still_contained() -> None:
 
 
 
-@pytest.mark.xfail(strict=True, reason="main and friends: the burst counts dormant ties over "
-                   "burst_window (600 s) only, so one encrypted message every 11 minutes to a "
-                   "dormant tie (130 a day) never shows; with no words nothing else is left")
 def test_an_encrypted_burst_spread_under_the_burst_window_is_contained() -> None:
     """Spoofed official app, a network the account never used, no list read, encrypted
     messages of varied sizes, one every 11 minutes: 57 of the account's dormant ties."""

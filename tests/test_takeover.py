@@ -365,3 +365,22 @@ def test_a_hijacker_claiming_the_official_app_with_no_list_read_and_no_link_is_c
     # Its burst holds, but is no account action on its own: the owner's phone on a
     # network it never wrote from looks the same, and keeps its own chat.
     assert "ACCOUNT_BURST_UNPITCHED" in {s.code for s in verdicts[-1].signals}
+
+
+def test_an_owner_on_a_new_network_writing_slowly_to_old_friends_is_not_held() -> None:
+    """Over a session's life the dormant ties it wrote to count beyond the friends it
+    writes with (a pitch spread past the burst window goes almost only to dormant ties):
+    the owner's phone on a new network, writing to its three everyday friends and, hours
+    apart, to three old friends, stays under it. Encrypted: no words to weigh."""
+    engine = engine_with_history("dave", contacts=60)
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="trip", ts=T0, account="dave", session="trip",
+                         ip="100.70.9.9", client={"id": "im-android"}))
+    order = [0, 1, 2, 10, 0, 20, 1, 30, 2]
+    verdicts = [engine.process(event(cfg, type="message", id=f"trip{n}", sender="dave",
+                                     recipients=[f"dave-friend{i}"], ts=T0 + 60 + n * 2400,
+                                     encrypted=True, size=200 + 97 * n, session="trip",
+                                     client={"id": "im-android", "ip": "100.70.9.9"}))
+                for n, i in enumerate(order)]
+    assert all(v.action in ("deliver", "warn") for v in verdicts), [v.signals for v in verdicts]
+    assert all(v.account_action.action == "none" for v in verdicts)

@@ -245,6 +245,14 @@ def _shape_key(account: str, session: str, size: int) -> str:
     return f"tk:shape:{account}:{session}:{size_class(size)}"
 
 
+def _life_key(account: str, session: str) -> str:
+    return f"tk:life:{account}:{session}"
+
+
+def _pals_key(account: str, session: str) -> str:
+    return f"tk:pals:{account}:{session}"
+
+
 def _heard_key(account: str, peer: str) -> str:
     return f"tk:heard:{account}:{peer}"
 
@@ -304,6 +312,10 @@ class _Plan(NamedTuple):
     text_to: Distinct | None = None  # contacts this session sent this pitch to
     text_known: Contains | None = None
     shape: Count | None = None  # encrypted: messages of this size class from the session
+    life: Distinct | None = None  # dormant ties the session wrote to, over its life
+    life_known: Contains | None = None
+    pals: Distinct | None = None  # correspondents the session wrote to, over its life
+    pals_known: Contains | None = None
     listed_back: tuple[Contains, ...] = ()  # the account in each recipient's contacts
 
 
@@ -347,6 +359,10 @@ class TakeoverDetector:
                          Distinct(text, self.cfg["burst_window"]), Contains(text, people),
                          Count(_shape_key(account, session, event.size), self.cfg[
                              "burst_window"], 60.0) if event.encrypted else None,
+                         Distinct(_life_key(account, session), self.cfg["session_ttl"]),
+                         Contains(_life_key(account, session), people),
+                         Distinct(_pals_key(account, session), self.cfg["session_ttl"]),
+                         Contains(_pals_key(account, session), people),
                          tuple(Contains(accounts.contacts(p), (account,)) for p in people)
                          if len(people) <= self.cfg["owner_people"] else ())
         else:
@@ -603,7 +619,9 @@ class TakeoverDetector:
         dormant = self._dormant_ties(plan, facts)
         assert plan.known_burst is not None
         seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
-        ties = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
+        quick = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
+        slow = self._slow_burst(plan, facts, dormant)
+        ties = max(quick, slow)
         # A link to dormant ties is a pitch: from then on every contact it sent that site
         # counts, active friends too (where they sit in the list changes nothing).
         burst = max(ties, self._text_burst(plan, facts) if link and ties else 0)
@@ -620,8 +638,10 @@ class TakeoverDetector:
                         + cfg["burst_one_text"] * (same_text
                                                    or len(dormant) * 2 >= max(contacts_now, 1))
                         + cfg["burst_link"] * link)
+        during = (f"in {self.cfg['burst_window'] // 60} min" if burst > slow
+                  else "over the session, more than the friends it writes with")
         parts = [f"{burst} of its contacts it had not been writing to or sent one text to, "
-                 f"in {self.cfg['burst_window'] // 60} min"]
+                 + during]
         replies = session.get("replies", 0)
         if replies >= self.cfg["replies_trusted"]:
             # It has been answering its friends' messages: people chat, spam software
@@ -689,6 +709,23 @@ class TakeoverDetector:
         encrypted message (no fingerprint: its words are unknown, not the same)."""
         assert plan.same_text is not None
         return bool(ctx.view and ctx.view.fingerprint) and facts[plan.same_text] >= 1
+
+    @staticmethod
+    def _slow_burst(plan: _Plan, facts: Facts, dormant: list[str]) -> int:
+        """Dormant ties the session wrote to over its life, beyond the correspondents it
+        also wrote to. The burst window catches a pitch sent in minutes; one spread out
+        (a message every 11 minutes) still goes almost only to dormant ties, while an
+        owner on a new network, however slowly, writes to the friends it always writes
+        to first and most."""
+        assert plan.life is not None and plan.life_known is not None
+        assert plan.pals is not None and plan.pals_known is not None
+        assert plan.talked is not None
+        life = facts[plan.life] + sum(1 for p, known in zip(
+            plan.life_known.members, facts[plan.life_known], strict=True)
+            if not known and p in dormant)
+        pals = facts[plan.pals] + sum(1 for talked, known in zip(
+            facts[plan.talked], facts[plan.pals_known], strict=True) if talked and not known)
+        return max(0, int(life) - int(pals))
 
     @staticmethod
     def _text_burst(plan: _Plan, facts: Facts) -> int:
@@ -805,10 +842,18 @@ class TakeoverDetector:
         if plan.burst is not None:
             assert plan.same_text is not None and plan.sent is not None
             assert plan.contacts is not None and plan.text_to is not None
+            assert plan.life is not None and plan.pals is not None
+            assert plan.talked is not None
             dormant = self._dormant_ties(plan, facts)
             if dormant:
                 out.append(Touch(plan.burst.key, tuple(dormant), cfg["burst_window"],
                                  cfg["burst_cap"]))
+                out.append(Touch(plan.life.key, tuple(dormant), cfg["session_ttl"],
+                                 cfg["burst_cap"]))
+            pals = tuple(p for p, t in zip(plan.contacts.members, facts[plan.talked],
+                                           strict=True) if t)
+            if pals:
+                out.append(Touch(plan.pals.key, pals, cfg["session_ttl"], cfg["burst_cap"]))
             contacts = tuple(p for p, c in zip(plan.contacts.members, facts[plan.contacts],
                                                strict=True) if c)
             if contacts:
