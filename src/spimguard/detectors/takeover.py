@@ -13,7 +13,8 @@ year), so the decision rests on their conjunction, per *session*:
 2. it **bursts to the account's dormant ties**: distinct contacts the account
    has not been writing with, written to from this session in ``burst_window``
    (an owner on a new network writes to the friends it always writes to), with
-   one text and often a link;
+   one text and often a link; or, spread past that window, over the session's
+   life beyond the correspondents it also wrote to (``_slow_burst``);
 3. it **read the contact list** first (``contacts_read`` against the list size).
 
 ACCOUNT_HIJACK_BURST needs 1 and 2; 3, one text, dormant ties and a link make
