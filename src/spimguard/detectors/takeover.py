@@ -849,12 +849,12 @@ class TakeoverDetector:
             if dormant:
                 out.append(Touch(plan.burst.key, tuple(dormant), cfg["burst_window"],
                                  cfg["burst_cap"]))
-                out.append(Touch(plan.life.key, tuple(dormant), cfg["session_ttl"],
-                                 cfg["burst_cap"]))
-            pals = tuple(p for p, t in zip(plan.contacts.members, facts[plan.talked],
-                                           strict=True) if t)
-            if pals:
-                out.append(Touch(plan.pals.key, pals, cfg["session_ttl"], cfg["burst_cap"]))
+            if session.get("risk"):  # the slow burst is only judged where the burst is
+                pals = tuple(p for p, t in zip(plan.contacts.members, facts[plan.talked],
+                                               strict=True) if t)
+                out.extend(Touch(key, members, cfg["session_ttl"], cfg["burst_cap"])
+                           for key, members in ((plan.life.key, tuple(dormant)),
+                                                (plan.pals.key, pals)) if members)
             contacts = tuple(p for p, c in zip(plan.contacts.members, facts[plan.contacts],
                                                strict=True) if c)
             if contacts:
