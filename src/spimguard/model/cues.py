@@ -10,9 +10,12 @@ these; a pitch does several. Each cue is one token, so the model weighs them
 like any feature, and a few co-occurring cues ("cues:3+") carry over to a
 language whose words it never saw.
 
-The script token (``script:cyrillic``) names what alphabet the message is in,
-so the model can learn a base rate per script from the corpora that have it
-and the out-of-distribution guard (``scorer``) can tell what it never saw.
+Not cues: links and shorteners (the training sets are SMS from before people
+shared links, where a link meant spam, and friends share links all day: links
+are the links and reputation detectors' job, as for the hashed features), and
+the message's script (a token per script learns each corpus's share of spam,
+Thai SMS's 41 %, not anything a Thai pitch does; the character n-grams already
+see every script).
 
 Word lists are short, multilingual and about the act, never a campaign's topic;
 they are matched on the skeleton (homoglyphs and leetspeak already folded).
@@ -64,9 +67,6 @@ _CUE_WORDS: dict[str, tuple[str, str, str]] = {
                 "",
                 "join us|t.me/|t.me "),
 }
-_SHORTENERS = frozenset({"bit.ly", "tinyurl.com", "t.co", "goo.gl", "cutt.ly", "is.gd",
-                         "rb.gy", "ow.ly", "s.id", "shorturl.at", "tiny.cc", "t.ly", "clck.ru",
-                         "v.gd", "bitly.com", "rebrand.ly", "lnkd.in", "u.to"})
 _WORD = re.compile(r"\w+")
 _HANDLE = re.compile(r"@\w{4,}")
 _SPACED = re.compile(r"(?:\b\w[ .*_-]){4,}\w\b")
@@ -74,19 +74,11 @@ _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
 _MIXED_WORD = re.compile(r"\b(?=\w*[a-z])(?=\w*[а-яё])\w+\b", re.IGNORECASE)
 # Latin look-alikes written inside Cyrillic words ("Нaбuрaю"), read back as Cyrillic.
 _TO_CYRILLIC = str.maketrans("aeopcyxkmthbu", "аеорсухкмтнви")
-# Code points of each script (first 200 letters looked at), mapped by one translate.
-_SCRIPTS = {"latin": ((0x41, 0x5A), (0x61, 0x7A), (0xC0, 0x24F)),
-            "cyrillic": ((0x400, 0x52F),), "greek": ((0x370, 0x3FF),),
-            "arabic": ((0x600, 0x6FF),), "hebrew": ((0x590, 0x5FF),),
-            "devanagari": ((0x900, 0x97F),), "thai": ((0xE00, 0xE7F),),
-            "cjk": ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF))}
-_CODES = {name: chr(0xF0000 + i) for i, name in enumerate(_SCRIPTS)}
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[dict[str, str], tuple[int, ...], tuple[tuple[str, str], ...],
-                       dict[int, str]]:
-    """(word or stem -> cue, stem lengths, (phrase, cue) pairs, script translate table)."""
+def _tables() -> tuple[dict[str, str], tuple[int, ...], tuple[tuple[str, str], ...]]:
+    """(word or stem -> cue, stem lengths, (phrase, cue) pairs)."""
     keys: dict[str, str] = {}
     lengths: set[int] = set()
     phrases: list[tuple[str, str]] = []
@@ -96,22 +88,12 @@ def _tables() -> tuple[dict[str, str], tuple[int, ...], tuple[tuple[str, str], .
             keys[f"{stem}~"] = name
             lengths.add(len(stem))
         phrases += [(phrase, name) for phrase in found_in_text.split("|")]
-    table = {c: _CODES[name] for name, ranges in _SCRIPTS.items()
-             for low, high in ranges for c in range(low, high + 1)}
-    return keys, tuple(sorted(lengths)), tuple(phrases), table
-
-
-def script(text: str, sample: int = 200) -> str:
-    """The script most of the first ``sample`` characters are in ("none" if no letters)."""
-    coded = text[:sample].translate(_tables()[3])
-    counts = {name: coded.count(code) for name, code in _CODES.items()}
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] else "none"
+    return keys, tuple(sorted(lengths)), tuple(phrases)
 
 
 def cues(view: MessageView) -> list[str]:
-    """The message's cue tokens: each cue it shows, how many, and its script."""
-    keys, lengths, phrases, _ = _tables()
+    """The message's cue tokens: each cue it shows, and how many."""
+    keys, lengths, phrases = _tables()
     folded = view.prose.casefold()
     text = folded if folded == view.prose_skeleton else f"{view.prose_skeleton} {folded}"
     mixed = _MIXED_WORD.findall(folded)
@@ -124,10 +106,6 @@ def cues(view: MessageView) -> list[str]:
     found = [name for name in _CUE_WORDS if name in hit]
     if "channel" not in found and _HANDLE.search(view.prose):
         found.append("channel")
-    if any(d in _SHORTENERS for d in view.domains):
-        found.append("shortener")
-    if view.urls:
-        found.append("link")
     if _SPACED.search(view.prose):
         found.append("spaced")
     if len(_EMOJI.findall(view.prose)) >= 3:
@@ -136,18 +114,16 @@ def cues(view: MessageView) -> list[str]:
         found.append("mixed-script")
     tokens = [f"cue:{name}" for name in found]
     tokens.append(f"cues:{min(len(found), 3)}{'+' if len(found) >= 3 else ''}")
-    tokens.append(f"script:{script(view.prose)}")
     return tokens
 
 
-DENSE = tuple([f"cue:{n}" for n in (*_CUE_WORDS, "shortener", "link", "spaced", "emoji",
-                                      "mixed-script")]
-              + ["cues:0", "cues:1", "cues:2", "cues:3+"]
-              + [f"script:{n}" for n in (*_SCRIPTS, "none")])
+DENSE = tuple([f"cue:{n}" for n in (*_CUE_WORDS, "spaced", "emoji", "mixed-script")]
+              + ["cues:0", "cues:1", "cues:2", "cues:3+"])
 _INDEX = {name: i for i, name in enumerate(DENSE)}
 
 
 def dense(view: MessageView) -> np.ndarray:
+    """The cue tokens as indicators in ``DENSE`` order (for a model with a cue block)."""
     out = np.zeros(len(DENSE), dtype=np.float32)
     for token in cues(view):
         out[_INDEX[token]] = 1.0
