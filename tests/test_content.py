@@ -120,13 +120,14 @@ def report(engine: Engine, id: str, message_id: str, label: str = "spam",
 def test_reports_teach_a_new_wave_within_the_same_second() -> None:
     engine = content_engine()
     before = send_wave(engine, 0, 10)
-    # A wave it never trained on: its cues (a job, money, "write in private") warn, and
-    # the model alone holds few of them.
-    assert sum(v.action in ("hold", "block") for v in before) <= 2
+    # A wave in a script it never trained on: its cues (a job, money, "write in
+    # private") hold some of it, the reports the rest.
+    held_before = sum(v.action in ("hold", "block") for v in before)
+    assert held_before < 8
     for i in range(10):
         report(engine, f"rep{i}", f"wave{i}")
     after = send_wave(engine, 10, 10)
-    assert sum(v.action in ("hold", "block") for v in after) >= 8
+    assert sum(v.action in ("hold", "block") for v in after) >= 8 > held_before
     assert "before user reports" in after[0].signals[0].detail
     chat = engine.process(message(engine.config, "chat", "a", ["b"], "пишите когда будете дома",
                                   T0 + 900))

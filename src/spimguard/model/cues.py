@@ -34,10 +34,11 @@ from ..text import MessageView
 # unspaced-script strings found anywhere in the text. Sets and substring tests:
 # a dozen alternations tried at every position cost a millisecond a message.
 _CUE_WORDS: dict[str, tuple[str, str, str]] = {
-    # Get the reader to act now.
+    # Get the reader to act now. Not "write" alone, in any language: friends ask each
+    # other to write all day; "write me in private" is the cue ("private").
     "act": ("click tap call text reply send claim join subscribe register signup apply visit "
             "download install hurry urgent limited expires expire жми нажми переходи перейди "
-            "пиши пишите напиши звони звоните подпишись подписывайтесь вступай успей срочно "
+            "звони звоните подпишись подписывайтесь вступай успей срочно "
             "klik hubungi daftar kunjungi segera balas ketik",
             "регистр",
             "act now|sign up|กด|คลิก|สมัคร|แอด|ทัก|ด่วน"),
@@ -46,7 +47,7 @@ _CUE_WORDS: dict[str, tuple[str, str, str]] = {
                 "ватсап вотсап japri",
                 "личн",
                 "direct message|private message|in private|write me|write to me|contact me|"
-                "line id|add line|пишите в|chat aku|ไลน์|ทักแชท"),
+                "line id|add line|пишите в|пиши в|напиши в|напишите в|chat aku|ไลน์|ทักแชท"),
     # Money for the reader: a wage, a prize, a loan, a bonus.
     "money": ("earn earning earnings income profit salary daily weekly prize winner cash reward "
               "bonus loan credit free usd usdt eur rub руб rp hadiah pemenang gratis pinjaman "
