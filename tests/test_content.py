@@ -243,3 +243,14 @@ def test_train_and_evaluate_commands(tmp_path: Path) -> None:
     assert (tmp_path / "plots" / "roc.png").stat().st_size > 1000
     result = runner.invoke(app, ["evaluate", "--data", str(files["uci"]), "--cv", "2"])
     assert result.exit_code == 0, result.output
+
+
+def test_cues_name_what_a_pitch_does_in_any_language_and_not_everyday_asks() -> None:
+    from spimguard.model.cues import cues
+
+    pitch = cues(view("Нaбuрaю в кoмaндy, дoxoд от 5000 в день, пишите в лс"))  # homoglyphs
+    assert {"cue:job", "cue:money", "cue:private", "cues:3+"} <= set(pitch)
+    assert "cue:crypto" in cues(view("空投 airdrop: claim 500 USDT, connect wallet"))
+    assert cues(view("пишите когда будете дома")) == ["cues:0"]
+    # Links are the links detector's business: a shared link is no cue.
+    assert cues(view("look at this https://example.org/photos")) == ["cues:0"]
