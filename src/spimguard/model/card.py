@@ -28,46 +28,68 @@ BUDGETS = {"warn_at": 0.01, "hold_at": 0.001, "block_at": 0.0}
 # command it came from.
 FAMILIES = """## Model families compared (`python benchmarks/content_families.py`)
 
-Leave-one-corpus-out as below, each family with the thresholds the ham budget
+Leave-one-corpus-out as above, each family with the thresholds the ham budget
 gives it on the validation halves; mean over the corpora that are not English
-SMS. Chosen by the validation halves' recall at 0.1 % of ham; the test halves
-are reported. All with the cue features (FEATURE_VERSION 2).
+SMS. All on the cue features (FEATURE_VERSION 2). "val" is where a family may
+be chosen, "test" is what it would report.
 
-| family | half | spam held | held or warned | ham held | recall at 0.1 % ham | AUC | ECE |
+| family | half | spam held | held/warned | ham held | R@0.1% | AUC | ECE |
 | --- | --- | --- | --- | --- | --- | --- | --- |
-TODO
+| hashed LR, C = 3000 | val | 1.2 | 10.0 | 0.21 | 15.0 | 0.791 | 0.327 |
+|  | test | 1.1 | 9.4 | 0.09 | 12.8 | 0.774 | 0.336 |
+| **hashed LR, C = 30, shipped** | val | 1.0 | 12.1 | 0.14 | 17.9 | 0.797 | 0.295 |
+|  | test | 1.1 | 12.1 | 0.16 | 12.3 | 0.781 | 0.303 |
+| hashed LR, C = 30, guard knee 0.3 | val | 0.7 | 6.3 | 0.14 | 17.9 | 0.799 | 0.360 |
+|  | test | 1.0 | 7.3 | 0.13 | 12.3 | 0.781 | 0.366 |
+| hashed LR + cue block, C = 30 | val | 4.7 | 14.8 | 0.19 | 20.6 | 0.835 | 0.259 |
+|  | test | 3.5 | 15.6 | 0.31 | 14.4 | 0.820 | 0.265 |
+| GBM on cues alone, no words | val | 2.5 | 16.9 | 0.38 | 10.3 | 0.824 | 0.281 |
+|  | test | 3.3 | 17.5 | 0.34 | 9.2 | 0.808 | 0.286 |
 
-The shipped family: hashed logistic regression, C = 30 (best recall at 0.1 %
-of ham on the validation halves; on the test halves C = 3000 did better, so the
-difference is within what two halves of these corpora can tell apart). The cue
-block in a linear model of its own ranks best (AUC) but its probabilities are
-the least calibrated on Thai ham, and the trees on cues alone, with no words,
-rank as well as the word models but cannot pick out the confident few. No
-encoder: none installable here within the brief (no new downloads, no torch).
+Percentages; R@0.1% is spam recall at 0.1 % of ham. Budget thresholds (warn /
+hold / block): C = 3000 0.8823 / 0.9912 / 0.9991; C = 30 0.7017 / 0.9062 /
+0.9646; with the guard 0.6491 / 0.9062 / 0.9646; cue block 0.8968 / 0.9816 /
+0.9989; GBM 0.9195 / 0.9999 / 0.9999.
+
+The best family on the validation halves is the hashed model with the cues as
+a block of their own (not scaled down by a message's length, so a cue weighs as
+much in a long post as in a short SMS): recall at 0.1 % of ham 20.6 % against
+17.9 %, AUC 0.835 against 0.797. It is **not shipped yet**: the scorer and the
+content detector score buckets only, and a block needs the message's cues at
+scoring time (a change to `scorer`, `features.parts` and the detector, then the
+simulator re-checked), which did not fit this round; it is the next step. Its
+test-half ham held (0.31 %) is above the 0.2 % goal, the shipped model's
+(0.16 %) within it. Among the recipes the scorer runs today, C = 30 is chosen
+by the validation recall at 0.1 % of ham (17.9 % against 15.0 % for C = 3000).
+The trees on the cues alone, with no words, rank nearly as well as the word
+models (AUC 0.81–0.82) but cannot pick out a confident few (recall at 0.1 % of
+ham 9–10 %): what a pitch does carries across platforms; a confident verdict
+needs its words. No encoder: none is installable here within the brief (no
+new downloads, no torch).
 
 Before this work (FEATURE_VERSION 1: no cue tokens; C = 3000; the shipped
 model trained on UCI and Indonesian only; thresholds 0.2 / 0.5 / 0.995 of an
 earlier model, no recorded source), the leave-one-corpus-out of its recipe
 (then trained on all of Janitr), test halves, mean over the corpora that are
-not English SMS: spam held 14.9 %, held or warned 31.4 %, ham
-held 5.73 %, held or warned 12.26 %, recall at 0.1 % of ham 8.3 %, AUC 0.710,
-ECE 0.435; with the thresholds its own ham budget gives (0.8058 / 0.9819 /
-0.9993): spam held 0.8 %, held or warned 5.2 %, ham held 0.18 %. Commit
-970a726 (`git show 970a726`) first tried the cue features and the budget
-thresholds; with them the simulator then contained hijacked accounts later,
-because containment leaned on content. It no longer does
-(`tests/test_simulate.py` requires containment with `--without content`)."""
+not English SMS: spam held 14.9 %, held or warned 31.4 %, ham held 5.73 %, held
+or warned 12.26 %, recall at 0.1 % of ham 8.3 %, AUC 0.710, ECE 0.435; with
+the thresholds its own ham budget gives (0.8058 / 0.9819 / 0.9993): spam held
+0.8 %, held or warned 5.2 %, ham held 0.18 %. Commit 970a726 (`git show
+970a726`) first tried cue features (with a script token and a link cue, both
+left out here: a script token learns each corpus's share of spam, and links are
+the links detector's job) and the budget thresholds; with them the simulator
+then contained hijacked accounts later, because containment leaned on content.
+It no longer does (`tests/test_simulate.py` requires containment with
+`--without content`), and with these thresholds `tests/test_simulate.py` and
+`tests/test_adversarial.py` pass."""
 
 
-GUARD = """The guard stays off: on the validation halves (this recipe, C = 30,
-thresholds from the budget), knee 0.3 held 1.0 % of spam against 1.5 % with it
-off, at the same 0.15 % of ham, and its ECE was worse (0.344 against 0.281).
-Every script of the test corpora but Cyrillic is now in the training data, so
-what the guard pulls toward the prior is mostly what the model did learn
-(`python benchmarks/content_families.py`, below; 970a726 found the same for
-knees 0.3–0.9 with fewer corpora)."""
-
-
+GUARD = """The guard stays off: on the validation halves (C = 30, thresholds from
+the budget), knee 0.3 held 0.7 % of spam and warned 6.3 %, against 1.0 % and
+12.1 % with it off, at the same 0.14 % of ham, and its ECE was worse (0.360
+against 0.295): Russian Telegram spam, the one script no training corpus has,
+is what it pulls back toward the prior (model families below; 970a726 found
+the same for knees 0.3–0.9 with fewer corpora)."""
 def derived(held: Sequence[crosscorpus.Held]) -> dict[str, float]:
     """The thresholds the budgets give on the validation halves, strictly increasing."""
     out: dict[str, float] = {}
