@@ -30,6 +30,7 @@ from .model import commands as model_commands
 from .operators_commands import operators_app
 from .scorecard import ACTIONS, Scorecard
 from .sim.commands import simulate
+from .urlmodel.commands import train_urls
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="spimguard: anti-spim verdicts for instant-messaging platforms.")
@@ -288,6 +289,7 @@ def bench(
 
 app.command()(model_commands.train)
 app.command()(model_commands.evaluate)
+app.command("train-urls")(train_urls)
 app.command()(simulate)
 app.add_typer(model_commands.model_app, name="model")
 app.add_typer(lists_app, name="lists")

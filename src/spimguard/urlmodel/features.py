@@ -1,0 +1,203 @@
+"""What a URL's text alone shows of where it leads: host and path features, never fetched.
+
+A phishing page has to live somewhere its author can put it up in minutes and
+lose without regret (a free site builder, a dynamic-DNS name, a compromised
+site's ``wp-content`` folder, a fresh name under a cheap suffix), and it has to
+persuade at a glance (a brand's name in a subdomain or the path, ``login`` and
+``verify`` in a long path). A friend's link shows none of that on purpose: a
+news article's dated path, a personal page's ``~user``, a shop's product page.
+Each feature here is one such fact, a number with a phrase for people, so that
+the model's reasons can be read back from the features that weighed most.
+
+Hostile input: everything is computed from at most ``MAX_PATH`` characters of the
+path and query and the host (at most 253 characters in DNS; longer ones are cut),
+with plain string operations and one linear regular expression pass, so a 64 KiB
+link costs what a 1 KiB one does.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from ..lookalike import fold, one_edit
+from ..text import UrlFact
+
+VERSION = 1  # bump when a feature changes meaning: the artefact records it, the scorer checks
+MAX_HOST = 253
+MAX_PATH = 1024
+
+# Brands whose names phishing borrows (the links detector's protected brands), with the
+# product names people sign in to them under; "live" and "office" are left to their
+# products' names, being words every site uses.
+BRANDS = (
+    "microsoft", "outlook", "hotmail", "msn", "office365", "onedrive",
+    "sharepoint", "skype", "paypal", "apple", "appleid", "icloud", "itunes", "google",
+    "gmail", "youtube", "facebook", "instagram", "whatsapp", "messenger", "amazon",
+    "netflix", "linkedin", "twitter", "yahoo", "dropbox", "discord", "steam",
+    "steamcommunity", "steampowered", "telegram", "coinbase", "binance", "chase",
+    "wellsfargo", "bankofamerica", "dhl", "fedex", "ebay", "spotify", "adobe",
+)
+# What a credential page calls itself (the look-alike checker's lure words without the
+# ones every site's paths use: "id", "help", "online", "team", "center", "service").
+LURES = frozenset({
+    "login", "logon", "signin", "verify", "verification", "secure", "security", "update",
+    "auth", "authenticate", "wallet", "billing", "confirm", "password", "recovery",
+    "unlock", "webscr", "validate", "reset", "suspended", "locked", "unusual", "banking",
+    "account", "accounts", "authorize", "credential", "credentials", "sso", "2fa",
+})
+# Extensions of server-side scripts: a kit's ``login.php`` on somebody else's server.
+_SCRIPTS = (".php", ".asp", ".aspx", ".cgi", ".jsp", ".pl")
+_PAGES = (".html", ".htm", ".shtml")
+_TOKENS = re.compile(r"[a-z0-9]+")
+_DATE = re.compile(r"/(?:19|20)\d\d/(?:[01]?\d)(?:/|$)|/(?:19|20)\d\d-[01]\d-[0-3]\d")
+_PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+# Compromised WordPress and Joomla sites: kits are dropped into their upload folders.
+_CMS = ("wp-content", "wp-includes", "wp-admin", "/components/", "/modules/", "/plugins/")
+
+NAMES: tuple[str, ...] = (
+    "free_host", "form_host", "dyn_dns", "ip_host", "userinfo", "punycode",
+    "brand_in_host", "brand_in_path", "lure_in_host", "lure_in_path",
+    "subdomains", "host_length", "host_hyphens", "host_digits", "label_entropy",
+    "path_length", "path_depth", "query_length", "query_params", "script_page",
+    "static_page", "double_slash", "percent_escapes", "cms_folder",
+    "tilde", "dated_path", "long_token",
+)
+# Why a feature weighed toward phishing, in words (a feature with no phrase never
+# appears in a reason: "a long host" is not something a person can check).
+PHRASES = {
+    "free_host": "on the free site host {free_host}",
+    "form_host": "a form on {form_host}",
+    "dyn_dns": "on the dynamic-DNS name {dyn_dns}",
+    "ip_host": "a bare IP address",
+    "userinfo": "a name shown before '@'",
+    "punycode": "an international (punycode) name",
+    "brand_in_host": "under the name '{brand_in_host}' on another's host",
+    "brand_in_path": "'{brand_in_path}' named in its path",
+    "lure_in_host": "'{lure_in_host}' in its host",
+    "lure_in_path": "a '{lure_in_path}' page",
+    "subdomains": "{subdomains} levels of subdomains",
+    "script_page": "a server script ({script_page})",
+    "double_slash": "a '//' redirect in its path",
+    "percent_escapes": "percent-escaped text",
+    "cms_folder": "inside a site's {cms_folder} folder",
+    "long_token": "a long random-looking token",
+}
+
+
+@cache
+def _hosts() -> dict[str, dict[str, str]]:
+    """The free-host, form and dynamic-DNS suffixes (``hosts.txt``), by kind."""
+    text = resources.files(__package__).joinpath("hosts.txt").read_text("utf-8")
+    kinds: dict[str, dict[str, str]] = {"free": {}, "form": {}, "dyn": {}}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            kind, entry = line.split()
+            kinds[kind][entry] = entry
+    return kinds
+
+
+@cache
+def _folded_brands() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted({(fold(b), b) for b in BRANDS}))
+
+
+def _suffix_in(host: str, path: str, table: dict[str, str]) -> str:
+    """The entry of ``table`` that ``host`` (and, for entries with a path, ``path``) falls
+    under, or ''."""
+    labels = host.split(".")
+    for i in range(len(labels) - 1):
+        suffix = ".".join(labels[i:])
+        if suffix in table:
+            return suffix
+        for entry in (e for e in table if e.startswith(suffix + "/")):
+            if ("/" + path.lstrip("/")).startswith(entry[len(suffix):]):
+                return entry
+    return ""
+
+
+def _brand_in(words: Sequence[str], own: str, inside: bool) -> str:
+    """The first brand one of ``words`` names (folded, so 'paypa1' counts; with ``inside``,
+    also within a word: 'paypalsecure'), other than the brand whose own registrable label
+    ``own`` is (its own site naming itself)."""
+    own_key = fold(own)
+    own_is_brand = any(key == own_key for key, _ in _folded_brands())
+    for word in words:
+        if len(word) < 3 or len(word) > 64 or (own_is_brand and word == own):
+            continue
+        folded = fold(word)
+        for key, brand in _folded_brands():
+            if key == own_key:
+                continue
+            if folded == key or (inside and len(key) >= 5 and (key in folded or one_edit(
+                    folded, key))):
+                return brand
+    return ""
+
+
+def _entropy(label: str) -> float:
+    if not label:
+        return 0.0
+    counts: dict[str, int] = {}
+    for ch in label:
+        counts[ch] = counts.get(ch, 0) + 1
+    n = len(label)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A URL's features: ``values`` in ``NAMES`` order, ``tld`` for the suffix's own
+    weight, ``facts`` the matched names that the phrases quote."""
+
+    values: tuple[float, ...]
+    tld: str
+    facts: dict[str, str]
+
+
+def shape(url: UrlFact) -> Shape:
+    host = url.host[:MAX_HOST]
+    path = url.path[:MAX_PATH].lower()
+    query = url.query[: max(0, MAX_PATH - len(path))].lower()
+    domain = url.domain[:MAX_HOST]
+    kinds = _hosts()
+    free = _suffix_in(host, path, kinds["free"])
+    form = _suffix_in(host, path, kinds["form"])
+    dyn = _suffix_in(host, path, kinds["dyn"])
+    sub = host[: -len(domain)].rstrip(".") if host.endswith(domain) else ""
+    sub_labels = [s for s in sub.split(".") if s and s != "www"]
+    own = domain.split(".", 1)[0]
+    host_words = [w for w in re.split(r"[.\-_]", host) if w] if not url.is_ip else []
+    # The registrable label counts only when the site is not the brand's own.
+    brand_host = _brand_in(host_words[:32], own, inside=True)
+    path_words = _TOKENS.findall(path + " " + query)[:64]
+    brand_path = "" if brand_host else _brand_in(path_words, own, inside=False)
+    lure_host = next((w for w in host_words if w in LURES), "")
+    lures_path = [w for w in path_words if w in LURES]
+    script = next((e for e in _SCRIPTS if path.endswith(e)), "")
+    cms = next((c.strip("/") for c in _CMS if c in path), "")
+    segments = [s for s in path.split("/") if s]
+    longest = max((len(t) for t in path_words), default=0)
+    values = (
+        float(bool(free)), float(bool(form)), float(bool(dyn)), float(url.is_ip),
+        float(bool(url.userinfo)), float("xn--" in host),
+        float(bool(brand_host)), float(bool(brand_path)), float(bool(lure_host)),
+        float(min(len(lures_path), 3)),
+        float(min(len(sub_labels), 5)), math.log1p(len(host)), float(min(host.count("-"), 5)),
+        float(min(sum(c.isdigit() for c in own), 8)), _entropy(own[:64]),
+        math.log1p(len(path)), float(min(len(segments), 10)), math.log1p(len(query)),
+        float(min(query.count("&") + bool(query), 10)), float(bool(script)),
+        float(path.endswith(_PAGES)), float("//" in path), float(min(len(_PERCENT.findall(
+            path + query)), 10)), float(bool(cms)), float("~" in path),
+        float(bool(_DATE.search(path))), float(longest >= 24),
+    )
+    facts = {"free_host": free, "form_host": form, "dyn_dns": dyn,
+             "brand_in_host": brand_host, "brand_in_path": brand_path,
+             "lure_in_host": lure_host, "lure_in_path": "/".join(dict.fromkeys(lures_path[:2])),
+             "subdomains": str(len(sub_labels)), "script_page": script, "cms_folder": cms}
+    tld = "" if url.is_ip else domain.rsplit(".", 1)[-1]
+    return Shape(values, tld, facts)
