@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..text import UrlFact
-from .features import NAMES, PHRASES, VERSION, shape
+from .features import NAMES, PATH_FEATURES, PHRASES, VERSION, shape
 
 BUNDLED = "urls.json"
 OTHER_TLD = "(other)"
@@ -51,6 +51,8 @@ class UrlModel:
         z = self.intercept + self.tld.get(seen.tld, self.tld[OTHER_TLD])
         for name, value, mean, scale, w in zip(NAMES, seen.values, self.mean, self.scale,
                                               self.coef, strict=True):
+            if not seen.has_path and name in PATH_FEATURES:
+                continue  # abstains: no path, no evidence either way
             share = w * (value - mean) / scale
             z += share
             if value and name in PHRASES:

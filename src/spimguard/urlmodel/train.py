@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 
 from ..errors import BadInput
 from ..text import UrlFact, parse_url
-from .features import NAMES, VERSION, shape
+from .features import NAMES, PATH_FEATURES, VERSION, shape
 from .scorer import OTHER_TLD
 
 HANNOUSSE = "web-page-phishing-hannousse-yahiouche/dataset_phishing.csv"
@@ -83,15 +83,18 @@ def _round(x: float) -> float:
     return float(f"{x:.{DIGITS}g}")
 
 
-def matrix(urls: list[UrlFact], tlds: list[str]) -> np.ndarray:
+def matrix(urls: list[UrlFact], tlds: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The feature rows, and which of them have a path."""
     index = {t: i for i, t in enumerate(tlds)}
     other = index[OTHER_TLD]
     rows = np.zeros((len(urls), len(NAMES) + len(tlds)))
+    has_path = np.zeros(len(urls), dtype=bool)
     for i, url in enumerate(urls):
         seen = shape(url)
         rows[i, : len(NAMES)] = seen.values
         rows[i, len(NAMES) + index.get(seen.tld, other)] = 1.0
-    return rows
+        has_path[i] = seen.has_path
+    return rows, has_path
 
 
 def fit(train: list[Labelled], c: float = C) -> dict[str, Any]:
@@ -101,12 +104,16 @@ def fit(train: list[Labelled], c: float = C) -> dict[str, Any]:
         tld = shape(item.url).tld
         counts[tld] = counts.get(tld, 0) + 1
     tlds = sorted(t for t, n in counts.items() if n >= MIN_TLD and t) + [OTHER_TLD]
-    x = matrix([s.url for s in train], tlds)
+    x, has_path = matrix([s.url for s in train], tlds)
     y = np.array([s.phishing for s in train])
-    mean = x[:, : len(NAMES)].mean(axis=0)
-    scale = x[:, : len(NAMES)].std(axis=0)
+    path = np.array([n in PATH_FEATURES for n in NAMES] + [False] * len(tlds))
+    mean = np.where(path[: len(NAMES)], x[has_path, : len(NAMES)].mean(axis=0),
+                    x[:, : len(NAMES)].mean(axis=0))
+    scale = np.where(path[: len(NAMES)], x[has_path, : len(NAMES)].std(axis=0),
+                     x[:, : len(NAMES)].std(axis=0))
     scale[scale == 0] = 1.0
     x[:, : len(NAMES)] = (x[:, : len(NAMES)] - mean) / scale
+    x[np.ix_(~has_path, path)] = 0.0  # a bare host's path features abstain
     model = LogisticRegression(C=c, max_iter=5000, solver="lbfgs").fit(x, y)
     coef = model.coef_[0]
     return {
