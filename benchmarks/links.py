@@ -22,9 +22,8 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
-
 import msgspec
+import numpy as np
 
 from spimguard import decode_event, lists, load_config, open_engine
 from spimguard.detectors.links import DEFAULTS
@@ -79,7 +78,8 @@ def by_stranger(engine, urls: list[UrlFact], tag: str) -> list:  # type: ignore[
     out = []
     for i, url in enumerate(urls):
         body = {"type": "message", "id": f"{tag}-{i}", "ts": T0 + DAY * i,
-                "sender": f"stranger{tag}-{i}", "recipients": [f"reader{tag}-{i}"], "text": NEUTRAL.format(url=url.raw)}
+                "sender": f"stranger{tag}-{i}", "recipients": [f"reader{tag}-{i}"],
+                "text": NEUTRAL.format(url=url.raw)}
         out.append(engine.process(decode_event(msgspec.json.encode(body),
                                                engine.config.limits)))
     return out

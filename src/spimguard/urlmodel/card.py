@@ -76,4 +76,16 @@ def render(artefact: dict[str, Any], root: Path, benign: Path | None) -> str:
         zip(NAMES, artefact["coef"], strict=True), key=lambda x: -x[1])]
     lines += ["", "Public suffixes: " + ", ".join(
         f"{t} {w:+.2f}" for t, w in sorted(artefact["tld"].items(), key=lambda x: -x[1])), ""]
+    lines += ["## Limits", "",
+              "- The training URLs are of 2020 (PhishTank and OpenPhish kits on compromised "
+              "and free hosts); the Discord set (2021-2024) is mostly fresh names under "
+              "cheap suffixes, sent bare, where only the host can speak: the model finds "
+              "far fewer of those than of its own source's.",
+              "- The legitimate half of the training file is ranked sites and search "
+              "results, not chat: its suffix weights (`.edu`, `.org` and `.de` "
+              "reassuring, `.ly` and `.cn` not) are that sample's, not a law.",
+              "- The long-tail benign set is software people's sites; news, shops and "
+              "personal blogs are less represented. A brand's own secondary domains "
+              "(`paypalobjects.com`, `cdninstagram.com`) read as its name on another "
+              "host.", ""]
     return "\n".join(lines)

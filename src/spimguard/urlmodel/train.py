@@ -103,10 +103,10 @@ def fit(train: list[Labelled], c: float = C) -> dict[str, Any]:
     for item in train:
         tld = shape(item.url).tld
         counts[tld] = counts.get(tld, 0) + 1
-    tlds = sorted(t for t, n in counts.items() if n >= MIN_TLD and t) + [OTHER_TLD]
+    tlds = [*sorted(t for t, n in counts.items() if n >= MIN_TLD and t), OTHER_TLD]
     x, has_path = matrix([s.url for s in train], tlds)
     y = np.array([s.phishing for s in train])
-    path = np.array([n in PATH_FEATURES for n in NAMES] + [False] * len(tlds))
+    path = np.array([*(n in PATH_FEATURES for n in NAMES), *[False] * len(tlds)])
     mean = np.where(path[: len(NAMES)], x[has_path, : len(NAMES)].mean(axis=0),
                     x[:, : len(NAMES)].mean(axis=0))
     scale = np.where(path[: len(NAMES)], x[has_path, : len(NAMES)].std(axis=0),
@@ -128,7 +128,7 @@ def fit(train: list[Labelled], c: float = C) -> dict[str, Any]:
 def thresholds(legitimate: np.ndarray) -> dict[str, float]:
     """``warn_at`` and ``hold_at`` from the validation set's legitimate URLs' scores."""
     ranked = np.sort(legitimate)[::-1]
-    allowed = int(math.floor(WARN_BUDGET * len(ranked)))
+    allowed = math.floor(WARN_BUDGET * len(ranked))
     warn = float(ranked[allowed]) if allowed < len(ranked) else 0.5
     hold = float(ranked[0])
     # Just above the highest score the budget allows, rounded up to 3 decimals.
