@@ -151,17 +151,18 @@ class LinksDetector:
         return first_per_code(found)
 
     def _shape(self, url: UrlFact) -> list[Signal]:
-        """LINK_PHISHY when the URL model finds the link shaped like a phishing page (a
-        shortener's path and a look-alike's host are judged by their own signals)."""
+        """LINK_PHISHY when the URL model finds the link shaped like a phishing page for
+        reasons a person can check (not a long host or an unusual suffix alone); a
+        shortener's path and a look-alike's host are judged by their own signals."""
         if self._phishy is None or self.url_model is None:
             return []
         judged = self.url_model.judge(url)
         (warn_z, hold_z), (low, high) = self._phishy
         z = _logit(judged.p)
-        if z < warn_z:
+        if z < warn_z or not judged.reasons:  # evidence is what a person can check
             return []
         strength = low + (high - low) * min(1.0, (z - warn_z) / max(hold_z - warn_z, 1e-9))
-        why = ", ".join(judged.reasons) or "its overall shape"
+        why = ", ".join(judged.reasons)
         return [Signal("LINK_PHISHY", round(strength, 3), f"{url.host[:80]} is shaped like a "
                        f"phishing page (p={judged.p:.3f}): {why}")]
 

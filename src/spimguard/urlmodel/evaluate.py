@@ -64,8 +64,10 @@ def test_sets(root: Path, benign: Path | None, trained: set[str]) -> list[TestSe
 
 
 def rates(model: UrlModel, urls: list[UrlFact]) -> tuple[float, float]:
-    """Shares of ``urls`` at or above the model's warn_at and hold_at."""
-    p = np.array([model.judge(u).p for u in urls]) if urls else np.zeros(0)
+    """Shares of ``urls`` the links detector flags (at or above the model's warn_at, with
+    a reason to give), and of those at or above its hold_at."""
+    judged = [model.judge(u) for u in urls]
+    p = np.array([j.p if j.reasons else 0.0 for j in judged])
     if not len(p):
         return 0.0, 0.0
     return float((p >= model.warn_at).mean()), float((p >= model.hold_at).mean())
