@@ -30,8 +30,7 @@ import numpy as np
 from spimguard import decode_event, load_config, open_engine
 from spimguard.model import crosscorpus, datasets, scorer
 from spimguard.model import train as training
-from spimguard.model.commands import thresholds
-from spimguard.model.evaluate import confusion, recall_at_ham_rates
+from spimguard.model.evaluate import confusion, recall_at_ham_rates, thresholds
 from spimguard.text import _view as uncached_view  # the work, not the cache that saves it
 from spimguard.text import view
 from table import run_with_datasets

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from conftest import T0, engine, message
 from spimguard import operations
 from spimguard.cli import app as cli_app
-from spimguard.commandline import plain_help
+from spimguard.cli.common import plain_help
 from spimguard.engine import Engine
 from spimguard.errors import BadInput
 from spimguard.server import create_app

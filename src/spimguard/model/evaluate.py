@@ -8,6 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import Config
+from ..detectors import content
+from ..detectors.base import settings
+from . import scorer
+
 ACTIONS = ("deliver", "warn", "hold", "block")
 
 
@@ -20,6 +25,13 @@ class Thresholds:
     def actions(self, p: np.ndarray) -> np.ndarray:
         """0 deliver, 1 warn, 2 hold, 3 block, by content alone."""
         return (p >= self.warn).astype(int) + (p >= self.hold) + (p >= self.block)
+
+
+def thresholds(config: Config, model: scorer.LinearModel | None = None) -> Thresholds:
+    """The content detector's thresholds as ``config`` sets them for ``model`` (default:
+    the model the configuration names)."""
+    cfg = settings("content", content.DEFAULTS, config.detectors.get("content", {}))
+    return Thresholds(*content.thresholds(cfg, model or scorer.load(cfg["model"] or None)))
 
 
 def recall_at_ham_rates(labels: np.ndarray, p: np.ndarray,

@@ -1,4 +1,4 @@
-"""``spimguard train``, ``spimguard evaluate`` and ``spimguard model export|import``."""
+"""``spimguard train`` and ``spimguard evaluate``: the content model, built and measured."""
 
 from __future__ import annotations
 
@@ -15,27 +15,26 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from ..commandline import config_or_exit
 from ..config import Config
-from ..detectors import content
-from ..detectors.base import settings
-from ..engine import Engine, open_engine
 from ..errors import BadInput, SpimguardError
+from ..model import card as model_card
+from ..model import crosscorpus, datasets, scorer
+from ..model import train as training
+from ..model.evaluate import (
+    ACTIONS,
+    Thresholds,
+    auc,
+    confusion,
+    plot,
+    recall_at_ham_rates,
+    thresholds,
+)
 from ..text import view
-from . import card as model_card
-from . import crosscorpus, datasets, scorer
-from . import train as training
-from .evaluate import ACTIONS, Thresholds, auc, confusion, plot, recall_at_ham_rates
-from .online import OnlineDelta
+from .common import config_or_exit
 
+app = typer.Typer()
 console = Console()
 errors = Console(stderr=True)
-model_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                        help="Move the content model's learnt state between installations.")
-
-DataOpt = Annotated[list[str], typer.Option(
-    "--data", help="Labelled set: a file in a known format, or PATH=spam / PATH=ham for "
-                   "one message a line. Repeat for several.")]
 
 
 def _samples(specs: list[str]) -> list[datasets.Sample]:
@@ -48,13 +47,6 @@ def _samples(specs: list[str]) -> list[datasets.Sample]:
     errors.print(f"{len(loaded)} messages read, {len(kept)} after removing duplicates "
                  f"({sum(s.spam for s in kept)} spam, {sum(1 - s.spam for s in kept)} ham)")
     return kept
-
-
-def thresholds(config: Config, model: scorer.LinearModel | None = None) -> Thresholds:
-    """The content detector's thresholds as ``config`` sets them for ``model`` (default:
-    the model the configuration names)."""
-    cfg = settings("content", content.DEFAULTS, config.detectors.get("content", {}))
-    return Thresholds(*content.thresholds(cfg, model or scorer.load(cfg["model"] or None)))
 
 
 def _report(labels: np.ndarray, p: np.ndarray, limits: Thresholds, title: str) -> dict:
@@ -89,6 +81,7 @@ def _report(labels: np.ndarray, p: np.ndarray, limits: Thresholds, title: str) -
                       for r, t, c in points]}
 
 
+@app.command()
 def train(
     data: Annotated[list[str] | None, typer.Option(
         "--data", help="Labelled set: a file in a known format, or PATH=spam / PATH=ham for "
@@ -229,6 +222,7 @@ def _loco(root: Path, model: Path | None, config: Config) -> None:
                "its recipe, leave-one-corpus-out (test halves, grouped by fingerprint)")
 
 
+@app.command()
 def evaluate(
     data: Annotated[list[str] | None, typer.Option(
         "--data", help="Labelled set: a file in a known format, or PATH=spam / PATH=ham for "
@@ -279,54 +273,3 @@ def evaluate(
     if plots:
         for path in plot(labels, p, plots):
             console.print(f"wrote {path}")
-
-
-def _content_detector(engine: Engine) -> content.ContentDetector:
-    found = next((d for d in engine.detectors if isinstance(d, content.ContentDetector)), None)
-    if found is None:
-        errors.print("[red]the content detector is disabled in this configuration[/]")
-        raise typer.Exit(2)
-    return found
-
-
-@model_app.command("export")
-def export(
-    out: Annotated[Path, typer.Argument(help="File to write (JSON).")],
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="The installation's data.")],
-    config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
-) -> None:
-    """Write what users' reports taught the content model, for another installation."""
-    engine = open_engine(config_or_exit(config), data_dir)
-    try:
-        detector = _content_detector(engine)
-        out.write_bytes(detector.online.export())
-        learnt = int(np.count_nonzero(detector.online.effective()))
-    finally:
-        engine.close()
-    console.print(f"wrote {out}: {learnt} learnt feature weights")
-
-
-@model_app.command("import")
-def import_(
-    source: Annotated[Path, typer.Argument(help="A file written by `spimguard model export`.")],
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="The installation's data.")],
-    config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
-) -> None:
-    """Add learnt content-model weights from another installation (replaces a previous import)."""
-    try:
-        exported = OnlineDelta.parse(source.read_bytes())
-    except (OSError, ValueError) as exc:
-        errors.print(f"[red]cannot import {source}:[/] {exc}")
-        raise typer.Exit(2) from None
-    engine = open_engine(config_or_exit(config), data_dir)
-    try:
-        detector = _content_detector(engine)
-        if exported.bits != detector.model.bits:
-            errors.print(f"[red]cannot import {source}:[/] it has 2^{exported.bits} buckets, "
-                         f"the model 2^{detector.model.bits}")
-            raise typer.Exit(2)
-        engine.write_state([detector.imported(exported)])
-    finally:
-        engine.close()
-    console.print(f"imported {len(exported.buckets)} learnt feature weights into {data_dir}")
-

@@ -9,13 +9,15 @@ import typer
 from rich.console import Console
 
 from ..errors import BadInput
-from . import card as url_card
-from . import train as training
-from .scorer import BUNDLED, dumps
+from ..urlmodel import card as url_card
+from ..urlmodel import scorer
+from ..urlmodel import train as training
 
+app = typer.Typer()
 errors = Console(stderr=True)
 
 
+@app.command("train-urls")
 def train_urls(
     datasets: Annotated[Path, typer.Option(help="The public datasets folder (with "
                                                 "web-page-phishing-hannousse-yahiouche/).")],
@@ -33,8 +35,9 @@ def train_urls(
     except BadInput as exc:
         errors.print(f"[red]{exc.message}[/]")
         raise typer.Exit(2) from None
-    target = out or Path(__file__).with_name(BUNDLED)
-    target.write_text(dumps(artefact), "utf-8")
+    target = out or Path(str(scorer.resources.files("spimguard.urlmodel")
+                                 .joinpath(scorer.BUNDLED)))
+    target.write_text(scorer.dumps(artefact), "utf-8")
     errors.print(f"URL model written to {target} ({target.stat().st_size} bytes)")
     if card:
         card.write_text(url_card.render(artefact, datasets, benign), "utf-8")

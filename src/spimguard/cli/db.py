@@ -9,14 +9,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .commandline import config_or_exit
-from .errors import RecordsUnavailable, StateUnavailable
+from ..errors import RecordsUnavailable, StateUnavailable
+from .common import config_or_exit
 
-db_app = typer.Typer(help="The record store's schema.", no_args_is_help=True)
+app = typer.Typer(name="db", help="The record store's schema.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
-@db_app.command()
+@app.command()
 def upgrade(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")
                       ] = None,
@@ -28,12 +28,12 @@ def upgrade(
     settings = config_or_exit(config)
     try:
         if settings.records.backend == "postgres":
-            from .records.postgres import upgrade as upgrade_postgres
+            from ..records.postgres import upgrade as upgrade_postgres
 
             applied = upgrade_postgres(settings.records.url)
         else:
-            from .db import connect
-            from .records.sqlite import upgrade as upgrade_sqlite
+            from ..db import connect
+            from ..records.sqlite import upgrade as upgrade_sqlite
 
             conn = connect(Path(data_dir or settings.storage.data_dir) / "spimguard.db")
             applied = upgrade_sqlite(conn)

@@ -8,14 +8,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from . import evidence
-from .commandline import ConfigOpt, StoreDirOpt
-from .config import load as load_config
-from .engine import Engine, open_engine
-from .errors import SpimguardError
+from .. import evidence
+from ..config import load as load_config
+from ..engine import Engine, open_engine
+from ..errors import SpimguardError
+from .common import ConfigOpt, StoreDirOpt
 
-evidence_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                           help="Evidence bundles of campaigns, for abuse and legal teams.")
+app = typer.Typer(name="evidence", no_args_is_help=True,
+                  help="Evidence bundles of campaigns, for abuse and legal teams.")
 console = Console()
 
 
@@ -27,7 +27,7 @@ def _engine(config: Path | None, data_dir: Path | None) -> Engine:
         raise typer.Exit(2) from None
 
 
-@evidence_app.command("export")
+@app.command("export")
 def export(
     campaign: Annotated[str, typer.Argument(help="Campaign id (GET /v1/campaigns lists them).")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the bundle to.")],
@@ -47,7 +47,7 @@ def export(
     console.print(f"wrote {len(files)} files to {out}")
 
 
-@evidence_app.command("key")
+@app.command("key")
 def key(data_dir: StoreDirOpt = None, config: ConfigOpt = None) -> None:
     """Print the installation's public key (hex): publish it, so that anyone can check that a
     bundle came from this installation unchanged (``verify --public-key``)."""
@@ -58,7 +58,7 @@ def key(data_dir: StoreDirOpt = None, config: ConfigOpt = None) -> None:
         engine.close()
 
 
-@evidence_app.command("verify")
+@app.command("verify")
 def verify(
     folder: Annotated[Path, typer.Argument(help="A bundle folder.")],
     public_key: Annotated[Path | None, typer.Option(

@@ -1,4 +1,4 @@
-"""``spimguard lists import | count``: operator lists into the shared state."""
+"""``spimguard lists import``: operator lists into the shared state."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from . import lists
-from .commandline import ConfigOpt, StoreDirOpt
-from .config import load as load_config
-from .errors import SpimguardError
-from .state.ops import FOREVER, Distinct, Replace, Touch
+from .. import lists
+from ..config import load as load_config
+from ..errors import SpimguardError
+from ..state.ops import FOREVER, Distinct, Replace, Touch
+from .common import ConfigOpt, StoreDirOpt
 
-lists_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                        help="Block, allow, popular, shortener and attachment-hash lists.")
+app = typer.Typer(name="lists", no_args_is_help=True,
+                  help="Block, allow, popular, shortener and attachment-hash lists.")
 console = Console()
 
 
-@lists_app.command("import")
+@app.command("import")
 def import_(
     source: Annotated[Path, typer.Argument(help="The list file.")],
     kind: Annotated[str, typer.Option(help="domains, hosts, urls, csv or sha256.")],
@@ -31,7 +31,7 @@ def import_(
     config: ConfigOpt = None,
 ) -> None:
     """Load a list; every node sees it at once, no restart."""
-    from .engine import open_engine
+    from ..engine import open_engine
 
     if name not in lists.NAMES:
         console.print(f"[red]unknown list {name!r}[/]; use one of {', '.join(lists.NAMES)}")

@@ -8,15 +8,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .commandline import ConfigOpt, StoreDirOpt, config_or_exit
-from .errors import SpimguardError
+from ..errors import SpimguardError
+from .common import ConfigOpt, StoreDirOpt, config_or_exit
 
-operators_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                            help="Operator accounts of the web console (/console/).")
+app = typer.Typer(name="operators", no_args_is_help=True,
+                  help="Operator accounts of the web console (/console/).")
 console = Console()
 
 
-@operators_app.command("add")
+@app.command("add")
 def add(
     name: Annotated[str, typer.Argument(help="Login name (letters, digits, . _ - @).")],
     role: Annotated[str, typer.Option(help="viewer (reads), moderator (decides), admin "
@@ -28,7 +28,7 @@ def add(
     config: ConfigOpt = None,
 ) -> None:
     """Add an operator, or give an existing one a new role and password."""
-    from .server.console import auth, open_console
+    from ..server.console import auth, open_console
 
     settings = config_or_exit(config, **({"storage": {"data_dir": str(data_dir)}}
                                          if data_dir else {}))
@@ -48,10 +48,10 @@ def add(
     console.print(f"{'updated' if existed else 'added'} operator {name} ({role})")
 
 
-@operators_app.command("list")
+@app.command("list")
 def list_(data_dir: StoreDirOpt = None, config: ConfigOpt = None) -> None:
     """The operators and their roles."""
-    from .server.console import open_console
+    from ..server.console import open_console
 
     settings = config_or_exit(config, **({"storage": {"data_dir": str(data_dir)}}
                                          if data_dir else {}))

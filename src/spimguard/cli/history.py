@@ -8,15 +8,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from . import history
-from .commandline import config_or_exit
-from .detectors.takeover import DEFAULTS as TAKEOVER
-from .engine import open_engine
-from .errors import BadInput
+from .. import history
+from ..detectors.takeover import DEFAULTS as TAKEOVER
+from ..engine import open_engine
+from ..errors import BadInput
+from .common import config_or_exit
 
+app = typer.Typer()
 console = Console(stderr=True)
 
 
+@app.command("import-history")
 def import_history(
     file: Annotated[Path, typer.Argument(help="The login log (CSV: ts,account,ip,client"
                                               "[,success]).")],

@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from typer.core import TyperArgument, TyperOption
 
-from .config import Config
-from .config import load as load_config
-from .errors import SpimguardError
+from ..config import Config
+from ..config import load as load_config
+from ..errors import SpimguardError
 
 errors = Console(stderr=True)
 

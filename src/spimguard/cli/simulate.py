@@ -19,13 +19,15 @@ from ..config import load as load_config
 from ..detectors import BUILDERS
 from ..engine import open_engine
 from ..errors import SpimguardError
-from . import network, scenarios, texts
-from .runner import EngineSink, HttpSink, Sink, run
-from .score import ACTIONS, Tally, missed, parse_requirement, plot, rows, summary
+from ..sim import network, scenarios, texts
+from ..sim.runner import EngineSink, HttpSink, Sink, run
+from ..sim.score import ACTIONS, Tally, missed, parse_requirement, plot, rows, summary
 
+app = typer.Typer()
 console = Console(stderr=True, soft_wrap=True)  # a message stays one line in a log
 
 
+@app.command()
 def simulate(
     scenario: Annotated[str, typer.Option(
         help=f"One of: {', '.join(scenarios.SCENARIOS)}.")] = "mixed",
