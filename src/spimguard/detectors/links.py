@@ -86,12 +86,13 @@ class LinksDetector:
         self.url_model = (None if cfg["url_model"] == "off" else
                           url_scorer.load(cfg["url_model"]) if cfg["url_model"] else
                           url_scorer.bundled())
-        # Strength maps the model's log-odds onto the policy's scale: warned at the
-        # model's warn_at; at its hold_at (above every legitimate URL of its validation
-        # set) the signal's full weight, which alone stays under the hold threshold.
-        weight = config.weight("LINK_PHISHY") or 1.0
-        self._phishy = ((_logit(self.url_model.warn_at), _logit(self.url_model.hold_at)),
-                        (min(1.0, config.policy.warn / weight), 1.0)) if self.url_model else None
+        # Strength maps the model's log-odds onto the policy's scale: the warn points at
+        # the model's warn_at, rising to the signal's full weight at its hold_at (above
+        # every legitimate URL of its validation set), which alone stays under a hold.
+        if self.url_model is not None:
+            self._warn_z = _logit(self.url_model.warn_at)
+            self._hold_z = _logit(self.url_model.hold_at)
+        self._low = min(1.0, config.policy.warn / (config.weight("LINK_PHISHY") or 1.0))
 
     def _urls(self, ctx: Context) -> tuple[UrlFact, ...]:
         return ctx.view.urls[: self.cfg["max_urls"]] if ctx.view else ()
@@ -154,14 +155,14 @@ class LinksDetector:
         """LINK_PHISHY when the URL model finds the link shaped like a phishing page for
         reasons a person can check (not a long host or an unusual suffix alone); a
         shortener's path and a look-alike's host are judged by their own signals."""
-        if self._phishy is None or self.url_model is None:
+        if self.url_model is None:
             return []
         judged = self.url_model.judge(url)
-        (warn_z, hold_z), (low, high) = self._phishy
         z = _logit(judged.p)
-        if z < warn_z or not judged.reasons:  # evidence is what a person can check
+        if z < self._warn_z or not judged.reasons:  # evidence is what a person can check
             return []
-        strength = low + (high - low) * min(1.0, (z - warn_z) / max(hold_z - warn_z, 1e-9))
+        rise = min(1.0, (z - self._warn_z) / max(self._hold_z - self._warn_z, 1e-9))
+        strength = self._low + (1.0 - self._low) * rise
         why = ", ".join(judged.reasons)
         return [Signal("LINK_PHISHY", round(strength, 3), f"{url.host[:80]} is shaped like a "
                        f"phishing page (p={judged.p:.3f}): {why}")]

@@ -9,7 +9,7 @@ from typing import Any
 from . import evaluate
 from . import train as training
 from .features import NAMES, VERSION
-from .scorer import UrlModel
+from .scorer import REASON, UrlModel
 
 CITATION = (
     "Hannousse, Abdelhakim; Yahiouche, Salima (2021). \"Web page phishing detection\". "
@@ -49,7 +49,7 @@ def render(artefact: dict[str, Any], root: Path, benign: Path | None) -> str:
         f"- `warn_at` = {th['warn_at']}: at most {training.WARN_BUDGET:.0%} of the "
         f"validation set's legitimate URLs reach it. The links detector flags a URL only "
         f"at or above it and with a reason a person can check (a phrased feature that "
-        f"added 0.25 log-odds or more; never a long host or a suffix alone). "
+        f"added {REASON} log-odds or more; never a long host or a suffix alone). "
         f"`hold_at` = {th['hold_at']}: above "
         "every one of them (0.95 at least, 0.999 at most). In the links detector, "
         "`warn_at` gives the policy's warn points and `hold_at` the signal's full weight "

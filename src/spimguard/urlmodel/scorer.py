@@ -21,6 +21,9 @@ from .features import NAMES, PATH_FEATURES, PHRASES, VERSION, shape
 
 BUNDLED = "urls.json"
 OTHER_TLD = "(other)"
+# A feature is a reason when it added this much to the log-odds (its odds × 1.28 or more):
+# less is a nudge no person would call the reason.
+REASON = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,7 @@ class UrlModel:
     def judge(self, url: UrlFact) -> Judgement:
         z, parts = self.margin(url)
         p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
-        weighed = sorted((share, phrase) for share, phrase in parts if share > 0.25)
+        weighed = sorted((share, phrase) for share, phrase in parts if share >= REASON)
         return Judgement(p, tuple(phrase for _, phrase in reversed(weighed[-3:])))
 
 

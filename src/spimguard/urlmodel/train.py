@@ -10,9 +10,9 @@ chosen on URLs it never saw.
 
 Thresholds, from a stated budget on the validation set's legitimate URLs:
 - ``warn_at``: at most ``WARN_BUDGET`` of them would be warned;
-- ``hold_at``: above every one of them ("near certainty"): a stranger's link shaped
-  like this is held on its shape alone; between friends the policy bounds it to a
-  warning (see ``data/scores.toml``).
+- ``hold_at``: above every one of them ("near certainty"): the signal's full weight,
+  which alone still only warns; any other kind of evidence then holds, except between
+  friends, where the policy bounds it like their words (see ``data/scores.toml``).
 """
 
 from __future__ import annotations
