@@ -158,10 +158,11 @@ def url_model(root: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def judge(engine, texts: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+def judge(engine, texts: list[str], tag: str = "m") -> list[str]:  # type: ignore[no-untyped-def]
+    """Verdicts of ``texts``; ``tag`` keeps event ids apart when one engine judges twice."""
     actions = []
     for i, text in enumerate(texts):
-        body = {"type": "message", "id": f"m{i}", "ts": T0 + i, "sender": f"s{i % 997}",
+        body = {"type": "message", "id": f"{tag}{i}", "ts": T0 + i, "sender": f"s{i % 997}",
                 "recipients": [f"r{i}"], "text": text}
         actions.append(engine.process(decode_event(msgspec.json.encode(body),
                                                    engine.config.limits)))
@@ -174,7 +175,7 @@ def main(root: Path) -> list[tuple[str, str]]:
     block = lists.parse(raw, "domains")
     engine = engine_with(block)
     bare = judge(engine, [f"free nitro here https://{d}/gift" for d in block])
-    sub = judge(engine, [f"claim at https://www.{d}/claim" for d in block])
+    sub = judge(engine, [f"claim at https://www.{d}/claim" for d in block], "sub")
     hit = sum(any(s.code == "LINK_BLOCKLISTED" for s in v.signals) for v in bare + sub)
     rows.append((f"imported phishing list ({len(block)} domains): flagged in messages",
                  f"{hit / (2 * len(block)):.2%}"))
