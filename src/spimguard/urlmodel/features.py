@@ -85,7 +85,8 @@ PATH_FEATURES = frozenset({
     "percent_escapes", "cms_folder", "tilde", "dated_path", "long_token",
 })
 # Why a feature weighed toward phishing, in words (a feature with no phrase never
-# appears in a reason: "a long host" is not something a person can check).
+# appears in a reason: "a long host" or "three levels of subdomains" is not something a
+# person can hold against a link; plenty of sites have both).
 PHRASES = {
     "free_host": "on the free site host {free_host}",
     "form_host": "a form on {form_host}",
@@ -98,7 +99,6 @@ PHRASES = {
     "brand_in_path": "'{brand_in_path}' named in its path",
     "lure_in_host": "'{lure_in_host}' in its host",
     "lure_in_path": "a '{lure_in_path}' page",
-    "subdomains": "{subdomains} levels of subdomains",
     "script_page": "a server script ({script_page})",
     "double_slash": "a '//' redirect in its path",
     "percent_escapes": "percent-escaped text",
@@ -242,6 +242,5 @@ def shape(url: UrlFact) -> Shape:
     facts = {"free_host": free, "form_host": form, "dyn_dns": dyn,
              "brand_in_host": brand_host, "brand_in_path": brand_path,
              "lure_in_host": lure_host, "lure_in_path": "/".join(dict.fromkeys(lures_path[:2])),
-             "subdomains": str(len(sub_labels)), "script_page": script, "cms_folder": cms,
-             "tld": tld}
+             "script_page": script, "cms_folder": cms, "tld": tld}
     return Shape(values, tld, facts, len(path) > 1 or bool(query))
