@@ -160,6 +160,8 @@ def families(root: Path, sets: list[tuple[str, list[UrlFact]]]) -> list[tuple[st
     out = []
     for name, model in (
             ("logistic regression (shipped)", LogisticRegression(C=C, max_iter=5000)),
+            *((f"logistic regression, C = {c}", LogisticRegression(C=c, max_iter=5000))
+              for c in (0.05, 5.0)),
             ("gradient-boosted trees", HistGradientBoostingClassifier(
                 max_iter=300, learning_rate=0.1, random_state=0))):
         model.fit(x, y)
