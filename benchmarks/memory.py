@@ -11,10 +11,18 @@ store's own memory is read:
 - memory backend: the process's resident memory growth (VmRSS) per account;
 - Redis (the shared backend): ``used_memory`` growth per account, on a
   redis-server this script starts on a free port and stops (keys copied with
-  DUMP/RESTORE, so each copy is a real Redis object). Redis expires keys in
-  wall-clock time, and the template's three days pass in a minute, so keys of
-  short windows (velocity, burst counters) that production would have expired
-  are still there: this figure is an upper bound.
+  DUMP/RESTORE, so each copy is a real Redis object).
+
+Only what is still alive in event time when the log ends is an account's cost:
+the template's store is swept at its last event's time, and the Redis keys
+copied are those the swept memory store still holds (the same log leaves the
+same keys in every backend). Redis's own wall-clock EXPIRE, only a safety net an
+hour past each event-time TTL, would otherwise keep the three days' ten-minute
+burst counters, which the template lives through in a few minutes: ~9 KB an
+account that production frees within the hour. The rows by kind say where the
+bytes go: Redis's MEMORY USAGE of each key, and for the memory backend
+``sys.getsizeof`` of each key's containers (an estimate: shared objects, such as
+interned member names, are not counted).
 
 State shared by all accounts (bulk clusters, domain reputation) is not copied:
 it grows with traffic, not with accounts. Target: at most 1 KiB per account.
@@ -30,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 import msgspec
 import redis
@@ -50,13 +59,57 @@ def template_events() -> list[bytes]:
 
 
 def run_template(backend: str, **storage: str):  # type: ignore[no-untyped-def]
-    cfg = load_config(environ={}, storage={"backend": backend, **storage},
+    # Shared state needs the key every node pseudonymises evidence with (any fixed one).
+    records = {"evidence_key": "memory-benchmark"} if backend == "redis" else {}
+    cfg = load_config(environ={}, storage={"backend": backend, **storage}, records=records,
                       official_clients=list(network.OFFICIAL_CLIENTS))
     engine = open_engine(cfg)
     events = [decode_event(line, cfg.limits) for line in template_events()]
     for start in range(0, len(events), 500):
         engine.process_batch(events[start:start + 500])
     return engine
+
+
+def _kind(key: str) -> str:
+    """A key's kind: its name without the account and what follows it."""
+    return _USER.split(key, 1)[0].rstrip(":") or key
+
+
+def live_keys(engine) -> list[tuple[str, Any]]:  # type: ignore[no-untyped-def]
+    """The per-account keys of a memory store swept at the log's last event, with their
+    entries (counter, member set or value)."""
+    state = engine.state
+    state.sweep(engine.clock)
+    return [(key, entry) for table in (state._counters, state._members, state._values)
+            for key, entry in table.items() if _USER.search(key)]
+
+
+def _deep_size(entry: Any, seen: set[int] | None = None) -> int:
+    """Bytes of an entry's own containers, each object once (not shared objects such as
+    interned names: the memory backend holds each account id once)."""
+    seen = set() if seen is None else seen
+    if id(entry) in seen or isinstance(entry, str | int) or entry is None:
+        return 0
+    seen.add(id(entry))
+    size = sys.getsizeof(entry)
+    if isinstance(entry, tuple):
+        return size + sum(_deep_size(x, seen) for x in entry)
+    if isinstance(entry, dict):
+        return size + sum(_deep_size(v, seen) for v in entry.values())
+    slots = getattr(type(entry), "__slots__", ())
+    return size + sum(_deep_size(getattr(entry, s), seen) for s in slots)
+
+
+def by_kind(sizes: list[tuple[str, int]], store: str) -> Rows:
+    """Bytes per account by key kind, largest first."""
+    total: dict[str, list[int]] = {}
+    for key, size in sizes:
+        count = total.setdefault(_kind(key), [0, 0])
+        count[0] += 1
+        count[1] += size
+    return [(f"{store}: {kind} ({n / TEMPLATE_USERS:.2f} keys an account), bytes an account",
+             f"{size / TEMPLATE_USERS:,.0f}")
+            for kind, (n, size) in sorted(total.items(), key=lambda kv: -kv[1][1])]
 
 
 def renamed(text: str, copy_number: int) -> str:
@@ -78,24 +131,28 @@ def _copied(entry: tuple, number: int) -> tuple:  # type: ignore[type-arg]
             # Interned, as MemoryState interns the members it is given.
             return ({sys.intern(renamed(m, number)): t for m, t in head.items()}, *rest)
         return (dict(head), *rest)
-    return (bytes(memoryview(head)), *rest)
+    if isinstance(head, bytes | memoryview):
+        return (bytes(memoryview(head)), *rest)
+    times = head.times if isinstance(head.times, float) else bytes(memoryview(head.times))
+    return (type(head)(tuple(sys.intern(renamed(m, number)) for m in head.names), times),
+            *rest)
 
 
-def memory_backend(targets: list[int]) -> Rows:
-    engine = run_template("memory")
+def memory_backend(engine, live: list[tuple[str, Any]],  # type: ignore[no-untyped-def]
+                   targets: list[int]) -> Rows:
     state = engine.state
-    tables = (state._counters, state._members, state._values)
-    per_account = [{k: v for k, v in table.items() if _USER.search(k)} for table in tables]
     rows: Rows = [("memory backend: per-account keys in the template (1,000 accounts)",
-                   f"{sum(map(len, per_account)):,}")]
+                   f"{len(live):,}")]
+    rows += by_kind([(key, _deep_size(entry)) for key, entry in live], "memory backend")
+    tables = {id(table): table for table in (state._counters, state._members, state._values)}
+    homes = [(next(t for t in tables.values() if key in t), key, entry) for key, entry in live]
     base = resident_bytes()
     made = TEMPLATE_USERS
     for target in targets:
         while made < target:
             number = made // TEMPLATE_USERS
-            for table, entries in zip(tables, per_account, strict=True):
-                for key, value in entries.items():
-                    table[renamed(key, number)] = _copied(value, number)
+            for table, key, entry in homes:
+                table[renamed(key, number)] = _copied(entry, number)
             made += TEMPLATE_USERS
         grown = resident_bytes() - base
         rows.append((f"memory backend, {target:,} accounts: bytes per account (target ≤ 1024)",
@@ -103,7 +160,7 @@ def memory_backend(targets: list[int]) -> Rows:
     return rows
 
 
-def redis_backend(targets: list[int]) -> Rows:
+def redis_backend(targets: list[int], live: set[str]) -> Rows:
     binary = shutil.which("redis-server")
     if not binary:
         return [("Redis", "redis-server not installed: skipped")]
@@ -120,23 +177,27 @@ def redis_backend(targets: list[int]) -> Rows:
                     break
                 except redis.ConnectionError:
                     time.sleep(0.05)
-            return _fill_redis(client, port, targets)
+            return _fill_redis(client, port, targets, live)
         finally:
             server.terminate()
             server.wait(10)
 
 
-def _fill_redis(client: redis.Redis, port: int, targets: list[int]) -> Rows:
+def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[str]) -> Rows:
     namespace = "sg:"
     with tempfile.TemporaryDirectory() as records:  # the verdict log stays in SQLite
         engine = run_template("redis", redis_url=f"redis://127.0.0.1:{port}/0",
                               redis_namespace=namespace, data_dir=records)
         engine.close()
     keys = [k.decode() for k in client.scan_iter(match=f"{namespace}*", count=10_000)
-            if _USER.search(k.decode())]
+            if k.decode().removeprefix(namespace) in live]
     dumps = {k: (client.dump(k), client.pttl(k)) for k in keys}
     expiry = {k: client.zscore(f"{namespace}expiry", k) for k in keys}
     rows: Rows = [("Redis: per-account keys in the template (1,000 accounts)", f"{len(keys):,}")]
+    index = client.memory_usage(f"{namespace}expiry") or 0  # its share: per indexed key
+    indexed = max(1, client.zcard(f"{namespace}expiry"))
+    rows += by_kind([(k.removeprefix(namespace), (client.memory_usage(k) or 0) + (
+        index // indexed if expiry[k] is not None else 0)) for k in keys], "Redis")
     base = client.info("memory")["used_memory"]
     made = TEMPLATE_USERS
     for target in targets:
@@ -157,15 +218,17 @@ def _fill_redis(client: redis.Redis, port: int, targets: list[int]) -> Rows:
 
 
 def main(targets: list[int] | None = None, redis_targets: list[int] | None = None) -> Rows:
+    engine = run_template("memory")
+    live = live_keys(engine)
     # Redis first: the memory backend's millions of entries stay in this process.
-    in_redis = redis_backend(redis_targets or [100_000])
-    return memory_backend(targets or [100_000, 1_000_000]) + in_redis
+    in_redis = redis_backend(redis_targets or [100_000], {key for key, _ in live})
+    return memory_backend(engine, live, targets or [100_000, 1_000_000]) + in_redis
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--redis-accounts", type=int, nargs="+", default=[100_000],
-                        help="Redis holds ~13 KB an account today: 1M would need ~13 GB")
+                        help="each account copied is a few KB in Redis")
     args = parser.parse_args()
     show(main(args.accounts, args.redis_accounts))

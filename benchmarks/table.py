@@ -61,6 +61,15 @@ def serve(folder: Path, env: dict[str, str], cpu: int | None = None,
     raise RuntimeError("spimguard did not start")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far, where ``/proc`` says it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def latency(times: list[float], quantiles: tuple[float, ...] = (0.5, 0.95, 0.99),
             digits: int = 1) -> str:
     """Quantiles of ``times`` (seconds) in milliseconds, "p50 / p95 / p99"."""

@@ -54,7 +54,7 @@ def test_memory_counter_prunes_old_buckets() -> None:
     state = MemoryState()
     for minute in range(200):
         state.write([Incr("c", 1.0, bucket=60, ttl=600)], T0 + minute * 60)
-    buckets, _ = state._counters["c"]
+    buckets, _ = state.counter("c") or ({}, 0.0)
     assert len(buckets) <= 17
     assert state.read([Count("c", 600, 60)], T0 + 199 * 60) == [10.0]
 
@@ -119,3 +119,43 @@ def test_sqlite_sees_what_another_process_committed(tmp_path: Path) -> None:
     server.write([Incr("learnt", 1.0)], T0)
     server.commit()
     assert tool.read([Count("learnt", 60)], T0) == [3.0]
+
+
+def test_memory_sets_answer_alike_packed_and_past_the_packing_size() -> None:
+    """Small member sets are packed, large ones dicts: across the boundary (growing by
+    touches, trimmed by the cap, shrunk by removals and TTL sweeps) every answer is what
+    a plain ordered dict of member -> last touch gives."""
+    import random
+
+    from spimguard.state.ops import Contains, Distinct, Members, Remove, Replace, Touch
+
+    rng = random.Random(11)
+    state, model = MemoryState(), {}  # model: member -> time, oldest touched first
+    people = [f"p{i}" for i in range(260)]
+    cap, ttl = 200, 5_000.0
+    for step in range(400):
+        now = T0 + step * 10 + rng.choice([0, 0, 0.5])
+        some = rng.sample(people, rng.choice([1, 3, 40]))
+        op = rng.random()
+        if op < 0.7:
+            state.write([Touch("s", tuple(some), ttl=ttl, cap=cap)], now)
+            for member in sorted(set(some)):
+                model.pop(member, None)
+                model[member] = now
+            for stale in list(model)[: max(0, len(model) - cap)]:
+                del model[stale]
+        elif op < 0.9:
+            state.write([Remove("s", tuple(some))], now)
+            for member in some:
+                model.pop(member, None)
+        elif op < 0.95:
+            state.write([Replace("s", tuple(some), ttl=ttl)], now)
+            model = dict.fromkeys(sorted(set(some)), now)
+        else:
+            state.sweep(now)
+            model = {m: t for m, t in model.items() if t + ttl > now}
+        probe = tuple(rng.sample(people, 5))
+        window = rng.choice([15.0, 300.0, 4_000.0])
+        assert state.read([Members("s"), Contains("s", probe), Distinct("s", window)], now) == [
+            tuple(model), tuple(p in model for p in probe),
+            sum(1 for t in model.values() if t > now - window)], step

@@ -28,6 +28,7 @@ outbox in one atomic step):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Mapping, Sequence
@@ -68,13 +69,22 @@ def _plain(value: Any) -> Any:
 _LATER_FIELDS = {"message": frozenset({"encrypted", "size"})}
 
 
+@functools.cache
+def _later(kind: type[Event]) -> tuple[tuple[str, str, Any], ...]:
+    """(attribute, wire name, default) of the kind's later fields, looked up once per
+    kind: ``msgspec.structs.fields`` resolves the type annotations on every call, which
+    cost more than the rest of the digest."""
+    later = _LATER_FIELDS.get(kind.__struct_config__.tag, frozenset())  # type: ignore[arg-type]
+    return tuple((info.name, info.encode_name, info.default)
+                 for info in msgspec.structs.fields(kind) if info.encode_name in later)
+
+
 def digest(event: Event) -> str:
     """SHA-256 of the event's canonical encoding: type tag and every field, defaults too,
     but for fields added later that hold their default (``_LATER_FIELDS``)."""
     encoded = msgspec.json.encode(event, enc_hook=_plain)
-    later = _LATER_FIELDS.get(type(event).__struct_config__.tag, frozenset())
-    at_default = [info.encode_name for info in msgspec.structs.fields(event)
-                  if info.encode_name in later and getattr(event, info.name) == info.default]
+    at_default = [wire for name, wire, default in _later(type(event))
+                  if getattr(event, name) == default]
     if at_default:
         fields = msgspec.json.decode(encoded)
         for name in at_default:

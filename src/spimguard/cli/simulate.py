@@ -21,7 +21,7 @@ from ..engine import open_engine
 from ..errors import SpimguardError
 from ..sim import network, scenarios, texts
 from ..sim.runner import EngineSink, HttpSink, Sink, run
-from ..sim.score import ACTIONS, Tally, missed, parse_requirement, plot, rows, summary
+from ..sim.score import ACTIONS, figures, missed, parse_requirement, plot, rows, summary
 
 app = typer.Typer()
 console = Console(stderr=True, soft_wrap=True)  # a message stays one line in a log
@@ -72,7 +72,7 @@ def simulate(
         plan = scenarios.plan(network.build(users, rng), texts.load(texts_from), scenario,
                               days, rng)
         scenarios.encrypt(plan, encrypted, seed)
-        unknown = sorted({key for key, _, _ in requirements} - (known := _figures(plan)))
+        unknown = sorted({key for key, _, _ in requirements} - (known := figures(plan)))
         if unknown:
             raise ValueError(f"--require: no figure {', '.join(unknown)} in this scorecard "
                              f"(known: {', '.join(sorted(known))})")
@@ -121,17 +121,6 @@ def simulate(
         raise typer.Exit(1)
     if requirements:
         console.print(f"[green]requirements met:[/] {', '.join(require or [])}")
-
-
-def _figures(plan: scenarios.Plan) -> set[str]:
-    """The scorecard figures this plan's run will have (before running it, so a mistyped
-    --require key stops the command at once): a tally that saw every message delivered."""
-    tally = Tally(plan)
-    for planned in plan.events:
-        if planned.truth is not None:
-            tally.observe(planned, {"type": "message", **planned.body},
-                          {"action": "deliver", "signals": []})
-    return set(summary(tally, scenario="", users=0, days=0, seed=0, seconds=0.0)["metrics"])
 
 
 def _show_campaigns(data_dir: Path) -> None:

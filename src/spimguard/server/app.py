@@ -115,7 +115,7 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
         check_clock(batch, limits, time.time(), prefix="events")
         fresh: list[bool] = []
         results = await grouped.batch(batch, fresh)
-        await run_in_threadpool(_keep_appeals, console, batch)
+        await grouped.run(_keep_appeals, console, batch)
         new = [(type(e).__name__.lower(), r) for e, r, f in zip(batch, results, fresh,
                                                                strict=True) if f]
         metrics.count((kind for kind, _ in new), (r for _, r in new))
@@ -277,6 +277,7 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
         async with matrix_notices.running(config.matrix, console):
             yield
+        grouped.close()
         engine.close()
         console.close()
 

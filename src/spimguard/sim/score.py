@@ -191,6 +191,17 @@ def parse_requirement(text: str) -> tuple[str, str, float]:
     return match.group(1), match.group(2), float(match.group(3))
 
 
+def figures(plan: Plan) -> set[str]:
+    """The scorecard figures this plan's run will have (before running it, so a mistyped
+    --require key stops the command at once): a tally that saw every message delivered."""
+    tally = Tally(plan)
+    for planned in plan.events:
+        if planned.truth is not None:
+            tally.observe(planned, {"type": "message", **planned.body},
+                          {"action": "deliver", "signals": []})
+    return set(summary(tally, scenario="", users=0, days=0, seed=0, seconds=0.0)["metrics"])
+
+
 def missed(card: dict[str, Any], requirements: list[tuple[str, str, float]]) -> list[str]:
     """The requirements the scorecard does not meet, each said in a sentence."""
     failures = []

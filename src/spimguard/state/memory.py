@@ -1,12 +1,22 @@
 """In-process state: the reference semantics, the test double and the fastest backend.
 
 Nothing survives the process; use SQLite (the default) when that matters.
+
+What an account costs here is mostly containers, not data: a dict slot and a float
+object per member, a dict and an int object per counter bucket. So, as Redis keeps a
+small sorted set in one flat listpack, a member set of up to ``_PACKED`` members is
+a tuple of its (interned) names in touch order and their times packed as doubles, one
+time when every member was touched at once (a contact list); a counter is its
+(bucket, count) pairs packed as doubles. Larger sets stay dicts, whose lookups do
+not grow with the set.
 """
 
 from __future__ import annotations
 
+import struct
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain, compress, repeat
 from typing import Any, ClassVar
 
 import msgspec
@@ -31,12 +41,118 @@ from .ops import (
 
 _SWEEP_EVERY = 50_000  # writes between automatic sweeps
 _MAX_BUCKETS = 16  # a counter prunes buckets older than its TTL once it holds more
+_PACKED = 128  # members of a set kept packed; a larger set is a dict (O(1) lookups)
+
+
+def _doubles(values: Iterable[float]) -> bytes:
+    values = tuple(values)
+    return struct.pack(f"{len(values)}d", *values)
+
+
+def _floats(packed: bytes) -> list[float]:
+    return memoryview(packed).cast("d").tolist()
+
+
+class _Packed:
+    """A small member set: names oldest-touched first, and their times.
+
+    ``times`` is one float while every member was touched at the same time, else
+    the packed doubles, one per name. Read like a dict of member -> time; changes
+    make a new one (``_touched``, ``_without``).
+    """
+
+    __slots__ = ("names", "times")
+
+    def __init__(self, names: tuple[str, ...], times: float | bytes) -> None:
+        self.names = names
+        self.times = times
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __contains__(self, member: object) -> bool:
+        return member in self.names
+
+    def __getitem__(self, member: str) -> float:
+        at = self.names.index(member)
+        return self.times if isinstance(self.times, float) else _floats(self.times)[at]
+
+    def values(self) -> list[float]:
+        if isinstance(self.times, float):
+            return [self.times] * len(self.names)
+        return _floats(self.times)
+
+    def items(self) -> Iterator[tuple[str, float]]:
+        return zip(self.names, self.values(), strict=True)
+
+
+MemberSet = dict[str, float] | _Packed
+_EMPTY = _Packed((), 0.0)  # never changed in place: every change makes a new _Packed
+
+
+def _packed(pairs: Sequence[tuple[str, float]]) -> MemberSet:
+    """The set of these (member, time) pairs, oldest first, packed if small enough."""
+    if len(pairs) > _PACKED:
+        return dict(pairs)
+    if not pairs:
+        return _EMPTY
+    names = tuple(m for m, _ in pairs)
+    times = {t for _, t in pairs}
+    if len(times) <= 1:
+        return _Packed(names, float(times.pop()) if times else 0.0)
+    return _Packed(names, _doubles(t for _, t in pairs))
+
+
+def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSet:
+    """``members`` with ``touched`` (in name order, as Redis and SQLite order equal
+    times) moved to the newest end at ``now``. Member names are account ids that
+    recur in many sets (contact lists are symmetric): interned, each is held once."""
+    fresh = [sys.intern(m) for m in sorted(set(touched))]
+    if isinstance(members, dict):
+        for member in fresh:
+            members.pop(member, None)
+            members[member] = now
+        return members
+    moved = set(fresh)
+    keep = [m not in moved for m in members.names]
+    names = (*compress(members.names, keep), *fresh)
+    if len(names) > _PACKED:
+        return dict(chain(compress(members.items(), keep), zip(fresh, repeat(now))))
+    if isinstance(members.times, float) and (members.times == now or not any(keep)):
+        return _Packed(names, float(now))
+    return _Packed(names, _doubles(chain(compress(members.values(), keep),
+                                         repeat(now, len(fresh)))))
+
+
+def _without(members: MemberSet, gone: Iterable[str]) -> MemberSet:
+    """``members`` less ``gone``."""
+    if isinstance(members, dict):
+        for member in gone:
+            members.pop(member, None)
+        return members
+    drop = set(gone)
+    return _packed([(m, t) for m, t in members.items() if m not in drop])
+
+
+def _pairs(buckets: dict[int, float]) -> bytes:
+    """A counter's buckets, in the order they were first counted, as packed doubles
+    (bucket numbers are far below 2**53: exact)."""
+    return _doubles(chain.from_iterable(buckets.items()))
+
+
+def _buckets(packed: bytes) -> dict[int, float]:
+    flat = _floats(packed)
+    return {int(b): n for b, n in zip(flat[::2], flat[1::2], strict=True)}
 
 
 class MemoryState:
     def __init__(self) -> None:
-        self._counters: dict[str, tuple[dict[int, float], float]] = {}  # key -> buckets, expiry
-        self._members: dict[str, tuple[dict[str, float], float, float, int]] = {}
+        # key -> (bucket, count) pairs packed (``_pairs``), expiry
+        self._counters: dict[str, tuple[bytes, float]] = {}
+        self._members: dict[str, tuple[MemberSet, float, float, int]] = {}  # + expiry, TTL, cap
         self._values: dict[str, tuple[bytes, float]] = {}
         self._writes = 0
         # Members let go by a cap or a sweep, (key, member), for the durable store this
@@ -53,13 +169,16 @@ class MemoryState:
         if entry is None or entry[1] <= now:
             return 0.0
         first, last = bucket_range(query, now)
-        return sum(n for b, n in entry[0].items() if first <= b <= last)
+        return sum(n for b, n in _buckets(entry[0]).items() if first <= b <= last)
 
     def _distinct(self, query: Distinct, now: float) -> int:
         # Members are kept in touch order (newest last), so counting stops at the
         # first member older than the window instead of scanning a large set.
         since, seen = now - query.window, 0
-        for ts in reversed(self._live_members(query.key, now).values()):
+        members = self._live_members(query.key, now)
+        if isinstance(members, _Packed) and isinstance(members.times, float):
+            return len(members) if members.times > since else 0
+        for ts in reversed(members.values()):
             if ts <= since:
                 break
             seen += 1
@@ -81,10 +200,10 @@ class MemoryState:
     _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {
         Count: _count, Distinct: _distinct, Contains: _contains, Members: _members_of, Get: _get}
 
-    def _live_members(self, key: str, now: float) -> dict[str, float]:
+    def _live_members(self, key: str, now: float) -> MemberSet:
         entry = self._members.get(key)
         if entry is None or entry[1] <= now:
-            return {}
+            return _EMPTY
         return entry[0]
 
     # -- writes ----------------------------------------------------------------------
@@ -106,47 +225,40 @@ class MemoryState:
 
     def _apply(self, op: Write, now: float) -> None:
         if isinstance(op, Incr):
-            buckets, expiry = self._counters.get(op.key, ({}, 0.0))
-            if expiry <= now:
-                buckets = {}
-            bucket = int(now // op.bucket)
-            buckets[bucket] = buckets.get(bucket, 0.0) + op.amount
-            if len(buckets) > _MAX_BUCKETS:
-                oldest = bucket - int(op.ttl // op.bucket)
-                for stale in [b for b in buckets if b < oldest]:
-                    del buckets[stale]
-            self._counters[op.key] = (buckets, max(expiry, now + op.ttl))
+            self._incr(op, now)
         elif isinstance(op, Touch):
-            members, expiry, _, _ = self._members.get(op.key, ({}, 0.0, op.ttl, op.cap))
-            if expiry <= now:
-                members = {}
-            for member in sorted(op.members):
-                # Re-inserting keeps the dict ordered oldest-touched first, so
-                # trimming to the cap drops the stalest members; members of one
-                # touch go in name order, as Redis and SQLite order equal times.
-                # Members are account ids that recur in many sets (contacts lists
-                # are symmetric): interned, each id is stored once.
-                members.pop(member, None)
-                members[sys.intern(member)] = now
-            self._members[op.key] = (members, max(expiry, now + op.ttl), op.ttl, op.cap)
+            members, expiry, _, _ = self._members.get(op.key, (_EMPTY, 0.0, op.ttl, op.cap))
+            members = _touched(_EMPTY if expiry <= now else members, op.members, now)
             if len(members) > op.cap:
-                for stale in list(members)[: len(members) - op.cap]:
-                    del members[stale]
-                    if self.trimmed is not None:
-                        self.trimmed.append((op.key, stale))
+                # Touch order is age order: trimming to the cap drops the stalest.
+                stale = list(members)[: len(members) - op.cap]
+                members = _without(members, stale)
+                if self.trimmed is not None:
+                    self.trimmed.extend((op.key, m) for m in stale)
+            self._members[op.key] = (members, max(expiry, now + op.ttl), op.ttl, op.cap)
         elif isinstance(op, Replace):
-            self._members[op.key] = (dict.fromkeys(map(sys.intern, sorted(op.members)), now),
-                                     now + op.ttl, op.ttl,
-                                     max(len(op.members), 1))
+            self._members[op.key] = (
+                _packed([(sys.intern(m), now) for m in sorted(set(op.members))]),
+                now + op.ttl, op.ttl, max(len(op.members), 1))
         elif isinstance(op, Remove):
             entry = self._members.get(op.key)
             if entry is not None:
-                for member in op.members:
-                    entry[0].pop(member, None)
+                self._members[op.key] = (_without(entry[0], op.members), *entry[1:])
         elif isinstance(op, Delete):
             self._values.pop(op.key, None)
             self._counters.pop(op.key, None)
             self._members.pop(op.key, None)
+
+    def _incr(self, op: Incr, now: float) -> None:
+        packed, expiry = self._counters.get(op.key, (b"", 0.0))
+        buckets = _buckets(packed) if expiry > now else {}
+        bucket = int(now // op.bucket)
+        buckets[bucket] = buckets.get(bucket, 0.0) + op.amount
+        if len(buckets) > _MAX_BUCKETS:
+            oldest = bucket - int(op.ttl // op.bucket)
+            for stale in [b for b in buckets if b < oldest]:
+                del buckets[stale]
+        self._counters[op.key] = (_pairs(buckets), max(expiry, now + op.ttl))
 
     def commit(self) -> None:
         """Nothing to make durable in memory."""
@@ -159,16 +271,17 @@ class MemoryState:
         for key in [k for k, (_, exp) in self._counters.items() if exp <= now]:
             del self._counters[key]
             dropped += 1
-        for key, (members, expiry, ttl, _cap) in list(self._members.items()):
+        for key, (members, expiry, ttl, cap) in list(self._members.items()):
             if expiry <= now:
                 del self._members[key]
                 dropped += 1
                 continue
-            for member in [m for m, ts in members.items() if ts + ttl <= now]:
-                del members[member]
+            stale = [m for m, ts in members.items() if ts + ttl <= now]
+            if stale:
+                self._members[key] = (_without(members, stale), expiry, ttl, cap)
                 if self.trimmed is not None:
-                    self.trimmed.append((key, member))
-                dropped += 1
+                    self.trimmed.extend((key, m) for m in stale)
+                dropped += len(stale)
         for key in [k for k, (_, exp) in self._values.items() if exp <= now]:
             del self._values[key]
             dropped += 1
@@ -181,10 +294,12 @@ class MemoryState:
     # -- as the cache of a durable backend (``sqlite.SQLiteState``) -------------------
     def counter(self, key: str) -> tuple[dict[int, float], float] | None:
         """A counter's buckets and expiry, as held (expired or not)."""
-        return self._counters.get(key)
+        entry = self._counters.get(key)
+        return None if entry is None else (_buckets(entry[0]), entry[1])
 
-    def member_set(self, key: str) -> tuple[dict[str, float], float, float, int] | None:
-        """A member set's members (touch order), expiry, TTL and cap, as held."""
+    def member_set(self, key: str) -> tuple[MemberSet, float, float, int] | None:
+        """A member set's members (touch order, read like a dict of member -> time),
+        expiry, TTL and cap, as held."""
         return self._members.get(key)
 
     def value(self, key: str) -> tuple[bytes, float] | None:
@@ -192,12 +307,12 @@ class MemoryState:
         return self._values.get(key)
 
     def load_counter(self, key: str, buckets: dict[int, float], expiry: float) -> None:
-        self._counters[key] = (buckets, expiry)
+        self._counters[key] = (_pairs(buckets), expiry)
 
     def load_set(self, key: str, members: dict[str, float], expiry: float, ttl: float,
                  cap: int) -> None:
-        self._members[key] = ({sys.intern(m): ts for m, ts in members.items()}, expiry, ttl,
-                              cap)
+        self._members[key] = (_packed([(sys.intern(m), ts) for m, ts in members.items()]),
+                              expiry, ttl, cap)
 
     def load_value(self, key: str, stored: bytes, expiry: float) -> None:
         self._values[key] = (stored, expiry)
