@@ -8,25 +8,25 @@ threshold at or below the total: deliver < warn < hold < block.
 
 Overrides are named results, not magic scores: block > hold > allow.
 
-Independent evidence: a group is one *kind* of evidence (what the words say, how
-the account behaves, what a link is, ...). A hold needs a kind that says something
-other than the words alone, or words near certain. Between people who list each other
-as contacts (a signal of the ``relationship`` group: CONTACTS_MUTUAL from an
-established sender, or CONVERSATION once the recipient has written back) the
-relationship is evidence too: a bot can get its targets to accept it, not a month of
-life behind it, nor their replies. It outweighs what the words alone say
-(the ``content`` group: friends' price lists, shouting and new numbers read like
-adverts) unless the words are near certain: holding then needs another kind of
-evidence that would warn on its own, or content that would block on its own;
-otherwise the message is warned. Other kinds are not bounded: a domain users reported
-stays reported between friends. And a hijacker inherits its victim's contacts, so the
+Independent evidence: a group is one *kind* of evidence (what the words say, how the
+account behaves, what a link is, ...). A hold needs a kind that says something other
+than the words alone, or words near certain. Between people who list each other as
+contacts (a signal of the ``relationship`` group: CONTACTS_MUTUAL from an established
+sender, or CONVERSATION once the recipient has written back) the relationship is
+evidence too: a bot can get its targets to accept it, not a month of life behind it,
+nor their replies. It outweighs what the words alone say (the ``content`` group:
+friends' price lists, shouting and new numbers read like adverts; the shape of a link,
+LINK_PHISHY, is read like the words, for a friend's link to a little-known site is no
+campaign's) unless the words are near certain: holding then needs another kind of
+evidence that would warn on its own, or content that would block on its own; otherwise
+the message is warned. Other kinds are not bounded: a domain users reported stays
+reported between friends. And a hijacker inherits its victim's contacts, so the
 relationship vouches for the words only while nothing says the session is someone
 else's: a session the account does not use that read the list, or one of an open
 incident (``DOUBT``, any points at all), lifts the bound; a session the account does
 not use that nothing proves the owner's (``UNPROVEN``, on every message) lifts the
-listing's, not a conversation's; a burst to its dormant
-ties counts as any other kind, by what it weighs. Points are not changed,
-only the action is bounded.
+listing's, not a conversation's; a burst to its dormant ties counts as any other kind,
+by what it weighs. Points are not changed, only the action is bounded.
 
 The owner's own session bounds one kind more: how much and how widely the account
 writes (the ``velocity`` group, near-duplicates included) is then the owner's doing,
@@ -36,10 +36,9 @@ someone else is writing. Two signals say it is the owner's session: FAMILIAR_SEN
 evidence and nothing against it: an established account, the official or its own app,
 no contact list read, no link in the clear, to contacts who list it back, from a
 network sessions proven the owner's wrote from; ``detectors/takeover.py``). Words and
-volume together warn,
-and the recipient's notice says the message may not be from its sender; a hold
-needs words that would block on their own or another kind (a reported or spreading
-link, a confirmed campaign, a burst to dormant ties, the rules).
+volume together warn, and the recipient's notice says the message may not be from its
+sender; a hold needs words that would block on their own or another kind (a reported
+or spreading link, a confirmed campaign, a burst to dormant ties, the rules).
 
 Metadata-only verdicts (an end-to-end encrypted message: no words, no links) use
 the same thresholds, on purpose. Nothing lowers them to make up for the missing
@@ -67,7 +66,7 @@ from .events import AccountAction, SignalOut
 from .signals import Signal
 
 RELATIONSHIP = "relationship"  # the group of evidence that sender and recipients converse
-CONTENT = "content"  # the group of what the words alone say
+CONTENT = "content"  # the group of what the words (and the links' shapes) alone say
 VOLUME = "velocity"  # the group of how much and how widely the account writes
 # The owner's session: its usual app and network (proven), or nothing saying otherwise.
 OWNERS = ("FAMILIAR_SENDER", "OWNER_CONSISTENT")
