@@ -93,3 +93,14 @@ def test_the_bound_takes_out_the_words_and_nothing_else() -> None:
     volume = [Signal("VELOCITY_FANOUT", 1.0, "wide"), Signal("VELOCITY_RATE", 0.25, "fast")]
     assert decide([burst, *volume]).action == "hold"
     assert decide([burst, *volume, tie]).action == "hold"
+
+
+def test_a_warning_on_an_owners_session_does_not_say_it_was_taken_over() -> None:
+    """Volume and a trace of burst warn on their own (no bound needed): the session is
+    judged the owner's (OWNER_CONSISTENT), so the notice is the owner's, not the hijack's."""
+    trace = Signal("ACCOUNT_HIJACK_BURST", 0.15, "a trace", about={"topic": "hijack"})
+    volume = [Signal("VELOCITY_RATE", 1.0, "fast"), Signal("VELOCITY_FANOUT", 0.5, "wide")]
+    owner = Signal("OWNER_CONSISTENT", 1.0, "its app, no list read, no link")
+    assert (decide([trace, *volume]).about or {}).get("topic") == "hijack"
+    warned = decide([trace, *volume, owner])
+    assert warned.action == "warn" and (warned.about or {}).get("topic") == "owner"

@@ -16,9 +16,12 @@ from spimguard.engine import Engine
 from test_takeover import OFFICIAL, delivered_before_containment, engine_with_history, mutual
 
 # Words the content model holds on their own (~9 points, not the 12 that block), a pitch
-# with no link: a wallet address and a handle to write to instead.
-SCAM = ("Earn 500$ a day from home with bitcoin trading! Send 0.01 BTC to "
-        "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh and get 0.1 back. Contact @cryptoking_{i}")
+# with no link: a wallet address and a handle to write to instead. (The model shipped
+# since scores the first version, "Earn 500$ a day ... Send 0.01 BTC", at ~6: a warning
+# on its own, from anyone; ``test_the_scam_holds_on_its_words`` checks the premise.)
+SCAM = ("Congratulations! You've been selected for a guaranteed investment return of 300% "
+        "in 7 days. Send your deposit to bitcoin wallet "
+        "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh, contact @cryptoking_{i} on Telegram")
 EVIL_IP = "203.0.113.9"
 
 
@@ -29,6 +32,16 @@ def codes(verdict: Any) -> set[str]:
 def actions(verdicts: list[Any]) -> str:
     """One letter a verdict (d/w/h/b), for the assertion messages."""
     return "".join(v.action[0] for v in verdicts)
+
+
+def test_the_scam_holds_on_its_words() -> None:
+    """The premise of the tests below: from an account with no ties to the recipient,
+    the words alone hold (and do not block), so a warning means a bound let them through."""
+    engine = open_engine(config())
+    for i in range(5):
+        verdict = engine.process(message(engine.config, f"w{i}", f"nobody{i}", [f"x{i}"],
+                                         SCAM.format(i=i), T0 + i))
+        assert verdict.action == "hold", verdict.signals
 
 
 def warm_up(engine: Engine, account: str, ip: str, first: float) -> None:

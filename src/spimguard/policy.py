@@ -175,12 +175,17 @@ class Policy:
         else:
             action = "deliver"
         about = next((s.about for s, _ in scored if s.about), None)
+        owner = any(s.code in OWNERS for s, _ in scored)
         if action in ("hold", "block") and not overrides and self._uncorroborated(scored):
             action = "warn"
-            if any(s.code in OWNERS for s, _ in scored):
+            if owner:
                 # Most likely the owner, and nobody can be sure: the recipient is told so,
                 # rather than that the account was taken over or the words are spam.
                 about = {"topic": "owner"}
+        elif action == "warn" and owner and (about or {}).get("topic") == "hijack":
+            # Warned on the session's own volume and trace of burst: the session is judged
+            # the owner's, so the recipient is not told the account was taken over.
+            about = {"topic": "owner"}
         evidence = [s for s, p in scored if p > 0 or s.override]
         reason = "; ".join(s.detail for s in evidence[:2])
         kind = in_force
