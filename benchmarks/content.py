@@ -51,8 +51,7 @@ def loco(root: Path) -> list[tuple[str, str]]:
     loaded = crosscorpus.load(root)
     shipped = scorer.load()
     seen = training.trained_on(shipped.card)
-    unseen = crosscorpus.table([crosscorpus.score(c, loaded[c.name], [], shipped)
-                                for c in datasets.CORPORA if c.name not in seen], limits)
+    unseen = crosscorpus.table(crosscorpus.never_trained(loaded, shipped, seen), limits)
     held = crosscorpus.table(crosscorpus.leave_one_out(loaded, training.train), limits)
     rows = []
     for title, table in (("bundled model, corpora it never saw", unseen),

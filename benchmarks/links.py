@@ -9,6 +9,11 @@
    doubled letter, brand as a label, brand as a hyphenated word): share
    flagged; and, with credential bait around them, share held or blocked.
 4. Link analysis (parse + look-alike + list suffixes) per URL, on one core.
+5. The URL model (``LINK_PHISHY``) through the engine: real phishing URLs from sources it
+   never trained on, and real benign ones, each sent once with neutral words as a
+   stranger's first message: share flagged (warned or more) and held, with and without
+   the model; the friend's case (mutual contacts who write to each other) for the benign
+   long tail; and the model's cost per URL, hostile URLs included.
 """
 
 from __future__ import annotations
@@ -18,12 +23,16 @@ import time
 from pathlib import Path
 
 import msgspec
+import numpy as np
 
 from spimguard import decode_event, lists, load_config, open_engine
 from spimguard.detectors.links import DEFAULTS
 from spimguard.lookalike import Brands
 from spimguard.state.ops import Touch
-from spimguard.text import parse_url, view
+from spimguard.text import UrlFact, parse_url, view
+from spimguard.urlmodel import evaluate
+from spimguard.urlmodel import train as url_training
+from spimguard.urlmodel.scorer import bundled
 from table import run_with_datasets
 
 T0 = 1_790_000_000.0
@@ -54,10 +63,106 @@ def engine_with(block: list[str]):  # type: ignore[no-untyped-def]
     return engine
 
 
-def judge(engine, texts: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+NEUTRAL = "have a look {url}"
+DAY = 86_400.0
+BENIGN = Path(__file__).resolve().parent / "data/benign-urls-software.txt"
+HOSTILE = ("https://" + "a" * 240 + ".example.com/" + "%41" * 20000,
+           "https://user:pw@" + "xn--" + "b" * 59 + ".com/" + "login/" * 3000,
+           "http://[::ffff:1.2.3.4]/" + "@" * 30000 + "?q=" + "&a=1" * 5000,
+           "https://" + ".".join(["paypal-secure"] * 18) + ".tk/" + "verify" * 8000)
+
+
+def by_stranger(engine, urls: list[UrlFact], tag: str) -> list:  # type: ignore[no-untyped-def]
+    """Each URL once, with neutral words, from an account nobody heard from before, a day
+    apart (so many strangers' one template is not a campaign's volume)."""
+    out = []
+    for i, url in enumerate(urls):
+        body = {"type": "message", "id": f"{tag}-{i}", "ts": T0 + DAY * i,
+                "sender": f"stranger{tag}-{i}", "recipients": [f"reader{tag}-{i}"],
+                "text": NEUTRAL.format(url=url.raw)}
+        out.append(engine.process(decode_event(msgspec.json.encode(body),
+                                               engine.config.limits)))
+    return out
+
+
+def by_friend(engine, urls: list[UrlFact]) -> list:  # type: ignore[no-untyped-def]
+    """Each URL from a friend: mutual contacts who have been writing to each other."""
+    out = []
+    for i, url in enumerate(urls):
+        a, b = f"friend{i}", f"pal{i}"
+        for who, other in ((a, b), (b, a)):
+            engine.process(decode_event(msgspec.json.encode(
+                {"type": "contacts", "id": f"c{who}", "ts": T0, "account": who,
+                 "contacts": [other]}), engine.config.limits))
+        for k, (who, other) in enumerate(((b, a), (a, b), (b, a))):
+            engine.process(decode_event(msgspec.json.encode(
+                {"type": "message", "id": f"f{i}-{k}", "ts": T0 + 10 * i + k, "sender": who,
+                 "recipients": [other], "text": "see you at the station at six"}),
+                engine.config.limits))
+        body = {"type": "message", "id": f"v{i}", "ts": T0 + 10 * i + 5, "sender": a,
+                "recipients": [b], "text": NEUTRAL.format(url=url.raw)}
+        out.append(engine.process(decode_event(msgspec.json.encode(body),
+                                               engine.config.limits)))
+    return out
+
+
+def _flagged(verdicts: list, without: str = "") -> float:  # type: ignore[type-arg]
+    """Share warned or more (``without``: as if that signal had not fired)."""
+    if not verdicts:
+        return 0.0
+    warn = 4.0
+    hits = [v.action != "deliver" and (not without or v.score - sum(
+        s.score for s in v.signals if s.code == without) >= warn) for v in verdicts]
+    return sum(hits) / len(verdicts)
+
+
+def url_model(root: Path) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    data, _ = url_training.read_hannousse(root)
+    trained = {s.url.domain for s in data}
+    held_out = [s for s in data if url_training.is_validation(s.url.domain)]
+    sets = [evaluate.TestSet("Hannousse validation phishing (same source)", True,
+                             [s.url for s in held_out if s.phishing]),
+            evaluate.TestSet("Hannousse validation legitimate (same source)", False,
+                             [s.url for s in held_out if not s.phishing]),
+            *evaluate.test_sets(root, BENIGN, trained)]
+    engine = engine_with([])
+    for n, test in enumerate(sets):
+        verdicts = by_stranger(engine, test.urls, str(n))
+        held = sum(v.action in ("hold", "block") for v in verdicts) / max(len(verdicts), 1)
+        kind = "phishing" if test.phishing else "benign"
+        rows.append((f"{test.name} [{kind}, {len(test.urls)}]: flagged without the model",
+                     f"{_flagged(verdicts, 'LINK_PHISHY'):.2%}"))
+        rows.append(("  flagged (warned or more) with it", f"{_flagged(verdicts):.2%}"))
+        rows.append(("  held or blocked", f"{held:.3%}"))
+    tail = next(t for t in sets if t.name.startswith("long-tail"))
+    verdicts = by_friend(engine_with([]), tail.urls)
+    held = sum(v.action in ("hold", "block") for v in verdicts) / len(verdicts)
+    rows.append(("long tail sent by a friend: flagged", f"{_flagged(verdicts):.2%}"))
+    rows.append(("  held or blocked", f"{held:.3%}"))
+    model = bundled()
+    urls = [u for t in sets for u in t.urls][:5000]
+    started = time.perf_counter()
+    for url in urls:
+        model.judge(url)
+    rows.append(("URL model per URL, mean µs",
+                 f"{(time.perf_counter() - started) / len(urls) * 1e6:.1f}"))
+    hostile = [u for u in (parse_url.__wrapped__(h, explicit=True) for h in HOSTILE) if u]
+    worst = []
+    for url in hostile:
+        started = time.perf_counter()
+        model.judge(url)
+        worst.append(time.perf_counter() - started)
+    rows.append((f"hostile URLs ({len(hostile)}, up to {max(len(h) for h in HOSTILE)} "
+                 "characters): worst µs", f"{np.max(worst) * 1e6:.0f}"))
+    return rows
+
+
+def judge(engine, texts: list[str], tag: str = "m") -> list[str]:  # type: ignore[no-untyped-def]
+    """Verdicts of ``texts``; ``tag`` keeps event ids apart when one engine judges twice."""
     actions = []
     for i, text in enumerate(texts):
-        body = {"type": "message", "id": f"m{i}", "ts": T0 + i, "sender": f"s{i % 997}",
+        body = {"type": "message", "id": f"{tag}{i}", "ts": T0 + i, "sender": f"s{i % 997}",
                 "recipients": [f"r{i}"], "text": text}
         actions.append(engine.process(decode_event(msgspec.json.encode(body),
                                                    engine.config.limits)))
@@ -70,7 +175,7 @@ def main(root: Path) -> list[tuple[str, str]]:
     block = lists.parse(raw, "domains")
     engine = engine_with(block)
     bare = judge(engine, [f"free nitro here https://{d}/gift" for d in block])
-    sub = judge(engine, [f"claim at https://www.{d}/claim" for d in block])
+    sub = judge(engine, [f"claim at https://www.{d}/claim" for d in block], "sub")
     hit = sum(any(s.code == "LINK_BLOCKLISTED" for s in v.signals) for v in bare + sub)
     rows.append((f"imported phishing list ({len(block)} domains): flagged in messages",
                  f"{hit / (2 * len(block)):.2%}"))
@@ -108,7 +213,7 @@ def main(root: Path) -> list[tuple[str, str]]:
             allowed.intersection(lists.host_suffixes(url.host))
         timings.append(time.perf_counter() - started)
     rows.append(("link analysis per URL, median µs", f"{statistics.median(timings) * 1e6:.1f}"))
-    return rows
+    return rows + url_model(root)
 
 
 if __name__ == "__main__":

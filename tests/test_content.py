@@ -120,11 +120,14 @@ def report(engine: Engine, id: str, message_id: str, label: str = "spam",
 def test_reports_teach_a_new_wave_within_the_same_second() -> None:
     engine = content_engine()
     before = send_wave(engine, 0, 10)
-    assert not any(v.action in ("hold", "block") for v in before)  # a wave it never saw
+    # A wave in a script it never trained on: its cues (a job, money, "write in
+    # private") hold some of it, the reports the rest.
+    held_before = sum(v.action in ("hold", "block") for v in before)
+    assert held_before < 8
     for i in range(10):
         report(engine, f"rep{i}", f"wave{i}")
     after = send_wave(engine, 10, 10)
-    assert sum(v.action in ("hold", "block") for v in after) >= 8
+    assert sum(v.action in ("hold", "block") for v in after) >= 8 > held_before
     assert "before user reports" in after[0].signals[0].detail
     chat = engine.process(message(engine.config, "chat", "a", ["b"], "пишите когда будете дома",
                                   T0 + 900))
@@ -240,3 +243,14 @@ def test_train_and_evaluate_commands(tmp_path: Path) -> None:
     assert (tmp_path / "plots" / "roc.png").stat().st_size > 1000
     result = runner.invoke(app, ["evaluate", "--data", str(files["uci"]), "--cv", "2"])
     assert result.exit_code == 0, result.output
+
+
+def test_cues_name_what_a_pitch_does_in_any_language_and_not_everyday_asks() -> None:
+    from spimguard.model.cues import cues
+
+    pitch = cues(view("Нaбuрaю в кoмaндy, дoxoд от 5000 в день, пишите в лс"))  # homoglyphs
+    assert {"cue:job", "cue:money", "cue:private", "cues:3+"} <= set(pitch)
+    assert "cue:crypto" in cues(view("空投 airdrop: claim 500 USDT, connect wallet"))
+    assert cues(view("пишите когда будете дома")) == ["cues:0"]
+    # Links are the links detector's business: a shared link is no cue.
+    assert cues(view("look at this https://example.org/photos")) == ["cues:0"]

@@ -146,3 +146,17 @@ def test_evaluate_prints_the_leave_one_corpus_out_table(tmp_path: Path) -> None:
     for name in ("uci-sms", "thai-sms", "janitr-x", "telegram-ru", "mean, not English SMS"):
         assert name in result.stdout
     assert "never trained on" in result.stdout and "leave-one-corpus-out" in result.stdout
+
+
+def test_the_reserved_half_of_janitr_never_trains_and_is_what_hard_ham_reads() -> None:
+    posts = [datasets.Sample(f"gm frens, day {n} of building in public", 0, "janitr-x")
+             for n in ("one", "two", "three", "four", "five", "six", "seven", "eight")]
+    posts += [datasets.Sample(t, 1, "janitr-x") for t in SPAM]
+    kept = crosscorpus.unseen_half(posts)
+    assert 0 < len(kept) < len(posts)  # the hash splits them
+    trained = crosscorpus.training_set({"janitr-x": posts})
+    assert {s.text for s in trained}.isdisjoint(s.text for s in kept)
+    assert len(trained) + len(kept) == len(posts)
+    # The half is the fingerprint's: a personalised copy falls on the same side.
+    assert crosscorpus.reserved(view("claim 500 USDT now").fingerprint) == (
+        crosscorpus.reserved(view("claim 900 USDT now").fingerprint))

@@ -12,9 +12,11 @@ Independent evidence: a group is one *kind* of evidence (what the words say, how
 the account behaves, what a link is, ...). Between people in a conversation
 (a signal of the ``relationship`` group: mutual contacts who write to each
 other) the relationship is evidence too, and it outweighs what the words alone
-say (the ``content`` group: friends' price lists and shouting read like adverts)
-unless the words are near certain: holding then needs another kind of evidence
-that would warn on its own, or content that would block on its own; otherwise
+say (the ``content`` group: friends' price lists and shouting read like adverts;
+the shape of a link, LINK_PHISHY, is read like the words, for a friend's link to a
+little-known site is no campaign's) unless the words are near certain: holding then
+needs another kind of evidence that would warn on its own, or content that would
+block on its own; otherwise
 the message is warned. Other kinds are not bounded: a hijacker inherits the
 victim's conversations, and a domain users reported stays reported between
 friends. Points are not changed, only the action is bounded.
@@ -53,7 +55,7 @@ from .events import AccountAction, SignalOut
 from .signals import Signal
 
 RELATIONSHIP = "relationship"  # the group of evidence that sender and recipients converse
-CONTENT = "content"  # the group of what the words alone say
+CONTENT = "content"  # the group of what the words (and the links' shapes) alone say
 VOLUME = "velocity"  # the group of how much and how widely the account writes
 OWNER = "FAMILIAR_SENDER"  # the owner's usual app and network, to its own contacts
 

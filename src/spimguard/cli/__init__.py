@@ -17,13 +17,14 @@ from . import (
     serve,
     simulate,
     train,
+    train_urls,
 )
 from .common import plain_help
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="spimguard: anti-spim verdicts for instant-messaging platforms.")
-for commands in (serve, judge, bench, train, simulate, history, model, lists, evidence, db,
-                 operators):
+for commands in (serve, judge, bench, train, train_urls, simulate, history, model, lists,
+                 evidence, db, operators):
     app.add_typer(commands.app)
 
 

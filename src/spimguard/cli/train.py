@@ -212,8 +212,7 @@ def _loco(root: Path, model: Path | None, config: Config) -> None:
         raise typer.Exit(2) from None
     limits = thresholds(config, shipped)
     seen = training.trained_on(shipped.card)
-    unseen = [crosscorpus.score(c, loaded[c.name], [], shipped)
-              for c in datasets.CORPORA if c.name not in seen]
+    unseen = crosscorpus.never_trained(loaded, shipped, seen)
     loco_table(crosscorpus.table(unseen, limits),
                f"model {model or 'bundled'} on corpora it never trained on (test halves)")
     held = crosscorpus.leave_one_out(loaded, training.train,

@@ -6,12 +6,16 @@ alone (never fetched, never resolved): operator block and allow lists (state,
 ``lists.py``), look-alikes of protected brands (``lookalike.py``), credential
 bait next to a link (word lists per language in ``data/bait/``), user-info
 tricks (``https://live.com@evil.example``), IP-literal hosts and shorteners
-(``data/shorteners.txt``, flagged and never expanded). An allowlisted host is
-exempt from every check here but the operator's block list.
+(``data/shorteners.txt``, flagged and never expanded), and the shape of the URL
+itself (``urlmodel``: a login page on a free site builder, a brand's name in a
+subdomain, a kit in a compromised site's upload folder), which carries evidence
+even when the words around it are neutral. An allowlisted host is exempt from
+every check here but the operator's block list.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -23,6 +27,7 @@ from ..lookalike import Brands
 from ..signals import Signal
 from ..state.ops import Contains, Query, Write
 from ..text import UrlFact, skeleton
+from ..urlmodel import scorer as url_scorer
 from .base import Context, Facts, Outcome, first_per_code, settings
 
 DEFAULTS: dict[str, Any] = {
@@ -40,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "bait_languages": ["en", "ru", "es", "pt", "id"],  # word lists in data/bait/
     "extra_bait": [],  # more credential-bait phrases, any language
     "max_urls": 16,  # links examined per message
+    "url_model": "",  # the URL model's file; "" = the one shipped, "off" = none
 }
 
 SIGNALS = {
@@ -49,6 +55,7 @@ SIGNALS = {
     "LINK_USERINFO": "a link hides its real host behind user-info (brand.com@evil.example)",
     "LINK_IP_HOST": "a link points at a bare IP address",
     "LINK_SHORTENER": "a link goes through a URL shortener that hides where it leads",
+    "LINK_PHISHY": "a link shaped like a phishing page (the URL model, from its text alone)",
 }
 
 
@@ -76,6 +83,16 @@ class LinksDetector:
                                   f"{language!r} in data/bait/") from None
         self.bait = tuple(dict.fromkeys((p, skeleton(p)) for p in phrases if p.strip()))
         self.shorteners = frozenset(_data_lines("shorteners.txt"))
+        self.url_model = (None if cfg["url_model"] == "off" else
+                          url_scorer.load(cfg["url_model"]) if cfg["url_model"] else
+                          url_scorer.bundled())
+        # Strength maps the model's log-odds onto the policy's scale: the warn points at
+        # the model's warn_at, rising to the signal's full weight at its hold_at (above
+        # every legitimate URL of its validation set), which alone stays under a hold.
+        if self.url_model is not None:
+            self._warn_z = _logit(self.url_model.warn_at)
+            self._hold_z = _logit(self.url_model.hold_at)
+        self._low = min(1.0, config.policy.warn / (config.weight("LINK_PHISHY") or 1.0))
 
     def _urls(self, ctx: Context) -> tuple[UrlFact, ...]:
         return ctx.view.urls[: self.cfg["max_urls"]] if ctx.view else ()
@@ -107,6 +124,7 @@ class LinksDetector:
                                     f"block list ({min(blocked, key=len)})", "block"))
             elif not on["allow"].intersection(suffixes):
                 judged.append(url)
+        phishy: list[Signal] = []
         for url in judged:
             reason = None if url.is_ip else self.brands.match(url.host, url.host_unicode,
                                                               url.domain)
@@ -121,6 +139,10 @@ class LinksDetector:
             if self.shorteners.intersection(suffixes) or on["shorteners"].intersection(suffixes):
                 found.append(Signal("LINK_SHORTENER", 1.0, f"link through the shortener "
                                     f"{url.domain}, which hides where it leads"))
+            elif not url.is_ip and not reason:
+                phishy.extend(self._shape(url))
+        if phishy:  # the most phishing-like of the message's links speaks for them
+            found.append(max(phishy, key=lambda s: s.strength))
         if judged:
             text = ctx.view.skeleton
             bait = next((phrase for phrase, skel in self.bait if skel in text), None)
@@ -129,8 +151,29 @@ class LinksDetector:
                                     f"to {judged[0].host}"))
         return first_per_code(found)
 
+    def _shape(self, url: UrlFact) -> list[Signal]:
+        """LINK_PHISHY when the URL model finds the link shaped like a phishing page for
+        reasons a person can check (not a long host or an unusual suffix alone); a
+        shortener's path and a look-alike's host are judged by their own signals."""
+        if self.url_model is None:
+            return []
+        judged = self.url_model.judge(url)
+        z = _logit(judged.p)
+        if z < self._warn_z or not judged.reasons:  # evidence is what a person can check
+            return []
+        rise = min(1.0, (z - self._warn_z) / max(self._hold_z - self._warn_z, 1e-9))
+        strength = self._low + (1.0 - self._low) * rise
+        why = ", ".join(judged.reasons)
+        return [Signal("LINK_PHISHY", round(strength, 3), f"{url.host[:80]} is shaped like a "
+                       f"phishing page (p={judged.p:.3f}): {why}")]
+
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         return ()
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
 
 
 def build(given: dict[str, Any], config: Config) -> LinksDetector:

@@ -24,28 +24,72 @@ from .evaluate import Thresholds
 BUDGETS = {"warn_at": 0.01, "hold_at": 0.001, "block_at": 0.0}
 
 
-# What was tried and not shipped: recorded here by hand, since it is not this
-# model's run (each line names the commit and command it came from).
-TRIED = """## Tried and not shipped
+# Measured by other runs than this card's, recorded here by hand: each line names the
+# command it came from.
+FAMILIES = """## Model families compared (`python benchmarks/content_families.py`)
 
-Commit 970a726 (`git show 970a726`): the same learner with cross-platform cue
-features (calls to act, "write me in private", money, job, crypto, channel,
-shortener, spaced letters, emoji, mixed-script words, cue count, script), the
-out-of-distribution guard, and Thai SMS + Janitr X added to training.
-Leave-one-corpus-out, validation halves, mean over the corpora that are not
-English SMS: ROC AUC 0.725 → 0.834, spam recall at 0.1 % of ham 10.5 % →
-25.8 %; at the thresholds the ham budget gives each (warn/hold/block 0.9572 /
-0.9981 / 0.9998 with cues, 0.9417 / 0.9967 / 0.9997 without), spam held 1.0 %
-against 0.8 %, ham held 0.16 % for both; guard knees 0.3–0.9 moved no spam to
-held. Shipped with its budget thresholds, it made `spimguard simulate
---scenario mixed --users 400 --days 3 --seed 11` contain hijacked accounts later
-(p90 spim delivered first 1 → 3, bots 0 → 1, spim held 98.8 % → 97.9 %, while
-ordinary messages held fell 1.8 % → 0 % and the new-number trap 88.8 % → 0 %),
-and `tests/test_adversarial.py` failed (adversarial p90 4 > 3). Only one model
-family (hashed logistic regression) was tried; no gradient-boosted model or
-encoder."""
+Leave-one-corpus-out as above, each family with the thresholds the ham budget
+gives it on the validation halves; mean over the corpora that are not English
+SMS. All on the cue features (FEATURE_VERSION 2). "val" is where a family may
+be chosen, "test" is what it would report.
+
+| family | half | spam held | held/warned | ham held | R@0.1% | AUC | ECE |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+| hashed LR, C = 3000 | val | 1.2 | 10.0 | 0.21 | 15.0 | 0.791 | 0.327 |
+|  | test | 1.1 | 9.4 | 0.09 | 12.8 | 0.774 | 0.336 |
+| **hashed LR, C = 30, shipped** | val | 1.0 | 12.1 | 0.14 | 17.9 | 0.797 | 0.295 |
+|  | test | 1.1 | 12.1 | 0.16 | 12.3 | 0.781 | 0.303 |
+| hashed LR, C = 30, guard knee 0.3 | val | 0.7 | 6.3 | 0.14 | 17.9 | 0.799 | 0.360 |
+|  | test | 1.0 | 7.3 | 0.13 | 12.3 | 0.781 | 0.366 |
+| hashed LR + cue block, C = 30 | val | 4.7 | 14.8 | 0.19 | 20.6 | 0.835 | 0.259 |
+|  | test | 3.5 | 15.6 | 0.31 | 14.4 | 0.820 | 0.265 |
+| GBM on cues alone, no words | val | 2.5 | 16.9 | 0.38 | 10.3 | 0.824 | 0.281 |
+|  | test | 3.3 | 17.5 | 0.34 | 9.2 | 0.808 | 0.286 |
+
+Percentages; R@0.1% is spam recall at 0.1 % of ham. Budget thresholds (warn /
+hold / block): C = 3000 0.8823 / 0.9912 / 0.9991; C = 30 0.7017 / 0.9062 /
+0.9646; with the guard 0.6491 / 0.9062 / 0.9646; cue block 0.8968 / 0.9816 /
+0.9989; GBM 0.9195 / 0.9999 / 0.9999.
+
+The best family on the validation halves is the hashed model with the cues as
+a block of their own (not scaled down by a message's length, so a cue weighs as
+much in a long post as in a short SMS): recall at 0.1 % of ham 20.6 % against
+17.9 %, AUC 0.835 against 0.797. It is **not shipped yet**: the scorer and the
+content detector score buckets only, and a block needs the message's cues at
+scoring time (a change to `scorer`, `features.parts` and the detector, then the
+simulator re-checked), which did not fit this round; it is the next step. Its
+test-half ham held (0.31 %) is above the 0.2 % goal, the shipped model's
+(0.16 %) within it. Among the recipes the scorer runs today, C = 30 is chosen
+by the validation recall at 0.1 % of ham (17.9 % against 15.0 % for C = 3000).
+The trees on the cues alone, with no words, rank nearly as well as the word
+models (AUC 0.81–0.82) but cannot pick out a confident few (recall at 0.1 % of
+ham 9–10 %): what a pitch does carries across platforms; a confident verdict
+needs its words. No encoder: none is installable here within the brief (no
+new downloads, no torch).
+
+Before this work (FEATURE_VERSION 1: no cue tokens; C = 3000; the shipped
+model trained on UCI and Indonesian only; thresholds 0.2 / 0.5 / 0.995 of an
+earlier model, no recorded source), the leave-one-corpus-out of its recipe
+(then trained on all of Janitr), test halves, mean over the corpora that are
+not English SMS: spam held 14.9 %, held or warned 31.4 %, ham held 5.73 %, held
+or warned 12.26 %, recall at 0.1 % of ham 8.3 %, AUC 0.710, ECE 0.435; with
+the thresholds its own ham budget gives (0.8058 / 0.9819 / 0.9993): spam held
+0.8 %, held or warned 5.2 %, ham held 0.18 %. Commit 970a726 (`git show
+970a726`) first tried cue features (with a script token and a link cue, both
+left out here: a script token learns each corpus's share of spam, and links are
+the links detector's job) and the budget thresholds; with them the simulator
+then contained hijacked accounts later, because containment leaned on content.
+It no longer does (`tests/test_simulate.py` requires containment with
+`--without content`), and with these thresholds `tests/test_simulate.py` and
+`tests/test_adversarial.py` pass."""
 
 
+GUARD = """The guard stays off: on the validation halves (C = 30, thresholds from
+the budget), knee 0.3 held 0.7 % of spam and warned 6.3 %, against 1.0 % and
+12.1 % with it off, at the same 0.14 % of ham, and its ECE was worse (0.360
+against 0.295): Russian Telegram spam, the one script no training corpus has,
+is what it pulls back toward the prior (model families below; 970a726 found
+the same for knees 0.3–0.9 with fewer corpora)."""
 def derived(held: Sequence[crosscorpus.Held]) -> dict[str, float]:
     """The thresholds the budgets give on the validation halves, strictly increasing."""
     out: dict[str, float] = {}
@@ -55,6 +99,21 @@ def derived(held: Sequence[crosscorpus.Held]) -> dict[str, float]:
         out[name] = round(min(value, 0.9999), 4)
         floor = out[name]
     return out
+
+
+def _reliability(held: Sequence[crosscorpus.Held]) -> str:
+    lines = ["| left-out corpus | 0–0.2 | 0.2–0.4 | 0.4–0.6 | 0.6–0.8 | 0.8–1 |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for h in held:
+        labels, p = h.part(crosscorpus.TEST)
+        which = np.minimum((p * 5).astype(int), 4)
+        cells = []
+        for b in range(5):
+            chosen = which == b
+            cells.append(f"{p[chosen].mean():.2f} → {labels[chosen].mean():.2f} "
+                         f"({chosen.sum()})" if chosen.any() else "—")
+        lines.append(f"| {h.corpus.name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _table(rows: Sequence[crosscorpus.Row]) -> str:
@@ -70,8 +129,7 @@ def render(root: Path, model: scorer.LinearModel, artefact: Path) -> str:
     loaded = crosscorpus.load(root)
     held = crosscorpus.leave_one_out(loaded, training.train)
     found = derived(held)
-    unseen = [crosscorpus.score(c, loaded[c.name], [], model)
-              for c in CORPORA if c.name not in card["corpora"]]
+    unseen = crosscorpus.never_trained(loaded, model, set(card["corpora"]))
     corpora = "\n".join(
         f"| `{c.name}` | {c.platform} | {c.language} | {c.licence} | "
         f"{'trains' if c.name in card['corpora'] else 'evaluation only'} | "
@@ -104,10 +162,14 @@ Generated by `spimguard train --corpora DATASETS --card src/spimguard/model/CARD
 
 Spam and ham counts are after removing repeated texts. Janitr: spam is a strict
 fraud/spam label, ham is no label of its scam bucket, promotion and the like
-left out. The weights derive from a CC BY-SA 4.0 set (Indonesian), so this
-artefact is offered under CC BY-SA 4.0. Cite: Almeida, Gómez Hidalgo &
-Yamakami (DocEng 2011); Mishra & Soni (SoCPaR 2022); Rahmi & Wibisono (2016);
-for the evaluation sets, Sivakorn, Thai-SMS-spam-filter (2023) and Janitr (2026).
+left out; half of its fingerprints (`crosscorpus.reserved`, a hash of the
+fingerprint) train nothing, here or in the leave-one-corpus-out runs: the
+simulator's `hard-ham` scenario takes its ordinary chat from that half (README,
+"Scenarios for unseen traffic"), so it stays text the model never saw.
+The weights derive from a CC BY-SA 4.0 set (Indonesian), so this artefact is
+offered under CC BY-SA 4.0. Cite: Almeida, Gómez Hidalgo & Yamakami (DocEng
+2011); Mishra & Soni (SoCPaR 2022); Rahmi & Wibisono (2016);
+Sivakorn, Thai-SMS-spam-filter (2023, MIT); Janitr (2026, MIT).
 
 ## Thresholds
 
@@ -124,8 +186,9 @@ This run derives {found}: they {agree}.
 Out-of-distribution guard: knee {card['guard']['knee']} (0 = off), prior
 log-odds {card['guard']['prior']}, bucket density {card['guard']['density']}.
 
-C = {card['C']} is the setting of the earlier model (chosen by 5-fold CV on UCI,
-not re-chosen here).
+{GUARD}
+
+C = {card['C']}: chosen among the model families below on the validation halves.
 
 ## Leave-one-corpus-out (`model/crosscorpus.py`)
 
@@ -148,5 +211,13 @@ Validation halves (where the thresholds were chosen):
 
 {_table(crosscorpus.table(unseen, limits)) if unseen else "(none)"}
 
-{TRIED}
+## Calibration (leave-one-corpus-out, test halves)
+
+Reliability: each cell is the mean p → the observed share of spam (messages)
+in one fifth of the p range, 0–0.2 … 0.8–1; on the diagonal p means what it
+says. ECE per corpus is in the tables above.
+
+{_reliability(held)}
+
+{FAMILIES}
 """

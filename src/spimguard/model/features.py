@@ -9,7 +9,11 @@ Four families, each hashed with its own seed into one space of 2**bits buckets
   (it keeps what the skeleton folds away: the script, mixed Latin/Cyrillic
   words, emoji, currency signs);
 - skeleton word unigrams and bigrams;
-- a few shape tokens: phone-like digit runs, money, shouting, length.
+- a few shape tokens: phone-like digit runs, money, shouting, length;
+- cross-platform cue tokens and the message's script (``cues``): what a pitch
+  does on any platform, in any language. They train the model but are not
+  taught by reports: a wave's script and cue count are those of every
+  message in its language.
 
 All of it over the message's *prose*, links taken out: the training sets are
 SMS from before people shared links, where a link meant spam, and friends share
@@ -40,12 +44,13 @@ import numpy as np
 
 from ..lists import well_known
 from ..text import CACHED_CHARS, MessageView, _view
+from .cues import cues
 
 BITS = 20
 # Raise on any deliberate change to what a message hashes to. ``stamp`` also
 # hashes the features of ``_PROBES``, so a change in ``text`` that alters them
 # is caught without anyone remembering to raise this.
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 _PROBES = (
     "Hi, are we still on for lunch tomorrow at 12:30?",
     "FREE entry!! Text WIN to 80086 to claim your £1000 prize now",
@@ -175,7 +180,8 @@ def _trained(view: MessageView, shift: np.uint32) -> tuple[np.ndarray, np.ndarra
     raw = _stream(view)
     words = (_word_hashes(view.prose_skeleton.encode("utf-8", "surrogatepass")) * _MIX) >> shift
     grams = _char_ngrams(raw, len(raw) // 4 - 4, shift)
-    return np.concatenate((grams, words)), _token_buckets(shape_tokens(view), shift)
+    return (np.concatenate((grams, words, _token_buckets(cues(view), shift))),
+            _token_buckets(shape_tokens(view), shift))
 
 
 def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
@@ -255,7 +261,7 @@ def batch_buckets(views: Sequence[MessageView], bits: int = BITS) -> tuple[np.nd
     for index, view in enumerate(views):
         raws.append(_stream(view))
         skeletons.append(view.prose_skeleton.encode("utf-8", "surrogatepass"))
-        shape = shape_tokens(view)
+        shape = shape_tokens(view) + cues(view)
         tokens += shape
         token_docs += [index] * len(shape)
     docs = len(views)

@@ -31,24 +31,18 @@ if TYPE_CHECKING:  # SciPy and scikit-learn load only to train: a second at star
     from sklearn.linear_model import LogisticRegression
 
 SEED = 20261129
-C = 3000.0  # inverse regularisation strength (see the card for where it came from)
-SHIPPED = ("uci-sms", "indonesian-sms")
+C = 30.0  # inverse regularisation strength (see the card for where it came from)
+# Every openly licensed labelled set (Janitr X without its reserved half, see
+# ``crosscorpus.reserved``): a model of one platform's vocabulary is what failed
+# on the next platform.
+SHIPPED = ("uci-sms", "indonesian-sms", "thai-sms", "janitr-x")
 # p(spam) at which content alone warns, holds and blocks: the content detector
-# uses these unless the operator sets its own. They are the earlier model's
-# settings: the ham budget of ``card.BUDGETS`` on the leave-one-corpus-out
-# validation halves gives far higher ones (the card prints them), and with
-# those the simulator's hijacked accounts are contained later, because content
-# is still part of their early evidence (see THRESHOLDS_SOURCE).
-THRESHOLDS = {"warn_at": 0.2, "hold_at": 0.5, "block_at": 0.995}
-THRESHOLDS_SOURCE = (
-    "the earlier model's settings (no recorded source), kept: thresholds from the ham "
-    "budget (hold above all but 0.1 % of left-out ham) made `spimguard simulate` contain "
-    "hijacked accounts later (mixed, 400 users, seed 11: p90 spim delivered first 1 -> 3; "
-    "tests/test_adversarial.py: adversarial p90 4 > 3), so they wait until takeover "
-    "containment no longer leans on content")
-# The out-of-distribution guard's knee (``scorer``); 0 = off. On the validation halves
-# it moved no spam from delivered to held at the budget thresholds (cue features,
-# knees 0.3-0.9), so the shipped model does not use it.
+# uses these unless the operator sets its own. They are what the ham budget of
+# ``card.BUDGETS`` gives on the leave-one-corpus-out validation halves of this
+# recipe (the card re-derives them on every run and says whether they agree).
+THRESHOLDS = {"warn_at": 0.7017, "hold_at": 0.9062, "block_at": 0.9646}
+THRESHOLDS_SOURCE = "the ham budget of `card.BUDGETS` on the validation halves"
+# The out-of-distribution guard's knee (``scorer``); 0 = off. See the card.
 KNEE = 0.0
 
 

@@ -1,0 +1,91 @@
+"""The shipped URL model: a logistic regression over ``features.shape``, stored as JSON.
+
+JSON rather than pickle: an artefact is data a reviewer can read and diff, and loading
+it runs no code. The artefact names the feature version it was trained on; a model of
+other features is refused at load instead of scoring features it never saw.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..text import UrlFact
+from .features import NAMES, PATH_FEATURES, PHRASES, VERSION, shape
+
+BUNDLED = "urls.json"
+OTHER_TLD = "(other)"
+# A feature is a reason when it added this much to the log-odds (its odds × 1.28 or more):
+# less is a nudge no person would call the reason.
+REASON = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    p: float  # probability that the link is a phishing page, from its text alone
+    reasons: tuple[str, ...]  # the facts that weighed most toward phishing, in words
+
+
+class UrlModel:
+    def __init__(self, artefact: dict[str, Any]) -> None:
+        if artefact.get("features") != VERSION or artefact.get("names") != list(NAMES):
+            raise ConfigError(f"the URL model was trained on other features "
+                              f"(version {artefact.get('features')!r}, this code reads "
+                              f"{VERSION}). Retrain it: spimguard train-urls")
+        self.artefact = artefact
+        self.mean = [float(v) for v in artefact["mean"]]
+        self.scale = [float(v) for v in artefact["scale"]]
+        self.coef = [float(v) for v in artefact["coef"]]
+        self.tld = {str(k): float(v) for k, v in artefact["tld"].items()}
+        self.intercept = float(artefact["intercept"])
+        self.warn_at = float(artefact["thresholds"]["warn_at"])
+        self.hold_at = float(artefact["thresholds"]["hold_at"])
+
+    def margin(self, url: UrlFact) -> tuple[float, list[tuple[float, str]]]:
+        """Log-odds of phishing, and each phrased feature's share of it."""
+        seen = shape(url)
+        parts: list[tuple[float, str]] = []
+        z = self.intercept + self.tld.get(seen.tld, self.tld[OTHER_TLD])
+        for name, value, mean, scale, w in zip(NAMES, seen.values, self.mean, self.scale,
+                                              self.coef, strict=True):
+            if not seen.has_path and name in PATH_FEATURES:
+                continue  # abstains: no path, no evidence either way
+            share = w * (value - mean) / scale
+            z += share
+            if value and name in PHRASES:
+                parts.append((share, PHRASES[name].format(**seen.facts)))
+        return z, parts
+
+    def judge(self, url: UrlFact) -> Judgement:
+        z, parts = self.margin(url)
+        p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        weighed = sorted((share, phrase) for share, phrase in parts if share >= REASON)
+        return Judgement(p, tuple(phrase for _, phrase in reversed(weighed[-3:])))
+
+
+def load(path: str | Path | None = None) -> UrlModel:
+    """The model at ``path``, or the one shipped with the package."""
+    try:
+        if path:
+            text = Path(path).read_text("utf-8")
+        else:
+            text = resources.files(__package__).joinpath(BUNDLED).read_text("utf-8")
+        return UrlModel(json.loads(text))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"cannot read the URL model {path or BUNDLED}: {exc}") from None
+
+
+@cache
+def bundled() -> UrlModel:
+    return load(None)
+
+
+def dumps(artefact: dict[str, Any]) -> str:
+    """The artefact's bytes: sorted keys, one float format, so a rebuild compares equal."""
+    return json.dumps(artefact, sort_keys=True, indent=1, ensure_ascii=True) + "\n"

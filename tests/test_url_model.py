@@ -1,0 +1,167 @@
+"""The URL model: phishing-shaped links carry evidence on their own, friends' links to
+little-known sites are not held for their shape, and the shipped artefact is what HEAD
+builds."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import T0, config, event, message
+from spimguard import open_engine
+from spimguard.engine import Engine
+from spimguard.errors import ConfigError
+from spimguard.policy import Policy
+from spimguard.signals import Signal
+from spimguard.text import parse_url, view
+from spimguard.urlmodel import features, scorer
+from spimguard.urlmodel import train as training
+from test_model_rebuild import _datasets
+
+# Phishing shapes written for this test (none is in the training file): a kit on a free
+# site builder under a brand's name, one in a compromised WordPress site's plugins, a
+# sign-in page under a dynamic-DNS name (none a look-alike of a brand's domain).
+PHISHING = [
+    "https://resolution-center-7731.weebly.com/paypal/login/verify.php?session=8f3a9c1d77e2b4a6",
+    "http://bakery-lindgren.com.au/wp-content/plugins/secure/office365/login/index.php",
+    "https://shared-docs-7731.duckdns.org/office365/signin/auth.php?id=37321",
+]
+BENIGN = [
+    "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+    "https://en.wikipedia.org/wiki/Flood",
+    "https://www.bbc.co.uk/news/uk-england-somerset-67812345",
+    "https://www.amazon.de/dp/B08N5WRWNW",
+    "https://github.com/psf/requests",
+    "https://docs.google.com/document/d/1aBcD/edit",
+    "https://www.riverside-gazette.net/2026/12/31/482913-flood-on-main-street",
+    "http://www.cs.example.edu/~jsmith/recipes/bread.html",
+    "https://maps.app.goo.gl/abc",
+    "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC",
+]
+
+
+def links_engine() -> Engine:
+    off = {"enabled": False}
+    return open_engine(config(detectors={"content": off, "velocity": off, "bulk": off,
+                                         "takeover": off}))
+
+
+def phishy(verdict) -> list:  # type: ignore[no-untyped-def,type-arg]
+    return [s for s in verdict.signals if s.code == "LINK_PHISHY"]
+
+
+@pytest.mark.parametrize("url", PHISHING)
+def test_a_phishing_shaped_link_with_neutral_words_is_warned_with_its_reasons(url: str) -> None:
+    e = links_engine()
+    verdict = e.process(message(e.config, "m", "a", ["b"], f"have a look {url}", T0))
+    found = phishy(verdict)
+    assert found, verdict.signals
+    assert "shaped like a phishing page" in found[0].detail
+    # Its shape alone warns and never holds: a friend's odd link must not be held for it.
+    assert verdict.action == "warn"
+
+
+def test_the_reasons_name_what_a_person_can_check() -> None:
+    judged = scorer.bundled().judge(parse_url(PHISHING[0], explicit=True))
+    assert judged.p >= scorer.bundled().warn_at
+    text = " ".join(judged.reasons)
+    assert "weebly.com" in text and "'paypal'" in text and "login" in text, judged.reasons
+
+
+@pytest.mark.parametrize("url", BENIGN)
+def test_links_people_share_are_not_flagged(url: str) -> None:
+    e = links_engine()
+    verdict = e.process(message(e.config, "m", "a", ["b"], f"have a look {url}", T0))
+    assert not phishy(verdict), verdict.signals
+
+
+def test_with_credential_bait_from_a_stranger_the_link_is_held() -> None:
+    e = links_engine()
+    text = f"your account will be suspended, verify your account now: {PHISHING[0]}"
+    assert e.process(message(e.config, "m", "a", ["b"], text, T0)).action in ("hold", "block")
+
+
+def test_between_friends_the_shape_alone_warns_at_most() -> None:
+    """LINK_PHISHY is what the message shows, like its words: the policy bounds it to a
+    warning between people who write to each other, whatever its strength."""
+    policy = Policy(config())
+    talk = Signal("CONVERSATION", 1.0, "friends")
+    certain = Signal("LINK_PHISHY", 1.0, "x.weebly.com is shaped like a phishing page")
+    volume = Signal("BULK_NEAR_DUPLICATE", 1.0, "one text to many")
+    assert policy.decide([certain, volume], "a", "s").action == "hold"  # strangers
+    assert policy.decide([certain, volume, talk], "a", "s").action == "warn"  # friends
+    reported = Signal("LINK_REPUTATION", 1.0, "reported by 3 users")
+    assert policy.decide([certain, reported, talk], "a", "s").action in ("hold", "block")
+
+
+def test_friends_sharing_a_phishing_shaped_link_are_warned_not_held() -> None:
+    e = open_engine(config())
+    for account, other in (("alice", "bob"), ("bob", "alice")):
+        e.process(event(e.config, type="contacts", id=f"c-{account}", ts=T0, account=account,
+                        contacts=[other]))
+    e.process(message(e.config, "m1", "alice", ["bob"], "hi bob", T0 + 10))
+    e.process(message(e.config, "m2", "bob", ["alice"], "hi alice!", T0 + 20))
+    verdict = e.process(message(e.config, "m3", "alice", ["bob"],
+                                f"is this yours? {PHISHING[1]}", T0 + 30))
+    assert phishy(verdict) and verdict.action == "warn"
+
+
+def test_the_model_can_be_switched_off() -> None:
+    off = {"enabled": False}
+    e = open_engine(config(detectors={"content": off, "velocity": off, "bulk": off,
+                                      "takeover": off, "links": {"url_model": "off"}}))
+    verdict = e.process(message(e.config, "m", "a", ["b"], f"look {PHISHING[0]}", T0))
+    assert not phishy(verdict)
+
+
+@pytest.mark.parametrize("raw", [
+    "https://" + "a" * 240 + ".example.com/" + "%41" * 20_000,
+    "https://user:pw@xn--" + "b" * 59 + ".com/" + "login/" * 3000,
+    "http://[::ffff:1.2.3.4]/" + "@" * 30_000 + "?q=" + "&a=1" * 5000,
+    "https://" + ".".join(["paypal-secure"] * 18) + ".tk/" + "verify" * 8000,
+    "https://пример.рф/вход/логин?пароль=1",
+    "https://live.com@evil.example/login",
+])
+def test_hostile_links_are_judged_within_bounds(raw: str) -> None:
+    url = parse_url.__wrapped__(raw, explicit=True)
+    assert url is not None
+    seen = features.shape(url)
+    assert len(seen.values) == len(features.NAMES)
+    assert all(math.isfinite(v) for v in seen.values)
+    assert seen.values[features.NAMES.index("path_length")] <= math.log1p(features.MAX_PATH)
+    assert 0.0 <= scorer.bundled().judge(url).p <= 1.0
+
+
+def test_a_model_of_other_features_is_refused(tmp_path: Path) -> None:
+    artefact = json.loads(scorer.dumps(scorer.bundled().artefact))
+    artefact["features"] = features.VERSION + 1
+    (tmp_path / "old.json").write_text(json.dumps(artefact))
+    with pytest.raises(ConfigError, match="Retrain"):
+        scorer.load(tmp_path / "old.json")
+
+
+def test_bare_hosts_are_judged_on_their_host_alone() -> None:
+    bare = features.shape(view("see https://paypal-secure-login.tk").urls[0])
+    assert not bare.has_path and bare.facts["brand_in_host"] == "paypal"
+    assert features.shape(view("https://example.com/a").urls[0]).has_path
+
+
+def test_the_bundled_url_model_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
+    root = _datasets()
+    if root is None:
+        pytest.skip("the public datasets are not on this machine (set SPIMGUARD_DATASETS)")
+    from spimguard.cli import app
+
+    out = tmp_path / "urls.json"
+    result = CliRunner().invoke(app, ["train-urls", "--datasets", str(root), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    bundled = Path(str(scorer.resources.files("spimguard.urlmodel").joinpath(scorer.BUNDLED)))
+    assert out.read_bytes() == bundled.read_bytes(), (
+        "the bundled URL model is not what HEAD builds: run `spimguard train-urls "
+        f"--datasets {root} --card src/spimguard/urlmodel/CARD.md --benign "
+        "benchmarks/data/benign-urls-software.txt` and commit both")
+    assert json.loads(out.read_text())["data"]["sha256"] == training.HANNOUSSE_SHA256
