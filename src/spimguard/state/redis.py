@@ -175,6 +175,7 @@ class RedisState:
                     plans.append((query, (first, last)))
             elif isinstance(query, Distinct):
                 pipe.zcount(key, f"({now - query.window!r}", "+inf")
+                pipe.zrange(key, 0, 0, withscores=True)  # the oldest: is any past the TTL?
                 pipe.zscore(self._expiry, key)
                 pipe.hget(self._ttls, key)
                 plans.append((query, None))
@@ -205,6 +206,7 @@ class RedisState:
             first, last = extra
             return float(sum(float(v) for f, v in reply.items() if first <= int(f) <= last))
         if isinstance(query, Distinct | Contains | Members):
+            oldest = next(replies) if isinstance(query, Distinct) else None
             expiry, ttl = next(replies), next(replies)
             alive = expiry is not None and float(expiry) > now
             # Members touched at or before the cutoff are past the set's TTL: gone in
@@ -213,7 +215,8 @@ class RedisState:
             if isinstance(query, Distinct):
                 if not alive:
                     return 0
-                if cutoff > now - query.window:  # a window longer than the TTL
+                if cutoff > now - query.window and oldest and oldest[0][1] <= cutoff:
+                    # A window longer than the TTL, and members past it not removed yet.
                     return self._count_since(query.key, cutoff)
                 return int(reply)
             if isinstance(query, Members):
@@ -230,7 +233,8 @@ class RedisState:
 
     def _count_since(self, key: str, cutoff: float) -> int:
         """Members touched after ``cutoff``: a trip of its own, for the rare Distinct whose
-        window outlasts its set's TTL (the pipelined count used the window)."""
+        window outlasts its set's TTL while members past the TTL wait for the set's next
+        touch (the pipelined count used the window)."""
         try:
             return int(self._redis.zcount(self._k(key), f"({cutoff!r}", "+inf"))
         except redis.RedisError as exc:
