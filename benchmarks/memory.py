@@ -193,11 +193,15 @@ def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[st
             if k.decode().removeprefix(namespace) in live]
     dumps = {k: (client.dump(k), client.pttl(k)) for k in keys}
     expiry = {k: client.zscore(f"{namespace}expiry", k) for k in keys}
+    ttls = {k: client.hget(f"{namespace}ttl", k) for k in keys}
     rows: Rows = [("Redis: per-account keys in the template (1,000 accounts)", f"{len(keys):,}")]
-    index = client.memory_usage(f"{namespace}expiry") or 0  # its share: per indexed key
-    indexed = max(1, client.zcard(f"{namespace}expiry"))
+    # A member set's shares of the expiry index and of the TTL hash: per indexed key.
+    index = (client.memory_usage(f"{namespace}expiry") or 0) // max(
+        1, client.zcard(f"{namespace}expiry"))
+    index += (client.memory_usage(f"{namespace}ttl") or 0) // max(
+        1, client.hlen(f"{namespace}ttl"))
     rows += by_kind([(k.removeprefix(namespace), (client.memory_usage(k) or 0) + (
-        index // indexed if expiry[k] is not None else 0)) for k in keys], "Redis")
+        index if expiry[k] is not None else 0)) for k in keys], "Redis")
     base = client.info("memory")["used_memory"]
     made = TEMPLATE_USERS
     for target in targets:
@@ -209,6 +213,8 @@ def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[st
                 pipe.restore(name, max(ttl, 0), payload, replace=True)
                 if expiry[key] is not None:
                     pipe.zadd(f"{namespace}expiry", {name: expiry[key]})
+                if ttls[key] is not None:
+                    pipe.hset(f"{namespace}ttl", name, ttls[key])
             pipe.execute()
             made += TEMPLATE_USERS
         grown = client.info("memory")["used_memory"] - base

@@ -4,7 +4,12 @@ The model (``model/``) gives p(spam) from hashed, disguise-proof features. The
 detector turns p into points on the policy's own scale, so operators think in
 probabilities: content alone warns at p ≥ warn_at, holds at p ≥ hold_at and
 blocks at p ≥ block_at (points interpolated linearly in log-odds between those
-anchors, zero below evidence_from). Other evidence adds to those points. The
+anchors, zero below evidence_from). Other evidence adds to those points.
+evidence_from is by default the model's training base rate (its card's prior): a
+message the model scores no higher than one it knows nothing about says nothing
+about spam, so everyday chat carries no content points to add to other evidence
+(a model trained on more spam has a higher base rate, and a fixed floor would have
+given every "see you at 7" a point or two). The
 three anchors come with the model (its card's ``thresholds``; ``model/CARD.md``
 says where they came from and what a ham budget would set), because they are a
 property of its probabilities; an operator's setting overrides them.
@@ -41,7 +46,7 @@ from .base import Context, Facts, Outcome, learnt, sealed, settings
 
 DEFAULTS: dict[str, Any] = {
     "model": "",  # path of a model file; "" = the model bundled in the package
-    "evidence_from": 0.03,  # p(spam) where CONTENT_SPAM starts to count
+    "evidence_from": 0.0,  # p(spam) where CONTENT_SPAM starts to count (0: the model's prior)
     "warn_at": 0.0,  # p(spam) at which content alone reaches the warn threshold (0: the model's)
     "hold_at": 0.0,  # ... the hold threshold (0: the model's)
     "block_at": 0.0,  # ... the block threshold (0: the model's)
@@ -83,13 +88,21 @@ def thresholds(cfg: dict[str, Any], model: scorer.LinearModel) -> tuple[float, f
     return found  # type: ignore[return-value]
 
 
+def base_rate(model: scorer.LinearModel) -> float:
+    """The share of spam the model was trained on (its card's prior log-odds)."""
+    guard = model.card.get("guard") or {}
+    if "prior" not in guard:
+        raise ConfigError("detectors.content: the model carries no prior; set evidence_from")
+    return 1.0 / (1.0 + math.exp(-float(guard["prior"])))
+
+
 class ContentDetector:
     name = "content"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         cfg = self.cfg = settings(self.name, DEFAULTS, given)
         self.model = scorer.load(cfg["model"] or None)
-        anchors = [cfg["evidence_from"], *thresholds(cfg, self.model)]
+        anchors = [cfg["evidence_from"] or base_rate(self.model), *thresholds(cfg, self.model)]
         if not all(0 < p < 1 for p in anchors) or anchors != sorted(set(anchors)):
             raise ConfigError("detectors.content: need 0 < evidence_from < warn_at < hold_at "
                               f"< block_at < 1, got {anchors}")

@@ -62,6 +62,28 @@ def check_backend(state: StateBackend) -> None:
     assert state.read([Distinct("capped", 3600)], T0 + 10) == [3], "cap after sweep"
     assert state.read([Contains("capped", ("m0", "m5"))], T0 + 10) == [(False, True)]
 
+    # A member past its set's TTL is gone, though no touch or sweep has removed it yet
+    # (when that happens differs by backend): at exactly the TTL, as a value expires.
+    state.write([Touch("aged", ("old",), ttl=100, cap=10)], T0)
+    state.write([Touch("aged", ("new",), ttl=100, cap=10)], T0 + 50)
+    assert state.read([Contains("aged", ("old", "new")), Members("aged"), Distinct("aged", 1000),
+                       Distinct("aged", 60)], T0 + 100) == [(False, True), ("new",), 1, 1], \
+        "a member past the TTL"
+
+    # Members touched at one time sort by name, whichever writes touched them: a cap
+    # then drops the same member in every backend.
+    state.write([Touch("tie", ("b",), ttl=3600, cap=2)], T0)
+    state.write([Touch("tie", ("a",), ttl=3600, cap=2)], T0)
+    assert state.read([Members("tie")], T0) == [("a", "b")], "equal times in name order"
+    state.write([Touch("tie", ("c",), ttl=3600, cap=2)], T0)
+    assert state.read([Members("tie")], T0) == [("b", "c")], "cap among equal times"
+
+    # An event older than the last touch moves no member back in time.
+    state.write([Touch("late", ("x",), ttl=3600, cap=10)], T0 + 10)
+    state.write([Touch("late", ("x", "y"), ttl=3600, cap=10)], T0)
+    assert state.read([Members("late"), Distinct("late", 5)], T0 + 12) == [("y", "x"), 1], \
+        "a touch from the past"
+
     # A sweep drops only what has expired.
     state.write([Incr("keep", 1.0, ttl=10_000)], T0 + 20)
     state.sweep(T0 + 5000)

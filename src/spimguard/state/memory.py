@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import chain, compress, repeat
+from itertools import chain, compress, islice, repeat
 from typing import Any, ClassVar
 
 import msgspec
@@ -107,10 +107,16 @@ def _packed(pairs: Sequence[tuple[str, float]]) -> MemberSet:
 
 
 def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSet:
-    """``members`` with ``touched`` (in name order, as Redis and SQLite order equal
-    times) moved to the newest end at ``now``. Member names are account ids that
-    recur in many sets (contact lists are symmetric): interned, each is held once."""
+    """``members`` with ``touched`` at ``now``, kept in (time, name) order, the order in
+    which Redis's sorted sets and SQLite's index hold members (so a cap drops the same
+    ones): a time only moves forward (ZADD GT), and members of equal time sort by name
+    however many writes touched them. Member names are account ids that recur in many
+    sets (contact lists are symmetric): interned, each is held once."""
     fresh = [sys.intern(m) for m in sorted(set(touched))]
+    if not fresh:
+        return members
+    if members and _newest(members) >= now:
+        return _resorted(members, fresh, now)
     if isinstance(members, dict):
         for member in fresh:
             members.pop(member, None)
@@ -121,10 +127,58 @@ def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSe
     names = (*compress(members.names, keep), *fresh)
     if len(names) > _PACKED:
         return dict(chain(compress(members.items(), keep), zip(fresh, repeat(now))))
-    if isinstance(members.times, float) and (members.times == now or not any(keep)):
+    if isinstance(members.times, float) and not any(keep):
         return _Packed(names, float(now))
     return _Packed(names, _doubles(chain(compress(members.values(), keep),
                                          repeat(now, len(fresh)))))
+
+
+def _stale(members: MemberSet, cutoff: float) -> int:
+    """How many of the oldest members were touched at or before ``cutoff``."""
+    if isinstance(members, _Packed) and isinstance(members.times, float):
+        return len(members) if members.times <= cutoff else 0
+    count = 0
+    for ts in members.values():
+        if ts > cutoff:
+            break
+        count += 1
+    return count
+
+
+def _oldest(members: MemberSet) -> float:
+    """The time of the oldest member of a non-empty set (the first one)."""
+    if isinstance(members, dict):
+        return next(iter(members.values()))
+    return members.times if isinstance(members.times, float) else _floats(members.times)[0]
+
+
+def _newest(members: MemberSet) -> float:
+    """The time of the newest member of a non-empty set (the last one)."""
+    if isinstance(members, dict):
+        return next(reversed(members.values()))
+    return members.times if isinstance(members.times, float) else _floats(members.times)[-1]
+
+
+def _resorted(members: MemberSet, fresh: list[str], now: float) -> MemberSet:
+    """``_touched`` when some member is as new as ``now`` or newer (several events at one
+    time, or an event older than the last): only that newest tail, with the touched
+    members, is put back in (time, name) order; all else is older and stays in place."""
+    tail: dict[str, float] = {}
+    newest_first = (reversed(members.items()) if isinstance(members, dict)
+                    else reversed(list(members.items())))
+    for member, ts in newest_first:
+        if ts < now:
+            break
+        tail[member] = ts
+    for member in fresh:
+        tail[member] = max(tail.get(member, now), now)
+    ordered = sorted(tail.items(), key=lambda pair: (pair[1], pair[0]))
+    if isinstance(members, dict):
+        for member, _ in ordered:
+            members.pop(member, None)
+        members.update(ordered)
+        return members
+    return _packed([*((m, t) for m, t in members.items() if m not in tail), *ordered])
 
 
 def _without(members: MemberSet, gone: Iterable[str]) -> MemberSet:
@@ -172,10 +226,10 @@ class MemoryState:
         return sum(n for b, n in _buckets(entry[0]).items() if first <= b <= last)
 
     def _distinct(self, query: Distinct, now: float) -> int:
-        # Members are kept in touch order (newest last), so counting stops at the
+        # Members are kept in time order (newest last), so counting stops at the
         # first member older than the window instead of scanning a large set.
-        since, seen = now - query.window, 0
-        members = self._live_members(query.key, now)
+        members, cutoff = self._live_members(query.key, now)
+        since, seen = max(now - query.window, cutoff), 0
         if isinstance(members, _Packed) and isinstance(members.times, float):
             return len(members) if members.times > since else 0
         for ts in reversed(members.values()):
@@ -185,11 +239,16 @@ class MemoryState:
         return seen
 
     def _contains(self, query: Contains, now: float) -> tuple[bool, ...]:
-        members = self._live_members(query.key, now)
-        return tuple(m in members for m in query.members)
+        members, cutoff = self._live_members(query.key, now)
+        if not members or _oldest(members) > cutoff:
+            return tuple(m in members for m in query.members)
+        return tuple(m in members and members[m] > cutoff for m in query.members)
 
     def _members_of(self, query: Members, now: float) -> tuple[str, ...]:
-        return tuple(self._live_members(query.key, now))
+        members, cutoff = self._live_members(query.key, now)
+        if not members or _oldest(members) > cutoff:
+            return tuple(members)
+        return tuple(m for m, ts in members.items() if ts > cutoff)
 
     def _get(self, query: Get, now: float) -> Any:
         entry = self._values.get(query.key)
@@ -200,11 +259,14 @@ class MemoryState:
     _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {
         Count: _count, Distinct: _distinct, Contains: _contains, Members: _members_of, Get: _get}
 
-    def _live_members(self, key: str, now: float) -> MemberSet:
+    def _live_members(self, key: str, now: float) -> tuple[MemberSet, float]:
+        """A member set as of ``now`` and its cutoff: members touched at or before the
+        cutoff are past the set's TTL and answer as gone, whether or not a sweep or a
+        later touch has dropped them yet (when that happens differs by backend)."""
         entry = self._members.get(key)
         if entry is None or entry[1] <= now:
-            return _EMPTY
-        return entry[0]
+            return _EMPTY, now
+        return entry[0], now - entry[2]
 
     # -- writes ----------------------------------------------------------------------
     def write(self, writes: Sequence[Write], now: float) -> None:
@@ -227,11 +289,15 @@ class MemoryState:
         if isinstance(op, Incr):
             self._incr(op, now)
         elif isinstance(op, Touch):
+            if not op.members:
+                return  # touching nobody changes nothing (no TTL or cap either), as in Redis
             members, expiry, _, _ = self._members.get(op.key, (_EMPTY, 0.0, op.ttl, op.cap))
-            members = _touched(_EMPTY if expiry <= now else members, op.members, now)
-            if len(members) > op.cap:
-                # Touch order is age order: trimming to the cap drops the stalest.
-                stale = list(members)[: len(members) - op.cap]
+            members = _touched(members, op.members, now)
+            # Members are in age order: those past the TTL, then the stalest beyond the
+            # cap, are the oldest (Redis's ZREMRANGEBYSCORE, then ZREMRANGEBYRANK).
+            drop = max(_stale(members, now - op.ttl), len(members) - op.cap)
+            if drop > 0:
+                stale = list(islice(members, drop))
                 members = _without(members, stale)
                 if self.trimmed is not None:
                     self.trimmed.extend((op.key, m) for m in stale)
@@ -276,7 +342,8 @@ class MemoryState:
                 del self._members[key]
                 dropped += 1
                 continue
-            stale = [m for m, ts in members.items() if ts + ttl <= now]
+            cutoff = now - ttl  # as reads compute it, so a sweep drops what they hide
+            stale = [m for m, ts in members.items() if ts <= cutoff]
             if stale:
                 self._members[key] = (_without(members, stale), expiry, ttl, cap)
                 if self.trimmed is not None:

@@ -19,9 +19,13 @@ Replace / Remove   set a member set wholesale / drop some members       DEL+ZADD
 Get / Put / Delete a small value with a TTL                             GET / SET EX / DEL
 =================  ===================================================  ==========================
 
-Member sets trim members older than their TTL and beyond ``cap`` (oldest
-first); backends may do that lazily, so a count can run over ``cap`` until the
-next sweep.
+A member set holds each member's last touch time (a touch never moves it back,
+as an event older than the last may come late) in (time, name) order, the
+order of a Redis sorted set. A member touched ``ttl`` seconds ago or longer (the
+set's TTL is its last write's) is gone to every query at once, whenever a backend
+gets round to removing it (Redis at the set's next touch, memory and SQLite at a
+sweep): so answers depend on the log alone, never on when storage was tidied.
+A touch past ``cap`` drops the oldest members in that order.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ primitive   layout
 counter     a hash, one field per bucket (HINCRBYFLOAT); read with HMGET of the window
 member set  a sorted set, member -> last event time (ZADD GT); its event-time expiry
             is a score in one index sorted set (``<ns>expiry``), so a set past its TTL
-            reads as empty in event time, as in the other backends
+            reads as empty in event time, as in the other backends; its TTL is a field
+            of one hash (``<ns>ttl``), so a member past it reads as gone although
+            only the next touch of the set removes it
 value       a string holding {"v": value, "e": event-time expiry}
 ==========  =========================================================================
 
@@ -131,6 +133,7 @@ class RedisState:
                  client: redis.Redis | None = None) -> None:
         self.ns = namespace
         self._expiry = f"{namespace}expiry"
+        self._ttls = f"{namespace}ttl"
         self.owner = secrets.token_hex(8)  # this process, as the holder of claims
         # Raw values that the last claimed read saw: its writes apply only if unchanged.
         self._seen: dict[str, bytes] = {}
@@ -171,8 +174,10 @@ class RedisState:
                     pipe.hgetall(key)
                     plans.append((query, (first, last)))
             elif isinstance(query, Distinct):
-                pipe.zcount(key, f"({now - query.window}", "+inf")
+                pipe.zcount(key, f"({now - query.window!r}", "+inf")
+                pipe.zrange(key, 0, 0, withscores=True)  # the oldest: is any past the TTL?
                 pipe.zscore(self._expiry, key)
+                pipe.hget(self._ttls, key)
                 plans.append((query, None))
             elif isinstance(query, Contains):
                 if query.members:
@@ -180,10 +185,12 @@ class RedisState:
                 else:
                     pipe.exists(key)
                 pipe.zscore(self._expiry, key)
+                pipe.hget(self._ttls, key)
                 plans.append((query, None))
             elif isinstance(query, Members):
-                pipe.zrange(key, 0, -1)
+                pipe.zrange(key, 0, -1, withscores=True)
                 pipe.zscore(self._expiry, key)
+                pipe.hget(self._ttls, key)
                 plans.append((query, None))
             else:
                 pipe.get(key)
@@ -199,21 +206,39 @@ class RedisState:
             first, last = extra
             return float(sum(float(v) for f, v in reply.items() if first <= int(f) <= last))
         if isinstance(query, Distinct | Contains | Members):
-            expiry = next(replies)
+            oldest = next(replies) if isinstance(query, Distinct) else None
+            expiry, ttl = next(replies), next(replies)
             alive = expiry is not None and float(expiry) > now
+            # Members touched at or before the cutoff are past the set's TTL: gone in
+            # event time, whether or not a touch has removed them yet.
+            cutoff = now - float(ttl) if ttl is not None else -math.inf
             if isinstance(query, Distinct):
-                return int(reply) if alive else 0
+                if not alive:
+                    return 0
+                if cutoff > now - query.window and oldest and oldest[0][1] <= cutoff:
+                    # A window longer than the TTL, and members past it not removed yet.
+                    return self._count_since(query.key, cutoff)
+                return int(reply)
             if isinstance(query, Members):
-                return tuple(m.decode() for m in reply) if alive else ()
+                return tuple(m.decode() for m, ts in reply if ts > cutoff) if alive else ()
             if not query.members:
                 return ()
-            return tuple(alive and score is not None for score in reply)
+            return tuple(alive and score is not None and score > cutoff for score in reply)
         if seen is not None:
             seen[self._k(query.key)] = reply or b""
         if reply is None:
             return None
         value = msgspec.json.decode(reply, type=_Value)
         return value.v if value.e > now else None
+
+    def _count_since(self, key: str, cutoff: float) -> int:
+        """Members touched after ``cutoff``: a trip of its own, for the rare Distinct whose
+        window outlasts its set's TTL while members past the TTL wait for the set's next
+        touch (the pipelined count used the window)."""
+        try:
+            return int(self._redis.zcount(self._k(key), f"({cutoff!r}", "+inf"))
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"Redis read failed: {exc}") from exc
 
     # -- writes ------------------------------------------------------------------------
     def _commands(self, writes: Sequence[Write], now: float) -> list[tuple[Any, ...]]:
@@ -229,9 +254,10 @@ class RedisState:
                     continue
                 # GT adds new members and moves existing ones only forward in time.
                 out.extend(_zadd(key, ("GT",), op.members, now))
-                out.append(("ZREMRANGEBYSCORE", key, "-inf", f"({now - op.ttl!r}"))
+                out.append(("ZREMRANGEBYSCORE", key, "-inf", repr(float(now - op.ttl))))
                 out.append(("ZREMRANGEBYRANK", key, 0, -op.cap - 1))
                 out.append(("ZADD", self._expiry, "GT", repr(float(now + op.ttl)), key))
+                out.append(("HSET", self._ttls, key, repr(float(op.ttl))))
                 out.append(("EXPIRE", key, _seconds(op.ttl)))
             elif isinstance(op, Replace):
                 out.append(("DEL", key))
@@ -239,6 +265,7 @@ class RedisState:
                     out.extend(_zadd(key, (), op.members, now))
                     out.append(("EXPIRE", key, _seconds(op.ttl)))
                 out.append(("ZADD", self._expiry, repr(float(now + op.ttl)), key))
+                out.append(("HSET", self._ttls, key, repr(float(op.ttl))))
             elif isinstance(op, Remove):
                 members = list(op.members)
                 out.extend(("ZREM", key, *members[i:i + _CHUNK])
@@ -250,6 +277,7 @@ class RedisState:
             elif isinstance(op, Delete):
                 out.append(("DEL", key))
                 out.append(("ZREM", self._expiry, key))
+                out.append(("HDEL", self._ttls, key))
         return out
 
     def write(self, writes: Sequence[Write], now: float) -> None:
@@ -361,6 +389,7 @@ class RedisState:
                 pipe = self._redis.pipeline(transaction=False)
                 pipe.delete(*stale)
                 pipe.zrem(self._expiry, *stale)
+                pipe.hdel(self._ttls, *stale)
                 pipe.execute()
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis sweep failed: {exc}") from exc

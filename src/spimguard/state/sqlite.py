@@ -286,7 +286,7 @@ class SQLiteState:
                            "(SELECT key FROM member_sets WHERE exp <= ?)", (now,)).rowcount
             run("DELETE FROM member_sets WHERE exp <= ?", (now,))
             dropped += run("DELETE FROM members WHERE EXISTS (SELECT 1 FROM member_sets s "
-                           "WHERE s.key = members.key AND members.ts + s.ttl <= ?)",
+                           "WHERE s.key = members.key AND members.ts <= ? - s.ttl)",
                            (now,)).rowcount
             oversized = run("SELECT s.key, s.cap FROM member_sets s WHERE "
                             "(SELECT COUNT(*) FROM members m WHERE m.key = s.key) > s.cap"
