@@ -76,6 +76,20 @@ def _hijack(account: str = "victim", days: int = 30) -> list[dict[str, Any]]:
     return events
 
 
+def _wave(bots: int = 6, each: int = 8) -> list[dict[str, Any]]:
+    """A ringtone seller's wave from throwaway bots, one personalised pitch per stranger:
+    the campaign the moderator confirms and downloads. (The small simulation confirms
+    campaigns only through its recipients' few reports of spim that got through, which
+    a better filter leaves it none of.)"""
+    start = END - 3600
+    return [{"type": "message", "id": f"wave-{b}-{i}", "ts": start + b * 40 + i * 4,
+             "sender": f"tones-bot{b}", "recipients": [f"shopper{b * each + i}"],
+             "client": {"id": "MobileFunster 2.1", "ip": f"203.0.113.{50 + b}"},
+             "text": f"hi shopper{b * each + i}! cheap ringtones for your phone, 3 for $1 at "
+                     f"http://cheap-tones.biz/r?u={b * each + i}"}
+            for b in range(bots) for i in range(each)]
+
+
 def _cli(data: Path, *args: str, env: dict[str, str] | None = None) -> str:
     done = subprocess.run([sys.executable, "-m", "spimguard", *args], capture_output=True,
                           text=True, env={**os.environ, **(env or {})}, timeout=300)
@@ -105,6 +119,8 @@ def attacked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                        "account": HOSTILE_SENDER, "message_id": "hostile-0",
                        "text": "<b>please</b> <script>document.title='pwned'</script>"})
         with server.client() as api:
+            wave = api.post("/v1/events", json={"events": _wave()})
+            assert wave.status_code == 200, wave.text
             hijack = api.post("/v1/events", json={"events": _hijack()})
             assert hijack.status_code == 200, hijack.text
             assert any(r["account_action"]["action"] == "suspend_sending"

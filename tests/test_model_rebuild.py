@@ -69,11 +69,13 @@ def test_the_detector_uses_the_models_thresholds_unless_the_operator_sets_them(
         tmp_path: Path) -> None:
     model = training.train(_samples(), bits=12)
     model.card["thresholds"] = {"warn_at": 0.3, "hold_at": 0.6, "block_at": 0.99}
+    # Content evidence starts at the model's training base rate unless set.
+    model.card["guard"] = {**model.card["guard"], "prior": float(np.log(0.1 / 0.9))}
     model.save(tmp_path / "m.npz")
     config = load_config(environ={})
     own = ContentDetector({"model": str(tmp_path / "m.npz")}, config)
-    assert list(np.exp(own._x[1:]) / (1 + np.exp(own._x[1:]))) == pytest.approx(
-        [0.3, 0.6, 0.99])
+    assert list(np.exp(own._x) / (1 + np.exp(own._x))) == pytest.approx(
+        [0.1, 0.3, 0.6, 0.99])
     operator = ContentDetector({"model": str(tmp_path / "m.npz"), "hold_at": 0.7}, config)
     assert np.exp(operator._x[2]) / (1 + np.exp(operator._x[2])) == pytest.approx(0.7)
 

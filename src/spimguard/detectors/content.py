@@ -105,7 +105,8 @@ class ContentDetector:
         anchors = [cfg["evidence_from"] or base_rate(self.model), *thresholds(cfg, self.model)]
         if not all(0 < p < 1 for p in anchors) or anchors != sorted(set(anchors)):
             raise ConfigError("detectors.content: need 0 < evidence_from < warn_at < hold_at "
-                              f"< block_at < 1, got {anchors}")
+                              f"< block_at < 1, got {anchors} (evidence_from 0 is the "
+                              "model's training base rate)")
         policy = config.policy
         self._x = np.array([_logit(p) for p in anchors])
         self._points = np.array([0.0, policy.warn, policy.hold, policy.block])
