@@ -44,6 +44,10 @@ class Client(slixmpp.ClientXMPP):
     async def _start(self, _: object) -> None:
         await self.get_roster()
         self.send_presence()
+        # Ready once the server has taken the presence in: it handles one stream's
+        # stanzas in order, so an answered query after it means a message to us now
+        # finds us available (not stored offline, as it was once on a loaded machine).
+        await self.get_roster()
         self.ready.set()
 
     async def _attempt_connection(self, host: str, port: int, tls: bool,  # type: ignore[override]
