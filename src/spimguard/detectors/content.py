@@ -26,7 +26,6 @@ caught.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -67,10 +66,6 @@ _IMPORTED = "content:imported"
 _DAY = 86_400.0
 
 
-def _logit(p: float) -> float:
-    return math.log(p / (1 - p))
-
-
 def _report_key(message_id: str) -> str:
     return f"content:report:{message_id}"
 
@@ -93,7 +88,7 @@ def base_rate(model: scorer.LinearModel) -> float:
     guard = model.card.get("guard") or {}
     if "prior" not in guard:
         raise ConfigError("detectors.content: the model carries no prior; set evidence_from")
-    return 1.0 / (1.0 + math.exp(-float(guard["prior"])))
+    return scorer.sigmoid(float(guard["prior"]))
 
 
 class ContentDetector:
@@ -108,7 +103,7 @@ class ContentDetector:
                               f"< block_at < 1, got {anchors} (evidence_from 0 is the "
                               "model's training base rate)")
         policy = config.policy
-        self._x = np.array([_logit(p) for p in anchors])
+        self._x = np.array([scorer.logit(p) for p in anchors])
         self._points = np.array([0.0, policy.warn, policy.hold, policy.block])
         self._weight = config.weight("CONTENT_SPAM") or 1.0
         self.online = self._online()
@@ -154,7 +149,7 @@ class ContentDetector:
         found, teachable = parts(ctx.view, self.model.bits, ctx.names)
         ctx.keep[self.name] = teachable.tobytes()
         p, trained = self.probability(found, teachable)
-        points = float(np.interp(_logit(min(max(p, 1e-9), 1 - 1e-9)), self._x, self._points,
+        points = float(np.interp(scorer.logit(p), self._x, self._points,
                                  left=0.0, right=self._points[-1]))
         if points <= 0:
             return []

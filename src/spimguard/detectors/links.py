@@ -15,7 +15,6 @@ every check here but the operator's block list.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -24,6 +23,7 @@ from .. import lists
 from ..config import Config
 from ..errors import ConfigError
 from ..lookalike import Brands
+from ..model.scorer import logit
 from ..signals import Signal
 from ..state.ops import Contains, Query, Write
 from ..text import UrlFact, skeleton
@@ -90,8 +90,8 @@ class LinksDetector:
         # the model's warn_at, rising to the signal's full weight at its hold_at (above
         # every legitimate URL of its validation set), which alone stays under a hold.
         if self.url_model is not None:
-            self._warn_z = _logit(self.url_model.warn_at)
-            self._hold_z = _logit(self.url_model.hold_at)
+            self._warn_z = logit(self.url_model.warn_at)
+            self._hold_z = logit(self.url_model.hold_at)
         self._low = min(1.0, config.policy.warn / (config.weight("LINK_PHISHY") or 1.0))
 
     def _urls(self, ctx: Context) -> tuple[UrlFact, ...]:
@@ -158,7 +158,7 @@ class LinksDetector:
         if self.url_model is None:
             return []
         judged = self.url_model.judge(url)
-        z = _logit(judged.p)
+        z = judged.margin
         if z < self._warn_z or not judged.reasons:  # evidence is what a person can check
             return []
         rise = min(1.0, (z - self._warn_z) / max(self._hold_z - self._warn_z, 1e-9))
@@ -169,11 +169,6 @@ class LinksDetector:
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         return ()
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-9), 1 - 1e-9)
-    return math.log(p / (1 - p))
 
 
 def build(given: dict[str, Any], config: Config) -> LinksDetector:

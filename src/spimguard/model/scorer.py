@@ -97,6 +97,12 @@ class LinearModel:
                 archive.writestr(entry, raw.getvalue(), compresslevel=9)
 
 
+def logit(p: float) -> float:
+    """The log-odds of ``p``, kept finite at 0 and 1 (the inverse of ``sigmoid``)."""
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
 def sigmoid(margin: float) -> float:
     if margin >= 0:
         return 1.0 / (1.0 + math.exp(-margin))

@@ -8,7 +8,6 @@ other features is refused at load instead of scoring features it never saw.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..model.scorer import sigmoid
 from ..text import UrlFact
 from .features import NAMES, PATH_FEATURES, PHRASES, VERSION, shape
 
@@ -29,6 +29,7 @@ REASON = 0.25
 @dataclass(frozen=True, slots=True)
 class Judgement:
     p: float  # probability that the link is a phishing page, from its text alone
+    margin: float  # the same as log-odds
     reasons: tuple[str, ...]  # the facts that weighed most toward phishing, in words
 
 
@@ -64,9 +65,8 @@ class UrlModel:
 
     def judge(self, url: UrlFact) -> Judgement:
         z, parts = self.margin(url)
-        p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
         weighed = sorted((share, phrase) for share, phrase in parts if share >= REASON)
-        return Judgement(p, tuple(phrase for _, phrase in reversed(weighed[-3:])))
+        return Judgement(sigmoid(z), z, tuple(phrase for _, phrase in reversed(weighed[-3:])))
 
 
 def load(path: str | Path | None = None) -> UrlModel:
