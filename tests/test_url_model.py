@@ -164,4 +164,7 @@ def test_the_bundled_url_model_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
         "the bundled URL model is not what HEAD builds: run `spimguard train-urls "
         f"--datasets {root} --card src/spimguard/urlmodel/CARD.md --benign "
         "benchmarks/data/benign-urls-software.txt` and commit both")
-    assert json.loads(out.read_text())["data"]["sha256"] == training.HANNOUSSE_SHA256
+    files = json.loads(out.read_text())["data"]["files"]
+    assert files == {training.HANNOUSSE: training.HANNOUSSE_SHA256,
+                     training.DISCORD: training.DISCORD_SHA256,
+                     training.OPENDNS: training.OPENDNS_SHA256}

@@ -27,7 +27,7 @@ from importlib import resources
 from ..lookalike import fold, one_edit
 from ..text import UrlFact
 
-VERSION = 1  # bump when a feature changes meaning: the artefact records it, the scorer checks
+VERSION = 2  # bump when a feature changes meaning: the artefact records it, the scorer checks
 MAX_HOST = 253
 MAX_PATH = 1024
 
@@ -51,8 +51,8 @@ LURES = frozenset({
     "account", "accounts", "authorize", "credential", "credentials", "sso", "2fa",
 })
 # Extensions of server-side scripts: a kit's ``login.php`` on somebody else's server.
-_SCRIPTS = (".php", ".asp", ".aspx", ".cgi", ".jsp", ".pl")
-_PAGES = (".html", ".htm", ".shtml")
+SCRIPTS = (".php", ".asp", ".aspx", ".cgi", ".jsp", ".pl")
+PAGES = (".html", ".htm", ".shtml")
 _TOKENS = re.compile(r"[a-z0-9]+")
 _DATE = re.compile(r"/(?:19|20)\d\d/(?:[01]?\d)(?:/|$)|/(?:19|20)\d\d-[01]\d-[0-3]\d")
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
@@ -68,7 +68,7 @@ CHEAP_TLDS = frozenset({
 })
 
 NAMES: tuple[str, ...] = (
-    "free_host", "form_host", "dyn_dns", "ip_host", "userinfo", "punycode", "cheap_tld",
+    "free_host", "dyn_dns", "ip_host", "userinfo", "punycode", "cheap_tld",
     "brand_in_host", "brand_in_path", "lure_in_host", "lure_in_path",
     "subdomains", "host_length", "host_hyphens", "host_digits", "label_entropy",
     "path_length", "path_depth", "query_length", "query_params", "script_page",
@@ -80,7 +80,7 @@ NAMES: tuple[str, ...] = (
 # training set's legitimate half is 38 % homepages against 19 % of its phishing half, a
 # trait of how it was collected; in chat, a bare name is what phishing is sent as too.
 PATH_FEATURES = frozenset({
-    "form_host", "brand_in_path", "lure_in_path", "path_length", "path_depth",
+    "brand_in_path", "lure_in_path", "path_length", "path_depth",
     "query_length", "query_params", "script_page", "static_page", "double_slash",
     "percent_escapes", "cms_folder", "tilde", "dated_path", "long_token",
 })
@@ -89,7 +89,6 @@ PATH_FEATURES = frozenset({
 # person can hold against a link; plenty of sites have both).
 PHRASES = {
     "free_host": "on the free site host {free_host}",
-    "form_host": "a form on {form_host}",
     "dyn_dns": "on the dynamic-DNS name {dyn_dns}",
     "ip_host": "a bare IP address",
     "userinfo": "a name shown before '@'",
@@ -142,14 +141,28 @@ def _brands() -> _Brands:
 
 def _suffix_in(host: str, path: str, table: dict[str, tuple[str, ...]]) -> str:
     """The entry of ``table`` that ``host`` (and, for entries with a path, ``path``) falls
-    under, or ''."""
-    labels = host.split(".")[-8:]  # no entry is deeper than this
+    under, or ''. A whole-host entry matches the names under it and its own paths, not its
+    bare name: ``https://weebly.com`` is the service's home page, ``x.weebly.com`` and
+    ``forms.gle/abc`` are a user's."""
+    labels = host.removeprefix("www.").split(".")[-8:]  # no entry is deeper than this
     for i in range(len(labels) - 1):
         suffix = ".".join(labels[i:])
         for prefix in table.get(suffix, ()):
-            if not prefix or ("/" + path.lstrip("/")).startswith(prefix):
+            if (not prefix and (i > 0 or path.strip("/"))) or (
+                    prefix and ("/" + path.lstrip("/")).startswith(prefix)):
                 return suffix + prefix
     return ""
+
+
+def service(host: str, path: str) -> tuple[str, str]:
+    """The kind ("free", "form", "dyn") and name of the service ``host`` (and ``path``) is a
+    user's page on, or ('', ''): that name is the service's, not the sender's choice."""
+    kinds = _hosts()
+    for kind in ("free", "form", "dyn"):
+        found = _suffix_in(host, path, kinds[kind])
+        if found:
+            return kind, found.split("/", 1)[0]
+    return "", ""
 
 
 def _brand_in(words: Sequence[str], own: str, inside: bool) -> str:
@@ -210,7 +223,6 @@ def shape(url: UrlFact) -> Shape:
     tld = "" if url.is_ip else domain.rsplit(".", 1)[-1]
     kinds = _hosts()
     free = _suffix_in(host, path, kinds["free"])
-    form = _suffix_in(host, path, kinds["form"])
     dyn = _suffix_in(host, path, kinds["dyn"])
     sub = host[: -len(domain)].rstrip(".") if host.endswith(domain) else ""
     sub_labels = [s for s in sub.split(".") if s and s != "www"]
@@ -222,12 +234,12 @@ def shape(url: UrlFact) -> Shape:
     brand_path = "" if brand_host else _brand_in(path_words, own, inside=False)
     lure_host = next((w for w in host_words if w in LURES), "")
     lures_path = [w for w in path_words if w in LURES]
-    script = next((e for e in _SCRIPTS if path.endswith(e)), "")
+    script = next((e for e in SCRIPTS if path.endswith(e)), "")
     cms = next((c.strip("/") for c in _CMS if c in path), "")
     segments = [s for s in path.split("/") if s]
     longest = max((len(t) for t in path_words), default=0)
     values = (
-        float(bool(free)), float(bool(form)), float(bool(dyn)), float(url.is_ip),
+        float(bool(free)), float(bool(dyn)), float(url.is_ip),
         float(bool(url.userinfo)), float("xn--" in host), float(tld in CHEAP_TLDS),
         float(bool(brand_host)), float(bool(brand_path)), float(bool(lure_host)),
         float(min(len(lures_path), 3)),
@@ -235,11 +247,11 @@ def shape(url: UrlFact) -> Shape:
         float(min(sum(c.isdigit() for c in own), 8)), _entropy(own[:64]),
         math.log1p(len(path)), float(min(len(segments), 10)), math.log1p(len(query)),
         float(min(query.count("&") + bool(query), 10)), float(bool(script)),
-        float(path.endswith(_PAGES)), float("//" in path), float(min(len(_PERCENT.findall(
+        float(path.endswith(PAGES)), float("//" in path), float(min(len(_PERCENT.findall(
             path + query)), 10)), float(bool(cms)), float("~" in path),
         float(bool(_DATE.search(path))), float(longest >= 24),
     )
-    facts = {"free_host": free, "form_host": form, "dyn_dns": dyn,
+    facts = {"free_host": free, "dyn_dns": dyn,
              "brand_in_host": brand_host, "brand_in_path": brand_path,
              "lure_in_host": lure_host, "lure_in_path": "/".join(dict.fromkeys(lures_path[:2])),
              "script_page": script, "cms_folder": cms, "tld": tld}
