@@ -54,6 +54,13 @@ LURES = frozenset({
 SCRIPTS = (".php", ".asp", ".aspx", ".cgi", ".jsp", ".pl")
 PAGES = (".html", ".htm", ".shtml")
 _TOKENS = re.compile(r"[a-z0-9]+")
+_LETTERS = re.compile(r"[a-z]+")
+_ESCAPE = re.compile(r"%([0-9a-fA-F]{2})")
+# Generic suffixes that, as a label left of the registrable name, spell another address
+# ("paypal.com.secure-update.xyz"); country codes are left out, being language
+# subdomains too ("de.wikipedia.org").
+_WWW = re.compile(r"www\d*")
+_GENERIC = frozenset({"com", "net", "org", "info", "biz", "gov", "edu"})
 _DATE = re.compile(r"/(?:19|20)\d\d/(?:[01]?\d)(?:/|$)|/(?:19|20)\d\d-[01]\d-[0-3]\d")
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
 # Compromised WordPress and Joomla sites: kits are dropped into their upload folders.
@@ -69,7 +76,7 @@ CHEAP_TLDS = frozenset({
 
 NAMES: tuple[str, ...] = (
     "free_host", "dyn_dns", "ip_host", "userinfo", "punycode", "cheap_tld",
-    "brand_in_host", "brand_in_path", "lure_in_host", "lure_in_path",
+    "brand_in_host", "brand_in_path", "lure_in_host", "lure_in_path", "address_in_host",
     "subdomains", "host_length", "host_hyphens", "host_digits", "label_entropy",
     "path_length", "path_depth", "query_length", "query_params", "script_page",
     "static_page", "double_slash", "percent_escapes", "cms_folder",
@@ -98,6 +105,7 @@ PHRASES = {
     "brand_in_path": "'{brand_in_path}' named in its path",
     "lure_in_host": "'{lure_in_host}' in its host",
     "lure_in_path": "a '{lure_in_path}' page",
+    "address_in_host": "another address spelt in its name ({address_in_host})",
     "script_page": "a server script ({script_page})",
     "double_slash": "a '//' redirect in its path",
     "percent_escapes": "percent-escaped text",
@@ -203,6 +211,24 @@ def _entropy(label: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
+def path_text(url: UrlFact) -> str:
+    """The path and query as a reader sees them: percent escapes decoded ('My%20Login'
+    is 'my login'), lower-cased, at most ``MAX_PATH`` characters."""
+    raw = url.path[:MAX_PATH]
+    raw += " " + url.query[: max(0, MAX_PATH - len(raw))]
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw).lower()
+
+
+def _address_in(labels: Sequence[str]) -> str:
+    """The part of a host's subdomain labels that spells another address: a generic
+    suffix as a label ('paypal.com.x.example'), or 'www' anywhere but as the first label
+    ('www-bancochile.cl.x.example', 'login.www.x.example'; 'www2.x.example' is fine)."""
+    for i, label in enumerate(labels):
+        if label in _GENERIC or ("www" in label and (i or not _WWW.fullmatch(label))):
+            return ".".join(labels[: i + 1])[:60]
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class Shape:
     """A URL's features: ``values`` in ``NAMES`` order, ``tld`` for the suffix's own
@@ -227,13 +253,20 @@ def shape(url: UrlFact) -> Shape:
     sub = host[: -len(domain)].rstrip(".") if host.endswith(domain) else ""
     sub_labels = [s for s in sub.split(".") if s and s != "www"]
     own = domain.split(".", 1)[0]
-    host_words = [w for w in re.split(r"[.\-_]", host) if w] if not url.is_ip else []
+    # On a hosting service, only the user's part of the name is the sender's choice
+    # ('topreviews' in topreviews.s3.amazonaws.com names no brand).
+    hosting = (free or dyn).split("/", 1)[0]
+    mine = host[: -len(hosting)].rstrip(".") if hosting and host.endswith(hosting) else host
+    host_words = [w for w in re.split(r"[.\-_]", mine) if w] if not url.is_ip else []
     # The registrable label counts only when the site is not the brand's own.
     brand_host = _brand_in(host_words[:32], own, inside=True)
-    path_words = _TOKENS.findall(path + " " + query)[:64]
+    text = path_text(url)
+    path_words = _TOKENS.findall(text)[:64]
     brand_path = "" if brand_host else _brand_in(path_words, own, inside=False)
     lure_host = next((w for w in host_words if w in LURES), "")
-    lures_path = [w for w in path_words if w in LURES]
+    # Digits glued to a word leave it the word ('update2018').
+    lures_path = [w for w in _LETTERS.findall(text)[:64] if w in LURES]
+    address = _address_in(sub_labels)
     script = next((e for e in SCRIPTS if path.endswith(e)), "")
     cms = next((c.strip("/") for c in _CMS if c in path), "")
     segments = [s for s in path.split("/") if s]
@@ -242,7 +275,7 @@ def shape(url: UrlFact) -> Shape:
         float(bool(free)), float(bool(dyn)), float(url.is_ip),
         float(bool(url.userinfo)), float("xn--" in host), float(tld in CHEAP_TLDS),
         float(bool(brand_host)), float(bool(brand_path)), float(bool(lure_host)),
-        float(min(len(lures_path), 3)),
+        float(min(len(lures_path), 3)), float(bool(address)),
         float(min(len(sub_labels), 5)), math.log1p(len(host)), float(min(host.count("-"), 5)),
         float(min(sum(c.isdigit() for c in own), 8)), _entropy(own[:64]),
         math.log1p(len(path)), float(min(len(segments), 10)), math.log1p(len(query)),
@@ -254,5 +287,6 @@ def shape(url: UrlFact) -> Shape:
     facts = {"free_host": free, "dyn_dns": dyn,
              "brand_in_host": brand_host, "brand_in_path": brand_path,
              "lure_in_host": lure_host, "lure_in_path": "/".join(dict.fromkeys(lures_path[:2])),
+             "address_in_host": address,
              "script_page": script, "cms_folder": cms, "tld": tld}
     return Shape(values, tld, facts, len(path) > 1 or bool(query))

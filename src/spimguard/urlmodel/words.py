@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 
 from ..text import UrlFact
-from .features import service
+from .features import MAX_PATH, path_text, service
 
 # A path's words are delimited by its author; a host's are cut from runs of letters, where
 # a short word ("uni", "bot", "mee") is an abbreviation of too many things to be evidence.
@@ -33,7 +33,6 @@ MIN_HOST_WORD = 4
 MAX_WORD = 20
 MAX_PIECES = 16
 MAX_PATH_WORDS = 64
-MAX_PATH = 1024
 _LETTERS = re.compile(r"[a-z]+")
 _TOKENS = re.compile(r"[a-z0-9]+")
 
@@ -63,11 +62,9 @@ def host_pieces(url: UrlFact, brands: frozenset[str] = frozenset()) -> list[str]
 def path_words(url: UrlFact) -> list[str]:
     """The words of the path and query (lower-cased): its tokens of letters only, three
     or more ('c587898f59edf6c', a kit's session id, is no word and holds none)."""
-    path = url.path[:MAX_PATH]
-    if service(url.host[:253], path.lower())[0] == "form":
+    if service(url.host[:253], url.path[:MAX_PATH].lower())[0] == "form":
         return []  # a form's address is the service's ('/forms/d/e/<id>/viewform')
-    text = (path + " " + url.query[: max(0, MAX_PATH - len(path))]).lower()
-    tokens = _TOKENS.findall(text)[: 4 * MAX_PATH_WORDS]
+    tokens = _TOKENS.findall(path_text(url))[: 4 * MAX_PATH_WORDS]
     return [w for w in tokens if MIN_WORD <= len(w) <= MAX_WORD and w.isalpha()][
         :MAX_PATH_WORDS]
 
