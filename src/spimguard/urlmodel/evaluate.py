@@ -26,9 +26,9 @@ from . import train as training
 from .scorer import UrlModel
 
 MISHRA = "sms-phishing-mishra-soni/Dataset_5971.csv"
-HELD_OUT = (("Hannousse held out", "hannousse", 1), ("Hannousse held out", "hannousse", 0),
-            ("Discord held-out families", "discord", 1),
-            ("OpenDNS held out (popular sites)", "opendns", 0))
+HELD_OUT = (("Hannousse", "hannousse", 1), ("Hannousse", "hannousse", 0),
+            ("Discord phishing names", "discord", 1),
+            ("OpenDNS popular names", "opendns", 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ def test_sets(root: Path, benign: Path | None) -> list[TestSet]:
         rows = list(csv.reader(f))
     smishing = sorted({u.raw for r in rows[1:] if r and r[0].lower() == "smishing"
                        for u in view(r[1]).urls})
-    sets.append(TestSet("smishing links, Mishra & Soni (phishing)", True,
+    sets.append(TestSet("smishing links of Mishra & Soni (phishing)", True,
                         _parsed(smishing, trained), False))
     if benign is not None:
         sets.append(TestSet("long-tail sites with paths (benign)", False,

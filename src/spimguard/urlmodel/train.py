@@ -288,7 +288,7 @@ def families(root: Path, sets: list[tuple[str, list[UrlFact]]]
             " (shipped)" if c == C else f", C = {c}")
         candidates.append((name, lambda u, d=design, m=model: m.predict_proba(d.inputs(u))[:, 1]))
     hand = LogisticRegression(C=C, max_iter=5000).fit(plain.hand(urls), y)
-    candidates.append(("logistic regression, hand features only (version 1)",
+    candidates.append(("logistic regression, hand features only (no words)",
                        lambda u: hand.predict_proba(plain.hand(u))[:, 1]))
     trees = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, random_state=0)
     trees.fit(plain.hand(urls), y)
