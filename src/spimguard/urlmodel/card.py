@@ -9,9 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from . import evaluate
+from . import evaluate, words
 from . import train as training
-from . import words
 from .features import NAMES, VERSION
 from .scorer import REASON, UrlModel
 
@@ -171,12 +170,16 @@ def render(artefact: dict[str, Any], root: Path, benign: Path | None) -> str:
               "- The legitimate URLs are ranked sites, search results (Hannousse) and "
               "popular names of 2014 (OpenDNS), not chat: the suffix weights (`.edu`, "
               "`.org`, `.de` reassuring) are those samples'.",
-              "- A brand's own secondary domains (`googleadservices.com`, "
-              "`paypalobjects.com`, `microsoftonline.com`) read as its name on another "
-              "host: from the text alone they are what a look-alike is.",
-              "- User content on a popular site (`sites.google.com`, "
-              "`docs.google.com/forms`) is judged by the free-host and form lists and the "
-              "path: a form under a brand-neutral path on a listed host is flagged only "
-              "if its other features add up; unlisted user-content hosts are judged as "
-              "any other site of that name.", ""]
+              "- User content on a popular site: on a listed free host "
+              "(`sites.google.com`, `*.weebly.com`, `storage.googleapis.com`) the user's "
+              "part of the name and the path are judged ('paypal' and 'verify' in "
+              "`sites.google.com/view/paypal-account-verify` flag it); a form service's "
+              "address (`docs.google.com/forms/...`, `forms.office.com/r/...`) is no "
+              "evidence at all, so a phishing form with neutral words passes the URL "
+              "model (the words, reports and volume still judge the message); an unlisted "
+              "user-content host (a slide deck on `docs.google.com`) is judged as the "
+              "brand's own site.",
+              "- A brand's own secondary domains (`login.microsoftonline.com`, "
+              "`paypalobjects.com`) read as its name on another's host: from the text "
+              "alone they are what a look-alike is.", ""]
     return "\n".join(lines)
