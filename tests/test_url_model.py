@@ -12,11 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import T0, config, event, message
-from spimguard import open_engine
+from spimguard import lists, open_engine
 from spimguard.engine import Engine
 from spimguard.errors import ConfigError
 from spimguard.policy import Policy
 from spimguard.signals import Signal
+from spimguard.state.ops import Touch
 from spimguard.text import parse_url, view
 from spimguard.urlmodel import features, scorer, words
 from spimguard.urlmodel import train as training
@@ -240,3 +241,18 @@ def test_a_kits_disguises_are_read_as_a_person_reads_them() -> None:
     assert spelt.facts["address_in_host"] == "www-bancochile"
     for plain in ("https://www2.example.com/a", "https://de.wikipedia.org/wiki/X"):
         assert not features.shape(parse_url(plain, explicit=True)).facts["address_in_host"]
+
+
+def test_a_popular_sites_own_pages_are_not_judged_by_their_shape() -> None:
+    """login.microsoftonline.com reads as 'microsoft' on another's host; on the operator's
+    popular list it is one big operator's name, while users' pages on a hosting service
+    under a well-known name (sites.google.com) are still judged."""
+    login = "https://login.microsoftonline.com/common/oauth2/authorize?client_id=1"
+    e = links_engine()
+    assert phishy(e.process(message(e.config, "m1", "a", ["b"], f"see {login}", T0)))
+    e.write_state([Touch(lists.key("popular"), ("microsoftonline.com",), 1e9,
+                         lists.MAX_ENTRIES)])
+    assert not phishy(e.process(message(e.config, "m2", "a", ["b"], f"see {login}", T0)))
+    hosted = "https://sites.google.com/view/paypal-account-verify/home"
+    assert "google.com" in lists.well_known()
+    assert phishy(e.process(message(e.config, "m3", "a", ["b"], f"see {hosted}", T0)))
