@@ -9,8 +9,9 @@ tricks (``https://live.com@evil.example``), IP-literal hosts and shorteners
 (``data/shorteners.txt``, flagged and never expanded), and the shape of the URL
 itself (``urlmodel``: a login page on a free site builder, a brand's name in a
 subdomain, a kit in a compromised site's upload folder), which carries evidence
-even when the words around it are neutral. An allowlisted host is exempt from
-every check here but the operator's block list.
+even when the words around it are neutral, except on a popular site's own pages
+(their names are one big operator's). An allowlisted host is exempt from every
+check here but the operator's block list.
 """
 
 from __future__ import annotations
