@@ -79,7 +79,13 @@ The owner passes the challenge by signing in with an official client from a
 network the account used at least a day before the incident: the account-wide
 restrictions are lifted (CHALLENGE_PASSED) and that network and app are
 familiar from then on; sessions suspended in the incident stay suspended
-(they are the intruder's) until ``POST /v1/accounts/{id}/restore``.
+(they are the intruder's) until ``POST /v1/accounts/{id}/restore``. Or the
+IM server says so (a ``challenge`` event: the session answered the second
+factor it was asked for): that session is the owner's, so its network and app
+are familiar at once, its own suspension and the account-wide restrictions
+lift, and its incident is dropped (its network, range and app are the
+owner's and pass no suspicion on). A failed challenge (CHALLENGE_FAILED) is
+the intruder's mark: whoever holds the session has the password alone.
 """
 
 from __future__ import annotations
@@ -94,7 +100,7 @@ from typing import Any, NamedTuple
 
 from .. import accounts
 from ..config import Config
-from ..events import AccountInfo, ContactsRead, Event, Invite, Login, Message
+from ..events import AccountInfo, Challenge, ContactsRead, Event, Invite, Login, Message
 from ..signals import Signal
 from ..state.ops import (
     FOREVER,
@@ -179,8 +185,10 @@ SIGNALS = {
                                "account never wrote from: held, never an account action alone",
     "BEHAVIOUR_CHANGE": "the account does what it never did: a first link, another script, "
                         "an unusual hour",
-    "CHALLENGE_PASSED": "the owner signed in from an official app on a known network: "
-                        "restrictions lifted",
+    "CHALLENGE_PASSED": "the owner signed in from an official app on a known network, or "
+                        "the session answered the owner's challenge: restrictions lifted",
+    "CHALLENGE_FAILED": "the session failed the owner's challenge: it holds the password, "
+                        "not the owner's second factor",
     "FAMILIAR_SENDER": "the account's usual app on its usual network, writing to its own "
                        "contacts (counts against the other evidence)",
     "INCIDENT_INHERITED": "a new session from the network, range or app of an open incident "
@@ -333,7 +341,7 @@ class TakeoverDetector:
         if self.name in ctx.scratch:
             return ctx.scratch[self.name]
         event = ctx.event
-        if not isinstance(event, Message | Login | ContactsRead | AccountInfo):
+        if not isinstance(event, Message | Login | ContactsRead | AccountInfo | Challenge):
             ctx.scratch[self.name] = None
             return None
         account, session = event.account, getattr(event, "session", "")
@@ -569,6 +577,8 @@ class TakeoverDetector:
         event = ctx.event
         if isinstance(event, AccountInfo):
             return []
+        if isinstance(event, Challenge):
+            return [self._challenge(event)]
         profile = facts[plan.profile] or {}
         session = self._session(ctx, facts, plan)
         risk = session["risk"]
@@ -705,6 +715,14 @@ class TakeoverDetector:
         return [Signal("LOGIN_UNFAMILIAR", risk, f"signed in from '{client}' on {what}{since}")]
 
     @staticmethod
+    def _challenge(event: Challenge) -> Signal:
+        where = f"session '{event.session}'" if event.session else "the account"
+        if event.passed:
+            return Signal("CHALLENGE_PASSED", 0.0, f"{where} answered the owner's challenge")
+        return Signal("CHALLENGE_FAILED", 1.0, f"{where} failed the owner's challenge: it "
+                      "has the password, not the owner's second factor")
+
+    @staticmethod
     def _repeating(ctx: Context, plan: _Plan, facts: Facts) -> bool:
         """Whether the session already sent this text in the burst window; never for an
         encrypted message (no fingerprint: its words are unknown, not the same)."""
@@ -792,6 +810,8 @@ class TakeoverDetector:
                                                                  event), _PROFILE_TTL)]
         if isinstance(event, Login) and not event.success:
             return ()
+        if isinstance(event, Challenge):
+            return self._challenge_writes(event, facts, plan, outcome)
         cfg = self.cfg
         profile = dict(facts[plan.profile] or {})
         session = dict(self._session(ctx, facts, plan))
@@ -873,6 +893,32 @@ class TakeoverDetector:
             # Written to: a reply from the recipient within reply_window is a conversation.
             out.extend(Put(_heard_key(r, event.account), event.ts, cfg["reply_window"])
                        for r in dict.fromkeys(event.recipients))
+        return out
+
+    def _challenge_writes(self, event: Challenge, facts: Facts, plan: _Plan,
+                          outcome: Outcome) -> list[Write]:
+        """A pass: the session is the owner's (its app and network familiar at once, its
+        facts unfamiliar no more), its suspension and the account-wide restrictions lift,
+        its incident goes. A failure that drew an account action: an incident of its own."""
+        stored, incidents = facts[plan.session], facts[plan.incidents]
+        if not event.passed:
+            return [self._incident(event, incidents, stored or {})] if (
+                outcome.account_action != "none") else []
+        out: list[Write] = [accounts.after_challenge(
+            event.account, facts[plan.restrictions], self.restriction_ttl, event.session)]
+        if any(i["session"] == event.session for i in incidents or ()):
+            out.append(Put(_incidents_key(event.account), [
+                i for i in incidents if i["session"] != event.session], self.restriction_ttl))
+        if stored and event.session:
+            cfg = self.cfg
+            profile = dict(facts[plan.profile] or {})
+            self._remember(profile, "nets", stored.get("net", ""), event.ts,
+                           cfg["max_networks"], proven=True)
+            self._remember(profile, "clients", stored.get("client", ""), event.ts,
+                           cfg["max_clients"], proven=True)
+            out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
+            out.append(Put(_session_key(event.account, event.session),
+                           {**stored, "risk": 0.0, "dormant": False}, cfg["session_ttl"]))
         return out
 
     def _incident(self, event: Event, incidents: list[dict[str, Any]] | None,
