@@ -266,6 +266,10 @@ def _heard_key(account: str, peer: str) -> str:
     return f"tk:heard:{account}:{peer}"
 
 
+def _wrote_key(account: str) -> str:
+    return f"tk:wrote:{account}"
+
+
 def _live_key(account: str) -> str:
     return f"tk:live:{account}"
 
@@ -326,6 +330,8 @@ class _Plan(NamedTuple):
     pals: Distinct | None = None  # correspondents the session wrote to, over its life
     pals_known: Contains | None = None
     listed_back: tuple[Contains, ...] = ()  # the account in each recipient's contacts
+    wrote: Contains | None = None  # recipients the account itself wrote to (one way)
+    wrote_any: Distinct | None = None  # ... how many it wrote to at all
 
 
 class TakeoverDetector:
@@ -373,7 +379,9 @@ class TakeoverDetector:
                          Distinct(_pals_key(account, session), self.cfg["session_ttl"]),
                          Contains(_pals_key(account, session), people),
                          tuple(Contains(accounts.contacts(p), (account,)) for p in people)
-                         if len(people) <= self.cfg["owner_people"] else ())
+                         if len(people) <= self.cfg["owner_people"] else (),
+                         wrote=Contains(_wrote_key(account), people),
+                         wrote_any=Distinct(_wrote_key(account), accounts.TALKED_TTL))
         else:
             plan = _Plan(*common)
         ctx.scratch[self.name] = plan
@@ -441,13 +449,22 @@ class TakeoverDetector:
 
     @staticmethod
     def _dormant_ties(plan: _Plan, facts: Facts) -> list[str]:
-        """The recipients who are contacts the account has not been writing with: only
-        these make a burst (an owner on a new network chats with the friends it always
-        writes to; a harvester writes to the whole list, most of it dormant)."""
-        assert plan.known_burst is not None
-        return [p for p, contact, talked in zip(plan.known_burst.members, facts[plan.contacts],
-                                                facts[plan.talked], strict=True)
-                if contact and not talked]
+        """The recipients who are contacts the account has not been writing to: only these
+        make a burst (an owner on a new network writes to the friends it always writes to;
+        a harvester writes to the whole list, most of it dormant).
+
+        A tie counts from the account's own side: a contact who writes to it and whom it
+        never wrote to (an acquaintance's greetings, a friend of the family) is not a
+        friend the owner writes to, and an owner on a new network has no reason to start
+        with them, while a harvested list holds them wherever its order puts them (an
+        active friend early in the list used to let a fourth message through). Until the
+        account's one-way record holds anyone (spimguard just installed or upgraded) the
+        two-way one stands in."""
+        assert plan.known_burst is not None and plan.wrote is not None
+        assert plan.wrote_any is not None
+        ties = facts[plan.wrote] if facts[plan.wrote_any] else facts[plan.talked]
+        return [p for p, contact, used in zip(plan.known_burst.members, facts[plan.contacts],
+                                              ties, strict=True) if contact and not used]
 
     def _trusted(self, profile: dict[str, Any], session: dict[str, Any], now: float) -> bool:
         """The owner's own habit: an established account on its own app and network.
@@ -843,6 +860,10 @@ class TakeoverDetector:
                                    "BEHAVIOUR_CHANGE", "INCIDENT_INHERITED"})
             own_people = plan.contacts is not None and all(
                 c or t for c, t in zip(facts[plan.contacts], facts[plan.talked], strict=True))
+            if clean and not isinstance(event, Invite) and len(
+                    event.recipients) <= accounts.MAX_TALKED_FANOUT:
+                out.append(Touch(_wrote_key(event.account), tuple(event.recipients),
+                                 accounts.TALKED_TTL, accounts.TALKED_CAP))
             if clean and ctx.view is not None:
                 self._learn(profile, event, ctx, session if own_people else None)
                 if own_people and self._vouching(ctx, facts, plan, session):
