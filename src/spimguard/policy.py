@@ -195,6 +195,12 @@ class Policy:
             action = "warn"
         else:
             action = "deliver"
+        on_doubt = action in ("hold", "block") and self.rests_on_doubt(
+            ((s.code, p) for s, p in scored), total)
+        if on_doubt and not overrides:
+            # Doubt the owner can answer keeps the message, never drops it: a pass of the
+            # challenge releases what such a hold kept (a dropped message could not be).
+            action = "hold"
         about = next((s.about for s, _ in scored if s.about), None)
         owner = any(s.code in OWNERS for s, _ in scored)
         if action in ("hold", "block") and not overrides and self._uncorroborated(scored):
@@ -214,8 +220,7 @@ class Policy:
             if account_points >= cfg.suspend_sending:
                 kind = "suspend_sending"
             elif kind == "none" and (account_points >= cfg.challenge or (
-                    action in ("hold", "block") and self.rests_on_doubt(
-                        ((s.code, p) for s, p in scored), total))):
+                    on_doubt and action in ("hold", "block"))):
                 kind = "challenge"
         # The session the action is about: a suspension's scope, and the session the IM
         # server asks to answer a challenge (its ``challenge`` event names it back).

@@ -181,7 +181,8 @@ def show(card: dict) -> None:  # type: ignore[type-arg]
               f"{metrics['ham_still_stopped_share']:.3%}")
     innocents = card["innocent_accounts_actioned"]
     out.print(f"innocent accounts challenged or suspended: {len(innocents)}"
-              + (f" ({', '.join(innocents[:10])})" if innocents else ""))
+              + (f" ({', '.join(innocents[:10])})" if innocents else "")
+              + f"; suspended: {len(card.get('innocent_accounts_suspended', []))}")
     out.print(f"{card['events']:,} events ({card['messages']:,} messages, "
               f"{card['reports']:,} reports) in {card['seconds']:.1f} s: "
               f"{card['metrics']['messages_per_second']:,.0f} messages/s")

@@ -42,6 +42,9 @@ class Tally:
         self.before_containment: Counter[str] = Counter()
         self.contained: dict[str, float] = {}
         self.innocents: set[str] = set()
+        # ... of which suspended: a challenge the owner passes costs it one prompt, a
+        # suspension stops its session until the challenge or an operator lifts it.
+        self.suspended_innocents: set[str] = set()
         self.timeline: dict[int, Counter[str]] = defaultdict(Counter)
         # Ordinary messages of accounts that get hijacked: the owner must not pay for it.
         self.owners: Counter[str] = Counter()
@@ -69,6 +72,8 @@ class Tally:
                     self.contained.setdefault(target, planned.ts)
             else:
                 self.innocents.add(target)
+                if acted["action"] == "suspend_sending":
+                    self.suspended_innocents.add(target)
         if event["type"] == "report":
             self.reports += 1
         truth = planned.truth
@@ -159,6 +164,7 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
         "ham_stopped_share": (ham["hold"] + ham["block"]) / max(1, sum(ham.values())),
         "ham_warned_share": ham["warn"] / max(1, sum(ham.values())),
         "innocents_actioned": len(tally.innocents),
+        "innocents_suspended": len(tally.suspended_innocents),
         "messages_per_second": tally.messages / seconds if seconds else 0.0,
     }
     containment: dict[str, dict[str, Any]] = {}
@@ -217,6 +223,7 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
         "precision_budget": budget,
         "owners": _shares(tally.owners),
         "innocent_accounts_actioned": sorted(tally.innocents),
+        "innocent_accounts_suspended": sorted(tally.suspended_innocents),
         "signals": {k: dict(c.most_common()) for k, c in tally.signals.items()},
         "timeline": {str(h): dict(c) for h, c in sorted(tally.timeline.items())},
         "metrics": {k: round(v, 6) for k, v in metrics.items()},
