@@ -85,48 +85,63 @@ def accuracy(root: Path) -> list[tuple[str, str]]:
 def wave(root: Path, name: str, model: Path | None, reports: int = 20
          ) -> list[tuple[str, str]]:
     """A corpus's spam as a wave the model never trained on, through the engine: 20 of
-    its messages reported by their recipients, then its other messages (other
-    fingerprints, other senders) and the same language's ordinary messages."""
+    its messages reported by recipients of standing (accounts the IM server has known
+    for months: trusted reports), then its other messages (other fingerprints, other
+    senders), the same language's ordinary messages from the same corpus and UCI's
+    English ones (the collateral)."""
     loaded = crosscorpus.load(root, [datasets.corpus(name)])[name]
     messages = crosscorpus.one_per_fingerprint(loaded)
     spam = [s for s in messages if s.spam]
     ham = [s for s in messages if not s.spam]
+    uci = [s for s in crosscorpus.one_per_fingerprint(datasets.dedupe(datasets.read(
+        str(root / "sms-spam-collection/SMSSpamCollection")))) if not s.spam]
     random.Random(7).shuffle(spam)
+    reported, unseen = spam[:reports], spam[reports:]
+    # No leak: what is measured was never reported, not even as another copy.
+    assert not {view(s.text).fingerprint for s in reported} & {
+        view(s.text).fingerprint for s in unseen}
     cfg = load_config(environ={}, storage={"backend": "memory"},
                       detectors={"content": {"model": str(model) if model else ""}})
 
-    def run(report_first: bool) -> tuple[float, float]:
+    def run(report_first: bool) -> tuple[float, float, float]:
         engine = open_engine(cfg)
         ts = T0
+
+        def process(body: dict[str, object]) -> str:
+            answer = engine.process(decode_event(msgspec.json.encode(body), cfg.limits))
+            return getattr(answer, "action", "")
 
         def send(i: int, text: str) -> str:
             nonlocal ts
             ts += 1
-            body = {"type": "message", "id": f"m{i}", "ts": ts, "sender": f"s{i}",
-                    "recipients": [f"r{i}"], "text": text}
-            return engine.process(decode_event(msgspec.json.encode(body), cfg.limits)).action
+            return process({"type": "message", "id": f"m{i}", "ts": ts, "sender": f"s{i}",
+                            "recipients": [f"r{i}"], "text": text})
 
-        for i, sample in enumerate(spam[:reports]):
+        for i, sample in enumerate(reported):
+            process({"type": "account", "id": f"a{i}", "ts": ts, "account": f"r{i}",
+                     "created": T0 - 180 * 86_400})
             send(i, sample.text)
             if report_first:
-                body = {"type": "report", "id": f"rep{i}", "ts": ts + 60, "reporter": f"r{i}",
-                        "message_id": f"m{i}", "label": "spam"}
-                engine.process(decode_event(msgspec.json.encode(body), cfg.limits))
-        rest = [send(10_000 + i, s.text) for i, s in enumerate(spam[reports:])]
+                process({"type": "report", "id": f"rep{i}", "ts": ts + 60, "reporter": f"r{i}",
+                         "message_id": f"m{i}", "label": "spam"})
+        rest = [send(10_000 + i, s.text) for i, s in enumerate(unseen)]
         kept = [send(100_000 + i, s.text) for i, s in enumerate(ham)]
-        return share(rest), share(kept)
+        english = [send(200_000 + i, s.text) for i, s in enumerate(uci)]
+        return share(rest), share(kept), share(english)
 
     def share(actions: list[str]) -> float:
         return sum(a in ("hold", "block") for a in actions) / max(len(actions), 1)
 
-    before_spam, before_ham = run(False)
-    after_spam, after_ham = run(True)
-    rows = [(f"wave {name} ({len(spam) - reports} unseen), no reports: held or blocked",
-             f"{before_spam:.2%}"),
-            (f"wave {name} after {reports} reports: held or blocked", f"{after_spam:.2%}")]
+    before = run(False)
+    after = run(True)
+    rows = [(f"wave {name} ({len(unseen)} unseen), no reports: held or blocked",
+             f"{before[0]:.2%}"),
+            (f"wave {name} after {reports} trusted reports: held or blocked", f"{after[0]:.2%}")]
     if ham:
-        rows += [(f"{name} ordinary messages ({len(ham)}) held, no reports", f"{before_ham:.3%}"),
-                 (f"{name} ordinary messages held after {reports} reports", f"{after_ham:.3%}")]
+        rows += [(f"{name} ordinary messages ({len(ham)}) held, no reports", f"{before[1]:.3%}"),
+                 (f"{name} ordinary messages held after {reports} reports", f"{after[1]:.3%}")]
+    rows += [(f"UCI ordinary messages ({len(uci)}) held, no {name} reports", f"{before[2]:.3%}"),
+             (f"UCI ordinary messages held after {reports} {name} reports", f"{after[2]:.3%}")]
     return rows
 
 
