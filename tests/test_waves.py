@@ -10,7 +10,7 @@ from spimguard import open_engine
 from spimguard.config import Config
 from spimguard.detectors.waves import WavesDetector
 from spimguard.engine import Engine
-from spimguard.neighbours import NEAR, sketch, similarity
+from spimguard.neighbours import NEAR, similarity, sketch
 from spimguard.text import view
 
 # A pitch in Turkish (a language the bundled model was not trained on, and words it lets

@@ -46,7 +46,7 @@ import msgspec
 import numpy as np
 
 from ..config import Config
-from ..events import Message, Report
+from ..events import Report
 from ..neighbours import Entry, Index, sketch
 from ..signals import Signal
 from ..state.ops import Delete, Get, Members, Put, Query, Remove, Touch, Write
