@@ -59,17 +59,23 @@ def _crc(data: bytes) -> int:
     return zlib.crc32(data)
 
 
-def sketch(view: MessageView, names: tuple[str, ...] = ()) -> np.ndarray | None:
-    """The 16-bit MinHash of a message's masked character shingles; None for a text too
-    short to be a pitch."""
+def shingles(view: MessageView, names: tuple[str, ...] = ()) -> set[bytes]:
+    """A message's masked character shingles; none for a text too short to be a pitch."""
     words = " ".join(masked(view.prose_skeleton, view.domains, names).split())[:MAX_CHARS]
     if len(words) < MIN_CHARS:
+        return set()
+    return {words[i:i + SHINGLE].encode() for i in range(len(words) - SHINGLE + 1)}
+
+
+def sketch(view: MessageView, names: tuple[str, ...] = ()) -> np.ndarray | None:
+    """The 16-bit MinHash of a message's shingles; None for a text too short to be a pitch."""
+    found = shingles(view, names)
+    if not found:
         return None
-    shingles = {words[i:i + SHINGLE].encode() for i in range(len(words) - SHINGLE + 1)}
     permutations, scheme = _permutations()
     minhash = MinHash(num_perm=SIZE, hashfunc=_crc, permutations=permutations,
                       scheme=scheme)  # type: ignore[arg-type]
-    minhash.update_batch(sorted(shingles))
+    minhash.update_batch(sorted(found))
     return (np.asarray(minhash.hashvalues, dtype=np.uint64) & 0xFFFF).astype(np.uint16)
 
 
