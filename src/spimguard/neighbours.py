@@ -123,7 +123,10 @@ class Index:
         old = self.entries.pop(key, None)
         if old is not None:
             for band in _bands(old.values):
-                self._bands[band].discard(key)
+                keys = self._bands[band]
+                keys.discard(key)
+                if not keys:
+                    del self._bands[band]
 
     def near(self, values: np.ndarray, now: float) -> Iterable[Entry]:
         """The live entries within NEAR of a sketch, in key order (deterministic)."""
