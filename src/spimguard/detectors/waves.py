@@ -179,9 +179,13 @@ class WavesDetector:
         if report.label == "spam":
             who = _OPERATOR if isinstance(report, OperatorDecision) else report.reporter
             weights[who] = weighing.weight
-        reported = Reported(values, weights, weighing.after, report.ts)
+        if not weights:
+            return ()
+        # As the member set: a report that arrives late never moves the time back.
+        at = max(stored.at, report.ts) if stored else report.ts
+        reported = Reported(values, weights, weighing.after, at)
         self.index.put(reported.entry(report.message_id))
-        return [Put(key, reported, self._ttl),
+        return [Put(key, reported, at + self._ttl - report.ts),
                 Touch(_INDEX, (report.message_id,), self._ttl, self.cfg["max_remembered"]),
                 learnt()]
 
