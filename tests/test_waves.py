@@ -12,6 +12,7 @@ from spimguard.detectors.waves import WavesDetector
 from spimguard.engine import Engine
 from spimguard.neighbours import NEAR, similarity, sketch
 from spimguard.text import view
+from spimguard.trust import decide
 
 # A pitch in Turkish (a language the bundled model was not trained on, and words it lets
 # through), written the way a wave rewrites itself: greeting, terms, sum and handle change.
@@ -155,3 +156,19 @@ def test_nodes_sharing_redis_learn_each_others_reports(tmp_path: Path, redis_url
     one, two = open_engine(cfg, tmp_path / "one"), open_engine(cfg, tmp_path / "two")
     _learn_wave(one)
     assert set(_unseen(two)) == {"hold"}
+
+
+def test_an_operator_outranks_reporters_both_ways() -> None:
+    """An operator's spam decision on one copy is enough; a ham decision takes a reported
+    copy out again, whoever reported it."""
+    engine = open_engine(config(detectors=ALONE))
+    _send(engine, "lone", "spammer", "victim", PITCHES[0], T0)
+    decide(engine, "lone", "spam", ts=T0 + 1)
+    assert _send(engine, "v1", "other1", "friend1", PITCHES[30], T0 + 2) == "hold"
+    decide(engine, "lone", "ham", ts=T0 + 3)
+    assert _send(engine, "v2", "other2", "friend2", PITCHES[30], T0 + 4) == "deliver"
+    _learn_wave(engine, 4)
+    assert _send(engine, "v3", "other3", "friend3", PITCHES[31], T0 + 100) == "hold"
+    decide(engine, "w0", "ham", ts=T0 + 101)
+    decide(engine, "w1", "ham", ts=T0 + 102)
+    assert _send(engine, "v4", "other4", "friend4", PITCHES[32], T0 + 103) == "deliver"
