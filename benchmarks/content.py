@@ -181,7 +181,7 @@ def by_likeness(spam: list[datasets.Sample], least: int) -> list[list[datasets.S
     ``neighbours.NEAR``, single linkage): the waves the waves detector is made for, drawn
     by its own notion of near, so what it marks there is an upper bound. Chains of at
     least ``least`` messages."""
-    sets = [shingles(view(s.text)) for s in spam]
+    sets = [set(shingles(view(s.text)).tolist()) for s in spam]
     parent = list(range(len(spam)))
 
     def top(i: int) -> int:

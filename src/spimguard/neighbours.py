@@ -16,10 +16,12 @@ is "at least half of each text's shingles are the other's". Character shingles (
 words) make this hold in any script, Thai's unspaced text included, and survive a
 letter changed here and there.
 
-**The sketch** is a 64-value MinHash of those shingles (CRC-32 per shingle, fixed
-permutations: the same bytes in every process), each value cut to 16 bits: 128
-bytes per message, from which the text cannot be read back. The share of equal
-values estimates J (two unrelated values are equal by chance once in 65,536).
+**The sketch** is a 64-value MinHash of those shingles (each shingle a 64-bit
+polynomial hash of its code points, mixed; 64 fixed affine permutations: the same
+values in every process and on every machine), each value cut to a 16-bit mark of
+the least shingle: 128 bytes per message, from which the text cannot be read back.
+The share of equal values estimates J (two different least shingles share a mark by
+chance once in 65,536). About 30 µs per message (median over UCI's texts).
 
 **The index** is LSH over 32 bands of 2 values: a reported text is a candidate when
 one band is equal, with probability 1 − (1 − J²)³² (98 % at J = 1/3, 27 % at 0.1);
@@ -30,14 +32,11 @@ reported texts kept (bounded by the detector's ``max_remembered``).
 
 from __future__ import annotations
 
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
-from datasketch import MinHash
 
 from .text import MessageView, masked
 
@@ -49,34 +48,38 @@ MIN_CHARS = 20  # a shorter text ("ok, see you at 5") is a phrase anyone types, 
 MAX_CHARS = 4_000  # shingles taken from at most this much text: bounded cost per message
 
 
-@cache
-def _permutations() -> tuple[object, str]:
-    base = MinHash(num_perm=SIZE, seed=20261202)
-    return base.permutations, base.scheme
+_P = np.uint64(0x100000001B3)  # the polynomial's base (FNV-1a's 64-bit prime)
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # a multiplicative mix (2^64 / golden ratio)
+_PERMUTATIONS = np.random.Generator(np.random.PCG64(20261202)).integers(
+    0, 2**63, size=(2, SIZE), dtype=np.uint64) * np.uint64(2) + np.uint64(1)  # odd a, b
 
 
-def _crc(data: bytes) -> int:
-    return zlib.crc32(data)
-
-
-def shingles(view: MessageView, names: tuple[str, ...] = ()) -> set[bytes]:
-    """A message's masked character shingles; none for a text too short to be a pitch."""
+def shingles(view: MessageView, names: tuple[str, ...] = ()) -> np.ndarray:
+    """64-bit hashes of a message's masked character shingles (one per position); none
+    for a text too short to be a pitch."""
     words = " ".join(masked(view.prose_skeleton, view.domains, names).split())[:MAX_CHARS]
     if len(words) < MIN_CHARS:
-        return set()
-    return {words[i:i + SHINGLE].encode() for i in range(len(words) - SHINGLE + 1)}
+        return np.empty(0, dtype=np.uint64)
+    points = np.frombuffer(words.encode("utf-32-le", "surrogatepass"),
+                           dtype=np.uint32).astype(np.uint64)
+    count = len(points) - SHINGLE + 1
+    hashed = np.zeros(count, dtype=np.uint64)
+    for k in range(SHINGLE):  # Σ c_k · P^(SHINGLE-1-k) mod 2^64, by Horner's rule
+        hashed = hashed * _P + points[k:k + count]
+    hashed ^= hashed >> np.uint64(29)
+    return hashed * _MIX
 
 
 def sketch(view: MessageView, names: tuple[str, ...] = ()) -> np.ndarray | None:
-    """The 16-bit MinHash of a message's shingles; None for a text too short to be a pitch."""
+    """The MinHash of a message's shingles, each value a 16-bit mark of the shingle
+    that is least under one of SIZE affine permutations (a·h + b mod 2^64, a odd: a
+    bijection); None for a text too short to be a pitch."""
     found = shingles(view, names)
-    if not found:
+    if not len(found):
         return None
-    permutations, scheme = _permutations()
-    minhash = MinHash(num_perm=SIZE, hashfunc=_crc, permutations=permutations,
-                      scheme=scheme)  # type: ignore[arg-type]
-    minhash.update_batch(sorted(found))
-    return (np.asarray(minhash.hashvalues, dtype=np.uint64) & 0xFFFF).astype(np.uint16)
+    a, b = _PERMUTATIONS
+    least = found[np.argmin(a[:, None] * found[None, :] + b[:, None], axis=1)]
+    return ((least ^ a) * _MIX >> np.uint64(48)).astype(np.uint16)
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
