@@ -172,3 +172,17 @@ def test_an_operator_outranks_reporters_both_ways() -> None:
     decide(engine, "w0", "ham", ts=T0 + 101)
     decide(engine, "w1", "ham", ts=T0 + 102)
     assert _send(engine, "v4", "other4", "friend4", PITCHES[32], T0 + 103) == "deliver"
+
+
+def test_an_account_named_operator_is_one_reporter_like_any_other() -> None:
+    """Only ``decide`` speaks for an operator; a decision on a message users had already
+    brought to a_m = 1 still counts as one."""
+    engine = open_engine(config(detectors=ALONE))
+    established(engine, "operator", "victim")
+    _send(engine, "w0", "spammer", "operator", PITCHES[0], T0)
+    _report(engine, "operator", "w0", T0 + 1)
+    assert _send(engine, "v1", "other1", "friend1", PITCHES[30], T0 + 2) == "deliver"
+    _send(engine, "w1", "spammer", "victim", PITCHES[1], T0 + 3)
+    _report(engine, "victim", "w1", T0 + 4)
+    decide(engine, "w1", "spam", ts=T0 + 5)
+    assert _send(engine, "v2", "other2", "friend2", PITCHES[31], T0 + 6) == "hold"

@@ -101,6 +101,7 @@ class Entry:
     values: np.ndarray
     shares: dict[str, float]  # reporter -> its share of the text's net label
     at: float  # when it was last reported (it counts for ``Index.ttl`` from then)
+    operator: bool = False  # an operator decided it is spam
 
 
 @dataclass

@@ -67,7 +67,6 @@ SIGNALS = {
 }
 
 _INDEX = "waves:reported"
-_OPERATOR = "operator"  # the reporter name that stands for an operator's decision
 _DAY = 86_400.0
 
 
@@ -77,17 +76,20 @@ def _key(message_id: str) -> str:
 
 class Reported(msgspec.Struct):
     """A reported message as state keeps it: its sketch, its spam reporters' weights,
-    its net label, when it was last reported."""
+    its net label, when it was last reported, whether an operator decided it is spam
+    (a flag of its own: no account's name can stand for an operator)."""
 
     sketch: list[int]
     weights: dict[str, float]
     net: float
     at: float
+    operator: bool = False
 
     def entry(self, key: str) -> Entry:
         total = sum(self.weights.values())
         shares = {r: self.net * w / total for r, w in self.weights.items()} if total else {}
-        return Entry(key, np.asarray(self.sketch, dtype=np.uint16), shares, self.at)
+        return Entry(key, np.asarray(self.sketch, dtype=np.uint16), shares, self.at,
+                     self.operator)
 
 
 class WavesDetector:
@@ -130,11 +132,13 @@ class WavesDetector:
         cfg = self.cfg
         best: dict[str, float] = {}
         messages = 0
+        decided = False
         for entry in near:
             messages += 1
+            decided = decided or entry.operator
             for reporter, share in entry.shares.items():
                 best[reporter] = max(best.get(reporter, 0.0), share)
-        if best.get(_OPERATOR, 0.0) > 0:
+        if decided:
             strength = 1.0
         elif len(best) >= cfg["reporters"]:
             strength = ramp(sum(best.values()), cfg["weight_from"], cfg["weight_full"])
@@ -161,9 +165,12 @@ class WavesDetector:
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         report, weighing = ctx.event, ctx.trust
-        if not isinstance(report, Report) or weighing is None or (
-                weighing.before == weighing.after):
-            return ()  # the trust model's rule: learners move by a change of a_m only
+        decision = isinstance(report, OperatorDecision)
+        if not isinstance(report, Report) or weighing is None or not weighing.weight or (
+                weighing.before == weighing.after and not decision):
+            # The trust model's rule: learners move by a change of a_m only; an operator's
+            # decision also when users' reports had brought a_m where it says.
+            return ()
         key = _key(report.message_id)
         raw = facts[Get(key)]
         stored = msgspec.convert(raw, Reported) if raw is not None else None
@@ -176,14 +183,14 @@ class WavesDetector:
         if not values:
             return ()
         weights = dict(stored.weights) if stored else {}
-        if report.label == "spam":
-            who = _OPERATOR if isinstance(report, OperatorDecision) else report.reporter
-            weights[who] = weighing.weight
-        if not weights:
+        operator = decision or (stored is not None and stored.operator)  # after > 0: spam
+        if report.label == "spam" and not decision:
+            weights[report.reporter] = weighing.weight
+        if not weights and not operator:
             return ()
         # As the member set: a report that arrives late never moves the time back.
         at = max(stored.at, report.ts) if stored else report.ts
-        reported = Reported(values, weights, weighing.after, at)
+        reported = Reported(values, weights, weighing.after, at, operator)
         self.index.put(reported.entry(report.message_id))
         return [Put(key, reported, at + self._ttl - report.ts),
                 Touch(_INDEX, (report.message_id,), self._ttl, self.cfg["max_remembered"]),
