@@ -22,6 +22,7 @@ from . import (
     sessions,
     takeover,
     velocity,
+    waves,
 )
 from .base import Context, Detector, Facts, Learner, Outcome
 
@@ -37,11 +38,13 @@ BUILDERS: Mapping[str, Callable[[dict[str, Any], Config], Detector]] = {
     "velocity": velocity.build,
     "sealed_bulk": sealed_bulk.build,
     "relationship": relationship.build,
+    "waves": waves.build,
 }
 
 SIGNALS: Mapping[str, str] = {
     **rules.SIGNALS, **content.SIGNALS, **links.SIGNALS, **reputation.SIGNALS,
     **attachments.SIGNALS, **sessions.SIGNALS, **takeover.SIGNALS, **bulk.SIGNALS,
-    **velocity.SIGNALS, **sealed_bulk.SIGNALS, **relationship.SIGNALS}
+    **velocity.SIGNALS, **sealed_bulk.SIGNALS, **relationship.SIGNALS,
+    **waves.SIGNALS}
 
 __all__ = ["BUILDERS", "SIGNALS", "Context", "Detector", "Facts", "Learner", "Outcome"]

@@ -1,0 +1,188 @@
+"""Waves: a new pitch learnt from a handful of trusted reports, and what sybils cannot do."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from conftest import T0, config, established, event, message
+from spimguard import open_engine
+from spimguard.config import Config
+from spimguard.detectors.waves import WavesDetector
+from spimguard.engine import Engine
+from spimguard.neighbours import NEAR, similarity, sketch
+from spimguard.text import view
+from spimguard.trust import decide
+
+# A pitch in Turkish (a language the bundled model was not trained on, and words it lets
+# through), written the way a wave rewrites itself: greeting, terms, sum and handle change.
+GREETINGS = ("Selam arkadaşlar", "Merhaba millet", "İyi akşamlar komşular", "Herkese selam")
+OFFERS = ("evden çalışarak günde", "telefonla yarım saatte", "boş vakitlerinizde her gün")
+TERMS = ("kimseye bir şey ödemeden", "hiç tecrübe gerekmeden", "sadece birkaç tıkla")
+PITCHES = [f"{g}, {o} {300 + 25 * i} lira kazanmak isteyen var mı? {t} başlayabilirsiniz, "
+           f"yer sınırlı. Ayrıntılar kanalımızda: @firsat_kulubu{i}"
+           for i, (g, o, t) in enumerate(itertools.product(GREETINGS, OFFERS, TERMS))]
+# Ordinary chat in the same language: the same greetings and common words, none of the offer.
+CHAT = ["Selam arkadaşlar, yarın akşam maç için buluşuyor muyuz? yer sınırlı, erken gelin",
+        "Merhaba millet, toplantı saat beşe ertelendi, ayrıntılar grupta",
+        "İyi akşamlar komşular, apartman aidatını bu hafta ödemeyi unutmayın",
+        "Herkese selam, evden çalışarak geçen hafta projeyi bitirdim, çok yoruldum",
+        "annem akşam yemeğe bekliyor, dönüşte ekmek alır mısın?",
+        "telefonla yarım saatte konuştuk ama hiçbir şey anlamadım, yarın tekrar ararım"]
+# The other learners (the content model's online part, bulk's campaign confirmation) learn
+# from the same reports; they are left out where the test is what this detector does.
+ALONE = {"content": {"enabled": False}, "bulk": {"enabled": False}}
+STOPPED = ("hold", "block")
+
+
+def _send(engine: Engine, id: str, sender: str, recipient: str, text: str, ts: float) -> str:
+    return engine.process(message(engine.config, id, sender, [recipient], text, ts=ts)).action
+
+
+def _report(engine: Engine, reporter: str, message_id: str, ts: float, **extra: object) -> None:
+    engine.process(event(engine.config, type="report", id=f"rep-{reporter}-{message_id}",
+                         reporter=reporter, message_id=message_id, label="spam", ts=ts,
+                         **extra))
+
+
+def _learn_wave(engine: Engine, count: int = 20) -> None:
+    """``count`` copies of the pitch, each from its own sender to its own recipient of
+    standing, who reports it."""
+    established(engine, *(f"victim{i}" for i in range(count)))
+    for i, text in enumerate(PITCHES[:count]):
+        _send(engine, f"w{i}", f"spammer{i}", f"victim{i}", text, T0 + 10 * i)
+        _report(engine, f"victim{i}", f"w{i}", T0 + 10 * i + 5)
+
+
+def _unseen(engine: Engine, start: float = T0 + 1_000) -> list[str]:
+    """The pitch's other copies, from other senders to other recipients."""
+    return [_send(engine, f"u{start}-{i}", f"other{i}", f"friend{i}", text, start + i)
+            for i, text in enumerate(PITCHES[20:])]
+
+
+def _chat(engine: Engine, start: float) -> list[str]:
+    return [_send(engine, f"c{start}-{i}", f"alice{i}", f"bob{i}", text, start + i)
+            for i, text in enumerate(CHAT)]
+
+
+def test_the_fixture_is_a_wave_and_the_chat_is_not() -> None:
+    """Each unseen variant is near several reported ones (no two share a fingerprint);
+    the chat shares only greetings and common words with them."""
+    sketches = [sketch(view(t)) for t in PITCHES]
+    chat = [sketch(view(t)) for t in CHAT]
+    assert len({view(t).fingerprint for t in PITCHES}) == len(PITCHES)
+    assert all(sum(similarity(a, b) >= NEAR for b in sketches[:20]) >= 3  # type: ignore[arg-type]
+               for a in sketches[20:])
+    assert max(similarity(a, b) for a in sketches for b in chat) < NEAR  # type: ignore[arg-type]
+
+
+def test_a_wave_is_held_after_twenty_trusted_reports_and_its_language_is_not() -> None:
+    assert not set(_unseen(open_engine(config()))) & set(STOPPED)  # before any report
+    without = open_engine(config(detectors={**ALONE, "waves": {"enabled": False}}))
+    _learn_wave(without)
+    assert set(_unseen(without)) == {"deliver"}
+    engine = open_engine(config(detectors=ALONE))
+    _learn_wave(engine)
+    verdicts = [engine.process(message(engine.config, f"u{i}", f"other{i}", [f"friend{i}"],
+                                       text, ts=T0 + 1_000 + i))
+                for i, text in enumerate(PITCHES[20:])]
+    assert all(v.action == "hold" for v in verdicts)
+    assert all("WAVE_REPORTED" in {s.code for s in v.signals} for v in verdicts)
+    assert set(_chat(engine, T0 + 2_000)) == {"deliver"}
+    everything = open_engine(config())
+    _learn_wave(everything)
+    assert set(_unseen(everything)) <= set(STOPPED)
+
+
+def test_sybils_reporting_ordinary_chat_leave_it_delivered() -> None:
+    """Throwaway accounts the attacker wrote the chat to report it: their reports weigh
+    what new accounts weigh, and the lines stay delivered from anyone; one account of
+    standing reporting every line counts once. Three reporters of standing would hold
+    the next copy from a stranger (the bar they did not reach)."""
+    engine = open_engine(config(detectors=ALONE))
+    established(engine, "insider")
+    ts = T0
+    for i, text in enumerate(CHAT):
+        for k in range(3):  # each line to three sybils, and to the one insider
+            ts += 1
+            _send(engine, f"bait{i}-{k}", "mallory", f"sybil{i}-{k}", text, ts)
+            _report(engine, f"sybil{i}-{k}", f"bait{i}-{k}", ts)
+        _send(engine, f"bait{i}-in", "mallory", "insider", text, ts)
+        _report(engine, "insider", f"bait{i}-in", ts)
+    waves = next(d for d in engine.detectors if isinstance(d, WavesDetector))
+    assert len(waves.index.entries) == 4 * len(CHAT)  # all were learnt
+    assert set(_chat(engine, ts + 100)) == {"deliver"}
+    trusted = ("judge1", "judge2", "judge3")
+    established(engine, *trusted, ts=ts)
+    for k, judge in enumerate(trusted):
+        _send(engine, f"again{k}", "mallory", judge, CHAT[0], ts + 200 + k)
+        _report(engine, judge, f"again{k}", ts + 200 + k)
+    assert _send(engine, "last", "carol", "dave", CHAT[0], ts + 300) == "hold"
+
+
+def test_reports_of_encrypted_messages_teach_through_their_words() -> None:
+    """An encrypted copy has no words; its recipients' clients send them with the report."""
+    engine = open_engine(config(detectors=ALONE))
+    established(engine, *(f"victim{i}" for i in range(20)))
+    for i, text in enumerate(PITCHES[:20]):
+        engine.process(event(engine.config, type="message", id=f"e{i}", sender=f"spammer{i}",
+                             recipients=[f"victim{i}"], ts=T0 + i, encrypted=True,
+                             size=len(text)))
+        _report(engine, f"victim{i}", f"e{i}", T0 + i + 1, text=text)
+    assert set(_unseen(engine)) == {"hold"}
+
+
+def test_what_was_learnt_survives_a_restart_and_expires(tmp_path: Path) -> None:
+    """The index is rebuilt from state: a restarted node, and the memory backend, judge
+    alike; a reported message stops counting ``remember_days`` after its last report."""
+    cfg: Config = config(storage={"backend": "sqlite"}, detectors=ALONE)
+    first = open_engine(cfg, tmp_path)
+    _learn_wave(first)
+    first.close()
+    again = open_engine(cfg, tmp_path)
+    memory = open_engine(config(detectors=ALONE))
+    _learn_wave(memory)
+    assert _unseen(again) == _unseen(memory) == ["hold"] * len(PITCHES[20:])
+    later = T0 + 31 * 86_400
+    assert "hold" not in _unseen(open_engine(cfg, tmp_path), later)
+
+
+def test_nodes_sharing_redis_learn_each_others_reports(tmp_path: Path, redis_url: str,
+                                                       redis_namespace: str) -> None:
+    """A node that was running while another learnt the wave judges it alike."""
+    cfg = config(storage={"backend": "redis", "redis_url": redis_url,
+                          "redis_namespace": redis_namespace},
+                 records={"evidence_key": "waves"}, detectors=ALONE)
+    one, two = open_engine(cfg, tmp_path / "one"), open_engine(cfg, tmp_path / "two")
+    _learn_wave(one)
+    assert set(_unseen(two)) == {"hold"}
+
+
+def test_an_operator_outranks_reporters_both_ways() -> None:
+    """An operator's spam decision on one copy is enough; a ham decision takes a reported
+    copy out again, whoever reported it."""
+    engine = open_engine(config(detectors=ALONE))
+    _send(engine, "lone", "spammer", "victim", PITCHES[0], T0)
+    decide(engine, "lone", "spam", ts=T0 + 1)
+    assert _send(engine, "v1", "other1", "friend1", PITCHES[30], T0 + 2) == "hold"
+    decide(engine, "lone", "ham", ts=T0 + 3)
+    assert _send(engine, "v2", "other2", "friend2", PITCHES[30], T0 + 4) == "deliver"
+    _learn_wave(engine, 4)
+    assert _send(engine, "v3", "other3", "friend3", PITCHES[31], T0 + 100) == "hold"
+    decide(engine, "w0", "ham", ts=T0 + 101)
+    decide(engine, "w1", "ham", ts=T0 + 102)
+    assert _send(engine, "v4", "other4", "friend4", PITCHES[32], T0 + 103) == "deliver"
+
+
+def test_an_account_named_operator_is_one_reporter_like_any_other() -> None:
+    """Only ``decide`` speaks for an operator; a decision on a message users had already
+    brought to a_m = 1 still counts as one."""
+    engine = open_engine(config(detectors=ALONE))
+    established(engine, "operator", "victim")
+    _send(engine, "w0", "spammer", "operator", PITCHES[0], T0)
+    _report(engine, "operator", "w0", T0 + 1)
+    assert _send(engine, "v1", "other1", "friend1", PITCHES[30], T0 + 2) == "deliver"
+    _send(engine, "w1", "spammer", "victim", PITCHES[1], T0 + 3)
+    _report(engine, "victim", "w1", T0 + 4)
+    decide(engine, "w1", "spam", ts=T0 + 5)
+    assert _send(engine, "v2", "other2", "friend2", PITCHES[31], T0 + 6) == "hold"
