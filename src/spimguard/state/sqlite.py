@@ -98,12 +98,17 @@ class SQLiteState:
 
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
+        self.hold(queries)
+        return self._hot.read(queries, now)
+
+    def hold(self, queries: Sequence[Query]) -> None:
+        """Load the keys of ``queries`` not held yet (a batch's, planned ahead): one
+        statement per table, where each event's read would have made its own."""
         try:
             self._fresh()
             self._hold((_kind(q), q.key) for q in queries)
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state read failed: {exc}") from exc
-        return self._hot.read(queries, now)
 
     def _hold(self, wanted: Iterable[tuple[str, str]]) -> None:
         """Load the keys not held yet: one statement per table for all of them."""
