@@ -114,8 +114,9 @@ def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSe
     however many writes touched them. Member names are account ids that recur in many
     sets (contact lists are symmetric): interned, each is held once.
 
-    The common touch, of members new to a packed set at a time later than all of its own,
-    appends: O(n) bytes copied, no floats unpacked (n the set's size)."""
+    The common touches, of members new to a packed set or of one member already in it, at
+    a time later than all of the set's own, move bytes: O(n) copied, no float unpacked
+    (n the set's size)."""
     fresh = [sys.intern(m) for m in sorted(set(touched))]
     if not fresh:
         return members
@@ -134,6 +135,10 @@ def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSe
         if len(names) + len(fresh) <= _PACKED:
             held = times if isinstance(times, bytes) else _doubles(repeat(times, len(names)))
             return _Packed((*names, *fresh), held + _doubles(repeat(now, len(fresh))))
+    elif len(fresh) == 1 and isinstance(times, bytes):
+        at = names.index(fresh[0])
+        return _Packed((*names[:at], *names[at + 1:], fresh[0]),
+                       times[:8 * at] + times[8 * at + 8:] + _DOUBLE.pack(now))
     keep = [m not in moved for m in names]
     names = (*compress(names, keep), *fresh)
     if len(names) > _PACKED:
@@ -332,9 +337,17 @@ class MemoryState:
             self._members.pop(op.key, None)
 
     def _incr(self, op: Incr, now: float) -> None:
+        """Add to the counter's bucket of ``now``: when that is its newest bucket (a counter
+        counts in time order) and no pruning is due, its count is rewritten in place."""
         packed, expiry = self._counters.get(op.key, (b"", 0.0))
-        buckets = _buckets(packed) if expiry > now else {}
         bucket = int(now // op.bucket)
+        if (expiry > now and 0 < len(packed) <= 16 * _MAX_BUCKETS
+                and _DOUBLE.unpack_from(packed, len(packed) - 16)[0] == bucket):
+            count = _DOUBLE.unpack_from(packed, len(packed) - 8)[0] + op.amount
+            self._counters[op.key] = (packed[:-8] + _DOUBLE.pack(count),
+                                      max(expiry, now + op.ttl))
+            return
+        buckets = _buckets(packed) if expiry > now else {}
         buckets[bucket] = buckets.get(bucket, 0.0) + op.amount
         if len(buckets) > _MAX_BUCKETS:
             oldest = bucket - int(op.ttl // op.bucket)
