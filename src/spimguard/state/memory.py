@@ -232,10 +232,17 @@ class MemoryState:
         # Members let go by a cap or a sweep, (key, member), for the durable store this
         # holds keys for to drop too (``trimmed``); None when nothing below keeps a copy.
         self.trimmed: list[tuple[str, str]] | None = None
+        # One read's decoded values, by the id of their stored bytes (alive in ``_values``
+        # through the read): a value put under several keys at once (a bulk cluster under
+        # each of its bands) is decoded once per read, and its answers are one object.
+        self._decoded: dict[int, Any] = {}
 
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
+        """Answers in order. Like every backend's, they are the caller's to read, not to
+        change: two keys holding one stored value may answer with the same object."""
         answer = self._answers
+        self._decoded.clear()
         return [answer[type(q)](self, q, now) for q in queries]
 
     def _count(self, query: Count, now: float) -> float:
@@ -275,7 +282,10 @@ class MemoryState:
         entry = self._values.get(query.key)
         if entry is None or entry[1] <= now:
             return None
-        return msgspec.json.decode(entry[0])
+        stored = id(entry[0])
+        if stored not in self._decoded:
+            self._decoded[stored] = msgspec.json.decode(entry[0])
+        return self._decoded[stored]
 
     _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {
         Count: _count, Distinct: _distinct, Contains: _contains, Members: _members_of, Get: _get}
