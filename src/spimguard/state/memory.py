@@ -259,7 +259,7 @@ class MemoryState:
         members, cutoff = self._live_members(query.key, now)
         since, seen = max(now - query.window, cutoff), 0
         if isinstance(members, _Packed) and isinstance(members.times, float):
-            return len(members) if members.times > since else 0
+            return len(members.names) if members.times > since else 0
         for ts in reversed(members.values()):
             if ts <= since:
                 break
@@ -268,9 +268,11 @@ class MemoryState:
 
     def _contains(self, query: Contains, now: float) -> tuple[bool, ...]:
         members, cutoff = self._live_members(query.key, now)
-        if not members or _oldest(members) > cutoff:
-            return tuple(m in members for m in query.members)
-        return tuple(m in members and members[m] > cutoff for m in query.members)
+        held = members.names if isinstance(members, _Packed) else members
+        if not held or _oldest(members) > cutoff:
+            return tuple(m in held for m in query.members)
+        times = dict(members.items()) if isinstance(members, _Packed) else members
+        return tuple(m in times and times[m] > cutoff for m in query.members)
 
     def _members_of(self, query: Members, now: float) -> tuple[str, ...]:
         members, cutoff = self._live_members(query.key, now)
