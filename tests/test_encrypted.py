@@ -388,3 +388,19 @@ def test_an_encrypted_mailing_is_never_consistent_with_the_owner() -> None:
     spoofed = _sealed_mailing(intruder, "dave", "evil", "im-android", "203.0.113.9",
                               friends[3:], [300] * 57)
     assert delivered_before_containment(spoofed) <= 3
+
+
+def test_friends_who_only_wrote_to_the_account_are_dormant_ties_for_a_harvester() -> None:
+    """Contacts who wrote to alice (greetings, a group's chatter) but whom alice never wrote
+    to come first in the harvested list: they are no friends alice writes to, so the
+    intruder's encrypted burst counts them like the rest and is refused by its 4th send.
+    A friend alice does write to still counts as the owner's own (not dormant)."""
+    e = engine_with_history()
+    cfg = e.config
+    for i in (3, 4, 5, 6):  # they wrote to alice yesterday; she never answered
+        e.process(message(cfg, f"hello{i}", f"alice-friend{i}", ["alice"], "hi alice!",
+                          T0 - 86_400 + i))
+    verdicts = _sealed_attack(e, "im-android", "203.0.113.7")
+    assert delivered_before_containment(verdicts) <= 3
+    held = next(v for v in verdicts if v.action == "hold")
+    assert "ACCOUNT_HIJACK_BURST" in codes(held)

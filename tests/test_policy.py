@@ -104,3 +104,20 @@ def test_a_warning_on_an_owners_session_does_not_say_it_was_taken_over() -> None
     assert (decide([trace, *volume]).about or {}).get("topic") == "hijack"
     warned = decide([trace, *volume, owner])
     assert warned.action == "warn" and (warned.about or {}).get("topic") == "owner"
+
+
+def test_a_stop_resting_on_doubt_about_the_session_holds_and_asks_the_challenge() -> None:
+    """The owner's phone on a new network announcing to everyone: the burst (its own group,
+    no account-level evidence) and the volume reach a block's score, but without the doubt
+    about the session the volume alone would only warn. Only the owner can answer that
+    doubt: the message is held (a pass releases it; a dropped one could not be) and the
+    session is asked the challenge. Words that would hold on their own are no such doubt."""
+    burst = Signal("ACCOUNT_BURST_UNPITCHED", 1.0, "to all its contacts")
+    volume = [Signal("VELOCITY_RATE", 1.0, "fast"), Signal("VELOCITY_FANOUT", 1.0, "wide"),
+              Signal("VELOCITY_STRANGERS", 1.0, "far")]
+    doubted = decide([burst, *volume])
+    assert doubted.score >= 12 and doubted.action == "hold"
+    assert (doubted.account_action.action, doubted.account_action.session) == (
+        "challenge", "s1")
+    words = decide([burst, Signal("CONTENT_SPAM", 1.0, "an advert")])
+    assert words.action == "block" and words.account_action.action == "none"

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from conftest import TOKEN, start_server
 from spimguard.cli import app
 from spimguard.sim import network, scenarios, texts
+from spimguard.sim.score import Tally, summary
 
 # What the current detectors meet on a small mixed network (bundled texts): every
 # attack contained quickly, no innocent account actioned, little ham stopped.
@@ -136,10 +137,13 @@ def test_new_scenarios_plan_what_they_promise() -> None:
 # evidence), not by what the content model thinks of the seller's words: the content
 # model can be replaced, retrained, or fooled by a wording it never saw. The same
 # containment figures as REQUIRE with the content detector switched off, ham untouched.
+# Without the words, the hub announcing its new number from a new network is held on the
+# burst alone, doubt about the session that only the owner can answer: it is challenged
+# (an innocent account actioned), never suspended, and its pass releases every message.
 WITHOUT_CONTENT = ["hijack_delivered_p90<=3", "phish_delivered_p90<=3",
                    "hijack_never_contained<=0", "phish_never_contained<=0",
                    "life_ham_stopped_share<=0.002", "owners_ham_stopped_share<=0.002",
-                   "innocents_actioned<=0"]
+                   "innocents_suspended<=0", "benign-bulk_ham_still_stopped_share<=0.005"]
 
 
 @pytest.mark.parametrize(("scenario", "seed"), [("mixed", 46), ("cold-start", 45)])
@@ -199,3 +203,25 @@ def test_every_message_encrypted_still_contains_hijacks_and_bots(tmp_path: Path)
     assert set(card["by_encryption"]) == {"encrypted ham", "encrypted spim"}
     assert card["metrics"]["plaintext_spim_stopped_share"] == 0.0  # none were in the clear
     assert "--encrypted 1" in result.output
+
+
+def test_a_release_leaves_the_verdict_and_says_what_stayed_held() -> None:
+    """The scorecard keeps what a message met first ("held at first") and counts what a
+    passed challenge released since: still held, released, and how long after sending."""
+    rng = random.Random(3)
+    plan = scenarios.plan(network.build(40, rng), texts.load(), "quiet", 1, rng)
+    tally = Tally(plan)
+    sent = [p for p in plan.events if p.truth is not None][:4]
+    for n, planned in enumerate(sent):
+        tally.observe(planned, {"type": "message", "id": f"m{n}", **planned.body},
+                      {"action": "hold" if n < 2 else "deliver", "signals": []})
+    tally.release("m0", sent[0].ts + 300)
+    tally.release("m2", sent[2].ts + 60)  # delivered already: nothing to release
+    tally.release("elsewhere", sent[0].ts)  # not this run's
+    card = summary(tally, scenario="quiet", users=40, days=1, seed=3, seconds=1.0)
+    metrics = card["metrics"]
+    assert metrics["life_ham_stopped_share"] == 0.5  # as first judged
+    assert metrics["life_ham_still_stopped_share"] == 0.25
+    assert metrics["ham_released"] == 1 and metrics["spim_released"] == 0
+    assert metrics["release_delay_median"] == metrics["release_delay_p90"] == 300
+    assert card["released"] == {"life ham": 1}

@@ -336,14 +336,16 @@ def test_a_network_only_written_from_proves_nothing() -> None:
     """The same announcement where this morning's session only wrote (nobody wrote to it):
     three clean lines are what an intruder's warm-up on its own network looks like
     (``test_redteam_owner.py``), so the network is not the owner's. The burst holds, and,
-    since the owner's phone looks the same, takes no account action."""
+    since the owner's phone looks the same, suspends nothing: it asks the session the
+    owner's challenge, which the owner passes (``test_challenge.py``)."""
     engine = engine_with_history("dave", contacts=60)
     mutual(engine, "dave")
     written_from_this_morning(engine, "dave", "100.70.3.4", conversing=False)
     verdicts = announce(engine, "dave", "100.70.3.4")
     assert not any("OWNER_CONSISTENT" in {s.code for s in v.signals} for v in verdicts)
     assert all(v.action in ("hold", "block") for v in verdicts[7:])
-    assert all(v.account_action.action == "none" for v in verdicts)
+    assert {(v.account_action.action, v.account_action.session) for v in verdicts if v.action
+            in ("hold", "block")} == {("challenge", "road")}
 
 
 @pytest.mark.parametrize("content", [True, False])

@@ -65,10 +65,13 @@ def with_action(account: str, restrict: dict[str, Any] | None, kind: str, sessio
     return Put(restrictions(account), current, ttl)
 
 
-def after_challenge(account: str, restrict: dict[str, Any] | None, ttl: float) -> Put | Delete:
+def after_challenge(account: str, restrict: dict[str, Any] | None, ttl: float,
+                    proven: str = "") -> Put | Delete:
     """The write once the owner passed the challenge: the account-wide restrictions go,
-    the sessions suspended in the incident (the intruder's) stay."""
-    sessions = (restrict or {}).get("sessions")
+    the sessions suspended in the incident (the intruder's) stay, but for ``proven``, the
+    session that answered the challenge itself (the owner's own)."""
+    sessions = {session: entry for session, entry in (restrict or {}).get(
+        "sessions", {}).items() if session != proven}
     if not sessions:
         return Delete(restrictions(account))
     return Put(restrictions(account), {"sessions": sessions}, ttl)

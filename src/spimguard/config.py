@@ -34,6 +34,10 @@ class PolicyConfig:
     # Account actions come from the points of the account-level groups only
     # (behaviour of the sender, not the words of one message).
     account_groups: tuple[str, ...] = ("velocity", "takeover")
+    # The groups of evidence that someone other than the owner is writing from the
+    # session: the one doubt the owner's challenge answers. A hold that rests on them asks
+    # for the challenge, and a pass releases it (policy.py, server/challenges.py).
+    session_groups: tuple[str, ...] = ("takeover", "burst")
     # Two points above the velocity cap: behaviour alone never challenges, nor does
     # behaviour with a trace of takeover evidence (a new-year greeting from a phone).
     challenge: float = 8.0

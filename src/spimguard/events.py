@@ -182,9 +182,25 @@ class Appeal(_Event, tag="appeal"):
     text: str = ""
 
 
-Event = Message | Invite | Login | Contacts | ContactsRead | Report | AccountInfo | Appeal
+class Challenge(_Event, tag="challenge"):
+    """The IM server's word that the owner's challenge (a second factor: a code sent to
+    the owner's phone or mail, an authenticator prompt) given to ``session`` was answered
+    (``passed``) or failed (a wrong answer, or none in time). A pass proves the session is
+    the account holder's; a failure, that whoever holds it has the password alone. Only
+    the API token's holder (the IM server) can send it. An addition to the contract of
+    DESIGN.md."""
+
+    account: Id
+    passed: bool
+    session: Annotated[str, msgspec.Meta(
+        max_length=512, description="the session the challenge was given to (\"\": the "
+                                    "account's messages sent without one)")] = ""
+
+
+Event = (Message | Invite | Login | Contacts | ContactsRead | Report | AccountInfo | Appeal
+         | Challenge)
 EVENT_TYPES = ("message", "invite", "login", "contacts", "contacts_read", "report", "account",
-               "appeal")
+               "appeal", "challenge")
 
 
 class Batch(msgspec.Struct, frozen=True):

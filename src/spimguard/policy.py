@@ -58,7 +58,7 @@ there is one, so the owner's own devices keep working.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .config import Config
@@ -81,6 +81,7 @@ DOUBT = frozenset({"CONTACTS_SCRAPED", "LOGIN_UNFAMILIAR", "INCIDENT_INHERITED"}
 # inherits, no longer vouches for the words; a recipient who wrote back still does.
 UNPROVEN = "SESSION_UNFAMILIAR"
 LISTED = "CONTACTS_MUTUAL"  # the relationship signal that is only a listing
+SUSPENDED = "SENDING_SUSPENDED"  # the hold a suspension (a session doubted before) imposes
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,26 @@ class Policy:
                     if g not in owners and g != RELATIONSHIP and p >= self.cfg.warn}
         return agreeing <= bounded and kinds[CONTENT] < self.cfg.block
 
+    def rests_on_doubt(self, points: Iterable[tuple[str, float]], total: float) -> bool:
+        """Whether stopping a message rests on doubt that its session is the owner's.
+
+        ``points``: (code, points) of the verdict's signals, ``total`` its score. It does
+        when evidence of the ``session_groups`` (someone else is writing from the session)
+        or a suspension (which such evidence imposed) is present, and the rest of the
+        evidence falls short of a hold. The owner alone can answer that doubt, and cheaply:
+        one prompt of a second factor, which an intruder holding only the password cannot
+        pass. So such a stop asks for the challenge, and a passed one releases it
+        (``server/challenges.py``). A stop the rest would make on its own (words, links,
+        reports, a newcomer writing to strangers) is no such doubt: the holder of a
+        throwaway account passes its own challenge."""
+        doubt, suspended = 0.0, False
+        for code, p in points:
+            if code == SUSPENDED:
+                suspended = True
+            elif self.groups.get(code, code) in self.cfg.session_groups:
+                doubt += p
+        return (doubt > 0 or suspended) and total - doubt < self.cfg.hold
+
     def decide(self, signals: Sequence[Signal], account: str, session: str,
                in_force: str = "none") -> Decision:
         if not signals and in_force == "none":
@@ -174,6 +195,12 @@ class Policy:
             action = "warn"
         else:
             action = "deliver"
+        on_doubt = action in ("hold", "block") and self.rests_on_doubt(
+            ((s.code, p) for s, p in scored), total)
+        if on_doubt and not overrides:
+            # Doubt the owner can answer keeps the message, never drops it: a pass of the
+            # challenge releases what such a hold kept (a dropped message could not be).
+            action = "hold"
         about = next((s.about for s, _ in scored if s.about), None)
         owner = any(s.code in OWNERS for s, _ in scored)
         if action in ("hold", "block") and not overrides and self._uncorroborated(scored):
@@ -192,12 +219,15 @@ class Policy:
         if not (action == "deliver" and "allow" in overrides):
             if account_points >= cfg.suspend_sending:
                 kind = "suspend_sending"
-            elif account_points >= cfg.challenge and kind == "none":
+            elif kind == "none" and (account_points >= cfg.challenge or (
+                    on_doubt and action in ("hold", "block"))):
                 kind = "challenge"
+        # The session the action is about: a suspension's scope, and the session the IM
+        # server asks to answer a challenge (its ``challenge`` event names it back).
         account_action = AccountAction(
             action=kind, account=account if kind != "none" else "",
             reason=reason if kind != "none" else "",
-            session=session if kind == "suspend_sending" else "")
+            session=session if kind != "none" else "")
         return Decision(
             action=action, score=round(total, 3),
             signals=[SignalOut(s.code, round(p, 3), s.detail) for s, p in scored],

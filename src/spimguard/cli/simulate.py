@@ -172,9 +172,17 @@ def show(card: dict) -> None:  # type: ignore[type-arg]
         budget.add_row(cause, f"{rate:.2f}")
     if card["precision_budget"]:
         out.print(budget)
+    metrics = card["metrics"]
+    if card.get("released"):
+        out.print("released by passed challenges: " + ", ".join(
+            f"{n:,} {name}" for name, n in card["released"].items())
+            + f" (median {metrics['release_delay_median']:.0f} s after sending, p90 "
+              f"{metrics['release_delay_p90']:.0f} s); ham still held after challenges "
+              f"{metrics['ham_still_stopped_share']:.3%}")
     innocents = card["innocent_accounts_actioned"]
     out.print(f"innocent accounts challenged or suspended: {len(innocents)}"
-              + (f" ({', '.join(innocents[:10])})" if innocents else ""))
+              + (f" ({', '.join(innocents[:10])})" if innocents else "")
+              + f"; suspended: {len(card.get('innocent_accounts_suspended', []))}")
     out.print(f"{card['events']:,} events ({card['messages']:,} messages, "
               f"{card['reports']:,} reports) in {card['seconds']:.1f} s: "
               f"{card['metrics']['messages_per_second']:,.0f} messages/s")

@@ -79,7 +79,13 @@ The owner passes the challenge by signing in with an official client from a
 network the account used at least a day before the incident: the account-wide
 restrictions are lifted (CHALLENGE_PASSED) and that network and app are
 familiar from then on; sessions suspended in the incident stay suspended
-(they are the intruder's) until ``POST /v1/accounts/{id}/restore``.
+(they are the intruder's) until ``POST /v1/accounts/{id}/restore``. Or the
+IM server says so (a ``challenge`` event: the session answered the second
+factor it was asked for): that session is the owner's, so its network and app
+are familiar at once, its own suspension and the account-wide restrictions
+lift, and its incident is dropped (its network, range and app are the
+owner's and pass no suspicion on). A failed challenge (CHALLENGE_FAILED) is
+the intruder's mark: whoever holds the session has the password alone.
 """
 
 from __future__ import annotations
@@ -94,7 +100,7 @@ from typing import Any, NamedTuple
 
 from .. import accounts
 from ..config import Config
-from ..events import AccountInfo, ContactsRead, Event, Invite, Login, Message
+from ..events import AccountInfo, Challenge, ContactsRead, Event, Invite, Login, Message
 from ..signals import Signal
 from ..state.ops import (
     FOREVER,
@@ -179,8 +185,10 @@ SIGNALS = {
                                "account never wrote from: held, never an account action alone",
     "BEHAVIOUR_CHANGE": "the account does what it never did: a first link, another script, "
                         "an unusual hour",
-    "CHALLENGE_PASSED": "the owner signed in from an official app on a known network: "
-                        "restrictions lifted",
+    "CHALLENGE_PASSED": "the owner signed in from an official app on a known network, or "
+                        "the session answered the owner's challenge: restrictions lifted",
+    "CHALLENGE_FAILED": "the session failed the owner's challenge: it holds the password, "
+                        "not the owner's second factor",
     "FAMILIAR_SENDER": "the account's usual app on its usual network, writing to its own "
                        "contacts (counts against the other evidence)",
     "INCIDENT_INHERITED": "a new session from the network, range or app of an open incident "
@@ -258,6 +266,10 @@ def _heard_key(account: str, peer: str) -> str:
     return f"tk:heard:{account}:{peer}"
 
 
+def _wrote_key(account: str) -> str:
+    return f"tk:wrote:{account}"
+
+
 def _live_key(account: str) -> str:
     return f"tk:live:{account}"
 
@@ -318,6 +330,8 @@ class _Plan(NamedTuple):
     pals: Distinct | None = None  # correspondents the session wrote to, over its life
     pals_known: Contains | None = None
     listed_back: tuple[Contains, ...] = ()  # the account in each recipient's contacts
+    wrote: Contains | None = None  # recipients the account itself wrote to (one way)
+    wrote_any: Distinct | None = None  # ... how many it wrote to at all
 
 
 class TakeoverDetector:
@@ -333,7 +347,7 @@ class TakeoverDetector:
         if self.name in ctx.scratch:
             return ctx.scratch[self.name]
         event = ctx.event
-        if not isinstance(event, Message | Login | ContactsRead | AccountInfo):
+        if not isinstance(event, Message | Login | ContactsRead | AccountInfo | Challenge):
             ctx.scratch[self.name] = None
             return None
         account, session = event.account, getattr(event, "session", "")
@@ -365,7 +379,9 @@ class TakeoverDetector:
                          Distinct(_pals_key(account, session), self.cfg["session_ttl"]),
                          Contains(_pals_key(account, session), people),
                          tuple(Contains(accounts.contacts(p), (account,)) for p in people)
-                         if len(people) <= self.cfg["owner_people"] else ())
+                         if len(people) <= self.cfg["owner_people"] else (),
+                         wrote=Contains(_wrote_key(account), people),
+                         wrote_any=Distinct(_wrote_key(account), accounts.TALKED_TTL))
         else:
             plan = _Plan(*common)
         ctx.scratch[self.name] = plan
@@ -433,13 +449,22 @@ class TakeoverDetector:
 
     @staticmethod
     def _dormant_ties(plan: _Plan, facts: Facts) -> list[str]:
-        """The recipients who are contacts the account has not been writing with: only
-        these make a burst (an owner on a new network chats with the friends it always
-        writes to; a harvester writes to the whole list, most of it dormant)."""
-        assert plan.known_burst is not None
-        return [p for p, contact, talked in zip(plan.known_burst.members, facts[plan.contacts],
-                                                facts[plan.talked], strict=True)
-                if contact and not talked]
+        """The recipients who are contacts the account has not been writing to: only these
+        make a burst (an owner on a new network writes to the friends it always writes to;
+        a harvester writes to the whole list, most of it dormant).
+
+        A tie counts from the account's own side: a contact who writes to it and whom it
+        never wrote to (an acquaintance's greetings, a friend of the family) is not a
+        friend the owner writes to, and an owner on a new network has no reason to start
+        with them, while a harvested list holds them wherever its order puts them (an
+        active friend early in the list used to let a fourth message through). Until the
+        account's one-way record holds anyone (spimguard just installed or upgraded) the
+        two-way one stands in."""
+        assert plan.known_burst is not None and plan.wrote is not None
+        assert plan.wrote_any is not None
+        ties = facts[plan.wrote] if facts[plan.wrote_any] else facts[plan.talked]
+        return [p for p, contact, used in zip(plan.known_burst.members, facts[plan.contacts],
+                                              ties, strict=True) if contact and not used]
 
     def _trusted(self, profile: dict[str, Any], session: dict[str, Any], now: float) -> bool:
         """The owner's own habit: an established account on its own app and network.
@@ -569,6 +594,8 @@ class TakeoverDetector:
         event = ctx.event
         if isinstance(event, AccountInfo):
             return []
+        if isinstance(event, Challenge):
+            return [self._challenge(event)]
         profile = facts[plan.profile] or {}
         session = self._session(ctx, facts, plan)
         risk = session["risk"]
@@ -705,6 +732,14 @@ class TakeoverDetector:
         return [Signal("LOGIN_UNFAMILIAR", risk, f"signed in from '{client}' on {what}{since}")]
 
     @staticmethod
+    def _challenge(event: Challenge) -> Signal:
+        where = f"session '{event.session}'" if event.session else "the account"
+        if event.passed:
+            return Signal("CHALLENGE_PASSED", 0.0, f"{where} answered the owner's challenge")
+        return Signal("CHALLENGE_FAILED", 1.0, f"{where} failed the owner's challenge: it "
+                      "has the password, not the owner's second factor")
+
+    @staticmethod
     def _repeating(ctx: Context, plan: _Plan, facts: Facts) -> bool:
         """Whether the session already sent this text in the burst window; never for an
         encrypted message (no fingerprint: its words are unknown, not the same)."""
@@ -792,6 +827,8 @@ class TakeoverDetector:
                                                                  event), _PROFILE_TTL)]
         if isinstance(event, Login) and not event.success:
             return ()
+        if isinstance(event, Challenge):
+            return self._challenge_writes(event, facts, plan, outcome)
         cfg = self.cfg
         profile = dict(facts[plan.profile] or {})
         session = dict(self._session(ctx, facts, plan))
@@ -823,6 +860,10 @@ class TakeoverDetector:
                                    "BEHAVIOUR_CHANGE", "INCIDENT_INHERITED"})
             own_people = plan.contacts is not None and all(
                 c or t for c, t in zip(facts[plan.contacts], facts[plan.talked], strict=True))
+            if clean and not isinstance(event, Invite) and len(
+                    event.recipients) <= accounts.MAX_TALKED_FANOUT:
+                out.append(Touch(_wrote_key(event.account), tuple(event.recipients),
+                                 accounts.TALKED_TTL, accounts.TALKED_CAP))
             if clean and ctx.view is not None:
                 self._learn(profile, event, ctx, session if own_people else None)
                 if own_people and self._vouching(ctx, facts, plan, session):
@@ -873,6 +914,32 @@ class TakeoverDetector:
             # Written to: a reply from the recipient within reply_window is a conversation.
             out.extend(Put(_heard_key(r, event.account), event.ts, cfg["reply_window"])
                        for r in dict.fromkeys(event.recipients))
+        return out
+
+    def _challenge_writes(self, event: Challenge, facts: Facts, plan: _Plan,
+                          outcome: Outcome) -> list[Write]:
+        """A pass: the session is the owner's (its app and network familiar at once, its
+        facts unfamiliar no more), its suspension and the account-wide restrictions lift,
+        its incident goes. A failure that drew an account action: an incident of its own."""
+        stored, incidents = facts[plan.session], facts[plan.incidents]
+        if not event.passed:
+            return [self._incident(event, incidents, stored or {})] if (
+                outcome.account_action != "none") else []
+        out: list[Write] = [accounts.after_challenge(
+            event.account, facts[plan.restrictions], self.restriction_ttl, event.session)]
+        if any(i["session"] == event.session for i in incidents or ()):
+            out.append(Put(_incidents_key(event.account), [
+                i for i in incidents if i["session"] != event.session], self.restriction_ttl))
+        if stored and event.session:
+            cfg = self.cfg
+            profile = dict(facts[plan.profile] or {})
+            self._remember(profile, "nets", stored.get("net", ""), event.ts,
+                           cfg["max_networks"], proven=True)
+            self._remember(profile, "clients", stored.get("client", ""), event.ts,
+                           cfg["max_clients"], proven=True)
+            out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
+            out.append(Put(_session_key(event.account, event.session),
+                           {**stored, "risk": 0.0, "dormant": False}, cfg["session_ttl"]))
         return out
 
     def _incident(self, event: Event, incidents: list[dict[str, Any]] | None,

@@ -38,6 +38,7 @@ import httpx
 from starlette.concurrency import run_in_threadpool
 
 from ..config import MatrixConfig
+from .challenges import RELEASED_BY
 from .console.records import ConsoleStore, Release
 
 log = logging.getLogger("spimguard.matrix")
@@ -62,9 +63,11 @@ def excerpt(text: str | None) -> str:
 def notice_text(release: Release) -> str:
     quoted = excerpt(release.text)
     which = f"Your message “{quoted}”" if quoted else "Your message"
-    return (f"{which} (event {release.message_id}) was held as possible spam. A moderator "
-            "reviewed it: it is not spam. Matrix cannot deliver a held message later, so "
-            "please send it again; it will go through.")
+    why = ("You answered the security check, so it was you who sent it"
+           if release.operator == RELEASED_BY else "A moderator reviewed it: it is not spam")
+    return (f"{which} (event {release.message_id}) was held as possible spam. {why}. Matrix "
+            "cannot deliver a held message later, so please send it again; it will go "
+            "through.")
 
 
 class ResendNotices:

@@ -95,7 +95,9 @@ _RELEASES = _object(
         recipients=({"type": "array", "items": {"type": "string"}},
                     "its recipients, when kept (campaign evidence)"),
         text=({"type": ["string", "null"]}, "its text, when kept"),
-        released_by=("string", "the operator"), released_at=("string", _TIMES))},
+        released_by=("string", "the operator, or \"challenge\": the sender's session passed "
+                               "the owner's challenge, which answered the doubt that held "
+                               "it"), released_at=("string", _TIMES))},
         "oldest first"),
     cursor=("integer", "the last cursor in this page (after= for the next)"))
 _RELEASES_EXAMPLE = {"releases": [{"cursor": 7, "message_id": "m-1842", "sender": "alice",
@@ -237,8 +239,9 @@ def document(matrix_prefix: str | None = None) -> dict[str, Any]:
                     "application/zip": {"schema": {"type": "string", "format": "binary"}}}},
                     **not_found, **unauthorised}}},
             "/v1/releases": {"get": {
-                "summary": "Messages operators released after a hold, for the IM server to "
-                           "deliver (page with the cursor of the last one seen)",
+                "summary": "Messages released after a hold (by an operator, or by the owner's "
+                           "passed challenge), for the IM server to deliver (page with the "
+                           "cursor of the last one seen)",
                 "security": secured, "parameters": [
                     _param("after", "query", "the cursor of the last release already handled",
                            {"type": "integer", "minimum": 0, "default": 0}, False),

@@ -4,8 +4,13 @@ Events go in batches, through the engine in-process or to a running server's
 ``/v1/events``; both sinks take and give the API's JSON, so the two modes judge
 the same bytes. Recipients report some of the spim that reaches them, and now
 and then ham by mistake, a few minutes later: those reports are new events,
-scheduled as the verdicts come back. A batch never spans more than the
-shortest report delay, so every report lands after the message it names.
+scheduled as the verdicts come back. So are the answers to the owner's
+challenge the platform asks when spimguard challenges or suspends a session
+(``challenge`` events): the owner's own session answers it minutes later, an
+intruder's fails (it has the password, not the second factor), and a bot,
+which holds its own account, answers it. The messages a pass releases come back
+from the release feed, and the tally counts them. A batch never spans more than
+the shortest of these delays, so every follow-up lands after what caused it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import http.client
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -23,27 +29,45 @@ import msgspec
 from ..engine import Engine
 from ..errors import SpimguardError
 from ..events import decode_batch
+from ..server.challenges import release_passed
+from ..server.console.memory import MemoryConsole
 from .scenarios import Plan, Planned
-from .score import Tally
+from .score import CONTAINING, Tally
 
 REPORT_DELAY = (120.0, 3_600.0)  # seconds between receiving spim and reporting it
+# Seconds between an account action and the challenge's answer: the owner sees the
+# prompt, reads the code on its phone, types it (or an intruder gives up, or it times out).
+CHALLENGE_DELAY = (120.0, 600.0)
 
 
 class Sink(Protocol):
     def send(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
 
+    def released(self) -> list[tuple[str, float]]:
+        """(message id, release time) of the releases queued since the last look."""
+
     def close(self) -> None: ...
 
 
 class EngineSink:
-    """The engine in this process, through the same decoding as ``/v1/events``."""
+    """The engine in this process, through the same decoding as ``/v1/events``, and the
+    release feed the server keeps (``server/challenges.py``) in memory."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.console = MemoryConsole()
+        self.cursor = 0
 
     def send(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         batch = decode_batch(msgspec.json.encode({"events": events}), self.engine.config.limits)
-        return msgspec.to_builtins(self.engine.process_batch(batch))
+        results = msgspec.to_builtins(self.engine.process_batch(batch))
+        release_passed(self.engine, self.console, batch)
+        return results
+
+    def released(self) -> list[tuple[str, float]]:
+        found = self.console.releases(self.cursor, 1_000_000)
+        self.cursor = found[-1].seq if found else self.cursor
+        return [(r.message_id, r.ts) for r in found]
 
     def close(self) -> None:
         self.engine.close()
@@ -59,20 +83,33 @@ class HttpSink:
         factory = (http.client.HTTPSConnection if parts.scheme == "https"
                    else http.client.HTTPConnection)
         self.connection = factory(parts.hostname, parts.port, timeout=timeout)
-        self.path = parts.path.rstrip("/") + "/v1/events"
+        self.root = parts.path.rstrip("/")
         self.headers = {"Content-Type": "application/json"}
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
+        self.cursor = 0
+
+    def _call(self, method: str, path: str, body: bytes | None = None) -> Any:
+        self.connection.request(method, self.root + path, body, self.headers)
+        response = self.connection.getresponse()
+        answer = response.read()
+        if response.status != 200:
+            raise SpimguardError(f"server answered {response.status}: {answer[:500]!r}")
+        return msgspec.json.decode(answer)
 
     def send(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        self.connection.request("POST", self.path, msgspec.json.encode({"events": events}),
-                                self.headers)
-        response = self.connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise SpimguardError(f"server answered {response.status}: {body[:500]!r}")
-        results: list[dict[str, Any]] = msgspec.json.decode(body)["results"]
+        results: list[dict[str, Any]] = self._call(
+            "POST", "/v1/events", msgspec.json.encode({"events": events}))["results"]
         return results
+
+    def released(self) -> list[tuple[str, float]]:
+        out: list[tuple[str, float]] = []
+        while page := self._call("GET", f"/v1/releases?after={self.cursor}&limit=1000")[
+                "releases"]:
+            out.extend((r["message_id"], datetime.fromisoformat(r["released_at"]).timestamp())
+                       for r in page)
+            self.cursor = page[-1]["cursor"]
+        return out
 
     def close(self) -> None:
         self.connection.close()
@@ -93,10 +130,43 @@ class Reporting:
     ham_share: float = 0.0005  # of ham: reported by mistake
 
 
+def _answering(plan: Plan) -> dict[str, bool]:
+    """Per session that sent planned messages, whether it passes the owner's challenge:
+    the owner's own sessions and a bot's (it holds its account) do, an intruder's does not.
+    A session that sent nothing planned (an intruder's quiet sign-in) passes only on an
+    account nobody attacked."""
+    passes: dict[str, bool] = {}
+    for planned in plan.events:
+        truth, session = planned.truth, str(planned.body.get("session", ""))
+        if truth is not None and session:
+            holder = not truth.spim or truth.actor in plan.bots
+            passes[session] = passes.get(session, True) and holder
+    return passes
+
+
+def _challenge(plan: Plan, passes: dict[str, bool], event: dict[str, Any],
+               result: dict[str, Any], asked: set[tuple[str, str]],
+               rng: random.Random) -> Planned | None:
+    """The answer to the challenge a verdict's account action asks for, once a session."""
+    acted = result.get("account_action") or {}
+    if acted.get("action") not in CONTAINING:
+        return None
+    account = acted.get("account") or event.get("sender") or event.get("account", "")
+    session = acted.get("session") or str(event.get("session", ""))
+    if (account, session) in asked:
+        return None
+    asked.add((account, session))
+    passed = passes.get(session, account not in plan.actors)
+    return Planned(float(event["ts"]) + rng.uniform(*CHALLENGE_DELAY), {
+        "type": "challenge", "account": account, "session": session, "passed": passed})
+
+
 def run(plan: Plan, sink: Sink, *, batch_size: int = 500, reporting: Reporting = Reporting(),
         seed: int = 0, advance: Callable[[int, int], None] | None = None) -> Tally:
-    """Every planned event (and the reports they lead to) through ``sink``."""
+    """Every planned event (and the reports and challenges they lead to) through ``sink``."""
     rng = random.Random(seed)
+    answers = random.Random(f"challenge:{seed}")  # its own draws: reports stay the same
+    passes, asked = _answering(plan), set[tuple[str, str]]()
     tally = Tally(plan)
     queue: list[tuple[float, int, Planned]] = [(p.ts, n, p) for n, p in enumerate(plan.events)]
     heapq.heapify(queue)
@@ -104,7 +174,7 @@ def run(plan: Plan, sink: Sink, *, batch_size: int = 500, reporting: Reporting =
     sent = 0
     refs: dict[str, str] = {}  # a planned message's ref -> the id it was sent with
     while queue:
-        horizon = queue[0][0] + REPORT_DELAY[0]
+        horizon = queue[0][0] + min(REPORT_DELAY[0], CHALLENGE_DELAY[0])
         batch: list[Planned] = []
         while queue and len(batch) < batch_size and queue[0][0] < horizon:
             batch.append(heapq.heappop(queue)[2])
@@ -113,6 +183,10 @@ def run(plan: Plan, sink: Sink, *, batch_size: int = 500, reporting: Reporting =
         sent += len(batch)
         for planned, event, result in zip(batch, events, sink.send(events), strict=True):
             tally.observe(planned, event, result)
+            answer = _challenge(plan, passes, event, result, asked, answers)
+            if answer is not None:
+                heapq.heappush(queue, (answer.ts, number, answer))
+                number += 1
             if event["type"] != "message" or planned.truth is None:
                 continue
             if result["action"] not in ("deliver", "warn"):
@@ -126,6 +200,8 @@ def run(plan: Plan, sink: Sink, *, batch_size: int = 500, reporting: Reporting =
                 report = Planned(planned.ts + rng.uniform(*REPORT_DELAY), body)
                 heapq.heappush(queue, (report.ts, number, report))
                 number += 1
+        for message_id, ts in sink.released():
+            tally.release(message_id, ts)
         if advance:
             advance(sent, sent + len(queue))  # reports make the total grow
     return tally

@@ -75,6 +75,7 @@ class Plan:
     days: int
     events: list[Planned] = field(default_factory=list)
     actors: dict[str, str] = field(default_factory=dict)  # attacked account or bot: scenario
+    bots: set[str] = field(default_factory=set)  # actors that hold their own accounts
     _ips: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @property
@@ -210,6 +211,7 @@ def _bot(plan: Plan, bot: str, scenario: str, n: int, hours: tuple[float, float]
     """A bot account signing in from a hosting network on the attack day: its truth,
     address and sign-in time."""
     plan.actors[bot] = scenario
+    plan.bots.add(bot)
     ip = f"{HOSTING_NETWORKS[n % len(HOSTING_NETWORKS)]}.{plan.rng.randrange(2, 250)}"
     at = plan.attack_day + plan.rng.uniform(*hours) * HOUR
     plan.login(at, bot, bot, "bulkbot", ip)

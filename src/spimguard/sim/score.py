@@ -1,6 +1,7 @@
 """The simulation's scorecard: what each kind of message met, and how fast attacks stopped.
 
-``Tally`` watches verdicts as they come back; ``summary`` turns it into one
+``Tally`` watches verdicts as they come back, and the releases a passed challenge
+queues for the messages it held; ``summary`` turns it into one
 JSON-able dict (what ``--out`` writes and ``--require`` checks, through its flat
 ``metrics``); ``rows`` and ``plot`` show it to people.
 """
@@ -19,7 +20,7 @@ import re2
 from ..errors import BadInput
 
 if TYPE_CHECKING:
-    from .scenarios import Plan, Planned
+    from .scenarios import Plan, Planned, Truth
 
 ACTIONS = ("deliver", "warn", "hold", "block")
 STOPPING = ("hold", "block")
@@ -41,6 +42,9 @@ class Tally:
         self.before_containment: Counter[str] = Counter()
         self.contained: dict[str, float] = {}
         self.innocents: set[str] = set()
+        # ... of which suspended: a challenge the owner passes costs it one prompt, a
+        # suspension stops its session until the challenge or an operator lifts it.
+        self.suspended_innocents: set[str] = set()
         self.timeline: dict[int, Counter[str]] = defaultdict(Counter)
         # Ordinary messages of accounts that get hijacked: the owner must not pay for it.
         self.owners: Counter[str] = Counter()
@@ -49,6 +53,12 @@ class Tally:
         self.causes: Counter[str] = Counter()  # ham stopped, by the signals that stopped it
         # Actions by ("encrypted" or "plaintext", "spim" or "ham"): what encryption costs.
         self.sealing: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        # Stopped messages by id, and what a passed challenge released of them: a verdict
+        # stays what it was ("held at first"); the releases say what stayed held after.
+        self.stopped: dict[str, tuple[Truth, float]] = {}
+        self.released: dict[tuple[str, str], int] = Counter()  # (scenario, kind) -> messages
+        self.released_traps: Counter[str] = Counter()
+        self.release_delays: list[float] = []  # seconds from a message to its release
         self.events = self.messages = self.reports = 0
 
     def observe(self, planned: Planned, event: dict[str, Any], result: dict[str, Any]) -> None:
@@ -62,6 +72,8 @@ class Tally:
                     self.contained.setdefault(target, planned.ts)
             else:
                 self.innocents.add(target)
+                if acted["action"] == "suspend_sending":
+                    self.suspended_innocents.add(target)
         if event["type"] == "report":
             self.reports += 1
         truth = planned.truth
@@ -74,6 +86,8 @@ class Tally:
         self.sealing[SEALING[bool(event.get("encrypted"))], kind][action] += 1
         if truth.trap:
             self.traps[truth.trap][action] += 1
+        if action in STOPPING:
+            self.stopped[event["id"]] = (truth, planned.ts)
         if action != "deliver":
             self.signals[kind].update(s["code"] for s in result["signals"])
         if not truth.spim:
@@ -95,6 +109,18 @@ class Tally:
                 self.before_containment[truth.actor] += 1
 
 
+    def release(self, message_id: str, ts: float) -> None:
+        """A stopped message released for delivery (by a passed challenge) at ``ts``."""
+        found = self.stopped.pop(message_id, None)
+        if found is None:
+            return
+        truth, sent = found
+        self.released[truth.scenario, "spim" if truth.spim else "ham"] += 1
+        if truth.trap:
+            self.released_traps[truth.trap] += 1
+        self.release_delays.append(ts - sent)
+
+
 def cause(signals: list[dict[str, Any]]) -> str:
     """A verdict's cause: the signal codes that added points (or, with none, all of them),
     sorted and joined, such as ``BULK_NEAR_DUPLICATE+LINK_REPUTATION``."""
@@ -113,7 +139,13 @@ def _shares(counts: Counter[str]) -> dict[str, Any]:
             "stopped_share": round(_share(counts, STOPPING), 5)}
 
 
-def _p90(values: list[int]) -> int:
+def _still(counts: Counter[str], released: int) -> float:
+    """The share of ``counts`` stopped and not released since."""
+    total = sum(counts.values())
+    return (counts["hold"] + counts["block"] - released) / total if total else 0.0
+
+
+def _p90(values: list[int] | list[float]) -> float:
     return sorted(values)[max(0, math.ceil(0.9 * len(values)) - 1)]
 
 
@@ -132,6 +164,7 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
         "ham_stopped_share": (ham["hold"] + ham["block"]) / max(1, sum(ham.values())),
         "ham_warned_share": ham["warn"] / max(1, sum(ham.values())),
         "innocents_actioned": len(tally.innocents),
+        "innocents_suspended": len(tally.suspended_innocents),
         "messages_per_second": tally.messages / seconds if seconds else 0.0,
     }
     containment: dict[str, dict[str, Any]] = {}
@@ -148,6 +181,17 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
     for (name, kind), counts in tally.actions.items():
         metrics[f"{name}_{kind}_stopped_share"] = _share(counts, STOPPING)
         metrics[f"{name}_{kind}_reached_share"] = _share(counts, REACHING)
+        # Still held once the challenges were answered: held at first, less the released.
+        metrics[f"{name}_{kind}_still_stopped_share"] = _still(counts, tally.released[
+            name, kind])
+    released = {kind: sum(n for (_, k), n in tally.released.items() if k == kind)
+                for kind in ("spim", "ham")}
+    metrics["ham_still_stopped_share"] = _still(ham, released["ham"])
+    metrics["spim_released"] = released["spim"]
+    metrics["ham_released"] = released["ham"]
+    delays = sorted(tally.release_delays)
+    metrics["release_delay_median"] = statistics.median(delays) if delays else 0.0
+    metrics["release_delay_p90"] = _p90(delays) if delays else 0.0
     for sealing, kind in itertools.product(SEALING.values(), ("spim", "ham")):
         counts = tally.sealing[sealing, kind]  # zeros when there were none: a known figure
         metrics[f"{sealing}_{kind}_stopped_share"] = _share(counts, STOPPING)
@@ -160,6 +204,7 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
     metrics["ham_held_per_10k"] = sum(tally.causes.values()) * 10_000 / hams if hams else 0.0
     for trap, counts in tally.traps.items():
         metrics[f"trap_{trap}_stopped_share"] = _shares(counts)["stopped_share"]
+        metrics[f"trap_{trap}_still_stopped_share"] = _still(counts, tally.released_traps[trap])
     return {
         "scenario": scenario, "users": users, "days": days, "seed": seed,
         "encrypted": encrypted,
@@ -171,10 +216,14 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
         "by_encryption": {f"{s} {k}": _shares(c) for (s, k), c in sorted(tally.sealing.items())
                           if sum(c.values())},
         "containment": containment,
+        # Stopped messages a passed challenge released since (the verdicts above are as
+        # first given), and how long after they were sent.
+        "released": {f"{s} {k}": n for (s, k), n in sorted(tally.released.items())},
         # Ham held or blocked per 10,000 ordinary messages, by cause: the precision budget.
         "precision_budget": budget,
         "owners": _shares(tally.owners),
         "innocent_accounts_actioned": sorted(tally.innocents),
+        "innocent_accounts_suspended": sorted(tally.suspended_innocents),
         "signals": {k: dict(c.most_common()) for k, c in tally.signals.items()},
         "timeline": {str(h): dict(c) for h, c in sorted(tally.timeline.items())},
         "metrics": {k: round(v, 6) for k, v in metrics.items()},

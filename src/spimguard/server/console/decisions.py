@@ -51,7 +51,7 @@ def verdict_of(entry: LogEntry) -> Verdict | None:
         return None
 
 
-def _kept(engine: Engine, entry: LogEntry) -> tuple[tuple[str, ...], str | None]:
+def kept(engine: Engine, entry: LogEntry) -> tuple[tuple[str, ...], str | None]:
     """The recipients and text of a message, from its campaign evidence or the verdict log."""
     verdict = verdict_of(entry)
     campaign = verdict.campaign if verdict else None
@@ -80,7 +80,7 @@ def apply_operator_decision(engine: Engine, store: ConsoleStore, operator: str,
         store.save_decision(Decision(entry.id, label, operator, now, entry.action, entry.ts))
         what = f"verdict {entry.action}, score {entry.score:.1f}"
         if label == "ham" and entry.action in ("hold", "block"):
-            recipients, text = _kept(engine, entry)
+            recipients, text = kept(engine, entry)
             if store.save_release(entry.id, entry.account, recipients, text, operator, now):
                 released += 1
                 what += "; released for delivery"

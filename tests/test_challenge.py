@@ -1,0 +1,172 @@
+"""The owner's challenge: the IM server's ``challenge`` event, what a hold on doubt asks
+for, and what a pass releases (and what it never does)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+from starlette.testclient import TestClient
+
+from conftest import T0, config, event, message
+from spimguard import open_engine
+from spimguard.engine import Engine
+from spimguard.errors import BadInput
+from spimguard.events import Limits, decode_batch, decode_event
+from spimguard.server import create_app
+from spimguard.server.console.memory import MemoryConsole
+from test_takeover import OFFICIAL, live_a_month
+
+API = {"Authorization": "Bearer tok"}
+HOME, MOBILE, HOSTING = "198.51.100.20", "10.8.0.2", "203.0.113.7"
+NEW_NUMBER = "Hi everyone, this is my new number: 07700 900007. Please save it!"
+
+
+def _engine() -> Engine:
+    judge = open_engine(config(official_clients=OFFICIAL, api_token="tok"))
+    live_a_month(judge, "alice", ip=HOME)
+    return judge
+
+
+def _challenge(session: str, passed: bool, id: str = "ch1", ts: float = T0 + 600,
+               account: str = "alice") -> dict[str, Any]:
+    return {"type": "challenge", "id": id, "ts": ts, "account": account, "session": session,
+            "passed": passed}
+
+
+def _announce(judge: Engine, session: str, ip: str, count: int, client: str = "im-android",
+              start: int = 0, encrypted: bool = True) -> list[Any]:
+    """One message to each contact in turn (one size of ciphertext, or one text)."""
+    cfg, out = judge.config, []
+    for i in range(start, start + count):
+        body: dict[str, Any] = {"encrypted": True, "size": 300} if encrypted else {
+            "text": NEW_NUMBER}
+        out.append(judge.process(event(cfg, type="message", id=f"{session}-{i}",
+                                       sender="alice", recipients=[f"alice-friend{i}"],
+                                       ts=T0 + 10 + i, session=session,
+                                       client={"id": client, "ip": ip}, **body)))
+    return out
+
+
+def _held(verdicts: list[Any]) -> list[str]:
+    return [v.id for v in verdicts if v.action == "hold"]
+
+
+# -- the event -------------------------------------------------------------------------------
+def test_a_challenge_event_is_validated_like_the_others() -> None:
+    limits = Limits()
+    got = decode_event(msgspec.json.encode(_challenge("phone", True)), limits)
+    assert got.passed and got.session == "phone" and got.account == "alice"
+    assert decode_event(msgspec.json.encode({**_challenge("", False)}), limits).account
+    for broken, field in (({"passed": "yes"}, "passed"), ({"account": ""}, "account"),
+                          ({"session": "s" * 600}, "session"), ({"ts": "yesterday"}, "ts")):
+        with pytest.raises(BadInput) as info:
+            decode_event(msgspec.json.encode({**_challenge("phone", True), **broken}), limits)
+        assert info.value.field == field and info.value.status == 422
+    body = _challenge("phone", True)
+    del body["passed"]
+    with pytest.raises(BadInput) as info:  # a batch names the event and the field
+        decode_batch(msgspec.json.encode({"events": [body]}), limits)
+    assert info.value.field == "events[0].passed"
+
+
+# -- what a hold asks for --------------------------------------------------------------------
+def test_a_hold_on_doubt_about_the_session_asks_the_owner_s_challenge() -> None:
+    """The owner's phone on a network the account never wrote from, announcing in the clear
+    with no list read and no link: held on the burst alone (``ACCOUNT_BURST_UNPITCHED``, no
+    account-level evidence), which only the owner can answer: a challenge of that session."""
+    judge = _engine()
+    verdicts = _announce(judge, "mobile", MOBILE, 12, encrypted=False)
+    held = [v for v in verdicts if v.action == "hold"]
+    assert held and all(v.account_action.action == "challenge" for v in held)
+    assert {v.account_action.session for v in held} == {"mobile"}
+    assert "ACCOUNT_BURST_UNPITCHED" in {s.code for s in held[0].signals}
+    # A throwaway account writing encrypted messages to strangers is held as a newcomer,
+    # which its holder's challenge would not answer (it passes its own): no challenge.
+    cfg = judge.config
+    bot = [judge.process(event(cfg, type="message", id=f"b{i}", sender="bot",
+                               recipients=[f"stranger{i}"], ts=T0 + i * 10, encrypted=True,
+                               size=240)) for i in range(8)]
+    assert _held(bot) and all(v.account_action.action == "none" for v in bot)
+
+
+# -- what a pass releases, through the API ---------------------------------------------------
+def test_a_passed_challenge_releases_the_session_s_holds_and_proves_it() -> None:
+    judge = _engine()
+    client = TestClient(create_app(judge, MemoryConsole()))
+    held = _held(_announce(judge, "mobile", MOBILE, 20))
+    assert held
+    # Only the API token's holder (the IM server) speaks for the challenge: an intruder
+    # calling the API itself is refused and changes nothing.
+    forged = client.post("/v1/events", json={"events": [_challenge("mobile", True)]},
+                         headers={"Authorization": "Bearer guessed"})
+    assert forged.status_code == 401
+    assert client.get("/v1/releases", headers=API).json()["releases"] == []
+    assert judge.account("alice")["restrictions"]
+    answer = client.post("/v1/events", json={"events": [_challenge("mobile", True)]},
+                         headers=API)
+    assert answer.status_code == 200
+    assert answer.json()["results"][0]["signals"][0]["code"] == "CHALLENGE_PASSED"
+    feed = client.get("/v1/releases", headers=API).json()["releases"]
+    assert [r["message_id"] for r in feed] == held
+    assert {r["released_by"] for r in feed} == {"challenge"}
+    assert {r["sender"] for r in feed} == {"alice"}
+    assert not judge.account("alice")["restrictions"]
+    # The same event again: the same answer, nothing released twice.
+    again = client.post("/v1/events", json={"events": [_challenge("mobile", True)]},
+                        headers=API)
+    assert again.json() == answer.json()
+    assert len(client.get("/v1/releases", headers=API).json()["releases"]) == len(held)
+    # The session is the owner's now: the rest of the announcement goes through.
+    later = _announce(judge, "mobile", MOBILE, 20, start=20)
+    assert all(v.action in ("deliver", "warn") for v in later)
+
+
+def test_a_failed_challenge_releases_nothing_and_suspends_the_session() -> None:
+    judge = _engine()
+    client = TestClient(create_app(judge, MemoryConsole()))
+    assert _held(_announce(judge, "evil", HOSTING, 12, client="MobileFunster 2.1"))
+    answer = client.post("/v1/events", json={"events": [_challenge("evil", False)]},
+                         headers=API).json()["results"][0]
+    assert answer["signals"][0]["code"] == "CHALLENGE_FAILED"
+    assert answer["account_action"]["action"] == "suspend_sending"
+    assert answer["account_action"]["session"] == "evil"
+    assert client.get("/v1/releases", headers=API).json()["releases"] == []
+    later = _announce(judge, "evil", HOSTING, 3, client="MobileFunster 2.1", start=12)
+    assert all(v.action == "hold" for v in later)
+
+
+def test_the_owner_passing_on_its_phone_releases_nothing_of_the_intruder_s_session() -> None:
+    judge = _engine()
+    client = TestClient(create_app(judge, MemoryConsole()))
+    assert _held(_announce(judge, "evil", HOSTING, 12, client="MobileFunster 2.1"))
+    answer = client.post("/v1/events", json={"events": [_challenge("phone", True)]},
+                         headers=API)
+    assert answer.json()["results"][0]["signals"][0]["code"] == "CHALLENGE_PASSED"
+    assert client.get("/v1/releases", headers=API).json()["releases"] == []
+    later = _announce(judge, "evil", HOSTING, 3, client="MobileFunster 2.1", start=12)
+    assert all(v.action == "hold" for v in later)  # its own suspension stays
+    own = judge.process(message(judge.config, "own", "alice", ["alice-friend1"], "sorry!",
+                                T0 + 700, session="phone",
+                                client={"id": "im-android", "ip": HOME}))
+    assert own.action == "deliver"
+
+
+def test_a_bot_passing_its_own_challenge_gets_nothing_released() -> None:
+    """A pass answers doubt about the session only; a newcomer's holds are other evidence."""
+    judge = open_engine(config(official_clients=OFFICIAL, api_token="tok"))
+    client = TestClient(create_app(judge, MemoryConsole()))
+    cfg = judge.config
+    judge.process(event(cfg, type="login", id="bot-in", ts=T0, account="bot", session="bot",
+                        ip=HOSTING, client={"id": "bulkbot"}))
+    verdicts = [judge.process(event(cfg, type="message", id=f"b{i}", sender="bot",
+                                    recipients=[f"stranger{i}"], ts=T0 + 10 + i * 10,
+                                    session="bot", client={"id": "bulkbot", "ip": HOSTING},
+                                    encrypted=True, size=240)) for i in range(10)]
+    assert _held(verdicts)
+    answer = client.post("/v1/events", json={"events": [_challenge("bot", True,
+                                                                   account="bot")]},
+                         headers=API)
+    assert answer.json()["results"][0]["signals"][0]["code"] == "CHALLENGE_PASSED"
+    assert client.get("/v1/releases", headers=API).json()["releases"] == []
