@@ -159,3 +159,21 @@ def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
     e.records.save = original  # type: ignore[method-assign]
     e.process(message(cfg, "m3", "x", ["y"], "unrelated", T0 + 2))  # commits whatever is left
     assert e.records.answers(["m1"]) == {}  # the failed batch's first event was not kept
+
+
+def test_a_batch_loads_its_state_in_one_statement_per_table(tmp_path: Path) -> None:
+    """The embedded SQLite loads every key a batch reads before its first event (the batch's
+    plan), one ``IN (...)`` statement per table, not one per table per event; and the
+    verdicts are those of events judged one at a time. (Member sets that an event only
+    writes, a recipient's correspondents, load when written: those are not counted.)"""
+    cfg = config(storage={"backend": "sqlite"})
+    log = mixed_log(cfg)[:120]
+    one_by_one = open_engine(cfg, tmp_path / "one")
+    alone = [msgspec.json.encode(one_by_one.process(e)) for e in log]
+    batched = open_engine(cfg, tmp_path / "batch")
+    loads: list[str] = []
+    batched.state._conn.set_trace_callback(loads.append)  # type: ignore[attr-defined]
+    assert run(batched, log) == alone
+    for table in ("kv", "counters"):
+        assert sum(s.startswith("SELECT") and f"FROM {table} WHERE key IN" in s
+                   for s in loads) == 1, table

@@ -9,7 +9,10 @@ and the record store the verdict. Both commit together (one transaction on the
 embedded SQLite), before the answer leaves: an acknowledged event is never lost.
 
 Events are processed in the order given; time is each event's own ``ts``, so
-replaying a log gives the verdicts of the live run.
+replaying a log gives the verdicts of the live run. On the embedded SQLite the
+batch's reads are planned before its first event (``_plan_batch``), so the keys of
+all of them load in one statement per table; each event still reads, judges and
+writes in turn, after the events before it.
 
 Many nodes (Redis state, PostgreSQL records) commit in two stores: each event id
 is claimed in Redis, its writes apply in one script that checks the claim and
@@ -35,7 +38,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -64,7 +67,7 @@ from .policy import Decision, Policy
 from .records import Answer, RecordStore
 from .records.sqlite import SQLiteRecords
 from .signals import Signal
-from .state import StateBackend
+from .state import Holding, StateBackend
 from .state.ops import FOREVER, Delete, Get, Incr, Put, Query, Replace, Touch, Write
 from .state.shared import Claiming
 
@@ -77,6 +80,15 @@ _CLOCK = "engine:clock"
 _ATTEMPTS = 16
 _BACKOFF = 0.001  # seconds: the first retry's pause at most, doubling up to _MAX_PAUSE
 _MAX_PAUSE = 0.02
+
+
+class _Planned(NamedTuple):
+    """One event's context and reads, ready to judge (``Engine._plan``)."""
+
+    ctx: Context
+    own: tuple[Query, ...]  # ``_own_reads``
+    active: list[Detector]  # the detectors whose reads did not fail
+    queries: list[Query]  # every read, each once
 
 
 @dataclass
@@ -99,6 +111,7 @@ class Engine:
         self.clock = self._bounded(self.state.read([Get(_CLOCK)], 0.0)[0] or 0.0)
         self._clock_saved = self.clock
         self._claims = self.state if isinstance(self.state, Claiming) else None
+        self._holding = self.state if isinstance(self.state, Holding) else None
         self._answered: dict[str, Answer] = {}  # this batch's answers, by event id
         # Learnt changes in shared state: the count at the last look, and this node's own
         # since then; anything else means another node learnt something (rebuild).
@@ -127,9 +140,10 @@ class Engine:
                 known = self.records.answers(ids)
                 once.check_batch(events, digests, known)
                 results = []
-                for event, digest in zip(events, digests, strict=True):
+                plans = self._plan_batch(events, known)
+                for event, digest, planned in zip(events, digests, plans, strict=True):
                     before = self.repeats
-                    results.append(self._process(event, digest, known))
+                    results.append(self._process(event, digest, known, planned))
                     if fresh is not None:
                         fresh.append(self.repeats == before)
                 self._commit()
@@ -221,7 +235,8 @@ class Engine:
         Past times pass as they are, so replaying an old log stays deterministic."""
         return min(ts, time.time() + self.config.limits.max_clock_skew)
 
-    def _process(self, event: Event, body: str, known: dict[str, Answer]) -> Result:
+    def _process(self, event: Event, body: str, known: dict[str, Answer],
+                 planned: _Planned | None) -> Result:
         self.clock = max(self.clock, self._bounded(event.ts))
         stored = self._answered.get(event.id) or known.get(event.id)
         if stored is not None:
@@ -229,8 +244,9 @@ class Engine:
             return once.answer(event, stored.result)
         for attempt in range(_ATTEMPTS):
             try:
-                return self._judge(event, body)
+                return self._judge(event, body, planned)
             except Contention:
+                planned = None  # detectors memoise what they read in the context: afresh
                 # Another node changed what this event read: nothing of it was applied.
                 self._clock_saved = -1.0
                 self._learnt_seen = None
@@ -239,7 +255,8 @@ class Engine:
                 time.sleep(random.uniform(0.0, min(_MAX_PAUSE, _BACKOFF * 2**attempt)))
         raise StateUnavailable(f"event {event.id[:80]!r}: the state it reads kept changing")
 
-    def _judge(self, event: Event, body: str) -> Result:
+    def _plan(self, event: Event) -> _Planned:
+        """The event's context and every query it reads: its own and its detectors'."""
         if isinstance(event, Message):
             ctx = Context(event, view=text.SEALED if event.encrypted else text.view(event.text),
                           names=text.names_of(event.recipients))
@@ -266,7 +283,26 @@ class Engine:
             except Exception:
                 log.exception("detector %s failed reading for event %s", detector.name,
                               event.id)
-        unique = list(dict.fromkeys(queries))
+        return _Planned(ctx, own, active, list(dict.fromkeys(queries)))
+
+    def _plan_batch(self, events: Sequence[Event], known: dict[str, Answer]
+                    ) -> list[_Planned | None]:
+        """Plans of the batch's events made before judging the first, when the state
+        answers from a copy it holds (the embedded SQLite): it loads every key the batch
+        reads at once, one statement per table instead of one per table per event.
+
+        A plan depends on the event and the detectors' settings alone (never on state, or
+        on what a learner learnt), so planning ahead changes no verdict. Reports are
+        planned in turn: they look up the reported message, which the batch may log."""
+        if self._holding is None:
+            return [None] * len(events)
+        planned = [None if isinstance(e, Report) or e.id in known else self._plan(e)
+                   for e in events]
+        self._holding.hold([q for p in planned if p is not None for q in p.queries])
+        return planned
+
+    def _judge(self, event: Event, body: str, planned: _Planned | None) -> Result:
+        ctx, own, active, unique = planned or self._plan(event)
         if self._claims:
             claim, answers = self._claims.claim_read(event.id, body, unique, event.ts)
             if not claim.mine:
@@ -310,7 +346,9 @@ class Engine:
             except Exception:
                 log.exception("detector %s failed writing for event %s", detector.name,
                               event.id)
-        if self.clock != self._clock_saved:  # rides with this event's writes: no extra trip
+        if self._claims and self.clock != self._clock_saved:
+            # Each event commits on its own in shared state: the clock rides with its writes
+            # (no extra trip). An embedded store saves it once, with the batch (``_commit``).
             writes.append(Put(_CLOCK, self.clock, FOREVER))
             self._clock_saved = self.clock
         outbox = outbox_of(self.config, event, body, ctx, result, decision)
@@ -401,9 +439,7 @@ class Engine:
         return writes
 
     def _commit(self) -> None:
-        if self.clock != self._clock_saved:
-            self.state.write([Put(_CLOCK, self.clock, 1e12)], self.clock)
-            self._clock_saved = self.clock
+        self._save_clock()
         self.state.commit()
         self.records.commit()
 
@@ -416,8 +452,14 @@ class Engine:
     def _rebuild_learners(self) -> None:
         rebuild_learners(self.detectors, self.state, self.clock)
 
+    def _save_clock(self) -> None:
+        if self.clock != self._clock_saved:
+            self.state.write([Put(_CLOCK, self.clock, FOREVER)], self.clock)
+            self._clock_saved = self.clock
+
     def _maintain(self, now: float) -> None:
         self._since_maintenance = 0
+        self._save_clock()  # a sweep commits the embedded store: the clock goes with it
         maintain(self.config, self.state, self.records, self.detectors, now)
 
 

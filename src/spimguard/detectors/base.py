@@ -65,6 +65,9 @@ class Outcome:
 class Detector(Protocol):
     name: str
 
+    # ``reads`` depends on the event (its context) and the detector's settings only, never
+    # on what a learner has learnt: the engine plans a batch's reads before judging its
+    # first event, so that an embedded store loads them all at once (``engine._plan_batch``).
     def reads(self, ctx: Context) -> Sequence[Query]: ...
 
     def detect(self, ctx: Context, facts: Facts) -> Sequence[Signal]: ...

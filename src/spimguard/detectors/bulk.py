@@ -207,10 +207,15 @@ class BulkDetector:
     def cluster(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
         """The cluster of the band with the most (decayed) messages, if any band is known.
 
-        Decoded once per event; ``writes`` updates the same object."""
+        Decoded once per event, and once per distinct value (the bands of one text mostly
+        hold the same cluster); ``writes`` updates the same object."""
         memo = f"{self.name}:cluster"
         if memo not in ctx.scratch:
-            found = [msgspec.convert(facts[q], Cluster) for q in plan.reads if facts[q]]
+            held: list[Any] = []
+            for query in plan.reads:
+                if facts[query] and facts[query] not in held:
+                    held.append(facts[query])
+            found = [msgspec.convert(value, Cluster) for value in held]
             now, half = ctx.event.ts, self.cfg["half_life"]
             ctx.scratch[memo] = max(found, default=None, key=lambda c: (
                 decayed(c.messages, c.last, now, half), -c.first))

@@ -9,7 +9,7 @@ default) and, for many nodes, a shared backend built on the same primitives.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from .ops import (
     Contains,
@@ -50,5 +50,14 @@ class StateBackend(Protocol):
     def close(self) -> None: ...
 
 
-__all__ = ["Contains", "Count", "Delete", "Distinct", "Get", "Incr", "Members", "Put", "Query",
-           "Remove", "Replace", "StateBackend", "Touch", "Write"]
+@runtime_checkable
+class Holding(Protocol):
+    """A backend that answers from a copy held in memory (the embedded SQLite): it can
+    load the keys of many queries at once, ahead of the reads that ask them."""
+
+    def hold(self, queries: Sequence[Query]) -> None:
+        """Load every key ``queries`` name that is not held yet."""
+
+
+__all__ = ["Contains", "Count", "Delete", "Distinct", "Get", "Holding", "Incr", "Members", "Put",
+           "Query", "Remove", "Replace", "StateBackend", "Touch", "Write"]

@@ -42,6 +42,7 @@ from .ops import (
 _SWEEP_EVERY = 50_000  # writes between automatic sweeps
 _MAX_BUCKETS = 16  # a counter prunes buckets older than its TTL once it holds more
 _PACKED = 128  # members of a set kept packed; a larger set is a dict (O(1) lookups)
+_DOUBLE = struct.Struct("d")
 
 
 def _doubles(values: Iterable[float]) -> bytes:
@@ -111,7 +112,11 @@ def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSe
     which Redis's sorted sets and SQLite's index hold members (so a cap drops the same
     ones): a time only moves forward (ZADD GT), and members of equal time sort by name
     however many writes touched them. Member names are account ids that recur in many
-    sets (contact lists are symmetric): interned, each is held once."""
+    sets (contact lists are symmetric): interned, each is held once.
+
+    The common touches, of members new to a packed set or of one member already in it, at
+    a time later than all of the set's own, move bytes: O(n) copied, no float unpacked
+    (n the set's size)."""
     fresh = [sys.intern(m) for m in sorted(set(touched))]
     if not fresh:
         return members
@@ -123,11 +128,22 @@ def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSe
             members[member] = now
         return members
     moved = set(fresh)
-    keep = [m not in moved for m in members.names]
-    names = (*compress(members.names, keep), *fresh)
+    names, times = members.names, members.times
+    if moved.isdisjoint(names):
+        if not names:
+            return _Packed(tuple(fresh), float(now))
+        if len(names) + len(fresh) <= _PACKED:
+            held = times if isinstance(times, bytes) else _doubles(repeat(times, len(names)))
+            return _Packed((*names, *fresh), held + _doubles(repeat(now, len(fresh))))
+    elif len(fresh) == 1 and isinstance(times, bytes):
+        at = names.index(fresh[0])
+        return _Packed((*names[:at], *names[at + 1:], fresh[0]),
+                       times[:8 * at] + times[8 * at + 8:] + _DOUBLE.pack(now))
+    keep = [m not in moved for m in names]
+    names = (*compress(names, keep), *fresh)
     if len(names) > _PACKED:
         return dict(chain(compress(members.items(), keep), zip(fresh, repeat(now))))
-    if isinstance(members.times, float) and not any(keep):
+    if isinstance(times, float) and not any(keep):
         return _Packed(names, float(now))
     return _Packed(names, _doubles(chain(compress(members.values(), keep),
                                          repeat(now, len(fresh)))))
@@ -137,6 +153,8 @@ def _stale(members: MemberSet, cutoff: float) -> int:
     """How many of the oldest members were touched at or before ``cutoff``."""
     if isinstance(members, _Packed) and isinstance(members.times, float):
         return len(members) if members.times <= cutoff else 0
+    if not members or _oldest(members) > cutoff:
+        return 0
     count = 0
     for ts in members.values():
         if ts > cutoff:
@@ -149,14 +167,16 @@ def _oldest(members: MemberSet) -> float:
     """The time of the oldest member of a non-empty set (the first one)."""
     if isinstance(members, dict):
         return next(iter(members.values()))
-    return members.times if isinstance(members.times, float) else _floats(members.times)[0]
+    times = members.times
+    return times if isinstance(times, float) else _DOUBLE.unpack_from(times)[0]
 
 
 def _newest(members: MemberSet) -> float:
     """The time of the newest member of a non-empty set (the last one)."""
     if isinstance(members, dict):
         return next(reversed(members.values()))
-    return members.times if isinstance(members.times, float) else _floats(members.times)[-1]
+    times = members.times
+    return times if isinstance(times, float) else _DOUBLE.unpack_from(times, len(times) - 8)[0]
 
 
 def _resorted(members: MemberSet, fresh: list[str], now: float) -> MemberSet:
@@ -212,10 +232,17 @@ class MemoryState:
         # Members let go by a cap or a sweep, (key, member), for the durable store this
         # holds keys for to drop too (``trimmed``); None when nothing below keeps a copy.
         self.trimmed: list[tuple[str, str]] | None = None
+        # One read's decoded values, by the id of their stored bytes (alive in ``_values``
+        # through the read): a value put under several keys at once (a bulk cluster under
+        # each of its bands) is decoded once per read, and its answers are one object.
+        self._decoded: dict[int, Any] = {}
 
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
+        """Answers in order. Like every backend's, they are the caller's to read, not to
+        change: two keys holding one stored value may answer with the same object."""
         answer = self._answers
+        self._decoded.clear()
         return [answer[type(q)](self, q, now) for q in queries]
 
     def _count(self, query: Count, now: float) -> float:
@@ -223,7 +250,8 @@ class MemoryState:
         if entry is None or entry[1] <= now:
             return 0.0
         first, last = bucket_range(query, now)
-        return sum(n for b, n in _buckets(entry[0]).items() if first <= b <= last)
+        flat = _floats(entry[0])
+        return sum(n for b, n in zip(flat[::2], flat[1::2], strict=True) if first <= b <= last)
 
     def _distinct(self, query: Distinct, now: float) -> int:
         # Members are kept in time order (newest last), so counting stops at the
@@ -231,7 +259,7 @@ class MemoryState:
         members, cutoff = self._live_members(query.key, now)
         since, seen = max(now - query.window, cutoff), 0
         if isinstance(members, _Packed) and isinstance(members.times, float):
-            return len(members) if members.times > since else 0
+            return len(members.names) if members.times > since else 0
         for ts in reversed(members.values()):
             if ts <= since:
                 break
@@ -240,9 +268,11 @@ class MemoryState:
 
     def _contains(self, query: Contains, now: float) -> tuple[bool, ...]:
         members, cutoff = self._live_members(query.key, now)
-        if not members or _oldest(members) > cutoff:
-            return tuple(m in members for m in query.members)
-        return tuple(m in members and members[m] > cutoff for m in query.members)
+        held = members.names if isinstance(members, _Packed) else members
+        if not held or _oldest(members) > cutoff:
+            return tuple(m in held for m in query.members)
+        times = dict(members.items()) if isinstance(members, _Packed) else members
+        return tuple(m in times and times[m] > cutoff for m in query.members)
 
     def _members_of(self, query: Members, now: float) -> tuple[str, ...]:
         members, cutoff = self._live_members(query.key, now)
@@ -254,7 +284,10 @@ class MemoryState:
         entry = self._values.get(query.key)
         if entry is None or entry[1] <= now:
             return None
-        return msgspec.json.decode(entry[0])
+        stored = id(entry[0])
+        if stored not in self._decoded:
+            self._decoded[stored] = msgspec.json.decode(entry[0])
+        return self._decoded[stored]
 
     _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {
         Count: _count, Distinct: _distinct, Contains: _contains, Members: _members_of, Get: _get}
@@ -316,9 +349,17 @@ class MemoryState:
             self._members.pop(op.key, None)
 
     def _incr(self, op: Incr, now: float) -> None:
+        """Add to the counter's bucket of ``now``: when that is its newest bucket (a counter
+        counts in time order) and no pruning is due, its count is rewritten in place."""
         packed, expiry = self._counters.get(op.key, (b"", 0.0))
-        buckets = _buckets(packed) if expiry > now else {}
         bucket = int(now // op.bucket)
+        if (expiry > now and 0 < len(packed) <= 16 * _MAX_BUCKETS
+                and _DOUBLE.unpack_from(packed, len(packed) - 16)[0] == bucket):
+            count = _DOUBLE.unpack_from(packed, len(packed) - 8)[0] + op.amount
+            self._counters[op.key] = (packed[:-8] + _DOUBLE.pack(count),
+                                      max(expiry, now + op.ttl))
+            return
+        buckets = _buckets(packed) if expiry > now else {}
         buckets[bucket] = buckets.get(bucket, 0.0) + op.amount
         if len(buckets) > _MAX_BUCKETS:
             oldest = bucket - int(op.ttl // op.bucket)

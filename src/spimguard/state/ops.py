@@ -37,7 +37,7 @@ import msgspec
 FOREVER = 100 * 365 * 86_400.0  # a TTL for what only an explicit write removes
 
 
-class Count(msgspec.Struct, frozen=True, gc=False):
+class Count(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
     """Sum of a counter over the buckets of the last ``window`` seconds."""
 
     key: str
@@ -45,33 +45,35 @@ class Count(msgspec.Struct, frozen=True, gc=False):
     bucket: float = 60.0
 
 
-class Distinct(msgspec.Struct, frozen=True, gc=False):
+class Distinct(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
     """How many members of a member set were touched in the last ``window`` seconds."""
 
     key: str
     window: float
 
 
-class Contains(msgspec.Struct, frozen=True, gc=False):
+class Contains(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
     """For each member, whether it is in the member set: a tuple of bools."""
 
     key: str
     members: tuple[str, ...]
 
 
-class Members(msgspec.Struct, frozen=True, gc=False):
+class Members(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
     """Every member of a member set, oldest first (bounded by the set's cap)."""
 
     key: str
 
 
-class Get(msgspec.Struct, frozen=True, gc=False):
+class Get(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
     """A stored value, or None."""
 
     key: str
 
 
 Query = Count | Distinct | Contains | Members | Get
+# A query is hashed where the engine drops repeats, where it files the answers and at each
+# detector's look-up: its hash is kept (``cache_hash``), computed once.
 
 
 class Incr(msgspec.Struct, frozen=True, gc=False):

@@ -58,10 +58,7 @@ _CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB ea
 # Which table a primitive's key lives in: counters, member sets or values.
 _COUNTER, _SET, _VALUE = "c", "m", "v"
 _KIND: dict[type, str] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VALUE}
-
-
-def _kind(op: Query | Write) -> str:
-    return _KIND.get(type(op), _SET)
+_ADDING = frozenset({Incr, Touch, Remove})  # writes that change what is there, not replace it
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -98,19 +95,28 @@ class SQLiteState:
 
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
-        try:
-            self._fresh()
-            self._hold((_kind(q), q.key) for q in queries)
-        except sqlite3.Error as exc:
-            raise StateUnavailable(f"state read failed: {exc}") from exc
+        self.hold(queries)
         return self._hot.read(queries, now)
 
-    def _hold(self, wanted: Iterable[tuple[str, str]]) -> None:
-        """Load the keys not held yet: one statement per table for all of them."""
+    def hold(self, queries: Sequence[Query]) -> None:
+        """Load the keys of ``queries`` not held yet (a batch's, planned ahead): one
+        statement per table, where each event's read would have made its own."""
+        try:
+            self._fresh()
+            self._hold(queries)
+        except sqlite3.Error as exc:
+            raise StateUnavailable(f"state read failed: {exc}") from exc
+
+    def _hold(self, ops: Iterable[Query | Write]) -> None:
+        """Load the keys of ``ops`` not held yet: one statement per table for all of them.
+        Held keys (all of them, mostly, once a batch's were loaded) cost a lookup each."""
+        held, kind_of = self._held, _KIND.get
+        wanted = [item for op in ops if (item := (kind_of(type(op), _SET), op.key)) not in held]
+        if not wanted:
+            return
         missing: dict[str, list[str]] = {_COUNTER: [], _SET: [], _VALUE: []}
-        for item in dict.fromkeys(wanted):
-            if item not in self._held:
-                missing[item[0]].append(item[1])
+        for kind, key in dict.fromkeys(wanted):
+            missing[kind].append(key)
         run = self._conn.execute
         for chunk in _chunks(missing[_VALUE]):
             marks = ",".join("?" * len(chunk))
@@ -166,8 +172,7 @@ class SQLiteState:
                 self._conn.execute("BEGIN IMMEDIATE")
                 self._fresh()
             # Writes that add to what is there need it held; Put and Replace overwrite.
-            self._hold((_kind(w), w.key) for w in writes
-                       if isinstance(w, Incr | Touch | Remove))
+            self._hold([w for w in writes if type(w) in _ADDING])
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state write failed: {exc}") from exc
         for op in writes:
