@@ -9,8 +9,9 @@
    doubled letter, brand as a label, brand as a hyphenated word): share
    flagged; and, with credential bait around them, share held or blocked.
 4. Link analysis (parse + look-alike + list suffixes) per URL, on one core.
-5. The URL model (``LINK_PHISHY``) through the engine: real phishing URLs from sources it
-   never trained on, and real benign ones, each sent once with neutral words as a
+5. The URL model (``LINK_PHISHY``) through the engine: real phishing and benign URLs it
+   never trained on (held out of its training sources by family, or from sources it
+   never trained on: ``urlmodel/evaluate.py``), each sent once with neutral words as a
    stranger's first message: share flagged (warned or more) and held, with and without
    the model; the friend's case (mutual contacts who write to each other) for the benign
    long tail; and the model's cost per URL, hostile URLs included.
@@ -31,7 +32,6 @@ from spimguard.lookalike import Brands
 from spimguard.state.ops import Touch
 from spimguard.text import UrlFact, parse_url, view
 from spimguard.urlmodel import evaluate
-from spimguard.urlmodel import train as url_training
 from spimguard.urlmodel.scorer import bundled
 from table import run_with_datasets
 
@@ -118,20 +118,13 @@ def _flagged(verdicts: list, without: str = "") -> float:  # type: ignore[type-a
 
 def url_model(root: Path) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
-    data, _ = url_training.read_hannousse(root)
-    trained = {s.url.domain for s in data}
-    held_out = [s for s in data if url_training.is_validation(s.url.domain)]
-    sets = [evaluate.TestSet("Hannousse validation phishing (same source)", True,
-                             [s.url for s in held_out if s.phishing]),
-            evaluate.TestSet("Hannousse validation legitimate (same source)", False,
-                             [s.url for s in held_out if not s.phishing]),
-            *evaluate.test_sets(root, BENIGN, trained)]
+    sets = evaluate.test_sets(root, BENIGN)
     engine = engine_with([])
     for n, test in enumerate(sets):
         verdicts = by_stranger(engine, test.urls, str(n))
         held = sum(v.action in ("hold", "block") for v in verdicts) / max(len(verdicts), 1)
-        kind = "phishing" if test.phishing else "benign"
-        rows.append((f"{test.name} [{kind}, {len(test.urls)}]: flagged without the model",
+        where = "held out" if test.same_source else "never trained on"
+        rows.append((f"{test.name} [{where}, {len(test.urls)}]: flagged without the model",
                      f"{_flagged(verdicts, 'LINK_PHISHY'):.2%}"))
         rows.append(("  flagged (warned or more) with it", f"{_flagged(verdicts):.2%}"))
         rows.append(("  held or blocked", f"{held:.3%}"))

@@ -12,13 +12,14 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import T0, config, event, message
-from spimguard import open_engine
+from spimguard import lists, open_engine
 from spimguard.engine import Engine
 from spimguard.errors import ConfigError
 from spimguard.policy import Policy
 from spimguard.signals import Signal
+from spimguard.state.ops import Touch
 from spimguard.text import parse_url, view
-from spimguard.urlmodel import features, scorer
+from spimguard.urlmodel import features, scorer, words
 from spimguard.urlmodel import train as training
 from test_model_rebuild import _datasets
 
@@ -164,4 +165,94 @@ def test_the_bundled_url_model_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
         "the bundled URL model is not what HEAD builds: run `spimguard train-urls "
         f"--datasets {root} --card src/spimguard/urlmodel/CARD.md --benign "
         "benchmarks/data/benign-urls-software.txt` and commit both")
-    assert json.loads(out.read_text())["data"]["sha256"] == training.HANNOUSSE_SHA256
+    files = json.loads(out.read_text())["data"]["files"]
+    assert files == {training.HANNOUSSE: training.HANNOUSSE_SHA256,
+                     training.DISCORD: training.DISCORD_SHA256,
+                     training.OPENDNS: training.OPENDNS_SHA256}
+
+
+def test_a_campaign_name_sent_bare_is_warned_for_its_words() -> None:
+    """A Discord-style lure name (its family is in no training list) carries its words as
+    evidence, named in the detail, with neutral words around it."""
+    e = links_engine()
+    verdict = e.process(message(e.config, "m", "a", ["b"], "have a look "
+                                "https://claim-nitro-gifts.com", T0))
+    found = phishy(verdict)
+    assert found and "'nitro'" in found[0].detail, verdict.signals
+    assert verdict.action == "warn"
+
+
+def test_a_hosts_run_of_letters_counts_only_when_it_reads_as_words() -> None:
+    vocabulary = {"free", "nitro", "gift", "form", "steam", "community"}
+    assert words.segment("freenitrogift", vocabulary) == ["free", "nitro", "gift"]
+    assert words.segment("steamcommunity", vocabulary) == ["steam", "community"]
+    assert words.segment("informatik", vocabulary) == []  # 'form' inside is a coincidence
+    assert words.segment("x" * 63, vocabulary) == []
+
+
+def test_a_hosting_services_own_name_is_not_the_senders() -> None:
+    assert words.host_pieces(parse_url("https://nitro-gift.weebly.com/x", explicit=True)) \
+        == ["nitro", "gift"]
+    assert words.path_words(parse_url("https://docs.google.com/forms/d/e/1FAIp/viewform",
+                                      explicit=True)) == []
+    # The service's home page is no user's page.
+    assert not features.shape(view("see https://weebly.com").urls[0]).facts["free_host"]
+    assert features.shape(view("see https://x.weebly.com").urls[0]).facts["free_host"]
+    # On a hosting service only the user's part of the name can name a brand.
+    hosted = features.shape(parse_url("https://topreviews.s3.amazonaws.com/r", explicit=True))
+    assert hosted.facts["free_host"] and not hosted.facts["brand_in_host"]
+
+
+@pytest.mark.parametrize("url", [*PHISHING, *BENIGN, "https://claim-nitro-gifts.com"])
+def test_no_word_makes_a_link_look_safer(url: str) -> None:
+    """The sender writes every character of a link, so words only ever add: the shipped
+    model's margin with its words is never below its margin without them."""
+    model = scorer.bundled()
+    plain = dict(model.artefact, host_words={}, path_words={})
+    parsed = parse_url(url, explicit=True)
+    assert parsed is not None
+    assert model.judge(parsed).margin >= scorer.UrlModel(plain).judge(parsed).margin
+    assert all(w > 0 for kind in ("host_words", "path_words")
+               for w in model.artefact[kind].values())
+
+
+def test_one_familys_names_are_all_on_one_side_of_the_split() -> None:
+    names = ["navi55.com", "navi57.com", "navi6.pro", "2source.ch", "2source.eu"]
+    urls = [parse_url(f"https://{n}", explicit=True) for n in names]
+    data = [training.Labelled(u, 1, "discord") for u in urls if u is not None]
+    train, held = training.split(data)
+    for side in (train, held):
+        families = {training.family(s.url.domain) for s in side}
+        assert not families & {training.family(s.url.domain)
+                               for s in (held if side is train else train)}
+    assert {training.family(n) for n in names} == {"navi", "source"}
+
+
+def test_a_kits_disguises_are_read_as_a_person_reads_them() -> None:
+    """Percent escapes ('My%20Email%20Login') and digits glued to a word ('update2018')
+    hide no lure; another site's address spelt in a host is a fact of its own."""
+    escaped = features.shape(parse_url("http://rnb51.com/bv/My%20Email%20Login.html",
+                                       explicit=True))
+    assert escaped.facts["lure_in_path"] == "login"
+    glued = features.shape(parse_url("http://x.com.au/admin/update2018/a.htm", explicit=True))
+    assert glued.facts["lure_in_path"] == "update"
+    spelt = features.shape(parse_url("https://www-bancochile.cl.studioretrofit.com.br/p",
+                                     explicit=True))
+    assert spelt.facts["address_in_host"] == "www-bancochile"
+    for plain in ("https://www2.example.com/a", "https://de.wikipedia.org/wiki/X"):
+        assert not features.shape(parse_url(plain, explicit=True)).facts["address_in_host"]
+
+
+def test_a_popular_sites_own_pages_are_not_judged_by_their_shape() -> None:
+    """login.microsoftonline.com reads as 'microsoft' on another's host; on the operator's
+    popular list it is one big operator's name, while users' pages on a hosting service
+    under a well-known name (sites.google.com) are still judged."""
+    login = "https://login.microsoftonline.com/common/oauth2/authorize?client_id=1"
+    e = links_engine()
+    assert phishy(e.process(message(e.config, "m1", "a", ["b"], f"see {login}", T0)))
+    e.write_state([Touch(lists.key("popular"), ("microsoftonline.com",), 1e9,
+                         lists.MAX_ENTRIES)])
+    assert not phishy(e.process(message(e.config, "m2", "a", ["b"], f"see {login}", T0)))
+    hosted = "https://sites.google.com/view/paypal-account-verify/home"
+    assert "google.com" in lists.well_known()
+    assert phishy(e.process(message(e.config, "m3", "a", ["b"], f"see {hosted}", T0)))

@@ -9,8 +9,9 @@ tricks (``https://live.com@evil.example``), IP-literal hosts and shorteners
 (``data/shorteners.txt``, flagged and never expanded), and the shape of the URL
 itself (``urlmodel``: a login page on a free site builder, a brand's name in a
 subdomain, a kit in a compromised site's upload folder), which carries evidence
-even when the words around it are neutral. An allowlisted host is exempt from
-every check here but the operator's block list.
+even when the words around it are neutral, except on a popular site's own pages
+(their names are one big operator's). An allowlisted host is exempt from every
+check here but the operator's block list.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..model.scorer import logit
 from ..signals import Signal
 from ..state.ops import Contains, Query, Write
 from ..text import UrlFact, skeleton
+from ..urlmodel import features as url_features
 from ..urlmodel import scorer as url_scorer
 from .base import Context, Facts, Outcome, first_per_code, settings
 
@@ -59,7 +61,7 @@ SIGNALS = {
 }
 
 
-_LISTS = ("block", "allow", "shorteners")
+_LISTS = ("block", "allow", "shorteners", "popular")
 
 
 def _data_lines(name: str) -> list[str]:
@@ -139,7 +141,7 @@ class LinksDetector:
             if self.shorteners.intersection(suffixes) or on["shorteners"].intersection(suffixes):
                 found.append(Signal("LINK_SHORTENER", 1.0, f"link through the shortener "
                                     f"{url.domain}, which hides where it leads"))
-            elif not url.is_ip and not reason:
+            elif not url.is_ip and not reason and not self._owned(url, on["popular"]):
                 phishy.extend(self._shape(url))
         if phishy:  # the most phishing-like of the message's links speaks for them
             found.append(max(phishy, key=lambda s: s.strength))
@@ -150,6 +152,18 @@ class LinksDetector:
                 found.append(Signal("PHISH_CREDENTIALS", 1.0, f"asks '{bait}' next to a link "
                                     f"to {judged[0].host}"))
         return first_per_code(found)
+
+    @staticmethod
+    def _owned(url: UrlFact, popular: set[str]) -> bool:
+        """A popular site's own page (the built-in well-known sites and the operator's
+        ``popular`` list): its names are one big operator's, not a throwaway's, so the
+        shape of the link says nothing (``login.microsoftonline.com`` reads as a brand
+        on another's host). Users' pages on a hosting service under it
+        (``sites.google.com``, ``*.blogspot.com``) are still judged."""
+        known = url.domain in lists.well_known() or bool(
+            popular.intersection(lists.host_suffixes(url.host)))
+        path = url.path[: url_features.MAX_PATH].lower()
+        return known and not url_features.service(url.host, path)[0]
 
     def _shape(self, url: UrlFact) -> list[Signal]:
         """LINK_PHISHY when the URL model finds the link shaped like a phishing page for

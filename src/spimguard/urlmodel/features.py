@@ -27,7 +27,7 @@ from importlib import resources
 from ..lookalike import fold, one_edit
 from ..text import UrlFact
 
-VERSION = 1  # bump when a feature changes meaning: the artefact records it, the scorer checks
+VERSION = 2  # bump when a feature changes meaning: the artefact records it, the scorer checks
 MAX_HOST = 253
 MAX_PATH = 1024
 
@@ -51,9 +51,16 @@ LURES = frozenset({
     "account", "accounts", "authorize", "credential", "credentials", "sso", "2fa",
 })
 # Extensions of server-side scripts: a kit's ``login.php`` on somebody else's server.
-_SCRIPTS = (".php", ".asp", ".aspx", ".cgi", ".jsp", ".pl")
-_PAGES = (".html", ".htm", ".shtml")
+SCRIPTS = (".php", ".asp", ".aspx", ".cgi", ".jsp", ".pl")
+PAGES = (".html", ".htm", ".shtml")
 _TOKENS = re.compile(r"[a-z0-9]+")
+_LETTERS = re.compile(r"[a-z]+")
+_ESCAPE = re.compile(r"%([0-9a-fA-F]{2})")
+# Generic suffixes that, as a label left of the registrable name, spell another address
+# ("paypal.com.secure-update.xyz"); country codes are left out, being language
+# subdomains too ("de.wikipedia.org").
+_WWW = re.compile(r"www\d*")
+_GENERIC = frozenset({"com", "net", "org", "info", "biz", "gov", "edu"})
 _DATE = re.compile(r"/(?:19|20)\d\d/(?:[01]?\d)(?:/|$)|/(?:19|20)\d\d-[01]\d-[0-3]\d")
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
 # Compromised WordPress and Joomla sites: kits are dropped into their upload folders.
@@ -68,8 +75,8 @@ CHEAP_TLDS = frozenset({
 })
 
 NAMES: tuple[str, ...] = (
-    "free_host", "form_host", "dyn_dns", "ip_host", "userinfo", "punycode", "cheap_tld",
-    "brand_in_host", "brand_in_path", "lure_in_host", "lure_in_path",
+    "free_host", "dyn_dns", "ip_host", "userinfo", "punycode", "cheap_tld",
+    "brand_in_host", "brand_in_path", "lure_in_host", "lure_in_path", "address_in_host",
     "subdomains", "host_length", "host_hyphens", "host_digits", "label_entropy",
     "path_length", "path_depth", "query_length", "query_params", "script_page",
     "static_page", "double_slash", "percent_escapes", "cms_folder",
@@ -80,7 +87,7 @@ NAMES: tuple[str, ...] = (
 # training set's legitimate half is 38 % homepages against 19 % of its phishing half, a
 # trait of how it was collected; in chat, a bare name is what phishing is sent as too.
 PATH_FEATURES = frozenset({
-    "form_host", "brand_in_path", "lure_in_path", "path_length", "path_depth",
+    "brand_in_path", "lure_in_path", "path_length", "path_depth",
     "query_length", "query_params", "script_page", "static_page", "double_slash",
     "percent_escapes", "cms_folder", "tilde", "dated_path", "long_token",
 })
@@ -89,7 +96,6 @@ PATH_FEATURES = frozenset({
 # person can hold against a link; plenty of sites have both).
 PHRASES = {
     "free_host": "on the free site host {free_host}",
-    "form_host": "a form on {form_host}",
     "dyn_dns": "on the dynamic-DNS name {dyn_dns}",
     "ip_host": "a bare IP address",
     "userinfo": "a name shown before '@'",
@@ -99,6 +105,7 @@ PHRASES = {
     "brand_in_path": "'{brand_in_path}' named in its path",
     "lure_in_host": "'{lure_in_host}' in its host",
     "lure_in_path": "a '{lure_in_path}' page",
+    "address_in_host": "another address spelt in its name ({address_in_host})",
     "script_page": "a server script ({script_page})",
     "double_slash": "a '//' redirect in its path",
     "percent_escapes": "percent-escaped text",
@@ -142,14 +149,28 @@ def _brands() -> _Brands:
 
 def _suffix_in(host: str, path: str, table: dict[str, tuple[str, ...]]) -> str:
     """The entry of ``table`` that ``host`` (and, for entries with a path, ``path``) falls
-    under, or ''."""
-    labels = host.split(".")[-8:]  # no entry is deeper than this
+    under, or ''. A whole-host entry matches the names under it and its own paths, not its
+    bare name: ``https://weebly.com`` is the service's home page, ``x.weebly.com`` and
+    ``forms.gle/abc`` are a user's."""
+    labels = host.removeprefix("www.").split(".")[-8:]  # no entry is deeper than this
     for i in range(len(labels) - 1):
         suffix = ".".join(labels[i:])
         for prefix in table.get(suffix, ()):
-            if not prefix or ("/" + path.lstrip("/")).startswith(prefix):
+            if (not prefix and (i > 0 or path.strip("/"))) or (
+                    prefix and ("/" + path.lstrip("/")).startswith(prefix)):
                 return suffix + prefix
     return ""
+
+
+def service(host: str, path: str) -> tuple[str, str]:
+    """The kind ("free", "form", "dyn") and name of the service ``host`` (and ``path``) is a
+    user's page on, or ('', ''): that name is the service's, not the sender's choice."""
+    kinds = _hosts()
+    for kind in ("free", "form", "dyn"):
+        found = _suffix_in(host, path, kinds[kind])
+        if found:
+            return kind, found.split("/", 1)[0]
+    return "", ""
 
 
 def _brand_in(words: Sequence[str], own: str, inside: bool) -> str:
@@ -190,6 +211,24 @@ def _entropy(label: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
+def path_text(url: UrlFact) -> str:
+    """The path and query as a reader sees them: percent escapes decoded ('My%20Login'
+    is 'my login'), lower-cased, at most ``MAX_PATH`` characters."""
+    raw = url.path[:MAX_PATH]
+    raw += " " + url.query[: max(0, MAX_PATH - len(raw))]
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw).lower()
+
+
+def _address_in(labels: Sequence[str]) -> str:
+    """The part of a host's subdomain labels that spells another address: a generic
+    suffix as a label ('paypal.com.x.example'), or 'www' anywhere but as the first label
+    ('www-bancochile.cl.x.example', 'login.www.x.example'; 'www2.x.example' is fine)."""
+    for i, label in enumerate(labels):
+        if label in _GENERIC or ("www" in label and (i or not _WWW.fullmatch(label))):
+            return ".".join(labels[: i + 1])[:60]
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class Shape:
     """A URL's features: ``values`` in ``NAMES`` order, ``tld`` for the suffix's own
@@ -210,37 +249,44 @@ def shape(url: UrlFact) -> Shape:
     tld = "" if url.is_ip else domain.rsplit(".", 1)[-1]
     kinds = _hosts()
     free = _suffix_in(host, path, kinds["free"])
-    form = _suffix_in(host, path, kinds["form"])
     dyn = _suffix_in(host, path, kinds["dyn"])
     sub = host[: -len(domain)].rstrip(".") if host.endswith(domain) else ""
     sub_labels = [s for s in sub.split(".") if s and s != "www"]
     own = domain.split(".", 1)[0]
-    host_words = [w for w in re.split(r"[.\-_]", host) if w] if not url.is_ip else []
+    # On a hosting service, only the user's part of the name is the sender's choice
+    # ('topreviews' in topreviews.s3.amazonaws.com names no brand).
+    hosting = (free or dyn).split("/", 1)[0]
+    mine = host[: -len(hosting)].rstrip(".") if hosting and host.endswith(hosting) else host
+    host_words = [w for w in re.split(r"[.\-_]", mine) if w] if not url.is_ip else []
     # The registrable label counts only when the site is not the brand's own.
     brand_host = _brand_in(host_words[:32], own, inside=True)
-    path_words = _TOKENS.findall(path + " " + query)[:64]
+    text = path_text(url)
+    path_words = _TOKENS.findall(text)[:64]
     brand_path = "" if brand_host else _brand_in(path_words, own, inside=False)
     lure_host = next((w for w in host_words if w in LURES), "")
-    lures_path = [w for w in path_words if w in LURES]
-    script = next((e for e in _SCRIPTS if path.endswith(e)), "")
+    # Digits glued to a word leave it the word ('update2018').
+    lures_path = [w for w in _LETTERS.findall(text)[:64] if w in LURES]
+    address = _address_in(sub_labels)
+    script = next((e for e in SCRIPTS if path.endswith(e)), "")
     cms = next((c.strip("/") for c in _CMS if c in path), "")
     segments = [s for s in path.split("/") if s]
     longest = max((len(t) for t in path_words), default=0)
     values = (
-        float(bool(free)), float(bool(form)), float(bool(dyn)), float(url.is_ip),
+        float(bool(free)), float(bool(dyn)), float(url.is_ip),
         float(bool(url.userinfo)), float("xn--" in host), float(tld in CHEAP_TLDS),
         float(bool(brand_host)), float(bool(brand_path)), float(bool(lure_host)),
-        float(min(len(lures_path), 3)),
+        float(min(len(lures_path), 3)), float(bool(address)),
         float(min(len(sub_labels), 5)), math.log1p(len(host)), float(min(host.count("-"), 5)),
         float(min(sum(c.isdigit() for c in own), 8)), _entropy(own[:64]),
         math.log1p(len(path)), float(min(len(segments), 10)), math.log1p(len(query)),
         float(min(query.count("&") + bool(query), 10)), float(bool(script)),
-        float(path.endswith(_PAGES)), float("//" in path), float(min(len(_PERCENT.findall(
+        float(path.endswith(PAGES)), float("//" in path), float(min(len(_PERCENT.findall(
             path + query)), 10)), float(bool(cms)), float("~" in path),
         float(bool(_DATE.search(path))), float(longest >= 24),
     )
-    facts = {"free_host": free, "form_host": form, "dyn_dns": dyn,
+    facts = {"free_host": free, "dyn_dns": dyn,
              "brand_in_host": brand_host, "brand_in_path": brand_path,
              "lure_in_host": lure_host, "lure_in_path": "/".join(dict.fromkeys(lures_path[:2])),
+             "address_in_host": address,
              "script_page": script, "cms_folder": cms, "tld": tld}
     return Shape(values, tld, facts, len(path) > 1 or bool(query))

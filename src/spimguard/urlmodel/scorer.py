@@ -1,4 +1,5 @@
-"""The shipped URL model: a logistic regression over ``features.shape``, stored as JSON.
+"""The shipped URL model: a logistic regression over ``features.shape`` and the words of
+the host and path (``words``), stored as JSON.
 
 JSON rather than pickle: an artefact is data a reviewer can read and diff, and loading
 it runs no code. The artefact names the feature version it was trained on; a model of
@@ -17,13 +18,16 @@ from typing import Any
 from ..errors import ConfigError
 from ..model.scorer import sigmoid
 from ..text import UrlFact
-from .features import NAMES, PATH_FEATURES, PHRASES, VERSION, shape
+from . import words
+from .features import BRANDS, LURES, NAMES, PAGES, PATH_FEATURES, PHRASES, SCRIPTS, VERSION, shape
 
 BUNDLED = "urls.json"
 OTHER_TLD = "(other)"
 # A feature is a reason when it added this much to the log-odds (its odds × 1.28 or more):
 # less is a nudge no person would call the reason.
 REASON = 0.25
+_BRANDS = frozenset(BRANDS)
+_NAMED = _BRANDS | LURES | {e.strip(".") for e in (*SCRIPTS, *PAGES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,9 @@ class UrlModel:
         self.scale = [float(v) for v in artefact["scale"]]
         self.coef = [float(v) for v in artefact["coef"]]
         self.tld = {str(k): float(v) for k, v in artefact["tld"].items()}
+        # Only words that weighed toward phishing are shipped (see words.py).
+        self.host_words = {str(k): float(v) for k, v in artefact["host_words"].items()}
+        self.path_words = {str(k): float(v) for k, v in artefact["path_words"].items()}
         self.intercept = float(artefact["intercept"])
         self.warn_at = float(artefact["thresholds"]["warn_at"])
         self.hold_at = float(artefact["thresholds"]["hold_at"])
@@ -61,6 +68,24 @@ class UrlModel:
             z += share
             if value and name in PHRASES:
                 parts.append((share, PHRASES[name].format(**seen.facts)))
+        found = [(self.host_words[w], w) for w in words.host_words(url, self.host_words, _BRANDS)]
+        if seen.has_path:
+            path = dict.fromkeys(w for w in words.path_words(url) if w in self.path_words)
+            found_path = [(self.path_words[w], w) for w in path]
+        else:
+            found_path = []
+        for weighed, where in ((found, "name"), (found_path, "path")):
+            if weighed:
+                share = sum(w for w, _ in weighed)
+                z += share
+                # Words another reason already names ('login', 'paypal', 'php') are left
+                # out of this one's wording (and with none left, of the reasons), not of
+                # its weight.
+                shown = [w for _, w in sorted(weighed, reverse=True) if w not in _NAMED]
+                if shown:
+                    named = ", ".join(f"'{w}'" for w in shown[:3])
+                    noun = "words" if len(shown) > 1 else "word"
+                    parts.append((share, f"the {noun} {named} in its {where}"))
         return z, parts
 
     def judge(self, url: UrlFact) -> Judgement:
