@@ -91,6 +91,22 @@ def test_the_owner_passing_after_its_own_sign_in_still_gets_its_holds_released()
     assert _pass(judge, console, "mobile", T0 + 400) == held
 
 
+def test_a_late_pass_proves_nothing_of_whoever_signed_in_under_the_id_since() -> None:
+    """The owner's phone on a new network is held and passes; the intruder signs in under
+    the phone's session id a minute after the pass, and the IM server's report of the pass
+    reaches spimguard only after that sign-in (a retried batch, a slow queue). The pass
+    proves the session as the challenge found it: it releases the owner's holds, and the
+    intruder's burst under the id is still contained."""
+    judge, console = _owner(), MemoryConsole()
+    _login(judge, "mobile", "100.70.8.9", T0)
+    assert any(v.action == "hold" for v in _sealed(judge, "mobile", "100.70.8.9",
+                                                   range(3, 20), T0 + 10))
+    _login(judge, "mobile", EVIL, T0 + 300)
+    assert _pass(judge, console, "mobile", T0 + 200)
+    burst = _sealed(judge, "mobile", EVIL, range(20, 50), T0 + 310)
+    assert delivered_before_containment(burst) <= 3, actions(burst)
+
+
 def test_the_owners_pass_keeps_the_intruders_incident_for_its_next_session() -> None:
     """The owner passes on its phone while the intruder's session is suspended: the pass
     drops the phone's own incident, never the intruder's, so the intruder signing in again

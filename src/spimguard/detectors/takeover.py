@@ -928,17 +928,26 @@ class TakeoverDetector:
                           outcome: Outcome) -> list[Write]:
         """A pass: the session is the owner's (its app and network familiar at once, its
         facts unfamiliar no more), its suspension and the account-wide restrictions lift,
-        its incident goes. A failure that drew an account action: an incident of its own."""
+        its incident goes. A failure that drew an account action: an incident of its own.
+
+        A pass proves the session as the challenge found it. Signed in again since (a
+        session id is the client's choice, and the IM server's report may come late), it
+        may be someone else's now: the account-wide restrictions and the incident of the
+        earlier holder go, but the session is not proven, nor its suspension lifted."""
         stored, incidents = facts[plan.session], facts[plan.incidents]
         if not event.passed:
             return [self._incident(event, incidents, stored or {})] if (
                 outcome.account_action != "none") else []
+        current = not stored or stored.get("login", event.ts) <= event.ts
         out: list[Write] = [accounts.after_challenge(
-            event.account, facts[plan.restrictions], self.restriction_ttl, event.session)]
-        if any(i["session"] == event.session for i in incidents or ()):
+            event.account, facts[plan.restrictions], self.restriction_ttl,
+            event.session if current else "")]
+        if any(i["session"] == event.session and i["since"] <= event.ts
+               for i in incidents or ()):
             out.append(Put(_incidents_key(event.account), [
-                i for i in incidents if i["session"] != event.session], self.restriction_ttl))
-        if stored and event.session:
+                i for i in incidents if i["session"] != event.session or i["since"] > event.ts],
+                self.restriction_ttl))
+        if stored and current and event.session:
             cfg = self.cfg
             profile = dict(facts[plan.profile] or {})
             self._remember(profile, "nets", stored.get("net", ""), event.ts,
