@@ -213,3 +213,18 @@ def test_an_intruder_signing_in_anew_for_every_message_is_contained() -> None:
         verdicts += _sealed(judge, f"s{i}", EVIL, range(i, i + 1), T0 + i * 20 + 5,
                             account="dave")
     assert delivered_before_containment(verdicts) <= 6, actions(verdicts)
+
+
+@pytest.mark.xfail(strict=True, reason="takeover judges bursts per session, and a message "
+                   "without one (``session`` is optional in the contract) has none: an IM "
+                   "server that sends no session ids, or an API path without one, lets an "
+                   "intruder's burst through on its app and network alone; it would need "
+                   "the app and network to stand in for the session (detectors/takeover.py)")
+def test_an_intruder_writing_without_a_session_is_contained() -> None:
+    judge = _owner("dave")
+    verdicts = [judge.process(event(judge.config, type="message", id=f"bare{i}", sender="dave",
+                                    recipients=[f"dave-friend{i}"], ts=T0 + 10 + i * 3,
+                                    encrypted=True, size=300,
+                                    client={"id": "MobileFunster 2.1", "ip": EVIL}))
+                for i in range(3, 40)]
+    assert delivered_before_containment(verdicts) <= 6, actions(verdicts)
