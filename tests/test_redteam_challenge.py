@@ -132,6 +132,21 @@ def test_a_pass_of_the_account_releases_nothing_held_in_a_session() -> None:
     assert _pass(judge, console, "", T0 + 300) == []
 
 
+def test_a_pass_of_the_account_releases_nothing_sent_without_a_session() -> None:
+    """The account's sender without a session failed its challenge: the account is
+    suspended and what is sent without a session is held. The owner then answers a
+    challenge of the account (no session either) and passes: that names no sender, and
+    the messages held without a session (the intruder's) stay held."""
+    judge, console = _owner(), MemoryConsole()
+    assert _pass(judge, console, "", T0, passed=False) == []
+    bare = [judge.process(message(judge.config, f"bare{i}", "alice", [f"alice-friend{i}"],
+                                  "hey, are you around?", T0 + 60 + i,
+                                  client={"id": "MobileFunster 2.1", "ip": EVIL}))
+            for i in range(3, 8)]
+    assert all(v.action == "hold" for v in bare), actions(bare)
+    assert _pass(judge, console, "", T0 + 300) == []
+
+
 # -- (b) a bot that passes its own challenges ------------------------------------------------
 def test_a_pass_releases_nothing_the_words_held() -> None:
     """A session that passes (a bot holds its account; an owner may approve a prompt it

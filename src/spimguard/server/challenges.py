@@ -38,11 +38,15 @@ def held_on_doubt(engine: Engine, event: Challenge) -> list[LogEntry]:
     XMPP resource, a Matrix device id): signing in under one takes it over from whoever
     held it. What was sent under the id before its latest sign-in may be an intruder's
     (the owner signing in again under its phone's id after the intruder did), so it is
-    left to an operator."""
+    left to an operator. A challenge given to no session (the account's messages sent
+    without one) names no sender: whoever answered it, those messages cannot be told
+    apart (an intruder's among them), so it releases nothing."""
+    if not event.session:
+        return []
     since = event.ts - engine.config.policy.restriction_ttl
     held: list[LogEntry] = []
     for entry in engine.records.timeline(event.account, event.session, since, MAX_RELEASED):
-        if entry.session != event.session or entry.ts > event.ts:
+        if entry.ts > event.ts:
             continue
         if entry.type == "login":
             held = []
