@@ -48,7 +48,9 @@ through messages that raised no evidence, to the account's own contacts or
 correspondents, and is familiar after ``familiar_uses`` such messages, the
 first ``familiar_after`` ago; or at once through a passed challenge on an
 official app, or the IM server's own ``account`` facts (its known networks as
-CIDRs, its known clients).
+CIDRs, its known clients). The contacts the account writes to (its one-way
+record, what makes a tie active) are learnt the same way: from sessions proven
+the owner's, never an unfamiliar one's clean lines.
 
 **Replies are earned.** A message counts as a reply only when it answers, in a
 one-to-one conversation, someone who wrote to the account *after this session
@@ -467,7 +469,9 @@ class TakeoverDetector:
                                               ties, strict=True) if contact and not used]
 
     def _trusted(self, profile: dict[str, Any], session: dict[str, Any], now: float) -> bool:
-        """The owner's own habit: an established account on its own app and network.
+        """The owner's own habit: an account with a clean history on its own app and
+        network (``detect`` asks ``established`` too: a network proven at once, by a
+        passed challenge, is the holder's, and a throwaway's holder passes its own).
 
         A chain letter or an announcement to all contacts from there is the owner's
         doing; content alone should warn about it, not hold it."""
@@ -612,8 +616,8 @@ class TakeoverDetector:
         inherited = self._inherited(facts, plan, profile, session, event.session)
         if inherited:
             found.append(inherited)
-        if not risk and self._trusted(profile, session, event.ts) and plan.contacts and all(
-                facts[plan.contacts]):
+        if not risk and self._trusted(profile, session, event.ts) and self.established(
+                ctx, facts) and plan.contacts and all(facts[plan.contacts]):
             found.append(Signal("FAMILIAR_SENDER", 1.0, f"its usual app "
                                 f"'{session.get('client')}' on its usual network, to its "
                                 "contacts"))
@@ -860,7 +864,11 @@ class TakeoverDetector:
                                    "BEHAVIOUR_CHANGE", "INCIDENT_INHERITED"})
             own_people = plan.contacts is not None and all(
                 c or t for c, t in zip(facts[plan.contacts], facts[plan.talked], strict=True))
-            if clean and not isinstance(event, Invite) and len(
+            # The one-way record is the owner's writing: an intruder's bland lines from its
+            # own sessions (one contact each, never a burst) would turn the whole list into
+            # active ties for its burst the next day.
+            owners = not session.get("risk") or self._vouching(ctx, facts, plan, session)
+            if clean and owners and not isinstance(event, Invite) and len(
                     event.recipients) <= accounts.MAX_TALKED_FANOUT:
                 out.append(Touch(_wrote_key(event.account), tuple(event.recipients),
                                  accounts.TALKED_TTL, accounts.TALKED_CAP))
@@ -920,17 +928,26 @@ class TakeoverDetector:
                           outcome: Outcome) -> list[Write]:
         """A pass: the session is the owner's (its app and network familiar at once, its
         facts unfamiliar no more), its suspension and the account-wide restrictions lift,
-        its incident goes. A failure that drew an account action: an incident of its own."""
+        its incident goes. A failure that drew an account action: an incident of its own.
+
+        A pass proves the session as the challenge found it. Signed in again since (a
+        session id is the client's choice, and the IM server's report may come late), it
+        may be someone else's now: the account-wide restrictions and the incident of the
+        earlier holder go, but the session is not proven, nor its suspension lifted."""
         stored, incidents = facts[plan.session], facts[plan.incidents]
         if not event.passed:
             return [self._incident(event, incidents, stored or {})] if (
                 outcome.account_action != "none") else []
+        current = not stored or stored.get("login", event.ts) <= event.ts
         out: list[Write] = [accounts.after_challenge(
-            event.account, facts[plan.restrictions], self.restriction_ttl, event.session)]
-        if any(i["session"] == event.session for i in incidents or ()):
+            event.account, facts[plan.restrictions], self.restriction_ttl,
+            event.session if current else "")]
+        if any(i["session"] == event.session and i["since"] <= event.ts
+               for i in incidents or ()):
             out.append(Put(_incidents_key(event.account), [
-                i for i in incidents if i["session"] != event.session], self.restriction_ttl))
-        if stored and event.session:
+                i for i in incidents if i["session"] != event.session or i["since"] > event.ts],
+                self.restriction_ttl))
+        if stored and current and event.session:
             cfg = self.cfg
             profile = dict(facts[plan.profile] or {})
             self._remember(profile, "nets", stored.get("net", ""), event.ts,
