@@ -94,6 +94,22 @@ def test_a_wave_is_held_after_twenty_trusted_reports_and_its_language_is_not() -
     assert set(_unseen(everything)) <= set(STOPPED)
 
 
+def test_the_learnt_wave_does_not_hold_chat_that_only_greets_like_it() -> None:
+    """What reports taught moves a text by the share of its words they taught: chat that
+    shares a greeting with the reported pitch and says something else is not held by
+    the content model (before, each learnt greeting word added its full weight, and
+    "Selam arkadaşlar, akşam görüşürüz" went from p 0.28 to 0.95), while the pitch's
+    unseen variants, mostly the pitch's words, are held by it alone."""
+    engine = open_engine(config(detectors={**ALONE, "content": {"enabled": True},
+                                           "waves": {"enabled": False}}))
+    _learn_wave(engine)
+    assert set(_unseen(engine)) <= set(STOPPED)
+    greeted = ["Selam arkadaşlar, akşam görüşürüz", "Selam arkadaşlar, nasılsınız?",
+               "Merhaba millet, ayrıntılar yarın"]
+    assert not {_send(engine, f"g{i}", f"alice{i}", f"bob{i}", text, T0 + 3_000 + i)
+                for i, text in enumerate(greeted)} & set(STOPPED)
+
+
 def test_sybils_reporting_ordinary_chat_leave_it_delivered() -> None:
     """Throwaway accounts the attacker wrote the chat to report it: their reports weigh
     what new accounts weigh, and the lines stay delivered from anyone; one account of

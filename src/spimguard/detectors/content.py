@@ -19,7 +19,7 @@ a reported message's features, kept in the verdict log, move the model by the
 message's net label as the report-trust model (``trust.py``) weighs its
 reports: one message moves the model by at most ``learn_rate``, however many
 report it, and what all reports together can do to any text is bounded by
-``max_shift``. An encrypted message, never seen, teaches through the words its
+``max_shift`` times the share of the text's teachable features they taught. An encrypted message, never seen, teaches through the words its
 reporter's client sends in the report's ``text``, so later copies in the clear are
 caught.
 """
@@ -52,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "learn_rate": 10.0,  # how far one reported message moves the model (log-odds)
     "max_delta": 3.0,  # cap on the learnt weight of any one feature bucket
     "min_support": 2,  # reported messages a feature needs before what they taught counts
-    "max_shift": 5.0,  # what reports can move any text's score, in all (log-odds)
+    "max_shift": 5.0,  # what reports move a text made of taught features (log-odds)
     "remember_days": 90,  # how long a reported message keeps teaching
     "max_remembered": 100_000,  # reported messages remembered (oldest dropped first)
 }

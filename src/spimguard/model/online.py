@@ -18,9 +18,17 @@ bounded twice, however many features a message has:
   t's log-odds by at most η·|a_m|, and a mob of reporters buys no more than
   one honest one (|a_m| ≤ 1);
 - all messages together: the online margin d·x_t is clipped to ±``max_shift``
-  log-odds. Per-bucket clipping alone (``max_delta``) does not bound it: a text
-  of n learnt features would move by max_delta·√n, so two reported messages
-  sharing a harmless phrase's words could move that phrase by +9.
+  log-odds times the share of t's teachable features that reports taught. Per-bucket
+  clipping alone (``max_delta``) does not bound it: a text of n learnt features
+  would move by max_delta·√n, so two reported messages sharing a harmless phrase's
+  words could move that phrase by +9. And max_shift alone moves a text as far for
+  the few words it shares with reports as for being the reported pitch: a pitch
+  shares its greeting and the language's longer common words ("anda", "telah")
+  with ordinary chat, and an operator's own activation notice sharing 9 of its 28
+  features with reported promotions moved by the full +5. Reports are evidence
+  about texts like the reported ones; a text is like them by the share of it they
+  taught, so a text that only greets like a pitch moves little, and a copy of the
+  pitch, all of whose features were taught, moves by up to max_shift.
 
 Each bucket of d is also clipped to ±``max_delta``, so no single token comes
 to dominate the trained weights, and counts only once ``min_support``
@@ -72,11 +80,13 @@ class OnlineDelta:
 
     def margin(self, teachable: np.ndarray) -> float:
         """d·x over a message's teachable buckets (x unit length over those buckets),
-        within ±max_shift."""
+        within ±max_shift times the share of those buckets that reports taught."""
         if not len(teachable):
             return 0.0
-        shift = float(self.clipped_[teachable].sum()) / math.sqrt(len(teachable))
-        return max(-self.max_shift, min(self.max_shift, shift))
+        learnt = self.clipped_[teachable]
+        bound = self.max_shift * np.count_nonzero(learnt) / len(teachable)
+        shift = float(learnt.sum()) / math.sqrt(len(teachable))
+        return max(-bound, min(bound, shift))
 
     def apply(self, buckets: np.ndarray | list[int], before: float, after: float) -> None:
         """Move one message's a_m from ``before`` to ``after`` in the delta."""
