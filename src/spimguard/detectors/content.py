@@ -19,9 +19,9 @@ a reported message's features, kept in the verdict log, move the model by the
 message's net label as the report-trust model (``trust.py``) weighs its
 reports: one message moves the model by at most ``learn_rate``, however many
 report it, and what all reports together can do to any text is bounded by
-``max_shift`` times the share of the text's teachable features they taught. An encrypted message, never seen, teaches through the words its
-reporter's client sends in the report's ``text``, so later copies in the clear are
-caught.
+``max_shift`` times the share of the text's teachable features they taught. An
+encrypted message, never seen, teaches through the words its reporter's client
+sends in the report's ``text``, so later copies in the clear are caught.
 """
 
 from __future__ import annotations
