@@ -28,7 +28,12 @@ bounded twice, however many features a message has:
   features with reported promotions moved by the full +5. Reports are evidence
   about texts like the reported ones; a text is like them by the share of it they
   taught, so a text that only greets like a pitch moves little, and a copy of the
-  pitch, all of whose features were taught, moves by up to max_shift.
+  pitch, all of whose features were taught, moves by up to max_shift. The price
+  is the same dilution for a pitch padded with other words: prefixed with an
+  unrelated sentence of its own, a reported Turkish pitch's copies fall from held
+  to mostly warned by this part alone (they stay blocked in the engine, marked by
+  the near-variant retrieval of ``detectors/waves.py``, whose Jaccard a longer
+  padding would dilute too).
 
 Each bucket of d is also clipped to ±``max_delta``, so no single token comes
 to dominate the trained weights, and counts only once ``min_support``
