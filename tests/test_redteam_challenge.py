@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-import pytest
 
 from conftest import T0, config, event, message
 from spimguard import open_engine
@@ -216,11 +215,10 @@ def test_an_intruders_warm_up_does_not_turn_dormant_ties_active() -> None:
 
 
 # -- (a) an intruder choosing its sessions ---------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="the burst is counted per session: an intruder that "
-                   "signs in anew for every message (session ids and sign-ins are its "
-                   "choice) never bursts, and nothing counts its sessions together; needs "
-                   "a burst over the account's unproven sessions (detectors/takeover.py)")
 def test_an_intruder_signing_in_anew_for_every_message_is_contained() -> None:
+    """Session ids and sign-ins are the intruder's choice: a new session for every message,
+    from its own network, each writing to one dormant tie. It is one actor whatever ids it
+    mints: the burst counts over the account's sessions nothing proves the owner's."""
     judge = _owner("dave")
     verdicts = []
     for i in range(3, 40):
@@ -230,12 +228,9 @@ def test_an_intruder_signing_in_anew_for_every_message_is_contained() -> None:
     assert delivered_before_containment(verdicts) <= 6, actions(verdicts)
 
 
-@pytest.mark.xfail(strict=True, reason="takeover judges bursts per session, and a message "
-                   "without one (``session`` is optional in the contract) has none: an IM "
-                   "server that sends no session ids, or an API path without one, lets an "
-                   "intruder's burst through on its app and network alone; it would need "
-                   "the app and network to stand in for the session (detectors/takeover.py)")
 def test_an_intruder_writing_without_a_session_is_contained() -> None:
+    """``session`` is optional in the contract: messages without one, from a new app on a
+    new network, burst down the list; the app and network stand in for the session."""
     judge = _owner("dave")
     verdicts = [judge.process(event(judge.config, type="message", id=f"bare{i}", sender="dave",
                                     recipients=[f"dave-friend{i}"], ts=T0 + 10 + i * 3,
