@@ -20,7 +20,7 @@ from spimguard.events import decode_event
 from spimguard.server.challenges import release_passed
 from spimguard.server.console.memory import MemoryConsole
 from test_redteam_owner import SCAM, actions
-from test_takeover import OFFICIAL, delivered_before_containment, live_a_month, mutual
+from test_takeover import OFFICIAL, attack, delivered_before_containment, live_a_month, mutual
 
 HOME, EVIL = "198.51.100.20", "203.0.113.9"
 
@@ -238,3 +238,21 @@ def test_an_intruder_writing_without_a_session_is_contained() -> None:
                                     client={"id": "MobileFunster 2.1", "ip": EVIL}))
                 for i in range(3, 40)]
     assert delivered_before_containment(verdicts) <= 6, actions(verdicts)
+
+
+def test_the_owner_answering_a_friend_during_the_intruders_burst_is_not_held() -> None:
+    """The burst over the account's unproven sessions is the intruder's, whatever its ids;
+    the owner's phone, on a new network and not yet proven, answering a friend who just
+    wrote to it is a conversation, which no intruder can start: it neither joins that
+    burst nor is held for it."""
+    judge = _owner("dave")
+    cfg = judge.config
+    _login(judge, "mobile", "100.70.8.9", T0 - 60, account="dave")
+    burst = attack(judge, "dave")
+    assert delivered_before_containment(burst) <= 3, actions(burst)
+    judge.process(message(cfg, "ask", "dave-friend50", ["dave"], "are you coming tonight?",
+                          T0 + 80))
+    answer = judge.process(message(cfg, "answer", "dave", ["dave-friend50"],
+                                   "yes, see you at eight", T0 + 100, session="mobile",
+                                   client={"id": "im-android", "ip": "100.70.8.9"}))
+    assert answer.action in ("deliver", "warn"), answer
