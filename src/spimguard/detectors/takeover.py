@@ -33,6 +33,13 @@ proves the owner's carries SESSION_UNFAMILIAR (no points): a hijacker that write
 once per burst window never bursts, yet a contact listing it inherited no longer
 vouches for its words (``policy.py``). Its notices speak of the session's app,
 network and messages.
+**The intruder is one actor, whatever sessions it mints.** Session ids and
+sign-ins are the client's choice: the burst also counts the dormant ties written to
+in ``burst_window`` from all of the account's sessions nothing proves the owner's
+(``_doubted_burst``), so a new session for every message bursts all the same. A
+reply (the recipient wrote first) neither joins nor is judged by it, and the
+owner's proven sessions count apart. A message without a session has its app and
+network stand in for one.
 An encrypted message has no text to compare: never "the text the session is
 repeating" (its replies count), but one size class of ciphertext to the dormant
 ties stands in for one text in the burst's strength.
