@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-import pytest
 
 from conftest import T0, config, event, message
 from spimguard import open_engine
@@ -21,7 +20,7 @@ from spimguard.events import decode_event
 from spimguard.server.challenges import release_passed
 from spimguard.server.console.memory import MemoryConsole
 from test_redteam_owner import SCAM, actions
-from test_takeover import OFFICIAL, delivered_before_containment, live_a_month, mutual
+from test_takeover import OFFICIAL, attack, delivered_before_containment, live_a_month, mutual
 
 HOME, EVIL = "198.51.100.20", "203.0.113.9"
 
@@ -216,11 +215,10 @@ def test_an_intruders_warm_up_does_not_turn_dormant_ties_active() -> None:
 
 
 # -- (a) an intruder choosing its sessions ---------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="the burst is counted per session: an intruder that "
-                   "signs in anew for every message (session ids and sign-ins are its "
-                   "choice) never bursts, and nothing counts its sessions together; needs "
-                   "a burst over the account's unproven sessions (detectors/takeover.py)")
 def test_an_intruder_signing_in_anew_for_every_message_is_contained() -> None:
+    """Session ids and sign-ins are the intruder's choice: a new session for every message,
+    from its own network, each writing to one dormant tie. It is one actor whatever ids it
+    mints: the burst counts over the account's sessions nothing proves the owner's."""
     judge = _owner("dave")
     verdicts = []
     for i in range(3, 40):
@@ -230,12 +228,9 @@ def test_an_intruder_signing_in_anew_for_every_message_is_contained() -> None:
     assert delivered_before_containment(verdicts) <= 6, actions(verdicts)
 
 
-@pytest.mark.xfail(strict=True, reason="takeover judges bursts per session, and a message "
-                   "without one (``session`` is optional in the contract) has none: an IM "
-                   "server that sends no session ids, or an API path without one, lets an "
-                   "intruder's burst through on its app and network alone; it would need "
-                   "the app and network to stand in for the session (detectors/takeover.py)")
 def test_an_intruder_writing_without_a_session_is_contained() -> None:
+    """``session`` is optional in the contract: messages without one, from a new app on a
+    new network, burst down the list; the app and network stand in for the session."""
     judge = _owner("dave")
     verdicts = [judge.process(event(judge.config, type="message", id=f"bare{i}", sender="dave",
                                     recipients=[f"dave-friend{i}"], ts=T0 + 10 + i * 3,
@@ -243,3 +238,21 @@ def test_an_intruder_writing_without_a_session_is_contained() -> None:
                                     client={"id": "MobileFunster 2.1", "ip": EVIL}))
                 for i in range(3, 40)]
     assert delivered_before_containment(verdicts) <= 6, actions(verdicts)
+
+
+def test_the_owner_answering_a_friend_during_the_intruders_burst_is_not_held() -> None:
+    """The burst over the account's unproven sessions is the intruder's, whatever its ids;
+    the owner's phone, on a new network and not yet proven, answering a friend who just
+    wrote to it is a conversation, which no intruder can start: it neither joins that
+    burst nor is held for it."""
+    judge = _owner("dave")
+    cfg = judge.config
+    _login(judge, "mobile", "100.70.8.9", T0 - 60, account="dave")
+    burst = attack(judge, "dave")
+    assert delivered_before_containment(burst) <= 3, actions(burst)
+    judge.process(message(cfg, "ask", "dave-friend50", ["dave"], "are you coming tonight?",
+                          T0 + 80))
+    answer = judge.process(message(cfg, "answer", "dave", ["dave-friend50"],
+                                   "yes, see you at eight", T0 + 100, session="mobile",
+                                   client={"id": "im-android", "ip": "100.70.8.9"}))
+    assert answer.action in ("deliver", "warn"), answer

@@ -33,6 +33,13 @@ proves the owner's carries SESSION_UNFAMILIAR (no points): a hijacker that write
 once per burst window never bursts, yet a contact listing it inherited no longer
 vouches for its words (``policy.py``). Its notices speak of the session's app,
 network and messages.
+**The intruder is one actor, whatever sessions it mints.** Session ids and
+sign-ins are the client's choice: the burst also counts the dormant ties written to
+in ``burst_window`` from all of the account's sessions nothing proves the owner's
+(``_doubted_burst``), so a new session for every message bursts all the same. A
+reply (the recipient wrote first) neither joins nor is judged by it, and the
+owner's proven sessions count apart. A message without a session has its app and
+network stand in for one.
 An encrypted message has no text to compare: never "the text the session is
 repeating" (its replies count), but one size class of ciphertext to the dormant
 ties stands in for one text in the burst's strength.
@@ -272,6 +279,17 @@ def _wrote_key(account: str) -> str:
     return f"tk:wrote:{account}"
 
 
+def _doubted_key(account: str) -> str:
+    return f"tk:doubted:{account}"
+
+
+def _stand_in(message: Message) -> str:
+    """A message's session when it names none: its app (family) and network. ``~`` keeps
+    it apart from the ids clients choose only by convention; a client naming its session
+    so merges its own counts, never the owner's (it would need the account)."""
+    return f"~{client_family(message.client.id)}~{network(message.client.ip)}"
+
+
 def _live_key(account: str) -> str:
     return f"tk:live:{account}"
 
@@ -334,6 +352,8 @@ class _Plan(NamedTuple):
     listed_back: tuple[Contains, ...] = ()  # the account in each recipient's contacts
     wrote: Contains | None = None  # recipients the account itself wrote to (one way)
     wrote_any: Distinct | None = None  # ... how many it wrote to at all
+    doubted: Distinct | None = None  # dormant ties the account's unproven sessions wrote to
+    doubted_known: Contains | None = None
 
 
 class TakeoverDetector:
@@ -361,7 +381,9 @@ class TakeoverDetector:
                   Get(accounts.first_seen(account)),
                   Distinct(_live_key(account), self.cfg["live_window"]),
                   Contains(_live_key(account), (network(ip),)))
-        if isinstance(event, Message) and session:
+        if isinstance(event, Message):
+            # Without a session id, its app and network stand in for one.
+            session = session or _stand_in(event)
             people = tuple(dict.fromkeys(event.recipients))[:self.cfg["max_recipients"]]
             burst = f"tk:to:{account}:{session}"
             fingerprint = ctx.view.fingerprint if ctx.view else ""
@@ -383,7 +405,9 @@ class TakeoverDetector:
                          tuple(Contains(accounts.contacts(p), (account,)) for p in people)
                          if len(people) <= self.cfg["owner_people"] else (),
                          wrote=Contains(_wrote_key(account), people),
-                         wrote_any=Distinct(_wrote_key(account), accounts.TALKED_TTL))
+                         wrote_any=Distinct(_wrote_key(account), accounts.TALKED_TTL),
+                         doubted=Distinct(_doubted_key(account), self.cfg["burst_window"]),
+                         doubted_known=Contains(_doubted_key(account), people))
         else:
             plan = _Plan(*common)
         ctx.scratch[self.name] = plan
@@ -652,6 +676,8 @@ class TakeoverDetector:
         assert plan.known_burst is not None
         seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
         quick = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
+        if self._doubted(ctx, facts, plan, session):
+            quick = max(quick, self._doubted_burst(plan, facts, dormant))
         slow = self._slow_burst(plan, facts, dormant)
         ties = max(quick, slow)
         # A link to dormant ties is a pitch: from then on every contact it sent that site
@@ -766,6 +792,35 @@ class TakeoverDetector:
         pals = facts[plan.pals] + sum(1 for talked, known in zip(
             facts[plan.talked], facts[plan.pals_known], strict=True) if talked and not known)
         return max(0, int(life) - int(pals))
+
+    def _answers(self, ctx: Context, plan: _Plan, facts: Facts,
+                 session: dict[str, Any]) -> bool:
+        """Whether the message is a reply: one-to-one, to someone who wrote to the account
+        since this session signed in (within ``reply_window``), and not the text the
+        session is already repeating."""
+        heard = facts[plan.heard] if plan.heard is not None else None
+        return heard is not None and heard >= session.get("login", ctx.event.ts) and not (
+            self._repeating(ctx, plan, facts))
+
+    def _doubted(self, ctx: Context, facts: Facts, plan: _Plan,
+                 session: dict[str, Any]) -> bool:
+        """Whether the message joins, and is judged by, the burst over the account's
+        unproven sessions (``_doubted_burst``): its session is unfamiliar and nothing
+        proves it the owner's, and it is not a reply (the recipient wrote first, which
+        no intruder can make a contact do: a conversation is nobody's burst)."""
+        return bool(session.get("risk")) and not self._vouching(
+            ctx, facts, plan, session) and not self._answers(ctx, plan, facts, session)
+
+    @staticmethod
+    def _doubted_burst(plan: _Plan, facts: Facts, dormant: list[str]) -> int:
+        """Dormant ties written to in the burst window from any of the account's sessions
+        that nothing proves the owner's, this message's included. Session ids and
+        sign-ins are the client's choice: an intruder that signs in anew for every
+        message is still one actor writing down the list, while the owner's proven
+        sessions (familiar, or answering friends) are another and count apart."""
+        assert plan.doubted is not None and plan.doubted_known is not None
+        known = dict(zip(plan.doubted_known.members, facts[plan.doubted_known], strict=True))
+        return int(facts[plan.doubted]) + sum(1 for p in dormant if not known[p])
 
     @staticmethod
     def _text_burst(plan: _Plan, facts: Facts) -> int:
@@ -898,6 +953,10 @@ class TakeoverDetector:
             if dormant:
                 out.append(Touch(plan.burst.key, tuple(dormant), cfg["burst_window"],
                                  cfg["burst_cap"]))
+                if self._doubted(ctx, facts, plan, session):
+                    assert plan.doubted is not None
+                    out.append(Touch(plan.doubted.key, tuple(dormant), cfg["burst_window"],
+                                     cfg["burst_cap"]))
             if session.get("risk"):  # the slow burst is only judged where the burst is
                 pals = tuple(p for p, t in zip(plan.contacts.members, facts[plan.talked],
                                                strict=True) if t)
@@ -914,9 +973,7 @@ class TakeoverDetector:
                 out.append(Incr(plan.shape.key, 1.0, 60.0, cfg["burst_window"]))
             if delivered:
                 out.append(Incr(plan.sent.key, 1.0, 3600.0, 86_400.0))
-            heard = facts[plan.heard] if plan.heard is not None else None
-            if heard is not None and heard >= session.get("login", event.ts) and not (
-                    self._repeating(ctx, plan, facts)):
+            if self._answers(ctx, plan, facts, session):
                 session["replies"] = session.get("replies", 0) + 1
         if delivered and not isinstance(event, Invite) and len(event.recipients) <= 50:
             # Written to: a reply from the recipient within reply_window is a conversation.
