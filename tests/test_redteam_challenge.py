@@ -3,8 +3,7 @@
 An intruder holding only the password cannot pass a second factor, but it chooses its
 session ids, networks, timing and recipients; a bot holds its own accounts and passes
 its own challenges; a hijacker can wait for the owner to pass. Each test asserts the
-behaviour wanted; those the code does not yet meet are ``xfail(strict=True)`` with the
-reason, so a fix turns them into plain regression tests.
+behaviour wanted and fails if the defence it pins is taken out.
 """
 
 from __future__ import annotations
