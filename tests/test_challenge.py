@@ -16,6 +16,7 @@ from spimguard.errors import BadInput
 from spimguard.events import Limits, decode_batch, decode_event
 from spimguard.server import create_app
 from spimguard.server.console.memory import MemoryConsole
+from test_console import _client
 from test_takeover import OFFICIAL, live_a_month
 
 API = {"Authorization": "Bearer tok"}
@@ -123,9 +124,30 @@ def test_a_passed_challenge_releases_the_session_s_holds_and_proves_it() -> None
     assert all(v.action in ("deliver", "warn") for v in later)
 
 
+def test_a_challenge_s_outcome_is_in_the_console_s_audit_log_escaped() -> None:
+    """Where an operator's releases and restores are: who (the challenge), which account
+    and session, passed, how many released, what is left; once for a retried event, and
+    the session id (the client's choice: hostile) inert on the page."""
+    judge = _engine()
+    client, store = _client(judge)
+    session = "<img src=x onerror=alert(1)>"
+    held = _held(_announce(judge, session, MOBILE, 20))
+    assert held
+    for _ in range(2):
+        client.post("/v1/events", json={"events": [_challenge(session, True)]}, headers=API)
+    [entry] = store.audit_log(action_prefix="challenge.")
+    assert (entry.operator, entry.action, entry.target) == (
+        "(challenge)", "challenge.passed", "alice")
+    assert entry.detail == (f"session {session!r}: passed; {len(held)} held message(s) "
+                            "released; restrictions in force afterwards: none")
+    page = client.get("/console/audit").text
+    assert session not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
 def test_a_failed_challenge_releases_nothing_and_suspends_the_session() -> None:
     judge = _engine()
-    client = TestClient(create_app(judge, MemoryConsole()))
+    console = MemoryConsole()
+    client = TestClient(create_app(judge, console))
     assert _held(_announce(judge, "evil", HOSTING, 12, client="MobileFunster 2.1"))
     answer = client.post("/v1/events", json={"events": [_challenge("evil", False)]},
                          headers=API).json()["results"][0]
@@ -133,18 +155,25 @@ def test_a_failed_challenge_releases_nothing_and_suspends_the_session() -> None:
     assert answer["account_action"]["action"] == "suspend_sending"
     assert answer["account_action"]["session"] == "evil"
     assert client.get("/v1/releases", headers=API).json()["releases"] == []
+    assert [(e.action, e.target, e.detail) for e in console.audit_log()] == [(
+        "challenge.failed", "alice",
+        "session 'evil': failed; account action: suspend_sending (session 'evil')")]
     later = _announce(judge, "evil", HOSTING, 3, client="MobileFunster 2.1", start=12)
     assert all(v.action == "hold" for v in later)
 
 
 def test_the_owner_passing_on_its_phone_releases_nothing_of_the_intruder_s_session() -> None:
     judge = _engine()
-    client = TestClient(create_app(judge, MemoryConsole()))
+    console = MemoryConsole()
+    client = TestClient(create_app(judge, console))
     assert _held(_announce(judge, "evil", HOSTING, 12, client="MobileFunster 2.1"))
     answer = client.post("/v1/events", json={"events": [_challenge("phone", True)]},
                          headers=API)
     assert answer.json()["results"][0]["signals"][0]["code"] == "CHALLENGE_PASSED"
     assert client.get("/v1/releases", headers=API).json()["releases"] == []
+    assert console.audit_log()[0].detail == (  # what the pass leaves, for the operator
+        "session 'phone': passed; 0 held message(s) released; restrictions in force "
+        "afterwards: suspension of session 'evil'")
     later = _announce(judge, "evil", HOSTING, 3, client="MobileFunster 2.1", start=12)
     assert all(v.action == "hold" for v in later)  # its own suspension stays
     own = judge.process(message(judge.config, "own", "alice", ["alice-friend1"], "sorry!",

@@ -16,7 +16,7 @@ from conftest import T0, config, event, message
 from spimguard import open_engine
 from spimguard.engine import Engine
 from spimguard.events import decode_event
-from spimguard.server.challenges import release_passed
+from spimguard.server.challenges import after_challenges
 from spimguard.server.console.memory import MemoryConsole
 from test_redteam_owner import SCAM, actions
 from test_takeover import OFFICIAL, attack, delivered_before_containment, live_a_month, mutual
@@ -40,8 +40,7 @@ def _pass(judge: Engine, console: MemoryConsole, session: str, ts: float,
             "session": session, "passed": passed}
     answer = decode_event(msgspec.json.encode(body), judge.config.limits)
     before = len(console.releases(0, 100_000))
-    judge.process(answer)
-    release_passed(judge, console, [answer])
+    after_challenges(judge, console, [answer], [judge.process(answer)], [True])
     return [r.message_id for r in console.releases(0, 100_000)[before:]]
 
 

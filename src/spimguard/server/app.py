@@ -31,7 +31,7 @@ from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import Appeal, Event, check_clock, decode_batch, decode_message, rfc3339
 from . import docs as docs_page
 from . import matrix, matrix_notices
-from .challenges import release_passed
+from .challenges import after_challenges
 from .console import ConsoleStore, SecurityHeaders, open_console
 from .console import routes as console_routes
 from .console.records import AppealEntry
@@ -117,7 +117,7 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
         fresh: list[bool] = []
         results = await grouped.batch(batch, fresh)
         await grouped.run(_keep_appeals, console, batch)
-        await grouped.run(release_passed, engine, console, batch)
+        await grouped.run(after_challenges, engine, console, batch, results, fresh)
         new = [(type(e).__name__.lower(), r) for e, r, f in zip(batch, results, fresh,
                                                                strict=True) if f]
         metrics.count((kind for kind, _ in new), (r for _, r in new))

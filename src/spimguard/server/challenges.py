@@ -14,19 +14,29 @@ released once (the feed keeps one release per message), so a retried event adds 
 
 The release time is the challenge's event time: a replay of the same log queues the same
 releases at the same times.
+
+Each new challenge's outcome goes to the console's audit log, where an operator's releases
+and restores go, under the actor ``(challenge)``: the account, the session, passed or
+failed, how many messages it released, the restrictions left in force after a pass and
+the account action a failure drew (the console escapes the account and session ids,
+hostile input, wherever it shows them). A retried event is audited once, as it is
+released once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
+from .. import accounts
 from ..engine import Engine
-from ..events import Challenge, Event
+from ..events import Challenge, Event, Result
 from ..records import LogEntry
+from ..state.ops import Get
 from .console.decisions import kept, verdict_of
 from .console.records import ConsoleStore
 
 RELEASED_BY = "challenge"  # the feed's ``released_by`` for these releases
+ACTOR = "(challenge)"  # the audit log's operator: the IM server's challenge, no one's login
 MAX_RELEASED = 10_000  # held messages one challenge looks through (the rest: an operator's)
 
 
@@ -57,16 +67,45 @@ def held_on_doubt(engine: Engine, event: Challenge) -> list[LogEntry]:
     return held
 
 
-def release_passed(engine: Engine, console: ConsoleStore, events: Iterable[Event]) -> int:
-    """Queue the releases every passed challenge among ``events`` vouches for (on the
-    engine's thread, after the events were processed); how many were new."""
+def after_challenges(engine: Engine, console: ConsoleStore, events: Sequence[Event],
+                     results: Sequence[Result], fresh: Sequence[bool]) -> int:
+    """Queue the releases every passed challenge among ``events`` vouches for and audit
+    every new challenge's outcome (on the engine's thread, after the events were
+    processed: ``results`` and ``fresh`` as ``Engine.process_batch`` gave them); how many
+    releases were new."""
     released = 0
     with engine.lock:
-        for event in events:
-            if not (isinstance(event, Challenge) and event.passed):
+        for event, result, new in zip(events, results, fresh, strict=True):
+            if not isinstance(event, Challenge):
                 continue
-            for entry in held_on_doubt(engine, event):
-                recipients, text = kept(engine, entry)
-                released += console.save_release(entry.id, entry.account, recipients, text,
+            count = 0
+            if event.passed:
+                for entry in held_on_doubt(engine, event):
+                    recipients, text = kept(engine, entry)
+                    count += console.save_release(entry.id, entry.account, recipients, text,
                                                   RELEASED_BY, event.ts)
+            released += count
+            if new:
+                console.audit(event.ts, ACTOR, f"challenge.{_outcome(event)}", event.account,
+                              "", _audited(engine, event, result, count))
     return released
+
+
+def _outcome(event: Challenge) -> str:
+    return "passed" if event.passed else "failed"
+
+
+def _audited(engine: Engine, event: Challenge, result: Result, released: int) -> str:
+    """The audit log's detail of one challenge: the session, what it released and the
+    restrictions left (a pass), or the account action it drew (a failure)."""
+    where = f"session {event.session!r}" if event.session else "no session"
+    if not event.passed:
+        action = result.account_action
+        drew = f"{action.action} (session {action.session!r})" if action.session else (
+            action.action)
+        return f"{where}: failed; account action: {drew}"
+    restrict = engine.state.read([Get(accounts.restrictions(event.account))], event.ts)[0]
+    left = [f"suspension of session {session!r}" if session else f"account-wide {scope}"
+            for scope, session, _ in accounts.in_force(restrict)]
+    return (f"{where}: passed; {released} held message(s) released; restrictions in force "
+            f"afterwards: {', '.join(left) or 'none'}")

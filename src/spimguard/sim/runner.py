@@ -29,7 +29,7 @@ import msgspec
 from ..engine import Engine
 from ..errors import SpimguardError
 from ..events import decode_batch
-from ..server.challenges import release_passed
+from ..server.challenges import after_challenges
 from ..server.console.memory import MemoryConsole
 from .scenarios import Plan, Planned
 from .score import CONTAINING, Tally
@@ -60,9 +60,10 @@ class EngineSink:
 
     def send(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         batch = decode_batch(msgspec.json.encode({"events": events}), self.engine.config.limits)
-        results = msgspec.to_builtins(self.engine.process_batch(batch))
-        release_passed(self.engine, self.console, batch)
-        return results
+        fresh: list[bool] = []
+        results = self.engine.process_batch(batch, fresh)
+        after_challenges(self.engine, self.console, batch, results, fresh)
+        return msgspec.to_builtins(results)
 
     def released(self) -> list[tuple[str, float]]:
         found = self.console.releases(self.cursor, 1_000_000)
