@@ -224,6 +224,10 @@ def test_an_intruder_signing_in_anew_for_every_message_is_contained() -> None:
         verdicts += _sealed(judge, f"s{i}", EVIL, range(i, i + 1), T0 + i * 20 + 5,
                             account="dave")
     assert delivered_before_containment(verdicts) <= 6, actions(verdicts)
+    # Each session wrote to one contact: the burst's detail says whose count it is.
+    details = [s.detail for s in verdicts[-1].signals if s.code == "ACCOUNT_HIJACK_BURST"]
+    assert details and "with other sessions of the account nothing proves the owner's, " \
+        "wrote to" in details[0], verdicts[-1].signals
 
 
 def test_an_intruder_writing_without_a_session_is_contained() -> None:

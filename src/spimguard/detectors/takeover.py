@@ -675,14 +675,17 @@ class TakeoverDetector:
         dormant = self._dormant_ties(plan, facts)
         assert plan.known_burst is not None
         seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
-        quick = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
-        if self._doubted(ctx, facts, plan, session):
-            quick = max(quick, self._doubted_burst(plan, facts, dormant))
+        own = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
+        quick = max(own, self._doubted_burst(plan, facts, dormant)) if self._doubted(
+            ctx, facts, plan, session) else own
         slow = self._slow_burst(plan, facts, dormant)
         ties = max(quick, slow)
         # A link to dormant ties is a pitch: from then on every contact it sent that site
         # counts, active friends too (where they sit in the list changes nothing).
-        burst = max(ties, self._text_burst(plan, facts) if link and ties else 0)
+        pitched = self._text_burst(plan, facts) if link and ties else 0
+        burst = max(ties, pitched)
+        # Counted over the account's other unproven sessions too: the detail says so.
+        shared = burst > max(own, slow, pitched)
         strength = ramp(burst, self.cfg["burst_soft"], self.cfg["burst_hard"])
         if not strength:
             return found
@@ -734,7 +737,10 @@ class TakeoverDetector:
         about = {"topic": "hijack", "client": client, "time": login.strftime("%H:%M UTC"),
                  "network": where, "count": str(int(facts[plan.sent]))}  # delivered
         found.append(Signal(code, strength,
-                            f"a session from '{client}' on {where} wrote to " + ", ".join(parts),
+                            f"a session from '{client}' on {where}"
+                            + (", with other sessions of the account nothing proves the "
+                               "owner's," if shared else "")
+                            + " wrote to " + ", ".join(parts),
                             about=about))
         return found
 
