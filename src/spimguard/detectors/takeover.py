@@ -676,8 +676,12 @@ class TakeoverDetector:
         assert plan.known_burst is not None
         seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
         own = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
-        quick = max(own, self._doubted_burst(plan, facts, dormant)) if self._doubted(
-            ctx, facts, plan, session) else own
+        # Sessions are tied to one another only by what they do: a message that writes
+        # down no part of the list (only to people the account writes to) is no step of
+        # anyone's burst, so the owner's unproven phone chatting with a friend during an
+        # intruder's burst is judged by its own count alone.
+        quick = max(own, self._doubted_burst(plan, facts, dormant)) if dormant and (
+            self._doubted(ctx, facts, plan, session)) else own
         slow = self._slow_burst(plan, facts, dormant)
         ties = max(quick, slow)
         # A link to dormant ties is a pitch: from then on every contact it sent that site
