@@ -50,6 +50,17 @@ def _announce(judge: Engine, session: str, ip: str, count: int, client: str = "i
     return out
 
 
+def _intruder(judge: Engine, count: int, start: int = 0) -> list[Any]:
+    """The intruder's own software on a hosting network, under session ``evil``."""
+    return _announce(judge, "evil", HOSTING, count, client="MobileFunster 2.1", start=start)
+
+
+def _api(judge: Engine) -> tuple[TestClient, MemoryConsole]:
+    """The HTTP API (the IM server's side) and the console store it audits to."""
+    console = MemoryConsole()
+    return TestClient(create_app(judge, console)), console
+
+
 def _held(verdicts: list[Any]) -> list[str]:
     return [v.id for v in verdicts if v.action == "hold"]
 
@@ -146,9 +157,8 @@ def test_a_challenge_s_outcome_is_in_the_console_s_audit_log_escaped() -> None:
 
 def test_a_failed_challenge_releases_nothing_and_suspends_the_session() -> None:
     judge = _engine()
-    console = MemoryConsole()
-    client = TestClient(create_app(judge, console))
-    assert _held(_announce(judge, "evil", HOSTING, 12, client="MobileFunster 2.1"))
+    client, console = _api(judge)
+    assert _held(_intruder(judge, 12))
     answer = client.post("/v1/events", json={"events": [_challenge("evil", False)]},
                          headers=API).json()["results"][0]
     assert answer["signals"][0]["code"] == "CHALLENGE_FAILED"
@@ -158,15 +168,14 @@ def test_a_failed_challenge_releases_nothing_and_suspends_the_session() -> None:
     assert [(e.action, e.target, e.detail) for e in console.audit_log()] == [(
         "challenge.failed", "alice",
         "session 'evil': failed; account action: suspend_sending (session 'evil')")]
-    later = _announce(judge, "evil", HOSTING, 3, client="MobileFunster 2.1", start=12)
+    later = _intruder(judge, 3, start=12)
     assert all(v.action == "hold" for v in later)
 
 
 def test_the_owner_passing_on_its_phone_releases_nothing_of_the_intruder_s_session() -> None:
     judge = _engine()
-    console = MemoryConsole()
-    client = TestClient(create_app(judge, console))
-    assert _held(_announce(judge, "evil", HOSTING, 12, client="MobileFunster 2.1"))
+    client, console = _api(judge)
+    assert _held(_intruder(judge, 12))
     answer = client.post("/v1/events", json={"events": [_challenge("phone", True)]},
                          headers=API)
     assert answer.json()["results"][0]["signals"][0]["code"] == "CHALLENGE_PASSED"
@@ -174,7 +183,7 @@ def test_the_owner_passing_on_its_phone_releases_nothing_of_the_intruder_s_sessi
     assert console.audit_log()[0].detail == (  # what the pass leaves, for the operator
         "session 'phone': passed; 0 held message(s) released; restrictions in force "
         "afterwards: suspension of session 'evil'")
-    later = _announce(judge, "evil", HOSTING, 3, client="MobileFunster 2.1", start=12)
+    later = _intruder(judge, 3, start=12)
     assert all(v.action == "hold" for v in later)  # its own suspension stays
     own = judge.process(message(judge.config, "own", "alice", ["alice-friend1"], "sorry!",
                                 T0 + 700, session="phone",

@@ -932,14 +932,15 @@ class TakeoverDetector:
             # The one-way record is the owner's writing: an intruder's bland lines from its
             # own sessions (one contact each, never a burst) would turn the whole list into
             # active ties for its burst the next day.
-            owners = not session.get("risk") or self._vouching(ctx, facts, plan, session)
+            vouching = self._vouching(ctx, facts, plan, session)
+            owners = not session.get("risk") or vouching
             if clean and owners and not isinstance(event, Invite) and len(
                     event.recipients) <= accounts.MAX_TALKED_FANOUT:
                 out.append(Touch(_wrote_key(event.account), tuple(event.recipients),
                                  accounts.TALKED_TTL, accounts.TALKED_CAP))
             if clean and ctx.view is not None:
                 self._learn(profile, event, ctx, session if own_people else None)
-                if own_people and self._vouching(ctx, facts, plan, session):
+                if own_people and vouching:
                     self._remember(profile, "owned", session.get("net", ""), event.ts,
                                    cfg["max_networks"])
                 out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
