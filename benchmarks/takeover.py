@@ -23,6 +23,7 @@ from pathlib import Path
 import msgspec
 
 from spimguard import decode_event, load_config, open_engine
+from spimguard.detectors import takeover_record
 from spimguard.detectors.takeover import TakeoverDetector
 from spimguard.model import datasets
 from spimguard.state.ops import Get
@@ -150,8 +151,9 @@ def main(root: Path, users: int = 5000, hijacked: int = 50, seed: int = 3) -> li
     delivered = sorted(spim_until_stop.get(v, 0) for v in victims)
     bland = sorted(spim_until_stop.get(v, 0) for n, v in enumerate(victims) if n % 2)
     innocents = [u for u in actioned if u not in victims]
-    profiles = [p for p in engine.state.read([Get(f"prof:{u}") for u in names], T0) if p]
-    sizes = [len(msgspec.json.encode(p)) for p in profiles]
+    records = [r for r in engine.state.read([Get(takeover_record.key(u)) for u in names], T0)
+               if r]
+    sizes = [len(msgspec.json.encode(r)) for r in records]
     return [
         ("users / hijacked / new-year greeters / third-party app users",
          f"{users}/{hijacked}/{len(greeters)}/{sum(a == 'pidgin-2.14' for a in app.values())}"),
@@ -164,7 +166,8 @@ def main(root: Path, users: int = 5000, hijacked: int = 50, seed: int = 3) -> li
         ("owners' own messages on the attack day delivered", f"{owner_ok / owner_total:.3%}"),
         ("normal accounts challenged or suspended",
          f"{len(innocents)} ({len(innocents) / (users - hijacked):.3%})"),
-        ("account profile size, mean / max bytes", f"{statistics.mean(sizes):.0f} / {max(sizes)}"),
+        ("account record (profile, sessions) size, mean / max bytes",
+         f"{statistics.mean(sizes):.0f} / {max(sizes)}"),
         ("takeover check per message (reads+detect+writes), µs",
          f"{timer.seconds / messages * 1e6:.1f}"),
         ("events / messages replayed; engine messages/s",

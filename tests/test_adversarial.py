@@ -12,6 +12,7 @@ import pytest
 
 from conftest import T0, config, established, event, message
 from spimguard import open_engine, trust
+from spimguard.detectors import takeover_record
 from spimguard.detectors.content import ContentDetector
 from spimguard.engine import Engine
 from spimguard.events import Verdict
@@ -281,8 +282,9 @@ def test_a_reply_counts_only_from_the_session_that_was_written_to() -> None:
         engine.process(message(cfg, f"re{i}", "alice", [f"alice-friend{i}"], f"yes {i}",
                                T0 + 5 + i, session="evil",
                                client={"id": "MobileFunster", "ip": "198.51.100.20"}))
-    session = engine.read_state([trust.Get("sess:alice:evil")])[0]
-    assert session.get("replies", 0) == 0
+    stored = engine.read_state([trust.Get(takeover_record.key("alice"))])[0]
+    session = takeover_record.Record("alice", stored, DAY, DAY, DAY).session("evil", T0 + 7)
+    assert session is not None and session["replies"] == 0
 
 
 def test_containment_does_not_depend_on_where_an_active_friend_is_in_the_list() -> None:

@@ -124,6 +124,7 @@ from ..state.ops import (
     Write,
 )
 from ..text import size_class
+from . import takeover_record
 from .base import Context, Facts, Outcome, ramp, settings
 
 DEFAULTS: dict[str, Any] = {
@@ -176,6 +177,7 @@ DEFAULTS: dict[str, Any] = {
     "max_recipients": 500,  # recipients of one message checked against ties (the rest wait)
     "burst_cap": 5_000,  # members of a session's burst sets (far above ``burst_hard``)
     "live_cap": 16,  # networks in an account's live-sessions set
+    "max_sessions": 8,  # sessions whose facts an account's record keeps (least recent go)
     "unpitched_trace": 0.15,  # burst strength at most, from a partly new session consistent
     # with the owner (``owner_consistent``; x its weight 10 stays under challenge - velocity cap)
     # An account first seen this long ago (by spimguard, or by the IM server: an ``account``
@@ -210,7 +212,6 @@ SIGNALS = {
                           "owner's (no points: mutual contacts no longer vouch for the words)",
 }
 
-_PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
 _ASCII_LETTER = re.compile("[A-Za-z]")  # what str.isalpha accepts in ASCII
 _SCRIPTS = (("C", re.compile("[\u0400-\u04ff]")), ("H", re.compile("[\u3040-\u9fff\uac00-\ud7af]")),
             ("A", re.compile("[\u0600-\u06ff]")), ("L", re.compile("[a-zA-Z]")))
@@ -251,14 +252,6 @@ def _pitch(ctx: Context) -> str:
     return f"d:{min(view.domains)}" if view.domains else view.fingerprint
 
 
-def _profile_key(account: str) -> str:
-    return f"prof:{account}"
-
-
-def _session_key(account: str, session: str) -> str:
-    return f"sess:{account}:{session}"
-
-
 def _shape_key(account: str, session: str, size: int) -> str:
     return f"tk:shape:{account}:{session}:{size_class(size)}"
 
@@ -283,19 +276,16 @@ def _doubted_key(account: str) -> str:
     return f"tk:doubted:{account}"
 
 
+def _counted(message: Message) -> str:
+    """The session a message counts under: its own, or its stand-in."""
+    return message.session or _stand_in(message)
+
+
 def _stand_in(message: Message) -> str:
     """A message's session when it names none: its app (family) and network. ``~`` keeps
     it apart from the ids clients choose only by convention; a client naming its session
     so merges its own counts, never the owner's (it would need the account)."""
     return f"~{client_family(message.client.id)}~{network(message.client.ip)}"
-
-
-def _live_key(account: str) -> str:
-    return f"tk:live:{account}"
-
-
-def _incidents_key(account: str) -> str:
-    return f"tk:incidents:{account}"
 
 
 def wide_range(net: str) -> str:
@@ -327,20 +317,15 @@ def _cidr(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
 
 
 class _Plan(NamedTuple):
-    profile: Get
-    session: Get
+    record: Get  # the account's record (``takeover_record``): profile, sessions, incidents
     contacts_n: Distinct
     restrictions: Get
-    incidents: Get
     first_seen: Get
-    live: Distinct  # networks of the account's live sessions
-    live_here: Contains  # ... whether this session's network is one of them
     burst: Distinct | None = None
     known_burst: Contains | None = None
     contacts: Contains | None = None
     talked: Contains | None = None
     same_text: Count | None = None
-    sent: Count | None = None  # messages of the session delivered (or warned) today
     heard: Get | None = None  # when the one recipient last wrote to the account
     text_to: Distinct | None = None  # contacts this session sent this pitch to
     text_known: Contains | None = None
@@ -373,14 +358,9 @@ class TakeoverDetector:
             ctx.scratch[self.name] = None
             return None
         account, session = event.account, getattr(event, "session", "")
-        ip = event.ip if isinstance(event, Login) else getattr(
-            getattr(event, "client", None), "ip", "")
-        common = (Get(_profile_key(account)), Get(_session_key(account, session)),
+        common = (Get(takeover_record.key(account)),
                   Distinct(accounts.contacts(account), FOREVER),
-                  Get(accounts.restrictions(account)), Get(_incidents_key(account)),
-                  Get(accounts.first_seen(account)),
-                  Distinct(_live_key(account), self.cfg["live_window"]),
-                  Contains(_live_key(account), (network(ip),)))
+                  Get(accounts.restrictions(account)), Get(accounts.first_seen(account)))
         if isinstance(event, Message):
             # Without a session id, its app and network stand in for one.
             session = session or _stand_in(event)
@@ -393,7 +373,6 @@ class TakeoverDetector:
                          Contains(accounts.talked(account), people),
                          Count(f"tk:fp:{account}:{session}:{fingerprint}",
                                self.cfg["burst_window"], 60.0),
-                         Count(f"tk:sent:{account}:{session}", 86_400.0, 3600.0),
                          Get(_heard_key(account, people[0])) if len(people) == 1 else None,
                          Distinct(text, self.cfg["burst_window"]), Contains(text, people),
                          Count(_shape_key(account, session, event.size), self.cfg[
@@ -425,6 +404,20 @@ class TakeoverDetector:
                 out.append(part)
         return out
 
+    # -- the record --------------------------------------------------------------------
+    def _record(self, ctx: Context, facts: Facts, plan: _Plan) -> takeover_record.Record:
+        """The account's record as this event read it (once per event: detect and writes
+        share it, and writes gather the event's changes in it)."""
+        memo = f"{self.name}:record"
+        if memo not in ctx.scratch:
+            ctx.scratch[memo] = takeover_record.Record(
+                ctx.event.account, facts[plan.record], self.cfg["session_ttl"],
+                self.cfg["live_window"], self.restriction_ttl)
+        return ctx.scratch[memo]
+
+    def _profile(self, ctx: Context, facts: Facts, plan: _Plan) -> dict[str, Any]:
+        return self._record(ctx, facts, plan).profile(ctx.event.ts)
+
     # -- the session ---------------------------------------------------------------------
     def _familiar(self, seen: dict[str, list[float]], key: str, before: float) -> bool:
         """``familiar_uses`` clean uses of ``key``, the first ``familiar_after`` before."""
@@ -441,11 +434,10 @@ class TakeoverDetector:
         return bool(profile.get("cidrs")) or any(
             self._familiar(profile.get("nets", {}), n, now) for n in profile.get("nets", {}))
 
-    def _relative(self, facts: Facts, plan: _Plan, client: str) -> float:
+    def _relative(self, live: dict[str, float], net: str, client: str) -> float:
         """Day one: a second network while the account's other session is live is new;
         with a third-party app too, wholly unfamiliar."""
-        others = facts[plan.live] - sum(facts[plan.live_here])
-        if others <= 0 or not plan.live_here.members[0]:
+        if not net or len(live) - (net in live) <= 0:
             return 0.0
         return (self.cfg["risk_new_network"] if client in self.official or not self.official
                 else self.cfg["risk_stranger"])
@@ -516,7 +508,7 @@ class TakeoverDetector:
         first, now = facts[plan.first_seen], ctx.event.ts
         if first is None:
             return False
-        profile = facts[plan.profile] or {}
+        profile = self._profile(ctx, facts, plan)
         return now - first >= self.cfg["established_after"] or (
             now - first >= self.cfg["familiar_after"]
             and profile.get("msgs", 0) >= self.cfg["trusted_messages"])
@@ -558,7 +550,7 @@ class TakeoverDetector:
         found = False
         if (plan is not None and plan.burst is not None and plan.contacts is not None
                 and plan.listed_back):
-            profile = facts[plan.profile] or {}
+            profile = self._profile(ctx, facts, plan)
             session = self._session(ctx, facts, plan)
             client = session.get("client", "")
             found = (not facts[plan.restrictions]
@@ -592,8 +584,9 @@ class TakeoverDetector:
 
     def _session_facts(self, ctx: Context, facts: Facts, plan: _Plan) -> dict[str, Any]:
         event = ctx.event
-        stored = facts[plan.session]
-        profile = facts[plan.profile] or {}
+        record = self._record(ctx, facts, plan)
+        stored = record.session(event.session, event.ts)
+        profile = record.profile(event.ts)
         if stored and not isinstance(event, Login):
             if isinstance(event, Message) and stored.get("risk") and not stored.get(
                     "dormant") and self._history(profile, event.ts):
@@ -608,7 +601,7 @@ class TakeoverDetector:
         net = network(ip)
         history = self._history(profile, event.ts)
         risk = (self.unfamiliar(profile, client_id, net, event.ts) if history
-                else self._relative(facts, plan, client_id))
+                else self._relative(record.live(event.ts), net, client_id))
         dormant = history and event.ts - profile.get("last", event.ts) >= self.cfg[
             "dormant_after"]
         return {"client": client_id, "net": net, "login": event.ts, "read": 0, "risk": risk,
@@ -624,11 +617,12 @@ class TakeoverDetector:
             return []
         if isinstance(event, Challenge):
             return [self._challenge(event)]
-        profile = facts[plan.profile] or {}
+        record = self._record(ctx, facts, plan)
+        profile, incidents = record.profile(event.ts), record.incidents(event.ts)
         session = self._session(ctx, facts, plan)
         risk = session["risk"]
         if isinstance(event, Login):
-            return self._login(event, facts, plan, profile, session)
+            return self._login(event, facts, plan, profile, session, incidents)
         if isinstance(event, ContactsRead):
             size = facts[plan.contacts_n]
             if risk and self._scraped(event.count, size):
@@ -637,7 +631,7 @@ class TakeoverDetector:
             return []
         assert isinstance(event, Message)
         found = self._behaviour(ctx, event, profile)
-        inherited = self._inherited(facts, plan, profile, session, event.session)
+        inherited = self._inherited(facts, plan, profile, session, event.session, incidents)
         if inherited:
             found.append(inherited)
         if not risk and self._trusted(profile, session, event.ts) and self.established(
@@ -739,7 +733,8 @@ class TakeoverDetector:
             parts.append(f"after reading {session.get('read')} of {size} contacts")
         login = dt.datetime.fromtimestamp(session.get("login", event.ts), dt.UTC)
         about = {"topic": "hijack", "client": client, "time": login.strftime("%H:%M UTC"),
-                 "network": where, "count": str(int(facts[plan.sent]))}  # delivered
+                 "network": where, "count": str(int(
+                     self._record(ctx, facts, plan).sent(_counted(event), event.ts)))}  # delivered
         found.append(Signal(code, strength,
                             f"a session from '{client}' on {where}"
                             + (", with other sessions of the account nothing proves the "
@@ -749,7 +744,7 @@ class TakeoverDetector:
         return found
 
     def _login(self, event: Login, facts: Facts, plan: _Plan, profile: dict[str, Any],
-               session: dict[str, Any]) -> list[Signal]:
+               session: dict[str, Any], incidents: list[dict[str, Any]]) -> list[Signal]:
         if not event.success:
             return []
         restrict = facts[plan.restrictions]
@@ -758,7 +753,7 @@ class TakeoverDetector:
             if self._known_net(profile, network(event.ip), since):
                 return [Signal("CHALLENGE_PASSED", 0.0, "signed in from an official app on a "
                                "network used before the incident")]
-        inherited = self._inherited(facts, plan, profile, session, event.session)
+        inherited = self._inherited(facts, plan, profile, session, event.session, incidents)
         if inherited:
             return [inherited]
         risk = session["risk"]
@@ -842,13 +837,14 @@ class TakeoverDetector:
         return int(facts[plan.text_to]) + new
 
     def _inherited(self, facts: Facts, plan: _Plan, profile: dict[str, Any],
-                   session: dict[str, Any], session_id: str) -> Signal | None:
+                   session: dict[str, Any], session_id: str,
+                   incidents: list[dict[str, Any]]) -> Signal | None:
         """A new session from an open incident's network, range or client family."""
         restrict = facts[plan.restrictions]
         if not restrict or accounts.session_blocked(restrict, session_id):
             return None
         net, client = session.get("net", ""), session.get("client", "")
-        for incident in facts[plan.incidents] or ():
+        for incident in incidents:
             if incident["session"] == session_id or session.get(
                     "login", 0.0) < incident["since"] or (
                     net and self._known_net(profile, net, incident["since"])):
@@ -891,22 +887,31 @@ class TakeoverDetector:
         if plan is None:
             return ()
         event = ctx.event
-        if isinstance(event, AccountInfo):
-            return [Put(_profile_key(event.account), self._told(facts[plan.profile] or {},
-                                                                 event), _PROFILE_TTL)]
         if isinstance(event, Login) and not event.success:
             return ()
+        record = self._record(ctx, facts, plan)
+        out = self._changes(ctx, facts, plan, outcome, record)
+        put = record.put(event.ts)
+        return out if put is None else [*out, put]
+
+    def _changes(self, ctx: Context, facts: Facts, plan: _Plan, outcome: Outcome,
+                 record: takeover_record.Record) -> list[Write]:
+        """The event's writes but the account's record, whose changes it makes in
+        ``record`` (put once, by ``writes``)."""
+        event, now = ctx.event, ctx.event.ts
+        if isinstance(event, AccountInfo):
+            record.set_profile(self._told(record.profile(now), event), now)
+            return []
         if isinstance(event, Challenge):
-            return self._challenge_writes(event, facts, plan, outcome)
+            return self._challenge_writes(event, facts, plan, outcome, record)
         cfg = self.cfg
-        profile = dict(facts[plan.profile] or {})
+        profile = dict(record.profile(now))
         session = dict(self._session(ctx, facts, plan))
         out: list[Write] = []
         if session.get("net"):
-            out.append(Touch(_live_key(event.account), (session["net"],), cfg["live_window"],
-                             cfg["live_cap"]))
+            record.touch_live(session["net"], now, cfg["live_cap"])
         if outcome.account_action != "none" and session.get("risk"):
-            out.append(self._incident(event, facts[plan.incidents], session))
+            self._incident(event, record, session)
         if isinstance(event, Login):
             session.update(login=event.ts, client=event.client.id)
             profile["last"] = event.ts  # a sign-in alone teaches no network or app
@@ -919,11 +924,13 @@ class TakeoverDetector:
                                proven=True)
                 self._remember(profile, "clients", event.client.id, event.ts,
                                cfg["max_clients"], proven=True)
-            out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
+            record.set_profile(profile, now)
         elif isinstance(event, ContactsRead):
             session["read"] = max(session.get("read", 0), event.count)
         elif isinstance(event, Message):
             out.extend(self._message_writes(ctx, event, plan, facts, outcome, session))
+            if outcome.action in ("deliver", "warn"):
+                record.count_sent(_counted(event), now, cfg["max_sessions"])
             clean = outcome.action in ("deliver", "warn") and not (
                 outcome.signals & {"ACCOUNT_HIJACK_BURST", "ACCOUNT_BURST_UNPITCHED",
                                    "BEHAVIOUR_CHANGE", "INCIDENT_INHERITED"})
@@ -943,10 +950,10 @@ class TakeoverDetector:
                 if own_people and vouching:
                     self._remember(profile, "owned", session.get("net", ""), event.ts,
                                    cfg["max_networks"])
-                out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
+                record.set_profile(profile, now)
         if event.session:
-            out.append(Put(_session_key(event.account, event.session), session,
-                           cfg["session_ttl"]))
+            record.set_session(event.session, session, now, cfg["max_sessions"],
+                               cfg["replies_trusted"])
         return out
 
     def _message_writes(self, ctx: Context, event: Message, plan: _Plan, facts: Facts,
@@ -956,7 +963,7 @@ class TakeoverDetector:
         out: list[Write] = []
         delivered = outcome.action in ("deliver", "warn")
         if plan.burst is not None:
-            assert plan.same_text is not None and plan.sent is not None
+            assert plan.same_text is not None
             assert plan.contacts is not None and plan.text_to is not None
             assert plan.life is not None and plan.pals is not None
             assert plan.talked is not None
@@ -982,8 +989,6 @@ class TakeoverDetector:
             out.append(Incr(plan.same_text.key, 1.0, 60.0, cfg["burst_window"]))
             if plan.shape is not None:
                 out.append(Incr(plan.shape.key, 1.0, 60.0, cfg["burst_window"]))
-            if delivered:
-                out.append(Incr(plan.sent.key, 1.0, 3600.0, 86_400.0))
             if self._answers(ctx, plan, facts, session):
                 session["replies"] = session.get("replies", 0) + 1
         if delivered and not isinstance(event, Invite) and len(event.recipients) <= 50:
@@ -993,7 +998,7 @@ class TakeoverDetector:
         return out
 
     def _challenge_writes(self, event: Challenge, facts: Facts, plan: _Plan,
-                          outcome: Outcome) -> list[Write]:
+                          outcome: Outcome, record: takeover_record.Record) -> list[Write]:
         """A pass: the session is the owner's (its app and network familiar at once, its
         facts unfamiliar no more), its suspension and the account-wide restrictions lift,
         its incident goes. A failure that drew an account action: an incident of its own.
@@ -1002,40 +1007,39 @@ class TakeoverDetector:
         session id is the client's choice, and the IM server's report may come late), it
         may be someone else's now: the account-wide restrictions and the incident of the
         earlier holder go, but the session is not proven, nor its suspension lifted."""
-        stored, incidents = facts[plan.session], facts[plan.incidents]
+        now = event.ts
+        stored, incidents = record.session(event.session, now), record.incidents(now)
         if not event.passed:
-            return [self._incident(event, incidents, stored or {})] if (
-                outcome.account_action != "none") else []
+            if outcome.account_action != "none":
+                self._incident(event, record, stored or {})
+            return []
         current = not stored or stored.get("login", event.ts) <= event.ts
         out: list[Write] = [accounts.after_challenge(
             event.account, facts[plan.restrictions], self.restriction_ttl,
             event.session if current else "")]
-        if any(i["session"] == event.session and i["since"] <= event.ts
-               for i in incidents or ()):
-            out.append(Put(_incidents_key(event.account), [
-                i for i in incidents if i["session"] != event.session or i["since"] > event.ts],
-                self.restriction_ttl))
+        if any(i["session"] == event.session and i["since"] <= now for i in incidents):
+            record.set_incidents([i for i in incidents
+                                  if i["session"] != event.session or i["since"] > now], now)
         if stored and current and event.session:
             cfg = self.cfg
-            profile = dict(facts[plan.profile] or {})
+            profile = dict(record.profile(now))
             self._remember(profile, "nets", stored.get("net", ""), event.ts,
                            cfg["max_networks"], proven=True)
             self._remember(profile, "clients", stored.get("client", ""), event.ts,
                            cfg["max_clients"], proven=True)
-            out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
-            out.append(Put(_session_key(event.account, event.session),
-                           {**stored, "risk": 0.0, "dormant": False}, cfg["session_ttl"]))
+            record.set_profile(profile, now)
+            record.set_session(event.session, {**stored, "risk": 0.0, "dormant": False}, now,
+                               cfg["max_sessions"], cfg["replies_trusted"])
         return out
 
-    def _incident(self, event: Event, incidents: list[dict[str, Any]] | None,
-                  session: dict[str, Any]) -> Put:
+    def _incident(self, event: Event, record: takeover_record.Record,
+                  session: dict[str, Any]) -> None:
         """The account's incidents with this session's network, range and app added."""
         net = session.get("net", "")
         entry = {"session": event.session, "since": event.ts, "net": net,
                  "range": wide_range(net), "family": client_family(session.get("client", ""))}
-        kept = [i for i in incidents or () if i["session"] != event.session]
-        return Put(_incidents_key(event.account),
-                   [*kept, entry][-self.cfg["max_incidents"]:], self.restriction_ttl)
+        kept = [i for i in record.incidents(event.ts) if i["session"] != event.session]
+        record.set_incidents([*kept, entry][-self.cfg["max_incidents"]:], event.ts)
 
     def _told(self, profile: dict[str, Any], event: AccountInfo) -> dict[str, Any]:
         """What the IM server knows of the owner: familiar at once."""

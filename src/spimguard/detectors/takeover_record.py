@@ -1,0 +1,179 @@
+"""The takeover detector's per-account record: everything it keeps about an account that
+every event of the account reads, as one value read once and written once per event.
+
+It used to be a key per part (the profile, each session's facts, the live networks,
+the incidents, each session's delivered messages), read together by every event and
+each rewritten by most: ~five reads and four writes a message, and in a store ~150
+bytes (memory) or ~100 (Redis) of key, entry and expiry per key before any data.
+
+Each part keeps the expiry its key had, in event time, checked on every read, so an
+answer is what the separate keys gave whatever the record's own TTL or when a write
+last pruned it:
+
+- ``p``, the profile (``takeover.py``: networks, clients, habits), and ``pt``, when it
+  was last written: gone ``PROFILE_TTL`` after;
+- ``s``, each session's facts by session id, ``[client, network, sign-in time, contacts
+  read, risk, dormant, replies, written]``: each gone ``session_ttl`` after it was last
+  written. At most ``max_sessions`` (an account's own devices are a handful; session ids
+  are the client's choice, so an intruder minting one per message must not grow the
+  record without bound): a write past it drops the least recently written of the
+  sessions without standing, those neither familiar (risk 0) nor answering friends
+  (``replies_trusted`` replies), and only when all have standing the least recent of
+  all. So sessions minted by the dozen cannot push out what the owner's earned. A
+  dropped session that comes back is judged as new from its next event (its facts are
+  taken again from the message, against the profile as it stands);
+- ``l``, the networks of the live sessions with their last activity: each gone
+  ``live_window`` after; at most ``live_cap`` (the stalest dropped);
+- ``i``, ``[written, incidents]``: gone ``restriction_ttl`` after the last incident
+  written (the restrictions they explain last that long);
+- ``n``, messages each session delivered (or warned), ``[[hour, count], ...]`` by session
+  (a stand-in's too: ``takeover._stand_in``): only the last 24 hours count. At most
+  ``max_sessions`` sessions (the least recently counted dropped): only a notice's detail
+  reads it.
+
+Times are event times as the events gave them (floats): a sign-in compared with a
+message's time must not move by rounding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..state.ops import Count, Put, bucket_range
+
+PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
+SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by the hour
+
+_FIELDS = ("client", "net", "login", "read", "risk", "dormant", "replies")
+
+
+def key(account: str) -> str:
+    return f"tk:{account}"
+
+
+class Record:
+    """One account's record as read (never changed: answers are shared), and what an
+    event changes in it, put back with ``put``."""
+
+    __slots__ = (
+        "_account",
+        "_changed",
+        "_incident_ttl",
+        "_live_window",
+        "_raw",
+        "_session_ttl",
+    )
+
+    def __init__(self, account: str, stored: dict[str, Any] | None, session_ttl: float,
+                 live_window: float, incident_ttl: float) -> None:
+        self._account = account
+        self._raw: dict[str, Any] = stored or {}
+        self._changed: dict[str, Any] = {}
+        self._session_ttl = session_ttl
+        self._live_window = live_window
+        self._incident_ttl = incident_ttl
+
+    # -- reads -----------------------------------------------------------------------
+    def profile(self, now: float) -> dict[str, Any]:
+        written = self._raw.get("pt")
+        return self._raw["p"] if written is not None and written + PROFILE_TTL > now else {}
+
+    def session(self, session: str, now: float) -> dict[str, Any] | None:
+        """A session's facts as ``takeover._session_facts`` makes them, or None."""
+        entry = self._raw.get("s", {}).get(session)
+        if entry is None or entry[7] + self._session_ttl <= now:
+            return None
+        facts = dict(zip(_FIELDS, entry, strict=False))
+        facts["dormant"] = bool(facts["dormant"])
+        return facts
+
+    def live(self, now: float) -> dict[str, float]:
+        """The networks of the account's live sessions, with their last activity."""
+        cutoff = now - self._live_window
+        return {net: ts for net, ts in self._raw.get("l", {}).items() if ts > cutoff}
+
+    def incidents(self, now: float) -> list[list[Any]]:
+        """``[session, since, network, range, client family]`` of each open incident."""
+        entry = self._raw.get("i")
+        return entry[1] if entry and entry[0] + self._incident_ttl > now else []
+
+    def sent(self, session: str, now: float) -> float:
+        first, last = bucket_range(SENT, now)
+        return float(sum(n for hour, n in self._raw.get("n", {}).get(session, ())
+                         if first <= hour <= last))
+
+    # -- changes ---------------------------------------------------------------------
+    def set_profile(self, profile: dict[str, Any], now: float) -> None:
+        self._changed["p"], self._changed["pt"] = profile, now
+
+    def set_session(self, session: str, facts: dict[str, Any], now: float, cap: int,
+                    replies_trusted: int) -> None:
+        entry = [facts.get("client", ""), facts.get("net", ""), facts.get("login", now),
+                 facts.get("read", 0), facts.get("risk", 0.0), int(bool(facts.get("dormant"))),
+                 facts.get("replies", 0), now]
+        cutoff = now - self._session_ttl
+        kept = {s: e for s, e in self._current("s").items() if e[7] > cutoff and s != session}
+        self._changed["s"] = {**_newest(kept, cap - 1, lambda e: (
+            not e[4] or e[6] >= replies_trusted, e[7])), session: entry}
+
+    def touch_live(self, net: str, now: float, cap: int) -> None:
+        live = self.live(now) if "l" not in self._changed else self._changed["l"]
+        live = {**live, net: max(live.get(net, now), now)}
+        self._changed["l"] = _newest(live, cap, lambda ts: ts)
+
+    def set_incidents(self, incidents: list[list[Any]], now: float) -> None:
+        self._changed["i"] = [now, incidents]
+
+    def count_sent(self, session: str, now: float, cap: int) -> None:
+        first, hour = bucket_range(SENT, now)
+        counts = {s: [b for b in buckets if b[0] >= first]
+                  for s, buckets in self._current("n").items()}
+        mine = dict(map(tuple, counts.pop(session, [])))
+        mine[hour] = mine.get(hour, 0) + 1
+        kept = _newest({s: b for s, b in counts.items() if b}, cap - 1, lambda b: b[-1][0])
+        self._changed["n"] = {**kept, session: [[b, mine[b]] for b in sorted(mine)]}
+
+    def put(self, now: float) -> Put | None:
+        """The record with this event's changes, what has expired left out; None when the
+        event changed nothing."""
+        if not self._changed:
+            return None
+        record = {**self._raw, **self._changed}
+        ends = []
+        if self.profile(now) or "p" in self._changed:
+            ends.append(record["pt"] + PROFILE_TTL)
+        else:
+            record.pop("p", None)
+            record.pop("pt", None)
+        sessions = {s: e for s, e in record.get("s", {}).items()
+                    if e[7] + self._session_ttl > now}
+        ends.extend(e[7] + self._session_ttl for e in sessions.values())
+        live = {n: ts for n, ts in record.get("l", {}).items() if ts > now - self._live_window}
+        ends.extend(ts + self._live_window for ts in live.values())
+        incidents = record.get("i")
+        if incidents and incidents[0] + self._incident_ttl > now:
+            ends.append(incidents[0] + self._incident_ttl)
+        else:
+            incidents = None
+        first, _ = bucket_range(SENT, now)
+        sent = {s: b for s, b in record.get("n", {}).items() if b and b[-1][0] >= first}
+        ends.extend((b[-1][0] + 1) * SENT.bucket + SENT.window for b in sent.values())
+        out = {k: v for k, v in (("s", sessions), ("l", live), ("i", incidents), ("n", sent))
+               if v}
+        if "p" in record:
+            out["p"], out["pt"] = record["p"], record["pt"]
+        if not ends:
+            return None
+        return Put(key(self._account), out, max(ends) - now)
+
+    def _current(self, part: str) -> dict[str, Any]:
+        return self._changed[part] if part in self._changed else self._raw.get(part, {})
+
+
+def _newest(entries: dict[str, Any], cap: int, when: Any) -> dict[str, Any]:
+    """At most ``cap`` of ``entries``, those last by ``when`` (ties: by name)."""
+    if len(entries) <= cap:
+        return entries
+    kept = sorted(entries, key=lambda name: (when(entries[name]), name))[-cap:] if cap > 0 else []
+    return {name: entries[name] for name in entries if name in set(kept)}
+
