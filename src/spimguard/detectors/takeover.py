@@ -48,6 +48,13 @@ The account profile (COMPA-style, kept under 1 KiB) also yields
 BEHAVIOUR_CHANGE: a first link ever, a script the account never writes in, an
 hour it never writes at.
 
+**One record per account.** What every event of an account reads (the profile, each
+session's facts, the networks of its live sessions, its open incidents, each session's
+delivered count) is one value, ``takeover_record``, read once and put once per event.
+What a burst counts (contacts written to per session and per text, in a window) stays
+in member sets of their own: they grow with an attack up to ``burst_cap``, and one value
+rewritten with every message would cost as much as they hold.
+
 **Profiles learn only what the owner proves.** A sign-in teaches nothing (one
 quiet login days before a burst must not make the intruder's network
 familiar), nor does reading contacts. A network or client enters the profile
@@ -132,6 +139,9 @@ DEFAULTS: dict[str, Any] = {
     "familiar_uses": 3,  # ... and clean messages from it to the account's own people
     "dormant_after": 2_592_000,  # a sign-in after this long without one is unfamiliar too
     "burst_window": 600,  # seconds over which a session's contacts written to are counted
+    # Its text and size counts move by this step (a window rounded to whole minutes: one
+    # counter entry a minute however fast the session sends).
+    "burst_bucket": 60,
     "burst_soft": 1,  # distinct contacts where burst evidence starts ...
     "burst_hard": 4,  # ... and is full
     "scraped_share": 0.5,  # share of the contact list a session must read to count
@@ -140,6 +150,9 @@ DEFAULTS: dict[str, Any] = {
     "replies_trusted": 2,  # replies that make a session a conversing one (its burst halves)
     "trusted_messages": 20,  # clean messages before the account's usual session is trusted
     "hour_messages": 100,  # messages in the hour histogram before an hour can be unusual
+    # ... and past this many it is halved (recent habits count more: about four times
+    # ``hour_messages``, so a halved histogram still judges hours).
+    "hour_decay": 400,
     "max_networks": 6,  # networks kept in a profile (least recently seen dropped)
     "max_clients": 4,  # clients kept in a profile
     "max_domains": 16,  # domains kept in a profile
@@ -372,11 +385,12 @@ class TakeoverDetector:
                          Contains(burst, people), Contains(accounts.contacts(account), people),
                          Contains(accounts.talked(account), people),
                          Count(f"tk:fp:{account}:{session}:{fingerprint}",
-                               self.cfg["burst_window"], 60.0),
+                               self.cfg["burst_window"], self.cfg["burst_bucket"]),
                          Get(_heard_key(account, people[0])) if len(people) == 1 else None,
                          Distinct(text, self.cfg["burst_window"]), Contains(text, people),
                          Count(_shape_key(account, session, event.size), self.cfg[
-                             "burst_window"], 60.0) if event.encrypted else None,
+                             "burst_window"], self.cfg["burst_bucket"]) if event.encrypted
+                         else None,
                          Distinct(_life_key(account, session), self.cfg["session_ttl"]),
                          Contains(_life_key(account, session), people),
                          Distinct(_pals_key(account, session), self.cfg["session_ttl"]),
@@ -986,12 +1000,13 @@ class TakeoverDetector:
             if contacts:
                 out.append(Touch(plan.text_to.key, contacts, cfg["burst_window"],
                                  cfg["burst_cap"]))
-            out.append(Incr(plan.same_text.key, 1.0, 60.0, cfg["burst_window"]))
+            out.append(Incr(plan.same_text.key, 1.0, cfg["burst_bucket"], cfg["burst_window"]))
             if plan.shape is not None:
-                out.append(Incr(plan.shape.key, 1.0, 60.0, cfg["burst_window"]))
+                out.append(Incr(plan.shape.key, 1.0, cfg["burst_bucket"], cfg["burst_window"]))
             if self._answers(ctx, plan, facts, session):
                 session["replies"] = session.get("replies", 0) + 1
-        if delivered and not isinstance(event, Invite) and len(event.recipients) <= 50:
+        if delivered and not isinstance(event, Invite) and len(
+                event.recipients) <= accounts.MAX_TALKED_FANOUT:
             # Written to: a reply from the recipient within reply_window is a conversation.
             out.extend(Put(_heard_key(r, event.account), event.ts, cfg["reply_window"])
                        for r in dict.fromkeys(event.recipients))
@@ -1091,7 +1106,7 @@ class TakeoverDetector:
             profile["scripts"] = profile.get("scripts", "") + code
         hours = list(profile.get("hours", [0] * 24))
         hours[int(message.ts // 3600 % 24)] += 1
-        if sum(hours) > 400:  # decay: recent habits count more
+        if sum(hours) > self.cfg["hour_decay"]:
             hours = [h // 2 for h in hours]
         profile["hours"] = hours
 
