@@ -140,11 +140,10 @@ class Record:
             return None
         record = {**self._raw, **self._changed}
         ends = []
-        if self.profile(now) or "p" in self._changed:
+        if "pt" in record and record["pt"] + PROFILE_TTL > now:
             ends.append(record["pt"] + PROFILE_TTL)
         else:
             record.pop("p", None)
-            record.pop("pt", None)
         sessions = {s: e for s, e in record.get("s", {}).items()
                     if e[7] + self._session_ttl > now}
         ends.extend(e[7] + self._session_ttl for e in sessions.values())
@@ -162,8 +161,7 @@ class Record:
                if v}
         if "p" in record:
             out["p"], out["pt"] = record["p"], record["pt"]
-        if not ends:
-            return None
+        # Every change is alive at ``now``: ``ends`` is never empty.
         return Put(key(self._account), out, max(ends) - now)
 
     def _current(self, part: str) -> dict[str, Any]:
