@@ -140,8 +140,9 @@ async def offer(port: int, load: Load, rate: float, seconds: float,
     return len(latencies) / (time.perf_counter() - start), latencies
 
 
-_SPLIT = ("spimguard_check_wait_seconds", "spimguard_batch_seconds", "spimguard_batch_messages")
-SPLIT_ROW = "  in the server: wait for a batch / the batch, mean ms; messages a batch"
+_SPLIT = ("spimguard_check_wait_seconds", "spimguard_batch_seconds",
+          "spimguard_batch_cpu_seconds", "spimguard_batch_messages")
+SPLIT_ROW = "  in the server: wait for a batch / a batch (its CPU), mean ms; messages a batch"
 
 
 def totals(port: int) -> dict[str, float]:
@@ -156,12 +157,13 @@ def totals(port: int) -> dict[str, float]:
 
 def split(before: dict[str, float], after: dict[str, float]) -> str:
     """Where /v1/check's time went between two ``totals``: waiting for its batch to
-    start, the batch (the engine's judging and commit), and how many a batch held."""
+    start, the batch (the engine's judging and commit; the CPU it took, the rest was
+    the disk or the core taken by other work), and how many a batch held."""
     def mean(name: str) -> float:
         count = after[name + "_count"] - before[name + "_count"]
         return (after[name + "_sum"] - before[name + "_sum"]) / count if count else 0.0
-    wait, batch, size = (mean(name) for name in _SPLIT)
-    return f"{wait * 1000:.1f} / {batch * 1000:.1f} / {size:.1f}"
+    wait, batch, cpu, size = (mean(name) for name in _SPLIT)
+    return f"{wait * 1000:.1f} / {batch * 1000:.1f} ({cpu * 1000:.1f}) / {size:.1f}"
 
 
 def _endpoint(port: int, name: str, load: Load, health: Load, ceiling: float,

@@ -89,6 +89,7 @@ def test_metrics_count_every_wait_and_every_batch() -> None:
     assert value("spimguard_batch_messages_sum") == 40
     assert value("spimguard_batch_messages_count") == len(calls) == 6  # 40 in batches of 7
     assert value("spimguard_batch_seconds_count") == len(calls)
+    assert 0 < value("spimguard_batch_cpu_seconds_sum") <= value("spimguard_batch_seconds_sum")
 
 
 def test_start_up_objects_are_frozen_out_of_the_collector_while_serving() -> None:

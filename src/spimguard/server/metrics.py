@@ -37,6 +37,9 @@ class Metrics:
                                        "Time the engine took to judge and commit a batch of "
                                        "/v1/check messages", buckets=_LATENCY_BUCKETS,
                                        registry=self.registry)
+        self.batch_cpu = Histogram("spimguard_batch_cpu_seconds",
+                                   "CPU time the engine's thread spent on a batch of /v1/check "
+                                   "messages", buckets=_LATENCY_BUCKETS, registry=self.registry)
         self.batch_size = Histogram("spimguard_batch_messages",
                                     "Messages in each batch of /v1/check messages",
                                     buckets=_BATCH_SIZES, registry=self.registry)
