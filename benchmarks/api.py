@@ -12,7 +12,9 @@ kept-alive HTTP/1.1 connections with requests built beforehand:
   saturation): requests are due on a schedule and latency counts from when each
   was due, so a stalled server is charged for the queue it causes;
 - /healthz measured the same way in the same run, as the ceiling of this
-  server and client: the ratio says what spimguard's work costs.
+  server and client: the ratio says what spimguard's work costs;
+- for /v1/check at each level, where the server spent its time (``/metrics``:
+  waiting for a batch to start, the batch, the CPU the batch took).
 
 Messages come from the simulator's mixed load (bundled texts), each with its
 own id, in event order, never repeated (a repeated id would be answered from

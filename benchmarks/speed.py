@@ -13,7 +13,9 @@ load), over kept-alive HTTP/1.1 from this process on the other core:
   plain-text mail, which is what Rspamd parses.
 - spimguard ``serve`` on the embedded defaults (SQLite), ``/v1/check``: at
   saturation and at 30/50/70 % of it (open loop, latency from when each request
-  was due), ``/healthz`` of the same server beside as the floor of the HTTP layer.
+  was due), ``/healthz`` of the same server beside as the floor of the HTTP layer,
+  at saturation and offered the same rates; at each level, where the server spent
+  a check's time (its ``/metrics``: waiting for a batch, the batch and its CPU).
 - the engine in-process (``engine.py``), memory and SQLite.
 
 Ratios are what carry across machines: spimguard ÷ Rspamd (goal ≥ 3), /v1/check
