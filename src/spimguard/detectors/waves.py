@@ -46,8 +46,9 @@ import msgspec
 import numpy as np
 
 from ..config import Config
+from ..errors import ConfigError
 from ..events import Report
-from ..neighbours import Entry, Index, sketch
+from ..neighbours import Entry, Index, ordinary, sketch
 from ..signals import Signal
 from ..state.ops import Delete, Get, Members, Put, Query, Remove, Touch, Write
 from ..text import names_of, view
@@ -60,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
     "weight_full": 3.0,  # ... and where it is full (holds a stranger's message)
     "remember_days": 30,  # how long a reported message is remembered after its last report
     "max_remembered": 10_000,  # reported messages remembered (oldest dropped first)
+    "ordinary": "",  # table of ordinary chat's shingles ("" the bundled one: neighbours.py)
 }
 
 SIGNALS = {
@@ -98,6 +100,10 @@ class WavesDetector:
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, DEFAULTS, given)
         self._ttl = self.cfg["remember_days"] * _DAY
+        try:
+            self._ordinary = ordinary(self.cfg["ordinary"])
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"detectors.waves.ordinary: {error}") from None
         self.index = self._empty()
 
     def _empty(self) -> Index:
@@ -122,7 +128,7 @@ class WavesDetector:
         message = ctx.message
         if message is None or message.encrypted or ctx.view is None:
             return []
-        values = sketch(ctx.view, ctx.names)
+        values = sketch(ctx.view, ctx.names, self._ordinary)
         if values is None:
             return []
         ctx.keep[self.name] = values.tobytes()
@@ -159,7 +165,7 @@ class WavesDetector:
         if kept:
             return np.frombuffer(kept, dtype=np.uint16).tolist()
         if sealed(ctx.reported) and report.text.strip():
-            values = sketch(view(report.text), names_of((report.reporter,)))
+            values = sketch(view(report.text), names_of((report.reporter,)), self._ordinary)
             return [] if values is None else values.tolist()
         return []
 
