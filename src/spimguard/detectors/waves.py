@@ -23,7 +23,10 @@ copy, the bar the bulk detector sets for confirming a campaign). Full strength h
 a message from a stranger; between people who converse it warns at most, like
 everything the words say (group ``content``: ``policy.py``). And only texts near
 the reported ones move: a whole language's chat shares no more than common words
-with them. An operator's decision is one reporter that outranks users: its spam
+with them, and the shingles ordinary chat uses are no evidence at all
+(``neighbours.ordinary``), so reports of chat lines that repeat themselves ("I'll
+call later", an OTP notice) reach none of their copies, however trusted the
+reporters. An operator's decision is one reporter that outranks users: its spam
 label gives full strength alone; a ham label (or user ham reports that bring a_m
 to 0 or below) takes the message out.
 
