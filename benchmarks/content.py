@@ -279,8 +279,9 @@ def waves(root: Path, folder: Path, reports: int = 20) -> list[tuple[str, str]]:
     its collateral is UCI's alone): its campaigns (``by_element``, at least 10 unseen
     messages each), the chains of near variants (``by_likeness``: an upper bound), the
     whole corpus as one "wave" (many pitches: the worst case); and what reports of its
-    ordinary messages do to the others (``poisoned``), with the old detector (no table)
-    beside it."""
+    ordinary messages do to the others (``poisoned``): with a table that never saw the
+    language, one that saw the validation half of its ordinary messages (as the bundled
+    table saw the corpora it knows), and the old detector (no table)."""
     loaded = crosscorpus.load(root)
     english = [s for s in crosscorpus.one_per_fingerprint(loaded["uci-sms"]) if not s.spam]
     # UCI's chat: the bundled model (trained on it), and a table of ordinary chat from the
@@ -291,12 +292,13 @@ def waves(root: Path, folder: Path, reports: int = 20) -> list[tuple[str, str]]:
     np.save(table, common_shingles([
         s.text for s in crosscorpus.one_per_fingerprint(crosscorpus.training_set(loaded))
         if not s.spam and view(s.text).fingerprint not in tested]))
-    rows = poisoned("poisoning uci-sms", english, Setting(None, table))
+    rows = poisoned("poisoning uci-sms (table with its validation half)", english,
+                    Setting(None, table))
     rows += poisoned("poisoning uci-sms (old: no table)", english, Setting(None, "none"))
     for name in ("indonesian-sms", "thai-sms", "telegram-ru"):
         setting = Setting(None, "")
+        train = crosscorpus.training_set(loaded, name)
         if name != "telegram-ru":
-            train = crosscorpus.training_set(loaded, name)
             setting = Setting(folder / f"without-{name}.npz", str(folder / f"{name}.npy"))
             training.train(train).save(setting.model)
             np.save(setting.ordinary, common_shingles(
@@ -304,8 +306,13 @@ def waves(root: Path, folder: Path, reports: int = 20) -> list[tuple[str, str]]:
         messages = crosscorpus.one_per_fingerprint(loaded[name])
         spam = [s for s in messages if s.spam]
         ham = [s for s in messages if not s.spam]
-        if ham:
-            rows += poisoned(f"poisoning {name}", ham, setting)
+        if ham:  # the table without the language, with its validation half, and none
+            known = str(folder / f"{name}-validation.npy")
+            np.save(known, common_shingles([s.text for s in crosscorpus.one_per_fingerprint(
+                [*train, *held_back(ham)[0]]) if not s.spam]))
+            rows += poisoned(f"poisoning {name} (table without {name})", ham, setting)
+            rows += poisoned(f"poisoning {name} (table with its validation half)", ham,
+                             setting._replace(ordinary=known))
             rows += poisoned(f"poisoning {name} (old: no table)", ham,
                              setting._replace(ordinary="none"))
         for element, group in by_element(spam, reports + 10).items():
