@@ -135,14 +135,15 @@ class Engine:
         assert isinstance(answer, Verdict)
         return mid, answer
 
-    def reported(self, sender: str, reporter: str, text: str) -> None:
+    def reported(self, sender: str, reporter: str, text: str, report: bool = True) -> None:
         """``text`` from ``sender`` to ``reporter``, an account of standing (half a year
-        old: a trusted report), who reports it."""
+        old: a trusted report), who reports it (unless not ``report``: the baseline)."""
         self.process({"type": "account", "id": f"a{self.count}", "ts": self.ts,
                       "account": reporter, "created": T0 - 180 * 86_400})
         mid, _ = self.send(sender, reporter, text)
-        self.process({"type": "report", "id": f"r{self.count}", "ts": self.ts + 60,
-                      "reporter": reporter, "message_id": mid, "label": "spam"})
+        if report:
+            self.process({"type": "report", "id": f"r{self.count}", "ts": self.ts + 60,
+                          "reporter": reporter, "message_id": mid, "label": "spam"})
 
     def judge(self, samples: list[datasets.Sample], who: str) -> Judged:
         """Each message from a sender of its own to a recipient of its own."""
@@ -168,8 +169,7 @@ def wave(title: str, spam: list[datasets.Sample], ham: list[datasets.Sample],
     def run(report_first: bool) -> tuple[Judged, Judged, Judged]:
         engine = Engine(setting)
         for i, sample in enumerate(reported):
-            if report_first:
-                engine.reported(f"spammer{i % 4}", f"victim{i}", sample.text)
+            engine.reported(f"spammer{i % 4}", f"victim{i}", sample.text, report_first)
         return (engine.judge(unseen, "other"), engine.judge(ham, "friend"),
                 engine.judge(english, "uk"))
 

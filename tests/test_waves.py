@@ -253,3 +253,16 @@ def test_a_table_that_is_not_one_is_a_config_error(tmp_path: Path) -> None:
     for path in (str(tmp_path / "missing.npy"), str(unsorted)):
         with pytest.raises(ConfigError, match=r"detectors\.waves\.ordinary"):
             WavesDetector({"ordinary": path}, config())
+
+
+def test_reports_by_accounts_that_did_not_receive_the_message_teach_nothing() -> None:
+    """Accounts of standing reporting copies sent to others: the trust model weighs their
+    reports 0, so the wave memory stays empty and the next copy is delivered."""
+    engine = open_engine(config(detectors=ALONE))
+    established(engine, *(f"bystander{i}" for i in range(5)))
+    for i, text in enumerate(PITCHES[:5]):
+        _send(engine, f"w{i}", f"spammer{i}", f"victim{i}", text, T0 + i)
+        _report(engine, f"bystander{i}", f"w{i}", T0 + i + 1)
+    waves = next(d for d in engine.detectors if isinstance(d, WavesDetector))
+    assert not waves.index.entries
+    assert set(_unseen(engine)) == {"deliver"}
