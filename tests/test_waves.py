@@ -14,7 +14,7 @@ from spimguard.config import Config
 from spimguard.detectors.waves import WavesDetector
 from spimguard.engine import Engine
 from spimguard.errors import ConfigError
-from spimguard.neighbours import NEAR, ordinary, similarity, sketch
+from spimguard.neighbours import NEAR, common_shingles, ordinary, shingles, similarity, sketch
 from spimguard.text import view
 from spimguard.trust import decide
 
@@ -266,3 +266,16 @@ def test_reports_by_accounts_that_did_not_receive_the_message_teach_nothing() ->
     waves = next(d for d in engine.detectors if isinstance(d, WavesDetector))
     assert not waves.index.entries
     assert set(_unseen(engine)) == {"deliver"}
+
+
+def test_the_table_holds_what_one_in_a_thousand_ordinary_messages_say() -> None:
+    """Of 2,000 messages: the shingles of a line two of them say are in the table (and
+    that line then has no sketch), those of a line one of them says are not."""
+    said, once = "meet me at the harbour tonight", "zebra crossing beside windmills"
+    texts = ["ok"] * 1_997 + [said, said + "!", once]
+    table = common_shingles(texts)
+    assert set(shingles(view(said), common=ordinary("none")).tolist()) <= set(table.tolist())
+    assert not set(shingles(view(once), common=ordinary("none")).tolist()) & set(
+        table.tolist())
+    assert sketch(view(said), common=table) is None
+    assert sketch(view(once), common=table) is not None

@@ -34,6 +34,11 @@ An encrypted message has no words to sketch; the reporter's client may send them
 (``report.text``), weighed like any report: words an attacker could as well send in
 the clear to its own accounts and report.
 
+A sketch is of the shingles the table in force did not drop: sketches kept before the
+table changed (an upgrade, another ``ordinary``) are compared as they are, so a wave
+reported before matches its new copies less until those sketches expire
+(``remember_days``), and what they match is still only what reporters reported.
+
 Memory and cost: at most ``max_remembered`` reported sketches, each for
 ``remember_days`` after its last report, in state (so every node and backend
 rebuilds the same index) and in memory (``neighbours.Index``: a lookup is 32 dict
