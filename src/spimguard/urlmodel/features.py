@@ -27,7 +27,7 @@ from importlib import resources
 from ..lookalike import fold, one_edit
 from ..text import UrlFact
 
-VERSION = 2  # bump when a feature changes meaning: the artefact records it, the scorer checks
+VERSION = 3  # bump when a feature changes meaning: the artefact records it, the scorer checks
 MAX_HOST = 253
 MAX_PATH = 1024
 
@@ -82,15 +82,6 @@ NAMES: tuple[str, ...] = (
     "static_page", "double_slash", "percent_escapes", "cms_folder",
     "tilde", "dated_path", "long_token",
 )
-# What the path and query show: for a bare host ("https://example.com"), these abstain
-# (each at its training mean, so it adds nothing) instead of counting as a short path. The
-# training set's legitimate half is 38 % homepages against 19 % of its phishing half, a
-# trait of how it was collected; in chat, a bare name is what phishing is sent as too.
-PATH_FEATURES = frozenset({
-    "brand_in_path", "lure_in_path", "path_length", "path_depth",
-    "query_length", "query_params", "script_page", "static_page", "double_slash",
-    "percent_escapes", "cms_folder", "tilde", "dated_path", "long_token",
-})
 # Why a feature weighed toward phishing, in words (a feature with no phrase never
 # appears in a reason: "a long host" or "three levels of subdomains" is not something a
 # person can hold against a link; plenty of sites have both).
@@ -238,7 +229,6 @@ class Shape:
     values: tuple[float, ...]
     tld: str
     facts: dict[str, str]
-    has_path: bool  # a bare host shows nothing of its page: the path features then abstain
 
 
 def shape(url: UrlFact) -> Shape:
@@ -289,4 +279,4 @@ def shape(url: UrlFact) -> Shape:
              "lure_in_host": lure_host, "lure_in_path": "/".join(dict.fromkeys(lures_path[:2])),
              "address_in_host": address,
              "script_page": script, "cms_folder": cms, "tld": tld}
-    return Shape(values, tld, facts, len(path) > 1 or bool(query))
+    return Shape(values, tld, facts)

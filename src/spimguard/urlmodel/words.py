@@ -8,10 +8,11 @@ hand-written feature list cannot keep up with. Hosts run words together
 learnt from training names (the fewest words that spell it whole); a path's words are
 its tokens of letters.
 
-Only words that weighed toward phishing are kept (``train.fit``): every character of a
-URL is the sender's choice, so a word that made a link look safer is one an attacker
-would add ("/wiki/" in a kit's path). The words of a brand's own registrable name
-("discord" in discord.com) are not counted: the site naming itself is no lure.
+Word weights are fitted at zero or above (``train.fit_monotone``) and only those above
+zero are shipped: every character of a URL is the sender's choice, so a word that made
+a link look safer is one an attacker would add ("/wiki/" in a kit's path). The words of
+a brand's own registrable name ("discord" in discord.com) are not counted: the site
+naming itself is no lure.
 
 Hostile input: at most ``MAX_PIECES`` runs of at most 63 letters from the host (a DNS
 label's length), at most ``MAX_PATH_WORDS`` from the first 1 KiB of path and query; the
