@@ -160,6 +160,7 @@ PADDING = [
     ("/2026/12/31", ""), ("/~jsmith/blog/news/articles/2026/12/31/story-of-the-day", ""),
     ("/wiki/index/about/archive/category/page", "utm_source=news&utm_medium=rss&ref=home"),
     ("/%7Ejsmith/My%20Recipes", "lang=en&page=2&sort=date&view=list"),
+    ("/news/article" * 300, "utm_source=" + "x" * 3000),  # past every bound on length
 ]
 
 
