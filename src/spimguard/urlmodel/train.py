@@ -311,7 +311,7 @@ def families(root: Path, sets: list[tuple[str, list[UrlFact]]]
     trees = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, random_state=0,
                                            monotonic_cst=[1] * rows.shape[1])
     trees.fit(rows, y)
-    candidates.append(("gradient-boosted trees, hand features",
+    candidates.append(("gradient-boosted trees, hand features, monotone",
                        lambda u: trees.predict_proba(plain.hand(u))[:, 1]))
     out = []
     for name, scores in candidates:
