@@ -212,8 +212,8 @@ def test_a_bot_passing_its_own_challenge_gets_nothing_released() -> None:
 
 # -- the platform's device verification: a pass nobody asked for ------------------------------
 def _sign_in(judge: Engine, session: str, ip: str, ts: float, client: str = "im-android",
-             account: str = "alice") -> None:
-    judge.process(event(judge.config, type="login", id=f"in-{account}-{session}-{ts}", ts=ts,
+             account: str = "alice") -> Any:
+    return judge.process(event(judge.config, type="login", id=f"in-{account}-{session}-{ts}", ts=ts,
                         account=account, session=session, ip=ip, client={"id": client}))
 
 
@@ -293,3 +293,41 @@ def test_a_bot_verifying_its_own_throwaway_earns_nothing_by_it() -> None:
     assert [(v.action, sorted(_codes([v]))) for v in verified] == [
         (v.action, sorted(_codes([v]))) for v in plain]
     assert not {"FAMILIAR_SENDER", "OWNER_CONSISTENT"} & _codes(verified)
+
+
+def test_the_owner_s_proven_device_is_no_heir_of_the_intruder_s_incident() -> None:
+    """An intruder claiming the official app's id is suspended; the owner's new phone, on a
+    new network with that same app, shares the incident's app family, which makes an
+    unproven new session its heir. Verified at sign-in (or once it passes the challenge its
+    inheritance asked for), the session is the owner's: it writes to its friends, and the
+    intruder's session stays suspended."""
+    judge = _engine()
+    cfg = judge.config
+    assert _held(_announce(judge, "evil", HOSTING, 12))
+    failed = judge.process(decode_event(msgspec.json.encode(_challenge(
+        "evil", False, id="f", ts=T0 + 200)), cfg.limits))
+    assert failed.account_action.action == "suspend_sending"
+
+    def chat(session: str, ts: float) -> Any:
+        return judge.process(message(cfg, f"{session}-{ts}", "alice", ["alice-friend1"],
+                                     "hi, it's me on my new phone", ts, session=session,
+                                     client={"id": "im-android", "ip": MOBILE}))
+
+    def passes(session: str, ts: float) -> None:
+        judge.process(decode_event(msgspec.json.encode(_challenge(
+            session, True, id=f"p-{session}", ts=ts)), cfg.limits))
+
+    inherited = _sign_in(judge, "tablet", MOBILE, T0 + 900)  # unproven: the incident's heir
+    assert "INCIDENT_INHERITED" in _codes([inherited])
+    assert inherited.account_action.action == "suspend_sending"
+    assert chat("tablet", T0 + 950).action == "hold"
+    passes("tablet", T0 + 1000)  # the challenge its inheritance asked: the pass sticks
+    assert [chat("tablet", T0 + 1050 + i).action for i in range(3)] == ["deliver"] * 3
+    _sign_in(judge, "phone-2", MOBILE, T0 + 1100)
+    passes("phone-2", T0 + 1140)  # verified at sign-in, before its first message
+    verdicts = [chat("phone-2", T0 + 1200 + i) for i in range(3)]
+    assert [v.action for v in verdicts] == ["deliver"] * 3
+    assert "INCIDENT_INHERITED" not in _codes(verdicts)
+    assert all(v.account_action.action == "none" for v in verdicts)
+    assert _intruder(judge, 2, start=12) and all(
+        v.action == "hold" for v in _announce(judge, "evil", HOSTING, 2, start=14))
