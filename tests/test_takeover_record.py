@@ -42,7 +42,7 @@ def test_each_part_is_gone_when_its_own_key_would_have_expired() -> None:
     assert not record(stored).incidents(T0 + INCIDENT_TTL)
     session = record(stored).session("phone", T0 + SESSION_TTL - 1)
     assert session == {"client": "im-android", "net": "198.51.100.0", "login": T0, "read": 0,
-                       "risk": 0.4, "dormant": False, "replies": 0}
+                       "risk": 0.4, "dormant": False, "replies": 0, "proven": False}
     assert record(stored).session("phone", T0 + SESSION_TTL) is None
     assert record(stored).profile(T0 + PROFILE_TTL - 1) == {"msgs": 3}
     assert record(stored).profile(T0 + PROFILE_TTL) == {}

@@ -83,8 +83,9 @@ account action leaves an incident (its network, /16 range and client family).
 While the account has restrictions in force, a new session from the same
 network or range, or with the same client family, inherits it
 (INCIDENT_INHERITED: suspended from its sign-in, or its first message), unless
-its network was familiar before the incident: the owner's own devices keep
-working. Re-signing in does not start clean.
+its network was familiar before the incident, or a passed challenge proved it the
+owner's since its sign-in: the owner's own devices keep working. Re-signing in does
+not start clean.
 
 **Day one.** With no familiar network yet (a new installation, or an account
 new to spimguard), a session is judged relative to the account's other live
@@ -853,9 +854,12 @@ class TakeoverDetector:
     def _inherited(self, facts: Facts, plan: _Plan, profile: dict[str, Any],
                    session: dict[str, Any], session_id: str,
                    incidents: list[dict[str, Any]]) -> Signal | None:
-        """A new session from an open incident's network, range or client family."""
+        """A new session from an open incident's network, range or client family; never one
+        a passed challenge proved the owner's since its sign-in (``proven``: the owner's
+        new phone, verified from its old one, claims the official app an intruder spoofed)."""
         restrict = facts[plan.restrictions]
-        if not restrict or accounts.session_blocked(restrict, session_id):
+        if not restrict or session.get("proven") or accounts.session_blocked(
+                restrict, session_id):
             return None
         net, client = session.get("net", ""), session.get("client", "")
         for incident in incidents:
@@ -1043,7 +1047,8 @@ class TakeoverDetector:
             self._remember(profile, "clients", stored.get("client", ""), event.ts,
                            cfg["max_clients"], proven=True)
             record.set_profile(profile, now)
-            record.set_session(event.session, {**stored, "risk": 0.0, "dormant": False}, now,
+            record.set_session(event.session, {**stored, "risk": 0.0, "dormant": False,
+                                               "proven": True}, now,
                                cfg["max_sessions"], cfg["replies_trusted"])
         return out
 

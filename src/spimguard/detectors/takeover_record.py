@@ -13,7 +13,7 @@ last pruned it:
 - ``p``, the profile (``takeover.py``: networks, clients, habits), and ``pt``, when it
   was last written: gone ``PROFILE_TTL`` after;
 - ``s``, each session's facts by session id, ``[client, network, sign-in time, contacts
-  read, risk, dormant, replies, written]``: each gone ``session_ttl`` after it was last
+  read, risk, dormant, replies, written, proven]``: each gone ``session_ttl`` after it was last
   written. At most ``max_sessions`` (an account's own devices are a handful; session ids
   are the client's choice, so an intruder minting one per message must not grow the
   record without bound): a write past it drops the least recently written of the
@@ -44,7 +44,8 @@ from ..state.ops import Count, Put, bucket_range
 PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
 SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by the hour
 
-_FIELDS = ("client", "net", "login", "read", "risk", "dormant", "replies")
+_FIELDS = ("client", "net", "login", "read", "risk", "dormant", "replies")  # then: written
+_WRITTEN, _PROVEN = 7, 8
 
 
 def key(account: str) -> str:
@@ -81,10 +82,10 @@ class Record:
     def session(self, session: str, now: float) -> dict[str, Any] | None:
         """A session's facts as ``takeover._session_facts`` makes them, or None."""
         entry = self._raw.get("s", {}).get(session)
-        if entry is None or entry[7] + self._session_ttl <= now:
+        if entry is None or entry[_WRITTEN] + self._session_ttl <= now:
             return None
         facts = dict(zip(_FIELDS, entry, strict=False))
-        facts["dormant"] = bool(facts["dormant"])
+        facts["dormant"], facts["proven"] = bool(facts["dormant"]), bool(entry[_PROVEN])
         return facts
 
     def live(self, now: float) -> dict[str, float]:
@@ -110,11 +111,12 @@ class Record:
                     replies_trusted: int) -> None:
         entry = [facts.get("client", ""), facts.get("net", ""), facts.get("login", now),
                  facts.get("read", 0), facts.get("risk", 0.0), int(bool(facts.get("dormant"))),
-                 facts.get("replies", 0), now]
+                 facts.get("replies", 0), now, int(bool(facts.get("proven")))]
         cutoff = now - self._session_ttl
-        kept = {s: e for s, e in self._current("s").items() if e[7] > cutoff and s != session}
+        kept = {s: e for s, e in self._current("s").items()
+                if e[_WRITTEN] > cutoff and s != session}
         self._changed["s"] = {**_newest(kept, cap - 1, lambda e: (
-            not e[4] or e[6] >= replies_trusted, e[7])), session: entry}
+            not e[4] or e[6] >= replies_trusted, e[_WRITTEN])), session: entry}
 
     def touch_live(self, net: str, now: float, cap: int) -> None:
         live = self.live(now) if "l" not in self._changed else self._changed["l"]
@@ -145,8 +147,8 @@ class Record:
         else:
             record.pop("p", None)
         sessions = {s: e for s, e in record.get("s", {}).items()
-                    if e[7] + self._session_ttl > now}
-        ends.extend(e[7] + self._session_ttl for e in sessions.values())
+                    if e[_WRITTEN] + self._session_ttl > now}
+        ends.extend(e[_WRITTEN] + self._session_ttl for e in sessions.values())
         live = {n: ts for n, ts in record.get("l", {}).items() if ts > now - self._live_window}
         ends.extend(ts + self._live_window for ts in live.values())
         incidents = record.get("i")
