@@ -191,7 +191,9 @@ DEFAULTS: dict[str, Any] = {
     "max_recipients": 500,  # recipients of one message checked against ties (the rest wait)
     "burst_cap": 5_000,  # members of a session's burst sets (far above ``burst_hard``)
     "live_cap": 16,  # networks in an account's live-sessions set
-    "max_sessions": 8,  # sessions whose facts an account's record keeps (least recent go)
+    # Sessions whose facts an account's record keeps: an account's own devices are a handful;
+    # past it the least recent without standing go first (``takeover_record``).
+    "max_sessions": 8,
     "unpitched_trace": 0.15,  # burst strength at most, from a partly new session consistent
     # with the owner (``owner_consistent``; x its weight 10 stays under challenge - velocity cap)
     # An account first seen this long ago (by spimguard, or by the IM server: an ``account``
@@ -376,8 +378,7 @@ class TakeoverDetector:
                   Distinct(accounts.contacts(account), FOREVER),
                   Get(accounts.restrictions(account)), Get(accounts.first_seen(account)))
         if isinstance(event, Message):
-            # Without a session id, its app and network stand in for one.
-            session = session or _stand_in(event)
+            session = _counted(event)  # without a session id, its app and network stand in
             people = tuple(dict.fromkeys(event.recipients))[:self.cfg["max_recipients"]]
             burst = f"tk:to:{account}:{session}"
             fingerprint = ctx.view.fingerprint if ctx.view else ""
