@@ -26,6 +26,7 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 import browser_harness
@@ -168,7 +169,11 @@ def _login(browser: WebDriver, server: Server, name: str, password: str) -> None
     _open(browser, server, "/console/login")
     browser.find_element(By.ID, "name").send_keys(name)
     browser.find_element(By.ID, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
+    button = browser.find_element(By.CSS_SELECTOR, "form.login button")
+    button.click()
+    # Wait for the answer to the form, not the login page it was sent from (still
+    # "complete"): a slow password hash must not let the next page load cancel the post.
+    WebDriverWait(browser, 60).until(expected_conditions.staleness_of(button))
     WebDriverWait(browser, 20).until(
         lambda b: b.execute_script("return document.readyState") == "complete")
 
