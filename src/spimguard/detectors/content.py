@@ -27,7 +27,7 @@ sends in the report's ``text``, so later copies in the clear are caught.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import numpy as np
@@ -136,6 +136,48 @@ class ContentDetector:
         trained = self.model.margin(found)
         return scorer.sigmoid(trained + self.online.margin(teachable)), scorer.sigmoid(trained)
 
+    # -- a batch -------------------------------------------------------------------------
+    def prepare(self, batch: Sequence[Context]) -> None:
+        """Score the batch's messages together (``Batched``): both parts of the model as
+        one sparse product each (``LinearModel.margins``, ``OnlineDelta.margins``).
+
+        The trained part never changes while the engine runs. The online part does, when
+        a report in the batch teaches it: an event judged after that finds the delta's
+        ``version`` moved and scores its online margin afresh, so it sees what the
+        earlier report taught, as it would have one event at a time."""
+        scored = [c for c in batch if self._scores(c)]
+        if not scored:
+            return
+        split = [parts(c.view, self.model.bits, c.names) for c in scored]  # type: ignore[arg-type]
+        trained = self.model.margins([found for found, _ in split])
+        taught = self.online.margins([teachable for _, teachable in split])
+        for ctx, (_, teachable), base, shift in zip(scored, split, trained.tolist(),
+                                                         taught.tolist(), strict=True):
+            ctx.scratch[self.name] = _Scored(teachable, base, self.online,
+                                             self.online.version, shift)
+
+    @staticmethod
+    def _scores(ctx: Context) -> bool:
+        """Whether the event has words to score: a message in the clear."""
+        return isinstance(ctx.event, Message) and ctx.view is not None and (
+            not ctx.event.encrypted)
+
+    def _scored(self, ctx: Context) -> tuple[np.ndarray, float, float]:
+        """(teachable buckets, p with what reports taught, p of the trained model alone):
+        from ``prepare`` while the online part is as it scored it, else now."""
+        done: _Scored | None = ctx.scratch.get(self.name)
+        if done is None:
+            found, teachable = parts(ctx.view, self.model.bits, ctx.names)  # type: ignore[arg-type]
+            base = self.model.margin(found)
+        else:
+            teachable, base = done.teachable, done.trained
+        if done is not None and done.online is self.online and (
+                done.version == self.online.version):
+            shift = done.shift
+        else:
+            shift = self.online.margin(teachable)
+        return teachable, scorer.sigmoid(base + shift), scorer.sigmoid(base)
+
     # -- one event ---------------------------------------------------------------------
     def reads(self, ctx: Context) -> Sequence[Query]:
         event = ctx.event
@@ -144,11 +186,10 @@ class ContentDetector:
         return (Get(_report_key(event.message_id)),)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
-        if not isinstance(ctx.event, Message) or ctx.view is None or ctx.event.encrypted:
+        if not self._scores(ctx):
             return []  # no words (an encrypted message): no evidence either way
-        found, teachable = parts(ctx.view, self.model.bits, ctx.names)
+        teachable, p, trained = self._scored(ctx)
         ctx.keep[self.name] = teachable.tobytes()
-        p, trained = self.probability(found, teachable)
         points = float(np.interp(scorer.logit(p), self._x, self._points,
                                  left=0.0, right=self._points[-1]))
         if points <= 0:
@@ -191,6 +232,16 @@ class ContentDetector:
         return [Put(_report_key(report.message_id), reported, self._ttl),
                 Touch(_INDEX, (report.message_id,), self._ttl, self.cfg["max_remembered"]),
                 learnt()]
+
+
+class _Scored(NamedTuple):
+    """A message's scores from ``ContentDetector.prepare``."""
+
+    teachable: np.ndarray
+    trained: float  # the trained part's margin
+    online: OnlineDelta  # the online part it was scored against ...
+    version: int  # ... at this version of it
+    shift: float  # and that online part's margin
 
 
 def build(given: dict[str, Any], config: Config) -> ContentDetector:
