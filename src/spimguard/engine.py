@@ -9,10 +9,11 @@ and the record store the verdict. Both commit together (one transaction on the
 embedded SQLite), before the answer leaves: an acknowledged event is never lost.
 
 Events are processed in the order given; time is each event's own ``ts``, so
-replaying a log gives the verdicts of the live run. On the embedded SQLite the
-batch's reads are planned before its first event (``_plan_batch``), so the keys of
-all of them load in one statement per table; each event still reads, judges and
-writes in turn, after the events before it.
+replaying a log gives the verdicts of the live run. A batch's events are planned
+before its first is judged (``_plan_batch``): detectors that work in batches
+(``Batched``: content scores the batch as one sparse product) prepare them together,
+and on the embedded SQLite the keys of all their reads load in one statement per
+table; each event still reads, judges and writes in turn, after the events before it.
 
 Many nodes (Redis state, PostgreSQL records) commit in two stores: each event id
 is claimed in Redis, its writes apply in one script that checks the claim and
