@@ -142,19 +142,20 @@ class ContentDetector:
         one sparse product each (``LinearModel.margins``, ``OnlineDelta.margins``).
 
         The trained part never changes while the engine runs. The online part does, when
-        a report in the batch teaches it: an event judged after that finds the delta's
-        ``version`` moved and scores its online margin afresh, so it sees what the
-        earlier report taught, as it would have one event at a time."""
+        a report in the batch teaches it: the next message judged finds the delta's
+        ``version`` moved and the online margins of the batch's messages from it on are
+        scored again, in one product (``_Shifts``), so each sees what the reports before
+        it taught, as it would have one event at a time. A batch of n messages and r
+        teaching reports costs O(r) products over at most n rows each."""
         scored = [c for c in batch if self._scores(c)]
         if not scored:
             return
         split = [parts(c.view, self.model.bits, c.names) for c in scored]  # type: ignore[arg-type]
         trained = self.model.margins([found for found, _ in split])
-        taught = self.online.margins([teachable for _, teachable in split])
-        for ctx, (_, teachable), base, shift in zip(scored, split, trained.tolist(),
-                                                         taught.tolist(), strict=True):
-            ctx.scratch[self.name] = _Scored(teachable, base, self.online,
-                                             self.online.version, shift)
+        shifts = _Shifts([teachable for _, teachable in split], self.online)
+        for at, (ctx, (_, teachable), base) in enumerate(zip(scored, split, trained.tolist(),
+                                                             strict=True)):
+            ctx.scratch[self.name] = _Scored(teachable, base, shifts, at)
 
     @staticmethod
     def _scores(ctx: Context) -> bool:
@@ -164,18 +165,14 @@ class ContentDetector:
 
     def _scored(self, ctx: Context) -> tuple[np.ndarray, float, float]:
         """(teachable buckets, p with what reports taught, p of the trained model alone):
-        from ``prepare`` while the online part is as it scored it, else now."""
+        from ``prepare``, else computed now."""
         done: _Scored | None = ctx.scratch.get(self.name)
         if done is None:
             found, teachable = parts(ctx.view, self.model.bits, ctx.names)  # type: ignore[arg-type]
-            base = self.model.margin(found)
+            base, shift = self.model.margin(found), self.online.margin(teachable)
         else:
             teachable, base = done.teachable, done.trained
-        if done is not None and done.online is self.online and (
-                done.version == self.online.version):
-            shift = done.shift
-        else:
-            shift = self.online.margin(teachable)
+            shift = done.shifts.shift(done.at, self.online)
         return teachable, scorer.sigmoid(base + shift), scorer.sigmoid(base)
 
     # -- one event ---------------------------------------------------------------------
@@ -234,14 +231,32 @@ class ContentDetector:
                 learnt()]
 
 
+class _Shifts:
+    """The online margins of a prepared batch's messages, in order, as of one version of
+    the online part: those from ``start`` on are current while that version holds."""
+
+    def __init__(self, teachable: list[np.ndarray], online: OnlineDelta) -> None:
+        self.teachable = teachable
+        self.online = online
+        self.version = online.version
+        self.start = 0
+        self.values: list[float] = online.margins(teachable).tolist()
+
+    def shift(self, at: int, online: OnlineDelta) -> float:
+        """Message ``at``'s online margin under ``online`` as it is now."""
+        if online is not self.online or online.version != self.version or at < self.start:
+            self.values[at:] = online.margins(self.teachable[at:]).tolist()
+            self.online, self.version, self.start = online, online.version, at
+        return self.values[at]
+
+
 class _Scored(NamedTuple):
     """A message's scores from ``ContentDetector.prepare``."""
 
     teachable: np.ndarray
     trained: float  # the trained part's margin
-    online: OnlineDelta  # the online part it was scored against ...
-    version: int  # ... at this version of it
-    shift: float  # and that online part's margin
+    shifts: _Shifts  # the batch's online margins ...
+    at: int  # ... of which this message's is this one
 
 
 def build(given: dict[str, Any], config: Config) -> ContentDetector:
