@@ -254,3 +254,39 @@ def test_cues_name_what_a_pitch_does_in_any_language_and_not_everyday_asks() -> 
     assert cues(view("пишите когда будете дома")) == ["cues:0"]
     # Links are the links detector's business: a shared link is no cue.
     assert cues(view("look at this https://example.org/photos")) == ["cues:0"]
+
+
+def test_a_batch_scores_as_one_event_at_a_time_and_sees_what_its_reports_taught() -> None:
+    """The batch's messages are scored together before the first is judged
+    (``ContentDetector.prepare``); a report inside the batch teaches the online part, and
+    the copies after it must be scored with what it taught, as one at a time."""
+    alone, batched = content_engine(), content_engine()
+    cfg = alone.config
+    events = [message(cfg, f"wave{i}", f"w{i}", [f"r{i}"], WAVE[i % 2].format(n=1000 + i),
+                      T0 + i) for i in range(10)]
+    events += [event(cfg, type="report", id=f"rep{i}", ts=T0 + 500, reporter=f"r{i}",
+                     message_id=f"wave{i}", label="spam") for i in range(10)]
+    events += [message(cfg, f"wave{i}", f"w{i}", [f"r{i}"], WAVE[i % 2].format(n=1000 + i),
+                       T0 + 600 + i) for i in range(10, 20)]
+    one_by_one = [alone.process(e) for e in events]
+    assert batched.process_batch(events) == one_by_one
+    assert "before user reports" in one_by_one[-1].signals[0].detail
+
+
+def test_batch_margins_equal_one_message_margins_bit_for_bit() -> None:
+    """``margins`` is the batch's sparse product: the same floats as ``margin`` per row,
+    empty rows and rows of every length included (numpy sums float32 pairwise in blocks
+    of 8 and 128: the batch must sum each row the same way)."""
+    rng = np.random.default_rng(3)
+    model = scorer.load()
+    detector = content_of(content_engine())
+    taught = rng.integers(0, 2**model.bits, 400)
+    detector.online.apply(taught[:300], 0.0, 1.0)  # two reported messages share 200 of
+    detector.online.apply(taught[100:], 0.0, 1.0)  # their buckets: those have support
+    rows = [np.unique(np.concatenate((rng.choice(taught, n // 2),
+                                      rng.integers(0, 2**model.bits, n - n // 2))))
+            .astype(np.uint32) for n in (0, 1, 7, 8, 9, 127, 128, 129, 300, 1000, 0, 3)]
+    assert model.margins(rows).tolist() == [model.margin(r) for r in rows]
+    online = detector.online
+    assert online.margins(rows).tolist() == [online.margin(r) for r in rows]
+    assert any(online.margin(r) for r in rows)

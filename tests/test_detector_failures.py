@@ -40,3 +40,34 @@ def test_other_engine_errors_are_not_detector_failures(
     judge = engine(detectors={"links": {"no_such_setting": 1}})
     assert "is not a setting of links" in judge.disabled["links"]
     assert not no_detector_failures.failures
+
+
+class PreparingBadly:
+    """A batched detector whose ``prepare`` fails halfway, leaving wrong scores behind."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def prepare(self, batch: Any) -> None:
+        for ctx in batch:
+            ctx.scratch[self._inner.name] = "half done"
+        raise RuntimeError("prepare bug")
+
+
+def test_a_failing_prepare_leaves_each_event_to_score_itself(
+        no_detector_failures: DetectorFailures) -> None:
+    """What a failed ``prepare`` left in the contexts is dropped: every message is judged
+    as by a healthy engine, and the failure is logged."""
+    healthy, judge = engine(), engine()
+    at = next(i for i, d in enumerate(judge.detectors) if d.name == "content")
+    judge.detectors[at] = PreparingBadly(judge.detectors[at])
+    texts = ["hi, lunch today?", "WIN a FREE iPhone now, claim your prize at prize-win.top",
+             "running late, 10 min"]
+    events = [message(judge.config, f"m{i}", f"s{i}", ["bob"], text, 1_700_000_000 + i)
+              for i, text in enumerate(texts)]
+    assert judge.process_batch(events) == healthy.process_batch(events)
+    assert no_detector_failures.failures and "prepare bug" in no_detector_failures.failures[0]
+    no_detector_failures.failures.clear()  # this test's failure was on purpose

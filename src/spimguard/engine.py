@@ -9,10 +9,11 @@ and the record store the verdict. Both commit together (one transaction on the
 embedded SQLite), before the answer leaves: an acknowledged event is never lost.
 
 Events are processed in the order given; time is each event's own ``ts``, so
-replaying a log gives the verdicts of the live run. On the embedded SQLite the
-batch's reads are planned before its first event (``_plan_batch``), so the keys of
-all of them load in one statement per table; each event still reads, judges and
-writes in turn, after the events before it.
+replaying a log gives the verdicts of the live run. A batch's events are planned
+before its first is judged (``_plan_batch``): detectors that work in batches
+(``Batched``: content scores the batch as one sparse product) prepare them together,
+and on the embedded SQLite the keys of all their reads load in one statement per
+table; each event still reads, judges and writes in turn, after the events before it.
 
 Many nodes (Redis state, PostgreSQL records) commit in two stores: each event id
 is claimed in Redis, its writes apply in one script that checks the claim and
@@ -47,7 +48,7 @@ from .account_view import account_view
 from .backends import build_detectors, evidence_key, open_stores
 from .config import Config
 from .detectors import Context, Detector, Outcome
-from .detectors.base import LEARNT, SEALED, learnt, learnt_version
+from .detectors.base import LEARNT, SEALED, Batched, learnt, learnt_version
 from .errors import Contention, RecordsUnavailable, StateUnavailable
 from .events import (
     Accepted,
@@ -287,18 +288,28 @@ class Engine:
 
     def _plan_batch(self, events: Sequence[Event], known: dict[str, Answer]
                     ) -> list[_Planned | None]:
-        """Plans of the batch's events made before judging the first, when the state
-        answers from a copy it holds (the embedded SQLite): it loads every key the batch
-        reads at once, one statement per table instead of one per table per event.
+        """Plans of the batch's events made before judging the first, so the batch's work
+        that depends on no state is done once for all of it: the detectors that work in
+        batches (``Batched``) prepare them together, and a state that answers from a copy
+        it holds (the embedded SQLite) loads every key the batch reads at once, one
+        statement per table instead of one per table per event.
 
         A plan depends on the event and the detectors' settings alone (never on state, or
         on what a learner learnt), so planning ahead changes no verdict. Reports are
         planned in turn: they look up the reported message, which the batch may log."""
-        if self._holding is None:
-            return [None] * len(events)
         planned = [None if isinstance(e, Report) or e.id in known else self._plan(e)
                    for e in events]
-        self._holding.hold([q for p in planned if p is not None for q in p.queries])
+        ready = [p for p in planned if p is not None]
+        for detector in self.detectors:
+            if isinstance(detector, Batched) and detector.name not in self.disabled:
+                try:
+                    detector.prepare([p.ctx for p in ready if detector in p.active])
+                except Exception:  # each event then computes its own (``Batched``)
+                    log.exception("detector %s failed preparing a batch", detector.name)
+                    for p in ready:
+                        p.ctx.scratch.pop(detector.name, None)
+        if self._holding is not None:
+            self._holding.hold([q for p in ready for q in p.queries])
         return planned
 
     def _judge(self, event: Event, body: str, planned: _Planned | None) -> Result:

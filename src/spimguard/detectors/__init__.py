@@ -1,7 +1,9 @@
 """Detectors, registered in one place. Each module: DEFAULTS, SIGNALS, a class, ``build``.
 
 To add one: write the module to the shape of ``base.Detector``, add its builder
-here, give its signal codes weights (and groups) in ``data/scores.toml``.
+here, give its signal codes weights (and groups) in ``data/scores.toml``. One that keeps
+learnt state in memory is also a ``base.Learner``; one that does part of its work for a
+whole batch at once (numpy's cost per call paid once) is also a ``base.Batched``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from . import (
     velocity,
     waves,
 )
-from .base import Context, Detector, Facts, Learner, Outcome
+from .base import Batched, Context, Detector, Facts, Learner, Outcome
 
 BUILDERS: Mapping[str, Callable[[dict[str, Any], Config], Detector]] = {
     "rules": rules.build,
@@ -47,4 +49,5 @@ SIGNALS: Mapping[str, str] = {
     **velocity.SIGNALS, **sealed_bulk.SIGNALS, **relationship.SIGNALS,
     **waves.SIGNALS}
 
-__all__ = ["BUILDERS", "SIGNALS", "Context", "Detector", "Facts", "Learner", "Outcome"]
+__all__ = ["BUILDERS", "SIGNALS", "Batched", "Context", "Detector", "Facts", "Learner",
+           "Outcome"]

@@ -93,6 +93,21 @@ class Learner(Protocol):
     # that every node (one sharing Redis with it) rebuilds before its next verdict.
 
 
+@runtime_checkable
+class Batched(Protocol):
+    """A detector that does part of its work for a whole batch at once (numpy's cost per
+    call paid once, not per message): ``prepare`` gets the contexts of the batch's events
+    planned ahead (``engine._plan_batch``), in order, before the first is judged, and
+    keeps what it computes in each one's ``scratch``.
+
+    Only what no earlier event of the batch can change may be computed there, or it must
+    be checked when used: an event sees the effects of those before it, as when judged
+    alone. A context judged without it (planned afresh after a retry) has no scratch
+    entry and is computed then."""
+
+    def prepare(self, batch: Sequence[Context]) -> None: ...
+
+
 SEALED = "sealed"  # the verdict log's mark (in ``keep``) of an end-to-end encrypted message
 
 

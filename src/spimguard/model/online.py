@@ -47,10 +47,12 @@ not on their order, so it is rebuilt exactly from state after a restart
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import msgspec
 import numpy as np
+
+from .scorer import row_sums
 
 EXPORT_FORMAT = "spimguard-content-delta/1"
 
@@ -82,6 +84,7 @@ class OnlineDelta:
         self.support_ = np.zeros(2**bits, dtype=np.int32)  # reported messages per bucket
         self.imported_ = np.zeros(2**bits, dtype=np.float32)  # learnt elsewhere: trusted
         self.clipped_ = np.zeros(2**bits, dtype=np.float32)  # what scoring reads
+        self.version = 0  # counts changes to ``clipped_``: a margin scored before is stale
 
     def margin(self, teachable: np.ndarray) -> float:
         """d·x over a message's teachable buckets (x unit length over those buckets),
@@ -92,6 +95,14 @@ class OnlineDelta:
         bound = self.max_shift * np.count_nonzero(learnt) / len(teachable)
         shift = float(learnt.sum()) / math.sqrt(len(teachable))
         return max(-bound, min(bound, shift))
+
+    def margins(self, teachable: Sequence[np.ndarray]) -> np.ndarray:
+        """``margin`` of many messages at once, equal to it bit for bit (one gather and
+        one segmented sum, as ``LinearModel.margins``); valid while ``version`` holds."""
+        shifts, taught, sizes = row_sums(self.clipped_, teachable)
+        bound = self.max_shift * taught / np.maximum(sizes, 1)
+        shifts = shifts / np.sqrt(np.maximum(sizes, 1))
+        return np.maximum(-bound, np.minimum(bound, shifts))
 
     def apply(self, buckets: np.ndarray | list[int], before: float, after: float) -> None:
         """Move one message's a_m from ``before`` to ``after`` in the delta."""
@@ -124,6 +135,7 @@ class OnlineDelta:
     def _refresh(self, index: np.ndarray) -> None:
         """Recompute what scoring reads, for the buckets that changed only."""
         self.clipped_[index] = np.clip(self.effective(index), -self.max_delta, self.max_delta)
+        self.version += 1
 
     def export(self) -> bytes:
         taught = self.effective()

@@ -55,6 +55,21 @@ class LinearModel:
         return float(self.guarded(np.array([raw]),
                                   np.array([np.count_nonzero(weights) / len(found)]))[0])
 
+    def margins(self, found: Sequence[np.ndarray]) -> np.ndarray:
+        """``margin`` of many messages at once, equal to it bit for bit.
+
+        The messages' buckets as the rows of one sparse 0/1 matrix X (CSR: the buckets
+        concatenated, a row per message); X·w is one gather of the weights and one
+        segmented sum (``np.add.reduceat``), O(total buckets) with numpy's per-call cost
+        paid once per batch, not once per message. Each row sums its float32 weights in
+        the order ``weights.sum()`` does, then the same float64 steps follow, so a
+        message scores the same in a batch as alone."""
+        sums, nonzero, sizes = row_sums(self.weights, found)
+        raw = self.bias + sums / np.sqrt(np.maximum(sizes, 1))
+        if not (self.card.get("guard") or {}).get("knee"):
+            return raw
+        return np.where(sizes > 0, self.guarded(raw, nonzero / np.maximum(sizes, 1)), raw)
+
     def guarded(self, raw: np.ndarray, covered: np.ndarray) -> np.ndarray:
         """Log-odds ``raw`` pulled toward the prior where the share of buckets with a
         weight (``covered``) says the model saw little of the message."""
@@ -95,6 +110,23 @@ class LinearModel:
                 entry.compress_type = zipfile.ZIP_DEFLATED
                 entry.external_attr = 0o644 << 16
                 archive.writestr(entry, raw.getvalue(), compresslevel=9)
+
+
+def row_sums(values: np.ndarray, rows: Sequence[np.ndarray]
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each index array of ``rows``: the float32 sum of ``values`` at it (as float64,
+    summed as ``values[row].sum()`` sums), how many of those values are not zero, and
+    its length; an empty row sums to 0. One gather and one ``reduceat`` for all rows."""
+    sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    sums = np.zeros(len(rows))
+    nonzero = np.zeros(len(rows), dtype=np.int64)
+    filled = np.flatnonzero(sizes)
+    if len(filled):
+        gathered = values[np.concatenate([rows[i] for i in filled])]
+        starts = np.concatenate(([0], np.cumsum(sizes[filled])[:-1]))
+        sums[filled] = np.add.reduceat(gathered, starts)
+        nonzero[filled] = np.add.reduceat(gathered != 0, starts, dtype=np.int64)
+    return sums, nonzero, sizes
 
 
 def logit(p: float) -> float:

@@ -80,6 +80,11 @@ class SQLiteState:
             raise StateUnavailable(f"cannot create the state tables: {exc}") from exc
         self._hot = self._fresh_hot()
         self._held: dict[tuple[str, str], None] = {}  # (kind, key) the hot copy is true for
+        # Queries whose keys are held: a query object is hashed once (``cache_hash``) and the
+        # engine asks the same objects it planned, so an event's read of a batch held ahead
+        # checks each query with one set probe, no (kind, key) built. Emptied whenever a
+        # held key may be let go; a query missing here is only checked the long way.
+        self._known: set[Query] = set()
         self._changed_values: set[str] = set()
         self._changed_counters: set[str] = set()
         self._changed_sets: set[str] = set()  # headers (expiry, TTL, cap)
@@ -103,7 +108,11 @@ class SQLiteState:
         statement per table, where each event's read would have made its own."""
         try:
             self._fresh()
-            self._hold(queries)
+            known = self._known
+            new = [q for q in queries if q not in known]
+            if new:
+                self._hold(new)
+                known.update(new)
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state read failed: {exc}") from exc
 
@@ -251,10 +260,13 @@ class SQLiteState:
 
     def _let_go(self, everything: bool = False) -> None:
         """Drop held keys: all of them, or the oldest half once past the bound."""
+        if everything or len(self._known) > self._cached:
+            self._known.clear()
         if everything:
             self._hot = self._fresh_hot()
             self._held.clear()
         elif len(self._held) > self._cached:
+            self._known.clear()
             oldest = list(self._held)[: len(self._held) // 2]
             for _kind_of, key in oldest:
                 self._hot.forget(key)
