@@ -11,16 +11,62 @@ has not reported that message before, and has made fewer than
 ``reporter_daily_cap`` reports in the last day (every report it makes counts
 against the cap, those that weigh nothing too). Otherwise::
 
-    w = age · standing · record
-    age      = new_weight if the reporter was first seen under new_reporter_age ago, else 1
-    standing = suspect_weight if the reporter is under restriction, else 1
-    record   = min(max_record_weight, 2 (a + 1) / (a + o + 2))
+    w = min(age, footprint) · standing · record
+    age       = new_weight if the reporter was first seen under new_reporter_age ago, else 1
+    footprint = new_weight + (1 − new_weight) · min(1, n / full_footprint)
+    standing  = suspect_weight if the reporter is under restriction, else 1
+    record    = min(max_record_weight, 2 (a + 1) / (a + o + 2))
 
 where ``a`` and ``o`` count the reporter's earlier reports that later operator
 decisions or confirmed campaigns agreed with, or overturned, in the last
 year: a Laplace-smoothed agreement rate, doubled so a reporter with no record
 weighs 1, an accurate one up to ``max_record_weight`` and one that is often
 overturned towards 0.
+
+**Footprint: who else the reporter lives with.** A report is evidence about a
+text only as far as its reporter is a person of its own, one the sender does not
+control. Age says little (aging a sock puppet costs two days of waiting), and
+no record is no evidence. What an honest reporter has and a sock lacks is a
+life on the platform with people other than the sender: ``n`` counts the
+reporter's correspondents (``accounts.talked``: the accounts it exchanged
+delivered or warned messages with, either way, in the last 180 days, kept by
+the engine for every message) other than the reported message's sender and
+other than the message's earlier reporters of the same label, and discounted
+by the share of them already in those reporters' circles. A sock that only ever
+received from the attacker's sender has ``n = 0`` and weighs at most
+``new_weight`` however old it is; full weight takes ``full_footprint`` people
+of its own. Those ``n = 0`` reporters of one message are, moreover, **one
+voice**: whatever their number, together they add at most ``new_weight`` to
+one label (the first takes it; later ones weigh what is left, usually 0). So
+three aged socks of one sender make ``a_m = new_weight``, not 1, and so do
+three fresh throwaways; a family who only talk among themselves count once.
+
+Circles are compared by bottom-``circle_sample`` samples of the correspondents'
+digests, kept with the message's reports: two reporters with the same circle
+have the same sample however large the circle (the MinHash property), so a ring
+of socks that all chat with each other is one circle, whatever its size; two
+honest reporters share a few friends at most, and each keeps most of its own.
+
+Contact lists count for nothing here: a list is the account's own claim (a sock
+lists whomever it likes), and whether the people listed list it back, or
+whether those who wrote to it are themselves established, is a fact about
+*them*, which would take a second read per report after the first; the engine
+reads a report's facts in one round trip.
+
+**What the attacker reading this does next, and what it costs.** Socks that
+befriend each other and chat get a footprint: each reporting sock needs
+``full_footprint`` correspondents whose messages were delivered, and socks
+reporting the *same* message add up only with *disjoint* circles, so the
+measured attack (three socks per message) needs three rings of
+``full_footprint + 1`` aged accounts kept chatting, not three idle accounts.
+What remains open: **one** sock with a ring of its own still weighs 1 on each
+message it received, so ``full_footprint + 1`` aged accounts that chat among
+themselves can label a sender's messages one by one; closing that takes
+evidence the ring cannot make among itself (that its correspondents are
+established people with lives of their own, that they list it back), a second
+round of reads per report that the engine does not make today. The learners'
+own bounds (one unit per message, ``max_shift`` in all, campaign and wave
+detectors needing several *distinct* reporters of weight) still apply.
 
 **A message's net label** is what learners learn from it::
 
@@ -31,7 +77,8 @@ Learners move by the change of ``a_m`` a report causes (``Weighing.before`` →
 ``after``), never by the report itself. Hence the bounds an attacker meets:
 
 - reports from outside the message's recipients, from its sender, or repeated
-  weigh nothing; a mob of throwaway recipients weighs ``new_weight`` each;
+  weigh nothing; a mob of recipients with no footprint (throwaway or aged) weighs
+  ``new_weight`` in all;
 - one message moves any learner by at most one unit (|a_m| ≤ 1), however many
   report it; a ham report cancels at most its own weight, and only on its own
   message: learners that count spam evidence (reputation, campaigns) read
@@ -57,7 +104,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from . import accounts
 from .events import Report
 from .records import LogEntry
-from .state.ops import Count, Get, Incr, Put, Query, Write
+from .state.ops import Count, Get, Incr, Members, Put, Query, Write
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -76,7 +123,15 @@ class TrustConfig:
 
     reporter_daily_cap: int = 20  # reports per reporter per day that can count at all
     new_reporter_age: float = 172_800.0  # seconds an account counts as new ...
-    new_weight: float = 0.3  # ... and what its reports weigh
+    new_weight: float = 0.3  # ... and what its reports weigh (and those with no footprint)
+    # Correspondents besides the sender that make a reporter an independent person: a
+    # handful, what anyone who uses a messenger has (simulated users have 3 or more
+    # contacts and talk mostly to a few), and what a sock has only if others chat with it.
+    full_footprint: float = 3.0
+    # Correspondents' digests kept per reporter to compare circles: bottom-k samples of
+    # 16 tell "the same circle" (all 16 shared) from two people sharing a friend or two
+    # (a few shared) at 8 bytes each, 128 bytes per reporter kept with the message.
+    circle_sample: int = 16
     suspect_weight: float = 0.1  # weight of a report from an account under restriction
     max_record_weight: float = 1.5  # a reporter with a record of agreement weighs at most this
     max_kept_recipients: int = 1_024  # recipients' digests kept per message
@@ -158,22 +213,7 @@ def standing_reads(reporter: str) -> tuple[Query, ...]:
 def reads(report: Report) -> tuple[Query, ...]:
     who = report.reporter
     return (Get(_message_key(report.message_id)), Count(_daily_key(who), _DAY, 3600.0),
-            *standing_reads(who))
-
-
-def standing(facts: Sequence[Any], now: float, cfg: TrustConfig) -> tuple[float, str]:
-    """What a report of this reporter weighs at ``now`` (``facts``: the answers to
-    ``standing_reads``) before the checks of the one message it reports, and why."""
-    restricted, first, good, bad = facts
-    weight = min(cfg.max_record_weight, 2 * (good + 1) / (good + bad + 2))
-    why = [f"record {good:.0f} agreed, {bad:.0f} overturned"]
-    if first is None or now - first < cfg.new_reporter_age:
-        weight *= cfg.new_weight
-        why.append("a new account")
-    if restricted:
-        weight *= cfg.suspect_weight
-        why.append("under restriction")
-    return weight, ", ".join(why)
+            Members(accounts.talked(who)), *standing_reads(who))
 
 
 def net(state: dict[str, Any]) -> float:
@@ -184,23 +224,80 @@ def net(state: dict[str, Any]) -> float:
     return max(-1.0, min(1.0, total))
 
 
+def _parts(facts: Sequence[Any], now: float, cfg: TrustConfig) -> tuple[float, float, list[str]]:
+    """(age, standing · record, why) of a reporter (``facts``: ``standing_reads``)."""
+    restricted, first, good, bad = facts
+    weight = min(cfg.max_record_weight, 2 * (good + 1) / (good + bad + 2))
+    why = [f"record {good:.0f} agreed, {bad:.0f} overturned"]
+    age = 1.0
+    if first is None or now - first < cfg.new_reporter_age:
+        age = cfg.new_weight
+        why.append("a new account")
+    if restricted:
+        weight *= cfg.suspect_weight
+        why.append("under restriction")
+    return age, weight, why
+
+
+def standing(facts: Sequence[Any], now: float, cfg: TrustConfig) -> tuple[float, str]:
+    """What a report of this reporter weighs at ``now`` (``facts``: the answers to
+    ``standing_reads``) before the checks of the one message it reports (its footprint
+    among them), and why."""
+    age, weight, why = _parts(facts, now, cfg)
+    return age * weight, ", ".join(why)
+
+
+def _circle(sample: str) -> set[bytes]:
+    raw = bytes.fromhex(sample)
+    return {raw[i:i + _DIGEST] for i in range(0, len(raw), _DIGEST)}
+
+
+def footprint(correspondents: Sequence[str], sender: str, reporter: str,
+              state: dict[str, Any], label: str, cfg: TrustConfig) -> tuple[float, str]:
+    """``n``, the reporter's correspondents of its own, and its circle's sample (hex) to
+    keep with its report: its correspondents but the sender and the message's earlier
+    reporters of ``label``, counted at the share of the sample outside their circles."""
+    earlier = state.get(label, {})
+    left_out = {sender, reporter, *earlier}
+    own = sorted({_digest(c) for c in correspondents if c not in left_out})
+    sample = own[:max(1, cfg.circle_sample)]
+    if not sample:
+        return 0.0, ""
+    circles = state.get("circles", {})
+    covered = set().union(*(_circle(circles.get(r, "")) for r in sorted(earlier)))
+    fresh = sum(d not in covered for d in sample)
+    return len(own) * fresh / len(sample), b"".join(sample).hex()
+
+
 def _weight(report: Report, reported: LogEntry | None, state: dict[str, Any],
-            facts: dict[Query, Any], cfg: TrustConfig) -> tuple[float, str]:
+            facts: dict[Query, Any], cfg: TrustConfig) -> tuple[float, str, str | None]:
+    """The report's weight, why, and the reporter's circle sample to keep (None: the
+    report does not count at all; "": a reporter of no footprint, one voice)."""
     who = report.reporter
     if reported is None:
-        return 0.0, "the reported message is no longer in the log"
+        return 0.0, "the reported message is no longer in the log", None
     if isinstance(report, OperatorDecision):
-        return 1.0, "an operator's decision"
+        return 1.0, "an operator's decision", ""
     if reported.account == who:
-        return 0.0, "the sender reported its own message"
+        return 0.0, "the sender reported its own message", None
     if not received(reported.keep.get(KEEP, b""), who):
-        return 0.0, "the reporter did not receive the message"
+        return 0.0, "the reporter did not receive the message", None
     if any(who in state.get(label, {}) for label in ("spam", "ham")):
-        return 0.0, "the reporter already reported this message"
-    daily, *standing_facts = (facts[q] for q in reads(report)[1:])
+        return 0.0, "the reporter already reported this message", None
+    daily, talked, *standing_facts = (facts[q] for q in reads(report)[1:])
     if daily >= cfg.reporter_daily_cap:
-        return 0.0, f"over {cfg.reporter_daily_cap} reports today"
-    return standing(standing_facts, report.ts, cfg)
+        return 0.0, f"over {cfg.reporter_daily_cap} reports today", None
+    age, weight, why = _parts(standing_facts, report.ts, cfg)
+    n, circle = footprint(talked, reported.account, who, state, report.label, cfg)
+    lived = 1.0 if n >= cfg.full_footprint else n / cfg.full_footprint
+    weight *= min(age, cfg.new_weight + (1 - cfg.new_weight) * lived)
+    why.append(f"{n:.1f} correspondents of its own")
+    if not n:  # no life apart from the sender and the other reporters: one voice
+        alike = state.get("alike", {}).get(report.label, 0.0)
+        if alike:
+            why.append(f"one voice with earlier reporters of no footprint ({alike:.2f})")
+        weight = max(0.0, min(weight, cfg.new_weight - alike))
+    return weight, ", ".join(why), circle
 
 
 def weigh(report: Report, reported: LogEntry | None, facts: dict[Query, Any],
@@ -210,16 +307,24 @@ def weigh(report: Report, reported: LogEntry | None, facts: dict[Query, Any],
     key = Get(_message_key(report.message_id))
     state: dict[str, Any] = dict(facts[key] or {})
     before = net(state)
-    weight, why = _weight(report, reported, state, facts, cfg)
+    weight, why, circle = _weight(report, reported, state, facts, cfg)
     writes: list[Write] = [Incr(_daily_key(report.reporter), 1.0, 3600.0, _DAY)]
     if weight and isinstance(report, OperatorDecision):
         writes.extend(_records(state, report.label))
         state["operator"] = report.label
-    elif weight and not state.get("operator"):
+    elif circle is not None and not state.get("operator"):
+        # Remembered even at weight 0 (one voice with earlier reporters): it reported
+        # this message once, and an operator's decision moves its record.
         reporters = dict(state.get(report.label, {}))
         if len(reporters) < _MAX_REPORTERS:
             reporters[report.reporter] = weight
             state[report.label] = reporters
+            if circle:
+                state["circles"] = {**state.get("circles", {}), report.reporter: circle}
+            else:
+                alike = dict(state.get("alike", {}))
+                alike[report.label] = alike.get(report.label, 0.0) + weight
+                state["alike"] = alike
     after = net(state)
     if state != (facts[key] or {}):
         writes.append(Put(key.key, state, cfg.remember_days * _DAY))
