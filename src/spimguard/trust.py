@@ -198,6 +198,11 @@ def _overturned_key(reporter: str) -> str:
     return f"trust:overturned:{reporter}"
 
 
+def _alone_key(reporter: str) -> str:
+    """The weight the reporter's reports carried while it had no footprint."""
+    return f"trust:alone:{reporter}"
+
+
 def agreed(reporter: str) -> Incr:
     """The write that credits one report of ``reporter`` as agreed with."""
     return Incr(agreed_key(reporter), 1.0, _DAY, _YEAR)
@@ -213,7 +218,8 @@ def standing_reads(reporter: str) -> tuple[Query, ...]:
 def reads(report: Report) -> tuple[Query, ...]:
     who = report.reporter
     return (Get(_message_key(report.message_id)), Count(_daily_key(who), _DAY, 3600.0),
-            Members(accounts.talked(who)), *standing_reads(who))
+            Members(accounts.talked(who)), Count(_alone_key(who), _YEAR, _DAY),
+            *standing_reads(who))
 
 
 def net(state: dict[str, Any]) -> float:
@@ -266,7 +272,8 @@ def footprint(correspondents: Sequence[str], sender: str, reporter: str,
     circles = state.get("circles", {})
     covered = set().union(*(_circle(circles.get(r, "")) for r in sorted(earlier)))
     fresh = sum(d not in covered for d in sample)
-    return len(own) * fresh / len(sample), b"".join(sample).hex()
+    # A circle all covered adds nothing to keep: the reporter joins the one voice.
+    return len(own) * fresh / len(sample), b"".join(sample).hex() if fresh else ""
 
 
 def _weight(report: Report, reported: LogEntry | None, state: dict[str, Any],
@@ -284,7 +291,7 @@ def _weight(report: Report, reported: LogEntry | None, state: dict[str, Any],
         return 0.0, "the reporter did not receive the message", None
     if any(who in state.get(label, {}) for label in ("spam", "ham")):
         return 0.0, "the reporter already reported this message", None
-    daily, talked, *standing_facts = (facts[q] for q in reads(report)[1:])
+    daily, talked, alone, *standing_facts = (facts[q] for q in reads(report)[1:])
     if daily >= cfg.reporter_daily_cap:
         return 0.0, f"over {cfg.reporter_daily_cap} reports today", None
     age, weight, why = _parts(standing_facts, report.ts, cfg)
@@ -296,7 +303,9 @@ def _weight(report: Report, reported: LogEntry | None, state: dict[str, Any],
         alike = state.get("alike", {}).get(report.label, 0.0)
         if alike:
             why.append(f"one voice with earlier reporters of no footprint ({alike:.2f})")
-        weight = max(0.0, min(weight, cfg.new_weight - alike))
+        if alone:
+            why.append(f"{alone:.2f} spent on earlier reports of no footprint")
+        weight = max(0.0, min(weight, cfg.new_weight - alike, cfg.new_weight - alone))
     return weight, ", ".join(why), circle
 
 
@@ -325,6 +334,8 @@ def weigh(report: Report, reported: LogEntry | None, facts: dict[Query, Any],
                 alike = dict(state.get("alike", {}))
                 alike[report.label] = alike.get(report.label, 0.0) + weight
                 state["alike"] = alike
+                if weight:
+                    writes.append(Incr(_alone_key(report.reporter), weight, _DAY, _YEAR))
     after = net(state)
     if state != (facts[key] or {}):
         writes.append(Put(key.key, state, cfg.remember_days * _DAY))
