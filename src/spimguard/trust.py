@@ -31,42 +31,50 @@ life on the platform with people other than the sender: ``n`` counts the
 reporter's correspondents (``accounts.talked``: the accounts it exchanged
 delivered or warned messages with, either way, in the last 180 days, kept by
 the engine for every message) other than the reported message's sender and
-other than the message's earlier reporters of the same label, and discounted
-by the share of them already in those reporters' circles. A sock that only ever
-received from the attacker's sender has ``n = 0`` and weighs at most
-``new_weight`` however old it is; full weight takes ``full_footprint`` people
-of its own. Those ``n = 0`` reporters of one message are, moreover, **one
-voice**: whatever their number, together they add at most ``new_weight`` to
-one label (the first takes it; later ones weigh what is left, usually 0). So
-three aged socks of one sender make ``a_m = new_weight``, not 1, and so do
-three fresh throwaways; a family who only talk among themselves count once.
+the message's earlier reporters of the same label, at the share of them outside
+those reporters' circles. A sock that only ever received from the attacker's
+sender has ``n = 0`` and weighs at most ``new_weight`` however old it is; full
+weight takes ``full_footprint`` people of its own (``min(age, footprint)``: a
+new account with friends weighs ``new_weight`` as before, not less).
+
+**Reporters of no footprint are one voice.** Whatever their number, the
+``n = 0`` reporters of one message add at most ``new_weight`` to a label (the
+first takes it, later ones what is left, usually 0); and one such reporter has
+``new_weight`` to give in all, over every message it reports within a year
+(``trust:alone``), not per message: its whole life is the sender, so each
+further copy it received from that sender is the same voice again. Three aged
+socks that received a line each make ``3 · new_weight`` in all, not 3 per line
+(what three fresh throwaways could always do); a family who only talk among
+themselves count once per message. A reporter's budget renews only by gaining
+a life (then ``n > 0`` and this rule no longer applies), never by waiting.
 
 Circles are compared by bottom-``circle_sample`` samples of the correspondents'
 digests, kept with the message's reports: two reporters with the same circle
-have the same sample however large the circle (the MinHash property), so a ring
-of socks that all chat with each other is one circle, whatever its size; two
-honest reporters share a few friends at most, and each keeps most of its own.
+have the same sample however large it is (the MinHash property), so a ring of
+socks that all chat with each other is one circle whatever its size, while two
+honest reporters share a few friends at most and each keeps most of its own.
 
 Contact lists count for nothing here: a list is the account's own claim (a sock
 lists whomever it likes), and whether the people listed list it back, or
 whether those who wrote to it are themselves established, is a fact about
-*them*, which would take a second read per report after the first; the engine
-reads a report's facts in one round trip.
+*them*, which would take a second read per report after the first (who they
+are is known only once the first read answers); the engine reads a report's
+facts in one round trip.
 
-**What the attacker reading this does next, and what it costs.** Socks that
-befriend each other and chat get a footprint: each reporting sock needs
-``full_footprint`` correspondents whose messages were delivered, and socks
-reporting the *same* message add up only with *disjoint* circles, so the
-measured attack (three socks per message) needs three rings of
-``full_footprint + 1`` aged accounts kept chatting, not three idle accounts.
-What remains open: **one** sock with a ring of its own still weighs 1 on each
-message it received, so ``full_footprint + 1`` aged accounts that chat among
-themselves can label a sender's messages one by one; closing that takes
-evidence the ring cannot make among itself (that its correspondents are
-established people with lives of their own, that they list it back), a second
-round of reads per report that the engine does not make today. The learners'
-own bounds (one unit per message, ``max_shift`` in all, campaign and wave
-detectors needing several *distinct* reporters of weight) still apply.
+**What the attacker reading this does next, and what it costs.** It gives each
+sock a life: ``full_footprint`` other accounts whose messages to the sock (or
+the sock's to them) were delivered. Socks reporting the *same* message add up
+only with *disjoint* circles (three reporters: three separate sets of
+``full_footprint`` accounts), and each such account must keep its messages
+ordinary enough to be delivered. What remains open, and is the honest limit of
+facts about the reporter alone: the filler accounts need no age or standing of
+their own (a fresh account writing to the sock counts), so about
+``full_footprint`` extra accounts per sock buy it full weight on every copy it
+receives; closing that takes evidence about the correspondents themselves
+(established, listed both ways, with lives beyond the ring), the second round
+of reads above. The learners' own bounds (one unit per message, ``max_shift``
+in all, campaign and wave detectors needing several *distinct* reporters of
+weight) still apply.
 
 **A message's net label** is what learners learn from it::
 
@@ -126,7 +134,8 @@ class TrustConfig:
     new_weight: float = 0.3  # ... and what its reports weigh (and those with no footprint)
     # Correspondents besides the sender that make a reporter an independent person: a
     # handful, what anyone who uses a messenger has (simulated users have 3 or more
-    # contacts and talk mostly to a few), and what a sock has only if others chat with it.
+    # contacts and talk mostly to a few), and what a sock has only if others chat with
+    # it; more would weigh down honest users who talk to two or three people.
     full_footprint: float = 3.0
     # Correspondents' digests kept per reporter to compare circles: bottom-k samples of
     # 16 tell "the same circle" (all 16 shared) from two people sharing a friend or two
