@@ -12,7 +12,9 @@ kept-alive HTTP/1.1 connections with requests built beforehand:
   saturation): requests are due on a schedule and latency counts from when each
   was due, so a stalled server is charged for the queue it causes;
 - /healthz measured the same way in the same run, as the ceiling of this
-  server and client: the ratio says what spimguard's work costs.
+  server and client: the ratio says what spimguard's work costs;
+- for /v1/check at each level, where the server spent its time (``/metrics``:
+  waiting for a batch to start, the batch, the CPU the batch took).
 
 Messages come from the simulator's mixed load (bundled texts), each with its
 own id, in event order, never repeated (a repeated id would be answered from
@@ -28,6 +30,8 @@ import re
 import tempfile
 import time
 from pathlib import Path
+
+import httpx
 
 from engine import load
 from spimguard.sim.network import OFFICIAL_CLIENTS
@@ -138,22 +142,56 @@ async def offer(port: int, load: Load, rate: float, seconds: float,
     return len(latencies) / (time.perf_counter() - start), latencies
 
 
+_SPLIT = ("spimguard_check_wait_seconds", "spimguard_batch_seconds",
+          "spimguard_batch_cpu_seconds", "spimguard_batch_messages")
+SPLIT_ROW = "  in the server: wait for a batch / a batch (its CPU), mean ms; messages a batch"
+
+
+def totals(port: int) -> dict[str, float]:
+    """The sums and counts of the server's /v1/check histograms so far (``/metrics``)."""
+    found = {}
+    for line in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.rpartition("_")[0] in _SPLIT and name.endswith(("_sum", "_count")):
+            found[name] = float(value)
+    return found
+
+
+def split(before: dict[str, float], after: dict[str, float]) -> str:
+    """Where /v1/check's time went between two ``totals``: waiting for its batch to
+    start, the batch (the engine's judging and commit; the CPU it took, the rest was
+    the disk or the core taken by other work), and how many a batch held."""
+    def mean(name: str) -> float:
+        count = after[name + "_count"] - before[name + "_count"]
+        return (after[name + "_sum"] - before[name + "_sum"]) / count if count else 0.0
+    wait, batch, cpu, size = (mean(name) for name in _SPLIT)
+    return f"{wait * 1000:.1f} / {batch * 1000:.1f} ({cpu * 1000:.1f}) / {size:.1f}"
+
+
 def _endpoint(port: int, name: str, load: Load, health: Load, ceiling: float,
               seconds: float, connections: int, per_request: int = 1) -> Rows:
     """One endpoint at saturation and at 30/50/70 % of it, /healthz at the same rates."""
+    before = totals(port)
     saturated, lat = asyncio.run(saturate(port, load, seconds, connections))
+    after = totals(port)
     unit = "events/s" if per_request > 1 else "requests/s"
     rows: Rows = [(f"{name} at saturation, {unit}", f"{saturated * per_request:,.0f}"),
                   ("  p50 / p95 / p99 ms", latency(lat)),
                   ("  requests/s ÷ /healthz's (target ≥ 0.5 for /v1/check)",
                    f"{saturated / ceiling:.2f}")]
+    if per_request == 1:
+        rows.append((SPLIT_ROW, split(before, after)))
     for share in (0.3, 0.5, 0.7):
         rate = share * saturated
+        before = totals(port)
         achieved, lat = asyncio.run(offer(port, load, rate, seconds))
+        after = totals(port)
         _, beside = asyncio.run(offer(port, health, rate, seconds))
         target = " (target p99 < 10)" if share == 0.7 and per_request == 1 else ""
         rows.append((f"{name} at {share:.0%} ({achieved:,.0f} req/s), p50/p95/p99 ms{target}",
                      latency(lat)))
+        if per_request == 1:
+            rows.append((SPLIT_ROW, split(before, after)))
         rows.append(("  /healthz offered the same rate, p50/p95/p99 ms", latency(beside)))
     return rows
 

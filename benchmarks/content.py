@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import statistics
 import tempfile
 import time
@@ -37,7 +38,7 @@ from spimguard.events import Result, Verdict
 from spimguard.model import crosscorpus, datasets, scorer
 from spimguard.model import train as training
 from spimguard.model.evaluate import confusion, recall_at_ham_rates, thresholds
-from spimguard.neighbours import NEAR, shingles
+from spimguard.neighbours import NEAR, common_shingles, ordinary, shingles
 from spimguard.text import _view as uncached_view  # the work, not the cache that saves it
 from spimguard.text import view
 from table import run_with_datasets
@@ -103,48 +104,74 @@ def judged(verdicts: list[Verdict]) -> Judged:
                   / count)
 
 
+class Setting(NamedTuple):
+    """What judges a corpus: a content model and a table of ordinary chat's shingles that
+    never saw it (``None``: the bundled ones), the table ``"none"`` for the old detector."""
+
+    model: Path | None
+    ordinary: str
+
+
+class Engine:
+    """An engine on memory storage, with a clock, accounts of standing and reports."""
+
+    def __init__(self, setting: Setting) -> None:
+        self.cfg = load_config(environ={}, storage={"backend": "memory"}, detectors={
+            "content": {"model": str(setting.model) if setting.model else ""},
+            "waves": {"ordinary": setting.ordinary}})
+        self.engine = open_engine(self.cfg)
+        self.ts = T0
+        self.count = 0
+
+    def process(self, body: dict[str, object]) -> Result:
+        return self.engine.process(decode_event(msgspec.json.encode(body), self.cfg.limits))
+
+    def send(self, sender: str, recipient: str, text: str) -> tuple[str, Verdict]:
+        self.ts += 1
+        self.count += 1
+        mid = f"m{self.count}"
+        answer = self.process({"type": "message", "id": mid, "ts": self.ts, "sender": sender,
+                               "recipients": [recipient], "text": text})
+        assert isinstance(answer, Verdict)
+        return mid, answer
+
+    def reported(self, sender: str, reporter: str, text: str, report: bool = True) -> None:
+        """``text`` from ``sender`` to ``reporter``, an account of standing (half a year
+        old: a trusted report), who reports it (unless not ``report``: the baseline)."""
+        self.process({"type": "account", "id": f"a{self.count}", "ts": self.ts,
+                      "account": reporter, "created": T0 - 180 * 86_400})
+        mid, _ = self.send(sender, reporter, text)
+        if report:
+            self.process({"type": "report", "id": f"r{self.count}", "ts": self.ts + 60,
+                          "reporter": reporter, "message_id": mid, "label": "spam"})
+
+    def judge(self, samples: list[datasets.Sample], who: str) -> Judged:
+        """Each message from a sender of its own to a recipient of its own."""
+        return judged([self.send(f"{who}{i}", f"to-{who}{i}", s.text)[1]
+                       for i, s in enumerate(samples)])
+
+
 def wave(title: str, spam: list[datasets.Sample], ham: list[datasets.Sample],
-         english: list[datasets.Sample], model: Path | None, reports: int = 20
+         english: list[datasets.Sample], setting: Setting, reports: int = 20
          ) -> list[tuple[str, str]]:
-    """A wave the model never trained on, through the engine: 20 of its messages reported
-    by recipients of standing (accounts the IM server has known for months: trusted
-    reports), then its other messages (other fingerprints, other senders), the same
-    language's ordinary messages from the same corpus and UCI's English ones (the
-    collateral): each held or blocked, and marked by the waves detector."""
+    """A wave the model never trained on, through the engine: 20 of its messages, sent by 4
+    senders, reported by their recipients of standing (trusted reports), then its other
+    messages (other fingerprints, other senders), the same language's ordinary messages
+    and UCI's English ones (the collateral): each held or blocked, and marked by the waves
+    detector."""
     spam = list(spam)
     random.Random(7).shuffle(spam)
     reported, unseen = spam[:reports], spam[reports:]
     # No leak: what is measured was never reported, not even as another copy.
     assert not {view(s.text).fingerprint for s in reported} & {
         view(s.text).fingerprint for s in unseen}
-    cfg = load_config(environ={}, storage={"backend": "memory"},
-                      detectors={"content": {"model": str(model) if model else ""}})
 
     def run(report_first: bool) -> tuple[Judged, Judged, Judged]:
-        engine = open_engine(cfg)
-        ts = T0
-
-        def process(body: dict[str, object]) -> Result:
-            return engine.process(decode_event(msgspec.json.encode(body), cfg.limits))
-
-        def send(i: int, text: str) -> Verdict:
-            nonlocal ts
-            ts += 1
-            answer = process({"type": "message", "id": f"m{i}", "ts": ts, "sender": f"s{i}",
-                              "recipients": [f"r{i}"], "text": text})
-            assert isinstance(answer, Verdict)
-            return answer
-
+        engine = Engine(setting)
         for i, sample in enumerate(reported):
-            process({"type": "account", "id": f"a{i}", "ts": ts, "account": f"r{i}",
-                     "created": T0 - 180 * 86_400})
-            send(i, sample.text)
-            if report_first:
-                process({"type": "report", "id": f"rep{i}", "ts": ts + 60, "reporter": f"r{i}",
-                         "message_id": f"m{i}", "label": "spam"})
-        return (judged([send(10_000 + i, s.text) for i, s in enumerate(unseen)]),
-                judged([send(100_000 + i, s.text) for i, s in enumerate(ham)]),
-                judged([send(200_000 + i, s.text) for i, s in enumerate(english)]))
+            engine.reported(f"spammer{i % 4}", f"victim{i}", sample.text, report_first)
+        return (engine.judge(unseen, "other"), engine.judge(ham, "friend"),
+                engine.judge(english, "uk"))
 
     before, after = run(False), run(True)
     rows = [(f"{title} ({len(unseen)} unseen), no reports: held or blocked",
@@ -163,25 +190,39 @@ def wave(title: str, spam: list[datasets.Sample], ham: list[datasets.Sample],
     return rows
 
 
-def by_link(spam: list[datasets.Sample], least: int) -> dict[str, list[datasets.Sample]]:
-    """A corpus's spam grouped by the site its links lead to (shorteners and sites
-    everyone shares left out): the waves of one offer, told apart without looking at their
-    words, so a text-similarity detector is not measured on groups its own similarity
-    drew. Groups of at least ``least`` messages."""
+_HANDLE = re.compile(r"@[\w.]{3,}")
+_PHONE = re.compile(r"(?<!\w)\+?\d[\d\- ]{7,}\d(?!\w)")
+
+
+def elements(text: str, common: set[str]) -> set[str]:
+    """What a campaign's copies share however their words change: the sites its links
+    lead to (shorteners and sites everyone shares left out), its phone numbers (8 digits
+    or more) and its handles."""
+    found = {f"<{d}>" for d in view(text).domains if d not in common}
+    found |= {re.sub(r"\D", "", p) for p in _PHONE.findall(text)}
+    return found | {h.lower().rstrip(".") for h in _HANDLE.findall(text)}
+
+
+def by_element(spam: list[datasets.Sample], least: int) -> dict[str, list[datasets.Sample]]:
+    """A corpus's spam grouped by a site, phone number or handle they share
+    (``elements``): the campaigns, told apart without looking at their words, so a
+    text-similarity detector is not measured on groups its own similarity drew. Groups
+    of at least ``least`` messages."""
     common = set(_lines("shorteners.txt")) | set(_lines("well_known_domains.txt"))
     groups: dict[str, list[datasets.Sample]] = {}
     for sample in spam:
-        for domain in sorted(set(view(sample.text).domains) - common):
-            groups.setdefault(domain, []).append(sample)
-    return {d: g for d, g in sorted(groups.items()) if len(g) >= least}
+        for element in sorted(elements(sample.text, common)):
+            groups.setdefault(element, []).append(sample)
+    return {e: g for e, g in sorted(groups.items()) if len(g) >= least}
 
 
 def by_likeness(spam: list[datasets.Sample], least: int) -> list[list[datasets.Sample]]:
-    """A corpus's spam in chains of near variants (exact Jaccard of their shingles ≥
-    ``neighbours.NEAR``, single linkage): the waves the waves detector is made for, drawn
-    by its own notion of near, so what it marks there is an upper bound. Chains of at
-    least ``least`` messages."""
-    sets = [set(shingles(view(s.text)).tolist()) for s in spam]
+    """A corpus's spam in chains of near variants (exact Jaccard of all their shingles,
+    ordinary chat's included, ≥ ``neighbours.NEAR``, single linkage): the waves the waves
+    detector is made for, drawn by its own notion of near, so what it marks there is an
+    upper bound. Chains of at least ``least`` messages."""
+    none = ordinary("none")
+    sets = [set(shingles(view(s.text), common=none).tolist()) for s in spam]
     parent = list(range(len(spam)))
 
     def top(i: int) -> int:
@@ -205,29 +246,82 @@ def _lines(name: str) -> list[str]:
             and not line.startswith("#")]
 
 
+def held_back(ham: list[datasets.Sample]) -> tuple[list[datasets.Sample], list[datasets.Sample]]:
+    """The validation and the test half of a corpus's ordinary messages."""
+    halves = [crosscorpus.half(view(s.text).fingerprint) for s in ham]
+    return ([s for s, h in zip(ham, halves, strict=True) if h == crosscorpus.VALIDATION],
+            [s for s, h in zip(ham, halves, strict=True) if h == crosscorpus.TEST])
+
+
+def poisoned(title: str, ham: list[datasets.Sample], setting: Setting, lines: int = 50
+             ) -> list[tuple[str, str]]:
+    """The attacker's reports of ordinary chat: ``lines`` ordinary messages of a corpus's
+    validation half (``crosscorpus.half``), each sent to three accounts of standing that
+    report it (aged accounts: the most a user-level attacker can field), then the test
+    half's ordinary messages (other fingerprints) from strangers: the share of them the
+    poisoned wave memory marks, and holds."""
+    bait, test = held_back(ham)
+    random.Random(7).shuffle(bait)
+    engine = Engine(setting)
+    for i, sample in enumerate(bait[:lines]):
+        for k in range(3):
+            engine.reported("mallory", f"sybil{i}-{k}", sample.text)
+    after = engine.judge(test, "stranger")
+    return [(f"{title}: {len(test)} ordinary messages after {lines} others were reported "
+             "by 3 accounts of standing each: marked WAVE_REPORTED", f"{after.wave:.3%}"),
+            (f"{title}: the same, held", f"{after.stopped:.3%}")]
+
+
 def waves(root: Path, folder: Path, reports: int = 20) -> list[tuple[str, str]]:
-    """Each non-English corpus as a new wave (Indonesian and Thai scored by a model trained
-    without them; Telegram RU, evaluation-only, by the bundled model: no Russian ordinary
-    chat is openly available, so its collateral is UCI's alone); then the waves inside
-    them that share one site (``by_link``) or chain as near variants (``by_likeness``), of
-    at least 10 unseen messages each."""
+    """Each non-English corpus, judged by a content model and a table of ordinary chat's
+    shingles that never saw it (Indonesian and Thai: trained without them; Telegram RU,
+    evaluation-only, by the bundled ones: no Russian ordinary chat is openly available, so
+    its collateral is UCI's alone): its campaigns (``by_element``, at least 10 unseen
+    messages each), the chains of near variants (``by_likeness``: an upper bound), the
+    whole corpus as one "wave" (many pitches: the worst case); and what reports of its
+    ordinary messages do to the others (``poisoned``): with a table that never saw the
+    language, one that saw the validation half of its ordinary messages (as the bundled
+    table saw the corpora it knows), and the old detector (no table)."""
     loaded = crosscorpus.load(root)
     english = [s for s in crosscorpus.one_per_fingerprint(loaded["uci-sms"]) if not s.spam]
-    rows = []
+    # UCI's chat: the bundled model (trained on it), and a table of ordinary chat from the
+    # training corpora without UCI's test half (Mishra-Soni repeats UCI's messages).
+    table = str(folder / "uci-sms.npy")
+    tested = {view(s.text).fingerprint for s in english} - {
+        view(s.text).fingerprint for s in held_back(english)[0]}
+    np.save(table, common_shingles([
+        s.text for s in crosscorpus.one_per_fingerprint(crosscorpus.training_set(loaded))
+        if not s.spam and view(s.text).fingerprint not in tested]))
+    rows = poisoned("poisoning uci-sms (table with its validation half)", english,
+                    Setting(None, table))
+    rows += poisoned("poisoning uci-sms (old: no table)", english, Setting(None, "none"))
     for name in ("indonesian-sms", "thai-sms", "telegram-ru"):
-        model = None
+        setting = Setting(None, "")
+        train = crosscorpus.training_set(loaded, name)
         if name != "telegram-ru":
-            model = folder / f"without-{name}.npz"
-            training.train(crosscorpus.training_set(loaded, name)).save(model)
+            setting = Setting(folder / f"without-{name}.npz", str(folder / f"{name}.npy"))
+            training.train(train).save(setting.model)
+            np.save(setting.ordinary, common_shingles(
+                [s.text for s in crosscorpus.one_per_fingerprint(train) if not s.spam]))
         messages = crosscorpus.one_per_fingerprint(loaded[name])
         spam = [s for s in messages if s.spam]
         ham = [s for s in messages if not s.spam]
-        rows += wave(f"wave {name}", spam, ham, english, model, reports)
-        for domain, group in by_link(spam, reports + 10).items():
-            rows += wave(f"wave {name} <{domain}>", group, ham, english, model, reports)
+        if ham:  # the table without the language, with its validation half, and none
+            known = str(folder / f"{name}-validation.npy")
+            np.save(known, common_shingles([s.text for s in crosscorpus.one_per_fingerprint(
+                [*train, *held_back(ham)[0]]) if not s.spam]))
+            rows += poisoned(f"poisoning {name} (table without {name})", ham, setting)
+            rows += poisoned(f"poisoning {name} (table with its validation half)", ham,
+                             setting._replace(ordinary=known))
+            rows += poisoned(f"poisoning {name} (old: no table)", ham,
+                             setting._replace(ordinary="none"))
+        for element, group in by_element(spam, reports + 10).items():
+            rows += wave(f"wave {name} sharing {element}", group, ham, [], setting, reports)
         for k, chain in enumerate(by_likeness(spam, reports + 10)):
-            rows += wave(f"wave {name}, near variants #{k + 1}", chain, ham, english, model,
-                         reports)
+            rows += wave(f"wave {name}, near variants #{k + 1} (upper bound)", chain, ham, [],
+                         setting, reports)
+        rows += wave(f"worst case: all of {name} as one wave", spam, ham, english, setting,
+                     reports)
     return rows
 
 

@@ -13,7 +13,9 @@ load), over kept-alive HTTP/1.1 from this process on the other core:
   plain-text mail, which is what Rspamd parses.
 - spimguard ``serve`` on the embedded defaults (SQLite), ``/v1/check``: at
   saturation and at 30/50/70 % of it (open loop, latency from when each request
-  was due), ``/healthz`` of the same server beside as the floor of the HTTP layer.
+  was due), ``/healthz`` of the same server beside as the floor of the HTTP layer,
+  at saturation and offered the same rates; at each level, where the server spent
+  a check's time (its ``/metrics``: waiting for a batch, the batch and its CPU).
 - the engine in-process (``engine.py``), memory and SQLite.
 
 Ratios are what carry across machines: spimguard ÷ Rspamd (goal ≥ 3), /v1/check
@@ -39,7 +41,7 @@ import httpx
 import msgspec
 
 import engine
-from api import TOKEN, Load, _request, offer, saturate
+from api import SPLIT_ROW, TOKEN, Load, _request, offer, saturate, split, totals
 from spimguard.sim.network import OFFICIAL_CLIENTS
 from table import DATASETS, Rows, cpu_seconds, free_port, latency, serve, show
 
@@ -109,16 +111,28 @@ def _train(controller: int, datasets: Path) -> int:
 
 def _measure(name: str, port: int, load: Load, seconds: float, health: Load | None = None,
              pid: int | None = None) -> tuple[Rows, float]:
+    """Saturation, then 30/50/70 % of it. Given ``health`` (spimguard), each level adds
+    where the server spent a check's time and /healthz offered the same rate: on a
+    shared machine, the latency that any request at that rate gets from the client and
+    the scheduler alone."""
+    before = totals(port) if health else {}
     saturated, lat, cost = _saturate(port, load, seconds, pid)
     rows: Rows = [(f"{name} at saturation, messages/s", f"{saturated:,.0f}"),
                   ("  p50 / p95 / p99 ms", latency(lat))]
     if cost is not None:
         rows.append(("  server CPU per request, ms", f"{cost * 1000:.3f}"))
+    if health:
+        rows.append((SPLIT_ROW, split(before, totals(port))))
     for share in (0.3, 0.5, 0.7):
+        before = totals(port) if health else {}
         achieved, lat = asyncio.run(offer(port, load, share * saturated, seconds))
         goal = " (goal p99 ≤ 10)" if share == 0.7 and health else ""
         rows.append((f"  at {share:.0%} ({achieved:,.0f}/s), p50/p95/p99 ms{goal}",
                      latency(lat)))
+        if health:
+            rows.append((SPLIT_ROW, split(before, totals(port))))
+            _, beside = asyncio.run(offer(port, health, share * saturated, seconds))
+            rows.append(("  /healthz offered the same rate, p50/p95/p99 ms", latency(beside)))
     return rows, saturated
 
 

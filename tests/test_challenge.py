@@ -208,3 +208,126 @@ def test_a_bot_passing_its_own_challenge_gets_nothing_released() -> None:
                          headers=API)
     assert answer.json()["results"][0]["signals"][0]["code"] == "CHALLENGE_PASSED"
     assert client.get("/v1/releases", headers=API).json()["releases"] == []
+
+
+# -- the platform's device verification: a pass nobody asked for ------------------------------
+def _sign_in(judge: Engine, session: str, ip: str, ts: float, client: str = "im-android",
+             account: str = "alice") -> Any:
+    return judge.process(event(judge.config, type="login", id=f"in-{account}-{session}-{ts}", ts=ts,
+                        account=account, session=session, ip=ip, client={"id": client}))
+
+
+def _codes(verdicts: list[Any]) -> set[str]:
+    return {s.code for v in verdicts for s in v.signals}
+
+
+def test_a_device_verified_at_sign_in_is_the_owner_s_before_its_first_message() -> None:
+    """Matrix cross-signing, a linked device approved from the phone: the IM server reports
+    the sign-in's verification as a passed challenge, unasked, before the session sends a
+    word. The owner's phone on a network it never wrote from then announces its new number
+    (encrypted: nobody can say it has no link) like the owner it is: nothing held, so
+    nothing to release, and the audit log has the pass and nothing more. Unverified, the
+    same announcement is the spoofing intruder's burst in metadata, and held."""
+    unverified = _engine()
+    _sign_in(unverified, "mobile", MOBILE, T0 - 600)
+    assert _held(_announce(unverified, "mobile", MOBILE, 20))
+    judge = _engine()
+    client, console = _api(judge)
+    _sign_in(judge, "mobile", MOBILE, T0 - 600)
+    answer = client.post("/v1/events", json={"events": [_challenge("mobile", True,
+                                                                   ts=T0 - 540)]}, headers=API)
+    assert answer.json()["results"][0]["account_action"]["action"] == "none"
+    verdicts = _announce(judge, "mobile", MOBILE, 20)
+    assert {v.action for v in verdicts} == {"deliver"}
+    assert not {"SESSION_UNFAMILIAR", "ACCOUNT_HIJACK_BURST", "SEALED_BULK"} & _codes(verdicts)
+    assert all(v.account_action.action == "none" for v in verdicts)
+    assert client.get("/v1/releases", headers=API).json()["releases"] == []
+    assert [(e.action, e.detail) for e in console.audit_log()] == [(
+        "challenge.passed", "session 'mobile': passed; 0 held message(s) released; "
+        "restrictions in force afterwards: none")]
+    assert not judge.account("alice")["restrictions"]
+
+
+def test_a_verification_belongs_to_its_sign_in_not_to_the_next_one_under_the_id() -> None:
+    """A session id is the client's choice: an intruder signing in under the verified
+    device's id, from its own network with the official app's id, starts unproven and its
+    burst is held and challenged, as if the owner's device had never been verified."""
+    judge = _engine()
+    _sign_in(judge, "mobile", MOBILE, T0 - 600)
+    judge.process(decode_event(msgspec.json.encode(_challenge("mobile", True, ts=T0 - 540)),
+                               judge.config.limits))
+    _sign_in(judge, "mobile", HOSTING, T0 - 300)
+    verdicts = _announce(judge, "mobile", HOSTING, 12)
+    assert _held(verdicts) and "SESSION_UNFAMILIAR" in _codes(verdicts)
+    assert {v.account_action.action for v in verdicts} & {"challenge", "suspend_sending"}
+    assert {v.account_action.session for v in verdicts} - {""} == {"mobile"}
+
+
+def test_a_bot_verifying_its_own_throwaway_earns_nothing_by_it() -> None:
+    """A throwaway's holder can approve its second device itself: the pass proves the
+    holder, which it is, and an account with no history is owed nothing for it (no
+    FAMILIAR_SENDER, no OWNER_CONSISTENT): every verdict is the one it gets unverified."""
+    def bot(verified: bool) -> list[Any]:
+        judge = open_engine(config(official_clients=OFFICIAL, api_token="tok"))
+        cfg = judge.config
+        friends = [f"mark{i}" for i in range(10)]
+        judge.process(event(cfg, type="contacts", id="bc", ts=T0 - 60, account="bot",
+                            contacts=friends))
+        _sign_in(judge, "bot", HOSTING, T0, account="bot")
+        if verified:
+            judge.process(decode_event(msgspec.json.encode(_challenge(
+                "bot", True, ts=T0 + 30, account="bot")), cfg.limits))
+        out = []
+        for i in range(20):
+            to = friends[i // 2] if i % 2 else f"stranger{i}"
+            body: dict[str, Any] = {"encrypted": True, "size": 300} if i % 3 else {
+                "text": f"Hi! Cheap ringtones at http://tonez-club.biz/r{i}"}
+            out.append(judge.process(event(cfg, type="message", id=f"b{i}", sender="bot",
+                                           recipients=[to], ts=T0 + 60 + i * 20,
+                                           session="bot",
+                                           client={"id": "im-android", "ip": HOSTING}, **body)))
+        return out
+
+    plain, verified = bot(False), bot(True)
+    assert _held(plain)
+    assert [(v.action, sorted(_codes([v]))) for v in verified] == [
+        (v.action, sorted(_codes([v]))) for v in plain]
+    assert not {"FAMILIAR_SENDER", "OWNER_CONSISTENT"} & _codes(verified)
+
+
+def test_the_owner_s_proven_device_is_no_heir_of_the_intruder_s_incident() -> None:
+    """An intruder claiming the official app's id is suspended; the owner's new phone, on a
+    new network with that same app, shares the incident's app family, which makes an
+    unproven new session its heir. Verified at sign-in (or once it passes the challenge its
+    inheritance asked for), the session is the owner's: it writes to its friends, and the
+    intruder's session stays suspended."""
+    judge = _engine()
+    cfg = judge.config
+    assert _held(_announce(judge, "evil", HOSTING, 12))
+    failed = judge.process(decode_event(msgspec.json.encode(_challenge(
+        "evil", False, id="f", ts=T0 + 200)), cfg.limits))
+    assert failed.account_action.action == "suspend_sending"
+
+    def chat(session: str, ts: float) -> Any:
+        return judge.process(message(cfg, f"{session}-{ts}", "alice", ["alice-friend1"],
+                                     "hi, it's me on my new phone", ts, session=session,
+                                     client={"id": "im-android", "ip": MOBILE}))
+
+    def passes(session: str, ts: float) -> None:
+        judge.process(decode_event(msgspec.json.encode(_challenge(
+            session, True, id=f"p-{session}", ts=ts)), cfg.limits))
+
+    inherited = _sign_in(judge, "tablet", MOBILE, T0 + 900)  # unproven: the incident's heir
+    assert "INCIDENT_INHERITED" in _codes([inherited])
+    assert inherited.account_action.action == "suspend_sending"
+    assert chat("tablet", T0 + 950).action == "hold"
+    passes("tablet", T0 + 1000)  # the challenge its inheritance asked: the pass sticks
+    assert [chat("tablet", T0 + 1050 + i).action for i in range(3)] == ["deliver"] * 3
+    _sign_in(judge, "phone-2", MOBILE, T0 + 1100)
+    passes("phone-2", T0 + 1140)  # verified at sign-in, before its first message
+    verdicts = [chat("phone-2", T0 + 1200 + i) for i in range(3)]
+    assert [v.action for v in verdicts] == ["deliver"] * 3
+    assert "INCIDENT_INHERITED" not in _codes(verdicts)
+    assert all(v.account_action.action == "none" for v in verdicts)
+    assert _intruder(judge, 2, start=12) and all(
+        v.action == "hold" for v in _announce(judge, "evil", HOSTING, 2, start=14))

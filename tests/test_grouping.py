@@ -1,13 +1,19 @@
 """Group commit for /v1/check: each request gets its own verdict, fewer commits, and a
-failed batch is retried one request at a time."""
+failed batch is retried one request at a time; /metrics says where a check's time went."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
+from starlette.testclient import TestClient
+
 from conftest import engine, message
+from spimguard.server import create_app
+from spimguard.server.console.memory import MemoryConsole
 from spimguard.server.grouping import GroupCommit
+from spimguard.server.metrics import Metrics
 
 T0 = 1_790_000_000.0
 
@@ -58,3 +64,37 @@ def test_a_failed_batch_is_retried_request_by_request() -> None:
     first, failed, last = asyncio.run(run())
     assert first.action == "deliver" and last.action == "deliver"
     assert isinstance(failed, RuntimeError)
+
+
+def test_metrics_count_every_wait_and_every_batch() -> None:
+    judge = engine(storage={"backend": "memory"})
+    calls: list[int] = []
+    original = judge.process_batch
+
+    def counted(events: Any, *fresh: Any) -> Any:
+        calls.append(len(events))
+        return original(events, *fresh)
+
+    judge.process_batch = counted  # type: ignore[method-assign]
+    metrics = Metrics()
+    group = GroupCommit(judge, max_batch=7, metrics=metrics)
+
+    async def run() -> None:
+        await asyncio.gather(*(group.judge(message(judge.config, f"m{i}", f"u{i}", ["friend"],
+                                                   "lunch at 1?", T0 + i)) for i in range(40)))
+
+    asyncio.run(run())
+    value = metrics.registry.get_sample_value
+    assert value("spimguard_check_wait_seconds_count") == 40
+    assert value("spimguard_batch_messages_sum") == 40
+    assert value("spimguard_batch_messages_count") == len(calls) == 6  # 40 in batches of 7
+    assert value("spimguard_batch_seconds_count") == len(calls)
+    assert 0 < value("spimguard_batch_cpu_seconds_sum") <= value("spimguard_batch_seconds_sum")
+
+
+def test_start_up_objects_are_frozen_out_of_the_collector_while_serving() -> None:
+    judge = engine(storage={"backend": "memory"})
+    with TestClient(create_app(judge, MemoryConsole())) as client:
+        assert gc.get_freeze_count() > 0
+        assert client.get("/livez").status_code == 200
+    assert gc.get_freeze_count() == 0

@@ -225,3 +225,67 @@ def test_a_release_leaves_the_verdict_and_says_what_stayed_held() -> None:
     assert metrics["ham_released"] == 1 and metrics["spim_released"] == 0
     assert metrics["release_delay_median"] == metrics["release_delay_p90"] == 300
     assert card["released"] == {"life ham": 1}
+
+
+def test_verifying_sign_ins_is_drawn_from_the_seed_and_changes_nothing_else() -> None:
+    """The platform's device verification (``scenarios.verify``): a passed challenge a
+    little after some of the owners' sign-ins on its apps, never after an intruder's or a
+    bot's; its own draws, so the other events stay the same at any share."""
+    def planned(share: float, seed: int = 9) -> scenarios.Plan:
+        rng = random.Random(seed)
+        plan = scenarios.plan(network.build(200, rng), texts.load(), "mixed", 2, rng)
+        scenarios.verify(plan, share, seed)
+        return plan
+
+    def passes(plan: scenarios.Plan) -> dict[tuple[str, str], float]:
+        found = {(str(p.body["account"]), str(p.body["session"])): p.ts
+                 for p in plan.events if p.body["type"] == "challenge"}
+        assert len(found) == sum(p.body["type"] == "challenge" for p in plan.events)
+        return found
+
+    none, half, again, every = planned(0.0), planned(0.5), planned(0.5), planned(1.0)
+    assert not passes(none)
+    assert [(p.ts, p.body) for p in half.events] == [(p.ts, p.body) for p in again.events]
+    others = [(p.ts, p.body) for p in every.events if p.body["type"] != "challenge"]
+    assert others == [(p.ts, p.body) for p in none.events]
+    owners = {(str(p.body["account"]), str(p.body["session"])): p.ts for p in every.events
+              if p.owner and p.body["client"] in [{"id": c} for c in network.OFFICIAL_CLIENTS]}
+    assert owners and set(passes(every)) == set(owners)
+    low, high = scenarios.VERIFY_DELAY
+    assert all(low <= passes(every)[key] - ts <= high for key, ts in owners.items())
+    assert passes(half).items() <= passes(every).items()
+    assert 0.4 < len(passes(half)) / len(owners) < 0.6
+    strangers = {str(p.body["session"]) for p in every.events if p.body["type"] == "login"
+                 and not p.owner}
+    assert strangers and not strangers & {s for _, s in passes(every)}  # intruders, bots
+    assert all(p.body["passed"] is True for p in every.events if p.body["type"] == "challenge")
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        scenarios.verify(none, -0.1, 9)
+
+
+# Seed 2 at 150 users over 2 days: the hub announces its new number, encrypted, from its
+# mobile network, which it never used the day before: the spoofing intruder in metadata.
+VERIFIED = ["simulate", "--scenario", "mixed", "--users", "150", "--days", "2", "--seed", "2",
+            "--encrypted", "1.0"]
+CONTAINED = ["hijack_never_contained<=0", "phish_never_contained<=0", "bots_never_contained<=0",
+             "hijack_delivered_median<=3", "phish_delivered_median<=3",
+             "bots_spim_stopped_share>=0.85", "life_ham_stopped_share<=0.001"]
+
+
+def test_with_device_verification_the_owner_s_announcement_goes_and_intruders_do_not(
+        tmp_path: Path) -> None:
+    rng = random.Random(2)
+    plan = scenarios.plan(network.build(150, rng), texts.load(), "mixed", 2, rng)
+    hub = plan.network.people[scenarios.HUB]
+    assert [plan.session_ip(hub, day) for day in range(2)] == [hub.home_ip, hub.mobile_ip]
+    held = [*CONTAINED, "trap_new-number_stopped_share>=0.5"]
+    unverified = CliRunner().invoke(app, [*VERIFIED, "--verified", "0",
+                                          *(a for r in held for a in ("--require", r))])
+    assert unverified.exit_code == 0, unverified.output
+    delivered = [*CONTAINED, "benign-bulk_ham_stopped_share<=0", "innocents_actioned<=0"]
+    verified = CliRunner().invoke(app, [*VERIFIED, "--verified", "1", "--out", str(tmp_path),
+                                        *(a for r in delivered for a in ("--require", r))])
+    assert verified.exit_code == 0, verified.output
+    card = json.loads((tmp_path / "scorecard.json").read_text())
+    assert card["verified"] == 1.0 and card["metrics"]["spim_released"] == 0
+    assert "--verified 1" in verified.output

@@ -8,6 +8,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -147,8 +148,59 @@ def test_a_model_of_other_features_is_refused(tmp_path: Path) -> None:
 
 def test_bare_hosts_are_judged_on_their_host_alone() -> None:
     bare = features.shape(view("see https://paypal-secure-login.tk").urls[0])
-    assert not bare.has_path and bare.facts["brand_in_host"] == "paypal"
-    assert features.shape(view("https://example.com/a").urls[0]).has_path
+    assert bare.facts["brand_in_host"] == "paypal"
+    assert scorer.bundled().judge(parse_url("https://paypal-secure-login.tk", explicit=True)).p \
+        >= scorer.bundled().warn_at
+
+
+# What an attacker who reads the code would add to a kit's link to make it look like a
+# friend's: a long path, a date, a personal page's '~', a static page, tracking
+# parameters, escapes, a news site's words.
+PADDING = [
+    ("/2026/12/31", ""), ("/~jsmith/blog/news/articles/2026/12/31/story-of-the-day", ""),
+    ("/wiki/index/about/archive/category/page", "utm_source=news&utm_medium=rss&ref=home"),
+    ("/%7Ejsmith/My%20Recipes", "lang=en&page=2&sort=date&view=list"),
+    ("/news/article" * 300, "utm_source=" + "x" * 3000),  # past every bound on length
+]
+
+
+@pytest.mark.parametrize("url", [*PHISHING, "https://claim-nitro-gifts.com/claim",
+                                 "https://paypal-secure-login.tk/signin"])
+@pytest.mark.parametrize(("before", "query"), PADDING)
+def test_padding_a_link_never_lowers_its_score(url: str, before: str, query: str) -> None:
+    """Every character of a link is the sender's: inserting path segments before the last
+    one, or query parameters, may add suspicion but never take it away."""
+    model = scorer.bundled()
+    parsed = parse_url(url, explicit=True)
+    assert parsed is not None
+    head, _, last = parsed.raw.partition("?")[0].rpartition("/")
+    if head.endswith(":/"):  # a bare host: the padding is the path
+        head, last = parsed.raw.partition("?")[0], ""
+    padded = f"{head}{before}/{last}"
+    extra = "&".join(q for q in (parsed.raw.partition("?")[2], query) if q)
+    padded += f"?{extra}" if extra else ""
+    after = parse_url(padded, explicit=True)
+    assert after is not None and after.host == parsed.host
+    assert model.judge(after).margin >= model.judge(parsed).margin - 1e-9, padded
+
+
+def test_no_feature_the_sender_writes_lowers_the_score() -> None:
+    """The shipped weights: every hand feature, suffix and word adds (or adds nothing)."""
+    artefact = scorer.bundled().artefact
+    assert all(w >= 0 for w in artefact["coef"]), dict(zip(artefact["names"],
+                                                             artefact["coef"], strict=True))
+    assert all(w >= 0 for w in artefact["tld"].values())
+    assert all(w > 0 for kind in ("host_words", "path_words") for w in artefact[kind].values())
+
+
+def test_the_monotone_fit_keeps_weights_at_zero_or_above() -> None:
+    """A feature that marks the benign class is held at zero, not turned into a discount,
+    while one that marks phishing is learnt."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    x = np.column_stack([y + rng.normal(0, 0.5, 400), (1 - y) + rng.normal(0, 0.5, 400)])
+    fitted = training.fit_monotone(x, y, 1.0)
+    assert fitted.coef[0] > 1.0 and fitted.coef[1] == 0.0
 
 
 def test_the_bundled_url_model_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:

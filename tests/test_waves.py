@@ -5,12 +5,16 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from conftest import T0, config, established, event, message
 from spimguard import open_engine
 from spimguard.config import Config
 from spimguard.detectors.waves import WavesDetector
 from spimguard.engine import Engine
-from spimguard.neighbours import NEAR, similarity, sketch
+from spimguard.errors import ConfigError
+from spimguard.neighbours import NEAR, common_shingles, ordinary, shingles, similarity, sketch
 from spimguard.text import view
 from spimguard.trust import decide
 
@@ -202,3 +206,76 @@ def test_an_account_named_operator_is_one_reporter_like_any_other() -> None:
     _report(engine, "victim", "w1", T0 + 4)
     decide(engine, "w1", "spam", ts=T0 + 5)
     assert _send(engine, "v2", "other2", "friend2", PITCHES[31], T0 + 6) == "hold"
+
+
+# English chat that repeats itself (UCI's ordinary messages say this a dozen ways), and an
+# English pitch reworded: the bundled table knows English chat, not this pitch.
+APOLOGIES = ["Sorry, I'll call later in meeting.", "Sorry, in meeting I'll call you later",
+             "Sorry, I'll call you later, I am in a meeting"]
+JACKPOT = ["URGENT! You have won a 1 week FREE membership in our £100,000 Prize Jackpot! "
+           "Txt the word: CLAIM to No: 81010",
+           "URGENT! You have won a 2 week FREE membership in our £100,000 Prize Jackpot! "
+           "Txt the word CLAIM to 81010 now"]
+
+
+def test_ordinary_chat_has_no_sketch_and_a_pitch_keeps_one() -> None:
+    """Without the table, a reworded apology is within NEAR of the reported ones; with it,
+    its shingles are ordinary chat's and no evidence, while a pitch's own words remain."""
+    none = ordinary("none")
+    again = "Sorry, I'll call later, I'm in a meeting now"
+    assert all(similarity(sketch(view(a), common=none), sketch(view(again), common=none))
+               >= NEAR for a in APOLOGIES)  # type: ignore[arg-type]
+    assert {sketch(view(t)) is None for t in [*APOLOGIES, again]} == {True}
+    assert similarity(*(sketch(view(t)) for t in JACKPOT)) >= NEAR  # type: ignore[misc]
+
+
+def test_reports_of_chat_that_repeats_itself_reach_none_of_its_copies() -> None:
+    """Three accounts of standing (aged sybils: what an attacker can field) report three
+    ways of saying "I'll call later"; a stranger saying it a fourth way is delivered."""
+    engine = open_engine(config(detectors=ALONE))
+    judges = ("judge1", "judge2", "judge3")
+    established(engine, *judges)
+    for k, (judge, text) in enumerate(zip(judges, APOLOGIES, strict=True)):
+        _send(engine, f"bait{k}", "mallory", judge, text, T0 + k)
+        _report(engine, judge, f"bait{k}", T0 + k)
+    verdict = engine.process(message(engine.config, "next", "carol", ["dave"],
+                                     "Sorry, I'll call later, I'm in a meeting now",
+                                     ts=T0 + 100))
+    assert verdict.action == "deliver"
+    assert "WAVE_REPORTED" not in {s.code for s in verdict.signals}
+
+
+def test_a_table_that_is_not_one_is_a_config_error(tmp_path: Path) -> None:
+    """A missing file, or one that is not a sorted table of hashes, is named; the engine
+    then runs without the detector (as with any detector that cannot start)."""
+    unsorted = tmp_path / "unsorted.npy"
+    np.save(unsorted, np.array([3, 1, 2], dtype=np.uint64))
+    for path in (str(tmp_path / "missing.npy"), str(unsorted)):
+        with pytest.raises(ConfigError, match=r"detectors\.waves\.ordinary"):
+            WavesDetector({"ordinary": path}, config())
+
+
+def test_reports_by_accounts_that_did_not_receive_the_message_teach_nothing() -> None:
+    """Accounts of standing reporting copies sent to others: the trust model weighs their
+    reports 0, so the wave memory stays empty and the next copy is delivered."""
+    engine = open_engine(config(detectors=ALONE))
+    established(engine, *(f"bystander{i}" for i in range(5)))
+    for i, text in enumerate(PITCHES[:5]):
+        _send(engine, f"w{i}", f"spammer{i}", f"victim{i}", text, T0 + i)
+        _report(engine, f"bystander{i}", f"w{i}", T0 + i + 1)
+    waves = next(d for d in engine.detectors if isinstance(d, WavesDetector))
+    assert not waves.index.entries
+    assert set(_unseen(engine)) == {"deliver"}
+
+
+def test_the_table_holds_what_one_in_a_thousand_ordinary_messages_say() -> None:
+    """Of 2,000 messages: the shingles of a line two of them say are in the table (and
+    that line then has no sketch), those of a line one of them says are not."""
+    said, once = "meet me at the harbour tonight", "zebra crossing beside windmills"
+    texts = ["ok"] * 1_997 + [said, said + "!", once]
+    table = common_shingles(texts)
+    assert set(shingles(view(said), common=ordinary("none")).tolist()) <= set(table.tolist())
+    assert not set(shingles(view(once), common=ordinary("none")).tolist()) & set(
+        table.tolist())
+    assert sketch(view(said), common=table) is None
+    assert sketch(view(once), common=table) is not None

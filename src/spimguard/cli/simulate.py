@@ -52,6 +52,11 @@ def simulate(
     encrypted: Annotated[float, typer.Option(
         min=0.0, max=1.0, help="Share of all messages end-to-end encrypted (0..1): judged on "
         "metadata alone, drawn from the seed.")] = 0.0,
+    verified: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Share of the owners' sign-ins on the platform's apps that it "
+        "verifies from another of the owner's devices (a linked-device QR scan, Matrix "
+        "cross-signing) and reports as a passed challenge of the session (0..1), drawn from "
+        "the seed.")] = 0.0,
     data_dir: Annotated[Path | None, typer.Option(
         "--data-dir", help="Keep the in-process run's database here (SQLite), to look at its "
         "campaigns and evidence afterwards (spimguard evidence export, spimguard serve); "
@@ -72,6 +77,7 @@ def simulate(
         plan = scenarios.plan(network.build(users, rng), texts.load(texts_from), scenario,
                               days, rng)
         scenarios.encrypt(plan, encrypted, seed)
+        scenarios.verify(plan, verified, seed)
         unknown = sorted({key for key, _, _ in requirements} - (known := figures(plan)))
         if unknown:
             raise ValueError(f"--require: no figure {', '.join(unknown)} in this scorecard "
@@ -102,7 +108,8 @@ def simulate(
 
             tally = run(plan, sink, batch_size=batch, seed=seed, advance=advance)
         card = summary(tally, scenario=scenario, users=users, days=days, seed=seed,
-                       seconds=time.perf_counter() - started, encrypted=encrypted)
+                       seconds=time.perf_counter() - started, encrypted=encrypted,
+                       verified=verified)
     except (SpimguardError, ValueError, OSError) as exc:
         console.print(f"[red]simulate:[/] {exc}")
         raise typer.Exit(2) from None
@@ -141,7 +148,8 @@ def _show_campaigns(data_dir: Path) -> None:
 
 def show(card: dict) -> None:  # type: ignore[type-arg]
     out = Console()
-    sealed = f" --encrypted {card['encrypted']:g}" if card["encrypted"] else ""
+    sealed = "".join(f" --{option} {card[option]:g}" for option in ("encrypted", "verified")
+                     if card.get(option))
     table = Table(title=f"spimguard simulate --scenario {card['scenario']} --users "
                         f"{card['users']} --days {card['days']} --seed {card['seed']}{sealed}")
     for column in ("messages", "total", *ACTIONS, "held or blocked"):

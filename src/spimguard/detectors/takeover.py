@@ -76,8 +76,9 @@ account action leaves an incident (its network, /16 range and client family).
 While the account has restrictions in force, a new session from the same
 network or range, or with the same client family, inherits it
 (INCIDENT_INHERITED: suspended from its sign-in, or its first message), unless
-its network was familiar before the incident: the owner's own devices keep
-working. Re-signing in does not start clean.
+its network was familiar before the incident, or a passed challenge proved it the
+owner's since its sign-in: the owner's own devices keep working. Re-signing in does
+not start clean.
 
 **Day one.** With no familiar network yet (a new installation, or an account
 new to spimguard), a session is judged relative to the account's other live
@@ -843,9 +844,12 @@ class TakeoverDetector:
 
     def _inherited(self, facts: Facts, plan: _Plan, profile: dict[str, Any],
                    session: dict[str, Any], session_id: str) -> Signal | None:
-        """A new session from an open incident's network, range or client family."""
+        """A new session from an open incident's network, range or client family; never one
+        a passed challenge proved the owner's since its sign-in (``proven``: the owner's
+        new phone, verified from its old one, claims the official app an intruder spoofed)."""
         restrict = facts[plan.restrictions]
-        if not restrict or accounts.session_blocked(restrict, session_id):
+        if not restrict or session.get("proven") or accounts.session_blocked(
+                restrict, session_id):
             return None
         net, client = session.get("net", ""), session.get("client", "")
         for incident in facts[plan.incidents] or ():
@@ -1024,7 +1028,8 @@ class TakeoverDetector:
                            cfg["max_clients"], proven=True)
             out.append(Put(_profile_key(event.account), profile, _PROFILE_TTL))
             out.append(Put(_session_key(event.account, event.session),
-                           {**stored, "risk": 0.0, "dormant": False}, cfg["session_ttl"]))
+                           {**stored, "risk": 0.0, "dormant": False, "proven": True},
+                           cfg["session_ttl"]))
         return out
 
     def _incident(self, event: Event, incidents: list[dict[str, Any]] | None,

@@ -23,13 +23,21 @@ copy, the bar the bulk detector sets for confirming a campaign). Full strength h
 a message from a stranger; between people who converse it warns at most, like
 everything the words say (group ``content``: ``policy.py``). And only texts near
 the reported ones move: a whole language's chat shares no more than common words
-with them. An operator's decision is one reporter that outranks users: its spam
+with them, and the shingles ordinary chat uses are no evidence at all
+(``neighbours.ordinary``), so reports of chat lines that repeat themselves ("I'll
+call later", an OTP notice) reach none of their copies, however trusted the
+reporters. An operator's decision is one reporter that outranks users: its spam
 label gives full strength alone; a ham label (or user ham reports that bring a_m
 to 0 or below) takes the message out.
 
 An encrypted message has no words to sketch; the reporter's client may send them
 (``report.text``), weighed like any report: words an attacker could as well send in
 the clear to its own accounts and report.
+
+A sketch is of the shingles the table in force did not drop: sketches kept before the
+table changed (an upgrade, another ``ordinary``) are compared as they are, so a wave
+reported before matches its new copies less until those sketches expire
+(``remember_days``), and what they match is still only what reporters reported.
 
 Memory and cost: at most ``max_remembered`` reported sketches, each for
 ``remember_days`` after its last report, in state (so every node and backend
@@ -46,8 +54,9 @@ import msgspec
 import numpy as np
 
 from ..config import Config
+from ..errors import ConfigError
 from ..events import Report
-from ..neighbours import Entry, Index, sketch
+from ..neighbours import Entry, Index, ordinary, sketch
 from ..signals import Signal
 from ..state.ops import Delete, Get, Members, Put, Query, Remove, Touch, Write
 from ..text import names_of, view
@@ -60,6 +69,7 @@ DEFAULTS: dict[str, Any] = {
     "weight_full": 3.0,  # ... and where it is full (holds a stranger's message)
     "remember_days": 30,  # how long a reported message is remembered after its last report
     "max_remembered": 10_000,  # reported messages remembered (oldest dropped first)
+    "ordinary": "",  # table of ordinary chat's shingles ("" the bundled one: neighbours.py)
 }
 
 SIGNALS = {
@@ -98,6 +108,10 @@ class WavesDetector:
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, DEFAULTS, given)
         self._ttl = self.cfg["remember_days"] * _DAY
+        try:
+            self._ordinary = ordinary(self.cfg["ordinary"])
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"detectors.waves.ordinary: {error}") from None
         self.index = self._empty()
 
     def _empty(self) -> Index:
@@ -122,7 +136,7 @@ class WavesDetector:
         message = ctx.message
         if message is None or message.encrypted or ctx.view is None:
             return []
-        values = sketch(ctx.view, ctx.names)
+        values = sketch(ctx.view, ctx.names, self._ordinary)
         if values is None:
             return []
         ctx.keep[self.name] = values.tobytes()
@@ -159,7 +173,7 @@ class WavesDetector:
         if kept:
             return np.frombuffer(kept, dtype=np.uint16).tolist()
         if sealed(ctx.reported) and report.text.strip():
-            values = sketch(view(report.text), names_of((report.reporter,)))
+            values = sketch(view(report.text), names_of((report.reporter,)), self._ordinary)
             return [] if values is None else values.tolist()
         return []
 

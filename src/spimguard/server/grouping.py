@@ -25,6 +25,7 @@ request was judged or stored.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -32,6 +33,7 @@ from typing import TypeVar
 from ..engine import Engine
 from ..errors import RecordsUnavailable, StateUnavailable
 from ..events import Event, Message, Result
+from .metrics import Metrics
 
 RETRY_AFTER = 1  # seconds: a full queue drains in well under that at the measured rates
 
@@ -40,15 +42,17 @@ class Overloaded(Exception):
     """More work waits than the server queues; the request was refused untouched."""
 
 
-# message, (answer, whether its id was new), deadline
+# message, (answer, whether its id was new), when it was queued (the loop's clock)
 Waiting = tuple[Message, "asyncio.Future[tuple[Result, bool]]", float]
 T = TypeVar("T")
 
 
 class GroupCommit:
     def __init__(self, engine: Engine, max_batch: int = 256, max_pending: int = 512,
-                 max_batches: int = 16, max_wait: float = 1.0) -> None:
+                 max_batches: int = 16, max_wait: float = 1.0,
+                 metrics: Metrics | None = None) -> None:
         self.engine = engine
+        self.metrics = metrics
         self.max_batch = max_batch
         self.max_pending = max_pending
         self.max_batches = max_batches
@@ -91,7 +95,7 @@ class GroupCommit:
         self.admit()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[Result, bool]] = loop.create_future()
-        self.pending.append((message, future, loop.time() + self.max_wait))
+        self.pending.append((message, future, loop.time()))
         if not self.draining:
             self.draining = True
             self.task = asyncio.create_task(self._drain())
@@ -104,13 +108,15 @@ class GroupCommit:
                 taken = self.pending[: self.max_batch]
                 del self.pending[: self.max_batch]
                 batch = []
-                for message, future, deadline in taken:
+                for message, future, queued in taken:
                     if future.done():
                         continue  # its request is gone
-                    if deadline < now:
+                    if now - queued > self.max_wait:
                         future.set_exception(Overloaded(f"waited over {self.max_wait:g} s"))
                     else:
                         batch.append((message, future))
+                        if self.metrics:
+                            self.metrics.waited.observe(now - queued)
                 if batch:
                     await self._judge(batch)
         finally:
@@ -121,8 +127,9 @@ class GroupCommit:
         """Judge and answer; a request that went away meanwhile (its future done) is
         judged all the same (it may have been delivered) but not answered."""
         fresh: list[bool] = []
+        began = asyncio.get_running_loop().time()
         try:
-            results = await self.run(self.engine.process_batch, [m for m, _ in batch], fresh)
+            results, cpu = await self.run(self._judged, [m for m, _ in batch], fresh)
         except (StateUnavailable, RecordsUnavailable) as exc:
             for _, future in batch:
                 if not future.done():
@@ -140,6 +147,17 @@ class GroupCommit:
                     if not future.done():
                         future.set_result((result[0], alone[0]))
             return
+        if self.metrics:
+            self.metrics.batch_seconds.observe(asyncio.get_running_loop().time() - began)
+            self.metrics.batch_cpu.observe(cpu)
+            self.metrics.batch_size.observe(len(batch))
         for (_, future), result, new in zip(batch, results, fresh, strict=True):
             if not future.done():
                 future.set_result((result, new))
+
+    def _judged(self, messages: list[Message], fresh: list[bool]) -> tuple[list[Result], float]:
+        """The batch's results and the CPU seconds the engine's thread spent on them: set
+        beside the batch's time, what is left was the disk or other work holding the core."""
+        began = time.thread_time()
+        results = self.engine.process_batch(messages, fresh)
+        return results, time.thread_time() - began

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from ..events import Result, Verdict
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
 class Metrics:
@@ -28,6 +29,20 @@ class Metrics:
                                 registry=self.registry)
         self.latency = Histogram("spimguard_request_seconds", "Time to answer, by endpoint",
                                  ["endpoint"], buckets=_LATENCY_BUCKETS, registry=self.registry)
+        # Where a /v1/check's time goes: waiting for its batch to start, then the batch.
+        self.waited = Histogram("spimguard_check_wait_seconds",
+                                "Time a /v1/check message waited for its batch to start",
+                                buckets=_LATENCY_BUCKETS, registry=self.registry)
+        self.batch_seconds = Histogram("spimguard_batch_seconds",
+                                       "Time the engine took to judge and commit a batch of "
+                                       "/v1/check messages", buckets=_LATENCY_BUCKETS,
+                                       registry=self.registry)
+        self.batch_cpu = Histogram("spimguard_batch_cpu_seconds",
+                                   "CPU time the engine's thread spent on a batch of /v1/check "
+                                   "messages", buckets=_LATENCY_BUCKETS, registry=self.registry)
+        self.batch_size = Histogram("spimguard_batch_messages",
+                                    "Messages in each batch of /v1/check messages",
+                                    buckets=_BATCH_SIZES, registry=self.registry)
 
     def count(self, kinds: Iterable[str], results: Iterable[Result]) -> None:
         for kind, result in zip(kinds, results, strict=True):

@@ -10,7 +10,9 @@ challenge the platform asks when spimguard challenges or suspends a session
 intruder's fails (it has the password, not the second factor), and a bot,
 which holds its own account, answers it. The messages a pass releases come back
 from the release feed, and the tally counts them. A batch never spans more than
-the shortest of these delays, so every follow-up lands after what caused it.
+the shortest of these delays, so every follow-up lands after what caused it. A
+platform that verifies its owners' new devices reports passes nobody asked for:
+those are in the plan already (``scenarios.verify``), events like any other.
 """
 
 from __future__ import annotations

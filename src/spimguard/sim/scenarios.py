@@ -65,6 +65,9 @@ class Planned:
     # An encrypted message's words: only the recipients' clients have them (and may put
     # them in a report); the event itself carries its size.
     plaintext: str = ""
+    # A sign-in by the account's owner on its own device (not an intruder's, nor a bot's):
+    # what the platform's device verification can approve (``verify``).
+    owner: bool = False
 
 
 @dataclass
@@ -96,9 +99,10 @@ class Plan:
                  truth)
 
     def login(self, ts: float, account: str, session: str, client: str, ip: str,
-              success: bool = True) -> None:
-        self.add(ts, {"type": "login", "account": account, "session": session, "ip": ip,
-                      "client": {"id": client}, "success": success})
+              success: bool = True, owner: bool = False) -> None:
+        self.events.append(Planned(ts, {"type": "login", "account": account, "session": session,
+                                        "ip": ip, "client": {"id": client}, "success": success},
+                                   owner=owner))
 
     def session_ip(self, person: Person, day: int) -> str:
         """Home most days, the mobile network on some: both the person's own."""
@@ -140,7 +144,8 @@ def life(plan: Plan) -> None:
         for person in plan.network.people.values():
             ip = plan.session_ip(person, day)
             online = midnight + person.wake * HOUR + rng.uniform(0, 1800)
-            plan.login(online, person.name, _own_session(person, day), person.client, ip)
+            plan.login(online, person.name, _own_session(person, day), person.client, ip,
+                       owner=True)
             for _ in range(_poisson(rng, person.chattiness)):
                 pool = person.close if rng.random() < 0.8 else sorted(person.contacts)
                 if not pool:
@@ -489,6 +494,45 @@ def encrypt(plan: Plan, share: float, seed: int) -> None:
         planned.plaintext = text
         body["encrypted"] = True
         body["size"] = ciphertext_size(text)
+
+
+# Seconds from a sign-in to the owner approving it on another of its devices: the prompt
+# appears there, the owner scans the new device's QR code or compares its emoji.
+VERIFY_DELAY = (20.0, 150.0)
+
+
+def verify(plan: Plan, share: float, seed: int) -> int:
+    """The platform's device verification: ``share`` of the owners' sign-ins on its own apps
+    are approved from another of the owner's devices (Signal and WhatsApp link a device by
+    the phone's QR scan; Matrix clients cross-sign a new login from another session or the
+    recovery key), which the IM server reports as a passed ``challenge`` of that session,
+    unasked, ``VERIFY_DELAY`` after the sign-in. How many it planned.
+
+    An intruder holding the password alone has no device of the owner's to approve from,
+    and a bot's software is no platform app: their sign-ins are never verified (a bot
+    could approve its own throwaway's second device; a pass proves the holder, which a
+    throwaway's is, and earns it nothing: ``tests/test_challenge.py``). Drawn from its own
+    generator (``seed``), each sign-in's share and delay both, so the plan's other events
+    are the same at any share and a sign-in verified at one share is verified, at the same
+    moment, at any higher one."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"--verified {share}: a share between 0 and 1")
+    rng = random.Random(f"verified:{seed}")
+    verified: list[Planned] = []
+    for planned in plan.events:
+        body = planned.body
+        if body["type"] != "login" or not planned.owner or not body["success"]:
+            continue
+        drawn, delay = rng.random(), rng.uniform(*VERIFY_DELAY)
+        client = body["client"]
+        if drawn < share and isinstance(client, dict) and client["id"] in OFFICIAL_CLIENTS:
+            verified.append(Planned(planned.ts + delay, {
+                "type": "challenge", "account": body["account"], "session": body["session"],
+                "passed": True}))
+    if verified:
+        plan.events.extend(verified)
+        plan.events.sort(key=lambda e: e.ts)
+    return len(verified)
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -150,7 +150,7 @@ def _p90(values: list[int] | list[float]) -> float:
 
 
 def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
-            seconds: float, encrypted: float = 0.0) -> dict[str, Any]:
+            seconds: float, encrypted: float = 0.0, verified: float = 0.0) -> dict[str, Any]:
     plan = tally.plan
     spim: Counter[str] = Counter()
     ham: Counter[str] = Counter()
@@ -208,6 +208,9 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
     return {
         "scenario": scenario, "users": users, "days": days, "seed": seed,
         "encrypted": encrypted,
+        # Share of the owners' sign-ins on the platform's apps it verified from another of
+        # their devices (``scenarios.verify``): passed challenges nobody asked for.
+        "verified": verified,
         "events": tally.events, "messages": tally.messages, "reports": tally.reports,
         "seconds": round(seconds, 2),
         "by_scenario": {f"{s} {k}": _shares(c) for (s, k), c in sorted(tally.actions.items())},

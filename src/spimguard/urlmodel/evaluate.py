@@ -10,12 +10,21 @@ Other sources, never trained on (every registrable domain of the training half r
 - ``long tail``: real links to little-known sites (personal pages, projects,
   mailing-list archives, blogs), with paths, quoted in Debian packages' copyright
   files and changelogs and in Python packages' sources (``benchmarks/data``), at most
-  three per registrable domain.
+  three per registrable domain;
+- ``X scams``: the links in the Janitr X/Twitter posts labelled ``scam`` or
+  ``phishing`` (2025-2026: crypto drainers' "claim" pages, fake support), and ``X and
+  SMS ham``: the links in its ``clean`` posts and in the legitimate messages of the
+  Thai, Indonesian and UCI SMS sets (posts and texts people sent, not ranked sites),
+  at most three per registrable domain. Evaluation only: these sets are not among
+  the training sources, so they grade the model on a platform, a year and a lure it
+  never saw.
 """
 
 from __future__ import annotations
 
 import csv
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +35,11 @@ from . import train as training
 from .scorer import UrlModel
 
 MISHRA = "sms-phishing-mishra-soni/Dataset_5971.csv"
+JANITR = "janitr-x-crypto-scam/data/sample.jsonl"
+THAI = "thai-sms-spam-ssivakorn/data/raw_data"
+INDONESIAN = "indonesian-sms-spam-rahmi-wibisono/dataset_sms_spam_v1.csv"
+UCI = "sms-spam-collection/SMSSpamCollection"
+PER_DOMAIN = 3  # one site's many links weigh as a few
 HELD_OUT = (("Hannousse", "hannousse", 1), ("Hannousse", "hannousse", 0),
             ("Discord phishing names", "discord", 1),
             ("OpenDNS popular names", "opendns", 0))
@@ -49,6 +63,47 @@ def _parsed(raw: list[str], trained: set[str]) -> list[UrlFact]:
     return [u for u in urls if u is not None and u.domain not in trained]
 
 
+def _few_per_domain(urls: list[UrlFact]) -> list[UrlFact]:
+    seen: dict[str, int] = {}
+    out = []
+    for url in sorted({u.raw: u for u in urls}.values(), key=lambda u: u.raw):
+        seen[url.domain] = seen.get(url.domain, 0) + 1
+        if seen[url.domain] <= PER_DOMAIN:
+            out.append(url)
+    return out
+
+
+def _janitr(root: Path) -> Iterator[tuple[bool | None, str]]:
+    """(scam, text) of each Janitr post: True for a scam or phishing post, False for a
+    clean one, None for the rest (spam, promotions, topics only)."""
+    with (root / JANITR).open(encoding="utf-8") as f:
+        for line in f:
+            post = json.loads(line)
+            labels = set(post["labels"])
+            scam = True if labels & {"scam", "phishing"} else (
+                False if labels == {"clean"} else None)
+            yield scam, " ".join([post["text"], *(post.get("urls") or [])])
+
+
+def _ham(root: Path) -> Iterator[str]:
+    """The legitimate messages of the Thai, Indonesian and UCI SMS sets."""
+    for path in sorted((root / THAI).glob("*.txt")):
+        for line in path.read_text("utf-8", errors="replace").splitlines():
+            label, _, text = line.partition("|")
+            if label.strip() in ("OK", "OTP"):
+                yield text
+    with (root / INDONESIAN).open(encoding="utf-8", errors="replace", newline="") as f:
+        yield from (r[0] for r in csv.reader(f) if len(r) >= 2 and r[-1] == "0")
+    for line in (root / UCI).read_text("utf-8", errors="replace").splitlines():
+        label, _, text = line.partition("\t")
+        if label == "ham":
+            yield text
+
+
+def _links(texts: Iterator[str], trained: set[str]) -> list[UrlFact]:
+    return _few_per_domain([u for t in texts for u in view(t).urls if u.domain not in trained])
+
+
 def test_sets(root: Path, benign: Path | None) -> list[TestSet]:
     """Every held-out set, same-source ones first."""
     data, _ = training.read_all(root)
@@ -66,6 +121,12 @@ def test_sets(root: Path, benign: Path | None) -> list[TestSet]:
     if benign is not None:
         sets.append(TestSet("long-tail sites with paths (benign)", False,
                             _parsed(_lines(benign), trained), False))
+    posts = list(_janitr(root))
+    sets.append(TestSet("links in X scam posts (phishing)", True,
+                        _links((t for s, t in posts if s), trained), False))
+    sets.append(TestSet("links in X and SMS ham (benign)", False,
+                        _links(iter([*(t for s, t in posts if s is False), *_ham(root)]),
+                               trained), False))
     return sets
 
 

@@ -9,10 +9,10 @@ news article's dated path, a personal page's ``~user``, a shop's product page.
 Each feature here is one such fact, a number with a phrase for people, so that
 the model's reasons can be read back from the features that weighed most.
 
-Hostile input: everything is computed from at most ``MAX_PATH`` characters of the
-path and query and the host (at most 253 characters in DNS; longer ones are cut),
-with plain string operations and one linear regular expression pass, so a 64 KiB
-link costs what a 1 KiB one does.
+Hostile input: everything is computed from at most ``MAX_PATH`` characters each of
+the path and the query (their first and last halves, ``ends``) and the host (at most 253
+characters in DNS; longer ones are cut), with plain string operations and one linear
+regular expression pass, so a 64 KiB link costs what a 1 KiB one does.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 from ..lookalike import fold, one_edit
 from ..text import UrlFact
 
-VERSION = 2  # bump when a feature changes meaning: the artefact records it, the scorer checks
+VERSION = 3  # bump when a feature changes meaning: the artefact records it, the scorer checks
 MAX_HOST = 253
 MAX_PATH = 1024
 
@@ -82,15 +83,6 @@ NAMES: tuple[str, ...] = (
     "static_page", "double_slash", "percent_escapes", "cms_folder",
     "tilde", "dated_path", "long_token",
 )
-# What the path and query show: for a bare host ("https://example.com"), these abstain
-# (each at its training mean, so it adds nothing) instead of counting as a short path. The
-# training set's legitimate half is 38 % homepages against 19 % of its phishing half, a
-# trait of how it was collected; in chat, a bare name is what phishing is sent as too.
-PATH_FEATURES = frozenset({
-    "brand_in_path", "lure_in_path", "path_length", "path_depth",
-    "query_length", "query_params", "script_page", "static_page", "double_slash",
-    "percent_escapes", "cms_folder", "tilde", "dated_path", "long_token",
-})
 # Why a feature weighed toward phishing, in words (a feature with no phrase never
 # appears in a reason: "a long host" or "three levels of subdomains" is not something a
 # person can hold against a link; plenty of sites have both).
@@ -112,6 +104,19 @@ PHRASES = {
     "cms_folder": "inside a site's {cms_folder} folder",
     "long_token": "a long random-looking token",
 }
+
+
+_Seq = TypeVar("_Seq", str, list[str])
+
+
+def ends(items: _Seq, size: int) -> _Seq:
+    """The first and last ``size // 2`` of ``items`` (all of them when they are no more
+    than ``size``). A bound must not be a hiding place: padding pushed into the middle of
+    a long path hides neither its start (the kit's folder, a service's prefix) nor its
+    end (the page and its extension)."""
+    if len(items) <= size:
+        return items
+    return items[: size // 2] + items[len(items) - size // 2:]
 
 
 @cache
@@ -213,9 +218,8 @@ def _entropy(label: str) -> float:
 
 def path_text(url: UrlFact) -> str:
     """The path and query as a reader sees them: percent escapes decoded ('My%20Login'
-    is 'my login'), lower-cased, at most ``MAX_PATH`` characters."""
-    raw = url.path[:MAX_PATH]
-    raw += " " + url.query[: max(0, MAX_PATH - len(raw))]
+    is 'my login'), lower-cased, at most ``MAX_PATH`` characters each."""
+    raw = f"{ends(url.path, MAX_PATH)} {ends(url.query, MAX_PATH)}"
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw).lower()
 
 
@@ -238,13 +242,12 @@ class Shape:
     values: tuple[float, ...]
     tld: str
     facts: dict[str, str]
-    has_path: bool  # a bare host shows nothing of its page: the path features then abstain
 
 
 def shape(url: UrlFact) -> Shape:
     host = url.host[:MAX_HOST]
-    path = url.path[:MAX_PATH].lower()
-    query = url.query[: max(0, MAX_PATH - len(path))].lower()
+    path = ends(url.path, MAX_PATH).lower()
+    query = ends(url.query, MAX_PATH).lower()
     domain = url.domain[:MAX_HOST]
     tld = "" if url.is_ip else domain.rsplit(".", 1)[-1]
     kinds = _hosts()
@@ -261,11 +264,11 @@ def shape(url: UrlFact) -> Shape:
     # The registrable label counts only when the site is not the brand's own.
     brand_host = _brand_in(host_words[:32], own, inside=True)
     text = path_text(url)
-    path_words = _TOKENS.findall(text)[:64]
+    path_words = ends(_TOKENS.findall(text), 64)
     brand_path = "" if brand_host else _brand_in(path_words, own, inside=False)
     lure_host = next((w for w in host_words if w in LURES), "")
     # Digits glued to a word leave it the word ('update2018').
-    lures_path = [w for w in _LETTERS.findall(text)[:64] if w in LURES]
+    lures_path = [w for w in ends(_LETTERS.findall(text), 64) if w in LURES]
     address = _address_in(sub_labels)
     script = next((e for e in SCRIPTS if path.endswith(e)), "")
     cms = next((c.strip("/") for c in _CMS if c in path), "")
@@ -289,4 +292,4 @@ def shape(url: UrlFact) -> Shape:
              "lure_in_host": lure_host, "lure_in_path": "/".join(dict.fromkeys(lures_path[:2])),
              "address_in_host": address,
              "script_page": script, "cms_folder": cms, "tld": tld}
-    return Shape(values, tld, facts, len(path) > 1 or bool(query))
+    return Shape(values, tld, facts)

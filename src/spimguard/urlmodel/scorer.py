@@ -19,7 +19,7 @@ from ..errors import ConfigError
 from ..model.scorer import sigmoid
 from ..text import UrlFact
 from . import words
-from .features import BRANDS, LURES, NAMES, PAGES, PATH_FEATURES, PHRASES, SCRIPTS, VERSION, shape
+from .features import BRANDS, LURES, NAMES, PAGES, PHRASES, SCRIPTS, VERSION, shape
 
 BUNDLED = "urls.json"
 OTHER_TLD = "(other)"
@@ -62,18 +62,13 @@ class UrlModel:
         z = self.intercept + self.tld.get(seen.tld, self.tld[OTHER_TLD])
         for name, value, mean, scale, w in zip(NAMES, seen.values, self.mean, self.scale,
                                               self.coef, strict=True):
-            if not seen.has_path and name in PATH_FEATURES:
-                continue  # abstains: no path, no evidence either way
             share = w * (value - mean) / scale
             z += share
             if value and name in PHRASES:
                 parts.append((share, PHRASES[name].format(**seen.facts)))
         found = [(self.host_words[w], w) for w in words.host_words(url, self.host_words, _BRANDS)]
-        if seen.has_path:
-            path = dict.fromkeys(w for w in words.path_words(url) if w in self.path_words)
-            found_path = [(self.path_words[w], w) for w in path]
-        else:
-            found_path = []
+        path = dict.fromkeys(w for w in words.path_words(url) if w in self.path_words)
+        found_path = [(self.path_words[w], w) for w in path]
         for weighed, where in ((found, "name"), (found_path, "path")):
             if weighed:
                 share = sum(w for w, _ in weighed)

@@ -8,14 +8,16 @@ hand-written feature list cannot keep up with. Hosts run words together
 learnt from training names (the fewest words that spell it whole); a path's words are
 its tokens of letters.
 
-Only words that weighed toward phishing are kept (``train.fit``): every character of a
-URL is the sender's choice, so a word that made a link look safer is one an attacker
-would add ("/wiki/" in a kit's path). The words of a brand's own registrable name
-("discord" in discord.com) are not counted: the site naming itself is no lure.
+Word weights are fitted at zero or above (``train.fit_monotone``) and only those above
+zero are shipped: every character of a URL is the sender's choice, so a word that made
+a link look safer is one an attacker would add ("/wiki/" in a kit's path). The words of
+a brand's own registrable name ("discord" in discord.com) are not counted: the site
+naming itself is no lure.
 
 Hostile input: at most ``MAX_PIECES`` runs of at most 63 letters from the host (a DNS
-label's length), at most ``MAX_PATH_WORDS`` from the first 1 KiB of path and query; the
-cut into words tries at most ``MAX_WORD`` starts at each letter.
+label's length), at most ``MAX_PATH_WORDS`` from 1 KiB of the path and query (the first
+and last halves of each: ``features.ends``); the cut into words tries at most
+``MAX_WORD`` starts at each letter.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import re
 from collections.abc import Iterable
 
 from ..text import UrlFact
-from .features import MAX_PATH, path_text, service
+from .features import MAX_PATH, ends, path_text, service
 
 # A path's words are delimited by its author; a host's are cut from runs of letters, where
 # a short word ("uni", "bot", "mee") is an abbreviation of too many things to be evidence.
@@ -64,9 +66,9 @@ def path_words(url: UrlFact) -> list[str]:
     or more ('c587898f59edf6c', a kit's session id, is no word and holds none)."""
     if service(url.host[:253], url.path[:MAX_PATH].lower())[0] == "form":
         return []  # a form's address is the service's ('/forms/d/e/<id>/viewform')
-    tokens = _TOKENS.findall(path_text(url))[: 4 * MAX_PATH_WORDS]
-    return [w for w in tokens if MIN_WORD <= len(w) <= MAX_WORD and w.isalpha()][
-        :MAX_PATH_WORDS]
+    tokens = _TOKENS.findall(path_text(url))
+    return ends([w for w in tokens if MIN_WORD <= len(w) <= MAX_WORD and w.isalpha()],
+                MAX_PATH_WORDS)
 
 
 def segment(piece: str, vocabulary: frozenset[str] | set[str] | dict[str, float]) -> list[str]:
