@@ -267,7 +267,7 @@ def _circle(sample: str) -> set[bytes]:
     return {raw[i:i + _DIGEST] for i in range(0, len(raw), _DIGEST)}
 
 
-def footprint(correspondents: Sequence[str], sender: str, reporter: str,
+def _footprint(correspondents: Sequence[str], sender: str, reporter: str,
               state: dict[str, Any], label: str, cfg: TrustConfig) -> tuple[float, str]:
     """``n``, the reporter's correspondents of its own, and its circle's sample (hex) to
     keep with its report: its correspondents but the sender and the message's earlier
@@ -304,7 +304,7 @@ def _weight(report: Report, reported: LogEntry | None, state: dict[str, Any],
     if daily >= cfg.reporter_daily_cap:
         return 0.0, f"over {cfg.reporter_daily_cap} reports today", None
     age, weight, why = _parts(standing_facts, report.ts, cfg)
-    n, circle = footprint(talked, reported.account, who, state, report.label, cfg)
+    n, circle = _footprint(talked, reported.account, who, state, report.label, cfg)
     lived = 1.0 if n >= cfg.full_footprint else n / cfg.full_footprint
     weight *= min(age, cfg.new_weight + (1 - cfg.new_weight) * lived)
     why.append(f"{n:.1f} correspondents of its own")
