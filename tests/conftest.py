@@ -82,12 +82,20 @@ def message(cfg: Config, id: str, sender: str, recipients: list[str], text: str,
                  ts=ts, **extra)
 
 
+PALS = ("are we still on for dinner tonight", "did you get home ok yesterday",
+        "mum says thanks for the flowers")
+
+
 def established(engine: Engine, *accounts: str, ts: float = T0) -> None:
-    """The IM server tells spimguard these accounts are a month old (``account`` events):
-    their reports weigh in full."""
+    """The IM server tells spimguard these accounts are a month old (``account`` events),
+    and each has a life of its own (friends of its own wrote to it): their reports weigh
+    in full (``trust.py``: age and footprint)."""
     for name in accounts:
         engine.process(event(engine.config, type="account", id=f"acct-{name}", ts=ts,
                              account=name, created=ts - 30 * 86_400))
+        for k, text in enumerate(PALS):
+            engine.process(message(engine.config, f"pal-{name}-{k}", f"{name}~pal{k}", [name],
+                                   text, ts))
 
 
 def free_port() -> int:

@@ -11,16 +11,70 @@ has not reported that message before, and has made fewer than
 ``reporter_daily_cap`` reports in the last day (every report it makes counts
 against the cap, those that weigh nothing too). Otherwise::
 
-    w = age · standing · record
-    age      = new_weight if the reporter was first seen under new_reporter_age ago, else 1
-    standing = suspect_weight if the reporter is under restriction, else 1
-    record   = min(max_record_weight, 2 (a + 1) / (a + o + 2))
+    w = min(age, footprint) · standing · record
+    age       = new_weight if the reporter was first seen under new_reporter_age ago, else 1
+    footprint = new_weight + (1 − new_weight) · min(1, n / full_footprint)
+    standing  = suspect_weight if the reporter is under restriction, else 1
+    record    = min(max_record_weight, 2 (a + 1) / (a + o + 2))
 
 where ``a`` and ``o`` count the reporter's earlier reports that later operator
 decisions or confirmed campaigns agreed with, or overturned, in the last
 year: a Laplace-smoothed agreement rate, doubled so a reporter with no record
 weighs 1, an accurate one up to ``max_record_weight`` and one that is often
 overturned towards 0.
+
+**Footprint: who else the reporter lives with.** A report is evidence about a
+text only as far as its reporter is a person of its own, one the sender does not
+control. Age says little (aging a sock puppet costs two days of waiting), and
+no record is no evidence. What an honest reporter has and a sock lacks is a
+life on the platform with people other than the sender: ``n`` counts the
+reporter's correspondents (``accounts.talked``: the accounts it exchanged
+delivered or warned messages with, either way, in the last 180 days, kept by
+the engine for every message) other than the reported message's sender and
+the message's earlier reporters of the same label, at the share of them outside
+those reporters' circles. A sock that only ever received from the attacker's
+sender has ``n = 0`` and weighs at most ``new_weight`` however old it is; full
+weight takes ``full_footprint`` people of its own (``min(age, footprint)``: a
+new account with friends weighs ``new_weight`` as before, not less).
+
+**Reporters of no footprint are one voice.** Whatever their number, the
+``n = 0`` reporters of one message add at most ``new_weight`` to a label (the
+first takes it, later ones what is left, usually 0); and one such reporter has
+``new_weight`` to give in all, over every message it reports within a year
+(``trust:alone``), not per message: its whole life is the sender, so each
+further copy it received from that sender is the same voice again. Three aged
+socks that received a line each make ``3 · new_weight`` in all, not 3 per line
+(what three fresh throwaways could always do); a family who only talk among
+themselves count once per message. A reporter's budget renews only by gaining
+a life (then ``n > 0`` and this rule no longer applies), never by waiting.
+
+Circles are compared by bottom-``circle_sample`` samples of the correspondents'
+digests, kept with the message's reports: two reporters with the same circle
+have the same sample however large it is (the MinHash property), so a ring of
+socks that all chat with each other is one circle whatever its size, while two
+honest reporters share a few friends at most and each keeps most of its own.
+
+Contact lists count for nothing here: a list is the account's own claim (a sock
+lists whomever it likes), and whether the people listed list it back, or
+whether those who wrote to it are themselves established, is a fact about
+*them*, which would take a second read per report after the first (who they
+are is known only once the first read answers); the engine reads a report's
+facts in one round trip.
+
+**What the attacker reading this does next, and what it costs.** It gives each
+sock a life: ``full_footprint`` other accounts whose messages to the sock (or
+the sock's to them) were delivered. Socks reporting the *same* message add up
+only with *disjoint* circles (three reporters: three separate sets of
+``full_footprint`` accounts), and each such account must keep its messages
+ordinary enough to be delivered. What remains open, and is the honest limit of
+facts about the reporter alone: the filler accounts need no age or standing of
+their own (a fresh account writing to the sock counts), so about
+``full_footprint`` extra accounts per sock buy it full weight on every copy it
+receives; closing that takes evidence about the correspondents themselves
+(established, listed both ways, with lives beyond the ring), the second round
+of reads above. The learners' own bounds (one unit per message, ``max_shift``
+in all, campaign and wave detectors needing several *distinct* reporters of
+weight) still apply.
 
 **A message's net label** is what learners learn from it::
 
@@ -31,7 +85,8 @@ Learners move by the change of ``a_m`` a report causes (``Weighing.before`` →
 ``after``), never by the report itself. Hence the bounds an attacker meets:
 
 - reports from outside the message's recipients, from its sender, or repeated
-  weigh nothing; a mob of throwaway recipients weighs ``new_weight`` each;
+  weigh nothing; a mob of recipients with no footprint (throwaway or aged) weighs
+  ``new_weight`` in all;
 - one message moves any learner by at most one unit (|a_m| ≤ 1), however many
   report it; a ham report cancels at most its own weight, and only on its own
   message: learners that count spam evidence (reputation, campaigns) read
@@ -57,7 +112,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from . import accounts
 from .events import Report
 from .records import LogEntry
-from .state.ops import Count, Get, Incr, Put, Query, Write
+from .state.ops import Count, Get, Incr, Members, Put, Query, Write
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -76,7 +131,16 @@ class TrustConfig:
 
     reporter_daily_cap: int = 20  # reports per reporter per day that can count at all
     new_reporter_age: float = 172_800.0  # seconds an account counts as new ...
-    new_weight: float = 0.3  # ... and what its reports weigh
+    new_weight: float = 0.3  # ... and what its reports weigh (and those with no footprint)
+    # Correspondents besides the sender that make a reporter an independent person: a
+    # handful, what anyone who uses a messenger has (simulated users have 3 or more
+    # contacts and talk mostly to a few), and what a sock has only if others chat with
+    # it; more would weigh down honest users who talk to two or three people.
+    full_footprint: float = 3.0
+    # Correspondents' digests kept per reporter to compare circles: bottom-k samples of
+    # 16 tell "the same circle" (all 16 shared) from two people sharing a friend or two
+    # (a few shared) at 8 bytes each, 128 bytes per reporter kept with the message.
+    circle_sample: int = 16
     suspect_weight: float = 0.1  # weight of a report from an account under restriction
     max_record_weight: float = 1.5  # a reporter with a record of agreement weighs at most this
     max_kept_recipients: int = 1_024  # recipients' digests kept per message
@@ -143,6 +207,11 @@ def _overturned_key(reporter: str) -> str:
     return f"trust:overturned:{reporter}"
 
 
+def _alone_key(reporter: str) -> str:
+    """The weight the reporter's reports carried while it had no footprint."""
+    return f"trust:alone:{reporter}"
+
+
 def agreed(reporter: str) -> Incr:
     """The write that credits one report of ``reporter`` as agreed with."""
     return Incr(agreed_key(reporter), 1.0, _DAY, _YEAR)
@@ -158,22 +227,8 @@ def standing_reads(reporter: str) -> tuple[Query, ...]:
 def reads(report: Report) -> tuple[Query, ...]:
     who = report.reporter
     return (Get(_message_key(report.message_id)), Count(_daily_key(who), _DAY, 3600.0),
+            Members(accounts.talked(who)), Count(_alone_key(who), _YEAR, _DAY),
             *standing_reads(who))
-
-
-def standing(facts: Sequence[Any], now: float, cfg: TrustConfig) -> tuple[float, str]:
-    """What a report of this reporter weighs at ``now`` (``facts``: the answers to
-    ``standing_reads``) before the checks of the one message it reports, and why."""
-    restricted, first, good, bad = facts
-    weight = min(cfg.max_record_weight, 2 * (good + 1) / (good + bad + 2))
-    why = [f"record {good:.0f} agreed, {bad:.0f} overturned"]
-    if first is None or now - first < cfg.new_reporter_age:
-        weight *= cfg.new_weight
-        why.append("a new account")
-    if restricted:
-        weight *= cfg.suspect_weight
-        why.append("under restriction")
-    return weight, ", ".join(why)
 
 
 def net(state: dict[str, Any]) -> float:
@@ -184,23 +239,83 @@ def net(state: dict[str, Any]) -> float:
     return max(-1.0, min(1.0, total))
 
 
+def _parts(facts: Sequence[Any], now: float, cfg: TrustConfig) -> tuple[float, float, list[str]]:
+    """(age, standing · record, why) of a reporter (``facts``: ``standing_reads``)."""
+    restricted, first, good, bad = facts
+    weight = min(cfg.max_record_weight, 2 * (good + 1) / (good + bad + 2))
+    why = [f"record {good:.0f} agreed, {bad:.0f} overturned"]
+    age = 1.0
+    if first is None or now - first < cfg.new_reporter_age:
+        age = cfg.new_weight
+        why.append("a new account")
+    if restricted:
+        weight *= cfg.suspect_weight
+        why.append("under restriction")
+    return age, weight, why
+
+
+def standing(facts: Sequence[Any], now: float, cfg: TrustConfig) -> tuple[float, str]:
+    """What a report of this reporter weighs at ``now`` (``facts``: the answers to
+    ``standing_reads``) before the checks of the one message it reports (its footprint
+    among them), and why."""
+    age, weight, why = _parts(facts, now, cfg)
+    return age * weight, ", ".join(why)
+
+
+def _circle(sample: str) -> set[bytes]:
+    raw = bytes.fromhex(sample)
+    return {raw[i:i + _DIGEST] for i in range(0, len(raw), _DIGEST)}
+
+
+def _footprint(correspondents: Sequence[str], sender: str, reporter: str,
+              state: dict[str, Any], label: str, cfg: TrustConfig) -> tuple[float, str]:
+    """``n``, the reporter's correspondents of its own, and its circle's sample (hex) to
+    keep with its report: its correspondents but the sender and the message's earlier
+    reporters of ``label``, counted at the share of the sample outside their circles."""
+    earlier = state.get(label, {})
+    left_out = {sender, reporter, *earlier}
+    own = sorted({_digest(c) for c in correspondents if c not in left_out})
+    sample = own[:max(1, cfg.circle_sample)]
+    if not sample:
+        return 0.0, ""
+    circles = state.get("circles", {})
+    covered = set().union(*(_circle(circles.get(r, "")) for r in sorted(earlier)))
+    fresh = sum(d not in covered for d in sample)
+    # A circle all covered adds nothing to keep: the reporter joins the one voice.
+    return len(own) * fresh / len(sample), b"".join(sample).hex() if fresh else ""
+
+
 def _weight(report: Report, reported: LogEntry | None, state: dict[str, Any],
-            facts: dict[Query, Any], cfg: TrustConfig) -> tuple[float, str]:
+            facts: dict[Query, Any], cfg: TrustConfig) -> tuple[float, str, str | None]:
+    """The report's weight, why, and the reporter's circle sample to keep (None: the
+    report does not count at all; "": a reporter of no footprint, one voice)."""
     who = report.reporter
     if reported is None:
-        return 0.0, "the reported message is no longer in the log"
+        return 0.0, "the reported message is no longer in the log", None
     if isinstance(report, OperatorDecision):
-        return 1.0, "an operator's decision"
+        return 1.0, "an operator's decision", ""
     if reported.account == who:
-        return 0.0, "the sender reported its own message"
+        return 0.0, "the sender reported its own message", None
     if not received(reported.keep.get(KEEP, b""), who):
-        return 0.0, "the reporter did not receive the message"
+        return 0.0, "the reporter did not receive the message", None
     if any(who in state.get(label, {}) for label in ("spam", "ham")):
-        return 0.0, "the reporter already reported this message"
-    daily, *standing_facts = (facts[q] for q in reads(report)[1:])
+        return 0.0, "the reporter already reported this message", None
+    daily, talked, alone, *standing_facts = (facts[q] for q in reads(report)[1:])
     if daily >= cfg.reporter_daily_cap:
-        return 0.0, f"over {cfg.reporter_daily_cap} reports today"
-    return standing(standing_facts, report.ts, cfg)
+        return 0.0, f"over {cfg.reporter_daily_cap} reports today", None
+    age, weight, why = _parts(standing_facts, report.ts, cfg)
+    n, circle = _footprint(talked, reported.account, who, state, report.label, cfg)
+    lived = 1.0 if n >= cfg.full_footprint else n / cfg.full_footprint
+    weight *= min(age, cfg.new_weight + (1 - cfg.new_weight) * lived)
+    why.append(f"{n:.1f} correspondents of its own")
+    if not n:  # no life apart from the sender and the other reporters: one voice
+        alike = state.get("alike", {}).get(report.label, 0.0)
+        if alike:
+            why.append(f"one voice with earlier reporters of no footprint ({alike:.2f})")
+        if alone:
+            why.append(f"{alone:.2f} spent on earlier reports of no footprint")
+        weight = max(0.0, min(weight, cfg.new_weight - alike, cfg.new_weight - alone))
+    return weight, ", ".join(why), circle
 
 
 def weigh(report: Report, reported: LogEntry | None, facts: dict[Query, Any],
@@ -210,16 +325,26 @@ def weigh(report: Report, reported: LogEntry | None, facts: dict[Query, Any],
     key = Get(_message_key(report.message_id))
     state: dict[str, Any] = dict(facts[key] or {})
     before = net(state)
-    weight, why = _weight(report, reported, state, facts, cfg)
+    weight, why, circle = _weight(report, reported, state, facts, cfg)
     writes: list[Write] = [Incr(_daily_key(report.reporter), 1.0, 3600.0, _DAY)]
     if weight and isinstance(report, OperatorDecision):
         writes.extend(_records(state, report.label))
         state["operator"] = report.label
-    elif weight and not state.get("operator"):
+    elif circle is not None and not state.get("operator"):
+        # Remembered even at weight 0 (one voice with earlier reporters): it reported
+        # this message once, and an operator's decision moves its record.
         reporters = dict(state.get(report.label, {}))
         if len(reporters) < _MAX_REPORTERS:
             reporters[report.reporter] = weight
             state[report.label] = reporters
+            if circle:
+                state["circles"] = {**state.get("circles", {}), report.reporter: circle}
+            else:
+                alike = dict(state.get("alike", {}))
+                alike[report.label] = alike.get(report.label, 0.0) + weight
+                state["alike"] = alike
+                if weight:
+                    writes.append(Incr(_alone_key(report.reporter), weight, _DAY, _YEAR))
     after = net(state)
     if state != (facts[key] or {}):
         writes.append(Put(key.key, state, cfg.remember_days * _DAY))
