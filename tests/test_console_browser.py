@@ -299,7 +299,15 @@ def test_evidence_downloads_from_the_campaign_page(attacked: Server, browser: We
     browser.find_element(By.ID, "evidence").click()
     folder: Path = browser.downloads  # type: ignore[attr-defined]
     deadline = time.monotonic() + 30
-    while not list(folder.glob("evidence-*.zip")) and time.monotonic() < deadline:
+
+    def finished() -> bool:
+        """Chromium names an empty placeholder as the file at the download's start and
+        writes into ``.crdownload`` beside it: done once that is gone and the file full."""
+        found = list(folder.glob("evidence-*.zip"))
+        return bool(found) and not list(folder.glob("*.crdownload")) and all(
+            f.stat().st_size for f in found)
+
+    while not finished() and time.monotonic() < deadline:
         time.sleep(0.2)
     bundle = next(folder.glob("evidence-*.zip"))
     names = zipfile.ZipFile(io.BytesIO(bundle.read_bytes())).namelist()
