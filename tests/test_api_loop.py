@@ -117,6 +117,7 @@ def test_healthz_answers_the_last_probe_while_the_next_is_out(
 
     monkeypatch.setattr(judge, "health", probed)
     monkeypatch.setattr(health, "_FRESH", 0.0)
+    monkeypatch.setattr(health, "_PATIENCE", 0.0)  # a probe slower than the patience
     probe = HealthProbe(judge, lambda: None)
 
     async def scenario() -> list[Any]:

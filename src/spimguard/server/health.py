@@ -4,13 +4,14 @@
 SQLite file takes a committed write) and answers 503 naming the store that does
 not; ``/livez`` only says the process answers.
 
-A request never waits for a probe (but the very first, which has nothing to answer
-from): it answers the last probe's result, and when that is over a second old it
-starts the next probe in a worker thread, so a load balancer polling fast costs at
-most one probe a second and a store that hangs never holds up the event loop or
-the requests on it. The answer is thus at most one probe late (a second, plus how
-long the probe took). A probe still out after ``_HUNG`` seconds is stuck, not slow:
-from then on the answer names every store as not answering.
+When the last probe's result is over a second old, a request starts the next probe
+in a worker thread (one at a time: a load balancer polling fast costs at most one
+probe a second, and a store that hangs never holds up the event loop) and waits for
+it at most ``_PATIENCE``; a probe slower than that leaves the request the last
+result, so a slow store never makes the health check itself time out. The very
+first request, with nothing to answer from, waits up to ``_HUNG``. A probe still
+out after ``_HUNG`` seconds is stuck, not slow: from then on the answer names every
+store as not answering.
 
 A probe writes, and on the embedded SQLite its write shares the engine's connection,
 so a check batch waits behind it. A batch that committed a new event proved the same
@@ -34,6 +35,9 @@ _FRESH = 1.0  # seconds a probe's answer is reused
 # Twice the longest timeout of a store client here (Redis's 5 s socket timeout): by
 # then the probe's own error would have come, so it is stuck in the store.
 _HUNG = 10.0
+# A second, as the reuse: an answer is then never older than the cache allowed anyway,
+# and well inside a load balancer's health check timeout (HAProxy, ELB: 2-5 s).
+_PATIENCE = 1.0
 _STORES = ("state", "records")  # what ``Engine.health`` answers for
 
 log = logging.getLogger("spimguard.server")
@@ -50,8 +54,7 @@ class HealthProbe:
         self.started = 0.0
 
     async def stores(self) -> dict[str, str]:
-        """Per store, "ok" or why not, as of the last probe or commit (never older than
-        ``_FRESH`` plus one probe, or the probe is reported stuck)."""
+        """Per store, "ok" or why not, as of the last probe or commit."""
         wrote = self.wrote()
         if self.last is not None and wrote is not None and wrote > self.at:
             self.last, self.at = dict.fromkeys(self.last, "ok"), wrote
@@ -59,9 +62,9 @@ class HealthProbe:
         if now - self.at >= _FRESH and (self.probing is None or self.probing.done()):
             self.started = now
             self.probing = asyncio.create_task(self._probe())
-        if self.last is None:  # nothing to answer from yet: the first probe's own answer
+        if self.probing is not None and not self.probing.done():
             # asyncio.wait, not await: a request that goes away leaves the probe running
-            await asyncio.wait({self.probing}, timeout=_HUNG)  # type: ignore[arg-type]
+            await asyncio.wait({self.probing}, timeout=_PATIENCE if self.last else _HUNG)
         out = self.last
         late = time.monotonic() - self.started
         if out is None or (self.probing is not None and not self.probing.done()
