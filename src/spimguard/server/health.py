@@ -35,8 +35,8 @@ _FRESH = 1.0  # seconds a probe's answer is reused
 # Twice the longest timeout of a store client here (Redis's 5 s socket timeout): by
 # then the probe's own error would have come, so it is stuck in the store.
 _HUNG = 10.0
-# A second, as the reuse: an answer is then never older than the cache allowed anyway,
-# and well inside a load balancer's health check timeout (HAProxy, ELB: 2-5 s).
+# A second, as the reuse: a probe slower than that is a slow store, and the request
+# answers the last result well inside a load balancer's check timeout (typically 2-5 s).
 _PATIENCE = 1.0
 _STORES = ("state", "records")  # what ``Engine.health`` answers for
 
