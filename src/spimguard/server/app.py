@@ -2,9 +2,11 @@
 
 Every answer is JSON; an error is ``{"error": {"code", "message", "field"}}`` and
 never a stack trace. Bodies are read with a size bound before they are parsed.
-Messages and batches are judged in a worker thread, so the event loop keeps
-reading requests; concurrent /v1/check requests are judged and committed
-together (``grouping.py``).
+Nothing that waits for a store or the engine's lock runs on the event loop, so it
+keeps reading requests (and answering ``/healthz``) through a long batch: messages,
+batches, account views and restores go to the engine's own thread, where
+concurrent /v1/check requests are judged and committed together (``grouping.py``);
+record reads go to worker threads.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
     grouped = GroupCommit(engine, max_pending=limits.max_queued,
                           max_batches=max(1, limits.max_queued // 16), max_wait=limits.max_wait,
                           metrics=metrics)
-    probe = HealthProbe(engine)
+    probe = HealthProbe(engine, lambda: grouped.wrote_at)
 
     async def body(request: Request) -> bytes:
         return await read_body(request, limits.max_body_bytes, limits.body_timeout)
@@ -128,11 +130,12 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
 
     async def account(request: Request) -> Response:
         name = request.path_params["account"]
-        return JSONAnswer(engine.account(name))
+        return JSONAnswer(await grouped.run(engine.account, name))
 
     async def restore(request: Request) -> Response:
+        """Committed before the answer; ordered with the check batches (``grouping``)."""
         name = request.path_params["account"]
-        lifted = engine.restore(name)
+        lifted = await grouped.run(engine.restore, name)
         return JSONAnswer({"account": name, "restored": lifted})
 
     async def campaign_list(request: Request) -> Response:
@@ -143,11 +146,13 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
         except ValueError:
             raise BadInput("since must be Unix seconds and min_size a whole number",
                            field="since/min_size") from None
-        found = campaigns.listing(engine.records, since, min_size, query.get("domain", ""))
+        found = await run_in_threadpool(campaigns.listing, engine.records, since, min_size,
+                                        query.get("domain", ""))
         return JSONAnswer({"campaigns": [campaigns.for_wire(c) for c in found]})
 
     async def campaign_one(request: Request) -> Response:
-        info = campaigns.summary(engine.records, request.path_params["campaign"])
+        info = await run_in_threadpool(campaigns.summary, engine.records,
+                                       request.path_params["campaign"])
         if info is None:
             return _error(404, "not_found", "no such campaign")
         return JSONAnswer(campaigns.for_wire(info))

@@ -12,6 +12,14 @@ If a batch fails (the engine rolls all of it back), its requests are retried one
 by one, so one bad request fails alone; when a store is down they all fail at
 once instead (one by one would only wait for the store's timeout again and again).
 
+The API's other engine calls (an account's view, a restore) run on the same thread
+(``run``), never on the event loop, where waiting for the engine's lock behind a
+long batch would stall every request. One thread also orders them: each call runs
+after everything handed to the thread before it (the batch being judged, and the
+ones already queued) and before everything handed over after it, so a restore whose
+answer has left is seen by every message submitted after that (the ones still
+waiting to be taken into a batch included).
+
 The queue is bounded in size and in time: past ``max_pending`` waiting messages
 (or ``max_batches`` waiting ``/v1/events`` batches) a request is refused at once
 with ``Overloaded`` (503 with ``Retry-After``), and a message that has waited
@@ -26,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -62,6 +70,16 @@ class GroupCommit:
         self.draining = False
         self.task: asyncio.Task[None] | None = None  # kept: the loop holds tasks weakly
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="spimguard-engine")
+        self.wrote_at: float | None = None  # ``time.monotonic`` of the last new event committed
+
+    def _process(self, events: Sequence[Event], fresh: list[bool] | None) -> list[Result]:
+        """``Engine.process_batch`` on the engine's thread, noting when a batch commits a
+        new event: both stores took its writes, which is what ``/healthz`` probes for."""
+        fresh = [] if fresh is None else fresh
+        results = self.engine.process_batch(events, fresh)
+        if any(fresh):
+            self.wrote_at = time.monotonic()
+        return results
 
     async def run(self, work: Callable[..., T], *args: object) -> T:
         """``work(*args)`` on the engine's thread."""
@@ -78,7 +96,7 @@ class GroupCommit:
             raise Overloaded(f"{self.batches} batches are waiting")
         self.batches += 1
         try:
-            return await self.run(self.engine.process_batch, events, fresh)
+            return await self.run(self._process, events, fresh)
         finally:
             self.batches -= 1
 
@@ -139,7 +157,7 @@ class GroupCommit:
             for message, future in batch:
                 try:
                     alone: list[bool] = []
-                    result = await self.run(self.engine.process_batch, [message], alone)
+                    result = await self.run(self._process, [message], alone)
                 except Exception as exc:
                     if not future.done():
                         future.set_exception(exc)
@@ -159,5 +177,5 @@ class GroupCommit:
         """The batch's results and the CPU seconds the engine's thread spent on them: set
         beside the batch's time, what is left was the disk or other work holding the core."""
         began = time.thread_time()
-        results = self.engine.process_batch(messages, fresh)
+        results = self._process(messages, fresh)
         return results, time.thread_time() - began
