@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import random
 from pathlib import Path
 
@@ -159,6 +160,41 @@ def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
     e.records.save = original  # type: ignore[method-assign]
     e.process(message(cfg, "m3", "x", ["y"], "unrelated", T0 + 2))  # commits whatever is left
     assert e.records.answers(["m1"]) == {}  # the failed batch's first event was not kept
+
+
+def test_the_collector_waits_for_the_batch_and_runs_after_it() -> None:
+    """Held off while a batch is judged, back on after it (a failed one too), and never
+    turned on for a host that had turned it off."""
+    e = open_engine(config())
+    cfg = e.config
+    seen: list[bool] = []
+    velocity = next(d for d in e.detectors if d.name == "velocity")
+    detect = velocity.detect
+
+    def spy(*args: object) -> object:
+        seen.append(gc.isenabled())
+        return detect(*args)  # type: ignore[arg-type]
+
+    velocity.detect = spy  # type: ignore[method-assign]
+    assert gc.isenabled()
+    e.process(message(cfg, "m1", "a", ["b"], "hello", T0))
+    assert seen == [False] and gc.isenabled()
+    original = e.records.save
+
+    def fail(entry):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire")
+
+    e.records.save = fail  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        e.process(message(cfg, "m2", "a", ["b"], "hello", T0 + 1))
+    assert gc.isenabled()
+    e.records.save = original  # type: ignore[method-assign]
+    gc.disable()
+    try:
+        e.process(message(cfg, "m3", "a", ["b"], "hello", T0 + 2))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_a_batch_loads_its_state_in_one_statement_per_table(tmp_path: Path) -> None:
