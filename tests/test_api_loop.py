@@ -1,8 +1,8 @@
-"""Issue 18: the event loop never waits for the engine, and /healthz never waits for a probe.
+"""Issue 18: the event loop never waits for the engine.
 
 A batch held inside the engine (its store blocks on a ``threading.Event``) stands for a
 long batch. Nothing here measures time: each test checks what answered while the batch
-(or the probe) was still held. A ``threading.Timer`` lets go of it in the end anyway, so
+was still held. A ``threading.Timer`` lets go of it in the end anyway, so
 the old code, which blocked the loop, fails the assertion instead of hanging.
 """
 
@@ -18,13 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import TOKEN, config, message
+from conftest import TOKEN, config
 from spimguard import accounts, open_engine
 from spimguard.records import Answer
 from spimguard.server import create_app, health
 from spimguard.server.console.memory import MemoryConsole
-from spimguard.server.grouping import GroupCommit
-from spimguard.server.health import HealthProbe
 from spimguard.state.ops import Get
 
 T0 = 1_790_000_000.0
@@ -100,65 +98,3 @@ def test_a_batch_held_in_the_engine_stalls_neither_healthz_nor_the_account_endpo
     reopened = open_engine(settings, tmp_path)  # the restore was committed
     assert reopened.read_state([Get(accounts.restrictions("mallory"))]) == [None]
     reopened.close()
-
-
-def test_healthz_answers_the_last_probe_while_the_next_is_out(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    judge = open_engine(config())
-    gate = threading.Event()
-    probes: list[int] = []
-
-    def probed() -> dict[str, str]:
-        probes.append(1)
-        if len(probes) == 1:
-            return {"state": "ok", "records": "ok"}
-        gate.wait()
-        return {"state": "ok", "records": "the database takes no writes: disk full"}
-
-    monkeypatch.setattr(judge, "health", probed)
-    monkeypatch.setattr(health, "_FRESH", 0.0)
-    monkeypatch.setattr(health, "_PATIENCE", 0.0)  # a probe slower than the patience
-    probe = HealthProbe(judge, lambda: None)
-
-    async def scenario() -> list[Any]:
-        first = await probe.stores()
-        second = await probe.stores()  # starts the second probe, answers the first's result
-        assert not gate.is_set(), "/healthz waited for the probe"
-        gate.set()
-        assert probe.probing is not None
-        await probe.probing
-        return [first, second, await probe.stores()]
-
-    with valve(gate):
-        first, second, third = asyncio.run(scenario())
-    assert first == second == {"state": "ok", "records": "ok"}
-    assert third["records"].endswith("disk full")  # the failure shows on the next answer
-
-
-def test_a_committed_new_event_stands_in_for_the_probe_write(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    judge = open_engine(config())
-    probes: list[int] = []
-
-    def probed() -> dict[str, str]:
-        probes.append(1)
-        return {"state": "ok", "records": "the database takes no writes: disk full"}
-
-    monkeypatch.setattr(judge, "health", probed)
-    group = GroupCommit(judge)
-    probe = HealthProbe(judge, lambda: group.wrote_at)
-
-    async def scenario() -> list[dict[str, str]]:
-        down = await probe.stores()
-        probe.at -= 2 * health._FRESH  # the answer is stale
-        repeat = message(judge.config, "m0", "alice", ["bob"], "hi", T0)
-        await group.judge(repeat)
-        first_commit = group.wrote_at
-        await group.judge(repeat)  # a repeated id writes nothing: it proves nothing
-        assert group.wrote_at == first_commit is not None
-        return [down, await probe.stores()]
-
-    down, up = asyncio.run(scenario())
-    group.close()
-    assert down["records"] != "ok" and up == {"state": "ok", "records": "ok"}
-    assert len(probes) == 1  # the commit answered for the store: no second probe write

@@ -92,7 +92,7 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
     grouped = GroupCommit(engine, max_pending=limits.max_queued,
                           max_batches=max(1, limits.max_queued // 16), max_wait=limits.max_wait,
                           metrics=metrics)
-    probe = HealthProbe(engine, lambda: grouped.wrote_at)
+    probe = HealthProbe(engine)
 
     async def body(request: Request) -> bytes:
         return await read_body(request, limits.max_body_bytes, limits.body_timeout)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -70,16 +70,6 @@ class GroupCommit:
         self.draining = False
         self.task: asyncio.Task[None] | None = None  # kept: the loop holds tasks weakly
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="spimguard-engine")
-        self.wrote_at: float | None = None  # ``time.monotonic`` of the last new event committed
-
-    def _process(self, events: Sequence[Event], fresh: list[bool] | None) -> list[Result]:
-        """``Engine.process_batch`` on the engine's thread, noting when a batch commits a
-        new event: both stores took its writes, which is what ``/healthz`` probes for."""
-        fresh = [] if fresh is None else fresh
-        results = self.engine.process_batch(events, fresh)
-        if any(fresh):
-            self.wrote_at = time.monotonic()
-        return results
 
     async def run(self, work: Callable[..., T], *args: object) -> T:
         """``work(*args)`` on the engine's thread."""
@@ -96,7 +86,7 @@ class GroupCommit:
             raise Overloaded(f"{self.batches} batches are waiting")
         self.batches += 1
         try:
-            return await self.run(self._process, events, fresh)
+            return await self.run(self.engine.process_batch, events, fresh)
         finally:
             self.batches -= 1
 
@@ -157,7 +147,7 @@ class GroupCommit:
             for message, future in batch:
                 try:
                     alone: list[bool] = []
-                    result = await self.run(self._process, [message], alone)
+                    result = await self.run(self.engine.process_batch, [message], alone)
                 except Exception as exc:
                     if not future.done():
                         future.set_exception(exc)
@@ -177,5 +167,5 @@ class GroupCommit:
         """The batch's results and the CPU seconds the engine's thread spent on them: set
         beside the batch's time, what is left was the disk or other work holding the core."""
         began = time.thread_time()
-        results = self._process(messages, fresh)
+        results = self.engine.process_batch(messages, fresh)
         return results, time.thread_time() - began
