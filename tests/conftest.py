@@ -82,6 +82,17 @@ def message(cfg: Config, id: str, sender: str, recipients: list[str], text: str,
                  ts=ts, **extra)
 
 
+# Ordinary chat in one language (Turkish: a language the bundled model lets through),
+# what the learners must not learn from reports of it.
+TURKISH_CHAT = [
+    "Selam arkadaşlar, yarın akşam maç için buluşuyor muyuz? yer sınırlı, erken gelin",
+    "Merhaba millet, toplantı saat beşe ertelendi, ayrıntılar grupta",
+    "İyi akşamlar komşular, apartman aidatını bu hafta ödemeyi unutmayın",
+    "Herkese selam, evden çalışarak geçen hafta projeyi bitirdim, çok yoruldum",
+    "annem akşam yemeğe bekliyor, dönüşte ekmek alır mısın?",
+    "telefonla yarım saatte konuştuk ama hiçbir şey anlamadım, yarın tekrar ararım"]
+
+
 PALS = ("are we still on for dinner tonight", "did you get home ok yesterday",
         "mum says thanks for the flowers")
 

@@ -18,16 +18,22 @@ from spimguard.server.metrics import Metrics
 T0 = 1_790_000_000.0
 
 
-def test_concurrent_checks_share_commits_and_keep_their_own_verdicts() -> None:
-    judge = engine(storage={"backend": "memory"})
-    batches: list[int] = []
+def _batch_sizes(judge: Any) -> list[int]:
+    """The size of every batch the engine is handed from now on."""
+    sizes: list[int] = []
     original = judge.process_batch
 
     def counted(events: Any, *fresh: Any) -> Any:
-        batches.append(len(events))
+        sizes.append(len(events))
         return original(events, *fresh)
 
-    judge.process_batch = counted  # type: ignore[method-assign]
+    judge.process_batch = counted
+    return sizes
+
+
+def test_concurrent_checks_share_commits_and_keep_their_own_verdicts() -> None:
+    judge = engine(storage={"backend": "memory"})
+    batches = _batch_sizes(judge)
     group = GroupCommit(judge)
     texts = ["lunch at 1?" if i % 2 else "WINNER!! claim your FREE prize now, call 09061701461"
              for i in range(40)]
@@ -68,14 +74,7 @@ def test_a_failed_batch_is_retried_request_by_request() -> None:
 
 def test_metrics_count_every_wait_and_every_batch() -> None:
     judge = engine(storage={"backend": "memory"})
-    calls: list[int] = []
-    original = judge.process_batch
-
-    def counted(events: Any, *fresh: Any) -> Any:
-        calls.append(len(events))
-        return original(events, *fresh)
-
-    judge.process_batch = counted  # type: ignore[method-assign]
+    calls = _batch_sizes(judge)
     metrics = Metrics()
     group = GroupCommit(judge, max_batch=7, metrics=metrics)
 

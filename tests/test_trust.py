@@ -11,18 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import T0, config, established, event, message
+from conftest import TURKISH_CHAT as CHAT
 from spimguard import open_engine, trust
 from spimguard.engine import Engine
 
 DAY = 86_400.0
 STOPPED = ("hold", "block")
-# Ordinary chat in one language (Turkish: a language the bundled model lets through).
-CHAT = ["Selam arkadaşlar, yarın akşam maç için buluşuyor muyuz? yer sınırlı, erken gelin",
-        "Merhaba millet, toplantı saat beşe ertelendi, ayrıntılar grupta",
-        "İyi akşamlar komşular, apartman aidatını bu hafta ödemeyi unutmayın",
-        "Herkese selam, evden çalışarak geçen hafta projeyi bitirdim, çok yoruldum",
-        "annem akşam yemeğe bekliyor, dönüşte ekmek alır mısın?",
-        "telefonla yarım saatte konuştuk ama hiçbir şey anlamadım, yarın tekrar ararım"]
 
 
 def _aged(engine: Engine, *accounts: str) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import T0, config, established, event, message
+from conftest import TURKISH_CHAT as CHAT  # the same greetings and words, none of the offer
 from spimguard import open_engine
 from spimguard.config import Config
 from spimguard.detectors.waves import WavesDetector
@@ -26,13 +27,6 @@ TERMS = ("kimseye bir şey ödemeden", "hiç tecrübe gerekmeden", "sadece birka
 PITCHES = [f"{g}, {o} {300 + 25 * i} lira kazanmak isteyen var mı? {t} başlayabilirsiniz, "
            f"yer sınırlı. Ayrıntılar kanalımızda: @firsat_kulubu{i}"
            for i, (g, o, t) in enumerate(itertools.product(GREETINGS, OFFERS, TERMS))]
-# Ordinary chat in the same language: the same greetings and common words, none of the offer.
-CHAT = ["Selam arkadaşlar, yarın akşam maç için buluşuyor muyuz? yer sınırlı, erken gelin",
-        "Merhaba millet, toplantı saat beşe ertelendi, ayrıntılar grupta",
-        "İyi akşamlar komşular, apartman aidatını bu hafta ödemeyi unutmayın",
-        "Herkese selam, evden çalışarak geçen hafta projeyi bitirdim, çok yoruldum",
-        "annem akşam yemeğe bekliyor, dönüşte ekmek alır mısın?",
-        "telefonla yarım saatte konuştuk ama hiçbir şey anlamadım, yarın tekrar ararım"]
 # The other learners (the content model's online part, bulk's campaign confirmation) learn
 # from the same reports; they are left out where the test is what this detector does.
 ALONE = {"content": {"enabled": False}, "bulk": {"enabled": False}}
