@@ -162,3 +162,66 @@ def test_memory_sets_answer_alike_packed_and_past_the_packing_size() -> None:
         assert state.read([Members("s"), Contains("s", probe), Distinct("s", window)], now) == [
             tuple(model), tuple(p in model for p in probe),
             sum(1 for t in model.values() if t > now - window)], step
+
+
+def test_a_changed_key_costs_one_page_of_wal(tmp_path: Path) -> None:
+    """A commit writes each b-tree page it changed, whole, to the WAL: a key written is
+    one page, its table's, with no index or header table beside it to move too."""
+    from spimguard.state.ops import Touch
+
+    path = tmp_path / "s.db"
+    conn = connect(path)
+    state = SQLiteState(conn)
+    state.write([w for i in range(3000) for w in (
+        Incr(f"c{i}", 1.0, ttl=3600), Put(f"v{i}", i, ttl=3600),
+        Touch(f"s{i}", ("a", "b"), ttl=3600, cap=10))], T0)
+    state.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # Rows that keep their size (a page that splits is three): a count in the same bucket,
+    # a value as long, a member touched again.
+    state.write([Incr("c1500", 1.0, ttl=3600), Put("v1500", 9999, ttl=7200),
+                 Touch("s1500", ("b",), ttl=7200, cap=10)], T0 + 1)
+    state.commit()
+    page = conn.execute("PRAGMA page_size").fetchone()[0]
+    frames = ((path.parent / "s.db-wal").stat().st_size - 32) // (24 + page)
+    assert frames == 3, f"{frames} pages for three keys"
+
+
+def test_a_file_of_the_old_layout_opens_and_answers_as_before(tmp_path: Path) -> None:
+    """Files written before the set headers moved in among the members (and before the
+    expiry and age indexes went) open, keep every key, and take writes."""
+    import sqlite3
+
+    from spimguard.state.ops import Contains, Distinct, Members, Touch
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(f"""
+        CREATE TABLE counters (key TEXT NOT NULL, bucket INTEGER NOT NULL, n REAL NOT NULL,
+            exp REAL NOT NULL, PRIMARY KEY (key, bucket)) WITHOUT ROWID;
+        CREATE TABLE member_sets (key TEXT PRIMARY KEY, exp REAL NOT NULL, ttl REAL NOT NULL,
+            cap INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE members (key TEXT NOT NULL, member TEXT NOT NULL, ts REAL NOT NULL,
+            PRIMARY KEY (key, member)) WITHOUT ROWID;
+        CREATE INDEX members_by_age ON members (key, ts);
+        CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, exp REAL NOT NULL)
+            WITHOUT ROWID;
+        CREATE INDEX counters_exp ON counters (exp);
+        CREATE INDEX kv_exp ON kv (exp);
+        INSERT INTO counters VALUES ('c', {int(T0 // 60)}, 4.0, {T0 + 3600});
+        INSERT INTO member_sets VALUES ('s', {T0 + 3600}, 3600, 3);
+        INSERT INTO members VALUES ('s', 'b', {T0}), ('s', 'a', {T0 + 1});
+        INSERT INTO kv VALUES ('v', '[1,2]', {T0 + 3600});
+    """)
+    old.close()
+    state = SQLiteState(connect(path))
+    asked = [Count("c", 60), Get("v"), Members("s"), Distinct("s", 3600)]
+    assert state.read(asked, T0 + 2) == [4.0, [1, 2], ("b", "a"), 2]
+    state.write([Touch("s", ("c", "d"), ttl=3600, cap=3)], T0 + 3)
+    state.commit()
+    state.close()
+    again = SQLiteState(connect(path))
+    assert again.read([Members("s"), Contains("s", ("b", "d"))], T0 + 4) == [
+        ("a", "c", "d"), (False, True)]
+    names = {row[0] for row in again._conn.execute("SELECT name FROM sqlite_master")}
+    assert not names & {"member_sets", "members_by_age", "counters_exp", "kv_exp"}, names
