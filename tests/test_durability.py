@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import random
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-from conftest import T0, start_server
+import pytest
+
+from conftest import T0, config, start_server
+from spimguard import open_engine
 
 
 def test_kill_9_keeps_verdicts_and_counters(tmp_path: Path) -> None:
@@ -40,3 +47,61 @@ def test_kill_9_keeps_verdicts_and_counters(tmp_path: Path) -> None:
             assert len(account["recent"]) >= 10  # the warned burst, from the verdict log
     finally:
         again.stop()
+
+
+
+# A server's engine alone, answering a stream of messages in batches of one: it prints
+# an id once ``process`` returns, as the server answers once its batch has committed.
+_ACKNOWLEDGING = """
+import json, sys
+from spimguard import decode_event, load_config, open_engine
+
+folder, synchronous, t0 = sys.argv[1], sys.argv[2], float(sys.argv[3])
+cfg = load_config(environ={}, storage={"backend": "sqlite", "synchronous": synchronous})
+engine = open_engine(cfg, folder)
+for i in range(1_000_000):
+    body = {"type": "message", "id": f"m{i}", "ts": t0 + i, "sender": f"bot{i % 7}",
+            "recipients": [f"r{i}"], "text": "hey there", "session": "s"}
+    engine.process(decode_event(json.dumps(body).encode(), cfg.limits))
+    print(f"m{i}", flush=True)
+"""
+
+
+@pytest.mark.parametrize("synchronous", ["normal", "full"])
+def test_kill_9_between_commits_loses_no_acknowledged_event(tmp_path: Path,
+                                                             synchronous: str) -> None:
+    """Killed at an arbitrary moment of a stream of batches of one, the engine has lost
+    no event it acknowledged, and what it did not acknowledge is there whole or not at
+    all: the log holds a prefix of the stream, and the state's clock is that prefix's
+    last event (state and log commit in one transaction)."""
+    child = subprocess.Popen([sys.executable, "-c", _ACKNOWLEDGING, str(tmp_path),
+                              synchronous, str(T0)], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    acknowledged = [child.stdout.readline().strip() for _ in range(100)]
+    time.sleep(random.uniform(0.0, 0.05))  # in a batch, its commit, or between two
+    child.kill()
+    acknowledged += child.stdout.read().split()
+    child.wait()
+
+    engine = open_engine(config(storage={"backend": "sqlite"}), tmp_path)
+    try:
+        stream = [f"m{i}" for i in range(len(acknowledged) + 100)]
+        logged = engine.records.answers(stream)
+        assert all(i in logged for i in acknowledged), "an acknowledged event was lost"
+        assert set(stream[:len(logged)]) == set(logged), "the log is not a prefix"
+        assert engine.clock == T0 + len(logged) - 1, "state and log part"
+    finally:
+        engine.close()
+
+
+def test_storage_synchronous_sets_the_fsyncs(tmp_path: Path) -> None:
+    from spimguard.errors import ConfigError
+
+    for name, pragma in (("normal", 1), ("full", 2)):
+        engine = open_engine(config(storage={"backend": "sqlite", "synchronous": name}),
+                             tmp_path / name)
+        conn = engine.state._conn  # type: ignore[attr-defined]
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == pragma
+        engine.close()
+    with pytest.raises(ConfigError, match=r"storage\.synchronous"):
+        config(storage={"backend": "sqlite", "synchronous": "off"})

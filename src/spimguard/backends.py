@@ -53,7 +53,7 @@ def open_stores(config: Config, folder: Path) -> tuple[StateBackend, RecordStore
                           "(every node must pseudonymise alike); set "
                           "SPIMGUARD__RECORDS__EVIDENCE_KEY")
     storage = config.storage
-    conn = connect(folder / "spimguard.db") if storage.backend == "sqlite" or (
+    conn = connect(folder / "spimguard.db", storage.synchronous) if storage.backend == "sqlite" or (
         storage.backend == "redis" and config.records.backend == "sqlite") else None
     if config.records.backend == "postgres":
         from .records.postgres import PostgresRecords

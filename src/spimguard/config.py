@@ -59,6 +59,10 @@ class StorageConfig:
     # When a store cannot answer, /v1/check "closed": 503 (the IM server applies its own
     # policy); "open": deliver, with a DEGRADED signal, unjudged and uncounted.
     fail_mode: str = "closed"
+    # The embedded SQLite file's fsyncs (``db.py``): "normal" keeps every answered event
+    # through a crash of the process; "full" also through one of the machine (power loss),
+    # for an fsync per commit.
+    synchronous: str = "normal"
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,9 @@ def build(raw: Mapping[str, Any]) -> Config:
                           "or 'memory'")
     if storage.fail_mode not in ("open", "closed"):
         raise ConfigError(f"storage.fail_mode = {storage.fail_mode!r}: use 'open' or 'closed'")
+    if storage.synchronous not in ("normal", "full"):
+        raise ConfigError(f"storage.synchronous = {storage.synchronous!r}: use 'normal' or "
+                          "'full'")
     records = _coerce("records", RecordsConfig, tree.get("records", {}))
     if records.backend not in ("sqlite", "postgres"):
         raise ConfigError(f"records.backend = {records.backend!r}: use 'sqlite' or 'postgres'")

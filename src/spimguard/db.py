@@ -2,9 +2,19 @@
 
 State and records share one connection so that a message's counters and its
 verdict commit in one transaction: after a crash either both are there or
-neither, which is what makes a retried event id safe. WAL with
-``synchronous=NORMAL`` keeps every committed transaction across a process kill
-(an OS crash may lose the last few; set ``synchronous=FULL`` for that).
+neither, which is what makes a retried event id safe.
+
+What survives what (``storage.synchronous``). A commit in WAL mode appends the
+transaction's pages to the -wal file before the answer leaves; with "normal" (the
+default) that write reaches the operating system but is not fsynced: the WAL is
+fsynced when a checkpoint copies it into the database file (every ~1,000 pages).
+So a crash of the process (kill -9, the OOM killer, a segfault) loses nothing
+answered, since the kernel holds the pages and writes them out; a crash of the
+machine or a power loss may lose the transactions since the last checkpoint,
+never leaving a torn or inconsistent file (each is in whole or not at all).
+"full" fsyncs the WAL at every commit, so an answered event survives a power loss
+too, for one fsync per batch (milliseconds on most disks; group commit shares it
+among the batch's requests).
 """
 
 from __future__ import annotations
@@ -15,6 +25,8 @@ import sqlite3
 from pathlib import Path
 
 from .errors import StateUnavailable
+
+_SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}  # storage.synchronous -> the pragma
 
 
 def private_dir(folder: Path) -> None:
@@ -32,14 +44,15 @@ def private_file(path: Path) -> None:
         path.chmod(0o600)
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
+def connect(path: str | Path, synchronous: str = "normal") -> sqlite3.Connection:
+    """The database at ``path`` in WAL mode, with ``synchronous`` ("normal" or "full")."""
     try:
         private_dir(Path(path).parent)
         # SQLite gives its -wal and -shm files the database file's mode.
         private_file(Path(path))
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA synchronous={_SYNCHRONOUS[synchronous]}")
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("PRAGMA cache_size=-65536")
     except (sqlite3.Error, OSError) as exc:
