@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from pathlib import Path
 
 import numpy as np
@@ -10,13 +11,13 @@ import pytest
 
 from conftest import T0, config, established, event, message
 from conftest import TURKISH_CHAT as CHAT  # the same greetings and words, none of the offer
-from spimguard import open_engine
+from spimguard import neighbours, open_engine
 from spimguard.config import Config
 from spimguard.detectors.waves import WavesDetector
 from spimguard.engine import Engine
 from spimguard.errors import ConfigError
 from spimguard.neighbours import NEAR, common_shingles, ordinary, shingles, similarity, sketch
-from spimguard.text import view
+from spimguard.text import masked, names_of, view
 from spimguard.trust import decide
 
 # A pitch in Turkish (a language the bundled model was not trained on, and words it lets
@@ -273,3 +274,45 @@ def test_the_table_holds_what_one_in_a_thousand_ordinary_messages_say() -> None:
         table.tolist())
     assert sketch(view(said), common=table) is None
     assert sketch(view(once), common=table) is not None
+
+
+def _sketch_by_definition(text: str, names: tuple[str, ...], common: np.ndarray
+                          ) -> list[int] | None:
+    """``neighbours``' sketch from its docstrings, in Python integers, one text alone."""
+    v = view(text)
+    words = " ".join(masked(v.prose_skeleton, v.domains, names).split())[:neighbours.MAX_CHARS]
+    size, mask = neighbours.SHINGLE, 2**64 - 1
+    mix, base = int(neighbours._MIX), int(neighbours._P)
+    found = set()
+    for start in range(len(words) - size + 1):
+        h = 0
+        for char in words[start:start + size]:
+            h = (h * base + ord(char)) & mask
+        found.add(((h ^ (h >> 29)) * mix) & mask)
+    found -= set(common.tolist())
+    if len(found) < neighbours.MIN_SHINGLES:
+        return None
+    marks = []
+    for a, b in zip(*(p.tolist() for p in neighbours._PERMUTATIONS), strict=True):
+        least = min(found, key=lambda h: (a * h + b) & mask)
+        marks.append((((least ^ a) * mix) & mask) >> 48)
+    return marks
+
+
+def test_a_batch_is_sketched_text_by_text() -> None:
+    """``sketches`` hashes a batch's texts as one run of characters and takes each text's
+    minima together: every text's sketch is still that of its own shingles alone, by the
+    definition, however the batch is composed, across the chunks it is permuted in (a
+    text longer than a chunk, texts too short to sketch, an empty one)."""
+    letters = random.Random(7).choices("abcdefghijklmnopqrstuvwxyzçğıöşü ", k=5_000)
+    long = "".join(letters)  # its MAX_CHARS give nearly as many distinct shingles
+    texts = [*PITCHES[:6], "", "ok", *CHAT, long, PITCHES[6] + " " + PITCHES[7], "x" * 30]
+    assert sum(len(shingles(view(t))) for t in texts) > neighbours._CHUNK  # several chunks
+    for common in (ordinary("none"), ordinary()):
+        want = [_sketch_by_definition(t, names_of(("victim",)), common) for t in texts]
+        assert any(w is None for w in want) and sum(w is not None for w in want) > 8
+        for batch in (texts, texts[::-1]):
+            got = neighbours.sketches([(view(t), names_of(("victim",))) for t in batch],
+                                      common)
+            assert [None if g is None else g.tolist() for g in got] == [
+                want[texts.index(t)] for t in batch]

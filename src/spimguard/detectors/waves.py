@@ -56,7 +56,7 @@ import numpy as np
 from ..config import Config
 from ..errors import ConfigError
 from ..events import Report
-from ..neighbours import Entry, Index, ordinary, sketch
+from ..neighbours import Entry, Index, ordinary, sketch, sketches
 from ..signals import Signal
 from ..state.ops import Delete, Get, Members, Put, Query, Remove, Touch, Write
 from ..text import names_of, view
@@ -126,6 +126,21 @@ class WavesDetector:
                 index.put(msgspec.convert(value, Reported).entry(key))
         self.index = index
 
+    # -- a batch -------------------------------------------------------------------------
+    def prepare(self, batch: Sequence[Context]) -> None:
+        """Sketch the batch's messages together (``Batched``, ``neighbours.sketches``): a
+        sketch depends on the text and the table alone, never on what a report taught."""
+        texts = [c for c in batch if self._sketches(c)]
+        found = sketches([(c.view, c.names) for c in texts], self._ordinary)  # type: ignore[misc]
+        for ctx, values in zip(texts, found, strict=True):
+            ctx.scratch[self.name] = values
+
+    @staticmethod
+    def _sketches(ctx: Context) -> bool:
+        """Whether the event has words to sketch: a message in the clear."""
+        message = ctx.message
+        return message is not None and not message.encrypted and ctx.view is not None
+
     # -- one event ---------------------------------------------------------------------
     def reads(self, ctx: Context) -> Sequence[Query]:
         if isinstance(ctx.event, Report):
@@ -133,14 +148,14 @@ class WavesDetector:
         return ()
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
-        message = ctx.message
-        if message is None or message.encrypted or ctx.view is None:
+        if not self._sketches(ctx):
             return []
-        values = sketch(ctx.view, ctx.names, self._ordinary)
+        values = ctx.scratch[self.name] if self.name in ctx.scratch else sketch(
+            ctx.view, ctx.names, self._ordinary)  # type: ignore[arg-type]
         if values is None:
             return []
         ctx.keep[self.name] = values.tobytes()
-        return self._evidence(self.index.near(values, message.ts))
+        return self._evidence(self.index.near(values, ctx.event.ts))
 
     def _evidence(self, near: Iterable[Entry]) -> list[Signal]:
         cfg = self.cfg
