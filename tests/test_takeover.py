@@ -193,10 +193,10 @@ def test_account_record_stays_under_one_kib() -> None:
         engine.process(message(cfg, f"x{i}", "alice", ["alice-friend1"],
                                f"look https://site{i}.example.com/page", T0 + i * DAY + 5,
                                session=f"s{i}"))
-    record = engine.state.read([Get(takeover_record.key("alice"))], T0 + 301 * DAY)[0]
+    stored = engine.state.read([Get(takeover_record.key("alice"))], T0 + 301 * DAY)[0]
     # The profile, the most sessions it keeps and their counts, in one value.
-    assert len(record["s"]) == takeover.DEFAULTS["max_sessions"]
-    assert len(msgspec.json.encode(record)) <= 1024
+    assert len(takeover_record.decode(stored)["s"]) == takeover.DEFAULTS["max_sessions"]
+    assert len(msgspec.json.encode(stored)) <= 1024
 
 
 def test_import_history_makes_habitual_networks_familiar_and_one_off_logins_not(

@@ -3,10 +3,16 @@ what bounds it cannot be turned against the owner."""
 
 from __future__ import annotations
 
+import math
+import random
+
+import pytest
+
 from conftest import T0, event, message
 from spimguard.detectors import takeover, takeover_record
-from spimguard.detectors.takeover_record import PROFILE_TTL, Record
-from spimguard.state.ops import Get
+from spimguard.detectors.takeover_record import PROFILE_TTL, WROTE_TTL, Record
+from spimguard.state.memory import MemoryState
+from spimguard.state.ops import Contains, Distinct, Get, Touch
 from test_takeover import engine_with_history
 
 DAY = 86_400.0
@@ -24,7 +30,8 @@ def written() -> dict:  # type: ignore[type-arg]
     fresh.set_session("phone", {"client": "im-android", "net": "198.51.100.0", "login": T0,
                                 "read": 0, "risk": 0.4, "dormant": False}, T0, 8, 2)
     fresh.touch_live("198.51.100.0", T0, 16)
-    fresh.set_incidents([{"session": "evil", "since": T0}], T0)
+    fresh.set_incidents([{"session": "evil", "since": T0, "net": "203.0.113.0",
+                          "range": "203.0.0.0", "family": "mobilefunster"}], T0)
     fresh.count_sent("phone", T0, 8)
     put = fresh.put(T0)
     assert put is not None and put.key == takeover_record.key("alice")
@@ -53,9 +60,10 @@ def test_a_write_leaves_out_what_has_expired_and_keeps_the_rest() -> None:
     later.count_sent("phone", T0 + 2 * DAY, 8)
     put = later.put(T0 + 2 * DAY)
     assert put is not None
-    assert set(put.value) == {"p", "pt", "s", "i", "n"}  # the live network is gone
-    assert put.value["n"]["phone"] == [[int((T0 + 2 * DAY) // 3600), 1]]
-    assert put.value["p"] == {"msgs": 3} and put.value["pt"] == T0  # untouched, not renewed
+    value = takeover_record.decode(put.value)
+    assert set(value) == {"p", "pt", "s", "i", "n"}  # the live network is gone
+    assert value["n"]["phone"] == [[int((T0 + 2 * DAY) // 3600), 1]]
+    assert value["p"] == {"msgs": 3} and value["pt"] == T0  # untouched, not renewed
 
 
 def test_sessions_minted_by_the_dozen_do_not_push_out_the_owners_earned_one() -> None:
@@ -82,5 +90,79 @@ def test_sessions_minted_by_the_dozen_do_not_push_out_the_owners_earned_one() ->
     kept = Record("alice", stored, SESSION_TTL, LIVE, INCIDENT_TTL)
     session = kept.session("trip", now)
     assert session is not None and session["replies"] == 2
-    assert len(stored["s"]) == takeover.DEFAULTS["max_sessions"]
+    assert len(takeover_record.decode(stored)["s"]) == takeover.DEFAULTS["max_sessions"]
     assert kept.session(f"mint{minted - 1}", now) is not None  # the newest minted is kept
+
+
+def test_stored_times_are_the_event_times_exactly() -> None:
+    """Times are stored as ticks before the put's time: a sign-in compared with a
+    message's time, or an expiry with an event's, must decide as it did with the float
+    itself, down to the last bit (one a millisecond off would decide otherwise here)."""
+    login = T0 + 0.1234567  # no whole number of milliseconds or microseconds
+    stored = record()
+    stored.set_session("phone", {"client": "im-android", "net": "198.51.100.0",
+                                 "login": login, "risk": 0.6}, login, 8, 2)
+    stored.set_profile({"last": 5e8 + 1e-7, "msgs": 1}, login)  # before 2**30 s: kept a float
+    put = stored.put(login)
+    assert put is not None
+    kept = record(put.value)
+    session = kept.session("phone", login)
+    assert session is not None and session["login"] == login
+    assert kept.profile(login)["last"] == 5e8 + 1e-7
+    just_before = math.nextafter(login + SESSION_TTL, 0.0)
+    assert kept.session("phone", just_before) is not None
+    assert kept.session("phone", login + SESSION_TTL) is None
+
+
+def test_a_record_stored_before_the_compact_form_still_reads() -> None:
+    """An installation's records from before: each part reads as it did, and the next
+    change writes the record back in the compact form with the same facts."""
+    old = {"s": {"phone": ["im-android", "198.51.100.0", T0 - 50.5, 3, 0.6, 0, 2, T0 - 10.25,
+                           1]},
+           "l": {"198.51.100.0": T0 - 10.25},
+           "i": [T0 - 20.0, [{"session": "evil", "since": T0 - 20.0, "net": "203.0.113.0",
+                              "range": "203.0.0.0", "family": "mobilefunster"}]],
+           "n": {"phone": [[int(T0 // 3600) - 1, 4], [int(T0 // 3600), 1]]},
+           "p": {"last": T0 - 50.5, "msgs": 43, "nets": {"198.51.100.0": [T0 - DAY, T0, 16]},
+                 "clients": {"im-android": [T0 - DAY, T0, 43]}, "domains": ["86869c35"],
+                 "scripts": "L", "hours": [1] * 24,
+                 "owned": {"198.51.100.0": [T0 - DAY, T0, 15]}},
+           "pt": T0 - 10.25}
+    before = record(old)
+    facts = (before.profile(T0), before.session("phone", T0), before.live(T0),
+             before.incidents(T0), before.sent("phone", T0))
+    assert facts[1] == {"client": "im-android", "net": "198.51.100.0", "login": T0 - 50.5,
+                        "read": 3, "risk": 0.6, "dormant": False, "replies": 2,
+                        "proven": True}
+    assert facts[4] == 5.0 and facts[3][0]["session"] == "evil"
+    before.touch_wrote(("alice-friend1",), T0)
+    put = before.put(T0)
+    assert put is not None and isinstance(put.value, list)
+    after = record(put.value)
+    assert (after.profile(T0), after.session("phone", T0), after.live(T0),
+            after.incidents(T0), after.sent("phone", T0)) == facts
+    assert takeover_record.decode(put.value) == {**old, "w": {"alice-friend1": T0}}
+
+
+def test_the_one_way_record_answers_as_the_member_set_it_was() -> None:
+    """``w`` replaced a member set (``tk:wrote:``): over touches late and early, past its
+    TTL and its cap, it answers whom the owner wrote to as the memory backend's set does."""
+    rng = random.Random(3)
+    people = tuple(f"p{i}" for i in range(12))
+    state, stored, now = MemoryState(), None, T0
+    cap = 5
+    for _ in range(300):
+        now += rng.choice((1.0, 60.0, WROTE_TTL / 3))
+        at = now - rng.choice((0.0, 0.0, 30.0))  # an event may come late
+        touched = tuple(rng.sample(people, rng.randint(1, 3)))
+        kept = record(stored)
+        expect = state.read([Contains("w", people), Distinct("w", WROTE_TTL)], at)
+        assert kept.wrote(people, at) == expect[0]
+        assert kept.wrote_any(at) is bool(expect[1])
+        state.write([Touch("w", touched, WROTE_TTL, cap)], at)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(takeover_record, "WROTE_CAP", cap)
+            kept.touch_wrote(touched, at)
+        put = kept.put(at)
+        assert put is not None
+        stored = put.value

@@ -29,23 +29,44 @@ last pruned it:
 - ``n``, messages each session delivered (or warned), ``[[hour, count], ...]`` by session
   (a stand-in's too: ``takeover._stand_in``): only the last 24 hours count. At most
   ``max_sessions`` sessions (the least recently counted dropped): only a notice's detail
-  reads it.
+  reads it;
+- ``w``, the people the owner wrote to (its one-way record: what makes a contact an
+  active tie), each with its last time: each gone ``WROTE_TTL`` after it; at most
+  ``WROTE_CAP`` (the stalest dropped, ties by name), a member set's rules exactly. It was
+  a member set of its own (``tk:wrote:``), read by every message with the record.
 
-Times are event times as the events gave them (floats): a sign-in compared with a
-message's time must not move by rounding.
+**Stored form.** What a store holds is a positional list (``_encode``), not the dict
+the methods work on (``decode``): no field names; every string the record repeats (a
+network, an app, a session id) held once in a table and named by its index; times as
+whole ticks of 2**-22 s before the put's own time. Every double from 2**30 s (2004) on
+is a whole number of such ticks, so the tick count is the time exactly (a time that is
+not, an older one, is kept as the float it is): a sign-in compared with a message's
+time, or an expiry with an event's, decides as it did. A dict is the earlier stored
+form, read as it is (written back in this one with the next change); its accounts' one-way
+record starts empty, and until it holds anyone the two-way one stands in
+(``takeover._dormant_ties``), as on a new installation.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
+from .. import accounts
 from ..state.ops import Count, Put, bucket_range
 
 PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
 SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by the hour
+WROTE_TTL, WROTE_CAP = accounts.TALKED_TTL, accounts.TALKED_CAP
 
 _FIELDS = ("client", "net", "login", "read", "risk", "dormant", "replies")  # then: written
 _WRITTEN, _PROVEN = 7, 8
+_VERSION = 2
+_TICK = 4_194_304  # 2**22: ticks a second
+# The profile's fields in their stored order, and how each is stored.
+_PROFILE = ("last", "msgs", "nets", "clients", "owned", "cidrs", "domains", "scripts", "hours")
+_SEEN = ("nets", "clients", "owned")  # {name: [first, last, uses]}, the order kept
 
 
 def key(account: str) -> str:
@@ -68,7 +89,7 @@ class Record:
     def __init__(self, account: str, stored: dict[str, Any] | None, session_ttl: float,
                  live_window: float, incident_ttl: float) -> None:
         self._account = account
-        self._raw: dict[str, Any] = stored or {}
+        self._raw = decode(stored)
         self._changed: dict[str, Any] = {}
         self._session_ttl = session_ttl
         self._live_window = live_window
@@ -97,6 +118,16 @@ class Record:
         """``[session, since, network, range, client family]`` of each open incident."""
         entry = self._raw.get("i")
         return entry[1] if entry and entry[0] + self._incident_ttl > now else []
+
+    def wrote(self, people: tuple[str, ...], now: float) -> tuple[bool, ...]:
+        """For each of ``people``, whether the owner wrote to them (``WROTE_TTL``)."""
+        wrote, cutoff = self._raw.get("w", {}), now - WROTE_TTL
+        return tuple(p in wrote and wrote[p] > cutoff for p in people)
+
+    def wrote_any(self, now: float) -> bool:
+        """Whether the owner's one-way record holds anyone yet."""
+        cutoff = now - WROTE_TTL
+        return any(ts > cutoff for ts in self._raw.get("w", {}).values())
 
     def sent(self, session: str, now: float) -> float:
         first, last = bucket_range(SENT, now)
@@ -135,6 +166,15 @@ class Record:
         kept = _newest({s: b for s, b in counts.items() if b}, cap - 1, lambda b: b[-1][0])
         self._changed["n"] = {**kept, session: [[b, mine[b]] for b in sorted(mine)]}
 
+    def touch_wrote(self, people: tuple[str, ...], now: float) -> None:
+        """The owner wrote to ``people`` at ``now``: as a member set's touch, a time only
+        moves forward (an event may come late), and past the cap the stalest go."""
+        cutoff = now - WROTE_TTL
+        wrote = {p: ts for p, ts in self._current("w").items() if ts > cutoff}
+        for person in people:
+            wrote[person] = max(wrote.get(person, now), now)
+        self._changed["w"] = _newest(wrote, WROTE_CAP, lambda ts: ts)
+
     def put(self, now: float) -> Put | None:
         """The record with this event's changes, what has expired left out; None when the
         event changed nothing."""
@@ -159,12 +199,14 @@ class Record:
         first, _ = bucket_range(SENT, now)
         sent = {s: b for s, b in record.get("n", {}).items() if b and b[-1][0] >= first}
         ends.extend((b[-1][0] + 1) * SENT.bucket + SENT.window for b in sent.values())
-        out = {k: v for k, v in (("s", sessions), ("l", live), ("i", incidents), ("n", sent))
-               if v}
+        wrote = {p: ts for p, ts in record.get("w", {}).items() if ts > now - WROTE_TTL}
+        ends.extend(ts + WROTE_TTL for ts in wrote.values())
+        out = {k: v for k, v in (("s", sessions), ("l", live), ("i", incidents), ("n", sent),
+                                 ("w", wrote)) if v}
         if "p" in record:
             out["p"], out["pt"] = record["p"], record["pt"]
         # Every change is alive at ``now``: ``ends`` is never empty.
-        return Put(key(self._account), out, max(ends) - now)
+        return Put(key(self._account), _encode(out, now), max(ends) - now)
 
     def _current(self, part: str) -> dict[str, Any]:
         return self._changed[part] if part in self._changed else self._raw.get(part, {})
@@ -177,3 +219,107 @@ def _newest(entries: dict[str, Any], cap: int, when: Any) -> dict[str, Any]:
     kept = sorted(entries, key=lambda name: (when(entries[name]), name))[-cap:] if cap > 0 else []
     return {name: entries[name] for name in entries if name in set(kept)}
 
+
+
+# -- the stored form ---------------------------------------------------------------------
+def decode(stored: list[Any] | dict[str, Any] | None) -> dict[str, Any]:
+    """A stored record (``_encode``'s list, or the earlier dict) as the dict ``Record``
+    works on; expired parts included (``Record`` checks each on reading)."""
+    if not isinstance(stored, list):
+        return stored or {}
+    _, base, names, profile, sessions, live, incidents, sent, wrote = stored
+    out: dict[str, Any] = {}
+    if profile:
+        out["pt"] = _time(profile[0], base)
+        out["p"] = {field: _from_profile(field, value, names, base)
+                    for field, value in zip(_PROFILE, profile[1:], strict=False)
+                    if value is not None}
+    if sessions:
+        out["s"] = {names[e[0]]: [names[e[1]], names[e[2]], _time(e[3], base), e[5], e[6],
+                                  e[8] & 1, e[7], _time(e[4], base), e[8] >> 1]
+                    for e in sessions}
+    if live:
+        out["l"] = {names[n]: _time(ts, base) for n, ts in _pairs(live)}
+    if incidents:
+        out["i"] = [_time(incidents[0], base), [
+            {"session": names[incidents[i]], "since": _time(incidents[i + 1], base),
+             "net": names[incidents[i + 2]], "range": names[incidents[i + 3]],
+             "family": names[incidents[i + 4]]} for i in range(1, len(incidents), 5)]]
+    if sent:
+        hour = _hour(base)
+        out["n"] = {names[b[0]]: [[hour - h, n] for h, n in _pairs(b[1:])] for b in sent}
+    if wrote:
+        out["w"] = {p: _time(ts, base) for p, ts in _pairs(wrote)}
+    return out
+
+
+def _encode(record: dict[str, Any], now: float) -> list[Any]:
+    """``record`` (``decode``'s dict) as stored: a list of its parts in a fixed order, the
+    strings it repeats named by their index in a table, times in ticks before ``now``."""
+    base = math.floor(float(now) * _TICK)
+    table: dict[str, int] = {}
+
+    def name(text: str) -> int:
+        return table.setdefault(text, len(table))
+
+    def at(ts: float) -> int | float:
+        ticks = float(ts) * _TICK
+        return base - int(ticks) if ticks.is_integer() else float(ts)
+
+    profile: list[Any] | None = None
+    if "p" in record:
+        assert set(record["p"]) <= set(_PROFILE), "a profile field the stored form lacks"
+        profile = [at(record["pt"]), *(
+            _to_profile(f, record["p"][f], name, at) if f in record["p"] else None
+            for f in _PROFILE)]
+        while profile[-1] is None:
+            profile.pop()
+    sessions = [[name(s), name(e[0]), name(e[1]), at(e[2]), at(e[_WRITTEN]), e[3], float(e[4]),
+                 e[6], int(bool(e[5])) | int(bool(e[_PROVEN])) << 1]
+                for s, e in record.get("s", {}).items()]
+    live = [x for net, ts in record.get("l", {}).items() for x in (name(net), at(ts))]
+    incidents: list[Any] = []
+    if "i" in record:
+        incidents = [at(record["i"][0]), *(
+            x for i in record["i"][1] for x in (name(i["session"]), at(i["since"]),
+                                                name(i["net"]), name(i["range"]),
+                                                name(i["family"])))]
+    hour = _hour(base)
+    sent = [[name(s), *(x for h, n in buckets for x in (hour - h, n))]
+            for s, buckets in record.get("n", {}).items()]
+    wrote = [x for person, ts in record.get("w", {}).items() for x in (person, at(ts))]
+    return [_VERSION, base, list(table), profile, sessions, live, incidents, sent, wrote]
+
+
+def _to_profile(field: str, value: Any, name: Callable[[str], int],
+                at: Callable[[float], int | float]) -> Any:
+    if field == "last":
+        return at(value)
+    if field in _SEEN:  # [name, first, last, uses] flat; uses -1: an entry without one
+        return [x for key, e in value.items()
+                for x in (name(key), at(e[0]), at(e[1]), e[2] if len(e) > 2 else -1)]
+    return value
+
+
+def _from_profile(field: str, value: Any, names: list[str], base: int) -> Any:
+    if field == "last":
+        return _time(value, base)
+    if field in _SEEN:
+        return {names[value[i]]: [_time(value[i + 1], base), _time(value[i + 2], base),
+                                  *([value[i + 3]] if value[i + 3] >= 0 else [])]
+                for i in range(0, len(value), 4)}
+    return value
+
+
+def _time(stored: int | float, base: int) -> float:
+    """A stored time: ticks before ``base`` (exact: int / int rounds once, and the time is
+    a double), or the float itself."""
+    return stored if isinstance(stored, float) else (base - stored) / _TICK
+
+
+def _hour(base: int) -> int:
+    return base // (_TICK * int(SENT.bucket))
+
+
+def _pairs(flat: list[Any]) -> zip[tuple[Any, Any]]:
+    return zip(flat[::2], flat[1::2], strict=True)
