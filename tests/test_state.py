@@ -47,6 +47,7 @@ def test_redis_reads_the_earlier_layout_of_member_sets(redis_url: str,
     assert not raw.exists(f"{ns}expiry", f"{ns}ttl")
     state.write([Touch("talked:a", ("late",), ttl=100.0)], T0 + 130)
     assert state.read([Members("talked:a")], T0 + 151) == [("late",)]
+    assert not raw.exists(f"{ns}expiry", f"{ns}ttl"), "a set keeps its own expiry and TTL"
 
 
 def test_redis_unreachable_is_a_clear_error() -> None:

@@ -266,11 +266,13 @@ class RedisState:
             else:
                 oldest, (expiry, ttl) = next(replies), next(replies)
             if expiry is None or expiry <= now:  # past its event-time expiry, or none
-                return 0 if isinstance(query, Distinct) else (False,) * len(reply) if (
-                    isinstance(query, Contains)) else ()
+                if isinstance(query, Distinct):
+                    return 0
+                return (False,) * len(reply) if isinstance(query, Contains) else ()
             # Members touched at or before the cutoff are past the set's TTL: gone in
             # event time, whether or not a touch has removed them yet.
-            cutoff = now + ttl  # the TTL marker holds minus the TTL
+            # The TTL marker holds minus the TTL (none yet: a pipeline half applied).
+            cutoff = now + ttl if ttl is not None else -math.inf
             if isinstance(query, Distinct):
                 if cutoff > now - query.window and oldest and oldest[0][1] <= cutoff:
                     # A window longer than the TTL, and members past it not removed yet.
