@@ -324,7 +324,10 @@ class MemoryState:
         held = self._members.get(key)
         if held is None:
             return _EMPTY, now
-        members, expiry, ttl, _ = _entry(held)
+        if isinstance(held, _Held):  # the common small set: no entry tuple built to read it
+            members, expiry, ttl = held, held.expiry, held.ttl
+        else:
+            members, expiry, ttl, _ = held
         return (_EMPTY, now) if expiry <= now else (members, now - ttl)
 
     # -- writes ----------------------------------------------------------------------
