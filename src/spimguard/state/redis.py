@@ -142,11 +142,12 @@ def _seconds(ttl: float) -> int:
 
 
 def _zadd(key: str, flags: tuple[str, ...], members: Sequence[str], now: float,
-          expiry: float) -> list[tuple[Any, ...]]:
-    """ZADD of every member at ``now``, and of the expiry marker at ``expiry`` (so it is
-    there before a cap counts ranks), in chunks a Lua script can unpack."""
+          marks: tuple[tuple[float, bytes], ...]) -> list[tuple[Any, ...]]:
+    """ZADD of every member at ``now``, and of the set's markers at their scores (so they
+    are there before a cap counts ranks), in chunks a Lua script can unpack."""
     stamp, unique = repr(float(now)), list(dict.fromkeys(members))
-    return [("ZADD", key, *flags, *((repr(float(expiry)), _EXPIRES) if i == 0 else ()),
+    head = [x for score, mark in marks for x in (repr(float(score)), mark)]
+    return [("ZADD", key, *flags, *(head if i == 0 else ()),
              *(x for m in unique[i:i + _CHUNK] for x in (stamp, m)))
             for i in range(0, max(len(unique), 1), _CHUNK)]
 
@@ -157,15 +158,14 @@ def _after(since: float) -> str:
     return f"({since!r}" if since >= 0 else "0"
 
 
-def _marked(key: str, ttl: float, cap: int, cutoff: float) -> list[tuple[Any, ...]]:
-    """After a set's members are added: its TTL marker set, then the members at or before
-    ``cutoff``, then the stalest beyond ``cap`` dropped (ranks 1 to -cap-2: every rank but
-    the two markers'), then Redis's own EXPIRE."""
+def _trimmed(key: str, ttl: float, cap: int, cutoff: float) -> list[tuple[Any, ...]]:
+    """After a touch added its members and moved the expiry: the TTL marker set (it may
+    move down, so not in the touch's ZADD GT), then the members at or before ``cutoff``,
+    then the stalest beyond ``cap`` dropped (ranks 1 to -cap-2: all but the markers')."""
     floor = repr(-float(ttl))
     return [("ZADD", key, floor, _TTL),
             ("ZREMRANGEBYSCORE", key, f"({floor}", repr(float(cutoff))),
-            ("ZREMRANGEBYRANK", key, 1, -cap - 2),
-            ("EXPIRE", key, _seconds(ttl))]
+            ("ZREMRANGEBYRANK", key, 1, -cap - 2)]
 
 
 class RedisState:
@@ -311,12 +311,14 @@ class RedisState:
                 if not op.members:
                     continue
                 # GT adds new members and moves existing ones (and the expiry) only forward.
-                out.extend(_zadd(key, ("GT",), op.members, now, now + op.ttl))
-                out.extend(_marked(key, op.ttl, op.cap, now - op.ttl))
+                out.extend(_zadd(key, ("GT",), op.members, now, ((now + op.ttl, _EXPIRES),)))
+                out.extend(_trimmed(key, op.ttl, op.cap, now - op.ttl))
+                out.append(("EXPIRE", key, _seconds(op.ttl)))
             elif isinstance(op, Replace):
                 out.append(("DEL", key))
-                out.extend(_zadd(key, (), op.members, now, now + op.ttl))
-                out.extend(_marked(key, op.ttl, max(len(op.members), 1), now - op.ttl))
+                out.extend(_zadd(key, (), op.members, now,
+                                 ((now + op.ttl, _EXPIRES), (-op.ttl, _TTL))))
+                out.append(("EXPIRE", key, _seconds(op.ttl)))
             elif isinstance(op, Remove):
                 members = list(op.members)
                 out.extend(("ZREM", key, *members[i:i + _CHUNK])
