@@ -47,6 +47,7 @@ import redis
 
 from spimguard import decode_event, load_config, open_engine
 from spimguard.sim import network, scenarios, texts
+from spimguard.state.memory import _Packed
 from table import Rows, free_port, show
 
 TEMPLATE_USERS = 1000
@@ -98,7 +99,7 @@ def _deep_size(entry: Any, seen: set[int] | None = None) -> int:
         return size + sum(_deep_size(x, seen) for x in entry)
     if isinstance(entry, dict):
         return size + sum(_deep_size(v, seen) for v in entry.values())
-    slots = getattr(type(entry), "__slots__", ())
+    slots = [s for kind in type(entry).__mro__ for s in getattr(kind, "__slots__", ())]
     return size + sum(_deep_size(getattr(entry, s), seen) for s in slots)
 
 
@@ -125,8 +126,10 @@ def resident_bytes() -> int:
     return int(line.split()[1]) * 1024
 
 
-def _copied(entry: tuple, number: int) -> tuple:  # type: ignore[type-arg]
+def _copied(entry: Any, number: int) -> Any:
     """A fresh copy of one memory-backend entry, its member names its own strings."""
+    if not isinstance(entry, tuple):  # a small member set holding its expiry, TTL and cap
+        return type(entry)(_renamed_set(entry, number), entry.expiry, entry.ttl, entry.cap)
     head, *rest = entry
     if isinstance(head, dict):
         if head and isinstance(next(iter(head)), str):
@@ -135,9 +138,14 @@ def _copied(entry: tuple, number: int) -> tuple:  # type: ignore[type-arg]
         return (dict(head), *rest)
     if isinstance(head, bytes | memoryview):
         return (bytes(memoryview(head)), *rest)
-    times = head.times if isinstance(head.times, float) else bytes(memoryview(head.times))
-    return (type(head)(tuple(sys.intern(renamed(m, number)) for m in head.names), times),
-            *rest)
+    return (_renamed_set(head, number), *rest)
+
+
+def _renamed_set(members: Any, number: int) -> Any:
+    """A packed member set's copy, its (interned) names renamed."""
+    times = members.times if isinstance(members.times, float) else bytes(
+        memoryview(members.times))
+    return _Packed(tuple(sys.intern(renamed(m, number)) for m in members.names), times)
 
 
 def memory_backend(engine, live: list[tuple[str, Any]],  # type: ignore[no-untyped-def]
@@ -194,16 +202,9 @@ def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[st
     keys = [k.decode() for k in client.scan_iter(match=f"{namespace}*", count=10_000)
             if k.decode().removeprefix(namespace) in live]
     dumps = {k: (client.dump(k), client.pttl(k)) for k in keys}
-    expiry = {k: client.zscore(f"{namespace}expiry", k) for k in keys}
-    ttls = {k: client.hget(f"{namespace}ttl", k) for k in keys}
     rows: Rows = [("Redis: per-account keys in the template (1,000 accounts)", f"{len(keys):,}")]
-    # A member set's shares of the expiry index and of the TTL hash: per indexed key.
-    index = (client.memory_usage(f"{namespace}expiry") or 0) // max(
-        1, client.zcard(f"{namespace}expiry"))
-    index += (client.memory_usage(f"{namespace}ttl") or 0) // max(
-        1, client.hlen(f"{namespace}ttl"))
-    rows += by_kind([(k.removeprefix(namespace), (client.memory_usage(k) or 0) + (
-        index if expiry[k] is not None else 0)) for k in keys], "Redis")
+    rows += by_kind([(k.removeprefix(namespace), client.memory_usage(k) or 0) for k in keys],
+                    "Redis")
     base = client.info("memory")["used_memory"]
     made = TEMPLATE_USERS
     for target in targets:
@@ -213,10 +214,6 @@ def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[st
             for key, (payload, ttl) in dumps.items():
                 name = renamed(key, number)
                 pipe.restore(name, max(ttl, 0), payload, replace=True)
-                if expiry[key] is not None:
-                    pipe.zadd(f"{namespace}expiry", {name: expiry[key]})
-                if ttls[key] is not None:
-                    pipe.hset(f"{namespace}ttl", name, ttls[key])
             pipe.execute()
             made += TEMPLATE_USERS
         grown = client.info("memory")["used_memory"] - base

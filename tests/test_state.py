@@ -23,6 +23,33 @@ def test_redis_backend_conforms(redis_url: str, redis_namespace: str) -> None:
     check_backend(RedisState(redis_url, redis_namespace))
 
 
+def test_redis_reads_the_earlier_layout_of_member_sets(redis_url: str,
+                                                      redis_namespace: str) -> None:
+    """A store written before the sets held their own expiry and TTL (both in shared
+    structures then) answers as it did, keeps its TTLs and drops the structures."""
+    import redis
+
+    from spimguard.state.ops import Contains, Distinct, Members, Touch
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    raw.zadd(f"{ns}talked:a", {"old": T0, "new": T0 + 50})
+    raw.zadd(f"{ns}expiry", {f"{ns}talked:a": T0 + 150, f"{ns}gone": T0 + 100,
+                             f"{ns}untimed": T0 + 1000})
+    raw.hset(f"{ns}ttl", mapping={f"{ns}talked:a": 100.0, f"{ns}gone": 100.0})
+    raw.zadd(f"{ns}gone", {"x": T0})
+    raw.zadd(f"{ns}untimed", {"y": T0})
+    state = RedisState(redis_url, ns)
+    assert state.read([Contains("talked:a", ("old", "new")), Members("talked:a"),
+                       Distinct("talked:a", 1000), Contains("gone", ("x",)),
+                       Members("untimed")], T0 + 120) == [
+        (False, True), ("new",), 1, (False,), ("y",)]
+    assert not raw.exists(f"{ns}expiry", f"{ns}ttl")
+    state.write([Touch("talked:a", ("late",), ttl=100.0)], T0 + 130)
+    assert state.read([Members("talked:a")], T0 + 151) == [("late",)]
+    assert not raw.exists(f"{ns}expiry", f"{ns}ttl"), "a set keeps its own expiry and TTL"
+
+
 def test_redis_unreachable_is_a_clear_error() -> None:
     import pytest
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import StateBackend
 from .ops import (
+    FOREVER,
     Contains,
     Count,
     Delete,
@@ -83,6 +84,11 @@ def check_backend(state: StateBackend) -> None:
     state.write([Touch("late", ("x", "y"), ttl=3600, cap=10)], T0)
     assert state.read([Members("late"), Distinct("late", 5)], T0 + 12) == [("y", "x"), 1], \
         "a touch from the past"
+
+    # A window reaching back before 1970 (the takeover detector's count of contacts)
+    # counts every member, and only members.
+    state.write([Touch("ever", ("a", "b"), ttl=3600, cap=10)], T0)
+    assert state.read([Distinct("ever", FOREVER)], T0 + 1) == [2], "a window past all time"
 
     # A sweep drops only what has expired.
     state.write([Incr("keep", 1.0, ttl=10_000)], T0 + 20)

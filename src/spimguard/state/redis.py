@@ -7,11 +7,13 @@ pipelined round trip, whatever the number of queries or writes.
 primitive   layout
 ==========  =========================================================================
 counter     a hash, one field per bucket (HINCRBYFLOAT); read with HMGET of the window
-member set  a sorted set, member -> last event time (ZADD GT); its event-time expiry
-            is a score in one index sorted set (``<ns>expiry``), so a set past its TTL
-            reads as empty in event time, as in the other backends; its TTL is a field
-            of one hash (``<ns>ttl``), so a member past it reads as gone although
-            only the next touch of the set removes it
+member set  a sorted set, member -> last event time (ZADD GT), with two marker members
+            of its own: ``\\xff`` scored with its event-time expiry (always the highest
+            score) and ``\\xfe`` with minus its TTL (the lowest: event times are never
+            negative, ``events.parse_ts``), so a set past its TTL reads as empty in event
+            time and a member past the TTL reads as gone before the next touch removes
+            it, as in the other backends. Markers are not UTF-8, so no member (a ``str``)
+            can be one; one ZMSCORE answers a Contains with its expiry and TTL
 value       a string holding {"v": value, "e": event-time expiry}
 ==========  =========================================================================
 
@@ -20,6 +22,12 @@ seconds from now (the TTL plus an hour's slack, so a node running behind event t
 never loses a key early), only as a safety net that frees memory. Redis keeps hot state:
 what must never be lost (the verdict log, reports, campaigns) is in the record
 store, so a Redis restart costs recent counters, not data.
+
+A set's expiry and TTL were once a field each of two shared structures (an expiry
+index sorted set and a TTL hash): ~245 bytes a set, more than its markers' ~45, and
+two more commands a query. A set past its event-time expiry now waits for Redis's own
+EXPIRE (an hour past it) instead of the index's sweep, reading as empty meanwhile.
+Stores in that layout are converted when opened (``_convert_indexed``).
 """
 
 from __future__ import annotations
@@ -54,6 +62,8 @@ from .shared import LEASE_MS, Claim
 
 _MAX_BUCKETS = 256  # a Count over more buckets than this reads the whole hash
 _CHUNK = 2_000  # members per ZADD/ZREM (Lua's unpack takes under 8,000 values)
+# A member set's own markers (never UTF-8, so never a member's name): its expiry and TTL.
+_EXPIRES, _TTL = b"\xff", b"\xfe"
 
 
 _IN_FLIGHT_MS = 3_600_000  # an unfinished claim outlives its lease, for the digest check
@@ -94,6 +104,17 @@ redis.call('HSET', KEYS[1], 'r', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
+# The earlier layout's sets, converted (``RedisState._convert_indexed``).
+_CONVERT = """
+for i, key in ipairs(KEYS) do
+  if redis.call('TYPE', key).ok == 'zset' then
+    redis.call('ZADD', key, 'GT', ARGV[2 * i - 1], '\\255')
+    redis.call('ZADD', key, 'NX', ARGV[2 * i], '\\254')
+  end
+end
+return 1
+"""
+_CONVERT_CHUNK = 1_000
 _RELEASE = """
 for _, key in ipairs(KEYS) do
   local c = redis.call('HMGET', key, 'o', 'r')
@@ -120,20 +141,37 @@ def _seconds(ttl: float) -> int:
     return max(1, math.ceil(ttl + _EXPIRE_SLACK))
 
 
-def _zadd(key: str, flags: tuple[str, ...], members: Sequence[str],
-          now: float) -> list[tuple[Any, ...]]:
-    """ZADD of every member at ``now``, in chunks a Lua script can unpack."""
+def _zadd(key: str, flags: tuple[str, ...], members: Sequence[str], now: float,
+          marks: tuple[tuple[float, bytes], ...]) -> list[tuple[Any, ...]]:
+    """ZADD of every member at ``now``, and of the set's markers at their scores (so they
+    are there before a cap counts ranks), in chunks a Lua script can unpack."""
     stamp, unique = repr(float(now)), list(dict.fromkeys(members))
-    return [("ZADD", key, *flags, *(x for m in unique[i:i + _CHUNK] for x in (stamp, m)))
-            for i in range(0, len(unique), _CHUNK)]
+    head = [x for score, mark in marks for x in (repr(float(score)), mark)]
+    return [("ZADD", key, *flags, *(head if i == 0 else ()),
+             *(x for m in unique[i:i + _CHUNK] for x in (stamp, m)))
+            for i in range(0, max(len(unique), 1), _CHUNK)]
+
+
+def _after(since: float) -> str:
+    """ZCOUNT's lower bound for the members touched after ``since``: never the TTL marker
+    (below every event time), so a count less one, the expiry marker, is the members'."""
+    return f"({since!r}" if since >= 0 else "0"
+
+
+def _trimmed(key: str, ttl: float, cap: int, cutoff: float) -> list[tuple[Any, ...]]:
+    """After a touch added its members and moved the expiry: the TTL marker set (it may
+    move down, so not in the touch's ZADD GT), then the members at or before ``cutoff``,
+    then the stalest beyond ``cap`` dropped (ranks 1 to -cap-2: all but the markers')."""
+    floor = repr(-float(ttl))
+    return [("ZADD", key, floor, _TTL),
+            ("ZREMRANGEBYSCORE", key, f"({floor}", repr(float(cutoff))),
+            ("ZREMRANGEBYRANK", key, 1, -cap - 2)]
 
 
 class RedisState:
     def __init__(self, url: str = "redis://127.0.0.1:6379/0", namespace: str = "spimguard:",
                  client: redis.Redis | None = None) -> None:
         self.ns = namespace
-        self._expiry = f"{namespace}expiry"
-        self._ttls = f"{namespace}ttl"
         self.owner = secrets.token_hex(8)  # this process, as the holder of claims
         # Raw values that the last claimed read saw: its writes apply only if unchanged.
         self._seen: dict[str, bytes] = {}
@@ -146,9 +184,31 @@ class RedisState:
             raise StateUnavailable(f"cannot reach Redis at {url}: {exc}") from exc
         self._claim = self._redis.register_script(_CLAIM)
         self._commit = self._redis.register_script(_COMMIT)
+        self._convert_indexed()
 
     def _k(self, key: str) -> str:
         return self.ns + key
+
+    def _convert_indexed(self) -> None:
+        """Give the member sets of the earlier layout (expiry in ``<ns>expiry``, TTL in
+        ``<ns>ttl``) their markers, a chunk at a time, each chunk then struck from both:
+        resumable, and safe beside nodes already writing markers (the expiry only moves
+        forward, a TTL marker already there stays). A set without a TTL field predates
+        it: nothing in it is past a TTL (``-inf``), as before."""
+        index, ttls = f"{self.ns}expiry", f"{self.ns}ttl"
+        convert = self._redis.register_script(_CONVERT)
+        try:
+            while chunk := self._redis.zrange(index, 0, _CONVERT_CHUNK - 1, withscores=True):
+                keys = [key for key, _ in chunk]
+                floors = [b"-inf" if ttl is None else repr(-float(ttl)).encode()
+                          for ttl in self._redis.hmget(ttls, keys)]
+                convert(keys=keys, args=[x for (_, expiry), floor in zip(
+                    chunk, floors, strict=True) for x in (repr(expiry), floor)])
+                self._redis.zrem(index, *keys)
+                self._redis.hdel(ttls, *keys)
+            self._redis.delete(ttls)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot convert the member sets' layout: {exc}") from exc
 
     # -- reads -------------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
@@ -174,23 +234,15 @@ class RedisState:
                     pipe.hgetall(key)
                     plans.append((query, (first, last)))
             elif isinstance(query, Distinct):
-                pipe.zcount(key, f"({now - query.window!r}", "+inf")
-                pipe.zrange(key, 0, 0, withscores=True)  # the oldest: is any past the TTL?
-                pipe.zscore(self._expiry, key)
-                pipe.hget(self._ttls, key)
+                pipe.zcount(key, _after(now - query.window), "+inf")
+                pipe.zrange(key, 1, 1, withscores=True)  # the oldest: is any past the TTL?
+                pipe.zmscore(key, [_EXPIRES, _TTL])
                 plans.append((query, None))
             elif isinstance(query, Contains):
-                if query.members:
-                    pipe.zmscore(key, list(query.members))
-                else:
-                    pipe.exists(key)
-                pipe.zscore(self._expiry, key)
-                pipe.hget(self._ttls, key)
+                pipe.zmscore(key, [_EXPIRES, _TTL, *query.members])
                 plans.append((query, None))
             elif isinstance(query, Members):
                 pipe.zrange(key, 0, -1, withscores=True)
-                pipe.zscore(self._expiry, key)
-                pipe.hget(self._ttls, key)
                 plans.append((query, None))
             else:
                 pipe.get(key)
@@ -206,24 +258,30 @@ class RedisState:
             first, last = extra
             return float(sum(float(v) for f, v in reply.items() if first <= int(f) <= last))
         if isinstance(query, Distinct | Contains | Members):
-            oldest = next(replies) if isinstance(query, Distinct) else None
-            expiry, ttl = next(replies), next(replies)
-            alive = expiry is not None and float(expiry) > now
+            if isinstance(query, Members):
+                marks = dict(reply)
+                expiry, ttl = marks.get(_EXPIRES), marks.get(_TTL)
+            elif isinstance(query, Contains):
+                expiry, ttl, *reply = reply
+            else:
+                oldest, (expiry, ttl) = next(replies), next(replies)
+            if expiry is None or expiry <= now:  # past its event-time expiry, or none
+                if isinstance(query, Distinct):
+                    return 0
+                return (False,) * len(reply) if isinstance(query, Contains) else ()
             # Members touched at or before the cutoff are past the set's TTL: gone in
             # event time, whether or not a touch has removed them yet.
-            cutoff = now - float(ttl) if ttl is not None else -math.inf
+            # The TTL marker holds minus the TTL (none yet: a pipeline half applied).
+            cutoff = now + ttl if ttl is not None else -math.inf
             if isinstance(query, Distinct):
-                if not alive:
-                    return 0
                 if cutoff > now - query.window and oldest and oldest[0][1] <= cutoff:
                     # A window longer than the TTL, and members past it not removed yet.
                     return self._count_since(query.key, cutoff)
-                return int(reply)
+                return int(reply) - 1  # the expiry marker is in every window
             if isinstance(query, Members):
-                return tuple(m.decode() for m, ts in reply if ts > cutoff) if alive else ()
-            if not query.members:
-                return ()
-            return tuple(alive and score is not None and score > cutoff for score in reply)
+                return tuple(m.decode() for m, ts in reply
+                             if ts > cutoff and m not in (_EXPIRES, _TTL))
+            return tuple(score is not None and score > cutoff for score in reply)
         if seen is not None:
             seen[self._k(query.key)] = reply or b""
         if reply is None:
@@ -236,7 +294,7 @@ class RedisState:
         window outlasts its set's TTL while members past the TTL wait for the set's next
         touch (the pipelined count used the window)."""
         try:
-            return int(self._redis.zcount(self._k(key), f"({cutoff!r}", "+inf"))
+            return int(self._redis.zcount(self._k(key), _after(cutoff), "+inf")) - 1
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
 
@@ -252,20 +310,15 @@ class RedisState:
             elif isinstance(op, Touch):
                 if not op.members:
                     continue
-                # GT adds new members and moves existing ones only forward in time.
-                out.extend(_zadd(key, ("GT",), op.members, now))
-                out.append(("ZREMRANGEBYSCORE", key, "-inf", repr(float(now - op.ttl))))
-                out.append(("ZREMRANGEBYRANK", key, 0, -op.cap - 1))
-                out.append(("ZADD", self._expiry, "GT", repr(float(now + op.ttl)), key))
-                out.append(("HSET", self._ttls, key, repr(float(op.ttl))))
+                # GT adds new members and moves existing ones (and the expiry) only forward.
+                out.extend(_zadd(key, ("GT",), op.members, now, ((now + op.ttl, _EXPIRES),)))
+                out.extend(_trimmed(key, op.ttl, op.cap, now - op.ttl))
                 out.append(("EXPIRE", key, _seconds(op.ttl)))
             elif isinstance(op, Replace):
                 out.append(("DEL", key))
-                if op.members:
-                    out.extend(_zadd(key, (), op.members, now))
-                    out.append(("EXPIRE", key, _seconds(op.ttl)))
-                out.append(("ZADD", self._expiry, repr(float(now + op.ttl)), key))
-                out.append(("HSET", self._ttls, key, repr(float(op.ttl))))
+                out.extend(_zadd(key, (), op.members, now,
+                                 ((now + op.ttl, _EXPIRES), (-op.ttl, _TTL))))
+                out.append(("EXPIRE", key, _seconds(op.ttl)))
             elif isinstance(op, Remove):
                 members = list(op.members)
                 out.extend(("ZREM", key, *members[i:i + _CHUNK])
@@ -276,8 +329,6 @@ class RedisState:
                 out.append(("SET", key, body, "EX", _seconds(op.ttl)))
             elif isinstance(op, Delete):
                 out.append(("DEL", key))
-                out.append(("ZREM", self._expiry, key))
-                out.append(("HDEL", self._ttls, key))
         return out
 
     def write(self, writes: Sequence[Write], now: float) -> None:
@@ -382,18 +433,9 @@ class RedisState:
         """Redis applied each write when sent; a failed request's counts stay (hot state)."""
 
     def sweep(self, now: float) -> int:
-        """Drop member sets whose event-time TTL has passed (Redis frees the rest)."""
-        try:
-            stale = self._redis.zrangebyscore(self._expiry, "-inf", now, start=0, num=10_000)
-            if stale:
-                pipe = self._redis.pipeline(transaction=False)
-                pipe.delete(*stale)
-                pipe.zrem(self._expiry, *stale)
-                pipe.hdel(self._ttls, *stale)
-                pipe.execute()
-        except redis.RedisError as exc:
-            raise StateUnavailable(f"Redis sweep failed: {exc}") from exc
-        return len(stale)
+        """Nothing to drop: what is past its event-time expiry reads as gone and Redis's
+        own EXPIRE frees it; caps are kept at each touch."""
+        return 0
 
     def close(self) -> None:
         self._redis.close()
