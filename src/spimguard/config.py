@@ -2,7 +2,8 @@
 
 Read once at start-up into frozen dataclasses (never at import time); an error
 names the key and the bad value. Detector settings are kept as plain tables
-here and checked by each detector against its own ``DEFAULTS``.
+here and built by each detector into its own frozen settings class
+(``detectors.base.settings``), which refuses a key the class does not name.
 
 Environment: ``SPIMGUARD_API_TOKEN``, ``SPIMGUARD_DATA_DIR``,
 ``SPIMGUARD_OFFICIAL_CLIENTS`` (comma-separated), and any key as

@@ -9,24 +9,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .. import lists
 from ..config import Config
 from ..signals import Signal
 from ..state.ops import Contains, Query, Write
-from .base import Context, Facts, Outcome, first_per_code, settings
+from .base import Context, Facts, Outcome, defaults, first_per_code, settings
 
-DEFAULTS: dict[str, Any] = {
+
+@dataclass(frozen=True, slots=True)
+class AttachmentsSettings:
+    """The attachments detector's settings (``detectors.attachments`` in config)."""
+
     # Extensions that run code when opened on a common desktop or phone.
-    "executable_extensions": [
+    executable_extensions: tuple[str, ...] = (
         "exe", "scr", "com", "pif", "bat", "cmd", "vbs", "vbe", "js", "jse", "wsf", "wsh",
         "msi", "msp", "jar", "apk", "xapk", "ps1", "lnk", "hta", "cpl", "dll", "reg",
         "application", "gadget", "msc", "scf", "iso", "img", "vhd", "dmg", "pkg", "app",
         "sh", "command", "appx", "msix",
-    ],
-    "archive_extensions": ["zip", "rar", "7z", "tar", "gz", "tgz", "cab", "ace", "arj"],
-}
+    )
+    archive_extensions: tuple[str, ...] = (
+        "zip", "rar", "7z", "tar", "gz", "tgz", "cab", "ace", "arj")
+
+
+DEFAULTS = defaults(AttachmentsSettings)
 
 SIGNALS = {
     "ATTACHMENT_BLOCKLISTED": "an attachment's SHA-256 is on the operator's list (override: block)",
@@ -42,9 +50,9 @@ class AttachmentsDetector:
     name = "attachments"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
-        cfg = settings(self.name, DEFAULTS, given)
-        self.executable = frozenset(e.lower().lstrip(".") for e in cfg["executable_extensions"])
-        self.archive = frozenset(e.lower().lstrip(".") for e in cfg["archive_extensions"])
+        cfg = settings(self.name, AttachmentsSettings, given)
+        self.executable = frozenset(e.lower().lstrip(".") for e in cfg.executable_extensions)
+        self.archive = frozenset(e.lower().lstrip(".") for e in cfg.archive_extensions)
 
     def _query(self, ctx: Context) -> Contains | None:
         message = ctx.message

@@ -10,8 +10,8 @@ so what a detector learns can depend on the decision (and is never half done).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ..errors import ConfigError
 from ..events import Event, Message
@@ -22,6 +22,7 @@ from ..text import MessageView
 from ..trust import Weighing
 
 Facts = Mapping[Query, Any]
+S = TypeVar("S")  # a detector's settings class
 
 
 @dataclass(slots=True)
@@ -131,16 +132,25 @@ def learnt_version() -> Count:
     return Count(LEARNT, FOREVER, FOREVER)
 
 
-def settings(name: str, defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
-    """A detector's settings: its DEFAULTS overlaid by config, types checked per key."""
+def defaults(kind: type[Any]) -> dict[str, Any]:
+    """A settings class's defaults as config spells them (lists, not tuples): what the
+    tools that read a setting without building its detector use."""
+    return {f.name: list(f.default) if isinstance(f.default, tuple) else f.default
+            for f in fields(kind)}
 
-    merged = dict(defaults)
+
+def settings(name: str, kind: type[S], given: Mapping[str, Any]) -> S:
+    """A detector's settings: its frozen settings class's defaults overlaid by config, types
+    checked per key, so an unknown key fails at start-up and a misspelt read in code at
+    type-check (an attribute, not a string key)."""
+
+    merged = defaults(kind)
     for key, value in given.items():
         if key == "enabled":
             continue
-        if key not in defaults:
+        if key not in merged:
             raise ConfigError(f"detectors.{name}.{key} is not a setting of {name}")
-        default = defaults[key]
+        default = merged[key]
         if isinstance(default, bool) != isinstance(value, bool) or (
                 isinstance(default, int | float) and not isinstance(value, int | float)) or (
                 isinstance(default, str) and not isinstance(value, str)) or (
@@ -149,7 +159,7 @@ def settings(name: str, defaults: Mapping[str, Any], given: Mapping[str, Any]) -
             raise ConfigError(f"detectors.{name}.{key} = {value!r} does not fit "
                               f"(default {default!r})")
         merged[key] = value
-    return merged
+    return kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()})
 
 
 def ramp(value: float, soft: float, hard: float) -> float:

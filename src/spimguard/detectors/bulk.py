@@ -53,6 +53,7 @@ import math
 import re
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
@@ -66,27 +67,33 @@ from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Contains, Get, Put, Query, Write
 from ..text import CACHED_CHARS, MessageView, masked, names_of, view
-from .base import Context, Facts, Outcome, ramp, sealed, settings
+from .base import Context, Facts, Outcome, defaults, ramp, sealed, settings
 
-DEFAULTS: dict[str, Any] = {
-    "bands": 6,  # LSH bands ...
-    "rows": 5,  # ... of this many MinHash values each (see the module docstring)
-    "min_words": 4,  # texts with fewer words are not clustered ("ok", "lol", "thanks")
-    "half_life": 3_600,  # seconds over which a cluster's counts halve
-    "singleton_ttl": 3_600,  # seconds a text seen once is remembered
-    "cluster_ttl": 86_400,  # seconds a cluster is remembered after its last message
-    "senders_soft": 2,  # distinct recent senders where evidence starts ...
-    "senders_hard": 10,  # ... and is full
-    "recipients_soft": 25,  # recipients of one sender's copies where evidence starts ...
-    "recipients_hard": 200,  # ... and is full
-    "reach_soft": 3,  # recipients per sender up to which a cluster is sharing, not a push ...
-    "reach_hard": 8,  # ... and from which it is a push in full
-    "max_senders": 32,  # recent senders kept per cluster
-    "max_recipients": 64,  # recent recipients kept per cluster (to count new ones)
-    "confirm_reporters": 3,  # distinct reporters before reports confirm a cluster ...
-    "confirm_share": 0.05,  # ... and report weight per (decayed) message of the cluster
-    "confirm_familiar": 3.0,  # both bars times this when every copy was a familiar sender's
-}
+
+@dataclass(frozen=True, slots=True)
+class BulkSettings:
+    """The bulk detector's settings (``detectors.bulk`` in config)."""
+
+    bands: int = 6  # LSH bands ...
+    rows: int = 5  # ... of this many MinHash values each (see the module docstring)
+    min_words: int = 4  # texts with fewer words are not clustered ("ok", "lol", "thanks")
+    half_life: int = 3_600  # seconds over which a cluster's counts halve
+    singleton_ttl: int = 3_600  # seconds a text seen once is remembered
+    cluster_ttl: int = 86_400  # seconds a cluster is remembered after its last message
+    senders_soft: int = 2  # distinct recent senders where evidence starts ...
+    senders_hard: int = 10  # ... and is full
+    recipients_soft: int = 25  # recipients of one sender's copies where evidence starts ...
+    recipients_hard: int = 200  # ... and is full
+    reach_soft: int = 3  # recipients per sender up to which a cluster is sharing, not a push ...
+    reach_hard: int = 8  # ... and from which it is a push in full
+    max_senders: int = 32  # recent senders kept per cluster
+    max_recipients: int = 64  # recent recipients kept per cluster (to count new ones)
+    confirm_reporters: int = 3  # distinct reporters before reports confirm a cluster ...
+    confirm_share: float = 0.05  # ... and report weight per (decayed) message of the cluster
+    confirm_familiar: float = 3.0  # both bars times this when every copy was a familiar sender's
+
+
+DEFAULTS = defaults(BulkSettings)
 
 SIGNALS = {
     "BULK_NEAR_DUPLICATE": "the same text, personalised, reaches many recipients through many "
@@ -174,7 +181,7 @@ class BulkDetector:
     name = "bulk"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
-        self.cfg = settings(self.name, DEFAULTS, given)
+        self.cfg = settings(self.name, BulkSettings, given)
 
     def _plan(self, ctx: Context) -> _Plan | None:
         if self.name in ctx.scratch:
@@ -183,8 +190,8 @@ class BulkDetector:
         event = ctx.event
         if isinstance(event, Message) and ctx.view is not None:
             words = masked_words(ctx.view, ctx.names)
-            if len(words) >= self.cfg["min_words"]:
-                keys = band_keys(words, self.cfg["bands"], self.cfg["rows"])
+            if len(words) >= self.cfg.min_words:
+                keys = band_keys(words, self.cfg.bands, self.cfg.rows)
                 plan = _Plan(keys, tuple(Get(k) for k in keys),
                              accounts.ties(event.sender, event.recipients))
                 ctx.keep[self.name] = " ".join(keys).encode()
@@ -194,8 +201,8 @@ class BulkDetector:
         elif isinstance(event, Report) and sealed(ctx.reported) and event.text.strip():
             # An encrypted message, never clustered: its reporter's client sent the words.
             words = masked_words(view(event.text), names_of((event.reporter,)))
-            if len(words) >= self.cfg["min_words"]:
-                keys = band_keys(words, self.cfg["bands"], self.cfg["rows"])
+            if len(words) >= self.cfg.min_words:
+                keys = band_keys(words, self.cfg.bands, self.cfg.rows)
                 plan = _Plan(keys, tuple(Get(k) for k in keys))
         ctx.scratch[self.name] = plan
         return plan
@@ -216,7 +223,7 @@ class BulkDetector:
                 if facts[query] and facts[query] not in held:
                     held.append(facts[query])
             found = [msgspec.convert(value, Cluster) for value in held]
-            now, half = ctx.event.ts, self.cfg["half_life"]
+            now, half = ctx.event.ts, self.cfg.half_life
             ctx.scratch[memo] = max(found, default=None, key=lambda c: (
                 decayed(c.messages, c.last, now, half), -c.first))
         return ctx.scratch[memo]
@@ -239,9 +246,9 @@ class BulkDetector:
         senders = len(set(cluster.senders) | {message.sender})
         shape = self._shape(cluster, message, self._fresh(cluster, message, plan, facts))
         recipients, per_sender, strangers = shape
-        strength = max(ramp(senders, cfg["senders_soft"], cfg["senders_hard"]),
-                       ramp(recipients, cfg["recipients_soft"], cfg["recipients_hard"]))
-        strength *= max(ramp(per_sender, cfg["reach_soft"], cfg["reach_hard"]), strangers)
+        strength = max(ramp(senders, cfg.senders_soft, cfg.senders_hard),
+                       ramp(recipients, cfg.recipients_soft, cfg.recipients_hard))
+        strength *= max(ramp(per_sender, cfg.reach_soft, cfg.reach_hard), strangers)
         if strength:
             found.append(Signal("BULK_NEAR_DUPLICATE", strength,
                                 f"the same text from {senders} accounts to about "
@@ -261,7 +268,7 @@ class BulkDetector:
                ) -> tuple[float, float, float]:
         """(recipients, recipients per sender, share of strangers) of the cluster with this
         message, decayed."""
-        half = self.cfg["half_life"]
+        half = self.cfg.half_life
         recipients = decayed(cluster.recipients, cluster.last, message.ts, half) + fresh[0]
         strangers = decayed(cluster.strangers, cluster.last, message.ts, half) + fresh[1]
         senders = decayed(cluster.sender_count, cluster.last, message.ts, half) + (
@@ -282,12 +289,12 @@ class BulkDetector:
         if cluster is None:
             cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-"),
                               first=event.ts, last=event.ts)
-        half = cfg["half_life"]
+        half = cfg.half_life
         cluster.messages = decayed(cluster.messages, cluster.last, event.ts, half) + 1
         fresh, strangers = self._fresh(cluster, event, plan, facts)
         cluster.recipients = decayed(cluster.recipients, cluster.last, event.ts, half) + fresh
         cluster.seen = [*(r for r in cluster.seen if r not in event.recipients),
-                        *event.recipients][-cfg["max_recipients"]:]
+                        *event.recipients][-cfg.max_recipients:]
         cluster.familiar = decayed(cluster.familiar, cluster.last, event.ts, half) + (
             "FAMILIAR_SENDER" in outcome.signals)
         cluster.sender_count = decayed(cluster.sender_count, cluster.last, event.ts, half) + (
@@ -296,9 +303,9 @@ class BulkDetector:
         cluster.last = max(cluster.last, event.ts)
         if event.sender in cluster.senders:
             cluster.senders.remove(event.sender)
-        cluster.senders = [*cluster.senders, event.sender][-cfg["max_senders"]:]
+        cluster.senders = [*cluster.senders, event.sender][-cfg.max_senders:]
         cluster.campaign = cluster.campaign or bool(outcome.campaign)
-        ttl = cfg["cluster_ttl"] if cluster.messages > 1.5 else cfg["singleton_ttl"]
+        ttl = cfg.cluster_ttl if cluster.messages > 1.5 else cfg.singleton_ttl
         return [Put(k, cluster, ttl) for k in plan.keys]
 
     def _reported(self, event: Report, ctx: Context, plan: _Plan,
@@ -315,20 +322,20 @@ class BulkDetector:
             return []
         cfg = self.cfg
         if event.reporter not in cluster.reporters:
-            cluster.reporters = [*cluster.reporters, event.reporter][-cfg["max_senders"]:]
+            cluster.reporters = [*cluster.reporters, event.reporter][-cfg.max_senders:]
         cluster.weight += gained
-        now, half = event.ts, cfg["half_life"]
+        now, half = event.ts, cfg.half_life
         volume = decayed(cluster.messages, cluster.last, now, half)
         familiar = min(1.0, decayed(cluster.familiar, cluster.last, now, half) / max(volume, 1))
-        bar = 1 + (cfg["confirm_familiar"] - 1) * familiar
+        bar = 1 + (cfg.confirm_familiar - 1) * familiar
         out: list[Write] = []
-        if (len(cluster.reporters) >= cfg["confirm_reporters"] * bar
-                and cluster.weight >= cfg["confirm_reporters"] * bar
-                and cluster.weight >= cfg["confirm_share"] * bar * volume):
+        if (len(cluster.reporters) >= cfg.confirm_reporters * bar
+                and cluster.weight >= cfg.confirm_reporters * bar
+                and cluster.weight >= cfg.confirm_share * bar * volume):
             cluster.confirmed = "report"
             cluster.campaign = True
             out.extend(trust.agreed(r) for r in cluster.reporters)
-        return [*out, *(Put(k, cluster, cfg["cluster_ttl"]) for k in plan.keys)]
+        return [*out, *(Put(k, cluster, cfg.cluster_ttl) for k in plan.keys)]
 
 
 def build(given: dict[str, Any], config: Config) -> BulkDetector:

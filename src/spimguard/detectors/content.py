@@ -27,6 +27,7 @@ sends in the report's ``text``, so later copies in the clear are caught.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import msgspec
@@ -41,21 +42,27 @@ from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
 from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
 from ..text import names_of, view
-from .base import Context, Facts, Outcome, learnt, sealed, settings
+from .base import Context, Facts, Outcome, defaults, learnt, sealed, settings
 
-DEFAULTS: dict[str, Any] = {
-    "model": "",  # path of a model file; "" = the model bundled in the package
-    "evidence_from": 0.0,  # p(spam) where CONTENT_SPAM starts to count (0: the model's prior)
-    "warn_at": 0.0,  # p(spam) at which content alone reaches the warn threshold (0: the model's)
-    "hold_at": 0.0,  # ... the hold threshold (0: the model's)
-    "block_at": 0.0,  # ... the block threshold (0: the model's)
-    "learn_rate": 10.0,  # how far one reported message moves the model (log-odds)
-    "max_delta": 3.0,  # cap on the learnt weight of any one feature bucket
-    "min_support": 2,  # reported messages a feature needs before what they taught counts
-    "max_shift": 5.0,  # what reports move a text made of taught features (log-odds)
-    "remember_days": 90,  # how long a reported message keeps teaching
-    "max_remembered": 100_000,  # reported messages remembered (oldest dropped first)
-}
+
+@dataclass(frozen=True, slots=True)
+class ContentSettings:
+    """The content detector's settings (``detectors.content`` in config)."""
+
+    model: str = ""  # path of a model file; "" = the model bundled in the package
+    evidence_from: float = 0.0  # p(spam) where CONTENT_SPAM starts to count (0: model's prior)
+    warn_at: float = 0.0  # p(spam) at which content alone reaches the warn threshold (0: model's)
+    hold_at: float = 0.0  # ... the hold threshold (0: the model's)
+    block_at: float = 0.0  # ... the block threshold (0: the model's)
+    learn_rate: float = 10.0  # how far one reported message moves the model (log-odds)
+    max_delta: float = 3.0  # cap on the learnt weight of any one feature bucket
+    min_support: int = 2  # reported messages a feature needs before what they taught counts
+    max_shift: float = 5.0  # what reports move a text made of taught features (log-odds)
+    remember_days: int = 90  # how long a reported message keeps teaching
+    max_remembered: int = 100_000  # reported messages remembered (oldest dropped first)
+
+
+DEFAULTS = defaults(ContentSettings)
 
 SIGNALS = {
     "CONTENT_SPAM": "the words look like spam to the content model (probability in the detail)",
@@ -73,10 +80,11 @@ def _report_key(message_id: str) -> str:
 _ANCHORS = ("warn_at", "hold_at", "block_at")
 
 
-def thresholds(cfg: dict[str, Any], model: scorer.LinearModel) -> tuple[float, float, float]:
+def thresholds(cfg: ContentSettings, model: scorer.LinearModel) -> tuple[float, float, float]:
     """(warn_at, hold_at, block_at): the operator's where set, else the model's."""
     carried = model.card.get("thresholds") or {}
-    found = tuple(float(cfg[k] or carried.get(k, 0.0)) for k in _ANCHORS)
+    given = (cfg.warn_at, cfg.hold_at, cfg.block_at)
+    found = tuple(float(v or carried.get(k, 0.0)) for k, v in zip(_ANCHORS, given, strict=True))
     if not all(found):
         raise ConfigError("detectors.content: the model carries no thresholds; set "
                           "warn_at, hold_at and block_at")
@@ -95,9 +103,9 @@ class ContentDetector:
     name = "content"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
-        cfg = self.cfg = settings(self.name, DEFAULTS, given)
-        self.model = scorer.load(cfg["model"] or None)
-        anchors = [cfg["evidence_from"] or base_rate(self.model), *thresholds(cfg, self.model)]
+        cfg = self.cfg = settings(self.name, ContentSettings, given)
+        self.model = scorer.load(cfg.model or None)
+        anchors = [cfg.evidence_from or base_rate(self.model), *thresholds(cfg, self.model)]
         if not all(0 < p < 1 for p in anchors) or anchors != sorted(set(anchors)):
             raise ConfigError("detectors.content: need 0 < evidence_from < warn_at < hold_at "
                               f"< block_at < 1, got {anchors} (evidence_from 0 is the "
@@ -107,13 +115,13 @@ class ContentDetector:
         self._points = np.array([0.0, policy.warn, policy.hold, policy.block])
         self._weight = config.weight("CONTENT_SPAM") or 1.0
         self.online = self._online()
-        self._ttl = cfg["remember_days"] * _DAY
+        self._ttl = cfg.remember_days * _DAY
 
     # -- learnt state ------------------------------------------------------------------
     def _online(self) -> OnlineDelta:
         cfg = self.cfg
-        return OnlineDelta(self.model.bits, cfg["learn_rate"], cfg["max_delta"],
-                           cfg["min_support"], cfg["max_shift"])
+        return OnlineDelta(self.model.bits, cfg.learn_rate, cfg.max_delta,
+                           cfg.min_support, cfg.max_shift)
 
     def rebuild(self, read: Callable[[Sequence[Query]], list[Any]]) -> None:
         """Recompute the online part from state (at start-up and at each maintenance)."""
@@ -227,7 +235,7 @@ class ContentDetector:
         self.online.apply(reported.buckets, reported.applied, weighing.after)
         reported.applied = weighing.after
         return [Put(_report_key(report.message_id), reported, self._ttl),
-                Touch(_INDEX, (report.message_id,), self._ttl, self.cfg["max_remembered"]),
+                Touch(_INDEX, (report.message_id,), self._ttl, self.cfg.max_remembered),
                 learnt()]
 
 

@@ -17,6 +17,7 @@ check here but the operator's block list.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -30,11 +31,15 @@ from ..state.ops import Contains, Query, Write
 from ..text import UrlFact, skeleton
 from ..urlmodel import features as url_features
 from ..urlmodel import scorer as url_scorer
-from .base import Context, Facts, Outcome, first_per_code, settings
+from .base import Context, Facts, Outcome, defaults, first_per_code, settings
 
-DEFAULTS: dict[str, Any] = {
+
+@dataclass(frozen=True, slots=True)
+class LinksSettings:
+    """The links detector's settings (``detectors.links`` in config)."""
+
     # Brands whose look-alikes are phishing: the most-phished, plus platform_domains.
-    "protected_domains": [
+    protected_domains: tuple[str, ...] = (
         "live.com", "microsoft.com", "outlook.com", "hotmail.com", "msn.com", "office.com",
         "skype.com", "paypal.com", "apple.com", "icloud.com", "google.com", "gmail.com",
         "youtube.com", "facebook.com", "instagram.com", "whatsapp.com", "messenger.com",
@@ -42,13 +47,15 @@ DEFAULTS: dict[str, Any] = {
         "dropbox.com", "discord.com", "steamcommunity.com", "steampowered.com",
         "telegram.org", "coinbase.com", "binance.com", "chase.com", "wellsfargo.com",
         "bankofamerica.com", "dhl.com", "fedex.com", "ebay.com", "spotify.com", "adobe.com",
-    ],
-    "platform_domains": [],  # the platform's own domains: protected like the brands
-    "bait_languages": ["en", "ru", "es", "pt", "id"],  # word lists in data/bait/
-    "extra_bait": [],  # more credential-bait phrases, any language
-    "max_urls": 16,  # links examined per message
-    "url_model": "",  # the URL model's file; "" = the one shipped, "off" = none
-}
+    )
+    platform_domains: tuple[str, ...] = ()  # the platform's own domains: protected like the brands
+    bait_languages: tuple[str, ...] = ("en", "ru", "es", "pt", "id")  # word lists in data/bait/
+    extra_bait: tuple[str, ...] = ()  # more credential-bait phrases, any language
+    max_urls: int = 16  # links examined per message
+    url_model: str = ""  # the URL model's file; "" = the one shipped, "off" = none
+
+
+DEFAULTS = defaults(LinksSettings)
 
 SIGNALS = {
     "LINK_BLOCKLISTED": "a link's host is on the operator's block list (override: block)",
@@ -74,10 +81,10 @@ class LinksDetector:
     name = "links"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
-        cfg = self.cfg = settings(self.name, DEFAULTS, given)
-        self.brands = Brands([*cfg["protected_domains"], *cfg["platform_domains"]])
-        phrases: list[str] = list(cfg["extra_bait"])
-        for language in cfg["bait_languages"]:
+        cfg = self.cfg = settings(self.name, LinksSettings, given)
+        self.brands = Brands([*cfg.protected_domains, *cfg.platform_domains])
+        phrases: list[str] = list(cfg.extra_bait)
+        for language in cfg.bait_languages:
             try:
                 phrases += _data_lines(f"bait/{language}.txt")
             except FileNotFoundError:
@@ -85,8 +92,8 @@ class LinksDetector:
                                   f"{language!r} in data/bait/") from None
         self.bait = tuple(dict.fromkeys((p, skeleton(p)) for p in phrases if p.strip()))
         self.shorteners = frozenset(_data_lines("shorteners.txt"))
-        self.url_model = (None if cfg["url_model"] == "off" else
-                          url_scorer.load(cfg["url_model"]) if cfg["url_model"] else
+        self.url_model = (None if cfg.url_model == "off" else
+                          url_scorer.load(cfg.url_model) if cfg.url_model else
                           url_scorer.bundled())
         # Strength maps the model's log-odds onto the policy's scale: the warn points at
         # the model's warn_at, rising to the signal's full weight at its hold_at (above
@@ -97,7 +104,7 @@ class LinksDetector:
         self._low = min(1.0, config.policy.warn / (config.weight("LINK_PHISHY") or 1.0))
 
     def _urls(self, ctx: Context) -> tuple[UrlFact, ...]:
-        return ctx.view.urls[: self.cfg["max_urls"]] if ctx.view else ()
+        return ctx.view.urls[: self.cfg.max_urls] if ctx.view else ()
 
     def _lists(self, ctx: Context) -> dict[str, Contains]:
         """The list look-ups of the message's hosts, built once per event."""

@@ -30,6 +30,7 @@ drops this bound when the session itself is not proven the owner's
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .. import accounts
@@ -37,14 +38,20 @@ from ..config import Config
 from ..events import Invite
 from ..signals import Signal
 from ..state.ops import Contains, Query, Touch, Write
-from .base import Context, Facts, Outcome, settings
+from .base import Context, Facts, Outcome, defaults, settings
 from .takeover import TakeoverDetector
 
-DEFAULTS: dict[str, Any] = {
-    "max_people": 5,  # recipients looked at; a message to more is no conversation
-    "remember_days": 180,  # how long having written to someone counts
-    "cap": 2_000,  # correspondents remembered per account (stalest dropped first)
-}
+
+@dataclass(frozen=True, slots=True)
+class RelationshipSettings:
+    """The relationship detector's settings (``detectors.relationship`` in config)."""
+
+    max_people: int = 5  # recipients looked at; a message to more is no conversation
+    remember_days: int = 180  # how long having written to someone counts
+    cap: int = 2_000  # correspondents remembered per account (stalest dropped first)
+
+
+DEFAULTS = defaults(RelationshipSettings)
 
 SIGNALS = {
     "CONVERSATION": "sender and recipients are mutual contacts, and the recipients have "
@@ -73,7 +80,7 @@ class RelationshipDetector:
     name = "relationship"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
-        self.cfg = settings(self.name, DEFAULTS, given)
+        self.cfg = settings(self.name, RelationshipSettings, given)
         # Whether the sender is established is the takeover detector's judgement (same
         # settings and state; reads shared through the scratch, deduplicated by the engine).
         self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
@@ -84,7 +91,7 @@ class RelationshipDetector:
         message, plan = ctx.message, None
         if message is not None and not isinstance(message, Invite):
             people = tuple(dict.fromkeys(message.recipients))
-            if 0 < len(people) <= self.cfg["max_people"] and message.sender not in people:
+            if 0 < len(people) <= self.cfg.max_people and message.sender not in people:
                 me = (message.sender,)
                 plan = _Plan(people, Contains(accounts.contacts(message.sender), people),
                              tuple(Contains(accounts.contacts(p), me) for p in people),
@@ -117,8 +124,8 @@ class RelationshipDetector:
         message = ctx.message
         if plan is None or message is None or outcome.action not in ("deliver", "warn"):
             return ()
-        return (Touch(_wrote(message.sender), plan.people, self.cfg["remember_days"] * _DAY,
-                      self.cfg["cap"]),)
+        return (Touch(_wrote(message.sender), plan.people, self.cfg.remember_days * _DAY,
+                      self.cfg.cap),)
 
 
 def build(given: dict[str, Any], config: Config) -> RelationshipDetector:

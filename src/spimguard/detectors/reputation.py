@@ -24,6 +24,7 @@ other reasons.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .. import accounts, lists
@@ -31,25 +32,31 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Get, Incr, Put, Query, Touch, Write
-from .base import Context, Facts, Outcome, ramp, settings
+from .base import Context, Facts, Outcome, defaults, ramp, settings
 
-DEFAULTS: dict[str, Any] = {
-    "fresh_hours": 48,  # a domain first seen this recently is fresh
-    "spread_window": 21_600,  # seconds over which distinct senders are counted
-    "spread_soft": 4,  # distinct senders of a fresh domain where evidence starts
-    "spread_hard": 30,  # ... and reaches its cap (0.6)
-    "reports_window": 2_592_000,  # seconds user reports on a domain are remembered
-    "reports_soft": 0,  # reports above this count as evidence
-    "reports_hard": 3,  # ... full strength
-    "held_window": 604_800,  # seconds held verdicts are remembered
-    "held_soft": 2,
-    "held_hard": 20,
-    "max_domains": 8,  # domains judged per message
-    "senders_cap": 2_000,  # senders remembered per domain
-    "reach_soft": 3,  # recipients per sender up to which spread is sharing, not a push ...
-    "reach_hard": 8,  # ... and from which it is a push in full
-    "recipients_cap": 20_000,  # recipients remembered per domain
-}
+
+@dataclass(frozen=True, slots=True)
+class ReputationSettings:
+    """The reputation detector's settings (``detectors.reputation`` in config)."""
+
+    fresh_hours: int = 48  # a domain first seen this recently is fresh
+    spread_window: int = 21_600  # seconds over which distinct senders are counted
+    spread_soft: int = 4  # distinct senders of a fresh domain where evidence starts
+    spread_hard: int = 30  # ... and reaches its cap (0.6)
+    reports_window: int = 2_592_000  # seconds user reports on a domain are remembered
+    reports_soft: int = 0  # reports above this count as evidence
+    reports_hard: int = 3  # ... full strength
+    held_window: int = 604_800  # seconds held verdicts are remembered
+    held_soft: int = 2
+    held_hard: int = 20
+    max_domains: int = 8  # domains judged per message
+    senders_cap: int = 2_000  # senders remembered per domain
+    reach_soft: int = 3  # recipients per sender up to which spread is sharing, not a push ...
+    reach_hard: int = 8  # ... and from which it is a push in full
+    recipients_cap: int = 20_000  # recipients remembered per domain
+
+
+DEFAULTS = defaults(ReputationSettings)
 
 SIGNALS = {
     "LINK_REPUTATION": "a linked domain is fresh and pushed by many accounts, or reported, or "
@@ -95,13 +102,13 @@ class ReputationDetector:
     name = "reputation"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
-        self.cfg = settings(self.name, DEFAULTS, given)
+        self.cfg = settings(self.name, ReputationSettings, given)
 
     def _domains(self, ctx: Context) -> tuple[str, ...]:
         if isinstance(ctx.event, Message) and ctx.view is not None:
-            return tuple(d for d in ctx.view.domains if "." in d)[: self.cfg["max_domains"]]
+            return tuple(d for d in ctx.view.domains if "." in d)[: self.cfg.max_domains]
         if isinstance(ctx.event, Report) and ctx.reported is not None:
-            return ctx.reported.domains[: self.cfg["max_domains"]]
+            return ctx.reported.domains[: self.cfg.max_domains]
         return ()
 
     def _plan(self, ctx: Context) -> _Plan | None:
@@ -119,11 +126,11 @@ class ReputationDetector:
 
     def _queries(self, domain: str) -> tuple[Query, ...]:
         cfg = self.cfg
-        return (Get(_first(domain)), Distinct(_senders(domain), cfg["spread_window"]),
-                Count(_reports(domain), cfg["reports_window"], _DAY),
-                Count(_held(domain), cfg["held_window"], 3600.0),
-                Distinct(_recipients(domain), cfg["spread_window"]),
-                Distinct(_strangers(domain), cfg["spread_window"]))
+        return (Get(_first(domain)), Distinct(_senders(domain), cfg.spread_window),
+                Count(_reports(domain), cfg.reports_window, _DAY),
+                Count(_held(domain), cfg.held_window, 3600.0),
+                Distinct(_recipients(domain), cfg.spread_window),
+                Distinct(_strangers(domain), cfg.spread_window))
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
@@ -153,19 +160,19 @@ class ReputationDetector:
             first, senders, reports, held, reached, pushed = (
                 facts[q] for q in self._queries(domain))
             age_h = (message.ts - first) / 3600 if first is not None else 0.0
-            fresh = age_h < cfg["fresh_hours"]
+            fresh = age_h < cfg.fresh_hours
             each = reached / max(1, senders)
-            shape = max(ramp(each, cfg["reach_soft"], cfg["reach_hard"]),
+            shape = max(ramp(each, cfg.reach_soft, cfg.reach_hard),
                         pushed / reached if reached else 0.0)
-            spread = 0.6 * ramp(senders, cfg["spread_soft"], cfg["spread_hard"]) * shape if (
+            spread = 0.6 * ramp(senders, cfg.spread_soft, cfg.spread_hard) * shape if (
                 fresh) else 0
-            strength = max(ramp(reports, cfg["reports_soft"], cfg["reports_hard"]),
-                           0.8 * ramp(held, cfg["held_soft"], cfg["held_hard"]), spread)
+            strength = max(ramp(reports, cfg.reports_soft, cfg.reports_hard),
+                           0.8 * ramp(held, cfg.held_soft, cfg.held_hard), spread)
             if strength > 0 and (best is None or strength > best[0]):
                 facts_said = [f"first seen {age_h:.0f} h ago" if first is not None else
                               "never seen before", f"sent by {senders} accounts to "
                               f"{each:.1f} recipients each ({shape:.0%} push) in "
-                              f"{cfg['spread_window'] // 3600} h"]
+                              f"{cfg.spread_window // 3600} h"]
                 if reports:
                     facts_said.append(f"{reports:.0f} user reports")
                 if held:
@@ -183,7 +190,7 @@ class ReputationDetector:
             # label (``trust.py``): at most one per message, from its recipients, and a ham
             # report cancels what was reported on that message, not on other copies.
             step = ctx.trust.spam_after - ctx.trust.spam_before if ctx.trust else 0.0
-            return [Incr(_reports(d), step, _DAY, self.cfg["reports_window"])
+            return [Incr(_reports(d), step, _DAY, self.cfg.reports_window)
                     for d in plan.domains] if step else []
         assert isinstance(event, Message)
         out: list[Write] = []
@@ -192,15 +199,15 @@ class ReputationDetector:
         for domain in plan.domains:
             if facts[Get(_first(domain))] is None:
                 out.append(Put(_first(domain), event.ts, _FIRST_SEEN_TTL))
-            out.append(Touch(_senders(domain), (event.sender,), self.cfg["spread_window"],
-                             self.cfg["senders_cap"]))
+            out.append(Touch(_senders(domain), (event.sender,), self.cfg.spread_window,
+                             self.cfg.senders_cap))
             out.append(Touch(_recipients(domain), tuple(event.recipients),
-                             self.cfg["spread_window"], self.cfg["recipients_cap"]))
+                             self.cfg.spread_window, self.cfg.recipients_cap))
             if strangers:
-                out.append(Touch(_strangers(domain), strangers, self.cfg["spread_window"],
-                                 self.cfg["recipients_cap"]))
+                out.append(Touch(_strangers(domain), strangers, self.cfg.spread_window,
+                                 self.cfg.recipients_cap))
             if outcome.action in ("hold", "block"):
-                out.append(Incr(_held(domain), 1.0, 3600.0, self.cfg["held_window"]))
+                out.append(Incr(_held(domain), 1.0, 3600.0, self.cfg.held_window))
         return out
 
 

@@ -13,6 +13,7 @@ the reason, which ``/healthz`` shows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import re2
@@ -23,16 +24,22 @@ from ..lists import host_suffixes
 from ..signals import Signal
 from ..state.ops import Query, Write
 from ..text import skeleton
-from .base import Context, Facts, Outcome, settings
+from .base import Context, Facts, Outcome, defaults, settings
 
-DEFAULTS: dict[str, Any] = {
-    "allow_accounts": [],  # senders never filtered (the platform's own notice bots)
-    "deny_accounts": [],  # senders whose every message is blocked
-    "deny_domains": [],  # registrable domains or hosts; any subdomain matches too
-    "deny_phrases": [],  # case-, accent- and disguise-insensitive substrings
-    "deny_patterns": [],  # RE2 patterns over the cleaned text (case-insensitive)
-    "max_patterns": 1_000,  # bound on what one config may ask RE2 to compile
-}
+
+@dataclass(frozen=True, slots=True)
+class RulesSettings:
+    """The rules detector's settings (``detectors.rules`` in config)."""
+
+    allow_accounts: tuple[str, ...] = ()  # senders never filtered (the platform's own notice bots)
+    deny_accounts: tuple[str, ...] = ()  # senders whose every message is blocked
+    deny_domains: tuple[str, ...] = ()  # registrable domains or hosts; any subdomain matches too
+    deny_phrases: tuple[str, ...] = ()  # case-, accent- and disguise-insensitive substrings
+    deny_patterns: tuple[str, ...] = ()  # RE2 patterns over the cleaned text (case-insensitive)
+    max_patterns: int = 1_000  # bound on what one config may ask RE2 to compile
+
+
+DEFAULTS = defaults(RulesSettings)
 
 SIGNALS = {
     "RULE_ALLOW_ACCOUNT": "sender is on the operator's allowlist (override: allow)",
@@ -47,20 +54,20 @@ class RulesDetector:
     name = "rules"
 
     def __init__(self, given: dict[str, Any]) -> None:
-        cfg = settings(self.name, DEFAULTS, given)
-        self.allow_accounts = frozenset(cfg["allow_accounts"])
-        self.deny_accounts = frozenset(cfg["deny_accounts"])
-        self.deny_domains = frozenset(d.strip(".").lower() for d in cfg["deny_domains"])
-        self.phrases = tuple((p, skeleton(p)) for p in cfg["deny_phrases"] if p.strip())
-        if len(cfg["deny_patterns"]) > cfg["max_patterns"]:
+        cfg = settings(self.name, RulesSettings, given)
+        self.allow_accounts = frozenset(cfg.allow_accounts)
+        self.deny_accounts = frozenset(cfg.deny_accounts)
+        self.deny_domains = frozenset(d.strip(".").lower() for d in cfg.deny_domains)
+        self.phrases = tuple((p, skeleton(p)) for p in cfg.deny_phrases if p.strip())
+        if len(cfg.deny_patterns) > cfg.max_patterns:
             raise ConfigError(f"detectors.rules.deny_patterns has more than "
-                              f"{cfg['max_patterns']} patterns")
+                              f"{cfg.max_patterns} patterns")
         options = re2.Options()
         options.case_sensitive = False
         options.max_mem = 8 << 20
         options.log_errors = False
         self.patterns = []
-        for pattern in cfg["deny_patterns"]:
+        for pattern in cfg.deny_patterns:
             try:
                 self.patterns.append((pattern, re2.compile(pattern, options)))
             except re2.error as exc:

@@ -36,29 +36,36 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ..config import Config
 from ..signals import Signal
 from ..state.ops import Contains, Distinct, Query, Touch, Write
 from ..text import size_class
-from .base import Context, Facts, Outcome, ramp, settings
+from .base import Context, Facts, Outcome, defaults, ramp, settings
 from .takeover import TakeoverDetector
 
-DEFAULTS: dict[str, Any] = {
+
+@dataclass(frozen=True, slots=True)
+class SealedBulkSettings:
+    """The sealed_bulk detector's settings (``detectors.sealed_bulk`` in config)."""
+
     # The takeover burst window: a pitch goes out in minutes, a friend's day is spread out.
-    "window": 600,
+    window: int = 600
     # Distinct targets of one shape in ``window`` above which evidence starts: a person
     # writes to two friends in ten minutes often, and short chat shares a size class
     # (Megolm's ~100 bytes of envelope make all one-liners one to three classes).
-    "reach_soft": 2,
+    reach_soft: int = 2
     # ... and full: takeover's burst is full at 4 dormant ties; one shape to 6 people of
     # any kind in ten minutes, from a session the account does not use, is a mailing.
-    "reach_hard": 6,
-    "max_targets": 500,  # recipients looked at per message (bound on one read)
-    "max_attachments": 4,  # attachments looked at per message (bound on reads)
-    "set_cap": 5_000,  # targets kept per shape set
-}
+    reach_hard: int = 6
+    max_targets: int = 500  # recipients looked at per message (bound on one read)
+    max_attachments: int = 4  # attachments looked at per message (bound on reads)
+    set_cap: int = 5_000  # targets kept per shape set
+
+
+DEFAULTS = defaults(SealedBulkSettings)
 
 SIGNALS = {
     "SEALED_BULK": "an unfamiliar session sent encrypted messages of one size, or one "
@@ -83,7 +90,7 @@ class SealedBulkDetector:
     name = "sealed_bulk"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
-        self.cfg = settings(self.name, DEFAULTS, given)
+        self.cfg = settings(self.name, SealedBulkSettings, given)
         # The takeover detector's own judgement of the session (same settings, same
         # state, reads shared through the event's scratch and deduplicated by the engine).
         self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
@@ -98,13 +105,13 @@ class SealedBulkDetector:
             if message.conversation and len(message.recipients) > 1:
                 targets: tuple[str, ...] = (f"conv:{message.conversation}",)
             else:
-                targets = tuple(dict.fromkeys(message.recipients))[: cfg["max_targets"]]
+                targets = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
             base = f"sb:{message.sender}:{message.session}"
             attached = dict.fromkeys(_attachment_tag(a.name, a.mime)
                                      for a in message.attachments)
-            tags = [f"s{size_class(message.size)}", *list(attached)[: cfg["max_attachments"]]]
+            tags = [f"s{size_class(message.size)}", *list(attached)[: cfg.max_attachments]]
             shapes = tuple(f"{base}:{tag}" for tag in tags)
-            plan = _Plan(targets, shapes, tuple(Distinct(k, cfg["window"]) for k in shapes),
+            plan = _Plan(targets, shapes, tuple(Distinct(k, cfg.window) for k in shapes),
                          tuple(Contains(k, targets) for k in shapes))
         ctx.scratch[self.name] = plan
         return plan
@@ -126,14 +133,14 @@ class SealedBulkDetector:
         reach, shape = max(
             (facts[total] + sum(1 for seen in facts[known] if not seen), i)
             for i, (total, known) in enumerate(zip(plan.reach, plan.known, strict=True)))
-        strength = ramp(reach, self.cfg["reach_soft"], self.cfg["reach_hard"])
+        strength = ramp(reach, self.cfg.reach_soft, self.cfg.reach_hard)
         if not strength:
             return []
         strength *= risk
         what = "messages of one size" if shape == 0 else "one attachment"
         detail = (f"a session the account does not use sent {what} to {reach} people in "
-                  f"{self.cfg['window'] // 60} min")
-        if session.get("replies", 0) >= self.takeover.cfg["replies_trusted"]:
+                  f"{self.cfg.window // 60} min")
+        if session.get("replies", 0) >= self.takeover.cfg.replies_trusted:
             strength *= 0.5
             detail += f", but it had replied to {session['replies']} messages"
         return [Signal("SEALED_BULK", strength, detail)]
@@ -142,7 +149,7 @@ class SealedBulkDetector:
         plan = self._plan(ctx)
         if plan is None or not self.takeover.sender_session(ctx, facts).get("risk"):
             return ()  # the familiar session is never judged here: nothing to count
-        return [Touch(key, plan.targets, self.cfg["window"], self.cfg["set_cap"])
+        return [Touch(key, plan.targets, self.cfg.window, self.cfg.set_cap)
                 for key in plan.shapes]
 
 

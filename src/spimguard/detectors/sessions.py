@@ -22,21 +22,28 @@ sessionless traffic only.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Count, Distinct, Incr, Query, Touch, Write
-from .base import Context, Facts, Outcome, ramp, sealed, settings
+from .base import Context, Facts, Outcome, defaults, ramp, sealed, settings
 
-DEFAULTS: dict[str, Any] = {
-    "remember": 604_800,  # seconds a session's reported weight counts
-    "reports_soft": 0.0,  # reported weight above this is evidence ...
-    "reports_hard": 3.0,  # ... and at this is full (net labels of 3 messages)
-    "min_reporters": 3,  # distinct reporters before any of it counts
-    "max_reporters": 64,  # reporters remembered per session
-}
+
+@dataclass(frozen=True, slots=True)
+class SessionsSettings:
+    """The sessions detector's settings (``detectors.sessions`` in config)."""
+
+    remember: int = 604_800  # seconds a session's reported weight counts
+    reports_soft: float = 0.0  # reported weight above this is evidence ...
+    reports_hard: float = 3.0  # ... and at this is full (net labels of 3 messages)
+    min_reporters: int = 3  # distinct reporters before any of it counts
+    max_reporters: int = 64  # reporters remembered per session
+
+
+DEFAULTS = defaults(SessionsSettings)
 
 SIGNALS = {
     "SESSION_REPORTED": "users reported earlier encrypted messages from this session as spam",
@@ -57,10 +64,10 @@ class SessionsDetector:
     name = "sessions"
 
     def __init__(self, given: dict[str, Any]) -> None:
-        self.cfg = settings(self.name, DEFAULTS, given)
+        self.cfg = settings(self.name, SessionsSettings, given)
 
     def _queries(self, message: Message) -> tuple[Count, Distinct]:
-        who, window = (message.sender, message.session), self.cfg["remember"]
+        who, window = (message.sender, message.session), self.cfg.remember
         return Count(_key(*who), window, _BUCKET), Distinct(_reporters_key(*who), window)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
@@ -72,8 +79,8 @@ class SessionsDetector:
         if message is None:
             return []
         weight, reporters = (facts[q] or 0 for q in self._queries(message))
-        strength = ramp(weight, self.cfg["reports_soft"], self.cfg["reports_hard"])
-        if not strength or reporters < self.cfg["min_reporters"]:
+        strength = ramp(weight, self.cfg.reports_soft, self.cfg.reports_hard)
+        if not strength or reporters < self.cfg.min_reporters:
             return []
         where = f"session '{message.session}'" if message.session else "this account"
         return [Signal("SESSION_REPORTED", strength,
@@ -88,11 +95,11 @@ class SessionsDetector:
         moved = weighing.spam_after - weighing.spam_before  # a ham report moves it back
         if not moved:
             return ()
-        who, window = (reported.account, reported.session), self.cfg["remember"]
+        who, window = (reported.account, reported.session), self.cfg.remember
         out: list[Write] = [Incr(_key(*who), moved, _BUCKET, window)]
         if moved > 0:
             out.append(Touch(_reporters_key(*who), (report.reporter,), window,
-                             self.cfg["max_reporters"]))
+                             self.cfg.max_reporters))
         return out
 
 

@@ -113,6 +113,7 @@ import ipaddress
 import re
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -134,74 +135,80 @@ from ..state.ops import (
 )
 from ..text import size_class
 from . import takeover_record
-from .base import Context, Facts, Outcome, ramp, settings
+from .base import Context, Facts, Outcome, defaults, ramp, settings
 
-DEFAULTS: dict[str, Any] = {
-    "familiar_after": 86_400,  # seconds a client or network must be known to be familiar
-    "familiar_uses": 3,  # ... and clean messages from it to the account's own people
-    "dormant_after": 2_592_000,  # a sign-in after this long without one is unfamiliar too
-    "burst_window": 600,  # seconds over which a session's contacts written to are counted
+
+@dataclass(frozen=True, slots=True)
+class TakeoverSettings:
+    """The takeover detector's settings (``detectors.takeover`` in config)."""
+
+    familiar_after: int = 86_400  # seconds a client or network must be known to be familiar
+    familiar_uses: int = 3  # ... and clean messages from it to the account's own people
+    dormant_after: int = 2_592_000  # a sign-in after this long without one is unfamiliar too
+    burst_window: int = 600  # seconds over which a session's contacts written to are counted
     # Its text and size counts move by this step (a window rounded to whole minutes: one
     # counter entry a minute however fast the session sends).
-    "burst_bucket": 60,
-    "burst_soft": 1,  # distinct contacts where burst evidence starts ...
-    "burst_hard": 4,  # ... and is full
-    "scraped_share": 0.5,  # share of the contact list a session must read to count
-    "mature_messages": 30,  # messages before the profile judges behaviour change
-    "reply_window": 1_800,  # seconds within which answering a message counts as a reply
-    "replies_trusted": 2,  # replies that make a session a conversing one (its burst halves)
-    "trusted_messages": 20,  # clean messages before the account's usual session is trusted
-    "hour_messages": 100,  # messages in the hour histogram before an hour can be unusual
+    burst_bucket: int = 60
+    burst_soft: int = 1  # distinct contacts where burst evidence starts ...
+    burst_hard: int = 4  # ... and is full
+    scraped_share: float = 0.5  # share of the contact list a session must read to count
+    mature_messages: int = 30  # messages before the profile judges behaviour change
+    reply_window: int = 1_800  # seconds within which answering a message counts as a reply
+    replies_trusted: int = 2  # replies that make a session a conversing one (its burst halves)
+    trusted_messages: int = 20  # clean messages before the account's usual session is trusted
+    hour_messages: int = 100  # messages in the hour histogram before an hour can be unusual
     # ... and past this many it is halved (recent habits count more: about four times
     # ``hour_messages``, so a halved histogram still judges hours).
-    "hour_decay": 400,
-    "max_networks": 6,  # networks kept in a profile (least recently seen dropped)
-    "max_clients": 4,  # clients kept in a profile
-    "max_domains": 16,  # domains kept in a profile
-    "session_ttl": 2_592_000,  # seconds session facts are kept
-    "live_window": 43_200,  # seconds a session counts as live after its last activity
-    "max_cidrs": 16,  # networks (CIDRs) from ``account`` events kept in a profile
-    "max_incidents": 8,  # incidents (network, range, client family) kept per account
+    hour_decay: int = 400
+    max_networks: int = 6  # networks kept in a profile (least recently seen dropped)
+    max_clients: int = 4  # clients kept in a profile
+    max_domains: int = 16  # domains kept in a profile
+    session_ttl: int = 2_592_000  # seconds session facts are kept
+    live_window: int = 43_200  # seconds a session counts as live after its last activity
+    max_cidrs: int = 16  # networks (CIDRs) from ``account`` events kept in a profile
+    max_incidents: int = 8  # incidents (network, range, client family) kept per account
     # How unfamiliar a session is (LOGIN_UNFAMILIAR's strength, and the burst's risk),
     # on one scale from the owner (0) to a stranger (1). A known place is half a stranger:
     # the owner's network after a month's silence, or a third-party app new to the account
     # at home (people try apps; sellers of stolen accounts log in from their own network) ...
-    "risk_known_network": 0.4,
+    risk_known_network: float = 0.4
     # ... a known app on a new network is more: travel, or a spoofed official client id
     # (ids are free to claim, networks are not); an official app counts as known here ...
-    "risk_new_network": 0.6,
+    risk_new_network: float = 0.6
     # ... and a new app on a new network is the stranger the detector exists for.
-    "risk_stranger": 1.0,
+    risk_stranger: float = 1.0
     # ACCOUNT_HIJACK_BURST's strength: the burst's ramp times this sum (capped at 1). A full
     # burst from a session of known-network risk weighs 0.45 + 0.25 * 0.4 = 0.55 alone (a
     # warning under scores.toml), from a stranger 0.7; each corroboration adds 0.1, so a
     # stranger's burst with one text, after reading the list and with a link reaches 1.
-    "burst_base": 0.45,
-    "burst_risk": 0.25,  # times the session's risk
-    "burst_scraped": 0.1,  # it read most of the contact list first
-    "burst_one_text": 0.1,  # one text to all, or most of the contacts it wrote to dormant
-    "burst_link": 0.1,  # the text carries a link (the pitch's payload)
+    burst_base: float = 0.45
+    burst_risk: float = 0.25  # times the session's risk
+    burst_scraped: float = 0.1  # it read most of the contact list first
+    burst_one_text: float = 0.1  # one text to all, or most of the contacts it wrote to dormant
+    burst_link: float = 0.1  # the text carries a link (the pitch's payload)
     # A session that replied to its friends before its burst is most likely the owner:
     # its burst weighs this much on the account's own app, and ``replied_other_app``
     # on another (people chat; spam software blasts).
-    "replied_own_app": 0.25,
-    "replied_other_app": 0.5,
-    "behaviour_change": 0.35,  # BEHAVIOUR_CHANGE per unusual thing (three make it whole)
-    "scraped_min_contacts": 5,  # a contact list shorter than this is not worth harvesting
+    replied_own_app: float = 0.25
+    replied_other_app: float = 0.5
+    behaviour_change: float = 0.35  # BEHAVIOUR_CHANGE per unusual thing (three make it whole)
+    scraped_min_contacts: int = 5  # a contact list shorter than this is not worth harvesting
     # Bounds on what one event may make the detector hold (an attacker chooses both):
-    "max_recipients": 500,  # recipients of one message checked against ties (the rest wait)
-    "burst_cap": 5_000,  # members of a session's burst sets (far above ``burst_hard``)
-    "live_cap": 16,  # networks in an account's live-sessions set
+    max_recipients: int = 500  # recipients of one message checked against ties (the rest wait)
+    burst_cap: int = 5_000  # members of a session's burst sets (far above ``burst_hard``)
+    live_cap: int = 16  # networks in an account's live-sessions set
     # Sessions whose facts an account's record keeps: an account's own devices are a handful;
     # past it the least recent without standing go first (``takeover_record``).
-    "max_sessions": 8,
-    "unpitched_trace": 0.15,  # burst strength at most, from a partly new session consistent
+    max_sessions: int = 8
+    unpitched_trace: float = 0.15  # burst strength at most, from a partly new session consistent
     # with the owner (``owner_consistent``; x its weight 10 stays under challenge - velocity cap)
     # An account first seen this long ago (by spimguard, or by the IM server: an ``account``
     # event's ``created``) is established without counting its messages: a month of life.
-    "established_after": 2_592_000,
-    "owner_people": 5,  # recipients checked for listing the account back (more: not judged)
-}
+    established_after: int = 2_592_000
+    owner_people: int = 5  # recipients checked for listing the account back (more: not judged)
+
+
+DEFAULTS = defaults(TakeoverSettings)
 
 SIGNALS = {
     "LOGIN_UNFAMILIAR": "a sign-in from a client or network the account does not use",
@@ -356,7 +363,7 @@ class TakeoverDetector:
     name = "takeover"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
-        self.cfg = settings(self.name, DEFAULTS, given)
+        self.cfg = settings(self.name, TakeoverSettings, given)
         self.official = frozenset(config.official_clients)
         self.restriction_ttl = config.policy.restriction_ttl
 
@@ -374,27 +381,27 @@ class TakeoverDetector:
                   Get(accounts.restrictions(account)), Get(accounts.first_seen(account)))
         if isinstance(event, Message):
             session = _counted(event)  # without a session id, its app and network stand in
-            people = tuple(dict.fromkeys(event.recipients))[:self.cfg["max_recipients"]]
+            people = tuple(dict.fromkeys(event.recipients))[:self.cfg.max_recipients]
             burst = f"tk:to:{account}:{session}"
             fingerprint = ctx.view.fingerprint if ctx.view else ""
             text = f"tk:text:{account}:{session}:{_pitch(ctx)}"
-            plan = _Plan(*common, Distinct(burst, self.cfg["burst_window"]),
+            plan = _Plan(*common, Distinct(burst, self.cfg.burst_window),
                          Contains(burst, people), Contains(accounts.contacts(account), people),
                          Contains(accounts.talked(account), people),
                          Count(f"tk:fp:{account}:{session}:{fingerprint}",
-                               self.cfg["burst_window"], self.cfg["burst_bucket"]),
+                               self.cfg.burst_window, self.cfg.burst_bucket),
                          Get(_heard_key(account, people[0])) if len(people) == 1 else None,
-                         Distinct(text, self.cfg["burst_window"]), Contains(text, people),
-                         Count(_shape_key(account, session, event.size), self.cfg[
-                             "burst_window"], self.cfg["burst_bucket"]) if event.encrypted
+                         Distinct(text, self.cfg.burst_window), Contains(text, people),
+                         Count(_shape_key(account, session, event.size), self.cfg.burst_window,
+                               self.cfg.burst_bucket) if event.encrypted
                          else None,
-                         Distinct(_life_key(account, session), self.cfg["session_ttl"]),
+                         Distinct(_life_key(account, session), self.cfg.session_ttl),
                          Contains(_life_key(account, session), people),
-                         Distinct(_pals_key(account, session), self.cfg["session_ttl"]),
+                         Distinct(_pals_key(account, session), self.cfg.session_ttl),
                          Contains(_pals_key(account, session), people),
                          tuple(Contains(accounts.contacts(p), (account,)) for p in people)
-                         if len(people) <= self.cfg["owner_people"] else (),
-                         doubted=Distinct(_doubted_key(account), self.cfg["burst_window"]),
+                         if len(people) <= self.cfg.owner_people else (),
+                         doubted=Distinct(_doubted_key(account), self.cfg.burst_window),
                          doubted_known=Contains(_doubted_key(account), people))
         else:
             plan = _Plan(*common)
@@ -420,8 +427,8 @@ class TakeoverDetector:
         memo = f"{self.name}:record"
         if memo not in ctx.scratch:
             ctx.scratch[memo] = takeover_record.Record(
-                ctx.event.account, facts[plan.record], self.cfg["session_ttl"],
-                self.cfg["live_window"], self.restriction_ttl)
+                ctx.event.account, facts[plan.record], self.cfg.session_ttl,
+                self.cfg.live_window, self.restriction_ttl)
         return ctx.scratch[memo]
 
     def _profile(self, ctx: Context, facts: Facts, plan: _Plan) -> dict[str, Any]:
@@ -431,8 +438,9 @@ class TakeoverDetector:
     def _familiar(self, seen: dict[str, list[float]], key: str, before: float) -> bool:
         """``familiar_uses`` clean uses of ``key``, the first ``familiar_after`` before."""
         entry = seen.get(key)
-        return entry is not None and len(entry) == 3 and entry[0] <= before - self.cfg[
-            "familiar_after"] and entry[2] >= self.cfg["familiar_uses"]
+        return (entry is not None and len(entry) == 3
+                and entry[0] <= before - self.cfg.familiar_after
+                and entry[2] >= self.cfg.familiar_uses)
 
     def _known_net(self, profile: dict[str, Any], net: str, before: float) -> bool:
         return self._familiar(profile.get("nets", {}), net, before) or in_cidrs(
@@ -448,8 +456,8 @@ class TakeoverDetector:
         with a third-party app too, wholly unfamiliar."""
         if not net or len(live) - (net in live) <= 0:
             return 0.0
-        return (self.cfg["risk_new_network"] if client in self.official or not self.official
-                else self.cfg["risk_stranger"])
+        return (self.cfg.risk_new_network if client in self.official or not self.official
+                else self.cfg.risk_stranger)
 
     def unfamiliar(self, profile: dict[str, Any], client: str, ip_net: str, now: float) -> float:
         """0 for the account's usual client and network, up to 1 for both new (a profile
@@ -458,21 +466,20 @@ class TakeoverDetector:
         known_net = not ip_net or self._known_net(profile, ip_net, now)
         known_client = self._familiar(clients, client, now)
         official = client in self.official
-        dormant = now - profile.get("last", now) >= self.cfg["dormant_after"]
+        dormant = now - profile.get("last", now) >= self.cfg.dormant_after
         cfg = self.cfg
         if known_net and (known_client or official):
             # the first sign-in in a month: check the burst
-            return cfg["risk_known_network"] if dormant else 0.0
+            return cfg.risk_known_network if dormant else 0.0
         if known_net:
-            return cfg["risk_known_network"]  # a third-party app new to this account, at home
+            return cfg.risk_known_network  # a third-party app new to this account, at home
         if official or known_client:
-            return cfg["risk_new_network"]  # a familiar app on a new network
-        return cfg["risk_stranger"]
+            return cfg.risk_new_network  # a familiar app on a new network
+        return cfg.risk_stranger
 
     def _scraped(self, read: int, size: int) -> bool:
         """Whether a session read most of a contact list worth the name."""
-        return size >= self.cfg["scraped_min_contacts"] and read >= self.cfg[
-            "scraped_share"] * size
+        return size >= self.cfg.scraped_min_contacts and read >= self.cfg.scraped_share * size
 
     def _dormant_ties(self, ctx: Context, plan: _Plan, facts: Facts) -> list[str]:
         """The recipients who are contacts the account has not been writing to: only these
@@ -500,7 +507,7 @@ class TakeoverDetector:
 
         A chain letter or an announcement to all contacts from there is the owner's
         doing; content alone should warn about it, not hold it."""
-        return (profile.get("msgs", 0) >= self.cfg["trusted_messages"]
+        return (profile.get("msgs", 0) >= self.cfg.trusted_messages
                 and bool(session.get("net")) and bool(session.get("client"))
                 and self._known_net(profile, session["net"], now)
                 and self._familiar(profile.get("clients", {}), session["client"], now))
@@ -518,9 +525,9 @@ class TakeoverDetector:
         if first is None:
             return False
         profile = self._profile(ctx, facts, plan)
-        return now - first >= self.cfg["established_after"] or (
-            now - first >= self.cfg["familiar_after"]
-            and profile.get("msgs", 0) >= self.cfg["trusted_messages"])
+        return now - first >= self.cfg.established_after or (
+            now - first >= self.cfg.familiar_after
+            and profile.get("msgs", 0) >= self.cfg.trusted_messages)
 
     def _vouching(self, ctx: Context, facts: Facts, plan: _Plan,
                   session: dict[str, Any]) -> bool:
@@ -530,7 +537,7 @@ class TakeoverDetector:
         side a spimmer cannot fake). An intruder's warm-up lines from its own network are
         neither, and teach the network nothing towards ``owner_consistent``."""
         return (not session.get("risk") and self.established(ctx, facts)) or session.get(
-            "replies", 0) >= self.cfg["replies_trusted"]
+            "replies", 0) >= self.cfg.replies_trusted
 
     def _written_from(self, profile: dict[str, Any], net: str, before: float) -> bool:
         """Whether sessions the owner was proven on (``_vouching``) had written cleanly to
@@ -538,7 +545,7 @@ class TakeoverDetector:
         (this session's sign-in): proven by use, if not yet by time (``familiar_after``)."""
         entry = profile.get("owned", {}).get(net)
         return (entry is not None and len(entry) == 3 and entry[0] < before
-                and entry[2] >= self.cfg["familiar_uses"])
+                and entry[2] >= self.cfg.familiar_uses)
 
     def owner_consistent(self, ctx: Context, facts: Facts) -> bool:
         """Positive evidence that the owner is writing, and nothing against it.
@@ -611,8 +618,7 @@ class TakeoverDetector:
         history = self._history(profile, event.ts)
         risk = (self.unfamiliar(profile, client_id, net, event.ts) if history
                 else self._relative(record.live(event.ts), net, client_id))
-        dormant = history and event.ts - profile.get("last", event.ts) >= self.cfg[
-            "dormant_after"]
+        dormant = history and event.ts - profile.get("last", event.ts) >= self.cfg.dormant_after
         return {"client": client_id, "net": net, "login": event.ts, "read": 0, "risk": risk,
                 "dormant": dormant}
 
@@ -664,9 +670,9 @@ class TakeoverDetector:
         scraped = self._scraped(session.get("read", 0), size)
         client = session.get("client") or "an unknown app"
         link = bool(ctx.view and ctx.view.urls)
-        where = ("a network it used before" if risk == self.cfg["risk_known_network"]
+        where = ("a network it used before" if risk == self.cfg.risk_known_network
                  else "a new network")
-        if scraped and (risk >= self.cfg["risk_stranger"] or link):
+        if scraped and (risk >= self.cfg.risk_stranger or link):
             # An unfamiliar session that read the whole contact list: what it sends carries
             # those facts, before any burst can be counted. A new app on a new network warns
             # on every message; a session only partly new (an official app's id, which
@@ -693,7 +699,7 @@ class TakeoverDetector:
         burst = max(ties, pitched)
         # Counted over the account's other unproven sessions too: the detail says so.
         shared = burst > max(own, slow, pitched)
-        strength = ramp(burst, self.cfg["burst_soft"], self.cfg["burst_hard"])
+        strength = ramp(burst, self.cfg.burst_soft, self.cfg.burst_hard)
         if not strength:
             return found
         contacts_now = sum(facts[plan.contacts])
@@ -701,22 +707,22 @@ class TakeoverDetector:
         same_text = self._repeating(ctx, plan, facts) or bool(
             plan.shape and facts[plan.shape] >= 1)
         cfg = self.cfg
-        strength *= min(1.0, cfg["burst_base"] + cfg["burst_risk"] * risk
-                        + cfg["burst_scraped"] * scraped
-                        + cfg["burst_one_text"] * (same_text
+        strength *= min(1.0, cfg.burst_base + cfg.burst_risk * risk
+                        + cfg.burst_scraped * scraped
+                        + cfg.burst_one_text * (same_text
                                                    or len(dormant) * 2 >= max(contacts_now, 1))
-                        + cfg["burst_link"] * link)
-        during = (f"in {self.cfg['burst_window'] // 60} min" if burst > slow
+                        + cfg.burst_link * link)
+        during = (f"in {self.cfg.burst_window // 60} min" if burst > slow
                   else "over the session, more than the friends it writes with")
         parts = [f"{burst} of its contacts it had not been writing to or sent one text to, "
                  + during]
         replies = session.get("replies", 0)
-        if replies >= self.cfg["replies_trusted"]:
+        if replies >= self.cfg.replies_trusted:
             # It has been answering its friends' messages: people chat, spam software
             # blasts. On the account's own app too, it is most likely the owner on the road.
             own_app = self._familiar(profile.get("clients", {}), session.get("client", ""),
                                      event.ts)
-            strength *= cfg["replied_own_app"] if own_app else cfg["replied_other_app"]
+            strength *= cfg.replied_own_app if own_app else cfg.replied_other_app
             parts.append(f"but it had replied to {replies} messages before")
         owner = self.owner_consistent(ctx, facts)
         if owner:
@@ -727,14 +733,14 @@ class TakeoverDetector:
             # trace, under what challenges the account with velocity's capped points. A
             # network the account never wrote from gets no such allowance: an intruder can
             # claim the official app and skip the list and the link, not its own servers.
-            strength = min(strength, self.cfg["unpitched_trace"])
+            strength = min(strength, self.cfg.unpitched_trace)
             parts.append("but it read no contact list and sent no link")
         # Only partly new, no list read, no link, in the clear, but from a network the
         # account never wrote from: the burst is held in full (an intruder that spoofs the
         # official app and skips the list and the link), yet it is no evidence for an
         # account action on its own: the owner on a phone new to this network looks the
         # same, and suspending its session would stop its own chat with it.
-        code = ("ACCOUNT_BURST_UNPITCHED" if not owner and risk < self.cfg["risk_stranger"]
+        code = ("ACCOUNT_BURST_UNPITCHED" if not owner and risk < self.cfg.risk_stranger
                 and not (scraped or link) and plan.shape is None else "ACCOUNT_HIJACK_BURST")
         if same_text:
             parts.append("with messages of one size" if plan.shape else "with one text")
@@ -768,7 +774,7 @@ class TakeoverDetector:
         risk = session["risk"]
         if not risk:
             return []
-        what = ("a new network" if risk >= self.cfg["risk_new_network"]
+        what = ("a new network" if risk >= self.cfg.risk_new_network
                 else "a network it used before")
         client = event.client.id or "an unknown app"
         gap = (event.ts - profile.get("last", event.ts)) / 86_400
@@ -872,7 +878,7 @@ class TakeoverDetector:
         return None
 
     def _behaviour(self, ctx: Context, message: Message, profile: dict[str, Any]) -> list[Signal]:
-        if profile.get("msgs", 0) < self.cfg["mature_messages"] or ctx.view is None:
+        if profile.get("msgs", 0) < self.cfg.mature_messages or ctx.view is None:
             return []
         changes = []
         domains = profile.get("domains", [])
@@ -885,12 +891,12 @@ class TakeoverDetector:
         hour = int(message.ts // 3600 % 24)
         # An hour is unusual only against a well-filled histogram, and only when the
         # hours either side are empty too (a few days of chat leave many gaps).
-        if (len(hours) == 24 and sum(hours) >= self.cfg["hour_messages"]
+        if (len(hours) == 24 and sum(hours) >= self.cfg.hour_messages
                 and not any(hours[(hour + d) % 24] for d in (-1, 0, 1))):
             changes.append(f"at {hour:02d}h, when it never writes")
         if not changes:
             return []
-        return [Signal("BEHAVIOUR_CHANGE", min(1.0, self.cfg["behaviour_change"] * len(changes)),
+        return [Signal("BEHAVIOUR_CHANGE", min(1.0, self.cfg.behaviour_change * len(changes)),
                        "the account sent " + ", ".join(changes))]
 
     # -- what to remember ----------------------------------------------------------------
@@ -921,7 +927,7 @@ class TakeoverDetector:
         session = dict(self._session(ctx, facts, plan))
         out: list[Write] = []
         if session.get("net"):
-            record.touch_live(session["net"], now, cfg["live_cap"])
+            record.touch_live(session["net"], now, cfg.live_cap)
         if outcome.account_action != "none" and session.get("risk"):
             self._incident(event, record, session)
         if isinstance(event, Login):
@@ -932,17 +938,17 @@ class TakeoverDetector:
                 # app are familiar from now on; the incident's sessions stay suspended.
                 out.append(accounts.after_challenge(event.account, facts[plan.restrictions],
                                                     self.restriction_ttl))
-                self._remember(profile, "nets", session["net"], event.ts, cfg["max_networks"],
+                self._remember(profile, "nets", session["net"], event.ts, cfg.max_networks,
                                proven=True)
                 self._remember(profile, "clients", event.client.id, event.ts,
-                               cfg["max_clients"], proven=True)
+                               cfg.max_clients, proven=True)
             record.set_profile(profile, now)
         elif isinstance(event, ContactsRead):
             session["read"] = max(session.get("read", 0), event.count)
         elif isinstance(event, Message):
             out.extend(self._message_writes(ctx, event, plan, facts, outcome, session))
             if outcome.action in ("deliver", "warn"):
-                record.count_sent(_counted(event), now, cfg["max_sessions"])
+                record.count_sent(_counted(event), now, cfg.max_sessions)
             clean = outcome.action in ("deliver", "warn") and not (
                 outcome.signals & {"ACCOUNT_HIJACK_BURST", "ACCOUNT_BURST_UNPITCHED",
                                    "BEHAVIOUR_CHANGE", "INCIDENT_INHERITED"})
@@ -960,11 +966,11 @@ class TakeoverDetector:
                 self._learn(profile, event, ctx, session if own_people else None)
                 if own_people and vouching:
                     self._remember(profile, "owned", session.get("net", ""), event.ts,
-                                   cfg["max_networks"])
+                                   cfg.max_networks)
                 record.set_profile(profile, now)
         if event.session:
-            record.set_session(event.session, session, now, cfg["max_sessions"],
-                               cfg["replies_trusted"])
+            record.set_session(event.session, session, now, cfg.max_sessions,
+                               cfg.replies_trusted)
         return out
 
     def _message_writes(self, ctx: Context, event: Message, plan: _Plan, facts: Facts,
@@ -980,32 +986,32 @@ class TakeoverDetector:
             assert plan.talked is not None
             dormant = self._dormant_ties(ctx, plan, facts)
             if dormant:
-                out.append(Touch(plan.burst.key, tuple(dormant), cfg["burst_window"],
-                                 cfg["burst_cap"]))
+                out.append(Touch(plan.burst.key, tuple(dormant), cfg.burst_window,
+                                 cfg.burst_cap))
                 if self._doubted(ctx, facts, plan, session):
                     assert plan.doubted is not None
-                    out.append(Touch(plan.doubted.key, tuple(dormant), cfg["burst_window"],
-                                     cfg["burst_cap"]))
+                    out.append(Touch(plan.doubted.key, tuple(dormant), cfg.burst_window,
+                                     cfg.burst_cap))
             if session.get("risk"):  # the slow burst is only judged where the burst is
                 pals = tuple(p for p, t in zip(plan.contacts.members, facts[plan.talked],
                                                strict=True) if t)
-                out.extend(Touch(key, members, cfg["session_ttl"], cfg["burst_cap"])
+                out.extend(Touch(key, members, cfg.session_ttl, cfg.burst_cap)
                            for key, members in ((plan.life.key, tuple(dormant)),
                                                 (plan.pals.key, pals)) if members)
             contacts = tuple(p for p, c in zip(plan.contacts.members, facts[plan.contacts],
                                                strict=True) if c)
             if contacts:
-                out.append(Touch(plan.text_to.key, contacts, cfg["burst_window"],
-                                 cfg["burst_cap"]))
-            out.append(Incr(plan.same_text.key, 1.0, cfg["burst_bucket"], cfg["burst_window"]))
+                out.append(Touch(plan.text_to.key, contacts, cfg.burst_window,
+                                 cfg.burst_cap))
+            out.append(Incr(plan.same_text.key, 1.0, cfg.burst_bucket, cfg.burst_window))
             if plan.shape is not None:
-                out.append(Incr(plan.shape.key, 1.0, cfg["burst_bucket"], cfg["burst_window"]))
+                out.append(Incr(plan.shape.key, 1.0, cfg.burst_bucket, cfg.burst_window))
             if self._answers(ctx, plan, facts, session):
                 session["replies"] = session.get("replies", 0) + 1
         if delivered and not isinstance(event, Invite) and len(
                 event.recipients) <= accounts.MAX_TALKED_FANOUT:
             # Written to: a reply from the recipient within reply_window is a conversation.
-            out.extend(Put(_heard_key(r, event.account), event.ts, cfg["reply_window"])
+            out.extend(Put(_heard_key(r, event.account), event.ts, cfg.reply_window)
                        for r in dict.fromkeys(event.recipients))
         return out
 
@@ -1036,13 +1042,13 @@ class TakeoverDetector:
             cfg = self.cfg
             profile = dict(record.profile(now))
             self._remember(profile, "nets", stored.get("net", ""), event.ts,
-                           cfg["max_networks"], proven=True)
+                           cfg.max_networks, proven=True)
             self._remember(profile, "clients", stored.get("client", ""), event.ts,
-                           cfg["max_clients"], proven=True)
+                           cfg.max_clients, proven=True)
             record.set_profile(profile, now)
             record.set_session(event.session, {**stored, "risk": 0.0, "dormant": False,
                                                "proven": True}, now,
-                               cfg["max_sessions"], cfg["replies_trusted"])
+                               cfg.max_sessions, cfg.replies_trusted)
         return out
 
     def _incident(self, event: Event, record: takeover_record.Record,
@@ -1052,16 +1058,16 @@ class TakeoverDetector:
         entry = {"session": event.session, "since": event.ts, "net": net,
                  "range": wide_range(net), "family": client_family(session.get("client", ""))}
         kept = [i for i in record.incidents(event.ts) if i["session"] != event.session]
-        record.set_incidents([*kept, entry][-self.cfg["max_incidents"]:], event.ts)
+        record.set_incidents([*kept, entry][-self.cfg.max_incidents:], event.ts)
 
     def _told(self, profile: dict[str, Any], event: AccountInfo) -> dict[str, Any]:
         """What the IM server knows of the owner: familiar at once."""
         profile = dict(profile)
         cidrs = [c.strip() for c in event.networks]
         profile["cidrs"] = list(dict.fromkeys([*profile.get("cidrs", []), *cidrs]))[
-            -self.cfg["max_cidrs"]:]
+            -self.cfg.max_cidrs:]
         for client in event.clients:
-            self._remember(profile, "clients", client, event.ts, self.cfg["max_clients"],
+            self._remember(profile, "clients", client, event.ts, self.cfg.max_clients,
                            proven=True)
         return profile
 
@@ -1075,8 +1081,8 @@ class TakeoverDetector:
         entry = seen.get(key) or [now, now]
         first, uses = entry[0], entry[2] if len(entry) > 2 else 0
         if proven:
-            first, uses = min(first, now - self.cfg["familiar_after"]), max(
-                uses, self.cfg["familiar_uses"])
+            first, uses = min(first, now - self.cfg.familiar_after), max(
+                uses, self.cfg.familiar_uses)
         seen[key] = [first, now, min(uses + 1, 255)]
         if len(seen) > cap:  # drop the least recently seen
             del seen[min(seen, key=lambda k: seen[k][1])]
@@ -1090,21 +1096,21 @@ class TakeoverDetector:
         profile["msgs"] = profile.get("msgs", 0) + 1
         if session is not None:
             self._remember(profile, "nets", session.get("net", ""), message.ts,
-                           self.cfg["max_networks"])
+                           self.cfg.max_networks)
             self._remember(profile, "clients", session.get("client", ""), message.ts,
-                           self.cfg["max_clients"])
+                           self.cfg.max_clients)
         tags = list(profile.get("domains", []))
         for domain in ctx.view.domains:
             tag = _domain_tag(domain)
             if tag not in tags:
                 tags.append(tag)
-        profile["domains"] = tags[-self.cfg["max_domains"]:]
+        profile["domains"] = tags[-self.cfg.max_domains:]
         code = script(ctx.view.text)
         if code and code not in profile.get("scripts", ""):
             profile["scripts"] = profile.get("scripts", "") + code
         hours = list(profile.get("hours", [0] * 24))
         hours[int(message.ts // 3600 % 24)] += 1
-        if sum(hours) > self.cfg["hour_decay"]:
+        if sum(hours) > self.cfg.hour_decay:
             hours = [h // 2 for h in hours]
         profile["hours"] = hours
 

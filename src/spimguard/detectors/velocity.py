@@ -30,6 +30,7 @@ Windows are event time. Counts include the message being judged.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .. import accounts
@@ -37,27 +38,33 @@ from ..config import Config
 from ..events import Invite, Message
 from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Get, Incr, Query, Touch, Write
-from .base import Context, Facts, Outcome, ramp, settings
+from .base import Context, Facts, Outcome, defaults, ramp, settings
 
-DEFAULTS: dict[str, Any] = {
-    "rate_window": 60,  # seconds over which messages are counted
-    "rate_soft": 15,  # messages per rate_window that start to count as evidence
-    "rate_hard": 60,  # ... and that count in full
-    "fanout_window": 600,  # seconds over which distinct targets are counted
-    "fanout_soft": 20,  # distinct targets per fanout_window: evidence starts
-    "fanout_hard": 100,  # ... full strength
-    "strangers_window": 3600,  # seconds over which distinct strangers are counted
-    "strangers_soft": 5,  # strangers per strangers_window: evidence starts
-    "strangers_hard": 30,  # ... full strength
-    "new_account_age": 172_800,  # an account younger than this (s) is new
-    "invite_strangers_soft": 3,  # strangers invited per strangers_window: evidence starts
-    "invite_strangers_hard": 12,  # ... full strength
-    "new_account_strangers": 2,  # strangers in strangers_window that make a new account suspect
-    "new_account_link_strangers": 5,  # ... and, writing links, that make it a throwaway bot
-    "new_account_sealed_strangers": 5,  # ... or writing encrypted messages (links unseen)
-    "max_targets": 500,  # recipients looked at per message (bound on one read)
-    "set_cap": 5_000,  # members kept per sender in the target and stranger sets
-}
+
+@dataclass(frozen=True, slots=True)
+class VelocitySettings:
+    """The velocity detector's settings (``detectors.velocity`` in config)."""
+
+    rate_window: int = 60  # seconds over which messages are counted
+    rate_soft: int = 15  # messages per rate_window that start to count as evidence
+    rate_hard: int = 60  # ... and that count in full
+    fanout_window: int = 600  # seconds over which distinct targets are counted
+    fanout_soft: int = 20  # distinct targets per fanout_window: evidence starts
+    fanout_hard: int = 100  # ... full strength
+    strangers_window: int = 3600  # seconds over which distinct strangers are counted
+    strangers_soft: int = 5  # strangers per strangers_window: evidence starts
+    strangers_hard: int = 30  # ... full strength
+    new_account_age: int = 172_800  # an account younger than this (s) is new
+    invite_strangers_soft: int = 3  # strangers invited per strangers_window: evidence starts
+    invite_strangers_hard: int = 12  # ... full strength
+    new_account_strangers: int = 2  # strangers in strangers_window that make a new account suspect
+    new_account_link_strangers: int = 5  # ... and, writing links, that make it a throwaway bot
+    new_account_sealed_strangers: int = 5  # ... or writing encrypted messages (links unseen)
+    max_targets: int = 500  # recipients looked at per message (bound on one read)
+    set_cap: int = 5_000  # members kept per sender in the target and stranger sets
+
+
+DEFAULTS = defaults(VelocitySettings)
 
 SIGNALS = {
     "VELOCITY_RATE": "many messages per minute from one sender",
@@ -100,7 +107,7 @@ class VelocityDetector:
     name = "velocity"
 
     def __init__(self, given: dict[str, Any]) -> None:
-        self.cfg = settings(self.name, DEFAULTS, given)
+        self.cfg = settings(self.name, VelocitySettings, given)
 
     def _plan(self, ctx: Context, message: Message) -> _Plan:
         plan = ctx.scratch.get(self.name)
@@ -110,14 +117,14 @@ class VelocityDetector:
                 targets: tuple[str, ...] = (f"conv:{message.conversation}",)
                 people: tuple[str, ...] = ()
             else:
-                people = tuple(dict.fromkeys(message.recipients))[: cfg["max_targets"]]
+                people = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
                 targets = people
             plan = ctx.scratch[self.name] = _Plan(
                 targets, people,
-                Count(_msgs(sender), cfg["rate_window"], 10.0),
-                Distinct(_targets(sender), cfg["fanout_window"]),
+                Count(_msgs(sender), cfg.rate_window, 10.0),
+                Distinct(_targets(sender), cfg.fanout_window),
                 Contains(_targets(sender), targets),
-                Distinct(_strangers(sender), cfg["strangers_window"]),
+                Distinct(_strangers(sender), cfg.strangers_window),
                 Contains(_strangers(sender), people),
                 Contains(accounts.contacts(sender), people),
                 Contains(accounts.talked(sender), people),
@@ -142,40 +149,40 @@ class VelocityDetector:
         cfg, plan = self.cfg, self._plan(ctx, message)
         found: list[Signal] = []
         rate = facts[plan.rate] + 1
-        if strength := ramp(rate, cfg["rate_soft"], cfg["rate_hard"]):
+        if strength := ramp(rate, cfg.rate_soft, cfg.rate_hard):
             found.append(Signal("VELOCITY_RATE", strength,
-                                f"{rate:.0f} messages in {cfg['rate_window']} s"))
+                                f"{rate:.0f} messages in {cfg.rate_window} s"))
         fanout = facts[plan.fanout] + sum(1 for known in facts[plan.known_targets] if not known)
-        if strength := ramp(fanout, cfg["fanout_soft"], cfg["fanout_hard"]):
+        if strength := ramp(fanout, cfg.fanout_soft, cfg.fanout_hard):
             found.append(Signal("VELOCITY_FANOUT", strength,
                                 f"wrote to {fanout} recipients in "
-                                f"{cfg['fanout_window'] // 60} min"))
+                                f"{cfg.fanout_window // 60} min"))
         strangers_now = self._strangers_now(plan, facts)
         known = dict(zip(plan.people, facts[plan.known_strangers], strict=True))
         strangers = facts[plan.strangers] + sum(1 for s in strangers_now if not known[s])
         if isinstance(message, Invite) and strangers_now and (strength := ramp(
-                strangers, cfg["invite_strangers_soft"], cfg["invite_strangers_hard"])):
+                strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
             found.append(Signal("INVITE_STRANGERS", strength,
                                 f"invited {strangers} accounts that are not its contacts in "
-                                f"{cfg['strangers_window'] // 60} min"))
-        if strength := ramp(strangers, cfg["strangers_soft"], cfg["strangers_hard"]):
+                                f"{cfg.strangers_window // 60} min"))
+        if strength := ramp(strangers, cfg.strangers_soft, cfg.strangers_hard):
             found.append(Signal("VELOCITY_STRANGERS", strength,
                                 f"wrote to {strangers} accounts that are not its contacts in "
-                                f"{cfg['strangers_window'] // 60} min"))
+                                f"{cfg.strangers_window // 60} min"))
         first_seen = facts[plan.first_seen]
         age = message.ts - first_seen if first_seen is not None else 0.0
-        if (age < cfg["new_account_age"] and strangers_now
-                and strangers >= cfg["new_account_strangers"]):
-            youth = 1.0 - 0.5 * age / cfg["new_account_age"]
+        if (age < cfg.new_account_age and strangers_now
+                and strangers >= cfg.new_account_strangers):
+            youth = 1.0 - 0.5 * age / cfg.new_account_age
             found.append(Signal("NEW_ACCOUNT_STRANGERS", youth,
                                 f"account first seen {age / 3600:.0f} h ago wrote to "
                                 f"{strangers} strangers"))
             if ctx.view is not None and ctx.view.domains and (
-                    strangers >= cfg["new_account_link_strangers"]):
+                    strangers >= cfg.new_account_link_strangers):
                 found.append(Signal("NEW_ACCOUNT_LINKS", youth,
                                     f"account first seen {age / 3600:.0f} h ago sent links to "
                                     f"{strangers} strangers"))
-            elif message.encrypted and strangers >= cfg["new_account_sealed_strangers"]:
+            elif message.encrypted and strangers >= cfg.new_account_sealed_strangers:
                 found.append(Signal("NEW_ACCOUNT_SEALED", youth,
                                     f"account first seen {age / 3600:.0f} h ago sent encrypted "
                                     f"messages to {strangers} strangers"))
@@ -187,13 +194,13 @@ class VelocityDetector:
             return ()
         cfg, plan = self.cfg, self._plan(ctx, message)
         out: list[Write] = [
-            Incr(_msgs(message.sender), 1.0, 10.0, cfg["rate_window"] * 2),
-            Touch(_targets(message.sender), plan.targets, cfg["fanout_window"], cfg["set_cap"]),
+            Incr(_msgs(message.sender), 1.0, 10.0, cfg.rate_window * 2),
+            Touch(_targets(message.sender), plan.targets, cfg.fanout_window, cfg.set_cap),
         ]
         strangers = self._strangers_now(plan, facts)
         if strangers:
-            out.append(Touch(_strangers(message.sender), strangers, cfg["strangers_window"],
-                             cfg["set_cap"]))
+            out.append(Touch(_strangers(message.sender), strangers, cfg.strangers_window,
+                             cfg.set_cap))
         return out
 
 

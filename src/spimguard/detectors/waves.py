@@ -48,6 +48,7 @@ probes and 64 comparisons per candidate).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -61,16 +62,22 @@ from ..signals import Signal
 from ..state.ops import Delete, Get, Members, Put, Query, Remove, Touch, Write
 from ..text import names_of, view
 from ..trust import OperatorDecision
-from .base import Context, Facts, Outcome, learnt, ramp, sealed, settings
+from .base import Context, Facts, Outcome, defaults, learnt, ramp, sealed, settings
 
-DEFAULTS: dict[str, Any] = {
-    "reporters": 3,  # distinct reporters of a message's neighbours before they say anything
-    "weight_from": 1.0,  # summed report weight where the evidence starts ...
-    "weight_full": 3.0,  # ... and where it is full (holds a stranger's message)
-    "remember_days": 30,  # how long a reported message is remembered after its last report
-    "max_remembered": 10_000,  # reported messages remembered (oldest dropped first)
-    "ordinary": "",  # table of ordinary chat's shingles ("" the bundled one: neighbours.py)
-}
+
+@dataclass(frozen=True, slots=True)
+class WavesSettings:
+    """The waves detector's settings (``detectors.waves`` in config)."""
+
+    reporters: int = 3  # distinct reporters of a message's neighbours before they say anything
+    weight_from: float = 1.0  # summed report weight where the evidence starts ...
+    weight_full: float = 3.0  # ... and where it is full (holds a stranger's message)
+    remember_days: int = 30  # how long a reported message is remembered after its last report
+    max_remembered: int = 10_000  # reported messages remembered (oldest dropped first)
+    ordinary: str = ""  # table of ordinary chat's shingles ("" the bundled one: neighbours.py)
+
+
+DEFAULTS = defaults(WavesSettings)
 
 SIGNALS = {
     "WAVE_REPORTED": "a near variant of messages several trusted users reported as spim",
@@ -106,16 +113,16 @@ class WavesDetector:
     name = "waves"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
-        self.cfg = settings(self.name, DEFAULTS, given)
-        self._ttl = self.cfg["remember_days"] * _DAY
+        self.cfg = settings(self.name, WavesSettings, given)
+        self._ttl = self.cfg.remember_days * _DAY
         try:
-            self._ordinary = ordinary(self.cfg["ordinary"])
+            self._ordinary = ordinary(self.cfg.ordinary)
         except (OSError, ValueError) as error:
             raise ConfigError(f"detectors.waves.ordinary: {error}") from None
         self.index = self._empty()
 
     def _empty(self) -> Index:
-        return Index(self._ttl, self.cfg["max_remembered"])
+        return Index(self._ttl, self.cfg.max_remembered)
 
     def rebuild(self, read: Callable[[Sequence[Query]], list[Any]]) -> None:
         """The index from state (at start-up, at maintenance, after another node's report)."""
@@ -169,8 +176,8 @@ class WavesDetector:
                 best[reporter] = max(best.get(reporter, 0.0), share)
         if decided:
             strength = 1.0
-        elif len(best) >= cfg["reporters"]:
-            strength = ramp(sum(best.values()), cfg["weight_from"], cfg["weight_full"])
+        elif len(best) >= cfg.reporters:
+            strength = ramp(sum(best.values()), cfg.weight_from, cfg.weight_full)
         else:
             return []
         if strength <= 0:
@@ -222,7 +229,7 @@ class WavesDetector:
         reported = Reported(values, weights, weighing.after, at, operator)
         self.index.put(reported.entry(report.message_id))
         return [Put(key, reported, at + self._ttl - report.ts),
-                Touch(_INDEX, (report.message_id,), self._ttl, self.cfg["max_remembered"]),
+                Touch(_INDEX, (report.message_id,), self._ttl, self.cfg.max_remembered),
                 learnt()]
 
 

@@ -30,8 +30,8 @@ class Thresholds:
 def thresholds(config: Config, model: scorer.LinearModel | None = None) -> Thresholds:
     """The content detector's thresholds as ``config`` sets them for ``model`` (default:
     the model the configuration names)."""
-    cfg = settings("content", content.DEFAULTS, config.detectors.get("content", {}))
-    return Thresholds(*content.thresholds(cfg, model or scorer.load(cfg["model"] or None)))
+    cfg = settings("content", content.ContentSettings, config.detectors.get("content", {}))
+    return Thresholds(*content.thresholds(cfg, model or scorer.load(cfg.model or None)))
 
 
 def recall_at_ham_rates(labels: np.ndarray, p: np.ndarray,

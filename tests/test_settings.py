@@ -1,0 +1,66 @@
+"""Detector settings are frozen classes built from config: an unknown key still fails at
+start-up with the message operators know, and code reads names the class defines."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import importlib
+from pathlib import Path
+
+import pytest
+
+from conftest import engine
+from spimguard.detectors import BUILDERS
+from spimguard.detectors.base import settings
+from spimguard.detectors.rules import RulesSettings
+from spimguard.detectors.takeover import TakeoverSettings
+from spimguard.errors import ConfigError
+
+DETECTORS = Path(__file__).parent.parent / "src" / "spimguard" / "detectors"
+
+
+def test_a_misspelt_or_mistyped_key_fails_with_the_same_message() -> None:
+    with pytest.raises(ConfigError) as misspelt:
+        settings("takeover", TakeoverSettings, {"max_sesions": 9})
+    assert str(misspelt.value) == "detectors.takeover.max_sesions is not a setting of takeover"
+    with pytest.raises(ConfigError) as mistyped:
+        settings("takeover", TakeoverSettings, {"max_sessions": "9"})
+    assert str(mistyped.value) == \
+        "detectors.takeover.max_sessions = '9' does not fit (default 8)"
+    with pytest.raises(ConfigError) as listed:
+        settings("rules", RulesSettings, {"deny_phrases": [1]})
+    assert str(listed.value) == "detectors.rules.deny_phrases = [1] does not fit (default [])"
+    # Through the engine: the detector is left out, saying why (as before).
+    judge = engine(detectors={"takeover": {"max_sesions": 9}})
+    assert judge.disabled["takeover"] == \
+        "detectors.takeover.max_sesions is not a setting of takeover"
+
+
+def test_settings_are_frozen_and_lists_become_tuples() -> None:
+    cfg = settings("rules", RulesSettings, {"deny_phrases": ["free gift"], "max_patterns": 5})
+    assert cfg.deny_phrases == ("free gift",) and cfg.max_patterns == 5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.max_patterns = 6  # type: ignore[misc]
+    with pytest.raises((AttributeError, TypeError)):  # slotted: no stray attribute either
+        object.__setattr__(cfg, "max_patterns_", 6)
+
+
+def _reads(source: str) -> set[str]:
+    """The names read off ``cfg`` or ``self.cfg`` in a module (its own settings)."""
+    return {node.attr for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Attribute) and (
+                (isinstance(node.value, ast.Name) and node.value.id == "cfg")
+                or (isinstance(node.value, ast.Attribute) and node.value.attr == "cfg"
+                    and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"))}
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_every_setting_read_in_code_is_a_field(name: str) -> None:
+    """What mypy would say, without running the line: a misspelt read names no field."""
+    module = importlib.import_module(f"spimguard.detectors.{name}")
+    (kind,) = (v for k, v in vars(module).items()
+               if k.endswith("Settings") and dataclasses.is_dataclass(v))
+    fields = {f.name for f in dataclasses.fields(kind)}
+    reads = _reads((DETECTORS / f"{name}.py").read_text())
+    assert reads and reads <= fields, reads - fields
