@@ -71,7 +71,10 @@ def test_the_reasons_name_what_a_person_can_check() -> None:
     judged = scorer.bundled().judge(parse_url(PHISHING[0], explicit=True))
     assert judged.p >= scorer.bundled().warn_at
     text = " ".join(judged.reasons)
-    assert "weebly.com" in text and "'paypal'" in text and "login" in text, judged.reasons
+    # The free host and the borrowed brand; a 'login' page on its own is no reason (real
+    # sites' sign-in pages are in the benign half, so its weight may be learnt at zero).
+    assert "weebly.com" in text and "'paypal'" in text, judged.reasons
+    assert "suffix" not in text, judged.reasons  # .com is no reason a person can check
 
 
 @pytest.mark.parametrize("url", BENIGN)

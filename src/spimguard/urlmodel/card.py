@@ -63,7 +63,7 @@ def render(artefact: dict[str, Any], root: Path, benign: Path | None) -> str:
         "Openly licensed sets only (each folder's PROVENANCE.md); Mishra & Soni's SMS set "
         "(licence unverified) is evaluation only.", "",
     ]
-    for name, digest in data["files"].items():
+    for name, digest in sorted(data["files"].items()):  # as urls.json stores them
         lines.append(f"- `{name}`, sha256 `{digest}`. {CITATIONS[name]}")
     lines += [
         "", f"Split by family (the letters of the registrable name's first label, so "
@@ -74,7 +74,7 @@ def render(artefact: dict[str, Any], root: Path, benign: Path | None) -> str:
         "| source and label | fitted on | validation | held out |",
         "| --- | --- | --- | --- |"]
     lines += [f"| {k} | {v['train']} | {v['validation']} | {v['held_out']} |"
-              for k, v in data["counts"].items()]
+              for k, v in sorted(data["counts"].items())]
     lines += [
         "", "## Model and settings", "",
         f"- Logistic regression (L2, C = {artefact['c']}, chosen on the validation "
@@ -120,8 +120,9 @@ def render(artefact: dict[str, Any], root: Path, benign: Path | None) -> str:
         "digits and the most random-looking label are read over every label the sender "
         "named (a subdomain, a user's name on a hosting service: 'u805924gc4.ha004.t.', "
         "'betasus199.blogspot.com'; their maximum, so another label beside them never "
-        "lowers either), not the registrable label alone (a one-letter-off match of brands written in 7 "
-        "letters, 'appleld' for 'appleid', was tried, its figures read, and dropped when a "
+        "lowers either), not the registrable label alone (a one-letter-off match of "
+        "brands written in 7 letters, 'appleld' for 'appleid', was tried, its figures "
+        "read, and dropped when a "
         "test found 'applied' and 'twister' one letter off 'appleid' and 'twitter'). The "
         "settings were then chosen on validation families and the held-out figures "
         "read once.",
@@ -207,7 +208,11 @@ def render(artefact: dict[str, Any], root: Path, benign: Path | None) -> str:
               "- Discord's words ('nitro', 'csgo', 'roblox', 'hypesquad') are one "
               "platform's lures, and an attacker who reads `urls.json` picks other words. "
               "The hand features (free hosts, dynamic DNS, a brand in a subdomain or path, "
-              "kit folders) are what a renamed campaign still shows.",
+              "kit folders) are what a renamed campaign still shows. The validation "
+              "families, like the held-out ones, are campaigns like the training ones, so "
+              "they reward the weakest penalty tried: the words then outweigh the hand "
+              "features, and the leave-one-source-out figures (which grade the words on "
+              "campaigns they never saw) are no better for it.",
               "- The legitimate URLs are ranked sites, search results (Hannousse) and "
               "popular names of 2014 (OpenDNS), not chat: the suffix weights (`.ly`, `.ru` "
               "suspicious; `.edu`, `.org`, `.de` at zero) are those samples'.",
