@@ -28,7 +28,7 @@ from typing import TypeVar
 from ..lookalike import fold, one_edit
 from ..text import UrlFact
 
-VERSION = 3  # bump when a feature changes meaning: the artefact records it, the scorer checks
+VERSION = 4  # bump when a feature changes meaning: the artefact records it, the scorer checks
 MAX_HOST = 253
 MAX_PATH = 1024
 
@@ -261,6 +261,14 @@ def shape(url: UrlFact) -> Shape:
     hosting = (free or dyn).split("/", 1)[0]
     mine = host[: -len(hosting)].rstrip(".") if hosting and host.endswith(hosting) else host
     host_words = [w for w in re.split(r"[.\-_]", mine) if w] if not url.is_ip else []
+    # The labels the sender named: a hosting service's user's labels, else the registrable
+    # label and its subdomains. Their most digits and most random-looking one count, so a
+    # machine-made name ('u805924gc4', 'betasus199' on blogspot.com) shows wherever it
+    # sits, and another label added beside it never lowers either.
+    if url.is_ip or mine == host:
+        named = [own, *sub_labels][:32]
+    else:
+        named = [lab for lab in mine.split(".") if lab][:32] or [""]
     # The registrable label counts only when the site is not the brand's own.
     brand_host = _brand_in(host_words[:32], own, inside=True)
     text = path_text(url)
@@ -280,7 +288,8 @@ def shape(url: UrlFact) -> Shape:
         float(bool(brand_host)), float(bool(brand_path)), float(bool(lure_host)),
         float(min(len(lures_path), 3)), float(bool(address)),
         float(min(len(sub_labels), 5)), math.log1p(len(host)), float(min(host.count("-"), 5)),
-        float(min(sum(c.isdigit() for c in own), 8)), _entropy(own[:64]),
+        float(min(max(sum(c.isdigit() for c in lab) for lab in named), 8)),
+        max(_entropy(lab[:64]) for lab in named),
         math.log1p(len(path)), float(min(len(segments), 10)), math.log1p(len(query)),
         float(min(query.count("&") + bool(query), 10)), float(bool(script)),
         float(path.endswith(PAGES)), float("//" in path), float(min(len(_PERCENT.findall(
