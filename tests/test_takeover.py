@@ -199,6 +199,21 @@ def test_account_record_stays_under_one_kib() -> None:
     assert len(msgspec.json.encode(stored)) <= 1024
 
 
+def test_whom_the_owner_writes_to_stays_out_of_the_record() -> None:
+    """The record is read and rewritten whole with every event, so nothing in it may grow
+    with what the sender chooses: the people it writes to (up to 2,000 names of up to 512
+    characters) stay in a set of their own, or each event would rewrite up to ~1 MB."""
+    engine = engine_with_history()
+    cfg = engine.config
+    for i in range(200):
+        people = [f"{'p' * 400}-{i}-{j}" for j in range(5)]
+        engine.process(message(cfg, f"w{i}", "alice", people, f"see you all at {i} tomorrow",
+                               T0 + 3_600 + i * 600, session="phone",
+                               client={"id": "im-android", "ip": "198.51.100.20"}))
+    stored = engine.state.read([Get(takeover_record.key("alice"))], T0 + 200 * 600)[0]
+    assert len(msgspec.json.encode(stored)) <= 1024
+
+
 def test_import_history_makes_habitual_networks_familiar_and_one_off_logins_not(
         tmp_path: Path) -> None:
     log = tmp_path / "logins.csv"

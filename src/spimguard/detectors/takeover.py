@@ -50,8 +50,8 @@ hour it never writes at.
 
 **One record per account.** What every event of an account reads (the profile, each
 session's facts, the networks of its live sessions, its open incidents, each session's
-delivered count, whom the owner writes to) is one value, ``takeover_record``, read once and
-put once per event, stored without field names or repeated strings.
+delivered count) is one value, ``takeover_record``, read once and put once per event,
+stored without field names or repeated strings.
 What a burst counts (contacts written to per session and per text, in a window) stays
 in member sets of their own: they grow with an attack up to ``burst_cap``, and one value
 rewritten with every message would cost as much as they hold.
@@ -292,6 +292,10 @@ def _heard_key(account: str, peer: str) -> str:
     return f"tk:heard:{account}:{peer}"
 
 
+def _wrote_key(account: str) -> str:
+    return f"tk:wrote:{account}"
+
+
 def _doubted_key(account: str) -> str:
     return f"tk:doubted:{account}"
 
@@ -355,6 +359,8 @@ class _Plan(NamedTuple):
     pals: Distinct | None = None  # correspondents the session wrote to, over its life
     pals_known: Contains | None = None
     listed_back: tuple[Contains, ...] = ()  # the account in each recipient's contacts
+    wrote: Contains | None = None  # recipients the account itself wrote to (one way)
+    wrote_any: Distinct | None = None  # ... how many it wrote to at all
     doubted: Distinct | None = None  # dormant ties the account's unproven sessions wrote to
     doubted_known: Contains | None = None
 
@@ -401,6 +407,8 @@ class TakeoverDetector:
                          Contains(_pals_key(account, session), people),
                          tuple(Contains(accounts.contacts(p), (account,)) for p in people)
                          if len(people) <= self.cfg.owner_people else (),
+                         wrote=Contains(_wrote_key(account), people),
+                         wrote_any=Distinct(_wrote_key(account), accounts.TALKED_TTL),
                          doubted=Distinct(_doubted_key(account), self.cfg.burst_window),
                          doubted_known=Contains(_doubted_key(account), people))
         else:
@@ -481,7 +489,8 @@ class TakeoverDetector:
         """Whether a session read most of a contact list worth the name."""
         return size >= self.cfg.scraped_min_contacts and read >= self.cfg.scraped_share * size
 
-    def _dormant_ties(self, ctx: Context, plan: _Plan, facts: Facts) -> list[str]:
+    @staticmethod
+    def _dormant_ties(plan: _Plan, facts: Facts) -> list[str]:
         """The recipients who are contacts the account has not been writing to: only these
         make a burst (an owner on a new network writes to the friends it always writes to;
         a harvester writes to the whole list, most of it dormant).
@@ -493,10 +502,9 @@ class TakeoverDetector:
         active friend early in the list used to let a fourth message through). Until the
         account's one-way record holds anyone (spimguard just installed or upgraded) the
         two-way one stands in."""
-        assert plan.known_burst is not None
-        record, now = self._record(ctx, facts, plan), ctx.event.ts
-        ties = (record.wrote(plan.known_burst.members, now) if record.wrote_any(now)
-                else facts[plan.talked])
+        assert plan.known_burst is not None and plan.wrote is not None
+        assert plan.wrote_any is not None
+        ties = facts[plan.wrote] if facts[plan.wrote_any] else facts[plan.talked]
         return [p for p, contact, used in zip(plan.known_burst.members, facts[plan.contacts],
                                               ties, strict=True) if contact and not used]
 
@@ -681,7 +689,7 @@ class TakeoverDetector:
                                 f"in from '{client}' on {where}"))
             found.append(Signal("CONTACTS_SCRAPED", risk, f"... which read {session['read']} "
                                 f"of its {size} contacts"))
-        dormant = self._dormant_ties(ctx, plan, facts)
+        dormant = self._dormant_ties(plan, facts)
         assert plan.known_burst is not None
         seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
         own = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
@@ -961,7 +969,8 @@ class TakeoverDetector:
             owners = not session.get("risk") or vouching
             if clean and owners and not isinstance(event, Invite) and len(
                     event.recipients) <= accounts.MAX_TALKED_FANOUT:
-                record.touch_wrote(tuple(event.recipients), now)
+                out.append(Touch(_wrote_key(event.account), tuple(event.recipients),
+                                 accounts.TALKED_TTL, accounts.TALKED_CAP))
             if clean and ctx.view is not None:
                 self._learn(profile, event, ctx, session if own_people else None)
                 if own_people and vouching:
@@ -984,7 +993,7 @@ class TakeoverDetector:
             assert plan.contacts is not None and plan.text_to is not None
             assert plan.life is not None and plan.pals is not None
             assert plan.talked is not None
-            dormant = self._dormant_ties(ctx, plan, facts)
+            dormant = self._dormant_ties(plan, facts)
             if dormant:
                 out.append(Touch(plan.burst.key, tuple(dormant), cfg.burst_window,
                                  cfg.burst_cap))

@@ -29,11 +29,13 @@ last pruned it:
 - ``n``, messages each session delivered (or warned), ``[[hour, count], ...]`` by session
   (a stand-in's too: ``takeover._stand_in``): only the last 24 hours count. At most
   ``max_sessions`` sessions (the least recently counted dropped): only a notice's detail
-  reads it;
-- ``w``, the people the owner wrote to (its one-way record: what makes a contact an
-  active tie), each with its last time: each gone ``WROTE_TTL`` after it; at most
-  ``WROTE_CAP`` (the stalest dropped, ties by name), a member set's rules exactly. It was
-  a member set of its own (``tk:wrote:``), read by every message with the record.
+  reads it.
+
+Whom the owner wrote to (its one-way record, ``tk:wrote:``) stays a member set of its
+own, though every message reads it with the record: it holds up to 2,000 names of up to
+512 characters, which a value rewritten with every event would rewrite whole (up to
+~1 MB an event, chosen by whoever sends from the account), where a set's touch costs
+the recipients it adds.
 
 **Stored form.** What a store holds is a positional list (``_encode``), not the dict
 the methods work on (``decode``): no field names; every string the record repeats (a
@@ -42,9 +44,7 @@ whole ticks of 2**-22 s before the put's own time. Every double from 2**30 s (20
 is a whole number of such ticks, so the tick count is the time exactly (a time that is
 not, an older one, is kept as the float it is): a sign-in compared with a message's
 time, or an expiry with an event's, decides as it did. A dict is the earlier stored
-form, read as it is (written back in this one with the next change); its accounts' one-way
-record starts empty, and until it holds anyone the two-way one stands in
-(``takeover._dormant_ties``), as on a new installation.
+form, read as it is (written back in this one with the next change).
 """
 
 from __future__ import annotations
@@ -53,12 +53,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .. import accounts
 from ..state.ops import Count, Put, bucket_range
 
 PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
 SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by the hour
-WROTE_TTL, WROTE_CAP = accounts.TALKED_TTL, accounts.TALKED_CAP
 
 _FIELDS = ("client", "net", "login", "read", "risk", "dormant", "replies")  # then: written
 _WRITTEN, _PROVEN = 7, 8
@@ -119,16 +117,6 @@ class Record:
         entry = self._raw.get("i")
         return entry[1] if entry and entry[0] + self._incident_ttl > now else []
 
-    def wrote(self, people: tuple[str, ...], now: float) -> tuple[bool, ...]:
-        """For each of ``people``, whether the owner wrote to them (``WROTE_TTL``)."""
-        wrote, cutoff = self._raw.get("w", {}), now - WROTE_TTL
-        return tuple(p in wrote and wrote[p] > cutoff for p in people)
-
-    def wrote_any(self, now: float) -> bool:
-        """Whether the owner's one-way record holds anyone yet."""
-        cutoff = now - WROTE_TTL
-        return any(ts > cutoff for ts in self._raw.get("w", {}).values())
-
     def sent(self, session: str, now: float) -> float:
         first, last = bucket_range(SENT, now)
         return float(sum(n for hour, n in self._raw.get("n", {}).get(session, ())
@@ -166,15 +154,6 @@ class Record:
         kept = _newest({s: b for s, b in counts.items() if b}, cap - 1, lambda b: b[-1][0])
         self._changed["n"] = {**kept, session: [[b, mine[b]] for b in sorted(mine)]}
 
-    def touch_wrote(self, people: tuple[str, ...], now: float) -> None:
-        """The owner wrote to ``people`` at ``now``: as a member set's touch, a time only
-        moves forward (an event may come late), and past the cap the stalest go."""
-        cutoff = now - WROTE_TTL
-        wrote = {p: ts for p, ts in self._current("w").items() if ts > cutoff}
-        for person in people:
-            wrote[person] = max(wrote.get(person, now), now)
-        self._changed["w"] = _newest(wrote, WROTE_CAP, lambda ts: ts)
-
     def put(self, now: float) -> Put | None:
         """The record with this event's changes, what has expired left out; None when the
         event changed nothing."""
@@ -199,10 +178,8 @@ class Record:
         first, _ = bucket_range(SENT, now)
         sent = {s: b for s, b in record.get("n", {}).items() if b and b[-1][0] >= first}
         ends.extend((b[-1][0] + 1) * SENT.bucket + SENT.window for b in sent.values())
-        wrote = {p: ts for p, ts in record.get("w", {}).items() if ts > now - WROTE_TTL}
-        ends.extend(ts + WROTE_TTL for ts in wrote.values())
-        out = {k: v for k, v in (("s", sessions), ("l", live), ("i", incidents), ("n", sent),
-                                 ("w", wrote)) if v}
+        out = {k: v for k, v in (("s", sessions), ("l", live), ("i", incidents), ("n", sent))
+               if v}
         if "p" in record:
             out["p"], out["pt"] = record["p"], record["pt"]
         # Every change is alive at ``now``: ``ends`` is never empty.
@@ -227,7 +204,7 @@ def decode(stored: list[Any] | dict[str, Any] | None) -> dict[str, Any]:
     works on; expired parts included (``Record`` checks each on reading)."""
     if not isinstance(stored, list):
         return stored or {}
-    _, base, names, profile, sessions, live, incidents, sent, wrote = stored
+    _, base, names, profile, sessions, live, incidents, sent = stored
     out: dict[str, Any] = {}
     if profile:
         out["pt"] = _time(profile[0], base)
@@ -248,8 +225,6 @@ def decode(stored: list[Any] | dict[str, Any] | None) -> dict[str, Any]:
     if sent:
         hour = _hour(base)
         out["n"] = {names[b[0]]: [[hour - h, n] for h, n in _pairs(b[1:])] for b in sent}
-    if wrote:
-        out["w"] = {p: _time(ts, base) for p, ts in _pairs(wrote)}
     return out
 
 
@@ -287,8 +262,7 @@ def _encode(record: dict[str, Any], now: float) -> list[Any]:
     hour = _hour(base)
     sent = [[name(s), *(x for h, n in buckets for x in (hour - h, n))]
             for s, buckets in record.get("n", {}).items()]
-    wrote = [x for person, ts in record.get("w", {}).items() for x in (person, at(ts))]
-    return [_VERSION, base, list(table), profile, sessions, live, incidents, sent, wrote]
+    return [_VERSION, base, list(table), profile, sessions, live, incidents, sent]
 
 
 def _to_profile(field: str, value: Any, name: Callable[[str], int],
