@@ -27,7 +27,7 @@ import msgspec
 import numpy as np
 
 from spimguard import decode_event, lists, load_config, open_engine
-from spimguard.detectors.links import DEFAULTS
+from spimguard.detectors.links import LinksSettings
 from spimguard.lookalike import Brands
 from spimguard.state.ops import Touch
 from spimguard.text import UrlFact, parse_url, view
@@ -173,7 +173,7 @@ def main(root: Path) -> list[tuple[str, str]]:
     rows.append((f"imported phishing list ({len(block)} domains): flagged in messages",
                  f"{hit / (2 * len(block)):.2%}"))
 
-    brands = Brands([*DEFAULTS["protected_domains"]])
+    brands = Brands([*LinksSettings().protected_domains])
     top = [d.strip() for d in (root / "opendns-top-domains/opendns-top-domains.txt")
            .read_text("utf-8").splitlines() if d.strip()]
     flagged = []
@@ -184,7 +184,7 @@ def main(root: Path) -> list[tuple[str, str]]:
     rows.append((f"top {len(top)} domains taken for look-alikes", f"{len(flagged) / len(top):.3%}"))
     rows.append(("  (those flagged)", ", ".join(flagged[:8]) or "none"))
 
-    fakes = [f for brand in DEFAULTS["protected_domains"] for f in generated(brand)]
+    fakes = [f for brand in LinksSettings().protected_domains for f in generated(brand)]
     caught = 0
     for fake in fakes:
         urls = view(f"https://{fake}/").urls

@@ -195,7 +195,7 @@ def test_account_record_stays_under_one_kib() -> None:
                                session=f"s{i}"))
     stored = engine.state.read([Get(takeover_record.key("alice"))], T0 + 301 * DAY)[0]
     # The profile, the most sessions it keeps and their counts, in one value.
-    assert len(takeover_record.decode(stored)["s"]) == takeover.DEFAULTS["max_sessions"]
+    assert len(takeover_record.decode(stored)["s"]) == takeover.TakeoverSettings().max_sessions
     assert len(msgspec.json.encode(stored)) <= 1024
 
 

@@ -76,7 +76,7 @@ def test_sessions_minted_by_the_dozen_do_not_push_out_the_owners_earned_one() ->
                                T0 + 10 + 20 * i))
         engine.process(message(cfg, f"re{i}", "alice", [f"alice-friend{i}"], answer,
                                T0 + 20 + 20 * i, session="trip", client=trip))
-    minted = takeover.DEFAULTS["max_sessions"] + 4
+    minted = takeover.TakeoverSettings().max_sessions + 4
     for n in range(minted):
         engine.process(event(cfg, type="login", id=f"mint{n}", ts=T0 + 100 + n,
                              account="alice", session=f"mint{n}", ip="203.0.113.7",
@@ -86,7 +86,7 @@ def test_sessions_minted_by_the_dozen_do_not_push_out_the_owners_earned_one() ->
     kept = Record("alice", stored, SESSION_TTL, LIVE, INCIDENT_TTL)
     session = kept.session("trip", now)
     assert session is not None and session["replies"] == 2
-    assert len(takeover_record.decode(stored)["s"]) == takeover.DEFAULTS["max_sessions"]
+    assert len(takeover_record.decode(stored)["s"]) == takeover.TakeoverSettings().max_sessions
     assert kept.session(f"mint{minted - 1}", now) is not None  # the newest minted is kept
 
 

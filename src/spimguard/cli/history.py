@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 
 from .. import history
-from ..detectors.takeover import DEFAULTS as TAKEOVER
+from ..detectors.base import settings
+from ..detectors.takeover import TakeoverSettings
 from ..engine import open_engine
 from ..errors import BadInput
 from .common import config_or_exit
@@ -29,8 +30,8 @@ def import_history(
 ) -> None:
     """Bootstrap account profiles from the IM server's login log (habitual networks, apps)."""
     cfg = config_or_exit(config, storage={"backend": "sqlite", "data_dir": str(data_dir)})
-    familiar_after = float(cfg.detectors.get("takeover", {}).get(
-        "familiar_after", TAKEOVER["familiar_after"]))
+    familiar_after = float(settings("takeover", TakeoverSettings,
+                                    cfg.detectors.get("takeover", {})).familiar_after)
     try:
         with file.open(encoding="utf-8", newline="") as lines:
             seen = history.read(lines)

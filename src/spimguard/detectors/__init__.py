@@ -1,5 +1,5 @@
-"""Detectors, registered in one place. Each module: a frozen settings class (and its
-``DEFAULTS``, as config spells them), SIGNALS, a class, ``build``.
+"""Detectors, registered in one place. Each module: a frozen settings class, SIGNALS, a
+class, ``build``.
 
 To add one: write the module to the shape of ``base.Detector``, add its builder
 here, give its signal codes weights (and groups) in ``data/scores.toml``. One that keeps

@@ -16,7 +16,7 @@ from .. import lists
 from ..config import Config
 from ..signals import Signal
 from ..state.ops import Contains, Query, Write
-from .base import Context, Facts, Outcome, defaults, first_per_code, settings
+from .base import Context, Facts, Outcome, first_per_code, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +33,6 @@ class AttachmentsSettings:
     archive_extensions: tuple[str, ...] = (
         "zip", "rar", "7z", "tar", "gz", "tgz", "cab", "ace", "arj")
 
-
-DEFAULTS = defaults(AttachmentsSettings)
 
 SIGNALS = {
     "ATTACHMENT_BLOCKLISTED": "an attachment's SHA-256 is on the operator's list (override: block)",

@@ -132,9 +132,9 @@ def learnt_version() -> Count:
     return Count(LEARNT, FOREVER, FOREVER)
 
 
-def defaults(kind: type[Any]) -> dict[str, Any]:
-    """A settings class's defaults as config spells them (lists, not tuples): what the
-    tools that read a setting without building its detector use."""
+def _defaults(kind: type[Any]) -> dict[str, Any]:
+    """A settings class's defaults as config spells them (lists, not tuples), so a value
+    from config is checked against the type of its default."""
     return {f.name: list(f.default) if isinstance(f.default, tuple) else f.default
             for f in fields(kind)}
 
@@ -144,7 +144,7 @@ def settings(name: str, kind: type[S], given: Mapping[str, Any]) -> S:
     checked per key, so an unknown key fails at start-up and a misspelt read in code at
     type-check (an attribute, not a string key)."""
 
-    merged = defaults(kind)
+    merged = _defaults(kind)
     for key, value in given.items():
         if key == "enabled":
             continue

@@ -67,7 +67,7 @@ from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Contains, Get, Put, Query, Write
 from ..text import CACHED_CHARS, MessageView, masked, names_of, view
-from .base import Context, Facts, Outcome, defaults, ramp, sealed, settings
+from .base import Context, Facts, Outcome, ramp, sealed, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +92,6 @@ class BulkSettings:
     confirm_share: float = 0.05  # ... and report weight per (decayed) message of the cluster
     confirm_familiar: float = 3.0  # both bars times this when every copy was a familiar sender's
 
-
-DEFAULTS = defaults(BulkSettings)
 
 SIGNALS = {
     "BULK_NEAR_DUPLICATE": "the same text, personalised, reaches many recipients through many "

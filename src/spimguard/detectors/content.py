@@ -42,7 +42,7 @@ from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
 from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
 from ..text import names_of, view
-from .base import Context, Facts, Outcome, defaults, learnt, sealed, settings
+from .base import Context, Facts, Outcome, learnt, sealed, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +61,6 @@ class ContentSettings:
     remember_days: int = 90  # how long a reported message keeps teaching
     max_remembered: int = 100_000  # reported messages remembered (oldest dropped first)
 
-
-DEFAULTS = defaults(ContentSettings)
 
 SIGNALS = {
     "CONTENT_SPAM": "the words look like spam to the content model (probability in the detail)",

@@ -31,7 +31,7 @@ from ..state.ops import Contains, Query, Write
 from ..text import UrlFact, skeleton
 from ..urlmodel import features as url_features
 from ..urlmodel import scorer as url_scorer
-from .base import Context, Facts, Outcome, defaults, first_per_code, settings
+from .base import Context, Facts, Outcome, first_per_code, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +54,6 @@ class LinksSettings:
     max_urls: int = 16  # links examined per message
     url_model: str = ""  # the URL model's file; "" = the one shipped, "off" = none
 
-
-DEFAULTS = defaults(LinksSettings)
 
 SIGNALS = {
     "LINK_BLOCKLISTED": "a link's host is on the operator's block list (override: block)",

@@ -38,7 +38,7 @@ from ..config import Config
 from ..events import Invite
 from ..signals import Signal
 from ..state.ops import Contains, Query, Touch, Write
-from .base import Context, Facts, Outcome, defaults, settings
+from .base import Context, Facts, Outcome, settings
 from .takeover import TakeoverDetector
 
 
@@ -50,8 +50,6 @@ class RelationshipSettings:
     remember_days: int = 180  # how long having written to someone counts
     cap: int = 2_000  # correspondents remembered per account (stalest dropped first)
 
-
-DEFAULTS = defaults(RelationshipSettings)
 
 SIGNALS = {
     "CONVERSATION": "sender and recipients are mutual contacts, and the recipients have "

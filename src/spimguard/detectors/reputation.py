@@ -32,7 +32,7 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Get, Incr, Put, Query, Touch, Write
-from .base import Context, Facts, Outcome, defaults, ramp, settings
+from .base import Context, Facts, Outcome, ramp, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +55,6 @@ class ReputationSettings:
     reach_hard: int = 8  # ... and from which it is a push in full
     recipients_cap: int = 20_000  # recipients remembered per domain
 
-
-DEFAULTS = defaults(ReputationSettings)
 
 SIGNALS = {
     "LINK_REPUTATION": "a linked domain is fresh and pushed by many accounts, or reported, or "

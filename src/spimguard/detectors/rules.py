@@ -24,7 +24,7 @@ from ..lists import host_suffixes
 from ..signals import Signal
 from ..state.ops import Query, Write
 from ..text import skeleton
-from .base import Context, Facts, Outcome, defaults, settings
+from .base import Context, Facts, Outcome, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +38,6 @@ class RulesSettings:
     deny_patterns: tuple[str, ...] = ()  # RE2 patterns over the cleaned text (case-insensitive)
     max_patterns: int = 1_000  # bound on what one config may ask RE2 to compile
 
-
-DEFAULTS = defaults(RulesSettings)
 
 SIGNALS = {
     "RULE_ALLOW_ACCOUNT": "sender is on the operator's allowlist (override: allow)",

@@ -43,7 +43,7 @@ from ..config import Config
 from ..signals import Signal
 from ..state.ops import Contains, Distinct, Query, Touch, Write
 from ..text import size_class
-from .base import Context, Facts, Outcome, defaults, ramp, settings
+from .base import Context, Facts, Outcome, ramp, settings
 from .takeover import TakeoverDetector
 
 
@@ -64,8 +64,6 @@ class SealedBulkSettings:
     max_attachments: int = 4  # attachments looked at per message (bound on reads)
     set_cap: int = 5_000  # targets kept per shape set
 
-
-DEFAULTS = defaults(SealedBulkSettings)
 
 SIGNALS = {
     "SEALED_BULK": "an unfamiliar session sent encrypted messages of one size, or one "

@@ -29,7 +29,7 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Count, Distinct, Incr, Query, Touch, Write
-from .base import Context, Facts, Outcome, defaults, ramp, sealed, settings
+from .base import Context, Facts, Outcome, ramp, sealed, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +42,6 @@ class SessionsSettings:
     min_reporters: int = 3  # distinct reporters before any of it counts
     max_reporters: int = 64  # reporters remembered per session
 
-
-DEFAULTS = defaults(SessionsSettings)
 
 SIGNALS = {
     "SESSION_REPORTED": "users reported earlier encrypted messages from this session as spam",

@@ -135,7 +135,7 @@ from ..state.ops import (
 )
 from ..text import size_class
 from . import takeover_record
-from .base import Context, Facts, Outcome, defaults, ramp, settings
+from .base import Context, Facts, Outcome, ramp, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,8 +207,6 @@ class TakeoverSettings:
     established_after: int = 2_592_000
     owner_people: int = 5  # recipients checked for listing the account back (more: not judged)
 
-
-DEFAULTS = defaults(TakeoverSettings)
 
 SIGNALS = {
     "LOGIN_UNFAMILIAR": "a sign-in from a client or network the account does not use",

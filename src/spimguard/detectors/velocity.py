@@ -38,7 +38,7 @@ from ..config import Config
 from ..events import Invite, Message
 from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Get, Incr, Query, Touch, Write
-from .base import Context, Facts, Outcome, defaults, ramp, settings
+from .base import Context, Facts, Outcome, ramp, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +63,6 @@ class VelocitySettings:
     max_targets: int = 500  # recipients looked at per message (bound on one read)
     set_cap: int = 5_000  # members kept per sender in the target and stranger sets
 
-
-DEFAULTS = defaults(VelocitySettings)
 
 SIGNALS = {
     "VELOCITY_RATE": "many messages per minute from one sender",

@@ -62,7 +62,7 @@ from ..signals import Signal
 from ..state.ops import Delete, Get, Members, Put, Query, Remove, Touch, Write
 from ..text import names_of, view
 from ..trust import OperatorDecision
-from .base import Context, Facts, Outcome, defaults, learnt, ramp, sealed, settings
+from .base import Context, Facts, Outcome, learnt, ramp, sealed, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +76,6 @@ class WavesSettings:
     max_remembered: int = 10_000  # reported messages remembered (oldest dropped first)
     ordinary: str = ""  # table of ordinary chat's shingles ("" the bundled one: neighbours.py)
 
-
-DEFAULTS = defaults(WavesSettings)
 
 SIGNALS = {
     "WAVE_REPORTED": "a near variant of messages several trusted users reported as spim",
