@@ -90,6 +90,15 @@ def check_backend(state: StateBackend) -> None:
     state.write([Touch("ever", ("a", "b"), ttl=3600, cap=10)], T0)
     assert state.read([Distinct("ever", FOREVER)], T0 + 1) == [2], "a window past all time"
 
+    # Members are whatever a sender names: the characters a backend might use to mark a
+    # set's own bookkeeping (Redis: the bytes 0xff, 0xfe) are members like any other.
+    names = ("\u00ff", "\u00fe", "\x00", "")
+    state.write([Touch("marks", names, ttl=3600, cap=3)], T0)
+    assert state.read([Distinct("marks", 3600), Contains("marks", names)], T0 + 1) == [
+        3, (True, True, True, False)], "members named like a backend's markers"
+    # (the cap drops one of four touched at once: the least by name, as Redis does)
+    assert sorted(state.read([Members("marks")], T0 + 1)[0]) == ["\x00", "\u00fe", "\u00ff"]
+
     # A sweep drops only what has expired.
     state.write([Incr("keep", 1.0, ttl=10_000)], T0 + 20)
     state.sweep(T0 + 5000)
