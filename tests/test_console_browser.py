@@ -17,16 +17,16 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 import browser_harness
@@ -165,17 +165,28 @@ def _shot(browser: WebDriver, shots: Path, name: str) -> None:
     browser.set_window_size(1280, 1000)
 
 
+def _navigate(browser: WebDriver, act: Callable[[], object], timeout: float = 60) -> None:
+    """Do ``act`` (a click, a key) and wait for the page it leads to, fully loaded.
+
+    The page it was done on is "complete" too, so the wait is for a new document: a mark
+    set on the old one is gone. While one document replaces another the driver may answer
+    with an error of its own ("Node with given id does not belong to the document") rather
+    than "stale element"; those are asked again, never taken for the answer. Waiting for
+    the answer (not the old page) also keeps a slow password hash from letting the next
+    page load cancel a login's post."""
+    browser.execute_script("document.documentElement.dataset.spimguardLeft = 'yes'")
+    act()
+    WebDriverWait(browser, timeout, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: b.execute_script(
+            "return document.readyState === 'complete'"
+            " && document.documentElement.dataset.spimguardLeft === undefined"))
+
+
 def _login(browser: WebDriver, server: Server, name: str, password: str) -> None:
     _open(browser, server, "/console/login")
     browser.find_element(By.ID, "name").send_keys(name)
     browser.find_element(By.ID, "password").send_keys(password)
-    button = browser.find_element(By.CSS_SELECTOR, "form.login button")
-    button.click()
-    # Wait for the answer to the form, not the login page it was sent from (still
-    # "complete"): a slow password hash must not let the next page load cancel the post.
-    WebDriverWait(browser, 60).until(expected_conditions.staleness_of(button))
-    WebDriverWait(browser, 20).until(
-        lambda b: b.execute_script("return document.readyState") == "complete")
+    _navigate(browser, browser.find_element(By.CSS_SELECTOR, "form.login button").click)
 
 
 def _done(browser: WebDriver) -> str:
@@ -216,7 +227,7 @@ def test_overview_and_every_page_render(attacked: Server, browser: WebDriver,
     _open(browser, attacked, "/console/system")
     assert TOKEN not in browser.page_source
     _open(browser, attacked, "/console/campaigns")  # an operation: its campaigns as one
-    browser.find_element(By.CSS_SELECTOR, "#operations td a").click()
+    _navigate(browser, browser.find_element(By.CSS_SELECTOR, "#operations td a").click)
     WebDriverWait(browser, 20).until(lambda b: "/console/campaign?id=op-" in b.current_url)
     assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Operation")
     assert browser.find_element(By.ID, "evidence")
@@ -262,7 +273,7 @@ def test_release_one_and_confirm_a_cluster(attacked: Server, browser: WebDriver,
     first = browser.find_element(By.CSS_SELECTOR, "ol.queue > li.item.selected")
     released_id = first.find_element(By.CSS_SELECTOR, ".mid").text
     first.find_element(By.CSS_SELECTOR, "input[name=why]").send_keys("a friend's real message")
-    browser.find_element(By.TAG_NAME, "body").send_keys("h")
+    _navigate(browser, lambda: browser.find_element(By.TAG_NAME, "body").send_keys("h"))
     WebDriverWait(browser, 20).until(lambda b: "done=decided" in b.current_url)
     assert _done(browser) == "Decision recorded."
     with attacked.client() as api:
@@ -275,14 +286,15 @@ def test_release_one_and_confirm_a_cluster(attacked: Server, browser: WebDriver,
     _shot(browser, shots, "account")
 
     _open(browser, attacked, "/console/campaigns")
-    browser.find_element(By.CSS_SELECTOR, "#campaigns td a[href^='/console/campaign?id=']").click()
+    _navigate(browser, browser.find_element(
+        By.CSS_SELECTOR, "#campaigns td a[href^='/console/campaign?id=']").click)
     WebDriverWait(browser, 20).until(lambda b: "/console/campaign?id=" in b.current_url)
     campaign = browser.current_url.split("id=")[1]
     _shot(browser, shots, "campaign")
     held = browser.find_element(By.XPATH, "//h2[starts-with(text(), 'Decide on the')]").text
     form = browser.find_element(By.CSS_SELECTOR, "form.decide")
     form.find_element(By.CSS_SELECTOR, "input[name=why]").send_keys("ringtone campaign")
-    form.find_element(By.CSS_SELECTOR, "button.spam").click()
+    _navigate(browser, form.find_element(By.CSS_SELECTOR, "button.spam").click)
     WebDriverWait(browser, 20).until(lambda b: "done=decided" in b.current_url)
     _open(browser, attacked, "/console/audit")
     rows = browser.find_element(By.CSS_SELECTOR, "table.audit").text
@@ -294,7 +306,8 @@ def test_release_one_and_confirm_a_cluster(attacked: Server, browser: WebDriver,
 
 def test_evidence_downloads_from_the_campaign_page(attacked: Server, browser: WebDriver) -> None:
     _open(browser, attacked, "/console/campaigns")
-    browser.find_element(By.CSS_SELECTOR, "#campaigns td a[href^='/console/campaign?id=']").click()
+    _navigate(browser, browser.find_element(
+        By.CSS_SELECTOR, "#campaigns td a[href^='/console/campaign?id=']").click)
     WebDriverWait(browser, 20).until(lambda b: "/console/campaign?id=" in b.current_url)
     browser.find_element(By.ID, "evidence").click()
     folder: Path = browser.downloads  # type: ignore[attr-defined]
@@ -320,26 +333,26 @@ def test_a_form_without_its_csrf_token_is_refused(attacked: Server, browser: Web
     form.find_element(By.NAME, "entries").send_keys("forged.example")
     browser.execute_script("arguments[0].querySelector('input[name=csrf]').value = 'forged'",
                            form)
-    form.find_element(By.TAG_NAME, "button").click()
+    _navigate(browser, form.find_element(By.TAG_NAME, "button").click)
     WebDriverWait(browser, 20).until(lambda b: "CSRF" in b.page_source)
     _open(browser, attacked, "/console/lists")
     assert "forged.example" not in browser.find_element(By.ID, "list-block").text
     form = browser.find_element(By.CSS_SELECTOR, "#list-block form[action$='/add']")
     form.find_element(By.NAME, "entries").send_keys("ringtones.example")
-    form.find_element(By.TAG_NAME, "button").click()
+    _navigate(browser, form.find_element(By.TAG_NAME, "button").click)
     WebDriverWait(browser, 20).until(lambda b: "done=listed" in b.current_url)
     assert "ringtones.example" in browser.find_element(By.ID, "list-block").text
 
 
 def test_a_viewer_reads_but_cannot_decide(attacked: Server, browser: WebDriver) -> None:
     _open(browser, attacked, "/console/")
-    browser.find_element(By.CSS_SELECTOR, "form.whoami button").click()
+    _navigate(browser, browser.find_element(By.CSS_SELECTOR, "form.whoami button").click)
     WebDriverWait(browser, 20).until(lambda b: "/console/login" in b.current_url)
     _open(browser, attacked, "/console/queue")
     assert "/console/login" in browser.current_url  # the session ended
     _login(browser, attacked, "watcher", PASSWORD)
     _open(browser, attacked, "/console/queue")
-    browser.find_element(By.CSS_SELECTOR, "ol.queue button.spam").click()
+    _navigate(browser, browser.find_element(By.CSS_SELECTOR, "ol.queue button.spam").click)
     WebDriverWait(browser, 20).until(lambda b: "needs the moderator role" in b.page_source)
 
 
