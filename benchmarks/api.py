@@ -39,6 +39,7 @@ from table import Rows, latency, serve, show
 
 TOKEN = "benchmark-token"
 _LENGTH = re.compile(rb"content-length:\s*(\d+)", re.IGNORECASE)
+_CLOSE = re.compile(rb"^connection:\s*close\b", re.IGNORECASE | re.MULTILINE)
 
 
 def _request(method: str, path: str, body: bytes = b"") -> bytes:
@@ -49,7 +50,10 @@ def _request(method: str, path: str, body: bytes = b"") -> bytes:
 
 class Connection:
     """A kept-alive connection that reopens once when the server closed it while idle
-    (uvicorn closes after 5 s without a request; the request is then simply resent)."""
+    (uvicorn closes after 5 s without a request; the request is then simply resent),
+    and is not reused after an answer that says ``Connection: close`` (Rspamd's workers
+    close after every answer: each request then pays its own connect, as Rspamd's
+    clients do)."""
 
     def __init__(self, port: int) -> None:
         self.port = port
@@ -73,6 +77,9 @@ class Connection:
                 raise RuntimeError(f"server answered {head[:60]!r}")
             match = _LENGTH.search(head)
             await reader.readexactly(int(match.group(1)) if match else 0)
+            if _CLOSE.search(head):
+                writer.close()
+                self.streams = None
             return
 
     def close(self) -> None:
