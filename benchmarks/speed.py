@@ -1,29 +1,38 @@
 """spimguard beside Rspamd in one run, on this machine: the issue-18 table.
 
     python benchmarks/speed.py [--seconds 8] [--users 2000 --days 2]
+        [--datasets ../shared/datasets] [--without-rspamd]
 
-Both servers get one core and the same short IM texts (the simulator's mixed
-load), over kept-alive HTTP/1.1 from this process on the other core:
+Both servers run at once, pinned to the same core, and get the same short IM
+texts (the simulator's mixed load) over HTTP/1.1 from this process on the other
+core; each is measured while the other is idle:
 
 - Rspamd (Debian's ``rspamd``), one normal worker, ``/checkv2``, Bayes trained
   on the UCI SMS Spam Collection (../shared/datasets) through its controller,
-  Bayes kept in a redis-server this script starts; modules that look anything up
-  over the network (DNS lists, SPF/DKIM/DMARC, fuzzy, ASN, redirects) are off,
-  as spimguard never fetches anything either. Each text is sent as a minimal
-  plain-text mail, which is what Rspamd parses.
-- spimguard ``serve`` on the embedded defaults (SQLite), ``/v1/check``: at
-  saturation and at 30/50/70 % of it (open loop, latency from when each request
-  was due), ``/healthz`` of the same server beside as the floor of the HTTP layer,
-  at saturation and offered the same rates; at each level, where the server spent
-  a check's time (its ``/metrics``: waiting for a batch, the batch and its CPU).
+  Bayes and the other modules' state kept in a redis-server this script starts
+  on the same core; modules that look anything up over the network (DNS lists,
+  SPF/DKIM/DMARC, fuzzy, ASN, redirects) or fetch their lists from rspamd.com
+  are off, as spimguard never fetches anything either, and so is greylisting
+  (a mail-delivery deferral). Each text is sent as a small well-formed mail
+  between the load's own people, which is what Rspamd parses. Rspamd's workers
+  close the connection after every answer, so each check pays its connect.
+- spimguard ``serve`` on the embedded defaults (SQLite), ``/v1/check``, over
+  kept-alive connections.
+- Saturation (16 connections, closed loop) in rounds, the order reversed each
+  round (A B B A), so that what the rest of a shared machine takes falls on both
+  alike; then each at 30/50/70 % of its own saturation (open loop, latency from
+  when each request was due). For spimguard, ``/healthz`` of the same server
+  offered the same rates and at saturation, as the floor of the HTTP layer, and
+  at each level where the server spent a check's time (its ``/metrics``: waiting
+  for a batch, the batch and its CPU).
 - the engine in-process (``engine.py``), memory and SQLite.
 
 Ratios are what carry across machines: spimguard ÷ Rspamd (goal ≥ 3), /v1/check
-÷ /healthz (goal ≥ 0.30), p99 at 70 % (goal ≤ 10 ms). The server's own CPU time
-per request at saturation (from ``/proc``) is printed beside: on a machine shared
-with other work, rates and latencies say how much of the core the server got, the
-CPU time what each request cost it; and /healthz's rate may be the client's limit
-rather than the server's (its CPU time says which).
+÷ /healthz (goal ≥ 0.30), p99 at 70 % (goal ≤ 10 ms). The servers' own CPU time
+per request at saturation (from ``/proc``; Rspamd's counts its Redis) is printed
+beside: on a machine shared with other work, rates and latencies say how much of
+the core a server got, the CPU time what each request cost it; and /healthz's
+rate may be the client's limit rather than the server's (its CPU time says which).
 """
 
 from __future__ import annotations
@@ -32,10 +41,14 @@ import argparse
 import asyncio
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -168,47 +181,85 @@ def _children(pid: int) -> dict[int, str]:
         return {}
 
 
-def _measure(name: str, port: int, load: Load, seconds: float, pids: tuple[int, ...],
-             health: Load | None = None) -> tuple[Rows, float, float | None]:
-    """Saturation, then 30/50/70 % of it. Given ``health`` (spimguard), each level adds
+@dataclass
+class Server:
+    """A server under test: the requests it is sent, the processes whose CPU time a
+    request costs, and (spimguard) its /healthz, offered beside each level."""
+    name: str
+    port: int
+    load: Load
+    pids: tuple[int, ...]
+    health: Load | None = None
+
+
+@dataclass
+class Saturation:
+    """Closed-loop rounds at saturation of one server, put together."""
+    rates: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    cpu: float | None = 0.0  # seconds the server's processes spent; None: /proc not there
+
+    @property
+    def rate(self) -> float:
+        return statistics.mean(self.rates)
+
+    @property
+    def cost(self) -> float | None:
+        return None if self.cpu is None else self.cpu / len(self.latencies)
+
+    def rows(self, name: str) -> Rows:
+        rounds = " / ".join(f"{rate:,.0f}" for rate in self.rates)
+        rows = [(f"{name} at saturation, messages/s (each round)", f"{self.rate:,.0f} ({rounds})"),
+                ("  p50 / p95 / p99 ms", latency(self.latencies))]
+        if self.cost is not None:
+            rows.append(("  server CPU per request, ms", f"{self.cost * 1000:.3f}"))
+        return rows
+
+
+def _saturate(server: Server, load: Load, seconds: float, into: Saturation) -> None:
+    """One round at saturation (16 connections, closed loop) added to ``into``."""
+    before = [cpu_seconds(pid) for pid in server.pids]
+    rate, lat = asyncio.run(saturate(server.port, load, seconds, 16))
+    after = [cpu_seconds(pid) for pid in server.pids]
+    into.rates.append(rate)
+    into.latencies += lat
+    if into.cpu is None or not server.pids or None in before or None in after:
+        into.cpu = None
+    else:
+        into.cpu += sum(after) - sum(before)  # type: ignore[arg-type]
+
+
+def _side_by_side(servers: list[Server], seconds: float, rounds: int = 2
+                  ) -> list[Saturation]:
+    """Each server at saturation in turn, the order reversed every round (A B B A), so a
+    change in what the rest of the machine takes falls on both alike."""
+    found = [Saturation() for _ in servers]
+    for turn in range(rounds):
+        order = list(zip(servers, found, strict=True))
+        for server, into in order if turn % 2 == 0 else reversed(order):
+            _saturate(server, server.load, seconds, into)
+    return found
+
+
+def _levels(server: Server, saturated: float, seconds: float) -> Rows:
+    """30/50/70 % of saturation, open loop. Given /healthz (spimguard), each level adds
     where the server spent a check's time and /healthz offered the same rate: on a
     shared machine, the latency that any request at that rate gets from the client and
-    the scheduler alone. Returns the rows, the rate at saturation and the CPU a request
-    cost ``pids`` there."""
-    before = totals(port) if health else {}
-    saturated, lat, cost = _saturate(port, load, seconds, pids)
-    rows: Rows = [(f"{name} at saturation, messages/s", f"{saturated:,.0f}"),
-                  ("  p50 / p95 / p99 ms", latency(lat))]
-    if cost is not None:
-        rows.append(("  server CPU per request, ms", f"{cost * 1000:.3f}"))
-    if health:
-        rows.append((SPLIT_ROW, split(before, totals(port))))
+    the scheduler alone."""
+    rows: Rows = []
     for share in (0.3, 0.5, 0.7):
-        before = totals(port) if health else {}
-        achieved, lat = asyncio.run(offer(port, load, share * saturated, seconds))
-        goal = " (goal p99 ≤ 10)" if share == 0.7 and health else ""
-        rows.append((f"  at {share:.0%} ({achieved:,.0f}/s), p50/p95/p99 ms{goal}",
+        before = totals(server.port) if server.health else {}
+        achieved, lat = asyncio.run(offer(server.port, server.load, share * saturated,
+                                          seconds))
+        goal = " (goal p99 ≤ 10)" if share == 0.7 and server.health else ""
+        rows.append((f"{server.name} at {share:.0%} ({achieved:,.0f}/s), p50/p95/p99 ms{goal}",
                      latency(lat)))
-        if health:
-            rows.append((SPLIT_ROW, split(before, totals(port))))
-            _, beside = asyncio.run(offer(port, health, share * saturated, seconds))
+        if server.health:
+            rows.append((SPLIT_ROW, split(before, totals(server.port))))
+            _, beside = asyncio.run(offer(server.port, server.health, share * saturated,
+                                          seconds))
             rows.append(("  /healthz offered the same rate, p50/p95/p99 ms", latency(beside)))
-    return rows, saturated, cost
-
-
-def _saturate(port: int, load: Load, seconds: float, pids: tuple[int, ...]
-              ) -> tuple[float, list[float], float | None]:
-    """Requests/s and latencies at saturation, and the CPU seconds per request that the
-    server's processes ``pids`` spent (None where ``/proc`` is not there)."""
-    before = [cpu_seconds(pid) for pid in pids]
-    began = time.perf_counter()
-    rate, lat = asyncio.run(saturate(port, load, seconds, 16))
-    elapsed = time.perf_counter() - began
-    after = [cpu_seconds(pid) for pid in pids]
-    if None in before or None in after or not rate:
-        return rate, lat, None
-    spent = sum(after) - sum(before)  # type: ignore[arg-type]
-    return rate, lat, spent / (rate * elapsed)
+    return rows
 
 
 def _bayes(worker: int, text: str) -> str:
@@ -232,13 +283,15 @@ def _verdicts(worker: int, messages: list[dict[str, Any]]) -> str:
     return f"{bayes} Bayes; " + ", ".join(f"{name} {n}" for name, n in actions.most_common())
 
 
-def rspamd(messages: list[dict[str, Any]], datasets: Path, seconds: float, core: int | None
-           ) -> tuple[Rows, float, float | None]:
-    """Rspamd and its Redis pinned to ``core``, Bayes trained, /checkv2 measured; the
-    CPU a check costs counts the normal worker and Redis (where Bayes lives)."""
+@contextmanager
+def _rspamd(messages: list[dict[str, Any]], datasets: Path, core: int | None
+            ) -> Iterator[tuple[Server | None, Rows]]:
+    """Rspamd and its Redis pinned to ``core``, Bayes trained; the CPU a check costs
+    counts the normal worker and Redis (where Bayes lives)."""
     binary, redis_server = shutil.which("rspamd"), shutil.which("redis-server")
     if not binary or not redis_server:
-        return [("Rspamd", "rspamd or redis-server not installed: skipped")], 0.0, None
+        yield None, [("Rspamd", "rspamd or redis-server not installed: skipped")]
+        return
     version = subprocess.run([binary, "--version"], capture_output=True, text=True,
                              check=True).stdout.split()[-1]
     worker, controller, redis_port = free_port(), free_port(), free_port()
@@ -257,21 +310,20 @@ def rspamd(messages: list[dict[str, Any]], datasets: Path, seconds: float, core:
             for port in (controller, worker):
                 _wait(f"http://127.0.0.1:{port}/ping", server, folder / "log/rspamd.log")
             learnt, offered = _train(controller, datasets)
-            verdicts = _verdicts(worker, messages[:_SAMPLE])
             normal = [pid for pid, line in _children(server.pid).items()
                       if "normal process" in line]
             checks = Load([_check(_load_mail(message, n)) for n, message in enumerate(messages)])
-            rows, saturated, cost = _measure(f"Rspamd {version} /checkv2", worker, checks,
-                                             seconds, (*normal, store.pid) if normal else ())
-            return [(f"Rspamd {version}: UCI SMS texts Bayes learnt (of {offered:,})",
-                     f"{learnt:,}"),
-                    ("  Bayes on a spam / a ham text not in the set", " / ".join((
-                        _bayes(worker, "URGENT! You have won a 1 week FREE membership in our "
-                               "prize draw, txt CLAIM to 81010 now to receive your cash"),
-                        _bayes(worker, "ok see you at home later tonight, i will bring the "
-                               "food and we can watch the film after dinner")))),
-                    (f"  Rspamd on the load's first {_SAMPLE} texts", verdicts),
-                    *rows], saturated, cost
+            yield Server(f"Rspamd {version} /checkv2", worker, checks,
+                         (*normal, store.pid) if normal else ()), [
+                (f"Rspamd {version}: UCI SMS texts Bayes learnt (of {offered:,})",
+                 f"{learnt:,}"),
+                ("  Bayes on a spam / a ham text not in the set", " / ".join((
+                    _bayes(worker, "URGENT! You have won a 1 week FREE membership in our "
+                           "prize draw, txt CLAIM to 81010 now to receive your cash"),
+                    _bayes(worker, "ok see you at home later tonight, i will bring the "
+                           "food and we can watch the film after dinner")))),
+                (f"  Rspamd on the load's first {_SAMPLE} texts",
+                 _verdicts(worker, messages[:_SAMPLE]))]
         finally:
             server.terminate()
             server.wait(30)
@@ -279,29 +331,32 @@ def rspamd(messages: list[dict[str, Any]], datasets: Path, seconds: float, core:
             store.wait(10)
 
 
-def spimguard(lines: list[bytes], seconds: float, core: int | None
-              ) -> tuple[Rows, float, float | None]:
+@contextmanager
+def _spimguard(lines: list[bytes], core: int | None) -> Iterator[Server]:
+    """``spimguard serve`` on the embedded defaults (SQLite), pinned to ``core``."""
     bodies = [line for line in lines if b'"type":"message"' in line]
-    checks = Load([_request("POST", "/v1/check", body) for body in bodies])
-    health = Load([_request("GET", "/healthz")])
     with tempfile.TemporaryDirectory() as folder:
         process, url, _ = serve(Path(folder), {
             "SPIMGUARD_API_TOKEN": TOKEN, "SPIMGUARD_OFFICIAL_CLIENTS": ",".join(OFFICIAL_CLIENTS)},
             cpu=core)
-        port = int(url.rsplit(":", 1)[1])
         try:
-            floor, lat, floor_cost = _saturate(port, health, seconds, (process.pid,))
-            rows, saturated, cost = _measure("spimguard /v1/check (SQLite)", port, checks,
-                                             seconds, (process.pid,), health)
-            rows += [("spimguard /healthz at saturation, requests/s", f"{floor:,.0f}"),
-                     ("  p50 / p95 / p99 ms", latency(lat))]
-            if floor_cost is not None:
-                rows.append(("  server CPU per request, ms", f"{floor_cost * 1000:.3f}"))
-            rows.append(("/v1/check ÷ /healthz (goal ≥ 0.30)", f"{saturated / floor:.2f}"))
+            yield Server("spimguard /v1/check (SQLite)", int(url.rsplit(":", 1)[1]),
+                         Load([_request("POST", "/v1/check", body) for body in bodies]),
+                         (process.pid,), Load([_request("GET", "/healthz")]))
         finally:
             process.terminate()
             process.wait(10)
-    return rows, saturated, cost
+
+
+def _ratios(ours: Saturation, theirs: Saturation) -> Rows:
+    """spimguard ÷ Rspamd, round by round (rates) and by the CPU a check cost."""
+    each = [mine / other for mine, other in zip(ours.rates, theirs.rates, strict=True)]
+    rows = [("spimguard /v1/check ÷ Rspamd /checkv2, rates (each round; goal ≥ 3)",
+             f"{statistics.mean(each):.2f} ({' / '.join(f'{ratio:.2f}' for ratio in each)})")]
+    if ours.cost and theirs.cost:
+        rows.append(("  the same by server CPU per request (Rspamd's ÷ ours)",
+                     f"{theirs.cost / ours.cost:.2f}"))
+    return rows
 
 
 def main(seconds: float = 8.0, users: int = 2000, days: int = 2,
@@ -310,25 +365,31 @@ def main(seconds: float = 8.0, users: int = 2000, days: int = 2,
     messages = [msgspec.json.decode(line) for line in lines if b'"type":"message"' in line]
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     server_core = cores[0] if len(cores) > 1 else None
-    rows: Rows = [("cores: both servers (one after the other) / this client",
+    rows: Rows = [("cores: the servers (each measured alone) / this client",
                    f"{server_core} / {cores[-1]}" if server_core is not None
                    else "not pinned")]
     if len(cores) > 1:
         os.sched_setaffinity(0, {cores[-1]})
     try:
-        theirs, rspamd_rate, rspamd_cost = rspamd(messages, datasets, seconds, server_core) if (
-            with_rspamd) else ([], 0.0, None)
-        ours, our_rate, our_cost = spimguard(lines, seconds, server_core)
+        with ExitStack() as running:
+            theirs, setup = running.enter_context(_rspamd(messages, datasets, server_core)) if (
+                with_rspamd) else (None, [])
+            ours = running.enter_context(_spimguard(lines, server_core))
+            before = totals(ours.port)
+            found = _side_by_side([ours, *([theirs] if theirs else [])], seconds)
+            rows += [*setup, *found[0].rows(ours.name),
+                     (SPLIT_ROW, split(before, totals(ours.port)))]
+            if theirs:
+                rows += [*found[1].rows(theirs.name), *_ratios(found[0], found[1]),
+                         *_levels(theirs, found[1].rate, seconds)]
+            rows += _levels(ours, found[0].rate, seconds)
+            floor = Saturation()
+            _saturate(ours, ours.health, seconds, floor)  # type: ignore[arg-type]
+            rows += [*floor.rows("spimguard /healthz"),
+                     ("/v1/check ÷ /healthz (goal ≥ 0.30)", f"{found[0].rate / floor.rate:.2f}")]
     finally:
         if cores:
             os.sched_setaffinity(0, set(cores))
-    rows += [*theirs, *ours]
-    if rspamd_rate:
-        rows.append(("spimguard /v1/check ÷ Rspamd /checkv2, rates (goal ≥ 3)",
-                     f"{our_rate / rspamd_rate:.2f}"))
-    if rspamd_cost and our_cost:
-        rows.append(("  the same by server CPU per request (Rspamd's ÷ ours)",
-                     f"{rspamd_cost / our_cost:.2f}"))
     return rows + engine.main(users, days)
 
 

@@ -20,7 +20,7 @@ def test_speed_benchmark_prints_every_figure(monkeypatch) -> None:  # type: igno
             sys.modules.pop(name, None)
     names = [name for name, _ in rows]
     assert any(name.startswith("spimguard /v1/check (SQLite) at saturation") for name in names)
-    assert any(name.startswith("  at 70%") for name in names)
+    assert any(name.startswith("spimguard /v1/check (SQLite) at 70%") for name in names)
     assert any(name.startswith("/v1/check ÷ /healthz") for name in names)
     assert any(name.startswith("engine, SQLite backend") for name in names)
     assert all(value for _, value in rows)
