@@ -20,11 +20,12 @@ core; each is measured while the other is idle:
   kept-alive connections.
 - Saturation (16 connections, closed loop) in rounds after one uncounted round
   each, the order reversed each round (A B B A), so that what the rest of a
-  shared machine takes falls on both alike; then each at 30/50/70 % of its own saturation (open loop, latency from
-  when each request was due). For spimguard, ``/healthz`` of the same server
-  offered the same rates and at saturation, as the floor of the HTTP layer, and
-  at each level where the server spent a check's time (its ``/metrics``: waiting
-  for a batch, the batch and its CPU).
+  shared machine takes falls on both alike; then each at 30/50/70 % of its own
+  saturation (open loop, latency from when each request was due). For spimguard,
+  ``/healthz`` of the same server offered the same rates and at saturation, as
+  the floor of the HTTP layer; at each level where the server spent a check's
+  time (its ``/metrics``: waiting for a batch, the batch and its CPU); and its CPU
+  per check split into the engine's and the rest (HTTP, JSON, the batching).
 - the engine in-process (``engine.py``), memory and SQLite.
 
 Ratios are what carry across machines: spimguard ÷ Rspamd (goal ≥ 3), /v1/check
