@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 import sys
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, compress, islice, repeat
 from typing import Any, ClassVar
@@ -284,21 +285,24 @@ class MemoryState:
         return sum(n for b, n in zip(flat[::2], flat[1::2], strict=True) if first <= b <= last)
 
     def _distinct(self, query: Distinct, now: float) -> int:
-        """Members are kept in time order (newest last): counting stops at the first one
-        older than the window, O(answer) on a large set, O(1) on a set touched at once."""
+        """Members are kept in time order (newest last): a small set's count is a binary
+        search of its times, a large one's stops at the first member older than the
+        window (O(answer)), a set touched at once is all or none (O(1))."""
         held = self._members.get(query.key)
         if held is None:
             return 0
-        members, expiry, ttl = (held, held.expiry, held.ttl) if held.__class__ is _Held \
-            else held[:3]
+        if held.__class__ is _Held:
+            if held.expiry <= now:
+                return 0
+            since, times = max(now - query.window, now - held.ttl), held.times
+            if times.__class__ is float:
+                return len(held.names) if times > since else 0
+            return len(held.names) - bisect_right(_floats(times), since)
+        members, expiry, ttl, _ = held
         if expiry <= now:
             return 0
-        since = max(now - query.window, now - ttl)
-        times = members.times if members.__class__ is _Held else None
-        if times.__class__ is float:
-            return len(members.names) if times > since else 0
-        seen = 0
-        for ts in reversed(_floats(times) if times is not None else members.values()):
+        since, seen = max(now - query.window, now - ttl), 0
+        for ts in reversed(members.values()):
             if ts <= since:
                 break
             seen += 1
