@@ -110,22 +110,17 @@ class Policy:
 
     def _scored(self, signals: Sequence[Signal]) -> tuple[list[tuple[Signal, float]], float,
                                                           float]:
-        weights, groups, caps = self.weights, self.groups, self.caps
-        kinds = [groups.get(s.code, s.code) for s in signals]
-        raw = [weights.get(s.code, 1.0) * s.strength for s in signals]
-        per_group: dict[str, float] = {}
-        for group, points in zip(kinds, raw, strict=True):
-            per_group[group] = per_group.get(group, 0.0) + points
-        scale = {g: caps[g] / total for g, total in per_group.items()
-                 if g in caps and total > caps[g] > 0}
-        # Unscaled points are kept as they are (p × 1.0 is p, bit for bit).
-        scored = ([(s, p * scale.get(g, 1.0)) for s, p, g in zip(signals, raw, kinds, strict=True)]
-                  if scale else list(zip(signals, raw, strict=True)))
+        raw = [(s, self.weights.get(s.code, 1.0) * s.strength) for s in signals]
+        per_group: dict[str, float] = defaultdict(float)
+        for signal, points in raw:
+            per_group[self._group(signal)] += points
+        scale = {g: self.caps[g] / total for g, total in per_group.items()
+                 if g in self.caps and total > self.caps[g] > 0}
+        scored = [(s, p * scale.get(self._group(s), 1.0)) for s, p in raw]
         # The action follows the score as the verdict shows it (3 decimals): 4 + 10 × 0.9 / 3
         # reaches a hold threshold of 7 rather than falling a float's last bit short.
-        total = round(sum([p for _, p in scored]), 3)
-        account_groups = self.cfg.account_groups
-        account = sum([p for s, p in scored if groups.get(s.code) in account_groups])
+        total = round(sum(p for _, p in scored), 3)
+        account = sum(p for s, p in scored if self.groups.get(s.code) in self.cfg.account_groups)
         return scored, total, account
 
     def _uncorroborated(self, scored: Sequence[tuple[Signal, float]]) -> bool:

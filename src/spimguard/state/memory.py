@@ -282,7 +282,7 @@ class MemoryState:
             return 0.0
         first, last = bucket_range(query, now)
         flat = _floats(entry[0])
-        return sum(n for b, n in zip(flat[::2], flat[1::2], strict=True) if first <= b <= last)
+        return sum([n for b, n in zip(flat[::2], flat[1::2], strict=True) if first <= b <= last])
 
     def _distinct(self, query: Distinct, now: float) -> int:
         """Members are kept in time order (newest last): a small set's count is a binary
