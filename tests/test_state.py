@@ -252,3 +252,54 @@ def test_a_file_of_the_old_layout_opens_and_answers_as_before(tmp_path: Path) ->
         ("a", "c", "d"), (False, True)]
     names = {row[0] for row in again._conn.execute("SELECT name FROM sqlite_master")}
     assert not names & {"member_sets", "members_by_age", "counters_exp", "kv_exp"}, names
+
+
+def test_memory_sets_past_their_ttl_answer_as_gone_before_any_touch_or_sweep() -> None:
+    """Members touched a TTL ago or longer, and sets past their expiry, answer as gone at
+    once, whichever form the set has (one time for all, packed times, a dict) and whatever
+    TTL its last write gave it: what reads skip is what a later touch or sweep drops."""
+    import random
+
+    from spimguard.state.ops import Contains, Distinct, Members, Remove, Replace, Touch
+
+    rng = random.Random(13)
+    state = MemoryState()
+    model: dict[str, float] = {}  # member -> time, oldest touched first
+    expiry = ttl = 0.0
+    people = [f"p{i}" for i in range(260)]
+    now = T0
+    for step in range(600):
+        now += rng.choice([10.0, 10.0, 0.5, 700.0])
+        some = rng.sample(people, rng.choice([1, 3, 40, 150]))
+        # A touch's TTL is fixed (as each key's is); a listing's longer one keeps the set
+        # alive past its members' TTL after a touch gives the set the shorter one.
+        op, ttl_now = rng.random(), 1_500.0
+        if op < 0.6:
+            state.write([Touch("s", tuple(some), ttl=ttl_now, cap=200)], now)
+            if expiry <= now:
+                model = {}
+            for member in sorted(set(some)):
+                model.pop(member, None)
+                model[member] = now
+            model = {m: t for m, t in model.items() if t > now - ttl_now}
+            for stale in list(model)[: max(0, len(model) - 200)]:
+                del model[stale]
+            expiry, ttl = max(expiry, now + ttl_now), ttl_now
+        elif op < 0.85:
+            state.write([Remove("s", tuple(some))], now)
+            for member in some:
+                model.pop(member, None)
+        else:
+            ttl_now = rng.choice([1_500.0, 3_000.0])
+            state.write([Replace("s", tuple(some), ttl=ttl_now)], now)
+            model = dict.fromkeys(sorted(set(some)), now)
+            expiry, ttl = now + ttl_now, ttl_now
+        # Later: a read between this write and the next, when more may have gone stale.
+        later = now + rng.choice([0.0, 5.0, 1_499.0, 2_999.0])
+        live = {m: t for m, t in model.items() if t > later - ttl} if expiry > later else {}
+        probe = tuple(rng.sample(people, 12))
+        window = rng.choice([15.0, 300.0, 2_000.0, 4_000.0])
+        assert state.read([Members("s"), Contains("s", probe), Distinct("s", window)],
+                          later) == [
+            tuple(live), tuple(p in live for p in probe),
+            sum(1 for t in live.values() if t > later - window)], step

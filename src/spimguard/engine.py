@@ -354,7 +354,7 @@ class Engine:
             action=result.action if isinstance(result, Verdict) else "accepted",
             score=decision.score if decision else 0.0,
             account_action=result.account_action.action,
-            signals=frozenset(s.code for s in signals),
+            signals=frozenset([s.code for s in signals]),
             campaign=getattr(result, "campaign", None) or "")
         writes = self._own_writes(event, facts, own, restrict, result) + trusted
         for detector in active:
@@ -373,8 +373,8 @@ class Engine:
             self._claims.write_claimed(event.id, writes, event.ts, once.pack(outbox))
         else:
             self.state.write(writes, event.ts)
-        self._learnt_own += sum(w.amount for w in writes
-                                if isinstance(w, Incr) and w.key == LEARNT)
+        self._learnt_own += sum([w.amount for w in writes
+                                 if w.__class__ is Incr and w.key == LEARNT])
         self._save(outbox)
         self._since_maintenance += 1
         if self._since_maintenance >= MAINTAIN_EVERY:
