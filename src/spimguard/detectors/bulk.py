@@ -171,8 +171,14 @@ class _Plan(NamedTuple):
     ties: tuple[Contains, Contains] | None = None  # messages: ``accounts.ties``
 
 
+def decay_factor(since: float, now: float, half_life: float) -> float:
+    """What a count kept since ``since`` is worth at ``now`` (one power for all of a
+    cluster's counts, which share their time)."""
+    return math.pow(0.5, max(0.0, now - since) / half_life)
+
+
 def decayed(value: float, since: float, now: float, half_life: float) -> float:
-    return value * math.pow(0.5, max(0.0, now - since) / half_life)
+    return value * decay_factor(since, now, half_life)
 
 
 class BulkDetector:
@@ -242,8 +248,8 @@ class BulkDetector:
             found.append(Signal("CAMPAIGN_CONFIRMED", 1.0, "a near-duplicate of messages "
                                 f"{len(cluster.reporters)} users reported as spim"))
         senders = len(set(cluster.senders) | {message.sender})
-        shape = self._shape(cluster, message, self._fresh(cluster, message, plan, facts))
-        recipients, per_sender, strangers = shape
+        recipients, per_sender, strangers = self._shape(cluster, message,
+                                                        self._fresh(ctx, cluster, plan, facts))
         strength = max(ramp(senders, cfg.senders_soft, cfg.senders_hard),
                        ramp(recipients, cfg.recipients_soft, cfg.recipients_hard))
         strength *= max(ramp(per_sender, cfg.reach_soft, cfg.reach_hard), strangers)
@@ -254,23 +260,27 @@ class BulkDetector:
                                 f"{strangers:.0%} of them strangers"))
         return found
 
-    @staticmethod
-    def _fresh(cluster: Cluster, message: Message, plan: _Plan, facts: Facts
+    def _fresh(self, ctx: Context, cluster: Cluster, plan: _Plan, facts: Facts
                ) -> tuple[int, int]:
-        """(recipients new to the cluster, how many of them are strangers to the sender)."""
-        fresh = [r for r in dict.fromkeys(message.recipients) if r not in cluster.seen]
-        assert plan.ties is not None
-        return len(fresh), len(accounts.strangers(fresh, plan.ties, facts))
+        """(recipients new to the cluster, how many of them are strangers to the sender),
+        as the cluster was read: once per event, for ``detect`` and ``writes`` alike."""
+        memo = f"{self.name}:fresh"
+        if memo not in ctx.scratch:
+            message = ctx.event
+            assert isinstance(message, Message) and plan.ties is not None
+            seen = set(cluster.seen)
+            fresh = [r for r in dict.fromkeys(message.recipients) if r not in seen]
+            ctx.scratch[memo] = len(fresh), len(accounts.strangers(fresh, plan.ties, facts))
+        return ctx.scratch[memo]
 
     def _shape(self, cluster: Cluster, message: Message, fresh: tuple[int, int]
                ) -> tuple[float, float, float]:
         """(recipients, recipients per sender, share of strangers) of the cluster with this
         message, decayed."""
-        half = self.cfg.half_life
-        recipients = decayed(cluster.recipients, cluster.last, message.ts, half) + fresh[0]
-        strangers = decayed(cluster.strangers, cluster.last, message.ts, half) + fresh[1]
-        senders = decayed(cluster.sender_count, cluster.last, message.ts, half) + (
-            message.sender not in cluster.senders)
+        decay = decay_factor(cluster.last, message.ts, self.cfg.half_life)
+        recipients = cluster.recipients * decay + fresh[0]
+        strangers = cluster.strangers * decay + fresh[1]
+        senders = cluster.sender_count * decay + (message.sender not in cluster.senders)
         return (recipients, recipients / max(1.0, senders),
                 min(1.0, strangers / recipients) if recipients else 0.0)
 
@@ -287,17 +297,17 @@ class BulkDetector:
         if cluster is None:
             cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-"),
                               first=event.ts, last=event.ts)
-        half = cfg.half_life
-        cluster.messages = decayed(cluster.messages, cluster.last, event.ts, half) + 1
-        fresh, strangers = self._fresh(cluster, event, plan, facts)
-        cluster.recipients = decayed(cluster.recipients, cluster.last, event.ts, half) + fresh
-        cluster.seen = [*(r for r in cluster.seen if r not in event.recipients),
+        decay = decay_factor(cluster.last, event.ts, cfg.half_life)
+        cluster.messages = cluster.messages * decay + 1
+        fresh, strangers = self._fresh(ctx, cluster, plan, facts)
+        cluster.recipients = cluster.recipients * decay + fresh
+        recipients = set(event.recipients)
+        cluster.seen = [*(r for r in cluster.seen if r not in recipients),
                         *event.recipients][-cfg.max_recipients:]
-        cluster.familiar = decayed(cluster.familiar, cluster.last, event.ts, half) + (
-            "FAMILIAR_SENDER" in outcome.signals)
-        cluster.sender_count = decayed(cluster.sender_count, cluster.last, event.ts, half) + (
+        cluster.familiar = cluster.familiar * decay + ("FAMILIAR_SENDER" in outcome.signals)
+        cluster.sender_count = cluster.sender_count * decay + (
             event.sender not in cluster.senders)
-        cluster.strangers = decayed(cluster.strangers, cluster.last, event.ts, half) + strangers
+        cluster.strangers = cluster.strangers * decay + strangers
         cluster.last = max(cluster.last, event.ts)
         if event.sender in cluster.senders:
             cluster.senders.remove(event.sender)
