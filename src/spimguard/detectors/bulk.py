@@ -134,27 +134,38 @@ def _crc(data: bytes) -> int:
 def masked_words(view: MessageView, names: tuple[str, ...]) -> list[str]:
     """The words of a message with what personalises a copy masked out, the
     recipients' names included (``text.names_of``: a pitch greets each victim)."""
-    return [w for w in _WORD.findall(masked(view.prose_skeleton, view.domains, names))
-            if w not in ("-", ".")]
+    return _words(masked(view.prose_skeleton, view.domains, names))
 
 
-def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
-    """The LSH band keys of a word sequence.
+def _words(masked_text: str) -> list[str]:
+    return [w for w in _WORD.findall(masked_text) if w not in ("-", ".")]
 
-    Spam waves and chat repeat their texts, so keys of short texts are cached (a
-    pure function of the words); long texts are not, so hostile input cannot fill
-    memory."""
-    if sum(map(len, words)) <= CACHED_CHARS:
-        return _cached_band_keys(tuple(words), bands, rows)
-    return _band_keys(words, bands, rows)
+
+def text_keys(view: MessageView, names: tuple[str, ...], cfg: BulkSettings
+              ) -> tuple[str, ...] | None:
+    """The band keys of a message, None when it has too few words to cluster.
+
+    Spam waves and chat repeat their texts, so keys of short masked texts are cached (a
+    pure function of the masked text: its words, then their MinHash); long texts are
+    not, so hostile input cannot fill memory."""
+    text = masked(view.prose_skeleton, view.domains, names)
+    if len(text) <= CACHED_CHARS:
+        return _cached_keys(text, cfg.min_words, cfg.bands, cfg.rows)
+    return _keys(text, cfg.min_words, cfg.bands, cfg.rows)
 
 
 @lru_cache(maxsize=16_384)
-def _cached_band_keys(words: tuple[str, ...], bands: int, rows: int) -> tuple[str, ...]:
-    return _band_keys(words, bands, rows)
+def _cached_keys(text: str, min_words: int, bands: int, rows: int) -> tuple[str, ...] | None:
+    return _keys(text, min_words, bands, rows)
 
 
-def _band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
+def _keys(text: str, min_words: int, bands: int, rows: int) -> tuple[str, ...] | None:
+    words = _words(text)
+    return band_keys(words, bands, rows) if len(words) >= min_words else None
+
+
+def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
+    """The LSH band keys of a word sequence (uncached: ``text_keys`` caches by text)."""
     permutations, scheme = _permutations(bands * rows)
     shingles = [f"{a} {b}".encode() for a, b in itertools.pairwise(words)]
     sketch = MinHash(num_perm=bands * rows, hashfunc=_crc, permutations=permutations,
@@ -193,9 +204,8 @@ class BulkDetector:
         plan = None
         event = ctx.event
         if isinstance(event, Message) and ctx.view is not None:
-            words = masked_words(ctx.view, ctx.names)
-            if len(words) >= self.cfg.min_words:
-                keys = band_keys(words, self.cfg.bands, self.cfg.rows)
+            keys = text_keys(ctx.view, ctx.names, self.cfg)
+            if keys is not None:
                 plan = _Plan(keys, tuple(Get(k) for k in keys),
                              accounts.ties(event.sender, event.recipients))
                 ctx.keep[self.name] = " ".join(keys).encode()
@@ -204,9 +214,8 @@ class BulkDetector:
             plan = _Plan(keys, tuple(Get(k) for k in keys))
         elif isinstance(event, Report) and sealed(ctx.reported) and event.text.strip():
             # An encrypted message, never clustered: its reporter's client sent the words.
-            words = masked_words(view(event.text), names_of((event.reporter,)))
-            if len(words) >= self.cfg.min_words:
-                keys = band_keys(words, self.cfg.bands, self.cfg.rows)
+            keys = text_keys(view(event.text), names_of((event.reporter,)), self.cfg)
+            if keys is not None:
                 plan = _Plan(keys, tuple(Get(k) for k in keys))
         ctx.scratch[self.name] = plan
         return plan
