@@ -351,7 +351,7 @@ def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = (
 
     Most texts greet none of their recipients by name: theirs is then the text's own
     masked form, whoever receives it, and short ones are cached (chat repeats itself,
-    to ever other recipients). Only when no name occurs is nothing replaced, so the
+    to one recipient after another). Only when no name occurs is nothing replaced, so the
     shortcut is exact. The cache's key, skeleton and domains, is bounded as a cached
     view's text is: a text of few words and many long links is not cached."""
     if (len(prose_skel) + sum(map(len, domains)) <= CACHED_CHARS
