@@ -237,8 +237,9 @@ class BulkDetector:
                     held.append(facts[query])
             found = [msgspec.convert(value, Cluster) for value in held]
             now, half = ctx.event.ts, self.cfg.half_life
-            ctx.scratch[memo] = max(found, default=None, key=lambda c: (
-                decayed(c.messages, c.last, now, half), -c.first))
+            ctx.scratch[memo] = found[0] if len(found) == 1 else max(
+                found, default=None, key=lambda c: (decayed(c.messages, c.last, now, half),
+                                                    -c.first))
         return ctx.scratch[memo]
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
