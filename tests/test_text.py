@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from spimguard.text import view
+import random
+
+from spimguard.text import _masked, masked, view
 
 
 def test_disguises_fold_to_one_skeleton() -> None:
@@ -45,3 +47,17 @@ def test_fingerprint_survives_personalisation() -> None:
     b = view("Hi Bob, your 7 free ringtones: https://tones.example.com/r?u=991 @amy")
     c = view("Completely different text")
     assert a.fingerprint == b.fingerprint != c.fingerprint
+
+
+def test_masked_is_the_same_with_or_without_its_cache() -> None:
+    """A recipient's name that the text never greets changes nothing (the cached path);
+    one that appears only once another name is masked (``name`` in " <name> ") still
+    counts, as in the replacements one after another."""
+    rng = random.Random(5)
+    words = ["bob", "name", "hi", "alice", "ann", "<name>", "call", "12", "@bob", "b0b"]
+    for _ in range(2000):
+        skel = " ".join(rng.choice(words) for _ in range(rng.randint(0, 8)))
+        names = tuple(rng.sample(["bob", "name", "ann", "zed", "ame"], rng.randint(0, 3)))
+        domains = tuple(rng.sample(["a.com", "b.org"], rng.randint(0, 2)))
+        assert masked(skel, domains, names) == _masked(skel, domains, names)
+    assert masked("hi bob", (), ("bob", "name")) == "hi < <name> >"  # "name" once "bob" is gone

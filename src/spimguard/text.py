@@ -347,7 +347,25 @@ def _id_skeleton(account: str) -> str:
 
 def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = ()) -> str:
     """What stays the same across personalised copies of one pitch: the prose skeleton
-    with names, mentions and numbers masked, then the links' domains."""
+    with names, mentions and numbers masked, then the links' domains.
+
+    Most texts greet none of their recipients by name: theirs is then the text's own
+    masked form, whoever receives it, and short ones are cached (chat repeats itself,
+    to one recipient after another). Only when no name occurs is nothing replaced, so the
+    shortcut is exact. The cache's key, skeleton and domains, is bounded as a cached
+    view's text is: a text of few words and many long links is not cached."""
+    if (len(prose_skel) + sum(map(len, domains)) <= CACHED_CHARS
+            and not any(name in prose_skel for name in names)):
+        return _cached_masked(prose_skel, domains)
+    return _masked(prose_skel, domains, names)
+
+
+@lru_cache(maxsize=8192)
+def _cached_masked(prose_skel: str, domains: tuple[str, ...]) -> str:
+    return _masked(prose_skel, domains, ())
+
+
+def _masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...]) -> str:
     out = prose_skel
     for name in names:
         out = out.replace(name, " <name> ")

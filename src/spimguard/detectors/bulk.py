@@ -134,27 +134,38 @@ def _crc(data: bytes) -> int:
 def masked_words(view: MessageView, names: tuple[str, ...]) -> list[str]:
     """The words of a message with what personalises a copy masked out, the
     recipients' names included (``text.names_of``: a pitch greets each victim)."""
-    return [w for w in _WORD.findall(masked(view.prose_skeleton, view.domains, names))
-            if w not in ("-", ".")]
+    return _words(masked(view.prose_skeleton, view.domains, names))
 
 
-def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
-    """The LSH band keys of a word sequence.
+def _words(masked_text: str) -> list[str]:
+    return [w for w in _WORD.findall(masked_text) if w not in ("-", ".")]
 
-    Spam waves and chat repeat their texts, so keys of short texts are cached (a
-    pure function of the words); long texts are not, so hostile input cannot fill
-    memory."""
-    if sum(map(len, words)) <= CACHED_CHARS:
-        return _cached_band_keys(tuple(words), bands, rows)
-    return _band_keys(words, bands, rows)
+
+def text_keys(view: MessageView, names: tuple[str, ...], cfg: BulkSettings
+              ) -> tuple[str, ...] | None:
+    """The band keys of a message, None when it has too few words to cluster.
+
+    Spam waves and chat repeat their texts, so keys of short masked texts are cached (a
+    pure function of the masked text: its words, then their MinHash); long texts are
+    not, so hostile input cannot fill memory."""
+    text = masked(view.prose_skeleton, view.domains, names)
+    if len(text) <= CACHED_CHARS:
+        return _cached_keys(text, cfg.min_words, cfg.bands, cfg.rows)
+    return _keys(text, cfg.min_words, cfg.bands, cfg.rows)
 
 
 @lru_cache(maxsize=16_384)
-def _cached_band_keys(words: tuple[str, ...], bands: int, rows: int) -> tuple[str, ...]:
-    return _band_keys(words, bands, rows)
+def _cached_keys(text: str, min_words: int, bands: int, rows: int) -> tuple[str, ...] | None:
+    return _keys(text, min_words, bands, rows)
 
 
-def _band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
+def _keys(text: str, min_words: int, bands: int, rows: int) -> tuple[str, ...] | None:
+    words = _words(text)
+    return band_keys(words, bands, rows) if len(words) >= min_words else None
+
+
+def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
+    """The LSH band keys of a word sequence (uncached: ``text_keys`` caches by text)."""
     permutations, scheme = _permutations(bands * rows)
     shingles = [f"{a} {b}".encode() for a, b in itertools.pairwise(words)]
     sketch = MinHash(num_perm=bands * rows, hashfunc=_crc, permutations=permutations,
@@ -171,8 +182,14 @@ class _Plan(NamedTuple):
     ties: tuple[Contains, Contains] | None = None  # messages: ``accounts.ties``
 
 
+def decay_factor(since: float, now: float, half_life: float) -> float:
+    """What a count kept since ``since`` is worth at ``now`` (one power for all of a
+    cluster's counts, which share their time)."""
+    return math.pow(0.5, max(0.0, now - since) / half_life)
+
+
 def decayed(value: float, since: float, now: float, half_life: float) -> float:
-    return value * math.pow(0.5, max(0.0, now - since) / half_life)
+    return value * decay_factor(since, now, half_life)
 
 
 class BulkDetector:
@@ -187,9 +204,8 @@ class BulkDetector:
         plan = None
         event = ctx.event
         if isinstance(event, Message) and ctx.view is not None:
-            words = masked_words(ctx.view, ctx.names)
-            if len(words) >= self.cfg.min_words:
-                keys = band_keys(words, self.cfg.bands, self.cfg.rows)
+            keys = text_keys(ctx.view, ctx.names, self.cfg)
+            if keys is not None:
                 plan = _Plan(keys, tuple(Get(k) for k in keys),
                              accounts.ties(event.sender, event.recipients))
                 ctx.keep[self.name] = " ".join(keys).encode()
@@ -198,9 +214,8 @@ class BulkDetector:
             plan = _Plan(keys, tuple(Get(k) for k in keys))
         elif isinstance(event, Report) and sealed(ctx.reported) and event.text.strip():
             # An encrypted message, never clustered: its reporter's client sent the words.
-            words = masked_words(view(event.text), names_of((event.reporter,)))
-            if len(words) >= self.cfg.min_words:
-                keys = band_keys(words, self.cfg.bands, self.cfg.rows)
+            keys = text_keys(view(event.text), names_of((event.reporter,)), self.cfg)
+            if keys is not None:
                 plan = _Plan(keys, tuple(Get(k) for k in keys))
         ctx.scratch[self.name] = plan
         return plan
@@ -222,8 +237,9 @@ class BulkDetector:
                     held.append(facts[query])
             found = [msgspec.convert(value, Cluster) for value in held]
             now, half = ctx.event.ts, self.cfg.half_life
-            ctx.scratch[memo] = max(found, default=None, key=lambda c: (
-                decayed(c.messages, c.last, now, half), -c.first))
+            ctx.scratch[memo] = found[0] if len(found) == 1 else max(
+                found, default=None, key=lambda c: (decayed(c.messages, c.last, now, half),
+                                                    -c.first))
         return ctx.scratch[memo]
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
@@ -242,8 +258,8 @@ class BulkDetector:
             found.append(Signal("CAMPAIGN_CONFIRMED", 1.0, "a near-duplicate of messages "
                                 f"{len(cluster.reporters)} users reported as spim"))
         senders = len(set(cluster.senders) | {message.sender})
-        shape = self._shape(cluster, message, self._fresh(cluster, message, plan, facts))
-        recipients, per_sender, strangers = shape
+        recipients, per_sender, strangers = self._shape(cluster, message,
+                                                        self._fresh(ctx, cluster, plan, facts))
         strength = max(ramp(senders, cfg.senders_soft, cfg.senders_hard),
                        ramp(recipients, cfg.recipients_soft, cfg.recipients_hard))
         strength *= max(ramp(per_sender, cfg.reach_soft, cfg.reach_hard), strangers)
@@ -254,23 +270,27 @@ class BulkDetector:
                                 f"{strangers:.0%} of them strangers"))
         return found
 
-    @staticmethod
-    def _fresh(cluster: Cluster, message: Message, plan: _Plan, facts: Facts
+    def _fresh(self, ctx: Context, cluster: Cluster, plan: _Plan, facts: Facts
                ) -> tuple[int, int]:
-        """(recipients new to the cluster, how many of them are strangers to the sender)."""
-        fresh = [r for r in dict.fromkeys(message.recipients) if r not in cluster.seen]
-        assert plan.ties is not None
-        return len(fresh), len(accounts.strangers(fresh, plan.ties, facts))
+        """(recipients new to the cluster, how many of them are strangers to the sender),
+        as the cluster was read: once per event, for ``detect`` and ``writes`` alike."""
+        memo = f"{self.name}:fresh"
+        if memo not in ctx.scratch:
+            message = ctx.event
+            assert isinstance(message, Message) and plan.ties is not None
+            seen = set(cluster.seen)
+            fresh = [r for r in dict.fromkeys(message.recipients) if r not in seen]
+            ctx.scratch[memo] = len(fresh), len(accounts.strangers(fresh, plan.ties, facts))
+        return ctx.scratch[memo]
 
     def _shape(self, cluster: Cluster, message: Message, fresh: tuple[int, int]
                ) -> tuple[float, float, float]:
         """(recipients, recipients per sender, share of strangers) of the cluster with this
         message, decayed."""
-        half = self.cfg.half_life
-        recipients = decayed(cluster.recipients, cluster.last, message.ts, half) + fresh[0]
-        strangers = decayed(cluster.strangers, cluster.last, message.ts, half) + fresh[1]
-        senders = decayed(cluster.sender_count, cluster.last, message.ts, half) + (
-            message.sender not in cluster.senders)
+        decay = decay_factor(cluster.last, message.ts, self.cfg.half_life)
+        recipients = cluster.recipients * decay + fresh[0]
+        strangers = cluster.strangers * decay + fresh[1]
+        senders = cluster.sender_count * decay + (message.sender not in cluster.senders)
         return (recipients, recipients / max(1.0, senders),
                 min(1.0, strangers / recipients) if recipients else 0.0)
 
@@ -287,17 +307,17 @@ class BulkDetector:
         if cluster is None:
             cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-"),
                               first=event.ts, last=event.ts)
-        half = cfg.half_life
-        cluster.messages = decayed(cluster.messages, cluster.last, event.ts, half) + 1
-        fresh, strangers = self._fresh(cluster, event, plan, facts)
-        cluster.recipients = decayed(cluster.recipients, cluster.last, event.ts, half) + fresh
-        cluster.seen = [*(r for r in cluster.seen if r not in event.recipients),
+        decay = decay_factor(cluster.last, event.ts, cfg.half_life)
+        cluster.messages = cluster.messages * decay + 1
+        fresh, strangers = self._fresh(ctx, cluster, plan, facts)
+        cluster.recipients = cluster.recipients * decay + fresh
+        recipients = set(event.recipients)
+        cluster.seen = [*(r for r in cluster.seen if r not in recipients),
                         *event.recipients][-cfg.max_recipients:]
-        cluster.familiar = decayed(cluster.familiar, cluster.last, event.ts, half) + (
-            "FAMILIAR_SENDER" in outcome.signals)
-        cluster.sender_count = decayed(cluster.sender_count, cluster.last, event.ts, half) + (
+        cluster.familiar = cluster.familiar * decay + ("FAMILIAR_SENDER" in outcome.signals)
+        cluster.sender_count = cluster.sender_count * decay + (
             event.sender not in cluster.senders)
-        cluster.strangers = decayed(cluster.strangers, cluster.last, event.ts, half) + strangers
+        cluster.strangers = cluster.strangers * decay + strangers
         cluster.last = max(cluster.last, event.ts)
         if event.sender in cluster.senders:
             cluster.senders.remove(event.sender)

@@ -110,6 +110,7 @@ class ContentDetector:
                               "model's training base rate)")
         policy = config.policy
         self._x = np.array([scorer.logit(p) for p in anchors])
+        self._floor = float(self._x[0])  # log-odds at and below which content adds nothing
         self._points = np.array([0.0, policy.warn, policy.hold, policy.block])
         self._weight = config.weight("CONTENT_SPAM") or 1.0
         self.online = self._online()
@@ -193,8 +194,10 @@ class ContentDetector:
             return []  # no words (an encrypted message): no evidence either way
         teachable, p, trained = self._scored(ctx)
         ctx.keep[self.name] = teachable.tobytes()
-        points = float(np.interp(scorer.logit(p), self._x, self._points,
-                                 left=0.0, right=self._points[-1]))
+        z = scorer.logit(p)
+        if z <= self._floor:  # most messages: no points, as ``np.interp`` gives (left=0)
+            return []
+        points = float(np.interp(z, self._x, self._points, left=0.0, right=self._points[-1]))
         if points <= 0:
             return []
         detail = f"spam probability {p:.2f}"

@@ -110,16 +110,15 @@ class ReputationDetector:
         return ()
 
     def _plan(self, ctx: Context) -> _Plan | None:
-        plan = ctx.scratch.get(self.name)
-        if plan is None:
-            domains = self._domains(ctx)
-            if not domains:
-                return None
-            plan = ctx.scratch[self.name] = _Plan(
-                domains, Contains(lists.key("popular"), domains),
-                lists.contains_any("allow", domains),
-                accounts.ties(ctx.event.sender, ctx.event.recipients)
-                if isinstance(ctx.event, Message) else None)
+        """The event's plan, once per event (None, for the most, which carry no domain)."""
+        if self.name in ctx.scratch:
+            return ctx.scratch[self.name]
+        domains = self._domains(ctx)
+        plan = ctx.scratch[self.name] = _Plan(
+            domains, Contains(lists.key("popular"), domains),
+            lists.contains_any("allow", domains),
+            accounts.ties(ctx.event.sender, ctx.event.recipients)
+            if isinstance(ctx.event, Message) else None) if domains else None
         return plan
 
     def _queries(self, domain: str) -> tuple[Query, ...]:

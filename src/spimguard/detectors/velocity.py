@@ -134,11 +134,15 @@ class VelocityDetector:
         message = ctx.message
         return self._plan(ctx, message)[2:] if message else ()
 
-    @staticmethod
-    def _strangers_now(plan: _Plan, facts: Facts) -> tuple[str, ...]:
-        return tuple(p for p, in_contacts, in_talk in
-                     zip(plan.people, facts[plan.contacts], facts[plan.talked], strict=True)
-                     if not in_contacts and not in_talk)
+    def _strangers_now(self, ctx: Context, plan: _Plan, facts: Facts) -> tuple[str, ...]:
+        """The recipients who are neither contacts nor correspondents, once per event."""
+        memo = f"{self.name}:strangers"
+        if memo not in ctx.scratch:
+            ctx.scratch[memo] = tuple(
+                p for p, in_contacts, in_talk in
+                zip(plan.people, facts[plan.contacts], facts[plan.talked], strict=True)
+                if not in_contacts and not in_talk)
+        return ctx.scratch[memo]
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         message = ctx.message
@@ -155,7 +159,7 @@ class VelocityDetector:
             found.append(Signal("VELOCITY_FANOUT", strength,
                                 f"wrote to {fanout} recipients in "
                                 f"{cfg.fanout_window // 60} min"))
-        strangers_now = self._strangers_now(plan, facts)
+        strangers_now = self._strangers_now(ctx, plan, facts)
         known = dict(zip(plan.people, facts[plan.known_strangers], strict=True))
         strangers = facts[plan.strangers] + sum(1 for s in strangers_now if not known[s])
         if isinstance(message, Invite) and strangers_now and (strength := ramp(
@@ -195,7 +199,7 @@ class VelocityDetector:
             Incr(_msgs(message.sender), 1.0, 10.0, cfg.rate_window * 2),
             Touch(_targets(message.sender), plan.targets, cfg.fanout_window, cfg.set_cap),
         ]
-        strangers = self._strangers_now(plan, facts)
+        strangers = self._strangers_now(ctx, plan, facts)
         if strangers:
             out.append(Touch(_strangers(message.sender), strangers, cfg.strangers_window,
                              cfg.set_cap))
