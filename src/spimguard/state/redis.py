@@ -15,7 +15,17 @@ member set  a sorted set, member -> last event time (ZADD GT), with two marker m
             it, as in the other backends. Markers are not UTF-8, so no member (a ``str``)
             can be one; one ZMSCORE answers a Contains with its expiry and TTL
 value       a string holding {"v": value, "e": event-time expiry}
+hashed set  a string holding the set's packed value (``hashed.py``), read with GET;
+            a touch or removal merges into it in a Lua script (``_HASHED``), atomic
+            beside other nodes' touches of the same set
 ==========  =========================================================================
+
+The key hashed sets are hashed with is made by the first node that opens the store
+(SET NX of ``<ns>state-key:member-hash``, no TTL) and read by every node that opens it
+after; sets of a hashed keyspace still held as sorted sets (by nodes of an earlier
+release) are converted when a node opens the store (``_convert_hashed``). The key has no
+EXPIRE: a Redis that evicts keys without one (``allkeys-*`` policies) could lose it and
+split the nodes' hashes, so hot state wants ``noeviction`` or a ``volatile-*`` policy.
 
 Time is event time, as everywhere; Redis's own EXPIRE is set too, in wall-clock
 seconds from now (the TTL plus an hour's slack, so a node running behind event time
@@ -42,6 +52,7 @@ import msgspec
 import redis
 
 from ..errors import Contention, StateUnavailable
+from . import hashed
 from .ops import (
     Contains,
     Count,
@@ -57,6 +68,8 @@ from .ops import (
     Write,
     bucket_range,
     encode_value,
+    hashed_prefixes,
+    is_hashed,
 )
 from .shared import LEASE_MS, Claim
 
@@ -86,8 +99,74 @@ if (not c[1]) or c[1] == ARGV[1]
 end
 return {0, c[2], ''}
 """
+# A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
+# its value is, so two nodes touching one set at once both count. Digests are compared
+# as two big-endian 32-bit numbers: Lua's ``<`` on strings follows the server's locale.
+_HASHED = """
+local function before(a, b)
+  local a1, a2 = struct.unpack('>I4I4', a)
+  local b1, b2 = struct.unpack('>I4I4', b)
+  return a1 < b1 or (a1 == b1 and a2 < b2)
+end
+local function position(blob, d)
+  local low, high = 0, (#blob - 16) / 8
+  while low < high do
+    local mid = math.floor((low + high) / 2)
+    if before(string.sub(blob, 17 + 8 * mid, 24 + 8 * mid), d) then low = mid + 1
+    else high = mid end
+  end
+  return low
+end
+local function htouch(key, now, ttl, cap, seconds, fresh)
+  now, ttl, cap = tonumber(now), tonumber(ttl), tonumber(cap)
+  local blob, time = redis.call('GET', key), now
+  if blob then
+    local t, l = struct.unpack('<d<d', blob)
+    if t + l > now then time = math.max(t, now) else blob = false end
+  end
+  blob = blob or struct.pack('<d<d', now, ttl)
+  local room, added = cap - (#blob - 16) / 8, {}
+  for i = 1, #fresh, 8 do
+    if #added >= room then break end
+    local d = string.sub(fresh, i, i + 7)
+    local at = position(blob, d)
+    if string.sub(blob, 17 + 8 * at, 24 + 8 * at) ~= d then added[#added + 1] = d end
+  end
+  table.sort(added, before)
+  local parts, start = {struct.pack('<d<d', time, ttl)}, 17
+  for _, d in ipairs(added) do
+    local cut = 17 + 8 * position(blob, d)
+    parts[#parts + 1] = string.sub(blob, start, cut - 1)
+    parts[#parts + 1] = d
+    start = cut
+  end
+  parts[#parts + 1] = string.sub(blob, start)
+  redis.call('SET', key, table.concat(parts), 'EX', seconds)
+end
+local function hremove(key, gone)
+  local blob = redis.call('GET', key)
+  if not blob then return end
+  local drop, parts = {}, {string.sub(blob, 1, 16)}
+  for i = 1, #gone, 8 do drop[string.sub(gone, i, i + 7)] = true end
+  for i = 17, #blob, 8 do
+    local d = string.sub(blob, i, i + 7)
+    if not drop[d] then parts[#parts + 1] = d end
+  end
+  redis.call('SET', key, table.concat(parts), 'KEEPTTL')
+end
+local function apply(command)
+  if command[1] == 'sg.htouch' then htouch(unpack(command, 2))
+  elseif command[1] == 'sg.hremove' then hremove(unpack(command, 2))
+  else redis.call(unpack(command)) end
+end
+"""
+# One hashed set's touch or removal, outside a claim (``RedisState.write``).
+_APPLY = _HASHED + """
+apply(ARGV)
+return 1
+"""
 # Apply an event's writes if we hold its claim and no value read has changed since.
-_COMMIT = """
+_COMMIT = _HASHED + """
 local c = redis.call('HMGET', KEYS[1], 'o', 'r')
 if c[1] ~= ARGV[1] or c[2] then return 0 end
 local i = 5
@@ -97,7 +176,7 @@ for _ = 1, tonumber(ARGV[4]) do
 end
 while i <= #ARGV do
   local n = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + n))
+  apply({unpack(ARGV, i + 1, i + n)})
   i = i + n + 1
 end
 redis.call('HSET', KEYS[1], 'r', ARGV[2])
@@ -115,6 +194,22 @@ end
 return 1
 """
 _CONVERT_CHUNK = 1_000
+# Sorted sets of a hashed keyspace become their packed values ('' : the set was empty),
+# keeping their EXPIRE; a set another node converted meanwhile is left alone.
+_CONVERT_HASHED = """
+for i, key in ipairs(KEYS) do
+  if redis.call('TYPE', key).ok == 'zset' then
+    local ms = redis.call('PTTL', key)
+    redis.call('DEL', key)
+    if ARGV[i] ~= '' then
+      redis.call('SET', key, ARGV[i])
+      if ms > 0 then redis.call('PEXPIRE', key, ms) end
+    end
+  end
+end
+return 1
+"""
+_HASH_KEY = "state-key:member-hash"  # under the namespace; see the module's docstring
 _RELEASE = """
 for _, key in ipairs(KEYS) do
   local c = redis.call('HMGET', key, 'o', 'r')
@@ -185,6 +280,12 @@ class RedisState:
         self._claim = self._redis.register_script(_CLAIM)
         self._commit = self._redis.register_script(_COMMIT)
         self._convert_indexed()
+        try:
+            self._redis.set(self._k(_HASH_KEY), hashed.new_key(), nx=True)
+            self._hasher = hashed.Hasher(self._redis.get(self._k(_HASH_KEY)))
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot read the member hash key: {exc}") from exc
+        self._convert_hashed()
 
     def _k(self, key: str) -> str:
         return self.ns + key
@@ -210,6 +311,37 @@ class RedisState:
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert the member sets' layout: {exc}") from exc
 
+    def _convert_hashed(self) -> None:
+        """Give the sorted sets of hashed keyspaces (written by nodes of the earlier
+        release) their packed values, a chunk at a time: each member still alive at the
+        set's newest touch is kept, at that time (``sqlite.SQLiteState._convert_hashed``)."""
+        convert = self._redis.register_script(_CONVERT_HASHED)
+        try:
+            for prefix in hashed_prefixes():
+                pattern = "".join(f"\\{c}" if c in "*?[]\\" else c
+                                  for c in self._k(prefix)) + "*"
+                keys = list(self._redis.scan_iter(match=pattern, count=_CONVERT_CHUNK,
+                                                  _type="zset"))
+                for start in range(0, len(keys), _CONVERT_CHUNK):
+                    chunk = keys[start:start + _CONVERT_CHUNK]
+                    pipe = self._redis.pipeline(transaction=False)
+                    for key in chunk:
+                        pipe.zrange(key, 0, -1, withscores=True)
+                    convert(keys=chunk, args=[self._packed(dict(pairs))
+                                              for pairs in pipe.execute()])
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot convert the hashed sets' layout: {exc}") from exc
+
+    def _packed(self, scores: dict[bytes, float]) -> bytes:
+        """A sorted set of the names layout, markers and all, as a hashed set's value."""
+        expiry, floor = scores.pop(_EXPIRES, None), scores.pop(_TTL, None)
+        if expiry is None:  # no expiry: it reads as empty
+            return b""
+        time = max(scores.values(), default=expiry)
+        ttl = expiry - time if floor is None else -floor
+        return hashed.pack(time, ttl, (self._hasher.digest(m.decode()) for m, ts in
+                                       scores.items() if ts > time - ttl))
+
     # -- reads -------------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
         pipe = self._redis.pipeline(transaction=False)
@@ -233,6 +365,9 @@ class RedisState:
                 else:
                     pipe.hgetall(key)
                     plans.append((query, (first, last)))
+            elif isinstance(query, Distinct | Contains) and is_hashed(query.key):
+                pipe.get(key)
+                plans.append((query, "hashed"))
             elif isinstance(query, Distinct):
                 pipe.zcount(key, _after(now - query.window), "+inf")
                 pipe.zrange(key, 1, 1, withscores=True)  # the oldest: is any past the TTL?
@@ -242,6 +377,7 @@ class RedisState:
                 pipe.zmscore(key, [_EXPIRES, _TTL, *query.members])
                 plans.append((query, None))
             elif isinstance(query, Members):
+                hashed.listable(query.key)
                 pipe.zrange(key, 0, -1, withscores=True)
                 plans.append((query, None))
             else:
@@ -252,6 +388,10 @@ class RedisState:
     def _answer(self, query: Query, extra: Any, replies: Any, now: float,
                 seen: dict[str, bytes] | None = None) -> Any:
         reply = next(replies)
+        if extra == "hashed":
+            if isinstance(query, Distinct):
+                return hashed.distinct(reply, query.window, now)
+            return hashed.contains(reply, [self._hasher.digest(m) for m in query.members], now)
         if isinstance(query, Count):
             if extra is None:
                 return float(sum(float(v) for v in reply if v is not None))
@@ -307,6 +447,8 @@ class RedisState:
             if isinstance(op, Incr):
                 out.append(("HINCRBYFLOAT", key, str(int(now // op.bucket)), repr(op.amount)))
                 out.append(("EXPIRE", key, _seconds(op.ttl)))
+            elif isinstance(op, Touch | Replace | Remove) and is_hashed(op.key):
+                out.extend(self._hashed_commands(key, op, now))
             elif isinstance(op, Touch):
                 if not op.members:
                     continue
@@ -331,10 +473,28 @@ class RedisState:
                 out.append(("DEL", key))
         return out
 
+    def _hashed_commands(self, key: str, op: Touch | Replace | Remove,
+                         now: float) -> list[tuple[Any, ...]]:
+        """A hashed set's write: a Replace is a SET; a touch or removal merges into what is
+        there, in ``_HASHED``'s functions (the commands ``sg.htouch``, ``sg.hremove``)."""
+        digest = self._hasher.digest
+        if isinstance(op, Replace):
+            return [("SET", key, hashed.pack(now, op.ttl, map(digest, op.members)),
+                     "EX", _seconds(op.ttl))]
+        if isinstance(op, Remove):
+            return [("sg.hremove", key, b"".join(map(digest, op.members)))]
+        if not op.members:
+            return []
+        return [("sg.htouch", key, repr(float(now)), repr(float(op.ttl)), op.cap,
+                 _seconds(op.ttl), b"".join(self._hasher.fresh(op.members)))]
+
     def write(self, writes: Sequence[Write], now: float) -> None:
         pipe = self._redis.pipeline(transaction=False)
         for command in self._commands(writes, now):
-            pipe.execute_command(*command)
+            if command[0].startswith("sg."):
+                pipe.eval(_APPLY, 0, *command)
+            else:
+                pipe.execute_command(*command)
         try:
             pipe.execute()
         except redis.RedisError as exc:
