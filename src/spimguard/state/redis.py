@@ -23,9 +23,10 @@ hashed set  a string holding the set's packed value (``hashed.py``), read with G
 The key hashed sets are hashed with is made by the first node that opens the store
 (SET NX of ``<ns>state-key:member-hash``, no TTL) and read by every node that opens it
 after; sets of a hashed keyspace still held as sorted sets (by nodes of an earlier
-release) are converted when a node opens the store (``_convert_hashed``). The key has no
-EXPIRE: a Redis that evicts keys without one (``allkeys-*`` policies) could lose it and
-split the nodes' hashes, so hot state wants ``noeviction`` or a ``volatile-*`` policy.
+release) are converted by the first node that opens the store (``_convert_hashed``).
+The key has no EXPIRE: a Redis that evicts keys without one (``allkeys-*`` policies)
+could lose it and split the nodes' hashes, so hot state wants ``noeviction`` or a
+``volatile-*`` policy.
 
 Time is event time, as everywhere; Redis's own EXPIRE is set too, in wall-clock
 seconds from now (the TTL plus an hour's slack, so a node running behind event time
@@ -46,6 +47,7 @@ import contextlib
 import math
 import secrets
 from collections.abc import Sequence
+from itertools import islice
 from typing import Any
 
 import msgspec
@@ -313,22 +315,25 @@ class RedisState:
 
     def _convert_hashed(self) -> None:
         """Give the sorted sets of hashed keyspaces (written by nodes of the earlier
-        release) their packed values, a chunk at a time: each member still alive at the
-        set's newest touch is kept, at that time (``sqlite.SQLiteState._convert_hashed``)."""
+        release) their packed values, a chunk of a SCAN at a time: each member still alive
+        at the set's newest touch is kept, at that time (as ``sqlite`` converts). A key
+        per keyspace marks it done, so later nodes open without scanning the store."""
         convert = self._redis.register_script(_CONVERT_HASHED)
         try:
             for prefix in hashed_prefixes():
+                done = self._k(f"{_HASH_KEY}:converted:{prefix}")
+                if self._redis.exists(done):
+                    continue
                 pattern = "".join(f"\\{c}" if c in "*?[]\\" else c
                                   for c in self._k(prefix)) + "*"
-                keys = list(self._redis.scan_iter(match=pattern, count=_CONVERT_CHUNK,
-                                                  _type="zset"))
-                for start in range(0, len(keys), _CONVERT_CHUNK):
-                    chunk = keys[start:start + _CONVERT_CHUNK]
+                found = self._redis.scan_iter(match=pattern, count=_CONVERT_CHUNK, _type="zset")
+                while chunk := list(islice(found, _CONVERT_CHUNK)):
                     pipe = self._redis.pipeline(transaction=False)
                     for key in chunk:
                         pipe.zrange(key, 0, -1, withscores=True)
                     convert(keys=chunk, args=[self._packed(dict(pairs))
                                               for pairs in pipe.execute()])
+                self._redis.set(done, 1)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert the hashed sets' layout: {exc}") from exc
 
