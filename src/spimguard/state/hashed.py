@@ -5,6 +5,7 @@ members need not be kept by name. A hashed set (its keyspace declared with
 ``ops.hashed_keyspace``) is one packed value, the same bytes in every backend:
 
     time, ttl (two little-endian doubles), then each member's 8-byte digest, sorted
+    (as little-endian unsigned 64-bit numbers)
 
 ``time`` is the set's last write's event time (never moved back by a late event) and
 the set's one time: every member counts as touched then, and the whole set is gone
@@ -27,12 +28,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 import struct
+import sys
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
 from .ops import is_hashed
 
 HEADER = struct.Struct("<dd")  # the set's time and TTL
-_WIDTH = 8  # bytes of a member's digest
+_WIDTH = 8  # bytes of a member's digest: a little-endian unsigned 64-bit number
 KEY_BYTES = 16
 
 
@@ -41,19 +45,21 @@ def new_key() -> bytes:
 
 
 class Hasher:
-    """Member names to digests, under one store's key."""
+    """Member names to digests (as numbers), under one store's key."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_keyed",)
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        # Copied for each name: a copy costs ~40 % less than keying a new hash.
+        self._keyed = hashlib.blake2b(digest_size=_WIDTH, key=key)
 
-    def digest(self, name: str) -> bytes:
+    def digest(self, name: str) -> int:
+        hashed = self._keyed.copy()
         # surrogatepass: a name is whatever JSON decoded, lone surrogates included.
-        return hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=_WIDTH,
-                               key=self._key).digest()
+        hashed.update(name.encode("utf-8", "surrogatepass"))
+        return int.from_bytes(hashed.digest(), "little")
 
-    def fresh(self, names: Iterable[str]) -> list[bytes]:
+    def fresh(self, names: Iterable[str]) -> list[int]:
         """Digests of ``names`` in name order, each once: the order a cap admits them."""
         return list(dict.fromkeys(self.digest(n) for n in sorted(set(names))))
 
@@ -65,12 +71,29 @@ def listable(key: str) -> None:
                         "(ask Contains or Distinct)")
 
 
-def pack(time: float, ttl: float, digests: Iterable[bytes]) -> bytes:
-    return HEADER.pack(time, ttl) + b"".join(sorted(set(digests)))
+def packed(digests: Sequence[int]) -> bytes:
+    """Digests in the stored form, in the order given."""
+    return struct.pack(f"<{len(digests)}Q", *digests)
 
 
-def size(blob: bytes) -> int:
-    return (len(blob) - HEADER.size) // _WIDTH
+def pack(time: float, ttl: float, digests: Iterable[int]) -> bytes:
+    return HEADER.pack(time, ttl) + packed(sorted(set(digests)))
+
+
+def _digests(blob: bytes) -> Sequence[int]:
+    """A set's digests, sorted: a view of its bytes where the host is little-endian (a
+    bisection then costs no copy and runs in C)."""
+    body = memoryview(blob)[HEADER.size:]
+    if sys.byteorder == "little":
+        return body.cast("Q")
+    values = array("Q", body)
+    values.byteswap()
+    return values
+
+
+def _has(digests: Sequence[int], digest: int) -> bool:
+    at = bisect_left(digests, digest)
+    return at < len(digests) and digests[at] == digest
 
 
 def expiry(blob: bytes) -> float:
@@ -78,47 +101,26 @@ def expiry(blob: bytes) -> float:
     return time + ttl
 
 
-def _at(blob: bytes, index: int) -> bytes:
-    start = HEADER.size + index * _WIDTH
-    return blob[start:start + _WIDTH]
-
-
-def _position(blob: bytes, digest: bytes) -> int:
-    """Where ``digest`` is, or would go, among the sorted digests (bisect_left)."""
-    low, high = 0, size(blob)
-    while low < high:
-        middle = (low + high) // 2
-        if _at(blob, middle) < digest:
-            low = middle + 1
-        else:
-            high = middle
-    return low
-
-
-def _has(blob: bytes, digest: bytes) -> bool:
-    at = _position(blob, digest)
-    return at < size(blob) and _at(blob, at) == digest
-
-
 def live(blob: bytes | None, now: float) -> bool:
     return blob is not None and expiry(blob) > now
 
 
-def contains(blob: bytes | None, digests: Sequence[bytes], now: float) -> tuple[bool, ...]:
+def contains(blob: bytes | None, digests: Sequence[int], now: float) -> tuple[bool, ...]:
     """For each digest, whether it is in the set as of ``now``: O(log n) each."""
     if blob is None or not live(blob, now):
         return (False,) * len(digests)
-    return tuple(_has(blob, d) for d in digests)
+    held = _digests(blob)
+    return tuple(_has(held, d) for d in digests)
 
 
 def distinct(blob: bytes | None, window: float, now: float) -> int:
     """Members touched in the last ``window`` seconds: all or none, as they share a time."""
     if blob is None or not live(blob, now) or HEADER.unpack_from(blob)[0] <= now - window:
         return 0
-    return size(blob)
+    return (len(blob) - HEADER.size) // _WIDTH
 
 
-def touched(blob: bytes | None, fresh: Sequence[bytes], now: float, ttl: float,
+def touched(blob: bytes | None, fresh: Sequence[int], now: float, ttl: float,
             cap: int) -> bytes:
     """The set with ``fresh`` (``Hasher.fresh``) added while under ``cap``, its time moved
     to ``now`` if later and its TTL the touch's: O(n + k log n), one copy of the set."""
@@ -127,18 +129,18 @@ def touched(blob: bytes | None, fresh: Sequence[bytes], now: float, ttl: float,
         time = max(HEADER.unpack_from(blob)[0], now)
     else:
         blob = HEADER.pack(now, ttl)
+    held = _digests(blob)
     # Past the cap, the new members that fit are the first by name, not by digest.
-    added = sorted([d for d in fresh if not _has(blob, d)][:max(cap - size(blob), 0)])
+    added = sorted([d for d in fresh if not _has(held, d)][:max(cap - len(held), 0)])
     parts, start = [HEADER.pack(time, ttl)], HEADER.size
     for digest in added:
-        cut = HEADER.size + _position(blob, digest) * _WIDTH
-        parts += [blob[start:cut], digest]
+        cut = HEADER.size + bisect_left(held, digest) * _WIDTH
+        parts += [blob[start:cut], packed((digest,))]
         start = cut
     parts.append(blob[start:])
     return b"".join(parts)
 
 
-def without(blob: bytes, gone: Iterable[bytes]) -> bytes:
+def without(blob: bytes, gone: Iterable[int]) -> bytes:
     drop = set(gone)
-    kept = (_at(blob, i) for i in range(size(blob)))
-    return blob[:HEADER.size] + b"".join(d for d in kept if d not in drop)
+    return blob[:HEADER.size] + packed([d for d in _digests(blob) if d not in drop])

@@ -102,13 +102,13 @@ end
 return {0, c[2], ''}
 """
 # A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
-# its value is, so two nodes touching one set at once both count. Digests are compared
-# as two big-endian 32-bit numbers: Lua's ``<`` on strings follows the server's locale.
+# its value is, so two nodes touching one set at once both count. A digest is compared
+# as its two 32-bit halves (Lua's numbers are doubles), high half first.
 _HASHED = """
 local function before(a, b)
-  local a1, a2 = struct.unpack('>I4I4', a)
-  local b1, b2 = struct.unpack('>I4I4', b)
-  return a1 < b1 or (a1 == b1 and a2 < b2)
+  local a_low, a_high = struct.unpack('<I4I4', a)
+  local b_low, b_high = struct.unpack('<I4I4', b)
+  return a_high < b_high or (a_high == b_high and a_low < b_low)
 end
 local function position(blob, d)
   local low, high = 0, (#blob - 16) / 8
@@ -487,11 +487,11 @@ class RedisState:
             return [("SET", key, hashed.pack(now, op.ttl, map(digest, op.members)),
                      "EX", _seconds(op.ttl))]
         if isinstance(op, Remove):
-            return [("sg.hremove", key, b"".join(map(digest, op.members)))]
+            return [("sg.hremove", key, hashed.packed([digest(m) for m in op.members]))]
         if not op.members:
             return []
         return [("sg.htouch", key, repr(float(now)), repr(float(op.ttl)), op.cap,
-                 _seconds(op.ttl), b"".join(self._hasher.fresh(op.members)))]
+                 _seconds(op.ttl), hashed.packed(self._hasher.fresh(op.members)))]
 
     def write(self, writes: Sequence[Write], now: float) -> None:
         pipe = self._redis.pipeline(transaction=False)
