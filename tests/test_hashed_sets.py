@@ -193,3 +193,31 @@ def test_redis_contact_lists_in_sorted_sets_convert_when_a_node_opens(
                        Distinct(accounts.contacts("@a:s"), FOREVER),
                        Contains(accounts.talked("@a:s"), ("@b:s",))], T0 + 50) == [
         (True, True, False), 2, (True,)]
+
+
+def test_redis_nodes_agree_on_the_hash_key_after_redis_lost_everything(
+        redis_url: str, redis_namespace: str) -> None:
+    """A Redis restarted empty loses the key with the sets: the next node to open sets a
+    new one, and a node already running takes it up at its next read or write (a write
+    hashed with the old key is refused whole and made again), claimed or not."""
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    one = RedisState(redis_url, ns)
+    key = accounts.contacts("@a:s")
+    for lost in range(3):
+        raw.delete(*raw.keys(ns + "*"))
+        two = RedisState(redis_url, ns)  # a node started after the loss: a new key
+        if lost == 0:
+            one.write([Replace(key, ("@b:s",), ttl=1000.0)], T0)
+        elif lost == 1:
+            assert one.claim_read(f"e{lost}", "d", [], T0)[0].mine
+            one.write_claimed(f"e{lost}", [Touch(key, ("@b:s",), ttl=1000.0)], T0, b"x")
+        else:
+            assert one.read([Contains(key, ("@b:s",))], T0) == [(False,)]
+            two.write([Replace(key, ("@b:s",), ttl=1000.0)], T0)
+        for node in (one, two):
+            assert node.read([Contains(key, ("@b:s", "@c:s"))], T0 + 1) == [(True, False)], (
+                lost, node is one)

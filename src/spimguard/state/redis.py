@@ -156,15 +156,31 @@ local function hremove(key, gone)
   end
   redis.call('SET', key, table.concat(parts), 'KEEPTTL')
 end
+-- false if the command is a check of the hash key (sent before any hashed write) and
+-- the store's key is another (a Redis restarted empty, then keyed by another node).
 local function apply(command)
-  if command[1] == 'sg.htouch' then htouch(unpack(command, 2))
-  elseif command[1] == 'sg.hremove' then hremove(unpack(command, 2))
+  local name = command[1]
+  if name == 'sg.hkey' then
+    redis.call('SET', command[2], command[3], 'NX')
+    return redis.call('GET', command[2]) == command[3]
+  elseif name == 'sg.htouch' then htouch(unpack(command, 2))
+  elseif name == 'sg.hremove' then hremove(unpack(command, 2))
   else redis.call(unpack(command)) end
+  return true
+end
+local function apply_all(i)
+  while i <= #ARGV do
+    local n = tonumber(ARGV[i])
+    if not apply({unpack(ARGV, i + 1, i + n)}) then return false end
+    i = i + n + 1
+  end
+  return true
 end
 """
-# One hashed set's touch or removal, outside a claim (``RedisState.write``).
+# Writes that touch a hashed set, outside a claim (``RedisState.write``): -2, and none
+# applied, if the hash key changed.
 _APPLY = _HASHED + """
-apply(ARGV)
+if not apply_all(1) then return -2 end
 return 1
 """
 # Apply an event's writes if we hold its claim and no value read has changed since.
@@ -176,11 +192,7 @@ for _ = 1, tonumber(ARGV[4]) do
   if (redis.call('GET', ARGV[i]) or '') ~= ARGV[i + 1] then return -1 end
   i = i + 2
 end
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  apply({unpack(ARGV, i + 1, i + n)})
-  i = i + n + 1
-end
+if not apply_all(i) then return -2 end
 redis.call('HSET', KEYS[1], 'r', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
@@ -212,6 +224,7 @@ end
 return 1
 """
 _HASH_KEY = "state-key:member-hash"  # under the namespace; see the module's docstring
+_KEY_CHECK = "key check"  # a read plan's first entry when it reads the hash key
 _RELEASE = """
 for _, key in ipairs(KEYS) do
   local c = redis.call('HMGET', key, 'o', 'r')
@@ -219,6 +232,11 @@ for _, key in ipairs(KEYS) do
 end
 return 1
 """
+
+
+def _flat(commands: list[tuple[Any, ...]]) -> list[Any]:
+    """Commands as a script's arguments: each one's length, then its words."""
+    return [x for command in commands for x in (len(command), *command)]
 
 
 class _Value(msgspec.Struct):
@@ -281,12 +299,11 @@ class RedisState:
             raise StateUnavailable(f"cannot reach Redis at {url}: {exc}") from exc
         self._claim = self._redis.register_script(_CLAIM)
         self._commit = self._redis.register_script(_COMMIT)
+        self._apply = self._redis.register_script(_APPLY)
         self._convert_indexed()
-        try:
-            self._redis.set(self._k(_HASH_KEY), hashed.new_key(), nx=True)
-            self._hasher = hashed.Hasher(self._redis.get(self._k(_HASH_KEY)))
-        except redis.RedisError as exc:
-            raise StateUnavailable(f"cannot read the member hash key: {exc}") from exc
+        self._hash_name, self._hash_key = self._k(_HASH_KEY), hashed.new_key()
+        self._hasher = hashed.Hasher(self._hash_key)
+        self._adopt(None)
         self._convert_hashed()
 
     def _k(self, key: str) -> str:
@@ -312,6 +329,20 @@ class RedisState:
             self._redis.delete(ttls)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert the member sets' layout: {exc}") from exc
+
+    def _adopt(self, stored: bytes | None) -> None:
+        """Hash with the store's key, ``stored`` as a read saw it: ours if it has none
+        (a new store, or a Redis restarted empty: the first node to ask sets it)."""
+        if stored == self._hash_key:
+            return
+        try:
+            if stored is None:
+                self._redis.set(self._hash_name, self._hash_key, nx=True)
+                stored = self._redis.get(self._hash_name)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot read the member hash key: {exc}") from exc
+        assert stored is not None
+        self._hash_key, self._hasher = stored, hashed.Hasher(stored)
 
     def _convert_hashed(self) -> None:
         """Give the sorted sets of hashed keyspaces (written by nodes of the earlier
@@ -355,10 +386,21 @@ class RedisState:
             replies = iter(pipe.execute())
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
-        return [self._answer(query, extra, replies, now) for query, extra in plans]
+        return self._answers(plans, replies, now)
+
+    def _answers(self, plans: list[tuple[Query, Any]], replies: Any, now: float,
+                 seen: dict[str, bytes] | None = None) -> list[Any]:
+        if plans and plans[0][1] == _KEY_CHECK:
+            self._adopt(next(replies))
+            plans = plans[1:]
+        return [self._answer(query, extra, replies, now, seen) for query, extra in plans]
 
     def _queue(self, pipe: Any, queries: Sequence[Query], now: float) -> list[tuple[Query, Any]]:
         plans: list[tuple[Query, Any]] = []
+        if any(isinstance(q, Distinct | Contains) and is_hashed(q.key) for q in queries):
+            # Hashed answers need the store's key: it is read in the same trip.
+            pipe.get(self._hash_name)
+            plans.append((queries[0], _KEY_CHECK))
         for query in queries:
             key = self._k(query.key)
             if isinstance(query, Count):
@@ -447,6 +489,9 @@ class RedisState:
     def _commands(self, writes: Sequence[Write], now: float) -> list[tuple[Any, ...]]:
         """Each write as the Redis commands that apply it, in order."""
         out: list[tuple[Any, ...]] = []
+        if any(isinstance(op, Touch | Replace | Remove) and is_hashed(op.key) for op in writes):
+            # Applied only while the store's key is the one the digests were made with.
+            out.append(("sg.hkey", self._hash_name, self._hash_key))
         for op in writes:
             key = self._k(op.key)
             if isinstance(op, Incr):
@@ -494,13 +539,17 @@ class RedisState:
                  _seconds(op.ttl), hashed.packed(self._hasher.fresh(op.members)))]
 
     def write(self, writes: Sequence[Write], now: float) -> None:
-        pipe = self._redis.pipeline(transaction=False)
-        for command in self._commands(writes, now):
-            if command[0].startswith("sg."):
-                pipe.eval(_APPLY, 0, *command)
-            else:
-                pipe.execute_command(*command)
+        commands = self._commands(writes, now)
         try:
+            if commands and commands[0][0] == "sg.hkey":  # hashed sets: one script
+                if self._apply(args=_flat(commands)) == -2:
+                    self._adopt(self._redis.get(self._hash_name))
+                    if self._apply(args=_flat(self._commands(writes, now))) == -2:
+                        raise StateUnavailable("the member hash key keeps changing")
+                return
+            pipe = self._redis.pipeline(transaction=False)
+            for command in commands:
+                pipe.execute_command(*command)
             pipe.execute()
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis write failed: {exc}") from exc
@@ -539,26 +588,31 @@ class RedisState:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
         mine, held, outbox = next(replies)
         claim = Claim(bool(mine), held.decode(), bytes(outbox))
-        return claim, [self._answer(query, extra, replies, now, self._seen)
-                       for query, extra in plans]
+        return claim, self._answers(plans, replies, now, self._seen)
 
     def write_claimed(self, event_id: str, writes: Sequence[Write], now: float,
                       outbox: bytes) -> None:
         """Apply the writes and finish the claim with ``outbox`` in one atomic script, if
         this process still holds the claim and no value it read and rewrites has changed
         since (else ``Contention``: nothing was applied, judge the event again)."""
-        commands = self._commands(writes, now)
-        rewritten = {c[1] for c in commands if c[0] in ("SET", "DEL")}
-        checks = [(k, v) for k, v in self._seen.items() if k in rewritten]
-        args: list[Any] = [self.owner, outbox, _FINISHED_MS, len(checks)]
-        for key, expected in checks:
-            args += [key, expected]
-        for command in commands:
-            args += [len(command), *command]
+        def commit() -> Any:
+            commands = self._commands(writes, now)
+            rewritten = {c[1] for c in commands if c[0] in ("SET", "DEL")}
+            checks = [(k, v) for k, v in self._seen.items() if k in rewritten]
+            args: list[Any] = [self.owner, outbox, _FINISHED_MS, len(checks)]
+            for key, expected in checks:
+                args += [key, expected]
+            return self._commit(keys=[self._claim_key(event_id)], args=args + _flat(commands))
+
         try:
-            done = self._commit(keys=[self._claim_key(event_id)], args=args)
+            done = commit()
+            if done == -2:  # the hash key changed since the read: nothing was applied
+                self._adopt(self._redis.get(self._hash_name))
+                done = commit()
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis write failed: {exc}") from exc
+        if done == -2:
+            raise StateUnavailable("the member hash key keeps changing")
         if done == -1:
             raise Contention(f"state read for event {event_id} changed before its write")
         if done != 1:
