@@ -362,13 +362,13 @@ class RedisState:
                     pipe = self._redis.pipeline(transaction=False)
                     for key in chunk:
                         pipe.zrange(key, 0, -1, withscores=True)
-                    convert(keys=chunk, args=[self._packed(dict(pairs))
+                    convert(keys=chunk, args=[self._from_sorted_set(dict(pairs))
                                               for pairs in pipe.execute()])
                 self._redis.set(done, 1)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert the hashed sets' layout: {exc}") from exc
 
-    def _packed(self, scores: dict[bytes, float]) -> bytes:
+    def _from_sorted_set(self, scores: dict[bytes, float]) -> bytes:
         """A sorted set of the names layout, markers and all, as a hashed set's value."""
         expiry, floor = scores.pop(_EXPIRES, None), scores.pop(_TTL, None)
         if expiry is None:  # no expiry: it reads as empty
