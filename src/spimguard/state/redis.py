@@ -48,7 +48,7 @@ import math
 import secrets
 from collections.abc import Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import redis
@@ -224,7 +224,13 @@ end
 return 1
 """
 _HASH_KEY = "state-key:member-hash"  # under the namespace; see the module's docstring
-_KEY_CHECK = "key check"  # a read plan's first entry when it reads the hash key
+
+
+class _HashedReads(NamedTuple):
+    """A read plan's first entry when it asks hashed sets: the store's key, then each
+    set's value, were read first."""
+
+    keys: list[str]
 _RELEASE = """
 for _, key in ipairs(KEYS) do
   local c = redis.call('HMGET', key, 'o', 'r')
@@ -390,17 +396,31 @@ class RedisState:
 
     def _answers(self, plans: list[tuple[Query, Any]], replies: Any, now: float,
                  seen: dict[str, bytes] | None = None) -> list[Any]:
-        if plans and plans[0][1] == _KEY_CHECK:
+        blobs: dict[str, bytes | None] = {}
+        if plans and isinstance(plans[0][1], _HashedReads):
             self._adopt(next(replies))
+            blobs = {key: next(replies) for key in plans[0][1].keys}
             plans = plans[1:]
-        return [self._answer(query, extra, replies, now, seen) for query, extra in plans]
+        return [self._hashed_answer(query, blobs[query.key], now) if extra == "hashed"
+                else self._answer(query, extra, replies, now, seen) for query, extra in plans]
+
+    def _hashed_answer(self, query: Query, blob: bytes | None, now: float) -> Any:
+        if isinstance(query, Distinct):
+            return hashed.distinct(blob, query.window, now)
+        assert isinstance(query, Contains)
+        return hashed.contains(blob, [self._hasher.digest(m) for m in query.members], now)
 
     def _queue(self, pipe: Any, queries: Sequence[Query], now: float) -> list[tuple[Query, Any]]:
         plans: list[tuple[Query, Any]] = []
-        if any(isinstance(q, Distinct | Contains) and is_hashed(q.key) for q in queries):
-            # Hashed answers need the store's key: it is read in the same trip.
+        hashed_keys = list(dict.fromkeys(q.key for q in queries if isinstance(
+            q, Distinct | Contains) and is_hashed(q.key)))
+        if hashed_keys:
+            # Each hashed set is read once, whatever number of queries ask it (a message
+            # asks its sender's contacts three times), with the store's key.
             pipe.get(self._hash_name)
-            plans.append((queries[0], _KEY_CHECK))
+            for hashed_key in hashed_keys:
+                pipe.get(self._k(hashed_key))
+            plans.append((queries[0], _HashedReads(hashed_keys)))
         for query in queries:
             key = self._k(query.key)
             if isinstance(query, Count):
@@ -413,8 +433,7 @@ class RedisState:
                     pipe.hgetall(key)
                     plans.append((query, (first, last)))
             elif isinstance(query, Distinct | Contains) and is_hashed(query.key):
-                pipe.get(key)
-                plans.append((query, "hashed"))
+                plans.append((query, "hashed"))  # answered from ``_HashedReads``
             elif isinstance(query, Distinct):
                 pipe.zcount(key, _after(now - query.window), "+inf")
                 pipe.zrange(key, 1, 1, withscores=True)  # the oldest: is any past the TTL?
@@ -435,10 +454,6 @@ class RedisState:
     def _answer(self, query: Query, extra: Any, replies: Any, now: float,
                 seen: dict[str, bytes] | None = None) -> Any:
         reply = next(replies)
-        if extra == "hashed":
-            if isinstance(query, Distinct):
-                return hashed.distinct(reply, query.window, now)
-            return hashed.contains(reply, [self._hasher.digest(m) for m in query.members], now)
         if isinstance(query, Count):
             if extra is None:
                 return float(sum(float(v) for v in reply if v is not None))
