@@ -83,8 +83,12 @@ def live_keys(engine) -> list[tuple[str, Any]]:  # type: ignore[no-untyped-def]
     entries (counter, member set or value)."""
     state = engine.state
     state.sweep(engine.clock)
-    return [(key, entry) for table in (state._counters, state._members, state._values)
+    return [(key, entry) for table in _tables(state)
             for key, entry in table.items() if _USER.search(key)]
+
+
+def _tables(state) -> tuple[dict[str, Any], ...]:  # type: ignore[no-untyped-def]
+    return state._counters, state._members, state._values, state._hashed
 
 
 def _deep_size(entry: Any, seen: set[int] | None = None) -> int:
@@ -128,6 +132,8 @@ def resident_bytes() -> int:
 
 def _copied(entry: Any, number: int) -> Any:
     """A fresh copy of one memory-backend entry, its member names its own strings."""
+    if isinstance(entry, bytes):  # a hashed set (a contact list): no names to rename
+        return bytes(memoryview(entry))
     if not isinstance(entry, tuple):  # a small member set holding its expiry, TTL and cap
         return type(entry)(_renamed_set(entry, number), entry.expiry, entry.ttl, entry.cap)
     head, *rest = entry
@@ -154,7 +160,7 @@ def memory_backend(engine, live: list[tuple[str, Any]],  # type: ignore[no-untyp
     rows: Rows = [("memory backend: per-account keys in the template (1,000 accounts)",
                    f"{len(live):,}")]
     rows += by_kind([(key, _deep_size(entry)) for key, entry in live], "memory backend")
-    tables = {id(table): table for table in (state._counters, state._members, state._values)}
+    tables = {id(table): table for table in _tables(state)}
     homes = [(next(t for t in tables.values() if key in t), key, entry) for key, entry in live]
     base = resident_bytes()
     made = TEMPLATE_USERS

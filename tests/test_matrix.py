@@ -14,7 +14,7 @@ from conftest import TOKEN, Server, free_port, start_server, stopped_after
 from spimguard import accounts, load_config, open_engine
 from spimguard.server.matrix import MatrixBridge, client_product, readable
 from spimguard.server.metrics import Metrics
-from spimguard.state.ops import Members
+from spimguard.state.ops import FOREVER, Contains, Distinct, Members
 
 MX_TOKEN = "matrix-module-secret"
 DAY = 86_400.0
@@ -163,8 +163,9 @@ def test_membership_is_learnt_from_joins_only_and_forgotten_on_leave() -> None:
     bridge.event({"event": {"type": "m.room.member", "sender": "@mallory:evil", "room_id": dm,
                             "state_key": "@mallory:evil", "content": {"membership": "join"}}})
     assert members(bridge, dm) == {"@alice:s", "@bob:s", "@mallory:evil"}
-    contacts = bridge.engine.read_state([Members(accounts.contacts("@alice:s"))])[0]
-    assert list(contacts) == ["@bob:s"]
+    alice = accounts.contacts("@alice:s")  # hashed: asked, not listed
+    assert bridge.engine.read_state([Contains(alice, ("@bob:s", "@mallory:evil")),
+                                     Distinct(alice, FOREVER)]) == [(True, False), 1]
     # A local user (one who signs in here) sending into the room is in it: Synapse checks
     # local events after its auth rules (this is how a room's creator is learnt).
     bridge.login({"user_id": "@carol:s", "device_id": "PHONE",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .state.ops import Contains, Delete, Put
+from .state.ops import Contains, Delete, Put, hashed_keyspace
 
 FIRST_SEEN_TTL = 400 * 86400.0  # an account unseen this long is new again
 TALKED_TTL = 180 * 86400.0  # a conversation partner stays "known" this long after the last message
@@ -20,8 +20,13 @@ MAX_TALKED_FANOUT = 50  # a message to more recipients than this teaches no ties
 MAX_TIES = 64  # recipients of one message whose ties to the sender are looked up
 
 
+# Contact lists are only asked whether someone is on them and how long they are, never
+# listed: kept as keyed hashes (``state/hashed.py``), 8 bytes a contact.
+_CONTACTS = hashed_keyspace("contacts:")
+
+
 def contacts(account: str) -> str:
-    return f"contacts:{account}"
+    return _CONTACTS + account
 
 
 def talked(account: str) -> str:

@@ -20,9 +20,11 @@ from .ops import (
     Remove,
     Replace,
     Touch,
+    hashed_keyspace,
 )
 
 T0 = 1_700_000_000.0
+HASHED = hashed_keyspace("conformance-hashed:")  # a keyspace of hashed sets, for the checks
 
 
 def check_backend(state: StateBackend) -> None:
@@ -99,8 +101,43 @@ def check_backend(state: StateBackend) -> None:
     # (the cap drops one of four touched at once: the least by name, as Redis does)
     assert sorted(state.read([Members("marks")], T0 + 1)[0]) == ["\x00", "\u00fe", "\u00ff"]
 
+    check_hashed(state)
+
     # A sweep drops only what has expired.
     state.write([Incr("keep", 1.0, ttl=10_000)], T0 + 20)
     state.sweep(T0 + 5000)
     assert state.read([Count("keep", 10_000)], T0 + 5000) == [1.0], "sweep kept live data"
     state.commit()
+
+
+def check_hashed(state: StateBackend) -> None:
+    """Hashed sets answer Contains and Distinct as a set of names would whose members all
+    share its last write's time; they cannot be listed."""
+    h = HASHED + "s"
+    state.write([Replace(h, ("a", "b", "\u00ff", ""), ttl=100)], T0)
+    state.write([Touch(h, ("c", "a"), ttl=100, cap=6)], T0 + 10)
+    assert state.read([Contains(h, ("a", "c", "\u00ff", "", "z")), Distinct(h, 5),
+                       Distinct(h, FOREVER)], T0 + 20) == [
+        (True, True, True, True, False), 0, 5], "a hashed set"
+    # Past the cap, a touch admits its new members by name, and drops nobody.
+    state.write([Touch(h, ("f", "e", "d", "a"), ttl=100, cap=6)], T0 + 11)
+    assert state.read([Contains(h, ("a", "b", "d", "e", "f")), Distinct(h, 2)], T0 + 12) == [
+        (True, True, True, False, False), 6], "a hashed set's cap"
+    # A touch from the past moves no time back; the set goes at its time plus its TTL.
+    state.write([Touch(h, ("g",), ttl=100, cap=10)], T0 + 5)
+    assert state.read([Distinct(h, 3), Contains(h, ("g",))], T0 + 13) == [7, (True,)], \
+        "a hashed set touched from the past"
+    assert state.read([Contains(h, ("a",)), Distinct(h, FOREVER)], T0 + 111) == [(False,), 0], \
+        "a hashed set past its TTL"
+    # A touch after the TTL starts afresh; a removal drops only its members.
+    state.write([Touch(h, ("x", "y", "z"), ttl=100, cap=10), Remove(h, ("y",))], T0 + 200)
+    assert state.read([Contains(h, ("a", "x", "y", "z")), Distinct(h, 1)], T0 + 200) == [
+        (False, True, False, True), 2], "a hashed set touched again and removed from"
+    try:
+        state.read([Members(h)], T0 + 200)
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("a hashed set was listed")
+    state.write([Delete(h)], T0 + 201)
+    assert state.read([Distinct(h, FOREVER)], T0 + 201) == [0], "a hashed set deleted"

@@ -9,6 +9,9 @@ a tuple of its (interned) names in touch order and their times packed as doubles
 time when every member was touched at once (a contact list); a counter is its
 (bucket, count) pairs packed as doubles. Larger sets stay dicts, whose lookups do
 not grow with the set.
+
+A set of a hashed keyspace (a contact list: ``hashed.py``) is its packed value alone,
+in a table of its own.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from . import hashed
 from .ops import (
     Contains,
     Count,
@@ -38,6 +42,7 @@ from .ops import (
     Write,
     bucket_range,
     encode_value,
+    is_hashed,
 )
 
 _SWEEP_EVERY = 50_000  # writes between automatic sweeps
@@ -250,10 +255,14 @@ def _buckets(packed: bytes) -> dict[int, float]:
 
 
 class MemoryState:
-    def __init__(self) -> None:
+    def __init__(self, hash_key: bytes | None = None) -> None:
+        """``hash_key``: the key of the store this holds keys for (``hashed.py``); a store
+        of its own has a key of its own."""
         # key -> (bucket, count) pairs packed (``_pairs``), expiry
         self._counters: dict[str, tuple[bytes, float]] = {}
         self._members: dict[str, _Held | _Entry] = {}
+        self._hashed: dict[str, bytes] = {}  # key -> the hashed set's packed value
+        self._hasher = hashed.Hasher(hash_key or hashed.new_key())
         self._values: dict[str, tuple[bytes, float]] = {}
         self._writes = 0
         # Members let go by a cap or a sweep, (key, member), for the durable store this
@@ -289,6 +298,8 @@ class MemoryState:
         a small set's count is its times unpacked (O(n), in C) and binary-searched, a large
         one's stops at the first member older than the window (O(answer)), a set touched at
         once is all or none (O(1))."""
+        if is_hashed(query.key):
+            return hashed.distinct(self._hashed.get(query.key), query.window, now)
         held = self._members.get(query.key)
         if held is None:
             return 0
@@ -312,6 +323,9 @@ class MemoryState:
     def _contains(self, query: Contains, now: float) -> tuple[bool, ...]:
         """Membership by the names alone while the set's oldest member is live (the common
         case: each touch drops the members past the TTL), else by each member's time."""
+        if is_hashed(query.key):
+            return hashed.contains(self._hashed.get(query.key),
+                                   [self._hasher.digest(m) for m in query.members], now)
         held = self._members.get(query.key)
         if held is None:
             return (False,) * len(query.members)
@@ -335,6 +349,7 @@ class MemoryState:
         return tuple(m in members and members[m] > cutoff for m in query.members)
 
     def _members_of(self, query: Members, now: float) -> tuple[str, ...]:
+        hashed.listable(query.key)
         members, cutoff = self._live_members(query.key, now)
         if not members or _oldest(members) > cutoff:
             return tuple(members)
@@ -394,6 +409,8 @@ class MemoryState:
     def _apply(self, op: Write, now: float) -> None:
         if isinstance(op, Incr):
             self._incr(op, now)
+        elif isinstance(op, Touch | Replace | Remove) and is_hashed(op.key):
+            self._apply_hashed(op, now)
         elif isinstance(op, Touch):
             if not op.members:
                 return  # touching nobody changes nothing (no TTL or cap either), as in Redis
@@ -419,9 +436,18 @@ class MemoryState:
                 members, *meta = _entry(held)
                 self._members[op.key] = _held(_without(members, op.members), *meta)
         elif isinstance(op, Delete):
-            self._values.pop(op.key, None)
-            self._counters.pop(op.key, None)
-            self._members.pop(op.key, None)
+            self.forget(op.key)
+
+    def _apply_hashed(self, op: Touch | Replace | Remove, now: float) -> None:
+        key, blob = op.key, self._hashed.get(op.key)
+        if isinstance(op, Touch):
+            if op.members:  # touching nobody changes nothing, as in every set
+                self._hashed[key] = hashed.touched(blob, self._hasher.fresh(op.members), now,
+                                                   op.ttl, op.cap)
+        elif isinstance(op, Replace):
+            self._hashed[key] = hashed.pack(now, op.ttl, map(self._hasher.digest, op.members))
+        elif blob is not None:
+            self._hashed[key] = hashed.without(blob, map(self._hasher.digest, op.members))
 
     def _incr(self, op: Incr, now: float) -> None:
         """Add to the counter's bucket of ``now``: when that is its newest bucket (a counter
@@ -469,6 +495,9 @@ class MemoryState:
         for key in [k for k, (_, exp) in self._values.items() if exp <= now]:
             del self._values[key]
             dropped += 1
+        for key in [k for k, blob in self._hashed.items() if not hashed.live(blob, now)]:
+            del self._hashed[key]
+            dropped += 1
         self._writes = 0
         return dropped
 
@@ -487,6 +516,10 @@ class MemoryState:
         held = self._members.get(key)
         return None if held is None else _entry(held)
 
+    def hashed_set(self, key: str) -> bytes | None:
+        """A hashed set's packed value, as held."""
+        return self._hashed.get(key)
+
     def value(self, key: str) -> tuple[bytes, float] | None:
         """A value's stored form and expiry, as held."""
         return self._values.get(key)
@@ -499,6 +532,9 @@ class MemoryState:
         self._members[key] = _held(_packed([(sys.intern(m), ts) for m, ts in members.items()]),
                                    expiry, ttl, cap)
 
+    def load_hashed(self, key: str, blob: bytes) -> None:
+        self._hashed[key] = blob
+
     def load_value(self, key: str, stored: bytes, expiry: float) -> None:
         self._values[key] = (stored, expiry)
 
@@ -507,8 +543,10 @@ class MemoryState:
         self._counters.pop(key, None)
         self._members.pop(key, None)
         self._values.pop(key, None)
+        self._hashed.pop(key, None)
 
     def close(self) -> None:
         self._counters.clear()
         self._members.clear()
         self._values.clear()
+        self._hashed.clear()

@@ -26,6 +26,10 @@ set's TTL is its last write's) is gone to every query at once, whenever a backen
 gets round to removing it (Redis at the set's next touch, memory and SQLite at a
 sweep): so answers depend on the log alone, never on when storage was tidied.
 A touch past ``cap`` drops the oldest members in that order.
+
+A keyspace declared ``hashed`` (``hashed_keyspace``) holds member sets that are only
+ever asked Contains and Distinct: each backend keeps them as keyed 8-byte hashes with
+one time for the whole set (``hashed.py``), not as names with a time each.
 """
 
 from __future__ import annotations
@@ -35,6 +39,27 @@ from typing import Any
 import msgspec
 
 FOREVER = 100 * 365 * 86_400.0  # a TTL for what only an explicit write removes
+
+_hashed: tuple[str, ...] = ()  # key prefixes of the hashed keyspaces (``hashed_keyspace``)
+
+
+def hashed_keyspace(prefix: str) -> str:
+    """Declare the member sets whose keys start with ``prefix`` hashed, and return it:
+    declared at import of the module naming the keyspace, so before the engine opens a
+    store (whose backend converts such sets from the names layout when it opens)."""
+    global _hashed
+    if prefix not in _hashed:
+        _hashed = (*_hashed, prefix)
+    return prefix
+
+
+def hashed_prefixes() -> tuple[str, ...]:
+    return _hashed
+
+
+def is_hashed(key: str) -> bool:
+    """Whether the member set at ``key`` keeps hashes rather than names."""
+    return key.startswith(_hashed)
 
 
 class Count(msgspec.Struct, frozen=True, gc=False, cache_hash=True):

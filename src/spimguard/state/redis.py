@@ -15,7 +15,18 @@ member set  a sorted set, member -> last event time (ZADD GT), with two marker m
             it, as in the other backends. Markers are not UTF-8, so no member (a ``str``)
             can be one; one ZMSCORE answers a Contains with its expiry and TTL
 value       a string holding {"v": value, "e": event-time expiry}
+hashed set  a string holding the set's packed value (``hashed.py``), read with GET;
+            a touch or removal merges into it in a Lua script (``_HASHED``), atomic
+            beside other nodes' touches of the same set
 ==========  =========================================================================
+
+The key hashed sets are hashed with is made by the first node that opens the store
+(SET NX of ``<ns>state-key:member-hash``, no TTL) and read by every node that opens it
+after; sets of a hashed keyspace still held as sorted sets (by nodes of an earlier
+release) are converted by the first node that opens the store (``_convert_hashed``).
+The key has no EXPIRE: a Redis that evicts keys without one (``allkeys-*`` policies)
+could lose it and split the nodes' hashes, so hot state wants ``noeviction`` or a
+``volatile-*`` policy.
 
 Time is event time, as everywhere; Redis's own EXPIRE is set too, in wall-clock
 seconds from now (the TTL plus an hour's slack, so a node running behind event time
@@ -36,12 +47,14 @@ import contextlib
 import math
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from itertools import islice
+from typing import Any, NamedTuple
 
 import msgspec
 import redis
 
 from ..errors import Contention, StateUnavailable
+from . import hashed
 from .ops import (
     Contains,
     Count,
@@ -57,6 +70,8 @@ from .ops import (
     Write,
     bucket_range,
     encode_value,
+    hashed_prefixes,
+    is_hashed,
 )
 from .shared import LEASE_MS, Claim
 
@@ -86,8 +101,90 @@ if (not c[1]) or c[1] == ARGV[1]
 end
 return {0, c[2], ''}
 """
+# A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
+# its value is, so two nodes touching one set at once both count. A digest is compared
+# as its two 32-bit halves (Lua's numbers are doubles), high half first.
+_HASHED = """
+local function before(a, b)
+  local a_low, a_high = struct.unpack('<I4I4', a)
+  local b_low, b_high = struct.unpack('<I4I4', b)
+  return a_high < b_high or (a_high == b_high and a_low < b_low)
+end
+local function position(blob, d)
+  local low, high = 0, (#blob - 16) / 8
+  while low < high do
+    local mid = math.floor((low + high) / 2)
+    if before(string.sub(blob, 17 + 8 * mid, 24 + 8 * mid), d) then low = mid + 1
+    else high = mid end
+  end
+  return low
+end
+local function htouch(key, now, ttl, cap, seconds, fresh)
+  now, ttl, cap = tonumber(now), tonumber(ttl), tonumber(cap)
+  local blob, time = redis.call('GET', key), now
+  if blob then
+    local t, l = struct.unpack('<d<d', blob)
+    if t + l > now then time = math.max(t, now) else blob = false end
+  end
+  blob = blob or struct.pack('<d<d', now, ttl)
+  local room, added = cap - (#blob - 16) / 8, {}
+  for i = 1, #fresh, 8 do
+    if #added >= room then break end
+    local d = string.sub(fresh, i, i + 7)
+    local at = position(blob, d)
+    if string.sub(blob, 17 + 8 * at, 24 + 8 * at) ~= d then added[#added + 1] = d end
+  end
+  table.sort(added, before)
+  local parts, start = {struct.pack('<d<d', time, ttl)}, 17
+  for _, d in ipairs(added) do
+    local cut = 17 + 8 * position(blob, d)
+    parts[#parts + 1] = string.sub(blob, start, cut - 1)
+    parts[#parts + 1] = d
+    start = cut
+  end
+  parts[#parts + 1] = string.sub(blob, start)
+  redis.call('SET', key, table.concat(parts), 'EX', seconds)
+end
+local function hremove(key, gone)
+  local blob = redis.call('GET', key)
+  if not blob then return end
+  local drop, parts = {}, {string.sub(blob, 1, 16)}
+  for i = 1, #gone, 8 do drop[string.sub(gone, i, i + 7)] = true end
+  for i = 17, #blob, 8 do
+    local d = string.sub(blob, i, i + 7)
+    if not drop[d] then parts[#parts + 1] = d end
+  end
+  redis.call('SET', key, table.concat(parts), 'KEEPTTL')
+end
+-- false if the command is a check of the hash key (sent before any hashed write) and
+-- the store's key is another (a Redis restarted empty, then keyed by another node).
+local function apply(command)
+  local name = command[1]
+  if name == 'sg.hkey' then
+    redis.call('SET', command[2], command[3], 'NX')
+    return redis.call('GET', command[2]) == command[3]
+  elseif name == 'sg.htouch' then htouch(unpack(command, 2))
+  elseif name == 'sg.hremove' then hremove(unpack(command, 2))
+  else redis.call(unpack(command)) end
+  return true
+end
+local function apply_all(i)
+  while i <= #ARGV do
+    local n = tonumber(ARGV[i])
+    if not apply({unpack(ARGV, i + 1, i + n)}) then return false end
+    i = i + n + 1
+  end
+  return true
+end
+"""
+# Writes that touch a hashed set, outside a claim (``RedisState.write``): -2, and none
+# applied, if the hash key changed.
+_APPLY = _HASHED + """
+if not apply_all(1) then return -2 end
+return 1
+"""
 # Apply an event's writes if we hold its claim and no value read has changed since.
-_COMMIT = """
+_COMMIT = _HASHED + """
 local c = redis.call('HMGET', KEYS[1], 'o', 'r')
 if c[1] ~= ARGV[1] or c[2] then return 0 end
 local i = 5
@@ -95,11 +192,7 @@ for _ = 1, tonumber(ARGV[4]) do
   if (redis.call('GET', ARGV[i]) or '') ~= ARGV[i + 1] then return -1 end
   i = i + 2
 end
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + n))
-  i = i + n + 1
-end
+if not apply_all(i) then return -2 end
 redis.call('HSET', KEYS[1], 'r', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
@@ -115,6 +208,29 @@ end
 return 1
 """
 _CONVERT_CHUNK = 1_000
+# Sorted sets of a hashed keyspace become their packed values ('' : the set was empty),
+# keeping their EXPIRE; a set another node converted meanwhile is left alone.
+_CONVERT_HASHED = """
+for i, key in ipairs(KEYS) do
+  if redis.call('TYPE', key).ok == 'zset' then
+    local ms = redis.call('PTTL', key)
+    redis.call('DEL', key)
+    if ARGV[i] ~= '' then
+      redis.call('SET', key, ARGV[i])
+      if ms > 0 then redis.call('PEXPIRE', key, ms) end
+    end
+  end
+end
+return 1
+"""
+_HASH_KEY = "state-key:member-hash"  # under the namespace; see the module's docstring
+
+
+class _HashedReads(NamedTuple):
+    """A read plan's first entry when it asks hashed sets: the store's key, then each
+    set's value, were read first."""
+
+    keys: list[str]
 _RELEASE = """
 for _, key in ipairs(KEYS) do
   local c = redis.call('HMGET', key, 'o', 'r')
@@ -122,6 +238,11 @@ for _, key in ipairs(KEYS) do
 end
 return 1
 """
+
+
+def _flat(commands: list[tuple[Any, ...]]) -> list[Any]:
+    """Commands as a script's arguments: each one's length, then its words."""
+    return [x for command in commands for x in (len(command), *command)]
 
 
 class _Value(msgspec.Struct):
@@ -184,7 +305,12 @@ class RedisState:
             raise StateUnavailable(f"cannot reach Redis at {url}: {exc}") from exc
         self._claim = self._redis.register_script(_CLAIM)
         self._commit = self._redis.register_script(_COMMIT)
+        self._apply = self._redis.register_script(_APPLY)
         self._convert_indexed()
+        self._hash_name, self._hash_key = self._k(_HASH_KEY), hashed.new_key()
+        self._hasher = hashed.Hasher(self._hash_key)
+        self._adopt(None)
+        self._convert_hashed()
 
     def _k(self, key: str) -> str:
         return self.ns + key
@@ -210,6 +336,54 @@ class RedisState:
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert the member sets' layout: {exc}") from exc
 
+    def _adopt(self, stored: bytes | None) -> None:
+        """Hash with the store's key, ``stored`` as a read saw it: ours if it has none
+        (a new store, or a Redis restarted empty: the first node to ask sets it)."""
+        if stored == self._hash_key:
+            return
+        try:
+            if stored is None:
+                self._redis.set(self._hash_name, self._hash_key, nx=True)
+                stored = self._redis.get(self._hash_name)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot read the member hash key: {exc}") from exc
+        assert stored is not None
+        self._hash_key, self._hasher = stored, hashed.Hasher(stored)
+
+    def _convert_hashed(self) -> None:
+        """Give the sorted sets of hashed keyspaces (written by nodes of the earlier
+        release) their packed values, a chunk of a SCAN at a time: each member still alive
+        at the set's newest touch is kept, at that time (as ``sqlite`` converts). A key
+        per keyspace marks it done, so later nodes open without scanning the store."""
+        convert = self._redis.register_script(_CONVERT_HASHED)
+        try:
+            for prefix in hashed_prefixes():
+                done = self._k(f"{_HASH_KEY}:converted:{prefix}")
+                if self._redis.exists(done):
+                    continue
+                pattern = "".join(f"\\{c}" if c in "*?[]\\" else c
+                                  for c in self._k(prefix)) + "*"
+                found = self._redis.scan_iter(match=pattern, count=_CONVERT_CHUNK, _type="zset")
+                while chunk := list(islice(found, _CONVERT_CHUNK)):
+                    pipe = self._redis.pipeline(transaction=False)
+                    for key in chunk:
+                        pipe.zrange(key, 0, -1, withscores=True)
+                    convert(keys=chunk, args=[self._from_sorted_set(dict(pairs))
+                                              for pairs in pipe.execute()])
+                self._redis.set(done, 1)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot convert the hashed sets' layout: {exc}") from exc
+
+    def _from_sorted_set(self, scores: dict[bytes, float]) -> bytes:
+        """A sorted set of the names layout, markers and all, as a hashed set's value."""
+        expiry, floor = scores.pop(_EXPIRES, None), scores.pop(_TTL, None)
+        if expiry is None:  # no expiry: it reads as empty
+            return b""
+        time = max(scores.values(), default=expiry)
+        ttl = expiry - time if floor is None else -floor
+        return hashed.pack(time, ttl, (self._hasher.digest(m.decode()) for m, ts in
+                                       scores.items() if ts > time - ttl))
+
     # -- reads -------------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
         pipe = self._redis.pipeline(transaction=False)
@@ -218,10 +392,35 @@ class RedisState:
             replies = iter(pipe.execute())
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
-        return [self._answer(query, extra, replies, now) for query, extra in plans]
+        return self._answers(plans, replies, now)
+
+    def _answers(self, plans: list[tuple[Query, Any]], replies: Any, now: float,
+                 seen: dict[str, bytes] | None = None) -> list[Any]:
+        blobs: dict[str, bytes | None] = {}
+        if plans and isinstance(plans[0][1], _HashedReads):
+            self._adopt(next(replies))
+            blobs = {key: next(replies) for key in plans[0][1].keys}
+            plans = plans[1:]
+        return [self._hashed_answer(query, blobs[query.key], now) if extra == "hashed"
+                else self._answer(query, extra, replies, now, seen) for query, extra in plans]
+
+    def _hashed_answer(self, query: Query, blob: bytes | None, now: float) -> Any:
+        if isinstance(query, Distinct):
+            return hashed.distinct(blob, query.window, now)
+        assert isinstance(query, Contains)
+        return hashed.contains(blob, [self._hasher.digest(m) for m in query.members], now)
 
     def _queue(self, pipe: Any, queries: Sequence[Query], now: float) -> list[tuple[Query, Any]]:
         plans: list[tuple[Query, Any]] = []
+        hashed_keys = list(dict.fromkeys(q.key for q in queries if isinstance(
+            q, Distinct | Contains) and is_hashed(q.key)))
+        if hashed_keys:
+            # Each hashed set is read once, whatever number of queries ask it (a message
+            # asks its sender's contacts three times), with the store's key.
+            pipe.get(self._hash_name)
+            for hashed_key in hashed_keys:
+                pipe.get(self._k(hashed_key))
+            plans.append((queries[0], _HashedReads(hashed_keys)))
         for query in queries:
             key = self._k(query.key)
             if isinstance(query, Count):
@@ -233,6 +432,8 @@ class RedisState:
                 else:
                     pipe.hgetall(key)
                     plans.append((query, (first, last)))
+            elif isinstance(query, Distinct | Contains) and is_hashed(query.key):
+                plans.append((query, "hashed"))  # answered from ``_HashedReads``
             elif isinstance(query, Distinct):
                 pipe.zcount(key, _after(now - query.window), "+inf")
                 pipe.zrange(key, 1, 1, withscores=True)  # the oldest: is any past the TTL?
@@ -242,6 +443,7 @@ class RedisState:
                 pipe.zmscore(key, [_EXPIRES, _TTL, *query.members])
                 plans.append((query, None))
             elif isinstance(query, Members):
+                hashed.listable(query.key)
                 pipe.zrange(key, 0, -1, withscores=True)
                 plans.append((query, None))
             else:
@@ -302,11 +504,16 @@ class RedisState:
     def _commands(self, writes: Sequence[Write], now: float) -> list[tuple[Any, ...]]:
         """Each write as the Redis commands that apply it, in order."""
         out: list[tuple[Any, ...]] = []
+        if any(isinstance(op, Touch | Replace | Remove) and is_hashed(op.key) for op in writes):
+            # Applied only while the store's key is the one the digests were made with.
+            out.append(("sg.hkey", self._hash_name, self._hash_key))
         for op in writes:
             key = self._k(op.key)
             if isinstance(op, Incr):
                 out.append(("HINCRBYFLOAT", key, str(int(now // op.bucket)), repr(op.amount)))
                 out.append(("EXPIRE", key, _seconds(op.ttl)))
+            elif isinstance(op, Touch | Replace | Remove) and is_hashed(op.key):
+                out.extend(self._hashed_commands(key, op, now))
             elif isinstance(op, Touch):
                 if not op.members:
                     continue
@@ -331,11 +538,33 @@ class RedisState:
                 out.append(("DEL", key))
         return out
 
+    def _hashed_commands(self, key: str, op: Touch | Replace | Remove,
+                         now: float) -> list[tuple[Any, ...]]:
+        """A hashed set's write: a Replace is a SET; a touch or removal merges into what is
+        there, in ``_HASHED``'s functions (the commands ``sg.htouch``, ``sg.hremove``)."""
+        digest = self._hasher.digest
+        if isinstance(op, Replace):
+            return [("SET", key, hashed.pack(now, op.ttl, map(digest, op.members)),
+                     "EX", _seconds(op.ttl))]
+        if isinstance(op, Remove):
+            return [("sg.hremove", key, hashed.packed([digest(m) for m in op.members]))]
+        if not op.members:
+            return []
+        return [("sg.htouch", key, repr(float(now)), repr(float(op.ttl)), op.cap,
+                 _seconds(op.ttl), hashed.packed(self._hasher.fresh(op.members)))]
+
     def write(self, writes: Sequence[Write], now: float) -> None:
-        pipe = self._redis.pipeline(transaction=False)
-        for command in self._commands(writes, now):
-            pipe.execute_command(*command)
+        commands = self._commands(writes, now)
         try:
+            if commands and commands[0][0] == "sg.hkey":  # hashed sets: one script
+                if self._apply(args=_flat(commands)) == -2:
+                    self._adopt(self._redis.get(self._hash_name))
+                    if self._apply(args=_flat(self._commands(writes, now))) == -2:
+                        raise StateUnavailable("the member hash key keeps changing")
+                return
+            pipe = self._redis.pipeline(transaction=False)
+            for command in commands:
+                pipe.execute_command(*command)
             pipe.execute()
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis write failed: {exc}") from exc
@@ -374,26 +603,31 @@ class RedisState:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
         mine, held, outbox = next(replies)
         claim = Claim(bool(mine), held.decode(), bytes(outbox))
-        return claim, [self._answer(query, extra, replies, now, self._seen)
-                       for query, extra in plans]
+        return claim, self._answers(plans, replies, now, self._seen)
 
     def write_claimed(self, event_id: str, writes: Sequence[Write], now: float,
                       outbox: bytes) -> None:
         """Apply the writes and finish the claim with ``outbox`` in one atomic script, if
         this process still holds the claim and no value it read and rewrites has changed
         since (else ``Contention``: nothing was applied, judge the event again)."""
-        commands = self._commands(writes, now)
-        rewritten = {c[1] for c in commands if c[0] in ("SET", "DEL")}
-        checks = [(k, v) for k, v in self._seen.items() if k in rewritten]
-        args: list[Any] = [self.owner, outbox, _FINISHED_MS, len(checks)]
-        for key, expected in checks:
-            args += [key, expected]
-        for command in commands:
-            args += [len(command), *command]
+        def commit() -> Any:
+            commands = self._commands(writes, now)
+            rewritten = {c[1] for c in commands if c[0] in ("SET", "DEL")}
+            checks = [(k, v) for k, v in self._seen.items() if k in rewritten]
+            args: list[Any] = [self.owner, outbox, _FINISHED_MS, len(checks)]
+            for key, expected in checks:
+                args += [key, expected]
+            return self._commit(keys=[self._claim_key(event_id)], args=args + _flat(commands))
+
         try:
-            done = self._commit(keys=[self._claim_key(event_id)], args=args)
+            done = commit()
+            if done == -2:  # the hash key changed since the read: nothing was applied
+                self._adopt(self._redis.get(self._hash_name))
+                done = commit()
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis write failed: {exc}") from exc
+        if done == -2:
+            raise StateUnavailable("the member hash key keeps changing")
         if done == -1:
             raise Contention(f"state read for event {event_id} changed before its write")
         if done != 1:

@@ -22,6 +22,12 @@ member set's header (expiry, TTL, cap) is a row among its members, under the
 member ``x''``: a BLOB, which no member name (TEXT) equals and which sorts after
 every one, so a touch rewrites the page that holds the set, not also a page of a
 header table. On the mixed load a batch of one wrote 48.8 pages, now 29.
+
+A hashed set (``hashed.py``) is one row of ``hashed_sets``: its packed value and, for
+the sweep, its expiry. The key its members are hashed with is made once, by the first
+process to open the file, and kept in it (``state_keys``): every process on the file,
+and the file reopened, hashes alike. Sets of a hashed keyspace that a file holds by
+name are converted when it opens (``_convert_hashed``).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..errors import StateUnavailable
+from . import hashed
 from .memory import MemoryState
 from .ops import (
     Count,
@@ -43,6 +50,8 @@ from .ops import (
     Replace,
     Touch,
     Write,
+    hashed_prefixes,
+    is_hashed,
 )
 
 _SCHEMA = """
@@ -55,6 +64,10 @@ CREATE TABLE IF NOT EXISTS members (
     key TEXT NOT NULL, member TEXT NOT NULL, ts REAL NOT NULL, ttl REAL, cap INTEGER,
     PRIMARY KEY (key, member)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, exp REAL NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hashed_sets (key TEXT PRIMARY KEY, value BLOB NOT NULL,
+    exp REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_keys (name TEXT PRIMARY KEY, value BLOB NOT NULL)
     WITHOUT ROWID;
 -- Indexes older files have: by expiry and by age, for the sweep alone.
 DROP INDEX IF EXISTS members_by_age;
@@ -76,10 +89,21 @@ _HEADER = "x''"  # the member a set's header is filed under (see above)
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 _CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB each)
 
-# Which table a primitive's key lives in: counters, member sets or values.
-_COUNTER, _SET, _VALUE = "c", "m", "v"
+# Which table a primitive's key lives in: counters, member sets, values or hashed sets.
+_COUNTER, _SET, _VALUE, _HASHED = "c", "m", "v", "h"
+_KINDS = (_COUNTER, _SET, _VALUE, _HASHED)
 _KIND: dict[type, str] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VALUE}
 _ADDING = frozenset({Incr, Touch, Remove})  # writes that change what is there, not replace it
+
+
+def _kind(op: Query | Write) -> str:
+    kind = _KIND.get(type(op), _SET)
+    return _HASHED if kind == _SET and is_hashed(op.key) else kind
+
+
+def _after(prefix: str) -> str:
+    """The least string after every string that starts with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -99,6 +123,12 @@ class SQLiteState:
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'member_sets'").fetchone():
                 conn.executescript(_HEADERS_MOVED)
             conn.executescript(_SCHEMA)
+            with conn:
+                conn.execute("INSERT OR IGNORE INTO state_keys VALUES ('member-hash', ?)",
+                             (hashed.new_key(),))
+            self._hash_key: bytes = conn.execute(
+                "SELECT value FROM state_keys WHERE name = 'member-hash'").fetchone()[0]
+            self._convert_hashed()
         except sqlite3.Error as exc:
             raise StateUnavailable(f"cannot create the state tables: {exc}") from exc
         self._hot = self._fresh_hot()
@@ -113,13 +143,42 @@ class SQLiteState:
         self._changed_sets: set[str] = set()  # headers (expiry, TTL, cap)
         self._rewritten_sets: set[str] = set()  # every member row to rewrite
         self._changed_members: dict[str, set[str]] = {}  # key -> members to upsert or drop
+        self._changed_hashed: set[str] = set()
         self._version = -1  # PRAGMA data_version when the held copy was last checked
 
-    @staticmethod
-    def _fresh_hot() -> MemoryState:
-        hot = MemoryState()
+    def _fresh_hot(self) -> MemoryState:
+        hot = MemoryState(self._hash_key)
         hot.trimmed = []
         return hot
+
+    def _convert_hashed(self) -> None:
+        """Sets of a hashed keyspace held by name (a file of the earlier layout) become
+        hashed sets, in one transaction: each member still alive at the set's newest
+        touch is kept, and the set's time is that newest touch (its members, but for
+        those written at once by a Replace, then live a little longer than they did)."""
+        hasher = hashed.Hasher(self._hash_key)
+        with self._conn:
+            for prefix in hashed_prefixes():
+                bounds = (prefix, _after(prefix))
+                sets: dict[str, dict[str, float]] = {}
+                headers: dict[str, float] = {}
+                for key, member, ts, ttl in self._conn.execute(
+                        "SELECT key, member, ts, ttl FROM members WHERE key >= ? AND key < ?",
+                        bounds):
+                    if type(member) is bytes:
+                        headers[key] = ttl
+                    else:
+                        sets.setdefault(key, {})[member] = ts
+                rows = []
+                for key, ttl in headers.items():
+                    members = sets.get(key, {})
+                    time = max(members.values(), default=0.0)
+                    blob = hashed.pack(time, ttl, (hasher.digest(m) for m, ts in
+                                                   members.items() if ts > time - ttl))
+                    rows.append((key, blob, hashed.expiry(blob)))
+                self._conn.executemany("INSERT OR REPLACE INTO hashed_sets VALUES (?, ?, ?)",
+                                       rows)
+                self._conn.execute("DELETE FROM members WHERE key >= ? AND key < ?", bounds)
 
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
@@ -142,11 +201,11 @@ class SQLiteState:
     def _hold(self, ops: Iterable[Query | Write]) -> None:
         """Load the keys of ``ops`` not held yet: one statement per table for all of them.
         Held keys (all of them, mostly, once a batch's were loaded) cost a lookup each."""
-        held, kind_of = self._held, _KIND.get
-        wanted = [item for op in ops if (item := (kind_of(type(op), _SET), op.key)) not in held]
+        held = self._held
+        wanted = [item for op in ops if (item := (_kind(op), op.key)) not in held]
         if not wanted:
             return
-        missing: dict[str, list[str]] = {_COUNTER: [], _SET: [], _VALUE: []}
+        missing: dict[str, list[str]] = {kind: [] for kind in _KINDS}
         for kind, key in dict.fromkeys(wanted):
             missing[kind].append(key)
         run = self._conn.execute
@@ -155,6 +214,11 @@ class SQLiteState:
             for key, value, exp in run(f"SELECT key, value, exp FROM kv WHERE key IN ({marks})",
                                        tuple(chunk)):
                 self._hot.load_value(key, value, exp)
+        for chunk in _chunks(missing[_HASHED]):
+            marks = ",".join("?" * len(chunk))
+            for key, value in run(f"SELECT key, value FROM hashed_sets WHERE key IN ({marks})",
+                                  tuple(chunk)):
+                self._hot.load_hashed(key, value)
         for chunk in _chunks(missing[_COUNTER]):
             marks = ",".join("?" * len(chunk))
             counters: dict[str, tuple[dict[int, float], list[float]]] = {}
@@ -196,7 +260,7 @@ class SQLiteState:
 
     def _changed(self) -> bool:
         return bool(self._changed_values or self._changed_counters or self._changed_sets
-                    or self._rewritten_sets or self._changed_members)
+                    or self._rewritten_sets or self._changed_members or self._changed_hashed)
 
     # -- writes ----------------------------------------------------------------------
     def write(self, writes: Sequence[Write], now: float) -> None:
@@ -223,6 +287,9 @@ class SQLiteState:
         elif isinstance(op, Put):
             self._changed_values.add(key)
             self._held[(_VALUE, key)] = None
+        elif isinstance(op, Touch | Remove | Replace) and is_hashed(key):
+            self._changed_hashed.add(key)
+            self._held[(_HASHED, key)] = None
         elif isinstance(op, Touch | Remove):
             held = self._hot.member_set(key)
             if isinstance(op, Touch) and (held is None or held[1] <= now):
@@ -238,7 +305,8 @@ class SQLiteState:
             self._changed_counters.add(key)
             self._rewritten_sets.add(key)
             self._changed_sets.add(key)
-            self._held.update(((kind, key), None) for kind in (_COUNTER, _SET, _VALUE))
+            self._changed_hashed.add(key)
+            self._held.update(((kind, key), None) for kind in _KINDS)
 
     def _flush(self) -> None:
         """Write every change since the last commit: one statement per table and kind."""
@@ -252,6 +320,10 @@ class SQLiteState:
         many("INSERT OR REPLACE INTO kv (key, value, exp) VALUES (?, ?, ?)",
              [(k, *v) for k, v in values if v is not None])
         many("DELETE FROM kv WHERE key = ?", [(k,) for k, v in values if v is None])
+        blobs = [(k, hot.hashed_set(k)) for k in self._changed_hashed]
+        many("INSERT OR REPLACE INTO hashed_sets (key, value, exp) VALUES (?, ?, ?)",
+             [(k, b, hashed.expiry(b)) for k, b in blobs if b is not None])
+        many("DELETE FROM hashed_sets WHERE key = ?", [(k,) for k, b in blobs if b is None])
         many("DELETE FROM counters WHERE key = ?", [(k,) for k in self._changed_counters])
         many("INSERT INTO counters (key, bucket, n, exp) VALUES (?, ?, ?, ?)",
              [(k, bucket, n, held[1]) for k in self._changed_counters
@@ -289,7 +361,7 @@ class SQLiteState:
 
     def _forget_changes(self) -> None:
         for changed in (self._changed_values, self._changed_counters, self._changed_sets,
-                        self._rewritten_sets, self._changed_members):
+                        self._rewritten_sets, self._changed_members, self._changed_hashed):
             changed.clear()
 
     def _let_go(self, everything: bool = False) -> None:
@@ -304,7 +376,7 @@ class SQLiteState:
             oldest = list(self._held)[: len(self._held) // 2]
             for _kind_of, key in oldest:
                 self._hot.forget(key)
-                for other in (_COUNTER, _SET, _VALUE):
+                for other in _KINDS:
                     self._held.pop((other, key), None)
 
     def commit(self) -> None:
@@ -333,6 +405,7 @@ class SQLiteState:
                 self._before_commit()
             dropped = run("DELETE FROM counters WHERE exp <= ?", (now,)).rowcount
             dropped += run("DELETE FROM kv WHERE exp <= ?", (now,)).rowcount
+            dropped += run("DELETE FROM hashed_sets WHERE exp <= ?", (now,)).rowcount
             dropped += run(f"DELETE FROM members WHERE key IN (SELECT key FROM members "
                            f"WHERE member = {_HEADER} AND ts <= ?)", (now,)).rowcount
             dropped += run(f"DELETE FROM members WHERE member <> {_HEADER} AND ts <= ? - "

@@ -1,0 +1,223 @@
+"""Hashed member sets (contact lists): the answers of a set of names whose members share
+the set's last write's time, in every backend, across reopens, nodes and old layouts."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spimguard import accounts
+from spimguard.db import connect
+from spimguard.state import StateBackend
+from spimguard.state.conformance import HASHED, T0
+from spimguard.state.memory import MemoryState
+from spimguard.state.ops import (
+    FOREVER,
+    Contains,
+    Delete,
+    Distinct,
+    Query,
+    Remove,
+    Replace,
+    Touch,
+    Write,
+    is_hashed,
+)
+from spimguard.state.sqlite import SQLiteState
+
+
+class _Model:
+    """What a hashed set means, written from its definition, not from ``hashed.py``: the
+    members (a touch past the cap admits new ones by name), one time, one TTL."""
+
+    def __init__(self) -> None:
+        self.members: set[str] = set()
+        self.time, self.ttl = 0.0, 0.0
+
+    def live(self, now: float) -> bool:
+        return self.time + self.ttl > now
+
+    def write(self, op: Write, now: float) -> None:
+        if isinstance(op, Replace):
+            self.members, self.time, self.ttl = set(op.members), now, op.ttl
+        elif isinstance(op, Remove):
+            self.members -= set(op.members)
+        elif isinstance(op, Touch) and op.members:
+            if not self.live(now):
+                self.members, self.time = set(), now
+            new = sorted(set(op.members) - self.members)
+            self.members |= set(new[:max(op.cap - len(self.members), 0)])
+            self.time, self.ttl = max(self.time, now), op.ttl
+        elif isinstance(op, Delete):
+            self.members, self.time, self.ttl = set(), 0.0, 0.0
+
+    def answer(self, query: Query, now: float) -> Any:
+        live = self.live(now)
+        if isinstance(query, Contains):
+            return tuple(live and m in self.members for m in query.members)
+        assert isinstance(query, Distinct)
+        return len(self.members) if live and self.time > now - query.window else 0
+
+
+def _run(state: StateBackend, again: Callable[[], StateBackend] | None = None) -> None:
+    rng = random.Random(18)
+    key, model = HASHED + "model", _Model()
+    people = [f"@p{i}:s" for i in range(30)] + ["\u00ff", "", "\ud800"]
+    now = T0
+    for step in range(300):
+        now += rng.choice([0.0, 1.0, 40.0, 400.0])
+        at = now - rng.choice([0.0, 0.0, 0.0, 50.0])  # now and then an event from the past
+        some = tuple(rng.sample(people, rng.choice([1, 2, 5, 12])))
+        ops: list[Write] = [Touch(key, some, ttl=1_000.0, cap=rng.choice([8, 20, 100])),
+                            Touch(key, some, ttl=FOREVER), Touch(key, (), ttl=10.0),
+                            Replace(key, some, ttl=rng.choice([500.0, 2_000.0])),
+                            Remove(key, some), Delete(key)]
+        op = ops[rng.choice([0, 0, 0, 1, 2, 3, 4, 5])]
+        state.write([op], at)
+        model.write(op, at)
+        queries: list[Query] = [Contains(key, tuple(rng.sample(people, 6))),
+                                Distinct(key, rng.choice([30.0, 600.0, FOREVER]))]
+        assert state.read(queries, now) == [model.answer(q, now) for q in queries], (step, op)
+        state.commit()
+        if again is not None and step % 50 == 49:
+            state.close()
+            state = again()
+
+
+def test_memory_hashed_sets_answer_as_their_definition() -> None:
+    _run(MemoryState())
+
+
+def test_sqlite_hashed_sets_answer_as_their_definition_across_reopens(tmp_path: Path) -> None:
+    """The hash key is the file's own: a reopened file finds what it hashed before."""
+    path = tmp_path / "s.db"
+    _run(SQLiteState(connect(path)), lambda: SQLiteState(connect(path), cached=2))
+
+
+def test_redis_hashed_sets_answer_as_their_definition_on_any_node(
+        redis_url: str, redis_namespace: str) -> None:
+    """Every node of the store hashes with its key: the next node finds what one wrote."""
+    from spimguard.state.redis import RedisState
+
+    _run(RedisState(redis_url, redis_namespace), lambda: RedisState(redis_url, redis_namespace))
+
+
+def test_redis_claimed_writes_touch_hashed_sets_as_plain_writes(
+        redis_url: str, redis_namespace: str) -> None:
+    """A claimed event's writes (one script) merge into a hashed set as ``write`` does."""
+    from spimguard.state.redis import RedisState
+
+    one, two = RedisState(redis_url, redis_namespace), RedisState(redis_url, redis_namespace)
+    key = accounts.contacts("@a:s")
+    one.write([Replace(key, ("@b:s",), ttl=1000.0)], T0)
+    claim, _ = two.claim_read("e1", "digest", [], T0 + 1)
+    assert claim.mine
+    two.write_claimed("e1", [Touch(key, ("@c:s", "@b:s"), ttl=FOREVER)], T0 + 1, b"done")
+    assert one.read([Contains(key, ("@b:s", "@c:s", "@d:s")), Distinct(key, FOREVER)],
+                    T0 + 5000) == [(True, True, False), 2]
+
+
+def test_contact_lists_are_hashed_and_keep_no_names(tmp_path: Path) -> None:
+    """The store holds no contact's name, and two stores hash a name differently (the key
+    is each store's own: an attacker cannot make a name that collides in any)."""
+    assert is_hashed(accounts.contacts("@a:s")) and not is_hashed(accounts.talked("@a:s"))
+    path = tmp_path / "s.db"
+    state = SQLiteState(connect(path))
+    state.write([Replace(accounts.contacts("@a:s"), ("@victim-contact:s",), ttl=1000.0)], T0)
+    state.commit()
+    state.close()
+    assert not any(b"victim-contact" in f.read_bytes() for f in tmp_path.glob("s.db*"))
+    blobs = [SQLiteState(connect(tmp_path / name)) for name in ("x.db", "y.db")]
+    for other in blobs:
+        other.write([Replace("contacts:a", ("@b:s",), ttl=1000.0)], T0)
+        other.commit()
+    held = [other._conn.execute("SELECT value FROM hashed_sets").fetchone()[0] for other in blobs]
+    assert held[0] != held[1]
+
+
+def test_listing_a_hashed_set_fails_clearly() -> None:
+    from spimguard.state.ops import Members
+
+    with pytest.raises(TypeError, match="keeps hashes, not names"):
+        MemoryState().read([Members(accounts.contacts("@a:s"))], T0)
+
+
+def test_sqlite_contact_lists_by_name_convert_when_the_file_opens(tmp_path: Path) -> None:
+    """A file whose contact lists are member rows answers alike once opened, holds them as
+    hashed sets, and keeps the other sets by name."""
+    path = tmp_path / "old.db"
+    SQLiteState(connect(path)).close()  # today's tables, then the rows of the names layout
+    old = sqlite3.connect(path)
+    old.executescript(f"""
+        DELETE FROM state_keys;
+        INSERT INTO members VALUES ('contacts:@a:s', '@b:s', {T0}, NULL, NULL),
+            ('contacts:@a:s', '@c:s', {T0 + 5}, NULL, NULL),
+            ('contacts:@a:s', x'', {T0 + 105}, 100, 10),
+            ('contacts:@gone:s', '@b:s', {T0 - 500}, NULL, NULL),
+            ('contacts:@gone:s', x'', {T0 - 400}, 100, 10),
+            ('talked:@a:s', '@b:s', {T0}, NULL, NULL),
+            ('talked:@a:s', x'', {T0 + 100}, 100, 10);
+    """)
+    old.commit()
+    old.close()
+    state = SQLiteState(connect(path))
+    assert state.read([Contains(accounts.contacts("@a:s"), ("@b:s", "@c:s", "@d:s")),
+                       Distinct(accounts.contacts("@a:s"), FOREVER),
+                       Distinct(accounts.contacts("@gone:s"), FOREVER),
+                       Contains(accounts.talked("@a:s"), ("@b:s",))], T0 + 50) == [
+        (True, True, False), 2, 0, (True,)]
+    rows = state._conn.execute("SELECT key FROM members WHERE key LIKE 'contacts:%'").fetchall()
+    assert rows == [], rows
+
+
+def test_redis_contact_lists_in_sorted_sets_convert_when_a_node_opens(
+        redis_url: str, redis_namespace: str) -> None:
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    raw.zadd(f"{ns}contacts:@a:s", {"@b:s": T0, "@c:s": T0 + 5, b"\xff": T0 + 105,
+                                    b"\xfe": -100.0})
+    raw.expire(f"{ns}contacts:@a:s", 5000)
+    raw.zadd(f"{ns}talked:@a:s", {"@b:s": T0, b"\xff": T0 + 100, b"\xfe": -100.0})
+    state = RedisState(redis_url, ns)
+    assert raw.type(f"{ns}contacts:@a:s") == b"string"
+    assert 0 < raw.ttl(f"{ns}contacts:@a:s") <= 5000, "the safety-net EXPIRE is kept"
+    assert state.read([Contains(accounts.contacts("@a:s"), ("@b:s", "@c:s", "@d:s")),
+                       Distinct(accounts.contacts("@a:s"), FOREVER),
+                       Contains(accounts.talked("@a:s"), ("@b:s",))], T0 + 50) == [
+        (True, True, False), 2, (True,)]
+
+
+def test_redis_nodes_agree_on_the_hash_key_after_redis_lost_everything(
+        redis_url: str, redis_namespace: str) -> None:
+    """A Redis restarted empty loses the key with the sets: the next node to open sets a
+    new one, and a node already running takes it up at its next read or write (a write
+    hashed with the old key is refused whole and made again), claimed or not."""
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    one = RedisState(redis_url, ns)
+    key = accounts.contacts("@a:s")
+    for lost in range(3):
+        raw.delete(*raw.keys(ns + "*"))
+        two = RedisState(redis_url, ns)  # a node started after the loss: a new key
+        if lost == 0:
+            one.write([Replace(key, ("@b:s",), ttl=1000.0)], T0)
+        elif lost == 1:
+            assert one.claim_read(f"e{lost}", "d", [], T0)[0].mine
+            one.write_claimed(f"e{lost}", [Touch(key, ("@b:s",), ttl=1000.0)], T0, b"x")
+        else:
+            assert one.read([Contains(key, ("@b:s",))], T0) == [(False,)]
+            two.write([Replace(key, ("@b:s",), ttl=1000.0)], T0)
+        for node in (one, two):
+            assert node.read([Contains(key, ("@b:s", "@c:s"))], T0 + 1) == [(True, False)], (
+                lost, node is one)
