@@ -7,8 +7,8 @@ neither, which is what makes a retried event id safe.
 What survives what (``storage.synchronous``). A commit in WAL mode appends the
 transaction's pages to the -wal file before the answer leaves; with "normal" (the
 default) that write reaches the operating system but is not fsynced: the WAL is
-fsynced when a checkpoint copies it into the database file (every ~1,000 pages).
-So a crash of the process (kill -9, the OOM killer, a segfault) loses nothing
+fsynced when a checkpoint copies it into the database file (every 0.1 s under load,
+below). So a crash of the process (kill -9, the OOM killer, a segfault) loses nothing
 answered, since the kernel holds the pages and writes them out; a crash of the
 machine or a power loss may lose the transactions since the last checkpoint,
 never leaving a torn or inconsistent file (each is in whole or not at all).
@@ -19,17 +19,17 @@ among the batch's requests).
 Checkpoints off the commit path (``open_writer``). Left to SQLite, the commit that
 takes the WAL past 1,000 pages copies them into the database file and fsyncs both
 files before its batch is answered: one commit in ~35 on the mixed load, 10-60 ms
-each on a shared disk, about half of /v1/check's p99. The engine's connection
-instead leaves the copying to a thread of its own (``Checkpointer``, its own
-connection, PASSIVE checkpoints: never waiting for the writer, never making it
-wait). The writer keeps one checkpoint of its own as the bound on the WAL: past
-``WAL_BOUND`` pages it checkpoints in its commit as before, which then copies only
-what the thread has not copied yet, and the WAL starts over from its beginning (a
-WAL is rewound only once all of it is in the database file and no commit came
-meanwhile, which the thread alone seldom sees under a steady stream). Nothing
-changes for durability: an event is durable when its commit is (above); a
-checkpoint copies what is already durable, and a crash in the middle of one is
-repaired from the WAL at the next open, as it always was.
+each on a shared disk, about half of /v1/check's commit tail. The engine's
+connection leaves that to a thread with a connection of its own (``Checkpointer``):
+every ``CHECKPOINT_PERIOD`` a PASSIVE checkpoint, which copies beside the commits
+and never makes the writer wait. Under a steady stream a commit nearly always lands
+during it, so the WAL is never all copied when the next transaction starts, which is
+when SQLite rewinds it, and it would grow for ever: past ``WAL_BOUND`` pages the
+thread follows with a RESTART checkpoint, which holds the writer back while it copies
+what came meanwhile (the PASSIVE one just copied the rest) and syncs, so that the
+next commit starts the WAL over. Nothing changes for durability: an event is durable
+when its commit is (above); a checkpoint copies what is already durable, and a crash
+in the middle of one is repaired from the WAL at the next open, as it always was.
 """
 
 from __future__ import annotations
@@ -47,12 +47,16 @@ from .errors import StateUnavailable
 C = TypeVar("C", bound=sqlite3.Connection)
 
 _SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}  # storage.synchronous -> the pragma
-# Pages in the WAL past which the writer checkpoints in its own commit (see above): a
-# 40 MB file at most, and at ~30 pages a batch of one, one commit in ~350 pays for it.
+# Pages in the WAL past which the thread restarts it (see above): a 40 MB file at most,
+# and at ~30 pages a batch of one, one commit in ~350 waits for that.
 WAL_BOUND = 10_000
 # Seconds between the thread's checkpoints: about as often as SQLite's own every
 # 1,000 pages at the load's rates, and what a power loss may take under "normal".
 CHECKPOINT_PERIOD = 0.1
+# Seconds the RESTART waits for the writer's batch to end, and then (holding the writer
+# back) for a reader of an older snapshot to finish: past it, it gives up until the next
+# period, so a long reader (an export) never stalls the commits for longer.
+RESTART_WAIT = 0.05
 
 log = logging.getLogger("spimguard.db")
 
@@ -79,26 +83,26 @@ def connect(path: str | Path, synchronous: str = "normal") -> sqlite3.Connection
 
 def open_writer(path: str | Path, synchronous: str = "normal", wal_bound: int = WAL_BOUND,
                 period: float | None = CHECKPOINT_PERIOD) -> Writer:
-    """The engine's connection: ``connect``'s, with checkpoints on a thread of their own
-    (``period`` seconds apart; None: no thread, the writer's bound alone) while it is
-    open."""
+    """The engine's connection: ``connect``'s, its checkpoints left to a ``Checkpointer``
+    that runs every ``period`` seconds while it is open (None: only when called)."""
     conn = _open(path, synchronous, Writer)
     try:
-        conn.execute(f"PRAGMA wal_autocheckpoint={int(wal_bound)}")
-        if period is not None:
-            conn.checkpointer = Checkpointer(path, synchronous, period)
-    except (sqlite3.Error, OSError) as exc:
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        conn.checkpointer = Checkpointer(path, synchronous, wal_bound)
+    except (sqlite3.Error, StateUnavailable) as exc:
         conn.close()
         raise StateUnavailable(f"cannot open the database {path}: {exc}") from exc
+    if period is not None:
+        conn.checkpointer.start(period)
     return conn
 
 
-def _open(path: str | Path, synchronous: str, factory: type[C]) -> C:
+def _open(path: str | Path, synchronous: str, factory: type[C], timeout: float = 30.0) -> C:
     try:
         private_dir(Path(path).parent)
         # SQLite gives its -wal and -shm files the database file's mode.
         private_file(Path(path))
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0,
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=timeout,
                                factory=factory)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={_SYNCHRONOUS[synchronous]}")
@@ -110,54 +114,61 @@ def _open(path: str | Path, synchronous: str, factory: type[C]) -> C:
 
 
 class Checkpointer:
-    """PASSIVE checkpoints every ``period`` seconds on a thread and connection of its own.
+    """The WAL copied into the database file by a connection (and thread) of its own.
 
-    A failed one is logged (an error, once until one succeeds again) and tried again
-    at the next period: it loses nothing (the WAL still holds every commit), and the
-    writer's own bound still keeps the WAL from growing past ``WAL_BOUND`` pages, but
-    it is a disk or a file in trouble, which the operator must hear of.
+    A failed checkpoint is logged (an error, once until one succeeds again) and tried
+    again at the next period: it loses nothing (the WAL still holds every commit), but
+    until one succeeds the WAL grows, and it is a disk or a file in trouble, which the
+    operator must hear of.
     """
 
-    def __init__(self, path: str | Path, synchronous: str, period: float) -> None:
-        self.period = period
+    def __init__(self, path: str | Path, synchronous: str, bound: int) -> None:
+        self.bound = bound
         # The checkpoint's fsyncs (the WAL before copying, the file after) follow this.
-        self._conn = _open(path, synchronous, sqlite3.Connection)
+        self._conn = _open(path, synchronous, sqlite3.Connection, RESTART_WAIT)
         self.failure: str | None = None  # why the last checkpoint failed, while it stands
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="spimguard-checkpoint",
-                                        daemon=True)
+        self._thread: threading.Thread | None = None
+
+    def start(self, period: float) -> None:
+        self._thread = threading.Thread(target=self._run, args=(period,), daemon=True,
+                                        name="spimguard-checkpoint")
         self._thread.start()
 
-    def checkpoint(self) -> tuple[int, int]:
-        """Copy what the WAL holds into the file as far as no reader needs it: the pages
-        in the WAL, and how many of them are in the file now (-1, -1 on failure)."""
+    def checkpoint(self) -> int:
+        """Copy what the WAL holds into the file, and restart the WAL past the bound:
+        the pages in the WAL before (-1 when the checkpoint failed)."""
         try:
-            _, pages, copied = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            pages = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+            if pages >= self.bound:
+                # Busy (past RESTART_WAIT): the next period tries again.
+                self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
         except sqlite3.Error as exc:
             if self.failure is None:
-                log.error("WAL checkpoint failed (the WAL keeps every commit; retrying "
-                          "every %g s): %s", self.period, exc)
+                log.error("WAL checkpoint failed (the WAL keeps every commit and grows "
+                          "until one succeeds; trying again): %s", exc)
             self.failure = str(exc)
-            return -1, -1
+            return -1
         if self.failure is not None:
             log.warning("WAL checkpoints work again (after: %s)", self.failure)
             self.failure = None
-        return pages, copied
+        return pages
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.period):
+    def _run(self, period: float) -> None:
+        while not self._stop.wait(period):
             self.checkpoint()
 
     def close(self) -> None:
         """Stop the thread (after the checkpoint it may be in) and close its connection."""
         self._stop.set()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         self._conn.close()
 
 
 class Writer(sqlite3.Connection):
     """A connection that closes its checkpointer first: the last connection to close
-    checkpoints the whole WAL and removes it."""
+    checkpoints the whole WAL and removes it (and nothing checkpoints once it is gone)."""
 
     checkpointer: Checkpointer | None = None
 
