@@ -150,7 +150,7 @@ def test_a_failing_checkpoint_is_logged_and_tried_again(
     try:
         with caplog.at_level(logging.WARNING, logger="spimguard.db"):
             checkpointer._conn = Failing()  # type: ignore[assignment]
-            _until(lambda: checkpointer.failure == "disk I/O error", "no failure seen")
+            _until(lambda: "disk I/O error" in (checkpointer.failure or ""), "no failure seen")
             _stream(conn, 50)  # commits go on: the WAL holds them
             checkpointer._conn = working
             _until(lambda: checkpointer.failure is None, "never recovered")
@@ -160,4 +160,37 @@ def test_a_failing_checkpoint_is_logged_and_tried_again(
         _until(lambda: _in_file(db, tmp_path / "copy.db") == 50, "nothing copied after")
     finally:
         checkpointer._conn = working
+        conn.close()
+
+
+def test_a_reader_that_keeps_the_wal_from_restarting_is_logged(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A reader of an old snapshot (a long export) keeps the WAL from being copied past
+    it and from restarting: the WAL grows past the bound, which is logged, and restarts
+    once the reader is done."""
+    db = tmp_path / "x.db"
+    conn = open_writer(db, wal_bound=100, period=None)
+    checkpointer = conn.checkpointer
+    assert checkpointer is not None
+    reader = sqlite3.connect(db, isolation_level=None)
+    try:
+        _stream(conn, 5)
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM t").fetchone()
+        with caplog.at_level(logging.WARNING, logger="spimguard.db"):
+            _stream(conn, 30)  # ~120 pages: past the bound, not yet twice it
+            checkpointer.checkpoint()
+            assert checkpointer.failure is None  # busy once is the next period's
+            _stream(conn, 30)
+            assert checkpointer.checkpoint() >= 200
+            assert "older snapshot" in (checkpointer.failure or "")
+            checkpointer.checkpoint()  # still held: not logged again
+            reader.execute("COMMIT")
+            checkpointer.checkpoint()
+            assert checkpointer.failure is None
+        _stream(conn, 1)
+        assert checkpointer.checkpoint() < 10  # the WAL started over
+        assert [r.levelno for r in caplog.records] == [logging.ERROR, logging.WARNING]
+    finally:
+        reader.close()
         conn.close()

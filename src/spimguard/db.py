@@ -44,7 +44,7 @@ from typing import TypeVar
 
 from .errors import StateUnavailable
 
-C = TypeVar("C", bound=sqlite3.Connection)
+_Conn = TypeVar("_Conn", bound=sqlite3.Connection)
 
 _SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}  # storage.synchronous -> the pragma
 # Pages in the WAL past which the thread restarts it (see above): a 40 MB file at most,
@@ -85,19 +85,19 @@ def open_writer(path: str | Path, synchronous: str = "normal", wal_bound: int = 
                 period: float | None = CHECKPOINT_PERIOD) -> Writer:
     """The engine's connection: ``connect``'s, its checkpoints left to a ``Checkpointer``
     that runs every ``period`` seconds while it is open (None: only when called)."""
-    conn = _open(path, synchronous, Writer)
+    conn = _open(path, synchronous, Writer, autocheckpoint=0)
     try:
-        conn.execute("PRAGMA wal_autocheckpoint=0")
-        conn.checkpointer = Checkpointer(path, synchronous, wal_bound)
-    except (sqlite3.Error, StateUnavailable) as exc:
+        conn.checkpointer = checkpointer = Checkpointer(path, synchronous, wal_bound)
+    except StateUnavailable:
         conn.close()
-        raise StateUnavailable(f"cannot open the database {path}: {exc}") from exc
+        raise
     if period is not None:
-        conn.checkpointer.start(period)
+        checkpointer.start(period)
     return conn
 
 
-def _open(path: str | Path, synchronous: str, factory: type[C], timeout: float = 30.0) -> C:
+def _open(path: str | Path, synchronous: str, factory: type[_Conn], timeout: float = 30.0,
+          autocheckpoint: int | None = None) -> _Conn:
     try:
         private_dir(Path(path).parent)
         # SQLite gives its -wal and -shm files the database file's mode.
@@ -108,6 +108,8 @@ def _open(path: str | Path, synchronous: str, factory: type[C], timeout: float =
         conn.execute(f"PRAGMA synchronous={_SYNCHRONOUS[synchronous]}")
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("PRAGMA cache_size=-65536")
+        if autocheckpoint is not None:
+            conn.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
     except (sqlite3.Error, OSError) as exc:
         raise StateUnavailable(f"cannot open the database {path}: {exc}") from exc
     return conn
@@ -116,17 +118,18 @@ def _open(path: str | Path, synchronous: str, factory: type[C], timeout: float =
 class Checkpointer:
     """The WAL copied into the database file by a connection (and thread) of its own.
 
-    A failed checkpoint is logged (an error, once until one succeeds again) and tried
-    again at the next period: it loses nothing (the WAL still holds every commit), but
-    until one succeeds the WAL grows, and it is a disk or a file in trouble, which the
-    operator must hear of.
+    What keeps the WAL from being copied or restarted is logged as an error, once until
+    a checkpoint succeeds again, and tried again at the next period: a failed checkpoint
+    (a disk or a file in trouble), or a WAL past twice the bound that a reader of an old
+    snapshot keeps from restarting. Nothing is lost meanwhile (the WAL holds every
+    commit), but the WAL grows, which the operator must hear of.
     """
 
     def __init__(self, path: str | Path, synchronous: str, bound: int) -> None:
         self.bound = bound
         # The checkpoint's fsyncs (the WAL before copying, the file after) follow this.
         self._conn = _open(path, synchronous, sqlite3.Connection, RESTART_WAIT)
-        self.failure: str | None = None  # why the last checkpoint failed, while it stands
+        self.failure: str | None = None  # what kept the last checkpoint back, while it stands
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -140,19 +143,24 @@ class Checkpointer:
         the pages in the WAL before (-1 when the checkpoint failed)."""
         try:
             pages = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
-            if pages >= self.bound:
-                # Busy (past RESTART_WAIT): the next period tries again.
-                self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            busy = pages >= self.bound and self._conn.execute(
+                "PRAGMA wal_checkpoint(RESTART)").fetchone()[0]
         except sqlite3.Error as exc:
-            if self.failure is None:
-                log.error("WAL checkpoint failed (the WAL keeps every commit and grows "
-                          "until one succeeds; trying again): %s", exc)
-            self.failure = str(exc)
+            self._failed(f"WAL checkpoint failed: {exc}")
             return -1
-        if self.failure is not None:
+        if busy and pages >= 2 * self.bound:  # busy once in a while is the next period's
+            self._failed(f"the WAL holds {pages} pages and cannot restart: a reader holds "
+                         f"an older snapshot past {RESTART_WAIT:g} s")
+        elif self.failure is not None:
             log.warning("WAL checkpoints work again (after: %s)", self.failure)
             self.failure = None
         return pages
+
+    def _failed(self, why: str) -> None:
+        if self.failure is None:
+            log.error("%s (the WAL keeps every commit, and grows until a checkpoint "
+                      "succeeds; trying again)", why)
+        self.failure = why
 
     def _run(self, period: float) -> None:
         while not self._stop.wait(period):
