@@ -18,11 +18,12 @@ among the batch's requests).
 
 Checkpoints off the commit path (``open_writer``). Left to SQLite, the commit that
 takes the WAL past 1,000 pages copies them into the database file and fsyncs both
-files before its batch is answered: one commit in ~35 on the mixed load, 10-60 ms
-each on a shared disk, about half of /v1/check's commit tail. The engine's
-connection leaves that to a thread with a connection of its own (``Checkpointer``):
-every ``CHECKPOINT_PERIOD`` a PASSIVE checkpoint, which copies beside the commits
-and never makes the writer wait. Under a steady stream a commit nearly always lands
+files before its batch is answered: one commit in ~35 on the mixed load, 10-140 ms
+each on a shared disk (traced in the server, one commit in 12-16 took over 5 ms,
+nearly all of them these; one in 80-350 does now). The engine's connection leaves
+that to a thread with a connection of its own (``Checkpointer``): every
+``CHECKPOINT_PERIOD`` a PASSIVE checkpoint, which copies beside the commits and never
+makes the writer wait. Under a steady stream a commit nearly always lands
 during it, so the WAL is never all copied when the next transaction starts, which is
 when SQLite rewinds it, and it would grow for ever: past ``WAL_BOUND`` pages the
 thread follows with a RESTART checkpoint, which holds the writer back while it copies
