@@ -4,6 +4,7 @@ without limit, and a failing checkpoint is heard of."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import shutil
 import sqlite3
@@ -131,6 +132,16 @@ def test_the_thread_copies_the_wal(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert not db.with_name(db.name + "-wal").exists()  # the last to close cleaned up
+
+
+def test_the_thread_ends_with_a_writer_dropped_unclosed(tmp_path: Path) -> None:
+    conn = open_writer(tmp_path / "x.db", period=0.005)
+    checkpointer = conn.checkpointer
+    assert checkpointer is not None and checkpointer._thread is not None
+    thread = checkpointer._thread
+    del conn, checkpointer
+    gc.collect()
+    _until(lambda: not thread.is_alive(), "the thread outlived its writer")
 
 
 def test_a_failing_checkpoint_is_logged_and_tried_again(

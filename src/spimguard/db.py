@@ -40,6 +40,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 from typing import TypeVar
 
@@ -93,7 +94,7 @@ def open_writer(path: str | Path, synchronous: str = "normal", wal_bound: int = 
         conn.close()
         raise
     if period is not None:
-        checkpointer.start(period)
+        checkpointer.start(period, conn)
     return conn
 
 
@@ -134,9 +135,11 @@ class Checkpointer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, period: float) -> None:
-        self._thread = threading.Thread(target=self._run, args=(period,), daemon=True,
-                                        name="spimguard-checkpoint")
+    def start(self, period: float, writer: sqlite3.Connection) -> None:
+        """Checkpoints every ``period`` seconds until ``close``, or until ``writer`` is
+        dropped unclosed (an engine a test or an embedding forgot): no thread outlives it."""
+        self._thread = threading.Thread(target=self._run, args=(period, weakref.ref(writer)),
+                                        daemon=True, name="spimguard-checkpoint")
         self._thread.start()
 
     def checkpoint(self) -> int:
@@ -163,8 +166,8 @@ class Checkpointer:
                       "succeeds; trying again)", why)
         self.failure = why
 
-    def _run(self, period: float) -> None:
-        while not self._stop.wait(period):
+    def _run(self, period: float, writer: weakref.ref[sqlite3.Connection]) -> None:
+        while not self._stop.wait(period) and writer() is not None:
             self.checkpoint()
 
     def close(self) -> None:
