@@ -49,8 +49,9 @@ from .errors import StateUnavailable
 _Conn = TypeVar("_Conn", bound=sqlite3.Connection)
 
 _SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}  # storage.synchronous -> the pragma
-# Pages in the WAL past which the thread restarts it (see above): a 40 MB file at most,
-# and at ~30 pages a batch of one, one commit in ~350 waits for that.
+# Pages in the WAL past which the thread restarts it (see above): ~40 MB, and what one
+# period adds (44-50 MB at most under load); at ~30 pages a batch of one, one commit in
+# ~350 waits for the restart.
 WAL_BOUND = 10_000
 # Seconds between the thread's checkpoints: about as often as SQLite's own every
 # 1,000 pages at the load's rates, and what a power loss may take under "normal".
