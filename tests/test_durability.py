@@ -52,11 +52,15 @@ def test_kill_9_keeps_verdicts_and_counters(tmp_path: Path) -> None:
 
 # A server's engine alone, answering a stream of messages in batches of one: it prints
 # an id once ``process`` returns, as the server answers once its batch has committed.
+# With ``busy`` checkpoints, the thread checkpoints every 2 ms and the writer every 50
+# pages, so that the kill often lands in one of them, or in the WAL starting over.
 _ACKNOWLEDGING = """
-import json, sys
-from spimguard import decode_event, load_config, open_engine
+import functools, json, sys
+from spimguard import backends, db, decode_event, load_config, open_engine
 
 folder, synchronous, t0 = sys.argv[1], sys.argv[2], float(sys.argv[3])
+if sys.argv[4] == "busy":
+    backends.open_writer = functools.partial(db.open_writer, wal_bound=50, period=0.002)
 cfg = load_config(environ={}, storage={"backend": "sqlite", "synchronous": synchronous})
 engine = open_engine(cfg, folder)
 for i in range(1_000_000):
@@ -67,15 +71,19 @@ for i in range(1_000_000):
 """
 
 
+@pytest.mark.parametrize("checkpoints", ["default", "busy"])
 @pytest.mark.parametrize("synchronous", ["normal", "full"])
 def test_kill_9_between_commits_loses_no_acknowledged_event(tmp_path: Path,
-                                                             synchronous: str) -> None:
+                                                             synchronous: str,
+                                                             checkpoints: str) -> None:
     """Killed at an arbitrary moment of a stream of batches of one, the engine has lost
     no event it acknowledged, and what it did not acknowledge is there whole or not at
     all: the log holds a prefix of the stream, and the state's clock is that prefix's
-    last event (state and log commit in one transaction)."""
+    last event (state and log commit in one transaction). Checkpoints running beside the
+    commits (``db.Checkpointer``), or in one, change nothing of that."""
     child = subprocess.Popen([sys.executable, "-c", _ACKNOWLEDGING, str(tmp_path),
-                              synchronous, str(T0)], stdout=subprocess.PIPE, text=True)
+                              synchronous, str(T0), checkpoints], stdout=subprocess.PIPE,
+                             text=True)
     assert child.stdout is not None
     acknowledged = [child.stdout.readline().strip() for _ in range(100)]
     time.sleep(random.uniform(0.0, 0.05))  # in a batch, its commit, or between two
@@ -102,6 +110,9 @@ def test_storage_synchronous_sets_the_fsyncs(tmp_path: Path) -> None:
                              tmp_path / name)
         conn = engine.state._conn  # type: ignore[attr-defined]
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == pragma
+        # The checkpoints' fsyncs (the WAL's before it is copied) follow the same setting.
+        beside = conn.checkpointer._conn
+        assert beside.execute("PRAGMA synchronous").fetchone()[0] == pragma
         engine.close()
     with pytest.raises(ConfigError, match=r"storage\.synchronous"):
         config(storage={"backend": "sqlite", "synchronous": "off"})

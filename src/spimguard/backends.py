@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 
 from .config import Config
-from .db import connect, kept_secret
+from .db import kept_secret, open_writer
 from .detectors import BUILDERS, Detector
 from .errors import ConfigError
 from .records import RecordStore
@@ -53,8 +53,9 @@ def open_stores(config: Config, folder: Path) -> tuple[StateBackend, RecordStore
                           "(every node must pseudonymise alike); set "
                           "SPIMGUARD__RECORDS__EVIDENCE_KEY")
     storage = config.storage
-    conn = connect(folder / "spimguard.db", storage.synchronous) if storage.backend == "sqlite" or (
-        storage.backend == "redis" and config.records.backend == "sqlite") else None
+    embedded = storage.backend == "sqlite" or (
+        storage.backend == "redis" and config.records.backend == "sqlite")
+    conn = open_writer(folder / "spimguard.db", storage.synchronous) if embedded else None
     if config.records.backend == "postgres":
         from .records.postgres import PostgresRecords
 
