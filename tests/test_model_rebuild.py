@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rebuilds import differences, same_stack
 from spimguard import load_config
 from spimguard.detectors.content import ContentDetector
 from spimguard.errors import ConfigError
@@ -43,9 +45,15 @@ def test_bundled_model_is_rebuilt_byte_for_byte_from_head(tmp_path: Path) -> Non
     rebuilt = training.shipped(root)
     rebuilt.save(tmp_path / "content.npz")
     bundled = Path(str(scorer.resources.files("spimguard.model").joinpath(scorer.BUNDLED)))
-    assert (tmp_path / "content.npz").read_bytes() == bundled.read_bytes(), (
-        "the bundled model is not what HEAD builds: run `spimguard train --corpora "
-        f"{root} --card src/spimguard/model/CARD.md` and commit both")
+    shipped = scorer.load(bundled)
+    advice = ("the bundled model is not what HEAD builds: run `spimguard train --corpora "
+              f"{root} --card src/spimguard/model/CARD.md` and commit both")
+    if same_stack(shipped.card.get("built_with")):
+        assert (tmp_path / "content.npz").read_bytes() == bundled.read_bytes(), advice
+    else:  # another numpy/scipy/scikit-learn: a rounding apart, no more
+        assert not differences(
+            {"weights": shipped.weights, "bias": shipped.bias, "card": shipped.card},
+            {"weights": rebuilt.weights, "bias": rebuilt.bias, "card": rebuilt.card}), advice
 
 
 def test_saving_is_byte_for_byte(tmp_path: Path) -> None:
@@ -162,3 +170,25 @@ def test_the_reserved_half_of_janitr_never_trains_and_is_what_hard_ham_reads() -
     # The half is the fingerprint's: a personalised copy falls on the same side.
     assert crosscorpus.reserved(view("claim 500 USDT now").fingerprint) == (
         crosscorpus.reserved(view("claim 900 USDT now").fingerprint))
+
+
+def test_a_rebuild_on_another_stack_may_differ_by_a_rounding_and_no_more() -> None:
+    shipped = {"weights": np.array([0.5, -1.25], np.float16), "card": {
+        "C": 30.0, "corpora": ["uci-sms"], "built_with": {"numpy": "1"}}}
+    rounding = {"weights": np.array([0.5005, -1.25], np.float16), "card": {
+        "C": 30.0, "corpora": ["uci-sms"], "built_with": {"numpy": "2"}}}
+    assert not differences(shipped, rounding)
+    for changed in ({**rounding, "weights": np.array([0.6, -1.25], np.float16)},
+                    {**rounding, "card": {**rounding["card"], "C": 3.0}},
+                    {**rounding, "card": {**rounding["card"], "corpora": ["thai-sms"]}},
+                    {**rounding, "card": {"C": 30.0, "built_with": {}}},
+                    {**rounding, "weights": np.array([0.5], np.float16)}):
+        assert differences(shipped, changed)
+
+
+def test_the_shipped_artefacts_say_which_numeric_stack_built_them() -> None:
+    content = scorer.load(Path(str(scorer.resources.files("spimguard.model").joinpath(
+        scorer.BUNDLED))))
+    urls = json.loads(resources.files("spimguard.urlmodel").joinpath("urls.json").read_text())
+    for recorded in (content.card["built_with"], urls["data"]["built_with"]):
+        assert set(recorded) == {"numpy", "scipy", "scikit-learn"}

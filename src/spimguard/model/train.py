@@ -25,6 +25,7 @@ from . import crosscorpus
 from .datasets import CORPORA, Sample, corpus
 from .features import BITS, buckets, stamp
 from .scorer import LinearModel
+from .stack import numeric_stack
 
 if TYPE_CHECKING:  # SciPy and scikit-learn load only to train: a second at start-up
     import scipy.sparse as sp
@@ -110,7 +111,8 @@ def shipped(root: Path, progress: Callable[[int], None] | None = None) -> Linear
     model = train(crosscorpus.training_set(loaded), progress=progress)
     model.card.update({"corpora": list(SHIPPED),
                        "sha256": {name: data_hash(root, name) for name in SHIPPED},
-                       "command": "spimguard train --corpora DATASETS"})
+                       "command": "spimguard train --corpora DATASETS",
+                       "built_with": numeric_stack()})
     return model
 
 

@@ -47,6 +47,7 @@ from scipy.optimize import minimize
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from ..errors import BadInput
+from ..model.stack import numeric_stack
 from ..text import UrlFact, parse_url
 from . import words
 from .features import BRANDS, NAMES, VERSION, shape
@@ -473,7 +474,7 @@ def shipped(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             figures[f"{source}_{kind}_high"] = float((p[mine] >= hold).mean())
     artefact["data"] = {"files": digests, "licences": {
         HANNOUSSE: "CC BY 4.0 (doi:10.17632/c2gw7fy2j4.3)", DISCORD: "MIT",
-        OPENDNS: "public domain"}, "counts": counts}
+        OPENDNS: "public domain"}, "counts": counts, "built_with": numeric_stack()}
     artefact["tuning"] = tried
     artefact["held_out"] = {k: round(v, 4) for k, v in figures.items()}
     return artefact, figures
