@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 
 from conftest import T0, event, message
-from spimguard.detectors import takeover, takeover_record
-from spimguard.detectors.takeover_record import PROFILE_TTL, Record
+from spimguard.detectors import takeover
+from spimguard.detectors.takeover import record as takeover_record
+from spimguard.detectors.takeover.record import PROFILE_TTL, Record
 from spimguard.state.ops import Get
 from test_takeover import engine_with_history
 

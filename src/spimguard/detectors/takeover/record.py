@@ -10,7 +10,7 @@ Each part keeps the expiry its key had, in event time, checked on every read, so
 answer is what the separate keys gave whatever the record's own TTL or when a write
 last pruned it:
 
-- ``p``, the profile (``takeover.py``: networks, clients, habits), and ``pt``, when it
+- ``p``, the profile (``profile``: networks, clients, habits), and ``pt``, when it
   was last written: gone ``PROFILE_TTL`` after;
 - ``s``, each session's facts by session id, ``[client, network, sign-in time, contacts
   read, risk, dormant, replies, written, proven]``: each gone ``session_ttl`` after it was last
@@ -27,7 +27,7 @@ last pruned it:
 - ``i``, ``[written, incidents]``: gone ``restriction_ttl`` after the last incident
   written (the restrictions they explain last that long);
 - ``n``, messages each session delivered (or warned), ``[[hour, count], ...]`` by session
-  (a stand-in's too: ``takeover._stand_in``): only the last 24 hours count. At most
+  (a stand-in's too: ``origin.stand_in``): only the last 24 hours count. At most
   ``max_sessions`` sessions (the least recently counted dropped): only a notice's detail
   reads it.
 
@@ -53,7 +53,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..state.ops import Count, Put, bucket_range
+from ...state.ops import Count, Put, bucket_range
 
 PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
 SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by the hour
@@ -99,7 +99,7 @@ class Record:
         return self._raw["p"] if written is not None and written + PROFILE_TTL > now else {}
 
     def session(self, session: str, now: float) -> dict[str, Any] | None:
-        """A session's facts as ``takeover._session_facts`` makes them, or None."""
+        """A session's facts as ``session.session_facts`` makes them, or None."""
         entry = self._raw.get("s", {}).get(session)
         if entry is None or entry[_WRITTEN] + self._session_ttl <= now:
             return None
