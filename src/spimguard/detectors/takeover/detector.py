@@ -25,6 +25,11 @@ from .plan import Plan, plan
 from .record import Record
 from .settings import TakeoverSettings
 
+# Per-event memo keys in ``ctx.scratch`` (shared with the other detectors' instances of
+# this one: ``relationship`` and ``sealed_bulk`` ask the same questions of the event).
+_PLAN, _READS, _RECORD, _SESSION, _ESTABLISHED, _OWNER = (
+    "takeover", "takeover:reads", "takeover:record", "takeover:session",
+    "takeover:established", "takeover:owner")
 _AGAINST = frozenset({"ACCOUNT_HIJACK_BURST", "ACCOUNT_BURST_UNPITCHED", "BEHAVIOUR_CHANGE",
                       "INCIDENT_INHERITED"})  # a message with these is not clean
 
@@ -39,40 +44,43 @@ class TakeoverDetector:
 
     # -- what to read --------------------------------------------------------------------
     def _plan(self, ctx: Context) -> Plan | None:
-        if self.name not in ctx.scratch:
-            ctx.scratch[self.name] = plan(self.cfg, ctx.event, ctx.view)
-        return ctx.scratch[self.name]
+        scratch = ctx.scratch
+        if _PLAN not in scratch:
+            scratch[_PLAN] = plan(self.cfg, ctx.event, ctx.view)
+        return scratch[_PLAN]
 
     def reads(self, ctx: Context) -> Sequence[Query]:
+        """The plan's queries, flat (memoised: the engine and each detector reusing this
+        one's judgement ask for them)."""
+        scratch = ctx.scratch
+        if _READS in scratch:
+            return scratch[_READS]
         found = self._plan(ctx)
-        if found is None:
-            return ()
-        out: list[Query] = []
-        for part in found:
-            if isinstance(part, tuple):
-                out.extend(part)  # listed_back: one query a recipient
-            elif part is not None:
-                out.append(part)
+        out: tuple[Query, ...] = ()
+        if found is not None:
+            out = tuple(q for part in found if part is not None
+                        for q in (part if isinstance(part, tuple) else (part,)))
+        scratch[_READS] = out
         return out
 
     # -- what one event knows (memoised: detect, writes and other detectors ask) ---------
     def _record(self, ctx: Context, facts: Facts, found: Plan) -> Record:
         """The account's record as this event read it (once per event: detect and writes
         share it, and writes gather the event's changes in it)."""
-        memo = f"{self.name}:record"
-        if memo not in ctx.scratch:
-            ctx.scratch[memo] = Record(ctx.event.account, facts[found.record],
-                                       self.cfg.session_ttl, self.cfg.live_window,
-                                       self.restriction_ttl)
-        return ctx.scratch[memo]
+        scratch = ctx.scratch
+        if _RECORD not in scratch:
+            scratch[_RECORD] = Record(ctx.event.account, facts[found.record],
+                                      self.cfg.session_ttl, self.cfg.live_window,
+                                      self.restriction_ttl)
+        return scratch[_RECORD]
 
     def _session(self, ctx: Context, facts: Facts, found: Plan) -> dict[str, Any]:
         """The session's facts (``session.session_facts``), once per event."""
-        memo = f"{self.name}:session"
-        if memo not in ctx.scratch:
-            ctx.scratch[memo] = session.session_facts(
+        scratch = ctx.scratch
+        if _SESSION not in scratch:
+            scratch[_SESSION] = session.session_facts(
                 self.cfg, self.official, ctx.event, self._record(ctx, facts, found))
-        return ctx.scratch[memo]
+        return scratch[_SESSION]
 
     def sender_session(self, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The message's session as this detector judges it (``risk`` 0 when familiar),
@@ -81,15 +89,16 @@ class TakeoverDetector:
         return {} if found is None else self._session(ctx, facts, found)
 
     def established(self, ctx: Context, facts: Facts) -> bool:
-        """Whether the account is someone's own (``session.established``)."""
-        found = self._plan(ctx)
-        if found is None:
-            return False
-        first = facts[found.first_seen]
-        if first is None:
-            return False
-        return session.established(self.cfg, first, ctx.event.ts, self._record(
-            ctx, facts, found).profile(ctx.event.ts))
+        """Whether the account is someone's own (``session.established``), once per
+        event."""
+        scratch = ctx.scratch
+        if _ESTABLISHED not in scratch:
+            found, now = self._plan(ctx), ctx.event.ts
+            first = None if found is None else facts[found.first_seen]
+            scratch[_ESTABLISHED] = (found is not None and first is not None
+                                     and session.established(self.cfg, first, now, self._record(
+                                         ctx, facts, found).profile(now)))
+        return scratch[_ESTABLISHED]
 
     def _vouching(self, ctx: Context, facts: Facts, judged: dict[str, Any]) -> bool:
         """Whether this session's clean uses of its network count as the owner's: an
@@ -123,9 +132,8 @@ class TakeoverDetector:
         pitched link, targets that never added it, its own servers (and its warm-up there
         teaches nothing). Of an encrypted message nobody can say it has no link, so it is
         never consistent with anyone: its metadata is all there is to judge."""
-        memo = f"{self.name}:owner"
-        if memo in ctx.scratch:
-            return bool(ctx.scratch[memo])
+        if _OWNER in ctx.scratch:
+            return bool(ctx.scratch[_OWNER])
         found = self._plan(ctx)
         result = False
         if (found is not None and found.burst is not None and found.contacts is not None
@@ -146,7 +154,7 @@ class TakeoverDetector:
                       and self.established(ctx, facts)
                       and (not judged["risk"] or profile.written_from(
                           cfg, known, judged.get("net", ""), judged.get("login", now))))
-        ctx.scratch[memo] = result
+        ctx.scratch[_OWNER] = result
         return result
 
     # -- signals -------------------------------------------------------------------------
