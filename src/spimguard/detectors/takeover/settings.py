@@ -66,7 +66,7 @@ class TakeoverSettings:
     burst_cap: int = 5_000  # members of a session's burst sets (far above ``burst_hard``)
     live_cap: int = 16  # networks in an account's live-sessions set
     # Sessions whose facts an account's record keeps: an account's own devices are a handful;
-    # past it the least recent without standing go first (``takeover_record``).
+    # past it the least recent without standing go first (``record``).
     max_sessions: int = 8
     unpitched_trace: float = 0.15  # burst strength at most, from a partly new session consistent
     # with the owner (``owner_consistent``; x its weight 10 stays under challenge - velocity cap)
