@@ -271,13 +271,12 @@ def test_memory_sets_past_their_ttl_answer_as_gone_before_any_touch_or_sweep() -
     for step in range(600):
         now += rng.choice([10.0, 10.0, 0.5, 700.0])
         some = rng.sample(people, rng.choice([1, 3, 40, 150]))
-        # A touch's TTL is fixed (as each key's is); a listing's longer one keeps the set
-        # alive past its members' TTL after a touch gives the set the shorter one.
-        op, ttl_now = rng.random(), 1_500.0
+        # TTLs vary from write to write: a longer one revives nothing already gone, and a
+        # shorter one drops members a longer one would have kept.
+        op, ttl_now = rng.random(), rng.choice([1_500.0, 3_000.0])
         if op < 0.6:
             state.write([Touch("s", tuple(some), ttl=ttl_now, cap=200)], now)
-            if expiry <= now:
-                model = {}
+            model = {m: t for m, t in model.items() if t > now - ttl} if expiry > now else {}
             for member in sorted(set(some)):
                 model.pop(member, None)
                 model[member] = now
@@ -290,7 +289,6 @@ def test_memory_sets_past_their_ttl_answer_as_gone_before_any_touch_or_sweep() -
             for member in some:
                 model.pop(member, None)
         else:
-            ttl_now = rng.choice([1_500.0, 3_000.0])
             state.write([Replace("s", tuple(some), ttl=ttl_now)], now)
             model = dict.fromkeys(sorted(set(some)), now)
             expiry, ttl = now + ttl_now, ttl_now
@@ -303,3 +301,20 @@ def test_memory_sets_past_their_ttl_answer_as_gone_before_any_touch_or_sweep() -
                           later) == [
             tuple(live), tuple(p in live for p in probe),
             sum(1 for t in live.values() if t > later - window)], step
+
+
+def test_sqlite_keeps_no_row_of_what_a_touch_found_gone(tmp_path: Path) -> None:
+    """A set past its expiry, touched again with a longer TTL, is stored afresh: the file
+    holds no row of its old members for a reopen to load back."""
+    from spimguard.state.ops import Members, Touch
+
+    state = SQLiteState(connect(tmp_path / "s.db"))
+    state.write([Touch("s", ("a", "b"), ttl=1_500, cap=10)], T0)
+    state.commit()
+    state.write([Touch("s", ("c",), ttl=3_000, cap=10)], T0 + 1_600)
+    state.commit()
+    state.close()
+    again = SQLiteState(connect(tmp_path / "s.db"))
+    assert again.read([Members("s")], T0 + 1_600) == [("c",)]
+    stored = again._conn.execute("SELECT member FROM members WHERE key = 's'").fetchall()
+    assert sorted(m for (m,) in stored if type(m) is str) == ["c"]

@@ -73,6 +73,29 @@ def check_backend(state: StateBackend) -> None:
                        Distinct("aged", 60)], T0 + 100) == [(False, True), ("new",), 1, 1], \
         "a member past the TTL"
 
+    # What was gone stays gone, whatever TTL a later touch gives the set: a set past its
+    # expiry starts afresh, and a member past the set's TTL is not kept by a longer one.
+    state.write([Touch("revived", ("a",), ttl=1_500, cap=10)], T0)
+    state.write([Touch("revived", ("b",), ttl=3_000, cap=10)], T0 + 1_600)
+    assert state.read([Members("revived"), Contains("revived", ("a", "b")),
+                       Distinct("revived", FOREVER)], T0 + 1_600) == [("b",), (False, True), 1], \
+        "a set past its expiry touched with a longer TTL"
+    state.write([Touch("shortened", ("a",), ttl=3_000, cap=10)], T0)
+    state.write([Touch("shortened", ("b",), ttl=1_000, cap=10)], T0 + 3_100)
+    assert state.read([Members("shortened"), Distinct("shortened", FOREVER)], T0 + 3_100) == [
+        ("b",), 1], "a set past its expiry touched with a shorter TTL"
+    state.write([Touch("outlived", ("a",), ttl=1_500, cap=10)], T0)
+    state.write([Touch("outlived", ("b",), ttl=1_500, cap=10)], T0 + 100)
+    state.write([Touch("outlived", ("c",), ttl=3_000, cap=10)], T0 + 1_550)
+    assert state.read([Members("outlived"), Contains("outlived", ("a", "b", "c")),
+                       Distinct("outlived", FOREVER)], T0 + 1_600) == [
+        ("b", "c"), (False, True, True), 2], "a member past the TTL, then a longer one"
+    # A member still live at the touch is kept as long as the longer TTL says.
+    state.write([Touch("extended", ("a",), ttl=1_500, cap=10)], T0)
+    state.write([Touch("extended", ("b",), ttl=3_000, cap=10)], T0 + 1_000)
+    assert state.read([Members("extended")], T0 + 2_000) == [("a", "b")], \
+        "a live member kept by a longer TTL"
+
     # Members touched at one time sort by name, whichever writes touched them: a cap
     # then drops the same member in every backend.
     state.write([Touch("tie", ("b",), ttl=3600, cap=2)], T0)

@@ -415,11 +415,16 @@ class MemoryState:
             if not op.members:
                 return  # touching nobody changes nothing (no TTL or cap either), as in Redis
             held = self._members.get(op.key)
-            members, expiry, _, _ = (_EMPTY, 0.0, 0.0, 0) if held is None else _entry(held)
+            members, expiry, ttl, _ = (_EMPTY, 0.0, 0.0, 0) if held is None else _entry(held)
+            if expiry <= now:  # gone to every read: a longer TTL now must not revive it
+                if self.trimmed is not None:
+                    self.trimmed.extend((op.key, m) for m in members)
+                members, ttl = _EMPTY, op.ttl
             members = _touched(members, op.members, now)
-            # Members are in age order: those past the TTL, then the stalest beyond the
-            # cap, are the oldest (Redis's ZREMRANGEBYSCORE, then ZREMRANGEBYRANK).
-            drop = max(_stale(members, now - op.ttl), len(members) - op.cap)
+            # Members are in age order: those past the TTL (the set's until now, as reads
+            # saw it, or this touch's if shorter), then the stalest beyond the cap, are
+            # the oldest (Redis's ZREMRANGEBYSCORE, then ZREMRANGEBYRANK).
+            drop = max(_stale(members, now - min(ttl, op.ttl)), len(members) - op.cap)
             if drop > 0:
                 stale = list(islice(members, drop))
                 members = _without(members, stale)

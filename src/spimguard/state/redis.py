@@ -156,6 +156,17 @@ local function hremove(key, gone)
   end
   redis.call('SET', key, table.concat(parts), 'KEEPTTL')
 end
+-- A member set's touch first drops what reads already take as gone, so that no TTL it
+-- brings revives it: the whole set past its event-time expiry (or without one), else its
+-- members past the set's TTL until now (``memory``'s touch does the same).
+local function mtrim(key, now)
+  local marks = redis.call('ZMSCORE', key, '\\255', '\\254')
+  if not marks[1] or tonumber(marks[1]) <= tonumber(now) then redis.call('DEL', key)
+  elseif marks[2] then
+    redis.call('ZREMRANGEBYSCORE', key, '(' .. marks[2],
+               string.format('%.17g', tonumber(now) + tonumber(marks[2])))
+  end
+end
 -- false if the command is a check of the hash key (sent before any hashed write) and
 -- the store's key is another (a Redis restarted empty, then keyed by another node).
 local function apply(command)
@@ -165,6 +176,7 @@ local function apply(command)
     return redis.call('GET', command[2]) == command[3]
   elseif name == 'sg.htouch' then htouch(unpack(command, 2))
   elseif name == 'sg.hremove' then hremove(unpack(command, 2))
+  elseif name == 'sg.mtrim' then mtrim(command[2], command[3])
   else redis.call(unpack(command)) end
   return true
 end
@@ -517,6 +529,7 @@ class RedisState:
             elif isinstance(op, Touch):
                 if not op.members:
                     continue
+                out.append(("sg.mtrim", key, repr(float(now))))
                 # GT adds new members and moves existing ones (and the expiry) only forward.
                 out.extend(_zadd(key, ("GT",), op.members, now, ((now + op.ttl, _EXPIRES),)))
                 out.extend(_trimmed(key, op.ttl, op.cap, now - op.ttl))
@@ -556,7 +569,7 @@ class RedisState:
     def write(self, writes: Sequence[Write], now: float) -> None:
         commands = self._commands(writes, now)
         try:
-            if commands and commands[0][0] == "sg.hkey":  # hashed sets: one script
+            if any(c[0].startswith("sg.") for c in commands):  # scripted writes: one script
                 if self._apply(args=_flat(commands)) == -2:
                     self._adopt(self._redis.get(self._hash_name))
                     if self._apply(args=_flat(self._commands(writes, now))) == -2:
