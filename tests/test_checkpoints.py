@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from spimguard.db import Writer, open_writer
+from spimguard.db import BACKSTOP, Writer, open_writer
 
 _ROW = 10_000  # bytes a commit writes: a row over three pages (frames in the WAL)
 
@@ -205,3 +205,25 @@ def test_a_reader_that_keeps_the_wal_from_restarting_is_logged(
     finally:
         reader.close()
         conn.close()
+
+
+
+def test_a_writer_that_never_pauses_still_keeps_the_wal_bounded(tmp_path: Path) -> None:
+    """Batches back to back hold the write lock but for gaps shorter than the thread's
+    turn, so its RESTART misses each time; the writer restarts the WAL itself past the
+    backstop (an attack review's flood: without it the WAL held the whole stream). The
+    bound allows the backstop and what comes while the thread finishes its turn."""
+    db = tmp_path / "x.db"
+    bound = 300
+    conn = open_writer(db, wal_bound=bound, period=0.05)
+    peak = 0
+
+    def measure() -> None:
+        nonlocal peak
+        peak = max(peak, _frames(db))
+
+    try:
+        _stream(conn, 3_000, measure)  # ~9,000 pages, no pause between commits
+    finally:
+        conn.close()
+    assert peak <= 2 * BACKSTOP * bound

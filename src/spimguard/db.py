@@ -28,7 +28,10 @@ during it, so the WAL is never all copied when the next transaction starts, whic
 when SQLite rewinds it, and it would grow for ever: past ``WAL_BOUND`` pages the
 thread follows with a RESTART checkpoint, which holds the writer back while it copies
 what came meanwhile (the PASSIVE one just copied the rest) and syncs, so that the
-next commit starts the WAL over. Nothing changes for durability: an event is durable
+next commit starts the WAL over. A writer whose batches come back to back under a
+flood leaves the thread no gap to restart in: past ``BACKSTOP`` times the bound the
+writer restarts it after a commit itself (a stat of the WAL file a commit tells). Nothing
+changes for durability: an event is durable
 when its commit is (above); a checkpoint copies what is already durable, and a crash
 in the middle of one is repaired from the WAL at the next open, as it always was.
 """
@@ -60,6 +63,12 @@ CHECKPOINT_PERIOD = 0.1
 # back) for a reader of an older snapshot to finish: past it, it gives up until the next
 # period, so a long reader (an export) never stalls the commits for longer.
 RESTART_WAIT = 0.05
+# Past this many times the bound the writer restarts the WAL itself after a commit: a
+# backstop for a writer that never lets the thread in (batches back to back under a
+# flood hold the write lock but for gaps shorter than the thread's turn, so each of its
+# RESTARTs misses). That commit's batch pays for the copy, as one in ~35 did before the
+# thread; a restart waits for readers as any write does, so it cannot be starved.
+BACKSTOP = 4
 
 log = logging.getLogger("spimguard.db")
 
@@ -90,7 +99,18 @@ def open_writer(path: str | Path, synchronous: str = "normal", wal_bound: int = 
     that runs every ``period`` seconds while it is open (None: only when called)."""
     conn = _open(path, synchronous, Writer, autocheckpoint=0)
     try:
-        conn.checkpointer = checkpointer = Checkpointer(path, synchronous, wal_bound)
+        # A restarted WAL file is cut back to the bound (it is otherwise reused, never
+        # shrunk: a flood's high-water mark would stay on disk until the last close).
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.execute(f"PRAGMA journal_size_limit={int(wal_bound) * int(page)}")
+        conn.wal, conn.backstop = Path(f"{path}-wal"), BACKSTOP * int(wal_bound) * int(page)
+        conn.timeout_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StateUnavailable(f"cannot open the database {path}: {exc}") from exc
+    try:
+        conn.checkpointer = checkpointer = Checkpointer(path, synchronous, wal_bound,
+                                                        conn.wal, conn.backstop)
     except StateUnavailable:
         conn.close()
         raise
@@ -118,6 +138,13 @@ def _open(path: str | Path, synchronous: str, factory: type[_Conn], timeout: flo
     return conn
 
 
+def _checkpoint(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:
+    """(busy, pages in the WAL, pages copied), the statement finished at once: one left
+    open would keep its connection's hold on the WAL, and the next restart would wait."""
+    rows = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+    return rows[0]
+
+
 class Checkpointer:
     """The WAL copied into the database file by a connection (and thread) of its own.
 
@@ -128,8 +155,10 @@ class Checkpointer:
     commit), but the WAL grows, which the operator must hear of.
     """
 
-    def __init__(self, path: str | Path, synchronous: str, bound: int) -> None:
+    def __init__(self, path: str | Path, synchronous: str, bound: int,
+                 wal: Path | None = None, backstop: int = 0) -> None:
         self.bound = bound
+        self._wal, self._backstop = wal, backstop  # past it the writer restarts the WAL
         # The checkpoint's fsyncs (the WAL before copying, the file after) follow this.
         self._conn = _open(path, synchronous, sqlite3.Connection, RESTART_WAIT)
         self.failure: str | None = None  # what kept the last checkpoint back, while it stands
@@ -147,15 +176,22 @@ class Checkpointer:
         """Copy what the WAL holds into the file, and restart the WAL past the bound:
         the pages in the WAL before (-1 when the checkpoint failed)."""
         try:
-            pages = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
-            busy = pages >= self.bound and self._conn.execute(
-                "PRAGMA wal_checkpoint(RESTART)").fetchone()[0]
-        except sqlite3.Error as exc:
+            if self._wal is not None and self._wal.stat().st_size > self._backstop:
+                # The writer restarts it at its next commit; a checkpoint here would
+                # hold the lock that restart needs.
+                pages = self._wal.stat().st_size // (self._backstop // (BACKSTOP * self.bound))
+                self._failed(f"the WAL holds {pages} pages: the writer's batches or a reader "
+                             "of an older snapshot kept it from restarting")
+                return pages
+            pages = _checkpoint(self._conn, "PASSIVE")[1]
+            busy = pages >= self.bound and _checkpoint(self._conn, "RESTART")[0]
+        except (OSError, sqlite3.Error) as exc:
             self._failed(f"WAL checkpoint failed: {exc}")
             return -1
         if busy and pages >= 2 * self.bound:  # busy once in a while is the next period's
-            self._failed(f"the WAL holds {pages} pages and cannot restart: a reader holds "
-                         f"an older snapshot past {RESTART_WAIT:g} s")
+            self._failed(f"the WAL holds {pages} pages and cannot restart: the writer's "
+                         "batches or a reader of an older snapshot kept it busy past "
+                         f"{RESTART_WAIT:g} s")
         elif self.failure is not None:
             log.warning("WAL checkpoints work again (after: %s)", self.failure)
             self.failure = None
@@ -184,6 +220,27 @@ class Writer(sqlite3.Connection):
     checkpoints the whole WAL and removes it (and nothing checkpoints once it is gone)."""
 
     checkpointer: Checkpointer | None = None
+    wal: Path | None = None  # the WAL file, and the bytes past which a commit restarts it
+    backstop = 0
+    timeout_ms = 30_000
+
+    def commit(self) -> None:
+        """Commit; then, when the WAL has grown past the backstop (the thread could not
+        restart it), restart it here. The commit has happened either way: a failing
+        restart is logged, never raised as the commit's failure."""
+        super().commit()
+        if self.wal is None:
+            return
+        try:
+            if self.wal.stat().st_size > self.backstop:
+                # As briefly as the thread's: a long reader must not stall the commits.
+                self.execute(f"PRAGMA busy_timeout={int(RESTART_WAIT * 1000)}")
+                try:
+                    _checkpoint(self, "TRUNCATE")
+                finally:
+                    self.execute(f"PRAGMA busy_timeout={self.timeout_ms}")
+        except (OSError, sqlite3.Error) as exc:
+            log.error("the writer's own WAL restart failed: %s", exc)
 
     def close(self) -> None:
         if self.checkpointer is not None:
