@@ -15,7 +15,8 @@ member set  a sorted set, member -> last event time (ZADD GT), with two marker m
             it, as in the other backends. Markers are not UTF-8, so no member (a ``str``)
             can be one; one ZMSCORE answers a Contains with its expiry and TTL
 value       a string holding {"v": value, "e": event-time expiry}
-hashed set  a string holding the set's packed value (``hashed.py``), read with GET;
+hashed set  a string holding the set's packed value (``hashed.py``), asked in a Lua
+            script that bisects it and replies only the answers (``_HASHED_READ``);
             a touch or removal merges into it in a Lua script (``_HASHED``), atomic
             beside other nodes' touches of the same set
 ==========  =========================================================================
@@ -46,7 +47,7 @@ from __future__ import annotations
 import contextlib
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any, NamedTuple
 
@@ -101,10 +102,9 @@ if (not c[1]) or c[1] == ARGV[1]
 end
 return {0, c[2], ''}
 """
-# A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
-# its value is, so two nodes touching one set at once both count. A digest is compared
-# as its two 32-bit halves (Lua's numbers are doubles), high half first.
-_HASHED = """
+# Where a digest goes in a hashed set's sorted digests (``bisect_left``). A digest is
+# compared as its two 32-bit halves (Lua's numbers are doubles), high half first.
+_BISECT = """
 local function before(a, b)
   local a_low, a_high = struct.unpack('<I4I4', a)
   local b_low, b_high = struct.unpack('<I4I4', b)
@@ -119,6 +119,10 @@ local function position(blob, d)
   end
   return low
 end
+"""
+# A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
+# its value is, so two nodes touching one set at once both count.
+_HASHED = _BISECT + """
 local function htouch(key, now, ttl, cap, seconds, fresh)
   now, ttl, cap = tonumber(now), tonumber(ttl), tonumber(cap)
   local blob, time = redis.call('GET', key), now
@@ -223,12 +227,60 @@ for i, key in ipairs(KEYS) do
 end
 return 1
 """
+# A read's hashed-set queries (``hashed.contains``, ``hashed.distinct``) answered where
+# the sets are, so a reply is its answers, not the sets (a full contact list is 80 KB,
+# and a message asks up to 64 of them). KEYS: the hash key's name, then the sets; ARGV:
+# our hash key, now, then each query as a set's index in KEYS, 'c' and its packed
+# digests, or 'd' and its window's cutoff. The answers ({1, a count or a '0'/'1' string
+# a query}) hold only under our key: under another, the store's key and the sets
+# ({0, key, set, ...}), for the node to adopt the key in the same trip.
+_HASHED_READ = _BISECT + """
+local stored = redis.call('GET', KEYS[1])
+if stored ~= ARGV[1] then
+  local found = {0, stored}
+  for i = 2, #KEYS do found[i + 1] = redis.call('GET', KEYS[i]) end
+  return found
+end
+local now, sets, out = tonumber(ARGV[2]), {}, {1}
+for i = 3, #ARGV, 3 do
+  local at = tonumber(ARGV[i])
+  if sets[at] == nil then
+    local blob = redis.call('GET', KEYS[at])
+    if blob then
+      local t, l = struct.unpack('<d<d', blob)
+      if t + l <= now then blob = false end
+    end
+    sets[at] = blob
+  end
+  local blob, arg = sets[at], ARGV[i + 2]
+  if ARGV[i + 1] == 'd' then
+    local n = 0
+    if blob and struct.unpack('<d', blob) > tonumber(arg) then n = (#blob - 16) / 8 end
+    out[#out + 1] = n
+  else
+    local found = {}
+    for j = 1, #arg, 8 do
+      local d, hit = string.sub(arg, j, j + 7), '0'
+      if blob then
+        local k = 17 + 8 * position(blob, d)
+        if string.sub(blob, k, k + 7) == d then hit = '1' end
+      end
+      found[#found + 1] = hit
+    end
+    out[#out + 1] = table.concat(found)
+  end
+end
+return out
+"""
 _HASH_KEY = "state-key:member-hash"  # under the namespace; see the module's docstring
 
 
+_Plans = list[tuple[Query, Any]]  # each query and what its answer needs (``_queue``)
+
+
 class _HashedReads(NamedTuple):
-    """A read plan's first entry when it asks hashed sets: the store's key, then each
-    set's value, were read first."""
+    """A read plan's first entry when it asks hashed sets: one ``_HASHED_READ`` of these
+    sets (in its KEYS' order) was queued first."""
 
     keys: list[str]
 _RELEASE = """
@@ -306,6 +358,7 @@ class RedisState:
         self._claim = self._redis.register_script(_CLAIM)
         self._commit = self._redis.register_script(_COMMIT)
         self._apply = self._redis.register_script(_APPLY)
+        self._read_hashed = self._redis.register_script(_HASHED_READ)
         self._convert_indexed()
         self._hash_name, self._hash_key = self._k(_HASH_KEY), hashed.new_key()
         self._hasher = hashed.Hasher(self._hash_key)
@@ -386,23 +439,47 @@ class RedisState:
 
     # -- reads -------------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
-        pipe = self._redis.pipeline(transaction=False)
-        plans = self._queue(pipe, queries, now)
         try:
-            replies = iter(pipe.execute())
+            plans, replies = self._pipelined(lambda pipe: self._queue(pipe, queries, now))
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
         return self._answers(plans, replies, now)
 
+    def _pipelined(self, queue: Callable[[Any], _Plans]) -> tuple[_Plans, Iterator[Any]]:
+        """One round trip of what ``queue`` puts in a pipeline, sent again once if Redis
+        lacks a script (a new or restarted Redis): scripts go by EVALSHA, as a pipelined
+        Script object would first ask Redis whether it exists, a trip each time."""
+        pipe = self._redis.pipeline(transaction=False)
+        plans = queue(pipe)
+        try:
+            return plans, iter(pipe.execute())
+        except redis.exceptions.NoScriptError:
+            for script in (self._claim, self._read_hashed):
+                script.sha = self._redis.script_load(script.script)
+            pipe = self._redis.pipeline(transaction=False)
+            plans = queue(pipe)
+            return plans, iter(pipe.execute())
+
     def _answers(self, plans: list[tuple[Query, Any]], replies: Any, now: float,
                  seen: dict[str, bytes] | None = None) -> list[Any]:
-        blobs: dict[str, bytes | None] = {}
+        answers: Iterator[Any] = iter(())
         if plans and isinstance(plans[0][1], _HashedReads):
-            self._adopt(next(replies))
-            blobs = {key: next(replies) for key in plans[0][1].keys}
+            asked = [query for query, extra in plans if extra == "hashed"]
+            answers = self._hashed_answers(plans[0][1].keys, asked, next(replies), now)
             plans = plans[1:]
-        return [self._hashed_answer(query, blobs[query.key], now) if extra == "hashed"
+        return [next(answers) if extra == "hashed"
                 else self._answer(query, extra, replies, now, seen) for query, extra in plans]
+
+    def _hashed_answers(self, keys: list[str], queries: list[Query], reply: list[Any],
+                        now: float) -> Iterator[Any]:
+        """The answers of a ``_HASHED_READ``; if the store's key was not ours, it sent
+        the sets instead: the node adopts the key and answers from them."""
+        if reply[0] == 1:
+            return (tuple(c == ord("1") for c in answer) if isinstance(query, Contains)
+                    else int(answer) for query, answer in zip(queries, reply[1:], strict=True))
+        self._adopt(reply[1])
+        blobs = dict(zip(keys, reply[2:], strict=True))
+        return (self._hashed_answer(query, blobs[query.key], now) for query in queries)
 
     def _hashed_answer(self, query: Query, blob: bytes | None, now: float) -> Any:
         if isinstance(query, Distinct):
@@ -412,15 +489,22 @@ class RedisState:
 
     def _queue(self, pipe: Any, queries: Sequence[Query], now: float) -> list[tuple[Query, Any]]:
         plans: list[tuple[Query, Any]] = []
-        hashed_keys = list(dict.fromkeys(q.key for q in queries if isinstance(
-            q, Distinct | Contains) and is_hashed(q.key)))
-        if hashed_keys:
-            # Each hashed set is read once, whatever number of queries ask it (a message
-            # asks its sender's contacts three times), with the store's key.
-            pipe.get(self._hash_name)
-            for hashed_key in hashed_keys:
-                pipe.get(self._k(hashed_key))
-            plans.append((queries[0], _HashedReads(hashed_keys)))
+        asked = [q for q in queries if isinstance(q, Distinct | Contains) and is_hashed(q.key)]
+        if asked:
+            # One script answers them all, each set read once however many queries ask
+            # it (a message asks its sender's contacts three times).
+            keys = list(dict.fromkeys(q.key for q in asked))
+            at = {key: i for i, key in enumerate(keys, 2)}  # Lua indexes KEYS from 1
+            args: list[Any] = [self._hash_key, now]
+            for q in asked:
+                if isinstance(q, Distinct):
+                    args += [at[q.key], "d", now - q.window]
+                else:
+                    args += [at[q.key], "c",
+                             hashed.packed([self._hasher.digest(m) for m in q.members])]
+            pipe.evalsha(self._read_hashed.sha, 1 + len(keys), self._hash_name,
+                         *map(self._k, keys), *args)
+            plans.append((queries[0], _HashedReads(keys)))
         for query in queries:
             key = self._k(query.key)
             if isinstance(query, Count):
@@ -578,8 +662,6 @@ class RedisState:
         """Claim the event id and read, in one round trip (the reads are wasted if the
         claim is someone else's: reads change nothing)."""
         def queue(pipe: Any) -> list[tuple[Query, Any]]:
-            # EVALSHA, not the Script object: in a pipeline that would first ask Redis
-            # whether the script exists, one more round trip each time.
             pipe.evalsha(self._claim.sha, 1, self._claim_key(event_id), self.owner, digest,
                          LEASE_MS, _IN_FLIGHT_MS)
             plans = self._queue(pipe, queries, now)
@@ -590,15 +672,7 @@ class RedisState:
         self._seen = {}
         settling, self._unsettled = self._unsettled, []
         try:
-            pipe = self._redis.pipeline(transaction=False)
-            plans = queue(pipe)
-            try:
-                replies = iter(pipe.execute())
-            except redis.exceptions.NoScriptError:  # a restarted Redis forgot the scripts
-                self._claim.sha = self._redis.script_load(_CLAIM)
-                pipe = self._redis.pipeline(transaction=False)
-                plans = queue(pipe)
-                replies = iter(pipe.execute())
+            plans, replies = self._pipelined(queue)
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
         mine, held, outbox = next(replies)
