@@ -272,3 +272,23 @@ def test_redis_answers_a_full_contact_list_without_sending_it(
     received = sum(s.received for s in sockets)
     assert state.read(queries, T0 + 1) == [(True, False), 10_000]
     assert sum(s.received for s in sockets) - received < 100
+
+
+def test_redis_does_not_find_a_digest_across_two_members(
+        redis_url: str, redis_namespace: str) -> None:
+    """A set searched as bytes (Redis's small sets) finds a digest only where a member
+    starts: one whose bytes are the end of a member and the start of the next is not in."""
+    import redis
+
+    from spimguard.state import hashed
+    from spimguard.state.redis import RedisState
+
+    state = RedisState(redis_url, redis_namespace)
+    key = accounts.contacts("@a:s")
+    wanted = state._hasher.digest("@wanted:s").to_bytes(8, "little")
+    around = [b"\0" * 4 + wanted[:4], wanted[4:] + b"\xff" * 4]  # this order once sorted
+    blob = hashed.pack(T0, 1000.0, (int.from_bytes(d, "little") for d in around))
+    assert wanted in blob[hashed.HEADER.size:]
+    redis.Redis.from_url(redis_url).set(redis_namespace + key, blob)
+    assert state.read([Contains(key, ("@wanted:s",)), Distinct(key, FOREVER)], T0) == [
+        (False,), 2]
