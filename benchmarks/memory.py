@@ -5,7 +5,7 @@
 A tracked account is what three days of ordinary life leave in state: its
 contact list, the people it writes with, the takeover detector's record (profile,
 sessions, live networks, delivered counts and the owner's correspondents in one
-value, ``tk:<account>``: ``detectors/takeover_record.py``), counters (``spimguard
+value, ``tk:<account>``: ``detectors/takeover/record.py``), counters (``spimguard
 simulate --scenario quiet``, 1,000 users, run through the engine). Those per-account keys are then
 copied under new account names until the store tracks N accounts, and the
 store's own memory is read:

@@ -23,8 +23,8 @@ from pathlib import Path
 import msgspec
 
 from spimguard import decode_event, load_config, open_engine
-from spimguard.detectors import takeover_record
 from spimguard.detectors.takeover import TakeoverDetector
+from spimguard.detectors.takeover import record as takeover_record
 from spimguard.model import datasets
 from spimguard.state.ops import Get
 from table import DATASETS, show

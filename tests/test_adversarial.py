@@ -12,8 +12,8 @@ import pytest
 
 from conftest import T0, config, established, event, message
 from spimguard import open_engine, trust
-from spimguard.detectors import takeover_record
 from spimguard.detectors.content import ContentDetector
+from spimguard.detectors.takeover import record as takeover_record
 from spimguard.engine import Engine
 from spimguard.events import Verdict
 from test_takeover import (

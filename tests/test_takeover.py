@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 from conftest import T0, config, event, message
 from spimguard import open_engine
 from spimguard.cli import app
-from spimguard.detectors import takeover, takeover_record
+from spimguard.detectors import takeover
 from spimguard.detectors.takeover import network
+from spimguard.detectors.takeover import record as takeover_record
 from spimguard.engine import Engine
 from spimguard.errors import BadInput
 from spimguard.state.ops import Get

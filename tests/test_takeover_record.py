@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 
 from conftest import T0, event, message
-from spimguard.detectors import takeover, takeover_record
-from spimguard.detectors.takeover_record import PROFILE_TTL, Record
+from spimguard.detectors import takeover
+from spimguard.detectors.takeover import record as takeover_record
+from spimguard.detectors.takeover.record import PROFILE_TTL, Record
 from spimguard.state.ops import Get
 from test_takeover import engine_with_history
 
@@ -138,3 +139,38 @@ def test_a_record_stored_before_the_compact_form_still_reads() -> None:
     assert (after.profile(T0), after.session("phone", T0), after.live(T0),
             after.incidents(T0), after.sent("phone", T0)) == facts
     assert takeover_record.decode(put.value) == old
+
+
+def test_every_field_of_the_stored_form_reads_back_as_it_was_written() -> None:
+    """The stored form is written and read by code tuned for speed (conversions in line):
+    each kind of entry, including a profile entry with no count of uses and times from
+    before 2**30 s (kept as floats), must read back exactly as the event left it."""
+    old = 5e8 + 0.1  # not a whole number of ticks: stored as the float itself
+    profile = {"last": T0 - 3.5, "msgs": 7,
+               "nets": {"198.51.100.0": [T0 - DAY, T0 - 0.1234567, 4], "192.0.2.0": [old, old]},
+               "clients": {"im-android": [old, T0, 255]},
+               "owned": {"198.51.100.0": [T0 - DAY, T0 - 1.0, 3]},
+               "cidrs": ["10.0.0.0/8"], "domains": ["86869c35"], "scripts": "LC",
+               "hours": list(range(24))}
+    fresh = record()
+    fresh.set_profile(profile, T0)
+    fresh.set_session("phone", {"client": "im-android", "net": "198.51.100.0",
+                                "login": T0 - 60.25, "read": 9, "risk": 1.0, "dormant": True,
+                                "replies": 3, "proven": True}, T0, 8, 2)
+    fresh.touch_live("198.51.100.0", T0, 16)
+    fresh.touch_live("192.0.2.0", T0 - 7.5, 16)
+    fresh.set_incidents([{"session": "evil", "since": T0 - 2.0, "net": "203.0.113.0",
+                          "range": "203.0.0.0", "family": "mobilefunster"},
+                         {"session": "evil2", "since": T0 - 1.0, "net": "198.51.100.0",
+                          "range": "198.51.0.0", "family": "im-android"}], T0)
+    fresh.count_sent("phone", T0 - 3_600.0, 8)
+    fresh.count_sent("phone", T0, 8)
+    put = fresh.put(T0)
+    assert put is not None
+    back = takeover_record.decode(put.value)
+    assert back["p"] == profile and back["pt"] == T0
+    assert back["s"]["phone"] == ["im-android", "198.51.100.0", T0 - 60.25, 9, 1.0, 1, 3, T0, 1]
+    assert back["l"] == {"198.51.100.0": T0, "192.0.2.0": T0 - 7.5}
+    assert [i["session"] for i in back["i"][1]] == ["evil", "evil2"]
+    assert back["i"][1][1]["since"] == T0 - 1.0 and back["i"][1][1]["family"] == "im-android"
+    assert record(put.value).sent("phone", T0) == 2.0

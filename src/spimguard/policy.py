@@ -35,7 +35,7 @@ someone else is writing. Two signals say it is the owner's session: FAMILIAR_SEN
 (its usual app on its usual network, proven over days) and OWNER_CONSISTENT (positive
 evidence and nothing against it: an established account, the official or its own app,
 no contact list read, no link in the clear, to contacts who list it back, from a
-network sessions proven the owner's wrote from; ``detectors/takeover.py``). Words and
+network sessions proven the owner's wrote from; ``detectors/takeover/``). Words and
 volume together warn, and the recipient's notice says the message may not be from its
 sender; a hold needs words that would block on their own or another kind (a reported
 or spreading link, a confirmed campaign, a burst to dormant ties, the rules).

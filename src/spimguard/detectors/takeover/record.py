@@ -10,7 +10,7 @@ Each part keeps the expiry its key had, in event time, checked on every read, so
 answer is what the separate keys gave whatever the record's own TTL or when a write
 last pruned it:
 
-- ``p``, the profile (``takeover.py``: networks, clients, habits), and ``pt``, when it
+- ``p``, the profile (``profile``: networks, clients, habits), and ``pt``, when it
   was last written: gone ``PROFILE_TTL`` after;
 - ``s``, each session's facts by session id, ``[client, network, sign-in time, contacts
   read, risk, dormant, replies, written, proven]``: each gone ``session_ttl`` after it was last
@@ -27,7 +27,7 @@ last pruned it:
 - ``i``, ``[written, incidents]``: gone ``restriction_ttl`` after the last incident
   written (the restrictions they explain last that long);
 - ``n``, messages each session delivered (or warned), ``[[hour, count], ...]`` by session
-  (a stand-in's too: ``takeover._stand_in``): only the last 24 hours count. At most
+  (a stand-in's too: ``origin.stand_in``): only the last 24 hours count. At most
   ``max_sessions`` sessions (the least recently counted dropped): only a notice's detail
   reads it.
 
@@ -50,10 +50,9 @@ form, read as it is (written back in this one with the next change).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
-from ..state.ops import Count, Put, bucket_range
+from ...state.ops import Count, Put, bucket_range
 
 PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
 SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by the hour
@@ -64,7 +63,8 @@ _VERSION = 2
 _TICK = 4_194_304  # 2**22: ticks a second
 # The profile's fields in their stored order, and how each is stored.
 _PROFILE = ("last", "msgs", "nets", "clients", "owned", "cidrs", "domains", "scripts", "hours")
-_SEEN = ("nets", "clients", "owned")  # {name: [first, last, uses]}, the order kept
+_PROFILE_SET = frozenset(_PROFILE)
+_SEEN = frozenset(("nets", "clients", "owned"))  # {name: [first, last, uses]}, order kept
 
 
 def key(account: str) -> str:
@@ -99,7 +99,7 @@ class Record:
         return self._raw["p"] if written is not None and written + PROFILE_TTL > now else {}
 
     def session(self, session: str, now: float) -> dict[str, Any] | None:
-        """A session's facts as ``takeover._session_facts`` makes them, or None."""
+        """A session's facts as ``session.session_facts`` makes them, or None."""
         entry = self._raw.get("s", {}).get(session)
         if entry is None or entry[_WRITTEN] + self._session_ttl <= now:
             return None
@@ -199,6 +199,10 @@ def _newest(entries: dict[str, Any], cap: int, when: Any) -> dict[str, Any]:
 
 
 # -- the stored form ---------------------------------------------------------------------
+# Every event of an account decodes its record and most encode it again, so these two
+# are written for speed: times converted in line (a call per time was a third of their
+# cost), flat lists walked with one iterator, strings named through the table's own
+# ``setdefault``. ``_time`` and ``_at`` say what the inlined conversions do.
 def decode(stored: list[Any] | dict[str, Any] | None) -> dict[str, Any]:
     """A stored record (``_encode``'s list, or the earlier dict) as the dict ``Record``
     works on; expired parts included (``Record`` checks each on reading)."""
@@ -208,20 +212,35 @@ def decode(stored: list[Any] | dict[str, Any] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if profile:
         out["pt"] = _time(profile[0], base)
-        out["p"] = {field: _from_profile(field, value, names, base)
-                    for field, value in zip(_PROFILE, profile[1:], strict=False)
-                    if value is not None}
+        fields: dict[str, Any] = {}
+        for field, value in zip(_PROFILE, profile[1:], strict=False):
+            if value is None:
+                continue
+            if field in _SEEN:  # [name, first, last, uses] flat; uses -1: none kept
+                flat = iter(value)
+                value = {names[n]: [
+                    a if a.__class__ is float else (base - a) / _TICK,
+                    b if b.__class__ is float else (base - b) / _TICK,
+                    *((u,) if u >= 0 else ())]
+                    for n, a, b, u in zip(flat, flat, flat, flat, strict=True)}
+            elif field == "last":
+                value = _time(value, base)
+            fields[field] = value
+        out["p"] = fields
     if sessions:
         out["s"] = {names[e[0]]: [names[e[1]], names[e[2]], _time(e[3], base), e[5], e[6],
                                   e[8] & 1, e[7], _time(e[4], base), e[8] >> 1]
                     for e in sessions}
     if live:
-        out["l"] = {names[n]: _time(ts, base) for n, ts in _pairs(live)}
+        flat = iter(live)
+        out["l"] = {names[n]: ts if ts.__class__ is float else (base - ts) / _TICK
+                    for n, ts in zip(flat, flat, strict=True)}
     if incidents:
+        flat = iter(incidents[1:])
         out["i"] = [_time(incidents[0], base), [
-            {"session": names[incidents[i]], "since": _time(incidents[i + 1], base),
-             "net": names[incidents[i + 2]], "range": names[incidents[i + 3]],
-             "family": names[incidents[i + 4]]} for i in range(1, len(incidents), 5)]]
+            {"session": names[s], "since": _time(since, base), "net": names[net],
+             "range": names[wide], "family": names[family]}
+            for s, since, net, wide, family in zip(flat, flat, flat, flat, flat, strict=True)]]
     if sent:
         hour = _hour(base)
         out["n"] = {names[b[0]]: [[hour - h, n] for h, n in _pairs(b[1:])] for b in sent}
@@ -233,62 +252,63 @@ def _encode(record: dict[str, Any], now: float) -> list[Any]:
     strings it repeats named by their index in a table, times in ticks before ``now``."""
     base = math.floor(float(now) * _TICK)
     table: dict[str, int] = {}
-
-    def name(text: str) -> int:
-        return table.setdefault(text, len(table))
-
-    def at(ts: float) -> int | float:
-        ticks = float(ts) * _TICK
-        return base - int(ticks) if ticks.is_integer() else float(ts)
+    name = table.setdefault  # name(text, len(table)): its index, a new one if new
 
     profile: list[Any] | None = None
     if "p" in record:
-        assert set(record["p"]) <= set(_PROFILE), "a profile field the stored form lacks"
-        profile = [at(record["pt"]), *(
-            _to_profile(f, record["p"][f], name, at) if f in record["p"] else None
-            for f in _PROFILE)]
+        fields = record["p"]
+        assert fields.keys() <= _PROFILE_SET, "a profile field the stored form lacks"
+        profile = [_at(record["pt"], base)]
+        for field in _PROFILE:
+            value = fields.get(field)
+            if value is None:
+                pass
+            elif field in _SEEN:
+                flat = []
+                for key, e in value.items():
+                    first, last = float(e[0]) * _TICK, float(e[1]) * _TICK
+                    flat += (name(key, len(table)),
+                             base - int(first) if first.is_integer() else float(e[0]),
+                             base - int(last) if last.is_integer() else float(e[1]),
+                             e[2] if len(e) > 2 else -1)
+                value = flat
+            elif field == "last":
+                value = _at(value, base)
+            profile.append(value)
         while profile[-1] is None:
             profile.pop()
-    sessions = [[name(s), name(e[0]), name(e[1]), at(e[2]), at(e[_WRITTEN]), e[3], float(e[4]),
-                 e[6], int(bool(e[5])) | int(bool(e[_PROVEN])) << 1]
+    sessions = [[name(s, len(table)), name(e[0], len(table)), name(e[1], len(table)),
+                 _at(e[2], base), _at(e[_WRITTEN], base), e[3], float(e[4]), e[6],
+                 int(bool(e[5])) | int(bool(e[_PROVEN])) << 1]
                 for s, e in record.get("s", {}).items()]
-    live = [x for net, ts in record.get("l", {}).items() for x in (name(net), at(ts))]
+    live: list[Any] = []
+    for net, ts in record.get("l", {}).items():
+        ticks = float(ts) * _TICK
+        live += (name(net, len(table)), base - int(ticks) if ticks.is_integer() else float(ts))
     incidents: list[Any] = []
     if "i" in record:
-        incidents = [at(record["i"][0]), *(
-            x for i in record["i"][1] for x in (name(i["session"]), at(i["since"]),
-                                                name(i["net"]), name(i["range"]),
-                                                name(i["family"])))]
+        incidents.append(_at(record["i"][0], base))
+        for i in record["i"][1]:
+            incidents += (name(i["session"], len(table)), _at(i["since"], base),
+                          name(i["net"], len(table)), name(i["range"], len(table)),
+                          name(i["family"], len(table)))
     hour = _hour(base)
-    sent = [[name(s), *(x for h, n in buckets for x in (hour - h, n))]
+    sent = [[name(s, len(table)), *(x for h, n in buckets for x in (hour - h, n))]
             for s, buckets in record.get("n", {}).items()]
     return [_VERSION, base, list(table), profile, sessions, live, incidents, sent]
 
 
-def _to_profile(field: str, value: Any, name: Callable[[str], int],
-                at: Callable[[float], int | float]) -> Any:
-    if field == "last":
-        return at(value)
-    if field in _SEEN:  # [name, first, last, uses] flat; uses -1: an entry without one
-        return [x for key, e in value.items()
-                for x in (name(key), at(e[0]), at(e[1]), e[2] if len(e) > 2 else -1)]
-    return value
-
-
-def _from_profile(field: str, value: Any, names: list[str], base: int) -> Any:
-    if field == "last":
-        return _time(value, base)
-    if field in _SEEN:
-        return {names[value[i]]: [_time(value[i + 1], base), _time(value[i + 2], base),
-                                  *([value[i + 3]] if value[i + 3] >= 0 else [])]
-                for i in range(0, len(value), 4)}
-    return value
+def _at(ts: float, base: int) -> int | float:
+    """A time as stored: whole ticks before ``base``, or the float itself when it is not
+    a whole number of ticks (an old time)."""
+    ticks = float(ts) * _TICK
+    return base - int(ticks) if ticks.is_integer() else float(ts)
 
 
 def _time(stored: int | float, base: int) -> float:
     """A stored time: ticks before ``base`` (exact: int / int rounds once, and the time is
     a double), or the float itself."""
-    return stored if isinstance(stored, float) else (base - stored) / _TICK
+    return stored if stored.__class__ is float else (base - stored) / _TICK
 
 
 def _hour(base: int) -> int:

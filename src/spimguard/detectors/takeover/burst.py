@@ -1,0 +1,204 @@
+"""The burst: an unfamiliar session writing to many of the account's dormant ties.
+
+**Dormant ties.** Only contacts the account has not been writing to make a burst: an
+owner on a new network writes to the friends it always writes to; a harvester writes to
+the whole list, most of it dormant. Counted in ``burst_window``; or, spread past it,
+over the session's life beyond the correspondents it also wrote to (``slow_burst``).
+
+**The intruder is one actor, whatever sessions it mints.** Session ids and sign-ins are
+the client's choice: the burst also counts the dormant ties written to in
+``burst_window`` from all of the account's sessions nothing proves the owner's
+(``doubted_burst``), so a new session for every message bursts all the same. A reply
+(the recipient wrote first) neither joins nor is judged by it, and the owner's proven
+sessions count apart.
+
+**Order-proof bursts.** Once a session has written to dormant ties, its burst is the
+larger of those ties and the distinct contacts it sent a link to one site: an active
+friend among the first recipients of a pitch counts like any other, while a link shared
+with two close friends alone is no burst. The site, not the words: sellers vary the
+words per recipient (four templates, names filled in), never the site they sell.
+
+**Replies are earned.** A message counts as a reply only when it answers, in a
+one-to-one conversation, someone who wrote to the account *after this session signed
+in* (so within ``reply_window``), and is not the text the session is already
+repeating. Invitations are not writing.
+
+An encrypted message has no text to compare: never "the text the session is repeating"
+(its replies count), but one size class of ciphertext to the dormant ties stands in for
+one text in the burst's strength.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, NamedTuple
+
+from ...events import Message
+from ...signals import Signal
+from ...text import MessageView
+from ..base import Facts
+from .plan import Plan
+from .settings import TakeoverSettings
+
+
+def dormant_ties(plan: Plan, facts: Facts) -> list[str]:
+    """The recipients who are contacts the account has not been writing to.
+
+    A tie counts from the account's own side: a contact who writes to it and whom it
+    never wrote to (an acquaintance's greetings, a friend of the family) is not a
+    friend the owner writes to, and an owner on a new network has no reason to start
+    with them, while a harvested list holds them wherever its order puts them (an
+    active friend early in the list used to let a fourth message through). Until the
+    account's one-way record holds anyone (spimguard just installed or upgraded) the
+    two-way one stands in."""
+    assert plan.known_burst is not None and plan.wrote is not None
+    assert plan.wrote_any is not None
+    ties = facts[plan.wrote] if facts[plan.wrote_any] else facts[plan.talked]
+    return [p for p, contact, used in zip(plan.known_burst.members, facts[plan.contacts],
+                                          ties, strict=True) if contact and not used]
+
+
+def repeating(view: MessageView | None, plan: Plan, facts: Facts) -> bool:
+    """Whether the session already sent this text in the burst window; never for an
+    encrypted message (no fingerprint: its words are unknown, not the same)."""
+    assert plan.same_text is not None
+    return bool(view and view.fingerprint) and facts[plan.same_text] >= 1
+
+
+def answers(message: Message, view: MessageView | None, plan: Plan, facts: Facts,
+            session: dict[str, Any]) -> bool:
+    """Whether the message is a reply: one-to-one, to someone who wrote to the account
+    since this session signed in (within ``reply_window``), and not the text the
+    session is already repeating."""
+    heard = facts[plan.heard] if plan.heard is not None else None
+    return heard is not None and heard >= session.get("login", message.ts) and not (
+        repeating(view, plan, facts))
+
+
+def _slow_burst(plan: Plan, facts: Facts, dormant: list[str]) -> int:
+    """Dormant ties the session wrote to over its life, beyond the correspondents it
+    also wrote to. The burst window catches a pitch sent in minutes; one spread out
+    (a message every 11 minutes) still goes almost only to dormant ties, while an
+    owner on a new network, however slowly, writes to the friends it always writes
+    to first and most."""
+    assert plan.life is not None and plan.life_known is not None
+    assert plan.pals is not None and plan.pals_known is not None
+    assert plan.talked is not None
+    life = facts[plan.life] + sum(1 for p, known in zip(
+        plan.life_known.members, facts[plan.life_known], strict=True)
+        if not known and p in dormant)
+    pals = facts[plan.pals] + sum(1 for talked, known in zip(
+        facts[plan.talked], facts[plan.pals_known], strict=True) if talked and not known)
+    return max(0, int(life) - int(pals))
+
+
+def _doubted_burst(plan: Plan, facts: Facts, dormant: list[str]) -> int:
+    """Dormant ties written to in the burst window from any of the account's sessions
+    that nothing proves the owner's, this message's included."""
+    assert plan.doubted is not None and plan.doubted_known is not None
+    known = dict(zip(plan.doubted_known.members, facts[plan.doubted_known], strict=True))
+    return int(facts[plan.doubted]) + sum(1 for p in dormant if not known[p])
+
+
+def _text_burst(plan: Plan, facts: Facts) -> int:
+    """Distinct contacts this session sent this pitch to, this one included."""
+    assert plan.text_to is not None and plan.text_known is not None
+    assert plan.contacts is not None
+    new = sum(1 for contact, known in zip(facts[plan.contacts], facts[plan.text_known],
+                                          strict=True) if contact and not known)
+    return int(facts[plan.text_to]) + new
+
+
+class Burst(NamedTuple):
+    size: int  # distinct contacts the burst counts
+    slow: int  # ... of which over the session's life (``_slow_burst``)
+    shared: bool  # counted over the account's other unproven sessions too
+
+
+def measure(plan: Plan, facts: Facts, dormant: list[str], link: bool, doubted: bool) -> Burst:
+    """The burst this message makes, ``doubted``: it joins the burst over the account's
+    unproven sessions (and ``dormant`` is not empty)."""
+    assert plan.known_burst is not None and plan.burst is not None
+    seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
+    own = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
+    # Sessions are tied to one another only by what they do: a message that writes
+    # down no part of the list (only to people the account writes to) is no step of
+    # anyone's burst, so the owner's unproven phone chatting with a friend during an
+    # intruder's burst is judged by its own count alone.
+    quick = max(own, _doubted_burst(plan, facts, dormant)) if doubted else own
+    slow = _slow_burst(plan, facts, dormant)
+    ties = max(quick, slow)
+    # A link to dormant ties is a pitch: from then on every contact it sent that site
+    # counts, active friends too (where they sit in the list changes nothing).
+    pitched = _text_burst(plan, facts) if link and ties else 0
+    size = max(ties, pitched)
+    return Burst(size, slow, size > max(own, slow, pitched))
+
+
+class Judged(NamedTuple):
+    """What the burst signal weighs besides the burst itself."""
+
+    risk: float  # the session's (``session.unfamiliar``)
+    where: str  # its network, in words
+    client: str  # its app, in words
+    scraped: bool  # it read most of the contact list first
+    size: int  # the contact list's
+    same_text: bool  # one text (encrypted: one size class) to all
+    link: bool
+    own_app: bool  # the session's app is familiar to the account
+    owner: bool  # ``owner_consistent``
+
+
+def signal(cfg: TakeoverSettings, message: Message, plan: Plan, facts: Facts,
+           session: dict[str, Any], burst: Burst, dormant: list[str], judged: Judged,
+           strength: float, sent: float) -> Signal:
+    """ACCOUNT_HIJACK_BURST (or ACCOUNT_BURST_UNPITCHED) for a burst ramped to
+    ``strength``, with the facts a notice tells the owner (``about``)."""
+    assert plan.contacts is not None
+    contacts_now = sum(facts[plan.contacts])
+    strength *= min(1.0, cfg.burst_base + cfg.burst_risk * judged.risk
+                    + cfg.burst_scraped * judged.scraped
+                    + cfg.burst_one_text * (judged.same_text
+                                            or len(dormant) * 2 >= max(contacts_now, 1))
+                    + cfg.burst_link * judged.link)
+    during = (f"in {cfg.burst_window // 60} min" if burst.size > burst.slow
+              else "over the session, more than the friends it writes with")
+    parts = [f"{burst.size} of its contacts it had not been writing to or sent one text to, "
+             + during]
+    replies = session.get("replies", 0)
+    if replies >= cfg.replies_trusted:
+        # It has been answering its friends' messages: people chat, spam software
+        # blasts. On the account's own app too, it is most likely the owner on the road.
+        strength *= cfg.replied_own_app if judged.own_app else cfg.replied_other_app
+        parts.append(f"but it had replied to {replies} messages before")
+    if judged.owner:
+        # Only partly new, and nothing in it says someone else (``owner_consistent``):
+        # the owner's app on a network the account has written from cleanly, no contact
+        # list read, no link. The phone a few hours into a new network explains the
+        # session and an announcement the burst ("my new number", to everyone): only a
+        # trace, under what challenges the account with velocity's capped points. A
+        # network the account never wrote from gets no such allowance: an intruder can
+        # claim the official app and skip the list and the link, not its own servers.
+        strength = min(strength, cfg.unpitched_trace)
+        parts.append("but it read no contact list and sent no link")
+    # Only partly new, no list read, no link, in the clear, but from a network the
+    # account never wrote from: the burst is held in full (an intruder that spoofs the
+    # official app and skips the list and the link), yet it is no evidence for an
+    # account action on its own: the owner on a phone new to this network looks the
+    # same, and suspending its session would stop its own chat with it.
+    code = ("ACCOUNT_BURST_UNPITCHED" if not judged.owner and judged.risk < cfg.risk_stranger
+            and not (judged.scraped or judged.link) and plan.shape is None
+            else "ACCOUNT_HIJACK_BURST")
+    if judged.same_text:
+        parts.append("with messages of one size" if plan.shape else "with one text")
+    if judged.scraped:
+        parts.append(f"after reading {session.get('read')} of {judged.size} contacts")
+    login = dt.datetime.fromtimestamp(session.get("login", message.ts), dt.UTC)
+    about = {"topic": "hijack", "client": judged.client, "time": login.strftime("%H:%M UTC"),
+             "network": judged.where, "count": str(int(sent))}  # delivered
+    return Signal(code, strength,
+                  f"a session from '{judged.client}' on {judged.where}"
+                  + (", with other sessions of the account nothing proves the "
+                     "owner's," if burst.shared else "")
+                  + " wrote to " + ", ".join(parts),
+                  about=about)

@@ -1,0 +1,61 @@
+"""The state keys the takeover detector counts in besides the account's record: what a
+burst counts (contacts written to per session and per pitch, in a window) grows with an
+attack up to ``burst_cap``, so it stays in member sets and counters of its own."""
+
+from __future__ import annotations
+
+from ...text import MessageView, size_class
+
+
+def pitch(view: MessageView | None) -> str:
+    """What a session repeats when it pitches: the link's domain (sellers vary the words
+    per recipient, never the site they sell), else the text's fingerprint."""
+    if view is None:
+        return ""
+    return f"d:{min(view.domains)}" if view.domains else view.fingerprint
+
+
+def burst(account: str, session: str) -> str:
+    """Dormant ties the session wrote to in the burst window."""
+    return f"tk:to:{account}:{session}"
+
+
+def text(account: str, session: str, view: MessageView | None) -> str:
+    """Contacts the session sent this pitch to in the burst window."""
+    return f"tk:text:{account}:{session}:{pitch(view)}"
+
+
+def same_text(account: str, session: str, view: MessageView | None) -> str:
+    """Messages of this very text (fingerprint) from the session."""
+    return f"tk:fp:{account}:{session}:{view.fingerprint if view else ''}"
+
+
+def shape(account: str, session: str, size: int) -> str:
+    """Encrypted messages of this size class from the session."""
+    return f"tk:shape:{account}:{session}:{size_class(size)}"
+
+
+def life(account: str, session: str) -> str:
+    """Dormant ties the session wrote to over its life."""
+    return f"tk:life:{account}:{session}"
+
+
+def pals(account: str, session: str) -> str:
+    """Correspondents the session wrote to over its life."""
+    return f"tk:pals:{account}:{session}"
+
+
+def heard(account: str, peer: str) -> str:
+    """When ``peer`` last wrote to ``account`` (``account``'s answer is then a reply)."""
+    return f"tk:heard:{account}:{peer}"
+
+
+def wrote(account: str) -> str:
+    """Whom the owner wrote to: the account's one-way record."""
+    return f"tk:wrote:{account}"
+
+
+def doubted(account: str) -> str:
+    """Dormant ties written to from any of the account's sessions nothing proves the
+    owner's."""
+    return f"tk:doubted:{account}"

@@ -1,0 +1,68 @@
+"""Where a session comes from and with what app, in the coarse terms an account's habits
+are kept in: a network (/24, /48), its provider's range (/16, /32), an app's family.
+
+Exact addresses and version strings change with every reconnect and update; an owner's
+home network and its app's family do not, and an intruder's hosting range is shared by
+the sessions it mints."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from ...events import Message
+
+
+@lru_cache(maxsize=65_536)
+def network(ip: str) -> str:
+    """The /24 (IPv4) or /48 (IPv6) an address belongs to; "" when it is not an address."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ""
+    bits = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{bits}", strict=False).network_address)
+
+
+def wide_range(net: str) -> str:
+    """The /16 (IPv4) or /32 (IPv6) around a network: a hosting provider's range."""
+    try:
+        address = ipaddress.ip_address(net)
+    except ValueError:
+        return ""
+    bits = 16 if address.version == 4 else 32
+    return str(ipaddress.ip_network(f"{address}/{bits}", strict=False).network_address)
+
+
+def client_family(client: str) -> str:
+    """A client id without its version: 'MobileFunster 2.1' and 'mobilefunster/3' are one."""
+    return re.split(r"[\s/_-]*v?\d", client.strip().lower(), maxsplit=1)[0].strip()
+
+
+def in_cidrs(net: str, cidrs: Sequence[str]) -> bool:
+    """Whether a network lies in one of the IM server's own known networks (``account``
+    events give CIDRs of any size, not our /24s)."""
+    try:
+        address = ipaddress.ip_address(net)
+    except ValueError:
+        return False
+    return any(address in _cidr(c) for c in cidrs)
+
+
+@lru_cache(maxsize=4_096)
+def _cidr(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(cidr, strict=False)
+
+
+def counted(message: Message) -> str:
+    """The session a message counts under: its own, or its stand-in."""
+    return message.session or stand_in(message)
+
+
+def stand_in(message: Message) -> str:
+    """A message's session when it names none: its app (family) and network. ``~`` keeps
+    it apart from the ids clients choose only by convention; a client naming its session
+    so merges its own counts, never the owner's (it would need the account)."""
+    return f"~{client_family(message.client.id)}~{network(message.client.ip)}"

@@ -1,0 +1,155 @@
+"""The account's profile (COMPA-style, kept under 1 KiB): the networks, apps and habits
+its owner has shown, what learns them and what judges against them.
+
+**Profiles learn only what the owner proves.** A sign-in teaches nothing (one quiet
+login days before a burst must not make the intruder's network familiar), nor does
+reading contacts. A network or app enters the profile through messages that raised no
+evidence, to the account's own contacts or correspondents, and is familiar after
+``familiar_uses`` such messages, the first ``familiar_after`` ago; or at once through a
+passed challenge on an official app, or the IM server's own ``account`` facts (its
+known networks as CIDRs, its known clients).
+
+The habits (links' domains, scripts, hours) yield BEHAVIOUR_CHANGE: a first link ever, a
+script the account never writes in, an hour it never writes at.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import Any
+
+from ...events import AccountInfo, Message
+from ...signals import Signal
+from ...text import MessageView
+from .origin import in_cidrs
+from .settings import TakeoverSettings
+
+_ASCII_LETTER = re.compile("[A-Za-z]")  # what str.isalpha accepts in ASCII
+_SCRIPTS = (("C", re.compile("[\u0400-\u04ff]")), ("H", re.compile("[\u3040-\u9fff\uac00-\ud7af]")),
+            ("A", re.compile("[\u0600-\u06ff]")), ("L", re.compile("[a-zA-Z]")))
+
+
+def script(text: str) -> str:
+    """The script most of the text is written in: L(atin), C(yrillic), H(an/kana/hangul),
+    A(rabic), or "" when no script has a third of the characters."""
+    if text.isascii():
+        return "L" if _ASCII_LETTER.search(text) else ""
+    for code, pattern in _SCRIPTS:
+        if len(pattern.findall(text)) * 3 >= len(text.replace(" ", "")) > 0:
+            return code
+    return ""
+
+
+def _domain_tag(domain: str) -> str:
+    """A domain as the profile keeps it: 8 hex digits, whatever length the sender chose."""
+    return f"{zlib.crc32(domain.encode()):08x}"
+
+
+def familiar(cfg: TakeoverSettings, seen: dict[str, list[float]], key: str,
+             before: float) -> bool:
+    """``familiar_uses`` clean uses of ``key``, the first ``familiar_after`` before."""
+    entry = seen.get(key)
+    return (entry is not None and len(entry) == 3
+            and entry[0] <= before - cfg.familiar_after
+            and entry[2] >= cfg.familiar_uses)
+
+
+def known_net(cfg: TakeoverSettings, profile: dict[str, Any], net: str, before: float) -> bool:
+    """A familiar network, or one in the IM server's own known networks."""
+    return familiar(cfg, profile.get("nets", {}), net, before) or in_cidrs(
+        net, profile.get("cidrs", ()))
+
+
+def has_history(cfg: TakeoverSettings, profile: dict[str, Any], now: float) -> bool:
+    """Whether the profile has a familiar network to compare with."""
+    return bool(profile.get("cidrs")) or any(
+        familiar(cfg, profile.get("nets", {}), n, now) for n in profile.get("nets", {}))
+
+
+def written_from(cfg: TakeoverSettings, profile: dict[str, Any], net: str,
+                 before: float) -> bool:
+    """Whether sessions the owner was proven on (``vouching``) had written cleanly to its
+    own people from ``net`` ``familiar_uses`` times, the first before ``before`` (this
+    session's sign-in): proven by use, if not yet by time (``familiar_after``)."""
+    entry = profile.get("owned", {}).get(net)
+    return (entry is not None and len(entry) == 3 and entry[0] < before
+            and entry[2] >= cfg.familiar_uses)
+
+
+def remember(cfg: TakeoverSettings, profile: dict[str, Any], field: str, key: str,
+             now: float, cap: int, proven: bool = False) -> None:
+    """One clean use of ``key`` at ``now`` ([first, last, uses]); ``proven``: familiar
+    at once (a passed challenge, the IM server's own facts)."""
+    if not key:
+        return
+    seen = dict(profile.get(field, {}))
+    entry = seen.get(key) or [now, now]
+    first, uses = entry[0], entry[2] if len(entry) > 2 else 0
+    if proven:
+        first, uses = min(first, now - cfg.familiar_after), max(uses, cfg.familiar_uses)
+    seen[key] = [first, now, min(uses + 1, 255)]
+    if len(seen) > cap:  # drop the least recently seen
+        del seen[min(seen, key=lambda k: seen[k][1])]
+    profile[field] = seen
+
+
+def learn(cfg: TakeoverSettings, profile: dict[str, Any], message: Message, view: MessageView,
+          session: dict[str, Any] | None) -> None:
+    """A clean message; its session's network and app too when it went to the account's
+    own contacts or correspondents (``session`` given)."""
+    profile["msgs"] = profile.get("msgs", 0) + 1
+    if session is not None:
+        remember(cfg, profile, "nets", session.get("net", ""), message.ts, cfg.max_networks)
+        remember(cfg, profile, "clients", session.get("client", ""), message.ts,
+                 cfg.max_clients)
+    tags = list(profile.get("domains", []))
+    for domain in view.domains:
+        tag = _domain_tag(domain)
+        if tag not in tags:
+            tags.append(tag)
+    profile["domains"] = tags[-cfg.max_domains:]
+    code = script(view.text)
+    if code and code not in profile.get("scripts", ""):
+        profile["scripts"] = profile.get("scripts", "") + code
+    hours = list(profile.get("hours", [0] * 24))
+    hours[int(message.ts // 3600 % 24)] += 1
+    if sum(hours) > cfg.hour_decay:
+        hours = [h // 2 for h in hours]
+    profile["hours"] = hours
+
+
+def told(cfg: TakeoverSettings, profile: dict[str, Any], event: AccountInfo) -> dict[str, Any]:
+    """What the IM server knows of the owner: familiar at once."""
+    profile = dict(profile)
+    cidrs = [c.strip() for c in event.networks]
+    profile["cidrs"] = list(dict.fromkeys([*profile.get("cidrs", []), *cidrs]))[
+        -cfg.max_cidrs:]
+    for client in event.clients:
+        remember(cfg, profile, "clients", client, event.ts, cfg.max_clients, proven=True)
+    return profile
+
+
+def behaviour(cfg: TakeoverSettings, message: Message, view: MessageView | None,
+              profile: dict[str, Any]) -> list[Signal]:
+    """BEHAVIOUR_CHANGE against a mature profile (``mature_messages``)."""
+    if profile.get("msgs", 0) < cfg.mature_messages or view is None:
+        return []
+    changes = []
+    domains = profile.get("domains", [])
+    if view.urls and not domains:
+        changes.append("its first link ever")
+    code = script(view.text)
+    if code and code not in profile.get("scripts", code):
+        changes.append("a script it never wrote in")
+    hours = profile.get("hours", [])
+    hour = int(message.ts // 3600 % 24)
+    # An hour is unusual only against a well-filled histogram, and only when the
+    # hours either side are empty too (a few days of chat leave many gaps).
+    if (len(hours) == 24 and sum(hours) >= cfg.hour_messages
+            and not any(hours[(hour + d) % 24] for d in (-1, 0, 1))):
+        changes.append(f"at {hour:02d}h, when it never writes")
+    if not changes:
+        return []
+    return [Signal("BEHAVIOUR_CHANGE", min(1.0, cfg.behaviour_change * len(changes)),
+                   "the account sent " + ", ".join(changes))]

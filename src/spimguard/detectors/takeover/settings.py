@@ -1,0 +1,76 @@
+"""The takeover detector's settings: every number that changes one of its verdicts, each
+with the reason for its value, so that tuning happens in config and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TakeoverSettings:
+    """The takeover detector's settings (``detectors.takeover`` in config)."""
+
+    familiar_after: int = 86_400  # seconds a client or network must be known to be familiar
+    familiar_uses: int = 3  # ... and clean messages from it to the account's own people
+    dormant_after: int = 2_592_000  # a sign-in after this long without one is unfamiliar too
+    burst_window: int = 600  # seconds over which a session's contacts written to are counted
+    # Its text and size counts move by this step (a window rounded to whole minutes: one
+    # counter entry a minute however fast the session sends).
+    burst_bucket: int = 60
+    burst_soft: int = 1  # distinct contacts where burst evidence starts ...
+    burst_hard: int = 4  # ... and is full
+    scraped_share: float = 0.5  # share of the contact list a session must read to count
+    mature_messages: int = 30  # messages before the profile judges behaviour change
+    reply_window: int = 1_800  # seconds within which answering a message counts as a reply
+    replies_trusted: int = 2  # replies that make a session a conversing one (its burst halves)
+    trusted_messages: int = 20  # clean messages before the account's usual session is trusted
+    hour_messages: int = 100  # messages in the hour histogram before an hour can be unusual
+    # ... and past this many it is halved (recent habits count more: about four times
+    # ``hour_messages``, so a halved histogram still judges hours).
+    hour_decay: int = 400
+    max_networks: int = 6  # networks kept in a profile (least recently seen dropped)
+    max_clients: int = 4  # clients kept in a profile
+    max_domains: int = 16  # domains kept in a profile
+    session_ttl: int = 2_592_000  # seconds session facts are kept
+    live_window: int = 43_200  # seconds a session counts as live after its last activity
+    max_cidrs: int = 16  # networks (CIDRs) from ``account`` events kept in a profile
+    max_incidents: int = 8  # incidents (network, range, client family) kept per account
+    # How unfamiliar a session is (LOGIN_UNFAMILIAR's strength, and the burst's risk),
+    # on one scale from the owner (0) to a stranger (1). A known place is half a stranger:
+    # the owner's network after a month's silence, or a third-party app new to the account
+    # at home (people try apps; sellers of stolen accounts log in from their own network) ...
+    risk_known_network: float = 0.4
+    # ... a known app on a new network is more: travel, or a spoofed official client id
+    # (ids are free to claim, networks are not); an official app counts as known here ...
+    risk_new_network: float = 0.6
+    # ... and a new app on a new network is the stranger the detector exists for.
+    risk_stranger: float = 1.0
+    # ACCOUNT_HIJACK_BURST's strength: the burst's ramp times this sum (capped at 1). A full
+    # burst from a session of known-network risk weighs 0.45 + 0.25 * 0.4 = 0.55 alone (a
+    # warning under scores.toml), from a stranger 0.7; each corroboration adds 0.1, so a
+    # stranger's burst with one text, after reading the list and with a link reaches 1.
+    burst_base: float = 0.45
+    burst_risk: float = 0.25  # times the session's risk
+    burst_scraped: float = 0.1  # it read most of the contact list first
+    burst_one_text: float = 0.1  # one text to all, or most of the contacts it wrote to dormant
+    burst_link: float = 0.1  # the text carries a link (the pitch's payload)
+    # A session that replied to its friends before its burst is most likely the owner:
+    # its burst weighs this much on the account's own app, and ``replied_other_app``
+    # on another (people chat; spam software blasts).
+    replied_own_app: float = 0.25
+    replied_other_app: float = 0.5
+    behaviour_change: float = 0.35  # BEHAVIOUR_CHANGE per unusual thing (three make it whole)
+    scraped_min_contacts: int = 5  # a contact list shorter than this is not worth harvesting
+    # Bounds on what one event may make the detector hold (an attacker chooses both):
+    max_recipients: int = 500  # recipients of one message checked against ties (the rest wait)
+    burst_cap: int = 5_000  # members of a session's burst sets (far above ``burst_hard``)
+    live_cap: int = 16  # networks in an account's live-sessions set
+    # Sessions whose facts an account's record keeps: an account's own devices are a handful;
+    # past it the least recent without standing go first (``record``).
+    max_sessions: int = 8
+    unpitched_trace: float = 0.15  # burst strength at most, from a partly new session consistent
+    # with the owner (``owner_consistent``; x its weight 10 stays under challenge - velocity cap)
+    # An account first seen this long ago (by spimguard, or by the IM server: an ``account``
+    # event's ``created``) is established without counting its messages: a month of life.
+    established_after: int = 2_592_000
+    owner_people: int = 5  # recipients checked for listing the account back (more: not judged)
