@@ -221,3 +221,74 @@ def test_redis_nodes_agree_on_the_hash_key_after_redis_lost_everything(
         for node in (one, two):
             assert node.read([Contains(key, ("@b:s", "@c:s"))], T0 + 1) == [(True, False)], (
                 lost, node is one)
+
+
+def test_redis_answers_a_full_contact_list_without_sending_it(
+        redis_url: str, redis_namespace: str) -> None:
+    """A Contains or Distinct on a hashed set is answered in Redis: the reply is the
+    answers, not the set. Sent whole, a full contact list is 80 KB, and an attacker's sock
+    accounts with full lists would make each message pull one for each of its 64
+    recipients. Bytes read from the socket, counted."""
+    import socket
+
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    class Counted:
+        """A socket that counts the bytes it receives (``recv`` or ``recv_into``)."""
+
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock, self.received = sock, 0
+
+        def recv(self, *args: Any) -> bytes:
+            data = self.sock.recv(*args)
+            self.received += len(data)
+            return data
+
+        def recv_into(self, *args: Any) -> int:
+            n = self.sock.recv_into(*args)
+            self.received += n
+            return n
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.sock, name)
+
+    sockets: list[Counted] = []
+
+    class Counting(redis.Connection):
+        def _connect(self) -> Any:
+            sockets.append(Counted(super()._connect()))
+            return sockets[-1]
+
+    client = redis.Redis(connection_pool=redis.ConnectionPool.from_url(
+        redis_url, connection_class=Counting))
+    state = RedisState(redis_url, redis_namespace, client=client)
+    key = accounts.contacts("@sock:s")
+    state.write([Replace(key, tuple(f"@c{i}:s" for i in range(10_000)), ttl=FOREVER)], T0)
+    asked = [f"@c{i}:s" for i in range(0, 10_000, 37)] + [f"@x{i}:s" for i in range(300)]
+    assert state.read([Contains(key, tuple(asked))], T0) == [(True,) * 271 + (False,) * 300]
+    queries = [Contains(key, ("@c5000:s", "@stranger:s")), Distinct(key, FOREVER)]
+    received = sum(s.received for s in sockets)
+    assert state.read(queries, T0 + 1) == [(True, False), 10_000]
+    assert sum(s.received for s in sockets) - received < 100
+
+
+def test_redis_does_not_find_a_digest_across_two_members(
+        redis_url: str, redis_namespace: str) -> None:
+    """A set searched as bytes (Redis's small sets) finds a digest only where a member
+    starts: one whose bytes are the end of a member and the start of the next is not in."""
+    import redis
+
+    from spimguard.state import hashed
+    from spimguard.state.redis import RedisState
+
+    state = RedisState(redis_url, redis_namespace)
+    key = accounts.contacts("@a:s")
+    wanted = state._hasher.digest("@wanted:s").to_bytes(8, "little")
+    around = [b"\0" * 4 + wanted[:4], wanted[4:] + b"\xff" * 4]  # this order once sorted
+    blob = hashed.pack(T0, 1000.0, (int.from_bytes(d, "little") for d in around))
+    assert wanted in blob[hashed.HEADER.size:]
+    redis.Redis.from_url(redis_url).set(redis_namespace + key, blob)
+    assert state.read([Contains(key, ("@wanted:s",)), Distinct(key, FOREVER)], T0) == [
+        (False,), 2]

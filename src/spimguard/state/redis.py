@@ -15,7 +15,8 @@ member set  a sorted set, member -> last event time (ZADD GT), with two marker m
             it, as in the other backends. Markers are not UTF-8, so no member (a ``str``)
             can be one; one ZMSCORE answers a Contains with its expiry and TTL
 value       a string holding {"v": value, "e": event-time expiry}
-hashed set  a string holding the set's packed value (``hashed.py``), read with GET;
+hashed set  a string holding the set's packed value (``hashed.py``), asked in a Lua
+            script that bisects it and replies only the answers (``_HASHED_READ``);
             a touch or removal merges into it in a Lua script (``_HASHED``), atomic
             beside other nodes' touches of the same set
 ==========  =========================================================================
@@ -46,7 +47,7 @@ from __future__ import annotations
 import contextlib
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any, NamedTuple
 
@@ -101,24 +102,30 @@ if (not c[1]) or c[1] == ARGV[1]
 end
 return {0, c[2], ''}
 """
-# A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
-# its value is, so two nodes touching one set at once both count. A digest is compared
-# as its two 32-bit halves (Lua's numbers are doubles), high half first.
-_HASHED = """
+# Where a digest goes in a hashed set's sorted digests (``bisect_left``). A digest is
+# compared as its two 32-bit halves (Lua's numbers are doubles), high half first.
+_BISECT = """
 local function before(a, b)
   local a_low, a_high = struct.unpack('<I4I4', a)
   local b_low, b_high = struct.unpack('<I4I4', b)
   return a_high < b_high or (a_high == b_high and a_low < b_low)
 end
-local function position(blob, d)
-  local low, high = 0, (#blob - 16) / 8
+-- Of n digests, digest(i) the i-th from 0 (a read fetches only those a bisect asks).
+local function position(n, digest, d)
+  local d_low, d_high = struct.unpack('<I4I4', d)
+  local low, high = 0, n
   while low < high do
     local mid = math.floor((low + high) / 2)
-    if before(string.sub(blob, 17 + 8 * mid, 24 + 8 * mid), d) then low = mid + 1
+    local m_low, m_high = struct.unpack('<I4I4', digest(mid))
+    if m_high < d_high or (m_high == d_high and m_low < d_low) then low = mid + 1
     else high = mid end
   end
   return low
 end
+"""
+# A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
+# its value is, so two nodes touching one set at once both count.
+_HASHED = _BISECT + """
 local function htouch(key, now, ttl, cap, seconds, fresh)
   now, ttl, cap = tonumber(now), tonumber(ttl), tonumber(cap)
   local blob, time = redis.call('GET', key), now
@@ -127,17 +134,18 @@ local function htouch(key, now, ttl, cap, seconds, fresh)
     if t + l > now then time = math.max(t, now) else blob = false end
   end
   blob = blob or struct.pack('<d<d', now, ttl)
-  local room, added = cap - (#blob - 16) / 8, {}
+  local n = (#blob - 16) / 8
+  local function held(i) return string.sub(blob, 17 + 8 * i, 24 + 8 * i) end
+  local room, added = cap - n, {}
   for i = 1, #fresh, 8 do
     if #added >= room then break end
     local d = string.sub(fresh, i, i + 7)
-    local at = position(blob, d)
-    if string.sub(blob, 17 + 8 * at, 24 + 8 * at) ~= d then added[#added + 1] = d end
+    if held(position(n, held, d)) ~= d then added[#added + 1] = d end
   end
   table.sort(added, before)
   local parts, start = {struct.pack('<d<d', time, ttl)}, 17
   for _, d in ipairs(added) do
-    local cut = 17 + 8 * position(blob, d)
+    local cut = 17 + 8 * position(n, held, d)
     parts[#parts + 1] = string.sub(blob, start, cut - 1)
     parts[#parts + 1] = d
     start = cut
@@ -235,12 +243,70 @@ for i, key in ipairs(KEYS) do
 end
 return 1
 """
+# A read's hashed-set queries (``hashed.contains``, ``hashed.distinct``) answered where
+# the sets are, so a reply is its answers, not the sets (a full contact list is 80 KB,
+# and a message asks up to 64 of them). KEYS: the hash key's name, then the sets; ARGV:
+# our hash key, now, then each query as a set's index in KEYS, 'c' and its packed
+# digests, or 'd' and its window's cutoff. The answers ({1, a count or a '0'/'1' string
+# a query}) hold only under our key: under another, the store's key and the sets
+# ({0, key, set, ...}), for the node to adopt the key in the same trip.
+_HASHED_READ = _BISECT + """
+local stored = redis.call('GET', KEYS[1])
+if stored ~= ARGV[1] then
+  local found = {0, stored}
+  for i = 2, #KEYS do found[i + 1] = redis.call('GET', KEYS[i]) end
+  return found
+end
+local now, sets, out = tonumber(ARGV[2]), {}, {1}
+local SMALL = 16 + 8 * 256  -- bytes of a set read whole
+-- A live set as {n digests, time, has(d)}, or false. A small set (a usual contact list
+-- is ~60) comes whole in one call and is searched in C; a large one is never copied
+-- into Lua (a GET of 80 KB, with its garbage, costs Redis ~200 µs, more than sending
+-- it): the digests its bisect asks are read in place.
+local function set(key)
+  local head = redis.call('GETRANGE', key, 0, SMALL - 1)
+  if #head < 16 then return false end
+  local time, ttl = struct.unpack('<d<d', head)
+  if time + ttl <= now then return false end
+  if #head < SMALL then
+    return {(#head - 16) / 8, time, function(d)
+      local from = 17
+      while true do  -- a digest's bytes could straddle two members: aligned hits only
+        local at = string.find(head, d, from, true)
+        if not at or (at - 17) % 8 == 0 then return at ~= nil end
+        from = at + 1
+      end
+    end}
+  end
+  local n = (redis.call('STRLEN', key) - 16) / 8
+  local function held(at) return redis.call('GETRANGE', key, 16 + 8 * at, 23 + 8 * at) end
+  return {n, time, function(d) return held(position(n, held, d)) == d end}
+end
+for i = 3, #ARGV, 3 do
+  local at, arg = tonumber(ARGV[i]), ARGV[i + 2]
+  if sets[at] == nil then sets[at] = set(KEYS[at]) end
+  local n, time, has = unpack(sets[at] or {0})
+  if ARGV[i + 1] == 'd' then
+    out[#out + 1] = (n > 0 and time > tonumber(arg)) and n or 0
+  else
+    local found = {}
+    for j = 1, #arg, 8 do
+      found[#found + 1] = (n > 0 and has(string.sub(arg, j, j + 7))) and '1' or '0'
+    end
+    out[#out + 1] = table.concat(found)
+  end
+end
+return out
+"""
 _HASH_KEY = "state-key:member-hash"  # under the namespace; see the module's docstring
 
 
+_Plans = list[tuple[Query, Any]]  # each query and what its answer needs (``_queue``)
+
+
 class _HashedReads(NamedTuple):
-    """A read plan's first entry when it asks hashed sets: the store's key, then each
-    set's value, were read first."""
+    """A read plan's first entry when it asks hashed sets: one ``_HASHED_READ`` of these
+    sets (in its KEYS' order) was queued first."""
 
     keys: list[str]
 _RELEASE = """
@@ -318,6 +384,7 @@ class RedisState:
         self._claim = self._redis.register_script(_CLAIM)
         self._commit = self._redis.register_script(_COMMIT)
         self._apply = self._redis.register_script(_APPLY)
+        self._read_hashed = self._redis.register_script(_HASHED_READ)
         self._convert_indexed()
         self._hash_name, self._hash_key = self._k(_HASH_KEY), hashed.new_key()
         self._hasher = hashed.Hasher(self._hash_key)
@@ -398,23 +465,47 @@ class RedisState:
 
     # -- reads -------------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
-        pipe = self._redis.pipeline(transaction=False)
-        plans = self._queue(pipe, queries, now)
         try:
-            replies = iter(pipe.execute())
+            plans, replies = self._pipelined(lambda pipe: self._queue(pipe, queries, now))
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
         return self._answers(plans, replies, now)
 
+    def _pipelined(self, queue: Callable[[Any], _Plans]) -> tuple[_Plans, Iterator[Any]]:
+        """One round trip of what ``queue`` puts in a pipeline, sent again once if Redis
+        lacks a script (a new or restarted Redis): scripts go by EVALSHA, as a pipelined
+        Script object would first ask Redis whether it exists, a trip each time."""
+        pipe = self._redis.pipeline(transaction=False)
+        plans = queue(pipe)
+        try:
+            return plans, iter(pipe.execute())
+        except redis.exceptions.NoScriptError:
+            for script in (self._claim, self._read_hashed):
+                script.sha = self._redis.script_load(script.script)
+            pipe = self._redis.pipeline(transaction=False)
+            plans = queue(pipe)
+            return plans, iter(pipe.execute())
+
     def _answers(self, plans: list[tuple[Query, Any]], replies: Any, now: float,
                  seen: dict[str, bytes] | None = None) -> list[Any]:
-        blobs: dict[str, bytes | None] = {}
+        answers: Iterator[Any] = iter(())
         if plans and isinstance(plans[0][1], _HashedReads):
-            self._adopt(next(replies))
-            blobs = {key: next(replies) for key in plans[0][1].keys}
+            asked = [query for query, extra in plans if extra == "hashed"]
+            answers = self._hashed_answers(plans[0][1].keys, asked, next(replies), now)
             plans = plans[1:]
-        return [self._hashed_answer(query, blobs[query.key], now) if extra == "hashed"
+        return [next(answers) if extra == "hashed"
                 else self._answer(query, extra, replies, now, seen) for query, extra in plans]
+
+    def _hashed_answers(self, keys: list[str], queries: list[Query], reply: list[Any],
+                        now: float) -> Iterator[Any]:
+        """The answers of a ``_HASHED_READ``; if the store's key was not ours, it sent
+        the sets instead: the node adopts the key and answers from them."""
+        if reply[0] == 1:
+            return (tuple(c == ord("1") for c in answer) if isinstance(query, Contains)
+                    else int(answer) for query, answer in zip(queries, reply[1:], strict=True))
+        self._adopt(reply[1])
+        blobs = dict(zip(keys, reply[2:], strict=True))
+        return (self._hashed_answer(query, blobs[query.key], now) for query in queries)
 
     def _hashed_answer(self, query: Query, blob: bytes | None, now: float) -> Any:
         if isinstance(query, Distinct):
@@ -424,15 +515,22 @@ class RedisState:
 
     def _queue(self, pipe: Any, queries: Sequence[Query], now: float) -> list[tuple[Query, Any]]:
         plans: list[tuple[Query, Any]] = []
-        hashed_keys = list(dict.fromkeys(q.key for q in queries if isinstance(
-            q, Distinct | Contains) and is_hashed(q.key)))
-        if hashed_keys:
-            # Each hashed set is read once, whatever number of queries ask it (a message
-            # asks its sender's contacts three times), with the store's key.
-            pipe.get(self._hash_name)
-            for hashed_key in hashed_keys:
-                pipe.get(self._k(hashed_key))
-            plans.append((queries[0], _HashedReads(hashed_keys)))
+        asked = [q for q in queries if isinstance(q, Distinct | Contains) and is_hashed(q.key)]
+        if asked:
+            # One script answers them all, each set read once however many queries ask
+            # it (a message asks its sender's contacts three times).
+            keys = list(dict.fromkeys(q.key for q in asked))
+            at = {key: i for i, key in enumerate(keys, 2)}  # Lua indexes KEYS from 1
+            args: list[Any] = [self._hash_key, now]
+            for q in asked:
+                if isinstance(q, Distinct):
+                    args += [at[q.key], "d", now - q.window]
+                else:
+                    args += [at[q.key], "c",
+                             hashed.packed([self._hasher.digest(m) for m in q.members])]
+            pipe.evalsha(self._read_hashed.sha, 1 + len(keys), self._hash_name,
+                         *map(self._k, keys), *args)
+            plans.append((queries[0], _HashedReads(keys)))
         for query in queries:
             key = self._k(query.key)
             if isinstance(query, Count):
@@ -591,8 +689,6 @@ class RedisState:
         """Claim the event id and read, in one round trip (the reads are wasted if the
         claim is someone else's: reads change nothing)."""
         def queue(pipe: Any) -> list[tuple[Query, Any]]:
-            # EVALSHA, not the Script object: in a pipeline that would first ask Redis
-            # whether the script exists, one more round trip each time.
             pipe.evalsha(self._claim.sha, 1, self._claim_key(event_id), self.owner, digest,
                          LEASE_MS, _IN_FLIGHT_MS)
             plans = self._queue(pipe, queries, now)
@@ -603,15 +699,7 @@ class RedisState:
         self._seen = {}
         settling, self._unsettled = self._unsettled, []
         try:
-            pipe = self._redis.pipeline(transaction=False)
-            plans = queue(pipe)
-            try:
-                replies = iter(pipe.execute())
-            except redis.exceptions.NoScriptError:  # a restarted Redis forgot the scripts
-                self._claim.sha = self._redis.script_load(_CLAIM)
-                pipe = self._redis.pipeline(transaction=False)
-                plans = queue(pipe)
-                replies = iter(pipe.execute())
+            plans, replies = self._pipelined(queue)
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
         mine, held, outbox = next(replies)
