@@ -174,11 +174,15 @@ def test_the_reserved_half_of_janitr_never_trains_and_is_what_hard_ham_reads() -
 
 def test_a_rebuild_on_another_stack_may_differ_by_a_rounding_and_no_more() -> None:
     shipped = {"weights": np.array([0.5, -1.25], np.float16), "card": {
-        "C": 30.0, "corpora": ["uci-sms"], "built_with": {"numpy": "1"}}}
+        "C": 30.0, "corpora": ["uci-sms"], "thresholds": {"hold_at": 0.998},
+        "built_with": {"numpy": "1"}}}
     rounding = {"weights": np.array([0.5005, -1.25], np.float16), "card": {
-        "C": 30.0, "corpora": ["uci-sms"], "built_with": {"numpy": "2"}}}
+        "C": 30.0, "corpora": ["uci-sms"], "thresholds": {"hold_at": 0.9982},
+        "built_with": {"numpy": "2"}}}
     assert not differences(shipped, rounding)
     for changed in ({**rounding, "weights": np.array([0.6, -1.25], np.float16)},
+                    {**rounding, "weights": np.array([0.5, -1.24], np.float16)},
+                    {**rounding, "card": {**rounding["card"], "thresholds": {"hold_at": 0.989}}},
                     {**rounding, "card": {**rounding["card"], "C": 3.0}},
                     {**rounding, "card": {**rounding["card"], "corpora": ["thai-sms"]}},
                     {**rounding, "card": {"C": 30.0, "built_with": {}}},
