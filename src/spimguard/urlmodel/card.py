@@ -64,7 +64,8 @@ def render(artefact: dict[str, Any], root: Path, benign: Path | None) -> str:
         "built with, "
         + ", ".join(f"{name} {v}" for name, v in data.get("built_with", {}).items())
         + "; on another the solver stops a rounding away, and `tests/test_url_model.py` "
-        "checks the same bytes on that stack, each weight within 0.005 and every other figure within 0.001 on another). "
+        "checks the same bytes on that stack, each weight within 0.005 and every other "
+        "figure within 0.001 on another). "
         "Do not edit by hand.", "",
         "## Data", "",
         "Openly licensed sets only (each folder's PROVENANCE.md); Mishra & Soni's SMS set "
