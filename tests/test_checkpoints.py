@@ -8,6 +8,7 @@ import gc
 import logging
 import shutil
 import sqlite3
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -227,3 +228,18 @@ def test_a_writer_that_never_pauses_still_keeps_the_wal_bounded(tmp_path: Path) 
     finally:
         conn.close()
     assert peak <= 2 * BACKSTOP * bound
+
+
+def test_a_database_put_straight_in_a_shared_sticky_folder_leaves_the_folder_open(
+        tmp_path: Path) -> None:
+    """Its own data folder is closed to others (0700); a shared sticky folder such as
+    /tmp is not (closing it broke the machine's other users), the files stay 0600."""
+    shared, own = tmp_path / "shared", tmp_path / "own"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    own.mkdir(mode=0o755)
+    for folder in (shared, own):
+        open_writer(folder / "x.db", period=None).close()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert stat.S_IMODE(own.stat().st_mode) == 0o700
+    assert stat.S_IMODE((shared / "x.db").stat().st_mode) == 0o600

@@ -42,6 +42,7 @@ import logging
 import os
 import secrets
 import sqlite3
+import stat
 import threading
 import weakref
 from pathlib import Path
@@ -75,9 +76,12 @@ log = logging.getLogger("spimguard.db")
 
 def private_dir(folder: Path) -> None:
     """Make ``folder`` (and parents) and keep it to its owner (0700): it holds
-    messages, verdicts and secrets."""
+    messages, verdicts and secrets. A shared sticky folder (``/tmp``: a database put
+    straight in it) is everyone's, not ours to close: its files are kept private
+    one by one (``private_file``), and closing it would break every other user."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if folder.stat().st_mode & 0o077:
+    mode = folder.stat().st_mode
+    if mode & 0o077 and not mode & stat.S_ISVTX:
         folder.chmod(0o700)
 
 
