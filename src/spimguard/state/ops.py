@@ -25,6 +25,7 @@ order of a Redis sorted set. A member touched ``ttl`` seconds ago or longer (the
 set's TTL is its last write's) is gone to every query at once, whenever a backend
 gets round to removing it (Redis at the set's next touch, memory and SQLite at a
 sweep): so answers depend on the log alone, never on when storage was tidied.
+What is gone stays gone: a later touch with a longer TTL brings none of it back.
 A touch past ``cap`` drops the oldest members in that order.
 
 A keyspace declared ``hashed`` (``hashed_keyspace``) holds member sets that are only
