@@ -292,3 +292,21 @@ def test_redis_does_not_find_a_digest_across_two_members(
     redis.Redis.from_url(redis_url).set(redis_namespace + key, blob)
     assert state.read([Contains(key, ("@wanted:s",)), Distinct(key, FOREVER)], T0) == [
         (False,), 2]
+
+
+def test_a_redis_that_may_evict_any_key_is_refused(redis_url: str,
+                                                   redis_namespace: str) -> None:
+    """The member hash key has no TTL: under an ``allkeys-*`` policy Redis may evict it
+    and keep the lists, which would then read every contact as a stranger."""
+    import redis
+
+    from spimguard.errors import StateUnavailable
+    from spimguard.state.redis import RedisState
+
+    class Evicting(redis.Redis):
+        def config_get(self, pattern: str = "*", *args: Any, **kwargs: Any) -> Any:
+            return {"maxmemory-policy": "allkeys-lru"}
+
+    with pytest.raises(StateUnavailable, match="allkeys-lru"):
+        RedisState(redis_url, redis_namespace, client=Evicting.from_url(redis_url))
+    RedisState(redis_url, redis_namespace)  # the test Redis: noeviction

@@ -381,6 +381,7 @@ class RedisState:
             self._redis.ping()
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot reach Redis at {url}: {exc}") from exc
+        self._refuse_evicting_all_keys()
         self._claim = self._redis.register_script(_CLAIM)
         self._commit = self._redis.register_script(_COMMIT)
         self._apply = self._redis.register_script(_APPLY)
@@ -393,6 +394,22 @@ class RedisState:
 
     def _k(self, key: str) -> str:
         return self.ns + key
+
+    def _refuse_evicting_all_keys(self) -> None:
+        """Refuse a Redis whose memory policy may evict keys without a TTL: the member
+        hash key has none, and a store that lost it but not the contact lists it explains
+        would read every contact as a stranger. A Redis that hides CONFIG (a managed one)
+        is taken at its word: its operator read the upgrade notes."""
+        try:
+            reply = self._redis.config_get("maxmemory-policy")
+        except redis.ResponseError:
+            return
+        policy = next(iter(reply.values()), b"") if reply else b""
+        policy = policy.decode() if isinstance(policy, bytes) else str(policy)
+        if policy.startswith("allkeys-"):
+            raise StateUnavailable(
+                f"Redis's maxmemory-policy is {policy}: it may evict keys that have no TTL "
+                "(the member hash key): use noeviction or a volatile-* policy")
 
     def _convert_indexed(self) -> None:
         """Give the member sets of the earlier layout (expiry in ``<ns>expiry``, TTL in
