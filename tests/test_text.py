@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 
-from spimguard.text import _masked, masked, view
+from spimguard.text import _masked, masked, names_of, view
 
 
 def test_disguises_fold_to_one_skeleton() -> None:
@@ -61,3 +61,15 @@ def test_masked_is_the_same_with_or_without_its_cache() -> None:
         domains = tuple(rng.sample(["a.com", "b.org"], rng.randint(0, 2)))
         assert masked(skel, domains, names) == _masked(skel, domains, names)
     assert masked("hi bob", (), ("bob", "name")) == "hi < <name> >"  # "name" once "bob" is gone
+
+
+def test_an_id_whose_skeleton_is_short_masks_nothing() -> None:
+    """An id of spaces or marks has an empty skeleton, which "occurs" between every two
+    characters: taken as a name it masked any text beyond recognition (a recipient list
+    an attacker chooses would scatter its pitch's copies across clusters)."""
+    names = names_of(["   ", "  a", " \t ", "bob"])
+    assert names == ("bob",)
+    pitch = view("cheap ringtones at tones.example, bob")
+    assert masked(pitch.prose_skeleton, pitch.domains, names) == masked(
+        pitch.prose_skeleton, pitch.domains, names_of(["bob"]))
+    assert "<" not in masked(view("cheap ringtones").prose_skeleton, (), names)

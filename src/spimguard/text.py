@@ -335,9 +335,11 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
 
 
 def names_of(ids: Sequence[str]) -> tuple[str, ...]:
-    """How account ids appear in a text that greets them (skeletons, 3+ characters, the
-    first 50): what personalises each copy of a pitch."""
-    return tuple(dict.fromkeys(_id_skeleton(i) for i in ids[:50] if len(i) >= 3))
+    """How account ids appear in a text that greets them (skeletons of 3+ characters, of
+    the first 50 ids): what personalises each copy of a pitch. The skeleton is what is
+    measured: an id of spaces or marks has an empty one, which would "occur" between
+    every two characters of any text and mask it beyond recognition."""
+    return tuple(dict.fromkeys(s for s in map(_id_skeleton, ids[:50]) if len(s) >= 3))
 
 
 @lru_cache(maxsize=65_536)
