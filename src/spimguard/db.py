@@ -163,6 +163,10 @@ class Checkpointer:
                  wal: Path | None = None, backstop: int = 0) -> None:
         self.bound = bound
         self._wal, self._backstop = wal, backstop  # past it the writer restarts the WAL
+        # Held by whichever checkpoints, the thread or the writer past the backstop: a
+        # checkpoint refuses to start while another connection's runs (SQLite answers
+        # busy at once, without waiting), so the writer's must wait its turn, not lose it.
+        self.turn = threading.Lock()
         # The checkpoint's fsyncs (the WAL before copying, the file after) follow this.
         self._conn = _open(path, synchronous, sqlite3.Connection, RESTART_WAIT)
         self.failure: str | None = None  # what kept the last checkpoint back, while it stands
@@ -179,6 +183,10 @@ class Checkpointer:
     def checkpoint(self) -> int:
         """Copy what the WAL holds into the file, and restart the WAL past the bound:
         the pages in the WAL before (-1 when the checkpoint failed)."""
+        with self.turn:
+            return self._checkpoint()
+
+    def _checkpoint(self) -> int:
         try:
             if self._wal is not None and self._wal.stat().st_size > self._backstop:
                 # The writer restarts it at its next commit; a checkpoint here would
@@ -236,13 +244,14 @@ class Writer(sqlite3.Connection):
         if self.wal is None:
             return
         try:
-            if self.wal.stat().st_size > self.backstop:
-                # As briefly as the thread's: a long reader must not stall the commits.
-                self.execute(f"PRAGMA busy_timeout={int(RESTART_WAIT * 1000)}")
-                try:
-                    _checkpoint(self, "TRUNCATE")
-                finally:
-                    self.execute(f"PRAGMA busy_timeout={self.timeout_ms}")
+            if self.wal.stat().st_size > self.backstop and self.checkpointer is not None:
+                with self.checkpointer.turn:  # the thread's checkpoint ends first
+                    # As briefly as the thread's: a long reader must not stall commits.
+                    self.execute(f"PRAGMA busy_timeout={int(RESTART_WAIT * 1000)}")
+                    try:
+                        _checkpoint(self, "TRUNCATE")
+                    finally:
+                        self.execute(f"PRAGMA busy_timeout={self.timeout_ms}")
         except (OSError, sqlite3.Error) as exc:
             log.error("the writer's own WAL restart failed: %s", exc)
 
