@@ -105,16 +105,12 @@ def open_writer(path: str | Path, synchronous: str = "normal", wal_bound: int = 
     try:
         # A restarted WAL file is cut back to the bound (it is otherwise reused, never
         # shrunk: a flood's high-water mark would stay on disk until the last close).
-        page = conn.execute("PRAGMA page_size").fetchone()[0]
-        conn.execute(f"PRAGMA journal_size_limit={int(wal_bound) * int(page)}")
-        conn.wal, conn.backstop = Path(f"{path}-wal"), BACKSTOP * int(wal_bound) * int(page)
-        conn.timeout_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        conn.execute(f"PRAGMA journal_size_limit={int(wal_bound) * page}")
+        conn.checkpointer = checkpointer = Checkpointer(path, synchronous, wal_bound, page)
     except sqlite3.Error as exc:
         conn.close()
         raise StateUnavailable(f"cannot open the database {path}: {exc}") from exc
-    try:
-        conn.checkpointer = checkpointer = Checkpointer(path, synchronous, wal_bound,
-                                                        conn.wal, conn.backstop)
     except StateUnavailable:
         conn.close()
         raise
@@ -159,10 +155,9 @@ class Checkpointer:
     commit), but the WAL grows, which the operator must hear of.
     """
 
-    def __init__(self, path: str | Path, synchronous: str, bound: int,
-                 wal: Path | None = None, backstop: int = 0) -> None:
+    def __init__(self, path: str | Path, synchronous: str, bound: int, page: int) -> None:
         self.bound = bound
-        self._wal, self._backstop = wal, backstop  # past it the writer restarts the WAL
+        self._wal, self._page = Path(f"{path}-wal"), page
         # Held by whichever checkpoints, the thread or the writer past the backstop: a
         # checkpoint refuses to start while another connection's runs (SQLite answers
         # busy at once, without waiting), so the writer's must wait its turn, not lose it.
@@ -186,15 +181,35 @@ class Checkpointer:
         with self.turn:
             return self._checkpoint()
 
+    def overdue(self) -> bool:
+        """Whether the WAL file has grown past the backstop (its size, a stat: cheap
+        enough to ask after every commit)."""
+        try:
+            size = self._wal.stat().st_size
+        except FileNotFoundError:
+            return False
+        return size > BACKSTOP * self.bound * self._page
+
+    def restart_from(self, writer: sqlite3.Connection) -> None:
+        """Truncate the WAL from the writer's own connection, after the thread's
+        checkpoint in progress, waiting for readers only as briefly as the thread does
+        (a long reader must not stall the commits)."""
+        with self.turn:
+            timeout = writer.execute("PRAGMA busy_timeout").fetchone()[0]
+            writer.execute(f"PRAGMA busy_timeout={int(RESTART_WAIT * 1000)}")
+            try:
+                _checkpoint(writer, "TRUNCATE")
+            finally:
+                writer.execute(f"PRAGMA busy_timeout={int(timeout)}")
+
     def _checkpoint(self) -> int:
         try:
-            if self._wal is not None and self._wal.stat().st_size > self._backstop:
+            if self.overdue():
                 # The writer restarts it at its next commit; a checkpoint here would
                 # hold the lock that restart needs.
-                pages = self._wal.stat().st_size // (self._backstop // (BACKSTOP * self.bound))
-                self._failed(f"the WAL holds {pages} pages: the writer's batches or a reader "
-                             "of an older snapshot kept it from restarting")
-                return pages
+                self._failed(f"the WAL holds over {BACKSTOP * self.bound} pages: the writer's "
+                             "batches or a reader of an older snapshot kept it from restarting")
+                return self._wal.stat().st_size // self._page
             pages = _checkpoint(self._conn, "PASSIVE")[1]
             busy = pages >= self.bound and _checkpoint(self._conn, "RESTART")[0]
         except (OSError, sqlite3.Error) as exc:
@@ -232,28 +247,18 @@ class Writer(sqlite3.Connection):
     checkpoints the whole WAL and removes it (and nothing checkpoints once it is gone)."""
 
     checkpointer: Checkpointer | None = None
-    wal: Path | None = None  # the WAL file, and the bytes past which a commit restarts it
-    backstop = 0
-    timeout_ms = 30_000
 
     def commit(self) -> None:
         """Commit; then, when the WAL has grown past the backstop (the thread could not
         restart it), restart it here. The commit has happened either way: a failing
         restart is logged, never raised as the commit's failure."""
         super().commit()
-        if self.wal is None:
-            return
-        try:
-            if self.wal.stat().st_size > self.backstop and self.checkpointer is not None:
-                with self.checkpointer.turn:  # the thread's checkpoint ends first
-                    # As briefly as the thread's: a long reader must not stall commits.
-                    self.execute(f"PRAGMA busy_timeout={int(RESTART_WAIT * 1000)}")
-                    try:
-                        _checkpoint(self, "TRUNCATE")
-                    finally:
-                        self.execute(f"PRAGMA busy_timeout={self.timeout_ms}")
-        except (OSError, sqlite3.Error) as exc:
-            log.error("the writer's own WAL restart failed: %s", exc)
+        checkpointer = self.checkpointer
+        if checkpointer is not None and checkpointer.overdue():
+            try:
+                checkpointer.restart_from(self)
+            except sqlite3.Error as exc:
+                log.error("the writer's own WAL restart failed: %s", exc)
 
     def close(self) -> None:
         if self.checkpointer is not None:
