@@ -237,7 +237,7 @@ class BulkDetector:
                     held.append(facts[query])
             found = [msgspec.convert(value, Cluster) for value in held]
             now, half = ctx.event.ts, self.cfg.half_life
-            ctx.scratch[memo] = found[0] if len(found) == 1 else max(
+            ctx.scratch[memo] = max(
                 found, default=None, key=lambda c: (decayed(c.messages, c.last, now, half),
                                                     -c.first))
         return ctx.scratch[memo]
@@ -343,8 +343,9 @@ class BulkDetector:
             cluster.reporters = [*cluster.reporters, event.reporter][-cfg.max_senders:]
         cluster.weight += gained
         now, half = event.ts, cfg.half_life
-        volume = decayed(cluster.messages, cluster.last, now, half)
-        familiar = min(1.0, decayed(cluster.familiar, cluster.last, now, half) / max(volume, 1))
+        decay = decay_factor(cluster.last, now, half)
+        volume = cluster.messages * decay
+        familiar = min(1.0, cluster.familiar * decay / max(volume, 1))
         bar = 1 + (cfg.confirm_familiar - 1) * familiar
         out: list[Write] = []
         if (len(cluster.reporters) >= cfg.confirm_reporters * bar

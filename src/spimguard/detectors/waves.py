@@ -135,13 +135,13 @@ class WavesDetector:
     def prepare(self, batch: Sequence[Context]) -> None:
         """Sketch the batch's messages together (``Batched``, ``neighbours.sketches``): a
         sketch depends on the text and the table alone, never on what a report taught."""
-        texts = [c for c in batch if self._sketches(c)]
+        texts = [c for c in batch if self._has_text(c)]
         found = sketches([(c.view, c.names) for c in texts], self._ordinary)  # type: ignore[misc]
         for ctx, values in zip(texts, found, strict=True):
             ctx.scratch[self.name] = values
 
     @staticmethod
-    def _sketches(ctx: Context) -> bool:
+    def _has_text(ctx: Context) -> bool:
         """Whether the event has words to sketch: a message in the clear."""
         message = ctx.message
         return message is not None and not message.encrypted and ctx.view is not None
@@ -153,7 +153,7 @@ class WavesDetector:
         return ()
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
-        if not self._sketches(ctx):
+        if not self._has_text(ctx):
             return []
         values = ctx.scratch[self.name] if self.name in ctx.scratch else sketch(
             ctx.view, ctx.names, self._ordinary)  # type: ignore[arg-type]

@@ -27,9 +27,9 @@ from .settings import TakeoverSettings
 
 # Per-event memo keys in ``ctx.scratch`` (shared with the other detectors' instances of
 # this one: ``relationship`` and ``sealed_bulk`` ask the same questions of the event).
-_PLAN, _READS, _RECORD, _SESSION, _ESTABLISHED, _OWNER = (
+_PLAN, _READS, _RECORD, _SESSION, _ESTABLISHED, _OWNER, _DORMANT = (
     "takeover", "takeover:reads", "takeover:record", "takeover:session",
-    "takeover:established", "takeover:owner")
+    "takeover:established", "takeover:owner", "takeover:dormant")
 _AGAINST = frozenset({"ACCOUNT_HIJACK_BURST", "ACCOUNT_BURST_UNPITCHED", "BEHAVIOUR_CHANGE",
                       "INCIDENT_INHERITED"})  # a message with these is not clean
 
@@ -81,6 +81,15 @@ class TakeoverDetector:
             scratch[_SESSION] = session.session_facts(
                 self.cfg, self.official, ctx.event, self._record(ctx, facts, found))
         return scratch[_SESSION]
+
+    @staticmethod
+    def _dormant(ctx: Context, facts: Facts, found: Plan) -> list[str]:
+        """The burst's dormant ties (``burst.dormant_ties``), once per event: ``detect``
+        weighs them, ``writes`` records them."""
+        scratch = ctx.scratch
+        if _DORMANT not in scratch:
+            scratch[_DORMANT] = burst.dormant_ties(found, facts)
+        return scratch[_DORMANT]
 
     def sender_session(self, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The message's session as this detector judges it (``risk`` 0 when familiar),
@@ -246,7 +255,7 @@ class TakeoverDetector:
                               f"in from '{client}' on {where}"))
             out.append(Signal("CONTACTS_SCRAPED", risk, f"... which read {judged['read']} "
                               f"of its {size} contacts"))
-        dormant = burst.dormant_ties(found, facts)
+        dormant = self._dormant(ctx, facts, found)
         measured = burst.measure(found, facts, dormant, link, bool(dormant) and self._doubted(
             ctx, facts, found, judged))
         strength = ramp(measured.size, cfg.burst_soft, cfg.burst_hard)
@@ -356,7 +365,7 @@ class TakeoverDetector:
             assert found.contacts is not None and found.text_to is not None
             assert found.life is not None and found.pals is not None
             assert found.talked is not None
-            dormant = burst.dormant_ties(found, facts)
+            dormant = self._dormant(ctx, facts, found)
             if dormant:
                 out.append(Touch(found.burst.key, tuple(dormant), cfg.burst_window,
                                  cfg.burst_cap))
