@@ -138,7 +138,7 @@ def _open(path: str | Path, synchronous: str, factory: type[_Conn], timeout: flo
     return conn
 
 
-def _checkpoint(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:
+def _wal_checkpoint(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:
     """(busy, pages in the WAL, pages copied), the statement finished at once: one left
     open would keep its connection's hold on the WAL, and the next restart would wait."""
     rows = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
@@ -198,7 +198,7 @@ class Checkpointer:
             timeout = writer.execute("PRAGMA busy_timeout").fetchone()[0]
             writer.execute(f"PRAGMA busy_timeout={int(RESTART_WAIT * 1000)}")
             try:
-                _checkpoint(writer, "TRUNCATE")
+                _wal_checkpoint(writer, "TRUNCATE")
             finally:
                 writer.execute(f"PRAGMA busy_timeout={int(timeout)}")
 
@@ -210,8 +210,8 @@ class Checkpointer:
                 self._failed(f"the WAL holds over {BACKSTOP * self.bound} pages: the writer's "
                              "batches or a reader of an older snapshot kept it from restarting")
                 return self._wal.stat().st_size // self._page
-            pages = _checkpoint(self._conn, "PASSIVE")[1]
-            busy = pages >= self.bound and _checkpoint(self._conn, "RESTART")[0]
+            pages = _wal_checkpoint(self._conn, "PASSIVE")[1]
+            busy = pages >= self.bound and _wal_checkpoint(self._conn, "RESTART")[0]
         except (OSError, sqlite3.Error) as exc:
             self._failed(f"WAL checkpoint failed: {exc}")
             return -1

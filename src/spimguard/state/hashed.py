@@ -32,8 +32,9 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from .ops import is_hashed
+from .ops import Contains, Distinct, is_hashed
 
 HEADER = struct.Struct("<dd")  # the set's time and TTL
 _WIDTH = 8  # bytes of a member's digest: a little-endian unsigned 64-bit number
@@ -96,7 +97,8 @@ def _digests(blob: bytes) -> Sequence[int]:
     body = memoryview(blob)[HEADER.size:]
     if sys.byteorder == "little":
         return body.cast("Q")
-    values = array("Q", body)
+    values = array("Q")
+    values.frombytes(body)  # ``array("Q", body)`` would take each byte as a number
     values.byteswap()
     return values
 
@@ -111,13 +113,29 @@ def expiry(blob: bytes) -> float:
     return time + ttl
 
 
+def _touched_at(blob: bytes | None, now: float) -> float | None:
+    """The live set's time, or None when there is no set or it has expired by ``now``."""
+    if blob is None:
+        return None
+    time, ttl = HEADER.unpack_from(blob)
+    return time if time + ttl > now else None
+
+
 def live(blob: bytes | None, now: float) -> bool:
-    return blob is not None and expiry(blob) > now
+    return _touched_at(blob, now) is not None
+
+
+def answer(query: Contains | Distinct, blob: bytes | None, hasher: Hasher,
+           now: float) -> Any:
+    """A ``Contains`` or ``Distinct`` of the hashed set ``blob``, as every backend answers."""
+    if isinstance(query, Distinct):
+        return distinct(blob, query.window, now)
+    return contains(blob, [hasher.digest(m) for m in query.members], now)
 
 
 def contains(blob: bytes | None, digests: Sequence[int], now: float) -> tuple[bool, ...]:
     """For each digest, whether it is in the set as of ``now``: O(log n) each."""
-    if blob is None or not live(blob, now):
+    if blob is None or _touched_at(blob, now) is None:
         return (False,) * len(digests)
     held = _digests(blob)
     return tuple(_has(held, d) for d in digests)
@@ -125,7 +143,8 @@ def contains(blob: bytes | None, digests: Sequence[int], now: float) -> tuple[bo
 
 def distinct(blob: bytes | None, window: float, now: float) -> int:
     """Members touched in the last ``window`` seconds: all or none, as they share a time."""
-    if blob is None or not live(blob, now) or HEADER.unpack_from(blob)[0] <= now - window:
+    time = _touched_at(blob, now)
+    if blob is None or time is None or time <= now - window:
         return 0
     return (len(blob) - HEADER.size) // _WIDTH
 
@@ -134,11 +153,11 @@ def touched(blob: bytes | None, fresh: Sequence[int], now: float, ttl: float,
             cap: int) -> bytes:
     """The set with ``fresh`` (``Hasher.fresh``) added while under ``cap``, its time moved
     to ``now`` if later and its TTL the touch's: O(n + k log n), one copy of the set."""
-    time = now
-    if blob is not None and live(blob, now):
-        time = max(HEADER.unpack_from(blob)[0], now)
+    time = _touched_at(blob, now)
+    if blob is None or time is None:
+        time, blob = now, HEADER.pack(now, ttl)
     else:
-        blob = HEADER.pack(now, ttl)
+        time = max(time, now)
     held = _digests(blob)
     # Past the cap, the new members that fit are the first by name, not by digest.
     added = sorted([d for d in fresh if not _has(held, d)][:max(cap - len(held), 0)])

@@ -299,7 +299,7 @@ class MemoryState:
         one's stops at the first member older than the window (O(answer)), a set touched at
         once is all or none (O(1))."""
         if is_hashed(query.key):
-            return hashed.distinct(self._hashed.get(query.key), query.window, now)
+            return hashed.answer(query, self._hashed.get(query.key), self._hasher, now)
         held = self._members.get(query.key)
         if held is None:
             return 0
@@ -324,8 +324,7 @@ class MemoryState:
         """Membership by the names alone while the set's oldest member is live (the common
         case: each touch drops the members past the TTL), else by each member's time."""
         if is_hashed(query.key):
-            return hashed.contains(self._hashed.get(query.key),
-                                   [self._hasher.digest(m) for m in query.members], now)
+            return hashed.answer(query, self._hashed.get(query.key), self._hasher, now)
         held = self._members.get(query.key)
         if held is None:
             return (False,) * len(query.members)

@@ -522,13 +522,8 @@ class RedisState:
                     else int(answer) for query, answer in zip(queries, reply[1:], strict=True))
         self._adopt(reply[1])
         blobs = dict(zip(keys, reply[2:], strict=True))
-        return (self._hashed_answer(query, blobs[query.key], now) for query in queries)
-
-    def _hashed_answer(self, query: Query, blob: bytes | None, now: float) -> Any:
-        if isinstance(query, Distinct):
-            return hashed.distinct(blob, query.window, now)
-        assert isinstance(query, Contains)
-        return hashed.contains(blob, [self._hasher.digest(m) for m in query.members], now)
+        return (hashed.answer(query, blobs[query.key], self._hasher, now)
+                for query in queries)
 
     def _queue(self, pipe: Any, queries: Sequence[Query], now: float) -> list[tuple[Query, Any]]:
         plans: list[tuple[Query, Any]] = []
