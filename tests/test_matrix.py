@@ -151,8 +151,10 @@ def test_membership_is_learnt_from_joins_only_and_forgotten_on_leave() -> None:
                            matrix={"enabled": True, "token": MX_TOKEN})
     bridge = MatrixBridge(open_engine(settings), settings.matrix, Metrics())
     dm = "!dm:s"
-    for user in ("@alice:s", "@bob:s"):  # the homeserver's own join callback
-        bridge.dispatch("user_may_join_room", {"user": user, "room": dm, "is_invited": True})
+    bridge.dispatch("user_may_invite", {"inviter": "@alice:s", "invitee": "@bob:s",
+                                        "room_id": dm})
+    for user, invited in (("@alice:s", False), ("@bob:s", True)):  # the join callback
+        bridge.dispatch("user_may_join_room", {"user": user, "room": dm, "is_invited": invited})
     assert members(bridge, dm) == {"@alice:s", "@bob:s"}
     # A remote account's message, or its member event about someone else, makes no member;
     # its own (not yet authorised) join makes a member but nobody's contact.
@@ -181,6 +183,64 @@ def test_membership_is_learnt_from_joins_only_and_forgotten_on_leave() -> None:
                                 "state_key": target, "content": {"membership": membership}}})
     assert members(bridge, dm) == {"@alice:s", "@carol:s"}
 
+
+
+
+def _contacts_of(bridge: MatrixBridge, user: str, others: tuple[str, ...]) -> tuple[bool, ...]:
+    return tuple(bridge.engine.read_state([Contains(accounts.contacts(user), others)])[0])
+
+
+def test_contacts_come_from_accepted_invitations_only() -> None:
+    """Sharing a room proves no acquaintance: otherwise one account could become the
+    contact of everyone in each small public room it walks through, or invite a victim
+    once into a room of its own and then puppets in and out until the list is full."""
+    settings = load_config(environ={}, storage={"backend": "memory"},
+                           matrix={"enabled": True, "token": MX_TOKEN})
+    bridge = MatrixBridge(open_engine(settings), settings.matrix, Metrics())
+
+    def invite(inviter: str, invitee: str, room: str) -> None:
+        answer = bridge.dispatch("user_may_invite", {"inviter": inviter, "invitee": invitee,
+                                                     "room_id": room})
+        assert answer.status_code == 200
+
+    def join(user: str, room: str, **extra: object) -> None:
+        bridge.dispatch("user_may_join_room", {"user": user, "room": room, **extra})
+
+    lobby = "!lobby:s"
+    join("@ann:s", lobby)
+    join("@ben:s", lobby, is_invited=False)
+    join("@bot:s", lobby, is_invited=False)  # walked in: a member, nobody's contact
+    assert members(bridge, lobby) == {"@ann:s", "@ben:s", "@bot:s"}
+    assert _contacts_of(bridge, "@ann:s", ("@ben:s", "@bot:s")) == (False, False)
+    # The victim accepts the bot's invitation: the two are contacts; the puppets the
+    # bot then invites are the bot's contacts, not the victim's.
+    den = "!den:s"
+    join("@bot:s", den)
+    invite("@bot:s", "@ann:s", den)
+    join("@ann:s", den, is_invited=True)
+    assert _contacts_of(bridge, "@ann:s", ("@bot:s",)) == (True,)
+    for n in range(3):
+        invite("@bot:s", f"@puppet{n}:s", den)
+        join(f"@puppet{n}:s", den, is_invited=True)
+    assert _contacts_of(bridge, "@ann:s", tuple(f"@puppet{n}:s" for n in range(3))) == (
+        False,) * 3
+    assert _contacts_of(bridge, "@puppet0:s", ("@bot:s", "@ann:s")) == (True, False)
+    # An invitation is spent by its join; a join that claims one never made, or a module
+    # that does not say (or says it otherwise than JSON true), makes no contacts.
+    bridge.dispatch("user_may_join_room", {"user": "@cat:s", "room": den, "is_invited": True})
+    invite("@ben:s", "@dan:s", "!nook:s")
+    join("@dan:s", "!nook:s", is_invited="true")
+    assert _contacts_of(bridge, "@dan:s", ("@ben:s",)) == (False,)
+    assert _contacts_of(bridge, "@cat:s", ("@bot:s", "@ann:s")) == (False, False)
+    # A room of thousands is a crowd: an invitation into it is no friendship.
+    settings = load_config(environ={}, storage={"backend": "memory"},
+                           matrix={"enabled": True, "token": MX_TOKEN, "contacts_room_size": 2})
+    bridge = MatrixBridge(open_engine(settings), settings.matrix, Metrics())
+    for user in ("@x:s", "@y:s"):
+        join(user, "!hall:s")
+    invite("@x:s", "@z:s", "!hall:s")
+    join("@z:s", "!hall:s", is_invited=True)
+    assert _contacts_of(bridge, "@z:s", ("@x:s",)) == (False,)
 
 # -- a real homeserver ---------------------------------------------------------------------
 def seed_history(server: Server, people: dict[str, list[str]]) -> None:

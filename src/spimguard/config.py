@@ -88,7 +88,8 @@ class MatrixConfig:
     prefix: str = "/matrix/antispam"  # the module's base_url path
     token: str = ""  # the module's ``authorization``: its own secret, not the API token
     fail_mode: str = "open"  # when spimguard cannot judge: "open" allows, "closed" refuses
-    contacts_room_size: int = 20  # rooms this small make their members each other's contacts
+    # An accepted invitation into a room this small makes inviter and invitee contacts:
+    contacts_room_size: int = 20
     max_room_members: int = 5_000  # members remembered per room (recipients of its messages)
     # Telling senders of released messages that they may resend (server/matrix_notices.py):
     homeserver_url: str = ""  # the homeserver's client API, e.g. "http://127.0.0.1:8008"

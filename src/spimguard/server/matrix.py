@@ -15,13 +15,20 @@ allows; a non-2xx answer with a JSON body refuses, its ``errcode`` and
   ``M_FORBIDDEN`` with the sender's notice; ``warn`` is delivered (Matrix has
   no in-band banner) and recorded.
 - ``user_may_invite`` / ``federated_user_may_invite`` → an ``invite``
-  (judged like a message: inviting strangers by the dozen is stopped).
+  (judged like a message: inviting strangers by the dozen is stopped); one
+  let through is remembered, so the invitee's join can name who chose it.
 - ``check_login_for_spam`` → a ``login`` (device as session, the user agent's
   product as client, the first IP).
 - ``user_may_join_room`` and a local user's own events (Synapse checks those
   only after its auth rules admitted them; a local user is one who signed in
-  here) → room membership, kept in state; members of small rooms (direct
-  chats, small groups) become each other's contacts.
+  here) → room membership, kept in state. An invited join into a small room
+  (a direct chat, a small group) makes the invitee and its inviter each
+  other's contacts: an invitation is one person choosing another, and joining
+  is the other accepting. Nothing else does: sharing a room proves no
+  acquaintance, and if it did, one account could make itself the contact of
+  everyone in every small public room it walked through, or, inviting a
+  victim once into a room of its own, invite puppets in and out until the
+  victim's list was full.
 - ``m.room.member`` events come only from other servers, before Synapse's auth
   checks: a remote user's own join makes it a member (a recipient) but nobody's
   contact, its own leave removes it, and a kick or ban of someone else is
@@ -70,7 +77,7 @@ from ..config import MatrixConfig
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import MAX_SIZE, Client, Invite, Login, Message, Verdict
-from ..state.ops import FOREVER, Get, Members, Put, Remove, Touch, Write
+from ..state.ops import FOREVER, Delete, Get, Members, Put, Remove, Touch, Write
 from .metrics import Metrics
 from .mxhtml import visible_text
 from .wire import JSONAnswer, bearer_ok, read_body
@@ -79,6 +86,7 @@ log = logging.getLogger("spimguard.matrix")
 
 JUDGED_TYPES = ("m.room.message", "m.sticker", "m.room.encrypted")
 _ROOM_TTL = 365 * 86_400.0
+_INVITE_TTL = 30 * 86_400.0  # an invitation accepted later than this makes no contacts
 _LOGIN_TTL = 90 * 86_400.0
 _MAX_LOGINS = 8  # sign-ins remembered per account (the candidates for attribution)
 _MAX_BODY = 1024 * 1024  # Matrix events are at most 64 KiB; callbacks carry one
@@ -92,6 +100,11 @@ def _room_key(room: str) -> str:
 
 def _logins_key(user: str) -> str:
     return f"mx:logins:{user}"
+
+
+def _invite_key(room: str, invitee: str) -> str:
+    """Who invited ``invitee`` into ``room`` (an invitation spimguard let through)."""
+    return f"mx:invite:{room}:{invitee}"
 
 
 def readable(content: Mapping[str, Any], limit: int) -> str:
@@ -177,19 +190,11 @@ class MatrixBridge:
             [Members(_room_key(room)), Get(_logins_key(user)), Get(accounts.restrictions(user))])
         return tuple(members), suspect(logins or [], restrict)
 
-    def _joined(self, user: str, room: str, members: tuple[str, ...],
-                vouched: bool = True) -> list[Write]:
-        """Writes that record ``user`` in ``room`` and, when this homeserver vouches for
-        the join (``vouched``), in a small room, as the other members' contact."""
+    def _joined(self, user: str, room: str, members: tuple[str, ...]) -> list[Write]:
+        """The write that records ``user`` in ``room`` (a recipient of its messages)."""
         if user in members:
             return []
-        out: list[Write] = [Touch(_room_key(room), (user,), _ROOM_TTL,
-                                  self.cfg.max_room_members)]
-        others = tuple(m for m in members if m != user)
-        if vouched and others and len(others) < self.cfg.contacts_room_size:
-            out.append(Touch(accounts.contacts(user), others, FOREVER))
-            out.extend(Touch(accounts.contacts(m), (user,), FOREVER) for m in others)
-        return out
+        return [Touch(_room_key(room), (user,), _ROOM_TTL, self.cfg.max_room_members)]
 
     @staticmethod
     def _session(login: dict[str, Any] | None) -> tuple[str, Client]:
@@ -245,7 +250,7 @@ class MatrixBridge:
             return
         if membership == "join":
             members, _ = self._known(user, room)
-            learnt = self._joined(user, room, members, vouched=False)
+            learnt = self._joined(user, room, members)
             if learnt:
                 self.engine.remember(learnt)
         elif membership in _LEFT:
@@ -254,13 +259,27 @@ class MatrixBridge:
     def invite(self, inviter: str, invitee: str, room: str) -> Verdict:
         _, login = self._known(inviter, room)
         session, client = self._session(login)
-        return self._judge(Invite(
+        verdict = self._judge(Invite(
             id=_event_id("invite"), ts=time.time(), sender=inviter, recipients=[invitee],
             session=session, client=client, conversation=room))
+        if verdict.action in ("deliver", "warn") and inviter != invitee:
+            self.engine.remember([Put(_invite_key(room, invitee), inviter, _INVITE_TTL)])
+        return verdict
 
-    def join(self, user: str, room: str) -> None:
+    def join(self, user: str, room: str, invited: bool) -> None:
+        """This homeserver's word that ``user`` joins ``room``. Accepting an invitation
+        into a small room makes the invitee and its inviter contacts, once: the
+        invitation is spent (a room of thousands is a crowd, not a circle of friends)."""
         members, _ = self._known(user, room)
         learnt = self._joined(user, room, members)
+        if invited:
+            key = _invite_key(room, user)
+            inviter = self.engine.read_state([Get(key)])[0]
+            if isinstance(inviter, str):
+                learnt.append(Delete(key))
+                if len(members) < self.cfg.contacts_room_size:
+                    learnt += [Touch(accounts.contacts(user), (inviter,), FOREVER),
+                               Touch(accounts.contacts(inviter), (user,), FOREVER)]
         if learnt:
             self.engine.remember(learnt)
 
@@ -332,7 +351,8 @@ class MatrixBridge:
             event = payload.get("event") if isinstance(payload.get("event"), Mapping) else {}
             verdict = self.invite(*_ids(event, "sender", "state_key", "room_id"))
         elif callback == "user_may_join_room":
-            self.join(*_ids(payload, "user", "room"))
+            # Only a JSON true is an invitation: a module too old to say is not trusted.
+            self.join(*_ids(payload, "user", "room"), invited=payload.get("is_invited") is True)
         elif callback == "check_login_for_spam":
             self.login(payload)
         if verdict is not None and verdict.action in ("hold", "block"):
