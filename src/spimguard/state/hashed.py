@@ -58,7 +58,7 @@ from .ops import Contains, Distinct, is_hashed
 
 HEADER = struct.Struct("<dI")  # minus the set's time, its TTL in whole seconds
 _OLD_HEADER = struct.Struct("<dd")  # the earlier layout's: the set's time, its TTL
-_MARK = 0x80  # in byte 7 of this layout's header (a negative time), never the earlier's
+_MARK = 0x80  # byte 7's top bit: the sign of minus the time here, clear in the earlier layout
 _WIDTH = 4  # bytes of a member's digest: a little-endian unsigned 32-bit number
 _LOW = (1 << 8 * _WIDTH) - 1  # a digest of the keyed 8-byte BLAKE2b: its low 4 bytes
 _MAX_TTL = (1 << 32) - 1  # seconds: a TTL's unsigned 32 bits
@@ -131,7 +131,8 @@ def current(blob: bytes) -> bytes:
     if blob[7] & _MARK:
         return blob
     time, ttl = _OLD_HEADER.unpack_from(blob)
-    return pack(time, ttl, (d & _LOW for d in _numbers(memoryview(blob)[_OLD_HEADER.size:], "Q")))
+    digests = _numbers(memoryview(blob)[_OLD_HEADER.size:], "Q")
+    return pack(time, ttl, (d & _LOW for d in digests))
 
 
 def _numbers(body: memoryview, code: str) -> Sequence[int]:
