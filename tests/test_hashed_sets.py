@@ -3,8 +3,10 @@ the set's last write's time, in every backend, across reopens, nodes and old lay
 
 from __future__ import annotations
 
+import hashlib
 import random
 import sqlite3
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -285,8 +287,8 @@ def test_redis_does_not_find_a_digest_across_two_members(
 
     state = RedisState(redis_url, redis_namespace)
     key = accounts.contacts("@a:s")
-    wanted = state._hasher.digest("@wanted:s").to_bytes(8, "little")
-    around = [b"\0" * 4 + wanted[:4], wanted[4:] + b"\xff" * 4]  # this order once sorted
+    wanted = state._hasher.digest("@wanted:s").to_bytes(4, "little")
+    around = [b"\0" * 2 + wanted[:2], wanted[2:] + b"\xff" * 2]  # this order once sorted
     blob = hashed.pack(T0, 1000.0, (int.from_bytes(d, "little") for d in around))
     assert wanted in blob[hashed.HEADER.size:]
     redis.Redis.from_url(redis_url).set(redis_namespace + key, blob)
@@ -310,3 +312,123 @@ def test_a_redis_that_may_evict_any_key_is_refused(redis_url: str,
     with pytest.raises(StateUnavailable, match="allkeys-lru"):
         RedisState(redis_url, redis_namespace, client=Evicting.from_url(redis_url))
     RedisState(redis_url, redis_namespace)  # the test Redis: noeviction
+
+
+def _in_8_bytes(key: bytes, time: float, ttl: float, names: list[str],
+                colliding: str = "") -> bytes:
+    """A set of the earlier layout, written from its definition: its time and TTL as two
+    doubles, then each name's keyed 8-byte BLAKE2b as a little-endian number, sorted;
+    with ``colliding``, one more digest whose low 4 bytes are that name's."""
+    def digest(name: str) -> int:
+        return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8, key=key).digest(),
+                              "little")
+
+    digests = {digest(n) for n in names}
+    if colliding:
+        digests.add(digest(colliding) ^ (1 << 40))
+    return struct.pack(f"<dd{len(digests)}Q", time, ttl, *sorted(digests))
+
+
+_ASKED = ("@b:s", "@c:s", "@d:s")
+
+
+def test_sqlite_hashed_sets_of_the_8_byte_layout_convert_when_the_file_opens(
+        tmp_path: Path) -> None:
+    """Each digest is cut to its low 4 bytes, so the file needs no names: a set answers
+    as before (two digests that now collide count once), in 4 bytes a member."""
+    path = tmp_path / "old.db"
+    SQLiteState(connect(path)).close()
+    old = sqlite3.connect(path)
+    (key,) = old.execute("SELECT value FROM state_keys WHERE name = 'member-hash'").fetchone()
+    old.execute("DELETE FROM state_keys WHERE name <> 'member-hash'")  # a file of then
+    old.executemany("INSERT INTO hashed_sets VALUES (?, ?, ?)", [
+        ("contacts:@a:s", _in_8_bytes(key, T0, 100.0, ["@b:s", "@c:s"], "@b:s"), T0 + 100),
+        ("contacts:@big:s", _in_8_bytes(key, T0, 100.0, [f"@{i}:s" for i in range(2_500)]),
+         T0 + 100)])
+    old.commit()
+    old.close()
+    state = SQLiteState(connect(path))
+    assert state.read([Contains("contacts:@a:s", _ASKED), Distinct("contacts:@a:s", FOREVER),
+                       Contains("contacts:@big:s", ("@7:s", "@2499:s", "@x:s")),
+                       Distinct("contacts:@big:s", FOREVER)], T0 + 50) == [
+        (True, True, False), 2, (True, True, False), 2_500]
+    rows = dict(state._conn.execute("SELECT key, length(value) || ' ' || exp FROM hashed_sets"))
+    assert rows == {"contacts:@a:s": f"20 {T0 + 100}", "contacts:@big:s": f"10012 {T0 + 100}"}
+
+
+def test_redis_hashed_sets_of_the_8_byte_layout_convert_where_first_asked_or_written(
+        redis_url: str, redis_namespace: str) -> None:
+    """A script converts a set of the earlier layout the first time it reads or writes it
+    (in place, its EXPIRE kept), small or large; a node that finds the store's key is not
+    its own converts the sets it was sent."""
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state = RedisState(redis_url, ns)
+    key = state._hash_key
+    sets = {"@a:s": ["@b:s", "@c:s"], "@touched:s": ["@b:s"], "@removed:s": ["@b:s", "@c:s"],
+            "@big:s": [f"@{i}:s" for i in range(300)]}
+    for account, names in sets.items():
+        raw.set(ns + accounts.contacts(account),
+                _in_8_bytes(key, T0, 100.0, names, names[0]), ex=5000)
+    state.write([Touch(accounts.contacts("@touched:s"), ("@c:s",), ttl=100.0),
+                 Remove(accounts.contacts("@removed:s"), ("@b:s",))], T0 + 1)
+    assert state.read([q for account in ("@a:s", "@touched:s", "@removed:s") for q in (
+        Contains(accounts.contacts(account), _ASKED), Distinct(accounts.contacts(account),
+                                                               FOREVER))]
+                      + [Contains(accounts.contacts("@big:s"), ("@7:s", "@299:s", "@x:s")),
+                         Distinct(accounts.contacts("@big:s"), FOREVER)], T0 + 50) == [
+        (True, True, False), 2, (True, True, False), 2, (False, True, False), 1,
+        (True, True, False), 300]
+    sizes = {account: raw.strlen(ns + accounts.contacts(account)) for account in sets}
+    assert sizes == {"@a:s": 20, "@touched:s": 20, "@removed:s": 16, "@big:s": 1_212}
+    assert 0 < raw.ttl(ns + accounts.contacts("@a:s")) <= 5000, "the safety-net EXPIRE is kept"
+
+    other = b"k" * 16  # the store's key is another's: the node is sent the sets as they are
+    raw.set(ns + "state-key:member-hash", other)
+    raw.set(ns + accounts.contacts("@a:s"), _in_8_bytes(other, T0, 100.0, ["@c:s"], "@c:s"))
+    assert state.read([Contains(accounts.contacts("@a:s"), _ASKED),
+                       Distinct(accounts.contacts("@a:s"), FOREVER)], T0 + 50) == [
+        (False, True, False), 1]
+
+
+def _backends(tmp_path: Path, redis_url: str, redis_namespace: str) -> list[StateBackend]:
+    from spimguard.state.redis import RedisState
+
+    return [MemoryState(), SQLiteState(connect(tmp_path / "s.db")),
+            RedisState(redis_url, redis_namespace)]
+
+
+def _stored(state: StateBackend, key: str) -> bytes:
+    if isinstance(state, MemoryState):
+        return state.hashed_set(key) or b""
+    if isinstance(state, SQLiteState):
+        state.commit()
+        return state._conn.execute("SELECT value FROM hashed_sets WHERE key = ?",
+                                   (key,)).fetchone()[0]
+    return state._redis.get(state.ns + key) or b""
+
+
+def test_a_contact_costs_4_bytes_and_a_set_12_in_every_backend(
+        tmp_path: Path, redis_url: str, redis_namespace: str) -> None:
+    key = accounts.contacts("@a:s")
+    for state in _backends(tmp_path, redis_url, redis_namespace):
+        state.write([Replace(key, tuple(f"@{i}:s" for i in range(56)), ttl=FOREVER)], T0)
+        state.write([Touch(key, ("@56:s", "@0:s"), ttl=FOREVER)], T0 + 1)
+        assert len(_stored(state, key)) == 12 + 4 * 57, state
+
+
+def test_a_ttl_is_whole_seconds_rounded_up_and_a_set_of_time_0_is_today_s(
+        tmp_path: Path, redis_url: str, redis_namespace: str) -> None:
+    """A set whose time is 0 holds minus 0 (the sign bit that marks today's layout), not
+    0 (which would read as the earlier layout); a TTL of a quarter second lasts one."""
+    key = accounts.contacts("@a:s")
+    for state in _backends(tmp_path, redis_url, redis_namespace):
+        state.write([Touch(key, ("@b:s",), ttl=0.25)], 0.0)
+        assert _stored(state, key)[7] & 0x80, state
+        assert state.read([Contains(key, ("@b:s",)), Distinct(key, 10.0)], 0.9) == [
+            (True,), 1], state
+        assert state.read([Contains(key, ("@b:s",)), Distinct(key, 10.0)], 1.0) == [
+            (False,), 0], state

@@ -4,19 +4,38 @@ A contact list is asked whether someone is on it and how many are, never who: so
 members need not be kept by name. A hashed set (its keyspace declared with
 ``ops.hashed_keyspace``) is one packed value, the same bytes in every backend:
 
-    time, ttl (two little-endian doubles), then each member's 8-byte digest, sorted
-    (as little-endian unsigned 64-bit numbers)
+    minus the set's time (a little-endian double), its TTL (whole seconds, a
+    little-endian unsigned 32-bit number), then each member's 4-byte digest, sorted
+    (as little-endian unsigned 32-bit numbers)
 
 ``time`` is the set's last write's event time (never moved back by a late event) and
 the set's one time: every member counts as touched then, and the whole set is gone
 ``ttl`` seconds after it (its expiry). A name with a time was ~20 bytes in Redis and a
-pointer and a float in memory; a digest is 8.
+pointer and a float in memory; a digest is 4.
 
 The digest is BLAKE2b keyed with a secret the store creates once for itself (Redis:
 SET NX; SQLite: a row of its own), so every node of a shared deployment and a reopened
-file hash alike, and a copy of the store carries its key. An attacker who reads this
-code, not the store, cannot name an account whose digest collides with a victim's
-contact (a 64-bit collision by chance among 10,000 contacts is ~3e-12).
+file hash alike, and a copy of the store carries its key. 32 bits are enough because
+the key is secret: an attacker who reads this code, not the store, cannot compute any
+name's digest, so cannot aim a collision at a victim's contacts; only chance collides.
+A stranger passes for one of a list's n contacts with probability n/2^32 per question:
+2.3e-6 for a full list of 10,000, 1.3e-8 for an ordinary one (~56 contacts). Searching
+for a name that passes, by trying accounts on the victim, costs ~2^32/n messages from
+as many accounts (430,000 for a full list), each a stranger's that the other detectors
+see. Two members of one set colliding share one digest: Distinct counts one less (a
+Remove of either removes both, a touch finds the second already there). A list of n
+holds such a pair with probability ~n(n-1)/2^33: 1.2 % for 10,000 contacts (Distinct
+9,999), 3.6e-7 for 56.
+
+The digest is the low 4 bytes of the keyed 8-byte BLAKE2b, which the earlier layout
+kept whole (``_OLD_HEADER``: time and TTL as two doubles, then 8-byte digests): so a
+set of that layout converts without its names (``current``). The header holds minus
+the time, never the time itself as that layout did, which was never negative (event
+times are not: ``events.parse_ts``): the sign bit, the top bit of byte 7, tells the two
+layouts apart whatever their lengths. The TTL is stored rounded up to whole seconds (a
+set never goes early; every TTL in use is whole seconds, kept exactly) and at most
+2^32 - 1 seconds (136 years, so the set outlives every event time, 2100 at the latest,
+as it would with any longer TTL).
 
 A touch past the set's cap adds no more members (the digests keep no ages, so there is
 no stalest to drop): members already on a list stay on it, whoever touches it next;
@@ -26,6 +45,7 @@ which of one touch's new members still fit goes by name, as in every backend.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import struct
 import sys
@@ -36,8 +56,12 @@ from typing import Any
 
 from .ops import Contains, Distinct, is_hashed
 
-HEADER = struct.Struct("<dd")  # the set's time and TTL
-_WIDTH = 8  # bytes of a member's digest: a little-endian unsigned 64-bit number
+HEADER = struct.Struct("<dI")  # minus the set's time, its TTL in whole seconds
+_OLD_HEADER = struct.Struct("<dd")  # the earlier layout's: the set's time, its TTL
+_MARK = 0x80  # byte 7's top bit: the sign of minus the time here, clear in the earlier layout
+_WIDTH = 4  # bytes of a member's digest: a little-endian unsigned 32-bit number
+_LOW = (1 << 8 * _WIDTH) - 1  # a digest of the keyed 8-byte BLAKE2b: its low 4 bytes
+_MAX_TTL = (1 << 32) - 1  # seconds: a TTL's unsigned 32 bits
 KEY_BYTES = 16
 _REMEMBERED = 4_096  # names whose digests a hasher keeps (they recur: senders, recipients)
 
@@ -52,8 +76,9 @@ class Hasher:
     __slots__ = ("_keyed", "_known")
 
     def __init__(self, key: bytes) -> None:
-        # Copied for each name: a copy costs ~40 % less than keying a new hash.
-        self._keyed = hashlib.blake2b(digest_size=_WIDTH, key=key)
+        # Copied for each name: a copy costs ~40 % less than keying a new hash. Eight
+        # bytes, as the earlier layout's digests, of which a digest keeps the low four.
+        self._keyed = hashlib.blake2b(digest_size=8, key=key)
         # A message's sender is asked about in each recipient's list, and again by the
         # next detector: its digest is looked up, not remade (emptied when full).
         self._known: dict[str, int] = {}
@@ -67,7 +92,7 @@ class Hasher:
         hashed.update(name.encode("utf-8", "surrogatepass"))
         if len(self._known) >= _REMEMBERED:
             self._known.clear()
-        known = self._known[name] = int.from_bytes(hashed.digest(), "little")
+        known = self._known[name] = int.from_bytes(hashed.digest(), "little") & _LOW
         return known
 
     def fresh(self, names: Iterable[str]) -> list[int]:
@@ -84,23 +109,47 @@ def listable(key: str) -> None:
 
 def packed(digests: Sequence[int]) -> bytes:
     """Digests in the stored form, in the order given."""
-    return struct.pack(f"<{len(digests)}Q", *digests)
+    return struct.pack(f"<{len(digests)}I", *digests)
+
+
+def _stored_ttl(ttl: float) -> int:
+    """A TTL as the header holds it (the module's docstring: rounded up, bounded)."""
+    return max(math.ceil(min(ttl, _MAX_TTL)), 0)
+
+
+def _header(time: float, ttl: float) -> bytes:
+    return HEADER.pack(-time, _stored_ttl(ttl))
 
 
 def pack(time: float, ttl: float, digests: Iterable[int]) -> bytes:
-    return HEADER.pack(time, ttl) + packed(sorted(set(digests)))
+    return _header(time, ttl) + packed(sorted(set(digests)))
+
+
+def current(blob: bytes) -> bytes:
+    """The stored set in this layout: one of the earlier layout converted (its digests
+    cut to their low 4 bytes, the digests this layout makes of the same names)."""
+    if blob[7] & _MARK:
+        return blob
+    time, ttl = _OLD_HEADER.unpack_from(blob)
+    digests = _numbers(memoryview(blob)[_OLD_HEADER.size:], "Q")
+    return pack(time, ttl, (d & _LOW for d in digests))
+
+
+def _numbers(body: memoryview, code: str) -> Sequence[int]:
+    """Little-endian unsigned numbers of the array type ``code`` ("I": 4 bytes on every
+    platform CPython runs on, "Q": 8): a view of the bytes where the host is
+    little-endian (a bisection then costs no copy and runs in C)."""
+    if sys.byteorder == "little":
+        return body.cast(code)
+    values = array(code)
+    values.frombytes(body)  # ``array(code, body)`` would take each byte as a number
+    values.byteswap()
+    return values
 
 
 def _digests(blob: bytes) -> Sequence[int]:
-    """A set's digests, sorted: a view of its bytes where the host is little-endian (a
-    bisection then costs no copy and runs in C)."""
-    body = memoryview(blob)[HEADER.size:]
-    if sys.byteorder == "little":
-        return body.cast("Q")
-    values = array("Q")
-    values.frombytes(body)  # ``array("Q", body)`` would take each byte as a number
-    values.byteswap()
-    return values
+    """A set's digests, sorted."""
+    return _numbers(memoryview(blob)[HEADER.size:], "I")
 
 
 def _has(digests: Sequence[int], digest: int) -> bool:
@@ -109,16 +158,16 @@ def _has(digests: Sequence[int], digest: int) -> bool:
 
 
 def expiry(blob: bytes) -> float:
-    time, ttl = HEADER.unpack_from(blob)
-    return time + ttl
+    minus, ttl = HEADER.unpack_from(blob)
+    return ttl - minus
 
 
 def _touched_at(blob: bytes | None, now: float) -> float | None:
     """The live set's time, or None when there is no set or it has expired by ``now``."""
     if blob is None:
         return None
-    time, ttl = HEADER.unpack_from(blob)
-    return time if time + ttl > now else None
+    minus, ttl = HEADER.unpack_from(blob)
+    return -minus if ttl - minus > now else None
 
 
 def live(blob: bytes | None, now: float) -> bool:
@@ -155,13 +204,13 @@ def touched(blob: bytes | None, fresh: Sequence[int], now: float, ttl: float,
     to ``now`` if later and its TTL the touch's: O(n + k log n), one copy of the set."""
     time = _touched_at(blob, now)
     if blob is None or time is None:
-        time, blob = now, HEADER.pack(now, ttl)
+        time, blob = now, _header(now, ttl)
     else:
         time = max(time, now)
     held = _digests(blob)
     # Past the cap, the new members that fit are the first by name, not by digest.
     added = sorted([d for d in fresh if not _has(held, d)][:max(cap - len(held), 0)])
-    parts, start = [HEADER.pack(time, ttl)], HEADER.size
+    parts, start = [_header(time, ttl)], HEADER.size
     for digest in added:
         cut = HEADER.size + bisect_left(held, digest) * _WIDTH
         parts += [blob[start:cut], packed((digest,))]

@@ -24,7 +24,9 @@ hashed set  a string holding the set's packed value (``hashed.py``), asked in a 
 The key hashed sets are hashed with is made by the first node that opens the store
 (SET NX of ``<ns>state-key:member-hash``, no TTL) and read by every node that opens it
 after; sets of a hashed keyspace still held as sorted sets (by nodes of an earlier
-release) are converted by the first node that opens the store (``_convert_hashed``).
+release) are converted by the first node that opens the store (``_convert_hashed``);
+hashed sets of the 8-byte layout, by the first script that reads or writes each
+(``_LAYOUT``), so no open scans the store and no call blocks Redis for long.
 The key has no EXPIRE: a Redis that evicts keys without one (``allkeys-*`` policies)
 could lose it and split the nodes' hashes, so hot state wants ``noeviction`` or a
 ``volatile-*`` policy.
@@ -102,50 +104,71 @@ if (not c[1]) or c[1] == ARGV[1]
 end
 return {0, c[2], ''}
 """
-# Where a digest goes in a hashed set's sorted digests (``bisect_left``). A digest is
-# compared as its two 32-bit halves (Lua's numbers are doubles), high half first.
-_BISECT = """
-local function before(a, b)
-  local a_low, a_high = struct.unpack('<I4I4', a)
-  local b_low, b_high = struct.unpack('<I4I4', b)
-  return a_high < b_high or (a_high == b_high and a_low < b_low)
+# A hashed set's layout (``hashed.py``): minus its time, its TTL in whole seconds (rounded
+# up, at most 2^32 - 1), then 4-byte digests, sorted as numbers. A set of the earlier
+# layout (the time and TTL as doubles, the time's sign bit clear, then 8-byte digests)
+# is converted in place where a script first finds it (``current``, as
+# ``hashed.current``): once a set, O(n log n) for its n digests (at most its cap), so
+# no script blocks Redis for longer than one set takes, and a store converts as its
+# sets are asked or touched (one never asked again goes with its EXPIRE).
+_LAYOUT = """
+local function header(time, ttl)
+  return struct.pack('<dI4', -time, math.max(math.ceil(math.min(ttl, 4294967295)), 0))
 end
--- Of n digests, digest(i) the i-th from 0 (a read fetches only those a bisect asks).
+local function unheader(blob)  -- the set's time and TTL
+  local minus, ttl = struct.unpack('<dI4', blob)
+  return -minus, ttl
+end
+local function earlier(blob) return blob and #blob >= 8 and string.byte(blob, 8) < 128 end
+local function current(key, blob)
+  if not earlier(blob) then return blob end
+  local time, ttl = struct.unpack('<d<d', blob)
+  local digests, seen = {}, {}
+  for i = 17, #blob, 8 do
+    local d = struct.unpack('<I4', blob, i)  -- the low 4 bytes of the 8
+    if not seen[d] then seen[d], digests[#digests + 1] = true, d end
+  end
+  table.sort(digests)
+  for i, d in ipairs(digests) do digests[i] = struct.pack('<I4', d) end
+  blob = header(time, ttl) .. table.concat(digests)
+  redis.call('SET', key, blob, 'KEEPTTL')
+  return blob
+end
+local function before(a, b) return struct.unpack('<I4', a) < struct.unpack('<I4', b) end
+-- Where digest d goes among n (``bisect_left``), digest(i) the i-th from 0 (a read
+-- fetches only those a bisect asks).
 local function position(n, digest, d)
-  local d_low, d_high = struct.unpack('<I4I4', d)
   local low, high = 0, n
   while low < high do
     local mid = math.floor((low + high) / 2)
-    local m_low, m_high = struct.unpack('<I4I4', digest(mid))
-    if m_high < d_high or (m_high == d_high and m_low < d_low) then low = mid + 1
-    else high = mid end
+    if before(digest(mid), d) then low = mid + 1 else high = mid end
   end
   return low
 end
 """
 # A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
 # its value is, so two nodes touching one set at once both count.
-_HASHED = _BISECT + """
+_HASHED = _LAYOUT + """
 local function htouch(key, now, ttl, cap, seconds, fresh)
   now, ttl, cap = tonumber(now), tonumber(ttl), tonumber(cap)
-  local blob, time = redis.call('GET', key), now
+  local blob, time = current(key, redis.call('GET', key)), now
   if blob then
-    local t, l = struct.unpack('<d<d', blob)
+    local t, l = unheader(blob)
     if t + l > now then time = math.max(t, now) else blob = false end
   end
-  blob = blob or struct.pack('<d<d', now, ttl)
-  local n = (#blob - 16) / 8
-  local function held(i) return string.sub(blob, 17 + 8 * i, 24 + 8 * i) end
+  blob = blob or header(now, ttl)
+  local n = (#blob - 12) / 4
+  local function held(i) return string.sub(blob, 13 + 4 * i, 16 + 4 * i) end
   local room, added = cap - n, {}
-  for i = 1, #fresh, 8 do
+  for i = 1, #fresh, 4 do
     if #added >= room then break end
-    local d = string.sub(fresh, i, i + 7)
+    local d = string.sub(fresh, i, i + 3)
     if held(position(n, held, d)) ~= d then added[#added + 1] = d end
   end
   table.sort(added, before)
-  local parts, start = {struct.pack('<d<d', time, ttl)}, 17
+  local parts, start = {header(time, ttl)}, 13
   for _, d in ipairs(added) do
-    local cut = 17 + 8 * position(n, held, d)
+    local cut = 13 + 4 * position(n, held, d)
     parts[#parts + 1] = string.sub(blob, start, cut - 1)
     parts[#parts + 1] = d
     start = cut
@@ -154,12 +177,12 @@ local function htouch(key, now, ttl, cap, seconds, fresh)
   redis.call('SET', key, table.concat(parts), 'EX', seconds)
 end
 local function hremove(key, gone)
-  local blob = redis.call('GET', key)
+  local blob = current(key, redis.call('GET', key))
   if not blob then return end
-  local drop, parts = {}, {string.sub(blob, 1, 16)}
-  for i = 1, #gone, 8 do drop[string.sub(gone, i, i + 7)] = true end
-  for i = 17, #blob, 8 do
-    local d = string.sub(blob, i, i + 7)
+  local drop, parts = {}, {string.sub(blob, 1, 12)}
+  for i = 1, #gone, 4 do drop[string.sub(gone, i, i + 3)] = true end
+  for i = 13, #blob, 4 do
+    local d = string.sub(blob, i, i + 3)
     if not drop[d] then parts[#parts + 1] = d end
   end
   redis.call('SET', key, table.concat(parts), 'KEEPTTL')
@@ -244,13 +267,13 @@ end
 return 1
 """
 # A read's hashed-set queries (``hashed.contains``, ``hashed.distinct``) answered where
-# the sets are, so a reply is its answers, not the sets (a full contact list is 80 KB,
+# the sets are, so a reply is its answers, not the sets (a full contact list is 40 KB,
 # and a message asks up to 64 of them). KEYS: the hash key's name, then the sets; ARGV:
 # our hash key, now, then each query as a set's index in KEYS, 'c' and its packed
 # digests, or 'd' and its window's cutoff. The answers ({1, a count or a '0'/'1' string
 # a query}) hold only under our key: under another, the store's key and the sets
 # ({0, key, set, ...}), for the node to adopt the key in the same trip.
-_HASHED_READ = _BISECT + """
+_HASHED_READ = _LAYOUT + """
 local stored = redis.call('GET', KEYS[1])
 if stored ~= ARGV[1] then
   local found = {0, stored}
@@ -258,28 +281,30 @@ if stored ~= ARGV[1] then
   return found
 end
 local now, sets, out = tonumber(ARGV[2]), {}, {1}
-local SMALL = 16 + 8 * 256  -- bytes of a set read whole
+local SMALL = 12 + 4 * 256  -- bytes of a set read whole
 -- A live set as {n digests, time, has(d)}, or false. A small set (a usual contact list
 -- is ~60) comes whole in one call and is searched in C; a large one is never copied
--- into Lua (a GET of 80 KB, with its garbage, costs Redis ~200 µs, more than sending
--- it): the digests its bisect asks are read in place.
+-- into Lua (a GET of a full one, with its garbage, costs Redis more than sending it:
+-- ~200 µs for the 80 KB of the 8-byte layout): the digests its bisect asks are read in
+-- place.
 local function set(key)
   local head = redis.call('GETRANGE', key, 0, SMALL - 1)
-  if #head < 16 then return false end
-  local time, ttl = struct.unpack('<d<d', head)
+  if earlier(head) then head = string.sub(current(key, redis.call('GET', key)), 1, SMALL) end
+  if #head < 12 then return false end
+  local time, ttl = unheader(head)
   if time + ttl <= now then return false end
   if #head < SMALL then
-    return {(#head - 16) / 8, time, function(d)
-      local from = 17
+    return {(#head - 12) / 4, time, function(d)
+      local from = 13
       while true do  -- a digest's bytes could straddle two members: aligned hits only
         local at = string.find(head, d, from, true)
-        if not at or (at - 17) % 8 == 0 then return at ~= nil end
+        if not at or (at - 13) % 4 == 0 then return at ~= nil end
         from = at + 1
       end
     end}
   end
-  local n = (redis.call('STRLEN', key) - 16) / 8
-  local function held(at) return redis.call('GETRANGE', key, 16 + 8 * at, 23 + 8 * at) end
+  local n = (redis.call('STRLEN', key) - 12) / 4
+  local function held(at) return redis.call('GETRANGE', key, 12 + 4 * at, 15 + 4 * at) end
   return {n, time, function(d) return held(position(n, held, d)) == d end}
 end
 for i = 3, #ARGV, 3 do
@@ -290,8 +315,8 @@ for i = 3, #ARGV, 3 do
     out[#out + 1] = (n > 0 and time > tonumber(arg)) and n or 0
   else
     local found = {}
-    for j = 1, #arg, 8 do
-      found[#found + 1] = (n > 0 and has(string.sub(arg, j, j + 7))) and '1' or '0'
+    for j = 1, #arg, 4 do
+      found[#found + 1] = (n > 0 and has(string.sub(arg, j, j + 3))) and '1' or '0'
     end
     out[#out + 1] = table.concat(found)
   end
@@ -521,7 +546,9 @@ class RedisState:
             return (tuple(c == ord("1") for c in answer) if isinstance(query, Contains)
                     else int(answer) for query, answer in zip(queries, reply[1:], strict=True))
         self._adopt(reply[1])
-        blobs = dict(zip(keys, reply[2:], strict=True))
+        # As read: a set of the earlier layout is converted here, in Redis at the next read.
+        blobs = {key: blob and hashed.current(blob)
+                 for key, blob in zip(keys, reply[2:], strict=True)}
         return (hashed.answer(query, blobs[query.key], self._hasher, now)
                 for query in queries)
 

@@ -27,7 +27,8 @@ A hashed set (``hashed.py``) is one row of ``hashed_sets``: its packed value and
 the sweep, its expiry. The key its members are hashed with is made once, by the first
 process to open the file, and kept in it (``state_keys``): every process on the file,
 and the file reopened, hashes alike. Sets of a hashed keyspace that a file holds by
-name are converted when it opens (``_convert_hashed``).
+name are converted when it opens (``_convert_hashed``), as are hashed sets of the
+earlier, 8-byte layout (``_convert_digests``).
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ COMMIT;
 """
 _HEADER = "x''"  # the member a set's header is filed under (see above)
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
+# The ``state_keys`` row of a file whose hashed sets are all of today's layout.
+_DIGESTS_CUT = "hashed-sets:4-byte-digests"
+_CONVERT_CHUNK = 1_000  # hashed sets a transaction of ``_convert_digests``
 _CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB each)
 
 # Which table a primitive's key lives in: counters, member sets, values or hashed sets.
@@ -129,6 +133,7 @@ class SQLiteState:
             self._hash_key: bytes = conn.execute(
                 "SELECT value FROM state_keys WHERE name = 'member-hash'").fetchone()[0]
             self._convert_hashed()
+            self._convert_digests()
         except sqlite3.Error as exc:
             raise StateUnavailable(f"cannot create the state tables: {exc}") from exc
         self._hot = self._fresh_hot()
@@ -179,6 +184,29 @@ class SQLiteState:
                 self._conn.executemany("INSERT OR REPLACE INTO hashed_sets VALUES (?, ?, ?)",
                                        rows)
                 self._conn.execute("DELETE FROM members WHERE key >= ? AND key < ?", bounds)
+
+    def _convert_digests(self) -> None:
+        """Hashed sets of the 8-byte layout (``hashed.current``) converted, their expiry
+        with them, a chunk of keys a transaction under the write lock (a process beside
+        one already writing converts what is still old, nothing newer; an open cut short
+        resumes), then the file marked done so that later opens do not scan it."""
+        run = self._conn.execute
+        if run("SELECT 1 FROM state_keys WHERE name = ?", (_DIGESTS_CUT,)).fetchone():
+            return
+        after = ""
+        while True:
+            with self._conn:
+                run("BEGIN IMMEDIATE")
+                chunk = run("SELECT key, value FROM hashed_sets WHERE key > ? ORDER BY key "
+                            "LIMIT ?", (after, _CONVERT_CHUNK)).fetchall()
+                rows = [(blob, hashed.expiry(blob), key) for key, value in chunk
+                        if (blob := hashed.current(value)) is not value]
+                self._conn.executemany("UPDATE hashed_sets SET value = ?, exp = ? "
+                                       "WHERE key = ?", rows)
+                if len(chunk) < _CONVERT_CHUNK:
+                    run("INSERT OR IGNORE INTO state_keys VALUES (?, x'')", (_DIGESTS_CUT,))
+                    return
+            after = chunk[-1][0]
 
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
