@@ -52,6 +52,7 @@ whole ticks of 2**-22 s before the put's time), and the dict before it.
 
 from __future__ import annotations
 
+import math
 from array import array
 from typing import Any
 
@@ -165,31 +166,9 @@ class Record:
         event changed nothing."""
         if not self._changed:
             return None
-        record = {**self._raw, **self._changed}
-        ends = []
-        if "pt" in record and record["pt"] + PROFILE_TTL > now:
-            ends.append(record["pt"] + PROFILE_TTL)
-        else:
-            record.pop("p", None)
-        sessions = {s: e for s, e in record.get("s", {}).items()
-                    if e[_WRITTEN] + self._session_ttl > now}
-        ends.extend(e[_WRITTEN] + self._session_ttl for e in sessions.values())
-        live = {n: ts for n, ts in record.get("l", {}).items() if ts > now - self._live_window}
-        ends.extend(ts + self._live_window for ts in live.values())
-        incidents = record.get("i")
-        if incidents and incidents[0] + self._incident_ttl > now:
-            ends.append(incidents[0] + self._incident_ttl)
-        else:
-            incidents = None
-        first, _ = bucket_range(SENT, now)
-        sent = {s: b for s, b in record.get("n", {}).items() if b and b[-1][0] >= first}
-        ends.extend((b[-1][0] + 1) * SENT.bucket + SENT.window for b in sent.values())
-        out = {k: v for k, v in (("s", sessions), ("l", live), ("i", incidents), ("n", sent))
-               if v}
-        if "p" in record:
-            out["p"], out["pt"] = record["p"], record["pt"]
-        # Every change is alive at ``now``: ``ends`` is never empty.
-        return Put(key(self._account), _encode(out, now), max(ends) - now)
+        stored, end = _encode({**self._raw, **self._changed}, now, self._session_ttl,
+                              self._live_window, self._incident_ttl)
+        return Put(key(self._account), stored, end - now)
 
     def _current(self, part: str) -> dict[str, Any]:
         return self._changed[part] if part in self._changed else self._raw.get(part, {})
@@ -269,14 +248,17 @@ def _decode(stored: bytes) -> dict[str, Any]:
     return out
 
 
-def _encode(record: dict[str, Any], now: float) -> bytes:
-    """``record`` (``decode``'s dict) as stored: a msgpack list of its parts in a fixed
-    order, the strings it repeats named by their index in one table and the numbers
-    (times, risks) by their index in another, packed as doubles."""
+def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window: float,
+            incident_ttl: float) -> tuple[bytes, float]:
+    """``record`` (``decode``'s dict) as stored, what has expired at ``now`` left out, and
+    when the last of what is kept expires: a msgpack list of the parts in a fixed order,
+    the strings it repeats named by their index in one table and the numbers (times,
+    risks) by their index in another, packed as doubles."""
     names: dict[str, int] = {}
     name = names.setdefault  # name(text, len(names)): its index, a new one if new
     nums: dict[float, int] = {}
     num = nums.setdefault
+    end = -math.inf  # every change is alive at ``now``: some part is kept, and raises it
 
     def seen(entries: dict[str, list[Any]] | None) -> list[Any] | None:
         if entries is None:
@@ -288,41 +270,50 @@ def _encode(record: dict[str, Any], now: float) -> bytes:
         return flat
 
     profile: list[Any] | None = None
-    fields = record.get("p")
-    if fields is not None:
+    fields, pt = record.get("p"), record.get("pt")
+    if fields is not None and pt is not None and pt + PROFILE_TTL > now:
         assert fields.keys() <= _PROFILE_SET, "a profile field the stored form lacks"
+        end = pt + PROFILE_TTL
         get = fields.get
         last, domains = get("last"), get("domains")
-        profile = [num(record["pt"], len(nums)), None if last is None else num(last, len(nums)),
+        profile = [num(pt, len(nums)), None if last is None else num(last, len(nums)),
                    get("msgs"), seen(get("nets")), seen(get("clients")), seen(get("owned")),
                    get("cidrs"), None if domains is None else _tags(domains), get("scripts"),
                    get("hours")]
     sessions: list[Any] = []
     for s, e in record.get("s", {}).items():
-        sessions += (name(s, len(names)), name(e[0], len(names)), name(e[1], len(names)),
-                     num(e[2], len(nums)), num(e[_WRITTEN], len(nums)), e[3],
-                     num(float(e[4]), len(nums)), e[6],
-                     (1 if e[5] else 0) | (2 if e[_PROVEN] else 0))
+        if e[_WRITTEN] + session_ttl > now:
+            end = max(end, e[_WRITTEN] + session_ttl)
+            sessions += (name(s, len(names)), name(e[0], len(names)), name(e[1], len(names)),
+                         num(e[2], len(nums)), num(e[_WRITTEN], len(nums)), e[3],
+                         num(float(e[4]), len(nums)), e[6],
+                         (1 if e[5] else 0) | (2 if e[_PROVEN] else 0))
     live: list[Any] = []
     for net, ts in record.get("l", {}).items():
-        live += (name(net, len(names)), num(ts, len(nums)))
+        if ts > now - live_window:
+            end = max(end, ts + live_window)
+            live += (name(net, len(names)), num(ts, len(nums)))
     incidents: list[Any] = []
-    if "i" in record:
+    if record.get("i") and record["i"][0] + incident_ttl > now:
         written, entries = record["i"]
+        end = max(end, written + incident_ttl)
         incidents.append(num(written, len(nums)))
         for i in entries:
             incidents += (name(i["session"], len(names)), num(i["since"], len(nums)),
                           name(i["net"], len(names)), name(i["range"], len(names)),
                           name(i["family"], len(names)))
-    hour = int(now // SENT.bucket)
+    first, hour = bucket_range(SENT, now)
     sent = []
     for s, buckets in record.get("n", {}).items():
-        flat = [name(s, len(names))]
-        for h, n in buckets:
-            flat += (hour - h, n)
-        sent.append(flat)
-    return _ENCODER.encode([_VERSION, hour, list(names), array("d", nums).tobytes(), profile,
-                            sessions, live, incidents, sent])
+        if buckets and buckets[-1][0] >= first:
+            end = max(end, (buckets[-1][0] + 1) * SENT.bucket + SENT.window)
+            flat = [name(s, len(names))]
+            for h, n in buckets:
+                flat += (hour - h, n)
+            sent.append(flat)
+    stored = _ENCODER.encode([_VERSION, hour, list(names), array("d", nums).tobytes(),
+                              profile, sessions, live, incidents, sent])
+    return stored, end
 
 
 def _tags(tags: list[str]) -> bytes | list[str]:
