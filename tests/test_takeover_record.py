@@ -134,7 +134,7 @@ def test_a_record_stored_before_the_compact_form_still_reads() -> None:
     assert facts[4] == 5.0 and facts[3][0]["session"] == "evil"
     before.set_profile(old["p"], old["pt"])  # a change, to the same facts
     put = before.put(T0)
-    assert put is not None and isinstance(put.value, list)
+    assert put is not None and isinstance(put.value, bytes)
     after = record(put.value)
     assert (after.profile(T0), after.session("phone", T0), after.live(T0),
             after.incidents(T0), after.sent("phone", T0)) == facts
@@ -174,3 +174,57 @@ def test_every_field_of_the_stored_form_reads_back_as_it_was_written() -> None:
     assert [i["session"] for i in back["i"][1]] == ["evil", "evil2"]
     assert back["i"][1][1]["since"] == T0 - 1.0 and back["i"][1][1]["family"] == "im-android"
     assert record(put.value).sent("phone", T0) == 2.0
+
+
+def test_a_record_stored_in_the_v2_list_still_reads() -> None:
+    """The v2 stored form (a JSON list, times as ticks of 2**-22 s before its put's time,
+    a time from before 2**30 s as its float), as the earlier release wrote it: each part
+    reads as it was, and the next change writes the same facts in the bytes form."""
+    v2 = [2, 7507804160000000,
+          ["198.51.100.0", "192.0.2.0", "im-android", "phone", "evil", "203.0.113.0",
+           "203.0.0.0", "mobilefunster"],
+          [42991616, 211812352, 43, [0, 362387865600, 0, 16, 1, 500000000.1, 517815, -1],
+           [2, 362387865600, 0, 43], [0, 362387865600, 0, 15], None, ["86869c35"], "L",
+           [1] * 24],
+          [[3, 2, 0, 211812352, 42991616, 3, 0.6, 2, 2]], [0, 42991616, 1, 500000000.1],
+          [83886080, 4, 83886080, 5, 6, 7], [[3, 1, 4, 0, 1]]]
+    facts = {"s": {"phone": ["im-android", "198.51.100.0", T0 - 50.5, 3, 0.6, 0, 2,
+                             T0 - 10.25, 1]},
+             "l": {"198.51.100.0": T0 - 10.25, "192.0.2.0": 5e8 + 0.1},
+             "i": [T0 - 20.0, [{"session": "evil", "since": T0 - 20.0, "net": "203.0.113.0",
+                                "range": "203.0.0.0", "family": "mobilefunster"}]],
+             "n": {"phone": [[int(T0 // 3600) - 1, 4], [int(T0 // 3600), 1]]},
+             "p": {"last": T0 - 50.5, "msgs": 43,
+                   "nets": {"198.51.100.0": [T0 - DAY, T0, 16],
+                            "192.0.2.0": [5e8 + 0.1, T0 - 0.1234567]},
+                   "clients": {"im-android": [T0 - DAY, T0, 43]}, "domains": ["86869c35"],
+                   "scripts": "L", "hours": [1] * 24,
+                   "owned": {"198.51.100.0": [T0 - DAY, T0, 15]}},
+             "pt": T0 - 10.25}
+    assert takeover_record.decode(v2) == facts
+    before = record(v2)
+    before.set_profile(facts["p"], facts["pt"])  # a change, to the same facts
+    put = before.put(T0)
+    assert put is not None and isinstance(put.value, bytes)
+    assert takeover_record.decode(put.value) == {**facts, "l": {"198.51.100.0": T0 - 10.25}}
+
+
+def test_the_bytes_form_is_compact_and_keeps_odd_domain_tags() -> None:
+    """Every string once, every number (times, risks) once as a double, domain tags as 4
+    bytes: a full record well under its v2 JSON (659 bytes; the v1 dict's, 979); a domain
+    tag that is not 8 hex digits (none is, but the form must not depend on it) is kept as
+    it is."""
+    fresh = record()
+    tags = [f"{n:08x}" for n in range(16)]
+    fresh.set_profile({"msgs": 40, "domains": tags, "hours": list(range(24)),
+                       "nets": {"198.51.100.0": [T0 - DAY, T0, 9]}}, T0)
+    for n in range(8):
+        fresh.set_session(f"device{n}", {"client": "im-android", "net": "198.51.100.0",
+                                         "login": T0 - n, "risk": 0.6}, T0, 8, 2)
+    put = fresh.put(T0)
+    assert put is not None and isinstance(put.value, bytes) and len(put.value) < 400
+    assert takeover_record.decode(put.value)["p"]["domains"] == tags
+    for odd in (["86869C35"], ["8686 c35"], ["86869c3", "5"], ["not-a-hex"]):
+        fresh.set_profile({"domains": odd}, T0)
+        put = fresh.put(T0)
+        assert put is not None and takeover_record.decode(put.value)["p"]["domains"] == odd

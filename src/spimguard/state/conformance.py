@@ -56,6 +56,11 @@ def check_backend(state: StateBackend) -> None:
     assert state.read([Get("v")], T0 + 11) == [None], "Put TTL"
     state.write([Put("v", "again", ttl=10), Delete("v")], T0 + 12)
     assert state.read([Get("v")], T0 + 12) == [None], "Delete"
+    # Bytes are kept as they are, whatever they hold (JSON's own first bytes too).
+    for packed in (b"\xff\x00[", b'{"v":1}', b""):
+        state.write([Put("b", packed, ttl=10)], T0)
+        assert state.read([Get("b")], T0 + 9) == [packed], "bytes value"
+    assert state.read([Get("b")], T0 + 10) == [None], "bytes value TTL"
 
     # Caps bound a member set once swept; the stalest members go first.
     state.write([Touch("capped", (f"m{i}",), ttl=3600, cap=3) for i in range(6)], T0)

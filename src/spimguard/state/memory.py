@@ -23,8 +23,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, compress, islice, repeat
 from typing import Any, ClassVar
 
-import msgspec
-
 from . import hashed
 from .ops import (
     Contains,
@@ -41,6 +39,7 @@ from .ops import (
     Touch,
     Write,
     bucket_range,
+    decode_value,
     encode_value,
     is_hashed,
 )
@@ -369,7 +368,7 @@ class MemoryState:
         stored = entry[0]
         value = self._decoded.get(id(stored), _UNREAD)
         if value is _UNREAD:
-            value = self._decoded[id(stored)] = msgspec.json.decode(stored)
+            value = self._decoded[id(stored)] = decode_value(stored)
         return value
 
     _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {

@@ -128,7 +128,9 @@ class Remove(msgspec.Struct, frozen=True, gc=False):
 
 
 class Put(msgspec.Struct, frozen=True, gc=False):
-    """Store a JSON-able value (str, number, bool, list, dict)."""
+    """Store a JSON-able value (str, number, bool, list, dict), or bytes: a caller's own
+    packed form, kept as given (as JSON, bytes would be base64, a third larger) and read
+    back as bytes."""
 
     key: str
     value: Any
@@ -148,9 +150,20 @@ def _plain(value: Any) -> Any:
     raise NotImplementedError(type(value))
 
 
+RAW = b"\xff"  # first byte of a bytes value's stored form: never the first of JSON (UTF-8)
+
+
 def encode_value(value: Any) -> bytes:
-    """The stored form of a Put value (JSON), the same for every backend."""
+    """The stored form of a Put value, the same for every backend: JSON, or bytes as
+    they are after ``RAW``."""
+    if value.__class__ is bytes:
+        return RAW + value
     return msgspec.json.encode(value, enc_hook=_plain)
+
+
+def decode_value(stored: bytes) -> Any:
+    """A Put value from its stored form (``encode_value``)."""
+    return stored[1:] if stored[:1] == RAW else msgspec.json.decode(stored)
 
 
 def bucket_range(query: Count, now: float) -> tuple[int, int]:

@@ -14,7 +14,8 @@ member set  a sorted set, member -> last event time (ZADD GT), with two marker m
             time and a member past the TTL reads as gone before the next touch removes
             it, as in the other backends. Markers are not UTF-8, so no member (a ``str``)
             can be one; one ZMSCORE answers a Contains with its expiry and TTL
-value       a string holding {"v": value, "e": event-time expiry}
+value       a string holding {"v": value, "e": event-time expiry}; a bytes value: ``\\xff``
+            (never JSON's first byte), the expiry as a little-endian double, the bytes
 hashed set  a string holding the set's packed value (``hashed.py``), asked in a Lua
             script that bisects it and replies only the answers (``_HASHED_READ``);
             a touch or removal merges into it in a Lua script (``_HASHED``), atomic
@@ -49,6 +50,7 @@ from __future__ import annotations
 import contextlib
 import math
 import secrets
+import struct
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any, NamedTuple
@@ -59,6 +61,7 @@ import redis
 from ..errors import Contention, StateUnavailable
 from . import hashed
 from .ops import (
+    RAW,
     Contains,
     Count,
     Delete,
@@ -353,6 +356,9 @@ class _Value(msgspec.Struct):
     e: float
 
 
+_EXPIRY = struct.Struct("<d")  # a bytes value's event-time expiry, after ``RAW``
+
+
 # Redis's own EXPIRE counts wall-clock seconds: a node or a replay running behind event
 # time (a backlog, a slow disk, a log replayed slower than it happened) would lose a key
 # before its event-time expiry and judge differently from a run that kept up. The
@@ -637,6 +643,8 @@ class RedisState:
             seen[self._k(query.key)] = reply or b""
         if reply is None:
             return None
+        if reply[:1] == RAW:
+            return reply[9:] if _EXPIRY.unpack_from(reply, 1)[0] > now else None
         value = msgspec.json.decode(reply, type=_Value)
         return value.v if value.e > now else None
 
@@ -680,6 +688,9 @@ class RedisState:
                 members = list(op.members)
                 out.extend(("ZREM", key, *members[i:i + _CHUNK])
                            for i in range(0, len(members), _CHUNK))
+            elif isinstance(op, Put) and op.value.__class__ is bytes:
+                body = RAW + _EXPIRY.pack(now + op.ttl) + op.value
+                out.append(("SET", key, body, "EX", _seconds(op.ttl)))
             elif isinstance(op, Put):
                 body = b'{"v":' + encode_value(op.value) + b',"e":' + repr(
                     float(now + op.ttl)).encode() + b"}"

@@ -37,20 +37,26 @@ own, though every message reads it with the record: it holds up to 2,000 names o
 ~1 MB an event, chosen by whoever sends from the account), where a set's touch costs
 the recipients it adds.
 
-**Stored form.** What a store holds is a positional list (``_encode``), not the dict
-the methods work on (``decode``): no field names; every string the record repeats (a
-network, an app, a session id) held once in a table and named by its index; times as
-whole ticks of 2**-22 s before the put's own time. Every double from 2**30 s (2004) on
-is a whole number of such ticks, so the tick count is the time exactly (a time that is
-not, an older one, is kept as the float it is): a sign-in compared with a message's
-time, or an expiry with an event's, decides as it did. A dict is the earlier stored
-form, read as it is (written back in this one with the next change).
+**Stored form.** What a store holds is bytes (``_encode``: msgpack, kept as they are by
+every backend, ``state.ops.Put``), not the dict the methods work on (``decode``): a list
+of the parts in a fixed order, no field names; every string the record repeats (a
+network, an app, a session id) held once in a table and named by its index, and so is
+every number that is not a count (times, risks), held once as the double it is, so a
+sign-in compared with a message's time, or an expiry with an event's, decides as it did
+(an account's times repeat: one event writes the same time in several parts); domain
+tags as 4 bytes each. ~260 bytes for an account of three days' ordinary life, where
+the v2 form's JSON held ~450. The earlier forms are read as they are (written back in
+this one with the next change): the v2 list (JSON: the same table of strings, times as
+whole ticks of 2**-22 s before the put's time), and the dict before it.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from typing import Any
+
+import msgspec
 
 from ...state.ops import Count, Put, bucket_range
 
@@ -59,8 +65,9 @@ SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by 
 
 _FIELDS = ("client", "net", "login", "read", "risk", "dormant", "replies")  # then: written
 _WRITTEN, _PROVEN = 7, 8
-_VERSION = 2
-_TICK = 4_194_304  # 2**22: ticks a second
+_VERSION = 3
+_TICK = 4_194_304  # 2**22: ticks a second (the v2 stored form's times)
+_ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder()
 # The profile's fields in their stored order, and how each is stored.
 _PROFILE = ("last", "msgs", "nets", "clients", "owned", "cidrs", "domains", "scripts", "hours")
 _PROFILE_SET = frozenset(_PROFILE)
@@ -159,31 +166,9 @@ class Record:
         event changed nothing."""
         if not self._changed:
             return None
-        record = {**self._raw, **self._changed}
-        ends = []
-        if "pt" in record and record["pt"] + PROFILE_TTL > now:
-            ends.append(record["pt"] + PROFILE_TTL)
-        else:
-            record.pop("p", None)
-        sessions = {s: e for s, e in record.get("s", {}).items()
-                    if e[_WRITTEN] + self._session_ttl > now}
-        ends.extend(e[_WRITTEN] + self._session_ttl for e in sessions.values())
-        live = {n: ts for n, ts in record.get("l", {}).items() if ts > now - self._live_window}
-        ends.extend(ts + self._live_window for ts in live.values())
-        incidents = record.get("i")
-        if incidents and incidents[0] + self._incident_ttl > now:
-            ends.append(incidents[0] + self._incident_ttl)
-        else:
-            incidents = None
-        first, _ = bucket_range(SENT, now)
-        sent = {s: b for s, b in record.get("n", {}).items() if b and b[-1][0] >= first}
-        ends.extend((b[-1][0] + 1) * SENT.bucket + SENT.window for b in sent.values())
-        out = {k: v for k, v in (("s", sessions), ("l", live), ("i", incidents), ("n", sent))
-               if v}
-        if "p" in record:
-            out["p"], out["pt"] = record["p"], record["pt"]
-        # Every change is alive at ``now``: ``ends`` is never empty.
-        return Put(key(self._account), _encode(out, now), max(ends) - now)
+        stored, end = _encode({**self._raw, **self._changed}, now, self._session_ttl,
+                              self._live_window, self._incident_ttl)
+        return Put(key(self._account), stored, end - now)
 
     def _current(self, part: str) -> dict[str, Any]:
         return self._changed[part] if part in self._changed else self._raw.get(part, {})
@@ -200,14 +185,155 @@ def _newest(entries: dict[str, Any], cap: int, when: Any) -> dict[str, Any]:
 
 # -- the stored form ---------------------------------------------------------------------
 # Every event of an account decodes its record and most encode it again, so these two
-# are written for speed: times converted in line (a call per time was a third of their
-# cost), flat lists walked with one iterator, strings named through the table's own
-# ``setdefault``. ``_time`` and ``_at`` say what the inlined conversions do.
-def decode(stored: list[Any] | dict[str, Any] | None) -> dict[str, Any]:
-    """A stored record (``_encode``'s list, or the earlier dict) as the dict ``Record``
-    works on; expired parts included (``Record`` checks each on reading)."""
-    if not isinstance(stored, list):
-        return stored or {}
+# are written for speed: flat lists walked with one iterator, strings and numbers named
+# through their table's own ``setdefault``.
+def decode(stored: bytes | list[Any] | dict[str, Any] | None) -> dict[str, Any]:
+    """A stored record (``_encode``'s bytes, or an earlier form: the v2 list, the dict) as
+    the dict ``Record`` works on; expired parts included (``Record`` checks each on
+    reading)."""
+    if stored.__class__ is bytes:
+        return _decode(stored)  # type: ignore[arg-type]
+    if stored.__class__ is list:
+        return _decode_v2(stored)  # type: ignore[arg-type]
+    return stored or {}  # type: ignore[return-value]
+
+
+def _decode(stored: bytes) -> dict[str, Any]:
+    _, hour, names, packed, profile, sessions, live, incidents, sent = _DECODER.decode(stored)
+    nums = array("d", packed).tolist()
+    out: dict[str, Any] = {}
+    if profile:
+        pt, last, msgs, nets, clients, owned, cidrs, domains, scripts, hours = profile
+        fields: dict[str, Any] = {}
+        if last is not None:
+            fields["last"] = nums[last]
+        if msgs is not None:
+            fields["msgs"] = msgs
+        for field, flat in (("nets", nets), ("clients", clients), ("owned", owned)):
+            if flat is not None:  # [name, first, last, uses] flat; uses -1: none kept
+                it = iter(flat)
+                fields[field] = {
+                    names[n]: [nums[a], nums[b], u] if u >= 0 else [nums[a], nums[b]]
+                    for n, a, b, u in zip(it, it, it, it, strict=True)}
+        if cidrs is not None:
+            fields["cidrs"] = cidrs
+        if domains is not None:
+            if domains.__class__ is bytes:
+                text = domains.hex()
+                domains = [text[i:i + 8] for i in range(0, len(text), 8)]
+            fields["domains"] = domains
+        if scripts is not None:
+            fields["scripts"] = scripts
+        if hours is not None:
+            fields["hours"] = hours
+        out["p"], out["pt"] = fields, nums[pt]
+    if sessions:
+        it = iter(sessions)
+        out["s"] = {names[s]: [names[c], names[n], nums[login], read, nums[risk], flags & 1,
+                               replies, nums[written], flags >> 1]
+                    for s, c, n, login, written, read, risk, replies, flags
+                    in zip(it, it, it, it, it, it, it, it, it, strict=True)}
+    if live:
+        it = iter(live)
+        out["l"] = {names[n]: nums[ts] for n, ts in zip(it, it, strict=True)}
+    if incidents:
+        it = iter(incidents)
+        out["i"] = [nums[next(it)], [
+            {"session": names[s], "since": nums[since], "net": names[net],
+             "range": names[wide], "family": names[family]}
+            for s, since, net, wide, family in zip(it, it, it, it, it, strict=True)]]
+    if sent:
+        out["n"] = {names[b[0]]: [[hour - b[i], b[i + 1]] for i in range(1, len(b), 2)]
+                    for b in sent}
+    return out
+
+
+def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window: float,
+            incident_ttl: float) -> tuple[bytes, float]:
+    """``record`` (``decode``'s dict) as stored, what has expired at ``now`` left out, and
+    when the last of what is kept expires: a msgpack list of the parts in a fixed order,
+    the strings it repeats named by their index in one table and the numbers (times,
+    risks) by their index in another, packed as doubles."""
+    names: dict[str, int] = {}
+    name = names.setdefault  # name(text, len(names)): its index, a new one if new
+    nums: dict[float, int] = {}
+    num = nums.setdefault
+    end = -math.inf  # every change is alive at ``now``: some part is kept, and raises it
+
+    def seen(entries: dict[str, list[Any]] | None) -> list[Any] | None:
+        if entries is None:
+            return None
+        flat: list[Any] = []
+        for key, e in entries.items():
+            flat += (name(key, len(names)), num(e[0], len(nums)), num(e[1], len(nums)),
+                     e[2] if len(e) > 2 else -1)
+        return flat
+
+    profile: list[Any] | None = None
+    fields, pt = record.get("p"), record.get("pt")
+    if fields is not None and pt is not None and pt + PROFILE_TTL > now:
+        assert fields.keys() <= _PROFILE_SET, "a profile field the stored form lacks"
+        end = pt + PROFILE_TTL
+        get = fields.get
+        last, domains = get("last"), get("domains")
+        profile = [num(pt, len(nums)), None if last is None else num(last, len(nums)),
+                   get("msgs"), seen(get("nets")), seen(get("clients")), seen(get("owned")),
+                   get("cidrs"), None if domains is None else _tags(domains), get("scripts"),
+                   get("hours")]
+    sessions: list[Any] = []
+    for s, e in record.get("s", {}).items():
+        if e[_WRITTEN] + session_ttl > now:
+            end = max(end, e[_WRITTEN] + session_ttl)
+            sessions += (name(s, len(names)), name(e[0], len(names)), name(e[1], len(names)),
+                         num(e[2], len(nums)), num(e[_WRITTEN], len(nums)), e[3],
+                         num(float(e[4]), len(nums)), e[6],
+                         (1 if e[5] else 0) | (2 if e[_PROVEN] else 0))
+    live: list[Any] = []
+    for net, ts in record.get("l", {}).items():
+        if ts > now - live_window:
+            end = max(end, ts + live_window)
+            live += (name(net, len(names)), num(ts, len(nums)))
+    incidents: list[Any] = []
+    if record.get("i") and record["i"][0] + incident_ttl > now:
+        written, entries = record["i"]
+        end = max(end, written + incident_ttl)
+        incidents.append(num(written, len(nums)))
+        for i in entries:
+            incidents += (name(i["session"], len(names)), num(i["since"], len(nums)),
+                          name(i["net"], len(names)), name(i["range"], len(names)),
+                          name(i["family"], len(names)))
+    first, hour = bucket_range(SENT, now)
+    sent = []
+    for s, buckets in record.get("n", {}).items():
+        if buckets and buckets[-1][0] >= first:
+            end = max(end, (buckets[-1][0] + 1) * SENT.bucket + SENT.window)
+            flat = [name(s, len(names))]
+            for h, n in buckets:
+                flat += (hour - h, n)
+            sent.append(flat)
+    stored = _ENCODER.encode([_VERSION, hour, list(names), array("d", nums).tobytes(),
+                              profile, sessions, live, incidents, sent])
+    return stored, end
+
+
+def _tags(tags: list[str]) -> bytes | list[str]:
+    """Domain tags (8 hex digits each, ``profile``) as 4 bytes each; as they are when one
+    is not such a tag."""
+    if set(map(len, tags)) - {8}:
+        return tags
+    text = "".join(tags)
+    try:
+        packed = bytes.fromhex(text)
+    except ValueError:
+        return tags
+    return packed if packed.hex() == text else tags  # fromhex takes spaces and capitals
+
+
+# -- the v2 stored form (a JSON list), still read -----------------------------------------
+def _decode_v2(stored: list[Any]) -> dict[str, Any]:
+    """The v2 stored form: a JSON list like ``_encode``'s, times as whole ticks of 2**-22 s
+    before the put's own time (or the float itself, for a time not a whole number of
+    ticks)."""
     _, base, names, profile, sessions, live, incidents, sent = stored
     out: dict[str, Any] = {}
     if profile:
@@ -245,64 +371,6 @@ def decode(stored: list[Any] | dict[str, Any] | None) -> dict[str, Any]:
         hour = _hour(base)
         out["n"] = {names[b[0]]: [[hour - h, n] for h, n in _pairs(b[1:])] for b in sent}
     return out
-
-
-def _encode(record: dict[str, Any], now: float) -> list[Any]:
-    """``record`` (``decode``'s dict) as stored: a list of its parts in a fixed order, the
-    strings it repeats named by their index in a table, times in ticks before ``now``."""
-    base = math.floor(float(now) * _TICK)
-    table: dict[str, int] = {}
-    name = table.setdefault  # name(text, len(table)): its index, a new one if new
-
-    profile: list[Any] | None = None
-    if "p" in record:
-        fields = record["p"]
-        assert fields.keys() <= _PROFILE_SET, "a profile field the stored form lacks"
-        profile = [_at(record["pt"], base)]
-        for field in _PROFILE:
-            value = fields.get(field)
-            if value is None:
-                pass
-            elif field in _SEEN:
-                flat = []
-                for key, e in value.items():
-                    first, last = float(e[0]) * _TICK, float(e[1]) * _TICK
-                    flat += (name(key, len(table)),
-                             base - int(first) if first.is_integer() else float(e[0]),
-                             base - int(last) if last.is_integer() else float(e[1]),
-                             e[2] if len(e) > 2 else -1)
-                value = flat
-            elif field == "last":
-                value = _at(value, base)
-            profile.append(value)
-        while profile[-1] is None:
-            profile.pop()
-    sessions = [[name(s, len(table)), name(e[0], len(table)), name(e[1], len(table)),
-                 _at(e[2], base), _at(e[_WRITTEN], base), e[3], float(e[4]), e[6],
-                 int(bool(e[5])) | int(bool(e[_PROVEN])) << 1]
-                for s, e in record.get("s", {}).items()]
-    live: list[Any] = []
-    for net, ts in record.get("l", {}).items():
-        ticks = float(ts) * _TICK
-        live += (name(net, len(table)), base - int(ticks) if ticks.is_integer() else float(ts))
-    incidents: list[Any] = []
-    if "i" in record:
-        incidents.append(_at(record["i"][0], base))
-        for i in record["i"][1]:
-            incidents += (name(i["session"], len(table)), _at(i["since"], base),
-                          name(i["net"], len(table)), name(i["range"], len(table)),
-                          name(i["family"], len(table)))
-    hour = _hour(base)
-    sent = [[name(s, len(table)), *(x for h, n in buckets for x in (hour - h, n))]
-            for s, buckets in record.get("n", {}).items()]
-    return [_VERSION, base, list(table), profile, sessions, live, incidents, sent]
-
-
-def _at(ts: float, base: int) -> int | float:
-    """A time as stored: whole ticks before ``base``, or the float itself when it is not
-    a whole number of ticks (an old time)."""
-    ticks = float(ts) * _TICK
-    return base - int(ticks) if ticks.is_integer() else float(ts)
 
 
 def _time(stored: int | float, base: int) -> float:
