@@ -203,14 +203,14 @@ def _excess(members: MemberSet, cutoff: float, cap: int) -> int:
                 break
             stale += 1
         return max(stale, len(members) - cap)
-    times, size = members.times, len(members.names)
+    times, over = members.times, len(members.names) - cap
     if times.__class__ is float:
-        stale = size if times <= cutoff else 0
+        stale = len(members.names) if times <= cutoff else 0
     elif _DOUBLE.unpack_from(times)[0] > cutoff:
         stale = 0
     else:
         stale = bisect_right(_floats(times), cutoff)
-    return max(stale, size - cap)
+    return over if over > stale else stale
 
 
 def _oldest(members: MemberSet) -> float:
@@ -319,7 +319,8 @@ class MemoryState:
         if held.__class__ is _Held:
             if held.expiry <= now:
                 return 0
-            since, times = max(now - query.window, now - held.ttl), held.times
+            since = now - (query.window if query.window < held.ttl else held.ttl)
+            times = held.times
             if times.__class__ is float:
                 return len(held.names) if times > since else 0
             return len(held.names) - bisect_right(_floats(times), since)
@@ -425,7 +426,9 @@ class MemoryState:
 
     def _touch(self, op: Touch, now: float) -> None:
         """A touch of a packed set makes one new set: O(n) bytes copied (``_touched``), and
-        the drops past the TTL and the cap found in O(1) when there are none (``_excess``)."""
+        the drops past the TTL and the cap found in O(1) when there are none (``_excess``).
+        Here and in the other hot paths a conditional expression takes the larger or the
+        smaller of two numbers: a call of max or min costs several times more."""
         key = op.key
         if is_hashed(key):
             self._apply_hashed(op, now)
@@ -447,13 +450,14 @@ class MemoryState:
         # Members are in age order: those past the TTL (the set's until now, as reads
         # saw it, or this touch's if shorter), then the stalest beyond the cap, are
         # the oldest (Redis's ZREMRANGEBYSCORE, then ZREMRANGEBYRANK).
-        drop = _excess(members, now - min(ttl, op.ttl), op.cap)
+        drop = _excess(members, now - (op.ttl if op.ttl < ttl else ttl), op.cap)
         if drop > 0:
             stale = list(islice(members, drop))
             members = _without(members, stale)
             if self.trimmed is not None:
                 self.trimmed.extend((key, m) for m in stale)
-        self._members[key] = _held(members, max(expiry, now + op.ttl), op.ttl, op.cap)
+        until = now + op.ttl
+        self._members[key] = _held(members, until if until > expiry else expiry, op.ttl, op.cap)
 
     def _replace(self, op: Replace, now: float) -> None:
         if is_hashed(op.key):
@@ -494,8 +498,9 @@ class MemoryState:
         if (expiry > now and 0 < len(packed) <= 16 * _MAX_BUCKETS
                 and _DOUBLE.unpack_from(packed, len(packed) - 16)[0] == bucket):
             count = _DOUBLE.unpack_from(packed, len(packed) - 8)[0] + op.amount
+            until = now + op.ttl
             self._counters[op.key] = (packed[:-8] + _DOUBLE.pack(count),
-                                      max(expiry, now + op.ttl))
+                                      until if until > expiry else expiry)
             return
         buckets = _buckets(packed) if expiry > now else {}
         buckets[bucket] = buckets.get(bucket, 0.0) + op.amount
