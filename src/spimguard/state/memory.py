@@ -107,9 +107,8 @@ class _Held(_Packed):
 
     __slots__ = ("cap", "expiry", "ttl")
 
-    def __init__(self, names: tuple[str, ...], times: float | bytes, expiry: float,
-                 ttl: float, cap: int) -> None:
-        self.names, self.times = names, times
+    def __init__(self, members: _Packed, expiry: float, ttl: float, cap: int) -> None:
+        self.names, self.times = members.names, members.times  # no second __init__ frame
         self.expiry, self.ttl, self.cap = expiry, ttl, cap
 
 
@@ -120,7 +119,7 @@ def _held(members: MemberSet, expiry: float, ttl: float, cap: int) -> _Held | _E
     """What the store keeps of a member set: a large one (a dict) in an entry tuple."""
     if members.__class__ is dict:
         return members, expiry, ttl, cap
-    return _Held(members.names, members.times, expiry, ttl, cap)
+    return _Held(members, expiry, ttl, cap)
 
 
 def _entry(held: _Held | _Entry) -> _Entry:
