@@ -107,7 +107,7 @@ class _Held(_Packed):
     __slots__ = ("cap", "expiry", "ttl")
 
     def __init__(self, members: _Packed, expiry: float, ttl: float, cap: int) -> None:
-        super().__init__(members.names, members.times)
+        self.names, self.times = members.names, members.times  # no second __init__ frame
         self.expiry, self.ttl, self.cap = expiry, ttl, cap
 
 
@@ -116,7 +116,7 @@ _Entry = tuple[MemberSet, float, float, int]  # a member set, its expiry, TTL an
 
 def _held(members: MemberSet, expiry: float, ttl: float, cap: int) -> _Held | _Entry:
     """What the store keeps of a member set: a large one (a dict) in an entry tuple."""
-    if isinstance(members, dict):
+    if members.__class__ is dict:
         return members, expiry, ttl, cap
     return _Held(members, expiry, ttl, cap)
 
@@ -139,59 +139,76 @@ def _packed(pairs: Sequence[tuple[str, float]]) -> MemberSet:
 
 
 def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSet:
-    """``members`` with ``touched`` at ``now``, kept in (time, name) order, the order in
-    which Redis's sorted sets and SQLite's index hold members (so a cap drops the same
-    ones): a time only moves forward (ZADD GT), and members of equal time sort by name
-    however many writes touched them. Member names are account ids that recur in many
-    sets (contact lists are symmetric): interned, each is held once.
+    """``members`` with ``touched`` (one name or more) at ``now``, kept in (time, name)
+    order, the order in which Redis's sorted sets and SQLite's index hold members (so a
+    cap drops the same ones): a time only moves forward (ZADD GT), and members of equal
+    time sort by name however many writes touched them. Member names are account ids
+    that recur in many sets (contact lists are symmetric): interned, each is held once.
 
     The common touches, of members new to a packed set or of one member already in it, at
     a time later than all of the set's own, move bytes: O(n) copied, no float unpacked
     (n the set's size)."""
-    fresh = [sys.intern(m) for m in sorted(set(touched))]
-    if not fresh:
-        return members
-    if members and _newest(members) >= now:
-        return _resorted(members, fresh, now)
-    if isinstance(members, dict):
+    fresh = ([sys.intern(touched[0])] if len(touched) == 1  # nearly every touch: no set made
+             else list(map(sys.intern, sorted(set(touched)))))
+    if members.__class__ is dict:
+        if members and next(reversed(members.values())) >= now:
+            return _resorted(members, fresh, now)
         for member in fresh:
             members.pop(member, None)
             members[member] = now
         return members
-    moved = set(fresh)
     names, times = members.names, members.times
-    if moved.isdisjoint(names):
-        if not names:
+    if not names:
+        if len(fresh) <= _PACKED:
             return _Packed(tuple(fresh), float(now))
+    elif (times if times.__class__ is float
+          else _DOUBLE.unpack_from(times, len(times) - 8)[0]) >= now:
+        return _resorted(members, fresh, now)
+    moved = set(fresh)
+    if moved.isdisjoint(names):
         if len(names) + len(fresh) <= _PACKED:
-            held = times if isinstance(times, bytes) else _doubles(repeat(times, len(names)))
+            held = times if times.__class__ is bytes else _doubles(repeat(times, len(names)))
             return _Packed((*names, *fresh), held + _doubles(repeat(now, len(fresh))))
-    elif len(fresh) == 1 and isinstance(times, bytes):
+    elif len(fresh) == 1 and (times.__class__ is bytes or len(names) == 1):
+        # One member touched again moves to the end; the newest touched again (the
+        # commonest touch: the same contact, device or address as last time) keeps the
+        # names as they are, and a set of one keeps one time.
+        if times.__class__ is float:
+            return _Packed(names, float(now))
         at = names.index(fresh[0])
-        return _Packed((*names[:at], *names[at + 1:], fresh[0]),
-                       times[:8 * at] + times[8 * at + 8:] + _DOUBLE.pack(now))
+        if at + 1 < len(names):
+            names = (*names[:at], *names[at + 1:], fresh[0])
+        return _Packed(names, times[:8 * at] + times[8 * at + 8:] + _DOUBLE.pack(now))
     keep = [m not in moved for m in names]
     names = (*compress(names, keep), *fresh)
     if len(names) > _PACKED:
         return dict(chain(compress(members.items(), keep), zip(fresh, repeat(now))))
-    if isinstance(times, float) and not any(keep):
+    if times.__class__ is float and not any(keep):
         return _Packed(names, float(now))
     return _Packed(names, _doubles(chain(compress(members.values(), keep),
                                          repeat(now, len(fresh)))))
 
 
-def _stale(members: MemberSet, cutoff: float) -> int:
-    """How many of the oldest members were touched at or before ``cutoff``."""
-    if isinstance(members, _Packed) and isinstance(members.times, float):
-        return len(members) if members.times <= cutoff else 0
-    if not members or _oldest(members) > cutoff:
-        return 0
-    count = 0
-    for ts in members.values():
-        if ts > cutoff:
-            break
-        count += 1
-    return count
+def _excess(members: MemberSet, cutoff: float, cap: int) -> int:
+    """How many of the oldest members a touch drops: those touched at or before ``cutoff``
+    (times never decrease along a set), or more to bring the set down to ``cap``. O(1)
+    while the oldest member is live (as each touch leaves it), else O(log n) for a packed
+    set and O(dropped) for a dict."""
+    if members.__class__ is dict:
+        stale = 0
+        for ts in members.values():
+            if ts > cutoff:
+                break
+            stale += 1
+        return max(stale, len(members) - cap)
+    times, over = members.times, len(members.names) - cap
+    if times.__class__ is float:
+        stale = len(members.names) if times <= cutoff else 0
+    elif _DOUBLE.unpack_from(times)[0] > cutoff:
+        stale = 0
+    else:
+        stale = bisect_right(_floats(times), cutoff)
+    return over if over > stale else stale
 
 
 def _oldest(members: MemberSet) -> float:
@@ -200,14 +217,6 @@ def _oldest(members: MemberSet) -> float:
         return next(iter(members.values()))
     times = members.times
     return times if isinstance(times, float) else _DOUBLE.unpack_from(times)[0]
-
-
-def _newest(members: MemberSet) -> float:
-    """The time of the newest member of a non-empty set (the last one)."""
-    if isinstance(members, dict):
-        return next(reversed(members.values()))
-    times = members.times
-    return times if isinstance(times, float) else _DOUBLE.unpack_from(times, len(times) - 8)[0]
 
 
 def _resorted(members: MemberSet, fresh: list[str], now: float) -> MemberSet:
@@ -271,6 +280,8 @@ class MemoryState:
         # through the read): a value put under several keys at once (a bulk cluster under
         # each of its bands) is decoded once per read, and its answers are one object.
         self._decoded: dict[int, Any] = {}
+        # One write call's encoded values, by the id of the value put (``_put``).
+        self._encoded: dict[int, bytes] = {}
 
     # -- reads -----------------------------------------------------------------------
     # A message asks ~33 questions (reads were ~15 % of the engine's CPU on the mixed
@@ -297,15 +308,17 @@ class MemoryState:
         a small set's count is its times unpacked (O(n), in C) and binary-searched, a large
         one's stops at the first member older than the window (O(answer)), a set touched at
         once is all or none (O(1))."""
-        if is_hashed(query.key):
-            return hashed.answer(query, self._hashed.get(query.key), self._hasher, now)
         held = self._members.get(query.key)
         if held is None:
+            blob = self._hashed.get(query.key)  # a key is in one table at most
+            if blob is not None:
+                return hashed.answer(query, blob, self._hasher, now)
             return 0
         if held.__class__ is _Held:
             if held.expiry <= now:
                 return 0
-            since, times = max(now - query.window, now - held.ttl), held.times
+            since = now - (query.window if query.window < held.ttl else held.ttl)
+            times = held.times
             if times.__class__ is float:
                 return len(held.names) if times > since else 0
             return len(held.names) - bisect_right(_floats(times), since)
@@ -322,20 +335,22 @@ class MemoryState:
     def _contains(self, query: Contains, now: float) -> tuple[bool, ...]:
         """Membership by the names alone while the set's oldest member is live (the common
         case: each touch drops the members past the TTL), else by each member's time."""
-        if is_hashed(query.key):
-            return hashed.answer(query, self._hashed.get(query.key), self._hasher, now)
         held = self._members.get(query.key)
         if held is None:
+            blob = self._hashed.get(query.key)  # a key is in one table at most
+            if blob is not None:
+                return hashed.answer(query, blob, self._hasher, now)
             return (False,) * len(query.members)
         if held.__class__ is _Held:
             if held.expiry <= now:
                 return (False,) * len(query.members)
             names, times, cutoff = held.names, held.times, now - held.ttl
-            if times.__class__ is float:  # touched at once: all live or all gone
-                return (tuple(map(names.__contains__, query.members)) if times > cutoff
-                        else (False,) * len(query.members))
-            if _DOUBLE.unpack_from(times)[0] > cutoff:
-                return tuple(map(names.__contains__, query.members))
+            if (times if times.__class__ is float else _DOUBLE.unpack_from(times)[0]) > cutoff:
+                asked = query.members  # most often one: asked without a map or a bound method
+                return ((asked[0] in names,) if len(asked) == 1
+                        else tuple(map(names.__contains__, asked)))
+            if times.__class__ is float:  # touched at once: all gone with the oldest
+                return (False,) * len(query.members)
             live = {m for m, ts in zip(names, _floats(times), strict=True) if ts > cutoff}
             return tuple(map(live.__contains__, query.members))
         members, expiry, ttl, _ = held
@@ -389,57 +404,78 @@ class MemoryState:
 
     # -- writes ----------------------------------------------------------------------
     def write(self, writes: Sequence[Write], now: float) -> None:
-        # One value is often put under several keys (a bulk cluster under each of its
-        # bands): encoded once per call, the keys share the bytes.
-        encoded: dict[int, bytes] = {}
+        """Each write goes to its kind's method by one look-up of its class, not down a
+        chain of isinstance tests (a message makes ~14 writes, most of them cheap)."""
+        apply = self._appliers
+        self._encoded.clear()
         for op in writes:
-            if isinstance(op, Put):
-                stored = encoded.get(id(op.value))
-                if stored is None:
-                    stored = encoded[id(op.value)] = encode_value(op.value)
-                self._values[op.key] = (stored, now + op.ttl)
-            else:
-                self._apply(op, now)
+            apply[op.__class__](self, op, now)
         self._writes += len(writes)
         if self._writes >= _SWEEP_EVERY:
             self.sweep(now)
 
-    def _apply(self, op: Write, now: float) -> None:
-        if isinstance(op, Incr):
-            self._incr(op, now)
-        elif isinstance(op, Touch | Replace | Remove) and is_hashed(op.key):
+    def _put(self, op: Put, now: float) -> None:
+        """One value is often put under several keys in one call (a bulk cluster under each
+        of its bands): encoded once, the keys share the bytes."""
+        stored = self._encoded.get(id(op.value))
+        if stored is None:
+            stored = self._encoded[id(op.value)] = encode_value(op.value)
+        self._values[op.key] = (stored, now + op.ttl)
+
+    def _touch(self, op: Touch, now: float) -> None:
+        """A touch of a packed set makes one new set: O(n) bytes copied (``_touched``), and
+        the drops past the TTL and the cap found in O(1) when there are none (``_excess``).
+        Here and in the other hot paths a conditional expression takes the larger or the
+        smaller of two numbers: a call of max or min costs several times more."""
+        key = op.key
+        if is_hashed(key):
             self._apply_hashed(op, now)
-        elif isinstance(op, Touch):
-            if not op.members:
-                return  # touching nobody changes nothing (no TTL or cap either), as in Redis
-            held = self._members.get(op.key)
-            members, expiry, ttl, _ = (_EMPTY, 0.0, 0.0, 0) if held is None else _entry(held)
-            if expiry <= now:  # gone to every read: a longer TTL now must not revive it
-                if self.trimmed is not None:
-                    self.trimmed.extend((op.key, m) for m in members)
-                members, ttl = _EMPTY, op.ttl
-            members = _touched(members, op.members, now)
-            # Members are in age order: those past the TTL (the set's until now, as reads
-            # saw it, or this touch's if shorter), then the stalest beyond the cap, are
-            # the oldest (Redis's ZREMRANGEBYSCORE, then ZREMRANGEBYRANK).
-            drop = max(_stale(members, now - min(ttl, op.ttl)), len(members) - op.cap)
-            if drop > 0:
-                stale = list(islice(members, drop))
-                members = _without(members, stale)
-                if self.trimmed is not None:
-                    self.trimmed.extend((op.key, m) for m in stale)
-            self._members[op.key] = _held(members, max(expiry, now + op.ttl), op.ttl, op.cap)
-        elif isinstance(op, Replace):
-            self._members[op.key] = _held(
-                _packed([(sys.intern(m), now) for m in sorted(set(op.members))]),
-                now + op.ttl, op.ttl, max(len(op.members), 1))
-        elif isinstance(op, Remove):
-            held = self._members.get(op.key)
-            if held is not None:
-                members, *meta = _entry(held)
-                self._members[op.key] = _held(_without(members, op.members), *meta)
-        elif isinstance(op, Delete):
-            self.forget(op.key)
+            return
+        if not op.members:
+            return  # touching nobody changes nothing (no TTL or cap either), as in Redis
+        held = self._members.get(key)
+        if held is None:
+            members, expiry, ttl = _EMPTY, 0.0, 0.0
+        elif held.__class__ is _Held:
+            members, expiry, ttl = held, held.expiry, held.ttl
+        else:
+            members, expiry, ttl, _ = held
+        if expiry <= now:  # gone to every read: a longer TTL now must not revive it
+            if self.trimmed is not None:
+                self.trimmed.extend((key, m) for m in members)
+            members, ttl = _EMPTY, op.ttl
+        members = _touched(members, op.members, now)
+        # Members are in age order: those past the TTL (the set's until now, as reads
+        # saw it, or this touch's if shorter), then the stalest beyond the cap, are
+        # the oldest (Redis's ZREMRANGEBYSCORE, then ZREMRANGEBYRANK).
+        drop = _excess(members, now - (op.ttl if op.ttl < ttl else ttl), op.cap)
+        if drop > 0:
+            stale = list(islice(members, drop))
+            members = _without(members, stale)
+            if self.trimmed is not None:
+                self.trimmed.extend((key, m) for m in stale)
+        until = now + op.ttl
+        self._members[key] = _held(members, until if until > expiry else expiry, op.ttl, op.cap)
+
+    def _replace(self, op: Replace, now: float) -> None:
+        if is_hashed(op.key):
+            self._apply_hashed(op, now)
+            return
+        self._members[op.key] = _held(
+            _packed([(sys.intern(m), now) for m in sorted(set(op.members))]),
+            now + op.ttl, op.ttl, max(len(op.members), 1))
+
+    def _remove(self, op: Remove, now: float) -> None:
+        if is_hashed(op.key):
+            self._apply_hashed(op, now)
+            return
+        held = self._members.get(op.key)
+        if held is not None:
+            members, *meta = _entry(held)
+            self._members[op.key] = _held(_without(members, op.members), *meta)
+
+    def _delete(self, op: Delete, now: float) -> None:
+        self.forget(op.key)
 
     def _apply_hashed(self, op: Touch | Replace | Remove, now: float) -> None:
         key, blob = op.key, self._hashed.get(op.key)
@@ -460,8 +496,9 @@ class MemoryState:
         if (expiry > now and 0 < len(packed) <= 16 * _MAX_BUCKETS
                 and _DOUBLE.unpack_from(packed, len(packed) - 16)[0] == bucket):
             count = _DOUBLE.unpack_from(packed, len(packed) - 8)[0] + op.amount
+            until = now + op.ttl
             self._counters[op.key] = (packed[:-8] + _DOUBLE.pack(count),
-                                      max(expiry, now + op.ttl))
+                                      until if until > expiry else expiry)
             return
         buckets = _buckets(packed) if expiry > now else {}
         buckets[bucket] = buckets.get(bucket, 0.0) + op.amount
@@ -470,6 +507,10 @@ class MemoryState:
             for stale in [b for b in buckets if b < oldest]:
                 del buckets[stale]
         self._counters[op.key] = (_pairs(buckets), max(expiry, now + op.ttl))
+
+    _appliers: ClassVar[dict[type, Callable[[Any, Any, float], None]]] = {
+        Put: _put, Touch: _touch, Incr: _incr, Replace: _replace, Remove: _remove,
+        Delete: _delete}
 
     def commit(self) -> None:
         """Nothing to make durable in memory."""
