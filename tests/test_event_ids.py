@@ -49,3 +49,60 @@ def test_fields_added_to_the_contract_leave_stored_digests_unchanged() -> None:
                           b'"sender": "alice", "recipients": ["bob"], "encrypted": true, '
                           b'"size": 120}', Limits())
     assert digest(sealed) != digest(plain)
+
+
+def _decoded_again(event: object) -> str:
+    """The digest as first written: the encoding decoded, the later fields at their
+    default deleted, encoded again (what ``once.digest`` must still give)."""
+    import hashlib
+
+    import msgspec
+
+    from spimguard.events import Message
+    fields = msgspec.json.decode(msgspec.json.encode(event, enc_hook=float))
+    if type(event) is Message:
+        for name, default in (("encrypted", False), ("size", 0)):
+            if fields[name] == default:
+                del fields[name]
+    return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()
+
+
+def test_digests_cut_the_later_fields_as_decoding_did() -> None:
+    """The later fields at their default are cut off the encoding's end: the digest is the
+    one the decode and encode round gave, whatever the text escapes and however many of
+    them are at their default."""
+    from spimguard.events import Attachment, Client, Invite, Login, Message
+    from spimguard.once import digest
+
+    odd = 'quote " back \\ tab \t nl \n nul \x00 é 𝄞 ,"size":0} ,"encrypted":false'
+    events = [
+        Message(id="m", ts=T0, sender="a", recipients=["b", "c"], text=odd),
+        Message(id="m", ts=T0 + 0.125, sender="a", recipients=["b"], text="",
+                encrypted=True, size=0),
+        Message(id="m", ts=T0, sender="a", recipients=["b"], text="", encrypted=True,
+                size=4096),
+        Message(id="m", ts=T0, sender="a", recipients=["b"], text="x", size=7,
+                client=Client("app", "10.0.0.1"),
+                attachments=[Attachment("a.pdf", "application/pdf", "", 0)]),
+        Invite(id="i", ts=T0, sender="a", recipients=["b"]),
+        Login(id="l", ts=T0, account="a", session="s"),
+    ]
+    for event in events:
+        assert digest(event) == _decoded_again(event), event
+
+
+def test_a_later_field_anywhere_but_last_is_refused() -> None:
+    """``digest`` cuts the later fields off the encoding's end: a kind whose later field
+    is not among its last fails at its first digest rather than hashing the wrong bytes."""
+    import msgspec
+    import pytest
+
+    from spimguard.once import digest
+
+    class Misplaced(msgspec.Struct, frozen=True, tag_field="type", tag="message"):
+        id: str
+        size: int = 0
+        text: str = ""
+
+    with pytest.raises(TypeError, match="must come last"):
+        digest(Misplaced(id="m"))  # type: ignore[arg-type]

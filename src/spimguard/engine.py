@@ -85,6 +85,8 @@ _CLOCK = "engine:clock"
 _ATTEMPTS = 16
 _BACKOFF = 0.001  # seconds: the first retry's pause at most, doubling up to _MAX_PAUSE
 _MAX_PAUSE = 0.02
+# The learnt count's query, made once: every event reads it (``_own_reads``).
+_LEARNT_VERSION = learnt_version()
 
 
 class _Planned(NamedTuple):
@@ -122,7 +124,7 @@ class Engine:
         # since then; anything else means another node learnt something (rebuild).
         self._learnt_seen: float | None = None
         self._learnt_own = 0.0
-        self._refresh_learners(self.state.read([learnt_version()], self.clock)[0])
+        self._refresh_learners(self.state.read([_LEARNT_VERSION], self.clock)[0])
         notices.templates(self.config.language)  # a missing language fails at start-up
 
     # -- public ------------------------------------------------------------------------
@@ -262,8 +264,13 @@ class Engine:
                 time.sleep(random.uniform(0.0, min(_MAX_PAUSE, _BACKOFF * 2**attempt)))
         raise StateUnavailable(f"event {event.id[:80]!r}: the state it reads kept changing")
 
-    def _plan(self, event: Event) -> _Planned:
-        """The event's context and every query it reads: its own and its detectors'."""
+    def _enabled(self) -> list[Detector]:
+        """The detectors not disabled, found once per batch rather than per event."""
+        return [d for d in self.detectors if d.name not in self.disabled]
+
+    def _plan(self, event: Event, detectors: Sequence[Detector]) -> _Planned:
+        """The event's context and every query it reads: its own and those of the
+        ``detectors`` (the enabled ones, ``_enabled``)."""
         if isinstance(event, Message):
             ctx = Context(event, view=text.SEALED if event.encrypted else text.view(event.text),
                           names=text.names_of(event.recipients))
@@ -281,9 +288,7 @@ class Engine:
         active: list[Detector] = []
         # A detector bug must not take the message down with it: a detector that
         # fails is left out of this event (its signals and its writes), and logged.
-        for detector in self.detectors:
-            if detector.name in self.disabled:
-                continue
+        for detector in detectors:
             try:
                 queries.extend(detector.reads(ctx))
                 active.append(detector)
@@ -303,11 +308,12 @@ class Engine:
         A plan depends on the event and the detectors' settings alone (never on state, or
         on what a learner learnt), so planning ahead changes no verdict. Reports are
         planned in turn: they look up the reported message, which the batch may log."""
-        planned = [None if isinstance(e, Report) or e.id in known else self._plan(e)
+        detectors = self._enabled()
+        planned = [None if isinstance(e, Report) or e.id in known else self._plan(e, detectors)
                    for e in events]
         ready = [p for p in planned if p is not None]
-        for detector in self.detectors:
-            if _batched(type(detector)) and detector.name not in self.disabled:
+        for detector in detectors:
+            if _batched(type(detector)):
                 try:
                     detector.prepare([p.ctx for p in ready if detector in p.active])
                 except Exception:  # each event then computes its own (``Batched``)
@@ -319,7 +325,7 @@ class Engine:
         return planned
 
     def _judge(self, event: Event, body: str, planned: _Planned | None) -> Result:
-        ctx, own, active, unique = planned or self._plan(event)
+        ctx, own, active, unique = planned or self._plan(event, self._enabled())
         if self._claims:
             claim, answers = self._claims.claim_read(event.id, body, unique, event.ts)
             if not claim.mine:
@@ -402,7 +408,7 @@ class Engine:
         for a report, then what the report-trust model reads (``trust.reads``)."""
         account = event.account
         own: tuple[Query, ...] = (Get(accounts.first_seen(account)),
-                                  Get(accounts.restrictions(account)), learnt_version())
+                                  Get(accounts.restrictions(account)), _LEARNT_VERSION)
         return own + trust.reads(event) if isinstance(event, Report) else own
 
     def _decide(self, event: Event, signals: list[Signal],

@@ -70,26 +70,47 @@ _LATER_FIELDS = {"message": frozenset({"encrypted", "size"})}
 
 
 @functools.cache
-def _later(kind: type[Event]) -> tuple[tuple[str, str, Any], ...]:
-    """(attribute, wire name, default) of the kind's later fields, looked up once per
-    kind: ``msgspec.structs.fields`` resolves the type annotations on every call, which
-    cost more than the rest of the digest."""
+def _later(kind: type[Event]) -> tuple[tuple[str, bytes, Any, bytes], ...]:
+    """(attribute, member prefix ``,"wire":``, default, member at the default) of the
+    kind's later fields, looked up once per kind: ``msgspec.structs.fields`` resolves the
+    type annotations on every call, which cost more than the rest of the digest.
+
+    The later fields must be the kind's last (``digest`` cuts them off the encoding's
+    end): a field added later in the middle fails here, at the first digest."""
     later = _LATER_FIELDS.get(kind.__struct_config__.tag, frozenset())  # type: ignore[arg-type]
-    return tuple((info.name, info.encode_name, info.default)
-                 for info in msgspec.structs.fields(kind) if info.encode_name in later)
+    fields = msgspec.structs.fields(kind)
+    tail = fields[len(fields) - len(later):] if later else ()
+    if {info.encode_name for info in tail} != later:
+        raise TypeError(f"{kind.__name__}: the fields added later must come last")
+    members = []
+    for info in tail:
+        prefix = b',"%s":' % info.encode_name.encode()
+        members.append((info.name, prefix, info.default,
+                        prefix + msgspec.json.encode(info.default)))
+    return tuple(members)
 
 
 def digest(event: Event) -> str:
     """SHA-256 of the event's canonical encoding: type tag and every field, defaults too,
-    but for fields added later that hold their default (``_LATER_FIELDS``)."""
+    but for fields added later that hold their default (``_LATER_FIELDS``).
+
+    The later fields are the encoding's last members, so those at their default are cut
+    off its end (the bytes they are encoded to are known) rather than decoding the whole
+    event and encoding it again without them: msgspec encodes a value alike wherever it
+    stands, so the bytes are those the decoding round gave (``test_once``)."""
     encoded = msgspec.json.encode(event, enc_hook=_plain)
-    at_default = [wire for name, wire, default in _later(type(event))
-                  if getattr(event, name) == default]
-    if at_default:
-        fields = msgspec.json.decode(encoded)
-        for name in at_default:
-            del fields[name]
-        encoded = msgspec.json.encode(fields)
+    later = _later(type(event))
+    if later:
+        kept, cut = [], 1  # the closing brace, then the later members
+        for name, prefix, default, at_default in later:
+            value = getattr(event, name)
+            if value == default:
+                cut += len(at_default)
+            else:
+                member = prefix + msgspec.json.encode(value, enc_hook=_plain)
+                cut += len(member)
+                kept.append(member)
+        encoded = b"".join([encoded[:-cut], *kept, b"}"])
     return hashlib.sha256(encoded).hexdigest()
 
 

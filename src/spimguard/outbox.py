@@ -27,7 +27,7 @@ def outbox_of(config: Config, event: Event, body: str, ctx: Context, result: Res
         entry = LogEntry(
             id=event.id, ts=event.ts, type="message", account=event.sender, digest=body,
             session=event.session, action=result.action, score=result.score,
-            signals=tuple(s.code for s in result.signals),
+            signals=tuple([s.code for s in result.signals]),
             text_sha256=hashlib.sha256(event.text.encode("utf-8", "surrogatepass")
                                        ).hexdigest(),
             text=event.text if config.records.keep_text else None,
@@ -45,7 +45,7 @@ def outbox_of(config: Config, event: Event, body: str, ctx: Context, result: Res
                      account=event.account, digest=body,
                      session=getattr(event, "session", ""),
                      action="", score=decision.score if decision else 0.0,
-                     signals=tuple(s.code for s in decision.signals) if decision else (),
+                     signals=tuple([s.code for s in decision.signals]) if decision else (),
                      result=answer, keep=ctx.keep)
     report = None
     if isinstance(event, Report):

@@ -60,6 +60,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from .config import Config
 from .events import AccountAction, SignalOut
@@ -94,7 +95,9 @@ class Decision:
     about: Mapping[str, str] | None = None  # notice facts of the strongest signal with any
 
 
-_NOTHING = Decision(action="deliver", score=0.0, signals=[], account_action=AccountAction(),
+_POINTS = itemgetter(1)  # of a (signal, points) pair: what ``decide`` orders them by
+_NO_ACTION = AccountAction()
+_NOTHING = Decision(action="deliver", score=0.0, signals=[], account_action=_NO_ACTION,
                     reason="")
 
 
@@ -104,23 +107,37 @@ class Policy:
         self.weights = dict(config.scores)
         self.groups = dict(config.groups)
         self.caps = dict(config.group_caps)
+        # Per code config names: (weight, group, whether the group is an account group),
+        # looked up once here rather than three times per signal. A code config does not
+        # name weighs 1, is its own group and no account group.
+        self._codes = {code: (self.weights.get(code, 1.0), self.groups.get(code, code),
+                              self.groups.get(code) in self.cfg.account_groups)
+                       for code in {*self.weights, *self.groups}}
 
     def _group(self, signal: Signal) -> str:
         return self.groups.get(signal.code, signal.code)
 
     def _scored(self, signals: Sequence[Signal]) -> tuple[list[tuple[Signal, float]], float,
                                                           float]:
-        raw = [(s, self.weights.get(s.code, 1.0) * s.strength) for s in signals]
-        per_group: dict[str, float] = defaultdict(float)
-        for signal, points in raw:
-            per_group[self._group(signal)] += points
-        scale = {g: self.caps[g] / total for g, total in per_group.items()
-                 if g in self.caps and total > self.caps[g] > 0}
-        scored = [(s, p * scale.get(self._group(s), 1.0)) for s, p in raw]
+        codes = self._codes
+        raw: list[tuple[Signal, float]] = []
+        groups: list[tuple[str, bool]] = []  # per signal: its group, an account group?
+        per_group: dict[str, float] = {}
+        for signal in signals:
+            weight, group, account = codes.get(signal.code) or (1.0, signal.code, False)
+            points = weight * signal.strength
+            raw.append((signal, points))
+            groups.append((group, account))
+            per_group[group] = per_group.get(group, 0.0) + points
+        caps = self.caps
+        scale = {g: caps[g] / total for g, total in per_group.items()
+                 if g in caps and total > caps[g] > 0}
+        scored = raw if not scale else [
+            (s, p * scale.get(g, 1.0)) for (s, p), (g, _) in zip(raw, groups, strict=True)]
         # The action follows the score as the verdict shows it (3 decimals): 4 + 10 × 0.9 / 3
         # reaches a hold threshold of 7 rather than falling a float's last bit short.
-        total = round(sum(p for _, p in scored), 3)
-        account = sum(p for s, p in scored if self.groups.get(s.code) in self.cfg.account_groups)
+        total = round(sum([p for _, p in scored]), 3)
+        account = sum([p for (_, p), (_, a) in zip(scored, groups, strict=True) if a])
         return scored, total, account
 
     def _uncorroborated(self, scored: Sequence[tuple[Signal, float]]) -> bool:
@@ -178,7 +195,7 @@ class Policy:
         if not signals and in_force == "none":
             return _NOTHING
         scored, total, account_points = self._scored(signals)
-        scored.sort(key=lambda sp: sp[1], reverse=True)
+        scored.sort(key=_POINTS, reverse=True)
         overrides = {s.override for s, _ in scored if s.override}
         cfg = self.cfg
         if "block" in overrides:
@@ -224,10 +241,8 @@ class Policy:
                 kind = "challenge"
         # The session the action is about: a suspension's scope, and the session the IM
         # server asks to answer a challenge (its ``challenge`` event names it back).
-        account_action = AccountAction(
-            action=kind, account=account if kind != "none" else "",
-            reason=reason if kind != "none" else "",
-            session=session if kind != "none" else "")
+        account_action = _NO_ACTION if kind == "none" else AccountAction(
+            action=kind, account=account, reason=reason, session=session)
         return Decision(
             action=action, score=round(total, 3),
             signals=[SignalOut(s.code, round(p, 3), s.detail) for s, p in scored],

@@ -46,10 +46,12 @@ class Context:
     # that cluster is a campaign already: the engine records campaign messages.
     cluster: str = ""
     campaign: bool = False
+    # The event when it is a message, else None: set once, when the context is made
+    # (``__post_init__``), for detectors ask it some fifteen times an event.
+    message: Message | None = field(init=False, repr=False, compare=False)
 
-    @property
-    def message(self) -> Message | None:
-        return self.event if isinstance(self.event, Message) else None
+    def __post_init__(self) -> None:
+        self.message = self.event if isinstance(self.event, Message) else None
 
 
 @dataclass(slots=True)
