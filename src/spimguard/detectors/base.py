@@ -177,3 +177,17 @@ def first_per_code(found: Sequence[Signal]) -> list[Signal]:
     for signal in found:
         seen.setdefault(signal.code, signal)
     return list(seen.values())
+
+
+T = TypeVar("T")
+
+
+def once(ctx: Context, key: str, make: Callable[[], T]) -> T:
+    """``make()`` the first time an event asks for ``key``, its stored value after: what a
+    detector derives from an event (a plan, a decoded cluster) is needed by ``reads``,
+    ``detect`` and ``writes`` alike. A value of None is kept too (no plan is an answer)."""
+    scratch = ctx.scratch
+    if key in scratch:
+        return scratch[key]  # type: ignore[no-any-return]
+    value = scratch[key] = make()
+    return value

@@ -31,7 +31,7 @@ from ..state.ops import Contains, Query, Write
 from ..text import UrlFact, skeleton
 from ..urlmodel import features as url_features
 from ..urlmodel import scorer as url_scorer
-from .base import Context, Facts, Outcome, first_per_code, settings
+from .base import Context, Facts, Outcome, first_per_code, once, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +106,11 @@ class LinksDetector:
 
     def _lists(self, ctx: Context) -> dict[str, Contains]:
         """The list look-ups of the message's hosts, built once per event."""
-        if self.name not in ctx.scratch:
-            hosts = [u.host for u in self._urls(ctx)]
-            ctx.scratch[self.name] = {name: lists.contains_any(name, hosts)
-                                      for name in _LISTS} if hosts else {}
-        return ctx.scratch[self.name]
+        return once(ctx, self.name, lambda: self._make_lists(ctx))
+
+    def _make_lists(self, ctx: Context) -> dict[str, Contains]:
+        hosts = [u.host for u in self._urls(ctx)]
+        return {name: lists.contains_any(name, hosts) for name in _LISTS} if hosts else {}
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         return tuple(self._lists(ctx).values())
