@@ -309,7 +309,7 @@ class BulkDetector:
         fresh, strangers = self._fresh(ctx, cluster, plan, facts)
         cluster.recipients = cluster.recipients * decay + fresh
         recipients = set(event.recipients)
-        cluster.seen = [*(r for r in cluster.seen if r not in recipients),
+        cluster.seen = [*[r for r in cluster.seen if r not in recipients],
                         *event.recipients][-cfg.max_recipients:]
         cluster.familiar = cluster.familiar * decay + ("FAMILIAR_SENDER" in outcome.signals)
         cluster.sender_count = cluster.sender_count * decay + (
