@@ -51,7 +51,6 @@ _INVISIBLE = re.compile(
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
     "\U000e0000-\U000e007f\U000e0100-\U000e01ef]+"
 )
-_SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -361,7 +360,7 @@ def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = (
     out = _MENTION.sub("@", out)
     out = _NUMBER.sub("#", out)
     out += "".join(f" <{d}>" for d in domains)
-    return _SPACES.sub(" ", out).strip()
+    return " ".join(out.split())  # whitespace runs made one space, none at the ends
 
 
 def masked_for(view: MessageView, names: tuple[str, ...]) -> str:
