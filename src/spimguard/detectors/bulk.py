@@ -172,6 +172,13 @@ def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
                  for i in range(bands))
 
 
+@lru_cache(maxsize=8_192)  # a few MB at most
+def _reads(keys: tuple[str, ...]) -> tuple[Get, ...]:
+    """The reads of a text's band keys: one tuple per text however often it is sent (a
+    query hashes once, as the engine and the state look it up)."""
+    return tuple(Get(k) for k in keys)
+
+
 class _Plan(NamedTuple):
     keys: tuple[str, ...]
     reads: tuple[Get, ...]
@@ -204,15 +211,15 @@ class BulkDetector:
             if keys is None:
                 return None
             ctx.keep[self.name] = " ".join(keys).encode()
-            return _Plan(keys, tuple(Get(k) for k in keys),
+            return _Plan(keys, _reads(keys),
                          accounts.ties(event.sender, event.recipients))
         if isinstance(event, Report) and ctx.reported and self.name in ctx.reported.keep:
             keys = tuple(ctx.reported.keep[self.name].decode().split())
-            return _Plan(keys, tuple(Get(k) for k in keys))
+            return _Plan(keys, _reads(keys))
         if isinstance(event, Report) and sealed(ctx.reported) and event.text.strip():
             # An encrypted message, never clustered: its reporter's client sent the words.
             keys = text_keys(view(event.text), names_of((event.reporter,)), self.cfg)
-            return _Plan(keys, tuple(Get(k) for k in keys)) if keys is not None else None
+            return _Plan(keys, _reads(keys)) if keys is not None else None
         return None
 
     def reads(self, ctx: Context) -> Sequence[Query]:
