@@ -248,7 +248,7 @@ def test_once_makes_a_value_once_an_event_none_included() -> None:
         return value
 
     ctx = Context(Message(id="m", ts=T0, sender="a", recipients=["b"], text="ok"))
-    assert once(ctx, "k", lambda: make(None)) is None
-    assert once(ctx, "k", lambda: make("late")) is None
-    assert once(ctx, "j", lambda: make("v")) == once(ctx, "j", lambda: make("w")) == "v"
+    assert once(ctx, "k", make, None) is None
+    assert once(ctx, "k", make, "late") is None
+    assert once(ctx, "j", make, "v") == once(ctx, "j", make, "w") == "v"
     assert len(made) == 2

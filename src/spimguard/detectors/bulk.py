@@ -195,6 +195,10 @@ def decayed(value: float, since: float, now: float, half_life: float) -> float:
     return value * decay_factor(since, now, half_life)
 
 
+# The event's scratch entries of ``cluster`` and ``_fresh`` (its plan's is the name's).
+_CLUSTER, _FRESH = "bulk:cluster", "bulk:fresh"
+
+
 class BulkDetector:
     name = "bulk"
 
@@ -202,7 +206,7 @@ class BulkDetector:
         self.cfg = settings(self.name, BulkSettings, given)
 
     def _plan(self, ctx: Context) -> _Plan | None:
-        return once(ctx, self.name, lambda: self._make_plan(ctx))
+        return once(ctx, self.name, self._make_plan, ctx)
 
     def _make_plan(self, ctx: Context) -> _Plan | None:
         event = ctx.event
@@ -231,7 +235,7 @@ class BulkDetector:
 
         Decoded once per event, and once per distinct value (the bands of one text mostly
         hold the same cluster); ``writes`` updates the same object."""
-        return once(ctx, f"{self.name}:cluster", lambda: self._decoded(ctx, plan, facts))
+        return once(ctx, _CLUSTER, self._decoded, ctx, plan, facts)
 
     def _decoded(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
         held: list[Any] = []
@@ -275,8 +279,7 @@ class BulkDetector:
                ) -> tuple[int, int]:
         """(recipients new to the cluster, how many of them are strangers to the sender),
         as the cluster was read: once per event, for ``detect`` and ``writes`` alike."""
-        return once(ctx, f"{self.name}:fresh",
-                    lambda: self._count_fresh(ctx, cluster, plan, facts))
+        return once(ctx, _FRESH, self._count_fresh, ctx, cluster, plan, facts)
 
     @staticmethod
     def _count_fresh(ctx: Context, cluster: Cluster, plan: _Plan, facts: Facts

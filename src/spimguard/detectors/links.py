@@ -112,7 +112,7 @@ class LinksDetector:
 
     def _lists(self, ctx: Context) -> dict[str, Contains]:
         """The list look-ups of the message's hosts, built once per event."""
-        return once(ctx, self.name, lambda: self._make_lists(ctx))
+        return once(ctx, self.name, self._make_lists, ctx)
 
     def _make_lists(self, ctx: Context) -> dict[str, Contains]:
         hosts = [u.host for u in self._urls(ctx)]

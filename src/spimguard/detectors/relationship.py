@@ -84,7 +84,7 @@ class RelationshipDetector:
         self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
 
     def _plan(self, ctx: Context) -> _Plan | None:
-        return once(ctx, self.name, lambda: self._make_plan(ctx))
+        return once(ctx, self.name, self._make_plan, ctx)
 
     def _make_plan(self, ctx: Context) -> _Plan | None:
         message = ctx.message

@@ -111,7 +111,7 @@ class ReputationDetector:
 
     def _plan(self, ctx: Context) -> _Plan | None:
         """The event's plan, once per event (None, for the most, which carry no domain)."""
-        return once(ctx, self.name, lambda: self._make_plan(ctx))
+        return once(ctx, self.name, self._make_plan, ctx)
 
     def _make_plan(self, ctx: Context) -> _Plan | None:
         domains = self._domains(ctx)

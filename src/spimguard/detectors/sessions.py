@@ -65,7 +65,7 @@ class SessionsDetector:
         self.cfg = settings(self.name, SessionsSettings, given)
 
     def _queries(self, ctx: Context, message: Message) -> tuple[Count, Distinct]:
-        return once(ctx, self.name, lambda: self._make_queries(message))
+        return once(ctx, self.name, self._make_queries, message)
 
     def _make_queries(self, message: Message) -> tuple[Count, Distinct]:
         who, window = (message.sender, message.session), self.cfg.remember

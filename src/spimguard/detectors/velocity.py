@@ -100,6 +100,13 @@ class _Plan(NamedTuple):
     ties: tuple[Contains, Contains]  # ``accounts.ties`` of ``people``
 
 
+_STRANGERS_NOW = "velocity:strangers"  # the event's scratch entry of ``_strangers_now``
+
+
+def _strangers_of(plan: _Plan, facts: Facts) -> tuple[str, ...]:
+    return tuple(accounts.strangers(plan.people, plan.ties, facts))
+
+
 class VelocityDetector:
     name = "velocity"
 
@@ -107,7 +114,7 @@ class VelocityDetector:
         self.cfg = settings(self.name, VelocitySettings, given)
 
     def _plan(self, ctx: Context, message: Message) -> _Plan:
-        return once(ctx, self.name, lambda: self._make_plan(message))
+        return once(ctx, self.name, self._make_plan, message)
 
     def _make_plan(self, message: Message) -> _Plan:
         cfg, sender = self.cfg, message.sender
@@ -137,8 +144,7 @@ class VelocityDetector:
 
     def _strangers_now(self, ctx: Context, plan: _Plan, facts: Facts) -> tuple[str, ...]:
         """The recipients who are neither contacts nor correspondents, once per event."""
-        return once(ctx, f"{self.name}:strangers",
-                    lambda: tuple(accounts.strangers(plan.people, plan.ties, facts)))
+        return once(ctx, _STRANGERS_NOW, _strangers_of, plan, facts)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         message = ctx.message

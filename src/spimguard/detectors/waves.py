@@ -155,8 +155,7 @@ class WavesDetector:
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         if not self._has_text(ctx):
             return []
-        values = once(ctx, self.name, lambda: sketch(
-            ctx.view, ctx.names, self._ordinary))  # type: ignore[arg-type]
+        values = once(ctx, self.name, sketch, ctx.view, ctx.names, self._ordinary)
         if values is None:
             return []
         ctx.keep[self.name] = values.tobytes()
