@@ -107,6 +107,10 @@ def strangers(recipients: Sequence[str], queries: tuple[Contains, Contains],
     """The recipients who are neither contacts nor correspondents of the sender (those
     past the ``ties`` cap count as strangers: nobody has that many people in one chat)."""
     contacts_q, talked_q = queries
-    known = {p for p, c, t in zip(contacts_q.members, facts[contacts_q], facts[talked_q],
-                                  strict=True) if c or t}
+    members = contacts_q.members
+    unknown = [p for p, c, t in zip(members, facts[contacts_q], facts[talked_q], strict=True)
+               if not c and not t]
+    if recipients == members:  # the ties' own people (velocity's): none past the cap
+        return unknown
+    known = set(members).difference(unknown)
     return [r for r in dict.fromkeys(recipients) if r not in known]
