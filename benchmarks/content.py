@@ -38,7 +38,7 @@ from spimguard.events import Result, Verdict
 from spimguard.model import crosscorpus, datasets, scorer
 from spimguard.model import train as training
 from spimguard.model.evaluate import confusion, recall_at_ham_rates, thresholds
-from spimguard.neighbours import NEAR, common_shingles, ordinary, shingles
+from spimguard.neighbours import MIN_SHINGLES, NEAR, common_shingles, ordinary, shingles
 from spimguard.text import _view as uncached_view  # the work, not the cache that saves it
 from spimguard.text import view
 from table import run_with_datasets
@@ -222,7 +222,11 @@ def by_likeness(spam: list[datasets.Sample], least: int) -> list[list[datasets.S
     detector is made for, drawn by its own notion of near, so what it marks there is an
     upper bound. Chains of at least ``least`` messages."""
     none = ordinary("none")
-    sets = [set(shingles(view(s.text), common=none).tolist()) for s in spam]
+    found, owner = shingles([(view(s.text), ()) for s in spam], none)
+    sizes = np.bincount(owner, minlength=len(spam))
+    # A text with too few shingles to be a pitch has none (``neighbours.sketches``).
+    sets = [set(h.tolist()) if len(h) >= MIN_SHINGLES else set()
+            for h in np.split(found, np.cumsum(sizes)[:-1])]
     parent = list(range(len(spam)))
 
     def top(i: int) -> int:

@@ -13,8 +13,10 @@ from typer.testing import CliRunner
 from conftest import T0, Server, config, established, event, message
 from spimguard import evidence, open_engine
 from spimguard.cli import app
-from spimguard.detectors.bulk import band_keys, masked_words
+from spimguard.detectors.base import Context, once
+from spimguard.detectors.bulk import BulkSettings, band_keys, text_keys
 from spimguard.engine import Engine
+from spimguard.events import Message
 from spimguard.text import names_of, view
 
 PITCH = ("Hi {name}! I found the coolest ringtones, get yours free at "
@@ -22,7 +24,7 @@ PITCH = ("Hi {name}! I found the coolest ringtones, get yours free at "
 
 
 def keys(text: str, recipients: list[str]) -> set[str]:
-    return set(band_keys(masked_words(view(text), names_of(recipients)), 6, 5))
+    return set(text_keys(view(text), names_of(recipients), BulkSettings()) or ())
 
 
 def test_personalised_copies_share_bands_and_chat_does_not() -> None:
@@ -234,3 +236,19 @@ def test_viral_sharing_is_not_a_campaign_and_a_push_is() -> None:
     assert {"BULK_NEAR_DUPLICATE", "LINK_REPUTATION"} <= set(last)
     assert "12 accounts" in last["BULK_NEAR_DUPLICATE"].detail
     assert "each" in last["BULK_NEAR_DUPLICATE"].detail
+
+
+def test_once_makes_a_value_once_an_event_none_included() -> None:
+    """``base.once``: what reads, detect and writes each ask for is made on the first ask
+    (a plan of None, "nothing to cluster", is an answer too, not made again)."""
+    made: list[str] = []
+
+    def make(value: str | None) -> str | None:
+        made.append("x")
+        return value
+
+    ctx = Context(Message(id="m", ts=T0, sender="a", recipients=["b"], text="ok"))
+    assert once(ctx, "k", make, None) is None
+    assert once(ctx, "k", make, "late") is None
+    assert once(ctx, "j", make, "v") == once(ctx, "j", make, "w") == "v"
+    assert len(made) == 2

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 
-from spimguard.text import _masked, masked, names_of, view
+from spimguard.text import masked, masked_for, names_of, view
 
 
 def test_disguises_fold_to_one_skeleton() -> None:
@@ -49,18 +49,20 @@ def test_fingerprint_survives_personalisation() -> None:
     assert a.fingerprint == b.fingerprint != c.fingerprint
 
 
-def test_masked_is_the_same_with_or_without_its_cache() -> None:
-    """A recipient's name that the text never greets changes nothing (the cached path);
-    one that appears only once another name is masked (``name`` in " <name> ") still
-    counts, as in the replacements one after another."""
+def test_masked_for_is_the_views_masked_form_with_the_names() -> None:
+    """A recipient's name that the text never greets changes nothing (the view's own
+    masked form, computed once); one that appears only once another name is masked
+    (``name`` in " <name> ") still counts, as in the replacements one after another."""
     rng = random.Random(5)
-    words = ["bob", "name", "hi", "alice", "ann", "<name>", "call", "12", "@bob", "b0b"]
+    words = ["bob", "name", "hi", "alice", "ann", "<name>", "call", "12", "@bob", "b0b",
+             "a.com", "www.b.org/x"]
     for _ in range(2000):
-        skel = " ".join(rng.choice(words) for _ in range(rng.randint(0, 8)))
+        v = view(" ".join(rng.choice(words) for _ in range(rng.randint(0, 8))))
         names = tuple(rng.sample(["bob", "name", "ann", "zed", "ame"], rng.randint(0, 3)))
-        domains = tuple(rng.sample(["a.com", "b.org"], rng.randint(0, 2)))
-        assert masked(skel, domains, names) == _masked(skel, domains, names)
-    assert masked("hi bob", (), ("bob", "name")) == "hi < <name> >"  # "name" once "bob" is gone
+        assert v.masked == masked(v.prose_skeleton, v.domains)
+        assert masked_for(v, names) == masked(v.prose_skeleton, v.domains, names)
+    # "name" counts once "bob" is gone:
+    assert masked_for(view("hi bob"), ("bob", "name")) == "hi < <name> >"
 
 
 def test_an_id_whose_skeleton_is_short_masks_nothing() -> None:

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from spimguard.text import masked, names_of, view
+from spimguard.text import masked_for, names_of, view
 from text_corpus import texts
 
 GOLDEN = Path(__file__).parent / "data/text_view_golden.json"
@@ -21,7 +21,7 @@ def digest(raw: str) -> str:
     names = names_of(["bob", "amy", "user123"])
     whole = [v.text, v.skeleton, list(v.tokens), [list(u) for u in map(_fields, v.urls)],
              list(v.domains), v.fingerprint, v.prose, v.prose_skeleton,
-             masked(v.prose_skeleton, v.domains, names)]
+             masked_for(v, names)]
     return hashlib.sha256(json.dumps(whole, ensure_ascii=False).encode("utf-8",
                                                                         "surrogatepass")).hexdigest()
 

@@ -93,18 +93,24 @@ def in_force(restrict: dict[str, Any] | None) -> list[tuple[str, str, dict[str, 
     return found
 
 
-def ties(sender: str, recipients: Sequence[str]) -> tuple[Contains, Contains]:
-    """The reads that tell which recipients are the sender's contacts, and correspondents
-    (the same queries for every detector, so the engine reads them once)."""
-    people = tuple(dict.fromkeys(recipients))[:MAX_TIES]
+def ties(sender: str, recipients: Sequence[str], cap: int = MAX_TIES
+         ) -> tuple[Contains, Contains]:
+    """The reads that tell which of the first ``cap`` recipients are the sender's contacts,
+    and correspondents (the same queries for every detector with the same cap, so the
+    engine reads them once; always so for a message to at most ``MAX_TIES``)."""
+    people = tuple(dict.fromkeys(recipients))[:cap]
     return Contains(contacts(sender), people), Contains(talked(sender), people)
 
 
 def strangers(recipients: Sequence[str], queries: tuple[Contains, Contains],
               facts: Mapping[Any, Any]) -> list[str]:
     """The recipients who are neither contacts nor correspondents of the sender (those
-    past ``MAX_TIES`` count as strangers: nobody has that many people in one chat)."""
+    past the ``ties`` cap count as strangers: nobody has that many people in one chat)."""
     contacts_q, talked_q = queries
-    known = {p for p, c, t in zip(contacts_q.members, facts[contacts_q], facts[talked_q],
-                                  strict=True) if c or t}
+    members = contacts_q.members
+    unknown = [p for p, c, t in zip(members, facts[contacts_q], facts[talked_q], strict=True)
+               if not c and not t]
+    if recipients == members:  # the ties' own people (velocity's): none past the cap
+        return unknown
+    known = set(members).difference(unknown)
     return [r for r in dict.fromkeys(recipients) if r not in known]

@@ -5,7 +5,7 @@ the same phrasing skeleton with a name, a number or a few words changed. Ordinar
 chat in the same language shares only its common words with a pitch, and those are
 a small part of either text. So the similarity is measured on the *whole* text's
 character 5-grams (after disguises are folded and what personalises a copy is masked:
-``text.masked``), as Jaccard: a variant shares most of its shingles with another
+``text.masked_for``), as Jaccard: a variant shares most of its shingles with another
 variant, while two texts that merely share the language's common words ("yang",
 "anda", "kamu", "и", "что") share few of theirs, because each text's other
 words (its offer, its handles, its phrasing) are its own.
@@ -71,7 +71,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .text import MessageView, masked, view
+from .text import MessageView, masked_for, view
 
 SIZE = 64  # MinHash values per sketch
 ROWS = 2  # values per LSH band (SIZE / ROWS bands)
@@ -99,10 +99,10 @@ _CHUNK = 4_096  # shingles permuted at once in ``sketches`` (SIZE × 4,096 words
 Texts = Sequence[tuple[MessageView, tuple[str, ...]]]  # (view, names) of each message
 
 
-def _own(texts: Texts, common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each text's distinct masked character-shingle hashes less the ``common`` ones, for
-    a batch of texts at once: (hashes, text) where ``text[i]`` is the index in ``texts``
-    of the one ``hashes[i]`` is from, sorted by text, then hash.
+def shingles(texts: Texts, common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's distinct masked character-shingle hashes less the ``common`` ones
+    (``ordinary``), for a batch of texts at once: (hashes, text) where ``text[i]`` is the
+    index in ``texts`` of the one ``hashes[i]`` is from, sorted by text, then hash.
 
     Each shingle is a 64-bit polynomial hash of its code points, Σ c_k · P^(SHINGLE-1-k)
     mod 2^64, mixed. The batch's texts are hashed as one run of code points (Horner's
@@ -110,8 +110,7 @@ def _own(texts: Texts, common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     text are kept: numpy's cost per call is paid once per batch, not per message, and
     the work is O(C log C) for the batch's C characters (the sort that keeps each text's
     distinct hashes)."""
-    words = [" ".join(masked(v.prose_skeleton, v.domains, names).split())[:MAX_CHARS]
-             for v, names in texts]
+    words = [masked_for(v, names)[:MAX_CHARS] for v, names in texts]
     sizes = [len(w) for w in words]
     points = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"),
                            dtype=np.uint32).astype(np.uint64)
@@ -151,23 +150,16 @@ def ordinary(path: str = "") -> np.ndarray:
     return table
 
 
-def shingles(view: MessageView, names: tuple[str, ...] = (),
-             common: np.ndarray | None = None) -> np.ndarray:
-    """A message's distinct shingle hashes less the ``common`` ones (the bundled table of
-    ordinary chat's if None), sorted; none for a text left with too few to be a pitch."""
-    found, _ = _own([(view, names)], ordinary() if common is None else common)
-    return found if len(found) >= MIN_SHINGLES else np.empty(0, dtype=np.uint64)
-
-
 def common_shingles(texts: Sequence[str], share: float = ORDINARY_SHARE) -> np.ndarray:
     """The shingles (sorted hashes) that at least ``share`` of ``texts`` contain."""
-    found, _ = _own([(view(t), ()) for t in texts], ordinary("none"))
+    found, _ = shingles([(view(t), ()) for t in texts], ordinary("none"))
     hashes, counts = np.unique(found, return_counts=True)
     return hashes[counts >= max(share * len(texts), 1)]
 
 
 def sketches(texts: Texts, common: np.ndarray | None = None) -> list[np.ndarray | None]:
-    """The MinHash of each message's shingles (``shingles``), each value a 16-bit mark of
+    """The MinHash of each message's shingles (``shingles``; the ``ordinary`` table's if
+    ``common`` is None), each value a 16-bit mark of
     the shingle that is least under one of SIZE affine permutations (a·h + b mod 2^64,
     a odd: a bijection); None for a text too short to be a pitch.
 
@@ -175,7 +167,7 @@ def sketches(texts: Texts, common: np.ndarray | None = None) -> list[np.ndarray 
     per permutation (``np.minimum.reduceat``), the least shingle recovered from its
     value (``_INVERSES``). O(SIZE · S) for the batch's S shingles, the SIZE × S products
     taken ``_CHUNK`` shingles at a time (a few MB, however large the batch)."""
-    found, text = _own(texts, ordinary() if common is None else common)
+    found, text = shingles(texts, ordinary() if common is None else common)
     out: list[np.ndarray | None] = [None] * len(texts)
     sized = np.bincount(text, minlength=len(texts)) >= MIN_SHINGLES
     if not sized.any():

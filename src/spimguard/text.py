@@ -14,8 +14,9 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
 - ``urls``: explicit URLs, ``www.`` hosts, bare domains with a known public suffix
   and "example dot com" spellings, each with its registrable domain from
   tldextract's bundled suffix list (never fetched).
-- ``fingerprint``: a hash of ``masked`` (the prose skeleton with numbers and
-  mentions masked, then the links' domains), so personalised copies collide.
+- ``masked``: the prose skeleton with numbers and mentions masked, then the links'
+  domains (``masked_for`` masks the recipients' names too), what bulk and waves compare;
+  ``fingerprint`` is a hash of it, so personalised copies collide.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ _INVISIBLE = re.compile(
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
     "\U000e0000-\U000e007f\U000e0100-\U000e01ef]+"
 )
-_SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -64,7 +64,9 @@ _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\u
 
 _SPACED_TLDS = ("com|net|org|info|biz|ru|io|co|me|us|uk|de|xyz|top|site|online|club|shop|app|"
                 "link|click|store|live|tk|ml|ga|cf|gq|cn|su|id|br|es|pt|in|tv|cc|ws|mobi")
-_SPACED_HINTS = ("dot", "[", "(", "{", " .")
+# What any spaced or defanged link has ("promo dot com", "bit[.]ly", "x . com"): one scan
+# of a text without it spares both substitutions.
+_SPACED_HINT = re.compile(r"dot|[\[({]| \.", re.IGNORECASE)
 # "bit[.]ly", "promo(dot)com": defanged on purpose, so any suffix counts.
 _DEFANGED = re.compile(
     r"(?<=[a-z0-9])\s*(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\})\s*"
@@ -103,6 +105,9 @@ class MessageView:
     urls: tuple[UrlFact, ...]
     domains: tuple[str, ...]
     fingerprint: str
+    # ``masked`` of the prose skeleton and domains, no names: what ``fingerprint`` hashes,
+    # and what bulk and waves compare (``masked_for`` masks the recipients' names too).
+    masked: str
     # The words around the links: ``text`` and ``skeleton`` with every link taken
     # out (the same strings when there is none). Judging words apart from links
     # keeps "did you see this? <link>" between friends from reading as spam.
@@ -299,8 +304,7 @@ def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
 
 
 def find_urls(text: str) -> tuple[UrlFact, ...]:
-    lowered = text.lower()
-    if any(hint in lowered for hint in _SPACED_HINTS):
+    if _SPACED_HINT.search(text):
         text = _SPACED_DOT.sub(".", _DEFANGED.sub(".", text))
     if "." not in text:
         return ()
@@ -308,8 +312,9 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
     seen: set[str] = set()
     idn_chars = candidates = 0
     # Scanning only the whitespace-separated chunks that hold a dot keeps the
-    # costly URL pattern off the plain words that make up most chat text.
-    for chunk in text.split():
+    # costly URL pattern off the plain words that make up most chat text (and the
+    # words without any dot off this loop).
+    for chunk in [c for c in text.split() if "." in c]:
         if "." not in chunk.rstrip(_TRAILING):
             continue
         for match in _URL.finditer(chunk):
@@ -349,32 +354,26 @@ def _id_skeleton(account: str) -> str:
 
 def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = ()) -> str:
     """What stays the same across personalised copies of one pitch: the prose skeleton
-    with names, mentions and numbers masked, then the links' domains.
-
-    Most texts greet none of their recipients by name: theirs is then the text's own
-    masked form, whoever receives it, and short ones are cached (chat repeats itself,
-    to one recipient after another). Only when no name occurs is nothing replaced, so the
-    shortcut is exact. The cache's key, skeleton and domains, is bounded as a cached
-    view's text is: a text of few words and many long links is not cached."""
-    if (len(prose_skel) + sum(map(len, domains)) <= CACHED_CHARS
-            and not any(name in prose_skel for name in names)):
-        return _cached_masked(prose_skel, domains)
-    return _masked(prose_skel, domains, names)
-
-
-@lru_cache(maxsize=8192)
-def _cached_masked(prose_skel: str, domains: tuple[str, ...]) -> str:
-    return _masked(prose_skel, domains, ())
-
-
-def _masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...]) -> str:
+    with names, mentions and numbers masked, then the links' domains."""
     out = prose_skel
     for name in names:
         out = out.replace(name, " <name> ")
     out = _MENTION.sub("@", out)
     out = _NUMBER.sub("#", out)
     out += "".join(f" <{d}>" for d in domains)
-    return _SPACES.sub(" ", out).strip()
+    return " ".join(out.split())  # whitespace runs made one space, none at the ends
+
+
+def masked_for(view: MessageView, names: tuple[str, ...]) -> str:
+    """A message's ``masked`` form with its recipients' ``names`` masked too.
+
+    Most texts greet none of their recipients by name: theirs is then the view's own
+    masked form (computed once, with the view, whoever receives it). Only when no name
+    occurs is nothing replaced, so the shortcut is exact."""
+    prose_skel = view.prose_skeleton
+    if any(name in prose_skel for name in names):
+        return masked(prose_skel, view.domains, names)
+    return view.masked
 
 
 CACHED_CHARS = 512  # texts up to this long are cached (8,192 of them: a few MB at most)
@@ -382,8 +381,8 @@ CACHED_CHARS = 512  # texts up to this long are cached (8,192 of them: a few MB 
 
 # The view of an end-to-end encrypted message: no words, no links, and no fingerprint
 # (an empty one: nothing to compare, so no two sealed messages count as "one text").
-SEALED = MessageView(text="", skeleton="", urls=(), domains=(), fingerprint="", prose="",
-                     prose_skeleton="")
+SEALED = MessageView(text="", skeleton="", urls=(), domains=(), fingerprint="", masked="",
+                     prose="", prose_skeleton="")
 
 
 def size_class(size: int) -> int:
@@ -414,8 +413,9 @@ def _view(raw: str) -> MessageView:
         for url in urls:
             prose = prose.replace(url.raw, " ")
         prose_skel = skeleton(prose)
-    fingerprint = hashlib.blake2b(masked(prose_skel, domains).encode("utf-8", "surrogatepass"),
+    unnamed = masked(prose_skel, domains)
+    fingerprint = hashlib.blake2b(unnamed.encode("utf-8", "surrogatepass"),
                                   digest_size=8).hexdigest()
-    return MessageView(text=text, skeleton=skel, urls=urls,
-                       domains=domains, fingerprint=fingerprint, prose=prose,
+    return MessageView(text=text, skeleton=skel, urls=urls, domains=domains,
+                       fingerprint=fingerprint, masked=unnamed, prose=prose,
                        prose_skeleton=prose_skel)

@@ -179,3 +179,19 @@ def first_per_code(found: Sequence[Signal]) -> list[Signal]:
     for signal in found:
         seen.setdefault(signal.code, signal)
     return list(seen.values())
+
+
+T = TypeVar("T")
+
+
+def once(ctx: Context, key: str, make: Callable[..., T], *args: Any) -> T:
+    """``make(*args)`` the first time an event asks for ``key``, its stored value after: what
+    a detector derives from an event (a plan, a decoded cluster) is needed by ``reads``,
+    ``detect`` and ``writes`` alike. A value of None is kept too (no plan is an answer).
+    The arguments are passed, not closed over: a lambda made at every ask cost ~1 % of
+    the engine's instructions."""
+    scratch = ctx.scratch
+    if key in scratch:
+        return scratch[key]  # type: ignore[no-any-return]
+    value = scratch[key] = make(*args)
+    return value

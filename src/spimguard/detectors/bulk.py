@@ -66,8 +66,8 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Contains, Get, Put, Query, Write
-from ..text import CACHED_CHARS, MessageView, masked, names_of, view
-from .base import Context, Facts, Outcome, ramp, sealed, settings
+from ..text import CACHED_CHARS, MessageView, masked_for, names_of, view
+from .base import Context, Facts, Outcome, once, ramp, sealed, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,24 +131,20 @@ def _crc(data: bytes) -> int:
     return zlib.crc32(data)
 
 
-def masked_words(view: MessageView, names: tuple[str, ...]) -> list[str]:
-    """The words of a message with what personalises a copy masked out, the
-    recipients' names included (``text.names_of``: a pitch greets each victim)."""
-    return _words(masked(view.prose_skeleton, view.domains, names))
-
-
 def _words(masked_text: str) -> list[str]:
     return [w for w in _WORD.findall(masked_text) if w not in ("-", ".")]
 
 
 def text_keys(view: MessageView, names: tuple[str, ...], cfg: BulkSettings
               ) -> tuple[str, ...] | None:
-    """The band keys of a message, None when it has too few words to cluster.
+    """The band keys of a message, None when it has too few words to cluster: those of its
+    words with what personalises a copy masked out, the recipients' names included
+    (``text.masked_for``: a pitch greets each victim).
 
     Spam waves and chat repeat their texts, so keys of short masked texts are cached (a
     pure function of the masked text: its words, then their MinHash); long texts are
     not, so hostile input cannot fill memory."""
-    text = masked(view.prose_skeleton, view.domains, names)
+    text = masked_for(view, names)
     if len(text) <= CACHED_CHARS:
         return _cached_keys(text, cfg.min_words, cfg.bands, cfg.rows)
     return _keys(text, cfg.min_words, cfg.bands, cfg.rows)
@@ -176,6 +172,13 @@ def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
                  for i in range(bands))
 
 
+@lru_cache(maxsize=8_192)  # a few MB at most
+def _reads(keys: tuple[str, ...]) -> tuple[Get, ...]:
+    """The reads of a text's band keys: one tuple per text however often it is sent (a
+    query hashes once, as the engine and the state look it up)."""
+    return tuple(Get(k) for k in keys)
+
+
 class _Plan(NamedTuple):
     keys: tuple[str, ...]
     reads: tuple[Get, ...]
@@ -192,6 +195,10 @@ def decayed(value: float, since: float, now: float, half_life: float) -> float:
     return value * decay_factor(since, now, half_life)
 
 
+# The event's scratch entries of ``cluster`` and ``_fresh`` (its plan's is the name's).
+_CLUSTER, _FRESH = "bulk:cluster", "bulk:fresh"
+
+
 class BulkDetector:
     name = "bulk"
 
@@ -199,26 +206,25 @@ class BulkDetector:
         self.cfg = settings(self.name, BulkSettings, given)
 
     def _plan(self, ctx: Context) -> _Plan | None:
-        if self.name in ctx.scratch:
-            return ctx.scratch[self.name]
-        plan = None
+        return once(ctx, self.name, self._make_plan, ctx)
+
+    def _make_plan(self, ctx: Context) -> _Plan | None:
         event = ctx.event
         if isinstance(event, Message) and ctx.view is not None:
             keys = text_keys(ctx.view, ctx.names, self.cfg)
-            if keys is not None:
-                plan = _Plan(keys, tuple(Get(k) for k in keys),
-                             accounts.ties(event.sender, event.recipients))
-                ctx.keep[self.name] = " ".join(keys).encode()
-        elif isinstance(event, Report) and ctx.reported and self.name in ctx.reported.keep:
+            if keys is None:
+                return None
+            ctx.keep[self.name] = " ".join(keys).encode()
+            return _Plan(keys, _reads(keys),
+                         accounts.ties(event.sender, event.recipients))
+        if isinstance(event, Report) and ctx.reported and self.name in ctx.reported.keep:
             keys = tuple(ctx.reported.keep[self.name].decode().split())
-            plan = _Plan(keys, tuple(Get(k) for k in keys))
-        elif isinstance(event, Report) and sealed(ctx.reported) and event.text.strip():
+            return _Plan(keys, _reads(keys))
+        if isinstance(event, Report) and sealed(ctx.reported) and event.text.strip():
             # An encrypted message, never clustered: its reporter's client sent the words.
             keys = text_keys(view(event.text), names_of((event.reporter,)), self.cfg)
-            if keys is not None:
-                plan = _Plan(keys, tuple(Get(k) for k in keys))
-        ctx.scratch[self.name] = plan
-        return plan
+            return _Plan(keys, _reads(keys)) if keys is not None else None
+        return None
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
@@ -229,18 +235,17 @@ class BulkDetector:
 
         Decoded once per event, and once per distinct value (the bands of one text mostly
         hold the same cluster); ``writes`` updates the same object."""
-        memo = f"{self.name}:cluster"
-        if memo not in ctx.scratch:
-            held: list[Any] = []
-            for query in plan.reads:
-                if facts[query] and facts[query] not in held:
-                    held.append(facts[query])
-            found = [msgspec.convert(value, Cluster) for value in held]
-            now, half = ctx.event.ts, self.cfg.half_life
-            ctx.scratch[memo] = max(
-                found, default=None, key=lambda c: (decayed(c.messages, c.last, now, half),
-                                                    -c.first))
-        return ctx.scratch[memo]
+        return once(ctx, _CLUSTER, self._decoded, ctx, plan, facts)
+
+    def _decoded(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
+        held: list[Any] = []
+        for query in plan.reads:
+            if facts[query] and facts[query] not in held:
+                held.append(facts[query])
+        found = [msgspec.convert(value, Cluster) for value in held]
+        now, half = ctx.event.ts, self.cfg.half_life
+        return max(found, default=None, key=lambda c: (decayed(c.messages, c.last, now, half),
+                                                       -c.first))
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)
@@ -274,14 +279,16 @@ class BulkDetector:
                ) -> tuple[int, int]:
         """(recipients new to the cluster, how many of them are strangers to the sender),
         as the cluster was read: once per event, for ``detect`` and ``writes`` alike."""
-        memo = f"{self.name}:fresh"
-        if memo not in ctx.scratch:
-            message = ctx.event
-            assert isinstance(message, Message) and plan.ties is not None
-            seen = set(cluster.seen)
-            fresh = [r for r in dict.fromkeys(message.recipients) if r not in seen]
-            ctx.scratch[memo] = len(fresh), len(accounts.strangers(fresh, plan.ties, facts))
-        return ctx.scratch[memo]
+        return once(ctx, _FRESH, self._count_fresh, ctx, cluster, plan, facts)
+
+    @staticmethod
+    def _count_fresh(ctx: Context, cluster: Cluster, plan: _Plan, facts: Facts
+                     ) -> tuple[int, int]:
+        message = ctx.event
+        assert isinstance(message, Message) and plan.ties is not None
+        seen = set(cluster.seen)
+        fresh = [r for r in dict.fromkeys(message.recipients) if r not in seen]
+        return len(fresh), len(accounts.strangers(fresh, plan.ties, facts))
 
     def _shape(self, cluster: Cluster, message: Message, fresh: tuple[int, int]
                ) -> tuple[float, float, float]:
@@ -312,7 +319,7 @@ class BulkDetector:
         fresh, strangers = self._fresh(ctx, cluster, plan, facts)
         cluster.recipients = cluster.recipients * decay + fresh
         recipients = set(event.recipients)
-        cluster.seen = [*(r for r in cluster.seen if r not in recipients),
+        cluster.seen = [*[r for r in cluster.seen if r not in recipients],
                         *event.recipients][-cfg.max_recipients:]
         cluster.familiar = cluster.familiar * decay + ("FAMILIAR_SENDER" in outcome.signals)
         cluster.sender_count = cluster.sender_count * decay + (

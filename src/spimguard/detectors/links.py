@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -28,10 +29,10 @@ from ..lookalike import Brands
 from ..model.scorer import logit
 from ..signals import Signal
 from ..state.ops import Contains, Query, Write
-from ..text import UrlFact, skeleton
+from ..text import CACHED_URL_CHARS, UrlFact, skeleton
 from ..urlmodel import features as url_features
 from ..urlmodel import scorer as url_scorer
-from .base import Context, Facts, Outcome, first_per_code, settings
+from .base import Context, Facts, Outcome, first_per_code, once, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ SIGNALS = {
 
 
 _LISTS = ("block", "allow", "shorteners", "popular")
+_JUDGED = 4_096  # the URL model's judgements kept (links of at most CACHED_URL_CHARS)
 
 
 def _data_lines(name: str) -> list[str]:
@@ -99,6 +101,10 @@ class LinksDetector:
         if self.url_model is not None:
             self._warn_z = logit(self.url_model.warn_at)
             self._hold_z = logit(self.url_model.hold_at)
+            # A wave repeats its links message after message, and judging one costs
+            # tens of µs: the judgements of links short enough for ``text``'s own link
+            # cache are kept.
+            self._judge = lru_cache(maxsize=_JUDGED)(self.url_model.judge)
         self._low = min(1.0, config.policy.warn / (config.weight("LINK_PHISHY") or 1.0))
 
     def _urls(self, ctx: Context) -> tuple[UrlFact, ...]:
@@ -106,11 +112,11 @@ class LinksDetector:
 
     def _lists(self, ctx: Context) -> dict[str, Contains]:
         """The list look-ups of the message's hosts, built once per event."""
-        if self.name not in ctx.scratch:
-            hosts = [u.host for u in self._urls(ctx)]
-            ctx.scratch[self.name] = {name: lists.contains_any(name, hosts)
-                                      for name in _LISTS} if hosts else {}
-        return ctx.scratch[self.name]
+        return once(ctx, self.name, self._make_lists, ctx)
+
+    def _make_lists(self, ctx: Context) -> dict[str, Contains]:
+        hosts = [u.host for u in self._urls(ctx)]
+        return {name: lists.contains_any(name, hosts) for name in _LISTS} if hosts else {}
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         return tuple(self._lists(ctx).values())
@@ -176,7 +182,8 @@ class LinksDetector:
         shortener's path and a look-alike's host are judged by their own signals."""
         if self.url_model is None:
             return []
-        judged = self.url_model.judge(url)
+        judge = self._judge if len(url.raw) <= CACHED_URL_CHARS else self.url_model.judge
+        judged = judge(url)
         z = judged.margin
         if z < self._warn_z or not judged.reasons:  # evidence is what a person can check
             return []

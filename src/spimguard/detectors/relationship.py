@@ -38,7 +38,7 @@ from ..config import Config
 from ..events import Invite
 from ..signals import Signal
 from ..state.ops import Contains, Query, Touch, Write
-from .base import Context, Facts, Outcome, settings
+from .base import Context, Facts, Outcome, once, settings
 from .takeover import TakeoverDetector
 
 
@@ -84,18 +84,19 @@ class RelationshipDetector:
         self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
 
     def _plan(self, ctx: Context) -> _Plan | None:
-        if self.name in ctx.scratch:
-            return ctx.scratch[self.name]
-        message, plan = ctx.message, None
-        if message is not None and not isinstance(message, Invite):
-            people = tuple(dict.fromkeys(message.recipients))
-            if 0 < len(people) <= self.cfg.max_people and message.sender not in people:
-                me = (message.sender,)
-                plan = _Plan(people, Contains(accounts.contacts(message.sender), people),
-                             tuple(Contains(accounts.contacts(p), me) for p in people),
-                             tuple(Contains(_wrote(p), me) for p in people))
-        ctx.scratch[self.name] = plan
-        return plan
+        return once(ctx, self.name, self._make_plan, ctx)
+
+    def _make_plan(self, ctx: Context) -> _Plan | None:
+        message = ctx.message
+        if message is None or isinstance(message, Invite):
+            return None
+        people = tuple(dict.fromkeys(message.recipients))
+        if not 0 < len(people) <= self.cfg.max_people or message.sender in people:
+            return None
+        me = (message.sender,)
+        return _Plan(people, Contains(accounts.contacts(message.sender), people),
+                     tuple(Contains(accounts.contacts(p), me) for p in people),
+                     tuple(Contains(_wrote(p), me) for p in people))
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)

@@ -32,7 +32,7 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Get, Incr, Put, Query, Touch, Write
-from .base import Context, Facts, Outcome, ramp, settings
+from .base import Context, Facts, Outcome, once, ramp, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +111,17 @@ class ReputationDetector:
 
     def _plan(self, ctx: Context) -> _Plan | None:
         """The event's plan, once per event (None, for the most, which carry no domain)."""
-        if self.name in ctx.scratch:
-            return ctx.scratch[self.name]
+        return once(ctx, self.name, self._make_plan, ctx)
+
+    def _make_plan(self, ctx: Context) -> _Plan | None:
         domains = self._domains(ctx)
-        plan = ctx.scratch[self.name] = _Plan(
-            domains, Contains(lists.key("popular"), domains),
-            lists.contains_any("allow", domains),
-            accounts.ties(ctx.event.sender, ctx.event.recipients)
-            if isinstance(ctx.event, Message) else None) if domains else None
-        return plan
+        if not domains:
+            return None
+        event = ctx.event
+        return _Plan(domains, Contains(lists.key("popular"), domains),
+                     lists.contains_any("allow", domains),
+                     accounts.ties(event.sender, event.recipients)
+                     if isinstance(event, Message) else None)
 
     def _queries(self, domain: str) -> tuple[Query, ...]:
         cfg = self.cfg

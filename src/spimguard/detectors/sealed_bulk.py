@@ -43,7 +43,7 @@ from ..config import Config
 from ..signals import Signal
 from ..state.ops import Contains, Distinct, Query, Touch, Write
 from ..text import size_class
-from .base import Context, Facts, Outcome, ramp, settings
+from .base import Context, Facts, Outcome, once, ramp, settings
 from .takeover import TakeoverDetector
 
 
@@ -94,25 +94,23 @@ class SealedBulkDetector:
         self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
 
     def _plan(self, ctx: Context) -> _Plan | None:
-        if self.name in ctx.scratch:
-            return ctx.scratch[self.name]
+        return once(ctx, self.name, self._make_plan, ctx)
+
+    def _make_plan(self, ctx: Context) -> _Plan | None:
         message = ctx.message
-        plan = None
-        if message is not None and message.encrypted and message.session:
-            cfg = self.cfg
-            if message.conversation and len(message.recipients) > 1:
-                targets: tuple[str, ...] = (f"conv:{message.conversation}",)
-            else:
-                targets = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
-            base = f"sb:{message.sender}:{message.session}"
-            attached = dict.fromkeys(_attachment_tag(a.name, a.mime)
-                                     for a in message.attachments)
-            tags = [f"s{size_class(message.size)}", *list(attached)[: cfg.max_attachments]]
-            shapes = tuple(f"{base}:{tag}" for tag in tags)
-            plan = _Plan(targets, shapes, tuple(Distinct(k, cfg.window) for k in shapes),
-                         tuple(Contains(k, targets) for k in shapes))
-        ctx.scratch[self.name] = plan
-        return plan
+        if message is None or not message.encrypted or not message.session:
+            return None
+        cfg = self.cfg
+        if message.conversation and len(message.recipients) > 1:
+            targets: tuple[str, ...] = (f"conv:{message.conversation}",)
+        else:
+            targets = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
+        base = f"sb:{message.sender}:{message.session}"
+        attached = dict.fromkeys(_attachment_tag(a.name, a.mime) for a in message.attachments)
+        tags = [f"s{size_class(message.size)}", *list(attached)[: cfg.max_attachments]]
+        shapes = tuple(f"{base}:{tag}" for tag in tags)
+        return _Plan(targets, shapes, tuple(Distinct(k, cfg.window) for k in shapes),
+                     tuple(Contains(k, targets) for k in shapes))
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)

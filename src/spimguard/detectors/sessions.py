@@ -29,7 +29,7 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Count, Distinct, Incr, Query, Touch, Write
-from .base import Context, Facts, Outcome, ramp, sealed, settings
+from .base import Context, Facts, Outcome, once, ramp, sealed, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +64,22 @@ class SessionsDetector:
     def __init__(self, given: dict[str, Any]) -> None:
         self.cfg = settings(self.name, SessionsSettings, given)
 
-    def _queries(self, message: Message) -> tuple[Count, Distinct]:
+    def _queries(self, ctx: Context, message: Message) -> tuple[Count, Distinct]:
+        return once(ctx, self.name, self._make_queries, message)
+
+    def _make_queries(self, message: Message) -> tuple[Count, Distinct]:
         who, window = (message.sender, message.session), self.cfg.remember
         return Count(_key(*who), window, _BUCKET), Distinct(_reporters_key(*who), window)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         message = ctx.message
-        return self._queries(message) if message else ()
+        return self._queries(ctx, message) if message else ()
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         message = ctx.message
         if message is None:
             return []
-        weight, reporters = (facts[q] or 0 for q in self._queries(message))
+        weight, reporters = (facts[q] or 0 for q in self._queries(ctx, message))
         strength = ramp(weight, self.cfg.reports_soft, self.cfg.reports_hard)
         if not strength or reporters < self.cfg.min_reporters:
             return []

@@ -38,7 +38,7 @@ from ..config import Config
 from ..events import Invite, Message
 from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Get, Incr, Query, Touch, Write
-from .base import Context, Facts, Outcome, ramp, settings
+from .base import Context, Facts, Outcome, once, ramp, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +96,15 @@ class _Plan(NamedTuple):
     known_targets: Contains
     strangers: Distinct
     known_strangers: Contains
-    contacts: Contains
-    talked: Contains
     first_seen: Get
+    ties: tuple[Contains, Contains]  # ``accounts.ties`` of ``people``
+
+
+_STRANGERS_NOW = "velocity:strangers"  # the event's scratch entry of ``_strangers_now``
+
+
+def _strangers_of(plan: _Plan, facts: Facts) -> tuple[str, ...]:
+    return tuple(accounts.strangers(plan.people, plan.ties, facts))
 
 
 class VelocityDetector:
@@ -108,41 +114,37 @@ class VelocityDetector:
         self.cfg = settings(self.name, VelocitySettings, given)
 
     def _plan(self, ctx: Context, message: Message) -> _Plan:
-        plan = ctx.scratch.get(self.name)
-        if plan is None:
-            cfg, sender = self.cfg, message.sender
-            if message.conversation and len(message.recipients) > 1:
-                targets: tuple[str, ...] = (f"conv:{message.conversation}",)
-                people: tuple[str, ...] = ()
-            else:
-                people = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
-                targets = people
-            plan = ctx.scratch[self.name] = _Plan(
-                targets, people,
-                Count(_msgs(sender), cfg.rate_window, 10.0),
-                Distinct(_targets(sender), cfg.fanout_window),
-                Contains(_targets(sender), targets),
-                Distinct(_strangers(sender), cfg.strangers_window),
-                Contains(_strangers(sender), people),
-                Contains(accounts.contacts(sender), people),
-                Contains(accounts.talked(sender), people),
-                Get(accounts.first_seen(sender)),
-            )
-        return plan
+        return once(ctx, self.name, self._make_plan, message)
+
+    def _make_plan(self, message: Message) -> _Plan:
+        cfg, sender = self.cfg, message.sender
+        if message.conversation and len(message.recipients) > 1:
+            targets: tuple[str, ...] = (f"conv:{message.conversation}",)
+            people: tuple[str, ...] = ()
+        else:
+            people = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
+            targets = people
+        return _Plan(
+            targets, people,
+            Count(_msgs(sender), cfg.rate_window, 10.0),
+            Distinct(_targets(sender), cfg.fanout_window),
+            Contains(_targets(sender), targets),
+            Distinct(_strangers(sender), cfg.strangers_window),
+            Contains(_strangers(sender), people),
+            Get(accounts.first_seen(sender)),
+            accounts.ties(sender, people, cfg.max_targets),
+        )
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         message = ctx.message
-        return self._plan(ctx, message)[2:] if message else ()
+        if message is None:
+            return ()
+        plan = self._plan(ctx, message)
+        return (*plan[2:-1], *plan.ties)
 
     def _strangers_now(self, ctx: Context, plan: _Plan, facts: Facts) -> tuple[str, ...]:
         """The recipients who are neither contacts nor correspondents, once per event."""
-        memo = f"{self.name}:strangers"
-        if memo not in ctx.scratch:
-            ctx.scratch[memo] = tuple(
-                p for p, in_contacts, in_talk in
-                zip(plan.people, facts[plan.contacts], facts[plan.talked], strict=True)
-                if not in_contacts and not in_talk)
-        return ctx.scratch[memo]
+        return once(ctx, _STRANGERS_NOW, _strangers_of, plan, facts)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         message = ctx.message

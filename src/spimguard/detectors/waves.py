@@ -62,7 +62,7 @@ from ..signals import Signal
 from ..state.ops import Delete, Get, Members, Put, Query, Remove, Touch, Write
 from ..text import names_of, view
 from ..trust import OperatorDecision
-from .base import Context, Facts, Outcome, learnt, ramp, sealed, settings
+from .base import Context, Facts, Outcome, learnt, once, ramp, sealed, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +155,7 @@ class WavesDetector:
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         if not self._has_text(ctx):
             return []
-        values = ctx.scratch[self.name] if self.name in ctx.scratch else sketch(
-            ctx.view, ctx.names, self._ordinary)  # type: ignore[arg-type]
+        values = once(ctx, self.name, sketch, ctx.view, ctx.names, self._ordinary)
         if values is None:
             return []
         ctx.keep[self.name] = values.tobytes()
