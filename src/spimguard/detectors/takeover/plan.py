@@ -87,14 +87,17 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
     doubted, doubted_known = Distinct(doubted_key, window), Contains(doubted_key, people)
     listed_back = tuple(Contains(accounts.contacts(p), (account,)) for p in people) if (
         clear and len(people) <= cfg.owner_people) else ()
-    reads = (*common, burst, known_burst, contacts, talked, life, life_known, pals, pals_known,
-             wrote, wrote_any, doubted, doubted_known,
-             *(q for q in (same_text, heard, text_to, text_known, shape) if q is not None),
-             *listed_back)
-    return Plan(*common, reads, session=session, burst=burst, known_burst=known_burst,
-                contacts=contacts, talked=talked, same_text=same_text,
-                same_text_key=same_text_key, heard=heard, text_to=text_to,
-                text_known=text_known, text_key=text_key, shape=shape, life=life,
-                life_known=life_known, pals=pals, pals_known=pals_known,
-                listed_back=listed_back, wrote=wrote, wrote_any=wrote_any, doubted=doubted,
-                doubted_known=doubted_known)
+    reads = [*common, burst, known_burst, contacts, talked, life, life_known, pals, pals_known,
+             wrote, wrote_any, doubted, doubted_known, *listed_back]
+    if same_text is not None:
+        reads.append(same_text)
+    if heard is not None:
+        reads.append(heard)
+    if text_to is not None and text_known is not None:
+        reads += (text_to, text_known)
+    if shape is not None:
+        reads.append(shape)
+    return Plan(*common, tuple(reads), session, burst, known_burst, contacts, talked,
+                same_text, same_text_key, heard, text_to, text_known, text_key, shape, life,
+                life_known, pals, pals_known, listed_back, wrote, wrote_any, doubted,
+                doubted_known)  # in the order of Plan's fields
