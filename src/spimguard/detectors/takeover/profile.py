@@ -105,12 +105,13 @@ def learn(cfg: TakeoverSettings, profile: dict[str, Any], message: Message, view
         remember(cfg, profile, "nets", session.get("net", ""), message.ts, cfg.max_networks)
         remember(cfg, profile, "clients", session.get("client", ""), message.ts,
                  cfg.max_clients)
-    tags = list(profile.get("domains", []))
-    for domain in view.domains:
-        tag = _domain_tag(domain)
-        if tag not in tags:
-            tags.append(tag)
-    profile["domains"] = tags[-cfg.max_domains:]
+    if view.domains or "domains" not in profile:  # else the tags stay as they are
+        tags = list(profile.get("domains", []))
+        for domain in view.domains:
+            tag = _domain_tag(domain)
+            if tag not in tags:
+                tags.append(tag)
+        profile["domains"] = tags[-cfg.max_domains:]
     code = script(cfg, view.text)
     if code and code not in profile.get("scripts", ""):
         profile["scripts"] = profile.get("scripts", "") + code
