@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from conftest import T0, config, message
-from spimguard import text
+from conftest import T0, config, event, message
+from spimguard import open_engine, text
 from spimguard.detectors.base import settings
 from spimguard.detectors.takeover import TakeoverSettings, burst, keys, plan, profile
 from spimguard.state.ops import Contains, Count, Distinct
@@ -41,27 +41,29 @@ def test_every_planned_query_is_read_once_and_named_for_its_part() -> None:
     assert found.life == Distinct(keys.life("alice", "phone"), CFG.session_ttl)
     assert found.pals == Distinct(keys.pals("alice", "phone"), CFG.session_ttl)
     assert found.doubted == Distinct(keys.doubted("alice"), CFG.burst_window)
-    assert found.text_to is not None and found.text_to.key == found.text_key
-    assert found.same_text is not None and found.same_text.key == found.same_text_key
+    view = text.view("see http://shop.example/x")
+    assert found.text_to == Distinct(keys.text("alice", "phone", view), CFG.burst_window)
+    assert found.same_text == Count(keys.same_text("alice", "phone", view), CFG.burst_window,
+                                    CFG.burst_bucket)
     assert found.session == "phone"
 
 
 def test_a_message_without_a_link_reads_no_pitch_counts() -> None:
     found = planned()
     assert found.text_to is None and found.text_known is None
-    assert found.text_key not in keys_read(found)  # still touched by ``writes``
+    assert not any(k.startswith("tk:text:") for k in keys_read(found))
     assert len(found.listed_back) == 1  # in the clear with no link: owner_consistent asks
 
 
 def test_a_message_with_a_link_reads_no_listings_back() -> None:
     found = planned(body="look http://shop.example/x")
-    assert found.text_key in keys_read(found)
+    assert found.text_to is not None and found.text_to.key in keys_read(found)
     assert found.listed_back == ()  # a link is never consistent with the owner
 
 
 def test_an_encrypted_message_reads_no_text_repeats_and_no_listings_back() -> None:
     found = planned(body="", encrypted=True, size=300)
-    assert found.same_text is None and found.same_text_key == ""
+    assert found.same_text is None
     assert not any(k.startswith("tk:fp:") for k in keys_read(found))
     assert found.shape is not None and found.shape in found.reads
     assert found.listed_back == ()
@@ -95,3 +97,22 @@ def test_the_dormant_share_is_a_setting(share: float, one_text: bool) -> None:
     base = cfg.burst_base + cfg.burst_risk * judged.risk
     assert found.strength == pytest.approx(base + cfg.burst_one_text * one_text)
     assert found.code == "ACCOUNT_HIJACK_BURST" and found.about["count"] == "3"
+
+
+def test_only_a_message_with_a_link_leaves_whom_its_pitch_went_to() -> None:
+    """The contacts a session sent a pitch to are asked only of a message with a link
+    (its domain is the pitch): a text without one leaves no set nobody would read."""
+    cfg = config()
+    engine = open_engine(cfg)
+    engine.process(event(cfg, type="contacts", id="c", ts=T0, account="alice",
+                         contacts=["bob", "carol"]))
+    plain = message(cfg, "m1", "alice", ["bob"], "see you at five", T0 + 1, session="phone")
+    linked = message(cfg, "m2", "alice", ["carol"], "look http://shop.example/x", T0 + 2,
+                     session="phone")
+    for sent in (plain, linked):
+        engine.process(sent)
+    window = float(CFG.burst_window)
+    plain_key = keys.text("alice", "phone", text.view(plain.text))
+    linked_key = keys.text("alice", "phone", text.view(linked.text))
+    assert engine.state.read([Distinct(plain_key, window), Distinct(linked_key, window)],
+                             T0 + 3) == [0, 1]

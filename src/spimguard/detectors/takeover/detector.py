@@ -386,9 +386,10 @@ class TakeoverDetector:
             pals = tuple(p for p, t in zip(members, facts[found.talked], strict=True) if t)
             if pals:
                 out.append(Touch(found.pals.key, pals, cfg.session_ttl, cfg.burst_cap))
-        listed = tuple(p for p, c in zip(members, contacts, strict=True) if c)
-        if listed:
-            out.append(Touch(found.text_key, listed, cfg.burst_window, cfg.burst_cap))
+        if found.text_to is not None:  # a link: only one with a link asks (``plan``)
+            listed = tuple(p for p, c in zip(members, contacts, strict=True) if c)
+            if listed:
+                out.append(Touch(found.text_to.key, listed, cfg.burst_window, cfg.burst_cap))
         if found.same_text is not None:  # only a text with a fingerprint is asked again
             out.append(Incr(found.same_text.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if found.shape is not None:

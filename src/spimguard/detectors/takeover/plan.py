@@ -6,7 +6,8 @@ detectors'; ``detect`` and ``writes`` both work from the answers.
 **Only what the event's branch can use.** Reads are planned before any state is seen
 (``engine._plan_batch``), so what depends on state is always read; what the event alone
 rules out is not: the contacts a session sent this pitch to only for a message with a
-link (the only one ``burst.measure`` counts them for), the repeats of a text only for a
+link (the only one ``burst.measure`` counts them for, and ``writes`` keeps them for:
+a link's pitch is its domain, never the key of a text without one), the repeats of a text only for a
 message with a fingerprint (``burst.repeating``), whether the recipients list the
 account back only for a message in the clear with no link (``owner_consistent``).
 Each is answered as if read: None or nothing, never a stale value."""
@@ -36,11 +37,9 @@ class Plan(NamedTuple):
     contacts: Contains | None = None
     talked: Contains | None = None
     same_text: Count | None = None  # only for a message with a fingerprint
-    same_text_key: str = ""  # ... counted for every one that has it
     heard: Get | None = None  # when the one recipient last wrote to the account
     text_to: Distinct | None = None  # contacts this session sent this pitch to (a link)
     text_known: Contains | None = None
-    text_key: str = ""  # ... touched for every message, read only for one with a link
     shape: Count | None = None  # encrypted: messages of this size class from the session
     life: Distinct | None = None  # dormant ties the session wrote to, over its life
     life_known: Contains | None = None
@@ -69,16 +68,18 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
     burst_key, life_key, pals_key, doubted_key, wrote_key = (
         keys.burst(account, session), keys.life(account, session),
         keys.pals(account, session), keys.doubted(account), keys.wrote(account))
-    text_key = keys.text(account, session, view)
-    same_text_key = keys.same_text(account, session, view) if view and view.fingerprint else ""
     link = bool(view and view.urls)
     clear = not event.encrypted and view is not None and not link
     burst, known_burst = Distinct(burst_key, window), Contains(burst_key, people)
     contacts, talked = Contains(contacts_key, people), Contains(accounts.talked(account), people)
-    same_text = Count(same_text_key, window, bucket) if same_text_key else None
+    same_text = (Count(keys.same_text(account, session, view), window, bucket)
+                 if view and view.fingerprint else None)
     heard = Get(keys.heard(account, people[0])) if len(people) == 1 else None
-    text_to, text_known = ((Distinct(text_key, window), Contains(text_key, people)) if link
-                           else (None, None))
+    text_to: Distinct | None = None
+    text_known: Contains | None = None
+    if link:
+        text_key = keys.text(account, session, view)
+        text_to, text_known = Distinct(text_key, window), Contains(text_key, people)
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
     life, life_known = Distinct(life_key, life_ttl), Contains(life_key, people)
@@ -98,6 +99,6 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
     if shape is not None:
         reads.append(shape)
     return Plan(*common, tuple(reads), session, burst, known_burst, contacts, talked,
-                same_text, same_text_key, heard, text_to, text_known, text_key, shape, life,
-                life_known, pals, pals_known, listed_back, wrote, wrote_any, doubted,
+                same_text, heard, text_to, text_known, shape, life, life_known, pals,
+                pals_known, listed_back, wrote, wrote_any, doubted,
                 doubted_known)  # in the order of Plan's fields
