@@ -35,13 +35,12 @@ from typing import Any, NamedTuple
 
 from ...events import Message
 from ...signals import Signal
-from ...text import MessageView
 from ..base import Facts
 from .plan import Plan
 from .settings import TakeoverSettings
 
 
-def dormant_ties(plan: Plan, facts: Facts) -> list[str]:
+def dormant_ties(plan: Plan, facts: Facts) -> tuple[str, ...]:
     """The recipients who are contacts the account has not been writing to.
 
     A tie counts from the account's own side: a contact who writes to it and whom it
@@ -54,28 +53,29 @@ def dormant_ties(plan: Plan, facts: Facts) -> list[str]:
     assert plan.known_burst is not None and plan.wrote is not None
     assert plan.wrote_any is not None
     ties = facts[plan.wrote] if facts[plan.wrote_any] else facts[plan.talked]
-    return [p for p, contact, used in zip(plan.known_burst.members, facts[plan.contacts],
-                                          ties, strict=True) if contact and not used]
+    return tuple(p for p, contact, used in zip(plan.known_burst.members, facts[plan.contacts],
+                                               ties, strict=True) if contact and not used)
 
 
-def repeating(view: MessageView | None, plan: Plan, facts: Facts) -> bool:
-    """Whether the session already sent this text in the burst window; never for an
-    encrypted message (no fingerprint: its words are unknown, not the same)."""
-    assert plan.same_text is not None
-    return bool(view and view.fingerprint) and facts[plan.same_text] >= 1
+def repeating(plan: Plan, facts: Facts) -> bool:
+    """Whether the session already sent this text in the burst window; never for a
+    message without a fingerprint, an encrypted one's included (its words are unknown,
+    not the same: the plan reads no count for it)."""
+    return plan.same_text is not None and facts[plan.same_text] >= 1
 
 
-def answers(message: Message, view: MessageView | None, plan: Plan, facts: Facts,
-            session: dict[str, Any]) -> bool:
+def answers(message: Message, plan: Plan, facts: Facts, session: dict[str, Any]) -> bool:
     """Whether the message is a reply: one-to-one, to someone who wrote to the account
     since this session signed in (within ``reply_window``), and not the text the
     session is already repeating."""
-    heard = facts[plan.heard] if plan.heard is not None else None
+    if plan.heard is None:
+        return False
+    heard = facts[plan.heard]
     return heard is not None and heard >= session.get("login", message.ts) and not (
-        repeating(view, plan, facts))
+        repeating(plan, facts))
 
 
-def _slow_burst(plan: Plan, facts: Facts, dormant: list[str]) -> int:
+def _slow_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...]) -> int:
     """Dormant ties the session wrote to over its life, beyond the correspondents it
     also wrote to. The burst window catches a pitch sent in minutes; one spread out
     (a message every 11 minutes) still goes almost only to dormant ties, while an
@@ -92,7 +92,7 @@ def _slow_burst(plan: Plan, facts: Facts, dormant: list[str]) -> int:
     return max(0, int(life) - int(pals))
 
 
-def _doubted_burst(plan: Plan, facts: Facts, dormant: list[str]) -> int:
+def _doubted_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...]) -> int:
     """Dormant ties written to in the burst window from any of the account's sessions
     that nothing proves the owner's, this message's included."""
     assert plan.doubted is not None and plan.doubted_known is not None
@@ -115,7 +115,7 @@ class Burst(NamedTuple):
     shared: bool  # counted over the account's other unproven sessions too
 
 
-def measure(plan: Plan, facts: Facts, dormant: list[str], link: bool, doubted: bool) -> Burst:
+def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doubted: bool) -> Burst:
     """The burst this message makes, ``doubted``: it joins the burst over the account's
     unproven sessions (and ``dormant`` is not empty)."""
     assert plan.known_burst is not None and plan.burst is not None
@@ -136,7 +136,7 @@ def measure(plan: Plan, facts: Facts, dormant: list[str], link: bool, doubted: b
 
 
 class Judged(NamedTuple):
-    """What the burst signal weighs besides the burst itself."""
+    """What the burst signal weighs and words besides the burst itself."""
 
     risk: float  # the session's (``session.unfamiliar``)
     where: str  # its network, in words
@@ -147,30 +147,32 @@ class Judged(NamedTuple):
     link: bool
     own_app: bool  # the session's app is familiar to the account
     owner: bool  # ``owner_consistent``
+    encrypted: bool  # the message's words are unknown (its size class stands in)
+    dormant: int  # recipients who are dormant ties (``dormant_ties``) ...
+    contacts: int  # ... of the recipients on the contact list
+    replies: int  # the session's replies so far (``answers``)
+    read: int  # contacts the session read
+    login: float  # when the session signed in (or first wrote)
+    sent: float  # messages the session had delivered (the owner's notice counts them)
 
 
-def signal(cfg: TakeoverSettings, message: Message, plan: Plan, facts: Facts,
-           session: dict[str, Any], burst: Burst, dormant: list[str], judged: Judged,
-           strength: float, sent: float) -> Signal:
+def signal(cfg: TakeoverSettings, burst: Burst, judged: Judged, strength: float) -> Signal:
     """ACCOUNT_HIJACK_BURST (or ACCOUNT_BURST_UNPITCHED) for a burst ramped to
     ``strength``, with the facts a notice tells the owner (``about``)."""
-    assert plan.contacts is not None
-    contacts_now = sum(facts[plan.contacts])
+    mostly_dormant = judged.dormant >= cfg.burst_dormant_share * max(judged.contacts, 1)
     strength *= min(1.0, cfg.burst_base + cfg.burst_risk * judged.risk
                     + cfg.burst_scraped * judged.scraped
-                    + cfg.burst_one_text * (judged.same_text
-                                            or len(dormant) * 2 >= max(contacts_now, 1))
+                    + cfg.burst_one_text * (judged.same_text or mostly_dormant)
                     + cfg.burst_link * judged.link)
     during = (f"in {cfg.burst_window // 60} min" if burst.size > burst.slow
               else "over the session, more than the friends it writes with")
     parts = [f"{burst.size} of its contacts it had not been writing to or sent one text to, "
              + during]
-    replies = session.get("replies", 0)
-    if replies >= cfg.replies_trusted:
+    if judged.replies >= cfg.replies_trusted:
         # It has been answering its friends' messages: people chat, spam software
         # blasts. On the account's own app too, it is most likely the owner on the road.
         strength *= cfg.replied_own_app if judged.own_app else cfg.replied_other_app
-        parts.append(f"but it had replied to {replies} messages before")
+        parts.append(f"but it had replied to {judged.replies} messages before")
     if judged.owner:
         # Only partly new, and nothing in it says someone else (``owner_consistent``):
         # the owner's app on a network the account has written from cleanly, no contact
@@ -187,15 +189,15 @@ def signal(cfg: TakeoverSettings, message: Message, plan: Plan, facts: Facts,
     # account action on its own: the owner on a phone new to this network looks the
     # same, and suspending its session would stop its own chat with it.
     code = ("ACCOUNT_BURST_UNPITCHED" if not judged.owner and judged.risk < cfg.risk_stranger
-            and not (judged.scraped or judged.link) and plan.shape is None
+            and not (judged.scraped or judged.link) and not judged.encrypted
             else "ACCOUNT_HIJACK_BURST")
     if judged.same_text:
-        parts.append("with messages of one size" if plan.shape else "with one text")
+        parts.append("with messages of one size" if judged.encrypted else "with one text")
     if judged.scraped:
-        parts.append(f"after reading {session.get('read')} of {judged.size} contacts")
-    login = dt.datetime.fromtimestamp(session.get("login", message.ts), dt.UTC)
+        parts.append(f"after reading {judged.read} of {judged.size} contacts")
+    login = dt.datetime.fromtimestamp(judged.login, dt.UTC)
     about = {"topic": "hijack", "client": judged.client, "time": login.strftime("%H:%M UTC"),
-             "network": judged.where, "count": str(int(sent))}  # delivered
+             "network": judged.where, "count": str(int(judged.sent))}  # delivered
     return Signal(code, strength,
                   f"a session from '{judged.client}' on {judged.where}"
                   + (", with other sessions of the account nothing proves the "

@@ -20,18 +20,31 @@ from ...signals import Signal
 from ...state.ops import Incr, Put, Query, Touch, Write
 from ..base import Context, Facts, Outcome, ramp, settings
 from . import burst, incidents, keys, profile, session
-from .origin import counted
 from .plan import Plan, plan
 from .record import Record
 from .settings import TakeoverSettings
 
-# Per-event memo keys in ``ctx.scratch`` (shared with the other detectors' instances of
-# this one: ``relationship`` and ``sealed_bulk`` ask the same questions of the event).
-_PLAN, _READS, _RECORD, _SESSION, _ESTABLISHED, _OWNER, _DORMANT = (
-    "takeover", "takeover:reads", "takeover:record", "takeover:session",
-    "takeover:established", "takeover:owner", "takeover:dormant")
+_MEMO = "takeover"  # ``ctx.scratch``'s key for the event's ``_Found`` (None: not judged)
 _AGAINST = frozenset({"ACCOUNT_HIJACK_BURST", "ACCOUNT_BURST_UNPITCHED", "BEHAVIOUR_CHANGE",
                       "INCIDENT_INHERITED"})  # a message with these is not clean
+
+
+class _Found:
+    """What the detector has found of one event so far, each part once: ``reads``,
+    ``detect``, ``writes`` and the detectors that reuse this one's judgement (their own
+    instances: ``relationship``, ``sealed_bulk``) all ask for the same parts, and one
+    object in the scratch answers them with an attribute, not a look-up per part.
+    None in a part: not asked yet."""
+
+    __slots__ = ("dormant", "established", "owner", "plan", "record", "session")
+
+    def __init__(self, found: Plan) -> None:
+        self.plan = found
+        self.record: Record | None = None
+        self.session: dict[str, Any] | None = None
+        self.established: bool | None = None
+        self.owner: bool | None = None
+        self.dormant: tuple[str, ...] | None = None
 
 
 class TakeoverDetector:
@@ -43,82 +56,74 @@ class TakeoverDetector:
         self.restriction_ttl = config.policy.restriction_ttl
 
     # -- what to read --------------------------------------------------------------------
-    def _plan(self, ctx: Context) -> Plan | None:
+    def _found(self, ctx: Context) -> _Found | None:
         scratch = ctx.scratch
-        if _PLAN not in scratch:
-            scratch[_PLAN] = plan(self.cfg, ctx.event, ctx.view)
-        return scratch[_PLAN]
+        if _MEMO in scratch:
+            return scratch[_MEMO]
+        found = plan(self.cfg, ctx.event, ctx.view)
+        memo = scratch[_MEMO] = None if found is None else _Found(found)
+        return memo
 
     def reads(self, ctx: Context) -> Sequence[Query]:
-        """The plan's queries, flat (memoised: the engine and each detector reusing this
+        """The plan's queries (``plan.reads``: the engine and each detector reusing this
         one's judgement ask for them)."""
-        scratch = ctx.scratch
-        if _READS in scratch:
-            return scratch[_READS]
-        found = self._plan(ctx)
-        out: tuple[Query, ...] = ()
-        if found is not None:
-            out = tuple(q for part in found if part is not None
-                        for q in (part if isinstance(part, tuple) else (part,)))
-        scratch[_READS] = out
-        return out
+        memo = self._found(ctx)
+        return () if memo is None else memo.plan.reads
 
-    # -- what one event knows (memoised: detect, writes and other detectors ask) ---------
-    def _record(self, ctx: Context, facts: Facts, found: Plan) -> Record:
-        """The account's record as this event read it (once per event: detect and writes
-        share it, and writes gather the event's changes in it)."""
-        scratch = ctx.scratch
-        if _RECORD not in scratch:
-            scratch[_RECORD] = Record(ctx.event.account, facts[found.record],
-                                      self.cfg.session_ttl, self.cfg.live_window,
-                                      self.restriction_ttl)
-        return scratch[_RECORD]
+    # -- what one event knows (each once: detect, writes and other detectors ask) --------
+    def _record(self, memo: _Found, ctx: Context, facts: Facts) -> Record:
+        """The account's record as this event read it (detect and writes share it, and
+        writes gather the event's changes in it)."""
+        if memo.record is None:
+            memo.record = Record(ctx.event.account, facts[memo.plan.record],
+                                 self.cfg.session_ttl, self.cfg.live_window,
+                                 self.restriction_ttl)
+        return memo.record
 
-    def _session(self, ctx: Context, facts: Facts, found: Plan) -> dict[str, Any]:
-        """The session's facts (``session.session_facts``), once per event."""
-        scratch = ctx.scratch
-        if _SESSION not in scratch:
-            scratch[_SESSION] = session.session_facts(
-                self.cfg, self.official, ctx.event, self._record(ctx, facts, found))
-        return scratch[_SESSION]
+    def _session(self, memo: _Found, ctx: Context, facts: Facts) -> dict[str, Any]:
+        """The session's facts (``session.session_facts``)."""
+        if memo.session is None:
+            memo.session = session.session_facts(self.cfg, self.official, ctx.event,
+                                                 self._record(memo, ctx, facts))
+        return memo.session
 
     @staticmethod
-    def _dormant(ctx: Context, facts: Facts, found: Plan) -> list[str]:
-        """The burst's dormant ties (``burst.dormant_ties``), once per event: ``detect``
-        weighs them, ``writes`` records them."""
-        scratch = ctx.scratch
-        if _DORMANT not in scratch:
-            scratch[_DORMANT] = burst.dormant_ties(found, facts)
-        return scratch[_DORMANT]
+    def _dormant(memo: _Found, facts: Facts) -> tuple[str, ...]:
+        """The burst's dormant ties (``burst.dormant_ties``): ``detect`` weighs them,
+        ``writes`` records them."""
+        if memo.dormant is None:
+            memo.dormant = burst.dormant_ties(memo.plan, facts)
+        return memo.dormant
 
     def sender_session(self, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The message's session as this detector judges it (``risk`` 0 when familiar),
         for detectors that weigh evidence by it."""
-        found = self._plan(ctx)
-        return {} if found is None else self._session(ctx, facts, found)
+        memo = self._found(ctx)
+        return {} if memo is None else self._session(memo, ctx, facts)
 
     def established(self, ctx: Context, facts: Facts) -> bool:
-        """Whether the account is someone's own (``session.established``), once per
-        event."""
-        scratch = ctx.scratch
-        if _ESTABLISHED not in scratch:
-            found, now = self._plan(ctx), ctx.event.ts
-            first = None if found is None else facts[found.first_seen]
-            scratch[_ESTABLISHED] = (found is not None and first is not None
-                                     and session.established(self.cfg, first, now, self._record(
-                                         ctx, facts, found).profile(now)))
-        return scratch[_ESTABLISHED]
+        """Whether the account is someone's own (``session.established``)."""
+        memo = self._found(ctx)
+        return memo is not None and self._established(memo, ctx, facts)
 
-    def _vouching(self, ctx: Context, facts: Facts, judged: dict[str, Any]) -> bool:
+    def _established(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
+        if memo.established is None:
+            first, now = facts[memo.plan.first_seen], ctx.event.ts
+            memo.established = first is not None and session.established(
+                self.cfg, first, now, self._record(memo, ctx, facts).profile(now))
+        return memo.established
+
+    def _vouching(self, memo: _Found, ctx: Context, facts: Facts,
+                  judged: dict[str, Any]) -> bool:
         """Whether this session's clean uses of its network count as the owner's: an
         established account on a session with nothing against it (``risk`` 0), or one that
         has been answering its friends (``replies_trusted``: they wrote to it first, the
         side a spimmer cannot fake). An intruder's warm-up lines from its own network are
         neither, and teach the network nothing towards ``owner_consistent``."""
-        return (not judged.get("risk") and self.established(ctx, facts)) or judged.get(
+        return (not judged.get("risk") and self._established(memo, ctx, facts)) or judged.get(
             "replies", 0) >= self.cfg.replies_trusted
 
-    def _doubted(self, ctx: Context, facts: Facts, found: Plan,
+    def _doubted(self, memo: _Found, ctx: Context, facts: Facts,
                  judged: dict[str, Any]) -> bool:
         """Whether the message joins, and is judged by, the burst over the account's
         unproven sessions (``burst.measure``): its session is unfamiliar and nothing
@@ -126,8 +131,7 @@ class TakeoverDetector:
         no intruder can make a contact do: a conversation is nobody's burst)."""
         assert isinstance(ctx.event, Message)
         return bool(judged.get("risk")) and not self._vouching(
-            ctx, facts, judged) and not burst.answers(ctx.event, ctx.view, found, facts,
-                                                      judged)
+            memo, ctx, facts, judged) and not burst.answers(ctx.event, memo.plan, facts, judged)
 
     def owner_consistent(self, ctx: Context, facts: Facts) -> bool:
         """Positive evidence that the owner is writing, and nothing against it.
@@ -141,50 +145,54 @@ class TakeoverDetector:
         pitched link, targets that never added it, its own servers (and its warm-up there
         teaches nothing). Of an encrypted message nobody can say it has no link, so it is
         never consistent with anyone: its metadata is all there is to judge."""
-        if _OWNER in ctx.scratch:
-            return bool(ctx.scratch[_OWNER])
-        found = self._plan(ctx)
-        result = False
-        if (found is not None and found.burst is not None and found.contacts is not None
-                and found.listed_back):
-            cfg, now = self.cfg, ctx.event.ts
-            known = self._record(ctx, facts, found).profile(now)
-            judged = self._session(ctx, facts, found)
-            client = judged.get("client", "")
-            result = (not facts[found.restrictions]
-                      and isinstance(ctx.event, Message) and not ctx.event.encrypted
-                      and ctx.view is not None and not ctx.view.urls
-                      and (client in self.official or profile.familiar(
-                          cfg, known.get("clients", {}), client, now))
-                      and not session.scraped(cfg, judged.get("read", 0),
-                                              facts[found.contacts_n])
-                      and all(facts[found.contacts])
-                      and all(facts[q][0] for q in found.listed_back)
-                      and self.established(ctx, facts)
-                      and (not judged["risk"] or profile.written_from(
-                          cfg, known, judged.get("net", ""), judged.get("login", now))))
-        ctx.scratch[_OWNER] = result
-        return result
+        memo = self._found(ctx)
+        return memo is not None and self._owner(memo, ctx, facts)
+
+    def _owner(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
+        if memo.owner is None:
+            memo.owner = self._owner_writing(memo, ctx, facts)
+        return memo.owner
+
+    def _owner_writing(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
+        """``owner_consistent``, worked out. The plan reads whether the recipients list
+        the account back only for a message in the clear with no link to at most
+        ``owner_people`` of them: where it read none, nothing is consistent."""
+        found, cfg, now = memo.plan, self.cfg, ctx.event.ts
+        if not found.listed_back:
+            return False
+        assert found.contacts is not None
+        known = self._record(memo, ctx, facts).profile(now)
+        judged = self._session(memo, ctx, facts)
+        client = judged.get("client", "")
+        return (not facts[found.restrictions]
+                and (client in self.official or profile.familiar(
+                    cfg, known.get("clients", {}), client, now))
+                and not session.scraped(cfg, judged.get("read", 0), facts[found.contacts_n])
+                and all(facts[found.contacts])
+                and all(facts[q][0] for q in found.listed_back)
+                and self._established(memo, ctx, facts)
+                and (not judged["risk"] or profile.written_from(
+                    cfg, known, judged.get("net", ""), judged.get("login", now))))
 
     # -- signals -------------------------------------------------------------------------
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
-        found = self._plan(ctx)
-        if found is None:
+        memo = self._found(ctx)
+        if memo is None:
             return []
         event = ctx.event
         if isinstance(event, AccountInfo):
             return []
         if isinstance(event, Challenge):
             return [incidents.challenge_signal(event)]
-        record = self._record(ctx, facts, found)
+        record = self._record(memo, ctx, facts)
         known, open_ = record.profile(event.ts), record.incidents(event.ts)
-        judged = self._session(ctx, facts, found)
+        judged = self._session(memo, ctx, facts)
         if isinstance(event, Login):
-            return self._login(event, facts, found, known, judged, open_)
+            return self._login(event, facts, memo.plan, known, judged, open_)
         if isinstance(event, ContactsRead):
-            return self._contacts_read(event, facts, found, judged)
+            return self._contacts_read(event, facts, memo.plan, judged)
         assert isinstance(event, Message)
-        return self._message(ctx, event, facts, found, record, known, judged, open_)
+        return self._message(memo, ctx, event, facts, known, judged, open_)
 
     def _login(self, event: Login, facts: Facts, found: Plan, known: dict[str, Any],
                judged: dict[str, Any], open_: list[dict[str, Any]]) -> list[Signal]:
@@ -215,36 +223,37 @@ class TakeoverDetector:
                            f"{event.count} of {size} contacts")]
         return []
 
-    def _message(self, ctx: Context, event: Message, facts: Facts, found: Plan,
-                 record: Record, known: dict[str, Any], judged: dict[str, Any],
+    def _message(self, memo: _Found, ctx: Context, event: Message, facts: Facts,
+                 known: dict[str, Any], judged: dict[str, Any],
                  open_: list[dict[str, Any]]) -> list[Signal]:
-        cfg, risk = self.cfg, judged["risk"]
-        out = profile.behaviour(cfg, event, ctx.view, known)
+        cfg, found, view, now, risk = self.cfg, memo.plan, ctx.view, event.ts, judged["risk"]
+        assert found.contacts is not None
+        out = profile.behaviour(cfg, event, view, known)
         inherited = incidents.inherited(cfg, facts[found.restrictions], known, judged,
                                         event.session, open_)
         if inherited:
             out.append(inherited)
-        if not risk and session.trusted(cfg, known, judged, event.ts) and self.established(
-                ctx, facts) and found.contacts and all(facts[found.contacts]):
+        if not risk and session.trusted(cfg, known, judged, now) and self._established(
+                memo, ctx, facts) and all(facts[found.contacts]):
             out.append(Signal("FAMILIAR_SENDER", 1.0, f"its usual app "
                               f"'{judged.get('client')}' on its usual network, to its "
                               "contacts"))
-        elif self.owner_consistent(ctx, facts):
+        elif self._owner(memo, ctx, facts):
             out.append(Signal("OWNER_CONSISTENT", 1.0, f"its app '{judged.get('client')}', "
                               "no contact list read, no link, to its contacts"))
-        elif risk and not self._vouching(ctx, facts, judged):
+        elif risk and not self._vouching(memo, ctx, facts, judged):
             # Doubt from the session itself, on every message and not only once a burst
             # shows: a hijacker inherits the contact list, and one that writes once per
             # burst window never bursts. No points: it only stops a mutual listing from
             # vouching for the words (``policy.py``).
             out.append(Signal("SESSION_UNFAMILIAR", risk, "sent from a session the "
                               "account does not use, not proven the owner's"))
-        if not risk or found.burst is None:
+        if not risk:
             return out
         size = facts[found.contacts_n]
         scraped = session.scraped(cfg, judged.get("read", 0), size)
         client = judged.get("client") or "an unknown app"
-        link = bool(ctx.view and ctx.view.urls)
+        link = bool(view and view.urls)
         where = "a network it used before" if risk == cfg.risk_known_network else "a new network"
         if scraped and (risk >= cfg.risk_stranger or link):
             # An unfamiliar session that read the whole contact list: what it sends carries
@@ -255,41 +264,42 @@ class TakeoverDetector:
                               f"in from '{client}' on {where}"))
             out.append(Signal("CONTACTS_SCRAPED", risk, f"... which read {judged['read']} "
                               f"of its {size} contacts"))
-        dormant = self._dormant(ctx, facts, found)
+        dormant = self._dormant(memo, facts)
         measured = burst.measure(found, facts, dormant, link, bool(dormant) and self._doubted(
-            ctx, facts, found, judged))
+            memo, ctx, facts, judged))
         strength = ramp(measured.size, cfg.burst_soft, cfg.burst_hard)
         if not strength:
             return out
         # Encrypted, "one text" is as far as the server can tell: one size class.
-        same_text = burst.repeating(ctx.view, found, facts) or bool(
-            found.shape and facts[found.shape] >= 1)
-        own_app = profile.familiar(cfg, known.get("clients", {}), judged.get("client", ""),
-                                   event.ts)
-        weighed = burst.Judged(risk, where, client, scraped, size, same_text, link, own_app,
-                               self.owner_consistent(ctx, facts))
-        out.append(burst.signal(cfg, event, found, facts, judged, measured, dormant, weighed,
-                                strength, record.sent(counted(event), event.ts)))
+        same_text = burst.repeating(found, facts) or (
+            found.shape is not None and facts[found.shape] >= 1)
+        own_app = profile.familiar(cfg, known.get("clients", {}), judged.get("client", ""), now)
+        weighed = burst.Judged(
+            risk, where, client, scraped, size, same_text, link, own_app,
+            self._owner(memo, ctx, facts), event.encrypted, len(dormant),
+            sum(facts[found.contacts]), judged.get("replies", 0), judged.get("read", 0),
+            judged.get("login", now), self._record(memo, ctx, facts).sent(found.session, now))
+        out.append(burst.signal(cfg, measured, weighed, strength))
         return out
 
     # -- what to remember ----------------------------------------------------------------
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
-        found = self._plan(ctx)
-        if found is None:
+        memo = self._found(ctx)
+        if memo is None:
             return ()
         event = ctx.event
         if isinstance(event, Login) and not event.success:
             return ()
-        record = self._record(ctx, facts, found)
-        out = self._changes(ctx, facts, found, outcome, record)
+        record = self._record(memo, ctx, facts)
+        out = self._changes(memo, ctx, facts, outcome, record)
         put = record.put(event.ts)
         return out if put is None else [*out, put]
 
-    def _changes(self, ctx: Context, facts: Facts, found: Plan, outcome: Outcome,
+    def _changes(self, memo: _Found, ctx: Context, facts: Facts, outcome: Outcome,
                  record: Record) -> list[Write]:
         """The event's writes but the account's record, whose changes it makes in
         ``record`` (put once, by ``writes``)."""
-        event, now, cfg = ctx.event, ctx.event.ts, self.cfg
+        event, now, cfg, found = ctx.event, ctx.event.ts, self.cfg, memo.plan
         if isinstance(event, AccountInfo):
             record.set_profile(profile.told(cfg, record.profile(now), event), now)
             return []
@@ -297,14 +307,14 @@ class TakeoverDetector:
             return incidents.challenge_writes(cfg, event, facts[found.restrictions],
                                               self.restriction_ttl,
                                               outcome.account_action != "none", record)
-        known = dict(record.profile(now))
-        judged = dict(self._session(ctx, facts, found))
+        judged = dict(self._session(memo, ctx, facts))  # what this event adds, stored
         out: list[Write] = []
         if judged.get("net"):
             record.touch_live(judged["net"], now, cfg.live_cap)
         if outcome.account_action != "none" and judged.get("risk"):
             incidents.add_incident(cfg, event, record, judged)
         if isinstance(event, Login):
+            known = dict(record.profile(now))
             judged.update(login=event.ts, client=event.client.id)
             known["last"] = event.ts  # a sign-in alone teaches no network or app
             if "CHALLENGE_PASSED" in outcome.signals:
@@ -320,81 +330,77 @@ class TakeoverDetector:
         elif isinstance(event, ContactsRead):
             judged["read"] = max(judged.get("read", 0), event.count)
         elif isinstance(event, Message):
-            out.extend(self._message_writes(ctx, event, found, facts, outcome, judged))
-            self._learn(ctx, event, found, facts, outcome, record, known, judged, out)
+            self._message_writes(memo, ctx, event, facts, outcome, judged, out)
+            self._learn(memo, ctx, event, facts, outcome, record, judged, out)
         if event.session:
             record.set_session(event.session, judged, now, cfg.max_sessions,
                                cfg.replies_trusted)
         return out
 
-    def _learn(self, ctx: Context, event: Message, found: Plan, facts: Facts,
-               outcome: Outcome, record: Record, known: dict[str, Any],
-               judged: dict[str, Any], out: list[Write]) -> None:
+    def _learn(self, memo: _Found, ctx: Context, event: Message, facts: Facts,
+               outcome: Outcome, record: Record, judged: dict[str, Any],
+               out: list[Write]) -> None:
         """What a delivered message teaches: the session's delivered count, and from a
         clean one the profile's habits and, when the owner wrote it, whom it writes to."""
-        cfg, now = self.cfg, event.ts
-        delivered = outcome.action in ("deliver", "warn")
-        if delivered:
-            record.count_sent(counted(event), now, cfg.max_sessions)
-        clean = delivered and not (outcome.signals & _AGAINST)
-        own_people = found.contacts is not None and all(
-            c or t for c, t in zip(facts[found.contacts], facts[found.talked], strict=True))
+        cfg, now, found, view = self.cfg, event.ts, memo.plan, ctx.view
+        if outcome.action not in ("deliver", "warn"):
+            return
+        record.count_sent(found.session, now, cfg.max_sessions)
+        if outcome.signals & _AGAINST:
+            return  # not clean: it teaches nothing else
         # The one-way record is the owner's writing: an intruder's bland lines from its
         # own sessions (one contact each, never a burst) would turn the whole list into
         # active ties for its burst the next day.
-        vouching = self._vouching(ctx, facts, judged)
-        owners = not judged.get("risk") or vouching
-        if clean and owners and not isinstance(event, Invite) and len(
+        vouching = self._vouching(memo, ctx, facts, judged)
+        if (not judged.get("risk") or vouching) and not isinstance(event, Invite) and len(
                 event.recipients) <= accounts.MAX_TALKED_FANOUT:
             out.append(Touch(keys.wrote(event.account), tuple(event.recipients),
                              accounts.TALKED_TTL, accounts.TALKED_CAP))
-        if clean and ctx.view is not None:
-            profile.learn(cfg, known, event, ctx.view, judged if own_people else None)
-            if own_people and vouching:
-                profile.remember(cfg, known, "owned", judged.get("net", ""), now,
-                                 cfg.max_networks)
-            record.set_profile(known, now)
+        if view is None:
+            return
+        assert found.contacts is not None and found.talked is not None
+        own_people = all(c or t for c, t in zip(facts[found.contacts], facts[found.talked],
+                                                strict=True))
+        known = dict(record.profile(now))
+        profile.learn(cfg, known, event, view, judged if own_people else None)
+        if own_people and vouching:
+            profile.remember(cfg, known, "owned", judged.get("net", ""), now, cfg.max_networks)
+        record.set_profile(known, now)
 
-    def _message_writes(self, ctx: Context, event: Message, found: Plan, facts: Facts,
-                        outcome: Outcome, judged: dict[str, Any]) -> list[Write]:
+    def _message_writes(self, memo: _Found, ctx: Context, event: Message, facts: Facts,
+                        outcome: Outcome, judged: dict[str, Any], out: list[Write]) -> None:
         """A session's burst, text and delivery counts; replies earned; who heard from it."""
-        cfg = self.cfg
-        out: list[Write] = []
-        if found.burst is not None:
-            assert found.same_text is not None
-            assert found.contacts is not None and found.text_to is not None
-            assert found.life is not None and found.pals is not None
-            assert found.talked is not None
-            dormant = self._dormant(ctx, facts, found)
+        cfg, found = self.cfg, memo.plan
+        assert found.burst is not None and found.doubted is not None
+        assert found.contacts is not None and found.talked is not None
+        assert found.life is not None and found.pals is not None
+        dormant = self._dormant(memo, facts)
+        if dormant:
+            out.append(Touch(found.burst.key, dormant, cfg.burst_window, cfg.burst_cap))
+            if self._doubted(memo, ctx, facts, judged):
+                out.append(Touch(found.doubted.key, dormant, cfg.burst_window, cfg.burst_cap))
+        members, contacts = found.contacts.members, facts[found.contacts]
+        if judged.get("risk"):  # the slow burst is only judged where the burst is
             if dormant:
-                out.append(Touch(found.burst.key, tuple(dormant), cfg.burst_window,
-                                 cfg.burst_cap))
-                if self._doubted(ctx, facts, found, judged):
-                    assert found.doubted is not None
-                    out.append(Touch(found.doubted.key, tuple(dormant), cfg.burst_window,
-                                     cfg.burst_cap))
-            if judged.get("risk"):  # the slow burst is only judged where the burst is
-                pals = tuple(p for p, t in zip(found.contacts.members, facts[found.talked],
-                                               strict=True) if t)
-                out.extend(Touch(key, members, cfg.session_ttl, cfg.burst_cap)
-                           for key, members in ((found.life.key, tuple(dormant)),
-                                                (found.pals.key, pals)) if members)
-            contacts = tuple(p for p, c in zip(found.contacts.members, facts[found.contacts],
-                                               strict=True) if c)
-            if contacts:
-                out.append(Touch(found.text_to.key, contacts, cfg.burst_window,
-                                 cfg.burst_cap))
+                out.append(Touch(found.life.key, dormant, cfg.session_ttl, cfg.burst_cap))
+            pals = tuple(p for p, t in zip(members, facts[found.talked], strict=True) if t)
+            if pals:
+                out.append(Touch(found.pals.key, pals, cfg.session_ttl, cfg.burst_cap))
+        if found.text_to is not None:  # a link: only one with a link asks (``plan``)
+            listed = tuple(p for p, c in zip(members, contacts, strict=True) if c)
+            if listed:
+                out.append(Touch(found.text_to.key, listed, cfg.burst_window, cfg.burst_cap))
+        if found.same_text is not None:  # only a text with a fingerprint is asked again
             out.append(Incr(found.same_text.key, 1.0, cfg.burst_bucket, cfg.burst_window))
-            if found.shape is not None:
-                out.append(Incr(found.shape.key, 1.0, cfg.burst_bucket, cfg.burst_window))
-            if burst.answers(event, ctx.view, found, facts, judged):
-                judged["replies"] = judged.get("replies", 0) + 1
+        if found.shape is not None:
+            out.append(Incr(found.shape.key, 1.0, cfg.burst_bucket, cfg.burst_window))
+        if burst.answers(event, found, facts, judged):
+            judged["replies"] = judged.get("replies", 0) + 1
         if outcome.action in ("deliver", "warn") and not isinstance(event, Invite) and len(
                 event.recipients) <= accounts.MAX_TALKED_FANOUT:
             # Written to: a reply from the recipient within reply_window is a conversation.
             out.extend(Put(keys.heard(r, event.account), event.ts, cfg.reply_window)
                        for r in dict.fromkeys(event.recipients))
-        return out
 
 
 def build(given: dict[str, Any], config: Config) -> TakeoverDetector:

@@ -43,7 +43,10 @@ def client_family(client: str) -> str:
 
 def in_cidrs(net: str, cidrs: Sequence[str]) -> bool:
     """Whether a network lies in one of the IM server's own known networks (``account``
-    events give CIDRs of any size, not our /24s)."""
+    events give CIDRs of any size, not our /24s). Most profiles have none: then the
+    address is not parsed at all."""
+    if not cidrs:
+        return False
     try:
         address = ipaddress.ip_address(net)
     except ValueError:

@@ -1,7 +1,16 @@
 """What one event makes the takeover detector read: the account's record, its contact
 list and restrictions, and for a message the burst counts of its session and the
 recipients' places in them. One query per part, read in one round trip with the other
-detectors'; ``detect`` and ``writes`` both work from the answers."""
+detectors'; ``detect`` and ``writes`` both work from the answers.
+
+**Only what the event's branch can use.** Reads are planned before any state is seen
+(``engine._plan_batch``), so what depends on state is always read; what the event alone
+rules out is not: the contacts a session sent this pitch to only for a message with a
+link (the only one ``burst.measure`` counts them for, and ``writes`` keeps them for:
+a link's pitch is its domain, never the key of a text without one), the repeats of a text only for a
+message with a fingerprint (``burst.repeating``), whether the recipients list the
+account back only for a message in the clear with no link (``owner_consistent``).
+Each is answered as if read: None or nothing, never a stale value."""
 
 from __future__ import annotations
 
@@ -9,7 +18,7 @@ from typing import NamedTuple
 
 from ... import accounts
 from ...events import AccountInfo, Challenge, ContactsRead, Event, Login, Message
-from ...state.ops import FOREVER, Contains, Count, Distinct, Get
+from ...state.ops import FOREVER, Contains, Count, Distinct, Get, Query
 from ...text import MessageView
 from . import keys, record
 from .origin import counted
@@ -21,13 +30,15 @@ class Plan(NamedTuple):
     contacts_n: Distinct
     restrictions: Get
     first_seen: Get
+    reads: tuple[Query, ...]  # every query above and below, in one flat tuple
+    session: str = ""  # the session a message counts under (``origin.counted``)
     burst: Distinct | None = None
     known_burst: Contains | None = None
     contacts: Contains | None = None
     talked: Contains | None = None
-    same_text: Count | None = None
+    same_text: Count | None = None  # only for a message with a fingerprint
     heard: Get | None = None  # when the one recipient last wrote to the account
-    text_to: Distinct | None = None  # contacts this session sent this pitch to
+    text_to: Distinct | None = None  # contacts this session sent this pitch to (a link)
     text_known: Contains | None = None
     shape: Count | None = None  # encrypted: messages of this size class from the session
     life: Distinct | None = None  # dormant ties the session wrote to, over its life
@@ -46,30 +57,48 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
     if not isinstance(event, Message | Login | ContactsRead | AccountInfo | Challenge):
         return None
     account = event.account
-    common = (Get(record.key(account)), Distinct(accounts.contacts(account), FOREVER),
+    contacts_key = accounts.contacts(account)
+    common = (Get(record.key(account)), Distinct(contacts_key, FOREVER),
               Get(accounts.restrictions(account)), Get(accounts.first_seen(account)))
     if not isinstance(event, Message):
-        return Plan(*common)
+        return Plan(*common, reads=common)
     session = counted(event)  # without a session id, its app and network stand in
     people = tuple(dict.fromkeys(event.recipients))[:cfg.max_recipients]
-    burst = keys.burst(account, session)
-    text = keys.text(account, session, view)
-    life, pals, doubted = (keys.life(account, session), keys.pals(account, session),
-                           keys.doubted(account))
-    return Plan(*common, Distinct(burst, cfg.burst_window),
-                Contains(burst, people), Contains(accounts.contacts(account), people),
-                Contains(accounts.talked(account), people),
-                Count(keys.same_text(account, session, view), cfg.burst_window,
-                      cfg.burst_bucket),
-                Get(keys.heard(account, people[0])) if len(people) == 1 else None,
-                Distinct(text, cfg.burst_window), Contains(text, people),
-                Count(keys.shape(account, session, event.size), cfg.burst_window,
-                      cfg.burst_bucket) if event.encrypted else None,
-                Distinct(life, cfg.session_ttl), Contains(life, people),
-                Distinct(pals, cfg.session_ttl), Contains(pals, people),
-                tuple(Contains(accounts.contacts(p), (account,)) for p in people)
-                if len(people) <= cfg.owner_people else (),
-                wrote=Contains(keys.wrote(account), people),
-                wrote_any=Distinct(keys.wrote(account), accounts.TALKED_TTL),
-                doubted=Distinct(doubted, cfg.burst_window),
-                doubted_known=Contains(doubted, people))
+    window, bucket, life_ttl = cfg.burst_window, cfg.burst_bucket, cfg.session_ttl
+    burst_key, life_key, pals_key, doubted_key, wrote_key = (
+        keys.burst(account, session), keys.life(account, session),
+        keys.pals(account, session), keys.doubted(account), keys.wrote(account))
+    link = bool(view and view.urls)
+    clear = not event.encrypted and view is not None and not link
+    burst, known_burst = Distinct(burst_key, window), Contains(burst_key, people)
+    contacts, talked = Contains(contacts_key, people), Contains(accounts.talked(account), people)
+    same_text = (Count(keys.same_text(account, session, view), window, bucket)
+                 if view and view.fingerprint else None)
+    heard = Get(keys.heard(account, people[0])) if len(people) == 1 else None
+    text_to: Distinct | None = None
+    text_known: Contains | None = None
+    if link:
+        text_key = keys.text(account, session, view)
+        text_to, text_known = Distinct(text_key, window), Contains(text_key, people)
+    shape = (Count(keys.shape(account, session, event.size), window, bucket)
+             if event.encrypted else None)
+    life, life_known = Distinct(life_key, life_ttl), Contains(life_key, people)
+    pals, pals_known = Distinct(pals_key, life_ttl), Contains(pals_key, people)
+    wrote, wrote_any = Contains(wrote_key, people), Distinct(wrote_key, accounts.TALKED_TTL)
+    doubted, doubted_known = Distinct(doubted_key, window), Contains(doubted_key, people)
+    listed_back = tuple(Contains(accounts.contacts(p), (account,)) for p in people) if (
+        clear and len(people) <= cfg.owner_people) else ()
+    reads = [*common, burst, known_burst, contacts, talked, life, life_known, pals, pals_known,
+             wrote, wrote_any, doubted, doubted_known, *listed_back]
+    if same_text is not None:
+        reads.append(same_text)
+    if heard is not None:
+        reads.append(heard)
+    if text_to is not None and text_known is not None:
+        reads += (text_to, text_known)
+    if shape is not None:
+        reads.append(shape)
+    return Plan(*common, tuple(reads), session, burst, known_burst, contacts, talked,
+                same_text, heard, text_to, text_known, shape, life, life_known, pals,
+                pals_known, listed_back, wrote, wrote_any, doubted,
+                doubted_known)  # in the order of Plan's fields

@@ -30,14 +30,16 @@ _SCRIPTS = (("C", re.compile("[\u0400-\u04ff]")), ("H", re.compile("[\u3040-\u9f
             ("A", re.compile("[\u0600-\u06ff]")), ("L", re.compile("[a-zA-Z]")))
 
 
-def script(text: str) -> str:
+def script(cfg: TakeoverSettings, text: str) -> str:
     """The script most of the text is written in: L(atin), C(yrillic), H(an/kana/hangul),
-    A(rabic), or "" when no script has a third of the characters."""
+    A(rabic), or "" when no script has ``script_share`` of the characters."""
     if text.isascii():
         return "L" if _ASCII_LETTER.search(text) else ""
-    for code, pattern in _SCRIPTS:
-        if len(pattern.findall(text)) * 3 >= len(text.replace(" ", "")) > 0:
-            return code
+    least = cfg.script_share * len(text.replace(" ", ""))
+    if least > 0:
+        for code, pattern in _SCRIPTS:
+            if len(pattern.findall(text)) >= least:
+                return code
     return ""
 
 
@@ -103,13 +105,14 @@ def learn(cfg: TakeoverSettings, profile: dict[str, Any], message: Message, view
         remember(cfg, profile, "nets", session.get("net", ""), message.ts, cfg.max_networks)
         remember(cfg, profile, "clients", session.get("client", ""), message.ts,
                  cfg.max_clients)
-    tags = list(profile.get("domains", []))
-    for domain in view.domains:
-        tag = _domain_tag(domain)
-        if tag not in tags:
-            tags.append(tag)
-    profile["domains"] = tags[-cfg.max_domains:]
-    code = script(view.text)
+    if view.domains or "domains" not in profile:  # else the tags stay as they are
+        tags = list(profile.get("domains", []))
+        for domain in view.domains:
+            tag = _domain_tag(domain)
+            if tag not in tags:
+                tags.append(tag)
+        profile["domains"] = tags[-cfg.max_domains:]
+    code = script(cfg, view.text)
     if code and code not in profile.get("scripts", ""):
         profile["scripts"] = profile.get("scripts", "") + code
     hours = list(profile.get("hours", [0] * 24))
@@ -139,7 +142,7 @@ def behaviour(cfg: TakeoverSettings, message: Message, view: MessageView | None,
     domains = profile.get("domains", [])
     if view.urls and not domains:
         changes.append("its first link ever")
-    code = script(view.text)
+    code = script(cfg, view.text)
     if code and code not in profile.get("scripts", code):
         changes.append("a script it never wrote in")
     hours = profile.get("hours", [])

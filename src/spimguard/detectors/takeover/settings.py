@@ -53,6 +53,10 @@ class TakeoverSettings:
     burst_risk: float = 0.25  # times the session's risk
     burst_scraped: float = 0.1  # it read most of the contact list first
     burst_one_text: float = 0.1  # one text to all, or most of the contacts it wrote to dormant
+    # ... "most": at least this share of the message's recipients on the contact list are
+    # dormant ties. Half since the first takeover detector (e9d58d9): an owner writes to the
+    # friends it writes to, a harvested list is mostly people it never does.
+    burst_dormant_share: float = 0.5
     burst_link: float = 0.1  # the text carries a link (the pitch's payload)
     # A session that replied to its friends before its burst is most likely the owner:
     # its burst weighs this much on the account's own app, and ``replied_other_app``
@@ -60,6 +64,12 @@ class TakeoverSettings:
     replied_own_app: float = 0.25
     replied_other_app: float = 0.5
     behaviour_change: float = 0.35  # BEHAVIOUR_CHANGE per unusual thing (three make it whole)
+    # A text is written in a script when at least this share of its non-space characters is
+    # in it (``profile.script``). A third since the first takeover detector (e9d58d9): a
+    # Cyrillic line with a Latin link or brand name is still Cyrillic; a lone foreign name is
+    # no script of the account's. (1/3 as a float gives exactly the old integer test, 3 * n
+    # >= length, for every length an event may have.)
+    script_share: float = 1 / 3
     scraped_min_contacts: int = 5  # a contact list shorter than this is not worth harvesting
     # Bounds on what one event may make the detector hold (an attacker chooses both):
     max_recipients: int = 500  # recipients of one message checked against ties (the rest wait)

@@ -1,0 +1,118 @@
+"""The takeover detector's reads, its burst signal's inputs and its typed shares: what an
+event reads is what its branch can use, and the numbers its judgements rest on are
+settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import T0, config, event, message
+from spimguard import open_engine, text
+from spimguard.detectors.base import settings
+from spimguard.detectors.takeover import TakeoverSettings, burst, keys, plan, profile
+from spimguard.state.ops import Contains, Count, Distinct
+
+CFG = TakeoverSettings()
+
+
+def planned(**extra: Any) -> plan.Plan:
+    cfg = config()
+    event = message(cfg, "m1", "alice", ["bob"], extra.pop("body", "see you at five"), T0,
+                    session="phone", **extra)
+    view = text.SEALED if event.encrypted else text.view(event.text)
+    found = plan.plan(CFG, event, view)
+    assert found is not None
+    return found
+
+
+def keys_read(found: plan.Plan) -> set[str]:
+    return {q.key for q in found.reads}
+
+
+def test_every_planned_query_is_read_once_and_named_for_its_part() -> None:
+    found = planned(body="see http://shop.example/x")
+    assert len(set(found.reads)) == len(found.reads)
+    parts = [q for q in found if isinstance(q, Distinct | Contains | Count)]
+    assert set(parts) | set(found.listed_back) <= set(found.reads)
+    # Each part is its own key (the plan is built by position: a swap would show here).
+    assert found.burst == Distinct(keys.burst("alice", "phone"), CFG.burst_window)
+    assert found.life == Distinct(keys.life("alice", "phone"), CFG.session_ttl)
+    assert found.pals == Distinct(keys.pals("alice", "phone"), CFG.session_ttl)
+    assert found.doubted == Distinct(keys.doubted("alice"), CFG.burst_window)
+    view = text.view("see http://shop.example/x")
+    assert found.text_to == Distinct(keys.text("alice", "phone", view), CFG.burst_window)
+    assert found.same_text == Count(keys.same_text("alice", "phone", view), CFG.burst_window,
+                                    CFG.burst_bucket)
+    assert found.session == "phone"
+
+
+def test_a_message_without_a_link_reads_no_pitch_counts() -> None:
+    found = planned()
+    assert found.text_to is None and found.text_known is None
+    assert not any(k.startswith("tk:text:") for k in keys_read(found))
+    assert len(found.listed_back) == 1  # in the clear with no link: owner_consistent asks
+
+
+def test_a_message_with_a_link_reads_no_listings_back() -> None:
+    found = planned(body="look http://shop.example/x")
+    assert found.text_to is not None and found.text_to.key in keys_read(found)
+    assert found.listed_back == ()  # a link is never consistent with the owner
+
+
+def test_an_encrypted_message_reads_no_text_repeats_and_no_listings_back() -> None:
+    found = planned(body="", encrypted=True, size=300)
+    assert found.same_text is None
+    assert not any(k.startswith("tk:fp:") for k in keys_read(found))
+    assert found.shape is not None and found.shape in found.reads
+    assert found.listed_back == ()
+
+
+def test_more_recipients_than_owner_people_read_no_listings_back() -> None:
+    cfg = config()
+    people = [f"p{i}" for i in range(CFG.owner_people + 1)]
+    event = message(cfg, "m1", "alice", people, "hi all", T0, session="phone")
+    found = plan.plan(CFG, event, text.view(event.text))
+    assert found is not None and found.listed_back == () and found.heard is None
+
+
+def test_the_script_share_is_a_setting() -> None:
+    mixed = "привет hello"  # 6 Cyrillic of 11 letters
+    assert profile.script(CFG, mixed) == "C"
+    stricter = settings("takeover", TakeoverSettings, {"script_share": 0.6})
+    assert profile.script(stricter, mixed) == ""
+    assert profile.script(CFG, "кот 1234567") == ""  # 3 of 10: under a third
+    assert profile.script(CFG, "кот 123456") == "C"  # 3 of 9: a third
+
+
+@pytest.mark.parametrize(("share", "one_text"), [(0.5, True), (0.75, False)])
+def test_the_dormant_share_is_a_setting(share: float, one_text: bool) -> None:
+    cfg = settings("takeover", TakeoverSettings, {"burst_dormant_share": share})
+    judged = burst.Judged(risk=1.0, where="a new network", client="bot", scraped=False,
+                          size=60, same_text=False, link=False, own_app=False, owner=False,
+                          encrypted=False, dormant=1, contacts=2, replies=0, read=0,
+                          login=T0, sent=3.0)
+    found = burst.signal(cfg, burst.Burst(4, 0, False), judged, 1.0)
+    base = cfg.burst_base + cfg.burst_risk * judged.risk
+    assert found.strength == pytest.approx(base + cfg.burst_one_text * one_text)
+    assert found.code == "ACCOUNT_HIJACK_BURST" and found.about["count"] == "3"
+
+
+def test_only_a_message_with_a_link_leaves_whom_its_pitch_went_to() -> None:
+    """The contacts a session sent a pitch to are asked only of a message with a link
+    (its domain is the pitch): a text without one leaves no set nobody would read."""
+    cfg = config()
+    engine = open_engine(cfg)
+    engine.process(event(cfg, type="contacts", id="c", ts=T0, account="alice",
+                         contacts=["bob", "carol"]))
+    plain = message(cfg, "m1", "alice", ["bob"], "see you at five", T0 + 1, session="phone")
+    linked = message(cfg, "m2", "alice", ["carol"], "look http://shop.example/x", T0 + 2,
+                     session="phone")
+    for sent in (plain, linked):
+        engine.process(sent)
+    window = float(CFG.burst_window)
+    plain_key = keys.text("alice", "phone", text.view(plain.text))
+    linked_key = keys.text("alice", "phone", text.view(linked.text))
+    assert engine.state.read([Distinct(plain_key, window), Distinct(linked_key, window)],
+                             T0 + 3) == [0, 1]
