@@ -86,6 +86,7 @@ DROP TABLE member_sets;
 COMMIT;
 """
 _HEADER = "x''"  # the member a set's header is filed under (see above)
+_HEADER_MEMBER = b""  # the same, as a parameter
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 _CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB each)
 
@@ -192,9 +193,10 @@ class SQLiteState:
             known = self._known
             if known.issuperset(queries):  # an event's read of a batch held ahead: in C
                 return
-            new = [q for q in queries if q not in known]
+            new = set(queries)  # a batch's: tens of thousands, sifted in C, not a loop
+            new -= known
             self._hold(new)
-            known.update(new)
+            known |= new
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state read failed: {exc}") from exc
 
@@ -359,35 +361,35 @@ class SQLiteState:
         many("INSERT INTO counters (key, bucket, n, exp) VALUES (?, ?, ?, ?)",
              [(k, bucket, n, held[1]) for k in self._changed_counters
               if (held := hot.counter(k)) is not None for bucket, n in held[0].items()])
-        many("DELETE FROM members WHERE key = ?", [(k,) for k in self._rewritten_sets])
-        rows: list[tuple[str, str, float]] = []
+        # Each changed set once: its member rows and its header in one statement.
+        rewritten, changed_members = self._rewritten_sets, self._changed_members
+        many("DELETE FROM members WHERE key = ?", [(k,) for k in rewritten])
+        rows: list[tuple[str, str | bytes, float, float | None, int | None]] = []
         gone: list[tuple[str, str]] = []
-        for key in self._rewritten_sets:
-            if (held := hot.member_set(key)) is not None:
-                rows.extend((key, m, ts) for m, ts in held[0].items())
-        for key, members in self._changed_members.items():
-            if key in self._rewritten_sets:
-                continue
+        headless: list[tuple[str]] = []
+        for key in self._changed_sets:
             held = hot.member_set(key)
             now_in = held[0] if held is not None else {}
-            for member in members:
-                if member in now_in:
-                    rows.append((key, member, now_in[member]))
-                else:
-                    gone.append((key, member))
+            if key in rewritten:
+                rows.extend((key, m, ts, None, None) for m, ts in now_in.items())
+            else:
+                for member in changed_members.get(key, ()):
+                    if member in now_in:
+                        rows.append((key, member, now_in[member], None, None))
+                    else:
+                        gone.append((key, member))
+            if held is None:
+                headless.append((key,))
+            else:
+                rows.append((key, _HEADER_MEMBER, held[1], held[2], held[3]))
         assert hot.trimmed is not None
         gone.extend((key, member) for key, member in hot.trimmed
-                    if key not in self._rewritten_sets
-                    and member not in (hot.member_set(key) or ({},))[0])
+                    if key not in rewritten and member not in (hot.member_set(key) or ({},))[0])
         hot.trimmed.clear()
-        many("INSERT OR REPLACE INTO members (key, member, ts) VALUES (?, ?, ?)", rows)
+        many("INSERT OR REPLACE INTO members (key, member, ts, ttl, cap) VALUES (?, ?, ?, ?, ?)",
+             rows)
         many("DELETE FROM members WHERE key = ? AND member = ?", gone)
-        headers = [(k, hot.member_set(k)) for k in self._changed_sets]
-        many(f"INSERT OR REPLACE INTO members (key, member, ts, ttl, cap) "
-             f"VALUES (?, {_HEADER}, ?, ?, ?)",
-             [(k, h[1], h[2], h[3]) for k, h in headers if h is not None])
-        many(f"DELETE FROM members WHERE key = ? AND member = {_HEADER}",
-             [(k,) for k, h in headers if h is None])
+        many(f"DELETE FROM members WHERE key = ? AND member = {_HEADER}", headless)
         self._forget_changes()
 
     def _forget_changes(self) -> None:
