@@ -87,22 +87,20 @@ DROP TABLE member_sets;
 COMMIT;
 """
 _HEADER = "x''"  # the member a set's header is filed under (see above)
+_HEADER_MEMBER = b""  # the same, as a parameter
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 # The ``state_keys`` row of a file whose hashed sets are all of today's layout.
 _DIGESTS_CUT = "hashed-sets:4-byte-digests"
 _CONVERT_CHUNK = 1_000  # hashed sets a transaction of ``_convert_digests``
 _CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB each)
 
-# Which table a primitive's key lives in: counters, member sets, values or hashed sets.
-_COUNTER, _SET, _VALUE, _HASHED = "c", "m", "v", "h"
+# Which table a primitive's key lives in: counters, member sets, values or hashed sets;
+# one bit each, so what is held of a key is one number (``SQLiteState._held``).
+_COUNTER, _SET, _VALUE, _HASHED = 1, 2, 4, 8
 _KINDS = (_COUNTER, _SET, _VALUE, _HASHED)
-_KIND: dict[type, str] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VALUE}
+_EVERY_KIND = _COUNTER | _SET | _VALUE | _HASHED
+_KIND: dict[type, int] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VALUE}
 _ADDING = frozenset({Incr, Touch, Remove})  # writes that change what is there, not replace it
-
-
-def _kind(op: Query | Write) -> str:
-    kind = _KIND.get(type(op), _SET)
-    return _HASHED if kind == _SET and is_hashed(op.key) else kind
 
 
 def _after(prefix: str) -> str:
@@ -137,7 +135,9 @@ class SQLiteState:
         except sqlite3.Error as exc:
             raise StateUnavailable(f"cannot create the state tables: {exc}") from exc
         self._hot = self._fresh_hot()
-        self._held: dict[tuple[str, str], None] = {}  # (kind, key) the hot copy is true for
+        # key -> the kinds (bits) of it the hot copy is true for: asked for every read and
+        # write, so a look-up of the key alone (its hash kept by the string), no tuple built.
+        self._held: dict[str, int] = {}
         # Queries whose keys are held: a query object is hashed once (``cache_hash``) and the
         # engine asks the same objects it planned, so an event's read of a batch held ahead
         # checks each query with one set probe, no (kind, key) built. Emptied whenever a
@@ -219,23 +219,34 @@ class SQLiteState:
         try:
             self._fresh()
             known = self._known
-            new = [q for q in queries if q not in known]
-            if new:
-                self._hold(new)
-                known.update(new)
+            if known.issuperset(queries):  # an event's read of a batch held ahead: in C
+                return
+            new = set(queries)  # a batch's: tens of thousands, sifted in C, not a loop
+            new -= known
+            self._hold(new)
+            known |= new
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state read failed: {exc}") from exc
 
     def _hold(self, ops: Iterable[Query | Write]) -> None:
         """Load the keys of ``ops`` not held yet: one statement per table for all of them.
         Held keys (all of them, mostly, once a batch's were loaded) cost a lookup each."""
-        held = self._held
-        wanted = [item for op in ops if (item := (_kind(op), op.key)) not in held]
+        held, kinds, hashed_ = self._held, _KIND, hashed_prefixes()
+        wanted: dict[str, int] = {}  # key -> kinds of it to load
+        for op in ops:
+            key = op.key
+            kind = kinds.get(op.__class__, _SET)
+            if kind == _SET and key.startswith(hashed_):
+                kind = _HASHED
+            if not held.get(key, 0) & kind:
+                wanted[key] = wanted.get(key, 0) | kind
         if not wanted:
             return
-        missing: dict[str, list[str]] = {kind: [] for kind in _KINDS}
-        for kind, key in dict.fromkeys(wanted):
-            missing[kind].append(key)
+        missing: dict[int, list[str]] = {kind: [] for kind in _KINDS}
+        for key, kinds_of in wanted.items():
+            for kind in _KINDS:
+                if kinds_of & kind:
+                    missing[kind].append(key)
         run = self._conn.execute
         for chunk in _chunks(missing[_VALUE]):
             marks = ",".join("?" * len(chunk))
@@ -271,8 +282,8 @@ class SQLiteState:
                     members.setdefault(key, {})[member] = ts
             for key, exp, ttl, cap in headers:
                 self._hot.load_set(key, members.get(key, {}), exp, ttl, cap)
-        for kind, keys in missing.items():
-            self._held.update(((kind, key), None) for key in keys)
+        for key, kinds_of in wanted.items():
+            held[key] = held.get(key, 0) | kinds_of
 
     def _fresh(self) -> None:
         """Let the held copy go if another process committed to the file since the last
@@ -300,41 +311,63 @@ class SQLiteState:
                 self._conn.execute("BEGIN IMMEDIATE")
                 self._fresh()
             # Writes that add to what is there need it held; Put and Replace overwrite.
-            self._hold([w for w in writes if type(w) in _ADDING])
+            self._hold([w for w in writes if w.__class__ in _ADDING])
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state write failed: {exc}") from exc
+        notes = _NOTES
         for op in writes:
-            self._note(op, now)
+            notes[op.__class__](self, op, now)
         self._hot.write(writes, now)
 
-    def _note(self, op: Write, now: float) -> None:
-        """Remember what ``op`` changes, for the next commit to write."""
+    # What each kind of write changes, for the next commit to write: one is called per
+    # write (``_NOTES``, by type: a batch makes ~15 writes an event, and a chain of
+    # isinstance tests cost each of them several).
+    def _note_incr(self, op: Incr, now: float) -> None:
+        self._changed_counters.add(op.key)
+
+    def _note_put(self, op: Put, now: float) -> None:
+        self._changed_values.add(op.key)
+        self._held[op.key] = self._held.get(op.key, 0) | _VALUE
+
+    def _note_touch(self, op: Touch, now: float) -> None:
+        if is_hashed(op.key):
+            self._note_hashed(op.key)
+            return
+        held = self._hot.member_set(op.key)
+        if held is None or held[1] <= now:
+            self._rewritten_sets.add(op.key)  # expired: it starts afresh
+        self._note_members(op.key, op.members)
+
+    def _note_remove(self, op: Remove, now: float) -> None:
+        if is_hashed(op.key):
+            self._note_hashed(op.key)
+        else:
+            self._note_members(op.key, op.members)
+
+    def _note_replace(self, op: Replace, now: float) -> None:
+        if is_hashed(op.key):
+            self._note_hashed(op.key)
+            return
+        self._rewritten_sets.add(op.key)
+        self._changed_sets.add(op.key)
+        self._held[op.key] = self._held.get(op.key, 0) | _SET
+
+    def _note_delete(self, op: Delete, now: float) -> None:
         key = op.key
-        if isinstance(op, Incr):
-            self._changed_counters.add(key)
-        elif isinstance(op, Put):
-            self._changed_values.add(key)
-            self._held[(_VALUE, key)] = None
-        elif isinstance(op, Touch | Remove | Replace) and is_hashed(key):
-            self._changed_hashed.add(key)
-            self._held[(_HASHED, key)] = None
-        elif isinstance(op, Touch | Remove):
-            held = self._hot.member_set(key)
-            if isinstance(op, Touch) and (held is None or held[1] <= now):
-                self._rewritten_sets.add(key)  # expired: it starts afresh
-            self._changed_members.setdefault(key, set()).update(op.members)
-            self._changed_sets.add(key)
-        elif isinstance(op, Replace):
-            self._rewritten_sets.add(key)
-            self._changed_sets.add(key)
-            self._held[(_SET, key)] = None
-        elif isinstance(op, Delete):
-            self._changed_values.add(key)
-            self._changed_counters.add(key)
-            self._rewritten_sets.add(key)
-            self._changed_sets.add(key)
-            self._changed_hashed.add(key)
-            self._held.update(((kind, key), None) for kind in _KINDS)
+        self._changed_values.add(key)
+        self._changed_counters.add(key)
+        self._rewritten_sets.add(key)
+        self._changed_sets.add(key)
+        self._changed_hashed.add(key)
+        self._held[key] = _EVERY_KIND
+
+    def _note_hashed(self, key: str) -> None:
+        self._changed_hashed.add(key)
+        self._held[key] = self._held.get(key, 0) | _HASHED
+
+    def _note_members(self, key: str, members: tuple[str, ...]) -> None:
+        self._changed_members.setdefault(key, set()).update(members)
+        self._changed_sets.add(key)
 
     def _flush(self) -> None:
         """Write every change since the last commit: one statement per table and kind."""
@@ -356,35 +389,35 @@ class SQLiteState:
         many("INSERT INTO counters (key, bucket, n, exp) VALUES (?, ?, ?, ?)",
              [(k, bucket, n, held[1]) for k in self._changed_counters
               if (held := hot.counter(k)) is not None for bucket, n in held[0].items()])
-        many("DELETE FROM members WHERE key = ?", [(k,) for k in self._rewritten_sets])
-        rows: list[tuple[str, str, float]] = []
+        # Each changed set once: its member rows and its header in one statement.
+        rewritten, changed_members = self._rewritten_sets, self._changed_members
+        many("DELETE FROM members WHERE key = ?", [(k,) for k in rewritten])
+        rows: list[tuple[str, str | bytes, float, float | None, int | None]] = []
         gone: list[tuple[str, str]] = []
-        for key in self._rewritten_sets:
-            if (held := hot.member_set(key)) is not None:
-                rows.extend((key, m, ts) for m, ts in held[0].items())
-        for key, members in self._changed_members.items():
-            if key in self._rewritten_sets:
-                continue
+        headless: list[tuple[str]] = []
+        for key in self._changed_sets:
             held = hot.member_set(key)
             now_in = held[0] if held is not None else {}
-            for member in members:
-                if member in now_in:
-                    rows.append((key, member, now_in[member]))
-                else:
-                    gone.append((key, member))
+            if key in rewritten:
+                rows.extend((key, m, ts, None, None) for m, ts in now_in.items())
+            else:
+                for member in changed_members.get(key, ()):
+                    if member in now_in:
+                        rows.append((key, member, now_in[member], None, None))
+                    else:
+                        gone.append((key, member))
+            if held is None:
+                headless.append((key,))
+            else:
+                rows.append((key, _HEADER_MEMBER, held[1], held[2], held[3]))
         assert hot.trimmed is not None
         gone.extend((key, member) for key, member in hot.trimmed
-                    if key not in self._rewritten_sets
-                    and member not in (hot.member_set(key) or ({},))[0])
+                    if key not in rewritten and member not in (hot.member_set(key) or ({},))[0])
         hot.trimmed.clear()
-        many("INSERT OR REPLACE INTO members (key, member, ts) VALUES (?, ?, ?)", rows)
+        many("INSERT OR REPLACE INTO members (key, member, ts, ttl, cap) VALUES (?, ?, ?, ?, ?)",
+             rows)
         many("DELETE FROM members WHERE key = ? AND member = ?", gone)
-        headers = [(k, hot.member_set(k)) for k in self._changed_sets]
-        many(f"INSERT OR REPLACE INTO members (key, member, ts, ttl, cap) "
-             f"VALUES (?, {_HEADER}, ?, ?, ?)",
-             [(k, h[1], h[2], h[3]) for k, h in headers if h is not None])
-        many(f"DELETE FROM members WHERE key = ? AND member = {_HEADER}",
-             [(k,) for k, h in headers if h is None])
+        many(f"DELETE FROM members WHERE key = ? AND member = {_HEADER}", headless)
         self._forget_changes()
 
     def _forget_changes(self) -> None:
@@ -402,10 +435,9 @@ class SQLiteState:
         elif len(self._held) > self._cached:
             self._known.clear()
             oldest = list(self._held)[: len(self._held) // 2]
-            for _kind_of, key in oldest:
+            for key in oldest:
                 self._hot.forget(key)
-                for other in _KINDS:
-                    self._held.pop((other, key), None)
+                del self._held[key]
 
     def commit(self) -> None:
         try:
@@ -458,3 +490,9 @@ class SQLiteState:
 
     def close(self) -> None:
         self._conn.close()
+
+
+_NOTES: dict[type, Callable[[SQLiteState, Any, float], None]] = {
+    Incr: SQLiteState._note_incr, Put: SQLiteState._note_put, Touch: SQLiteState._note_touch,
+    Remove: SQLiteState._note_remove, Replace: SQLiteState._note_replace,
+    Delete: SQLiteState._note_delete}

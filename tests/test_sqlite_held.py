@@ -1,0 +1,45 @@
+"""What SQLite's held copy knows of a key is per table (a counter, a member set, a value
+and a hashed set may share a name): holding one kind must not pass for holding another."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from spimguard.db import connect
+from spimguard.state.memory import MemoryState
+from spimguard.state.ops import Count, Delete, Distinct, Get, Incr, Members, Put, Touch
+from spimguard.state.sqlite import SQLiteState
+
+T0 = 1_700_000_000.0
+
+
+def test_a_name_of_several_kinds_answers_as_memory_through_evictions(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    first = SQLiteState(connect(path))
+    first.write([Incr("k0", 2.0), Touch("k0", ("a", "b"), ttl=900), Put("k0", "v")], T0)
+    first.commit()
+    first.close()
+    # A fresh copy holds k0's counter alone; its set and value are read from the file.
+    state = SQLiteState(connect(path), cached=4)
+    memory = MemoryState()
+    memory.write([Incr("k0", 2.0), Touch("k0", ("a", "b"), ttl=900), Put("k0", "v")], T0)
+    assert state.read([Count("k0", 600)], T0) == [2.0]
+    queries = [Count("k0", 600), Distinct("k0", 600), Members("k0"), Get("k0")]
+    assert state.read(queries, T0) == memory.read(queries, T0) == [2.0, 2, ("a", "b"), "v"]
+
+    rng = random.Random(3)
+    names = [f"k{i}" for i in range(10)]  # past ``cached``: the oldest half let go on commit
+    for step in range(300):
+        now = T0 + step * 11
+        key = rng.choice(names)
+        writes = [rng.choice([Incr(key, 1.0, ttl=3000), Touch(key, (rng.choice("abc"),), ttl=900),
+                              Put(key, step, ttl=500), Delete(key)])]
+        for store in (memory, state):
+            store.write(writes, now)
+        asked = rng.sample(names, 3)
+        queries = [rng.choice([Count(k, 600), Distinct(k, 600), Members(k), Get(k)]) for k in asked]
+        assert state.read(queries, now) == memory.read(queries, now), step
+        if step % 4 == 0:
+            state.commit()
+    state.close()
