@@ -410,9 +410,10 @@ def test_matrix_signing_in_does_not_move_the_intruder_off_its_suspension() -> No
     bridge = MatrixBridge(engine, engine.config.matrix, Metrics())
     cfg, now = engine.config, time.time()
     friends = [f"friend{i}" for i in range(20)]
-    for i, friend in enumerate(friends):
-        bridge.join("alice", f"!r{i}")
-        bridge.join(friend, f"!r{i}")
+    for i, friend in enumerate(friends):  # each friend's chat with alice, which she accepted
+        bridge.join(friend, f"!r{i}", invited=False)
+        assert bridge.invite(friend, "alice", f"!r{i}").action == "deliver"
+        bridge.join("alice", f"!r{i}", invited=True)
     for day in range(10):  # ten days of chat from home
         for i in range(3):
             engine.process(message(cfg, f"h{day}-{i}", "alice", [friends[i]], f"ok {i}",
