@@ -232,6 +232,18 @@ def test_contacts_come_from_accepted_invitations_only() -> None:
     join("@dan:s", "!nook:s", is_invited="true")
     assert _contacts_of(bridge, "@dan:s", ("@ben:s",)) == (False,)
     assert _contacts_of(bridge, "@cat:s", ("@bot:s", "@ann:s")) == (False, False)
+    # Synapse asks before its auth rules: an invitation from outside a room with known
+    # members is not remembered, and two inviters of one invitee credit neither, so a
+    # forger (a non-member, a remote server) can deny a contact, never take one.
+    join("@gil:s", "!club:s")
+    invite("@spam:s", "@hal:s", "!club:s")
+    invite("@gil:s", "@hal:s", "!club:s")
+    join("@hal:s", "!club:s", is_invited=True)
+    assert _contacts_of(bridge, "@hal:s", ("@gil:s", "@spam:s")) == (True, False)
+    invite("@spam:evil", "@ivy:s", "!fresh:s")  # no member known: remembered ...
+    invite("@jon:s", "@ivy:s", "!fresh:s")  # ... and a second inviter voids it
+    join("@ivy:s", "!fresh:s", is_invited=True)
+    assert _contacts_of(bridge, "@ivy:s", ("@jon:s", "@spam:evil")) == (False, False)
     # A room of thousands is a crowd: an invitation into it is no friendship.
     settings = load_config(environ={}, storage={"backend": "memory"},
                            matrix={"enabled": True, "token": MX_TOKEN, "contacts_room_size": 2})

@@ -103,8 +103,9 @@ def _logins_key(user: str) -> str:
 
 
 def _invite_key(room: str, invitee: str) -> str:
-    """Who invited ``invitee`` into ``room`` (an invitation spimguard let through)."""
-    return f"mx:invite:{room}:{invitee}"
+    """Who invited ``invitee`` into ``room`` (an invitation spimguard let through); the
+    room id's length first, as both ids may hold ':'."""
+    return f"mx:invite:{len(room)}:{room}:{invitee}"
 
 
 def readable(content: Mapping[str, Any], limit: int) -> str:
@@ -257,13 +258,24 @@ class MatrixBridge:
             self.engine.remember([Remove(_room_key(room), (user,))])
 
     def invite(self, inviter: str, invitee: str, room: str) -> Verdict:
-        _, login = self._known(inviter, room)
+        """Judge an invitation and, let through, remember who made it. Synapse asks before
+        its own auth rules, so an invitation it then refuses (an inviter not in the room, a
+        remote server's forgery) is asked about too: one is remembered only from a known
+        member of the room, or into a room with none known yet (a creator is learnt only
+        when it speaks); and a second, different inviter of the same invitee leaves the
+        credit to no one, so a forger can at most deny a contact, never take one."""
+        members, login = self._known(inviter, room)
         session, client = self._session(login)
         verdict = self._judge(Invite(
             id=_event_id("invite"), ts=time.time(), sender=inviter, recipients=[invitee],
             session=session, client=client, conversation=room))
-        if verdict.action in ("deliver", "warn") and inviter != invitee:
-            self.engine.remember([Put(_invite_key(room, invitee), inviter, _INVITE_TTL)])
+        if (verdict.action in ("deliver", "warn") and inviter != invitee
+                and (inviter in members or not members)):
+            key = _invite_key(room, invitee)
+            earlier = self.engine.read_state([Get(key)])[0]
+            if earlier != inviter:
+                self.engine.remember([Put(key, inviter if earlier is None else "",
+                                          _INVITE_TTL)])
         return verdict
 
     def join(self, user: str, room: str, invited: bool) -> None:
@@ -277,7 +289,7 @@ class MatrixBridge:
             inviter = self.engine.read_state([Get(key)])[0]
             if isinstance(inviter, str):
                 learnt.append(Delete(key))
-                if len(members) < self.cfg.contacts_room_size:
+                if inviter and len(members) < self.cfg.contacts_room_size:
                     learnt += [Touch(accounts.contacts(user), (inviter,), FOREVER),
                                Touch(accounts.contacts(inviter), (user,), FOREVER)]
         if learnt:
