@@ -282,16 +282,15 @@ class MatrixBridge:
         """This homeserver's word that ``user`` joins ``room``. Accepting an invitation
         into a small room makes the invitee and its inviter contacts, once: the
         invitation is spent (a room of thousands is a crowd, not a circle of friends)."""
-        members, _ = self._known(user, room)
+        key = _invite_key(room, user)
+        members, inviter = self.engine.read_state([Members(_room_key(room)), Get(key)])
+        members = tuple(members)
         learnt = self._joined(user, room, members)
-        if invited:
-            key = _invite_key(room, user)
-            inviter = self.engine.read_state([Get(key)])[0]
-            if isinstance(inviter, str):
-                learnt.append(Delete(key))
-                if inviter and len(members) < self.cfg.contacts_room_size:
-                    learnt += [Touch(accounts.contacts(user), (inviter,), FOREVER),
-                               Touch(accounts.contacts(inviter), (user,), FOREVER)]
+        if invited and isinstance(inviter, str):
+            learnt.append(Delete(key))
+            if inviter and len(members) < self.cfg.contacts_room_size:
+                learnt += [Touch(accounts.contacts(user), (inviter,), FOREVER),
+                           Touch(accounts.contacts(inviter), (user,), FOREVER)]
         if learnt:
             self.engine.remember(learnt)
 

@@ -18,7 +18,7 @@ from ...config import Config
 from ...events import AccountInfo, Challenge, ContactsRead, Invite, Login, Message
 from ...signals import Signal
 from ...state.ops import Incr, Put, Query, Touch, Write
-from ..base import Context, Facts, Outcome, ramp, settings
+from ..base import Context, Facts, Outcome, once, ramp, settings
 from . import burst, incidents, keys, profile, session
 from .plan import Plan, plan
 from .record import Record
@@ -57,12 +57,11 @@ class TakeoverDetector:
 
     # -- what to read --------------------------------------------------------------------
     def _found(self, ctx: Context) -> _Found | None:
-        scratch = ctx.scratch
-        if _MEMO in scratch:
-            return scratch[_MEMO]
+        return once(ctx, _MEMO, self._planned, ctx)
+
+    def _planned(self, ctx: Context) -> _Found | None:
         found = plan(self.cfg, ctx.event, ctx.view)
-        memo = scratch[_MEMO] = None if found is None else _Found(found)
-        return memo
+        return None if found is None else _Found(found)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         """The plan's queries (``plan.reads``: the engine and each detector reusing this
