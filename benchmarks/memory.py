@@ -10,7 +10,11 @@ simulate --scenario quiet``, 1,000 users, run through the engine). Those per-acc
 copied under new account names until the store tracks N accounts, and the
 store's own memory is read:
 
-- memory backend: the process's resident memory growth (VmRSS) per account;
+- memory backend: the resident memory growth per account of a process that holds
+  the template's keys alone (spawned, so it inherits none of this one's freed memory:
+  the template's run and its sweep leave tens of MB that the allocators keep and that
+  the first copies fill without growing the process; measured here, the figure read
+  1,072 at 25,000 accounts and 2,261 at 100,000, and hid a 400-byte saving);
 - Redis (the shared backend): ``used_memory`` growth per account, on a
   redis-server this script starts on a free port and stops (keys copied with
   DUMP/RESTORE, so each copy is a real Redis object).
@@ -21,10 +25,18 @@ copied are those the swept memory store still holds (the same log leaves the
 same keys in every backend). Redis's own wall-clock EXPIRE, only a safety net an
 hour past each event-time TTL, would otherwise keep the three days' ten-minute
 burst counters, which the template lives through in a few minutes: ~9 KB an
-account that production frees within the hour. The rows by kind say where the
-bytes go: Redis's MEMORY USAGE of each key, and for the memory backend
-``sys.getsizeof`` of each key's containers (an estimate: shared objects, such as
-interned member names, are not counted).
+account that production frees within the hour.
+
+The rows by kind say where the bytes go. Redis: MEMORY USAGE of each key (without
+its slot in the keyspace's and the expiries' hash tables, ~90 bytes a key more in
+``used_memory``). Memory backend: everything a key holds, as the allocator takes it
+(``store_sizes``): its name's string (~80 bytes: each key is a string of its own),
+its slot in its table, its entry's objects, each object counted once in the store
+(a TTL setting is shared; each expiry, computed by its write, is not, and the copies
+make their own); the member names, account ids interned and held once, are a row of
+their own. The rows' sum comes within a few per cent of the resident growth: the rest
+is the allocator's pool headers, the interned names' table and where each big table
+is between two doublings.
 
 State shared by all accounts (bulk clusters, domain reputation) is not copied:
 it grows with traffic, not with accounts. Target: at most 1 KiB per account.
@@ -33,6 +45,9 @@ it grows with traffic, not with accounts. Target: at most 1 KiB per account.
 from __future__ import annotations
 
 import argparse
+import gc
+import multiprocessing
+import pickle
 import random
 import re
 import shutil
@@ -40,6 +55,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from itertools import chain
 from typing import Any
 
 import msgspec
@@ -47,7 +65,7 @@ import redis
 
 from spimguard import decode_event, load_config, open_engine
 from spimguard.sim import network, scenarios, texts
-from spimguard.state.memory import _Packed
+from spimguard.state.memory import MemoryState, _Packed
 from table import Rows, free_port, show
 
 TEMPLATE_USERS = 1000
@@ -87,24 +105,66 @@ def live_keys(engine) -> list[tuple[str, Any]]:  # type: ignore[no-untyped-def]
             for key, entry in table.items() if _USER.search(key)]
 
 
-def _tables(state) -> tuple[dict[str, Any], ...]:  # type: ignore[no-untyped-def]
-    return state._counters, state._members, state._values, state._hashed
+_TABLES = ("_counters", "_members", "_values", "_hashed")
 
 
-def _deep_size(entry: Any, seen: set[int] | None = None) -> int:
-    """Bytes of an entry's own containers, each object once (not shared objects such as
-    interned names: the memory backend holds each account id once)."""
-    seen = set() if seen is None else seen
-    if id(entry) in seen or isinstance(entry, str | int) or entry is None:
-        return 0
+def _tables(state) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    return [getattr(state, name) for name in _TABLES]
+
+
+def _allocated(size: int) -> int:
+    """What the allocator takes for an object of ``size`` bytes: CPython's own allocator
+    serves requests up to 512 bytes from 16-byte size classes; larger ones go to glibc's
+    malloc, which adds an 8-byte header and rounds to 16 (32 at least)."""
+    return (size + 15) // 16 * 16 if size <= 512 else max(32, (size + 8 + 15) // 16 * 16)
+
+
+def _held_objects(entry: Any, seen: set[int]) -> Iterator[Any]:
+    """An entry's objects (itself, its containers' items, its slots) not in ``seen``, each
+    added to it: an object several keys hold (a TTL setting, an interned member name, a
+    value stored under several keys) is counted once in the whole store."""
+    if id(entry) in seen or entry is None:
+        return
     seen.add(id(entry))
-    size = sys.getsizeof(entry)
+    yield entry
     if isinstance(entry, tuple):
-        return size + sum(_deep_size(x, seen) for x in entry)
-    if isinstance(entry, dict):
-        return size + sum(_deep_size(v, seen) for v in entry.values())
-    slots = [s for kind in type(entry).__mro__ for s in getattr(kind, "__slots__", ())]
-    return size + sum(_deep_size(getattr(entry, s), seen) for s in slots)
+        items: Iterable[Any] = entry
+    elif isinstance(entry, dict):
+        items = chain.from_iterable(entry.items())
+    else:
+        items = (getattr(entry, s) for kind in type(entry).__mro__
+                 for s in getattr(kind, "__slots__", ()))
+    for item in items:
+        yield from _held_objects(item, seen)
+
+
+def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-def]
+                ) -> tuple[list[tuple[str, int]], int]:
+    """Bytes a store holds for each per-account key, as the allocator takes them: the key's
+    string, its share of its table's slots, its entry's objects; the member names (account
+    ids, interned, so each held once however many sets name it) are counted apart.
+    Their sum is what the resident memory grows by an account (``_grow``), within the
+    allocator's pool headers and the interned-names table.
+
+    A key's slot is its share of a table grown one key at a time to the table's keys (a
+    swept table keeps its room): 24 bytes of entry and its index, times the room a dict
+    keeps, which steps with each doubling (~30 to ~60 bytes a key)."""
+    share = {id(table): sys.getsizeof({key: None for key in table}) / len(table)
+             for table in _tables(state) if table}
+    home = {key: id(table) for table in _tables(state) for key in table}
+    seen: set[int] = set()
+    sizes: list[tuple[str, int]] = []
+    names = 0
+    for key, entry in live:
+        held = round(share[home[key]]) + _allocated(sys.getsizeof(key))
+        for part in _held_objects(entry, seen):
+            size = _allocated(sys.getsizeof(part))
+            if isinstance(part, str):
+                names += size
+            else:
+                held += size
+        sizes.append((key, held))
+    return sizes, names
 
 
 def by_kind(sizes: list[tuple[str, int]], store: str) -> Rows:
@@ -124,27 +184,34 @@ def renamed(text: str, copy_number: int) -> str:
 
 
 def resident_bytes() -> int:
-    """This process's resident memory (Linux), allocator overhead included."""
+    """This process's resident anonymous memory (Linux): its heap, allocator overhead
+    included, without the pages of code and libraries mapped from files (VmRSS counts
+    those, which come and go with the page cache, not with accounts)."""
     with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmRSS:"))
+        line = next(line for line in status if line.startswith("RssAnon:"))
     return int(line.split()[1]) * 1024
 
 
 def _copied(entry: Any, number: int) -> Any:
-    """A fresh copy of one memory-backend entry, its member names its own strings."""
+    """A fresh copy of one memory-backend entry, its member names its own strings and its
+    expiry its own float, as each write computes one (a TTL is a setting: shared)."""
     if isinstance(entry, bytes):  # a hashed set (a contact list): no names to rename
         return bytes(memoryview(entry))
     if not isinstance(entry, tuple):  # a small member set holding its expiry, TTL and cap
-        return type(entry)(_renamed_set(entry, number), entry.expiry, entry.ttl, entry.cap)
-    head, *rest = entry
+        return type(entry)(_renamed_set(entry, number), entry.expiry + 0.0, entry.ttl,
+                           entry.cap)
+    head, expiry, *rest = entry
     if isinstance(head, dict):
         if head and isinstance(next(iter(head)), str):
             # Interned, as MemoryState interns the members it is given.
-            return ({sys.intern(renamed(m, number)): t for m, t in head.items()}, *rest)
-        return (dict(head), *rest)
-    if isinstance(head, bytes | memoryview):
-        return (bytes(memoryview(head)), *rest)
-    return (_renamed_set(head, number), *rest)
+            head = {sys.intern(renamed(m, number)): t for m, t in head.items()}
+        else:
+            head = dict(head)
+    elif isinstance(head, bytes | memoryview):
+        head = bytes(memoryview(head))
+    else:
+        head = _renamed_set(head, number)
+    return (head, expiry + 0.0, *rest)
 
 
 def _renamed_set(members: Any, number: int) -> Any:
@@ -156,24 +223,51 @@ def _renamed_set(members: Any, number: int) -> Any:
 
 def memory_backend(engine, live: list[tuple[str, Any]],  # type: ignore[no-untyped-def]
                    targets: list[int]) -> Rows:
-    state = engine.state
+    sizes, names = store_sizes(engine.state, live)
     rows: Rows = [("memory backend: per-account keys in the template (1,000 accounts)",
                    f"{len(live):,}")]
-    rows += by_kind([(key, _deep_size(entry)) for key, entry in live], "memory backend")
-    tables = {id(table): table for table in _tables(state)}
-    homes = [(next(t for t in tables.values() if key in t), key, entry) for key, entry in live]
-    base = resident_bytes()
-    made = TEMPLATE_USERS
+    rows += by_kind(sizes, "memory backend")
+    rows.append(("memory backend: member names (account ids, each held once), bytes an account",
+                 f"{names / TEMPLATE_USERS:,.0f}"))
+    rows.append(("memory backend: sum of the rows above, bytes an account",
+                 f"{(sum(size for _, size in sizes) + names) / TEMPLATE_USERS:,.0f}"))
+    homes = [(table, key, entry) for table, (key, entry) in zip(_homes(engine.state, live), live,
+                                                                  strict=True)]
+    # Spawned, not forked: the child starts with none of this process's freed memory to reuse.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        grown = child.submit(_grow, pickle.dumps(homes), targets).result()
+    rows += [(f"memory backend, {target:,} accounts: resident memory growth an account "
+              "(target ≤ 1024)", f"{per_account:,.0f}")
+             for target, per_account in zip(targets, grown, strict=True)]
+    return rows
+
+
+def _homes(state, live: list[tuple[str, Any]]) -> list[str]:  # type: ignore[no-untyped-def]
+    """The name of the table each key is in."""
+    tables = [(name, getattr(state, name)) for name in _TABLES]
+    return [next(name for name, table in tables if key in table) for key, _ in live]
+
+
+def _grow(homes: bytes, targets: list[int]) -> list[float]:
+    """Resident memory growth an account, in a process holding the template's keys alone,
+    as they are copied until the store tracks each target's accounts. The parent's
+    memory would mislead: the template's run and its sweep leave tens of MB freed but
+    kept by the allocators, which the first copies fill without growing the process
+    (its figure at 25,000 accounts was under half the one at 100,000)."""
+    state = MemoryState()
+    entries: list[tuple[str, str, Any]] = pickle.loads(homes)
+    for table, key, entry in entries:
+        getattr(state, table)[key] = entry
+    gc.collect()
+    base, made, grown = resident_bytes(), TEMPLATE_USERS, []
     for target in targets:
         while made < target:
             number = made // TEMPLATE_USERS
-            for table, key, entry in homes:
-                table[renamed(key, number)] = _copied(entry, number)
+            for table, key, entry in entries:
+                getattr(state, table)[renamed(key, number)] = _copied(entry, number)
             made += TEMPLATE_USERS
-        grown = resident_bytes() - base
-        rows.append((f"memory backend, {target:,} accounts: bytes per account (target ≤ 1024)",
-                     f"{grown / (target - TEMPLATE_USERS):,.0f}"))
-    return rows
+        grown.append((resident_bytes() - base) / (target - TEMPLATE_USERS))
+    return grown
 
 
 def redis_backend(targets: list[int], live: set[str]) -> Rows:
