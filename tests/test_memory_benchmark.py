@@ -1,0 +1,49 @@
+"""The memory benchmark's accounting: what its rows by kind count and what its copies
+own (``benchmarks/memory.py`` prints the figures)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from spimguard.state.memory import MemoryState, _Held, _Packed
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture
+def memory(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import memory
+
+    yield memory
+    for name in ("memory", "table"):
+        sys.modules.pop(name, None)
+
+
+def test_an_object_two_keys_hold_is_counted_once_and_each_key_string_is_counted(
+        memory: ModuleType) -> None:
+    state = MemoryState()
+    shared = b"x" * 100
+    state._values["a:user1"] = (shared, 10.5)
+    state._values["a:user2"] = (shared, 11.5)
+    live = list(state._values.items())
+    (_, first), (_, second) = memory.store_sizes(state, live)[0]
+    assert first - second == memory._allocated(sys.getsizeof(shared))
+    assert second > memory._allocated(sys.getsizeof("a:user2"))
+
+
+def test_a_copy_owns_its_expiry_and_shares_its_ttl(memory: ModuleType) -> None:
+    """Each write computes its expiry (a float object of its own); a TTL is a setting."""
+    held = _Held(_Packed((sys.intern("user1"),), 5.0), 100.5, 60.0, 10)
+    copy = memory._copied(held, 1)
+    assert copy.names == ("user1c1",)
+    assert copy.expiry == held.expiry and copy.expiry is not held.expiry
+    assert copy.ttl is held.ttl
+    value = (b"v", 100.5)
+    copied = memory._copied(value, 1)
+    assert copied == value and copied[1] is not value[1]
