@@ -47,6 +47,7 @@ import redis
 
 from spimguard import decode_event, load_config, open_engine
 from spimguard.sim import network, scenarios, texts
+from spimguard.state import sided
 from spimguard.state.memory import _Packed
 from table import Rows, free_port, show
 
@@ -88,7 +89,7 @@ def live_keys(engine) -> list[tuple[str, Any]]:  # type: ignore[no-untyped-def]
 
 
 def _tables(state) -> tuple[dict[str, Any], ...]:  # type: ignore[no-untyped-def]
-    return state._counters, state._members, state._values, state._hashed
+    return state._counters, state._members, state._values, state._hashed, state._sided
 
 
 def _deep_size(entry: Any, seen: set[int] | None = None) -> int:
@@ -134,6 +135,9 @@ def _copied(entry: Any, number: int) -> Any:
     """A fresh copy of one memory-backend entry, its member names its own strings."""
     if isinstance(entry, bytes):  # a hashed set (a contact list): no names to rename
         return bytes(memoryview(entry))
+    if isinstance(entry, sided.Record):  # an account's ties
+        return sided.Record(tuple(sys.intern(renamed(m, number)) for m in entry.names),
+                            bytes(memoryview(entry.times)))
     if not isinstance(entry, tuple):  # a small member set holding its expiry, TTL and cap
         return type(entry)(_renamed_set(entry, number), entry.expiry, entry.ttl, entry.cap)
     head, *rest = entry

@@ -20,6 +20,13 @@ hashed set  a string holding the set's packed value (``hashed.py``), asked in a 
             script that bisects it and replies only the answers (``_HASHED_READ``);
             a touch or removal merges into it in a Lua script (``_HASHED``), atomic
             beside other nodes' touches of the same set
+sided       a hash (``sided.py``): each member -> its time on each side (a double a
+record      side, -inf where it is not on one), and ``\\xff`` -> each side's expiry, TTL,
+            count of members and a time no later than its oldest member's. A Contains
+            is one HMGET, a Distinct one HGET while no member is past the window (else
+            a trip of its own), a Members one HGETALL; a touch is a Lua function
+            (``stouch``) that rewrites only the touched members while nobody leaves
+            the side, the whole record when some do (the side's TTL or cap)
 ==========  =========================================================================
 
 The key hashed sets are hashed with is made by the first node that opens the store
@@ -59,7 +66,7 @@ import msgspec
 import redis
 
 from ..errors import Contention, StateUnavailable
-from . import hashed
+from . import hashed, sided
 from .ops import (
     RAW,
     Contains,
@@ -78,6 +85,9 @@ from .ops import (
     encode_value,
     hashed_prefixes,
     is_hashed,
+    is_sided,
+    side_of,
+    sided_keyspaces,
 )
 from .shared import LEASE_MS, Claim
 
@@ -201,6 +211,127 @@ local function mtrim(key, now)
                string.format('%.17g', tonumber(now) + tonumber(marks[2])))
   end
 end
+-- A sided record (``sided.py``): a hash of each member -> its time on each side (a
+-- little-endian double a side, -inf where it is not on one), and '\\255' (never UTF-8, so
+-- never a member's name) -> each side's expiry, TTL, count of members on it and a time
+-- no later than its oldest member's (``RedisState``'s docstring).
+local ABSENT = -math.huge
+local function sheads(key, sides)
+  local head, heads = redis.call('HGET', key, '\\255'), {}
+  for r = 1, sides do
+    if head then
+      local e, l, n, o = struct.unpack('<dddd', head, 32 * (r - 1) + 1)
+      heads[r] = {e, l, n, o}
+    else heads[r] = {0, 0, 0, math.huge} end
+  end
+  return heads
+end
+local function stimes(value, sides)
+  local t = {}
+  for r = 1, sides do
+    if value then t[r] = (struct.unpack('<d', value, 8 * r - 7)) else t[r] = ABSENT end
+  end
+  return t
+end
+local function spacked(t)
+  local parts = {}
+  for r = 1, #t do parts[r] = struct.pack('<d', t[r]) end
+  return table.concat(parts)
+end
+local function snames(blob)  -- ``sided.encode_names``: each name's length, then its bytes
+  local out, at = {}, 1
+  while at <= #blob do
+    local n = struct.unpack('<I4', blob, at)
+    out[#out + 1] = string.sub(blob, at + 4, at + 3 + n)
+    at = at + 4 + n
+  end
+  return out
+end
+local function bytes_before(a, b)  -- as Python orders str (code points: UTF-8's bytes)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+local function hcall(command, key, args)  -- in chunks Lua's unpack takes
+  for i = 1, #args, 2000 do
+    redis.call(command, key, unpack(args, i, math.min(i + 1999, #args)))
+  end
+end
+-- Write back the members in ``entries`` (name -> times), the heads and the EXPIRE (never
+-- shortened: another side may need it longer).
+local function sstore(key, heads, entries, seconds)
+  local sets, gone = {}, {}
+  for name, t in pairs(entries) do
+    local on = false
+    for r = 1, #t do on = on or t[r] ~= ABSENT end
+    if on then sets[#sets + 1], sets[#sets + 2] = name, spacked(t)
+    else gone[#gone + 1] = name end
+  end
+  local head = {}
+  for r = 1, #heads do head[r] = struct.pack('<dddd', unpack(heads[r])) end
+  sets[#sets + 1], sets[#sets + 2] = '\\255', table.concat(head)
+  hcall('HSET', key, sets)
+  hcall('HDEL', key, gone)
+  if redis.call('TTL', key) < tonumber(seconds) then redis.call('EXPIRE', key, seconds) end
+end
+-- A touch of one side (``sided.touched``): the members touched alone while nothing leaves
+-- the side; the whole record when the side expired, a member passed its TTL or the cap.
+local function stouch(key, side, sides, now, ttl, cap, seconds, fresh)
+  side, sides, now = tonumber(side) + 1, tonumber(sides), tonumber(now)
+  ttl, cap, fresh = tonumber(ttl), tonumber(cap), snames(fresh)
+  local heads = sheads(key, sides)
+  local expiry, old_ttl, count, oldest = unpack(heads[side])
+  local expired = expiry <= now
+  if expired then old_ttl = ttl end
+  local cutoff = now - math.min(ttl, old_ttl)
+  local entries, full = {}, (expired and count > 0) or oldest <= cutoff
+  if not full then
+    local values = redis.call('HMGET', key, unpack(fresh))
+    local adding = 0
+    for i, name in ipairs(fresh) do
+      local t = stimes(values[i], sides)
+      if t[side] == ABSENT then adding = adding + 1 end
+      if t[side] < now then t[side] = now end
+      entries[name] = t
+    end
+    full = count + adding > cap
+    count, oldest = count + adding, math.min(oldest, now)
+  end
+  if full then
+    entries = {}
+    local all = redis.call('HGETALL', key)
+    for i = 1, #all, 2 do
+      if all[i] ~= '\\255' then entries[all[i]] = stimes(all[i + 1], sides) end
+    end
+    if expired then for _, t in pairs(entries) do t[side] = ABSENT end end
+    for _, name in ipairs(fresh) do
+      local t = entries[name] or stimes(false, sides)
+      if t[side] < now then t[side] = now end
+      entries[name] = t
+    end
+    local on = {}
+    for name, t in pairs(entries) do
+      if t[side] <= cutoff then t[side] = ABSENT end
+      if t[side] ~= ABSENT then on[#on + 1] = name end
+    end
+    if #on > cap then  -- the stalest leave, ties by name (a sorted set's order)
+      table.sort(on, function(a, b)
+        local x, y = entries[a][side], entries[b][side]
+        if x ~= y then return x < y end
+        return bytes_before(a, b)
+      end)
+      for i = 1, #on - cap do entries[on[i]][side] = ABSENT end
+    end
+    count, oldest = 0, math.huge
+    for _, t in pairs(entries) do
+      if t[side] ~= ABSENT then count, oldest = count + 1, math.min(oldest, t[side]) end
+    end
+  end
+  heads[side] = {math.max(expiry, now + ttl), ttl, count, oldest}
+  sstore(key, heads, entries, seconds)
+end
 -- false if the command is a check of the hash key (sent before any hashed write) and
 -- the store's key is another (a Redis restarted empty, then keyed by another node).
 local function apply(command)
@@ -211,6 +342,7 @@ local function apply(command)
   elseif name == 'sg.htouch' then htouch(unpack(command, 2))
   elseif name == 'sg.hremove' then hremove(unpack(command, 2))
   elseif name == 'sg.mtrim' then mtrim(command[2], command[3])
+  elseif name == 'sg.stouch' then stouch(unpack(command, 2))
   else redis.call(unpack(command)) end
   return true
 end
@@ -256,6 +388,46 @@ return 1
 _CONVERT_CHUNK = 1_000
 # Sorted sets of a hashed keyspace become their packed values ('' : the set was empty),
 # keeping their EXPIRE; a set another node converted meanwhile is left alone.
+# The plain sets a side of a sided keyspace was kept in become that side of the records
+# (``RedisState._convert_sided``): KEYS in pairs (a plain set, its record), ARGV the side's
+# index and the number of sides. A member's later time wins (a node of this release may
+# have touched the record already), as does the later expiry and EXPIRE; the set goes.
+_CONVERT_SIDED = _HASHED + """
+local side, sides = tonumber(ARGV[1]) + 1, tonumber(ARGV[2])
+for i = 1, #KEYS, 2 do
+  local old, key = KEYS[i], KEYS[i + 1]
+  if redis.call('TYPE', old).ok == 'zset' then
+    local scored, times, names = redis.call('ZRANGE', old, 0, -1, 'WITHSCORES'), {}, {}
+    local expiry, ttl = nil, math.huge  -- a set without a TTL marker: no member is past one
+    for j = 1, #scored, 2 do
+      local member, score = scored[j], tonumber(scored[j + 1])
+      if member == '\\255' then expiry = score
+      elseif member == '\\254' then ttl = -score
+      else times[member], names[#names + 1] = score, member end
+    end
+    if expiry then  -- (none: the set reads as empty, and goes)
+      local heads, entries = sheads(key, sides), {}
+      local head = heads[side]
+      if #names > 0 then
+        local values = redis.call('HMGET', key, unpack(names))
+        for j, member in ipairs(names) do
+          local t = stimes(values[j], sides)
+          if t[side] == ABSENT then head[3] = head[3] + 1 end
+          t[side] = math.max(t[side], times[member])
+          head[4] = math.min(head[4], t[side])
+          entries[member] = t
+        end
+      end
+      if head[1] <= 0 then head[2] = ttl end
+      head[1] = math.max(head[1], expiry)
+      local ms = redis.call('PTTL', old)
+      sstore(key, heads, entries, ms > 0 and math.ceil(ms / 1000) or 1)
+    end
+    redis.call('DEL', old)
+  end
+end
+return 1
+"""
 _CONVERT_HASHED = """
 for i, key in ipairs(KEYS) do
   if redis.call('TYPE', key).ok == 'zset' then
@@ -357,6 +529,14 @@ class _Value(msgspec.Struct):
 
 
 _EXPIRY = struct.Struct("<d")  # a bytes value's event-time expiry, after ``RAW``
+_SIDE_HEAD = struct.Struct("<dddd")  # a side's expiry, TTL, count and oldest (``stouch``)
+
+
+class _Side(NamedTuple):
+    """A read plan's note for a query of a sided record: the side's index, of how many."""
+
+    side: int
+    sides: int
 
 
 # Redis's own EXPIRE counts wall-clock seconds: a node or a replay running behind event
@@ -422,9 +602,14 @@ class RedisState:
         self._hasher = hashed.Hasher(self._hash_key)
         self._adopt(None)
         self._convert_hashed()
+        self._convert_sided()
 
     def _k(self, key: str) -> str:
         return self.ns + key
+
+    def _match(self, prefix: str) -> str:
+        """A SCAN pattern of the keys starting with ``prefix`` under the namespace."""
+        return "".join(f"\\{c}" if c in "*?[]\\" else c for c in self._k(prefix)) + "*"
 
     def _refuse_evicting_all_keys(self) -> None:
         """Refuse a Redis whose memory policy may evict keys without a TTL: the member
@@ -488,9 +673,8 @@ class RedisState:
                 done = self._k(f"{_HASH_KEY}:converted:{prefix}")
                 if self._redis.exists(done):
                     continue
-                pattern = "".join(f"\\{c}" if c in "*?[]\\" else c
-                                  for c in self._k(prefix)) + "*"
-                found = self._redis.scan_iter(match=pattern, count=_CONVERT_CHUNK, _type="zset")
+                found = self._redis.scan_iter(match=self._match(prefix), count=_CONVERT_CHUNK,
+                                              _type="zset")
                 while chunk := list(islice(found, _CONVERT_CHUNK)):
                     pipe = self._redis.pipeline(transaction=False)
                     for key in chunk:
@@ -500,6 +684,32 @@ class RedisState:
                 self._redis.set(done, 1)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert the hashed sets' layout: {exc}") from exc
+
+    def _convert_sided(self) -> None:
+        """Move the sorted sets each side of a sided keyspace was kept in (by nodes of the
+        earlier release) into that side of their records, a chunk of a SCAN at a time, in
+        a script that merges what nodes of this release wrote meanwhile
+        (``_CONVERT_SIDED``); then mark the keyspace done, as ``_convert_hashed`` does.
+        Done when a node opens the store: a node of the earlier release still running
+        writes sets that nobody reads any more."""
+        convert = self._redis.register_script(_CONVERT_SIDED)
+        try:
+            for space in sided_keyspaces():
+                done = self._k(f"{_HASH_KEY}:converted:{space.prefix}")
+                if self._redis.exists(done):
+                    continue
+                for side, former in enumerate(space.formerly):
+                    if not former:
+                        continue
+                    found = self._redis.scan_iter(match=self._match(former),
+                                                  count=_CONVERT_CHUNK, _type="zset")
+                    while chunk := list(islice(found, _CONVERT_CHUNK)):
+                        keys = [k for old in chunk for k in (old, self._k(
+                            space.prefix + old.decode()[len(self._k(former)):]))]
+                        convert(keys=keys, args=[side, len(space.sides)])
+                self._redis.set(done, 1)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot convert sets into sided records: {exc}") from exc
 
     def _from_sorted_set(self, scores: dict[bytes, float]) -> bytes:
         """A sorted set of the names layout, markers and all, as a hashed set's value."""
@@ -578,7 +788,16 @@ class RedisState:
             plans.append((queries[0], _HashedReads(keys)))
         for query in queries:
             key = self._k(query.key)
-            if isinstance(query, Count):
+            if isinstance(query, Distinct | Contains | Members) and query.side:
+                side, sides = side_of(query.key, query.side)
+                if isinstance(query, Contains):
+                    pipe.hmget(key, [_EXPIRES, *query.members])
+                elif isinstance(query, Distinct):
+                    pipe.hget(key, _EXPIRES)
+                else:
+                    pipe.hgetall(key)
+                plans.append((query, _Side(side, sides)))
+            elif isinstance(query, Count):
                 first, last = bucket_range(query, now)
                 if last - first < _MAX_BUCKETS:
                     fields = list(range(first, last + 1))
@@ -589,6 +808,8 @@ class RedisState:
                     plans.append((query, (first, last)))
             elif isinstance(query, Distinct | Contains) and is_hashed(query.key):
                 plans.append((query, "hashed"))  # answered from ``_HashedReads``
+            elif isinstance(query, Distinct | Contains | Members) and is_sided(query.key):
+                raise TypeError(f"{query.key!r} is a sided record: name the side asked")
             elif isinstance(query, Distinct):
                 pipe.zcount(key, _after(now - query.window), "+inf")
                 pipe.zrange(key, 1, 1, withscores=True)  # the oldest: is any past the TTL?
@@ -609,6 +830,8 @@ class RedisState:
     def _answer(self, query: Query, extra: Any, replies: Any, now: float,
                 seen: dict[str, bytes] | None = None) -> Any:
         reply = next(replies)
+        if isinstance(extra, _Side):
+            return self._sided_answer(query, extra, reply, now)
         if isinstance(query, Count):
             if extra is None:
                 return float(sum(float(v) for v in reply if v is not None))
@@ -648,6 +871,38 @@ class RedisState:
         value = msgspec.json.decode(reply, type=_Value)
         return value.v if value.e > now else None
 
+    def _sided_answer(self, query: Query, at: _Side, reply: Any, now: float) -> Any:
+        """A query of a sided record's side, from its HMGET, HGET or HGETALL."""
+        if isinstance(query, Members):
+            head = reply.pop(_EXPIRES, None)
+        elif isinstance(query, Contains):
+            head, *reply = reply
+        else:
+            head = reply
+        expiry, ttl, count, oldest = (_SIDE_HEAD.unpack_from(head, 32 * at.side) if head
+                                      else (0.0, 0.0, 0, 0.0))
+        live = expiry > now
+        offset = 8 * at.side
+        if isinstance(query, Contains):
+            cutoff = now - ttl
+            return tuple(live and value is not None
+                         and _EXPIRY.unpack_from(value, offset)[0] > cutoff for value in reply)
+        if isinstance(query, Distinct):
+            since = now - (query.window if query.window < ttl else ttl)
+            if not live or oldest > since:  # every member on the side is in the window
+                return int(count) if live else 0
+            try:  # some member is older than the window: counted here, a trip of its own
+                values = self._redis.hvals(self._k(query.key))
+            except redis.RedisError as exc:
+                raise StateUnavailable(f"Redis read failed: {exc}") from exc
+            return sum(1 for value in values if len(value) == 8 * at.sides
+                       and _EXPIRY.unpack_from(value, offset)[0] > since)
+        if not live:
+            return ()
+        on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in reply.items()
+                    if (t := _EXPIRY.unpack_from(value, offset)[0]) > now - ttl)
+        return tuple(name for _, name in on)
+
     def _count_since(self, key: str, cutoff: float) -> int:
         """Members touched after ``cutoff``: a trip of its own, for the rare Distinct whose
         window outlasts its set's TTL while members past the TTL wait for the set's next
@@ -669,8 +924,16 @@ class RedisState:
             if isinstance(op, Incr):
                 out.append(("HINCRBYFLOAT", key, str(int(now // op.bucket)), repr(op.amount)))
                 out.append(("EXPIRE", key, _seconds(op.ttl)))
+            elif isinstance(op, Touch) and op.side:
+                if op.members:  # touching nobody changes nothing, as in every set
+                    side, sides = side_of(op.key, op.side)
+                    out.append(("sg.stouch", key, side, sides, repr(float(now)),
+                                repr(float(op.ttl)), op.cap, _seconds(op.ttl),
+                                sided.encode_names(list(dict.fromkeys(op.members)))))
             elif isinstance(op, Touch | Replace | Remove) and is_hashed(op.key):
                 out.extend(self._hashed_commands(key, op, now))
+            elif isinstance(op, Touch | Replace | Remove) and is_sided(op.key):
+                raise TypeError(f"{op.key!r} is a sided record: touch a side of it")
             elif isinstance(op, Touch):
                 if not op.members:
                     continue
