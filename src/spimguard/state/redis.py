@@ -22,7 +22,10 @@ hashed set  a string holding the set's packed value (``hashed.py``), asked in a 
             beside other nodes' touches of the same set
 sided       a hash (``sided.py``): each member -> its time on each side (a double a
 record      side, -inf where it is not on one), and ``\\xff`` -> each side's expiry, TTL,
-            count of members and a time no later than its oldest member's. A Contains
+            count of members and a time no later than its oldest member's, a field a
+            side (``\\xff`` and the side's index: ~40 bytes, where one field of all three
+            would pass Redis's 64-byte listpack value and cost the hash its compact
+            encoding, twice its size). A Contains
             is one HMGET, a Distinct one HGET while no member is past the window (else
             a trip of its own), a Members one HGETALL; a touch is a Lua function
             (``stouch``) that rewrites only the touched members while nobody leaves
@@ -212,19 +215,16 @@ local function mtrim(key, now)
   end
 end
 -- A sided record (``sided.py``): a hash of each member -> its time on each side (a
--- little-endian double a side, -inf where it is not on one), and '\\255' (never UTF-8, so
--- never a member's name) -> each side's expiry, TTL, count of members on it and a time
--- no later than its oldest member's (``RedisState``'s docstring).
+-- little-endian double a side, -inf where it is not on one), and for each side touched,
+-- '\\255' and the side's index (never UTF-8, so never a member's name) -> its expiry,
+-- TTL, count of members on it and a time no later than its oldest member's.
 local ABSENT = -math.huge
-local function sheads(key, sides)
-  local head, heads = redis.call('HGET', key, '\\255'), {}
-  for r = 1, sides do
-    if head then
-      local e, l, n, o = struct.unpack('<dddd', head, 32 * (r - 1) + 1)
-      heads[r] = {e, l, n, o}
-    else heads[r] = {0, 0, 0, math.huge} end
-  end
-  return heads
+local function shead_field(side) return '\\255' .. string.char(side - 1) end
+local function shead(key, side)
+  local head = redis.call('HGET', key, shead_field(side))
+  if not head then return {0, 0, 0, math.huge} end
+  local e, l, n, o = struct.unpack('<dddd', head)
+  return {e, l, n, o}
 end
 local function stimes(value, sides)
   local t = {}
@@ -259,9 +259,9 @@ local function hcall(command, key, args)  -- in chunks Lua's unpack takes
     redis.call(command, key, unpack(args, i, math.min(i + 1999, #args)))
   end
 end
--- Write back the members in ``entries`` (name -> times), the heads and the EXPIRE (never
--- shortened: another side may need it longer).
-local function sstore(key, heads, entries, seconds)
+-- Write back the members in ``entries`` (name -> times), the side's head and the EXPIRE
+-- (never shortened: another side may need it longer).
+local function sstore(key, side, head, entries, seconds)
   local sets, gone = {}, {}
   for name, t in pairs(entries) do
     local on = false
@@ -269,9 +269,7 @@ local function sstore(key, heads, entries, seconds)
     if on then sets[#sets + 1], sets[#sets + 2] = name, spacked(t)
     else gone[#gone + 1] = name end
   end
-  local head = {}
-  for r = 1, #heads do head[r] = struct.pack('<dddd', unpack(heads[r])) end
-  sets[#sets + 1], sets[#sets + 2] = '\\255', table.concat(head)
+  sets[#sets + 1], sets[#sets + 2] = shead_field(side), struct.pack('<dddd', unpack(head))
   hcall('HSET', key, sets)
   hcall('HDEL', key, gone)
   if redis.call('TTL', key) < tonumber(seconds) then redis.call('EXPIRE', key, seconds) end
@@ -281,8 +279,7 @@ end
 local function stouch(key, side, sides, now, ttl, cap, seconds, fresh)
   side, sides, now = tonumber(side) + 1, tonumber(sides), tonumber(now)
   ttl, cap, fresh = tonumber(ttl), tonumber(cap), snames(fresh)
-  local heads = sheads(key, sides)
-  local expiry, old_ttl, count, oldest = unpack(heads[side])
+  local expiry, old_ttl, count, oldest = unpack(shead(key, side))
   local expired = expiry <= now
   if expired then old_ttl = ttl end
   local cutoff = now - math.min(ttl, old_ttl)
@@ -303,7 +300,7 @@ local function stouch(key, side, sides, now, ttl, cap, seconds, fresh)
     entries = {}
     local all = redis.call('HGETALL', key)
     for i = 1, #all, 2 do
-      if all[i] ~= '\\255' then entries[all[i]] = stimes(all[i + 1], sides) end
+      if string.byte(all[i]) ~= 255 then entries[all[i]] = stimes(all[i + 1], sides) end
     end
     if expired then for _, t in pairs(entries) do t[side] = ABSENT end end
     for _, name in ipairs(fresh) do
@@ -329,8 +326,7 @@ local function stouch(key, side, sides, now, ttl, cap, seconds, fresh)
       if t[side] ~= ABSENT then count, oldest = count + 1, math.min(oldest, t[side]) end
     end
   end
-  heads[side] = {math.max(expiry, now + ttl), ttl, count, oldest}
-  sstore(key, heads, entries, seconds)
+  sstore(key, side, {math.max(expiry, now + ttl), ttl, count, oldest}, entries, seconds)
 end
 -- false if the command is a check of the hash key (sent before any hashed write) and
 -- the store's key is another (a Redis restarted empty, then keyed by another node).
@@ -406,8 +402,7 @@ for i = 1, #KEYS, 2 do
       else times[member], names[#names + 1] = score, member end
     end
     if expiry then  -- (none: the set reads as empty, and goes)
-      local heads, entries = sheads(key, sides), {}
-      local head = heads[side]
+      local head, entries = shead(key, side), {}
       if #names > 0 then
         local values = redis.call('HMGET', key, unpack(names))
         for j, member in ipairs(names) do
@@ -421,7 +416,7 @@ for i = 1, #KEYS, 2 do
       if head[1] <= 0 then head[2] = ttl end
       head[1] = math.max(head[1], expiry)
       local ms = redis.call('PTTL', old)
-      sstore(key, heads, entries, ms > 0 and math.ceil(ms / 1000) or 1)
+      sstore(key, side, head, entries, ms > 0 and math.ceil(ms / 1000) or 1)
     end
     redis.call('DEL', old)
   end
@@ -532,11 +527,15 @@ _EXPIRY = struct.Struct("<d")  # a bytes value's event-time expiry, after ``RAW`
 _SIDE_HEAD = struct.Struct("<dddd")  # a side's expiry, TTL, count and oldest (``stouch``)
 
 
+def _side_head(side: int) -> bytes:
+    """The field of a side's head in a sided record (never UTF-8: never a member's)."""
+    return _EXPIRES + bytes((side,))
+
+
 class _Side(NamedTuple):
-    """A read plan's note for a query of a sided record: the side's index, of how many."""
+    """A read plan's note for a query of a sided record: the side's index."""
 
     side: int
-    sides: int
 
 
 # Redis's own EXPIRE counts wall-clock seconds: a node or a replay running behind event
@@ -789,14 +788,14 @@ class RedisState:
         for query in queries:
             key = self._k(query.key)
             if isinstance(query, Distinct | Contains | Members) and query.side:
-                side, sides = side_of(query.key, query.side)
+                side = side_of(query.key, query.side)[0]
                 if isinstance(query, Contains):
-                    pipe.hmget(key, [_EXPIRES, *query.members])
+                    pipe.hmget(key, [_side_head(side), *query.members])
                 elif isinstance(query, Distinct):
-                    pipe.hget(key, _EXPIRES)
+                    pipe.hget(key, _side_head(side))
                 else:
                     pipe.hgetall(key)
-                plans.append((query, _Side(side, sides)))
+                plans.append((query, _Side(side)))
             elif isinstance(query, Count):
                 first, last = bucket_range(query, now)
                 if last - first < _MAX_BUCKETS:
@@ -874,13 +873,12 @@ class RedisState:
     def _sided_answer(self, query: Query, at: _Side, reply: Any, now: float) -> Any:
         """A query of a sided record's side, from its HMGET, HGET or HGETALL."""
         if isinstance(query, Members):
-            head = reply.pop(_EXPIRES, None)
+            head = reply.get(_side_head(at.side))
         elif isinstance(query, Contains):
             head, *reply = reply
         else:
             head = reply
-        expiry, ttl, count, oldest = (_SIDE_HEAD.unpack_from(head, 32 * at.side) if head
-                                      else (0.0, 0.0, 0, 0.0))
+        expiry, ttl, count, oldest = _SIDE_HEAD.unpack(head) if head else (0.0, 0.0, 0, 0.0)
         live = expiry > now
         offset = 8 * at.side
         if isinstance(query, Contains):
@@ -892,15 +890,16 @@ class RedisState:
             if not live or oldest > since:  # every member on the side is in the window
                 return int(count) if live else 0
             try:  # some member is older than the window: counted here, a trip of its own
-                values = self._redis.hvals(self._k(query.key))
+                fields = self._redis.hgetall(self._k(query.key))
             except redis.RedisError as exc:
                 raise StateUnavailable(f"Redis read failed: {exc}") from exc
-            return sum(1 for value in values if len(value) == 8 * at.sides
+            return sum(1 for name, value in fields.items() if name[:1] != _EXPIRES
                        and _EXPIRY.unpack_from(value, offset)[0] > since)
         if not live:
             return ()
         on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in reply.items()
-                    if (t := _EXPIRY.unpack_from(value, offset)[0]) > now - ttl)
+                    if name[:1] != _EXPIRES
+                    and (t := _EXPIRY.unpack_from(value, offset)[0]) > now - ttl)
         return tuple(name for _, name in on)
 
     def _count_since(self, key: str, cutoff: float) -> int:
