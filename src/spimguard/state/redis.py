@@ -606,9 +606,22 @@ class RedisState:
     def _k(self, key: str) -> str:
         return self.ns + key
 
-    def _match(self, prefix: str) -> str:
-        """A SCAN pattern of the keys starting with ``prefix`` under the namespace."""
-        return "".join(f"\\{c}" if c in "*?[]\\" else c for c in self._k(prefix)) + "*"
+    def _converted(self, prefix: str) -> str:
+        """The key marking the keyspace ``prefix`` converted (``_unconverted``)."""
+        return self._k(f"{_HASH_KEY}:converted:{prefix}")
+
+    def _unconverted(self, prefixes: Sequence[str]) -> list[str]:
+        """The keyspaces of ``prefixes`` that no node has converted yet: later nodes open
+        without scanning the store."""
+        return [p for p in prefixes if not self._redis.exists(self._converted(p))]
+
+    def _sorted_sets(self, prefix: str) -> Iterator[list[bytes]]:
+        """The sorted sets whose keys start with ``prefix`` (under the namespace), a chunk
+        of a SCAN at a time: what the conversions of earlier layouts go through."""
+        pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in self._k(prefix)) + "*"
+        found = self._redis.scan_iter(match=pattern, count=_CONVERT_CHUNK, _type="zset")
+        while chunk := list(islice(found, _CONVERT_CHUNK)):
+            yield chunk
 
     def _refuse_evicting_all_keys(self) -> None:
         """Refuse a Redis whose memory policy may evict keys without a TTL: the member
@@ -668,19 +681,14 @@ class RedisState:
         per keyspace marks it done, so later nodes open without scanning the store."""
         convert = self._redis.register_script(_CONVERT_HASHED)
         try:
-            for prefix in hashed_prefixes():
-                done = self._k(f"{_HASH_KEY}:converted:{prefix}")
-                if self._redis.exists(done):
-                    continue
-                found = self._redis.scan_iter(match=self._match(prefix), count=_CONVERT_CHUNK,
-                                              _type="zset")
-                while chunk := list(islice(found, _CONVERT_CHUNK)):
+            for prefix in self._unconverted(hashed_prefixes()):
+                for chunk in self._sorted_sets(prefix):
                     pipe = self._redis.pipeline(transaction=False)
                     for key in chunk:
                         pipe.zrange(key, 0, -1, withscores=True)
                     convert(keys=chunk, args=[self._from_sorted_set(dict(pairs))
                                               for pairs in pipe.execute()])
-                self._redis.set(done, 1)
+                self._redis.set(self._converted(prefix), 1)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert the hashed sets' layout: {exc}") from exc
 
@@ -693,20 +701,17 @@ class RedisState:
         writes sets that nobody reads any more."""
         convert = self._redis.register_script(_CONVERT_SIDED)
         try:
-            for space in sided_keyspaces():
-                done = self._k(f"{_HASH_KEY}:converted:{space.prefix}")
-                if self._redis.exists(done):
-                    continue
+            spaces = {space.prefix: space for space in sided_keyspaces()}
+            for prefix in self._unconverted(tuple(spaces)):
+                space = spaces[prefix]
                 for side, former in enumerate(space.formerly):
                     if not former:
                         continue
-                    found = self._redis.scan_iter(match=self._match(former),
-                                                  count=_CONVERT_CHUNK, _type="zset")
-                    while chunk := list(islice(found, _CONVERT_CHUNK)):
+                    for chunk in self._sorted_sets(former):
                         keys = [k for old in chunk for k in (old, self._k(
                             space.prefix + old.decode()[len(self._k(former)):]))]
                         convert(keys=keys, args=[side, len(space.sides)])
-                self._redis.set(done, 1)
+                self._redis.set(self._converted(prefix), 1)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert sets into sided records: {exc}") from exc
 
