@@ -9,9 +9,9 @@ ask content for agreement from another kind (``policy.py``).
 CONVERSATION fires when every recipient (a message to at most ``max_people``) is
 a mutual contact of the sender and has written to the sender before, as seen in
 delivered or warned messages (the ``accounts.WROTE`` side of A's ties holds whom A
-wrote to; held messages teach nothing). Only the recipients' side counts because it is the one
-the sender cannot fake: a spimmer can write first, never make its target write
-back. So a reply to a friend's message is conversation, as is a friend's
+wrote to; held messages teach nothing). Only the recipients' side counts because it
+is the one the sender cannot fake: a spimmer can write first, never make its target
+write back. So a reply to a friend's message is conversation, as is a friend's
 message to someone who wrote to it yesterday.
 
 CONTACTS_MUTUAL is the same tie before anyone has replied: every recipient and the

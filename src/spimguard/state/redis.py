@@ -21,15 +21,15 @@ hashed set  a string holding the set's packed value (``hashed.py``), asked in a 
             a touch or removal merges into it in a Lua script (``_HASHED``), atomic
             beside other nodes' touches of the same set
 sided       a hash (``sided.py``): each member -> its time on each side (a double a
-record      side, -inf where it is not on one), and ``\\xff`` -> each side's expiry, TTL,
-            count of members and a time no later than its oldest member's, a field a
-            side (``\\xff`` and the side's index: ~40 bytes, where one field of all three
-            would pass Redis's 64-byte listpack value and cost the hash its compact
-            encoding, twice its size). A Contains
-            is one HMGET, a Distinct one HGET while no member is past the window (else
-            a trip of its own), a Members one HGETALL; a touch is a Lua function
-            (``stouch``) that rewrites only the touched members while nobody leaves
-            the side, the whole record when some do (the side's TTL or cap)
+record      side, -inf where it is not on one, none after the last it is on), and each
+            side's head (``\\xff`` and the side's index -> its expiry, TTL, count of
+            members and a time no later than its oldest member's): a field a side, as
+            one of ~100 bytes would pass Redis's 64-byte listpack value and cost the
+            hash its compact encoding, twice the size. A Contains is one HMGET, a
+            Distinct one HGET while no member is past the window (else a trip of its
+            own), a Members one HGETALL; a touch is a Lua function (``stouch``) that
+            rewrites the touched members alone while nobody leaves the side, the whole
+            record when some do (past the side's TTL or cap)
 ==========  =========================================================================
 
 The key hashed sets are hashed with is made by the first node that opens the store
@@ -229,14 +229,17 @@ end
 local function stimes(value, sides)
   local t = {}
   for r = 1, sides do
-    if value then t[r] = (struct.unpack('<d', value, 8 * r - 7)) else t[r] = ABSENT end
+    if value and #value >= 8 * r then t[r] = (struct.unpack('<d', value, 8 * r - 7))
+    else t[r] = ABSENT end
   end
   return t
 end
-local function spacked(t)
+local function spacked(t)  -- the sides after the last one the member is on are left out
   local parts = {}
   for r = 1, #t do parts[r] = struct.pack('<d', t[r]) end
-  return table.concat(parts)
+  local last = #t
+  while last > 0 and t[last] == ABSENT do last = last - 1 end
+  return table.concat(parts, '', 1, last)
 end
 local function snames(blob)  -- ``sided.encode_names``: each name's length, then its bytes
   local out, at = {}, 1
@@ -525,6 +528,14 @@ class _Value(msgspec.Struct):
 
 _EXPIRY = struct.Struct("<d")  # a bytes value's event-time expiry, after ``RAW``
 _SIDE_HEAD = struct.Struct("<dddd")  # a side's expiry, TTL, count and oldest (``stouch``)
+
+
+def _time(value: bytes | None, offset: int) -> float:
+    """A member's time on a side (at ``offset`` in its value), or -inf if not on it: a
+    value leaves out the sides after the last one its member is on."""
+    if value is None or len(value) <= offset:
+        return -math.inf
+    return _EXPIRY.unpack_from(value, offset)[0]
 
 
 def _side_head(side: int) -> bytes:
@@ -888,8 +899,7 @@ class RedisState:
         offset = 8 * at.side
         if isinstance(query, Contains):
             cutoff = now - ttl
-            return tuple(live and value is not None
-                         and _EXPIRY.unpack_from(value, offset)[0] > cutoff for value in reply)
+            return tuple(live and _time(value, offset) > cutoff for value in reply)
         if isinstance(query, Distinct):
             since = now - (query.window if query.window < ttl else ttl)
             if not live or oldest > since:  # every member on the side is in the window
@@ -899,12 +909,11 @@ class RedisState:
             except redis.RedisError as exc:
                 raise StateUnavailable(f"Redis read failed: {exc}") from exc
             return sum(1 for name, value in fields.items() if name[:1] != _EXPIRES
-                       and _EXPIRY.unpack_from(value, offset)[0] > since)
+                       and _time(value, offset) > since)
         if not live:
             return ()
         on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in reply.items()
-                    if name[:1] != _EXPIRES
-                    and (t := _EXPIRY.unpack_from(value, offset)[0]) > now - ttl)
+                    if name[:1] != _EXPIRES and (t := _time(value, offset)) > now - ttl)
         return tuple(name for _, name in on)
 
     def _count_since(self, key: str, cutoff: float) -> int:
