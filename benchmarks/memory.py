@@ -65,6 +65,7 @@ import redis
 
 from spimguard import decode_event, load_config, open_engine
 from spimguard.sim import network, scenarios, texts
+from spimguard.state import sided
 from spimguard.state.memory import MemoryState, _Packed
 from table import Rows, free_port, show
 
@@ -105,7 +106,7 @@ def live_keys(engine) -> list[tuple[str, Any]]:  # type: ignore[no-untyped-def]
             for key, entry in table.items() if _USER.search(key)]
 
 
-_TABLES = ("_counters", "_members", "_values", "_hashed")
+_TABLES = ("_counters", "_members", "_values", "_hashed", "_sided")
 
 
 def _tables(state) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
@@ -197,6 +198,9 @@ def _copied(entry: Any, number: int) -> Any:
     expiry its own float, as each write computes one (a TTL is a setting: shared)."""
     if isinstance(entry, bytes):  # a hashed set (a contact list): no names to rename
         return bytes(memoryview(entry))
+    if isinstance(entry, sided.Record):  # an account's ties
+        return sided.Record(tuple(sys.intern(renamed(m, number)) for m in entry.names),
+                            bytes(memoryview(entry.times)))
     if not isinstance(entry, tuple):  # a small member set holding its expiry, TTL and cap
         return type(entry)(_renamed_set(entry, number), entry.expiry + 0.0, entry.ttl,
                            entry.cap)

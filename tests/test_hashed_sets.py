@@ -127,7 +127,7 @@ def test_redis_claimed_writes_touch_hashed_sets_as_plain_writes(
 def test_contact_lists_are_hashed_and_keep_no_names(tmp_path: Path) -> None:
     """The store holds no contact's name, and two stores hash a name differently (the key
     is each store's own: an attacker cannot make a name that collides in any)."""
-    assert is_hashed(accounts.contacts("@a:s")) and not is_hashed(accounts.talked("@a:s"))
+    assert is_hashed(accounts.contacts("@a:s")) and not is_hashed(accounts.tie_record("@a:s"))
     path = tmp_path / "s.db"
     state = SQLiteState(connect(path))
     state.write([Replace(accounts.contacts("@a:s"), ("@victim-contact:s",), ttl=1000.0)], T0)
@@ -171,7 +171,8 @@ def test_sqlite_contact_lists_by_name_convert_when_the_file_opens(tmp_path: Path
     assert state.read([Contains(accounts.contacts("@a:s"), ("@b:s", "@c:s", "@d:s")),
                        Distinct(accounts.contacts("@a:s"), FOREVER),
                        Distinct(accounts.contacts("@gone:s"), FOREVER),
-                       Contains(accounts.talked("@a:s"), ("@b:s",))], T0 + 50) == [
+                       Contains(accounts.tie_record("@a:s"), ("@b:s",), accounts.TALKED)],
+                      T0 + 50) == [
         (True, True, False), 2, 0, (True,)]
     rows = state._conn.execute("SELECT key FROM members WHERE key LIKE 'contacts:%'").fetchall()
     assert rows == [], rows
@@ -193,7 +194,8 @@ def test_redis_contact_lists_in_sorted_sets_convert_when_a_node_opens(
     assert 0 < raw.ttl(f"{ns}contacts:@a:s") <= 5000, "the safety-net EXPIRE is kept"
     assert state.read([Contains(accounts.contacts("@a:s"), ("@b:s", "@c:s", "@d:s")),
                        Distinct(accounts.contacts("@a:s"), FOREVER),
-                       Contains(accounts.talked("@a:s"), ("@b:s",))], T0 + 50) == [
+                       Contains(accounts.tie_record("@a:s"), ("@b:s",), accounts.TALKED)],
+                      T0 + 50) == [
         (True, True, False), 2, (True,)]
 
 

@@ -33,20 +33,20 @@ def test_redis_reads_the_earlier_layout_of_member_sets(redis_url: str,
     from spimguard.state.redis import RedisState
 
     raw, ns = redis.Redis.from_url(redis_url), redis_namespace
-    raw.zadd(f"{ns}talked:a", {"old": T0, "new": T0 + 50})
-    raw.zadd(f"{ns}expiry", {f"{ns}talked:a": T0 + 150, f"{ns}gone": T0 + 100,
+    raw.zadd(f"{ns}seen:a", {"old": T0, "new": T0 + 50})
+    raw.zadd(f"{ns}expiry", {f"{ns}seen:a": T0 + 150, f"{ns}gone": T0 + 100,
                              f"{ns}untimed": T0 + 1000})
-    raw.hset(f"{ns}ttl", mapping={f"{ns}talked:a": 100.0, f"{ns}gone": 100.0})
+    raw.hset(f"{ns}ttl", mapping={f"{ns}seen:a": 100.0, f"{ns}gone": 100.0})
     raw.zadd(f"{ns}gone", {"x": T0})
     raw.zadd(f"{ns}untimed", {"y": T0})
     state = RedisState(redis_url, ns)
-    assert state.read([Contains("talked:a", ("old", "new")), Members("talked:a"),
-                       Distinct("talked:a", 1000), Contains("gone", ("x",)),
+    assert state.read([Contains("seen:a", ("old", "new")), Members("seen:a"),
+                       Distinct("seen:a", 1000), Contains("gone", ("x",)),
                        Members("untimed")], T0 + 120) == [
         (False, True), ("new",), 1, (False,), ("y",)]
     assert not raw.exists(f"{ns}expiry", f"{ns}ttl")
-    state.write([Touch("talked:a", ("late",), ttl=100.0)], T0 + 130)
-    assert state.read([Members("talked:a")], T0 + 151) == [("late",)]
+    state.write([Touch("seen:a", ("late",), ttl=100.0)], T0 + 130)
+    assert state.read([Members("seen:a")], T0 + 151) == [("late",)]
     assert not raw.exists(f"{ns}expiry", f"{ns}ttl"), "a set keeps its own expiry and TTL"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .state.ops import Contains, Delete, Put, hashed_keyspace
+from .state.ops import Contains, Delete, Put, hashed_keyspace, sided_keyspace
 
 FIRST_SEEN_TTL = 400 * 86400.0  # an account unseen this long is new again
 TALKED_TTL = 180 * 86400.0  # a conversation partner stays "known" this long after the last message
@@ -29,8 +29,18 @@ def contacts(account: str) -> str:
     return _CONTACTS + account
 
 
-def talked(account: str) -> str:
-    return f"talked:{account}"
+# The people an account has ties with, as one sided record (``state/sided.py``: why one
+# record, and why its sides stay apart): each side is what one teacher learnt of them.
+TALKED = "talked"  # exchanged delivered or warned messages, either way (the engine)
+WROTE = "wrote"  # the account wrote to them, delivered or warned (relationship detector)
+OWNER_WROTE = "owner-wrote"  # the owner wrote to them, clean and vouched (takeover detector)
+_TIES = sided_keyspace("ties:", {TALKED: "talked:", WROTE: "rel:wrote:",
+                                 OWNER_WROTE: "tk:wrote:"})
+
+
+def tie_record(account: str) -> str:
+    """The key of the account's ties: name the side (``TALKED``, ...) in every query."""
+    return _TIES + account
 
 
 def first_seen(account: str) -> str:
@@ -99,7 +109,7 @@ def ties(sender: str, recipients: Sequence[str], cap: int = MAX_TIES
     and correspondents (the same queries for every detector with the same cap, so the
     engine reads them once; always so for a message to at most ``MAX_TIES``)."""
     people = tuple(dict.fromkeys(recipients))[:cap]
-    return Contains(contacts(sender), people), Contains(talked(sender), people)
+    return Contains(contacts(sender), people), Contains(tie_record(sender), people, TALKED)
 
 
 def strangers(recipients: Sequence[str], queries: tuple[Contains, Contains],

@@ -455,10 +455,10 @@ class Engine:
               and len(event.recipients) <= accounts.MAX_TALKED_FANOUT):
             # Replies make a tie: whoever the sender writes to may write back freely.
             # Only what was delivered: a held message, or an invitation, is no conversation.
-            writes.append(Touch(accounts.talked(event.sender), tuple(event.recipients),
-                                accounts.TALKED_TTL, accounts.TALKED_CAP))
-            writes.extend(Touch(accounts.talked(r), (event.sender,), accounts.TALKED_TTL,
-                                accounts.TALKED_CAP) for r in event.recipients)
+            writes.append(Touch(accounts.tie_record(event.sender), tuple(event.recipients),
+                                accounts.TALKED_TTL, accounts.TALKED_CAP, accounts.TALKED))
+            writes.extend(Touch(accounts.tie_record(r), (event.sender,), accounts.TALKED_TTL,
+                                accounts.TALKED_CAP, accounts.TALKED) for r in event.recipients)
         return writes
 
     def _commit(self) -> None:

@@ -28,7 +28,7 @@ text only as far as its reporter is a person of its own, one the sender does not
 control. Age says little (aging a sock puppet costs two days of waiting), and
 no record is no evidence. What an honest reporter has and a sock lacks is a
 life on the platform with people other than the sender: ``n`` counts the
-reporter's correspondents (``accounts.talked``: the accounts it exchanged
+reporter's correspondents (``accounts.TALKED``: the accounts it exchanged
 delivered or warned messages with, either way, in the last 180 days, kept by
 the engine for every message) other than the reported message's sender and
 the message's earlier reporters of the same label, at the share of them outside
@@ -227,7 +227,7 @@ def standing_reads(reporter: str) -> tuple[Query, ...]:
 def reads(report: Report) -> tuple[Query, ...]:
     who = report.reporter
     return (Get(_message_key(report.message_id)), Count(_daily_key(who), _DAY, 3600.0),
-            Members(accounts.talked(who)), Count(_alone_key(who), _YEAR, _DAY),
+            Members(accounts.tie_record(who), accounts.TALKED), Count(_alone_key(who), _YEAR, _DAY),
             *standing_reads(who))
 
 

@@ -8,10 +8,10 @@ ask content for agreement from another kind (``policy.py``).
 
 CONVERSATION fires when every recipient (a message to at most ``max_people``) is
 a mutual contact of the sender and has written to the sender before, as seen in
-delivered or warned messages (``rel:wrote:A`` holds whom A wrote to; held
-messages teach nothing). Only the recipients' side counts because it is the one
-the sender cannot fake: a spimmer can write first, never make its target write
-back. So a reply to a friend's message is conversation, as is a friend's
+delivered or warned messages (the ``accounts.WROTE`` side of A's ties holds whom A
+wrote to; held messages teach nothing). Only the recipients' side counts because it
+is the one the sender cannot fake: a spimmer can write first, never make its target
+write back. So a reply to a friend's message is conversation, as is a friend's
 message to someone who wrote to it yesterday.
 
 CONTACTS_MUTUAL is the same tie before anyone has replied: every recipient and the
@@ -63,10 +63,6 @@ SIGNALS = {
 _DAY = 86_400.0
 
 
-def _wrote(account: str) -> str:
-    return f"rel:wrote:{account}"
-
-
 class _Plan(NamedTuple):
     people: tuple[str, ...]
     listed: Contains  # recipients in the sender's contacts
@@ -96,7 +92,7 @@ class RelationshipDetector:
         me = (message.sender,)
         return _Plan(people, Contains(accounts.contacts(message.sender), people),
                      tuple(Contains(accounts.contacts(p), me) for p in people),
-                     tuple(Contains(_wrote(p), me) for p in people))
+                     tuple(Contains(accounts.tie_record(p), me, accounts.WROTE) for p in people))
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
@@ -123,8 +119,8 @@ class RelationshipDetector:
         message = ctx.message
         if plan is None or message is None or outcome.action not in ("deliver", "warn"):
             return ()
-        return (Touch(_wrote(message.sender), plan.people, self.cfg.remember_days * _DAY,
-                      self.cfg.cap),)
+        return (Touch(accounts.tie_record(message.sender), plan.people,
+                      self.cfg.remember_days * _DAY, self.cfg.cap, accounts.WROTE),)
 
 
 def build(given: dict[str, Any], config: Config) -> RelationshipDetector:

@@ -6,7 +6,10 @@ AssertionError naming the first primitive that disagrees.
 
 from __future__ import annotations
 
+import random
+
 from . import StateBackend
+from .memory import MemoryState
 from .ops import (
     FOREVER,
     Contains,
@@ -17,14 +20,21 @@ from .ops import (
     Incr,
     Members,
     Put,
+    Query,
     Remove,
     Replace,
     Touch,
+    Write,
     hashed_keyspace,
+    sided_keyspace,
 )
 
 T0 = 1_700_000_000.0
 HASHED = hashed_keyspace("conformance-hashed:")  # a keyspace of hashed sets, for the checks
+# A keyspace of sided records, for the checks: two sides converted from plain sets.
+SIDES = ("c-one", "c-two", "c-three")
+SIDED = sided_keyspace("conformance-sided:", {"c-one": "conformance-one:",
+                                              "c-two": "conformance-two:", "c-three": ""})
 
 
 def check_backend(state: StateBackend) -> None:
@@ -130,6 +140,7 @@ def check_backend(state: StateBackend) -> None:
     assert sorted(state.read([Members("marks")], T0 + 1)[0]) == ["\x00", "\u00fe", "\u00ff"]
 
     check_hashed(state)
+    check_sided(state)
 
     # A sweep drops only what has expired.
     state.write([Incr("keep", 1.0, ttl=10_000)], T0 + 20)
@@ -169,3 +180,77 @@ def check_hashed(state: StateBackend) -> None:
         raise AssertionError("a hashed set was listed")
     state.write([Delete(h)], T0 + 201)
     assert state.read([Distinct(h, FOREVER)], T0 + 201) == [0], "a hashed set deleted"
+
+
+def check_sided(state: StateBackend) -> None:
+    """Each side of a sided record answers as a plain set of its own would: its TTL, cap
+    and expiry its own; a member stays while any side holds it."""
+    r = SIDED + "r"
+    one, two, three = SIDES
+    state.write([Touch(r, ("a", "b"), ttl=100, cap=10, side=one),
+                 Touch(r, ("b", "c"), ttl=1_000, cap=10, side=two)], T0)
+    assert state.read([Contains(r, ("a", "b", "c"), one), Contains(r, ("a", "b", "c"), two),
+                       Contains(r, ("a",), three), Distinct(r, FOREVER, two),
+                       Members(r, three)], T0 + 50) == [
+        (True, True, False), (False, True, True), (False,), 2, ()], "sides of one record"
+    # Side one's TTL runs out, side two's not: b stays on two, and is gone from one.
+    assert state.read([Contains(r, ("a", "b"), one), Members(r, two), Distinct(r, FOREVER, one)],
+                      T0 + 100) == [(False, False), ("b", "c"), 0], "a side past its TTL"
+    state.write([Touch(r, ("c",), ttl=100, cap=10, side=one)], T0 + 150)
+    assert state.read([Members(r, one), Members(r, two)], T0 + 150) == [("c",), ("b", "c")], \
+        "a side past its expiry starts afresh; the others keep theirs"
+    # A side's cap drops that side's stalest members only.
+    state.write([Touch(r, ("d",), ttl=1_000, cap=2, side=two)], T0 + 160)
+    assert state.read([Members(r, two), Contains(r, ("b", "c"), one)], T0 + 160) == [
+        ("c", "d"), (False, True)], "a side's cap"
+    # A late touch moves no time back.
+    state.write([Touch(r, ("d",), ttl=1_000, cap=2, side=two)], T0 + 10)
+    assert state.read([Distinct(r, 5, two)], T0 + 162) == [1], "a side touched from the past"
+    for plain in (Contains(r, ("c",)), Distinct(r, 10), Members(r)):
+        try:
+            state.read([plain], T0 + 162)
+        except TypeError:
+            continue
+        raise AssertionError(f"a sided record answered {plain} without a side")
+    state.write([Delete(r)], T0 + 163)
+    assert state.read([Members(r, one), Members(r, two)], T0 + 163) == [(), ()], "Delete"
+    check_sides_as_sets(state)
+
+
+def check_sides_as_sets(state: StateBackend, steps: int = 400) -> None:
+    """Random touches of the sides of a few records (late events, changing TTLs, caps,
+    sweeps, deletes) answer as the same touches of plain sets in the memory backend. No
+    event is older than the last sweep: what a touch older than a sweep finds depends on
+    what the backend's sweep dropped, for plain sets too."""
+    rng = random.Random(18)
+    model = MemoryState()
+    people = [f"p{i}" for i in range(6)] + ["\u00ff", ""]
+    now = swept = T0 + 10_000
+    for step in range(steps):
+        now = max(now + rng.choice([0.0, 0.0, 1.0, 7.0, 30.0, -40.0, 90.0, 300.0]), swept)
+        record, side = SIDED + rng.choice("xy"), rng.choice(SIDES)
+        plain = f"conformance-plain:{record}/{side}"
+        roll = rng.random()
+        if roll < 0.7:
+            members = tuple(rng.sample(people, rng.choice([1, 1, 2, 3])))
+            ttl, cap = rng.choice([60.0, 200.0, 500.0]), rng.choice([2, 3, 10])
+            write: list[Write] = [Touch(record, members, ttl, cap, side)]
+            expected: list[Write] = [Touch(plain, members, ttl, cap)]
+        elif roll < 0.74:
+            write, expected = [Delete(record)], [Delete(f"conformance-plain:{record}/{s}")
+                                               for s in SIDES]
+        else:
+            write = expected = []
+        state.write(write, now)
+        model.write(expected, now)
+        if roll > 0.97:
+            state.sweep(now)
+            swept = now
+        later = now + rng.choice([0.0, 20.0, 100.0])
+        asked = tuple(rng.sample(people, 3))
+        window = rng.choice([10.0, 100.0, FOREVER])
+        reads: list[Query] = [Contains(record, asked, side), Distinct(record, window, side),
+                              Members(record, side)]
+        references: list[Query] = [Contains(plain, asked), Distinct(plain, window),
+                                   Members(plain)]
+        assert state.read(reads, later) == model.read(references, later), (step, reads)

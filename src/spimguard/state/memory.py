@@ -11,7 +11,7 @@ time when every member was touched at once (a contact list); a counter is its
 not grow with the set.
 
 A set of a hashed keyspace (a contact list: ``hashed.py``) is its packed value alone,
-in a table of its own.
+in a table of its own; a sided record (``sided.py``), its names and packed times.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, compress, islice, repeat
 from typing import Any, ClassVar
 
-from . import hashed
+from . import hashed, sided
 from .ops import (
     Contains,
     Count,
@@ -42,6 +42,8 @@ from .ops import (
     decode_value,
     encode_value,
     is_hashed,
+    is_sided,
+    side_of,
 )
 
 _SWEEP_EVERY = 50_000  # writes between automatic sweeps
@@ -270,6 +272,7 @@ class MemoryState:
         self._counters: dict[str, tuple[bytes, float]] = {}
         self._members: dict[str, _Held | _Entry] = {}
         self._hashed: dict[str, bytes] = {}  # key -> the hashed set's packed value
+        self._sided: dict[str, sided.Record] = {}
         self._hasher = hashed.Hasher(hash_key or hashed.new_key())
         self._values: dict[str, tuple[bytes, float]] = {}
         self._writes = 0
@@ -308,11 +311,16 @@ class MemoryState:
         a small set's count is its times unpacked (O(n), in C) and binary-searched, a large
         one's stops at the first member older than the window (O(answer)), a set touched at
         once is all or none (O(1))."""
+        if query.side:
+            record, side, sides = self._side(query.key, query.side)
+            return 0 if record is None else sided.distinct(record, side, sides, query.window,
+                                                           now)
         held = self._members.get(query.key)
         if held is None:
             blob = self._hashed.get(query.key)  # a key is in one table at most
             if blob is not None:
                 return hashed.answer(query, blob, self._hasher, now)
+            self._no_side(query.key)
             return 0
         if held.__class__ is _Held:
             if held.expiry <= now:
@@ -335,11 +343,17 @@ class MemoryState:
     def _contains(self, query: Contains, now: float) -> tuple[bool, ...]:
         """Membership by the names alone while the set's oldest member is live (the common
         case: each touch drops the members past the TTL), else by each member's time."""
+        if query.side:
+            record, side, sides = self._side(query.key, query.side)
+            if record is None:
+                return (False,) * len(query.members)
+            return sided.contains(record, side, sides, query.members, now)
         held = self._members.get(query.key)
         if held is None:
             blob = self._hashed.get(query.key)  # a key is in one table at most
             if blob is not None:
                 return hashed.answer(query, blob, self._hasher, now)
+            self._no_side(query.key)
             return (False,) * len(query.members)
         if held.__class__ is _Held:
             if held.expiry <= now:
@@ -362,11 +376,26 @@ class MemoryState:
         return tuple(m in members and members[m] > cutoff for m in query.members)
 
     def _members_of(self, query: Members, now: float) -> tuple[str, ...]:
+        if query.side:
+            record, side, sides = self._side(query.key, query.side)
+            return () if record is None else sided.members(record, side, sides, now)
         hashed.listable(query.key)
+        self._no_side(query.key)
         members, cutoff = self._live_members(query.key, now)
         if not members or _oldest(members) > cutoff:
             return tuple(members)
         return tuple(m for m, ts in members.items() if ts > cutoff)
+
+    def _side(self, key: str, side: str) -> tuple[sided.Record | None, int, int]:
+        """The sided record at ``key`` (None if there is none), the side's index and the
+        record's number of sides."""
+        index, sides = side_of(key, side)
+        return self._sided.get(key), index, sides
+
+    def _no_side(self, key: str) -> None:
+        """Raise if ``key`` is a sided record's: a question without a side has no answer."""
+        if is_sided(key):
+            raise TypeError(f"{key!r} is a sided record: name the side asked")
 
     def _get(self, query: Get, now: float) -> Any:
         """The stored value, decoded once a read: one value put under several keys (a
@@ -428,9 +457,17 @@ class MemoryState:
         Here and in the other hot paths a conditional expression takes the larger or the
         smaller of two numbers: a call of max or min costs several times more."""
         key = op.key
+        if op.side:
+            if op.members:  # touching nobody changes nothing, as in every set
+                side, sides = side_of(key, op.side)
+                self._sided[key] = sided.touched(
+                    self._sided.get(key), side, sides,
+                    list(map(sys.intern, dict.fromkeys(op.members))), now, op.ttl, op.cap)
+            return
         if is_hashed(key):
             self._apply_hashed(op, now)
             return
+        self._no_side(key)
         if not op.members:
             return  # touching nobody changes nothing (no TTL or cap either), as in Redis
         held = self._members.get(key)
@@ -461,6 +498,7 @@ class MemoryState:
         if is_hashed(op.key):
             self._apply_hashed(op, now)
             return
+        self._no_side(op.key)
         self._members[op.key] = _held(
             _packed([(sys.intern(m), now) for m in sorted(set(op.members))]),
             now + op.ttl, op.ttl, max(len(op.members), 1))
@@ -469,6 +507,7 @@ class MemoryState:
         if is_hashed(op.key):
             self._apply_hashed(op, now)
             return
+        self._no_side(op.key)
         held = self._members.get(op.key)
         if held is not None:
             members, *meta = _entry(held)
@@ -542,6 +581,13 @@ class MemoryState:
         for key in [k for k, blob in self._hashed.items() if not hashed.live(blob, now)]:
             del self._hashed[key]
             dropped += 1
+        for key, record in list(self._sided.items()):
+            left = sided.swept(record, now)
+            if left is None:
+                del self._sided[key]
+                dropped += 1
+            elif left != record:
+                self._sided[key] = left
         self._writes = 0
         return dropped
 
@@ -560,6 +606,9 @@ class MemoryState:
         held = self._members.get(key)
         return None if held is None else _entry(held)
 
+    def sided_record(self, key: str) -> sided.Record | None:
+        return self._sided.get(key)
+
     def hashed_set(self, key: str) -> bytes | None:
         """A hashed set's packed value, as held."""
         return self._hashed.get(key)
@@ -576,6 +625,9 @@ class MemoryState:
         self._members[key] = _held(_packed([(sys.intern(m), ts) for m, ts in members.items()]),
                                    expiry, ttl, cap)
 
+    def load_sided(self, key: str, record: sided.Record) -> None:
+        self._sided[key] = record
+
     def load_hashed(self, key: str, blob: bytes) -> None:
         self._hashed[key] = blob
 
@@ -588,9 +640,11 @@ class MemoryState:
         self._members.pop(key, None)
         self._values.pop(key, None)
         self._hashed.pop(key, None)
+        self._sided.pop(key, None)
 
     def close(self) -> None:
         self._counters.clear()
         self._members.clear()
         self._values.clear()
         self._hashed.clear()
+        self._sided.clear()

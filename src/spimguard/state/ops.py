@@ -31,6 +31,12 @@ A touch past ``cap`` drops the oldest members in that order.
 A keyspace declared ``hashed`` (``hashed_keyspace``) holds member sets that are only
 ever asked Contains and Distinct: each backend keeps them as keyed 4-byte hashes with
 one time for the whole set (``hashed.py``), not as names with a time each.
+
+A keyspace declared ``sided`` (``sided_keyspace``) holds, under one key, several member
+sets of the same people, its *sides*: Touch, Contains, Distinct and Members name a side
+(``side``) and answer exactly as a plain set of that side's own would (its members,
+times, expiry, TTL and cap), while each name is stored once (``sided.py``). A query or
+touch of a plain set leaves ``side`` empty.
 """
 
 from __future__ import annotations
@@ -52,6 +58,54 @@ def hashed_keyspace(prefix: str) -> str:
     if prefix not in _hashed:
         _hashed = (*_hashed, prefix)
     return prefix
+
+
+class Sided(msgspec.Struct, frozen=True, gc=False):
+    """A sided keyspace: its sides in storage order (a later side goes at the end), and
+    for each the key prefix of the plain sets it was kept in before (converted into the
+    record when a store opens; "" for none)."""
+
+    prefix: str
+    sides: tuple[str, ...]
+    formerly: tuple[str, ...]
+
+
+_sided: dict[str, tuple[Sided, int]] = {}  # side name -> its keyspace and index there
+_sided_prefixes: tuple[str, ...] = ()
+
+
+def sided_keyspace(prefix: str, sides: dict[str, str]) -> str:
+    """Declare the keys starting with ``prefix`` sided, ``sides`` mapping each side's name
+    (unique among every sided keyspace's) to the prefix its plain sets had before; return
+    the prefix. Declared at import, before a store opens, as ``hashed_keyspace``."""
+    global _sided_prefixes
+    space = Sided(prefix, tuple(sides), tuple(sides.values()))
+    if prefix not in _sided_prefixes:
+        _sided_prefixes = (*_sided_prefixes, prefix)
+    for index, side in enumerate(space.sides):
+        known = _sided.get(side)
+        if known is not None and known[0] != space:
+            raise ValueError(f"the side {side!r} is already one of {known[0].prefix!r}")
+        _sided[side] = (space, index)
+    return prefix
+
+
+def sided_keyspaces() -> tuple[Sided, ...]:
+    return tuple({space.prefix: space for space, _ in _sided.values()}.values())
+
+
+def is_sided(key: str) -> bool:
+    """Whether ``key`` is a sided record's (one of a declared prefix)."""
+    return key.startswith(_sided_prefixes)
+
+
+def side_of(key: str, side: str) -> tuple[int, int]:
+    """The index of ``side`` in the record at ``key``, and the record's number of sides;
+    raises if the key is not of the side's keyspace."""
+    found = _sided.get(side)
+    if found is None or not key.startswith(found[0].prefix):
+        raise KeyError(f"{key!r} has no side {side!r}")
+    return found[1], len(found[0].sides)
 
 
 def hashed_prefixes() -> tuple[str, ...]:
@@ -76,6 +130,7 @@ class Distinct(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
 
     key: str
     window: float
+    side: str = ""  # of a sided record: the side asked (``sided_keyspace``)
 
 
 class Contains(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
@@ -83,12 +138,14 @@ class Contains(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
 
     key: str
     members: tuple[str, ...]
+    side: str = ""
 
 
 class Members(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
     """Every member of a member set, oldest first (bounded by the set's cap)."""
 
     key: str
+    side: str = ""
 
 
 class Get(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
@@ -114,6 +171,7 @@ class Touch(msgspec.Struct, frozen=True, gc=False):
     members: tuple[str, ...]
     ttl: float = 86400.0
     cap: int = 10_000
+    side: str = ""
 
 
 class Replace(msgspec.Struct, frozen=True, gc=False):

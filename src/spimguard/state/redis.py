@@ -20,6 +20,16 @@ hashed set  a string holding the set's packed value (``hashed.py``), asked in a 
             script that bisects it and replies only the answers (``_HASHED_READ``);
             a touch or removal merges into it in a Lua script (``_HASHED``), atomic
             beside other nodes' touches of the same set
+sided       a hash (``sided.py``): each member -> its time on each side (a double a
+record      side, -inf where it is not on one, none after the last it is on), and each
+            side's head (``\\xff`` and the side's index -> its expiry, TTL, count of
+            members and a time no later than its oldest member's): a field a side, as
+            one of ~100 bytes would pass Redis's 64-byte listpack value and cost the
+            hash its compact encoding, twice the size. A Contains is one HMGET, a
+            Distinct one HGET while no member is past the window (else a trip of its
+            own), a Members one HGETALL; a touch is a Lua function (``stouch``) that
+            rewrites the touched members alone while nobody leaves the side, the whole
+            record when some do (past the side's TTL or cap)
 ==========  =========================================================================
 
 The key hashed sets are hashed with is made by the first node that opens the store
@@ -59,7 +69,7 @@ import msgspec
 import redis
 
 from ..errors import Contention, StateUnavailable
-from . import hashed
+from . import hashed, sided
 from .ops import (
     RAW,
     Contains,
@@ -78,6 +88,9 @@ from .ops import (
     encode_value,
     hashed_prefixes,
     is_hashed,
+    is_sided,
+    side_of,
+    sided_keyspaces,
 )
 from .shared import LEASE_MS, Claim
 
@@ -201,6 +214,123 @@ local function mtrim(key, now)
                string.format('%.17g', tonumber(now) + tonumber(marks[2])))
   end
 end
+-- A sided record (``sided.py``): a hash of each member -> its time on each side (a
+-- little-endian double a side, -inf where it is not on one), and for each side touched,
+-- '\\255' and the side's index (never UTF-8, so never a member's name) -> its expiry,
+-- TTL, count of members on it and a time no later than its oldest member's.
+local ABSENT = -math.huge
+local function shead_field(side) return '\\255' .. string.char(side - 1) end
+local function shead(key, side)
+  local head = redis.call('HGET', key, shead_field(side))
+  if not head then return {0, 0, 0, math.huge} end
+  local e, l, n, o = struct.unpack('<dddd', head)
+  return {e, l, n, o}
+end
+local function stimes(value, sides)
+  local t = {}
+  for r = 1, sides do
+    if value and #value >= 8 * r then t[r] = (struct.unpack('<d', value, 8 * r - 7))
+    else t[r] = ABSENT end
+  end
+  return t
+end
+local function spacked(t)  -- the sides after the last one the member is on are left out
+  local parts = {}
+  for r = 1, #t do parts[r] = struct.pack('<d', t[r]) end
+  local last = #t
+  while last > 0 and t[last] == ABSENT do last = last - 1 end
+  return table.concat(parts, '', 1, last)
+end
+local function snames(blob)  -- ``sided.encode_names``: each name's length, then its bytes
+  local out, at = {}, 1
+  while at <= #blob do
+    local n = struct.unpack('<I4', blob, at)
+    out[#out + 1] = string.sub(blob, at + 4, at + 3 + n)
+    at = at + 4 + n
+  end
+  return out
+end
+local function bytes_before(a, b)  -- as Python orders str (code points: UTF-8's bytes)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+local function hcall(command, key, args)  -- in chunks Lua's unpack takes
+  for i = 1, #args, 2000 do
+    redis.call(command, key, unpack(args, i, math.min(i + 1999, #args)))
+  end
+end
+-- Write back the members in ``entries`` (name -> times), the side's head and the EXPIRE
+-- (never shortened: another side may need it longer).
+local function sstore(key, side, head, entries, seconds)
+  local sets, gone = {}, {}
+  for name, t in pairs(entries) do
+    local on = false
+    for r = 1, #t do on = on or t[r] ~= ABSENT end
+    if on then sets[#sets + 1], sets[#sets + 2] = name, spacked(t)
+    else gone[#gone + 1] = name end
+  end
+  sets[#sets + 1], sets[#sets + 2] = shead_field(side), struct.pack('<dddd', unpack(head))
+  hcall('HSET', key, sets)
+  hcall('HDEL', key, gone)
+  if redis.call('TTL', key) < tonumber(seconds) then redis.call('EXPIRE', key, seconds) end
+end
+-- A touch of one side (``sided.touched``): the members touched alone while nothing leaves
+-- the side; the whole record when the side expired, a member passed its TTL or the cap.
+local function stouch(key, side, sides, now, ttl, cap, seconds, fresh)
+  side, sides, now = tonumber(side) + 1, tonumber(sides), tonumber(now)
+  ttl, cap, fresh = tonumber(ttl), tonumber(cap), snames(fresh)
+  local expiry, old_ttl, count, oldest = unpack(shead(key, side))
+  local expired = expiry <= now
+  if expired then old_ttl = ttl end
+  local cutoff = now - math.min(ttl, old_ttl)
+  local entries, full = {}, (expired and count > 0) or oldest <= cutoff
+  if not full then
+    local values = redis.call('HMGET', key, unpack(fresh))
+    local adding = 0
+    for i, name in ipairs(fresh) do
+      local t = stimes(values[i], sides)
+      if t[side] == ABSENT then adding = adding + 1 end
+      if t[side] < now then t[side] = now end
+      entries[name] = t
+    end
+    full = count + adding > cap
+    count, oldest = count + adding, math.min(oldest, now)
+  end
+  if full then
+    entries = {}
+    local all = redis.call('HGETALL', key)
+    for i = 1, #all, 2 do
+      if string.byte(all[i]) ~= 255 then entries[all[i]] = stimes(all[i + 1], sides) end
+    end
+    if expired then for _, t in pairs(entries) do t[side] = ABSENT end end
+    for _, name in ipairs(fresh) do
+      local t = entries[name] or stimes(false, sides)
+      if t[side] < now then t[side] = now end
+      entries[name] = t
+    end
+    local on = {}
+    for name, t in pairs(entries) do
+      if t[side] <= cutoff then t[side] = ABSENT end
+      if t[side] ~= ABSENT then on[#on + 1] = name end
+    end
+    if #on > cap then  -- the stalest leave, ties by name (a sorted set's order)
+      table.sort(on, function(a, b)
+        local x, y = entries[a][side], entries[b][side]
+        if x ~= y then return x < y end
+        return bytes_before(a, b)
+      end)
+      for i = 1, #on - cap do entries[on[i]][side] = ABSENT end
+    end
+    count, oldest = 0, math.huge
+    for _, t in pairs(entries) do
+      if t[side] ~= ABSENT then count, oldest = count + 1, math.min(oldest, t[side]) end
+    end
+  end
+  sstore(key, side, {math.max(expiry, now + ttl), ttl, count, oldest}, entries, seconds)
+end
 -- false if the command is a check of the hash key (sent before any hashed write) and
 -- the store's key is another (a Redis restarted empty, then keyed by another node).
 local function apply(command)
@@ -211,6 +341,7 @@ local function apply(command)
   elseif name == 'sg.htouch' then htouch(unpack(command, 2))
   elseif name == 'sg.hremove' then hremove(unpack(command, 2))
   elseif name == 'sg.mtrim' then mtrim(command[2], command[3])
+  elseif name == 'sg.stouch' then stouch(unpack(command, 2))
   else redis.call(unpack(command)) end
   return true
 end
@@ -256,6 +387,45 @@ return 1
 _CONVERT_CHUNK = 1_000
 # Sorted sets of a hashed keyspace become their packed values ('' : the set was empty),
 # keeping their EXPIRE; a set another node converted meanwhile is left alone.
+# The plain sets a side of a sided keyspace was kept in become that side of the records
+# (``RedisState._convert_sided``): KEYS in pairs (a plain set, its record), ARGV the side's
+# index and the number of sides. A member's later time wins (a node of this release may
+# have touched the record already), as does the later expiry and EXPIRE; the set goes.
+_CONVERT_SIDED = _HASHED + """
+local side, sides = tonumber(ARGV[1]) + 1, tonumber(ARGV[2])
+for i = 1, #KEYS, 2 do
+  local old, key = KEYS[i], KEYS[i + 1]
+  if redis.call('TYPE', old).ok == 'zset' then
+    local scored, times, names = redis.call('ZRANGE', old, 0, -1, 'WITHSCORES'), {}, {}
+    local expiry, ttl = nil, math.huge  -- a set without a TTL marker: no member is past one
+    for j = 1, #scored, 2 do
+      local member, score = scored[j], tonumber(scored[j + 1])
+      if member == '\\255' then expiry = score
+      elseif member == '\\254' then ttl = -score
+      else times[member], names[#names + 1] = score, member end
+    end
+    if expiry then  -- (none: the set reads as empty, and goes)
+      local head, entries = shead(key, side), {}
+      if #names > 0 then
+        local values = redis.call('HMGET', key, unpack(names))
+        for j, member in ipairs(names) do
+          local t = stimes(values[j], sides)
+          if t[side] == ABSENT then head[3] = head[3] + 1 end
+          t[side] = math.max(t[side], times[member])
+          head[4] = math.min(head[4], t[side])
+          entries[member] = t
+        end
+      end
+      if head[1] <= 0 then head[2] = ttl end
+      head[1] = math.max(head[1], expiry)
+      local ms = redis.call('PTTL', old)
+      sstore(key, side, head, entries, ms > 0 and math.ceil(ms / 1000) or 1)
+    end
+    redis.call('DEL', old)
+  end
+end
+return 1
+"""
 _CONVERT_HASHED = """
 for i, key in ipairs(KEYS) do
   if redis.call('TYPE', key).ok == 'zset' then
@@ -357,6 +527,26 @@ class _Value(msgspec.Struct):
 
 
 _EXPIRY = struct.Struct("<d")  # a bytes value's event-time expiry, after ``RAW``
+_SIDE_HEAD = struct.Struct("<dddd")  # a side's expiry, TTL, count and oldest (``stouch``)
+
+
+def _time(value: bytes | None, offset: int) -> float:
+    """A member's time on a side (at ``offset`` in its value), or -inf if not on it: a
+    value leaves out the sides after the last one its member is on."""
+    if value is None or len(value) <= offset:
+        return -math.inf
+    return _EXPIRY.unpack_from(value, offset)[0]
+
+
+def _side_head(side: int) -> bytes:
+    """The field of a side's head in a sided record (never UTF-8: never a member's)."""
+    return _EXPIRES + bytes((side,))
+
+
+class _Side(NamedTuple):
+    """A read plan's note for a query of a sided record: the side's index."""
+
+    side: int
 
 
 # Redis's own EXPIRE counts wall-clock seconds: a node or a replay running behind event
@@ -422,9 +612,27 @@ class RedisState:
         self._hasher = hashed.Hasher(self._hash_key)
         self._adopt(None)
         self._convert_hashed()
+        self._convert_sided()
 
     def _k(self, key: str) -> str:
         return self.ns + key
+
+    def _converted(self, prefix: str) -> str:
+        """The key marking the keyspace ``prefix`` converted (``_unconverted``)."""
+        return self._k(f"{_HASH_KEY}:converted:{prefix}")
+
+    def _unconverted(self, prefixes: Sequence[str]) -> list[str]:
+        """The keyspaces of ``prefixes`` that no node has converted yet: later nodes open
+        without scanning the store."""
+        return [p for p in prefixes if not self._redis.exists(self._converted(p))]
+
+    def _sorted_sets(self, prefix: str) -> Iterator[list[bytes]]:
+        """The sorted sets whose keys start with ``prefix`` (under the namespace), a chunk
+        of a SCAN at a time: what the conversions of earlier layouts go through."""
+        pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in self._k(prefix)) + "*"
+        found = self._redis.scan_iter(match=pattern, count=_CONVERT_CHUNK, _type="zset")
+        while chunk := list(islice(found, _CONVERT_CHUNK)):
+            yield chunk
 
     def _refuse_evicting_all_keys(self) -> None:
         """Refuse a Redis whose memory policy may evict keys without a TTL: the member
@@ -484,22 +692,39 @@ class RedisState:
         per keyspace marks it done, so later nodes open without scanning the store."""
         convert = self._redis.register_script(_CONVERT_HASHED)
         try:
-            for prefix in hashed_prefixes():
-                done = self._k(f"{_HASH_KEY}:converted:{prefix}")
-                if self._redis.exists(done):
-                    continue
-                pattern = "".join(f"\\{c}" if c in "*?[]\\" else c
-                                  for c in self._k(prefix)) + "*"
-                found = self._redis.scan_iter(match=pattern, count=_CONVERT_CHUNK, _type="zset")
-                while chunk := list(islice(found, _CONVERT_CHUNK)):
+            for prefix in self._unconverted(hashed_prefixes()):
+                for chunk in self._sorted_sets(prefix):
                     pipe = self._redis.pipeline(transaction=False)
                     for key in chunk:
                         pipe.zrange(key, 0, -1, withscores=True)
                     convert(keys=chunk, args=[self._from_sorted_set(dict(pairs))
                                               for pairs in pipe.execute()])
-                self._redis.set(done, 1)
+                self._redis.set(self._converted(prefix), 1)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert the hashed sets' layout: {exc}") from exc
+
+    def _convert_sided(self) -> None:
+        """Move the sorted sets each side of a sided keyspace was kept in (by nodes of the
+        earlier release) into that side of their records, a chunk of a SCAN at a time, in
+        a script that merges what nodes of this release wrote meanwhile
+        (``_CONVERT_SIDED``); then mark the keyspace done, as ``_convert_hashed`` does.
+        Done when a node opens the store: a node of the earlier release still running
+        writes sets that nobody reads any more."""
+        convert = self._redis.register_script(_CONVERT_SIDED)
+        try:
+            spaces = {space.prefix: space for space in sided_keyspaces()}
+            for prefix in self._unconverted(tuple(spaces)):
+                space = spaces[prefix]
+                for side, former in enumerate(space.formerly):
+                    if not former:
+                        continue
+                    for chunk in self._sorted_sets(former):
+                        keys = [k for old in chunk for k in (old, self._k(
+                            space.prefix + old.decode()[len(self._k(former)):]))]
+                        convert(keys=keys, args=[side, len(space.sides)])
+                self._redis.set(self._converted(prefix), 1)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot convert sets into sided records: {exc}") from exc
 
     def _from_sorted_set(self, scores: dict[bytes, float]) -> bytes:
         """A sorted set of the names layout, markers and all, as a hashed set's value."""
@@ -578,7 +803,16 @@ class RedisState:
             plans.append((queries[0], _HashedReads(keys)))
         for query in queries:
             key = self._k(query.key)
-            if isinstance(query, Count):
+            if isinstance(query, Distinct | Contains | Members) and query.side:
+                side = side_of(query.key, query.side)[0]
+                if isinstance(query, Contains):
+                    pipe.hmget(key, [_side_head(side), *query.members])
+                elif isinstance(query, Distinct):
+                    pipe.hget(key, _side_head(side))
+                else:
+                    pipe.hgetall(key)
+                plans.append((query, _Side(side)))
+            elif isinstance(query, Count):
                 first, last = bucket_range(query, now)
                 if last - first < _MAX_BUCKETS:
                     fields = list(range(first, last + 1))
@@ -589,6 +823,8 @@ class RedisState:
                     plans.append((query, (first, last)))
             elif isinstance(query, Distinct | Contains) and is_hashed(query.key):
                 plans.append((query, "hashed"))  # answered from ``_HashedReads``
+            elif isinstance(query, Distinct | Contains | Members) and is_sided(query.key):
+                raise TypeError(f"{query.key!r} is a sided record: name the side asked")
             elif isinstance(query, Distinct):
                 pipe.zcount(key, _after(now - query.window), "+inf")
                 pipe.zrange(key, 1, 1, withscores=True)  # the oldest: is any past the TTL?
@@ -609,6 +845,8 @@ class RedisState:
     def _answer(self, query: Query, extra: Any, replies: Any, now: float,
                 seen: dict[str, bytes] | None = None) -> Any:
         reply = next(replies)
+        if isinstance(extra, _Side):
+            return self._sided_answer(query, extra, reply, now)
         if isinstance(query, Count):
             if extra is None:
                 return float(sum(float(v) for v in reply if v is not None))
@@ -648,6 +886,36 @@ class RedisState:
         value = msgspec.json.decode(reply, type=_Value)
         return value.v if value.e > now else None
 
+    def _sided_answer(self, query: Query, at: _Side, reply: Any, now: float) -> Any:
+        """A query of a sided record's side, from its HMGET, HGET or HGETALL."""
+        if isinstance(query, Members):
+            head = reply.get(_side_head(at.side))
+        elif isinstance(query, Contains):
+            head, *reply = reply
+        else:
+            head = reply
+        expiry, ttl, count, oldest = _SIDE_HEAD.unpack(head) if head else (0.0, 0.0, 0, 0.0)
+        live = expiry > now
+        offset = 8 * at.side
+        if isinstance(query, Contains):
+            cutoff = now - ttl
+            return tuple(live and _time(value, offset) > cutoff for value in reply)
+        if isinstance(query, Distinct):
+            since = now - (query.window if query.window < ttl else ttl)
+            if not live or oldest > since:  # every member on the side is in the window
+                return int(count) if live else 0
+            try:  # some member is older than the window: counted here, a trip of its own
+                fields = self._redis.hgetall(self._k(query.key))
+            except redis.RedisError as exc:
+                raise StateUnavailable(f"Redis read failed: {exc}") from exc
+            return sum(1 for name, value in fields.items() if name[:1] != _EXPIRES
+                       and _time(value, offset) > since)
+        if not live:
+            return ()
+        on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in reply.items()
+                    if name[:1] != _EXPIRES and (t := _time(value, offset)) > now - ttl)
+        return tuple(name for _, name in on)
+
     def _count_since(self, key: str, cutoff: float) -> int:
         """Members touched after ``cutoff``: a trip of its own, for the rare Distinct whose
         window outlasts its set's TTL while members past the TTL wait for the set's next
@@ -669,8 +937,16 @@ class RedisState:
             if isinstance(op, Incr):
                 out.append(("HINCRBYFLOAT", key, str(int(now // op.bucket)), repr(op.amount)))
                 out.append(("EXPIRE", key, _seconds(op.ttl)))
+            elif isinstance(op, Touch) and op.side:
+                if op.members:  # touching nobody changes nothing, as in every set
+                    side, sides = side_of(op.key, op.side)
+                    out.append(("sg.stouch", key, side, sides, repr(float(now)),
+                                repr(float(op.ttl)), op.cap, _seconds(op.ttl),
+                                sided.encode_names(list(dict.fromkeys(op.members)))))
             elif isinstance(op, Touch | Replace | Remove) and is_hashed(op.key):
                 out.extend(self._hashed_commands(key, op, now))
+            elif isinstance(op, Touch | Replace | Remove) and is_sided(op.key):
+                raise TypeError(f"{op.key!r} is a sided record: touch a side of it")
             elif isinstance(op, Touch):
                 if not op.members:
                     continue

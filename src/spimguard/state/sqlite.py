@@ -29,6 +29,12 @@ process to open the file, and kept in it (``state_keys``): every process on the 
 and the file reopened, hashes alike. Sets of a hashed keyspace that a file holds by
 name are converted when it opens (``_convert_hashed``), as are hashed sets of the
 earlier, 8-byte layout (``_convert_digests``).
+
+A sided record (``sided.py``) is one row of ``sided_sets``: its names, its times and, for
+the sweep, when it first has something to drop (``Record.due``); the whole row is
+rewritten when it changes. The plain sets each side was kept in before (``talked:A``,
+...) are converted into it once, when the file first opens with the keyspace declared
+(``_convert_sided``).
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..errors import StateUnavailable
-from . import hashed
+from . import hashed, sided
 from .memory import MemoryState
 from .ops import (
     Count,
@@ -53,6 +59,8 @@ from .ops import (
     Write,
     hashed_prefixes,
     is_hashed,
+    is_sided,
+    sided_keyspaces,
 )
 
 _SCHEMA = """
@@ -68,6 +76,8 @@ CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, exp RE
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS hashed_sets (key TEXT PRIMARY KEY, value BLOB NOT NULL,
     exp REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sided_sets (key TEXT PRIMARY KEY, names BLOB NOT NULL,
+    times BLOB NOT NULL, exp REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_keys (name TEXT PRIMARY KEY, value BLOB NOT NULL)
     WITHOUT ROWID;
 -- Indexes older files have: by expiry and by age, for the sweep alone.
@@ -96,9 +106,9 @@ _CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB ea
 
 # Which table a primitive's key lives in: counters, member sets, values or hashed sets;
 # one bit each, so what is held of a key is one number (``SQLiteState._held``).
-_COUNTER, _SET, _VALUE, _HASHED = 1, 2, 4, 8
-_KINDS = (_COUNTER, _SET, _VALUE, _HASHED)
-_EVERY_KIND = _COUNTER | _SET | _VALUE | _HASHED
+_COUNTER, _SET, _VALUE, _HASHED, _SIDED = 1, 2, 4, 8, 16
+_KINDS = (_COUNTER, _SET, _VALUE, _HASHED, _SIDED)
+_EVERY_KIND = _COUNTER | _SET | _VALUE | _HASHED | _SIDED
 _KIND: dict[type, int] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VALUE}
 _ADDING = frozenset({Incr, Touch, Remove})  # writes that change what is there, not replace it
 
@@ -132,6 +142,7 @@ class SQLiteState:
                 "SELECT value FROM state_keys WHERE name = 'member-hash'").fetchone()[0]
             self._convert_hashed()
             self._convert_digests()
+            self._convert_sided()
         except sqlite3.Error as exc:
             raise StateUnavailable(f"cannot create the state tables: {exc}") from exc
         self._hot = self._fresh_hot()
@@ -149,6 +160,7 @@ class SQLiteState:
         self._rewritten_sets: set[str] = set()  # every member row to rewrite
         self._changed_members: dict[str, set[str]] = {}  # key -> members to upsert or drop
         self._changed_hashed: set[str] = set()
+        self._changed_sided: set[str] = set()
         self._version = -1  # PRAGMA data_version when the held copy was last checked
 
     def _fresh_hot(self) -> MemoryState:
@@ -208,6 +220,44 @@ class SQLiteState:
                     return
             after = chunk[-1][0]
 
+    def _convert_sided(self) -> None:
+        """The plain sets each side of a sided keyspace was kept in before become the
+        sides of its records, in one transaction (members, times, expiry and TTL as they
+        were: every answer stays), then the file is marked so that later opens do not
+        look again."""
+        run = self._conn.execute
+        for space in sided_keyspaces():
+            done = f"sided:{space.prefix}"
+            if run("SELECT 1 FROM state_keys WHERE name = ?", (done,)).fetchone():
+                continue
+            with self._conn:
+                run("BEGIN IMMEDIATE")
+                records: dict[str, sided.Record] = {}
+                for side, former in enumerate(space.formerly):
+                    if not former:
+                        continue
+                    bounds = (former, _after(former))
+                    sets: dict[str, dict[str, float]] = {}
+                    headers: dict[str, tuple[float, float]] = {}
+                    for key, member, ts, ttl in run(
+                            "SELECT key, member, ts, ttl FROM members WHERE key >= ? AND "
+                            "key < ?", bounds):
+                        if type(member) is bytes:
+                            headers[key] = (ts, ttl)
+                        else:
+                            sets.setdefault(key, {})[member] = ts
+                    for key, (expiry, ttl) in headers.items():
+                        into = space.prefix + key[len(former):]
+                        records[into] = sided.merged(records.get(into), side,
+                                                     len(space.sides), sets.get(key, {}),
+                                                     expiry, ttl)
+                    run("DELETE FROM members WHERE key >= ? AND key < ?", bounds)
+                self._conn.executemany(
+                    "INSERT INTO sided_sets VALUES (?, ?, ?, ?)",
+                    [(key, sided.encode_names(r.names), r.times, r.due())
+                     for key, r in records.items()])
+                run("INSERT INTO state_keys VALUES (?, x'')", (done,))
+
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
         self.hold(queries)
@@ -236,8 +286,11 @@ class SQLiteState:
         for op in ops:
             key = op.key
             kind = kinds.get(op.__class__, _SET)
-            if kind == _SET and key.startswith(hashed_):
-                kind = _HASHED
+            if kind == _SET:
+                if key.startswith(hashed_):
+                    kind = _HASHED
+                elif is_sided(key):
+                    kind = _SIDED
             if not held.get(key, 0) & kind:
                 wanted[key] = wanted.get(key, 0) | kind
         if not wanted:
@@ -258,6 +311,12 @@ class SQLiteState:
             for key, value in run(f"SELECT key, value FROM hashed_sets WHERE key IN ({marks})",
                                   tuple(chunk)):
                 self._hot.load_hashed(key, value)
+        for chunk in _chunks(missing[_SIDED]):
+            marks = ",".join("?" * len(chunk))
+            for key, names, times in run(
+                    f"SELECT key, names, times FROM sided_sets WHERE key IN ({marks})",
+                    tuple(chunk)):
+                self._hot.load_sided(key, sided.Record(sided.decode_names(names), times))
         for chunk in _chunks(missing[_COUNTER]):
             marks = ",".join("?" * len(chunk))
             counters: dict[str, tuple[dict[int, float], list[float]]] = {}
@@ -299,7 +358,8 @@ class SQLiteState:
 
     def _changed(self) -> bool:
         return bool(self._changed_values or self._changed_counters or self._changed_sets
-                    or self._rewritten_sets or self._changed_members or self._changed_hashed)
+                    or self._rewritten_sets or self._changed_members or self._changed_hashed
+                    or self._changed_sided)
 
     # -- writes ----------------------------------------------------------------------
     def write(self, writes: Sequence[Write], now: float) -> None:
@@ -330,6 +390,10 @@ class SQLiteState:
         self._held[op.key] = self._held.get(op.key, 0) | _VALUE
 
     def _note_touch(self, op: Touch, now: float) -> None:
+        if op.side:
+            self._changed_sided.add(op.key)
+            self._held[op.key] = self._held.get(op.key, 0) | _SIDED
+            return
         if is_hashed(op.key):
             self._note_hashed(op.key)
             return
@@ -359,6 +423,7 @@ class SQLiteState:
         self._rewritten_sets.add(key)
         self._changed_sets.add(key)
         self._changed_hashed.add(key)
+        self._changed_sided.add(key)
         self._held[key] = _EVERY_KIND
 
     def _note_hashed(self, key: str) -> None:
@@ -385,6 +450,11 @@ class SQLiteState:
         many("INSERT OR REPLACE INTO hashed_sets (key, value, exp) VALUES (?, ?, ?)",
              [(k, b, hashed.expiry(b)) for k, b in blobs if b is not None])
         many("DELETE FROM hashed_sets WHERE key = ?", [(k,) for k, b in blobs if b is None])
+        records = [(k, hot.sided_record(k)) for k in self._changed_sided]
+        many("INSERT OR REPLACE INTO sided_sets (key, names, times, exp) VALUES (?, ?, ?, ?)",
+             [(k, sided.encode_names(r.names), r.times, r.due()) for k, r in records
+              if r is not None])
+        many("DELETE FROM sided_sets WHERE key = ?", [(k,) for k, r in records if r is None])
         many("DELETE FROM counters WHERE key = ?", [(k,) for k in self._changed_counters])
         many("INSERT INTO counters (key, bucket, n, exp) VALUES (?, ?, ?, ?)",
              [(k, bucket, n, held[1]) for k in self._changed_counters
@@ -422,7 +492,8 @@ class SQLiteState:
 
     def _forget_changes(self) -> None:
         for changed in (self._changed_values, self._changed_counters, self._changed_sets,
-                        self._rewritten_sets, self._changed_members, self._changed_hashed):
+                        self._rewritten_sets, self._changed_members, self._changed_hashed,
+                        self._changed_sided):
             changed.clear()
 
     def _let_go(self, everything: bool = False) -> None:
@@ -466,6 +537,7 @@ class SQLiteState:
             dropped = run("DELETE FROM counters WHERE exp <= ?", (now,)).rowcount
             dropped += run("DELETE FROM kv WHERE exp <= ?", (now,)).rowcount
             dropped += run("DELETE FROM hashed_sets WHERE exp <= ?", (now,)).rowcount
+            dropped += self._sweep_sided(now)
             dropped += run(f"DELETE FROM members WHERE key IN (SELECT key FROM members "
                            f"WHERE member = {_HEADER} AND ts <= ?)", (now,)).rowcount
             dropped += run(f"DELETE FROM members WHERE member <> {_HEADER} AND ts <= ? - "
@@ -484,6 +556,20 @@ class SQLiteState:
             raise StateUnavailable(f"state sweep failed: {exc}") from exc
         self._let_go(everything=True)  # the file changed under the held copy
         return dropped
+
+    def _sweep_sided(self, now: float) -> int:
+        """Sided records with something to drop by ``now`` (their ``exp``: ``Record.due``),
+        swept as the memory backend sweeps them; returns those deleted whole."""
+        due = self._conn.execute("SELECT key, names, times FROM sided_sets WHERE exp <= ?",
+                                 (now,)).fetchall()
+        left = [(key, sided.swept(sided.Record(sided.decode_names(names), times), now))
+                for key, names, times in due]
+        self._conn.executemany("UPDATE sided_sets SET names = ?, times = ?, exp = ? WHERE "
+                               "key = ?", [(sided.encode_names(r.names), r.times, r.due(), key)
+                                           for key, r in left if r is not None])
+        gone = [(key,) for key, r in left if r is None]
+        self._conn.executemany("DELETE FROM sided_sets WHERE key = ?", gone)
+        return len(gone)
 
     def ping(self) -> None:
         """The file is the records' too: ``SQLiteRecords.ping`` proves it takes writes."""

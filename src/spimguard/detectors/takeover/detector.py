@@ -354,7 +354,7 @@ class TakeoverDetector:
         if (not judged.get("risk") or vouching) and not isinstance(event, Invite) and len(
                 event.recipients) <= accounts.MAX_TALKED_FANOUT:
             out.append(Touch(keys.wrote(event.account), tuple(event.recipients),
-                             accounts.TALKED_TTL, accounts.TALKED_CAP))
+                             accounts.TALKED_TTL, accounts.TALKED_CAP, keys.WROTE))
         if view is None:
             return
         assert found.contacts is not None and found.talked is not None

@@ -4,6 +4,7 @@ attack up to ``burst_cap``, so it stays in member sets and counters of its own."
 
 from __future__ import annotations
 
+from ... import accounts
 from ...text import MessageView, size_class
 
 
@@ -51,8 +52,11 @@ def heard(account: str, peer: str) -> str:
 
 
 def wrote(account: str) -> str:
-    """Whom the owner wrote to: the account's one-way record."""
-    return f"tk:wrote:{account}"
+    """Whom the owner wrote to, the account's one-way record: its ties' ``OWNER_WROTE`` side."""
+    return accounts.tie_record(account)
+
+
+WROTE = accounts.OWNER_WROTE  # the side of ``wrote`` the owner's one-way record is
 
 
 def doubted(account: str) -> str:

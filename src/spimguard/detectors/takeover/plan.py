@@ -71,7 +71,7 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
     link = bool(view and view.urls)
     clear = not event.encrypted and view is not None and not link
     burst, known_burst = Distinct(burst_key, window), Contains(burst_key, people)
-    contacts, talked = Contains(contacts_key, people), Contains(accounts.talked(account), people)
+    contacts, talked = accounts.ties(account, people, len(people))
     same_text = (Count(keys.same_text(account, session, view), window, bucket)
                  if view and view.fingerprint else None)
     heard = Get(keys.heard(account, people[0])) if len(people) == 1 else None
@@ -84,7 +84,8 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
              if event.encrypted else None)
     life, life_known = Distinct(life_key, life_ttl), Contains(life_key, people)
     pals, pals_known = Distinct(pals_key, life_ttl), Contains(pals_key, people)
-    wrote, wrote_any = Contains(wrote_key, people), Distinct(wrote_key, accounts.TALKED_TTL)
+    wrote = Contains(wrote_key, people, keys.WROTE)
+    wrote_any = Distinct(wrote_key, accounts.TALKED_TTL, keys.WROTE)
     doubted, doubted_known = Distinct(doubted_key, window), Contains(doubted_key, people)
     listed_back = tuple(Contains(accounts.contacts(p), (account,)) for p in people) if (
         clear and len(people) <= cfg.owner_people) else ()

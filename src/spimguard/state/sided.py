@@ -1,0 +1,270 @@
+"""Sided records: several member sets of the same people under one key, names once.
+
+Why one record: an account's correspondents are learnt by several teachers (the engine's
+"talked with", the relationship detector's "wrote to", the takeover detector's "the owner
+wrote to"), nearly always the same few people, and every message reads them together. As
+three sets they cost three keys' overhead and each name three times; as one record, one
+key and each name once, with a time per side.
+
+Why the sides stay separate: what teaches each differs (direction, who vouches, what TTL
+and cap), and the difference is the evidence. A spimmer writing first puts itself in its
+target's ``talked`` but never in the target's ``wrote``; an intruder's messages teach
+``talked`` but not the owner's one-way record. So each side of a member keeps its own
+last touch, and every side answers exactly as a plain set of its own would
+(``ops.py``): a member is on a side iff touched there within that side's TTL; the
+side's cap drops that side's stalest members; a touch never moves a time back; a side
+past its expiry starts afresh at its next touch. A member goes when no side is left.
+
+The layout (memory and SQLite; Redis keeps a hash of the same numbers, ``redis.py``):
+``names``, the members in the order first touched, and ``times``, little-endian doubles:
+each side's expiry and TTL (two a side, in the keyspace's side order), then each side's
+time of every member (n a side, side after side), minus infinity where a member is not
+on that side.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import sys
+from array import array
+from collections.abc import Sequence
+from itertools import compress
+
+ABSENT = float("-inf")  # a member's time on a side it is not on
+_HEAD = struct.Struct("<dd")  # a side's expiry and TTL
+_DOUBLE = struct.Struct("<d")
+_LENGTH = struct.Struct("<I")
+_INDEXED = 128  # members past which a record keeps a name -> position dict
+
+
+def _doubles(blob: bytes) -> list[float]:
+    values = array("d")
+    values.frombytes(blob)
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values.tolist()
+
+
+def _packed(values: list[float]) -> bytes:
+    packed = array("d", values)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+class Record:
+    """A sided record as held: its names, its times (the module's layout) and, when large,
+    where each name is."""
+
+    __slots__ = ("index", "names", "times")
+
+    def __init__(self, names: tuple[str, ...], times: bytes) -> None:
+        self.names, self.times = names, times
+        self.index = {m: i for i, m in enumerate(names)} if len(names) > _INDEXED else None
+
+    def position(self, member: str) -> int:
+        """The member's place in ``names``, or -1."""
+        if self.index is not None:
+            return self.index.get(member, -1)
+        names = self.names
+        return names.index(member) if member in names else -1
+
+    def head(self, side: int) -> tuple[float, float]:
+        """The side's expiry and TTL (0, 0 for a side never touched)."""
+        return _HEAD.unpack_from(self.times, 16 * side)
+
+    def side(self, side: int, sides: int) -> list[float]:
+        n = len(self.names)
+        start = 2 * sides + side * n
+        return _doubles(self.times[8 * start:8 * (start + n)])
+
+    def expiry(self) -> float:
+        """When every side has expired."""
+        return max(_doubles(self.times[:16 * self.sides()])[0::2])
+
+    def due(self) -> float:
+        """When a sweep first has something to drop (``swept``): a side's expiry, or its
+        oldest member passing the side's TTL."""
+        sides, n = self.sides(), len(self.names)
+        flat, soonest = _doubles(self.times), math.inf
+        for r in range(sides):
+            expiry, ttl = flat[2 * r], flat[2 * r + 1]
+            if expiry <= 0.0:  # never touched, or emptied by a sweep
+                continue
+            start = 2 * sides + r * n
+            oldest = min([t for t in flat[start:start + n] if t != ABSENT], default=math.inf)
+            soonest = min(soonest, expiry, oldest + ttl)
+        return soonest
+
+    def sides(self) -> int:
+        return len(self.times) // (8 * (2 + len(self.names)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Record) and (self.names, self.times) == (other.names,
+                                                                          other.times)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def empty(sides: int) -> Record:
+    return Record((), bytes(16 * sides))
+
+
+def contains(record: Record, side: int, sides: int, asked: Sequence[str],
+             now: float) -> tuple[bool, ...]:
+    """For each name asked, whether it is on the side as of ``now``: O(1) a name for a
+    large record, a scan of the names for a small one."""
+    times = record.times
+    expiry, ttl = _HEAD.unpack_from(times, 16 * side)
+    if expiry <= now:
+        return (False,) * len(asked)
+    cutoff, base = now - ttl, 8 * (2 * sides + side * len(record.names))
+    found = []
+    for member in asked:
+        at = record.position(member)
+        found.append(at >= 0 and _DOUBLE.unpack_from(times, base + 8 * at)[0] > cutoff)
+    return tuple(found)
+
+
+def distinct(record: Record, side: int, sides: int, window: float, now: float) -> int:
+    """Members of the side touched in the last ``window`` seconds (and within its TTL)."""
+    expiry, ttl = record.head(side)
+    if expiry <= now:
+        return 0
+    since = now - (window if window < ttl else ttl)
+    return sum(1 for t in record.side(side, sides) if t > since)
+
+
+def members(record: Record, side: int, sides: int, now: float) -> tuple[str, ...]:
+    """The side's members, oldest first: in (time, name) order, as a sorted set's."""
+    expiry, ttl = record.head(side)
+    if expiry <= now:
+        return ()
+    cutoff = now - ttl
+    live = [(t, m) for m, t in zip(record.names, record.side(side, sides), strict=True)
+            if t > cutoff]
+    return tuple(m for _, m in sorted(live))
+
+
+def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], now: float,
+            ttl: float, cap: int) -> Record:
+    """The record with ``fresh`` (interned names, once each) touched on ``side`` at
+    ``now``, as a plain set's touch (``memory.MemoryState._touch``): a side past its
+    expiry starts afresh; a time moves only forward; then the side's members past its TTL
+    (the shorter of the old and the touch's) and its stalest beyond ``cap`` leave it; the
+    side's expiry moves to ``now + ttl`` if later, its TTL becomes the touch's. O(n)."""
+    if record is None:
+        record = empty(sides)
+    names, n = record.names, len(record.names)
+    flat = _doubles(record.times)
+    body = 2 * sides
+    expiry, old_ttl = flat[2 * side], flat[2 * side + 1]
+    start = body + side * n
+    mine = flat[start:start + n]
+    dropped = False  # whether some member left the side: it may be on none now
+    if expiry <= now:  # gone to every read: nothing of it comes back
+        dropped = mine.count(ABSENT) < n
+        mine, old_ttl = [ABSENT] * n, ttl
+    added: list[str] = []
+    for member in fresh:
+        at = record.position(member)
+        if at < 0:
+            added.append(member)
+        elif mine[at] < now:
+            mine[at] = now
+    if added:
+        names = (*names, *added)
+        mine += [now] * len(added)
+    cutoff = now - (ttl if ttl < old_ttl else old_ttl)
+    if any(ABSENT < t <= cutoff for t in mine):
+        mine = [t if t > cutoff else ABSENT for t in mine]
+        dropped = True
+    on = len(mine) - mine.count(ABSENT)
+    if on > cap:
+        stalest = sorted((t, m, i) for i, (m, t) in enumerate(zip(names, mine, strict=True))
+                         if t != ABSENT)
+        for _, _, at in stalest[:on - cap]:
+            mine[at] = ABSENT
+        dropped = True
+    head = flat[:body]
+    head[2 * side] = expiry if expiry > now + ttl else now + ttl
+    head[2 * side + 1] = ttl
+    width = len(added)
+    columns = [mine if r == side else flat[body + r * n:body + (r + 1) * n] + [ABSENT] * width
+               for r in range(sides)]
+    if dropped:
+        keep = [any(column[i] != ABSENT for column in columns) for i in range(len(names))]
+        if not all(keep):
+            names = tuple(compress(names, keep))
+            columns = [list(compress(column, keep)) for column in columns]
+    return Record(names, _packed(head + [t for column in columns for t in column]))
+
+
+def swept(record: Record, now: float) -> Record | None:
+    """The record less what reads already take as gone by ``now`` (a side past its
+    expiry, members past a side's TTL, names left on no side); None once every side has
+    expired."""
+    if record.expiry() <= now:
+        return None
+    names, n, sides = record.names, len(record.names), record.sides()
+    flat = _doubles(record.times)
+    body = 2 * sides
+    head, columns = flat[:body], []
+    for r in range(sides):
+        expiry, ttl = head[2 * r], head[2 * r + 1]
+        column = flat[body + r * n:body + (r + 1) * n]
+        if expiry <= now:
+            head[2 * r] = head[2 * r + 1] = 0.0
+            column = [ABSENT] * n
+        else:
+            column = [t if t > now - ttl else ABSENT for t in column]
+        columns.append(column)
+    keep = [any(column[i] != ABSENT for column in columns) for i in range(n)]
+    names = tuple(compress(names, keep))
+    columns = [list(compress(column, keep)) for column in columns]
+    return Record(names, _packed(head + [t for column in columns for t in column]))
+
+
+def merged(record: Record | None, side: int, sides: int, times: dict[str, float],
+           expiry: float, ttl: float) -> Record:
+    """The record with a plain set (``times``: member -> last touch, its expiry and TTL)
+    added to ``side``, as a store converts the sets it held before: a member's later time
+    wins, as does the later expiry; the TTL is the record's own if the side has one."""
+    record = record or empty(sides)
+    names, n = record.names, len(record.names)
+    flat = _doubles(record.times)
+    body = 2 * sides
+    added = [sys.intern(m) for m in times if record.position(m) < 0]
+    names = (*names, *added)
+    columns = [flat[body + r * n:body + (r + 1) * n] + [ABSENT] * len(added)
+               for r in range(sides)]
+    mine = columns[side]
+    for at, member in enumerate(names):
+        if member in times and times[member] > mine[at]:
+            mine[at] = times[member]
+    head = flat[:body]
+    if head[2 * side] <= 0.0:
+        head[2 * side + 1] = ttl
+    head[2 * side] = max(head[2 * side], expiry)
+    return Record(names, _packed(head + [t for column in columns for t in column]))
+
+
+def encode_names(names: Sequence[str]) -> bytes:
+    """Names as stored: each one's UTF-8 length (4 bytes) and bytes (surrogatepass: a
+    name is whatever JSON decoded, lone surrogates included)."""
+    parts = []
+    for name in names:
+        raw = name.encode("utf-8", "surrogatepass")
+        parts += [_LENGTH.pack(len(raw)), raw]
+    return b"".join(parts)
+
+
+def decode_names(blob: bytes) -> tuple[str, ...]:
+    names, at = [], 0
+    while at < len(blob):
+        (length,) = _LENGTH.unpack_from(blob, at)
+        at += 4
+        names.append(sys.intern(blob[at:at + length].decode("utf-8", "surrogatepass")))
+        at += length
+    return tuple(names)

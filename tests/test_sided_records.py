@@ -1,0 +1,125 @@
+"""Sided records: the plain sets a store held before (``talked:A``, ``rel:wrote:A``,
+``tk:wrote:A``) become the sides of ``ties:A`` when it opens, and answer as they did."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from spimguard import accounts
+from spimguard.db import connect
+from spimguard.state import StateBackend
+from spimguard.state.conformance import T0
+from spimguard.state.memory import MemoryState
+from spimguard.state.ops import FOREVER, Contains, Distinct, Members, Query, Touch, Write
+from spimguard.state.sqlite import SQLiteState
+
+_FORMER = {accounts.TALKED: "talked:", accounts.WROTE: "rel:wrote:",
+           accounts.OWNER_WROTE: "tk:wrote:"}
+_PEOPLE = ("@a:s", "@b:s", "@c:s", "@d:s", "@e:s")
+
+
+def _old_touches() -> list[tuple[float, Touch]]:
+    """Touches of the plain sets as the earlier release made them: each side's own TTL and
+    cap, events late now and then, some accounts on one side only."""
+    rng = random.Random(11)
+    ttls = {accounts.TALKED: 300.0, accounts.WROTE: 120.0, accounts.OWNER_WROTE: 300.0}
+    touches, now = [], T0
+    for _ in range(300):
+        now += rng.choice([1.0, 5.0, 20.0, -15.0])
+        side = rng.choice(list(_FORMER))
+        owner = rng.choice(_PEOPLE[:3] if side == accounts.TALKED else _PEOPLE[:2])
+        people = tuple(rng.sample(_PEOPLE, rng.choice([1, 2])))
+        touches.append((now, Touch(_FORMER[side] + owner, people, ttls[side], 3)))
+    return touches
+
+
+def _answers(state: StateBackend, sided: bool, now: float) -> list[object]:
+    reads: list[Query] = []
+    for owner in _PEOPLE:
+        for side, former in _FORMER.items():
+            key, name = ((accounts.tie_record(owner), side) if sided
+                         else (former + owner, ""))
+            reads += [Contains(key, _PEOPLE, name), Distinct(key, 30.0, name),
+                      Distinct(key, FOREVER, name), Members(key, name)]
+    return state.read(reads, now)
+
+
+def _check_converted(make: Callable[[], StateBackend], forget_done: Callable[[], None]) -> None:
+    """Plain sets written through ``make()``'s store, the store's conversion mark dropped
+    (as a store of the earlier release has none), then the store opened again."""
+    model, old = MemoryState(), make()
+    for now, touch in _old_touches():
+        writes: list[Write] = [touch]
+        old.write(writes, now)
+        model.write(writes, now)
+    old.commit()
+    old.close()
+    forget_done()
+    state = make()
+    last = _old_touches()[-1][0]
+    for now in (last, last + 60.0, last + 200.0):
+        assert _answers(state, True, now) == _answers(model, False, now), now
+    state.close()
+
+
+def test_sqlite_sets_of_the_three_sides_convert_when_the_file_opens(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+
+    def forget_done() -> None:
+        raw = sqlite3.connect(path)
+        raw.execute("DELETE FROM state_keys WHERE name LIKE 'sided:%'")
+        raw.commit()
+        raw.close()
+
+    _check_converted(lambda: SQLiteState(connect(path)), forget_done)
+    state = SQLiteState(connect(path))
+    left = state._conn.execute("SELECT count(*) FROM members WHERE key LIKE 'talked:%' OR "
+                               "key LIKE 'rel:wrote:%' OR key LIKE 'tk:wrote:%'").fetchone()
+    assert left == (0,), "the plain sets' rows went"
+
+
+def test_redis_sets_of_the_three_sides_convert_when_a_node_opens(
+        redis_url: str, redis_namespace: str) -> None:
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+
+    def forget_done() -> None:
+        raw.delete(*raw.keys(f"{ns}state-key:member-hash:converted:ties:*"))
+
+    _check_converted(lambda: RedisState(redis_url, ns), forget_done)
+    assert not raw.keys(f"{ns}talked:*") and not raw.keys(f"{ns}tk:wrote:*")
+    assert raw.ttl(f"{ns}ties:@a:s") > 0, "the safety-net EXPIRE is kept"
+
+
+def test_redis_conversion_merges_what_a_node_of_this_release_wrote(
+        redis_url: str, redis_namespace: str) -> None:
+    """A node of this release may have touched a record before the sets of an earlier
+    release's node are converted: each member keeps its later time."""
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state = RedisState(redis_url, ns)
+    tied, talked = accounts.tie_record("@a:s"), accounts.TALKED
+    state.write([Touch(tied, ("@b:s",), 100.0, 10, talked)], T0 + 50)
+    raw.zadd(f"{ns}talked:@a:s", {"@b:s": T0, "@c:s": T0 + 10, b"\xff": T0 + 110,
+                                  b"\xfe": -100.0})
+    raw.delete(*raw.keys(f"{ns}state-key:member-hash:converted:*"))
+    again = RedisState(redis_url, ns)
+    assert again.read([Members(tied, talked), Contains(tied, ("@b:s", "@c:s"), talked)],
+                      T0 + 120) == [("@b:s",), (True, False)]
+    assert again.read([Members(tied, talked)], T0 + 60) == [("@c:s", "@b:s")]
+
+
+def test_a_question_without_a_side_fails_clearly() -> None:
+    with pytest.raises(TypeError, match="sided record"):
+        MemoryState().read([Contains(accounts.tie_record("@a:s"), ("@b:s",))], T0)
