@@ -60,7 +60,7 @@ class Account(NamedTuple):
 
     **Concurrency.** Two parts under one key means two writers of different parts now
     touch one value: every write of the record is composed from the record as read
-    (``with_action``, ``after_challenge``, ``Engine._own_writes``), so a write made
+    (``with_action``, ``after_challenge``, ``Engine._own_record``), so a write made
     between another's read and write would be lost. Within a node the engine's lock
     serialises events. Across nodes (Redis) an event's write script checks every value
     the event read, the record among them, and a changed one retries the event from a
