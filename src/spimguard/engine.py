@@ -367,15 +367,7 @@ class Engine:
             answers = self.state.read(unique, event.ts)
         facts = dict(zip(unique, answers, strict=True))
         self._refresh_learners(facts[own[1]])
-        stored = facts[own[0]]
-        if stored is None and event.ts < self._legacy_until:  # only the keys of before?
-            facts[own[0]] = stored = accounts.legacy(
-                lambda more: self.state.read(more, event.ts), (event.account,), event.ts,
-                self.config.policy.restriction_ttl)[0]
-            upgrade = stored is not None
-        else:
-            upgrade = False
-        found = accounts.alive(accounts.decode(stored), event.ts)
+        found, upgrade = self._account(event, facts, own[0])
         trusted: list[Write] = []
         if isinstance(event, Report):  # weighed once, before any learner sees the report
             ctx.trust, trusted = trust.weigh(event, ctx.reported, facts, self.config.trust)
@@ -431,6 +423,19 @@ class Engine:
             # Sweep and purge only up to what the wall clock confirms.
             self._maintain(min(self.clock, time.time()))
         return result
+
+    def _account(self, event: Event, facts: dict[Query, Any], read: Query
+                 ) -> tuple[accounts.Account, bool]:
+        """The record of the event's account (``read``), live parts only, and whether it
+        was made from the keys of before it (``_legacy``): then it is filled in ``facts``
+        before any detector looks, and the event writes it and deletes them."""
+        stored = facts[read]
+        if stored is None and event.ts < self._legacy_until:
+            facts[read] = stored = accounts.legacy(
+                lambda more: self.state.read(more, event.ts), (event.account,), event.ts,
+                self.config.policy.restriction_ttl)[0]
+            return accounts.alive(accounts.decode(stored), event.ts), stored is not None
+        return accounts.alive(accounts.decode(stored), event.ts), False
 
     def _finished(self, event: Event, outbox: once.Outbox) -> Result:
         """An event judged already (its claim's outbox): record it here too, answer alike."""
