@@ -23,7 +23,6 @@ from spimguard import accounts, open_engine
 from spimguard.records import Answer
 from spimguard.server import create_app, health
 from spimguard.server.console.memory import MemoryConsole
-from spimguard.state.ops import Get
 
 T0 = 1_790_000_000.0
 _VALVE = 10.0  # seconds before the held work is let go regardless (old code: the loop froze)
@@ -96,5 +95,6 @@ def test_a_batch_held_in_the_engine_stalls_neither_healthz_nor_the_account_endpo
     assert "SENDING_SUSPENDED" not in {s["code"] for s in out["after"]["signals"]}
     judge.close()
     reopened = open_engine(settings, tmp_path)  # the restore was committed
-    assert reopened.read_state([Get(accounts.restrictions("mallory"))]) == [None]
+    stored = reopened.read_state([accounts.record("mallory")])[0]
+    assert accounts.restrictions_of(stored, reopened.now()) is None
     reopened.close()

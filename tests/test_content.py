@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import T0, config, event, message
-from spimguard import open_engine
+from spimguard import accounts, open_engine
 from spimguard.cli import app
 from spimguard.detectors.content import ContentDetector
 from spimguard.engine import Engine
@@ -184,8 +184,8 @@ def test_reporter_cap_suspects_and_self_reports() -> None:
 
     suspect = content_engine(trust={"suspect_weight": 0.1})
     send_wave(suspect, 0, 1, also=("sus",))
-    suspect.write_state([__import__("spimguard.accounts", fromlist=["x"]).with_action(
-        "sus", None, "challenge", "", "test", T0, 86400)])
+    sus = suspect.read_state([accounts.record("sus")])[0]  # its record: first seen kept
+    suspect.write_state([accounts.with_action("sus", sus, "challenge", "", "test", T0, 86400)])
     report(suspect, "r", "wave0", reporter="sus")
     honest = content_engine()
     send_wave(honest, 0, 1)

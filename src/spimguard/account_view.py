@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import accounts
 from .records import LogEntry, RecordStore
-from .state import StateBackend
-from .state.ops import Get
+from .state.ops import Query
 
 
-def account_view(state: StateBackend, records: RecordStore, account: str, now: float
-                 ) -> dict[str, Any]:
+def account_view(read: Callable[[Sequence[Query], float], list[Any]], records: RecordStore,
+                 account: str, now: float) -> dict[str, Any]:
     """Risk, restrictions in force and incidents of one account, as of event time ``now``.
 
     Each restriction in force comes with its incident's timeline (from an hour
     before it: the logins, contact reads, messages and verdicts of the session,
     or of the whole account for an account-wide restriction).
     """
-    restrict = state.read([Get(accounts.restrictions(account))], now)[0] or {}
+    restrict = accounts.restrictions_of(read([accounts.record(account)], now)[0], now) or {}
     recent = records.recent(account, 20)
     incidents = [
         {"scope": scope, "session": session, "since": entry["since"],

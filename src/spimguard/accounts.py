@@ -7,10 +7,12 @@ restrictions in force) is named here once, and the engine keeps it current.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
-from .state.ops import Contains, Delete, Put, hashed_keyspace, sided_keyspace
+import msgspec
+
+from .state.ops import Contains, Delete, Get, Put, Query, Write, hashed_keyspace, sided_keyspace
 
 FIRST_SEEN_TTL = 400 * 86400.0  # an account unseen this long is new again
 TALKED_TTL = 180 * 86400.0  # a conversation partner stays "known" this long after the last message
@@ -43,12 +45,177 @@ def tie_record(account: str) -> str:
     return _TIES + account
 
 
-def first_seen(account: str) -> str:
-    return f"first_seen:{account}"
+def key(account: str) -> str:
+    """The account's record (``Account``): its first sighting and restrictions."""
+    return f"acct:{account}"
 
 
-def restrictions(account: str) -> str:
-    return f"restrict:{account}"
+def record(account: str) -> Get:
+    """The read of the account's record: one query, so the engine's own read, and every
+    detector's, is the same one (read once an event)."""
+    return Get(key(account))
+
+
+class Account(NamedTuple):
+    """What the engine keeps of an account, one value under ``key``: when it was first
+    seen and the restrictions in force, each part with its own expiry in event time
+    (``*_until``), checked on every read (``first_seen_of``, ``restrictions_of``), so an
+    answer is what the two keys it replaces (``first_seen:``, ``restrict:``) gave,
+    whatever the record's own TTL (the later of the two).
+
+    Stored as msgpack bytes (``Put`` keeps them as they are), ``[first seen, until,
+    restrictions, until]`` with the restrictions' pair left off when there are none:
+    ~20 bytes of value under one key, where the two keys cost a key, an entry and an
+    expiry each (``benchmarks/memory.py``).
+
+    **Concurrency.** Two parts under one key means two writers of different parts now
+    touch one value: every write of the record is composed from the record as read
+    (``with_action``, ``after_challenge``, ``Engine._own_record``), so a write made
+    between another's read and write would be lost. Within a node the engine's lock
+    serialises events. Across nodes (Redis) an event's write script checks every value
+    the event read, the record among them, and a changed one retries the event from a
+    fresh read (``Contention``): no event's part is lost. Writes outside an event (an
+    operator's ``Engine.restore``, an adapter's ``Engine.remember``) are not checked, as
+    the two keys' were not: a restore racing another node's event on the same account
+    may drop what that event wrote to the record (a restriction it added, lifted along
+    with the rest as the operator asked, or a first sighting, written again by the
+    account's next event, at that event's time)."""
+
+    first_seen: float | None = None
+    first_until: float = 0.0
+    restrict: dict[str, Any] | None = None
+    restrict_until: float = 0.0
+
+
+_NONE = Account()
+# Decoded straight into the tuple (the restrictions' pair at its defaults when left off):
+# a fifth of the time of a plain decode and ``Account(*parts)``.
+_ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder(Account)
+
+
+def decode(value: bytes | None) -> Account:
+    """The record as read (None: no record), its parts as stored, expired or not."""
+    return _NONE if value is None else _DECODER.decode(value)
+
+
+def first_seen_of(value: bytes | None, now: float) -> float | None:
+    """When the account was first seen, from its record as read at ``now``."""
+    if value is None:
+        return None
+    found = decode(value)
+    return found.first_seen if found.first_until > now else None
+
+
+def restrictions_of(value: bytes | None, now: float) -> dict[str, Any] | None:
+    """The account's restrictions in force at ``now``, from its record as read."""
+    if value is None:
+        return None
+    found = decode(value)
+    return found.restrict if found.restrict_until > now else None
+
+
+def alive(found: Account, now: float) -> Account:
+    """The record with its parts expired at ``now`` left out."""
+    first_alive = found.first_until > now
+    restrict_alive = found.restrict_until > now
+    if (first_alive or found.first_seen is None) and (restrict_alive or found.restrict is None):
+        return found  # nothing to leave out (most reads): no new tuple
+    return Account(found.first_seen if first_alive else None,
+                   found.first_until if first_alive else 0.0,
+                   found.restrict if restrict_alive else None,
+                   found.restrict_until if restrict_alive else 0.0)
+
+
+def put(account: str, found: Account, now: float) -> Put | Delete:
+    """The write that stores ``found`` (its live parts) at ``now``; a Delete when none is
+    left. The record's TTL is its longest-lived part's."""
+    found = alive(found, now)
+    if found.first_seen is None and found.restrict is None:
+        return Delete(key(account))
+    parts: list[Any] = [found.first_seen, found.first_until]
+    if found.restrict is not None:
+        parts += [found.restrict, found.restrict_until]
+    last = found.first_until if found.first_until > found.restrict_until else (
+        found.restrict_until)
+    return Put(key(account), _ENCODER.encode(parts), last - now)
+
+
+def seen(found: Account, first: float, now: float) -> Account:
+    """The record with the account first seen at ``first``, written at ``now`` (kept
+    ``FIRST_SEEN_TTL`` from then)."""
+    return found._replace(first_seen=float(first), first_until=now + FIRST_SEEN_TTL)
+
+
+def restricted(found: Account, restrict: dict[str, Any] | None, now: float,
+               ttl: float) -> Account:
+    """The record with ``restrict`` in force from ``now`` for ``ttl`` (None: lifted)."""
+    if restrict is None:
+        return found._replace(restrict=None, restrict_until=0.0)
+    return found._replace(restrict=restrict, restrict_until=now + ttl)
+
+
+def folded(account: str, own: Account | None, found: Account, writes: list[Write],
+           now: float) -> Write | None:
+    """The event's one write of the record, if any: ``own``, the engine's record as the
+    event leaves it (None: unchanged from ``found``, as read), but for the restrictions a
+    detector's write of the record (``after_challenge``, taken out of ``writes``) leaves:
+    the last write of a key wins, and a detector's, applied after the engine's, decided
+    the restrictions when they were a key of their own."""
+    mine = key(account)
+    theirs = [w for w in writes if w.key == mine]
+    if not theirs:
+        return None if own is None else put(account, own, now)
+    writes[:] = [w for w in writes if w.key != mine]
+    last = theirs[-1]
+    left = decode(last.value) if last.__class__ is Put else _NONE  # type: ignore[union-attr]
+    return put(account, (found if own is None else own)._replace(restrict=left.restrict,
+                                                restrict_until=left.restrict_until), now)
+
+
+# The keys the record replaced: an account not yet written since the upgrade is read
+# from them (``legacy``), and its next event writes the record and deletes them. Until
+# when the state may hold them is kept under ``LEGACY`` (``Engine._legacy``).
+LEGACY = "accounts:legacy_until"
+_OLD_FIRST_SEEN, _OLD_RESTRICT = "first_seen:", "restrict:"
+
+
+def legacy_keys(account: str) -> tuple[str, str]:
+    return _OLD_FIRST_SEEN + account, _OLD_RESTRICT + account
+
+
+def legacy(read: Callable[[Sequence[Query]], list[Any]], who: Sequence[str], now: float,
+           restriction_ttl: float) -> list[bytes | None]:
+    """The records of accounts that have none, made from the keys of before the record
+    (one read for all of ``who``); None for an account without them either.
+
+    A key's expiry is not readable, so a part taken from one lasts as if written at
+    ``now``: at most the time since its key was last written longer than the key would
+    have, never shorter (nothing accepted is lost)."""
+    answers = read([Get(k) for account in who for k in legacy_keys(account)])
+    out: list[bytes | None] = []
+    for first, restrict in zip(answers[::2], answers[1::2], strict=True):
+        found = _NONE
+        if first is not None:
+            found = seen(found, first, now)
+        if restrict is not None:
+            found = restricted(found, restrict, now, restriction_ttl)
+        write = put("", found, now)
+        out.append(write.value if write.__class__ is Put else None)  # type: ignore[union-attr]
+    return out
+
+
+def upgraded(read: Callable[[Sequence[Query]], list[Any]], queries: Sequence[Query],
+             answers: list[Any], now: float, restriction_ttl: float) -> None:
+    """Fill in ``answers`` (to ``queries``) the absent records that the keys of before the
+    record still hold (``legacy``): for readers outside the engine's events."""
+    missing = [i for i, (q, a) in enumerate(zip(queries, answers, strict=True))
+               if a is None and q.__class__ is Get and q.key.startswith("acct:")]
+    if not missing:
+        return
+    found = legacy(read, [queries[i].key[len("acct:"):] for i in missing], now,
+                   restriction_ttl)
+    for i, value in zip(missing, found, strict=True):
+        answers[i] = value
 
 
 def session_blocked(restrict: dict[str, Any] | None, session: str) -> dict[str, Any] | None:
@@ -60,15 +227,24 @@ def session_blocked(restrict: dict[str, Any] | None, session: str) -> dict[str, 
     return restrict.get("sessions", {}).get(session) if session else None
 
 
-def with_action(account: str, restrict: dict[str, Any] | None, kind: str, session: str,
-                reason: str, ts: float, ttl: float) -> Put:
-    """The write that adds an account action to the account's restrictions.
+def with_action(account: str, value: bytes | None, kind: str, session: str,
+                reason: str, ts: float, ttl: float) -> Put | Delete:
+    """The write that adds an account action to the restrictions of the account's record
+    (``value``, as read).
 
     A suspension always comes with a challenge: the owner has to prove it is them
     before the restriction lifts. Earlier entries keep their original time.
     """
+    found = alive(decode(value), ts)
+    return put(account, restricted(found, acted(found.restrict, kind, session, reason, ts),
+                                   ts, ttl), ts)
+
+
+def acted(restrict: dict[str, Any] | None, kind: str, session: str, reason: str,
+          ts: float) -> dict[str, Any]:
+    """The restrictions with an account action added (``with_action``)."""
     current: dict[str, Any] = dict(restrict or {})
-    entry = {"since": ts, "reason": reason}
+    entry = {"since": float(ts), "reason": reason}
     current["challenge"] = current.get("challenge") or entry
     if kind == "suspend_sending":
         if session:
@@ -77,19 +253,20 @@ def with_action(account: str, restrict: dict[str, Any] | None, kind: str, sessio
             current["sessions"] = sessions
         else:
             current["suspended"] = current.get("suspended") or entry
-    return Put(restrictions(account), current, ttl)
+    return current
 
 
-def after_challenge(account: str, restrict: dict[str, Any] | None, ttl: float,
+def after_challenge(account: str, value: bytes | None, ttl: float, now: float,
                     proven: str = "") -> Put | Delete:
-    """The write once the owner passed the challenge: the account-wide restrictions go,
-    the sessions suspended in the incident (the intruder's) stay, but for ``proven``, the
-    session that answered the challenge itself (the owner's own)."""
-    sessions = {session: entry for session, entry in (restrict or {}).get(
+    """The write once the owner passed the challenge (``value``: the account's record as
+    read): the account-wide restrictions go, the sessions suspended in the incident (the
+    intruder's) stay, but for ``proven``, the session that answered the challenge itself
+    (the owner's own)."""
+    found = alive(decode(value), now)
+    sessions = {session: entry for session, entry in (found.restrict or {}).get(
         "sessions", {}).items() if session != proven}
-    if not sessions:
-        return Delete(restrictions(account))
-    return Put(restrictions(account), {"sessions": sessions}, ttl)
+    return put(account, restricted(found, {"sessions": sessions} if sessions else None,
+                                   now, ttl), now)
 
 
 def in_force(restrict: dict[str, Any] | None) -> list[tuple[str, str, dict[str, Any]]]:

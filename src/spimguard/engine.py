@@ -115,8 +115,10 @@ class Engine:
         # The engine's clock is the latest event time it has seen (kept in state, so it
         # survives a restart): reads made between events, such as an account lookup,
         # see what the event stream would see, also when replaying an old log.
-        self.clock = self._bounded(self.state.read([Get(_CLOCK)], 0.0)[0] or 0.0)
+        clock, legacy = self.state.read([Get(_CLOCK), Get(accounts.LEGACY)], 0.0)
+        self.clock = self._bounded(clock or 0.0)
         self._clock_saved = self.clock
+        self._legacy_until = self._legacy(clock, legacy)
         self._claims = self.state if isinstance(self.state, Claiming) else None
         self._holding = self.state if isinstance(self.state, Holding) else None
         self._answered: dict[str, Answer] = {}  # this batch's answers, by event id
@@ -202,22 +204,25 @@ class Engine:
         """What ``GET /v1/accounts/{id}`` shows (``account_view``), at the engine's clock."""
         now = self.now() if now is None else now
         with self.lock:
-            return account_view(self.state, self.records, account, now)
+            return account_view(self._read, self.records, account, now)
 
     def restore(self, account: str, now: float | None = None) -> bool:
         """Lift every restriction on the account (an operator's decision)."""
         now = self.now() if now is None else now
         with self.lock:
-            key = accounts.restrictions(account)
-            had = self.state.read([Get(key)], now)[0] is not None
-            self.state.write([Delete(key)], now)
+            found = accounts.alive(accounts.decode(self._read([accounts.record(account)], now)[0]),
+                                   now)
+            self.state.write([accounts.put(account, accounts.restricted(found, None, now, 0.0),
+                                           now),
+                              *[Delete(k) for k in accounts.legacy_keys(account)]], now)
             self._commit()
-            return had
+            return found.restrict is not None
 
-    def read_state(self, queries: Sequence[Query]) -> list[Any]:
-        """Answer queries at the engine's clock (what adapters know between events)."""
+    def read_state(self, queries: Sequence[Query], now: float | None = None) -> list[Any]:
+        """Answer queries at the engine's clock (what adapters know between events), or at
+        event time ``now``."""
         with self.lock:
-            return self.state.read(queries, self.now())
+            return self._read(queries, self.now() if now is None else now)
 
     def remember(self, writes: Sequence[Write]) -> None:
         """Apply and commit state writes at the engine's clock (adapters' own facts)."""
@@ -243,6 +248,30 @@ class Engine:
         no one event (a remote server's say-so) may move the engine's clock into the future.
         Past times pass as they are, so replaying an old log stays deterministic."""
         return min(ts, time.time() + self.config.limits.max_clock_skew)
+
+    def _read(self, queries: Sequence[Query], now: float) -> list[Any]:
+        """Answers to ``queries`` with the account records of accounts not written since
+        the record replaced their keys made from those (``accounts.upgraded``)."""
+        answers = self.state.read(queries, now)
+        if now < self._legacy_until:
+            accounts.upgraded(lambda more: self.state.read(more, now), queries, answers, now,
+                              self.config.policy.restriction_ttl)
+        return answers
+
+    def _legacy(self, clock: float | None, until: float | None) -> float:
+        """Until when (event time) the state may hold an account's keys of before its
+        record (``accounts.LEGACY``), noted in the state by the first node to open it.
+
+        A state that has seen no event (no clock) holds none; one that has, at most until
+        the last of them expires: at the latest ``FIRST_SEEN_TTL`` (or a longer
+        ``restriction_ttl``) after the clock. An account with no record is looked up in
+        them (one more read) only until then, so a state begun by this release never is."""
+        if until is None:
+            until = 0.0 if clock is None else clock + max(
+                accounts.FIRST_SEEN_TTL, self.config.policy.restriction_ttl)
+            self.state.write([Put(accounts.LEGACY, until, FOREVER)], self.clock)
+            self.state.commit()
+        return until
 
     def _process(self, event: Event, body: str, known: dict[str, Answer],
                  planned: _Planned | None) -> Result:
@@ -337,7 +366,8 @@ class Engine:
         else:
             answers = self.state.read(unique, event.ts)
         facts = dict(zip(unique, answers, strict=True))
-        self._refresh_learners(facts[own[2]])
+        self._refresh_learners(facts[own[1]])
+        found, upgrade = self._account(event, facts, own[0])
         trusted: list[Write] = []
         if isinstance(event, Report):  # weighed once, before any learner sees the report
             ctx.trust, trusted = trust.weigh(event, ctx.reported, facts, self.config.trust)
@@ -349,8 +379,7 @@ class Engine:
             except Exception:
                 log.exception("detector %s failed on event %s", detector.name, event.id)
                 active.remove(detector)
-        restrict = facts[own[1]]
-        result, decision = self._decide(event, signals, restrict)
+        result, decision = self._decide(event, signals, found.restrict)
         if isinstance(result, Verdict) and ctx.cluster and (ctx.campaign or (
                 result.action in ("hold", "block")
                 and any(s.code == "BULK_NEAR_DUPLICATE" for s in signals))):
@@ -362,13 +391,20 @@ class Engine:
             account_action=result.account_action.action,
             signals=frozenset([s.code for s in signals]),
             campaign=getattr(result, "campaign", None) or "")
-        writes = self._own_writes(event, facts, own, restrict, result) + trusted
+        writes = self._own_writes(event, result) + trusted
         for detector in active:
             try:
                 writes.extend(detector.writes(ctx, facts, outcome))
             except Exception:
                 log.exception("detector %s failed writing for event %s", detector.name,
                               event.id)
+        mine = self._own_record(event, found, result)
+        if upgrade:  # the record takes what the keys held, and they go
+            mine = found if mine is None else mine
+            writes += [Delete(k) for k in accounts.legacy_keys(event.account)]
+        record = accounts.folded(event.account, mine, found, writes, event.ts)
+        if record is not None:
+            writes.append(record)
         if self._claims and self.clock != self._clock_saved:
             # Each event commits on its own in shared state: the clock rides with its writes
             # (no extra trip). An embedded store saves it once, with the batch (``_commit``).
@@ -388,6 +424,19 @@ class Engine:
             self._maintain(min(self.clock, time.time()))
         return result
 
+    def _account(self, event: Event, facts: dict[Query, Any], read: Query
+                 ) -> tuple[accounts.Account, bool]:
+        """The record of the event's account (``read``), live parts only, and whether it
+        was made from the keys of before it (``_legacy``): then it is filled in ``facts``
+        before any detector looks, and the event writes it and deletes them."""
+        stored = facts[read]
+        if stored is None and event.ts < self._legacy_until:
+            facts[read] = stored = accounts.legacy(
+                lambda more: self.state.read(more, event.ts), (event.account,), event.ts,
+                self.config.policy.restriction_ttl)[0]
+            return accounts.alive(accounts.decode(stored), event.ts), stored is not None
+        return accounts.alive(accounts.decode(stored), event.ts), False
+
     def _finished(self, event: Event, outbox: once.Outbox) -> Result:
         """An event judged already (its claim's outbox): record it here too, answer alike."""
         self.repeats += 1
@@ -403,12 +452,11 @@ class Engine:
         self._answered[outbox.entry.id] = Answer(outbox.entry.digest, outbox.entry.result)
 
     def _own_reads(self, event: Event) -> tuple[Query, ...]:
-        """(first seen, restrictions) of the account the event is about, the count of
-        learnt changes (in the same round trip, so learning reaches every node at once);
-        for a report, then what the report-trust model reads (``trust.reads``)."""
-        account = event.account
-        own: tuple[Query, ...] = (Get(accounts.first_seen(account)),
-                                  Get(accounts.restrictions(account)), _LEARNT_VERSION)
+        """The record of the account the event is about (``accounts.Account``: first seen,
+        restrictions), the count of learnt changes (in the same round trip, so learning
+        reaches every node at once); for a report, then what the report-trust model reads
+        (``trust.reads``)."""
+        own: tuple[Query, ...] = (accounts.record(event.account), _LEARNT_VERSION)
         return own + trust.reads(event) if isinstance(event, Report) else own
 
     def _decide(self, event: Event, signals: list[Signal],
@@ -431,22 +479,28 @@ class Engine:
                        signals=decision.signals, account_action=decision.account_action,
                        notice=notices.for_verdict(self.config, event, decision)), decision
 
-    def _own_writes(self, event: Event, facts: dict[Query, Any], own: Sequence[Query],
-                    restrict: dict[str, Any] | None, result: Result) -> list[Write]:
-        writes: list[Write] = []
-        first = facts[own[0]]
+    def _own_record(self, event: Event, found: accounts.Account, result: Result
+                    ) -> accounts.Account | None:
+        """The account's record (``found``, as read) as the event leaves it: seen, and the
+        account action of its verdict in force; None when the event changes neither."""
+        first, changed = found.first_seen, found
         if isinstance(event, AccountInfo) and event.created is not None and (
                 first is None or event.created < first):  # the IM server knows it longer
-            writes.append(Put(accounts.first_seen(event.account), min(event.created, event.ts),
-                              accounts.FIRST_SEEN_TTL))
+            changed = accounts.seen(changed, min(event.created, event.ts), event.ts)
         elif first is None:
-            writes.append(Put(accounts.first_seen(event.account), event.ts,
-                              accounts.FIRST_SEEN_TTL))
+            changed = accounts.seen(changed, event.ts, event.ts)
         action: AccountAction = result.account_action
-        if action.action != "none" and not accounts.session_blocked(restrict, action.session):
-            writes.append(accounts.with_action(event.account, restrict, action.action,
-                                               action.session, action.reason, event.ts,
-                                               self.config.policy.restriction_ttl))
+        if action.action != "none" and not accounts.session_blocked(found.restrict,
+                                                                    action.session):
+            changed = accounts.restricted(
+                changed, accounts.acted(found.restrict, action.action, action.session,
+                                        action.reason, event.ts),
+                event.ts, self.config.policy.restriction_ttl)
+        return None if changed is found else changed
+
+    def _own_writes(self, event: Event, result: Result) -> list[Write]:
+        """The event's writes of the account's ties (the record's: ``_own_record``)."""
+        writes: list[Write] = []
         if isinstance(event, Contacts):
             writes.append(Replace(accounts.contacts(event.account), tuple(event.contacts),
                                   accounts.CONTACTS_TTL))

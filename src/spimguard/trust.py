@@ -218,8 +218,9 @@ def agreed(reporter: str) -> Incr:
 
 
 def standing_reads(reporter: str) -> tuple[Query, ...]:
-    """What a reporter's standing is read from: restriction, first seen, its record."""
-    return (Get(accounts.restrictions(reporter)), Get(accounts.first_seen(reporter)),
+    """What a reporter's standing is read from: its account's record (restrictions, first
+    seen), its record of reports."""
+    return (accounts.record(reporter),
             Count(agreed_key(reporter), _YEAR, _DAY),
             Count(_overturned_key(reporter), _YEAR, _DAY))
 
@@ -241,7 +242,8 @@ def net(state: dict[str, Any]) -> float:
 
 def _parts(facts: Sequence[Any], now: float, cfg: TrustConfig) -> tuple[float, float, list[str]]:
     """(age, standing · record, why) of a reporter (``facts``: ``standing_reads``)."""
-    restricted, first, good, bad = facts
+    stored, good, bad = facts
+    restricted, first = accounts.restrictions_of(stored, now), accounts.first_seen_of(stored, now)
     weight = min(cfg.max_record_weight, 2 * (good + 1) / (good + bad + 2))
     why = [f"record {good:.0f} agreed, {bad:.0f} overturned"]
     age = 1.0

@@ -131,7 +131,7 @@ class VelocityDetector:
             Contains(_targets(sender), targets),
             Distinct(_strangers(sender), cfg.strangers_window),
             Contains(_strangers(sender), people),
-            Get(accounts.first_seen(sender)),
+            accounts.record(sender),  # first seen
             accounts.ties(sender, people, cfg.max_targets),
         )
 
@@ -173,7 +173,7 @@ class VelocityDetector:
             found.append(Signal("VELOCITY_STRANGERS", strength,
                                 f"wrote to {strangers} accounts that are not its contacts in "
                                 f"{cfg.strangers_window // 60} min"))
-        first_seen = facts[plan.first_seen]
+        first_seen = accounts.first_seen_of(facts[plan.first_seen], message.ts)
         age = message.ts - first_seen if first_seen is not None else 0.0
         if (age < cfg.new_account_age and strangers_now
                 and strangers >= cfg.new_account_strangers):

@@ -31,7 +31,6 @@ from .. import accounts
 from ..engine import Engine
 from ..events import Challenge, Event, Result
 from ..records import LogEntry
-from ..state.ops import Get
 from .console.decisions import kept, verdict_of
 from .console.records import ConsoleStore
 
@@ -104,7 +103,8 @@ def _audited(engine: Engine, event: Challenge, result: Result, released: int) ->
         drew = f"{action.action} (session {action.session!r})" if action.session else (
             action.action)
         return f"{where}: failed; account action: {drew}"
-    restrict = engine.state.read([Get(accounts.restrictions(event.account))], event.ts)[0]
+    restrict = accounts.restrictions_of(
+        engine.read_state([accounts.record(event.account)], event.ts)[0], event.ts)
     left = [f"suspension of session {session!r}" if session else f"account-wide {scope}"
             for scope, session, _ in accounts.in_force(restrict)]
     return (f"{where}: passed; {released} held message(s) released; restrictions in force "

@@ -187,9 +187,10 @@ class MatrixBridge:
 
     # -- facts adapters keep -----------------------------------------------------------
     def _known(self, user: str, room: str) -> tuple[tuple[str, ...], dict[str, Any] | None]:
-        members, logins, restrict = self.engine.read_state(
-            [Members(_room_key(room)), Get(_logins_key(user)), Get(accounts.restrictions(user))])
-        return tuple(members), suspect(logins or [], restrict)
+        members, logins, stored = self.engine.read_state(
+            [Members(_room_key(room)), Get(_logins_key(user)), accounts.record(user)])
+        return tuple(members), suspect(logins or [], accounts.restrictions_of(
+            stored, self.engine.now()))
 
     def _joined(self, user: str, room: str, members: tuple[str, ...]) -> list[Write]:
         """The write that records ``user`` in ``room`` (a recipient of its messages)."""

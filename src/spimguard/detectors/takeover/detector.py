@@ -107,7 +107,8 @@ class TakeoverDetector:
 
     def _established(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
         if memo.established is None:
-            first, now = facts[memo.plan.first_seen], ctx.event.ts
+            now = ctx.event.ts
+            first = accounts.first_seen_of(facts[memo.plan.first_seen], now)
             memo.established = first is not None and session.established(
                 self.cfg, first, now, self._record(memo, ctx, facts).profile(now))
         return memo.established
@@ -163,7 +164,7 @@ class TakeoverDetector:
         known = self._record(memo, ctx, facts).profile(now)
         judged = self._session(memo, ctx, facts)
         client = judged.get("client", "")
-        return (not facts[found.restrictions]
+        return (not accounts.restrictions_of(facts[found.restrictions], now)
                 and (client in self.official or profile.familiar(
                     cfg, known.get("clients", {}), client, now))
                 and not session.scraped(cfg, judged.get("read", 0), facts[found.contacts_n])
@@ -197,7 +198,7 @@ class TakeoverDetector:
                judged: dict[str, Any], open_: list[dict[str, Any]]) -> list[Signal]:
         if not event.success:
             return []
-        restrict = facts[found.restrictions]
+        restrict = accounts.restrictions_of(facts[found.restrictions], event.ts)
         passed = incidents.owner_signed_in(self.cfg, self.official, event, restrict, known)
         if passed:
             return [passed]
@@ -228,7 +229,8 @@ class TakeoverDetector:
         cfg, found, view, now, risk = self.cfg, memo.plan, ctx.view, event.ts, judged["risk"]
         assert found.contacts is not None
         out = profile.behaviour(cfg, event, view, known)
-        inherited = incidents.inherited(cfg, facts[found.restrictions], known, judged,
+        inherited = incidents.inherited(cfg, accounts.restrictions_of(facts[found.restrictions],
+                                                                      now), known, judged,
                                         event.session, open_)
         if inherited:
             out.append(inherited)
@@ -320,7 +322,7 @@ class TakeoverDetector:
                 # The owner proved it: its account-wide restrictions go, this network and
                 # app are familiar from now on; the incident's sessions stay suspended.
                 out.append(accounts.after_challenge(event.account, facts[found.restrictions],
-                                                    self.restriction_ttl))
+                                                    self.restriction_ttl, now))
                 profile.remember(cfg, known, "nets", judged["net"], event.ts,
                                  cfg.max_networks, proven=True)
                 profile.remember(cfg, known, "clients", event.client.id, event.ts,

@@ -91,7 +91,7 @@ def challenge_signal(event: Challenge) -> Signal:
                   "has the password, not the owner's second factor")
 
 
-def challenge_writes(cfg: TakeoverSettings, event: Challenge, restrict: Any,
+def challenge_writes(cfg: TakeoverSettings, event: Challenge, account: bytes | None,
                      restriction_ttl: float, drew_action: bool, record: Record) -> list[Write]:
     """A pass: the session is the owner's (its app and network familiar at once, its
     facts unfamiliar no more), its suspension and the account-wide restrictions lift,
@@ -108,8 +108,8 @@ def challenge_writes(cfg: TakeoverSettings, event: Challenge, restrict: Any,
             add_incident(cfg, event, record, stored or {})
         return []
     current = not stored or stored.get("login", event.ts) <= event.ts
-    out: list[Write] = [accounts.after_challenge(
-        event.account, restrict, restriction_ttl, event.session if current else "")]
+    out: list[Write] = [accounts.after_challenge(  # ``account``: its record as read
+        event.account, account, restriction_ttl, now, event.session if current else "")]
     if any(i["session"] == event.session and i["since"] <= now for i in incidents):
         record.set_incidents([i for i in incidents
                               if i["session"] != event.session or i["since"] > now], now)

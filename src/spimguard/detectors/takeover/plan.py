@@ -58,10 +58,10 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
         return None
     account = event.account
     contacts_key = accounts.contacts(account)
-    common = (Get(record.key(account)), Distinct(contacts_key, FOREVER),
-              Get(accounts.restrictions(account)), Get(accounts.first_seen(account)))
+    held = accounts.record(account)  # the account's restrictions and first sighting, both
+    common = (Get(record.key(account)), Distinct(contacts_key, FOREVER), held, held)
     if not isinstance(event, Message):
-        return Plan(*common, reads=common)
+        return Plan(*common, reads=common[:3])
     session = counted(event)  # without a session id, its app and network stand in
     people = tuple(dict.fromkeys(event.recipients))[:cfg.max_recipients]
     window, bucket, life_ttl = cfg.burst_window, cfg.burst_bucket, cfg.session_ttl
@@ -89,7 +89,7 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
     doubted, doubted_known = Distinct(doubted_key, window), Contains(doubted_key, people)
     listed_back = tuple(Contains(accounts.contacts(p), (account,)) for p in people) if (
         clear and len(people) <= cfg.owner_people) else ()
-    reads = [*common, burst, known_burst, contacts, talked, life, life_known, pals, pals_known,
+    reads = [*common[:3], burst, known_burst, contacts, talked, life, life_known, pals, pals_known,
              wrote, wrote_any, doubted, doubted_known, *listed_back]
     if same_text is not None:
         reads.append(same_text)

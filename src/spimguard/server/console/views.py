@@ -62,8 +62,9 @@ def restricted(engine: Engine, stopped: Sequence[LogEntry], most: int = 1000) ->
     by_verdict = {e.account for e in stopped if (v := verdict_of(e)) is not None
                   and v.account_action.action != "none"}
     senders = list(dict.fromkeys(e.account for e in stopped))[:most]
-    in_force = engine.read_state([Get(accounts.restrictions(a)) for a in senders])
-    return sorted(by_verdict | {a for a, r in zip(senders, in_force, strict=True) if r})
+    stored, now = engine.read_state([accounts.record(a) for a in senders]), engine.now()
+    return sorted(by_verdict | {a for a, r in zip(senders, stored, strict=True)
+                                if accounts.restrictions_of(r, now)})
 
 
 def queue_row(engine: Engine, store_decisions: dict[str, Any], entry: LogEntry,
