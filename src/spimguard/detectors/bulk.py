@@ -261,12 +261,14 @@ class BulkDetector:
     def _decoded(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
         held: list[Any] = []
         for query in plan.reads:
-            if facts[query] and facts[query] not in held:
-                held.append(facts[query])
+            value = facts[query]
+            if value and value not in held:  # one object for the six bands, most often
+                held.append(value)
         found = [msgspec.convert(value, Cluster) for value in held]
+        if len(found) < 2:
+            return found[0] if found else None
         now, half = ctx.event.ts, self.cfg.half_life
-        return max(found, default=None, key=lambda c: (decayed(c.messages, c.last, now, half),
-                                                       -c.first))
+        return max(found, key=lambda c: (decayed(c.messages, c.last, now, half), -c.first))
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)
@@ -309,7 +311,8 @@ class BulkDetector:
         assert isinstance(message, Message) and plan.ties is not None
         seen = set(cluster.seen)
         fresh = [r for r in dict.fromkeys(message.recipients) if r not in seen]
-        return len(fresh), len(accounts.strangers(fresh, plan.ties, facts))
+        return (len(fresh), len(accounts.strangers(fresh, plan.ties, facts))) if fresh else (
+            0, 0)
 
     def _shape(self, cluster: Cluster, message: Message, fresh: tuple[int, int]
                ) -> tuple[float, float, float]:
