@@ -343,8 +343,9 @@ class BulkDetector:
         fresh, strangers = self._fresh(ctx, cluster, plan, facts)
         cluster.recipients = cluster.recipients * decay + fresh
         recipients = set(event.recipients)
-        cluster.seen = [*[r for r in cluster.seen if r not in recipients],
-                        *event.recipients][-cfg.max_recipients:]
+        kept = cluster.seen if recipients.isdisjoint(cluster.seen) else [
+            r for r in cluster.seen if r not in recipients]  # most copies go to someone new
+        cluster.seen = [*kept, *event.recipients][-cfg.max_recipients:]
         cluster.familiar = cluster.familiar * decay + ("FAMILIAR_SENDER" in outcome.signals)
         cluster.sender_count = cluster.sender_count * decay + (
             event.sender not in cluster.senders)
