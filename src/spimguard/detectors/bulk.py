@@ -3,11 +3,10 @@
 Near-duplicates are found with MinHash LSH (``band_keys``: datasketch's affine32
 MinHash, computed here in numpy): the text is masked (numbers, mentions, links
 reduced to their domain, the recipients' own ids, all in the disguise-folded
-skeleton), cut into word pairs,
-and its 30-value MinHash split into 6 bands of 5. Two texts share a band with
-probability 1 - (1 - J^5)^6 for Jaccard similarity J: 50 % at J = 0.70, 97 % at
-J = 0.85, 3 % at J = 0.40, so personalised copies of one pitch meet and
-ordinary chat does not. Each band is a key in state whose value summarises the
+skeleton), cut into word pairs, and its 30-value MinHash split into 6 bands of 5.
+Two texts share a band with probability 1 - (1 - J^5)^6 for Jaccard similarity J:
+50 % at J = 0.70, 97 % at J = 0.85, 3 % at J = 0.40, so personalised copies of one
+pitch meet and ordinary chat does not. Each band is a key in state whose value summarises the
 cluster (messages and recipients, decayed with a half-life; recent senders;
 first seen; who reported it and whether that confirmed it as spim), so one read of
 six keys finds the cluster and its figures, and one write of six keys updates it.
