@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import random
 import zipfile
+import zlib
 from pathlib import Path
 
+import numpy as np
+from datasketch import MinHash
 from typer.testing import CliRunner
 
 from conftest import T0, Server, config, established, event, message
@@ -50,6 +54,22 @@ def test_similarity_threshold() -> None:
 
     assert meet_rate(40, 1) >= 0.95  # word pairs ~ 0.9 similar
     assert meet_rate(12, 12) <= 0.10  # ~ 0.3 similar
+
+
+def test_band_keys_are_datasketchs_minhash() -> None:
+    """``band_keys`` computes in numpy what datasketch's affine32 MinHash (seed 20261129,
+    CRC-32 of the word pairs) computes: clusters kept in state keep their band keys."""
+    rng = random.Random(7)
+    vocabulary = [*(f"w{i}" for i in range(300)), "<name>", "#", "<tonez-club.biz>", "привет"]
+    permutations = MinHash(num_perm=30, seed=20261129)
+    for size in (0, 1, 2, 5, 40):
+        words = [rng.choice(vocabulary) for _ in range(size)]
+        sketch = MinHash(num_perm=30, hashfunc=zlib.crc32, permutations=permutations.permutations,
+                         scheme="affine32")
+        sketch.update_batch([f"{a} {b}".encode() for a, b in itertools.pairwise(words)])
+        values = np.asarray(sketch.hashvalues, dtype=np.uint64)
+        assert band_keys(words, 6, 5) == tuple(
+            f"bulk:{i}:{zlib.crc32(values[i * 5:(i + 1) * 5].tobytes()):08x}" for i in range(6))
 
 
 def campaign_engine() -> Engine:

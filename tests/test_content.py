@@ -15,9 +15,9 @@ from spimguard.cli import app
 from spimguard.detectors.content import ContentDetector
 from spimguard.engine import Engine
 from spimguard.errors import BadInput
-from spimguard.model import datasets, scorer
+from spimguard.model import datasets, features, scorer
 from spimguard.model import train as training
-from spimguard.model.features import buckets
+from spimguard.model.features import batch_parts, buckets, parts
 from spimguard.text import view
 
 SPAM = ["WINNER! claim your free prize now, call 09061701461", "Free ringtones! text TONE to 87066",
@@ -290,3 +290,27 @@ def test_batch_margins_equal_one_message_margins_bit_for_bit() -> None:
     online = detector.online
     assert online.margins(rows).tolist() == [online.margin(r) for r in rows]
     assert any(online.margin(r) for r in rows)
+
+
+def test_batch_parts_are_each_messages_own_whatever_its_batch() -> None:
+    """``batch_parts`` hashes the messages it has not kept together: each message's
+    buckets are ``buckets`` of it alone, and both sets are what it hashes to alone or in
+    another batch (its greeted names left out, a long text and a repeat included)."""
+    texts = [("FREE entry!! Text WIN to 80086, alice, claim at tonez-club.biz", ("alice",)),
+             ("ok see you at the station", ()), ("", ()), ("ok see you at the station", ()),
+             ("Нaбuрaю в кoмaндy, дoxoд от 5000 ₽ в день, пишите @manager " * 20, ()),
+             ("hi bob, call 0800 555 1234 now for your prize", ("bob", "carol"))]
+    messages = [(view(text), names) for text, names in texts]
+    features._parts_cache.clear()  # hashed afresh, all together
+    together = [(f.tolist(), t.tolist()) for f, t in batch_parts(messages)]
+    features._parts_cache.clear()
+    backwards = [(f.tolist(), t.tolist()) for f, t in batch_parts(messages[::-1])][::-1]
+    alone = []
+    for one, names in messages:
+        features._parts_cache.clear()
+        found, teachable = parts(one, names=names)
+        assert not found.flags.writeable and not teachable.flags.writeable
+        alone.append((found.tolist(), teachable.tolist()))
+    assert together == backwards == alone
+    assert [found for found, _ in together] == [buckets(one).tolist() for one, _ in messages]
+    assert parts(view(texts[5][0]))[1].tolist() != together[5][1]  # "bob" is taught here

@@ -37,7 +37,7 @@ from ..config import Config
 from ..errors import ConfigError
 from ..events import Message, Report
 from ..model import scorer
-from ..model.features import parts
+from ..model.features import batch_parts, parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
 from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
@@ -145,8 +145,9 @@ class ContentDetector:
 
     # -- a batch -------------------------------------------------------------------------
     def prepare(self, batch: Sequence[Context]) -> None:
-        """Score the batch's messages together (``Batched``): both parts of the model as
-        one sparse product each (``LinearModel.margins``, ``OnlineDelta.margins``).
+        """Score the batch's messages together (``Batched``): their features hashed at once
+        (``features.batch_parts``), both parts of the model as one sparse product each
+        (``LinearModel.margins``, ``OnlineDelta.margins``).
 
         The trained part never changes while the engine runs. The online part does, when
         a report in the batch teaches it: the next message judged finds the delta's
@@ -157,7 +158,8 @@ class ContentDetector:
         scored = [c for c in batch if self._scores(c)]
         if not scored:
             return
-        split = [parts(c.view, self.model.bits, c.names) for c in scored]  # type: ignore[arg-type]
+        split = batch_parts([(c.view, c.names) for c in scored],  # type: ignore[misc]
+                            self.model.bits)
         trained = self.model.margins([found for found, _ in split])
         shifts = _Shifts([teachable for _, teachable in split], self.online)
         for at, (ctx, (_, teachable), base) in enumerate(zip(scored, split, trained.tolist(),

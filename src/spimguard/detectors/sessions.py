@@ -79,7 +79,8 @@ class SessionsDetector:
         message = ctx.message
         if message is None:
             return []
-        weight, reporters = (facts[q] or 0 for q in self._queries(ctx, message))
+        reported, reporters_seen = self._queries(ctx, message)
+        weight, reporters = facts[reported] or 0, facts[reporters_seen] or 0
         strength = ramp(weight, self.cfg.reports_soft, self.cfg.reports_hard)
         if not strength or reporters < self.cfg.min_reporters:
             return []

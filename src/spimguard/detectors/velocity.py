@@ -156,14 +156,16 @@ class VelocityDetector:
         if strength := ramp(rate, cfg.rate_soft, cfg.rate_hard):
             found.append(Signal("VELOCITY_RATE", strength,
                                 f"{rate:.0f} messages in {cfg.rate_window} s"))
-        fanout = facts[plan.fanout] + sum(1 for known in facts[plan.known_targets] if not known)
+        fanout = facts[plan.fanout] + facts[plan.known_targets].count(False)  # new targets
         if strength := ramp(fanout, cfg.fanout_soft, cfg.fanout_hard):
             found.append(Signal("VELOCITY_FANOUT", strength,
                                 f"wrote to {fanout} recipients in "
                                 f"{cfg.fanout_window // 60} min"))
         strangers_now = self._strangers_now(ctx, plan, facts)
-        known = dict(zip(plan.people, facts[plan.known_strangers], strict=True))
-        strangers = facts[plan.strangers] + sum(1 for s in strangers_now if not known[s])
+        strangers = facts[plan.strangers]
+        if strangers_now:  # and those of them new to the window's set
+            known = dict(zip(plan.people, facts[plan.known_strangers], strict=True))
+            strangers += sum(1 for s in strangers_now if not known[s])
         if isinstance(message, Invite) and strangers_now and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
             found.append(Signal("INVITE_STRANGERS", strength,

@@ -38,7 +38,6 @@ import hashlib
 import re
 import zlib
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 
@@ -137,7 +136,7 @@ def shape_tokens(view: MessageView) -> list[str]:
     return tokens
 
 
-def _teachable_words(skeleton: str, shift: np.uint32) -> np.ndarray:
+def _teachable_words(skeleton: str) -> list[str]:
     """Words of four or more letters, and neighbour pairs with at least one such word.
 
     Short words are mostly a language's function words ("в", "что", "the"):
@@ -152,9 +151,7 @@ def _teachable_words(skeleton: str, shift: np.uint32) -> np.ndarray:
     chosen += [f"{w[:5]}~" for w in chosen if len(w) > 5]
     chosen += [f"{a} {b}" for a, b, ok_a, ok_b in
                zip(words, words[1:], long, long[1:], strict=False) if ok_a or ok_b]
-    hashed = np.array([zlib.crc32(w.encode("utf-8", "surrogatepass"), 7) for w in chosen],
-                      dtype=np.uint32)
-    return (hashed * _MIX) >> shift
+    return chosen
 
 
 def _distinct(found: np.ndarray) -> np.ndarray:
@@ -192,7 +189,18 @@ def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
 
 def parts(view: MessageView, bits: int = BITS,
           names: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
-    """(``buckets``, distinct teachable buckets) of a message.
+    """One message's ``batch_parts``."""
+    return batch_parts([(view, names)], bits)[0]
+
+
+Parts = tuple[np.ndarray, np.ndarray]  # (buckets, teachable buckets): ``batch_parts``
+_CACHED_PARTS = 8192  # messages whose parts are kept (a few MB at most)
+_parts_cache: dict[tuple[MessageView, int], Parts] = {}  # least recently used first
+
+
+def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
+                bits: int = BITS) -> list[Parts]:
+    """(``buckets``, distinct teachable buckets) of each (view, names) of ``messages``.
 
     The second set is what user reports teach (see ``online``): longer words,
     their pairs, domains and shape name a campaign; character n-grams and short
@@ -202,36 +210,83 @@ def parts(view: MessageView, bits: int = BITS,
     words: a pitch greets each victim by name, and learning the names would mark
     every later message that greets those people.
 
-    Cached for short texts without names (the view is a pure function of the
-    text): chat repeats its short messages and spam its pitch, so identical texts
-    are hashed once; long texts are not cached, so hostile input cannot fill
-    memory. The arrays are read-only.
-    """
-    greeted = tuple(n for n in names if n in view.prose_skeleton)
-    if greeted or len(view.text) > CACHED_CHARS:
-        return _parts(view, bits, greeted)
-    return _cached_parts(view, bits)
+    Kept for short texts that greet none of their names (the view is a pure function
+    of the text), the least recently used dropped first: chat repeats its short
+    messages and spam its pitch, so identical texts are hashed once; long texts are
+    not kept, so hostile input cannot fill memory. The others are hashed together
+    (``_hashed_parts``): numpy's cost per call paid once for them all. The arrays are
+    read-only."""
+    out: list[Parts | None] = [None] * len(messages)
+    todo: dict[tuple[MessageView, tuple[str, ...]], list[int]] = {}
+    for at, (view, names) in enumerate(messages):
+        greeted = tuple(n for n in names if n in view.prose_skeleton)
+        kept = None if greeted else _parts_cache.pop((view, bits), None)
+        if kept is not None:
+            out[at] = _parts_cache[view, bits] = kept
+        else:
+            todo.setdefault((view, greeted), []).append(at)
+    for (view, greeted), found in zip(todo, _hashed_parts(list(todo), bits), strict=True):
+        for at in todo[view, greeted]:
+            out[at] = found
+        if not greeted and len(view.text) <= CACHED_CHARS:
+            if len(_parts_cache) >= _CACHED_PARTS:
+                del _parts_cache[next(iter(_parts_cache))]
+            _parts_cache[view, bits] = found
+    return out  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=8192)
-def _cached_parts(view: MessageView, bits: int) -> tuple[np.ndarray, np.ndarray]:
-    return _parts(view, bits, ())
-
-
-def _parts(view: MessageView, bits: int,
-           names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
+                  bits: int) -> list[Parts]:
+    """``batch_parts`` of messages hashed afresh, all at once: their buckets in one
+    ``_batch_buckets``, their teachable tokens (``_teachable_words`` of the prose, its
+    greeted names taken out; shape; domains) in one CRC pass and one sort of
+    (message, bucket) keys. O(T log T) for the T features of all of them."""
+    if not messages:
+        return []
     shift = np.uint32(32 - bits)
-    text, shape = _trained(view, shift)
-    found = _distinct(np.concatenate((text, shape)))
-    prose = view.prose_skeleton
-    for name in names:
-        prose = prose.replace(name, " ")
-    teachable = _distinct(np.concatenate((
-        _teachable_words(prose, shift), shape,
-        _token_buckets([f"dom:{d}" for d in view.domains if d not in well_known()], shift))))
-    found.setflags(write=False)
-    teachable.setflags(write=False)
-    return found, teachable
+    views = [view for view, _ in messages]
+    shapes = [shape_tokens(view) for view in views]
+    docs, found = _batch_buckets(views, shapes, bits)
+    words: list[str] = []
+    word_docs: list[int] = []
+    tokens: list[str] = []
+    token_docs: list[int] = []
+    known = well_known()
+    for index, ((view, greeted), shape) in enumerate(zip(messages, shapes, strict=True)):
+        prose = view.prose_skeleton
+        for name in greeted:
+            prose = prose.replace(name, " ")
+        chosen = _teachable_words(prose)
+        words += chosen
+        word_docs += [index] * len(chosen)
+        named = shape + [f"dom:{d}" for d in view.domains if d not in known]
+        tokens += named
+        token_docs += [index] * len(named)
+    hashed = np.array([zlib.crc32(w.encode("utf-8", "surrogatepass"), 7) for w in words],
+                      dtype=np.uint32)
+    teach_docs, teachable = _by_message(
+        np.array(word_docs + token_docs, dtype=np.int64),
+        np.concatenate(((hashed * _MIX) >> shift, _token_buckets(tokens, shift))), bits)
+    cuts = np.arange(1, len(messages))
+    out = []
+    for one, taught in zip(np.split(found, np.searchsorted(docs, cuts)),
+                           np.split(teachable, np.searchsorted(teach_docs, cuts)), strict=True):
+        one, taught = one.copy(), taught.copy()  # not views that would keep the batch's arrays
+        one.setflags(write=False)
+        taught.setflags(write=False)
+        out.append((one, taught))
+    return out
+
+
+def _by_message(docs: np.ndarray, found: np.ndarray, bits: int) -> tuple[np.ndarray,
+                                                                          np.ndarray]:
+    """The distinct (message, bucket) pairs of ``docs`` and ``found`` in that order, by
+    one sort of a combined key."""
+    keys = docs << bits
+    keys |= found
+    keys.sort()
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    return keys >> bits, (keys & ((1 << bits) - 1)).astype(np.uint32)
 
 
 def stamp() -> str:
@@ -256,14 +311,20 @@ def batch_buckets(views: Sequence[MessageView], bits: int = BITS) -> tuple[np.nd
     all messages instead of once per message: the per-call overhead of numpy,
     not the arithmetic, is what single-message hashing pays for.
     """
+    return _batch_buckets(views, [shape_tokens(view) for view in views], bits)
+
+
+def _batch_buckets(views: Sequence[MessageView], shapes: Sequence[list[str]],
+                   bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """``batch_buckets``, with each view's ``shape_tokens`` given."""
     shift = np.uint32(32 - bits)
     raws, skeletons, tokens, token_docs = [], [], [], []
-    for index, view in enumerate(views):
+    for index, (view, shape) in enumerate(zip(views, shapes, strict=True)):
         raws.append(_stream(view))
         skeletons.append(view.prose_skeleton.encode("utf-8", "surrogatepass"))
-        shape = shape_tokens(view) + cues(view)
-        tokens += shape
-        token_docs += [index] * len(shape)
+        named = shape + cues(view)
+        tokens += named
+        token_docs += [index] * len(named)
     docs = len(views)
     # Character n-grams: windows over all streams joined; a window counts for the
     # message it starts in if it starts among that message's own rows.
@@ -289,10 +350,6 @@ def batch_buckets(views: Sequence[MessageView], bits: int = BITS) -> tuple[np.nd
     word_buckets = (np.concatenate((hashed[keep], pairs)) * _MIX) >> shift
     word_owner = np.concatenate((word_docs[keep], word_docs[:-1][pair_ok]))
     shape_buckets = _token_buckets(tokens, shift)
-    # Distinct (message, bucket) pairs, via one sort of a combined key.
-    keys = np.concatenate((gram_docs, word_owner, np.array(token_docs, dtype=np.int64)))
-    keys <<= bits
-    keys |= np.concatenate((gram_buckets, word_buckets, shape_buckets))
-    keys.sort()
-    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
-    return keys >> bits, (keys & ((1 << bits) - 1)).astype(np.uint32)
+    return _by_message(
+        np.concatenate((gram_docs, word_owner, np.array(token_docs, dtype=np.int64))),
+        np.concatenate((gram_buckets, word_buckets, shape_buckets)), bits)
