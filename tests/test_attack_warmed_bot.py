@@ -11,15 +11,12 @@ did not warm up is blocked.
 
 The rule these tests hold the code to: evidence that a session is the owner's, and that a
 recipient is no stranger, rests on what the sender cannot manufacture alone: recipients who
-list it back or wrote to it, and a history with people who are not its own ring. Tests
-marked ``xfail(strict=True)`` fail today; the fix turns them into regression tests.
+list it back or wrote to it, and a history with people who are not its own ring.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 from conftest import T0, config, event, message
 from spimguard import open_engine
@@ -63,8 +60,6 @@ def test_the_pitch_from_a_bot_that_did_not_warm_up_is_stopped() -> None:
     assert stopped >= 25, [v.action for v in verdicts]
 
 
-@pytest.mark.xfail(strict=True, reason="FAMILIAR_SENDER and the stranger count read the "
-                   "sender's own one-sided contact list, and one sock makes it established")
 def test_a_one_sided_list_and_a_sock_do_not_vouch_for_a_bot() -> None:
     engine, start = warmed_bot()
     verdicts = pitch_all(engine, start)
