@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from conftest import T0, config, event, message
 from spimguard import open_engine
 from spimguard.engine import Engine
@@ -67,3 +69,52 @@ def test_a_one_sided_list_and_a_sock_do_not_vouch_for_a_bot() -> None:
     assert not familiar, "recipients who never listed the bot back nor wrote to it"
     stopped = sum(v.action in ("hold", "block") for v in verdicts)
     assert stopped >= 25, [v.action for v in verdicts]  # today: 27 delivered, 3 warned
+
+
+def day_of_chat(engine: Engine, account: str, people: list[str], listed: list[str]) -> float:
+    """``account`` lists ``people``, ``listed`` of them list it back, and it writes 22 lines
+    to ``listed`` in turn over 26 hours from its own app and network; the time after."""
+    cfg = engine.config
+    engine.process(event(cfg, type="contacts", id=f"c-{account}", ts=T0, account=account,
+                         contacts=people))
+    for who in listed:
+        engine.process(event(cfg, type="contacts", id=f"c-{who}", ts=T0, account=who,
+                             contacts=[account]))
+    ts = T0
+    for k in range(22):
+        ts = T0 + 60 + k * 4300
+        engine.process(message(cfg, f"{account}-{k}", account, [listed[k % len(listed)]],
+                               "sure thing", ts, session=f"{account}-s", client=BOT_APP))
+    return ts + 60
+
+
+@pytest.mark.parametrize(("listed", "established"), [(["sock"], False),
+                                                     (["ann", "ben", "cat"], True)])
+def test_a_day_of_clean_lines_establishes_an_account_with_three_people_not_one(
+        listed: list[str], established: bool) -> None:
+    """Mutual contacts vouch for an established sender's first line (CONTACTS_MUTUAL); a
+    day of lines establishes the account only when three people who list it back got
+    them, never when one sock got them all."""
+    engine = open_engine(config(official_clients=["im-android"]))
+    cfg = engine.config
+    now = day_of_chat(engine, "new", [*listed, "dan"], listed)
+    engine.process(event(cfg, type="contacts", id="c-dan", ts=T0, account="dan",
+                         contacts=["new"]))
+    verdict = engine.process(message(cfg, "first", "new", ["dan"], "hi dan, lunch?", now,
+                                     session="new-s", client=BOT_APP))
+    assert ("CONTACTS_MUTUAL" in {s.code for s in verdict.signals}) is established
+
+
+def test_familiar_sender_needs_recipients_who_list_the_account_back() -> None:
+    """A month-old account on its usual app and network: FAMILIAR_SENDER to a friend who
+    lists it back, not to someone only on its own list."""
+    engine = open_engine(config(official_clients=["im-android"]))
+    cfg = engine.config
+    engine.process(event(cfg, type="account", id="a-old", ts=T0, account="old",
+                         created=T0 - 60 * 86_400))
+    now = day_of_chat(engine, "old", ["ann", "ben", "cat", "lurker"], ["ann", "ben", "cat"])
+    verdicts = {who: engine.process(message(cfg, f"to-{who}", "old", [who], "see you at 8",
+                                            now + n, session="old-s", client=BOT_APP))
+                for n, who in enumerate(("ann", "lurker"))}
+    assert {who: "FAMILIAR_SENDER" in {s.code for s in v.signals}
+            for who, v in verdicts.items()} == {"ann": True, "lurker": False}
