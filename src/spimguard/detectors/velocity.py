@@ -145,7 +145,8 @@ class VelocityDetector:
         return (*plan[2:-2], *plan.ties, *plan.back)
 
     def _strangers_now(self, ctx: Context, plan: _Plan, facts: Facts) -> tuple[str, ...]:
-        """The recipients who are neither contacts nor correspondents, once per event."""
+        """The recipients who are neither contacts listing the sender back nor
+        correspondents, once per event."""
         return once(ctx, _STRANGERS_NOW, _strangers_of, plan, facts)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
