@@ -107,11 +107,10 @@ class TakeoverDetector:
 
     def _established(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
         if memo.established is None:
-            found = memo.plan
-            first, now = facts[found.first_seen], ctx.event.ts
-            ties = 0 if found.reciprocated is None else facts[found.reciprocated]
+            first, now = facts[memo.plan.first_seen], ctx.event.ts
             memo.established = first is not None and session.established(
-                self.cfg, first, now, self._record(memo, ctx, facts).profile(now), ties)
+                self.cfg, first, now, self._record(memo, ctx, facts).profile(now),
+                0 if memo.plan.reciprocated is None else facts[memo.plan.reciprocated])
         return memo.established
 
     def _vouching(self, memo: _Found, ctx: Context, facts: Facts,

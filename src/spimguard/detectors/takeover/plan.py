@@ -91,11 +91,13 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
     pals, pals_known = Distinct(pals_key, life_ttl), Contains(pals_key, people)
     wrote, wrote_any = Contains(wrote_key, people), Distinct(wrote_key, accounts.TALKED_TTL)
     doubted, doubted_known = Distinct(doubted_key, window), Contains(doubted_key, people)
-    back = accounts.listed_back(account, people)
-    listed_back = back if clear and len(people) <= cfg.owner_people else ()
-    reciprocated = Distinct(keys.reciprocated(account), accounts.TALKED_TTL)
+    listed_back = tuple(Contains(accounts.contacts(p), (account,)) for p in people) if (
+        clear and len(people) <= cfg.owner_people) else ()
     reads = [*common, burst, known_burst, contacts, talked, life, life_known, pals, pals_known,
-             wrote, wrote_any, doubted, doubted_known, *back, reciprocated]
+             wrote, wrote_any, doubted, doubted_known, *listed_back]
+    back = accounts.listed_back(account, people)  # ``listed_back`` is its start, or nothing
+    reciprocated = Distinct(keys.reciprocated(account), accounts.TALKED_TTL)
+    reads += (*back[len(listed_back):], reciprocated)
     if same_text is not None:
         reads.append(same_text)
     if heard is not None:
