@@ -139,6 +139,10 @@ def test_friends_forwarding_a_chain_letter_need_more_reports_than_a_campaign() -
     senders = [f"p{k}" for k in range(4)]
     for who in senders:
         live_a_month(engine, who)
+        for i in (*range(10, 20), 30):  # friends, who list their friend back
+            friend = f"{who}-friend{i}"
+            engine.process(event(engine.config, type="contacts", id=f"c-{friend}",
+                                 ts=T0 - DAY, account=friend, contacts=[who]))
     established(engine, *(f"p0-friend{i}" for i in range(10, 13)))
     n = 0
     for who in senders:

@@ -9,10 +9,25 @@ def test_friends_chatting_is_untouched() -> None:
     cfg = e.config
     e.process(event(cfg, type="contacts", id="c", ts=T0, account="alice",
                     contacts=["bob", "carol"]))
+    for friend in ("bob", "carol"):
+        e.process(event(cfg, type="contacts", id=f"c-{friend}", ts=T0, account=friend,
+                        contacts=["alice"]))
     for i in range(30):
         to = ["bob"] if i % 2 else ["carol"]
         verdict = e.process(message(cfg, f"m{i}", "alice", to, f"line {i}", T0 + 60 + i * 20))
         assert verdict.action == "deliver" and not verdict.signals
+
+
+def test_a_one_sided_list_makes_nobody_known() -> None:
+    """A contact list is its owner's claim (a bot lists its targets): recipients who never
+    listed the new account back nor wrote to it are strangers to it (red team H1)."""
+    e = open_engine(config())
+    cfg = e.config
+    e.process(event(cfg, type="contacts", id="c", ts=T0, account="alice",
+                    contacts=["bob", "carol"]))
+    e.process(message(cfg, "m0", "alice", ["carol"], "hi", T0 + 60))
+    verdict = e.process(message(cfg, "m1", "alice", ["bob"], "hi", T0 + 80))
+    assert "NEW_ACCOUNT_STRANGERS" in {s.code for s in verdict.signals}
 
 
 def test_group_chat_counts_as_one_target() -> None:

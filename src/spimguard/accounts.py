@@ -289,14 +289,29 @@ def ties(sender: str, recipients: Sequence[str], cap: int = MAX_TIES
     return Contains(contacts(sender), people), Contains(tie_record(sender), people, TALKED)
 
 
+def listed_back(sender: str, recipients: Sequence[str], cap: int = MAX_TIES
+                ) -> tuple[Contains, ...]:
+    """The reads that tell which of the first ``cap`` recipients list the sender in their
+    own contacts: the half of a contact the sender cannot write (anyone may put anyone on
+    its own list, and a bot lists its targets). The queries are the relationship and
+    takeover detectors' own, so the engine reads each once."""
+    me = (sender,)
+    return tuple(Contains(contacts(p), me) for p in tuple(dict.fromkeys(recipients))[:cap])
+
+
 def strangers(recipients: Sequence[str], queries: tuple[Contains, Contains],
-              facts: Mapping[Any, Any]) -> list[str]:
-    """The recipients who are neither contacts nor correspondents of the sender (those
-    past the ``ties`` cap count as strangers: nobody has that many people in one chat)."""
+              facts: Mapping[Any, Any], back: Sequence[Contains]) -> list[str]:
+    """The recipients who are neither correspondents of the sender nor contacts who list it
+    back (``back``: ``listed_back`` of the same recipients). The sender's own list is its
+    claim, not the recipient's: a one-sided listing makes nobody known. Those past the
+    ``ties`` cap count as strangers (nobody has that many people in one chat), and so do
+    contacts past ``back``'s that are not correspondents."""
     contacts_q, talked_q = queries
     members = contacts_q.members
-    unknown = [p for p, c, t in zip(members, facts[contacts_q], facts[talked_q], strict=True)
-               if not c and not t]
+    mutual = [facts[q][0] for q in back]
+    unknown = [p for i, (p, c, t) in enumerate(zip(members, facts[contacts_q], facts[talked_q],
+                                                   strict=True))
+               if not t and not (c and i < len(mutual) and mutual[i])]
     if recipients == members:  # the ties' own people (velocity's): none past the cap
         return unknown
     known = set(members).difference(unknown)

@@ -203,6 +203,7 @@ class _Plan(NamedTuple):
     keys: tuple[str, ...]
     reads: tuple[Get, ...]
     ties: tuple[Contains, Contains] | None = None  # messages: ``accounts.ties``
+    back: tuple[Contains, ...] = ()  # messages: ``accounts.listed_back``
 
 
 def decay_factor(since: float, now: float, half_life: float) -> float:
@@ -236,7 +237,8 @@ class BulkDetector:
                 return None
             ctx.keep[self.name] = " ".join(keys).encode()
             return _Plan(keys, _reads(keys),
-                         accounts.ties(event.sender, event.recipients))
+                         accounts.ties(event.sender, event.recipients),
+                         accounts.listed_back(event.sender, event.recipients))
         if isinstance(event, Report) and ctx.reported and self.name in ctx.reported.keep:
             keys = tuple(ctx.reported.keep[self.name].decode().split())
             return _Plan(keys, _reads(keys))
@@ -248,7 +250,7 @@ class BulkDetector:
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
-        return (*plan.reads, *(plan.ties or ())) if plan else ()
+        return (*plan.reads, *(plan.ties or ()), *plan.back) if plan else ()
 
     def cluster(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
         """The cluster of the band with the most (decayed) messages, if any band is known.
@@ -310,8 +312,8 @@ class BulkDetector:
         assert isinstance(message, Message) and plan.ties is not None
         seen = set(cluster.seen)
         fresh = [r for r in dict.fromkeys(message.recipients) if r not in seen]
-        return (len(fresh), len(accounts.strangers(fresh, plan.ties, facts))) if fresh else (
-            0, 0)
+        return (len(fresh), len(accounts.strangers(fresh, plan.ties, facts, plan.back))
+                ) if fresh else (0, 0)
 
     def _shape(self, cluster: Cluster, message: Message, fresh: tuple[int, int]
                ) -> tuple[float, float, float]:

@@ -94,6 +94,7 @@ class _Plan(NamedTuple):
     popular: Contains
     allowed: Contains
     ties: tuple[Contains, Contains] | None  # messages: ``accounts.ties``
+    back: tuple[Contains, ...]  # messages: ``accounts.listed_back``
 
 
 class ReputationDetector:
@@ -121,7 +122,9 @@ class ReputationDetector:
         return _Plan(domains, Contains(lists.key("popular"), domains),
                      lists.contains_any("allow", domains),
                      accounts.ties(event.sender, event.recipients)
-                     if isinstance(event, Message) else None)
+                     if isinstance(event, Message) else None,
+                     accounts.listed_back(event.sender, event.recipients)
+                     if isinstance(event, Message) else ())
 
     def _queries(self, domain: str) -> tuple[Query, ...]:
         cfg = self.cfg
@@ -135,7 +138,7 @@ class ReputationDetector:
         plan = self._plan(ctx)
         if plan is None or not isinstance(ctx.event, Message):
             return ()
-        out: list[Query] = [plan.popular, plan.allowed, *(plan.ties or ())]
+        out: list[Query] = [plan.popular, plan.allowed, *(plan.ties or ()), *plan.back]
         for domain in plan.domains:
             out.extend(self._queries(domain))
         return out
@@ -194,7 +197,7 @@ class ReputationDetector:
         assert isinstance(event, Message)
         out: list[Write] = []
         assert plan.ties is not None
-        strangers = tuple(accounts.strangers(event.recipients, plan.ties, facts))
+        strangers = tuple(accounts.strangers(event.recipients, plan.ties, facts, plan.back))
         for domain in plan.domains:
             if facts[Get(_first(domain))] is None:
                 out.append(Put(_first(domain), event.ts, _FIRST_SEEN_TTL))

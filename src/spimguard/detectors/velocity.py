@@ -7,8 +7,8 @@ share the ``velocity`` group, whose points the policy caps.
 
 Targets: a message in a named conversation with several recipients (a group
 chat) counts as one target, the conversation; any other message counts each
-recipient. A *stranger* is a recipient who is neither in the sender's contact
-list nor someone the sender has exchanged messages with (``accounts.py``).
+recipient. A *stranger* is a recipient who is neither a contact listing the sender
+back nor someone the sender has exchanged messages with (``accounts.py``).
 
 The cap is there because an established account's behaviour has innocent
 explanations its history vouches for. A days-old account has no history, and
@@ -98,13 +98,14 @@ class _Plan(NamedTuple):
     known_strangers: Contains
     first_seen: Get
     ties: tuple[Contains, Contains]  # ``accounts.ties`` of ``people``
+    back: tuple[Contains, ...]  # ``accounts.listed_back`` of ``people``
 
 
 _STRANGERS_NOW = "velocity:strangers"  # the event's scratch entry of ``_strangers_now``
 
 
 def _strangers_of(plan: _Plan, facts: Facts) -> tuple[str, ...]:
-    return tuple(accounts.strangers(plan.people, plan.ties, facts))
+    return tuple(accounts.strangers(plan.people, plan.ties, facts, plan.back))
 
 
 class VelocityDetector:
@@ -133,6 +134,7 @@ class VelocityDetector:
             Contains(_strangers(sender), people),
             accounts.record(sender),  # first seen
             accounts.ties(sender, people, cfg.max_targets),
+            accounts.listed_back(sender, people),
         )
 
     def reads(self, ctx: Context) -> Sequence[Query]:
@@ -140,10 +142,11 @@ class VelocityDetector:
         if message is None:
             return ()
         plan = self._plan(ctx, message)
-        return (*plan[2:-1], *plan.ties)
+        return (*plan[2:-2], *plan.ties, *plan.back)
 
     def _strangers_now(self, ctx: Context, plan: _Plan, facts: Facts) -> tuple[str, ...]:
-        """The recipients who are neither contacts nor correspondents, once per event."""
+        """The recipients who are neither contacts listing the sender back nor
+        correspondents, once per event."""
         return once(ctx, _STRANGERS_NOW, _strangers_of, plan, facts)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:

@@ -18,7 +18,7 @@ SIGNALS = {
     "CHALLENGE_FAILED": "the session failed the owner's challenge: it holds the password, "
                         "not the owner's second factor",
     "FAMILIAR_SENDER": "the account's usual app on its usual network, writing to its own "
-                       "contacts (counts against the other evidence)",
+                       "contacts who list it back (counts against the other evidence)",
     "INCIDENT_INHERITED": "a new session from the network, range or app of an open incident "
                           "on the account",
     "OWNER_CONSISTENT": "an established account's session with nothing against it: its official "

@@ -110,7 +110,8 @@ class TakeoverDetector:
             now = ctx.event.ts
             first = accounts.first_seen_of(facts[memo.plan.first_seen], now)
             memo.established = first is not None and session.established(
-                self.cfg, first, now, self._record(memo, ctx, facts).profile(now))
+                self.cfg, first, now, self._record(memo, ctx, facts).profile(now),
+                0 if memo.plan.reciprocated is None else facts[memo.plan.reciprocated])
         return memo.established
 
     def _vouching(self, memo: _Found, ctx: Context, facts: Facts,
@@ -235,7 +236,8 @@ class TakeoverDetector:
         if inherited:
             out.append(inherited)
         if not risk and session.trusted(cfg, known, judged, now) and self._established(
-                memo, ctx, facts) and all(facts[found.contacts]):
+                memo, ctx, facts) and all(facts[found.contacts]) and len(
+                _reciprocating(found, facts)) == len(found.contacts.members):
             out.append(Signal("FAMILIAR_SENDER", 1.0, f"its usual app "
                               f"'{judged.get('client')}' on its usual network, to its "
                               "contacts"))
@@ -349,6 +351,11 @@ class TakeoverDetector:
         record.count_sent(found.session, now, cfg.max_sessions)
         if outcome.signals & _AGAINST:
             return  # not clean: it teaches nothing else
+        vouched = _reciprocating(found, facts)
+        assert found.reciprocated is not None
+        if vouched and not isinstance(event, Invite):
+            out.append(Touch(found.reciprocated.key, vouched, accounts.TALKED_TTL,
+                             cfg.trusted_correspondents))
         # The one-way record is the owner's writing: an intruder's bland lines from its
         # own sessions (one contact each, never a burst) would turn the whole list into
         # active ties for its burst the next day.
@@ -402,6 +409,18 @@ class TakeoverDetector:
             # Written to: a reply from the recipient within reply_window is a conversation.
             out.extend(Put(keys.heard(r, event.account), event.ts, cfg.reply_window)
                        for r in dict.fromkeys(event.recipients))
+
+
+def _reciprocating(found: Plan, facts: Facts) -> tuple[str, ...]:
+    """The recipients whose own acts vouch for their tie to the account: they list it back,
+    or (the one recipient) wrote to it within ``reply_window``. What the account can make
+    alone, its own list or its own lines, never counts: a bot lists its targets, and
+    writes to them first."""
+    assert found.contacts is not None
+    back = [facts[q][0] for q in found.back]
+    heard = found.heard is not None and facts[found.heard] is not None
+    return tuple(p for i, p in enumerate(found.contacts.members)
+                 if heard or (i < len(back) and back[i]))
 
 
 def build(given: dict[str, Any], config: Config) -> TakeoverDetector:

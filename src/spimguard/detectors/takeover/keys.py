@@ -59,6 +59,12 @@ def wrote(account: str) -> str:
 WROTE = accounts.OWNER_WROTE  # the side of ``wrote`` the owner's one-way record is
 
 
+def reciprocated(account: str) -> str:
+    """Correspondents the account wrote to cleanly who list it back or had just written to
+    it: the history that makes it established is people, not volume (``session``)."""
+    return f"tk:recip:{account}"
+
+
 def doubted(account: str) -> str:
     """Dormant ties written to from any of the account's sessions nothing proves the
     owner's."""

@@ -8,8 +8,9 @@ detectors'; ``detect`` and ``writes`` both work from the answers.
 rules out is not: the contacts a session sent this pitch to only for a message with a
 link (the only one ``burst.measure`` counts them for, and ``writes`` keeps them for:
 a link's pitch is its domain, never the key of a text without one), the repeats of a text only for a
-message with a fingerprint (``burst.repeating``), whether the recipients list the
-account back only for a message in the clear with no link (``owner_consistent``).
+message with a fingerprint (``burst.repeating``). Whether the recipients list the
+account back is read for every message (``FAMILIAR_SENDER`` asks it); ``owner_consistent``
+sees it only for a message in the clear with no link (``listed_back``).
 Each is answered as if read: None or nothing, never a stale value."""
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ class Plan(NamedTuple):
     wrote_any: Distinct | None = None  # ... how many it wrote to at all
     doubted: Distinct | None = None  # dormant ties the account's unproven sessions wrote to
     doubted_known: Contains | None = None
+    # The account in each recipient's contacts (``accounts.listed_back``, the first
+    # ``accounts.MAX_TIES``): whether the recipients vouch for the tie (``FAMILIAR_SENDER``).
+    back: tuple[Contains, ...] = ()
+    reciprocated: Distinct | None = None  # correspondents who vouched for their tie to it
 
 
 def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan | None:
@@ -91,6 +96,9 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
         clear and len(people) <= cfg.owner_people) else ()
     reads = [*common[:3], burst, known_burst, contacts, talked, life, life_known, pals, pals_known,
              wrote, wrote_any, doubted, doubted_known, *listed_back]
+    back = accounts.listed_back(account, people)  # ``listed_back`` is its start, or nothing
+    reciprocated = Distinct(keys.reciprocated(account), accounts.TALKED_TTL)
+    reads += (*back[len(listed_back):], reciprocated)
     if same_text is not None:
         reads.append(same_text)
     if heard is not None:
@@ -102,4 +110,4 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
     return Plan(*common, tuple(reads), session, burst, known_burst, contacts, talked,
                 same_text, heard, text_to, text_known, shape, life, life_known, pals,
                 pals_known, listed_back, wrote, wrote_any, doubted,
-                doubted_known)  # in the order of Plan's fields
+                doubted_known, back, reciprocated)  # in the order of Plan's fields

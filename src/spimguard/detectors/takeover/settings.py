@@ -24,6 +24,11 @@ class TakeoverSettings:
     reply_window: int = 1_800  # seconds within which answering a message counts as a reply
     replies_trusted: int = 2  # replies that make a session a conversing one (its burst halves)
     trusted_messages: int = 20  # clean messages before the account's usual session is trusted
+    # ... and, for those messages to make the account established before ``established_after``,
+    # distinct correspondents among them who list it back or had just written to it: volume to
+    # one sock is a bot's warm-up (red team H1). Three, as trust.py's ``full_footprint``: what
+    # anyone who uses a messenger has, what a throwaway has only with as many socks.
+    trusted_correspondents: int = 3
     hour_messages: int = 100  # messages in the hour histogram before an hour can be unusual
     # ... and past this many it is halved (recent habits count more: about four times
     # ``hour_messages``, so a halved histogram still judges hours).

@@ -1,0 +1,120 @@
+"""Red team: a throwaway that vouches for itself (session 11).
+
+A bot lists its targets in its own contact list (a list is the account's own claim: on most
+IM platforms anyone may add anyone to their own roster) and, for a day, trades 22 bland lines
+with one sock of its own from its own app and network. That makes it "established" (a clean
+history of ``trusted_messages`` over ``familiar_after``) and its session the owner's habit
+(``FAMILIAR_SENDER``: usual app, usual network, to "its contacts"), so the policy takes four
+points off and bounds what the words and the volume say to a warning; and its targets, being
+on its own list, are no strangers to the velocity detector. The same pitch from a bot that
+did not warm up is blocked.
+
+The rule these tests hold the code to: evidence that a session is the owner's, and that a
+recipient is no stranger, rests on what the sender cannot manufacture alone: recipients who
+list it back or wrote to it, and a history with people who are not its own ring.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import T0, config, event, message
+from spimguard import open_engine
+from spimguard.engine import Engine
+
+PITCH = "hey {n}! Ringtones for your phone, new hits every week at tones-shop.com, only $1"
+TARGETS = [f"target{i}" for i in range(30)]
+BOT_APP = {"id": "botapp", "ip": "203.0.113.8"}
+
+
+def warmed_bot() -> tuple[Engine, float]:
+    """The bot, 26 hours after its first line, its own list naming every target."""
+    engine = open_engine(config(official_clients=["im-android"]))
+    cfg = engine.config
+    engine.process(event(cfg, type="contacts", id="c-bot", ts=T0, account="bot",
+                         contacts=["sock", *TARGETS]))
+    engine.process(event(cfg, type="contacts", id="c-sock", ts=T0, account="sock",
+                         contacts=["bot"]))
+    ts = T0
+    for k in range(22):
+        ts = T0 + k * 4300
+        engine.process(message(cfg, f"s{k}", "sock", ["bot"], "ok", ts, session="sock-s",
+                               client={"id": "botapp", "ip": "203.0.113.7"}))
+        engine.process(message(cfg, f"b{k}", "bot", ["sock"], "sure thing", ts + 60,
+                               session="bot-s", client=BOT_APP))
+    return engine, ts + 120
+
+
+def pitch_all(engine: Engine, start: float) -> list[Any]:
+    return [engine.process(message(engine.config, f"p{i}", "bot", [target],
+                                   PITCH.format(n=target), start + i * 20, session="bot-s",
+                                   client=BOT_APP))
+            for i, target in enumerate(TARGETS)]
+
+
+def test_the_pitch_from_a_bot_that_did_not_warm_up_is_stopped() -> None:
+    """The premise: the same 30 messages from the same app, no warm-up, no list."""
+    engine = open_engine(config(official_clients=["im-android"]))
+    verdicts = pitch_all(engine, T0)
+    stopped = sum(v.action in ("hold", "block") for v in verdicts)
+    assert stopped >= 25, [v.action for v in verdicts]
+
+
+def test_a_one_sided_list_and_a_sock_do_not_vouch_for_a_bot() -> None:
+    engine, start = warmed_bot()
+    verdicts = pitch_all(engine, start)
+    familiar = [v.id for v in verdicts if any(s.code == "FAMILIAR_SENDER" for s in v.signals)]
+    assert not familiar, "recipients who never listed the bot back nor wrote to it"
+    stopped = sum(v.action in ("hold", "block") for v in verdicts)
+    assert stopped >= 25, [v.action for v in verdicts]  # today: 27 delivered, 3 warned
+
+
+def day_of_chat(engine: Engine, account: str, people: list[str], listed: list[str]) -> float:
+    """``account`` lists ``people``, ``listed`` of them list it back, and it writes 22 lines
+    to ``listed`` in turn over 26 hours from its own app and network; the time after."""
+    cfg = engine.config
+    engine.process(event(cfg, type="contacts", id=f"c-{account}", ts=T0, account=account,
+                         contacts=people))
+    for who in listed:
+        engine.process(event(cfg, type="contacts", id=f"c-{who}", ts=T0, account=who,
+                             contacts=[account]))
+    ts = T0
+    for k in range(22):
+        ts = T0 + 60 + k * 4300
+        engine.process(message(cfg, f"{account}-{k}", account, [listed[k % len(listed)]],
+                               "sure thing", ts, session=f"{account}-s", client=BOT_APP))
+    return ts + 60
+
+
+@pytest.mark.parametrize(("listed", "established"), [(["sock"], False),
+                                                     (["ann", "ben", "cat"], True)])
+def test_a_day_of_clean_lines_establishes_an_account_with_three_people_not_one(
+        listed: list[str], established: bool) -> None:
+    """Mutual contacts vouch for an established sender's first line (CONTACTS_MUTUAL); a
+    day of lines establishes the account only when three people who list it back got
+    them, never when one sock got them all."""
+    engine = open_engine(config(official_clients=["im-android"]))
+    cfg = engine.config
+    now = day_of_chat(engine, "new", [*listed, "dan"], listed)
+    engine.process(event(cfg, type="contacts", id="c-dan", ts=T0, account="dan",
+                         contacts=["new"]))
+    verdict = engine.process(message(cfg, "first", "new", ["dan"], "hi dan, lunch?", now,
+                                     session="new-s", client=BOT_APP))
+    assert ("CONTACTS_MUTUAL" in {s.code for s in verdict.signals}) is established
+
+
+def test_familiar_sender_needs_recipients_who_list_the_account_back() -> None:
+    """A month-old account on its usual app and network: FAMILIAR_SENDER to a friend who
+    lists it back, not to someone only on its own list."""
+    engine = open_engine(config(official_clients=["im-android"]))
+    cfg = engine.config
+    engine.process(event(cfg, type="account", id="a-old", ts=T0, account="old",
+                         created=T0 - 60 * 86_400))
+    now = day_of_chat(engine, "old", ["ann", "ben", "cat", "lurker"], ["ann", "ben", "cat"])
+    verdicts = {who: engine.process(message(cfg, f"to-{who}", "old", [who], "see you at 8",
+                                            now + n, session="old-s", client=BOT_APP))
+                for n, who in enumerate(("ann", "lurker"))}
+    assert {who: "FAMILIAR_SENDER" in {s.code for s in v.signals}
+            for who, v in verdicts.items()} == {"ann": True, "lurker": False}
