@@ -112,23 +112,24 @@ def _since_held(domain: str) -> str:
     return f"rep:sinceheld:{domain}"
 
 
-_LINK_CHARS = 200  # a shared link's key keeps at most this much of its path (bounded keys)
+# A shared link's key (host and path) is cut to this many characters: a bounded key, and
+# the paths shorteners and free hosts give are far shorter (bit.ly's are 7 characters).
+_LINK_CHARS = 200
 
 
 @lru_cache(maxsize=4_096)
 def _shared_link(host: str, path: str) -> str:
     """``host`` + ``path`` when the link is on shared infrastructure (a bundled shortener,
     or a user's page on a free host: ``urlmodel.features.service``), else ''."""
-    suffixes = lists.host_suffixes(host)
-    if shorteners().intersection(suffixes) or url_features.service(
-            host, path[: url_features.MAX_PATH].lower())[0]:
+    if shorteners().intersection(lists.host_suffixes(host)) or url_features.service(
+            host, path.lower())[0]:
         return f"{host}{path.rstrip('/')}"[:_LINK_CHARS]
     return ""
 
 
 def _key(url: UrlFact) -> str:
     """What reputation is kept for: the link on shared infrastructure, else its domain."""
-    return _shared_link(url.host, url.path) or url.domain
+    return _shared_link(url.host, url.path[:_LINK_CHARS]) or url.domain
 
 
 class _Plan(NamedTuple):
