@@ -10,13 +10,11 @@ spam through bit.ly is held, and then ordinary posts with a bit.ly link are held
 The rule these tests hold the code to: held verdicts are evidence against a link only as
 independent voices are (one sender, or one sender's ring, is one voice, as for reports in
 ``trust.py``), and on shared infrastructure (shorteners, whose path is the destination) only
-against the link itself, not its registrable domain. Tests marked ``xfail(strict=True)``
-fail today; the fix turns them into regression tests.
+against the link itself, not its registrable domain (``detectors/reputation.py``). Both
+failed before that rule.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from conftest import T0, config, established, event, message
 from spimguard import open_engine
@@ -46,19 +44,15 @@ def first_contact(engine: Engine, text: str, ts: float) -> tuple[str, set[str]]:
     return verdict.action, {s.code for s in verdict.signals}
 
 
-@pytest.mark.xfail(strict=True, reason="rep:held counts held messages, not independent "
-                   "senders: one throwaway makes any domain 'often held'")
 def test_one_throwaway_cannot_make_a_shop_domain_often_held() -> None:
     engine = open_engine(config())
     blocked_pitches(engine, ["bot"] * 20, ["marias-bakery.com"] * 20, T0)
     action, codes = first_contact(engine, "hi, the order form is on marias-bakery.com/order",
                                   T0 + 3600)
-    assert "LINK_REPUTATION" not in codes  # today: 6.4 points for a week
+    assert "LINK_REPUTATION" not in codes  # before: 6.4 points for a week
     assert action == "deliver"
 
 
-@pytest.mark.xfail(strict=True, reason="a shortener's reputation is kept for its registrable "
-                   "domain, so spam through bit.ly marks every bit.ly link")
 def test_spam_through_a_shortener_does_not_mark_other_short_links() -> None:
     engine = open_engine(config())
     blocked_pitches(engine, [f"bot{i}" for i in range(20)],

@@ -14,6 +14,7 @@ from spimguard.cli import app
 from spimguard.engine import Engine
 from spimguard.errors import BadInput
 from spimguard.lookalike import Brands, one_edit
+from spimguard.state.ops import Distinct
 from spimguard.text import view
 
 
@@ -160,6 +161,34 @@ def test_reputation_fresh_domain_pushed_by_many_then_reported() -> None:
                                       "https://www.youtube.com/watch?v=1", T0 + i))
                for i in range(40)]
     assert all(v.action == "deliver" for v in popular)
+
+
+def test_reports_on_a_short_link_mark_that_link_not_the_shortener() -> None:
+    """A shortener's domain is everyone's: reputation is kept for the short link itself,
+    through the verdict log to a report that names the message hours later."""
+    engine = links_engine()
+    established(engine, "f1", "f2", "f3")
+    for i in range(3):
+        engine.process(message(engine.config, f"p{i}", "pusher", [f"f{i + 1}"],
+                               "your parcel is waiting: https://bit.ly/3parcel", T0 + i))
+        engine.process(event(engine.config, type="report", id=f"r{i}", ts=T0 + 40 + i,
+                             reporter=f"f{i + 1}", message_id=f"p{i}", label="spam"))
+    assert "LINK_REPUTATION" in codes(engine, "look https://bit.ly/3parcel", "x", "y", T0 + 60)
+    assert "LINK_REPUTATION" not in codes(engine, "the slides: https://bit.ly/3xTalk", "z",
+                                          "w", T0 + 61)
+
+
+def test_a_group_conversation_is_one_recipient_of_a_domain() -> None:
+    """Reputation's work per message is bounded whatever the room's size (as velocity's):
+    a message to a 500-member room is one recipient, the room, and no stranger."""
+    engine = links_engine()
+    members = [f"m{i}" for i in range(500)]
+    engine.process(message(engine.config, "room", "m0", members[1:],
+                           "minutes are on https://club-notes.example.org/today", T0,
+                           conversation="club"))
+    reached, pushed = engine.read_state([Distinct("rep:recipients:example.org", 3600.0),
+                                         Distinct("rep:strangers:example.org", 3600.0)])
+    assert (reached, pushed) == (1, 0)
 
 
 def test_attachments() -> None:

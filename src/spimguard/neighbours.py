@@ -1,11 +1,12 @@
 """Near neighbours among reported messages: a character-shingle sketch and its index.
 
-A wave is many variants of one pitch: the same offer, the same handles and links,
+A wave is many variants of one pitch: the same offer, the same handles,
 the same phrasing skeleton with a name, a number or a few words changed. Ordinary
 chat in the same language shares only its common words with a pitch, and those are
 a small part of either text. So the similarity is measured on the *whole* text's
 character 5-grams (after disguises are folded and what personalises a copy is masked:
-``text.masked_for``), as Jaccard: a variant shares most of its shingles with another
+``text.masked_for``; its links' domains left out, as they have evidence of their own),
+as Jaccard: a variant shares most of its shingles with another
 variant, while two texts that merely share the language's common words ("yang",
 "anda", "kamu", "и", "что") share few of theirs, because each text's other
 words (its offer, its handles, its phrasing) are its own.
@@ -71,7 +72,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .text import MessageView, masked_for, view
+from .text import MessageView, masked, masked_for, view
 
 SIZE = 64  # MinHash values per sketch
 ROWS = 2  # values per LSH band (SIZE / ROWS bands)
@@ -99,6 +100,14 @@ _CHUNK = 4_096  # shingles permuted at once in ``sketches`` (SIZE × 4,096 words
 Texts = Sequence[tuple[MessageView, tuple[str, ...]]]  # (view, names) of each message
 
 
+def _words(v: MessageView, names: tuple[str, ...]) -> str:
+    """What a text's shingles are of: its masked prose without its links' domains. Links
+    have evidence of their own (``detectors/reputation.py``); a short line's shingles would
+    be mostly its link's, so any line naming a reported domain would be a near variant of
+    the pitch that named it, and the same reports would count twice."""
+    return masked(v.prose_skeleton, (), names) if v.domains else masked_for(v, names)
+
+
 def shingles(texts: Texts, common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each text's distinct masked character-shingle hashes less the ``common`` ones
     (``ordinary``), for a batch of texts at once: (hashes, text) where ``text[i]`` is the
@@ -110,7 +119,7 @@ def shingles(texts: Texts, common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     text are kept: numpy's cost per call is paid once per batch, not per message, and
     the work is O(C log C) for the batch's C characters (the sort that keeps each text's
     distinct hashes)."""
-    words = [masked_for(v, names)[:MAX_CHARS] for v, names in texts]
+    words = [_words(v, names)[:MAX_CHARS] for v, names in texts]
     sizes = [len(w) for w in words]
     points = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"),
                            dtype=np.uint32).astype(np.uint64)

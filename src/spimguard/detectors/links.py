@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -77,6 +77,12 @@ def _data_lines(name: str) -> list[str]:
             if line.strip() and not line.lstrip().startswith("#")]
 
 
+@cache
+def shorteners() -> frozenset[str]:
+    """The bundled shorteners (``data/shorteners.txt``), as registrable domains or hosts."""
+    return frozenset(_data_lines("shorteners.txt"))
+
+
 class LinksDetector:
     name = "links"
 
@@ -91,7 +97,7 @@ class LinksDetector:
                 raise ConfigError(f"detectors.links.bait_languages: no word list for "
                                   f"{language!r} in data/bait/") from None
         self.bait = tuple(dict.fromkeys((p, skeleton(p)) for p in phrases if p.strip()))
-        self.shorteners = frozenset(_data_lines("shorteners.txt"))
+        self.shorteners = shorteners()
         self.url_model = (None if cfg.url_model == "off" else
                           url_scorer.load(cfg.url_model) if cfg.url_model else
                           url_scorer.bundled())

@@ -4,7 +4,12 @@ A spim campaign's domain is typically new, pushed by many accounts at once, and
 reported or held soon after; a site friends share has been around and is
 rarely reported. Per registrable domain the state keeps when it was first
 seen, which accounts sent it (last ``spread_window``), user reports on
-messages carrying it, and messages with it that were held or blocked.
+messages carrying it, and which accounts sent it in messages that were held or
+blocked. On shared infrastructure (a shortener, ``data/shorteners.txt``, or a user's
+page on a free host, form service or dynamic DNS name, ``urlmodel/hosts.txt``) the
+registrable domain is everyone's, and the path is the destination: reputation is kept
+for the link itself (host and path), so spam through bit.ly marks its own short
+links, not every bit.ly link.
 
 LINK_REPUTATION's strength is the strongest of: reports (full strength at
 ``reports_hard`` reported messages' worth of spam weight, as the report-trust
@@ -14,6 +19,14 @@ its shape, as the bulk detector judges it: the larger of the reach per sender
 (distinct recipients over distinct senders: friends pass a link on to two or
 three each, a campaign pushes it to many each) and the share of recipients who
 were strangers to their sender.
+A held verdict is evidence against a link only as independent voices are: held senders
+are counted, not held messages (one throwaway sending twenty pitches that carry a
+bakery's domain is one voice, as one reporter is), from ``held_soft`` to ``held_hard``
+of them, times their share of the domain's senders since it was first held (a site
+many people share is not "often held" because a few spammers' messages carried it).
+A group conversation is one recipient, the conversation, as it is one target for
+velocity (``velocity.py``): a message to a 10,000-member room is one write per domain,
+not 10,000, and none of its members counts as a stranger.
 Domains on the ``popular`` list (the built-in ``lists.well_known`` sites, and any
 top-domain list imported as ``popular``) or the ``allow`` list are never judged:
 an allowlist wins over learnt reputation, and a site everyone shares cannot
@@ -25,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from .. import accounts, lists
@@ -32,7 +46,10 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Get, Incr, Put, Query, Touch, Write
+from ..text import UrlFact
+from ..urlmodel import features as url_features
 from .base import Context, Facts, Outcome, once, ramp, settings
+from .links import shorteners
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +64,8 @@ class ReputationSettings:
     reports_soft: int = 0  # reports above this count as evidence
     reports_hard: int = 3  # ... full strength
     held_window: int = 604_800  # seconds held verdicts are remembered
+    # Distinct senders of held messages (one sender is one voice): the bar the count of held
+    # messages had (session 11's red team, H2: one throwaway's twenty pitches reached it).
     held_soft: int = 2
     held_hard: int = 20
     max_domains: int = 8  # domains judged per message
@@ -86,13 +105,39 @@ def _reports(domain: str) -> str:
 
 
 def _held(domain: str) -> str:
-    return f"rep:held:{domain}"
+    return f"rep:heldby:{domain}"  # senders of held messages ("rep:held" counted messages)
+
+
+def _since_held(domain: str) -> str:
+    return f"rep:sinceheld:{domain}"
+
+
+# A shared link's key (host and path) is cut to this many characters: a bounded key, and
+# the paths shorteners and free hosts give are far shorter (bit.ly's are 7 characters).
+_LINK_CHARS = 200
+
+
+@lru_cache(maxsize=4_096)
+def _shared_link(host: str, path: str) -> str:
+    """``host`` + ``path`` when the link is on shared infrastructure (a bundled shortener,
+    or a user's page on a free host: ``urlmodel.features.service``), else ''."""
+    if shorteners().intersection(lists.host_suffixes(host)) or url_features.service(
+            host, path.lower())[0]:
+        return f"{host}{path.rstrip('/')}"[:_LINK_CHARS]
+    return ""
+
+
+def _key(url: UrlFact) -> str:
+    """What reputation is kept for: the link on shared infrastructure, else its domain."""
+    return _shared_link(url.host, url.path[:_LINK_CHARS]) or url.domain
 
 
 class _Plan(NamedTuple):
-    domains: tuple[str, ...]
+    domains: tuple[str, ...]  # what reputation is kept for (``_key``): domains and links
+    owners: tuple[str, ...]  # each one's registrable domain, what popular and allow judge
     popular: Contains
     allowed: Contains
+    people: tuple[str, ...]  # recipients, or the group conversation (one target)
     ties: tuple[Contains, Contains] | None  # messages: ``accounts.ties``
     back: tuple[Contains, ...]  # messages: ``accounts.listed_back``
 
@@ -103,36 +148,51 @@ class ReputationDetector:
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, ReputationSettings, given)
 
-    def _domains(self, ctx: Context) -> tuple[str, ...]:
+    def _domains(self, ctx: Context) -> dict[str, str]:
+        """The event's keys (``_key``), each with its registrable domain. A report's are
+        those its message's verdict kept (``keep``), or the log's domains (a log entry
+        with no shared link, or one written before links were keyed)."""
         if isinstance(ctx.event, Message) and ctx.view is not None:
-            return tuple(d for d in ctx.view.domains if "." in d)[: self.cfg.max_domains]
+            keys = {_key(u): u.domain for u in ctx.view.urls if "." in u.domain}
+            return dict(list(keys.items())[: self.cfg.max_domains])
         if isinstance(ctx.event, Report) and ctx.reported is not None:
-            return ctx.reported.domains[: self.cfg.max_domains]
-        return ()
+            kept = ctx.reported.keep.get(self.name)
+            keys = kept.decode().split("\n") if kept else ctx.reported.domains
+            return {k: k for k in keys[: self.cfg.max_domains]}  # a report reads no list
+        return {}
 
     def _plan(self, ctx: Context) -> _Plan | None:
         """The event's plan, once per event (None, for the most, which carry no domain)."""
         return once(ctx, self.name, self._make_plan, ctx)
 
     def _make_plan(self, ctx: Context) -> _Plan | None:
-        domains = self._domains(ctx)
-        if not domains:
+        keys = self._domains(ctx)
+        if not keys:
             return None
         event = ctx.event
-        return _Plan(domains, Contains(lists.key("popular"), domains),
-                     lists.contains_any("allow", domains),
-                     accounts.ties(event.sender, event.recipients)
-                     if isinstance(event, Message) else None,
-                     accounts.listed_back(event.sender, event.recipients)
-                     if isinstance(event, Message) else ())
+        owners = tuple(keys.values())
+        unique = tuple(dict.fromkeys(owners))
+        people: tuple[str, ...] = ()
+        ties = None
+        back: tuple[Contains, ...] = ()
+        if isinstance(event, Message):
+            if event.conversation and len(event.recipients) > 1:
+                people = (f"conv:{event.conversation}",)
+            else:
+                people = tuple(event.recipients)
+                ties = accounts.ties(event.sender, people)
+                back = accounts.listed_back(event.sender, people)
+        return _Plan(tuple(keys), owners, Contains(lists.key("popular"), unique),
+                     lists.contains_any("allow", unique), people, ties, back)
 
     def _queries(self, domain: str) -> tuple[Query, ...]:
         cfg = self.cfg
         return (Get(_first(domain)), Distinct(_senders(domain), cfg.spread_window),
                 Count(_reports(domain), cfg.reports_window, _DAY),
-                Count(_held(domain), cfg.held_window, 3600.0),
+                Distinct(_held(domain), cfg.held_window),
                 Distinct(_recipients(domain), cfg.spread_window),
-                Distinct(_strangers(domain), cfg.spread_window))
+                Distinct(_strangers(domain), cfg.spread_window),
+                Distinct(_since_held(domain), cfg.held_window))
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
@@ -146,9 +206,11 @@ class ReputationDetector:
     def _judged(self, plan: _Plan, facts: Facts) -> list[str]:
         allowed = {s for s, hit in zip(plan.allowed.members, facts[plan.allowed], strict=True)
                    if hit}
+        popular = {d for d, hit in zip(plan.popular.members, facts[plan.popular], strict=True)
+                   if hit}
         known = lists.well_known()
-        return [d for d, popular in zip(plan.domains, facts[plan.popular], strict=True)
-                if not popular and d not in known
+        return [k for k, d in zip(plan.domains, plan.owners, strict=True)
+                if d not in popular and d not in known
                 and not allowed.intersection(lists.host_suffixes(d))]
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
@@ -156,10 +218,12 @@ class ReputationDetector:
         message = ctx.message
         if plan is None or message is None:
             return []
+        if plan.domains != plan.owners:  # a shared link: what a later report is about
+            ctx.keep[self.name] = "\n".join(plan.domains).encode()
         cfg = self.cfg
         best: tuple[float, str] | None = None
         for domain in self._judged(plan, facts):
-            first, senders, reports, held, reached, pushed = (
+            first, senders, reports, held, reached, pushed, since_held = (
                 facts[q] for q in self._queries(domain))
             age_h = (message.ts - first) / 3600 if first is not None else 0.0
             fresh = age_h < cfg.fresh_hours
@@ -168,8 +232,9 @@ class ReputationDetector:
                         pushed / reached if reached else 0.0)
             spread = 0.6 * ramp(senders, cfg.spread_soft, cfg.spread_hard) * shape if (
                 fresh) else 0
+            share = held / max(held, since_held, 1)
             strength = max(ramp(reports, cfg.reports_soft, cfg.reports_hard),
-                           0.8 * ramp(held, cfg.held_soft, cfg.held_hard), spread)
+                           0.8 * ramp(held, cfg.held_soft, cfg.held_hard) * share, spread)
             if strength > 0 and (best is None or strength > best[0]):
                 facts_said = [f"first seen {age_h:.0f} h ago" if first is not None else
                               "never seen before", f"sent by {senders} accounts to "
@@ -178,7 +243,8 @@ class ReputationDetector:
                 if reports:
                     facts_said.append(f"{reports:.0f} user reports")
                 if held:
-                    facts_said.append(f"{held:.0f} messages held")
+                    facts_said.append(f"{held} of its {max(held, since_held)} senders "
+                                      "held")
                 best = (strength, f"{domain}: {', '.join(facts_said)}")
         return [Signal("LINK_REPUTATION", best[0], best[1])] if best else []
 
@@ -196,20 +262,27 @@ class ReputationDetector:
                     for d in plan.domains] if step else []
         assert isinstance(event, Message)
         out: list[Write] = []
-        assert plan.ties is not None
-        strangers = tuple(accounts.strangers(event.recipients, plan.ties, facts, plan.back))
+        strangers = tuple(accounts.strangers(event.recipients, plan.ties, facts, plan.back)
+                          ) if plan.ties else ()
+        held = outcome.action in ("hold", "block")
         for domain in plan.domains:
             if facts[Get(_first(domain))] is None:
                 out.append(Put(_first(domain), event.ts, _FIRST_SEEN_TTL))
             out.append(Touch(_senders(domain), (event.sender,), self.cfg.spread_window,
                              self.cfg.senders_cap))
-            out.append(Touch(_recipients(domain), tuple(event.recipients),
+            out.append(Touch(_recipients(domain), plan.people,
                              self.cfg.spread_window, self.cfg.recipients_cap))
             if strangers:
                 out.append(Touch(_strangers(domain), strangers, self.cfg.spread_window,
                                  self.cfg.recipients_cap))
-            if outcome.action in ("hold", "block"):
-                out.append(Incr(_held(domain), 1.0, 3600.0, self.cfg.held_window))
+            if held:
+                out.append(Touch(_held(domain), (event.sender,), self.cfg.held_window,
+                                 self.cfg.senders_cap))
+            # The share's denominator: the domain's senders once it has been held (only
+            # then: no state for the many domains no held message carried).
+            if held or facts[Distinct(_held(domain), self.cfg.held_window)]:
+                out.append(Touch(_since_held(domain), (event.sender,), self.cfg.held_window,
+                                 self.cfg.senders_cap))
         return out
 
 
