@@ -36,8 +36,9 @@ def contacts(account: str) -> str:
 TALKED = "talked"  # exchanged delivered or warned messages, either way (the engine)
 WROTE = "wrote"  # the account wrote to them, delivered or warned (relationship detector)
 OWNER_WROTE = "owner-wrote"  # the owner wrote to them, clean and vouched (takeover detector)
+RECIPROCATED = "reciprocated"  # ... and they listed it back or had just written (takeover)
 _TIES = sided_keyspace("ties:", {TALKED: "talked:", WROTE: "rel:wrote:",
-                                 OWNER_WROTE: "tk:wrote:"})
+                                 OWNER_WROTE: "tk:wrote:", RECIPROCATED: "tk:recip:"})
 
 
 def tie_record(account: str) -> str:

@@ -355,7 +355,7 @@ class TakeoverDetector:
         assert found.reciprocated is not None
         if vouched and not isinstance(event, Invite):
             out.append(Touch(found.reciprocated.key, vouched, accounts.TALKED_TTL,
-                             cfg.trusted_correspondents))
+                             cfg.trusted_correspondents, keys.RECIPROCATED))
         # The one-way record is the owner's writing: an intruder's bland lines from its
         # own sessions (one contact each, never a burst) would turn the whole list into
         # active ties for its burst the next day.

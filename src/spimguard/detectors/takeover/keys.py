@@ -61,8 +61,12 @@ WROTE = accounts.OWNER_WROTE  # the side of ``wrote`` the owner's one-way record
 
 def reciprocated(account: str) -> str:
     """Correspondents the account wrote to cleanly who list it back or had just written to
-    it: the history that makes it established is people, not volume (``session``)."""
-    return f"tk:recip:{account}"
+    it: the history that makes it established is people, not volume (``session``). The
+    same people as the account's other ties: its ties' ``RECIPROCATED`` side."""
+    return accounts.tie_record(account)
+
+
+RECIPROCATED = accounts.RECIPROCATED  # the side of ``reciprocated``
 
 
 def doubted(account: str) -> str:

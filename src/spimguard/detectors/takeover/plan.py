@@ -97,7 +97,8 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
     reads = [*common[:3], burst, known_burst, contacts, talked, life, life_known, pals, pals_known,
              wrote, wrote_any, doubted, doubted_known, *listed_back]
     back = accounts.listed_back(account, people)  # ``listed_back`` is its start, or nothing
-    reciprocated = Distinct(keys.reciprocated(account), accounts.TALKED_TTL)
+    reciprocated = Distinct(keys.reciprocated(account), accounts.TALKED_TTL,
+                            keys.RECIPROCATED)
     reads += (*back[len(listed_back):], reciprocated)
     if same_text is not None:
         reads.append(same_text)
