@@ -178,6 +178,23 @@ def test_reports_on_a_short_link_mark_that_link_not_the_shortener() -> None:
                                           "w", T0 + 61)
 
 
+def test_reports_on_a_users_own_name_mark_the_name_whatever_the_path() -> None:
+    """Under a free host or dynamic DNS the user's page is its own name (the host), which
+    the user chose: a path varied per message must not escape what reports taught, and a
+    neighbour's name under the same service stays clean."""
+    engine = links_engine()
+    established(engine, "f1", "f2", "f3")
+    for i in range(3):
+        engine.process(message(engine.config, f"p{i}", "pusher", [f"f{i + 1}"],
+                               f"win a phone: https://promo.duckdns.org/d{i}", T0 + i))
+        engine.process(event(engine.config, type="report", id=f"r{i}", ts=T0 + 40 + i,
+                             reporter=f"f{i + 1}", message_id=f"p{i}", label="spam"))
+    assert "LINK_REPUTATION" in codes(engine, "look https://promo.duckdns.org/d99", "x",
+                                      "y", T0 + 60)
+    assert "LINK_REPUTATION" not in codes(engine, "my nas: https://home.duckdns.org/d1",
+                                          "z", "w", T0 + 61)
+
+
 def test_a_group_conversation_is_one_recipient_of_a_domain() -> None:
     """Reputation's work per message is bounded whatever the room's size (as velocity's):
     a message to a 500-member room is one recipient, the room, and no stranger."""

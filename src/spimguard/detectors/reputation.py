@@ -119,12 +119,18 @@ _LINK_CHARS = 200
 
 @lru_cache(maxsize=4_096)
 def _shared_link(host: str, path: str) -> str:
-    """``host`` + ``path`` when the link is on shared infrastructure (a bundled shortener,
-    or a user's page on a free host: ``urlmodel.features.service``), else ''."""
-    if shorteners().intersection(lists.host_suffixes(host)) or url_features.service(
-            host, path.lower())[0]:
-        return f"{host}{path.rstrip('/')}"[:_LINK_CHARS]
-    return ""
+    """What names the sender's own page on shared infrastructure, else '': on a bundled
+    shortener, or a page named by its path on a service's host (``forms.gle/abc``), the
+    host and path; on a user's own name under a free host or dynamic DNS
+    (``x.duckdns.org``, ``x.github.io``: ``urlmodel.features.service``), the host, whatever
+    path follows, since the name is what the user chose and the path is free to vary."""
+    if not shorteners().intersection(lists.host_suffixes(host)):
+        kind, name = url_features.service(host, path.lower())
+        if not kind:
+            return ""
+        if host.removeprefix("www.") != name:
+            return host[:_LINK_CHARS]
+    return f"{host}{path.rstrip('/')}"[:_LINK_CHARS]
 
 
 def _key(url: UrlFact) -> str:
