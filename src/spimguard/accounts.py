@@ -46,9 +46,12 @@ def tie_record(account: str) -> str:
     return _TIES + account
 
 
+_KEY = "acct:"
+
+
 def key(account: str) -> str:
     """The account's record (``Account``): its first sighting and restrictions."""
-    return f"acct:{account}"
+    return _KEY + account
 
 
 def record(account: str) -> Get:
@@ -94,25 +97,35 @@ _NONE = Account()
 _ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder(Account)
 
 
+_last: tuple[bytes | None, Account] = (None, _NONE)
+
+
 def decode(value: bytes | None) -> Account:
-    """The record as read (None: no record), its parts as stored, expired or not."""
-    return _NONE if value is None else _DECODER.decode(value)
+    """The record as read (None: no record), its parts as stored, expired or not.
+
+    An event's readers (the engine, velocity, the takeover detector, up to five looks)
+    are handed the one bytes object the state read gave, so the last one decoded is
+    remembered by identity: one decode an event. Bytes are immutable and the memo holds
+    them, so the same object always decodes to the same record."""
+    global _last
+    last = _last
+    if value is last[0]:
+        return last[1]
+    if value is None:
+        return _NONE
+    found = _DECODER.decode(value)
+    _last = (value, found)
+    return found
 
 
 def first_seen_of(value: bytes | None, now: float) -> float | None:
     """When the account was first seen, from its record as read at ``now``."""
-    if value is None:
-        return None
-    found = decode(value)
-    return found.first_seen if found.first_until > now else None
+    return alive(decode(value), now).first_seen
 
 
 def restrictions_of(value: bytes | None, now: float) -> dict[str, Any] | None:
     """The account's restrictions in force at ``now``, from its record as read."""
-    if value is None:
-        return None
-    found = decode(value)
-    return found.restrict if found.restrict_until > now else None
+    return alive(decode(value), now).restrict
 
 
 def alive(found: Account, now: float) -> Account:
@@ -210,10 +223,10 @@ def upgraded(read: Callable[[Sequence[Query]], list[Any]], queries: Sequence[Que
     """Fill in ``answers`` (to ``queries``) the absent records that the keys of before the
     record still hold (``legacy``): for readers outside the engine's events."""
     missing = [i for i, (q, a) in enumerate(zip(queries, answers, strict=True))
-               if a is None and q.__class__ is Get and q.key.startswith("acct:")]
+               if a is None and q.__class__ is Get and q.key.startswith(_KEY)]
     if not missing:
         return
-    found = legacy(read, [queries[i].key[len("acct:"):] for i in missing], now,
+    found = legacy(read, [queries[i].key[len(_KEY):] for i in missing], now,
                    restriction_ttl)
     for i, value in zip(missing, found, strict=True):
         answers[i] = value

@@ -429,13 +429,13 @@ class Engine:
         """The record of the event's account (``read``), live parts only, and whether it
         was made from the keys of before it (``_legacy``): then it is filled in ``facts``
         before any detector looks, and the event writes it and deletes them."""
-        stored = facts[read]
+        stored, upgrade = facts[read], False
         if stored is None and event.ts < self._legacy_until:
             facts[read] = stored = accounts.legacy(
                 lambda more: self.state.read(more, event.ts), (event.account,), event.ts,
                 self.config.policy.restriction_ttl)[0]
-            return accounts.alive(accounts.decode(stored), event.ts), stored is not None
-        return accounts.alive(accounts.decode(stored), event.ts), False
+            upgrade = stored is not None
+        return accounts.alive(accounts.decode(stored), event.ts), upgrade
 
     def _finished(self, event: Event, outbox: once.Outbox) -> Result:
         """An event judged already (its claim's outbox): record it here too, answer alike."""
