@@ -11,7 +11,10 @@ did not warm up is blocked.
 
 The rule these tests hold the code to: evidence that a session is the owner's, and that a
 recipient is no stranger, rests on what the sender cannot manufacture alone: recipients who
-list it back or wrote to it, and a history with people who are not its own ring.
+list it back or wrote to it, and a history with people who are not its own ring. A
+recipient only the sender lists is *unvouched* (``accounts.Standing``): it earns no trust,
+and it is no stranger either while the sender writes to a handful of such people (a new
+user's friends have mostly not added it yet: review F2); a list worked through is.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 import pytest
 
 from conftest import T0, config, event, message
-from spimguard import open_engine
+from spimguard import accounts, open_engine
 from spimguard.engine import Engine
 
 PITCH = "hey {n}! Ringtones for your phone, new hits every week at tones-shop.com, only $1"
@@ -69,6 +72,56 @@ def test_a_one_sided_list_and_a_sock_do_not_vouch_for_a_bot() -> None:
     assert not familiar, "recipients who never listed the bot back nor wrote to it"
     stopped = sum(v.action in ("hold", "block") for v in verdicts)
     assert stopped >= 25, [v.action for v in verdicts]  # today: 27 delivered, 3 warned
+
+
+def test_a_one_sided_list_of_300_targets_does_not_carry_a_pitch() -> None:
+    """A bot lists 300 targets and pitches each in turn: past the handful a new user writes
+    to first (``UNVOUCHED_ALLOWANCE``), its targets count as strangers and every pitch is
+    stopped; none is delivered, and the first few are judged on their words (warned)."""
+    engine = open_engine(config(official_clients=["im-android"]))
+    cfg = engine.config
+    targets = [f"mark{i}" for i in range(300)]
+    engine.process(event(cfg, type="contacts", id="c-bot", ts=T0, account="bot",
+                         contacts=targets))
+    actions = [engine.process(message(cfg, f"p{i}", "bot", [target], PITCH.format(n=target),
+                                      T0 + 60 + i * 20, session="bot-s",
+                                      client=BOT_APP)).action
+               for i, target in enumerate(targets)]
+    free = accounts.UNVOUCHED_ALLOWANCE
+    assert "deliver" not in actions[:free], actions[:free]
+    assert set(actions[free:]) <= {"hold", "block"}, sorted(set(actions[free:]))
+
+
+CASUAL = ["hey {n}, I'm on here now! saw this and thought of you "
+          "https://www.corner-bakery-news.net/story/42",
+          "{n} look at this lol https://youtu.be/dQw4w9WgXcQ",
+          "hi {n}, new number, this is me. the pics from saturday: "
+          "https://photos.app.goo.gl/aBcD123",
+          "{n}! found the recipe https://smittenkitchen.com/2019/10/apple-cake/",
+          "{n}, that shop I told you about https://tiny-knits-studio.shop/sale"]
+
+
+@pytest.mark.parametrize("friends", [1, 3, accounts.UNVOUCHED_ALLOWANCE])
+def test_a_new_user_sharing_a_link_with_friends_who_have_not_added_it_yet(
+        friends: int) -> None:
+    """Review F2: a new account writes a casual line with a link to each of the friends in
+    its phone book, none of whom has listed it back yet. They vouch for nothing (no
+    trust discount), and they are no strangers either: delivered or warned, never held."""
+    engine = open_engine(config(official_clients=["im-android"]))
+    cfg = engine.config
+    stopped = []
+    for t, text in enumerate(CASUAL):
+        me, pals = f"new{t}", [f"pal{t}-{i}" for i in range(friends)]
+        engine.process(event(cfg, type="contacts", id=f"c-{me}", ts=T0, account=me,
+                             contacts=[*pals, "mum", "work"]))
+        for i, pal in enumerate(pals):
+            verdict = engine.process(message(cfg, f"{me}-{i}", me, [pal], text.format(n=pal),
+                                             T0 + 120 + 90 * i, session=f"{me}-s",
+                                             client={"id": "im-android",
+                                                     "ip": f"198.51.100.{t + 9}"}))
+            if verdict.action not in ("deliver", "warn"):
+                stopped.append((text, i, [s.code for s in verdict.signals]))
+    assert not stopped
 
 
 def day_of_chat(engine: Engine, account: str, people: list[str], listed: list[str]) -> float:

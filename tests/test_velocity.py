@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from conftest import T0, config, event, message
-from spimguard import open_engine
+from spimguard import accounts, open_engine
 
 
 def test_friends_chatting_is_untouched() -> None:
@@ -18,16 +22,53 @@ def test_friends_chatting_is_untouched() -> None:
         assert verdict.action == "deliver" and not verdict.signals
 
 
-def test_a_one_sided_list_makes_nobody_known() -> None:
-    """A contact list is its owner's claim (a bot lists its targets): recipients who never
-    listed the new account back nor wrote to it are strangers to it (red team H1)."""
+def _newcomer_writes_to_its_list(people: int) -> list[set[str]]:
+    """A new account lists ``people`` accounts, none of which lists it back, and writes
+    "hi" to each in turn within minutes: each verdict's signal codes."""
     e = open_engine(config())
     cfg = e.config
-    e.process(event(cfg, type="contacts", id="c", ts=T0, account="alice",
-                    contacts=["bob", "carol"]))
-    e.process(message(cfg, "m0", "alice", ["carol"], "hi", T0 + 60))
-    verdict = e.process(message(cfg, "m1", "alice", ["bob"], "hi", T0 + 80))
-    assert "NEW_ACCOUNT_STRANGERS" in {s.code for s in verdict.signals}
+    listed = [f"friend{i}" for i in range(people)]
+    e.process(event(cfg, type="contacts", id="c", ts=T0, account="alice", contacts=listed))
+    return [{s.code for s in e.process(message(cfg, f"m{i}", "alice", [who], "hi",
+                                               T0 + 60 + 20 * i)).signals}
+            for i, who in enumerate(listed)]
+
+
+@pytest.mark.parametrize("people", [2, accounts.UNVOUCHED_ALLOWANCE])
+def test_the_few_people_a_newcomer_lists_are_unvouched_not_strangers(people: int) -> None:
+    """People the account lists who have not (yet) listed it back vouch for nothing, but
+    its first lines to a handful of them are no evidence of writing to strangers (F2)."""
+    assert _newcomer_writes_to_its_list(people) == [set()] * people
+
+
+def test_a_one_sided_list_worked_through_is_strangers() -> None:
+    """A contact list is its owner's claim (a bot lists its targets): past the allowance
+    in the window, every recipient who never listed the account back nor wrote to it is a
+    stranger to it, the first ones too (red team H1)."""
+    codes = _newcomer_writes_to_its_list(accounts.UNVOUCHED_ALLOWANCE + 1)
+    assert codes[:-1] == [set()] * accounts.UNVOUCHED_ALLOWANCE
+    assert {"NEW_ACCOUNT_STRANGERS", "VELOCITY_STRANGERS"} <= codes[-1]
+
+
+def _standing(unvouched: int) -> tuple[accounts.Standing, list[str]]:
+    """One message of alice's to ``unvouched`` people she lists who do not list her back,
+    "pal" (listed both ways) and "x" (not listed): its standing, and who counts as a
+    stranger on the message alone."""
+    people = [*(f"p{i}" for i in range(unvouched)), "pal", "x"]
+    ties, back = accounts.ties("alice", people), accounts.listed_back("alice", people)
+    facts: dict[Any, Any] = {ties[0]: [p != "x" for p in people], ties[1]: [False] * len(people)}
+    facts.update({q: [q.key == accounts.contacts("pal")] for q in back})
+    return (accounts.standing(people, ties, facts, back),
+            accounts.strangers(people, ties, facts, back))
+
+
+def test_one_message_to_more_unvouched_than_the_allowance_is_to_strangers() -> None:
+    """Fan-out to many unvouched at once is the pattern, with no window needed (what the
+    reputation and bulk detectors judge a message by)."""
+    few = [f"p{i}" for i in range(accounts.UNVOUCHED_ALLOWANCE)]
+    assert _standing(len(few)) == (accounts.Standing(["x"], few), ["x"])
+    many = [*few, f"p{len(few)}"]
+    assert _standing(len(many)) == (accounts.Standing(["x"], many), ["x", *many])
 
 
 def test_group_chat_counts_as_one_target() -> None:

@@ -313,20 +313,71 @@ def listed_back(sender: str, recipients: Sequence[str], cap: int = MAX_TIES
     return tuple(Contains(contacts(p), me) for p in tuple(dict.fromkeys(recipients))[:cap])
 
 
-def strangers(recipients: Sequence[str], queries: tuple[Contains, Contains],
-              facts: Mapping[Any, Any], back: Sequence[Contains]) -> list[str]:
-    """The recipients who are neither correspondents of the sender nor contacts who list it
-    back (``back``: ``listed_back`` of the same recipients). The sender's own list is its
-    claim, not the recipient's: a one-sided listing makes nobody known. Those past the
-    ``ties`` cap count as strangers (nobody has that many people in one chat), and so do
-    contacts past ``back``'s that are not correspondents."""
+class Standing(NamedTuple):
+    """Who a message's recipients are to its sender, by what vouches for the tie.
+
+    **Vouched** (neither list here): a correspondent, or a contact who lists the sender
+    back; only what the recipient did vouches (``listed_back``). **Unvouched**: on the
+    sender's own list, no more. That earns the sender no trust (no FAMILIAR_SENDER, no
+    "known" to velocity, reputation or bulk), but it is no evidence of spraying strangers
+    either: a newcomer's friends have mostly not added it yet, and its first lines to
+    the people in its phone book are ham. **Strangers**: recipients the sender does not
+    list at all and never exchanged messages with.
+
+    Unvouched recipients turn into strangers by the pattern (``counted``): more than
+    ``UNVOUCHED_ALLOWANCE`` of them at once or, where a detector keeps a window, in its
+    window. A bot lists its targets (its list is its own claim) and works through them;
+    a person writes to a handful of friends."""
+
+    strangers: list[str]
+    unvouched: list[str]
+
+
+# Unvouched recipients (``Standing``) an account may write to, in one message or in an
+# hour (velocity's ``strangers_window``), before every one of them counts as a stranger:
+# the handful of friends a new account writes to first (the tests' newcomer writes to
+# up to five); a bot's list of targets is tens to thousands.
+UNVOUCHED_ALLOWANCE = 5
+
+
+def standing(recipients: Sequence[str], queries: tuple[Contains, Contains],
+             facts: Mapping[Any, Any], back: Sequence[Contains]) -> Standing:
+    """The recipients' ``Standing`` (``queries``: ``ties`` of the same recipients; ``back``:
+    their ``listed_back``). Those past the ``ties`` cap are strangers (nobody has that
+    many people in one chat); contacts past ``back``'s cap that are not correspondents
+    are unvouched (listed, and nothing checked vouches)."""
     contacts_q, talked_q = queries
     members = contacts_q.members
     mutual = [facts[q][0] for q in back]
-    unknown = [p for i, (p, c, t) in enumerate(zip(members, facts[contacts_q], facts[talked_q],
-                                                   strict=True))
-               if not t and not (c and i < len(mutual) and mutual[i])]
+    unknown, unvouched = [], []
+    for i, (p, c, t) in enumerate(zip(members, facts[contacts_q], facts[talked_q],
+                                      strict=True)):
+        if t:
+            continue
+        if not c:
+            unknown.append(p)
+        elif not (i < len(mutual) and mutual[i]):
+            unvouched.append(p)
     if recipients == members:  # the ties' own people (velocity's): none past the cap
-        return unknown
-    known = set(members).difference(unknown)
-    return [r for r in dict.fromkeys(recipients) if r not in known]
+        return Standing(unknown, unvouched)
+    wanted, checked = set(recipients), set(members).difference(unknown)
+    return Standing([r for r in dict.fromkeys(recipients) if r not in checked],
+                    [p for p in unvouched if p in wanted])
+
+
+def counted(found: Standing, unvouched: int) -> list[str]:
+    """The recipients who count as strangers: ``found``'s strangers, and its unvouched
+    too once ``unvouched`` (this message's, or a window's with it) passes
+    ``UNVOUCHED_ALLOWANCE``."""
+    if unvouched > UNVOUCHED_ALLOWANCE and found.unvouched:
+        return [*found.strangers, *found.unvouched]
+    return found.strangers
+
+
+def strangers(recipients: Sequence[str], queries: tuple[Contains, Contains],
+              facts: Mapping[Any, Any], back: Sequence[Contains]) -> list[str]:
+    """The recipients of one message who count as strangers, judged on the message alone
+    (``Standing``: its strangers, and its unvouched when it goes to more than
+    ``UNVOUCHED_ALLOWANCE`` of them at once)."""
+    found = standing(recipients, queries, facts, back)
+    return counted(found, len(found.unvouched))

@@ -17,11 +17,14 @@ write to the two or three people they know, a campaign sends each copy to many,
 or to strangers. The shape is the larger of the reach per sender (decayed
 recipients over decayed senders, ramped between ``reach_soft`` and
 ``reach_hard``) and the share of recipients who are strangers to their sender
-(neither contacts nor correspondents, ``accounts.py``). So many senders with a
-few friends each (viral sharing, a phrase everyone types) are not bulk, and the
-evidence says the shape it saw. Bulk alone stays under the warn
-threshold: greetings are bulk too. CAMPAIGN_CONFIRMED (users' reports confirmed the cluster as
-spim) holds on its own. Confirmation needs ``confirm_reporters`` distinct
+(``accounts.strangers``: not on its list nor correspondents, or people on its list
+who never vouched for it, more of them in one copy than a new user's few friends).
+A copy at a time to people a sender only lists is no stranger evidence: one sender's
+campaign shows in its reach. So many senders with a few friends each (viral
+sharing, a phrase everyone types) are not bulk, and the evidence says the shape it
+saw. Bulk alone stays under the warn threshold: greetings are bulk too.
+CAMPAIGN_CONFIRMED (users' reports confirmed the cluster as spim) holds on its own.
+Confirmation needs ``confirm_reporters`` distinct
 reporters whose reports carry that much weight in all, *and* that weight on at
 least ``confirm_share`` of the cluster's (decayed) messages: a spim wave is
 reported by a share of its recipients, while a phrase thousands of people send

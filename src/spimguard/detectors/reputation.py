@@ -18,7 +18,7 @@ the spread of senders (up to 0.6, so spread alone warns but never holds) times
 its shape, as the bulk detector judges it: the larger of the reach per sender
 (distinct recipients over distinct senders: friends pass a link on to two or
 three each, a campaign pushes it to many each) and the share of recipients who
-were strangers to their sender.
+were strangers to their sender (``accounts.strangers``, judged on each message alone).
 A held verdict is evidence against a link only as independent voices are: held senders
 are counted, not held messages (one throwaway sending twenty pitches that carry a
 bakery's domain is one voice, as one reporter is), from ``held_soft`` to ``held_hard``

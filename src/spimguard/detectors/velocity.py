@@ -7,8 +7,12 @@ share the ``velocity`` group, whose points the policy caps.
 
 Targets: a message in a named conversation with several recipients (a group
 chat) counts as one target, the conversation; any other message counts each
-recipient. A *stranger* is a recipient who is neither a contact listing the sender
-back nor someone the sender has exchanged messages with (``accounts.py``).
+recipient. A *stranger* is a recipient the sender neither lists nor has exchanged
+messages with; one it lists who has not vouched for it (listed it back, written to it)
+is *unvouched* (``accounts.Standing``): no stranger while the sender writes to a handful
+of them in ``strangers_window`` (a newcomer's friends have mostly not added it yet),
+and every one of them a stranger past ``accounts.UNVOUCHED_ALLOWANCE`` (a bot lists
+the targets it works through). Each kind is kept in a window set of its own.
 
 The cap is there because an established account's behaviour has innocent
 explanations its history vouches for. A days-old account has no history, and
@@ -61,7 +65,7 @@ class VelocitySettings:
     new_account_link_strangers: int = 5  # ... and, writing links, that make it a throwaway bot
     new_account_sealed_strangers: int = 5  # ... or writing encrypted messages (links unseen)
     max_targets: int = 500  # recipients looked at per message (bound on one read)
-    set_cap: int = 5_000  # members kept per sender in the target and stranger sets
+    set_cap: int = 5_000  # members kept per sender in its target, stranger, unvouched sets
 
 
 SIGNALS = {
@@ -88,6 +92,10 @@ def _strangers(account: str) -> str:
     return f"vel:strangers:{account}"
 
 
+def _unvouched(account: str) -> str:
+    return f"vel:unvouched:{account}"
+
+
 class _Plan(NamedTuple):
     targets: tuple[str, ...]  # what fan-out counts: recipients, or the group conversation
     people: tuple[str, ...]  # recipients checked for strangers (none in a group chat)
@@ -96,16 +104,42 @@ class _Plan(NamedTuple):
     known_targets: Contains
     strangers: Distinct
     known_strangers: Contains
+    unvouched: Distinct
+    known_unvouched: Contains
     first_seen: Get
     ties: tuple[Contains, Contains]  # ``accounts.ties`` of ``people``
     back: tuple[Contains, ...]  # ``accounts.listed_back`` of ``people``
 
 
-_STRANGERS_NOW = "velocity:strangers"  # the event's scratch entry of ``_strangers_now``
+class _Reach(NamedTuple):
+    """Who the message reaches, as velocity counts strangers."""
+
+    now: tuple[str, ...]  # its recipients who count as strangers
+    strangers: tuple[str, ...]  # its recipients the sender does not list (the window's set)
+    unvouched: tuple[str, ...]  # ... it lists, unvouched (their window's set)
+    count: int  # strangers in the window with the message's
 
 
-def _strangers_of(plan: _Plan, facts: Facts) -> tuple[str, ...]:
-    return tuple(accounts.strangers(plan.people, plan.ties, facts, plan.back))
+_REACH = "velocity:reach"  # the event's scratch entry of ``_reach``
+
+
+def _new(people: tuple[str, ...], kept: list[bool], some: list[str]) -> int:
+    """How many of ``some`` (among ``people``) are not ``kept`` in their window's set."""
+    if not some:
+        return 0
+    known = dict(zip(people, kept, strict=True))
+    return sum(1 for p in some if not known[p])
+
+
+def _reach_of(plan: _Plan, facts: Facts) -> _Reach:
+    found = accounts.standing(plan.people, plan.ties, facts, plan.back)
+    strangers = facts[plan.strangers] + _new(plan.people, facts[plan.known_strangers],
+                                             found.strangers)
+    unvouched = facts[plan.unvouched] + _new(plan.people, facts[plan.known_unvouched],
+                                             found.unvouched)
+    over = unvouched > accounts.UNVOUCHED_ALLOWANCE
+    return _Reach(tuple(accounts.counted(found, unvouched)), tuple(found.strangers),
+                  tuple(found.unvouched), strangers + unvouched if over else strangers)
 
 
 class VelocityDetector:
@@ -132,6 +166,8 @@ class VelocityDetector:
             Contains(_targets(sender), targets),
             Distinct(_strangers(sender), cfg.strangers_window),
             Contains(_strangers(sender), people),
+            Distinct(_unvouched(sender), cfg.strangers_window),
+            Contains(_unvouched(sender), people),
             accounts.record(sender),  # first seen
             accounts.ties(sender, people, cfg.max_targets),
             accounts.listed_back(sender, people),
@@ -144,10 +180,9 @@ class VelocityDetector:
         plan = self._plan(ctx, message)
         return (*plan[2:-2], *plan.ties, *plan.back)
 
-    def _strangers_now(self, ctx: Context, plan: _Plan, facts: Facts) -> tuple[str, ...]:
-        """The recipients who are neither contacts listing the sender back nor
-        correspondents, once per event."""
-        return once(ctx, _STRANGERS_NOW, _strangers_of, plan, facts)
+    def _reach(self, ctx: Context, plan: _Plan, facts: Facts) -> _Reach:
+        """Who the message reaches, once per event (``detect`` and ``writes``)."""
+        return once(ctx, _REACH, _reach_of, plan, facts)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         message = ctx.message
@@ -164,19 +199,16 @@ class VelocityDetector:
             found.append(Signal("VELOCITY_FANOUT", strength,
                                 f"wrote to {fanout} recipients in "
                                 f"{cfg.fanout_window // 60} min"))
-        strangers_now = self._strangers_now(ctx, plan, facts)
-        strangers = facts[plan.strangers]
-        if strangers_now:  # and those of them new to the window's set
-            known = dict(zip(plan.people, facts[plan.known_strangers], strict=True))
-            strangers += sum(1 for s in strangers_now if not known[s])
+        reach = self._reach(ctx, plan, facts)
+        strangers_now, strangers = reach.now, reach.count
         if isinstance(message, Invite) and strangers_now and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
             found.append(Signal("INVITE_STRANGERS", strength,
-                                f"invited {strangers} accounts that are not its contacts in "
+                                f"invited {strangers} strangers in "
                                 f"{cfg.strangers_window // 60} min"))
         if strength := ramp(strangers, cfg.strangers_soft, cfg.strangers_hard):
             found.append(Signal("VELOCITY_STRANGERS", strength,
-                                f"wrote to {strangers} accounts that are not its contacts in "
+                                f"wrote to {strangers} strangers in "
                                 f"{cfg.strangers_window // 60} min"))
         first_seen = accounts.first_seen_of(facts[plan.first_seen], message.ts)
         age = message.ts - first_seen if first_seen is not None else 0.0
@@ -206,10 +238,13 @@ class VelocityDetector:
             Incr(_msgs(message.sender), 1.0, 10.0, cfg.rate_window * 2),
             Touch(_targets(message.sender), plan.targets, cfg.fanout_window, cfg.set_cap),
         ]
-        strangers = self._strangers_now(ctx, plan, facts)
-        if strangers:
-            out.append(Touch(_strangers(message.sender), strangers, cfg.strangers_window,
-                             cfg.set_cap))
+        reach = self._reach(ctx, plan, facts)
+        if reach.strangers:
+            out.append(Touch(_strangers(message.sender), reach.strangers,
+                             cfg.strangers_window, cfg.set_cap))
+        if reach.unvouched:
+            out.append(Touch(_unvouched(message.sender), reach.unvouched,
+                             cfg.strangers_window, cfg.set_cap))
         return out
 
 
