@@ -204,11 +204,11 @@ class VelocityDetector:
         if isinstance(message, Invite) and strangers_now and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
             found.append(Signal("INVITE_STRANGERS", strength,
-                                f"invited {strangers} strangers in "
+                                f"invited {strangers} accounts that are not its contacts in "
                                 f"{cfg.strangers_window // 60} min"))
         if strength := ramp(strangers, cfg.strangers_soft, cfg.strangers_hard):
             found.append(Signal("VELOCITY_STRANGERS", strength,
-                                f"wrote to {strangers} strangers in "
+                                f"wrote to {strangers} accounts that are not its contacts in "
                                 f"{cfg.strangers_window // 60} min"))
         first_seen = accounts.first_seen_of(facts[plan.first_seen], message.ts)
         age = message.ts - first_seen if first_seen is not None else 0.0
