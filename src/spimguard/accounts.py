@@ -335,8 +335,10 @@ class Standing(NamedTuple):
 
 # Unvouched recipients (``Standing``) an account may write to, in one message or in an
 # hour (velocity's ``strangers_window``), before every one of them counts as a stranger:
-# the handful of friends a new account writes to first (the tests' newcomer writes to
-# up to five); a bot's list of targets is tens to thousands.
+# the handful of friends a new account writes to first; a bot's list of targets is tens
+# to thousands. Five, as velocity's ``new_account_link_strangers``: past that many, a
+# new account writing links to people who never vouched for it is a throwaway bot's
+# pattern whether it listed them or not.
 UNVOUCHED_ALLOWANCE = 5
 
 

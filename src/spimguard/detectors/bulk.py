@@ -24,9 +24,9 @@ campaign shows in its reach. So many senders with a few friends each (viral
 sharing, a phrase everyone types) are not bulk, and the evidence says the shape it
 saw. Bulk alone stays under the warn threshold: greetings are bulk too.
 CAMPAIGN_CONFIRMED (users' reports confirmed the cluster as spim) holds on its own.
-Confirmation needs ``confirm_reporters`` distinct
-reporters whose reports carry that much weight in all, *and* that weight on at
-least ``confirm_share`` of the cluster's (decayed) messages: a spim wave is
+Confirmation needs ``confirm_reporters`` distinct reporters whose reports carry that
+much weight in all, *and* that weight on at least ``confirm_share`` of the cluster's
+(decayed) messages: a spim wave is
 reported by a share of its recipients, while a phrase thousands of people send
 ("can you pick up bread on the way back") collects a stray mistaken report now
 and then and must not be held for it. A report's weight is the report-trust
