@@ -26,16 +26,14 @@ saw. Bulk alone stays under the warn threshold: greetings are bulk too.
 CAMPAIGN_CONFIRMED (users' reports confirmed the cluster as spim) holds on its own.
 Confirmation needs ``confirm_reporters`` distinct reporters whose reports carry that
 much weight in all, *and* that weight on at least ``confirm_share`` of the cluster's
-(decayed) messages: a spim wave is
-reported by a share of its recipients, while a phrase thousands of people send
-("can you pick up bread on the way back") collects a stray mistaken report now
-and then and must not be held for it. A report's weight is the report-trust
-model's (``trust.py``): only recipients of the reported copy count, once per
-message, throwaway and restricted accounts less. Both bars rise with the share
-of the cluster's copies that came from their owners' usual app and network to
-their own contacts (FAMILIAR_SENDER), up to ``confirm_familiar`` times: friends
-forwarding a chain letter are not a campaign. Confirmation credits its
-reporters' track records.
+(decayed) messages: a spim wave is reported by a share of its recipients, while a phrase
+thousands of people send ("can you pick up bread on the way back") collects a stray
+mistaken report now and then and must not be held for it. A report's weight is the
+report-trust model's (``trust.py``): only recipients of the reported copy count, once
+per message, throwaway and restricted accounts less. Both bars rise with the share of
+the cluster's copies that came from their owners' usual app and network to their own
+contacts (FAMILIAR_SENDER), up to ``confirm_familiar`` times: friends forwarding a chain
+letter are not a campaign. Confirmation credits its reporters' track records.
 
 Encrypted messages have no words to cluster (``text.SEALED``): they are judged on
 metadata by the other detectors. A report of one may carry its words (``report.text``,
