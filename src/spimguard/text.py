@@ -78,21 +78,20 @@ _DEFANGED = re.compile(
 # "promo dot com", "promo . com": ordinary words too, so only well-known suffixes count.
 _SPACED_DOT = re.compile(
     r"(?<=[a-z0-9])(?:\s+dot\s+|\s+\.\s*)(?=(?:" + _SPACED_TLDS + r")\b)", re.IGNORECASE)
-# A host's labels may end in U+3002 as well as in dots (UTS #46 maps U+3002, U+FF0E and
-# U+FF61 to dots; NFKC already made U+FF0E a dot and U+FF61 U+3002): between labels of
-# any script but CJK. CJK prose has no spaces and ends its sentences with U+3002, so the
-# letters before one of its full stops are a sentence, not a label.
+# U+3002 between labels is a dot (UTS #46 maps U+3002, U+FF0E and U+FF61 to dots; NFKC
+# already made U+FF0E a dot and U+FF61 U+3002) after a label of any script but CJK. CJK
+# prose has no spaces and ends its sentences with U+3002, so the letters before one of its
+# full stops are a sentence, not a label.
 _NOT_CJK = rf"[^\W{_CJK_RANGES}]"
-# A bare host starts where no label could continue (a host is read once, from its start,
-# not again from each of its labels).
-_HOST_START = rf"(?<![\w@.-])(?<!{_NOT_CJK}\u3002)(?<!-\u3002)"
+_LABEL_THEN_IDEOGRAPHIC_DOT = re.compile(
+    rf"(?<![\w-])(?:{_NOT_CJK}|-){{1,63}}\u3002(?={_NOT_CJK})")
 _URL = re.compile(
-    r"(?:(?:https?|ftp)://|www[.\u3002])[^\s<>\"'`]+"
-    rf"|{_HOST_START}(?:[\w-]{{1,63}}\.|(?:{_NOT_CJK}|-){{1,63}}\u3002(?={_NOT_CJK}))+"
-    r"(?:xn--[a-z0-9-]{2,59}|[^\W\d_]{2,24})(?::\d{1,5})?(?:/[^\s<>\"'`]*)?"
+    r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+"
+    r"|(?<![\w@.-])(?:[\w-]{1,63}\.)+(?:xn--[a-z0-9-]{2,59}|[^\W\d_]{2,24})(?::\d{1,5})?"
+    r"(?:/[^\s<>\"'`]*)?"
     # A bare dotted quad is a link with a path ("95.141.32.7/login": linkifiers link it);
     # without one it is as likely a version number.
-    rf"|{_HOST_START}(?:\d{{1,3}}[.\u3002]){{3}}\d{{1,3}}(?::\d{{1,5}})?/[^\s<>\"'`]*",
+    r"|(?<![\w@.-])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?/[^\s<>\"'`]*",
     re.IGNORECASE,
 )
 # U+3002 read as the dot it stands for in a host (U+FF0E and U+FF61 too, for hosts that
@@ -404,6 +403,19 @@ def _may_link(text: str) -> bool:
     return "." in text or "\u3002" in text or "://" in text
 
 
+def _ideographic_dots(chunk: str) -> str:
+    """``chunk`` with the U+3002 that end a host's labels read as dots: one character for
+    another, so a link found in it is at the same place in ``chunk``, as it was written.
+    (One match a label: a hostile "a\u3002a\u3002..." costs what "a.a. ..." does.)"""
+    ends = [match.end() - 1 for match in _LABEL_THEN_IDEOGRAPHIC_DOT.finditer(chunk)]
+    if not ends:
+        return chunk
+    chars = list(chunk)
+    for end in ends:
+        chars[end] = "."
+    return "".join(chars)
+
+
 def find_urls(text: str) -> tuple[UrlFact, ...]:
     if _SPACED_HINT.search(text):
         text = _SPACED_DOT.sub(".", _DEFANGED.sub(".", text))
@@ -418,12 +430,13 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
     for chunk in [c for c in text.split() if _may_link(c)]:
         if not _may_link(chunk.rstrip(_TRAILING)):
             continue
-        for match in _URL.finditer(chunk):
-            raw = match.group(0).rstrip(_TRAILING)
+        read = _ideographic_dots(chunk) if "\u3002" in chunk else chunk
+        for match in _URL.finditer(read):
+            dotted = match.group(0).rstrip(_TRAILING)
+            raw = chunk[match.start():match.start() + len(dotted)]
             if raw in seen:
                 continue
             seen.add(raw)
-            dotted = raw if raw.isascii() else raw.translate(_DOTS)  # what the checks read
             if not dotted.isascii() or "xn--" in dotted.lower():
                 idn_chars += len(raw)
                 if idn_chars > MAX_IDN_CHARS:
