@@ -32,7 +32,8 @@ PREFIXED = (("a1 ", "1@"), ("a1 ", "1$"), ("a1 ", "a1"), ("a dot ", "a"), ("http
             ("a1 ", "1@ "), ("a.com", "/"))
 # Words that differ from each other (numbered), so no cache can help: each is a new link
 # candidate, leet word or mention.
-NUMBERED = ("a{}.zz", "a{}.com", "http://a{}.zz", "w{}.x", "ä{}.de", "@u{}", "a{}b", "x{}.y.z")
+NUMBERED = ("a{}.zz", "a{}.com", "http://a{}.zz", "w{}.x", "ä{}.de", "@u{}", "a{}b", "x{}.y.z",
+            "a{}\u3002zz", "http://{}/", "1.1.1.{}/")
 FAMILIES = (
     "a1 1@", "1@", "a1", "@", "$a", "a$", "a@1 ", ".", "a.", "a.b", ".a", "-.", "a-", "a-.",
     "http://", "http://a", "www.", "www.a.", "http://a.com/", "https://a.b/", "a.com/",
@@ -40,10 +41,12 @@ FAMILIES = (
     "a .com ", "a. ", " .", "\u200b", "a\u200b", "\u200ba.", "а", "𝐚", "a\u0301", "😀", "😀a",
     "\u202e", "ا", "你", " ", "\t", "\n", "!", "!?", ")", "1", "1.", "1.2", "1-", "@a", "@",
     "xn--", "a.xn--", "a:1", "a.b:1/", "a@b.", "a" * 63 + ".", "a" * 64, "ﬁ", "ＡＢ",
-    "\u00ad", "a\ufe0f",
+    "\u00ad", "a\ufe0f", "\U0001d173", "a\U0001bca0", "a\u3002", "a-\u3002", "1\u3002", "a\u3002b.",
+    "\u3002a", "a\u3002com/", "http://0x", "1.1.1.1/",
 )
 PIECES = ("a", "1", "@", "$", ".", "-", "_", " ", "dot", "com", "[", "]", "(", ")", "{", "}",
-          "http://", "www.", "/", ":", "\u200b", "а", "😀", "xn--", "\u0301", "ا", "你", "\n")
+          "http://", "www.", "/", ":", "\u200b", "а", "😀", "xn--", "\u0301", "ا", "你", "\n",
+          "\u3002", "\U0001d173", "0x")
 
 
 def fill(unit: str, kib: int) -> str:

@@ -12,8 +12,10 @@ U+3002 and U+FF61 are label separators, a bare dotted quad with a path is what l
 link, and a host of one decimal number is an IPv4 address.
 
 The rules these tests hold the code to: every Default_Ignorable_Code_Point is removed before
-anything is matched; a host is read as a browser's host parser reads it. Tests marked
-``xfail(strict=True)`` fail today; the fix turns them into regression tests.
+anything is matched; a host is read as a browser's host parser reads it. Closed in session
+12 (``text.clean`` takes the property from ``regex``; ``text.read_host`` reads hosts the
+WHATWG way, for the links and the operator's lists alike); the tests after the first three
+are the next tries an attacker would make.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from __future__ import annotations
 import pytest
 
 from conftest import T0, config, event, message
-from spimguard import open_engine
+from spimguard import lists, open_engine
 from spimguard.text import view
+from test_links import codes, links_engine, lists_write
 
 PITCH = "FREE entry! WIN a cash prize of $5000, text WIN to 80086 now, claim your prize today"
 # Default_Ignorable_Code_Point (Unicode DerivedCoreProperties.txt) that are assigned and that
-# ``text.clean`` keeps.
+# ``text.clean`` kept.
 KEPT_IGNORABLES = [*range(0x1BCA0, 0x1BCA4), *range(0x1D173, 0x1D17B)]
 
 
@@ -34,8 +37,6 @@ def behind_every_letter(text: str, mark: str) -> str:
     return "".join(c + mark if c.isalpha() else c for c in text)
 
 
-@pytest.mark.xfail(strict=True, reason="text.clean strips a hand-made list, not every "
-                   "Default_Ignorable_Code_Point")
 @pytest.mark.parametrize("point", KEPT_IGNORABLES, ids=lambda p: f"U+{p:04X}")
 def test_default_ignorable_characters_are_not_read(point: int) -> None:
     disguised = view(behind_every_letter(PITCH, chr(point)))
@@ -43,7 +44,6 @@ def test_default_ignorable_characters_are_not_read(point: int) -> None:
     assert (disguised.skeleton, disguised.fingerprint) == (plain.skeleton, plain.fingerprint)
 
 
-@pytest.mark.xfail(strict=True, reason="U+1D173 after every letter: block becomes warn")
 def test_a_pitch_behind_ignorable_characters_is_judged_as_the_pitch() -> None:
     engine = open_engine(config())
     cfg = engine.config
@@ -57,8 +57,6 @@ def test_a_pitch_behind_ignorable_characters_is_judged_as_the_pitch() -> None:
     assert verdicts[1].action == "block", verdicts[1].signals
 
 
-@pytest.mark.xfail(strict=True, reason="hosts are split on ASCII dots only, and neither a "
-                   "bare dotted quad nor a one-number IPv4 host is read as a link")
 @pytest.mark.parametrize(("written", "domain"), [
     ("tones-shop\u3002com/new", "tones-shop.com"),
     ("tones-shop\uff61com/new", "tones-shop.com"),
@@ -67,3 +65,102 @@ def test_a_pitch_behind_ignorable_characters_is_judged_as_the_pitch() -> None:
 ])
 def test_links_are_read_as_a_browser_reads_them(written: str, domain: str) -> None:
     assert domain in view(f"new ringtones every week: {written}").domains
+
+
+@pytest.mark.parametrize("point", [KEPT_IGNORABLES[0], 0x200B, 0xE0041],
+                         ids=lambda p: f"U+{p:04X}")
+def test_an_ignorable_character_inside_a_host_is_not_read(point: int) -> None:
+    mark = chr(point)
+    for written in (f"tones{mark}-shop.com/new", f"https://tones-shop{mark}.com/new",
+                    f"tones-shop{mark}\u3002com/new", f"95.141{mark}.32.7/login"):
+        assert view(f"ringtones: {written}").domains in (("tones-shop.com",),
+                                                          ("95.141.32.7",)), written
+
+
+def test_an_ignorable_character_between_a_letter_and_its_accent_is_not_read() -> None:
+    """Removed before NFKC, so the letter and its accent compose as if it were not there:
+    the words the model reads are the words the reader sees."""
+    assert view("caf\u200be\U0001d173\u0301 gratuit").text == view("café gratuit").text \
+        == "café gratuit"
+
+
+def test_a_scripts_own_marks_are_kept() -> None:
+    """Only what Unicode calls ignorable goes: Thai vowels and tone marks, Devanagari matras
+    and Hebrew points are how those scripts write words (dropping every combining mark once
+    cost the model a fifth of its Thai AUC)."""
+    for words in ("สวัสดีครับ ส่งข้อความฟรี", "मुफ़्त रिंगटोन", "שָׁלוֹם"):
+        assert view(words).skeleton == " ".join(words.split())
+
+
+@pytest.mark.parametrize("written", [
+    "tones-shop\u3002example\uff0ecom/new",  # mixed separators
+    "tones-shop\uff61example.com/new",
+    "www\u3002tones-shop\u3002example\u3002com",
+    "tones-shop.example\u3002com.",  # trailing dot
+    "https://tones-shop.example.com./new",
+    "TONES-SHOP\u3002EXAMPLE\u3002COM/new",
+])
+def test_every_label_separator_a_browser_reads(written: str) -> None:
+    (url,) = view(f"new ringtones every week: {written}").urls
+    assert (url.host.removeprefix("www."), url.domain) == ("tones-shop.example.com",
+                                                           "example.com"), written
+
+
+@pytest.mark.parametrize("written", [
+    "http://0x5f.0x8d.0x20.0x7/login",  # hex
+    "http://0137.0215.040.07/login",  # octal
+    "http://0x5f.141.040.7/login",  # mixed
+    "http://95.141.8199/login",  # three parts: the last fills two bytes
+    "http://95.9248775/login",  # two parts
+    "http://0x5f8d2007/login",  # one hex number
+    "http://95.141.32.7./login",  # trailing dot
+    "95\u3002141\uff0e32\uff617/login",  # bare, ideographic separators
+    "http://1603084295\u3002/login",
+    pytest.param("http://" + "0" * 40 + "137.0215.040.07/login", id="40 leading zeros"),
+])
+def test_every_ipv4_form_is_the_address(written: str) -> None:
+    (url,) = view(f"log in: {written}").urls
+    assert (url.host, url.domain, url.is_ip) == ("95.141.32.7", "95.141.32.7", True)
+
+
+@pytest.mark.parametrize("written", [
+    "http://256.141.32.7/login", "http://95.141.32.256/login", "http://95.141.65536/login",
+    "http://95.16777216/login", "http://4294967296/login", "http://1.95.141.32.7/login",
+    "http://0x1ff.1.1.1/login", "http://09.1.1.1/login",  # 9 is no octal digit
+    pytest.param("http://" + "9" * 5000 + "/login", id="more digits than int reads"),
+    "999.141.32.7/login", "http://example.123/login",
+    "http://17/2026/02/10/cut-short",  # 0.0.0.17: no page is served in 0.0.0.0/8
+])
+def test_a_host_that_ends_in_a_number_but_is_no_address_is_no_link(written: str) -> None:
+    """A browser refuses such a URL: there is nothing to judge, and nothing to fetch."""
+    assert view(f"log in: {written}").urls == ()
+
+
+def test_numbers_that_are_not_links_stay_prose() -> None:
+    for prose in ("update to 1.2.3.4 tonight", "version 10.0.19045.3803 is out",
+                  "scores 95.141.32.7 and 8", "今天天气很好。我们去公园吧", "ありがとう。みんな",
+                  "我用Google。Apple，很好"):
+        assert view(prose).urls == (), prose
+
+
+def test_idn_and_punycode_hosts_are_read_through_any_separator() -> None:
+    cyrillic = view("примеры\u3002рф/акция").urls[0]
+    assert (cyrillic.host, cyrillic.host_unicode) == ("xn--e1afmkfd1f.xn--p1ai", "примеры.рф")
+    assert view("xn--e1afmkfd1f\u3002xn--p1ai/x").domains == ("xn--e1afmkfd1f.xn--p1ai",)
+    lookalike = view("p\u0430ypal\u3002com/login").urls[0]  # Cyrillic а
+    assert lookalike.host == "xn--pypal-4ve.com"
+
+
+def test_the_operators_deny_list_sees_every_form_of_a_host() -> None:
+    """The list's entries are read as the links are: an entry written as one number, or with
+    an ideographic full stop, is the host the messages' links name."""
+    engine = links_engine()
+    entries = lists.parse("95.141.32.7\ntones-shop\u3002com\n0x5f8d2008\n", "domains")
+    assert entries == ["95.141.32.7", "tones-shop.com", "95.141.32.8"]
+    engine.write_state([lists_write("block", entries)])
+    for i, text in enumerate(["http://1603084295/login", "95\u3002141.32.7/login",
+                              "http://0x5f.0x8d.0x20.0x8/x", "tones\U0001d173-shop\u3002com/new",
+                              "https://www.tones-shop.com./new"]):
+        verdict = engine.process(message(engine.config, f"m{i}", "a", ["b"], text))
+        assert verdict.action == "block", (text, verdict.signals)
+    assert "LINK_IP_HOST" in codes(engine, "see http://0x5f8d2009/login", "ip")

@@ -1,7 +1,9 @@
 """The text view of ordinary texts must not change: the model's features are computed from
 it. ``data/text_view_golden.json`` holds a SHA-256 of each text's full view (text,
 skeleton, tokens, links with every field, domains, fingerprint, prose, masked form),
-computed with the text view of commit c9bcece by running this file as a script."""
+computed with the text view of commit c9bcece by running this file as a script; but for
+``https://[::1]/x``, whose dotless host the view of session 12 reads as the IPv6 link a
+browser opens (the one change running the script made)."""
 
 from __future__ import annotations
 

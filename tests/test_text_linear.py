@@ -16,7 +16,8 @@ LIMIT = 64 * 1024
 # The pieces that drove the old patterns into backtracking, and the disguises the view undoes.
 PIECES = ("a", "z", "1", "0", "@", "$", ".", "-", "_", " ", "\n", "dot", "com", "[", "]", "(",
           ")", "{", "}", "http://", "https://", "www.", "xn--", "/", ":", "?", "\u200b",
-          "\u202e", "а", "é", "\u0301", "😀", "你", "ا", "ß", "ﬁ", "Ａ")
+          "\u202e", "а", "é", "\u0301", "😀", "你", "ا", "ß", "ﬁ", "Ａ", "\u3002", "\uff61",
+          "\U0001d173", "0x")
 units = st.lists(st.sampled_from(PIECES), min_size=1, max_size=8).map("".join)
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from .errors import BadInput
 from .state.ops import Contains
+from .text import read_host
 
 NAMES = ("block", "allow", "popular", "shorteners", "sha256")
 KINDS = ("domains", "hosts", "urls", "csv", "sha256")
@@ -57,16 +58,13 @@ def _host(raw: str) -> str:
         return ""
     target = raw if "://" in raw else "http://" + raw
     try:
-        host = urlsplit(target).hostname or ""
+        read = read_host(urlsplit(target).hostname or "")
     except ValueError:
         return ""
-    host = host.strip(".").lower()
-    if not host.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            return ""
-    return host if "." in host and " " not in host else ""
+    # Read as a message's links are, so an entry matches them however either is written
+    # ("1603084295" is 95.141.32.7, "shop\u3002example" is shop.example).
+    host = read[0] if read else ""
+    return host if "." in host and host.isascii() and " " not in host else ""
 
 
 def parse(text: str, kind: str) -> list[str]:

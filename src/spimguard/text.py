@@ -4,16 +4,19 @@ Spimmers disguise text so that filters miss it: homoglyphs (Cyrillic 'а' for
 Latin 'a'), zero-width characters inside words, leetspeak ('fr33 r1ngt0nes'),
 spaced-out links ('ringtones dot com'). The view undoes those tricks once:
 
-- ``text``: NFKC with invisible format characters (zero-width, bidi controls,
-  variation selectors, tags) removed; what a person would read.
+- ``text``: NFKC of the text without its invisible characters (every Unicode
+  Default_Ignorable_Code_Point: zero-width, bidi controls, variation selectors, tags,
+  fillers, shorthand and musical format controls); what a person would read.
 - ``skeleton``: ``text`` case-folded, accents dropped, confusables mapped to their
   ASCII prototype (Unicode TR39 data from ``confusable-homoglyphs``) and leetspeak
   folded inside words that mix letters and digits. For matching only.
 - ``tokens``: words of any script; CJK runs become character unigrams and bigrams
   (those scripts do not separate words with spaces); emoji are tokens of their own.
-- ``urls``: explicit URLs, ``www.`` hosts, bare domains with a known public suffix
-  and "example dot com" spellings, each with its registrable domain from
-  tldextract's bundled suffix list (never fetched).
+- ``urls``: explicit URLs, ``www.`` hosts, bare domains with a known public suffix,
+  bare dotted quads with a path and "example dot com" spellings, each with its
+  registrable domain from tldextract's bundled suffix list (never fetched). Hosts are
+  read as a browser's host parser reads them (WHATWG URL, UTS #46): the ideographic
+  full stops separate labels, and a number, hex or octal host is an IPv4 address.
 - ``masked``: the prose skeleton with numbers and mentions masked, then the links'
   domains (``masked_for`` masks the recipients' names too), what bulk and waves compare;
   ``fingerprint`` is a hash of it, so personalised copies collide.
@@ -34,6 +37,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from urllib.parse import urlsplit
 
+import regex
 import tldextract
 
 MAX_URLS = 64  # a message with more links than this is judged on its first 64
@@ -46,14 +50,14 @@ MAX_LINK_CANDIDATES = 4 * MAX_URLS
 MAX_IDN_CHARS = 2048
 CACHED_URL_CHARS = 2048  # longer links are parsed every time, never kept in the cache
 
-_INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
-    "\U000e0000-\U000e007f\U000e0100-\U000e01ef]+"
-)
+# What a renderer shows nothing for: Unicode's Default_Ignorable_Code_Point (from the Unicode
+# data ``regex`` is built with, so new ones come with the package), and the interlinear
+# annotation controls, format characters no chat client draws either.
+_INVISIBLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\ufff9-\ufffb]+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
-_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK = re.compile(f"[{_CJK_RANGES}]")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
                        "@": "a", "$": "s"})
 # Whole runs of the characters leetspeak writes words with ("fr33", "r1ngt0nes", "c@ll")
@@ -74,12 +78,25 @@ _DEFANGED = re.compile(
 # "promo dot com", "promo . com": ordinary words too, so only well-known suffixes count.
 _SPACED_DOT = re.compile(
     r"(?<=[a-z0-9])(?:\s+dot\s+|\s+\.\s*)(?=(?:" + _SPACED_TLDS + r")\b)", re.IGNORECASE)
+# U+3002 between labels is a dot (UTS #46 maps U+3002, U+FF0E and U+FF61 to dots; NFKC
+# already made U+FF0E a dot and U+FF61 U+3002) after a label of any script but CJK. CJK
+# prose has no spaces and ends its sentences with U+3002, so the letters before one of its
+# full stops are a sentence, not a label.
+_NOT_CJK = rf"[^\W{_CJK_RANGES}]"
+_LABEL_THEN_IDEOGRAPHIC_DOT = re.compile(
+    rf"(?<![\w-])(?:{_NOT_CJK}|-){{1,63}}\u3002(?={_NOT_CJK})")
 _URL = re.compile(
     r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+"
     r"|(?<![\w@.-])(?:[\w-]{1,63}\.)+(?:xn--[a-z0-9-]{2,59}|[^\W\d_]{2,24})(?::\d{1,5})?"
-    r"(?:/[^\s<>\"'`]*)?",
+    r"(?:/[^\s<>\"'`]*)?"
+    # A bare dotted quad is a link with a path ("95.141.32.7/login": linkifiers link it);
+    # without one it is as likely a version number.
+    r"|(?<![\w@.-])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?/[^\s<>\"'`]*",
     re.IGNORECASE,
 )
+# U+3002 read as the dot it stands for in a host (U+FF0E and U+FF61 too, for hosts that
+# did not come through ``clean``).
+_DOTS = str.maketrans(dict.fromkeys("\u3002\uff0e\uff61", "."))
 _TRAILING = ".,;:!?)]}'\"»…"
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 _MENTION = re.compile(r"@\w+")
@@ -145,10 +162,14 @@ def _confusables() -> dict[int, str]:
 
 
 def clean(raw: str) -> str:
-    """NFKC without invisible characters: the text a reader sees."""
+    """NFKC without invisible characters: the text a reader sees.
+
+    They go first: one between a letter and its accent would keep NFKC from composing
+    the two. NFKC makes no invisible character of a visible one, so none is left after.
+    """
     if raw.isascii():
         return raw  # NFKC leaves ASCII alone, and every invisible character is beyond it
-    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", raw))
+    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", raw))
 
 
 @cache
@@ -239,10 +260,11 @@ def _suffix_endings() -> frozenset[str]:
 
 
 def _may_have_suffix(raw: str) -> bool:
-    """Whether a bare ASCII ``word.word`` ends like a public suffix, without parsing it: one
-    that does not cannot be a link, and "a1.zz a2.zz ..." must not cost a parse each."""
+    """Whether a bare ASCII ``word.word`` ends like a public suffix (or is a dotted quad),
+    without parsing it: one that does not cannot be a link, and "a1.zz a2.zz ..." must not
+    cost a parse each."""
     ending = raw.partition("/")[0].partition(":")[0].rsplit(".", 1)[-1].lower()
-    return ending.startswith("xn--") or ending in _suffix_endings()
+    return ending.startswith("xn--") or ending.isdigit() or ending in _suffix_endings()
 
 
 @lru_cache(maxsize=65536)
@@ -253,8 +275,29 @@ def registrable_domain(host: str) -> str:
     return ""
 
 
+def read_host(host: str) -> tuple[str, str, bool] | None:
+    """A URL's host as a browser's host parser reads it (WHATWG URL, UTS #46): its ASCII form
+    (punycode for IDN, the dotted quad for IPv4), its Unicode form, and whether it is an IP
+    address; None for a host that ends in a number but is no IPv4 address (a browser
+    refuses such a URL) or one no page is at. Never resolved."""
+    host = host.translate(_DOTS).strip(".").lower()
+    if not host:
+        return None
+    if ":" in host:  # an IPv6 literal (``urlsplit`` took its brackets off)
+        return (host, host, True) if _is_ipv6(host) else None
+    ascii_host, unicode_host = _ascii_host(host)
+    if not _ends_in_a_number(ascii_host):
+        return ascii_host, unicode_host, False
+    address = _ipv4(ascii_host)
+    # 0.0.0.1 to 0.255.255.255 are source addresses only (RFC 1122): no page is served
+    # there. A one-number host below 2**24 reads as one of them, and is a link cut short
+    # ("https://17/2026/02/..."), not one to judge.
+    if address is None or (address.startswith("0.") and address != "0.0.0.0"):
+        return None
+    return address, address, True
+
+
 def _ascii_host(host: str) -> tuple[str, str]:
-    host = host.strip(".").lower()
     if host.isascii():
         try:
             unicode_host = host.encode("ascii").decode("idna") if "xn--" in host else host
@@ -267,14 +310,60 @@ def _ascii_host(host: str) -> tuple[str, str]:
         return host, host
 
 
-def _is_ip(host: str) -> bool:
-    if not (host[-1].isdigit() or ":" in host):
-        return False
+def _is_ipv6(host: str) -> bool:
     try:
-        ipaddress.ip_address(host)
+        ipaddress.IPv6Address(host)
     except ValueError:
         return False
     return True
+
+
+_RADIX_DIGITS = {8: frozenset("01234567"), 10: frozenset("0123456789"),
+                 16: frozenset("0123456789abcdef")}
+
+
+def _ipv4_number(part: str) -> int | None:
+    """One part of an IPv4 host, the WHATWG way: decimal, hex after "0x", octal after a
+    leading "0"; None if it is not one."""
+    if part[:2] == "0x":
+        radix, digits = 16, part[2:]
+    elif len(part) > 1 and part[0] == "0":
+        radix, digits = 8, part[1:]
+    else:
+        radix, digits = 10, part
+    if not part or not _RADIX_DIGITS[radix].issuperset(digits):
+        return None
+    significant = digits.lstrip("0")
+    # Eleven octal digits hold 2**32: a longer number is too large for any part, and is
+    # not handed to ``int`` (a host may be kilobytes of digits).
+    return int(significant or "0", radix) if len(significant) <= 11 else 2**32
+
+
+def _ends_in_a_number(host: str) -> bool:
+    """Whether a browser parses ``host`` (ASCII, no trailing dot) as IPv4: its last label
+    is all digits or a hex number."""
+    last = host.rpartition(".")[2]
+    return (last.isascii() and last.isdigit()) or _ipv4_number(last) is not None
+
+
+def _ipv4(host: str) -> str | None:
+    """The dotted quad of a host a browser parses as IPv4: one to four numbers, each but the
+    last a byte, the last filling the bytes left ("1603084295", "0x5f.0215.8199"); None if
+    it is no address (too many parts, a part too large or not a number)."""
+    parts = host.split(".")
+    if len(parts) > 4:
+        return None
+    numbers: list[int] = []
+    for part in parts:
+        number = _ipv4_number(part)
+        if number is None:
+            return None
+        numbers.append(number)
+    *leading, last = numbers
+    if any(n > 255 for n in leading) or last >= 256 ** (5 - len(numbers)):
+        return None
+    address = sum(n << (24 - 8 * i) for i, n in enumerate(leading)) + last
+    return str(ipaddress.IPv4Address(address))
 
 
 @lru_cache(maxsize=65536)
@@ -287,10 +376,14 @@ def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
         return None
     if not host:
         return None
+    read = read_host(host)
+    if read is None:
+        return None
+    ascii_host, unicode_host, is_ip = read
     userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
-    if _is_ip(host):
-        return UrlFact(raw, host, host, host, True, explicit, userinfo, parts.path, parts.query)
-    ascii_host, unicode_host = _ascii_host(host)
+    if is_ip:
+        return UrlFact(raw, ascii_host, ascii_host, ascii_host, True, explicit, userinfo,
+                       parts.path, parts.query)
     # A bare word.word needs a known public suffix to count as a link ("e.g",
     # "file.txt" do not); a link written with a scheme counts whatever its suffix,
     # its whole host standing in for the registrable domain.
@@ -303,31 +396,53 @@ def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
                    parts.path, parts.query)
 
 
+def _may_link(text: str) -> bool:
+    """Whether ``text`` may hold a link: a label separator (a cleaned text writes them "."
+    or U+3002), or a scheme's "://" (a host of one number, "http://1603084295", has no
+    dot)."""
+    return "." in text or "\u3002" in text or "://" in text
+
+
+def _ideographic_dots(chunk: str) -> str:
+    """``chunk`` with the U+3002 that end a host's labels read as dots: one character for
+    another, so a link found in it is at the same place in ``chunk``, as it was written.
+    (One match a label: a hostile "a\u3002a\u3002..." costs what "a.a. ..." does.)"""
+    ends = [match.end() - 1 for match in _LABEL_THEN_IDEOGRAPHIC_DOT.finditer(chunk)]
+    if not ends:
+        return chunk
+    chars = list(chunk)
+    for end in ends:
+        chars[end] = "."
+    return "".join(chars)
+
+
 def find_urls(text: str) -> tuple[UrlFact, ...]:
     if _SPACED_HINT.search(text):
         text = _SPACED_DOT.sub(".", _DEFANGED.sub(".", text))
-    if "." not in text:
+    if not _may_link(text):
         return ()
     found: list[UrlFact] = []
     seen: set[str] = set()
     idn_chars = candidates = 0
-    # Scanning only the whitespace-separated chunks that hold a dot keeps the
+    # Scanning only the whitespace-separated chunks that may hold a link keeps the
     # costly URL pattern off the plain words that make up most chat text (and the
     # words without any dot off this loop).
-    for chunk in [c for c in text.split() if "." in c]:
-        if "." not in chunk.rstrip(_TRAILING):
+    for chunk in [c for c in text.split() if _may_link(c)]:
+        if not _may_link(chunk.rstrip(_TRAILING)):
             continue
-        for match in _URL.finditer(chunk):
-            raw = match.group(0).rstrip(_TRAILING)
+        read = _ideographic_dots(chunk) if "\u3002" in chunk else chunk
+        for match in _URL.finditer(read):
+            dotted = match.group(0).rstrip(_TRAILING)
+            raw = chunk[match.start():match.start() + len(dotted)]
             if raw in seen:
                 continue
             seen.add(raw)
-            if not raw.isascii() or "xn--" in raw.lower():
+            if not dotted.isascii() or "xn--" in dotted.lower():
                 idn_chars += len(raw)
                 if idn_chars > MAX_IDN_CHARS:
                     continue
-            explicit = raw[:8].lower().startswith(("http://", "https://", "ftp://", "www."))
-            if not explicit and raw.isascii() and not _may_have_suffix(raw):
+            explicit = dotted[:8].lower().startswith(("http://", "https://", "ftp://", "www."))
+            if not explicit and dotted.isascii() and not _may_have_suffix(dotted):
                 continue
             parse = parse_url if len(raw) <= CACHED_URL_CHARS else parse_url.__wrapped__
             fact = parse(raw, explicit=explicit)
