@@ -1,7 +1,9 @@
 """What one event makes the takeover detector read: the account's record, its contact
 list and restrictions, and for a message the burst counts of its session and the
-recipients' places in them. One query per part, read in one round trip with the other
-detectors'; ``detect`` and ``writes`` both work from the answers.
+recipients' places in them. One query per part, a set's count and the recipients' places
+in it one ``Tally`` (14 queries a message to one friend, 19 as a Distinct and a Contains
+each), read in one round trip with the other detectors'; ``detect`` and ``writes`` both
+work from the answers.
 
 **Only what the event's branch can use.** Reads are planned before any state is seen
 (``engine._plan_batch``), so what depends on state is always read; what the event alone
