@@ -4,14 +4,13 @@ settings."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import T0, config, event, message
+from conftest import T0, config, event, forget_conversions, message
 from spimguard import open_engine, text
 from spimguard.db import connect
 from spimguard.detectors.base import settings
@@ -162,14 +161,8 @@ def _check_lifelong_converted(make: Callable[[], StateBackend],
 
 def test_an_earlier_sqlite_stores_session_sets_convert_when_it_opens(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-
-    def forget_done() -> None:
-        raw = sqlite3.connect(path)
-        raw.execute("DELETE FROM state_keys WHERE name = 'sided:tk:session:'")
-        raw.commit()
-        raw.close()
-
-    _check_lifelong_converted(lambda: SQLiteState(connect(path)), forget_done)
+    _check_lifelong_converted(lambda: SQLiteState(connect(path)),
+                              lambda: forget_conversions(path, "sided:tk:session:"))
 
 
 def test_an_earlier_redis_stores_session_sets_convert_when_a_node_opens(
