@@ -14,7 +14,7 @@ primitive          meaning                                              Redis
 Count / Incr       bucketed sliding-window counter                      HMGET / HINCRBYFLOAT+EXPIRE
 Distinct / Touch   members with last-seen time; count seen in window    ZCOUNT / ZADD+EXPIRE
 Contains           which of these members are in a member set           ZMSCORE
-Tally              a Distinct and a Contains of one set, in one query   (theirs)
+Tally              a Distinct and a Contains of one set, in one query   its two parts' commands
 Members            all members of a member set, oldest first            ZRANGE
 Replace / Remove   set a member set wholesale / drop some members       DEL+ZADD / ZREM
 Get / Put / Delete a small value with a TTL                             GET / SET EX / DEL
