@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -107,6 +108,15 @@ def established(engine: Engine, *accounts: str, ts: float = T0) -> None:
         for k, text in enumerate(PALS):
             engine.process(message(engine.config, f"pal-{name}-{k}", f"{name}~pal{k}", [name],
                                    text, ts))
+
+
+def forget_conversions(path: Path, marks: str) -> None:
+    """Drop a SQLite state file's marks of conversions done (``state_keys`` names LIKE
+    ``marks``), as a file of the release before them has none: its next open converts."""
+    raw = sqlite3.connect(path)
+    raw.execute("DELETE FROM state_keys WHERE name LIKE ?", (marks,))
+    raw.commit()
+    raw.close()
 
 
 def free_port() -> int:

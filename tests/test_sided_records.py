@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from conftest import forget_conversions
 from spimguard import accounts
 from spimguard.db import connect
 from spimguard.state import StateBackend
@@ -69,14 +69,8 @@ def _check_converted(make: Callable[[], StateBackend], forget_done: Callable[[],
 
 def test_sqlite_sets_of_the_three_sides_convert_when_the_file_opens(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-
-    def forget_done() -> None:
-        raw = sqlite3.connect(path)
-        raw.execute("DELETE FROM state_keys WHERE name LIKE 'sided:%'")
-        raw.commit()
-        raw.close()
-
-    _check_converted(lambda: SQLiteState(connect(path)), forget_done)
+    _check_converted(lambda: SQLiteState(connect(path)),
+                     lambda: forget_conversions(path, "sided:%"))
     state = SQLiteState(connect(path))
     left = state._conn.execute("SELECT count(*) FROM members WHERE key LIKE 'talked:%' OR "
                                "key LIKE 'rel:wrote:%' OR key LIKE 'tk:wrote:%'").fetchone()

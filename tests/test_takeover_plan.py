@@ -4,15 +4,20 @@ settings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import T0, config, event, message
+from conftest import T0, config, event, forget_conversions, message
 from spimguard import open_engine, text
+from spimguard.db import connect
 from spimguard.detectors.base import settings
 from spimguard.detectors.takeover import TakeoverSettings, burst, keys, plan, profile
-from spimguard.state.ops import Contains, Count, Distinct
+from spimguard.state import StateBackend
+from spimguard.state.ops import Contains, Count, Distinct, Query, Tally, Touch
+from spimguard.state.sqlite import SQLiteState
 
 CFG = TakeoverSettings()
 
@@ -34,15 +39,18 @@ def keys_read(found: plan.Plan) -> set[str]:
 def test_every_planned_query_is_read_once_and_named_for_its_part() -> None:
     found = planned(body="see http://shop.example/x")
     assert len(set(found.reads)) == len(found.reads)
-    parts = [q for q in found if isinstance(q, Distinct | Contains | Count)]
+    parts = [q for q in found if isinstance(q, Distinct | Contains | Count | Tally)]
     assert set(parts) | set(found.listed_back) <= set(found.reads)
     # Each part is its own key (the plan is built by position: a swap would show here).
-    assert found.burst == Distinct(keys.burst("alice", "phone"), CFG.burst_window)
-    assert found.life == Distinct(keys.life("alice", "phone"), CFG.session_ttl)
-    assert found.pals == Distinct(keys.pals("alice", "phone"), CFG.session_ttl)
-    assert found.doubted == Distinct(keys.doubted("alice"), CFG.burst_window)
+    people = ("bob",)
+    assert found.burst == Tally(keys.burst("alice", "phone"), CFG.burst_window, people)
+    assert found.life == Tally(keys.lifelong("alice", "phone"), CFG.session_ttl, people,
+                               keys.LIFE)
+    assert found.pals == Tally(keys.lifelong("alice", "phone"), CFG.session_ttl, people,
+                               keys.PALS)
+    assert found.doubted == Tally(keys.doubted("alice"), CFG.burst_window, people)
     view = text.view("see http://shop.example/x")
-    assert found.text_to == Distinct(keys.text("alice", "phone", view), CFG.burst_window)
+    assert found.text_to == Tally(keys.text("alice", "phone", view), CFG.burst_window, people)
     assert found.same_text == Count(keys.same_text("alice", "phone", view), CFG.burst_window,
                                     CFG.burst_bucket)
     assert found.session == "phone"
@@ -50,7 +58,7 @@ def test_every_planned_query_is_read_once_and_named_for_its_part() -> None:
 
 def test_a_message_without_a_link_reads_no_pitch_counts() -> None:
     found = planned()
-    assert found.text_to is None and found.text_known is None
+    assert found.text_to is None
     assert not any(k.startswith("tk:text:") for k in keys_read(found))
     assert len(found.listed_back) == 1  # in the clear with no link: owner_consistent asks
 
@@ -116,3 +124,69 @@ def test_only_a_message_with_a_link_leaves_whom_its_pitch_went_to() -> None:
     linked_key = keys.text("alice", "phone", text.view(linked.text))
     assert engine.state.read([Distinct(plain_key, window), Distinct(linked_key, window)],
                              T0 + 3) == [0, 1]
+
+
+def _lifelong_reads(found: plan.Plan) -> list[Query]:
+    assert found.life is not None and found.pals is not None
+    return [found.life, found.pals]
+
+
+def _check_lifelong_converted(make: Callable[[], StateBackend],
+                              forget_done: Callable[[], None]) -> None:
+    """A session's two plain sets as the earlier release wrote them (``tk:life:``,
+    ``tk:pals:``) answer the plan's reads of its record's sides as they answered the plain
+    sets' once the store opens again: members, times, TTL and cap kept."""
+    cfg = config()
+    event = message(cfg, "m1", "alice", ["bob", "carol", "dave"], "hi", T0 + 500,
+                    session="phone")
+    found = plan.plan(CFG, event, text.view(event.text))
+    assert found is not None
+    old = make()
+    old.write([Touch("tk:life:alice:phone", ("bob", "carol"), 400.0, 5)], T0)
+    old.write([Touch("tk:life:alice:phone", ("carol",), 400.0, 5),
+               Touch("tk:pals:alice:phone", ("dave",), 400.0, 5)], T0 + 200)
+    old.commit()
+    expected = old.read([Distinct("tk:life:alice:phone", CFG.session_ttl),
+                         Contains("tk:life:alice:phone", ("bob", "carol", "dave")),
+                         Distinct("tk:pals:alice:phone", CFG.session_ttl),
+                         Contains("tk:pals:alice:phone", ("bob", "carol", "dave"))], T0 + 500)
+    assert expected == [1, (False, True, False), 1, (False, False, True)]  # bob expired
+    old.close()
+    forget_done()
+    state = make()
+    assert state.read(_lifelong_reads(found), T0 + 500) == [tuple(expected[:2]),
+                                                             tuple(expected[2:])]
+    state.close()
+
+
+def test_an_earlier_sqlite_stores_session_sets_convert_when_it_opens(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    _check_lifelong_converted(lambda: SQLiteState(connect(path)),
+                              lambda: forget_conversions(path, "sided:tk:session:"))
+
+
+def test_an_earlier_redis_stores_session_sets_convert_when_a_node_opens(
+        redis_url: str, redis_namespace: str) -> None:
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw = redis.Redis.from_url(redis_url)
+
+    def forget_done() -> None:
+        raw.delete(f"{redis_namespace}state-key:member-hash:converted:tk:session:")
+
+    _check_lifelong_converted(lambda: RedisState(redis_url, redis_namespace), forget_done)
+    assert not raw.keys(f"{redis_namespace}tk:life:*")
+
+
+def test_each_set_of_the_detectors_own_is_asked_once_a_message() -> None:
+    """A set's count and which recipients it holds come in one query (``Tally``): the
+    burst's, the session's lifelong sides, the doubted sessions', the pitch's and the
+    owner's one-way record (14 queries a message to one friend, where the pairs were 19)."""
+    for found in (planned(), planned(body="look http://shop.example/x"),
+                  planned(body="", encrypted=True, size=300)):
+        own = [(q.key, getattr(q, "side", "")) for q in found.reads
+               if q.key.startswith("tk:") or getattr(q, "side", "") == keys.WROTE]
+        assert len(own) == len(set(own)), own
+    assert len(planned().reads) == 14

@@ -23,6 +23,7 @@ from .ops import (
     Query,
     Remove,
     Replace,
+    Tally,
     Touch,
     Write,
     hashed_keyspace,
@@ -87,6 +88,9 @@ def check_backend(state: StateBackend) -> None:
     assert state.read([Contains("aged", ("old", "new")), Members("aged"), Distinct("aged", 1000),
                        Distinct("aged", 60)], T0 + 100) == [(False, True), ("new",), 1, 1], \
         "a member past the TTL"
+    assert state.read([Tally("aged", 1000, ("old", "new", "none")), Tally("aged", 10, ("new",)),
+                       Tally("missing", 60, ("a",))], T0 + 100) == [
+        (1, (False, True, False)), (0, (True,)), (0, (False,))], "a Tally: Distinct, Contains"
 
     # What was gone stays gone, whatever TTL a later touch gives the set: a set past its
     # expiry starts afresh, and a member past the set's TTL is not kept by a longer one.
@@ -162,6 +166,8 @@ def check_hashed(state: StateBackend) -> None:
     state.write([Touch(h, ("f", "e", "d", "a"), ttl=100, cap=6)], T0 + 11)
     assert state.read([Contains(h, ("a", "b", "d", "e", "f")), Distinct(h, 2)], T0 + 12) == [
         (True, True, True, False, False), 6], "a hashed set's cap"
+    assert state.read([Tally(h, 2, ("a", "e"))], T0 + 12) == [(6, (True, False))], \
+        "a Tally of a hashed set"
     # A touch from the past moves no time back; the set goes at its time plus its TTL.
     state.write([Touch(h, ("g",), ttl=100, cap=10)], T0 + 5)
     assert state.read([Distinct(h, 3), Contains(h, ("g",))], T0 + 13) == [7, (True,)], \
@@ -250,7 +256,8 @@ def check_sides_as_sets(state: StateBackend, steps: int = 400) -> None:
         asked = tuple(rng.sample(people, 3))
         window = rng.choice([10.0, 100.0, FOREVER])
         reads: list[Query] = [Contains(record, asked, side), Distinct(record, window, side),
-                              Members(record, side)]
+                              Members(record, side), Tally(record, window, asked, side)]
         references: list[Query] = [Contains(plain, asked), Distinct(plain, window),
-                                   Members(plain)]
-        assert state.read(reads, later) == model.read(references, later), (step, reads)
+                                   Members(plain), Distinct(plain, window), Contains(plain, asked)]
+        found, expected = state.read(reads, later), model.read(references, later)
+        assert found == [*expected[:3], tuple(expected[3:])], (step, reads)

@@ -36,6 +36,7 @@ from .ops import (
     Query,
     Remove,
     Replace,
+    Tally,
     Touch,
     Write,
     bucket_range,
@@ -415,8 +416,13 @@ class MemoryState:
             value = self._decoded[id(stored)] = decode_value(stored)
         return value
 
+    def _tally(self, query: Tally, now: float) -> tuple[int, tuple[bool, ...]]:
+        count, members = query.parts()
+        return self._distinct(count, now), self._contains(members, now)
+
     _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {
-        Count: _count, Distinct: _distinct, Contains: _contains, Members: _members_of, Get: _get}
+        Count: _count, Distinct: _distinct, Contains: _contains, Members: _members_of, Get: _get,
+        Tally: _tally}
 
     def _live_members(self, key: str, now: float) -> tuple[MemberSet, float]:
         """A member set as of ``now`` and its cutoff: members touched at or before the

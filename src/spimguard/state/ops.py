@@ -14,6 +14,7 @@ primitive          meaning                                              Redis
 Count / Incr       bucketed sliding-window counter                      HMGET / HINCRBYFLOAT+EXPIRE
 Distinct / Touch   members with last-seen time; count seen in window    ZCOUNT / ZADD+EXPIRE
 Contains           which of these members are in a member set           ZMSCORE
+Tally              a Distinct and a Contains of one set, in one query   its two parts' commands
 Members            all members of a member set, oldest first            ZRANGE
 Replace / Remove   set a member set wholesale / drop some members       DEL+ZADD / ZREM
 Get / Put / Delete a small value with a TTL                             GET / SET EX / DEL
@@ -41,6 +42,7 @@ touch of a plain set leaves ``side`` empty.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -154,9 +156,43 @@ class Get(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
     key: str
 
 
-Query = Count | Distinct | Contains | Members | Get
+class Tally(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
+    """``(count, memberships)``: a ``Distinct`` of the set over ``window`` and a
+    ``Contains`` of ``members``, each answered as that query would be. A burst is counted
+    by asking both of each set on every message (how many so far, which recipients are
+    new to it): one query plans, hashes and files the pair once (``parts`` and
+    ``split``: what a backend that answers the two asks)."""
+
+    key: str
+    window: float
+    members: tuple[str, ...]
+    side: str = ""
+
+    def parts(self) -> tuple[Distinct, Contains]:
+        return (Distinct(self.key, self.window, self.side),
+                Contains(self.key, self.members, self.side))
+
+
+Query = Count | Distinct | Contains | Members | Get | Tally
 # A query is hashed where the engine drops repeats, where it files the answers and at each
 # detector's look-up: its hash is kept (``cache_hash``), computed once.
+
+
+def split(queries: Sequence[Query]) -> Sequence[Query]:
+    """``queries`` with each ``Tally`` as its two ``parts``, for a backend that answers
+    those (``joined`` puts their answers back together); ``queries`` itself if none is."""
+    if not any(q.__class__ is Tally for q in queries):
+        return queries
+    return [p for q in queries for p in (q.parts() if q.__class__ is Tally  # type: ignore[union-attr]
+                                         else (q,))]
+
+
+def joined(queries: Sequence[Query], answers: list[Any]) -> list[Any]:
+    """The answers to ``queries`` from those to ``split(queries)``."""
+    if len(answers) == len(queries):
+        return answers
+    flat = iter(answers)
+    return [(next(flat), next(flat)) if q.__class__ is Tally else next(flat) for q in queries]
 
 
 class Incr(msgspec.Struct, frozen=True, gc=False):

@@ -89,8 +89,10 @@ from .ops import (
     hashed_prefixes,
     is_hashed,
     is_sided,
+    joined,
     side_of,
     sided_keyspaces,
+    split,
 )
 from .shared import LEASE_MS, Claim
 
@@ -738,11 +740,13 @@ class RedisState:
 
     # -- reads -------------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
+        """Answers in order; a ``Tally`` as its two parts' (``ops.split``), in the trip."""
+        flat = split(queries)
         try:
-            plans, replies = self._pipelined(lambda pipe: self._queue(pipe, queries, now))
+            plans, replies = self._pipelined(lambda pipe: self._queue(pipe, flat, now))
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
-        return self._answers(plans, replies, now)
+        return joined(queries, self._answers(plans, replies, now))
 
     def _pipelined(self, queue: Callable[[Any], _Plans]) -> tuple[_Plans, Iterator[Any]]:
         """One round trip of what ``queue`` puts in a pipeline, sent again once if Redis
@@ -1017,12 +1021,13 @@ class RedisState:
         def queue(pipe: Any) -> list[tuple[Query, Any]]:
             pipe.evalsha(self._claim.sha, 1, self._claim_key(event_id), self.owner, digest,
                          LEASE_MS, _IN_FLIGHT_MS)
-            plans = self._queue(pipe, queries, now)
+            plans = self._queue(pipe, flat, now)
             for key in settling:  # the last batch's claims, at no extra round trip
                 pipe.pexpire(key, _SETTLED_MS)
             return plans
 
         self._seen = {}
+        flat = split(queries)  # a ``Tally`` as its two parts (``read``)
         settling, self._unsettled = self._unsettled, []
         try:
             plans, replies = self._pipelined(queue)
@@ -1030,7 +1035,7 @@ class RedisState:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
         mine, held, outbox = next(replies)
         claim = Claim(bool(mine), held.decode(), bytes(outbox))
-        return claim, self._answers(plans, replies, now, self._seen)
+        return claim, joined(queries, self._answers(plans, replies, now, self._seen))
 
     def write_claimed(self, event_id: str, writes: Sequence[Write], now: float,
                       outbox: bytes) -> None:

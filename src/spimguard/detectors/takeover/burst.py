@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 
 from ...events import Message
 from ...signals import Signal
+from ...state.ops import Tally
 from ..base import Facts
 from .plan import Plan
 from .settings import TakeoverSettings
@@ -50,10 +51,10 @@ def dormant_ties(plan: Plan, facts: Facts) -> tuple[str, ...]:
     active friend early in the list used to let a fourth message through). Until the
     account's one-way record holds anyone (spimguard just installed or upgraded) the
     two-way one stands in."""
-    assert plan.known_burst is not None and plan.wrote is not None
-    assert plan.wrote_any is not None
-    ties = facts[plan.wrote] if facts[plan.wrote_any] else facts[plan.talked]
-    return tuple(p for p, contact, used in zip(plan.known_burst.members, facts[plan.contacts],
+    assert plan.burst is not None and plan.wrote is not None
+    wrote_any, wrote = facts[plan.wrote]
+    ties = wrote if wrote_any else facts[plan.talked]
+    return tuple(p for p, contact, used in zip(plan.burst.members, facts[plan.contacts],
                                                ties, strict=True) if contact and not used)
 
 
@@ -81,32 +82,36 @@ def _slow_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...]) -> int:
     (a message every 11 minutes) still goes almost only to dormant ties, while an
     owner on a new network, however slowly, writes to the friends it always writes
     to first and most."""
-    assert plan.life is not None and plan.life_known is not None
-    assert plan.pals is not None and plan.pals_known is not None
-    assert plan.talked is not None
-    life = facts[plan.life] + sum(1 for p, known in zip(
-        plan.life_known.members, facts[plan.life_known], strict=True)
-        if not known and p in dormant)
-    pals = facts[plan.pals] + sum(1 for talked, known in zip(
-        facts[plan.talked], facts[plan.pals_known], strict=True) if talked and not known)
+    assert plan.life is not None and plan.pals is not None and plan.talked is not None
+    life, life_known = facts[plan.life]
+    life += sum(1 for p, known in zip(plan.life.members, life_known, strict=True)
+                if not known and p in dormant)
+    pals, pals_known = facts[plan.pals]
+    pals += sum(1 for talked, known in zip(facts[plan.talked], pals_known, strict=True)
+                if talked and not known)
     return max(0, int(life) - int(pals))
+
+
+def _new_dormant(tally: Tally, facts: Facts, dormant: tuple[str, ...]) -> int:
+    """The set's count, with the dormant ties it does not hold yet."""
+    count, known = facts[tally]
+    held = dict(zip(tally.members, known, strict=True))
+    return int(count) + sum(1 for p in dormant if not held[p])
 
 
 def _doubted_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...]) -> int:
     """Dormant ties written to in the burst window from any of the account's sessions
     that nothing proves the owner's, this message's included."""
-    assert plan.doubted is not None and plan.doubted_known is not None
-    known = dict(zip(plan.doubted_known.members, facts[plan.doubted_known], strict=True))
-    return int(facts[plan.doubted]) + sum(1 for p in dormant if not known[p])
+    assert plan.doubted is not None
+    return _new_dormant(plan.doubted, facts, dormant)
 
 
 def _text_burst(plan: Plan, facts: Facts) -> int:
     """Distinct contacts this session sent this pitch to, this one included."""
-    assert plan.text_to is not None and plan.text_known is not None
-    assert plan.contacts is not None
-    new = sum(1 for contact, known in zip(facts[plan.contacts], facts[plan.text_known],
-                                          strict=True) if contact and not known)
-    return int(facts[plan.text_to]) + new
+    assert plan.text_to is not None and plan.contacts is not None
+    count, known = facts[plan.text_to]
+    return int(count) + sum(1 for contact, sent in zip(facts[plan.contacts], known, strict=True)
+                            if contact and not sent)
 
 
 class Burst(NamedTuple):
@@ -118,9 +123,8 @@ class Burst(NamedTuple):
 def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doubted: bool) -> Burst:
     """The burst this message makes, ``doubted``: it joins the burst over the account's
     unproven sessions (and ``dormant`` is not empty)."""
-    assert plan.known_burst is not None and plan.burst is not None
-    seen = dict(zip(plan.known_burst.members, facts[plan.known_burst], strict=True))
-    own = facts[plan.burst] + sum(1 for p in dormant if not seen[p])
+    assert plan.burst is not None
+    own = _new_dormant(plan.burst, facts, dormant)
     # Sessions are tied to one another only by what they do: a message that writes
     # down no part of the list (only to people the account writes to) is no step of
     # anyone's burst, so the owner's unproven phone chatting with a friend during an

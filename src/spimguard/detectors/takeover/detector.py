@@ -390,10 +390,12 @@ class TakeoverDetector:
         members, contacts = found.contacts.members, facts[found.contacts]
         if judged.get("risk"):  # the slow burst is only judged where the burst is
             if dormant:
-                out.append(Touch(found.life.key, dormant, cfg.session_ttl, cfg.burst_cap))
+                out.append(Touch(found.life.key, dormant, cfg.session_ttl, cfg.burst_cap,
+                                 keys.LIFE))
             pals = tuple(p for p, t in zip(members, facts[found.talked], strict=True) if t)
             if pals:
-                out.append(Touch(found.pals.key, pals, cfg.session_ttl, cfg.burst_cap))
+                out.append(Touch(found.pals.key, pals, cfg.session_ttl, cfg.burst_cap,
+                                 keys.PALS))
         if found.text_to is not None:  # a link: only one with a link asks (``plan``)
             listed = tuple(p for p, c in zip(members, contacts, strict=True) if c)
             if listed:

@@ -5,6 +5,7 @@ attack up to ``burst_cap``, so it stays in member sets and counters of its own."
 from __future__ import annotations
 
 from ... import accounts
+from ...state.ops import sided_keyspace
 from ...text import MessageView, size_class
 
 
@@ -36,14 +37,22 @@ def shape(account: str, session: str, size: int) -> str:
     return f"tk:shape:{account}:{session}:{size_class(size)}"
 
 
-def life(account: str, session: str) -> str:
-    """Dormant ties the session wrote to over its life."""
-    return f"tk:life:{account}:{session}"
+# What a session wrote to over its life, as one sided record (``state/sided.py``): the
+# slow burst reads both sides of every message of an unfamiliar session and the same
+# message touches both, nearly always for the same few people. They were two sets of
+# their own (``tk:life:``, ``tk:pals:``), converted into the record's sides when a store
+# opens. Not in the account's record (``record``): up to ``burst_cap`` names a side, chosen
+# by whoever sends from the session, would be rewritten whole with every event, where a
+# side's touch costs the people it adds; nor in ``accounts``' ``acct:`` record, which
+# holds what the engine keeps of the account, not what one detector keeps of a session.
+LIFE = "session-dormant"  # dormant ties the session wrote to over its life
+PALS = "session-pals"  # correspondents the session wrote to over its life
+_LIFELONG = sided_keyspace("tk:session:", {LIFE: "tk:life:", PALS: "tk:pals:"})
 
 
-def pals(account: str, session: str) -> str:
-    """Correspondents the session wrote to over its life."""
-    return f"tk:pals:{account}:{session}"
+def lifelong(account: str, session: str) -> str:
+    """Whom the session wrote to over its life: name the side (``LIFE``, ``PALS``)."""
+    return f"{_LIFELONG}{account}:{session}"
 
 
 def heard(account: str, peer: str) -> str:

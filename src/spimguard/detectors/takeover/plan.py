@@ -1,7 +1,9 @@
 """What one event makes the takeover detector read: the account's record, its contact
 list and restrictions, and for a message the burst counts of its session and the
-recipients' places in them. One query per part, read in one round trip with the other
-detectors'; ``detect`` and ``writes`` both work from the answers.
+recipients' places in them. One query per part, a set's count and the recipients' places
+in it one ``Tally`` (14 queries a message to one friend, 19 as a Distinct and a Contains
+each), read in one round trip with the other detectors'; ``detect`` and ``writes`` both
+work from the answers.
 
 **Only what the event's branch can use.** Reads are planned before any state is seen
 (``engine._plan_batch``), so what depends on state is always read; what the event alone
@@ -19,7 +21,7 @@ from typing import NamedTuple
 
 from ... import accounts
 from ...events import AccountInfo, Challenge, ContactsRead, Event, Login, Message
-from ...state.ops import FOREVER, Contains, Count, Distinct, Get, Query
+from ...state.ops import FOREVER, Contains, Count, Distinct, Get, Query, Tally
 from ...text import MessageView
 from . import keys, record
 from .origin import counted
@@ -33,24 +35,20 @@ class Plan(NamedTuple):
     first_seen: Get
     reads: tuple[Query, ...]  # every query above and below, in one flat tuple
     session: str = ""  # the session a message counts under (``origin.counted``)
-    burst: Distinct | None = None
-    known_burst: Contains | None = None
+    # Each set a burst counts in is asked how many it holds and which recipients it holds
+    # in one ``Tally`` (answered ``(count, memberships)``), the recipients its members.
+    burst: Tally | None = None  # dormant ties this session wrote to in the burst window
     contacts: Contains | None = None
     talked: Contains | None = None
     same_text: Count | None = None  # only for a message with a fingerprint
     heard: Get | None = None  # when the one recipient last wrote to the account
-    text_to: Distinct | None = None  # contacts this session sent this pitch to (a link)
-    text_known: Contains | None = None
+    text_to: Tally | None = None  # contacts this session sent this pitch to (a link)
     shape: Count | None = None  # encrypted: messages of this size class from the session
-    life: Distinct | None = None  # dormant ties the session wrote to, over its life
-    life_known: Contains | None = None
-    pals: Distinct | None = None  # correspondents the session wrote to, over its life
-    pals_known: Contains | None = None
+    life: Tally | None = None  # dormant ties the session wrote to, over its life
+    pals: Tally | None = None  # correspondents the session wrote to, over its life
     listed_back: tuple[Contains, ...] = ()  # the account in each recipient's contacts
-    wrote: Contains | None = None  # recipients the account itself wrote to (one way)
-    wrote_any: Distinct | None = None  # ... how many it wrote to at all
-    doubted: Distinct | None = None  # dormant ties the account's unproven sessions wrote to
-    doubted_known: Contains | None = None
+    wrote: Tally | None = None  # recipients the account itself wrote to (one way)
+    doubted: Tally | None = None  # dormant ties the account's unproven sessions wrote to
     # The account in each recipient's contacts (``accounts.listed_back``, the first
     # ``accounts.MAX_TIES``): whether the recipients vouch for the tie (``FAMILIAR_SENDER``).
     back: tuple[Contains, ...] = ()
@@ -70,45 +68,29 @@ def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan 
     session = counted(event)  # without a session id, its app and network stand in
     people = tuple(dict.fromkeys(event.recipients))[:cfg.max_recipients]
     window, bucket, life_ttl = cfg.burst_window, cfg.burst_bucket, cfg.session_ttl
-    burst_key, life_key, pals_key, doubted_key, wrote_key = (
-        keys.burst(account, session), keys.life(account, session),
-        keys.pals(account, session), keys.doubted(account), keys.wrote(account))
+    life_key = keys.lifelong(account, session)
     link = bool(view and view.urls)
     clear = not event.encrypted and view is not None and not link
-    burst, known_burst = Distinct(burst_key, window), Contains(burst_key, people)
+    burst = Tally(keys.burst(account, session), window, people)
     contacts, talked = accounts.ties(account, people, len(people))
     same_text = (Count(keys.same_text(account, session, view), window, bucket)
                  if view and view.fingerprint else None)
     heard = Get(keys.heard(account, people[0])) if len(people) == 1 else None
-    text_to: Distinct | None = None
-    text_known: Contains | None = None
-    if link:
-        text_key = keys.text(account, session, view)
-        text_to, text_known = Distinct(text_key, window), Contains(text_key, people)
+    text_to = Tally(keys.text(account, session, view), window, people) if link else None
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
-    life, life_known = Distinct(life_key, life_ttl), Contains(life_key, people)
-    pals, pals_known = Distinct(pals_key, life_ttl), Contains(pals_key, people)
-    wrote = Contains(wrote_key, people, keys.WROTE)
-    wrote_any = Distinct(wrote_key, accounts.TALKED_TTL, keys.WROTE)
-    doubted, doubted_known = Distinct(doubted_key, window), Contains(doubted_key, people)
+    life = Tally(life_key, life_ttl, people, keys.LIFE)
+    pals = Tally(life_key, life_ttl, people, keys.PALS)
+    wrote = Tally(keys.wrote(account), accounts.TALKED_TTL, people, keys.WROTE)
+    doubted = Tally(keys.doubted(account), window, people)
     listed_back = tuple(Contains(accounts.contacts(p), (account,)) for p in people) if (
         clear and len(people) <= cfg.owner_people) else ()
-    reads = [*common[:3], burst, known_burst, contacts, talked, life, life_known, pals, pals_known,
-             wrote, wrote_any, doubted, doubted_known, *listed_back]
+    reads = [*common[:3], burst, contacts, talked, life, pals, wrote, doubted, *listed_back]
     back = accounts.listed_back(account, people)  # ``listed_back`` is its start, or nothing
     reciprocated = Distinct(keys.reciprocated(account), accounts.TALKED_TTL,
                             keys.RECIPROCATED)
     reads += (*back[len(listed_back):], reciprocated)
-    if same_text is not None:
-        reads.append(same_text)
-    if heard is not None:
-        reads.append(heard)
-    if text_to is not None and text_known is not None:
-        reads += (text_to, text_known)
-    if shape is not None:
-        reads.append(shape)
-    return Plan(*common, tuple(reads), session, burst, known_burst, contacts, talked,
-                same_text, heard, text_to, text_known, shape, life, life_known, pals,
-                pals_known, listed_back, wrote, wrote_any, doubted,
-                doubted_known, back, reciprocated)  # in the order of Plan's fields
+    reads += [q for q in (same_text, heard, text_to, shape) if q is not None]
+    return Plan(*common, tuple(reads), session, burst, contacts, talked, same_text, heard,
+                text_to, shape, life, pals, listed_back, wrote, doubted, back,
+                reciprocated)  # in the order of Plan's fields

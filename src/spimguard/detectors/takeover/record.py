@@ -31,11 +31,17 @@ last pruned it:
   ``max_sessions`` sessions (the least recently counted dropped): only a notice's detail
   reads it.
 
-Whom the owner wrote to (its one-way record, ``tk:wrote:``) stays a member set of its
-own, though every message reads it with the record: it holds up to 2,000 names of up to
+Whom the owner wrote to (its one-way record, a side of the account's ties) stays a member
+set, though every message reads it with the record: it holds up to 2,000 names of up to
 512 characters, which a value rewritten with every event would rewrite whole (up to
 ~1 MB an event, chosen by whoever sends from the account), where a set's touch costs
-the recipients it adds.
+the recipients it adds. So do whom a session wrote to over its life (``keys.lifelong``,
+up to ``burst_cap`` names a side), for the same reason.
+
+Nor would writing only the parts an event changed spare much: nearly every message
+changes four of the five (the live networks, the session, its delivered count, the
+profile: 9,570 of 10,686 puts on the mixed load of 300 users), and the fifth, the
+incidents, is nearly always empty.
 
 **Stored form.** What a store holds is bytes (``_encode``: msgpack, kept as they are by
 every backend, ``state.ops.Put``), not the dict the methods work on (``decode``): a list
