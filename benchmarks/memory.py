@@ -34,8 +34,8 @@ allocator takes it (``store_sizes``): its name's string (~80 bytes: each key is 
 string of its own), its slot in its table, its entry's objects, each object counted
 once in the store (a TTL setting is shared; each expiry, computed by its write, is
 not, and the copies make their own; a value holds its expiry in its bytes); the member
-names, account ids interned and held once, are a row of their own. The rows' sum comes within ~5 % of the resident growth
-(2,887 and 3,015 at 100,000 accounts): the rest is the allocator's pool headers, the
+names, account ids interned and held once, are a row of their own. The rows' sum comes
+within ~5 % of the resident growth (2,887 and 3,015 at 100,000 accounts): the rest is the allocator's pool headers, the
 interned names' table and where each big table is between two doublings.
 
 State shared by all accounts (bulk clusters, domain reputation) is not copied:
