@@ -27,16 +27,17 @@ hour past each event-time TTL, would otherwise keep the three days' ten-minute
 burst counters, which the template lives through in a few minutes: ~9 KB an
 account that production frees within the hour.
 
-The rows by kind say where the bytes go. Redis: MEMORY USAGE of each key (without
-its slot in the keyspace's and the expiries' hash tables: ~94 bytes a key more in
+The rows by kind say where the bytes go. Redis: MEMORY USAGE of each key (without its
+slot in the keyspace's and the expiries' hash tables: ~94 bytes a key more in
 ``used_memory`` at 100,000 accounts). Memory backend: everything a key holds, as the
-allocator takes it (``store_sizes``): its name's string (~80 bytes: each key is a
-string of its own), its slot in its table, its entry's objects, each object counted
-once in the store (a TTL setting is shared; each expiry, computed by its write, is
-not, and the copies make their own); the member names, account ids interned and held
-once, are a row of their own. The rows' sum comes within ~5 % of the resident growth
-(2,887 and 3,015 at 100,000 accounts): the rest is the allocator's pool headers, the
-interned names' table and where each big table is between two doublings.
+allocator takes it (``store_sizes``): its name's string (~80 bytes: each key is a string
+of its own), its slot in its table, its entry's objects, each object counted once in the
+store (a TTL setting is shared; each expiry, computed by its write, is not, and the
+copies make their own; a value holds its expiry in its bytes); the member names, account
+ids interned and held once, are a row of their own. The rows' sum comes within ~5 % of
+the resident growth (2,887 and 3,015 at 100,000 accounts): the rest is the allocator's
+pool headers, the interned names' table and where each big table is between two
+doublings.
 
 State shared by all accounts (bulk clusters, domain reputation) is not copied:
 it grows with traffic, not with accounts. Target: at most 1 KiB per account.
@@ -196,7 +197,7 @@ def resident_bytes() -> int:
 def _copied(entry: Any, number: int) -> Any:
     """A fresh copy of one memory-backend entry, its member names its own strings and its
     expiry its own float, as each write computes one (a TTL is a setting: shared)."""
-    if isinstance(entry, bytes):  # a hashed set (a contact list): no names to rename
+    if isinstance(entry, bytes):  # a value or a hashed set (a contact list): no names
         return bytes(memoryview(entry))
     if isinstance(entry, sided.Record):  # an account's ties
         return sided.Record(tuple(sys.intern(renamed(m, number)) for m in entry.names),

@@ -10,7 +10,9 @@ from types import ModuleType
 
 import pytest
 
+from spimguard.state import memory as memory_state
 from spimguard.state.memory import MemoryState, _Held, _Packed
+from spimguard.state.ops import Put
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -28,12 +30,12 @@ def memory(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
 def test_an_object_two_keys_hold_is_counted_once_and_each_key_string_is_counted(
         memory: ModuleType) -> None:
     state = MemoryState()
-    shared = b"x" * 100
-    state._values["a:user1"] = (shared, 10.5)
-    state._values["a:user2"] = (shared, 11.5)
+    value = b"x" * 100
+    state.write([Put("a:user1", value, 60.0), Put("a:user2", value, 60.0)], 10.0)
+    assert state._values["a:user1"] is state._values["a:user2"]  # one value put, one held
     live = list(state._values.items())
     (_, first), (_, second) = memory.store_sizes(state, live)[0]
-    assert first - second == memory._allocated(sys.getsizeof(shared))
+    assert first - second == memory._allocated(sys.getsizeof(state._values["a:user1"]))
     assert second > memory._allocated(sys.getsizeof("a:user2"))
 
 
@@ -44,6 +46,6 @@ def test_a_copy_owns_its_expiry_and_shares_its_ttl(memory: ModuleType) -> None:
     assert copy.names == ("user1c1",)
     assert copy.expiry == held.expiry and copy.expiry is not held.expiry
     assert copy.ttl is held.ttl
-    value = (b"v", 100.5)
+    value = memory_state._stamped(b"v", 100.5)  # a value: its expiry in its bytes
     copied = memory._copied(value, 1)
-    assert copied == value and copied[1] is not value[1]
+    assert copied == value and copied is not value

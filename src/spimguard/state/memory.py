@@ -11,7 +11,9 @@ time when every member was touched at once (a contact list); a counter is its
 not grow with the set.
 
 A set of a hashed keyspace (a contact list: ``hashed.py``) is its packed value alone,
-in a table of its own; a sided record (``sided.py``), its names and packed times.
+in a table of its own; a sided record (``sided.py``), its names and packed times. A
+value is one bytes object, its expiry (a double) in front of its stored form: a tuple
+and a float beside the bytes cost ~90 bytes a key (``_stamped``).
 """
 
 from __future__ import annotations
@@ -254,6 +256,11 @@ def _without(members: MemberSet, gone: Iterable[str]) -> MemberSet:
     return _packed([(m, t) for m, t in members.items() if m not in drop])
 
 
+def _stamped(stored: bytes, expiry: float) -> bytes:
+    """A value as the store holds it: its expiry, then its stored form (``encode_value``)."""
+    return _DOUBLE.pack(expiry) + stored
+
+
 def _pairs(buckets: dict[int, float]) -> bytes:
     """A counter's buckets, in the order they were first counted, as packed doubles
     (bucket numbers are far below 2**53: exact)."""
@@ -275,7 +282,7 @@ class MemoryState:
         self._hashed: dict[str, bytes] = {}  # key -> the hashed set's packed value
         self._sided: dict[str, sided.Record] = {}
         self._hasher = hashed.Hasher(hash_key or hashed.new_key())
-        self._values: dict[str, tuple[bytes, float]] = {}
+        self._values: dict[str, bytes] = {}  # key -> the value ``_stamped``
         self._writes = 0
         # Members let go by a cap or a sweep, (key, member), for the durable store this
         # holds keys for to drop too (``trimmed``); None when nothing below keeps a copy.
@@ -284,8 +291,8 @@ class MemoryState:
         # through the read): a value put under several keys at once (a bulk cluster under
         # each of its bands) is decoded once per read, and its answers are one object.
         self._decoded: dict[int, Any] = {}
-        # One write call's encoded values, by the id of the value put (``_put``).
-        self._encoded: dict[int, bytes] = {}
+        # One write call's held values, by the id of the value put and its TTL (``_put``).
+        self._encoded: dict[tuple[int, float], bytes] = {}
 
     # -- reads -----------------------------------------------------------------------
     # A message asks ~33 questions (reads were ~15 % of the engine's CPU on the mixed
@@ -407,13 +414,12 @@ class MemoryState:
         the mixed load a lasting cache would spare ~1 decode of a ~12-byte value a
         message), and a kept one would be shared with every later reader, so a caller
         that changed what it read would change what the next event reads."""
-        entry = self._values.get(query.key)
-        if entry is None or entry[1] <= now:
+        held = self._values.get(query.key)
+        if held is None or _DOUBLE.unpack_from(held)[0] <= now:
             return None
-        stored = entry[0]
-        value = self._decoded.get(id(stored), _UNREAD)
+        value = self._decoded.get(id(held), _UNREAD)
         if value is _UNREAD:
-            value = self._decoded[id(stored)] = decode_value(stored)
+            value = self._decoded[id(held)] = decode_value(held[_DOUBLE.size:])
         return value
 
     def _tally(self, query: Tally, now: float) -> tuple[int, tuple[bool, ...]]:
@@ -451,11 +457,12 @@ class MemoryState:
 
     def _put(self, op: Put, now: float) -> None:
         """One value is often put under several keys in one call (a bulk cluster under each
-        of its bands): encoded once, the keys share the bytes."""
-        stored = self._encoded.get(id(op.value))
-        if stored is None:
-            stored = self._encoded[id(op.value)] = encode_value(op.value)
-        self._values[op.key] = (stored, now + op.ttl)
+        of its bands, one TTL): encoded once, the keys share the bytes."""
+        made = (id(op.value), op.ttl)
+        held = self._encoded.get(made)
+        if held is None:
+            held = self._encoded[made] = _stamped(encode_value(op.value), now + op.ttl)
+        self._values[op.key] = held
 
     def _touch(self, op: Touch, now: float) -> None:
         """A touch of a packed set makes one new set: O(n) bytes copied (``_touched``), and
@@ -581,7 +588,8 @@ class MemoryState:
                 if self.trimmed is not None:
                     self.trimmed.extend((key, m) for m in stale)
                 dropped += len(stale)
-        for key in [k for k, (_, exp) in self._values.items() if exp <= now]:
+        expiry = _DOUBLE.unpack_from
+        for key in [k for k, held in self._values.items() if expiry(held)[0] <= now]:
             del self._values[key]
             dropped += 1
         for key in [k for k, blob in self._hashed.items() if not hashed.live(blob, now)]:
@@ -621,7 +629,8 @@ class MemoryState:
 
     def value(self, key: str) -> tuple[bytes, float] | None:
         """A value's stored form and expiry, as held."""
-        return self._values.get(key)
+        held = self._values.get(key)
+        return None if held is None else (held[_DOUBLE.size:], _DOUBLE.unpack_from(held)[0])
 
     def load_counter(self, key: str, buckets: dict[int, float], expiry: float) -> None:
         self._counters[key] = (_pairs(buckets), expiry)
@@ -637,8 +646,11 @@ class MemoryState:
     def load_hashed(self, key: str, blob: bytes) -> None:
         self._hashed[key] = blob
 
-    def load_value(self, key: str, stored: bytes, expiry: float) -> None:
-        self._values[key] = (stored, expiry)
+    def load_value(self, key: str, stored: bytes | str, expiry: float) -> None:
+        """``stored``: text in a SQLite file of an earlier layout (its JSON, as UTF-8 here)."""
+        if isinstance(stored, str):
+            stored = stored.encode("utf-8", "surrogatepass")
+        self._values[key] = _stamped(stored, expiry)
 
     def forget(self, key: str) -> None:
         """Drop the key from every table (a cache eviction, not a write)."""

@@ -216,8 +216,8 @@ local function mtrim(key, now)
                string.format('%.17g', tonumber(now) + tonumber(marks[2])))
   end
 end
--- A sided record (``sided.py``): a hash of each member -> its time on each side (a
--- little-endian double a side, -inf where it is not on one), and for each side touched,
+-- A sided record (``sided.py``): a hash of each member -> its times (``_time``: a code a
+-- side, then each distinct time a little-endian double), and for each side touched,
 -- '\\255' and the side's index (never UTF-8, so never a member's name) -> its expiry,
 -- TTL, count of members on it and a time no later than its oldest member's.
 local ABSENT = -math.huge
@@ -229,19 +229,34 @@ local function shead(key, side)
   return {e, l, n, o}
 end
 local function stimes(value, sides)
-  local t = {}
+  local t, codes = {}, value and #value % 8 or 0
+  local at, last = codes + 1, ABSENT
   for r = 1, sides do
-    if value and #value >= 8 * r then t[r] = (struct.unpack('<d', value, 8 * r - 7))
-    else t[r] = ABSENT end
+    if value and codes == 0 then  -- the earlier layout: a double a side, up to its last
+      t[r] = #value >= 8 * r and (struct.unpack('<d', value, 8 * r - 7)) or ABSENT
+    else
+      local code = 0
+      if r <= 4 * codes then
+        code = math.floor(string.byte(value, math.floor((r - 1) / 4) + 1)
+                          / 4 ^ ((r - 1) % 4)) % 4
+      end
+      if code == 1 then last, at = (struct.unpack('<d', value, at)), at + 8 end
+      t[r] = code == 0 and ABSENT or last
+    end
   end
   return t
 end
-local function spacked(t)  -- the sides after the last one the member is on are left out
-  local parts = {}
-  for r = 1, #t do parts[r] = struct.pack('<d', t[r]) end
-  local last = #t
-  while last > 0 and t[last] == ABSENT do last = last - 1 end
-  return table.concat(parts, '', 1, last)
+local function spacked(t)  -- ``_time``'s layout
+  local codes, parts, last = {}, {}, nil
+  for r = 1, #t do
+    local code, byte = 0, math.floor((r - 1) / 4) + 1
+    if t[r] == ABSENT then code = 0
+    elseif t[r] == last then code = 2
+    else code, last, parts[#parts + 1] = 1, t[r], struct.pack('<d', t[r]) end
+    codes[byte] = (codes[byte] or 0) + code * 4 ^ ((r - 1) % 4)
+  end
+  for i = 1, #codes do codes[i] = string.char(codes[i]) end
+  return table.concat(codes) .. table.concat(parts)
 end
 local function snames(blob)  -- ``sided.encode_names``: each name's length, then its bytes
   local out, at = {}, 1
@@ -529,15 +544,32 @@ class _Value(msgspec.Struct):
 
 
 _EXPIRY = struct.Struct("<d")  # a bytes value's event-time expiry, after ``RAW``
+_MAX_SIDES = 28  # a member's codes in its value are under 8 bytes (``_time``)
 _SIDE_HEAD = struct.Struct("<dddd")  # a side's expiry, TTL, count and oldest (``stouch``)
 
 
-def _time(value: bytes | None, offset: int) -> float:
-    """A member's time on a side (at ``offset`` in its value), or -inf if not on it: a
-    value leaves out the sides after the last one its member is on."""
-    if value is None or len(value) <= offset:
+def _time(value: bytes | None, side: int) -> float:
+    """A member's time on ``side`` of a sided record (its value in the record's hash), or
+    -inf if not on it. The value is a code a side, 2 bits each from the low ones, a byte
+    for each four sides (of at most 28: so the codes' length is its length mod 8): 0 not
+    on the side, 1 the next double, 2 the same time as the side before (one event
+    touches most of a member's sides: ~15 bytes a member where a double a side was ~28);
+    then the doubles (little-endian). A value of the earlier layout (its length a
+    multiple of 8) is a double a side up to the last the member is on, rewritten in this
+    layout at the record's next touch of the member (``spacked``)."""
+    if value is None:
         return -math.inf
-    return _EXPIRY.unpack_from(value, offset)[0]
+    codes = len(value) % 8
+    if not codes:
+        offset = 8 * side
+        return _EXPIRY.unpack_from(value, offset)[0] if len(value) > offset else -math.inf
+    if side >= 4 * codes:
+        return -math.inf
+    at = codes - 8
+    for r in range(side + 1):
+        code = value[r >> 2] >> 2 * (r & 3) & 3
+        at += 8 if code == 1 else 0
+    return _EXPIRY.unpack_from(value, at)[0] if code else -math.inf
 
 
 def _side_head(side: int) -> bytes:
@@ -713,8 +745,10 @@ class RedisState:
         Done when a node opens the store: a node of the earlier release still running
         writes sets that nobody reads any more."""
         convert = self._redis.register_script(_CONVERT_SIDED)
+        spaces = {space.prefix: space for space in sided_keyspaces()}
+        if any(len(space.sides) > _MAX_SIDES for space in spaces.values()):
+            raise ValueError(f"a sided record in Redis has at most {_MAX_SIDES} sides (``_time``)")
         try:
-            spaces = {space.prefix: space for space in sided_keyspaces()}
             for prefix in self._unconverted(tuple(spaces)):
                 space = spaces[prefix]
                 for side, former in enumerate(space.formerly):
@@ -900,10 +934,10 @@ class RedisState:
             head = reply
         expiry, ttl, count, oldest = _SIDE_HEAD.unpack(head) if head else (0.0, 0.0, 0, 0.0)
         live = expiry > now
-        offset = 8 * at.side
+        side = at.side
         if isinstance(query, Contains):
             cutoff = now - ttl
-            return tuple(live and _time(value, offset) > cutoff for value in reply)
+            return tuple(live and _time(value, side) > cutoff for value in reply)
         if isinstance(query, Distinct):
             since = now - (query.window if query.window < ttl else ttl)
             if not live or oldest > since:  # every member on the side is in the window
@@ -913,11 +947,11 @@ class RedisState:
             except redis.RedisError as exc:
                 raise StateUnavailable(f"Redis read failed: {exc}") from exc
             return sum(1 for name, value in fields.items() if name[:1] != _EXPIRES
-                       and _time(value, offset) > since)
+                       and _time(value, side) > since)
         if not live:
             return ()
         on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in reply.items()
-                    if name[:1] != _EXPIRES and (t := _time(value, offset)) > now - ttl)
+                    if name[:1] != _EXPIRES and (t := _time(value, side)) > now - ttl)
         return tuple(name for _, name in on)
 
     def _count_since(self, key: str, cutoff: float) -> int:
