@@ -87,7 +87,7 @@ class Record:
         cells = flat[2 * sides:]
         table = dict.fromkeys(cells)  # in order of first use
         table.pop(ABSENT, None)
-        number = dict(zip(table, range(1, len(table) + 1), strict=True))
+        number = dict(zip(table, range(1, len(table) + 1)))
         number[ABSENT] = 0
         places = list(map(number.__getitem__, cells))
         width, code = next(p for p in _PLACES if len(table) < 1 << 8 * p[0])
