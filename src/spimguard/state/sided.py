@@ -84,17 +84,12 @@ class Record:
     def _hold(self, names: tuple[str, ...], flat: list[float]) -> None:
         n = len(names)
         sides = len(flat) // (2 + n)
-        cells = flat[2 * sides:]
-        table = dict.fromkeys(cells)  # in order of first use
-        table.pop(ABSENT, None)
-        number = dict(zip(table, range(1, len(table) + 1)))
-        number[ABSENT] = 0
-        places = list(map(number.__getitem__, cells))
-        width, code = next(p for p in _PLACES if len(table) < 1 << 8 * p[0])
+        table = {ABSENT: 0}
+        places = [table.setdefault(t, len(table)) for t in flat[2 * sides:]]
+        width, code = next(p for p in _PLACES if len(table) <= 1 << 8 * p[0])
         self.names = names
         self.packed = b"".join((bytes((sides, width)), _packed(flat[:2 * sides]),
-                                bytes(places) if width == 1 else array(code, places).tobytes(),
-                                _packed(list(table))))
+                                array(code, places).tobytes(), _packed(list(table)[1:])))
         self.index = {m: i for i, m in enumerate(names)} if n > _INDEXED else None
 
     @property
@@ -111,12 +106,10 @@ class Record:
     def _column(self, start: int, count: int) -> list[float]:
         """The times of ``count`` places from byte ``start`` of ``packed``."""
         packed, sides, width = self.packed, self.packed[0], self.packed[1]
-        places: bytes | array[int] = packed[start:start + count]
-        if width > 1:
-            places = array(_PLACE_TYPE[width])
-            places.frombytes(packed[start:start + width * count])
+        places = array(_PLACE_TYPE[width])
+        places.frombytes(packed[start:start + width * count])
         table = [ABSENT, *_doubles(packed[2 + 16 * sides + width * sides * len(self.names):])]
-        return list(map(table.__getitem__, places))
+        return [table[i] for i in places]
 
     def time(self, side: int, at: int) -> float:
         """The time on ``side`` of the member at ``at`` in ``names``."""
