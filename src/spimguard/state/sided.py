@@ -15,20 +15,11 @@ last touch, and every side answers exactly as a plain set of its own would
 side's cap drops that side's stalest members; a touch never moves a time back; a side
 past its expiry starts afresh at its next touch. A member goes when no side is left.
 
-The layout (SQLite; Redis keeps a hash of the same numbers, ``redis.py``): ``names``,
-the members in the order first touched, and ``times``, little-endian doubles: each
-side's expiry and TTL (two a side, in the keyspace's side order), then each side's
+The layout (memory and SQLite; Redis keeps a hash of the same numbers, ``redis.py``):
+``names``, the members in the order first touched, and ``times``, little-endian doubles:
+each side's expiry and TTL (two a side, in the keyspace's side order), then each side's
 time of every member (n a side, side after side), minus infinity where a member is not
 on that side.
-
-A record as held in memory (``Record.packed``) numbers those times instead: most of a
-member's sides were touched by one event (an account's 9 correspondents had 36 times
-and 14 of them distinct, in the memory benchmark's template), so each distinct time is
-held once, in a table, and each (side, member) is its place there, a byte while the
-table has fewer than 256 times: 224 bytes where the doubles were 352. In order: the
-number of sides and the width of a place (one byte each), each side's expiry and TTL
-(as above), the places (native unsigned numbers, 0 for minus infinity, i for the
-table's i-th), then the table (little-endian doubles, in order of first use).
 """
 
 from __future__ import annotations
@@ -45,8 +36,6 @@ _HEAD = struct.Struct("<dd")  # a side's expiry and TTL
 _DOUBLE = struct.Struct("<d")
 _LENGTH = struct.Struct("<I")
 _INDEXED = 128  # members past which a record keeps a name -> position dict
-_PLACES = ((1, "B"), (2, "H"), (4, "I"))  # a place's width and array type, narrowest first
-_PLACE_TYPE = dict(_PLACES)
 
 
 def _doubles(blob: bytes) -> list[float]:
@@ -65,62 +54,14 @@ def _packed(values: list[float]) -> bytes:
 
 
 class Record:
-    """A sided record as held: its names, its times numbered (``packed``: the module's
-    docstring) and, when large, where each name is."""
+    """A sided record as held: its names, its times (the module's layout) and, when large,
+    where each name is."""
 
-    __slots__ = ("index", "names", "packed")
+    __slots__ = ("index", "names", "times")
 
     def __init__(self, names: tuple[str, ...], times: bytes) -> None:
-        """``times``: the stored layout's doubles (the module's docstring)."""
-        self._hold(names, _doubles(times))
-
-    @classmethod
-    def of(cls, names: tuple[str, ...], flat: list[float]) -> Record:
-        """The record of ``names`` and their times as numbers, in the stored layout's order."""
-        record = cls.__new__(cls)
-        record._hold(names, flat)
-        return record
-
-    def _hold(self, names: tuple[str, ...], flat: list[float]) -> None:
-        n = len(names)
-        sides = len(flat) // (2 + n)
-        table = {ABSENT: 0}
-        places = [table.setdefault(t, len(table)) for t in flat[2 * sides:]]
-        width, code = next(p for p in _PLACES if len(table) <= 1 << 8 * p[0])
-        self.names = names
-        self.packed = b"".join((bytes((sides, width)), _packed(flat[:2 * sides]),
-                                array(code, places).tobytes(), _packed(list(table)[1:])))
-        self.index = {m: i for i, m in enumerate(names)} if n > _INDEXED else None
-
-    @property
-    def times(self) -> bytes:
-        """The times in the stored layout (what SQLite keeps)."""
-        return _packed(self.flat())
-
-    def flat(self) -> list[float]:
-        """Every time in the stored layout's order: the heads, then the sides' columns."""
-        packed, sides = self.packed, self.packed[0]
-        start = 2 + 16 * sides
-        return _doubles(packed[2:start]) + self._column(start, len(self.names) * sides)
-
-    def _column(self, start: int, count: int) -> list[float]:
-        """The times of ``count`` places from byte ``start`` of ``packed``."""
-        packed, sides, width = self.packed, self.packed[0], self.packed[1]
-        places = array(_PLACE_TYPE[width])
-        places.frombytes(packed[start:start + width * count])
-        table = [ABSENT, *_doubles(packed[2 + 16 * sides + width * sides * len(self.names):])]
-        return [table[i] for i in places]
-
-    def time(self, side: int, at: int) -> float:
-        """The time on ``side`` of the member at ``at`` in ``names``."""
-        packed, sides, width = self.packed, self.packed[0], self.packed[1]
-        n = len(self.names)
-        start = 2 + 16 * sides + width * (side * n + at)
-        place = (packed[start] if width == 1
-                 else int.from_bytes(packed[start:start + width], sys.byteorder))
-        if not place:
-            return ABSENT
-        return _DOUBLE.unpack_from(packed, 2 + 16 * sides + width * sides * n + 8 * place - 8)[0]
+        self.names, self.times = names, times
+        self.index = {m: i for i, m in enumerate(names)} if len(names) > _INDEXED else None
 
     def position(self, member: str) -> int:
         """The member's place in ``names``, or -1."""
@@ -131,21 +72,22 @@ class Record:
 
     def head(self, side: int) -> tuple[float, float]:
         """The side's expiry and TTL (0, 0 for a side never touched)."""
-        return _HEAD.unpack_from(self.packed, 2 + 16 * side)
+        return _HEAD.unpack_from(self.times, 16 * side)
 
     def side(self, side: int, sides: int) -> list[float]:
         n = len(self.names)
-        return self._column(2 + 16 * sides + self.packed[1] * side * n, n)
+        start = 2 * sides + side * n
+        return _doubles(self.times[8 * start:8 * (start + n)])
 
     def expiry(self) -> float:
         """When every side has expired."""
-        return max(_doubles(self.packed[2:2 + 16 * self.sides()])[0::2])
+        return max(_doubles(self.times[:16 * self.sides()])[0::2])
 
     def due(self) -> float:
         """When a sweep first has something to drop (``swept``): a side's expiry, or its
         oldest member passing the side's TTL."""
         sides, n = self.sides(), len(self.names)
-        flat, soonest = self.flat(), math.inf
+        flat, soonest = _doubles(self.times), math.inf
         for r in range(sides):
             expiry, ttl = flat[2 * r], flat[2 * r + 1]
             if expiry <= 0.0:  # never touched, or emptied by a sweep
@@ -156,31 +98,32 @@ class Record:
         return soonest
 
     def sides(self) -> int:
-        return self.packed[0]
+        return len(self.times) // (8 * (2 + len(self.names)))
 
     def __eq__(self, other: object) -> bool:
-        """The same names and times (the same times number alike: ``_hold``)."""
-        return isinstance(other, Record) and (self.names, self.packed) == (other.names,
-                                                                           other.packed)
+        return isinstance(other, Record) and (self.names, self.times) == (other.names,
+                                                                          other.times)
 
     __hash__ = None  # type: ignore[assignment]
 
 
 def empty(sides: int) -> Record:
-    return Record.of((), [0.0] * (2 * sides))
+    return Record((), bytes(16 * sides))
 
 
 def contains(record: Record, side: int, sides: int, asked: Sequence[str],
              now: float) -> tuple[bool, ...]:
     """For each name asked, whether it is on the side as of ``now``: O(1) a name for a
     large record, a scan of the names for a small one."""
-    expiry, ttl = record.head(side)
+    times = record.times
+    expiry, ttl = _HEAD.unpack_from(times, 16 * side)
     if expiry <= now:
         return (False,) * len(asked)
-    cutoff, found = now - ttl, []
+    cutoff, base = now - ttl, 8 * (2 * sides + side * len(record.names))
+    found = []
     for member in asked:
         at = record.position(member)
-        found.append(at >= 0 and record.time(side, at) > cutoff)
+        found.append(at >= 0 and _DOUBLE.unpack_from(times, base + 8 * at)[0] > cutoff)
     return tuple(found)
 
 
@@ -214,7 +157,7 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
     if record is None:
         record = empty(sides)
     names, n = record.names, len(record.names)
-    flat = record.flat()
+    flat = _doubles(record.times)
     body = 2 * sides
     expiry, old_ttl = flat[2 * side], flat[2 * side + 1]
     start = body + side * n
@@ -255,7 +198,7 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
         if not all(keep):
             names = tuple(compress(names, keep))
             columns = [list(compress(column, keep)) for column in columns]
-    return Record.of(names, head + [t for column in columns for t in column])
+    return Record(names, _packed(head + [t for column in columns for t in column]))
 
 
 def swept(record: Record, now: float) -> Record | None:
@@ -265,7 +208,7 @@ def swept(record: Record, now: float) -> Record | None:
     if record.expiry() <= now:
         return None
     names, n, sides = record.names, len(record.names), record.sides()
-    flat = record.flat()
+    flat = _doubles(record.times)
     body = 2 * sides
     head, columns = flat[:body], []
     for r in range(sides):
@@ -280,7 +223,7 @@ def swept(record: Record, now: float) -> Record | None:
     keep = [any(column[i] != ABSENT for column in columns) for i in range(n)]
     names = tuple(compress(names, keep))
     columns = [list(compress(column, keep)) for column in columns]
-    return Record.of(names, head + [t for column in columns for t in column])
+    return Record(names, _packed(head + [t for column in columns for t in column]))
 
 
 def merged(record: Record | None, side: int, sides: int, times: dict[str, float],
@@ -290,7 +233,7 @@ def merged(record: Record | None, side: int, sides: int, times: dict[str, float]
     wins, as does the later expiry; the TTL is the record's own if the side has one."""
     record = record or empty(sides)
     names, n = record.names, len(record.names)
-    flat = record.flat()
+    flat = _doubles(record.times)
     body = 2 * sides
     added = [sys.intern(m) for m in times if record.position(m) < 0]
     names = (*names, *added)
@@ -304,7 +247,7 @@ def merged(record: Record | None, side: int, sides: int, times: dict[str, float]
     if head[2 * side] <= 0.0:
         head[2 * side + 1] = ttl
     head[2 * side] = max(head[2 * side], expiry)
-    return Record.of(names, head + [t for column in columns for t in column])
+    return Record(names, _packed(head + [t for column in columns for t in column]))
 
 
 def encode_names(names: Sequence[str]) -> bytes:
