@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from conftest import forget_conversions
 from spimguard import accounts
 from spimguard.db import connect
-from spimguard.state import StateBackend, sided
+from spimguard.state import StateBackend
 from spimguard.state.conformance import T0
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import FOREVER, Contains, Distinct, Members, Query, Touch, Write
@@ -123,33 +122,6 @@ def test_a_question_without_a_side_fails_clearly() -> None:
 
 def _stored(flat: list[float]) -> bytes:
     return struct.pack(f"<{len(flat)}d", *flat)
-
-
-def test_a_record_in_memory_holds_each_distinct_time_once() -> None:
-    """Three members touched on both sides by the same two events: four doubles of heads,
-    two of times, a byte a (side, member); the stored layout comes back as it was."""
-    heads = [T0 + 300.0, 300.0, T0 + 120.0, 120.0]
-    stored = _stored([*heads, T0, T0, T0 + 5.0, T0, T0, sided.ABSENT])
-    record = sided.Record(("@a:s", "@b:s", "@c:s"), stored)
-    assert record.times == stored
-    assert len(record.packed) == 2 + 8 * len(heads) + 2 * 8 + 6
-    assert record.side(0, 2) == [T0, T0, T0 + 5.0]
-    assert [record.time(1, at) for at in range(3)] == [T0, T0, sided.ABSENT]
-    assert sided.contains(record, 1, 2, ("@a:s", "@c:s", "@z:s"), T0 + 10.0) == (
-        True, False, False)
-
-
-def test_a_record_of_more_than_255_distinct_times_answers_as_stored() -> None:
-    """Past 255 times a place takes two bytes: every time still reads back exactly."""
-    n = 300
-    names = tuple(f"@u{i}:s" for i in range(n))
-    times = [T0 + i / 7 for i in range(n)]
-    stored = _stored([T0 + 900.0, 900.0, *times])
-    record = sided.Record(names, stored)
-    assert record.packed[1] == 2 and record.times == stored
-    assert record.side(0, 1) == times
-    assert record.time(0, n - 1) == times[-1]
-    assert sided.distinct(record, 0, 1, 900.0, T0 + 10.0) == n
 
 
 def test_redis_member_values_hold_a_time_once_and_read_the_earlier_layout(
