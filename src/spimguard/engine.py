@@ -305,9 +305,9 @@ class Engine:
         batch = {} if batch is None else batch
         if isinstance(event, Message):
             ctx = Context(event, view=text.SEALED if event.encrypted else text.view(event.text),
-                          names=text.names_of(event.recipients), batch=batch)
-            ctx.keep[trust.KEEP] = trust.kept_recipients(
-                event.recipients, self.config.trust.max_kept_recipients)
+                          batch=batch)
+            ctx.names, ctx.keep[trust.KEEP] = shared(ctx, ("recipients", ctx.to),
+                                                     self._of_recipients, ctx.to)
             if event.encrypted:
                 ctx.keep[SEALED] = b"1"
         elif isinstance(event, Report):
@@ -328,6 +328,13 @@ class Engine:
                 log.exception("detector %s failed reading for event %s", detector.name,
                               event.id)
         return _Planned(ctx, own, active, list(dict.fromkeys(queries)))
+
+    def _of_recipients(self, recipients: tuple[str, ...]) -> tuple[tuple[str, ...], bytes]:
+        """How a message's recipients appear in a text that greets them (``text.names_of``),
+        and what the verdict log keeps of them (``trust.kept_recipients``): once a batch
+        for its messages to the same recipients (``shared``)."""
+        return text.names_of(recipients), trust.kept_recipients(
+            recipients, self.config.trust.max_kept_recipients)
 
     def _plan_batch(self, events: Sequence[Event], known: dict[str, Answer]
                     ) -> list[_Planned | None]:

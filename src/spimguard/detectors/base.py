@@ -210,15 +210,16 @@ def once(ctx: Context, key: str, make: Callable[..., T], *args: Any) -> T:
 
 def shared(ctx: Context, key: Hashable, make: Callable[..., T], *args: Any) -> T:
     """``make(*args)`` the first time an event of the batch asks for ``key``, the value
-    made then after: what a detector plans from an event's sender and recipients alone
-    (its queries) is made once for every event of the batch with the same ones. Half the
+    made then after: what a detector plans from a few of an event's fields (its queries
+    from the sender and recipients, a link's hosts; never from state, as ``reads``) is
+    made once for every event of the batch with the same ones. Half the
     messages of the mixed load repeat an earlier one's sender and recipients within a
     batch of 500; sharing the query objects also has their hashes, which they cache,
     computed once as the engine deduplicates the reads and the state answers them.
 
     ``key`` names everything the value depends on (the detector, the event's fields it
-    reads; settings are the detector's own, fixed while it runs), and the value is
-    immutable: the batch's events share it. O(1) a lookup; a batch holds one entry per
+    reads; settings are the detector's own, fixed while it runs), and no user changes
+    the value: the batch's events share it. O(1) a lookup; a batch holds one entry per
     distinct key, dropped with the batch's contexts."""
     batch = ctx.batch
     if key in batch:
@@ -233,7 +234,7 @@ def _ties_of(sender: str, recipients: tuple[str, ...]
 
 
 def shared_ties(ctx: Context, message: Message
-         ) -> tuple[tuple[Contains, Contains], tuple[Contains, ...]]:
+                ) -> tuple[tuple[Contains, Contains], tuple[Contains, ...]]:
     """``accounts.ties`` and ``accounts.listed_back`` of the message's sender and
     recipients, made once a batch for each (``shared``): the same queries for every
     detector that asks them."""
