@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rebuilds import differences, same_stack
+from rebuilds import differences
 from spimguard import load_config
 from spimguard.detectors.content import ContentDetector
 from spimguard.errors import ConfigError
@@ -38,22 +38,20 @@ def _samples() -> list[datasets.Sample]:
         datasets.Sample(t, 0, "x") for t in HAM]
 
 
-def test_bundled_model_is_rebuilt_byte_for_byte_from_head(tmp_path: Path) -> None:
+def test_bundled_model_is_what_head_builds() -> None:
     root = _datasets()
     if root is None:
         pytest.skip("the public datasets are not on this machine (set SPIMGUARD_DATASETS)")
     rebuilt = training.shipped(root)
-    rebuilt.save(tmp_path / "content.npz")
     bundled = Path(str(scorer.resources.files("spimguard.model").joinpath(scorer.BUNDLED)))
     shipped = scorer.load(bundled)
     advice = ("the bundled model is not what HEAD builds: run `spimguard train --corpora "
               f"{root} --card src/spimguard/model/CARD.md` and commit both")
-    if same_stack(shipped.card.get("built_with")):
-        assert (tmp_path / "content.npz").read_bytes() == bundled.read_bytes(), advice
-    else:  # another numpy/scipy/scikit-learn: a rounding apart, no more
-        assert not differences(
-            {"weights": shipped.weights, "bias": shipped.bias, "card": shipped.card},
-            {"weights": rebuilt.weights, "bias": rebuilt.bias, "card": rebuilt.card}), advice
+    # A rounding apart at most, never the same bytes by rule (``rebuilds``): the solver's
+    # last digits follow the BLAS kernels the CPU selects, not only the library versions.
+    assert not differences(
+        {"weights": shipped.weights, "bias": shipped.bias, "card": shipped.card},
+        {"weights": rebuilt.weights, "bias": rebuilt.bias, "card": rebuilt.card}), advice
 
 
 def test_saving_is_byte_for_byte(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import T0, config, event, message
-from rebuilds import differences, same_stack
+from rebuilds import differences
 from spimguard import lists, open_engine
 from spimguard.engine import Engine
 from spimguard.errors import ConfigError
@@ -207,7 +207,7 @@ def test_the_monotone_fit_keeps_weights_at_zero_or_above() -> None:
     assert fitted.coef[0] > 1.0 and fitted.coef[1] == 0.0
 
 
-def test_the_bundled_url_model_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
+def test_the_bundled_url_model_is_what_head_builds(tmp_path: Path) -> None:
     root = _datasets()
     if root is None:
         pytest.skip("the public datasets are not on this machine (set SPIMGUARD_DATASETS)")
@@ -221,10 +221,7 @@ def test_the_bundled_url_model_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
               f"--datasets {root} --card src/spimguard/urlmodel/CARD.md --benign "
               "benchmarks/data/benign-urls-software.txt` and commit both")
     shipped = json.loads(bundled.read_text())
-    if same_stack(shipped["data"].get("built_with")):
-        assert out.read_bytes() == bundled.read_bytes(), advice
-    else:  # another numpy/scipy/scikit-learn: a rounding apart, no more
-        assert not differences(shipped, json.loads(out.read_text())), advice
+    assert not differences(shipped, json.loads(out.read_text())), advice  # see ``rebuilds``
     files = json.loads(out.read_text())["data"]["files"]
     assert files == {training.HANNOUSSE: training.HANNOUSSE_SHA256,
                      training.DISCORD: training.DISCORD_SHA256,

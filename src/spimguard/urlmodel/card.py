@@ -63,9 +63,9 @@ def render(artefact: dict[str, Any], root: Path, benign: Path | None) -> str:
         " (the artefact `urls.json` is rebuilt byte for byte on the numeric stack it was "
         "built with, "
         + ", ".join(f"{name} {v}" for name, v in data.get("built_with", {}).items())
-        + "; on another the solver stops a rounding away, and `tests/test_url_model.py` "
-        "checks the same bytes on that stack, each weight within 0.005 and every other "
-        "figure within 0.001 on another). "
+        + "; on another, or on a CPU whose BLAS kernels differ, the solver stops a rounding "
+        "away, and `tests/test_url_model.py` checks each weight within 0.005 and every other "
+        "figure within 0.001). "
         "Do not edit by hand.", "",
         "## Data", "",
         "Openly licensed sets only (each folder's PROVENANCE.md); Mishra & Soni's SMS set "
