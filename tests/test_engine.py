@@ -213,3 +213,27 @@ def test_a_batch_loads_its_state_in_one_statement_per_table(tmp_path: Path) -> N
     for table in ("kv", "counters"):
         assert sum(s.startswith("SELECT") and f"FROM {table} WHERE key IN" in s
                    for s in loads) == 1, table
+
+
+def test_a_batch_plans_what_its_events_share_once() -> None:
+    """Messages of one sender to the same recipients in one batch read the same query
+    objects (planned once for the batch: ``detectors.base.shared``), and each is judged as
+    one judged alone would be, after the events before it."""
+    cfg = config()
+    log = mixed_log(cfg)[:120]
+    alone = open_engine(cfg)
+    one_by_one = [msgspec.json.encode(alone.process(e)) for e in log]
+    batched = open_engine(cfg)
+    asked: dict[str, list] = {}  # type: ignore[type-arg]
+    judge = batched._judge
+
+    def spy(event, body, planned):  # type: ignore[no-untyped-def]
+        asked[event.id] = planned.queries
+        return judge(event, body, planned)
+
+    batched._judge = spy  # type: ignore[method-assign]
+    assert run(batched, log) == one_by_one
+    to_bob = [e.id for e in log if e.id.startswith("f") and e.recipients == ["bob"]]
+    first, second = (asked[i] for i in to_bob[:2])
+    velocity = [q for q in first if q.key.startswith("vel:")]
+    assert velocity and all(any(q is p for p in second) for q in velocity)

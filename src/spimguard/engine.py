@@ -39,7 +39,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +52,7 @@ from .account_view import account_view
 from .backends import build_detectors, evidence_key, open_stores
 from .config import Config
 from .detectors import Context, Detector, Outcome
-from .detectors.base import LEARNT, SEALED, Batched, learnt, learnt_version
+from .detectors.base import LEARNT, SEALED, Batched, learnt, learnt_version, shared
 from .errors import Contention, RecordsUnavailable, StateUnavailable
 from .events import (
     Accepted,
@@ -297,22 +297,25 @@ class Engine:
         """The detectors not disabled, found once per batch rather than per event."""
         return [d for d in self.detectors if d.name not in self.disabled]
 
-    def _plan(self, event: Event, detectors: Sequence[Detector]) -> _Planned:
+    def _plan(self, event: Event, detectors: Sequence[Detector],
+              batch: dict[Hashable, Any] | None = None) -> _Planned:
         """The event's context and every query it reads: its own and those of the
-        ``detectors`` (the enabled ones, ``_enabled``)."""
+        ``detectors`` (the enabled ones, ``_enabled``). ``batch``: the memo the batch's
+        contexts share (``detectors.base.shared``); a context planned alone has its own."""
+        batch = {} if batch is None else batch
         if isinstance(event, Message):
             ctx = Context(event, view=text.SEALED if event.encrypted else text.view(event.text),
-                          names=text.names_of(event.recipients))
-            ctx.keep[trust.KEEP] = trust.kept_recipients(
-                event.recipients, self.config.trust.max_kept_recipients)
+                          batch=batch)
+            ctx.names, ctx.keep[trust.KEEP] = shared(ctx, ("recipients", ctx.to),
+                                                     self._of_recipients, ctx.to)
             if event.encrypted:
                 ctx.keep[SEALED] = b"1"
         elif isinstance(event, Report):
-            ctx = Context(event, reported=self.records.message(event.message_id))
+            ctx = Context(event, reported=self.records.message(event.message_id), batch=batch)
         else:
-            ctx = Context(event)
+            ctx = Context(event, batch=batch)
 
-        own = self._own_reads(event)
+        own = self._own_reads(ctx)
         queries: list[Query] = list(own)
         active: list[Detector] = []
         # A detector bug must not take the message down with it: a detector that
@@ -326,6 +329,13 @@ class Engine:
                               event.id)
         return _Planned(ctx, own, active, list(dict.fromkeys(queries)))
 
+    def _of_recipients(self, recipients: tuple[str, ...]) -> tuple[tuple[str, ...], bytes]:
+        """How a message's recipients appear in a text that greets them (``text.names_of``),
+        and what the verdict log keeps of them (``trust.kept_recipients``): once a batch
+        for its messages to the same recipients (``shared``)."""
+        return text.names_of(recipients), trust.kept_recipients(
+            recipients, self.config.trust.max_kept_recipients)
+
     def _plan_batch(self, events: Sequence[Event], known: dict[str, Answer]
                     ) -> list[_Planned | None]:
         """Plans of the batch's events made before judging the first, so the batch's work
@@ -337,9 +347,9 @@ class Engine:
         A plan depends on the event and the detectors' settings alone (never on state, or
         on what a learner learnt), so planning ahead changes no verdict. Reports are
         planned in turn: they look up the reported message, which the batch may log."""
-        detectors = self._enabled()
-        planned = [None if isinstance(e, Report) or e.id in known else self._plan(e, detectors)
-                   for e in events]
+        detectors, batch = self._enabled(), {}
+        planned = [None if isinstance(e, Report) or e.id in known
+                   else self._plan(e, detectors, batch) for e in events]
         ready = [p for p in planned if p is not None]
         for detector in detectors:
             if _batched(type(detector)):
@@ -368,6 +378,7 @@ class Engine:
         facts = dict(zip(unique, answers, strict=True))
         self._refresh_learners(facts[own[1]])
         found, upgrade = self._account(event, facts, own[0])
+        ctx.account = found
         trusted: list[Write] = []
         if isinstance(event, Report):  # weighed once, before any learner sees the report
             ctx.trust, trusted = trust.weigh(event, ctx.reported, facts, self.config.trust)
@@ -451,12 +462,14 @@ class Engine:
         self.records.save(outbox.entry)
         self._answered[outbox.entry.id] = Answer(outbox.entry.digest, outbox.entry.result)
 
-    def _own_reads(self, event: Event) -> tuple[Query, ...]:
+    def _own_reads(self, ctx: Context) -> tuple[Query, ...]:
         """The record of the account the event is about (``accounts.Account``: first seen,
         restrictions), the count of learnt changes (in the same round trip, so learning
         reaches every node at once); for a report, then what the report-trust model reads
-        (``trust.reads``)."""
-        own: tuple[Query, ...] = (accounts.record(event.account), _LEARNT_VERSION)
+        (``trust.reads``). The first two are one tuple for the batch's events of one
+        account (``shared``)."""
+        event = ctx.event
+        own = shared(ctx, ("engine", event.account), _account_reads, event.account)
         return own + trust.reads(event) if isinstance(event, Report) else own
 
     def _decide(self, event: Event, signals: list[Signal],
@@ -540,6 +553,10 @@ class Engine:
         maintain(self.config, self.state, self.records, self.detectors, now)
 
 
+
+
+def _account_reads(account: str) -> tuple[Query, ...]:
+    return accounts.record(account), _LEARNT_VERSION
 
 
 @functools.cache

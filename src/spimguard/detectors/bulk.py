@@ -67,7 +67,7 @@ from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Contains, Get, Put, Query, Write
 from ..text import CACHED_CHARS, MessageView, masked_for, names_of, view
-from .base import Context, Facts, Outcome, once, ramp, sealed, settings
+from .base import Context, Facts, Outcome, once, ramp, sealed, settings, shared_ties
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,9 +237,7 @@ class BulkDetector:
             if keys is None:
                 return None
             ctx.keep[self.name] = " ".join(keys).encode()
-            return _Plan(keys, _reads(keys),
-                         accounts.ties(event.sender, event.recipients),
-                         accounts.listed_back(event.sender, event.recipients))
+            return _Plan(keys, _reads(keys), *shared_ties(ctx, event))
         if isinstance(event, Report) and ctx.reported and self.name in ctx.reported.keep:
             keys = tuple(ctx.reported.keep[self.name].decode().split())
             return _Plan(keys, _reads(keys))

@@ -32,7 +32,7 @@ from ..state.ops import Contains, Query, Write
 from ..text import CACHED_URL_CHARS, UrlFact, skeleton
 from ..urlmodel import features as url_features
 from ..urlmodel import scorer as url_scorer
-from .base import Context, Facts, Outcome, first_per_code, once, settings
+from .base import Context, Facts, Outcome, first_per_code, once, settings, shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,12 +117,17 @@ class LinksDetector:
         return ctx.view.urls[: self.cfg.max_urls] if ctx.view else ()
 
     def _lists(self, ctx: Context) -> dict[str, Contains]:
-        """The list look-ups of the message's hosts, built once per event."""
-        return once(ctx, self.name, self._make_lists, ctx)
+        """The list look-ups of the message's hosts, built once per event, and once a batch
+        for its messages with the same hosts (``shared``: a wave repeats its links)."""
+        return once(ctx, self.name, self._shared_lists, ctx)
 
-    def _make_lists(self, ctx: Context) -> dict[str, Contains]:
-        hosts = [u.host for u in self._urls(ctx)]
-        return {name: lists.contains_any(name, hosts) for name in _LISTS} if hosts else {}
+    def _shared_lists(self, ctx: Context) -> dict[str, Contains]:
+        hosts = tuple([u.host for u in self._urls(ctx)])
+        return shared(ctx, (self.name, hosts), self._make_lists, hosts) if hosts else {}
+
+    @staticmethod
+    def _make_lists(hosts: tuple[str, ...]) -> dict[str, Contains]:
+        return {name: lists.contains_any(name, hosts) for name in _LISTS}
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         return tuple(self._lists(ctx).values())

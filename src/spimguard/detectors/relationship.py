@@ -38,7 +38,7 @@ from ..config import Config
 from ..events import Invite
 from ..signals import Signal
 from ..state.ops import Contains, Query, Touch, Write
-from .base import Context, Facts, Outcome, once, settings
+from .base import Context, Facts, Outcome, once, settings, shared
 from .takeover import TakeoverDetector
 
 
@@ -86,11 +86,16 @@ class RelationshipDetector:
         message = ctx.message
         if message is None or isinstance(message, Invite):
             return None
-        people = tuple(dict.fromkeys(message.recipients))
-        if not 0 < len(people) <= self.cfg.max_people or message.sender in people:
+        # One plan for the batch's messages of one sender to the same recipients (``shared``).
+        return shared(ctx, (self.name, message.sender, ctx.to), self._people_plan,
+                      message.sender, ctx.to)
+
+    def _people_plan(self, sender: str, recipients: tuple[str, ...]) -> _Plan | None:
+        people = tuple(dict.fromkeys(recipients))
+        if not 0 < len(people) <= self.cfg.max_people or sender in people:
             return None
-        me = (message.sender,)
-        return _Plan(people, Contains(accounts.contacts(message.sender), people),
+        me = (sender,)
+        return _Plan(people, Contains(accounts.contacts(sender), people),
                      tuple(Contains(accounts.contacts(p), me) for p in people),
                      tuple(Contains(accounts.tie_record(p), me, accounts.WROTE) for p in people))
 

@@ -48,7 +48,7 @@ from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Get, Incr, Put, Query, Touch, Write
 from ..text import UrlFact
 from ..urlmodel import features as url_features
-from .base import Context, Facts, Outcome, once, ramp, settings
+from .base import Context, Facts, Outcome, once, ramp, settings, shared_ties
 from .links import shorteners
 
 
@@ -185,9 +185,8 @@ class ReputationDetector:
             if event.conversation and len(event.recipients) > 1:
                 people = (f"conv:{event.conversation}",)
             else:
-                people = tuple(event.recipients)
-                ties = accounts.ties(event.sender, people)
-                back = accounts.listed_back(event.sender, people)
+                people = ctx.to
+                ties, back = shared_ties(ctx, event)
         return _Plan(tuple(keys), owners, Contains(lists.key("popular"), unique),
                      lists.contains_any("allow", unique), people, ties, back)
 

@@ -29,7 +29,7 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Count, Distinct, Incr, Query, Touch, Write
-from .base import Context, Facts, Outcome, once, ramp, sealed, settings
+from .base import Context, Facts, Outcome, once, ramp, sealed, settings, shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +65,15 @@ class SessionsDetector:
         self.cfg = settings(self.name, SessionsSettings, given)
 
     def _queries(self, ctx: Context, message: Message) -> tuple[Count, Distinct]:
-        return once(ctx, self.name, self._make_queries, message)
+        return once(ctx, self.name, self._shared_queries, ctx, message.sender, message.session)
 
-    def _make_queries(self, message: Message) -> tuple[Count, Distinct]:
-        who, window = (message.sender, message.session), self.cfg.remember
+    def _shared_queries(self, ctx: Context, sender: str, session: str
+                        ) -> tuple[Count, Distinct]:
+        """One pair for the batch's messages of one session (``shared``)."""
+        return shared(ctx, (self.name, sender, session), self._make_queries, sender, session)
+
+    def _make_queries(self, *who: str) -> tuple[Count, Distinct]:
+        window = self.cfg.remember
         return Count(_key(*who), window, _BUCKET), Distinct(_reporters_key(*who), window)
 
     def reads(self, ctx: Context) -> Sequence[Query]:

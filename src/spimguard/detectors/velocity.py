@@ -41,8 +41,8 @@ from .. import accounts
 from ..config import Config
 from ..events import Invite, Message
 from ..signals import Signal
-from ..state.ops import Contains, Count, Distinct, Get, Incr, Query, Touch, Write
-from .base import Context, Facts, Outcome, once, ramp, settings
+from ..state.ops import Contains, Count, Distinct, Incr, Query, Touch, Write
+from .base import Context, Facts, Outcome, once, ramp, settings, shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +106,6 @@ class _Plan(NamedTuple):
     known_strangers: Contains
     unvouched: Distinct
     known_unvouched: Contains
-    first_seen: Get
     ties: tuple[Contains, Contains]  # ``accounts.ties`` of ``people``
     back: tuple[Contains, ...]  # ``accounts.listed_back`` of ``people``
 
@@ -149,7 +148,13 @@ class VelocityDetector:
         self.cfg = settings(self.name, VelocitySettings, given)
 
     def _plan(self, ctx: Context, message: Message) -> _Plan:
-        return once(ctx, self.name, self._make_plan, message)
+        return once(ctx, self.name, self._shared_plan, ctx, message)
+
+    def _shared_plan(self, ctx: Context, message: Message) -> _Plan:
+        """The plan, one for the batch's messages of one sender to the same recipients
+        in the same conversation (``shared``)."""
+        return shared(ctx, (self.name, message.sender, ctx.to, message.conversation),
+                      self._make_plan, message)
 
     def _make_plan(self, message: Message) -> _Plan:
         cfg, sender = self.cfg, message.sender
@@ -168,7 +173,6 @@ class VelocityDetector:
             Contains(_strangers(sender), people),
             Distinct(_unvouched(sender), cfg.strangers_window),
             Contains(_unvouched(sender), people),
-            accounts.record(sender),  # first seen
             accounts.ties(sender, people, cfg.max_targets),
             accounts.listed_back(sender, people),
         )
@@ -210,7 +214,7 @@ class VelocityDetector:
             found.append(Signal("VELOCITY_STRANGERS", strength,
                                 f"wrote to {strangers} accounts that are not its contacts in "
                                 f"{cfg.strangers_window // 60} min"))
-        first_seen = accounts.first_seen_of(facts[plan.first_seen], message.ts)
+        first_seen = ctx.account.first_seen
         age = message.ts - first_seen if first_seen is not None else 0.0
         if (age < cfg.new_account_age and strangers_now
                 and strangers >= cfg.new_account_strangers):
