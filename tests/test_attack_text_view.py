@@ -164,3 +164,39 @@ def test_the_operators_deny_list_sees_every_form_of_a_host() -> None:
         verdict = engine.process(message(engine.config, f"m{i}", "a", ["b"], text))
         assert verdict.action == "block", (text, verdict.signals)
     assert "LINK_IP_HOST" in codes(engine, "see http://0x5f8d2009/login", "ip")
+
+
+@pytest.mark.parametrize(("written", "host"), [
+    ("http://%74ones-shop.com/new", "tones-shop.com"),  # percent-encoded letter
+    ("http://tones-shop%2Ecom/new", "tones-shop.com"),  # percent-encoded dot
+    ("http://tones-shop.com%E3%80%82/new", "tones-shop.com"),  # encoded U+3002
+    ("http://%EF%BD%94ones-%E2%80%8Bshop.com/new", "tones-shop.com"),  # fullwidth, ZWSP
+    ("http://tones-shop.com\\new", "tones-shop.com"),  # a backslash is a slash
+    ("http://tones-shop.com\\@paypal.com/", "tones-shop.com"),
+    ("http://[::ffff:5f8d:2007]/login", "95.141.32.7"),  # IPv4-mapped IPv6
+    ("http://[0:0::FFFF:95.141.32.7]/login", "95.141.32.7"),
+])
+def test_a_host_is_read_after_what_a_browser_undoes(written: str, host: str) -> None:
+    """Session 12's red team: the host parser decodes percent escapes and reads a backslash
+    as a slash before it reads the host, and an IPv4-mapped IPv6 literal reaches the IPv4
+    address; read as written, none of these reached the deny list."""
+    (url,) = view(f"new ringtones every week: {written}").urls
+    assert url.host == host, written
+
+
+@pytest.mark.parametrize("written", [
+    "http://%ff.com/new",  # no UTF-8
+    "http://paypal.com%40evil.example/new",  # "@" is no host character
+    "http://evil%2Fpaypal.com/new",
+])
+def test_a_percent_decoded_host_a_browser_refuses_is_no_link(written: str) -> None:
+    assert view(f"new ringtones every week: {written}").urls == ()
+
+
+def test_the_deny_list_sees_through_percent_escapes_and_backslashes() -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com", "95.141.32.7"])])
+    for i, text in enumerate(["http://%74ones-shop.com/new", "http://tones-shop.com\\new",
+                              "http://[::ffff:5f8d:2007]/login"]):
+        verdict = engine.process(message(engine.config, f"m{i}", "a", ["b"], text))
+        assert verdict.action == "block", (text, verdict.signals)

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import regex
 import tldextract
@@ -97,6 +97,9 @@ _URL = re.compile(
 # U+3002 read as the dot it stands for in a host (U+FF0E and U+FF61 too, for hosts that
 # did not come through ``clean``).
 _DOTS = str.maketrans(dict.fromkeys("\u3002\uff0e\uff61", "."))
+# What WHATWG URL forbids in a domain (its forbidden domain code points, beside the C0
+# controls and DEL): a percent-decoded host holding one is no host.
+_FORBIDDEN_IN_HOST = re.compile(r"[\x00-\x20\x7f#%/:<>?@\[\\\]^|]")
 _TRAILING = ".,;:!?)]}'\"»…"
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 _MENTION = re.compile(r"@\w+")
@@ -280,11 +283,22 @@ def read_host(host: str) -> tuple[str, str, bool] | None:
     (punycode for IDN, the dotted quad for IPv4), its Unicode form, and whether it is an IP
     address; None for a host that ends in a number but is no IPv4 address (a browser
     refuses such a URL) or one no page is at. Never resolved."""
+    if ":" in host:  # an IPv6 literal (``urlsplit`` took its brackets off)
+        address = _ipv6(host)
+        return (address, address, True) if address else None
+    if "%" in host:
+        # A browser percent-decodes a host before it reads it ("%74ones-shop.com" is
+        # tones-shop.com), and refuses it if that leaves bytes no UTF-8 or a character no
+        # host may hold.
+        try:
+            host = clean(unquote(host, errors="strict"))
+        except UnicodeDecodeError:
+            return None
+        if _FORBIDDEN_IN_HOST.search(host):
+            return None
     host = host.translate(_DOTS).strip(".").lower()
     if not host:
         return None
-    if ":" in host:  # an IPv6 literal (``urlsplit`` took its brackets off)
-        return (host, host, True) if _is_ipv6(host) else None
     ascii_host, unicode_host = _ascii_host(host)
     if not _ends_in_a_number(ascii_host):
         return ascii_host, unicode_host, False
@@ -310,12 +324,15 @@ def _ascii_host(host: str) -> tuple[str, str]:
         return host, host
 
 
-def _is_ipv6(host: str) -> bool:
+def _ipv6(host: str) -> str | None:
+    """An IPv6 literal as one address is written however it was ("::FFFF:5f8d:2007",
+    "0:0::ffff:5f8d:2007"), and as the IPv4 address it stands for if it is one mapped
+    ("::ffff:95.141.32.7" reaches 95.141.32.7); None if it is no address."""
     try:
-        ipaddress.IPv6Address(host)
+        address = ipaddress.IPv6Address(host)
     except ValueError:
-        return False
-    return True
+        return None
+    return str(address.ipv4_mapped or address)
 
 
 _RADIX_DIGITS = {8: frozenset("01234567"), 10: frozenset("0123456789"),
@@ -368,7 +385,9 @@ def _ipv4(host: str) -> str | None:
 
 @lru_cache(maxsize=65536)
 def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
-    target = raw if "://" in raw else "http://" + raw
+    # Every scheme read here is one a browser reads a backslash in as a slash:
+    # "http://tones-shop.com\\@x" goes to tones-shop.com.
+    target = (raw if "://" in raw else "http://" + raw).replace("\\", "/")
     try:
         parts = urlsplit(target)
         host = parts.hostname or ""
