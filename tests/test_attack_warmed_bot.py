@@ -196,3 +196,21 @@ def test_a_campaign_spread_across_bots_within_the_allowance_is_bulk() -> None:
     bulk = sum(any(s.code == "BULK_NEAR_DUPLICATE" for s in v.signals) for v in verdicts)
     stopped = sum(v.action in ("hold", "block") for v in verdicts)
     assert bulk >= 190 and stopped >= 190, (bulk, stopped)
+
+
+def test_a_bot_working_through_its_list_five_an_hour_is_stopped() -> None:
+    """Session 12's red team: the allowance counted in velocity's hour let a bot pitch five
+    of its listed targets an hour, every hour (120 a day, all delivered with a warning).
+    A newcomer's first lines to its friends span a day, and so does the allowance."""
+    engine = open_engine(config(official_clients=["im-android"]))
+    cfg = engine.config
+    targets = [f"mark{i}" for i in range(60)]
+    engine.process(event(cfg, type="contacts", id="c-bot", ts=T0, account="bot",
+                         contacts=targets))
+    actions = [engine.process(message(cfg, f"p{i}", "bot", [target],
+                                      LINK_LINE.format(n=target),
+                                      T0 + 60 + (i // 5) * 3601 + (i % 5) * 30,
+                                      session="bot-s", client=BOT_APP)).action
+               for i, target in enumerate(targets)]
+    free = accounts.UNVOUCHED_ALLOWANCE
+    assert set(actions[free:]) <= {"hold", "block"}, actions
