@@ -22,7 +22,8 @@ vouched for it, listing it back or writing to it). One sender writing to a few p
 it only lists is a newcomer's first lines; a cluster whose recipients never vouched
 for its senders is a campaign however thinly its bots spread it (each listing five
 targets). So many senders with a few friends each (viral sharing, a phrase everyone
-types) are not bulk, and the evidence says the shape it saw. Bulk alone stays under the warn threshold: greetings are bulk too.
+types) are not bulk, and the evidence says the shape it saw. Bulk alone stays under the
+warn threshold: greetings are bulk too.
 CAMPAIGN_CONFIRMED (users' reports confirmed the cluster as spim) holds on its own.
 Confirmation needs ``confirm_reporters`` distinct reporters whose reports carry that
 much weight in all, *and* that weight on at least ``confirm_share`` of the cluster's
