@@ -200,3 +200,30 @@ def test_the_deny_list_sees_through_percent_escapes_and_backslashes() -> None:
                               "http://[::ffff:5f8d:2007]/login"]):
         verdict = engine.process(message(engine.config, f"m{i}", "a", ["b"], text))
         assert verdict.action == "block", (text, verdict.signals)
+
+
+@pytest.mark.parametrize(("written", "domain"), [
+    ("tones-shop\u3002\u4e2d\u56fd/new", "tones-shop.xn--fiqs8s"),  # .中国
+    ("tones-shop\u3002\u5728\u7ebf:8080/new", "tones-shop.xn--3ds443g"),  # .在线, a port
+    ("tones-shop\uff61\u307f\u3093\u306a/new", "tones-shop.xn--q9jyb4c"),  # .みんな
+])
+def test_a_cjk_top_level_domain_after_an_ideographic_full_stop(written: str,
+                                                               domain: str) -> None:
+    """Session 12's red team: a label in CJK after U+3002 was read as prose, so a host under
+    one of the 74 CJK top-level domains, written with U+3002, was no link at all; with a
+    path or port after it, it is the link a browser reads."""
+    assert view(f"new ringtones every week: {written}").domains == (domain,)
+
+
+def test_a_cjk_word_after_a_latin_one_stays_prose() -> None:
+    for prose in ("他来自Beijing\u3002中国", "我用WeChat\u3002中国人/外国人都用"):
+        assert view(prose).urls == (), prose
+
+
+@pytest.mark.xfail(strict=True, reason="a host label mixing CJK and Latin before U+3002 "
+                   "reads as CJK prose ('我用Google\u3002Apple' must stay prose); telling the two "
+                   "apart needs a rule on what follows the host (a path), not yet written")
+def test_a_label_mixing_cjk_and_latin_before_an_ideographic_full_stop() -> None:
+    """The browser reads xn--tones-shop-535xi36u.com; the deny list holding it misses."""
+    assert view("new ringtones: 购物tones-shop\u3002com/new").domains == (
+        "xn--tones-shop-535xi36u.com",)

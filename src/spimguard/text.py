@@ -78,13 +78,7 @@ _DEFANGED = re.compile(
 # "promo dot com", "promo . com": ordinary words too, so only well-known suffixes count.
 _SPACED_DOT = re.compile(
     r"(?<=[a-z0-9])(?:\s+dot\s+|\s+\.\s*)(?=(?:" + _SPACED_TLDS + r")\b)", re.IGNORECASE)
-# U+3002 between labels is a dot (UTS #46 maps U+3002, U+FF0E and U+FF61 to dots; NFKC
-# already made U+FF0E a dot and U+FF61 U+3002) after a label of any script but CJK. CJK
-# prose has no spaces and ends its sentences with U+3002, so the letters before one of its
-# full stops are a sentence, not a label.
 _NOT_CJK = rf"[^\W{_CJK_RANGES}]"
-_LABEL_THEN_IDEOGRAPHIC_DOT = re.compile(
-    rf"(?<![\w-])(?:{_NOT_CJK}|-){{1,63}}\u3002(?={_NOT_CJK})")
 _URL = re.compile(
     r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+"
     r"|(?<![\w@.-])(?:[\w-]{1,63}\.)+(?:xn--[a-z0-9-]{2,59}|[^\W\d_]{2,24})(?::\d{1,5})?"
@@ -257,6 +251,21 @@ def tokenize(text: str) -> tuple[str, ...]:
 
 
 @cache
+def _label_then_ideographic_dot() -> re.Pattern[str]:
+    """U+3002 between labels is a dot (UTS #46 maps U+3002, U+FF0E and U+FF61 to dots; NFKC
+    already made U+FF0E a dot and U+FF61 U+3002) after a label of any script but CJK. CJK
+    prose has no spaces and ends its sentences with U+3002, so the letters before one of its
+    full stops are a sentence, not a label. What follows is a label of any script but CJK,
+    or one of the CJK top-level domains with a path or port after it ("shop。中国/sale" is
+    shop.中国; "Beijing。中国" a sentence)."""
+    cjk_tlds = sorted((rule for rule in _extractor().tlds
+                       if "." not in rule and all(_CJK.match(c) for c in rule)),
+                      key=len, reverse=True)
+    return re.compile(rf"(?<![\w-])(?:{_NOT_CJK}|-){{1,63}}\u3002"
+                      rf"(?={_NOT_CJK}|(?:{'|'.join(cjk_tlds)})[/:])")
+
+
+@cache
 def _suffix_endings() -> frozenset[str]:
     """The last label of every public suffix (ASCII ones; punycode is always parsed)."""
     return frozenset(rule.rsplit(".", 1)[-1] for rule in _extractor().tlds if rule.isascii())
@@ -426,7 +435,7 @@ def _ideographic_dots(chunk: str) -> str:
     """``chunk`` with the U+3002 that end a host's labels read as dots: one character for
     another, so a link found in it is at the same place in ``chunk``, as it was written.
     (One match a label: a hostile "a\u3002a\u3002..." costs what "a.a. ..." does.)"""
-    ends = [match.end() - 1 for match in _LABEL_THEN_IDEOGRAPHIC_DOT.finditer(chunk)]
+    ends = [match.end() - 1 for match in _label_then_ideographic_dot().finditer(chunk)]
     if not ends:
         return chunk
     chars = list(chunk)
