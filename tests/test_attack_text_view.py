@@ -227,3 +227,15 @@ def test_a_label_mixing_cjk_and_latin_before_an_ideographic_full_stop() -> None:
     """The browser reads xn--tones-shop-535xi36u.com; the deny list holding it misses."""
     assert view("new ringtones: 购物tones-shop\u3002com/new").domains == (
         "xn--tones-shop-535xi36u.com",)
+
+
+def test_a_wildcard_entry_on_the_deny_list_blocks_the_hosts_it_names() -> None:
+    """Session 12's red team: "*.tones-shop.com", as blocklists write it, was kept as a host
+    of its own that no link has, so every link under it was delivered."""
+    entries = lists.parse("*.tones-shop.com\n", "domains")
+    assert entries == ["tones-shop.com"]
+    engine = links_engine()
+    engine.write_state([lists_write("block", entries)])
+    verdict = engine.process(message(engine.config, "m", "a", ["b"],
+                                     "new hits at https://www.tones-shop.com/new"))
+    assert verdict.action == "block", verdict.signals
