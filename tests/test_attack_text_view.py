@@ -239,3 +239,19 @@ def test_a_wildcard_entry_on_the_deny_list_blocks_the_hosts_it_names() -> None:
     verdict = engine.process(message(engine.config, "m", "a", ["b"],
                                      "new hits at https://www.tones-shop.com/new"))
     assert verdict.action == "block", verdict.signals
+
+
+@pytest.mark.xfail(strict=True, reason="letters spaced out (a space, or U+2800 BRAILLE "
+                   "PATTERN BLANK, drawn as one but no whitespace) read as one-letter words; "
+                   "joining runs of single letters back into words changes what the content "
+                   "model reads and needs it retrained")
+@pytest.mark.parametrize("blank", [" ", "\u2800"], ids=["space", "U+2800"])
+def test_a_pitch_with_its_letters_spaced_out_is_judged_as_the_pitch(blank: str) -> None:
+    """Session 12's red team: the blocked pitch, a blank after every letter, is delivered
+    (a space) or only warned (U+2800); the reader still reads every word."""
+    engine = open_engine(config())
+    cfg = engine.config
+    engine.process(event(cfg, type="account", id="a", ts=T0, account="bot", created=T0 - 600))
+    verdict = engine.process(message(cfg, "m", "bot", ["stranger"],
+                                     behind_every_letter(PITCH, blank), T0))
+    assert verdict.action == "block", verdict.signals
