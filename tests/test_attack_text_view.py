@@ -164,3 +164,94 @@ def test_the_operators_deny_list_sees_every_form_of_a_host() -> None:
         verdict = engine.process(message(engine.config, f"m{i}", "a", ["b"], text))
         assert verdict.action == "block", (text, verdict.signals)
     assert "LINK_IP_HOST" in codes(engine, "see http://0x5f8d2009/login", "ip")
+
+
+@pytest.mark.parametrize(("written", "host"), [
+    ("http://%74ones-shop.com/new", "tones-shop.com"),  # percent-encoded letter
+    ("http://tones-shop%2Ecom/new", "tones-shop.com"),  # percent-encoded dot
+    ("http://tones-shop.com%E3%80%82/new", "tones-shop.com"),  # encoded U+3002
+    ("http://%EF%BD%94ones-%E2%80%8Bshop.com/new", "tones-shop.com"),  # fullwidth, ZWSP
+    ("http://tones-shop.com\\new", "tones-shop.com"),  # a backslash is a slash
+    ("http://tones-shop.com\\@paypal.com/", "tones-shop.com"),
+    ("http://[::ffff:5f8d:2007]/login", "95.141.32.7"),  # IPv4-mapped IPv6
+    ("http://[0:0::FFFF:95.141.32.7]/login", "95.141.32.7"),
+])
+def test_a_host_is_read_after_what_a_browser_undoes(written: str, host: str) -> None:
+    """Session 12's red team: the host parser decodes percent escapes and reads a backslash
+    as a slash before it reads the host, and an IPv4-mapped IPv6 literal reaches the IPv4
+    address; read as written, none of these reached the deny list."""
+    (url,) = view(f"new ringtones every week: {written}").urls
+    assert url.host == host, written
+
+
+@pytest.mark.parametrize("written", [
+    "http://%ff.com/new",  # no UTF-8
+    "http://paypal.com%40evil.example/new",  # "@" is no host character
+    "http://evil%2Fpaypal.com/new",
+])
+def test_a_percent_decoded_host_a_browser_refuses_is_no_link(written: str) -> None:
+    assert view(f"new ringtones every week: {written}").urls == ()
+
+
+def test_the_deny_list_sees_through_percent_escapes_and_backslashes() -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com", "95.141.32.7"])])
+    for i, text in enumerate(["http://%74ones-shop.com/new", "http://tones-shop.com\\new",
+                              "http://[::ffff:5f8d:2007]/login"]):
+        verdict = engine.process(message(engine.config, f"m{i}", "a", ["b"], text))
+        assert verdict.action == "block", (text, verdict.signals)
+
+
+@pytest.mark.parametrize(("written", "domain"), [
+    ("tones-shop\u3002\u4e2d\u56fd/new", "tones-shop.xn--fiqs8s"),  # .中国
+    ("tones-shop\u3002\u5728\u7ebf:8080/new", "tones-shop.xn--3ds443g"),  # .在线, a port
+    ("tones-shop\uff61\u307f\u3093\u306a/new", "tones-shop.xn--q9jyb4c"),  # .みんな
+])
+def test_a_cjk_top_level_domain_after_an_ideographic_full_stop(written: str,
+                                                               domain: str) -> None:
+    """Session 12's red team: a label in CJK after U+3002 was read as prose, so a host under
+    one of the 74 CJK top-level domains, written with U+3002, was no link at all; with a
+    path or port after it, it is the link a browser reads."""
+    assert view(f"new ringtones every week: {written}").domains == (domain,)
+
+
+def test_a_cjk_word_after_a_latin_one_stays_prose() -> None:
+    for prose in ("他来自Beijing\u3002中国", "我用WeChat\u3002中国人/外国人都用"):
+        assert view(prose).urls == (), prose
+
+
+@pytest.mark.xfail(strict=True, reason="a host label mixing CJK and Latin before U+3002 "
+                   "reads as CJK prose ('我用Google\u3002Apple' must stay prose); telling the two "
+                   "apart needs a rule on what follows the host (a path), not yet written")
+def test_a_label_mixing_cjk_and_latin_before_an_ideographic_full_stop() -> None:
+    """The browser reads xn--tones-shop-535xi36u.com; the deny list holding it misses."""
+    assert view("new ringtones: 购物tones-shop\u3002com/new").domains == (
+        "xn--tones-shop-535xi36u.com",)
+
+
+def test_a_wildcard_entry_on_the_deny_list_blocks_the_hosts_it_names() -> None:
+    """Session 12's red team: "*.tones-shop.com", as blocklists write it, was kept as a host
+    of its own that no link has, so every link under it was delivered."""
+    entries = lists.parse("*.tones-shop.com\n", "domains")
+    assert entries == ["tones-shop.com"]
+    engine = links_engine()
+    engine.write_state([lists_write("block", entries)])
+    verdict = engine.process(message(engine.config, "m", "a", ["b"],
+                                     "new hits at https://www.tones-shop.com/new"))
+    assert verdict.action == "block", verdict.signals
+
+
+@pytest.mark.xfail(strict=True, reason="letters spaced out (a space, or U+2800 BRAILLE "
+                   "PATTERN BLANK, drawn as one but no whitespace) read as one-letter words; "
+                   "joining runs of single letters back into words changes what the content "
+                   "model reads and needs it retrained")
+@pytest.mark.parametrize("blank", [" ", "\u2800"], ids=["space", "U+2800"])
+def test_a_pitch_with_its_letters_spaced_out_is_judged_as_the_pitch(blank: str) -> None:
+    """Session 12's red team: the blocked pitch, a blank after every letter, is delivered
+    (a space) or only warned (U+2800); the reader still reads every word."""
+    engine = open_engine(config())
+    cfg = engine.config
+    engine.process(event(cfg, type="account", id="a", ts=T0, account="bot", created=T0 - 600))
+    verdict = engine.process(message(cfg, "m", "bot", ["stranger"],
+                                     behind_every_letter(PITCH, blank), T0))
+    assert verdict.action == "block", verdict.signals

@@ -171,3 +171,46 @@ def test_familiar_sender_needs_recipients_who_list_the_account_back() -> None:
                 for n, who in enumerate(("ann", "lurker"))}
     assert {who: "FAMILIAR_SENDER" in {s.code for s in v.signals}
             for who, v in verdicts.items()} == {"ann": True, "lurker": False}
+
+
+LINK_LINE = "hey {n}, that shop I told you about https://tiny-knits-studio.shop/sale"
+
+
+def test_a_campaign_spread_across_bots_within_the_allowance_is_bulk() -> None:
+    """Session 12's red team: 40 bots each list five targets (within
+    ``UNVOUCHED_ALLOWANCE``) and send them one line in turn. No message reaches a stranger,
+    and with more bots than the cluster keeps senders of each copy is a new sender's first
+    (reach 1); bulk saw no campaign and 174 of the 200 copies were delivered with a warning.
+    A cluster whose recipients never vouched for its senders is one."""
+    engine = open_engine(config(official_clients=["im-android"]))
+    cfg = engine.config
+    bots = 40
+    for b in range(bots):
+        engine.process(event(cfg, type="contacts", id=f"c{b}", ts=T0, account=f"bot{b}",
+                             contacts=[f"t{b}-{i}" for i in range(5)]))
+    verdicts = [engine.process(message(cfg, f"m{b}-{i}", f"bot{b}", [f"t{b}-{i}"],
+                                       LINK_LINE.format(n=f"t{b}-{i}"),
+                                       T0 + 60 + 20 * (i * bots + b), session=f"bot{b}-s",
+                                       client={"id": "botapp", "ip": f"203.0.{b}.8"}))
+                for i in range(5) for b in range(bots)]
+    bulk = sum(any(s.code == "BULK_NEAR_DUPLICATE" for s in v.signals) for v in verdicts)
+    stopped = sum(v.action in ("hold", "block") for v in verdicts)
+    assert bulk >= 190 and stopped >= 190, (bulk, stopped)
+
+
+def test_a_bot_working_through_its_list_five_an_hour_is_stopped() -> None:
+    """Session 12's red team: the allowance counted in velocity's hour let a bot pitch five
+    of its listed targets an hour, every hour (120 a day, all delivered with a warning).
+    A newcomer's first lines to its friends span a day, and so does the allowance."""
+    engine = open_engine(config(official_clients=["im-android"]))
+    cfg = engine.config
+    targets = [f"mark{i}" for i in range(60)]
+    engine.process(event(cfg, type="contacts", id="c-bot", ts=T0, account="bot",
+                         contacts=targets))
+    actions = [engine.process(message(cfg, f"p{i}", "bot", [target],
+                                      LINK_LINE.format(n=target),
+                                      T0 + 60 + (i // 5) * 3601 + (i % 5) * 30,
+                                      session="bot-s", client=BOT_APP)).action
+               for i, target in enumerate(targets)]
+    free = accounts.UNVOUCHED_ALLOWANCE
+    assert set(actions[free:]) <= {"hold", "block"}, actions

@@ -333,8 +333,8 @@ class Standing(NamedTuple):
     unvouched: list[str]
 
 
-# Unvouched recipients (``Standing``) an account may write to, in one message or in an
-# hour (velocity's ``strangers_window``), before every one of them counts as a stranger:
+# Unvouched recipients (``Standing``) an account may write to, in one message or in a
+# day (velocity's ``unvouched_window``), before every one of them counts as a stranger:
 # the handful of friends a new account writes to first; a bot's list of targets is tens
 # to thousands. Five, as velocity's ``new_account_link_strangers``: past that many, a
 # new account writing links to people who never vouched for it is a throwaway bot's

@@ -53,7 +53,10 @@ def contains_any(name: str, hosts: Iterable[str]) -> Contains:
 
 
 def _host(raw: str) -> str:
-    raw = raw.strip()
+    # An entry names a host and every host under it (``host_suffixes``): the wildcard
+    # blocklists write for that ("*.tones-shop.com") is the entry, not a host of its own
+    # that no link ever has.
+    raw = raw.strip().removeprefix("*.")
     if not raw:
         return ""
     target = raw if "://" in raw else "http://" + raw

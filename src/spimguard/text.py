@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import regex
 import tldextract
@@ -78,13 +78,7 @@ _DEFANGED = re.compile(
 # "promo dot com", "promo . com": ordinary words too, so only well-known suffixes count.
 _SPACED_DOT = re.compile(
     r"(?<=[a-z0-9])(?:\s+dot\s+|\s+\.\s*)(?=(?:" + _SPACED_TLDS + r")\b)", re.IGNORECASE)
-# U+3002 between labels is a dot (UTS #46 maps U+3002, U+FF0E and U+FF61 to dots; NFKC
-# already made U+FF0E a dot and U+FF61 U+3002) after a label of any script but CJK. CJK
-# prose has no spaces and ends its sentences with U+3002, so the letters before one of its
-# full stops are a sentence, not a label.
 _NOT_CJK = rf"[^\W{_CJK_RANGES}]"
-_LABEL_THEN_IDEOGRAPHIC_DOT = re.compile(
-    rf"(?<![\w-])(?:{_NOT_CJK}|-){{1,63}}\u3002(?={_NOT_CJK})")
 _URL = re.compile(
     r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+"
     r"|(?<![\w@.-])(?:[\w-]{1,63}\.)+(?:xn--[a-z0-9-]{2,59}|[^\W\d_]{2,24})(?::\d{1,5})?"
@@ -97,6 +91,9 @@ _URL = re.compile(
 # U+3002 read as the dot it stands for in a host (U+FF0E and U+FF61 too, for hosts that
 # did not come through ``clean``).
 _DOTS = str.maketrans(dict.fromkeys("\u3002\uff0e\uff61", "."))
+# What WHATWG URL forbids in a domain (its forbidden domain code points, beside the C0
+# controls and DEL): a percent-decoded host holding one is no host.
+_FORBIDDEN_IN_HOST = re.compile(r"[\x00-\x20\x7f#%/:<>?@\[\\\]^|]")
 _TRAILING = ".,;:!?)]}'\"»…"
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 _MENTION = re.compile(r"@\w+")
@@ -254,6 +251,21 @@ def tokenize(text: str) -> tuple[str, ...]:
 
 
 @cache
+def _label_then_ideographic_dot() -> re.Pattern[str]:
+    """U+3002 between labels is a dot (UTS #46 maps U+3002, U+FF0E and U+FF61 to dots; NFKC
+    already made U+FF0E a dot and U+FF61 U+3002) after a label of any script but CJK. CJK
+    prose has no spaces and ends its sentences with U+3002, so the letters before one of its
+    full stops are a sentence, not a label. What follows is a label of any script but CJK,
+    or one of the CJK top-level domains with a path or port after it ("shop。中国/sale" is
+    shop.中国; "Beijing。中国" a sentence)."""
+    cjk_tlds = sorted((rule for rule in _extractor().tlds
+                       if "." not in rule and all(_CJK.match(c) for c in rule)),
+                      key=len, reverse=True)
+    return re.compile(rf"(?<![\w-])(?:{_NOT_CJK}|-){{1,63}}\u3002"
+                      rf"(?={_NOT_CJK}|(?:{'|'.join(cjk_tlds)})[/:])")
+
+
+@cache
 def _suffix_endings() -> frozenset[str]:
     """The last label of every public suffix (ASCII ones; punycode is always parsed)."""
     return frozenset(rule.rsplit(".", 1)[-1] for rule in _extractor().tlds if rule.isascii())
@@ -280,11 +292,22 @@ def read_host(host: str) -> tuple[str, str, bool] | None:
     (punycode for IDN, the dotted quad for IPv4), its Unicode form, and whether it is an IP
     address; None for a host that ends in a number but is no IPv4 address (a browser
     refuses such a URL) or one no page is at. Never resolved."""
+    if ":" in host:  # an IPv6 literal (``urlsplit`` took its brackets off)
+        address = _ipv6(host)
+        return (address, address, True) if address else None
+    if "%" in host:
+        # A browser percent-decodes a host before it reads it ("%74ones-shop.com" is
+        # tones-shop.com), and refuses it if that leaves bytes no UTF-8 or a character no
+        # host may hold.
+        try:
+            host = clean(unquote(host, errors="strict"))
+        except UnicodeDecodeError:
+            return None
+        if _FORBIDDEN_IN_HOST.search(host):
+            return None
     host = host.translate(_DOTS).strip(".").lower()
     if not host:
         return None
-    if ":" in host:  # an IPv6 literal (``urlsplit`` took its brackets off)
-        return (host, host, True) if _is_ipv6(host) else None
     ascii_host, unicode_host = _ascii_host(host)
     if not _ends_in_a_number(ascii_host):
         return ascii_host, unicode_host, False
@@ -310,12 +333,15 @@ def _ascii_host(host: str) -> tuple[str, str]:
         return host, host
 
 
-def _is_ipv6(host: str) -> bool:
+def _ipv6(host: str) -> str | None:
+    """An IPv6 literal as one address is written however it was ("::FFFF:5f8d:2007",
+    "0:0::ffff:5f8d:2007"), and as the IPv4 address it stands for if it is one mapped
+    ("::ffff:95.141.32.7" reaches 95.141.32.7); None if it is no address."""
     try:
-        ipaddress.IPv6Address(host)
+        address = ipaddress.IPv6Address(host)
     except ValueError:
-        return False
-    return True
+        return None
+    return str(address.ipv4_mapped or address)
 
 
 _RADIX_DIGITS = {8: frozenset("01234567"), 10: frozenset("0123456789"),
@@ -368,7 +394,9 @@ def _ipv4(host: str) -> str | None:
 
 @lru_cache(maxsize=65536)
 def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
-    target = raw if "://" in raw else "http://" + raw
+    # Every scheme read here is one a browser reads a backslash in as a slash:
+    # "http://tones-shop.com\\@x" goes to tones-shop.com.
+    target = (raw if "://" in raw else "http://" + raw).replace("\\", "/")
     try:
         parts = urlsplit(target)
         host = parts.hostname or ""
@@ -407,7 +435,7 @@ def _ideographic_dots(chunk: str) -> str:
     """``chunk`` with the U+3002 that end a host's labels read as dots: one character for
     another, so a link found in it is at the same place in ``chunk``, as it was written.
     (One match a label: a hostile "a\u3002a\u3002..." costs what "a.a. ..." does.)"""
-    ends = [match.end() - 1 for match in _LABEL_THEN_IDEOGRAPHIC_DOT.finditer(chunk)]
+    ends = [match.end() - 1 for match in _label_then_ideographic_dot().finditer(chunk)]
     if not ends:
         return chunk
     chars = list(chunk)

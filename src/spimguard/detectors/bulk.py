@@ -17,12 +17,13 @@ write to the two or three people they know, a campaign sends each copy to many,
 or to strangers. The shape is the larger of the reach per sender (decayed
 recipients over decayed senders, ramped between ``reach_soft`` and
 ``reach_hard``) and the share of recipients who are strangers to their sender
-(``accounts.strangers``: not on its list nor correspondents, or people on its list
-who never vouched for it, more of them in one copy than a new user's few friends).
-A copy at a time to people a sender only lists is no stranger evidence: one sender's
-campaign shows in its reach. So many senders with a few friends each (viral
-sharing, a phrase everyone types) are not bulk, and the evidence says the shape it
-saw. Bulk alone stays under the warn threshold: greetings are bulk too.
+(``accounts.standing``: not on its list nor correspondents, or on its list and never
+vouched for it, listing it back or writing to it). One sender writing to a few people
+it only lists is a newcomer's first lines; a cluster whose recipients never vouched
+for its senders is a campaign however thinly its bots spread it (each listing five
+targets). So many senders with a few friends each (viral sharing, a phrase everyone
+types) are not bulk, and the evidence says the shape it saw. Bulk alone stays under the
+warn threshold: greetings are bulk too.
 CAMPAIGN_CONFIRMED (users' reports confirmed the cluster as spim) holds on its own.
 Confirmation needs ``confirm_reporters`` distinct reporters whose reports carry that
 much weight in all, *and* that weight on at least ``confirm_share`` of the cluster's
@@ -311,8 +312,13 @@ class BulkDetector:
         assert isinstance(message, Message) and plan.ties is not None
         seen = set(cluster.seen)
         fresh = [r for r in dict.fromkeys(message.recipients) if r not in seen]
-        return (len(fresh), len(accounts.strangers(fresh, plan.ties, facts, plan.back))
-                ) if fresh else (0, 0)
+        if not fresh:
+            return 0, 0
+        # One copy to a handful of people its sender only lists is no stranger evidence in
+        # a message's own judgement, but a cluster's is the sum of its copies: bots that
+        # each list their few targets add up to a campaign no recipient vouched for.
+        found = accounts.standing(fresh, plan.ties, facts, plan.back)
+        return len(fresh), len(found.strangers) + len(found.unvouched)
 
     def _shape(self, cluster: Cluster, message: Message, fresh: tuple[int, int]
                ) -> tuple[float, float, float]:

@@ -10,9 +10,11 @@ chat) counts as one target, the conversation; any other message counts each
 recipient. A *stranger* is a recipient the sender neither lists nor has exchanged
 messages with; one it lists who has not vouched for it (listed it back, written to it)
 is *unvouched* (``accounts.Standing``): no stranger while the sender writes to a handful
-of them in ``strangers_window`` (a newcomer's friends have mostly not added it yet),
+of them in ``unvouched_window`` (a newcomer's friends have mostly not added it yet),
 and every one of them a stranger past ``accounts.UNVOUCHED_ALLOWANCE`` (a bot lists
-the targets it works through). Each kind is kept in a window set of its own.
+the targets it works through). Each kind is kept in a window set of its own; the
+unvouched one spans a day, as a newcomer's first lines to its friends do, so a bot
+cannot work through its list five an hour.
 
 The cap is there because an established account's behaviour has innocent
 explanations its history vouches for. A days-old account has no history, and
@@ -58,6 +60,7 @@ class VelocitySettings:
     strangers_window: int = 3600  # seconds over which distinct strangers are counted
     strangers_soft: int = 5  # strangers per strangers_window: evidence starts
     strangers_hard: int = 30  # ... full strength
+    unvouched_window: int = 86400  # seconds over which distinct unvouched recipients count
     new_account_age: int = 172_800  # an account younger than this (s) is new
     invite_strangers_soft: int = 3  # strangers invited per strangers_window: evidence starts
     invite_strangers_hard: int = 12  # ... full strength
@@ -171,7 +174,7 @@ class VelocityDetector:
             Contains(_targets(sender), targets),
             Distinct(_strangers(sender), cfg.strangers_window),
             Contains(_strangers(sender), people),
-            Distinct(_unvouched(sender), cfg.strangers_window),
+            Distinct(_unvouched(sender), cfg.unvouched_window),
             Contains(_unvouched(sender), people),
             accounts.ties(sender, people, cfg.max_targets),
             accounts.listed_back(sender, people),
@@ -248,7 +251,7 @@ class VelocityDetector:
                              cfg.strangers_window, cfg.set_cap))
         if reach.unvouched:
             out.append(Touch(_unvouched(message.sender), reach.unvouched,
-                             cfg.strangers_window, cfg.set_cap))
+                             cfg.unvouched_window, cfg.set_cap))
         return out
 
 
