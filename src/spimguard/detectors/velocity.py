@@ -43,7 +43,7 @@ from .. import accounts
 from ..config import Config
 from ..events import Invite, Message
 from ..signals import Signal
-from ..state.ops import Contains, Count, Distinct, Incr, Query, Touch, Write
+from ..state.ops import Contains, Count, Incr, Query, Tally, Touch, Write
 from .base import Context, Facts, Outcome, once, ramp, settings, shared
 
 
@@ -103,12 +103,11 @@ class _Plan(NamedTuple):
     targets: tuple[str, ...]  # what fan-out counts: recipients, or the group conversation
     people: tuple[str, ...]  # recipients checked for strangers (none in a group chat)
     rate: Count
-    fanout: Distinct
-    known_targets: Contains
-    strangers: Distinct
-    known_strangers: Contains
-    unvouched: Distinct
-    known_unvouched: Contains
+    # Each window set asked how many it holds and which of the message's people are in it
+    # already (those not are new to it): one ``Tally`` a set.
+    targets_seen: Tally
+    strangers: Tally
+    unvouched: Tally
     ties: tuple[Contains, Contains]  # ``accounts.ties`` of ``people``
     back: tuple[Contains, ...]  # ``accounts.listed_back`` of ``people``
 
@@ -135,10 +134,10 @@ def _new(people: tuple[str, ...], kept: list[bool], some: list[str]) -> int:
 
 def _reach_of(plan: _Plan, facts: Facts) -> _Reach:
     found = accounts.standing(plan.people, plan.ties, facts, plan.back)
-    strangers = facts[plan.strangers] + _new(plan.people, facts[plan.known_strangers],
-                                             found.strangers)
-    unvouched = facts[plan.unvouched] + _new(plan.people, facts[plan.known_unvouched],
-                                             found.unvouched)
+    strangers, kept_strangers = facts[plan.strangers]
+    strangers += _new(plan.people, kept_strangers, found.strangers)
+    unvouched, kept_unvouched = facts[plan.unvouched]
+    unvouched += _new(plan.people, kept_unvouched, found.unvouched)
     over = unvouched > accounts.UNVOUCHED_ALLOWANCE
     return _Reach(tuple(accounts.counted(found, unvouched)), tuple(found.strangers),
                   tuple(found.unvouched), strangers + unvouched if over else strangers)
@@ -170,12 +169,9 @@ class VelocityDetector:
         return _Plan(
             targets, people,
             Count(_msgs(sender), cfg.rate_window, 10.0),
-            Distinct(_targets(sender), cfg.fanout_window),
-            Contains(_targets(sender), targets),
-            Distinct(_strangers(sender), cfg.strangers_window),
-            Contains(_strangers(sender), people),
-            Distinct(_unvouched(sender), cfg.unvouched_window),
-            Contains(_unvouched(sender), people),
+            Tally(_targets(sender), cfg.fanout_window, targets),
+            Tally(_strangers(sender), cfg.strangers_window, people),
+            Tally(_unvouched(sender), cfg.unvouched_window, people),
             accounts.ties(sender, people, cfg.max_targets),
             accounts.listed_back(sender, people),
         )
@@ -201,7 +197,8 @@ class VelocityDetector:
         if strength := ramp(rate, cfg.rate_soft, cfg.rate_hard):
             found.append(Signal("VELOCITY_RATE", strength,
                                 f"{rate:.0f} messages in {cfg.rate_window} s"))
-        fanout = facts[plan.fanout] + facts[plan.known_targets].count(False)  # new targets
+        fanout, kept = facts[plan.targets_seen]
+        fanout += kept.count(False)  # with the targets new to the window's set
         if strength := ramp(fanout, cfg.fanout_soft, cfg.fanout_hard):
             found.append(Signal("VELOCITY_FANOUT", strength,
                                 f"wrote to {fanout} recipients in "
