@@ -17,7 +17,9 @@ property of its probabilities; an operator's setting overrides them.
 User reports teach the online part (``model/online.py``) at once, no retrain:
 a reported message's features, kept in the verdict log, move the model by the
 message's net label as the report-trust model (``trust.py``) weighs its
-reports: one message moves the model by at most ``learn_rate``, however many
+reports (users' reports teach only spam, ``max(a_m, 0)``: a ham report takes back
+spam reported on its own message; only an operator's decision teaches ham,
+``trust.taught``): one message moves the model by at most ``learn_rate``, however many
 report it, and what all reports together can do to any text is bounded by
 ``max_shift`` times the share of the text's teachable features they taught. An
 encrypted message, never seen, teaches through the words its reporter's client
@@ -33,6 +35,7 @@ from typing import Any, NamedTuple
 import msgspec
 import numpy as np
 
+from .. import trust
 from ..config import Config
 from ..errors import ConfigError
 from ..events import Message, Report
@@ -229,14 +232,17 @@ class ContentDetector:
                 weighing.before == weighing.after):
             return ()
         stored = facts[Get(_report_key(report.message_id))]
+        label = trust.taught(report, weighing)  # users' ham reports only cancel spam
         if stored is not None:
             reported = msgspec.convert(stored, Reported)
-        elif taught := self._taught(report, ctx):
+        elif label and (taught := self._taught(report, ctx)):
             reported = Reported(taught)
         else:
             return ()
-        self.online.apply(reported.buckets, reported.applied, weighing.after)
-        reported.applied = weighing.after
+        if label == reported.applied:
+            return ()
+        self.online.apply(reported.buckets, reported.applied, label)
+        reported.applied = label
         return [Put(_report_key(report.message_id), reported, self._ttl),
                 Touch(_INDEX, (report.message_id,), self._ttl, self.cfg.max_remembered),
                 learnt()]

@@ -9,7 +9,8 @@ domains and shape tokens, unit length: ``features.parts``; character n-grams
 are left out because they also describe the language, and a wave in one
 language would otherwise drag all of that language's chat along with it), and
 a_m ∈ [−1, 1] its net label as the report-trust model weighs its reports
-(``trust.py``: who may report, what a report weighs, operators outrank users).
+(``trust.py``: who may report, what a report weighs, operators outrank users; users'
+reports teach ``max(a_m, 0)``, an operator's decision ±1: ``trust.taught``).
 
 What reports can do to the score of any text t (x_t unit length too) is
 bounded twice, however many features a message has:

@@ -1,0 +1,86 @@
+"""Red team, session 13: the report-trust and learning path, tried from the spimmer's seat.
+
+Each test runs an attack through ``engine.process`` and asserts the verdict it must not
+move. Findings still open are ``xfail(strict=True)``: a fix turns each into a regression
+test.
+"""
+
+from __future__ import annotations
+
+import math
+
+from conftest import T0, established
+from spimguard import trust
+from spimguard.engine import Engine
+from test_adversarial import content_probability, full_engine, report, send
+
+PITCH = ("Hot new ringtones! Download now at https://tonez-shop.biz/get?id={i} only $1, "
+         "click here to win a free iPhone")
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _socks_call_it_ham(engine: Engine, socks: int, ts: float = T0) -> None:
+    """The seller's bot sends its pitch to each of its own throwaways (blocked: they are
+    strangers to it), and each throwaway reports its copy as not spam."""
+    for k in range(socks):
+        send(engine, f"own{k}", "bot", [f"sock{k}"], PITCH.format(i=k), ts + k)
+    for k in range(socks):
+        report(engine, f"ham{k}", f"sock{k}", f"own{k}", label="ham", ts=ts + 100 + k)
+
+
+def test_throwaways_ham_reports_do_not_carry_a_pitch_past_the_content_model() -> None:
+    """Two throwaways, one copy each, "not spam": before, the pitch's content score fell
+    by the whole ``max_shift`` (−5 log-odds) for every recipient, and 20 rotating fresh
+    bots pitching strangers went from 20 blocked to 14 held and 6 warned."""
+    engine = full_engine()
+    before = content_probability(engine, PITCH.format(i=7))
+    _socks_call_it_ham(engine, socks=2)
+    assert content_probability(engine, PITCH.format(i=7)) == before
+    actions = [send(engine, f"p{j}", f"bot{j}", [f"victim{j}"], PITCH.format(i=100 + j),
+                    T0 + 3600 + 60 * j).action for j in range(20)]
+    assert actions == ["block"] * 20
+
+
+def test_ham_reports_on_the_sellers_own_copies_undo_nothing_honest_users_taught() -> None:
+    """Three honest recipients report their copies; ten of the seller's throwaways call
+    theirs ham. The content model keeps what the honest reports taught (before: the
+    socks' ham took the pitch back below where it started)."""
+    engine = full_engine()
+    honest = [f"u{n}" for n in range(3)]
+    established(engine, *honest)
+    for n, who in enumerate(honest):
+        send(engine, f"m{n}", f"seller{n}", [who], PITCH.format(i=n), T0 + n)
+        report(engine, f"s{n}", who, f"m{n}", ts=T0 + 300 + n)
+    taught = content_probability(engine, PITCH.format(i=50))
+    _socks_call_it_ham(engine, socks=10, ts=T0 + 400)
+    assert content_probability(engine, PITCH.format(i=50)) == taught
+
+
+def test_a_ham_report_still_cancels_spam_reported_on_its_own_message() -> None:
+    """The honest side: a recipient's "not spam" takes back a mistaken spam report on the
+    same message, and the content model forgets what that report taught."""
+    engine = full_engine()
+    established(engine, "ann", "ben", "cat")
+    text = "are we still meeting at the cafe near the station tomorrow after work {n}"
+    untaught = content_probability(engine, text.format(n=9))
+    for n in range(2):
+        send(engine, f"c{n}", "dan", ["ann", "ben", "cat"], text.format(n=n), T0 + n)
+        report(engine, f"s{n}", "ann", f"c{n}", ts=T0 + 60 + n)
+    assert content_probability(engine, text.format(n=9)) > untaught
+    for n in range(2):
+        for k, who in enumerate(("ben", "cat")):
+            report(engine, f"h{n}{who}", who, f"c{n}", label="ham", ts=T0 + 120 + 2 * n + k)
+    assert content_probability(engine, text.format(n=9)) == untaught
+
+
+def test_an_operator_ham_decision_still_teaches_the_content_model() -> None:
+    """Only an operator vouches for a text: its ham decisions move the pitch down."""
+    engine = full_engine()
+    before = content_probability(engine, PITCH.format(i=7))
+    for k in range(2):
+        send(engine, f"own{k}", "bot", [f"sock{k}"], PITCH.format(i=k), T0 + k)
+        trust.decide(engine, f"own{k}", "ham", ts=T0 + 100 + k)
+    assert _logit(content_probability(engine, PITCH.format(i=7))) < _logit(before) - 1
