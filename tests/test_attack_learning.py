@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 
-from conftest import T0, established
+from conftest import T0, established, event, message
 from spimguard import trust
 from spimguard.engine import Engine
 from test_adversarial import content_probability, full_engine, report, send
+from test_takeover import live_a_month
 
 PITCH = ("Hot new ringtones! Download now at https://tonez-shop.biz/get?id={i} only $1, "
          "click here to win a free iPhone")
@@ -84,3 +85,48 @@ def test_an_operator_ham_decision_still_teaches_the_content_model() -> None:
         send(engine, f"own{k}", "bot", [f"sock{k}"], PITCH.format(i=k), T0 + k)
         trust.decide(engine, f"own{k}", "ham", ts=T0 + 100 + k)
     assert _logit(content_probability(engine, PITCH.format(i=7))) < _logit(before) - 1
+
+
+# -- SESSION_REPORTED: framing a person's phone ---------------------------------------------
+
+def _framed(reporters: list[str], messages: int, *, lives: bool = False) -> list[str]:
+    """The victim, a month on its own phone, writes ``messages`` encrypted lines in a
+    group where ``reporters`` sit (with friends of their own: ``lives``), and each of
+    them reports every line as spam, a different one first each time; the actions of what its phone sends next: to a
+    friend, to someone new, to its three friends."""
+    engine = full_engine()
+    live_a_month(engine, "vic")
+    if lives:
+        established(engine, *reporters)
+    friends = ["f1", "f2", "f3"]
+    for who in friends:
+        engine.process(event(engine.config, type="contacts", id=f"c-{who}", ts=T0 - 100,
+                             account=who, contacts=["vic"]))
+    engine.process(event(engine.config, type="contacts", id="c-vic", ts=T0 - 100,
+                         account="vic", contacts=friends))
+    phone = {"session": "phone", "client": {"id": "im-android", "ip": "198.51.100.20"}}
+    ts = T0
+    for m in range(messages):
+        ts += 60
+        engine.process(message(engine.config, f"g{m}", "vic", friends + reporters, "", ts,
+                               encrypted=True, size=120, conversation="g", **phone))
+        for who in reporters[m % len(reporters):] + reporters[:m % len(reporters)]:
+            ts += 1
+            report(engine, f"r{m}-{who}", who, f"g{m}", ts=ts)
+    return [send(engine, f"x{j}", "vic", to, text, ts + 60 * (j + 1), **phone).action
+            for j, (to, text) in enumerate([(["f1"], "see you at 7 tonight?"),
+                                            (["newguy"], "hi, it's me from the meetup"),
+                                            (friends, "dinner at 8?")])]
+
+
+def test_ten_throwaways_in_a_group_cannot_get_the_victims_phone_held() -> None:
+    """Ten fresh accounts in a group the victim writes in, each spending its one voice
+    (``new_weight``) on another of ten lines: before, 3.0 messages' worth of spam weight
+    from 10 "distinct reporters" put SESSION_REPORTED (8) on the victim's phone for a
+    week: its next line to someone new held, to its friends warned."""
+    assert _framed([f"t{k}" for k in range(10)], 10) == ["deliver"] * 3
+
+
+def test_three_recipients_with_lives_of_their_own_still_mark_the_session() -> None:
+    """The honest side: three recipients with friends of their own report three lines."""
+    assert _framed(["j1", "j2", "j3"], 3, lives=True)[1] == "hold"

@@ -162,6 +162,9 @@ class Weighing(NamedTuple):
     why: str
     before: float
     after: float
+    # The reporter has no footprint apart from the sender and the message's earlier
+    # reporters: one voice with every such reporter (what counts people, not weight, needs it).
+    alone: bool = False
 
     @property
     def spam_before(self) -> float:
@@ -366,7 +369,8 @@ def weigh(report: Report, reported: LogEntry | None, facts: dict[Query, Any],
     after = net(state)
     if state != (facts[key] or {}):
         writes.append(Put(key.key, state, cfg.remember_days * _DAY))
-    return Weighing(weight, why, before, after), writes
+    alone = circle == "" and not isinstance(report, OperatorDecision)
+    return Weighing(weight, why, before, after, alone), writes
 
 
 def _records(state: dict[str, Any], label: str) -> list[Write]:

@@ -9,7 +9,13 @@ back), marks the sender's *session*, and that session's later messages carry
 SESSION_REPORTED, at full strength once ``reports_hard`` messages' worth of
 spam weight is on it, from at least ``min_reporters`` distinct reporters (as a
 campaign's confirmation needs them): one hostile correspondent reporting every
-message a friend sends it cannot stop that friend's phone.
+message a friend sends it cannot stop that friend's phone. Reporters are counted as
+people, the way the report-trust model counts them on one message: all those of no
+footprint (``Weighing.alone``: no correspondents apart from the sender and the other
+reporters, such as throwaways an attacker puts in a group the victim writes in) are
+one reporter of the session, so ten of them, each spending its one voice on another
+of the victim's messages, no longer hold the victim's phone for a week (red team,
+session 13).
 
 It stands in its own group and holds on its own near full strength: people who
 received the session's messages read them and said what they were. That is what
@@ -48,6 +54,8 @@ SIGNALS = {
 }
 
 _BUCKET = 3_600.0
+# The one member every reporter of no footprint counts as (no account id is empty).
+_ONE_VOICE = ""
 
 
 def _key(account: str, session: str) -> str:
@@ -105,8 +113,8 @@ class SessionsDetector:
         who, window = (reported.account, reported.session), self.cfg.remember
         out: list[Write] = [Incr(_key(*who), moved, _BUCKET, window)]
         if moved > 0:
-            out.append(Touch(_reporters_key(*who), (report.reporter,), window,
-                             self.cfg.max_reporters))
+            person = _ONE_VOICE if weighing.alone else report.reporter
+            out.append(Touch(_reporters_key(*who), (person,), window, self.cfg.max_reporters))
         return out
 
 
