@@ -8,6 +8,9 @@ test.
 from __future__ import annotations
 
 import math
+from pathlib import Path
+
+import pytest
 
 from conftest import T0, established, event, message
 from spimguard import trust
@@ -92,8 +95,8 @@ def test_an_operator_ham_decision_still_teaches_the_content_model() -> None:
 def _framed(reporters: list[str], messages: int, *, lives: bool = False) -> list[str]:
     """The victim, a month on its own phone, writes ``messages`` encrypted lines in a
     group where ``reporters`` sit (with friends of their own: ``lives``), and each of
-    them reports every line as spam, a different one first each time; the actions of what its phone sends next: to a
-    friend, to someone new, to its three friends."""
+    them reports every line as spam, a different one first each time; the actions of
+    what its phone sends next: to a friend, to someone new, to its three friends."""
     engine = full_engine()
     live_a_month(engine, "vic")
     if lives:
@@ -130,3 +133,50 @@ def test_ten_throwaways_in_a_group_cannot_get_the_victims_phone_held() -> None:
 def test_three_recipients_with_lives_of_their_own_still_mark_the_session() -> None:
     """The honest side: three recipients with friends of their own report three lines."""
     assert _framed(["j1", "j2", "j3"], 3, lives=True)[1] == "hold"
+
+
+# -- what one report costs the other nodes -----------------------------------------------
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "open: every learnt change bumps one counter (engine._refresh_learners), and a node "
+    "that sees it moved rebuilds its learners from all remembered reports (content: up "
+    "to max_remembered 100,000; waves: 10,000): 0.24 s CPU at 2,000, 0.90 s at 8,000, "
+    "for each throwaway's report on another node. Fix: a log of the changed message ids "
+    "per version, applied incrementally (engine.py, content.py, waves.py)"))
+def test_one_report_on_one_node_costs_the_other_node_what_it_changed(
+        redis_url: str, redis_namespace: str, tmp_path: Path) -> None:
+    """Two nodes on one Redis (records of their own). After 200 reported messages, one
+    more report on node A: node B, judging its next message, should read what that
+    report changed, not all 201 reported messages again."""
+    from conftest import config as make_config
+    from spimguard import open_engine
+    from spimguard.state.ops import Get
+
+    cfg = make_config(storage={"backend": "redis", "redis_url": redis_url,
+                               "redis_namespace": redis_namespace},
+                      records={"evidence_key": "test-evidence-key"})
+    a, b = open_engine(cfg, tmp_path / "a"), open_engine(cfg, tmp_path / "b")
+    try:
+        def spam_and_report(n: int) -> None:
+            send(a, f"m{n}", f"bot{n % 7}", [f"r{n}"], PITCH.format(i=n), T0 + 2 * n)
+            report(a, f"p{n}", f"r{n}", f"m{n}", ts=T0 + 2 * n + 1)
+
+        for n in range(200):
+            spam_and_report(n)
+        send(b, "b0", "ann", ["ben"], "see you at 7", T0 + 500)  # B catches up once
+        spam_and_report(200)
+        gets = 0
+        read = b.state.read
+
+        def counted(queries, now):  # type: ignore[no-untyped-def]
+            nonlocal gets
+            gets += sum(isinstance(q, Get) and q.key.startswith("content:report:")
+                        for q in queries)
+            return read(queries, now)
+
+        b.state.read = counted  # type: ignore[method-assign]
+        send(b, "b1", "ann", ["ben"], "see you at 8", T0 + 510)
+        assert gets <= 10
+    finally:
+        a.close()
+        b.close()
