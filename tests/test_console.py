@@ -252,8 +252,13 @@ def test_audit_export_keeps_formulas_out_of_spreadsheets() -> None:
     client, _ = _client(_attacked())
     client.post("/console/account/note", data={"account": "=HYPERLINK(\"http://x\")",
                                                "text": "@SUM(1)", "csrf": _csrf(client)})
+    client.post("/console/account/note", data={"account": "'=1+1", "text": "x",
+                                               "csrf": _csrf(client)})
     export = client.get("/console/audit/export").text
     assert "'=HYPERLINK" in export and ",=HYPERLINK" not in export
+    # As in evidence bundles (``evidence.inert``): a leading quote always means "one was
+    # added", so a cell that began with one gets another (the console had its own copy).
+    assert "''=1+1" in export
 
 
 def test_appeals_are_kept_once_and_shown_with_the_message() -> None:

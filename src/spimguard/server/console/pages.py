@@ -34,12 +34,6 @@ from .web import Web, back, secure, text
 MAX_IMPORT = 16 * 1024 * 1024  # bytes of one uploaded list file
 
 
-def _safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet shows as text (no formula from a hostile account id)."""
-    cell = str(value)
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
-
-
 def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
     limits = engine.config.limits
     web = Web.create(store, limits.max_body_bytes, limits.body_timeout)
@@ -204,7 +198,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         writer = csv.writer(out)
         writer.writerow(["seq", "time", "operator", "action", "target", "why", "detail"])
         for e in entries:
-            writer.writerow([e.seq, views.stamp(e.ts), *(_safe_cell(v) for v in (
+            writer.writerow([e.seq, views.stamp(e.ts), *(evidence.inert(v) for v in (
                 e.operator, e.action, e.target, e.why, e.detail))])
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
