@@ -68,8 +68,8 @@ import redis
 from spimguard import decode_event, load_config, open_engine
 from spimguard.sim import network, scenarios, texts
 from spimguard.state import sided
-from spimguard.state.ops import lodging
 from spimguard.state.memory import MemoryState, _Packed
+from spimguard.state.ops import lodging
 from table import Rows, free_port, show
 
 TEMPLATE_USERS = 1000
