@@ -38,6 +38,10 @@ sets of the same people, its *sides*: Touch, Contains, Distinct and Members name
 (``side``) and answer exactly as a plain set of that side's own would (its members,
 times, expiry, TTL and cap), while each name is stored once (``sided.py``). A query or
 touch of a plain set leaves ``side`` empty.
+
+A keyspace declared ``lodged`` (``lodged_keyspace``) holds small values that a backend may
+keep inside the sided record of the same id (Redis: a field of its hash), answering every
+Get, Put and Delete as a key of its own would.
 """
 
 from __future__ import annotations
@@ -115,7 +119,7 @@ _lodged: dict[str, str] = {}  # a value keyspace's prefix -> its host's (``lodge
 
 def lodged_keyspace(prefix: str, host: str) -> str:
     """Declare that the value at ``prefix`` + an id may be kept inside the sided record at
-    ``host`` + the same id, and return ``prefix``: in Redis a key of its own costs ~200
+    ``host`` + the same id, and return ``prefix``: in Redis a key of its own costs ~250
     bytes beside a value of ~30, a field of the record's hash ~35 (``redis.py``). The
     value answers as a key of its own would; memory and SQLite keep it as one. At most
     one lodged keyspace a host; declared at import, as ``sided_keyspace``."""
