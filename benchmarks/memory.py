@@ -27,7 +27,8 @@ hour past each event-time TTL, would otherwise keep the three days' ten-minute
 burst counters, which the template lives through in a few minutes: ~9 KB an
 account that production frees within the hour.
 
-The rows by kind say where the bytes go. Redis: MEMORY USAGE of each key (without its
+The rows by kind say where the bytes go. Redis: MEMORY USAGE of each key (an account's
+record is a field of its ``ties`` hash there, ``state/redis.py``; without its
 slot in the keyspace's and the expiries' hash tables: ~94 bytes a key more in
 ``used_memory`` at 100,000 accounts). Memory backend: everything a key holds, as the
 allocator takes it (``store_sizes``): its name's string (~80 bytes: each key is a string
@@ -68,6 +69,7 @@ from spimguard import decode_event, load_config, open_engine
 from spimguard.sim import network, scenarios, texts
 from spimguard.state import sided
 from spimguard.state.memory import MemoryState, _Packed
+from spimguard.state.ops import lodging
 from table import Rows, free_port, show
 
 TEMPLATE_USERS = 1000
@@ -304,8 +306,10 @@ def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[st
         engine = run_template("redis", redis_url=f"redis://127.0.0.1:{port}/0",
                               redis_namespace=namespace, data_dir=records)
         engine.close()
+    # A lodged value (an account's record) lives in its host's hash: the host is copied.
+    held = {lodging(key) or key for key in live}
     keys = [k.decode() for k in client.scan_iter(match=f"{namespace}*", count=10_000)
-            if k.decode().removeprefix(namespace) in live]
+            if k.decode().removeprefix(namespace) in held]
     dumps = {k: (client.dump(k), client.pttl(k)) for k in keys}
     rows: Rows = [("Redis: per-account keys in the template (1,000 accounts)", f"{len(keys):,}")]
     rows += by_kind([(k.removeprefix(namespace), client.memory_usage(k) or 0) for k in keys],

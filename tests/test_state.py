@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 from spimguard.db import connect
@@ -318,3 +319,80 @@ def test_sqlite_keeps_no_row_of_what_a_touch_found_gone(tmp_path: Path) -> None:
     assert again.read([Members("s")], T0 + 1_600) == [("c",)]
     stored = again._conn.execute("SELECT member FROM members WHERE key = 's'").fetchall()
     assert sorted(m for (m,) in stored if type(m) is str) == ["c"]
+
+
+def test_redis_keeps_a_short_account_record_in_its_ties_hash(redis_url: str,
+                                                             redis_namespace: str) -> None:
+    """An account's record (a lodged value) is a field of its ties' hash while short, a key
+    of its own when long, one place at a time; the ties answer as without it; a record
+    written before the layout (its own key) is read, and moved at its next write."""
+    import redis
+
+    from spimguard import accounts
+    from spimguard.state.ops import RAW, Delete, Distinct, Members, Touch
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state = RedisState(redis_url, ns)
+    record, ties, field = accounts.key("@a:s"), accounts.tie_record("@a:s"), b"\xff\xff"
+    state.write([Touch(ties, ("@b:s",), 300.0, 10, accounts.TALKED),
+                 Put(record, b"short", 5000.0)], T0)
+    assert not raw.exists(ns + record)
+    assert raw.hget(ns + ties, field) == RAW + struct.pack("<d", T0 + 5000.0) + b"short"
+    assert raw.object("encoding", ns + ties) == b"listpack"
+    assert raw.ttl(ns + ties) > 5000, "the hash lives as long as its longest part"
+    asked = [Get(record), Members(ties, accounts.TALKED), Distinct(ties, 1000.0,
+                                                                  accounts.TALKED)]
+    assert state.read(asked, T0 + 1) == [b"short", ("@b:s",), 1]
+    state.write([Put(record, b"x" * 80, 5000.0)], T0 + 2)
+    assert raw.exists(ns + record) and raw.hget(ns + ties, field) is None
+    assert raw.object("encoding", ns + ties) == b"listpack"
+    assert state.read(asked, T0 + 3) == [b"x" * 80, ("@b:s",), 1]
+    state.write([Put(record, b"short", 50.0)], T0 + 4)
+    assert not raw.exists(ns + record)
+    assert state.read(asked, T0 + 60) == [None, ("@b:s",), 1], "expired in event time"
+    state.write([Delete(record)], T0 + 61)
+    assert raw.hget(ns + ties, field) is None
+    assert state.read(asked, T0 + 62) == [None, ("@b:s",), 1]
+    # Written by a node of before: its own key, read until the next write moves it.
+    other = accounts.key("@c:s")
+    raw.set(ns + other, RAW + struct.pack("<d", T0 + 100.0) + b"old", ex=1000)
+    assert state.read([Get(other)], T0 + 62) == [b"old"]
+    state.write([Put(other, b"new", 100.0)], T0 + 63)
+    assert not raw.exists(ns + other)
+    assert raw.hgetall(ns + accounts.tie_record("@c:s")).keys() == {field}
+    assert state.read([Get(other), Members(accounts.tie_record("@c:s"), accounts.TALKED)],
+                      T0 + 64) == [b"new", ()]
+    state.close()
+
+
+def test_redis_claimed_write_checks_a_lodged_value_where_it_was_read(
+        redis_url: str, redis_namespace: str) -> None:
+    """A claimed event's write of a lodged value applies only if the value is as its read
+    found it, in its own key of before or in its host's field (else ``Contention``)."""
+    import pytest
+    import redis
+
+    from spimguard import accounts
+    from spimguard.errors import Contention
+    from spimguard.state.ops import RAW
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state, record = RedisState(redis_url, ns), accounts.key("@a:s")
+    raw.set(ns + record, RAW + struct.pack("<d", T0 + 100.0) + b"old", ex=1000)
+    claim, answers = state.claim_read("e1", "d1", [Get(record)], T0)
+    assert claim.mine and answers == [b"old"]
+    state.write_claimed("e1", [Put(record, b"mine", 100.0)], T0, b"out")
+    assert not raw.exists(ns + record)
+    claim, answers = state.claim_read("e2", "d2", [Get(record)], T0 + 1)
+    assert answers == [b"mine"]
+    state.write([Put(record, b"theirs", 100.0)], T0 + 1)  # another node, meanwhile
+    with pytest.raises(Contention):
+        state.write_claimed("e2", [Put(record, b"lost", 100.0)], T0 + 1, b"out")
+    claim, answers = state.claim_read("e3", "d3", [Get(record)], T0 + 2)
+    assert answers == [b"theirs"]
+    state.write_claimed("e3", [Put(record, b"kept", 100.0)], T0 + 2, b"out")
+    assert state.read([Get(record)], T0 + 3) == [b"kept"]
+    state.close()
+

@@ -12,7 +12,17 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from .state.ops import Contains, Delete, Get, Put, Query, Write, hashed_keyspace, sided_keyspace
+from .state.ops import (
+    Contains,
+    Delete,
+    Get,
+    Put,
+    Query,
+    Write,
+    hashed_keyspace,
+    lodged_keyspace,
+    sided_keyspace,
+)
 
 FIRST_SEEN_TTL = 400 * 86400.0  # an account unseen this long is new again
 TALKED_TTL = 180 * 86400.0  # a conversation partner stays "known" this long after the last message
@@ -46,7 +56,9 @@ def tie_record(account: str) -> str:
     return _TIES + account
 
 
-_KEY = "acct:"
+# Kept in Redis inside the account's ties record (``lodged_keyspace``): a key of its own
+# there cost ~250 bytes an account (``benchmarks/memory.py``) for a ~30-byte value.
+_KEY = lodged_keyspace("acct:", _TIES)
 
 
 def key(account: str) -> str:

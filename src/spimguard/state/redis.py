@@ -30,6 +30,15 @@ record      side, -inf where it is not on one, none after the last it is on), an
             own), a Members one HGETALL; a touch is a Lua function (``stouch``) that
             rewrites the touched members alone while nobody leaves the side, the whole
             record when some do (past the side's TTL or cap)
+lodged      a value of a lodged keyspace (``ops.lodged_keyspace``: an account's record),
+value       as a value's string, in a field of its host record's hash (``\\xff\\xff``,
+            kept out of the members as the heads are) while at most 64 bytes (Redis's
+            default hash-max-listpack-value: the hash stays compact), else under its own
+            key: a key costs ~250 bytes a value of ~30 beside it (the keyspace's and
+            expiries' entries, the name, the object), a field ~35. A read asks both
+            places (HGET and GET, one trip), a write fills one and clears the other, so
+            a value of before the layout stays readable and moves at its next write.
+            The host's EXPIRE only grows, for the longest of its sides and value
 ==========  =========================================================================
 
 The key hashed sets are hashed with is made by the first node that opens the store
@@ -90,6 +99,7 @@ from .ops import (
     is_hashed,
     is_sided,
     joined,
+    lodging,
     side_of,
     sided_keyspaces,
     split,
@@ -274,6 +284,19 @@ local function bytes_before(a, b)  -- as Python orders str (code points: UTF-8's
   end
   return #a < #b
 end
+-- A key's EXPIRE set if it has none or a shorter one: a hash holding several things (a
+-- record's sides, a lodged value) lives as long as the longest needs.
+local function extend(key, seconds)
+  if redis.call('TTL', key) < tonumber(seconds) then redis.call('EXPIRE', key, seconds) end
+end
+-- A value lodged in its host record's hash (``RedisState._lodged_commands``): its field
+-- set, the host's EXPIRE extended, the value's own key (of before, or of a larger value)
+-- gone, so a value is always in one place.
+local function lput(key, field, body, seconds, own)
+  redis.call('HSET', key, field, body)
+  extend(key, seconds)
+  redis.call('DEL', own)
+end
 local function hcall(command, key, args)  -- in chunks Lua's unpack takes
   for i = 1, #args, 2000 do
     redis.call(command, key, unpack(args, i, math.min(i + 1999, #args)))
@@ -292,7 +315,7 @@ local function sstore(key, side, head, entries, seconds)
   sets[#sets + 1], sets[#sets + 2] = shead_field(side), struct.pack('<dddd', unpack(head))
   hcall('HSET', key, sets)
   hcall('HDEL', key, gone)
-  if redis.call('TTL', key) < tonumber(seconds) then redis.call('EXPIRE', key, seconds) end
+  extend(key, seconds)
 end
 -- A touch of one side (``sided.touched``): the members touched alone while nothing leaves
 -- the side; the whole record when the side expired, a member passed its TTL or the cap.
@@ -359,6 +382,7 @@ local function apply(command)
   elseif name == 'sg.hremove' then hremove(unpack(command, 2))
   elseif name == 'sg.mtrim' then mtrim(command[2], command[3])
   elseif name == 'sg.stouch' then stouch(unpack(command, 2))
+  elseif name == 'sg.lput' then lput(unpack(command, 2))
   else redis.call(unpack(command)) end
   return true
 end
@@ -381,10 +405,16 @@ return 1
 _COMMIT = _HASHED + """
 local c = redis.call('HMGET', KEYS[1], 'o', 'r')
 if c[1] ~= ARGV[1] or c[2] then return 0 end
+-- Each value read as a read found it: a key's own, or a lodged one's field in its host
+-- (key, field), else its own key of before (``RedisState._queue``).
+local function held(key, field, own)
+  if field == '' then return redis.call('GET', key) or '' end
+  return redis.call('HGET', key, field) or redis.call('GET', own) or ''
+end
 local i = 5
 for _ = 1, tonumber(ARGV[4]) do
-  if (redis.call('GET', ARGV[i]) or '') ~= ARGV[i + 1] then return -1 end
-  i = i + 2
+  if held(ARGV[i], ARGV[i + 1], ARGV[i + 2]) ~= ARGV[i + 3] then return -1 end
+  i = i + 4
 end
 if not apply_all(i) then return -2 end
 redis.call('HSET', KEYS[1], 'r', ARGV[2])
@@ -577,6 +607,16 @@ def _side_head(side: int) -> bytes:
     return _EXPIRES + bytes((side,))
 
 
+# A lodged value's field in its host record's hash (``ops.lodged_keyspace``): not UTF-8,
+# so never a member's name, nor a side's head (``_side_head``: fewer than 28 sides), and
+# its first byte keeps it out of every listing of the members (as a head's does).
+_LODGED = _EXPIRES * 2
+# A lodged value longer than this keeps a key of its own: Redis's default
+# hash-max-listpack-value, past which the whole host hash would lose its compact encoding
+# (twice its size). An account's record is ~30 bytes, ~100 with restrictions in force.
+_LODGED_MAX = 64
+
+
 class _Side(NamedTuple):
     """A read plan's note for a query of a sided record: the side's index."""
 
@@ -593,6 +633,28 @@ _EXPIRE_SLACK = 3_600
 def _seconds(ttl: float) -> int:
     """Wall-clock seconds for Redis's EXPIRE of a key whose event-time TTL is ``ttl``."""
     return max(1, math.ceil(ttl + _EXPIRE_SLACK))
+
+
+def _stored(put: Put, now: float) -> bytes:
+    """A value as Redis keeps it, with its event-time expiry (the module's table)."""
+    if put.value.__class__ is bytes:
+        return RAW + _EXPIRY.pack(now + put.ttl) + put.value
+    return b'{"v":' + encode_value(put.value) + b',"e":' + repr(
+        float(now + put.ttl)).encode() + b"}"
+
+
+def _lodged_commands(key: str, host: str, op: Put | Delete,
+                     now: float) -> list[tuple[Any, ...]]:
+    """A lodged value's write (``ops.lodged_keyspace``): a field of its host record's hash
+    (``lput``) while it is short enough, else a key of its own; either way the other
+    place is cleared, so a read finds it in one (its own key, left by a node of the
+    earlier release, is moved at the value's next write: no scan)."""
+    if isinstance(op, Delete):
+        return [("HDEL", host, _LODGED), ("DEL", key)]
+    body = _stored(op, now)
+    if len(body) > _LODGED_MAX:
+        return [("HDEL", host, _LODGED), ("SET", key, body, "EX", _seconds(op.ttl))]
+    return [("sg.lput", host, _LODGED, body, _seconds(op.ttl), key)]
 
 
 def _zadd(key: str, flags: tuple[str, ...], members: Sequence[str], now: float,
@@ -627,7 +689,8 @@ class RedisState:
                  client: redis.Redis | None = None) -> None:
         self.ns = namespace
         self.owner = secrets.token_hex(8)  # this process, as the holder of claims
-        # Raw values that the last claimed read saw: its writes apply only if unchanged.
+        # Raw values that the last claimed read saw, by key: its writes apply only if
+        # unchanged.
         self._seen: dict[str, bytes] = {}
         self._unsettled: list[str] = []  # claim keys whose records have committed
         try:
@@ -875,6 +938,11 @@ class RedisState:
                 hashed.listable(query.key)
                 pipe.zrange(key, 0, -1, withscores=True)
                 plans.append((query, None))
+            elif (host := lodging(query.key)) is not None:
+                # In its host's hash, or (larger, or not written since the upgrade) its own key.
+                pipe.hget(self._k(host), _LODGED)
+                pipe.get(key)
+                plans.append((query, "lodged"))
             else:
                 pipe.get(key)
                 plans.append((query, None))
@@ -915,8 +983,11 @@ class RedisState:
                 return tuple(m.decode() for m, ts in reply
                              if ts > cutoff and m not in (_EXPIRES, _TTL))
             return tuple(score is not None and score > cutoff for score in reply)
+        if extra == "lodged":
+            own = next(replies)
+            reply = own if reply is None else reply
         if seen is not None:
-            seen[self._k(query.key)] = reply or b""
+            seen[query.key] = reply or b""
         if reply is None:
             return None
         if reply[:1] == RAW:
@@ -1002,13 +1073,10 @@ class RedisState:
                 members = list(op.members)
                 out.extend(("ZREM", key, *members[i:i + _CHUNK])
                            for i in range(0, len(members), _CHUNK))
-            elif isinstance(op, Put) and op.value.__class__ is bytes:
-                body = RAW + _EXPIRY.pack(now + op.ttl) + op.value
-                out.append(("SET", key, body, "EX", _seconds(op.ttl)))
+            elif isinstance(op, Put | Delete) and (host := lodging(op.key)) is not None:
+                out.extend(_lodged_commands(key, self._k(host), op, now))
             elif isinstance(op, Put):
-                body = b'{"v":' + encode_value(op.value) + b',"e":' + repr(
-                    float(now + op.ttl)).encode() + b"}"
-                out.append(("SET", key, body, "EX", _seconds(op.ttl)))
+                out.append(("SET", key, _stored(op, now), "EX", _seconds(op.ttl)))
             elif isinstance(op, Delete):
                 out.append(("DEL", key))
         return out
@@ -1078,11 +1146,13 @@ class RedisState:
         since (else ``Contention``: nothing was applied, judge the event again)."""
         def commit() -> Any:
             commands = self._commands(writes, now)
-            rewritten = {c[1] for c in commands if c[0] in ("SET", "DEL")}
+            rewritten = {op.key for op in writes if isinstance(op, Put | Delete | Replace)}
             checks = [(k, v) for k, v in self._seen.items() if k in rewritten]
             args: list[Any] = [self.owner, outbox, _FINISHED_MS, len(checks)]
-            for key, expected in checks:
-                args += [key, expected]
+            for key, expected in checks:  # where the read found it (``_COMMIT``'s ``held``)
+                host = lodging(key)
+                args += ([self._k(key), "", "", expected] if host is None
+                         else [self._k(host), _LODGED, self._k(key), expected])
             return self._commit(keys=[self._claim_key(event_id)], args=args + _flat(commands))
 
         try:
