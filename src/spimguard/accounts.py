@@ -379,6 +379,27 @@ def standing(recipients: Sequence[str], queries: tuple[Contains, Contains],
                     [p for p in unvouched if p in wanted])
 
 
+def room_standing(members: Standing, checked: int, room: str) -> Standing:
+    """The ``Standing`` of a group conversation (``room``) to its sender, from its
+    ``checked`` members' (``members``): the room stands as most of its members do.
+
+    A room is people who joined it, and one post reaches them all: a room where at least
+    half vouch for the sender (a family group of phone-book friends, a group whose members
+    talked with it) is no stranger to it; one where at least half list it or vouch is
+    unvouched (a newcomer's own friends' group, before they have added it back); any
+    other is a stranger, as most of its members would be one-to-one. A bot that
+    gathers its targets into groups writes to strangers a room at a time, and a
+    member's post into a large room it knows few people in counts once, not once a
+    member. One account the bot holds in each room (a sock listing it back) does not
+    vouch for the room: it would take as many as the targets."""
+    vouched = checked - len(members.strangers) - len(members.unvouched)
+    if 2 * vouched >= checked:
+        return Standing([], [])
+    if 2 * (vouched + len(members.unvouched)) >= checked:
+        return Standing([], [room])
+    return Standing([room], [])
+
+
 def counted(found: Standing, unvouched: int) -> list[str]:
     """The recipients who count as strangers: ``found``'s strangers, and its unvouched
     too once ``unvouched`` (this message's, or a window's with it) passes

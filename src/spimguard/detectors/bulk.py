@@ -42,8 +42,21 @@ from the reporter's client); they add the report's weight to the cluster of thos
 words only when the reported message's sender is among that cluster's recent senders,
 so a reporter cannot pin arbitrary words on a campaign it never received.
 
+A sender counts once toward the reach per sender, on its first copy: the cluster keeps
+its ``max_senders`` most recent senders, and those the list has pushed out in a
+bitmap (``sketch_bits``, one for each ``sender_window`` and the one before it), so a
+campaign that rotates more bots than the list holds is still recognised as the few bots
+it is, each sending many copies, not counted as a new sender's first copy each time
+(which held its reach at one). A sender is forgotten once its count has decayed (one to
+two windows after its last copy), as the counts forget it. A bit another sender set
+hides a new sender, so each sender the bitmap does not hold counts as bitmap size over
+free bits (linear counting: on average one a sender however full the bitmap); once it
+is too full to tell (fewer than an eighth of its bits free), a sender not on the list
+counts as new again, as the list alone had it.
+
 Memory: a text seen once keeps its six band keys for ``singleton_ttl``; a
-cluster for ``cluster_ttl`` after its last message. Concurrent nodes may lose
+cluster for ``cluster_ttl`` after its last message; a cluster's value is bounded (its
+lists, and two bitmaps of ``sketch_bits``). Concurrent nodes may lose
 an update of a band's counts (read, then write); the counts are evidence, not
 accounting.
 """
@@ -88,6 +101,13 @@ class BulkSettings:
     reach_soft: int = 3  # recipients per sender up to which a cluster is sharing, not a push ...
     reach_hard: int = 8  # ... and from which it is a push in full
     max_senders: int = 32  # recent senders kept per cluster
+    # Seconds a sender pushed off ``max_senders`` stays known, for one to two of them after
+    # its last copy: two half-lives, when what its first copy added to the counts is
+    # worth a quarter to a sixteenth (then it counts as a new sender again).
+    sender_window: int = 7_200
+    # Bits of each window's bitmap of senders pushed off the list (128 bytes): it tells
+    # about 2,000 of them in a window before too few bits are free (an eighth).
+    sketch_bits: int = 1_024
     max_recipients: int = 64  # recent recipients kept per cluster (to count new ones)
     confirm_reporters: int = 3  # distinct reporters before reports confirm a cluster ...
     confirm_share: float = 0.05  # ... and report weight per (decayed) message of the cluster
@@ -120,6 +140,41 @@ class Cluster(msgspec.Struct):
     campaign: bool = False  # spim evidence seen: verdicts carry its id
     sender_count: float = 0.0  # decayed count of senders new to the cluster
     strangers: float = 0.0  # decayed count of its new recipients who were strangers to the sender
+    # Senders pushed off ``senders`` (``_Sketch``): empty until the list first overflows.
+    sketch: bytes = b""
+
+
+class _Sketch(NamedTuple):
+    """A cluster's bitmaps of the senders pushed off its list of recent senders: the
+    current ``sender_window``'s and the one before, as of ``epoch``. Stored as
+    ``Cluster.sketch``: the epoch (4 bytes), then the two bitmaps."""
+
+    epoch: int
+    now: int
+    before: int
+
+    @classmethod
+    def at(cls, stored: bytes, epoch: int, bits: int) -> _Sketch:
+        """The sketch as ``epoch`` sees it: a window later the current bitmap is the one
+        before, two later both are gone (so is one stored with another size)."""
+        size = bits // 8
+        if len(stored) != 4 + 2 * size:
+            return cls(epoch, 0, 0)
+        then = int.from_bytes(stored[:4], "big")
+        now = int.from_bytes(stored[4:4 + size], "big")
+        if epoch == then:
+            return cls(epoch, now, int.from_bytes(stored[4 + size:], "big"))
+        return cls(epoch, 0, now if epoch == then + 1 else 0)
+
+    def stored(self, bits: int) -> bytes:
+        size = bits // 8
+        return (self.epoch.to_bytes(4, "big") + self.now.to_bytes(size, "big")
+                + self.before.to_bytes(size, "big"))
+
+
+def _slot(cluster: str, sender: str, bits: int) -> int:
+    """The sender's bit in the cluster's sketch (another cluster, another bit)."""
+    return 1 << (zlib.crc32(f"{cluster} {sender}".encode()) % bits)
 
 
 _SEED = 20261129  # of the MinHash permutations: another seed is another set of band keys
@@ -218,8 +273,9 @@ def decayed(value: float, since: float, now: float, half_life: float) -> float:
     return value * decay_factor(since, now, half_life)
 
 
-# The event's scratch entries of ``cluster`` and ``_fresh`` (its plan's is the name's).
-_CLUSTER, _FRESH = "bulk:cluster", "bulk:fresh"
+# The event's scratch entries of ``cluster``, ``_fresh`` and ``_arrival`` (its plan's is
+# the name's).
+_CLUSTER, _FRESH, _ARRIVAL = "bulk:cluster", "bulk:fresh", "bulk:arrival"
 
 
 class BulkDetector:
@@ -287,8 +343,9 @@ class BulkDetector:
             found.append(Signal("CAMPAIGN_CONFIRMED", 1.0, "a near-duplicate of messages "
                                 f"{len(cluster.reporters)} users reported as spim"))
         senders = len(set(cluster.senders) | {message.sender})
-        recipients, per_sender, strangers = self._shape(cluster, message,
-                                                        self._fresh(ctx, cluster, plan, facts))
+        recipients, per_sender, strangers = self._shape(
+            cluster, message, self._fresh(ctx, cluster, plan, facts),
+            self._arrival(ctx, cluster, message))
         strength = max(ramp(senders, cfg.senders_soft, cfg.senders_hard),
                        ramp(recipients, cfg.recipients_soft, cfg.recipients_hard))
         strength *= max(ramp(per_sender, cfg.reach_soft, cfg.reach_hard), strangers)
@@ -320,14 +377,33 @@ class BulkDetector:
         found = accounts.standing(fresh, plan.ties, facts, plan.back)
         return len(fresh), len(found.strangers) + len(found.unvouched)
 
-    def _shape(self, cluster: Cluster, message: Message, fresh: tuple[int, int]
-               ) -> tuple[float, float, float]:
+    def _arrival(self, ctx: Context, cluster: Cluster, message: Message) -> float:
+        """What the message's sender adds to the cluster's count of senders, as the cluster
+        was read: once per event, for ``detect`` and ``writes`` alike."""
+        return once(ctx, _ARRIVAL, self._count_arrival, cluster, message)
+
+    def _count_arrival(self, cluster: Cluster, message: Message) -> float:
+        """0 for a sender the cluster knows (on its list of recent senders, or in its
+        sketch), else the linear-counting share of one (module docstring)."""
+        sender = message.sender
+        if sender in cluster.senders or not cluster.sketch:
+            return float(sender not in cluster.senders)
+        bits = self.cfg.sketch_bits
+        sketch = _Sketch.at(cluster.sketch, int(message.ts // self.cfg.sender_window), bits)
+        held = sketch.now | sketch.before
+        free = bits - held.bit_count()
+        if 8 * free < bits:
+            return 1.0  # too full to tell a sender it holds from one it does not
+        return 0.0 if held & _slot(cluster.id, sender, bits) else bits / free
+
+    def _shape(self, cluster: Cluster, message: Message, fresh: tuple[int, int],
+               arrival: float) -> tuple[float, float, float]:
         """(recipients, recipients per sender, share of strangers) of the cluster with this
         message, decayed."""
         decay = decay_factor(cluster.last, message.ts, self.cfg.half_life)
         recipients = cluster.recipients * decay + fresh[0]
         strangers = cluster.strangers * decay + fresh[1]
-        senders = cluster.sender_count * decay + (message.sender not in cluster.senders)
+        senders = cluster.sender_count * decay + arrival
         return (recipients, recipients / max(1.0, senders),
                 min(1.0, strangers / recipients) if recipients else 0.0)
 
@@ -353,16 +429,27 @@ class BulkDetector:
             r for r in cluster.seen if r not in recipients]  # most copies go to someone new
         cluster.seen = [*kept, *event.recipients][-cfg.max_recipients:]
         cluster.familiar = cluster.familiar * decay + ("FAMILIAR_SENDER" in outcome.signals)
-        cluster.sender_count = cluster.sender_count * decay + (
-            event.sender not in cluster.senders)
+        cluster.sender_count = cluster.sender_count * decay + self._arrival(ctx, cluster, event)
         cluster.strangers = cluster.strangers * decay + strangers
         cluster.last = max(cluster.last, event.ts)
         if event.sender in cluster.senders:
             cluster.senders.remove(event.sender)
-        cluster.senders = [*cluster.senders, event.sender][-cfg.max_senders:]
+        senders = [*cluster.senders, event.sender]
+        cluster.senders = senders[-cfg.max_senders:]
+        if len(senders) > cfg.max_senders:
+            self._sketched(cluster, senders[:-cfg.max_senders], event.ts)
         cluster.campaign = cluster.campaign or bool(outcome.campaign)
         ttl = cfg.cluster_ttl if cluster.messages > 1.5 else cfg.singleton_ttl
         return [Put(k, cluster, ttl) for k in plan.keys]
+
+    def _sketched(self, cluster: Cluster, pushed: list[str], now: float) -> None:
+        """Keep the senders ``pushed`` off the cluster's list in its sketch."""
+        bits = self.cfg.sketch_bits
+        sketch = _Sketch.at(cluster.sketch, int(now // self.cfg.sender_window), bits)
+        added = sketch.now
+        for sender in pushed:
+            added |= _slot(cluster.id, sender, bits)
+        cluster.sketch = sketch._replace(now=added).stored(bits)
 
     def _reported(self, event: Report, ctx: Context, plan: _Plan,
                   cluster: Cluster | None) -> list[Write]:

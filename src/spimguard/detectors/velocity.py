@@ -16,6 +16,15 @@ the targets it works through). Each kind is kept in a window set of its own; the
 unvouched one spans a day, as a newcomer's first lines to its friends do, so a bot
 cannot work through its list five an hour.
 
+A group conversation is a room people joined, and is one target for strangers too: it
+stands as most of its members do (``accounts.room_standing``, from the first
+``accounts.MAX_TIES`` of them). A family group of phone-book friends who list each
+other, or a room whose members have talked with the sender, vouches for it; a room of
+people who never vouched for the sender is a stranger to it, as each of them would be
+one-to-one, so a bot that pitches groups of five of its targets is writing to
+strangers, one a room, and a member's post into a large room counts once whatever
+the room's size.
+
 The cap is there because an established account's behaviour has innocent
 explanations its history vouches for. A days-old account has no history, and
 one that writes *links* to many strangers is what a throwaway spam bot is:
@@ -44,7 +53,7 @@ from ..config import Config
 from ..events import Invite, Message
 from ..signals import Signal
 from ..state.ops import Contains, Count, Incr, Query, Tally, Touch, Write
-from .base import Context, Facts, Outcome, once, ramp, settings, shared
+from .base import Context, Facts, Outcome, once, ramp, settings, shared, shared_ties
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +109,18 @@ def _unvouched(account: str) -> str:
 
 
 class _Plan(NamedTuple):
-    targets: tuple[str, ...]  # what fan-out counts: recipients, or the group conversation
-    people: tuple[str, ...]  # recipients checked for strangers (none in a group chat)
+    # What fan-out counts and what is checked for strangers: the recipients, or the group
+    # conversation (one target; a stranger as its members stand, ``room``).
+    people: tuple[str, ...]
     rate: Count
     # Each window set asked how many it holds and which of the message's people are in it
     # already (those not are new to it): one ``Tally`` a set.
     targets_seen: Tally
     strangers: Tally
     unvouched: Tally
-    ties: tuple[Contains, Contains]  # ``accounts.ties`` of ``people``
-    back: tuple[Contains, ...]  # ``accounts.listed_back`` of ``people``
+    ties: tuple[Contains, Contains]  # ``accounts.ties`` of ``people``, or the group's members
+    back: tuple[Contains, ...]  # ``accounts.listed_back`` of the same
+    room: bool  # a group conversation: ``people`` is the room, standing as its members do
 
 
 class _Reach(NamedTuple):
@@ -133,7 +144,13 @@ def _new(people: tuple[str, ...], kept: list[bool], some: list[str]) -> int:
 
 
 def _reach_of(plan: _Plan, facts: Facts) -> _Reach:
-    found = accounts.standing(plan.people, plan.ties, facts, plan.back)
+    if plan.room:
+        members = plan.ties[0].members
+        found = accounts.room_standing(
+            accounts.standing(members, plan.ties, facts, plan.back), len(members),
+            plan.people[0])
+    else:
+        found = accounts.standing(plan.people, plan.ties, facts, plan.back)
     strangers, kept_strangers = facts[plan.strangers]
     strangers += _new(plan.people, kept_strangers, found.strangers)
     unvouched, kept_unvouched = facts[plan.unvouched]
@@ -156,24 +173,26 @@ class VelocityDetector:
         """The plan, one for the batch's messages of one sender to the same recipients
         in the same conversation (``shared``)."""
         return shared(ctx, (self.name, message.sender, ctx.to, message.conversation),
-                      self._make_plan, message)
+                      self._make_plan, ctx, message)
 
-    def _make_plan(self, message: Message) -> _Plan:
+    def _make_plan(self, ctx: Context, message: Message) -> _Plan:
         cfg, sender = self.cfg, message.sender
-        if message.conversation and len(message.recipients) > 1:
-            targets: tuple[str, ...] = (f"conv:{message.conversation}",)
-            people: tuple[str, ...] = ()
+        room = bool(message.conversation) and len(message.recipients) > 1
+        if room:
+            people: tuple[str, ...] = (f"conv:{message.conversation}",)
+            # The members' ties: the queries bulk and reputation ask of the same message.
+            ties, back = shared_ties(ctx, message)
         else:
             people = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
-            targets = people
+            ties = accounts.ties(sender, people, cfg.max_targets)
+            back = accounts.listed_back(sender, people)
         return _Plan(
-            targets, people,
+            people,
             Count(_msgs(sender), cfg.rate_window, 10.0),
-            Tally(_targets(sender), cfg.fanout_window, targets),
+            Tally(_targets(sender), cfg.fanout_window, people),
             Tally(_strangers(sender), cfg.strangers_window, people),
             Tally(_unvouched(sender), cfg.unvouched_window, people),
-            accounts.ties(sender, people, cfg.max_targets),
-            accounts.listed_back(sender, people),
+            ties, back, room,
         )
 
     def reads(self, ctx: Context) -> Sequence[Query]:
@@ -181,7 +200,7 @@ class VelocityDetector:
         if message is None:
             return ()
         plan = self._plan(ctx, message)
-        return (*plan[2:-2], *plan.ties, *plan.back)
+        return (*plan[1:-3], *plan.ties, *plan.back)
 
     def _reach(self, ctx: Context, plan: _Plan, facts: Facts) -> _Reach:
         """Who the message reaches, once per event (``detect`` and ``writes``)."""
@@ -240,7 +259,7 @@ class VelocityDetector:
         cfg, plan = self.cfg, self._plan(ctx, message)
         out: list[Write] = [
             Incr(_msgs(message.sender), 1.0, 10.0, cfg.rate_window * 2),
-            Touch(_targets(message.sender), plan.targets, cfg.fanout_window, cfg.set_cap),
+            Touch(_targets(message.sender), plan.people, cfg.fanout_window, cfg.set_cap),
         ]
         reach = self._reach(ctx, plan, facts)
         if reach.strangers:
