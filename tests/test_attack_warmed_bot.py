@@ -214,3 +214,46 @@ def test_a_bot_working_through_its_list_five_an_hour_is_stopped() -> None:
                for i, target in enumerate(targets)]
     free = accounts.UNVOUCHED_ALLOWANCE
     assert set(actions[free:]) <= {"hold", "block"}, actions
+
+
+SHOP = "hi {n}, we just opened a little shop for phone cases, have a look at casecorner.shop"
+
+
+def _shop_pitches(warm: bool, replies: int = 0) -> list[Any]:
+    """A three-day-old bot pitches 30 people who never listed it; ``warm``: it first said a
+    bland line to each (delivered), and the first ``replies`` of them answered it."""
+    engine = open_engine(config())
+    cfg = engine.config
+    targets = [f"t{i}" for i in range(30)]
+    engine.process(message(cfg, "first", "bot", ["sock"], "hey", T0))
+    if warm:
+        for i, t in enumerate(targets):
+            engine.process(message(cfg, f"h{i}", "bot", [t], "hey, how are you doing",
+                                   T0 + 600 * i))
+        for i, t in enumerate(targets[:replies]):
+            engine.process(message(cfg, f"r{i}", t, ["bot"], "fine thanks, you?",
+                                   T0 + 600 * i + 300))
+    start = T0 + 86400 * 2.5
+    return [engine.process(message(cfg, f"p{i}", "bot", [t], SHOP.format(n=t),
+                                   start + 120 * i)) for i, t in enumerate(targets)]
+
+
+def test_a_bland_line_first_does_not_make_its_targets_vouch() -> None:
+    """The bot's own delivered line is not its targets' doing: only what they did (listing it
+    back, writing to it) vouches. Before: the 30 lines made all 30 correspondents, and the
+    pitch was 30 warned against 23 warned and 7 held from the bot that had not warmed up."""
+    def stopped(verdicts: list[Any]) -> int:
+        return sum(v.action in ("hold", "block") for v in verdicts)
+
+    cold, warmed = _shop_pitches(False), _shop_pitches(True)
+    assert stopped(cold) >= 5, [v.action for v in cold]
+    assert stopped(warmed) >= stopped(cold), [v.action for v in warmed]
+
+
+def test_a_target_who_answered_vouches() -> None:
+    """The other side of the rule: a reply is the recipient's own act, so the ten who
+    answered the bot's line are its correspondents and no strangers to it."""
+    verdicts = _shop_pitches(True, replies=10)
+    strangers = [v.id for v in verdicts
+                 if any(s.code == "VELOCITY_STRANGERS" for s in v.signals)]
+    assert not any(i in strangers for i in (f"p{k}" for k in range(10))), strangers

@@ -43,7 +43,7 @@ def contacts(account: str) -> str:
 
 # The people an account has ties with, as one sided record (``state/sided.py``: why one
 # record, and why its sides stay apart): each side is what one teacher learnt of them.
-TALKED = "talked"  # exchanged delivered or warned messages, either way (the engine)
+TALKED = "talked"  # wrote to the account, delivered or warned (the engine): its own acts only
 WROTE = "wrote"  # the account wrote to them, delivered or warned (relationship detector)
 OWNER_WROTE = "owner-wrote"  # the owner wrote to them, clean and vouched (takeover detector)
 RECIPROCATED = "reciprocated"  # ... and they listed it back or had just written (takeover)

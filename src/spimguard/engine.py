@@ -520,10 +520,11 @@ class Engine:
         elif (isinstance(event, Message) and not isinstance(event, Invite)
               and isinstance(result, Verdict) and result.action in ("deliver", "warn")
               and len(event.recipients) <= accounts.MAX_TALKED_FANOUT):
-            # Replies make a tie: whoever the sender writes to may write back freely.
-            # Only what was delivered: a held message, or an invitation, is no conversation.
-            writes.append(Touch(accounts.tie_record(event.sender), tuple(event.recipients),
-                                accounts.TALKED_TTL, accounts.TALKED_CAP, accounts.TALKED))
+            # Replies make a tie: whoever the sender writes to may write back freely. Only
+            # the recipients learn it: what vouches for a sender is what its correspondents
+            # did, never its own messages (a bland line to a target first must not make the
+            # target vouch for the pitch after it). Only what was delivered: a held
+            # message, or an invitation, is no conversation.
             writes.extend(Touch(accounts.tie_record(r), (event.sender,), accounts.TALKED_TTL,
                                 accounts.TALKED_CAP, accounts.TALKED) for r in event.recipients)
         return writes

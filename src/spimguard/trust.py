@@ -25,17 +25,18 @@ overturned towards 0.
 
 **Footprint: who else the reporter lives with.** A report is evidence about a
 text only as far as its reporter is a person of its own, one the sender does not
-control. Age says little (aging a sock puppet costs two days of waiting), and
-no record is no evidence. What an honest reporter has and a sock lacks is a
-life on the platform with people other than the sender: ``n`` counts the
-reporter's correspondents (``accounts.TALKED``: the accounts it exchanged
-delivered or warned messages with, either way, in the last 180 days, kept by
-the engine for every message) other than the reported message's sender and
-the message's earlier reporters of the same label, at the share of them outside
-those reporters' circles. A sock that only ever received from the attacker's
-sender has ``n = 0`` and weighs at most ``new_weight`` however old it is; full
-weight takes ``full_footprint`` people of its own (``min(age, footprint)``: a
-new account with friends weighs ``new_weight`` as before, not less).
+control. Age says little (aging a sock puppet costs two days of waiting), and no
+record is no evidence. What an honest reporter has and a sock lacks is a life on
+the platform with people other than the sender: ``n`` counts the reporter's
+correspondents (``accounts.TALKED``: the accounts that wrote it delivered or
+warned messages in the last 180 days, kept by the engine for every message; its
+own messages make none, for a sock could write to anyone) other than the
+reported message's sender and the message's earlier reporters of the same label,
+at the share of them outside those reporters' circles. A sock that only ever
+received from the attacker's sender has ``n = 0`` and weighs at most
+``new_weight`` however old it is; full weight takes ``full_footprint`` people of
+its own (``min(age, footprint)``: a new account with friends weighs
+``new_weight`` as before, not less).
 
 **Reporters of no footprint are one voice.** Whatever their number, the
 ``n = 0`` reporters of one message add at most ``new_weight`` to a label (the
