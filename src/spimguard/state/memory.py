@@ -471,11 +471,13 @@ class MemoryState:
         smaller of two numbers: a call of max or min costs several times more."""
         key = op.key
         if op.side:
-            if op.members:  # touching nobody changes nothing, as in every set
+            touching = op.members
+            if touching:  # touching nobody changes nothing, as in every set
                 side, sides = side_of(key, op.side)
                 self._sided[key] = sided.touched(
                     self._sided.get(key), side, sides,
-                    list(map(sys.intern, dict.fromkeys(op.members))), now, op.ttl, op.cap)
+                    [sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
+                    else list(map(sys.intern, dict.fromkeys(touching))), now, op.ttl, op.cap)
             return
         if is_hashed(key):
             self._apply_hashed(op, now)
