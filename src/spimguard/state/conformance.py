@@ -221,7 +221,7 @@ def check_sided(state: StateBackend) -> None:
     state.write([Delete(r)], T0 + 163)
     assert state.read([Members(r, one), Members(r, two)], T0 + 163) == [(), ()], "Delete"
     check_sides_as_sets(state)
-    check_sides_as_sets(state, steps=1500, crowd=60)
+    check_sides_as_sets(state, steps=1500, crowd=150)
 
 
 def check_sides_as_sets(state: StateBackend, steps: int = 400, crowd: int = 6) -> None:

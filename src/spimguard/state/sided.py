@@ -39,9 +39,10 @@ _GONE = _DOUBLE.pack(ABSENT)
 # Members past which a record keeps an ``_Index``. Below it, a touch finds a name by a scan
 # of the names tuple and a side's oldest time and count from its times unpacked, each in
 # C and cheaper than a dict's upkeep; past it, those scans would be most of a touch's cost.
-# (16: 92 % of the mixed load's touches find a record this small, and an account's ties
-# seldom grow past it, so the index's ~100 bytes a name are paid by few accounts.)
-_INDEXED = 16
+# (32: 95 % of the mixed load's touches find a record this small, and no account of
+# the quiet load's three days has more than 22 ties: the index's ~80 bytes a name are
+# paid by the few accounts that talk to crowds.)
+_INDEXED = 32
 
 
 def _doubles(blob: bytes) -> list[float]:
@@ -197,15 +198,12 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
     the side's oldest time and count (``_Index``, or the side's times unpacked in C for a
     small record), writes the new times into a copy of the bytes and, for a name new to
     the record, adds a time to each side's column: no float is unpacked for each member.
-    A touch with something to drop, or of a side past its expiry, is ``_retouched``."""
+    A touch that drops members from the side is ``_retouched``."""
     if record is None:
         return _retouched(empty(sides), side, sides, fresh, now, ttl, cap)
     names, times, index = record.names, record.times, record.index
     n = len(names)
     expiry, old_ttl = _HEAD.unpack_from(times, 16 * side)
-    if expiry <= now:
-        return _retouched(record, side, sides, fresh, now, ttl, cap)
-    cutoff = now - (ttl if ttl < old_ttl else old_ttl)
     base = 8 * (2 * sides + side * n)
     added: list[str] = []
     raised: list[int] = []  # the places of the members whose time moves to now
@@ -223,16 +221,22 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
     joined += len(added)
     if index is None:
         column = _column(times, side, sides, n)
-        if _oldest(column) <= cutoff or (n + len(added) > cap
-                                         and n - column.count(ABSENT) + joined > cap):
-            return _retouched(record, side, sides, fresh, now, ttl, cap)
+        on, low = n - column.count(ABSENT), math.inf
+        if on:
+            low = _oldest(column)
     else:
-        on, low = index.on[side] + joined, index.low[side]
-        if low <= cutoff:  # the bound says nothing: the side's oldest, computed
-            low = _oldest(_column(times, side, sides, n))
-        if low <= cutoff or on > cap:
+        on, low = index.on[side], index.low[side]
+    if expiry <= now:  # past its expiry (or never touched): it restarts, only if empty
+        if on:
             return _retouched(record, side, sides, fresh, now, ttl, cap)
-        index.on[side], index.low[side] = on, low if low < now or not joined else now
+        old_ttl = ttl
+    cutoff = now - (ttl if ttl < old_ttl else old_ttl)
+    if low <= cutoff and index is not None:  # the bound says nothing: the side's oldest
+        low = _oldest(_column(times, side, sides, n))
+    if low <= cutoff or on + joined > cap:
+        return _retouched(record, side, sides, fresh, now, ttl, cap)
+    if index is not None:
+        index.on[side], index.low[side] = on + joined, low if low < now or not joined else now
     changed = bytearray(times)
     until = now + ttl
     _HEAD.pack_into(changed, 16 * side, expiry if expiry > until else until, ttl)
@@ -246,27 +250,37 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
     for r in range(sides):
         start = body + 8 * r * n
         parts += [view[start:start + 8 * n], (_DOUBLE.pack(now) if r == side else _GONE) * width]
-    record.times, record.names = b"".join(parts), (*names, *added)
-    if index is not None:
-        index.at.update(zip(added, range(n, n + width)))
-    elif n + width > _INDEXED:
-        record.index = _Index(record.names, record.times, sides)
+    _grown(record, (*names, *added), b"".join(parts), sides)
     return record
+
+
+def _grown(record: Record, names: tuple[str, ...], times: bytes, sides: int) -> None:
+    """The record given ``names``, its old ones and some added at the end, and their
+    ``times``; its index told where the added ones are (the touch brought it up to date
+    for the side touched; an added name is on no other side)."""
+    index, n = record.index, len(record.names)
+    record.names, record.times = names, times
+    if index is not None:
+        index.at.update(zip(names[n:], range(n, len(names))))
+    elif len(names) > _INDEXED:
+        record.index = _Index(names, times, sides)
 
 
 def _retouched(record: Record, side: int, sides: int, fresh: Sequence[str], now: float,
                ttl: float, cap: int) -> Record:
-    """``touched`` when the touch drops members or restarts the side: every time
-    unpacked, the side's column rebuilt, names left on no side dropped. O(n)."""
-    names, n = record.names, len(record.names)
+    """``touched`` when the touch drops members from the side (past its TTL or its cap,
+    or all of them as it restarts): every time unpacked (in C), the side's column
+    rewritten, names left on no side taken out of the record. O(n) in C, with a pass in
+    Python over the side's times only when its TTL drops some."""
+    names, n, index = record.names, len(record.names), record.index
     flat = _doubles(record.times)
     body = 2 * sides
     columns = [flat[body + r * n:body + (r + 1) * n] for r in range(sides)]
     mine = columns[side]
     expiry, old_ttl = flat[2 * side], flat[2 * side + 1]
-    dropped = False  # whether some member left the side: it may be on none now
+    emptied = False  # whether members left the side at large: any name may be on none now
     if expiry <= now:  # gone to every read: nothing of it comes back
-        dropped = mine.count(ABSENT) < n
+        emptied = mine.count(ABSENT) < n
         mine[:], old_ttl = [ABSENT] * n, ttl
     added: list[str] = []
     for member in fresh:
@@ -282,23 +296,45 @@ def _retouched(record: Record, side: int, sides: int, fresh: Sequence[str], now:
     cutoff = now - (ttl if ttl < old_ttl else old_ttl)
     if _oldest(mine) <= cutoff:
         mine[:] = [t if t > cutoff else ABSENT for t in mine]
-        dropped = True
-    on = len(mine) - mine.count(ABSENT)
-    if on > cap:
-        stalest = sorted((t, m, i) for i, (m, t) in enumerate(zip(names, mine, strict=True))
-                         if t != ABSENT)
-        for _, _, at in stalest[:on - cap]:
-            mine[at] = ABSENT
-        dropped = True
-    head = flat[:body]
-    head[2 * side] = expiry if expiry > now + ttl else now + ttl
-    head[2 * side + 1] = ttl
-    if dropped:
+        emptied = True
+    capped = _stalest(names, mine, len(mine) - mine.count(ABSENT) - cap)
+    for at in capped:
+        mine[at] = ABSENT
+    flat[2 * side] = expiry if expiry > now + ttl else now + ttl
+    flat[2 * side + 1] = ttl
+    if emptied or any(max(column[at] for column in columns) == ABSENT for at in capped):
         keep = list(map(ABSENT.__lt__, map(max, *columns, repeat(ABSENT))))
         if not all(keep):
             names = tuple(compress(names, keep))
-            columns = [list(compress(column, keep)) for column in columns]
-    return Record(names, _packed(head + list(chain.from_iterable(columns))))
+            return Record(names, _packed([*flat[:body], *chain.from_iterable(
+                compress(column, keep) for column in columns)]))
+    times = _packed([*flat[:body], *chain.from_iterable(columns)])
+    if index is not None:  # the other sides' counts and bounds stand: added names are not on them
+        index.on[side], index.low[side] = len(mine) - mine.count(ABSENT), _oldest(mine)
+    _grown(record, names, times, sides)
+    return record
+
+
+def _stalest(names: tuple[str, ...], column: list[float], excess: int) -> list[int]:
+    """The places of a side's ``excess`` stalest members, in (time, name) order as a
+    sorted set drops them: found time by time from the oldest, each time's members by
+    searches of the column in C (a side's distinct times are few next to its members)."""
+    if excess <= 0:
+        return []
+    live, found = set(column), []
+    live.discard(ABSENT)
+    for time in sorted(live):
+        places, at = [], column.index(time)
+        while True:
+            places.append(at)
+            try:
+                at = column.index(time, at + 1)
+            except ValueError:
+                break
+        found += sorted(places, key=names.__getitem__)[:excess - len(found)]
+        if len(found) == excess:
+            break
+    return found
 
 
 def swept(record: Record, now: float) -> Record | None:
