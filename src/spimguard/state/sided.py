@@ -39,7 +39,7 @@ _GONE = _DOUBLE.pack(ABSENT)
 # Members past which a record keeps an ``_Index``. Below it, a touch finds a name by a scan
 # of the names tuple and a side's oldest time and count from its times unpacked, each in
 # C and cheaper than a dict's upkeep; past it, those scans would be most of a touch's cost.
-# (32: 95 % of the mixed load's touches find a record this small, and no account of
+# (32: 93 % of the mixed load's touches find a record this small, and no account of
 # the quiet load's three days has more than 22 ties: the index's ~80 bytes a name are
 # paid by the few accounts that talk to crowds.)
 _INDEXED = 32
@@ -261,7 +261,7 @@ def _grown(record: Record, names: tuple[str, ...], times: bytes, sides: int) -> 
     index, n = record.index, len(record.names)
     record.names, record.times = names, times
     if index is not None:
-        index.at.update(zip(names[n:], range(n, len(names))))
+        index.at.update(zip(names[n:], range(n, len(names)), strict=True))
     elif len(names) > _INDEXED:
         record.index = _Index(names, times, sides)
 
