@@ -148,3 +148,20 @@ def test_redis_member_values_hold_a_time_once_and_read_the_earlier_layout(
     assert state.read(asked, T0 + 3.0) == [(True,), (True,), (True,)]
     assert state.read([Members(key, accounts.OWNER_WROTE)], T0 + 3.0) == [("@b:s",)]
     state.close()
+
+
+def test_a_name_on_no_side_leaves_the_record() -> None:
+    """A side's cap drops its stalest member from the record when no other side holds it,
+    and keeps in it one that another side holds: in a small record and a large one
+    (``sided._Index``)."""
+    from spimguard.state.conformance import SIDED, SIDES
+
+    one, two, _ = SIDES
+    for crowd in (5, 40):
+        state, key = MemoryState(), f"{SIDED}cap{crowd}"
+        friends = [f"p{i}" for i in range(crowd)]
+        state.write([Touch(key, tuple(friends), 1_000.0, 100, two)], T0)
+        for i, member in enumerate([*friends[:4], "q0", "q1", "q2", "q3", "q4"]):
+            state.write([Touch(key, (member,), 1_000.0, 3, one)], T0 + 1 + i)
+        assert state.read([Members(key, one)], T0 + 20) == [("q2", "q3", "q4")]
+        assert state._sided[key].names == (*friends, "q2", "q3", "q4"), crowd

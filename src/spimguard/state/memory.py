@@ -314,7 +314,7 @@ class MemoryState:
         flat = _floats(entry[0])
         return sum([n for b, n in zip(flat[::2], flat[1::2], strict=True) if first <= b <= last])
 
-    def _distinct(self, query: Distinct, now: float) -> int:
+    def _distinct(self, query: Distinct | Tally, now: float) -> int:
         """Members are kept in time order (a time never decreases along a set, ``_touched``):
         a small set's count is its times unpacked (O(n), in C) and binary-searched, a large
         one's stops at the first member older than the window (O(answer)), a set touched at
@@ -327,7 +327,7 @@ class MemoryState:
         if held is None:
             blob = self._hashed.get(query.key)  # a key is in one table at most
             if blob is not None:
-                return hashed.answer(query, blob, self._hasher, now)
+                return hashed.distinct(blob, query.window, now)
             self._no_side(query.key)
             return 0
         if held.__class__ is _Held:
@@ -348,7 +348,7 @@ class MemoryState:
             seen += 1
         return seen
 
-    def _contains(self, query: Contains, now: float) -> tuple[bool, ...]:
+    def _contains(self, query: Contains | Tally, now: float) -> tuple[bool, ...]:
         """Membership by the names alone while the set's oldest member is live (the common
         case: each touch drops the members past the TTL), else by each member's time."""
         if query.side:
@@ -360,7 +360,8 @@ class MemoryState:
         if held is None:
             blob = self._hashed.get(query.key)  # a key is in one table at most
             if blob is not None:
-                return hashed.answer(query, blob, self._hasher, now)
+                return hashed.contains(blob, [self._hasher.digest(m) for m in query.members],
+                                       now)
             self._no_side(query.key)
             return (False,) * len(query.members)
         if held.__class__ is _Held:
@@ -423,8 +424,15 @@ class MemoryState:
         return value
 
     def _tally(self, query: Tally, now: float) -> tuple[int, tuple[bool, ...]]:
-        count, members = query.parts()
-        return self._distinct(count, now), self._contains(members, now)
+        """A Tally has the fields its two parts read: it is asked as each, without
+        making them (``Tally.parts``), and a sided record is found once for both."""
+        if query.side:
+            record, side, sides = self._side(query.key, query.side)
+            if record is None:
+                return 0, (False,) * len(query.members)
+            return (sided.distinct(record, side, sides, query.window, now),
+                    sided.contains(record, side, sides, query.members, now))
+        return self._distinct(query, now), self._contains(query, now)
 
     _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {
         Count: _count, Distinct: _distinct, Contains: _contains, Members: _members_of, Get: _get,
@@ -471,11 +479,13 @@ class MemoryState:
         smaller of two numbers: a call of max or min costs several times more."""
         key = op.key
         if op.side:
-            if op.members:  # touching nobody changes nothing, as in every set
+            touching = op.members
+            if touching:  # touching nobody changes nothing, as in every set
                 side, sides = side_of(key, op.side)
                 self._sided[key] = sided.touched(
                     self._sided.get(key), side, sides,
-                    list(map(sys.intern, dict.fromkeys(op.members))), now, op.ttl, op.cap)
+                    [sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
+                    else list(map(sys.intern, dict.fromkeys(touching))), now, op.ttl, op.cap)
             return
         if is_hashed(key):
             self._apply_hashed(op, now)

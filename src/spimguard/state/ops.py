@@ -77,6 +77,9 @@ class Sided(msgspec.Struct, frozen=True, gc=False):
 
 
 _sided: dict[str, tuple[Sided, int]] = {}  # side name -> its keyspace and index there
+# side name -> its keyspace's prefix and ``side_of``'s answer, made once (asked ~12 times
+# a message)
+_places: dict[str, tuple[str, tuple[int, int]]] = {}
 _sided_prefixes: tuple[str, ...] = ()
 
 
@@ -93,6 +96,7 @@ def sided_keyspace(prefix: str, sides: dict[str, str]) -> str:
         if known is not None and known[0] != space:
             raise ValueError(f"the side {side!r} is already one of {known[0].prefix!r}")
         _sided[side] = (space, index)
+        _places[side] = (prefix, (index, len(space.sides)))
     return prefix
 
 
@@ -108,10 +112,10 @@ def is_sided(key: str) -> bool:
 def side_of(key: str, side: str) -> tuple[int, int]:
     """The index of ``side`` in the record at ``key``, and the record's number of sides;
     raises if the key is not of the side's keyspace."""
-    found = _sided.get(side)
-    if found is None or not key.startswith(found[0].prefix):
+    found = _places.get(side)
+    if found is None or not key.startswith(found[0]):
         raise KeyError(f"{key!r} has no side {side!r}")
-    return found[1], len(found[0].sides)
+    return found[1]
 
 
 _lodged: dict[str, str] = {}  # a value keyspace's prefix -> its host's (``lodged_keyspace``)
