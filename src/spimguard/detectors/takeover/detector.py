@@ -60,7 +60,7 @@ class TakeoverDetector:
         return once(ctx, _MEMO, self._planned, ctx)
 
     def _planned(self, ctx: Context) -> _Found | None:
-        found = plan(self.cfg, ctx.event, ctx.view)
+        found = plan(self.cfg, ctx)
         return None if found is None else _Found(found)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
@@ -107,8 +107,7 @@ class TakeoverDetector:
 
     def _established(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
         if memo.established is None:
-            now = ctx.event.ts
-            first = accounts.first_seen_of(facts[memo.plan.first_seen], now)
+            now, first = ctx.event.ts, ctx.account.first_seen
             memo.established = first is not None and session.established(
                 self.cfg, first, now, self._record(memo, ctx, facts).profile(now),
                 0 if memo.plan.reciprocated is None else facts[memo.plan.reciprocated])
@@ -165,7 +164,7 @@ class TakeoverDetector:
         known = self._record(memo, ctx, facts).profile(now)
         judged = self._session(memo, ctx, facts)
         client = judged.get("client", "")
-        return (not accounts.restrictions_of(facts[found.restrictions], now)
+        return (not ctx.account.restrict
                 and (client in self.official or profile.familiar(
                     cfg, known.get("clients", {}), client, now))
                 and not session.scraped(cfg, judged.get("read", 0), facts[found.contacts_n])
@@ -189,17 +188,16 @@ class TakeoverDetector:
         known, open_ = record.profile(event.ts), record.incidents(event.ts)
         judged = self._session(memo, ctx, facts)
         if isinstance(event, Login):
-            return self._login(event, facts, memo.plan, known, judged, open_)
+            return self._login(event, ctx.account.restrict, known, judged, open_)
         if isinstance(event, ContactsRead):
             return self._contacts_read(event, facts, memo.plan, judged)
         assert isinstance(event, Message)
         return self._message(memo, ctx, event, facts, known, judged, open_)
 
-    def _login(self, event: Login, facts: Facts, found: Plan, known: dict[str, Any],
+    def _login(self, event: Login, restrict: dict[str, Any] | None, known: dict[str, Any],
                judged: dict[str, Any], open_: list[dict[str, Any]]) -> list[Signal]:
         if not event.success:
             return []
-        restrict = accounts.restrictions_of(facts[found.restrictions], event.ts)
         passed = incidents.owner_signed_in(self.cfg, self.official, event, restrict, known)
         if passed:
             return [passed]
@@ -230,8 +228,7 @@ class TakeoverDetector:
         cfg, found, view, now, risk = self.cfg, memo.plan, ctx.view, event.ts, judged["risk"]
         assert found.contacts is not None
         out = profile.behaviour(cfg, event, view, known)
-        inherited = incidents.inherited(cfg, accounts.restrictions_of(facts[found.restrictions],
-                                                                      now), known, judged,
+        inherited = incidents.inherited(cfg, ctx.account.restrict, known, judged,
                                         event.session, open_)
         if inherited:
             out.append(inherited)
