@@ -13,7 +13,7 @@ import pytest
 from conftest import T0, config, event, forget_conversions, message
 from spimguard import open_engine, text
 from spimguard.db import connect
-from spimguard.detectors.base import settings
+from spimguard.detectors.base import Context, settings
 from spimguard.detectors.takeover import TakeoverSettings, burst, keys, plan, profile
 from spimguard.state import StateBackend
 from spimguard.state.ops import Contains, Count, Distinct, Query, Tally, Touch
@@ -27,7 +27,7 @@ def planned(**extra: Any) -> plan.Plan:
     event = message(cfg, "m1", "alice", ["bob"], extra.pop("body", "see you at five"), T0,
                     session="phone", **extra)
     view = text.SEALED if event.encrypted else text.view(event.text)
-    found = plan.plan(CFG, event, view)
+    found = plan.plan(CFG, Context(event, view=view))
     assert found is not None
     return found
 
@@ -81,7 +81,7 @@ def test_more_recipients_than_owner_people_read_no_listings_back() -> None:
     cfg = config()
     people = [f"p{i}" for i in range(CFG.owner_people + 1)]
     event = message(cfg, "m1", "alice", people, "hi all", T0, session="phone")
-    found = plan.plan(CFG, event, text.view(event.text))
+    found = plan.plan(CFG, Context(event, view=text.view(event.text)))
     assert found is not None and found.listed_back == () and found.heard is None
 
 
@@ -139,7 +139,7 @@ def _check_lifelong_converted(make: Callable[[], StateBackend],
     cfg = config()
     event = message(cfg, "m1", "alice", ["bob", "carol", "dave"], "hi", T0 + 500,
                     session="phone")
-    found = plan.plan(CFG, event, text.view(event.text))
+    found = plan.plan(CFG, Context(event, view=text.view(event.text)))
     assert found is not None
     old = make()
     old.write([Touch("tk:life:alice:phone", ("bob", "carol"), 400.0, 5)], T0)

@@ -21,7 +21,7 @@ from ...state.ops import Incr, Put, Query, Touch, Write
 from ..base import Context, Facts, Outcome, once, ramp, settings
 from . import burst, incidents, keys, profile, session
 from .plan import Plan, plan
-from .record import Record
+from .record import Recent, Record
 from .settings import TakeoverSettings
 
 _MEMO = "takeover"  # ``ctx.scratch``'s key for the event's ``_Found`` (None: not judged)
@@ -54,13 +54,14 @@ class TakeoverDetector:
         self.cfg = settings(self.name, TakeoverSettings, given)
         self.official = frozenset(config.official_clients)
         self.restriction_ttl = config.policy.restriction_ttl
+        self._recent = Recent()  # the records this detector put last (``record.Recent``)
 
     # -- what to read --------------------------------------------------------------------
     def _found(self, ctx: Context) -> _Found | None:
         return once(ctx, _MEMO, self._planned, ctx)
 
     def _planned(self, ctx: Context) -> _Found | None:
-        found = plan(self.cfg, ctx.event, ctx.view)
+        found = plan(self.cfg, ctx)
         return None if found is None else _Found(found)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
@@ -76,7 +77,7 @@ class TakeoverDetector:
         if memo.record is None:
             memo.record = Record(ctx.event.account, facts[memo.plan.record],
                                  self.cfg.session_ttl, self.cfg.live_window,
-                                 self.restriction_ttl)
+                                 self.restriction_ttl, self._recent)
         return memo.record
 
     def _session(self, memo: _Found, ctx: Context, facts: Facts) -> dict[str, Any]:
@@ -107,8 +108,7 @@ class TakeoverDetector:
 
     def _established(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
         if memo.established is None:
-            now = ctx.event.ts
-            first = accounts.first_seen_of(facts[memo.plan.first_seen], now)
+            now, first = ctx.event.ts, ctx.account.first_seen
             memo.established = first is not None and session.established(
                 self.cfg, first, now, self._record(memo, ctx, facts).profile(now),
                 0 if memo.plan.reciprocated is None else facts[memo.plan.reciprocated])
@@ -165,7 +165,7 @@ class TakeoverDetector:
         known = self._record(memo, ctx, facts).profile(now)
         judged = self._session(memo, ctx, facts)
         client = judged.get("client", "")
-        return (not accounts.restrictions_of(facts[found.restrictions], now)
+        return (not ctx.account.restrict
                 and (client in self.official or profile.familiar(
                     cfg, known.get("clients", {}), client, now))
                 and not session.scraped(cfg, judged.get("read", 0), facts[found.contacts_n])
@@ -189,17 +189,16 @@ class TakeoverDetector:
         known, open_ = record.profile(event.ts), record.incidents(event.ts)
         judged = self._session(memo, ctx, facts)
         if isinstance(event, Login):
-            return self._login(event, facts, memo.plan, known, judged, open_)
+            return self._login(event, ctx.account.restrict, known, judged, open_)
         if isinstance(event, ContactsRead):
             return self._contacts_read(event, facts, memo.plan, judged)
         assert isinstance(event, Message)
         return self._message(memo, ctx, event, facts, known, judged, open_)
 
-    def _login(self, event: Login, facts: Facts, found: Plan, known: dict[str, Any],
+    def _login(self, event: Login, restrict: dict[str, Any] | None, known: dict[str, Any],
                judged: dict[str, Any], open_: list[dict[str, Any]]) -> list[Signal]:
         if not event.success:
             return []
-        restrict = accounts.restrictions_of(facts[found.restrictions], event.ts)
         passed = incidents.owner_signed_in(self.cfg, self.official, event, restrict, known)
         if passed:
             return [passed]
@@ -230,8 +229,7 @@ class TakeoverDetector:
         cfg, found, view, now, risk = self.cfg, memo.plan, ctx.view, event.ts, judged["risk"]
         assert found.contacts is not None
         out = profile.behaviour(cfg, event, view, known)
-        inherited = incidents.inherited(cfg, accounts.restrictions_of(facts[found.restrictions],
-                                                                      now), known, judged,
+        inherited = incidents.inherited(cfg, ctx.account.restrict, known, judged,
                                         event.session, open_)
         if inherited:
             out.append(inherited)
@@ -296,7 +294,11 @@ class TakeoverDetector:
         record = self._record(memo, ctx, facts)
         out = self._changes(memo, ctx, facts, outcome, record)
         put = record.put(event.ts)
-        return out if put is None else [*out, put]
+        if put is None:
+            return out
+        assert record.written is not None
+        self._recent.keep(event.account, put.value, record.written)
+        return [*out, put]
 
     def _changes(self, memo: _Found, ctx: Context, facts: Facts, outcome: Outcome,
                  record: Record) -> list[Write]:

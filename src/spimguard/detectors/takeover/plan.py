@@ -13,16 +13,21 @@ a link's pitch is its domain, never the key of a text without one), the repeats 
 message with a fingerprint (``burst.repeating``). Whether the recipients list the
 account back is read for every message (``FAMILIAR_SENDER`` asks it); ``owner_consistent``
 sees it only for a message in the clear with no link (``listed_back``).
-Each is answered as if read: None or nothing, never a stale value."""
+Each is answered as if read: None or nothing, never a stale value.
+
+**Made once a batch.** All but what a message's text decides (its fingerprint, its link,
+its size) depends on the account, the session and the recipients alone: that part is made
+once for the batch's messages with the same three (``base.shared``), and so is the plan of
+an event other than a message, once for the account's events of the batch."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
 from ... import accounts
-from ...events import AccountInfo, Challenge, ContactsRead, Event, Login, Message
+from ...events import AccountInfo, Challenge, ContactsRead, Login, Message
 from ...state.ops import FOREVER, Contains, Count, Distinct, Get, Query, Tally
-from ...text import MessageView
+from ..base import Context, shared
 from . import keys, record
 from .origin import counted
 from .settings import TakeoverSettings
@@ -31,8 +36,7 @@ from .settings import TakeoverSettings
 class Plan(NamedTuple):
     record: Get  # the account's record (``record``): profile, sessions, incidents
     contacts_n: Distinct
-    restrictions: Get
-    first_seen: Get
+    restrictions: Get  # the engine's record of the account (``accounts.record``), as read
     reads: tuple[Query, ...]  # every query above and below, in one flat tuple
     session: str = ""  # the session a message counts under (``origin.counted``)
     # Each set a burst counts in is asked how many it holds and which recipients it holds
@@ -55,42 +59,76 @@ class Plan(NamedTuple):
     reciprocated: Distinct | None = None  # correspondents who vouched for their tie to it
 
 
-def plan(cfg: TakeoverSettings, event: Event, view: MessageView | None) -> Plan | None:
+class _People(NamedTuple):
+    """The part of a message's plan its sender, session and recipients decide: made once
+    a batch for its messages with the same three (``base.shared``), for an account writes
+    to the same few people from the same session most of the time."""
+
+    plan: Plan  # with the reads of a message that is not in the clear or has a link
+    listed_back: tuple[Contains, ...]  # ``Plan.listed_back`` of one in the clear, no link
+    clear_reads: tuple[Query, ...]  # ``Plan.reads`` of one in the clear with no link
+
+
+def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
     """The event's reads; None for an event the detector does not judge."""
+    event, view = ctx.event, ctx.view
     if not isinstance(event, Message | Login | ContactsRead | AccountInfo | Challenge):
         return None
     account = event.account
-    contacts_key = accounts.contacts(account)
-    held = accounts.record(account)  # the account's restrictions and first sighting, both
-    common = (Get(record.key(account)), Distinct(contacts_key, FOREVER), held, held)
     if not isinstance(event, Message):
-        return Plan(*common, reads=common[:3])
+        return shared(ctx, ("takeover", account), _account_plan, account)
     session = counted(event)  # without a session id, its app and network stand in
-    people = tuple(dict.fromkeys(event.recipients))[:cfg.max_recipients]
-    window, bucket, life_ttl = cfg.burst_window, cfg.burst_bucket, cfg.session_ttl
-    life_key = keys.lifelong(account, session)
+    people = shared(ctx, ("takeover", account, session, ctx.to), _people_plan, cfg,
+                    account, session, ctx.to)
+    found = people.plan
+    assert found.burst is not None
+    window, bucket = cfg.burst_window, cfg.burst_bucket
     link = bool(view and view.urls)
     clear = not event.encrypted and view is not None and not link
-    burst = Tally(keys.burst(account, session), window, people)
-    contacts, talked = accounts.ties(account, people, len(people))
     same_text = (Count(keys.same_text(account, session, view), window, bucket)
                  if view and view.fingerprint else None)
-    heard = Get(keys.heard(account, people[0])) if len(people) == 1 else None
-    text_to = Tally(keys.text(account, session, view), window, people) if link else None
+    text_to = Tally(keys.text(account, session, view), window,
+                    found.burst.members) if link else None
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
+    extra = tuple(q for q in (same_text, found.heard, text_to, shape) if q is not None)
+    return found._replace(reads=(people.clear_reads if clear else found.reads) + extra,
+                          same_text=same_text, text_to=text_to, shape=shape,
+                          listed_back=people.listed_back if clear else ())
+
+
+def _account_plan(account: str) -> Plan:
+    """What every event of the account reads: its record, its contact list's size and the
+    engine's record of it (its restrictions: ``accounts.record``)."""
+    own = (Get(record.key(account)), Distinct(accounts.contacts(account), FOREVER),
+           accounts.record(account))
+    return Plan(*own, reads=own)
+
+
+def _people_plan(cfg: TakeoverSettings, account: str, session: str,
+                 recipients: tuple[str, ...]) -> _People:
+    """A message's plan but for what its text decides (``plan``)."""
+    common = _account_plan(account)
+    people = tuple(dict.fromkeys(recipients))[:cfg.max_recipients]
+    window, life_ttl = cfg.burst_window, cfg.session_ttl
+    life_key = keys.lifelong(account, session)
+    burst = Tally(keys.burst(account, session), window, people)
+    contacts, talked = accounts.ties(account, people, len(people))
+    heard = Get(keys.heard(account, people[0])) if len(people) == 1 else None
     life = Tally(life_key, life_ttl, people, keys.LIFE)
     pals = Tally(life_key, life_ttl, people, keys.PALS)
     wrote = Tally(keys.wrote(account), accounts.TALKED_TTL, people, keys.WROTE)
     doubted = Tally(keys.doubted(account), window, people)
+    back = accounts.listed_back(account, people)
     listed_back = tuple(Contains(accounts.contacts(p), (account,)) for p in people) if (
-        clear and len(people) <= cfg.owner_people) else ()
-    reads = [*common[:3], burst, contacts, talked, life, pals, wrote, doubted, *listed_back]
-    back = accounts.listed_back(account, people)  # ``listed_back`` is its start, or nothing
+        len(people) <= cfg.owner_people) else ()
     reciprocated = Distinct(keys.reciprocated(account), accounts.TALKED_TTL,
                             keys.RECIPROCATED)
-    reads += (*back[len(listed_back):], reciprocated)
-    reads += [q for q in (same_text, heard, text_to, shape) if q is not None]
-    return Plan(*common, tuple(reads), session, burst, contacts, talked, same_text, heard,
-                text_to, shape, life, pals, listed_back, wrote, doubted, back,
-                reciprocated)  # in the order of Plan's fields
+    # ``listed_back`` is ``back``'s start (or all of it, past ``MAX_TIES``), read once.
+    head = (*common[:3], burst, contacts, talked, life, pals, wrote, doubted)
+    found = common._replace(reads=(*head, *back, reciprocated), session=session, burst=burst,
+                            contacts=contacts, talked=talked, heard=heard, life=life,
+                            pals=pals, wrote=wrote, doubted=doubted, back=back,
+                            reciprocated=reciprocated)
+    return _People(found, listed_back,
+                   (*head, *listed_back, *back[len(listed_back):], reciprocated))
