@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from conftest import T0, event, message
 from spimguard.detectors import takeover
 from spimguard.detectors.takeover import record as takeover_record
 from spimguard.detectors.takeover.record import PROFILE_TTL, Record
-from spimguard.events import EventTime as event_time
 from spimguard.state.ops import Get
 from test_takeover import engine_with_history
 
@@ -231,62 +228,3 @@ def test_the_bytes_form_is_compact_and_keeps_odd_domain_tags() -> None:
         fresh.set_profile({"domains": odd}, T0)
         put = fresh.put(T0)
         assert put is not None and takeover_record.decode(put.value)["p"]["domains"] == odd
-
-
-def _typed(value: object) -> object:
-    """``value`` with the type of every part beside it (a float's subclass as float: an
-    event's time is one), so that equal means equal type for type."""
-    if isinstance(value, dict):
-        return ("dict", [(k, _typed(v)) for k, v in value.items()])
-    if isinstance(value, list):
-        return ("list", [_typed(v) for v in value])
-    return ("float" if isinstance(value, float) else type(value).__name__, value)
-
-
-def test_what_a_put_keeps_decoded_is_what_its_bytes_read_back() -> None:
-    """An account's next event reads the record decoded as its put kept it (``Recent``),
-    not from the bytes: it must be what ``decode`` gives, to the type (an integer risk from
-    config, a time from an event) and the order of what is kept in order, with what has
-    expired at the put left out as the bytes leave it out."""
-    old = {"p": {"msgs": 2, "nets": {"192.0.2.0": [T0 - DAY, T0 - DAY]}, "scripts": None,
-                 "domains": ["not-a-tag"]}, "pt": T0 - DAY,
-           "s": {"gone": ["app", "192.0.2.0", T0 - 40 * DAY, 0, 0.4, 0, 0, T0 - 40 * DAY, 0],
-                 "tab": ["app", "192.0.2.0", T0 - DAY, 2, 1, True, 1, T0 - DAY, False]},
-           "l": {"192.0.2.0": T0 - 2 * LIVE, "198.51.100.0": T0 - 60},
-           "i": [T0 - DAY, [{"session": "evil", "since": T0 - DAY, "net": "203.0.113.0",
-                             "range": "203.0.0.0", "family": "bot", "note": "v1"}]],
-           "n": {"gone": [[0, 1]], "tab": [[int(T0 // 3600) - 2, 4]]}}
-    fresh = record(old)
-    fresh.set_session("phone", {"client": "im-android", "net": "198.51.100.0",
-                                "login": event_time(T0), "read": 3, "risk": 1,
-                                "dormant": True, "replies": 0}, event_time(T0), 8, 2)
-    fresh.count_sent("phone", event_time(T0), 8)
-    put = fresh.put(event_time(T0))
-    assert put is not None and fresh.written is not None
-    assert _typed(takeover_record.decode(put.value)) == _typed(fresh.written)
-    assert set(fresh.written["s"]) == {"tab", "phone"} and "gone" not in fresh.written["n"]
-    assert "scripts" not in fresh.written["p"] and list(fresh.written["l"]) == ["198.51.100.0"]
-
-
-def test_a_record_put_is_not_decoded_again_unless_the_store_holds_other_bytes() -> None:
-    recent = takeover_record.Recent()
-    fresh = record()
-    fresh.set_profile({"msgs": 3}, T0)
-    put = fresh.put(T0)
-    assert put is not None and fresh.written is not None
-    recent.keep("alice", put.value, fresh.written)
-    assert recent.decoded("alice", bytes(put.value)) is fresh.written  # equal bytes
-    assert recent.decoded("bob", put.value) is None  # another account's
-    assert recent.decoded("alice", written()) is None  # another node wrote it since
-    assert recent.decoded("alice", None) is None
-    assert Record("alice", written(), SESSION_TTL, LIVE, INCIDENT_TTL, recent).profile(T0) == {
-        "msgs": 3}
-
-
-def test_recent_records_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(takeover_record, "RECENT", 2)
-    recent = takeover_record.Recent()
-    for account in ("a", "b", "a", "c"):
-        recent.keep(account, account.encode(), {"msgs": account})
-    assert recent.decoded("b", b"b") is None  # the least recently put went first
-    assert recent.decoded("a", b"a") == {"msgs": "a"} and recent.decoded("c", b"c")

@@ -21,7 +21,7 @@ from ...state.ops import Incr, Put, Query, Touch, Write
 from ..base import Context, Facts, Outcome, once, ramp, settings
 from . import burst, incidents, keys, profile, session
 from .plan import Plan, plan
-from .record import Recent, Record
+from .record import Record
 from .settings import TakeoverSettings
 
 _MEMO = "takeover"  # ``ctx.scratch``'s key for the event's ``_Found`` (None: not judged)
@@ -54,7 +54,6 @@ class TakeoverDetector:
         self.cfg = settings(self.name, TakeoverSettings, given)
         self.official = frozenset(config.official_clients)
         self.restriction_ttl = config.policy.restriction_ttl
-        self._recent = Recent()  # the records this detector put last (``record.Recent``)
 
     # -- what to read --------------------------------------------------------------------
     def _found(self, ctx: Context) -> _Found | None:
@@ -77,7 +76,7 @@ class TakeoverDetector:
         if memo.record is None:
             memo.record = Record(ctx.event.account, facts[memo.plan.record],
                                  self.cfg.session_ttl, self.cfg.live_window,
-                                 self.restriction_ttl, self._recent)
+                                 self.restriction_ttl)
         return memo.record
 
     def _session(self, memo: _Found, ctx: Context, facts: Facts) -> dict[str, Any]:
@@ -294,11 +293,7 @@ class TakeoverDetector:
         record = self._record(memo, ctx, facts)
         out = self._changes(memo, ctx, facts, outcome, record)
         put = record.put(event.ts)
-        if put is None:
-            return out
-        assert record.written is not None
-        self._recent.keep(event.account, put.value, record.written)
-        return [*out, put]
+        return out if put is None else [*out, put]
 
     def _changes(self, memo: _Found, ctx: Context, facts: Facts, outcome: Outcome,
                  record: Record) -> list[Write]:

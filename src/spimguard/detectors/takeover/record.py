@@ -68,9 +68,6 @@ from ...state.ops import Count, Put, bucket_range
 
 PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
 SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by the hour
-# Accounts whose last record ``Recent`` keeps decoded: ~1.5 KB of Python objects each, so
-# ~15 MB at most; an account that writes again within that many others is not decoded.
-RECENT = 10_000
 
 _FIELDS = ("client", "net", "login", "read", "risk", "dormant", "replies")  # then: written
 _WRITTEN, _PROVEN = 7, 8
@@ -98,21 +95,16 @@ class Record:
         "_live_window",
         "_raw",
         "_session_ttl",
-        "written",
     )
 
-    def __init__(self, account: str, stored: bytes | list[Any] | dict[str, Any] | None,
-                 session_ttl: float, live_window: float, incident_ttl: float,
-                 recent: Recent | None = None) -> None:
+    def __init__(self, account: str, stored: dict[str, Any] | None, session_ttl: float,
+                 live_window: float, incident_ttl: float) -> None:
         self._account = account
-        known = None if recent is None else recent.decoded(account, stored)
-        self._raw = decode(stored) if known is None else known
+        self._raw = decode(stored)
         self._changed: dict[str, Any] = {}
         self._session_ttl = session_ttl
         self._live_window = live_window
         self._incident_ttl = incident_ttl
-        # After ``put``: the record as stored, as ``decode`` reads it back (``Recent``).
-        self.written: dict[str, Any] | None = None
 
     # -- reads -----------------------------------------------------------------------
     def profile(self, now: float) -> dict[str, Any]:
@@ -180,42 +172,12 @@ class Record:
         event changed nothing."""
         if not self._changed:
             return None
-        stored, end, self.written = _encode({**self._raw, **self._changed}, now,
-                                            self._session_ttl, self._live_window,
-                                            self._incident_ttl)
+        stored, end = _encode({**self._raw, **self._changed}, now, self._session_ttl,
+                              self._live_window, self._incident_ttl)
         return Put(key(self._account), stored, end - now)
 
     def _current(self, part: str) -> dict[str, Any]:
         return self._changed[part] if part in self._changed else self._raw.get(part, {})
-
-
-class Recent:
-    """The records this process put last, each with the bytes it stored, as ``decode``
-    reads them back (``_encode`` makes both): an account's next event most often reads
-    the very bytes its last one put, and is spared decoding them (a tenth of the
-    detector's work a message). Looked up by equal bytes, never by account alone: a
-    record another node wrote, or a batch that was not committed, reads what the store
-    holds. The dicts are shared, never changed (``Record``'s answers are not). At most
-    ``RECENT`` accounts, the least recently put dropped first."""
-
-    __slots__ = ("_last",)
-
-    def __init__(self) -> None:
-        self._last: dict[str, tuple[bytes, dict[str, Any]]] = {}
-
-    def decoded(self, account: str, stored: object) -> dict[str, Any] | None:
-        """``decode(stored)`` when ``stored`` is what this process put last for
-        ``account``, else None."""
-        last = self._last.get(account)
-        return last[1] if last is not None and (
-            last[0] is stored or last[0] == stored) else None
-
-    def keep(self, account: str, stored: bytes, written: dict[str, Any]) -> None:
-        last = self._last
-        last.pop(account, None)  # to the end: the most recent
-        last[account] = (stored, written)
-        if len(last) > RECENT:
-            del last[next(iter(last))]
 
 
 def _newest(entries: dict[str, Any], cap: int, when: Any) -> dict[str, Any]:
@@ -293,18 +255,16 @@ def _decode(stored: bytes) -> dict[str, Any]:
 
 
 def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window: float,
-            incident_ttl: float) -> tuple[bytes, float, dict[str, Any]]:
-    """``record`` (``decode``'s dict) as stored, what has expired at ``now`` left out, when
-    the last of what is kept expires, and what ``decode`` reads back from the bytes, made
-    alongside (``Recent``): a msgpack list of the parts in a fixed order, the strings it
-    repeats named by their index in one table and the numbers (times, risks) by their
-    index in another, packed as doubles (so read back as floats: ``float`` here)."""
+            incident_ttl: float) -> tuple[bytes, float]:
+    """``record`` (``decode``'s dict) as stored, what has expired at ``now`` left out, and
+    when the last of what is kept expires: a msgpack list of the parts in a fixed order,
+    the strings it repeats named by their index in one table and the numbers (times,
+    risks) by their index in another, packed as doubles."""
     names: dict[str, int] = {}
     name = names.setdefault  # name(text, len(names)): its index, a new one if new
     nums: dict[float, int] = {}
     num = nums.setdefault
     end = -math.inf  # every change is alive at ``now``: some part is kept, and raises it
-    kept: dict[str, Any] = {}
 
     def seen(entries: dict[str, list[Any]] | None) -> list[Any] | None:
         if entries is None:
@@ -326,12 +286,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
                    get("msgs"), seen(get("nets")), seen(get("clients")), seen(get("owned")),
                    get("cidrs"), None if domains is None else _tags(domains), get("scripts"),
                    get("hours")]
-        # Read back: a field of None is left out; the domain tags come back as the list
-        # they are (``_tags`` keeps a list it cannot pack as it is).
-        kept["p"] = {f: v for f, v in fields.items() if v is not None}
-        kept["pt"] = float(pt)
     sessions: list[Any] = []
-    kept_sessions: dict[str, list[Any]] = {}
     for s, e in record.get("s", {}).items():
         if e[_WRITTEN] + session_ttl > now:
             end = max(end, e[_WRITTEN] + session_ttl)
@@ -339,19 +294,11 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
                          num(e[2], len(nums)), num(e[_WRITTEN], len(nums)), e[3],
                          num(float(e[4]), len(nums)), e[6],
                          (1 if e[5] else 0) | (2 if e[_PROVEN] else 0))
-            kept_sessions[s] = [e[0], e[1], float(e[2]), e[3], float(e[4]), 1 if e[5] else 0,
-                                e[6], float(e[_WRITTEN]), 1 if e[_PROVEN] else 0]
-    if kept_sessions:
-        kept["s"] = kept_sessions
     live: list[Any] = []
-    kept_live: dict[str, float] = {}
     for net, ts in record.get("l", {}).items():
         if ts > now - live_window:
             end = max(end, ts + live_window)
             live += (name(net, len(names)), num(ts, len(nums)))
-            kept_live[net] = float(ts)
-    if kept_live:
-        kept["l"] = kept_live
     incidents: list[Any] = []
     if record.get("i") and record["i"][0] + incident_ttl > now:
         written, entries = record["i"]
@@ -361,12 +308,8 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             incidents += (name(i["session"], len(names)), num(i["since"], len(nums)),
                           name(i["net"], len(names)), name(i["range"], len(names)),
                           name(i["family"], len(names)))
-        kept["i"] = [float(written), [
-            {"session": i["session"], "since": float(i["since"]), "net": i["net"],
-             "range": i["range"], "family": i["family"]} for i in entries]]
     first, hour = bucket_range(SENT, now)
     sent = []
-    kept_sent: dict[str, list[list[int]]] = {}
     for s, buckets in record.get("n", {}).items():
         if buckets and buckets[-1][0] >= first:
             end = max(end, (buckets[-1][0] + 1) * SENT.bucket + SENT.window)
@@ -374,12 +317,9 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             for h, n in buckets:
                 flat += (hour - h, n)
             sent.append(flat)
-            kept_sent[s] = buckets  # [[hour, count], ...]: whole numbers, read back alike
-    if kept_sent:
-        kept["n"] = kept_sent
     stored = _ENCODER.encode([_VERSION, hour, list(names), array("d", nums).tobytes(),
                               profile, sessions, live, incidents, sent])
-    return stored, end, kept
+    return stored, end
 
 
 def _tags(tags: list[str]) -> bytes | list[str]:
