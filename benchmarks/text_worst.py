@@ -43,10 +43,15 @@ FAMILIES = (
     "xn--", "a.xn--", "a:1", "a.b:1/", "a@b.", "a" * 63 + ".", "a" * 64, "ﬁ", "ＡＢ",
     "\u00ad", "a\ufe0f", "\U0001d173", "a\U0001bca0", "a\u3002", "a-\u3002", "1\u3002", "a\u3002b.",
     "\u3002a", "a\u3002com/", "http://0x", "1.1.1.1/",
+    # Words spaced out (every run joined, or a run of single letters just short of one),
+    # blanks that are no whitespace, links glued to prose without spaces, names before '@'.
+    "a ", "a b  ", "a ! ", "a\u2800", "a\U0001d159b ", "\u0e01\u0e34 ", "a, ", "a b c d ",
+    "\u4f60a.com ", "\u4f60a-\u3002com/", "\u0e01a.co", "a.com\u4f60", "a.com@b.com/",
+    "a.com@", "a@b.com/ ", "a:b@",
 )
 PIECES = ("a", "1", "@", "$", ".", "-", "_", " ", "dot", "com", "[", "]", "(", ")", "{", "}",
           "http://", "www.", "/", ":", "\u200b", "а", "😀", "xn--", "\u0301", "ا", "你", "\n",
-          "\u3002", "\U0001d173", "0x")
+          "\u3002", "\U0001d173", "0x", "\u2800", "\u0e01", "\u0e34")
 
 
 def fill(unit: str, kib: int) -> str:

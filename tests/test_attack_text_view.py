@@ -220,13 +220,71 @@ def test_a_cjk_word_after_a_latin_one_stays_prose() -> None:
         assert view(prose).urls == (), prose
 
 
-@pytest.mark.xfail(strict=True, reason="a host label mixing CJK and Latin before U+3002 "
-                   "reads as CJK prose ('我用Google\u3002Apple' must stay prose); telling the two "
-                   "apart needs a rule on what follows the host (a path), not yet written")
-def test_a_label_mixing_cjk_and_latin_before_an_ideographic_full_stop() -> None:
-    """The browser reads xn--tones-shop-535xi36u.com; the deny list holding it misses."""
-    assert view("new ringtones: 购物tones-shop\u3002com/new").domains == (
-        "xn--tones-shop-535xi36u.com",)
+@pytest.mark.parametrize(("written", "as_written"), [
+    ("\u8d2d\u7269tones-shop\u3002com/new", "xn--tones-shop-535xi36u.com"),  # 购物, U+3002
+    ("\u8bf7\u770btones-shop.com", "xn--tones-shop-wr6yl05p.com"),  # 请看, an ASCII dot
+])
+def test_a_link_glued_to_cjk_prose_is_read_both_ways(written: str, as_written: str) -> None:
+    """Session 12's red team: a link written against CJK prose was read with the CJK letters
+    in its first label (and with U+3002 as the CJK's sentence end), so a deny list holding
+    tones-shop.com missed it. A linkifier starts the link where the prose ends; a browser
+    given the whole run reads it as written: both readings go to the link checks."""
+    assert view(f"new ringtones: {written}").domains == ("tones-shop.com", as_written)
+
+
+def test_prose_glued_to_a_link_stays_prose() -> None:
+    """The linkifier's reading comes first, so the words around the link are still words;
+    prose after a top-level domain ends it, and Thai (no spaces either) glues the same way."""
+    glued = view("\u8bf7\u770btones-shop.com\u5f88\u597d")  # 请看tones-shop.com很好
+    assert (glued.domains[0], glued.prose) == ("tones-shop.com", "\u8bf7\u770b \u5f88\u597d")
+    thai = view("\u0e2a\u0e21\u0e31\u0e04\u0e23\u0e40\u0e25\u0e22line.me/x")  # สมัครเลยline.me/x
+    assert thai.domains[0] == "line.me"
+    assert view("hotlive.vip\u0e40\u0e15\u0e34\u0e21").domains == ("hotlive.vip",)
+    # A label of CJK and Latin before U+3002 is one only with a path after the host.
+    for prose in ("我用Google\u3002Apple，很好", "他来自Beijing\u3002中国"):
+        assert view(prose).urls == (), prose
+
+
+@pytest.mark.parametrize("entry", ["tones-shop.com", "xn--tones-shop-535xi36u.com"])
+def test_the_deny_list_holding_either_reading_blocks_a_glued_link(entry: str) -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("block", [entry])])
+    verdict = engine.process(message(engine.config, "m", "a", ["b"],
+                                     "\u8d2d\u7269tones-shop\u3002com/new"))
+    assert verdict.action == "block", verdict.signals
+
+
+@pytest.mark.parametrize(("written", "host", "userinfo"), [
+    ("paypal.com@tones-shop.com/login", "tones-shop.com", "paypal.com"),
+    ("www.paypal.com@tones-shop.com/login", "tones-shop.com", "www.paypal.com"),
+    ("paypal.com:secure@tones-shop.com:8080/login", "tones-shop.com", "paypal.com:secure"),
+    ("bob@tones-shop.com/login", "tones-shop.com", "bob"),
+])
+def test_a_bare_name_before_at_is_the_userinfo_of_the_host_after(written: str, host: str,
+                                                                  userinfo: str) -> None:
+    """Session 12's red team: a bare "paypal.com@evil.example/x" was read as a link to
+    paypal.com; a browser given it goes to the host after the '@'."""
+    (url,) = view(f"log in: {written}").urls
+    assert (url.host, url.userinfo) == (host, userinfo), written
+
+
+@pytest.mark.parametrize("written", [
+    "paypal.com@evil.example/x",  # no known suffix after the '@': no bare link
+    "paypal.com@tones-shop.com",  # no path: an e-mail address
+    "jane.kim@gmail.com",  # ".kim" is a top-level domain; the name is no link
+])
+def test_the_name_before_at_is_never_a_link_of_its_own(written: str) -> None:
+    assert view(f"write to {written} today").urls == (), written
+
+
+def test_the_deny_list_sees_the_host_after_a_bare_userinfo() -> None:
+    engine = links_engine()
+    assert "LINK_USERINFO" in codes(engine, "verify now: paypal.com@tones-shop.net/login", "u")
+    engine.write_state([lists_write("block", ["tones-shop.com"]),
+                        lists_write("allow", ["paypal.com"])])
+    verdict = engine.process(message(engine.config, "m", "a", ["b"],
+                                     "verify now: paypal.com@tones-shop.com/login"))
+    assert verdict.action == "block", verdict.signals
 
 
 def test_a_wildcard_entry_on_the_deny_list_blocks_the_hosts_it_names() -> None:
@@ -241,13 +299,14 @@ def test_a_wildcard_entry_on_the_deny_list_blocks_the_hosts_it_names() -> None:
     assert verdict.action == "block", verdict.signals
 
 
-@pytest.mark.xfail(strict=True, reason="letters spaced out (a space, or U+2800 BRAILLE "
-                   "PATTERN BLANK, drawn as one but no whitespace) read as one-letter words; "
-                   "joining runs of single letters back into words changes what the content "
-                   "model reads and needs it retrained")
-@pytest.mark.parametrize("blank", [" ", "\u2800"], ids=["space", "U+2800"])
+# Blanks a reader reads as spaces: whitespace, and what is drawn as a blank but is none.
+BLANKS = {"space": " ", "U+2800": "\u2800", "U+13430": "\U00013430", "U+1D159": "\U0001d159",
+          "U+3000": "\u3000", "newline": "\n"}
+
+
+@pytest.mark.parametrize("blank", BLANKS.values(), ids=BLANKS.keys())
 def test_a_pitch_with_its_letters_spaced_out_is_judged_as_the_pitch(blank: str) -> None:
-    """Session 12's red team: the blocked pitch, a blank after every letter, is delivered
+    """Session 12's red team: the blocked pitch, a blank after every letter, was delivered
     (a space) or only warned (U+2800); the reader still reads every word."""
     engine = open_engine(config())
     cfg = engine.config
@@ -255,3 +314,45 @@ def test_a_pitch_with_its_letters_spaced_out_is_judged_as_the_pitch(blank: str) 
     verdict = engine.process(message(cfg, "m", "bot", ["stranger"],
                                      behind_every_letter(PITCH, blank), T0))
     assert verdict.action == "block", verdict.signals
+
+
+@pytest.mark.parametrize("blank", BLANKS.values(), ids=BLANKS.keys())
+def test_letters_spaced_out_read_as_the_words(blank: str) -> None:
+    """A blank after every letter: one between letters joins them, two (the writer's own
+    space and the blank after the word) part words; a blank after punctuation parts them."""
+    spaced = view(behind_every_letter(PITCH, blank))
+    assert spaced.spaced and not view(PITCH).spaced
+    assert spaced.skeleton == view(PITCH).skeleton
+    assert spaced.fingerprint == view(PITCH).fingerprint
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("f r 3 3  r 1 n g t 0 n e s", "free ringtones"),  # leet, spaced: read, then folded
+    ("c a l l  0 8 0 0  1 2 3  n o w", "call 0800 123 now"),
+    ("h e r e :  b u y", "here: buy"),
+    ("G o o d n i g h t . .", "goodnight. ."),
+    ("ฟ รี เ ค ร ดิ ต", "ฟรีเครดิต"),  # Thai ("free credit"), each letter's marks kept
+    ("b\u2800u\u2800y\u2800 r i n g t o n e s", "buy ringtones"),  # blanks of two kinds
+    ("b u y r i n g t o n e s", "buyringtones"),  # one blank everywhere: one run
+])
+def test_words_spaced_out_in_any_way(written: str, read: str) -> None:
+    assert view(written).skeleton == read, written
+
+
+@pytest.mark.parametrize("prose", [
+    "we flew to the U S A in May",  # spelled initials: at most four letters
+    "R S V P by friday",
+    "categories A, B, C, D, E and F",  # one-letter words, no word spaced out
+    "a - b - c",
+    "你 好 吗 你 好",  # Han: each character is a word
+    "나 도 그 때 그 일이 생각나",  # Hangul: one-syllable words
+    "1 2 3 4 5 6 go",  # digits alone are a count, no word
+])
+def test_ordinary_runs_of_single_characters_stay(prose: str) -> None:
+    seen = view(prose)
+    assert (seen.text, seen.spaced) == (prose, False), prose
+
+
+def test_a_blank_that_is_no_whitespace_parts_words() -> None:
+    """U+2800 between two words is the space a reader sees there."""
+    assert view("FREE\u2800ringtones\U0001d159now").skeleton == "free ringtones now"

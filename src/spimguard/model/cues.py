@@ -107,7 +107,8 @@ def cues(view: MessageView) -> list[str]:
     found = [name for name in _CUE_WORDS if name in hit]
     if "channel" not in found and _HANDLE.search(view.prose):
         found.append("channel")
-    if _SPACED.search(view.prose):
+    # Letters spaced by blanks are read as their words (``text.unspace``): the view says so.
+    if view.spaced or _SPACED.search(view.prose):
         found.append("spaced")
     if len(_EMOJI.findall(view.prose)) >= 3:
         found.append("emoji")

@@ -59,6 +59,8 @@ _PROBES = (
     "เครดิตฟรี 100 บาท สมัครเลย line.me/ti/p/abc",
     "空投 airdrop: claim 500 USDT now ✅🚀 connect wallet",
     "café naïve CAFÉ ＦＵＬＬＷＩＤＴＨ z​ero​width s.p.a.c.e.d",
+    "F R E E  r i n g t o n e s\u2800 n o w, U S A",  # spaced out, and initials
+    "请看tones-shop.com很好 สมัครเลยline.me/x paypal.com@tones-shop.com/x",  # glued links
     "",
 )
 _P = np.uint32(0x01000193)
