@@ -19,7 +19,7 @@ from ..errors import ConfigError
 from ..model.scorer import sigmoid
 from ..text import UrlFact
 from . import words
-from .features import BRANDS, LURES, NAMES, PAGES, PHRASES, SCRIPTS, VERSION, shape
+from .features import BRANDS, LURES, NAMES, PAGES, PHRASES, SCRIPTS, VERSION, Shape, shape
 
 BUNDLED = "urls.json"
 OTHER_TLD = "(other)"
@@ -28,6 +28,21 @@ OTHER_TLD = "(other)"
 REASON = 0.25
 _BRANDS = frozenset(BRANDS)
 _NAMED = _BRANDS | LURES | {e.strip(".") for e in (*SCRIPTS, *PAGES)}
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the model reads of a URL, whatever its weights: its shape, the letter runs of
+    its host and the words of its path. Training reads each URL once and weighs the
+    reading under every fit it tries (a shape is most of the cost of a judgement)."""
+
+    shape: Shape
+    pieces: list[str]  # ``words.host_pieces``
+    path: list[str]  # ``words.path_words``
+
+
+def read(url: UrlFact) -> Reading:
+    return Reading(shape(url), words.host_pieces(url, _BRANDS), words.path_words(url))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +70,9 @@ class UrlModel:
         self.warn_at = float(artefact["thresholds"]["warn_at"])
         self.hold_at = float(artefact["thresholds"]["hold_at"])
 
-    def margin(self, url: UrlFact) -> tuple[float, list[tuple[float, str]]]:
+    def margin(self, reading: Reading) -> tuple[float, list[tuple[float, str]]]:
         """Log-odds of phishing, and each phrased feature's share of it."""
-        seen = shape(url)
+        seen = reading.shape
         parts: list[tuple[float, str]] = []
         z = self.intercept + self.tld.get(seen.tld, self.tld[OTHER_TLD])
         for name, value, mean, scale, w in zip(NAMES, seen.values, self.mean, self.scale,
@@ -66,8 +81,9 @@ class UrlModel:
             z += share
             if value and name in PHRASES:
                 parts.append((share, PHRASES[name].format(**seen.facts)))
-        found = [(self.host_words[w], w) for w in words.host_words(url, self.host_words, _BRANDS)]
-        path = dict.fromkeys(w for w in words.path_words(url) if w in self.path_words)
+        found = [(self.host_words[w], w) for w in words.host_words(reading.pieces,
+                                                                   self.host_words)]
+        path = dict.fromkeys(w for w in reading.path if w in self.path_words)
         found_path = [(self.path_words[w], w) for w in path]
         for weighed, where in ((found, "name"), (found_path, "path")):
             if weighed:
@@ -84,7 +100,10 @@ class UrlModel:
         return z, parts
 
     def judge(self, url: UrlFact) -> Judgement:
-        z, parts = self.margin(url)
+        return self.judge_reading(read(url))
+
+    def judge_reading(self, reading: Reading) -> Judgement:
+        z, parts = self.margin(reading)
         weighed = sorted((share, phrase) for share, phrase in parts if share >= REASON)
         return Judgement(sigmoid(z), z, tuple(phrase for _, phrase in reversed(weighed[-3:])))
 

@@ -36,8 +36,9 @@ import hashlib
 import io
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,8 @@ from ..errors import BadInput
 from ..model.stack import numeric_stack
 from ..text import UrlFact, parse_url
 from . import words
-from .features import BRANDS, NAMES, VERSION, shape
-from .scorer import OTHER_TLD, UrlModel
+from .features import NAMES, VERSION
+from .scorer import OTHER_TLD, Reading, UrlModel, read
 
 HANNOUSSE = "web-page-phishing-hannousse-yahiouche/dataset_phishing.csv"
 HANNOUSSE_SHA256 = "21093e2902e5441c86a6daf95e86e7c332046e477fdf109a579d7bd81e586d6c"
@@ -65,14 +66,20 @@ WARN_BUDGET = 0.01  # share of each benign source's held-out URLs the warn thres
 MIN_TLD = 20  # a suffix gets a weight of its own once the training set has this many URLs
 MIN_DOMAINS = 3  # a word joins the vocabulary once this many registrable domains use it
 DIGITS = 6  # significant digits kept in the artefact: the same bytes on any machine
-BRAND_NAMES = frozenset(BRANDS)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Labelled:
     url: UrlFact
     phishing: int
     source: str  # "hannousse", "discord" or "opendns"
+
+    @cached_property
+    def seen(self) -> Reading:
+        """What the model reads of the URL, read once: ``tune`` fits 12 models on the same
+        URLs and grades each on the validation ones (read anew each time, the shapes
+        were five sixths of a training run)."""
+        return read(self.url)
 
 
 def _read(root: Path, name: str, expected: str) -> tuple[bytes, str]:
@@ -162,31 +169,34 @@ def _round(x: float) -> float:
     return float(f"{x:.{DIGITS}g}")
 
 
-def matrix(urls: list[UrlFact], tlds: list[str]) -> np.ndarray:
+def _readings(labelled: list[Labelled]) -> list[Reading]:
+    return [s.seen for s in labelled]
+
+
+def matrix(seen: Sequence[Reading], tlds: list[str]) -> np.ndarray:
     """The hand-written feature rows with the suffix columns."""
     index = {t: i for i, t in enumerate(tlds)}
     other = index[OTHER_TLD]
-    rows = np.zeros((len(urls), len(NAMES) + len(tlds)))
-    for i, url in enumerate(urls):
-        seen = shape(url)
-        rows[i, : len(NAMES)] = seen.values
-        rows[i, len(NAMES) + index.get(seen.tld, other)] = 1.0
-    return rows
+    rows = np.array([r.shape.values for r in seen], dtype=float).reshape(len(seen), len(NAMES))
+    suffixes = np.zeros((len(seen), len(tlds)))
+    suffixes[np.arange(len(seen)), [index.get(r.shape.tld, other) for r in seen]] = 1.0
+    return np.hstack([rows, suffixes])
 
 
-def word_matrix(urls: list[UrlFact], host: list[str], path: list[str]) -> sparse.csr_matrix:
+def word_matrix(seen: Sequence[Reading], host: list[str], path: list[str]
+                ) -> sparse.csr_matrix:
     """One 0/1 column per vocabulary word: the host's, then the path's."""
     host_index = {w: i for i, w in enumerate(host)}
     path_index = {w: len(host) + i for i, w in enumerate(path)}
     rows: list[int] = []
     cols: list[int] = []
-    for i, url in enumerate(urls):
-        found = [host_index[w] for w in words.host_words(url, host_index, BRAND_NAMES)]
-        found += sorted({path_index[w] for w in words.path_words(url) if w in path_index})
+    for i, reading in enumerate(seen):
+        found = [host_index[w] for w in words.host_words(reading.pieces, host_index)]
+        found += sorted({path_index[w] for w in reading.path if w in path_index})
         rows += [i] * len(found)
         cols += found
     return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)),
-                             shape=(len(urls), len(host) + len(path)))
+                             shape=(len(seen), len(host) + len(path)))
 
 
 @dataclass(frozen=True)
@@ -201,29 +211,29 @@ class Design:
     path: list[str]
 
     @classmethod
-    def of(cls, train: list[UrlFact]) -> Design:
+    def of(cls, train: list[Labelled]) -> Design:
         counts: dict[str, int] = {}
-        for url in train:
-            tld = shape(url).tld
+        for s in train:
+            tld = s.seen.shape.tld
             counts[tld] = counts.get(tld, 0) + 1
         tlds = [*sorted(t for t, n in counts.items() if n >= MIN_TLD and t), OTHER_TLD]
-        x = matrix(train, tlds)[:, : len(NAMES)]
+        x = matrix(_readings(train), tlds)[:, : len(NAMES)]
         scale = x.std(axis=0)
         scale[scale == 0] = 1.0
-        host = words.vocabulary(((u.domain, words.host_pieces(u, BRAND_NAMES))
-                                 for u in train), MIN_DOMAINS, words.MIN_HOST_WORD)
-        path_vocabulary = words.vocabulary(((u.domain, words.path_words(u)) for u in train),
+        host = words.vocabulary(((s.url.domain, s.seen.pieces) for s in train),
+                                MIN_DOMAINS, words.MIN_HOST_WORD)
+        path_vocabulary = words.vocabulary(((s.url.domain, s.seen.path) for s in train),
                                            MIN_DOMAINS, words.MIN_WORD)
         return cls(tlds, x.mean(axis=0), scale, host, path_vocabulary)
 
-    def hand(self, urls: list[UrlFact]) -> np.ndarray:
-        x = matrix(urls, self.tlds)
+    def hand(self, seen: Sequence[Reading]) -> np.ndarray:
+        x = matrix(seen, self.tlds)
         x[:, : len(NAMES)] = (x[:, : len(NAMES)] - self.mean) / self.scale
         return x
 
-    def inputs(self, urls: list[UrlFact]) -> sparse.csr_matrix:
-        return sparse.hstack([sparse.csr_matrix(self.hand(urls)),
-                              word_matrix(urls, self.host, self.path)]).tocsr()
+    def inputs(self, seen: Sequence[Reading]) -> sparse.csr_matrix:
+        return sparse.hstack([sparse.csr_matrix(self.hand(seen)),
+                              word_matrix(seen, self.host, self.path)]).tocsr()
 
 
 @dataclass(frozen=True)
@@ -267,9 +277,9 @@ def fit_monotone(x: sparse.csr_matrix | np.ndarray, y: np.ndarray, c: float) -> 
 
 def _fit(train: list[Labelled], c: float) -> tuple[Design, Fitted]:
     """The hand features, suffixes and words of ``train`` and the monotone fit on them."""
-    urls = [s.url for s in train]
-    design = Design.of(urls)
-    return design, fit_monotone(design.inputs(urls), np.array([s.phishing for s in train]), c)
+    design = Design.of(train)
+    return design, fit_monotone(design.inputs(_readings(train)),
+                                np.array([s.phishing for s in train]), c)
 
 
 def fit(train: list[Labelled], c: float) -> dict[str, Any]:
@@ -301,7 +311,7 @@ def warn_cut(p: np.ndarray, held_out: list[Labelled]) -> float:
     return max(cuts)
 
 
-Scores = Callable[[list[UrlFact]], np.ndarray]
+Scores = Callable[[Sequence[Reading]], np.ndarray]
 
 
 def families(root: Path, sets: list[tuple[str, list[UrlFact]]], c: float
@@ -313,29 +323,28 @@ def families(root: Path, sets: list[tuple[str, list[UrlFact]]], c: float
     train, held = split(data)
     train = fitting(train)[0]  # the families the shipped model was fitted on
     y = np.array([s.phishing for s in train])
-    urls = [s.url for s in train]
-    plain = Design.of(urls)
     design, model = _fit(train, c)
     candidates: list[tuple[str, Scores]] = [(
         "logistic regression, hand features and words (shipped)",
         lambda u: model.p(design.inputs(u)))]
-    hand = fit_monotone(plain.hand(urls), y, c)
+    rows = design.hand(_readings(train))
+    hand = fit_monotone(rows, y, c)
     candidates.append(("logistic regression, hand features only (no words)",
-                       lambda u: hand.p(sparse.csr_matrix(plain.hand(u)))))
+                       lambda u: hand.p(sparse.csr_matrix(design.hand(u)))))
     # The trees under the same rule: the score never falls as a feature rises.
-    rows = plain.hand(urls)
     trees = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, random_state=0,
                                            monotonic_cst=[1] * rows.shape[1])
     trees.fit(rows, y)
     candidates.append(("gradient-boosted trees, hand features, monotone",
-                       lambda u: trees.predict_proba(plain.hand(u))[:, 1]))
+                       lambda u: trees.predict_proba(design.hand(u))[:, 1]))
+    readings = [[read(u) for u in urls] for _, urls in sets]
     out = []
     for name, scores in candidates:
-        p = scores([s.url for s in held])
+        p = scores(_readings(held))
         cut = warn_cut(p, held)
         row = [float((p[[s.phishing == 1 and s.source == source for s in held]] > cut).mean())
                for source in ("hannousse", "discord")]
-        row += [float((scores(u) > cut).mean()) if u else 0.0 for _, u in sets]
+        row += [float((scores(u) > cut).mean()) if u else 0.0 for u in readings]
         out.append((name, row))
     return out
 
@@ -356,9 +365,9 @@ def left_out(root: Path, benign: list[list[UrlFact]], c: float
         kept = [s for s in fitting(train)[0] if s.source != source]
         rest = [s for s in held if s.source != source] + extra
         design, model = _fit(kept, c)
-        cut = warn_cut(model.p(design.inputs([s.url for s in rest])), rest)
+        cut = warn_cut(model.p(design.inputs(_readings(rest))), rest)
         mine = [s for s in data if s.source == source]
-        p = model.p(design.inputs([s.url for s in mine]))
+        p = model.p(design.inputs(_readings(mine)))
         y = np.array([s.phishing for s in mine])
         legit = float((p[y == 0] > cut).mean()) if (y == 0).any() else math.nan
         out.append((source, cut, float((p[y == 1] > cut).mean()), legit))
@@ -375,9 +384,9 @@ def thresholds(p: np.ndarray, held: list[Labelled]) -> dict[str, float]:
             "hold_at": min(0.999, max(0.95, math.ceil(hold * 1000 + 1e-9) / 1000))}
 
 
-def _graded(model: UrlModel, urls: list[UrlFact]) -> tuple[np.ndarray, np.ndarray]:
+def _graded(model: UrlModel, labelled: list[Labelled]) -> tuple[np.ndarray, np.ndarray]:
     """Each URL's p, and p where the links detector would have a reason to give (else 0)."""
-    judged = [model.judge(u) for u in urls]
+    judged = [model.judge_reading(s.seen) for s in labelled]
     return (np.array([j.p for j in judged]),
             np.array([j.p if j.reasons else 0.0 for j in judged]))
 
@@ -395,7 +404,7 @@ def _validated(fit_on: list[Labelled], val: list[Labelled], c: float,
     and label's share of ``val`` flagged at ``warn_at`` with a reason."""
     artefact = fit([s for s in fit_on if s.source != left_out], c)
     artefact["thresholds"] = {"warn_at": 0.5, "hold_at": 0.999}
-    raw, reasoned = _graded(UrlModel(artefact), [s.url for s in val])
+    raw, reasoned = _graded(UrlModel(artefact), val)
     row = {"c": c, **thresholds(raw, val)}
     for source, label in sorted({(s.source, s.phishing) for s in val}):
         mine = np.array([s.source == source and s.phishing == label for s in val])
@@ -455,7 +464,7 @@ def shipped(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     data, digests = read_all(root)
     train, held = split(data)
     artefact, tried = tune(train)
-    _, p = _graded(UrlModel(artefact), [s.url for s in held])
+    _, p = _graded(UrlModel(artefact), held)
     warn, hold = artefact["thresholds"]["warn_at"], artefact["thresholds"]["hold_at"]
     counts: dict[str, Any] = {}
     figures: dict[str, float] = {}

@@ -96,10 +96,11 @@ def segment(piece: str, vocabulary: frozenset[str] | set[str] | dict[str, float]
     return out[::-1] if end == 0 else []
 
 
-def host_words(url: UrlFact, vocabulary: frozenset[str] | set[str] | dict[str, float],
-               brands: frozenset[str] = frozenset()) -> list[str]:
-    """The vocabulary's words in the host, each once, in order of appearance."""
-    found = (w for p in host_pieces(url, brands) for w in segment(p, vocabulary))
+def host_words(pieces: list[str], vocabulary: frozenset[str] | set[str] | dict[str, float]
+               ) -> list[str]:
+    """The vocabulary's words in a host's ``pieces`` (``host_pieces``), each once, in order
+    of appearance."""
+    found = (w for p in pieces for w in segment(p, vocabulary))
     return list(dict.fromkeys(found))
 
 
