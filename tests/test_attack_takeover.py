@@ -1,12 +1,10 @@
 """Red team, session 13: a hijacker who reads the takeover detector, tried through
-``engine.process``. Findings still open are ``xfail(strict=True)``: a fix turns each into
-a regression test (the fixes belong in ``detectors/takeover/``, which this pass left to
-its owner).
+``engine.process``. Both findings are fixed (``detectors/takeover/session.py``: a
+session is the app and network it signed in from; a session's contact reads are summed),
+and these are their regression tests.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from conftest import T0, event, message
 from spimguard.engine import Engine
