@@ -1,12 +1,10 @@
 """Red team, session 13: a hijacker who reads the takeover detector, tried through
-``engine.process``. Findings still open are ``xfail(strict=True)``: a fix turns each into
-a regression test (the fixes belong in ``detectors/takeover/``, which this pass left to
-its owner).
+``engine.process``. Both findings are fixed (``detectors/takeover/session.py``: a
+session is the app and network it signed in from; a session's contact reads are summed),
+and these are their regression tests.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from conftest import T0, event, message
 from spimguard.engine import Engine
@@ -24,10 +22,6 @@ def _pitches(engine: Engine, session: str, count: int = 20,
             for i in range(count)]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "open: a session's facts are its sign-in's (takeover/session.py session_facts), so "
-    "messages naming the owner's live session id from another app and network are judged "
-    "as the owner's phone: 20 of 20 delivered, no account action, no owner notice"))
 def test_messages_under_the_owners_session_id_from_a_hosting_network_are_contained() -> None:
     """A stolen session token (or a client naming the owner's device id: session ids are
     the client's choice) with no sign-in of its own: the owner's phone signed in as
@@ -42,10 +36,27 @@ def test_messages_under_the_owners_session_id_from_a_hosting_network_are_contain
     assert any(v.notice.sender for v in verdicts)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "open: a session's contact reads count as the largest single fetch (takeover/"
-    "detector.py: read = max(read, count)), so a list read in pages of 5 is never "
-    "CONTACTS_SCRAPED: the first 3 pitches go out unwarned (warned when read at once)"))
+def test_the_owners_phone_keeps_sending_after_its_session_id_was_abused() -> None:
+    """The containment is the intruder's sign-in (its app and network), not the session
+    id it shares with the owner's phone: the phone, at home, still sends; and from a new
+    address in its own network, which is no new sign-in."""
+    engine = engine_with_history()
+    engine.process(event(engine.config, type="contacts_read", id="rd", ts=T0 + 5,
+                         account="alice", session="phone", count=60))
+    verdicts = _pitches(engine, "phone")
+    assert {v.account_action.session for v in verdicts} - {""} == {
+        "phone~mobilefunster~203.0.113.0"}
+    for i, ip in enumerate(("198.51.100.20", "198.51.100.77")):
+        own = engine.process(message(engine.config, f"own{i}", "alice", ["alice-friend1"],
+                                     "see you at 6 tonight", T0 + 200 + i, session="phone",
+                                     client={"id": "im-android", "ip": ip}))
+        assert own.action == "deliver"
+    later = engine.process(message(engine.config, "later", "alice", ["alice-friend40"],
+                                   PROMO.format(i=40), T0 + 300, session="phone",
+                                   client=HOSTING))
+    assert "SENDING_SUSPENDED" in {s.code for s in later.signals}
+
+
 def test_a_contact_list_read_in_pages_counts_as_read() -> None:
     """Sixty contacts fetched five at a time by a new app on a new network: what it sends
     first is warned, as after one read of all sixty."""

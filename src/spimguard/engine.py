@@ -390,7 +390,7 @@ class Engine:
             except Exception:
                 log.exception("detector %s failed on event %s", detector.name, event.id)
                 active.remove(detector)
-        result, decision = self._decide(event, signals, found.restrict)
+        result, decision = self._decide(event, signals, found.restrict, ctx.acting)
         if isinstance(result, Verdict) and ctx.cluster and (ctx.campaign or (
                 result.action in ("hold", "block")
                 and any(s.code == "BULK_NEAR_DUPLICATE" for s in signals))):
@@ -472,9 +472,9 @@ class Engine:
         own = shared(ctx, ("engine", event.account), _account_reads, event.account)
         return own + trust.reads(event) if isinstance(event, Report) else own
 
-    def _decide(self, event: Event, signals: list[Signal],
-                restrict: dict[str, Any] | None) -> tuple[Result, Decision | None]:
-        session = getattr(event, "session", "")
+    def _decide(self, event: Event, signals: list[Signal], restrict: dict[str, Any] | None,
+                acting: str) -> tuple[Result, Decision | None]:
+        session = acting or getattr(event, "session", "")
         suspension = accounts.session_blocked(restrict, session)
         in_force = "none"
         if suspension is not None and isinstance(event, Message):

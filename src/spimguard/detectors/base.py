@@ -48,6 +48,11 @@ class Context:
     # that cluster is a campaign already: the engine records campaign messages.
     cluster: str = ""
     campaign: bool = False
+    # The session an account action on a message is scoped to when it is not the one the
+    # message names: set by the takeover detector for a message from an app or network
+    # its session's sign-in never showed (``takeover/session.py``), so a stolen session
+    # id's suspension stops its holder, not the owner's device. "": the message's own.
+    acting: str = ""
     # Memo of what the batch's events share (``shared``): one dict for every context the
     # engine plans in one batch, a context's own when made alone.
     batch: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -192,6 +192,7 @@ class TakeoverDetector:
         if isinstance(event, ContactsRead):
             return self._contacts_read(event, facts, memo.plan, judged)
         assert isinstance(event, Message)
+        ctx.acting = judged.get("as", "")
         return self._message(memo, ctx, event, facts, known, judged, open_)
 
     def _login(self, event: Login, restrict: dict[str, Any] | None, known: dict[str, Any],
@@ -217,9 +218,10 @@ class TakeoverDetector:
     def _contacts_read(self, event: ContactsRead, facts: Facts, found: Plan,
                        judged: dict[str, Any]) -> list[Signal]:
         size, risk = facts[found.contacts_n], judged["risk"]
-        if risk and session.scraped(self.cfg, event.count, size):
+        read = session.read(judged, event.count, size)
+        if risk and session.scraped(self.cfg, read, size):
             return [Signal("CONTACTS_SCRAPED", risk, f"session '{event.session}' read "
-                           f"{event.count} of {size} contacts")]
+                           f"{read} of {size} contacts")]
         return []
 
     def _message(self, memo: _Found, ctx: Context, event: Message, facts: Facts,
@@ -229,7 +231,7 @@ class TakeoverDetector:
         assert found.contacts is not None
         out = profile.behaviour(cfg, event, view, known)
         inherited = incidents.inherited(cfg, ctx.account.restrict, known, judged,
-                                        event.session, open_)
+                                        judged.get("as", event.session), open_)
         if inherited:
             out.append(inherited)
         if not risk and session.trusted(cfg, known, judged, now) and self._established(
@@ -328,13 +330,13 @@ class TakeoverDetector:
                                  cfg.max_clients, proven=True)
             record.set_profile(known, now)
         elif isinstance(event, ContactsRead):
-            judged["read"] = max(judged.get("read", 0), event.count)
+            judged["read"] = session.read(judged, event.count, facts[found.contacts_n])
         elif isinstance(event, Message):
             self._message_writes(memo, ctx, event, facts, outcome, judged, out)
             self._learn(memo, ctx, event, facts, outcome, record, judged, out)
         if event.session:
-            record.set_session(event.session, judged, now, cfg.max_sessions,
-                               cfg.replies_trusted)
+            record.set_session(judged.pop("as", event.session), judged, now,
+                               cfg.max_sessions, cfg.replies_trusted)
         return out
 
     def _learn(self, memo: _Found, ctx: Context, event: Message, facts: Facts,

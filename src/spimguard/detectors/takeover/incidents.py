@@ -38,10 +38,10 @@ from .settings import TakeoverSettings
 def add_incident(cfg: TakeoverSettings, event: Event, record: Record,
                  session: dict[str, Any]) -> None:
     """The account's incidents with this session's network, range and app added."""
-    net = session.get("net", "")
-    entry = {"session": event.session, "since": event.ts, "net": net,
+    net, own = session.get("net", ""), session.get("as", event.session)
+    entry = {"session": own, "since": event.ts, "net": net,
              "range": wide_range(net), "family": client_family(session.get("client", ""))}
-    kept = [i for i in record.incidents(event.ts) if i["session"] != event.session]
+    kept = [i for i in record.incidents(event.ts) if i["session"] != own]
     record.set_incidents([*kept, entry][-cfg.max_incidents:], event.ts)
 
 

@@ -69,3 +69,10 @@ def stand_in(message: Message) -> str:
     it apart from the ids clients choose only by convention; a client naming its session
     so merges its own counts, never the owner's (it would need the account)."""
     return f"~{client_family(message.client.id)}~{network(message.client.ip)}"
+
+
+def scoped(message: Message) -> str:
+    """The id a message's sign-in is kept under when its app or network is not the one its
+    session signed in from (``session.signed_in``): the session's with the message's
+    stand-in, so it never names the owner's device, nor another origin's."""
+    return f"{message.session}{stand_in(message)}"

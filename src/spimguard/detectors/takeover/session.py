@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...events import Event, Login, Message
-from .origin import network
+from .origin import client_family, network, scoped
 from .profile import familiar, has_history, known_net
 from .record import Record
 from .settings import TakeoverSettings
@@ -52,9 +52,16 @@ def _relative(cfg: TakeoverSettings, official: frozenset[str], live: dict[str, f
 
 def session_facts(cfg: TakeoverSettings, official: frozenset[str], event: Event,
                   record: Record) -> dict[str, Any]:
-    """The session's facts: from its login when we saw one, else from the message."""
+    """The session's facts: from its login when we saw one, else from the message; for
+    a message from an app or network its sign-in never showed, those of a new sign-in
+    from there (``signed_in``), with the session's contact reads, under ``as``."""
     stored = record.session(event.session, event.ts)
     profile = record.profile(event.ts)
+    if stored and isinstance(event, Message) and not signed_in(event, stored):
+        own = scoped(event)
+        stored = record.session(own, event.ts) or {
+            **_new(cfg, official, event, record, profile), "read": stored.get("read", 0)}
+        stored["as"] = own
     if stored and not isinstance(event, Login):
         if isinstance(event, Message) and stored.get("risk") and not stored.get(
                 "dormant") and has_history(cfg, profile, event.ts):
@@ -64,6 +71,21 @@ def session_facts(cfg: TakeoverSettings, official: frozenset[str], event: Event,
                              event.ts)
             return {**stored, "risk": min(stored["risk"], now)}
         return stored
+    return _new(cfg, official, event, record, profile)
+
+
+def signed_in(message: Message, stored: dict[str, Any]) -> bool:
+    """Whether a message comes from the app and network its session signed in from (or
+    first wrote from): what it does not show (no address, no app id) does not differ."""
+    net, client = network(message.client.ip), message.client.id
+    return (not net or not stored.get("net") or net == stored["net"]) and (
+        not client or not stored.get("client")
+        or client_family(client) == client_family(stored["client"]))
+
+
+def _new(cfg: TakeoverSettings, official: frozenset[str], event: Event, record: Record,
+         profile: dict[str, Any]) -> dict[str, Any]:
+    """A new session's facts, judged against the profile as it stands."""
     client = getattr(event, "client", None)
     ip = getattr(event, "ip", "") or (client.ip if client else "")
     client_id = client.id if client else ""
@@ -74,6 +96,13 @@ def session_facts(cfg: TakeoverSettings, official: frozenset[str], event: Event,
     dormant = history and event.ts - profile.get("last", event.ts) >= cfg.dormant_after
     return {"client": client_id, "net": net, "login": event.ts, "read": 0, "risk": risk,
             "dormant": dormant}
+
+
+def read(facts: dict[str, Any], count: int, size: int) -> int:
+    """How much of the contact list (``size``) a session has read with ``count`` more:
+    its reads summed, for a list read a page at a time is read as surely as at once,
+    bounded by the list (a session re-reading it has not read more of it)."""
+    return min(facts.get("read", 0) + count, max(size, facts.get("read", 0)))
 
 
 def scraped(cfg: TakeoverSettings, read: int, size: int) -> bool:
