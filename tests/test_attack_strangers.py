@@ -227,3 +227,27 @@ def test_a_sketch_too_full_to_tell_counts_every_sender_off_the_list_as_new() -> 
     cluster.sketch = _Sketch(epoch, full, 0).stored(1024)
     assert _slot("c", "anyone", 1024) & full
     assert _arrival(cluster, "anyone", T0) == 1.0
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review, session 13: a room stands as most of its checked members do, and one "
+    "message from a sock to the bot makes the sock a vouching correspondent; the same "
+    "five socks added to every room vouch for all of them. Counting a room's strangers "
+    "(not only its share) is a detection change, left to the lead."))
+def test_the_same_few_socks_in_every_group_do_not_vouch_for_a_bot() -> None:
+    """A new bot's five socks each write it one line, then it pitches 30 groups of its
+    five socks and five targets: with no socks 26 of 30 are blocked, with them 30 warned
+    (as before rooms were checked at all)."""
+    engine = open_engine(config())
+    cfg = engine.config
+    engine.process(event(cfg, type="account", id="a", ts=T0 - 600, account="bot",
+                         created=T0 - 600))
+    socks = [f"sock{i}" for i in range(5)]
+    for i, sock in enumerate(socks):
+        engine.process(message(cfg, f"s{i}", sock, ["bot"], "hey", T0 + i))
+    verdicts = [engine.process(message(cfg, f"g{g}", "bot",
+                                       socks + [f"t{g}-{i}" for i in range(5)], SHOP,
+                                       T0 + 60 + 120 * g, conversation=f"room-{g}"))
+                for g in range(30)]
+    stopped = sum(v.action in ("hold", "block") for v in verdicts)
+    assert stopped >= 24, [v.action for v in verdicts]
