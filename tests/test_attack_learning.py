@@ -180,3 +180,27 @@ def test_one_report_on_one_node_costs_the_other_node_what_it_changed(
     finally:
         a.close()
         b.close()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review, session 13: TALKED now holds only who wrote to an account, and reporters "
+    "of no footprint are one voice for SESSION_REPORTED, so six month-old recipients "
+    "who each wrote to a friend of their own (nobody seen writing back) are one "
+    "reporter: the intruder's session is no longer marked (main: SESSION_REPORTED, "
+    "held). Weighing a reporter's own delivered, unreported messages to others is a "
+    "trust change, left to the lead (trust.py, sessions.py)."))
+def test_quiet_recipients_of_an_intruders_session_still_mark_it() -> None:
+    engine = full_engine()
+    cfg = engine.config
+    for i in range(6):
+        who = f"r{i}"
+        engine.process(event(cfg, type="account", id=f"a-{who}", ts=T0, account=who,
+                             created=T0 - 30 * 86_400))
+        engine.process(message(cfg, f"o-{who}", who, [f"{who}~pal"], "see you at 7", T0))
+    for i in range(6):
+        engine.process(message(cfg, f"slow{i}", "alice", [f"r{i}"], "", T0 + i * 3600,
+                               encrypted=True, size=120, session="evil"))
+        report(engine, f"rep{i}", f"r{i}", f"slow{i}", ts=T0 + i * 3600 + 60)
+    verdict = engine.process(message(cfg, "next", "alice", ["someone"], "", T0 + 6 * 3600,
+                                     encrypted=True, size=120, session="evil"))
+    assert "SESSION_REPORTED" in {s.code for s in verdict.signals}, verdict.signals

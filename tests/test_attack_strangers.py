@@ -227,3 +227,62 @@ def test_a_sketch_too_full_to_tell_counts_every_sender_off_the_list_as_new() -> 
     cluster.sketch = _Sketch(epoch, full, 0).stored(1024)
     assert _slot("c", "anyone", 1024) & full
     assert _arrival(cluster, "anyone", T0) == 1.0
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review, session 13: a room stands as most of its checked members do, and one "
+    "message from a sock to the bot makes the sock a vouching correspondent; the same "
+    "five socks added to every room vouch for all of them. Counting a room's strangers "
+    "(not only its share) is a detection change, left to the lead."))
+def test_the_same_few_socks_in_every_group_do_not_vouch_for_a_bot() -> None:
+    """A new bot's five socks each write it one line, then it pitches 30 groups of its
+    five socks and five targets: with no socks 26 of 30 are blocked, with them 30 warned
+    (as before rooms were checked at all)."""
+    engine = open_engine(config())
+    cfg = engine.config
+    engine.process(event(cfg, type="account", id="a", ts=T0 - 600, account="bot",
+                         created=T0 - 600))
+    socks = [f"sock{i}" for i in range(5)]
+    for i, sock in enumerate(socks):
+        engine.process(message(cfg, f"s{i}", sock, ["bot"], "hey", T0 + i))
+    verdicts = [engine.process(message(cfg, f"g{g}", "bot",
+                                       socks + [f"t{g}-{i}" for i in range(5)], SHOP,
+                                       T0 + 60 + 120 * g, conversation=f"room-{g}"))
+                for g in range(30)]
+    stopped = sum(v.action in ("hold", "block") for v in verdicts)
+    assert stopped >= 24, [v.action for v in verdicts]
+
+
+# A newcomer's posts, one into each of its new groups: other words and links each time.
+NEWCOMER_POSTS = [
+    "hi all, here's the reading list for this week: docs.google.com/document/d/1x0",
+    "the form for saturday: forms.gle/q1w, fill it before friday please",
+    "new here! my portfolio is at samdesigns.net/p2, happy to help with posters",
+    "rehearsal notes uploaded to dropbox.com/s/ab3/notes.pdf",
+    "lost cat near the park, details on facebook.com/groups/444 thanks everyone",
+    "map for the hike: maps.google.com/?q=trailhead5"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review, session 13: a room stands as at least half its members vouch, and most "
+    "members of a real group lurk: eight of twenty wrote in each room (to the newcomer "
+    "too) and it is still a stranger room, so a day-old account's fifth and sixth "
+    "posts with a link are held (main: all six delivered). Who spoke in the room (not "
+    "the share of members) is what tells a conversation from a pitch: a detection "
+    "change, left to the lead (accounts.room_standing)."))
+def test_a_newcomer_posting_in_its_new_groups_where_people_talk_is_delivered() -> None:
+    engine = open_engine(config())
+    cfg = engine.config
+    engine.process(event(cfg, type="account", id="a", ts=T0 - 86_400, account="new",
+                         created=T0 - 86_400))
+    verdicts = []
+    for g, text in enumerate(NEWCOMER_POSTS):
+        room = [f"m{g}-{i}" for i in range(20)]
+        for i, member in enumerate(room[:8]):  # the talkers; the other twelve lurk
+            engine.process(message(cfg, f"x{g}-{i}", member,
+                                   [p for p in room if p != member] + ["new"],
+                                   f"morning all {i}", T0 + 10 * g + i,
+                                   conversation=f"club-{g}"))
+        verdicts.append(engine.process(message(cfg, f"n{g}", "new", room, text,
+                                               T0 + 600 + 300 * g, conversation=f"club-{g}")))
+    assert [v.action for v in verdicts] == ["deliver"] * 6, [v.signals for v in verdicts]

@@ -356,3 +356,18 @@ def test_ordinary_runs_of_single_characters_stay(prose: str) -> None:
 def test_a_blank_that_is_no_whitespace_parts_words() -> None:
     """U+2800 between two words is the space a reader sees there."""
     assert view("FREE\u2800ringtones\U0001d159now").skeleton == "free ringtones now"
+
+
+def test_a_host_spaced_out_letter_by_letter_is_read_by_the_deny_list() -> None:
+    """Review, session 13: ``unspace`` read "t o n e s - s h o p . c o m" as
+    "tones- shop. com" (a blank after punctuation kept as a word break), so the host
+    the reader joins by eye reached no link check: a deny-listed shop went out
+    delivered. A lone dot or hyphen between letters is inside the word; a spaced-out
+    sentence keeps its full stop's own space ("y o u .  S e e")."""
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    for i, text in enumerate(["new ringtones: t o n e s - s h o p . c o m",
+                              "w w w . t o n e s - s h o p . c o m  today"]):
+        verdict = engine.process(message(engine.config, f"m{i}", "a", ["b"], text))
+        assert verdict.action == "block", (text, verdict.signals)
+    assert view("I  m i s s  y o u .  S e e  y o u").text == "I miss you. See you"

@@ -221,8 +221,12 @@ _SPACED_WORD = regex.compile(
 # patterns, and most texts have none, so they pay only this scan.
 _SPACED_LETTERS_HINT = re.compile(r"\s\w[^\w\s]*\s\w(?![^\W_])")
 # One blank after a letter or digit parts the letters of a word; one after punctuation, and
-# two or more anywhere, part words (the writer's own spaces, a blank after each).
-_INSIDE_WORD = regex.compile(r"(?<=[\p{L}\p{M}\p{N}])\s(?!\s)")
+# two or more anywhere, part words (the writer's own spaces, a blank after each). A dot or
+# hyphen alone between single blanks and letters is inside the word too: the letters of a
+# host spaced out ("t o n e s - s h o p . c o m"); a writer spacing out a sentence puts
+# its own space after its full stop as after its words, two blanks.
+_INSIDE_WORD = regex.compile(
+    r"(?<=[\p{L}\p{M}\p{N}])\s(?!\s)|(?<=[\p{L}\p{M}\p{N}]\s[.-])\s(?=[\p{L}\p{N}])")
 _BETWEEN_WORDS = regex.compile(r"\s+")
 
 
