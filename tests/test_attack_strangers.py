@@ -263,13 +263,6 @@ NEWCOMER_POSTS = [
     "map for the hike: maps.google.com/?q=trailhead5"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review, session 13: a room stands as at least half its members vouch, and most "
-    "members of a real group lurk: eight of twenty wrote in each room (to the newcomer "
-    "too) and it is still a stranger room, so a day-old account's fifth and sixth "
-    "posts with a link are held (main: all six delivered). Who spoke in the room (not "
-    "the share of members) is what tells a conversation from a pitch: a detection "
-    "change, left to the lead (accounts.room_standing)."))
 def test_a_newcomer_posting_in_its_new_groups_where_people_talk_is_delivered() -> None:
     engine = open_engine(config())
     cfg = engine.config

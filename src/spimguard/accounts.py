@@ -379,21 +379,30 @@ def standing(recipients: Sequence[str], queries: tuple[Contains, Contains],
                     [p for p in unvouched if p in wanted])
 
 
+# Members who vouch for a sender that make a room no stranger to it, whatever its size:
+# three, as ``trusted_correspondents`` and ``trust.full_footprint`` (what anyone who uses a
+# messenger has, what a throwaway has only with as many socks of its own). Half of a real
+# group lurks: a newcomer whose posts its talkers answered is a member (review, session 13).
+ROOM_VOUCHERS = 3
+
+
 def room_standing(members: Standing, checked: int, room: str) -> Standing:
     """The ``Standing`` of a group conversation (``room``) to its sender, from its
     ``checked`` members' (``members``): the room stands as most of its members do.
 
     A room is people who joined it, and one post reaches them all: a room where at least
-    half vouch for the sender (a family group of phone-book friends, a group whose members
-    talked with it) is no stranger to it; one where at least half list it or vouch is
-    unvouched (a newcomer's own friends' group, before they have added it back); any
+    half vouch for the sender (a family group of phone-book friends), or at least
+    ``ROOM_VOUCHERS`` do (a group whose talkers wrote to it while most members lurk, as
+    most members of a real group do), is no stranger to it; one where at least half list
+    it or vouch is unvouched (a newcomer's own friends' group, before they have added it
+    back); any
     other is a stranger, as most of its members would be one-to-one. A bot that
     gathers its targets into groups writes to strangers a room at a time, and a
     member's post into a large room it knows few people in counts once, not once a
     member. One account the bot holds in each room (a sock listing it back) does not
     vouch for the room: it would take as many as the targets."""
     vouched = checked - len(members.strangers) - len(members.unvouched)
-    if 2 * vouched >= checked:
+    if 2 * vouched >= checked or vouched >= ROOM_VOUCHERS:
         return Standing([], [])
     if 2 * (vouched + len(members.unvouched)) >= checked:
         return Standing([], [room])
