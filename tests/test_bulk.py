@@ -224,7 +224,8 @@ def test_campaign_endpoints(tmp_path: Path, server: Server) -> None:
 
 
 def viral_engine() -> Engine:
-    """Sixty friends, each listing the next two as contacts and having talked with them."""
+    """Sixty friends, each listing the next two as contacts and having talked with them
+    (a line each way: a conversation is both sides' doing, see ``engine._own_writes``)."""
     e = campaign_engine()
     people = [f"p{i}" for i in range(62)]
     for i, person in enumerate(people[:60]):
@@ -233,6 +234,8 @@ def viral_engine() -> Engine:
         for j, friend in enumerate(people[i + 1:i + 3]):
             e.process(message(e.config, f"t{i}-{j}", person, [friend], "see you later then",
                               T0 + 10 + i))
+            e.process(message(e.config, f"r{i}-{j}", friend, [person], "sure, see you",
+                              T0 + 11 + i))
     return e
 
 
