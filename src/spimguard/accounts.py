@@ -395,12 +395,11 @@ def room_standing(members: Standing, checked: int, room: str) -> Standing:
     ``ROOM_VOUCHERS`` do (a group whose talkers wrote to it while most members lurk, as
     most members of a real group do), is no stranger to it; one where at least half list
     it or vouch is unvouched (a newcomer's own friends' group, before they have added it
-    back); any
-    other is a stranger, as most of its members would be one-to-one. A bot that
-    gathers its targets into groups writes to strangers a room at a time, and a
+    back); any other is a stranger, as most of its members would be one-to-one. A bot
+    that gathers its targets into groups writes to strangers a room at a time, and a
     member's post into a large room it knows few people in counts once, not once a
-    member. One account the bot holds in each room (a sock listing it back) does not
-    vouch for the room: it would take as many as the targets."""
+    member. Socks are not stopped here: ``ROOM_VOUCHERS`` accounts the bot holds, put in
+    every room, vouch for every room (open; "What vouches for a sender" in the README)."""
     vouched = checked - len(members.strangers) - len(members.unvouched)
     if 2 * vouched >= checked or vouched >= ROOM_VOUCHERS:
         return Standing([], [])

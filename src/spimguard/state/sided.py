@@ -147,15 +147,14 @@ def contains(record: Record, side: int, sides: int, asked: Sequence[str],
              now: float) -> tuple[bool, ...]:
     """For each name asked, whether it is on the side as of ``now``: O(1) a name for a
     large record, a scan of the names (in C) for a small one."""
-    names, times, index = record.names, record.times, record.index
+    names, times = record.names, record.times
     expiry, ttl = _HEAD.unpack_from(times, 16 * side)
     if expiry <= now:
         return (False,) * len(asked)
     cutoff, base = now - ttl, 8 * (2 * sides + side * len(names))
     found = []
     for member in asked:
-        at = (index.at.get(member, -1) if index is not None
-              else names.index(member) if member in names else -1)
+        at = record.position(member)
         found.append(at >= 0 and _DOUBLE.unpack_from(times, base + 8 * at)[0] > cutoff)
     return tuple(found)
 
@@ -209,8 +208,7 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
     raised: list[int] = []  # the places of the members whose time moves to now
     joined = 0  # members on the side now that were not
     for member in fresh:
-        at = (index.at.get(member, -1) if index is not None
-              else names.index(member) if member in names else -1)
+        at = record.position(member)
         if at < 0:
             added.append(member)
         else:
