@@ -229,11 +229,6 @@ def test_a_sketch_too_full_to_tell_counts_every_sender_off_the_list_as_new() -> 
     assert _arrival(cluster, "anyone", T0) == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review, session 13: a room stands as most of its checked members do, and one "
-    "message from a sock to the bot makes the sock a vouching correspondent; the same "
-    "five socks added to every room vouch for all of them. Counting a room's strangers "
-    "(not only its share) is a detection change, left to the lead."))
 def test_the_same_few_socks_in_every_group_do_not_vouch_for_a_bot() -> None:
     """A new bot's five socks each write it one line, then it pitches 30 groups of its
     five socks and five targets: with no socks 26 of 30 are blocked, with them 30 warned
@@ -279,3 +274,69 @@ def test_a_newcomer_posting_in_its_new_groups_where_people_talk_is_delivered() -
         verdicts.append(engine.process(message(cfg, f"n{g}", "new", room, text,
                                                T0 + 600 + 300 * g, conversation=f"club-{g}")))
     assert [v.action for v in verdicts] == ["deliver"] * 6, [v.signals for v in verdicts]
+
+
+@pytest.mark.parametrize(("carried", "here", "stands", "carriers"), [
+    ((), (), "vouched", ("v0", "v1", "v2")),  # fresh vouchers carry the room
+    (("v0", "v1", "v2"), ("v0", "v1", "v2"), "vouched", ("v0", "v1", "v2")),  # again
+    (("v0", "v1", "v2"), (), "unvouched", ()),  # spent on another room: unvouched
+    (("v0",), (), "unvouched", ()),  # two vouchers left: under three, under half
+])
+def test_vouchers_carry_one_room_of_others_at_a_time(carried: tuple[str, ...],
+                                                    here: tuple[str, ...], stands: str,
+                                                    carriers: tuple[str, ...]) -> None:
+    """Three vouchers and two strangers: the room stands vouched while its vouchers have
+    carried no other room of the sender's in the window."""
+    checked = ["v0", "v1", "v2", "s0", "s1"]
+    answers = [m in carried for m in checked] + [m in here for m in checked]
+    found = accounts.room_carried(_members(2, 0, 3), checked, "conv:r", answers)
+    assert found.standing == {"vouched": accounts.Standing([], []),
+                              "unvouched": accounts.Standing([], ["conv:r"])}[stands]
+    assert found.carriers == (*carriers, *(f"conv:r\x1f{m}" for m in carriers))
+    assert found.carriers == () or (
+        accounts.carried_queries(checked, "conv:r")[5:8] == found.carriers[3:])
+
+
+def test_a_family_group_spends_no_voucher() -> None:
+    everyone = ["a", "b", "c"]
+    found = accounts.room_carried(_members(0, 0, 3), everyone, "conv:f", [False] * 6)
+    assert found == accounts.Carried(accounts.Standing([], []), ())
+
+
+def test_a_newcomer_posting_in_its_friends_several_rooms_is_delivered() -> None:
+    """The same four friends talk in six rooms with two others each; a day-old account
+    posts a link in each within the hour: the friends carry the first room, and the
+    other five, filled with the same friends, are unvouched (the newcomer's allowance)."""
+    engine = open_engine(config())
+    cfg = engine.config
+    engine.process(event(cfg, type="account", id="a", ts=T0 - 86_400, account="new",
+                         created=T0 - 86_400))
+    friends = [f"f{i}" for i in range(4)]
+    actions = []
+    for g, text in enumerate(NEWCOMER_POSTS):
+        room = friends + [f"o{g}-{i}" for i in range(2)]
+        for i, who in enumerate(friends):
+            engine.process(message(cfg, f"x{g}-{i}", who, [p for p in room if p != who]
+                                   + ["new"], f"morning all {i}", T0 + 10 * g + i,
+                                   conversation=f"club-{g}"))
+        actions.append(engine.process(message(cfg, f"n{g}", "new", room, text,
+                                              T0 + 600 + 300 * g,
+                                              conversation=f"club-{g}")).action)
+    assert actions == ["deliver"] * 6
+
+
+def test_a_newcomer_posting_again_and_again_in_one_group_is_delivered() -> None:
+    """A new member of a group whose talkers wrote to it posts six times in the hour:
+    the talkers carry the same room each time."""
+    engine = open_engine(config())
+    cfg = engine.config
+    engine.process(event(cfg, type="account", id="a", ts=T0 - 3_600, account="new",
+                         created=T0 - 3_600))
+    room = [f"m{i}" for i in range(20)]
+    for i, member in enumerate(room[:8]):
+        engine.process(message(cfg, f"x{i}", member, [p for p in room if p != member]
+                               + ["new"], f"welcome {i}", T0 + i, conversation="club"))
+    actions = [engine.process(message(cfg, f"n{k}", "new", room, text, T0 + 600 + 300 * k,
+                                      conversation="club")).action
+               for k, text in enumerate(NEWCOMER_POSTS)]
+    assert actions == ["deliver"] * 6

@@ -398,14 +398,71 @@ def room_standing(members: Standing, checked: int, room: str) -> Standing:
     back); any other is a stranger, as most of its members would be one-to-one. A bot
     that gathers its targets into groups writes to strangers a room at a time, and a
     member's post into a large room it knows few people in counts once, not once a
-    member. Socks are not stopped here: ``ROOM_VOUCHERS`` accounts the bot holds, put in
-    every room, vouch for every room (open; "What vouches for a sender" in the README)."""
+    member. The same few vouchers (a bot's socks) put in every room are left out of all
+    rooms but the first they carried (``room_carried``)."""
     vouched = checked - len(members.strangers) - len(members.unvouched)
     if 2 * vouched >= checked or vouched >= ROOM_VOUCHERS:
         return Standing([], [])
     if 2 * (vouched + len(members.unvouched)) >= checked:
         return Standing([], [room])
     return Standing([room], [])
+
+
+# Between a room's name and a member's in the members of ``carried_queries``. Ids may hold
+# it: a member named like a pair ("room\x1fsock") that carried a room makes the pair look
+# carried, which gains the sender the one room's vouch that account could give as a
+# fresh voucher anyway (the set is the sender's alone, and touched only by its rooms).
+_CARRIED = "\x1f"
+
+
+def carried_queries(members: Sequence[str], room: str) -> tuple[str, ...]:
+    """What a room's sender's set of carriers (kept by velocity) is asked of the room's
+    checked ``members``: whether each has carried a room of the sender's, and whether it
+    carried this one (``room_carried`` reads the answers in this order)."""
+    return (*members, *(room + _CARRIED + m for m in members))
+
+
+class Carried(NamedTuple):
+    """A room's ``Standing``, and what it adds to the sender's set of carriers (names as
+    ``carried_queries`` asks them: each voucher that carried the room, and the pair of
+    the room and it; none for a room every member vouches for, or one not vouched)."""
+
+    standing: Standing
+    carriers: tuple[str, ...]
+
+
+def room_carried(members: Standing, checked: Sequence[str], room: str,
+                 carried: Sequence[bool]) -> Carried:
+    """The room's standing (``room_standing``) with the sender's entourage vouching no
+    more: its vouchers (``checked`` members who are neither strangers nor unvouched in
+    ``members``) that carried another room of the sender's in the window of the set
+    (``carried``: answers to ``carried_queries``) count as unvouched.
+
+    A voucher speaks for the sender to the room's other members. A real group's vouchers
+    are its own people, who know each other and the sender; the same few accounts
+    vouching for the sender in room after room of others who never heard from it are
+    not each room's people but accounts that came with the sender: a bot's socks, who
+    wrote it one line each and are added to every room it pitches. So a voucher carries
+    one room with others in it a window (velocity's ``strangers_window``, the window a
+    room's strangers are counted in: socks buy no more vouched rooms than the stranger
+    count could see), and in any other room it is a tie of the sender's that vouches
+    for nothing there: unvouched, like a contact who has not listed the sender back. A
+    room the same friends fill is then unvouched, within the allowance a newcomer has
+    for its friends (``UNVOUCHED_ALLOWANCE`` in velocity's day), and one of mostly
+    others a stranger. Rooms every member vouches for (a family group) introduce nobody
+    and spend no voucher. The attacker's next step, fresh socks for every room, costs
+    ``ROOM_VOUCHERS`` accounts (or half the room) with a line to the bot a room, each
+    spent for the window."""
+    vouching = set(checked).difference(members.strangers, members.unvouched)
+    n = len(checked)
+    elsewhere = [m for i, m in enumerate(checked)
+                 if m in vouching and carried[i] and not carried[n + i]]
+    found = room_standing(Standing(members.strangers, [*members.unvouched, *elsewhere]), n,
+                          room)
+    if found.strangers or found.unvouched or len(vouching) == n:
+        return Carried(found, ())
+    mine = [m for m in checked if m in vouching and m not in elsewhere]
+    return Carried(found, (*mine, *(room + _CARRIED + m for m in mine)))
 
 
 def counted(found: Standing, unvouched: int) -> list[str]:

@@ -23,7 +23,9 @@ other, or a room whose members have talked with the sender, vouches for it; a ro
 people who never vouched for the sender is a stranger to it, as each of them would be
 one-to-one, so a bot that pitches groups of five of its targets is writing to
 strangers, one a room, and a member's post into a large room counts once whatever
-the room's size.
+the room's size. The same vouchers carry one room with others in it an hour
+(``accounts.room_carried``, kept in the sender's ``vel:carried:`` set): the bot's few
+socks, put in every room it pitches, vouch for its first room, not for all of them.
 
 The cap is there because an established account's behaviour has innocent
 explanations its history vouches for. A days-old account has no history, and
@@ -108,6 +110,10 @@ def _unvouched(account: str) -> str:
     return f"vel:unvouched:{account}"
 
 
+def _carried(account: str) -> str:
+    return f"vel:carried:{account}"
+
+
 class _Plan(NamedTuple):
     # What fan-out counts and what is checked for strangers: the recipients, or the group
     # conversation (one target; a stranger as its members stand, ``room``).
@@ -120,7 +126,9 @@ class _Plan(NamedTuple):
     unvouched: Tally
     ties: tuple[Contains, Contains]  # ``accounts.ties`` of ``people``, or the group's members
     back: tuple[Contains, ...]  # ``accounts.listed_back`` of the same
-    room: bool  # a group conversation: ``people`` is the room, standing as its members do
+    # A group conversation: ``people`` is the room, standing as its members do, asked of
+    # the sender's carriers (``accounts.carried_queries``); None for any other message.
+    carried: Contains | None
 
 
 class _Reach(NamedTuple):
@@ -130,6 +138,7 @@ class _Reach(NamedTuple):
     strangers: tuple[str, ...]  # its recipients the sender does not list (the window's set)
     unvouched: tuple[str, ...]  # ... it lists, unvouched (their window's set)
     count: int  # strangers in the window with the message's
+    carriers: tuple[str, ...]  # a room's, added to the sender's (``accounts.Carried``)
 
 
 _REACH = "velocity:reach"  # the event's scratch entry of ``_reach``
@@ -144,11 +153,12 @@ def _new(people: tuple[str, ...], kept: list[bool], some: list[str]) -> int:
 
 
 def _reach_of(plan: _Plan, facts: Facts) -> _Reach:
-    if plan.room:
+    carriers: tuple[str, ...] = ()
+    if plan.carried is not None:
         members = plan.ties[0].members
-        found = accounts.room_standing(
-            accounts.standing(members, plan.ties, facts, plan.back), len(members),
-            plan.people[0])
+        found, carriers = accounts.room_carried(
+            accounts.standing(members, plan.ties, facts, plan.back), members,
+            plan.people[0], facts[plan.carried])
     else:
         found = accounts.standing(plan.people, plan.ties, facts, plan.back)
     strangers, kept_strangers = facts[plan.strangers]
@@ -157,7 +167,8 @@ def _reach_of(plan: _Plan, facts: Facts) -> _Reach:
     unvouched += _new(plan.people, kept_unvouched, found.unvouched)
     over = unvouched > accounts.UNVOUCHED_ALLOWANCE
     return _Reach(tuple(accounts.counted(found, unvouched)), tuple(found.strangers),
-                  tuple(found.unvouched), strangers + unvouched if over else strangers)
+                  tuple(found.unvouched), strangers + unvouched if over else strangers,
+                  carriers)
 
 
 class VelocityDetector:
@@ -177,11 +188,13 @@ class VelocityDetector:
 
     def _make_plan(self, ctx: Context, message: Message) -> _Plan:
         cfg, sender = self.cfg, message.sender
-        room = bool(message.conversation) and len(message.recipients) > 1
-        if room:
+        carried = None
+        if message.conversation and len(message.recipients) > 1:
             people: tuple[str, ...] = (f"conv:{message.conversation}",)
             # The members' ties: the queries bulk and reputation ask of the same message.
             ties, back = shared_ties(ctx, message)
+            carried = Contains(_carried(sender),
+                               accounts.carried_queries(ties[0].members, people[0]))
         else:
             people = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
             ties = accounts.ties(sender, people, cfg.max_targets)
@@ -192,7 +205,7 @@ class VelocityDetector:
             Tally(_targets(sender), cfg.fanout_window, people),
             Tally(_strangers(sender), cfg.strangers_window, people),
             Tally(_unvouched(sender), cfg.unvouched_window, people),
-            ties, back, room,
+            ties, back, carried,
         )
 
     def reads(self, ctx: Context) -> Sequence[Query]:
@@ -200,7 +213,9 @@ class VelocityDetector:
         if message is None:
             return ()
         plan = self._plan(ctx, message)
-        return (*plan[1:-3], *plan.ties, *plan.back)
+        sets = (plan.rate, plan.targets_seen, plan.strangers, plan.unvouched, *plan.ties,
+                *plan.back)
+        return sets if plan.carried is None else (*sets, plan.carried)
 
     def _reach(self, ctx: Context, plan: _Plan, facts: Facts) -> _Reach:
         """Who the message reaches, once per event (``detect`` and ``writes``)."""
@@ -268,6 +283,9 @@ class VelocityDetector:
         if reach.unvouched:
             out.append(Touch(_unvouched(message.sender), reach.unvouched,
                              cfg.unvouched_window, cfg.set_cap))
+        if reach.carriers:
+            out.append(Touch(_carried(message.sender), reach.carriers,
+                             cfg.strangers_window, cfg.set_cap))
         return out
 
 
