@@ -8,6 +8,7 @@ test.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -92,15 +93,19 @@ def test_an_operator_ham_decision_still_teaches_the_content_model() -> None:
 
 # -- SESSION_REPORTED: framing a person's phone ---------------------------------------------
 
-def _framed(reporters: list[str], messages: int, *, lives: bool = False) -> list[str]:
+def _framed(reporters: list[str], messages: int, *, lives: bool = False,
+            made: Callable[[Engine, list[str]], None] | None = None) -> list[str]:
     """The victim, a month on its own phone, writes ``messages`` encrypted lines in a
-    group where ``reporters`` sit (with friends of their own: ``lives``), and each of
-    them reports every line as spam, a different one first each time; the actions of
-    what its phone sends next: to a friend, to someone new, to its three friends."""
+    group where ``reporters`` sit (with friends of their own: ``lives``; or as ``made``),
+    and each of them reports every line as spam, a different one first each time; the
+    actions of what its phone sends next: to a friend, to someone new, to its three
+    friends."""
     engine = full_engine()
     live_a_month(engine, "vic")
     if lives:
         established(engine, *reporters)
+    if made is not None:
+        made(engine, reporters)
     friends = ["f1", "f2", "f3"]
     for who in friends:
         engine.process(event(engine.config, type="contacts", id=f"c-{who}", ts=T0 - 100,
@@ -128,6 +133,36 @@ def test_ten_throwaways_in_a_group_cannot_get_the_victims_phone_held() -> None:
     from 10 "distinct reporters" put SESSION_REPORTED (8) on the victim's phone for a
     week: its next line to someone new held, to its friends warned."""
     assert _framed([f"t{k}" for k in range(10)], 10) == ["deliver"] * 3
+
+
+def _ring(engine: Engine, socks: list[str]) -> None:
+    """Each throwaway writes the next one a line: every one has a correspondent."""
+    for k, sock in enumerate(socks):
+        engine.process(message(engine.config, f"ring{k}", sock, [socks[k - 1]], "hey there",
+                               T0 - 500 + k))
+
+
+def _aged(days: float) -> Callable[[Engine, list[str]], None]:
+    """Throwaways the IM server says are ``days`` old, each with a line to someone."""
+    def made(engine: Engine, socks: list[str]) -> None:
+        for k, sock in enumerate(socks):
+            engine.process(event(engine.config, type="account", id=f"a-{sock}", ts=T0 - 600,
+                                 account=sock, created=T0 - days * 86_400))
+            engine.process(message(engine.config, f"line{k}", sock, [f"anyone{k}"],
+                                   "hey there", T0 - 500 + k))
+    return made
+
+
+def test_ten_throwaways_that_write_each_other_cannot_get_the_victims_phone_held() -> None:
+    """Before: a line from each to the next gave every one a correspondent of its own,
+    ten people, and the victim's next line to someone new was held, to its friends
+    warned. A new account's life can be made in minutes: new reporters are one voice."""
+    assert _framed([f"t{k}" for k in range(10)], 10, made=_ring) == ["deliver"] * 3
+
+
+def test_days_old_throwaways_with_a_line_to_anyone_cannot_get_the_phone_held() -> None:
+    """A line of its own to anyone makes a quiet reporter a person only a month on."""
+    assert _framed([f"t{k}" for k in range(10)], 10, made=_aged(3)) == ["deliver"] * 3
 
 
 def test_three_recipients_with_lives_of_their_own_still_mark_the_session() -> None:
@@ -182,14 +217,10 @@ def test_one_report_on_one_node_costs_the_other_node_what_it_changed(
         b.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review, session 13: TALKED now holds only who wrote to an account, and reporters "
-    "of no footprint are one voice for SESSION_REPORTED, so six month-old recipients "
-    "who each wrote to a friend of their own (nobody seen writing back) are one "
-    "reporter: the intruder's session is no longer marked (main: SESSION_REPORTED, "
-    "held). Weighing a reporter's own delivered, unreported messages to others is a "
-    "trust change, left to the lead (trust.py, sessions.py)."))
 def test_quiet_recipients_of_an_intruders_session_still_mark_it() -> None:
+    """Six month-old recipients who each wrote a line to a friend of their own (nobody
+    seen writing back) report the intruder's session: six people (``trust.voice``), not
+    one voice. Before: one reporter, no SESSION_REPORTED."""
     engine = full_engine()
     cfg = engine.config
     for i in range(6):

@@ -49,6 +49,15 @@ socks that received a line each make ``3 · new_weight`` in all, not 3 per line
 themselves count once per message. A reporter's budget renews only by gaining
 a life (then ``n > 0`` and this rule no longer applies), never by waiting.
 
+**Counting people is not weighing.** Where reporters are counted as people (a
+session's, ``detectors/sessions.py``), a reporter is a person of its own only with a
+life an attacker cannot make in minutes (``voice``): past ``new_reporter_age`` with
+correspondents of its own, or past ``quiet_reporter_age`` (a month) with delivered
+lines of its own to others. Every other reporter is one voice with the rest, so ten
+throwaways that write each other a line are one person, and six month-old users who
+write to friends nobody here sees answer are six. Its own lines buy a reporter no
+weight.
+
 Circles are compared by bottom-``circle_sample`` samples of the correspondents'
 digests, kept with the message's reports: two reporters with the same circle
 have the same sample however large it is (the MinHash property), so a ring of
@@ -139,6 +148,10 @@ class TrustConfig:
     # contacts and talk mostly to a few), and what a sock has only if others chat with
     # it; more would weigh down honest users who talk to two or three people.
     full_footprint: float = 3.0
+    # Age past which a reporter's own delivered lines to others make it a person of its
+    # own among a sender's reporters (``voice``): a month, the takeover detector's
+    # ``established_after``, the age that makes an account established by itself.
+    quiet_reporter_age: float = 2_592_000.0
     # Correspondents' digests kept per reporter to compare circles: bottom-k samples of
     # 16 tell "the same circle" (all 16 shared) from two people sharing a friend or two
     # (a few shared) at 8 bytes each, 128 bytes per reporter kept with the message.
@@ -163,8 +176,8 @@ class Weighing(NamedTuple):
     why: str
     before: float
     after: float
-    # The reporter has no footprint apart from the sender and the message's earlier
-    # reporters: one voice with every such reporter (what counts people, not weight, needs it).
+    # The reporter is no person of its own to count among a sender's reporters (what
+    # counts people, not weight, needs it: ``voice``): one voice with every such reporter.
     alone: bool = False
 
     @property
@@ -247,9 +260,10 @@ def standing_reads(reporter: str) -> tuple[Query, ...]:
 
 def reads(report: Report) -> tuple[Query, ...]:
     who = report.reporter
+    ties = accounts.tie_record(who)
     return (Get(_message_key(report.message_id)), Count(_daily_key(who), _DAY, 3600.0),
-            Members(accounts.tie_record(who), accounts.TALKED), Count(_alone_key(who), _YEAR, _DAY),
-            *standing_reads(who))
+            Members(ties, accounts.TALKED), Members(ties, accounts.WROTE),
+            Count(_alone_key(who), _YEAR, _DAY), *standing_reads(who))
 
 
 def net(state: dict[str, Any]) -> float:
@@ -307,29 +321,63 @@ def _footprint(correspondents: Sequence[str], sender: str, reporter: str,
     return len(own) * fresh / len(sample), b"".join(sample).hex() if fresh else ""
 
 
+def voice(age: float | None, n: float, wrote: Sequence[str], left_out: set[str],
+          cfg: TrustConfig) -> bool:
+    """Whether a reporter, first seen ``age`` seconds ago (None: never), counts as a
+    person of its own among a sender's reporters (``Weighing.alone`` when not), where
+    weight does not: a session's reporters are counted as people
+    (``detectors/sessions.py``), and ten reports from one attacker's accounts are one
+    person's.
+
+    What makes a person is a life the attacker cannot make in minutes. A new account's
+    can be: ten throwaways writing each other a line each have correspondents of their
+    own (``n``), so a reporter under ``new_reporter_age`` is one voice whatever its
+    footprint (before: ten such throwaways in the victim's group held its phone for a
+    week). Past that age a reporter with correspondents of its own (others wrote to it)
+    is a person. So is a quiet one, past ``quiet_reporter_age``, that ``wrote``
+    delivered or warned lines to people other than ``left_out`` (the sender, itself,
+    the message's earlier reporters): a month-old user who writes to a friend it hears
+    from elsewhere (another app, the table) has no correspondents here, and is no one
+    else's voice. Its own lines are its own act, written to anyone, so they buy no
+    weight (``_weight``: that takes what others did) and, younger, no voice: what
+    an attacker buys with them is a vote among a session's reporters per account
+    aged a month and in the victim's group, whose reports of no footprint have
+    ``new_weight`` to give in all for a year (``trust:alone``): ten of them, spent,
+    for one victim's week."""
+    if age is None or age < cfg.new_reporter_age:
+        return False
+    return n > 0 or (age >= cfg.quiet_reporter_age
+                     and any(p not in left_out for p in wrote))
+
+
 def _weight(report: Report, reported: LogEntry | None, state: dict[str, Any],
-            facts: dict[Query, Any], cfg: TrustConfig) -> tuple[float, str, str | None]:
-    """The report's weight, why, and the reporter's circle sample to keep (None: the
-    report does not count at all; "": a reporter of no footprint, one voice)."""
+            facts: dict[Query, Any], cfg: TrustConfig
+            ) -> tuple[float, str, str | None, bool]:
+    """The report's weight, why, the reporter's circle sample to keep (None: the report
+    does not count at all; "": a reporter of no footprint, one voice in weight), and
+    whether the reporter is a person of its own among a sender's reporters (``voice``)."""
     who = report.reporter
     if reported is None:
-        return 0.0, "the reported message is no longer in the log", None
+        return 0.0, "the reported message is no longer in the log", None, False
     if isinstance(report, OperatorDecision):
-        return 1.0, "an operator's decision", ""
+        return 1.0, "an operator's decision", "", True
     if reported.account == who:
-        return 0.0, "the sender reported its own message", None
+        return 0.0, "the sender reported its own message", None, False
     if not received(reported.keep.get(KEEP, b""), who):
-        return 0.0, "the reporter did not receive the message", None
+        return 0.0, "the reporter did not receive the message", None, False
     if any(who in state.get(label, {}) for label in ("spam", "ham")):
-        return 0.0, "the reporter already reported this message", None
-    daily, talked, alone, *standing_facts = (facts[q] for q in reads(report)[1:])
+        return 0.0, "the reporter already reported this message", None, False
+    daily, talked, wrote, alone, *standing_facts = (facts[q] for q in reads(report)[1:])
     if daily >= cfg.reporter_daily_cap:
-        return 0.0, f"over {cfg.reporter_daily_cap} reports today", None
+        return 0.0, f"over {cfg.reporter_daily_cap} reports today", None, False
     age, weight, why = _parts(standing_facts, report.ts, cfg)
     n, circle = _footprint(talked, reported.account, who, state, report.label, cfg)
     lived = 1.0 if n >= cfg.full_footprint else n / cfg.full_footprint
     weight *= min(age, cfg.new_weight + (1 - cfg.new_weight) * lived)
     why.append(f"{n:.1f} correspondents of its own")
+    first = accounts.first_seen_of(standing_facts[0], report.ts)
+    person = voice(None if first is None else report.ts - first, n, wrote,
+                   {reported.account, who, *state.get(report.label, {})}, cfg)
     if not n:  # no life apart from the sender and the other reporters: one voice
         alike = state.get("alike", {}).get(report.label, 0.0)
         if alike:
@@ -337,7 +385,7 @@ def _weight(report: Report, reported: LogEntry | None, state: dict[str, Any],
         if alone:
             why.append(f"{alone:.2f} spent on earlier reports of no footprint")
         weight = max(0.0, min(weight, cfg.new_weight - alike, cfg.new_weight - alone))
-    return weight, ", ".join(why), circle
+    return weight, ", ".join(why), circle, person
 
 
 def weigh(report: Report, reported: LogEntry | None, facts: dict[Query, Any],
@@ -347,7 +395,7 @@ def weigh(report: Report, reported: LogEntry | None, facts: dict[Query, Any],
     key = Get(_message_key(report.message_id))
     state: dict[str, Any] = dict(facts[key] or {})
     before = net(state)
-    weight, why, circle = _weight(report, reported, state, facts, cfg)
+    weight, why, circle, person = _weight(report, reported, state, facts, cfg)
     writes: list[Write] = [Incr(_daily_key(report.reporter), 1.0, 3600.0, _DAY)]
     if weight and isinstance(report, OperatorDecision):
         writes.extend(_records(state, report.label))
@@ -370,8 +418,7 @@ def weigh(report: Report, reported: LogEntry | None, facts: dict[Query, Any],
     after = net(state)
     if state != (facts[key] or {}):
         writes.append(Put(key.key, state, cfg.remember_days * _DAY))
-    alone = circle == "" and not isinstance(report, OperatorDecision)
-    return Weighing(weight, why, before, after, alone), writes
+    return Weighing(weight, why, before, after, circle is not None and not person), writes
 
 
 def _records(state: dict[str, Any], label: str) -> list[Write]:
