@@ -116,7 +116,7 @@ def _carried(account: str) -> str:
 
 class _Plan(NamedTuple):
     # What fan-out counts and what is checked for strangers: the recipients, or the group
-    # conversation (one target; a stranger as its members stand, ``room``).
+    # conversation (one target; a stranger as its members stand, ``carried``).
     people: tuple[str, ...]
     rate: Count
     # Each window set asked how many it holds and which of the message's people are in it
