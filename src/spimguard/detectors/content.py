@@ -43,7 +43,7 @@ from ..model import scorer
 from ..model.features import batch_parts, parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
-from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
+from ..state.ops import FOREVER, Contains, Get, Members, Put, Query, Touch, Write
 from ..text import names_of, view
 from .base import Context, Facts, Outcome, learnt, sealed, settings
 
@@ -117,6 +117,9 @@ class ContentDetector:
         self._points = np.array([0.0, policy.warn, policy.hold, policy.block])
         self._weight = config.weight("CONTENT_SPAM") or 1.0
         self.online = self._online()
+        # What the online part holds of each remembered message: the a_m folded in (0.0
+        # for one remembered with none), as a rebuild would fold it (``update``).
+        self._applied: dict[str, float] = {}
         self._ttl = cfg.remember_days * _DAY
 
     # -- learnt state ------------------------------------------------------------------
@@ -129,12 +132,40 @@ class ContentDetector:
         """Recompute the online part from state (at start-up and at each maintenance)."""
         online = self._online()
         members, imported = read([Members(_INDEX), Get(_IMPORTED)])
-        stored = [msgspec.convert(v, Reported)
-                  for v in read([Get(_report_key(m)) for m in members]) if v is not None]
-        online.apply_many((r.buckets, 0.0, r.applied) for r in stored)
+        stored = {m: msgspec.convert(v, Reported) for m, v in
+                  zip(members, read([Get(_report_key(m)) for m in members]), strict=True)
+                  if v is not None}
+        online.apply_many((r.buckets, 0.0, r.applied) for r in stored.values())
         if imported:
             online.add_array(imported["buckets"], imported["values"])
         self.online = online
+        self._applied = {m: r.applied for m, r in stored.items()}
+
+    def update(self, read: Callable[[Sequence[Query]], list[Any]], keys: Sequence[str]
+               ) -> bool:
+        """Fold in what state holds now of the reported messages ``keys`` (another node
+        changed them), as ``rebuild`` would: a message still remembered (in the index,
+        with its value) at its stored a_m, one no longer remembered at none. The delta is
+        a sum of integer terms (``OnlineDelta``), so the result is the rebuild's bit for
+        bit. A remembered message whose value is gone (expired) cannot be taken out (its
+        buckets went with it), nor can one the index dropped past ``max_remembered``
+        without naming it: then False, and the caller rebuilds."""
+        asked = tuple(keys)
+        found = read([Contains(_INDEX, asked), *[Get(_report_key(k)) for k in asked]])
+        moves = []
+        for key, remembered, value in zip(asked, found[0], found[1:], strict=True):
+            before = self._applied.pop(key, None)
+            if value is None:
+                if before:
+                    return False
+                continue
+            reported = msgspec.convert(value, Reported)
+            if remembered:
+                self._applied[key] = reported.applied
+            moves.append((reported.buckets, before or 0.0,
+                          reported.applied if remembered else 0.0))
+        self.online.apply_many(moves)
+        return len(self._applied) <= self.cfg.max_remembered
 
     def imported(self, exported: Exported) -> Put:
         """The write that makes learnt weights from another installation count here."""
@@ -241,11 +272,12 @@ class ContentDetector:
             return ()
         if label == reported.applied:
             return ()
-        self.online.apply(reported.buckets, reported.applied, label)
-        reported.applied = label
+        # From what this node folded in (the stored a_m, once caught up: ``update``).
+        self.online.apply(reported.buckets, self._applied.get(report.message_id, 0.0), label)
+        self._applied[report.message_id] = reported.applied = label
         return [Put(_report_key(report.message_id), reported, self._ttl),
                 Touch(_INDEX, (report.message_id,), self._ttl, self.cfg.max_remembered),
-                learnt()]
+                learnt(self.name, (report.message_id,))]
 
 
 class _Shifts:

@@ -114,7 +114,8 @@ _EVERY_KIND = _COUNTER | _SET | _VALUE | _HASHED | _SIDED
 # A log (``Append``) is one value: its count and kept entries (``ops.encode_log``).
 _KIND: dict[type, int] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VALUE,
                           Since: _VALUE, Append: _VALUE}
-_ADDING = frozenset({Incr, Touch, Remove, Append})  # writes that change what is there, not replace it
+# Writes that change what is there, not replace it.
+_ADDING = frozenset({Incr, Touch, Remove, Append})
 
 
 def _after(prefix: str) -> str:
