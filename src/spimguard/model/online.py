@@ -78,6 +78,9 @@ class Reported(msgspec.Struct, array_like=True):
 
     buckets: list[int]
     applied: float = 0.0  # a_m currently folded into the delta
+    # When its label last moved (event time): its time in the index of remembered
+    # messages, which drops the oldest past its cap. 0.0 in values stored before it was.
+    at: float = 0.0
 
 
 class Exported(msgspec.Struct):
