@@ -114,3 +114,34 @@ def test_two_nodes_catching_up_hold_what_a_full_rebuild_holds(
     finally:
         a.close()
         b.close()
+
+
+def test_two_nodes_appending_at_once_both_land_in_the_log(redis_url: str,
+                                                           redis_namespace: str) -> None:
+    """Each node's learnt changes, written at the same moment as the other's, are all in the
+    log, each once, each node's in its own order, and the count is their number."""
+    import threading
+
+    from spimguard.detectors.base import LEARNT, learnt
+    from spimguard.state.ops import Since
+    from spimguard.state.redis import RedisState
+
+    nodes = [RedisState(redis_url, redis_namespace) for _ in range(2)]
+    start = threading.Barrier(2)
+
+    def write(node: int) -> None:
+        start.wait()
+        for k in range(300):
+            nodes[node].write([learnt("content", (f"n{node}-{k}",))], T0)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    count, entries = nodes[0].read([Since(LEARNT, 0)], T0)[0]
+    assert count == 600 and len(entries) == 600
+    for node in range(2):
+        assert [e for e in entries if e.startswith(f"content:n{node}-")] == [
+            f"content:n{node}-{k}" for k in range(300)]
+    assert nodes[1].read([Since(LEARNT, 600 - 1_024)], T0)[0] == (600, None)
