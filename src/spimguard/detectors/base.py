@@ -98,12 +98,13 @@ class Detector(Protocol):
 class Learner(Protocol):
     """A detector that also keeps learnt state in process memory (a model's online part).
 
-    ``rebuild`` runs when the engine opens, at each maintenance pass and whenever
-    another node has changed the learnt state (``learnt_version`` moved), with a
-    function that answers queries against the state backend: the detector
+    ``rebuild`` runs when the engine opens, at each maintenance pass and when a node
+    is further behind the log of learnt changes than the log keeps (``LOG_KEEP``), with
+    a function that answers queries against the state backend: the detector
     recomputes what it learnt from durable state, so a restart loses nothing
-    and what has expired in state stops counting. Detectors without it hold
-    nothing between events.
+    and what has expired in state stops counting. ``update`` runs when another node
+    changed what the log names: the cost of what changed, not of all that is
+    remembered. Detectors without them hold nothing between events.
     """
 
     def rebuild(self, read: Callable[[Sequence[Query]], list[Any]]) -> None: ...
