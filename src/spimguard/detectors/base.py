@@ -155,7 +155,8 @@ EVERYTHING = "*"  # an entry that names no change: every learner rebuilds from s
 # behind (an idle node, or one restarted) rebuilds from state, as every node did at each
 # change before. Applying an entry costs reading one remembered message, a rebuild one per
 # remembered message (waves keep up to 10,000): past about a thousand entries, catching
-# up is no longer much cheaper than a rebuild, and the log is at most ~100 KB.
+# up is no longer much cheaper than a rebuild. The log holds ~50 KB (an entry is an id, at
+# most 512 characters: 2 MB at the very most).
 LOG_KEEP = 1_024
 
 

@@ -591,8 +591,7 @@ class MemoryState:
         held = self._values.get(op.key)
         count, entries = decode_log(None if held is None else held[_DOUBLE.size:])
         entries.extend(op.entries)
-        self._values[op.key] = _stamped(encode_log(count + len(op.entries),
-                                                   entries[-op.keep:] if op.keep else []),
+        self._values[op.key] = _stamped(encode_log(count + len(op.entries), entries[-op.keep:]),
                                         now + FOREVER)
 
     _appliers: ClassVar[dict[type, Callable[[Any, Any, float], None]]] = {

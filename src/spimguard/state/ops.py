@@ -285,9 +285,10 @@ class Delete(msgspec.Struct, frozen=True, gc=False):
 
 class Append(msgspec.Struct, frozen=True, gc=False):
     """Add ``entries`` at the end of the log at ``key``, numbered on from its count, and
-    keep its last ``keep`` entries (the log never expires). Two writers appending at once
-    both land, each entry under a number of its own: the count moves in the same atomic
-    step as the entries (a Lua function in Redis, the transaction in SQLite)."""
+    keep its last ``keep`` (at least 1) entries (the log never expires). Two writers
+    appending at once both land, each entry under a number of its own: the count moves in
+    the same atomic step as the entries (a Lua function in Redis, the transaction in
+    SQLite)."""
 
     key: str
     entries: tuple[str, ...]
