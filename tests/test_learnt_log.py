@@ -36,7 +36,7 @@ def learnt_state(engine: Engine) -> tuple[Any, ...]:
     entries = {key: (e.values.tobytes(), sorted(e.shares.items()), e.at, e.operator)
                for key, e in index.entries.items()}
     bands = {band: sorted(keys) for band, keys in index._bands.items() if keys}
-    held = {key: (at, label, buckets.tobytes()) for key, (at, label, buckets)
+    held = {key: (at, label, buckets) for key, (at, label, buckets)
             in learners["content"]._remembered.held.items()}  # type: ignore[attr-defined]
     return arrays, held, entries, bands
 
