@@ -172,12 +172,6 @@ def test_three_recipients_with_lives_of_their_own_still_mark_the_session() -> No
 
 # -- what one report costs the other nodes -----------------------------------------------
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "open: every learnt change bumps one counter (engine._refresh_learners), and a node "
-    "that sees it moved rebuilds its learners from all remembered reports (content: up "
-    "to max_remembered 100,000; waves: 10,000): 0.24 s CPU at 2,000, 0.90 s at 8,000, "
-    "for each throwaway's report on another node. Fix: a log of the changed message ids "
-    "per version, applied incrementally (engine.py, content.py, waves.py)"))
 def test_one_report_on_one_node_costs_the_other_node_what_it_changed(
         redis_url: str, redis_namespace: str, tmp_path: Path) -> None:
     """Two nodes on one Redis (records of their own). After 200 reported messages, one

@@ -2,7 +2,8 @@
 
 Learners keep what they learnt in process memory, rebuilt from durable state
 (``detectors.base.Learner``): after a sweep, so what expired stops counting, and
-whenever another node learnt something.
+when a node is further behind another node's learning than the log of learnt changes
+keeps (``Engine._refresh_learners``).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from ..errors import ConfigError
 from ..events import Event, Message
 from ..records import LogEntry
 from ..signals import Signal
-from ..state.ops import FOREVER, Contains, Count, Incr, Query, Write
+from ..state.ops import Append, Contains, Query, Since, Write
 from ..text import MessageView
 from ..trust import Weighing
 
@@ -98,18 +98,29 @@ class Detector(Protocol):
 class Learner(Protocol):
     """A detector that also keeps learnt state in process memory (a model's online part).
 
-    ``rebuild`` runs when the engine opens, at each maintenance pass and whenever
-    another node has changed the learnt state (``learnt_version`` moved), with a
-    function that answers queries against the state backend: the detector
+    ``rebuild`` runs when the engine opens, at each maintenance pass and when a node
+    is further behind the log of learnt changes than the log keeps (``LOG_KEEP``), with
+    a function that answers queries against the state backend: the detector
     recomputes what it learnt from durable state, so a restart loses nothing
-    and what has expired in state stops counting. Detectors without it hold
-    nothing between events.
+    and what has expired in state stops counting. ``update`` runs when another node
+    changed what the log names: the cost of what changed, not of all that is
+    remembered. Detectors without them hold nothing between events.
     """
 
     def rebuild(self, read: Callable[[Sequence[Query]], list[Any]]) -> None: ...
 
-    # A learner adds ``learnt()`` to its writes whenever it changes learnt state, so
-    # that every node (one sharing Redis with it) rebuilds before its next verdict.
+    def update(self, read: Callable[[Sequence[Query]], list[Any]], keys: Sequence[str]
+               ) -> bool:
+        """Read the remembered messages ``keys`` again and hold what state holds of them
+        now, as a ``rebuild`` would: the state afterwards is the same, bit for bit, as
+        after a rebuild, whatever order the changes came in and however often one is
+        read. False when that cannot be told from those messages alone (the caller
+        rebuilds)."""
+        ...
+
+    # A learner adds ``learnt(name, keys)`` to its writes whenever it changes learnt
+    # state, so that every node (one sharing Redis with it) reads those keys again
+    # before its next verdict.
 
 
 @runtime_checkable
@@ -136,18 +147,48 @@ def sealed(entry: LogEntry | None) -> bool:
     return entry is not None and SEALED in entry.keep
 
 
-LEARNT = "learnt:version"  # counts every change to what learners keep in shared state
+LEARNT = "learnt:log"  # what learners changed in shared state, one entry a change
+EVERYTHING = "*"  # an entry that names no change: every learner rebuilds from state
+# Entries the log keeps. A node reads the log's count at every event it judges and catches
+# up on the entries since its last look (``Engine._refresh_learners``), so it is behind by
+# what every other node learnt in the time it takes to judge one event; one further
+# behind (an idle node, or one restarted) rebuilds from state, as every node did at each
+# change before. Applying an entry costs reading one remembered message, a rebuild one per
+# remembered message (waves keep up to 10,000): past about a thousand entries, catching
+# up is no longer much cheaper than a rebuild. The log holds ~50 KB (an entry is an id, at
+# most 512 characters: 2 MB at the very most).
+LOG_KEEP = 1_024
 
 
-def learnt() -> Incr:
-    """The write a learner adds whenever it changes its learnt state in the state backend:
-    other nodes see the count move and rebuild (``Engine._refresh_learners``)."""
-    return Incr(LEARNT, 1.0, bucket=FOREVER, ttl=FOREVER)
+def learnt(learner: str = "", keys: Sequence[str] = ()) -> Append:
+    """The write a learner adds whenever it changes its learnt state in the state backend,
+    naming the remembered messages (``keys``) it changed, so that every node (one sharing
+    Redis with it) reads them again before its next verdict (``Engine._refresh_learners``).
+    With no keys: a change no entry names (an import), after which every node rebuilds."""
+    entries = tuple(f"{learner}:{k}" for k in keys) if keys else (EVERYTHING,)
+    return Append(LEARNT, entries, LOG_KEEP)
 
 
-def learnt_version() -> Count:
-    """How many learnt changes the state backend has seen (one bucket, never expiring)."""
-    return Count(LEARNT, FOREVER, FOREVER)
+def learnt_version() -> Since:
+    """How many learnt changes the state backend has logged (the count alone)."""
+    return Since(LEARNT)
+
+
+def changes(entries: Sequence[str]) -> dict[str, list[str]] | None:
+    """The keys each learner changed, by learner name, from log entries (``learnt``), in
+    the order logged and each once; None if one of them asks every learner to rebuild.
+
+    An entry is a learner's name (never with a colon), a colon, then a message id: the
+    id may hold anything, colons too, and splitting at the first colon gives it back. The
+    ids are those of messages that reports or operators moved; an entry tells a node only
+    which remembered message to read again, never what it holds."""
+    found: dict[str, dict[str, None]] = {}
+    for entry in entries:
+        if entry == EVERYTHING:
+            return None
+        learner, _, key = entry.partition(":")
+        found.setdefault(learner, {})[key] = None
+    return {learner: list(keys) for learner, keys in found.items()}
 
 
 def _defaults(kind: type[Any]) -> dict[str, Any]:

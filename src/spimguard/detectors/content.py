@@ -28,6 +28,7 @@ sends in the report's ``text``, so later copies in the clear are caught.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -43,7 +44,7 @@ from ..model import scorer
 from ..model.features import batch_parts, parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
-from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
+from ..state.ops import FOREVER, Contains, Get, Members, Put, Query, Touch, Write
 from ..text import names_of, view
 from .base import Context, Facts, Outcome, learnt, sealed, settings
 
@@ -117,6 +118,7 @@ class ContentDetector:
         self._points = np.array([0.0, policy.warn, policy.hold, policy.block])
         self._weight = config.weight("CONTENT_SPAM") or 1.0
         self.online = self._online()
+        self._remembered = _Remembered(self.online, cfg.max_remembered)
         self._ttl = cfg.remember_days * _DAY
 
     # -- learnt state ------------------------------------------------------------------
@@ -129,12 +131,29 @@ class ContentDetector:
         """Recompute the online part from state (at start-up and at each maintenance)."""
         online = self._online()
         members, imported = read([Members(_INDEX), Get(_IMPORTED)])
-        stored = [msgspec.convert(v, Reported)
-                  for v in read([Get(_report_key(m)) for m in members]) if v is not None]
-        online.apply_many((r.buckets, 0.0, r.applied) for r in stored)
+        remembered = _Remembered(online, self.cfg.max_remembered)
+        for key, value in zip(members, read([Get(_report_key(m)) for m in members]),
+                              strict=True):
+            if value is not None:
+                remembered.hold(key, msgspec.convert(value, Reported))
+        remembered.fold()
         if imported:
             online.add_array(imported["buckets"], imported["values"])
-        self.online = online
+        self.online, self._remembered = online, remembered
+
+    def update(self, read: Callable[[Sequence[Query]], list[Any]], keys: Sequence[str]
+               ) -> bool:
+        """Hold what state holds now of the reported messages ``keys`` (another node
+        changed them), as ``rebuild`` would: one still in the index, with its value, at
+        its stored a_m, one no longer there at none (``_Remembered``). The delta is a sum
+        of integer terms (``OnlineDelta``), so the result is the rebuild's bit for bit."""
+        asked = tuple(keys)
+        found = read([Contains(_INDEX, asked), *[Get(_report_key(k)) for k in asked]])
+        for key, remembered, value in zip(asked, found[0], found[1:], strict=True):
+            self._remembered.hold(key, msgspec.convert(value, Reported)
+                                  if remembered and value is not None else None)
+        self._remembered.fold()
+        return True
 
     def imported(self, exported: Exported) -> Put:
         """The write that makes learnt weights from another installation count here."""
@@ -241,11 +260,61 @@ class ContentDetector:
             return ()
         if label == reported.applied:
             return ()
-        self.online.apply(reported.buckets, reported.applied, label)
-        reported.applied = label
+        # As the index's member: a report that arrives late never moves the time back.
+        reported.applied, reported.at = label, max(reported.at, report.ts)
+        self._remembered.hold(report.message_id, reported)
+        self._remembered.fold()
         return [Put(_report_key(report.message_id), reported, self._ttl),
                 Touch(_INDEX, (report.message_id,), self._ttl, self.cfg.max_remembered),
-                learnt()]
+                learnt(self.name, (report.message_id,))]
+
+
+class _Remembered:
+    """The reported messages the online part holds, as the state's index of them keeps
+    them (``content:reported``): at most ``cap``, the oldest by (time, id) dropped first
+    (a member set's order), each folded into the delta at its a_m.
+
+    A node that learns a change (its own report, or another node's from the log) takes
+    it here, and when the index passes its cap the message the index drops leaves the
+    delta here too, from the buckets kept with it: the same messages at the same a_m as a
+    rebuild from state reads, in any order of changes, where a node that could not tell
+    which message left would have to rebuild at every report once the cap is reached
+    (a capped index, ``max_remembered``, is what an attacker's throwaways can fill).
+    Messages past ``remember_days`` leave at the next rebuild (maintenance), as before.
+    Memory: a message's buckets as 4-byte integers and its time, ~300 bytes, at most
+    ``cap`` of them (30 MB at the default 100,000)."""
+
+    def __init__(self, online: OnlineDelta, cap: int) -> None:
+        self.online = online
+        self.cap = cap
+        # id -> its time, a_m and buckets (packed: ~150 bytes less a message than an array)
+        self.held: dict[str, tuple[float, float, bytes]] = {}
+        self._order: list[tuple[float, str]] = []  # (at, id), a heap; stale ones skipped
+        self._moves: list[tuple[np.ndarray, float, float]] = []  # not yet in the delta
+
+    def hold(self, key: str, reported: Reported | None) -> None:
+        """The message as state now keeps it (None: not remembered)."""
+        before = self.held.pop(key, None)
+        if before is not None:
+            self._moves.append((np.frombuffer(before[2], dtype=np.uint32), before[1], 0.0))
+        if reported is not None:
+            buckets = np.asarray(reported.buckets, dtype=np.uint32)
+            self.held[key] = (reported.at, reported.applied, buckets.tobytes())
+            heapq.heappush(self._order, (reported.at, key))
+            self._moves.append((buckets, 0.0, reported.applied))
+
+    def fold(self) -> None:
+        """Drop the oldest past the cap, then fold every move into the delta at once."""
+        held, order = self.held, self._order
+        while len(held) > self.cap:
+            at, key = heapq.heappop(order)
+            if key in held and held[key][0] == at:
+                self.hold(key, None)
+        if len(order) > 2 * len(held) + 64:  # times since moved on: let them go
+            self._order = order = [(at, key) for key, (at, _, _) in held.items()]
+            heapq.heapify(order)
+        moves, self._moves = self._moves, []
+        self.online.apply_many(moves)
 
 
 class _Shifts:

@@ -59,7 +59,7 @@ from ..errors import ConfigError
 from ..events import Report
 from ..neighbours import Entry, Index, ordinary, sketch, sketches
 from ..signals import Signal
-from ..state.ops import Delete, Get, Members, Put, Query, Remove, Touch, Write
+from ..state.ops import Contains, Delete, Get, Members, Put, Query, Remove, Touch, Write
 from ..text import names_of, view
 from ..trust import OperatorDecision
 from .base import Context, Facts, Outcome, learnt, once, ramp, sealed, settings
@@ -130,6 +130,22 @@ class WavesDetector:
             if value is not None:
                 index.put(msgspec.convert(value, Reported).entry(key))
         self.index = index
+
+    def update(self, read: Callable[[Sequence[Query]], list[Any]], keys: Sequence[str]
+               ) -> bool:
+        """Hold what state holds now of the reported messages ``keys`` (another node
+        changed them), as ``rebuild`` would: one still in the index's member set at its
+        stored value, one no longer there out. The index drops past ``max_remembered`` as
+        the member set does (the oldest by (time, key)), and a lookup skips what is past
+        ``remember_days``, so its entries are the rebuild's whatever the order."""
+        asked = tuple(keys)
+        found = read([Contains(_INDEX, asked), *[Get(_key(k)) for k in asked]])
+        for key, remembered, value in zip(asked, found[0], found[1:], strict=True):
+            if remembered and value is not None:
+                self.index.put(msgspec.convert(value, Reported).entry(key))
+            else:
+                self.index.drop(key)
+        return True
 
     # -- a batch -------------------------------------------------------------------------
     def prepare(self, batch: Sequence[Context]) -> None:
@@ -211,7 +227,8 @@ class WavesDetector:
             if stored is None:
                 return ()
             self.index.drop(report.message_id)
-            return [Delete(key), Remove(_INDEX, (report.message_id,)), learnt()]
+            return [Delete(key), Remove(_INDEX, (report.message_id,)),
+                    learnt(self.name, (report.message_id,))]
         values = self._sketch(report, ctx, stored)
         if not values:
             return ()
@@ -227,7 +244,7 @@ class WavesDetector:
         self.index.put(reported.entry(report.message_id))
         return [Put(key, reported, at + self._ttl - report.ts),
                 Touch(_INDEX, (report.message_id,), self._ttl, self.cfg.max_remembered),
-                learnt()]
+                learnt(self.name, (report.message_id,))]
 
 
 def build(given: dict[str, Any], config: Config) -> WavesDetector:

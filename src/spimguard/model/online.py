@@ -42,7 +42,12 @@ reported messages carry it: one report, mistaken or malicious, teaches nothing
 by itself, while a campaign's many messages share their words and teach them
 at once. The delta depends only on the set of reported messages and their a_m,
 not on their order, so it is rebuilt exactly from state after a restart
-(``rebuild``) and moves between installations as a plain file.
+(``rebuild``) and moves between installations as a plain file. Exactly, bit for bit:
+each message's term is rounded to a multiple of 2^-32 (``_units``) and the terms are
+summed as integers, which no order of addition changes (float32 sums do, in their last
+bits, so a node that learnt message by message and one that rebuilt from state would
+score a text at a threshold differently). A move of a_m adds the difference of its
+two rounded terms, so any path to the same labels gives the same delta.
 """
 
 from __future__ import annotations
@@ -56,6 +61,16 @@ import numpy as np
 from .scorer import row_sums
 
 EXPORT_FORMAT = "spimguard-content-delta/1"
+# The delta's unit: 2^-32 log-odds, far below float32's resolution near the weights' size
+# (max_delta 3: 2^-22), so rounding a term to it changes no score a float32 delta would
+# give by more than float32's own rounding; 100,000 messages of η = 10 on one bucket sum
+# to under 2^52 units, within int64.
+_UNIT = 2.0 ** -32
+
+
+def _units(rate: float, label: float, size: int) -> int:
+    """A message's term on each of its ``size`` buckets, in units: η·a_m/√size rounded."""
+    return round(rate * label / math.sqrt(size) / _UNIT)
 
 
 class Reported(msgspec.Struct, array_like=True):
@@ -63,6 +78,9 @@ class Reported(msgspec.Struct, array_like=True):
 
     buckets: list[int]
     applied: float = 0.0  # a_m currently folded into the delta
+    # When its label last moved (event time): its time in the index of remembered
+    # messages, which drops the oldest past its cap. 0.0 in values stored before it was.
+    at: float = 0.0
 
 
 class Exported(msgspec.Struct):
@@ -81,7 +99,7 @@ class OnlineDelta:
         self.rate = rate
         self.max_delta = max_delta
         self.min_support = min_support
-        self.delta_ = np.zeros(2**bits, dtype=np.float32)
+        self.delta_ = np.zeros(2**bits, dtype=np.int64)  # in units of _UNIT
         self.support_ = np.zeros(2**bits, dtype=np.int32)  # reported messages per bucket
         self.imported_ = np.zeros(2**bits, dtype=np.float32)  # learnt elsewhere: trusted
         self.clipped_ = np.zeros(2**bits, dtype=np.float32)  # what scoring reads
@@ -116,8 +134,8 @@ class OnlineDelta:
             if before == after or not len(buckets):
                 continue
             index = np.asarray(buckets, dtype=np.int64)
-            self.delta_[index] += np.float32(self.rate * (after - before)
-                                             / math.sqrt(len(index)))
+            self.delta_[index] += (_units(self.rate, after, len(index))
+                                   - _units(self.rate, before, len(index)))
             self.support_[index] += int(after != 0) - int(before != 0)
             touched.append(index)
         if touched:
@@ -130,8 +148,8 @@ class OnlineDelta:
 
     def effective(self, index: np.ndarray | slice = slice(None)) -> np.ndarray:
         """The delta as scored (before clipping): corroborated buckets and imports."""
-        return (np.where(self.support_[index] >= self.min_support, self.delta_[index], 0)
-                + self.imported_[index])
+        return (np.where(self.support_[index] >= self.min_support,
+                         self.delta_[index] * _UNIT, 0.0) + self.imported_[index])
 
     def _refresh(self, index: np.ndarray) -> None:
         """Recompute what scoring reads, for the buckets that changed only."""

@@ -12,6 +12,7 @@ from . import StateBackend
 from .memory import MemoryState
 from .ops import (
     FOREVER,
+    Append,
     Contains,
     Count,
     Delete,
@@ -23,6 +24,7 @@ from .ops import (
     Query,
     Remove,
     Replace,
+    Since,
     Tally,
     Touch,
     Write,
@@ -145,11 +147,27 @@ def check_backend(state: StateBackend) -> None:
 
     check_hashed(state)
     check_sided(state)
+    check_log(state)
 
     # A sweep drops only what has expired.
     state.write([Incr("keep", 1.0, ttl=10_000)], T0 + 20)
     state.sweep(T0 + 5000)
     assert state.read([Count("keep", 10_000)], T0 + 5000) == [1.0], "sweep kept live data"
+    state.commit()
+
+
+def check_log(state: StateBackend) -> None:
+    """A log (``Append``/``Since``): numbered entries, the count read alone, a reader too
+    far behind told so, and entries named like a backend's own bookkeeping."""
+    assert state.read([Since("log"), Since("log", 0)], T0) == [(0, ()), (0, ())], "no log"
+    state.write([Append("log", ("a", "b"), keep=3)], T0)
+    state.write([Append("log", ("c",), keep=3), Append("log", ("\x00", "\u00ff"), keep=3)],
+                T0 + 1)
+    assert state.read([Since("log")], T0) == [(5, ())], "the count alone"
+    assert state.read([Since("log", 2), Since("log", 4), Since("log", 5), Since("log", 9)],
+                      T0 + FOREVER / 2) == [(5, ("c", "\x00", "\u00ff")), (5, ("\u00ff",)),
+                                            (5, ()), (5, ())], "entries after a number"
+    assert state.read([Since("log", 1)], T0) == [(5, None)], "behind what the log keeps"
     state.commit()
 
 

@@ -27,6 +27,8 @@ from typing import Any, ClassVar
 
 from . import hashed, sided
 from .ops import (
+    FOREVER,
+    Append,
     Contains,
     Count,
     Delete,
@@ -38,15 +40,20 @@ from .ops import (
     Query,
     Remove,
     Replace,
+    Since,
     Tally,
     Touch,
     Write,
     bucket_range,
+    decode_log,
     decode_value,
+    encode_log,
     encode_value,
     is_hashed,
     is_sided,
+    log_count,
     side_of,
+    since,
 )
 
 _SWEEP_EVERY = 50_000  # writes between automatic sweeps
@@ -434,9 +441,17 @@ class MemoryState:
                     sided.contains(record, side, sides, query.members, now))
         return self._distinct(query, now), self._contains(query, now)
 
+    def _since(self, query: Since, now: float) -> tuple[int, Any]:
+        """A log (``Append``), kept as one value: its count, or its entries too."""
+        held = self._values.get(query.key)
+        stored = None if held is None else held[_DOUBLE.size:]
+        if query.after is None:
+            return log_count(stored), ()
+        return since(query, *decode_log(stored))
+
     _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {
         Count: _count, Distinct: _distinct, Contains: _contains, Members: _members_of, Get: _get,
-        Tally: _tally}
+        Tally: _tally, Since: _since}
 
     def _live_members(self, key: str, now: float) -> tuple[MemberSet, float]:
         """A member set as of ``now`` and its cutoff: members touched at or before the
@@ -570,9 +585,18 @@ class MemoryState:
                 del buckets[stale]
         self._counters[op.key] = (_pairs(buckets), max(expiry, now + op.ttl))
 
+    def _append(self, op: Append, now: float) -> None:
+        """The log's entries and count rewritten as one value: a log is short (``keep``)
+        and appended to only when a learner changes."""
+        held = self._values.get(op.key)
+        count, entries = decode_log(None if held is None else held[_DOUBLE.size:])
+        entries.extend(op.entries)
+        self._values[op.key] = _stamped(encode_log(count + len(op.entries), entries[-op.keep:]),
+                                        now + FOREVER)
+
     _appliers: ClassVar[dict[type, Callable[[Any, Any, float], None]]] = {
         Put: _put, Touch: _touch, Incr: _incr, Replace: _replace, Remove: _remove,
-        Delete: _delete}
+        Delete: _delete, Append: _append}
 
     def commit(self) -> None:
         """Nothing to make durable in memory."""

@@ -18,6 +18,9 @@ Tally              a Distinct and a Contains of one set, in one query   its two 
 Members            all members of a member set, oldest first            ZRANGE
 Replace / Remove   set a member set wholesale / drop some members       DEL+ZADD / ZREM
 Get / Put / Delete a small value with a TTL                             GET / SET EX / DEL
+Since / Append     a numbered log: its count and the entries after one  a list and its count, in
+                   number / entries added at its end, the oldest past   Lua (``redis.py``)
+                   ``keep`` dropped
 =================  ===================================================  ==========================
 
 A member set holds each member's last touch time (a touch never moves it back,
@@ -46,6 +49,7 @@ Get, Put and Delete as a key of its own would.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from typing import Any
 
@@ -206,7 +210,18 @@ class Tally(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
                 Contains(self.key, self.members, self.side))
 
 
-Query = Count | Distinct | Contains | Members | Get | Tally
+class Since(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
+    """``(count, entries)`` of the log at ``key`` (``Append``): how many entries it was
+    ever given, and those numbered after ``after`` (entries are numbered 1, 2, ... in the
+    order appended), oldest first, or None when it no longer keeps all of them. ``after``
+    None asks the count alone (entries ``()``): what a reader checks before it asks more.
+    Count and entries are read together, atomically on every backend."""
+
+    key: str
+    after: int | None = None
+
+
+Query = Count | Distinct | Contains | Members | Get | Tally | Since
 # A query is hashed where the engine drops repeats, where it files the answers and at each
 # detector's look-up: its hash is kept (``cache_hash``), computed once.
 
@@ -268,7 +283,19 @@ class Delete(msgspec.Struct, frozen=True, gc=False):
     key: str
 
 
-Write = Incr | Touch | Replace | Remove | Put | Delete
+class Append(msgspec.Struct, frozen=True, gc=False):
+    """Add ``entries`` at the end of the log at ``key``, numbered on from its count, and
+    keep its last ``keep`` (at least 1) entries (the log never expires). Two writers
+    appending at once both land, each entry under a number of its own: the count moves in
+    the same atomic step as the entries (a Lua function in Redis, the transaction in
+    SQLite)."""
+
+    key: str
+    entries: tuple[str, ...]
+    keep: int = 1_024
+
+
+Write = Incr | Touch | Replace | Remove | Put | Delete | Append
 
 
 def _plain(value: Any) -> Any:
@@ -278,6 +305,36 @@ def _plain(value: Any) -> Any:
 
 
 RAW = b"\xff"  # first byte of a bytes value's stored form: never the first of JSON (UTF-8)
+
+
+_COUNT = struct.Struct("<Q")
+
+
+def encode_log(count: int, entries: Sequence[str]) -> bytes:
+    """A log as the embedded backends keep it (one value): its count, then its entries."""
+    return _COUNT.pack(count) + msgspec.msgpack.encode(list(entries))
+
+
+def decode_log(stored: bytes | None) -> tuple[int, list[str]]:
+    if not stored:
+        return 0, []
+    return _COUNT.unpack_from(stored)[0], msgspec.msgpack.decode(stored[_COUNT.size:],
+                                                                  type=list[str])
+
+
+def log_count(stored: bytes | None) -> int:
+    """A log's count from its stored form, without decoding its entries."""
+    return _COUNT.unpack_from(stored)[0] if stored else 0
+
+
+def since(query: Since, count: int, kept: Sequence[str]) -> tuple[int, Any]:
+    """``query``'s answer from a log's count and the entries it keeps (its last ones)."""
+    if query.after is None:
+        return count, ()
+    behind = count - query.after
+    if behind <= 0:
+        return count, ()
+    return (count, None) if behind > len(kept) else (count, tuple(kept[len(kept) - behind:]))
 
 
 def encode_value(value: Any) -> bytes:

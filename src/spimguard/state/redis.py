@@ -81,6 +81,7 @@ from ..errors import Contention, StateUnavailable
 from . import hashed, sided
 from .ops import (
     RAW,
+    Append,
     Contains,
     Count,
     Delete,
@@ -91,6 +92,7 @@ from .ops import (
     Query,
     Remove,
     Replace,
+    Since,
     Touch,
     Write,
     bucket_range,
@@ -371,6 +373,16 @@ local function stouch(key, side, sides, now, ttl, cap, seconds, fresh)
   end
   sstore(key, side, {math.max(expiry, now + ttl), ttl, count, oldest}, entries, seconds)
 end
+-- A log's append (``Append``): its count moves with its entries, in this one step, so two
+-- nodes appending at once both land, each entry under a number of its own.
+local function lappend(key, count, keep, ...)
+  local entries = {...}
+  redis.call('INCRBY', count, #entries)
+  for i = 1, #entries, 2000 do
+    redis.call('RPUSH', key, unpack(entries, i, math.min(i + 1999, #entries)))
+  end
+  redis.call('LTRIM', key, -tonumber(keep), -1)
+end
 -- false if the command is a check of the hash key (sent before any hashed write) and
 -- the store's key is another (a Redis restarted empty, then keyed by another node).
 local function apply(command)
@@ -383,6 +395,7 @@ local function apply(command)
   elseif name == 'sg.mtrim' then mtrim(command[2], command[3])
   elseif name == 'sg.stouch' then stouch(unpack(command, 2))
   elseif name == 'sg.lput' then lput(unpack(command, 2))
+  elseif name == 'sg.lappend' then lappend(unpack(command, 2))
   else redis.call(unpack(command)) end
   return true
 end
@@ -543,6 +556,15 @@ for i = 3, #ARGV, 3 do
 end
 return out
 """
+# A log's entries after a number (``Since``): its count and the entries it keeps, read in
+# one step as ``lappend`` writes them. KEYS: the list, the count; ARGV: the number.
+_SINCE = """
+local count = tonumber(redis.call('GET', KEYS[2]) or '0')
+local behind = count - tonumber(ARGV[1])
+if behind <= 0 then return {count, {}} end
+if behind > redis.call('LLEN', KEYS[1]) then return {count, false} end
+return {count, redis.call('LRANGE', KEYS[1], -behind, -1)}
+"""
 _HASH_KEY = "state-key:member-hash"  # under the namespace; see the module's docstring
 
 
@@ -615,6 +637,11 @@ _LODGED = _EXPIRES * 2
 # hash-max-listpack-value, past which the whole host hash would lose its compact encoding
 # (twice its size). An account's record is ~30 bytes, ~100 with restrictions in force.
 _LODGED_MAX = 64
+
+
+def _log_count(key: str) -> str:
+    """The key of a log's count, beside its list (a character no other key has after it)."""
+    return key + "\x00count"
 
 
 class _Side(NamedTuple):
@@ -704,6 +731,7 @@ class RedisState:
         self._commit = self._redis.register_script(_COMMIT)
         self._apply = self._redis.register_script(_APPLY)
         self._read_hashed = self._redis.register_script(_HASHED_READ)
+        self._since = self._redis.register_script(_SINCE)
         self._convert_indexed()
         self._hash_name, self._hash_key = self._k(_HASH_KEY), hashed.new_key()
         self._hasher = hashed.Hasher(self._hash_key)
@@ -854,7 +882,7 @@ class RedisState:
         try:
             return plans, iter(pipe.execute())
         except redis.exceptions.NoScriptError:
-            for script in (self._claim, self._read_hashed):
+            for script in (self._claim, self._read_hashed, self._since):
                 script.sha = self._redis.script_load(script.script)
             pipe = self._redis.pipeline(transaction=False)
             plans = queue(pipe)
@@ -913,6 +941,14 @@ class RedisState:
                 else:
                     pipe.hgetall(key)
                 plans.append((query, _Side(side)))
+            elif isinstance(query, Since):
+                # A log: its list, and its count beside it (``_log_count``).
+                if query.after is None:
+                    pipe.get(self._k(_log_count(query.key)))
+                else:
+                    pipe.evalsha(self._since.sha, 2, key, self._k(_log_count(query.key)),
+                                 query.after)
+                plans.append((query, None))
             elif isinstance(query, Count):
                 first, last = bucket_range(query, now)
                 if last - first < _MAX_BUCKETS:
@@ -953,6 +989,12 @@ class RedisState:
         reply = next(replies)
         if isinstance(extra, _Side):
             return self._sided_answer(query, extra, reply, now)
+        if isinstance(query, Since):
+            if query.after is None:
+                return int(reply or 0), ()
+            count, entries = reply
+            return int(count), (None if entries is None
+                                else tuple(e.decode("utf-8", "surrogatepass") for e in entries))
         if isinstance(query, Count):
             if extra is None:
                 return float(sum(float(v) for v in reply if v is not None))
@@ -1073,6 +1115,10 @@ class RedisState:
                 members = list(op.members)
                 out.extend(("ZREM", key, *members[i:i + _CHUNK])
                            for i in range(0, len(members), _CHUNK))
+            elif isinstance(op, Append):
+                if op.entries:
+                    out.append(("sg.lappend", key, self._k(_log_count(op.key)), op.keep,
+                                *op.entries))
             elif isinstance(op, Put | Delete) and (host := lodging(op.key)) is not None:
                 out.extend(_lodged_commands(key, self._k(host), op, now))
             elif isinstance(op, Put):

@@ -47,6 +47,7 @@ from ..errors import StateUnavailable
 from . import hashed, sided
 from .memory import MemoryState
 from .ops import (
+    Append,
     Count,
     Delete,
     Get,
@@ -55,6 +56,7 @@ from .ops import (
     Query,
     Remove,
     Replace,
+    Since,
     Touch,
     Write,
     hashed_prefixes,
@@ -109,8 +111,11 @@ _CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB ea
 _COUNTER, _SET, _VALUE, _HASHED, _SIDED = 1, 2, 4, 8, 16
 _KINDS = (_COUNTER, _SET, _VALUE, _HASHED, _SIDED)
 _EVERY_KIND = _COUNTER | _SET | _VALUE | _HASHED | _SIDED
-_KIND: dict[type, int] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VALUE}
-_ADDING = frozenset({Incr, Touch, Remove})  # writes that change what is there, not replace it
+# A log (``Append``) is one value: its count and kept entries (``ops.encode_log``).
+_KIND: dict[type, int] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VALUE,
+                          Since: _VALUE, Append: _VALUE}
+# Writes that change what is there, not replace it.
+_ADDING = frozenset({Incr, Touch, Remove, Append})
 
 
 def _after(prefix: str) -> str:
@@ -581,4 +586,4 @@ class SQLiteState:
 _NOTES: dict[type, Callable[[SQLiteState, Any, float], None]] = {
     Incr: SQLiteState._note_incr, Put: SQLiteState._note_put, Touch: SQLiteState._note_touch,
     Remove: SQLiteState._note_remove, Replace: SQLiteState._note_replace,
-    Delete: SQLiteState._note_delete}
+    Delete: SQLiteState._note_delete, Append: SQLiteState._note_put}
