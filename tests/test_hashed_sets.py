@@ -446,3 +446,29 @@ def test_a_ttl_is_whole_seconds_rounded_up_and_a_set_of_time_0_is_today_s(
             (True,), 1], state
         assert state.read([Contains(key, ("@b:s",)), Distinct(key, 10.0)], 1.0) == [
             (False,), 0], state
+
+
+def test_redis_node_under_another_key_is_sent_a_lodged_set_where_it_is(
+        redis_url: str, redis_namespace: str) -> None:
+    """A node whose hash key is not the store's is sent the sets as they are, a contact
+    list lodged in its ties' hash (``ops.lodged_keyspace``) from there, and answers from
+    them under the store's key."""
+    import redis
+
+    from spimguard.state import hashed
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state = RedisState(redis_url, ns)
+    key = accounts.contacts("@a:s")
+    state.write([Replace(key, ("@b:s",), ttl=FOREVER)], T0)
+    host, field = lodging(key) or ("", "")
+    assert raw.hget(ns + host, lodged_field(field)) and not raw.exists(ns + key)
+    other = b"k" * 16  # another node keyed the store: the field holds its digests
+    raw.set(ns + "state-key:member-hash", other)
+    raw.hset(ns + host, lodged_field(field), hashed.pack(T0, FOREVER, [
+        hashed.Hasher(other).digest("@c:s")]))
+    assert state.read([Contains(key, _ASKED), Distinct(key, FOREVER)], T0 + 1) == [
+        (False, True, False), 1]
+    assert state._hash_key == other
+    state.close()
