@@ -652,7 +652,7 @@ _LISTPACK_DEFAULT = 64
 # The hash-max-listpack-value at which what an account keeps fits its ties hash: its
 # takeover record (~270 bytes, more for an account of many sessions) and a contact list
 # of up to ~250 people (4 bytes each, ``hashed.py``); below it, they keep keys of their
-# own, ~500 bytes an account more (``benchmarks/memory.py``).
+# own: 1,586 bytes an account in Redis where 1,417 at this value (``benchmarks/memory.py``).
 RECOMMENDED_LISTPACK_VALUE = 1_024
 
 
@@ -813,7 +813,7 @@ class RedisState:
         if limit < RECOMMENDED_LISTPACK_VALUE:
             log.warning(
                 "Redis's hash-max-listpack-value is %s%s: an account's takeover record and "
-                "contact list keep keys of their own (~500 bytes an account more); set it to "
+                "contact list keep keys of their own (~170 bytes an account more); set it to "
                 "%d in redis.conf (or CONFIG SET) for the compact layout", limit,
                 "" if found is not None else " (CONFIG hidden: taken at Redis's default)",
                 RECOMMENDED_LISTPACK_VALUE)
