@@ -423,7 +423,8 @@ def test_redis_lodges_the_takeover_record_and_contact_list_in_the_ties_hash(
     before wrote (their own keys) is read, and moved at the next write."""
     from spimguard import accounts
     from spimguard.detectors.takeover import keys, record
-    from spimguard.state.ops import Contains, Distinct, Replace, Touch
+    from spimguard.state import hashed
+    from spimguard.state.ops import RAW, Contains, Distinct, Replace, Touch
     from spimguard.state.redis import RedisState
 
     ns = redis_namespace
@@ -463,6 +464,14 @@ def test_redis_lodges_the_takeover_record_and_contact_list_in_the_ties_hash(
     assert not raw.exists(ns + record.key(other))
     assert not raw.exists(ns + accounts.contacts(other))
     assert state.read(asked, T0 + 3) == [b"n" * 300, (True, True)]
+    # A node of before writing during a rolling upgrade: its key, written after the field,
+    # is what reads find (and what the next write replaces).
+    assert raw.hget(ties.replace("@a:s", other), b"\xff\xffc"), "the field is there"
+    raw.set(ns + record.key(other), RAW + struct.pack("<d", T0 + 5000.0) + b"b" * 300)
+    raw.set(ns + accounts.contacts(other),
+            hashed.pack(T0 + 4, 9000.0, [state._hasher.digest("@y:s")]))
+    assert state.read([*asked, Contains(accounts.contacts(other), ("@y:s",))], T0 + 5) == [
+        b"b" * 300, (False, False), (True,)]
     state.close()
     old.close()
 

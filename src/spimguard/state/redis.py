@@ -37,10 +37,12 @@ value       account's record, its takeover record, its contact list), as its own
             no longer than the server's hash-max-listpack-value (the hash stays compact:
             ``RedisState._compact_limit``), else under its own key: a key costs ~250
             bytes beside its value (the keyspace's and expiries' entries, the name, the
-            object), a field ~5. A read asks both places (a value: HGET and GET, one
-            trip; a hashed set: in its script), a write fills one and clears the other,
-            so what was written before the layout stays readable and moves at its next
-            write. The host's EXPIRE only grows, for the longest of its parts
+            object), a field ~5. A write fills one place and clears the other; a read
+            asks both (a value: GET and HGET, one trip; a hashed set: in its script),
+            its own key first (both are there only if a node of the earlier release
+            wrote the key after the field), so what was written before the layout
+            stays readable and moves at its next write. The host's EXPIRE only grows,
+            for the longest of its parts
 ==========  =========================================================================
 
 The key hashed sets are hashed with is made by the first node that opens the store
@@ -168,15 +170,14 @@ local function current(key, blob)
   return blob
 end
 local function before(a, b) return struct.unpack('<I4', a) < struct.unpack('<I4', b) end
--- A hashed set's value where it is (``RedisState._lodged_commands``): its field in its host
--- record's hash if lodged there, else its own key (of before, or too long for a field),
--- and whether it was the field.
+-- A hashed set's value where it is (``RedisState._lodged_commands``): its own key (of
+-- before, or too long for a field), else its field in its host record's hash if lodged
+-- there; and whether it was the field. The key first: a write of either clears the other,
+-- so both are there only if a node of the earlier release wrote the key after.
 local function hload(own, host, field)
-  if field ~= '' then
-    local blob = redis.call('HGET', host, field)
-    if blob then return blob, true end
-  end
-  return current(own, redis.call('GET', own)), false
+  local blob = current(own, redis.call('GET', own))
+  if blob or field == '' then return blob, false end
+  return redis.call('HGET', host, field), true
 end
 -- Where digest d goes among n (``bisect_left``), digest(i) the i-th from 0 (a read
 -- fetches only those a bisect asks).
@@ -436,7 +437,7 @@ if c[1] ~= ARGV[1] or c[2] then return 0 end
 -- (key, field), else its own key of before (``RedisState._queue``).
 local function held(key, field, own)
   if field == '' then return redis.call('GET', key) or '' end
-  return redis.call('HGET', key, field) or redis.call('GET', own) or ''
+  return redis.call('GET', own) or redis.call('HGET', key, field) or ''
 end
 local i = 5
 for _ = 1, tonumber(ARGV[4]) do
@@ -537,12 +538,12 @@ local SMALL = 12 + 4 * 256  -- bytes of a set read whole
 -- ~200 µs for the 80 KB of the 8-byte layout): the digests its bisect asks are read in
 -- place.
 local function set(i)  -- a set lodged in its host's hash is short enough to read whole
-  local key, host, field = place(i)
-  local head = field ~= '' and redis.call('HGET', host, field)
-  local whole = head ~= false
-  if not whole then
-    head = redis.call('GETRANGE', key, 0, SMALL - 1)
-    if earlier(head) then head = string.sub(current(key, redis.call('GET', key)), 1, SMALL) end
+  local key, host, field = place(i)  -- its own key first, as ``hload``
+  local head, whole = redis.call('GETRANGE', key, 0, SMALL - 1), false
+  if earlier(head) then head = string.sub(current(key, redis.call('GET', key)), 1, SMALL) end
+  if #head == 0 and field ~= '' then
+    head = redis.call('HGET', host, field) or ''
+    whole = true
   end
   if #head < 12 then return false end
   local time, ttl = unheader(head)
@@ -1059,7 +1060,9 @@ class RedisState:
             return tuple(score is not None and score > cutoff for score in reply)
         if extra == "lodged":
             own = next(replies)
-            reply = own if reply is None else reply
+            # Its own key first: both are there only if a node of the earlier release
+            # wrote the key after the field (a write of either clears the other).
+            reply = reply if own is None else own
         if seen is not None:
             seen[query.key] = reply or b""
         if reply is None:
