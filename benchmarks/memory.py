@@ -17,7 +17,9 @@ store's own memory is read:
   1,072 at 25,000 accounts and 2,261 at 100,000, and hid a 400-byte saving);
 - Redis (the shared backend): ``used_memory`` growth per account, on a
   redis-server this script starts on a free port and stops (keys copied with
-  DUMP/RESTORE, so each copy is a real Redis object).
+  DUMP/RESTORE, so each copy is a real Redis object), its hash-max-listpack-value the
+  one spimguard recommends (``--listpack-value``; Redis's default, 64, keeps an
+  account's takeover record and contact list in keys of their own).
 
 Only what is still alive in event time when the log ends is an account's cost:
 the template's store is swept at its last event's time, and the Redis keys
@@ -70,6 +72,7 @@ from spimguard.sim import network, scenarios, texts
 from spimguard.state import sided
 from spimguard.state.memory import MemoryState, _Packed
 from spimguard.state.ops import lodging
+from spimguard.state.redis import RECOMMENDED_LISTPACK_VALUE, lodged_field
 from table import Rows, free_port, show
 
 TEMPLATE_USERS = 1000
@@ -277,14 +280,15 @@ def _grow(homed: bytes, targets: list[int]) -> list[float]:
     return grown
 
 
-def redis_backend(targets: list[int], live: set[str]) -> Rows:
+def redis_backend(targets: list[int], live: set[str], listpack_value: int) -> Rows:
     binary = shutil.which("redis-server")
     if not binary:
         return [("Redis", "redis-server not installed: skipped")]
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
         server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                   "--save", "", "--appendonly", "no", "--dir", folder],
+                                   "--save", "", "--appendonly", "no", "--dir", folder,
+                                   "--hash-max-listpack-value", str(listpack_value)],
                                   stdout=subprocess.DEVNULL)
         try:
             client = redis.Redis(port=port)
@@ -300,20 +304,39 @@ def redis_backend(targets: list[int], live: set[str]) -> Rows:
             server.wait(10)
 
 
+def _lodged_rows(client: redis.Redis, namespace: str, live: set[str]) -> Rows:
+    """What of the hosts' hashes the lodged values and sets are (their fields' value
+    bytes; a listpack adds a few bytes a field), by kind, and how many are lodged."""
+    found: dict[str, list[int]] = {}
+    for key in sorted(live):
+        place = lodging(key)
+        if place is None:
+            continue
+        size = client.hstrlen(namespace + place[0], lodged_field(place[1]))
+        count = found.setdefault(_kind(key), [0, 0])
+        count[0] += size > 0
+        count[1] += size
+    return [(f"Redis: of the ties, {kind} lodged in them ({n / TEMPLATE_USERS:.2f} an "
+             "account), bytes an account", f"{size / TEMPLATE_USERS:,.0f}")
+            for kind, (n, size) in sorted(found.items(), key=lambda kv: -kv[1][1])]
+
+
 def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[str]) -> Rows:
     namespace = "sg:"
     with tempfile.TemporaryDirectory() as records:  # the verdict log stays in SQLite
         engine = run_template("redis", redis_url=f"redis://127.0.0.1:{port}/0",
                               redis_namespace=namespace, data_dir=records)
         engine.close()
-    # A lodged value (an account's record) lives in its host's hash: the host is copied.
-    held = {lodging(key) or key for key in live}
+    # A lodged value or set (an account's records, its contacts) may live in its host's
+    # hash: the host is copied, and the key of its own if it has one.
+    held = {place[0] for key in live if (place := lodging(key))} | live
     keys = [k.decode() for k in client.scan_iter(match=f"{namespace}*", count=10_000)
             if k.decode().removeprefix(namespace) in held]
     dumps = {k: (client.dump(k), client.pttl(k)) for k in keys}
     rows: Rows = [("Redis: per-account keys in the template (1,000 accounts)", f"{len(keys):,}")]
     rows += by_kind([(k.removeprefix(namespace), client.memory_usage(k) or 0) for k in keys],
                     "Redis")
+    rows += _lodged_rows(client, namespace, live)
     base = client.info("memory")["used_memory"]
     made = TEMPLATE_USERS
     for target in targets:
@@ -331,11 +354,13 @@ def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[st
     return rows
 
 
-def main(targets: list[int] | None = None, redis_targets: list[int] | None = None) -> Rows:
+def main(targets: list[int] | None = None, redis_targets: list[int] | None = None,
+         listpack_value: int = RECOMMENDED_LISTPACK_VALUE) -> Rows:
     engine = run_template("memory")
     live = live_keys(engine)
     # Redis first: the memory backend's millions of entries stay in this process.
-    in_redis = redis_backend(redis_targets or [100_000], {key for key, _ in live})
+    in_redis = redis_backend(redis_targets or [100_000], {key for key, _ in live},
+                             listpack_value)
     return memory_backend(engine, live, targets or [100_000, 1_000_000]) + in_redis
 
 
@@ -344,5 +369,7 @@ if __name__ == "__main__":
     parser.add_argument("--accounts", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--redis-accounts", type=int, nargs="+", default=[100_000],
                         help="each account copied is a few KB in Redis")
+    parser.add_argument("--listpack-value", type=int, default=RECOMMENDED_LISTPACK_VALUE,
+                        help="the Redis server's hash-max-listpack-value (Redis's default: 64)")
     args = parser.parse_args()
-    show(main(args.accounts, args.redis_accounts))
+    show(main(args.accounts, args.redis_accounts, args.listpack_value))

@@ -11,8 +11,6 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from conftest import T0, established, event, message
 from spimguard import trust
 from spimguard.engine import Engine

@@ -29,7 +29,9 @@ from spimguard.state.ops import (
     Touch,
     Write,
     is_hashed,
+    lodging,
 )
+from spimguard.state.redis import lodged_field
 from spimguard.state.sqlite import SQLiteState
 
 
@@ -384,8 +386,10 @@ def test_redis_hashed_sets_of_the_8_byte_layout_convert_where_first_asked_or_wri
                          Distinct(accounts.contacts("@big:s"), FOREVER)], T0 + 50) == [
         (True, True, False), 2, (True, True, False), 2, (False, True, False), 1,
         (True, True, False), 300]
-    sizes = {account: raw.strlen(ns + accounts.contacts(account)) for account in sets}
+    sizes = {account: len(_in_redis(raw, ns, accounts.contacts(account)) or b"")
+             for account in sets}
     assert sizes == {"@a:s": 20, "@touched:s": 20, "@removed:s": 16, "@big:s": 1_212}
+    assert not raw.exists(ns + accounts.contacts("@touched:s")), "moved to its ties at a touch"
     assert 0 < raw.ttl(ns + accounts.contacts("@a:s")) <= 5000, "the safety-net EXPIRE is kept"
 
     other = b"k" * 16  # the store's key is another's: the node is sent the sets as they are
@@ -410,7 +414,15 @@ def _stored(state: StateBackend, key: str) -> bytes:
         state.commit()
         return state._conn.execute("SELECT value FROM hashed_sets WHERE key = ?",
                                    (key,)).fetchone()[0]
-    return state._redis.get(state.ns + key) or b""
+    return _in_redis(state._redis, state.ns, key) or b""
+
+
+def _in_redis(raw: Any, ns: str, key: str) -> bytes | None:
+    """A hashed set as Redis holds it: in its host record's hash if lodged there
+    (``ops.lodged_keyspace``), else under its own key."""
+    place = lodging(key)
+    lodged = place and raw.hget(ns + place[0], lodged_field(place[1]))
+    return lodged or raw.get(ns + key)
 
 
 def test_a_contact_costs_4_bytes_and_a_set_12_in_every_backend(
@@ -434,3 +446,29 @@ def test_a_ttl_is_whole_seconds_rounded_up_and_a_set_of_time_0_is_today_s(
             (True,), 1], state
         assert state.read([Contains(key, ("@b:s",)), Distinct(key, 10.0)], 1.0) == [
             (False,), 0], state
+
+
+def test_redis_node_under_another_key_is_sent_a_lodged_set_where_it_is(
+        redis_url: str, redis_namespace: str) -> None:
+    """A node whose hash key is not the store's is sent the sets as they are, a contact
+    list lodged in its ties' hash (``ops.lodged_keyspace``) from there, and answers from
+    them under the store's key."""
+    import redis
+
+    from spimguard.state import hashed
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state = RedisState(redis_url, ns)
+    key = accounts.contacts("@a:s")
+    state.write([Replace(key, ("@b:s",), ttl=FOREVER)], T0)
+    host, field = lodging(key) or ("", "")
+    assert raw.hget(ns + host, lodged_field(field)) and not raw.exists(ns + key)
+    other = b"k" * 16  # another node keyed the store: the field holds its digests
+    raw.set(ns + "state-key:member-hash", other)
+    raw.hset(ns + host, lodged_field(field), hashed.pack(T0, FOREVER, [
+        hashed.Hasher(other).digest("@c:s")]))
+    assert state.read([Contains(key, _ASKED), Distinct(key, FOREVER)], T0 + 1) == [
+        (False, True, False), 1]
+    assert state._hash_key == other
+    state.close()

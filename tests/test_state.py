@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import Any
 
 from spimguard.db import connect
 from spimguard.state.conformance import T0, check_backend
@@ -396,3 +397,117 @@ def test_redis_claimed_write_checks_a_lodged_value_where_it_was_read(
     assert state.read([Get(record)], T0 + 3) == [b"kept"]
     state.close()
 
+
+
+def _redis_with_listpack_value(url: str, value: str | None) -> Any:
+    """A client of the test Redis whose CONFIG answers hash-max-listpack-value with
+    ``value``, or refuses as a managed Redis's does (None): the server is shared, so its
+    own setting is left alone."""
+    import redis
+
+    class Configured(redis.Redis):
+        def config_get(self, pattern: str = "*", *args: Any, **kwargs: Any) -> Any:
+            if value is None:
+                raise redis.ResponseError("unknown command 'CONFIG'")
+            return {pattern: value}
+
+    return Configured.from_url(url)
+
+
+def test_redis_lodges_the_takeover_record_and_contact_list_in_the_ties_hash(
+        redis_url: str, redis_namespace: str) -> None:
+    """Under a hash-max-listpack-value that takes them, an account's takeover record and
+    contact list are fields of its ties' hash (no key of their own), answer as keys of
+    their own did, and a contact list grown past the value moves to its own key (and back
+    when written short); the detector's other ``tk:`` keys keep theirs. What a node of
+    before wrote (their own keys) is read, and moved at the next write."""
+    from spimguard import accounts
+    from spimguard.detectors.takeover import keys, record
+    from spimguard.state import hashed
+    from spimguard.state.ops import RAW, Contains, Distinct, Replace, Touch
+    from spimguard.state.redis import RedisState
+
+    ns = redis_namespace
+    raw = _redis_with_listpack_value(redis_url, "1024")
+    state = RedisState(redis_url, ns, client=raw)
+    account = "@a:s"
+    tk, heard, contacts = record.key(account), keys.heard(account, "@b:s"), accounts.contacts(
+        account)
+    ties = ns + accounts.tie_record(account)
+    state.write([Put(tk, b"r" * 300, 5000.0), Put(heard, 1.0, 5000.0),
+                 Replace(contacts, ("@b:s", "@c:s"), 9000.0)], T0)
+    assert not raw.exists(ns + tk) and not raw.exists(ns + contacts)
+    assert raw.hkeys(ties) and set(raw.hkeys(ties)) == {b"\xff\xfft", b"\xff\xffc"}
+    assert raw.exists(ns + heard), "tk:heard: is not the takeover record"
+    assert raw.ttl(ties) > 9000, "the hash lives as long as its longest part"
+    asked = [Get(tk), Get(heard), Contains(contacts, ("@b:s", "@x:s")),
+             Distinct(contacts, 1000.0)]
+    assert state.read(asked, T0 + 1) == [b"r" * 300, 1.0, (True, False), 2]
+    crowd = tuple(f"@{i}:s" for i in range(300))  # 12 + 4 * 300 bytes: past 1,024
+    state.write([Touch(contacts, crowd, 9000.0, cap=10_000)], T0 + 2)
+    assert raw.exists(ns + contacts) and raw.hget(ties, b"\xff\xffc") is None
+    assert state.read([Contains(contacts, ("@b:s", "@299:s")), Distinct(contacts, 1e6)],
+                      T0 + 3) == [(True, True), 302]
+    state.write([Replace(contacts, ("@d:s",), 9000.0)], T0 + 4)
+    assert not raw.exists(ns + contacts) and raw.hget(ties, b"\xff\xffc")
+    assert state.read([Contains(contacts, ("@b:s", "@d:s"))], T0 + 5) == [(False, True)]
+    # Written by a node of before: their own keys, read until the next write moves them.
+    old = RedisState(redis_url, ns, client=_redis_with_listpack_value(redis_url, "64"))
+    other = "@o:s"
+    old.write([Put(record.key(other), b"o" * 300, 5000.0),
+               Replace(accounts.contacts(other), crowd[:100], 9000.0)], T0)
+    assert raw.exists(ns + record.key(other)) and raw.exists(ns + accounts.contacts(other))
+    asked = [Get(record.key(other)), Contains(accounts.contacts(other), ("@0:s", "@x:s"))]
+    assert state.read(asked, T0 + 1) == [b"o" * 300, (True, False)]
+    state.write([Put(record.key(other), b"n" * 300, 5000.0),
+                 Touch(accounts.contacts(other), ("@x:s",), 9000.0)], T0 + 2)
+    assert not raw.exists(ns + record.key(other))
+    assert not raw.exists(ns + accounts.contacts(other))
+    assert state.read(asked, T0 + 3) == [b"n" * 300, (True, True)]
+    # A node of before writing during a rolling upgrade: its key, written after the field,
+    # is what reads find (and what the next write replaces).
+    assert raw.hget(ties.replace("@a:s", other), b"\xff\xffc"), "the field is there"
+    raw.set(ns + record.key(other), RAW + struct.pack("<d", T0 + 5000.0) + b"b" * 300)
+    raw.set(ns + accounts.contacts(other),
+            hashed.pack(T0 + 4, 9000.0, [state._hasher.digest("@y:s")]))
+    assert state.read([*asked, Contains(accounts.contacts(other), ("@y:s",))], T0 + 5) == [
+        b"b" * 300, (False, False), (True,)]
+    state.close()
+    old.close()
+
+
+def test_redis_reads_the_listpack_value_and_warns_below_the_recommended(
+        redis_url: str, redis_namespace: str, caplog: Any) -> None:
+    """Spimguard never sets the server's hash-max-listpack-value (shared, and a managed
+    Redis refuses CONFIG): it lodges what fits the value it finds, warns when that is
+    below ``RECOMMENDED_LISTPACK_VALUE``, and takes a Redis hiding CONFIG at Redis's
+    default (64), which keeps every hash compact whatever the server's value is."""
+    import logging
+
+    from spimguard.state.redis import RECOMMENDED_LISTPACK_VALUE, RedisState
+
+    for value, limit, warned in (("1024", 1024, False), ("64", 64, True), (None, 64, True)):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="spimguard.state"):
+            state = RedisState(redis_url, redis_namespace,
+                               client=_redis_with_listpack_value(redis_url, value))
+        assert state._compact == limit
+        assert any(str(RECOMMENDED_LISTPACK_VALUE) in r.getMessage()
+                   for r in caplog.records) == warned, value
+        state.close()
+
+
+def test_every_takeover_key_but_the_record_is_another_keyspace() -> None:
+    """The takeover record lodges as "tk:" + the account; the detector's other keys
+    (``keys.OTHERS``) never do, whatever the account's id."""
+    from spimguard import accounts
+    from spimguard.detectors.takeover import keys, record
+    from spimguard.state.ops import lodging
+
+    account, session = "@tk:s", "dev"
+    others = [keys.burst(account, session), keys.text(account, session, None),
+              keys.same_text(account, session, None), keys.shape(account, session, 10),
+              keys.lifelong(account, session), keys.heard(account, "@b:s"),
+              keys.doubted(account)]
+    assert all(key.startswith(keys.OTHERS) and lodging(key) is None for key in others)
+    assert lodging(record.key(account)) == (accounts.tie_record(account), "t")

@@ -42,9 +42,9 @@ sets of the same people, its *sides*: Touch, Contains, Distinct and Members name
 times, expiry, TTL and cap), while each name is stored once (``sided.py``). A query or
 touch of a plain set leaves ``side`` empty.
 
-A keyspace declared ``lodged`` (``lodged_keyspace``) holds small values that a backend may
-keep inside the sided record of the same id (Redis: a field of its hash), answering every
-Get, Put and Delete as a key of its own would.
+A keyspace declared ``lodged`` (``lodged_keyspace``) holds small values or hashed sets that
+a backend may keep inside the sided record of the same id (Redis: a field of its hash),
+answering every query and write as a key of its own would.
 """
 
 from __future__ import annotations
@@ -122,28 +122,43 @@ def side_of(key: str, side: str) -> tuple[int, int]:
     return found[1]
 
 
-_lodged: dict[str, str] = {}  # a value keyspace's prefix -> its host's (``lodged_keyspace``)
+class Lodged(msgspec.Struct, frozen=True, gc=False):
+    """A lodged keyspace: the host's prefix, the value's name among the host's lodged
+    values (``field``), and the prefixes under its own that are other keyspaces'."""
+
+    host: str
+    field: str
+    besides: tuple[str, ...]
 
 
-def lodged_keyspace(prefix: str, host: str) -> str:
-    """Declare that the value at ``prefix`` + an id may be kept inside the sided record at
-    ``host`` + the same id, and return ``prefix``: in Redis a key of its own costs ~250
-    bytes beside a value of ~30, a field of the record's hash ~35 (``redis.py``). The
-    value answers as a key of its own would; memory and SQLite keep it as one. At most
-    one lodged keyspace a host; declared at import, as ``sided_keyspace``."""
+_lodged: dict[str, Lodged] = {}  # a keyspace's prefix -> where it lodges (``lodged_keyspace``)
+
+
+def lodged_keyspace(prefix: str, host: str, field: str = "",
+                    besides: tuple[str, ...] = ()) -> str:
+    """Declare that the value, or hashed set (``hashed_keyspace``), at ``prefix`` + an id
+    may be kept inside the sided record at ``host`` + the same id, and return ``prefix``:
+    in Redis a key of its own costs ~250 bytes beside a value of ~30, a field of the
+    record's hash ~35 (``redis.py``). It answers as a key of its own would; memory and
+    SQLite keep it as one. ``field`` names it among the host's lodged keyspaces (part of
+    the stored layout: never change it); a key under one of ``besides`` is another
+    keyspace's, never lodged (a detector's record ``tk:<account>`` beside its sets
+    ``tk:to:<account>:...``). Declared at import, as ``sided_keyspace``."""
     if host not in _sided_prefixes:
         raise ValueError(f"{host!r} is not a sided keyspace: it cannot hold values")
-    if any(h == host and p != prefix for p, h in _lodged.items()):
-        raise ValueError(f"{host!r} already holds another keyspace's values")
-    _lodged[prefix] = host
+    if any(p != prefix and place.host == host and place.field == field
+           for p, place in _lodged.items()):
+        raise ValueError(f"{host!r} already holds another keyspace's values as {field!r}")
+    _lodged[prefix] = Lodged(host, field, besides)
     return prefix
 
 
-def lodging(key: str) -> str | None:
-    """The key of the sided record that may hold the value at ``key``, if it is lodged."""
-    for prefix, host in _lodged.items():
-        if key.startswith(prefix):
-            return host + key[len(prefix):]
+def lodging(key: str) -> tuple[str, str] | None:
+    """Where the value or hashed set at ``key`` may be held, if it is lodged: its host
+    record's key and its field's name there."""
+    for prefix, place in _lodged.items():
+        if key.startswith(prefix) and not key.startswith(place.besides):
+            return place.host + key[len(prefix):], place.field
     return None
 
 

@@ -30,15 +30,19 @@ record      side, -inf where it is not on one, none after the last it is on), an
             own), a Members one HGETALL; a touch is a Lua function (``stouch``) that
             rewrites the touched members alone while nobody leaves the side, the whole
             record when some do (past the side's TTL or cap)
-lodged      a value of a lodged keyspace (``ops.lodged_keyspace``: an account's record),
-value       as a value's string, in a field of its host record's hash (``\\xff\\xff``,
-            kept out of the members as the heads are) while at most 64 bytes (Redis's
-            default hash-max-listpack-value: the hash stays compact), else under its own
-            key: a key costs ~250 bytes a value of ~30 beside it (the keyspace's and
-            expiries' entries, the name, the object), a field ~35. A read asks both
-            places (HGET and GET, one trip), a write fills one and clears the other, so
-            a value of before the layout stays readable and moves at its next write.
-            The host's EXPIRE only grows, for the longest of its sides and value
+lodged      a value or hashed set of a lodged keyspace (``ops.lodged_keyspace``: an
+value       account's record, its takeover record, its contact list), as its own key's
+            string would be, in a field of its host record's hash (``\\xff\\xff`` and
+            the keyspace's field name, kept out of the members as the heads are) while
+            no longer than the server's hash-max-listpack-value (the hash stays compact:
+            ``RedisState._compact_limit``), else under its own key: a key costs ~250
+            bytes beside its value (the keyspace's and expiries' entries, the name, the
+            object), a field ~5. A write fills one place and clears the other; a read
+            asks both (a value: GET and HGET, one trip; a hashed set: in its script),
+            its own key first (both are there only if a node of the earlier release
+            wrote the key after the field), so what was written before the layout
+            stays readable and moves at its next write. The host's EXPIRE only grows,
+            for the longest of its parts
 ==========  =========================================================================
 
 The key hashed sets are hashed with is made by the first node that opens the store
@@ -67,6 +71,7 @@ Stores in that layout are converted when opened (``_convert_indexed``).
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import secrets
 import struct
@@ -107,6 +112,8 @@ from .ops import (
     split,
 )
 from .shared import LEASE_MS, Claim
+
+log = logging.getLogger("spimguard.state")
 
 _MAX_BUCKETS = 256  # a Count over more buckets than this reads the whole hash
 _CHUNK = 2_000  # members per ZADD/ZREM (Lua's unpack takes under 8,000 values)
@@ -165,6 +172,15 @@ local function current(key, blob)
   return blob
 end
 local function before(a, b) return struct.unpack('<I4', a) < struct.unpack('<I4', b) end
+-- A hashed set's value where it is (``RedisState._lodged_commands``): its own key (of
+-- before, or too long for a field), else its field in its host record's hash if lodged
+-- there; and whether it was the field. The key first: a write of either clears the other,
+-- so both are there only if a node of the earlier release wrote the key after.
+local function hload(own, host, field)
+  local blob = current(own, redis.call('GET', own))
+  if blob or field == '' then return blob, false end
+  return redis.call('HGET', host, field), true
+end
 -- Where digest d goes among n (``bisect_left``), digest(i) the i-th from 0 (a read
 -- fetches only those a bisect asks).
 local function position(n, digest, d)
@@ -179,9 +195,32 @@ end
 # A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
 # its value is, so two nodes touching one set at once both count.
 _HASHED = _LAYOUT + """
-local function htouch(key, now, ttl, cap, seconds, fresh)
+-- A key's EXPIRE set if it has none or a shorter one: a hash holding several things (a
+-- record's sides, a lodged value) lives as long as the longest needs.
+local function extend(key, seconds)
+  if redis.call('TTL', key) < tonumber(seconds) then redis.call('EXPIRE', key, seconds) end
+end
+-- A value lodged in its host record's hash (``RedisState._lodged_commands``): its field
+-- set, the host's EXPIRE extended, the value's own key (of before, or of a larger value)
+-- gone, so a value is always in one place.
+local function lput(key, field, body, seconds, own)
+  redis.call('HSET', key, field, body)
+  extend(key, seconds)
+  redis.call('DEL', own)
+end
+-- A hashed set's new value put where it fits: its host's field while no longer than the
+-- host's compact encoding takes (``limit``), else its own key; the other place cleared.
+local function hstore(own, host, field, limit, blob, seconds)
+  if field ~= '' and #blob <= tonumber(limit) then
+    lput(host, field, blob, seconds, own)
+  else
+    redis.call('SET', own, blob, 'EX', seconds)
+    if field ~= '' then redis.call('HDEL', host, field) end
+  end
+end
+local function htouch(own, host, field, limit, now, ttl, cap, seconds, fresh)
   now, ttl, cap = tonumber(now), tonumber(ttl), tonumber(cap)
-  local blob, time = current(key, redis.call('GET', key)), now
+  local blob, time = hload(own, host, field), now
   if blob then
     local t, l = unheader(blob)
     if t + l > now then time = math.max(t, now) else blob = false end
@@ -204,10 +243,11 @@ local function htouch(key, now, ttl, cap, seconds, fresh)
     start = cut
   end
   parts[#parts + 1] = string.sub(blob, start)
-  redis.call('SET', key, table.concat(parts), 'EX', seconds)
+  hstore(own, host, field, limit, table.concat(parts), seconds)
 end
-local function hremove(key, gone)
-  local blob = current(key, redis.call('GET', key))
+-- A removal leaves the set where it was (shorter: a field stays one), with its expiry.
+local function hremove(own, host, field, gone)
+  local blob, lodged = hload(own, host, field)
   if not blob then return end
   local drop, parts = {}, {string.sub(blob, 1, 12)}
   for i = 1, #gone, 4 do drop[string.sub(gone, i, i + 3)] = true end
@@ -215,7 +255,8 @@ local function hremove(key, gone)
     local d = string.sub(blob, i, i + 3)
     if not drop[d] then parts[#parts + 1] = d end
   end
-  redis.call('SET', key, table.concat(parts), 'KEEPTTL')
+  if lodged then redis.call('HSET', host, field, table.concat(parts))
+  else redis.call('SET', own, table.concat(parts), 'KEEPTTL') end
 end
 -- A member set's touch first drops what reads already take as gone, so that no TTL it
 -- brings revives it: the whole set past its event-time expiry (or without one), else its
@@ -285,19 +326,6 @@ local function bytes_before(a, b)  -- as Python orders str (code points: UTF-8's
     if x ~= y then return x < y end
   end
   return #a < #b
-end
--- A key's EXPIRE set if it has none or a shorter one: a hash holding several things (a
--- record's sides, a lodged value) lives as long as the longest needs.
-local function extend(key, seconds)
-  if redis.call('TTL', key) < tonumber(seconds) then redis.call('EXPIRE', key, seconds) end
-end
--- A value lodged in its host record's hash (``RedisState._lodged_commands``): its field
--- set, the host's EXPIRE extended, the value's own key (of before, or of a larger value)
--- gone, so a value is always in one place.
-local function lput(key, field, body, seconds, own)
-  redis.call('HSET', key, field, body)
-  extend(key, seconds)
-  redis.call('DEL', own)
 end
 local function hcall(command, key, args)  -- in chunks Lua's unpack takes
   for i = 1, #args, 2000 do
@@ -422,7 +450,7 @@ if c[1] ~= ARGV[1] or c[2] then return 0 end
 -- (key, field), else its own key of before (``RedisState._queue``).
 local function held(key, field, own)
   if field == '' then return redis.call('GET', key) or '' end
-  return redis.call('HGET', key, field) or redis.call('GET', own) or ''
+  return redis.call('GET', own) or redis.call('HGET', key, field) or ''
 end
 local i = 5
 for _ = 1, tonumber(ARGV[4]) do
@@ -501,16 +529,18 @@ return 1
 """
 # A read's hashed-set queries (``hashed.contains``, ``hashed.distinct``) answered where
 # the sets are, so a reply is its answers, not the sets (a full contact list is 40 KB,
-# and a message asks up to 64 of them). KEYS: the hash key's name, then the sets; ARGV:
-# our hash key, now, then each query as a set's index in KEYS, 'c' and its packed
-# digests, or 'd' and its window's cutoff. The answers ({1, a count or a '0'/'1' string
-# a query}) hold only under our key: under another, the store's key and the sets
-# ({0, key, set, ...}), for the node to adopt the key in the same trip.
+# and a message asks up to 64 of them). KEYS: the hash key's name, then each set's own key
+# and its host record's (``hload``); ARGV: our hash key, now, the number of sets, each
+# set's field in its host ('' for none), then each query as a set's number (from 1), 'c'
+# and its packed digests, or 'd' and its window's cutoff. The answers ({1, a count or a
+# '0'/'1' string a query}) hold only under our key: under another, the store's key and
+# the sets ({0, key, set, ...}), for the node to adopt the key in the same trip.
 _HASHED_READ = _LAYOUT + """
-local stored = redis.call('GET', KEYS[1])
+local stored, count = redis.call('GET', KEYS[1]), tonumber(ARGV[3])
+local function place(i) return KEYS[2 * i], KEYS[2 * i + 1], ARGV[3 + i] end
 if stored ~= ARGV[1] then
   local found = {0, stored}
-  for i = 2, #KEYS do found[i + 1] = redis.call('GET', KEYS[i]) end
+  for i = 1, count do found[i + 2] = (hload(place(i))) end
   return found
 end
 local now, sets, out = tonumber(ARGV[2]), {}, {1}
@@ -520,13 +550,18 @@ local SMALL = 12 + 4 * 256  -- bytes of a set read whole
 -- into Lua (a GET of a full one, with its garbage, costs Redis more than sending it:
 -- ~200 µs for the 80 KB of the 8-byte layout): the digests its bisect asks are read in
 -- place.
-local function set(key)
-  local head = redis.call('GETRANGE', key, 0, SMALL - 1)
+local function set(i)  -- a set lodged in its host's hash is short enough to read whole
+  local key, host, field = place(i)  -- its own key first, as ``hload``
+  local head, whole = redis.call('GETRANGE', key, 0, SMALL - 1), false
   if earlier(head) then head = string.sub(current(key, redis.call('GET', key)), 1, SMALL) end
+  if #head == 0 and field ~= '' then
+    head = redis.call('HGET', host, field) or ''
+    whole = true
+  end
   if #head < 12 then return false end
   local time, ttl = unheader(head)
   if time + ttl <= now then return false end
-  if #head < SMALL then
+  if whole or #head < SMALL then
     return {(#head - 12) / 4, time, function(d)
       local from = 13
       while true do  -- a digest's bytes could straddle two members: aligned hits only
@@ -540,9 +575,9 @@ local function set(key)
   local function held(at) return redis.call('GETRANGE', key, 12 + 4 * at, 15 + 4 * at) end
   return {n, time, function(d) return held(position(n, held, d)) == d end}
 end
-for i = 3, #ARGV, 3 do
+for i = 4 + count, #ARGV, 3 do
   local at, arg = tonumber(ARGV[i]), ARGV[i + 2]
-  if sets[at] == nil then sets[at] = set(KEYS[at]) end
+  if sets[at] == nil then sets[at] = set(at) end
   local n, time, has = unpack(sets[at] or {0})
   if ARGV[i + 1] == 'd' then
     out[#out + 1] = (n > 0 and time > tonumber(arg)) and n or 0
@@ -629,14 +664,24 @@ def _side_head(side: int) -> bytes:
     return _EXPIRES + bytes((side,))
 
 
-# A lodged value's field in its host record's hash (``ops.lodged_keyspace``): not UTF-8,
-# so never a member's name, nor a side's head (``_side_head``: fewer than 28 sides), and
-# its first byte keeps it out of every listing of the members (as a head's does).
+# A lodged value's field in its host record's hash (``ops.lodged_keyspace``): these two
+# bytes, then the keyspace's field name. Not UTF-8, so never a member's name, nor a side's
+# head (``_side_head``: fewer than 28 sides), and its first byte keeps it out of every
+# listing of the members (as a head's does).
 _LODGED = _EXPIRES * 2
-# A lodged value longer than this keeps a key of its own: Redis's default
-# hash-max-listpack-value, past which the whole host hash would lose its compact encoding
-# (twice its size). An account's record is ~30 bytes, ~100 with restrictions in force.
-_LODGED_MAX = 64
+# Redis's default hash-max-listpack-value: the longest field a hash keeps compact when
+# CONFIG does not say (``RedisState._compact_limit``).
+_LISTPACK_DEFAULT = 64
+# The hash-max-listpack-value at which what an account keeps fits its ties hash: its
+# takeover record (~270 bytes, more for an account of many sessions) and a contact list
+# of up to ~250 people (4 bytes each, ``hashed.py``); below it, they keep keys of their
+# own: 1,586 bytes an account in Redis where 1,417 at this value (``benchmarks/memory.py``).
+RECOMMENDED_LISTPACK_VALUE = 1_024
+
+
+def lodged_field(name: str) -> bytes:
+    """The field a lodged keyspace named ``name`` (``ops.lodged_keyspace``) has in its host."""
+    return _LODGED + name.encode()
 
 
 def _log_count(key: str) -> str:
@@ -670,18 +715,18 @@ def _stored(put: Put, now: float) -> bytes:
         float(now + put.ttl)).encode() + b"}"
 
 
-def _lodged_commands(key: str, host: str, op: Put | Delete,
-                     now: float) -> list[tuple[Any, ...]]:
-    """A lodged value's write (``ops.lodged_keyspace``): a field of its host record's hash
-    (``lput``) while it is short enough, else a key of its own; either way the other
-    place is cleared, so a read finds it in one (its own key, left by a node of the
-    earlier release, is moved at the value's next write: no scan)."""
-    if isinstance(op, Delete):
-        return [("HDEL", host, _LODGED), ("DEL", key)]
-    body = _stored(op, now)
-    if len(body) > _LODGED_MAX:
-        return [("HDEL", host, _LODGED), ("SET", key, body, "EX", _seconds(op.ttl))]
-    return [("sg.lput", host, _LODGED, body, _seconds(op.ttl), key)]
+def _lodged_commands(key: str, host: str, field: bytes, body: bytes | None, ttl: float,
+                     limit: int) -> list[tuple[Any, ...]]:
+    """A lodged value's or hashed set's write of ``body`` (None: its deletion), as stored
+    (``ops.lodged_keyspace``): a field of its host record's hash (``lput``) while no
+    longer than ``limit`` (the host's compact encoding's), else a key of its own; either
+    way the other place is cleared, so a read finds it in one (its own key, left by a node
+    of the earlier release, is moved at its next write: no scan)."""
+    if body is None:
+        return [("HDEL", host, field), ("DEL", key)]
+    if len(body) > limit:
+        return [("HDEL", host, field), ("SET", key, body, "EX", _seconds(ttl))]
+    return [("sg.lput", host, field, body, _seconds(ttl), key)]
 
 
 def _zadd(key: str, flags: tuple[str, ...], members: Sequence[str], now: float,
@@ -727,6 +772,7 @@ class RedisState:
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot reach Redis at {url}: {exc}") from exc
         self._refuse_evicting_all_keys()
+        self._compact = self._compact_limit()
         self._claim = self._redis.register_script(_CLAIM)
         self._commit = self._redis.register_script(_COMMIT)
         self._apply = self._redis.register_script(_APPLY)
@@ -774,6 +820,33 @@ class RedisState:
             raise StateUnavailable(
                 f"Redis's maxmemory-policy is {policy}: it may evict keys that have no TTL "
                 "(the member hash key): use noeviction or a volatile-* policy")
+
+    def _compact_limit(self) -> int:
+        """The longest field a hash keeps in its compact (listpack) encoding, Redis's
+        hash-max-listpack-value (asked by its older name, which Redis 6 and 7 both
+        answer): a lodged value or set longer than it keeps a key of its own, as a field
+        past it would turn its host's whole hash into a hashtable (twice the size).
+
+        Read, never set: the setting is the server's, shared with whatever else uses it,
+        and a managed Redis refuses CONFIG. So the operator sets it (redis.conf, or the
+        provider's console), warned here if it is below ``RECOMMENDED_LISTPACK_VALUE``;
+        answers never depend on it, only the memory an account takes. A Redis that hides
+        CONFIG is taken at Redis's default, which keeps every hash compact whatever the
+        server's value is."""
+        try:
+            reply = self._redis.config_get("hash-max-ziplist-value")
+        except redis.ResponseError:
+            reply = {}
+        found = next(iter(reply.values()), None) if reply else None
+        limit = int(found) if found is not None else _LISTPACK_DEFAULT
+        if limit < RECOMMENDED_LISTPACK_VALUE:
+            log.warning(
+                "Redis's hash-max-listpack-value is %s%s: an account's takeover record and "
+                "contact list keep keys of their own (~170 bytes an account more); set it to "
+                "%d in redis.conf (or CONFIG SET) for the compact layout", limit,
+                "" if found is not None else " (CONFIG hidden: taken at Redis's default)",
+                RECOMMENDED_LISTPACK_VALUE)
+        return limit
 
     def _convert_indexed(self) -> None:
         """Give the member sets of the earlier layout (expiry in ``<ns>expiry``, TTL in
@@ -919,16 +992,18 @@ class RedisState:
             # One script answers them all, each set read once however many queries ask
             # it (a message asks its sender's contacts three times).
             keys = list(dict.fromkeys(q.key for q in asked))
-            at = {key: i for i, key in enumerate(keys, 2)}  # Lua indexes KEYS from 1
-            args: list[Any] = [self._hash_key, now]
+            at = {key: i for i, key in enumerate(keys, 1)}
+            places = [self._hashed_place(key) for key in keys]
+            args: list[Any] = [self._hash_key, now, len(keys), *(f for _, f in places)]
             for q in asked:
                 if isinstance(q, Distinct):
                     args += [at[q.key], "d", now - q.window]
                 else:
                     args += [at[q.key], "c",
                              hashed.packed([self._hasher.digest(m) for m in q.members])]
-            pipe.evalsha(self._read_hashed.sha, 1 + len(keys), self._hash_name,
-                         *map(self._k, keys), *args)
+            pipe.evalsha(self._read_hashed.sha, 1 + 2 * len(keys), self._hash_name,
+                         *(k for key, (host, _) in zip(keys, places, strict=True)
+                           for k in (self._k(key), host)), *args)
             plans.append((queries[0], _HashedReads(keys)))
         for query in queries:
             key = self._k(query.key)
@@ -974,9 +1049,9 @@ class RedisState:
                 hashed.listable(query.key)
                 pipe.zrange(key, 0, -1, withscores=True)
                 plans.append((query, None))
-            elif (host := lodging(query.key)) is not None:
+            elif (place := lodging(query.key)) is not None:
                 # In its host's hash, or (larger, or not written since the upgrade) its own key.
-                pipe.hget(self._k(host), _LODGED)
+                pipe.hget(self._k(place[0]), lodged_field(place[1]))
                 pipe.get(key)
                 plans.append((query, "lodged"))
             else:
@@ -1027,7 +1102,9 @@ class RedisState:
             return tuple(score is not None and score > cutoff for score in reply)
         if extra == "lodged":
             own = next(replies)
-            reply = own if reply is None else reply
+            # Its own key first: both are there only if a node of the earlier release
+            # wrote the key after the field (a write of either clears the other).
+            reply = reply if own is None else own
         if seen is not None:
             seen[query.key] = reply or b""
         if reply is None:
@@ -1119,8 +1196,11 @@ class RedisState:
                 if op.entries:
                     out.append(("sg.lappend", key, self._k(_log_count(op.key)), op.keep,
                                 *op.entries))
-            elif isinstance(op, Put | Delete) and (host := lodging(op.key)) is not None:
-                out.extend(_lodged_commands(key, self._k(host), op, now))
+            elif isinstance(op, Put | Delete) and (place := lodging(op.key)) is not None:
+                host, field = self._k(place[0]), lodged_field(place[1])
+                out.extend(_lodged_commands(key, host, field, _stored(op, now), op.ttl,
+                                            self._compact) if isinstance(op, Put)
+                           else _lodged_commands(key, host, field, None, 0.0, self._compact))
             elif isinstance(op, Put):
                 out.append(("SET", key, _stored(op, now), "EX", _seconds(op.ttl)))
             elif isinstance(op, Delete):
@@ -1131,16 +1211,28 @@ class RedisState:
                          now: float) -> list[tuple[Any, ...]]:
         """A hashed set's write: a Replace is a SET; a touch or removal merges into what is
         there, in ``_HASHED``'s functions (the commands ``sg.htouch``, ``sg.hremove``)."""
-        digest = self._hasher.digest
+        digest, (host, field) = self._hasher.digest, self._hashed_place(op.key)
         if isinstance(op, Replace):
-            return [("SET", key, hashed.pack(now, op.ttl, map(digest, op.members)),
-                     "EX", _seconds(op.ttl))]
+            blob = hashed.pack(now, op.ttl, map(digest, op.members))
+            if not field:
+                return [("SET", key, blob, "EX", _seconds(op.ttl))]
+            return _lodged_commands(key, host, field, blob, op.ttl, self._compact)
         if isinstance(op, Remove):
-            return [("sg.hremove", key, hashed.packed([digest(m) for m in op.members]))]
+            return [("sg.hremove", key, host, field,
+                     hashed.packed([digest(m) for m in op.members]))]
         if not op.members:
             return []
-        return [("sg.htouch", key, repr(float(now)), repr(float(op.ttl)), op.cap,
-                 _seconds(op.ttl), hashed.packed(self._hasher.fresh(op.members)))]
+        return [("sg.htouch", key, host, field, self._compact, repr(float(now)),
+                 repr(float(op.ttl)), op.cap, _seconds(op.ttl),
+                 hashed.packed(self._hasher.fresh(op.members)))]
+
+    def _hashed_place(self, key: str) -> tuple[str, bytes]:
+        """Where a hashed set may be lodged (``ops.lodged_keyspace``): its host record's
+        key and field there; its own key and no field if it is not."""
+        place = lodging(key)
+        if place is None:
+            return self._k(key), b""
+        return self._k(place[0]), lodged_field(place[1])
 
     def write(self, writes: Sequence[Write], now: float) -> None:
         commands = self._commands(writes, now)
@@ -1196,9 +1288,10 @@ class RedisState:
             checks = [(k, v) for k, v in self._seen.items() if k in rewritten]
             args: list[Any] = [self.owner, outbox, _FINISHED_MS, len(checks)]
             for key, expected in checks:  # where the read found it (``_COMMIT``'s ``held``)
-                host = lodging(key)
-                args += ([self._k(key), "", "", expected] if host is None
-                         else [self._k(host), _LODGED, self._k(key), expected])
+                place = lodging(key)
+                args += ([self._k(key), "", "", expected] if place is None
+                         else [self._k(place[0]), lodged_field(place[1]), self._k(key),
+                               expected])
             return self._commit(keys=[self._claim_key(event_id)], args=args + _flat(commands))
 
         try:

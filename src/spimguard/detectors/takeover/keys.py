@@ -8,6 +8,12 @@ from ... import accounts
 from ...state.ops import sided_keyspace
 from ...text import MessageView, size_class
 
+# Every prefix of the detector's keys under "tk:" but its account record's (``record.key``,
+# "tk:<account>"), and of the sets they were kept in before: another keyspace's keys, never
+# the record's, wherever a backend keeps the record (``ops.lodged_keyspace``).
+OTHERS = ("tk:to:", "tk:text:", "tk:fp:", "tk:shape:", "tk:session:", "tk:heard:",
+          "tk:doubted:", "tk:life:", "tk:pals:", "tk:wrote:", "tk:recip:")
+
 
 def pitch(view: MessageView | None) -> str:
     """What a session repeats when it pitches: the link's domain (sellers vary the words
