@@ -137,3 +137,49 @@ def test_one_filler_for_three_planted_accounts_cannot_get_the_phone_held() -> No
     "warn, deliver). The price trust.voice names for hearing quiet month-old users."))
 def test_month_old_accounts_with_a_line_to_anyone_cannot_get_the_phone_held() -> None:
     assert _framed(SOCKS, 10, made=_aged(31)) == ["deliver"] * 3
+
+
+def _stuffed(days: float) -> list[str]:
+    """Three recipients ``days`` old, each written to by three friends of its own and
+    writing each back; an intruder ("evil" session) puts the recipients' friends in the
+    audience of its three encrypted lines (a group it makes of them all), and the
+    recipients report each: the signals on its next line."""
+    engine = full_engine()
+    cfg = engine.config
+    reporters = [f"r{i}" for i in range(3)]
+    pals = [f"{who}~pal{k}" for who in reporters for k in range(3)]
+    for who in reporters:
+        engine.process(event(cfg, type="account", id=f"a-{who}", ts=T0 - 900, account=who,
+                             created=T0 - days * 86_400))
+        for k in range(3):
+            engine.process(message(cfg, f"pal-{who}-{k}", f"{who}~pal{k}", [who],
+                                   "see you at 7", T0 - 800 + k))
+            engine.process(message(cfg, f"back-{who}-{k}", who, [f"{who}~pal{k}"],
+                                   "sure, see you", T0 - 700 + k))
+    ts = T0
+    for m in range(3):
+        ts += 600
+        engine.process(message(cfg, f"ev{m}", "alice", reporters + pals, "", ts,
+                               encrypted=True, size=120, session="evil", conversation="trap"))
+        for who in reporters[m:] + reporters[:m]:
+            ts += 5
+            report(engine, f"r{m}-{who}", who, f"ev{m}", ts=ts)
+    verdict = engine.process(message(cfg, "next", "alice", ["someone"], "", ts + 60,
+                                     encrypted=True, size=120, session="evil"))
+    return sorted(s.code for s in verdict.signals)
+
+
+def test_an_intruder_putting_its_reporters_friends_in_its_audience_still_is_marked() -> None:
+    """The audience is the sender's choice: month-old recipients who write to their own
+    friends are people by their lines (``quiet_reporter_age``) whoever else it adds."""
+    assert "SESSION_REPORTED" in _stuffed(31)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "red team, session 14: the audience is the sender's choice, so an intruder who "
+    "knows its reporters' friends and adds them to its audience makes reporters under "
+    "a month old one voice: three ten-day-old recipients with three friends each, "
+    "friends in the audience, no longer mark its session (before the audience rule: "
+    "SESSION_REPORTED). The cost of the rule; it takes knowing every friend of each."))
+def test_an_intruder_stuffing_its_audience_with_young_reporters_friends_is_marked() -> None:
+    assert "SESSION_REPORTED" in _stuffed(10)
