@@ -27,21 +27,22 @@ VARIED = [
 
 
 def _bot_rooms(socks: int, targets: int, rooms: int, gap: float, *,
-               one_room: bool = False) -> Counter[str]:
+               one_room: bool = False, words: tuple[str, ...] = (SHOP,)) -> Counter[str]:
     """A bot first seen ten minutes ago, its ``socks`` each writing it a line, pitches
     ``rooms`` rooms of its socks and ``targets`` fresh targets, one every ``gap`` s (into
-    one conversation whose members it changes each time: ``one_room``); the actions."""
+    one conversation whose members it changes each time: ``one_room``), in ``words``
+    taken in turn; the actions."""
     engine = open_engine(config())
     cfg = engine.config
     engine.process(event(cfg, type="account", id="a", ts=T0 - 600, account="bot",
                          created=T0 - 600))
     own = [f"sock{i}" for i in range(socks)]
     for i, sock in enumerate(own):
-        engine.process(message(cfg, f"s{i}", sock, ["bot"], "hey", T0 + i))
+        engine.process(message(cfg, f"s{i}", sock, ["bot"], "hey", T0 - 300 + i))
     return Counter(engine.process(message(
-        cfg, f"g{g}", "bot", own + [f"t{g}-{i}" for i in range(targets)], SHOP,
-        T0 + 60 + gap * g, conversation="room" if one_room else f"room-{g}")).action
-        for g in range(rooms))
+        cfg, f"g{g}", "bot", own + [f"t{g}-{i}" for i in range(targets)],
+        words[g % len(words)], T0 + 60 + gap * g,
+        conversation="room" if one_room else f"room-{g}")).action for g in range(rooms))
 
 
 def test_three_socks_a_room_do_not_vouch_for_a_bot() -> None:
@@ -60,41 +61,36 @@ def test_a_bot_filling_the_checked_members_with_socks_spends_them() -> None:
     socks vouched for every room (22 warned, 6 blocked, 2 held, the last on the words);
     a room is a family only when all its members vouch, not only those checked (25
     blocked, 5 warned)."""
-    engine = open_engine(config())
-    cfg = engine.config
-    engine.process(event(cfg, type="account", id="a", ts=T0 - 600, account="bot",
-                         created=T0 - 600))
-    own = [f"sock{i}" for i in range(accounts.MAX_TIES)]
-    for i, sock in enumerate(own):
-        engine.process(message(cfg, f"s{i}", sock, ["bot"], "hey", T0 + i))
-    found = Counter(engine.process(message(
-        cfg, f"g{g}", "bot", own + [f"t{g}-{i}" for i in range(10)], VARIED[g % len(VARIED)],
-        T0 + 600 + 120 * g, conversation=f"room-{g}")).action for g in range(30))
+    found = _bot_rooms(accounts.MAX_TIES, 10, 30, 120, words=VARIED)
     assert found["block"] + found["hold"] >= 24, found
 
 
-@pytest.mark.xfail(strict=True, reason=(
+ROTATION = (
     "red team, session 14: a room is one target named by its conversation, whoever is in "
     "it: a bot that changes the members of one conversation each time (adds five fresh "
     "targets, pitches, removes them) reaches 150 strangers in 30 posts, all 30 warned, "
     "with no socks at all (30 rooms: 26 blocked); three socks change nothing, their "
     "carried pair is the one room. Pre-existing (main: the same); counting a room's "
-    "new members as its reach is a detection change, left to the lead."))
-def test_a_bot_rotating_its_targets_through_one_room_writes_to_strangers() -> None:
-    found = _bot_rooms(0, 5, 30, 120, one_room=True)
-    assert found["block"] + found["hold"] >= 24, found
-
-
-@pytest.mark.xfail(strict=True, reason=(
+    "new members as its reach is a detection change, left to the lead.")
+HOURLY = (
     "red team, session 14: a room of strangers counts as one stranger in velocity's "
     "hour, so a new bot pitching one room of 60 targets every 61 minutes has one "
     "stranger in every window: 12 rooms, 720 targets, all 12 warned, with or without "
     "socks (carriers are spent for the same hour). At 31 minutes apart: 11 held. "
     "Pre-existing (main: the same); a day's count of a new account's stranger rooms is "
-    "a detection change, left to the lead."))
-def test_a_bot_pitching_one_large_room_an_hour_writes_to_strangers() -> None:
-    found = _bot_rooms(0, 60, 12, 3660)
-    assert found["block"] + found["hold"] >= 9, found
+    "a detection change, left to the lead.")
+
+
+@pytest.mark.parametrize(("targets", "rooms", "gap", "one_room"), [
+    pytest.param(5, 30, 120, True, id="rotating-one-room",
+                 marks=pytest.mark.xfail(strict=True, reason=ROTATION)),
+    pytest.param(60, 12, 3660, False, id="one-large-room-an-hour",
+                 marks=pytest.mark.xfail(strict=True, reason=HOURLY)),
+])
+def test_a_bot_reaching_strangers_a_room_at_a_time_is_stopped(
+        targets: int, rooms: int, gap: float, one_room: bool) -> None:
+    found = _bot_rooms(0, targets, rooms, gap, one_room=one_room)
+    assert found["block"] + found["hold"] >= 0.8 * rooms, found
 
 
 def _overlapping(friends: int, lurkers: int, rooms: int) -> list[str]:
