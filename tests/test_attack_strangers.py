@@ -289,7 +289,7 @@ def test_vouchers_carry_one_room_of_others_at_a_time(carried: tuple[str, ...],
     carried no other room of the sender's in the window."""
     checked = ["v0", "v1", "v2", "s0", "s1"]
     answers = [m in carried for m in checked] + [m in here for m in checked]
-    found = accounts.room_carried(_members(2, 0, 3), checked, "conv:r", answers)
+    found = accounts.room_carried(_members(2, 0, 3), checked, "conv:r", answers, 5)
     assert found.standing == {"vouched": accounts.Standing([], []),
                               "unvouched": accounts.Standing([], ["conv:r"])}[stands]
     assert found.carriers == (*carriers, *(f"conv:r\x1f{m}" for m in carriers))
@@ -299,8 +299,16 @@ def test_vouchers_carry_one_room_of_others_at_a_time(carried: tuple[str, ...],
 
 def test_a_family_group_spends_no_voucher() -> None:
     everyone = ["a", "b", "c"]
-    found = accounts.room_carried(_members(0, 0, 3), everyone, "conv:f", [False] * 6)
+    found = accounts.room_carried(_members(0, 0, 3), everyone, "conv:f", [False] * 6, 3)
     assert found == accounts.Carried(accounts.Standing([], []), ())
+
+
+def test_a_room_whose_checked_members_all_vouch_but_not_the_rest_spends_them() -> None:
+    """Members past the ties' cap are unknown: a room is a family only if all vouch."""
+    checked = ["a", "b", "c"]
+    found = accounts.room_carried(_members(0, 0, 3), checked, "conv:f", [False] * 6, 4)
+    assert found.standing == accounts.Standing([], [])
+    assert found.carriers == (*checked, *(f"conv:f\x1f{m}" for m in checked))
 
 
 def test_a_newcomer_posting_in_its_friends_several_rooms_is_delivered() -> None:

@@ -437,11 +437,12 @@ class Carried(NamedTuple):
 
 
 def room_carried(members: Standing, checked: Sequence[str], room: str,
-                 carried: Sequence[bool]) -> Carried:
+                 carried: Sequence[bool], everyone: int) -> Carried:
     """The room's standing (``room_standing``) with the sender's entourage vouching no
     more: its vouchers (``checked`` members who are neither strangers nor unvouched in
     ``members``) that carried another room of the sender's in the window of the set
-    (``carried``: answers to ``carried_queries``) count as unvouched.
+    (``carried``: answers to ``carried_queries``) count as unvouched. ``everyone`` is
+    how many members the room has, checked or not (``checked`` stops at ``MAX_TIES``).
 
     A voucher speaks for the sender to the room's other members. A real group's vouchers
     are its own people, who know each other and the sender; the same few accounts
@@ -455,16 +456,18 @@ def room_carried(members: Standing, checked: Sequence[str], room: str,
     room the same friends fill is then unvouched, within the allowance a newcomer has
     for its friends (``UNVOUCHED_ALLOWANCE`` in velocity's day), and one of mostly
     others a stranger. Rooms every member vouches for (a family group) introduce nobody
-    and spend no voucher. The attacker's next step, fresh socks for every room, costs
-    ``ROOM_VOUCHERS`` accounts (or half the room) with a line to the bot a room, each
-    spent for the window."""
+    and spend no voucher: every member, not every one checked, for members past the
+    cap are unknown, and a bot that adds ``MAX_TIES`` socks to each room before its
+    targets made every room a family (red team, session 14). The attacker's next
+    step, fresh socks for every room, costs ``ROOM_VOUCHERS`` accounts (or half the
+    room) with a line to the bot a room, each spent for the window."""
     vouching = set(checked).difference(members.strangers, members.unvouched)
     n = len(checked)
     elsewhere = [m for i, m in enumerate(checked)
                  if m in vouching and carried[i] and not carried[n + i]]
     found = room_standing(Standing(members.strangers, [*members.unvouched, *elsewhere]), n,
                           room)
-    if found.strangers or found.unvouched or len(vouching) == n:
+    if found.strangers or found.unvouched or len(vouching) == everyone:
         return Carried(found, ())
     mine = [m for m in checked if m in vouching and m not in elsewhere]
     return Carried(found, (*mine, *(room + _CARRIED + m for m in mine)))

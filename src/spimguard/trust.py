@@ -52,11 +52,12 @@ a life (then ``n > 0`` and this rule no longer applies), never by waiting.
 **Counting people is not weighing.** Where reporters are counted as people (a
 session's, ``detectors/sessions.py``), a reporter is a person of its own only with a
 life an attacker cannot make in minutes (``voice``): past ``new_reporter_age`` with
-correspondents of its own, or past ``quiet_reporter_age`` (a month) with delivered
-lines of its own to others. Every other reporter is one voice with the rest, so ten
-throwaways that write each other a line are one person, and six month-old users who
-write to friends nobody here sees answer are six. Its own lines buy a reporter no
-weight.
+correspondents of its own outside the reported message's audience, or past
+``quiet_reporter_age`` (a month) with delivered lines of its own to others. Every
+other reporter is one voice with the rest, so ten throwaways that write each other a
+line are one person, as are three accounts put in the victim's group where its
+friends chat, and six month-old users who write to friends nobody here sees answer
+are six. Its own lines buy a reporter no weight.
 
 Circles are compared by bottom-``circle_sample`` samples of the correspondents'
 digests, kept with the message's reports: two reporters with the same circle
@@ -215,9 +216,14 @@ def kept_recipients(recipients: Sequence[str], cap: int) -> bytes:
     return b"".join(digests)
 
 
+def _split(raw: bytes) -> list[bytes]:
+    """The digests of ``raw``, digests joined (kept recipients, a circle's sample)."""
+    return [raw[i:i + _DIGEST] for i in range(0, len(raw), _DIGEST)]
+
+
 def received(kept: bytes, account: str) -> bool:
     """Whether ``account`` is among the recipients kept by ``kept_recipients``."""
-    digests = [kept[i:i + _DIGEST] for i in range(0, len(kept), _DIGEST)]
+    digests = _split(kept)
     wanted = _digest(account)
     at = bisect_left(digests, wanted)
     return at < len(digests) and digests[at] == wanted
@@ -299,29 +305,33 @@ def standing(facts: Sequence[Any], now: float, cfg: TrustConfig) -> tuple[float,
 
 
 def _circle(sample: str) -> set[bytes]:
-    raw = bytes.fromhex(sample)
-    return {raw[i:i + _DIGEST] for i in range(0, len(raw), _DIGEST)}
+    return set(_split(bytes.fromhex(sample)))
 
 
 def _footprint(correspondents: Sequence[str], sender: str, reporter: str,
-              state: dict[str, Any], label: str, cfg: TrustConfig) -> tuple[float, str]:
-    """``n``, the reporter's correspondents of its own, and its circle's sample (hex) to
-    keep with its report: its correspondents but the sender and the message's earlier
-    reporters of ``label``, counted at the share of the sample outside their circles."""
+              state: dict[str, Any], label: str, audience: bytes, cfg: TrustConfig
+              ) -> tuple[float, str, int]:
+    """``n``, the reporter's correspondents of its own, its circle's sample (hex) to keep
+    with its report, and how many of them are outside the reported message's
+    ``audience`` (its kept recipients: ``voice``): its correspondents but the sender and
+    the message's earlier reporters of ``label``, ``n`` counted at the share of the
+    sample outside their circles."""
     earlier = state.get(label, {})
     left_out = {sender, reporter, *earlier}
     own = sorted({_digest(c) for c in correspondents if c not in left_out})
     sample = own[:max(1, cfg.circle_sample)]
     if not sample:
-        return 0.0, ""
+        return 0.0, "", 0
+    heard = set(_split(audience))
+    abroad = sum(d not in heard for d in own)
     circles = state.get("circles", {})
     covered = set().union(*(_circle(circles.get(r, "")) for r in sorted(earlier)))
     fresh = sum(d not in covered for d in sample)
     # A circle all covered adds nothing to keep: the reporter joins the one voice.
-    return len(own) * fresh / len(sample), b"".join(sample).hex() if fresh else ""
+    return len(own) * fresh / len(sample), b"".join(sample).hex() if fresh else "", abroad
 
 
-def voice(age: float | None, n: float, wrote: Sequence[str], left_out: set[str],
+def voice(age: float | None, abroad: int, wrote: Sequence[str], left_out: set[str],
           cfg: TrustConfig) -> bool:
     """Whether a reporter, first seen ``age`` seconds ago (None: never), counts as a
     person of its own among a sender's reporters (``Weighing.alone`` when not), where
@@ -331,22 +341,28 @@ def voice(age: float | None, n: float, wrote: Sequence[str], left_out: set[str],
 
     What makes a person is a life the attacker cannot make in minutes. A new account's
     can be: ten throwaways writing each other a line each have correspondents of their
-    own (``n``), so a reporter under ``new_reporter_age`` is one voice whatever its
-    footprint (before: ten such throwaways in the victim's group held its phone for a
-    week). Past that age a reporter with correspondents of its own (others wrote to it)
-    is a person. So is a quiet one, past ``quiet_reporter_age``, that ``wrote``
-    delivered or warned lines to people other than ``left_out`` (the sender, itself,
-    the message's earlier reporters): a month-old user who writes to a friend it hears
-    from elsewhere (another app, the table) has no correspondents here, and is no one
-    else's voice. Its own lines are its own act, written to anyone, so they buy no
-    weight (``_weight``: that takes what others did) and, younger, no voice: what
-    an attacker buys with them is a vote among a session's reporters per account
-    aged a month and in the victim's group, whose reports of no footprint have
-    ``new_weight`` to give in all for a year (``trust:alone``): ten of them, spent,
-    for one victim's week."""
+    own, so a reporter under ``new_reporter_age`` is one voice whatever its footprint
+    (before: ten such throwaways in the victim's group held its phone for a week).
+    Past that age a reporter with correspondents of its own (others wrote to it) is a
+    person, but only those ``abroad``, outside the reported message's audience (its
+    recipients) count: ties within the audience are what an account gets by being put
+    there, for the group's talkers write to every member and the planted accounts can
+    write each other, so three two-day-old accounts added to the victim's group where
+    its friends chat were three people and held its phone (red team, session 14). So is
+    a quiet one, past ``quiet_reporter_age``, that ``wrote`` delivered or warned lines
+    to people other than ``left_out`` (the sender, itself, the message's earlier
+    reporters): a month-old user who writes to a friend it hears from elsewhere
+    (another app, the table) has no correspondents here, and is no one else's voice;
+    so are the members of a month-old family that only talks among itself, in the
+    group an intruder writes in (their lines to each other). Its own lines are its own
+    act, written to anyone, so they buy no weight (``_weight``: that takes what others
+    did) and, younger, no voice: what an attacker buys with them is a vote among a
+    session's reporters per account aged a month and in the victim's group, whose
+    reports of no footprint have ``new_weight`` to give in all for a year
+    (``trust:alone``): ten of them, spent, for one victim's week."""
     if age is None or age < cfg.new_reporter_age:
         return False
-    return n > 0 or (age >= cfg.quiet_reporter_age
+    return abroad > 0 or (age >= cfg.quiet_reporter_age
                      and any(p not in left_out for p in wrote))
 
 
@@ -371,12 +387,14 @@ def _weight(report: Report, reported: LogEntry | None, state: dict[str, Any],
     if daily >= cfg.reporter_daily_cap:
         return 0.0, f"over {cfg.reporter_daily_cap} reports today", None, False
     age, weight, why = _parts(standing_facts, report.ts, cfg)
-    n, circle = _footprint(talked, reported.account, who, state, report.label, cfg)
+    kept = reported.keep.get(KEEP, b"")
+    n, circle, abroad = _footprint(talked, reported.account, who, state, report.label, kept,
+                                   cfg)
     lived = 1.0 if n >= cfg.full_footprint else n / cfg.full_footprint
     weight *= min(age, cfg.new_weight + (1 - cfg.new_weight) * lived)
     why.append(f"{n:.1f} correspondents of its own")
     first = accounts.first_seen_of(standing_facts[0], report.ts)
-    person = voice(None if first is None else report.ts - first, n, wrote,
+    person = voice(None if first is None else report.ts - first, abroad, wrote,
                    {reported.account, who, *state.get(report.label, {})}, cfg)
     if not n:  # no life apart from the sender and the other reporters: one voice
         alike = state.get("alike", {}).get(report.label, 0.0)

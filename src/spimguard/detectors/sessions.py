@@ -12,11 +12,12 @@ campaign's confirmation needs them): one hostile correspondent reporting every
 message a friend sends it cannot stop that friend's phone. Reporters are counted as
 people (``trust.voice``): all those who are no person of their own (``Weighing.alone``:
 new accounts, whatever their footprint, and older ones with no life apart from the
-sender and the other reporters, such as throwaways an attacker puts in a group the
-victim writes in) are one reporter of the session, so ten of them, each spending its
-one voice on another of the victim's messages, no longer hold the victim's phone for a
-week, nor do ten that write each other a line first (red team, session 13). Month-old
-recipients who write to friends of their own are people, heard or not.
+sender and its audience, such as throwaways an attacker puts in a group the victim
+writes in, who hear its friends chat there) are one reporter of the session, so ten of
+them, each spending its one voice on another of the victim's messages, no longer hold
+the victim's phone for a week, nor do ten that write each other a line first (red
+team, sessions 13 and 14). Month-old recipients who write to friends of their own are
+people, heard or not.
 
 It stands in its own group and holds on its own near full strength: people who
 received the session's messages read them and said what they were. That is what

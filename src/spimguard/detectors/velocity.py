@@ -129,6 +129,7 @@ class _Plan(NamedTuple):
     # A group conversation: ``people`` is the room, standing as its members do, asked of
     # the sender's carriers (``accounts.carried_queries``); None for any other message.
     carried: Contains | None
+    everyone: int  # a group conversation's members, checked or not (``room_carried``)
 
 
 class _Reach(NamedTuple):
@@ -158,7 +159,7 @@ def _reach_of(plan: _Plan, facts: Facts) -> _Reach:
         members = plan.ties[0].members
         found, carriers = accounts.room_carried(
             accounts.standing(members, plan.ties, facts, plan.back), members,
-            plan.people[0], facts[plan.carried])
+            plan.people[0], facts[plan.carried], plan.everyone)
     else:
         found = accounts.standing(plan.people, plan.ties, facts, plan.back)
     strangers, kept_strangers = facts[plan.strangers]
@@ -205,7 +206,7 @@ class VelocityDetector:
             Tally(_targets(sender), cfg.fanout_window, people),
             Tally(_strangers(sender), cfg.strangers_window, people),
             Tally(_unvouched(sender), cfg.unvouched_window, people),
-            ties, back, carried,
+            ties, back, carried, len(set(message.recipients)) if carried else 0,
         )
 
     def reads(self, ctx: Context) -> Sequence[Query]:

@@ -1,0 +1,134 @@
+"""Red team, session 14: group rooms and the vouchers that carry them
+(``accounts.room_carried``), tried from a spammer's seat who reads the rule (one room of
+others an hour a voucher, a room as one target however large) and from the seat of a new
+member whose few friends are in several of its rooms.
+
+Findings still open are ``xfail(strict=True)``, their reasons stating the numbers; a fix
+turns each into a regression test.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from conftest import T0, config, event, message
+from spimguard import accounts, open_engine
+from test_attack_strangers import SHOP
+
+# The bot's words, other each room, so the bulk detector's near-duplicates see no push.
+VARIED = [
+    "hi everyone, we just opened a little shop for phone cases, have a look at casecorner.shop",
+    "new phone? cases and chargers half price this week only at gadgetbarn.shop",
+    "hey all! handmade leather wallets, free delivery, order from wallet-works.shop",
+    "friends, our bakery now delivers: cakes and bread at crumbandco.shop",
+    "summer sale on sunglasses, every pair under ten euros: shadeshack.shop"]
+
+
+def _bot_rooms(socks: int, targets: int, rooms: int, gap: float, *,
+               one_room: bool = False, words: tuple[str, ...] = (SHOP,)) -> Counter[str]:
+    """A bot first seen ten minutes ago, its ``socks`` each writing it a line, pitches
+    ``rooms`` rooms of its socks and ``targets`` fresh targets, one every ``gap`` s (into
+    one conversation whose members it changes each time: ``one_room``), in ``words``
+    taken in turn; the actions."""
+    engine = open_engine(config())
+    cfg = engine.config
+    engine.process(event(cfg, type="account", id="a", ts=T0 - 600, account="bot",
+                         created=T0 - 600))
+    own = [f"sock{i}" for i in range(socks)]
+    for i, sock in enumerate(own):
+        engine.process(message(cfg, f"s{i}", sock, ["bot"], "hey", T0 - 300 + i))
+    return Counter(engine.process(message(
+        cfg, f"g{g}", "bot", own + [f"t{g}-{i}" for i in range(targets)],
+        words[g % len(words)], T0 + 60 + gap * g,
+        conversation="room" if one_room else f"room-{g}")).action for g in range(rooms))
+
+
+def test_three_socks_a_room_do_not_vouch_for_a_bot() -> None:
+    """The fewest socks that vouch for a room of any size (``ROOM_VOUCHERS``), in 30 rooms
+    of ten targets five minutes apart: before, they carried every room (30 warned); now
+    the first only (23 blocked, 4 held, 3 warned)."""
+    found = _bot_rooms(3, 10, 30, 300)
+    assert found["block"] + found["hold"] >= 24, found
+
+
+def test_a_bot_filling_the_checked_members_with_socks_spends_them() -> None:
+    """A room's ties are checked for its first ``MAX_TIES`` members, and a room every
+    member vouches for (a family group) spends no voucher. A bot that adds 64 socks to
+    each of its rooms first, then ten targets, and varies its words (no bulk evidence):
+    before, every checked member vouched, so the room counted as a family and its
+    socks vouched for every room (22 warned, 6 blocked, 2 held, the last on the words);
+    a room is a family only when all its members vouch, not only those checked (25
+    blocked, 5 warned)."""
+    found = _bot_rooms(accounts.MAX_TIES, 10, 30, 120, words=VARIED)
+    assert found["block"] + found["hold"] >= 24, found
+
+
+ROTATION = (
+    "red team, session 14: a room is one target named by its conversation, whoever is in "
+    "it: a bot that changes the members of one conversation each time (adds five fresh "
+    "targets, pitches, removes them) reaches 150 strangers in 30 posts, all 30 warned, "
+    "with no socks at all (30 rooms: 26 blocked); three socks change nothing, their "
+    "carried pair is the one room. Pre-existing (main: the same); counting a room's "
+    "new members as its reach is a detection change, left to the lead.")
+HOURLY = (
+    "red team, session 14: a room of strangers counts as one stranger in velocity's "
+    "hour, so a new bot pitching one room of 60 targets every 61 minutes has one "
+    "stranger in every window: 12 rooms, 720 targets, all 12 warned, with or without "
+    "socks (carriers are spent for the same hour). At 31 minutes apart: 11 held. "
+    "Pre-existing (main: the same); a day's count of a new account's stranger rooms is "
+    "a detection change, left to the lead.")
+
+
+@pytest.mark.parametrize(("targets", "rooms", "gap", "one_room"), [
+    pytest.param(5, 30, 120, True, id="rotating-one-room",
+                 marks=pytest.mark.xfail(strict=True, reason=ROTATION)),
+    pytest.param(60, 12, 3660, False, id="one-large-room-an-hour",
+                 marks=pytest.mark.xfail(strict=True, reason=HOURLY)),
+])
+def test_a_bot_reaching_strangers_a_room_at_a_time_is_stopped(
+        targets: int, rooms: int, gap: float, one_room: bool) -> None:
+    found = _bot_rooms(0, targets, rooms, gap, one_room=one_room)
+    assert found["block"] + found["hold"] >= 0.8 * rooms, found
+
+
+def _overlapping(friends: int, lurkers: int, rooms: int) -> list[str]:
+    """A day-old member of ``rooms`` club rooms, each its ``friends`` (the same people in
+    every room: they talk in each and wrote to it there) and ``lurkers`` of its own who
+    never wrote, posts the club's announcement with a link in each, five minutes apart."""
+    engine = open_engine(config())
+    cfg = engine.config
+    engine.process(event(cfg, type="account", id="a", ts=T0 - 600, account="new",
+                         created=T0 - 86_400))
+    core = [f"f{i}" for i in range(friends)]
+    actions = []
+    for g in range(rooms):
+        room = core + [f"l{g}-{i}" for i in range(lurkers)]
+        for i, who in enumerate(core):
+            engine.process(message(cfg, f"x{g}-{i}", who, [p for p in room if p != who]
+                                   + ["new"], f"morning all {i}", T0 + 10 * g + i,
+                                   conversation=f"club-{g}"))
+        actions.append(engine.process(message(
+            cfg, f"n{g}", "new", room,
+            f"club meeting moved to thursday, details and signup at forms.gle/club{g}",
+            T0 + 600 + 300 * g, conversation=f"club-{g}")).action)
+    return actions
+
+
+def test_a_new_member_posting_an_announcement_to_three_club_rooms_is_delivered() -> None:
+    """The same four friends are the talkers of three rooms of 20: the friends carry the
+    first; the others stand as strangers (two in the hour: NEW_ACCOUNT_STRANGERS), and
+    the announcement is still delivered on its words."""
+    assert _overlapping(4, 16, 3) == ["deliver"] * 3
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "red team, session 14: the same four friends, the only talkers of six rooms of 20 a "
+    "day-old member posts an announcement to within the hour, carry the first room; the "
+    "other five are strangers, and the sixth post is held (main: six delivered); five "
+    "friends in eight rooms of 35: deliver 2, warn 3, hold 2, block 1 (main: eight "
+    "delivered). Friends who talk in each room cannot be told from socks added to each "
+    "without reading the friends' ties to the rooms' other members (a second round)."))
+def test_a_new_member_whose_friends_are_in_six_of_its_rooms_is_delivered() -> None:
+    assert _overlapping(4, 16, 6) == ["deliver"] * 6
