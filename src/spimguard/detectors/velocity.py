@@ -121,6 +121,8 @@ class _Plan(NamedTuple):
     ties: tuple[Contains, Contains]  # ``accounts.ties`` of ``people``, or the group's members
     back: tuple[Contains, ...]  # ``accounts.listed_back`` of the same
     room: bool  # a group conversation: ``people`` is the room, standing as its members do
+    reads: tuple[Query, ...]  # every query above, in one tuple made with the plan
+    counted: tuple[Write, ...]  # the message and its targets counted (every message's writes)
 
 
 class _Reach(NamedTuple):
@@ -186,21 +188,19 @@ class VelocityDetector:
             people = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
             ties = accounts.ties(sender, people, cfg.max_targets)
             back = accounts.listed_back(sender, people)
-        return _Plan(
-            people,
-            Count(_msgs(sender), cfg.rate_window, 10.0),
-            Tally(_targets(sender), cfg.fanout_window, people),
-            Tally(_strangers(sender), cfg.strangers_window, people),
-            Tally(_unvouched(sender), cfg.unvouched_window, people),
-            ties, back, room,
-        )
+        windows = (Count(_msgs(sender), cfg.rate_window, 10.0),
+                   Tally(_targets(sender), cfg.fanout_window, people),
+                   Tally(_strangers(sender), cfg.strangers_window, people),
+                   Tally(_unvouched(sender), cfg.unvouched_window, people))
+        counted = (Incr(_msgs(sender), 1.0, 10.0, cfg.rate_window * 2),
+                   Touch(_targets(sender), people, cfg.fanout_window, cfg.set_cap))
+        return _Plan(people, *windows, ties, back, room, (*windows, *ties, *back), counted)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         message = ctx.message
         if message is None:
             return ()
-        plan = self._plan(ctx, message)
-        return (*plan[1:-3], *plan.ties, *plan.back)
+        return self._plan(ctx, message).reads
 
     def _reach(self, ctx: Context, plan: _Plan, facts: Facts) -> _Reach:
         """Who the message reaches, once per event (``detect`` and ``writes``)."""
@@ -257,10 +257,7 @@ class VelocityDetector:
         if message is None:
             return ()
         cfg, plan = self.cfg, self._plan(ctx, message)
-        out: list[Write] = [
-            Incr(_msgs(message.sender), 1.0, 10.0, cfg.rate_window * 2),
-            Touch(_targets(message.sender), plan.people, cfg.fanout_window, cfg.set_cap),
-        ]
+        out: list[Write] = [*plan.counted]
         reach = self._reach(ctx, plan, facts)
         if reach.strangers:
             out.append(Touch(_strangers(message.sender), reach.strangers,
