@@ -470,7 +470,7 @@ class BulkDetector:
         added = sketch.now
         for sender in pushed:
             added |= _slot(cluster.id, sender, bits)
-        cluster.sketch = sketch._replace(now=added).stored(bits)
+        cluster.sketch = _Sketch(sketch.epoch, added, sketch.before).stored(bits)
 
     def _reported(self, event: Report, ctx: Context, plan: _Plan,
                   cluster: Cluster | None) -> list[Write]:
