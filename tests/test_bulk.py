@@ -156,6 +156,24 @@ def test_clusters_expire() -> None:
     assert engine.state.read([Get(band)], T0 + 2 * 86_400)[0] is None
 
 
+def test_a_cluster_an_earlier_release_wrote_as_json_is_read_as_before() -> None:
+    """Band keys hold a cluster as msgpack bytes; one written as JSON before (a dict as
+    read, for the day a cluster lasts) is still the cluster the next copy joins."""
+    from spimguard.detectors.bulk import loaded
+    from spimguard.state.ops import Get, Put
+
+    engine = campaign_engine()
+    send(engine, 1, "a", PITCH.format(name="x", n=1), T0)
+    bands = sorted(keys(PITCH.format(name="x", n=1), ["friend1"]))
+    stored = engine.state.read([Get(band) for band in bands], T0 + 1)
+    assert all(value.__class__ is bytes for value in stored)
+    engine.remember([Put(band, loaded(stored[0]), 3_600) for band in bands])  # as JSON
+    assert all(isinstance(v, dict) for v in engine.state.read([Get(b) for b in bands], T0 + 1))
+    send(engine, 2, "b", PITCH.format(name="y", n=2), T0 + 5)
+    joined = loaded(engine.state.read([Get(bands[0])], T0 + 6)[0])
+    assert joined.senders == ["a", "b"] and joined.first == T0 and joined.messages > 1.9
+
+
 def make_campaign(engine: Engine) -> str:
     for n in range(40):
         engine.process(message(engine.config, f"c{n}", f"acct{n % 10}", [f"friend{n}"],

@@ -120,3 +120,15 @@ def test_a_session_not_proven_the_owners_lifts_the_listing_not_the_conversation(
     unproven = Signal("SESSION_UNFAMILIAR", 0.6, "a session the account does not use")
     assert decide([likely, unproven, Signal("CONTACTS_MUTUAL", 1.0, "mutual")]) == "hold"
     assert decide([likely, unproven, Signal("CONVERSATION", 1.0, "talk")]) == "warn"
+
+
+def test_of_the_takeover_plan_relationship_reads_only_what_established_uses() -> None:
+    """The sender's standing needs the takeover record and its vouching correspondents, not
+    the burst counts the takeover detector reads besides (~14 queries a message)."""
+    e = open_engine(config())
+    ctx = e._plan(message(e.config, "m1", "alice", ["bob"], "hi bob", T0), e.detectors).ctx
+    relationship, takeover = (next(d for d in e.detectors if d.name == name)
+                              for name in ("relationship", "takeover"))
+    shared = set(relationship.reads(ctx)) & set(takeover.reads(ctx))
+    assert {type(q).__name__ for q in shared if "contacts" not in q.key} == {"Get", "Distinct"}
+    assert len([q for q in shared if "contacts" not in q.key]) == 2

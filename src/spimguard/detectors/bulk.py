@@ -124,7 +124,10 @@ _WORD = re.compile(r"[\w<>#@.-]+")
 
 
 class Cluster(msgspec.Struct):
-    """A cluster's summary, as each of its band keys holds it."""
+    """A cluster's summary, as each of its band keys holds it: msgpack bytes (``stored``),
+    which decode straight into the struct, a third of the time of JSON decoded to a dict
+    and converted (one cluster read and one written a message; a cluster written as JSON
+    by an earlier release, for a day at most, is converted from the dict it reads as)."""
 
     id: str
     first: float
@@ -170,6 +173,21 @@ class _Sketch(NamedTuple):
         size = bits // 8
         return (self.epoch.to_bytes(4, "big") + self.now.to_bytes(size, "big")
                 + self.before.to_bytes(size, "big"))
+
+
+_ENCODER = msgspec.msgpack.Encoder()
+_DECODER = msgspec.msgpack.Decoder(Cluster)
+
+
+def stored(cluster: Cluster) -> bytes:
+    """What a band key holds of a cluster (``Put`` keeps bytes as they are)."""
+    return _ENCODER.encode(cluster)
+
+
+def loaded(value: bytes | dict[str, Any]) -> Cluster:
+    """The cluster a band key holds, as read (``stored``, or an earlier release's JSON)."""
+    return _DECODER.decode(value) if value.__class__ is bytes else msgspec.convert(
+        value, Cluster)
 
 
 def _slot(cluster: str, sender: str, bits: int) -> int:
@@ -258,7 +276,8 @@ def _reads(keys: tuple[str, ...]) -> tuple[Get, ...]:
 
 class _Plan(NamedTuple):
     keys: tuple[str, ...]
-    reads: tuple[Get, ...]
+    reads: tuple[Get, ...]  # the band keys'
+    queries: tuple[Query, ...]  # all the event reads: ``reads``, then ``ties`` and ``back``
     ties: tuple[Contains, Contains] | None = None  # messages: ``accounts.ties``
     back: tuple[Contains, ...] = ()  # messages: ``accounts.listed_back``
 
@@ -294,19 +313,20 @@ class BulkDetector:
             if keys is None:
                 return None
             ctx.keep[self.name] = " ".join(keys).encode()
-            return _Plan(keys, _reads(keys), *shared_ties(ctx, event))
+            bands, (ties, back) = _reads(keys), shared_ties(ctx, event)
+            return _Plan(keys, bands, (*bands, *ties, *back), ties, back)
         if isinstance(event, Report) and ctx.reported and self.name in ctx.reported.keep:
             keys = tuple(ctx.reported.keep[self.name].decode().split())
-            return _Plan(keys, _reads(keys))
+            return _Plan(keys, _reads(keys), _reads(keys))
         if isinstance(event, Report) and sealed(ctx.reported) and event.text.strip():
             # An encrypted message, never clustered: its reporter's client sent the words.
             keys = text_keys(view(event.text), names_of((event.reporter,)), self.cfg)
-            return _Plan(keys, _reads(keys)) if keys is not None else None
+            return _Plan(keys, _reads(keys), _reads(keys)) if keys is not None else None
         return None
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
-        return (*plan.reads, *(plan.ties or ()), *plan.back) if plan else ()
+        return plan.queries if plan else ()
 
     def cluster(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
         """The cluster of the band with the most (decayed) messages, if any band is known.
@@ -321,7 +341,7 @@ class BulkDetector:
             value = facts[query]
             if value and value not in held:  # one object for the six bands, most often
                 held.append(value)
-        found = [msgspec.convert(value, Cluster) for value in held]
+        found = [loaded(value) for value in held]
         if len(found) < 2:
             return found[0] if found else None
         now, half = ctx.event.ts, self.cfg.half_life
@@ -419,7 +439,7 @@ class BulkDetector:
         assert isinstance(event, Message)
         if cluster is None:
             cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-"),
-                              first=event.ts, last=event.ts)
+                              first=float(event.ts), last=float(event.ts))
         decay = decay_factor(cluster.last, event.ts, cfg.half_life)
         cluster.messages = cluster.messages * decay + 1
         fresh, strangers = self._fresh(ctx, cluster, plan, facts)
@@ -431,7 +451,7 @@ class BulkDetector:
         cluster.familiar = cluster.familiar * decay + ("FAMILIAR_SENDER" in outcome.signals)
         cluster.sender_count = cluster.sender_count * decay + self._arrival(ctx, cluster, event)
         cluster.strangers = cluster.strangers * decay + strangers
-        cluster.last = max(cluster.last, event.ts)
+        cluster.last = max(cluster.last, float(event.ts))  # a float, not events.EventTime
         if event.sender in cluster.senders:
             cluster.senders.remove(event.sender)
         senders = [*cluster.senders, event.sender]
@@ -440,7 +460,8 @@ class BulkDetector:
             self._sketched(cluster, senders[:-cfg.max_senders], event.ts)
         cluster.campaign = cluster.campaign or bool(outcome.campaign)
         ttl = cfg.cluster_ttl if cluster.messages > 1.5 else cfg.singleton_ttl
-        return [Put(k, cluster, ttl) for k in plan.keys]
+        value = stored(cluster)
+        return [Put(k, value, ttl) for k in plan.keys]
 
     def _sketched(self, cluster: Cluster, pushed: list[str], now: float) -> None:
         """Keep the senders ``pushed`` off the cluster's list in its sketch."""
@@ -449,7 +470,7 @@ class BulkDetector:
         added = sketch.now
         for sender in pushed:
             added |= _slot(cluster.id, sender, bits)
-        cluster.sketch = sketch._replace(now=added).stored(bits)
+        cluster.sketch = _Sketch(sketch.epoch, added, sketch.before).stored(bits)
 
     def _reported(self, event: Report, ctx: Context, plan: _Plan,
                   cluster: Cluster | None) -> list[Write]:
@@ -479,7 +500,8 @@ class BulkDetector:
             cluster.confirmed = "report"
             cluster.campaign = True
             out.extend(trust.agreed(r) for r in cluster.reporters)
-        return [*out, *(Put(k, cluster, cfg.cluster_ttl) for k in plan.keys)]
+        value = stored(cluster)
+        return [*out, *(Put(k, value, cfg.cluster_ttl) for k in plan.keys)]
 
 
 def build(given: dict[str, Any], config: Config) -> BulkDetector:

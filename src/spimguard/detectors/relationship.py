@@ -76,7 +76,9 @@ class RelationshipDetector:
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, RelationshipSettings, given)
         # Whether the sender is established is the takeover detector's judgement (same
-        # settings and state; reads shared through the scratch, deduplicated by the engine).
+        # settings and state; the plan shared through the scratch, its reads deduplicated
+        # by the engine): only the queries that judgement uses are read, two of the ~14
+        # the takeover detector reads a message.
         self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
 
     def _plan(self, ctx: Context) -> _Plan | None:
@@ -103,7 +105,8 @@ class RelationshipDetector:
         plan = self._plan(ctx)
         if plan is None:
             return ()
-        return (plan.listed, *plan.listed_back, *plan.wrote_back, *self.takeover.reads(ctx))
+        return (plan.listed, *plan.listed_back, *plan.wrote_back,
+                *self.takeover.established_reads(ctx))
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)

@@ -138,6 +138,17 @@ def _key(url: UrlFact) -> str:
     return _shared_link(url.host, url.path[:_LINK_CHARS]) or url.domain
 
 
+@lru_cache(maxsize=4_096)
+def _domain_reads(domain: str, spread: int, reports: int, held: int) -> tuple[Query, ...]:
+    """A domain's reads, made once while it recurs (a campaign's domain in every copy): the
+    reads, ``detect`` and ``writes`` of each message ask the same query objects, whose
+    hashes are computed once as the engine and the state look them up."""
+    return (Get(_first(domain)), Distinct(_senders(domain), spread),
+            Count(_reports(domain), reports, _DAY), Distinct(_held(domain), held),
+            Distinct(_recipients(domain), spread), Distinct(_strangers(domain), spread),
+            Distinct(_since_held(domain), held))
+
+
 class _Plan(NamedTuple):
     domains: tuple[str, ...]  # what reputation is kept for (``_key``): domains and links
     owners: tuple[str, ...]  # each one's registrable domain, what popular and allow judge
@@ -191,13 +202,10 @@ class ReputationDetector:
                      lists.contains_any("allow", unique), people, ties, back)
 
     def _queries(self, domain: str) -> tuple[Query, ...]:
+        """The domain's seven reads (``_domain_reads``): first seen, senders, reports, held
+        senders, recipients, strangers, senders since held."""
         cfg = self.cfg
-        return (Get(_first(domain)), Distinct(_senders(domain), cfg.spread_window),
-                Count(_reports(domain), cfg.reports_window, _DAY),
-                Distinct(_held(domain), cfg.held_window),
-                Distinct(_recipients(domain), cfg.spread_window),
-                Distinct(_strangers(domain), cfg.spread_window),
-                Distinct(_since_held(domain), cfg.held_window))
+        return _domain_reads(domain, cfg.spread_window, cfg.reports_window, cfg.held_window)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
@@ -271,7 +279,8 @@ class ReputationDetector:
                           ) if plan.ties else ()
         held = outcome.action in ("hold", "block")
         for domain in plan.domains:
-            if facts[Get(_first(domain))] is None:
+            queries = self._queries(domain)
+            if facts[queries[0]] is None:
                 out.append(Put(_first(domain), event.ts, _FIRST_SEEN_TTL))
             out.append(Touch(_senders(domain), (event.sender,), self.cfg.spread_window,
                              self.cfg.senders_cap))
@@ -285,7 +294,7 @@ class ReputationDetector:
                                  self.cfg.senders_cap))
             # The share's denominator: the domain's senders once it has been held (only
             # then: no state for the many domains no held message carried).
-            if held or facts[Distinct(_held(domain), self.cfg.held_window)]:
+            if held or facts[queries[3]]:
                 out.append(Touch(_since_held(domain), (event.sender,), self.cfg.held_window,
                                  self.cfg.senders_cap))
         return out

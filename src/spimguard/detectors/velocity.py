@@ -130,6 +130,8 @@ class _Plan(NamedTuple):
     # the sender's carriers (``accounts.carried_queries``); None for any other message.
     carried: Contains | None
     everyone: int  # a group conversation's members, checked or not (``room_carried``)
+    reads: tuple[Query, ...]  # every query above, in one tuple made with the plan
+    counted: tuple[Write, ...]  # the message and its targets counted (every message's writes)
 
 
 class _Reach(NamedTuple):
@@ -200,23 +202,22 @@ class VelocityDetector:
             people = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
             ties = accounts.ties(sender, people, cfg.max_targets)
             back = accounts.listed_back(sender, people)
-        return _Plan(
-            people,
-            Count(_msgs(sender), cfg.rate_window, 10.0),
-            Tally(_targets(sender), cfg.fanout_window, people),
-            Tally(_strangers(sender), cfg.strangers_window, people),
-            Tally(_unvouched(sender), cfg.unvouched_window, people),
-            ties, back, carried, len(set(message.recipients)) if carried else 0,
-        )
+        windows = (Count(_msgs(sender), cfg.rate_window, 10.0),
+                   Tally(_targets(sender), cfg.fanout_window, people),
+                   Tally(_strangers(sender), cfg.strangers_window, people),
+                   Tally(_unvouched(sender), cfg.unvouched_window, people))
+        counted = (Incr(_msgs(sender), 1.0, 10.0, cfg.rate_window * 2),
+                   Touch(_targets(sender), people, cfg.fanout_window, cfg.set_cap))
+        reads = (*windows, *ties, *back) if carried is None else (*windows, *ties, *back,
+                                                                    carried)
+        return _Plan(people, *windows, ties, back, carried,
+                     len(set(message.recipients)) if carried else 0, reads, counted)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         message = ctx.message
         if message is None:
             return ()
-        plan = self._plan(ctx, message)
-        sets = (plan.rate, plan.targets_seen, plan.strangers, plan.unvouched, *plan.ties,
-                *plan.back)
-        return sets if plan.carried is None else (*sets, plan.carried)
+        return self._plan(ctx, message).reads
 
     def _reach(self, ctx: Context, plan: _Plan, facts: Facts) -> _Reach:
         """Who the message reaches, once per event (``detect`` and ``writes``)."""
@@ -273,10 +274,7 @@ class VelocityDetector:
         if message is None:
             return ()
         cfg, plan = self.cfg, self._plan(ctx, message)
-        out: list[Write] = [
-            Incr(_msgs(message.sender), 1.0, 10.0, cfg.rate_window * 2),
-            Touch(_targets(message.sender), plan.people, cfg.fanout_window, cfg.set_cap),
-        ]
+        out: list[Write] = [*plan.counted]
         reach = self._reach(ctx, plan, facts)
         if reach.strangers:
             out.append(Touch(_strangers(message.sender), reach.strangers,

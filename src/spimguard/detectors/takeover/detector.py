@@ -69,6 +69,16 @@ class TakeoverDetector:
         memo = self._found(ctx)
         return () if memo is None else memo.plan.reads
 
+    def established_reads(self, ctx: Context) -> tuple[Query, ...]:
+        """What ``established`` reads of the plan (the account's record and its vouching
+        correspondents): all a detector that asks only that judgement needs read."""
+        memo = self._found(ctx)
+        if memo is None:
+            return ()
+        found = memo.plan
+        return (found.record,) if found.reciprocated is None else (
+            found.record, found.reciprocated)
+
     # -- what one event knows (each once: detect, writes and other detectors ask) --------
     def _record(self, memo: _Found, ctx: Context, facts: Facts) -> Record:
         """The account's record as this event read it (detect and writes share it, and
