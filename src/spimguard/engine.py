@@ -361,8 +361,7 @@ class Engine:
                     for p in ready:
                         p.ctx.scratch.pop(detector.name, None)
         if self._holding is not None:
-            self._holding.hold([q for p in ready for part in (p.queries, p.touched)
-                                for q in part])
+            self._holding.hold([part for p in ready for part in (p.queries, p.touched)])
         return planned
 
     def _judge(self, event: Event, body: str, planned: _Planned | None) -> Result:
