@@ -199,9 +199,9 @@ def test_the_collector_waits_for_the_batch_and_runs_after_it() -> None:
 
 def test_a_batch_loads_its_state_in_one_statement_per_table(tmp_path: Path) -> None:
     """The embedded SQLite loads every key a batch reads before its first event (the batch's
-    plan), one ``IN (...)`` statement per table, not one per table per event; and the
-    verdicts are those of events judged one at a time. (Member sets that an event only
-    writes, a recipient's correspondents, load when written: those are not counted.)"""
+    plan), one ``IN (...)`` statement per table, not one per table per event, the records
+    the engine's own writes add to (a recipient's correspondents) among them; and the
+    verdicts are those of events judged one at a time."""
     cfg = config(storage={"backend": "sqlite"})
     log = mixed_log(cfg)[:120]
     one_by_one = open_engine(cfg, tmp_path / "one")
@@ -210,9 +210,24 @@ def test_a_batch_loads_its_state_in_one_statement_per_table(tmp_path: Path) -> N
     loads: list[str] = []
     batched.state._conn.set_trace_callback(loads.append)  # type: ignore[attr-defined]
     assert run(batched, log) == alone
-    for table in ("kv", "counters"):
+    for table in ("kv", "counters", "sided_sets"):
         assert sum(s.startswith("SELECT") and f"FROM {table} WHERE key IN" in s
                    for s in loads) == 1, table
+
+
+def test_the_records_the_engine_writes_load_with_the_batch(tmp_path: Path) -> None:
+    """The records the engine's own writes add to (each recipient's correspondents) load
+    with the batch's reads, in its one statement per table, also when no detector reads
+    them: not one statement an event as each write finds its record missing."""
+    cfg = config(storage={"backend": "sqlite"})
+    e = open_engine(cfg, tmp_path)
+    e.disabled.update({d.name: "test" for d in e.detectors})
+    log = [message(cfg, f"m{i}", f"u{i % 5}", [f"u{(i + 1) % 5}", f"u{(i + 2) % 5}"],
+                   "see you at noon", T0 + i) for i in range(20)]
+    loads: list[str] = []
+    e.state._conn.set_trace_callback(loads.append)  # type: ignore[attr-defined]
+    run(e, log)
+    assert sum("FROM sided_sets WHERE key IN" in s for s in loads) == 1
 
 
 def test_a_batch_plans_what_its_events_share_once() -> None:

@@ -43,3 +43,24 @@ def test_a_name_of_several_kinds_answers_as_memory_through_evictions(tmp_path: P
         if step % 4 == 0:
             state.commit()
     state.close()
+
+
+def test_a_list_held_ahead_is_looked_up_again_once_the_held_copy_is_let_go(
+        tmp_path: Path) -> None:
+    """A read of a query list held ahead (``hold``: the engine's planned reads) skips the
+    look-up of its keys only while the held copy it loaded stands: once another process
+    commits to the file, the copy is let go and the same list loads its keys afresh."""
+    path = tmp_path / "s.db"
+    mine, memory = SQLiteState(connect(path)), MemoryState()
+    for state in (mine, memory):
+        state.write([Put("v", 1, 500), Incr("c", 1.0, bucket=60, ttl=600)], T0)
+    mine.commit()
+    reads = [[Get("v")], [Count("c", 600, 60)]]
+    mine.hold(reads)
+    assert [mine.read(r, T0 + 1) for r in reads] == [[1], [1.0]]
+    other = SQLiteState(connect(path))
+    for state in (other, memory):
+        state.write([Put("v", 2, 500), Incr("c", 1.0, bucket=60, ttl=600)], T0 + 2)
+    other.commit()
+    assert [mine.read(r, T0 + 3) for r in reads] == [memory.read(r, T0 + 3) for r in reads] \
+        == [[2], [2.0]]

@@ -44,7 +44,7 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 import msgspec
 
@@ -83,7 +83,19 @@ from .records import Answer, RecordStore
 from .records.sqlite import SQLiteRecords
 from .signals import Signal
 from .state import Holding, StateBackend
-from .state.ops import FOREVER, Append, Delete, Get, Put, Query, Replace, Since, Touch, Write
+from .state.ops import (
+    FOREVER,
+    Append,
+    Delete,
+    Get,
+    Members,
+    Put,
+    Query,
+    Replace,
+    Since,
+    Touch,
+    Write,
+)
 from .state.shared import Claiming
 
 log = logging.getLogger("spimguard.engine")
@@ -106,6 +118,7 @@ class _Planned(NamedTuple):
     own: tuple[Query, ...]  # ``_own_reads``
     active: list[Detector]  # the detectors whose reads did not fail
     queries: list[Query]  # every read, each once
+    touched: tuple[Query, ...]  # ``_own_touches``: held with the reads, never read
 
 
 @dataclass
@@ -337,7 +350,7 @@ class Engine:
             except Exception:
                 log.exception("detector %s failed reading for event %s", detector.name,
                               event.id)
-        return _Planned(ctx, own, active, list(dict.fromkeys(queries)))
+        return _Planned(ctx, own, active, list(dict.fromkeys(queries)), self._own_touches(ctx))
 
     def _of_recipients(self, recipients: tuple[str, ...]) -> tuple[tuple[str, ...], bytes]:
         """How a message's recipients appear in a text that greets them (``text.names_of``),
@@ -370,11 +383,11 @@ class Engine:
                     for p in ready:
                         p.ctx.scratch.pop(detector.name, None)
         if self._holding is not None:
-            self._holding.hold([q for p in ready for q in p.queries])
+            self._holding.hold([part for p in ready for part in (p.queries, p.touched)])
         return planned
 
     def _judge(self, event: Event, body: str, planned: _Planned | None) -> Result:
-        ctx, own, active, unique = planned or self._plan(event, self._enabled())
+        ctx, own, active, unique, _ = planned or self._plan(event, self._enabled())
         if self._claims:
             claim, answers = self._claims.claim_read(event.id, body, unique, event.ts)
             if not claim.mine:
@@ -482,6 +495,20 @@ class Engine:
         own = shared(ctx, ("engine", event.account), _account_reads, event.account)
         return own + trust.reads(event) if isinstance(event, Report) else own
 
+    def _own_touches(self, ctx: Context) -> tuple[Query, ...]:
+        """The records the event's own writes may add to (``_own_writes``: the recipients'
+        ties, whatever the verdict), as queries naming their keys. ``_plan_batch`` holds
+        them with the batch's reads, so an embedded store loads them in its one statement
+        per table; otherwise each event's write loaded what it missed, one statement an
+        event (with no detector, one message in ten). One tuple for the batch's messages
+        to the same recipients (``shared``). Named only for a store that holds (``Holding``):
+        any other answers each key as it is asked, and would pay for the queries (3 % of
+        the engine's instructions with no detector, memory backend)."""
+        event = ctx.event
+        if self._holding is None or not _teaches_ties(event):
+            return ()
+        return shared(ctx, ("talked", ctx.to), _talked_records, ctx.to)
+
     def _decide(self, event: Event, signals: list[Signal], restrict: dict[str, Any] | None,
                 acting: str) -> tuple[Result, Decision | None]:
         session = acting or getattr(event, "session", "")
@@ -527,16 +554,16 @@ class Engine:
         if isinstance(event, Contacts):
             writes.append(Replace(accounts.contacts(event.account), tuple(event.contacts),
                                   accounts.CONTACTS_TTL))
-        elif (isinstance(event, Message) and not isinstance(event, Invite)
-              and isinstance(result, Verdict) and result.action in ("deliver", "warn")
-              and len(event.recipients) <= accounts.MAX_TALKED_FANOUT):
+        elif (_teaches_ties(event) and isinstance(result, Verdict)
+              and result.action in ("deliver", "warn")):
             # Replies make a tie: whoever the sender writes to may write back freely. Only
             # the recipients learn it: what vouches for a sender is what its correspondents
             # did, never its own messages (a bland line to a target first must not make the
             # target vouch for the pitch after it). Only what was delivered: a held
             # message, or an invitation, is no conversation.
             writes.extend(Touch(accounts.tie_record(r), (event.sender,), accounts.TALKED_TTL,
-                                accounts.TALKED_CAP, accounts.TALKED) for r in event.recipients)
+                                accounts.TALKED_CAP, accounts.TALKED)
+                          for r in event.recipients)
         return writes
 
     def _commit(self) -> None:
@@ -601,6 +628,17 @@ class Engine:
 
 def _account_reads(account: str) -> tuple[Query, ...]:
     return accounts.record(account), _LEARNT_VERSION
+
+
+def _teaches_ties(event: Event) -> TypeGuard[Message]:
+    """Whether a delivered or warned ``event`` makes ties (``Engine._own_writes``): a
+    message, not an invitation, to at most ``MAX_TALKED_FANOUT`` recipients."""
+    return (isinstance(event, Message) and not isinstance(event, Invite)
+            and len(event.recipients) <= accounts.MAX_TALKED_FANOUT)
+
+
+def _talked_records(recipients: tuple[str, ...]) -> tuple[Query, ...]:
+    return tuple([Members(accounts.tie_record(r), accounts.TALKED) for r in recipients])
 
 
 @functools.cache

@@ -8,7 +8,7 @@ default) and, for many nodes, a shared backend built on the same primitives.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from .ops import (
@@ -55,8 +55,9 @@ class Holding(Protocol):
     """A backend that answers from a copy held in memory (the embedded SQLite): it can
     load the keys of many queries at once, ahead of the reads that ask them."""
 
-    def hold(self, queries: Sequence[Query]) -> None:
-        """Load every key ``queries`` name that is not held yet."""
+    def hold(self, reads: Iterable[Sequence[Query]]) -> None:
+        """Load every key the queries of ``reads`` name that is not held yet: each of
+        ``reads`` the list of queries a later read asks (the same list object, unchanged)."""
 
 
 __all__ = ["Contains", "Count", "Delete", "Distinct", "Get", "Holding", "Incr", "Members", "Put",
