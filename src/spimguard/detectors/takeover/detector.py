@@ -18,6 +18,7 @@ from ...config import Config
 from ...events import AccountInfo, Challenge, ContactsRead, Invite, Login, Message
 from ...signals import Signal
 from ...state.ops import Incr, Put, Query, Touch, Write
+from ...text import MessageView
 from ..base import Context, Facts, Outcome, once, ramp, settings
 from . import burst, incidents, keys, profile, session
 from .plan import Plan, plan
@@ -36,7 +37,7 @@ class _Found:
     object in the scratch answers them with an attribute, not a look-up per part.
     None in a part: not asked yet."""
 
-    __slots__ = ("dormant", "established", "owner", "plan", "record", "session")
+    __slots__ = ("dormant", "established", "owner", "plan", "record", "script", "session")
 
     def __init__(self, found: Plan) -> None:
         self.plan = found
@@ -45,6 +46,7 @@ class _Found:
         self.established: bool | None = None
         self.owner: bool | None = None
         self.dormant: tuple[str, ...] | None = None
+        self.script: str | None = None
 
 
 class TakeoverDetector:
@@ -85,6 +87,13 @@ class TakeoverDetector:
             memo.session = session.session_facts(self.cfg, self.official, ctx.event,
                                                  self._record(memo, ctx, facts))
         return memo.session
+
+    def _script(self, memo: _Found, view: MessageView) -> str:
+        """The text's script (``profile.script``): ``behaviour`` judges it, ``learn``
+        keeps it."""
+        if memo.script is None:
+            memo.script = profile.script(self.cfg, view.text)
+        return memo.script
 
     @staticmethod
     def _dormant(memo: _Found, facts: Facts) -> tuple[str, ...]:
@@ -229,7 +238,8 @@ class TakeoverDetector:
                  open_: list[dict[str, Any]]) -> list[Signal]:
         cfg, found, view, now, risk = self.cfg, memo.plan, ctx.view, event.ts, judged["risk"]
         assert found.contacts is not None
-        out = profile.behaviour(cfg, event, view, known)
+        out = [] if view is None else profile.behaviour(cfg, event, view,
+                                                        self._script(memo, view), known)
         inherited = incidents.inherited(cfg, ctx.account.restrict, known, judged,
                                         judged.get("as", event.session), open_)
         if inherited:
@@ -369,7 +379,8 @@ class TakeoverDetector:
         own_people = all(c or t for c, t in zip(facts[found.contacts], facts[found.talked],
                                                 strict=True))
         known = dict(record.profile(now))
-        profile.learn(cfg, known, event, view, judged if own_people else None)
+        profile.learn(cfg, known, event, view, self._script(memo, view),
+                      judged if own_people else None)
         if own_people and vouching:
             profile.remember(cfg, known, "owned", judged.get("net", ""), now, cfg.max_networks)
         record.set_profile(known, now)
@@ -418,10 +429,10 @@ def _reciprocating(found: Plan, facts: Facts) -> tuple[str, ...]:
     alone, its own list or its own lines, never counts: a bot lists its targets, and
     writes to them first."""
     assert found.contacts is not None
-    back = [facts[q][0] for q in found.back]
-    heard = found.heard is not None and facts[found.heard] is not None
-    return tuple(p for i, p in enumerate(found.contacts.members)
-                 if heard or (i < len(back) and back[i]))
+    if found.heard is not None and facts[found.heard] is not None:
+        return found.contacts.members
+    return tuple(p for p, q in zip(found.contacts.members, found.back, strict=False)
+                 if facts[q][0])
 
 
 def build(given: dict[str, Any], config: Config) -> TakeoverDetector:

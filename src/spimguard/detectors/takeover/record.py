@@ -159,13 +159,34 @@ class Record:
         self._changed["i"] = [now, incidents]
 
     def count_sent(self, session: str, now: float, cap: int) -> None:
+        """One more delivered message of ``session`` in the hour of ``now``; the hours
+        past the window dropped, the other sessions' as well.
+
+        A message is counted on nearly every event, so this is O(buckets) with nothing
+        rebuilt that is kept as it was: buckets are in hour order (each list is made so),
+        so a list whose first hour is live is kept whole, the same list, and the session's
+        own count is its last bucket's (or a new last one; an hour earlier than the last,
+        from an event out of order, goes in its place)."""
         first, hour = bucket_range(SENT, now)
-        counts = {s: [b for b in buckets if b[0] >= first]
-                  for s, buckets in self._current("n").items()}
-        mine = dict(map(tuple, counts.pop(session, [])))
-        mine[hour] = mine.get(hour, 0) + 1
-        kept = _newest({s: b for s, b in counts.items() if b}, cap - 1, lambda b: b[-1][0])
-        self._changed["n"] = {**kept, session: [[b, mine[b]] for b in sorted(mine)]}
+        others: dict[str, list[list[int]]] = {}
+        mine: list[list[int]] = []
+        for s, buckets in self._current("n").items():
+            live = buckets if not buckets or buckets[0][0] >= first else [
+                b for b in buckets if b[0] >= first]
+            if s == session:
+                mine = live
+            elif live:
+                others[s] = live
+        if mine and mine[-1][0] == hour:
+            mine = [*mine[:-1], [hour, mine[-1][1] + 1]]
+        elif not mine or mine[-1][0] < hour:
+            mine = [*mine, [hour, 1]]
+        else:  # out of order: an earlier hour than the session's last
+            counts = dict(map(tuple, mine))
+            counts[hour] = counts.get(hour, 0) + 1
+            mine = [[b, counts[b]] for b in sorted(counts)]
+        kept = _newest(others, cap - 1, lambda b: b[-1][0])
+        self._changed["n"] = {**kept, session: mine}
 
     def put(self, now: float) -> Put | None:
         """The record with this event's changes, what has expired left out; None when the
