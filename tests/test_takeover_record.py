@@ -9,6 +9,7 @@ from conftest import T0, event, message
 from spimguard.detectors import takeover
 from spimguard.detectors.takeover import record as takeover_record
 from spimguard.detectors.takeover.record import PROFILE_TTL, Record
+from spimguard.events import EventTime
 from spimguard.state.ops import Get
 from test_takeover import engine_with_history
 
@@ -228,3 +229,78 @@ def test_the_bytes_form_is_compact_and_keeps_odd_domain_tags() -> None:
         fresh.set_profile({"domains": odd}, T0)
         put = fresh.put(T0)
         assert put is not None and takeover_record.decode(put.value)["p"]["domains"] == odd
+
+
+def _strictly(a: object, b: object, path: str = "record") -> None:
+    """``a`` is ``b``'s equal in value, type and order, all the way down (1 == 1.0, and
+    {"a": 1, "b": 2} == {"b": 2, "a": 1}, are not enough)."""
+    assert a.__class__ is b.__class__, f"{path}: {a!r} against {b!r}"
+    if isinstance(a, dict):
+        assert list(a) == list(b), f"{path}: {list(a)} against {list(b)}"  # type: ignore[call-overload]
+        for k in a:
+            _strictly(a[k], b[k], f"{path}.{k}")  # type: ignore[index]
+    elif isinstance(a, list):
+        assert len(a) == len(b), f"{path}: {a!r} against {b!r}"  # type: ignore[arg-type]
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):  # type: ignore[call-overload]
+            _strictly(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, f"{path}: {a!r} against {b!r}"
+
+
+def test_what_a_put_decodes_to_is_made_with_it() -> None:
+    """The next event of the account in the batch starts from ``Record.stored``, not from
+    decoding the bytes: it must be what decoding them gives, to the type and the order,
+    whatever the event left in the record (event times, an integer risk, a profile
+    entry with no count of uses, an hour counted out of order, a part that expired)."""
+    ts = EventTime(T0 + 0.25)
+    fresh = record()
+    fresh.set_profile({"hours": [0] * 24, "msgs": 2, "last": ts, "scripts": "L",
+                       "nets": {"198.51.100.0": [ts, ts, 2], "192.0.2.0": [5e8, ts]},
+                       "clients": {"im-android": [T0 - DAY, ts, 3]}, "domains": ["86869c35"],
+                       "owned": {}, "cidrs": ["10.0.0.0/8"]}, ts)
+    fresh.set_session("phone", {"client": "im-android", "net": "198.51.100.0", "login": ts,
+                                "read": 3, "risk": 1, "dormant": True}, ts, 8, 2)
+    fresh.set_session("old", {"client": "x", "net": "", "login": T0 - SESSION_TTL,
+                              "risk": 0.4}, T0 - SESSION_TTL, 8, 2)  # expired at ``ts``
+    fresh.touch_live("198.51.100.0", ts, 16)
+    fresh.set_incidents([{"session": "evil", "since": ts, "net": "203.0.113.0",
+                          "range": "203.0.0.0", "family": "mobilefunster"}], ts)
+    fresh.count_sent("phone", ts, 8)
+    fresh.count_sent("phone", ts - 3_600.0, 8)  # an hour earlier, out of order
+    put = fresh.put(ts)
+    assert put is not None and fresh.stored is not None
+    _strictly(fresh.stored, takeover_record.decode(put.value))
+    later = record(fresh.stored)
+    later.count_sent("phone", ts + 2 * DAY, 8)  # the profile alone outlives it
+    put = later.put(ts + 2 * DAY)
+    assert put is not None and later.stored is not None
+    _strictly(later.stored, takeover_record.decode(put.value))
+
+
+def test_an_account_judged_in_one_batch_as_one_event_at_a_time() -> None:
+    """An event of an account whose record the batch put already starts from that put's
+    decoded form: the verdicts, and the record left, are those of the same events each
+    in a batch of its own."""
+    results, records = [], []
+    for batched in (False, True):
+        engine = engine_with_history()
+        cfg = engine.config
+        events = [event(cfg, type="login", id="evil-login", ts=T0, account="alice",
+                        session="evil", ip="203.0.113.7", client={"id": "MobileFunster 2.1"}),
+                  event(cfg, type="contacts_read", id="evil-read", ts=T0 + 1,
+                        account="alice", session="evil", count=60)]
+        events += [message(cfg, f"evil-{i}", "alice", [f"alice-friend{i}"],
+                           f"look http://promo.example/{i}", T0 + 10 + i, session="evil",
+                           client={"id": "MobileFunster 2.1", "ip": "203.0.113.7"})
+                   for i in range(12)]
+        events += [message(cfg, f"own-{i}", "alice", [f"alice-friend{i}"], "on my way",
+                           T0 + 30 + i, session="phone",
+                           client={"id": "im-android", "ip": "198.51.100.20"})
+                   for i in range(3)]
+        found = (engine.process_batch(events) if batched
+                 else [engine.process(e) for e in events])
+        results.append(found)
+        records.append(engine.read_state([Get(takeover_record.key("alice"))])[0])
+    assert results[0] == results[1]
+    assert any(getattr(r, "action", "") == "hold" for r in results[0])  # a verdict to keep
+    assert records[0] == records[1]

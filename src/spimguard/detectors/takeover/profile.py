@@ -97,9 +97,9 @@ def remember(cfg: TakeoverSettings, profile: dict[str, Any], field: str, key: st
 
 
 def learn(cfg: TakeoverSettings, profile: dict[str, Any], message: Message, view: MessageView,
-          session: dict[str, Any] | None) -> None:
-    """A clean message; its session's network and app too when it went to the account's
-    own contacts or correspondents (``session`` given)."""
+          code: str, session: dict[str, Any] | None) -> None:
+    """A clean message (``code``: its ``script``); its session's network and app too when
+    it went to the account's own contacts or correspondents (``session`` given)."""
     profile["msgs"] = profile.get("msgs", 0) + 1
     if session is not None:
         remember(cfg, profile, "nets", session.get("net", ""), message.ts, cfg.max_networks)
@@ -112,7 +112,6 @@ def learn(cfg: TakeoverSettings, profile: dict[str, Any], message: Message, view
             if tag not in tags:
                 tags.append(tag)
         profile["domains"] = tags[-cfg.max_domains:]
-    code = script(cfg, view.text)
     if code and code not in profile.get("scripts", ""):
         profile["scripts"] = profile.get("scripts", "") + code
     hours = list(profile.get("hours", [0] * 24))
@@ -133,16 +132,16 @@ def told(cfg: TakeoverSettings, profile: dict[str, Any], event: AccountInfo) -> 
     return profile
 
 
-def behaviour(cfg: TakeoverSettings, message: Message, view: MessageView | None,
+def behaviour(cfg: TakeoverSettings, message: Message, view: MessageView | None, code: str,
               profile: dict[str, Any]) -> list[Signal]:
-    """BEHAVIOUR_CHANGE against a mature profile (``mature_messages``)."""
+    """BEHAVIOUR_CHANGE against a mature profile (``mature_messages``); ``code``: the
+    text's ``script``."""
     if profile.get("msgs", 0) < cfg.mature_messages or view is None:
         return []
     changes = []
     domains = profile.get("domains", [])
     if view.urls and not domains:
         changes.append("its first link ever")
-    code = script(cfg, view.text)
     if code and code not in profile.get("scripts", code):
         changes.append("a script it never wrote in")
     hours = profile.get("hours", [])
