@@ -69,7 +69,6 @@ def test_a_bot_filling_the_checked_members_with_socks_spends_them() -> None:
     pytest.param(0, 5, 30, 120, True, id="rotating-one-room"),
     pytest.param(3, 5, 30, 120, True, id="rotating-one-room-with-socks"),
     pytest.param(0, 60, 12, 3660, False, id="one-large-room-an-hour"),
-    pytest.param(0, 60, 12, 1860, False, id="one-large-room-a-half-hour"),
 ])
 def test_a_bot_reaching_strangers_a_room_at_a_time_is_stopped(
         socks: int, targets: int, rooms: int, gap: float, one_room: bool) -> None:
