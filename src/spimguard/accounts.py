@@ -401,9 +401,8 @@ def room(conversation: str, members: Sequence[str]) -> str:
     recipient, not only those checked, so rotating members past ``MAX_TIES`` makes a new
     room too. Sorted and length-prefixed: the same people in any order give one name,
     and no two sets of ids give the same bytes."""
-    digest = hashlib.blake2b(digest_size=8)
-    for m in sorted(set(members)):
-        digest.update(f"{len(m)}:{m}".encode("utf-8", "surrogatepass"))
+    people = "".join(f"{len(m)}:{m}" for m in sorted(set(members)))
+    digest = hashlib.blake2b(people.encode("utf-8", "surrogatepass"), digest_size=8)
     return f"conv:{conversation}\x1f{digest.hexdigest()}"
 
 
