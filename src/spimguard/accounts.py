@@ -443,7 +443,8 @@ def carried_queries(members: Sequence[str], room: str) -> tuple[str, ...]:
 
 
 class Carried(NamedTuple):
-    """A room's ``Standing``, and what it adds to the sender's set of carriers (names as
+    """A room's ``Standing`` (the room as one target, or a stranger room's members by
+    name: ``room_carried``), and what it adds to the sender's set of carriers (names as
     ``carried_queries`` asks them: each voucher that carried the room, and the pair of
     the room and it; none for a room every member vouches for, or one not vouched)."""
 

@@ -120,8 +120,8 @@ def _carried(account: str) -> str:
 
 
 class _Plan(NamedTuple):
-    # What fan-out counts and what is checked for strangers: the recipients, or the group
-    # conversation (one target; a stranger as its members stand, ``carried``).
+    # What fan-out counts: the recipients, or the group conversation (one target,
+    # ``accounts.room``; whom it reaches as its members stand, ``carried``).
     people: tuple[str, ...]
     rate: Count
     # Each window set asked how many it holds and which of the message's people are in it
