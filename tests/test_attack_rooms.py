@@ -65,32 +65,39 @@ def test_a_bot_filling_the_checked_members_with_socks_spends_them() -> None:
     assert found["block"] + found["hold"] >= 24, found
 
 
-ROTATION = (
-    "red team, session 14: a room is one target named by its conversation, whoever is in "
-    "it: a bot that changes the members of one conversation each time (adds five fresh "
-    "targets, pitches, removes them) reaches 150 strangers in 30 posts, all 30 warned, "
-    "with no socks at all (30 rooms: 26 blocked); three socks change nothing, their "
-    "carried pair is the one room. Pre-existing (main: the same); counting a room's "
-    "new members as its reach is a detection change, left to the lead.")
-HOURLY = (
-    "red team, session 14: a room of strangers counts as one stranger in velocity's "
-    "hour, so a new bot pitching one room of 60 targets every 61 minutes has one "
-    "stranger in every window: 12 rooms, 720 targets, all 12 warned, with or without "
-    "socks (carriers are spent for the same hour). At 31 minutes apart: 11 held. "
-    "Pre-existing (main: the same); a day's count of a new account's stranger rooms is "
-    "a detection change, left to the lead.")
-
-
-@pytest.mark.parametrize(("targets", "rooms", "gap", "one_room"), [
-    pytest.param(5, 30, 120, True, id="rotating-one-room",
-                 marks=pytest.mark.xfail(strict=True, reason=ROTATION)),
-    pytest.param(60, 12, 3660, False, id="one-large-room-an-hour",
-                 marks=pytest.mark.xfail(strict=True, reason=HOURLY)),
+@pytest.mark.parametrize(("socks", "targets", "rooms", "gap", "one_room"), [
+    pytest.param(0, 5, 30, 120, True, id="rotating-one-room"),
+    pytest.param(3, 5, 30, 120, True, id="rotating-one-room-with-socks"),
+    pytest.param(0, 60, 12, 3660, False, id="one-large-room-an-hour"),
 ])
 def test_a_bot_reaching_strangers_a_room_at_a_time_is_stopped(
-        targets: int, rooms: int, gap: float, one_room: bool) -> None:
-    found = _bot_rooms(0, targets, rooms, gap, one_room=one_room)
+        socks: int, targets: int, rooms: int, gap: float, one_room: bool) -> None:
+    """A room nobody in it vouches for reaches each of its members (``room_carried``),
+    and a conversation whose members changed is another room (``accounts.room``).
+    Before, a room was one target named by its conversation, whoever was in it: a bot
+    that changed the members of one conversation each time (five fresh targets a post)
+    reached 150 strangers in 30 posts, all 30 warned (now 30 blocked), and three socks
+    kept carrying the one room (30 warned; now 25 blocked, 3 held); one room of 60
+    targets every 61 minutes was one stranger in every hour's window, 12 rooms warned
+    (now 12 blocked; 31 minutes apart: 11 held, now 12 blocked)."""
+    found = _bot_rooms(socks, targets, rooms, gap, one_room=one_room)
     assert found["block"] + found["hold"] >= 0.8 * rooms, found
+
+
+def test_a_room_is_its_conversation_and_the_people_in_it() -> None:
+    assert accounts.room("r", ["a", "b", "a"]) == accounts.room("r", ["b", "a"])
+    assert accounts.room("r", ["a", "b"]) != accounts.room("r", ["a", "c"])
+    assert accounts.room("r", ["a", "b"]) != accounts.room("s", ["a", "b"])
+    assert accounts.room("r", ["ab"]) != accounts.room("r", ["a", "b"])
+
+
+def test_a_stranger_room_reaches_its_members_by_name() -> None:
+    """Two vouchers among five strangers carry nothing: the room reaches the strangers
+    one by one (and the listed member as unvouched), not as one target."""
+    checked = ["v0", "v1", "u0", "s0", "s1", "s2", "s3", "s4"]
+    members = accounts.Standing(["s0", "s1", "s2", "s3", "s4"], ["u0"])
+    found = accounts.room_carried(members, checked, "conv:r", [False] * 16, 8)
+    assert found == accounts.Carried(members, ())
 
 
 def _overlapping(friends: int, lurkers: int, rooms: int) -> list[str]:

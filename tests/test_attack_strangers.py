@@ -5,8 +5,8 @@ Groups. Velocity counted a group conversation as one target and checked nobody i
 strangers, so a bot that gathers its targets into groups of five (many platforms let anyone
 add anyone to a group) and pitches each group once was judged on its words and links alone.
 A room is people who joined it: it stands to the sender as most of its members do
-(``accounts.room_standing``), one target however large, so a family group of phone-book
-friends is vouched and a room of people who never vouched for the sender is a stranger.
+(``accounts.room_standing``), so a family group of phone-book friends is vouched and a
+room of people who never vouched for the sender reaches each of them (session 14).
 
 Rotation. Bulk's reach per sender (recipients over distinct senders) is what tells a push
 (few bots, many copies each) from sharing (many people, a few friends each). A sender off
@@ -110,15 +110,29 @@ def test_a_room_whose_members_talked_with_the_sender_vouches_for_it() -> None:
         assert not _codes(verdict) & STRANGER_CODES, verdict
 
 
-def test_a_post_into_a_large_room_counts_once() -> None:
-    """A new member posting into a room of 300 it knows nobody in reaches one stranger
-    target, the room, not 300."""
+@pytest.mark.parametrize(("created", "actions"), [
+    (T0 - 30 * 86_400, ["deliver", "deliver"]),
+    (T0 - 3600, ["warn", "warn"]),
+])
+def test_a_post_into_a_large_room_nobody_knows_the_sender_in_reaches_its_members(
+        created: float, actions: list[str]) -> None:
+    """A room of 300 none of whom ever heard from the sender: each checked member is a
+    stranger reached (``MAX_TIES`` of them), once however often it posts there. A
+    month-old member's greetings are delivered; an hour-old account's are warned, as its
+    one-to-one greetings to as many strangers would be (before: one stranger, the room,
+    delivered whatever the sender's age: a bot's one room of 60 an hour went unseen)."""
     engine = open_engine(config())
+    cfg = engine.config
+    engine.process(event(cfg, type="account", id="a", ts=T0 - 10, account="newbie",
+                         created=created))
     members = [f"m{i}" for i in range(300)]
-    verdict = engine.process(message(engine.config, "p", "newbie", members,
-                                     "hello all, glad to be here", T0,
-                                     conversation="public"))
-    assert not verdict.signals
+    verdicts = [engine.process(message(cfg, f"p{i}", "newbie", members, text, T0 + 60 * i,
+                                       conversation="public"))
+                for i, text in enumerate(["hello all, glad to be here", "thanks, you too"])]
+    assert [v.action for v in verdicts] == actions, verdicts
+    reached = f"wrote to {accounts.MAX_TIES} accounts"
+    assert all(any(s.code == "VELOCITY_STRANGERS" and reached in s.detail
+                   for s in v.signals) for v in verdicts), verdicts
 
 
 def _members(strangers: int, unvouched: int, vouched: int) -> accounts.Standing:

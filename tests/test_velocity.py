@@ -71,13 +71,19 @@ def test_one_message_to_more_unvouched_than_the_allowance_is_to_strangers() -> N
     assert _standing(len(many)) == (accounts.Standing(["x"], many), ["x", *many])
 
 
-def test_group_chat_counts_as_one_target() -> None:
+def test_group_chat_counts_as_one_target_and_its_strangers_once() -> None:
+    """Ten posts into one room of 40 who never heard from a month-old sender: fan-out sees
+    one target, and the 40 strangers it reaches are counted once, not once a post."""
     e = open_engine(config())
+    e.process(event(e.config, type="account", id="a", ts=T0 - 10, account="alice",
+                    created=T0 - 30 * 86_400))
     members = [f"u{i}" for i in range(40)]
     for i in range(10):
         verdict = e.process(message(e.config, f"g{i}", "alice", members, "see you all",
                                     T0 + i * 30, conversation="room-1"))
-        assert not verdict.signals
+        assert verdict.action == "deliver", verdict
+        assert [(s.code, s.detail) for s in verdict.signals] == [
+            ("VELOCITY_STRANGERS", "wrote to 40 accounts that are not its contacts in 60 min")]
 
 
 def test_new_account_writing_to_strangers() -> None:

@@ -7,6 +7,7 @@ restrictions in force) is named here once, and the engine keeps it current.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -391,6 +392,20 @@ def standing(recipients: Sequence[str], queries: tuple[Contains, Contains],
 ROOM_VOUCHERS = 3
 
 
+def room(conversation: str, members: Sequence[str]) -> str:
+    """The name a group conversation's post is counted under: its conversation and who is
+    in it. A room is the people in it; the same conversation with other members reaches
+    other people, and is another room to the sender's windows and carriers (red team,
+    session 14: a bot that changes the members of one conversation before each post kept
+    one target, and its socks' one carried room, whoever it added). The members are every
+    recipient, not only those checked, so rotating members past ``MAX_TIES`` makes a new
+    room too. Sorted and length-prefixed: the same people in any order give one name,
+    and no two sets of ids give the same bytes."""
+    people = "".join(f"{len(m)}:{m}" for m in sorted(set(members)))
+    digest = hashlib.blake2b(people.encode("utf-8", "surrogatepass"), digest_size=8)
+    return f"conv:{conversation}\x1f{digest.hexdigest()}"
+
+
 def room_standing(members: Standing, checked: int, room: str) -> Standing:
     """The ``Standing`` of a group conversation (``room``) to its sender, from its
     ``checked`` members' (``members``): the room stands as most of its members do.
@@ -428,7 +443,8 @@ def carried_queries(members: Sequence[str], room: str) -> tuple[str, ...]:
 
 
 class Carried(NamedTuple):
-    """A room's ``Standing``, and what it adds to the sender's set of carriers (names as
+    """A room's ``Standing`` (the room as one target, or a stranger room's members by
+    name: ``room_carried``), and what it adds to the sender's set of carriers (names as
     ``carried_queries`` asks them: each voucher that carried the room, and the pair of
     the room and it; none for a room every member vouches for, or one not vouched)."""
 
@@ -460,9 +476,32 @@ def room_carried(members: Standing, checked: Sequence[str], room: str,
     cap are unknown, and a bot that adds ``MAX_TIES`` socks to each room before its
     targets made every room a family (red team, session 14). The attacker's next
     step, fresh socks for every room, costs ``ROOM_VOUCHERS`` accounts (or half the
-    room) with a line to the bot a room, each spent for the window."""
+    room) with a line to the bot a room, each spent for the window.
+
+    **Who a room reaches.** What a message costs the sender's stranger budget is the
+    people it puts a stranger's words in front of. A room that stands vouched
+    (``room_standing``) has people of its own speaking for the sender: carried, it
+    reaches nobody new; its vouchers spent, it is introduced by accounts the sender
+    brought (socks) or by friends it shares several rooms with, which nothing read here
+    tells apart (the second round of ties, red team session 14), and it stands as one
+    target, the room, as above. A room at least half of whose members the sender lists
+    or is vouched by is its own circle, one unvouched target (a newcomer's family groups
+    before they add it back: the allowance counts them); a bot listing the targets it
+    rotates through one conversation makes a new room each time (``room``), so past the
+    allowance each is a stranger. A stranger room, mostly people who never vouched for
+    the sender, has nobody speaking for it: each checked member stands as it would
+    one-to-one (``members``, strangers and unvouched by name), and velocity counts each
+    person reached, once in its window however often the sender posts to them (red
+    team, session 14: a room was one stranger whoever was in it, so a bot rotating five
+    targets a post through one conversation reached 150 strangers in 30 posts, all
+    warned, and one room of 60 an hour stayed one stranger an hour). Members past the
+    ``MAX_TIES`` checked are not counted: the reads stay bounded, and the 64 checked
+    are more than velocity's ``strangers_hard`` already, so the evidence is at full
+    strength whatever the room's size."""
     vouching = set(checked).difference(members.strangers, members.unvouched)
     n = len(checked)
+    if room_standing(members, n, room).strangers:
+        return Carried(members, ())
     elsewhere = [m for i, m in enumerate(checked)
                  if m in vouching and carried[i] and not carried[n + i]]
     found = room_standing(Standing(members.strangers, [*members.unvouched, *elsewhere]), n,

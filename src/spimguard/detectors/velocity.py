@@ -16,16 +16,21 @@ the targets it works through). Each kind is kept in a window set of its own; the
 unvouched one spans a day, as a newcomer's first lines to its friends do, so a bot
 cannot work through its list five an hour.
 
-A group conversation is a room people joined, and is one target for strangers too: it
-stands as most of its members do (``accounts.room_standing``, from the first
-``accounts.MAX_TIES`` of them). A family group of phone-book friends who list each
-other, or a room whose members have talked with the sender, vouches for it; a room of
-people who never vouched for the sender is a stranger to it, as each of them would be
-one-to-one, so a bot that pitches groups of five of its targets is writing to
-strangers, one a room, and a member's post into a large room counts once whatever
-the room's size. The same vouchers carry one room with others in it an hour
-(``accounts.room_carried``, kept in the sender's ``vel:carried:`` set): the bot's few
-socks, put in every room it pitches, vouch for its first room, not for all of them.
+A group conversation is a room people joined (``accounts.room``: its conversation and
+who is in it, so the same conversation with other members is another room). What a post
+costs the sender's stranger budget is the people it puts a stranger's words in front of.
+A room stands as most of its members do (``accounts.room_standing``, from the first
+``accounts.MAX_TIES`` of them): a family group of phone-book friends who list each
+other, or a room whose members have talked with the sender, vouches for it and reaches
+no stranger; a room at least half of whose members it lists or is vouched by is its own
+circle, one unvouched target within its allowance; a room of mostly people who never
+vouched for the sender reaches each of them (``accounts.room_carried``), counted by name
+in the window as if written to one by one: posting again to the same people costs
+nothing, each new member rotated in costs one, and a bot pitching one room of sixty an
+hour has sixty strangers, not one. The same vouchers carry one room with others in it an
+hour (kept in the sender's ``vel:carried:`` set): the bot's few socks, put in every room
+it pitches, vouch for its first room; in the others they are spent, and the room counts
+once, as a stranger (friends who talk in several of a member's rooms look the same).
 
 The cap is there because an established account's behaviour has innocent
 explanations its history vouches for. A days-old account has no history, and
@@ -115,8 +120,8 @@ def _carried(account: str) -> str:
 
 
 class _Plan(NamedTuple):
-    # What fan-out counts and what is checked for strangers: the recipients, or the group
-    # conversation (one target; a stranger as its members stand, ``carried``).
+    # What fan-out counts: the recipients, or the group conversation (one target,
+    # ``accounts.room``; whom it reaches as its members stand, ``carried``).
     people: tuple[str, ...]
     rate: Count
     # Each window set asked how many it holds and which of the message's people are in it
@@ -165,9 +170,9 @@ def _reach_of(plan: _Plan, facts: Facts) -> _Reach:
     else:
         found = accounts.standing(plan.people, plan.ties, facts, plan.back)
     strangers, kept_strangers = facts[plan.strangers]
-    strangers += _new(plan.people, kept_strangers, found.strangers)
+    strangers += _new(plan.strangers.members, kept_strangers, found.strangers)
     unvouched, kept_unvouched = facts[plan.unvouched]
-    unvouched += _new(plan.people, kept_unvouched, found.unvouched)
+    unvouched += _new(plan.unvouched.members, kept_unvouched, found.unvouched)
     over = unvouched > accounts.UNVOUCHED_ALLOWANCE
     return _Reach(tuple(accounts.counted(found, unvouched)), tuple(found.strangers),
                   tuple(found.unvouched), strangers + unvouched if over else strangers,
@@ -193,19 +198,24 @@ class VelocityDetector:
         cfg, sender = self.cfg, message.sender
         carried = None
         if message.conversation and len(message.recipients) > 1:
-            people: tuple[str, ...] = (f"conv:{message.conversation}",)
+            people: tuple[str, ...] = (accounts.room(message.conversation,
+                                                     message.recipients),)
             # The members' ties: the queries bulk and reputation ask of the same message.
             ties, back = shared_ties(ctx, message)
             carried = Contains(_carried(sender),
                                accounts.carried_queries(ties[0].members, people[0]))
+            # The window sets are asked of the room and of its members: a room nobody
+            # carries reaches its members by name (``accounts.room_carried``).
+            reached = (*people, *ties[0].members)
         else:
             people = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
             ties = accounts.ties(sender, people, cfg.max_targets)
             back = accounts.listed_back(sender, people)
+            reached = people
         windows = (Count(_msgs(sender), cfg.rate_window, 10.0),
                    Tally(_targets(sender), cfg.fanout_window, people),
-                   Tally(_strangers(sender), cfg.strangers_window, people),
-                   Tally(_unvouched(sender), cfg.unvouched_window, people))
+                   Tally(_strangers(sender), cfg.strangers_window, reached),
+                   Tally(_unvouched(sender), cfg.unvouched_window, reached))
         counted = (Incr(_msgs(sender), 1.0, 10.0, cfg.rate_window * 2),
                    Touch(_targets(sender), people, cfg.fanout_window, cfg.set_cap))
         reads = (*windows, *ties, *back) if carried is None else (*windows, *ties, *back,
