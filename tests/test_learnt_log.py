@@ -240,3 +240,23 @@ def test_a_node_whose_redis_lost_the_log_rebuilds(
     finally:
         a.close()
         b.close()
+
+
+def test_an_operators_change_rebuilds_its_node_once(tmp_path: Path) -> None:
+    """An operator's change of learnt state (a list, an import: ``write_state``) rebuilds
+    the learners, here at once and elsewhere from its log entry; this node's next event
+    should not rebuild them again for its own entry (review: it rebuilt twice, each
+    rebuild reading every remembered message)."""
+    from spimguard.state.ops import Put
+
+    engine = open_engine(config(), tmp_path)
+    try:
+        established(engine, *READERS[:3])
+        seen = rebuilds(engine)
+        engine.write_state([Put("review:operator", 1, 86_400.0)])
+        assert seen == ["content", "waves"]
+        engine.process(message(engine.config, "after", "ana", ["ben"], "see you at 7",
+                               engine.clock + 1))
+        assert seen == ["content", "waves"], "the operator's change was rebuilt twice"
+    finally:
+        engine.close()

@@ -255,9 +255,11 @@ class Engine:
 
     def write_state(self, writes: Sequence[Write]) -> None:
         """Apply state writes (operator tooling: lists, imported learning), then relearn,
-        here and (through the learnt count) on every node sharing the state."""
-        self.remember([*writes, learnt()])
+        here and (through the log of learnt changes) on every node sharing the state."""
         with self.lock:
+            self.remember([*writes, learnt()])
+            # Its entry is this node's own: rebuilt here, not again at the next look.
+            self._learnt_own += 1
             self._rebuild_learners()
 
     def close(self) -> None:
@@ -631,8 +633,6 @@ class Engine:
         self._since_maintenance = 0
         self._save_clock()  # a sweep commits the embedded store: the clock goes with it
         maintain(self.config, self.state, self.records, self.detectors, now)
-
-
 
 
 def _account_reads(account: str) -> tuple[Query, ...]:
