@@ -260,3 +260,31 @@ def test_an_operators_change_rebuilds_its_node_once(tmp_path: Path) -> None:
         assert seen == ["content", "waves"], "the operator's change was rebuilt twice"
     finally:
         engine.close()
+
+
+def test_messages_remembered_before_their_time_was_kept_leave_as_the_index_drops_them(
+        tmp_path: Path) -> None:
+    """A reported message stored by the earlier release has no time (``Reported.at``: 0.0)
+    where the index of them keeps its real one. Past the cap (2: old 'b' at 10, old 'a' at
+    20, then 'c' at 30) the node that learns should drop what the index drops, 'b' (review:
+    it dropped (0.0, 'a'), holding b and c where a rebuild holds a and c)."""
+    from spimguard.detectors.content import _INDEX, _report_key
+    from spimguard.model.online import Reported
+    from spimguard.state.ops import FOREVER, Members, Put, Touch
+
+    engine = open_engine(config(detectors={"content": {"max_remembered": 2}}), tmp_path)
+    try:
+        content = next(d for d in engine.detectors if d.name == "content")
+        for key, at in (("b", T0 + 10), ("a", T0 + 20)):  # stored by the earlier release
+            engine.state.write([Put(_report_key(key), Reported([1, 2, 3], 1.0), FOREVER),
+                                Touch(_INDEX, (key,), FOREVER, 2)], at)
+        engine._rebuild_learners()
+        later = Reported([4, 5, 6], 1.0, T0 + 30)  # a report this release learns
+        engine.state.write([Put(_report_key("c"), later, FOREVER),
+                            Touch(_INDEX, ("c",), FOREVER, 2)], T0 + 30)
+        content._remembered.hold("c", later)  # type: ignore[attr-defined]
+        content._remembered.fold()  # type: ignore[attr-defined]
+        index = engine.state.read([Members(_INDEX)], T0 + 31)[0]
+        assert sorted(content._remembered.held) == sorted(index)  # type: ignore[attr-defined]
+    finally:
+        engine.close()
