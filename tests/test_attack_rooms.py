@@ -69,6 +69,16 @@ def test_a_bot_filling_the_checked_members_with_socks_spends_them() -> None:
     pytest.param(0, 5, 30, 120, True, id="rotating-one-room"),
     pytest.param(3, 5, 30, 120, True, id="rotating-one-room-with-socks"),
     pytest.param(0, 60, 12, 3660, False, id="one-large-room-an-hour"),
+    pytest.param(3, 200, 12, 3660, False, id="three-socks-carry-a-room-of-200-an-hour",
+                 marks=pytest.mark.xfail(strict=True, reason=(
+                     "review: a room stands vouched once ROOM_VOUCHERS (3) of its checked "
+                     "members vouch, however many others it holds, and a carried room "
+                     "reaches nobody: three socks that each wrote the bot a line carry one "
+                     "room of 200 fresh targets every 61 minutes, 12 rooms (2,400 strangers "
+                     "in 12 h) all warned, none held (varied words: 10 warned, 2 blocked). "
+                     "The window caps the rooms a voucher carries, not the people in each; "
+                     "bounding a carried room's strangers by its vouchers would count a "
+                     "newcomer's public room with three friends in it too: a policy call"))),
 ])
 def test_a_bot_reaching_strangers_a_room_at_a_time_is_stopped(
         socks: int, targets: int, rooms: int, gap: float, one_room: bool) -> None:
@@ -139,3 +149,4 @@ def test_a_new_member_posting_an_announcement_to_three_club_rooms_is_delivered()
     "without reading the friends' ties to the rooms' other members (a second round)."))
 def test_a_new_member_whose_friends_are_in_six_of_its_rooms_is_delivered() -> None:
     assert _overlapping(4, 16, 6) == ["deliver"] * 6
+

@@ -145,3 +145,146 @@ def test_two_nodes_appending_at_once_both_land_in_the_log(redis_url: str,
         assert [e for e in entries if e.startswith(f"content:n{node}-")] == [
             f"content:n{node}-{k}" for k in range(300)]
     assert nodes[1].read([Since(LEARNT, 600 - 1_024)], T0)[0] == (600, None)
+
+
+def _two_nodes(redis_url: str, redis_namespace: str, tmp_path: Path) -> tuple[Engine, Engine]:
+    cfg = config(storage={"backend": "redis", "redis_url": redis_url,
+                          "redis_namespace": redis_namespace},
+                 records={"evidence_key": "test-evidence-key"})
+    return open_engine(cfg, tmp_path / "a"), open_engine(cfg, tmp_path / "b")
+
+
+def _contended_once(engine: Engine) -> list[str]:
+    """Make the engine's next claimed write fail with ``Contention`` once, as when another
+    node wrote what the event read; returns the ids it failed."""
+    from spimguard.errors import Contention
+
+    claims = engine._claims
+    assert claims is not None
+    write = claims.write_claimed
+    failed: list[str] = []
+
+    def contended(event_id: str, *args: Any) -> None:
+        if not failed:
+            failed.append(event_id)
+            raise Contention(f"state read for event {event_id} changed before its write")
+        write(event_id, *args)
+
+    claims.write_claimed = contended  # type: ignore[method-assign]
+    return failed
+
+
+def test_a_message_retried_after_contention_rebuilds_no_learner(
+        redis_url: str, redis_namespace: str, tmp_path: Path) -> None:
+    """Contention is what two nodes writing the keys of one event at once make: a spammer
+    whose messages to one victim are split over two nodes makes it at will. A message's
+    retry learnt nothing in memory, and should cost its reads again, not a rebuild of
+    every remembered message (review: each retried message rebuilt both learners)."""
+    a, b = _two_nodes(redis_url, redis_namespace, tmp_path)
+    try:
+        established(a, *READERS[:3])
+        play(a, b, 7, 60)  # something remembered to rebuild
+        caught_up(a, "a")
+        seen = rebuilds(a)
+        failed = _contended_once(a)
+        a.process(message(a.config, "contended", "bot1", ["ana"], PITCHES[0].format(i=1),
+                          a.clock + 1))
+        assert failed == ["contended"]
+        assert seen == [], "a retried message rebuilt the learners"
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_report_retried_after_contention_holds_what_state_holds(
+        redis_url: str, redis_namespace: str, tmp_path: Path) -> None:
+    """A report whose learning was not applied (contention) leaves no trace of it in the
+    node's learners: the retry, applied, gives the state a rebuild gives."""
+    a, b = _two_nodes(redis_url, redis_namespace, tmp_path)
+    try:
+        established(a, *READERS[:3])
+        a.process(message(a.config, "pitch", "bot1", ["ana", "ben"],
+                          PITCHES[1].format(i=3), T0 + 1_000))
+        failed = _contended_once(a)
+        a.process(event(a.config, type="report", id="rep", ts=T0 + 1_010, reporter="ana",
+                        message_id="pitch", label="spam"))
+        assert failed == ["rep"]
+        incremental = caught_up(a, "a")
+        a._rebuild_learners()
+        assert learnt_state(a) == incremental
+        assert incremental[1], "the report taught nothing"
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_node_whose_redis_lost_the_log_rebuilds(
+        redis_url: str, redis_namespace: str, tmp_path: Path) -> None:
+    """A Redis restarted empty (or flushed) loses the log and what it named: its count
+    starts again below what a node last saw. Such a node should rebuild from state, as any
+    node started then does, not keep what state no longer holds (review: the count going
+    back read as "nothing new", and node A judged with the lost reports' words until its
+    next maintenance while a node started after the loss judged without them)."""
+    import redis
+
+    a, b = _two_nodes(redis_url, redis_namespace, tmp_path)
+    try:
+        established(a, *READERS[:3])
+        play(a, b, 3, 80)
+        client = redis.Redis.from_url(redis_url)
+        client.delete(*client.scan_iter(match=redis_namespace + "*"))  # restarted empty
+        established(b, "kim")
+        after = caught_up(a, "a")
+        a._rebuild_learners()
+        assert learnt_state(a) == after, "node A kept learning its Redis no longer holds"
+    finally:
+        a.close()
+        b.close()
+
+
+def test_an_operators_change_rebuilds_its_node_once(tmp_path: Path) -> None:
+    """An operator's change of learnt state (a list, an import: ``write_state``) rebuilds
+    the learners, here at once and elsewhere from its log entry; this node's next event
+    should not rebuild them again for its own entry (review: it rebuilt twice, each
+    rebuild reading every remembered message)."""
+    from spimguard.state.ops import Put
+
+    engine = open_engine(config(), tmp_path)
+    try:
+        established(engine, *READERS[:3])
+        seen = rebuilds(engine)
+        engine.write_state([Put("review:operator", 1, 86_400.0)])
+        assert seen == ["content", "waves"]
+        engine.process(message(engine.config, "after", "ana", ["ben"], "see you at 7",
+                               engine.clock + 1))
+        assert seen == ["content", "waves"], "the operator's change was rebuilt twice"
+    finally:
+        engine.close()
+
+
+def test_messages_remembered_before_their_time_was_kept_leave_as_the_index_drops_them(
+        tmp_path: Path) -> None:
+    """A reported message stored by the earlier release has no time (``Reported.at``: 0.0)
+    where the index of them keeps its real one. Past the cap (2: old 'b' at 10, old 'a' at
+    20, then 'c' at 30) the node that learns should drop what the index drops, 'b' (review:
+    it dropped (0.0, 'a'), holding b and c where a rebuild holds a and c)."""
+    from spimguard.detectors.content import _INDEX, _report_key
+    from spimguard.model.online import Reported
+    from spimguard.state.ops import FOREVER, Members, Put, Touch
+
+    engine = open_engine(config(detectors={"content": {"max_remembered": 2}}), tmp_path)
+    try:
+        content = next(d for d in engine.detectors if d.name == "content")
+        for key, at in (("b", T0 + 10), ("a", T0 + 20)):  # stored by the earlier release
+            engine.state.write([Put(_report_key(key), Reported([1, 2, 3], 1.0), FOREVER),
+                                Touch(_INDEX, (key,), FOREVER, 2)], at)
+        engine._rebuild_learners()
+        later = Reported([4, 5, 6], 1.0, T0 + 30)  # a report this release learns
+        engine.state.write([Put(_report_key("c"), later, FOREVER),
+                            Touch(_INDEX, ("c",), FOREVER, 2)], T0 + 30)
+        content._remembered.hold("c", later)  # type: ignore[attr-defined]
+        content._remembered.fold()  # type: ignore[attr-defined]
+        index = engine.state.read([Members(_INDEX)], T0 + 31)[0]
+        assert sorted(content._remembered.held) == sorted(index)  # type: ignore[attr-defined]
+    finally:
+        engine.close()

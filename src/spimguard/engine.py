@@ -255,9 +255,11 @@ class Engine:
 
     def write_state(self, writes: Sequence[Write]) -> None:
         """Apply state writes (operator tooling: lists, imported learning), then relearn,
-        here and (through the learnt count) on every node sharing the state."""
-        self.remember([*writes, learnt()])
+        here and (through the log of learnt changes) on every node sharing the state."""
         with self.lock:
+            self.remember([*writes, learnt()])
+            # Its entry is this node's own: rebuilt here, not again at the next look.
+            self._learnt_own += 1
             self._rebuild_learners()
 
     def close(self) -> None:
@@ -310,7 +312,6 @@ class Engine:
                 planned = None  # detectors memoise what they read in the context: afresh
                 # Another node changed what this event read: nothing of it was applied.
                 self._clock_saved = -1.0
-                self._learnt_seen = None
                 # Two nodes retrying in lockstep can keep invalidating each other; a random,
                 # doubling pause lets one finish first (it delays, never changes, a verdict).
                 time.sleep(random.uniform(0.0, min(_MAX_PAUSE, _BACKOFF * 2**attempt)))
@@ -445,12 +446,22 @@ class Engine:
             writes.append(Put(_CLOCK, self.clock, FOREVER))
             self._clock_saved = self.clock
         outbox = outbox_of(self.config, event, body, ctx, result, decision)
+        learnt_here = _learnt_entries(writes)
         if self._claims:
-            self._claims.write_claimed(event.id, writes, event.ts, once.pack(outbox))
+            try:
+                self._claims.write_claimed(event.id, writes, event.ts, once.pack(outbox))
+            except Contention:
+                # Nothing of the event was applied. Only a learner that changed what it holds
+                # in memory (``learnt_here``) holds what state does not: rebuild before the
+                # next verdict. Any other event's retry costs its own reads, not a rebuild of
+                # every remembered message: contention is what two nodes writing the same
+                # keys at once make, which a sender's messages split over nodes can do at will.
+                if learnt_here:
+                    self._learnt_seen = None
+                raise
         else:
             self.state.write(writes, event.ts)
-        self._learnt_own += sum([len(w.entries) for w in writes
-                                 if w.__class__ is Append and w.key == LEARNT])
+        self._learnt_own += learnt_here
         self._save(outbox)
         self._since_maintenance += 1
         if self._since_maintenance >= MAINTAIN_EVERY:
@@ -624,10 +635,14 @@ class Engine:
         maintain(self.config, self.state, self.records, self.detectors, now)
 
 
-
-
 def _account_reads(account: str) -> tuple[Query, ...]:
     return accounts.record(account), _LEARNT_VERSION
+
+
+def _learnt_entries(writes: Sequence[Write]) -> int:
+    """How many entries ``writes`` add to the log of learnt changes: a learner changed
+    what it holds in memory by as many (``detectors.base.learnt``)."""
+    return sum([len(w.entries) for w in writes if w.__class__ is Append and w.key == LEARNT])
 
 
 def _teaches_ties(event: Event) -> TypeGuard[Message]:

@@ -132,10 +132,16 @@ class ContentDetector:
         online = self._online()
         members, imported = read([Members(_INDEX), Get(_IMPORTED)])
         remembered = _Remembered(online, self.cfg.max_remembered)
-        for key, value in zip(members, read([Get(_report_key(m)) for m in members]),
-                              strict=True):
+        for rank, (key, value) in enumerate(zip(
+                members, read([Get(_report_key(m)) for m in members]), strict=True)):
             if value is not None:
-                remembered.hold(key, msgspec.convert(value, Reported))
+                found = msgspec.convert(value, Reported)
+                if not found.at:
+                    # Stored before its time was (``Reported.at``): older than every message
+                    # that has one, and in the index's order (``Members``: oldest first), so
+                    # the cap drops it when the index does; event times are never negative.
+                    found.at = float(rank - len(members))
+                remembered.hold(key, found)
         remembered.fold()
         if imported:
             online.add_array(imported["buckets"], imported["values"])

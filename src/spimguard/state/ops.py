@@ -228,7 +228,8 @@ class Tally(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
 class Since(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
     """``(count, entries)`` of the log at ``key`` (``Append``): how many entries it was
     ever given, and those numbered after ``after`` (entries are numbered 1, 2, ... in the
-    order appended), oldest first, or None when it no longer keeps all of them. ``after``
+    order appended), oldest first, or None when it no longer keeps all of them (or its
+    count is below ``after``: the log was lost and begun again). ``after``
     None asks the count alone (entries ``()``): what a reader checks before it asks more.
     Count and entries are read together, atomically on every backend."""
 
@@ -347,9 +348,13 @@ def since(query: Since, count: int, kept: Sequence[str]) -> tuple[int, Any]:
     if query.after is None:
         return count, ()
     behind = count - query.after
-    if behind <= 0:
+    if behind == 0:
         return count, ()
-    return (count, None) if behind > len(kept) else (count, tuple(kept[len(kept) - behind:]))
+    # Behind by more than the log keeps, or ahead of it: a count below what the reader last
+    # saw means the log was lost (a Redis restarted empty or flushed) and begun again, and
+    # with it what it named: none of its entries tells the reader what changed.
+    lost = behind < 0 or behind > len(kept)
+    return (count, None) if lost else (count, tuple(kept[len(kept) - behind:]))
 
 
 def encode_value(value: Any) -> bytes:

@@ -592,12 +592,13 @@ end
 return out
 """
 # A log's entries after a number (``Since``): its count and the entries it keeps, read in
-# one step as ``lappend`` writes them. KEYS: the list, the count; ARGV: the number.
+# one step as ``lappend`` writes them (false: not all kept, or the count went back: the
+# log lost, ``ops.since``). KEYS: the list, the count; ARGV: the number.
 _SINCE = """
 local count = tonumber(redis.call('GET', KEYS[2]) or '0')
 local behind = count - tonumber(ARGV[1])
-if behind <= 0 then return {count, {}} end
-if behind > redis.call('LLEN', KEYS[1]) then return {count, false} end
+if behind == 0 then return {count, {}} end
+if behind < 0 or behind > redis.call('LLEN', KEYS[1]) then return {count, false} end
 return {count, redis.call('LRANGE', KEYS[1], -behind, -1)}
 """
 _HASH_KEY = "state-key:member-hash"  # under the namespace; see the module's docstring
