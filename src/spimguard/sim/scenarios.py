@@ -598,7 +598,7 @@ def _newcomers(plan: Plan, rooms: list[Room], day: int) -> None:
         plan.add(at, {"type": "contacts", "account": inviter.name,
                       "contacts": sorted(inviter.contacts | {person.name})})
         plan.login(at + 60, person.name, _own_session(person, day), person.client,
-                   person.home_ip, owner=True)
+                   plan.session_ip(person, day), owner=True)
         plan.add(at + 120, {"type": "invite", "sender": inviter.name,
                             "recipients": [person.name], "conversation": room.conversation,
                             "session": _own_session(inviter, day),
@@ -622,7 +622,7 @@ def _newcomers(plan: Plan, rooms: list[Room], day: int) -> None:
         person = _newcomer(plan, f"joiner-{k}", count + k, known, day)
         at = midnight + rng.uniform(12.5, 20) * HOUR
         plan.login(at, person.name, _own_session(person, day), person.client,
-                   person.home_ip, owner=True)
+                   plan.session_ip(person, day), owner=True)
         public.members.append(person.name)
         plan.own(at + rng.uniform(60, 600), person, public.others(person.name),
                  rng.choice(GROUP_HELLO).format(name=person.display), day,
