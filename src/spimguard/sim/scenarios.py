@@ -51,8 +51,10 @@ NEW_NUMBER = ("Hi everyone, this is my new number: 07700 900{n:03d}. My old phon
 @dataclass(frozen=True, slots=True)
 class Truth:
     spim: bool
-    scenario: str  # "life", "hijack", "bots", "phish", "benign-bulk" or "adversarial"
-    trap: str = ""  # for benign-bulk: which trap
+    # "life", "hijack", "bots", "phish", "benign-bulk", "adversarial", "viral", "hard-ham",
+    # "groups" (group conversations' ham) or one of its attacks ("group-bots", ...)
+    scenario: str
+    trap: str = ""  # for ham: which trap (for groups: which kind of room or post)
     actor: str = ""  # the hijacked account or bot: containment is measured per actor
     campaign: str = ""  # spim of one seller's wave (its domain): counted in campaign order
 
@@ -658,7 +660,9 @@ def group_attacks(plan: Plan, rooms: list[Room]) -> None:
     each. ``group-rotate``: one conversation, its members rotated between posts, so that
     each post reaches some new strangers. ``group-socks``: a bot whose three socks (new
     accounts that each wrote it a line) are put in every room it creates, to vouch for it.
-    ``group-hijack``: a hijacked member, from a hosting network, posts into all its rooms."""
+    ``group-hijack``: a hijacked member, from a hosting network, posts into all its rooms.
+    The socks are actors of their own (``group-socks-crew``): they write to nobody but
+    the bot, so their row says "never contained", and an action on one is no innocent's."""
     rng, people = plan.rng, plan.network.people
     targets = sorted(n for n in people if n not in plan.actors and n != HUB)
     count = max(2, len(people) // 500)
