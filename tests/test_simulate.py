@@ -167,6 +167,27 @@ def test_groups_plans_every_kind_of_room_labelled_and_the_scorecard_counts_them(
     assert "groups_ham_stopped_share" in known
 
 
+def test_precision_budget_says_what_each_kind_met(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from precision_budget import kind_rows
+
+    def met(deliver: int, warn: int, hold: int, block: int) -> dict[str, float]:
+        total = deliver + warn + hold + block
+        return {"total": total, "deliver": deliver, "warn": warn, "hold": hold,
+                "block": block, "stopped_share": (hold + block) / total}
+
+    card = {"scenario": "groups", "seed": 1,
+            "by_scenario": {"groups ham": met(190, 6, 4, 0), "group-bots spim": met(1, 2, 3, 4)},
+            "traps": {"cross-post": met(9, 0, 1, 0),
+                      "unused": {"total": 0, "deliver": 0, "warn": 0, "hold": 0, "block": 0,
+                                 "stopped_share": 0.0}}}
+    rows = {kind: text.split() for _, kind, text in kind_rows([card])}
+    assert rows["groups ham"][:4] == ["stopped", "200.0", "warned", "300.0"]
+    assert rows["trap: cross-post"][:2] == ["stopped", "1000.0"]
+    assert rows["group-bots spim"][:4] == ["stopped", "70.00%", "reached", "30.00%"]
+    assert "trap: unused" not in rows
+
+
 # Hijacked accounts are contained by what the session does (takeover, velocity and bulk
 # evidence), not by what the content model thinks of the seller's words: the content
 # model can be replaced, retrained, or fooled by a wording it never saw. The same
