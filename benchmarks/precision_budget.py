@@ -2,7 +2,10 @@
 
 Reads scorecards written by ``spimguard simulate --out DIR`` and prints, per
 scenario, the rate of each cause (the signal codes that added points to a held
-ham message), then draws them as stacked bars:
+ham message); then, per kind of message (each scenario's ham and spim, each trap),
+what the kind met: ham stopped and warned per 10,000 of that kind (the cost to one
+kind of legitimate traffic, which the budget over all ham dilutes), spim stopped
+(recall) and reaching its recipients; then draws the causes as stacked bars:
 
     spimguard simulate --scenario quiet --users 500 --days 2 --seed 101 --out out/quiet
     ...
@@ -27,6 +30,29 @@ def budget_rows(cards: list[dict[str, Any]]) -> list[tuple[str, str, float]]:
         label = f"{card['scenario']} (seed {card['seed']})"
         causes = card["precision_budget"] or {"(none held)": 0.0}
         rows.extend((label, cause, rate) for cause, rate in causes.items())
+    return rows
+
+
+def kind_rows(cards: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(scenario, kind, what it met) for every scenario's ham and spim and every trap."""
+    rows = []
+    for card in cards:
+        label = f"{card['scenario']} (seed {card['seed']})"
+        kinds = [*card["by_scenario"].items(),
+                 *((f"trap: {t}", c) for t, c in card["traps"].items())]
+        for kind, counts in kinds:
+            total = counts["total"]
+            if not total:
+                continue
+            if kind.endswith(" spim"):
+                reached = (counts["deliver"] + counts["warn"]) / total
+                met = (f"stopped {counts['stopped_share']:7.2%}  reached {reached:7.2%}"
+                       f"  of {total:,}")
+            else:
+                stopped = (counts["hold"] + counts["block"]) * 10_000 / total
+                met = (f"stopped {stopped:8.1f}  warned {counts['warn'] * 10_000 / total:8.1f}"
+                       f"  per 10,000 of {total:,}")
+            rows.append((label, kind, met))
     return rows
 
 
@@ -69,6 +95,9 @@ def main() -> None:
     cards = [json.loads(p.read_text()) for p in args.scorecards]
     for scenario, cause, rate in budget_rows(cards):
         print(f"{scenario:<24} {rate:>9.2f}  {cause}")
+    print()
+    for scenario, kind, met in kind_rows(cards):
+        print(f"{scenario:<24} {kind:<26} {met}")
     if args.plot:
         plot(cards, args.plot)
         print(f"wrote {args.plot}")

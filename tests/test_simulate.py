@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 from conftest import TOKEN, start_server
 from spimguard.cli import app
 from spimguard.sim import network, scenarios, texts
-from spimguard.sim.score import Tally, summary
+from spimguard.sim.score import Tally, figures, summary
 
 # What the current detectors meet on a small mixed network (bundled texts): every
 # attack contained quickly, no innocent account actioned, little ham stopped.
@@ -131,6 +132,60 @@ def test_new_scenarios_plan_what_they_promise() -> None:
     plan = scenarios.plan(network.build(200, rng), texts.load(), "hard-ham", 2, rng)
     hard = [str(e.body["text"]) for e in plan.events if e.truth and e.truth.scenario == "hard-ham"]
     assert hard and all(texts.looks_commercial(t) for t in hard)
+
+
+GROUP_HAM = {"friend-group", "family-group", "work-room", "public-room", "public-greeting",
+             "newcomer-friends", "newcomer-public", "cross-post", "friend-invite"}
+GROUP_SPIM = {"group-bots", "group-rotate", "group-socks", "group-hijack"}
+
+
+def test_groups_plans_every_kind_of_room_labelled_and_the_scorecard_counts_them() -> None:
+    rng = random.Random(9)
+    plan = scenarios.plan(network.build(150, rng), texts.load(), "groups", 2, rng)
+    posts = [e for e in plan.events if e.body.get("conversation")]
+    ham = {e.truth.trap for e in posts if e.truth and not e.truth.spim}
+    spim = {e.truth.scenario for e in posts if e.truth and e.truth.spim}
+    assert ham == GROUP_HAM and spim == GROUP_SPIM
+    assert all(e.truth is not None for e in posts)
+    # A post goes to the room's other members; rooms of every size the scenario promises.
+    assert all(e.body["sender"] not in e.body["recipients"] for e in posts)
+    widest = {kind: max(len(e.body["recipients"]) for e in posts
+                        if e.truth and e.truth.trap == kind) for kind in GROUP_HAM}
+    assert widest["friend-group"] <= 11 and widest["family-group"] <= 6
+    assert widest["work-room"] >= 19 and widest["public-room"] >= 50
+    # The same announcement into two or three rooms; the rotating bot keeps its conversation
+    # and changes who is in it.
+    crossed = Counter((e.body["sender"], e.body["text"]) for e in posts
+                      if e.truth and e.truth.trap == "cross-post")
+    assert crossed and min(crossed.values()) >= 2
+    rotated = [e.body for e in posts if e.truth and e.truth.scenario == "group-rotate"]
+    assert len({r["conversation"] for r in rotated}) < len({str(sorted(r["recipients"]))
+                                                             for r in rotated})
+    known = figures(plan)
+    assert {f"{s}_spim_stopped_share" for s in GROUP_SPIM} <= known
+    assert {f"trap_{t}_stopped_share" for t in GROUP_HAM} <= known
+    assert "groups_ham_stopped_share" in known
+
+
+def test_precision_budget_says_what_each_kind_met(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from precision_budget import kind_rows
+
+    def met(deliver: int, warn: int, hold: int, block: int) -> dict[str, float]:
+        total = deliver + warn + hold + block
+        return {"total": total, "deliver": deliver, "warn": warn, "hold": hold,
+                "block": block, "stopped_share": (hold + block) / total}
+
+    card = {"scenario": "groups", "seed": 1,
+            "by_scenario": {"groups ham": met(190, 6, 4, 0), "group-bots spim": met(1, 2, 3, 4)},
+            "traps": {"cross-post": met(9, 0, 1, 0),
+                      "unused": {"total": 0, "deliver": 0, "warn": 0, "hold": 0, "block": 0,
+                                 "stopped_share": 0.0}}}
+    rows = {kind: text.split() for _, kind, text in kind_rows([card])}
+    assert rows["groups ham"][:4] == ["stopped", "200.0", "warned", "300.0"]
+    assert rows["trap: cross-post"][:2] == ["stopped", "1000.0"]
+    assert rows["group-bots spim"][:4] == ["stopped", "70.00%", "reached", "30.00%"]
+    assert "trap: unused" not in rows
 
 
 # Hijacked accounts are contained by what the session does (takeover, velocity and bulk

@@ -15,7 +15,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .network import OFFICIAL_CLIENTS, Network, Person
+from .network import FIRST_NAMES, OFFICIAL_CLIENTS, Network, Person
 from .texts import Texts
 
 DAY = 86_400.0
@@ -51,8 +51,10 @@ NEW_NUMBER = ("Hi everyone, this is my new number: 07700 900{n:03d}. My old phon
 @dataclass(frozen=True, slots=True)
 class Truth:
     spim: bool
-    scenario: str  # "life", "hijack", "bots", "phish", "benign-bulk" or "adversarial"
-    trap: str = ""  # for benign-bulk: which trap
+    # "life", "hijack", "bots", "phish", "benign-bulk", "adversarial", "viral", "hard-ham",
+    # "groups" (group conversations' ham) or one of its attacks ("group-bots", ...)
+    scenario: str
+    trap: str = ""  # for ham: which trap (for groups: which kind of room or post)
     actor: str = ""  # the hijacked account or bot: containment is measured per actor
     campaign: str = ""  # spim of one seller's wave (its domain): counted in campaign order
 
@@ -92,11 +94,17 @@ class Plan:
     def add(self, ts: float, body: dict[str, object], truth: Truth | None = None) -> None:
         self.events.append(Planned(ts, body, truth))
 
-    def send(self, ts: float, sender: str, recipient: str, text: str, session: str,
-             client: str, ip: str, truth: Truth) -> None:
-        self.add(ts, {"type": "message", "sender": sender, "recipients": [recipient],
-                      "text": text, "session": session, "client": {"id": client, "ip": ip}},
-                 truth)
+    def send(self, ts: float, sender: str, recipient: str | list[str], text: str,
+             session: str, client: str, ip: str, truth: Truth, conversation: str = "") -> None:
+        """A message to one recipient, or a post to a group ``conversation``'s other
+        members (``recipient`` a list)."""
+        body: dict[str, object] = {
+            "type": "message", "sender": sender,
+            "recipients": recipient if isinstance(recipient, list) else [recipient],
+            "text": text, "session": session, "client": {"id": client, "ip": ip}}
+        if conversation:
+            body["conversation"] = conversation
+        self.add(ts, body, truth)
 
     def login(self, ts: float, account: str, session: str, client: str, ip: str,
               success: bool = True, owner: bool = False) -> None:
@@ -111,11 +119,11 @@ class Plan:
             self._ips[key] = person.home_ip if self.rng.random() < 0.8 else person.mobile_ip
         return self._ips[key]
 
-    def own(self, ts: float, person: Person, recipient: str, text: str, day: int,
-            truth: Truth) -> None:
-        """A message from the person's own session of that day."""
+    def own(self, ts: float, person: Person, recipient: str | list[str], text: str, day: int,
+            truth: Truth, conversation: str = "") -> None:
+        """A message (or a group post) from the person's own session of that day."""
         self.send(ts, person.name, recipient, text, _own_session(person, day), person.client,
-                  self.session_ip(person, day), truth)
+                  self.session_ip(person, day), truth, conversation)
 
     def victims(self, count: int, scenario: str) -> list[str]:
         """Accounts not yet taken by another scenario (nor the traps' hub)."""
@@ -428,6 +436,298 @@ def hard_ham(plan: Plan) -> None:
             plan.own(at, a, b.name, plan.texts.commercial_ham(rng), day, truth)
 
 
+# --- Group conversations -------------------------------------------------------------
+
+GROUP_HELLO = ("hello all 👋", "hi everyone! {name} here, thanks for adding me :)",
+               "hey all, just joined, nice to meet you", "hi! new here 🙂")
+COMMUNITY_SITES = ("oldmill-events.org", "riverside-runners.club", "st-marys-school.org")
+ANNOUNCEMENTS = (
+    "Reminder: the flea market is this Saturday from 10, come by and bring friends! "
+    "https://www.{site}/flea-market",
+    "Hi all, I'm running the 10k for the children's hospital on Sunday, any support means "
+    "a lot https://{site}/sponsor/{n}",
+    "Our band plays at the Old Mill on Friday 8pm, would love to see you there "
+    "https://{site}/gigs/{n}")
+GROUP_PITCH = ("Hi all! I found the best ringtones ever, get yours free at http://{domain}/r{n}",
+               "everyone check this out: new ringtones for your phone http://{domain}/?id={n}",
+               "hey guys :) you have to try these ringtones http://www.{domain}/{n}",
+               "Hello group! free ringtones for the first 100 members http://{domain}/g/{n}")
+
+
+@dataclass(slots=True)
+class Room:
+    """A group conversation: who is in it (in joining order) and who talks in it."""
+
+    conversation: str
+    kind: str  # the ham's trap: friend-group, family-group, work-room or public-room
+    members: list[str]
+    talkers: list[str]
+
+    def others(self, member: str) -> list[str]:
+        return [m for m in self.members if m != member]
+
+
+def _clique(people: dict[str, Person], seed: Person, size: int, rng: random.Random
+            ) -> list[str]:
+    """``seed`` and up to ``size - 1`` of its contacts who all list each other: a group of
+    friends (or a family) forms among people who already know each other, close ones
+    first."""
+    members = [seed.name]
+    rest = sorted(seed.contacts - set(seed.close))
+    rng.shuffle(rest)
+    for candidate in [*seed.close, *rest]:
+        if len(members) == size:
+            break
+        if all(candidate in people[m].contacts for m in members):
+            members.append(candidate)
+    return members
+
+
+def form_rooms(plan: Plan) -> list[Room]:
+    """The network's group conversations, from its contact graph.
+
+    Friend groups (3-12) and family groups (3-7) are people who all list each other,
+    and everyone in them talks. A work or club room (20-80) is a member's contacts and
+    their friends, most of whom do not know one another, and few talk: in real groups
+    most members lurk. A public room (100-300) is anyone, strangers to one another, with
+    a few regulars who keep it going."""
+    rng, people = plan.rng, plan.network.people
+    names = sorted(n for n in people if n not in plan.actors and n != HUB)
+    rooms: list[Room] = []
+    for kind, count, sizes in (("friend-group", len(names) // 12, (3, 12)),
+                               ("family-group", len(names) // 30, (3, 7))):
+        for seed in rng.sample(names, min(len(names), max(2, count))):
+            members = _clique(people, people[seed], rng.randint(*sizes), rng)
+            if len(members) >= 3:
+                rooms.append(Room(f"{kind}-{len(rooms)}", kind, members, list(members)))
+    for seed in rng.sample(names, min(len(names), max(2, len(names) // 60))):
+        circle = set(people[seed].contacts)
+        for friend in people[seed].close:
+            circle |= people[friend].contacts
+        pool = sorted(circle - {seed} - set(plan.actors) - {HUB})
+        members = [seed, *rng.sample(pool, min(len(pool), rng.randint(20, 80) - 1))]
+        talkers = [seed, *rng.sample(members[1:], min(len(members) - 1, rng.randint(1, 4)))]
+        rooms.append(Room(f"work-room-{len(rooms)}", "work-room", members, talkers))
+    size = min(len(names) // 2, rng.randint(100, 300))
+    members = rng.sample(names, size)
+    rooms.append(Room(f"public-room-{len(rooms)}", "public-room", members, members[:3]))
+    return rooms
+
+
+def _chat(plan: Plan, room: Room, start: float, lines: int, day: int,
+          speakers: list[str] | None = None) -> float:
+    """``lines`` posts into ``room`` from ``speakers`` (its talkers), a reply every few
+    seconds to minutes; when the chat ends."""
+    rng, people = plan.rng, plan.network.people
+    truth = Truth(spim=False, scenario="groups", trap=room.kind)
+    at = start
+    for _ in range(lines):
+        at += rng.uniform(8, 240)
+        speaker = rng.choice(speakers or room.talkers)
+        text = plan.texts.ham(rng)
+        if rng.random() < 0.04:
+            text = f"{text} {plan.texts.benign_link(rng)}"
+        plan.own(at, people[speaker], room.others(speaker), text, day, truth,
+                 room.conversation)
+    return at
+
+
+def _newcomer(plan: Plan, name: str, index: int, contacts: list[str], day: int) -> Person:
+    """A new account (the ``index``-th, which numbers its addresses): signs up on ``day``
+    and uploads its phone book (``contacts``)."""
+    person = Person(name=name, display=plan.rng.choice(FIRST_NAMES),
+                    home_ip=f"100.126.{index % 250}.{index // 250 + 2}",
+                    mobile_ip=f"10.12.{index % 250}.{index // 250 + 2}",
+                    client=OFFICIAL_CLIENTS[index % len(OFFICIAL_CLIENTS)], wake=9.0,
+                    chattiness=1.0)
+    midnight = plan.start + day * DAY
+    plan.add(midnight + plan.rng.uniform(10, 12) * HOUR,
+             {"type": "contacts", "account": name, "contacts": sorted(contacts)})
+    return person
+
+
+def groups(plan: Plan) -> None:
+    """Group conversations every day (``form_rooms``), and on the last day newcomers,
+    cross-posted announcements and the attacks that use rooms (``group_attacks``).
+
+    Each day a friend group chats once or twice in the evening, a family once, a work
+    room's talkers a few times in office hours and a public room's regulars now and then;
+    in the public room a few members who joined that day say hello. On the last day new
+    accounts join a friend's group (the friend lists them back and invites them; the
+    others have not added them yet) and say hello, other new accounts greet the public
+    room, and members of several rooms post one announcement, with a link to a small
+    local site, to two or three of them."""
+    rng, people = plan.rng, plan.network.people
+    rooms = form_rooms(plan)
+    public = rooms[-1]
+    outside = sorted(set(people) - set(public.members) - set(plan.actors) - {HUB})
+    means = {"friend-group": 1.5, "family-group": 1.0, "work-room": 3.0, "public-room": 4.0}
+    lines = {"friend-group": (3, 10), "family-group": (2, 5), "work-room": (1, 4),
+             "public-room": (1, 3)}
+    hours = {"friend-group": (17, 22.5), "family-group": (11, 21), "work-room": (10, 18),
+             "public-room": (11, 22)}
+    for day in range(plan.days):
+        midnight = plan.start + day * DAY
+        for room in rooms:
+            for _ in range(_poisson(rng, means[room.kind])):
+                _chat(plan, room, midnight + rng.uniform(*hours[room.kind]) * HOUR,
+                      rng.randint(*lines[room.kind]), day)
+        for name in rng.sample(outside, min(len(outside), rng.randint(3, 8))):
+            outside.remove(name)
+            public.members.append(name)
+            at = midnight + rng.uniform(12, 22) * HOUR
+            greeting = rng.choice(GROUP_HELLO).format(name=people[name].display)
+            plan.own(at, people[name], public.others(name), greeting, day,
+                     Truth(spim=False, scenario="groups", trap="public-greeting"),
+                     public.conversation)
+            _chat(plan, public, at, rng.randint(0, 2), day)
+    day = plan.days - 1
+    _newcomers(plan, rooms, day)
+    _cross_posts(plan, rooms, day)
+    group_attacks(plan, rooms)
+
+
+def _newcomers(plan: Plan, rooms: list[Room], day: int) -> None:
+    """New accounts joining a friend's group, and new accounts greeting the public room."""
+    rng, people = plan.rng, plan.network.people
+    midnight = plan.start + day * DAY
+    friends = [r for r in rooms if r.kind == "friend-group"]
+    count = max(2, len(people) // 100)
+    for k, room in enumerate(rng.sample(friends, min(count, len(friends)))):
+        person = _newcomer(plan, f"newcomer-{k}", k, room.members, day)
+        inviter = people[room.members[0]]
+        at = midnight + rng.uniform(12.5, 18) * HOUR
+        plan.add(at, {"type": "contacts", "account": inviter.name,
+                      "contacts": sorted(inviter.contacts | {person.name})})
+        plan.login(at + 60, person.name, _own_session(person, day), person.client,
+                   plan.session_ip(person, day), owner=True)
+        plan.add(at + 120, {"type": "invite", "sender": inviter.name,
+                            "recipients": [person.name], "conversation": room.conversation,
+                            "session": _own_session(inviter, day),
+                            "client": {"id": inviter.client,
+                                       "ip": plan.session_ip(inviter, day)}},
+                 Truth(spim=False, scenario="groups", trap="friend-invite"))
+        room.members.append(person.name)
+        truth = Truth(spim=False, scenario="groups", trap="newcomer-friends")
+        at += rng.uniform(300, 900)
+        plan.own(at, person, room.others(person.name),
+                 rng.choice(GROUP_HELLO).format(name=person.display), day, truth,
+                 room.conversation)
+        at = _chat(plan, room, at, rng.randint(2, 5), day, room.members[:-1])
+        for _ in range(rng.randint(1, 3)):
+            at += rng.uniform(30, 300)
+            plan.own(at, person, room.others(person.name), plan.texts.ham(rng), day, truth,
+                     room.conversation)
+    public = rooms[-1]
+    for k in range(count):
+        known = rng.sample(sorted(people), rng.randint(0, 3))
+        person = _newcomer(plan, f"joiner-{k}", count + k, known, day)
+        at = midnight + rng.uniform(12.5, 20) * HOUR
+        plan.login(at, person.name, _own_session(person, day), person.client,
+                   plan.session_ip(person, day), owner=True)
+        public.members.append(person.name)
+        plan.own(at + rng.uniform(60, 600), person, public.others(person.name),
+                 rng.choice(GROUP_HELLO).format(name=person.display), day,
+                 Truth(spim=False, scenario="groups", trap="newcomer-public"),
+                 public.conversation)
+
+
+def _cross_posts(plan: Plan, rooms: list[Room], day: int) -> None:
+    """Members of several rooms posting one announcement to two or three of them."""
+    rng, people = plan.rng, plan.network.people
+    joined: dict[str, list[Room]] = {}
+    for room in rooms:
+        for member in room.members:
+            if member in people:
+                joined.setdefault(member, []).append(room)
+    several = sorted(n for n, rs in joined.items() if len(rs) >= 2 and n not in plan.actors)
+    truth = Truth(spim=False, scenario="groups", trap="cross-post")
+    for name in rng.sample(several, min(len(several), max(3, len(people) // 100))):
+        text = rng.choice(ANNOUNCEMENTS).format(site=rng.choice(COMMUNITY_SITES),
+                                                n=rng.randrange(10**4))
+        at = plan.attack_day + rng.uniform(12, 20) * HOUR
+        picked = rng.sample(joined[name], min(len(joined[name]), rng.randint(2, 3)))
+        for room in picked:
+            at += rng.uniform(20, 120)
+            plan.own(at, people[name], room.others(name), text, day, truth,
+                     room.conversation)
+
+
+def group_attacks(plan: Plan, rooms: list[Room]) -> None:
+    """Spim through rooms, on the last day, with promotion links.
+
+    ``group-bots``: a new account creates rooms of strangers (invites them) and pitches in
+    each. ``group-rotate``: one conversation, its members rotated between posts, so that
+    each post reaches some new strangers. ``group-socks``: a bot whose three socks (new
+    accounts that each wrote it a line) are put in every room it creates, to vouch for it.
+    ``group-hijack``: a hijacked member, from a hosting network, posts into all its rooms.
+    The socks are actors of their own (``group-socks-crew``): they write to nobody but
+    the bot, so their row says "never contained", and an action on one is no innocent's."""
+    rng, people = plan.rng, plan.network.people
+    targets = sorted(n for n in people if n not in plan.actors and n != HUB)
+    count = max(2, len(people) // 500)
+
+    def pitch(n: int) -> str:
+        return rng.choice(GROUP_PITCH).format(domain=PROMO_DOMAINS[n % len(PROMO_DOMAINS)],
+                                              n=rng.randrange(10**6))
+
+    def spam_rooms(bot: str, n: int, truth: Truth, ip: str, at: float, crew: list[str]
+                   ) -> None:
+        for k in range(4):
+            conversation = f"{bot}-room{k}"
+            members = [*crew, *rng.sample(targets, rng.randint(30, 60))]
+            at += rng.uniform(30, 300)
+            plan.add(at, {"type": "invite", "sender": bot, "recipients": members,
+                          "conversation": conversation, "session": bot,
+                          "client": {"id": "bulkbot", "ip": ip}}, truth)
+            for _ in range(3):
+                at += rng.uniform(60, 600)
+                plan.send(at, bot, members, pitch(n), bot, "bulkbot", ip, truth,
+                          conversation)
+
+    for n in range(count):
+        bot = f"room-bot{n}"
+        truth, ip, at = _bot(plan, bot, "group-bots", n, (9, 18))
+        spam_rooms(bot, n, truth, ip, at, [])
+    for n in range(count):
+        bot = f"rotate-bot{n}"
+        truth, ip, at = _bot(plan, bot, "group-rotate", n, (9, 18))
+        members = rng.sample(targets, 25)
+        for _ in range(15):
+            at += rng.uniform(60, 600)
+            plan.send(at, bot, list(members), pitch(n), bot, "bulkbot", ip, truth,
+                      f"{bot}-room")
+            for gone in rng.sample(range(len(members)), 8):
+                members[gone] = rng.choice(targets)
+    for n in range(count):
+        bot = f"sock-bot{n}"
+        socks = [f"{bot}-sock{k}" for k in range(3)]
+        truth, ip, at = _bot(plan, bot, "group-socks", n, (9, 18))
+        for sock in socks:  # each sock writes the bot a line: its voucher
+            plan.bots.add(sock)
+            plan.actors[sock] = "group-socks-crew"
+            at += rng.uniform(10, 60)
+            plan.login(at, sock, sock, "bulkbot", ip)
+            plan.add(at + 5, {"type": "message", "sender": sock, "recipients": [bot],
+                              "text": plan.texts.ham(rng), "session": sock,
+                              "client": {"id": "bulkbot", "ip": ip}})
+        spam_rooms(bot, n, truth, ip, at + HOUR, socks)
+    joined = {m: [r for r in rooms if m in r.members] for m in targets}
+    several = sorted(m for m, rs in joined.items() if len(rs) >= 2)
+    for n, name in enumerate(rng.sample(several, min(len(several), count))):
+        plan.actors[name] = "group-hijack"
+        truth = Truth(spim=True, scenario="group-hijack", actor=name)
+        client = rng.choice(OFFICIAL_CLIENTS)
+        ip = f"{HOSTING_NETWORKS[n % len(HOSTING_NETWORKS)]}.{rng.randrange(2, 250)}"
+        session = f"{name}-group-hijack"
+        at = plan.attack_day + rng.uniform(11, 17) * HOUR
+        plan.login(at, name, session, client, ip)
+        for room in joined[name]:
+            at += rng.uniform(5, 30)
+            plan.send(at, name, room.others(name), pitch(n), session, client, ip, truth,
+                      room.conversation)
+
+
 def installed_today(plan: Plan) -> None:
     """spimguard installed on the morning of the last day: the days before happened (the
     attackers harvested, people made friends) but it saw none of them, except the contact
@@ -438,7 +738,7 @@ def installed_today(plan: Plan) -> None:
 
 ATTACKS: dict[str, Callable[[Plan], None]] = {
     "hijack": hijack, "bots": bots, "phish": phish, "benign-bulk": benign_bulk,
-    "adversarial": adversarial, "viral": viral, "hard-ham": hard_ham}
+    "adversarial": adversarial, "viral": viral, "hard-ham": hard_ham, "groups": groups}
 SCENARIOS: dict[str, tuple[str, ...]] = {
     **{name: (name,) for name in ATTACKS},
     "mixed": ("hijack", "bots", "phish", "benign-bulk"),
