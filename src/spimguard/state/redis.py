@@ -1050,9 +1050,9 @@ class RedisState:
                 hashed.listable(query.key)
                 pipe.zrange(key, 0, -1, withscores=True)
                 plans.append((query, None))
-            elif (place := lodging(query.key)) is not None:
+            elif (place := self._lodged_at(query.key)) is not None:
                 # In its host's hash, or (larger, or not written since the upgrade) its own key.
-                pipe.hget(self._k(place[0]), lodged_field(place[1]))
+                pipe.hget(*place)
                 pipe.get(key)
                 plans.append((query, "lodged"))
             else:
@@ -1197,11 +1197,9 @@ class RedisState:
                 if op.entries:
                     out.append(("sg.lappend", key, self._k(_log_count(op.key)), op.keep,
                                 *op.entries))
-            elif isinstance(op, Put | Delete) and (place := lodging(op.key)) is not None:
-                host, field = self._k(place[0]), lodged_field(place[1])
-                out.extend(_lodged_commands(key, host, field, _stored(op, now), op.ttl,
-                                            self._compact) if isinstance(op, Put)
-                           else _lodged_commands(key, host, field, None, 0.0, self._compact))
+            elif isinstance(op, Put | Delete) and (place := self._lodged_at(op.key)) is not None:
+                body, ttl = (_stored(op, now), op.ttl) if isinstance(op, Put) else (None, 0.0)
+                out.extend(_lodged_commands(key, *place, body, ttl, self._compact))
             elif isinstance(op, Put):
                 out.append(("SET", key, _stored(op, now), "EX", _seconds(op.ttl)))
             elif isinstance(op, Delete):
@@ -1227,13 +1225,15 @@ class RedisState:
                  repr(float(op.ttl)), op.cap, _seconds(op.ttl),
                  hashed.packed(self._hasher.fresh(op.members)))]
 
-    def _hashed_place(self, key: str) -> tuple[str, bytes]:
-        """Where a hashed set may be lodged (``ops.lodged_keyspace``): its host record's
-        key and field there; its own key and no field if it is not."""
+    def _lodged_at(self, key: str) -> tuple[str, bytes] | None:
+        """Where the value or hashed set at ``key`` may be lodged (``ops.lodging``): its
+        host record's key (in the namespace) and its field there; None if not lodged."""
         place = lodging(key)
-        if place is None:
-            return self._k(key), b""
-        return self._k(place[0]), lodged_field(place[1])
+        return None if place is None else (self._k(place[0]), lodged_field(place[1]))
+
+    def _hashed_place(self, key: str) -> tuple[str, bytes]:
+        """Where a hashed set may be lodged: ``_lodged_at``, else its own key and no field."""
+        return self._lodged_at(key) or (self._k(key), b"")
 
     def write(self, writes: Sequence[Write], now: float) -> None:
         commands = self._commands(writes, now)
@@ -1289,10 +1289,9 @@ class RedisState:
             checks = [(k, v) for k, v in self._seen.items() if k in rewritten]
             args: list[Any] = [self.owner, outbox, _FINISHED_MS, len(checks)]
             for key, expected in checks:  # where the read found it (``_COMMIT``'s ``held``)
-                place = lodging(key)
+                place = self._lodged_at(key)
                 args += ([self._k(key), "", "", expected] if place is None
-                         else [self._k(place[0]), lodged_field(place[1]), self._k(key),
-                               expected])
+                         else [*place, self._k(key), expected])
             return self._commit(keys=[self._claim_key(event_id)], args=args + _flat(commands))
 
         try:
