@@ -109,6 +109,7 @@ from .ops import (
     lodging,
     side_of,
     sided_keyspaces,
+    since,
     split,
 )
 from .shared import LEASE_MS, Claim
@@ -591,14 +592,14 @@ for i = 4 + count, #ARGV, 3 do
 end
 return out
 """
-# A log's entries after a number (``Since``): its count and the entries it keeps, read in
-# one step as ``lappend`` writes them (false: not all kept, or the count went back: the
-# log lost, ``ops.since``). KEYS: the list, the count; ARGV: the number.
+# A log's entries after a number (``Since``): its count and the last entries it keeps,
+# as many as the reader is behind (all kept if fewer: LRANGE clamps), read in one step as
+# ``lappend`` writes them; ``ops.since`` judges the reply. KEYS: the list, the count;
+# ARGV: the number.
 _SINCE = """
 local count = tonumber(redis.call('GET', KEYS[2]) or '0')
 local behind = count - tonumber(ARGV[1])
-if behind == 0 then return {count, {}} end
-if behind < 0 or behind > redis.call('LLEN', KEYS[1]) then return {count, false} end
+if behind <= 0 then return {count, {}} end
 return {count, redis.call('LRANGE', KEYS[1], -behind, -1)}
 """
 _HASH_KEY = "state-key:member-hash"  # under the namespace; see the module's docstring
@@ -1068,9 +1069,8 @@ class RedisState:
         if isinstance(query, Since):
             if query.after is None:
                 return int(reply or 0), ()
-            count, entries = reply
-            return int(count), (None if entries is None
-                                else tuple(e.decode("utf-8", "surrogatepass") for e in entries))
+            count, kept = reply
+            return since(query, int(count), [e.decode("utf-8", "surrogatepass") for e in kept])
         if isinstance(query, Count):
             if extra is None:
                 return float(sum(float(v) for v in reply if v is not None))
