@@ -163,8 +163,9 @@ class SQLiteState:
         # engine reads each one, the very list it planned, once an event, and such a read
         # looks none of its queries up. Checking them in ``_known`` was ~50 probes a
         # message into a set of up to ``cached`` queries, each a cache miss: 2-3 % of the
-        # engine's CPU on the mixed load. Emptied with ``_known``, and at every commit (the
-        # lists are one batch's: kept longer, they would keep its plans alive).
+        # engine's CPU on the mixed load. Emptied at every ``_let_go``: whenever a held key
+        # may go, and at every commit (the lists are one batch's: kept longer, they would
+        # keep its plans alive).
         self._planned: dict[int, Sequence[Query]] = {}
         self._changed_values: set[str] = set()
         self._changed_counters: set[str] = set()
@@ -523,16 +524,16 @@ class SQLiteState:
             changed.clear()
 
     def _let_go(self, everything: bool = False) -> None:
-        """Drop held keys: all of them, or the oldest half once past the bound."""
+        """Drop held keys: all of them, or the oldest half once past the bound; and the
+        batch's planned reads (called at every commit, and whenever held keys may go)."""
+        self._planned.clear()
         if everything or len(self._known) > self._cached:
             self._known.clear()
-            self._planned.clear()
         if everything:
             self._hot = self._fresh_hot()
             self._held.clear()
         elif len(self._held) > self._cached:
             self._known.clear()
-            self._planned.clear()
             oldest = list(self._held)[: len(self._held) // 2]
             for key in oldest:
                 self._hot.forget(key)
@@ -546,7 +547,6 @@ class SQLiteState:
             self._conn.commit()
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state commit failed: {exc}") from exc
-        self._planned.clear()
         self._let_go()
 
     def rollback(self) -> None:
