@@ -441,10 +441,14 @@ class MemoryState:
                     sided.contains(record, side, sides, query.members, now))
         return self._distinct(query, now), self._contains(query, now)
 
+    def _log(self, key: str) -> bytes | None:
+        """A log's stored form (``ops.encode_log``): one value, its expiry (never) dropped."""
+        held = self._values.get(key)
+        return None if held is None else held[_DOUBLE.size:]
+
     def _since(self, query: Since, now: float) -> tuple[int, Any]:
         """A log (``Append``), kept as one value: its count, or its entries too."""
-        held = self._values.get(query.key)
-        stored = None if held is None else held[_DOUBLE.size:]
+        stored = self._log(query.key)
         if query.after is None:
             return log_count(stored), ()
         return since(query, *decode_log(stored))
@@ -588,8 +592,7 @@ class MemoryState:
     def _append(self, op: Append, now: float) -> None:
         """The log's entries and count rewritten as one value: a log is short (``keep``)
         and appended to only when a learner changes."""
-        held = self._values.get(op.key)
-        count, entries = decode_log(None if held is None else held[_DOUBLE.size:])
+        count, entries = decode_log(self._log(op.key))
         entries.extend(op.entries)
         self._values[op.key] = _stamped(encode_log(count + len(op.entries), entries[-op.keep:]),
                                         now + FOREVER)
