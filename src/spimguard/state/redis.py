@@ -407,9 +407,7 @@ end
 local function lappend(key, count, keep, ...)
   local entries = {...}
   redis.call('INCRBY', count, #entries)
-  for i = 1, #entries, 2000 do
-    redis.call('RPUSH', key, unpack(entries, i, math.min(i + 1999, #entries)))
-  end
+  hcall('RPUSH', key, entries)
   redis.call('LTRIM', key, -tonumber(keep), -1)
 end
 -- false if the command is a check of the hash key (sent before any hashed write) and
