@@ -201,19 +201,15 @@ _HASHED = _LAYOUT + """
 local function extend(key, seconds)
   if redis.call('TTL', key) < tonumber(seconds) then redis.call('EXPIRE', key, seconds) end
 end
--- A value lodged in its host record's hash (``RedisState._lodged_commands``): its field
--- set, the host's EXPIRE extended, the value's own key (of before, or of a larger value)
--- gone, so a value is always in one place.
-local function lput(key, field, body, seconds, own)
-  redis.call('HSET', key, field, body)
-  extend(key, seconds)
-  redis.call('DEL', own)
-end
--- A hashed set's new value put where it fits: its host's field while no longer than the
--- host's compact encoding takes (``limit``), else its own key; the other place cleared.
+-- A lodged value's or hashed set's new stored form put where it fits
+-- (``RedisState._lodged_commands``): its host record's field (``field``, '' for none)
+-- while no longer than the host's compact encoding takes (``limit``), the host's EXPIRE
+-- extended, else its own key; the other place cleared, so it is always in one.
 local function hstore(own, host, field, limit, blob, seconds)
   if field ~= '' and #blob <= tonumber(limit) then
-    lput(host, field, blob, seconds, own)
+    redis.call('HSET', host, field, blob)
+    extend(host, seconds)
+    redis.call('DEL', own)
   else
     redis.call('SET', own, blob, 'EX', seconds)
     if field ~= '' then redis.call('HDEL', host, field) end
@@ -421,7 +417,7 @@ local function apply(command)
   elseif name == 'sg.hremove' then hremove(unpack(command, 2))
   elseif name == 'sg.mtrim' then mtrim(command[2], command[3])
   elseif name == 'sg.stouch' then stouch(unpack(command, 2))
-  elseif name == 'sg.lput' then lput(unpack(command, 2))
+  elseif name == 'sg.hstore' then hstore(unpack(command, 2))
   elseif name == 'sg.lappend' then lappend(unpack(command, 2))
   else redis.call(unpack(command)) end
   return true
@@ -718,15 +714,14 @@ def _stored(put: Put, now: float) -> bytes:
 def _lodged_commands(key: str, host: str, field: bytes, body: bytes | None, ttl: float,
                      limit: int) -> list[tuple[Any, ...]]:
     """A lodged value's or hashed set's write of ``body`` (None: its deletion), as stored
-    (``ops.lodged_keyspace``): a field of its host record's hash (``lput``) while no
-    longer than ``limit`` (the host's compact encoding's), else a key of its own; either
-    way the other place is cleared, so a read finds it in one (its own key, left by a node
-    of the earlier release, is moved at its next write: no scan)."""
+    (``ops.lodged_keyspace``): a field of its host record's hash while no longer than
+    ``limit`` (the host's compact encoding's), else a key of its own (``hstore``, the one
+    rule for a value and a set touched in Lua); either way the other place is cleared, so
+    a read finds it in one (its own key, left by a node of the earlier release, is moved
+    at its next write: no scan)."""
     if body is None:
         return [("HDEL", host, field), ("DEL", key)]
-    if len(body) > limit:
-        return [("HDEL", host, field), ("SET", key, body, "EX", _seconds(ttl))]
-    return [("sg.lput", host, field, body, _seconds(ttl), key)]
+    return [("sg.hstore", key, host, field, limit, body, _seconds(ttl))]
 
 
 def _zadd(key: str, flags: tuple[str, ...], members: Sequence[str], now: float,
