@@ -282,6 +282,12 @@ class _Plan(NamedTuple):
     back: tuple[Contains, ...] = ()  # messages: ``accounts.listed_back``
 
 
+def _bands_only(keys: tuple[str, ...]) -> _Plan:
+    """A report's plan: the band keys' reads are all it reads."""
+    bands = _reads(keys)
+    return _Plan(keys, bands, bands)
+
+
 def decay_factor(since: float, now: float, half_life: float) -> float:
     """What a count kept since ``since`` is worth at ``now`` (one power for all of a
     cluster's counts, which share their time)."""
@@ -316,12 +322,11 @@ class BulkDetector:
             bands, (ties, back) = _reads(keys), shared_ties(ctx, event)
             return _Plan(keys, bands, (*bands, *ties, *back), ties, back)
         if isinstance(event, Report) and ctx.reported and self.name in ctx.reported.keep:
-            keys = tuple(ctx.reported.keep[self.name].decode().split())
-            return _Plan(keys, _reads(keys), _reads(keys))
+            return _bands_only(tuple(ctx.reported.keep[self.name].decode().split()))
         if isinstance(event, Report) and sealed(ctx.reported) and event.text.strip():
             # An encrypted message, never clustered: its reporter's client sent the words.
             keys = text_keys(view(event.text), names_of((event.reporter,)), self.cfg)
-            return _Plan(keys, _reads(keys), _reads(keys)) if keys is not None else None
+            return _bands_only(keys) if keys is not None else None
         return None
 
     def reads(self, ctx: Context) -> Sequence[Query]:

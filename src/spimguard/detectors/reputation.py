@@ -279,8 +279,8 @@ class ReputationDetector:
                           ) if plan.ties else ()
         held = outcome.action in ("hold", "block")
         for domain in plan.domains:
-            queries = self._queries(domain)
-            if facts[queries[0]] is None:
+            first, _, _, ever_held, *_ = self._queries(domain)
+            if facts[first] is None:
                 out.append(Put(_first(domain), event.ts, _FIRST_SEEN_TTL))
             out.append(Touch(_senders(domain), (event.sender,), self.cfg.spread_window,
                              self.cfg.senders_cap))
@@ -294,7 +294,7 @@ class ReputationDetector:
                                  self.cfg.senders_cap))
             # The share's denominator: the domain's senders once it has been held (only
             # then: no state for the many domains no held message carried).
-            if held or facts[queries[3]]:
+            if held or facts[ever_held]:
                 out.append(Touch(_since_held(domain), (event.sender,), self.cfg.held_window,
                                  self.cfg.senders_cap))
         return out

@@ -132,11 +132,11 @@ def told(cfg: TakeoverSettings, profile: dict[str, Any], event: AccountInfo) -> 
     return profile
 
 
-def behaviour(cfg: TakeoverSettings, message: Message, view: MessageView | None, code: str,
+def behaviour(cfg: TakeoverSettings, message: Message, view: MessageView, code: str,
               profile: dict[str, Any]) -> list[Signal]:
     """BEHAVIOUR_CHANGE against a mature profile (``mature_messages``); ``code``: the
     text's ``script``."""
-    if profile.get("msgs", 0) < cfg.mature_messages or view is None:
+    if profile.get("msgs", 0) < cfg.mature_messages:
         return []
     changes = []
     domains = profile.get("domains", [])
