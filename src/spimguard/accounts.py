@@ -508,7 +508,8 @@ def room_carried(members: Standing, checked: Sequence[str], room: str,
                           room)
     if found.strangers or found.unvouched or len(vouching) == everyone:
         return Carried(found, ())
-    mine = [m for m in checked if m in vouching and m not in elsewhere]
+    spent = set(elsewhere)
+    mine = [m for m in checked if m in vouching and m not in spent]
     return Carried(found, (*mine, *(room + _CARRIED + m for m in mine)))
 
 
