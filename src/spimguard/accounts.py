@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from .events import Message
 from .state.ops import (
     Contains,
     Delete,
@@ -390,6 +391,14 @@ def standing(recipients: Sequence[str], queries: tuple[Contains, Contains],
 # messenger has, what a throwaway has only with as many socks of its own). Half of a real
 # group lurks: a newcomer whose posts its talkers answered is a member (review, session 13).
 ROOM_VOUCHERS = 3
+
+
+def in_room(message: Message) -> bool:
+    """Whether the message is a post to a group conversation (a room: ``room``), which
+    the detectors that count targets count as one: one with a conversation and more
+    than one recipient. A conversation of one recipient is a chat between two, and its
+    recipient is a target like any other."""
+    return bool(message.conversation) and len(message.recipients) > 1
 
 
 def room(conversation: str, members: Sequence[str]) -> str:

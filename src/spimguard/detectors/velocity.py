@@ -197,7 +197,7 @@ class VelocityDetector:
     def _make_plan(self, ctx: Context, message: Message) -> _Plan:
         cfg, sender = self.cfg, message.sender
         carried = None
-        if message.conversation and len(message.recipients) > 1:
+        if accounts.in_room(message):
             people: tuple[str, ...] = (accounts.room(message.conversation,
                                                      message.recipients),)
             # The members' ties: the queries bulk and reputation ask of the same message.
