@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from .events import Message
 from .state.ops import (
     Contains,
     Delete,
@@ -392,6 +393,14 @@ def standing(recipients: Sequence[str], queries: tuple[Contains, Contains],
 ROOM_VOUCHERS = 3
 
 
+def in_room(message: Message) -> bool:
+    """Whether the message is a post to a group conversation (a room: ``room``), which
+    the detectors that count targets count as one: one with a conversation and more
+    than one recipient. A conversation of one recipient is a chat between two, and its
+    recipient is a target like any other."""
+    return bool(message.conversation) and len(message.recipients) > 1
+
+
 def room(conversation: str, members: Sequence[str]) -> str:
     """The name a group conversation's post is counted under: its conversation and who is
     in it. A room is the people in it; the same conversation with other members reaches
@@ -508,7 +517,8 @@ def room_carried(members: Standing, checked: Sequence[str], room: str,
                           room)
     if found.strangers or found.unvouched or len(vouching) == everyone:
         return Carried(found, ())
-    mine = [m for m in checked if m in vouching and m not in elsewhere]
+    spent = set(elsewhere)
+    mine = [m for m in checked if m in vouching and m not in spent]
     return Carried(found, (*mine, *(room + _CARRIED + m for m in mine)))
 
 

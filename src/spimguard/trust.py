@@ -280,27 +280,30 @@ def net(state: dict[str, Any]) -> float:
     return max(-1.0, min(1.0, total))
 
 
-def _parts(facts: Sequence[Any], now: float, cfg: TrustConfig) -> tuple[float, float, list[str]]:
-    """(age, standing · record, why) of a reporter (``facts``: ``standing_reads``)."""
+def _parts(facts: Sequence[Any], now: float, cfg: TrustConfig
+           ) -> tuple[float, float, list[str], float | None]:
+    """(age, standing · record, why, seconds since first seen: None, never) of a
+    reporter (``facts``: ``standing_reads``)."""
     stored, good, bad = facts
     restricted, first = accounts.restrictions_of(stored, now), accounts.first_seen_of(stored, now)
+    seen = None if first is None else now - first
     weight = min(cfg.max_record_weight, 2 * (good + 1) / (good + bad + 2))
     why = [f"record {good:.0f} agreed, {bad:.0f} overturned"]
     age = 1.0
-    if first is None or now - first < cfg.new_reporter_age:
+    if seen is None or seen < cfg.new_reporter_age:
         age = cfg.new_weight
         why.append("a new account")
     if restricted:
         weight *= cfg.suspect_weight
         why.append("under restriction")
-    return age, weight, why
+    return age, weight, why, seen
 
 
 def standing(facts: Sequence[Any], now: float, cfg: TrustConfig) -> tuple[float, str]:
     """What a report of this reporter weighs at ``now`` (``facts``: the answers to
     ``standing_reads``) before the checks of the one message it reports (its footprint
     among them), and why."""
-    age, weight, why = _parts(facts, now, cfg)
+    age, weight, why, _ = _parts(facts, now, cfg)
     return age * weight, ", ".join(why)
 
 
@@ -379,23 +382,21 @@ def _weight(report: Report, reported: LogEntry | None, state: dict[str, Any],
         return 1.0, "an operator's decision", "", True
     if reported.account == who:
         return 0.0, "the sender reported its own message", None, False
-    if not received(reported.keep.get(KEEP, b""), who):
+    kept = reported.keep.get(KEEP, b"")
+    if not received(kept, who):
         return 0.0, "the reporter did not receive the message", None, False
     if any(who in state.get(label, {}) for label in ("spam", "ham")):
         return 0.0, "the reporter already reported this message", None, False
     daily, talked, wrote, alone, *standing_facts = (facts[q] for q in reads(report)[1:])
     if daily >= cfg.reporter_daily_cap:
         return 0.0, f"over {cfg.reporter_daily_cap} reports today", None, False
-    age, weight, why = _parts(standing_facts, report.ts, cfg)
-    kept = reported.keep.get(KEEP, b"")
+    age, weight, why, seen = _parts(standing_facts, report.ts, cfg)
     n, circle, abroad = _footprint(talked, reported.account, who, state, report.label, kept,
                                    cfg)
     lived = 1.0 if n >= cfg.full_footprint else n / cfg.full_footprint
     weight *= min(age, cfg.new_weight + (1 - cfg.new_weight) * lived)
     why.append(f"{n:.1f} correspondents of its own")
-    first = accounts.first_seen_of(standing_facts[0], report.ts)
-    person = voice(None if first is None else report.ts - first, abroad, wrote,
-                   {reported.account, who, *state.get(report.label, {})}, cfg)
+    person = voice(seen, abroad, wrote, {reported.account, who, *state.get(report.label, {})}, cfg)
     if not n:  # no life apart from the sender and the other reporters: one voice
         alike = state.get("alike", {}).get(report.label, 0.0)
         if alike:

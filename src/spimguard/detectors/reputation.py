@@ -193,7 +193,7 @@ class ReputationDetector:
         ties = None
         back: tuple[Contains, ...] = ()
         if isinstance(event, Message):
-            if event.conversation and len(event.recipients) > 1:
+            if accounts.in_room(event):
                 people = (f"conv:{event.conversation}",)
             else:
                 people = ctx.to

@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from .. import accounts
 from ..config import Config
 from ..signals import Signal
 from ..state.ops import Contains, Distinct, Query, Touch, Write
@@ -101,7 +102,7 @@ class SealedBulkDetector:
         if message is None or not message.encrypted or not message.session:
             return None
         cfg = self.cfg
-        if message.conversation and len(message.recipients) > 1:
+        if accounts.in_room(message):
             targets: tuple[str, ...] = (f"conv:{message.conversation}",)
         else:
             targets = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]

@@ -197,7 +197,7 @@ class VelocityDetector:
     def _make_plan(self, ctx: Context, message: Message) -> _Plan:
         cfg, sender = self.cfg, message.sender
         carried = None
-        if message.conversation and len(message.recipients) > 1:
+        if accounts.in_room(message):
             people: tuple[str, ...] = (accounts.room(message.conversation,
                                                      message.recipients),)
             # The members' ties: the queries bulk and reputation ask of the same message.
@@ -218,10 +218,10 @@ class VelocityDetector:
                    Tally(_unvouched(sender), cfg.unvouched_window, reached))
         counted = (Incr(_msgs(sender), 1.0, 10.0, cfg.rate_window * 2),
                    Touch(_targets(sender), people, cfg.fanout_window, cfg.set_cap))
-        reads = (*windows, *ties, *back) if carried is None else (*windows, *ties, *back,
-                                                                    carried)
+        own: tuple[Query, ...] = () if carried is None else (carried,)
         return _Plan(people, *windows, ties, back, carried,
-                     len(set(message.recipients)) if carried else 0, reads, counted)
+                     0 if carried is None else len(set(message.recipients)),
+                     (*windows, *ties, *back, *own), counted)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         message = ctx.message
