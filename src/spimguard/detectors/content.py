@@ -44,9 +44,9 @@ from ..model import scorer
 from ..model.features import batch_parts, parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
-from ..state.ops import FOREVER, Contains, Get, Members, Put, Query, Touch, Write
+from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
 from ..text import names_of, view
-from .base import Context, Facts, Outcome, learnt, sealed, settings
+from .base import Context, Facts, Outcome, learnt, remembered_now, sealed, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +153,9 @@ class ContentDetector:
         changed them), as ``rebuild`` would: one still in the index, with its value, at
         its stored a_m, one no longer there at none (``_Remembered``). The delta is a sum
         of integer terms (``OnlineDelta``), so the result is the rebuild's bit for bit."""
-        asked = tuple(keys)
-        found = read([Contains(_INDEX, asked), *[Get(_report_key(k)) for k in asked]])
-        for key, remembered, value in zip(asked, found[0], found[1:], strict=True):
-            self._remembered.hold(key, msgspec.convert(value, Reported)
-                                  if remembered and value is not None else None)
+        for key, value in remembered_now(read, _INDEX, _report_key, keys):
+            self._remembered.hold(key, None if value is None
+                                  else msgspec.convert(value, Reported))
         self._remembered.fold()
         return True
 
