@@ -604,21 +604,18 @@ class Engine:
         and however often it is read. What expired or left a capped set without a change
         being logged is dropped by the rebuild at the next maintenance, here as on the
         node that made the change."""
-        count, entries = self._read([Since(LEARNT, seen)], self.clock)[0]
+        def read(queries: Sequence[Query]) -> list[Any]:
+            return self.state.read(queries, self.clock)
+
+        count, entries = read([Since(LEARNT, seen)])[0]
         found = None if entries is None else changes(entries)
         if found is None:
             self._rebuild_learners()
             return int(count)
-
-        def read(queries: Sequence[Query]) -> list[Any]:
-            return self.state.read(queries, self.clock)
-
         learners = {d.name: d for d in self.detectors if isinstance(d, Learner)}
         for name, keys in found.items():
-            learner = learners.get(name)
-            if learner is not None and not learner.update(read, keys):
-                self._rebuild_learners()
-                break
+            if name in learners:
+                learners[name].update(read, keys)
         return int(count)
 
     def _rebuild_learners(self) -> None:

@@ -110,12 +110,11 @@ class Learner(Protocol):
     def rebuild(self, read: Callable[[Sequence[Query]], list[Any]]) -> None: ...
 
     def update(self, read: Callable[[Sequence[Query]], list[Any]], keys: Sequence[str]
-               ) -> bool:
+               ) -> None:
         """Read the remembered messages ``keys`` again and hold what state holds of them
         now, as a ``rebuild`` would: the state afterwards is the same, bit for bit, as
         after a rebuild, whatever order the changes came in and however often one is
-        read. False when that cannot be told from those messages alone (the caller
-        rebuilds)."""
+        read."""
         ...
 
     # A learner adds ``learnt(name, keys)`` to its writes whenever it changes learnt

@@ -148,7 +148,7 @@ class ContentDetector:
         self.online, self._remembered = online, remembered
 
     def update(self, read: Callable[[Sequence[Query]], list[Any]], keys: Sequence[str]
-               ) -> bool:
+               ) -> None:
         """Hold what state holds now of the reported messages ``keys`` (another node
         changed them), as ``rebuild`` would: one still in the index, with its value, at
         its stored a_m, one no longer there at none (``_Remembered``). The delta is a sum
@@ -157,7 +157,6 @@ class ContentDetector:
             self._remembered.hold(key, None if value is None
                                   else msgspec.convert(value, Reported))
         self._remembered.fold()
-        return True
 
     def imported(self, exported: Exported) -> Put:
         """The write that makes learnt weights from another installation count here."""

@@ -142,7 +142,7 @@ class WavesDetector:
         self.index = index
 
     def update(self, read: Callable[[Sequence[Query]], list[Any]], keys: Sequence[str]
-               ) -> bool:
+               ) -> None:
         """Hold what state holds now of the reported messages ``keys`` (another node
         changed them), as ``rebuild`` would: one still in the index's member set at its
         stored value, one no longer there out. The index drops past ``max_remembered`` as
@@ -153,7 +153,6 @@ class WavesDetector:
                 self.index.drop(key)
             else:
                 self.index.put(msgspec.convert(value, Reported).entry(key))
-        return True
 
     # -- a batch -------------------------------------------------------------------------
     def prepare(self, batch: Sequence[Context]) -> None:
