@@ -117,11 +117,15 @@ class ContentDetector:
         self._floor = float(self._x[0])  # log-odds at and below which content adds nothing
         self._points = np.array([0.0, policy.warn, policy.hold, policy.block])
         self._weight = config.weight("CONTENT_SPAM") or 1.0
-        self.online = self._online()
-        self._remembered = _Remembered(self.online, cfg.max_remembered)
+        self._remembered = _Remembered(self._online(), cfg.max_remembered)
         self._ttl = cfg.remember_days * _DAY
 
     # -- learnt state ------------------------------------------------------------------
+    @property
+    def online(self) -> OnlineDelta:
+        """The online part: the delta of the reported messages held (``_Remembered``)."""
+        return self._remembered.online
+
     def _online(self) -> OnlineDelta:
         cfg = self.cfg
         return OnlineDelta(self.model.bits, cfg.learn_rate, cfg.max_delta,
@@ -145,7 +149,7 @@ class ContentDetector:
         remembered.fold()
         if imported:
             online.add_array(imported["buckets"], imported["values"])
-        self.online, self._remembered = online, remembered
+        self._remembered = remembered
 
     def update(self, read: Callable[[Sequence[Query]], list[Any]], keys: Sequence[str]
                ) -> None:
