@@ -118,7 +118,6 @@ class _Planned(NamedTuple):
     own: tuple[Query, ...]  # ``_own_reads``
     active: list[Detector]  # the detectors whose reads did not fail
     queries: list[Query]  # every read, each once
-    touched: tuple[Query, ...]  # ``_own_touches``: held with the reads, never read
 
 
 @dataclass
@@ -351,7 +350,7 @@ class Engine:
             except Exception:
                 log.exception("detector %s failed reading for event %s", detector.name,
                               event.id)
-        return _Planned(ctx, own, active, list(dict.fromkeys(queries)), self._own_touches(ctx))
+        return _Planned(ctx, own, active, list(dict.fromkeys(queries)))
 
     def _of_recipients(self, recipients: tuple[str, ...]) -> tuple[tuple[str, ...], bytes]:
         """How a message's recipients appear in a text that greets them (``text.names_of``),
@@ -384,11 +383,12 @@ class Engine:
                     for p in ready:
                         p.ctx.scratch.pop(detector.name, None)
         if self._holding is not None:
-            self._holding.hold([part for p in ready for part in (p.queries, p.touched)])
+            self._holding.hold([part for p in ready
+                                for part in (p.queries, _own_touches(p.ctx))])
         return planned
 
     def _judge(self, event: Event, body: str, planned: _Planned | None) -> Result:
-        ctx, own, active, unique, _ = planned or self._plan(event, self._enabled())
+        ctx, own, active, unique = planned or self._plan(event, self._enabled())
         if self._claims:
             claim, answers = self._claims.claim_read(event.id, body, unique, event.ts)
             if not claim.mine:
@@ -506,20 +506,6 @@ class Engine:
         own = shared(ctx, ("engine", event.account), _account_reads, event.account)
         return own + trust.reads(event) if isinstance(event, Report) else own
 
-    def _own_touches(self, ctx: Context) -> tuple[Query, ...]:
-        """The records the event's own writes may add to (``_own_writes``: the recipients'
-        ties, whatever the verdict), as queries naming their keys. ``_plan_batch`` holds
-        them with the batch's reads, so an embedded store loads them in its one statement
-        per table; otherwise each event's write loaded what it missed, one statement an
-        event (with no detector, one message in ten). One tuple for the batch's messages
-        to the same recipients (``shared``). Named only for a store that holds (``Holding``):
-        any other answers each key as it is asked, and would pay for the queries (3 % of
-        the engine's instructions with no detector, memory backend)."""
-        event = ctx.event
-        if self._holding is None or not _teaches_ties(event):
-            return ()
-        return shared(ctx, ("talked", ctx.to), _talked_records, ctx.to)
-
     def _decide(self, event: Event, signals: list[Signal], restrict: dict[str, Any] | None,
                 acting: str) -> tuple[Result, Decision | None]:
         session = acting or getattr(event, "session", "")
@@ -604,21 +590,18 @@ class Engine:
         and however often it is read. What expired or left a capped set without a change
         being logged is dropped by the rebuild at the next maintenance, here as on the
         node that made the change."""
-        count, entries = self._read([Since(LEARNT, seen)], self.clock)[0]
+        def read(queries: Sequence[Query]) -> list[Any]:
+            return self.state.read(queries, self.clock)
+
+        count, entries = read([Since(LEARNT, seen)])[0]
         found = None if entries is None else changes(entries)
         if found is None:
             self._rebuild_learners()
             return int(count)
-
-        def read(queries: Sequence[Query]) -> list[Any]:
-            return self.state.read(queries, self.clock)
-
         learners = {d.name: d for d in self.detectors if isinstance(d, Learner)}
         for name, keys in found.items():
-            learner = learners.get(name)
-            if learner is not None and not learner.update(read, keys):
-                self._rebuild_learners()
-                break
+            if name in learners:
+                learners[name].update(read, keys)
         return int(count)
 
     def _rebuild_learners(self) -> None:
@@ -650,6 +633,20 @@ def _teaches_ties(event: Event) -> TypeGuard[Message]:
     message, not an invitation, to at most ``MAX_TALKED_FANOUT`` recipients."""
     return (isinstance(event, Message) and not isinstance(event, Invite)
             and len(event.recipients) <= accounts.MAX_TALKED_FANOUT)
+
+
+def _own_touches(ctx: Context) -> tuple[Query, ...]:
+    """The records the event's own writes may add to (``Engine._own_writes``: the
+    recipients' ties, whatever the verdict), as queries naming their keys. ``_plan_batch``
+    holds them with the batch's reads, so an embedded store loads them in its one statement
+    per table; otherwise each event's write loaded what it missed, one statement an event
+    (with no detector, one message in ten). One tuple for the batch's messages to the same
+    recipients (``shared``). Named only for a store that holds (``Holding``): any other
+    answers each key as it is asked, and would pay for the queries (3 % of the engine's
+    instructions with no detector, memory backend)."""
+    if not _teaches_ties(ctx.event):
+        return ()
+    return shared(ctx, ("talked", ctx.to), _talked_records, ctx.to)
 
 
 def _talked_records(recipients: tuple[str, ...]) -> tuple[Query, ...]:

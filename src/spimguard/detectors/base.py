@@ -18,7 +18,7 @@ from ..errors import ConfigError
 from ..events import Event, Message
 from ..records import LogEntry
 from ..signals import Signal
-from ..state.ops import Append, Contains, Query, Since, Write
+from ..state.ops import Append, Contains, Get, Query, Since, Write
 from ..text import MessageView
 from ..trust import Weighing
 
@@ -110,12 +110,11 @@ class Learner(Protocol):
     def rebuild(self, read: Callable[[Sequence[Query]], list[Any]]) -> None: ...
 
     def update(self, read: Callable[[Sequence[Query]], list[Any]], keys: Sequence[str]
-               ) -> bool:
+               ) -> None:
         """Read the remembered messages ``keys`` again and hold what state holds of them
         now, as a ``rebuild`` would: the state afterwards is the same, bit for bit, as
         after a rebuild, whatever order the changes came in and however often one is
-        read. False when that cannot be told from those messages alone (the caller
-        rebuilds)."""
+        read."""
         ...
 
     # A learner adds ``learnt(name, keys)`` to its writes whenever it changes learnt
@@ -189,6 +188,18 @@ def changes(entries: Sequence[str]) -> dict[str, list[str]] | None:
         learner, _, key = entry.partition(":")
         found.setdefault(learner, {})[key] = None
     return {learner: list(keys) for learner, keys in found.items()}
+
+
+def remembered_now(read: Callable[[Sequence[Query]], list[Any]], index: str,
+                   key_of: Callable[[str], str], keys: Sequence[str]
+                   ) -> list[tuple[str, Any]]:
+    """What state holds now of the remembered messages ``keys`` (a learner's ``update``),
+    in one read: each key with its stored value (``key_of``), None when the message is no
+    longer in the member set ``index`` or its value is gone, as a rebuild would skip it."""
+    asked = tuple(keys)
+    found = read([Contains(index, asked), *[Get(key_of(k)) for k in asked]])
+    return [(key, value if remembered else None)
+            for key, remembered, value in zip(asked, found[0], found[1:], strict=True)]
 
 
 def _defaults(kind: type[Any]) -> dict[str, Any]:

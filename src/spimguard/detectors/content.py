@@ -44,9 +44,9 @@ from ..model import scorer
 from ..model.features import batch_parts, parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
-from ..state.ops import FOREVER, Contains, Get, Members, Put, Query, Touch, Write
+from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
 from ..text import names_of, view
-from .base import Context, Facts, Outcome, learnt, sealed, settings
+from .base import Context, Facts, Outcome, learnt, remembered_now, sealed, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +117,15 @@ class ContentDetector:
         self._floor = float(self._x[0])  # log-odds at and below which content adds nothing
         self._points = np.array([0.0, policy.warn, policy.hold, policy.block])
         self._weight = config.weight("CONTENT_SPAM") or 1.0
-        self.online = self._online()
-        self._remembered = _Remembered(self.online, cfg.max_remembered)
+        self._remembered = _Remembered(self._online(), cfg.max_remembered)
         self._ttl = cfg.remember_days * _DAY
 
     # -- learnt state ------------------------------------------------------------------
+    @property
+    def online(self) -> OnlineDelta:
+        """The online part: the delta of the reported messages held (``_Remembered``)."""
+        return self._remembered.online
+
     def _online(self) -> OnlineDelta:
         cfg = self.cfg
         return OnlineDelta(self.model.bits, cfg.learn_rate, cfg.max_delta,
@@ -145,21 +149,18 @@ class ContentDetector:
         remembered.fold()
         if imported:
             online.add_array(imported["buckets"], imported["values"])
-        self.online, self._remembered = online, remembered
+        self._remembered = remembered
 
     def update(self, read: Callable[[Sequence[Query]], list[Any]], keys: Sequence[str]
-               ) -> bool:
+               ) -> None:
         """Hold what state holds now of the reported messages ``keys`` (another node
         changed them), as ``rebuild`` would: one still in the index, with its value, at
         its stored a_m, one no longer there at none (``_Remembered``). The delta is a sum
         of integer terms (``OnlineDelta``), so the result is the rebuild's bit for bit."""
-        asked = tuple(keys)
-        found = read([Contains(_INDEX, asked), *[Get(_report_key(k)) for k in asked]])
-        for key, remembered, value in zip(asked, found[0], found[1:], strict=True):
-            self._remembered.hold(key, msgspec.convert(value, Reported)
-                                  if remembered and value is not None else None)
+        for key, value in remembered_now(read, _INDEX, _report_key, keys):
+            self._remembered.hold(key, None if value is None
+                                  else msgspec.convert(value, Reported))
         self._remembered.fold()
-        return True
 
     def imported(self, exported: Exported) -> Put:
         """The write that makes learnt weights from another installation count here."""

@@ -59,10 +59,20 @@ from ..errors import ConfigError
 from ..events import Report
 from ..neighbours import Entry, Index, ordinary, sketch, sketches
 from ..signals import Signal
-from ..state.ops import Contains, Delete, Get, Members, Put, Query, Remove, Touch, Write
+from ..state.ops import Delete, Get, Members, Put, Query, Remove, Touch, Write
 from ..text import names_of, view
 from ..trust import OperatorDecision
-from .base import Context, Facts, Outcome, learnt, once, ramp, sealed, settings
+from .base import (
+    Context,
+    Facts,
+    Outcome,
+    learnt,
+    once,
+    ramp,
+    remembered_now,
+    sealed,
+    settings,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,20 +142,17 @@ class WavesDetector:
         self.index = index
 
     def update(self, read: Callable[[Sequence[Query]], list[Any]], keys: Sequence[str]
-               ) -> bool:
+               ) -> None:
         """Hold what state holds now of the reported messages ``keys`` (another node
         changed them), as ``rebuild`` would: one still in the index's member set at its
         stored value, one no longer there out. The index drops past ``max_remembered`` as
         the member set does (the oldest by (time, key)), and a lookup skips what is past
         ``remember_days``, so its entries are the rebuild's whatever the order."""
-        asked = tuple(keys)
-        found = read([Contains(_INDEX, asked), *[Get(_key(k)) for k in asked]])
-        for key, remembered, value in zip(asked, found[0], found[1:], strict=True):
-            if remembered and value is not None:
-                self.index.put(msgspec.convert(value, Reported).entry(key))
-            else:
+        for key, value in remembered_now(read, _INDEX, _key, keys):
+            if value is None:
                 self.index.drop(key)
-        return True
+            else:
+                self.index.put(msgspec.convert(value, Reported).entry(key))
 
     # -- a batch -------------------------------------------------------------------------
     def prepare(self, batch: Sequence[Context]) -> None:
