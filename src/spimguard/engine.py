@@ -48,7 +48,7 @@ from typing import Any, NamedTuple, TypeGuard
 
 import msgspec
 
-from . import accounts, notices, once, text, trust
+from . import accounts, notices, once, rooms, text, trust
 from .account_view import account_view
 from .backends import build_detectors, evidence_key, open_stores
 from .config import Config
@@ -74,6 +74,7 @@ from .events import (
     Message,
     Report,
     Result,
+    Room,
     Verdict,
 )
 from .maintenance import MAINTAIN_EVERY, maintain, rebuild_learners
@@ -551,6 +552,8 @@ class Engine:
         if isinstance(event, Contacts):
             writes.append(Replace(accounts.contacts(event.account), tuple(event.contacts),
                                   accounts.CONTACTS_TTL))
+        elif isinstance(event, Room):
+            writes.extend(rooms.writes(event))
         elif (_teaches_ties(event) and isinstance(result, Verdict)
               and result.action in ("deliver", "warn")):
             # Replies make a tie: whoever the sender writes to may write back freely. Only

@@ -197,10 +197,30 @@ class Challenge(_Event, tag="challenge"):
                                     "account's messages sent without one)")] = ""
 
 
+class Room(_Event, tag="room"):
+    """The IM server's word on who is in a group ``conversation``: ``members`` joined it
+    (``membership`` "join"; the account that creates a room joins it first) or left it
+    ("leave": left, were removed or banned). ``account`` is whose act it was: the member
+    who joined or left, or who added or removed them. ``since``: when they joined, when
+    that is earlier than ``ts``, for a membership the server restates (the rooms it
+    already had on the day spimguard is installed). Only the API token's holder, the IM
+    server, can send it: what a sender's client claims about a room is never one. What
+    it tells the takeover detector: who was in a room before a session could have chosen
+    them (``rooms``). An addition to the contract of DESIGN.md."""
+
+    account: Id
+    conversation: Id
+    members: list[Id]
+    membership: Literal["join", "leave"] = "join"
+    since: Annotated[EventTime | None, msgspec.Meta(
+        description="when the members joined, if before `ts` (a restated membership); "
+                    "absent: at `ts`")] = None
+
+
 Event = (Message | Invite | Login | Contacts | ContactsRead | Report | AccountInfo | Appeal
-         | Challenge)
+         | Challenge | Room)
 EVENT_TYPES = ("message", "invite", "login", "contacts", "contacts_read", "report", "account",
-               "appeal", "challenge")
+               "appeal", "challenge", "room")
 
 
 class Batch(msgspec.Struct, frozen=True):
@@ -356,6 +376,8 @@ def check_bounds(event: Event, limits: Limits, prefix: str = "") -> None:
         if len(event.attachments) > limits.max_attachments:
             raise BadInput(f"more than {limits.max_attachments} attachments", code="too_large",
                            field=_field(prefix, "attachments"), status=413)
+    elif isinstance(event, Room):
+        _check_room(event, limits, prefix)
     elif isinstance(event, Contacts) and len(event.contacts) > limits.max_contacts:
         raise BadInput(f"{len(event.contacts)} contacts exceed the limit of "
                        f"{limits.max_contacts}", code="too_large",
@@ -371,6 +393,19 @@ def check_bounds(event: Event, limits: Limits, prefix: str = "") -> None:
             event.text.encode("utf-8", "surrogatepass")) > limits.max_text_bytes:
         raise BadInput(f"text exceeds {limits.max_text_bytes} bytes", code="too_large",
                        field=_field(prefix, "text"), status=413)
+
+
+def _check_room(event: Room, limits: Limits, prefix: str) -> None:
+    """A room event names one to ``max_recipients`` members (as many as one post may
+    reach), and a ``since`` no later than the event itself."""
+    if not event.members:
+        raise BadInput("a room event needs at least one member", field=_field(prefix, "members"))
+    if len(event.members) > limits.max_recipients:
+        raise BadInput(f"{len(event.members)} members exceed the limit of "
+                       f"{limits.max_recipients}", code="too_large",
+                       field=_field(prefix, "members"), status=413)
+    if event.since is not None and event.since > event.ts:
+        raise BadInput("since is later than the event's ts", field=_field(prefix, "since"))
 
 
 def check_clock(events: list[Event], limits: Limits, now: float, prefix: str = "") -> None:

@@ -20,6 +20,9 @@ from .texts import Texts
 
 DAY = 86_400.0
 HOUR = 3_600.0
+# How long the network's group conversations (``form_rooms``) existed before the run: its
+# rooms are older than its days, as its contact lists are.
+ROOMS_AGE = 60 * DAY
 # The last simulated day ends at midnight UTC on New Year's Day 2026, so festive
 # greetings fall on the attack day as they would; in the past, so that a live server
 # accepts a run over HTTP (it refuses events dated ahead of its clock).
@@ -124,6 +127,17 @@ class Plan:
         """A message (or a group post) from the person's own session of that day."""
         self.send(ts, person.name, recipient, text, _own_session(person, day), person.client,
                   self.session_ip(person, day), truth, conversation)
+
+    def room(self, ts: float, account: str, conversation: str, members: list[str],
+             membership: str = "join", since: float | None = None) -> None:
+        """The IM server's word that ``members`` joined (or left) ``conversation`` by
+        ``account``'s act (``events.Room``)."""
+        body: dict[str, object] = {"type": "room", "account": account,
+                                   "conversation": conversation, "members": list(members),
+                                   "membership": membership}
+        if since is not None:
+            body["since"] = since
+        self.add(ts, body)
 
     def victims(self, count: int, scenario: str) -> list[str]:
         """Accounts not yet taken by another scenario (nor the traps' hub)."""
@@ -556,9 +570,13 @@ def groups(plan: Plan) -> None:
     accounts join a friend's group (the friend lists them back and invites them; the
     others have not added them yet) and say hello, other new accounts greet the public
     room, and members of several rooms post one announcement, with a link to a small
-    local site, to two or three of them."""
+    local site, to two or three of them. The IM server states who is in each room
+    (``room`` events): the rooms as they were before the run, then each join and leave."""
     rng, people = plan.rng, plan.network.people
     rooms = form_rooms(plan)
+    for room in rooms:  # the server's rooms, as it states them when spimguard starts
+        plan.room(plan.start - HOUR, room.members[0], room.conversation, room.members,
+                  since=plan.start - ROOMS_AGE)
     public = rooms[-1]
     outside = sorted(set(people) - set(public.members) - set(plan.actors) - {HUB})
     means = {"friend-group": 1.5, "family-group": 1.0, "work-room": 3.0, "public-room": 4.0}
@@ -576,6 +594,7 @@ def groups(plan: Plan) -> None:
             outside.remove(name)
             public.members.append(name)
             at = midnight + rng.uniform(12, 22) * HOUR
+            plan.room(at - 60, name, public.conversation, [name])
             greeting = rng.choice(GROUP_HELLO).format(name=people[name].display)
             plan.own(at, people[name], public.others(name), greeting, day,
                      Truth(spim=False, scenario="groups", trap="public-greeting"),
@@ -607,6 +626,7 @@ def _newcomers(plan: Plan, rooms: list[Room], day: int) -> None:
                             "client": {"id": inviter.client,
                                        "ip": plan.session_ip(inviter, day)}},
                  Truth(spim=False, scenario="groups", trap="friend-invite"))
+        plan.room(at + 180, person.name, room.conversation, [person.name])
         room.members.append(person.name)
         truth = Truth(spim=False, scenario="groups", trap="newcomer-friends")
         at += rng.uniform(300, 900)
@@ -625,6 +645,7 @@ def _newcomers(plan: Plan, rooms: list[Room], day: int) -> None:
         at = midnight + rng.uniform(12.5, 20) * HOUR
         plan.login(at, person.name, _own_session(person, day), person.client,
                    plan.session_ip(person, day), owner=True)
+        plan.room(at + 30, person.name, public.conversation, [person.name])
         public.members.append(person.name)
         plan.own(at + rng.uniform(60, 600), person, public.others(person.name),
                  rng.choice(GROUP_HELLO).format(name=person.display), day,
@@ -680,6 +701,7 @@ def group_attacks(plan: Plan, rooms: list[Room]) -> None:
             plan.add(at, {"type": "invite", "sender": bot, "recipients": members,
                           "conversation": conversation, "session": bot,
                           "client": {"id": "bulkbot", "ip": ip}}, truth)
+            plan.room(at, bot, conversation, [bot, *members])  # made it, added them
             for _ in range(3):
                 at += rng.uniform(60, 600)
                 plan.send(at, bot, members, pitch(n), bot, "bulkbot", ip, truth,
@@ -693,12 +715,19 @@ def group_attacks(plan: Plan, rooms: list[Room]) -> None:
         bot = f"rotate-bot{n}"
         truth, ip, at = _bot(plan, bot, "group-rotate", n, (9, 18))
         members = rng.sample(targets, 25)
+        plan.room(at, bot, f"{bot}-room", [bot, *members])
         for _ in range(15):
             at += rng.uniform(60, 600)
             plan.send(at, bot, list(members), pitch(n), bot, "bulkbot", ip, truth,
                       f"{bot}-room")
+            before = list(members)
             for gone in rng.sample(range(len(members)), 8):
                 members[gone] = rng.choice(targets)
+            left, added = set(before) - set(members), set(members) - set(before)
+            if left:
+                plan.room(at + 1, bot, f"{bot}-room", sorted(left), "leave")
+            if added:
+                plan.room(at + 1, bot, f"{bot}-room", sorted(added))
     for n in range(count):
         bot = f"sock-bot{n}"
         socks = [f"{bot}-sock{k}" for k in range(3)]
@@ -731,9 +760,9 @@ def group_attacks(plan: Plan, rooms: list[Room]) -> None:
 def installed_today(plan: Plan) -> None:
     """spimguard installed on the morning of the last day: the days before happened (the
     attackers harvested, people made friends) but it saw none of them, except the contact
-    lists the IM server hands over at installation."""
+    lists and the rooms' members the IM server hands over at installation."""
     plan.events = [e for e in plan.events
-                   if e.ts >= plan.attack_day or e.body["type"] == "contacts"]
+                   if e.ts >= plan.attack_day or e.body["type"] in ("contacts", "room")]
 
 
 ATTACKS: dict[str, Callable[[Plan], None]] = {

@@ -38,6 +38,7 @@ from ...signals import Signal
 from ...state.ops import Tally
 from ..base import Facts
 from .plan import Plan
+from .rooms import Settled
 from .settings import TakeoverSettings
 
 
@@ -76,15 +77,15 @@ def answers(message: Message, plan: Plan, facts: Facts, session: dict[str, Any])
         repeating(plan, facts))
 
 
-def _slow_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...]) -> int:
+def _slow_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: int) -> int:
     """Dormant ties the session wrote to over its life, beyond the correspondents it
     also wrote to. The burst window catches a pitch sent in minutes; one spread out
     (a message every 11 minutes) still goes almost only to dormant ties, while an
     owner on a new network, however slowly, writes to the friends it always writes
-    to first and most."""
+    to first and most. ``room``: 1 for a settled room new to the session's life."""
     assert plan.life is not None and plan.pals is not None and plan.talked is not None
     life, life_known = facts[plan.life]
-    life += sum(1 for p, known in zip(plan.life.members, life_known, strict=True)
+    life += room + sum(1 for p, known in zip(plan.life.members, life_known, strict=True)
                 if not known and p in dormant)
     pals, pals_known = facts[plan.pals]
     pals += sum(1 for talked, known in zip(facts[plan.talked], pals_known, strict=True)
@@ -106,12 +107,16 @@ def _doubted_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...]) -> int:
     return _new_dormant(plan.doubted, facts, dormant)
 
 
-def _text_burst(plan: Plan, facts: Facts) -> int:
-    """Distinct contacts this session sent this pitch to, this one included."""
+def _text_burst(plan: Plan, facts: Facts, room: Settled | None) -> int:
+    """Distinct contacts (a settled room's: the room) this session sent this pitch to,
+    this one included."""
     assert plan.text_to is not None and plan.contacts is not None
     count, known = facts[plan.text_to]
-    return int(count) + sum(1 for contact, sent in zip(facts[plan.contacts], known, strict=True)
-                            if contact and not sent)
+    settled = frozenset() if room is None else room.people
+    new = room is not None and room.listed and not room.in_text
+    return int(count) + new + sum(
+        1 for p, contact, sent in zip(plan.text_to.members, facts[plan.contacts], known,
+                                      strict=True) if contact and not sent and p not in settled)
 
 
 class Burst(NamedTuple):
@@ -120,21 +125,26 @@ class Burst(NamedTuple):
     shared: bool  # counted over the account's other unproven sessions too
 
 
-def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doubted: bool) -> Burst:
+def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doubted: bool,
+            room: Settled | None = None) -> Burst:
     """The burst this message makes, ``doubted``: it joins the burst over the account's
-    unproven sessions (and ``dormant`` is not empty)."""
+    unproven sessions (and ``dormant`` is not empty, or ``room`` is a dormant target).
+    ``room``: a group post's settled room (``rooms.settled``), one target in place of
+    its settled members (whom ``dormant`` then leaves out)."""
     assert plan.burst is not None
-    own = _new_dormant(plan.burst, facts, dormant)
+    counted = room is not None and room.dormant
+    own = _new_dormant(plan.burst, facts, dormant) + (counted and not room.in_burst)
     # Sessions are tied to one another only by what they do: a message that writes
     # down no part of the list (only to people the account writes to) is no step of
     # anyone's burst, so the owner's unproven phone chatting with a friend during an
     # intruder's burst is judged by its own count alone.
-    quick = max(own, _doubted_burst(plan, facts, dormant)) if doubted else own
-    slow = _slow_burst(plan, facts, dormant)
+    quick = max(own, _doubted_burst(plan, facts, dormant) + (
+        counted and not room.in_doubted)) if doubted else own
+    slow = _slow_burst(plan, facts, dormant, counted and not room.in_life)
     ties = max(quick, slow)
     # A link to dormant ties is a pitch: from then on every contact it sent that site
     # counts, active friends too (where they sit in the list changes nothing).
-    pitched = _text_burst(plan, facts) if link and ties else 0
+    pitched = _text_burst(plan, facts, room) if link and ties else 0
     size = max(ties, pitched)
     return Burst(size, slow, size > max(own, slow, pitched))
 

@@ -20,7 +20,7 @@ from ...signals import Signal
 from ...state.ops import Incr, Put, Query, Touch, Write
 from ...text import MessageView
 from ..base import Context, Facts, Outcome, once, ramp, settings
-from . import burst, incidents, keys, profile, session
+from . import burst, incidents, keys, profile, rooms, session
 from .plan import Plan, plan
 from .record import Record
 from .settings import TakeoverSettings
@@ -44,7 +44,8 @@ class _Found:
     object in the scratch answers them with an attribute, not a look-up per part.
     None in a part: not asked yet."""
 
-    __slots__ = ("dormant", "established", "owner", "plan", "record", "script", "session")
+    __slots__ = ("dormant", "established", "owner", "plan", "record", "room", "script",
+                 "session")
 
     def __init__(self, found: Plan) -> None:
         self.plan = found
@@ -53,6 +54,7 @@ class _Found:
         self.established: bool | None = None
         self.owner: bool | None = None
         self.dormant: tuple[str, ...] | None = None
+        self.room: rooms.Settled | None = None  # asked with ``dormant``
         self.script: str | None = None
 
 
@@ -117,10 +119,20 @@ class TakeoverDetector:
 
     @staticmethod
     def _dormant(memo: _Found, facts: Facts) -> tuple[str, ...]:
-        """The burst's dormant ties (``burst.dormant_ties``): ``detect`` weighs them,
+        """The burst's dormant ties (``burst.dormant_ties``) but a settled room's members,
+        and the room (``memo.room``, ``rooms.settled``): ``detect`` weighs them,
         ``writes`` records them."""
         if memo.dormant is None:
-            memo.dormant = burst.dormant_ties(memo.plan, facts)
+            found = memo.plan
+            dormant = burst.dormant_ties(found, facts)
+            if found.room is not None:
+                assert found.contacts is not None
+                listed = tuple(p for p, c in zip(found.contacts.members, facts[found.contacts],
+                                                 strict=True) if c)
+                memo.room = rooms.settled(found.room, facts, dormant, listed)
+                if memo.room is not None:
+                    dormant = tuple(p for p in dormant if p not in memo.room.people)
+            memo.dormant = dormant
         return memo.dormant
 
     def sender_session(self, ctx: Context, facts: Facts) -> dict[str, Any]:
@@ -297,8 +309,10 @@ class TakeoverDetector:
             out.append(Signal("CONTACTS_SCRAPED", risk, f"... which read {judged['read']} "
                               f"of its {size} contacts"))
         dormant = self._dormant(memo, facts)
-        measured = burst.measure(found, facts, dormant, link, bool(dormant) and self._doubted(
-            memo, ctx, facts, judged))
+        room = memo.room
+        measured = burst.measure(found, facts, dormant, link, bool(
+            dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),
+            room)
         strength = ramp(measured.size, cfg.burst_soft, cfg.burst_hard)
         if not strength:
             return out
@@ -416,6 +430,9 @@ class TakeoverDetector:
         assert found.contacts is not None and found.talked is not None
         assert found.life is not None and found.pals is not None
         dormant = self._dormant(memo, facts)
+        room = memo.room
+        if room is not None and room.dormant:  # the room is one target (``rooms``)
+            dormant = (*dormant, room.token)
         if dormant:
             out.append(Touch(found.burst.key, dormant, cfg.burst_window, cfg.burst_cap))
             if self._doubted(memo, ctx, facts, judged):
@@ -430,7 +447,10 @@ class TakeoverDetector:
                 out.append(Touch(found.pals.key, pals, cfg.session_ttl, cfg.burst_cap,
                                  keys.PALS))
         if found.text_to is not None:  # a link: only one with a link asks (``plan``)
-            listed = tuple(p for p, c in zip(members, contacts, strict=True) if c)
+            listed = tuple(p for p, c in zip(members, contacts, strict=True) if c and not (
+                room and p in room.people))
+            if room is not None and room.listed:
+                listed = (*listed, room.token)
             if listed:
                 out.append(Touch(found.text_to.key, listed, cfg.burst_window, cfg.burst_cap))
         if found.same_text is not None:  # only a text with a fingerprint is asked again

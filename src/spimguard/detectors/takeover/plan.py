@@ -28,7 +28,7 @@ from ... import accounts
 from ...events import AccountInfo, Challenge, ContactsRead, Login, Message
 from ...state.ops import FOREVER, Contains, Count, Distinct, Get, Query, Tally
 from ..base import Context, shared
-from . import keys, record
+from . import keys, record, rooms
 from .origin import counted
 from .settings import TakeoverSettings
 
@@ -57,6 +57,7 @@ class Plan(NamedTuple):
     # ``accounts.MAX_TIES``): whether the recipients vouch for the tie (``FAMILIAR_SENDER``).
     back: tuple[Contains, ...] = ()
     reciprocated: Distinct | None = None  # correspondents who vouched for their tie to it
+    room: rooms.RoomPlan | None = None  # a group post's room (``rooms``)
 
 
 class _People(NamedTuple):
@@ -92,9 +93,14 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
     extra = tuple(q for q in (same_text, found.heard, text_to, shape) if q is not None)
+    room = rooms.plan(account, session, event.conversation, found.burst.members,
+                      None if text_to is None else text_to.key) if accounts.in_room(
+        event) else None
+    if room is not None:
+        extra += room.reads
     return found._replace(reads=(people.clear_reads if clear else found.reads) + extra,
                           same_text=same_text, text_to=text_to, shape=shape,
-                          listed_back=people.listed_back if clear else ())
+                          listed_back=people.listed_back if clear else (), room=room)
 
 
 def _account_plan(account: str) -> Plan:
