@@ -142,7 +142,7 @@ GROUP_SPIM = {"group-bots", "group-rotate", "group-socks", "group-hijack"}
 def test_groups_plans_every_kind_of_room_labelled_and_the_scorecard_counts_them() -> None:
     rng = random.Random(9)
     plan = scenarios.plan(network.build(150, rng), texts.load(), "groups", 2, rng)
-    posts = [e for e in plan.events if e.body.get("conversation")]
+    posts = [e for e in plan.events if e.body.get("conversation") and e.body["type"] != "room"]
     ham = {e.truth.trap for e in posts if e.truth and not e.truth.spim}
     spim = {e.truth.scenario for e in posts if e.truth and e.truth.spim}
     assert ham == GROUP_HAM and spim == GROUP_SPIM
@@ -344,3 +344,35 @@ def test_with_device_verification_the_owner_s_announcement_goes_and_intruders_do
     card = json.loads((tmp_path / "scorecard.json").read_text())
     assert card["verified"] == 1.0 and card["metrics"]["spim_released"] == 0
     assert "--verified 1" in verified.output
+
+
+def test_groups_states_every_room_the_way_a_server_would() -> None:
+    """Every group post comes from a member the server said was in its room then, to
+    people it says were in it (``room`` events: the rooms as they were before the run,
+    then each join and leave); the network's rooms are older than the run, the
+    attackers' rooms and joins of the day are not. (A post may name someone who joins
+    later that day: the scenario plans a room's members ahead of their join times.)"""
+    rng = random.Random(9)
+    plan = scenarios.plan(network.build(150, rng), texts.load(), "groups", 2, rng)
+    members: dict[str, set[str]] = {}
+    ever: dict[str, set[str]] = {}
+    for e in plan.events:
+        if e.body["type"] == "room":
+            ever.setdefault(str(e.body["conversation"]), set()).update(
+                e.body["members"])  # type: ignore[call-overload]
+    for e in plan.events:
+        body = e.body
+        if body["type"] == "room":
+            room = members.setdefault(str(body["conversation"]), set())
+            people = set(body["members"])  # type: ignore[call-overload]
+            room.update(people) if body["membership"] == "join" else room.difference_update(
+                people)
+            if "since" in body:  # a restatement: from before the run
+                assert float(body["since"]) < e.ts <= plan.start  # type: ignore[arg-type]
+        elif body.get("conversation") and body["type"] == "message":
+            assert body["sender"] in members[str(body["conversation"])]
+            assert set(body["recipients"]) <= ever[str(body["conversation"])]  # type: ignore[call-overload]
+    stated = {str(e.body["conversation"]) for e in plan.events if e.body["type"] == "room"
+              and "since" in e.body}
+    assert {r for r in stated if "bot" in r} == set()
+    assert any("family-group" in r for r in stated) and any("public-room" in r for r in stated)
