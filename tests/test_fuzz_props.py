@@ -62,10 +62,11 @@ json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=
                            max_leaves=30)
 event_fields = st.fixed_dictionaries(
     {"type": st.sampled_from(["message", "invite", "login", "contacts", "contacts_read",
-                              "report", "poke"]), "id": json_values, "ts": json_values},
+                              "report", "room", "poke"]), "id": json_values, "ts": json_values},
     optional={name: json_values for name in (
         "sender", "recipients", "text", "account", "contacts", "count", "label", "client",
-        "message_id", "reporter", "session", "attachments", "success", "junk")})
+        "message_id", "reporter", "session", "attachments", "success", "conversation",
+        "members", "membership", "since", "junk")})
 
 
 def _encode(value: object) -> bytes:

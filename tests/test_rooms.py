@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import T0, config, event, message
+from conftest import T0, Server, config, event, message
 from spimguard import open_engine, rooms
 from spimguard.engine import Engine
 from spimguard.errors import BadInput
@@ -229,3 +229,16 @@ def test_a_room_event_is_validated(fields: dict[str, Any], field: str, status: i
 def test_the_room_event_is_in_the_openapi_document() -> None:
     events = str(document())
     assert "'room'" in events and "membership" in events
+
+
+def test_v1_events_accepts_a_room_event_and_refuses_a_bad_one(server: Server) -> None:
+    room = {"type": "room", "id": "r1", "ts": T0, "account": "alice", "conversation": "fam",
+            "members": ["alice", "bob", "carol"], "since": T0 - 30 * DAY}
+    post = {"type": "message", "id": "m1", "ts": T0 + 1, "sender": "alice",
+            "recipients": ["bob", "carol"], "text": "hi all", "conversation": "fam"}
+    with server.client() as client:
+        results = client.post("/v1/events", json={"events": [room, post]}).json()["results"]
+        assert results[0] == {**results[0], "id": "r1", "status": "accepted"}
+        assert results[1]["action"] == "deliver"
+        bad = client.post("/v1/events", json={"events": [{**room, "id": "r2", "members": []}]})
+        assert bad.status_code == 422 and bad.json()["error"]["field"] == "events[0].members"
