@@ -11,7 +11,7 @@ import pytest
 
 import synapse_harness
 from conftest import TOKEN, Server, free_port, start_server, stopped_after
-from spimguard import accounts, load_config, open_engine
+from spimguard import accounts, load_config, open_engine, rooms
 from spimguard.server.matrix import MatrixBridge, client_product, readable
 from spimguard.server.metrics import Metrics
 from spimguard.state.ops import FOREVER, Contains, Distinct, Members
@@ -184,6 +184,28 @@ def test_membership_is_learnt_from_joins_only_and_forgotten_on_leave() -> None:
     assert members(bridge, dm) == {"@alice:s", "@carol:s"}
 
 
+
+
+def test_joins_and_leaves_are_stated_to_the_takeover_burst() -> None:
+    """The join callback is the homeserver's word (``rooms``): a member joins now, so it
+    counts one by one for a week, then its room is settled; a leave takes it out."""
+    settings = load_config(environ={}, storage={"backend": "memory"},
+                           matrix={"enabled": True, "token": MX_TOKEN})
+    bridge = MatrixBridge(open_engine(settings), settings.matrix, Metrics())
+    fam, users = "!fam:s", ("@alice:s", "@bob:s")
+    for user in users:
+        bridge.dispatch("user_may_join_room", {"user": user, "room": fam, "is_invited": False})
+    now = bridge.engine.now()
+
+    def stated(at: float) -> list[tuple[bool, ...]]:
+        return [tuple(a) for a in bridge.engine.read_state(
+            [Contains(rooms.members(fam), users), Contains(rooms.joined(fam), users)], at)]
+
+    assert stated(now) == [(True, True), (True, True)]
+    assert stated(now + rooms.SETTLED_AFTER) == [(True, True), (False, False)]
+    bridge.event({"event": {"type": "m.room.member", "sender": "@bob:s", "room_id": fam,
+                            "state_key": "@bob:s", "content": {"membership": "leave"}}})
+    assert stated(now) == [(True, False), (True, False)]
 
 
 def _contacts_of(bridge: MatrixBridge, user: str, others: tuple[str, ...]) -> tuple[bool, ...]:

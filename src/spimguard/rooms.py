@@ -43,14 +43,24 @@ def joined(conversation: str) -> str:
     return f"room:new:{conversation}"
 
 
+def join(conversation: str, people: tuple[str, ...], age: float = 0.0) -> list[Write]:
+    """``people`` joined the room ``age`` seconds before the server said so (a restated
+    membership; 0: they join now)."""
+    out: list[Write] = [Touch(members(conversation), people, ROOM_TTL, MAX_MEMBERS)]
+    if age < SETTLED_AFTER:
+        out.append(Touch(joined(conversation), people, SETTLED_AFTER, MAX_MEMBERS))
+    return out
+
+
+def leave(conversation: str, people: tuple[str, ...]) -> list[Write]:
+    """``people`` left the room (or were removed, or banned)."""
+    return [Remove(members(conversation), people), Remove(joined(conversation), people)]
+
+
 def writes(event: Room) -> list[Write]:
     """What a ``room`` event changes: who is in the room, and who joined it lately."""
     people = tuple(dict.fromkeys(event.members))
     if event.membership == "leave":
-        return [Remove(members(event.conversation), people),
-                Remove(joined(event.conversation), people)]
-    out: list[Write] = [Touch(members(event.conversation), people, ROOM_TTL, MAX_MEMBERS)]
-    since = event.ts if event.since is None else event.since
-    if event.ts - since < SETTLED_AFTER:
-        out.append(Touch(joined(event.conversation), people, SETTLED_AFTER, MAX_MEMBERS))
-    return out
+        return leave(event.conversation, people)
+    return join(event.conversation, people,
+                0.0 if event.since is None else event.ts - event.since)

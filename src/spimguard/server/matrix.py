@@ -72,7 +72,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import accounts
+from .. import accounts, rooms
 from ..config import MatrixConfig
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
@@ -193,10 +193,13 @@ class MatrixBridge:
             stored, self.engine.now()))
 
     def _joined(self, user: str, room: str, members: tuple[str, ...]) -> list[Write]:
-        """The write that records ``user`` in ``room`` (a recipient of its messages)."""
+        """The writes that record ``user`` in ``room`` (a recipient of its messages), and
+        its joining now for the takeover burst (``rooms``: a member who joined lately
+        counts one by one; one known before this bridge said so never settles)."""
         if user in members:
             return []
-        return [Touch(_room_key(room), (user,), _ROOM_TTL, self.cfg.max_room_members)]
+        return [Touch(_room_key(room), (user,), _ROOM_TTL, self.cfg.max_room_members),
+                *rooms.join(room, (user,))]
 
     @staticmethod
     def _session(login: dict[str, Any] | None) -> tuple[str, Client]:
@@ -256,7 +259,7 @@ class MatrixBridge:
             if learnt:
                 self.engine.remember(learnt)
         elif membership in _LEFT:
-            self.engine.remember([Remove(_room_key(room), (user,))])
+            self.engine.remember([Remove(_room_key(room), (user,)), *rooms.leave(room, (user,))])
 
     def invite(self, inviter: str, invitee: str, room: str) -> Verdict:
         """Judge an invitation and, let through, remember who made it. Synapse asks before
