@@ -21,7 +21,8 @@ allows; a non-2xx answer with a JSON body refuses, its ``errcode`` and
   product as client, the first IP).
 - ``user_may_join_room`` and a local user's own events (Synapse checks those
   only after its auth rules admitted them; a local user is one who signed in
-  here) → room membership, kept in state. An invited join into a small room
+  here) → room membership, kept in state (and, for the takeover burst, when each
+  member joined: ``rooms``). An invited join into a small room
   (a direct chat, a small group) makes the invitee and its inviter each
   other's contacts: an invitation is one person choosing another, and joining
   is the other accepting. Nothing else does: sharing a room proves no
