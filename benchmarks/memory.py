@@ -70,7 +70,7 @@ import redis
 from spimguard import decode_event, load_config, open_engine
 from spimguard.sim import network, scenarios, texts
 from spimguard.state import sided
-from spimguard.state.memory import MemoryState, _Packed
+from spimguard.state.memory import _SLOTS, MemoryState, _Account, _Packed
 from spimguard.state.ops import lodging
 from spimguard.state.redis import RECOMMENDED_LISTPACK_VALUE, lodged_field
 from table import Rows, free_port, show
@@ -162,8 +162,15 @@ def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-de
     seen: set[int] = set()
     sizes: list[tuple[str, int]] = []
     names = 0
+    fields = {slot: field for (field, _), slot in _SLOTS.items()}
     for key, entry in live:
         held = round(share[home[key]]) + _allocated(sys.getsizeof(key))
+        lodged = entry.lodged if isinstance(entry, _Account) else ()
+        for slot, item in enumerate(lodged):  # each lodged item a row of its own
+            if item is not None and id(item) not in seen:
+                seen.add(id(item))
+                sizes.append((f"lodged {fields[slot]!r} in {key}",
+                              _allocated(sys.getsizeof(item))))
         for part in _held_objects(entry, seen):
             size = _allocated(sys.getsizeof(part))
             if isinstance(part, str):
@@ -204,7 +211,14 @@ def _copied(entry: Any, number: int) -> Any:
     expiry its own float, as each write computes one (a TTL is a setting: shared)."""
     if isinstance(entry, bytes):  # a value or a hashed set (a contact list): no names
         return bytes(memoryview(entry))
-    if isinstance(entry, sided.Record):  # an account's ties
+    if isinstance(entry, _Account):  # an account's ties and what is lodged in them
+        copy = _Account()
+        copy.hold(tuple(sys.intern(renamed(m, number)) for m in entry.names),
+                  bytes(memoryview(entry.times)))
+        copy.lodged = tuple(None if item is None else bytes(memoryview(item))
+                            for item in entry.lodged)
+        return copy
+    if isinstance(entry, sided.Record):  # a session's sided record
         return sided.Record(tuple(sys.intern(renamed(m, number)) for m in entry.names),
                             bytes(memoryview(entry.times)))
     if not isinstance(entry, tuple):  # a small member set holding its expiry, TTL and cap
