@@ -165,12 +165,15 @@ def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-de
     fields = {slot: field for (field, _), slot in _SLOTS.items()}
     for key, entry in live:
         held = round(share[home[key]]) + _allocated(sys.getsizeof(key))
-        lodged = entry.lodged if isinstance(entry, _Account) else ()
-        for slot, item in enumerate(lodged):  # each lodged item a row of its own
-            if item is not None and id(item) not in seen:
-                seen.add(id(item))
-                sizes.append((f"lodged {fields[slot]!r} in {key}",
-                              _allocated(sys.getsizeof(item))))
+        if isinstance(entry, _Account) and id(entry.lodged) not in seen:
+            # Each lodged item a row of its own: its bytes and length in the account's
+            # object's ``lodged``, which counts its own header and rounding with the ties.
+            seen.add(id(entry.lodged))
+            held += _allocated(sys.getsizeof(entry.lodged))
+            for slot, item in enumerate(entry.items()):
+                if item is not None:
+                    sizes.append((f"lodged {fields[slot]!r} in {key}", len(item) + 4))
+                    held -= len(item) + 4
         for part in _held_objects(entry, seen):
             size = _allocated(sys.getsizeof(part))
             if isinstance(part, str):
@@ -215,8 +218,7 @@ def _copied(entry: Any, number: int) -> Any:
         copy = _Account()
         copy.hold(tuple(sys.intern(renamed(m, number)) for m in entry.names),
                   bytes(memoryview(entry.times)))
-        copy.lodged = tuple(None if item is None else bytes(memoryview(item))
-                            for item in entry.lodged)
+        copy.lodged = bytes(memoryview(entry.lodged))
         return copy
     if isinstance(entry, sided.Record):  # a session's sided record
         return sided.Record(tuple(sys.intern(renamed(m, number)) for m in entry.names),

@@ -270,34 +270,66 @@ class _Account(sided.Record):
     account record, takeover record and contact list), each answering as a key of its own.
 
     Why: a key of its own costs, before its data, its name as a string (~64-80 bytes), its
-    slot in its table (~26-58) and its value's object; an account's four keys cost ~600
-    bytes so (``benchmarks/memory.py``). Here they cost one name, one slot, this object
-    (64 bytes with its GC header) and the ``lodged`` tuple (64 for three).
+    slot in its table (~26-58) and its value's object (a bytes' header is 33 bytes, and
+    the allocator rounds each object up to 16); an account's four keys cost ~600 bytes so
+    (``benchmarks/memory.py``). Here they cost one name, one slot, this object (64 bytes
+    with its GC header) and one bytes object for every lodged item (``lodged``): ~1 byte
+    of count and 4 of length an item where a bytes object of its own and a tuple's slot
+    cost ~50.
 
-    ``lodged`` holds each lodged keyspace's item at the keyspace's place (``_slot``), None
-    where the account has none: a value as ``_stamped``, a hashed set as its packed value.
-    ``times`` is empty while the account has no sided record (only lodged items): the
-    record itself (``sided_record``) is then None, as is an item with no key."""
+    ``lodged``: the number of slots (a byte), each slot's item's length (a native
+    unsigned 32-bit number, 0 for no item: a stamped value is 8 bytes at least, a hashed
+    set 12), then the items, slot after slot (``_slot``): a value as ``_stamped``, a
+    hashed set as its packed value. An item read is a copy of its bytes (~270 for the
+    takeover record); a put rewrites the whole (~550 bytes). ``times`` is empty while the
+    account has no sided record (only lodged items): the record itself
+    (``sided_record``) is then None, as is an item with no key."""
 
     __slots__ = ("lodged",)
 
     def __init__(self) -> None:
         super().__init__((), b"")
-        self.lodged: tuple[bytes | None, ...] = ()
+        self.lodged = b""
 
     def item(self, slot: int) -> bytes | None:
         lodged = self.lodged
-        return lodged[slot] if slot < len(lodged) else None
+        if not lodged or slot >= lodged[0]:
+            return None
+        lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
+        if not lengths[slot]:
+            return None
+        start = 1 + 4 * len(lengths) + sum(lengths[:slot])
+        return lodged[start:start + lengths[slot]]
+
+    def items(self) -> list[bytes | None]:
+        """Every slot's item, None where there is none."""
+        lodged = self.lodged
+        if not lodged:
+            return []
+        lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
+        items: list[bytes | None] = []
+        start = 1 + 4 * len(lengths)
+        for length in lengths:
+            items.append(lodged[start:start + length] if length else None)
+            start += length
+        return items
 
     def put(self, slot: int, item: bytes | None) -> None:
-        lodged = self.lodged
-        if slot >= len(lodged):
-            lodged += (None,) * (slot + 1 - len(lodged))
-        self.lodged = (*lodged[:slot], item, *lodged[slot + 1:])
+        items = self.items()
+        items += [None] * (slot + 1 - len(items))
+        items[slot] = item
+        self.hold_items(items)
+
+    def hold_items(self, items: list[bytes | None]) -> None:
+        while items and items[-1] is None:
+            items.pop()
+        held = [item or b"" for item in items]
+        self.lodged = (bytes((len(held),)) + _LENGTHS[len(held)].pack(*map(len, held))
+                       + b"".join(held)) if held else b""
 
     def empty(self) -> bool:
         """Whether it holds nothing: no sided record, no lodged item."""
-        return not self.times and not any(self.lodged)
+        return not self.times and not self.lodged
 
 
 # Lodged keyspaces' places in ``_Account.lodged``, by field and kind, made as each is
@@ -305,12 +337,15 @@ class _Account(sided.Record):
 # places of hashed sets (the rest are values).
 _SLOTS: dict[tuple[str, bool], int] = {}
 _HASHED_SLOTS: set[int] = set()
+_LENGTHS = [struct.Struct(f"{n}I") for n in range(256)]  # a lodged blob's lengths, by count
 _PLACES_KEPT = 4_096  # keys whose place a store remembers (``MemoryState._place``)
 
 
 def _slot(field: str, is_set: bool) -> int:
     slot = _SLOTS.get((field, is_set))
     if slot is None:
+        if len(_SLOTS) == len(_LENGTHS) - 1:
+            raise ValueError("more lodged keyspaces than an account's object counts")
         slot = _SLOTS[field, is_set] = len(_SLOTS)
         if is_set:
             _HASHED_SLOTS.add(slot)
@@ -358,10 +393,11 @@ class MemoryState:
         # Members let go by a cap or a sweep, (key, member), for the durable store this
         # holds keys for to drop too (``trimmed``); None when nothing below keeps a copy.
         self.trimmed: list[tuple[str, str]] | None = None
-        # One read's decoded values, by the id of their stored bytes (alive in ``_values``
-        # through the read): a value put under several keys at once (a bulk cluster under
-        # each of its bands) is decoded once per read, and its answers are one object.
-        self._decoded: dict[int, Any] = {}
+        # One read's decoded values with their stored bytes (kept alive, so their ids
+        # name them through the read), by the bytes' id: a value put under several keys at
+        # once (a bulk cluster under each of its bands) is decoded once per read, and its
+        # answers are one object.
+        self._decoded: dict[int, tuple[bytes, Any]] = {}
         # One write call's held values, by the id of the value put and its TTL (``_put``).
         self._encoded: dict[tuple[int, float], bytes] = {}
 
@@ -534,10 +570,10 @@ class MemoryState:
         held = self._item(query.key, self._values)
         if held is None or _DOUBLE.unpack_from(held)[0] <= now:
             return None
-        value = self._decoded.get(id(held), _UNREAD)
-        if value is _UNREAD:
-            value = self._decoded[id(held)] = decode_value(held[_DOUBLE.size:])
-        return value
+        found = self._decoded.get(id(held))
+        if found is None:  # held with its value: a lodged item read is a copy of its own
+            found = self._decoded[id(held)] = (held, decode_value(held[_DOUBLE.size:]))
+        return found[1]
 
     def _tally(self, query: Tally, now: float) -> tuple[int, tuple[bool, ...]]:
         """A Tally has the fields its two parts read: it is asked as each, without
@@ -756,10 +792,11 @@ class MemoryState:
                     dropped += 1
                 elif left != host:
                     host.hold(left.names, left.times)
+            items = host.items()
             if any(item is not None and not _live(slot, item, now)
-                   for slot, item in enumerate(host.lodged)):
-                host.lodged = tuple(item if item is not None and _live(slot, item, now)
-                                    else None for slot, item in enumerate(host.lodged))
+                   for slot, item in enumerate(items)):
+                host.hold_items([item if item is not None and _live(slot, item, now)
+                                 else None for slot, item in enumerate(items)])
                 dropped += 1
             if host.empty():
                 del self._sided[key]
