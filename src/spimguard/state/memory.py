@@ -19,11 +19,12 @@ An account is one object (``_Account``): its ties (a sided record) with its reco
 takeover record and its contact list lodged in it (``ops.lodged_keyspace``), where they
 were four keys. What a tracked account costs, bytes by part (``python
 benchmarks/memory.py --accounts 2000``, the quiet load's 1,000 accounts; the allocator's
-rounding included): the ties' key, table slot, object and lodged items' bytes object
-~260, their names' pointers 116 and times ~400 (four sides, a double each per member,
-two a side of head); the takeover record 272, the contact list 234, the account record
-32 (each with its expiry or header and 4 bytes of length); a session's record ~177
-(0.44 an account); the member names 64: 1,540 in all, where four keys cost 1,890.
+rounding included): the ties' key 64, table slot ~30, object 64 and the lodged items'
+bytes object's header and rounding 54, their names' tuple 116 and times 400 (four
+sides, a double each per member, two a side of head); the takeover record 272, the
+contact list 234, the account record 32 (each with its expiry or header and 4 bytes of
+length); a session's record ~177 (0.44 an account); the member names 64: 1,540 in all,
+where four keys cost 1,890.
 """
 
 from __future__ import annotations
