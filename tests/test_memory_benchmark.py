@@ -10,9 +10,10 @@ from types import ModuleType
 
 import pytest
 
+from spimguard import accounts
 from spimguard.state import memory as memory_state
 from spimguard.state.memory import MemoryState, _Held, _Packed
-from spimguard.state.ops import Put
+from spimguard.state.ops import Put, Touch
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -49,3 +50,26 @@ def test_a_copy_owns_its_expiry_and_shares_its_ttl(memory: ModuleType) -> None:
     value = memory_state._stamped(b"v", 100.5)  # a value: its expiry in its bytes
     copied = memory._copied(value, 1)
     assert copied == value and copied is not value
+
+
+def test_an_accounts_lodged_items_are_rows_of_their_own_and_its_copy_owns_them(
+        memory: ModuleType) -> None:
+    """An account's record and contact list, lodged in its ties' object, are each a row;
+    the rows sum to every object the account holds, no byte counted twice or left out."""
+    ties = accounts.tie_record("user1")
+    state = MemoryState()
+    state.write([Touch(ties, ("user2",), side=accounts.TALKED),
+                 Put(accounts.key("user1"), b"r" * 20, 60.0),
+                 Touch(accounts.contacts("user1"), ("user3",))], 10.0)
+    live = list(state._sided.items())
+    sizes, names = memory.store_sizes(state, live)
+    assert sorted(key for key, _ in sizes) == [
+        "lodged '' in ties:user1", "lodged 'c' in ties:user1", ties]
+    host = state._sided[ties]
+    share = sys.getsizeof({ties: None})
+    held = [memory._allocated(sys.getsizeof(part)) for part in memory._held_objects(host, set())]
+    assert sum(size for _, size in sizes) + names == (
+        sum(held) + round(share) + memory._allocated(sys.getsizeof(ties)))
+    copy = memory._copied(host, 1)
+    assert copy.names == ("user2c1",) and copy.times == host.times
+    assert copy.lodged == host.lodged and copy.lodged is not host.lodged

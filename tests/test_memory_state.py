@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import random
+from typing import Any
+
+import msgspec
 
 from spimguard.state.memory import _PACKED, MemoryState
-from spimguard.state.ops import Contains, Distinct, Members, Remove, Replace, Touch
+from spimguard.state.ops import (
+    Contains,
+    Delete,
+    Distinct,
+    Get,
+    Members,
+    Put,
+    Remove,
+    Replace,
+    Tally,
+    Touch,
+    hashed_keyspace,
+    lodged_keyspace,
+    sided_keyspace,
+)
 
 T0 = 1_700_000_000.0
 
@@ -65,3 +82,82 @@ def test_a_first_touch_past_the_packing_size_makes_a_dict() -> None:
     assert held is not None and isinstance(held[0], dict)
     assert state.read([Members("s"), Contains("s", (many[-1], "x")), Distinct("s", 10.0)],
                       T0) == [many, (True, False), len(many)]
+
+
+# An account's keys as the memory backend holds them in one object (``memory._Account``):
+# a host sided keyspace, a value and a hashed set lodged in it; and the same kinds of key
+# not lodged, to answer as the model.
+_HOST = sided_keyspace("mem-host:", {"mem-a": "", "mem-b": ""})
+_LODGED_VALUE = lodged_keyspace("mem-value:", _HOST, field="mem-v")
+_LODGED_SET = lodged_keyspace(hashed_keyspace("mem-set:"), _HOST, field="mem-s")
+_PLAIN_SET = hashed_keyspace("mem-plain-set:")
+
+
+def _plain(key: str) -> str:
+    """The key the model keeps in place of ``key``: a key of its own, of the same kind (the
+    host's own key: the model's holds nothing lodged)."""
+    for lodged, plain in ((_LODGED_VALUE, "mem-plain-value:"), (_LODGED_SET, _PLAIN_SET)):
+        if key.startswith(lodged):
+            return plain + key[len(lodged):]
+    return key
+
+
+def _as_plain(op: Any) -> Any:
+    return msgspec.structs.replace(op, key=_plain(op.key))
+
+
+def test_lodged_keys_answer_as_keys_of_their_own_and_go_when_they_expire() -> None:
+    """Values and hashed sets lodged in an account's object answer every query, write,
+    delete, expiry and sweep as keys of their own; so does the record beside them; a
+    sweep past every expiry leaves nothing of the account held."""
+    rng = random.Random(18)
+    state, model = MemoryState(b"k" * 16), MemoryState(b"k" * 16)  # one key: the same digests
+    ids, people = ["u1", "u2"], ["p1", "p2", "p3", "p4"]
+    now = T0
+    for step in range(2_500):
+        now += rng.choice([0.0, 1.0, 30.0, 200.0, -10.0])
+        who = rng.choice(ids)
+        value, contacts, ties = _LODGED_VALUE + who, _LODGED_SET + who, _HOST + who
+        some = tuple(rng.sample(people, rng.choice([1, 1, 2])))
+        ttl = rng.choice([100.0, 400.0, 1_000.0])
+        writes = rng.choice([
+            [Put(value, {"step": step}, ttl=ttl)], [Put(value, b"\xff" * step, ttl=ttl)],
+            [Delete(value)], [Touch(contacts, some, ttl=ttl, cap=3)],
+            [Replace(contacts, some, ttl=ttl)], [Remove(contacts, some[:1])],
+            [Delete(contacts)], [Touch(ties, some, ttl=ttl, cap=3, side="mem-a")],
+            [Touch(ties, some, ttl=ttl, cap=2, side="mem-b")], [Delete(ties)]])
+        state.write(writes, now)
+        model.write([_as_plain(op) for op in writes], now)
+        if rng.random() < 0.05:
+            state.sweep(now)
+            model.sweep(now)
+        later = now + rng.choice([0.0, 50.0, 500.0])
+        asked = tuple(rng.sample(people, 2))
+        reads = [q for account in ids for q in (
+            Get(_LODGED_VALUE + account), Contains(_LODGED_SET + account, asked),
+            Distinct(_LODGED_SET + account, 300.0),
+            Members(_HOST + account, "mem-a"), Tally(_HOST + account, 300.0, asked, "mem-b"))]
+        assert state.read(reads, later) == model.read([_as_plain(q) for q in reads], later), step
+        for account in ids:
+            for key in (_LODGED_VALUE + account, _LODGED_SET + account):
+                assert (state.value(key), state.hashed_set(key)) == (
+                    model.value(_plain(key)), model.hashed_set(_plain(key))), step
+    state.sweep(now + 2_000.0)
+    assert not state._sided, "an account whose keys all expired is let go"
+
+
+def test_a_hosts_record_and_its_lodged_keys_are_forgotten_apart() -> None:
+    """A durable store's cache forgets keys one at a time (``SQLiteState``): forgetting an
+    account's record keeps what is lodged in it, and the other way round."""
+    state = MemoryState()
+    ties, value = _HOST + "u", _LODGED_VALUE + "u"
+    state.write([Touch(ties, ("p",), ttl=100.0, cap=3, side="mem-a"),
+                 Put(value, 7, ttl=100.0)], T0)
+    state.forget(ties)
+    assert state.read([Get(value), Members(ties, "mem-a")], T0) == [7, ()]
+    assert state.sided_record(ties) is None
+    state.write([Touch(ties, ("q",), ttl=100.0, cap=3, side="mem-a")], T0)
+    state.forget(value)
+    assert state.read([Get(value), Members(ties, "mem-a")], T0) == [None, ("q",)]
+    state.forget(ties)
+    assert not state._sided, "an account holding nothing is let go"

@@ -14,6 +14,17 @@ A set of a hashed keyspace (a contact list: ``hashed.py``) is its packed value a
 in a table of its own; a sided record (``sided.py``), its names and packed times. A
 value is one bytes object, its expiry (a double) in front of its stored form: a tuple
 and a float beside the bytes cost ~90 bytes a key (``_stamped``).
+
+An account is one object (``_Account``): its ties (a sided record) with its record, its
+takeover record and its contact list lodged in it (``ops.lodged_keyspace``), where they
+were four keys. What a tracked account costs, bytes by part (``python
+benchmarks/memory.py --accounts 2000``, the quiet load's 1,000 accounts; the allocator's
+rounding included): the ties' key 64, table slot ~30, object 64 and the lodged items'
+bytes object's header and rounding 54, their names' tuple 116 and times 400 (four
+sides, a double each per member, two a side of head); the takeover record 272, the
+contact list 234, the account record 32 (each with its expiry or header and 4 bytes of
+length); a session's record ~177 (0.44 an account); the member names 64: 1,540 in all,
+where four keys cost 1,890.
 """
 
 from __future__ import annotations
@@ -51,6 +62,7 @@ from .ops import (
     encode_value,
     is_hashed,
     is_sided,
+    lodging,
     log_count,
     side_of,
     since,
@@ -263,6 +275,101 @@ def _without(members: MemberSet, gone: Iterable[str]) -> MemberSet:
     return _packed([(m, t) for m, t in members.items() if m not in drop])
 
 
+class _Account(sided.Record):
+    """An account's keys in one object: its sided record (``ties:<id>``: names, times,
+    index) and the values and hashed sets lodged in it (``ops.lodged_keyspace``: its
+    account record, takeover record and contact list), each answering as a key of its own.
+
+    Why: a key of its own costs, before its data, its name as a string (~64-80 bytes), its
+    slot in its table (~26-58) and its value's object (a bytes' header is 33 bytes, and
+    the allocator rounds each object up to 16); an account's four keys cost ~600 bytes so
+    (``benchmarks/memory.py``). Here they cost one name, one slot, this object (64 bytes
+    with its GC header) and one bytes object for every lodged item (``lodged``): ~1 byte
+    of count and 4 of length an item where a bytes object of its own and a tuple's slot
+    cost ~50.
+
+    ``lodged``: the number of slots (a byte), each slot's item's length (a native
+    unsigned 32-bit number, 0 for no item: a stamped value is 8 bytes at least, a hashed
+    set 12), then the items, slot after slot (``_slot``): a value as ``_stamped``, a
+    hashed set as its packed value. An item read is a copy of its bytes (~270 for the
+    takeover record); a put rewrites the whole (~550 bytes). ``times`` is empty while the
+    account has no sided record (only lodged items): the record itself
+    (``sided_record``) is then None, as is an item with no key."""
+
+    __slots__ = ("lodged",)
+
+    def __init__(self) -> None:
+        super().__init__((), b"")
+        self.lodged = b""
+
+    def item(self, slot: int) -> bytes | None:
+        lodged = self.lodged
+        if not lodged or slot >= lodged[0]:
+            return None
+        lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
+        if not lengths[slot]:
+            return None
+        start = 1 + 4 * len(lengths) + sum(lengths[:slot])
+        return lodged[start:start + lengths[slot]]
+
+    def items(self) -> list[bytes | None]:
+        """Every slot's item, None where there is none."""
+        lodged = self.lodged
+        if not lodged:
+            return []
+        lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
+        items: list[bytes | None] = []
+        start = 1 + 4 * len(lengths)
+        for length in lengths:
+            items.append(lodged[start:start + length] if length else None)
+            start += length
+        return items
+
+    def put(self, slot: int, item: bytes | None) -> None:
+        items = self.items()
+        items += [None] * (slot + 1 - len(items))
+        items[slot] = item
+        self.hold_items(items)
+
+    def hold_items(self, items: list[bytes | None]) -> None:
+        while items and items[-1] is None:
+            items.pop()
+        held = [item or b"" for item in items]
+        self.lodged = (bytes((len(held),)) + _LENGTHS[len(held)].pack(*map(len, held))
+                       + b"".join(held)) if held else b""
+
+    def empty(self) -> bool:
+        """Whether it holds nothing: no sided record, no lodged item."""
+        return not self.times and not self.lodged
+
+
+# Lodged keyspaces' places in ``_Account.lodged``, by field and kind, made as each is
+# first used (a field names one keyspace of its host: ``ops.lodged_keyspace``), and the
+# places of hashed sets (the rest are values).
+_SLOTS: dict[tuple[str, bool], int] = {}
+_HASHED_SLOTS: set[int] = set()
+_LENGTHS = [struct.Struct(f"{n}I") for n in range(256)]  # a lodged blob's lengths, by count
+_PLACES_KEPT = 4_096  # keys whose place a store remembers (``MemoryState._place``)
+
+
+def _slot(field: str, is_set: bool) -> int:
+    slot = _SLOTS.get((field, is_set))
+    if slot is None:
+        if len(_SLOTS) == len(_LENGTHS) - 1:
+            raise ValueError("more lodged keyspaces than an account's object counts")
+        slot = _SLOTS[field, is_set] = len(_SLOTS)
+        if is_set:
+            _HASHED_SLOTS.add(slot)
+    return slot
+
+
+def _live(slot: int, item: bytes, now: float) -> bool:
+    """Whether a lodged item is live at ``now`` (what a sweep keeps)."""
+    if slot in _HASHED_SLOTS:
+        return hashed.live(item, now)
+    return _DOUBLE.unpack_from(item)[0] > now
+
+
 def _stamped(stored: bytes, expiry: float) -> bytes:
     """A value as the store holds it: its expiry, then its stored form (``encode_value``)."""
     return _DOUBLE.pack(expiry) + stored
@@ -286,18 +393,22 @@ class MemoryState:
         # key -> (bucket, count) pairs packed (``_pairs``), expiry
         self._counters: dict[str, tuple[bytes, float]] = {}
         self._members: dict[str, _Held | _Entry] = {}
+        # Each table holds keys of their own; a lodged key's item is in its host, an
+        # ``_Account`` in ``_sided`` (``_place``).
         self._hashed: dict[str, bytes] = {}  # key -> the hashed set's packed value
-        self._sided: dict[str, sided.Record] = {}
+        self._sided: dict[str, _Account] = {}
+        self._places: dict[str, tuple[str, int, bool] | None] = {}
         self._hasher = hashed.Hasher(hash_key or hashed.new_key())
         self._values: dict[str, bytes] = {}  # key -> the value ``_stamped``
         self._writes = 0
         # Members let go by a cap or a sweep, (key, member), for the durable store this
         # holds keys for to drop too (``trimmed``); None when nothing below keeps a copy.
         self.trimmed: list[tuple[str, str]] | None = None
-        # One read's decoded values, by the id of their stored bytes (alive in ``_values``
-        # through the read): a value put under several keys at once (a bulk cluster under
-        # each of its bands) is decoded once per read, and its answers are one object.
-        self._decoded: dict[int, Any] = {}
+        # One read's decoded values with their stored bytes (kept alive, so their ids
+        # name them through the read), by the bytes' id: a value put under several keys at
+        # once (a bulk cluster under each of its bands) is decoded once per read, and its
+        # answers are one object.
+        self._decoded: dict[int, tuple[bytes, Any]] = {}
         # One write call's held values, by the id of the value put and its TTL (``_put``).
         self._encoded: dict[tuple[int, float], bytes] = {}
 
@@ -332,7 +443,7 @@ class MemoryState:
                                                            now)
         held = self._members.get(query.key)
         if held is None:
-            blob = self._hashed.get(query.key)  # a key is in one table at most
+            blob = self._item(query.key, self._hashed)  # a key is in one table at most
             if blob is not None:
                 return hashed.distinct(blob, query.window, now)
             self._no_side(query.key)
@@ -365,7 +476,7 @@ class MemoryState:
             return sided.contains(record, side, sides, query.members, now)
         held = self._members.get(query.key)
         if held is None:
-            blob = self._hashed.get(query.key)  # a key is in one table at most
+            blob = self._item(query.key, self._hashed)  # a key is in one table at most
             if blob is not None:
                 return hashed.contains(blob, [self._hasher.digest(m) for m in query.members],
                                        now)
@@ -406,7 +517,52 @@ class MemoryState:
         """The sided record at ``key`` (None if there is none), the side's index and the
         record's number of sides."""
         index, sides = side_of(key, side)
-        return self._sided.get(key), index, sides
+        host = self._sided.get(key)
+        return (host if host is not None and host.times else None), index, sides
+
+    def _place(self, key: str, table: dict[str, bytes]) -> tuple[str, int] | None:
+        """Where the item of a lodged key is: its host's key and its slot there; None for
+        a key of its own, or of another kind than ``table``'s (a value or a hashed set).
+        Remembered (up to ``_PLACES_KEPT`` keys): a message asks and writes ~10 values and
+        hashed sets, of a few keys, the same ones again and again."""
+        place = self._places.get(key, _UNREAD)
+        if place is _UNREAD:
+            found = lodging(key)
+            place = (None if found is None
+                     else (found[0], _slot(found[1], is_hashed(key)), is_hashed(key)))
+            if len(self._places) >= _PLACES_KEPT:
+                self._places.clear()
+            self._places[key] = place
+        if place is None or place[2] is not (table is self._hashed):  # type: ignore[index]
+            return None
+        return place  # type: ignore[return-value]
+
+    def _item(self, key: str, table: dict[str, bytes]) -> bytes | None:
+        """The value (``_stamped``) or hashed set at ``key``: in ``table``, or lodged."""
+        place = self._place(key, table)
+        if place is None:
+            return table.get(key)
+        host = self._sided.get(place[0])
+        return None if host is None else host.item(place[1])
+
+    def _hold(self, key: str, table: dict[str, bytes], item: bytes | None) -> None:
+        """Keep ``item`` as the value or hashed set at ``key`` (in ``table`` or lodged in
+        its host), or drop what is there (None)."""
+        place = self._place(key, table)
+        if place is None:
+            if item is None:
+                table.pop(key, None)
+            else:
+                table[key] = item
+            return
+        host = self._sided.get(place[0])
+        if host is None:
+            if item is None:
+                return
+            host = self._sided[place[0]] = _Account()
+        host.put(place[1], item)
+        if item is None and host.empty():
+            del self._sided[place[0]]
 
     def _no_side(self, key: str) -> None:
         """Raise if ``key`` is a sided record's: a question without a side has no answer."""
@@ -422,13 +578,13 @@ class MemoryState:
         the mixed load a lasting cache would spare ~1 decode of a ~12-byte value a
         message), and a kept one would be shared with every later reader, so a caller
         that changed what it read would change what the next event reads."""
-        held = self._values.get(query.key)
+        held = self._item(query.key, self._values)
         if held is None or _DOUBLE.unpack_from(held)[0] <= now:
             return None
-        value = self._decoded.get(id(held), _UNREAD)
-        if value is _UNREAD:
-            value = self._decoded[id(held)] = decode_value(held[_DOUBLE.size:])
-        return value
+        found = self._decoded.get(id(held))
+        if found is None:  # held with its value: a lodged item read is a copy of its own
+            found = self._decoded[id(held)] = (held, decode_value(held[_DOUBLE.size:]))
+        return found[1]
 
     def _tally(self, query: Tally, now: float) -> tuple[int, tuple[bool, ...]]:
         """A Tally has the fields its two parts read: it is asked as each, without
@@ -443,7 +599,7 @@ class MemoryState:
 
     def _log(self, key: str) -> bytes | None:
         """A log's stored form (``ops.encode_log``): one value, its expiry (never) dropped."""
-        held = self._values.get(key)
+        held = self._item(key, self._values)
         return None if held is None else held[_DOUBLE.size:]
 
     def _since(self, query: Since, now: float) -> tuple[int, Any]:
@@ -489,7 +645,7 @@ class MemoryState:
         held = self._encoded.get(made)
         if held is None:
             held = self._encoded[made] = _stamped(encode_value(op.value), now + op.ttl)
-        self._values[op.key] = held
+        self._hold(op.key, self._values, held)
 
     def _touch(self, op: Touch, now: float) -> None:
         """A touch of a packed set makes one new set: O(n) bytes copied (``_touched``), and
@@ -501,10 +657,16 @@ class MemoryState:
             touching = op.members
             if touching:  # touching nobody changes nothing, as in every set
                 side, sides = side_of(key, op.side)
-                self._sided[key] = sided.touched(
-                    self._sided.get(key), side, sides,
-                    [sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
-                    else list(map(sys.intern, dict.fromkeys(touching))), now, op.ttl, op.cap)
+                fresh = ([sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
+                         else list(map(sys.intern, dict.fromkeys(touching))))
+                host = self._sided.get(key)
+                if host is None:
+                    host = self._sided[key] = _Account()
+                if host.times:  # a record changes in place (``sided.touched``)
+                    sided.touched(host, side, sides, fresh, now, op.ttl, op.cap)
+                else:
+                    made = sided.touched(None, side, sides, fresh, now, op.ttl, op.cap)
+                    host.hold(made.names, made.times)
             return
         if is_hashed(key):
             self._apply_hashed(op, now)
@@ -559,15 +721,16 @@ class MemoryState:
         self.forget(op.key)
 
     def _apply_hashed(self, op: Touch | Replace | Remove, now: float) -> None:
-        key, blob = op.key, self._hashed.get(op.key)
+        key, table = op.key, self._hashed
+        blob = self._item(key, table)
         if isinstance(op, Touch):
             if op.members:  # touching nobody changes nothing, as in every set
-                self._hashed[key] = hashed.touched(blob, self._hasher.fresh(op.members), now,
-                                                   op.ttl, op.cap)
+                self._hold(key, table, hashed.touched(blob, self._hasher.fresh(op.members), now,
+                                                      op.ttl, op.cap))
         elif isinstance(op, Replace):
-            self._hashed[key] = hashed.pack(now, op.ttl, map(self._hasher.digest, op.members))
+            self._hold(key, table, hashed.pack(now, op.ttl, map(self._hasher.digest, op.members)))
         elif blob is not None:
-            self._hashed[key] = hashed.without(blob, map(self._hasher.digest, op.members))
+            self._hold(key, table, hashed.without(blob, map(self._hasher.digest, op.members)))
 
     def _incr(self, op: Incr, now: float) -> None:
         """Add to the counter's bucket of ``now``: when that is its newest bucket (a counter
@@ -594,8 +757,8 @@ class MemoryState:
         and appended to only when a learner changes."""
         count, entries = decode_log(self._log(op.key))
         entries.extend(op.entries)
-        self._values[op.key] = _stamped(encode_log(count + len(op.entries), entries[-op.keep:]),
-                                        now + FOREVER)
+        self._hold(op.key, self._values, _stamped(
+            encode_log(count + len(op.entries), entries[-op.keep:]), now + FOREVER))
 
     _appliers: ClassVar[dict[type, Callable[[Any, Any, float], None]]] = {
         Put: _put, Touch: _touch, Incr: _incr, Replace: _replace, Remove: _remove,
@@ -632,13 +795,22 @@ class MemoryState:
         for key in [k for k, blob in self._hashed.items() if not hashed.live(blob, now)]:
             del self._hashed[key]
             dropped += 1
-        for key, record in list(self._sided.items()):
-            left = sided.swept(record, now)
-            if left is None:
-                del self._sided[key]
+        for key, host in list(self._sided.items()):
+            if host.times:
+                left = sided.swept(host, now)
+                if left is None:
+                    host.hold((), b"")
+                    dropped += 1
+                elif left != host:
+                    host.hold(left.names, left.times)
+            items = host.items()
+            if any(item is not None and not _live(slot, item, now)
+                   for slot, item in enumerate(items)):
+                host.hold_items([item if item is not None and _live(slot, item, now)
+                                 else None for slot, item in enumerate(items)])
                 dropped += 1
-            elif left != record:
-                self._sided[key] = left
+            if host.empty():
+                del self._sided[key]
         self._writes = 0
         return dropped
 
@@ -658,15 +830,16 @@ class MemoryState:
         return None if held is None else _entry(held)
 
     def sided_record(self, key: str) -> sided.Record | None:
-        return self._sided.get(key)
+        host = self._sided.get(key)
+        return host if host is not None and host.times else None
 
     def hashed_set(self, key: str) -> bytes | None:
         """A hashed set's packed value, as held."""
-        return self._hashed.get(key)
+        return self._item(key, self._hashed)
 
     def value(self, key: str) -> tuple[bytes, float] | None:
         """A value's stored form and expiry, as held."""
-        held = self._values.get(key)
+        held = self._item(key, self._values)
         return None if held is None else (held[_DOUBLE.size:], _DOUBLE.unpack_from(held)[0])
 
     def load_counter(self, key: str, buckets: dict[int, float], expiry: float) -> None:
@@ -678,24 +851,32 @@ class MemoryState:
                                    expiry, ttl, cap)
 
     def load_sided(self, key: str, record: sided.Record) -> None:
-        self._sided[key] = record
+        host = self._sided.get(key)
+        if host is None:
+            host = self._sided[key] = _Account()
+        host.hold(record.names, record.times)
 
     def load_hashed(self, key: str, blob: bytes) -> None:
-        self._hashed[key] = blob
+        self._hold(key, self._hashed, blob)
 
     def load_value(self, key: str, stored: bytes | str, expiry: float) -> None:
         """``stored``: text in a SQLite file of an earlier layout (its JSON, as UTF-8 here)."""
         if isinstance(stored, str):
             stored = stored.encode("utf-8", "surrogatepass")
-        self._values[key] = _stamped(stored, expiry)
+        self._hold(key, self._values, _stamped(stored, expiry))
 
     def forget(self, key: str) -> None:
-        """Drop the key from every table (a cache eviction, not a write)."""
+        """Drop the key from every table (a cache eviction, not a write): a host's sided
+        record alone, not what is lodged in it, which are keys of their own."""
         self._counters.pop(key, None)
         self._members.pop(key, None)
-        self._values.pop(key, None)
-        self._hashed.pop(key, None)
-        self._sided.pop(key, None)
+        self._hold(key, self._values, None)
+        self._hold(key, self._hashed, None)
+        host = self._sided.get(key)
+        if host is not None:
+            host.hold((), b"")
+            if host.empty():
+                del self._sided[key]
 
     def close(self) -> None:
         self._counters.clear()
@@ -703,3 +884,4 @@ class MemoryState:
         self._values.clear()
         self._hashed.clear()
         self._sided.clear()
+        self._places.clear()

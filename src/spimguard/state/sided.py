@@ -99,6 +99,11 @@ class Record:
     __slots__ = ("index", "names", "times")
 
     def __init__(self, names: tuple[str, ...], times: bytes) -> None:
+        self.hold(names, times)
+
+    def hold(self, names: tuple[str, ...], times: bytes) -> None:
+        """Hold these names and times from now on, the index made for them: a record
+        changes in place, so what holds it (``memory._Account``) keeps holding it."""
         self.names, self.times = names, times
         self.index = (_Index(names, times, self.sides()) if len(names) > _INDEXED
                       else None)
@@ -303,9 +308,9 @@ def _retouched(record: Record, side: int, sides: int, fresh: Sequence[str], now:
     if emptied or any(max(column[at] for column in columns) == ABSENT for at in capped):
         keep = list(map(ABSENT.__lt__, map(max, *columns, repeat(ABSENT))))
         if not all(keep):
-            names = tuple(compress(names, keep))
-            return Record(names, _packed([*flat[:body], *chain.from_iterable(
+            record.hold(tuple(compress(names, keep)), _packed([*flat[:body], *chain.from_iterable(
                 compress(column, keep) for column in columns)]))
+            return record
     times = _packed([*flat[:body], *chain.from_iterable(columns)])
     if index is not None:  # the other sides' counts and bounds stand: added names are not on them
         index.on[side], index.low[side] = len(mine) - mine.count(ABSENT), _oldest(mine)
