@@ -165,3 +165,50 @@ def test_a_name_on_no_side_leaves_the_record() -> None:
             state.write([Touch(key, (member,), 1_000.0, 3, one)], T0 + 1 + i)
         assert state.read([Members(key, one)], T0 + 20) == [("q2", "q3", "q4")]
         assert state._sided[key].names == (*friends, "q2", "q3", "q4"), crowd
+
+
+def test_redis_side_heads_are_20_bytes_and_read_the_earlier_layout(
+        redis_url: str, redis_namespace: str) -> None:
+    """A side's head holds its TTL, count and oldest as whole numbers (20 bytes, where 32
+    before), the oldest rounded to no later than it; a TTL that is no whole number keeps
+    the 32-byte layout; a head of the earlier layout answers as before and the side's next
+    touch rewrites it. Whatever the rounding, every answer is the memory backend's."""
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state, model = RedisState(redis_url, ns), MemoryState()
+    key, talked = accounts.tie_record("@a:s"), accounts.TALKED
+    head = b"\xff\x00"  # the TALKED side's (its index 0)
+
+    def both(writes: list[Write], now: float) -> None:
+        state.write(writes, now)
+        model.write(writes, now)
+
+    both([Touch(key, ("@b:s",), 300.0, 10, talked)], T0 + 0.75)
+    stored = raw.hget(ns + key, head)
+    assert stored is not None and len(stored) == 20
+    expiry, ttl, count, age = struct.unpack("<dIII", stored)
+    assert (expiry, ttl, count) == (T0 + 300.75, 300, 1) and expiry - age <= T0 + 0.75
+    raw.hset(ns + key, head, struct.pack("<dddd", T0 + 300.75, 300.0, 1.0, T0 + 0.75))
+    asked: list[Query] = [Contains(key, _PEOPLE, talked), Distinct(key, 30.0, talked),
+                          Members(key, talked)]
+    assert state.read(asked, T0 + 1.0) == model.read(asked, T0 + 1.0)
+    both([Touch(key, ("@c:s",), 300.0, 10, talked)], T0 + 2.0)
+    assert len(raw.hget(ns + key, head) or b"") == 20, "rewritten at the next touch"
+    both([Touch(key, ("@d:s",), 300.5, 10, accounts.WROTE)], T0 + 3.0)
+    assert len(raw.hget(ns + key, b"\xff\x01") or b"") == 32, "a TTL of no whole seconds"
+    rng = random.Random(5)
+    now = T0 + 3.0
+    for _ in range(120):
+        now += rng.choice([0.25, 0.5, 7.125, 40.0, -3.5])
+        side = rng.choice([talked, accounts.WROTE])
+        both([Touch(key, tuple(rng.sample(_PEOPLE, 2)), rng.choice([60.0, 300.0, 90.5]), 3,
+                    side)], now)
+        later = now + rng.choice([0.0, 0.3, 20.0])
+        reads: list[Query] = [q for s in (talked, accounts.WROTE) for q in (
+            Contains(key, _PEOPLE, s), Distinct(key, rng.choice([0.5, 10.0, 59.9, 1e6]), s),
+            Members(key, s))]
+        assert state.read(reads, later) == model.read(reads, later), now
+    state.close()
