@@ -57,7 +57,7 @@ import httpx
 import msgspec
 
 import engine
-from api import SPLIT_ROW, TOKEN, Load, _request, offer, saturate, split, totals
+from api import SPLIT_ROW, TOKEN, Load, _request, messages, offer, saturate, split, totals
 from spimguard.sim.network import OFFICIAL_CLIENTS
 from table import DATASETS, Rows, cpu_seconds, free_port, latency, serve, show
 
@@ -346,8 +346,8 @@ def _spimguard(lines: list[bytes], core: int | None) -> Iterator[Server]:
             cpu=core)
         try:
             yield Server("spimguard /v1/check (SQLite)", int(url.rsplit(":", 1)[1]),
-                         Load([_request("POST", "/v1/check", body) for body in bodies]),
-                         (process.pid,), Load([_request("GET", "/healthz")]))
+                         messages("/v1/check", bodies), (process.pid,),
+                         Load([_request("GET", "/healthz")]))
         finally:
             process.terminate()
             process.wait(10)
@@ -366,12 +366,17 @@ def _engine_share(before: dict[str, float], after: dict[str, float], cost: float
              f"{engine_cpu * 1000:.3f} / {(cost - engine_cpu) * 1000:.3f}")]
 
 
-def _repeats(load: Load) -> tuple[str, str]:
-    """Whether the run sent some messages twice: a repeated id is answered from the log,
-    without judging, which flatters the figures (give more --users or --days)."""
-    sent, distinct = load.next, len(load.requests)
-    return ("/v1/check requests sent / distinct messages in the load",
-            f"{sent:,} / {distinct:,}" + (" (REPEATS: more --users)" if sent > distinct else ""))
+def _judged(server: Server) -> Rows:
+    """Proof that every /v1/check was judged: the server's count of new messages against
+    the requests sent (a repeated id is answered from the log without judging, and would
+    flatter every figure), and how often the load went round (each lap under new ids)."""
+    counted = sum(float(line.rpartition(" ")[2]) for line in httpx.get(
+        f"http://127.0.0.1:{server.port}/metrics", timeout=10).text.splitlines()
+        if line.startswith('spimguard_events_total{type="message"}'))
+    return [("/v1/check requests sent / judged as new messages (the server's count)",
+             f"{server.load.next:,} / {counted:,.0f}"),
+            ("  times through the load's messages (each lap under new ids)",
+             f"{server.load.laps:.1f} of {len(server.load.requests):,}")]
 
 
 def _ratios(ours: Saturation, theirs: Saturation) -> Rows:
@@ -414,7 +419,7 @@ def main(seconds: float = 8.0, users: int = 2000, days: int = 2,
             _saturate(ours, ours.health, seconds, floor)  # type: ignore[arg-type]
             rows += [*floor.rows("spimguard /healthz", "requests/s"),
                      ("/v1/check ÷ /healthz (goal ≥ 0.30)", f"{found[0].rate / floor.rate:.2f}"),
-                     _repeats(ours.load)]
+                     *_judged(ours)]
     finally:
         if cores:
             os.sched_setaffinity(0, set(cores))

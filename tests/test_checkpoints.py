@@ -9,6 +9,7 @@ import logging
 import shutil
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -207,6 +208,62 @@ def test_a_reader_that_keeps_the_wal_from_restarting_is_logged(
         reader.close()
         conn.close()
 
+
+
+def test_the_writer_restarts_the_wal_after_the_commit_that_finds_it_due(
+        tmp_path: Path) -> None:
+    """Past the bound the thread only marks the restart due; the writer's next commit
+    does it (on the thread, the writer's next transaction waited in SQLite's busy
+    handler, which woke it up to 15 ms after the restart was over)."""
+    db = tmp_path / "x.db"
+    conn = open_writer(db, wal_bound=100, period=None)
+    checkpointer = conn.checkpointer
+    assert checkpointer is not None
+    reader = sqlite3.connect(db, isolation_level=None)
+    try:
+        _stream(conn, 5)
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM t").fetchone()
+        _stream(conn, 40)  # ~120 pages, held back from the copy by the reader's snapshot
+        assert checkpointer.checkpoint() > 100 and checkpointer.due
+        reader.execute("COMMIT")
+        _stream(conn, 1)  # not all copied: only a restart lets the WAL start over
+        assert not checkpointer.due
+        _stream(conn, 1)
+        assert checkpointer.checkpoint() < 10
+    finally:
+        reader.close()
+        conn.close()
+
+
+def test_a_commit_leaves_the_restart_while_the_thread_checkpoints(tmp_path: Path) -> None:
+    """A commit never waits for the thread's checkpoint in progress: the restart is left
+    to a later commit."""
+    conn = open_writer(tmp_path / "x.db", wal_bound=100, period=None)
+    checkpointer = conn.checkpointer
+    assert checkpointer is not None
+    held, release = threading.Event(), threading.Event()
+
+    def checkpointing() -> None:
+        with checkpointer.turn:
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=checkpointing)
+    try:
+        _stream(conn, 5)
+        checkpointer.due = True
+        thread.start()
+        held.wait(10)
+        _stream(conn, 1)
+        assert checkpointer.due  # left, not waited for
+        release.set()
+        thread.join()
+        _stream(conn, 1)
+        assert not checkpointer.due
+    finally:
+        release.set()
+        conn.close()
 
 
 def test_a_writer_that_never_pauses_still_keeps_the_wal_bounded(tmp_path: Path) -> None:

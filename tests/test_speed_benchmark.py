@@ -8,6 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -30,12 +31,35 @@ def _named(rows: dict[str, str], part: str) -> list[str]:
     return [value for name, value in rows.items() if part in name]
 
 
+def test_the_load_never_sends_an_id_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its end the load goes round under new ids and later times: a repeated id
+    would be answered from the log, not judged."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import api
+
+    try:
+        bodies = [msgspec.json.encode({"type": "message", "id": f"e{n}", "ts": 100.0 + n,
+                                       "sender": "a", "recipients": ["b"], "text": "hi"})
+                  for n in range(3)]
+        load = api.messages("/v1/check", bodies)
+        sent = [msgspec.json.decode(load.take().partition(b"\r\n\r\n")[2])
+                for _ in range(8)]
+    finally:
+        sys.modules.pop("api", None)
+    assert len({m["id"] for m in sent}) == 8
+    assert [m["ts"] for m in sent] == sorted(m["ts"] for m in sent)
+    assert [m["text"] for m in sent] == ["hi"] * 8
+    assert load.laps == 8 / 3
+
+
 def test_speed_benchmark_prints_every_figure(monkeypatch: pytest.MonkeyPatch) -> None:
     rows = _rows(monkeypatch, with_rspamd=False)
     for part in ("spimguard /v1/check (SQLite) at saturation",
                  "spimguard /v1/check (SQLite) at 70%", "/v1/check ÷ /healthz",
                  "engine, SQLite backend"):
         assert _named(rows, part), part
+    sent, judged = _named(rows, "requests sent / judged as new messages")[0].split(" / ")
+    assert sent == judged  # every check judged, none answered from the log
 
 
 @pytest.mark.skipif(not (shutil.which("rspamd") and shutil.which("redis-server")),

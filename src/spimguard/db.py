@@ -25,12 +25,18 @@ that to a thread with a connection of its own (``Checkpointer``): every
 ``CHECKPOINT_PERIOD`` a PASSIVE checkpoint, which copies beside the commits and never
 makes the writer wait. Under a steady stream a commit nearly always lands
 during it, so the WAL is never all copied when the next transaction starts, which is
-when SQLite rewinds it, and it would grow for ever: past ``WAL_BOUND`` pages the
-thread follows with a RESTART checkpoint, which holds the writer back while it copies
-what came meanwhile (the PASSIVE one just copied the rest) and syncs, so that the
-next commit starts the WAL over. A writer whose batches come back to back under a
-flood leaves the thread no gap to restart in: past ``BACKSTOP`` times the bound the
-writer restarts it after a commit itself (a stat of the WAL file a commit tells). Nothing
+when SQLite rewinds it, and it would grow for ever: past ``WAL_BOUND`` pages a
+RESTART checkpoint copies what came meanwhile (the PASSIVE one just copied the rest)
+and syncs, holding the writer back, so that the next commit starts the WAL over. The
+writer runs it itself, right after the commit that finds it due: run by the thread,
+it made the writer's next transaction wait in SQLite's busy handler, which sleeps in
+steps of 1, 2, 5, 10, 15, 20, 25 ms and so woke the writer up to 15 ms after the
+restart was over (traced in the server at a steady 350 checks/s: the batches that
+met a restart, the slowest of all, each took the restart and 2-10 ms more).
+It is skipped (tried at the next commit) while the thread is in a checkpoint, so a
+commit never waits for a PASSIVE copy. Past ``BACKSTOP`` times the bound (restarts
+kept failing: a reader of an older snapshot) the writer truncates the WAL after a
+commit, waiting its turn (a stat of the WAL file a commit tells). Nothing
 changes for durability: an event is durable
 when its commit is (above); a checkpoint copies what is already durable, and a crash
 in the middle of one is repaired from the WAL at the next open, as it always was.
@@ -53,22 +59,21 @@ from .errors import StateUnavailable
 _Conn = TypeVar("_Conn", bound=sqlite3.Connection)
 
 _SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}  # storage.synchronous -> the pragma
-# Pages in the WAL past which the thread restarts it (see above): ~40 MB, and what one
+# Pages in the WAL past which the writer restarts it (see above): ~40 MB, and what one
 # period adds (44-50 MB at most under load); at ~30 pages a batch of one, one commit in
-# ~350 waits for the restart.
+# ~350 pays for the restart.
 WAL_BOUND = 10_000
 # Seconds between the thread's checkpoints: about as often as SQLite's own every
 # 1,000 pages at the load's rates, and what a power loss may take under "normal".
 CHECKPOINT_PERIOD = 0.1
-# Seconds the RESTART waits for the writer's batch to end, and then (holding the writer
-# back) for a reader of an older snapshot to finish: past it, it gives up until the next
-# period, so a long reader (an export) never stalls the commits for longer.
+# Seconds a restart waits (holding the writer back) for a reader of an older snapshot to
+# finish: past it, it gives up until the thread finds it due again a period later, so a
+# long reader (an export) never stalls the commits for longer.
 RESTART_WAIT = 0.05
-# Past this many times the bound the writer restarts the WAL itself after a commit: a
-# backstop for a writer that never lets the thread in (batches back to back under a
-# flood hold the write lock but for gaps shorter than the thread's turn, so each of its
-# RESTARTs misses). That commit's batch pays for the copy, as one in ~35 did before the
-# thread; a restart waits for readers as any write does, so it cannot be starved.
+# Past this many times the bound the writer truncates the WAL after a commit, waiting for
+# the thread's checkpoint in progress: a backstop for restarts that kept being skipped or
+# refused. That commit's batch pays for the copy; a restart waits for readers as any
+# write does, so it cannot be starved.
 BACKSTOP = 4
 
 log = logging.getLogger("spimguard.db")
@@ -165,6 +170,7 @@ class Checkpointer:
         # The checkpoint's fsyncs (the WAL before copying, the file after) follow this.
         self._conn = _open(path, synchronous, sqlite3.Connection, RESTART_WAIT)
         self.failure: str | None = None  # what kept the last checkpoint back, while it stands
+        self.due = False  # past the bound: the writer restarts the WAL after its next commit
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -176,8 +182,8 @@ class Checkpointer:
         self._thread.start()
 
     def checkpoint(self) -> int:
-        """Copy what the WAL holds into the file, and restart the WAL past the bound:
-        the pages in the WAL before (-1 when the checkpoint failed)."""
+        """Copy what the WAL holds into the file, and past the bound leave the writer a
+        restart to do: the pages in the WAL (-1 when the checkpoint failed)."""
         with self.turn:
             return self._checkpoint()
 
@@ -190,35 +196,41 @@ class Checkpointer:
             return False
         return size > BACKSTOP * self.bound * self._page
 
-    def restart_from(self, writer: sqlite3.Connection) -> None:
-        """Truncate the WAL from the writer's own connection, after the thread's
-        checkpoint in progress, waiting for readers only as briefly as the thread does
-        (a long reader must not stall the commits)."""
-        with self.turn:
+    def restart_from(self, writer: sqlite3.Connection, mode: str = "TRUNCATE",
+                     wait: bool = True) -> None:
+        """Restart the WAL from the writer's own connection (``mode`` RESTART, or TRUNCATE
+        to give its file's space back too), waiting for readers only ``RESTART_WAIT`` (a
+        long reader must not stall the commits), and for the thread's checkpoint in
+        progress unless not ``wait`` (then it is left to a later commit)."""
+        if not self.turn.acquire(blocking=wait):
+            return
+        try:
+            self.due = False  # tried: a reader that refused it is the thread's to find again
             timeout = writer.execute("PRAGMA busy_timeout").fetchone()[0]
             writer.execute(f"PRAGMA busy_timeout={int(RESTART_WAIT * 1000)}")
             try:
-                _wal_checkpoint(writer, "TRUNCATE")
+                _wal_checkpoint(writer, mode)
             finally:
                 writer.execute(f"PRAGMA busy_timeout={int(timeout)}")
+        finally:
+            self.turn.release()
 
     def _checkpoint(self) -> int:
         try:
             if self.overdue():
                 # The writer restarts it at its next commit; a checkpoint here would
                 # hold the lock that restart needs.
-                self._failed(f"the WAL holds over {BACKSTOP * self.bound} pages: the writer's "
-                             "batches or a reader of an older snapshot kept it from restarting")
+                self._failed(f"the WAL holds over {BACKSTOP * self.bound} pages: a reader of "
+                             "an older snapshot or a failing disk kept it from restarting")
                 return self._wal.stat().st_size // self._page
-            pages = _wal_checkpoint(self._conn, "PASSIVE")[1]
-            busy = pages >= self.bound and _wal_checkpoint(self._conn, "RESTART")[0]
+            _, pages, copied = _wal_checkpoint(self._conn, "PASSIVE")
         except (OSError, sqlite3.Error) as exc:
             self._failed(f"WAL checkpoint failed: {exc}")
             return -1
-        if busy and pages >= 2 * self.bound:  # busy once in a while is the next period's
-            self._failed(f"the WAL holds {pages} pages and cannot restart: the writer's "
-                         "batches or a reader of an older snapshot kept it busy past "
-                         f"{RESTART_WAIT:g} s")
+        self.due = pages >= self.bound
+        if copied < pages and pages >= 2 * self.bound:  # held back once is the next period's
+            self._failed(f"the WAL holds {pages} pages and cannot restart: a reader of an "
+                         "older snapshot keeps it from being copied")
         elif self.failure is not None:
             log.warning("WAL checkpoints work again (after: %s)", self.failure)
             self.failure = None
@@ -249,16 +261,20 @@ class Writer(sqlite3.Connection):
     checkpointer: Checkpointer | None = None
 
     def commit(self) -> None:
-        """Commit; then, when the WAL has grown past the backstop (the thread could not
-        restart it), restart it here. The commit has happened either way: a failing
-        restart is logged, never raised as the commit's failure."""
+        """Commit; then restart the WAL when the thread found it past the bound, or
+        truncate it when it has grown past the backstop. The commit has happened either
+        way: a failing restart is logged, never raised as the commit's failure."""
         super().commit()
         checkpointer = self.checkpointer
-        if checkpointer is not None and checkpointer.overdue():
-            try:
+        if checkpointer is None:
+            return
+        try:
+            if checkpointer.overdue():
                 checkpointer.restart_from(self)
-            except sqlite3.Error as exc:
-                log.error("the writer's own WAL restart failed: %s", exc)
+            elif checkpointer.due:
+                checkpointer.restart_from(self, "RESTART", wait=False)
+        except sqlite3.Error as exc:
+            log.error("the writer's own WAL restart failed: %s", exc)
 
     def close(self) -> None:
         if self.checkpointer is not None:
