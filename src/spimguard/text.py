@@ -61,6 +61,20 @@ _INVISIBLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\ufff9-\ufffb]+")
 # drawn) and the Egyptian hieroglyph format controls (drawn as nothing or a blank outside
 # a cluster of hieroglyphs). A reader reads each as a space.
 _DRAWN_BLANK = re.compile("[\u2800\U0001d159\U00013430-\U0001343f]")
+# Letters drawn in a frame: Unicode names them "NEGATIVE CIRCLED LATIN CAPITAL LETTER F"
+# (🅕), "NEGATIVE SQUARED ..." (🅵), "PARENTHESIZED ..." (⒡, 🄕). NFKC reads their outlined
+# siblings (Ⓕ, 🄵) as the letter; these it leaves as symbols (no decomposition) or as "(f)",
+# yet a reader reads each as its letter, and "fancy text" generators write pitches with
+# them. Taken from the names in the two Enclosed Alphanumerics blocks, not a list by hand.
+_FRAMED_NAME = re.compile(
+    r"(?:NEGATIVE CIRCLED|NEGATIVE SQUARED|PARENTHESIZED) LATIN (CAPITAL|SMALL) LETTER ([A-Z])")
+_FRAMED_BLOCKS = (range(0x2460, 0x2500), range(0x1F100, 0x1F200))
+_FRAMED_HINT = re.compile("[\u249c-\u24b5\U0001f110-\U0001f1ff]")
+# A regional indicator is half a flag: two side by side are drawn as one (🇫🇷). One with no
+# partner (a run of them pairs from its start; the odd one out is alone, as is one a
+# zero-width character parts from the next) is drawn as its letter in a box.
+_REGIONAL_RUN = re.compile("[\U0001f1e6-\U0001f1ff]+")
+_REGIONAL_A = 0x1F1E6
 _WORD = re.compile(r"\w+", re.UNICODE)
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
 _CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -185,14 +199,39 @@ def _confusables() -> dict[int, str]:
 
 
 def clean(raw: str) -> str:
-    """NFKC without invisible characters: the text a reader sees.
+    """NFKC without invisible characters, letters in frames read as letters: the text a
+    reader sees.
 
-    They go first: one between a letter and its accent would keep NFKC from composing
-    the two. NFKC makes no invisible character of a visible one, so none is left after.
+    Invisible characters go first: one between a letter and its accent would keep NFKC
+    from composing the two. NFKC makes no invisible character of a visible one, so none is
+    left after. Framed letters are read before both: the invisible characters decide which
+    regional indicators pair into flags, and NFKC would make "(f)" of a parenthesized one.
     """
     if raw.isascii():
         return raw  # NFKC leaves ASCII alone, and every invisible character is beyond it
+    if _FRAMED_HINT.search(raw):
+        raw = _REGIONAL_RUN.sub(_lone_indicator, raw.translate(_framed_letters()))
     return _DRAWN_BLANK.sub(" ", unicodedata.normalize("NFKC", _INVISIBLE.sub("", raw)))
+
+
+@cache
+def _framed_letters() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for point in itertools.chain(*_FRAMED_BLOCKS):
+        named = _FRAMED_NAME.fullmatch(unicodedata.name(chr(point), ""))
+        if named:
+            case, letter = named.groups()
+            table[point] = letter if case == "CAPITAL" else letter.lower()
+    return table
+
+
+def _lone_indicator(run: re.Match[str]) -> str:
+    """A run of regional indicators with its last one read as a letter when it has no
+    partner: flags stay flags."""
+    found = run.group()
+    if len(found) % 2 == 0:
+        return found
+    return found[:-1] + chr(ord("A") + ord(found[-1]) - _REGIONAL_A)
 
 
 # A run of single letters parted by blanks is one word spaced out. Ordinary words are not
@@ -251,12 +290,20 @@ def unspace(text: str) -> tuple[str, bool]:
     return _SPACED_RUN.sub(word, text), joined
 
 
+_SMALL_CAPITAL = re.compile(r"LATIN LETTER SMALL CAPITAL ([A-Z])")
+_LATIN_EXTENDED_D = range(0xA720, 0xA800)  # ꜰ, ꜱ and ꞯ are there; the rest below U+3000
+
+
 @cache
 def _fold_table() -> dict[int, str]:
-    """One translate table: accents dropped, then TR39 confusables mapped to ASCII.
+    """One translate table: accents dropped, then TR39 confusables mapped to ASCII, and
+    the small capitals (ᴀ ʀ ᴇ ꜰ) read as their letters.
 
     Built once for the non-ASCII code points that have a fold, so ``skeleton`` is
-    a casefold, a translate and two regex passes instead of a per-character loop.
+    a casefold, a translate and two regex passes instead of a per-character loop. TR39
+    maps a character to the letter it can be mistaken for; a small capital is no
+    look-alike but the letter itself, in a style, so it is missing there (half of them:
+    "ꜰʀᴇᴇ" kept its ꜰ, ʀ and ᴇ), and "fancy text" generators write whole pitches in them.
     """
     confusables = _confusables()
     table: dict[int, str] = {}
@@ -268,6 +315,10 @@ def _fold_table() -> dict[int, str]:
             table[point] = folded
     for point, target in confusables.items():
         table.setdefault(point, target)
+    for point in itertools.chain(range(0x80, 0x3000), _LATIN_EXTENDED_D):
+        small_capital = _SMALL_CAPITAL.fullmatch(unicodedata.name(chr(point), ""))
+        if small_capital:
+            table.setdefault(point, small_capital.group(1).lower())
     return table
 
 
