@@ -12,9 +12,9 @@ Measured on main (a days-old account's first message to a stranger, the pitch be
 blocked as written): black circles warn (CONTENT_SPAM 4.6), black squares warn (4.7),
 regional indicators warn (5.0), parenthesized letters are delivered (2.5), small capitals
 are held, not blocked (7.1). The rule: a character Unicode names as a Latin letter in a
-frame ("NEGATIVE CIRCLED LATIN CAPITAL LETTER F", "PARENTHESIZED LATIN SMALL LETTER F"),
-or as a small capital of one, is that letter; a regional indicator with no partner is its
-letter, and two that pair are a flag.
+frame ("NEGATIVE CIRCLED LATIN CAPITAL LETTER F", "PARENTHESIZED LATIN SMALL LETTER F") is
+that letter; a regional indicator with no partner is its letter, and two that pair are a
+flag. Small capitals stay open (strict xfail, its reason says why).
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ def _letters_from(first: int, *, joiner: str = ""):  # type: ignore[no-untyped-d
     return write
 
 
+SMALL_CAPITALS_OPEN = pytest.mark.xfail(strict=True, reason=(
+    "small capitals are held (CONTENT_SPAM 7.1), not blocked: folding them in the skeleton "
+    "changes the view of two Thai spam texts the content model trains on ('ʀɪᴄʜ ᴘᴀʀᴋ'), so "
+    "the model must be retrained with it (403,545 weights move, up to 0.047), which moves "
+    "the verdict hashes"))
 STYLES = {
     "black circles": _letters_from(0x1F150),
     "black squares": _letters_from(0x1F170),
@@ -44,17 +49,18 @@ STYLES = {
         chr(0x249C + ord(c.lower()) - ord("a")) if c.isascii() and c.isalpha() else c
         for c in t),
     "regional indicators apart": _letters_from(0x1F1E6, joiner="\u200c"),
-    "small capitals": lambda t: "".join(SMALL_CAPITALS.get(c.lower(), c) for c in t),
 }
+CASES = [*STYLES, pytest.param("small capitals", marks=SMALL_CAPITALS_OPEN)]
+STYLES["small capitals"] = lambda t: "".join(SMALL_CAPITALS.get(c.lower(), c) for c in t)
 
 
-@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("style", CASES)
 def test_a_letter_in_a_frame_is_read_as_the_letter(style: str) -> None:
     written = view(STYLES[style](PITCH))
     assert written.skeleton == view(PITCH).skeleton
 
 
-@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("style", CASES)
 def test_a_pitch_in_fancy_letters_is_judged_as_the_pitch(style: str) -> None:
     engine = open_engine(config())
     cfg = engine.config
@@ -73,7 +79,6 @@ def test_a_pitch_in_fancy_letters_is_judged_as_the_pitch(style: str) -> None:
     "🇺🇸🇬🇧🇩🇪 all three",  # a run of flags
     "the 🆕 menu and 🆗 sign",  # squared words, no letters
     "options (a) and (b)",  # written parentheses stay
-    "ʀ is the uvular trill",  # a small capital alone in prose is folded in the skeleton only
 ])
 def test_flags_and_ordinary_symbols_are_not_letters(text: str) -> None:
     assert view(text).text == text
