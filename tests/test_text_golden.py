@@ -3,7 +3,9 @@ it. ``data/text_view_golden.json`` holds a SHA-256 of each text's full view (tex
 skeleton, tokens, links with every field, domains, fingerprint, prose, masked form),
 computed with the text view of commit c9bcece by running this file as a script; but for
 ``https://[::1]/x``, whose dotless host the view of session 12 reads as the IPv6 link a
-browser opens (the one change running the script made)."""
+browser opens (the one change running the script made), and ``generated:27``, 150 letters
+parted by full stops ("a.a.a. ..."), which the view of session 15 reads as the word they
+spell (``text.unpart``)."""
 
 from __future__ import annotations
 

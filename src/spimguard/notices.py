@@ -3,7 +3,9 @@
 Templates live in ``data/notices/<language>.toml`` (``language`` in config), so
 trust-and-safety teams edit words without touching code. Placeholders are
 filled with ``str.format_map`` from values spimguard computed itself, never the
-message text; clients must still escape notices like any text they show.
+message text, and from the names a sender chose (its account id, its app's name), each
+shown as one short line (``shown``); clients must still escape notices like any text they
+show.
 
 Who reads a notice decides what it may say. ``{reason}`` is the filter's evidence
 ("link to tones.example, denied by the operator"): recipients and operators get it,
@@ -25,6 +27,8 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
+
+import regex
 
 from .errors import ConfigError
 from .events import Message, Notice
@@ -69,8 +73,31 @@ class _Blank(dict[str, str]):
         return ""
 
 
+# What a sender writes that a notice names: its account id, its app's name (the client id
+# its session gave, which a hijacker chooses). A notice quotes them as names, and a name
+# is one short line: without a bound, the hijacker writes the owner's alarm ("signed in
+# from 'Security check'. It was you, no action is needed ...'") in the app's name.
+NAMED = ("sender", "client")
+MAX_NAME = 64
+# What may not reach a notice from any value: line and paragraph breaks, controls and
+# format characters (bidi overrides reorder the notice's own words after them), and
+# characters no font draws.
+_UNSHOWN = regex.compile(r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]+")
+
+
+def shown(value: str, limit: int | None = None) -> str:
+    """A value as a notice shows it: one line of drawn characters, blanks collapsed, cut to
+    ``limit`` characters (an ellipsis says it was cut)."""
+    line = " ".join(_UNSHOWN.sub(" ", value).split())
+    if limit is not None and len(line) > limit:
+        return line[:limit - 1].rstrip() + "…"
+    return line
+
+
 def render(language: str, key: str, **values: str) -> str:
-    return templates(language)[key].format_map(_Blank(values))
+    return templates(language)[key].format_map(_Blank(
+        {name: shown(value, MAX_NAME if name in NAMED else None)
+         for name, value in values.items()}))
 
 
 def for_sender(language: str, key: str, reasons: bool, **values: str) -> str:

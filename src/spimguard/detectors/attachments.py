@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import regex
+
 from .. import lists
 from ..config import Config
 from ..signals import Signal
@@ -42,6 +44,11 @@ SIGNALS = {
 }
 
 _SPACES = re.compile(r"\s+")
+# Characters that change how a name is drawn without being drawn: bidi controls and every
+# other Default_Ignorable_Code_Point. "invoice\u202efdp.exe" is drawn "invoiceexe.pdf": a
+# name holding one shows another name than the file has, and a program so named hides
+# behind the name it shows, as behind a second extension (MITRE ATT&CK T1036.002).
+_UNDRAWN = regex.compile(r"[\p{Bidi_Control}\p{Default_Ignorable_Code_Point}]")
 
 
 class AttachmentsDetector:
@@ -75,7 +82,7 @@ class AttachmentsDetector:
         for attachment in message.attachments:
             name = _SPACES.sub("", attachment.name.lower()).rstrip(".")
             parts = name.split(".")[1:]
-            shown = attachment.name[:80]
+            shown = _UNDRAWN.sub(lambda c: f"<U+{ord(c.group()):04X}>", attachment.name[:80])
             executable = [p for p in parts if p in self.executable]
             if not executable:
                 continue
@@ -84,6 +91,10 @@ class AttachmentsDetector:
                                     self.executable):
                 found.append(Signal("ATTACHMENT_DOUBLE_EXTENSION", 1.0,
                                     f"'{shown}' hides a program behind another file type"))
+            elif last in self.executable and _UNDRAWN.search(attachment.name):
+                found.append(Signal("ATTACHMENT_DOUBLE_EXTENSION", 1.0,
+                                    f"'{shown}' hides a program behind a name drawn "
+                                    "otherwise than it is"))
             elif last in self.executable:
                 found.append(Signal("ATTACHMENT_EXECUTABLE", 1.0, f"'{shown}' is a program"))
         return first_per_code(found)

@@ -1,0 +1,88 @@
+"""Red team, session 15: a pitch written in a "fancy text" alphabet.
+
+Generators of "fancy text" (pasted into IM by the copy) write Latin letters as characters
+Unicode encodes apart: in a black circle or square (🅕🅡🅔🅔, 🅵🆁🅴🅴), in parentheses
+(⒡⒭⒠⒠), as lone regional indicators (🇫 🇷 🇪 🇪, a zero-width character or a blank
+keeping each from pairing into a flag) or in small capitals (ꜰʀᴇᴇ). NFKC reads the
+outlined circle and square (Ⓕ, 🄵) as the letter, but has no decomposition for the black
+ones and makes "(f)" of a parenthesized one; TR39's confusables map a few small capitals
+and not ꜰ, ʀ or ᴇ. A reader reads each as its letter, so the content model should too.
+
+Measured on main (a days-old account's first message to a stranger, the pitch below
+blocked as written): black circles warn (CONTENT_SPAM 4.6), black squares warn (4.7),
+regional indicators warn (5.0), parenthesized letters are delivered (2.5), small capitals
+are held, not blocked (7.1). The rule: a character Unicode names as a Latin letter in a
+frame ("NEGATIVE CIRCLED LATIN CAPITAL LETTER F", "PARENTHESIZED LATIN SMALL LETTER F") is
+that letter; a regional indicator with no partner is its letter, and two that pair are a
+flag. Small capitals stay open (strict xfail, its reason says why).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import T0, config, event, message
+from spimguard import open_engine
+from spimguard.text import view
+
+PITCH = "FREE entry! WIN a cash prize of $5000, text WIN to 80086 now, claim your prize today"
+SMALL_CAPITALS = dict(zip("abcdefghijklmnopqrstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡʏᴢ", strict=True))
+
+
+def _letters_from(first: int, *, joiner: str = ""):  # type: ignore[no-untyped-def]
+    def write(text: str) -> str:
+        return "".join(chr(first + ord(c.upper()) - ord("A")) + joiner
+                       if c.isascii() and c.isalpha() else c for c in text)
+    return write
+
+
+SMALL_CAPITALS_OPEN = pytest.mark.xfail(strict=True, reason=(
+    "small capitals are held (CONTENT_SPAM 7.1), not blocked: folding them in the skeleton "
+    "changes the view of two Thai spam texts the content model trains on ('ʀɪᴄʜ ᴘᴀʀᴋ'), so "
+    "the model must be retrained with it (403,545 weights move, up to 0.047), which moves "
+    "the verdict hashes"))
+STYLES = {
+    "black circles": _letters_from(0x1F150),
+    "black squares": _letters_from(0x1F170),
+    "parenthesized": _letters_from(0x1F110),
+    "parenthesized small": lambda t: "".join(
+        chr(0x249C + ord(c.lower()) - ord("a")) if c.isascii() and c.isalpha() else c
+        for c in t),
+    "regional indicators apart": _letters_from(0x1F1E6, joiner="\u200c"),
+}
+CASES = [*STYLES, pytest.param("small capitals", marks=SMALL_CAPITALS_OPEN)]
+STYLES["small capitals"] = lambda t: "".join(SMALL_CAPITALS.get(c.lower(), c) for c in t)
+
+
+@pytest.mark.parametrize("style", CASES)
+def test_a_letter_in_a_frame_is_read_as_the_letter(style: str) -> None:
+    written = view(STYLES[style](PITCH))
+    assert written.skeleton == view(PITCH).skeleton
+
+
+@pytest.mark.parametrize("style", CASES)
+def test_a_pitch_in_fancy_letters_is_judged_as_the_pitch(style: str) -> None:
+    engine = open_engine(config())
+    cfg = engine.config
+    verdicts = []
+    for i, text in enumerate([PITCH, STYLES[style](PITCH)]):
+        engine.process(event(cfg, type="account", id=f"a{i}", ts=T0, account=f"bot{i}",
+                             created=T0 - 600))
+        verdicts.append(engine.process(message(cfg, f"m{i}", f"bot{i}", [f"stranger{i}"],
+                                               text, T0 + i)))
+    assert verdicts[0].action == "block"  # the premise
+    assert verdicts[1].action == "block", verdicts[1].signals
+
+
+@pytest.mark.parametrize("text", [
+    "see you in 🇫🇷 next week 🇪🇸 after",  # two flags
+    "🇺🇸🇬🇧🇩🇪 all three",  # a run of flags
+    "the 🆕 menu and 🆗 sign",  # squared words, no letters
+    "options (a) and (b)",  # written parentheses stay
+])
+def test_flags_and_ordinary_symbols_are_not_letters(text: str) -> None:
+    assert view(text).text == text
+
+
+def test_an_odd_regional_indicator_after_a_flag_is_its_letter() -> None:
+    assert view("🇫🇷🇪 x").text == "🇫🇷E x"
