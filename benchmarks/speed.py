@@ -57,7 +57,19 @@ import httpx
 import msgspec
 
 import engine
-from api import SPLIT_ROW, TOKEN, Load, _request, messages, offer, saturate, split, totals
+from api import (
+    SLOW_ROW,
+    SPLIT_ROW,
+    TOKEN,
+    Load,
+    _request,
+    messages,
+    offer,
+    saturate,
+    slow,
+    split,
+    totals,
+)
 from spimguard.sim.network import OFFICIAL_CLIENTS
 from table import DATASETS, Rows, cpu_seconds, free_port, latency, serve, show
 
@@ -260,7 +272,8 @@ def _levels(server: Server, saturated: float, seconds: float) -> Rows:
         rows.append((f"{server.name} at {share:.0%} ({achieved:,.0f}/s), p50/p95/p99 ms{goal}",
                      latency(lat)))
         if server.health:
-            rows.append((SPLIT_ROW, split(before, totals(server.port))))
+            after = totals(server.port)
+            rows += [(SPLIT_ROW, split(before, after)), (SLOW_ROW, slow(before, after))]
             _, beside = asyncio.run(offer(server.port, server.health, share * saturated,
                                           seconds))
             rows.append(("  /healthz offered the same rate, p50/p95/p99 ms", latency(beside)))

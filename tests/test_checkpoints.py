@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from spimguard.db import BACKSTOP, Writer, open_writer
+from spimguard.db import BACKSTOP, Checkpointer, Writer, open_writer
 
 _ROW = 10_000  # bytes a commit writes: a row over three pages (frames in the WAL)
 
@@ -74,6 +74,18 @@ def test_commits_leave_the_checkpoints_to_the_checkpointer(tmp_path: Path) -> No
         assert _in_file(db, tmp_path / "copy.db") == 600
     finally:
         conn.close()
+
+
+def _held(db: Path) -> tuple[Writer, Checkpointer, sqlite3.Connection]:
+    """A writer bound to 100 pages, checkpointed only when called, and a reader holding
+    the snapshot of its first five commits, as a long export does."""
+    conn = open_writer(db, wal_bound=100, period=None)
+    assert conn.checkpointer is not None
+    _stream(conn, 5)
+    reader = sqlite3.connect(db, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM t").fetchone()
+    return conn, conn.checkpointer, reader
 
 
 class _Racing:
@@ -181,15 +193,8 @@ def test_a_reader_that_keeps_the_wal_from_restarting_is_logged(
     """A reader of an old snapshot (a long export) keeps the WAL from being copied past
     it and from restarting: the WAL grows past the bound, which is logged, and restarts
     once the reader is done."""
-    db = tmp_path / "x.db"
-    conn = open_writer(db, wal_bound=100, period=None)
-    checkpointer = conn.checkpointer
-    assert checkpointer is not None
-    reader = sqlite3.connect(db, isolation_level=None)
+    conn, checkpointer, reader = _held(tmp_path / "x.db")
     try:
-        _stream(conn, 5)
-        reader.execute("BEGIN")
-        reader.execute("SELECT COUNT(*) FROM t").fetchone()
         with caplog.at_level(logging.WARNING, logger="spimguard.db"):
             _stream(conn, 30)  # ~120 pages: past the bound, not yet twice it
             checkpointer.checkpoint()
@@ -215,15 +220,8 @@ def test_the_writer_restarts_the_wal_after_the_commit_that_finds_it_due(
     """Past the bound the thread only marks the restart due; the writer's next commit
     does it (on the thread, the writer's next transaction waited in SQLite's busy
     handler, which woke it up to 15 ms after the restart was over)."""
-    db = tmp_path / "x.db"
-    conn = open_writer(db, wal_bound=100, period=None)
-    checkpointer = conn.checkpointer
-    assert checkpointer is not None
-    reader = sqlite3.connect(db, isolation_level=None)
+    conn, checkpointer, reader = _held(tmp_path / "x.db")
     try:
-        _stream(conn, 5)
-        reader.execute("BEGIN")
-        reader.execute("SELECT COUNT(*) FROM t").fetchone()
         _stream(conn, 40)  # ~120 pages, held back from the copy by the reader's snapshot
         assert checkpointer.checkpoint() > 100 and checkpointer.due
         reader.execute("COMMIT")

@@ -58,6 +58,8 @@ def test_speed_benchmark_prints_every_figure(monkeypatch: pytest.MonkeyPatch) ->
                  "spimguard /v1/check (SQLite) at 70%", "/v1/check ÷ /healthz",
                  "engine, SQLite backend"):
         assert _named(rows, part), part
+    slow = _named(rows, "took over 10 ms, %")
+    assert slow and all(0 <= float(share) <= 100 for share in slow[0].split(" / "))
     sent, judged = _named(rows, "requests sent / judged as new messages")[0].split(" / ")
     assert sent == judged  # every check judged, none answered from the log
 
