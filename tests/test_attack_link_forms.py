@@ -7,7 +7,7 @@ gets no signal at all (LINK_BLOCKLISTED missing, delivered) when <written> is a 
 a blank (". "), a comma, a bullet (U+2022) or a middle dot (U+00B7): a reader retypes each
 as the host. The rule a fix would follow: a well-known suffix after a label, parted from it
 by a dot-like mark and a path after it ("/new"), is a link written apart, as "dot com" is;
-prose ("at the shop. Com/Ed ..." aside) has no path after a suffix. Open: the reading
+prose rarely has a path after a suffix. Open: the reading
 belongs in ``text``'s spaced-dot pass, whose hint would then fire on every ". " of prose,
 and every corpus text's view and both verdict hashes must be checked again.
 """
