@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import T0, config, event, message
-from spimguard import open_engine
 from spimguard.text import view
+from test_attack_parted_letters import PITCH, first_messages
 
-PITCH = "FREE entry! WIN a cash prize of $5000, text WIN to 80086 now, claim your prize today"
 SMALL_CAPITALS = dict(zip("abcdefghijklmnopqrstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡʏᴢ", strict=True))
 
 
@@ -62,16 +60,7 @@ def test_a_letter_in_a_frame_is_read_as_the_letter(style: str) -> None:
 
 @pytest.mark.parametrize("style", CASES)
 def test_a_pitch_in_fancy_letters_is_judged_as_the_pitch(style: str) -> None:
-    engine = open_engine(config())
-    cfg = engine.config
-    verdicts = []
-    for i, text in enumerate([PITCH, STYLES[style](PITCH)]):
-        engine.process(event(cfg, type="account", id=f"a{i}", ts=T0, account=f"bot{i}",
-                             created=T0 - 600))
-        verdicts.append(engine.process(message(cfg, f"m{i}", f"bot{i}", [f"stranger{i}"],
-                                               text, T0 + i)))
-    assert verdicts[0].action == "block"  # the premise
-    assert verdicts[1].action == "block", verdicts[1].signals
+    assert first_messages([PITCH, STYLES[style](PITCH)]) == ["block", "block"]
 
 
 @pytest.mark.parametrize("text", [

@@ -51,3 +51,12 @@ def test_a_senders_id_is_one_short_line_in_a_recipients_notice() -> None:
     assert verdict.action == "hold" and notice  # the premise
     assert not any(c in notice for c in UNSHOWN), notice
     assert "x" * MAX_NAME not in notice, notice
+
+
+def test_joiners_in_a_name_stay() -> None:
+    """A Persian name's zero-width non-joiner and a family emoji's joiners shape what is drawn
+    and reorder nothing."""
+    from spimguard.notices import shown
+
+    for name in ("می\u200cخواهم", "\U0001f468\u200d\U0001f469\u200d\U0001f467"):
+        assert shown(name) == name

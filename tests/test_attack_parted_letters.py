@@ -51,7 +51,7 @@ def test_long_words_parted_by_full_stops_read_as_the_words() -> None:
     assert written.spaced
 
 
-def _verdicts(texts: list[str]) -> list[str]:
+def first_messages(texts: list[str]) -> list[str]:
     """A days-old account's first message to a stranger, for each text."""
     engine = open_engine(config())
     cfg = engine.config
@@ -66,13 +66,13 @@ def _verdicts(texts: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("mark", MARKS)
 def test_a_pitch_parted_letter_by_letter_is_judged_as_the_pitch(mark: str) -> None:
-    assert _verdicts([PITCH, parted(PITCH, mark)]) == ["block", "block"]
+    assert first_messages([PITCH, parted(PITCH, mark)]) == ["block", "block"]
 
 
 def test_a_pitch_parted_by_full_stops_is_not_delivered() -> None:
     """Its words of four letters and fewer ("F.R.E.E", "c.a.s.h") may be initials and stay
     as written: the rest of the pitch warns (CONTENT_SPAM 5.9; 3.9 and delivered on main)."""
-    assert _verdicts([PITCH, parted(PITCH, ".")]) == ["block", "warn"]
+    assert first_messages([PITCH, parted(PITCH, ".")]) == ["block", "warn"]
 
 
 @pytest.mark.parametrize(("text", "domains"), [

@@ -79,10 +79,12 @@ class _Blank(dict[str, str]):
 # from 'Security check'. It was you, no action is needed ...'") in the app's name.
 NAMED = ("sender", "client")
 MAX_NAME = 64
-# What may not reach a notice from any value: line and paragraph breaks, controls and
-# format characters (bidi overrides reorder the notice's own words after them), and
-# characters no font draws.
-_UNSHOWN = regex.compile(r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]+")
+# What may not reach a notice from any value: line and paragraph breaks, controls, bidi
+# controls (an override reorders the notice's own words after it), the interlinear
+# annotation controls (a renderer may hide what they enclose) and characters no font
+# draws. Joiners stay: they shape a name's script or emoji, and move nothing.
+_UNSHOWN = regex.compile(
+    r"[\p{Cc}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}\p{Bidi_Control}\ufff9-\ufffb]+")
 
 
 def shown(value: str, limit: int | None = None) -> str:
