@@ -335,10 +335,11 @@ class TakeoverDetector:
         """The event's writes but the account's record, whose changes it makes in
         ``record`` (put once, by ``writes``)."""
         event, now, cfg, found = ctx.event, ctx.event.ts, self.cfg, memo.plan
-        if isinstance(event, AccountInfo):
+        message = ctx.message  # nearly every event: asked first
+        if message is None and isinstance(event, AccountInfo):
             record.set_profile(profile.told(cfg, record.profile(now), event), now)
             return []
-        if isinstance(event, Challenge):
+        if message is None and isinstance(event, Challenge):
             return incidents.challenge_writes(cfg, event, facts[found.restrictions],
                                               self.restriction_ttl,
                                               outcome.account_action != "none", record)
@@ -348,7 +349,10 @@ class TakeoverDetector:
             record.touch_live(judged["net"], now, cfg.live_cap)
         if outcome.account_action != "none" and judged.get("risk"):
             incidents.add_incident(cfg, event, record, judged)
-        if isinstance(event, Login):
+        if message is not None:
+            self._message_writes(memo, ctx, message, facts, outcome, judged, out)
+            self._learn(memo, ctx, message, facts, outcome, record, judged, out)
+        elif isinstance(event, Login):
             known = dict(record.profile(now))
             judged.update(login=event.ts, client=event.client.id)
             known["last"] = event.ts  # a sign-in alone teaches no network or app
@@ -364,9 +368,6 @@ class TakeoverDetector:
             record.set_profile(known, now)
         elif isinstance(event, ContactsRead):
             judged["read"] = session.read(judged, event.count, facts[found.contacts_n])
-        elif isinstance(event, Message):
-            self._message_writes(memo, ctx, event, facts, outcome, judged, out)
-            self._learn(memo, ctx, event, facts, outcome, record, judged, out)
         if event.session:
             record.set_session(judged.pop("as", event.session), judged, now,
                                cfg.max_sessions, cfg.replies_trusted)
@@ -384,18 +385,19 @@ class TakeoverDetector:
         if outcome.signals & _AGAINST:
             return  # not clean: it teaches nothing else
         vouched = _reciprocating(found, facts)
-        assert found.reciprocated is not None
-        if vouched and not isinstance(event, Invite):
+        assert found.reciprocated is not None and found.wrote is not None
+        invite = isinstance(event, Invite)
+        if vouched and not invite:
             out.append(Touch(found.reciprocated.key, vouched, accounts.TALKED_TTL,
                              cfg.trusted_correspondents, keys.RECIPROCATED))
         # The one-way record is the owner's writing: an intruder's bland lines from its
         # own sessions (one contact each, never a burst) would turn the whole list into
         # active ties for its burst the next day.
         vouching = self._vouching(memo, ctx, facts, judged)
-        if (not judged.get("risk") or vouching) and not isinstance(event, Invite) and len(
-                event.recipients) <= accounts.MAX_TALKED_FANOUT:
-            out.append(Touch(keys.wrote(event.account), tuple(event.recipients),
-                             accounts.TALKED_TTL, accounts.TALKED_CAP, keys.WROTE))
+        if (not judged.get("risk") or vouching) and not invite and len(
+                ctx.to) <= accounts.MAX_TALKED_FANOUT:
+            out.append(Touch(found.wrote.key, ctx.to, accounts.TALKED_TTL,
+                             accounts.TALKED_CAP, keys.WROTE))
         if view is None:
             return
         assert found.contacts is not None and found.talked is not None
@@ -442,8 +444,11 @@ class TakeoverDetector:
         if outcome.action in ("deliver", "warn") and not isinstance(event, Invite) and len(
                 event.recipients) <= accounts.MAX_TALKED_FANOUT:
             # Written to: a reply from the recipient within reply_window is a conversation.
-            out.extend(Put(keys.heard(r, event.account), event.ts, cfg.reply_window)
-                       for r in dict.fromkeys(event.recipients))
+            # The time as a plain float: stored as the JSON it makes, without the encoder's
+            # hook for a float subclass (``events.EventTime``) to call per put.
+            ts = float(event.ts)
+            out.extend([Put(keys.heard(r, event.account), ts, cfg.reply_window)
+                        for r in dict.fromkeys(ctx.to)])
 
 
 def _reciprocating(found: Plan, facts: Facts) -> tuple[str, ...]:
