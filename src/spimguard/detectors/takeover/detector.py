@@ -214,7 +214,10 @@ class TakeoverDetector:
         if isinstance(event, Challenge):
             return [incidents.challenge_signal(event)]
         record = self._record(memo, ctx, facts)
-        known, open_ = record.profile(event.ts), record.incidents(event.ts)
+        # Incidents are only ever inherited while the account has restrictions in force
+        # (``incidents.inherited``): nearly every account has none, and no look at them.
+        known = record.profile(event.ts)
+        open_ = record.incidents(event.ts) if ctx.account.restrict else []
         judged = self._session(memo, ctx, facts)
         if isinstance(event, Login):
             return self._login(event, ctx.account.restrict, known, judged, open_)
@@ -260,8 +263,8 @@ class TakeoverDetector:
         assert found.contacts is not None
         out = [] if view is None else profile.behaviour(cfg, event, view,
                                                         self._script(memo, view), known)
-        inherited = incidents.inherited(cfg, ctx.account.restrict, known, judged,
-                                        judged.get("as", event.session), open_)
+        inherited = incidents.inherited(cfg, ctx.account.restrict, known, judged, judged.get(
+            "as", event.session), open_) if open_ else None
         if inherited:
             out.append(inherited)
         if not risk and session.trusted(cfg, known, judged, now) and self._established(
@@ -382,7 +385,7 @@ class TakeoverDetector:
         if outcome.action not in ("deliver", "warn"):
             return
         record.count_sent(found.session, now, cfg.max_sessions)
-        if outcome.signals & _AGAINST:
+        if not _AGAINST.isdisjoint(outcome.signals):
             return  # not clean: it teaches nothing else
         vouched = _reciprocating(found, facts)
         assert found.reciprocated is not None and found.wrote is not None
