@@ -8,6 +8,7 @@ import msgspec
 import pytest
 
 from conftest import T0, config, event, message
+from spimguard import engine as engine_module
 from spimguard import open_engine
 from spimguard.detectors.takeover import record as takeover_record
 from spimguard.engine import Engine
@@ -179,6 +180,26 @@ def test_what_a_batch_leaves_to_its_end_survives_a_detector_failing_after_it(
             assert e.records.answers(["m4"])  # committed all the same
     assert found[0] is not None and found[0] == found[1]
     assert "detector takeover failed finishing a batch" in caplog.text
+
+
+def test_a_maintenance_pass_in_a_batch_commits_what_its_events_left_to_the_end(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep commits the embedded store in the midst of a batch: the takeover records its
+    judged events changed go with it, as each event's own put went before."""
+    def chat(cfg, n):  # type: ignore[no-untyped-def]
+        return [message(cfg, f"m{i}", "a", ["b"], f"hello {i}", T0 + i,
+                        client={"id": "im-android", "ip": "198.51.100.20"}) for i in range(n)]
+
+    alone = open_engine(config())
+    alone.process_batch(chat(alone.config, 2))
+    expected = alone.read_state([Get(takeover_record.key("a"))])[0]
+    e = open_engine(config())
+    seen = []
+    monkeypatch.setattr(engine_module, "MAINTAIN_EVERY", 2)
+    monkeypatch.setattr(engine_module, "maintain", lambda *args: seen.append(
+        e.read_state([Get(takeover_record.key("a"))])[0]))
+    e.process_batch(chat(e.config, 3))
+    assert expected is not None and seen == [expected]
 
 
 def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:

@@ -146,6 +146,9 @@ class Engine:
         self._claims = self.state if isinstance(self.state, Claiming) else None
         self._holding = self.state if isinstance(self.state, Holding) else None
         self._answered: dict[str, Answer] = {}  # this batch's answers, by event id
+        # The memo of the batch being judged (``Context.batch``): what detectors left to its
+        # end (``Finishing``) goes into every commit, a maintenance pass's too (``_finish``).
+        self._batch: dict[Hashable, Any] | None = None
         # Learnt changes logged in shared state: the count at the last look, and this
         # node's own since then; anything else means another node learnt something.
         self._learnt_seen: int | None = None
@@ -175,14 +178,15 @@ class Engine:
                 results = []
                 # Each plan is let go once judged, while its objects are still in the cache
                 # (and none is left for the collector to walk: ``_collector_paused``).
-                planned = self._plan_batch(events, known)
-                plans = deque(planned)
+                self._batch = None
+                plans = deque(self._plan_batch(events, known))
+                self._batch = next((p.ctx.batch for p in plans if p is not None), None)
                 for event, digest in zip(events, digests, strict=True):
                     before = self.repeats
                     results.append(self._process(event, digest, known, plans.popleft()))
                     if fresh is not None:
                         fresh.append(self.repeats == before)
-                self._finish(planned)
+                self._finish()
                 self._commit()
             except BaseException:
                 # Nothing of a failed request may ride along with the next commit.
@@ -392,9 +396,10 @@ class Engine:
                                 for part in (p.queries, _own_touches(p.ctx))])
         return planned
 
-    def _finish(self, planned: list[_Planned | None]) -> None:
-        """The writes detectors left to the batch's end (``Finishing``), before it commits."""
-        batch = next((p.ctx.batch for p in planned if p is not None), None)
+    def _finish(self) -> None:
+        """The writes detectors left to the batch's end (``Finishing``), before it commits:
+        at its end, and before a maintenance pass commits the embedded store in its midst."""
+        batch = self._batch
         if batch is None or BATCH_COMMITS not in batch:
             return
         for detector in self._enabled():
@@ -635,7 +640,10 @@ class Engine:
 
     def _maintain(self, now: float) -> None:
         self._since_maintenance = 0
-        self._save_clock()  # a sweep commits the embedded store: the clock goes with it
+        # A sweep commits the embedded store: the clock goes with it, and what the batch's
+        # judged events left to its end (put again at the end, with what follows).
+        self._finish()
+        self._save_clock()
         maintain(self.config, self.state, self.records, self.detectors, now)
 
 
