@@ -8,10 +8,13 @@ import msgspec
 import pytest
 
 from conftest import T0, config, event, message
+from spimguard import engine as engine_module
 from spimguard import open_engine
+from spimguard.detectors.takeover import record as takeover_record
 from spimguard.engine import Engine
 from spimguard.errors import BadInput
 from spimguard.events import Accepted, Verdict
+from spimguard.state.ops import Get
 
 
 def mixed_log(cfg, seed: int = 7) -> list:  # type: ignore[no-untyped-def]
@@ -141,6 +144,62 @@ def test_a_failing_detector_is_left_out_and_logged(caplog) -> None:  # type: ign
     verdict = e.process(message(e.config, "m1", "a", ["b"], "buy tones now", T0))
     assert verdict.action in ("hold", "block")  # the other detectors still decided
     assert "detector velocity failed" in caplog.text
+
+
+@pytest.mark.detector_failure_expected
+def test_what_a_batch_leaves_to_its_end_survives_a_detector_failing_after_it(
+        caplog) -> None:  # type: ignore[no-untyped-def]
+    """The takeover record a batch puts at its end (``Finishing``) holds its events' changes
+    even when the detector fails on the account's last event (that event's own are left
+    out, as any failing detector's), and a detector failing to finish is logged, not the
+    batch's end."""
+    found = []
+    for failing in (False, True):
+        e = open_engine(config())
+        cfg = e.config
+        takeover = next(d for d in e.detectors if d.name == "takeover")
+        detect = takeover.detect
+
+        def second_fails(ctx, facts, detect=detect):  # type: ignore[no-untyped-def]
+            if ctx.event.id == "m2":
+                raise RuntimeError("bug")
+            return detect(ctx, facts)
+
+        takeover.detect = second_fails  # type: ignore[method-assign]
+        e.process_batch([message(cfg, "m1", "a", ["b"], "hello", T0,
+                                 client={"id": "im-android", "ip": "198.51.100.20"})]
+                        + [message(cfg, "m2", "a", ["b"], "hello again", T0 + 60,
+                                   client={"id": "im-android", "ip": "192.0.2.20"})] * failing)
+        found.append(e.read_state([Get(takeover_record.key("a"))])[0])
+        if failing:
+            def broken(batch):  # type: ignore[no-untyped-def]
+                raise RuntimeError("bug")
+
+            takeover.finish = broken  # type: ignore[method-assign]
+            e.process(message(cfg, "m4", "a", ["b"], "bye", T0 + 120))
+            assert e.records.answers(["m4"])  # committed all the same
+    assert found[0] is not None and found[0] == found[1]
+    assert "detector takeover failed finishing a batch" in caplog.text
+
+
+def test_a_maintenance_pass_in_a_batch_commits_what_its_events_left_to_the_end(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep commits the embedded store in the midst of a batch: the takeover records its
+    judged events changed go with it, as each event's own put went before."""
+    def chat(cfg, n):  # type: ignore[no-untyped-def]
+        return [message(cfg, f"m{i}", "a", ["b"], f"hello {i}", T0 + i,
+                        client={"id": "im-android", "ip": "198.51.100.20"}) for i in range(n)]
+
+    alone = open_engine(config())
+    alone.process_batch(chat(alone.config, 2))
+    expected = alone.read_state([Get(takeover_record.key("a"))])[0]
+    e = open_engine(config())
+    seen = []
+    monkeypatch.setattr(engine_module, "MAINTAIN_EVERY", 2)
+    monkeypatch.setattr(engine_module, "maintain", lambda *args: seen.append(
+        e.read_state([Get(takeover_record.key("a"))])[0]))
+    e.process_batch(chat(e.config, 3))
+    assert expected is not None and seen == [expected]
 
 
 def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import struct
+from typing import Any
 
 from conftest import T0, event, message
 from spimguard.detectors import takeover
@@ -362,3 +363,65 @@ def test_an_account_judged_in_one_batch_as_one_event_at_a_time() -> None:
     assert results[0] == results[1]
     assert any(getattr(r, "action", "") == "hold" for r in results[0])  # a verdict to keep
     assert records[0] == records[1]
+
+
+def _judged_both_ways(events_of: Any) -> tuple[list[list[Any]], list[Any], list[int]]:
+    """The verdicts and the record left by ``events_of(cfg)``'s events, each in a batch of
+    its own and all in one batch; and how many times each way put the record."""
+    results, records, puts = [], [], []
+    for batched in (False, True):
+        engine = engine_with_history()
+        put = 0
+        write = engine.state.write
+
+        def counted(writes: Any, now: float, write: Any = write) -> None:
+            nonlocal put
+            put += sum(1 for w in writes if getattr(w, "key", "") == takeover_record.key(
+                "alice"))
+            write(writes, now)
+
+        engine.state.write = counted  # type: ignore[method-assign]
+        events = events_of(engine.config)
+        found = (engine.process_batch(events) if batched
+                 else [engine.process(e) for e in events])
+        results.append(found)
+        records.append(engine.read_state([Get(takeover_record.key("alice"))])[0])
+        puts.append(put)
+    return results, records, puts
+
+
+def test_a_batch_puts_an_accounts_record_once_at_its_end() -> None:
+    """An embedded store commits a batch as one: the record its events change one after
+    another is put once, when the batch ends, and each event reads it as the ones before
+    it left it (the verdicts and the record are those of one event at a time)."""
+    def events_of(cfg: Any) -> list[Any]:
+        return [message(cfg, f"own-{i}", "alice", [f"alice-friend{i % 3}"], "on my way",
+                        T0 + 30 + i, session="phone",
+                        client={"id": "im-android", "ip": "198.51.100.20"})
+                for i in range(6)]
+
+    results, records, puts = _judged_both_ways(events_of)
+    assert results[0] == results[1]
+    assert records[0] == records[1]
+    assert puts == [6, 1]
+
+
+def test_an_event_earlier_than_the_batchs_last_change_reads_the_record_as_put_then() -> None:
+    """Events may come out of order: one earlier than a change the batch made reads the
+    record as that change's put left it, what had expired by then gone (a network live
+    for the earlier event, not for the later one, which touched no network of its own),
+    not as the change was worked on."""
+    def events_of(cfg: Any) -> list[Any]:
+        return [message(cfg, "tablet", "alice", ["alice-friend1"], "on my way", T0 + 50,
+                        session="tablet", client={"id": "im-android", "ip": "192.0.2.10"}),
+                message(cfg, "late", "alice", ["alice-friend2"], "see you", T0 + DAY,
+                        session="desk", client={"id": "im-android"}),
+                message(cfg, "early", "alice", ["alice-friend2"], "see you", T0 + 100,
+                        session="phone", client={"id": "im-android", "ip": "198.51.100.20"})]
+
+    results, records, puts = _judged_both_ways(events_of)
+    assert results[0] == results[1]
+    assert records[0] == records[1]
+    assert puts == [3, 1]
+    live = takeover_record.decode(records[1])["l"]
+    assert "192.0.2.0" not in live  # gone with the later event's put

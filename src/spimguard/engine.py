@@ -54,9 +54,11 @@ from .backends import build_detectors, evidence_key, open_stores
 from .config import Config
 from .detectors import Context, Detector, Outcome
 from .detectors.base import (
+    BATCH_COMMITS,
     LEARNT,
     SEALED,
     Batched,
+    Finishing,
     Learner,
     changes,
     learnt,
@@ -145,6 +147,9 @@ class Engine:
         self._claims = self.state if isinstance(self.state, Claiming) else None
         self._holding = self.state if isinstance(self.state, Holding) else None
         self._answered: dict[str, Answer] = {}  # this batch's answers, by event id
+        # The memo of the batch being judged (``Context.batch``): what detectors left to its
+        # end (``Finishing``) goes into every commit, a maintenance pass's too (``_finish``).
+        self._batch: dict[Hashable, Any] | None = None
         # Learnt changes logged in shared state: the count at the last look, and this
         # node's own since then; anything else means another node learnt something.
         self._learnt_seen: int | None = None
@@ -174,12 +179,15 @@ class Engine:
                 results = []
                 # Each plan is let go once judged, while its objects are still in the cache
                 # (and none is left for the collector to walk: ``_collector_paused``).
+                self._batch = None
                 plans = deque(self._plan_batch(events, known))
+                self._batch = next((p.ctx.batch for p in plans if p is not None), None)
                 for event, digest in zip(events, digests, strict=True):
                     before = self.repeats
                     results.append(self._process(event, digest, known, plans.popleft()))
                     if fresh is not None:
                         fresh.append(self.repeats == before)
+                self._finish()
                 self._commit()
             except BaseException:
                 # Nothing of a failed request may ride along with the next commit.
@@ -371,12 +379,13 @@ class Engine:
         A plan depends on the event and the detectors' settings alone (never on state, or
         on what a learner learnt), so planning ahead changes no verdict. Reports are
         planned in turn: they look up the reported message, which the batch may log."""
-        detectors, batch = self._enabled(), {}
+        # Shared state commits each event on its own (its claim): no write waits for the end.
+        detectors, batch = self._enabled(), {} if self._claims else {BATCH_COMMITS: True}
         planned = [None if isinstance(e, Report) or e.id in known
                    else self._plan(e, detectors, batch) for e in events]
         ready = [p for p in planned if p is not None]
         for detector in detectors:
-            if _batched(type(detector)):
+            if _implements(type(detector), Batched):
                 try:
                     detector.prepare([p.ctx for p in ready if detector in p.active])
                 except Exception:  # each event then computes its own (``Batched``)
@@ -387,6 +396,23 @@ class Engine:
             self._holding.hold([part for p in ready
                                 for part in (p.queries, _own_touches(p.ctx))])
         return planned
+
+    def _finish(self) -> None:
+        """The writes detectors left to the batch's end (``Finishing``), before it commits:
+        at its end, and before a maintenance pass commits the embedded store in its midst."""
+        batch = self._batch
+        if batch is None or BATCH_COMMITS not in batch:
+            return
+        for detector in self._enabled():
+            if not _implements(type(detector), Finishing):
+                continue
+            try:  # as an event's writes: a detector's bug is logged, not the batch's end
+                left = detector.finish(batch)
+            except Exception:
+                log.exception("detector %s failed finishing a batch", detector.name)
+                continue
+            for now, writes in left:
+                self.state.write(writes, now)
 
     def _judge(self, event: Event, body: str, planned: _Planned | None) -> Result:
         ctx, own, active, unique = planned or self._plan(event, self._enabled())
@@ -617,7 +643,10 @@ class Engine:
 
     def _maintain(self, now: float) -> None:
         self._since_maintenance = 0
-        self._save_clock()  # a sweep commits the embedded store: the clock goes with it
+        # A sweep commits the embedded store: the clock goes with it, and what the batch's
+        # judged events left to its end (put again at the end, with what follows).
+        self._finish()
+        self._save_clock()
         maintain(self.config, self.state, self.records, self.detectors, now)
 
 
@@ -657,10 +686,11 @@ def _talked_records(recipients: tuple[str, ...]) -> tuple[Query, ...]:
 
 
 @functools.cache
-def _batched(kind: type) -> bool:
-    """Whether a detector class works in batches, asked once per class: isinstance against
-    a runtime Protocol inspects its members (~17 µs), which every batch paid per detector."""
-    return issubclass(kind, Batched)
+def _implements(kind: type, protocol: type) -> bool:
+    """Whether a detector class is a ``protocol`` (``Batched``, ``Finishing``), asked once
+    per class: isinstance against a runtime Protocol inspects its members (~17 µs), which
+    every batch paid per detector."""
+    return issubclass(kind, protocol)
 
 
 def open_engine(config: Config, data_dir: str | Path | None = None) -> Engine:

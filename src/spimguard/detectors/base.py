@@ -137,6 +137,25 @@ class Batched(Protocol):
     def prepare(self, batch: Sequence[Context]) -> None: ...
 
 
+# ``Context.batch``'s mark of a batch whose writes commit together, in one process (an
+# embedded store, ``engine.process_batch``): there a detector may leave a value its events
+# rewrite one after another to the batch's end (``Finishing``). Absent: each event's writes
+# are its own to commit (shared state claims events one by one), or a context made alone.
+BATCH_COMMITS = "batch-commits"
+
+
+@runtime_checkable
+class Finishing(Protocol):
+    """A detector that puts some of what a batch's events change once, at the batch's end:
+    ``finish`` gets the batch's memo (``Context.batch``, marked ``BATCH_COMMITS``) after its
+    last event, before the batch commits, and gives the writes left, each with the event
+    time to apply them at. An event of the batch sees what those before it changed as
+    when each put its own (the detector answers from the memo); only the store is behind
+    until the batch's end, and only for the detector's own keys."""
+
+    def finish(self, batch: dict[Hashable, Any]) -> list[tuple[float, Sequence[Write]]]: ...
+
+
 SEALED = "sealed"  # the verdict log's mark (in ``keep``) of an end-to-end encrypted message
 
 

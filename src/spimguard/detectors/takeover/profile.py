@@ -114,7 +114,8 @@ def learn(cfg: TakeoverSettings, profile: dict[str, Any], message: Message, view
         profile["domains"] = tags[-cfg.max_domains:]
     if code and code not in profile.get("scripts", ""):
         profile["scripts"] = profile.get("scripts", "") + code
-    hours = list(profile.get("hours", [0] * 24))
+    hours = profile.get("hours")
+    hours = [0] * 24 if hours is None else list(hours)
     hours[int(message.ts // 3600 % 24)] += 1
     if sum(hours) > cfg.hour_decay:
         hours = [h // 2 for h in hours]

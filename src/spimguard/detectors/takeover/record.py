@@ -214,15 +214,28 @@ class Record:
     def put(self, now: float) -> Put | None:
         """The record with this event's changes, what has expired left out; None when the
         event changed nothing."""
-        if not self._changed:
+        changed = self.changed()
+        if changed is None:
             return None
-        stored, end, self.stored = _encode({**self._raw, **self._changed}, now,
-                                           self._session_ttl, self._live_window,
-                                           self._incident_ttl)
-        return Put(key(self._account), stored, end - now)
+        put, self.stored = put_of(self._account, changed, now, self._session_ttl,
+                                  self._live_window, self._incident_ttl)
+        return put
+
+    def changed(self) -> dict[str, Any] | None:
+        """The record with this event's changes as the methods work on it, what has expired
+        still in (each read checks it); None when the event changed nothing."""
+        return {**self._raw, **self._changed} if self._changed else None
 
     def _current(self, part: str) -> dict[str, Any]:
         return self._changed[part] if part in self._changed else self._raw.get(part, {})
+
+
+def put_of(account: str, record: dict[str, Any], now: float, session_ttl: float,
+           live_window: float, incident_ttl: float) -> tuple[Put, dict[str, Any]]:
+    """The put of ``record`` (``Record.changed``) at ``now``, what has expired left out; and
+    what ``decode`` makes of its bytes (``Record.stored``): the record as read after it."""
+    stored, end, kept = _encode(record, now, session_ttl, live_window, incident_ttl)
+    return Put(key(account), stored, end - now), kept
 
 
 def _newest(entries: dict[str, Any], cap: int, when: Any) -> dict[str, Any]:
