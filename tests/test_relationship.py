@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from conftest import T0, config, event, message
 from spimguard import open_engine
-from spimguard.accounts import MAX_TIES
 from spimguard.engine import Engine
 from spimguard.policy import Policy
 from spimguard.signals import Signal
@@ -133,13 +132,3 @@ def test_of_the_takeover_plan_relationship_reads_only_what_established_uses() ->
     shared = set(relationship.reads(ctx)) & set(takeover.reads(ctx))
     assert {type(q).__name__ for q in shared if "contacts" not in q.key} == {"Get", "Distinct"}
     assert len([q for q in shared if "contacts" not in q.key]) == 2
-
-
-def test_a_conversation_is_at_most_the_people_whose_ties_are_read() -> None:
-    """``max_people`` past ``accounts.MAX_TIES`` is refused (the detector disabled, with
-    why, as any bad setting): the contact lists the detector asks are the ties the other
-    detectors read, which stop there."""
-    engine = open_engine(config(detectors={"relationship": {"max_people": MAX_TIES}}))
-    assert "relationship" not in engine.disabled
-    engine = open_engine(config(detectors={"relationship": {"max_people": MAX_TIES + 1}}))
-    assert "relationship.max_people" in engine.disabled["relationship"]

@@ -35,11 +35,10 @@ from typing import Any, NamedTuple
 
 from .. import accounts
 from ..config import Config
-from ..errors import ConfigError
-from ..events import Invite, Message
+from ..events import Invite
 from ..signals import Signal
 from ..state.ops import Contains, Query, Touch, Write
-from .base import Context, Facts, Outcome, once, settings, shared, shared_ties
+from .base import Context, Facts, Outcome, once, settings, shared
 from .takeover import TakeoverDetector
 
 
@@ -69,7 +68,6 @@ class _Plan(NamedTuple):
     listed: Contains  # recipients in the sender's contacts
     listed_back: tuple[Contains, ...]  # the sender in each recipient's contacts
     wrote_back: tuple[Contains, ...]  # ... and among those each recipient wrote to
-    reads: tuple[Contains, ...]  # the three above, in one tuple made with the plan
 
 
 class RelationshipDetector:
@@ -77,9 +75,6 @@ class RelationshipDetector:
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, RelationshipSettings, given)
-        if self.cfg.max_people > accounts.MAX_TIES:
-            raise ConfigError(f"detectors.{self.name}.max_people is at most "
-                              f"{accounts.MAX_TIES} (the recipients whose ties are read)")
         # Whether the sender is established is the takeover detector's judgement (same
         # settings and state; the plan shared through the scratch, its reads deduplicated
         # by the engine): only the queries that judgement uses are read, two of the ~14
@@ -95,27 +90,23 @@ class RelationshipDetector:
             return None
         # One plan for the batch's messages of one sender to the same recipients (``shared``).
         return shared(ctx, (self.name, message.sender, ctx.to), self._people_plan,
-                      ctx, message)
+                      message.sender, ctx.to)
 
-    def _people_plan(self, ctx: Context, message: Message) -> _Plan | None:
-        sender = message.sender
-        people = tuple(dict.fromkeys(ctx.to))
+    def _people_plan(self, sender: str, recipients: tuple[str, ...]) -> _Plan | None:
+        people = tuple(dict.fromkeys(recipients))
         if not 0 < len(people) <= self.cfg.max_people or sender in people:
             return None
-        # The contact lists asked are those of ``accounts.ties`` and ``listed_back`` (at
-        # most ``MAX_TIES`` people, as ``max_people``): the query objects the other
-        # detectors ask, so the engine finds them asked already (their hashes made once).
-        (listed, _), listed_back = shared_ties(ctx, message)
-        wrote_back = tuple(Contains(accounts.tie_record(p), (sender,), accounts.WROTE)
-                           for p in people)
-        return _Plan(people, listed, listed_back, wrote_back,
-                     (listed, *listed_back, *wrote_back))
+        me = (sender,)
+        return _Plan(people, Contains(accounts.contacts(sender), people),
+                     tuple(Contains(accounts.contacts(p), me) for p in people),
+                     tuple(Contains(accounts.tie_record(p), me, accounts.WROTE) for p in people))
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
         if plan is None:
             return ()
-        return plan.reads + self.takeover.established_reads(ctx)
+        return (plan.listed, *plan.listed_back, *plan.wrote_back,
+                *self.takeover.established_reads(ctx))
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)
