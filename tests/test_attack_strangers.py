@@ -24,6 +24,7 @@ import pytest
 
 from conftest import T0, config, event, message
 from spimguard import accounts, open_engine
+from spimguard.detectors.base import Context
 from spimguard.detectors.bulk import BulkDetector, Cluster, _Sketch, _slot
 from spimguard.engine import Engine
 
@@ -218,14 +219,15 @@ def test_many_people_sending_one_greeting_to_two_friends_each_is_not_bulk() -> N
 
 def _arrival(cluster: Cluster, sender: str, ts: float) -> float:
     bulk = BulkDetector({}, config())
-    return bulk._count_arrival(cluster, message(config(), "x", sender, ["r"], "hi", ts))
+    arriving = message(config(), "x", sender, ["r"], "hi", ts)
+    return bulk._count_arrival(Context(arriving), cluster, arriving)
 
 
 def test_the_sketch_knows_senders_pushed_off_the_list_for_its_window() -> None:
     bulk, bits = BulkDetector({}, config()), 1024
     window = bulk.cfg.sender_window
     cluster = Cluster(id="c", first=T0, last=T0, senders=[f"s{i}" for i in range(32)])
-    bulk._sketched(cluster, ["gone"], T0)
+    bulk._sketched(Context(message(config(), "y", "s0", ["r"], "hi", T0)), cluster, ["gone"], T0)
     assert _arrival(cluster, "s3", T0) == 0.0  # on the list
     assert _arrival(cluster, "gone", T0 + window) == 0.0  # pushed off, still known
     assert _arrival(cluster, "gone", T0 + 2 * window) == 1.0  # forgotten with its count

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from conftest import T0, Server, config, established, event, message
 from spimguard import evidence, open_engine
 from spimguard.cli import app
+from spimguard.config import Config
 from spimguard.detectors.base import Context, once
 from spimguard.detectors.bulk import BulkSettings, band_keys, text_keys
 from spimguard.engine import Engine
@@ -91,6 +92,31 @@ def test_campaign_through_many_accounts_is_one_campaign() -> None:
     assert len(ids) == 1
     campaign = ids.pop()
     assert len(engine.records.campaign_messages(campaign)) >= 100
+
+
+def test_a_batch_judges_a_campaign_as_its_copies_one_by_one() -> None:
+    """The clusters a batch's copies put are handed to the next copy undecoded
+    (``bulk._written``): the verdicts and every stored cluster are those of copies judged
+    one request each, through a campaign rotating more bots than a cluster lists (its
+    sketch) whose copies vary a word, so that each meets some of the bands the cluster
+    was put under and not others (which still hold it as it was)."""
+    words = ("today", "tonight", "quickly", "babe", "mate", "again", "please")
+
+    def copies(cfg: Config) -> list[Message]:
+        return [message(cfg, f"c{n}", f"bot{n % 45}", [f"friend{n}", f"friend{n + 1}"],
+                        PITCH.format(name=f"friend{n}", n=n).replace(
+                            "coolest", f"coolest {words[n % 7]} {words[n // 7 % 7]}"),
+                        T0 + n * 5) for n in range(160)]
+
+    alone, batched = campaign_engine(), campaign_engine()
+    one_by_one = [alone.process(m) for m in copies(alone.config)]
+    together = batched.process_batch(copies(batched.config))
+    assert [(v.action, v.score, v.campaign) for v in together] == [
+        (v.action, v.score, v.campaign) for v in one_by_one]
+    assert sum(v.action in ("hold", "block") for v in together) > 100
+    kept = {k: v for k, v in alone.state._values.items() if k.startswith("bulk:")}
+    assert kept and kept == {k: v for k, v in batched.state._values.items()
+                             if k.startswith("bulk:")}
 
 
 def test_reports_from_three_recipients_mark_the_campaign_for_every_sender() -> None:

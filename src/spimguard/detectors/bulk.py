@@ -81,7 +81,7 @@ from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Contains, Get, Put, Query, Write
 from ..text import CACHED_CHARS, MessageView, masked_for, names_of, view
-from .base import Context, Facts, Outcome, once, ramp, sealed, settings, shared_ties
+from .base import Context, Facts, Outcome, once, ramp, sealed, settings, shared, shared_ties
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +188,28 @@ def loaded(value: bytes | dict[str, Any]) -> Cluster:
     """The cluster a band key holds, as read (``stored``, or an earlier release's JSON)."""
     return _DECODER.decode(value) if value.__class__ is bytes else msgspec.convert(
         value, Cluster)
+
+
+def taken(value: bytes | dict[str, Any], written: dict[bytes, Cluster]) -> Cluster:
+    """The cluster a band key holds (``loaded``), taken from ``written`` when an earlier
+    event of the batch put it (``_written``): not decoded again, and no longer there, for
+    the taker changes it."""
+    if value.__class__ is bytes:
+        cluster = written.pop(value, None)  # type: ignore[call-overload]
+        if cluster is not None:
+            return cluster
+    return loaded(value)
+
+
+def _written(ctx: Context) -> dict[bytes, Cluster]:
+    """The clusters the batch's events put, by their stored bytes: a campaign's copies
+    follow each other, each reading the cluster the one before wrote, and one decode of
+    its lists (~100 strings) costs more than the rest of its judgement. A cluster is
+    there only as it was put, unchanged (an event that reads one takes it, ``taken``), so
+    one read equal to those bytes is that cluster, whichever key it was put under and
+    whatever put it there since (a retry plans afresh, with no batch to share). One entry
+    a cluster put by the batch, dropped with it."""
+    return shared(ctx, _WRITTEN, dict)
 
 
 def _slot(cluster: str, sender: str, bits: int) -> int:
@@ -301,6 +323,8 @@ def decayed(value: float, since: float, now: float, half_life: float) -> float:
 # The event's scratch entries of ``cluster``, ``_fresh`` and ``_arrival`` (its plan's is
 # the name's).
 _CLUSTER, _FRESH, _ARRIVAL = "bulk:cluster", "bulk:fresh", "bulk:arrival"
+_SKETCH = "bulk:sketch"  # the event's scratch entry of ``_sketch``
+_WRITTEN = "bulk:written"  # the batch's entry of the clusters its events put (``_written``)
 
 
 class BulkDetector:
@@ -346,7 +370,8 @@ class BulkDetector:
             value = facts[query]
             if value and value not in held:  # one object for the six bands, most often
                 held.append(value)
-        found = [loaded(value) for value in held]
+        written = _written(ctx)
+        found = [taken(value, written) for value in held]
         if len(found) < 2:
             return found[0] if found else None
         now, half = ctx.event.ts, self.cfg.half_life
@@ -367,7 +392,8 @@ class BulkDetector:
         if cluster.confirmed:
             found.append(Signal("CAMPAIGN_CONFIRMED", 1.0, "a near-duplicate of messages "
                                 f"{len(cluster.reporters)} users reported as spim"))
-        senders = len(set(cluster.senders) | {message.sender})
+        # The list holds each sender once (``writes`` moves a sender already on it last).
+        senders = len(cluster.senders) + (message.sender not in cluster.senders)
         recipients, per_sender, strangers = self._shape(
             cluster, message, self._fresh(ctx, cluster, plan, facts),
             self._arrival(ctx, cluster, message))
@@ -393,7 +419,9 @@ class BulkDetector:
         message = ctx.event
         assert isinstance(message, Message) and plan.ties is not None
         seen = set(cluster.seen)
-        fresh = [r for r in dict.fromkeys(message.recipients) if r not in seen]
+        # A tuple: when every recipient is new (most copies), it is the ties' own people,
+        # whose standing is read off the ties without sorting any out (``standing``).
+        fresh = tuple([r for r in dict.fromkeys(message.recipients) if r not in seen])
         if not fresh:
             return 0, 0
         # One copy to a handful of people its sender only lists is no stranger evidence in
@@ -405,16 +433,23 @@ class BulkDetector:
     def _arrival(self, ctx: Context, cluster: Cluster, message: Message) -> float:
         """What the message's sender adds to the cluster's count of senders, as the cluster
         was read: once per event, for ``detect`` and ``writes`` alike."""
-        return once(ctx, _ARRIVAL, self._count_arrival, cluster, message)
+        return once(ctx, _ARRIVAL, self._count_arrival, ctx, cluster, message)
 
-    def _count_arrival(self, cluster: Cluster, message: Message) -> float:
+    def _sketch(self, ctx: Context, cluster: Cluster, now: float) -> _Sketch:
+        """The cluster's sketch as read, at the event's time: unpacked once per event, for
+        ``_count_arrival`` and ``_sketched`` alike (a campaign rotating its bots asks both
+        at nearly every copy)."""
+        return once(ctx, _SKETCH, _Sketch.at, cluster.sketch,
+                    int(now // self.cfg.sender_window), self.cfg.sketch_bits)
+
+    def _count_arrival(self, ctx: Context, cluster: Cluster, message: Message) -> float:
         """0 for a sender the cluster knows (on its list of recent senders, or in its
         sketch), else the linear-counting share of one (module docstring)."""
         sender = message.sender
         if sender in cluster.senders or not cluster.sketch:
             return float(sender not in cluster.senders)
         bits = self.cfg.sketch_bits
-        sketch = _Sketch.at(cluster.sketch, int(message.ts // self.cfg.sender_window), bits)
+        sketch = self._sketch(ctx, cluster, message.ts)
         held = sketch.now | sketch.before
         free = bits - held.bit_count()
         if 8 * free < bits:
@@ -462,16 +497,18 @@ class BulkDetector:
         senders = [*cluster.senders, event.sender]
         cluster.senders = senders[-cfg.max_senders:]
         if len(senders) > cfg.max_senders:
-            self._sketched(cluster, senders[:-cfg.max_senders], event.ts)
+            self._sketched(ctx, cluster, senders[:-cfg.max_senders], event.ts)
         cluster.campaign = cluster.campaign or bool(outcome.campaign)
         ttl = cfg.cluster_ttl if cluster.messages > 1.5 else cfg.singleton_ttl
         value = stored(cluster)
+        _written(ctx)[value] = cluster
         return [Put(k, value, ttl) for k in plan.keys]
 
-    def _sketched(self, cluster: Cluster, pushed: list[str], now: float) -> None:
+    def _sketched(self, ctx: Context, cluster: Cluster, pushed: list[str], now: float
+                  ) -> None:
         """Keep the senders ``pushed`` off the cluster's list in its sketch."""
         bits = self.cfg.sketch_bits
-        sketch = _Sketch.at(cluster.sketch, int(now // self.cfg.sender_window), bits)
+        sketch = self._sketch(ctx, cluster, now)
         added = sketch.now
         for sender in pushed:
             added |= _slot(cluster.id, sender, bits)
