@@ -311,3 +311,12 @@ def test_a_batch_plans_what_its_events_share_once() -> None:
     first, second = (asked[i] for i in to_bob[:2])
     velocity = [q for q in first if q.key.startswith("vel:")]
     assert velocity and all(any(q is p for p in second) for q in velocity)
+
+
+def test_engine_kinds() -> None:
+    """The kinds the engine tells apart by ``type(x) is`` (cheaper than a failing
+    isinstance on a msgspec class) have no subclass, so the test is isinstance's."""
+    from spimguard.events import AccountInfo, Contacts, Invite, Room
+
+    for kind in (AccountInfo, Contacts, Invite, Room, Verdict):
+        assert not kind.__subclasses__(), kind

@@ -112,6 +112,11 @@ _BACKOFF = 0.001  # seconds: the first retry's pause at most, doubling up to _MA
 _MAX_PAUSE = 0.02
 # The learnt count's query, made once: every event reads it (``_own_reads``).
 _LEARNT_VERSION = learnt_version()
+# Kinds of event (and of result) are told apart by ``type(x) is`` where the kind has no
+# subclass (``test_engine_kinds`` keeps them so), and reports by ``_is_report``, not by
+# isinstance: a msgspec class has a metaclass of its own, so an isinstance that fails looks
+# up and calls its ``__instancecheck__`` (~0.3 µs; one that passes is a type check), and a message
+# failed ~7 (a report? contacts? an invitation? ...) on its way through the engine.
 
 
 class _Planned(NamedTuple):
@@ -342,7 +347,7 @@ class Engine:
                                                      self._of_recipients, ctx.to)
             if event.encrypted:
                 ctx.keep[SEALED] = b"1"
-        elif isinstance(event, Report):
+        elif _is_report(type(event)):
             ctx = Context(event, reported=self.records.message(event.message_id), batch=batch)
         else:
             ctx = Context(event, batch=batch)
@@ -381,7 +386,7 @@ class Engine:
         planned in turn: they look up the reported message, which the batch may log."""
         # Shared state commits each event on its own (its claim): no write waits for the end.
         detectors, batch = self._enabled(), {} if self._claims else {BATCH_COMMITS: True}
-        planned = [None if isinstance(e, Report) or e.id in known
+        planned = [None if _is_report(type(e)) or e.id in known
                    else self._plan(e, detectors, batch) for e in events]
         ready = [p for p in planned if p is not None]
         for detector in detectors:
@@ -431,7 +436,7 @@ class Engine:
         found, upgrade = self._account(event, facts, own[0])
         ctx.account = found
         trusted: list[Write] = []
-        if isinstance(event, Report):  # weighed once, before any learner sees the report
+        if _is_report(type(event)):  # weighed once, before any learner sees the report
             ctx.trust, trusted = trust.weigh(event, ctx.reported, facts, self.config.trust)
 
         signals: list[Signal] = []
@@ -442,13 +447,13 @@ class Engine:
                 log.exception("detector %s failed on event %s", detector.name, event.id)
                 active.remove(detector)
         result, decision = self._decide(event, signals, found.restrict, ctx.acting)
-        if isinstance(result, Verdict) and ctx.cluster and (ctx.campaign or (
+        if type(result) is Verdict and ctx.cluster and (ctx.campaign or (
                 result.action in ("hold", "block")
                 and any(s.code == "BULK_NEAR_DUPLICATE" for s in signals))):
             result = msgspec.structs.replace(result, campaign=f"c-{ctx.cluster}")
 
         outcome = Outcome(
-            action=result.action if isinstance(result, Verdict) else "accepted",
+            action=result.action if type(result) is Verdict else "accepted",
             score=decision.score if decision else 0.0,
             account_action=result.account_action.action,
             signals=frozenset([s.code for s in signals]),
@@ -531,7 +536,7 @@ class Engine:
         account (``shared``)."""
         event = ctx.event
         own = shared(ctx, ("engine", event.account), _account_reads, event.account)
-        return own + trust.reads(event) if isinstance(event, Report) else own
+        return own + trust.reads(event) if _is_report(type(event)) else own
 
     def _decide(self, event: Event, signals: list[Signal], restrict: dict[str, Any] | None,
                 acting: str) -> tuple[Result, Decision | None]:
@@ -558,7 +563,7 @@ class Engine:
         """The account's record (``found``, as read) as the event leaves it: seen, and the
         account action of its verdict in force; None when the event changes neither."""
         first, changed = found.first_seen, found
-        if isinstance(event, AccountInfo) and event.created is not None and (
+        if type(event) is AccountInfo and event.created is not None and (
                 first is None or event.created < first):  # the IM server knows it longer
             changed = accounts.seen(changed, min(event.created, event.ts), event.ts)
         elif first is None:
@@ -575,12 +580,12 @@ class Engine:
     def _own_writes(self, event: Event, result: Result) -> list[Write]:
         """The event's writes of the account's ties (the record's: ``_own_record``)."""
         writes: list[Write] = []
-        if isinstance(event, Contacts):
+        if type(event) is Contacts:
             writes.append(Replace(accounts.contacts(event.account), tuple(event.contacts),
                                   accounts.CONTACTS_TTL))
-        elif isinstance(event, Room):
+        elif type(event) is Room:
             writes.extend(rooms.writes(event))
-        elif (_teaches_ties(event) and isinstance(result, Verdict)
+        elif (_teaches_ties(event) and type(result) is Verdict
               and result.action in ("deliver", "warn")):
             # Replies make a tie: whoever the sender writes to may write back freely. Only
             # the recipients learn it: what vouches for a sender is what its correspondents
@@ -663,7 +668,7 @@ def _learnt_entries(writes: Sequence[Write]) -> int:
 def _teaches_ties(event: Event) -> TypeGuard[Message]:
     """Whether a delivered or warned ``event`` makes ties (``Engine._own_writes``): a
     message, not an invitation, to at most ``MAX_TALKED_FANOUT`` recipients."""
-    return (isinstance(event, Message) and not isinstance(event, Invite)
+    return (isinstance(event, Message) and type(event) is not Invite
             and len(event.recipients) <= accounts.MAX_TALKED_FANOUT)
 
 
@@ -691,6 +696,14 @@ def _implements(kind: type, protocol: type) -> bool:
     per class: isinstance against a runtime Protocol inspects its members (~17 µs), which
     every batch paid per detector."""
     return issubclass(kind, protocol)
+
+
+@functools.cache
+def _is_report(kind: type) -> bool:
+    """Whether events of the class ``kind`` are reports (``Report`` or an operator's
+    decision, ``trust.OperatorDecision``), asked once per class (why: the note on kinds
+    at the top of this module)."""
+    return issubclass(kind, Report)
 
 
 def open_engine(config: Config, data_dir: str | Path | None = None) -> Engine:
