@@ -4,7 +4,6 @@ what bounds it cannot be turned against the owner."""
 from __future__ import annotations
 
 import math
-import struct
 from typing import Any
 
 from conftest import T0, event, message
@@ -210,63 +209,6 @@ def test_a_record_stored_in_the_v2_list_still_reads() -> None:
     put = before.put(T0)
     assert put is not None and isinstance(put.value, bytes)
     assert takeover_record.decode(put.value) == {**facts, "l": {"198.51.100.0": T0 - 10.25}}
-
-
-def test_a_record_stored_in_the_v3_bytes_still_reads() -> None:
-    """The v3 stored form (msgpack: the put's hour, times and risks as doubles in one
-    table), as the earlier release wrote it: each part reads as it was, and the next
-    change writes the same facts in the current form."""
-    import msgspec
-
-    doubles = struct.pack("<8d", T0 - 10.25, T0 - 50.5, T0 - DAY, T0, 5e8 + 0.1,
-                          T0 - 0.1234567, 0.6, T0 - 20.0)
-    v3 = msgspec.msgpack.encode([
-        3, int(T0 // 3600),
-        ["198.51.100.0", "192.0.2.0", "im-android", "phone", "evil", "203.0.113.0",
-         "203.0.0.0", "mobilefunster"], doubles,
-        [0, 1, 43, [0, 2, 3, 16, 1, 4, 5, -1], [2, 2, 3, 43], [0, 2, 3, 15], None,
-         bytes.fromhex("86869c35"), "L", [1] * 24],
-        [3, 2, 0, 1, 0, 3, 6, 2, 2], [0, 0], [7, 4, 7, 5, 6, 7], [[3, 1, 1, 0, 1]]])
-    facts = {"p": {"last": T0 - 50.5, "msgs": 43,
-                   "nets": {"198.51.100.0": [T0 - DAY, T0, 16],
-                            "192.0.2.0": [5e8 + 0.1, T0 - 0.1234567]},
-                   "clients": {"im-android": [T0 - DAY, T0, 43]},
-                   "owned": {"198.51.100.0": [T0 - DAY, T0, 15]}, "domains": ["86869c35"],
-                   "scripts": "L", "hours": [1] * 24},
-             "pt": T0 - 10.25,
-             "s": {"phone": ["im-android", "198.51.100.0", T0 - 50.5, 3, 0.6, 0, 2,
-                             T0 - 10.25, 1]},
-             "l": {"198.51.100.0": T0 - 10.25},
-             "i": [T0 - 20.0, [{"session": "evil", "since": T0 - 20.0, "net": "203.0.113.0",
-                                "range": "203.0.0.0", "family": "mobilefunster"}]],
-             "n": {"phone": [[int(T0 // 3600) - 1, 1], [int(T0 // 3600), 1]]}}
-    assert takeover_record.decode(v3) == facts
-    before = record(v3)
-    before.set_profile(facts["p"], facts["pt"])  # a change, to the same facts
-    put = before.put(T0)
-    assert put is not None and msgspec.msgpack.decode(put.value)[0] == 4
-    assert takeover_record.decode(put.value) == facts
-    assert len(put.value) < len(v3) - 30
-
-
-def test_times_stored_as_ticks_read_back_exactly_wherever_they_fall() -> None:
-    """A time is held as ticks of 2**-22 s before the put's time only where that is exact
-    (2**30 to 2**31 s, not after the put's): each other number (before 2**30 s, where a
-    double is finer; after the put's time, from an event out of order; a risk) is its
-    double, and every one reads back as the very number it was."""
-    now = T0 + 0.1234567
-    times = [now, math.nextafter(now, 0.0), T0 - 399 * DAY, 2.0 ** 30, 2.0 ** 30 - 2.0 ** -23,
-             5e8 + 1e-7, now + 3.5, math.nextafter(now, math.inf), 2.0 ** 31 + 0.5, 0.0]
-    fresh = record()
-    fresh.set_profile({"nets": {f"n{i}": [t, now, 1] for i, t in enumerate(times)}}, now)
-    fresh.set_session("phone", {"login": 2.0 ** 30 + 2.0 ** -22, "risk": 0.1 + 0.2}, now, 8, 2)
-    put = fresh.put(now)
-    assert put is not None
-    back = takeover_record.decode(put.value)
-    assert [back["p"]["nets"][f"n{i}"][0] for i in range(len(times))] == times
-    assert [x.hex() for x in (back["s"]["phone"][2], back["s"]["phone"][4])] == [
-        (2.0 ** 30 + 2.0 ** -22).hex(), (0.1 + 0.2).hex()]
-    _strictly(fresh.stored, back)
 
 
 def test_the_bytes_form_is_compact_and_keeps_odd_domain_tags() -> None:

@@ -46,17 +46,14 @@ incidents, is nearly always empty.
 **Stored form.** What a store holds is bytes (``_encode``: msgpack, kept as they are by
 every backend, ``state.ops.Put``), not the dict the methods work on (``decode``): a list
 of the parts in a fixed order, no field names; every string the record repeats (a
-network, an app, a session id) held once in a table and named by its index (an address,
-a network, as its 4 or 16 bytes), and so is every time, held once as whole ticks of
-2**-22 s before the put's time (exact: a double of 2004 to 2038 is a whole number of
-ticks; ~5 bytes a time of the last days where a double is 8; any other number as its
-double), so a sign-in compared with a message's time, or an expiry with an event's,
-decides as it did; a session's risk in line as its shortest exact text; domain tags as
-4 bytes each. ~230 bytes for an account of three days' ordinary life (v3's doubles: ~260;
-the v2 form's JSON: ~450). The earlier forms are read as they are (written back in this
-one with the next change): v3 (the same list, times and risks as doubles in one table,
-the put's hour), the v2 list (JSON: the same table of strings, times as ticks), and the
-dict before it.
+network, an app, a session id) held once in a table and named by its index, and so is
+every number that is not a count (times, risks), held once as the double it is, so a
+sign-in compared with a message's time, or an expiry with an event's, decides as it did
+(an account's times repeat: one event writes the same time in several parts); domain
+tags as 4 bytes each. ~260 bytes for an account of three days' ordinary life, where
+the v2 form's JSON held ~450. The earlier forms are read as they are (written back in
+this one with the next change): the v2 list (JSON: the same table of strings, times as
+whole ticks of 2**-22 s before the put's time), and the dict before it.
 
 **Decoded once a batch, not once an event.** ``put`` also gives what ``decode`` makes of
 its bytes (``Record.stored``, made by ``_encode`` from the parts it keeps: the times as
@@ -67,10 +64,8 @@ the account's next event in the batch from it when that event reads the very byt
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from array import array
-from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -84,9 +79,8 @@ SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by 
 
 _FIELDS = ("client", "net", "login", "read", "risk", "dormant", "replies")  # then: written
 _WRITTEN, _PROVEN = 7, 8
-_VERSION = 4
-_TICK = 4_194_304  # 2**22: ticks a second (the stored forms' times, ``_packed_nums``)
-_EARLIEST, _LATEST = float(1 << 30), float(1 << 31)  # where a double is whole ticks
+_VERSION = 3
+_TICK = 4_194_304  # 2**22: ticks a second (the v2 stored form's times)
 _ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder()
 # The profile's fields in their stored order, and how each is stored.
 _PROFILE = ("last", "msgs", "nets", "clients", "owned", "cidrs", "domains", "scripts", "hours")
@@ -252,9 +246,9 @@ def _newest(entries: dict[str, Any], cap: int, when: Any) -> dict[str, Any]:
 # are written for speed: flat lists walked with one iterator, strings and numbers named
 # through their table's own ``setdefault``.
 def decode(stored: bytes | list[Any] | dict[str, Any] | None) -> dict[str, Any]:
-    """A stored record (``_encode``'s bytes, or an earlier form: v3's bytes, the v2 list,
-    the dict) as the dict ``Record`` works on; expired parts included (``Record`` checks
-    each on reading)."""
+    """A stored record (``_encode``'s bytes, or an earlier form: the v2 list, the dict) as
+    the dict ``Record`` works on; expired parts included (``Record`` checks each on
+    reading)."""
     if stored.__class__ is bytes:
         return _decode(stored)  # type: ignore[arg-type]
     if stored.__class__ is list:
@@ -263,26 +257,8 @@ def decode(stored: bytes | list[Any] | dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _decode(stored: bytes) -> dict[str, Any]:
-    parts = _DECODER.decode(stored)
-    if parts[0] == _VERSION:
-        _, base, names, ticks, floats, profile, sessions, live, incidents, sent = parts
-        nums = _nums(base, ticks, floats)
-        if sessions:  # each risk held in line (``_risk``): into the table, as v3 held it
-            risks = sessions[6::9]
-            sessions[6::9] = range(len(nums), len(nums) + len(risks))
-            nums += map(float, risks)
-        return _parts(int(base // SENT.bucket), _names(names), nums, profile, sessions,
-                      live, incidents, sent)
-    _, hour, names, packed, profile, sessions, live, incidents, sent = parts  # v3
-    return _parts(hour, names, array("d", packed).tolist(), profile, sessions, live,
-                  incidents, sent)
-
-
-def _parts(hour: int, names: list[str], nums: list[float], profile: list[Any] | None,
-           sessions: list[Any], live: list[Any], incidents: list[Any],
-           sent: list[Any]) -> dict[str, Any]:
-    """The record from its stored parts, its strings and numbers named by their index in
-    ``names`` and ``nums``, the delivered counts' hours before ``hour`` (v3 and v4 alike)."""
+    _, hour, names, packed, profile, sessions, live, incidents, sent = _DECODER.decode(stored)
+    nums = array("d", packed).tolist()
     out: dict[str, Any] = {}
     if profile:
         pt, last, msgs, nets, clients, owned, cidrs, domains, scripts, hours = profile
@@ -397,7 +373,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             end = max(end, e[_WRITTEN] + session_ttl)
             sessions += (name(s, len(names)), name(e[0], len(names)), name(e[1], len(names)),
                          num(e[2], len(nums)), num(e[_WRITTEN], len(nums)), e[3],
-                         _risk(float(e[4])), e[6],
+                         num(float(e[4]), len(nums)), e[6],
                          (1 if e[5] else 0) | (2 if e[_PROVEN] else 0))
             decoded[s] = [e[0], e[1], float(e[2]), e[3], float(e[4]), 1 if e[5] else 0, e[6],
                           float(e[_WRITTEN]), 1 if e[_PROVEN] else 0]
@@ -437,76 +413,9 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             decoded[s] = buckets
     if decoded:
         kept["n"] = decoded
-    base = float(now)
-    ticks, floats = _packed_nums(base, nums)
-    stored = _ENCODER.encode([_VERSION, base, [_name(n) for n in names], ticks, floats,
+    stored = _ENCODER.encode([_VERSION, hour, list(names), array("d", nums).tobytes(),
                               profile, sessions, live, incidents, sent])
     return stored, end, kept
-
-
-def _packed_nums(base: float, nums: dict[float, int]) -> tuple[bytes, bytes]:
-    """The numbers' table (in index order) as stored: each time as whole ticks of 2**-22 s
-    before ``base`` (the put's time) in as few bytes as hold the largest (the width, the
-    first byte), byte by byte: every number's lowest byte, then every number's next...
-    (so both ways are a few slices of a native array); any other number (a time after
-    the put's, or outside 2**30 to 2**31 s) as the width's all-ones mark, and its double
-    in the second bytes, in order.
-
-    Exact: a double of 2**30 to 2**31 s (2004 to 2038) is a whole number of ticks, so is
-    the distance of two, and both convert without rounding. ~5 bytes a time of the last
-    three days, 6 of the last 776, where a double is 8."""
-    low = _EARLIEST if base < _LATEST else math.inf
-    ticks = [int((base - x) * _TICK) if low <= x <= base else -1 for x in nums]
-    if not ticks:
-        return b"", b""
-    width = ((max(ticks) + 2).bit_length() + 7) >> 3  # room for the mark above the largest
-    packed = array("q", ticks).tobytes()  # -1: all ones, the mark in any width
-    return (bytes((width,)) + b"".join([packed[i::8] for i in range(width)]),
-            array("d", [x for x, t in zip(nums, ticks, strict=True) if t < 0]).tobytes())
-
-
-def _nums(base: float, ticks: bytes, floats: bytes) -> list[float]:
-    """``_packed_nums``' table as the numbers."""
-    if not ticks:
-        return []
-    width = ticks[0]
-    count = (len(ticks) - 1) // width
-    whole = bytearray(8 * count)
-    for i in range(width):
-        whole[i::8] = ticks[1 + i * count:1 + (i + 1) * count]
-    mark, rest = (1 << 8 * width) - 1, iter(array("d", floats).tolist())
-    return [next(rest) if t == mark else base - t / _TICK for t in array("q", whole).tolist()]
-
-
-@lru_cache(maxsize=256)
-def _risk(risk: float) -> str | float:
-    """A session's risk as stored: the shortest text that reads back as the very double
-    (``repr``: '0.6', 4 bytes) where shorter than the double's 9, else the double."""
-    text = repr(risk)
-    return text if len(text) < 8 else risk
-
-
-@lru_cache(maxsize=4_096)
-def _name(text: str) -> str | bytes:
-    """A string of the table as stored: an address in its canonical form (a network,
-    ``origin.network``; a provider's range) as its 4 or 16 bytes where shorter, the
-    rest as it is. Asked of the account's same few names at every put: kept."""
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return text
-    packed = address.packed
-    return packed if len(packed) < len(text) and str(address) == text else text
-
-
-@lru_cache(maxsize=4_096)
-def _address(packed: bytes) -> str:
-    return str(ipaddress.ip_address(packed))
-
-
-def _names(stored: list[str | bytes]) -> list[str]:
-    """The table's strings from their stored form (``_name``)."""
-    return [_address(n) if n.__class__ is bytes else n for n in stored]  # type: ignore[arg-type]
 
 
 def _tags(tags: list[str]) -> bytes | list[str]:
