@@ -94,7 +94,8 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
              if event.encrypted else None)
     extra = tuple([q for q in (same_text, found.heard, text_to, shape) if q is not None])
     room = rooms.plan(account, session, event.conversation, found.burst.members,
-                      None if text_to is None else text_to.key) if accounts.in_room(
+                      None if text_to is None else text_to.key,
+                      len({account, *event.recipients})) if accounts.in_room(
         event) else None
     if room is not None:
         extra += room.reads

@@ -15,6 +15,12 @@ posting into six of the victim's old rooms is six targets, a full burst, and one
 post into the same room is none. Whatever else judges the post (its session's risk, its
 words, velocity's strangers) sees the members as before.
 
+The room stands in only for a post to the room: one that names all its stated
+members. A post that names some of them (the conversation a label the sender's client
+put on messages to people it picked) chose them, and they count one by one (review,
+session 15: thirty posts to two of an old room's members each reached all sixty
+contacts of a scraped list as one target).
+
 Nothing settles without the server's word: a room never stated (a platform that sends no
 ``room`` events), or one the sender joined lately, is counted as before. Pushing the
 contacts one added out of the room's ``joined`` set (``rooms.MAX_MEMBERS`` newer joins)
@@ -26,7 +32,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ... import rooms
-from ...state.ops import Contains, Query
+from ...state.ops import Contains, Distinct, Query
 from ..base import Facts
 from . import keys
 
@@ -35,6 +41,8 @@ class RoomPlan(NamedTuple):
     """What a group post in a conversation reads of its room (``plan``)."""
 
     token: str  # the room as one of the burst's targets (``token``)
+    reach: int  # the people the post names, its sender with them
+    size: Distinct  # the room's stated members: a post that names fewer chose whom
     members: Contains  # the sender, then each recipient: a member the server stated
     joined: Contains  # ... and which of them joined lately
     burst: Contains  # the room in the session's burst set ...
@@ -64,27 +72,30 @@ def token(conversation: str) -> str:
 
 
 def plan(account: str, session: str, conversation: str, people: tuple[str, ...],
-         text_key: str | None) -> RoomPlan:
+         text_key: str | None, reach: int) -> RoomPlan:
     """The reads of a group post in ``conversation`` to ``people`` (the checked
-    recipients); ``text_key``: the session's pitch set, for a message with a link."""
+    recipients) of the ``reach`` people it names, its sender with them; ``text_key``: the
+    session's pitch set, for a message with a link."""
     name = token(conversation)
     named = (account, *people)
+    size = Distinct(rooms.members(conversation), rooms.ROOM_TTL)
     members = Contains(rooms.members(conversation), named)
     joined = Contains(rooms.joined(conversation), named)
     burst = Contains(keys.burst(account, session), (name,))
     doubted = Contains(keys.doubted(account), (name,))
     life = Contains(keys.lifelong(account, session), (name,), keys.LIFE)
     text_to = None if text_key is None else Contains(text_key, (name,))
-    reads = tuple(q for q in (members, joined, burst, doubted, life, text_to) if q is not None)
-    return RoomPlan(name, members, joined, burst, doubted, life, text_to, reads)
+    reads = tuple(q for q in (size, members, joined, burst, doubted, life, text_to)
+                  if q is not None)
+    return RoomPlan(name, reach, size, members, joined, burst, doubted, life, text_to, reads)
 
 
 def settled(room: RoomPlan | None, facts: Facts, dormant: tuple[str, ...],
             contacts: tuple[str, ...]) -> Settled | None:
     """The post's settled members, of its ``dormant`` ties and listed ``contacts``; None
     when nothing of the room is settled (the post is counted as before)."""
-    if room is None:
-        return None
+    if room is None or facts[room.size] > room.reach:
+        return None  # no room, or a post to some of its members: the sender chose them
     stated = facts[room.members]
     fresh = facts[room.joined]
     if not stated[0] or fresh[0]:
