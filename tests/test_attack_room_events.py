@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from spimguard import load_config, open_engine, rooms
+from spimguard.server.matrix import MatrixBridge
+from spimguard.server.metrics import Metrics
+from spimguard.state.ops import Distinct
 from test_rooms import HELD, HOSTING, T0, alice, codes, friends, intruder, owner_on_the_bus, post
 from test_takeover import PROMO
 
@@ -46,3 +50,23 @@ def test_one_pitch_into_an_old_room_of_the_whole_list_is_held() -> None:
     verdict = post(engine, "evil-1", "town", friends(0, 60) + STRANGERS, PROMO.format(i=1),
                    T0 + 10, *EVIL)
     assert verdict.action in HELD
+
+
+def test_a_remote_servers_joins_grow_a_rooms_sets_no_more_than_its_member_list() -> None:
+    """A remote server's own joins reach the bridge before its auth rules, each stated to
+    the burst (``rooms.join``). Before the fix a room's two burst sets held up to
+    ``rooms.MAX_MEMBERS`` (10,000) a year while the bridge's member list held
+    ``max_room_members`` (5,000 by default): 80 puppets into a room of a bridge that
+    remembers 50 left 80 in each set."""
+    settings = load_config(environ={}, storage={"backend": "memory"},
+                           matrix={"enabled": True, "token": "mx-token",
+                                   "max_room_members": 50})
+    bridge = MatrixBridge(open_engine(settings), settings.matrix, Metrics())
+    room = "!fam:s"
+    for i in range(80):
+        puppet = f"@puppet{i}:evil"
+        bridge.event({"event": {"type": "m.room.member", "sender": puppet, "room_id": room,
+                                "state_key": puppet, "content": {"membership": "join"}}})
+    sizes = bridge.engine.read_state([Distinct(rooms.members(room), rooms.ROOM_TTL),
+                                      Distinct(rooms.joined(room), rooms.ROOM_TTL)])
+    assert sizes == [50, 50]

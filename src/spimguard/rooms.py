@@ -43,12 +43,16 @@ def joined(conversation: str) -> str:
     return f"room:new:{conversation}"
 
 
-def join(conversation: str, people: tuple[str, ...], age: float = 0.0) -> list[Write]:
+def join(conversation: str, people: tuple[str, ...], age: float = 0.0,
+         cap: int = MAX_MEMBERS) -> list[Write]:
     """``people`` joined the room ``age`` seconds before the server said so (a restated
-    membership; 0: they join now)."""
-    out: list[Write] = [Touch(members(conversation), people, ROOM_TTL, MAX_MEMBERS)]
+    membership; 0: they join now). ``cap``: the members a room's sets hold, when the
+    caller remembers fewer of a room than ``MAX_MEMBERS`` (the Matrix bridge's rooms:
+    a remote server's joins, stated before its auth, grow no more than the bridge's own
+    member list does)."""
+    out: list[Write] = [Touch(members(conversation), people, ROOM_TTL, cap)]
     if age < SETTLED_AFTER:
-        out.append(Touch(joined(conversation), people, SETTLED_AFTER, MAX_MEMBERS))
+        out.append(Touch(joined(conversation), people, SETTLED_AFTER, cap))
     return out
 
 

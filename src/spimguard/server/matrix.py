@@ -200,7 +200,7 @@ class MatrixBridge:
         if user in members:
             return []
         return [Touch(_room_key(room), (user,), _ROOM_TTL, self.cfg.max_room_members),
-                *rooms.join(room, (user,))]
+                *rooms.join(room, (user,), cap=self.cfg.max_room_members)]
 
     @staticmethod
     def _session(login: dict[str, Any] | None) -> tuple[str, Client]:
