@@ -15,11 +15,12 @@ posting into six of the victim's old rooms is six targets, a full burst, and one
 post into the same room is none. Whatever else judges the post (its session's risk, its
 words, velocity's strangers) sees the members as before.
 
-The room stands in only for a post to the room: one that names all its stated
-members. A post that names some of them (the conversation a label the sender's client
-put on messages to people it picked) chose them, and they count one by one (review,
-session 15: thirty posts to two of an old room's members each reached all sixty
-contacts of a scraped list as one target).
+The room stands in only for a post to the room: one that names as many people as it
+has settled members (those who joined lately may be missing from a post sent as they
+joined: they count one by one anyway). A post that names fewer (the conversation a
+label the sender's client put on messages to people it picked) chose them, and they
+count one by one (review, session 15: thirty posts to two of an old room's members
+each reached all sixty contacts of a scraped list as one target).
 
 Nothing settles without the server's word: a room never stated (a platform that sends no
 ``room`` events), or one the sender joined lately, is counted as before. Pushing the
@@ -42,7 +43,8 @@ class RoomPlan(NamedTuple):
 
     token: str  # the room as one of the burst's targets (``token``)
     reach: int  # the people the post names, its sender with them
-    size: Distinct  # the room's stated members: a post that names fewer chose whom
+    size: Distinct  # the room's stated members ...
+    fresh: Distinct  # ... and those who joined lately: a post naming fewer of the rest chose
     members: Contains  # the sender, then each recipient: a member the server stated
     joined: Contains  # ... and which of them joined lately
     burst: Contains  # the room in the session's burst set ...
@@ -79,23 +81,24 @@ def plan(account: str, session: str, conversation: str, people: tuple[str, ...],
     name = token(conversation)
     named = (account, *people)
     size = Distinct(rooms.members(conversation), rooms.ROOM_TTL)
+    fresh = Distinct(rooms.joined(conversation), rooms.SETTLED_AFTER)
     members = Contains(rooms.members(conversation), named)
     joined = Contains(rooms.joined(conversation), named)
     burst = Contains(keys.burst(account, session), (name,))
     doubted = Contains(keys.doubted(account), (name,))
     life = Contains(keys.lifelong(account, session), (name,), keys.LIFE)
     text_to = None if text_key is None else Contains(text_key, (name,))
-    reads = tuple(q for q in (size, members, joined, burst, doubted, life, text_to)
+    reads = tuple(q for q in (size, fresh, members, joined, burst, doubted, life, text_to)
                   if q is not None)
-    return RoomPlan(name, reach, size, members, joined, burst, doubted, life, text_to, reads)
+    return RoomPlan(name, reach, size, fresh, members, joined, burst, doubted, life, text_to, reads)
 
 
 def settled(room: RoomPlan | None, facts: Facts, dormant: tuple[str, ...],
             contacts: tuple[str, ...]) -> Settled | None:
     """The post's settled members, of its ``dormant`` ties and listed ``contacts``; None
     when nothing of the room is settled (the post is counted as before)."""
-    if room is None or facts[room.size] > room.reach:
-        return None  # no room, or a post to some of its members: the sender chose them
+    if room is None or facts[room.size] - facts[room.fresh] > room.reach:
+        return None  # no room, or a post to some of its settled members: it chose them
     stated = facts[room.members]
     fresh = facts[room.joined]
     if not stated[0] or fresh[0]:
