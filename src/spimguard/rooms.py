@@ -44,12 +44,13 @@ def joined(conversation: str) -> str:
 
 
 def join(conversation: str, people: tuple[str, ...], age: float = 0.0,
-         cap: int = MAX_MEMBERS) -> list[Write]:
+         cap: int | None = None) -> list[Write]:
     """``people`` joined the room ``age`` seconds before the server said so (a restated
     membership; 0: they join now). ``cap``: the members a room's sets hold, when the
-    caller remembers fewer of a room than ``MAX_MEMBERS`` (the Matrix bridge's rooms:
+    caller remembers fewer of a room than ``MAX_MEMBERS`` (None) (the Matrix bridge's rooms:
     a remote server's joins, stated before its auth, grow no more than the bridge's own
     member list does)."""
+    cap = MAX_MEMBERS if cap is None else cap
     out: list[Write] = [Touch(members(conversation), people, ROOM_TTL, cap)]
     if age < SETTLED_AFTER:
         out.append(Touch(joined(conversation), people, SETTLED_AFTER, cap))
