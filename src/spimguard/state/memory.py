@@ -62,6 +62,7 @@ from .ops import (
     encode_value,
     is_hashed,
     is_sided,
+    lodged_prefixes,
     lodging,
     log_count,
     side_of,
@@ -538,7 +539,10 @@ class MemoryState:
         return place  # type: ignore[return-value]
 
     def _item(self, key: str, table: dict[str, bytes]) -> bytes | None:
-        """The value (``_stamped``) or hashed set at ``key``: in ``table``, or lodged."""
+        """The value (``_stamped``) or hashed set at ``key``: in ``table``, or lodged.
+        Most keys asked are under no lodged prefix: found so by one ``startswith``."""
+        if not key.startswith(lodged_prefixes()):
+            return table.get(key)
         place = self._place(key, table)
         if place is None:
             return table.get(key)
@@ -548,7 +552,7 @@ class MemoryState:
     def _hold(self, key: str, table: dict[str, bytes], item: bytes | None) -> None:
         """Keep ``item`` as the value or hashed set at ``key`` (in ``table`` or lodged in
         its host), or drop what is there (None)."""
-        place = self._place(key, table)
+        place = self._place(key, table) if key.startswith(lodged_prefixes()) else None
         if place is None:
             if item is None:
                 table.pop(key, None)

@@ -132,6 +132,7 @@ class Lodged(msgspec.Struct, frozen=True, gc=False):
 
 
 _lodged: dict[str, Lodged] = {}  # a keyspace's prefix -> where it lodges (``lodged_keyspace``)
+_lodged_prefixes: tuple[str, ...] = ()  # its keys, for one ``startswith`` (``lodged_prefixes``)
 
 
 def lodged_keyspace(prefix: str, host: str, field: str = "",
@@ -149,8 +150,15 @@ def lodged_keyspace(prefix: str, host: str, field: str = "",
     if any(p != prefix and place.host == host and place.field == field
            for p, place in _lodged.items()):
         raise ValueError(f"{host!r} already holds another keyspace's values as {field!r}")
+    global _lodged_prefixes
     _lodged[prefix] = Lodged(host, field, besides)
+    _lodged_prefixes = tuple(_lodged)
     return prefix
+
+
+def lodged_prefixes() -> tuple[str, ...]:
+    """The prefixes of the lodged keyspaces: a key under none of them is never lodged."""
+    return _lodged_prefixes
 
 
 def lodging(key: str) -> tuple[str, str] | None:
