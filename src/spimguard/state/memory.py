@@ -349,16 +349,20 @@ class _Account(sided.Record):
 # places of hashed sets (the rest are values).
 _SLOTS: dict[tuple[str, bool], int] = {}
 _HASHED_SLOTS: set[int] = set()
-_LENGTHS = [struct.Struct(f"{n}I") for n in range(256)]  # a lodged blob's lengths, by count
+# A lodged blob's lengths, by their count: one more as each slot is made (``_slot``), so a
+# process compiles no format it never uses (all 255 cost ~13 million instructions).
+_LENGTHS = [struct.Struct("0I")]
+_MOST_SLOTS = 255  # the count is one byte
 _PLACES_KEPT = 4_096  # keys whose place a store remembers (``MemoryState._place``)
 
 
 def _slot(field: str, is_set: bool) -> int:
     slot = _SLOTS.get((field, is_set))
     if slot is None:
-        if len(_SLOTS) == len(_LENGTHS) - 1:
+        if len(_SLOTS) == _MOST_SLOTS:
             raise ValueError("more lodged keyspaces than an account's object counts")
         slot = _SLOTS[field, is_set] = len(_SLOTS)
+        _LENGTHS.append(struct.Struct(f"{slot + 1}I"))
         if is_set:
             _HASHED_SLOTS.add(slot)
     return slot
