@@ -403,6 +403,7 @@ class MemoryState:
         self._hashed: dict[str, bytes] = {}  # key -> the hashed set's packed value
         self._sided: dict[str, _Account] = {}
         self._places: dict[str, tuple[str, int, bool] | None] = {}
+        self._lodged_prefixes = lodged_prefixes()  # declared at import, before a store opens
         self._hasher = hashed.Hasher(hash_key or hashed.new_key())
         self._values: dict[str, bytes] = {}  # key -> the value ``_stamped``
         self._writes = 0
@@ -448,7 +449,9 @@ class MemoryState:
                                                            now)
         held = self._members.get(query.key)
         if held is None:
-            blob = self._item(query.key, self._hashed)  # a key is in one table at most
+            blob = self._hashed.get(query.key)  # a key is in one table at most
+            if blob is None and query.key.startswith(self._lodged_prefixes):
+                blob = self._lodged(query.key, self._hashed)
             if blob is not None:
                 return hashed.distinct(blob, query.window, now)
             self._no_side(query.key)
@@ -481,7 +484,9 @@ class MemoryState:
             return sided.contains(record, side, sides, query.members, now)
         held = self._members.get(query.key)
         if held is None:
-            blob = self._item(query.key, self._hashed)  # a key is in one table at most
+            blob = self._hashed.get(query.key)  # a key is in one table at most
+            if blob is None and query.key.startswith(self._lodged_prefixes):
+                blob = self._lodged(query.key, self._hashed)
             if blob is not None:
                 return hashed.contains(blob, [self._hasher.digest(m) for m in query.members],
                                        now)
@@ -543,20 +548,26 @@ class MemoryState:
         return place  # type: ignore[return-value]
 
     def _item(self, key: str, table: dict[str, bytes]) -> bytes | None:
-        """The value (``_stamped``) or hashed set at ``key``: in ``table``, or lodged.
-        Most keys asked are under no lodged prefix: found so by one ``startswith``."""
-        if not key.startswith(lodged_prefixes()):
-            return table.get(key)
+        """The value (``_stamped``) or hashed set at ``key``: in ``table``, or lodged (the
+        hot reads do the same inline: a key not in its table and under no lodged prefix,
+        one ``startswith``, has none)."""
+        held = table.get(key)
+        if held is None and key.startswith(self._lodged_prefixes):
+            return self._lodged(key, table)
+        return held
+
+    def _lodged(self, key: str, table: dict[str, bytes]) -> bytes | None:
+        """``_item`` of a key under a lodged prefix and not in ``table``."""
         place = self._place(key, table)
         if place is None:
-            return table.get(key)
+            return None
         host = self._sided.get(place[0])
         return None if host is None else host.item(place[1])
 
     def _hold(self, key: str, table: dict[str, bytes], item: bytes | None) -> None:
         """Keep ``item`` as the value or hashed set at ``key`` (in ``table`` or lodged in
         its host), or drop what is there (None)."""
-        place = self._place(key, table) if key.startswith(lodged_prefixes()) else None
+        place = self._place(key, table) if key.startswith(self._lodged_prefixes) else None
         if place is None:
             if item is None:
                 table.pop(key, None)
@@ -586,7 +597,9 @@ class MemoryState:
         the mixed load a lasting cache would spare ~1 decode of a ~12-byte value a
         message), and a kept one would be shared with every later reader, so a caller
         that changed what it read would change what the next event reads."""
-        held = self._item(query.key, self._values)
+        held = self._values.get(query.key)
+        if held is None and query.key.startswith(self._lodged_prefixes):
+            held = self._lodged(query.key, self._values)
         if held is None or _DOUBLE.unpack_from(held)[0] <= now:
             return None
         found = self._decoded.get(id(held))
