@@ -303,16 +303,6 @@ class _Account(sided.Record):
         super().__init__((), b"")
         self.lodged = b""
 
-    def item(self, slot: int) -> bytes | None:
-        lodged = self.lodged
-        if not lodged or slot >= lodged[0]:
-            return None
-        lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
-        if not lengths[slot]:
-            return None
-        start = 1 + 4 * len(lengths) + sum(lengths[:slot])
-        return lodged[start:start + lengths[slot]]
-
     def items(self) -> list[bytes | None]:
         """Every slot's item, None where there is none."""
         lodged = self.lodged
@@ -588,7 +578,16 @@ class MemoryState:
         if place is None or place[2] is not (table is self._hashed):
             return None
         host = self._sided.get(place[0])
-        return None if host is None else host.item(place[1])
+        if host is None:
+            return None
+        lodged, slot = host.lodged, place[1]  # its item read here: a call the fewer
+        if not lodged or slot >= lodged[0]:
+            return None
+        lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
+        if not lengths[slot]:
+            return None
+        start = 1 + 4 * len(lengths) + sum(lengths[:slot])
+        return lodged[start:start + lengths[slot]]
 
     def _hold(self, key: str, table: dict[str, bytes], item: bytes | None) -> None:
         """Keep ``item`` as the value or hashed set at ``key`` (in ``table`` or lodged in
