@@ -21,6 +21,7 @@ from spimguard.state.ops import (
     Touch,
     hashed_keyspace,
     lodged_keyspace,
+    lodged_prefixes,
     sided_keyspace,
 )
 
@@ -161,3 +162,26 @@ def test_a_hosts_record_and_its_lodged_keys_are_forgotten_apart() -> None:
     assert state.read([Get(value), Members(ties, "mem-a")], T0) == [None, ("q",)]
     state.forget(ties)
     assert not state._sided, "an account holding nothing is let go"
+
+
+# A lodged keyspace with keyspaces of its own under its prefix (``besides``), one of them
+# lodged too (as ``tk:`` beside ``tk:to:``, ...).
+_WIDE_HOST = sided_keyspace("mem-wide-host:", {"mem-w": ""})
+_WIDE = lodged_keyspace("mem-wide:", _WIDE_HOST, field="mem-wide",
+                        besides=("mem-wide:own:", "mem-wide:deep:"))
+_DEEP = lodged_keyspace("mem-wide:deep:", _WIDE_HOST, field="mem-deep")
+
+
+def test_keys_beside_a_lodged_prefix_are_keys_of_their_own() -> None:
+    """A key under a lodged keyspace's ``besides`` is told from it by its prefix alone
+    (``lodged_prefixes``) and kept as a key of its own, unless another keyspace lodges it."""
+    _, never = lodged_prefixes()
+    assert "mem-wide:own:" in never and "mem-wide:deep:" not in never
+    state = MemoryState()
+    keys = (_WIDE + "u", "mem-wide:own:u", _DEEP + "u")
+    state.write([Put(key, at, ttl=100.0) for at, key in enumerate(keys)], T0)
+    assert state.read([Get(key) for key in keys], T0) == [0, 1, 2]
+    assert list(state._values) == ["mem-wide:own:u"]
+    assert list(state._sided) == [_WIDE_HOST + "u"]
+    state.write([Put(key, -at, ttl=100.0) for at, key in enumerate(keys)], T0)
+    assert state.read([Get(key) for key in keys], T0) == [0, -1, -2]

@@ -62,6 +62,7 @@ from .ops import (
     encode_value,
     is_hashed,
     is_sided,
+    lodged_prefixes,
     lodging,
     log_count,
     side_of,
@@ -294,23 +295,19 @@ class _Account(sided.Record):
     hashed set as its packed value. An item read is a copy of its bytes (~270 for the
     takeover record); a put rewrites the whole (~550 bytes). ``times`` is empty while the
     account has no sided record (only lodged items): the record itself
-    (``sided_record``) is then None, as is an item with no key."""
+    (``sided_record``) is then None, as is an item with no key.
+
+    What it costs in time: a key under a lodged prefix is tested by prefix (a
+    ``startswith`` costs ~600 instructions in 3.11), its place looked up and the lengths
+    unpacked, where a key of its own was one dict look-up; ~70,000 instructions a message
+    on the mixed load (~5 %), mostly those tests and ~14 calls. A key beside a lodged
+    prefix (``tk:to:`` under ``tk:``) is told apart by prefix too (``lodged_prefixes``)."""
 
     __slots__ = ("lodged",)
 
     def __init__(self) -> None:
         super().__init__((), b"")
         self.lodged = b""
-
-    def item(self, slot: int) -> bytes | None:
-        lodged = self.lodged
-        if not lodged or slot >= lodged[0]:
-            return None
-        lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
-        if not lengths[slot]:
-            return None
-        start = 1 + 4 * len(lengths) + sum(lengths[:slot])
-        return lodged[start:start + lengths[slot]]
 
     def items(self) -> list[bytes | None]:
         """Every slot's item, None where there is none."""
@@ -326,6 +323,17 @@ class _Account(sided.Record):
         return items
 
     def put(self, slot: int, item: bytes | None) -> None:
+        lodged = self.lodged
+        if item is not None and lodged and slot < lodged[0]:
+            # The common put, of an item over one there (or an empty slot) before the
+            # last: its bytes spliced in, no list of every item made and joined.
+            lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
+            start = 1 + 4 * len(lengths) + sum(lengths[:slot])
+            self.lodged = b"".join((
+                lodged[:1], _LENGTHS[lodged[0]].pack(*lengths[:slot], len(item),
+                                                    *lengths[slot + 1:]),
+                lodged[1 + 4 * len(lengths):start], item, lodged[start + lengths[slot]:]))
+            return
         items = self.items()
         items += [None] * (slot + 1 - len(items))
         items[slot] = item
@@ -348,16 +356,20 @@ class _Account(sided.Record):
 # places of hashed sets (the rest are values).
 _SLOTS: dict[tuple[str, bool], int] = {}
 _HASHED_SLOTS: set[int] = set()
-_LENGTHS = [struct.Struct(f"{n}I") for n in range(256)]  # a lodged blob's lengths, by count
+# A lodged blob's lengths, by their count: one more as each slot is made (``_slot``), so a
+# process compiles no format it never uses (all 255 cost ~13 million instructions).
+_LENGTHS = [struct.Struct("0I")]
+_MOST_SLOTS = 255  # the count is one byte
 _PLACES_KEPT = 4_096  # keys whose place a store remembers (``MemoryState._place``)
 
 
 def _slot(field: str, is_set: bool) -> int:
     slot = _SLOTS.get((field, is_set))
     if slot is None:
-        if len(_SLOTS) == len(_LENGTHS) - 1:
+        if len(_SLOTS) == _MOST_SLOTS:
             raise ValueError("more lodged keyspaces than an account's object counts")
         slot = _SLOTS[field, is_set] = len(_SLOTS)
+        _LENGTHS.append(struct.Struct(f"{slot + 1}I"))
         if is_set:
             _HASHED_SLOTS.add(slot)
     return slot
@@ -398,6 +410,8 @@ class MemoryState:
         self._hashed: dict[str, bytes] = {}  # key -> the hashed set's packed value
         self._sided: dict[str, _Account] = {}
         self._places: dict[str, tuple[str, int, bool] | None] = {}
+        # Declared at import, before a store opens.
+        self._lodged_prefixes, self._unlodged = lodged_prefixes()
         self._hasher = hashed.Hasher(hash_key or hashed.new_key())
         self._values: dict[str, bytes] = {}  # key -> the value ``_stamped``
         self._writes = 0
@@ -443,7 +457,10 @@ class MemoryState:
                                                            now)
         held = self._members.get(query.key)
         if held is None:
-            blob = self._item(query.key, self._hashed)  # a key is in one table at most
+            blob = self._hashed.get(query.key)  # a key is in one table at most
+            if (blob is None and query.key.startswith(self._lodged_prefixes)
+                and not query.key.startswith(self._unlodged)):
+                blob = self._lodged(query.key, self._hashed)
             if blob is not None:
                 return hashed.distinct(blob, query.window, now)
             self._no_side(query.key)
@@ -476,7 +493,10 @@ class MemoryState:
             return sided.contains(record, side, sides, query.members, now)
         held = self._members.get(query.key)
         if held is None:
-            blob = self._item(query.key, self._hashed)  # a key is in one table at most
+            blob = self._hashed.get(query.key)  # a key is in one table at most
+            if (blob is None and query.key.startswith(self._lodged_prefixes)
+                and not query.key.startswith(self._unlodged)):
+                blob = self._lodged(query.key, self._hashed)
             if blob is not None:
                 return hashed.contains(blob, [self._hasher.digest(m) for m in query.members],
                                        now)
@@ -527,28 +547,59 @@ class MemoryState:
         hashed sets, of a few keys, the same ones again and again."""
         place = self._places.get(key, _UNREAD)
         if place is _UNREAD:
-            found = lodging(key)
-            place = (None if found is None
-                     else (found[0], _slot(found[1], is_hashed(key)), is_hashed(key)))
-            if len(self._places) >= _PLACES_KEPT:
-                self._places.clear()
-            self._places[key] = place
+            place = self._found(key)
         if place is None or place[2] is not (table is self._hashed):  # type: ignore[index]
             return None
         return place  # type: ignore[return-value]
 
+    def _found(self, key: str) -> tuple[str, int, bool] | None:
+        """``_place`` of a key not remembered: where its item is and whether a hashed set."""
+        found = lodging(key)
+        if found is None:
+            place = None
+        else:
+            is_set = is_hashed(key)
+            place = (found[0], _slot(found[1], is_set), is_set)
+        if len(self._places) >= _PLACES_KEPT:
+            self._places.clear()
+        self._places[key] = place
+        return place
+
     def _item(self, key: str, table: dict[str, bytes]) -> bytes | None:
-        """The value (``_stamped``) or hashed set at ``key``: in ``table``, or lodged."""
-        place = self._place(key, table)
-        if place is None:
-            return table.get(key)
+        """The value (``_stamped``) or hashed set at ``key``: in ``table``, or lodged (the
+        hot reads do the same inline: a key not in its table and under no lodged prefix,
+        one ``startswith``, has none)."""
+        held = table.get(key)
+        if (held is None and key.startswith(self._lodged_prefixes)
+                and not key.startswith(self._unlodged)):
+            return self._lodged(key, table)
+        return held
+
+    def _lodged(self, key: str, table: dict[str, bytes]) -> bytes | None:
+        """``_item`` of a key under a lodged prefix and not in ``table``: ``_place`` inline
+        (a lodged read, ~4 a message, is a call the fewer)."""
+        place = self._places.get(key, _UNREAD)
+        if place is _UNREAD:
+            place = self._found(key)
+        if place is None or place[2] is not (table is self._hashed):
+            return None
         host = self._sided.get(place[0])
-        return None if host is None else host.item(place[1])
+        if host is None:
+            return None
+        lodged, slot = host.lodged, place[1]  # its item read here: a call the fewer
+        if not lodged or slot >= lodged[0]:
+            return None
+        lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
+        if not lengths[slot]:
+            return None
+        start = 1 + 4 * len(lengths) + sum(lengths[:slot])
+        return lodged[start:start + lengths[slot]]
 
     def _hold(self, key: str, table: dict[str, bytes], item: bytes | None) -> None:
         """Keep ``item`` as the value or hashed set at ``key`` (in ``table`` or lodged in
         its host), or drop what is there (None)."""
-        place = self._place(key, table)
+        place = (self._place(key, table) if key.startswith(self._lodged_prefixes)
+                 and not key.startswith(self._unlodged) else None)
         if place is None:
             if item is None:
                 table.pop(key, None)
@@ -578,7 +629,10 @@ class MemoryState:
         the mixed load a lasting cache would spare ~1 decode of a ~12-byte value a
         message), and a kept one would be shared with every later reader, so a caller
         that changed what it read would change what the next event reads."""
-        held = self._item(query.key, self._values)
+        held = self._values.get(query.key)
+        if (held is None and query.key.startswith(self._lodged_prefixes)
+                and not query.key.startswith(self._unlodged)):
+            held = self._lodged(query.key, self._values)
         if held is None or _DOUBLE.unpack_from(held)[0] <= now:
             return None
         found = self._decoded.get(id(held))
@@ -645,7 +699,11 @@ class MemoryState:
         held = self._encoded.get(made)
         if held is None:
             held = self._encoded[made] = _stamped(encode_value(op.value), now + op.ttl)
-        self._hold(op.key, self._values, held)
+        key = op.key
+        if key.startswith(self._lodged_prefixes) and not key.startswith(self._unlodged):
+            self._hold(key, self._values, held)
+        else:  # nearly every put (~4 a message): a key of its own, kept here without a call
+            self._values[key] = held
 
     def _touch(self, op: Touch, now: float) -> None:
         """A touch of a packed set makes one new set: O(n) bytes copied (``_touched``), and

@@ -132,6 +132,8 @@ class Lodged(msgspec.Struct, frozen=True, gc=False):
 
 
 _lodged: dict[str, Lodged] = {}  # a keyspace's prefix -> where it lodges (``lodged_keyspace``)
+_lodged_prefixes: tuple[str, ...] = ()  # its keys, for one ``startswith`` (``lodged_prefixes``)
+_unlodged_prefixes: tuple[str, ...] = ()  # ``besides`` never lodged (``lodged_prefixes``)
 
 
 def lodged_keyspace(prefix: str, host: str, field: str = "",
@@ -149,8 +151,22 @@ def lodged_keyspace(prefix: str, host: str, field: str = "",
     if any(p != prefix and place.host == host and place.field == field
            for p, place in _lodged.items()):
         raise ValueError(f"{host!r} already holds another keyspace's values as {field!r}")
+    global _lodged_prefixes, _unlodged_prefixes
     _lodged[prefix] = Lodged(host, field, besides)
+    _lodged_prefixes = tuple(_lodged)
+    _unlodged_prefixes = tuple(
+        other for p, place in _lodged.items() for other in place.besides
+        if not any(q != p and (q.startswith(other) or other.startswith(q)) for q in _lodged))
     return prefix
+
+
+def lodged_prefixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The prefixes of the lodged keyspaces, and prefixes under them whose keys are never
+    lodged (their ``besides`` that no other keyspace's keys can start with): a key under
+    none of the first or under one of the second is never lodged. The second spare a
+    store the look-up of where a key would lodge for the keys of a host's neighbours
+    (``tk:to:``, ``tk:heard:``, ... beside ``tk:``): on the mixed load ~2 an event."""
+    return _lodged_prefixes, _unlodged_prefixes
 
 
 def lodging(key: str) -> tuple[str, str] | None:

@@ -98,15 +98,14 @@ class Record:
 
     __slots__ = ("index", "names", "times")
 
-    def __init__(self, names: tuple[str, ...], times: bytes) -> None:
-        self.hold(names, times)
-
     def hold(self, names: tuple[str, ...], times: bytes) -> None:
         """Hold these names and times from now on, the index made for them: a record
         changes in place, so what holds it (``memory._Account``) keeps holding it."""
         self.names, self.times = names, times
         self.index = (_Index(names, times, self.sides()) if len(names) > _INDEXED
                       else None)
+
+    __init__ = hold  # a record is made as it is changed, with no call of the one by the other
 
     def position(self, member: str) -> int:
         """The member's place in ``names``, or -1."""
