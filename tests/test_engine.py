@@ -320,3 +320,30 @@ def test_engine_kinds() -> None:
 
     for kind in (AccountInfo, Contacts, Invite, Room, Verdict):
         assert not kind.__subclasses__(), kind
+
+
+@pytest.mark.detector_failure_expected
+def test_one_account_whose_record_fails_to_put_loses_only_its_own(
+        monkeypatch: pytest.MonkeyPatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A batch's end puts every account's takeover record (``Finishing``): one that fails
+    to encode (a bug the hostile values of one account reach) must not take the others'
+    with it, as it took none but its own when each event put its own. Their events are
+    answered and committed: what they taught must be in the store."""
+    encode = takeover_record._encode
+
+    def fails_for_b(record, now, *rest):  # type: ignore[no-untyped-def]
+        if "b-phone" in record.get("s", {}):
+            raise RuntimeError("bug")
+        return encode(record, now, *rest)
+
+    monkeypatch.setattr(takeover_record, "_encode", fails_for_b)
+    e = open_engine(config())
+    cfg = e.config
+    e.process_batch([message(cfg, "m1", "a", ["c"], "hello", T0, session="a-phone"),
+                     message(cfg, "m2", "b", ["c"], "hello", T0 + 1, session="b-phone"),
+                     message(cfg, "m3", "z", ["c"], "hello", T0 + 2, session="z-phone")])
+    assert e.records.answers(["m1", "m2", "m3"]).keys() == {"m1", "m2", "m3"}
+    a, b, z = e.read_state([Get(takeover_record.key(x)) for x in "abz"])
+    assert a is not None and z is not None, "the other accounts' records were lost"
+    assert b is None
+    assert "failed putting the takeover record of b" in caplog.text
