@@ -20,7 +20,7 @@ import pytest
 from spimguard import decode_event, engine, load_config, open_engine
 from spimguard.events import Event
 from spimguard.sim import network, scenarios, texts
-from spimguard.state import hashed
+from spimguard.state import hashed, memory
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +84,25 @@ def test_batches_of_1_7_and_500_give_the_same_answers_and_state(
             assert one == other, f"event {n}: batches of 1 and {size} answer apart"
         assert runs[size][1] == runs[1][1], f"batches of 1 and {size} leave stores apart"
     assert len(runs[1][0]) > 1000
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the memory store sweeps itself every _SWEEP_EVERY writes at the writing event's time, "
+    "and a batch puts fewer takeover records than its events one by one: the sweeps fall at "
+    "other events, and an event earlier than a sweep reads what it dropped. 80 users, 2 "
+    "days, 1 event in 10 up to a day late, sweeps every 97 writes: event 1903 answers apart "
+    "in batches of 7 (VELOCITY_FANOUT 0.216 against 0.181), 1928 in batches of 500 (main: "
+    "batches of 500 apart at 1903 and 1928, of 7 alike)"))
+def test_late_events_answer_alike_in_any_batches_when_the_memory_store_sweeps_itself(
+        tmp_path: Path, log: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hashed, "new_key", lambda: bytes(hashed.KEY_BYTES))
+    monkeypatch.setattr(memory, "_SWEEP_EVERY", 97)
+    jitter = random.Random(3)
+    late = []
+    for line in log:
+        event = msgspec.json.decode(line)
+        if jitter.random() < 0.1:
+            event["ts"] -= jitter.uniform(0.0, 86_400.0)
+        late.append(msgspec.json.encode(event))
+    answers = {size: _judge("memory", late, size, tmp_path / str(size))[0] for size in (1, 7)}
+    assert answers[7] == answers[1]
