@@ -315,9 +315,17 @@ def test_a_batch_plans_what_its_events_share_once() -> None:
 
 def test_engine_kinds() -> None:
     """The kinds the engine tells apart by ``type(x) is`` (cheaper than a failing
-    isinstance on a msgspec class) have no subclass, so the test is isinstance's."""
+    isinstance on a msgspec class) have no subclass, so the test is isinstance's: in any
+    module of the package (a subclass exists only once its module is imported)."""
+    import importlib
+    import pkgutil
+
+    import spimguard
     from spimguard.events import AccountInfo, Contacts, Invite, Room
 
+    for module in pkgutil.walk_packages(spimguard.__path__, "spimguard."):
+        if not module.name.endswith("__main__"):  # a program: it runs when imported
+            importlib.import_module(module.name)
     for kind in (AccountInfo, Contacts, Invite, Room, Verdict):
         assert not kind.__subclasses__(), kind
 
