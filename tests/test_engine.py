@@ -355,3 +355,29 @@ def test_one_account_whose_record_fails_to_put_loses_only_its_own(
     assert a is not None and z is not None, "the other accounts' records were lost"
     assert b is None
     assert "failed putting the takeover record of b" in caplog.text
+
+
+def test_a_late_event_after_a_sweep_in_the_midst_of_a_batch_reads_as_one_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A maintenance pass in the midst of a batch puts the takeover records the batch left
+    to its end and sweeps: what expired by the clock goes. A late event of the account
+    after it must read the store as the sweep left it, as when judged alone (its session
+    started anew at its own time), not the record the sweep dropped (the session of a
+    month and more before)."""
+    monkeypatch.setattr(engine_module, "MAINTAIN_EVERY", 2)
+    found = []
+    for grouped in (False, True):
+        e = open_engine(config())
+        cfg = e.config
+        log = [event(cfg, type="contacts_read", id="r1", account="a", session="s",
+                     count=50, ts=T0),
+               message(cfg, "m2", "b", ["c"], "hello", T0 + 40 * 86_400.0),
+               event(cfg, type="contacts_read", id="r3", account="a", session="s",
+                     count=50, ts=T0 + 60)]
+        for batch in [log] if grouped else [[x] for x in log]:
+            e.process_batch(batch)
+        stored = e.read_state([Get(takeover_record.key("a"))], T0 + 61)[0]
+        found.append(takeover_record.Record("a", stored, 2_592_000, 43_200, 86_400.0)
+                     .session("s", T0 + 61))
+    assert found[0] is not None and found[0]["login"] == T0 + 60
+    assert found[1] == found[0]

@@ -382,9 +382,14 @@ class TakeoverDetector:
 
         A record that fails to encode is logged and left out alone: when each event put its
         own, such a failure lost that account's changes, never the batch's other accounts'
-        (whose events are answered and committed all the same)."""
+        (whose events are answered and committed all the same).
+
+        Once put, they are no longer pending: a maintenance pass in the midst of the batch
+        (``Engine._maintain``) then sweeps, and the batch's later events read the store as
+        the sweep left it, as they would judged alone, not a record it dropped (which the
+        batch's end would put back)."""
         cfg, out = self.cfg, []
-        for account, (changed, then) in batch.get(_PENDING, {}).items():
+        for account, (changed, then) in batch.pop(_PENDING, {}).items():
             try:
                 put = put_of(account, changed, then, cfg.session_ttl, cfg.live_window,
                              self.restriction_ttl)[0]
