@@ -90,6 +90,7 @@ def test_a_first_touch_past_the_packing_size_makes_a_dict() -> None:
 # not lodged, to answer as the model.
 _HOST = sided_keyspace("mem-host:", {"mem-a": "", "mem-b": ""})
 _LODGED_VALUE = lodged_keyspace("mem-value:", _HOST, field="mem-v")
+_LODGED_OTHER = lodged_keyspace("mem-other:", _HOST, field="mem-w")  # a slot after the set's
 _LODGED_SET = lodged_keyspace(hashed_keyspace("mem-set:"), _HOST, field="mem-s")
 _PLAIN_SET = hashed_keyspace("mem-plain-set:")
 
@@ -97,7 +98,8 @@ _PLAIN_SET = hashed_keyspace("mem-plain-set:")
 def _plain(key: str) -> str:
     """The key the model keeps in place of ``key``: a key of its own, of the same kind (the
     host's own key: the model's holds nothing lodged)."""
-    for lodged, plain in ((_LODGED_VALUE, "mem-plain-value:"), (_LODGED_SET, _PLAIN_SET)):
+    for lodged, plain in ((_LODGED_VALUE, "mem-plain-value:"), (_LODGED_SET, _PLAIN_SET),
+                          (_LODGED_OTHER, "mem-plain-other:")):
         if key.startswith(lodged):
             return plain + key[len(lodged):]
     return key
@@ -119,13 +121,16 @@ def test_lodged_keys_answer_as_keys_of_their_own_and_go_when_they_expire() -> No
         now += rng.choice([0.0, 1.0, 30.0, 200.0, -10.0])
         who = rng.choice(ids)
         value, contacts, ties = _LODGED_VALUE + who, _LODGED_SET + who, _HOST + who
+        other = _LODGED_OTHER + who
         some = tuple(rng.sample(people, rng.choice([1, 1, 2])))
         ttl = rng.choice([100.0, 400.0, 1_000.0])
         writes = rng.choice([
             [Put(value, {"step": step}, ttl=ttl)], [Put(value, b"\xff" * step, ttl=ttl)],
             [Delete(value)], [Touch(contacts, some, ttl=ttl, cap=3)],
             [Replace(contacts, some, ttl=ttl)], [Remove(contacts, some[:1])],
-            [Delete(contacts)], [Touch(ties, some, ttl=ttl, cap=3, side="mem-a")],
+            [Delete(contacts)], [Put(other, step, ttl=ttl / 2)], [Delete(other)],
+            [Put(value, step, ttl=ttl), Put(other, -step, ttl=ttl), Delete(value)],
+            [Touch(ties, some, ttl=ttl, cap=3, side="mem-a")],
             [Touch(ties, some, ttl=ttl, cap=2, side="mem-b")], [Delete(ties)]])
         state.write(writes, now)
         model.write([_as_plain(op) for op in writes], now)
@@ -135,12 +140,14 @@ def test_lodged_keys_answer_as_keys_of_their_own_and_go_when_they_expire() -> No
         later = now + rng.choice([0.0, 50.0, 500.0])
         asked = tuple(rng.sample(people, 2))
         reads = [q for account in ids for q in (
-            Get(_LODGED_VALUE + account), Contains(_LODGED_SET + account, asked),
+            Get(_LODGED_VALUE + account), Get(_LODGED_OTHER + account),
+            Contains(_LODGED_SET + account, asked),
             Distinct(_LODGED_SET + account, 300.0),
             Members(_HOST + account, "mem-a"), Tally(_HOST + account, 300.0, asked, "mem-b"))]
         assert state.read(reads, later) == model.read([_as_plain(q) for q in reads], later), step
         for account in ids:
-            for key in (_LODGED_VALUE + account, _LODGED_SET + account):
+            for key in (_LODGED_VALUE + account, _LODGED_SET + account,
+                        _LODGED_OTHER + account):
                 assert (state.value(key), state.hashed_set(key)) == (
                     model.value(_plain(key)), model.hashed_set(_plain(key))), step
     state.sweep(now + 2_000.0)

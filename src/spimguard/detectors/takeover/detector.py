@@ -10,6 +10,7 @@ the owner is writing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from .plan import Plan, plan
 from .record import Record, put_of
 from .settings import TakeoverSettings
 
+log = logging.getLogger(__name__)
 _MEMO = "takeover"  # ``ctx.scratch``'s key for the event's ``_Found`` (None: not judged)
 # ``ctx.batch``'s key (with the account) for the account's record as this batch last put
 # it: the bytes and what ``record.decode`` makes of them. An account's events come in
@@ -376,11 +378,26 @@ class TakeoverDetector:
 
     def finish(self, batch: dict[Hashable, Any]) -> list[tuple[float, Sequence[Write]]]:
         """Each record the batch changed, put at the time of its last change (as that
-        event's own put would have been): the same bytes and expiry."""
-        cfg = self.cfg
-        return [(then, (put_of(account, changed, then, cfg.session_ttl, cfg.live_window,
-                               self.restriction_ttl)[0],))
-                for account, (changed, then) in batch.get(_PENDING, {}).items()]
+        event's own put would have been): the same bytes and expiry.
+
+        A record that fails to encode is logged and left out alone: when each event put its
+        own, such a failure lost that account's changes, never the batch's other accounts'
+        (whose events are answered and committed all the same).
+
+        Once put, they are no longer pending: a maintenance pass in the midst of the batch
+        (``Engine._maintain``) then sweeps, and the batch's later events read the store as
+        the sweep left it, as they would judged alone, not a record it dropped (which the
+        batch's end would put back)."""
+        cfg, out = self.cfg, []
+        for account, (changed, then) in batch.pop(_PENDING, {}).items():
+            try:
+                put = put_of(account, changed, then, cfg.session_ttl, cfg.live_window,
+                             self.restriction_ttl)[0]
+            except Exception:
+                log.exception("failed putting the takeover record of %s", account[:80])
+                continue
+            out.append((then, (put,)))
+        return out
 
     def _changes(self, memo: _Found, ctx: Context, facts: Facts, outcome: Outcome,
                  record: Record) -> list[Write]:

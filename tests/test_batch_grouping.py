@@ -1,0 +1,108 @@
+"""Same log, same verdicts and the same state, however its events are grouped in batches.
+
+HTTP batches depend on timing (``server.grouping``), so one log reaches two processes cut
+differently; an embedded store's batch puts each account's takeover record once, at its
+end (``detectors.base.Finishing``), so what an event reads of it depends on the batch
+only if that put and the reads it spares disagree. Judged here in batches of 1, 7 and
+500: every answer and the store after a final sweep must be the same.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from spimguard import decode_event, engine, load_config, open_engine
+from spimguard.events import Event
+from spimguard.sim import network, scenarios, texts
+from spimguard.state import hashed, memory
+
+
+@pytest.fixture(scope="module")
+def log() -> list[bytes]:
+    rng = random.Random(11)
+    plan = scenarios.plan(network.build(80, rng), texts.load(), "mixed", 2, rng)
+    return [msgspec.json.encode({**p.body, "id": f"e{n}", "ts": p.ts})
+            for n, p in enumerate(plan.events)]
+
+
+def _plain(value: Any) -> Any:
+    """A stored object as plain data, so two stores' contents compare."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    slots = [s for kind in type(value).__mro__ for s in getattr(kind, "__slots__", ())]
+    if slots:
+        return {s: _plain(getattr(value, s)) for s in slots if hasattr(value, s)}
+    return value
+
+
+def _judge(backend: str, log: list[bytes], size: int, folder: Path) -> tuple[list[bytes], Any]:
+    """Every answer, as sent, and what the store holds after a final sweep."""
+    cfg = load_config(environ={}, storage={"backend": backend},
+                      official_clients=list(network.OFFICIAL_CLIENTS))
+    judging = open_engine(cfg, folder if backend == "sqlite" else None)
+    events: list[Event] = [decode_event(line, cfg.limits) for line in log]
+    answers = []
+    for start in range(0, len(events), size):
+        answers += [msgspec.json.encode(r) for r in judging.process_batch(
+            events[start:start + size])]
+    state = judging.state
+    state.sweep(judging.clock)
+    state.commit()
+    if backend == "sqlite":
+        judging.close()
+        with sqlite3.connect(folder / "spimguard.db") as db:
+            stored = {t: sorted(db.execute(f"SELECT * FROM {t}"), key=repr)
+                      for t in ("counters", "members", "kv", "hashed_sets", "sided_sets")}
+    else:
+        stored = {part: _plain(getattr(state, part)) for part in (
+            "_counters", "_members", "_hashed", "_sided", "_values")}
+        judging.close()
+    return answers, stored
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+@pytest.mark.parametrize("maintain_every", [engine.MAINTAIN_EVERY, 333])
+def test_batches_of_1_7_and_500_give_the_same_answers_and_state(
+        tmp_path: Path, log: list[bytes], backend: str, maintain_every: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also with a maintenance pass in the midst of batches (every 333 events), which puts
+    what the batch's judged events left to its end before its sweep commits."""
+    # One key for every store's hashed sets (each picks its own at random), so they compare.
+    monkeypatch.setattr(hashed, "new_key", lambda: bytes(hashed.KEY_BYTES))
+    monkeypatch.setattr(engine, "MAINTAIN_EVERY", maintain_every)
+    runs = {size: _judge(backend, log, size, tmp_path / str(size)) for size in (1, 7, 500)}
+    for size in (7, 500):
+        for n, (one, other) in enumerate(zip(runs[1][0], runs[size][0], strict=True)):
+            assert one == other, f"event {n}: batches of 1 and {size} answer apart"
+        assert runs[size][1] == runs[1][1], f"batches of 1 and {size} leave stores apart"
+    assert len(runs[1][0]) > 1000
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the memory store sweeps itself every _SWEEP_EVERY writes at the writing event's time, "
+    "and a batch puts fewer takeover records than its events one by one: the sweeps fall at "
+    "other events, and an event earlier than a sweep reads what it dropped. 80 users, 2 "
+    "days, 1 event in 10 up to a day late, sweeps every 97 writes: event 1903 answers apart "
+    "in batches of 7 (VELOCITY_FANOUT 0.216 against 0.181), 1928 in batches of 500 (main: "
+    "batches of 500 apart at 1903 and 1928, of 7 alike)"))
+def test_late_events_answer_alike_in_any_batches_when_the_memory_store_sweeps_itself(
+        tmp_path: Path, log: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hashed, "new_key", lambda: bytes(hashed.KEY_BYTES))
+    monkeypatch.setattr(memory, "_SWEEP_EVERY", 97)
+    jitter = random.Random(3)
+    late = []
+    for line in log:
+        event = msgspec.json.decode(line)
+        if jitter.random() < 0.1:
+            event["ts"] -= jitter.uniform(0.0, 86_400.0)
+        late.append(msgspec.json.encode(event))
+    answers = {size: _judge("memory", late, size, tmp_path / str(size))[0] for size in (1, 7)}
+    assert answers[7] == answers[1]
