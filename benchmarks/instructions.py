@@ -1,0 +1,92 @@
+"""Instructions an event, counted by callgrind: the engine's cost on a shared machine.
+
+    python benchmarks/instructions.py [--users 300 --days 1] [--only takeover] [--backend sqlite]
+
+Rates in messages per second follow whatever else the machine runs; callgrind counts the
+instructions the interpreter executes, the same for the same code, load and environment
+(``PYTHONHASHSEED=0``), whatever the load average. The simulator's mixed load
+(``engine.load``) is saved to a file; the engine then runs it twice under
+``valgrind --tool=callgrind``: judging every event, and judging none (the imports, the
+model's load, the store's opening). The difference over the events is the figure. With
+``--only``, every other detector is disabled, and the same figure from ``--only none``
+subtracted from it is what that detector adds. OpenBLAS's idle threads move a run by up
+to ~18,000 instructions an event. A run takes ~50 times a plain one (minutes for the
+default load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from table import show
+
+
+def child(lines_file: str, n: int, only: str, backend: str) -> None:
+    """What callgrind runs: the engine over the first ``n`` events of the saved load."""
+    from spimguard import decode_event, load_config, open_engine
+    from spimguard.sim import network
+
+    lines = pickle.loads(Path(lines_file).read_bytes())
+    cfg = load_config(environ={}, storage={"backend": backend},
+                      official_clients=list(network.OFFICIAL_CLIENTS))
+    with tempfile.TemporaryDirectory() as folder:
+        engine = open_engine(cfg, Path(folder) if backend != "memory" else None)
+        if only != "all":
+            keep = set() if only == "none" else set(only.split(","))
+            engine.disabled.update({d.name: "benchmark" for d in engine.detectors
+                                    if d.name not in keep})
+        events = [decode_event(line, cfg.limits) for line in lines][:n]
+        for start in range(0, len(events), 500):
+            engine.process_batch(events[start:start + 500])
+        engine.close()
+
+
+def counted(lines_file: Path, n: int, only: str, backend: str, folder: Path) -> int:
+    """Instructions of one run under callgrind (its summary line)."""
+    out = folder / f"callgrind.{n}.out"
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                    sys.executable, __file__, "--child", str(lines_file), str(n), only,
+                    backend], check=True, capture_output=True,
+                   env={**os.environ, "PYTHONHASHSEED": "0"})
+    found = re.search(r"^summary:\s+(\d+)", out.read_text(), re.M)
+    if found is None:
+        raise RuntimeError(f"no summary in {out}")
+    return int(found.group(1))
+
+
+def main(users: int = 300, days: int = 1, only: str = "all",
+         backend: str = "memory") -> list[tuple[str, str]]:
+    import engine
+
+    lines = engine.load(users, days)
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        lines_file = folder / "lines.pkl"
+        lines_file.write_bytes(pickle.dumps(lines))
+        none = counted(lines_file, 0, only, backend, folder)
+        every = counted(lines_file, len(lines), only, backend, folder)
+    return [(f"mixed load: {users:,} users, {days} days, events", f"{len(lines):,}"),
+            (f"instructions an event, detectors: {only}, {backend} backend",
+             f"{(every - none) // len(lines):,}")]
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        child(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+        sys.exit()
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--days", type=int, default=1)
+    parser.add_argument("--only", default="all",
+                        help="detectors to keep, comma-separated; all or none")
+    parser.add_argument("--backend", default="memory", choices=("memory", "sqlite"))
+    args = parser.parse_args()
+    show(main(args.users, args.days, args.only, args.backend))
