@@ -184,7 +184,6 @@ class Engine:
                 results = []
                 # Each plan is let go once judged, while its objects are still in the cache
                 # (and none is left for the collector to walk: ``_collector_paused``).
-                self._batch = None
                 plans = deque(self._plan_batch(events, known))
                 self._batch = next((p.ctx.batch for p in plans if p is not None), None)
                 for event, digest in zip(events, digests, strict=True):
@@ -203,6 +202,8 @@ class Engine:
                 self._clock_saved = -1.0
                 self._learnt_seen = None  # what learners learnt in memory: rebuild first
                 raise
+            finally:
+                self._batch = None  # the batch's memo is not kept until the next one
             if self._claims:
                 try:
                     self._claims.settle(ids)
