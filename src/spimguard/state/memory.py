@@ -458,8 +458,7 @@ class MemoryState:
         held = self._members.get(query.key)
         if held is None:
             blob = self._hashed.get(query.key)  # a key is in one table at most
-            if (blob is None and query.key.startswith(self._lodged_prefixes)
-                and not query.key.startswith(self._unlodged)):
+            if blob is None and self._lodges(query.key):
                 blob = self._lodged(query.key, self._hashed)
             if blob is not None:
                 return hashed.distinct(blob, query.window, now)
@@ -494,8 +493,7 @@ class MemoryState:
         held = self._members.get(query.key)
         if held is None:
             blob = self._hashed.get(query.key)  # a key is in one table at most
-            if (blob is None and query.key.startswith(self._lodged_prefixes)
-                and not query.key.startswith(self._unlodged)):
+            if blob is None and self._lodges(query.key):
                 blob = self._lodged(query.key, self._hashed)
             if blob is not None:
                 return hashed.contains(blob, [self._hasher.digest(m) for m in query.members],
@@ -540,6 +538,11 @@ class MemoryState:
         host = self._sided.get(key)
         return (host if host is not None and host.times else None), index, sides
 
+    def _lodges(self, key: str) -> bool:
+        """Whether ``key`` is one an account's object may hold (``_Account``): under a
+        lodged prefix and none of the prefixes beside it that are never lodged."""
+        return key.startswith(self._lodged_prefixes) and not key.startswith(self._unlodged)
+
     def _place(self, key: str, table: dict[str, bytes]) -> tuple[str, int] | None:
         """Where the item of a lodged key is: its host's key and its slot there; None for
         a key of its own, or of another kind than ``table``'s (a value or a hashed set).
@@ -570,8 +573,7 @@ class MemoryState:
         hot reads do the same inline: a key not in its table and under no lodged prefix,
         one ``startswith``, has none)."""
         held = table.get(key)
-        if (held is None and key.startswith(self._lodged_prefixes)
-                and not key.startswith(self._unlodged)):
+        if held is None and self._lodges(key):
             return self._lodged(key, table)
         return held
 
@@ -598,8 +600,7 @@ class MemoryState:
     def _hold(self, key: str, table: dict[str, bytes], item: bytes | None) -> None:
         """Keep ``item`` as the value or hashed set at ``key`` (in ``table`` or lodged in
         its host), or drop what is there (None)."""
-        place = (self._place(key, table) if key.startswith(self._lodged_prefixes)
-                 and not key.startswith(self._unlodged) else None)
+        place = self._place(key, table) if self._lodges(key) else None
         if place is None:
             if item is None:
                 table.pop(key, None)
@@ -630,8 +631,7 @@ class MemoryState:
         message), and a kept one would be shared with every later reader, so a caller
         that changed what it read would change what the next event reads."""
         held = self._values.get(query.key)
-        if (held is None and query.key.startswith(self._lodged_prefixes)
-                and not query.key.startswith(self._unlodged)):
+        if held is None and self._lodges(query.key):
             held = self._lodged(query.key, self._values)
         if held is None or _DOUBLE.unpack_from(held)[0] <= now:
             return None
@@ -700,7 +700,7 @@ class MemoryState:
         if held is None:
             held = self._encoded[made] = _stamped(encode_value(op.value), now + op.ttl)
         key = op.key
-        if key.startswith(self._lodged_prefixes) and not key.startswith(self._unlodged):
+        if self._lodges(key):
             self._hold(key, self._values, held)
         else:  # nearly every put (~4 a message): a key of its own, kept here without a call
             self._values[key] = held
