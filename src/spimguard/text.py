@@ -488,16 +488,31 @@ def _dot_marks() -> str:
         if len(mark) == 1 and unicodedata.category(mark)[0] in "PS"))
 
 
+# A mark glued between a label and a suffix with no blank either side, beyond the dot-like
+# ones: any punctuation mark or symbol outside ASCII but a quote, a bracket, a dash or a
+# connector ("tones-shop●com/new", "tones-shop⚫com/new"). Prose glues no such mark between
+# two words (quotes it does: "l’app/..."), and a reader can make a link of the text only by
+# typing a dot there. ASCII marks have meanings in URLs, and ASCII prose glues them.
+_GLUED_CATEGORIES = frozenset({"Po", "Sm", "Sc", "Sk", "So"})
+
+
 @cache
 def _apart() -> re.Pattern[str]:
-    """A dot-like mark between a label and what may be a suffix with a path after it
-    ("tones-shop. com/new", "tones-shop , co.uk/x", "tones-shop•com/new"). The path is
-    a slash and something after it: a slash with a blank after it is prose's ("the
-    chain. data/ research"). A full stop counts with a blank beside it: glued, it is a
-    dot already. Possessive: the suffix after each mark is read once."""
+    """A dot-like mark (``_dot_marks``, blanks beside it or not) or a run of glued ones
+    (any character outside ASCII that is no letter, digit or blank here; ``_apart_dot``
+    keeps the marks of ``_GLUED_CATEGORIES``) between a label and what may be a suffix
+    with a path after it ("tones-shop. com/new", "tones-shop , co.uk/x",
+    "tones-shop•com/new"). The path is a slash and something after it: a slash with a
+    blank after it is prose's ("the chain. data/ research"). A full stop counts with a
+    blank beside it: glued, it is a dot already. The label is no letter of a script
+    written without spaces: its prose ends its sentences with marks of its own
+    ("很好。com/x"). Each branch starts with a blank or a mark, so a text's letters are
+    turned away at their first character; possessive, so the suffix after each mark is
+    read once."""
     marks = re.escape(_dot_marks().replace(".", ""))
-    return re.compile(rf"(?<=[^\W_])(?:\s*+[{marks}]\s*+|\s++\.\s*+|\.\s++)"
-                      rf"(?=([\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+)/\S)")
+    return re.compile(
+        rf"(?<=[^\W_{_UNSPACED_RANGES}])(?:[{marks}]\s*+|\s++[{marks}.]\s*+|\.\s++"
+        rf"|[^\w\s\x00-\x7f]++)(?=([\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+)/\S)")
 
 
 @cache
@@ -510,7 +525,17 @@ def _icann_suffixes() -> frozenset[str]:
 
 
 def _apart_dot(found: re.Match[str]) -> str:
-    return "." if found.group(1).lower() in _icann_suffixes() else found.group()
+    """The dot a mark between a label and a public suffix stands for; the mark as written
+    before anything else, or in a glued run, a character that is no such mark (a combining
+    accent, a quote, a bracket)."""
+    mark = found.group()
+    if found.group(1).lower() not in _icann_suffixes():
+        return mark
+    dots = _dot_marks()
+    if not mark.isascii() and not all(c in dots or unicodedata.category(c) in _GLUED_CATEGORIES
+                                      for c in mark if not c.isspace()):
+        return mark
+    return "."
 
 
 def _apart_links(text: str) -> str:
