@@ -9,7 +9,8 @@ drawn like a full stop, a comma or a middle dot (the marks, from TR39's confusab
 suffix registries run (the PSL's ICANN section) and a path is a link written apart, as
 "dot com" is. Prose parts its words with ". " and "," all day, but does not put a suffix
 and a path straight after them: of the 16,445 ordinary texts of the six corpora none gains
-a link, nor does any of the 692 lines of the project's own documents that hold a '/'.
+a link, nor does any of the 691 lines of the project's own documents (README, design and
+style notes, the datasets' provenance) that hold a '/' and do not describe this attack.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from test_links import codes, links_engine, lists_write
     # katakana middle dot, Greek ano teleia, one dot leader: NFKC makes the last two a
     # middle dot and a full stop).
     " , ", ", ", ".  ", " \u2022 ", "\u2027", "\u2219", "\u22c5", "\u30fb", "\u0387", "\u2024 ",
+    # A spammer who read the rule: any mark outside ASCII glued between the two (a black
+    # circle, an emoji, a currency sign, two ideographic full stops), an accent drawn on
+    # the bullet, a full stop beside it.
+    "\u25cf", "\u26ab", "\U0001f600", "\u20ac", "\u3002\u3002", "\u2022\u0301", "\u2022.",
+    ".\u2022",
 ])
 def test_a_denied_host_written_apart_is_blocked(written: str) -> None:
     engine = links_engine()
@@ -56,6 +62,35 @@ def test_a_host_written_apart_is_read_whole(written: str, host: str) -> None:
 ])
 def test_prose_with_a_dot_like_mark_is_no_link(prose: str) -> None:
     assert view(prose).urls == ()
+
+
+@pytest.mark.parametrize("prose", [
+    "tones-shop’com/new",  # a quote: prose elides with it ("l’app/...")
+    "tones-shop«com/new",  # a bracket
+    "tones-shop\u0301com/new",  # an accent on the label's last letter, no mark
+    "yes… no/maybe",  # an ellipsis is prose's pause (NFKC: "...")
+    "我很好。com/new",  # CJK prose ends its sentence with its own full stop
+])
+def test_glued_characters_that_are_no_dot_stay_prose(prose: str) -> None:
+    assert view(prose).urls == ()
+
+
+# Open: nothing in these texts tells a link from prose. A name the operator listed is no
+# accident, so the block list could still read them, if the links detector asked it about
+# words it does not count as links.
+OPEN = pytest.mark.xfail(strict=True, reason=(
+    "a denied host written apart with no path ('tones-shop. com'), with an ASCII mark "
+    "other than the comma ('tones-shop;com/new') or with a blank alone ('tones-shop "
+    "com/new') is no link: delivered"))
+
+
+@pytest.mark.parametrize("text", ["ringtones at tones-shop. com", "tones-shop;com/new",
+                                  "tones-shop com/new"])
+@OPEN
+def test_a_denied_host_written_apart_with_no_mark_of_a_link(text: str) -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    assert "LINK_BLOCKLISTED" in codes(engine, text)
 
 
 def test_a_written_apart_host_does_not_join_a_link_written_whole() -> None:

@@ -499,9 +499,9 @@ _GLUED_CATEGORIES = frozenset({"Po", "Sm", "Sc", "Sk", "So"})
 @cache
 def _apart() -> re.Pattern[str]:
     """A dot-like mark (``_dot_marks``, blanks beside it or not) or a run of glued ones
-    (any character outside ASCII that is no letter, digit or blank here; ``_apart_dot``
-    keeps the marks of ``_GLUED_CATEGORIES``) between a label and what may be a suffix
-    with a path after it ("tones-shop. com/new", "tones-shop , co.uk/x",
+    (any character outside ASCII that is no letter, digit or blank here;
+    ``_reads_as_dot`` keeps the marks of ``_GLUED_CATEGORIES``) between a label and what
+    may be a suffix with a path after it ("tones-shop. com/new", "tones-shop , co.uk/x",
     "tones-shop•com/new"). The path is a slash and something after it: a slash with a
     blank after it is prose's ("the chain. data/ research"). A full stop counts with a
     blank beside it: glued, it is a dot already. The label is no letter of a script
@@ -512,7 +512,7 @@ def _apart() -> re.Pattern[str]:
     marks = re.escape(_dot_marks().replace(".", ""))
     return re.compile(
         rf"(?<=[^\W_{_UNSPACED_RANGES}])(?:[{marks}]\s*+|\s++[{marks}.]\s*+|\.\s++"
-        rf"|[^\w\s\x00-\x7f]++)(?=([\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+)/\S)")
+        rf"|\.?+[^\w\s\x00-\x7f]++\.?+)(?=([\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+)/\S)")
 
 
 @cache
@@ -526,16 +526,23 @@ def _icann_suffixes() -> frozenset[str]:
 
 def _apart_dot(found: re.Match[str]) -> str:
     """The dot a mark between a label and a public suffix stands for; the mark as written
-    before anything else, or in a glued run, a character that is no such mark (a combining
-    accent, a quote, a bracket)."""
+    before anything else."""
     mark = found.group()
-    if found.group(1).lower() not in _icann_suffixes():
-        return mark
+    return "." if found.group(1).lower() in _icann_suffixes() and _reads_as_dot(mark) else mark
+
+
+def _reads_as_dot(mark: str) -> bool:
+    """Whether a run ``_apart`` found between a label and a suffix is one a reader retypes
+    as a dot: its characters dot-like marks (``_dot_marks``), glued marks of
+    ``_GLUED_CATEGORIES`` and the accents drawn on them ("•́"), at least one of them a
+    mark. A quote, a bracket or an accent alone (on the label's last letter) is none."""
+    if mark.isascii():
+        return True  # the ASCII branches: a comma or a full stop with blanks
     dots = _dot_marks()
-    if not mark.isascii() and not all(c in dots or unicodedata.category(c) in _GLUED_CATEGORIES
-                                      for c in mark if not c.isspace()):
-        return mark
-    return "."
+    drawn = [(c in dots or unicodedata.category(c) in _GLUED_CATEGORIES,
+              unicodedata.category(c)[0] == "M")
+             for c in mark if not c.isspace() and c != "."]
+    return any(dot for dot, _ in drawn) and all(dot or accent for dot, accent in drawn)
 
 
 def _apart_links(text: str) -> str:
