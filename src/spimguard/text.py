@@ -11,12 +11,14 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   and words written with a blank or a mark after every letter ("b u y  n o w",
   "b-u-y n-o-w") read as the words; what a person would read.
 - ``skeleton``: ``text`` case-folded, accents dropped, confusables mapped to their
-  ASCII prototype (Unicode TR39 data from ``confusable-homoglyphs``) and leetspeak
-  folded inside words that mix letters and digits. For matching only.
+  ASCII prototype (Unicode TR39 data from ``confusable-homoglyphs``), small capitals
+  read as their letters ("ʀɪᴄʜ") and leetspeak folded inside words that mix letters and
+  digits. For matching only.
 - ``tokens``: words of any script; CJK runs become character unigrams and bigrams
   (those scripts do not separate words with spaces); emoji are tokens of their own.
 - ``urls``: explicit URLs, ``www.`` hosts, bare domains with a known public suffix,
-  bare dotted quads with a path and "example dot com" spellings, each with its
+  bare dotted quads with a path, "example dot com" spellings and hosts written apart
+  with a mark a reader retypes as the dot ("tones-shop. com/new"), each with its
   registrable domain from tldextract's bundled suffix list (never fetched). Hosts are
   read as a browser's host parser reads them (WHATWG URL, UTS #46): the ideographic
   full stops separate labels, and a number, hex or octal host is an IPv4 address.
