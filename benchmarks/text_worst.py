@@ -48,10 +48,13 @@ FAMILIES = (
     "a ", "a b  ", "a ! ", "a\u2800", "a\U0001d159b ", "\u0e01\u0e34 ", "a, ", "a b c d ",
     "\u4f60a.com ", "\u4f60a-\u3002com/", "\u0e01a.co", "a.com\u4f60", "a.com@b.com/",
     "a.com@", "a@b.com/ ", "a:b@",
+    # Hosts written apart with a dot-like or glued mark and a path (``text._apart``).
+    "a. com/x ", "a,com/x ", "a\u2022com/x ", "a\u25cfcom/x", "a\u25cf", "a , ", "a. a/",
+    "a,bb.", "a\u25cf\u0301com/",
 )
 PIECES = ("a", "1", "@", "$", ".", "-", "_", " ", "dot", "com", "[", "]", "(", ")", "{", "}",
           "http://", "www.", "/", ":", "\u200b", "а", "😀", "xn--", "\u0301", "ا", "你", "\n",
-          "\u3002", "\U0001d173", "0x", "\u2800", "\u0e01", "\u0e34")
+          "\u3002", "\U0001d173", "0x", "\u2800", "\u0e01", "\u0e34", ",", "\u2022", "\u25cf")
 
 
 def fill(unit: str, kib: int) -> str:

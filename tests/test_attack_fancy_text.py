@@ -14,7 +14,10 @@ regional indicators warn (5.0), parenthesized letters are delivered (2.5), small
 are held, not blocked (7.1). The rule: a character Unicode names as a Latin letter in a
 frame ("NEGATIVE CIRCLED LATIN CAPITAL LETTER F", "PARENTHESIZED LATIN SMALL LETTER F") is
 that letter; a regional indicator with no partner is its letter, and two that pair are a
-flag. Small capitals stay open (strict xfail, its reason says why).
+flag. Session 16 closed small capitals: a character Unicode names "LATIN LETTER SMALL
+CAPITAL R" is R in the skeleton (phonetic notation writes ʀ, ɪ, ʏ as sounds of their own,
+so the text keeps them). It moved the view of four Thai spam texts the content model
+trains on ("ʀɪᴄʜ ᴘᴀʀᴋ", "ʟᴀsᴛ ᴅᴇᴀʟ"), so the model was retrained with it.
 """
 
 from __future__ import annotations
@@ -34,11 +37,6 @@ def _letters_from(first: int, *, joiner: str = ""):  # type: ignore[no-untyped-d
     return write
 
 
-SMALL_CAPITALS_OPEN = pytest.mark.xfail(strict=True, reason=(
-    "small capitals are held (CONTENT_SPAM 7.1), not blocked: folding them in the skeleton "
-    "changes the view of two Thai spam texts the content model trains on ('ʀɪᴄʜ ᴘᴀʀᴋ'), so "
-    "the model must be retrained with it (403,545 weights move, up to 0.047), which moves "
-    "the verdict hashes"))
 STYLES = {
     "black circles": _letters_from(0x1F150),
     "black squares": _letters_from(0x1F170),
@@ -48,8 +46,8 @@ STYLES = {
         for c in t),
     "regional indicators apart": _letters_from(0x1F1E6, joiner="\u200c"),
 }
-CASES = [*STYLES, pytest.param("small capitals", marks=SMALL_CAPITALS_OPEN)]
 STYLES["small capitals"] = lambda t: "".join(SMALL_CAPITALS.get(c.lower(), c) for c in t)
+CASES = list(STYLES)
 
 
 @pytest.mark.parametrize("style", CASES)
@@ -75,3 +73,19 @@ def test_flags_and_ordinary_symbols_are_not_letters(text: str) -> None:
 
 def test_an_odd_regional_indicator_after_a_flag_is_its_letter() -> None:
     assert view("🇫🇷🇪 x").text == "🇫🇷E x"
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("ʀɪᴄʜ ᴘᴀʀᴋ", "rich park"),
+    ("ᶦɴ", "in"),  # a modifier small capital: NFKC makes it the small capital
+    ("\ua7ae\u0280", "ir"),  # LATIN CAPITAL LETTER SMALL CAPITAL I casefolds to ɪ
+])
+def test_small_capitals_are_their_letters_in_the_skeleton(written: str, read: str) -> None:
+    assert view(written).skeleton == read
+
+
+def test_small_capitals_stay_in_the_text_and_their_variants_are_no_letter() -> None:
+    # "ʀ" is a sound of its own in phonetic notation: the text a person reads keeps it.
+    assert view("[ʀ]").text == "[ʀ]"
+    # SMALL CAPITAL TURNED E and SMALL CAPITAL OU are no Latin letter's small capital.
+    assert view("\u2c7b\u1d15").skeleton == "\u2c7b\u1d15"

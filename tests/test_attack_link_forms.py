@@ -1,35 +1,99 @@
-"""Red team, session 15: a denied host written apart in ways the view does not read (open).
+"""Red team, sessions 15-16: a denied host written apart with a mark a reader retypes as its dot.
 
-The view reads "tones-shop dot com", "tones-shop .com", "tones-shop(.)com" and
-"tones-shop[dot]com" as tones-shop.com, so the operator's deny list blocks them. Measured on
-this code, with tones-shop.com on the block list, "ringtones at tones-shop<written>com/new"
-gets no signal at all (LINK_BLOCKLISTED missing, delivered) when <written> is a full stop and
-a blank (". "), a comma, a bullet (U+2022) or a middle dot (U+00B7): a reader retypes each
-as the host. The rule a fix would follow: a well-known suffix after a label, parted from it
-by a dot-like mark and a path after it ("/new"), is a link written apart, as "dot com" is;
-prose rarely has a path after a suffix. Open: the reading
-belongs in ``text``'s spaced-dot pass, whose hint would then fire on every ". " of prose,
-and every corpus text's view and both verdict hashes must be checked again.
+The view read "tones-shop dot com", "tones-shop .com", "tones-shop(.)com" and
+"tones-shop[dot]com" as tones-shop.com, so the operator's deny list blocked them; written
+"tones-shop. com/new", "tones-shop,com/new", "tones-shop•com/new" or "tones-shop·com/new"
+the same link got no signal at all (session 15, measured: delivered). A reader retypes each
+mark as the dot: no host holds one. The rule (``text._apart_links``): a label, one mark
+drawn like a full stop, a comma or a middle dot (the marks, from TR39's confusables), a
+suffix registries run (the PSL's ICANN section) and a path is a link written apart, as
+"dot com" is. Prose parts its words with ". " and "," all day, but does not put a suffix
+and a path straight after them: of the 16,445 ordinary texts of the six corpora none gains
+a link, nor does any of the 691 lines of the project's own documents (README, design and
+style notes, the datasets' provenance) that hold a '/' and do not describe this attack.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from spimguard.text import view
 from test_links import codes, links_engine, lists_write
-
-OPEN = pytest.mark.xfail(strict=True, reason=(
-    "a denied host written 'tones-shop. com/new', 'tones-shop,com/new', 'tones-shop•com/new' "
-    "or 'tones-shop·com/new' gets no LINK_BLOCKLISTED (no signal, delivered); "
-    "'tones-shop .com/new' and 'tones-shop dot com/new' are blocked"))
 
 
 @pytest.mark.parametrize("written", [
-    " .", " dot ", "(.)",
-    pytest.param(". ", marks=OPEN), pytest.param(",", marks=OPEN),
-    pytest.param("\u2022", marks=OPEN), pytest.param("\u00b7", marks=OPEN),
+    " .", " dot ", "(.)", ". ", ",", "\u2022", "\u00b7",
+    # Probes beyond the four found open: the same marks with blanks around them, and the
+    # other marks TR39 draws like a dot (hyphenation point, bullet and dot operators,
+    # katakana middle dot, Greek ano teleia, one dot leader: NFKC makes the last two a
+    # middle dot and a full stop).
+    " , ", ", ", ".  ", " \u2022 ", "\u2027", "\u2219", "\u22c5", "\u30fb", "\u0387", "\u2024 ",
+    # A spammer who read the rule: any mark outside ASCII glued between the two (a black
+    # circle, an emoji, a currency sign, two ideographic full stops), an accent drawn on
+    # the bullet, a full stop beside it.
+    "\u25cf", "\u26ab", "\U0001f600", "\u20ac", "\u3002\u3002", "\u2022\u0301", "\u2022.",
+    ".\u2022",
 ])
 def test_a_denied_host_written_apart_is_blocked(written: str) -> None:
     engine = links_engine()
     engine.write_state([lists_write("block", ["tones-shop.com"])])
     assert "LINK_BLOCKLISTED" in codes(engine, f"ringtones at tones-shop{written}com/new")
+
+
+@pytest.mark.parametrize(("written", "host"), [
+    ("TONES-SHOP. COM/NEW", "tones-shop.com"),
+    ("tones-shop, co.uk/new", "tones-shop.co.uk"),
+    ("shop.tones-shop•com/new", "shop.tones-shop.com"),
+    ("магазин· рф/акция", "xn--80aairftm.xn--p1ai"),
+])
+def test_a_host_written_apart_is_read_whole(written: str, host: str) -> None:
+    assert [u.host for u in view(f"see {written} today").urls] == [host]
+
+
+@pytest.mark.parametrize("prose", [
+    "hi. com",  # a sentence's end, then a word that is a suffix: no path
+    "ok,com",  # a typo of "ok, come"
+    "tones-shop. com",  # no path: what marks a link written apart is missing
+    "the chain. data/ research by them",  # a slash with a blank after it is prose's
+    "my page. github.io/blog",  # a private suffix is the company's host, not a suffix
+    "step 1. 10/12 done",  # numbers
+    "la vil·la i la col·lecció",  # Catalan's middle dot between letters
+    "apples • pears • plums/pears",  # no suffix after the mark
+])
+def test_prose_with_a_dot_like_mark_is_no_link(prose: str) -> None:
+    assert view(prose).urls == ()
+
+
+@pytest.mark.parametrize("prose", [
+    "tones-shop’com/new",  # a quote: prose elides with it ("l’app/...")
+    "tones-shop«com/new",  # a bracket
+    "tones-shop\u0301com/new",  # an accent on the label's last letter, no mark
+    "yes… no/maybe",  # an ellipsis is prose's pause (NFKC: "...")
+    "我很好。com/new",  # CJK prose ends its sentence with its own full stop
+])
+def test_glued_characters_that_are_no_dot_stay_prose(prose: str) -> None:
+    assert view(prose).urls == ()
+
+
+# Open: nothing in these texts tells a link from prose. A name the operator listed is no
+# accident, so the block list could still read them, if the links detector asked it about
+# words it does not count as links.
+OPEN = pytest.mark.xfail(strict=True, reason=(
+    "a denied host written apart with no path ('tones-shop. com'), with an ASCII mark "
+    "other than the comma ('tones-shop;com/new') or with a blank alone ('tones-shop "
+    "com/new') is no link: delivered"))
+
+
+@pytest.mark.parametrize("text", ["ringtones at tones-shop. com", "tones-shop;com/new",
+                                  "tones-shop com/new"])
+@OPEN
+def test_a_denied_host_written_apart_with_no_mark_of_a_link(text: str) -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    assert "LINK_BLOCKLISTED" in codes(engine, text)
+
+
+def test_a_written_apart_host_does_not_join_a_link_written_whole() -> None:
+    # A full stop, then a link: the link is what was written, the word before stays prose.
+    assert [u.host for u in view("I got it from the shop. tones-shop.com/new").urls] == [
+        "tones-shop.com"]

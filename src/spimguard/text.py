@@ -11,12 +11,14 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   and words written with a blank or a mark after every letter ("b u y  n o w",
   "b-u-y n-o-w") read as the words; what a person would read.
 - ``skeleton``: ``text`` case-folded, accents dropped, confusables mapped to their
-  ASCII prototype (Unicode TR39 data from ``confusable-homoglyphs``) and leetspeak
-  folded inside words that mix letters and digits. For matching only.
+  ASCII prototype (Unicode TR39 data from ``confusable-homoglyphs``), small capitals
+  read as their letters ("ʀɪᴄʜ") and leetspeak folded inside words that mix letters and
+  digits. For matching only.
 - ``tokens``: words of any script; CJK runs become character unigrams and bigrams
   (those scripts do not separate words with spaces); emoji are tokens of their own.
 - ``urls``: explicit URLs, ``www.`` hosts, bare domains with a known public suffix,
-  bare dotted quads with a path and "example dot com" spellings, each with its
+  bare dotted quads with a path, "example dot com" spellings and hosts written apart
+  with a mark a reader retypes as the dot ("tones-shop. com/new"), each with its
   registrable domain from tldextract's bundled suffix list (never fetched). Hosts are
   read as a browser's host parser reads them (WHATWG URL, UTS #46): the ideographic
   full stops separate labels, and a number, hex or octal host is an IPv4 address.
@@ -100,6 +102,11 @@ _DEFANGED = re.compile(
 # "promo dot com", "promo . com": ordinary words too, so only well-known suffixes count.
 _SPACED_DOT = re.compile(
     r"(?<=[a-z0-9])(?:\s+dot\s+|\s+\.\s*)(?=(?:" + _SPACED_TLDS + r")\b)", re.IGNORECASE)
+# A host written apart with a mark a reader retypes as its dot ("tones-shop. com/new",
+# "tones-shop,com/new", "tones-shop•com/new"): see ``_apart_links``. No host holds such a
+# mark, but prose parts its words with most of them, so the written-apart host needs what
+# only a link has: a path after its suffix. Every such text has a '/', most chat has none.
+_APART_HINT = "/"
 _NOT_CJK = rf"[^\W{_CJK_RANGES}]"
 # Scripts written without spaces between words (CJK, Thai, Lao, Myanmar, Khmer): their prose
 # runs into a link written after it ("请看tones-shop.com", "สมัครเลยline.me/x").
@@ -184,11 +191,19 @@ def _extractor() -> tldextract.TLDExtract:
 
 
 @cache
+def _confusable_data() -> dict[str, list[dict[str, str]]]:
+    """TR39's confusables (from ``confusable-homoglyphs``): each character, the characters
+    it is drawn like."""
+    source = resources.files("confusable_homoglyphs").joinpath("confusables.json")
+    data: dict[str, list[dict[str, str]]] = json.loads(source.read_text(encoding="utf-8"))
+    return data
+
+
+@cache
 def _confusables() -> dict[int, str]:
     """Non-ASCII characters whose TR39 prototype is an ASCII letter or digit."""
-    source = resources.files("confusable_homoglyphs").joinpath("confusables.json")
     table: dict[int, str] = {}
-    for char, entries in json.loads(source.read_text(encoding="utf-8")).items():
+    for char, entries in _confusable_data().items():
         if len(char) != 1 or char.isascii():
             continue
         for entry in entries:
@@ -337,7 +352,8 @@ def unpart(text: str) -> tuple[str, bool]:
 
 @cache
 def _fold_table() -> dict[int, str]:
-    """One translate table: accents dropped, then TR39 confusables mapped to ASCII.
+    """One translate table: accents dropped, then TR39 confusables mapped to ASCII, and
+    small capitals read as their letters.
 
     Built once for the non-ASCII code points that have a fold, so ``skeleton`` is
     a casefold, a translate and two regex passes instead of a per-character loop.
@@ -352,6 +368,25 @@ def _fold_table() -> dict[int, str]:
             table[point] = folded
     for point, target in confusables.items():
         table.setdefault(point, target)
+    table.update(_small_capitals())
+    return table
+
+
+# Latin letters drawn as small capitals: Unicode names them "LATIN LETTER SMALL CAPITAL R"
+# (ʀ, ɪ, ᴄ, ꜰ: all in the Basic Multilingual Plane; the modifier ones, ᶦ, NFKC makes these).
+# "Fancy text" generators write pitches with them ("ʀɪᴄʜ"); TR39 maps a few to the letter
+# (ᴄ, ᴏ, ᴠ) and most not, yet a reader reads each as its letter. Phonetic notation writes
+# some of them (ʀ, ɪ, ʏ) as sounds of their own, which is why the fold is the skeleton's (for
+# matching), not the text's. The variants ("SMALL CAPITAL TURNED E", "... OU") are no letter.
+_SMALL_CAPITAL_NAME = re.compile(r"LATIN LETTER SMALL CAPITAL ([A-Z])")
+
+
+def _small_capitals() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for point in range(0x80, 0x10000):
+        named = _SMALL_CAPITAL_NAME.fullmatch(unicodedata.name(chr(point), ""))
+        if named:
+            table[point] = named.group(1).lower()
     return table
 
 
@@ -435,6 +470,90 @@ def _label_then_ideographic_dot() -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-]){label}\u3002(?={_NOT_CJK}|(?:{cjk_tlds})[/:])"
                       rf"|(?<=[{_CJK_RANGES}]){label}\u3002"
                       rf"(?=(?:{label}[.\u3002]){{0,3}}(?:{label}|{cjk_tlds})[/:])")
+
+
+@cache
+def _dot_marks() -> str:
+    """The marks a reader retypes as the dot of a host written apart: the full stop, the
+    comma (a host holds none: "tones-shop,com" is a slip or a dodge) and every mark TR39
+    draws like one of them or like the middle dot (• · ・ ‧ ∙ ⋅ ...), as a cleaned text
+    writes them (NFKC). Marks only (punctuation, symbols): a letter or digit drawn like a
+    dot is part of a word."""
+    prototypes = {".", ",", "\u00b7"}
+    marks = set(prototypes)
+    for char, entries in _confusable_data().items():
+        drawn_like = {entry["c"] for entry in entries}
+        if char in prototypes or drawn_like & prototypes:
+            marks.update(drawn_like, char)
+    return "".join(sorted(
+        mark for mark in {unicodedata.normalize("NFKC", m) for m in marks if len(m) == 1}
+        if len(mark) == 1 and unicodedata.category(mark)[0] in "PS"))
+
+
+# A mark glued between a label and a suffix with no blank either side, beyond the dot-like
+# ones: any punctuation mark or symbol outside ASCII but a quote, a bracket, a dash or a
+# connector ("tones-shop●com/new", "tones-shop⚫com/new"). Prose glues no such mark between
+# two words (quotes it does: "l’app/..."), and a reader can make a link of the text only by
+# typing a dot there. ASCII marks have meanings in URLs, and ASCII prose glues them.
+_GLUED_CATEGORIES = frozenset({"Po", "Sm", "Sc", "Sk", "So"})
+
+
+@cache
+def _apart() -> re.Pattern[str]:
+    """A dot-like mark (``_dot_marks``, blanks beside it or not) or a run of glued ones
+    (any character outside ASCII that is no letter, digit or blank here;
+    ``_reads_as_dot`` keeps the marks of ``_GLUED_CATEGORIES``) between a label and what
+    may be a suffix with a path after it ("tones-shop. com/new", "tones-shop , co.uk/x",
+    "tones-shop•com/new"). The path is a slash and something after it: a slash with a
+    blank after it is prose's ("the chain. data/ research"). A full stop counts with a
+    blank beside it: glued, it is a dot already. The label is no letter of a script
+    written without spaces: its prose ends its sentences with marks of its own
+    ("很好。com/x"). Each branch starts with a blank or a mark, so a text's letters are
+    turned away at their first character; possessive, so the suffix after each mark is
+    read once."""
+    marks = re.escape(_dot_marks().replace(".", ""))
+    return re.compile(
+        rf"(?<=[^\W_{_UNSPACED_RANGES}])(?:[{marks}]\s*+|\s++[{marks}.]\s*+|\.\s++"
+        rf"|\.?+[^\w\s\x00-\x7f]++\.?+)(?=([\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+)/\S)")
+
+
+@cache
+def _icann_suffixes() -> frozenset[str]:
+    """The public suffixes that registries run (the PSL's ICANN section, bundled with
+    tldextract). A private one ("github.io", "blogspot.com") is a company's host, and a
+    text naming it ("my page. github.io/x") names that host, not one written apart."""
+    return frozenset(tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None,
+                                           include_psl_private_domains=False).tlds)
+
+
+def _apart_dot(found: re.Match[str]) -> str:
+    """The dot a mark between a label and a public suffix stands for; the mark as written
+    before anything else."""
+    mark = found.group()
+    return "." if found.group(1).lower() in _icann_suffixes() and _reads_as_dot(mark) else mark
+
+
+def _reads_as_dot(mark: str) -> bool:
+    """Whether a run ``_apart`` found between a label and a suffix is one a reader retypes
+    as a dot: its characters dot-like marks (``_dot_marks``), glued marks of
+    ``_GLUED_CATEGORIES`` and the accents drawn on them ("•́"), at least one of them a
+    mark. A quote, a bracket or an accent alone (on the label's last letter) is none."""
+    if mark.isascii():
+        return True  # the ASCII branches: a comma or a full stop with blanks
+    dots = _dot_marks()
+    drawn = [(c in dots or unicodedata.category(c) in _GLUED_CATEGORIES,
+              unicodedata.category(c)[0] == "M")
+             for c in mark if not c.isspace() and c != "."]
+    return any(dot for dot, _ in drawn) and all(dot or accent for dot, accent in drawn)
+
+
+def _apart_links(text: str) -> str:
+    """``text`` with the hosts written apart by a dot-like mark joined: a label, the mark,
+    a public suffix and a path ("tones-shop. com/new" is tones-shop.com/new), as "tones-shop
+    dot com" is. A reader retypes the mark as the dot; prose parts words with ". " and ","
+    all day, but no sentence puts a suffix with a path straight after them ("hi. com" and
+    "ok,com" stay words)."""
+    return _apart().sub(_apart_dot, text) if _APART_HINT in text else text
 
 
 @cache
@@ -620,6 +739,7 @@ def _ideographic_dots(chunk: str) -> str:
 def find_urls(text: str) -> tuple[UrlFact, ...]:
     if _SPACED_HINT.search(text):
         text = _SPACED_DOT.sub(".", _DEFANGED.sub(".", text))
+    text = _apart_links(text)
     if not _may_link(text):
         return ()
     found: list[UrlFact] = []

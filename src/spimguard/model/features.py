@@ -61,6 +61,7 @@ _PROBES = (
     "café naïve CAFÉ ＦＵＬＬＷＩＤＴＨ z​ero​width s.p.a.c.e.d",
     "F R E E  r i n g t o n e s\u2800 n o w, U S A",  # spaced out, and initials
     "请看tones-shop.com很好 สมัครเลยline.me/x paypal.com@tones-shop.com/x",  # glued links
+    "ᴛʜᴇ ʀɪᴄʜ ᴘᴀʀᴋ 🅕🅡🅔🅔 ⒡⒭⒠⒠",  # fancy text: small capitals, letters in frames
     "",
 )
 _P = np.uint32(0x01000193)

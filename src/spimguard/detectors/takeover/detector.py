@@ -142,10 +142,12 @@ class TakeoverDetector:
         return memo.script
 
     @staticmethod
-    def _dormant(memo: _Found, facts: Facts) -> tuple[str, ...]:
+    def _dormant(memo: _Found, facts: Facts, harvesting: bool = False) -> tuple[str, ...]:
         """The burst's dormant ties (``burst.dormant_ties``) but a settled room's members,
         and the room (``memo.room``, ``rooms.settled``): ``detect`` weighs them,
-        ``writes`` records them."""
+        ``writes`` records them. ``harvesting`` (``rooms.settled``) is known where the
+        burst is judged, which asks first; ``writes`` asks first only where it was not
+        (a familiar session, which harvests nothing)."""
         if memo.dormant is None:
             found = memo.plan
             dormant = burst.dormant_ties(found, facts)
@@ -153,7 +155,7 @@ class TakeoverDetector:
                 assert found.contacts is not None
                 listed = tuple(p for p, c in zip(found.contacts.members, facts[found.contacts],
                                                  strict=True) if c)
-                memo.room = rooms.settled(found.room, facts, dormant, listed)
+                memo.room = rooms.settled(found.room, facts, dormant, listed, harvesting)
                 if memo.room is not None:
                     dormant = tuple(p for p in dormant if p not in memo.room.people)
             memo.dormant = dormant
@@ -335,7 +337,7 @@ class TakeoverDetector:
                               f"in from '{client}' on {where}"))
             out.append(Signal("CONTACTS_SCRAPED", risk, f"... which read {judged['read']} "
                               f"of its {size} contacts"))
-        dormant = self._dormant(memo, facts)
+        dormant = self._dormant(memo, facts, scraped and risk >= cfg.risk_stranger)
         room = memo.room
         measured = burst.measure(found, facts, dormant, link, bool(
             dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),
