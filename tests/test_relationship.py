@@ -132,3 +132,27 @@ def test_of_the_takeover_plan_relationship_reads_only_what_established_uses() ->
     shared = set(relationship.reads(ctx)) & set(takeover.reads(ctx))
     assert {type(q).__name__ for q in shared if "contacts" not in q.key} == {"Get", "Distinct"}
     assert len([q for q in shared if "contacts" not in q.key]) == 2
+
+
+def test_what_established_reads_is_the_accounts_alone() -> None:
+    """The detector asks the takeover plan what ``established`` reads once a batch for an
+    account's messages (``_established_reads``): that holds only while those reads depend
+    on the account alone, not on the session, recipients or words of one message."""
+    from spimguard.detectors.base import Context
+    from spimguard.detectors.relationship import RelationshipDetector
+    from spimguard.text import SEALED, view
+
+    cfg = config()
+    detector = RelationshipDetector({}, cfg)
+    asked = [message(cfg, "m1", "alice", ["bob"], "hi bob", T0, session="s1"),
+             message(cfg, "m2", "alice", ["carol", "dan"], "see https://example.org/x",
+                     T0 + 5, session="s2", conversation="room"),
+             message(cfg, "m3", "alice", ["bob"], "", T0 + 9, encrypted=True, size=120)]
+    found = [detector.takeover.established_reads(Context(m, view=SEALED if m.encrypted
+                                                         else view(m.text)))
+             for m in asked]
+    assert found[0] and all(reads == found[0] for reads in found)
+    batch: dict = {}  # type: ignore[type-arg]
+    for m in asked[::2]:  # the relationship's reads of a batch hold them, asked once
+        reads = detector.reads(Context(m, view=view(m.text), batch=batch))
+        assert set(found[0]) <= set(reads)

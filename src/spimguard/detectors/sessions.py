@@ -106,7 +106,9 @@ class SessionsDetector:
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         report, weighing, reported = ctx.event, ctx.trust, ctx.reported
-        if not isinstance(report, Report) or weighing is None or not sealed(reported):
+        # ``weighing`` first: only a report is weighed, and a failing isinstance on an event
+        # class costs ~0.3 µs (``engine.py``).
+        if weighing is None or not isinstance(report, Report) or not sealed(reported):
             return ()
         assert reported is not None
         moved = weighing.spam_after - weighing.spam_before  # a ham report moves it back

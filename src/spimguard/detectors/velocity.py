@@ -251,7 +251,7 @@ class VelocityDetector:
                                 f"{cfg.fanout_window // 60} min"))
         reach = self._reach(ctx, plan, facts)
         strangers_now, strangers = reach.now, reach.count
-        if isinstance(message, Invite) and strangers_now and (strength := ramp(
+        if strangers_now and type(message) is Invite and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
             found.append(Signal("INVITE_STRANGERS", strength,
                                 f"invited {strangers} accounts that are not its contacts in "
@@ -286,15 +286,16 @@ class VelocityDetector:
         cfg, plan = self.cfg, self._plan(ctx, message)
         out: list[Write] = [*plan.counted]
         reach = self._reach(ctx, plan, facts)
+        # The sets' keys as the plan's queries hold them: none made again at each message.
         if reach.strangers:
-            out.append(Touch(_strangers(message.sender), reach.strangers,
-                             cfg.strangers_window, cfg.set_cap))
+            out.append(Touch(plan.strangers.key, reach.strangers, cfg.strangers_window,
+                             cfg.set_cap))
         if reach.unvouched:
-            out.append(Touch(_unvouched(message.sender), reach.unvouched,
-                             cfg.unvouched_window, cfg.set_cap))
-        if reach.carriers:
-            out.append(Touch(_carried(message.sender), reach.carriers,
-                             cfg.strangers_window, cfg.set_cap))
+            out.append(Touch(plan.unvouched.key, reach.unvouched, cfg.unvouched_window,
+                             cfg.set_cap))
+        if reach.carriers and plan.carried is not None:  # carriers: a room's, carried asked
+            out.append(Touch(plan.carried.key, reach.carriers, cfg.strangers_window,
+                             cfg.set_cap))
         return out
 
 
