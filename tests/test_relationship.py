@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import T0, config, event, message
 from spimguard import open_engine
 from spimguard.engine import Engine
@@ -74,23 +76,29 @@ def test_the_relationship_bounds_only_what_the_words_say() -> None:
     assert decide([Signal("CONTENT_SPAM", 8.0 / 12, "p 0.7"), talk]) == "warn"
 
 
-def test_a_first_message_between_mutual_contacts_bounds_the_words_alone() -> None:
+@pytest.mark.parametrize("alone", [False, True])
+def test_a_first_message_between_mutual_contacts_bounds_the_words_alone(alone: bool) -> None:
     """Before the recipient has written back, listing each other is the tie when the
     sender is established (a month of life here): content alone then warns. The same
     listing from an account first seen an hour ago is no tie: accepting a contact request
-    lists both ways, and a bot can get that, not a month behind it."""
+    lists both ways, and a bot can get that, not a month behind it. The same with the
+    takeover detector disabled (``alone``), whose judgement this one reads, and its
+    messages in one batch (what ``established`` reads, asked once a batch an account)."""
     e = open_engine(config())
+    if alone:
+        e.disabled["takeover"] = "test"
     month = 30 * 86_400
     for account, other, since in (("alice", "bob", month), ("bob", "alice", month),
                                   ("bot", "bob", 3600), ("bob", "bot", 3600)):
         e.process(event(e.config, type="contacts", id=f"c-{account}-{other}", ts=T0 - since,
                         account=account, contacts=[other] if account != "bob" else [
                             "alice", "bot"]))
-    first = e.process(message(e.config, "m1", "alice", ["bob"], "hi bob", T0 + 10))
+    first, fresh, one_way = e.process_batch([
+        message(e.config, "m1", "alice", ["bob"], "hi bob", T0 + 10),
+        message(e.config, "m0", "bot", ["bob"], "hi bob", T0 + 15),
+        message(e.config, "m2", "alice", ["carol"], "hi carol", T0 + 20)])
     assert "CONTACTS_MUTUAL" in {s.code for s in first.signals}
-    fresh = e.process(message(e.config, "m0", "bot", ["bob"], "hi bob", T0 + 15))
     assert not {"CONTACTS_MUTUAL", "CONVERSATION"} & {s.code for s in fresh.signals}
-    one_way = e.process(message(e.config, "m2", "alice", ["carol"], "hi carol", T0 + 20))
     assert not {"CONTACTS_MUTUAL", "CONVERSATION"} & {s.code for s in one_way.signals}
     tie = Signal("CONTACTS_MUTUAL", 1.0, "mutual contacts")
     likely = Signal("CONTENT_SPAM", 9.0 / 12, "spam probability 0.8")
@@ -132,3 +140,27 @@ def test_of_the_takeover_plan_relationship_reads_only_what_established_uses() ->
     shared = set(relationship.reads(ctx)) & set(takeover.reads(ctx))
     assert {type(q).__name__ for q in shared if "contacts" not in q.key} == {"Get", "Distinct"}
     assert len([q for q in shared if "contacts" not in q.key]) == 2
+
+
+def test_what_established_reads_is_the_accounts_alone() -> None:
+    """The detector asks the takeover plan what ``established`` reads once a batch for an
+    account's messages (``_established_reads``): that holds only while those reads depend
+    on the account alone, not on the session, recipients or words of one message."""
+    from spimguard.detectors.base import Context
+    from spimguard.detectors.relationship import RelationshipDetector
+    from spimguard.text import SEALED, view
+
+    cfg = config()
+    detector = RelationshipDetector({}, cfg)
+    asked = [message(cfg, "m1", "alice", ["bob"], "hi bob", T0, session="s1"),
+             message(cfg, "m2", "alice", ["carol", "dan"], "see https://example.org/x",
+                     T0 + 5, session="s2", conversation="room"),
+             message(cfg, "m3", "alice", ["bob"], "", T0 + 9, encrypted=True, size=120)]
+    found = [detector.takeover.established_reads(Context(m, view=SEALED if m.encrypted
+                                                         else view(m.text)))
+             for m in asked]
+    assert found[0] and all(reads == found[0] for reads in found)
+    batch: dict = {}  # type: ignore[type-arg]
+    for m in asked[::2]:  # the relationship's reads of a batch hold them, asked once
+        reads = detector.reads(Context(m, view=view(m.text), batch=batch))
+        assert set(found[0]) <= set(reads)

@@ -88,14 +88,17 @@ class SessionsDetector:
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         message = ctx.message
-        return self._queries(ctx, message) if message else ()
+        return () if message is None else self._queries(ctx, message)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         message = ctx.message
         if message is None:
             return []
         reported, reporters_seen = self._queries(ctx, message)
-        weight, reporters = facts[reported] or 0, facts[reporters_seen] or 0
+        weight = facts[reported] or 0
+        if weight <= self.cfg.reports_soft:  # nearly every session: nothing reported
+            return []
+        reporters = facts[reporters_seen] or 0
         strength = ramp(weight, self.cfg.reports_soft, self.cfg.reports_hard)
         if not strength or reporters < self.cfg.min_reporters:
             return []
@@ -106,7 +109,9 @@ class SessionsDetector:
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         report, weighing, reported = ctx.event, ctx.trust, ctx.reported
-        if not isinstance(report, Report) or weighing is None or not sealed(reported):
+        # ``weighing`` first: only a report is weighed, and a failing isinstance on an event
+        # class costs ~0.3 µs (``engine.py``).
+        if weighing is None or not isinstance(report, Report) or not sealed(reported):
             return ()
         assert reported is not None
         moved = weighing.spam_after - weighing.spam_before  # a ham report moves it back

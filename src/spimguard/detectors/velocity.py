@@ -170,8 +170,11 @@ def _reach_of(plan: _Plan, facts: Facts) -> _Reach:
     else:
         found = accounts.standing(plan.people, plan.ties, facts, plan.back)
     strangers, kept_strangers = facts[plan.strangers]
-    strangers += _new(plan.strangers.members, kept_strangers, found.strangers)
     unvouched, kept_unvouched = facts[plan.unvouched]
+    if not found.strangers and not found.unvouched:  # most messages: their windows' counts
+        return _Reach((), (), (), strangers + unvouched if (
+            unvouched > accounts.UNVOUCHED_ALLOWANCE) else strangers, carriers)
+    strangers += _new(plan.strangers.members, kept_strangers, found.strangers)
     unvouched += _new(plan.unvouched.members, kept_unvouched, found.unvouched)
     over = unvouched > accounts.UNVOUCHED_ALLOWANCE
     return _Reach(tuple(accounts.counted(found, unvouched)), tuple(found.strangers),
@@ -240,23 +243,27 @@ class VelocityDetector:
         cfg, plan = self.cfg, self._plan(ctx, message)
         found: list[Signal] = []
         rate = facts[plan.rate] + 1
-        if strength := ramp(rate, cfg.rate_soft, cfg.rate_hard):
+        # Each count is compared with its soft bound before ``ramp`` is called: nearly every
+        # message is below all of them, and a call costs more than the comparison.
+        if rate > cfg.rate_soft and (strength := ramp(rate, cfg.rate_soft, cfg.rate_hard)):
             found.append(Signal("VELOCITY_RATE", strength,
                                 f"{rate:.0f} messages in {cfg.rate_window} s"))
         fanout, kept = facts[plan.targets_seen]
         fanout += kept.count(False)  # with the targets new to the window's set
-        if strength := ramp(fanout, cfg.fanout_soft, cfg.fanout_hard):
+        if fanout > cfg.fanout_soft and (strength := ramp(fanout, cfg.fanout_soft,
+                                                          cfg.fanout_hard)):
             found.append(Signal("VELOCITY_FANOUT", strength,
                                 f"wrote to {fanout} recipients in "
                                 f"{cfg.fanout_window // 60} min"))
         reach = self._reach(ctx, plan, facts)
         strangers_now, strangers = reach.now, reach.count
-        if isinstance(message, Invite) and strangers_now and (strength := ramp(
+        if strangers_now and type(message) is Invite and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
             found.append(Signal("INVITE_STRANGERS", strength,
                                 f"invited {strangers} accounts that are not its contacts in "
                                 f"{cfg.strangers_window // 60} min"))
-        if strength := ramp(strangers, cfg.strangers_soft, cfg.strangers_hard):
+        if strangers > cfg.strangers_soft and (strength := ramp(
+                strangers, cfg.strangers_soft, cfg.strangers_hard)):
             found.append(Signal("VELOCITY_STRANGERS", strength,
                                 f"wrote to {strangers} accounts that are not its contacts in "
                                 f"{cfg.strangers_window // 60} min"))
@@ -286,15 +293,16 @@ class VelocityDetector:
         cfg, plan = self.cfg, self._plan(ctx, message)
         out: list[Write] = [*plan.counted]
         reach = self._reach(ctx, plan, facts)
+        # The sets' keys as the plan's queries hold them: none made again at each message.
         if reach.strangers:
-            out.append(Touch(_strangers(message.sender), reach.strangers,
-                             cfg.strangers_window, cfg.set_cap))
+            out.append(Touch(plan.strangers.key, reach.strangers, cfg.strangers_window,
+                             cfg.set_cap))
         if reach.unvouched:
-            out.append(Touch(_unvouched(message.sender), reach.unvouched,
-                             cfg.unvouched_window, cfg.set_cap))
-        if reach.carriers:
-            out.append(Touch(_carried(message.sender), reach.carriers,
-                             cfg.strangers_window, cfg.set_cap))
+            out.append(Touch(plan.unvouched.key, reach.unvouched, cfg.unvouched_window,
+                             cfg.set_cap))
+        if reach.carriers and plan.carried is not None:  # carriers: a room's, carried asked
+            out.append(Touch(plan.carried.key, reach.carriers, cfg.strangers_window,
+                             cfg.set_cap))
         return out
 
 

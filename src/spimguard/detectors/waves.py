@@ -171,7 +171,9 @@ class WavesDetector:
 
     # -- one event ---------------------------------------------------------------------
     def reads(self, ctx: Context) -> Sequence[Query]:
-        if isinstance(ctx.event, Report):
+        # A message first, by ``ctx.message``: a failing isinstance on an event class costs
+        # ~0.3 µs (``engine.py``), and nearly every event is one.
+        if ctx.message is None and isinstance(ctx.event, Report):
             return (Get(_key(ctx.event.message_id)),)
         return ()
 
@@ -221,8 +223,10 @@ class WavesDetector:
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         report, weighing = ctx.event, ctx.trust
+        if weighing is None:  # no report (only a report is weighed): asked first, cheaply
+            return ()
         decision = isinstance(report, OperatorDecision)
-        if not isinstance(report, Report) or weighing is None or not weighing.weight or (
+        if not isinstance(report, Report) or not weighing.weight or (
                 weighing.before == weighing.after and not decision):
             # The trust model's rule: learners move by a change of a_m only; an operator's
             # decision also when users' reports had brought a_m where it says.
