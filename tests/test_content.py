@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from conftest import T0, config, event, message
 from spimguard import accounts, open_engine
 from spimguard.cli import app
-from spimguard.detectors.content import ContentDetector
+from spimguard.detectors.content import _SURELY_BELOW, ContentDetector
 from spimguard.engine import Engine
 from spimguard.errors import BadInput
 from spimguard.model import datasets, features, scorer
@@ -314,3 +314,16 @@ def test_batch_parts_are_each_messages_own_whatever_its_batch() -> None:
     assert together == backwards == alone
     assert [found for found, _ in together] == [buckets(one).tolist() for one, _ in messages]
     assert parts(view(texts[5][0]))[1].tolist() != together[5][1]  # "bob" is taught here
+
+
+def test_a_margin_judged_below_the_floor_without_its_round_trip_is_below_it_with_it() -> None:
+    """``detect`` skips ``logit(sigmoid(margin))`` for a margin ``_SURELY_BELOW`` under the
+    evidence floor: for every floor the anchors can give (a logit, kept within 1e-9 of 0
+    and 1), such a margin's round trip is at or below the floor too, so it gets no points
+    either way."""
+    floors = [scorer.logit(float(p)) for p in np.concatenate(
+        [np.logspace(-12, -1e-9, 400), 1 - np.logspace(-12, -0.3, 400)])]
+    below = _SURELY_BELOW + np.concatenate([[0.0], np.logspace(-15, 3, 60)])
+    for floor in floors:
+        for margin in floor - below:
+            assert scorer.logit(scorer.sigmoid(float(margin))) <= floor, (floor, margin)

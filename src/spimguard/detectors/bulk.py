@@ -238,24 +238,44 @@ def _words(masked_text: str) -> list[str]:
     return [w for w in _WORD.findall(masked_text) if w not in ("-", ".")]
 
 
+class _Text(NamedTuple):
+    """What a text's band keys give every message that carries it: the keys, their reads
+    (one tuple per text however often it is sent: a query hashes once, as the engine and
+    the state look it up) and what the verdict log keeps of them (``Context.keep``)."""
+
+    keys: tuple[str, ...]
+    reads: tuple[Get, ...]
+    kept: bytes
+
+
+def _text(keys: tuple[str, ...]) -> _Text:
+    return _Text(keys, tuple(Get(k) for k in keys), " ".join(keys).encode())
+
+
 def text_keys(view: MessageView, names: tuple[str, ...], cfg: BulkSettings
               ) -> tuple[str, ...] | None:
     """The band keys of a message, None when it has too few words to cluster: those of its
     words with what personalises a copy masked out, the recipients' names included
-    (``text.masked_for``: a pitch greets each victim).
+    (``text.masked_for``: a pitch greets each victim)."""
+    found = _text_of(view, names, cfg)
+    return found.keys if found is not None else None
 
-    Spam waves and chat repeat their texts, so keys of short masked texts are cached (a
-    pure function of the masked text: its words, then their MinHash); long texts are
-    not, so hostile input cannot fill memory."""
+
+def _text_of(view: MessageView, names: tuple[str, ...], cfg: BulkSettings) -> _Text | None:
+    """``text_keys`` with their reads and kept form. Spam waves and chat repeat their texts,
+    so those of short masked texts are cached (a pure function of the masked text: its
+    words, then their MinHash); long texts are not, so hostile input cannot fill memory."""
     text = masked_for(view, names)
     if len(text) <= CACHED_CHARS:
-        return _cached_keys(text, cfg.min_words, cfg.bands, cfg.rows)
-    return _keys(text, cfg.min_words, cfg.bands, cfg.rows)
+        return _cached_text(text, cfg.min_words, cfg.bands, cfg.rows)
+    keys = _keys(text, cfg.min_words, cfg.bands, cfg.rows)
+    return _text(keys) if keys is not None else None
 
 
-@lru_cache(maxsize=16_384)
-def _cached_keys(text: str, min_words: int, bands: int, rows: int) -> tuple[str, ...] | None:
-    return _keys(text, min_words, bands, rows)
+@lru_cache(maxsize=16_384)  # ~1 KB an entry (six keys, their reads, the kept form): 16 MB
+def _cached_text(text: str, min_words: int, bands: int, rows: int) -> _Text | None:
+    keys = _keys(text, min_words, bands, rows)
+    return _text(keys) if keys is not None else None
 
 
 def _keys(text: str, min_words: int, bands: int, rows: int) -> tuple[str, ...] | None:
@@ -291,8 +311,7 @@ def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
 
 @lru_cache(maxsize=8_192)  # a few MB at most
 def _reads(keys: tuple[str, ...]) -> tuple[Get, ...]:
-    """The reads of a text's band keys: one tuple per text however often it is sent (a
-    query hashes once, as the engine and the state look it up)."""
+    """The reads of a reported message's band keys (as its log entry kept them)."""
     return tuple(Get(k) for k in keys)
 
 
@@ -320,9 +339,18 @@ def decayed(value: float, since: float, now: float, half_life: float) -> float:
     return value * decay_factor(since, now, half_life)
 
 
-# The event's scratch entries of ``cluster``, ``_fresh`` and ``_arrival`` (its plan's is
-# the name's).
-_CLUSTER, _FRESH, _ARRIVAL = "bulk:cluster", "bulk:fresh", "bulk:arrival"
+class _Read(NamedTuple):
+    """What a message makes of its cluster as read (``BulkDetector._read``)."""
+
+    cluster: Cluster | None  # the cluster the message joins, None for a text new to state
+    fresh: int  # its recipients new to the cluster ...
+    strangers: int  # ... of whom this many are strangers to the sender
+    arrival: float  # what its sender adds to the cluster's count of senders
+
+
+# The event's scratch entries of ``cluster`` (a report's) and ``_read`` (a message's; its
+# plan's is the name's).
+_CLUSTER, _READ = "bulk:cluster", "bulk:read"
 _SKETCH = "bulk:sketch"  # the event's scratch entry of ``_sketch``
 _WRITTEN = "bulk:written"  # the batch's entry of the clusters its events put (``_written``)
 
@@ -337,17 +365,21 @@ class BulkDetector:
         return once(ctx, self.name, self._make_plan, ctx)
 
     def _make_plan(self, ctx: Context) -> _Plan | None:
-        event = ctx.event
-        if isinstance(event, Message) and ctx.view is not None:
-            keys = text_keys(ctx.view, ctx.names, self.cfg)
-            if keys is None:
+        # Kinds told by ``type(x) is`` or the context's own ``message``: a failing
+        # ``isinstance`` on an event class costs a metaclass call (``test_engine_kinds``).
+        message, event = ctx.message, ctx.event
+        if message is not None and ctx.view is not None:
+            found = _text_of(ctx.view, ctx.names, self.cfg)
+            if found is None:
                 return None
-            ctx.keep[self.name] = " ".join(keys).encode()
-            bands, (ties, back) = _reads(keys), shared_ties(ctx, event)
-            return _Plan(keys, bands, (*bands, *ties, *back), ties, back)
-        if isinstance(event, Report) and ctx.reported and self.name in ctx.reported.keep:
+            ctx.keep[self.name] = found.kept
+            bands, (ties, back) = found.reads, shared_ties(ctx, message)
+            return _Plan(found.keys, bands, (*bands, *ties, *back), ties, back)
+        if type(event) is not Report:
+            return None
+        if ctx.reported and self.name in ctx.reported.keep:
             return _bands_only(tuple(ctx.reported.keep[self.name].decode().split()))
-        if isinstance(event, Report) and sealed(ctx.reported) and event.text.strip():
+        if sealed(ctx.reported) and event.text.strip():
             # An encrypted message, never clustered: its reporter's client sent the words.
             keys = text_keys(view(event.text), names_of((event.reporter,)), self.cfg)
             return _bands_only(keys) if keys is not None else None
@@ -362,14 +394,20 @@ class BulkDetector:
 
         Decoded once per event, and once per distinct value (the bands of one text mostly
         hold the same cluster); ``writes`` updates the same object."""
+        if ctx.message is not None:
+            return self._read(ctx, plan, facts).cluster
         return once(ctx, _CLUSTER, self._decoded, ctx, plan, facts)
 
     def _decoded(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
-        held: list[Any] = []
-        for query in plan.reads:
-            value = facts[query]
-            if value and value not in held:  # one object for the six bands, most often
-                held.append(value)
+        values = [facts[query] for query in plan.reads]
+        first = values[0]
+        if values.count(first) == len(values):  # one object for the six bands, most often
+            held = [first] if first else []
+        else:
+            held = []
+            for value in values:
+                if value and value not in held:
+                    held.append(value)
         written = _written(ctx)
         found = [taken(value, written) for value in held]
         if len(found) < 2:
@@ -377,12 +415,31 @@ class BulkDetector:
         now, half = ctx.event.ts, self.cfg.half_life
         return max(found, key=lambda c: (decayed(c.messages, c.last, now, half), -c.first))
 
+    def _read(self, ctx: Context, plan: _Plan, facts: Facts) -> _Read:
+        """The message's cluster and what the message adds to it, as the cluster was read:
+        once per event, for ``detect`` and ``writes`` alike (``writes`` changes the same
+        cluster object afterwards)."""
+        found: _Read | None = ctx.scratch.get(_READ)
+        if found is None:
+            found = ctx.scratch[_READ] = self._make_read(ctx, plan, facts)
+        return found
+
+    def _make_read(self, ctx: Context, plan: _Plan, facts: Facts) -> _Read:
+        message = ctx.message
+        assert message is not None
+        cluster = self._decoded(ctx, plan, facts)
+        if cluster is None:  # the first copy: every recipient is new, and so is its sender
+            return _Read(None, *self._count_fresh(ctx, (), plan, facts), 1.0)
+        return _Read(cluster, *self._count_fresh(ctx, cluster.seen, plan, facts),
+                     self._count_arrival(ctx, cluster, message))
+
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)
         message = ctx.message
         if plan is None or message is None:
             return []
-        cluster = self.cluster(ctx, plan, facts)
+        read = self._read(ctx, plan, facts)
+        cluster = read.cluster
         if cluster is None:
             return []
         ctx.cluster = cluster.id
@@ -394,12 +451,17 @@ class BulkDetector:
                                 f"{len(cluster.reporters)} users reported as spim"))
         # The list holds each sender once (``writes`` moves a sender already on it last).
         senders = len(cluster.senders) + (message.sender not in cluster.senders)
-        recipients, per_sender, strangers = self._shape(
-            cluster, message, self._fresh(ctx, cluster, plan, facts),
-            self._arrival(ctx, cluster, message))
+        # The cluster's shape with this message, decayed: recipients, recipients per
+        # sender, share of strangers.
+        decay = decay_factor(cluster.last, message.ts, cfg.half_life)
+        recipients = cluster.recipients * decay + read.fresh
+        per_sender = recipients / max(1.0, cluster.sender_count * decay + read.arrival)
+        strangers = (min(1.0, (cluster.strangers * decay + read.strangers) / recipients)
+                     if recipients else 0.0)
         strength = max(ramp(senders, cfg.senders_soft, cfg.senders_hard),
                        ramp(recipients, cfg.recipients_soft, cfg.recipients_hard))
-        strength *= max(ramp(per_sender, cfg.reach_soft, cfg.reach_hard), strangers)
+        if strength:
+            strength *= max(ramp(per_sender, cfg.reach_soft, cfg.reach_hard), strangers)
         if strength:
             found.append(Signal("BULK_NEAR_DUPLICATE", strength,
                                 f"the same text from {senders} accounts to about "
@@ -407,33 +469,28 @@ class BulkDetector:
                                 f"{strangers:.0%} of them strangers"))
         return found
 
-    def _fresh(self, ctx: Context, cluster: Cluster, plan: _Plan, facts: Facts
-               ) -> tuple[int, int]:
-        """(recipients new to the cluster, how many of them are strangers to the sender),
-        as the cluster was read: once per event, for ``detect`` and ``writes`` alike."""
-        return once(ctx, _FRESH, self._count_fresh, ctx, cluster, plan, facts)
-
     @staticmethod
-    def _count_fresh(ctx: Context, cluster: Cluster, plan: _Plan, facts: Facts
+    def _count_fresh(ctx: Context, seen: Sequence[str], plan: _Plan, facts: Facts
                      ) -> tuple[int, int]:
+        """(recipients not among the cluster's ``seen``, how many of them are strangers to
+        the sender)."""
         message = ctx.event
         assert isinstance(message, Message) and plan.ties is not None
-        seen = set(cluster.seen)
+        recipients = message.recipients
+        if seen:
+            known = set(seen)
+            fresh = tuple([r for r in dict.fromkeys(recipients) if r not in known])
+            if not fresh:
+                return 0, 0
+        else:
+            fresh = tuple(dict.fromkeys(recipients))
         # A tuple: when every recipient is new (most copies), it is the ties' own people,
         # whose standing is read off the ties without sorting any out (``standing``).
-        fresh = tuple([r for r in dict.fromkeys(message.recipients) if r not in seen])
-        if not fresh:
-            return 0, 0
         # One copy to a handful of people its sender only lists is no stranger evidence in
         # a message's own judgement, but a cluster's is the sum of its copies: bots that
         # each list their few targets add up to a campaign no recipient vouched for.
         found = accounts.standing(fresh, plan.ties, facts, plan.back)
         return len(fresh), len(found.strangers) + len(found.unvouched)
-
-    def _arrival(self, ctx: Context, cluster: Cluster, message: Message) -> float:
-        """What the message's sender adds to the cluster's count of senders, as the cluster
-        was read: once per event, for ``detect`` and ``writes`` alike."""
-        return once(ctx, _ARRIVAL, self._count_arrival, ctx, cluster, message)
 
     def _sketch(self, ctx: Context, cluster: Cluster, now: float) -> _Sketch:
         """The cluster's sketch as read, at the event's time: unpacked once per event, for
@@ -456,41 +513,31 @@ class BulkDetector:
             return 1.0  # too full to tell a sender it holds from one it does not
         return 0.0 if held & _slot(cluster.id, sender, bits) else bits / free
 
-    def _shape(self, cluster: Cluster, message: Message, fresh: tuple[int, int],
-               arrival: float) -> tuple[float, float, float]:
-        """(recipients, recipients per sender, share of strangers) of the cluster with this
-        message, decayed."""
-        decay = decay_factor(cluster.last, message.ts, self.cfg.half_life)
-        recipients = cluster.recipients * decay + fresh[0]
-        strangers = cluster.strangers * decay + fresh[1]
-        senders = cluster.sender_count * decay + arrival
-        return (recipients, recipients / max(1.0, senders),
-                min(1.0, strangers / recipients) if recipients else 0.0)
-
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         plan = self._plan(ctx)
         if plan is None:
             return ()
-        event = ctx.event
+        event = ctx.message
+        if event is None:
+            report = ctx.event
+            assert type(report) is Report
+            return self._reported(report, ctx, plan, self.cluster(ctx, plan, facts))
         cfg = self.cfg
-        cluster = self.cluster(ctx, plan, facts)
-        if isinstance(event, Report):
-            return self._reported(event, ctx, plan, cluster)
-        assert isinstance(event, Message)
+        read = self._read(ctx, plan, facts)
+        cluster = read.cluster
         if cluster is None:
             cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-"),
                               first=float(event.ts), last=float(event.ts))
         decay = decay_factor(cluster.last, event.ts, cfg.half_life)
         cluster.messages = cluster.messages * decay + 1
-        fresh, strangers = self._fresh(ctx, cluster, plan, facts)
-        cluster.recipients = cluster.recipients * decay + fresh
+        cluster.recipients = cluster.recipients * decay + read.fresh
         recipients = set(event.recipients)
         kept = cluster.seen if recipients.isdisjoint(cluster.seen) else [
             r for r in cluster.seen if r not in recipients]  # most copies go to someone new
         cluster.seen = [*kept, *event.recipients][-cfg.max_recipients:]
         cluster.familiar = cluster.familiar * decay + ("FAMILIAR_SENDER" in outcome.signals)
-        cluster.sender_count = cluster.sender_count * decay + self._arrival(ctx, cluster, event)
-        cluster.strangers = cluster.strangers * decay + strangers
+        cluster.sender_count = cluster.sender_count * decay + read.arrival
+        cluster.strangers = cluster.strangers * decay + read.strangers
         cluster.last = max(cluster.last, float(event.ts))  # a float, not events.EventTime
         if event.sender in cluster.senders:
             cluster.senders.remove(event.sender)

@@ -39,7 +39,7 @@ import numpy as np
 from .. import trust
 from ..config import Config
 from ..errors import ConfigError
-from ..events import Message, Report
+from ..events import Report
 from ..model import scorer
 from ..model.features import batch_parts, parts
 from ..model.online import Exported, OnlineDelta, Reported
@@ -71,6 +71,11 @@ SIGNALS = {
 }
 
 _INDEX = "content:reported"
+# How far below the evidence floor a margin is surely below it as ``logit(sigmoid(margin))``
+# too, the figure the floor is compared with: that round trip moves a margin by at most
+# ~5e-7 (``logit`` keeps p within 1e-9 of 0 and 1, where 1 - p's rounding is largest), so a
+# message this far below is judged without it, and one nearer as before.
+_SURELY_BELOW = 1e-4
 _IMPORTED = "content:imported"
 _DAY = 86_400.0
 
@@ -197,13 +202,15 @@ class ContentDetector:
 
     @staticmethod
     def _scores(ctx: Context) -> bool:
-        """Whether the event has words to score: a message in the clear."""
-        return isinstance(ctx.event, Message) and ctx.view is not None and (
-            not ctx.event.encrypted)
+        """Whether the event has words to score: a message in the clear (kinds told by the
+        context's ``message``: a failing ``isinstance`` on an event class costs a metaclass
+        call, ``test_engine_kinds``)."""
+        message = ctx.message
+        return message is not None and ctx.view is not None and not message.encrypted
 
     def _scored(self, ctx: Context) -> tuple[np.ndarray, float, float]:
-        """(teachable buckets, p with what reports taught, p of the trained model alone):
-        from ``prepare``, else computed now."""
+        """(teachable buckets, margin with what reports taught, margin of the trained model
+        alone): from ``prepare``, else computed now."""
         done: _Scored | None = ctx.scratch.get(self.name)
         if done is None:
             found, teachable = parts(ctx.view, self.model.bits, ctx.names)  # type: ignore[arg-type]
@@ -211,23 +218,27 @@ class ContentDetector:
         else:
             teachable, base = done.teachable, done.trained
             shift = done.shifts.shift(done.at, self.online)
-        return teachable, scorer.sigmoid(base + shift), scorer.sigmoid(base)
+        return teachable, base + shift, base
 
     # -- one event ---------------------------------------------------------------------
     def reads(self, ctx: Context) -> Sequence[Query]:
         event = ctx.event
-        if not isinstance(event, Report):
+        if type(event) is not Report:
             return ()
         return (Get(_report_key(event.message_id)),)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         if not self._scores(ctx):
             return []  # no words (an encrypted message): no evidence either way
-        teachable, p, trained = self._scored(ctx)
+        teachable, margin, trained_margin = self._scored(ctx)
         ctx.keep[self.name] = teachable.tobytes()
-        z = scorer.logit(p)
-        if z <= self._floor:  # most messages: no points, as ``np.interp`` gives (left=0)
+        if margin < self._floor - _SURELY_BELOW:  # most messages: no points (below)
             return []
+        p = scorer.sigmoid(margin)
+        z = scorer.logit(p)
+        if z <= self._floor:  # no points, as ``np.interp`` gives (left=0)
+            return []
+        trained = scorer.sigmoid(trained_margin)
         points = float(np.interp(z, self._x, self._points, left=0.0, right=self._points[-1]))
         if points <= 0:
             return []
@@ -254,9 +265,10 @@ class ContentDetector:
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         report, weighing = ctx.event, ctx.trust
-        if not isinstance(report, Report) or weighing is None or (
+        if type(report) is not Report or weighing is None or (
                 weighing.before == weighing.after):
             return ()
+        assert isinstance(report, Report)
         stored = facts[Get(_report_key(report.message_id))]
         label = trust.taught(report, weighing)  # users' ham reports only cancel spam
         if stored is not None:

@@ -130,6 +130,8 @@ class LinksDetector:
         return {name: lists.contains_any(name, hosts) for name in _LISTS}
 
     def reads(self, ctx: Context) -> Sequence[Query]:
+        if ctx.view is None or not ctx.view.urls:  # most messages: no link, nothing to look up
+            return ()
         return tuple(self._lists(ctx).values())
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
