@@ -130,7 +130,7 @@ class TakeoverDetector:
     def _session(self, memo: _Found, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The session's facts (``session.session_facts``)."""
         if memo.session is None:
-            memo.session = session.session_facts(self.cfg, self.official, ctx.event,
+            memo.session = session.session_facts(self.cfg, self.official, ctx.event, ctx.message,
                                                  self._record(memo, ctx, facts))
         return memo.session
 
@@ -196,9 +196,10 @@ class TakeoverDetector:
         unproven sessions (``burst.measure``): its session is unfamiliar and nothing
         proves it the owner's, and it is not a reply (the recipient wrote first, which
         no intruder can make a contact do: a conversation is nobody's burst)."""
-        assert isinstance(ctx.event, Message)
+        message = ctx.message
+        assert message is not None
         return bool(judged.get("risk")) and not self._vouching(
-            memo, ctx, facts, judged) and not burst.answers(ctx.event, memo.plan, facts, judged)
+            memo, ctx, facts, judged) and not burst.answers(message, memo.plan, facts, judged)
 
     def owner_consistent(self, ctx: Context, facts: Facts) -> bool:
         """Positive evidence that the owner is writing, and nothing against it.
@@ -246,10 +247,10 @@ class TakeoverDetector:
         memo = self._found(ctx)
         if memo is None:
             return []
-        event = ctx.event
-        if isinstance(event, AccountInfo):
+        event, message = ctx.event, ctx.message
+        if message is None and type(event) is AccountInfo:
             return []
-        if isinstance(event, Challenge):
+        if message is None and type(event) is Challenge:
             return [incidents.challenge_signal(event)]
         record = self._record(memo, ctx, facts)
         # Incidents are only ever inherited while the account has restrictions in force
@@ -257,13 +258,13 @@ class TakeoverDetector:
         known = record.profile(event.ts)
         open_ = record.incidents(event.ts) if ctx.account.restrict else []
         judged = self._session(memo, ctx, facts)
-        if isinstance(event, Login):
+        if message is not None:
+            ctx.acting = judged.get("as", "")
+            return self._message(memo, ctx, message, facts, known, judged, open_)
+        if type(event) is Login:
             return self._login(event, ctx.account.restrict, known, judged, open_)
-        if isinstance(event, ContactsRead):
-            return self._contacts_read(event, facts, memo.plan, judged)
-        assert isinstance(event, Message)
-        ctx.acting = judged.get("as", "")
-        return self._message(memo, ctx, event, facts, known, judged, open_)
+        assert type(event) is ContactsRead
+        return self._contacts_read(event, facts, memo.plan, judged)
 
     def _login(self, event: Login, restrict: dict[str, Any] | None, known: dict[str, Any],
                judged: dict[str, Any], open_: list[dict[str, Any]]) -> list[Signal]:
@@ -363,7 +364,7 @@ class TakeoverDetector:
         if memo is None:
             return ()
         event = ctx.event
-        if isinstance(event, Login) and not event.success:
+        if type(event) is Login and not event.success:
             return ()
         record = self._record(memo, ctx, facts)
         out = self._changes(memo, ctx, facts, outcome, record)
@@ -407,10 +408,10 @@ class TakeoverDetector:
         ``record`` (put once, by ``writes``)."""
         event, now, cfg, found = ctx.event, ctx.event.ts, self.cfg, memo.plan
         message = ctx.message  # nearly every event: asked first
-        if message is None and isinstance(event, AccountInfo):
+        if message is None and type(event) is AccountInfo:
             record.set_profile(profile.told(cfg, record.profile(now), event), now)
             return []
-        if message is None and isinstance(event, Challenge):
+        if message is None and type(event) is Challenge:
             return incidents.challenge_writes(cfg, event, facts[found.restrictions],
                                               self.restriction_ttl,
                                               outcome.account_action != "none", record)
@@ -423,7 +424,7 @@ class TakeoverDetector:
         if message is not None:
             self._message_writes(memo, ctx, message, facts, outcome, judged, out)
             self._learn(memo, ctx, message, facts, outcome, record, judged, out)
-        elif isinstance(event, Login):
+        elif type(event) is Login:
             known = dict(record.profile(now))
             judged.update(login=event.ts, client=event.client.id)
             known["last"] = event.ts  # a sign-in alone teaches no network or app
@@ -437,7 +438,7 @@ class TakeoverDetector:
                 profile.remember(cfg, known, "clients", event.client.id, event.ts,
                                  cfg.max_clients, proven=True)
             record.set_profile(known, now)
-        elif isinstance(event, ContactsRead):
+        elif type(event) is ContactsRead:
             judged["read"] = session.read(judged, event.count, facts[found.contacts_n])
         if event.session:
             record.set_session(judged.pop("as", event.session), judged, now,
@@ -457,7 +458,7 @@ class TakeoverDetector:
             return  # not clean: it teaches nothing else
         vouched = _reciprocating(found, facts)
         assert found.reciprocated is not None and found.wrote is not None
-        invite = isinstance(event, Invite)
+        invite = type(event) is Invite
         if vouched and not invite:
             out.append(Touch(found.reciprocated.key, vouched, accounts.TALKED_TTL,
                              cfg.trusted_correspondents, keys.RECIPROCATED))
@@ -518,7 +519,7 @@ class TakeoverDetector:
             out.append(Incr(found.shape.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if burst.answers(event, found, facts, judged):
             judged["replies"] = judged.get("replies", 0) + 1
-        if outcome.action in ("deliver", "warn") and not isinstance(event, Invite) and len(
+        if outcome.action in ("deliver", "warn") and type(event) is not Invite and len(
                 event.recipients) <= accounts.MAX_TALKED_FANOUT:
             # Written to: a reply from the recipient within reply_window is a conversation.
             # The time as a plain float: stored as the JSON it makes, without the encoder's

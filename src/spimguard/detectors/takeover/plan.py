@@ -25,12 +25,14 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ... import accounts
-from ...events import AccountInfo, Challenge, ContactsRead, Login, Message
+from ...events import AccountInfo, Challenge, ContactsRead, Login
 from ...state.ops import FOREVER, Contains, Count, Distinct, Get, Query, Tally
 from ..base import Context, shared
 from . import keys, record, rooms
 from .origin import counted
 from .settings import TakeoverSettings
+
+_ACCOUNT_EVENTS = frozenset((Login, ContactsRead, AccountInfo, Challenge))  # but messages
 
 
 class Plan(NamedTuple):
@@ -72,12 +74,13 @@ class _People(NamedTuple):
 
 def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
     """The event's reads; None for an event the detector does not judge."""
-    event, view = ctx.event, ctx.view
-    if not isinstance(event, Message | Login | ContactsRead | AccountInfo | Challenge):
-        return None
-    account = event.account
-    if not isinstance(event, Message):
+    event, view = ctx.message, ctx.view
+    if event is None:  # kinds told apart by ``type(x) is`` (``engine``: no isinstance fails)
+        if type(ctx.event) not in _ACCOUNT_EVENTS:
+            return None
+        account = ctx.event.account
         return shared(ctx, ("takeover", account), _account_plan, account)
+    account = event.account
     session = counted(event)  # without a session id, its app and network stand in
     people = shared(ctx, ("takeover", account, session, ctx.to), _people_plan, cfg,
                     account, session, ctx.to)

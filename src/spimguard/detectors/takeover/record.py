@@ -106,6 +106,8 @@ class Record:
         "_changed",
         "_incident_ttl",
         "_live_window",
+        "_profile",
+        "_profile_at",
         "_raw",
         "_session_ttl",
         "stored",
@@ -122,11 +124,18 @@ class Record:
         # What ``decode`` makes of the bytes ``put`` made (``_encode``), once it has: the
         # next event of the account, reading those very bytes, starts from it.
         self.stored: dict[str, Any] | None = None
+        # ``profile``'s last answer and its time: an event asks it ~4 times, at its own time.
+        self._profile_at: float | None = None
+        self._profile: dict[str, Any] = {}
 
     # -- reads -----------------------------------------------------------------------
     def profile(self, now: float) -> dict[str, Any]:
-        written = self._raw.get("pt")
-        return self._raw["p"] if written is not None and written + PROFILE_TTL > now else {}
+        if now != self._profile_at:
+            written = self._raw.get("pt")
+            self._profile = self._raw["p"] if written is not None and (
+                written + PROFILE_TTL > now) else {}
+            self._profile_at = now
+        return self._profile
 
     def session(self, session: str, now: float) -> dict[str, Any] | None:
         """A session's facts as ``session.session_facts`` makes them, or None."""

@@ -51,19 +51,21 @@ def _relative(cfg: TakeoverSettings, official: frozenset[str], live: dict[str, f
 
 
 def session_facts(cfg: TakeoverSettings, official: frozenset[str], event: Event,
-                  record: Record) -> dict[str, Any]:
+                  message: Message | None, record: Record) -> dict[str, Any]:
     """The session's facts: from its login when we saw one, else from the message; for
     a message from an app or network its sign-in never showed, those of a new sign-in
-    from there (``signed_in``), with the session's contact reads, under ``as``."""
+    from there (``signed_in``), with the session's contact reads, under ``as``.
+    ``message``: the event when it is one (``Context.message``: kinds are not told apart
+    by isinstance, whose failures on a msgspec class are slow)."""
     stored = record.session(event.session, event.ts)
     profile = record.profile(event.ts)
-    if stored and isinstance(event, Message) and not signed_in(event, stored):
-        own = scoped(event)
+    if stored and message is not None and not signed_in(message, stored):
+        own = scoped(message)
         stored = record.session(own, event.ts) or {
             **_new(cfg, official, event, record, profile), "read": stored.get("read", 0)}
         stored["as"] = own
-    if stored and not isinstance(event, Login):
-        if isinstance(event, Message) and stored.get("risk") and not stored.get(
+    if stored and type(event) is not Login:
+        if message is not None and stored.get("risk") and not stored.get(
                 "dormant") and has_history(cfg, profile, event.ts):
             # The profile may have learnt the session's network since it signed in
             # (clean use, over a day): judged as it stands now, never riskier.
