@@ -151,7 +151,7 @@ def test_lodged_keys_answer_as_keys_of_their_own_and_go_when_they_expire() -> No
                 assert (state.value(key), state.hashed_set(key)) == (
                     model.value(_plain(key)), model.hashed_set(_plain(key))), step
     state.sweep(now + 2_000.0)
-    assert not state._sided, "an account whose keys all expired is let go"
+    assert not state.accounts(), "an account whose keys all expired is let go"
 
 
 def test_a_hosts_record_and_its_lodged_keys_are_forgotten_apart() -> None:
@@ -168,7 +168,7 @@ def test_a_hosts_record_and_its_lodged_keys_are_forgotten_apart() -> None:
     state.forget(value)
     assert state.read([Get(value), Members(ties, "mem-a")], T0) == [None, ("q",)]
     state.forget(ties)
-    assert not state._sided, "an account holding nothing is let go"
+    assert not state.accounts(), "an account holding nothing is let go"
 
 
 # A lodged keyspace with keyspaces of its own under its prefix (``besides``), one of them
@@ -189,6 +189,6 @@ def test_keys_beside_a_lodged_prefix_are_keys_of_their_own() -> None:
     state.write([Put(key, at, ttl=100.0) for at, key in enumerate(keys)], T0)
     assert state.read([Get(key) for key in keys], T0) == [0, 1, 2]
     assert list(state._values) == ["mem-wide:own:u"]
-    assert list(state._sided) == [_WIDE_HOST + "u"]
+    assert list(state.accounts()) == [_WIDE_HOST + "u"]
     state.write([Put(key, -at, ttl=100.0) for at, key in enumerate(keys)], T0)
     assert state.read([Get(key) for key in keys], T0) == [0, -1, -2]
