@@ -30,21 +30,21 @@ burst counters, which the template lives through in a few minutes: ~9 KB an
 account that production frees within the hour.
 
 The rows by kind say where the bytes go. Redis: MEMORY USAGE of each key (an account's
-record is a field of its ``ties`` hash there, ``state/redis.py``; without its
-slot in the keyspace's and the expiries' hash tables: ~94 bytes a key more in
-``used_memory`` at 100,000 accounts). Memory backend: everything a key holds, as the
-allocator takes it (``store_sizes``): its name's string (~80 bytes: each key is a string
-of its own), its slot in its table, its entry's objects, each object counted once in the
-store (a TTL setting is shared; each expiry, computed by its write, is not, and the
-copies make their own; a value holds its expiry in its bytes); the member names, account
-ids interned and held once, are a row of their own. An account's record, takeover record
-and contact list are held inside its ties' object there (``state/memory.py``,
-``_Account``): each is a row of its own ("lodged ... in ties": its bytes and its 4 bytes
-of length), and the one bytes object holding them counts its header and rounding in the
-ties' row. The rows' sum comes within ~5 % of
-the resident growth (2,887 and 3,015 at 100,000 accounts): the rest is the allocator's
-pool headers, the interned names' table and where each big table is between two
-doublings.
+record is a field of its ``ties`` hash there, ``state/redis.py``; without its slot in
+the keyspace's and the expiries' hash tables: ~94 bytes a key more in ``used_memory`` at
+100,000 accounts). Memory backend: everything a key holds, as the allocator takes it
+(``store_sizes``): its name's string (~80 bytes: each key is a string of its own, but
+for an account's record, held by the account's id: the string its name is among the
+member names, counted there), its slot in its table, its entry's objects, each object
+counted once in the store (a TTL setting is shared; each expiry, computed by its write,
+is not, and the copies make their own; a value holds its expiry in its bytes); the
+member names, account ids interned and held once, are a row of their own. An account's
+record, takeover record and contact list are held inside its ties' object there
+(``state/memory.py``, ``_Account``): each is a row of its own ("lodged ... in ties": its
+bytes and its 4 bytes of length), and the one bytes object holding them counts its
+header and rounding in the ties' row. The rows' sum comes within ~5 % of the resident
+growth (2,887 and 3,015 at 100,000 accounts): the rest is the allocator's pool headers,
+the interned names' table and where each big table is between two doublings.
 
 State shared by all accounts (bulk clusters, domain reputation) is not copied:
 it grows with traffic, not with accounts. Target: at most 1 KiB per account.

@@ -17,14 +17,17 @@ and a float beside the bytes cost ~90 bytes a key (``_stamped``).
 
 An account is one object (``_Account``): its ties (a sided record) with its record, its
 takeover record and its contact list lodged in it (``ops.lodged_keyspace``), where they
-were four keys. What a tracked account costs, bytes by part (``python
+were four keys; it is held by the account's id, the string its name is among the other
+accounts' ties (``_Home``). What a tracked account costs, bytes by part (``python
 benchmarks/memory.py --accounts 2000``, the quiet load's 1,000 accounts; the allocator's
-rounding included): the ties' key 64, table slot ~30, object 64 and the lodged items'
-bytes object's header and rounding 54, their names' tuple 116 and times 400 (four
-sides, a double each per member, two a side of head); the takeover record 272, the
+rounding included): the ties' key 0 (its id, counted with the member names), table slot
+26, object 64 and the lodged items' bytes object's header and rounding 47, their names'
+tuple 116 (9 names) and times 401 (four sides: two doubles a side of head, 64, a double
+each per member, 289, the bytes' header and rounding 48); the takeover record 272, the
 contact list 234, the account record 32 (each with its expiry or header and 4 bytes of
-length); a session's record ~177 (0.44 an account); the member names 64: 1,540 in all,
-where four keys cost 1,890.
+length); a session's record ~395 (0.44 an account: its key 80, slot 30, object 64,
+names 76, times 145); the member names 64: 1,463 in all, where four keys cost 1,890 and
+the ties' key of its own 1,540.
 """
 
 from __future__ import annotations
