@@ -592,11 +592,12 @@ class MemoryState:
     def _side(self, key: str, side: str) -> tuple[sided.Record | None, int, int]:
         """The sided record at ``key`` (None if there is none), the side's index and the
         record's number of sides."""
-        home = self._sides.get(side) or self._side_home(key, side)
-        if not key.startswith(home.prefix):
+        prefix, cut, records, _, index, sides = (self._sides.get(side)
+                                                 or self._side_home(key, side))
+        if not key.startswith(prefix):
             side_of(key, side)  # raises: the key is not of the side's keyspace
-        host = home.records.get(key[home.cut:])
-        return (host if host is not None and host.times else None), home.index, home.sides
+        host = records.get(key[cut:])
+        return (host if host is not None and host.times else None), index, sides
 
     def _side_home(self, key: str, side: str) -> _Home:
         """``_side``'s home of a side not asked before."""
@@ -807,14 +808,14 @@ class MemoryState:
             touching = op.members
             if touching:  # touching nobody changes nothing, as in every set
                 home = self._sides.get(op.side) or self._side_home(key, op.side)
-                if not key.startswith(home.prefix):
+                prefix, cut, records, _, side, sides = home
+                if not key.startswith(prefix):
                     side_of(key, op.side)  # raises: the key is not of the side's keyspace
-                side, sides = home.index, home.sides
                 fresh = ([sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
                          else list(map(sys.intern, dict.fromkeys(touching))))
-                host = home.records.get(key[home.cut:])
+                host = records.get(key[cut:])
                 if host is None:
-                    host = home.add(key[home.cut:])
+                    host = home.add(key[cut:])
                 if host.times:  # a record changes in place (``sided.touched``)
                     sided.touched(host, side, sides, fresh, now, op.ttl, op.cap)
                 else:
