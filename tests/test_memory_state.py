@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from spimguard import accounts
+from spimguard.detectors.takeover import keys as takeover_keys
 from spimguard.state.memory import _PACKED, MemoryState
 from spimguard.state.ops import (
     Contains,
@@ -192,3 +194,21 @@ def test_keys_beside_a_lodged_prefix_are_keys_of_their_own() -> None:
     assert list(state.accounts()) == [_WIDE_HOST + "u"]
     state.write([Put(key, -at, ttl=100.0) for at, key in enumerate(keys)], T0)
     assert state.read([Get(key) for key in keys], T0) == [0, -1, -2]
+
+
+def test_an_accounts_object_is_held_by_the_string_naming_it_among_others_ties() -> None:
+    """An account's object is keyed by its id, the very string (interned) that names it
+    among the other accounts' ties, not by a ``ties:<id>`` string of its own; a session's
+    record is held by its key less its keyspace's prefix too."""
+    state = MemoryState()
+    one, other = "".join(["@one", ":example.org"]), "".join(["@other", ":example.org"])
+    state.write([Touch(accounts.tie_record(one), (other,), side=accounts.TALKED),
+                 Touch(accounts.tie_record(other), (one,), side=accounts.TALKED)], T0)
+    held = {name: name for name in state._sided[accounts.tie_record("")]}
+    named = state.sided_record(accounts.tie_record(other))
+    assert named is not None and held[one] is named.names[0]
+    assert state.read([Members(accounts.tie_record(one), accounts.TALKED)], T0) == [(other,)]
+    state.write([Touch(takeover_keys.lifelong(one, "s1"), (other,), side=takeover_keys.PALS)], T0)
+    assert list(state._sided[takeover_keys.lifelong("", "")[:-1]]) == [one + ":s1"]
+    assert list(state.accounts()) == [accounts.tie_record(one), accounts.tie_record(other),
+                                      takeover_keys.lifelong(one, "s1")]
