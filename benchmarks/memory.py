@@ -30,21 +30,21 @@ burst counters, which the template lives through in a few minutes: ~9 KB an
 account that production frees within the hour.
 
 The rows by kind say where the bytes go. Redis: MEMORY USAGE of each key (an account's
-record is a field of its ``ties`` hash there, ``state/redis.py``; without its
-slot in the keyspace's and the expiries' hash tables: ~94 bytes a key more in
-``used_memory`` at 100,000 accounts). Memory backend: everything a key holds, as the
-allocator takes it (``store_sizes``): its name's string (~80 bytes: each key is a string
-of its own), its slot in its table, its entry's objects, each object counted once in the
-store (a TTL setting is shared; each expiry, computed by its write, is not, and the
-copies make their own; a value holds its expiry in its bytes); the member names, account
-ids interned and held once, are a row of their own. An account's record, takeover record
-and contact list are held inside its ties' object there (``state/memory.py``,
-``_Account``): each is a row of its own ("lodged ... in ties": its bytes and its 4 bytes
-of length), and the one bytes object holding them counts its header and rounding in the
-ties' row. The rows' sum comes within ~5 % of
-the resident growth (2,887 and 3,015 at 100,000 accounts): the rest is the allocator's
-pool headers, the interned names' table and where each big table is between two
-doublings.
+record is a field of its ``ties`` hash there, ``state/redis.py``; without its slot in
+the keyspace's and the expiries' hash tables: ~94 bytes a key more in ``used_memory`` at
+100,000 accounts). Memory backend: everything a key holds, as the allocator takes it
+(``store_sizes``): its name's string (~80 bytes: each key is a string of its own, but
+for an account's record, held by the account's id: the string its name is among the
+member names, counted there), its slot in its table, its entry's objects, each object
+counted once in the store (a TTL setting is shared; each expiry, computed by its write,
+is not, and the copies make their own; a value holds its expiry in its bytes); the
+member names, account ids interned and held once, are a row of their own. An account's
+record, takeover record and contact list are held inside its ties' object there
+(``state/memory.py``, ``_Account``): each is a row of its own ("lodged ... in ties": its
+bytes and its 4 bytes of length), and the one bytes object holding them counts its
+header and rounding in the ties' row. The rows' sum comes within ~5 % of the resident
+growth (2,887 and 3,015 at 100,000 accounts): the rest is the allocator's pool headers,
+the interned names' table and where each big table is between two doublings.
 
 State shared by all accounts (bulk clusters, domain reputation) is not copied:
 it grows with traffic, not with accounts. Target: at most 1 KiB per account.
@@ -112,15 +112,18 @@ def live_keys(engine) -> list[tuple[str, Any]]:  # type: ignore[no-untyped-def]
     entries (counter, member set or value)."""
     state = engine.state
     state.sweep(engine.clock)
-    return [(key, entry) for table in _tables(state)
-            for key, entry in table.items() if _USER.search(key)]
+    return [(prefix + key, entry) for prefix, table in _tables(state)
+            for key, entry in table.items() if _USER.search(prefix + key)]
 
 
-_TABLES = ("_counters", "_members", "_values", "_hashed", "_sided")
+_TABLES = ("_counters", "_members", "_values", "_hashed")
 
 
-def _tables(state) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    return [getattr(state, name) for name in _TABLES]
+def _tables(state) -> list[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+    """The store's tables, each with the prefix its keys are held without: a sided
+    keyspace's records are held by id (``memory._Home``), the others by key."""
+    return [*(("", getattr(state, name)) for name in _TABLES),
+            *((home.prefix, home.records) for home in state._homes.values())]
 
 
 def _allocated(size: int) -> int:
@@ -161,14 +164,23 @@ def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-de
     swept table keeps its room): 24 bytes of entry and its index, times the room a dict
     keeps, which steps with each doubling (~30 to ~60 bytes a key)."""
     share = {id(table): sys.getsizeof({key: None for key in table}) / len(table)
-             for table in _tables(state) if table}
-    home = {key: id(table) for table in _tables(state) for key in table}
+             for _, table in _tables(state) if table}
+    # Each key's table and the string the table holds it by (an account's id, for its
+    # record: the string its name is among others' members, counted once with them).
+    home = {prefix + key: (id(table), key) for prefix, table in _tables(state) for key in table}
     seen: set[int] = set()
+    members = {id(name) for _, entry in live if isinstance(entry, sided.Record)
+               for name in entry.names}
     sizes: list[tuple[str, int]] = []
     names = 0
     fields = {slot: field for (field, _), slot in _SLOTS.items()}
     for key, entry in live:
-        held = round(share[home[key]]) + _allocated(sys.getsizeof(key))
+        table, held_as = home[key]
+        held = round(share[table])
+        if id(held_as) in members:
+            names += sum(_allocated(sys.getsizeof(part)) for part in _held_objects(held_as, seen))
+        else:
+            held += _allocated(sys.getsizeof(held_as))
         if isinstance(entry, _Account) and id(entry.lodged) not in seen:
             # Each lodged item a row of its own: its bytes and length in the account's
             # object's ``lodged``, which counts its own header and rounding with the ties.
@@ -272,10 +284,23 @@ def memory_backend(engine, live: list[tuple[str, Any]],  # type: ignore[no-untyp
 
 def _homed(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-def]
            ) -> list[tuple[str, str, Any]]:
-    """Each key with its entry and the name of the table it is in."""
+    """Each key with its entry and where it is: the name of its table, or the prefix of
+    its sided keyspace (its key held less it)."""
     tables = [(name, getattr(state, name)) for name in _TABLES]
-    return [(next(name for name, table in tables if key in table), key, entry)
+    prefixes = [home.prefix for home in state._homes.values()]
+    return [(next((name for name, table in tables if key in table), None)
+             or max((p for p in prefixes if key.startswith(p)), key=len), key, entry)
             for key, entry in live]
+
+
+def _table(state: MemoryState, place: str, key: str) -> tuple[dict[str, Any], str]:
+    """The table a key is held in (``_homed``'s place) and the string it is held by there:
+    an account's id interned, as the store holds it."""
+    if place in _TABLES:
+        return getattr(state, place), key
+    home = state._home_of(place)
+    name = key[home.cut:]
+    return home.records, sys.intern(name) if home.interned else name
 
 
 def _grow(homed: bytes, targets: list[int]) -> list[float]:
@@ -286,15 +311,17 @@ def _grow(homed: bytes, targets: list[int]) -> list[float]:
     (its figure at 25,000 accounts was under half the one at 100,000)."""
     state = MemoryState()
     entries: list[tuple[str, str, Any]] = pickle.loads(homed)
-    for table, key, entry in entries:
-        getattr(state, table)[key] = entry
+    for place, key, entry in entries:
+        table, held_as = _table(state, place, key)
+        table[held_as] = entry
     gc.collect()
     base, made, grown = resident_bytes(), TEMPLATE_USERS, []
     for target in targets:
         while made < target:
             number = made // TEMPLATE_USERS
-            for table, key, entry in entries:
-                getattr(state, table)[renamed(key, number)] = _copied(entry, number)
+            for place, key, entry in entries:
+                table, held_as = _table(state, place, renamed(key, number))
+                table[held_as] = _copied(entry, number)
             made += TEMPLATE_USERS
         grown.append((resident_bytes() - base) / (target - TEMPLATE_USERS))
     return grown

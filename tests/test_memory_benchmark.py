@@ -61,15 +61,15 @@ def test_an_accounts_lodged_items_are_rows_of_their_own_and_its_copy_owns_them(
     state.write([Touch(ties, ("user2",), side=accounts.TALKED),
                  Put(accounts.key("user1"), b"r" * 20, 60.0),
                  Touch(accounts.contacts("user1"), ("user3",))], 10.0)
-    live = list(state._sided.items())
+    live = list(state.accounts().items())
     sizes, names = memory.store_sizes(state, live)
     assert sorted(key for key, _ in sizes) == [
         "lodged '' in ties:user1", "lodged 'c' in ties:user1", ties]
-    host = state._sided[ties]
+    host = state.accounts()[ties]
     share = sys.getsizeof({ties: None})
     held = [memory._allocated(sys.getsizeof(part)) for part in memory._held_objects(host, set())]
     assert sum(size for _, size in sizes) + names == (
-        sum(held) + round(share) + memory._allocated(sys.getsizeof(ties)))
+        sum(held) + round(share) + memory._allocated(sys.getsizeof("user1")))
     copy = memory._copied(host, 1)
     assert copy.names == ("user2c1",) and copy.times == host.times
     assert copy.lodged == host.lodged and copy.lodged is not host.lodged

@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from spimguard import accounts
+from spimguard.detectors.takeover import keys as takeover_keys
 from spimguard.state.memory import _PACKED, MemoryState
 from spimguard.state.ops import (
     Contains,
@@ -151,7 +153,7 @@ def test_lodged_keys_answer_as_keys_of_their_own_and_go_when_they_expire() -> No
                 assert (state.value(key), state.hashed_set(key)) == (
                     model.value(_plain(key)), model.hashed_set(_plain(key))), step
     state.sweep(now + 2_000.0)
-    assert not state._sided, "an account whose keys all expired is let go"
+    assert not state.accounts(), "an account whose keys all expired is let go"
 
 
 def test_a_hosts_record_and_its_lodged_keys_are_forgotten_apart() -> None:
@@ -168,7 +170,7 @@ def test_a_hosts_record_and_its_lodged_keys_are_forgotten_apart() -> None:
     state.forget(value)
     assert state.read([Get(value), Members(ties, "mem-a")], T0) == [None, ("q",)]
     state.forget(ties)
-    assert not state._sided, "an account holding nothing is let go"
+    assert not state.accounts(), "an account holding nothing is let go"
 
 
 # A lodged keyspace with keyspaces of its own under its prefix (``besides``), one of them
@@ -189,6 +191,24 @@ def test_keys_beside_a_lodged_prefix_are_keys_of_their_own() -> None:
     state.write([Put(key, at, ttl=100.0) for at, key in enumerate(keys)], T0)
     assert state.read([Get(key) for key in keys], T0) == [0, 1, 2]
     assert list(state._values) == ["mem-wide:own:u"]
-    assert list(state._sided) == [_WIDE_HOST + "u"]
+    assert list(state.accounts()) == [_WIDE_HOST + "u"]
     state.write([Put(key, -at, ttl=100.0) for at, key in enumerate(keys)], T0)
     assert state.read([Get(key) for key in keys], T0) == [0, -1, -2]
+
+
+def test_an_accounts_object_is_held_by_the_string_naming_it_among_others_ties() -> None:
+    """An account's object is keyed by its id, the very string (interned) that names it
+    among the other accounts' ties, not by a ``ties:<id>`` string of its own; a session's
+    record is held by its key less its keyspace's prefix too."""
+    state = MemoryState()
+    one, other = "".join(["@one", ":example.org"]), "".join(["@other", ":example.org"])
+    state.write([Touch(accounts.tie_record(one), (other,), side=accounts.TALKED),
+                 Touch(accounts.tie_record(other), (one,), side=accounts.TALKED)], T0)
+    held = {name: name for name in state._sided[accounts.tie_record("")]}
+    named = state.sided_record(accounts.tie_record(other))
+    assert named is not None and held[one] is named.names[0]
+    assert state.read([Members(accounts.tie_record(one), accounts.TALKED)], T0) == [(other,)]
+    state.write([Touch(takeover_keys.lifelong(one, "s1"), (other,), side=takeover_keys.PALS)], T0)
+    assert list(state._sided[takeover_keys.lifelong("", "")[:-1]]) == [one + ":s1"]
+    assert list(state.accounts()) == [accounts.tie_record(one), accounts.tie_record(other),
+                                      takeover_keys.lifelong(one, "s1")]

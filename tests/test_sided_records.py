@@ -164,7 +164,7 @@ def test_a_name_on_no_side_leaves_the_record() -> None:
         for i, member in enumerate([*friends[:4], "q0", "q1", "q2", "q3", "q4"]):
             state.write([Touch(key, (member,), 1_000.0, 3, one)], T0 + 1 + i)
         assert state.read([Members(key, one)], T0 + 20) == [("q2", "q3", "q4")]
-        assert state._sided[key].names == (*friends, "q2", "q3", "q4"), crowd
+        assert state.accounts()[key].names == (*friends, "q2", "q3", "q4"), crowd
 
 
 def test_redis_side_heads_are_20_bytes_and_read_the_earlier_layout(

@@ -17,14 +17,17 @@ and a float beside the bytes cost ~90 bytes a key (``_stamped``).
 
 An account is one object (``_Account``): its ties (a sided record) with its record, its
 takeover record and its contact list lodged in it (``ops.lodged_keyspace``), where they
-were four keys. What a tracked account costs, bytes by part (``python
+were four keys; it is held by the account's id, the string its name is among the other
+accounts' ties (``_Home``). What a tracked account costs, bytes by part (``python
 benchmarks/memory.py --accounts 2000``, the quiet load's 1,000 accounts; the allocator's
-rounding included): the ties' key 64, table slot ~30, object 64 and the lodged items'
-bytes object's header and rounding 54, their names' tuple 116 and times 400 (four
-sides, a double each per member, two a side of head); the takeover record 272, the
+rounding included): the ties' key 0 (its id, counted with the member names), table slot
+26, object 64 and the lodged items' bytes object's header and rounding 47, their names'
+tuple 116 (9 names) and times 401 (four sides: two doubles a side of head, 64, a double
+each per member, 289, the bytes' header and rounding 48); the takeover record 272, the
 contact list 234, the account record 32 (each with its expiry or header and 4 bytes of
-length); a session's record ~177 (0.44 an account); the member names 64: 1,540 in all,
-where four keys cost 1,890.
+length); a session's record ~395 (0.44 an account: its key 80, slot 30, object 64,
+names 76, times 145); the member names 64: 1,463 in all, where four keys cost 1,890 and
+the ties' key of its own 1,540.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, compress, islice, repeat
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from . import hashed, sided
 from .ops import (
@@ -66,6 +69,7 @@ from .ops import (
     lodging,
     log_count,
     side_of,
+    sided_keyspaces,
     since,
 )
 
@@ -398,6 +402,56 @@ def _buckets(packed: bytes) -> dict[int, float]:
     return {int(b): n for b, n in zip(flat[::2], flat[1::2], strict=True)}
 
 
+class _Home(NamedTuple):
+    """Where a sided keyspace's records are held: by id, the key less the keyspace's
+    prefix, interned for an account's record (``add``). Why: an account's id is the
+    member name of the other accounts' ties (interned there, ``sided.touched``), so its
+    record's key is that same string, where ``ties:<id>`` was a string of its own (~64
+    bytes an account with these short ids, ~80 with a real ``@name:server``). For a
+    side (``MemoryState._side``): its index and its record's number of sides."""
+
+    prefix: str
+    cut: int  # len(prefix)
+    records: dict[str, _Account]
+    interned: bool  # an account's record (a host of lodged keyspaces): its id interned
+    index: int = 0
+    sides: int = 0
+
+    def add(self, name: str) -> _Account:
+        """A new record at ``name``."""
+        host = self.records[sys.intern(name) if self.interned else name] = _Account()
+        return host
+
+
+def _account_prefixes() -> set[str]:
+    """The sided prefixes of accounts' records: the hosts of lodged keyspaces."""
+    hosts = (lodging(prefix + "_") for prefix in lodged_prefixes()[0])
+    return {host[0][:-1] for host in hosts if host is not None}
+
+
+def _swept(records: dict[str, _Account], now: float) -> int:
+    """``MemoryState.sweep`` of one sided keyspace's records: what reads take as gone
+    dropped, each lodged item past its expiry too; the keys dropped counted."""
+    dropped = 0
+    for key, host in list(records.items()):
+        if host.times:
+            left = sided.swept(host, now)
+            if left is None:
+                host.hold((), b"")
+                dropped += 1
+            elif left != host:
+                host.hold(left.names, left.times)
+        items = host.items()
+        if any(item is not None and not _live(slot, item, now)
+               for slot, item in enumerate(items)):
+            host.hold_items([item if item is not None and _live(slot, item, now)
+                             else None for slot, item in enumerate(items)])
+            dropped += 1
+        if host.empty():
+            del records[key]
+    return dropped
+
+
 class MemoryState:
     def __init__(self, hash_key: bytes | None = None) -> None:
         """``hash_key``: the key of the store this holds keys for (``hashed.py``); a store
@@ -408,8 +462,12 @@ class MemoryState:
         # Each table holds keys of their own; a lodged key's item is in its host, an
         # ``_Account`` in ``_sided`` (``_place``).
         self._hashed: dict[str, bytes] = {}  # key -> the hashed set's packed value
-        self._sided: dict[str, _Account] = {}
-        self._places: dict[str, tuple[str, int, bool] | None] = {}
+        # A sided keyspace's prefix -> its records by id, the key less the prefix (``_Home``).
+        self._sided: dict[str, dict[str, _Account]] = {}
+        self._homes: dict[str, _Home] = {}  # a sided prefix -> its home
+        self._sides: dict[str, _Home] = {}  # a side's name -> its keyspace's home, with it
+        self._places: dict[str, tuple[_Home, str, int, bool] | None] = {}
+        self._prefixes: list[str] = []  # the sided prefixes, longest first (``_home``)
         # Declared at import, before a store opens.
         self._lodged_prefixes, self._unlodged = lodged_prefixes()
         self._hasher = hashed.Hasher(hash_key or hashed.new_key())
@@ -534,35 +592,69 @@ class MemoryState:
     def _side(self, key: str, side: str) -> tuple[sided.Record | None, int, int]:
         """The sided record at ``key`` (None if there is none), the side's index and the
         record's number of sides."""
-        index, sides = side_of(key, side)
-        host = self._sided.get(key)
+        prefix, cut, records, _, index, sides = (self._sides.get(side)
+                                                 or self._side_home(key, side))
+        if not key.startswith(prefix):
+            side_of(key, side)  # raises: the key is not of the side's keyspace
+        host = records.get(key[cut:])
         return (host if host is not None and host.times else None), index, sides
+
+    def _side_home(self, key: str, side: str) -> _Home:
+        """``_side``'s home of a side not asked before."""
+        index, sides = side_of(key, side)
+        prefix = next(space.prefix for space in sided_keyspaces() if side in space.sides)
+        home = self._sides[side] = self._home_of(prefix)._replace(index=index, sides=sides)
+        return home
+
+    def _home_of(self, prefix: str) -> _Home:
+        """The home of the records under a sided prefix."""
+        home = self._homes.get(prefix)
+        if home is None:
+            home = self._homes[prefix] = _Home(prefix, len(prefix),
+                                               self._sided.setdefault(prefix, {}),
+                                               prefix in _account_prefixes())
+        return home
+
+    def _home(self, key: str) -> tuple[_Home, str] | None:
+        """The home of the sided record at ``key`` and its id there; None if ``key`` is
+        of no sided keyspace."""
+        if not is_sided(key):
+            return None
+        prefix = next((p for p in self._prefixes if key.startswith(p)), None)
+        if prefix is None:  # a keyspace declared since the store opened
+            self._prefixes = sorted((space.prefix for space in sided_keyspaces()), key=len,
+                                    reverse=True)
+            prefix = next(p for p in self._prefixes if key.startswith(p))
+        home = self._home_of(prefix)
+        return home, key[home.cut:]
 
     def _lodges(self, key: str) -> bool:
         """Whether ``key`` is one an account's object may hold (``_Account``): under a
         lodged prefix and none of the prefixes beside it that are never lodged."""
         return key.startswith(self._lodged_prefixes) and not key.startswith(self._unlodged)
 
-    def _place(self, key: str, table: dict[str, bytes]) -> tuple[str, int] | None:
-        """Where the item of a lodged key is: its host's key and its slot there; None for
+    def _place(self, key: str, table: dict[str, bytes]
+               ) -> tuple[_Home, str, int, bool] | None:
+        """Where the item of a lodged key is: its host's home, id and slot there; None for
         a key of its own, or of another kind than ``table``'s (a value or a hashed set).
         Remembered (up to ``_PLACES_KEPT`` keys): a message asks and writes ~10 values and
         hashed sets, of a few keys, the same ones again and again."""
         place = self._places.get(key, _UNREAD)
         if place is _UNREAD:
             place = self._found(key)
-        if place is None or place[2] is not (table is self._hashed):  # type: ignore[index]
+        if place is None or place[3] is not (table is self._hashed):  # type: ignore[index]
             return None
         return place  # type: ignore[return-value]
 
-    def _found(self, key: str) -> tuple[str, int, bool] | None:
+    def _found(self, key: str) -> tuple[_Home, str, int, bool] | None:
         """``_place`` of a key not remembered: where its item is and whether a hashed set."""
         found = lodging(key)
-        if found is None:
+        home = None if found is None else self._home(found[0])
+        if found is None or home is None:
             place = None
         else:
             is_set = is_hashed(key)
-            place = (found[0], _slot(found[1], is_set), is_set)
+            place = (*home, _slot(found[1], is_set), is_set)
         if len(self._places) >= _PLACES_KEPT:
             self._places.clear()
         self._places[key] = place
@@ -583,12 +675,12 @@ class MemoryState:
         place = self._places.get(key, _UNREAD)
         if place is _UNREAD:
             place = self._found(key)
-        if place is None or place[2] is not (table is self._hashed):
+        if place is None or place[3] is not (table is self._hashed):
             return None
-        host = self._sided.get(place[0])
+        host = place[0].records.get(place[1])
         if host is None:
             return None
-        lodged, slot = host.lodged, place[1]  # its item read here: a call the fewer
+        lodged, slot = host.lodged, place[2]  # its item read here: a call the fewer
         if not lodged or slot >= lodged[0]:
             return None
         lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
@@ -607,14 +699,15 @@ class MemoryState:
             else:
                 table[key] = item
             return
-        host = self._sided.get(place[0])
+        home, name, slot, _ = place
+        host = home.records.get(name)
         if host is None:
             if item is None:
                 return
-            host = self._sided[place[0]] = _Account()
-        host.put(place[1], item)
+            host = home.add(name)
+        host.put(slot, item)
         if item is None and host.empty():
-            del self._sided[place[0]]
+            del home.records[name]
 
     def _no_side(self, key: str) -> None:
         """Raise if ``key`` is a sided record's: a question without a side has no answer."""
@@ -714,12 +807,15 @@ class MemoryState:
         if op.side:
             touching = op.members
             if touching:  # touching nobody changes nothing, as in every set
-                side, sides = side_of(key, op.side)
+                home = self._sides.get(op.side) or self._side_home(key, op.side)
+                prefix, cut, records, _, side, sides = home
+                if not key.startswith(prefix):
+                    side_of(key, op.side)  # raises: the key is not of the side's keyspace
                 fresh = ([sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
                          else list(map(sys.intern, dict.fromkeys(touching))))
-                host = self._sided.get(key)
+                host = records.get(key[cut:])
                 if host is None:
-                    host = self._sided[key] = _Account()
+                    host = home.add(key[cut:])
                 if host.times:  # a record changes in place (``sided.touched``)
                     sided.touched(host, side, sides, fresh, now, op.ttl, op.cap)
                 else:
@@ -853,22 +949,8 @@ class MemoryState:
         for key in [k for k, blob in self._hashed.items() if not hashed.live(blob, now)]:
             del self._hashed[key]
             dropped += 1
-        for key, host in list(self._sided.items()):
-            if host.times:
-                left = sided.swept(host, now)
-                if left is None:
-                    host.hold((), b"")
-                    dropped += 1
-                elif left != host:
-                    host.hold(left.names, left.times)
-            items = host.items()
-            if any(item is not None and not _live(slot, item, now)
-                   for slot, item in enumerate(items)):
-                host.hold_items([item if item is not None and _live(slot, item, now)
-                                 else None for slot, item in enumerate(items)])
-                dropped += 1
-            if host.empty():
-                del self._sided[key]
+        for records in self._sided.values():
+            dropped += _swept(records, now)
         self._writes = 0
         return dropped
 
@@ -887,8 +969,15 @@ class MemoryState:
         held = self._members.get(key)
         return None if held is None else _entry(held)
 
+    def accounts(self) -> dict[str, _Account]:
+        """Every sided record's object held (an account's holds its lodged items too, even
+        with no record), by its key."""
+        return {home.prefix + name: host for home in self._homes.values()
+                for name, host in home.records.items()}
+
     def sided_record(self, key: str) -> sided.Record | None:
-        host = self._sided.get(key)
+        home = self._home(key)
+        host = None if home is None else home[0].records.get(home[1])
         return host if host is not None and host.times else None
 
     def hashed_set(self, key: str) -> bytes | None:
@@ -909,9 +998,11 @@ class MemoryState:
                                    expiry, ttl, cap)
 
     def load_sided(self, key: str, record: sided.Record) -> None:
-        host = self._sided.get(key)
-        if host is None:
-            host = self._sided[key] = _Account()
+        found = self._home(key)
+        if found is None:
+            raise KeyError(f"{key!r} is of no sided keyspace")
+        home, name = found
+        host = home.records.get(name) or home.add(name)
         host.hold(record.names, record.times)
 
     def load_hashed(self, key: str, blob: bytes) -> None:
@@ -930,11 +1021,12 @@ class MemoryState:
         self._members.pop(key, None)
         self._hold(key, self._values, None)
         self._hold(key, self._hashed, None)
-        host = self._sided.get(key)
+        found = self._home(key)
+        host = None if found is None else found[0].records.get(found[1])
         if host is not None:
             host.hold((), b"")
             if host.empty():
-                del self._sided[key]
+                del found[0].records[found[1]]  # type: ignore[index]
 
     def close(self) -> None:
         self._counters.clear()
@@ -942,4 +1034,6 @@ class MemoryState:
         self._values.clear()
         self._hashed.clear()
         self._sided.clear()
+        self._homes.clear()
+        self._sides.clear()
         self._places.clear()
