@@ -61,11 +61,11 @@ _Conn = TypeVar("_Conn", bound=sqlite3.Connection)
 
 _SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}  # storage.synchronous -> the pragma
 # Pages in the WAL past which the writer restarts it (see above): ~160 MB, and what one
-# period adds. A restart holds the writer back for two fsyncs and a copy (5-40 ms on the
-# shared disk) whatever the bound, so the bound sets how often commits wait: at ~26 pages
-# a batch of one on the mixed load, 600 checks/s passed 10,000 pages every ~0.7 s, and
-# the restarts were most of the batches over 10 ms at 70 % of saturation; 40,000 makes
-# them one every ~3 s. The price is disk: the WAL file keeps its size between restarts.
+# period adds. A restart holds the writer back for two fsyncs and a copy (9-46 ms traced
+# on the shared disk) whatever the bound, so the bound sets how often commits wait: the
+# mixed load writes ~26 pages a message in batches of one, and at 500 checks/s in pairs
+# 10,000 pages made 21-22 restarts in 12,000 checks, 40,000 make 2-3. The price: a WAL
+# file of that size on disk, and an open after a crash reads it all to recover.
 WAL_BOUND = 40_000
 # A restarted WAL file larger than this many times the bound is cut back to it (SQLite's
 # journal_size_limit): a flood's high-water mark does not stay on disk until the last
