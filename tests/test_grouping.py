@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
+import re
+import time
 from typing import Any
 
 from starlette.testclient import TestClient
 
 from conftest import engine, message
-from spimguard.server import create_app
+from spimguard.server import create_app, grouping
 from spimguard.server.console.memory import MemoryConsole
 from spimguard.server.grouping import GroupCommit
 from spimguard.server.metrics import Metrics
@@ -89,6 +92,32 @@ def test_metrics_count_every_wait_and_every_batch() -> None:
     assert value("spimguard_batch_messages_count") == len(calls) == 6  # 40 in batches of 7
     assert value("spimguard_batch_seconds_count") == len(calls)
     assert 0 < value("spimguard_batch_cpu_seconds_sum") <= value("spimguard_batch_seconds_sum")
+
+
+def test_a_slow_batch_is_logged_with_its_size_and_cpu(caplog: Any,
+                                                     monkeypatch: Any) -> None:
+    """A batch past ``SLOW_BATCH`` says how many messages it held and how much of its time
+    was the engine's CPU (a disk or another process took the rest); a quick one says
+    nothing."""
+    judge = engine(storage={"backend": "memory"})
+    original = judge.process_batch
+    slow = {"m1"}
+
+    def judged(events: Any, *fresh: Any) -> Any:
+        if any(e.id in slow for e in events):
+            time.sleep(0.06)  # off the CPU: a wait, as for a disk
+        return original(events, *fresh)
+
+    judge.process_batch = judged  # type: ignore[method-assign]
+    monkeypatch.setattr(grouping, "SLOW_BATCH", 0.05)
+    group = GroupCommit(judge)
+    with caplog.at_level(logging.INFO, logger="spimguard.server"):
+        for i in range(2):
+            asyncio.run(group.judge(message(judge.config, f"m{i}", "a", ["b"], "hi", T0 + i)))
+    logged = [r.getMessage() for r in caplog.records if "a batch of" in r.getMessage()]
+    assert len(logged) == 1, logged
+    took, cpu = (float(n) for n in re.findall(r"([\d.]+) ms", logged[0]))
+    assert logged[0].startswith("a batch of 1 messages took") and took >= 60 and cpu < 30
 
 
 def test_start_up_objects_are_frozen_out_of_the_collector_while_serving() -> None:

@@ -50,6 +50,7 @@ import secrets
 import sqlite3
 import stat
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import TypeVar
@@ -59,10 +60,19 @@ from .errors import StateUnavailable
 _Conn = TypeVar("_Conn", bound=sqlite3.Connection)
 
 _SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}  # storage.synchronous -> the pragma
-# Pages in the WAL past which the writer restarts it (see above): ~40 MB, and what one
-# period adds (44-50 MB at most under load); at ~30 pages a batch of one, one commit in
-# ~350 pays for the restart.
-WAL_BOUND = 10_000
+# Pages in the WAL past which the writer restarts it (see above): ~160 MB, and what one
+# period adds. A restart holds the writer back for two fsyncs and a copy (9-46 ms traced
+# on the shared disk) whatever the bound, so the bound sets how often commits wait: the
+# mixed load writes ~26 pages a message in batches of one, and at 500 checks/s in pairs
+# 10,000 pages made 21-22 restarts in 12,000 checks, 40,000 make 2-3. The price: a WAL
+# file of that size on disk, and an open after a crash reads it all to recover.
+WAL_BOUND = 40_000
+# A restarted WAL file larger than this many times the bound is cut back to it (SQLite's
+# journal_size_limit): a flood's high-water mark does not stay on disk until the last
+# close. Not the bound itself: a restart always finds the WAL past the bound, so every
+# restart cut the file and the commits after it grew it again, an ftruncate (3-20 ms, a
+# journal commit on ext4) on the writer and new blocks for every frame past the cut.
+WAL_KEPT = 2
 # Seconds between the thread's checkpoints: about as often as SQLite's own every
 # 1,000 pages at the load's rates, and what a power loss may take under "normal".
 CHECKPOINT_PERIOD = 0.1
@@ -108,10 +118,9 @@ def open_writer(path: str | Path, synchronous: str = "normal", wal_bound: int = 
     that runs every ``period`` seconds while it is open (None: only when called)."""
     conn = _open(path, synchronous, Writer, autocheckpoint=0)
     try:
-        # A restarted WAL file is cut back to the bound (it is otherwise reused, never
-        # shrunk: a flood's high-water mark would stay on disk until the last close).
+        # A restarted WAL file past ``WAL_KEPT`` bounds is cut back (``WAL_KEPT``).
         page = int(conn.execute("PRAGMA page_size").fetchone()[0])
-        conn.execute(f"PRAGMA journal_size_limit={int(wal_bound) * page}")
+        conn.execute(f"PRAGMA journal_size_limit={WAL_KEPT * int(wal_bound) * page}")
         conn.checkpointer = checkpointer = Checkpointer(path, synchronous, wal_bound, page)
     except sqlite3.Error as exc:
         conn.close()
@@ -269,10 +278,16 @@ class Writer(sqlite3.Connection):
         if checkpointer is None:
             return
         try:
+            began = time.perf_counter()
             if checkpointer.overdue():
                 checkpointer.restart_from(self)
             elif checkpointer.due:
                 checkpointer.restart_from(self, "RESTART", wait=False)
+            else:
+                return
+            # What a slow batch logged by the server (``grouping``) may have waited for.
+            log.debug("the writer restarted the WAL in %.1f ms",
+                      (time.perf_counter() - began) * 1000)
         except sqlite3.Error as exc:
             log.error("the writer's own WAL restart failed: %s", exc)
 

@@ -653,7 +653,12 @@ class Engine:
         # judged events left to its end (put again at the end, with what follows).
         self._finish()
         self._save_clock()
+        began = time.perf_counter()
         maintain(self.config, self.state, self.records, self.detectors, now)
+        # Its batch waits for it (tens of ms on the embedded store, growing with the state:
+        # the sweep scans every table): what a slow batch the server logs may have held.
+        log.info("maintenance (sweep, learners rebuilt, purge) took %.1f ms",
+                 (time.perf_counter() - began) * 1000)
 
 
 def _account_reads(account: str) -> tuple[Query, ...]:
