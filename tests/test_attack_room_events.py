@@ -66,25 +66,6 @@ def test_one_pitch_into_an_old_room_of_the_whole_list_is_held() -> None:
     assert verdict.account_action.action == "suspend_sending"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "red team, session 16, reading the harvesting rule: the same pitch into the old "
-    "360-member room is delivered (not even warned) from a stranger's session that did not "
-    "read the contact list (a client shows its rooms without it), and from one that read "
-    "it claiming the official app's id (a new network, not a stranger: LOGIN_UNFAMILIAR "
-    "and CONTACTS_SCRAPED, 3.45 points). Left: a room's weight by its dormant ties"))
-@pytest.mark.parametrize(("client", "read"), [(EVIL[2], False), ("im-android", True)])
-def test_one_pitch_into_an_old_room_of_the_whole_list_past_the_harvesting_rule(
-        client: str, read: bool) -> None:
-    engine = alice({"town": friends(0, 60) + STRANGERS})
-    sign_in(engine, "evil", HOSTING, client)
-    if read:
-        engine.process(event(engine.config, type="contacts_read", id="evil-read", ts=T0 + 5,
-                             account="alice", session="evil", count=60))
-    verdict = post(engine, "evil-1", "town", friends(0, 60) + STRANGERS, PROMO.format(i=1),
-                   T0 + 10, "evil", HOSTING, client)
-    assert verdict.action in HELD
-
-
 def test_a_stranger_that_read_the_list_is_held_without_a_link_too() -> None:
     """The rule is the session, not the payload: "add my new number" from the stranger."""
     engine = alice({"town": friends(0, 60) + STRANGERS})
