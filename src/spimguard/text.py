@@ -17,11 +17,13 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
 - ``tokens``: words of any script; CJK runs become character unigrams and bigrams
   (those scripts do not separate words with spaces); emoji are tokens of their own.
 - ``urls``: explicit URLs, ``www.`` hosts, bare domains with a known public suffix,
-  bare dotted quads with a path, "example dot com" spellings and hosts written apart
-  with a mark a reader retypes as the dot ("tones-shop. com/new"), each with its
+  bare dotted quads with a path and "example dot com" spellings, each with its
   registrable domain from tldextract's bundled suffix list (never fetched). Hosts are
   read as a browser's host parser reads them (WHATWG URL, UTS #46): the ideographic
   full stops separate labels, and a number, hex or octal host is an IPv4 address.
+- ``apart_hosts``: hosts written apart with a mark a reader retypes as the dot
+  ("tones-shop. com/new"), a guess that chat makes too ("yes, no/maybe"): for the
+  operator's block list only, never in ``urls``, ``domains`` or ``masked``.
 - ``masked``: the prose skeleton with numbers and mentions masked, then the links'
   domains (``masked_for`` masks the recipients' names too), what bulk and waves compare;
   ``fingerprint`` is a hash of it, so personalised copies collide.
@@ -175,6 +177,12 @@ class MessageView:
     # Whether the writer spaced a word out letter by letter (``unspace`` joined it): the
     # text reads as the words, and the trick is a cue of its own (``model/cues``).
     spaced: bool = False
+    # Hosts written apart ("tones-shop. com/new": ``apart_hosts``), none of them in
+    # ``urls``. A reader's guess, not what was typed: chat writes "yes, no/maybe" and
+    # "ok, now/later?" too. Only the operator's block list reads them (a name the operator
+    # listed is no accident); reputation, the fingerprint, bulk, takeover and the content
+    # model see what was typed, so no phrase of chat becomes a link they learn or count.
+    apart_hosts: tuple[str, ...] = ()
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -551,8 +559,8 @@ def _apart_links(text: str) -> str:
     """``text`` with the hosts written apart by a dot-like mark joined: a label, the mark,
     a public suffix and a path ("tones-shop. com/new" is tones-shop.com/new), as "tones-shop
     dot com" is. A reader retypes the mark as the dot; prose parts words with ". " and ","
-    all day, but no sentence puts a suffix with a path straight after them ("hi. com" and
-    "ok,com" stay words)."""
+    all day, and now and then puts a suffix with a slash after them ("yes, no/maybe",
+    "ok, now/later?"), so what this reads is a guess (``apart_hosts``), not a link."""
     return _apart().sub(_apart_dot, text) if _APART_HINT in text else text
 
 
@@ -736,10 +744,29 @@ def _ideographic_dots(chunk: str) -> str:
     return "".join(chars)
 
 
+def _spelled(text: str) -> str:
+    """``text`` with its spaced and defanged dots ("promo dot com", "bit[.]ly") as dots."""
+    return _SPACED_DOT.sub(".", _DEFANGED.sub(".", text)) if _SPACED_HINT.search(text) else text
+
+
 def find_urls(text: str) -> tuple[UrlFact, ...]:
-    if _SPACED_HINT.search(text):
-        text = _SPACED_DOT.sub(".", _DEFANGED.sub(".", text))
-    text = _apart_links(text)
+    return _urls_in(_spelled(text))
+
+
+def apart_hosts(text: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
+    """The hosts of ``text`` written apart (``_apart_links``) that are not among the links
+    ``typed`` in it."""
+    if _APART_HINT not in text:
+        return ()
+    spelled = _spelled(text)
+    joined = _apart_links(spelled)
+    if joined == spelled:
+        return ()
+    known = {url.host for url in typed}
+    return tuple(dict.fromkeys(url.host for url in _urls_in(joined) if url.host not in known))
+
+
+def _urls_in(text: str) -> tuple[UrlFact, ...]:
     if not _may_link(text):
         return ()
     found: list[UrlFact] = []
@@ -858,6 +885,7 @@ def _view(raw: str) -> MessageView:
     spaced = spaced or parted
     skel = skeleton(text)
     urls = find_urls(text)
+    apart = apart_hosts(text, urls)
     domains = tuple(dict.fromkeys(u.domain for u in urls))
     prose, prose_skel = text, skel
     if urls:
@@ -869,4 +897,4 @@ def _view(raw: str) -> MessageView:
                                   digest_size=8).hexdigest()
     return MessageView(text=text, skeleton=skel, urls=urls, domains=domains,
                        fingerprint=fingerprint, masked=unnamed, prose=prose,
-                       prose_skeleton=prose_skel, spaced=spaced)
+                       prose_skeleton=prose_skel, spaced=spaced, apart_hosts=apart)

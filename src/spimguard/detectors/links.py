@@ -11,7 +11,10 @@ itself (``urlmodel``: a login page on a free site builder, a brand's name in a
 subdomain, a kit in a compromised site's upload folder), which carries evidence
 even when the words around it are neutral, except on a popular site's own pages
 (their names are one big operator's). An allowlisted host is exempt from every
-check here but the operator's block list.
+check here but the operator's block list. Hosts written apart ("tones-shop. com/new":
+``MessageView.apart_hosts``) are a reader's guess that chat makes too ("yes, no/maybe"):
+the block list alone reads them, since a name the operator listed is no accident, and no
+other check here (nor any other detector) counts them as links.
 """
 
 from __future__ import annotations
@@ -116,6 +119,9 @@ class LinksDetector:
     def _urls(self, ctx: Context) -> tuple[UrlFact, ...]:
         return ctx.view.urls[: self.cfg.max_urls] if ctx.view else ()
 
+    def _apart(self, ctx: Context) -> tuple[str, ...]:
+        return ctx.view.apart_hosts[: self.cfg.max_urls] if ctx.view else ()
+
     def _lists(self, ctx: Context) -> dict[str, Contains]:
         """The list look-ups of the message's hosts, built once per event, and once a batch
         for its messages with the same hosts (``shared``: a wave repeats its links)."""
@@ -123,23 +129,32 @@ class LinksDetector:
 
     def _shared_lists(self, ctx: Context) -> dict[str, Contains]:
         hosts = tuple([u.host for u in self._urls(ctx)])
-        return shared(ctx, (self.name, hosts), self._make_lists, hosts) if hosts else {}
+        apart = self._apart(ctx)
+        return (shared(ctx, (self.name, hosts, apart), self._make_lists, hosts, apart)
+                if hosts or apart else {})
 
     @staticmethod
-    def _make_lists(hosts: tuple[str, ...]) -> dict[str, Contains]:
-        return {name: lists.contains_any(name, hosts) for name in _LISTS}
+    def _make_lists(hosts: tuple[str, ...], apart: tuple[str, ...]) -> dict[str, Contains]:
+        """Every list for the links typed; the block list alone for the hosts written
+        apart (nothing else here judges them, so an allow list has nothing to spare)."""
+        looked = {name: lists.contains_any(name, hosts) for name in _LISTS} if hosts else {}
+        if apart:
+            looked["block"] = lists.contains_any("block", hosts + apart)
+        return looked
 
     def reads(self, ctx: Context) -> Sequence[Query]:
-        if ctx.view is None or not ctx.view.urls:  # most messages: no link, nothing to look up
-            return ()
+        if ctx.view is None or not (ctx.view.urls or ctx.view.apart_hosts):
+            return ()  # most messages: no link, nothing to look up
         return tuple(self._lists(ctx).values())
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         urls = self._urls(ctx)
-        if not urls or ctx.view is None:
+        apart = self._apart(ctx)
+        if not (urls or apart) or ctx.view is None:
             return []
-        on = {name: {s for s, hit in zip(query.members, facts[query], strict=True) if hit}
-              for name, query in self._lists(ctx).items()}
+        on: dict[str, set[str]] = {name: set() for name in _LISTS}
+        on.update({name: {s for s, hit in zip(query.members, facts[query], strict=True) if hit}
+                   for name, query in self._lists(ctx).items()})
         found: list[Signal] = []
         judged: list[UrlFact] = []
         for url in urls:
@@ -150,6 +165,11 @@ class LinksDetector:
                                     f"block list ({min(blocked, key=len)})", "block"))
             elif not on["allow"].intersection(suffixes):
                 judged.append(url)
+        for host in apart:
+            blocked = on["block"].intersection(lists.host_suffixes(host))
+            if blocked:
+                found.append(Signal("LINK_BLOCKLISTED", 1.0, f"{host} written apart, on the "
+                                    f"block list ({min(blocked, key=len)})", "block"))
         phishy: list[Signal] = []
         for url in judged:
             reason = None if url.is_ip else self.brands.match(url.host, url.host_unicode,
