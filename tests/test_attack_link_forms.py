@@ -11,6 +11,9 @@ suffix registries run (the PSL's ICANN section) and a path is a link written apa
 and a path straight after them: of the 16,445 ordinary texts of the six corpora none gains
 a link, nor does any of the 691 lines of the project's own documents (README, design and
 style notes, the datasets' provenance) that hold a '/' and do not describe this attack.
+Chat does now and then ("yes, no/maybe": session 16's review), so the reading is a guess
+(``MessageView.apart_hosts``) that only the operator's block list reads
+(``test_apart_links``).
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ def test_a_denied_host_written_apart_is_blocked(written: str) -> None:
     ("магазин· рф/акция", "xn--80aairftm.xn--p1ai"),
 ])
 def test_a_host_written_apart_is_read_whole(written: str, host: str) -> None:
-    assert [u.host for u in view(f"see {written} today").urls] == [host]
+    seen = view(f"see {written} today")
+    assert seen.apart_hosts == (host,) and seen.urls == ()  # for the block list alone
 
 
 @pytest.mark.parametrize("prose", [
@@ -61,7 +65,7 @@ def test_a_host_written_apart_is_read_whole(written: str, host: str) -> None:
     "apples • pears • plums/pears",  # no suffix after the mark
 ])
 def test_prose_with_a_dot_like_mark_is_no_link(prose: str) -> None:
-    assert view(prose).urls == ()
+    assert view(prose).urls == view(prose).apart_hosts == ()
 
 
 @pytest.mark.parametrize("prose", [
@@ -72,7 +76,7 @@ def test_prose_with_a_dot_like_mark_is_no_link(prose: str) -> None:
     "我很好。com/new",  # CJK prose ends its sentence with its own full stop
 ])
 def test_glued_characters_that_are_no_dot_stay_prose(prose: str) -> None:
-    assert view(prose).urls == ()
+    assert view(prose).urls == view(prose).apart_hosts == ()
 
 
 # Open: nothing in these texts tells a link from prose. A name the operator listed is no
@@ -95,5 +99,5 @@ def test_a_denied_host_written_apart_with_no_mark_of_a_link(text: str) -> None:
 
 def test_a_written_apart_host_does_not_join_a_link_written_whole() -> None:
     # A full stop, then a link: the link is what was written, the word before stays prose.
-    assert [u.host for u in view("I got it from the shop. tones-shop.com/new").urls] == [
-        "tones-shop.com"]
+    seen = view("I got it from the shop. tones-shop.com/new")
+    assert [u.host for u in seen.urls] == ["tones-shop.com"] and seen.apart_hosts == ()
