@@ -17,10 +17,13 @@ from conftest import T0, established, event, message
 from conftest import engine as make_engine
 from spimguard.text import view
 from test_links import codes, links_engine, lists_write
-from test_rooms import HELD, MOBILE, alice, friends, post, sign_in
+from test_rooms import HELD, HOSTING, MOBILE, alice, friends, post, sign_in
+from test_takeover import PROMO
 
 HOTEL = "192.0.2.44"  # a hotel's network, new to the account
 DESKTOP = "gajim-1.8"  # a desktop XMPP client the account never used (not the official app)
+INTRUDER_APP = "MobileFunster 2.1"
+STRANGERS = [f"stranger{i}" for i in range(300)]
 
 
 # 1a. Hosts written apart: forms that still evade a block-listed host.
@@ -96,6 +99,33 @@ def test_a_common_phrase_with_a_comma_is_no_link_spread_by_many(text: str) -> No
     actions = [engine.process(message(engine.config, f"m{i}", f"u{i}", [f"f{i}"], text,
                                       T0 + 10 * i)).action for i in range(40)]
     assert actions.count("deliver") == 40
+
+
+def _reported_three_times(text: str) -> Any:
+    """A griefer sends ``text`` to three established accounts, which report it as spam;
+    an hour later one established friend writes ``text`` to another."""
+    engine = make_engine()
+    established(engine, "f1", "f2", "f3", "g1", "g2")
+    for i in range(3):
+        engine.process(message(engine.config, f"p{i}", "griefer", [f"f{i + 1}"], text, T0 + i))
+        engine.process(event(engine.config, type="report", id=f"r{i}", ts=T0 + 40 + i,
+                             reporter=f"f{i + 1}", message_id=f"p{i}", label="spam"))
+    return engine.process(message(engine.config, "x", "g1", ["g2"], text, T0 + 3600))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "red team, session 16, the worst of it: three reports on a griefer's three messages "
+    "'yes, no/maybe' teach the reputation the 'link' yes.no; an hour later an established "
+    "user writing 'yes, no/maybe' to a friend is BLOCKED (LINK_REPUTATION, "
+    "CAMPAIGN_CONFIRMED). Written 'yes no/maybe', the same three reports leave it "
+    "delivered. Any 'word, <ICANN suffix>/word' phrase can be made blocked platform-wide"))
+def test_reports_on_a_phrase_do_not_block_the_phrase_for_everyone() -> None:
+    assert _reported_three_times("yes, no/maybe").action == "deliver"
+
+
+def test_reports_on_the_phrase_without_the_mark_leave_it_delivered() -> None:
+    """The control of the xfail above."""
+    assert _reported_three_times("yes no/maybe").action == "deliver"
 
 
 @pytest.mark.parametrize("text", ["ok now/later?", "yes no/maybe"])
@@ -188,3 +218,23 @@ def test_the_owners_phone_after_a_roster_fetch_keeps_the_room_with_prose_links()
     verdict = post(engine, "bus-1", "family", friends(10, 20), "dinner tonight, pizza/pasta?",
                    T0 + 60, "bus", MOBILE, "im-android")
     assert verdict.action == "deliver" and verdict.account_action.action == "none"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "red team, session 16: the harvest is read per session. The intruder reads alice's 60 "
+    "contacts in one session on its hosting network, signs in a second session (same app, "
+    "same network) a second or a minute later and posts one pitch into her old 360-member "
+    "town room holding all 60: delivered, no account action (BEHAVIOUR_CHANGE, "
+    "SESSION_UNFAMILIAR only; not even LOGIN_UNFAMILIAR). Cheaper than not reading the "
+    "list: it keeps it. The read needs to be the account's unproven sessions', as the "
+    "burst's ramp is (``doubted``)"))
+@pytest.mark.parametrize("gap", [0.0, 60.0])
+def test_a_list_read_in_another_session_still_counts(gap: float) -> None:
+    engine = alice({"town": friends(0, 60) + STRANGERS})
+    sign_in(engine, "evil-a", HOSTING, INTRUDER_APP)
+    engine.process(event(engine.config, type="contacts_read", id="evil-read", ts=T0 + 5,
+                         account="alice", session="evil-a", count=60))
+    sign_in(engine, "evil-b", HOSTING, INTRUDER_APP, T0 + 6 + gap)
+    verdict = post(engine, "evil-1", "town", friends(0, 60) + STRANGERS, PROMO.format(i=1),
+                   T0 + 10 + gap, "evil-b", HOSTING, INTRUDER_APP)
+    assert verdict.action in HELD
