@@ -83,6 +83,15 @@ def test_prose_with_a_suffix_word_and_a_slash_reads_as_a_link(text: str, host: s
     assert host in [u.host for u in view(text).urls]
 
 
+def _forty_friends(text: str) -> list[str]:
+    """The actions on forty established accounts each writing ``text`` to a friend of
+    theirs, ten seconds apart."""
+    engine = make_engine()
+    established(engine, *[f"u{i}" for i in range(40)], *[f"f{i}" for i in range(40)])
+    return [engine.process(message(engine.config, f"m{i}", f"u{i}", [f"f{i}"], text,
+                                   T0 + 10 * i)).action for i in range(40)]
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "red team, session 16: forty established friends each write 'ok, now/later?' (or "
     "'yes, no/maybe') to a friend within seven minutes: the phrase is read as the link "
@@ -94,11 +103,7 @@ def test_prose_with_a_suffix_word_and_a_slash_reads_as_a_link(text: str, host: s
     "and the fingerprint (a view field of its own)"))
 @pytest.mark.parametrize("text", ["ok, now/later?", "yes, no/maybe"])
 def test_a_common_phrase_with_a_comma_is_no_link_spread_by_many(text: str) -> None:
-    engine = make_engine()
-    established(engine, *[f"u{i}" for i in range(40)], *[f"f{i}" for i in range(40)])
-    actions = [engine.process(message(engine.config, f"m{i}", f"u{i}", [f"f{i}"], text,
-                                      T0 + 10 * i)).action for i in range(40)]
-    assert actions.count("deliver") == 40
+    assert _forty_friends(text).count("deliver") == 40
 
 
 def _reported_three_times(text: str) -> Any:
@@ -131,11 +136,7 @@ def test_reports_on_the_phrase_without_the_mark_leave_it_delivered() -> None:
 @pytest.mark.parametrize("text", ["ok now/later?", "yes no/maybe"])
 def test_the_same_phrase_without_the_mark_is_delivered(text: str) -> None:
     """The control of the xfail above: the reading, nothing else, moves the verdict."""
-    engine = make_engine()
-    established(engine, *[f"u{i}" for i in range(40)], *[f"f{i}" for i in range(40)])
-    actions = [engine.process(message(engine.config, f"m{i}", f"u{i}", [f"f{i}"], text,
-                                      T0 + 10 * i)).action for i in range(40)]
-    assert actions.count("deliver") == 40
+    assert _forty_friends(text).count("deliver") == 40
 
 
 # 2. Small capitals in the skeleton.
@@ -177,20 +178,22 @@ def test_small_capitals_of_other_scripts_read_as_letters(fancy: str, plain: str)
 
 # 3. The room rule.
 
-def _laptop_post(read: bool, text: str = "landed, see you all sunday") -> Any:
-    """alice's own new laptop: a desktop client she never used, at a hotel, posting into
-    her family group; an XMPP client fetches the roster at sign-in (``read``)."""
+def _family_post(read: bool, text: str = "landed, see you all sunday",
+                 device: tuple[str, str, str] = ("laptop", HOTEL, DESKTOP)) -> Any:
+    """alice's own ``device`` (session, network, app; by default a new laptop: a desktop
+    client she never used, at a hotel) posting ``text`` into her family group; an XMPP
+    client fetches the roster at sign-in (``read``)."""
     engine = alice({"family": friends(10, 20)})
-    sign_in(engine, "laptop", HOTEL, DESKTOP)
+    session, ip, client = device
+    sign_in(engine, session, ip, client)
     if read:
-        engine.process(event(engine.config, type="contacts_read", id="laptop-read",
-                             ts=T0 + 5, account="alice", session="laptop", count=60))
-    return post(engine, "laptop-1", "family", friends(10, 20), text, T0 + 60, "laptop",
-                HOTEL, DESKTOP)
+        engine.process(event(engine.config, type="contacts_read", id=f"{session}-read",
+                             ts=T0 + 5, account="alice", session=session, count=60))
+    return post(engine, f"{session}-1", "family", friends(10, 20), text, T0 + 60, *device)
 
 
 def test_the_owners_new_laptop_without_a_roster_fetch_keeps_the_room() -> None:
-    verdict = _laptop_post(read=False)
+    verdict = _family_post(read=False)
     assert verdict.action == "deliver" and verdict.account_action.action == "none"
 
 
@@ -203,7 +206,7 @@ def test_the_owners_new_laptop_without_a_roster_fetch_keeps_the_room() -> None:
     "rule turns warn into suspend for every first sign-in of a new XMPP client away from "
     "home; it needs a read that a client's routine roster fetch does not make"))
 def test_the_owners_new_laptop_after_a_roster_fetch_is_not_suspended() -> None:
-    verdict = _laptop_post(read=True)
+    verdict = _family_post(read=True)
     assert verdict.action not in HELD and verdict.account_action.action == "none"
 
 
@@ -211,12 +214,7 @@ def test_the_owners_phone_after_a_roster_fetch_keeps_the_room_with_prose_links()
     """The owner's official app on mobile data, roster fetched, writing a phrase that now
     reads as a link ('pizza/pasta' after a comma: bread.pizza): still delivered, no
     account action (the takeover's link clause is not used by the room rule)."""
-    engine = alice({"family": friends(10, 20)})
-    sign_in(engine, "bus", MOBILE, "im-android")
-    engine.process(event(engine.config, type="contacts_read", id="bus-read", ts=T0 + 5,
-                         account="alice", session="bus", count=60))
-    verdict = post(engine, "bus-1", "family", friends(10, 20), "dinner tonight, pizza/pasta?",
-                   T0 + 60, "bus", MOBILE, "im-android")
+    verdict = _family_post(True, "dinner tonight, pizza/pasta?", ("bus", MOBILE, "im-android"))
     assert verdict.action == "deliver" and verdict.account_action.action == "none"
 
 
