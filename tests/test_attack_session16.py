@@ -28,7 +28,7 @@ STRANGERS = [f"stranger{i}" for i in range(300)]
 
 # 1a. Hosts written apart: forms that still evade a block-listed host.
 
-@pytest.mark.xfail(strict=True, reason=(
+_EVADES = pytest.mark.xfail(strict=True, reason=(
     "red team, session 16: one character away from a form that is blocked, each of these "
     "is delivered with tones-shop.com on the block list: a blank before the path, a query "
     "or a port instead of a path, a bare slash, a blank around a glued mark (a black "
@@ -36,27 +36,22 @@ STRANGERS = [f"stranger{i}" for i in range(300)]
     "two full stops, a division or fraction slash for the path's slash. As cheap as the "
     "path-less form already left open ('tones-shop. com'): the rule's path condition is "
     "what a spammer drops"))
-@pytest.mark.parametrize("text", [
-    "tones-shop. com /new", "tones-shop. com?new", "tones-shop. com:8080/new",
-    "tones-shop. com/ ", "tones-shop \u25cf com/new", "tones-shop \U0001f535 com/new",
-    "tones-shop\u3002 com/new", "tones-shop\u2026com/new", "tones-shop.. com/new",
-    "tones-shop. com\u2215new", "tones-shop. com\u2044new",
-])
-def test_a_denied_host_written_apart_one_character_further_is_blocked(text: str) -> None:
-    engine = links_engine()
-    engine.write_state([lists_write("block", ["tones-shop.com"])])
-    assert "LINK_BLOCKLISTED" in codes(engine, f"ringtones at {text}")
 
 
 @pytest.mark.parametrize("text", [
+    # Held: halfwidth and fullwidth forms, zero-width characters, the midline ellipsis, a
+    # hyphen bullet, a degree sign, a line break: each is still read as tones-shop.com.
     "tones-shop \uff65 com/new", "tones-shop\uff0ccom/new", "tones-shop\u200b. com/new",
     "tones-shop. \u200bcom/new", "tones-shop\u22efcom/new", "tones-shop\u2043com/new",
     "tones-shop\u00b0com/new", "tones-shop. com\uff0fnew", "tones-shop. \uff43\uff4f\uff4d/new",
     "TONES-SHOP. COM/NEW", "tones-shop\n. com/new",
+    *(pytest.param(text, marks=_EVADES) for text in [
+        "tones-shop. com /new", "tones-shop. com?new", "tones-shop. com:8080/new",
+        "tones-shop. com/ ", "tones-shop \u25cf com/new", "tones-shop \U0001f535 com/new",
+        "tones-shop\u3002 com/new", "tones-shop\u2026com/new", "tones-shop.. com/new",
+        "tones-shop. com\u2215new", "tones-shop. com\u2044new"]),
 ])
-def test_near_forms_of_the_written_apart_host_are_still_blocked(text: str) -> None:
-    """Halfwidth and fullwidth forms, zero-width characters, the midline ellipsis, a
-    hyphen bullet, a degree sign, a line break: each is still read as tones-shop.com."""
+def test_near_forms_of_the_written_apart_host_are_blocked(text: str) -> None:
     engine = links_engine()
     engine.write_state([lists_write("block", ["tones-shop.com"])])
     assert "LINK_BLOCKLISTED" in codes(engine, f"ringtones at {text}")
@@ -192,11 +187,6 @@ def _family_post(read: bool, text: str = "landed, see you all sunday",
     return post(engine, f"{session}-1", "family", friends(10, 20), text, T0 + 60, *device)
 
 
-def test_the_owners_new_laptop_without_a_roster_fetch_keeps_the_room() -> None:
-    verdict = _family_post(read=False)
-    assert verdict.action == "deliver" and verdict.account_action.action == "none"
-
-
 @pytest.mark.xfail(strict=True, reason=(
     "red team, session 16: the owner's second device is a stranger by the session facts "
     "(an app the account never used, on a hotel network) and an XMPP client reads the "
@@ -210,11 +200,17 @@ def test_the_owners_new_laptop_after_a_roster_fetch_is_not_suspended() -> None:
     assert verdict.action not in HELD and verdict.account_action.action == "none"
 
 
-def test_the_owners_phone_after_a_roster_fetch_keeps_the_room_with_prose_links() -> None:
-    """The owner's official app on mobile data, roster fetched, writing a phrase that now
-    reads as a link ('pizza/pasta' after a comma: bread.pizza): still delivered, no
-    account action (the takeover's link clause is not used by the room rule)."""
-    verdict = _family_post(True, "dinner tonight, pizza/pasta?", ("bus", MOBILE, "im-android"))
+@pytest.mark.parametrize(("read", "text", "device"), [
+    (False, "landed, see you all sunday", ("laptop", HOTEL, DESKTOP)),
+    (True, "dinner tonight, pizza/pasta?", ("bus", MOBILE, "im-android")),
+])
+def test_the_owners_devices_keep_the_room(read: bool, text: str,
+                                          device: tuple[str, str, str]) -> None:
+    """The owner's new laptop with no roster fetch; its official app on mobile data,
+    roster fetched, writing a phrase that now reads as a link ('pizza/pasta' after a
+    comma: bread.pizza). Both delivered, no account action (the takeover's link clause is
+    not used by the room rule)."""
+    verdict = _family_post(read, text, device)
     assert verdict.action == "deliver" and verdict.account_action.action == "none"
 
 
