@@ -2,7 +2,9 @@
 
 Three defences: hosts written apart with a dot-like mark (``text._apart_links``), small
 capitals folded in the skeleton (``text._small_capitals``), and no room concession for a
-stranger's session that read the contact list (``takeover.rooms.settled(harvesting)``).
+stranger's session that read the contact list, which this review had withdrawn: the owner's
+new XMPP client (which reads the roster at every sign-in) lost its family room, while an
+intruder kept it by reading the list in one session and posting from another.
 Each attack is a test: passing where the defence holds, a strict xfail with its numbers
 where it does not.
 """
@@ -187,15 +189,11 @@ def _family_post(read: bool, text: str = "landed, see you all sunday",
     return post(engine, f"{session}-1", "family", friends(10, 20), text, T0 + 60, *device)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "red team, session 16: the owner's second device is a stranger by the session facts "
-    "(an app the account never used, on a hotel network) and an XMPP client reads the "
-    "roster at every sign-in: 'landed, see you all sunday' into her 10-member family "
-    "group is held with sending suspended (ACCOUNT_HIJACK_BURST, CONTACTS_SCRAPED, "
-    "LOGIN_UNFAMILIAR); on main the same post was warned, no account action. The harvest "
-    "rule turns warn into suspend for every first sign-in of a new XMPP client away from "
-    "home; it needs a read that a client's routine roster fetch does not make"))
 def test_the_owners_new_laptop_after_a_roster_fetch_is_not_suspended() -> None:
+    """Review of the harvest rule (withdrawn): the owner's second device is a stranger by
+    the session facts (an app the account never used, on a hotel network) and an XMPP
+    client reads the roster at every sign-in; with the rule, 'landed, see you all sunday'
+    into her 10-member family group was held with sending suspended."""
     verdict = _family_post(read=True)
     assert verdict.action not in HELD and verdict.account_action.action == "none"
 
@@ -212,23 +210,3 @@ def test_the_owners_devices_keep_the_room(read: bool, text: str,
     not used by the room rule)."""
     verdict = _family_post(read, text, device)
     assert verdict.action == "deliver" and verdict.account_action.action == "none"
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "red team, session 16: the harvest is read per session. The intruder reads alice's 60 "
-    "contacts in one session on its hosting network, signs in a second session (same app, "
-    "same network) a second or a minute later and posts one pitch into her old 360-member "
-    "town room holding all 60: delivered, no account action (BEHAVIOUR_CHANGE, "
-    "SESSION_UNFAMILIAR only; not even LOGIN_UNFAMILIAR). Cheaper than not reading the "
-    "list: it keeps it. The read needs to be the account's unproven sessions', as the "
-    "burst's ramp is (``doubted``)"))
-@pytest.mark.parametrize("gap", [0.0, 60.0])
-def test_a_list_read_in_another_session_still_counts(gap: float) -> None:
-    engine = alice({"town": friends(0, 60) + STRANGERS})
-    sign_in(engine, "evil-a", HOSTING, INTRUDER_APP)
-    engine.process(event(engine.config, type="contacts_read", id="evil-read", ts=T0 + 5,
-                         account="alice", session="evil-a", count=60))
-    sign_in(engine, "evil-b", HOSTING, INTRUDER_APP, T0 + 6 + gap)
-    verdict = post(engine, "evil-1", "town", friends(0, 60) + STRANGERS, PROMO.format(i=1),
-                   T0 + 10 + gap, "evil-b", HOSTING, INTRUDER_APP)
-    assert verdict.action in HELD
