@@ -19,8 +19,7 @@ from conftest import T0, established, event, message
 from conftest import engine as make_engine
 from spimguard.text import view
 from test_links import codes, links_engine, lists_write
-from test_rooms import HELD, HOSTING, MOBILE, alice, friends, post, sign_in
-from test_takeover import PROMO
+from test_rooms import HELD, MOBILE, alice, friends, post, sign_in
 
 HOTEL = "192.0.2.44"  # a hotel's network, new to the account
 DESKTOP = "gajim-1.8"  # a desktop XMPP client the account never used (not the official app)
