@@ -23,8 +23,6 @@ from test_rooms import HELD, MOBILE, alice, friends, post, sign_in
 
 HOTEL = "192.0.2.44"  # a hotel's network, new to the account
 DESKTOP = "gajim-1.8"  # a desktop XMPP client the account never used (not the official app)
-INTRUDER_APP = "MobileFunster 2.1"
-STRANGERS = [f"stranger{i}" for i in range(300)]
 
 
 # 1a. Hosts written apart: forms that still evade a block-listed host.
