@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import T0, established, event, message
-from conftest import engine as make_engine
+from conftest import T0, event
 from spimguard.text import view
 from test_links import codes, links_engine, lists_write
 from test_rooms import HELD, MOBILE, alice, friends, post, sign_in
@@ -56,81 +55,10 @@ def test_near_forms_of_the_written_apart_host_are_blocked(text: str) -> None:
     assert "LINK_BLOCKLISTED" in codes(engine, f"ringtones at {text}")
 
 
-# 1b. Ordinary prose that now reads as a link.
-
-# Friends' chat with "a, b/c" or "a. b/c" where b is an ICANN suffix (ccTLDs and the new
-# gTLDs: .no .now .today .beer .pizza .work .music .how .win .date .love ...): written for
-# this review, 45 of 57 such phrases gain a link (the SMS corpora hold almost no slashes,
-# which is why none of their 16,445 ham rows did).
-PROSE_LINKS = {
-    "yes, no/maybe": "yes.no", "ok. so/what": "ok.so", "I'm in paris. fr/en": "paris.fr",
-    "3.5. de/at": "3.5.de", "ok, now/later": "ok.now", "sure, today/tomorrow": "sure.today",
-    "wine, beer/cider": "wine.beer", "Saturday, work/school": "saturday.work",
-    "we need bread, pizza/pasta": "bread.pizza", "hey, how/why": "hey.how",
-    "either way, win/lose": "way.win", "python: os, io/sys": "os.io",
-}
-
-
-@pytest.mark.parametrize(("text", "host"), PROSE_LINKS.items())
-def test_prose_with_a_suffix_word_and_a_slash_reads_as_a_link(text: str, host: str) -> None:
-    """The reading itself (measured, documents the finding below): the host is read."""
-    assert host in [u.host for u in view(text).urls]
-
-
-def _forty_friends(text: str) -> list[str]:
-    """The actions on forty established accounts each writing ``text`` to a friend of
-    theirs, ten seconds apart."""
-    engine = make_engine()
-    established(engine, *[f"u{i}" for i in range(40)], *[f"f{i}" for i in range(40)])
-    return [engine.process(message(engine.config, f"m{i}", f"u{i}", [f"f{i}"], text,
-                                   T0 + 10 * i)).action for i in range(40)]
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "red team, session 16: forty established friends each write 'ok, now/later?' (or "
-    "'yes, no/maybe') to a friend within seven minutes: the phrase is read as the link "
-    "ok.now, spread by many accounts, and from the 11th message on every one is warned "
-    "(LINK_REPUTATION): 30 of 40 warned; written without the comma, 40 of 40 delivered. "
-    "Three reports on such messages would teach the reputation the phrase. The written-"
-    "apart host is a reading, not what was typed; a fix that holds: let it reach the "
-    "operator's lists (block, allow) only, not reputation, the takeover 'link' clause "
-    "and the fingerprint (a view field of its own)"))
-@pytest.mark.parametrize("text", ["ok, now/later?", "yes, no/maybe"])
-def test_a_common_phrase_with_a_comma_is_no_link_spread_by_many(text: str) -> None:
-    assert _forty_friends(text).count("deliver") == 40
-
-
-def _reported_three_times(text: str) -> Any:
-    """A griefer sends ``text`` to three established accounts, which report it as spam;
-    an hour later one established friend writes ``text`` to another."""
-    engine = make_engine()
-    established(engine, "f1", "f2", "f3", "g1", "g2")
-    for i in range(3):
-        engine.process(message(engine.config, f"p{i}", "griefer", [f"f{i + 1}"], text, T0 + i))
-        engine.process(event(engine.config, type="report", id=f"r{i}", ts=T0 + 40 + i,
-                             reporter=f"f{i + 1}", message_id=f"p{i}", label="spam"))
-    return engine.process(message(engine.config, "x", "g1", ["g2"], text, T0 + 3600))
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "red team, session 16, the worst of it: three reports on a griefer's three messages "
-    "'yes, no/maybe' teach the reputation the 'link' yes.no; an hour later an established "
-    "user writing 'yes, no/maybe' to a friend is BLOCKED (LINK_REPUTATION, "
-    "CAMPAIGN_CONFIRMED). Written 'yes no/maybe', the same three reports leave it "
-    "delivered. Any 'word, <ICANN suffix>/word' phrase can be made blocked platform-wide"))
-def test_reports_on_a_phrase_do_not_block_the_phrase_for_everyone() -> None:
-    assert _reported_three_times("yes, no/maybe").action == "deliver"
-
-
-def test_reports_on_the_phrase_without_the_mark_leave_it_delivered() -> None:
-    """The control of the xfail above."""
-    assert _reported_three_times("yes no/maybe").action == "deliver"
-
-
-@pytest.mark.parametrize("text", ["ok now/later?", "yes no/maybe"])
-def test_the_same_phrase_without_the_mark_is_delivered(text: str) -> None:
-    """The control of the xfail above: the reading, nothing else, moves the verdict."""
-    assert _forty_friends(text).count("deliver") == 40
+# 1b. Ordinary prose read as a link ("yes, no/maybe" as yes.no, "ok, now/later?" as ok.now:
+# 45 of 57 phrases, forty friends warned, three reports blocked a phrase for everyone):
+# closed, the hosts written apart are a guess only the block list reads; the findings are
+# plain tests in ``test_apart_links``.
 
 
 # 2. Small capitals in the skeleton.
@@ -202,8 +130,8 @@ def test_the_owners_new_laptop_after_a_roster_fetch_is_not_suspended() -> None:
 def test_the_owners_devices_keep_the_room(read: bool, text: str,
                                           device: tuple[str, str, str]) -> None:
     """The owner's new laptop with no roster fetch; its official app on mobile data,
-    roster fetched, writing a phrase that now reads as a link ('pizza/pasta' after a
-    comma: bread.pizza). Both delivered, no account action (the takeover's link clause is
-    not used by the room rule)."""
+    roster fetched, writing a phrase read as a host written apart ('pizza/pasta' after a
+    comma: bread.pizza, a guess for the block list only). Both delivered, no account
+    action."""
     verdict = _family_post(read, text, device)
     assert verdict.action == "deliver" and verdict.account_action.action == "none"
