@@ -758,12 +758,19 @@ class MemoryState:
         message), and a kept one would be shared with every later reader, so a caller
         that changed what it read would change what the next event reads."""
         held = self._values.get(query.key)
-        if held is None and self._lodges(query.key):
+        if held is None:  # lodged (~2 a message on the mixed load) or none (~1)
+            kind = self._kinds.get(query.key)
+            if not (kind if kind is not None else self._kind_of(query.key)) & _LODGES:
+                return None
             held = self._lodged(query.key, self._values)
-        if held is None or _DOUBLE.unpack_from(held)[0] <= now:
+            if held is None or _DOUBLE.unpack_from(held)[0] <= now:
+                return None
+            # A lodged item read is a copy of its own, which no other key's read shares.
+            return decode_value(held[_DOUBLE.size:])
+        if _DOUBLE.unpack_from(held)[0] <= now:
             return None
         found = self._decoded.get(id(held))
-        if found is None:  # held with its value: a lodged item read is a copy of its own
+        if found is None:  # held with its value, so its id names it through the read
             found = self._decoded[id(held)] = (held, decode_value(held[_DOUBLE.size:]))
         return found[1]
 
@@ -834,7 +841,8 @@ class MemoryState:
         if held is None:
             held = self._encoded[made] = _stamped(encode_value(op.value), now + op.ttl)
         key = op.key
-        if self._lodges(key):
+        kind = self._kinds.get(key)
+        if (kind if kind is not None else self._kind_of(key)) & _LODGES:
             self._hold(key, self._values, held)
         else:  # nearly every put (~4 a message): a key of its own, kept here without a call
             self._values[key] = held
