@@ -11,14 +11,11 @@ from spimguard.server.matrix import MatrixBridge
 from spimguard.server.metrics import Metrics
 from spimguard.state.ops import Distinct
 from test_rooms import (
-    BURSTS,
     HELD,
     HOSTING,
-    MOBILE,
     T0,
     alice,
     codes,
-    event,
     friends,
     intruder,
     owner_on_the_bus,
@@ -52,62 +49,18 @@ def test_the_whole_room_still_stands_in_for_its_members() -> None:
     assert verdict.action not in HELD
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "the decided price at scale: one pitch into alice's old 360-member room holding all "
+    "60 of her contacts, from an intruder's session that read the list, is warned with no "
+    "account action (no room events: held, ACCOUNT_HIJACK_BURST, sending suspended). One "
+    "post reaches the whole list as one target; nothing the detector reads tells it from "
+    "the owner's post into a big old room. Left: a room's weight by its dormant ties."))
 def test_one_pitch_into_an_old_room_of_the_whole_list_is_held() -> None:
-    """Session 15's decided price at scale: one pitch into alice's old 360-member room
-    holding all 60 of her contacts, from an intruder's session that read the list, was
-    warned with no account action: the room stood in for the whole list as one target.
-    A session that read the list chose the room by it (``rooms.settled``, harvesting):
-    its members count one by one."""
     engine = alice({"town": friends(0, 60) + STRANGERS})
     intruder(engine)
     verdict = post(engine, "evil-1", "town", friends(0, 60) + STRANGERS, PROMO.format(i=1),
                    T0 + 10, *EVIL)
-    assert verdict.action in HELD and "ACCOUNT_HIJACK_BURST" in codes(verdict)
-    assert verdict.account_action.action == "suspend_sending"
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "red team, session 16, reading the harvesting rule: the same pitch into the old "
-    "360-member room is delivered (not even warned) from a stranger's session that did not "
-    "read the contact list (a client shows its rooms without it), and from one that read "
-    "it claiming the official app's id (a new network, not a stranger: LOGIN_UNFAMILIAR "
-    "and CONTACTS_SCRAPED, 3.45 points). Left: a room's weight by its dormant ties"))
-@pytest.mark.parametrize(("client", "read"), [(EVIL[2], False), ("im-android", True)])
-def test_one_pitch_into_an_old_room_of_the_whole_list_past_the_harvesting_rule(
-        client: str, read: bool) -> None:
-    engine = alice({"town": friends(0, 60) + STRANGERS})
-    sign_in(engine, "evil", HOSTING, client)
-    if read:
-        engine.process(event(engine.config, type="contacts_read", id="evil-read", ts=T0 + 5,
-                             account="alice", session="evil", count=60))
-    verdict = post(engine, "evil-1", "town", friends(0, 60) + STRANGERS, PROMO.format(i=1),
-                   T0 + 10, "evil", HOSTING, client)
     assert verdict.action in HELD
-
-
-def test_a_stranger_that_read_the_list_is_held_without_a_link_too() -> None:
-    """The rule is the session, not the payload: "add my new number" from the stranger."""
-    engine = alice({"town": friends(0, 60) + STRANGERS})
-    intruder(engine)
-    verdict = post(engine, "evil-1", "town", friends(0, 60) + STRANGERS,
-                   "hi all, I lost my phone, add my new number 555 0101", T0 + 10, *EVIL)
-    assert verdict.action in HELD and "ACCOUNT_HIJACK_BURST" in codes(verdict)
-
-
-@pytest.mark.parametrize("text", ["I'm on the bus, call you in 20",
-                                  "look at this https://youtube.com/watch?v=abc"])
-def test_the_owners_phone_that_fetched_its_roster_still_posts_to_its_room(text: str) -> None:
-    """XMPP clients fetch the roster at every sign-in (``contacts_read`` of the whole list):
-    the owner's own app on mobile data is no stranger, and its room stays one act, a link
-    in its post or not."""
-    engine = alice({"family": friends(10, 20)})
-    sign_in(engine, "bus", MOBILE, "im-android")
-    engine.process(event(engine.config, type="contacts_read", id="bus-read", ts=T0 + 5,
-                         account="alice", session="bus", count=60))
-    verdict = post(engine, "bus-1", "family", friends(10, 20), text, T0 + 60, "bus", MOBILE,
-                   "im-android")
-    assert verdict.action not in HELD and not codes(verdict) & BURSTS
-    assert verdict.account_action.action == "none"
 
 
 def test_a_remote_servers_joins_grow_a_rooms_sets_no_more_than_its_member_list() -> None:

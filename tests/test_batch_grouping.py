@@ -43,16 +43,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _judge(backend: str, log: list[bytes], size: int, folder: Path) -> tuple[list[bytes], Any]:
-    """Every answer, as sent, and what the store holds after a final sweep."""
-    cfg = load_config(environ={}, storage={"backend": backend},
-                      official_clients=list(network.OFFICIAL_CLIENTS))
+def _judge(backend: str, log: list[bytes], size: int, folder: Path,
+           **storage: str) -> tuple[list[bytes], Any]:
+    """Every answer, as sent, and what the store holds after a final sweep (Redis's: None,
+    its answers are compared)."""
+    cfg = load_config(environ={}, storage={"backend": backend, **storage},
+                      official_clients=list(network.OFFICIAL_CLIENTS),
+                      records={"evidence_key": "test-evidence-key"} if storage else {})
     judging = open_engine(cfg, folder if backend == "sqlite" else None)
     events: list[Event] = [decode_event(line, cfg.limits) for line in log]
     answers = []
     for start in range(0, len(events), size):
         answers += [msgspec.json.encode(r) for r in judging.process_batch(
             events[start:start + size])]
+    if backend == "redis":
+        judging.close()
+        return answers, None
     state = judging.state
     state.sweep(judging.clock)
     state.commit()
@@ -84,6 +90,31 @@ def test_batches_of_1_7_and_500_give_the_same_answers_and_state(
             assert one == other, f"event {n}: batches of 1 and {size} answer apart"
         assert runs[size][1] == runs[1][1], f"batches of 1 and {size} leave stores apart"
     assert len(runs[1][0]) > 1000
+
+
+def test_redis_answers_as_the_memory_store_in_batches_of_1_and_500(
+        tmp_path: Path, log: list[bytes], redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis's batch reads what its earlier events wrote through the same overlay (its
+    batch-long plans and answers: ``detectors.base.shared``), every detector enabled."""
+    import uuid
+
+    import redis
+
+    monkeypatch.setattr(hashed, "new_key", lambda: bytes(hashed.KEY_BYTES))
+    alone = _judge("memory", log, 500, tmp_path)[0]
+    client = redis.Redis.from_url(redis_url)
+    for size in (1, 500):
+        namespace = f"spimguard-test-{uuid.uuid4().hex}:"
+        try:
+            answers = _judge("redis", log, size, tmp_path, redis_url=redis_url,
+                             redis_namespace=namespace)[0]
+        finally:
+            keys = list(client.scan_iter(match=namespace + "*"))
+            if keys:
+                client.delete(*keys)
+        for n, (one, other) in enumerate(zip(alone, answers, strict=True)):
+            assert one == other, f"event {n}: Redis in batches of {size} answers apart"
 
 
 @pytest.mark.xfail(strict=True, reason=(

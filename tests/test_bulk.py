@@ -319,3 +319,18 @@ def test_once_makes_a_value_once_an_event_none_included() -> None:
     assert once(ctx, "k", make, "late") is None
     assert once(ctx, "j", make, "v") == once(ctx, "j", make, "w") == "v"
     assert len(made) == 2
+
+
+def test_an_operators_spam_decision_weighs_on_the_cluster_as_a_report_does() -> None:
+    """An operator's decision is a report (``trust.OperatorDecision``): it teaches every
+    learner, the cluster of its message's text included, as a user's spam report does."""
+    from spimguard import trust
+    from spimguard.detectors.bulk import loaded
+    from spimguard.state.ops import Get
+
+    engine = campaign_engine()
+    send(engine, 1, "a", PITCH.format(name="x", n=1), T0)
+    band = sorted(keys(PITCH.format(name="x", n=1), ["friend1"]))[0]
+    trust.decide(engine, "c1", "spam", ts=T0 + 60)
+    cluster = loaded(engine.state.read([Get(band)], T0 + 61)[0])
+    assert cluster.reporters == ["operator"] and cluster.weight > 0

@@ -316,17 +316,19 @@ def test_a_batch_plans_what_its_events_share_once() -> None:
 def test_engine_kinds() -> None:
     """The kinds the engine tells apart by ``type(x) is`` (cheaper than a failing
     isinstance on a msgspec class) have no subclass, so the test is isinstance's: in any
-    module of the package (a subclass exists only once its module is imported)."""
+    module of the package (a subclass exists only once its module is imported). The
+    detectors' too (takeover's account events); never ``Report``, which an operator's
+    decision is (``trust.OperatorDecision``)."""
     import importlib
     import pkgutil
 
     import spimguard
-    from spimguard.events import AccountInfo, Contacts, Invite, Room
+    from spimguard.events import AccountInfo, Challenge, Contacts, ContactsRead, Invite, Login, Room
 
     for module in pkgutil.walk_packages(spimguard.__path__, "spimguard."):
         if not module.name.endswith("__main__"):  # a program: it runs when imported
             importlib.import_module(module.name)
-    for kind in (AccountInfo, Contacts, Invite, Room, Verdict):
+    for kind in (AccountInfo, Challenge, Contacts, ContactsRead, Invite, Login, Room, Verdict):
         assert not kind.__subclasses__(), kind
 
 

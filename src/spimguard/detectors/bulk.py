@@ -365,8 +365,9 @@ class BulkDetector:
         return once(ctx, self.name, self._make_plan, ctx)
 
     def _make_plan(self, ctx: Context) -> _Plan | None:
-        # Kinds told by ``type(x) is`` or the context's own ``message``: a failing
-        # ``isinstance`` on an event class costs a metaclass call (``test_engine_kinds``).
+        # A message told by the context's own ``message``: a failing ``isinstance`` on an
+        # event class costs a metaclass call (``test_engine_kinds``). A report by
+        # ``isinstance``: an operator's decision is one (``trust.OperatorDecision``).
         message, event = ctx.message, ctx.event
         if message is not None and ctx.view is not None:
             found = _text_of(ctx.view, ctx.names, self.cfg)
@@ -375,7 +376,7 @@ class BulkDetector:
             ctx.keep[self.name] = found.kept
             bands, (ties, back) = found.reads, shared_ties(ctx, message)
             return _Plan(found.keys, bands, (*bands, *ties, *back), ties, back)
-        if type(event) is not Report:
+        if message is not None or not isinstance(event, Report):
             return None
         if ctx.reported and self.name in ctx.reported.keep:
             return _bands_only(tuple(ctx.reported.keep[self.name].decode().split()))
@@ -520,7 +521,7 @@ class BulkDetector:
         event = ctx.message
         if event is None:
             report = ctx.event
-            assert type(report) is Report
+            assert isinstance(report, Report)
             return self._reported(report, ctx, plan, self.cluster(ctx, plan, facts))
         cfg = self.cfg
         read = self._read(ctx, plan, facts)

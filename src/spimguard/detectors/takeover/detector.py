@@ -142,12 +142,10 @@ class TakeoverDetector:
         return memo.script
 
     @staticmethod
-    def _dormant(memo: _Found, facts: Facts, harvesting: bool = False) -> tuple[str, ...]:
+    def _dormant(memo: _Found, facts: Facts) -> tuple[str, ...]:
         """The burst's dormant ties (``burst.dormant_ties``) but a settled room's members,
         and the room (``memo.room``, ``rooms.settled``): ``detect`` weighs them,
-        ``writes`` records them. ``harvesting`` (``rooms.settled``) is known where the
-        burst is judged, which asks first; ``writes`` asks first only where it was not
-        (a familiar session, which harvests nothing)."""
+        ``writes`` records them."""
         if memo.dormant is None:
             found = memo.plan
             dormant = burst.dormant_ties(found, facts)
@@ -155,7 +153,7 @@ class TakeoverDetector:
                 assert found.contacts is not None
                 listed = tuple(p for p, c in zip(found.contacts.members, facts[found.contacts],
                                                  strict=True) if c)
-                memo.room = rooms.settled(found.room, facts, dormant, listed, harvesting)
+                memo.room = rooms.settled(found.room, facts, dormant, listed)
                 if memo.room is not None:
                     dormant = tuple(p for p in dormant if p not in memo.room.people)
             memo.dormant = dormant
@@ -338,7 +336,7 @@ class TakeoverDetector:
                               f"in from '{client}' on {where}"))
             out.append(Signal("CONTACTS_SCRAPED", risk, f"... which read {judged['read']} "
                               f"of its {size} contacts"))
-        dormant = self._dormant(memo, facts, scraped and risk >= cfg.risk_stranger)
+        dormant = self._dormant(memo, facts)
         room = memo.room
         measured = burst.measure(found, facts, dormant, link, bool(
             dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),

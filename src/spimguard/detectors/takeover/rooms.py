@@ -22,16 +22,6 @@ label the sender's client put on messages to people it picked) chose them, and t
 count one by one (review, session 15: thirty posts to two of an old room's members
 each reached all sixty contacts of a scraped list as one target).
 
-Nor does the room stand in for anyone when the session that posts is a stranger's (an app
-the account does not use, on a network it does not use) that read the contact list, the
-session the detector warns on every message of (LOGIN_UNFAMILIAR, CONTACTS_SCRAPED): the
-room concession rests on the sender choosing the room, not its members, and a stranger
-that read the list knows which rooms hold it. Its one pitch into the victim's old town
-room of 360 that holds all 60 contacts reached the whole list as one target, warned (red
-team, session 15); counted one by one, it is a burst. The owner's own app on a new network
-(its phone on mobile data) is no stranger, whether its client read the roster (XMPP
-clients fetch it at every sign-in) or not, with a link or without: its room is one act.
-
 Nothing settles without the server's word: a room never stated (a platform that sends no
 ``room`` events), or one the sender joined lately, is counted as before. Pushing the
 contacts one added out of the room's ``joined`` set (``rooms.MAX_MEMBERS`` newer joins)
@@ -104,16 +94,11 @@ def plan(account: str, session: str, conversation: str, people: tuple[str, ...],
 
 
 def settled(room: RoomPlan | None, facts: Facts, dormant: tuple[str, ...],
-            contacts: tuple[str, ...], harvesting: bool = False) -> Settled | None:
+            contacts: tuple[str, ...]) -> Settled | None:
     """The post's settled members, of its ``dormant`` ties and listed ``contacts``; None
-    when nothing of the room is settled (the post is counted as before). ``harvesting``:
-    the post's session is a stranger's (an app the account does not use, on a network it
-    does not use) and read the contact list; it chose by the list, and the room stands in
-    for none of its members."""
-    if room is None or harvesting or facts[room.size] - facts[room.fresh] > room.reach:
-        # No room; a session that read the list, which knows the rooms that hold it; or a
-        # post to some of the room's settled members: it chose them.
-        return None
+    when nothing of the room is settled (the post is counted as before)."""
+    if room is None or facts[room.size] - facts[room.fresh] > room.reach:
+        return None  # no room, or a post to some of its settled members: it chose them
     stated = facts[room.members]
     fresh = facts[room.joined]
     if not stated[0] or fresh[0]:

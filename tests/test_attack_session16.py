@@ -1,0 +1,209 @@
+"""Red team on session 16's detection changes, read as a spammer who reads the code.
+
+Three defences: hosts written apart with a dot-like mark (``text._apart_links``), small
+capitals folded in the skeleton (``text._small_capitals``), and no room concession for a
+stranger's session that read the contact list, which this review had withdrawn: the owner's
+new XMPP client (which reads the roster at every sign-in) lost its family room, while an
+intruder kept it by reading the list in one session and posting from another.
+Each attack is a test: passing where the defence holds, a strict xfail with its numbers
+where it does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import T0, established, event, message
+from conftest import engine as make_engine
+from spimguard.text import view
+from test_links import codes, links_engine, lists_write
+from test_rooms import HELD, MOBILE, alice, friends, post, sign_in
+
+HOTEL = "192.0.2.44"  # a hotel's network, new to the account
+DESKTOP = "gajim-1.8"  # a desktop XMPP client the account never used (not the official app)
+
+
+# 1a. Hosts written apart: forms that still evade a block-listed host.
+
+_EVADES = pytest.mark.xfail(strict=True, reason=(
+    "red team, session 16: one character away from a form that is blocked, each of these "
+    "is delivered with tones-shop.com on the block list: a blank before the path, a query "
+    "or a port instead of a path, a bare slash, a blank around a glued mark (a black "
+    "circle, an emoji), an ideographic full stop with a blank, an ellipsis (NFKC '...'), "
+    "two full stops, a division or fraction slash for the path's slash. As cheap as the "
+    "path-less form already left open ('tones-shop. com'): the rule's path condition is "
+    "what a spammer drops"))
+
+
+@pytest.mark.parametrize("text", [
+    # Held: halfwidth and fullwidth forms, zero-width characters, the midline ellipsis, a
+    # hyphen bullet, a degree sign, a line break: each is still read as tones-shop.com.
+    "tones-shop \uff65 com/new", "tones-shop\uff0ccom/new", "tones-shop\u200b. com/new",
+    "tones-shop. \u200bcom/new", "tones-shop\u22efcom/new", "tones-shop\u2043com/new",
+    "tones-shop\u00b0com/new", "tones-shop. com\uff0fnew", "tones-shop. \uff43\uff4f\uff4d/new",
+    "TONES-SHOP. COM/NEW", "tones-shop\n. com/new",
+    *(pytest.param(text, marks=_EVADES) for text in [
+        "tones-shop. com /new", "tones-shop. com?new", "tones-shop. com:8080/new",
+        "tones-shop. com/ ", "tones-shop \u25cf com/new", "tones-shop \U0001f535 com/new",
+        "tones-shop\u3002 com/new", "tones-shop\u2026com/new", "tones-shop.. com/new",
+        "tones-shop. com\u2215new", "tones-shop. com\u2044new"]),
+])
+def test_near_forms_of_the_written_apart_host_are_blocked(text: str) -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    assert "LINK_BLOCKLISTED" in codes(engine, f"ringtones at {text}")
+
+
+# 1b. Ordinary prose that now reads as a link.
+
+# Friends' chat with "a, b/c" or "a. b/c" where b is an ICANN suffix (ccTLDs and the new
+# gTLDs: .no .now .today .beer .pizza .work .music .how .win .date .love ...): written for
+# this review, 45 of 57 such phrases gain a link (the SMS corpora hold almost no slashes,
+# which is why none of their 16,445 ham rows did).
+PROSE_LINKS = {
+    "yes, no/maybe": "yes.no", "ok. so/what": "ok.so", "I'm in paris. fr/en": "paris.fr",
+    "3.5. de/at": "3.5.de", "ok, now/later": "ok.now", "sure, today/tomorrow": "sure.today",
+    "wine, beer/cider": "wine.beer", "Saturday, work/school": "saturday.work",
+    "we need bread, pizza/pasta": "bread.pizza", "hey, how/why": "hey.how",
+    "either way, win/lose": "way.win", "python: os, io/sys": "os.io",
+}
+
+
+@pytest.mark.parametrize(("text", "host"), PROSE_LINKS.items())
+def test_prose_with_a_suffix_word_and_a_slash_reads_as_a_link(text: str, host: str) -> None:
+    """The reading itself (measured, documents the finding below): the host is read."""
+    assert host in [u.host for u in view(text).urls]
+
+
+def _forty_friends(text: str) -> list[str]:
+    """The actions on forty established accounts each writing ``text`` to a friend of
+    theirs, ten seconds apart."""
+    engine = make_engine()
+    established(engine, *[f"u{i}" for i in range(40)], *[f"f{i}" for i in range(40)])
+    return [engine.process(message(engine.config, f"m{i}", f"u{i}", [f"f{i}"], text,
+                                   T0 + 10 * i)).action for i in range(40)]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "red team, session 16: forty established friends each write 'ok, now/later?' (or "
+    "'yes, no/maybe') to a friend within seven minutes: the phrase is read as the link "
+    "ok.now, spread by many accounts, and from the 11th message on every one is warned "
+    "(LINK_REPUTATION): 30 of 40 warned; written without the comma, 40 of 40 delivered. "
+    "Three reports on such messages would teach the reputation the phrase. The written-"
+    "apart host is a reading, not what was typed; a fix that holds: let it reach the "
+    "operator's lists (block, allow) only, not reputation, the takeover 'link' clause "
+    "and the fingerprint (a view field of its own)"))
+@pytest.mark.parametrize("text", ["ok, now/later?", "yes, no/maybe"])
+def test_a_common_phrase_with_a_comma_is_no_link_spread_by_many(text: str) -> None:
+    assert _forty_friends(text).count("deliver") == 40
+
+
+def _reported_three_times(text: str) -> Any:
+    """A griefer sends ``text`` to three established accounts, which report it as spam;
+    an hour later one established friend writes ``text`` to another."""
+    engine = make_engine()
+    established(engine, "f1", "f2", "f3", "g1", "g2")
+    for i in range(3):
+        engine.process(message(engine.config, f"p{i}", "griefer", [f"f{i + 1}"], text, T0 + i))
+        engine.process(event(engine.config, type="report", id=f"r{i}", ts=T0 + 40 + i,
+                             reporter=f"f{i + 1}", message_id=f"p{i}", label="spam"))
+    return engine.process(message(engine.config, "x", "g1", ["g2"], text, T0 + 3600))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "red team, session 16, the worst of it: three reports on a griefer's three messages "
+    "'yes, no/maybe' teach the reputation the 'link' yes.no; an hour later an established "
+    "user writing 'yes, no/maybe' to a friend is BLOCKED (LINK_REPUTATION, "
+    "CAMPAIGN_CONFIRMED). Written 'yes no/maybe', the same three reports leave it "
+    "delivered. Any 'word, <ICANN suffix>/word' phrase can be made blocked platform-wide"))
+def test_reports_on_a_phrase_do_not_block_the_phrase_for_everyone() -> None:
+    assert _reported_three_times("yes, no/maybe").action == "deliver"
+
+
+def test_reports_on_the_phrase_without_the_mark_leave_it_delivered() -> None:
+    """The control of the xfail above."""
+    assert _reported_three_times("yes no/maybe").action == "deliver"
+
+
+@pytest.mark.parametrize("text", ["ok now/later?", "yes no/maybe"])
+def test_the_same_phrase_without_the_mark_is_delivered(text: str) -> None:
+    """The control of the xfail above: the reading, nothing else, moves the verdict."""
+    assert _forty_friends(text).count("deliver") == 40
+
+
+# 2. Small capitals in the skeleton.
+
+def test_phonetic_notation_keeps_its_small_capitals_in_the_text() -> None:
+    """IPA writes ʀ, ɪ, ʏ as sounds: the fold is the skeleton's only, the text keeps them,
+    and IPA letters that are not small capitals (ʁ) are untouched in both."""
+    ipa = "[\u02c8\u0280\u026a\u00e7] [\u028f] [\u0281]"
+    seen = view(ipa)
+    assert "\u0280" in seen.text and "\u026a" in seen.text and "\u028f" in seen.text
+    assert "\u0281" in seen.skeleton
+
+
+@pytest.mark.parametrize(("fancy", "plain"), [
+    ("\ua730\u0280\u1d07\u1d07 \u1d0d\u1d0f\u0274\u1d07\u028f", "free money"),  # ꜰ, ꜱ etc.
+    ("\ua731\u1d00\u029f\u1d07", "sale"),
+    ("\ua7af\u1d1c\u026a\u1d04\u1d0b", "quick"),  # the small capital Q (Unicode 11)
+    ("\u1da0\u02b3\u1d49\u1d49 \u1d50\u1d52\u207f\u1d49\u02b8", "free money"),  # modifiers
+    ("\u1d3f\u1d35\u1d9c\u1d34", "rich"),  # modifier capitals
+])
+def test_small_capitals_and_modifier_forms_read_as_letters(fancy: str, plain: str) -> None:
+    assert view(fancy).skeleton == plain
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "red team, session 16: letters of other scripts drawn as Latin small capitals are not "
+    "folded: Cyrillic в н м т к ғ and Greek ᴩ (small capital rho) in a small-capital word "
+    "leave 'вuy nοw'-like skeletons ('ғree мoнey', 'ᴩromo'); TR39 maps none of them to "
+    "the letter. Folding them everywhere would break Russian ('нет' -> 'het'); only inside "
+    "a word of Latin small capitals would be safe"))
+@pytest.mark.parametrize(("fancy", "plain"), [
+    ("\u0493\u0280\u1d07\u1d07 \u043c\u1d0f\u043d\u1d07\u028f", "free money"),
+    ("\u1d29\u0280\u1d0f\u1d0d\u1d0f", "promo"),
+    ("\u0432\u1d1c\u028f \u0274\u1d0f\u1d21", "buy now"),
+])
+def test_small_capitals_of_other_scripts_read_as_letters(fancy: str, plain: str) -> None:
+    assert view(fancy).skeleton == plain
+
+
+# 3. The room rule.
+
+def _family_post(read: bool, text: str = "landed, see you all sunday",
+                 device: tuple[str, str, str] = ("laptop", HOTEL, DESKTOP)) -> Any:
+    """alice's own ``device`` (session, network, app; by default a new laptop: a desktop
+    client she never used, at a hotel) posting ``text`` into her family group; an XMPP
+    client fetches the roster at sign-in (``read``)."""
+    engine = alice({"family": friends(10, 20)})
+    session, ip, client = device
+    sign_in(engine, session, ip, client)
+    if read:
+        engine.process(event(engine.config, type="contacts_read", id=f"{session}-read",
+                             ts=T0 + 5, account="alice", session=session, count=60))
+    return post(engine, f"{session}-1", "family", friends(10, 20), text, T0 + 60, *device)
+
+
+def test_the_owners_new_laptop_after_a_roster_fetch_is_not_suspended() -> None:
+    """Review of the harvest rule (withdrawn): the owner's second device is a stranger by
+    the session facts (an app the account never used, on a hotel network) and an XMPP
+    client reads the roster at every sign-in; with the rule, 'landed, see you all sunday'
+    into her 10-member family group was held with sending suspended."""
+    verdict = _family_post(read=True)
+    assert verdict.action not in HELD and verdict.account_action.action == "none"
+
+
+@pytest.mark.parametrize(("read", "text", "device"), [
+    (False, "landed, see you all sunday", ("laptop", HOTEL, DESKTOP)),
+    (True, "dinner tonight, pizza/pasta?", ("bus", MOBILE, "im-android")),
+])
+def test_the_owners_devices_keep_the_room(read: bool, text: str,
+                                          device: tuple[str, str, str]) -> None:
+    """The owner's new laptop with no roster fetch; its official app on mobile data,
+    roster fetched, writing a phrase that now reads as a link ('pizza/pasta' after a
+    comma: bread.pizza). Both delivered, no account action (the takeover's link clause is
+    not used by the room rule)."""
+    verdict = _family_post(read, text, device)
+    assert verdict.action == "deliver" and verdict.account_action.action == "none"
