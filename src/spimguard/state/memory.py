@@ -302,11 +302,11 @@ class _Account(sided.Record):
     account has no sided record (only lodged items): the record itself
     (``sided_record``) is then None, as is an item with no key.
 
-    What it costs in time: a key under a lodged prefix is tested by prefix (a
-    ``startswith`` costs ~600 instructions in 3.11), its place looked up and the lengths
-    unpacked, where a key of its own was one dict look-up; ~70,000 instructions a message
-    on the mixed load (~5 %), mostly those tests and ~14 calls. A key beside a lodged
-    prefix (``tk:to:`` under ``tk:``) is told apart by prefix too (``lodged_prefixes``)."""
+    What it costs in time: a key is tested by prefix (a ``startswith`` costs ~600
+    instructions in 3.11) once while its kind is remembered (``MemoryState._kind_of``),
+    a lodged one's place looked up and the lengths unpacked, where a key of its own is one
+    dict look-up. A key beside a lodged prefix (``tk:to:`` under ``tk:``) is told apart
+    by prefix too (``lodged_prefixes``)."""
 
     __slots__ = ("lodged",)
 
