@@ -94,30 +94,52 @@ def test_metrics_count_every_wait_and_every_batch() -> None:
     assert 0 < value("spimguard_batch_cpu_seconds_sum") <= value("spimguard_batch_seconds_sum")
 
 
-def test_a_slow_batch_is_logged_with_its_size_and_cpu(caplog: Any,
-                                                     monkeypatch: Any) -> None:
-    """A batch past ``SLOW_BATCH`` says how many messages it held and how much of its time
-    was the engine's CPU (a disk or another process took the rest); a quick one says
-    nothing."""
+def _slow_lines(monkeypatch: Any, caplog: Any, slow: set[str], sent: int) -> list[str]:
+    """The slow-batch lines logged for ``sent`` messages judged one after another, those
+    in ``slow`` taking 60 ms off the CPU (a wait, as for a disk)."""
     judge = engine(storage={"backend": "memory"})
     original = judge.process_batch
-    slow = {"m1"}
 
     def judged(events: Any, *fresh: Any) -> Any:
         if any(e.id in slow for e in events):
-            time.sleep(0.06)  # off the CPU: a wait, as for a disk
+            time.sleep(0.06)
         return original(events, *fresh)
 
     judge.process_batch = judged  # type: ignore[method-assign]
     monkeypatch.setattr(grouping, "SLOW_BATCH", 0.05)
     group = GroupCommit(judge)
+
+    async def judge_all() -> None:  # one loop, one clock for the lines' spacing
+        for i in range(sent):
+            await group.judge(message(judge.config, f"m{i}", "a", ["b"], "hi", T0 + i))
+
     with caplog.at_level(logging.INFO, logger="spimguard.server"):
-        for i in range(2):
-            asyncio.run(group.judge(message(judge.config, f"m{i}", "a", ["b"], "hi", T0 + i)))
-    logged = [r.getMessage() for r in caplog.records if "a batch of" in r.getMessage()]
+        asyncio.run(judge_all())
+    return [r.getMessage() for r in caplog.records if "a batch of" in r.getMessage()]
+
+
+def test_a_slow_batch_is_logged_with_its_size_and_cpu(caplog: Any,
+                                                     monkeypatch: Any) -> None:
+    """A batch past ``SLOW_BATCH`` says how many messages it held and how much of its time
+    was the engine's CPU (a disk or another process took the rest); a quick one says
+    nothing."""
+    logged = _slow_lines(monkeypatch, caplog, {"m1"}, 2)
     assert len(logged) == 1, logged
     took, cpu = (float(n) for n in re.findall(r"([\d.]+) ms", logged[0]))
     assert logged[0].startswith("a batch of 1 messages took") and took >= 60 and cpu < 30
+
+
+def test_slow_batches_are_logged_a_line_a_period_counting_the_rest(caplog: Any) -> None:
+    """An overloaded host is slow many times a second: one line a ``SLOW_LOG_EVERY``, the
+    next one counting those left out, so the log is not buried and nothing goes unsaid."""
+    group = GroupCommit(engine(storage={"backend": "memory"}))
+    with caplog.at_level(logging.INFO, logger="spimguard.server"):
+        for now in (100.0, 100.2, 100.5, 100.9, 101.0, 101.5, 102.5):
+            group._slow(4, 0.06, 0.01, now)
+    logged = [r.getMessage().rsplit("; ", 1)[1].split()[0] for r in caplog.records
+              if "a batch of" in r.getMessage()]
+    assert grouping.SLOW_LOG_EVERY == 1.0
+    assert logged == ["0", "3", "1"]  # at 100.0, 101.0 (100.2-100.9 left out), 102.5
 
 
 def test_start_up_objects_are_frozen_out_of_the_collector_while_serving() -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +49,9 @@ RETRY_AFTER = 1  # seconds: a full queue drains in well under that at the measur
 # Seconds past which a batch is logged with its CPU time: 5 times a batch of one's at 70 %
 # of saturation on the development machine, past the p99 goal of 10 ms for a check.
 SLOW_BATCH = 0.05
+# Seconds between two of those lines: an overloaded host has a slow batch many times a
+# second, and a line each would bury the log; the next line counts the ones left out.
+SLOW_LOG_EVERY = 1.0
 
 log = logging.getLogger("spimguard.server")
 
@@ -76,6 +80,8 @@ class GroupCommit:
         self.draining = False
         self.task: asyncio.Task[None] | None = None  # kept: the loop holds tasks weakly
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="spimguard-engine")
+        self.slow_unlogged = 0  # slow batches since the last line logged
+        self.slow_logged_at = -math.inf  # the loop's clock at that line
 
     async def run(self, work: Callable[..., T], *args: object) -> T:
         """``work(*args)`` on the engine's thread."""
@@ -84,6 +90,17 @@ class GroupCommit:
     def close(self) -> None:
         """Let the engine's thread finish what it was given, then end it."""
         self.thread.shutdown()
+
+    def _slow(self, size: int, took: float, cpu: float, now: float) -> None:
+        """Log a slow batch ending at ``now`` (the loop's clock), at most one line each
+        ``SLOW_LOG_EVERY`` seconds."""
+        if now - self.slow_logged_at < SLOW_LOG_EVERY:
+            self.slow_unlogged += 1
+            return
+        log.info("a batch of %d messages took %.1f ms (%.1f ms of the engine's CPU); "
+                 "%d more slow batches since the last such line",
+                 size, took * 1000, cpu * 1000, self.slow_unlogged)
+        self.slow_unlogged, self.slow_logged_at = 0, now
 
     async def batch(self, events: list[Event], fresh: list[bool] | None = None) -> list[Result]:
         """A ``/v1/events`` batch: one commit of its own, under the same bound (``fresh``
@@ -161,13 +178,13 @@ class GroupCommit:
                     if not future.done():
                         future.set_result((result[0], alone[0]))
             return
-        took = asyncio.get_running_loop().time() - began
+        ended = asyncio.get_running_loop().time()
+        took = ended - began
         if took > SLOW_BATCH:
             # The tail's causes, told apart by what the engine and the store logged beside
             # (maintenance at INFO, the writer's WAL restarts at DEBUG): little CPU in a
             # long batch is the disk or another process holding the core.
-            log.info("a batch of %d messages took %.1f ms (%.1f ms of the engine's CPU)",
-                     len(batch), took * 1000, cpu * 1000)
+            self._slow(len(batch), took, cpu, ended)
         if self.metrics:
             self.metrics.batch_seconds.observe(took)
             self.metrics.batch_cpu.observe(cpu)
