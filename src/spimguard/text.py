@@ -753,12 +753,11 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
     return _urls_in(_spelled(text))
 
 
-def apart_hosts(text: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
-    """The hosts of ``text`` written apart (``_apart_links``) that are not among the links
-    ``typed`` in it."""
-    if _APART_HINT not in text:
+def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
+    """The hosts of ``spelled`` (a text through ``_spelled``, as ``find_urls`` reads it)
+    written apart (``_apart_links``) that are not among the links ``typed`` in it."""
+    if _APART_HINT not in spelled:
         return ()
-    spelled = _spelled(text)
     joined = _apart_links(spelled)
     if joined == spelled:
         return ()
@@ -884,8 +883,9 @@ def _view(raw: str) -> MessageView:
     text, parted = unpart(text)
     spaced = spaced or parted
     skel = skeleton(text)
-    urls = find_urls(text)
-    apart = apart_hosts(text, urls)
+    spelled = _spelled(text)  # once for both readings of the links
+    urls = _urls_in(spelled)
+    apart = _apart_hosts(spelled, urls)
     domains = tuple(dict.fromkeys(u.domain for u in urls))
     prose, prose_skel = text, skel
     if urls:
