@@ -204,11 +204,11 @@ def test_an_accounts_object_is_held_by_the_string_naming_it_among_others_ties() 
     one, other = "".join(["@one", ":example.org"]), "".join(["@other", ":example.org"])
     state.write([Touch(accounts.tie_record(one), (other,), side=accounts.TALKED),
                  Touch(accounts.tie_record(other), (one,), side=accounts.TALKED)], T0)
-    held = {name: name for name in state._sided[accounts.tie_record("")]}
+    held = {name: name for name in state._homes[accounts.tie_record("")].records}
     named = state.sided_record(accounts.tie_record(other))
     assert named is not None and held[one] is named.names[0]
     assert state.read([Members(accounts.tie_record(one), accounts.TALKED)], T0) == [(other,)]
     state.write([Touch(takeover_keys.lifelong(one, "s1"), (other,), side=takeover_keys.PALS)], T0)
-    assert list(state._sided[takeover_keys.lifelong("", "")[:-1]]) == [one + ":s1"]
+    assert list(state._homes[takeover_keys.lifelong("", "")[:-1]].records) == [one + ":s1"]
     assert list(state.accounts()) == [accounts.tie_record(one), accounts.tie_record(other),
                                       takeover_keys.lifelong(one, "s1")]

@@ -466,11 +466,11 @@ class MemoryState:
         self._counters: dict[str, tuple[bytes, float]] = {}
         self._members: dict[str, _Held | _Entry] = {}
         # Each table holds keys of their own; a lodged key's item is in its host, an
-        # ``_Account`` in ``_sided`` (``_place``).
+        # ``_Account`` in its home's records (``_place``).
         self._hashed: dict[str, bytes] = {}  # key -> the hashed set's packed value
-        # A sided keyspace's prefix -> its records by id, the key less the prefix (``_Home``).
-        self._sided: dict[str, dict[str, _Account]] = {}
-        self._homes: dict[str, _Home] = {}  # a sided prefix -> its home
+        # A sided keyspace's prefix -> its home: its records by id, the key less the
+        # prefix (``_Home``).
+        self._homes: dict[str, _Home] = {}
         self._sides: dict[str, _Home] = {}  # a side's name -> its keyspace's home, with it
         self._places: dict[str, tuple[_Home, str, int, bool] | None] = {}
         self._kinds: dict[str, int] = {}  # key -> its kind's bits (``_kind_of``)
@@ -609,7 +609,7 @@ class MemoryState:
         home = self._homes.get(prefix)
         if home is None:
             home = self._homes[prefix] = _Home(prefix, len(prefix),
-                                               self._sided.setdefault(prefix, {}),
+                                               {},
                                                prefix in _account_prefixes())
         return home
 
@@ -998,8 +998,8 @@ class MemoryState:
         for key in [k for k, blob in self._hashed.items() if not hashed.live(blob, now)]:
             del self._hashed[key]
             dropped += 1
-        for records in self._sided.values():
-            dropped += _swept(records, now)
+        for home in self._homes.values():
+            dropped += _swept(home.records, now)
         self._writes = 0
         return dropped
 
@@ -1082,7 +1082,6 @@ class MemoryState:
         self._members.clear()
         self._values.clear()
         self._hashed.clear()
-        self._sided.clear()
         self._homes.clear()
         self._sides.clear()
         self._places.clear()
