@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -273,23 +274,52 @@ def test_a_batch_scores_as_one_event_at_a_time_and_sees_what_its_reports_taught(
     assert "before user reports" in one_by_one[-1].signals[0].detail
 
 
-def test_batch_margins_equal_one_message_margins_bit_for_bit() -> None:
-    """``margins`` is the batch's sparse product: the same floats as ``margin`` per row,
-    empty rows and rows of every length included (numpy sums float32 pairwise in blocks
-    of 8 and 128: the batch must sum each row the same way)."""
+def test_batch_margins_are_each_rows_own_sums_bit_for_bit() -> None:
+    """``margins`` sums a batch's rows in one segmented sum: each row's margin is the one
+    its own weights give, alone or in any batch, in any order, empty rows and rows of
+    every length included, guard on or off, to the bit (``float.hex``: a zero's sign too).
+    The sum is ``np.add.reduceat``'s, the engine's since batches were prepared: a row's
+    first float32 value plus numpy's pairwise sum of the rest (blocks of 8 and 128), which
+    differs in the last bits from ``sum`` of the whole row for most rows of 3 or more."""
     rng = np.random.default_rng(3)
     model = scorer.load()
+    guarded = scorer.LinearModel(model.weights, model.bias, model.bits, {
+        **model.card, "guard": {"knee": 0.5, "prior": -1.0, "density": 0.45}})
     detector = content_of(content_engine())
     taught = rng.integers(0, 2**model.bits, 400)
     detector.online.apply(taught[:300], 0.0, 1.0)  # two reported messages share 200 of
     detector.online.apply(taught[100:], 0.0, 1.0)  # their buckets: those have support
+    online = detector.online
+    lengths = [0, 1, 7, 8, 9, 127, 128, 129, 300, 1000, 0, 3, *rng.integers(0, 1500, 80)]
     rows = [np.unique(np.concatenate((rng.choice(taught, n // 2),
                                       rng.integers(0, 2**model.bits, n - n // 2))))
-            .astype(np.uint32) for n in (0, 1, 7, 8, 9, 127, 128, 129, 300, 1000, 0, 3)]
-    assert model.margins(rows).tolist() == [model.margin(r) for r in rows]
-    online = detector.online
-    assert online.margins(rows).tolist() == [online.margin(r) for r in rows]
-    assert any(online.margin(r) for r in rows)
+            .astype(np.uint32) for n in lengths]
+
+    def summed(weights: np.ndarray) -> float:
+        return float(weights[0] + weights[1:].sum()) if len(weights) else 0.0
+
+    def trained(of: scorer.LinearModel, row: np.ndarray) -> float:
+        weights = of.weights[row]
+        raw = of.bias + summed(weights) / math.sqrt(max(len(row), 1))
+        if not len(row) or not of.card["guard"]["knee"]:
+            return raw
+        covered = np.array([np.count_nonzero(weights) / len(row)])
+        return float(of.guarded(np.array([raw]), covered)[0])
+
+    def shift(row: np.ndarray) -> float:
+        learnt, size = online.clipped_[row], max(len(row), 1)
+        bound = online.max_shift * np.count_nonzero(learnt) / size
+        shift = summed(learnt) / math.sqrt(size)
+        return float(np.maximum(-bound, np.minimum(bound, np.array([shift])))[0])
+
+    order = rng.permutation(len(rows))
+    for batch in (rows, rows[::-1], [rows[i] for i in order], rows[:1], rows[10:13]):
+        for of in (model, guarded):
+            assert [m.hex() for m in of.margins(batch)] == [
+                trained(of, r).hex() for r in batch]
+        assert [m.hex() for m in online.margins(batch)] == [shift(r).hex() for r in batch]
+    assert [model.margin(r) for r in rows] == model.margins(rows)
+    assert sum(bool(shift(r)) for r in rows) > 20 and guarded.margins(rows) != model.margins(rows)
 
 
 def test_batch_parts_are_each_messages_own_whatever_its_batch() -> None:

@@ -111,7 +111,12 @@ def _words(v: MessageView, names: tuple[str, ...]) -> str:
 def shingles(texts: Texts, common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each text's distinct masked character-shingle hashes less the ``common`` ones
     (``ordinary``), for a batch of texts at once: (hashes, text) where ``text[i]`` is the
-    index in ``texts`` of the one ``hashes[i]`` is from, sorted by text, then hash.
+    index in ``texts`` of the one ``hashes[i]`` is from, sorted by text, then hash."""
+    return _shingles([_words(v, names)[:MAX_CHARS] for v, names in texts], common)
+
+
+def _shingles(words: Sequence[str], common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``shingles`` of the strings ``words``.
 
     Each shingle is a 64-bit polynomial hash of its code points, Σ c_k · P^(SHINGLE-1-k)
     mod 2^64, mixed. The batch's texts are hashed as one run of code points (Horner's
@@ -119,7 +124,6 @@ def shingles(texts: Texts, common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     text are kept: numpy's cost per call is paid once per batch, not per message, and
     the work is O(C log C) for the batch's C characters (the sort that keeps each text's
     distinct hashes)."""
-    words = [_words(v, names)[:MAX_CHARS] for v, names in texts]
     sizes = [len(w) for w in words]
     points = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"),
                            dtype=np.uint32).astype(np.uint64)
@@ -128,7 +132,7 @@ def shingles(texts: Texts, common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for k in range(1, SHINGLE):  # by Horner's rule, at every position of the run
         hashed *= _P
         hashed += points[k:k + span]
-    owner = np.repeat(np.arange(len(texts)), sizes)  # the text of each character
+    owner = np.repeat(np.arange(len(words)), sizes)  # the text of each character
     inside = owner[:span] == owner[SHINGLE - 1:]  # shingles within one text
     hashed, text = hashed[inside], owner[:span][inside]
     hashed ^= hashed >> np.uint64(29)
@@ -175,10 +179,19 @@ def sketches(texts: Texts, common: np.ndarray | None = None) -> list[np.ndarray 
     A batch at once: every permutation of every shingle, then each text's least value
     per permutation (``np.minimum.reduceat``), the least shingle recovered from its
     value (``_INVERSES``). O(SIZE · S) for the batch's S shingles, the SIZE × S products
-    taken ``_CHUNK`` shingles at a time (a few MB, however large the batch)."""
-    found, text = shingles(texts, ordinary() if common is None else common)
+    taken ``_CHUNK`` shingles at a time (a few MB, however large the batch).
+
+    A text shorter than ``MIN_CHARS`` has fewer than ``MIN_SHINGLES`` shingles of any
+    kind, so it is not hashed at all: most chat lines, and at a batch of one or three
+    (the server's ordinary load) the batch's whole cost when they are all of them."""
+    words = [_words(v, names)[:MAX_CHARS] for v, names in texts]
+    long = [at for at, w in enumerate(words) if len(w) >= MIN_CHARS]
     out: list[np.ndarray | None] = [None] * len(texts)
-    sized = np.bincount(text, minlength=len(texts)) >= MIN_SHINGLES
+    if not long:
+        return out
+    found, text = _shingles([words[at] for at in long],
+                            ordinary() if common is None else common)
+    sized = np.bincount(text, minlength=len(long)) >= MIN_SHINGLES
     if not sized.any():
         return out
     found, text = found[sized[text]], text[sized[text]]
@@ -197,7 +210,7 @@ def sketches(texts: Texts, common: np.ndarray | None = None) -> list[np.ndarray 
         first = last
     marks = ((least ^ _PERMUTATIONS[0]) * _MIX >> np.uint64(48)).astype(np.uint16)
     for t, values in zip(kept.tolist(), marks, strict=True):
-        out[t] = values
+        out[long[t]] = values
     return out
 
 

@@ -196,7 +196,7 @@ class ContentDetector:
                             self.model.bits)
         trained = self.model.margins([found for found, _ in split])
         shifts = _Shifts([teachable for _, teachable in split], self.online)
-        for at, (ctx, (_, teachable), base) in enumerate(zip(scored, split, trained.tolist(),
+        for at, (ctx, (_, teachable), base) in enumerate(zip(scored, split, trained,
                                                              strict=True)):
             ctx.scratch[self.name] = _Scored(teachable, base, shifts, at)
 
@@ -348,12 +348,12 @@ class _Shifts:
         self.online = online
         self.version = online.version
         self.start = 0
-        self.values: list[float] = online.margins(teachable).tolist()
+        self.values = online.margins(teachable)
 
     def shift(self, at: int, online: OnlineDelta) -> float:
         """Message ``at``'s online margin under ``online`` as it is now."""
         if online is not self.online or online.version != self.version or at < self.start:
-            self.values[at:] = online.margins(self.teachable[at:]).tolist()
+            self.values[at:] = online.margins(self.teachable[at:])
             self.online, self.version, self.start = online, online.version, at
         return self.values[at]
 

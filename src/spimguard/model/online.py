@@ -108,20 +108,21 @@ class OnlineDelta:
     def margin(self, teachable: np.ndarray) -> float:
         """d·x over a message's teachable buckets (x unit length over those buckets),
         within ±max_shift times the share of those buckets that reports taught."""
-        if not len(teachable):
-            return 0.0
-        learnt = self.clipped_[teachable]
-        bound = self.max_shift * np.count_nonzero(learnt) / len(teachable)
-        shift = float(learnt.sum()) / math.sqrt(len(teachable))
-        return max(-bound, min(bound, shift))
+        return self.margins([teachable])[0]
 
-    def margins(self, teachable: Sequence[np.ndarray]) -> np.ndarray:
-        """``margin`` of many messages at once, equal to it bit for bit (one gather and
-        one segmented sum, as ``LinearModel.margins``); valid while ``version`` holds."""
-        shifts, taught, sizes = row_sums(self.clipped_, teachable)
-        bound = self.max_shift * taught / np.maximum(sizes, 1)
-        shifts = shifts / np.sqrt(np.maximum(sizes, 1))
-        return np.maximum(-bound, np.minimum(bound, shifts))
+    def margins(self, teachable: Sequence[np.ndarray]) -> list[float]:
+        """``margin`` of many messages at once (one gather and one segmented sum, then
+        Python floats, as ``LinearModel.margins``); valid while ``version`` holds. The
+        clip is numpy's ``maximum(-bound, minimum(bound, shift))``, which answers a tie
+        with its second argument (+0.0 of ±0.0, where nothing was taught): ``min`` and
+        ``max`` answer with their first, so the arguments are swapped."""
+        shifts, taught = row_sums(self.clipped_, teachable)
+        out = []
+        for shift, share, row in zip(shifts, taught, teachable, strict=True):
+            size = max(len(row), 1)
+            bound = self.max_shift * share / size
+            out.append(max(min(shift / math.sqrt(size), bound), -bound))
+        return out
 
     def apply(self, buckets: np.ndarray | list[int], before: float, after: float) -> None:
         """Move one message's a_m from ``before`` to ``after`` in the delta."""
