@@ -306,12 +306,19 @@ def test_a_batch_is_sketched_text_by_text() -> None:
     text longer than a chunk, texts too short to sketch, an empty one)."""
     letters = random.Random(7).choices("abcdefghijklmnopqrstuvwxyzçğıöşü ", k=5_000)
     long = "".join(letters)  # its MAX_CHARS give nearly as many distinct shingles
-    texts = [*PITCHES[:6], "", "ok", *CHAT, long, PITCHES[6] + " " + PITCHES[7], "x" * 30]
+    # The shortest texts that may have a sketch (MIN_CHARS characters, every shingle
+    # distinct) and the longest that may not, which ``sketches`` does not hash at all.
+    edge = ["qwertyuiopasdfghjklz"[:neighbours.MIN_CHARS],
+            "zxcvbnmlkjhgfdsapoi"[:neighbours.MIN_CHARS - 1]]
+    texts = [*PITCHES[:6], "", "ok", *CHAT, long, PITCHES[6] + " " + PITCHES[7], "x" * 30,
+             *edge]
     sizes = np.bincount(shingles([(view(t), ()) for t in texts], ordinary())[1])
     assert sizes[sizes >= neighbours.MIN_SHINGLES].sum() > neighbours._CHUNK  # several chunks
+    assert sizes[-2] == neighbours.MIN_SHINGLES and sizes[-1] == neighbours.MIN_SHINGLES - 1
     for common in (ordinary("none"), ordinary()):
         want = [_sketch_by_definition(t, names_of(("victim",)), common) for t in texts]
         assert any(w is None for w in want) and sum(w is not None for w in want) > 8
+        assert want[-2] is not None and want[-1] is None
         for batch in (texts, texts[::-1]):
             got = neighbours.sketches([(view(t), names_of(("victim",))) for t in batch],
                                       common)
