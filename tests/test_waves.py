@@ -319,6 +319,8 @@ def test_a_batch_is_sketched_text_by_text() -> None:
         want = [_sketch_by_definition(t, names_of(("victim",)), common) for t in texts]
         assert any(w is None for w in want) and sum(w is not None for w in want) > 8
         assert want[-2] is not None and want[-1] is None
+        alone = [sketch(view(t), names_of(("victim",)), common) for t in texts]
+        assert [None if g is None else g.tolist() for g in alone] == want
         for batch in (texts, texts[::-1]):
             got = neighbours.sketches([(view(t), names_of(("victim",))) for t in batch],
                                       common)

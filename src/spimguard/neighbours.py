@@ -87,6 +87,8 @@ MAX_CHARS = 4_000  # shingles taken from at most this much text: bounded cost pe
 
 _P = np.uint64(0x100000001B3)  # the polynomial's base (FNV-1a's 64-bit prime)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # a multiplicative mix (2^64 / golden ratio)
+_POWERS = np.array([pow(int(_P), SHINGLE - 1 - k, 2**64) for k in range(SHINGLE)],
+                   dtype=np.uint64)  # P^(SHINGLE-1-k): a shingle's hash is Σ c_k · P^(...)
 _PERMUTATIONS = np.random.Generator(np.random.PCG64(20261202)).integers(
     0, 2**63, size=(2, SIZE), dtype=np.uint64) * np.uint64(2) + np.uint64(1)  # odd a, b
 
@@ -124,17 +126,19 @@ def _shingles(words: Sequence[str], common: np.ndarray) -> tuple[np.ndarray, np.
     text are kept: numpy's cost per call is paid once per batch, not per message, and
     the work is O(C log C) for the batch's C characters (the sort that keeps each text's
     distinct hashes)."""
-    sizes = [len(w) for w in words]
     points = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"),
                            dtype=np.uint32).astype(np.uint64)
     span = max(len(points) - SHINGLE + 1, 0)
-    hashed = points[:span].copy()
-    for k in range(1, SHINGLE):  # by Horner's rule, at every position of the run
-        hashed *= _P
-        hashed += points[k:k + span]
-    owner = np.repeat(np.arange(len(words)), sizes)  # the text of each character
-    inside = owner[:span] == owner[SHINGLE - 1:]  # shingles within one text
-    hashed, text = hashed[inside], owner[:span][inside]
+    # Every window of SHINGLE code points times the powers of P, one product for them all
+    # (integers mod 2^64: the same sum as Horner's rule, in fewer numpy calls).
+    hashed = np.ndarray((span, SHINGLE), dtype=np.uint64, buffer=points,
+                        strides=(8, 8)) @ _POWERS
+    if len(words) == 1:  # every window lies in the one text
+        text = np.zeros(span, dtype=np.int64)
+    else:
+        owner = np.repeat(np.arange(len(words)), [len(w) for w in words])  # each character's
+        inside = owner[:span] == owner[SHINGLE - 1:]  # shingles within one text
+        hashed, text = hashed[inside], owner[:span][inside]
     hashed ^= hashed >> np.uint64(29)
     hashed *= _MIX
     if len(common):
