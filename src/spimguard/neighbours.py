@@ -121,11 +121,11 @@ def _shingles(words: Sequence[str], common: np.ndarray) -> tuple[np.ndarray, np.
     """``shingles`` of the strings ``words``.
 
     Each shingle is a 64-bit polynomial hash of its code points, Σ c_k · P^(SHINGLE-1-k)
-    mod 2^64, mixed. The batch's texts are hashed as one run of code points (Horner's
-    rule at every position), of which the positions whose SHINGLE characters lie in one
-    text are kept: numpy's cost per call is paid once per batch, not per message, and
-    the work is O(C log C) for the batch's C characters (the sort that keeps each text's
-    distinct hashes)."""
+    mod 2^64, mixed. The batch's texts are hashed as one run of code points (every
+    window of it times the powers of P), of which the positions whose SHINGLE characters
+    lie in one text are kept: numpy's cost per call is paid once per batch, not per
+    message, and the work is O(C log C) for the batch's C characters (the sort that keeps
+    each text's distinct hashes)."""
     points = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"),
                            dtype=np.uint32).astype(np.uint64)
     span = max(len(points) - SHINGLE + 1, 0)

@@ -112,12 +112,16 @@ class LinearModel:
 
 def row_sums(values: np.ndarray, rows: Sequence[np.ndarray], count: bool = True
              ) -> tuple[list[float], list[int]]:
-    """For each index array of ``rows``: the float32 sum of ``values`` at it (as a float,
-    summed as ``values[row].sum()`` sums) and, if ``count``, how many of those values are
-    not zero (else zeros); an empty row sums to 0. One gather and one ``reduceat`` for
-    all rows (of the non-empty ones: ``reduceat`` gives an empty segment the value at its
-    start), the offsets in Python: at a batch of one the calls, not the arithmetic, are
-    the cost."""
+    """For each index array of ``rows``: the float32 sum of ``values`` at it (as a float)
+    and, if ``count``, how many of those values are not zero (else zeros); an empty row
+    sums to 0. One gather and one ``reduceat`` for all rows (the non-empty ones:
+    ``reduceat`` gives an empty segment the value at its start), the offsets in Python:
+    at a batch of one the calls, not the arithmetic, are the cost.
+
+    ``reduceat`` sums a segment as its first value plus numpy's pairwise sum of the rest,
+    wherever the segment lies in the batch: so a row sums the same in any batch, though
+    not as ``values[row].sum()`` (pairwise over all of it), which differs in the last
+    bits for most rows of three or more (``test_batch_margins_are_each_rows_own_sums``)."""
     starts: list[int] = []
     filled: list[np.ndarray] = []
     at = 0
