@@ -118,10 +118,11 @@ class OnlineDelta:
         ``max`` answer with their first, so the arguments are swapped."""
         shifts, taught = row_sums(self.clipped_, teachable)
         out = []
+        most, root = self.max_shift, math.sqrt
         for shift, share, row in zip(shifts, taught, teachable, strict=True):
             size = max(len(row), 1)
-            bound = self.max_shift * share / size
-            out.append(max(min(shift / math.sqrt(size), bound), -bound))
+            bound = most * share / size
+            out.append(max(min(shift / root(size), bound), -bound))
         return out
 
     def apply(self, buckets: np.ndarray | list[int], before: float, after: float) -> None:

@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,9 @@ class LinearModel:
         costs ~1 µs a call at any size, a Python float step ~0.05 µs a message."""
         guard = self.card.get("guard") or {}
         sums, nonzero = row_sums(self.weights, found, count=bool(guard.get("knee")))
-        raw = [self.bias + total / math.sqrt(max(len(row), 1))
-               for total, row in zip(sums, found, strict=True)]
+        bias, root = self.bias, math.sqrt
+        raw = [bias + total / root(max(len(row), 1)) for total, row in zip(sums, found,
+                                                                           strict=True)]
         if not guard.get("knee"):
             return raw  # the guard is off: no arrays after the sums
         sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
@@ -122,16 +124,10 @@ def row_sums(values: np.ndarray, rows: Sequence[np.ndarray], count: bool = True
     wherever the segment lies in the batch: so a row sums the same in any batch, though
     not as ``values[row].sum()`` (pairwise over all of it), which differs in the last
     bits for most rows of three or more (``test_batch_margins_are_each_rows_own_sums``)."""
-    starts: list[int] = []
-    filled: list[np.ndarray] = []
-    at = 0
-    for row in rows:
-        if len(row):
-            starts.append(at)
-            filled.append(row)
-            at += len(row)
+    filled = [row for row in rows if len(row)]
     if not filled:
         return [0.0] * len(rows), [0] * len(rows)
+    starts = list(accumulate(map(len, filled[:-1]), initial=0))
     gathered = values[filled[0] if len(filled) == 1 else np.concatenate(filled)]
     sums: list[float] = np.add.reduceat(gathered, starts).tolist()
     nonzero: list[int] = (np.add.reduceat(gathered != 0, starts, dtype=np.int64).tolist()
