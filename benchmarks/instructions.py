@@ -11,9 +11,9 @@ instructions the interpreter executes, the same for the same code, load and envi
 model's load, the store's opening). The difference over the events is the figure. With
 ``--only``, every other detector is disabled, and the same figure from ``--only none``
 subtracted from it is what that detector adds. ``--batch`` sets how many events the engine
-is given at a time (the server's group commit hands it 1-8 at ordinary load). OpenBLAS's idle threads move a run by up
-to ~18,000 instructions an event. A run takes ~50 times a plain one (minutes for the
-default load).
+is given at a time (the server's group commit hands it 1-8 at ordinary load). OpenBLAS's
+idle threads move a run by up to ~18,000 instructions an event. A run takes ~50 times a
+plain one (minutes for the default load).
 """
 
 from __future__ import annotations
