@@ -234,6 +234,24 @@ def test_the_writer_restarts_the_wal_after_the_commit_that_finds_it_due(
         conn.close()
 
 
+def test_a_commit_with_nothing_written_leaves_the_restart_to_one_that_writes(
+        tmp_path: Path) -> None:
+    """The engine commits its records after its state on the same connection: that second
+    commit, with no transaction open, neither restarts the WAL nor looks at it."""
+    conn = open_writer(tmp_path / "x.db", wal_bound=100, period=None)
+    checkpointer = conn.checkpointer
+    assert checkpointer is not None
+    try:
+        _stream(conn, 5)
+        checkpointer.due = True
+        conn.commit()
+        assert checkpointer.due
+        _stream(conn, 1)
+        assert not checkpointer.due
+    finally:
+        conn.close()
+
+
 def test_a_commit_leaves_the_restart_while_the_thread_checkpoints(tmp_path: Path) -> None:
     """A commit never waits for the thread's checkpoint in progress: the restart is left
     to a later commit."""

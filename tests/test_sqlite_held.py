@@ -64,3 +64,24 @@ def test_a_list_held_ahead_is_looked_up_again_once_the_held_copy_is_let_go(
     other.commit()
     assert [mine.read(r, T0 + 3) for r in reads] == [memory.read(r, T0 + 3) for r in reads] \
         == [[2], [2.0]]
+
+
+def test_a_large_value_rewritten_in_place_writes_its_pages_alone(tmp_path: Path) -> None:
+    """A put of a key that is there updates its row where it is (an upsert): ``INSERT OR
+    REPLACE`` deleted it and inserted it anew, which for a value past a leaf's room (a large
+    cluster's band) freed its overflow page and took another, a third WAL frame (the free
+    list's) a commit. The answer is the new value either way."""
+    path = tmp_path / "s.db"
+    conn = connect(path)
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    state = SQLiteState(conn)
+    wal = Path(f"{path}-wal")
+    for step, value in enumerate(("a" * 3000, "b" * 3000)):
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        state.write([Put("big", value, 500)], T0 + step)
+        state.commit()
+        frames = (wal.stat().st_size - 32) // (int(conn.execute("PRAGMA page_size").fetchone()[0])
+                                               + 24)
+    assert frames == 2  # the leaf and the overflow page
+    assert state.read([Get("big")], T0 + 2) == ["b" * 3000]
+    state.close()

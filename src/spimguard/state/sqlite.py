@@ -118,6 +118,23 @@ _KIND: dict[type, int] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VA
 _ADDING = frozenset({Incr, Touch, Remove, Append})
 
 
+def _upsert(table: str, keys: tuple[str, ...], rest: tuple[str, ...]) -> str:
+    """A row put by its key, updated where it is when there: ``INSERT OR REPLACE`` deletes
+    the row and inserts it anew, two changes to the b-tree where one does. On the mixed load
+    a commit of one event wrote 23.9 WAL frames with REPLACE, 22.3 with this (8 events:
+    147.9, 142.7)."""
+    columns = ", ".join(keys + rest)
+    updated = ", ".join(f"{column} = excluded.{column}" for column in rest)
+    return (f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(keys + rest))}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updated}")
+
+
+_PUT_VALUE = _upsert("kv", ("key",), ("value", "exp"))
+_PUT_HASHED = _upsert("hashed_sets", ("key",), ("value", "exp"))
+_PUT_SIDED = _upsert("sided_sets", ("key",), ("names", "times", "exp"))
+_PUT_MEMBER = _upsert("members", ("key", "member"), ("ts", "ttl", "cap"))
+
+
 def _after(prefix: str) -> str:
     """The least string after every string that starts with ``prefix``."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
@@ -476,15 +493,15 @@ class SQLiteState:
                 run(statement, rows)
 
         values = [(k, hot.value(k)) for k in self._changed_values]
-        many("INSERT OR REPLACE INTO kv (key, value, exp) VALUES (?, ?, ?)",
+        many(_PUT_VALUE,
              [(k, *v) for k, v in values if v is not None])
         many("DELETE FROM kv WHERE key = ?", [(k,) for k, v in values if v is None])
         blobs = [(k, hot.hashed_set(k)) for k in self._changed_hashed]
-        many("INSERT OR REPLACE INTO hashed_sets (key, value, exp) VALUES (?, ?, ?)",
+        many(_PUT_HASHED,
              [(k, b, hashed.expiry(b)) for k, b in blobs if b is not None])
         many("DELETE FROM hashed_sets WHERE key = ?", [(k,) for k, b in blobs if b is None])
         records = [(k, hot.sided_record(k)) for k in self._changed_sided]
-        many("INSERT OR REPLACE INTO sided_sets (key, names, times, exp) VALUES (?, ?, ?, ?)",
+        many(_PUT_SIDED,
              [(k, sided.encode_names(r.names), r.times, r.due()) for k, r in records
               if r is not None])
         many("DELETE FROM sided_sets WHERE key = ?", [(k,) for k, r in records if r is None])
@@ -517,8 +534,7 @@ class SQLiteState:
         gone.extend((key, member) for key, member in hot.trimmed
                     if key not in rewritten and member not in (hot.member_set(key) or ({},))[0])
         hot.trimmed.clear()
-        many("INSERT OR REPLACE INTO members (key, member, ts, ttl, cap) VALUES (?, ?, ?, ?, ?)",
-             rows)
+        many(_PUT_MEMBER, rows)
         many("DELETE FROM members WHERE key = ? AND member = ?", gone)
         many(f"DELETE FROM members WHERE key = ? AND member = {_HEADER}", headless)
         self._forget_changes()
