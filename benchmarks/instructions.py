@@ -1,6 +1,7 @@
 """Instructions an event, counted by callgrind: the engine's cost on a shared machine.
 
     python benchmarks/instructions.py [--users 300 --days 1] [--only takeover] [--backend sqlite]
+                                      [--batch 500]
 
 Rates in messages per second follow whatever else the machine runs; callgrind counts the
 instructions the interpreter executes, the same for the same code, load and environment
@@ -9,9 +10,10 @@ instructions the interpreter executes, the same for the same code, load and envi
 ``valgrind --tool=callgrind``: judging every event, and judging none (the imports, the
 model's load, the store's opening). The difference over the events is the figure. With
 ``--only``, every other detector is disabled, and the same figure from ``--only none``
-subtracted from it is what that detector adds. OpenBLAS's idle threads move a run by up
-to ~18,000 instructions an event. A run takes ~50 times a plain one (minutes for the
-default load).
+subtracted from it is what that detector adds. ``--batch``: the events a ``process_batch``
+(500, as ``/v1/events``; the server's group commit hands the engine 1 to 8). OpenBLAS's
+idle threads move a run by up to ~18,000 instructions an event. A run takes ~50 times a
+plain one (minutes for the default load).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 from table import show
 
 
-def child(lines_file: str, n: int, only: str, backend: str) -> None:
+def child(lines_file: str, n: int, only: str, backend: str, batch: int) -> None:
     """What callgrind runs: the engine over the first ``n`` events of the saved load."""
     from spimguard import decode_event, load_config, open_engine
     from spimguard.sim import network
@@ -43,17 +45,18 @@ def child(lines_file: str, n: int, only: str, backend: str) -> None:
             engine.disabled.update({d.name: "benchmark" for d in engine.detectors
                                     if d.name not in keep})
         events = [decode_event(line, cfg.limits) for line in lines][:n]
-        for start in range(0, len(events), 500):
-            engine.process_batch(events[start:start + 500])
+        for start in range(0, len(events), batch):
+            engine.process_batch(events[start:start + batch])
         engine.close()
 
 
-def counted(lines_file: Path, n: int, only: str, backend: str, folder: Path) -> int:
+def counted(lines_file: Path, n: int, only: str, backend: str, batch: int,
+            folder: Path) -> int:
     """Instructions of one run under callgrind (its summary line)."""
     out = folder / f"callgrind.{n}.out"
     subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                     sys.executable, __file__, "--child", str(lines_file), str(n), only,
-                    backend], check=True, capture_output=True,
+                    backend, str(batch)], check=True, capture_output=True,
                    env={**os.environ, "PYTHONHASHSEED": "0"})
     found = re.search(r"^summary:\s+(\d+)", out.read_text(), re.M)
     if found is None:
@@ -62,7 +65,7 @@ def counted(lines_file: Path, n: int, only: str, backend: str, folder: Path) -> 
 
 
 def main(users: int = 300, days: int = 1, only: str = "all",
-         backend: str = "memory") -> list[tuple[str, str]]:
+         backend: str = "memory", batch: int = 500) -> list[tuple[str, str]]:
     import engine
 
     lines = engine.load(users, days)
@@ -70,16 +73,16 @@ def main(users: int = 300, days: int = 1, only: str = "all",
         folder = Path(name)
         lines_file = folder / "lines.pkl"
         lines_file.write_bytes(pickle.dumps(lines))
-        none = counted(lines_file, 0, only, backend, folder)
-        every = counted(lines_file, len(lines), only, backend, folder)
+        none = counted(lines_file, 0, only, backend, batch, folder)
+        every = counted(lines_file, len(lines), only, backend, batch, folder)
     return [(f"mixed load: {users:,} users, {days} days, events", f"{len(lines):,}"),
-            (f"instructions an event, detectors: {only}, {backend} backend",
+            (f"instructions an event, detectors: {only}, {backend} backend, batches of {batch}",
              f"{(every - none) // len(lines):,}")]
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        child(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+        child(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6]))
         sys.exit()
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -88,5 +91,6 @@ if __name__ == "__main__":
     parser.add_argument("--only", default="all",
                         help="detectors to keep, comma-separated; all or none")
     parser.add_argument("--backend", default="memory", choices=("memory", "sqlite"))
+    parser.add_argument("--batch", type=int, default=500, help="events a batch")
     args = parser.parse_args()
-    show(main(args.users, args.days, args.only, args.backend))
+    show(main(args.users, args.days, args.only, args.backend, args.batch))
