@@ -313,6 +313,47 @@ def test_a_batch_plans_what_its_events_share_once() -> None:
     assert velocity and all(any(q is p for p in second) for q in velocity)
 
 
+def test_batches_of_one_share_plans_until_the_memo_has_planned_its_events(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's batches of one event share what their events plan alike, as one batch
+    of 500 does (``shared``: the same query objects), and answer as that batch does; a new
+    memo starts once ``PLANS_KEPT`` events have used one, so memory stays bounded."""
+    monkeypatch.setattr(engine_module, "PLANS_KEPT", 3)
+    cfg = config()
+    log = [message(cfg, f"m{i}", "alice", ["bob"], f"see you at {i}", T0 + i,
+                   session="phone") for i in range(4)]
+    one_batch = run(open_engine(cfg), log)
+    judge = open_engine(cfg)
+    asked: dict[str, list] = {}  # type: ignore[type-arg]
+    judging = judge._judge
+
+    def spy(event, body, planned):  # type: ignore[no-untyped-def]
+        asked[event.id] = [q for q in planned.queries if q.key.startswith("vel:")]
+        return judging(event, body, planned)
+
+    judge._judge = spy  # type: ignore[method-assign]
+    assert [msgspec.json.encode(judge.process(e)) for e in log] == one_batch
+    assert asked["m0"] and all(q is p for q, p in zip(asked["m0"], asked["m2"], strict=True))
+    assert not any(q is p for q, p in zip(asked["m0"], asked["m3"], strict=True))
+
+
+def test_the_detectors_roles_follow_the_detectors_and_those_disabled() -> None:
+    """The engine finds which detectors are enabled, work in batches or finish them once,
+    not at every batch, and again when an operator disables one or a detector is
+    replaced (``Engine._roles``)."""
+    judge = open_engine(config())
+    names = [d.name for d in judge._roles().enabled]
+    assert "content" in [d.name for d in judge._roles().batched]
+    assert [d.name for d in judge._roles().finishing] == ["takeover"]
+    judge.disabled["takeover"] = "operator"
+    assert [d.name for d in judge._roles().enabled] == [n for n in names if n != "takeover"]
+    assert judge._roles().finishing == []
+    del judge.disabled["takeover"]
+    at = names.index("takeover")
+    judge.detectors[at] = judge.detectors[names.index("content")]
+    assert [d.name for d in judge._roles().finishing] == []
+
+
 def test_engine_kinds() -> None:
     """The kinds the engine tells apart by ``type(x) is`` (cheaper than a failing
     isinstance on a msgspec class) have no subclass, so the test is isinstance's: in any

@@ -6,12 +6,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pytest
+
 from conftest import T0, event, message
 from spimguard.detectors import takeover
 from spimguard.detectors.takeover import record as takeover_record
 from spimguard.detectors.takeover.record import PROFILE_TTL, Record
 from spimguard.events import EventTime
-from spimguard.state.ops import Get
+from spimguard.state.ops import Get, Put
 from test_takeover import engine_with_history
 
 DAY = 86_400.0
@@ -276,6 +278,59 @@ def test_what_a_put_decodes_to_is_made_with_it() -> None:
     put = later.put(ts + 2 * DAY)
     assert put is not None and later.stored is not None
     _strictly(later.stored, takeover_record.decode(put.value))
+
+
+def test_a_record_put_by_an_earlier_batch_is_read_from_its_decoded_form(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's batches hold one event or a few: the account's next event, in a later
+    batch, starts from what decoding the bytes its record was put as gives, not from
+    decoding them; one that reads other bytes (another node's write, a put rolled back)
+    decodes those. Either way it answers, and leaves the record, as with nothing kept."""
+    from spimguard.detectors.takeover import detector
+
+    decoding = takeover_record.decode
+    decoded: list[bytes] = []
+
+    def counted(stored: Any) -> dict[str, Any]:
+        if isinstance(stored, bytes):
+            decoded.append(stored)
+        return decoding(stored)
+
+    monkeypatch.setattr(takeover_record, "decode", counted)
+    runs = []
+    for kept in (detector._DECODED_KEPT, 0):
+        monkeypatch.setattr(detector, "_DECODED_KEPT", kept)
+        engine = engine_with_history()
+        cfg, key = engine.config, takeover_record.key("alice")
+        decoded.clear()
+        results = [engine.process(message(cfg, "own-0", "alice", ["alice-friend0"],
+                                          "on my way", T0 + 30, session="phone"))]
+        earlier = engine.read_state([Get(key)])[0]
+        results.append(engine.process(message(cfg, "own-1", "alice", ["alice-friend1"],
+                                              "on my way", T0 + 31, session="phone")))
+        plain = len(decoded)
+        engine.remember([Put(key, earlier, PROFILE_TTL)])  # as another node's write
+        results.append(engine.process(message(cfg, "own-2", "alice", ["alice-friend2"],
+                                              "see you", T0 + 32, session="phone")))
+        runs.append((results, engine.read_state([Get(key)])[0], plain, decoded[plain:]))
+    assert runs[0][:2] == runs[1][:2]
+    assert runs[0][2] == 0 and runs[1][2] == 2  # the two events' bytes, nothing kept
+    assert runs[0][3] == [earlier]  # the bytes another wrote: decoded
+
+
+def test_the_decoded_records_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the detector keeps of records it put, one entry an account, goes least
+    recently put first past ``_DECODED_KEPT`` accounts."""
+    from spimguard.detectors.takeover import detector
+
+    monkeypatch.setattr(detector, "_DECODED_KEPT", 2)
+    engine = engine_with_history()
+    cfg = engine.config
+    for n, account in enumerate(("bob", "carol", "dave", "carol")):
+        engine.process(message(cfg, f"m{n}", account, ["alice"], "hi", T0 + n,
+                               session="phone"))
+    takeover_detector = next(d for d in engine.detectors if d.name == "takeover")
+    assert list(takeover_detector._decoded) == ["dave", "carol"]
 
 
 def test_an_account_judged_in_one_batch_as_one_event_at_a_time() -> None:

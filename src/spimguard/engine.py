@@ -112,11 +112,28 @@ _BACKOFF = 0.001  # seconds: the first retry's pause at most, doubling up to _MA
 _MAX_PAUSE = 0.02
 # The learnt count's query, made once: every event reads it (``_own_reads``).
 _LEARNT_VERSION = learnt_version()
+# Events planned with one memo of what events share (``detectors.base.shared``) before the
+# next batch starts a new one: what one batch of 500 (``/v1/events``' size) held, kept
+# across the server's batches of 1 to 8. Its values depend on no state, so it changes no
+# answer; the bound is on memory (one entry per distinct sender, recipients, link...).
+PLANS_KEPT = 500
 # Kinds of event (and of result) are told apart by ``type(x) is`` where the kind has no
 # subclass (``test_engine_kinds`` keeps them so), and reports by ``_is_report``, not by
 # isinstance: a msgspec class has a metaclass of its own, so an isinstance that fails looks
 # up and calls its ``__instancecheck__`` (~0.3 µs; one that passes is a type check), and a message
 # failed ~7 (a report? contacts? an invitation? ...) on its way through the engine.
+
+
+class _Roles(NamedTuple):
+    """The detectors not disabled, and which of them work in batches (``Batched``) or put
+    some writes at a batch's end (``Finishing``): found once, not at every batch
+    (``Engine._roles``), with the lists they were found from."""
+
+    detectors: list[Detector]  # ``Engine.detectors`` as it was
+    disabled: dict[str, str]  # ``Engine.disabled`` as it was
+    enabled: list[Detector]
+    batched: list[Detector]
+    finishing: list[Detector]
 
 
 class _Planned(NamedTuple):
@@ -155,6 +172,10 @@ class Engine:
         # The memo of the batch being judged (``Context.batch``): what detectors left to its
         # end (``Finishing``) goes into every commit, a maintenance pass's too (``_finish``).
         self._batch: dict[Hashable, Any] | None = None
+        # The memo of what events share (``shared``) and how many events it has planned.
+        self._plans: dict[Hashable, Any] = {}
+        self._plans_for = 0
+        self._found_roles: _Roles | None = None
         # Learnt changes logged in shared state: the count at the last look, and this
         # node's own since then; anything else means another node learnt something.
         self._learnt_seen: int | None = None
@@ -201,6 +222,7 @@ class Engine:
                     self._claims.release(ids)
                 self._clock_saved = -1.0
                 self._learnt_seen = None  # what learners learnt in memory: rebuild first
+                self._plans_for = PLANS_KEPT  # planned afresh
                 raise
             finally:
                 self._batch = None  # the batch's memo is not kept until the next one
@@ -331,27 +353,42 @@ class Engine:
                 time.sleep(random.uniform(0.0, min(_MAX_PAUSE, _BACKOFF * 2**attempt)))
         raise StateUnavailable(f"event {event.id[:80]!r}: the state it reads kept changing")
 
-    def _enabled(self) -> list[Detector]:
-        """The detectors not disabled, found once per batch rather than per event."""
-        return [d for d in self.detectors if d.name not in self.disabled]
+    def _roles(self) -> _Roles:
+        """The detectors' roles, found again only when the detectors or those disabled
+        changed since (an operator's or a test's hand): a class is a runtime Protocol
+        (asked of the class: a wrapper's ``__getattr__`` makes no detector one) by
+        inspecting its members, and the lists cost a batch of one event ~10 µs."""
+        found = self._found_roles
+        if found is None or found.detectors != self.detectors or (
+                found.disabled != self.disabled):
+            enabled = [d for d in self.detectors if d.name not in self.disabled]
+            found = self._found_roles = _Roles(
+                list(self.detectors), dict(self.disabled), enabled,
+                [d for d in enabled if issubclass(type(d), Batched)],
+                [d for d in enabled if issubclass(type(d), Finishing)])
+        return found
 
     def _plan(self, event: Event, detectors: Sequence[Detector],
-              batch: dict[Hashable, Any] | None = None) -> _Planned:
+              batch: dict[Hashable, Any] | None = None,
+              plans: dict[Hashable, Any] | None = None) -> _Planned:
         """The event's context and every query it reads: its own and those of the
-        ``detectors`` (the enabled ones, ``_enabled``). ``batch``: the memo the batch's
-        contexts share (``detectors.base.shared``); a context planned alone has its own."""
+        ``detectors`` (the enabled ones, ``_roles``). ``batch``: what the batch's contexts
+        keep for its end (``Context.batch``), ``plans``: the memo they share
+        (``detectors.base.shared``); a context planned alone has its own."""
         batch = {} if batch is None else batch
+        plans = {} if plans is None else plans
         if isinstance(event, Message):
             ctx = Context(event, view=text.SEALED if event.encrypted else text.view(event.text),
-                          batch=batch)
+                          batch=batch, plans=plans)
             ctx.names, ctx.keep[trust.KEEP] = shared(ctx, ("recipients", ctx.to),
                                                      self._of_recipients, ctx.to)
             if event.encrypted:
                 ctx.keep[SEALED] = b"1"
         elif _is_report(type(event)):
-            ctx = Context(event, reported=self.records.message(event.message_id), batch=batch)
+            ctx = Context(event, reported=self.records.message(event.message_id), batch=batch,
+                          plans=plans)
         else:
-            ctx = Context(event, batch=batch)
+            ctx = Context(event, batch=batch, plans=plans)
 
         own = self._own_reads(ctx)
         queries: list[Query] = list(own)
@@ -386,18 +423,21 @@ class Engine:
         on what a learner learnt), so planning ahead changes no verdict. Reports are
         planned in turn: they look up the reported message, which the batch may log."""
         # Shared state commits each event on its own (its claim): no write waits for the end.
-        detectors, batch = self._enabled(), {} if self._claims else {BATCH_COMMITS: True}
+        roles, batch = self._roles(), {} if self._claims else {BATCH_COMMITS: True}
+        if self._plans_for >= PLANS_KEPT:
+            self._plans, self._plans_for = {}, 0
+        self._plans_for += len(events)
+        detectors, plans = roles.enabled, self._plans
         planned = [None if _is_report(type(e)) or e.id in known
-                   else self._plan(e, detectors, batch) for e in events]
+                   else self._plan(e, detectors, batch, plans) for e in events]
         ready = [p for p in planned if p is not None]
-        for detector in detectors:
-            if _implements(type(detector), Batched):
-                try:
-                    detector.prepare([p.ctx for p in ready if detector in p.active])
-                except Exception:  # each event then computes its own (``Batched``)
-                    log.exception("detector %s failed preparing a batch", detector.name)
-                    for p in ready:
-                        p.ctx.scratch.pop(detector.name, None)
+        for detector in roles.batched:
+            try:
+                detector.prepare([p.ctx for p in ready if detector in p.active])
+            except Exception:  # each event then computes its own (``Batched``)
+                log.exception("detector %s failed preparing a batch", detector.name)
+                for p in ready:
+                    p.ctx.scratch.pop(detector.name, None)
         if self._holding is not None:
             self._holding.hold([part for p in ready
                                 for part in (p.queries, _own_touches(p.ctx))])
@@ -409,9 +449,7 @@ class Engine:
         batch = self._batch
         if batch is None or BATCH_COMMITS not in batch:
             return
-        for detector in self._enabled():
-            if not _implements(type(detector), Finishing):
-                continue
+        for detector in self._roles().finishing:
             try:  # as an event's writes: a detector's bug is logged, not the batch's end
                 left = detector.finish(batch)
             except Exception:
@@ -421,7 +459,7 @@ class Engine:
                 self.state.write(writes, now)
 
     def _judge(self, event: Event, body: str, planned: _Planned | None) -> Result:
-        ctx, own, active, unique = planned or self._plan(event, self._enabled())
+        ctx, own, active, unique = planned or self._plan(event, self._roles().enabled)
         if self._claims:
             claim, answers = self._claims.claim_read(event.id, body, unique, event.ts)
             if not claim.mine:
@@ -694,14 +732,6 @@ def _own_touches(ctx: Context) -> tuple[Query, ...]:
 
 def _talked_records(recipients: tuple[str, ...]) -> tuple[Query, ...]:
     return tuple([Members(accounts.tie_record(r), accounts.TALKED) for r in recipients])
-
-
-@functools.cache
-def _implements(kind: type, protocol: type) -> bool:
-    """Whether a detector class is a ``protocol`` (``Batched``, ``Finishing``), asked once
-    per class: isinstance against a runtime Protocol inspects its members (~17 µs), which
-    every batch paid per detector."""
-    return issubclass(kind, protocol)
 
 
 @functools.cache

@@ -53,9 +53,13 @@ class Context:
     # its session's sign-in never showed (``takeover/session.py``), so a stolen session
     # id's suspension stops its holder, not the owner's device. "": the message's own.
     acting: str = ""
-    # Memo of what the batch's events share (``shared``): one dict for every context the
-    # engine plans in one batch, a context's own when made alone.
+    # What the batch's detectors keep for its end (``Finishing``, marked ``BATCH_COMMITS``):
+    # one dict for every context the engine plans in one batch, a context's own when made
+    # alone.
     batch: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Memo of what events share (``shared``): the engine's, kept across its batches
+    # (``Engine._plan_batch``), a context's own when made alone.
+    plans: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
     # The record of the event's account as read, its live parts (``accounts.alive``): set
     # by the engine before any detector's ``detect``, so none decodes it again.
     account: accounts.Account = _NO_ACCOUNT
@@ -285,22 +289,25 @@ def once(ctx: Context, key: str, make: Callable[..., T], *args: Any) -> T:
 
 
 def shared(ctx: Context, key: Hashable, make: Callable[..., T], *args: Any) -> T:
-    """``make(*args)`` the first time an event of the batch asks for ``key``, the value
-    made then after: what a detector plans from a few of an event's fields (its queries
-    from the sender and recipients, a link's hosts; never from state, as ``reads``) is
-    made once for every event of the batch with the same ones. Half the
-    messages of the mixed load repeat an earlier one's sender and recipients within a
-    batch of 500; sharing the query objects also has their hashes, which they cache,
-    computed once as the engine deduplicates the reads and the state answers them.
+    """``make(*args)`` the first time an event asks for ``key``, the value made then after:
+    what a detector plans from a few of an event's fields (its queries from the sender and
+    recipients, a link's hosts; never from state, as ``reads``) is made once for the
+    events with the same ones. Half the messages of the mixed load repeat an earlier
+    one's sender and recipients within 500 events; sharing the query objects also has
+    their hashes, which they cache, computed once as the engine deduplicates the reads
+    and the state answers them.
 
     ``key`` names everything the value depends on (the detector, the event's fields it
     reads; settings are the detector's own, fixed while it runs), and no user changes
-    the value: the batch's events share it. O(1) a lookup; a batch holds one entry per
-    distinct key, dropped with the batch's contexts."""
-    batch = ctx.batch
-    if key in batch:
-        return batch[key]  # type: ignore[no-any-return]
-    value = batch[key] = make(*args)
+    the value: the events share it, whichever batch they come in, so the memo
+    (``Context.plans``) outlives a batch: the server's group commit hands the engine
+    batches of 1 to 8 events, which shared nearly nothing when each had a memo of its own
+    (``Engine._plan_batch`` keeps one for ``PLANS_KEPT`` events, in batches of any size).
+    O(1) a lookup; the memo holds one entry per distinct key."""
+    plans = ctx.plans
+    if key in plans:
+        return plans[key]  # type: ignore[no-any-return]
+    value = plans[key] = make(*args)
     return value
 
 

@@ -28,13 +28,15 @@ from .settings import TakeoverSettings
 
 log = logging.getLogger(__name__)
 _MEMO = "takeover"  # ``ctx.scratch``'s key for the event's ``_Found`` (None: not judged)
-# ``ctx.batch``'s key (with the account) for the account's record as this batch last put
-# it: the bytes and what ``record.decode`` makes of them. An account's events come in
-# conversations, and decoding the record was ~5 % of the detector's time: an event that
-# reads the very bytes put starts from the decoded form (``_record``; 21,000 of 34,000
-# decodes on the mixed load of 1,000 users in batches of 500), one that reads anything
-# else (another node's write, a put not applied) decodes what it read.
-_WRITTEN = "takeover:written"
+# Accounts whose record as this detector last put it is kept, the bytes and what
+# ``record.decode`` makes of them (``TakeoverDetector._put``): an account's events come in
+# conversations, and decoding the record was ~5 % of the detector's time in batches of
+# 500, more in the server's batches of one. An event that reads the very bytes put starts
+# from the decoded form (``_record``), one that reads anything else (another node's write,
+# a put not applied, an entry let go) decodes what it read: kept by the bytes, the form is
+# exact whoever reads it. The least recently put go first; an entry holds ~6 KB (median
+# of the mixed load's 300 accounts after 3 days, its strings counted), so ~12 MB at most.
+_DECODED_KEPT = 2_048
 # ``ctx.batch``'s key for the records a batch that commits as one (``BATCH_COMMITS``) has
 # changed, by account: each with its changes, what has expired still in, and the time of
 # its last change. Put once, when the batch ends (``finish``), not at each of its events:
@@ -74,6 +76,7 @@ class TakeoverDetector:
         self.cfg = settings(self.name, TakeoverSettings, given)
         self.official = frozenset(config.official_clients)
         self.restriction_ttl = config.policy.restriction_ttl
+        self._decoded: dict[str, tuple[bytes, dict[str, Any]]] = {}  # ``_DECODED_KEPT``
 
     # -- what to read --------------------------------------------------------------------
     def _found(self, ctx: Context) -> _Found | None:
@@ -120,9 +123,9 @@ class TakeoverDetector:
                                     cfg.live_window, self.restriction_ttl)[1]
             else:
                 stored = facts[memo.plan.record]
-                written = ctx.batch.get((_WRITTEN, account))
-                if written is not None and written[0] == stored:
-                    stored = written[1]  # decoded already: what this batch last put
+                put = self._decoded.get(account)
+                if put is not None and put[0] == stored:
+                    stored = put[1]  # decoded already: what this detector last put
             memo.record = Record(account, stored, cfg.session_ttl, cfg.live_window,
                                  self.restriction_ttl)
         return memo.record
@@ -374,8 +377,17 @@ class TakeoverDetector:
         put = record.put(event.ts)
         if put is None:
             return out
-        ctx.batch[_WRITTEN, event.account] = (put.value, record.stored)
+        assert record.stored is not None  # made with the put
+        self._put(event.account, put, record.stored)
         return [*out, put]
+
+    def _put(self, account: str, put: Put, decoded: dict[str, Any]) -> None:
+        """Keep the record put, its bytes and their decoded form (``_DECODED_KEPT``)."""
+        kept = self._decoded
+        kept.pop(account, None)
+        kept[account] = (put.value, decoded)
+        if len(kept) > _DECODED_KEPT:
+            del kept[next(iter(kept))]
 
     def finish(self, batch: dict[Hashable, Any]) -> list[tuple[float, Sequence[Write]]]:
         """Each record the batch changed, put at the time of its last change (as that
@@ -392,11 +404,12 @@ class TakeoverDetector:
         cfg, out = self.cfg, []
         for account, (changed, then) in batch.pop(_PENDING, {}).items():
             try:
-                put = put_of(account, changed, then, cfg.session_ttl, cfg.live_window,
-                             self.restriction_ttl)[0]
+                put, decoded = put_of(account, changed, then, cfg.session_ttl,
+                                      cfg.live_window, self.restriction_ttl)
             except Exception:
                 log.exception("failed putting the takeover record of %s", account[:80])
                 continue
+            self._put(account, put, decoded)
             out.append((then, (put,)))
         return out
 
