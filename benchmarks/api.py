@@ -1,6 +1,7 @@
 """The HTTP API under load: /v1/check and /v1/events beside /healthz, start-up time.
 
     python benchmarks/api.py [--seconds 8]
+    python benchmarks/api.py --instructions [--requests 2000]
 
 Starts ``spimguard serve`` on the embedded defaults (SQLite, one process) pinned
 to one core, and drives it from this process pinned to the other, over
@@ -16,6 +17,14 @@ kept-alive HTTP/1.1 connections with requests built beforehand:
 - for /v1/check at each level, where the server spent its time (``/metrics``:
   waiting for a batch to start, the batch, the CPU the batch took).
 
+With ``--instructions``, the server's own work instead, counted by callgrind (the same
+for the same code whatever else the machine runs): the app built as ``serve`` builds it
+but driven in this process over ASGI (no sockets, no uvicorn) with an engine that judges
+nothing (every message delivered with one signal, as fast as a dict), 16 requests at a
+time so that /v1/check's batching runs as under load. Instructions a /v1/check and a
+/healthz: routing, middleware, the body, decoding, the batching and its thread, the
+counters, the answer's encoding.
+
 Messages come from the simulator's mixed load (bundled texts), each with its
 own id, in event order, never repeated (a repeated id would be answered from
 the log: past the end of the load, ``messages`` sends them again under new
@@ -27,11 +36,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import pickle
 import re
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msgspec
@@ -284,7 +297,111 @@ def main(seconds: float = 8.0) -> Rows:
     return rows
 
 
+class _Idle:
+    """An engine that judges nothing: what is left of a request is the server's work."""
+
+    records = None
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.disabled: dict[str, str] = {}
+
+    def process_batch(self, events: list[Any], fresh: list[bool] | None = None) -> list[Any]:
+        from spimguard.events import SignalOut, Verdict
+
+        if fresh is not None:
+            fresh.extend(True for _ in events)
+        return [Verdict(e.id, "deliver", 0.4, [SignalOut("SIGNAL", 0.4, "a detail")])
+                for e in events]
+
+    def health(self) -> dict[str, str]:
+        return {"state": "ok", "records": "ok"}
+
+    def close(self) -> None:
+        pass
+
+
+def child(bodies_file: str, path: str, n: int) -> None:
+    """What callgrind runs: ``n`` requests to ``path`` (16 at a time) through the app."""
+    from spimguard import load_config
+    from spimguard.server import create_app
+
+    bodies = pickle.loads(Path(bodies_file).read_bytes())
+    config = load_config(environ={}, storage={"backend": "memory"}, api_token=TOKEN)
+    app = create_app(_Idle(config))  # type: ignore[arg-type]
+    head = [(b"host", b"bench"), (b"authorization", f"Bearer {TOKEN}".encode())]
+
+    async def one(i: int) -> None:
+        body = bodies[i % len(bodies)] if path == "/v1/check" else b""
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "POST" if body else "GET", "scheme": "http", "path": path,
+                 "raw_path": path.encode(), "query_string": b"", "root_path": "",
+                 "headers": [*head, (b"content-length", str(len(body)).encode())],
+                 "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2)}
+        sent = asyncio.Event()
+        status: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            if sent.is_set():
+                await asyncio.sleep(3600)  # the client stays, as a kept-alive one does
+            sent.set()
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        await app(scope, receive, send)
+        if status != [200]:
+            raise RuntimeError(f"{path} answered {status}")
+
+    async def run() -> None:
+        async with app.router.lifespan_context(app):
+            for start in range(0, n, 16):
+                await asyncio.gather(*(one(i) for i in range(start, min(n, start + 16))))
+
+    import uvloop  # what uvicorn runs the app on
+
+    uvloop.run(run())
+
+
+def _counted(bodies_file: Path, path: str, n: int) -> int:
+    """Instructions of one ``child`` run under callgrind (its summary line)."""
+    out = bodies_file.with_suffix(f".{n}.out")
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                    sys.executable, __file__, "--child", str(bodies_file), path, str(n)],
+                   check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    found = re.search(r"^summary:\s+(\d+)", out.read_text(), re.M)
+    if found is None:
+        raise RuntimeError(f"no summary in {out}")
+    return int(found.group(1))
+
+
+def instructions(requests: int = 2000) -> Rows:
+    """Instructions the server's own work takes a /v1/check and a /healthz."""
+    now = time.time()  # every message dated now: none is refused as ahead of the clock
+    bodies = [msgspec.json.encode({**msgspec.json.decode(line), "id": f"m{i}", "ts": now})
+              for i, line in enumerate(line for line in load(300, 1)
+                                       if b'"type":"message"' in line)]
+    with tempfile.TemporaryDirectory() as name:
+        bodies_file = Path(name) / "bodies.pkl"
+        bodies_file.write_bytes(pickle.dumps(bodies[:requests]))
+        none = _counted(bodies_file, "/healthz", 0)
+        each = {path: (_counted(bodies_file, path, requests) - none) // requests
+                for path in ("/v1/check", "/healthz")}
+    return [("instructions a /v1/check, the server's own work", f"{each['/v1/check']:,}"),
+            ("instructions a /healthz", f"{each['/healthz']:,}")]
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
+    if sys.argv[1:2] == ["--child"]:
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        sys.exit()
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8.0)
-    show(main(parser.parse_args().seconds))
+    parser.add_argument("--instructions", action="store_true",
+                        help="count the server's own work a request with callgrind instead")
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    show(instructions(args.requests) if args.instructions else main(args.seconds))
