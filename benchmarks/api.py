@@ -337,14 +337,13 @@ def own_cost(bodies: list[bytes], path: str, n: int) -> float:
                  "raw_path": path.encode(), "query_string": b"", "root_path": "",
                  "headers": [*head, (b"content-length", str(len(body)).encode())],
                  "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2)}
-        sent = asyncio.Event()
         status: list[int] = []
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
 
         async def receive() -> dict[str, Any]:
-            if sent.is_set():
+            if not messages:
                 await asyncio.sleep(3600)  # the client stays, as a kept-alive one does
-            sent.set()
-            return {"type": "http.request", "body": body, "more_body": False}
+            return messages.pop()
 
         async def send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
