@@ -171,6 +171,17 @@ def test_slow_clients_are_cut_off(tmp_path: Path) -> None:
             assert sock.recv(100).startswith(b"HTTP/1.1 408")
         for sock in idle:
             sock.close()
+        # A kept-alive connection's wait for its next head runs from its last answer, not
+        # from when it connected (the deadline's timer outlives the request that began it).
+        with socket.create_connection((host, int(port))) as sock:
+            time.sleep(0.6)
+            sock.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.settimeout(5)
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+            answered = time.monotonic()
+            while sock.recv(4096):  # the rest of the answer, then the server's close
+                pass
+            assert 0.8 < time.monotonic() - answered < 3
         with running.client() as client:  # and the server still answers
             assert client.post("/v1/check", json=msg("s1")).status_code == 200
     finally:

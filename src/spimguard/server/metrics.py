@@ -43,16 +43,30 @@ class Metrics:
         self.batch_size = Histogram("spimguard_batch_messages",
                                     "Messages in each batch of /v1/check messages",
                                     buckets=_BATCH_SIZES, registry=self.registry)
+        # Children looked up once: ``labels()`` checks and converts its arguments and takes
+        # the family's lock on every call, as long as the update itself several times over,
+        # and a /v1/check made four such calls.
+        self.check_latency = self.latency.labels("check")
+        self.events_latency = self.latency.labels("events")
+        self._children: dict[tuple[Counter, str], Counter] = {}
+
+    def _child(self, family: Counter, label: str) -> Counter:
+        """The child of ``family`` for ``label``, looked up once (two threads looking it
+        up at once get the same child: ``labels`` makes it under the family's lock)."""
+        child = self._children.get((family, label))
+        if child is None:
+            child = self._children[family, label] = family.labels(label)
+        return child
 
     def count(self, kinds: Iterable[str], results: Iterable[Result]) -> None:
         for kind, result in zip(kinds, results, strict=True):
-            self.events.labels(kind).inc()
+            self._child(self.events, kind).inc()
             if isinstance(result, Verdict):
-                self.verdicts.labels(result.action).inc()
+                self._child(self.verdicts, result.action).inc()
                 for signal in result.signals:
-                    self.signals.labels(signal.code).inc()
+                    self._child(self.signals, signal.code).inc()
             if result.account_action.action != "none":
-                self.account_actions.labels(result.account_action.action).inc()
+                self._child(self.account_actions, result.account_action.action).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

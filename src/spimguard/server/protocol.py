@@ -22,30 +22,43 @@ def with_header_deadline(header_timeout: float) -> type[HttpToolsProtocol]:
     """The protocol class to pass as uvicorn's ``http`` setting."""
 
     class HeaderDeadline(HttpToolsProtocol):
-        deadline: asyncio.TimerHandle | None = None
+        timer: asyncio.TimerHandle | None = None
+        # The loop's time this connection began waiting for a request head; None while
+        # a request is in progress.
+        waiting_since: float | None = None
 
         def arm(self) -> None:
-            self.disarm()
-            self.deadline = self.loop.call_later(header_timeout, self.too_slow)
+            """Start the wait for a head. One timer a connection, set again only after it
+            went off: a timer made and cancelled for every request cost the loop ~2 µs
+            a request."""
+            self.waiting_since = self.loop.time()
+            if self.timer is None:
+                self.timer = self.loop.call_at(self.waiting_since + header_timeout,
+                                               self.expire)
 
         def disarm(self) -> None:
-            if self.deadline is not None:
-                self.deadline.cancel()
-                self.deadline = None
+            self.waiting_since = None
 
-        def too_slow(self) -> None:
-            self.deadline = None
-            if not self.transport.is_closing():
-                self.logger.info("closing a connection that sent no request head in %g s",
-                                 header_timeout)
-                self.transport.close()
+        def expire(self) -> None:
+            self.timer = None
+            if self.waiting_since is None or self.transport.is_closing():
+                return  # a request is in progress: its answer arms the wait again
+            due = self.waiting_since + header_timeout
+            if self.loop.time() < due:  # it began waiting after the timer was set
+                self.timer = self.loop.call_at(due, self.expire)
+                return
+            self.logger.info("closing a connection that sent no request head in %g s",
+                             header_timeout)
+            self.transport.close()
 
         def connection_made(self, transport: Any) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self.arm()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self.disarm()
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
             super().connection_lost(exc)
 
         def on_headers_complete(self) -> None:

@@ -7,33 +7,54 @@ import hmac
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import BadInput
 
 
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of the header ``name`` (lower case, as ASGI servers give names),
+    read from the scope itself: Starlette's ``Headers`` copies the whole list first."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    return await receive_body(request.scope, request.receive, limit, timeout)
+
+
+async def receive_body(scope: Scope, receive: Receive, limit: int, timeout: float) -> bytes:
     """The body, refused (413) as soon as it passes ``limit`` bytes, before any parsing,
     and (408) if it has not all arrived within ``timeout`` seconds: a client that
-    trickles its body holds a connection and a task for a bounded time only."""
-    declared = request.headers.get("content-length")
+    trickles its body holds a connection and a task for a bounded time only. Read from
+    ASGI's ``receive`` as Starlette's ``Request.stream`` would, without its generator."""
+    declared = header(scope, b"content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise BadInput(f"body exceeds {limit} bytes", code="too_large", status=413)
     chunks: list[bytes] = []
     size = 0
     try:
         async with asyncio.timeout(timeout):
-            async for chunk in request.stream():
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect()
+                chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
                     raise BadInput(f"body exceeds {limit} bytes", code="too_large",
                                    status=413)
                 chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
     except TimeoutError:
         raise BadInput(f"the body did not arrive within {timeout:g} s", code="timeout",
                        status=408) from None
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 class JSONAnswer(Response):
@@ -50,3 +71,14 @@ def bearer_ok(authorization: str, token: bytes) -> bool:
     scheme, _, given = authorization.partition(" ")
     return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(
         given.strip().encode(), token)
+
+
+class ASGIRoute:
+    """An ASGI app as a route's endpoint: Starlette wraps a plain function in a
+    ``Request`` and an exception handler of its own, an object it calls as it is."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
