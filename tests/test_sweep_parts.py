@@ -7,6 +7,7 @@ and a lap of the parts drops everything that expired: storage stays bounded.
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from conftest import T0, config, message
 from spimguard import accounts, maintenance, open_engine
-from spimguard.state import StateBackend
+from spimguard.state import StateBackend, ops
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Incr, Put, Touch, Write
 from spimguard.state.sqlite import SQLiteState
@@ -85,3 +86,17 @@ def test_expired_keys_go_within_a_lap_of_events(monkeypatch: pytest.MonkeyPatch)
         if n == 2:
             assert 0 < len([k for k in stale if k in counters]) < len(stale)
     assert not [key for key in stale if key in counters]
+
+
+def test_a_lodged_keys_part_is_its_hosts() -> None:
+    """The memory store keeps a lodged key in its host's object and sweeps them at once:
+    SQLite, which keeps them apart, must sweep them in the same part."""
+    rng = random.Random(18)
+    ids = ["", "x", "@al:ice.org", *("".join(rng.choice("ab:z09é😀\0-@.") for _ in range(
+        rng.randint(1, 14))) for _ in range(500))]
+    assert ops._lodged
+    for prefix, place in ops._lodged.items():
+        parts = {part_of(place.host + i, PARTS) for i in ids}
+        assert len(parts) == PARTS
+        for i in ids:
+            assert part_of(prefix + i, PARTS) == part_of(place.host + i, PARTS), (prefix, i)

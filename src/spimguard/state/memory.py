@@ -72,7 +72,7 @@ from .ops import (
     sided_keyspaces,
     since,
 )
-from .sweeping import in_part
+from .sweeping import Parts
 
 _SWEEP_EVERY = 50_000  # writes between automatic sweeps
 _MAX_BUCKETS = 16  # a counter prunes buckets older than its TTL once it holds more
@@ -485,6 +485,7 @@ class MemoryState:
         self._hasher = hashed.Hasher(hash_key or hashed.new_key())
         self._values: dict[str, bytes] = {}  # key -> the value ``_stamped``
         self._writes = 0
+        self._parts = Parts()  # the keys' parts its sweeps tested this lap (``sweeping``)
         # Members let go by a cap or a sweep, (key, member), for the durable store this
         # holds keys for to drop too (``trimmed``); None when nothing below keeps a copy.
         self.trimmed: list[tuple[str, str]] | None = None
@@ -982,7 +983,7 @@ class MemoryState:
         """Drop what expired by ``now`` from the keys of ``part`` (``sweeping``): a key's
         expiry is tested before its part, so a part costs a pass over the held keys but
         hashes only those there is something to drop from (and each member set's key)."""
-        mine = in_part(part, parts)
+        mine = self._parts.of(part, parts)
         dropped = 0
         for key in [k for k, (_, exp) in self._counters.items() if exp <= now and mine(k)]:
             del self._counters[key]

@@ -64,7 +64,7 @@ from .ops import (
     is_sided,
     sided_keyspaces,
 )
-from .sweeping import in_part
+from .sweeping import Parts
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (
@@ -152,6 +152,7 @@ class SQLiteState:
         except sqlite3.Error as exc:
             raise StateUnavailable(f"cannot create the state tables: {exc}") from exc
         self._hot = self._fresh_hot()
+        self._parts = Parts()  # the keys' parts its sweeps tested this lap (``sweeping``)
         # key -> the kinds (bits) of it the hot copy is true for: asked for every read and
         # write, so a look-up of the key alone (its hash kept by the string), no tuple built.
         self._held: dict[str, int] = {}
@@ -570,7 +571,7 @@ class SQLiteState:
         by expiry: it cost a page a write), but only an expired row's key is hashed and
         only the part's rows are deleted; the held copy lets go of the keys changed, not
         of everything (the batches after a sweep of the whole reloaded every key)."""
-        run, mine = self._conn.execute, in_part(part, parts)
+        run, mine = self._conn.execute, self._parts.of(part, parts)
         changed: set[str] = set()
 
         def drop(statement: str, *args: Any) -> int:
