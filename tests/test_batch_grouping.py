@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from spimguard import decode_event, load_config, maintenance, open_engine
+from spimguard import decode_event, engine, load_config, open_engine
 from spimguard.events import Event
 from spimguard.sim import network, scenarios, texts
 from spimguard.state import hashed, memory
@@ -76,16 +76,15 @@ def _judge(backend: str, log: list[bytes], size: int, folder: Path,
 
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite"])
-@pytest.mark.parametrize("sweep_every", [maintenance.SWEEP_EVERY, 17])
+@pytest.mark.parametrize("maintain_every", [engine.MAINTAIN_EVERY, 333])
 def test_batches_of_1_7_and_500_give_the_same_answers_and_state(
-        tmp_path: Path, log: list[bytes], backend: str, sweep_every: int,
+        tmp_path: Path, log: list[bytes], backend: str, maintain_every: int,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Also with maintenance passes in the midst of batches (a part of the sweep every 17
-    events, the learners rebuilt every 340), each of which puts what the batch's judged
-    events left to its end before its sweep commits."""
+    """Also with a maintenance pass in the midst of batches (every 333 events), which puts
+    what the batch's judged events left to its end before its sweep commits."""
     # One key for every store's hashed sets (each picks its own at random), so they compare.
     monkeypatch.setattr(hashed, "new_key", lambda: bytes(hashed.KEY_BYTES))
-    monkeypatch.setattr(maintenance, "SWEEP_EVERY", sweep_every)
+    monkeypatch.setattr(engine, "MAINTAIN_EVERY", maintain_every)
     runs = {size: _judge(backend, log, size, tmp_path / str(size)) for size in (1, 7, 500)}
     for size in (7, 500):
         for n, (one, other) in enumerate(zip(runs[1][0], runs[size][0], strict=True)):

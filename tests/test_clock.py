@@ -9,7 +9,6 @@ from conftest import engine
 from spimguard import engine as engine_module
 from spimguard import open_engine
 from spimguard.events import Message
-from spimguard.maintenance import MAINTAIN_EVERY
 
 YEAR_2099 = 4_070_908_800.0
 HOUR = 3600.0  # more than the default skew allowed (300 s)
@@ -44,6 +43,6 @@ def test_one_future_event_does_not_purge_todays_records() -> None:
     now = time.time()
     judge.process(Message(id="today", ts=now - 60, sender="alice", recipients=["bob"],
                           text="lunch?"))
-    judge._since_maintenance = MAINTAIN_EVERY - 1  # the next event ends a lap: purges
+    judge._since_maintenance = engine_module.MAINTAIN_EVERY - 1  # the next event sweeps
     judge.process(far_future("m2"))
     assert judge.records.answers(["today"])

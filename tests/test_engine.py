@@ -9,7 +9,7 @@ import pytest
 
 from conftest import T0, config, event, message
 from spimguard import engine as engine_module
-from spimguard import maintenance, open_engine
+from spimguard import open_engine
 from spimguard.detectors.takeover import record as takeover_record
 from spimguard.engine import Engine
 from spimguard.errors import BadInput
@@ -195,7 +195,7 @@ def test_a_maintenance_pass_in_a_batch_commits_what_its_events_left_to_the_end(
     expected = alone.read_state([Get(takeover_record.key("a"))])[0]
     e = open_engine(config())
     seen = []
-    monkeypatch.setattr(maintenance, "SWEEP_EVERY", 2)
+    monkeypatch.setattr(engine_module, "MAINTAIN_EVERY", 2)
     monkeypatch.setattr(engine_module, "maintain", lambda *args: seen.append(
         e.read_state([Get(takeover_record.key("a"))])[0]))
     e.process_batch(chat(e.config, 3))
@@ -366,8 +366,7 @@ def test_a_late_event_after_a_sweep_in_the_midst_of_a_batch_reads_as_one_alone(
     after it must read the store as the sweep left it, as when judged alone (its session
     started anew at its own time), not the record the sweep dropped (the session of a
     month and more before)."""
-    monkeypatch.setattr(maintenance, "SWEEP_EVERY", 2)
-    monkeypatch.setattr(maintenance, "SWEEP_PARTS", 1)  # the whole state swept at once
+    monkeypatch.setattr(engine_module, "MAINTAIN_EVERY", 2)
     found = []
     for grouped in (False, True):
         e = open_engine(config())

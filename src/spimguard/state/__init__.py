@@ -41,10 +41,8 @@ class StateBackend(Protocol):
     def rollback(self) -> None:
         """Forget the writes since the last commit, where the backend can."""
 
-    def sweep(self, now: float, part: int = 0, parts: int = 1) -> int:
-        """Drop what has expired by ``now`` and trim capped sets, in the keys of ``part``
-        of ``parts`` (``sweeping.part_of``; all of them by default); returns items
-        dropped."""
+    def sweep(self, now: float) -> int:
+        """Drop what has expired by ``now`` and trim capped sets; returns items dropped."""
 
     def ping(self) -> None:
         """Raise ``StateUnavailable`` if the backend cannot answer now (``/healthz``)."""

@@ -72,7 +72,6 @@ from .ops import (
     sided_keyspaces,
     since,
 )
-from .sweeping import Parts
 
 _SWEEP_EVERY = 50_000  # writes between automatic sweeps
 _MAX_BUCKETS = 16  # a counter prunes buckets older than its TTL once it holds more
@@ -436,15 +435,11 @@ def _account_prefixes() -> set[str]:
     return {host[0][:-1] for host in hosts if host is not None}
 
 
-def _swept(home: _Home, now: float, mine: Callable[[str], bool]) -> int:
-    """``MemoryState.sweep`` of one sided keyspace's records of the part ``mine`` takes
-    (a record's key: its lodged items go with it, ``sweeping``): what reads take as gone
+def _swept(records: dict[str, _Account], now: float) -> int:
+    """``MemoryState.sweep`` of one sided keyspace's records: what reads take as gone
     dropped, each lodged item past its expiry too; the keys dropped counted."""
     dropped = 0
-    records, prefix = home.records, home.prefix
     for key, host in list(records.items()):
-        if not mine(prefix + key):
-            continue
         if host.times:
             left = sided.swept(host, now)
             if left is None:
@@ -485,7 +480,6 @@ class MemoryState:
         self._hasher = hashed.Hasher(hash_key or hashed.new_key())
         self._values: dict[str, bytes] = {}  # key -> the value ``_stamped``
         self._writes = 0
-        self._parts = Parts()  # the keys' parts its sweeps tested this lap (``sweeping``)
         # Members let go by a cap or a sweep, (key, member), for the durable store this
         # holds keys for to drop too (``trimmed``); None when nothing below keeps a copy.
         self.trimmed: list[tuple[str, str]] | None = None
@@ -979,18 +973,12 @@ class MemoryState:
     def rollback(self) -> None:
         """Memory applies writes at once and cannot undo them (it is the test double)."""
 
-    def sweep(self, now: float, part: int = 0, parts: int = 1) -> int:
-        """Drop what expired by ``now`` from the keys of ``part`` (``sweeping``): a key's
-        expiry is tested before its part, so a part costs a pass over the held keys but
-        hashes only those there is something to drop from (and each member set's key)."""
-        mine = self._parts.of(part, parts)
+    def sweep(self, now: float) -> int:
         dropped = 0
-        for key in [k for k, (_, exp) in self._counters.items() if exp <= now and mine(k)]:
+        for key in [k for k, (_, exp) in self._counters.items() if exp <= now]:
             del self._counters[key]
             dropped += 1
         for key, held in list(self._members.items()):
-            if not mine(key):
-                continue
             members, expiry, ttl, cap = _entry(held)
             if expiry <= now:
                 del self._members[key]
@@ -1004,16 +992,14 @@ class MemoryState:
                     self.trimmed.extend((key, m) for m in stale)
                 dropped += len(stale)
         expiry = _DOUBLE.unpack_from
-        for key in [k for k, held in self._values.items()
-                    if expiry(held)[0] <= now and mine(k)]:
+        for key in [k for k, held in self._values.items() if expiry(held)[0] <= now]:
             del self._values[key]
             dropped += 1
-        for key in [k for k, blob in self._hashed.items()
-                    if not hashed.live(blob, now) and mine(k)]:
+        for key in [k for k, blob in self._hashed.items() if not hashed.live(blob, now)]:
             del self._hashed[key]
             dropped += 1
         for home in self._homes.values():
-            dropped += _swept(home, now, mine)
+            dropped += _swept(home.records, now)
         self._writes = 0
         return dropped
 

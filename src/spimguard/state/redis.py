@@ -1367,9 +1367,9 @@ class RedisState:
     def rollback(self) -> None:
         """Redis applied each write when sent; a failed request's counts stay (hot state)."""
 
-    def sweep(self, now: float, part: int = 0, parts: int = 1) -> int:
-        """Nothing to drop, in any part: what is past its event-time expiry reads as gone
-        and Redis's own EXPIRE frees it; caps are kept at each touch."""
+    def sweep(self, now: float) -> int:
+        """Nothing to drop: what is past its event-time expiry reads as gone and Redis's
+        own EXPIRE frees it; caps are kept at each touch."""
         return 0
 
     def close(self) -> None:

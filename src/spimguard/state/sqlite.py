@@ -64,7 +64,6 @@ from .ops import (
     is_sided,
     sided_keyspaces,
 )
-from .sweeping import Parts
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (
@@ -152,7 +151,6 @@ class SQLiteState:
         except sqlite3.Error as exc:
             raise StateUnavailable(f"cannot create the state tables: {exc}") from exc
         self._hot = self._fresh_hot()
-        self._parts = Parts()  # the keys' parts its sweeps tested this lap (``sweeping``)
         # key -> the kinds (bits) of it the hot copy is true for: asked for every read and
         # write, so a look-up of the key alone (its hash kept by the string), no tuple built.
         self._held: dict[str, int] = {}
@@ -565,59 +563,40 @@ class SQLiteState:
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state rollback failed: {exc}") from exc
 
-    def sweep(self, now: float, part: int = 0, parts: int = 1) -> int:
-        """Drop what expired by ``now`` from the keys of ``part`` (``sweeping``), as the
-        memory store does, and commit. Each statement still scans its table (no index
-        by expiry: it cost a page a write), but only an expired row's key is hashed and
-        only the part's rows are deleted; the held copy lets go of the keys changed, not
-        of everything (the batches after a sweep of the whole reloaded every key)."""
-        run, mine = self._conn.execute, self._parts.of(part, parts)
-        changed: set[str] = set()
-
-        def drop(statement: str, *args: Any) -> int:
-            keys = run(f"{statement} RETURNING key", args).fetchall()
-            changed.update(key for (key,) in keys)
-            return len(keys)
-
+    def sweep(self, now: float) -> int:
+        run = self._conn.execute
         try:
             self._flush()
             if self._before_commit is not None:
                 self._before_commit()
-            self._conn.create_function("in_part", 1, mine, deterministic=True)
-            dropped = drop("DELETE FROM counters WHERE exp <= ? AND in_part(key)", now)
-            dropped += drop("DELETE FROM kv WHERE exp <= ? AND in_part(key)", now)
-            dropped += drop("DELETE FROM hashed_sets WHERE exp <= ? AND in_part(key)", now)
-            dropped += self._sweep_sided(now, changed)
-            dropped += drop(f"DELETE FROM members WHERE key IN (SELECT key FROM members "
-                            f"WHERE member = {_HEADER} AND ts <= ? AND in_part(key))", now)
-            dropped += drop(f"DELETE FROM members WHERE member <> {_HEADER} AND ts <= ? - "
-                            f"(SELECT h.ttl FROM members h WHERE h.key = members.key "
-                            f"AND h.member = {_HEADER}) AND in_part(key)", now)
+            dropped = run("DELETE FROM counters WHERE exp <= ?", (now,)).rowcount
+            dropped += run("DELETE FROM kv WHERE exp <= ?", (now,)).rowcount
+            dropped += run("DELETE FROM hashed_sets WHERE exp <= ?", (now,)).rowcount
+            dropped += self._sweep_sided(now)
+            dropped += run(f"DELETE FROM members WHERE key IN (SELECT key FROM members "
+                           f"WHERE member = {_HEADER} AND ts <= ?)", (now,)).rowcount
+            dropped += run(f"DELETE FROM members WHERE member <> {_HEADER} AND ts <= ? - "
+                           f"(SELECT h.ttl FROM members h WHERE h.key = members.key "
+                           f"AND h.member = {_HEADER})", (now,)).rowcount
             oversized = run(f"SELECT h.key, h.cap FROM members h WHERE h.member = {_HEADER} "
-                            f"AND in_part(h.key) AND (SELECT COUNT(*) FROM members m "
-                            f"WHERE m.key = h.key) > h.cap + 1").fetchall()
+                            f"AND (SELECT COUNT(*) FROM members m WHERE m.key = h.key) > "
+                            f"h.cap + 1").fetchall()
             for key, cap in oversized:  # stalest first; ties by member, as Redis drops them
-                dropped += drop(f"DELETE FROM members WHERE key = ? AND member IN (SELECT "
-                                f"member FROM members WHERE key = ? AND member <> {_HEADER} "
-                                f"ORDER BY ts DESC, member DESC LIMIT -1 OFFSET ?)",
-                                key, key, cap)
+                dropped += run(f"DELETE FROM members WHERE key = ? AND member IN (SELECT "
+                               f"member FROM members WHERE key = ? AND member <> {_HEADER} "
+                               f"ORDER BY ts DESC, member DESC LIMIT -1 OFFSET ?)",
+                               (key, key, cap)).rowcount
             self._conn.commit()
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state sweep failed: {exc}") from exc
-        for key in changed.intersection(self._held):  # the file changed under them
-            self._hot.forget(key)
-            del self._held[key]
-        self._known.clear()
-        self._let_go()
+        self._let_go(everything=True)  # the file changed under the held copy
         return dropped
 
-    def _sweep_sided(self, now: float, changed: set[str]) -> int:
-        """Sided records of the sweep's part with something to drop by ``now`` (their
-        ``exp``: ``Record.due``), swept as the memory backend sweeps them, their keys
-        added to ``changed``; returns those deleted whole."""
-        due = self._conn.execute("SELECT key, names, times FROM sided_sets WHERE exp <= ? "
-                                 "AND in_part(key)", (now,)).fetchall()
-        changed.update(key for key, _, _ in due)
+    def _sweep_sided(self, now: float) -> int:
+        """Sided records with something to drop by ``now`` (their ``exp``: ``Record.due``),
+        swept as the memory backend sweeps them; returns those deleted whole."""
+        due = self._conn.execute("SELECT key, names, times FROM sided_sets WHERE exp <= ?",
+                                 (now,)).fetchall()
         left = [(key, sided.swept(sided.Record(sided.decode_names(names), times), now))
                 for key, names, times in due]
         self._conn.executemany("UPDATE sided_sets SET names = ?, times = ?, exp = ? WHERE "
