@@ -208,7 +208,8 @@ def _written(ctx: Context) -> dict[bytes, Cluster]:
     there only as it was put, unchanged (an event that reads one takes it, ``taken``), so
     one read equal to those bytes is that cluster, whichever key it was put under and
     whatever put it there since (a retry plans afresh, with no batch to share). One entry
-    a cluster put by the batch, dropped with it."""
+    a cluster put, dropped with the plans' memo (``engine.PLANS_KEPT`` events, over
+    batches of any size)."""
     return shared(ctx, _WRITTEN, dict)
 
 
@@ -352,7 +353,7 @@ class _Read(NamedTuple):
 # plan's is the name's).
 _CLUSTER, _READ = "bulk:cluster", "bulk:read"
 _SKETCH = "bulk:sketch"  # the event's scratch entry of ``_sketch``
-_WRITTEN = "bulk:written"  # the batch's entry of the clusters its events put (``_written``)
+_WRITTEN = "bulk:written"  # the memo's entry of the clusters its events put (``_written``)
 
 
 class BulkDetector:
