@@ -354,6 +354,59 @@ def test_the_detectors_roles_follow_the_detectors_and_those_disabled() -> None:
     assert [d.name for d in judge._roles().finishing] == []
 
 
+def test_a_replaced_detector_plans_with_its_own_settings() -> None:
+    """Plans outlive a batch (``PLANS_KEPT``), not the detectors that made them: one
+    replaced between batches (another's settings, the same name) plans afresh, as a
+    batch's own memo made it do before plans were kept."""
+    from spimguard.detectors.velocity import VelocityDetector
+
+    cfg = config()
+    judge = open_engine(cfg)
+    log = [message(cfg, f"m{i}", "alice", ["bob", "carol", "dave"], f"hello there {i}",
+                   T0 + i, session="phone") for i in range(2)]
+    judge.process(log[0])
+    at = [d.name for d in judge.detectors].index("velocity")
+    judge.detectors[at] = VelocityDetector({"max_targets": 1})
+    asked: dict[str, list] = {}  # type: ignore[type-arg]
+    judging = judge._judge
+
+    def spy(event, body, planned):  # type: ignore[no-untyped-def]
+        asked[event.id] = [q for q in planned.queries if q.key == "vel:targets:alice"]
+        return judging(event, body, planned)
+
+    judge._judge = spy  # type: ignore[method-assign]
+    judge.process(log[1])
+    assert [q.members for q in asked["m1"]] == [("bob",)]
+
+
+def test_a_batch_that_failed_leaves_nothing_kept_behind(tmp_path: Path) -> None:
+    """What outlives a batch (the plans, takeover's decoded records and bulk's clusters,
+    each by the bytes it was put as) answers as the store holds: a batch that fails at its
+    commit, rolled back, changes no later answer, nor what the accounts' records hold."""
+    cfg = config(storage={"backend": "sqlite"})
+    log = mixed_log(cfg)[:240]
+
+    def boom() -> None:
+        raise RuntimeError("the disk is full")
+
+    def answers(failing: bool) -> list[bytes]:
+        judge = open_engine(cfg, tmp_path / str(failing))
+        out = []
+        for at in range(0, len(log), 3):
+            if failing and at % 9 == 3:
+                commit, judge._commit = judge._commit, boom  # type: ignore[method-assign]
+                with pytest.raises(RuntimeError):
+                    judge.process_batch(log[at:at + 3])
+                judge._commit = commit  # type: ignore[method-assign]
+            out += [msgspec.json.encode(r) for r in judge.process_batch(log[at:at + 3])]
+        accounts = sorted({getattr(e, "sender", None) or e.account for e in log})
+        out += judge.state.read([Get(takeover_record.key(a)) for a in accounts], judge.now())
+        judge.close()
+        return out
+
+    assert answers(True) == answers(False)
+
+
 def test_engine_kinds() -> None:
     """The kinds the engine tells apart by ``type(x) is`` (cheaper than a failing
     isinstance on a msgspec class) have no subclass, so the test is isinstance's: in any

@@ -357,10 +357,13 @@ class Engine:
         """The detectors' roles, found again only when the detectors or those disabled
         changed since (an operator's or a test's hand): a class is a runtime Protocol
         (asked of the class: a wrapper's ``__getattr__`` makes no detector one) by
-        inspecting its members, and the lists cost a batch of one event ~10 µs."""
+        inspecting its members, and the lists cost a batch of one event ~10 µs. A detector
+        replaced leaves the plans of the one before in the memo (``shared``: keyed by its
+        name, not its settings): the next batch starts a memo of its own."""
         found = self._found_roles
         if found is None or found.detectors != self.detectors or (
                 found.disabled != self.disabled):
+            self._plans_for = PLANS_KEPT  # planned afresh
             enabled = [d for d in self.detectors if d.name not in self.disabled]
             found = self._found_roles = _Roles(
                 list(self.detectors), dict(self.disabled), enabled,
