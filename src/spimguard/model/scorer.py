@@ -59,12 +59,12 @@ class LinearModel:
         batch of one or three that the server's group commit hands the engine at
         ordinary load pays no more calls than needed: a vector step after the sums
         costs ~1 µs a call at any size, a Python float step ~0.05 µs a message."""
-        guard = self.card.get("guard") or {}
-        sums, nonzero = row_sums(self.weights, found, count=bool(guard.get("knee")))
+        guarded = bool((self.card.get("guard") or {}).get("knee"))
+        sums, nonzero = row_sums(self.weights, found, count=guarded)
         bias, root = self.bias, math.sqrt
         raw = [bias + total / root(max(len(row), 1)) for total, row in zip(sums, found,
                                                                            strict=True)]
-        if not guard.get("knee"):
+        if not guarded:
             return raw  # the guard is off: no arrays after the sums
         sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
         pulled = self.guarded(np.array(raw), np.array(nonzero) / np.maximum(sizes, 1))
