@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import re
+import threading
 import time
 from typing import Any
 
@@ -148,3 +149,35 @@ def test_start_up_objects_are_frozen_out_of_the_collector_while_serving() -> Non
         assert gc.get_freeze_count() > 0
         assert client.get("/livez").status_code == 200
     assert gc.get_freeze_count() == 0
+
+
+def test_the_engines_thread_takes_the_next_batch_without_the_loop() -> None:
+    """Between two batches the thread takes what waits from the queue itself: with the
+    event loop kept busy (blocked here), three batches of one are judged all the same.
+    Each round trip through the loop between batches was two thread wake-ups a batch."""
+    judge = engine(storage={"backend": "memory"})
+    sizes = _batch_sizes(judge)
+    group = GroupCommit(judge, max_batch=1)
+    original = judge.process_batch
+    third = threading.Event()
+
+    def judged(events: Any, *fresh: Any) -> Any:
+        results = original(events, *fresh)
+        if len(sizes) == 3:
+            third.set()
+        return results
+
+    judge.process_batch = judged  # type: ignore[method-assign]
+
+    async def run() -> tuple[bool, list[Any]]:
+        waiting = [asyncio.ensure_future(group.judge(message(
+            judge.config, f"m{i}", f"u{i}", ["friend"], "lunch at 1?", T0 + i)))
+            for i in range(3)]
+        await asyncio.sleep(0)  # each request handed over; the loop then does not yield
+        judged_meanwhile = third.wait(60)
+        return judged_meanwhile, await asyncio.gather(*waiting)
+
+    judged_meanwhile, verdicts = asyncio.run(run())
+    assert judged_meanwhile and sizes == [1, 1, 1]
+    assert [v.id for v in verdicts] == ["m0", "m1", "m2"]
+    group.close()

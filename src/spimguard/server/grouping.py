@@ -5,9 +5,13 @@ of a lone request's cost. While one batch is being judged (in a worker thread,
 so the event loop keeps reading requests), the requests that arrive wait
 together and become the next batch. Alone, a request is judged at once.
 The engine's work runs on one thread of its own (the engine judges one batch
-at a time anyway): a plain executor hop costs about half of what a hop through
-Starlette's shared thread pool does (anyio's limiter and cancel scopes), and at
-light load, batches of one, the hop is paid per request.
+at a time anyway). The hand-offs between it and the event loop are what a check
+pays beside the engine's work (a thread woken is a context switch, and on one
+core each costs the other thread its turn), so there are as few as the work
+allows: the thread takes its next batch from the queue itself when a batch
+ends, with no round trip through the loop between batches; the loop wakes it
+only when it had run out of work; and a batch's answers go back to the loop in
+one call, not one per request.
 If a batch fails (the engine rolls all of it back), its requests are retried one
 by one, so one bad request fails alone; when a store is down they all fail at
 once instead (one by one would only wait for the store's timeout again and again).
@@ -33,12 +37,14 @@ request was judged or stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..engine import Engine
 from ..errors import RecordsUnavailable, StateUnavailable
@@ -60,9 +66,30 @@ class Overloaded(Exception):
     """More work waits than the server queues; the request was refused untouched."""
 
 
-# message, (answer, whether its id was new), when it was queued (the loop's clock)
+# message, (answer, whether its id was new), when it was queued (time.monotonic)
 Waiting = tuple[Message, "asyncio.Future[tuple[Result, bool]]", float]
 T = TypeVar("T")
+
+
+class _Call:
+    """Work other than a check handed to the engine's thread (``GroupCommit.run``)."""
+
+    __slots__ = ("args", "future", "work")
+
+    def __init__(self, work: Callable[..., object], args: tuple[object, ...],
+                 future: asyncio.Future[Any]) -> None:
+        self.work, self.args, self.future = work, args, future
+
+
+def _settle(answers: list[tuple[asyncio.Future[Any], bool, object]]) -> None:
+    """On the loop: each future its result (or, where the flag is False, its exception),
+    unless its request went away meanwhile."""
+    for future, ok, outcome in answers:
+        if not future.done():
+            if ok:
+                future.set_result(outcome)
+            else:
+                future.set_exception(outcome)  # type: ignore[arg-type]
 
 
 class GroupCommit:
@@ -75,25 +102,55 @@ class GroupCommit:
         self.max_pending = max_pending
         self.max_batches = max_batches
         self.max_wait = max_wait
-        self.pending: list[Waiting] = []
+        # What the engine's thread has yet to take, in the order handed over: checks
+        # (``Waiting``) and other calls (``_Call``); ``pending`` counts the checks.
+        self.queue: deque[Waiting | _Call] = deque()
+        self.pending = 0
         self.batches = 0  # /v1/events batches waiting or being judged
-        self.draining = False
-        self.task: asyncio.Task[None] | None = None  # kept: the loop holds tasks weakly
-        self.thread = ThreadPoolExecutor(1, thread_name_prefix="spimguard-engine")
+        self.lock = threading.Lock()
+        self.work = threading.Condition(self.lock)  # signalled only to wake an idle thread
+        self.idle = False  # the thread waits on ``work`` (set and read under the lock)
+        self.closing = False
+        self.thread: threading.Thread | None = None
         self.slow_unlogged = 0  # slow batches since the last line logged
-        self.slow_logged_at = -math.inf  # the loop's clock at that line
+        self.slow_logged_at = -math.inf  # the clock (monotonic) at that line
+
+    def _hand(self, item: Waiting | _Call) -> None:
+        """Queue ``item`` for the engine's thread, waking the thread only if it is idle:
+        a busy one takes it when its batch ends."""
+        with self.lock:
+            if self.closing:
+                raise RuntimeError("the engine's thread has been closed")
+            self.queue.append(item)
+            if isinstance(item, tuple):
+                self.pending += 1
+            if self.thread is None:
+                # A daemon: an app built but never started or closed (tests, embedding)
+                # must not keep its process alive.
+                self.thread = threading.Thread(target=self._serve, daemon=True,
+                                               name="spimguard-engine")
+                self.thread.start()
+            elif self.idle:
+                self.work.notify()
 
     async def run(self, work: Callable[..., T], *args: object) -> T:
         """``work(*args)`` on the engine's thread."""
-        return await asyncio.get_running_loop().run_in_executor(self.thread, work, *args)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._hand(_Call(work, args, future))
+        return await future
 
     def close(self) -> None:
         """Let the engine's thread finish what it was given, then end it."""
-        self.thread.shutdown()
+        with self.lock:
+            self.closing = True
+            self.work.notify()
+            thread = self.thread
+        if thread is not None:
+            thread.join()
 
     def _slow(self, size: int, took: float, cpu: float, now: float) -> None:
-        """Log a slow batch ending at ``now`` (the loop's clock), at most one line each
-        ``SLOW_LOG_EVERY`` seconds."""
+        """Log a slow batch ending at ``now`` (the monotonic clock), at most one line
+        each ``SLOW_LOG_EVERY`` seconds."""
         if now - self.slow_logged_at < SLOW_LOG_EVERY:
             self.slow_unlogged += 1
             return
@@ -115,8 +172,8 @@ class GroupCommit:
 
     def admit(self) -> None:
         """Refuse before the body is even read when the queue is full (cheapest 503)."""
-        if len(self.pending) >= self.max_pending:
-            raise Overloaded(f"{len(self.pending)} messages are waiting")
+        if self.pending >= self.max_pending:
+            raise Overloaded(f"{self.pending} messages are waiting")
 
     async def judge(self, message: Message) -> Result:
         return (await self.judge_marked(message))[0]
@@ -124,62 +181,106 @@ class GroupCommit:
     async def judge_marked(self, message: Message) -> tuple[Result, bool]:
         """The result, and whether the message was new (not a repeated id)."""
         self.admit()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[tuple[Result, bool]] = loop.create_future()
-        self.pending.append((message, future, loop.time()))
-        if not self.draining:
-            self.draining = True
-            self.task = asyncio.create_task(self._drain())
+        future: asyncio.Future[tuple[Result, bool]] = (
+            asyncio.get_running_loop().create_future())
+        self._hand((message, future, time.monotonic()))
         return await future
 
-    async def _drain(self) -> None:
-        try:
-            while self.pending:
-                now = asyncio.get_running_loop().time()
-                taken = self.pending[: self.max_batch]
-                del self.pending[: self.max_batch]
-                batch = []
-                for message, future, queued in taken:
-                    if future.done():
-                        continue  # its request is gone
-                    if now - queued > self.max_wait:
-                        future.set_exception(Overloaded(f"waited over {self.max_wait:g} s"))
-                    else:
-                        batch.append((message, future))
-                        if self.metrics:
-                            self.metrics.waited.observe(now - queued)
-                if batch:
-                    await self._judge(batch)
-        finally:
-            self.draining = False
-
-    async def _judge(self, batch: list[tuple[Message, asyncio.Future[tuple[Result, bool]]]]
-                     ) -> None:
-        """Judge and answer; a request that went away meanwhile (its future done) is
-        judged all the same (it may have been delivered) but not answered."""
-        fresh: list[bool] = []
-        began = asyncio.get_running_loop().time()
-        try:
-            results, cpu = await self.run(self._judged, [m for m, _ in batch], fresh)
-        except (StateUnavailable, RecordsUnavailable) as exc:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        except Exception:
-            for message, future in batch:
-                try:
-                    alone: list[bool] = []
-                    result = await self.run(self.engine.process_batch, [message], alone)
-                except Exception as exc:
-                    if not future.done():
-                        future.set_exception(exc)
+    def _serve(self) -> None:
+        """The engine's thread: what was handed over, in order, consecutive checks taken
+        together (up to ``max_batch``), until ``close``."""
+        while True:
+            with self.lock:
+                while not self.queue:
+                    if self.closing:
+                        return
+                    self.idle = True
+                    self.work.wait()
+                    self.idle = False
+                head = self.queue[0]
+                if isinstance(head, _Call):
+                    self.queue.popleft()
+                    taken: list[Waiting] = []
                 else:
-                    if not future.done():
-                        future.set_result((result[0], alone[0]))
-            return
-        ended = asyncio.get_running_loop().time()
-        took = ended - began
+                    taken = []
+                    while (self.queue and len(taken) < self.max_batch
+                           and isinstance(self.queue[0], tuple)):
+                        taken.append(self.queue.popleft())  # type: ignore[arg-type]
+                    self.pending -= len(taken)
+            if taken:
+                try:
+                    answers = self._checks(taken)
+                except BaseException as exc:  # the thread goes on: no request left waiting
+                    answers = [(future, False, exc) for _, future, _ in taken]
+                self._answer(answers)
+            else:
+                self._answer([self._call(head)])  # type: ignore[arg-type]
+
+    @staticmethod
+    def _call(call: _Call) -> tuple[asyncio.Future[Any], bool, object]:
+        try:
+            return call.future, True, call.work(*call.args)
+        except BaseException as exc:  # handed to the awaiting request, as an executor does
+            return call.future, False, exc
+
+    @staticmethod
+    def _answer(answers: list[tuple[asyncio.Future[Any], bool, object]]) -> None:
+        """Hand ``answers`` to their loops: one call into each (one loop, in a server)."""
+        loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, object]]]
+        loops = {}
+        for answer in answers:
+            loops.setdefault(answer[0].get_loop(), []).append(answer)
+        for loop, theirs in loops.items():
+            # A closed loop: no one waits for these answers any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, theirs)
+
+    def _checks(self, taken: list[Waiting]) -> list[tuple[asyncio.Future[Any], bool, object]]:
+        """Judge a batch of checks, the answers for their futures. A request that went away
+        meanwhile (its future done: read from this thread, at worst a moment late) is left
+        out before judging; one that goes away during it is judged all the same (it may
+        have been delivered) but not answered."""
+        now = time.monotonic()
+        answers: list[tuple[asyncio.Future[Any], bool, object]] = []
+        batch: list[tuple[Message, asyncio.Future[Any]]] = []
+        for message, future, queued in taken:
+            if future.done():
+                continue  # its request is gone
+            if now - queued > self.max_wait:
+                answers.append((future, False,
+                                Overloaded(f"waited over {self.max_wait:g} s")))
+            else:
+                batch.append((message, future))
+                if self.metrics:
+                    self.metrics.waited.observe(now - queued)
+        if batch:
+            answers += self._judge(batch)
+        return answers
+
+    def _judge(self, batch: list[tuple[Message, asyncio.Future[Any]]]
+               ) -> list[tuple[asyncio.Future[Any], bool, object]]:
+        """Judge one batch; if it fails (the engine rolls all of it back) its messages one
+        by one, so one bad request fails alone, unless the store is down (then all fail at
+        once: one by one would only wait for the store's timeout again and again)."""
+        fresh: list[bool] = []
+        began, cpu_began = time.monotonic(), time.thread_time()
+        try:
+            results = self.engine.process_batch([m for m, _ in batch], fresh)
+        except (StateUnavailable, RecordsUnavailable) as exc:
+            return [(future, False, exc) for _, future in batch]
+        except Exception:
+            answers: list[tuple[asyncio.Future[Any], bool, object]] = []
+            for message, future in batch:
+                alone: list[bool] = []
+                try:
+                    result = self.engine.process_batch([message], alone)
+                except Exception as exc:
+                    answers.append((future, False, exc))
+                else:
+                    answers.append((future, True, (result[0], alone[0])))
+            return answers
+        ended = time.monotonic()
+        took, cpu = ended - began, time.thread_time() - cpu_began
         if took > SLOW_BATCH:
             # The tail's causes, told apart by what the engine and the store logged beside
             # (maintenance at INFO, the writer's WAL restarts at DEBUG): little CPU in a
@@ -189,13 +290,5 @@ class GroupCommit:
             self.metrics.batch_seconds.observe(took)
             self.metrics.batch_cpu.observe(cpu)
             self.metrics.batch_size.observe(len(batch))
-        for (_, future), result, new in zip(batch, results, fresh, strict=True):
-            if not future.done():
-                future.set_result((result, new))
-
-    def _judged(self, messages: list[Message], fresh: list[bool]) -> tuple[list[Result], float]:
-        """The batch's results and the CPU seconds the engine's thread spent on them: set
-        beside the batch's time, what is left was the disk or other work holding the core."""
-        began = time.thread_time()
-        results = self.engine.process_batch(messages, fresh)
-        return results, time.thread_time() - began
+        return [(future, True, (result, new))
+                for (_, future), result, new in zip(batch, results, fresh, strict=True)]
