@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import re
 import threading
 import time
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from conftest import engine, message
@@ -173,7 +175,8 @@ def test_the_engines_thread_takes_the_next_batch_without_the_loop() -> None:
         waiting = [asyncio.ensure_future(group.judge(message(
             judge.config, f"m{i}", f"u{i}", ["friend"], "lunch at 1?", T0 + i)))
             for i in range(3)]
-        await asyncio.sleep(0)  # each request handed over; the loop then does not yield
+        while not sizes:  # the first batch has begun; from here the loop does not yield
+            await asyncio.sleep(0)
         judged_meanwhile = third.wait(60)
         return judged_meanwhile, await asyncio.gather(*waiting)
 
@@ -181,3 +184,23 @@ def test_the_engines_thread_takes_the_next_batch_without_the_loop() -> None:
     assert judged_meanwhile and sizes == [1, 1, 1]
     assert [v.id for v in verdicts] == ["m0", "m1", "m2"]
     group.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux's scheduling policies")
+def test_the_engines_thread_does_not_preempt_the_loop_when_woken() -> None:
+    """SCHED_BATCH on the engine's thread alone: the loop that woke it is not made to
+    switch away only to switch back (it holds the GIL the thread needs first)."""
+    judge = engine(storage={"backend": "memory"})
+    original = judge.process_batch
+    policies: list[int] = []
+
+    def judged(events: Any, *fresh: Any) -> Any:
+        policies.append(os.sched_getscheduler(0))
+        return original(events, *fresh)
+
+    judge.process_batch = judged  # type: ignore[method-assign]
+    group = GroupCommit(judge)
+    asyncio.run(group.judge(message(judge.config, "m0", "a", ["b"], "hi", T0)))
+    group.close()
+    assert policies == [os.SCHED_BATCH]
+    assert os.sched_getscheduler(0) != os.SCHED_BATCH  # the caller's own thread untouched
