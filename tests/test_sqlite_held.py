@@ -106,7 +106,7 @@ def test_a_batch_asks_once_for_other_writers_before_its_reads_and_once_at_its_lo
     conn.set_trace_callback(lambda sql: asked.append(sql) if "data_version" in sql else None)
     reads = [[Get("v")], [Get("v"), Get("x")]]
     mine.hold(reads)
-    for step, (r, answer) in enumerate(zip(reads, ([2], [2, None]))):  # two events
+    for step, (r, answer) in enumerate(zip(reads, ([2], [2, None]), strict=True)):  # two events
         assert mine.read(r, T0 + 2) == answer
         mine.write([Put("w", step, 500)], T0 + 2)
     mine.commit()
