@@ -85,3 +85,31 @@ def test_a_large_value_rewritten_in_place_writes_its_pages_alone(tmp_path: Path)
     assert frames == 2  # the leaf and the overflow page
     assert state.read([Get("big")], T0 + 2) == ["b" * 3000]
     state.close()
+
+
+def test_a_batch_asks_once_for_other_writers_before_its_reads_and_once_at_its_lock(
+        tmp_path: Path) -> None:
+    """``PRAGMA data_version`` (has another process committed?) is asked at a batch's first
+    read and when it takes the write lock (later reads are in its transaction), not at its
+    hold as well; a commit made before the hold, of a key held then, is still what the
+    batch reads."""
+    path = tmp_path / "s.db"
+    conn = connect(path)
+    mine = SQLiteState(conn)
+    mine.write([Put("v", 1, 500)], T0)
+    mine.commit()
+    assert mine.read([Get("v")], T0) == [1]
+    other = SQLiteState(connect(path))
+    other.write([Put("v", 2, 500)], T0 + 1)
+    other.commit()
+    asked: list[str] = []
+    conn.set_trace_callback(lambda sql: asked.append(sql) if "data_version" in sql else None)
+    reads = [[Get("v")], [Get("v"), Get("x")]]
+    mine.hold(reads)
+    for step, (r, answer) in enumerate(zip(reads, ([2], [2, None]), strict=True)):  # two events
+        assert mine.read(r, T0 + 2) == answer
+        mine.write([Put("w", step, 500)], T0 + 2)
+    mine.commit()
+    assert len(asked) == 2
+    other.close()
+    mine.close()
