@@ -104,12 +104,6 @@ _DEFANGED = re.compile(
 # "promo dot com", "promo . com": ordinary words too, so only well-known suffixes count.
 _SPACED_DOT = re.compile(
     r"(?<=[a-z0-9])(?:\s+dot\s+|\s+\.\s*)(?=(?:" + _SPACED_TLDS + r")\b)", re.IGNORECASE)
-# A host written apart ("tones-shop. com", "tones-shop;com/new"): see ``_apart_links``.
-# Every such text has one of these characters (a comma, a full stop, a mark outside ASCII),
-# and the link-shaped tail ("/", "?", ":" or a mark drawn like a slash) the weaker
-# separators need: one scan of a text without them spares the pattern.
-_APART_HINT = re.compile(r"[,.]|[^\x00-\x7f]")
-_SHAPE_HINT = re.compile(r"[/?:]|[^\x00-\x7f]")
 _NOT_CJK = rf"[^\W{_CJK_RANGES}]"
 # Scripts written without spaces between words (CJK, Thai, Lao, Myanmar, Khmer): their prose
 # runs into a link written after it ("请看tones-shop.com", "สมัครเลยline.me/x").
@@ -553,10 +547,14 @@ def _apart(shaped: bool) -> re.Pattern[str]:
     strong = rf"\s*+[{dots}]\s*+|\s++\.\s*+|[.\u3002]\s++|{glued}"
     weak = (rf"|(?P<weak>\s*+[{re.escape(_ASCII_MARKS)}]\s*+|\s++(?:{glued}\s*+)?+"
             rf"|{glued}\s++|\.\.(?!\.)\s*+|\.{{3,}}+)") if shaped else ""
-    shape = rf"(?P<shape>[{re.escape(_slash_marks())}]\S|\?\w|:\d)"
+    shape = rf"(?:[{re.escape(_slash_marks())}]\S|\?\w|:\d)"
+    # The weak separators' tail is in the pattern, so the words a blank parts (most of a
+    # text's) are turned away before ``_apart_dot`` is called for them.
+    tail = rf"(?(weak){shape}|(?P<shape>{shape})?)" if shaped else rf"(?P<shape>{shape})?"
+    first = rf"[\s.{dots}{re.escape(_ASCII_MARKS) if shaped else ''}]|[^\w\x00-\x7f]"
     return re.compile(
-        rf"(?<=[^\W_{_UNSPACED_RANGES}])(?:{strong}{weak})"
-        rf"(?=(?P<suffix>[\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+){shape}?)")
+        rf"(?={first})(?<=[^\W_{_UNSPACED_RANGES}])(?:{strong}{weak})"
+        rf"(?=(?P<suffix>[\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+){tail})")
 
 
 @cache
@@ -576,7 +574,9 @@ def _apart_dot(found: re.Match[str]) -> str:
     mark = found.group()
     if found.group("suffix").lower() not in _icann_suffixes() or not _reads_as_dot(mark):
         return mark
-    return "." if found.group("shape") is not None or _names_apart(found) else mark
+    if found.groupdict().get("weak") is None and found.group("shape") is None:
+        return "." if _names_apart(found) else mark
+    return "."
 
 
 def _names_apart(found: re.Match[str]) -> bool:
@@ -589,8 +589,7 @@ def _names_apart(found: re.Match[str]) -> bool:
     mark, suffix = found.group(), found.group("suffix")
     label = _LABEL_END.search(found.string, max(0, found.start() - 63), found.start())
     after = found.string[found.end("suffix"):found.end("suffix") + 1]
-    return (found.groupdict().get("weak") is None and "," not in mark
-            and label is not None and any(c.isalpha() for c in label.group())
+    return ("," not in mark and label is not None and any(c.isalpha() for c in label.group())
             and (suffix.islower() or suffix.isupper()) and after not in ("'", "\u2019")
             and not (mark == "\u00b7" and label.group()[-1] in "lL" and suffix[0] in "lL"))
 
@@ -620,9 +619,12 @@ def _apart_links(text: str) -> str:
     all day, and now and then puts a suffix word after them ("ok. so", "yes, no/maybe"),
     so what this reads is a guess (``apart_hosts``), not a link: it counts only where the
     operator already named the host (the block list), and a wrong guess costs one look-up."""
-    if _SHAPE_HINT.search(text):
+    # Every such text holds a comma, a full stop or a character outside ASCII; the weaker
+    # separators need a tail's "/", "?" or ":" (or a mark outside ASCII drawn like the
+    # slash): a text without them is spared the pattern, or its weaker half.
+    if not text.isascii() or "/" in text or "?" in text or ":" in text:
         return _apart(True).sub(_apart_dot, text)
-    return _apart(False).sub(_apart_dot, text) if _APART_HINT.search(text) else text
+    return _apart(False).sub(_apart_dot, text) if "." in text or "," in text else text
 
 
 @cache
