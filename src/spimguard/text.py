@@ -22,8 +22,9 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   read as a browser's host parser reads them (WHATWG URL, UTS #46): the ideographic
   full stops separate labels, and a number, hex or octal host is an IPv4 address.
 - ``apart_hosts``: hosts written apart with a mark a reader retypes as the dot
-  ("tones-shop. com/new"), a guess that chat makes too ("yes, no/maybe"): for the
-  operator's block list only, never in ``urls``, ``domains`` or ``masked``.
+  ("tones-shop. com", "tones-shop•com"), or with a blank or another mark before a
+  link's tail ("tones-shop com/new"), a guess that chat makes too ("yes, no/maybe"): for
+  the operator's block list only, never in ``urls``, ``domains`` or ``masked``.
 - ``masked``: the prose skeleton with numbers and mentions masked, then the links'
   domains (``masked_for`` masks the recipients' names too), what bulk and waves compare;
   ``fingerprint`` is a hash of it, so personalised copies collide.
