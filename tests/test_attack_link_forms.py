@@ -14,6 +14,17 @@ style notes, the datasets' provenance) that hold a '/' and do not describe this 
 Chat does now and then ("yes, no/maybe": session 16's review), so the reading is a guess
 (``MessageView.apart_hosts``) that only the operator's block list reads
 (``test_apart_links``).
+
+Session 17 closed what was left open: a spammer drops the path ("tones-shop. com"), or
+writes a blank alone or another ASCII mark ("tones-shop com/new", "tones-shop;com/new").
+A reader still reads a domain; what makes it one is the name before the break and a public
+suffix after it, and the guess costs nothing where it counts: only a name the operator
+listed turns it into a verdict. So a mark a reader retypes as the dot needs no path, only a
+name (a letter in the label, a suffix in one case, no comma), and the separators no reader
+retypes as a dot need a link's tail (a path, a query, a port). Measured on the 10,887 ham
+texts of the six corpora: 90 gain a guess (0 before; "are you?how", "p.m. ET"), none of
+which a block list of every domain their spam links to and the 21,908 Discord phishing
+domains names.
 """
 
 from __future__ import annotations
@@ -55,17 +66,38 @@ def test_a_host_written_apart_is_read_whole(written: str, host: str) -> None:
 
 
 @pytest.mark.parametrize("prose", [
-    "hi. com",  # a sentence's end, then a word that is a suffix: no path
-    "ok,com",  # a typo of "ok, come"
-    "tones-shop. com",  # no path: what marks a link written apart is missing
-    "the chain. data/ research by them",  # a slash with a blank after it is prose's
+    "ok,com",  # a typo of "ok, come": a comma needs a link's tail after the suffix
+    "clothes, jewelry, and trips?",  # a list
     "my page. github.io/blog",  # a private suffix is the company's host, not a suffix
     "step 1. 10/12 done",  # numbers
+    "see you at 5. com on",  # a time: no name before the full stop
     "la vil·la i la col·lecció",  # Catalan's middle dot between letters
     "apples • pears • plums/pears",  # no suffix after the mark
+    "I love node. js",  # no public suffix
+    "Hey man. My number is new",  # a sentence starts with a capital
+    "Arms fine. how's Cardiff?",  # an apostrophe goes on with the word
+    "see you.. love you",  # two full stops are chat's pause but before a link's tail
+    "Ok\ufffdsmart work",  # a character lost in decoding, no mark
+    "the store is open now",  # a blank alone needs a link's tail
 ])
 def test_prose_with_a_dot_like_mark_is_no_link(prose: str) -> None:
     assert view(prose).urls == view(prose).apart_hosts == ()
+
+
+@pytest.mark.parametrize(("prose", "host"), [
+    ("hi. com", "hi.com"),  # a sentence's end, then a word that is a suffix
+    ("I'm at home. net is down", "home.net"),
+    ("the chain. data/ research by them", "chain.data"),
+])
+def test_prose_read_as_a_host_is_a_guess_that_only_a_listed_name_makes_count(
+        prose: str, host: str) -> None:
+    """Nothing in these tells them from "tones-shop. com": the view guesses, no link is
+    counted, and a block list that does not name the host has nothing to say."""
+    seen = view(prose)
+    assert seen.apart_hosts == (host,) and seen.urls == ()
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    assert codes(engine, prose) == set()
 
 
 @pytest.mark.parametrize("prose", [
@@ -79,18 +111,11 @@ def test_glued_characters_that_are_no_dot_stay_prose(prose: str) -> None:
     assert view(prose).urls == view(prose).apart_hosts == ()
 
 
-# Open: nothing in these texts tells a link from prose. A name the operator listed is no
-# accident, so the block list could still read them, if the links detector asked it about
-# words it does not count as links.
-OPEN = pytest.mark.xfail(strict=True, reason=(
-    "a denied host written apart with no path ('tones-shop. com'), with an ASCII mark "
-    "other than the comma ('tones-shop;com/new') or with a blank alone ('tones-shop "
-    "com/new') is no link: delivered"))
-
-
+# Open until session 17: nothing in these texts tells a link from prose, but a name the
+# operator listed is no accident.
 @pytest.mark.parametrize("text", ["ringtones at tones-shop. com", "tones-shop;com/new",
-                                  "tones-shop com/new"])
-@OPEN
+                                  "tones-shop com/new", "TONES-SHOP. COM!",
+                                  "tones-shop•com", "tones-shop | com?id=1"])
 def test_a_denied_host_written_apart_with_no_mark_of_a_link(text: str) -> None:
     engine = links_engine()
     engine.write_state([lists_write("block", ["tones-shop.com"])])

@@ -24,17 +24,7 @@ HOTEL = "192.0.2.44"  # a hotel's network, new to the account
 DESKTOP = "gajim-1.8"  # a desktop XMPP client the account never used (not the official app)
 
 
-# 1a. Hosts written apart: forms that still evade a block-listed host.
-
-_EVADES = pytest.mark.xfail(strict=True, reason=(
-    "red team, session 16: one character away from a form that is blocked, each of these "
-    "is delivered with tones-shop.com on the block list: a blank before the path, a query "
-    "or a port instead of a path, a bare slash, a blank around a glued mark (a black "
-    "circle, an emoji), an ideographic full stop with a blank, an ellipsis (NFKC '...'), "
-    "two full stops, a division or fraction slash for the path's slash. As cheap as the "
-    "path-less form already left open ('tones-shop. com'): the rule's path condition is "
-    "what a spammer drops"))
-
+# 1a. Hosts written apart: forms near a blocked one.
 
 @pytest.mark.parametrize("text", [
     # Held: halfwidth and fullwidth forms, zero-width characters, the midline ellipsis, a
@@ -43,11 +33,14 @@ _EVADES = pytest.mark.xfail(strict=True, reason=(
     "tones-shop. \u200bcom/new", "tones-shop\u22efcom/new", "tones-shop\u2043com/new",
     "tones-shop\u00b0com/new", "tones-shop. com\uff0fnew", "tones-shop. \uff43\uff4f\uff4d/new",
     "TONES-SHOP. COM/NEW", "tones-shop\n. com/new",
-    *(pytest.param(text, marks=_EVADES) for text in [
-        "tones-shop. com /new", "tones-shop. com?new", "tones-shop. com:8080/new",
-        "tones-shop. com/ ", "tones-shop \u25cf com/new", "tones-shop \U0001f535 com/new",
-        "tones-shop\u3002 com/new", "tones-shop\u2026com/new", "tones-shop.. com/new",
-        "tones-shop. com\u2215new", "tones-shop. com\u2044new"]),
+    # Evaded until session 17, one character away from a form that was blocked: a blank
+    # before the path, a query or a port instead of a path, a bare slash, a blank around a
+    # glued mark (a black circle, an emoji), an ideographic full stop with a blank, an
+    # ellipsis (NFKC '...'), two full stops, a division or fraction slash for the path's.
+    "tones-shop. com /new", "tones-shop. com?new", "tones-shop. com:8080/new",
+    "tones-shop. com/ ", "tones-shop \u25cf com/new", "tones-shop \U0001f535 com/new",
+    "tones-shop\u3002 com/new", "tones-shop\u2026com/new", "tones-shop.. com/new",
+    "tones-shop. com\u2215new", "tones-shop. com\u2044new",
 ])
 def test_near_forms_of_the_written_apart_host_are_blocked(text: str) -> None:
     engine = links_engine()

@@ -22,8 +22,9 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   read as a browser's host parser reads them (WHATWG URL, UTS #46): the ideographic
   full stops separate labels, and a number, hex or octal host is an IPv4 address.
 - ``apart_hosts``: hosts written apart with a mark a reader retypes as the dot
-  ("tones-shop. com/new"), a guess that chat makes too ("yes, no/maybe"): for the
-  operator's block list only, never in ``urls``, ``domains`` or ``masked``.
+  ("tones-shop. com", "tones-shop•com"), or with a blank or another mark before a
+  link's tail ("tones-shop com/new"), a guess that chat makes too ("yes, no/maybe"): for
+  the operator's block list only, never in ``urls``, ``domains`` or ``masked``.
 - ``masked``: the prose skeleton with numbers and mentions masked, then the links'
   domains (``masked_for`` masks the recipients' names too), what bulk and waves compare;
   ``fingerprint`` is a hash of it, so personalised copies collide.
@@ -104,11 +105,6 @@ _DEFANGED = re.compile(
 # "promo dot com", "promo . com": ordinary words too, so only well-known suffixes count.
 _SPACED_DOT = re.compile(
     r"(?<=[a-z0-9])(?:\s+dot\s+|\s+\.\s*)(?=(?:" + _SPACED_TLDS + r")\b)", re.IGNORECASE)
-# A host written apart with a mark a reader retypes as its dot ("tones-shop. com/new",
-# "tones-shop,com/new", "tones-shop•com/new"): see ``_apart_links``. No host holds such a
-# mark, but prose parts its words with most of them, so the written-apart host needs what
-# only a link has: a path after its suffix. Every such text has a '/', most chat has none.
-_APART_HINT = "/"
 _NOT_CJK = rf"[^\W{_CJK_RANGES}]"
 # Scripts written without spaces between words (CJK, Thai, Lao, Myanmar, Khmer): their prose
 # runs into a link written after it ("请看tones-shop.com", "สมัครเลยline.me/x").
@@ -480,22 +476,33 @@ def _label_then_ideographic_dot() -> re.Pattern[str]:
                       rf"(?=(?:{label}[.\u3002]){{0,3}}(?:{label}|{cjk_tlds})[/:])")
 
 
-@cache
-def _dot_marks() -> str:
-    """The marks a reader retypes as the dot of a host written apart: the full stop, the
-    comma (a host holds none: "tones-shop,com" is a slip or a dodge) and every mark TR39
-    draws like one of them or like the middle dot (• · ・ ‧ ∙ ⋅ ...), as a cleaned text
-    writes them (NFKC). Marks only (punctuation, symbols): a letter or digit drawn like a
-    dot is part of a word."""
-    prototypes = {".", ",", "\u00b7"}
+def _marks_drawn_like(*prototypes: str) -> str:
+    """The ``prototypes`` and every mark TR39 draws like one of them, as a cleaned text
+    writes them (NFKC). Marks only (punctuation, symbols): a letter or digit drawn like
+    one is part of a word."""
     marks = set(prototypes)
     for char, entries in _confusable_data().items():
         drawn_like = {entry["c"] for entry in entries}
-        if char in prototypes or drawn_like & prototypes:
+        if char in prototypes or drawn_like.intersection(prototypes):
             marks.update(drawn_like, char)
     return "".join(sorted(
         mark for mark in {unicodedata.normalize("NFKC", m) for m in marks if len(m) == 1}
         if len(mark) == 1 and unicodedata.category(mark)[0] in "PS"))
+
+
+@cache
+def _dot_marks() -> str:
+    """The marks a reader retypes as the dot of a host written apart: the full stop, the
+    comma (a host holds none: "tones-shop,com" is a slip or a dodge) and every mark TR39
+    draws like one of them or like the middle dot (• · ・ ‧ ∙ ⋅ ...)."""
+    return _marks_drawn_like(".", ",", "\u00b7")
+
+
+@cache
+def _slash_marks() -> str:
+    """The slash and the marks TR39 draws like it (∕ ⁄ ⧸ ╱ ...): the start of a path as a
+    reader retypes it ("tones-shop. com∕new")."""
+    return _marks_drawn_like("/")
 
 
 # A mark glued between a label and a suffix with no blank either side, beyond the dot-like
@@ -504,25 +511,51 @@ def _dot_marks() -> str:
 # two words (quotes it does: "l’app/..."), and a reader can make a link of the text only by
 # typing a dot there. ASCII marks have meanings in URLs, and ASCII prose glues them.
 _GLUED_CATEGORIES = frozenset({"Po", "Sm", "Sc", "Sk", "So"})
+# ASCII marks no host, URL or word holds between a name and a suffix ("tones-shop;com/new"):
+# a reader retypes one as the dot only when a link's tail follows (``_apart``). Not the
+# quotes and brackets prose elides and encloses with, nor what a host holds ("-", "_").
+_ASCII_MARKS = "!#$%&*+:;=?^|~"
+# What a label ends with, to tell a name ("hi. com") from a number ("at 5. com").
+_LABEL_END = re.compile(r"[\w-]{1,63}$")
 
 
 @cache
-def _apart() -> re.Pattern[str]:
-    """A dot-like mark (``_dot_marks``, blanks beside it or not) or a run of glued ones
-    (any character outside ASCII that is no letter, digit or blank here;
-    ``_reads_as_dot`` keeps the marks of ``_GLUED_CATEGORIES``) between a label and what
-    may be a suffix with a path after it ("tones-shop. com/new", "tones-shop , co.uk/x",
-    "tones-shop•com/new"). The path is a slash and something after it: a slash with a
-    blank after it is prose's ("the chain. data/ research"). A full stop counts with a
-    blank beside it: glued, it is a dot already. The label is no letter of a script
-    written without spaces: its prose ends its sentences with marks of its own
-    ("很好。com/x"). Each branch starts with a blank or a mark, so a text's letters are
-    turned away at their first character; possessive, so the suffix after each mark is
-    read once."""
-    marks = re.escape(_dot_marks().replace(".", ""))
+def _apart(shaped: bool) -> re.Pattern[str]:
+    """What parts a label from what may be a public suffix in a host written apart, in two
+    kinds.
+
+    Marks a reader retypes as the dot (``_dot_marks``, blanks beside them or not; a full
+    stop or an ideographic one with a blank after it; a run of glued marks outside ASCII,
+    which ``_reads_as_dot`` keeps to ``_GLUED_CATEGORIES``): "tones-shop. com",
+    "tones-shop , co.uk", "tones-shop•com". They need no link's tail after the suffix,
+    only a name before it (``_names_apart``).
+
+    Separators that no reader retypes as a dot unless a link's tail follows (``shape``: a
+    path, a query, a port): a blank alone, an ASCII mark of ``_ASCII_MARKS``, a glued run
+    with blanks around it, two full stops, an ellipsis glued between the two
+    ("tones-shop com/new", "tones-shop;com/new", "tones-shop ● com/new", "tones-shop..
+    com/new", "tones-shop…com/new"; chat writes "see you.. love" and "you?when" all day).
+    Without the tail every two words would be one ("the store"). Only a text that holds a
+    tail's character is scanned for them (``shaped``).
+
+    The label is no letter of a script written without spaces: its prose ends its sentences
+    with marks of its own ("很好。com/x"). An ellipsis with a blank after it is prose's
+    pause ("yes... no/maybe"). Each branch starts with a blank or a mark, so a text's
+    letters are turned away at their first character; possessive, so the suffix after each
+    mark is read once."""
+    dots = re.escape(_dot_marks().replace(".", ""))
+    glued = r"\.?+[^\w\s\x00-\x7f]++\.?+"
+    strong = rf"\s*+[{dots}]\s*+|\s++\.\s*+|[.\u3002]\s++|{glued}"
+    weak = (rf"|(?P<weak>\s*+[{re.escape(_ASCII_MARKS)}]\s*+|\s++(?:{glued}\s*+)?+"
+            rf"|{glued}\s++|\.\.(?!\.)\s*+|\.{{3,}}+)") if shaped else ""
+    shape = rf"(?:[{re.escape(_slash_marks())}]\S|\?\w|:\d)"
+    # The weak separators' tail is in the pattern, so the words a blank parts (most of a
+    # text's) are turned away before ``_apart_dot`` is called for them.
+    tail = rf"(?(weak){shape}|(?P<shape>{shape})?)" if shaped else rf"(?P<shape>{shape})?"
+    first = rf"[\s.{dots}{re.escape(_ASCII_MARKS) if shaped else ''}]|[^\w\x00-\x7f]"
     return re.compile(
-        rf"(?<=[^\W_{_UNSPACED_RANGES}])(?:[{marks}]\s*+|\s++[{marks}.]\s*+|\.\s++"
-        rf"|\.?+[^\w\s\x00-\x7f]++\.?+)(?=([\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+)/\S)")
+        rf"(?={first})(?<=[^\W_{_UNSPACED_RANGES}])(?:{strong}{weak})"
+        rf"(?=(?P<suffix>[\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+){tail})")
 
 
 @cache
@@ -535,33 +568,64 @@ def _icann_suffixes() -> frozenset[str]:
 
 
 def _apart_dot(found: re.Match[str]) -> str:
-    """The dot a mark between a label and a public suffix stands for; the mark as written
-    before anything else."""
+    """The dot a separator between a label and a public suffix stands for; the separator
+    as written before anything else. One a reader retypes as the dot without a link's tail
+    needs a name before it (a letter in the label: "at 5. com on" is a time), the others
+    need the tail (``_apart``)."""
     mark = found.group()
-    return "." if found.group(1).lower() in _icann_suffixes() and _reads_as_dot(mark) else mark
+    if found.group("suffix").lower() not in _icann_suffixes() or not _reads_as_dot(mark):
+        return mark
+    if found.groupdict().get("weak") is None and found.group("shape") is None:
+        return "." if _names_apart(found) else mark
+    return "."
+
+
+def _names_apart(found: re.Match[str]) -> bool:
+    """Whether a label, a separator ``_apart`` found and a suffix with no link's tail after
+    it name a host as a reader reads them. The separator is a full stop or a mark drawn
+    like one (a comma between words is prose's every other line: "clothes, jewelry"), the
+    label holds a letter ("at 5. com on" is a time), the suffix is written in one case (a
+    capital then small letters starts a sentence: "man. My"), no apostrophe goes on with
+    it ("fine, how's"), and a middle dot is not Catalan's between two l's ("vil·la")."""
+    mark, suffix = found.group(), found.group("suffix")
+    label = _LABEL_END.search(found.string, max(0, found.start() - 63), found.start())
+    after = found.string[found.end("suffix"):found.end("suffix") + 1]
+    return ("," not in mark and label is not None and any(c.isalpha() for c in label.group())
+            and (suffix.islower() or suffix.isupper()) and after not in ("'", "\u2019")
+            and not (mark == "\u00b7" and label.group()[-1] in "lL" and suffix[0] in "lL"))
 
 
 def _reads_as_dot(mark: str) -> bool:
     """Whether a run ``_apart`` found between a label and a suffix is one a reader retypes
     as a dot: its characters dot-like marks (``_dot_marks``), glued marks of
     ``_GLUED_CATEGORIES`` and the accents drawn on them ("•́"), at least one of them a
-    mark. A quote, a bracket or an accent alone (on the label's last letter) is none."""
+    mark. A quote, a bracket, an accent alone (on the label's last letter), a mark drawn
+    like a slash or the replacement character (a character lost in decoding: "ok\ufffdsmart")
+    is none."""
     if mark.isascii():
-        return True  # the ASCII branches: a comma or a full stop with blanks
+        return True  # the ASCII branches: blanks and the marks ``_apart`` names
+    if any(c in _slash_marks() for c in mark):
+        return False  # a reader retypes it as the slash of a path ("com∕new")
     dots = _dot_marks()
-    drawn = [(c in dots or unicodedata.category(c) in _GLUED_CATEGORIES,
+    drawn = [(c in dots or (unicodedata.category(c) in _GLUED_CATEGORIES and c != "\ufffd"),
               unicodedata.category(c)[0] == "M")
              for c in mark if not c.isspace() and c != "."]
     return any(dot for dot, _ in drawn) and all(dot or accent for dot, accent in drawn)
 
 
 def _apart_links(text: str) -> str:
-    """``text`` with the hosts written apart by a dot-like mark joined: a label, the mark,
-    a public suffix and a path ("tones-shop. com/new" is tones-shop.com/new), as "tones-shop
-    dot com" is. A reader retypes the mark as the dot; prose parts words with ". " and ","
-    all day, and now and then puts a suffix with a slash after them ("yes, no/maybe",
-    "ok, now/later?"), so what this reads is a guess (``apart_hosts``), not a link."""
-    return _apart().sub(_apart_dot, text) if _APART_HINT in text else text
+    """``text`` with the hosts written apart joined: a label, what parts it from a public
+    suffix (``_apart``), the suffix ("tones-shop. com" is tones-shop.com, as "tones-shop dot
+    com" is). The spammer writes it apart to evade; prose parts words with ". " and ","
+    all day, and now and then puts a suffix word after them ("ok. so", "yes, no/maybe"),
+    so what this reads is a guess (``apart_hosts``), not a link: it counts only where the
+    operator already named the host (the block list), and a wrong guess costs one look-up."""
+    # Every such text holds a comma, a full stop or a character outside ASCII; the weaker
+    # separators need a tail's "/", "?" or ":" (or a mark outside ASCII drawn like the
+    # slash): a text without them is spared the pattern, or its weaker half.
+    if not text.isascii() or "/" in text or "?" in text or ":" in text:
+        return _apart(True).sub(_apart_dot, text)
+    return _apart(False).sub(_apart_dot, text) if "." in text or "," in text else text
 
 
 @cache
@@ -756,8 +820,6 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
 def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
     """The hosts of ``spelled`` (a text through ``_spelled``, as ``find_urls`` reads it)
     written apart (``_apart_links``) that are not among the links ``typed`` in it."""
-    if _APART_HINT not in spelled:
-        return ()
     joined = _apart_links(spelled)
     if joined == spelled:
         return ()
