@@ -118,8 +118,21 @@ def test_redis_answers_as_the_memory_store_in_batches_of_1_and_500(
             assert one == other, f"event {n}: Redis in batches of {size} answers apart"
 
 
+@pytest.fixture(scope="module")
+def late(log: list[bytes]) -> list[bytes]:
+    """The log with 1 event in 10 up to a day late."""
+    jitter = random.Random(3)
+    events = []
+    for line in log:
+        event = msgspec.json.decode(line)
+        if jitter.random() < 0.1:
+            event["ts"] -= jitter.uniform(0.0, 86_400.0)
+        events.append(msgspec.json.encode(event))
+    return events
+
+
 def test_late_events_answer_alike_in_any_batches_when_the_memory_store_sweeps_itself(
-        tmp_path: Path, log: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, late: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
     """The store sweeps itself every 97 writes, at other events in each batching (a batch
     puts fewer takeover records than its events one by one), and 1 event in 10 comes up to
     a day late: a sweep drops only what no event still judged as of its own time reads
@@ -128,15 +141,25 @@ def test_late_events_answer_alike_in_any_batches_when_the_memory_store_sweeps_it
     batches of 7, VELOCITY_FANOUT 0.216 against 0.181)."""
     monkeypatch.setattr(hashed, "new_key", lambda: bytes(hashed.KEY_BYTES))
     monkeypatch.setattr(memory, "_SWEEP_EVERY", 97)
-    jitter = random.Random(3)
-    late = []
-    for line in log:
-        event = msgspec.json.decode(line)
-        if jitter.random() < 0.1:
-            event["ts"] -= jitter.uniform(0.0, 86_400.0)
-        late.append(msgspec.json.encode(event))
     answers = {size: _judge("memory", late, size, tmp_path / str(size))[0]
                for size in (1, 7, 500)}
     for size in (7, 500):
         for n, (one, other) in enumerate(zip(answers[1], answers[size], strict=True)):
             assert one == other, f"event {n}: batches of 1 and {size} answer apart"
+
+
+def test_late_events_answer_alike_in_sqlite_and_memory_with_sweeps_at_other_events(
+        tmp_path: Path, late: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory store sweeping itself every 97 writes in batches of 7, SQLite in a
+    maintenance pass every 37 events in batches of 500 (its held copy never sweeping
+    itself): every sweep falls at another event, and each keeps what the late events
+    still read, so the two answer alike (the same log, the same verdicts on any node).
+    A maintenance pass sweeping up to its own time instead: event 1928 answers apart."""
+    monkeypatch.setattr(hashed, "new_key", lambda: bytes(hashed.KEY_BYTES))
+    monkeypatch.setattr(memory, "_SWEEP_EVERY", 97)
+    alone = _judge("memory", late, 7, tmp_path / "memory")[0]
+    monkeypatch.setattr(memory, "_SWEEP_EVERY", 10**9)
+    monkeypatch.setattr(engine, "MAINTAIN_EVERY", 37)
+    embedded = _judge("sqlite", late, 500, tmp_path / "sqlite")[0]
+    for n, (one, other) in enumerate(zip(alone, embedded, strict=True)):
+        assert one == other, f"event {n}: SQLite answers apart from memory"
