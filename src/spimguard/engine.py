@@ -8,7 +8,8 @@ decides, and then, in one more call, the state takes every detector's writes
 and the record store the verdict. Both commit together (one transaction on the
 embedded SQLite), before the answer leaves: an acknowledged event is never lost.
 
-Events are processed in the order given; time is each event's own ``ts``, so
+Events are processed in the order given; time is each event's own ``ts`` (or, for one
+more than ``ops.MAX_LATENESS`` behind the latest, that lateness: ``_on_time``), so
 replaying a log gives the verdicts of the live run. A batch's events are planned
 before its first is judged (``_plan_batch``): detectors that work in batches
 (``Batched``: content scores the batch as one sparse product) prepare them together,
