@@ -63,7 +63,9 @@ def _judge(backend: str, log: list[bytes], size: int, folder: Path,
     cfg = load_config(environ={}, storage={"backend": backend, **storage},
                       official_clients=list(network.OFFICIAL_CLIENTS),
                       records={"evidence_key": "test-evidence-key"} if storage else {})
-    judging = open_engine(cfg, folder if backend == "sqlite" else None)
+    # Redis's records are an embedded SQLite: in the run's own folder, not the default one
+    # in the working directory, where a run before would answer this one's ids.
+    judging = open_engine(cfg, None if backend == "memory" else folder)
     events: list[Event] = [decode_event(line, cfg.limits) for line in log]
     answers = []
     for start in range(0, len(events), size):
@@ -127,7 +129,7 @@ def test_redis_answers_as_the_memory_store_in_batches_of_1_and_500(
     for size in (1, 500):
         namespace = f"spimguard-test-{uuid.uuid4().hex}:"
         try:
-            answers = _judge("redis", log, size, tmp_path, redis_url=redis_url,
+            answers = _judge("redis", log, size, tmp_path / str(size), redis_url=redis_url,
                              redis_namespace=namespace)[0]
         finally:
             keys = list(client.scan_iter(match=namespace + "*"))
