@@ -28,7 +28,8 @@ as an event older than the last may come late) in (time, name) order, the
 order of a Redis sorted set. A member touched ``ttl`` seconds ago or longer (the
 set's TTL is its last write's) is gone to every query at once, whenever a backend
 gets round to removing it (Redis at the set's next touch, memory and SQLite at a
-sweep): so answers depend on the log alone, never on when storage was tidied.
+sweep, which drops only what no event still judged reads: ``sweep_horizon``): so
+answers depend on the log alone, never on when storage was tidied.
 What is gone stays gone: a later touch with a longer TTL brings none of it back.
 A touch past ``cap`` drops the oldest members in that order.
 
@@ -73,6 +74,7 @@ def sweep_horizon(newest: float) -> float:
     latest time, never the earliest seen, so late-stamped events cannot hold sweeps back:
     the store keeps at most ``MAX_LATENESS`` of expired state beyond what it would."""
     return newest - MAX_LATENESS
+
 
 _hashed: tuple[str, ...] = ()  # key prefixes of the hashed keyspaces (``hashed_keyspace``)
 
