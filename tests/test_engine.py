@@ -14,7 +14,7 @@ from spimguard.detectors.takeover import record as takeover_record
 from spimguard.engine import Engine
 from spimguard.errors import BadInput
 from spimguard.events import Accepted, Verdict
-from spimguard.state.ops import Get
+from spimguard.state.ops import MAX_LATENESS, Get
 
 
 def mixed_log(cfg, seed: int = 7) -> list:  # type: ignore[no-untyped-def]
@@ -458,9 +458,11 @@ def test_a_late_event_after_a_sweep_in_the_midst_of_a_batch_reads_as_one_alone(
     """A maintenance pass in the midst of a batch puts the takeover records the batch left
     to its end and sweeps: what expired by the clock goes. A late event of the account
     after it must read the store as the sweep left it, as when judged alone (its session
-    started anew at its own time), not the record the sweep dropped (the session of a
-    month and more before)."""
+    started anew at its own time: 40 days late, an hour behind the latest, ``MAX_LATENESS``,
+    as every event later than that is judged), not the record the sweep dropped (the
+    session of a month and more before)."""
     monkeypatch.setattr(engine_module, "MAINTAIN_EVERY", 2)
+    judged = T0 + 40 * 86_400.0 - MAX_LATENESS
     found = []
     for grouped in (False, True):
         e = open_engine(config())
@@ -472,8 +474,8 @@ def test_a_late_event_after_a_sweep_in_the_midst_of_a_batch_reads_as_one_alone(
                      count=50, ts=T0 + 60)]
         for batch in [log] if grouped else [[x] for x in log]:
             e.process_batch(batch)
-        stored = e.read_state([Get(takeover_record.key("a"))], T0 + 61)[0]
+        stored = e.read_state([Get(takeover_record.key("a"))], judged + 1)[0]
         found.append(takeover_record.Record("a", stored, 2_592_000, 43_200, 86_400.0)
-                     .session("s", T0 + 61))
-    assert found[0] is not None and found[0]["login"] == T0 + 60
+                     .session("s", judged + 1))
+    assert found[0] is not None and found[0]["login"] == judged
     assert found[1] == found[0]

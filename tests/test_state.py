@@ -511,3 +511,25 @@ def test_every_takeover_key_but_the_record_is_another_keyspace() -> None:
               keys.doubted(account)]
     assert all(key.startswith(keys.OTHERS) and lodging(key) is None for key in others)
     assert lodging(record.key(account)) == (accounts.tie_record(account), "t")
+
+
+def test_the_memory_stores_own_sweep_keeps_what_a_late_event_reads_and_no_more(
+        monkeypatch: Any) -> None:
+    """It sweeps up to an hour (``ops.MAX_LATENESS``) behind the latest time written at:
+    what expired within that hour is still read by an event that late, and stays; what
+    expired before it goes, however many writes come stamped a year late (the latest
+    time, not the earliest, sets the horizon, so late stamps cannot hold sweeps back)."""
+    from spimguard.state import memory
+    from spimguard.state.ops import MAX_LATENESS
+
+    monkeypatch.setattr(memory, "_SWEEP_EVERY", 50)
+    state = MemoryState()
+    state.write([Put("old", 1, 60), Put("recent", 2, MAX_LATENESS)], T0)
+    latest = T0 + 60 + MAX_LATENESS + 1  # "old" expired an hour and a second before it
+    state.write([Put("now", 3, 60)], latest)
+    for n in range(100):  # two automatic sweeps, every write a year late
+        state.write([Put(f"late{n}", n, 60)], T0 - 365 * 86_400)
+    assert state.value("old") is None
+    assert state.value("late0") is None
+    assert state.value("recent") is not None
+    assert state.read([Get("recent")], latest - MAX_LATENESS) == [2]

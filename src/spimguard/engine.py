@@ -8,7 +8,8 @@ decides, and then, in one more call, the state takes every detector's writes
 and the record store the verdict. Both commit together (one transaction on the
 embedded SQLite), before the answer leaves: an acknowledged event is never lost.
 
-Events are processed in the order given; time is each event's own ``ts``, so
+Events are processed in the order given; time is each event's own ``ts`` (or, for one
+more than ``ops.MAX_LATENESS`` behind the latest, that lateness: ``_on_time``), so
 replaying a log gives the verdicts of the live run. A batch's events are planned
 before its first is judged (``_plan_batch``): detectors that work in batches
 (``Batched``: content scores the batch as one sparse product) prepare them together,
@@ -72,6 +73,7 @@ from .events import (
     AccountInfo,
     Contacts,
     Event,
+    EventTime,
     Invite,
     Message,
     Report,
@@ -98,6 +100,7 @@ from .state.ops import (
     Since,
     Touch,
     Write,
+    sweep_horizon,
 )
 from .state.shared import Claiming
 
@@ -202,6 +205,7 @@ class Engine:
                 digests = [once.digest(e) for e in events]
                 known = self.records.answers(ids)
                 once.check_batch(events, digests, known)
+                events = self._on_time(events)
                 results = []
                 # Each plan is let go once judged, while its objects are still in the cache
                 # (and none is left for the collector to walk: ``_collector_paused``).
@@ -309,6 +313,21 @@ class Engine:
         no one event (a remote server's say-so) may move the engine's clock into the future.
         Past times pass as they are, so replaying an old log stays deterministic."""
         return min(ts, time.time() + self.config.limits.max_clock_skew)
+
+    def _on_time(self, events: list[Event]) -> list[Event]:
+        """The batch's events, each dated no earlier than ``sweep_horizon`` of the clock as
+        it stands when the event is judged (the clock moves as ``_process`` moves it): an
+        older one is judged as of that time. Sweeps keep what an event that late reads, not
+        what an older one would; judged as of its own time, its answer would hang on
+        whether a sweep ran before it, which differs by batching, process and backend."""
+        clock, dated = self.clock, []
+        for event in events:
+            floor = sweep_horizon(clock)
+            if event.ts < floor:
+                event = msgspec.structs.replace(event, ts=EventTime(floor))
+            clock = max(clock, self._bounded(event.ts))
+            dated.append(event)
+        return dated
 
     def _read(self, queries: Sequence[Query], now: float) -> list[Any]:
         """Answers to ``queries`` with the account records of accounts not written since

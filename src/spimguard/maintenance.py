@@ -14,6 +14,7 @@ from .config import Config
 from .detectors import Detector, Learner
 from .records import RecordStore
 from .state import StateBackend
+from .state.ops import sweep_horizon
 
 MAINTAIN_EVERY = 20_000  # events between sweeps of expired state and old records
 
@@ -26,8 +27,9 @@ def rebuild_learners(detectors: Sequence[Detector], state: StateBackend, now: fl
 
 def maintain(config: Config, state: StateBackend, records: RecordStore,
              detectors: Sequence[Detector], now: float) -> None:
-    """Sweep state and purge records up to ``now`` (never past what the wall clock
-    confirms: the caller passes the smaller), then rebuild the learners."""
-    state.sweep(now)
+    """Sweep state of what no event still judged can read (``sweep_horizon`` of ``now``,
+    never past what the wall clock confirms: the caller passes the smaller), rebuild the
+    learners and purge records older than their retention."""
+    state.sweep(sweep_horizon(now))
     rebuild_learners(detectors, state, now)
     records.purge(now - config.records.retention_days * 86400)

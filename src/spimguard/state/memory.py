@@ -71,6 +71,7 @@ from .ops import (
     side_of,
     sided_keyspaces,
     since,
+    sweep_horizon,
 )
 
 _SWEEP_EVERY = 50_000  # writes between automatic sweeps
@@ -480,6 +481,7 @@ class MemoryState:
         self._hasher = hashed.Hasher(hash_key or hashed.new_key())
         self._values: dict[str, bytes] = {}  # key -> the value ``_stamped``
         self._writes = 0
+        self._newest = 0.0  # the latest event time written at: its automatic sweeps' clock
         # Members let go by a cap or a sweep, (key, member), for the durable store this
         # holds keys for to drop too (``trimmed``); None when nothing below keeps a copy.
         self.trimmed: list[tuple[str, str]] | None = None
@@ -830,8 +832,10 @@ class MemoryState:
         for op in writes:
             apply[op.__class__](self, op, now)
         self._writes += len(writes)
+        if now > self._newest:
+            self._newest = now
         if self._writes >= _SWEEP_EVERY:
-            self.sweep(now)
+            self.sweep(sweep_horizon(self._newest))
 
     def _put(self, op: Put, now: float) -> None:
         """One value is often put under several keys in one call (a bulk cluster under each

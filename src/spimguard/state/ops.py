@@ -28,7 +28,8 @@ as an event older than the last may come late) in (time, name) order, the
 order of a Redis sorted set. A member touched ``ttl`` seconds ago or longer (the
 set's TTL is its last write's) is gone to every query at once, whenever a backend
 gets round to removing it (Redis at the set's next touch, memory and SQLite at a
-sweep): so answers depend on the log alone, never on when storage was tidied.
+sweep, which drops only what no event still judged reads: ``sweep_horizon``): so
+answers depend on the log alone, never on when storage was tidied.
 What is gone stays gone: a later touch with a longer TTL brings none of it back.
 A touch past ``cap`` drops the oldest members in that order.
 
@@ -56,6 +57,24 @@ from typing import Any
 import msgspec
 
 FOREVER = 100 * 365 * 86_400.0  # a TTL for what only an explicit write removes
+# How far (event-time seconds) an event may lag the latest event time seen and still be
+# judged as of its own time; one older is judged as of this lag (``Engine._on_time``).
+# An hour: the lag Redis's own EXPIRE already allows (``redis._EXPIRE_SLACK``), past which
+# a Redis node could have freed what the event reads, so no backend can promise more.
+MAX_LATENESS = 3_600.0
+
+
+def sweep_horizon(newest: float) -> float:
+    """The time up to which a sweep may drop what has expired, ``newest`` being the latest
+    event time seen: that of the earliest event the engine still judges as of its own time.
+
+    Reads compare expiries with the reading event's time, so a sweep up to a later time
+    would drop what such an event still reads, and its answer would hang on whether a sweep
+    ran before it (which differs by batching, by process and by backend). Taken from the
+    latest time, never the earliest seen, so late-stamped events cannot hold sweeps back:
+    the store keeps at most ``MAX_LATENESS`` of expired state beyond what it would."""
+    return newest - MAX_LATENESS
+
 
 _hashed: tuple[str, ...] = ()  # key prefixes of the hashed keyspaces (``hashed_keyspace``)
 

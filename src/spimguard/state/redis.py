@@ -86,6 +86,7 @@ import redis
 from ..errors import Contention, StateUnavailable
 from . import hashed, sided
 from .ops import (
+    MAX_LATENESS,
     RAW,
     Append,
     Contains,
@@ -727,8 +728,9 @@ class _Side(NamedTuple):
 # Redis's own EXPIRE counts wall-clock seconds: a node or a replay running behind event
 # time (a backlog, a slow disk, a log replayed slower than it happened) would lose a key
 # before its event-time expiry and judge differently from a run that kept up. The
-# safety net therefore outlasts the event-time TTL by this much lag.
-_EXPIRE_SLACK = 3_600
+# safety net therefore outlasts the event-time TTL by this much lag: the lateness every
+# backend's sweep keeps state for (``ops.sweep_horizon``), the one bound of both.
+_EXPIRE_SLACK = MAX_LATENESS
 
 
 def _seconds(ttl: float) -> int:
