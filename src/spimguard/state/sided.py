@@ -40,6 +40,7 @@ import math
 import struct
 import sys
 from array import array
+from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import chain, compress, repeat
 
@@ -52,6 +53,7 @@ _RANK_CODES = "BHI"  # a rank's array code, by the held layout's width code w (1
 # (``_least``), and for each dropped rank r the ranks above it moved down by one.
 _ZERO_LAST = bytes((255, *range(1, 256)))
 _DOWN = [bytes((*range(r), 0, *range(r, 255))) for r in range(256)]
+_BELOW = [bytes(range(r)) for r in range(257)]  # the ranks below r, for bytes.translate
 # Members past which a record keeps an ``_Index``. Below it, a touch finds a name by a scan
 # of the names tuple and a side's oldest time and count from its times unpacked, each in
 # C and cheaper than a dict's upkeep; past it, those scans would be most of a touch's cost.
@@ -252,7 +254,14 @@ def distinct(record: Record, side: int, sides: int, window: float, now: float) -
     since, index = now - (window if window < ttl else ttl), record.index
     if index is not None and index.low[side] > since:
         return index.on[side]
-    return sum(map(since.__lt__, _column(record.times, side, sides, len(record.names))))
+    times, n = record.times, len(record.names)
+    if times[0] & 3:  # ranks of more than a byte: a crowd's record
+        return sum(map(since.__lt__, _column(times, side, sides, n)))
+    # The times are sorted: the side's members since then are its ranks past the times
+    # up to then, counted in C.
+    start = 1 + 16 * sides + side * n
+    first = bisect_right(_doubles(times[1 + 16 * sides + sides * n:]), since) + 1
+    return len(times[start:start + n].translate(None, _BELOW[first]))
 
 
 def members(record: Record, side: int, sides: int, now: float) -> tuple[str, ...]:
