@@ -212,3 +212,71 @@ def test_redis_side_heads_are_20_bytes_and_read_the_earlier_layout(
             Members(key, s))]
         assert state.read(reads, later) == model.read(reads, later), now
     state.close()
+
+
+def test_a_held_record_keeps_each_time_once_and_only_those_held() -> None:
+    """In memory a record holds each distinct time once and a rank a member-side: one
+    double for three members touched on two sides at one event, a time no member-side
+    holds dropped; over random touches (late ones, caps, TTL drops, a crowd's index and
+    ranks of two bytes past 255 times) the held form is the one its stored times make."""
+    from spimguard.state import sided
+    from spimguard.state.conformance import SIDED, SIDES
+
+    one, two, _ = SIDES
+    state, key = MemoryState(), f"{SIDED}held"
+    state.write([Touch(key, ("a", "b", "c"), 600.0, 50, one),
+                 Touch(key, ("a", "b", "c"), 600.0, 50, two)], T0)
+    record = state.accounts()[key]
+    body = 1 + 16 * len(SIDES) + len(SIDES) * 3
+    assert record.times[body:] == struct.pack("<d", T0)
+    state.write([Touch(key, ("a", "b", "c"), 600.0, 50, one),
+                 Touch(key, ("a", "b", "c"), 600.0, 50, two)], T0 + 0.5)
+    assert record.times[body:] == struct.pack("<d", T0 + 0.5), "T0 is held by none"
+    rng, now = random.Random(3), T0 + 1.0
+    crowd = [f"p{i}" for i in range(300)]
+    widest = 1
+    for step in range(1_500):
+        now += rng.choice([0.125, 1.0, 3.5, 0.0, -2.25])
+        people = tuple(rng.sample(crowd[:40] if step < 900 else crowd, rng.choice([1, 1, 3])))
+        ttl, cap = (rng.choice([60.0, 900.0, 1e6]), rng.choice([5, 200])) if step < 900 else (
+            1e6, 300)
+        state.write([Touch(key, people, ttl, cap, rng.choice(SIDES))], now)
+        record = state.accounts()[key]
+        stored = sided.stored(record)
+        assert sided.loaded(record.names, stored) == record, step
+        flat = struct.unpack(f"<{len(stored) // 8}d", stored)[2 * len(SIDES):]
+        held = len(set(flat) - {float("-inf")})
+        width = 1 if held < 256 else 2
+        assert len(record.times) == (1 + 16 * len(SIDES) + width * len(flat)
+                                     + 8 * held), step
+        widest = max(widest, width)
+    assert widest == 2, "the load passes 255 distinct times"
+
+
+def test_sqlite_rows_keep_the_stored_layout_and_read_as_written(tmp_path: Path) -> None:
+    """SQLite stores a record's times as before the held layout (a double a member-side,
+    minus infinity where absent), so a file written by an earlier release reads as it did;
+    a file reopened answers as the memory backend."""
+    from spimguard.state.conformance import SIDED, SIDES
+
+    one, two, three = SIDES
+    path, key = tmp_path / "s.db", f"{SIDED}stored"
+    state, model = SQLiteState(connect(path)), MemoryState()
+    writes: list[Write] = [Touch(key, ("a", "b"), 600.0, 10, one),
+                           Touch(key, ("b",), 300.0, 10, two)]
+    later: list[Write] = [Touch(key, ("c",), 600.0, 10, one)]
+    for store in (state, model):
+        store.write(writes, T0)
+        store.write(later, T0 + 1.5)
+    state.commit()
+    state.close()
+    row = connect(path).execute("SELECT names, times FROM sided_sets WHERE key = ?",
+                                (key,)).fetchone()
+    gone = float("-inf")
+    heads = [T0 + 601.5, 600.0, T0 + 300.0, 300.0, 0.0, 0.0]
+    assert row[1] == _stored([*heads, T0, T0, T0 + 1.5, gone, T0, gone, gone, gone, gone])
+    reopened = SQLiteState(connect(path))
+    asked: list[Query] = [q for side in (one, two, three) for q in (
+        Contains(key, ("a", "b", "c"), side), Distinct(key, 10.0, side), Members(key, side))]
+    assert reopened.read(asked, T0 + 2.0) == model.read(asked, T0 + 2.0)
+    reopened.close()

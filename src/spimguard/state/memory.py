@@ -22,12 +22,14 @@ accounts' ties (``_Home``). What a tracked account costs, bytes by part (``pytho
 benchmarks/memory.py --accounts 2000``, the quiet load's 1,000 accounts; the allocator's
 rounding included): the ties' key 0 (its id, counted with the member names), table slot
 26, object 64 and the lodged items' bytes object's header and rounding 47, their names'
-tuple 116 (9 names) and times 401 (four sides: two doubles a side of head, 64, a double
-each per member, 289, the bytes' header and rounding 48); the takeover record 272, the
-contact list 234, the account record 32 (each with its expiry or header and 4 bytes of
-length); a session's record ~395 (0.44 an account: its key 80, slot 30, object 64,
-names 76, times 145); the member names 64: 1,463 in all, where four keys cost 1,890 and
-the ties' key of its own 1,540.
+tuple 116 (9 names) and times 287 (four sides, ``sided.py``'s held layout: a byte of
+side count and rank width, two doubles a side of head, 64, a rank byte a member-side,
+36, the record's ~18 distinct times once, ~145, the bytes' header and rounding ~41,
+where a double a member-side cost 289 + 48); the takeover record 272, the contact list
+234, the account record 32 (each with its expiry or header and 4 bytes of length); a
+session's record ~377 (0.44 an account: its key 80, slot 30, object 64, names 76, times
+~125); the member names 64: 1,341 in all, where four keys cost 1,890, the ties' key of
+its own 1,540 and a double a member-side 1,463.
 """
 
 from __future__ import annotations

@@ -284,7 +284,7 @@ class SQLiteState:
                     run("DELETE FROM members WHERE key >= ? AND key < ?", bounds)
                 self._conn.executemany(
                     "INSERT INTO sided_sets VALUES (?, ?, ?, ?)",
-                    [(key, sided.encode_names(r.names), r.times, r.due())
+                    [(key, sided.encode_names(r.names), sided.stored(r), r.due())
                      for key, r in records.items()])
                 run("INSERT INTO state_keys VALUES (?, x'')", (done,))
 
@@ -370,7 +370,7 @@ class SQLiteState:
             for key, names, times in run(
                     f"SELECT key, names, times FROM sided_sets WHERE key IN ({marks})",
                     tuple(chunk)):
-                self._hot.load_sided(key, sided.Record(sided.decode_names(names), times))
+                self._hot.load_sided(key, sided.loaded(sided.decode_names(names), times))
         for chunk in _chunks(missing[_COUNTER]):
             marks = ",".join("?" * len(chunk))
             counters: dict[str, tuple[dict[int, float], list[float]]] = {}
@@ -506,7 +506,7 @@ class SQLiteState:
         many("DELETE FROM hashed_sets WHERE key = ?", [(k,) for k, b in blobs if b is None])
         records = [(k, hot.sided_record(k)) for k in self._changed_sided]
         many(_PUT_SIDED,
-             [(k, sided.encode_names(r.names), r.times, r.due()) for k, r in records
+             [(k, sided.encode_names(r.names), sided.stored(r), r.due()) for k, r in records
               if r is not None])
         many("DELETE FROM sided_sets WHERE key = ?", [(k,) for k, r in records if r is None])
         many("DELETE FROM counters WHERE key = ?", [(k,) for k in self._changed_counters])
@@ -617,11 +617,11 @@ class SQLiteState:
         swept as the memory backend sweeps them; returns those deleted whole."""
         due = self._conn.execute("SELECT key, names, times FROM sided_sets WHERE exp <= ?",
                                  (now,)).fetchall()
-        left = [(key, sided.swept(sided.Record(sided.decode_names(names), times), now))
+        left = [(key, sided.swept(sided.loaded(sided.decode_names(names), times), now))
                 for key, names, times in due]
         self._conn.executemany("UPDATE sided_sets SET names = ?, times = ?, exp = ? WHERE "
-                               "key = ?", [(sided.encode_names(r.names), r.times, r.due(), key)
-                                           for key, r in left if r is not None])
+                               "key = ?", [(sided.encode_names(r.names), sided.stored(r),
+                                            r.due(), key) for key, r in left if r is not None])
         gone = [(key,) for key, r in left if r is None]
         self._conn.executemany("DELETE FROM sided_sets WHERE key = ?", gone)
         return len(gone)
