@@ -564,8 +564,13 @@ def _apart(shaped: bool) -> re.Pattern[str]:
     # The weak separators' tail is in the pattern, so the words a blank parts (most of a
     # text's) are turned away before ``_apart_dot`` is called for them.
     tail = rf"(?(weak){shape}|(?P<shape>{shape})?)" if shaped else rf"(?P<shape>{shape})?"
+    # Without the weak separators a blank opens one only with a dot-like mark after it:
+    # the blank between two words (most tries) is turned away at one look.
+    blank = "" if shaped else rf"(?:(?<!\s)|(?=\s*+[.{dots}]))"
+    # The first character as a bit map (no letter, digit or '_' of ASCII) is cheaper to
+    # test than "\W" (a Unicode look-up each): the look-behind then checks it is no word's.
     return re.compile(
-        rf"\W(?<=[^\W_{_UNSPACED_RANGES}]\W)(?:{strong}{weak})"
+        rf"[^0-9A-Z_a-z](?<=[^\W_{_UNSPACED_RANGES}]\W){blank}(?:{strong}{weak})"
         rf"(?=(?P<suffix>[\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+){tail})")
 
 
