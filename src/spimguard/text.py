@@ -542,19 +542,35 @@ def _apart(shaped: bool) -> re.Pattern[str]:
     with marks of its own ("很好。com/x"). An ellipsis with a blank after it is prose's
     pause ("yes... no/maybe"). Each branch starts with a blank or a mark, so a text's
     letters are turned away at their first character; possessive, so the suffix after each
-    mark is read once."""
+    mark is read once.
+
+    The pattern opens with that first character consumed (every branch starts with one, no
+    letter or digit), each branch checking it with a look-behind: a pattern that opens with
+    a character class lets the regex engine skip the letters and digits (most of a text)
+    without trying the pattern at each of them, so a text costs about one try per blank or
+    mark."""
     dots = re.escape(_dot_marks().replace(".", ""))
-    glued = r"\.?+[^\w\s\x00-\x7f]++\.?+"
-    strong = rf"\s*+[{dots}]\s*+|\s++\.\s*+|[.\u3002]\s++|{glued}"
-    weak = (rf"|(?P<weak>\s*+[{re.escape(_ASCII_MARKS)}]\s*+|\s++(?:{glued}\s*+)?+"
-            rf"|{glued}\s++|\.\.(?!\.)\s*+|\.{{3,}}+)") if shaped else ""
+    marks = re.escape(_ASCII_MARKS)
+    glued = r"[^\w\s\x00-\x7f]"
+    # A glued run ("\.?+[^\w\s\x00-\x7f]++\.?+") past its first character.
+    glued_on = rf"(?<=\.){glued}++\.?+|(?<={glued}){glued}*+\.?+"
+    strong = (rf"(?<=\s)\s*+[{dots}]\s*+|(?<=[{dots}])\s*+|(?<=\s)\s*+\.\s*+"
+              rf"|(?<=[.\u3002])\s++|{glued_on}")
+    weak = (rf"|(?P<weak>(?<=\s)\s*+[{marks}]\s*+|(?<=[{marks}])\s*+"
+            rf"|(?<=\s)\s*+(?:\.?+{glued}++\.?+\s*+)?+"
+            rf"|(?:{glued_on})\s++"
+            rf"|(?<=\.)\.(?!\.)\s*+|(?<=\.)\.{{2,}}+)") if shaped else ""
     shape = rf"(?:[{re.escape(_slash_marks())}]\S|\?\w|:\d)"
     # The weak separators' tail is in the pattern, so the words a blank parts (most of a
     # text's) are turned away before ``_apart_dot`` is called for them.
     tail = rf"(?(weak){shape}|(?P<shape>{shape})?)" if shaped else rf"(?P<shape>{shape})?"
-    first = rf"[\s.{dots}{re.escape(_ASCII_MARKS) if shaped else ''}]|[^\w\x00-\x7f]"
+    # Without the weak separators a blank opens one only with a dot-like mark after it:
+    # the blank between two words (most tries) is turned away at one look.
+    blank = "" if shaped else rf"(?:(?<!\s)|(?=\s*+[.{dots}]))"
+    # The first character as a bit map (no letter, digit or '_' of ASCII) is cheaper to
+    # test than "\W" (a Unicode look-up each): the look-behind then checks it is no word's.
     return re.compile(
-        rf"(?={first})(?<=[^\W_{_UNSPACED_RANGES}])(?:{strong}{weak})"
+        rf"[^0-9A-Z_a-z](?<=[^\W_{_UNSPACED_RANGES}]\W){blank}(?:{strong}{weak})"
         rf"(?=(?P<suffix>[\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+){tail})")
 
 
