@@ -115,7 +115,9 @@ def test_glued_characters_that_are_no_dot_stay_prose(prose: str) -> None:
 # operator listed is no accident.
 @pytest.mark.parametrize("text", ["ringtones at tones-shop. com", "tones-shop;com/new",
                                   "tones-shop com/new", "TONES-SHOP. COM!",
-                                  "tones-shop•com", "tones-shop | com?id=1"])
+                                  "tones-shop•com", "tones-shop | com?id=1",
+                                  # quoted (review): a closing quote is no apostrophe
+                                  "visit 'tones-shop. com' now", "visit ‘tones-shop. com’"])
 def test_a_denied_host_written_apart_with_no_mark_of_a_link(text: str) -> None:
     engine = links_engine()
     engine.write_state([lists_write("block", ["tones-shop.com"])])
