@@ -124,6 +124,20 @@ def test_a_denied_host_written_apart_with_no_mark_of_a_link(text: str) -> None:
     assert "LINK_BLOCKLISTED" in codes(engine, text)
 
 
+# Open (review of session 17): one character from a form the block list reads, delivered.
+# Each is a trade against chat: a capital suffix starts a sentence ("man. My"), a comma
+# with no blank is a typo's ("ok,so"), two dots glued are a pause ("ok..so"); NFKC turns
+# the cedilla into a blank and an accent, and U+02CC (drawn like a low comma) is a letter.
+@pytest.mark.parametrize("text", ["visit tones-shop. Com", "tones-shop,com",
+                                  "tones-shop\u2025com", "tones-shop\u00b8com/new",
+                                  "tones-shop\u02cccom"])
+@pytest.mark.xfail(strict=True, reason="a denied host one character from a form read")
+def test_a_denied_host_one_character_from_a_form_read(text: str) -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    assert "LINK_BLOCKLISTED" in codes(engine, text)
+
+
 def test_a_written_apart_host_does_not_join_a_link_written_whole() -> None:
     # A full stop, then a link: the link is what was written, the word before stays prose.
     seen = view("I got it from the shop. tones-shop.com/new")
