@@ -138,6 +138,16 @@ def test_a_denied_host_one_character_from_a_form_read(text: str) -> None:
     assert "LINK_BLOCKLISTED" in codes(engine, text)
 
 
+@pytest.mark.xfail(strict=True, reason="only the first max_urls guesses reach the block list")
+def test_a_denied_host_written_apart_after_chat_that_reads_as_hosts() -> None:
+    """Open (review of session 17): chat's own guesses ("ok. so", "hi. me") come first and
+    fill ``links.max_urls`` (16), so the guess after them is never looked up."""
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    decoys = " ".join(f"w{i}. me" for i in range(16))
+    assert "LINK_BLOCKLISTED" in codes(engine, f"{decoys} tones-shop. com")
+
+
 def test_a_written_apart_host_does_not_join_a_link_written_whole() -> None:
     # A full stop, then a link: the link is what was written, the word before stays prose.
     seen = view("I got it from the shop. tones-shop.com/new")
