@@ -330,7 +330,11 @@ class Engine:
         for event in events:
             floor = sweep_horizon(clock)
             if event.ts < floor:
-                event = msgspec.structs.replace(event, ts=EventTime(floor))
+                # A room's membership keeps the time the server stated it from: a restated
+                # room as old is settled, not made new by being judged late (``since``).
+                since = ({"since": event.ts if event.since is None else event.since}
+                         if type(event) is Room else {})
+                event = msgspec.structs.replace(event, ts=EventTime(floor), **since)
             clock = max(clock, self._bounded(event.ts))
             dated.append(event)
         return dated
