@@ -602,12 +602,14 @@ def _names_apart(found: re.Match[str]) -> bool:
     like one (a comma between words is prose's every other line: "clothes, jewelry"), the
     label holds a letter ("at 5. com on" is a time), the suffix is written in one case (a
     capital then small letters starts a sentence: "man. My"), no apostrophe goes on with
-    it ("fine, how's"), and a middle dot is not Catalan's between two l's ("vil·la")."""
+    it into a word ("fine, how's"; a closing quote ends it: "'tones-shop. com'"), and a
+    middle dot is not Catalan's between two l's ("vil·la")."""
     mark, suffix = found.group(), found.group("suffix")
     label = _LABEL_END.search(found.string, max(0, found.start() - 63), found.start())
-    after = found.string[found.end("suffix"):found.end("suffix") + 1]
+    after = found.string[found.end("suffix"):found.end("suffix") + 2]
     return ("," not in mark and label is not None and any(c.isalpha() for c in label.group())
-            and (suffix.islower() or suffix.isupper()) and after not in ("'", "\u2019")
+            and (suffix.islower() or suffix.isupper())
+            and not (after[:1] in ("'", "\u2019") and after[1:].isalpha())
             and not (mark == "\u00b7" and label.group()[-1] in "lL" and suffix[0] in "lL"))
 
 
