@@ -51,6 +51,8 @@ FAMILIES = (
     # Hosts written apart with a dot-like or glued mark and a path (``text._apart``).
     "a. com/x ", "a,com/x ", "a\u2022com/x ", "a\u25cfcom/x", "a\u25cf", "a , ", "a. a/",
     "a,bb.", "a\u25cf\u0301com/",
+    # ... and with no path (a dot-like mark alone) or a weak separator before a tail.
+    "a. com ", "a\u2022com ", "ab. com ", "a;com/x ", "a com?x ",
 )
 PIECES = ("a", "1", "@", "$", ".", "-", "_", " ", "dot", "com", "[", "]", "(", ")", "{", "}",
           "http://", "www.", "/", ":", "\u200b", "а", "😀", "xn--", "\u0301", "ا", "你", "\n",

@@ -137,8 +137,8 @@ def test_friends_forwarding_a_chain_letter_need_more_reports_than_a_campaign() -
     engine = full_engine()
     chain = "forward this to 10 friends or you will have bad luck for a year, it really works"
     senders = [f"p{k}" for k in range(4)]
+    live_a_month(engine, *senders)
     for who in senders:
-        live_a_month(engine, who)
         for i in (*range(10, 20), 30):  # friends, who list their friend back
             friend = f"{who}-friend{i}"
             engine.process(event(engine.config, type="contacts", id=f"c-{friend}",

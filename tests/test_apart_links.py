@@ -95,3 +95,23 @@ def test_reports_on_a_phrase_do_not_block_it_for_everyone(text: str) -> None:
     the phrase was BLOCKED between friends (LINK_REPUTATION, CAMPAIGN_CONFIRMED); the
     phrase without the comma is the control."""
     assert _reported_three_times(text).action == "deliver"
+
+
+@pytest.mark.parametrize("unit", ["a\u2022com ", "a. com ", "5. com ", "a;com/x "])
+def test_a_text_of_separators_is_read_up_to_its_first_candidates(
+        unit: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each place the written-apart pattern finds is judged in Python: 64 KiB of them must
+    cost what the text's first ``MAX_LINK_CANDIDATES`` do, as link-like words do."""
+    import spimguard.text as text
+
+    judged = 0
+    apart_dot = text._apart_dot
+
+    def counted(found: Any) -> str:
+        nonlocal judged
+        judged += 1
+        return apart_dot(found)
+
+    monkeypatch.setattr(text, "_apart_dot", counted)
+    text._apart_links(unit * (65536 // len(unit)))
+    assert 0 < judged <= text.MAX_LINK_CANDIDATES

@@ -115,11 +115,37 @@ def test_glued_characters_that_are_no_dot_stay_prose(prose: str) -> None:
 # operator listed is no accident.
 @pytest.mark.parametrize("text", ["ringtones at tones-shop. com", "tones-shop;com/new",
                                   "tones-shop com/new", "TONES-SHOP. COM!",
-                                  "tones-shop•com", "tones-shop | com?id=1"])
+                                  "tones-shop•com", "tones-shop | com?id=1",
+                                  # quoted (review): a closing quote is no apostrophe
+                                  "visit 'tones-shop. com' now", "visit ‘tones-shop. com’"])
 def test_a_denied_host_written_apart_with_no_mark_of_a_link(text: str) -> None:
     engine = links_engine()
     engine.write_state([lists_write("block", ["tones-shop.com"])])
     assert "LINK_BLOCKLISTED" in codes(engine, text)
+
+
+# Open (review of session 17): one character from a form the block list reads, delivered.
+# Each is a trade against chat: a capital suffix starts a sentence ("man. My"), a comma
+# with no blank is a typo's ("ok,so"), two dots glued are a pause ("ok..so"); NFKC turns
+# the cedilla into a blank and an accent, and U+02CC (drawn like a low comma) is a letter.
+@pytest.mark.parametrize("text", ["visit tones-shop. Com", "tones-shop,com",
+                                  "tones-shop\u2025com", "tones-shop\u00b8com/new",
+                                  "tones-shop\u02cccom"])
+@pytest.mark.xfail(strict=True, reason="a denied host one character from a form read")
+def test_a_denied_host_one_character_from_a_form_read(text: str) -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    assert "LINK_BLOCKLISTED" in codes(engine, text)
+
+
+@pytest.mark.xfail(strict=True, reason="only the first max_urls guesses reach the block list")
+def test_a_denied_host_written_apart_after_chat_that_reads_as_hosts() -> None:
+    """Open (review of session 17): chat's own guesses ("ok. so", "hi. me") come first and
+    fill ``links.max_urls`` (16), so the guess after them is never looked up."""
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    decoys = " ".join(f"w{i}. me" for i in range(16))
+    assert "LINK_BLOCKLISTED" in codes(engine, f"{decoys} tones-shop. com")
 
 
 def test_a_written_apart_host_does_not_join_a_link_written_whole() -> None:

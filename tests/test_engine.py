@@ -479,3 +479,31 @@ def test_a_late_event_after_a_sweep_in_the_midst_of_a_batch_reads_as_one_alone(
                      .session("s", judged + 1))
     assert found[0] is not None and found[0]["login"] == judged
     assert found[1] == found[0]
+
+
+def test_a_failed_batch_moves_no_event_onto_the_lateness_horizon(tmp_path: Path) -> None:
+    """A batch that fails is rolled back and its events retried: its later events must not
+    leave the engine's clock ahead, or an earlier event retried after them is judged as of
+    the horizon of a clock no committed event reached (its record's time then differs from
+    a run in which the batch never failed)."""
+    cfg = config(storage={"backend": "sqlite"})
+
+    def boom() -> None:
+        raise RuntimeError("the disk is full")
+
+    def judged_at(failing: bool) -> float:
+        judge = open_engine(cfg, tmp_path / str(failing))
+        judge.process_batch([message(cfg, "m0", "alice", ["bob"], "see you at noon", ts=T0)])
+        ahead = message(cfg, "m1", "alice", ["bob"], "see you at noon", ts=T0 + 3 * MAX_LATENESS)
+        if failing:
+            commit, judge._commit = judge._commit, boom  # type: ignore[method-assign]
+            with pytest.raises(RuntimeError):
+                judge.process_batch([ahead])
+            judge._commit = commit  # type: ignore[method-assign]
+        judge.process_batch([message(cfg, "m2", "alice", ["bob"], "see you at noon", ts=T0 + 60)])
+        entry = judge.records.message("m2")
+        judge.close()
+        assert entry is not None
+        return entry.ts
+
+    assert judged_at(True) == judged_at(False) == T0 + 60

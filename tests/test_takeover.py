@@ -28,24 +28,30 @@ def engine_with_history(account: str = "alice", client: str = "im-android",
                         ip: str = "198.51.100.20", contacts: int = 60) -> Engine:
     """An account with a month of ordinary life: logins from home, chats with a few friends."""
     engine = open_engine(config(official_clients=OFFICIAL))
-    live_a_month(engine, account, client, ip, contacts)
+    live_a_month(engine, account, client=client, ip=ip, contacts=contacts)
     return engine
 
 
-def live_a_month(engine: Engine, account: str, client: str = "im-android",
+def live_a_month(engine: Engine, *accounts: str, client: str = "im-android",
                  ip: str = "198.51.100.20", contacts: int = 60) -> None:
+    """Each account's month, their days side by side: events come in time order, as a live
+    log's (one judged over an hour late is judged as of then: ``ops.MAX_LATENESS``)."""
     cfg = engine.config
-    friends = [f"{account}-friend{i}" for i in range(contacts)]
-    engine.process(event(cfg, type="contacts", id=f"{account}-c", ts=T0 - 30 * DAY,
-                         account=account, contacts=friends))
+    friends = {a: [f"{a}-friend{i}" for i in range(contacts)] for a in accounts}
+    for account in accounts:
+        engine.process(event(cfg, type="contacts", id=f"{account}-c", ts=T0 - 30 * DAY,
+                             account=account, contacts=friends[account]))
     for day in range(30):
         ts = T0 - (30 - day) * DAY
-        engine.process(event(cfg, type="login", id=f"{account}-l{day}", ts=ts, account=account,
-                             session="phone", ip=ip, client={"id": client}))
-        for i in range(3):
-            engine.process(message(cfg, f"{account}-d{day}-{i}", account, [friends[i]],
-                                   f"see you at {i + 5} tonight", ts + 60 + i,
-                                   session="phone", client={"id": client, "ip": ip}))
+        for account in accounts:
+            engine.process(event(cfg, type="login", id=f"{account}-l{day}", ts=ts,
+                                 account=account, session="phone", ip=ip,
+                                 client={"id": client}))
+            for i in range(3):
+                engine.process(message(cfg, f"{account}-d{day}-{i}", account,
+                                       [friends[account][i]], f"see you at {i + 5} tonight",
+                                       ts + 60 + i, session="phone",
+                                       client={"id": client, "ip": ip}))
 
 
 def attack(engine: Engine, account: str = "alice", client: str = "MobileFunster 2.1",

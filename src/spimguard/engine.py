@@ -201,6 +201,7 @@ class Engine:
         ids = [e.id for e in events]
         with self.lock, _collector_paused():
             self._answered = {}
+            clock = self.clock  # a batch rolled back moves it no more than its writes
             try:
                 digests = [once.digest(e) for e in events]
                 known = self.records.answers(ids)
@@ -224,6 +225,11 @@ class Engine:
                 self.records.rollback()
                 if self._claims:
                     self._claims.release(ids)
+                # Left ahead, the clock would date the events retried after it as of a
+                # horizon no committed event reached (``_on_time``). Shared state commits
+                # each event on its own: what it committed moved the clock rightly.
+                if not self._claims:
+                    self.clock = clock
                 self._clock_saved = -1.0
                 self._learnt_seen = None  # what learners learnt in memory: rebuild first
                 self._plans_for = PLANS_KEPT  # planned afresh
@@ -324,7 +330,11 @@ class Engine:
         for event in events:
             floor = sweep_horizon(clock)
             if event.ts < floor:
-                event = msgspec.structs.replace(event, ts=EventTime(floor))
+                # A room's membership keeps the time the server stated it from: a restated
+                # room as old is settled, not made new by being judged late (``since``).
+                since = ({"since": event.ts if event.since is None else event.since}
+                         if type(event) is Room else {})
+                event = msgspec.structs.replace(event, ts=EventTime(floor), **since)
             clock = max(clock, self._bounded(event.ts))
             dated.append(event)
         return dated

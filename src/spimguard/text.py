@@ -542,19 +542,35 @@ def _apart(shaped: bool) -> re.Pattern[str]:
     with marks of its own ("很好。com/x"). An ellipsis with a blank after it is prose's
     pause ("yes... no/maybe"). Each branch starts with a blank or a mark, so a text's
     letters are turned away at their first character; possessive, so the suffix after each
-    mark is read once."""
+    mark is read once.
+
+    The pattern opens with that first character consumed (every branch starts with one, no
+    letter or digit), each branch checking it with a look-behind: a pattern that opens with
+    a character class lets the regex engine skip the letters and digits (most of a text)
+    without trying the pattern at each of them, so a text costs about one try per blank or
+    mark."""
     dots = re.escape(_dot_marks().replace(".", ""))
-    glued = r"\.?+[^\w\s\x00-\x7f]++\.?+"
-    strong = rf"\s*+[{dots}]\s*+|\s++\.\s*+|[.\u3002]\s++|{glued}"
-    weak = (rf"|(?P<weak>\s*+[{re.escape(_ASCII_MARKS)}]\s*+|\s++(?:{glued}\s*+)?+"
-            rf"|{glued}\s++|\.\.(?!\.)\s*+|\.{{3,}}+)") if shaped else ""
+    marks = re.escape(_ASCII_MARKS)
+    glued = r"[^\w\s\x00-\x7f]"
+    # A glued run ("\.?+[^\w\s\x00-\x7f]++\.?+") past its first character.
+    glued_on = rf"(?<=\.){glued}++\.?+|(?<={glued}){glued}*+\.?+"
+    strong = (rf"(?<=\s)\s*+[{dots}]\s*+|(?<=[{dots}])\s*+|(?<=\s)\s*+\.\s*+"
+              rf"|(?<=[.\u3002])\s++|{glued_on}")
+    weak = (rf"|(?P<weak>(?<=\s)\s*+[{marks}]\s*+|(?<=[{marks}])\s*+"
+            rf"|(?<=\s)\s*+(?:\.?+{glued}++\.?+\s*+)?+"
+            rf"|(?:{glued_on})\s++"
+            rf"|(?<=\.)\.(?!\.)\s*+|(?<=\.)\.{{2,}}+)") if shaped else ""
     shape = rf"(?:[{re.escape(_slash_marks())}]\S|\?\w|:\d)"
     # The weak separators' tail is in the pattern, so the words a blank parts (most of a
     # text's) are turned away before ``_apart_dot`` is called for them.
     tail = rf"(?(weak){shape}|(?P<shape>{shape})?)" if shaped else rf"(?P<shape>{shape})?"
-    first = rf"[\s.{dots}{re.escape(_ASCII_MARKS) if shaped else ''}]|[^\w\x00-\x7f]"
+    # Without the weak separators a blank opens one only with a dot-like mark after it:
+    # the blank between two words (most tries) is turned away at one look.
+    blank = "" if shaped else rf"(?:(?<!\s)|(?=\s*+[.{dots}]))"
+    # The first character as a bit map (no letter, digit or '_' of ASCII) is cheaper to
+    # test than "\W" (a Unicode look-up each): the look-behind then checks it is no word's.
     return re.compile(
-        rf"(?={first})(?<=[^\W_{_UNSPACED_RANGES}])(?:{strong}{weak})"
+        rf"[^0-9A-Z_a-z](?<=[^\W_{_UNSPACED_RANGES}]\W){blank}(?:{strong}{weak})"
         rf"(?=(?P<suffix>[\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+){tail})")
 
 
@@ -586,12 +602,14 @@ def _names_apart(found: re.Match[str]) -> bool:
     like one (a comma between words is prose's every other line: "clothes, jewelry"), the
     label holds a letter ("at 5. com on" is a time), the suffix is written in one case (a
     capital then small letters starts a sentence: "man. My"), no apostrophe goes on with
-    it ("fine, how's"), and a middle dot is not Catalan's between two l's ("vil·la")."""
+    it into a word ("fine, how's"; a closing quote ends it: "'tones-shop. com'"), and a
+    middle dot is not Catalan's between two l's ("vil·la")."""
     mark, suffix = found.group(), found.group("suffix")
     label = _LABEL_END.search(found.string, max(0, found.start() - 63), found.start())
-    after = found.string[found.end("suffix"):found.end("suffix") + 1]
+    after = found.string[found.end("suffix"):found.end("suffix") + 2]
     return ("," not in mark and label is not None and any(c.isalpha() for c in label.group())
-            and (suffix.islower() or suffix.isupper()) and after not in ("'", "\u2019")
+            and (suffix.islower() or suffix.isupper())
+            and not (after[:1] in ("'", "\u2019") and after[1:].isalpha())
             and not (mark == "\u00b7" and label.group()[-1] in "lL" and suffix[0] in "lL"))
 
 
@@ -622,10 +640,14 @@ def _apart_links(text: str) -> str:
     operator already named the host (the block list), and a wrong guess costs one look-up."""
     # Every such text holds a comma, a full stop or a character outside ASCII; the weaker
     # separators need a tail's "/", "?" or ":" (or a mark outside ASCII drawn like the
-    # slash): a text without them is spared the pattern, or its weaker half.
+    # slash): a text without them is spared the pattern, or its weaker half. Each place the
+    # pattern finds is judged in Python (~10-15 µs), so, as link-like words are, a text's
+    # first ``MAX_LINK_CANDIDATES`` are read: 64 KiB of "a•com " cost ~170 ms read whole.
     if not text.isascii() or "/" in text or "?" in text or ":" in text:
-        return _apart(True).sub(_apart_dot, text)
-    return _apart(False).sub(_apart_dot, text) if "." in text or "," in text else text
+        return _apart(True).sub(_apart_dot, text, count=MAX_LINK_CANDIDATES)
+    if "." in text or "," in text:
+        return _apart(False).sub(_apart_dot, text, count=MAX_LINK_CANDIDATES)
+    return text
 
 
 @cache
