@@ -58,7 +58,9 @@ def counted(lines_file: Path, n: int, only: str, backend: str, batch: int,
     subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                     sys.executable, __file__, "--child", str(lines_file), str(n), only,
                     backend, str(batch)], check=True, capture_output=True,
-                   env={**os.environ, "PYTHONHASHSEED": "0"})
+                   # OpenBLAS's idle worker threads spin, and callgrind counts them: ±5,000
+                   # instructions an event between runs of the same code (bytesfast, session 18).
+                   env={**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"})
     found = re.search(r"^summary:\s+(\d+)", out.read_text(), re.M)
     if found is None:
         raise RuntimeError(f"no summary in {out}")
