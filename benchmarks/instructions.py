@@ -10,8 +10,9 @@ instructions the interpreter executes, the same for the same code, load and envi
 ``valgrind --tool=callgrind``: judging every event, and judging none (the imports, the
 model's load, the store's opening). The difference over the events is the figure. With
 ``--only``, every other detector is disabled, and the same figure from ``--only none``
-subtracted from it is what that detector adds. OpenBLAS's idle threads move a run by up
-to ~18,000 instructions an event. A run takes ~50 times a plain one (minutes for the
+subtracted from it is what that detector adds. OpenBLAS is kept to one thread in the
+counted runs: its idle threads spin, and moved a run by up to ~18,000 instructions an
+event. A run takes ~50 times a plain one (minutes for the
 default load). ``--batch`` is how many events the engine is handed at once (500: a
 backlog; the server's group commit hands it 1-8 at ordinary load, where what a batch
 costs whatever its size weighs on every event).
