@@ -304,8 +304,9 @@ class GroupCommit:
                 else:
                     answers.append((future, True, (result[0], alone[0])))
             return answers
+        cpu = time.thread_time() - cpu_began  # read inside the wall-clock span it is part of
         ended = time.monotonic()
-        took, cpu = ended - began, time.thread_time() - cpu_began
+        took = ended - began
         if took > SLOW_BATCH:
             # The tail's causes, told apart by what the engine and the store logged beside
             # (maintenance at INFO, the writer's WAL restarts at DEBUG): little CPU in a
