@@ -218,7 +218,8 @@ def test_a_held_record_keeps_each_time_once_and_only_those_held() -> None:
     """In memory a record holds each distinct time once and a rank a member-side: one
     double for three members touched on two sides at one event, a time no member-side
     holds dropped; over random touches (late ones, caps, TTL drops, a crowd's index and
-    ranks of two bytes past 255 times) the held form is the one its stored times make."""
+    ranks of two bytes past 255 times) the held form is the one its stored times make,
+    and its ``due`` (read from ranks) is the one they give."""
     from spimguard.state import sided
     from spimguard.state.conformance import SIDED, SIDES
 
@@ -242,25 +243,31 @@ def test_a_held_record_keeps_each_time_once_and_only_those_held() -> None:
             1e6, 300)
         state.write([Touch(key, people, ttl, cap, rng.choice(SIDES))], now)
         record = state.accounts()[key]
-        stored = sided.stored(record)
+        stored = _stored(sided._flat(record.times, len(record.names)))
         assert sided.loaded(record.names, stored) == record, step
         flat = struct.unpack(f"<{len(stored) // 8}d", stored)[2 * len(SIDES):]
         held = len(set(flat) - {float("-inf")})
         width = 1 if held < 256 else 2
         assert len(record.times) == (1 + 16 * len(SIDES) + width * len(flat)
                                      + 8 * held), step
+        n, due = len(record.names), float("inf")
+        for r in range(len(SIDES)):
+            expiry, side_ttl = struct.unpack_from("<dd", stored, 16 * r)
+            live = [t for t in flat[r * n:(r + 1) * n] if t != float("-inf")]
+            if expiry > 0.0:
+                due = min(due, expiry, min(live, default=float("inf")) + side_ttl)
+        assert record.due() == due, step
         widest = max(widest, width)
     assert widest == 2, "the load passes 255 distinct times"
 
 
-def test_sqlite_rows_keep_the_stored_layout_and_read_as_written(tmp_path: Path) -> None:
-    """SQLite stores a record's times as before the held layout (a double a member-side,
-    minus infinity where absent), so a file written by an earlier release reads as it did;
-    a file reopened answers as the memory backend."""
+def test_sqlite_rows_hold_the_held_layout_as_it_is(tmp_path: Path) -> None:
+    """A row of this release keeps the bytes the memory holds (layout 1), none converted,
+    and a file reopened answers as the memory backend."""
     from spimguard.state.conformance import SIDED, SIDES
 
     one, two, three = SIDES
-    path, key = tmp_path / "s.db", f"{SIDED}stored"
+    path, key = tmp_path / "s.db", f"{SIDED}held"
     state, model = SQLiteState(connect(path)), MemoryState()
     writes: list[Write] = [Touch(key, ("a", "b"), 600.0, 10, one),
                            Touch(key, ("b",), 300.0, 10, two)]
@@ -270,15 +277,103 @@ def test_sqlite_rows_keep_the_stored_layout_and_read_as_written(tmp_path: Path) 
         store.write(later, T0 + 1.5)
     state.commit()
     state.close()
-    row = connect(path).execute("SELECT names, times FROM sided_sets WHERE key = ?",
+    row = connect(path).execute("SELECT times, layout FROM sided_sets WHERE key = ?",
                                 (key,)).fetchone()
-    gone = float("-inf")
-    heads = [T0 + 601.5, 600.0, T0 + 300.0, 300.0, 0.0, 0.0]
-    assert row[1] == _stored([*heads, T0, T0, T0 + 1.5, gone, T0, gone, gone, gone, gone])
+    assert row == (model.accounts()[key].times, 1)
     reopened = SQLiteState(connect(path))
     asked: list[Query] = [q for side in (one, two, three) for q in (
         Contains(key, ("a", "b", "c"), side), Distinct(key, 10.0, side), Members(key, side))]
     assert reopened.read(asked, T0 + 2.0) == model.read(asked, T0 + 2.0)
+    reopened.close()
+
+
+def _earlier_file(path: Path,
+                  rows: dict[str, tuple[tuple[str, ...], list[float], float]]) -> None:
+    """A state file as the release before ``sided_sets.layout`` left it: that table
+    without the column, each row's times a double a member-side (built here by hand), its
+    ``exp`` when the sweep first has something to drop."""
+    SQLiteState(connect(path)).close()  # its other tables and marks, as that release's
+    raw = connect(path)
+    raw.executescript("""
+        DROP TABLE sided_sets;
+        CREATE TABLE sided_sets (key TEXT PRIMARY KEY, names BLOB NOT NULL,
+            times BLOB NOT NULL, exp REAL NOT NULL) WITHOUT ROWID;
+    """)
+    raw.executemany("INSERT INTO sided_sets VALUES (?, ?, ?, ?)",
+                    [(key, b"".join(struct.pack("<I", len(m)) + m.encode() for m in names),
+                      _stored(flat), exp) for key, (names, flat, exp) in rows.items()])
+    raw.commit()
+    raw.close()
+
+
+def test_sqlite_rows_of_the_earlier_layout_read_as_written_and_change_to_the_held(
+        tmp_path: Path) -> None:
+    """A file of the release before: it opens with no pass over its rows (the column added,
+    NULL in each), its records answer as the memory backend's of the same touches, and a
+    record is written in the held layout at its next change, or sweep, and not before."""
+    from spimguard.state.conformance import SIDED, SIDES
+
+    one, two, three = SIDES
+    path, gone = tmp_path / "old.db", float("-inf")
+    changed, kept, swept = f"{SIDED}changed", f"{SIDED}kept", f"{SIDED}swept"
+    # Each key: a, b touched on one at T0 (TTL 600), b on two at T0 (300), c on one at
+    # T0 + 1.5; the swept one's side one of TTL 1.0 (a and b past it at T0 + 1.0).
+    heads = [T0 + 601.5, 600.0, T0 + 300.0, 300.0, 0.0, 0.0]
+    flat = [T0, T0, T0 + 1.5, gone, T0, gone, gone, gone, gone]
+    _earlier_file(path, {key: (("a", "b", "c"), [*heads, *flat], T0 + 300.0)
+                         for key in (changed, kept)}
+                  | {swept: (("a", "b", "c"), [T0 + 2.5, 1.0, *heads[2:], *flat], T0 + 1.0)})
+    model = MemoryState()
+    for key in (changed, kept, swept):
+        ttl = 1.0 if key == swept else 600.0
+        model.write([Touch(key, ("a", "b"), ttl, 10, one), Touch(key, ("b",), 300.0, 10, two)],
+                    T0)
+        model.write([Touch(key, ("c",), ttl, 10, one)], T0 + 1.5)
+    state = SQLiteState(connect(path))
+    layouts = "SELECT key, layout FROM sided_sets ORDER BY key"
+    assert state._conn.execute(layouts).fetchall() == [(changed, None), (kept, None),
+                                                       (swept, None)]
+
+    def asked(now: float) -> list[Query]:
+        return [q for key in (changed, kept, swept) for side in (one, two, three) for q in (
+            Contains(key, ("a", "b", "c"), side), Distinct(key, 10.0, side),
+            Members(key, side))]
+
+    assert state.read(asked(T0 + 2.0), T0 + 2.0) == model.read(asked(T0 + 2.0), T0 + 2.0)
+    more: list[Write] = [Touch(changed, ("d",), 600.0, 10, three)]
+    for store in (state, model):
+        store.write(more, T0 + 3.0)
+    state.commit()
+    rows = dict(state._conn.execute("SELECT key, times FROM sided_sets").fetchall())
+    assert state._conn.execute(layouts).fetchall() == [(changed, 1), (kept, None),
+                                                       (swept, None)]
+    assert rows[changed] == model.accounts()[changed].times
+    assert rows[kept] == _stored([*heads, *flat]), "a record read is not written"
+    assert state.sweep(T0 + 3.0) == model.sweep(T0 + 3.0)
+    assert state._conn.execute(layouts).fetchall() == [(changed, 1), (kept, None),
+                                                       (swept, 1)]
+    state.close()
+    reopened = SQLiteState(connect(path))
+    for now in (T0 + 3.0, T0 + 200.0, T0 + 400.0):
+        assert reopened.read(asked(now), now) == model.read(asked(now), now), now
+    reopened.close()
+
+
+def test_sqlite_refuses_a_sided_row_of_a_layout_it_does_not_know(tmp_path: Path) -> None:
+    """A row of a later release's layout is refused, never read as another."""
+    from spimguard.errors import StateUnavailable
+    from spimguard.state.conformance import SIDED, SIDES
+
+    path, key = tmp_path / "s.db", f"{SIDED}later"
+    state = SQLiteState(connect(path))
+    state.write([Touch(key, ("a",), 600.0, 10, SIDES[0])], T0)
+    state.commit()
+    state._conn.execute("UPDATE sided_sets SET layout = 2")
+    state._conn.commit()
+    state.close()
+    reopened = SQLiteState(connect(path))
+    with pytest.raises(StateUnavailable, match="layout 2"):
+        reopened.read([Members(key, SIDES[0])], T0 + 1.0)
     reopened.close()
 
 

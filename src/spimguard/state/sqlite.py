@@ -35,6 +35,14 @@ the sweep, when it first has something to drop (``Record.due``); the whole row i
 rewritten when it changes. The plain sets each side was kept in before (``talked:A``,
 ...) are converted into it once, when the file first opens with the keyspace declared
 (``_convert_sided``).
+
+A row's ``layout`` says how its times are kept: 1, the held layout, the bytes the memory
+holds (loaded and written as they are); NULL, the layout before it (a double a
+member-side), converted at load (``sided.loaded``) and written in the held layout at the
+record's next change or sweep, so a file of an earlier release needs no pass over it when
+it opens: the column is added (``_SIDED_LAYOUT``) and its rows read as they were. A file
+opened by this release must not be given back to an earlier one, nor shared with a process
+of one: that would read a held row as doubles (downgrade is not supported).
 """
 
 from __future__ import annotations
@@ -79,7 +87,7 @@ CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, exp RE
 CREATE TABLE IF NOT EXISTS hashed_sets (key TEXT PRIMARY KEY, value BLOB NOT NULL,
     exp REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sided_sets (key TEXT PRIMARY KEY, names BLOB NOT NULL,
-    times BLOB NOT NULL, exp REAL NOT NULL) WITHOUT ROWID;
+    times BLOB NOT NULL, exp REAL NOT NULL, layout INTEGER) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_keys (name TEXT PRIMARY KEY, value BLOB NOT NULL)
     WITHOUT ROWID;
 -- Indexes older files have: by expiry and by age, for the sweep alone.
@@ -98,6 +106,10 @@ INSERT OR REPLACE INTO members (key, member, ts, ttl, cap)
 DROP TABLE member_sets;
 COMMIT;
 """
+# Files written before sided rows said their layout: the column added (NULL, the earlier
+# layout, in every row there is), once, when such a file opens.
+_SIDED_LAYOUT = "ALTER TABLE sided_sets ADD COLUMN layout INTEGER"
+_HELD = 1  # ``sided_sets.layout`` of a row whose times are the held layout (see above)
 _HEADER = "x''"  # the member a set's header is filed under (see above)
 _HEADER_MEMBER = b""  # the same, as a parameter
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
@@ -131,13 +143,29 @@ def _upsert(table: str, keys: tuple[str, ...], rest: tuple[str, ...]) -> str:
 
 _PUT_VALUE = _upsert("kv", ("key",), ("value", "exp"))
 _PUT_HASHED = _upsert("hashed_sets", ("key",), ("value", "exp"))
-_PUT_SIDED = _upsert("sided_sets", ("key",), ("names", "times", "exp"))
+_PUT_SIDED = _upsert("sided_sets", ("key",), ("names", "times", "exp", "layout"))
 _PUT_MEMBER = _upsert("members", ("key", "member"), ("ts", "ttl", "cap"))
 
 
 def _after(prefix: str) -> str:
     """The least string after every string that starts with ``prefix``."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _sided_row(record: sided.Record) -> tuple[bytes, bytes, float, int]:
+    """A record's names, times, ``exp`` and ``layout`` as ``sided_sets`` keeps them: its
+    times the bytes held, with no conversion."""
+    return sided.encode_names(record.names), record.times, record.due(), _HELD
+
+
+def _sided_record(names: bytes, times: bytes, layout: int | None) -> sided.Record:
+    """The record of a ``sided_sets`` row, of either layout; a layout this release does
+    not know (a later one's) is refused, never read as another."""
+    if layout == _HELD:
+        return sided.Record(sided.decode_names(names), times)
+    if layout is None:
+        return sided.loaded(sided.decode_names(names), times)
+    raise StateUnavailable(f"a sided record of layout {layout!r}, from a later release")
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -157,6 +185,7 @@ class SQLiteState:
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'member_sets'").fetchone():
                 conn.executescript(_HEADERS_MOVED)
             conn.executescript(_SCHEMA)
+            self._add_layout()
             with conn:
                 conn.execute("INSERT OR IGNORE INTO state_keys VALUES ('member-hash', ?)",
                              (hashed.new_key(),))
@@ -197,6 +226,20 @@ class SQLiteState:
         hot = MemoryState(self._hash_key)
         hot.trimmed = []
         return hot
+
+    def _add_layout(self) -> None:
+        """Add ``sided_sets.layout`` to a file of an earlier release, under the write lock
+        (a process opening the file beside this one finds it added)."""
+        def added() -> bool:
+            return any(column[1] == "layout" for column in
+                       self._conn.execute("PRAGMA table_info(sided_sets)"))
+
+        if added():
+            return
+        with self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            if not added():
+                self._conn.execute(_SIDED_LAYOUT)
 
     def _convert_hashed(self) -> None:
         """Sets of a hashed keyspace held by name (a file of the earlier layout) become
@@ -283,9 +326,9 @@ class SQLiteState:
                                                      expiry, ttl)
                     run("DELETE FROM members WHERE key >= ? AND key < ?", bounds)
                 self._conn.executemany(
-                    "INSERT INTO sided_sets VALUES (?, ?, ?, ?)",
-                    [(key, sided.encode_names(r.names), sided.stored(r), r.due())
-                     for key, r in records.items()])
+                    "INSERT INTO sided_sets (key, names, times, exp, layout) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(key, *_sided_row(r)) for key, r in records.items()])
                 run("INSERT INTO state_keys VALUES (?, x'')", (done,))
 
     # -- reads -----------------------------------------------------------------------
@@ -367,10 +410,10 @@ class SQLiteState:
                 self._hot.load_hashed(key, value)
         for chunk in _chunks(missing[_SIDED]):
             marks = ",".join("?" * len(chunk))
-            for key, names, times in run(
-                    f"SELECT key, names, times FROM sided_sets WHERE key IN ({marks})",
+            for key, names, times, layout in run(
+                    f"SELECT key, names, times, layout FROM sided_sets WHERE key IN ({marks})",
                     tuple(chunk)):
-                self._hot.load_sided(key, sided.loaded(sided.decode_names(names), times))
+                self._hot.load_sided(key, _sided_record(names, times, layout))
         for chunk in _chunks(missing[_COUNTER]):
             marks = ",".join("?" * len(chunk))
             counters: dict[str, tuple[dict[int, float], list[float]]] = {}
@@ -505,9 +548,7 @@ class SQLiteState:
              [(k, b, hashed.expiry(b)) for k, b in blobs if b is not None])
         many("DELETE FROM hashed_sets WHERE key = ?", [(k,) for k, b in blobs if b is None])
         records = [(k, hot.sided_record(k)) for k in self._changed_sided]
-        many(_PUT_SIDED,
-             [(k, sided.encode_names(r.names), sided.stored(r), r.due()) for k, r in records
-              if r is not None])
+        many(_PUT_SIDED, [(k, *_sided_row(r)) for k, r in records if r is not None])
         many("DELETE FROM sided_sets WHERE key = ?", [(k,) for k, r in records if r is None])
         many("DELETE FROM counters WHERE key = ?", [(k,) for k in self._changed_counters])
         many("INSERT INTO counters (key, bucket, n, exp) VALUES (?, ?, ?, ?)",
@@ -615,13 +656,13 @@ class SQLiteState:
     def _sweep_sided(self, now: float) -> int:
         """Sided records with something to drop by ``now`` (their ``exp``: ``Record.due``),
         swept as the memory backend sweeps them; returns those deleted whole."""
-        due = self._conn.execute("SELECT key, names, times FROM sided_sets WHERE exp <= ?",
-                                 (now,)).fetchall()
-        left = [(key, sided.swept(sided.loaded(sided.decode_names(names), times), now))
-                for key, names, times in due]
-        self._conn.executemany("UPDATE sided_sets SET names = ?, times = ?, exp = ? WHERE "
-                               "key = ?", [(sided.encode_names(r.names), sided.stored(r),
-                                            r.due(), key) for key, r in left if r is not None])
+        due = self._conn.execute("SELECT key, names, times, layout FROM sided_sets WHERE "
+                                 "exp <= ?", (now,)).fetchall()
+        left = [(key, sided.swept(_sided_record(names, times, layout), now))
+                for key, names, times, layout in due]
+        self._conn.executemany("UPDATE sided_sets SET names = ?, times = ?, exp = ?, "
+                               "layout = ? WHERE key = ?",
+                               [(*_sided_row(r), key) for key, r in left if r is not None])
         gone = [(key,) for key, r in left if r is None]
         self._conn.executemany("DELETE FROM sided_sets WHERE key = ?", gone)
         return len(gone)
