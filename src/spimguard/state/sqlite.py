@@ -42,7 +42,8 @@ member-side), converted at load (``sided.loaded``) and written in the held layou
 record's next change or sweep, so a file of an earlier release needs no pass over it when
 it opens: the column is added (``_SIDED_LAYOUT``) and its rows read as they were. A file
 opened by this release must not be given back to an earlier one, nor shared with a process
-of one: that would read a held row as doubles (downgrade is not supported).
+of one: that would read a held row as doubles, or write doubles under its layout 1
+(downgrade is not supported).
 """
 
 from __future__ import annotations
