@@ -60,7 +60,7 @@ from ..config import Config
 from ..events import Invite, Message
 from ..signals import Signal
 from ..state.ops import Contains, Count, Incr, Query, Tally, Touch, Write
-from .base import Context, Facts, Outcome, once, ramp, settings, shared, shared_ties
+from .base import Context, Facts, Outcome, ramp, settings, shared, shared_ties
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,13 +189,16 @@ class VelocityDetector:
         self.cfg = settings(self.name, VelocitySettings, given)
 
     def _plan(self, ctx: Context, message: Message) -> _Plan:
-        return once(ctx, self.name, self._shared_plan, ctx, message)
-
-    def _shared_plan(self, ctx: Context, message: Message) -> _Plan:
-        """The plan, one for the batch's messages of one sender to the same recipients
-        in the same conversation (``shared``)."""
-        return shared(ctx, (self.name, message.sender, ctx.to, message.conversation),
-                      self._make_plan, ctx, message)
+        """The plan, one for the messages of one sender to the same recipients in the same
+        conversation (``shared``), kept in the event's scratch as ``once`` would, without
+        its call: ``reads``, ``detect`` and ``writes`` each ask it."""
+        scratch = ctx.scratch
+        found = scratch.get(self.name)
+        if found is None:
+            found = scratch[self.name] = shared(
+                ctx, (self.name, message.sender, ctx.to, message.conversation),
+                self._make_plan, ctx, message)
+        return found  # type: ignore[no-any-return]
 
     def _make_plan(self, ctx: Context, message: Message) -> _Plan:
         cfg, sender = self.cfg, message.sender
@@ -212,8 +215,12 @@ class VelocityDetector:
             reached = (*people, *ties[0].members)
         else:
             people = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
-            ties = accounts.ties(sender, people, cfg.max_targets)
-            back = accounts.listed_back(sender, people)
+            # The queries bulk, reputation and takeover ask of the same recipients, unless
+            # they are more than those look at (``accounts.MAX_TIES``) or velocity's cap.
+            ties, back = shared_ties(ctx, message)
+            if ties[0].members != people:
+                ties = accounts.ties(sender, people, cfg.max_targets)
+                back = accounts.listed_back(sender, people)
             reached = people
         windows = (Count(_msgs(sender), cfg.rate_window, 10.0),
                    Tally(_targets(sender), cfg.fanout_window, people),
@@ -232,9 +239,15 @@ class VelocityDetector:
             return ()
         return self._plan(ctx, message).reads
 
-    def _reach(self, ctx: Context, plan: _Plan, facts: Facts) -> _Reach:
-        """Who the message reaches, once per event (``detect`` and ``writes``)."""
-        return once(ctx, _REACH, _reach_of, plan, facts)
+    @staticmethod
+    def _reach(ctx: Context, plan: _Plan, facts: Facts) -> _Reach:
+        """Who the message reaches, once per event (``detect`` and ``writes``), kept in the
+        scratch as ``_plan`` is."""
+        scratch = ctx.scratch
+        found = scratch.get(_REACH)
+        if found is None:
+            found = scratch[_REACH] = _reach_of(plan, facts)
+        return found  # type: ignore[no-any-return]
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         message = ctx.message
