@@ -222,12 +222,13 @@ class VelocityDetector:
                 ties = accounts.ties(sender, people, cfg.max_targets)
                 back = accounts.listed_back(sender, people)
             reached = people
-        windows = (Count(_msgs(sender), cfg.rate_window, 10.0),
-                   Tally(_targets(sender), cfg.fanout_window, people),
+        msgs, targets = _msgs(sender), _targets(sender)  # each read and written
+        windows = (Count(msgs, cfg.rate_window, 10.0),
+                   Tally(targets, cfg.fanout_window, people),
                    Tally(_strangers(sender), cfg.strangers_window, reached),
                    Tally(_unvouched(sender), cfg.unvouched_window, reached))
-        counted = (Incr(_msgs(sender), 1.0, 10.0, cfg.rate_window * 2),
-                   Touch(_targets(sender), people, cfg.fanout_window, cfg.set_cap))
+        counted = (Incr(msgs, 1.0, 10.0, cfg.rate_window * 2),
+                   Touch(targets, people, cfg.fanout_window, cfg.set_cap))
         own: tuple[Query, ...] = () if carried is None else (carried,)
         return _Plan(people, *windows, ties, back, carried,
                      0 if carried is None else len(set(message.recipients)),
@@ -304,8 +305,10 @@ class VelocityDetector:
         if message is None:
             return ()
         cfg, plan = self.cfg, self._plan(ctx, message)
-        out: list[Write] = [*plan.counted]
         reach = self._reach(ctx, plan, facts)
+        if not (reach.strangers or reach.unvouched or reach.carriers):  # most messages
+            return plan.counted
+        out: list[Write] = [*plan.counted]
         # The sets' keys as the plan's queries hold them: none made again at each message.
         if reach.strangers:
             out.append(Touch(plan.strangers.key, reach.strangers, cfg.strangers_window,
