@@ -369,7 +369,6 @@ def standing(recipients: Sequence[str], queries: tuple[Contains, Contains],
     are unvouched (listed, and nothing checked vouches)."""
     contacts_q, talked_q = queries
     members = contacts_q.members
-    mutual = [facts[q][0] for q in back]
     unknown, unvouched = [], []
     for i, (p, c, t) in enumerate(zip(members, facts[contacts_q], facts[talked_q],
                                       strict=True)):
@@ -377,7 +376,10 @@ def standing(recipients: Sequence[str], queries: tuple[Contains, Contains],
             continue
         if not c:
             unknown.append(p)
-        elif not (i < len(mutual) and mutual[i]):
+        # Whether the contact lists the sender back, asked only of a listed recipient who
+        # is no correspondent (a list of every answer made first cost a comprehension's
+        # function each call, for a message to correspondents nothing).
+        elif not (i < len(back) and facts[back[i]][0]):
             unvouched.append(p)
     if recipients == members:  # the ties' own people (velocity's): none past the cap
         return Standing(unknown, unvouched)

@@ -60,7 +60,7 @@ from ..config import Config
 from ..events import Invite, Message
 from ..signals import Signal
 from ..state.ops import Contains, Count, Incr, Query, Tally, Touch, Write
-from .base import Context, Facts, Outcome, once, ramp, settings, shared, shared_ties
+from .base import Context, Facts, Outcome, ramp, settings, shared, shared_ties
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,13 +189,16 @@ class VelocityDetector:
         self.cfg = settings(self.name, VelocitySettings, given)
 
     def _plan(self, ctx: Context, message: Message) -> _Plan:
-        return once(ctx, self.name, self._shared_plan, ctx, message)
-
-    def _shared_plan(self, ctx: Context, message: Message) -> _Plan:
-        """The plan, one for the batch's messages of one sender to the same recipients
-        in the same conversation (``shared``)."""
-        return shared(ctx, (self.name, message.sender, ctx.to, message.conversation),
-                      self._make_plan, ctx, message)
+        """The plan, one for the messages of one sender to the same recipients in the same
+        conversation (``shared``), kept in the event's scratch as ``once`` would, without
+        its call: ``reads``, ``detect`` and ``writes`` each ask it."""
+        scratch = ctx.scratch
+        found = scratch.get(self.name)
+        if found is None:
+            found = scratch[self.name] = shared(
+                ctx, (self.name, message.sender, ctx.to, message.conversation),
+                self._make_plan, ctx, message)
+        return found  # type: ignore[no-any-return]
 
     def _make_plan(self, ctx: Context, message: Message) -> _Plan:
         cfg, sender = self.cfg, message.sender
@@ -212,15 +215,20 @@ class VelocityDetector:
             reached = (*people, *ties[0].members)
         else:
             people = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
-            ties = accounts.ties(sender, people, cfg.max_targets)
-            back = accounts.listed_back(sender, people)
+            # The queries bulk, reputation and takeover ask of the same recipients, unless
+            # they are more than those look at (``accounts.MAX_TIES``) or velocity's cap.
+            ties, back = shared_ties(ctx, message)
+            if ties[0].members != people:
+                ties = accounts.ties(sender, people, cfg.max_targets)
+                back = accounts.listed_back(sender, people)
             reached = people
-        windows = (Count(_msgs(sender), cfg.rate_window, 10.0),
-                   Tally(_targets(sender), cfg.fanout_window, people),
+        msgs, targets = _msgs(sender), _targets(sender)  # each read and written
+        windows = (Count(msgs, cfg.rate_window, 10.0),
+                   Tally(targets, cfg.fanout_window, people),
                    Tally(_strangers(sender), cfg.strangers_window, reached),
                    Tally(_unvouched(sender), cfg.unvouched_window, reached))
-        counted = (Incr(_msgs(sender), 1.0, 10.0, cfg.rate_window * 2),
-                   Touch(_targets(sender), people, cfg.fanout_window, cfg.set_cap))
+        counted = (Incr(msgs, 1.0, 10.0, cfg.rate_window * 2),
+                   Touch(targets, people, cfg.fanout_window, cfg.set_cap))
         own: tuple[Query, ...] = () if carried is None else (carried,)
         return _Plan(people, *windows, ties, back, carried,
                      0 if carried is None else len(set(message.recipients)),
@@ -232,9 +240,15 @@ class VelocityDetector:
             return ()
         return self._plan(ctx, message).reads
 
-    def _reach(self, ctx: Context, plan: _Plan, facts: Facts) -> _Reach:
-        """Who the message reaches, once per event (``detect`` and ``writes``)."""
-        return once(ctx, _REACH, _reach_of, plan, facts)
+    @staticmethod
+    def _reach(ctx: Context, plan: _Plan, facts: Facts) -> _Reach:
+        """Who the message reaches, once per event (``detect`` and ``writes``), kept in the
+        scratch as ``_plan`` is."""
+        scratch = ctx.scratch
+        found = scratch.get(_REACH)
+        if found is None:
+            found = scratch[_REACH] = _reach_of(plan, facts)
+        return found  # type: ignore[no-any-return]
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         message = ctx.message
@@ -291,8 +305,10 @@ class VelocityDetector:
         if message is None:
             return ()
         cfg, plan = self.cfg, self._plan(ctx, message)
-        out: list[Write] = [*plan.counted]
         reach = self._reach(ctx, plan, facts)
+        if not (reach.strangers or reach.unvouched or reach.carriers):  # most messages
+            return plan.counted
+        out: list[Write] = [*plan.counted]
         # The sets' keys as the plan's queries hold them: none made again at each message.
         if reach.strangers:
             out.append(Touch(plan.strangers.key, reach.strangers, cfg.strangers_window,
