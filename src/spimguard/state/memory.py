@@ -65,6 +65,7 @@ from .ops import (
     decode_value,
     encode_log,
     encode_value,
+    guest_prefixes,
     is_hashed,
     is_sided,
     lodged_prefixes,
@@ -311,11 +312,66 @@ class _Account(sided.Record):
     dict look-up. A key beside a lodged prefix (``tk:to:`` under ``tk:``) is told apart
     by prefix too (``lodged_prefixes``)."""
 
-    __slots__ = ("lodged",)
+    __slots__ = ("guests", "lodged")
 
     def __init__(self) -> None:
         super().__init__((), b"")
-        self.lodged = b""
+        self.lodged = self.guests = b""
+
+    def guest(self, name: bytes) -> sided.Record | None:
+        """The sided record lodged as the guest ``name`` (``ops.guest_keyspace``), or None.
+
+        ``guests``: each guest's name's length, its names' length and its times' length
+        (``_GUEST``), then the name (UTF-8), its names (``sided.encode_names``) and its
+        times (the held layout), guest after guest. Why bytes and not objects: a session's
+        record as a key of its own cost its key's string (~80 bytes), slot (~30), object
+        (64), names' tuple and times' bytes headers (~90) beside its data (~200); here it
+        costs its session's name and 12 bytes of lengths (the object grows 16 bytes for
+        every account). A read decodes the record (its names interned, so the same
+        strings as everywhere); a touch writes it back whole."""
+        found = self._guest_at(name)
+        if found is None:
+            return None
+        start, (_, names, times) = found
+        at = start + _GUEST.size + len(name)
+        blob = self.guests
+        return sided.Record(sided.decode_names(blob[at:at + names]),
+                            blob[at + names:at + names + times])
+
+    def _guest_at(self, name: bytes) -> tuple[int, tuple[int, int, int]] | None:
+        """Where the guest ``name`` starts in ``guests``, with its three lengths."""
+        blob, at = self.guests, 0
+        while at < len(blob):
+            lengths = _GUEST.unpack_from(blob, at)
+            if blob[at + _GUEST.size:at + _GUEST.size + lengths[0]] == name:
+                return at, lengths
+            at += _GUEST.size + sum(lengths)
+        return None
+
+    def hold_guest(self, name: bytes, record: sided.Record | None) -> None:
+        """Hold ``record`` as the guest ``name`` (None: drop it), in its place if it was
+        there (so guests keep the order first lodged), else after the others."""
+        found = self._guest_at(name)
+        blob = self.guests
+        start, end = (len(blob), len(blob)) if found is None else (
+            found[0], found[0] + _GUEST.size + sum(found[1]))
+        held = b""
+        if record is not None and record.times:
+            names = sided.encode_names(record.names)
+            held = b"".join((_GUEST.pack(len(name), len(names), len(record.times)), name,
+                             names, record.times))
+        self.guests = b"".join((blob[:start], held, blob[end:]))
+
+    def guest_items(self) -> list[tuple[bytes, sided.Record]]:
+        """The guests lodged, each its name and record, in the order first lodged."""
+        blob, at, found = self.guests, 0, []
+        while at < len(blob):
+            size, names, times = _GUEST.unpack_from(blob, at)
+            at += _GUEST.size + size
+            found.append((blob[at - size:at], sided.Record(
+                sided.decode_names(blob[at:at + names]), blob[at + names:at + names + times])))
+            at += names + times
+        return found
 
     def items(self) -> list[bytes | None]:
         """Every slot's item, None where there is none."""
@@ -355,8 +411,8 @@ class _Account(sided.Record):
                        + b"".join(held)) if held else b""
 
     def empty(self) -> bool:
-        """Whether it holds nothing: no sided record, no lodged item."""
-        return not self.times and not self.lodged
+        """Whether it holds nothing: no sided record, no lodged item, no guest."""
+        return not self.times and not self.lodged and not self.guests
 
 
 # Lodged keyspaces' places in ``_Account.lodged``, by field and kind, made as each is
@@ -368,6 +424,7 @@ _HASHED_SLOTS: set[int] = set()
 # process compiles no format it never uses (all 255 cost ~13 million instructions).
 _LENGTHS = [struct.Struct("0I")]
 _MOST_SLOTS = 255  # the count is one byte
+_GUEST = struct.Struct("<III")  # a guest's name's, names' and times' lengths (``_Account``)
 _PLACES_KEPT = 4_096  # keys whose place a store remembers (``MemoryState._place``)
 # What a key may be, by its prefixes (``MemoryState._kind_of``): bits.
 _LODGES, _SIDED, _HASHED = 1, 2, 4
@@ -425,11 +482,37 @@ class _Home(NamedTuple):
     interned: bool  # an account's record (a host of lodged keyspaces): its id interned
     index: int = 0
     sides: int = 0
+    # A guest keyspace's (``ops.guest_keyspace``): its hosts' home, where its records are
+    # lodged (a record of a key with no ":" past the prefix is held here, as a key's own).
+    hosts: _Home | None = None
 
     def add(self, name: str) -> _Account:
         """A new record at ``name``."""
         host = self.records[sys.intern(name) if self.interned else name] = _Account()
         return host
+
+
+def _guest(home: _Home, key: str) -> tuple[_Home, str, bytes] | None:
+    """Where the record at ``key`` of a guest keyspace's ``home`` is lodged: its hosts'
+    home, its host's id and its name there (``ops.guest_of``'s split); None if held as a
+    key of its own."""
+    at = key.rfind(":", home.cut)
+    if home.hosts is None or at < 0:
+        return None
+    return home.hosts, key[home.cut:at], key[at + 1:].encode("utf-8", "surrogatepass")
+
+
+def _swept_guests(host: _Account, now: float) -> int:
+    """``_swept`` of the records lodged in ``host``: the records dropped counted."""
+    dropped = 0
+    for name, record in host.guest_items():
+        left = sided.swept(record, now)
+        if left is None:
+            host.hold_guest(name, None)
+            dropped += 1
+        elif left != record:
+            host.hold_guest(name, left)
+    return dropped
 
 
 def _account_prefixes() -> set[str]:
@@ -456,6 +539,8 @@ def _swept(records: dict[str, _Account], now: float) -> int:
             host.hold_items([item if item is not None and _live(slot, item, now)
                              else None for slot, item in enumerate(items)])
             dropped += 1
+        if host.guests:
+            dropped += _swept_guests(host, now)
         if host.empty():
             del records[key]
     return dropped
@@ -594,10 +679,14 @@ class MemoryState:
     def _side(self, key: str, side: str) -> tuple[sided.Record | None, int, int]:
         """The sided record at ``key`` (None if there is none), the side's index and the
         record's number of sides."""
-        prefix, cut, records, _, index, sides = (self._sides.get(side)
-                                                 or self._side_home(key, side))
+        home = self._sides.get(side) or self._side_home(key, side)
+        prefix, cut, records, _, index, sides, hosts = home
         if not key.startswith(prefix):
             side_of(key, side)  # raises: the key is not of the side's keyspace
+        if hosts is not None and (place := _guest(home, key)) is not None:
+            _, held_by, name = place
+            host = hosts.records.get(held_by)
+            return (None if host is None else host.guest(name)), index, sides
         host = records.get(key[cut:])
         return (host if host is not None and host.times else None), index, sides
 
@@ -612,9 +701,12 @@ class MemoryState:
         """The home of the records under a sided prefix."""
         home = self._homes.get(prefix)
         if home is None:
+            host = guest_prefixes().get(prefix)
             home = self._homes[prefix] = _Home(prefix, len(prefix),
                                                {},
-                                               prefix in _account_prefixes())
+                                               prefix in _account_prefixes(),
+                                               hosts=None if host is None
+                                               else self._home_of(host))
         return home
 
     def _home(self, key: str) -> tuple[_Home, str] | None:
@@ -863,11 +955,17 @@ class MemoryState:
             touching = op.members
             if touching:  # touching nobody changes nothing, as in every set
                 home = self._sides.get(op.side) or self._side_home(key, op.side)
-                prefix, cut, records, _, side, sides = home
+                prefix, cut, records, _, side, sides, hosts = home
                 if not key.startswith(prefix):
                     side_of(key, op.side)  # raises: the key is not of the side's keyspace
                 fresh = ([sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
                          else list(map(sys.intern, dict.fromkeys(touching))))
+                if hosts is not None and (place := _guest(home, key)) is not None:
+                    hosts, held_by, name = place
+                    host = hosts.records.get(held_by) or hosts.add(held_by)
+                    host.hold_guest(name, sided.touched(host.guest(name), side, sides, fresh,
+                                                        now, op.ttl, op.cap))
+                    return
                 host = records.get(key[cut:])
                 if host is None:
                     host = home.add(key[cut:])
@@ -1032,6 +1130,10 @@ class MemoryState:
 
     def sided_record(self, key: str) -> sided.Record | None:
         home = self._home(key)
+        place = None if home is None else _guest(home[0], key)
+        if place is not None:
+            host = place[0].records.get(place[1])
+            return None if host is None else host.guest(place[2])
         host = None if home is None else home[0].records.get(home[1])
         return host if host is not None and host.times else None
 
@@ -1057,6 +1159,11 @@ class MemoryState:
         if found is None:
             raise KeyError(f"{key!r} is of no sided keyspace")
         home, name = found
+        place = _guest(home, key)
+        if place is not None:
+            hosts, held_by, guest = place
+            (hosts.records.get(held_by) or hosts.add(held_by)).hold_guest(guest, record)
+            return
         host = home.records.get(name) or home.add(name)
         host.hold(record.names, record.times)
 
@@ -1077,9 +1184,15 @@ class MemoryState:
         self._hold(key, self._values, None)
         self._hold(key, self._hashed, None)
         found = self._home(key)
+        place = None if found is None else _guest(found[0], key)
+        if place is not None:  # a guest alone, not its host nor the host's other guests
+            found = place[0], place[1]
         host = None if found is None else found[0].records.get(found[1])
         if host is not None:
-            host.hold((), b"")
+            if place is None:
+                host.hold((), b"")
+            else:
+                host.hold_guest(place[2], None)
             if host.empty():
                 del found[0].records[found[1]]  # type: ignore[index]
 
