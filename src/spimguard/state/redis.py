@@ -199,7 +199,7 @@ end
 """
 # A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
 # its value is, so two nodes touching one set at once both count.
-_HASHED = _LAYOUT + """
+_HASHED = _LAYOUT + f"local LATENESS = {MAX_LATENESS!r}\n" + """
 -- A key's EXPIRE set if it has none or a shorter one: a hash holding several things (a
 -- record's sides, a lodged value) lives as long as the longest needs.
 local function extend(key, seconds)
@@ -379,6 +379,33 @@ local function sstore(key, pre, side, heads, head, entries, seconds)
   hcall('HDEL', key, gone)
   extend(key, seconds)
 end
+-- A hash's guests (``ops.guest_keyspace``) whose every side expired before the lateness an
+-- event may have (``ops.MAX_LATENESS``: no event still judged reads them), from its
+-- HGETALL (``all``), deleted: the memory backend's sweep drops them, and here the
+-- host's EXPIRE, kept alive by the host, would not. Run by a touch that rewrites a record
+-- of the hash whole (one past a TTL or a cap), so a dead guest waits at most for that.
+local function spurge(key, all, now)
+  local dead, gone, horizon = {}, {}, now - LATENESS
+  for i = 1, #all, 2 do
+    local f = all[i]
+    if string.sub(f, 1, 2) == '\\255\\254' and string.sub(f, -2) == ':\\255' then
+      local live, at, blob = false, 1, all[i + 1]
+      while at <= #blob do
+        local n = string.byte(blob, at)
+        if n > 0 and shead(string.sub(blob, at + 1, at + n))[1] > horizon then live = true end
+        at = at + 1 + n
+      end
+      if not live then dead[string.sub(f, 1, -2)] = true end
+    end
+  end
+  if next(dead) == nil then return end
+  for i = 1, #all, 2 do
+    local f = all[i]
+    local colon = string.sub(f, 1, 2) == '\\255\\254' and string.find(f, ':', 3, true)
+    if colon and dead[string.sub(f, 1, colon)] then gone[#gone + 1] = f end
+  end
+  hcall('HDEL', key, gone)
+end
 -- A touch of one side (``sided.touched``): the members touched alone while nothing leaves
 -- the side; the whole record when the side expired, a member passed its TTL or the cap.
 local function stouch(key, pre, side, sides, now, ttl, cap, seconds, fresh)
@@ -407,6 +434,7 @@ local function stouch(key, pre, side, sides, now, ttl, cap, seconds, fresh)
   if full then
     entries = {}
     local all, head_field = redis.call('HGETALL', key), pre .. '\\255'
+    spurge(key, all, now)
     for i = 1, #all, 2 do
       local f = all[i]
       if pre == '' then
