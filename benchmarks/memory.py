@@ -77,7 +77,7 @@ from spimguard.sim import network, scenarios, texts
 from spimguard.state import sided
 from spimguard.state.memory import _SLOTS, MemoryState, _Account, _Packed
 from spimguard.state.ops import lodging
-from spimguard.state.redis import RECOMMENDED_LISTPACK_VALUE, lodged_field
+from spimguard.state.redis import _GUEST, RECOMMENDED_LISTPACK_VALUE, lodged_field
 from table import Rows, free_port, show
 
 TEMPLATE_USERS = 1000
@@ -378,6 +378,21 @@ def _lodged_rows(client: redis.Redis, namespace: str, live: set[str]) -> Rows:
             for kind, (n, size) in sorted(found.items(), key=lambda kv: -kv[1][1])]
 
 
+def _guest_rows(client: redis.Redis, keys: list[str]) -> Rows:
+    """What of the ties hashes the sessions' records lodged in them are (their fields'
+    names and values, ``redis._GUEST``; a listpack adds a few bytes a field)."""
+    sessions: set[tuple[str, bytes]] = set()
+    size = 0
+    for key in keys:
+        for name, value in client.hgetall(key).items() if client.type(key) == b"hash" else ():
+            if name.startswith(_GUEST):
+                sessions.add((key, name.split(b":", 1)[0]))
+                size += len(name) + len(value)
+    per_account = len(sessions) / TEMPLATE_USERS
+    return [(f"Redis: of the ties, tk:session records lodged in them ({per_account:.2f} an "
+             "account), bytes an account", f"{size / TEMPLATE_USERS:,.0f}")]
+
+
 def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[str]) -> Rows:
     namespace = "sg:"
     with tempfile.TemporaryDirectory() as records:  # the verdict log stays in SQLite
@@ -394,6 +409,7 @@ def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[st
     rows += by_kind([(k.removeprefix(namespace), client.memory_usage(k) or 0) for k in keys],
                     "Redis")
     rows += _lodged_rows(client, namespace, live)
+    rows += _guest_rows(client, keys)
     base = client.info("memory")["used_memory"]
     made = TEMPLATE_USERS
     for target in targets:
