@@ -42,6 +42,23 @@ def test_memory_sweeps_lodged_session_records_in_one_pass() -> None:
     assert not state.accounts(), "nothing left: the account's object let go"
 
 
+def test_memory_keeps_a_large_session_record_as_a_record_of_its_own() -> None:
+    """Past 32 names a session's record leaves its account's object for a record of its
+    own, touched in place (a lodged one is rewritten whole at each touch); it answers the
+    same, and a sweep drops it in one pass as it did."""
+    state, crowd = MemoryState(), tuple(f"@p{i}:s" for i in range(40))
+    state.write([Touch(S1, crowd[:32], 50.0, 100, keys.PALS)], T0)
+    assert [name for name, _ in state.accounts()[TIES].guest_items()] == [b"s1"]
+    state.write([Touch(S1, crowd[32:], 50.0, 100, keys.PALS)], T0 + 1)
+    assert TIES not in state.accounts() and S1 in state.accounts(), "a record of its own"
+    assert state.read([Members(S1, keys.PALS)], T0 + 2) == [  # in (time, name) order
+        (*sorted(crowd[:32]), *sorted(crowd[32:]))]
+    state.sweep(T0 + 50.5)
+    assert state.read([Members(S1, keys.PALS)], T0 + 50.5) == [tuple(sorted(crowd[32:]))]
+    state.sweep(T0 + 60)
+    assert not state.accounts()
+
+
 def test_sqlite_sweeps_and_keeps_session_records_as_rows_of_their_own(tmp_path: Path) -> None:
     """SQLite's rows are as before (a session's record a row of its own), its cache lodges
     them, and a sweep drops the expired ones in one pass."""

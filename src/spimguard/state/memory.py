@@ -425,6 +425,11 @@ _HASHED_SLOTS: set[int] = set()
 _LENGTHS = [struct.Struct("0I")]
 _MOST_SLOTS = 255  # the count is one byte
 _GUEST = struct.Struct("<III")  # a guest's name's, names' and times' lengths (``_Account``)
+# Names past which a guest keyspace's record is a record of its own, not lodged in its host
+# (``MemoryState._touch_guest``): a lodged one is decoded at each read and rewritten whole
+# at each touch, where one of its own is touched in place (``sided.touched``); a session's
+# record that large (its cap is ``burst_cap``, 5,000) is rare and its key's ~170 bytes small.
+_LODGED_NAMES = 32
 _PLACES_KEPT = 4_096  # keys whose place a store remembers (``MemoryState._place``)
 # What a key may be, by its prefixes (``MemoryState._kind_of``): bits.
 _LODGES, _SIDED, _HASHED = 1, 2, 4
@@ -683,11 +688,11 @@ class MemoryState:
         prefix, cut, records, _, index, sides, hosts = home
         if not key.startswith(prefix):
             side_of(key, side)  # raises: the key is not of the side's keyspace
-        if hosts is not None and (place := _guest(home, key)) is not None:
-            _, held_by, name = place
-            host = hosts.records.get(held_by)
-            return (None if host is None else host.guest(name)), index, sides
         host = records.get(key[cut:])
+        if host is None and hosts is not None and (place := _guest(home, key)) is not None:
+            _, held_by, name = place
+            lodger = hosts.records.get(held_by)
+            return (None if lodger is None else lodger.guest(name)), index, sides
         return (host if host is not None and host.times else None), index, sides
 
     def _side_home(self, key: str, side: str) -> _Home:
@@ -960,14 +965,11 @@ class MemoryState:
                     side_of(key, op.side)  # raises: the key is not of the side's keyspace
                 fresh = ([sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
                          else list(map(sys.intern, dict.fromkeys(touching))))
-                if hosts is not None and (place := _guest(home, key)) is not None:
-                    hosts, held_by, name = place
-                    host = hosts.records.get(held_by) or hosts.add(held_by)
-                    host.hold_guest(name, sided.touched(host.guest(name), side, sides, fresh,
-                                                        now, op.ttl, op.cap))
-                    return
                 host = records.get(key[cut:])
                 if host is None:
+                    if hosts is not None and (place := _guest(home, key)) is not None:
+                        self._touch_guest(home, key, place, side, sides, fresh, now, op)
+                        return
                     host = home.add(key[cut:])
                 if host.times:  # a record changes in place (``sided.touched``)
                     sided.touched(host, side, sides, fresh, now, op.ttl, op.cap)
@@ -1004,6 +1006,22 @@ class MemoryState:
                 self.trimmed.extend((key, m) for m in stale)
         until = now + op.ttl
         self._members[key] = _held(members, until if until > expiry else expiry, op.ttl, op.cap)
+
+    def _touch_guest(self, home: _Home, key: str, place: tuple[_Home, str, bytes], side: int,
+                     sides: int, fresh: list[str], now: float, op: Touch) -> None:
+        """``_touch`` of a guest keyspace's record lodged in its host (or none yet): a
+        record grown past ``_LODGED_NAMES`` leaves it for a record of its own in ``home``,
+        touched in place from then on (a lodged one is decoded and rewritten whole)."""
+        hosts, held_by, name = place
+        host = hosts.records.get(held_by) or hosts.add(held_by)
+        record = sided.touched(host.guest(name), side, sides, fresh, now, op.ttl, op.cap)
+        if len(record.names) <= _LODGED_NAMES:
+            host.hold_guest(name, record)
+            return
+        host.hold_guest(name, None)
+        if host.empty():
+            del hosts.records[held_by]
+        home.add(key[home.cut:]).hold(record.names, record.times)
 
     def _replace(self, op: Replace, now: float) -> None:
         if self._is_hashed(op.key):
@@ -1130,11 +1148,11 @@ class MemoryState:
 
     def sided_record(self, key: str) -> sided.Record | None:
         home = self._home(key)
-        place = None if home is None else _guest(home[0], key)
-        if place is not None:
-            host = place[0].records.get(place[1])
-            return None if host is None else host.guest(place[2])
         host = None if home is None else home[0].records.get(home[1])
+        place = None if home is None or host is not None else _guest(home[0], key)
+        if place is not None:
+            lodger = place[0].records.get(place[1])
+            return None if lodger is None else lodger.guest(place[2])
         return host if host is not None and host.times else None
 
     def hashed_set(self, key: str) -> bytes | None:
@@ -1160,7 +1178,7 @@ class MemoryState:
             raise KeyError(f"{key!r} is of no sided keyspace")
         home, name = found
         place = _guest(home, key)
-        if place is not None:
+        if place is not None and len(record.names) <= _LODGED_NAMES:
             hosts, held_by, guest = place
             (hosts.records.get(held_by) or hosts.add(held_by)).hold_guest(guest, record)
             return
@@ -1186,13 +1204,14 @@ class MemoryState:
         found = self._home(key)
         place = None if found is None else _guest(found[0], key)
         if place is not None:  # a guest alone, not its host nor the host's other guests
-            found = place[0], place[1]
+            lodger = place[0].records.get(place[1])
+            if lodger is not None:
+                lodger.hold_guest(place[2], None)
+                if lodger.empty():
+                    del place[0].records[place[1]]
         host = None if found is None else found[0].records.get(found[1])
         if host is not None:
-            if place is None:
-                host.hold((), b"")
-            else:
-                host.hold_guest(place[2], None)
+            host.hold((), b"")
             if host.empty():
                 del found[0].records[found[1]]  # type: ignore[index]
 

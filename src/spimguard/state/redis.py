@@ -21,12 +21,17 @@ hashed set  a string holding the set's packed value (``hashed.py``), asked in a 
             a touch or removal merges into it in a Lua script (``_HASHED``), atomic
             beside other nodes' touches of the same set
 sided       a hash (``sided.py``): each member -> its time on each side (a double a
-record      side, -inf where it is not on one, none after the last it is on), and each
-            side's head (``\\xff`` and the side's index -> its expiry, TTL, count of
-            members and a time no later than its oldest member's, 20 bytes:
-            ``_head``): a field a side, as one of ~100 bytes would pass Redis's
-            64-byte listpack value and cost the hash its compact encoding, twice the
-            size. A Contains is one HMGET, a
+record      side, -inf where it is not on one, none after the last it is on), and its
+            heads (``\\xff`` -> each side's length, a byte, and head: its expiry, TTL,
+            count of members and a time no later than its oldest member's, 20 bytes:
+            ``_head``, ``_side_head``; a field a side before, ~16 bytes an account
+            more, converted when a node opens the store: ``_convert_heads``). A guest
+            keyspace's record (``ops.guest_keyspace``: a session's) is the same fields
+            in its host's hash (the account's ties), each behind ``\\xff\\xfe<guest>:``
+            (``_guest_prefix``), where a key of its own cost ~250 bytes beside its
+            data (moved there when a node opens the store: ``_convert_guests``; a dead
+            one is deleted by the next touch rewriting a record of the hash whole:
+            ``spurge``). A Contains is one HMGET, a
             Distinct one HGET while no member is past the window (else a trip of its
             own), a Members one HGETALL; a touch is a Lua function (``stouch``) that
             rewrites the touched members alone while nobody leaves the side, the whole
