@@ -567,6 +567,9 @@ class MemoryState:
         self._sides: dict[str, _Home] = {}  # a side's name -> its keyspace's home, with it
         self._places: dict[str, tuple[_Home, str, int, bool] | None] = {}
         self._kinds: dict[str, int] = {}  # key -> its kind's bits (``_kind_of``)
+        # Guests decoded (``_lodged_guest``), by their host's id and name: the host's guests'
+        # bytes they were decoded from, and the record.
+        self._guests_read: dict[tuple[str, bytes], tuple[bytes, sided.Record]] = {}
         self._prefixes: list[str] = []  # the sided prefixes, longest first (``_home``)
         # Declared at import, before a store opens.
         self._lodged_prefixes, self._unlodged = lodged_prefixes()
@@ -692,7 +695,8 @@ class MemoryState:
         if host is None and hosts is not None and (place := _guest(home, key)) is not None:
             _, held_by, name = place
             lodger = hosts.records.get(held_by)
-            return (None if lodger is None else lodger.guest(name)), index, sides
+            found = None if lodger is None else self._lodged_guest(lodger, held_by, name)
+            return found, index, sides
         return (host if host is not None and host.times else None), index, sides
 
     def _side_home(self, key: str, side: str) -> _Home:
@@ -1014,14 +1018,31 @@ class MemoryState:
         touched in place from then on (a lodged one is decoded and rewritten whole)."""
         hosts, held_by, name = place
         host = hosts.records.get(held_by) or hosts.add(held_by)
-        record = sided.touched(host.guest(name), side, sides, fresh, now, op.ttl, op.cap)
+        record = sided.touched(self._lodged_guest(host, held_by, name), side, sides, fresh, now,
+                               op.ttl, op.cap)
         if len(record.names) <= _LODGED_NAMES:
             host.hold_guest(name, record)
+            self._guests_read[held_by, name] = (host.guests, record)
             return
         host.hold_guest(name, None)
         if host.empty():
             del hosts.records[held_by]
         home.add(key[home.cut:]).hold(record.names, record.times)
+
+    def _lodged_guest(self, host: _Account, held_by: str, name: bytes) -> sided.Record | None:
+        """``host.guest(name)``, decoded once while the host's guests stay the same bytes
+        (any change makes new ones): a message reads and touches its session's record ~5
+        times. A touch changes the record decoded in place (``sided.touched``), then its
+        host's bytes and this, together."""
+        found = self._guests_read.get((held_by, name))
+        if found is not None and found[0] is host.guests:
+            return found[1]
+        record = host.guest(name)
+        if record is not None:
+            if len(self._guests_read) >= _PLACES_KEPT:
+                self._guests_read.clear()
+            self._guests_read[held_by, name] = (host.guests, record)
+        return record
 
     def _replace(self, op: Replace, now: float) -> None:
         if self._is_hashed(op.key):
@@ -1222,4 +1243,5 @@ class MemoryState:
         self._hashed.clear()
         self._homes.clear()
         self._sides.clear()
+        self._guests_read.clear()
         self._places.clear()
