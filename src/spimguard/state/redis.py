@@ -67,6 +67,16 @@ never loses a key early), only as a safety net that frees memory. Redis keeps ho
 what must never be lost (the verdict log, reports, campaigns) is in the record
 store, so a Redis restart costs recent counters, not data.
 
+A sided record's heads in one field and a session's record in its account's ties hash
+(``_convert_heads``, ``_convert_guests``) are a one-way upgrade: a node of an earlier
+release would read every side as never touched and every session as new. Stop every such
+node before the first node of this release opens the store (it converts it, once, a SCAN
+of the ties and sessions' records); a node of the earlier release started after would
+read the converted store as empty for those. A session's record stays in the ties hash
+however large (up to ``burst_cap`` names a side, two sides, for ``session_ttl``): past
+the server's hash-max-listpack-entries (128 by default) fields, the hash, the account's
+own fields with it, takes Redis's hashtable encoding (about twice the bytes a field).
+
 A set's expiry and TTL were once a field each of two shared structures (an expiry
 index sorted set and a TTL hash): ~245 bytes a set, more than its markers' ~45, and
 two more commands a query. A set past its event-time expiry now waits for Redis's own
