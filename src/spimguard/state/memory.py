@@ -17,19 +17,22 @@ and a float beside the bytes cost ~90 bytes a key (``_stamped``).
 
 An account is one object (``_Account``): its ties (a sided record) with its record, its
 takeover record and its contact list lodged in it (``ops.lodged_keyspace``), where they
-were four keys; it is held by the account's id, the string its name is among the other
-accounts' ties (``_Home``). What a tracked account costs, bytes by part (``python
-benchmarks/memory.py --accounts 2000``, the quiet load's 1,000 accounts; the allocator's
-rounding included): the ties' key 0 (its id, counted with the member names), table slot
-26, object 64 and the lodged items' bytes object's header and rounding 47, their names'
-tuple 116 (9 names) and times 287 (four sides, ``sided.py``'s held layout: a byte of
-side count and rank width, two doubles a side of head, 64, a rank byte a member-side,
-36, the record's ~18 distinct times once, ~145, the bytes' header and rounding ~41,
-where a double a member-side cost 289 + 48); the takeover record 272, the contact list
-234, the account record 32 (each with its expiry or header and 4 bytes of length); a
-session's record ~377 (0.44 an account: its key 80, slot 30, object 64, names 76, times
-~125); the member names 64: 1,341 in all, where four keys cost 1,890, the ties' key of
-its own 1,540 and a double a member-side 1,463.
+were four keys, and its sessions' records (``ops.guest_keyspace``); it is held by the
+account's id, the string its name is among the other accounts' ties (``_Home``). What a
+tracked account costs, bytes by part (``python benchmarks/memory.py --accounts 2000``,
+the quiet load's 1,000 accounts; the allocator's rounding included): the ties' key 0
+(its id, counted with the member names), table slot 26, object 80 and the lodged items'
+bytes object's header and rounding 47, their names' tuple 116 (9 names) and times 287
+(four sides, ``sided.py``'s held layout: a byte of side count and rank width, two
+doubles a side of head, 64, a rank byte a member-side, 36, the record's ~18 distinct
+times once, ~145, the bytes' header and rounding ~41, where a double a member-side cost
+289 + 48); the takeover record 272, the contact list 234, the account record 32 (each
+with its expiry or header and 4 bytes of length); its sessions' records 83 (0.44 an
+account, one bytes object: each a session's name, 12 bytes of lengths, its names and
+held times, ~190, where a key of its own cost ~377: its key 80, slot 30, object 64,
+names 76, times ~125); the member names 64: 1,275 in all, where four keys cost 1,890,
+the ties' key of its own 1,540, a double a member-side 1,463 and a session's record a
+key of its own 1,341.
 """
 
 from __future__ import annotations
