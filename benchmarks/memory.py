@@ -42,7 +42,8 @@ member names, account ids interned and held once, are a row of their own. An acc
 record, takeover record and contact list are held inside its ties' object there
 (``state/memory.py``, ``_Account``): each is a row of its own ("lodged ... in ties": its
 bytes and its 4 bytes of length), and the one bytes object holding them counts its
-header and rounding in the ties' row. The rows' sum comes within ~5 % of the resident
+header and rounding in the ties' row; its sessions' records (``tk:session:``, lodged as
+its guests) are one bytes object, a row of its own. The rows' sum comes within ~5 % of the resident
 growth (2,887 and 3,015 at 100,000 accounts): the rest is the allocator's pool headers,
 the interned names' table and where each big table is between two doublings.
 
@@ -76,7 +77,7 @@ from spimguard.sim import network, scenarios, texts
 from spimguard.state import sided
 from spimguard.state.memory import _SLOTS, MemoryState, _Account, _Packed
 from spimguard.state.ops import lodging
-from spimguard.state.redis import RECOMMENDED_LISTPACK_VALUE, lodged_field
+from spimguard.state.redis import _GUEST, RECOMMENDED_LISTPACK_VALUE, lodged_field
 from table import Rows, free_port, show
 
 TEMPLATE_USERS = 1000
@@ -181,6 +182,11 @@ def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-de
             names += sum(_allocated(sys.getsizeof(part)) for part in _held_objects(held_as, seen))
         else:
             held += _allocated(sys.getsizeof(held_as))
+        if isinstance(entry, _Account) and entry.guests and id(entry.guests) not in seen:
+            # Its sessions' records lodged in it (``guests``): a row of their own.
+            seen.add(id(entry.guests))
+            sizes.append((f"lodged tk:session records in {key}",
+                          _allocated(sys.getsizeof(entry.guests))))
         if isinstance(entry, _Account) and id(entry.lodged) not in seen:
             # Each lodged item a row of its own: its bytes and length in the account's
             # object's ``lodged``, which counts its own header and rounding with the ties.
@@ -235,6 +241,10 @@ def _copied(entry: Any, number: int) -> Any:
         copy.hold(tuple(sys.intern(renamed(m, number)) for m in entry.names),
                   bytes(memoryview(entry.times)))
         copy.lodged = bytes(memoryview(entry.lodged))
+        for name, guest in entry.guest_items():
+            copy.hold_guest(renamed(name.decode(), number).encode(),
+                            sided.Record(tuple(sys.intern(renamed(m, number))
+                                               for m in guest.names), guest.times))
         return copy
     if isinstance(entry, sided.Record):  # a session's sided record
         return sided.Record(tuple(sys.intern(renamed(m, number)) for m in entry.names),
@@ -368,6 +378,21 @@ def _lodged_rows(client: redis.Redis, namespace: str, live: set[str]) -> Rows:
             for kind, (n, size) in sorted(found.items(), key=lambda kv: -kv[1][1])]
 
 
+def _guest_rows(client: redis.Redis, keys: list[str]) -> Rows:
+    """What of the ties hashes the sessions' records lodged in them are (their fields'
+    names and values, ``redis._GUEST``; a listpack adds a few bytes a field)."""
+    sessions: set[tuple[str, bytes]] = set()
+    size = 0
+    for key in keys:
+        for name, value in client.hgetall(key).items() if client.type(key) == b"hash" else ():
+            if name.startswith(_GUEST):
+                sessions.add((key, name.split(b":", 1)[0]))
+                size += len(name) + len(value)
+    per_account = len(sessions) / TEMPLATE_USERS
+    return [(f"Redis: of the ties, tk:session records lodged in them ({per_account:.2f} an "
+             "account), bytes an account", f"{size / TEMPLATE_USERS:,.0f}")]
+
+
 def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[str]) -> Rows:
     namespace = "sg:"
     with tempfile.TemporaryDirectory() as records:  # the verdict log stays in SQLite
@@ -384,6 +409,7 @@ def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[st
     rows += by_kind([(k.removeprefix(namespace), client.memory_usage(k) or 0) for k in keys],
                     "Redis")
     rows += _lodged_rows(client, namespace, live)
+    rows += _guest_rows(client, keys)
     base = client.info("memory")["used_memory"]
     made = TEMPLATE_USERS
     for target in targets:

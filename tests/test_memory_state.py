@@ -199,7 +199,7 @@ def test_keys_beside_a_lodged_prefix_are_keys_of_their_own() -> None:
 def test_an_accounts_object_is_held_by_the_string_naming_it_among_others_ties() -> None:
     """An account's object is keyed by its id, the very string (interned) that names it
     among the other accounts' ties, not by a ``ties:<id>`` string of its own; a session's
-    record is held by its key less its keyspace's prefix too."""
+    record is lodged in it, by the session's name."""
     state = MemoryState()
     one, other = "".join(["@one", ":example.org"]), "".join(["@other", ":example.org"])
     state.write([Touch(accounts.tie_record(one), (other,), side=accounts.TALKED),
@@ -209,6 +209,8 @@ def test_an_accounts_object_is_held_by_the_string_naming_it_among_others_ties() 
     assert named is not None and held[one] is named.names[0]
     assert state.read([Members(accounts.tie_record(one), accounts.TALKED)], T0) == [(other,)]
     state.write([Touch(takeover_keys.lifelong(one, "s1"), (other,), side=takeover_keys.PALS)], T0)
-    assert list(state._homes[takeover_keys.lifelong("", "")[:-1]].records) == [one + ":s1"]
-    assert list(state.accounts()) == [accounts.tie_record(one), accounts.tie_record(other),
-                                      takeover_keys.lifelong(one, "s1")]
+    # A session's record is lodged in its account's object (``ops.guest_keyspace``).
+    assert not state._homes[takeover_keys.lifelong("", "")[:-1]].records
+    assert list(state.accounts()) == [accounts.tie_record(one), accounts.tie_record(other)]
+    assert [name for name, _ in state.accounts()[accounts.tie_record(one)].guest_items()] == [
+        b"s1"]

@@ -175,30 +175,34 @@ def test_redis_side_heads_are_20_bytes_and_read_the_earlier_layout(
     touch rewrites it. Whatever the rounding, every answer is the memory backend's."""
     import redis
 
-    from spimguard.state.redis import RedisState
+    from spimguard.state.redis import RedisState, _side_head
 
     raw, ns = redis.Redis.from_url(redis_url), redis_namespace
     state, model = RedisState(redis_url, ns), MemoryState()
     key, talked = accounts.tie_record("@a:s"), accounts.TALKED
-    head = b"\xff\x00"  # the TALKED side's (its index 0)
+
+    def head(side: int) -> bytes:
+        """A side's head, from the record's one heads field."""
+        return _side_head(raw.hget(ns + key, b"\xff"), side) or b""
 
     def both(writes: list[Write], now: float) -> None:
         state.write(writes, now)
         model.write(writes, now)
 
     both([Touch(key, ("@b:s",), 300.0, 10, talked)], T0 + 0.75)
-    stored = raw.hget(ns + key, head)
-    assert stored is not None and len(stored) == 20
+    stored = head(0)  # the TALKED side's (its index 0)
+    assert len(stored) == 20
     expiry, ttl, count, age = struct.unpack("<dIII", stored)
     assert (expiry, ttl, count) == (T0 + 300.75, 300, 1) and expiry - age <= T0 + 0.75
-    raw.hset(ns + key, head, struct.pack("<dddd", T0 + 300.75, 300.0, 1.0, T0 + 0.75))
+    raw.hset(ns + key, b"\xff", b"\x20" + struct.pack("<dddd", T0 + 300.75, 300.0, 1.0,
+                                                     T0 + 0.75))
     asked: list[Query] = [Contains(key, _PEOPLE, talked), Distinct(key, 30.0, talked),
                           Members(key, talked)]
     assert state.read(asked, T0 + 1.0) == model.read(asked, T0 + 1.0)
     both([Touch(key, ("@c:s",), 300.0, 10, talked)], T0 + 2.0)
-    assert len(raw.hget(ns + key, head) or b"") == 20, "rewritten at the next touch"
+    assert len(head(0)) == 20, "rewritten at the next touch"
     both([Touch(key, ("@d:s",), 300.5, 10, accounts.WROTE)], T0 + 3.0)
-    assert len(raw.hget(ns + key, b"\xff\x01") or b"") == 32, "a TTL of no whole seconds"
+    assert len(head(1)) == 32, "a TTL of no whole seconds"
     rng = random.Random(5)
     now = T0 + 3.0
     for _ in range(120):

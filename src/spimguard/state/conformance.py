@@ -28,6 +28,7 @@ from .ops import (
     Tally,
     Touch,
     Write,
+    guest_keyspace,
     hashed_keyspace,
     sided_keyspace,
 )
@@ -38,6 +39,11 @@ HASHED = hashed_keyspace("conformance-hashed:")  # a keyspace of hashed sets, fo
 SIDES = ("c-one", "c-two", "c-three")
 SIDED = sided_keyspace("conformance-sided:", {"c-one": "conformance-one:",
                                               "c-two": "conformance-two:", "c-three": ""})
+# Sided records a backend may lodge in SIDED's records (``ops.guest_keyspace``), as a
+# session's in its account's.
+GUEST_SIDES = ("cg-one", "cg-two")
+GUEST = guest_keyspace(sided_keyspace("conformance-guest:", {"cg-one": "", "cg-two": ""}),
+                       SIDED)
 
 
 def check_backend(state: StateBackend) -> None:
@@ -147,6 +153,7 @@ def check_backend(state: StateBackend) -> None:
 
     check_hashed(state)
     check_sided(state)
+    check_guests(state)
     check_log(state)
 
     # A sweep drops only what has expired.
@@ -241,6 +248,61 @@ def check_sided(state: StateBackend) -> None:
     assert state.read([Members(r, one), Members(r, two)], T0 + 163) == [(), ()], "Delete"
     check_sides_as_sets(state)
     check_sides_as_sets(state, steps=1500, crowd=150)
+
+
+def check_guests(state: StateBackend, steps: int = 600) -> None:
+    """Records of a guest keyspace answer as keys of their own wherever a backend keeps
+    them: beside their host's own record and each other (a Delete of one leaves the
+    others), with a host id holding ":" (split at the last) and with no ":" at all (no
+    host), through sweeps; each side as a plain set of its own in the memory backend."""
+    host, lodged = SIDED + "g", GUEST + "g:s1"
+    one, two = GUEST_SIDES
+    state.write([Touch(host, ("a",), ttl=100, cap=10, side=SIDES[0]),
+                 Touch(lodged, ("b",), ttl=100, cap=10, side=one),
+                 Touch(GUEST + "g:s2", ("c",), ttl=100, cap=10, side=two)], T0)
+    state.write([Delete(lodged)], T0 + 1)
+    assert state.read([Members(host, SIDES[0]), Members(lodged, one),
+                       Members(GUEST + "g:s2", two)], T0 + 1) == [("a",), (), ("c",)], \
+        "a guest's Delete removes it alone"
+    state.write([Delete(host)], T0 + 2)
+    assert state.read([Members(host, SIDES[0]), Members(GUEST + "g:s2", two)], T0 + 2) == [
+        (), ("c",)], "a host's Delete leaves its guests"
+    rng = random.Random(11)
+    model = MemoryState()
+    records = [(SIDED + "h", SIDES), *((GUEST + name, GUEST_SIDES) for name in (
+        "h:x", "h:y", "h:x:y", "h:", ":h", "solo", "\u00ff:\u00ff"))]
+    # Past 32 names, a backend may keep a guest otherwise (``memory._LODGED_NAMES``).
+    people = [f"p{i}" for i in range(48)] + ["\u00ff", ""]
+    now = swept = T0 + 10_000
+    for step in range(steps):
+        now = max(now + rng.choice([0.0, 1.0, 7.0, 30.0, -40.0, 90.0, 300.0]), swept)
+        record, sides = rng.choice(records)
+        side = rng.choice(sides)
+        plain = f"conformance-plain-guest:{record}/{side}"
+        roll = rng.random()
+        if roll < 0.7:
+            members = tuple(rng.sample(people, rng.choice([1, 1, 2, 3, 30])))
+            ttl, cap = rng.choice([60.0, 200.0, 500.0]), rng.choice([2, 3, 10, 40])
+            write: list[Write] = [Touch(record, members, ttl, cap, side)]
+            expected: list[Write] = [Touch(plain, members, ttl, cap)]
+        elif roll < 0.75:
+            write, expected = [Delete(record)], [
+                Delete(f"conformance-plain-guest:{record}/{s}") for s in sides]
+        else:
+            write = expected = []
+        state.write(write, now)
+        model.write(expected, now)
+        if roll > 0.95:
+            state.sweep(now)
+            swept = now
+        later = now + rng.choice([0.0, 20.0, 100.0])
+        asked = tuple(rng.sample(people, 3))
+        window = rng.choice([10.0, 100.0, FOREVER])
+        reads: list[Query] = [Contains(record, asked, side), Distinct(record, window, side),
+                              Members(record, side)]
+        references: list[Query] = [Contains(plain, asked), Distinct(plain, window),
+                                   Members(plain)]
+        assert state.read(reads, later) == model.read(references, later), (step, reads)
 
 
 def check_sides_as_sets(state: StateBackend, steps: int = 400, crowd: int = 6) -> None:

@@ -17,19 +17,22 @@ and a float beside the bytes cost ~90 bytes a key (``_stamped``).
 
 An account is one object (``_Account``): its ties (a sided record) with its record, its
 takeover record and its contact list lodged in it (``ops.lodged_keyspace``), where they
-were four keys; it is held by the account's id, the string its name is among the other
-accounts' ties (``_Home``). What a tracked account costs, bytes by part (``python
-benchmarks/memory.py --accounts 2000``, the quiet load's 1,000 accounts; the allocator's
-rounding included): the ties' key 0 (its id, counted with the member names), table slot
-26, object 64 and the lodged items' bytes object's header and rounding 47, their names'
-tuple 116 (9 names) and times 287 (four sides, ``sided.py``'s held layout: a byte of
-side count and rank width, two doubles a side of head, 64, a rank byte a member-side,
-36, the record's ~18 distinct times once, ~145, the bytes' header and rounding ~41,
-where a double a member-side cost 289 + 48); the takeover record 272, the contact list
-234, the account record 32 (each with its expiry or header and 4 bytes of length); a
-session's record ~377 (0.44 an account: its key 80, slot 30, object 64, names 76, times
-~125); the member names 64: 1,341 in all, where four keys cost 1,890, the ties' key of
-its own 1,540 and a double a member-side 1,463.
+were four keys, and its sessions' records (``ops.guest_keyspace``); it is held by the
+account's id, the string its name is among the other accounts' ties (``_Home``). What a
+tracked account costs, bytes by part (``python benchmarks/memory.py --accounts 2000``,
+the quiet load's 1,000 accounts; the allocator's rounding included): the ties' key 0
+(its id, counted with the member names), table slot 26, object 80 and the lodged items'
+bytes object's header and rounding 47, their names' tuple 116 (9 names) and times 287
+(four sides, ``sided.py``'s held layout: a byte of side count and rank width, two
+doubles a side of head, 64, a rank byte a member-side, 36, the record's ~18 distinct
+times once, ~145, the bytes' header and rounding ~41, where a double a member-side cost
+289 + 48); the takeover record 272, the contact list 234, the account record 32 (each
+with its expiry or header and 4 bytes of length); its sessions' records 83 (0.44 an
+account, one bytes object: each a session's name, 12 bytes of lengths, its names and
+held times, ~190, where a key of its own cost ~377: its key 80, slot 30, object 64,
+names 76, times ~125); the member names 64: 1,275 in all, where four keys cost 1,890,
+the ties' key of its own 1,540, a double a member-side 1,463 and a session's record a
+key of its own 1,341.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from .ops import (
     decode_value,
     encode_log,
     encode_value,
+    guest_prefixes,
     is_hashed,
     is_sided,
     lodged_prefixes,
@@ -311,11 +315,66 @@ class _Account(sided.Record):
     dict look-up. A key beside a lodged prefix (``tk:to:`` under ``tk:``) is told apart
     by prefix too (``lodged_prefixes``)."""
 
-    __slots__ = ("lodged",)
+    __slots__ = ("guests", "lodged")
 
     def __init__(self) -> None:
         super().__init__((), b"")
-        self.lodged = b""
+        self.lodged = self.guests = b""
+
+    def guest(self, name: bytes) -> sided.Record | None:
+        """The sided record lodged as the guest ``name`` (``ops.guest_keyspace``), or None.
+
+        ``guests``: each guest's name's length, its names' length and its times' length
+        (``_GUEST``), then the name (UTF-8), its names (``sided.encode_names``) and its
+        times (the held layout), guest after guest. Why bytes and not objects: a session's
+        record as a key of its own cost its key's string (~80 bytes), slot (~30), object
+        (64), names' tuple and times' bytes headers (~90) beside its data (~200); here it
+        costs its session's name and 12 bytes of lengths (the object grows 16 bytes for
+        every account). A read decodes the record (its names interned, so the same
+        strings as everywhere); a touch writes it back whole."""
+        found = self._guest_at(name)
+        if found is None:
+            return None
+        start, (_, names, times) = found
+        at = start + _GUEST.size + len(name)
+        blob = self.guests
+        return sided.Record(sided.decode_names(blob[at:at + names]),
+                            blob[at + names:at + names + times])
+
+    def _guest_at(self, name: bytes) -> tuple[int, tuple[int, int, int]] | None:
+        """Where the guest ``name`` starts in ``guests``, with its three lengths."""
+        blob, at = self.guests, 0
+        while at < len(blob):
+            lengths = _GUEST.unpack_from(blob, at)
+            if blob[at + _GUEST.size:at + _GUEST.size + lengths[0]] == name:
+                return at, lengths
+            at += _GUEST.size + sum(lengths)
+        return None
+
+    def hold_guest(self, name: bytes, record: sided.Record | None) -> None:
+        """Hold ``record`` as the guest ``name`` (None: drop it), in its place if it was
+        there (so guests keep the order first lodged), else after the others."""
+        found = self._guest_at(name)
+        blob = self.guests
+        start, end = (len(blob), len(blob)) if found is None else (
+            found[0], found[0] + _GUEST.size + sum(found[1]))
+        held = b""
+        if record is not None and record.times:
+            names = sided.encode_names(record.names)
+            held = b"".join((_GUEST.pack(len(name), len(names), len(record.times)), name,
+                             names, record.times))
+        self.guests = b"".join((blob[:start], held, blob[end:]))
+
+    def guest_items(self) -> list[tuple[bytes, sided.Record]]:
+        """The guests lodged, each its name and record, in the order first lodged."""
+        blob, at, found = self.guests, 0, []
+        while at < len(blob):
+            size, names, times = _GUEST.unpack_from(blob, at)
+            at += _GUEST.size + size
+            found.append((blob[at - size:at], sided.Record(
+                sided.decode_names(blob[at:at + names]), blob[at + names:at + names + times])))
+            at += names + times
+        return found
 
     def items(self) -> list[bytes | None]:
         """Every slot's item, None where there is none."""
@@ -355,8 +414,8 @@ class _Account(sided.Record):
                        + b"".join(held)) if held else b""
 
     def empty(self) -> bool:
-        """Whether it holds nothing: no sided record, no lodged item."""
-        return not self.times and not self.lodged
+        """Whether it holds nothing: no sided record, no lodged item, no guest."""
+        return not self.times and not self.lodged and not self.guests
 
 
 # Lodged keyspaces' places in ``_Account.lodged``, by field and kind, made as each is
@@ -368,6 +427,12 @@ _HASHED_SLOTS: set[int] = set()
 # process compiles no format it never uses (all 255 cost ~13 million instructions).
 _LENGTHS = [struct.Struct("0I")]
 _MOST_SLOTS = 255  # the count is one byte
+_GUEST = struct.Struct("<III")  # a guest's name's, names' and times' lengths (``_Account``)
+# Names past which a guest keyspace's record is a record of its own, not lodged in its host
+# (``MemoryState._touch_guest``): a lodged one is decoded at each read and rewritten whole
+# at each touch, where one of its own is touched in place (``sided.touched``); a session's
+# record that large (its cap is ``burst_cap``, 5,000) is rare and its key's ~170 bytes small.
+_LODGED_NAMES = 32
 _PLACES_KEPT = 4_096  # keys whose place a store remembers (``MemoryState._place``)
 # What a key may be, by its prefixes (``MemoryState._kind_of``): bits.
 _LODGES, _SIDED, _HASHED = 1, 2, 4
@@ -425,11 +490,37 @@ class _Home(NamedTuple):
     interned: bool  # an account's record (a host of lodged keyspaces): its id interned
     index: int = 0
     sides: int = 0
+    # A guest keyspace's (``ops.guest_keyspace``): its hosts' home, where its records are
+    # lodged (a record of a key with no ":" past the prefix is held here, as a key's own).
+    hosts: _Home | None = None
 
     def add(self, name: str) -> _Account:
         """A new record at ``name``."""
         host = self.records[sys.intern(name) if self.interned else name] = _Account()
         return host
+
+
+def _guest(home: _Home, key: str) -> tuple[_Home, str, bytes] | None:
+    """Where the record at ``key`` of a guest keyspace's ``home`` is lodged: its hosts'
+    home, its host's id and its name there (``ops.guest_of``'s split); None if held as a
+    key of its own."""
+    at = key.rfind(":", home.cut)
+    if home.hosts is None or at < 0:
+        return None
+    return home.hosts, key[home.cut:at], key[at + 1:].encode("utf-8", "surrogatepass")
+
+
+def _swept_guests(host: _Account, now: float) -> int:
+    """``_swept`` of the records lodged in ``host``: the records dropped counted."""
+    dropped = 0
+    for name, record in host.guest_items():
+        left = sided.swept(record, now)
+        if left is None:
+            host.hold_guest(name, None)
+            dropped += 1
+        elif left != record:
+            host.hold_guest(name, left)
+    return dropped
 
 
 def _account_prefixes() -> set[str]:
@@ -456,6 +547,8 @@ def _swept(records: dict[str, _Account], now: float) -> int:
             host.hold_items([item if item is not None and _live(slot, item, now)
                              else None for slot, item in enumerate(items)])
             dropped += 1
+        if host.guests:
+            dropped += _swept_guests(host, now)
         if host.empty():
             del records[key]
     return dropped
@@ -477,6 +570,9 @@ class MemoryState:
         self._sides: dict[str, _Home] = {}  # a side's name -> its keyspace's home, with it
         self._places: dict[str, tuple[_Home, str, int, bool] | None] = {}
         self._kinds: dict[str, int] = {}  # key -> its kind's bits (``_kind_of``)
+        # Guests decoded (``_lodged_guest``), by their host's id and name: the host's guests'
+        # bytes they were decoded from, and the record.
+        self._guests_read: dict[tuple[str, bytes], tuple[bytes, sided.Record]] = {}
         self._prefixes: list[str] = []  # the sided prefixes, longest first (``_home``)
         # Declared at import, before a store opens.
         self._lodged_prefixes, self._unlodged = lodged_prefixes()
@@ -594,11 +690,16 @@ class MemoryState:
     def _side(self, key: str, side: str) -> tuple[sided.Record | None, int, int]:
         """The sided record at ``key`` (None if there is none), the side's index and the
         record's number of sides."""
-        prefix, cut, records, _, index, sides = (self._sides.get(side)
-                                                 or self._side_home(key, side))
+        home = self._sides.get(side) or self._side_home(key, side)
+        prefix, cut, records, _, index, sides, hosts = home
         if not key.startswith(prefix):
             side_of(key, side)  # raises: the key is not of the side's keyspace
         host = records.get(key[cut:])
+        if host is None and hosts is not None and (place := _guest(home, key)) is not None:
+            _, held_by, name = place
+            lodger = hosts.records.get(held_by)
+            found = None if lodger is None else self._lodged_guest(lodger, held_by, name)
+            return found, index, sides
         return (host if host is not None and host.times else None), index, sides
 
     def _side_home(self, key: str, side: str) -> _Home:
@@ -612,9 +713,12 @@ class MemoryState:
         """The home of the records under a sided prefix."""
         home = self._homes.get(prefix)
         if home is None:
+            host = guest_prefixes().get(prefix)
             home = self._homes[prefix] = _Home(prefix, len(prefix),
                                                {},
-                                               prefix in _account_prefixes())
+                                               prefix in _account_prefixes(),
+                                               hosts=None if host is None
+                                               else self._home_of(host))
         return home
 
     def _home(self, key: str) -> tuple[_Home, str] | None:
@@ -863,13 +967,16 @@ class MemoryState:
             touching = op.members
             if touching:  # touching nobody changes nothing, as in every set
                 home = self._sides.get(op.side) or self._side_home(key, op.side)
-                prefix, cut, records, _, side, sides = home
+                prefix, cut, records, _, side, sides, hosts = home
                 if not key.startswith(prefix):
                     side_of(key, op.side)  # raises: the key is not of the side's keyspace
                 fresh = ([sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
                          else list(map(sys.intern, dict.fromkeys(touching))))
                 host = records.get(key[cut:])
                 if host is None:
+                    if hosts is not None and (place := _guest(home, key)) is not None:
+                        self._touch_guest(home, key, place, side, sides, fresh, now, op)
+                        return
                     host = home.add(key[cut:])
                 if host.times:  # a record changes in place (``sided.touched``)
                     sided.touched(host, side, sides, fresh, now, op.ttl, op.cap)
@@ -906,6 +1013,39 @@ class MemoryState:
                 self.trimmed.extend((key, m) for m in stale)
         until = now + op.ttl
         self._members[key] = _held(members, until if until > expiry else expiry, op.ttl, op.cap)
+
+    def _touch_guest(self, home: _Home, key: str, place: tuple[_Home, str, bytes], side: int,
+                     sides: int, fresh: list[str], now: float, op: Touch) -> None:
+        """``_touch`` of a guest keyspace's record lodged in its host (or none yet): a
+        record grown past ``_LODGED_NAMES`` leaves it for a record of its own in ``home``,
+        touched in place from then on (a lodged one is decoded and rewritten whole)."""
+        hosts, held_by, name = place
+        host = hosts.records.get(held_by) or hosts.add(held_by)
+        record = sided.touched(self._lodged_guest(host, held_by, name), side, sides, fresh, now,
+                               op.ttl, op.cap)
+        if len(record.names) <= _LODGED_NAMES:
+            host.hold_guest(name, record)
+            self._guests_read[held_by, name] = (host.guests, record)
+            return
+        host.hold_guest(name, None)
+        if host.empty():
+            del hosts.records[held_by]
+        home.add(key[home.cut:]).hold(record.names, record.times)
+
+    def _lodged_guest(self, host: _Account, held_by: str, name: bytes) -> sided.Record | None:
+        """``host.guest(name)``, decoded once while the host's guests stay the same bytes
+        (any change makes new ones): a message reads and touches its session's record ~5
+        times. A touch changes the record decoded in place (``sided.touched``), then its
+        host's bytes and this, together."""
+        found = self._guests_read.get((held_by, name))
+        if found is not None and found[0] is host.guests:
+            return found[1]
+        record = host.guest(name)
+        if record is not None:
+            if len(self._guests_read) >= _PLACES_KEPT:
+                self._guests_read.clear()
+            self._guests_read[held_by, name] = (host.guests, record)
+        return record
 
     def _replace(self, op: Replace, now: float) -> None:
         if self._is_hashed(op.key):
@@ -1033,6 +1173,10 @@ class MemoryState:
     def sided_record(self, key: str) -> sided.Record | None:
         home = self._home(key)
         host = None if home is None else home[0].records.get(home[1])
+        place = None if home is None or host is not None else _guest(home[0], key)
+        if place is not None:
+            lodger = place[0].records.get(place[1])
+            return None if lodger is None else lodger.guest(place[2])
         return host if host is not None and host.times else None
 
     def hashed_set(self, key: str) -> bytes | None:
@@ -1057,6 +1201,11 @@ class MemoryState:
         if found is None:
             raise KeyError(f"{key!r} is of no sided keyspace")
         home, name = found
+        place = _guest(home, key)
+        if place is not None and len(record.names) <= _LODGED_NAMES:
+            hosts, held_by, guest = place
+            (hosts.records.get(held_by) or hosts.add(held_by)).hold_guest(guest, record)
+            return
         host = home.records.get(name) or home.add(name)
         host.hold(record.names, record.times)
 
@@ -1077,6 +1226,13 @@ class MemoryState:
         self._hold(key, self._values, None)
         self._hold(key, self._hashed, None)
         found = self._home(key)
+        place = None if found is None else _guest(found[0], key)
+        if place is not None:  # a guest alone, not its host nor the host's other guests
+            lodger = place[0].records.get(place[1])
+            if lodger is not None:
+                lodger.hold_guest(place[2], None)
+                if lodger.empty():
+                    del place[0].records[place[1]]
         host = None if found is None else found[0].records.get(found[1])
         if host is not None:
             host.hold((), b"")
@@ -1090,4 +1246,5 @@ class MemoryState:
         self._hashed.clear()
         self._homes.clear()
         self._sides.clear()
+        self._guests_read.clear()
         self._places.clear()

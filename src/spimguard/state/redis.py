@@ -21,12 +21,17 @@ hashed set  a string holding the set's packed value (``hashed.py``), asked in a 
             a touch or removal merges into it in a Lua script (``_HASHED``), atomic
             beside other nodes' touches of the same set
 sided       a hash (``sided.py``): each member -> its time on each side (a double a
-record      side, -inf where it is not on one, none after the last it is on), and each
-            side's head (``\\xff`` and the side's index -> its expiry, TTL, count of
-            members and a time no later than its oldest member's, 20 bytes:
-            ``_head``): a field a side, as one of ~100 bytes would pass Redis's
-            64-byte listpack value and cost the hash its compact encoding, twice the
-            size. A Contains is one HMGET, a
+record      side, -inf where it is not on one, none after the last it is on), and its
+            heads (``\\xff`` -> each side's length, a byte, and head: its expiry, TTL,
+            count of members and a time no later than its oldest member's, 20 bytes:
+            ``_head``, ``_side_head``; a field a side before, ~16 bytes an account
+            more, converted when a node opens the store: ``_convert_heads``). A guest
+            keyspace's record (``ops.guest_keyspace``: a session's) is the same fields
+            in its host's hash (the account's ties), each behind ``\\xff\\xfe<guest>:``
+            (``_guest_prefix``), where a key of its own cost ~250 bytes beside its
+            data (moved there when a node opens the store: ``_convert_guests``; a dead
+            one is deleted by the next touch rewriting a record of the hash whole:
+            ``spurge``). A Contains is one HMGET, a
             Distinct one HGET while no member is past the window (else a trip of its
             own), a Members one HGETALL; a touch is a Lua function (``stouch``) that
             rewrites the touched members alone while nobody leaves the side, the whole
@@ -61,6 +66,16 @@ seconds from now (the TTL plus an hour's slack, so a node running behind event t
 never loses a key early), only as a safety net that frees memory. Redis keeps hot state:
 what must never be lost (the verdict log, reports, campaigns) is in the record
 store, so a Redis restart costs recent counters, not data.
+
+A sided record's heads in one field and a session's record in its account's ties hash
+(``_convert_heads``, ``_convert_guests``) are a one-way upgrade: a node of an earlier
+release would read every side as never touched and every session as new. Stop every such
+node before the first node of this release opens the store (it converts it, once, a SCAN
+of the ties and sessions' records); a node of the earlier release started after would
+read the converted store as empty for those. A session's record stays in the ties hash
+however large (up to ``burst_cap`` names a side, two sides, for ``session_ttl``): past
+the server's hash-max-listpack-entries (128 by default) fields, the hash, the account's
+own fields with it, takes Redis's hashtable encoding (about twice the bytes a field).
 
 A set's expiry and TTL were once a field each of two shared structures (an expiry
 index sorted set and a TTL hash): ~245 bytes a set, more than its markers' ~45, and
@@ -104,6 +119,8 @@ from .ops import (
     Write,
     bucket_range,
     encode_value,
+    guest_of,
+    guest_prefixes,
     hashed_prefixes,
     is_hashed,
     is_sided,
@@ -197,7 +214,7 @@ end
 """
 # A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
 # its value is, so two nodes touching one set at once both count.
-_HASHED = _LAYOUT + """
+_HASHED = _LAYOUT + f"local LATENESS = {MAX_LATENESS!r}\n" + """
 -- A key's EXPIRE set if it has none or a shorter one: a hash holding several things (a
 -- record's sides, a lodged value) lives as long as the longest needs.
 local function extend(key, seconds)
@@ -268,17 +285,26 @@ local function mtrim(key, now)
                string.format('%.17g', tonumber(now) + tonumber(marks[2])))
   end
 end
--- A sided record (``sided.py``): a hash of each member -> its times (``_time``: a code a
--- side, then each distinct time a little-endian double), and for each side touched,
--- '\\255' and the side's index (never UTF-8, so never a member's name) -> its expiry,
--- TTL, count of members on it and a time no later than its oldest member's
--- (``_head``'s layouts).
+-- A sided record (``sided.py``): in a hash, each member -> its times (``_time``: a code a
+-- side, then each distinct time a little-endian double), and '\\255' (never UTF-8, so
+-- never a member's name) -> its heads: for each side, its head's length (a byte, 0 for
+-- a side never touched) and its head, its expiry, TTL, count of members on it and a time
+-- no later than its oldest member's (``_head``'s layouts). A guest's record
+-- (``ops.guest_keyspace``) is the same fields in its host's hash, each behind the
+-- guest's prefix ``pre`` (``_guest_prefix``; '' for a record of its own).
 local ABSENT = -math.huge
 local WHOLE = 4294967296  -- 2^32: what a head's 4-byte numbers stay under
-local function shead_field(side) return '\\255' .. string.char(side - 1) end
-local function shead(key, side)
-  local head = redis.call('HGET', key, shead_field(side))
-  if not head then return {0, 0, 0, math.huge} end
+local function sheads(key, pre)  -- every side's head as stored ('' for none), in order
+  local blob, out, at = redis.call('HGET', key, pre .. '\\255') or '', {}, 1
+  while at <= #blob do
+    local n = string.byte(blob, at)
+    out[#out + 1] = string.sub(blob, at + 1, at + n)
+    at = at + 1 + n
+  end
+  return out
+end
+local function shead(head)
+  if not head or head == '' then return {0, 0, 0, math.huge} end
   if #head == 32 then
     local e, l, n, o = struct.unpack('<dddd', head)
     return {e, l, n, o}
@@ -349,33 +375,67 @@ local function hcall(command, key, args)  -- in chunks Lua's unpack takes
     redis.call(command, key, unpack(args, i, math.min(i + 1999, #args)))
   end
 end
--- Write back the members in ``entries`` (name -> times), the side's head and the EXPIRE
--- (never shortened: another side may need it longer).
-local function sstore(key, side, head, entries, seconds)
+-- Write back the members in ``entries`` (name -> times), the side's head among the
+-- record's ``heads`` (``sheads``) and the EXPIRE (never shortened: another side, or what
+-- else the hash holds, may need it longer).
+local function sstore(key, pre, side, heads, head, entries, seconds)
   local sets, gone = {}, {}
   for name, t in pairs(entries) do
     local on = false
     for r = 1, #t do on = on or t[r] ~= ABSENT end
-    if on then sets[#sets + 1], sets[#sets + 2] = name, spacked(t)
-    else gone[#gone + 1] = name end
+    if on then sets[#sets + 1], sets[#sets + 2] = pre .. name, spacked(t)
+    else gone[#gone + 1] = pre .. name end
   end
-  sets[#sets + 1], sets[#sets + 2] = shead_field(side), shead_packed(head)
+  for r = 1, side do heads[r] = heads[r] or '' end
+  heads[side] = shead_packed(head)
+  for r = 1, #heads do heads[r] = string.char(#heads[r]) .. heads[r] end
+  sets[#sets + 1], sets[#sets + 2] = pre .. '\\255', table.concat(heads)
   hcall('HSET', key, sets)
   hcall('HDEL', key, gone)
   extend(key, seconds)
 end
+-- A hash's guests (``ops.guest_keyspace``) whose every side expired before the lateness an
+-- event may have (``ops.MAX_LATENESS``: no event still judged reads them), from its
+-- HGETALL (``all``), deleted: the memory backend's sweep drops them, and here the
+-- host's EXPIRE, kept alive by the host, would not. Run by a touch that rewrites a record
+-- of the hash whole (one past a TTL or a cap), so a dead guest waits at most for that.
+local function spurge(key, all, now)
+  local dead, gone, horizon = {}, {}, now - LATENESS
+  for i = 1, #all, 2 do
+    local f = all[i]
+    if string.sub(f, 1, 2) == '\\255\\254' and string.sub(f, -2) == ':\\255' then
+      local live, at, blob = false, 1, all[i + 1]
+      while at <= #blob do
+        local n = string.byte(blob, at)
+        if n > 0 and shead(string.sub(blob, at + 1, at + n))[1] > horizon then live = true end
+        at = at + 1 + n
+      end
+      if not live then dead[string.sub(f, 1, -2)] = true end
+    end
+  end
+  if next(dead) == nil then return end
+  for i = 1, #all, 2 do
+    local f = all[i]
+    local colon = string.sub(f, 1, 2) == '\\255\\254' and string.find(f, ':', 3, true)
+    if colon and dead[string.sub(f, 1, colon)] then gone[#gone + 1] = f end
+  end
+  hcall('HDEL', key, gone)
+end
 -- A touch of one side (``sided.touched``): the members touched alone while nothing leaves
 -- the side; the whole record when the side expired, a member passed its TTL or the cap.
-local function stouch(key, side, sides, now, ttl, cap, seconds, fresh)
+local function stouch(key, pre, side, sides, now, ttl, cap, seconds, fresh)
   side, sides, now = tonumber(side) + 1, tonumber(sides), tonumber(now)
   ttl, cap, fresh = tonumber(ttl), tonumber(cap), snames(fresh)
-  local expiry, old_ttl, count, oldest = unpack(shead(key, side))
+  local heads = sheads(key, pre)
+  local expiry, old_ttl, count, oldest = unpack(shead(heads[side]))
   local expired = expiry <= now
   if expired then old_ttl = ttl end
   local cutoff = now - math.min(ttl, old_ttl)
   local entries, full = {}, (expired and count > 0) or oldest <= cutoff
   if not full then
-    local values = redis.call('HMGET', key, unpack(fresh))
+    local fields = {}
+    for i, name in ipairs(fresh) do fields[i] = pre .. name end
+    local values = redis.call('HMGET', key, unpack(fields))
     local adding = 0
     for i, name in ipairs(fresh) do
       local t = stimes(values[i], sides)
@@ -388,9 +448,15 @@ local function stouch(key, side, sides, now, ttl, cap, seconds, fresh)
   end
   if full then
     entries = {}
-    local all = redis.call('HGETALL', key)
+    local all, head_field = redis.call('HGETALL', key), pre .. '\\255'
+    spurge(key, all, now)
     for i = 1, #all, 2 do
-      if string.byte(all[i]) ~= 255 then entries[all[i]] = stimes(all[i + 1], sides) end
+      local f = all[i]
+      if pre == '' then
+        if string.byte(f) ~= 255 then entries[f] = stimes(all[i + 1], sides) end
+      elseif string.sub(f, 1, #pre) == pre and f ~= head_field then
+        entries[string.sub(f, #pre + 1)] = stimes(all[i + 1], sides)
+      end
     end
     if expired then for _, t in pairs(entries) do t[side] = ABSENT end end
     for _, name in ipairs(fresh) do
@@ -416,7 +482,20 @@ local function stouch(key, side, sides, now, ttl, cap, seconds, fresh)
       if t[side] ~= ABSENT then count, oldest = count + 1, math.min(oldest, t[side]) end
     end
   end
-  sstore(key, side, {math.max(expiry, now + ttl), ttl, count, oldest}, entries, seconds)
+  sstore(key, pre, side, heads, {math.max(expiry, now + ttl), ttl, count, oldest}, entries,
+         seconds)
+end
+-- A sided record's deletion: its own fields alone (its members and heads), not what else
+-- its hash holds (a host's lodged values and guests, a guest's host's record).
+local function sdelete(key, pre)
+  local gone = {}
+  for _, f in ipairs(redis.call('HKEYS', key)) do
+    if (pre == '' and (string.byte(f) ~= 255 or f == '\\255'))
+        or (pre ~= '' and string.sub(f, 1, #pre) == pre) then
+      gone[#gone + 1] = f
+    end
+  end
+  hcall('HDEL', key, gone)
 end
 -- A log's append (``Append``): its count moves with its entries, in this one step, so two
 -- nodes appending at once both land, each entry under a number of its own.
@@ -437,6 +516,7 @@ local function apply(command)
   elseif name == 'sg.hremove' then hremove(unpack(command, 2))
   elseif name == 'sg.mtrim' then mtrim(command[2], command[3])
   elseif name == 'sg.stouch' then stouch(unpack(command, 2))
+  elseif name == 'sg.sdelete' then sdelete(command[2], command[3])
   elseif name == 'sg.hstore' then hstore(unpack(command, 2))
   elseif name == 'sg.lappend' then lappend(unpack(command, 2))
   else redis.call(unpack(command)) end
@@ -508,7 +588,8 @@ for i = 1, #KEYS, 2 do
       else times[member], names[#names + 1] = score, member end
     end
     if expiry then  -- (none: the set reads as empty, and goes)
-      local head, entries = shead(key, side), {}
+      local heads, entries = sheads(key, ''), {}
+      local head = shead(heads[side])
       if #names > 0 then
         local values = redis.call('HMGET', key, unpack(names))
         for j, member in ipairs(names) do
@@ -522,7 +603,7 @@ for i = 1, #KEYS, 2 do
       if head[1] <= 0 then head[2] = ttl end
       head[1] = math.max(head[1], expiry)
       local ms = redis.call('PTTL', old)
-      sstore(key, side, head, entries, ms > 0 and math.ceil(ms / 1000) or 1)
+      sstore(key, '', side, heads, head, entries, ms > 0 and math.ceil(ms / 1000) or 1)
     end
     redis.call('DEL', old)
   end
@@ -538,6 +619,51 @@ for i, key in ipairs(KEYS) do
       redis.call('SET', key, ARGV[i])
       if ms > 0 then redis.call('PEXPIRE', key, ms) end
     end
+  end
+end
+return 1
+"""
+# A sided record's heads of the earlier layout, a field a side ('\\255' and the side's
+# index), become its one heads field (``sheads``): KEYS the records, ARGV their number of
+# sides. A record a node of this release wrote meanwhile keeps the heads it has.
+_CONVERT_HEADS = """
+local sides, fields = tonumber(ARGV[1]), {}
+for r = 0, sides - 1 do fields[#fields + 1] = '\\255' .. string.char(r) end
+for _, key in ipairs(KEYS) do
+  local old, parts, found = redis.call('HMGET', key, unpack(fields)), {}, false
+  for r = 1, sides do
+    local head = old[r] or ''
+    found = found or old[r] ~= false
+    parts[r] = string.char(#head) .. head
+  end
+  if found then
+    redis.call('HSETNX', key, '\\255', table.concat(parts))
+    redis.call('HDEL', key, unpack(fields))
+  end
+end
+return 1
+"""
+# A guest keyspace's records kept as keys of their own (by nodes of the earlier release)
+# move into their hosts' hashes, behind their prefixes (``_guest_prefix``): KEYS in pairs
+# (a record, its host), ARGV each one's prefix. The host's EXPIRE is extended to the
+# record's. A guest a node of this release wrote meanwhile (its heads there) keeps what
+# it has.
+_CONVERT_GUESTS = _HASHED + """
+for i = 1, #KEYS, 2 do
+  local old, host, pre = KEYS[i], KEYS[i + 1], ARGV[(i + 1) / 2]
+  if redis.call('TYPE', old).ok == 'hash' then
+    if redis.call('HEXISTS', host, pre .. '\\255') == 0 then
+      local all, sets = redis.call('HGETALL', old), {}
+      for j = 1, #all, 2 do
+        if string.byte(all[j]) ~= 255 or all[j] == '\\255' then
+          sets[#sets + 1], sets[#sets + 2] = pre .. all[j], all[j + 1]
+        end
+      end
+      hcall('HSET', host, sets)
+      local ms = redis.call('PTTL', old)
+      if ms > 0 then extend(host, math.ceil(ms / 1000)) end
+    end
+    redis.call('DEL', old)
   end
 end
 return 1
@@ -689,14 +815,34 @@ def _head(head: bytes) -> tuple[float, float, float, float]:
     return expiry, ttl, count, expiry - age
 
 
-def _side_head(side: int) -> bytes:
-    """The field of a side's head in a sided record (never UTF-8: never a member's)."""
-    return _EXPIRES + bytes((side,))
+def _side_head(heads: bytes | None, side: int) -> bytes | None:
+    """A side's head from its record's heads (``sheads``: each side's length, a byte, and
+    its head, in the keyspace's order), None for a side never touched. One field where a
+    field a side cost ~6 bytes of name and framing each (~16 an account's ties)."""
+    at = 0
+    for _ in range(side):
+        if heads is None or at >= len(heads):
+            return None
+        at += 1 + heads[at]
+    if heads is None or at >= len(heads) or not heads[at]:
+        return None
+    return heads[at + 1:at + 1 + heads[at]]
+
+
+# A guest's fields in its host's hash (``ops.guest_keyspace``): these two bytes, its name
+# and ":" (a guest's name has none: ``ops.guest_of`` splits at the last), then a member's
+# name, or "\xff" for its heads. Not UTF-8, and its first byte keeps it out of the host's
+# own members, as a head's does.
+_GUEST = b"\xff\xfe"
+
+
+def _guest_prefix(name: str) -> bytes:
+    return _GUEST + name.encode("utf-8", "surrogatepass") + b":"
 
 
 # A lodged value's field in its host record's hash (``ops.lodged_keyspace``): these two
 # bytes, then the keyspace's field name. Not UTF-8, so never a member's name, nor a side's
-# head (``_side_head``: fewer than 28 sides), and its first byte keeps it out of every
+# heads (``_side_head``) nor a guest's (``_GUEST``), and its first byte keeps it out of every
 # listing of the members (as a head's does).
 _LODGED = _EXPIRES * 2
 # Redis's default hash-max-listpack-value: the longest field a hash keeps compact when
@@ -714,15 +860,28 @@ def lodged_field(name: str) -> bytes:
     return _LODGED + name.encode()
 
 
+def _own(fields: dict[bytes, bytes], prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """A sided record's members (name, value) among its hash's ``fields``: those behind
+    its ``prefix`` (a guest's, less it), or for a record of its own those that are no
+    head, lodged value or guest (their first byte is never UTF-8's)."""
+    if not prefix:
+        return ((name, value) for name, value in fields.items() if name[:1] != _EXPIRES)
+    heads, cut = prefix + _EXPIRES, len(prefix)
+    return ((name[cut:], value) for name, value in fields.items()
+            if name.startswith(prefix) and name != heads)
+
+
 def _log_count(key: str) -> str:
     """The key of a log's count, beside its list (a character no other key has after it)."""
     return key + "\x00count"
 
 
 class _Side(NamedTuple):
-    """A read plan's note for a query of a sided record: the side's index."""
+    """A read plan's note for a query of a sided record: the side's index, and its fields'
+    prefix in its hash (a guest's, ``_guest_prefix``; empty for a record of its own)."""
 
     side: int
+    prefix: bytes
 
 
 # Redis's own EXPIRE counts wall-clock seconds: a node or a replay running behind event
@@ -813,7 +972,9 @@ class RedisState:
         self._hasher = hashed.Hasher(self._hash_key)
         self._adopt(None)
         self._convert_hashed()
+        self._convert_heads()
         self._convert_sided()
+        self._convert_guests()
 
     def _k(self, key: str) -> str:
         return self.ns + key
@@ -827,11 +988,12 @@ class RedisState:
         without scanning the store."""
         return [p for p in prefixes if not self._redis.exists(self._converted(p))]
 
-    def _sorted_sets(self, prefix: str) -> Iterator[list[bytes]]:
-        """The sorted sets whose keys start with ``prefix`` (under the namespace), a chunk
-        of a SCAN at a time: what the conversions of earlier layouts go through."""
+    def _sorted_sets(self, prefix: str, kind: str = "zset") -> Iterator[list[bytes]]:
+        """The sorted sets (or keys of another ``kind``) whose keys start with ``prefix``
+        (under the namespace), a chunk of a SCAN at a time: what the conversions of
+        earlier layouts go through."""
         pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in self._k(prefix)) + "*"
-        found = self._redis.scan_iter(match=pattern, count=_CONVERT_CHUNK, _type="zset")
+        found = self._redis.scan_iter(match=pattern, count=_CONVERT_CHUNK, _type=kind)
         while chunk := list(islice(found, _CONVERT_CHUNK)):
             yield chunk
 
@@ -956,6 +1118,42 @@ class RedisState:
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert sets into sided records: {exc}") from exc
 
+    def _convert_heads(self) -> None:
+        """Merge each sided record's heads of the earlier layout (a field a side) into its
+        one heads field (``_CONVERT_HEADS``), a chunk of a SCAN at a time, a key per
+        keyspace marking it done (``_convert_hashed``). Nodes of the earlier release read
+        a field a side: this layout is a one-way upgrade (README, "Upgrading")."""
+        convert = self._redis.register_script(_CONVERT_HEADS)
+        spaces = {f"heads:{space.prefix}": space for space in sided_keyspaces()}
+        try:
+            for done in self._unconverted(tuple(spaces)):
+                space = spaces[done]
+                for chunk in self._sorted_sets(space.prefix, "hash"):
+                    convert(keys=chunk, args=[len(space.sides)])
+                self._redis.set(self._converted(done), 1)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot convert the sided records' heads: {exc}") from exc
+
+    def _convert_guests(self) -> None:
+        """Move a guest keyspace's records kept as keys of their own into their hosts'
+        hashes (``_CONVERT_GUESTS``), as ``_convert_heads`` goes (after it: a record's
+        heads move as one field). A key whose split names no host (no ":" past its
+        prefix) stays a key of its own, where this release reads it."""
+        convert = self._redis.register_script(_CONVERT_GUESTS)
+        spaces = {f"guests:{prefix}": prefix for prefix in guest_prefixes()}
+        try:
+            for done in self._unconverted(tuple(spaces)):
+                for chunk in self._sorted_sets(spaces[done], "hash"):
+                    moving = [(key, place) for key in chunk
+                              if (place := self._sided_at(key.decode(
+                                  "utf-8", "surrogatepass")[len(self.ns):]))[1]]
+                    if moving:
+                        convert(keys=[k for key, (host, _) in moving for k in (key, host)],
+                                args=[pre for _, (_, pre) in moving])
+                self._redis.set(self._converted(done), 1)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot move records into their hosts: {exc}") from exc
+
     def _from_sorted_set(self, scores: dict[bytes, float]) -> bytes:
         """A sorted set of the names layout, markers and all, as a hashed set's value."""
         expiry, floor = scores.pop(_EXPIRES, None), scores.pop(_TTL, None)
@@ -1039,13 +1237,16 @@ class RedisState:
             key = self._k(query.key)
             if isinstance(query, Distinct | Contains | Members) and query.side:
                 side = side_of(query.key, query.side)[0]
+                held, pre = self._sided_at(query.key)
                 if isinstance(query, Contains):
-                    pipe.hmget(key, [_side_head(side), *query.members])
+                    pipe.hmget(held, [pre + _EXPIRES, *(
+                        (pre + m.encode("utf-8", "surrogatepass") if pre else m)
+                        for m in query.members)])
                 elif isinstance(query, Distinct):
-                    pipe.hget(key, _side_head(side))
+                    pipe.hget(held, pre + _EXPIRES)
                 else:
-                    pipe.hgetall(key)
-                plans.append((query, _Side(side)))
+                    pipe.hgetall(held)
+                plans.append((query, _Side(side, pre)))
             elif isinstance(query, Since):
                 # A log: its list, and its count beside it (``_log_count``).
                 if query.after is None:
@@ -1145,12 +1346,14 @@ class RedisState:
 
     def _sided_answer(self, query: Query, at: _Side, reply: Any, now: float) -> Any:
         """A query of a sided record's side, from its HMGET, HGET or HGETALL."""
+        pre = at.prefix
         if isinstance(query, Members):
-            head = reply.get(_side_head(at.side))
+            heads = reply.get(pre + _EXPIRES)
         elif isinstance(query, Contains):
-            head, *reply = reply
+            heads, *reply = reply
         else:
-            head = reply
+            heads = reply
+        head = _side_head(heads, at.side)
         expiry, ttl, count, oldest = _head(head) if head else (0.0, 0.0, 0, 0.0)
         live = expiry > now
         side = at.side
@@ -1162,16 +1365,23 @@ class RedisState:
             if not live or oldest > since:  # every member on the side is in the window
                 return int(count) if live else 0
             try:  # some member is older than the window: counted here, a trip of its own
-                fields = self._redis.hgetall(self._k(query.key))
+                fields = self._redis.hgetall(self._sided_at(query.key)[0])
             except redis.RedisError as exc:
                 raise StateUnavailable(f"Redis read failed: {exc}") from exc
-            return sum(1 for name, value in fields.items() if name[:1] != _EXPIRES
-                       and _time(value, side) > since)
+            return sum(1 for _, value in _own(fields, pre) if _time(value, side) > since)
         if not live:
             return ()
-        on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in reply.items()
-                    if name[:1] != _EXPIRES and (t := _time(value, side)) > now - ttl)
+        on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in _own(reply, pre)
+                    if (t := _time(value, side)) > now - ttl)
         return tuple(name for _, name in on)
+
+    def _sided_at(self, key: str) -> tuple[str, bytes]:
+        """Where the sided record at ``key`` is: its hash's key (in the namespace) and its
+        fields' prefix there (``_Side``)."""
+        place = guest_of(key)
+        if place is None:
+            return self._k(key), b""
+        return self._k(place[0]), _guest_prefix(place[1])
 
     def _count_since(self, key: str, cutoff: float) -> int:
         """Members touched after ``cutoff``: a trip of its own, for the rare Distinct whose
@@ -1197,8 +1407,8 @@ class RedisState:
             elif isinstance(op, Touch) and op.side:
                 if op.members:  # touching nobody changes nothing, as in every set
                     side, sides = side_of(op.key, op.side)
-                    out.append(("sg.stouch", key, side, sides, repr(float(now)),
-                                repr(float(op.ttl)), op.cap, _seconds(op.ttl),
+                    out.append(("sg.stouch", *self._sided_at(op.key), side, sides,
+                                repr(float(now)), repr(float(op.ttl)), op.cap, _seconds(op.ttl),
                                 sided.encode_names(list(dict.fromkeys(op.members)))))
             elif isinstance(op, Touch | Replace | Remove) and is_hashed(op.key):
                 out.extend(self._hashed_commands(key, op, now))
@@ -1230,6 +1440,8 @@ class RedisState:
                 out.extend(_lodged_commands(key, *place, body, ttl, self._compact))
             elif isinstance(op, Put):
                 out.append(("SET", key, _stored(op, now), "EX", _seconds(op.ttl)))
+            elif isinstance(op, Delete) and is_sided(op.key):
+                out.append(("sg.sdelete", *self._sided_at(op.key)))
             elif isinstance(op, Delete):
                 out.append(("DEL", key))
         return out

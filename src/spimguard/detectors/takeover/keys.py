@@ -5,7 +5,7 @@ attack up to ``burst_cap``, so it stays in member sets and counters of its own."
 from __future__ import annotations
 
 from ... import accounts
-from ...state.ops import sided_keyspace
+from ...state.ops import guest_keyspace, sided_keyspace
 from ...text import MessageView, size_class
 
 # Every prefix of the detector's keys under "tk:" but its account record's (``record.key``,
@@ -53,7 +53,10 @@ def shape(account: str, session: str, size: int) -> str:
 # holds what the engine keeps of the account, not what one detector keeps of a session.
 LIFE = "session-dormant"  # dormant ties the session wrote to over its life
 PALS = "session-pals"  # correspondents the session wrote to over its life
-_LIFELONG = sided_keyspace("tk:session:", {LIFE: "tk:life:", PALS: "tk:pals:"})
+# Lodged in the account's ties (``ops.guest_keyspace``): an account's few sessions cost a
+# key each where the ties already are one.
+_LIFELONG = guest_keyspace(sided_keyspace("tk:session:", {LIFE: "tk:life:", PALS: "tk:pals:"}),
+                           accounts.tie_record(""))
 
 
 def lifelong(account: str, session: str) -> str:
