@@ -110,9 +110,9 @@ _CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB ea
 # before any BLOB, ``x''`` the least).
 _SWEPT = ("counters", "members", "kv", "hashed_sets", "sided_sets")
 _EVERY_KEY: tuple[str | bytes, str | bytes] = ("", b"")
-# Where a part of the sweep's lap ends: the key ``share`` rows on from where it starts, a
-# walk of the table's index in SQLite's own code (``SQLiteState.sweep_part``); past a key
-# of more rows than that (a large member set), the key after it.
+# A cut of the sweep's lap: the key ``share`` rows on from the cut before, a walk of the
+# table's index in SQLite's own code (``SQLiteState._cuts``); where that is the same key
+# (a member set of more rows than a share), the key after it.
 _SLICE = "SELECT key FROM {} WHERE key >= ? ORDER BY key LIMIT 1 OFFSET ?"
 _NEXT_KEY = "SELECT key FROM {} WHERE key > ? ORDER BY key LIMIT 1"
 # A part's member sets past their expiry, then members past their set's TTL: both within
