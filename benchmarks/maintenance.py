@@ -10,7 +10,8 @@ and purges the records (``Engine._maintain``), and at the end of a batch every
 host the wall clock follows the other processes, CPU much less) and its parts, every
 pass's CPU, and the sweep's parts (mean, longest, total). The embedded store's part first
 writes the batch's changes (``SQLiteState._flush``), which the batch's commit would write
-anyway: timed apart ("batch's writes") and not counted in the part. Batches of 500, as
+anyway, and so does the pass (``maintain`` commits): timed apart ("batch's writes in ...")
+and not counted in either. Batches of 500, as
 ``/v1/events`` commits them.
 """
 
@@ -54,6 +55,23 @@ class _Timed:
                                      (time.process_time() - cpu) * 1e3)
         return timed
 
+    def net(self, name: str, work: Callable[..., Any]) -> Callable[..., Any]:
+        """``wrap``, less the batch's writes the embedded store flushes inside it."""
+        whole = self.wrap(name, work)
+
+        def timed(*args: Any) -> Any:
+            self._in_part = True
+            try:
+                return whole(*args)
+            finally:
+                self._in_part = False
+                writes = self._batch.pop("batch's writes", None)
+                if writes is not None:
+                    self._batch[f"batch's writes in {name}"] = writes
+                    part = self._batch[name]
+                    self._batch[name] = (part[0] - writes[0], part[1] - writes[1])
+        return timed
+
     def watch(self, judge: Engine) -> None:
         """Time ``judge``'s maintenance from now on (its instances' methods wrapped)."""
         records = judge.records
@@ -62,20 +80,9 @@ class _Timed:
             if isinstance(detector, Learner):
                 detector.rebuild = self.wrap(  # type: ignore[method-assign]
                     f"rebuild {detector.name}", detector.rebuild)
-        engine.maintain = self.wrap("pass", maintenance.maintain)  # type: ignore[assignment]
-        whole_part = self.wrap("sweep part", maintenance.sweep_part)
-
-        def sweep_part(*args: Any) -> int:
-            self._in_part = True
-            try:
-                return int(whole_part(*args))
-            finally:
-                self._in_part = False
-                if "batch's writes" in self._batch:  # the part less what the commit pays
-                    part, writes = self._batch["sweep part"], self._batch["batch's writes"]
-                    self._batch["sweep part"] = (part[0] - writes[0], part[1] - writes[1])
-
-        engine.sweep_part = sweep_part  # type: ignore[assignment]
+        engine.maintain = self.net("pass", maintenance.maintain)  # type: ignore[assignment]
+        engine.sweep_part = self.net(  # type: ignore[assignment]
+            "sweep part", maintenance.sweep_part)
         flush = getattr(judge.state, "_flush", None)
         if flush is not None:
             timed_flush = self.wrap("batch's writes", flush)
