@@ -43,7 +43,7 @@ class _Timed:
         self.batches: list[Timings] = []  # the batches with any maintenance
         self.parts: list[float] = []  # every sweep part's CPU ms
         self._batch: Timings = {}
-        self._in_part = False
+        self._inside = False
 
     def wrap(self, name: str, work: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any) -> Any:
@@ -60,11 +60,11 @@ class _Timed:
         whole = self.wrap(name, work)
 
         def timed(*args: Any) -> Any:
-            self._in_part = True
+            self._inside = True
             try:
                 return whole(*args)
             finally:
-                self._in_part = False
+                self._inside = False
                 writes = self._batch.pop("batch's writes", None)
                 if writes is not None:
                     self._batch[f"batch's writes in {name}"] = writes
@@ -88,7 +88,7 @@ class _Timed:
             timed_flush = self.wrap("batch's writes", flush)
 
             def flushed() -> None:
-                (timed_flush if self._in_part else flush)()
+                (timed_flush if self._inside else flush)()
 
             judge.state._flush = flushed  # type: ignore[attr-defined]
         batch = judge.process_batch
