@@ -96,10 +96,13 @@ def test_batches_of_1_7_and_500_give_the_same_answers_and_state(
         tmp_path: Path, log: list[bytes], backend: str, maintain_every: int,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Also with a maintenance pass in the midst of batches (every 333 events), which puts
-    what the batch's judged events left to its end before its sweep commits."""
+    what the batch's judged events left to its end before it commits, and with the sweep's
+    parts at the end of batches every 50 events (at other events in each batching)."""
     # One key for every store's hashed sets (each picks its own at random), so they compare.
     monkeypatch.setattr(hashed, "new_key", lambda: bytes(hashed.KEY_BYTES))
     monkeypatch.setattr(engine, "MAINTAIN_EVERY", maintain_every)
+    if maintain_every == 333:
+        monkeypatch.setattr(engine, "SWEEP_EVERY", 50)
     runs = {size: _judge(backend, log, size, tmp_path / str(size)) for size in (1, 7, 500)}
     for size in (7, 500):
         for n, (one, other) in enumerate(zip(runs[1][0], runs[size][0], strict=True)):
@@ -158,8 +161,8 @@ def test_late_events_answer_alike_in_any_batches_when_the_memory_store_sweeps_it
 
 def test_late_events_answer_alike_in_sqlite_and_memory_with_sweeps_at_other_events(
         tmp_path: Path, late: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
-    """The memory store sweeping itself every 97 writes in batches of 7, SQLite in a
-    maintenance pass every 37 events in batches of 500 (its held copy never sweeping
+    """The memory store sweeping itself every 97 writes in batches of 7, SQLite a part of
+    its sweep's lap at the end of every batch of 500 (its held copy never sweeping
     itself): every sweep falls at another event, and each keeps what the late events
     still read, so the two answer alike (the same log, the same verdicts on any node).
     A maintenance pass sweeping up to its own time instead: event 1928 answers apart."""
@@ -168,6 +171,7 @@ def test_late_events_answer_alike_in_sqlite_and_memory_with_sweeps_at_other_even
     alone = _judge("memory", late, 7, tmp_path / "memory")[0]
     monkeypatch.setattr(memory, "_SWEEP_EVERY", 10**9)
     monkeypatch.setattr(engine, "MAINTAIN_EVERY", 37)
+    monkeypatch.setattr(engine, "SWEEP_EVERY", 37)
     embedded = _judge("sqlite", late, 500, tmp_path / "sqlite")[0]
     for n, (one, other) in enumerate(zip(alone, embedded, strict=True)):
         assert one == other, f"event {n}: SQLite answers apart from memory"

@@ -184,8 +184,8 @@ def test_what_a_batch_leaves_to_its_end_survives_a_detector_failing_after_it(
 
 def test_a_maintenance_pass_in_a_batch_commits_what_its_events_left_to_the_end(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A sweep commits the embedded store in the midst of a batch: the takeover records its
-    judged events changed go with it, as each event's own put went before."""
+    """A maintenance pass commits the embedded store in the midst of a batch: the takeover
+    records its judged events changed go with it, as each event's own put went before."""
     def chat(cfg, n):  # type: ignore[no-untyped-def]
         return [message(cfg, f"m{i}", "a", ["b"], f"hello {i}", T0 + i,
                         client={"id": "im-android", "ip": "198.51.100.20"}) for i in range(n)]
@@ -456,8 +456,9 @@ def test_one_account_whose_record_fails_to_put_loses_only_its_own(
 def test_a_late_event_after_a_sweep_in_the_midst_of_a_batch_reads_as_one_alone(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A maintenance pass in the midst of a batch puts the takeover records the batch left
-    to its end and sweeps: what expired by the clock goes. A late event of the account
-    after it must read the store as the sweep left it, as when judged alone (its session
+    to its end and commits (it swept too, until the sweep went in parts at batches' ends,
+    ``Engine._sweep_part``). A late event of the account after it must read the store as
+    it left it, as when judged alone (its session
     started anew at its own time: 40 days late, an hour behind the latest, ``MAX_LATENESS``,
     as every event later than that is judged), not the record the sweep dropped (the
     session of a month and more before)."""

@@ -81,7 +81,13 @@ from .events import (
     Room,
     Verdict,
 )
-from .maintenance import MAINTAIN_EVERY, maintain, rebuild_learners
+from .maintenance import (
+    MAINTAIN_EVERY,
+    SWEEP_EVERY,
+    maintain,
+    rebuild_learners,
+    sweep_part,
+)
 from .outbox import outbox_of
 from .policy import Decision, Policy
 from .records import Answer, RecordStore
@@ -90,6 +96,7 @@ from .signals import Signal
 from .state import Holding, StateBackend
 from .state.ops import (
     FOREVER,
+    SWEEP_PARTS,
     Append,
     Delete,
     Get,
@@ -161,6 +168,8 @@ class Engine:
         self.policy = Policy(self.config)
         self.lock = threading.RLock()
         self._since_maintenance = 0
+        self._since_sweep = 0  # events judged since the last part of the sweep
+        self._sweep_next = 0  # the part of the sweep's lap to sweep next (``ops.SWEEP_PARTS``)
         self.repeats = 0  # events answered from the log: their id was seen before
         # The engine's clock is the latest event time it has seen (kept in state, so it
         # survives a restart): reads made between events, such as an account lookup,
@@ -218,6 +227,7 @@ class Engine:
                     if fresh is not None:
                         fresh.append(self.repeats == before)
                 self._finish()
+                self._sweep_part()
                 self._commit()
             except BaseException:
                 # Nothing of a failed request may ride along with the next commit.
@@ -567,6 +577,7 @@ class Engine:
         self._learnt_own += learnt_here
         self._save(outbox)
         self._since_maintenance += 1
+        self._since_sweep += 1
         if self._since_maintenance >= MAINTAIN_EVERY:
             # Sweep and purge only up to what the wall clock confirms.
             self._maintain(min(self.clock, time.time()))
@@ -719,16 +730,30 @@ class Engine:
 
     def _maintain(self, now: float) -> None:
         self._since_maintenance = 0
-        # A sweep commits the embedded store: the clock goes with it, and what the batch's
+        # The pass commits the embedded store: the clock goes with it, and what the batch's
         # judged events left to its end (put again at the end, with what follows).
         self._finish()
         self._save_clock()
         began = time.perf_counter()
         maintain(self.config, self.state, self.records, self.detectors, now)
-        # Its batch waits for it (tens of ms on the embedded store, growing with the state:
-        # the sweep scans every table): what a slow batch the server logs may have held.
-        log.info("maintenance (sweep, learners rebuilt, purge) took %.1f ms",
+        # Its batch waits for it (a few ms, content's rebuild growing with what it
+        # remembers): what a slow batch the server logs may have held.
+        log.info("maintenance (learners rebuilt, purge) took %.1f ms",
                  (time.perf_counter() - began) * 1000)
+
+    def _sweep_part(self) -> None:
+        """The next part of the sweep's lap, at the end of a batch once ``SWEEP_EVERY``
+        events have been judged since the last: one part a batch at most, in the batch's
+        commit (answers do not depend on where parts fall: a sweep drops only what no
+        event still judged reads, ``sweep_horizon``)."""
+        if self._since_sweep < SWEEP_EVERY:
+            return
+        self._since_sweep = 0
+        began = time.perf_counter()
+        dropped = sweep_part(self.state, self._sweep_next, min(self.clock, time.time()))
+        log.debug("sweep part %d dropped %d items in %.1f ms", self._sweep_next, dropped,
+                  (time.perf_counter() - began) * 1000)
+        self._sweep_next = (self._sweep_next + 1) % SWEEP_PARTS
 
 
 def _account_reads(account: str) -> tuple[Query, ...]:

@@ -1,9 +1,16 @@
 """Upkeep between events: expired state swept, old records purged, learners rebuilt.
 
 Learners keep what they learnt in process memory, rebuilt from durable state
-(``detectors.base.Learner``): after a sweep, so what expired stops counting, and
-when a node is further behind another node's learning than the log of learnt changes
-keeps (``Engine._refresh_learners``).
+(``detectors.base.Learner``): every ``MAINTAIN_EVERY`` events, so what expired stops
+counting, and when a node is further behind another node's learning than the log of
+learnt changes keeps (``Engine._refresh_learners``).
+
+The sweep goes in parts (``StateBackend.sweep_part``), one at the end of a batch once
+``SWEEP_EVERY`` events have passed since the last, in that batch's commit: a lap of
+``ops.SWEEP_PARTS`` parts every ~20,000 events, where the whole sweep in one batch cost
+that batch ~80 ms (issue 18: one stalled batch sets a p99). The learners' rebuild and the
+purge stay every ``MAINTAIN_EVERY`` events, at the event that reaches it: content's
+answers depend on when it last rebuilt (``content._Remembered``), and both are a few ms.
 """
 
 from __future__ import annotations
@@ -16,7 +23,14 @@ from .records import RecordStore
 from .state import StateBackend
 from .state.ops import sweep_horizon
 
-MAINTAIN_EVERY = 20_000  # events between sweeps of expired state and old records
+MAINTAIN_EVERY = 20_000  # events between rebuilds of the learners and purges of old records
+SWEEP_EVERY = 400  # events between parts of the sweep (``MAINTAIN_EVERY / ops.SWEEP_PARTS``)
+
+
+def sweep_part(state: StateBackend, part: int, now: float) -> int:
+    """Sweep the ``part``-th slice of the state of what no event still judged can read
+    (``sweep_horizon`` of ``now``, never past what the wall clock confirms)."""
+    return state.sweep_part(part, sweep_horizon(now))
 
 
 def rebuild_learners(detectors: Sequence[Detector], state: StateBackend, now: float) -> None:
@@ -27,9 +41,10 @@ def rebuild_learners(detectors: Sequence[Detector], state: StateBackend, now: fl
 
 def maintain(config: Config, state: StateBackend, records: RecordStore,
              detectors: Sequence[Detector], now: float) -> None:
-    """Sweep state of what no event still judged can read (``sweep_horizon`` of ``now``,
-    never past what the wall clock confirms: the caller passes the smaller), rebuild the
-    learners and purge records older than their retention."""
-    state.sweep(sweep_horizon(now))
+    """Rebuild the learners and purge records older than their retention (``now``: never
+    past what the wall clock confirms, the caller passes the smaller). The state commits
+    first: the embedded records' purge commits the connection they share, and what the
+    batch has judged so far goes with it whole, never its records without its state."""
+    state.commit()
     rebuild_learners(detectors, state, now)
     records.purge(now - config.records.retention_days * 86400)

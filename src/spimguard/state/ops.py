@@ -64,6 +64,10 @@ FOREVER = 100 * 365 * 86_400.0  # a TTL for what only an explicit write removes
 # An hour: the lag Redis's own EXPIRE already allows (``redis._EXPIRE_SLACK``), past which
 # a Redis node could have freed what the event reads, so no backend can promise more.
 MAX_LATENESS = 3_600.0
+# A lap of the sweep in parts (``StateBackend.sweep_part``): each part sweeps a slice of
+# every table's keys, so what a whole sweep costs at once (~80 ms on the mixed load's
+# state, on one batch) is spread over this many, one a batch (``maintenance.SWEEP_EVERY``).
+SWEEP_PARTS = 50
 
 
 def sweep_horizon(newest: float) -> float:

@@ -1586,5 +1586,9 @@ class RedisState:
         own EXPIRE frees it; caps are kept at each touch."""
         return 0
 
+    def sweep_part(self, part: int, now: float) -> int:
+        """Nothing to drop, as ``sweep``."""
+        return 0
+
     def close(self) -> None:
         self._redis.close()
