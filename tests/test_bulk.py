@@ -80,18 +80,24 @@ def test_band_keys_are_datasketchs_minhash() -> None:
     for size in sizes:
         words = [rng.choice(vocabulary) for _ in range(size)]
         assert band_keys(words, 6, 5) == datasketch_keys(words)
+    long_words = ["w" * 100, "x" * 100, "y" * 100]  # past ``_CACHED_PAIR_CHARS``
+    assert band_keys(long_words, 6, 5) == datasketch_keys(long_words)
 
 
 def test_the_word_pair_cache_gives_the_uncached_keys() -> None:
-    """A short text's pairs go through a bounded cache (``bulk._pair_hash``): the keys are
-    datasketch's whether its pairs are new, cached, or partly evicted by a flood of other
-    pairs (a spammer's texts written to churn the cache)."""
+    """A short text's pairs go through a bounded cache (``bulk._pair_hash``; long texts
+    and long words stay out of it): the keys are datasketch's whether its pairs are new,
+    cached, or partly evicted by a flood of other pairs (a spammer's texts written to
+    churn the cache)."""
     rng = random.Random(11)
     vocabulary = [*(f"w{i}" for i in range(50)), "<name>", "#", "привет"]
     texts = [[rng.choice(vocabulary) for _ in range(rng.randrange(2, bulk._CACHED_PAIRS + 2))]
              for _ in range(40)]
     expected = [datasketch_keys(words) for words in texts]
     bulk._pair_hash.cache_clear()
+    band_keys(["w" * 100, "x" * 100, "y" * 100], 6, 5)  # long words are kept out
+    band_keys([f"w{n}" for n in range(bulk._CACHED_PAIRS + 2)], 6, 5)  # as are long texts
+    assert bulk._pair_hash.cache_info().currsize == 0
     assert [band_keys(words, 6, 5) for words in texts] == expected  # new, then cached
     assert [band_keys(words, 6, 5) for words in texts] == expected  # all cached
     size = bulk._pair_hash.cache_info().maxsize

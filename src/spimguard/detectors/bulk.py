@@ -303,10 +303,11 @@ def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
                  for i in range(bands))
 
 
-# Word pairs a text may have and still be hashed pair by pair (``_pair_hash``): up to
-# here that costs about what numpy's five array operations cost, and less when the pairs
-# are cached; past it a text's pairs are not cached, so no one text can flush the cache.
-_CACHED_PAIRS = 16
+# Word pairs a text may have, and characters its words, and still be hashed pair by pair
+# (``_pair_hash``): up to here that costs about what numpy's five array operations cost,
+# and less when the pairs are cached; past it a text's pairs are not cached, so no one
+# text can flush the cache, and no entry holds more than 256 characters of words.
+_CACHED_PAIRS, _CACHED_PAIR_CHARS = 16, 256
 
 
 def _mixed(words: Sequence[str]) -> np.ndarray:
@@ -316,7 +317,7 @@ def _mixed(words: Sequence[str]) -> np.ndarray:
     ``_pair_hash``'s cache; a long one's are mixed by numpy, whose fixed cost its length
     pays off."""
     pairs = len(words) - 1
-    if pairs <= _CACHED_PAIRS:
+    if pairs <= _CACHED_PAIRS and sum(map(len, words)) <= _CACHED_PAIR_CHARS:
         return np.fromiter(map(_pair_hash, words, words[1:]), np.uint32, pairs)
     hashed = np.array([zlib.crc32(f"{x} {y}".encode()) for x, y in itertools.pairwise(words)],
                       dtype=np.uint32)
@@ -329,9 +330,10 @@ def _mixed(words: Sequence[str]) -> np.ndarray:
     return hashed
 
 
-# ~300 bytes an entry (the pair's tuple and words, the int): 5 MB at most. Keyed by the
-# pair itself, so a hit is exactly the value it replaces; a spammer's fresh pairs only
-# evict others (the least recently used), and cost what ``_CACHED_PAIRS`` bounds.
+# ~300 bytes an entry (the pair's tuple and words, the int, the cache's link): 5 MB; 20 MB
+# at most (``_CACHED_PAIR_CHARS`` of 4-byte characters). Keyed by the pair itself, so a
+# hit is exactly the value it replaces; a spammer's fresh pairs only evict others (the
+# least recently used), at a cost ``_CACHED_PAIRS`` bounds.
 @lru_cache(maxsize=16_384)
 def _pair_hash(first: str, second: str) -> int:
     """``_mixed`` of one pair, on Python ints."""
