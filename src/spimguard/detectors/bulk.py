@@ -307,7 +307,7 @@ def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
 # (``_pair_hash``): up to here that costs about what numpy's five array operations cost,
 # and less when the pairs are cached; past it a text's pairs are not cached, so no one
 # text can flush the cache, and no entry holds more than 256 characters of words.
-_CACHED_PAIRS, _CACHED_PAIR_CHARS = 16, 256
+_CACHED_PAIRS, _CACHED_PAIR_CHARS = 10, 256
 
 
 def _mixed(words: Sequence[str]) -> np.ndarray:
