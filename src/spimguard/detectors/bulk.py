@@ -304,9 +304,11 @@ def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
 
 
 # Word pairs a text may have, and characters its words, and still be hashed pair by pair
-# (``_pair_hash``): up to here that costs about what numpy's five array operations cost,
-# and less when the pairs are cached; past it a text's pairs are not cached, so no one
-# text can flush the cache, and no entry holds more than 256 characters of words.
+# (``_pair_hash``): up to here that costs less than numpy's five array operations even
+# when every pair is new to the cache (a spammer churning it: 4 % fewer instructions a
+# text at 9 pairs, 5 % more at 15), a fifth less when its pairs are cached. Past it a
+# text's pairs stay out, so no one text can flush the cache, nor an entry hold more than
+# 256 characters of words.
 _CACHED_PAIRS, _CACHED_PAIR_CHARS = 10, 256
 
 
