@@ -37,9 +37,13 @@ _ACCOUNT_EVENTS = frozenset((Login, ContactsRead, AccountInfo, Challenge))  # bu
 
 class Plan(NamedTuple):
     record: Get  # the account's record (``record``): profile, sessions, incidents
-    contacts_n: Distinct
+    contacts_n: Distinct  # the contact list's size: read by a contact read, else deferred
     restrictions: Get  # the engine's record of the account (``accounts.record``), as read
-    reads: tuple[Query, ...]  # every query above and below, in one flat tuple
+    reads: tuple[Query, ...]  # what the event reads before it is judged, in one flat tuple
+    # What only some branches of a message's judgement use, read when one reaches it
+    # (``base.read_more``): the vouching correspondents first, then what a risky
+    # session's message reads (``risky``).
+    later: tuple[Query, ...] = ()
     session: str = ""  # the session a message counts under (``origin.counted``)
     # Each set a burst counts in is asked how many it holds and which recipients it holds
     # in one ``Tally`` (answered ``(count, memberships)``), the recipients its members.
@@ -61,6 +65,12 @@ class Plan(NamedTuple):
     reciprocated: Distinct | None = None  # correspondents who vouched for their tie to it
     room: rooms.RoomPlan | None = None  # a group post's room (``rooms``)
 
+    def risky(self) -> tuple[Query, ...]:
+        """What judging a message from a risky session reads of ``later``: the contact
+        list's size and the burst's sets and counts, all but the vouching correspondents
+        (which only ``established`` asks)."""
+        return self.later[1:]
+
 
 class _People(NamedTuple):
     """The part of a message's plan its sender, session and recipients decide: made once
@@ -76,10 +86,11 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
     """The event's reads; None for an event the detector does not judge."""
     event, view = ctx.message, ctx.view
     if event is None:  # kinds told apart by ``type(x) is`` (``engine``: no isinstance fails)
-        if type(ctx.event) not in _ACCOUNT_EVENTS:
+        kind = type(ctx.event)
+        if kind not in _ACCOUNT_EVENTS:
             return None
-        account = ctx.event.account
-        return shared(ctx, ("takeover", account), _account_plan, account)
+        account, listed = ctx.event.account, kind is ContactsRead
+        return shared(ctx, ("takeover", account, listed), _account_plan, account, listed)
     account = event.account
     session = counted(event)  # without a session id, its app and network stand in
     people = shared(ctx, ("takeover", account, session, ctx.to), _people_plan, cfg,
@@ -95,7 +106,10 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
                     found.burst.members) if link else None
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
-    extra = tuple([q for q in (same_text, found.heard, text_to, shape) if q is not None])
+    extra = tuple([q for q in (same_text, found.heard) if q is not None])
+    later = found.later
+    if text_to is not None or shape is not None:  # what only the burst's strength asks
+        later = (*later, *[q for q in (text_to, shape) if q is not None])
     room = rooms.plan(account, session, event.conversation, found.burst.members,
                       None if text_to is None else text_to.key,
                       len({account, *event.recipients})) if accounts.in_room(
@@ -104,27 +118,28 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
         extra += room.reads
     # Made whole, not by ``_replace`` (a NamedTuple's is a tenth of a plan's cost).
     return Plan(found.record, found.contacts_n, found.restrictions,
-                (people.clear_reads if clear else found.reads) + extra, session=session,
-                burst=found.burst, contacts=found.contacts, talked=found.talked,
-                same_text=same_text, heard=found.heard, text_to=text_to, shape=shape,
-                life=found.life, pals=found.pals,
+                (people.clear_reads if clear else found.reads) + extra, later,
+                session=session, burst=found.burst, contacts=found.contacts,
+                talked=found.talked, same_text=same_text, heard=found.heard, text_to=text_to,
+                shape=shape, life=found.life, pals=found.pals,
                 listed_back=people.listed_back if clear else (), wrote=found.wrote,
                 doubted=found.doubted, back=found.back, reciprocated=found.reciprocated,
                 room=room)
 
 
-def _account_plan(account: str) -> Plan:
-    """What every event of the account reads: its record, its contact list's size and the
-    engine's record of it (its restrictions: ``accounts.record``)."""
+def _account_plan(account: str, listed: bool) -> Plan:
+    """What an event of the account but a message reads: its record and the engine's
+    record of it (its restrictions: ``accounts.record``); a contact read (``listed``) the
+    contact list's size too, which nothing else of it asks."""
     own = (Get(record.key(account)), Distinct(accounts.contacts(account), FOREVER),
            accounts.record(account))
-    return Plan(*own, reads=own)
+    return Plan(*own, reads=own if listed else (own[0], own[2]))
 
 
 def _people_plan(cfg: TakeoverSettings, account: str, session: str,
                  recipients: tuple[str, ...]) -> _People:
     """A message's plan but for what its text decides (``plan``)."""
-    common = _account_plan(account)
+    common = _account_plan(account, False)
     people = tuple(dict.fromkeys(recipients))[:cfg.max_recipients]
     window, life_ttl = cfg.burst_window, cfg.session_ttl
     life_key = keys.lifelong(account, session)
@@ -140,11 +155,14 @@ def _people_plan(cfg: TakeoverSettings, account: str, session: str,
         len(people) <= cfg.owner_people) else ()
     reciprocated = Distinct(keys.reciprocated(account), accounts.TALKED_TTL,
                             keys.RECIPROCATED)
-    # ``listed_back`` is ``back``'s start (or all of it, past ``MAX_TIES``), read once.
-    head = (*common[:3], burst, contacts, talked, life, pals, wrote, doubted)
-    found = common._replace(reads=(*head, *back, reciprocated), session=session, burst=burst,
-                            contacts=contacts, talked=talked, heard=heard, life=life,
-                            pals=pals, wrote=wrote, doubted=doubted, back=back,
-                            reciprocated=reciprocated)
-    return _People(found, listed_back,
-                   (*head, *listed_back, *back[len(listed_back):], reciprocated))
+    # Who the recipients are to the account is asked of every message (``FAMILIAR_SENDER``,
+    # the dormant ties its writes record, what a clean one teaches); the rest only of a
+    # risky session's message (``later``). ``listed_back`` is ``back``'s start (or all of
+    # it, past ``MAX_TIES``), read once.
+    head = (*common.reads, contacts, talked, wrote)
+    found = common._replace(reads=(*head, *back),
+                            later=(reciprocated, common.contacts_n, burst, life, pals, doubted),
+                            session=session, burst=burst, contacts=contacts, talked=talked,
+                            heard=heard, life=life, pals=pals, wrote=wrote, doubted=doubted,
+                            back=back, reciprocated=reciprocated)
+    return _People(found, listed_back, (*head, *listed_back, *back[len(listed_back):]))
