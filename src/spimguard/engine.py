@@ -3,9 +3,10 @@
 For every event: a repeated id returns the stored answer and counts nothing
 (``once.py``; another body under the same id is a 409 conflict); otherwise the
 text view is computed once, every detector names its reads, the
-state backend answers them in one call, detectors emit signals, the policy
-decides, and then, in one more call, the state takes every detector's writes
-and the record store the verdict. Both commit together (one transaction on the
+state backend answers them in one call, detectors emit signals (reading, where the
+backend allows, what only some of their branches need as they reach it:
+``_read_more``), the policy decides, and then, in one more call, the state takes every
+detector's writes and the record store the verdict. Both commit together (one transaction on the
 embedded SQLite), before the answer leaves: an acknowledged event is never lost.
 
 Events are processed in the order given; time is each event's own ``ts`` (or, for one

@@ -5,6 +5,11 @@ reads of all detectors in one round trip and passes the answers as ``facts``.
 ``detect`` turns the event and facts into signals, without writing anything.
 ``writes`` runs once the verdict is known and returns the state changes to make,
 so what a detector learns can depend on the decision (and is never half done).
+
+A read only some branches of ``detect`` reach may wait for the branch: named with the
+event's plan in ``Context.deferred``, it is read when asked (``read_more``), still before
+the verdict and as of the event's first read, so the answers are those of reading it with
+the rest, on every backend and in batches of any size.
 """
 
 from __future__ import annotations
