@@ -230,7 +230,9 @@ class TakeoverDetector:
     def _owner_writing(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
         """``owner_consistent``, worked out. The plan reads whether the recipients list
         the account back only for a message in the clear with no link to at most
-        ``owner_people`` of them: where it read none, nothing is consistent."""
+        ``owner_people`` of them: where it read none, nothing is consistent. The contact
+        list's size is asked last: the only part read for it (``read_more``), which an
+        account not established yet, or a message to a stranger, never needs."""
         found, cfg, now = memo.plan, self.cfg, ctx.event.ts
         if not found.listed_back:
             return False
@@ -243,9 +245,9 @@ class TakeoverDetector:
                     cfg, known.get("clients", {}), client, now))
                 and all(facts[found.contacts])
                 and all(facts[q][0] for q in found.listed_back)
+                and self._established(memo, ctx, facts)
                 and not session.scraped(cfg, judged.get("read", 0), _list_size(ctx, found,
                                                                                 facts))
-                and self._established(memo, ctx, facts)
                 and (not judged["risk"] or profile.written_from(
                     cfg, known, judged.get("net", ""), judged.get("login", now))))
 
@@ -561,7 +563,7 @@ def _vouched(ctx: Context, found: Plan, facts: Facts) -> int:
 
 def _list_size(ctx: Context, found: Plan, facts: Facts) -> int:
     """The contact list's size, read when the judgement comes to it (``owner_consistent``
-    after all else of the message is consistent)."""
+    once all else of the message is consistent)."""
     read_more(ctx, (found.contacts_n,))
     return facts[found.contacts_n]  # type: ignore[no-any-return]
 
