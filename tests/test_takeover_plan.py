@@ -33,14 +33,16 @@ def planned(**extra: Any) -> plan.Plan:
 
 
 def keys_read(found: plan.Plan) -> set[str]:
-    return {q.key for q in found.reads}
+    """The keys the event may read: before it is judged, or when its judgement asks."""
+    return {q.key for q in (*found.reads, *found.later)}
 
 
 def test_every_planned_query_is_read_once_and_named_for_its_part() -> None:
     found = planned(body="see http://shop.example/x")
-    assert len(set(found.reads)) == len(found.reads)
+    every = (*found.reads, *found.later)
+    assert len(set(every)) == len(every)
     parts = [q for q in found if isinstance(q, Distinct | Contains | Count | Tally)]
-    assert set(parts) | set(found.listed_back) <= set(found.reads)
+    assert set(parts) | set(found.listed_back) <= set(every)
     # Each part is its own key (the plan is built by position: a swap would show here).
     people = ("bob",)
     assert found.burst == Tally(keys.burst("alice", "phone"), CFG.burst_window, people)
@@ -73,7 +75,7 @@ def test_an_encrypted_message_reads_no_text_repeats_and_no_listings_back() -> No
     found = planned(body="", encrypted=True, size=300)
     assert found.same_text is None
     assert not any(k.startswith("tk:fp:") for k in keys_read(found))
-    assert found.shape is not None and found.shape in found.reads
+    assert found.shape is not None and found.shape in found.risky()
     assert found.listed_back == ()
 
 
@@ -187,7 +189,7 @@ def test_each_set_of_the_detectors_own_is_asked_once_a_message() -> None:
     owner's one-way record (14 queries a message to one friend, where the pairs were 19)."""
     for found in (planned(), planned(body="look http://shop.example/x"),
                   planned(body="", encrypted=True, size=300)):
-        own = [(q.key, getattr(q, "side", "")) for q in found.reads
+        own = [(q.key, getattr(q, "side", "")) for q in (*found.reads, *found.later)
                if q.key.startswith("tk:") or getattr(q, "side", "") == keys.WROTE]
         assert len(own) == len(set(own)), own
-    assert len(planned().reads) == 14
+    assert len(planned().reads) + len(planned().later) == 14

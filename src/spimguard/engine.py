@@ -3,9 +3,10 @@
 For every event: a repeated id returns the stored answer and counts nothing
 (``once.py``; another body under the same id is a 409 conflict); otherwise the
 text view is computed once, every detector names its reads, the
-state backend answers them in one call, detectors emit signals, the policy
-decides, and then, in one more call, the state takes every detector's writes
-and the record store the verdict. Both commit together (one transaction on the
+state backend answers them in one call, detectors emit signals (reading, where the
+backend allows, what only some of their branches need as they reach it:
+``_read_more``), the policy decides, and then, in one more call, the state takes every
+detector's writes and the record store the verdict. Both commit together (one transaction on the
 embedded SQLite), before the answer leaves: an acknowledged event is never lost.
 
 Events are processed in the order given; time is each event's own ``ts`` (or, for one
@@ -444,6 +445,8 @@ class Engine:
             except Exception:
                 log.exception("detector %s failed reading for event %s", detector.name,
                               event.id)
+        if self._claims:  # read with the rest, in the claim: answered alike (``_judge``)
+            queries.extend(ctx.deferred)
         return _Planned(ctx, own, active, list(dict.fromkeys(queries)))
 
     def _of_recipients(self, recipients: tuple[str, ...]) -> tuple[tuple[str, ...], bytes]:
@@ -482,7 +485,7 @@ class Engine:
                     p.ctx.scratch.pop(detector.name, None)
         if self._holding is not None:
             self._holding.hold([part for p in ready
-                                for part in (p.queries, _own_touches(p.ctx))])
+                                for part in (p.queries, _own_touches(p.ctx), p.ctx.deferred)])
         return planned
 
     def _finish(self) -> None:
@@ -521,12 +524,15 @@ class Engine:
             ctx.trust, trusted = trust.weigh(event, ctx.reported, facts, self.config.trust)
 
         signals: list[Signal] = []
+        if ctx.deferred and not self._claims:  # read when asked (``read_more``), if ever
+            ctx.more = functools.partial(self._read_more, facts, event.ts)
         for detector in list(active):
             try:
                 signals.extend(detector.detect(ctx, facts))
             except Exception:
                 log.exception("detector %s failed on event %s", detector.name, event.id)
                 active.remove(detector)
+        ctx.more = None  # read during detection, write after the verdict
         result, decision = self._decide(event, signals, found.restrict, ctx.acting)
         if type(result) is Verdict and ctx.cluster and (ctx.campaign or (
                 result.action in ("hold", "block")
@@ -582,6 +588,18 @@ class Engine:
             # Sweep and purge only up to what the wall clock confirms.
             self._maintain(min(self.clock, time.time()))
         return result
+
+    def _read_more(self, facts: dict[Query, Any], now: float, queries: Sequence[Query]
+                   ) -> None:
+        """An event's deferred reads (``detectors.base.read_more``) put in its ``facts``:
+        what they do not answer yet, read as the event's other reads were, at its time
+        ``now``. Nothing is written between the event's first read and its verdict, so
+        the state read is the one its first read saw, with the batch's earlier events'
+        writes (applied as each was judged), and the store answers from the copy of the
+        batch's keys it holds (``Holding``: ``Context.deferred`` among them)."""
+        missing = [q for q in queries if q not in facts]
+        if missing:
+            facts.update(zip(missing, self.state.read(missing, now), strict=True))
 
     def _account(self, event: Event, facts: dict[Query, Any], read: Query
                  ) -> tuple[accounts.Account, bool]:

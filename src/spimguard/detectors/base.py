@@ -5,6 +5,11 @@ reads of all detectors in one round trip and passes the answers as ``facts``.
 ``detect`` turns the event and facts into signals, without writing anything.
 ``writes`` runs once the verdict is known and returns the state changes to make,
 so what a detector learns can depend on the decision (and is never half done).
+
+A read only some branches of ``detect`` reach may wait for the branch: named with the
+event's plan in ``Context.deferred``, it is read when asked (``read_more``), still before
+the verdict and as of the event's first read, so the answers are those of reading it with
+the rest, on every backend and in batches of any size.
 """
 
 from __future__ import annotations
@@ -63,6 +68,16 @@ class Context:
     # The record of the event's account as read, its live parts (``accounts.alive``): set
     # by the engine before any detector's ``detect``, so none decodes it again.
     account: accounts.Account = _NO_ACCOUNT
+    # Queries a detector's judgement may need that its ``reads`` left out, for only some of
+    # its branches reach them (``read_more``): added while the event is planned, so the
+    # embedded SQLite loads their keys with the batch's and a shared store, which reads
+    # nothing outside an event's claim, reads them with the rest.
+    deferred: tuple[Query, ...] = field(default=(), repr=False, compare=False)
+    # How ``read_more`` reads them while detectors detect (set by the engine then, None
+    # before and after: a read is never made once the verdict is known). None throughout
+    # on a shared store, whose event reads everything planned, ``deferred`` too.
+    more: Callable[[Sequence[Query]], None] | None = field(default=None, repr=False,
+                                                           compare=False)
     # The event when it is a message, else None, and its recipients as a tuple (a key
     # part of ``shared``): set once, when the context is made (``__post_init__``), for
     # detectors ask them some fifteen times an event.
@@ -270,6 +285,17 @@ def first_per_code(found: Sequence[Signal]) -> list[Signal]:
     for signal in found:
         seen.setdefault(signal.code, signal)
     return list(seen.values())
+
+
+def read_more(ctx: Context, queries: Sequence[Query]) -> None:
+    """Have the facts answer ``queries`` (among ``ctx.deferred``) from here on: read now,
+    during ``detect``, at the event's time and with the effects of the batch's earlier
+    events, as if the event had read them with the rest. What the facts answer already
+    (read with the rest on a shared store, or planned by another detector) is not read
+    again."""
+    more = ctx.more
+    if more is not None:
+        more(queries)
 
 
 T = TypeVar("T")

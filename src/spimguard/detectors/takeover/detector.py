@@ -10,6 +10,7 @@ the owner is writing.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Hashable, Sequence
 from typing import Any
@@ -20,7 +21,7 @@ from ...events import AccountInfo, Challenge, ContactsRead, Invite, Login, Messa
 from ...signals import Signal
 from ...state.ops import Incr, Put, Query, Touch, Write
 from ...text import MessageView
-from ..base import BATCH_COMMITS, Context, Facts, Outcome, once, ramp, settings
+from ..base import BATCH_COMMITS, Context, Facts, Outcome, once, ramp, read_more, settings
 from . import burst, incidents, keys, profile, rooms, session
 from .plan import Plan, plan
 from .record import Record, put_of
@@ -84,7 +85,11 @@ class TakeoverDetector:
 
     def _planned(self, ctx: Context) -> _Found | None:
         found = plan(self.cfg, ctx)
-        return None if found is None else _Found(found)
+        if found is None:
+            return None
+        if found.later:  # read only when the judgement reaches them (``read_more``)
+            ctx.deferred += found.later
+        return _Found(found)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         """The plan's queries (``plan.reads``: the engine and each detector reusing this
@@ -178,7 +183,7 @@ class TakeoverDetector:
             now, first = ctx.event.ts, ctx.account.first_seen
             memo.established = first is not None and session.established(
                 self.cfg, first, now, self._record(memo, ctx, facts).profile(now),
-                0 if memo.plan.reciprocated is None else facts[memo.plan.reciprocated])
+                functools.partial(_vouched, ctx, memo.plan, facts))
         return memo.established
 
     def _vouching(self, memo: _Found, ctx: Context, facts: Facts,
@@ -225,7 +230,9 @@ class TakeoverDetector:
     def _owner_writing(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
         """``owner_consistent``, worked out. The plan reads whether the recipients list
         the account back only for a message in the clear with no link to at most
-        ``owner_people`` of them: where it read none, nothing is consistent."""
+        ``owner_people`` of them: where it read none, nothing is consistent. The contact
+        list's size is asked last: the only part read for it (``read_more``), which an
+        account not established yet, or a message to a stranger, never needs."""
         found, cfg, now = memo.plan, self.cfg, ctx.event.ts
         if not found.listed_back:
             return False
@@ -236,10 +243,11 @@ class TakeoverDetector:
         return (not ctx.account.restrict
                 and (client in self.official or profile.familiar(
                     cfg, known.get("clients", {}), client, now))
-                and not session.scraped(cfg, judged.get("read", 0), facts[found.contacts_n])
                 and all(facts[found.contacts])
                 and all(facts[q][0] for q in found.listed_back)
                 and self._established(memo, ctx, facts)
+                and not session.scraped(cfg, judged.get("read", 0), _list_size(ctx, found,
+                                                                                facts))
                 and (not judged["risk"] or profile.written_from(
                     cfg, known, judged.get("net", ""), judged.get("login", now))))
 
@@ -324,7 +332,11 @@ class TakeoverDetector:
             out.append(Signal("SESSION_UNFAMILIAR", risk, "sent from a session the "
                               "account does not use, not proven the owner's"))
         if not risk:
+            # What a clean message's writes ask of it (``_learn``: ``_vouching``), judged
+            # while reads are still made (``read_more``).
+            self._established(memo, ctx, facts)
             return out
+        read_more(ctx, found.risky())
         size = facts[found.contacts_n]
         scraped = session.scraped(cfg, judged.get("read", 0), size)
         client = judged.get("client") or "an unknown app"
@@ -538,6 +550,22 @@ class TakeoverDetector:
             ts = float(event.ts)
             out.extend([Put(keys.heard(r, event.account), ts, cfg.reply_window)
                         for r in dict.fromkeys(ctx.to)])
+
+
+def _vouched(ctx: Context, found: Plan, facts: Facts) -> int:
+    """The account's vouching correspondents (``session.established``), read when its
+    judgement comes to them: an account known for long enough never does."""
+    if found.reciprocated is None:  # not a message: nobody vouches
+        return 0
+    read_more(ctx, (found.reciprocated,))
+    return facts[found.reciprocated]  # type: ignore[no-any-return]
+
+
+def _list_size(ctx: Context, found: Plan, facts: Facts) -> int:
+    """The contact list's size, read when the judgement comes to it (``owner_consistent``
+    once all else of the message is consistent)."""
+    read_more(ctx, (found.contacts_n,))
+    return facts[found.contacts_n]  # type: ignore[no-any-return]
 
 
 def _reciprocating(found: Plan, facts: Facts) -> tuple[str, ...]:

@@ -2,23 +2,36 @@
 list and restrictions, and for a message the burst counts of its session and the
 recipients' places in them. One query per part, a set's count and the recipients' places
 in it one ``Tally`` (14 queries a message to one friend, 19 as a Distinct and a Contains
-each), read in one round trip with the other detectors'; ``detect`` and ``writes`` both
-work from the answers.
+each); ``detect`` and ``writes`` both work from the answers.
 
 **Only what the event's branch can use.** Reads are planned before any state is seen
-(``engine._plan_batch``), so what depends on state is always read; what the event alone
-rules out is not: the contacts a session sent this pitch to only for a message with a
-link (the only one ``burst.measure`` counts them for, and ``writes`` keeps them for:
-a link's pitch is its domain, never the key of a text without one), the repeats of a text only for a
-message with a fingerprint (``burst.repeating``). Whether the recipients list the
-account back is read for every message (``FAMILIAR_SENDER`` asks it); ``owner_consistent``
-sees it only for a message in the clear with no link (``listed_back``).
-Each is answered as if read: None or nothing, never a stale value.
+(``engine._plan_batch``). What the event alone rules out is not read: the contacts a
+session sent this pitch to only for a message with a link (the only one ``burst.measure``
+counts them for, and ``writes`` keeps them for: a link's pitch is its domain, never the
+key of a text without one), the repeats of a text only for a message with a fingerprint
+(``burst.repeating``), the contact list's size only for a contact read among the events
+other than messages. Whether the recipients list the account back is read for every
+message (``FAMILIAR_SENDER`` asks it); ``owner_consistent`` sees it only for a message in
+the clear with no link (``listed_back``). Each is answered as if read: None or nothing,
+never a stale value.
+
+**Read in one round trip, or when the judgement gets there.** What every message's
+judgement or writes ask (the record, the recipients' ties, the dormant ties' one-way
+record, whether a recipient just wrote, the text's repeats) is read with the other
+detectors' reads, before ``detect``. What only a message from a risky session asks (the
+burst's sets and counts, the contact list's size: ``Plan.risky``), or ``owner_consistent``
+at its end, or ``established`` of an account younger than ``established_after`` (its
+vouching correspondents), is ``Plan.later``: read during ``detect`` when the judgement
+reaches it (``base.read_more``), at the event's time and with the batch's earlier events'
+effects, as if read with the rest (the engine holds them with the batch's keys on SQLite,
+reads them in the event's claim on Redis). Most messages come from the owner's usual
+session: of the ~13 queries an event planned on the mixed load, ~6 now wait, ~1 of which
+is read.
 
 **Made once a batch.** All but what a message's text decides (its fingerprint, its link,
 its size) depends on the account, the session and the recipients alone: that part is made
 once for the batch's messages with the same three (``base.shared``), and so is the plan of
-an event other than a message, once for the account's events of the batch."""
+an event other than a message, once for the account's events of the batch of its kind."""
 
 from __future__ import annotations
 
@@ -37,9 +50,13 @@ _ACCOUNT_EVENTS = frozenset((Login, ContactsRead, AccountInfo, Challenge))  # bu
 
 class Plan(NamedTuple):
     record: Get  # the account's record (``record``): profile, sessions, incidents
-    contacts_n: Distinct
+    contacts_n: Distinct  # the contact list's size: read by a contact read, else deferred
     restrictions: Get  # the engine's record of the account (``accounts.record``), as read
-    reads: tuple[Query, ...]  # every query above and below, in one flat tuple
+    reads: tuple[Query, ...]  # what the event reads before it is judged, in one flat tuple
+    # What only some branches of a message's judgement use, read when one reaches it
+    # (``base.read_more``): the vouching correspondents first, then what a risky
+    # session's message reads (``risky``).
+    later: tuple[Query, ...] = ()
     session: str = ""  # the session a message counts under (``origin.counted``)
     # Each set a burst counts in is asked how many it holds and which recipients it holds
     # in one ``Tally`` (answered ``(count, memberships)``), the recipients its members.
@@ -61,6 +78,12 @@ class Plan(NamedTuple):
     reciprocated: Distinct | None = None  # correspondents who vouched for their tie to it
     room: rooms.RoomPlan | None = None  # a group post's room (``rooms``)
 
+    def risky(self) -> tuple[Query, ...]:
+        """What judging a message from a risky session reads of ``later``: the contact
+        list's size and the burst's sets and counts, all but the vouching correspondents
+        (which only ``established`` asks)."""
+        return self.later[1:]
+
 
 class _People(NamedTuple):
     """The part of a message's plan its sender, session and recipients decide: made once
@@ -76,10 +99,11 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
     """The event's reads; None for an event the detector does not judge."""
     event, view = ctx.message, ctx.view
     if event is None:  # kinds told apart by ``type(x) is`` (``engine``: no isinstance fails)
-        if type(ctx.event) not in _ACCOUNT_EVENTS:
+        kind = type(ctx.event)
+        if kind not in _ACCOUNT_EVENTS:
             return None
-        account = ctx.event.account
-        return shared(ctx, ("takeover", account), _account_plan, account)
+        account, listed = ctx.event.account, kind is ContactsRead
+        return shared(ctx, ("takeover", account, listed), _account_plan, account, listed)
     account = event.account
     session = counted(event)  # without a session id, its app and network stand in
     people = shared(ctx, ("takeover", account, session, ctx.to), _people_plan, cfg,
@@ -95,7 +119,10 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
                     found.burst.members) if link else None
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
-    extra = tuple([q for q in (same_text, found.heard, text_to, shape) if q is not None])
+    extra = tuple([q for q in (same_text, found.heard) if q is not None])
+    later = found.later
+    if text_to is not None or shape is not None:  # what only the burst's strength asks
+        later = (*later, *[q for q in (text_to, shape) if q is not None])
     room = rooms.plan(account, session, event.conversation, found.burst.members,
                       None if text_to is None else text_to.key,
                       len({account, *event.recipients})) if accounts.in_room(
@@ -104,27 +131,28 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
         extra += room.reads
     # Made whole, not by ``_replace`` (a NamedTuple's is a tenth of a plan's cost).
     return Plan(found.record, found.contacts_n, found.restrictions,
-                (people.clear_reads if clear else found.reads) + extra, session=session,
-                burst=found.burst, contacts=found.contacts, talked=found.talked,
-                same_text=same_text, heard=found.heard, text_to=text_to, shape=shape,
-                life=found.life, pals=found.pals,
+                (people.clear_reads if clear else found.reads) + extra, later,
+                session=session, burst=found.burst, contacts=found.contacts,
+                talked=found.talked, same_text=same_text, heard=found.heard, text_to=text_to,
+                shape=shape, life=found.life, pals=found.pals,
                 listed_back=people.listed_back if clear else (), wrote=found.wrote,
                 doubted=found.doubted, back=found.back, reciprocated=found.reciprocated,
                 room=room)
 
 
-def _account_plan(account: str) -> Plan:
-    """What every event of the account reads: its record, its contact list's size and the
-    engine's record of it (its restrictions: ``accounts.record``)."""
+def _account_plan(account: str, listed: bool) -> Plan:
+    """What an event of the account but a message reads: its record and the engine's
+    record of it (its restrictions: ``accounts.record``); a contact read (``listed``) the
+    contact list's size too, which nothing else of it asks."""
     own = (Get(record.key(account)), Distinct(accounts.contacts(account), FOREVER),
            accounts.record(account))
-    return Plan(*own, reads=own)
+    return Plan(*own, reads=own if listed else (own[0], own[2]))
 
 
 def _people_plan(cfg: TakeoverSettings, account: str, session: str,
                  recipients: tuple[str, ...]) -> _People:
     """A message's plan but for what its text decides (``plan``)."""
-    common = _account_plan(account)
+    common = _account_plan(account, False)
     people = tuple(dict.fromkeys(recipients))[:cfg.max_recipients]
     window, life_ttl = cfg.burst_window, cfg.session_ttl
     life_key = keys.lifelong(account, session)
@@ -140,11 +168,14 @@ def _people_plan(cfg: TakeoverSettings, account: str, session: str,
         len(people) <= cfg.owner_people) else ()
     reciprocated = Distinct(keys.reciprocated(account), accounts.TALKED_TTL,
                             keys.RECIPROCATED)
-    # ``listed_back`` is ``back``'s start (or all of it, past ``MAX_TIES``), read once.
-    head = (*common[:3], burst, contacts, talked, life, pals, wrote, doubted)
-    found = common._replace(reads=(*head, *back, reciprocated), session=session, burst=burst,
-                            contacts=contacts, talked=talked, heard=heard, life=life,
-                            pals=pals, wrote=wrote, doubted=doubted, back=back,
-                            reciprocated=reciprocated)
-    return _People(found, listed_back,
-                   (*head, *listed_back, *back[len(listed_back):], reciprocated))
+    # Who the recipients are to the account is asked of every message (``FAMILIAR_SENDER``,
+    # the dormant ties its writes record, what a clean one teaches); the rest only of a
+    # risky session's message (``later``). ``listed_back`` is ``back``'s start (or all of
+    # it, past ``MAX_TIES``), read once.
+    head = (*common.reads, contacts, talked, wrote)
+    found = common._replace(reads=(*head, *back),
+                            later=(reciprocated, common.contacts_n, burst, life, pals, doubted),
+                            session=session, burst=burst, contacts=contacts, talked=talked,
+                            heard=heard, life=life, pals=pals, wrote=wrote, doubted=doubted,
+                            back=back, reciprocated=reciprocated)
+    return _People(found, listed_back, (*head, *listed_back, *back[len(listed_back):]))

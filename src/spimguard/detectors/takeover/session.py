@@ -14,6 +14,7 @@ unfamiliar.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...events import Event, Login, Message
@@ -127,16 +128,19 @@ def trusted(cfg: TakeoverSettings, profile: dict[str, Any], session: dict[str, A
 
 
 def established(cfg: TakeoverSettings, first: float | None, now: float,
-                profile: dict[str, Any], correspondents: int) -> bool:
+                profile: dict[str, Any], correspondents: Callable[[], int]) -> bool:
     """Positive evidence that the account is someone's own, not a throwaway: known for
     ``established_after`` (to spimguard, or to the IM server by its ``account`` event),
     or a clean history of ``trusted_messages`` over more than ``familiar_after`` with
     ``trusted_correspondents`` people who vouched for their tie to it (``correspondents``:
     they list it back, or had just written to it). An account with no history has nothing
     against it, which is not evidence for it: a bot's first day looks the same, and so does
-    its day of lines with a sock of its own."""
+    its day of lines with a sock of its own.
+
+    ``correspondents`` is asked only when the rest leaves the answer open: counting them
+    is a state read (``base.read_more``), which an account known for long never needs."""
     if first is None:
         return False
     return now - first >= cfg.established_after or (
         now - first >= cfg.familiar_after and profile.get("msgs", 0) >= cfg.trusted_messages
-        and correspondents >= cfg.trusted_correspondents)
+        and correspondents() >= cfg.trusted_correspondents)
