@@ -147,20 +147,9 @@ class RelationshipDetector:
             return []
         if _all_found(facts, plan.wrote_back):
             return [_CONVERSATION]
-        if not (self._old_enough(ctx) and self.takeover.established(ctx, facts)):
+        if not self.takeover.established(ctx, facts):
             return []
         return [_CONTACTS_MUTUAL]
-
-    def _old_enough(self, ctx: Context) -> bool:
-        """Whether the account is old enough that the takeover detector's ``established``
-        could hold: ``session.established`` needs ``familiar_after`` (a clean history) or
-        ``established_after`` (a month) since its first sighting. Asked first because
-        ``established`` builds the takeover plan and reads its record, which a detector
-        run without the takeover detector pays for itself (~14 queries planned, ~620
-        bytecodes), and most mutual contacts not yet written back are a day's new ties."""
-        first, cfg = ctx.account.first_seen, self.takeover.cfg
-        return first is not None and ctx.event.ts - first >= min(cfg.familiar_after,
-                                                                 cfg.established_after)
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         plan = self._plan(ctx)

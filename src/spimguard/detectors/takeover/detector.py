@@ -174,7 +174,13 @@ class TakeoverDetector:
         return {} if memo is None else self._session(memo, ctx, facts)
 
     def established(self, ctx: Context, facts: Facts) -> bool:
-        """Whether the account is someone's own (``session.established``)."""
+        """Whether the account is someone's own (``session.established``), asked by other
+        detectors. An account too young for it is answered before the plan is built and
+        the record read, which a detector run without this one pays for itself (~14
+        queries planned, ~620 bytecodes), and most mutual contacts not yet written back
+        are a day's new ties."""
+        if session.too_young(self.cfg, ctx.account.first_seen, ctx.event.ts):
+            return False
         memo = self._found(ctx)
         return memo is not None and self._established(memo, ctx, facts)
 

@@ -127,6 +127,12 @@ def trusted(cfg: TakeoverSettings, profile: dict[str, Any], session: dict[str, A
             and familiar(cfg, profile.get("clients", {}), session["client"], now))
 
 
+def too_young(cfg: TakeoverSettings, first: float | None, now: float) -> bool:
+    """Whether ``established`` is false whatever the profile: neither of its ages is
+    reached. Known before the takeover record is read, so a caller asks it first."""
+    return first is None or now - first < min(cfg.established_after, cfg.familiar_after)
+
+
 def established(cfg: TakeoverSettings, first: float | None, now: float,
                 profile: dict[str, Any], correspondents: Callable[[], int]) -> bool:
     """Positive evidence that the account is someone's own, not a throwaway: known for
@@ -139,7 +145,7 @@ def established(cfg: TakeoverSettings, first: float | None, now: float,
 
     ``correspondents`` is asked only when the rest leaves the answer open: counting them
     is a state read (``base.read_more``), which an account known for long never needs."""
-    if first is None:
+    if too_young(cfg, first, now):
         return False
     return now - first >= cfg.established_after or (
         now - first >= cfg.familiar_after and profile.get("msgs", 0) >= cfg.trusted_messages
