@@ -7,6 +7,7 @@ AssertionError naming the first primitive that disagrees.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from . import StateBackend
 from .memory import MemoryState
@@ -258,6 +259,32 @@ def check_sided(state: StateBackend) -> None:
     check_sides_as_sets(state, steps=1500, crowd=150)
 
 
+def _step_as_sets(state: StateBackend, model: MemoryState, rng: random.Random, now: float,
+                  record: str, side: str, sides: Sequence[str], plain: str, people: list[str],
+                  shapes: tuple[list[int], list[int]], shares: tuple[float, float]) -> bool:
+    """One random step of the sides-as-sets checks: most often a touch of ``record``'s
+    ``side`` (a size and a cap drawn from ``shapes``), sometimes a Delete of the whole
+    record (below ``shares[0]``), in ``state`` and as the same writes to each side's plain
+    set in ``model`` (named ``plain:record/side``); the state swept at ``now`` past
+    ``shares[1]`` (whether it was)."""
+    roll = rng.random()
+    if roll < 0.7:
+        members = tuple(rng.sample(people, rng.choice(shapes[0])))
+        ttl, cap = rng.choice([60.0, 200.0, 500.0]), rng.choice(shapes[1])
+        write: list[Write] = [Touch(record, members, ttl, cap, side)]
+        expected: list[Write] = [Touch(f"{plain}:{record}/{side}", members, ttl, cap)]
+    elif roll < shares[0]:
+        write, expected = [Delete(record)], [Delete(f"{plain}:{record}/{s}") for s in sides]
+    else:
+        write = expected = []
+    state.write(write, now)
+    model.write(expected, now)
+    if roll > shares[1]:
+        state.sweep(now)
+        return True
+    return False
+
+
 def check_guests(state: StateBackend, steps: int = 600) -> None:
     """Records of a guest keyspace answer as keys of their own wherever a backend keeps
     them: beside their host's own record and each other (a Delete of one leaves the
@@ -287,21 +314,8 @@ def check_guests(state: StateBackend, steps: int = 600) -> None:
         record, sides = rng.choice(records)
         side = rng.choice(sides)
         plain = f"conformance-plain-guest:{record}/{side}"
-        roll = rng.random()
-        if roll < 0.7:
-            members = tuple(rng.sample(people, rng.choice([1, 1, 2, 3, 30])))
-            ttl, cap = rng.choice([60.0, 200.0, 500.0]), rng.choice([2, 3, 10, 40])
-            write: list[Write] = [Touch(record, members, ttl, cap, side)]
-            expected: list[Write] = [Touch(plain, members, ttl, cap)]
-        elif roll < 0.75:
-            write, expected = [Delete(record)], [
-                Delete(f"conformance-plain-guest:{record}/{s}") for s in sides]
-        else:
-            write = expected = []
-        state.write(write, now)
-        model.write(expected, now)
-        if roll > 0.95:
-            state.sweep(now)
+        if _step_as_sets(state, model, rng, now, record, side, sides, "conformance-plain-guest",
+                         people, ([1, 1, 2, 3, 30], [2, 3, 10, 40]), (0.75, 0.95)):
             swept = now
         later = now + rng.choice([0.0, 20.0, 100.0])
         asked = tuple(rng.sample(people, 3))
@@ -329,21 +343,8 @@ def check_sides_as_sets(state: StateBackend, steps: int = 400, crowd: int = 6) -
         now = max(now + rng.choice([0.0, 0.0, 1.0, 7.0, 30.0, -40.0, 90.0, 300.0]), swept)
         record, side = f"{SIDED}{crowd}{rng.choice('xy')}", rng.choice(SIDES)
         plain = f"conformance-plain:{record}/{side}"
-        roll = rng.random()
-        if roll < 0.7:
-            members = tuple(rng.sample(people, rng.choice(sizes)))
-            ttl, cap = rng.choice([60.0, 200.0, 500.0]), rng.choice(caps)
-            write: list[Write] = [Touch(record, members, ttl, cap, side)]
-            expected: list[Write] = [Touch(plain, members, ttl, cap)]
-        elif roll < 0.74:
-            write, expected = [Delete(record)], [Delete(f"conformance-plain:{record}/{s}")
-                                               for s in SIDES]
-        else:
-            write = expected = []
-        state.write(write, now)
-        model.write(expected, now)
-        if roll > 0.97:
-            state.sweep(now)
+        if _step_as_sets(state, model, rng, now, record, side, SIDES, "conformance-plain",
+                         people, (sizes, caps), (0.74, 0.97)):
             swept = now
         later = now + rng.choice([0.0, 20.0, 100.0])
         asked = tuple(rng.sample(people, 3))
