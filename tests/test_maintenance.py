@@ -67,3 +67,22 @@ def test_expired_keys_are_gone_within_one_lap_of_parts(
     live = judge.read_state([Get(f"bulk:live{n}") for n in STALE])
     assert live == list(STALE), "a part dropped what had not expired"
     assert judge.read_state([Members("vel:set0")]) == [()]
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_lap_takes_as_many_events_in_big_batches(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backend: str) -> None:
+    """Batches of five ``SWEEP_EVERY``s take five parts each: a lap's events are the same
+    however they are batched (one part a batch stretched a lap fivefold here, and made a
+    lap 500,000 events long at ``/v1/events``' batches of 10,000)."""
+    monkeypatch.setattr(engine_module, "SWEEP_EVERY", 2)
+    judge = open_engine(config(storage={"backend": backend}), tmp_path)
+    state: Any = judge.state
+    held_at = _memory_held if backend == "memory" else _file_held
+    state.write([w for n in STALE for w in _stale(n)], T0)
+    state.commit()
+    later, size = T0 + 86_400.0, 10
+    for start in range(0, ops.SWEEP_PARTS * 2, size):
+        judge.process_batch([message(judge.config, f"m{n}", "a", ["b"], "hi", later + n)
+                             for n in range(start, start + size)])
+    assert sum(held_at(state, n) for n in STALE) == 0, "expired keys left after a lap"
