@@ -17,6 +17,7 @@ from spimguard import open_engine
 from spimguard.config import Config
 from spimguard.detectors.base import Context, Facts, Outcome
 from spimguard.engine import Engine
+from spimguard.errors import StateUnavailable
 from spimguard.events import Event
 from spimguard.state.ops import Query, Write
 
@@ -133,3 +134,22 @@ def test_only_a_risky_sessions_message_reads_the_burst() -> None:
     # Established from its correspondents: asked of the owner's messages (its writes learn
     # from a vouched session), from the day its history could make it established.
     assert any("ties:alice" in found for e, found in keys.items() if e.startswith("own"))
+
+
+def test_a_store_failing_a_deferred_read_fails_the_event_not_the_detector(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read made during ``detect`` fails as the event's up-front read would: the batch
+    is refused (the store's fail mode decides), not judged without the takeover detector's
+    signals as if the detector had failed."""
+    cfg = config(official_clients=["im-android"])
+    engine = open_engine(cfg)
+    read = engine.state.read
+
+    def failing(queries: Sequence[Query], now: float) -> list[Any]:
+        if any(q.key.startswith("tk:doubted:") for q in queries):  # read only when deferred
+            raise StateUnavailable("the store went away mid-batch")
+        return read(queries, now)
+
+    monkeypatch.setattr(engine.state, "read", failing)
+    with pytest.raises(StateUnavailable):
+        answers(engine, life_then_attack(cfg), 500)

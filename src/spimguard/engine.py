@@ -529,6 +529,8 @@ class Engine:
         for detector in list(active):
             try:
                 signals.extend(detector.detect(ctx, facts))
+            except StateUnavailable:
+                raise  # a deferred read's store failed (``_read_more``): the event's failure
             except Exception:
                 log.exception("detector %s failed on event %s", detector.name, event.id)
                 active.remove(detector)
