@@ -10,7 +10,8 @@ from many sessions and send to many names from each: if every session stayed lod
 every routine rewrite of that account would cost Redis's one thread that much more.
 
 For each number of sessions: the account's ties (``--ties`` members on the talked side,
-at its cap) and that many sessions of ``--names`` names on each of their two sides, then
+at its cap) and that many sessions of ``--names`` names on each of their two sides (sent
+to ``--step`` at a time: a session grows from small, as an attacker's would), then
 ``--rewrites`` touches of the ties, each of a new member (over the cap: a whole rewrite).
 Figures: Redis's own time for the rewrites (INFO commandstats, summed over commands,
 reset before them: a redis-server of this script's own, on a free port, so no other
@@ -44,7 +45,7 @@ def _redis_ms(client: redis.Redis) -> float:
                if name.startswith("cmdstat_")) / 1_000
 
 
-def measure(client: redis.Redis, url: str, sessions: int, names: int, ties: int,
+def measure(client: redis.Redis, url: str, sessions: int, names: int, step: int, ties: int,
             rewrites: int) -> Rows:
     ns = f"lodged-{sessions}:"
     state = RedisState(url, ns)
@@ -55,8 +56,8 @@ def measure(client: redis.Redis, url: str, sessions: int, names: int, ties: int,
         crowd = tuple(f"@s{s}p{i}:s" for i in range(names))
         session = keys.lifelong(ACCOUNT, f"sess{s}")
         for side in (keys.LIFE, keys.PALS):
-            for at in range(0, names, 100):  # a burst of sends, 100 names a touch
-                state.write([Touch(session, crowd[at:at + 100], 86_400.0, 5_000, side)], T0 + 1)
+            for at in range(0, names, step):  # sends of ``step`` names each
+                state.write([Touch(session, crowd[at:at + step], 86_400.0, 5_000, side)], T0 + 1)
     client.config_resetstat()
     for i in range(rewrites):
         state.write([Touch(record, (f"@n{i}:s",), 86_400.0, ties, accounts.TALKED)],
@@ -73,7 +74,7 @@ def measure(client: redis.Redis, url: str, sessions: int, names: int, ties: int,
              f"{client.memory_usage(host) or 0:,}")]
 
 
-def main(sessions: list[int], names: int, ties: int, rewrites: int) -> Rows:
+def main(sessions: list[int], names: int, step: int, ties: int, rewrites: int) -> Rows:
     binary = shutil.which("redis-server")
     if not binary:
         return [("Redis", "redis-server not installed: skipped")]
@@ -93,7 +94,7 @@ def main(sessions: list[int], names: int, ties: int, rewrites: int) -> Rows:
                     time.sleep(0.05)
             url = f"redis://127.0.0.1:{port}/0"
             return [row for k in sessions
-                    for row in measure(client, url, k, names, ties, rewrites)]
+                    for row in measure(client, url, k, names, step, ties, rewrites)]
         finally:
             server.terminate()
             server.wait(10)
@@ -104,6 +105,7 @@ if __name__ == "__main__":
     parser.add_argument("--rewrites", type=int, default=20)
     parser.add_argument("--sessions", type=int, nargs="+", default=[0, 1, 8])
     parser.add_argument("--names", type=int, default=1_000, help="a session's, each side")
+    parser.add_argument("--step", type=int, default=10, help="names a touch of a session")
     parser.add_argument("--ties", type=int, default=20, help="the account's own, at its cap")
     args = parser.parse_args()
-    show(main(args.sessions, args.names, args.ties, args.rewrites))
+    show(main(args.sessions, args.names, args.step, args.ties, args.rewrites))

@@ -47,6 +47,7 @@ from typing import Any, ClassVar, NamedTuple
 from . import hashed, sided
 from .ops import (
     FOREVER,
+    LODGED_NAMES,
     SWEEP_PARTS,
     Append,
     Contains,
@@ -429,11 +430,6 @@ _HASHED_SLOTS: set[int] = set()
 _LENGTHS = [struct.Struct("0I")]
 _MOST_SLOTS = 255  # the count is one byte
 _GUEST = struct.Struct("<III")  # a guest's name's, names' and times' lengths (``_Account``)
-# Names past which a guest keyspace's record is a record of its own, not lodged in its host
-# (``MemoryState._touch_guest``): a lodged one is decoded at each read and rewritten whole
-# at each touch, where one of its own is touched in place (``sided.touched``); a session's
-# record that large (its cap is ``burst_cap``, 5,000) is rare and its key's ~170 bytes small.
-_LODGED_NAMES = 32
 _PLACES_KEPT = 4_096  # keys whose place a store remembers (``MemoryState._place``)
 # What a key may be, by its prefixes (``MemoryState._kind_of``): bits.
 _LODGES, _SIDED, _HASHED = 1, 2, 4
@@ -1039,13 +1035,13 @@ class MemoryState:
     def _touch_guest(self, home: _Home, key: str, place: tuple[_Home, str, bytes], side: int,
                      sides: int, fresh: list[str], now: float, op: Touch) -> None:
         """``_touch`` of a guest keyspace's record lodged in its host (or none yet): a
-        record grown past ``_LODGED_NAMES`` leaves it for a record of its own in ``home``,
+        record grown past ``ops.LODGED_NAMES`` leaves it for a record of its own in ``home``,
         touched in place from then on (a lodged one is decoded and rewritten whole)."""
         hosts, held_by, name = place
         host = hosts.records.get(held_by) or hosts.add(held_by)
         record = sided.touched(self._lodged_guest(host, held_by, name), side, sides, fresh, now,
                                op.ttl, op.cap)
-        if len(record.names) <= _LODGED_NAMES:
+        if len(record.names) <= LODGED_NAMES:
             host.hold_guest(name, record)
             self._guests_read[held_by, name] = (host.guests, record)
             return
@@ -1259,7 +1255,7 @@ class MemoryState:
             raise KeyError(f"{key!r} is of no sided keyspace")
         home, name = found
         place = _guest(home, key)
-        if place is not None and len(record.names) <= _LODGED_NAMES:
+        if place is not None and len(record.names) <= LODGED_NAMES:
             hosts, held_by, guest = place
             (hosts.records.get(held_by) or hosts.add(held_by)).hold_guest(guest, record)
             return
