@@ -76,7 +76,7 @@ from spimguard import decode_event, load_config, open_engine
 from spimguard.sim import network, scenarios, texts
 from spimguard.state import sided
 from spimguard.state.memory import _SLOTS, MemoryState, _Account, _Packed
-from spimguard.state.ops import lodging
+from spimguard.state.ops import guest_of, lodging
 from spimguard.state.redis import _GUEST, RECOMMENDED_LISTPACK_VALUE, lodged_field
 from table import Rows, free_port, show
 
@@ -400,10 +400,12 @@ def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[st
                               redis_namespace=namespace, data_dir=records)
         engine.close()
     # A lodged value or set (an account's records, its contacts) may live in its host's
-    # hash: the host is copied, and the key of its own if it has one.
+    # hash: the host is copied, and the key of its own if it has one; so is a session's
+    # record that Redis keeps as a key of its own where memory lodges it (``gtouch``).
     held = {place[0] for key in live if (place := lodging(key))} | live
     keys = [k.decode() for k in client.scan_iter(match=f"{namespace}*", count=10_000)
-            if k.decode().removeprefix(namespace) in held]
+            if (key := k.decode().removeprefix(namespace)) in held
+            or ((place := guest_of(key)) is not None and place[0] in held)]
     dumps = {k: (client.dump(k), client.pttl(k)) for k in keys}
     rows: Rows = [("Redis: per-account keys in the template (1,000 accounts)", f"{len(keys):,}")]
     rows += by_kind([(k.removeprefix(namespace), client.memory_usage(k) or 0) for k in keys],
