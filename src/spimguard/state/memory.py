@@ -17,7 +17,9 @@ and a float beside the bytes cost ~90 bytes a key (``_stamped``).
 
 An account is one object (``_Account``): its ties (a sided record) with its record, its
 takeover record and its contact list lodged in it (``ops.lodged_keyspace``), where they
-were four keys, and its sessions' records (``ops.guest_keyspace``); it is held by the
+were four keys, and its sessions' records (``ops.guest_keyspace``: while each has at most
+``ops.LODGED_NAMES`` names and they hold at most ``_GUESTS_BYTES``, else a session's is a
+record of its own until swept: ``_lodge``); it is held by the
 account's id, the string its name is among the other accounts' ties (``_Home``). What a
 tracked account costs, bytes by part (``python benchmarks/memory.py --accounts 2000``,
 the quiet load's 1,000 accounts; the allocator's rounding included): the ties' key 0
@@ -516,8 +518,8 @@ def _guest(home: _Home, key: str) -> tuple[_Home, str, bytes] | None:
 def _lodge(hosts: _Home, held_by: str, name: bytes, record: sided.Record) -> bool:
     """Hold ``record`` as the guest ``name`` of the account ``held_by`` if it may lodge
     there: of at most ``ops.LODGED_NAMES`` names, its host's guests then of at most
-    ``_GUESTS_BYTES``; else take it out of the host (it keeps a record of its own, for
-    good: ``MemoryState._touch_guest``). Whether it was held."""
+    ``_GUESTS_BYTES``; else take it out of the host (it keeps a record of its own until
+    swept: ``MemoryState._touch_guest``). Whether it was held."""
     host = hosts.records.get(held_by) or hosts.add(held_by)
     if len(record.names) <= LODGED_NAMES:
         host.hold_guest(name, record)
