@@ -22,10 +22,6 @@ fields, encoding and MEMORY USAGE.
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
-import tempfile
-import time
 
 import redis
 
@@ -34,7 +30,7 @@ from spimguard.detectors.takeover import keys
 from spimguard.state.conformance import T0
 from spimguard.state.ops import Touch
 from spimguard.state.redis import RECOMMENDED_LISTPACK_VALUE, RedisState
-from table import Rows, free_port, show
+from table import Rows, redis_server, show
 
 ACCOUNT = "@victim:s"
 
@@ -75,29 +71,12 @@ def measure(client: redis.Redis, url: str, sessions: int, names: int, step: int,
 
 
 def main(sessions: list[int], names: int, step: int, ties: int, rewrites: int) -> Rows:
-    binary = shutil.which("redis-server")
-    if not binary:
-        return [("Redis", "redis-server not installed: skipped")]
-    port = free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                   "--save", "", "--appendonly", "no", "--dir", folder,
-                                   "--hash-max-listpack-value", str(RECOMMENDED_LISTPACK_VALUE)],
-                                  stdout=subprocess.DEVNULL)
-        try:
-            client = redis.Redis(port=port)
-            for _ in range(100):
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:
-                    time.sleep(0.05)
-            url = f"redis://127.0.0.1:{port}/0"
-            return [row for k in sessions
-                    for row in measure(client, url, k, names, step, ties, rewrites)]
-        finally:
-            server.terminate()
-            server.wait(10)
+    with redis_server(RECOMMENDED_LISTPACK_VALUE) as port:
+        if port is None:
+            return [("Redis", "redis-server not installed: skipped")]
+        client, url = redis.Redis(port=port), f"redis://127.0.0.1:{port}/0"
+        return [row for k in sessions
+                for row in measure(client, url, k, names, step, ties, rewrites)]
 
 
 if __name__ == "__main__":

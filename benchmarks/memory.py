@@ -59,11 +59,8 @@ import multiprocessing
 import pickle
 import random
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from itertools import chain
@@ -78,7 +75,7 @@ from spimguard.state import sided
 from spimguard.state.memory import _SLOTS, MemoryState, _Account, _Packed
 from spimguard.state.ops import guest_of, lodging
 from spimguard.state.redis import _GUEST, RECOMMENDED_LISTPACK_VALUE, lodged_field
-from table import Rows, free_port, show
+from table import Rows, redis_server, show
 
 TEMPLATE_USERS = 1000
 _USER = re.compile(r"user\d+")
@@ -338,27 +335,10 @@ def _grow(homed: bytes, targets: list[int]) -> list[float]:
 
 
 def redis_backend(targets: list[int], live: set[str], listpack_value: int) -> Rows:
-    binary = shutil.which("redis-server")
-    if not binary:
-        return [("Redis", "redis-server not installed: skipped")]
-    port = free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                   "--save", "", "--appendonly", "no", "--dir", folder,
-                                   "--hash-max-listpack-value", str(listpack_value)],
-                                  stdout=subprocess.DEVNULL)
-        try:
-            client = redis.Redis(port=port)
-            for _ in range(100):
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:
-                    time.sleep(0.05)
-            return _fill_redis(client, port, targets, live)
-        finally:
-            server.terminate()
-            server.wait(10)
+    with redis_server(listpack_value) as port:
+        if port is None:
+            return [("Redis", "redis-server not installed: skipped")]
+        return _fill_redis(redis.Redis(port=port), port, targets, live)
 
 
 def _lodged_rows(client: redis.Redis, namespace: str, live: set[str]) -> Rows:
