@@ -37,16 +37,16 @@ record      side, -inf where it is not on one, none after the last it is on), an
             most ``_LODGED_FIELDS`` fields (128, fewer if the server's
             hash-max-listpack-entries is: it stays compact), judged before each touch
             on what it could add; past either it moves to its own key (no prefix)
-            until that expires (``gtouch``). What an attacker holding a session sends from it, or
-            how many sessions, no longer grows what its account's rewrites cost
-            (``benchmarks/lodged.py``: 20 rewrites with eight sessions of 1,000 names
-            a side, 205 ms of Redis's time to ~4, as with none). A read asks both
-            places in its trip, its own key first. A Contains is one HMGET, a
-            Distinct one HGET while no member is past the window (else a trip of its
-            own), a Members one HGETALL (a guest's: one of each place); a touch is a
-            Lua function (``stouch``) that rewrites the touched members alone while
-            nobody leaves the side, the whole record when some do (past the side's
-            TTL or cap)
+            until that expires (``gtouch``). So neither what an attacker holding an
+            account sends from a session nor how many sessions grows what the
+            account's rewrites cost (``benchmarks/lodged.py``: 20 rewrites with eight
+            sessions of 1,000 names a side lodged, 130-690 ms of Redis's time; now a
+            few, as with none). A read asks both places in its trip, its own key
+            first. A Contains is one HMGET, a Distinct one HGET while no member is
+            past the window (else a trip of its own), a Members one HGETALL (a
+            guest's: one of each place); a touch is a Lua function (``stouch``) that
+            rewrites the touched members alone while nobody leaves the side, the
+            whole record when some do (past the side's TTL or cap)
 lodged      a value or hashed set of a lodged keyspace (``ops.lodged_keyspace``: an
 value       account's record, its takeover record, its contact list), as its own key's
             string would be, in a field of its host record's hash (``\\xff\\xff`` and
@@ -519,9 +519,9 @@ end
 -- is lodged only if, with this touch's names, it would hold at most LODGED members
 -- (``ops.LODGED_NAMES``; its sides' counts summed, from its heads: no field read) and the
 -- hash at most ``limit`` fields (``RedisState._lodged_limit``); else it moves to its own
--- key first (``gmove``), until that expires. Judged before the touch, on what the touch could add,
--- so the hash never grows past the limit by a guest even for a moment (past the server's
--- hash-max-listpack-entries, Redis would turn it into a hashtable for good). So a whole
+-- key first (``gmove``), until that expires. Judged before the touch, on what it could
+-- add, so no guest takes the hash past the limit even for a moment (past the server's
+-- hash-max-listpack-entries, Redis turns it into a hashtable for good). So a whole
 -- rewrite of the host (``stouch``'s full path) reads at most ``limit`` fields beside the
 -- host's own record, whatever its sessions send.
 local function gtouch(own, host, pre, limit, side, sides, now, ttl, cap, seconds, fresh)
@@ -1318,15 +1318,15 @@ class RedisState:
                 side = side_of(query.key, query.side)[0]
                 held, pre = self._sided_at(query.key)
                 places = ((key, b""), (held, pre)) if pre else ((held, pre),)
-                for held, pre in places:
+                for at, fix in places:
                     if isinstance(query, Contains):
-                        pipe.hmget(held, [pre + _EXPIRES, *(
-                            (pre + m.encode("utf-8", "surrogatepass") if pre else m)
+                        pipe.hmget(at, [fix + _EXPIRES, *(
+                            (fix + m.encode("utf-8", "surrogatepass") if fix else m)
                             for m in query.members)])
                     elif isinstance(query, Distinct):
-                        pipe.hget(held, pre + _EXPIRES)
+                        pipe.hget(at, fix + _EXPIRES)
                     else:
-                        pipe.hgetall(held)
+                        pipe.hgetall(at)
                 plans.append((query, _Side(side, places)))
             elif isinstance(query, Since):
                 # A log: its list, and its count beside it (``_log_count``).
