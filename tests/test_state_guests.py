@@ -68,23 +68,6 @@ def test_memory_keeps_a_large_session_record_as_a_record_of_its_own() -> None:
     assert not state.accounts()
 
 
-def test_memory_keeps_an_accounts_guests_under_a_bound_whatever_its_sessions() -> None:
-    """Sessions past the room their account's object has for guests (``_GUESTS_BYTES``:
-    each touch of one walks and rewrites them all) keep records of their own; each
-    answers as it would lodged."""
-    from spimguard.state.memory import _GUESTS_BYTES
-
-    state = MemoryState()
-    sessions = [keys.lifelong("@a:s", f"m{i}") for i in range(300)]
-    state.write([Touch(s, (f"@q{i}:s", f"@r{i}:s"), 500.0, 10, keys.PALS)
-                 for i, s in enumerate(sessions)], T0)
-    held = state.accounts()
-    assert 0 < len(held[TIES].guests) <= _GUESTS_BYTES
-    assert sessions[-1] in held, "past the room: a record of its own"
-    assert state.read([Members(s, keys.PALS) for s in sessions], T0 + 1) == [
-        (f"@q{i}:s", f"@r{i}:s") for i in range(300)]
-
-
 def test_sqlite_sweeps_and_keeps_session_records_as_rows_of_their_own(tmp_path: Path) -> None:
     """SQLite's rows are as before (a session's record a row of its own), its cache lodges
     them, and a sweep drops the expired ones in one pass."""

@@ -17,9 +17,7 @@ and a float beside the bytes cost ~90 bytes a key (``_stamped``).
 
 An account is one object (``_Account``): its ties (a sided record) with its record, its
 takeover record and its contact list lodged in it (``ops.lodged_keyspace``), where they
-were four keys, and its sessions' records (``ops.guest_keyspace``: while each has at most
-``ops.LODGED_NAMES`` names and they hold at most ``_GUESTS_BYTES``, else a session's is a
-record of its own until swept: ``_lodge``); it is held by the
+were four keys, and its sessions' records (``ops.guest_keyspace``); it is held by the
 account's id, the string its name is among the other accounts' ties (``_Home``). What a
 tracked account costs, bytes by part (``python benchmarks/memory.py --accounts 2000``,
 the quiet load's 1,000 accounts; the allocator's rounding included): the ties' key 0
@@ -432,12 +430,12 @@ _HASHED_SLOTS: set[int] = set()
 _LENGTHS = [struct.Struct("0I")]
 _MOST_SLOTS = 255  # the count is one byte
 _GUEST = struct.Struct("<III")  # a guest's name's, names' and times' lengths (``_Account``)
-# The most bytes an account's guests hold (``_Account.guests``, ``_lodge``): each touch or
-# read of one walks them and rewrites them whole, so an account's sessions must not make
-# that grow with whatever holds them (Redis bounds its ties hash the same way:
-# ``redis._LODGED_FIELDS``). ~4 sessions of ``ops.LODGED_NAMES``; an ordinary account's
-# 0.44 hold ~190 bytes.
-_GUESTS_BYTES = 4_096
+# Names past which a guest keyspace's record is a record of its own, not lodged in its host
+# (``MemoryState._touch_guest``): a lodged one is decoded at each read and rewritten whole
+# at each touch, where one of its own is touched in place (``sided.touched``); a session's
+# record that large (its cap is ``burst_cap``, 5,000) is rare and its key's ~170 bytes small.
+# Redis's rule too (``ops.LODGED_NAMES``).
+_LODGED_NAMES = LODGED_NAMES
 _PLACES_KEPT = 4_096  # keys whose place a store remembers (``MemoryState._place``)
 # What a key may be, by its prefixes (``MemoryState._kind_of``): bits.
 _LODGES, _SIDED, _HASHED = 1, 2, 4
@@ -513,22 +511,6 @@ def _guest(home: _Home, key: str) -> tuple[_Home, str, bytes] | None:
     if home.hosts is None or at < 0:
         return None
     return home.hosts, key[home.cut:at], key[at + 1:].encode("utf-8", "surrogatepass")
-
-
-def _lodge(hosts: _Home, held_by: str, name: bytes, record: sided.Record) -> bool:
-    """Hold ``record`` as the guest ``name`` of the account ``held_by`` if it may lodge
-    there: of at most ``ops.LODGED_NAMES`` names, its host's guests then of at most
-    ``_GUESTS_BYTES``; else take it out of the host (it keeps a record of its own until
-    swept: ``MemoryState._touch_guest``). Whether it was held."""
-    host = hosts.records.get(held_by) or hosts.add(held_by)
-    if len(record.names) <= LODGED_NAMES:
-        host.hold_guest(name, record)
-        if len(host.guests) <= _GUESTS_BYTES:
-            return True
-    host.hold_guest(name, None)
-    if host.empty():
-        del hosts.records[held_by]
-    return False
 
 
 def _swept_guests(host: _Account, now: float) -> int:
@@ -1059,16 +1041,19 @@ class MemoryState:
     def _touch_guest(self, home: _Home, key: str, place: tuple[_Home, str, bytes], side: int,
                      sides: int, fresh: list[str], now: float, op: Touch) -> None:
         """``_touch`` of a guest keyspace's record lodged in its host (or none yet): a
-        record grown past ``ops.LODGED_NAMES``, or past its host's room (``_lodge``), leaves
-        it for a record of its own in ``home``, touched in place from then on (a lodged one
-        is decoded and rewritten whole, its host's other guests with it)."""
+        record grown past ``_LODGED_NAMES`` leaves it for a record of its own in ``home``,
+        touched in place from then on (a lodged one is decoded and rewritten whole)."""
         hosts, held_by, name = place
         host = hosts.records.get(held_by) or hosts.add(held_by)
         record = sided.touched(self._lodged_guest(host, held_by, name), side, sides, fresh, now,
                                op.ttl, op.cap)
-        if _lodge(hosts, held_by, name, record):
+        if len(record.names) <= _LODGED_NAMES:
+            host.hold_guest(name, record)
             self._guests_read[held_by, name] = (host.guests, record)
             return
+        host.hold_guest(name, None)
+        if host.empty():
+            del hosts.records[held_by]
         home.add(key[home.cut:]).hold(record.names, record.times)
 
     def _lodged_guest(self, host: _Account, held_by: str, name: bytes) -> sided.Record | None:
@@ -1276,7 +1261,9 @@ class MemoryState:
             raise KeyError(f"{key!r} is of no sided keyspace")
         home, name = found
         place = _guest(home, key)
-        if place is not None and _lodge(*place, record):
+        if place is not None and len(record.names) <= _LODGED_NAMES:
+            hosts, held_by, guest = place
+            (hosts.records.get(held_by) or hosts.add(held_by)).hold_guest(guest, record)
             return
         host = home.records.get(name) or home.add(name)
         host.hold(record.names, record.times)
