@@ -227,3 +227,27 @@ def test_redis_moves_a_big_session_the_earlier_release_lodged_at_its_next_touch(
     assert opened.read(reads, T0 + 3) == model.read(reads, T0 + 3)
     state.close()
     opened.close()
+
+
+def test_redis_leaves_a_big_session_record_of_an_older_layout_as_its_own_key(
+        redis_url: str, redis_namespace: str) -> None:
+    """A session's record kept as a key of its own by a release before session 20's, too
+    big to lodge (past ``ops.LODGED_NAMES``), stays its key when a node opens the store
+    (a small one moves in); each answers as before."""
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    head = struct.Struct("<dIII")  # a side's expiry, TTL, count and age (20 bytes)
+    crowd = [f"@p{i}:s" for i in range(40)]
+    for key, names in ((S1, crowd), (S2, crowd[:2])):
+        raw.hset(ns + key, mapping={
+            **{name.encode(): bytes((1 << 2,)) + struct.pack("<d", T0) for name in names},
+            b"\xff\x01": head.pack(T0 + 500, 500, len(names), 500)})  # PALS, a field a side
+        raw.expire(ns + key, 4_000)
+    state = RedisState(redis_url, ns)
+    assert raw.exists(ns + S1) and not raw.exists(ns + S2), "the big one stays its own key"
+    reads: list[Query] = [Members(S1, keys.PALS), Members(S2, keys.PALS)]
+    assert state.read(reads, T0 + 1) == [tuple(sorted(crowd)), tuple(sorted(crowd[:2]))]
+    state.close()
