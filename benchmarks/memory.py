@@ -59,11 +59,8 @@ import multiprocessing
 import pickle
 import random
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from itertools import chain
@@ -76,9 +73,9 @@ from spimguard import decode_event, load_config, open_engine
 from spimguard.sim import network, scenarios, texts
 from spimguard.state import sided
 from spimguard.state.memory import _SLOTS, MemoryState, _Account, _Packed
-from spimguard.state.ops import lodging
+from spimguard.state.ops import guest_of, lodging
 from spimguard.state.redis import _GUEST, RECOMMENDED_LISTPACK_VALUE, lodged_field
-from table import Rows, free_port, show
+from table import Rows, redis_server, show
 
 TEMPLATE_USERS = 1000
 _USER = re.compile(r"user\d+")
@@ -338,27 +335,10 @@ def _grow(homed: bytes, targets: list[int]) -> list[float]:
 
 
 def redis_backend(targets: list[int], live: set[str], listpack_value: int) -> Rows:
-    binary = shutil.which("redis-server")
-    if not binary:
-        return [("Redis", "redis-server not installed: skipped")]
-    port = free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                   "--save", "", "--appendonly", "no", "--dir", folder,
-                                   "--hash-max-listpack-value", str(listpack_value)],
-                                  stdout=subprocess.DEVNULL)
-        try:
-            client = redis.Redis(port=port)
-            for _ in range(100):
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:
-                    time.sleep(0.05)
-            return _fill_redis(client, port, targets, live)
-        finally:
-            server.terminate()
-            server.wait(10)
+    with redis_server(listpack_value) as port:
+        if port is None:
+            return [("Redis", "redis-server not installed: skipped")]
+        return _fill_redis(redis.Redis(port=port), port, targets, live)
 
 
 def _lodged_rows(client: redis.Redis, namespace: str, live: set[str]) -> Rows:
@@ -400,10 +380,12 @@ def _fill_redis(client: redis.Redis, port: int, targets: list[int], live: set[st
                               redis_namespace=namespace, data_dir=records)
         engine.close()
     # A lodged value or set (an account's records, its contacts) may live in its host's
-    # hash: the host is copied, and the key of its own if it has one.
+    # hash: the host is copied, and the key of its own if it has one; so is a session's
+    # record that Redis keeps as a key of its own where memory lodges it (``gtouch``).
     held = {place[0] for key in live if (place := lodging(key))} | live
     keys = [k.decode() for k in client.scan_iter(match=f"{namespace}*", count=10_000)
-            if k.decode().removeprefix(namespace) in held]
+            if (key := k.decode().removeprefix(namespace)) in held
+            or ((place := guest_of(key)) is not None and place[0] in held)]
     dumps = {k: (client.dump(k), client.pttl(k)) for k in keys}
     rows: Rows = [("Redis: per-account keys in the template (1,000 accounts)", f"{len(keys):,}")]
     rows += by_kind([(k.removeprefix(namespace), client.memory_usage(k) or 0) for k in keys],

@@ -12,7 +12,16 @@ from spimguard.db import connect
 from spimguard.detectors.takeover import keys
 from spimguard.state.conformance import T0
 from spimguard.state.memory import MemoryState
-from spimguard.state.ops import MAX_LATENESS, Members, Query, Touch, Write
+from spimguard.state.ops import (
+    MAX_LATENESS,
+    Contains,
+    Delete,
+    Distinct,
+    Members,
+    Query,
+    Touch,
+    Write,
+)
 from spimguard.state.sqlite import SQLiteState
 
 TIES, S1, S2 = accounts.tie_record("@a:s"), keys.lifelong("@a:s", "s1"), keys.lifelong("@a:s", "s2")
@@ -140,4 +149,105 @@ def test_redis_lets_a_dead_session_record_go_at_its_hosts_next_whole_rewrite(
     assert guests == {b"\xff\xfes2:@d:s", b"\xff\xfes2:@f:s", b"\xff\xfes2:@e:s",
                       b"\xff\xfes2:\xff"}, "s1 let go, s2 (alive) kept"
     assert state.read(READS, later) == [("@g:s",), (), ("@d:s", "@f:s"), ()]
+    state.close()
+
+
+def _sessions_model(writes: list[Write], now: float) -> MemoryState:
+    model = MemoryState()
+    model.write(writes, now)
+    return model
+
+
+def test_redis_keeps_its_ties_hash_small_and_compact_whatever_sessions_send(
+        redis_url: str, redis_namespace: str) -> None:
+    """A session that grows past ``ops.LODGED_NAMES`` members, and sessions too many for
+    the ties hash's room (``redis._LODGED_FIELDS``), keep keys of their own: the account's
+    ties hash stays under the bound and compact (a listpack), so a whole rewrite of the
+    ties reads no more; every answer as a memory store's."""
+    import redis
+
+    from spimguard.state.redis import _LODGED_FIELDS, RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state = RedisState(redis_url, ns)
+    ties = [Touch(TIES, tuple(f"@t{i}:s" for i in range(20)), 1_000.0, 20, accounts.TALKED)]
+    crowd = [f"@p{i}:s" for i in range(300)]
+    grown: list[Write] = [Touch(S1, tuple(crowd[at:at + 10]), 500.0, 5_000, side)
+                          for at in range(0, 300, 10) for side in (keys.LIFE, keys.PALS)]
+    many: list[Write] = [Touch(keys.lifelong("@a:s", f"m{i}"), (f"@q{i}:s", f"@r{i}:s"),
+                               500.0, 10, keys.PALS) for i in range(100)]
+    for writes in (ties, grown, many):
+        state.write(writes, T0)
+        assert raw.hlen(ns + TIES) <= _LODGED_FIELDS
+        assert raw.object("encoding", ns + TIES) == b"listpack"
+    assert raw.exists(ns + S1), "the big session: a key of its own"
+    reads: list[Query] = [Members(TIES, accounts.TALKED), Members(S1, keys.LIFE),
+                          Members(S1, keys.PALS),
+                          *(Members(keys.lifelong("@a:s", f"m{i}"), keys.PALS)
+                            for i in range(0, 100, 9))]
+    model = _sessions_model(ties + grown + many, T0)
+    assert state.read(reads, T0 + 1) == model.read(reads, T0 + 1)
+    state.write([Touch(TIES, ("@new:s",), 1_000.0, 20, accounts.TALKED)], T0 + 2)  # whole
+    model.write([Touch(TIES, ("@new:s",), 1_000.0, 20, accounts.TALKED)], T0 + 2)
+    assert state.read(reads, T0 + 3) == model.read(reads, T0 + 3)
+    state.write([Delete(S1)], T0 + 4)
+    assert not raw.exists(ns + S1), "a Delete finds it where it is"
+    state.close()
+
+
+def test_redis_moves_a_big_session_the_earlier_release_lodged_at_its_next_touch(
+        redis_url: str, redis_namespace: str) -> None:
+    """A store of the earlier release, whose big session is lodged in the ties hash
+    (``stouch`` behind its prefix, as every touch of it was), opens and answers the same;
+    the session's next touch moves it to a key of its own, and the hash shrinks."""
+    import redis
+
+    from spimguard.state import sided
+    from spimguard.state.redis import RedisState, _flat, _guest_prefix, _seconds
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state = RedisState(redis_url, ns)
+    crowd = tuple(f"@p{i}:s" for i in range(200))
+    earlier = [("sg.stouch", ns + TIES, _guest_prefix("s1"), side, 2, repr(T0), repr(500.0),
+                5_000, _seconds(500.0), sided.encode_names(list(crowd)))
+               for side in (0, 1)]  # LIFE, PALS: as the earlier release wrote it
+    state._apply(args=_flat(earlier))
+    assert raw.hlen(ns + TIES) == 201 and not raw.exists(ns + S1)
+    reads: list[Query] = [Members(S1, keys.LIFE), Members(S1, keys.PALS),
+                          Contains(S1, ("@p3:s", "@x:s"), keys.PALS),
+                          Distinct(S1, 100.0, keys.LIFE)]
+    writes: list[Write] = [Touch(S1, crowd, 500.0, 5_000, side) for side in (keys.LIFE, keys.PALS)]
+    model = _sessions_model(writes, T0)
+    opened = RedisState(redis_url, ns)
+    assert opened.read(reads, T0 + 1) == model.read(reads, T0 + 1)
+    touch: list[Write] = [Touch(S1, ("@late:s",), 500.0, 5_000, keys.PALS)]
+    opened.write(touch, T0 + 2)
+    model.write(touch, T0 + 2)
+    assert raw.exists(ns + S1) and raw.hlen(ns + TIES) == 0, "moved out whole"
+    assert opened.read(reads, T0 + 3) == model.read(reads, T0 + 3)
+    state.close()
+    opened.close()
+
+
+def test_redis_leaves_a_big_session_record_of_an_older_layout_as_its_own_key(
+        redis_url: str, redis_namespace: str) -> None:
+    """A session's record kept as a key of its own by a release before session 20's, too
+    big to lodge (past ``ops.LODGED_NAMES``), stays its key when a node opens the store
+    (a small one moves in); each answers as before."""
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    head = struct.Struct("<dIII")  # a side's expiry, TTL, count and age (20 bytes)
+    crowd = [f"@p{i}:s" for i in range(40)]
+    for key, names in ((S1, crowd), (S2, crowd[:2])):
+        raw.hset(ns + key, mapping={
+            **{name.encode(): bytes((1 << 2,)) + struct.pack("<d", T0) for name in names},
+            b"\xff\x01": head.pack(T0 + 500, 500, len(names), 500)})  # PALS, a field a side
+        raw.expire(ns + key, 4_000)
+    state = RedisState(redis_url, ns)
+    assert raw.exists(ns + S1) and not raw.exists(ns + S2), "the big one stays its own key"
+    reads: list[Query] = [Members(S1, keys.PALS), Members(S2, keys.PALS)]
+    assert state.read(reads, T0 + 1) == [tuple(sorted(crowd)), tuple(sorted(crowd[:2]))]
     state.close()

@@ -47,6 +47,7 @@ from typing import Any, ClassVar, NamedTuple
 from . import hashed, sided
 from .ops import (
     FOREVER,
+    LODGED_NAMES,
     SWEEP_PARTS,
     Append,
     Contains,
@@ -433,7 +434,8 @@ _GUEST = struct.Struct("<III")  # a guest's name's, names' and times' lengths (`
 # (``MemoryState._touch_guest``): a lodged one is decoded at each read and rewritten whole
 # at each touch, where one of its own is touched in place (``sided.touched``); a session's
 # record that large (its cap is ``burst_cap``, 5,000) is rare and its key's ~170 bytes small.
-_LODGED_NAMES = 32
+# Redis's rule too (``ops.LODGED_NAMES``).
+_LODGED_NAMES = LODGED_NAMES
 _PLACES_KEPT = 4_096  # keys whose place a store remembers (``MemoryState._place``)
 # What a key may be, by its prefixes (``MemoryState._kind_of``): bits.
 _LODGES, _SIDED, _HASHED = 1, 2, 4

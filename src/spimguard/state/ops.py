@@ -68,6 +68,14 @@ MAX_LATENESS = 3_600.0
 # every table's keys, so what a whole sweep costs at once (~80 ms on the mixed load's
 # state, on one batch) is spread over this many, one a batch (``maintenance.SWEEP_EVERY``).
 SWEEP_PARTS = 50
+# Names past which a guest keyspace's record (``guest_keyspace``: a session's) leaves its
+# host for a record of its own, in every backend that lodges: a lodged one is read and
+# rewritten with its host (the memory backend's guests' bytes, Redis's ties hash, whose
+# whole rewrite reads every field in it), so a host's cost must not grow with what whoever
+# holds a session sends from it (a session's cap is ``burst_cap``, 5,000 names a side).
+# An ordinary session writes to a few people; one past this is rare and its key's ~170
+# bytes (memory) or ~250 (Redis) small beside its names.
+LODGED_NAMES = 32
 
 
 def sweep_horizon(newest: float) -> float:

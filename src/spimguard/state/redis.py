@@ -31,11 +31,22 @@ record      side, -inf where it is not on one, none after the last it is on), an
             (``_guest_prefix``), where a key of its own cost ~250 bytes beside its
             data (moved there when a node opens the store: ``_convert_guests``; a dead
             one is deleted by the next touch rewriting a record of the hash whole:
-            ``spurge``). A Contains is one HMGET, a
-            Distinct one HGET while no member is past the window (else a trip of its
-            own), a Members one HGETALL; a touch is a Lua function (``stouch``) that
-            rewrites the touched members alone while nobody leaves the side, the whole
-            record when some do (past the side's TTL or cap)
+            ``spurge``), while it is small: a whole rewrite of the host reads every
+            field of the hash, so a guest lodges only while it holds at most
+            ``ops.LODGED_NAMES`` members (its sides' counts summed) and the hash at
+            most ``_LODGED_FIELDS`` fields (128, fewer if the server's
+            hash-max-listpack-entries is: it stays compact), judged before each touch
+            on what it could add; past either it moves to its own key (no prefix)
+            until that expires (``gtouch``). So neither what an attacker holding an
+            account sends from a session nor how many sessions grows what the
+            account's rewrites cost (``benchmarks/lodged.py``: 20 rewrites with eight
+            sessions of 1,000 names a side lodged, 130-690 ms of Redis's time; now a
+            few, as with none). A read asks both places in its trip, its own key
+            first. A Contains is one HMGET, a Distinct one HGET while no member is
+            past the window (else a trip of its own), a Members one HGETALL (a
+            guest's: one of each place); a touch is a Lua function (``stouch``) that
+            rewrites the touched members alone while nobody leaves the side, the
+            whole record when some do (past the side's TTL or cap)
 lodged      a value or hashed set of a lodged keyspace (``ops.lodged_keyspace``: an
 value       account's record, its takeover record, its contact list), as its own key's
             string would be, in a field of its host record's hash (``\\xff\\xff`` and
@@ -72,10 +83,11 @@ A sided record's heads in one field and a session's record in its account's ties
 release would read every side as never touched and every session as new. Stop every such
 node before the first node of this release opens the store (it converts it, once, a SCAN
 of the ties and sessions' records); a node of the earlier release started after would
-read the converted store as empty for those. A session's record stays in the ties hash
-however large (up to ``burst_cap`` names a side, two sides, for ``session_ttl``): past
-the server's hash-max-listpack-entries (128 by default) fields, the hash, the account's
-own fields with it, takes Redis's hashtable encoding (about twice the bytes a field).
+read the converted store as empty for those. A session's record of the earlier release
+lodged in the ties hash however large stays there, read as before, until its next touch
+moves it out (``gtouch``); one of a release before that, a key of its own too large to
+lodge, stays one (``_convert_guests``). A session moved to its own key is read by this
+release alone (a node of session 20's would take it as new): the same one-way upgrade.
 
 A set's expiry and TTL were once a field each of two shared structures (an expiry
 index sorted set and a TTL hash): ~245 bytes a set, more than its markers' ~45, and
@@ -101,6 +113,7 @@ import redis
 from ..errors import Contention, StateUnavailable
 from . import hashed, sided
 from .ops import (
+    LODGED_NAMES,
     MAX_LATENESS,
     RAW,
     Append,
@@ -214,7 +227,7 @@ end
 """
 # A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
 # its value is, so two nodes touching one set at once both count.
-_HASHED = _LAYOUT + f"local LATENESS = {MAX_LATENESS!r}\n" + """
+_HASHED = _LAYOUT + f"local LATENESS, LODGED = {MAX_LATENESS!r}, {LODGED_NAMES}\n" + """
 -- A key's EXPIRE set if it has none or a shorter one: a hash holding several things (a
 -- record's sides, a lodged value) lives as long as the longest needs.
 local function extend(key, seconds)
@@ -421,6 +434,22 @@ local function spurge(key, all, now)
   end
   hcall('HDEL', key, gone)
 end
+-- A lodged guest's fields moved from its host's hash to its own key, less its prefix, with
+-- the host's EXPIRE (no shorter than any of its sides needs): once a guest, one read of
+-- the host (its own record, and at most ``gtouch``'s limit of fields beside).
+local function gmove(own, host, pre)
+  local all, sets, gone = redis.call('HGETALL', host), {}, {}
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, #pre) == pre then
+      sets[#sets + 1], sets[#sets + 2] = string.sub(all[i], #pre + 1), all[i + 1]
+      gone[#gone + 1] = all[i]
+    end
+  end
+  hcall('HSET', own, sets)
+  hcall('HDEL', host, gone)
+  local ms = redis.call('PTTL', host)
+  if ms > 0 then redis.call('PEXPIRE', own, ms) end
+end
 -- A touch of one side (``sided.touched``): the members touched alone while nothing leaves
 -- the side; the whole record when the side expired, a member passed its TTL or the cap.
 local function stouch(key, pre, side, sides, now, ttl, cap, seconds, fresh)
@@ -485,6 +514,28 @@ local function stouch(key, pre, side, sides, now, ttl, cap, seconds, fresh)
   sstore(key, pre, side, heads, {math.max(expiry, now + ttl), ttl, count, oldest}, entries,
          seconds)
 end
+-- A guest's touch (``ops.guest_keyspace``): where it is, its own key if it has one (moved
+-- there, or never lodged), else its fields in its host's hash (``pre``). A guest stays or
+-- is lodged only if, with this touch's names, it would hold at most LODGED members
+-- (``ops.LODGED_NAMES``; its sides' counts summed, from its heads: no field read) and the
+-- hash at most ``limit`` fields (``RedisState._lodged_limit``); else it moves to its own
+-- key first (``gmove``), until that expires. Judged before the touch, on what it could
+-- add, so no guest takes the hash past the limit even for a moment (past the server's
+-- hash-max-listpack-entries, Redis turns it into a hashtable for good). So a whole
+-- rewrite of the host (``stouch``'s full path) reads at most ``limit`` fields beside the
+-- host's own record, whatever its sessions send.
+local function gtouch(own, host, pre, limit, side, sides, now, ttl, cap, seconds, fresh)
+  local n, lodged = #snames(fresh), false
+  if redis.call('EXISTS', own) == 0 then
+    local heads, names = sheads(host, pre), n
+    for _, head in ipairs(heads) do names = names + shead(head)[3] end
+    lodged = names <= LODGED
+        and redis.call('HLEN', host) + n + (#heads == 0 and 1 or 0) <= tonumber(limit)
+    if not lodged and #heads > 0 then gmove(own, host, pre) end
+  end
+  if lodged then stouch(host, pre, side, sides, now, ttl, cap, seconds, fresh)
+  else stouch(own, '', side, sides, now, ttl, cap, seconds, fresh) end
+end
 -- A sided record's deletion: its own fields alone (its members and heads), not what else
 -- its hash holds (a host's lodged values and guests, a guest's host's record).
 local function sdelete(key, pre)
@@ -516,6 +567,7 @@ local function apply(command)
   elseif name == 'sg.hremove' then hremove(unpack(command, 2))
   elseif name == 'sg.mtrim' then mtrim(command[2], command[3])
   elseif name == 'sg.stouch' then stouch(unpack(command, 2))
+  elseif name == 'sg.gtouch' then gtouch(unpack(command, 2))
   elseif name == 'sg.sdelete' then sdelete(command[2], command[3])
   elseif name == 'sg.hstore' then hstore(unpack(command, 2))
   elseif name == 'sg.lappend' then lappend(unpack(command, 2))
@@ -644,25 +696,32 @@ end
 return 1
 """
 # A guest keyspace's records kept as keys of their own (by nodes of the earlier release)
-# move into their hosts' hashes, behind their prefixes (``_guest_prefix``): KEYS in pairs
-# (a record, its host), ARGV each one's prefix. The host's EXPIRE is extended to the
-# record's. A guest a node of this release wrote meanwhile (its heads there) keeps what
-# it has.
+# move into their hosts' hashes, behind their prefixes (``_guest_prefix``), if ``gtouch``
+# would lodge them (a big one stays, where this release reads it): KEYS in pairs (a
+# record, its host), ARGV the hosts' most fields (``gtouch``'s limit), then each one's
+# prefix. The host's EXPIRE is extended to the record's. A guest a node of this release
+# lodged meanwhile (its heads there) keeps what it has.
 _CONVERT_GUESTS = _HASHED + """
+local limit = tonumber(ARGV[1])
+local function small(old, host)
+  local names = 0
+  for _, head in ipairs(sheads(old, '')) do names = names + shead(head)[3] end
+  return names <= LODGED and redis.call('HLEN', host) + redis.call('HLEN', old) <= limit
+end
 for i = 1, #KEYS, 2 do
-  local old, host, pre = KEYS[i], KEYS[i + 1], ARGV[(i + 1) / 2]
-  if redis.call('TYPE', old).ok == 'hash' then
-    if redis.call('HEXISTS', host, pre .. '\\255') == 0 then
-      local all, sets = redis.call('HGETALL', old), {}
-      for j = 1, #all, 2 do
-        if string.byte(all[j]) ~= 255 or all[j] == '\\255' then
-          sets[#sets + 1], sets[#sets + 2] = pre .. all[j], all[j + 1]
-        end
+  local old, host, pre = KEYS[i], KEYS[i + 1], ARGV[(i + 3) / 2]
+  if redis.call('TYPE', old).ok ~= 'hash' then  -- gone meanwhile
+  elseif redis.call('HEXISTS', host, pre .. '\\255') == 1 then redis.call('DEL', old)
+  elseif small(old, host) then
+    local all, sets = redis.call('HGETALL', old), {}
+    for j = 1, #all, 2 do
+      if string.byte(all[j]) ~= 255 or all[j] == '\\255' then
+        sets[#sets + 1], sets[#sets + 2] = pre .. all[j], all[j + 1]
       end
-      hcall('HSET', host, sets)
-      local ms = redis.call('PTTL', old)
-      if ms > 0 then extend(host, math.ceil(ms / 1000)) end
     end
+    hcall('HSET', host, sets)
+    local ms = redis.call('PTTL', old)
+    if ms > 0 then extend(host, math.ceil(ms / 1000)) end
     redis.call('DEL', old)
   end
 end
@@ -848,6 +907,12 @@ _LODGED = _EXPIRES * 2
 # Redis's default hash-max-listpack-value: the longest field a hash keeps compact when
 # CONFIG does not say (``RedisState._compact_limit``).
 _LISTPACK_DEFAULT = 64
+_ENTRIES_DEFAULT = 512  # ... and hash-max-listpack-entries (``RedisState._lodged_limit``)
+# The most fields a host's hash holds with a guest lodged in it (``gtouch``), the host's own
+# record's included: a whole rewrite of the host reads every field (``stouch``), so what
+# its guests add to it is bounded by this, whatever they send (an account's ties, ~20
+# fields, and a few sessions of up to ``ops.LODGED_NAMES``; an ordinary account has 0.44).
+_LODGED_FIELDS = 128
 # The hash-max-listpack-value at which what an account keeps fits its ties hash: its
 # takeover record (~270 bytes, more for an account of many sessions) and a contact list
 # of up to ~250 people (4 bytes each, ``hashed.py``); below it, they keep keys of their
@@ -877,11 +942,13 @@ def _log_count(key: str) -> str:
 
 
 class _Side(NamedTuple):
-    """A read plan's note for a query of a sided record: the side's index, and its fields'
-    prefix in its hash (a guest's, ``_guest_prefix``; empty for a record of its own)."""
+    """A read plan's note for a query of a sided record: the side's index, and where it
+    may be, each place asked in this order: a hash's key and the record's fields' prefix
+    there (a guest's, ``_guest_prefix``; empty for a record of its own). A guest's record
+    is its own key's, if it has one (moved there: ``gtouch``), else lodged in its host's."""
 
     side: int
-    prefix: bytes
+    places: tuple[tuple[str, bytes], ...]
 
 
 # Redis's own EXPIRE counts wall-clock seconds: a node or a replay running behind event
@@ -961,7 +1028,7 @@ class RedisState:
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot reach Redis at {url}: {exc}") from exc
         self._refuse_evicting_all_keys()
-        self._compact = self._compact_limit()
+        self._compact, self._lodged = self._compact_limit(), self._lodged_limit()
         self._claim = self._redis.register_script(_CLAIM)
         self._commit = self._redis.register_script(_COMMIT)
         self._apply = self._redis.register_script(_APPLY)
@@ -1025,11 +1092,7 @@ class RedisState:
         answers never depend on it, only the memory an account takes. A Redis that hides
         CONFIG is taken at Redis's default, which keeps every hash compact whatever the
         server's value is."""
-        try:
-            reply = self._redis.config_get("hash-max-ziplist-value")
-        except redis.ResponseError:
-            reply = {}
-        found = next(iter(reply.values()), None) if reply else None
+        found = self._config("hash-max-ziplist-value")
         limit = int(found) if found is not None else _LISTPACK_DEFAULT
         if limit < RECOMMENDED_LISTPACK_VALUE:
             log.warning(
@@ -1039,6 +1102,22 @@ class RedisState:
                 "" if found is not None else " (CONFIG hidden: taken at Redis's default)",
                 RECOMMENDED_LISTPACK_VALUE)
         return limit
+
+    def _config(self, name: str) -> Any:
+        """A server setting (CONFIG GET), None if Redis hides CONFIG (a managed one)."""
+        try:
+            reply = self._redis.config_get(name)
+        except redis.ResponseError:
+            return None
+        return next(iter(reply.values()), None) if reply else None
+
+    def _lodged_limit(self) -> int:
+        """The most fields a host's hash holds with a guest lodged in it (``gtouch``):
+        ``_LODGED_FIELDS``, or fewer if the server keeps fewer compact (its
+        hash-max-listpack-entries, by its older name as ``_compact_limit``; Redis's
+        default if CONFIG is hidden)."""
+        found = self._config("hash-max-ziplist-entries")
+        return min(_LODGED_FIELDS, int(found) if found is not None else _ENTRIES_DEFAULT)
 
     def _convert_indexed(self) -> None:
         """Give the member sets of the earlier layout (expiry in ``<ns>expiry``, TTL in
@@ -1149,7 +1228,7 @@ class RedisState:
                                   "utf-8", "surrogatepass")[len(self.ns):]))[1]]
                     if moving:
                         convert(keys=[k for key, (host, _) in moving for k in (key, host)],
-                                args=[pre for _, (_, pre) in moving])
+                                args=[self._lodged, *(pre for _, (_, pre) in moving)])
                 self._redis.set(self._converted(done), 1)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot move records into their hosts: {exc}") from exc
@@ -1238,15 +1317,17 @@ class RedisState:
             if isinstance(query, Distinct | Contains | Members) and query.side:
                 side = side_of(query.key, query.side)[0]
                 held, pre = self._sided_at(query.key)
-                if isinstance(query, Contains):
-                    pipe.hmget(held, [pre + _EXPIRES, *(
-                        (pre + m.encode("utf-8", "surrogatepass") if pre else m)
-                        for m in query.members)])
-                elif isinstance(query, Distinct):
-                    pipe.hget(held, pre + _EXPIRES)
-                else:
-                    pipe.hgetall(held)
-                plans.append((query, _Side(side, pre)))
+                places = ((key, b""), (held, pre)) if pre else ((held, pre),)
+                for at, fix in places:
+                    if isinstance(query, Contains):
+                        pipe.hmget(at, [fix + _EXPIRES, *(
+                            (fix + m.encode("utf-8", "surrogatepass") if fix else m)
+                            for m in query.members)])
+                    elif isinstance(query, Distinct):
+                        pipe.hget(at, fix + _EXPIRES)
+                    else:
+                        pipe.hgetall(at)
+                plans.append((query, _Side(side, places)))
             elif isinstance(query, Since):
                 # A log: its list, and its count beside it (``_log_count``).
                 if query.after is None:
@@ -1294,7 +1375,8 @@ class RedisState:
                 seen: dict[str, bytes] | None = None) -> Any:
         reply = next(replies)
         if isinstance(extra, _Side):
-            return self._sided_answer(query, extra, reply, now)
+            found = [reply, *(next(replies) for _ in extra.places[1:])]
+            return self._sided_answer(query, extra.side, extra.places, found, now)
         if isinstance(query, Since):
             if query.after is None:
                 return int(reply or 0), ()
@@ -1344,19 +1426,23 @@ class RedisState:
         value = msgspec.json.decode(reply, type=_Value)
         return value.v if value.e > now else None
 
-    def _sided_answer(self, query: Query, at: _Side, reply: Any, now: float) -> Any:
-        """A query of a sided record's side, from its HMGET, HGET or HGETALL."""
-        pre = at.prefix
-        if isinstance(query, Members):
-            heads = reply.get(pre + _EXPIRES)
-        elif isinstance(query, Contains):
-            heads, *reply = reply
-        else:
-            heads = reply
-        head = _side_head(heads, at.side)
+    def _sided_answer(self, query: Query, side: int, places: Sequence[tuple[str, bytes]],
+                      found: list[Any], now: float) -> Any:
+        """A query of a sided record's side, from its HMGET, HGET or HGETALL of each place
+        it may be (``_Side``): the first that holds its heads (none: the last, empty)."""
+        for place, reply in zip(places, found, strict=True):
+            held, pre = place
+            if isinstance(query, Members):
+                heads = reply.get(pre + _EXPIRES)
+            elif isinstance(query, Contains):
+                heads, *reply = reply
+            else:
+                heads = reply
+            if heads is not None:
+                break
+        head = _side_head(heads, side)
         expiry, ttl, count, oldest = _head(head) if head else (0.0, 0.0, 0, 0.0)
         live = expiry > now
-        side = at.side
         if isinstance(query, Contains):
             cutoff = now - ttl
             return tuple(live and _time(value, side) > cutoff for value in reply)
@@ -1365,7 +1451,7 @@ class RedisState:
             if not live or oldest > since:  # every member on the side is in the window
                 return int(count) if live else 0
             try:  # some member is older than the window: counted here, a trip of its own
-                fields = self._redis.hgetall(self._sided_at(query.key)[0])
+                fields = self._redis.hgetall(held)
             except redis.RedisError as exc:
                 raise StateUnavailable(f"Redis read failed: {exc}") from exc
             return sum(1 for _, value in _own(fields, pre) if _time(value, side) > since)
@@ -1377,7 +1463,8 @@ class RedisState:
 
     def _sided_at(self, key: str) -> tuple[str, bytes]:
         """Where the sided record at ``key`` is: its hash's key (in the namespace) and its
-        fields' prefix there (``_Side``)."""
+        fields' prefix there; a guest's, where it is lodged (else at its own key with no
+        prefix: ``_Side``, ``gtouch``)."""
         place = guest_of(key)
         if place is None:
             return self._k(key), b""
@@ -1407,8 +1494,11 @@ class RedisState:
             elif isinstance(op, Touch) and op.side:
                 if op.members:  # touching nobody changes nothing, as in every set
                     side, sides = side_of(op.key, op.side)
-                    out.append(("sg.stouch", *self._sided_at(op.key), side, sides,
-                                repr(float(now)), repr(float(op.ttl)), op.cap, _seconds(op.ttl),
+                    held, pre = self._sided_at(op.key)
+                    where = ("sg.gtouch", key, held, pre, self._lodged) if pre else (
+                        "sg.stouch", held, pre)
+                    out.append((*where, side, sides, repr(float(now)), repr(float(op.ttl)),
+                                op.cap, _seconds(op.ttl),
                                 sided.encode_names(list(dict.fromkeys(op.members)))))
             elif isinstance(op, Touch | Replace | Remove) and is_hashed(op.key):
                 out.extend(self._hashed_commands(key, op, now))
@@ -1441,7 +1531,10 @@ class RedisState:
             elif isinstance(op, Put):
                 out.append(("SET", key, _stored(op, now), "EX", _seconds(op.ttl)))
             elif isinstance(op, Delete) and is_sided(op.key):
-                out.append(("sg.sdelete", *self._sided_at(op.key)))
+                held, pre = self._sided_at(op.key)
+                out.append(("sg.sdelete", held, pre))
+                if pre:  # a guest: lodged, or moved to its own key (``gtouch``)
+                    out.append(("DEL", key))
             elif isinstance(op, Delete):
                 out.append(("DEL", key))
         return out
