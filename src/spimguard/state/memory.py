@@ -1066,7 +1066,8 @@ class MemoryState:
                      sides: int, fresh: list[str], now: float, op: Touch) -> None:
         """``_touch`` of a guest keyspace's record lodged in its host (or none yet): a
         record grown past ``_LODGED_NAMES`` leaves it for a record of its own in ``home``,
-        touched in place from then on (a lodged one is decoded and rewritten whole)."""
+        touched in place from then on (a lodged one is decoded and rewritten whole), as
+        does a new one when the host lodges ``_LODGED_GUESTS`` already."""
         hosts, held_by, name = place
         host = hosts.records.get(held_by) or hosts.add(held_by)
         record = sided.touched(self._lodged_guest(host, held_by, name), side, sides, fresh, now,
