@@ -68,6 +68,43 @@ def test_memory_keeps_a_large_session_record_as_a_record_of_its_own() -> None:
     assert not state.accounts()
 
 
+def test_memory_lodges_a_few_sessions_an_account_however_many_it_has(tmp_path: Path) -> None:
+    """Whoever logs in to an account chooses its number of sessions, and lodged ones are
+    scanned and rewritten at each touch of one: an account lodges at most eight, the rest
+    are records of their own (in the memory backend and in SQLite's held copy, loaded from
+    its rows), and 1,000 sessions answer alike in both; a session dropped by a sweep makes
+    room for a new one."""
+    sessions = [keys.lifelong("@a:s", f"s{i}") for i in range(1_000)]
+    writes: list[Write] = [Touch(key, (f"@p{i % 5}:s", f"@q{i % 3}:s"), 50.0 + i % 2 * 1_000,
+                                 10, (keys.LIFE, keys.PALS)[i % 3 % 2])
+                           for i, key in enumerate(sessions)]
+    reads: list[Query] = [Members(key, side) for key in sessions
+                          for side in (keys.LIFE, keys.PALS)]
+    state, path = MemoryState(), tmp_path / "s.db"
+    durable = SQLiteState(connect(path))
+    for now in (T0, T0 + 5):  # then again, last first: lodged and not, touched once made
+        state.write(writes[::-1] if now > T0 else writes, now)
+        durable.write(writes[::-1] if now > T0 else writes, now)
+    durable.commit()
+    durable.close()
+    reopened = SQLiteState(connect(path))
+    assert state.read(reads, T0 + 30) == reopened.read(reads, T0 + 30)
+    assert [name for name, _ in state.accounts()[TIES].guest_items()] == [
+        f"s{i}".encode() for i in range(8)], "the first eight touched lodged"
+    for store in (state, reopened._hot):  # the held copy: the first eight loaded
+        held = store.accounts()
+        lodged = [keys.lifelong("@a:s", name.decode()) for name, _ in held[TIES].guest_items()]
+        assert len(lodged) == 8 and sorted([*lodged, *(k for k in held if k != TIES)]) == sorted(
+            sessions), "the others records of their own"
+    state.sweep(T0 + 60)  # s0, s2, s4, s6 (a TTL of 50 s) gone, s8 too
+    state.write([Touch(keys.lifelong("@a:s", "new"), ("@n:s",), 50.0, 10, keys.PALS)], T0 + 60)
+    assert [name for name, _ in state.accounts()[TIES].guest_items()] == [
+        b"s1", b"s3", b"s5", b"s7", b"new"]
+    assert state.read([*reads, Members(keys.lifelong("@a:s", "new"), keys.PALS)], T0 + 60) == [
+        *reopened.read(reads, T0 + 60), ("@n:s",)]
+    reopened.close()
+
+
 def test_sqlite_sweeps_and_keeps_session_records_as_rows_of_their_own(tmp_path: Path) -> None:
     """SQLite's rows are as before (a session's record a row of its own), its cache lodges
     them, and a sweep drops the expired ones in one pass."""

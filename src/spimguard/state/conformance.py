@@ -306,7 +306,8 @@ def check_guests(state: StateBackend, steps: int = 600) -> None:
     model = MemoryState()
     records = [(SIDED + "h", SIDES), *((GUEST + name, GUEST_SIDES) for name in (
         "h:x", "h:y", "h:x:y", "h:", ":h", "solo", "\u00ff:\u00ff"))]
-    # Past 32 names, a backend may keep a guest otherwise (``ops.LODGED_NAMES``).
+    # Past 32 names, or past a few guests a host, a backend may keep a guest otherwise
+    # (``ops.LODGED_NAMES``; the memory backend's ``_LODGED_GUESTS``; Redis's bounded hash).
     people = [f"p{i}" for i in range(48)] + ["\u00ff", ""]
     now = swept = T0 + 10_000
     for step in range(steps):

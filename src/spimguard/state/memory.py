@@ -33,6 +33,13 @@ held times, ~190, where a key of its own cost ~377: its key 80, slot 30, object 
 names 76, times ~125); the member names 64: 1,275 in all, where four keys cost 1,890,
 the ties' key of its own 1,540, a double a member-side 1,463 and a session's record a
 key of its own 1,341.
+
+An account lodges at most ``_LODGED_GUESTS`` (8) sessions' records, each of at most
+``_LODGED_NAMES`` (32) names; a session's record past either is a record of its own, touched
+in place. Why: the lodged ones are scanned and rewritten whole at each touch of one, and
+whoever logs in to an account chooses its number of sessions; so bounded, a touch costs
+at most eight small records' bytes however many sessions the account has (a touch of a
+record of its own is a dict look-up): ``benchmarks/guests.py``.
 """
 
 from __future__ import annotations
@@ -353,19 +360,32 @@ class _Account(sided.Record):
             at += _GUEST.size + sum(lengths)
         return None
 
-    def hold_guest(self, name: bytes, record: sided.Record | None) -> None:
+    def hold_guest(self, name: bytes, record: sided.Record | None) -> bool:
         """Hold ``record`` as the guest ``name`` (None: drop it), in its place if it was
-        there (so guests keep the order first lodged), else after the others."""
+        there (so guests keep the order first lodged), else after the others if they are
+        fewer than ``_LODGED_GUESTS``: False if not (the record is then the caller's to
+        keep as a record of its own), so no account ever lodges more."""
         found = self._guest_at(name)
         blob = self.guests
-        start, end = (len(blob), len(blob)) if found is None else (
-            found[0], found[0] + _GUEST.size + sum(found[1]))
         held = b""
         if record is not None and record.times:
+            if found is None and self._guest_count() >= _LODGED_GUESTS:
+                return False
             names = sided.encode_names(record.names)
             held = b"".join((_GUEST.pack(len(name), len(names), len(record.times)), name,
                              names, record.times))
+        start, end = (len(blob), len(blob)) if found is None else (
+            found[0], found[0] + _GUEST.size + sum(found[1]))
         self.guests = b"".join((blob[:start], held, blob[end:]))
+        return True
+
+    def _guest_count(self) -> int:
+        """How many guests are lodged."""
+        blob, at, count = self.guests, 0, 0
+        while at < len(blob):
+            at += _GUEST.size + sum(_GUEST.unpack_from(blob, at))
+            count += 1
+        return count
 
     def guest_items(self) -> list[tuple[bytes, sided.Record]]:
         """The guests lodged, each its name and record, in the order first lodged."""
@@ -436,6 +456,12 @@ _GUEST = struct.Struct("<III")  # a guest's name's, names' and times' lengths (`
 # record that large (its cap is ``burst_cap``, 5,000) is rare and its key's ~170 bytes small.
 # Redis's rule too (``ops.LODGED_NAMES``).
 _LODGED_NAMES = LODGED_NAMES
+# Guests an account lodges at most (``_Account.hold_guest``): one more is a record of its
+# own, as a guest past ``_LODGED_NAMES`` is. Why: lodged guests are scanned and rewritten
+# whole at each touch of one, and whoever logs in to an account chooses how many sessions
+# it has: 1,000 cost 258 ms a thousand touches where one cost 9 (session 20's review). An
+# account has a session or two (its takeover record names at most ``max_sessions``, 8).
+_LODGED_GUESTS = 8
 _PLACES_KEPT = 4_096  # keys whose place a store remembers (``MemoryState._place``)
 # What a key may be, by its prefixes (``MemoryState._kind_of``): bits.
 _LODGES, _SIDED, _HASHED = 1, 2, 4
@@ -1042,16 +1068,16 @@ class MemoryState:
                      sides: int, fresh: list[str], now: float, op: Touch) -> None:
         """``_touch`` of a guest keyspace's record lodged in its host (or none yet): a
         record grown past ``_LODGED_NAMES`` leaves it for a record of its own in ``home``,
-        touched in place from then on (a lodged one is decoded and rewritten whole)."""
+        touched in place from then on (a lodged one is decoded and rewritten whole), as
+        does a new one when the host lodges ``_LODGED_GUESTS`` already."""
         hosts, held_by, name = place
         host = hosts.records.get(held_by) or hosts.add(held_by)
         record = sided.touched(self._lodged_guest(host, held_by, name), side, sides, fresh, now,
                                op.ttl, op.cap)
-        if len(record.names) <= _LODGED_NAMES:
-            host.hold_guest(name, record)
+        if len(record.names) <= _LODGED_NAMES and host.hold_guest(name, record):
             self._guests_read[held_by, name] = (host.guests, record)
             return
-        host.hold_guest(name, None)
+        host.hold_guest(name, None)  # if it was lodged (a host full has no room for it)
         if host.empty():
             del hosts.records[held_by]
         home.add(key[home.cut:]).hold(record.names, record.times)
@@ -1263,8 +1289,8 @@ class MemoryState:
         place = _guest(home, key)
         if place is not None and len(record.names) <= _LODGED_NAMES:
             hosts, held_by, guest = place
-            (hosts.records.get(held_by) or hosts.add(held_by)).hold_guest(guest, record)
-            return
+            if (hosts.records.get(held_by) or hosts.add(held_by)).hold_guest(guest, record):
+                return
         host = home.records.get(name) or home.add(name)
         host.hold(record.names, record.times)
 
