@@ -18,6 +18,8 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+import msgspec
+
 from .. import accounts
 from ..errors import ConfigError
 from ..events import Event, Message
@@ -89,9 +91,9 @@ class Context:
         self.to = tuple(message.recipients) if message is not None else ()
 
 
-@dataclass(slots=True)
-class Outcome:
-    """What the policy decided, as detectors may learn from it."""
+class Outcome(msgspec.Struct, frozen=True):
+    """What the policy decided, as detectors may learn from it (built in C, once an
+    event: a dataclass's ``__init__`` runs its fields' assignments as bytecode)."""
 
     action: str  # deliver | warn | hold | block | accepted
     score: float
