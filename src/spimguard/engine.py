@@ -123,6 +123,7 @@ _BACKOFF = 0.001  # seconds: the first retry's pause at most, doubling up to _MA
 _MAX_PAUSE = 0.02
 # The learnt count's query, made once: every event reads it (``_own_reads``).
 _LEARNT_VERSION = learnt_version()
+_NO_CODES: frozenset[str] = frozenset()  # an event's signal codes when none fired
 # Events planned with one memo of what events share (``detectors.base.shared``) before the
 # next batch starts a new one: what one batch of 500 (``/v1/events``' size) held, kept
 # across the server's batches of 1 to 8. Its values depend on no state, so it changes no
@@ -545,7 +546,7 @@ class Engine:
             action=result.action if type(result) is Verdict else "accepted",
             score=decision.score if decision else 0.0,
             account_action=result.account_action.action,
-            signals=frozenset([s.code for s in signals]),
+            signals=frozenset([s.code for s in signals]) if signals else _NO_CODES,
             campaign=getattr(result, "campaign", None) or "")
         writes = self._own_writes(event, result) + trusted
         for detector in active:

@@ -29,7 +29,7 @@ def outbox_of(config: Config, event: Event, body: str, ctx: Context, result: Res
         entry = LogEntry(
             id=event.id, ts=event.ts, type="message", account=event.sender, digest=body,
             session=event.session, action=result.action, score=result.score,
-            signals=tuple([s.code for s in result.signals]),
+            signals=tuple([s.code for s in result.signals]) if result.signals else (),
             text_sha256=_text_sha256(event.text),
             text=event.text if config.records.keep_text else None,
             fingerprint=ctx.view.fingerprint, domains=ctx.view.domains, result=answer,
