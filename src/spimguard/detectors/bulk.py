@@ -475,8 +475,7 @@ class BulkDetector:
             return _Read(None, *self._count_fresh(ctx, (), plan, facts), 1.0, False)
         listed = message.sender in cluster.senders
         return _Read(cluster, *self._count_fresh(ctx, cluster.seen, plan, facts),
-                     0.0 if listed else self._unlisted_arrival(ctx, cluster, message),
-                     listed)
+                     self._count_arrival(ctx, cluster, message, listed), listed)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)
@@ -547,15 +546,13 @@ class BulkDetector:
         return once(ctx, _SKETCH, _Sketch.at, cluster.sketch,
                     int(now // self.cfg.sender_window), self.cfg.sketch_bits)
 
-    def _count_arrival(self, ctx: Context, cluster: Cluster, message: Message) -> float:
-        """0 for a sender the cluster knows (on its list of recent senders, or in its
-        sketch), else the linear-counting share of one (module docstring)."""
-        if message.sender in cluster.senders:
+    def _count_arrival(self, ctx: Context, cluster: Cluster, message: Message,
+                       listed: bool) -> float:
+        """0 for a sender the cluster knows (``listed``: on its list of recent senders, as
+        ``_Read`` has it; or in its sketch), else the linear-counting share of one (module
+        docstring)."""
+        if listed:
             return 0.0
-        return self._unlisted_arrival(ctx, cluster, message)
-
-    def _unlisted_arrival(self, ctx: Context, cluster: Cluster, message: Message) -> float:
-        """``_count_arrival`` of a sender not on the cluster's list of recent senders."""
         if not cluster.sketch:
             return 1.0
         sender, bits = message.sender, self.cfg.sketch_bits
