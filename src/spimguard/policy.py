@@ -59,8 +59,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from operator import itemgetter
+
+import msgspec
 
 from .config import Config
 from .events import AccountAction, SignalOut
@@ -85,8 +86,10 @@ LISTED = "CONTACTS_MUTUAL"  # the relationship signal that is only a listing
 SUSPENDED = "SENDING_SUSPENDED"  # the hold a suspension (a session doubted before) imposes
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(msgspec.Struct, frozen=True):
+    """What ``decide`` made of an event's signals. A frozen struct, built in C: a frozen
+    dataclass's ``__init__`` sets each field through ``object.__setattr__``, in bytecode."""
+
     action: str
     score: float
     signals: list[SignalOut]
@@ -196,7 +199,23 @@ class Policy:
             return _NOTHING
         scored, total, account_points = self._scored(signals)
         scored.sort(key=_POINTS, reverse=True)
-        overrides = {s.override for s, _ in scored if s.override}
+        # One pass over the signals for what the verdict takes of them (a generator or a
+        # comprehension each cost a frame a message): their overrides, the first notice
+        # facts, whether the owner's session is named, and the evidence, strongest first.
+        overrides: set[str] = set()
+        about: Mapping[str, str] | None = None
+        owner = False
+        evidence: list[Signal] = []
+        for s, p in scored:
+            if s.override:
+                overrides.add(s.override)
+                evidence.append(s)
+            elif p > 0:
+                evidence.append(s)
+            if about is None and s.about:
+                about = s.about
+            if s.code in OWNERS:
+                owner = True
         cfg = self.cfg
         if "block" in overrides:
             action = "block"
@@ -218,8 +237,6 @@ class Policy:
             # Doubt the owner can answer keeps the message, never drops it: a pass of the
             # challenge releases what such a hold kept (a dropped message could not be).
             action = "hold"
-        about = next((s.about for s, _ in scored if s.about), None)
-        owner = any(s.code in OWNERS for s, _ in scored)
         if action in ("hold", "block") and not overrides and self._uncorroborated(scored):
             action = "warn"
             if owner:
@@ -230,7 +247,6 @@ class Policy:
             # Warned on the session's own volume and trace of burst: the session is judged
             # the owner's, so the recipient is not told the account was taken over.
             about = {"topic": "owner"}
-        evidence = [s for s, p in scored if p > 0 or s.override]
         reason = "; ".join(s.detail for s in evidence[:2])
         kind = in_force
         if not (action == "deliver" and "allow" in overrides):

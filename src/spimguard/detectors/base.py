@@ -15,8 +15,10 @@ the rest, on every backend and in batches of any size.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import msgspec
 
 from .. import accounts
 from ..errors import ConfigError
@@ -32,9 +34,10 @@ _NO_ACCOUNT = accounts.Account()  # no record: a context's account before the en
 S = TypeVar("S")  # a detector's settings class
 
 
-@dataclass(slots=True)
-class Context:
-    """One event as the detectors see it."""
+class Context(msgspec.Struct):
+    """One event as the detectors see it: a struct, made in C (the engine makes one an
+    event; a dataclass's ``__init__`` ran the assignments of its seventeen fields in
+    bytecode)."""
 
     event: Event
     view: MessageView | None = None  # messages only
@@ -45,10 +48,10 @@ class Context:
     trust: Weighing | None = None  # reports only: what the report-trust model made of it
     # Per-event memo for a detector's own derived values (keyed by detector name),
     # so reads, detect and writes share one computation.
-    scratch: dict[str, Any] = field(default_factory=dict)
+    scratch: dict[str, Any] = msgspec.field(default_factory=dict)
     # What a detector asks the verdict log to keep about this event (keyed by
     # detector name), handed back in ``reported.keep`` when a report names it.
-    keep: dict[str, bytes] = field(default_factory=dict)
+    keep: dict[str, bytes] = msgspec.field(default_factory=dict)
     # The near-duplicate cluster the bulk detector placed a message in, and whether
     # that cluster is a campaign already: the engine records campaign messages.
     cluster: str = ""
@@ -61,10 +64,10 @@ class Context:
     # What the batch's detectors keep for its end (``Finishing``, marked ``BATCH_COMMITS``):
     # one dict for every context the engine plans in one batch, a context's own when made
     # alone.
-    batch: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    batch: dict[Hashable, Any] = msgspec.field(default_factory=dict)
     # Memo of what events share (``shared``): the engine's, kept across its batches
     # (``Engine._plan_batch``), a context's own when made alone.
-    plans: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    plans: dict[Hashable, Any] = msgspec.field(default_factory=dict)
     # The record of the event's account as read, its live parts (``accounts.alive``): set
     # by the engine before any detector's ``detect``, so none decodes it again.
     account: accounts.Account = _NO_ACCOUNT
@@ -72,26 +75,25 @@ class Context:
     # its branches reach them (``read_more``): added while the event is planned, so the
     # embedded SQLite loads their keys with the batch's and a shared store, which reads
     # nothing outside an event's claim, reads them with the rest.
-    deferred: tuple[Query, ...] = field(default=(), repr=False, compare=False)
+    deferred: tuple[Query, ...] = ()
     # How ``read_more`` reads them while detectors detect (set by the engine then, None
     # before and after: a read is never made once the verdict is known). None throughout
     # on a shared store, whose event reads everything planned, ``deferred`` too.
-    more: Callable[[Sequence[Query]], None] | None = field(default=None, repr=False,
-                                                           compare=False)
+    more: Callable[[Sequence[Query]], None] | None = None
     # The event when it is a message, else None, and its recipients as a tuple (a key
     # part of ``shared``): set once, when the context is made (``__post_init__``), for
-    # detectors ask them some fifteen times an event.
-    message: Message | None = field(init=False, repr=False, compare=False)
-    to: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # detectors ask them some fifteen times an event (whatever a caller passes for them).
+    message: Message | None = None
+    to: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         message = self.message = self.event if isinstance(self.event, Message) else None
         self.to = tuple(message.recipients) if message is not None else ()
 
 
-@dataclass(slots=True)
-class Outcome:
-    """What the policy decided, as detectors may learn from it."""
+class Outcome(msgspec.Struct, frozen=True):
+    """What the policy decided, as detectors may learn from it (built in C, once an
+    event: a dataclass's ``__init__`` runs its fields' assignments as bytecode)."""
 
     action: str  # deliver | warn | hold | block | accepted
     score: float
