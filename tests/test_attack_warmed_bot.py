@@ -141,16 +141,22 @@ def day_of_chat(engine: Engine, account: str, people: list[str], listed: list[st
     return ts + 60
 
 
+@pytest.mark.parametrize("alone", [False, True])
 @pytest.mark.parametrize(("listed", "established"), [(["sock"], False),
                                                      (["ann", "ben", "cat"], True)])
 def test_a_day_of_clean_lines_establishes_an_account_with_three_people_not_one(
-        listed: list[str], established: bool) -> None:
+        listed: list[str], established: bool, alone: bool) -> None:
     """Mutual contacts vouch for an established sender's first line (CONTACTS_MUTUAL); a
     day of lines establishes the account only when three people who list it back got
-    them, never when one sock got them all."""
+    them, never when one sock got them all. Alike when the takeover detector, whose
+    judgement that is, is disabled for the first line (``alone``): the relationship
+    detector then reads the record and the vouching correspondents itself, when its
+    judgement reaches them (``TakeoverDetector.plan_established``)."""
     engine = open_engine(config(official_clients=["im-android"]))
     cfg = engine.config
     now = day_of_chat(engine, "new", [*listed, "dan"], listed)
+    if alone:
+        engine.disabled["takeover"] = "test"
     engine.process(event(cfg, type="contacts", id="c-dan", ts=T0, account="dan",
                          contacts=["new"]))
     verdict = engine.process(message(cfg, "first", "new", ["dan"], "hi dan, lunch?", now,

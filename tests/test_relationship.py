@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import T0, config, event, message
-from spimguard import open_engine
+from spimguard import accounts, open_engine
 from spimguard.engine import Engine
 from spimguard.policy import Policy
 from spimguard.signals import Signal
@@ -130,38 +130,46 @@ def test_a_session_not_proven_the_owners_lifts_the_listing_not_the_conversation(
     assert decide([likely, unproven, Signal("CONVERSATION", 1.0, "talk")]) == "warn"
 
 
-def test_of_the_takeover_plan_relationship_reads_only_what_established_uses() -> None:
+@pytest.mark.parametrize("alone", [False, True])
+def test_relationship_plans_of_the_takeover_reads_only_what_established_uses(alone: bool
+                                                                          ) -> None:
     """The sender's standing needs the takeover record and its vouching correspondents, not
-    the burst counts the takeover detector reads besides (~14 queries a message, some of
-    them only when its judgement reaches them: ``ctx.deferred``)."""
+    the burst counts the takeover detector reads besides (~14 queries a message), and
+    only when the judgement reaches them: the relationship's own reads are the ties.
+    With the takeover detector enabled, its plan holds those two already (the record
+    read, the correspondents deferred); disabled (``alone``), they are deferred."""
+    from spimguard.detectors.takeover.plan import standing
+
     e = open_engine(config())
-    ctx = e._plan(message(e.config, "m1", "alice", ["bob"], "hi bob", T0), e.detectors).ctx
-    relationship, takeover = (next(d for d in e.detectors if d.name == name)
-                              for name in ("relationship", "takeover"))
-    shared = set(relationship.reads(ctx)) & {*takeover.reads(ctx), *ctx.deferred}
-    assert {type(q).__name__ for q in shared if "contacts" not in q.key} == {"Get", "Distinct"}
-    assert len([q for q in shared if "contacts" not in q.key]) == 2
+    if alone:
+        e.disabled["takeover"] = "test"
+    enabled = [d for d in e.detectors if d.name not in e.disabled]
+    ctx = e._plan(message(e.config, "m1", "alice", ["bob"], "hi bob", T0), enabled).ctx
+    relationship = next(d for d in e.detectors if d.name == "relationship")
+    record, vouching = standing("alice")
+    assert (ctx.deferred.count(record), ctx.deferred.count(vouching)) == (
+        (1, 1) if alone else (0, 1))
+    assert {q.key for q in relationship.reads(ctx)} == {
+        accounts.contacts("alice"), accounts.contacts("bob"), accounts.tie_record("bob")}
 
 
 def test_what_established_reads_is_the_accounts_alone() -> None:
-    """The detector asks the takeover plan what ``established`` reads once a batch for an
-    account's messages (``_established_reads``): that holds only while those reads depend
-    on the account alone, not on the session, recipients or words of one message."""
+    """What ``established`` reads (``plan.standing``) is what the takeover plan of any of
+    the account's messages reads for it: made once for the account's messages
+    (``shared``), it holds only while it depends on the account alone, not on the
+    session, recipients or words of one message."""
     from spimguard.detectors.base import Context
-    from spimguard.detectors.relationship import RelationshipDetector
+    from spimguard.detectors.takeover.plan import plan, standing
+    from spimguard.detectors.takeover.settings import TakeoverSettings
     from spimguard.text import SEALED, view
 
     cfg = config()
-    detector = RelationshipDetector({}, cfg)
     asked = [message(cfg, "m1", "alice", ["bob"], "hi bob", T0, session="s1"),
              message(cfg, "m2", "alice", ["carol", "dan"], "see https://example.org/x",
                      T0 + 5, session="s2", conversation="room"),
              message(cfg, "m3", "alice", ["bob"], "", T0 + 9, encrypted=True, size=120)]
-    found = [detector.takeover.established_reads(Context(m, view=SEALED if m.encrypted
-                                                         else view(m.text)))
-             for m in asked]
-    assert found[0] and all(reads == found[0] for reads in found)
-    batch: dict = {}  # type: ignore[type-arg]
-    for m in asked[::2]:  # the relationship's reads of a batch hold them, asked once
-        reads = detector.reads(Context(m, view=view(m.text), batch=batch))
-        assert set(found[0]) <= set(reads)
+    for m in asked:
+        found = plan(TakeoverSettings(), Context(m, view=SEALED if m.encrypted
+                                                 else view(m.text)))
+        assert found is not None
+        assert (found.record, found.reciprocated) == standing("alice")

@@ -81,7 +81,7 @@ class _Plan(NamedTuple):
     listed: Contains  # recipients in the sender's contacts
     listed_back: tuple[Contains, ...]  # the sender in each recipient's contacts
     wrote_back: tuple[Contains, ...]  # ... and among those each recipient wrote to
-    reads: tuple[Query, ...]  # the queries above and what ``established`` reads
+    reads: tuple[Query, ...]  # the queries above
     wrote: Touch  # the write of a delivered or warned message: whom the sender wrote to
 
 
@@ -91,9 +91,9 @@ class RelationshipDetector:
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, RelationshipSettings, given)
         # Whether the sender is established is the takeover detector's judgement (same
-        # settings and state; the plan shared through the scratch, its reads deduplicated
-        # by the engine): only the queries that judgement uses are read, two of the ~14
-        # the takeover detector reads a message.
+        # settings and state; its plan shared through the scratch when it is enabled):
+        # only the two queries that judgement uses are planned, and read only when the
+        # judgement reaches them (``TakeoverDetector.plan_established``).
         self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
 
     def _plan(self, ctx: Context) -> _Plan | None:
@@ -107,13 +107,12 @@ class RelationshipDetector:
         if message is None or type(message) is Invite:  # no failing isinstance: engine.py
             found = None
         else:  # one plan for the messages of one sender to the same recipients (``shared``)
-            found = shared(ctx, (self.name, message.sender, ctx.to), self._people_plan, ctx,
+            found = shared(ctx, (self.name, message.sender, ctx.to), self._people_plan,
                            message.sender, ctx.to)
         scratch[self.name] = found
         return found
 
-    def _people_plan(self, ctx: Context, sender: str, recipients: tuple[str, ...]
-                     ) -> _Plan | None:
+    def _people_plan(self, sender: str, recipients: tuple[str, ...]) -> _Plan | None:
         people = tuple(dict.fromkeys(recipients))
         if not 0 < len(people) <= self.cfg.max_people or sender in people:
             return None
@@ -122,22 +121,16 @@ class RelationshipDetector:
         listed_back = tuple(Contains(accounts.contacts(p), me) for p in people)
         wrote_back = tuple(Contains(accounts.tie_record(p), me, accounts.WROTE) for p in people)
         return _Plan(people, listed, listed_back, wrote_back,
-                     (listed, *listed_back, *wrote_back, *self._established_reads(ctx, sender)),
+                     (listed, *listed_back, *wrote_back),
                      Touch(accounts.tie_record(sender), people, cfg.remember_days * _DAY,
                            cfg.cap, accounts.WROTE))
 
-    def _established_reads(self, ctx: Context, sender: str) -> tuple[Query, ...]:
-        """What the takeover detector's ``established`` reads of a message: the sender's
-        record and its count of vouching correspondents, the account's alone (a test holds
-        it so), so asked once a batch for the account's messages (``shared``). Each
-        message asked it of the takeover plan it built; alone, that was most of what
-        this detector cost a message."""
-        return shared(ctx, (self.name, "established", sender),
-                      self.takeover.established_reads, ctx)
-
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
-        return () if plan is None else plan.reads
+        if plan is None:
+            return ()
+        self.takeover.plan_established(ctx)
+        return plan.reads
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)

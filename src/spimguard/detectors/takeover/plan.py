@@ -140,6 +140,18 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
                 room=room)
 
 
+def standing(account: str) -> tuple[Get, Distinct]:
+    """What ``established`` reads of an account (``TakeoverDetector.established``): its
+    record and its vouching correspondents, the account's alone. A detector that asks
+    only that judgement while this one plans nothing of the event (it is disabled) plans
+    these two, not the ~14 queries of a message's ``plan``."""
+    return Get(record.key(account)), _reciprocated(account)
+
+
+def _reciprocated(account: str) -> Distinct:
+    return Distinct(keys.reciprocated(account), accounts.TALKED_TTL, keys.RECIPROCATED)
+
+
 def _account_plan(account: str, listed: bool) -> Plan:
     """What an event of the account but a message reads: its record and the engine's
     record of it (its restrictions: ``accounts.record``); a contact read (``listed``) the
@@ -166,8 +178,7 @@ def _people_plan(cfg: TakeoverSettings, account: str, session: str,
     back = accounts.listed_back(account, people)
     listed_back = tuple(Contains(accounts.contacts(p), (account,)) for p in people) if (
         len(people) <= cfg.owner_people) else ()
-    reciprocated = Distinct(keys.reciprocated(account), accounts.TALKED_TTL,
-                            keys.RECIPROCATED)
+    reciprocated = _reciprocated(account)
     # Who the recipients are to the account is asked of every message (``FAMILIAR_SENDER``,
     # the dormant ties its writes record, what a clean one teaches); the rest only of a
     # risky session's message (``later``). ``listed_back`` is ``back``'s start (or all of
