@@ -1,0 +1,94 @@
+"""The lodging rules (session 21) as a spammer would push them: many sessions an account,
+sessions grown past ``ops.LODGED_NAMES``, hostile session ids, deletes, sweeps and late
+touches; memory, SQLite and Redis answer every read alike, and Redis's ties hash stays
+within ``redis._LODGED_FIELDS`` however the sessions come."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from spimguard import accounts
+from spimguard.detectors.takeover import keys
+from spimguard.db import connect
+from spimguard.state.conformance import T0
+from spimguard.state.memory import MemoryState
+from spimguard.state.ops import Contains, Delete, Distinct, Members, Query, Touch, Write
+from spimguard.state.sqlite import SQLiteState
+
+ACCOUNT = "@a:s"
+TIES = accounts.tie_record(ACCOUNT)
+# Hostile ids: empty, ":" (lodged in another host), the last code points, long.
+HOSTILE = ["", "x:y", ":", "\xff", "\uffff", "s" * 500]
+SESSIONS = HOSTILE + [f"s{i}" for i in range(14)]
+SIDES = (keys.LIFE, keys.PALS)
+
+
+def _steps(rng: random.Random, steps: int) -> list[tuple[float, list[Write], list[Query]]]:
+    """A log of writes, each with the reads asked after it."""
+    crowd = [f"@p{i}:s" for i in range(70)] + ["\xff", ""]
+    now, out = T0 + 10_000, []
+    for _ in range(steps):
+        now += rng.choice([0.0, 1.0, 7.0, 30.0, 90.0, 300.0])
+        session = keys.lifelong(ACCOUNT, rng.choice(SESSIONS))
+        roll = rng.random()
+        writes: list[Write]
+        if roll < 0.06:
+            writes = [Delete(session)]
+        elif roll < 0.12:
+            writes = [Touch(TIES, tuple(rng.sample(crowd, rng.choice([1, 5, 30]))), 1_000.0,
+                            100, accounts.TALKED)]
+        else:
+            writes = [Touch(session, tuple(rng.sample(crowd, rng.choice([1, 1, 2, 6, 12, 40]))),
+                            rng.choice([50.0, 500.0]), rng.choice([10, 60, 5_000]),
+                            rng.choice(SIDES))]
+        asked = keys.lifelong(ACCOUNT, rng.choice(SESSIONS))
+        side = rng.choice(SIDES)
+        reads: list[Query] = [Members(asked, side), Distinct(asked, rng.choice([10.0, 400.0]), side),
+                              Contains(asked, tuple(rng.sample(crowd, 3)), side),
+                              Members(TIES, accounts.TALKED)]
+        out.append((now, writes, reads))
+    return out
+
+
+def _run(state: object, log: list[tuple[float, list[Write], list[Query]]],
+         check: object = None) -> list[object]:
+    answers = []
+    for step, (now, writes, reads) in enumerate(log):
+        state.write(writes, now)  # type: ignore[attr-defined]
+        if step % 25 == 24:
+            state.sweep(now)  # type: ignore[attr-defined]
+        if check is not None:
+            check()  # type: ignore[operator]
+        answers.append(state.read(reads, now + 1))  # type: ignore[attr-defined]
+    return answers
+
+
+def test_sessions_answer_alike_in_memory_and_sqlite(tmp_path: Path) -> None:
+    log = _steps(random.Random(21), 600)
+    memory = _run(MemoryState(), log)
+    sqlite = SQLiteState(connect(tmp_path / "s.db"))
+    assert _run(sqlite, log) == memory
+    sqlite.close()
+
+
+def test_sessions_answer_alike_in_redis_and_its_ties_hash_stays_bounded(
+        redis_url: str, redis_namespace: str) -> None:
+    import redis
+
+    from spimguard.state.redis import _LODGED_FIELDS, RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    log = _steps(random.Random(21), 600)
+    memory = _run(MemoryState(), log)
+    state = RedisState(redis_url, ns)
+
+    def bounded() -> None:
+        fields = raw.hlen(ns + TIES)
+        guests = sum(1 for f in raw.hkeys(ns + TIES) if f.startswith(b"\xff\xfe"))
+        assert not guests or fields <= _LODGED_FIELDS
+
+    found = _run(state, log, bounded)
+    for step, (got, expected) in enumerate(zip(found, memory, strict=True)):
+        assert got == expected, (step, log[step])
+    state.close()
