@@ -9,8 +9,8 @@ import random
 from pathlib import Path
 
 from spimguard import accounts
-from spimguard.detectors.takeover import keys
 from spimguard.db import connect
+from spimguard.detectors.takeover import keys
 from spimguard.state.conformance import T0
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Contains, Delete, Distinct, Members, Query, Touch, Write
@@ -44,7 +44,8 @@ def _steps(rng: random.Random, steps: int) -> list[tuple[float, list[Write], lis
                             rng.choice(SIDES))]
         asked = keys.lifelong(ACCOUNT, rng.choice(SESSIONS))
         side = rng.choice(SIDES)
-        reads: list[Query] = [Members(asked, side), Distinct(asked, rng.choice([10.0, 400.0]), side),
+        window = rng.choice([10.0, 400.0])
+        reads: list[Query] = [Members(asked, side), Distinct(asked, window, side),
                               Contains(asked, tuple(rng.sample(crowd, 3)), side),
                               Members(TIES, accounts.TALKED)]
         out.append((now, writes, reads))
@@ -91,4 +92,26 @@ def test_sessions_answer_alike_in_redis_and_its_ties_hash_stays_bounded(
     found = _run(state, log, bounded)
     for step, (got, expected) in enumerate(zip(found, memory, strict=True)):
         assert got == expected, (step, log[step])
+    state.close()
+
+
+def test_redis_takes_a_session_id_that_is_not_utf8_as_the_earlier_release_did(
+        redis_url: str, redis_namespace: str) -> None:
+    """A session id holding a lone surrogate (bytes that were not UTF-8) is stored and
+    answered, lodged or moved to its key of its own, as session 20's release did and the
+    memory backend does (Redis's client refuses such a key given as text)."""
+    from spimguard.state.redis import RedisState
+
+    state, model = RedisState(redis_url, redis_namespace), MemoryState()
+    crowd = tuple(f"@p{i}:s" for i in range(40))
+    for session in ("\udcff", "a\udc80b"):
+        key = keys.lifelong(ACCOUNT, session)
+        for names in (crowd[:2], crowd):  # lodged, then moved out
+            writes: list[Write] = [Touch(key, names, 500.0, 100, keys.PALS)]
+            state.write(writes, T0)
+            model.write(writes, T0)
+            reads: list[Query] = [Members(key, keys.PALS), Distinct(key, 100.0, keys.PALS)]
+            assert state.read(reads, T0 + 1) == model.read(reads, T0 + 1)
+        state.write([Delete(key)], T0 + 2)
+        assert state.read([Members(key, keys.PALS)], T0 + 3) == [()]
     state.close()

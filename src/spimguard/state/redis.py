@@ -948,7 +948,7 @@ class _Side(NamedTuple):
     is its own key's, if it has one (moved there: ``gtouch``), else lodged in its host's."""
 
     side: int
-    places: tuple[tuple[str, bytes], ...]
+    places: tuple[tuple[str | bytes, bytes], ...]
 
 
 # Redis's own EXPIRE counts wall-clock seconds: a node or a replay running behind event
@@ -1317,7 +1317,8 @@ class RedisState:
             if isinstance(query, Distinct | Contains | Members) and query.side:
                 side = side_of(query.key, query.side)[0]
                 held, pre = self._sided_at(query.key)
-                places = ((key, b""), (held, pre)) if pre else ((held, pre),)
+                places = ((self._own_key(query.key), b""), (held, pre)) if pre else (
+                    (held, pre),)
                 for at, fix in places:
                     if isinstance(query, Contains):
                         pipe.hmget(at, [fix + _EXPIRES, *(
@@ -1426,7 +1427,8 @@ class RedisState:
         value = msgspec.json.decode(reply, type=_Value)
         return value.v if value.e > now else None
 
-    def _sided_answer(self, query: Query, side: int, places: Sequence[tuple[str, bytes]],
+    def _sided_answer(self, query: Query, side: int,
+                      places: Sequence[tuple[str | bytes, bytes]],
                       found: list[Any], now: float) -> Any:
         """A query of a sided record's side, from its HMGET, HGET or HGETALL of each place
         it may be (``_Side``): the first that holds its heads (none: the last, empty)."""
@@ -1460,6 +1462,12 @@ class RedisState:
         on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in _own(reply, pre)
                     if (t := _time(value, side)) > now - ttl)
         return tuple(name for _, name in on)
+
+    def _own_key(self, key: str) -> bytes:
+        """A guest's key of its own (``gtouch``), encoded as its prefix in its host is
+        (``_guest_prefix``): a session's id may hold what is not UTF-8 (a surrogate), which
+        Redis's client refuses in a key given as text."""
+        return self._k(key).encode("utf-8", "surrogatepass")
 
     def _sided_at(self, key: str) -> tuple[str, bytes]:
         """Where the sided record at ``key`` is: its hash's key (in the namespace) and its
@@ -1495,8 +1503,8 @@ class RedisState:
                 if op.members:  # touching nobody changes nothing, as in every set
                     side, sides = side_of(op.key, op.side)
                     held, pre = self._sided_at(op.key)
-                    where = ("sg.gtouch", key, held, pre, self._lodged) if pre else (
-                        "sg.stouch", held, pre)
+                    where = ("sg.stouch", held, pre) if not pre else (
+                        "sg.gtouch", self._own_key(op.key), held, pre, self._lodged)
                     out.append((*where, side, sides, repr(float(now)), repr(float(op.ttl)),
                                 op.cap, _seconds(op.ttl),
                                 sided.encode_names(list(dict.fromkeys(op.members)))))
@@ -1534,7 +1542,7 @@ class RedisState:
                 held, pre = self._sided_at(op.key)
                 out.append(("sg.sdelete", held, pre))
                 if pre:  # a guest: lodged, or moved to its own key (``gtouch``)
-                    out.append(("DEL", key))
+                    out.append(("DEL", self._own_key(op.key)))
             elif isinstance(op, Delete):
                 out.append(("DEL", key))
         return out
