@@ -40,7 +40,7 @@ def _steps(rng: random.Random, steps: int) -> list[tuple[float, list[Write], lis
                             100, accounts.TALKED)]
         else:
             writes = [Touch(session, tuple(rng.sample(crowd, rng.choice([1, 1, 2, 6, 12, 40]))),
-                            rng.choice([50.0, 500.0]), rng.choice([10, 60, 5_000]),
+                            rng.choice([50.0, 500.0, 5_000.0]), rng.choice([10, 60, 5_000]),
                             rng.choice(SIDES))]
         asked = keys.lifelong(ACCOUNT, rng.choice(SESSIONS))
         side = rng.choice(SIDES)
