@@ -115,3 +115,30 @@ def test_redis_takes_a_session_id_that_is_not_utf8_as_the_earlier_release_did(
         state.write([Delete(key)], T0 + 2)
         assert state.read([Members(key, keys.PALS)], T0 + 3) == [()]
     state.close()
+
+
+def test_redis_keeps_the_ties_hash_compact_whatever_a_session_id_or_name_is_long(
+        redis_url: str, redis_namespace: str) -> None:
+    """A session whose id, or a name it writes to, is too long for a compact hash's field
+    (the server's hash-max-listpack-value) keeps a key of its own, lodged or not yet: one
+    such field would turn the account's ties hash into a hashtable for good."""
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state, model = RedisState(redis_url, ns), MemoryState()
+    long = "\xe9" * state._compact  # two bytes each in UTF-8
+    sessions = [keys.lifelong(ACCOUNT, "s1"), keys.lifelong(ACCOUNT, long)]
+    log: list[Write] = [Touch(TIES, ("@b:s",), 1_000.0, 10, accounts.TALKED),
+                        Touch(sessions[0], ("@c:s",), 500.0, 10, keys.PALS),  # lodged
+                        Touch(sessions[0], (f"@{long}:s",), 500.0, 10, keys.PALS),
+                        Touch(sessions[1], ("@c:s",), 500.0, 10, keys.LIFE)]
+    for at, write in enumerate(log):
+        state.write([write], T0 + at)
+        model.write([write], T0 + at)
+        assert raw.object("encoding", ns + TIES) == b"listpack", write
+    reads: list[Query] = [Members(TIES, accounts.TALKED),
+                          *(Members(key, side) for key in sessions for side in SIDES)]
+    assert state.read(reads, T0 + 9) == model.read(reads, T0 + 9)
+    state.close()

@@ -518,10 +518,11 @@ end
 -- there, or never lodged), else its fields in its host's hash (``pre``). A guest stays or
 -- is lodged only if, with this touch's names, it would hold at most LODGED members
 -- (``ops.LODGED_NAMES``; its sides' counts summed, from its heads: no field read) and the
--- hash at most ``limit`` fields (``RedisState._lodged_limit``); else it moves to its own
--- key first (``gmove``), until that expires. Judged before the touch, on what it could
--- add, so no guest takes the hash past the limit even for a moment (past the server's
--- hash-max-listpack-entries, Redis turns it into a hashtable for good). So a whole
+-- hash at most ``limit`` fields (``RedisState._room``: 0 for a field too long to keep the
+-- hash compact); else it moves to its own key first (``gmove``), until that expires.
+-- Judged before the touch, on what it could add, so no guest takes the hash past the
+-- limit even for a moment (past the server's hash-max-listpack-entries, or with a field
+-- past its -value, Redis turns it into a hashtable for good). So a whole
 -- rewrite of the host (``stouch``'s full path) reads at most ``limit`` fields beside the
 -- host's own record, whatever its sessions send.
 local function gtouch(own, host, pre, limit, side, sides, now, ttl, cap, seconds, fresh)
@@ -1463,6 +1464,15 @@ class RedisState:
                     if (t := _time(value, side)) > now - ttl)
         return tuple(name for _, name in on)
 
+    def _room(self, pre: bytes, members: Sequence[str]) -> int:
+        """The most fields a guest's host may hold with it lodged (``gtouch``): none if a
+        field of this touch (the guest's prefix and a name) is longer than the server
+        keeps a hash compact (hash-max-listpack-value, ``_compact_limit``). Whoever holds
+        a session chooses its id and whom it writes to, and one such field would turn the
+        account's hash into a hashtable for good (about twice the bytes a field)."""
+        longest = max(len(m.encode("utf-8", "surrogatepass")) for m in members)
+        return self._lodged if len(pre) + longest <= self._compact else 0
+
     def _own_key(self, key: str) -> bytes:
         """A guest's key of its own (``gtouch``), encoded as its prefix in its host is
         (``_guest_prefix``): a session's id may hold what is not UTF-8 (a surrogate), which
@@ -1504,7 +1514,8 @@ class RedisState:
                     side, sides = side_of(op.key, op.side)
                     held, pre = self._sided_at(op.key)
                     where = ("sg.stouch", held, pre) if not pre else (
-                        "sg.gtouch", self._own_key(op.key), held, pre, self._lodged)
+                        "sg.gtouch", self._own_key(op.key), held, pre,
+                        self._room(pre, op.members))
                     out.append((*where, side, sides, repr(float(now)), repr(float(op.ttl)),
                                 op.cap, _seconds(op.ttl),
                                 sided.encode_names(list(dict.fromkeys(op.members)))))
