@@ -142,3 +142,27 @@ def test_redis_keeps_the_ties_hash_compact_whatever_a_session_id_or_name_is_long
                           *(Members(key, side) for key in sessions for side in SIDES)]
     assert state.read(reads, T0 + 9) == model.read(reads, T0 + 9)
     state.close()
+
+
+def test_redis_counts_a_session_another_node_moves_out_between_a_distincts_trips(
+        redis_url: str, redis_namespace: str) -> None:
+    """A Distinct whose window leaves out some member counts the fields in a trip of its
+    own: if another node moves the session out of the ties hash meanwhile (``gtouch``),
+    it counts them at the session's key, never none of them."""
+    from spimguard.state.redis import RedisState
+
+    node, other = RedisState(redis_url, redis_namespace), RedisState(redis_url, redis_namespace)
+    session = keys.lifelong(ACCOUNT, "s1")
+    node.write([Touch(session, ("@c:s",), 500.0, 100, keys.PALS)], T0)
+    node.write([Touch(session, ("@d:s",), 500.0, 100, keys.PALS)], T0 + 100)
+    real = node._redis.hgetall
+
+    def moved_meanwhile(key: object) -> object:
+        other.write([Touch(session, tuple(f"@p{i}:s" for i in range(40)), 500.0, 100,
+                           keys.PALS)], T0 + 100)
+        return real(key)
+
+    node._redis.hgetall = moved_meanwhile  # type: ignore[method-assign]
+    assert node.read([Distinct(session, 50.0, keys.PALS)], T0 + 101) in ([1], [41])
+    node.close()
+    other.close()

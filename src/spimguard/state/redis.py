@@ -1453,10 +1453,17 @@ class RedisState:
             since = now - (query.window if query.window < ttl else ttl)
             if not live or oldest > since:  # every member on the side is in the window
                 return int(count) if live else 0
-            try:  # some member is older than the window: counted here, a trip of its own
-                fields = self._redis.hgetall(held)
-            except redis.RedisError as exc:
-                raise StateUnavailable(f"Redis read failed: {exc}") from exc
+            # Some member is older than the window: counted here, a trip of its own, where
+            # the heads were, else (another node moved a guest out meanwhile: ``gtouch``)
+            # at its other place, as a count of no fields would be wrong.
+            first = (held, pre)
+            for at, pre in sorted(places, key=lambda place: place != first):
+                try:
+                    fields = self._redis.hgetall(at)
+                except redis.RedisError as exc:
+                    raise StateUnavailable(f"Redis read failed: {exc}") from exc
+                if pre + _EXPIRES in fields:
+                    break
             return sum(1 for _, value in _own(fields, pre) if _time(value, side) > since)
         if not live:
             return ()
