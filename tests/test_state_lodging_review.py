@@ -166,3 +166,33 @@ def test_redis_counts_a_session_another_node_moves_out_between_a_distincts_trips
     assert node.read([Distinct(session, 50.0, keys.PALS)], T0 + 101) in ([1], [41])
     node.close()
     other.close()
+
+
+def test_redis_lodges_again_a_session_whose_key_of_its_own_expired(
+        redis_url: str, redis_namespace: str) -> None:
+    """A session moved out to a key of its own is touched there while the key lives (its
+    members past their TTL read as gone), and lodges again once Redis's EXPIRE let the key
+    go (its ``_seconds``: past the event-time TTL and the lateness): each read as memory's,
+    which sweeps the record of its own and lodges the session's next touch."""
+    import redis
+
+    from spimguard.state.redis import RedisState, _guest_prefix
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state, model = RedisState(redis_url, ns), MemoryState()
+    session = keys.lifelong(ACCOUNT, "s1")
+    reads: list[Query] = [Members(session, side) for side in SIDES]
+    steps: list[tuple[float, list[Write]]] = [
+        (T0, [Touch(session, tuple(f"@p{i}:s" for i in range(40)), 50.0, 100, keys.PALS)]),
+        (T0 + 60, [Touch(session, ("@b:s",), 50.0, 100, keys.LIFE)]),  # dead: still its key
+        (T0 + 5_000, [Touch(session, ("@c:s",), 50.0, 100, keys.PALS)])]  # its key expired
+    for now, writes in steps:
+        if now > T0 + 4_000:
+            raw.delete(ns + session)  # as Redis's EXPIRE would have by now
+            model.sweep(now)
+        state.write(writes, now)
+        model.write(writes, now)
+        assert state.read(reads, now + 1) == model.read(reads, now + 1), now
+    assert not raw.exists(ns + session)
+    assert raw.hexists(ns + TIES, _guest_prefix("s1") + b"\xff"), "lodged again"
+    state.close()
