@@ -97,20 +97,22 @@ def test_sessions_answer_alike_in_redis_and_its_ties_hash_stays_bounded(
 
 def test_redis_takes_a_session_id_that_is_not_utf8_as_the_earlier_release_did(
         redis_url: str, redis_namespace: str) -> None:
-    """A session id holding a lone surrogate (bytes that were not UTF-8) is stored and
-    answered, lodged or moved to its key of its own, as session 20's release did and the
-    memory backend does (Redis's client refuses such a key given as text)."""
+    """A session id, or a name it writes to, holding a lone surrogate (bytes that were
+    not UTF-8) is stored and answered, lodged or moved to its key of its own, as session
+    20's release did and the memory backend does (Redis's client refuses such a key or
+    field given as text)."""
     from spimguard.state.redis import RedisState
 
     state, model = RedisState(redis_url, redis_namespace), MemoryState()
-    crowd = tuple(f"@p{i}:s" for i in range(40))
+    crowd = ("\udcff", *(f"@p{i}:s" for i in range(40)))
     for session in ("\udcff", "a\udc80b"):
         key = keys.lifelong(ACCOUNT, session)
         for names in (crowd[:2], crowd):  # lodged, then moved out
             writes: list[Write] = [Touch(key, names, 500.0, 100, keys.PALS)]
             state.write(writes, T0)
             model.write(writes, T0)
-            reads: list[Query] = [Members(key, keys.PALS), Distinct(key, 100.0, keys.PALS)]
+            reads: list[Query] = [Members(key, keys.PALS), Distinct(key, 100.0, keys.PALS),
+                                  Contains(key, ("\udcff", "@p3:s", "@x:s"), keys.PALS)]
             assert state.read(reads, T0 + 1) == model.read(reads, T0 + 1)
         state.write([Delete(key)], T0 + 2)
         assert state.read([Members(key, keys.PALS)], T0 + 3) == [()]

@@ -1322,9 +1322,8 @@ class RedisState:
                     (held, pre),)
                 for at, fix in places:
                     if isinstance(query, Contains):
-                        pipe.hmget(at, [fix + _EXPIRES, *(
-                            (fix + m.encode("utf-8", "surrogatepass") if fix else m)
-                            for m in query.members)])
+                        pipe.hmget(at, [fix + _EXPIRES, *(  # as a touch wrote them
+                            fix + m.encode("utf-8", "surrogatepass") for m in query.members)])
                     elif isinstance(query, Distinct):
                         pipe.hget(at, fix + _EXPIRES)
                     else:
