@@ -518,10 +518,11 @@ end
 -- there, or never lodged), else its fields in its host's hash (``pre``). A guest stays or
 -- is lodged only if, with this touch's names, it would hold at most LODGED members
 -- (``ops.LODGED_NAMES``; its sides' counts summed, from its heads: no field read) and the
--- hash at most ``limit`` fields (``RedisState._lodged_limit``); else it moves to its own
--- key first (``gmove``), until that expires. Judged before the touch, on what it could
--- add, so no guest takes the hash past the limit even for a moment (past the server's
--- hash-max-listpack-entries, Redis turns it into a hashtable for good). So a whole
+-- hash at most ``limit`` fields (``RedisState._room``: 0 for a field too long to keep the
+-- hash compact); else it moves to its own key first (``gmove``), until that expires.
+-- Judged before the touch, on what it could add, so no guest takes the hash past the
+-- limit even for a moment (past the server's hash-max-listpack-entries, or with a field
+-- past its -value, Redis turns it into a hashtable for good). So a whole
 -- rewrite of the host (``stouch``'s full path) reads at most ``limit`` fields beside the
 -- host's own record, whatever its sessions send.
 local function gtouch(own, host, pre, limit, side, sides, now, ttl, cap, seconds, fresh)
@@ -948,7 +949,7 @@ class _Side(NamedTuple):
     is its own key's, if it has one (moved there: ``gtouch``), else lodged in its host's."""
 
     side: int
-    places: tuple[tuple[str, bytes], ...]
+    places: tuple[tuple[str | bytes, bytes], ...]
 
 
 # Redis's own EXPIRE counts wall-clock seconds: a node or a replay running behind event
@@ -1317,12 +1318,12 @@ class RedisState:
             if isinstance(query, Distinct | Contains | Members) and query.side:
                 side = side_of(query.key, query.side)[0]
                 held, pre = self._sided_at(query.key)
-                places = ((key, b""), (held, pre)) if pre else ((held, pre),)
+                places = ((self._own_key(query.key), b""), (held, pre)) if pre else (
+                    (held, pre),)
                 for at, fix in places:
                     if isinstance(query, Contains):
-                        pipe.hmget(at, [fix + _EXPIRES, *(
-                            (fix + m.encode("utf-8", "surrogatepass") if fix else m)
-                            for m in query.members)])
+                        pipe.hmget(at, [fix + _EXPIRES, *(  # as a touch wrote them
+                            fix + m.encode("utf-8", "surrogatepass") for m in query.members)])
                     elif isinstance(query, Distinct):
                         pipe.hget(at, fix + _EXPIRES)
                     else:
@@ -1426,7 +1427,8 @@ class RedisState:
         value = msgspec.json.decode(reply, type=_Value)
         return value.v if value.e > now else None
 
-    def _sided_answer(self, query: Query, side: int, places: Sequence[tuple[str, bytes]],
+    def _sided_answer(self, query: Query, side: int,
+                      places: Sequence[tuple[str | bytes, bytes]],
                       found: list[Any], now: float) -> Any:
         """A query of a sided record's side, from its HMGET, HGET or HGETALL of each place
         it may be (``_Side``): the first that holds its heads (none: the last, empty)."""
@@ -1450,16 +1452,38 @@ class RedisState:
             since = now - (query.window if query.window < ttl else ttl)
             if not live or oldest > since:  # every member on the side is in the window
                 return int(count) if live else 0
-            try:  # some member is older than the window: counted here, a trip of its own
-                fields = self._redis.hgetall(held)
-            except redis.RedisError as exc:
-                raise StateUnavailable(f"Redis read failed: {exc}") from exc
+            # Some member is older than the window: counted here, a trip of its own, where
+            # the heads were, else (another node moved a guest out meanwhile: ``gtouch``)
+            # at its other place, as a count of no fields would be wrong.
+            first = (held, pre)
+            for at, pre in sorted(places, key=lambda place: place != first):
+                try:
+                    fields = self._redis.hgetall(at)
+                except redis.RedisError as exc:
+                    raise StateUnavailable(f"Redis read failed: {exc}") from exc
+                if pre + _EXPIRES in fields:
+                    break
             return sum(1 for _, value in _own(fields, pre) if _time(value, side) > since)
         if not live:
             return ()
         on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in _own(reply, pre)
                     if (t := _time(value, side)) > now - ttl)
         return tuple(name for _, name in on)
+
+    def _room(self, pre: bytes, members: Sequence[str]) -> int:
+        """The most fields a guest's host may hold with it lodged (``gtouch``): none if a
+        field of this touch (the guest's prefix and a name) is longer than the server
+        keeps a hash compact (hash-max-listpack-value, ``_compact_limit``). Whoever holds
+        a session chooses its id and whom it writes to, and one such field would turn the
+        account's hash into a hashtable for good (about twice the bytes a field)."""
+        longest = max(len(m.encode("utf-8", "surrogatepass")) for m in members)
+        return self._lodged if len(pre) + longest <= self._compact else 0
+
+    def _own_key(self, key: str) -> bytes:
+        """A guest's key of its own (``gtouch``), encoded as its prefix in its host is
+        (``_guest_prefix``): a session's id may hold what is not UTF-8 (a surrogate), which
+        Redis's client refuses in a key given as text."""
+        return self._k(key).encode("utf-8", "surrogatepass")
 
     def _sided_at(self, key: str) -> tuple[str, bytes]:
         """Where the sided record at ``key`` is: its hash's key (in the namespace) and its
@@ -1495,8 +1519,9 @@ class RedisState:
                 if op.members:  # touching nobody changes nothing, as in every set
                     side, sides = side_of(op.key, op.side)
                     held, pre = self._sided_at(op.key)
-                    where = ("sg.gtouch", key, held, pre, self._lodged) if pre else (
-                        "sg.stouch", held, pre)
+                    where = ("sg.stouch", held, pre) if not pre else (
+                        "sg.gtouch", self._own_key(op.key), held, pre,
+                        self._room(pre, op.members))
                     out.append((*where, side, sides, repr(float(now)), repr(float(op.ttl)),
                                 op.cap, _seconds(op.ttl),
                                 sided.encode_names(list(dict.fromkeys(op.members)))))
@@ -1534,7 +1559,7 @@ class RedisState:
                 held, pre = self._sided_at(op.key)
                 out.append(("sg.sdelete", held, pre))
                 if pre:  # a guest: lodged, or moved to its own key (``gtouch``)
-                    out.append(("DEL", key))
+                    out.append(("DEL", self._own_key(op.key)))
             elif isinstance(op, Delete):
                 out.append(("DEL", key))
         return out

@@ -1,0 +1,200 @@
+"""The lodging rules (session 21) as a spammer would push them: many sessions an account,
+sessions grown past ``ops.LODGED_NAMES``, hostile session ids, deletes, sweeps and late
+touches; memory, SQLite and Redis answer every read alike, and Redis's ties hash stays
+within ``redis._LODGED_FIELDS`` however the sessions come."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from spimguard import accounts
+from spimguard.db import connect
+from spimguard.detectors.takeover import keys
+from spimguard.state.conformance import T0
+from spimguard.state.memory import MemoryState
+from spimguard.state.ops import Contains, Delete, Distinct, Members, Query, Touch, Write
+from spimguard.state.sqlite import SQLiteState
+
+ACCOUNT = "@a:s"
+TIES = accounts.tie_record(ACCOUNT)
+# Hostile ids: empty, ":" (lodged in another host), the last code points, long.
+HOSTILE = ["", "x:y", ":", "\xff", "\uffff", "s" * 500]
+SESSIONS = HOSTILE + [f"s{i}" for i in range(14)]
+SIDES = (keys.LIFE, keys.PALS)
+
+
+def _steps(rng: random.Random, steps: int) -> list[tuple[float, list[Write], list[Query]]]:
+    """A log of writes, each with the reads asked after it."""
+    crowd = [f"@p{i}:s" for i in range(70)] + ["\xff", ""]
+    now, out = T0 + 10_000, []
+    for _ in range(steps):
+        now += rng.choice([0.0, 1.0, 7.0, 30.0, 90.0, 300.0])
+        session = keys.lifelong(ACCOUNT, rng.choice(SESSIONS))
+        roll = rng.random()
+        writes: list[Write]
+        if roll < 0.06:
+            writes = [Delete(session)]
+        elif roll < 0.12:
+            writes = [Touch(TIES, tuple(rng.sample(crowd, rng.choice([1, 5, 30]))), 1_000.0,
+                            100, accounts.TALKED)]
+        else:
+            writes = [Touch(session, tuple(rng.sample(crowd, rng.choice([1, 1, 2, 6, 12, 40]))),
+                            rng.choice([50.0, 500.0, 5_000.0]), rng.choice([10, 60, 5_000]),
+                            rng.choice(SIDES))]
+        asked = keys.lifelong(ACCOUNT, rng.choice(SESSIONS))
+        side = rng.choice(SIDES)
+        window = rng.choice([10.0, 400.0])
+        reads: list[Query] = [Members(asked, side), Distinct(asked, window, side),
+                              Contains(asked, tuple(rng.sample(crowd, 3)), side),
+                              Members(TIES, accounts.TALKED)]
+        out.append((now, writes, reads))
+    return out
+
+
+def _run(state: object, log: list[tuple[float, list[Write], list[Query]]],
+         check: object = None) -> list[object]:
+    answers = []
+    for step, (now, writes, reads) in enumerate(log):
+        state.write(writes, now)  # type: ignore[attr-defined]
+        if step % 25 == 24:
+            state.sweep(now)  # type: ignore[attr-defined]
+        if check is not None:
+            check()  # type: ignore[operator]
+        answers.append(state.read(reads, now + 1))  # type: ignore[attr-defined]
+    return answers
+
+
+def test_sessions_answer_alike_in_memory_and_sqlite(tmp_path: Path) -> None:
+    log = _steps(random.Random(21), 600)
+    memory = _run(MemoryState(), log)
+    sqlite = SQLiteState(connect(tmp_path / "s.db"))
+    assert _run(sqlite, log) == memory
+    sqlite.close()
+
+
+def test_sessions_answer_alike_in_redis_and_its_ties_hash_stays_bounded(
+        redis_url: str, redis_namespace: str) -> None:
+    import redis
+
+    from spimguard.state.redis import _LODGED_FIELDS, RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    log = _steps(random.Random(21), 600)
+    memory = _run(MemoryState(), log)
+    state = RedisState(redis_url, ns)
+
+    def bounded() -> None:
+        fields = raw.hlen(ns + TIES)
+        guests = sum(1 for f in raw.hkeys(ns + TIES) if f.startswith(b"\xff\xfe"))
+        assert not guests or fields <= _LODGED_FIELDS
+
+    found = _run(state, log, bounded)
+    for step, (got, expected) in enumerate(zip(found, memory, strict=True)):
+        assert got == expected, (step, log[step])
+    state.close()
+
+
+def test_redis_takes_a_session_id_that_is_not_utf8_as_the_earlier_release_did(
+        redis_url: str, redis_namespace: str) -> None:
+    """A session id, or a name it writes to, holding a lone surrogate (bytes that were
+    not UTF-8) is stored and answered, lodged or moved to its key of its own, as session
+    20's release did and the memory backend does (Redis's client refuses such a key or
+    field given as text)."""
+    from spimguard.state.redis import RedisState
+
+    state, model = RedisState(redis_url, redis_namespace), MemoryState()
+    crowd = ("\udcff", *(f"@p{i}:s" for i in range(40)))
+    for session in ("\udcff", "a\udc80b"):
+        key = keys.lifelong(ACCOUNT, session)
+        for names in (crowd[:2], crowd):  # lodged, then moved out
+            writes: list[Write] = [Touch(key, names, 500.0, 100, keys.PALS)]
+            state.write(writes, T0)
+            model.write(writes, T0)
+            reads: list[Query] = [Members(key, keys.PALS), Distinct(key, 100.0, keys.PALS),
+                                  Contains(key, ("\udcff", "@p3:s", "@x:s"), keys.PALS)]
+            assert state.read(reads, T0 + 1) == model.read(reads, T0 + 1)
+        state.write([Delete(key)], T0 + 2)
+        assert state.read([Members(key, keys.PALS)], T0 + 3) == [()]
+    state.close()
+
+
+def test_redis_keeps_the_ties_hash_compact_whatever_a_session_id_or_name_is_long(
+        redis_url: str, redis_namespace: str) -> None:
+    """A session whose id, or a name it writes to, is too long for a compact hash's field
+    (the server's hash-max-listpack-value) keeps a key of its own, lodged or not yet: one
+    such field would turn the account's ties hash into a hashtable for good."""
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state, model = RedisState(redis_url, ns), MemoryState()
+    long = "\xe9" * state._compact  # two bytes each in UTF-8
+    sessions = [keys.lifelong(ACCOUNT, "s1"), keys.lifelong(ACCOUNT, long)]
+    log: list[Write] = [Touch(TIES, ("@b:s",), 1_000.0, 10, accounts.TALKED),
+                        Touch(sessions[0], ("@c:s",), 500.0, 10, keys.PALS),  # lodged
+                        Touch(sessions[0], (f"@{long}:s",), 500.0, 10, keys.PALS),
+                        Touch(sessions[1], ("@c:s",), 500.0, 10, keys.LIFE)]
+    for at, write in enumerate(log):
+        state.write([write], T0 + at)
+        model.write([write], T0 + at)
+        assert raw.object("encoding", ns + TIES) == b"listpack", write
+    reads: list[Query] = [Members(TIES, accounts.TALKED),
+                          *(Members(key, side) for key in sessions for side in SIDES)]
+    assert state.read(reads, T0 + 9) == model.read(reads, T0 + 9)
+    state.close()
+
+
+def test_redis_counts_a_session_another_node_moves_out_between_a_distincts_trips(
+        redis_url: str, redis_namespace: str) -> None:
+    """A Distinct whose window leaves out some member counts the fields in a trip of its
+    own: if another node moves the session out of the ties hash meanwhile (``gtouch``),
+    it counts them at the session's key, never none of them."""
+    from spimguard.state.redis import RedisState
+
+    node, other = RedisState(redis_url, redis_namespace), RedisState(redis_url, redis_namespace)
+    session = keys.lifelong(ACCOUNT, "s1")
+    node.write([Touch(session, ("@c:s",), 500.0, 100, keys.PALS)], T0)
+    node.write([Touch(session, ("@d:s",), 500.0, 100, keys.PALS)], T0 + 100)
+    real = node._redis.hgetall
+
+    def moved_meanwhile(key: object) -> object:
+        other.write([Touch(session, tuple(f"@p{i}:s" for i in range(40)), 500.0, 100,
+                           keys.PALS)], T0 + 100)
+        return real(key)
+
+    node._redis.hgetall = moved_meanwhile  # type: ignore[method-assign]
+    assert node.read([Distinct(session, 50.0, keys.PALS)], T0 + 101) in ([1], [41])
+    node.close()
+    other.close()
+
+
+def test_redis_lodges_again_a_session_whose_key_of_its_own_expired(
+        redis_url: str, redis_namespace: str) -> None:
+    """A session moved out to a key of its own is touched there while the key lives (its
+    members past their TTL read as gone), and lodges again once Redis's EXPIRE let the key
+    go (its ``_seconds``: past the event-time TTL and the lateness): each read as memory's,
+    which sweeps the record of its own and lodges the session's next touch."""
+    import redis
+
+    from spimguard.state.redis import RedisState, _guest_prefix
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state, model = RedisState(redis_url, ns), MemoryState()
+    session = keys.lifelong(ACCOUNT, "s1")
+    reads: list[Query] = [Members(session, side) for side in SIDES]
+    steps: list[tuple[float, list[Write]]] = [
+        (T0, [Touch(session, tuple(f"@p{i}:s" for i in range(40)), 50.0, 100, keys.PALS)]),
+        (T0 + 60, [Touch(session, ("@b:s",), 50.0, 100, keys.LIFE)]),  # dead: still its key
+        (T0 + 5_000, [Touch(session, ("@c:s",), 50.0, 100, keys.PALS)])]  # its key expired
+    for now, writes in steps:
+        if now > T0 + 4_000:
+            raw.delete(ns + session)  # as Redis's EXPIRE would have by now
+            model.sweep(now)
+        state.write(writes, now)
+        model.write(writes, now)
+        assert state.read(reads, now + 1) == model.read(reads, now + 1), now
+    assert not raw.exists(ns + session)
+    assert raw.hexists(ns + TIES, _guest_prefix("s1") + b"\xff"), "lodged again"
+    state.close()
