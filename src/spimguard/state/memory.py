@@ -366,6 +366,8 @@ class _Account(sided.Record):
         fewer than ``_LODGED_GUESTS``: False if not (the record is then the caller's to
         keep as a record of its own), so no account ever lodges more."""
         found = self._guest_at(name)
+        if found is None and (record is None or not record.times):
+            return True  # nothing to drop: the bytes, and the reads cached on them, stay
         blob = self.guests
         held = b""
         if record is not None and record.times:
