@@ -27,10 +27,10 @@ MAINTAIN_EVERY = 20_000  # events between rebuilds of the learners and purges of
 SWEEP_EVERY = 400  # events between parts of the sweep (``MAINTAIN_EVERY / ops.SWEEP_PARTS``)
 
 
-def sweep_part(state: StateBackend, part: int, now: float) -> int:
-    """Sweep the ``part``-th slice of the state of what no event still judged can read
+def sweep_part(state: StateBackend, now: float) -> int:
+    """Sweep the lap's next slice of the state of what no event still judged can read
     (``sweep_horizon`` of ``now``, never past what the wall clock confirms)."""
-    return state.sweep_part(part, sweep_horizon(now))
+    return state.sweep_part(sweep_horizon(now))
 
 
 def rebuild_learners(detectors: Sequence[Detector], state: StateBackend, now: float) -> None:
