@@ -149,27 +149,3 @@ def test_a_part_rolled_back_is_redone_by_the_next(monkeypatch: pytest.MonkeyPatc
     left = sum(_file_held(judge.state, n) for n in STALE)
     assert left == 0, f"expired keys left after a lap of parts committed ({left})"
 
-
-def test_a_failed_batch_brings_no_part_nearer(monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
-    """A batch rolled back is judged again: its events count toward the next part once, as
-    they move the clock (they counted twice, and brought the part nearer)."""
-    monkeypatch.setattr(engine_module, "SWEEP_EVERY", 3)
-    parts: list[int] = []
-    monkeypatch.setattr(engine_module, "sweep_part", lambda *_: parts.append(1) or 0)
-    cfg = config(storage={"backend": "sqlite"})
-    judge = open_engine(cfg, tmp_path)
-    batch = [message(cfg, f"m{n}", "a", ["b"], "hi", T0 + n) for n in range(3)]
-    judge.process_batch(batch[:1])
-    assert len(parts) == 1, "a process's first batch takes a part"
-    commit = judge._commit
-
-    def boom() -> None:
-        raise RuntimeError("the disk is full")
-
-    judge._commit = boom  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError):
-        judge.process_batch(batch[1:])
-    judge._commit = commit  # type: ignore[method-assign]
-    judge.process_batch(batch[1:])
-    assert len(parts) == 1, "a failed batch's events counted toward the part twice"

@@ -214,7 +214,6 @@ class Engine:
         with self.lock, _collector_paused():
             self._answered = {}
             clock = self.clock  # a batch rolled back moves it no more than its writes
-            since_sweep = self._since_sweep  # nor the sweep: its events are judged again
             try:
                 digests = [once.digest(e) for e in events]
                 known = self.records.answers(ids)
@@ -243,7 +242,7 @@ class Engine:
                 # horizon no committed event reached (``_on_time``). Shared state commits
                 # each event on its own: what it committed moved the clock rightly.
                 if not self._claims:
-                    self.clock, self._since_sweep = clock, since_sweep
+                    self.clock = clock
                 self._clock_saved = -1.0
                 self._learnt_seen = None  # what learners learnt in memory: rebuild first
                 self._plans_for = PLANS_KEPT  # planned afresh
@@ -772,7 +771,10 @@ class Engine:
         part a batch let batches of 10,000 stretch a lap to 500,000 events: session 20's
         review). Answers do not depend on where parts fall: a sweep drops only what no
         event still judged reads (``sweep_horizon``). Where the lap stands is the
-        store's (``StateBackend.sweep_part``): kept across restarts, with the part."""
+        store's (``StateBackend.sweep_part``): kept across restarts, with the part. A
+        batch rolled back takes its part back, and the count it spent stays spent: its
+        retry takes no part, the next part redoes that one (a part that kept failing
+        would otherwise fail every retry of its batch, not one batch in its events)."""
         parts = min(self._since_sweep // SWEEP_EVERY, SWEEP_PARTS)
         self._since_sweep %= SWEEP_EVERY
         for _ in range(parts):
