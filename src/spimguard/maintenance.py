@@ -11,7 +11,7 @@ The sweep goes in parts (``StateBackend.sweep_part``), one at the end of a batch
 that batch ~80 ms (issue 18: one stalled batch sets a p99). Where the lap stands is the
 store's: SQLite keeps, by table, the parts swept and the key the next part starts at (a
 row of ``sweep_lap``, in the part's own transaction), and cuts each part from there, a
-share of the table's rows on; the memory store holds its lap's keys and the next part.
+share of the rows ahead on; the memory store holds its lap's keys and the next part.
 So a restart resumes the lap (it began again at each start: a process restarted more
 often than once a lap never swept its later parts), a part rolled back with its batch is
 redone by the next (it waited a lap), and no part cuts the whole lap at once (the first
