@@ -15,7 +15,7 @@ share of the rows ahead on; the memory store holds its lap's keys and the next p
 So a restart resumes the lap (it began again at each start: a process restarted more
 often than once a lap never swept its later parts), a part rolled back with its batch is
 redone by the next (it waited a lap), and no part cuts the whole lap at once (the first
-part's cuts of every table were the longest part). A process starts owing a part: the
+part cut every table for all 50). A process starts owing a part: the
 events its predecessor judged since the last part are not kept, and one restarted more
 often than every ``SWEEP_EVERY`` events would never sweep. The learners' rebuild and the
 purge stay every ``MAINTAIN_EVERY`` events, at the event that reaches it: content's
