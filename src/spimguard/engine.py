@@ -170,8 +170,10 @@ class Engine:
         self.policy = Policy(self.config)
         self.lock = threading.RLock()
         self._since_maintenance = 0
-        self._since_sweep = 0  # events judged since the last part of the sweep
-        self._sweep_next = 0  # the part of the sweep's lap to sweep next (``ops.SWEEP_PARTS``)
+        # Events judged since the last part of the sweep. A process starts owing a part:
+        # its predecessor's count died with it, and one restarted more often than every
+        # ``SWEEP_EVERY`` events (a crash loop, an attacker's crashing input) never swept.
+        self._since_sweep = SWEEP_EVERY - 1
         self.repeats = 0  # events answered from the log: their id was seen before
         # The engine's clock is the latest event time it has seen (kept in state, so it
         # survives a restart): reads made between events, such as an account lookup,
@@ -769,15 +771,18 @@ class Engine:
         share, so a lap is ~``MAINTAIN_EVERY`` events however the events are batched (one
         part a batch let batches of 10,000 stretch a lap to 500,000 events: session 20's
         review). Answers do not depend on where parts fall: a sweep drops only what no
-        event still judged reads (``sweep_horizon``)."""
+        event still judged reads (``sweep_horizon``). Where the lap stands is the
+        store's (``StateBackend.sweep_part``): kept across restarts, with the part. A
+        batch rolled back takes its part back, and the count it spent stays spent: its
+        retry takes no part, the next part redoes that one (a part that kept failing
+        would otherwise fail every retry of its batch, not one batch in its events)."""
         parts = min(self._since_sweep // SWEEP_EVERY, SWEEP_PARTS)
         self._since_sweep %= SWEEP_EVERY
         for _ in range(parts):
             began = time.perf_counter()
-            dropped = sweep_part(self.state, self._sweep_next, min(self.clock, time.time()))
-            log.debug("sweep part %d dropped %d items in %.1f ms", self._sweep_next, dropped,
+            dropped = sweep_part(self.state, min(self.clock, time.time()))
+            log.debug("sweep part dropped %d items in %.1f ms", dropped,
                       (time.perf_counter() - began) * 1000)
-            self._sweep_next = (self._sweep_next + 1) % SWEEP_PARTS
 
 
 def _account_reads(account: str) -> tuple[Query, ...]:

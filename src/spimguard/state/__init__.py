@@ -44,11 +44,13 @@ class StateBackend(Protocol):
     def sweep(self, now: float) -> int:
         """Drop what has expired by ``now`` and trim capped sets; returns items dropped."""
 
-    def sweep_part(self, part: int, now: float) -> int:
-        """``sweep`` of one slice of the keys, the ``part``-th of ``ops.SWEEP_PARTS``: part 0
-        starts a lap, and what had expired by a lap's start is gone by its last part
-        (whatever expired since, by the next lap's). Items dropped are returned; inside
-        the open transaction of an embedded store (its next ``commit`` makes it durable)."""
+    def sweep_part(self, now: float) -> int:
+        """``sweep`` of the next slice of the keys, in a lap of ``ops.SWEEP_PARTS`` parts:
+        what had expired by a lap's start is gone by its last part (whatever expired
+        since, by the next lap's). Where the lap stands is the store's to keep, a durable
+        store's in the part's own transaction: a restart resumes the lap, a part rolled
+        back is redone by the next. Items dropped are returned; inside the open
+        transaction of an embedded store (its next ``commit`` makes it durable)."""
 
     def ping(self) -> None:
         """Raise ``StateUnavailable`` if the backend cannot answer now (``/healthz``)."""

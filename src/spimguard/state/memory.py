@@ -631,6 +631,7 @@ class MemoryState:
         self._values: dict[str, bytes] = {}  # key -> the value ``_stamped``
         self._writes = 0
         self._lap: _Lap | None = None  # the keys the sweep's lap in parts goes through
+        self._lap_part = 0  # the part of it to sweep next
         self._newest = 0.0  # the latest event time written at: its automatic sweeps' clock
         # Members let go by a cap or a sweep, (key, member), for the durable store this
         # holds keys for to drop too (``trimmed``); None when nothing below keeps a copy.
@@ -1176,16 +1177,21 @@ class MemoryState:
         self._writes = 0
         return dropped
 
-    def sweep_part(self, part: int, now: float) -> int:
-        """Each table's keys are taken at a lap's start (part 0; a part asked first also
-        takes them), in the order held, and each part sweeps its slice of them: a key
-        written since waits for the next lap. Cut by the order held, not by sorted keys as
-        SQLite cuts: a sort of every key (~100,000 on the mixed load) would cost a batch
-        what the parts spare it, and where a part cuts changes no answer (a sweep drops
-        only what no event still judged reads: ``ops.sweep_horizon``)."""
-        if part == 0 or self._lap is None:
-            self._lap = self._lap_keys()
-        lap = self._lap
+    def sweep_part(self, now: float) -> int:
+        """The lap's next part. Each table's keys are taken at a lap's start, in the order
+        held, and each part sweeps its slice of them: a key written since waits for the
+        next lap. Cut by the order held, not by sorted keys as SQLite cuts: a sort of every
+        key (~100,000 on the mixed load) would cost a batch what the parts spare it, and
+        where a part cuts changes no answer (a sweep drops only what no event still judged
+        reads: ``ops.sweep_horizon``). Where the lap stands is held with its keys: an
+        engine started anew on this store resumes it, and a part, which memory cannot
+        undo, is never redone."""
+        if self._lap is None:
+            self._lap, self._lap_part = self._lap_keys(), 0
+        lap, part = self._lap, self._lap_part
+        self._lap_part += 1
+        if self._lap_part == SWEEP_PARTS:
+            self._lap = None  # the next part starts a lap
         return self._sweep_keys(_Lap(
             _part(lap.counters, part), _part(lap.members, part), _part(lap.values, part),
             _part(lap.hashed, part), [(home, _part(names, part)) for home, names in lap.homes]),

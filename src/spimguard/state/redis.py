@@ -1704,7 +1704,7 @@ class RedisState:
         own EXPIRE frees it; caps are kept at each touch."""
         return 0
 
-    def sweep_part(self, part: int, now: float) -> int:
+    def sweep_part(self, now: float) -> int:
         """Nothing to drop, as ``sweep``."""
         return 0
 
