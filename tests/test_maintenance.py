@@ -149,3 +149,53 @@ def test_a_part_rolled_back_is_redone_by_the_next(monkeypatch: pytest.MonkeyPatc
     left = sum(_file_held(judge.state, n) for n in STALE)
     assert left == 0, f"expired keys left after a lap of parts committed ({left})"
 
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_the_count_to_a_pass_goes_on_across_restarts(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backend: str) -> None:
+    """A pass every 60 events, a part every 3, the process restarted every 20 events: the
+    count since the last pass resumes where the last part kept it, so 300 events still
+    take passes, about as many as without restarts. Each process used to count from 0 and
+    never reached one (a crash loop, frequent deploys never purged)."""
+    monkeypatch.setattr(engine_module, "SWEEP_EVERY", 3)
+    monkeypatch.setattr(engine_module, "MAINTAIN_EVERY", 60)
+    passes: list[float] = []
+    monkeypatch.setattr(engine_module, "maintain",
+                        lambda config, state, records, detectors, now: passes.append(now))
+    cfg = config(storage={"backend": backend})
+    judge = open_engine(cfg, tmp_path)
+    for n in range(300):
+        if n and n % 20 == 0:
+            if backend == "memory":
+                judge = replace(judge)
+            else:
+                judge.close()
+                judge = open_engine(cfg, tmp_path)
+        judge.process(message(cfg, f"m{n}", "a", ["b"], "hi", T0 + n))
+    assert len(passes) >= 4, f"{len(passes)} passes in 300 events restarted every 20"
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_pass_is_not_taken_again_at_each_restart(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backend: str) -> None:
+    """A pass every 60 events, a part every 25: 55 events keep the count at 51, then
+    restarts every 20 events. The second process passes at its 9th event, and its batch
+    takes a part that keeps the count at 0 (the next part came after its end): the
+    processes after it resume from there, not from 52, which passed again in each."""
+    monkeypatch.setattr(engine_module, "SWEEP_EVERY", 25)
+    monkeypatch.setattr(engine_module, "MAINTAIN_EVERY", 60)
+    passes: list[float] = []
+    monkeypatch.setattr(engine_module, "maintain",
+                        lambda config, state, records, detectors, now: passes.append(now))
+    cfg = config(storage={"backend": backend})
+    judge = open_engine(cfg, tmp_path)
+    for n in range(55 + 10 * 20):
+        if n >= 55 and (n - 55) % 20 == 0:
+            if backend == "memory":
+                judge = replace(judge)
+            else:
+                judge.close()
+                judge = open_engine(cfg, tmp_path)
+        judge.process(message(cfg, f"m{n}", "a", ["b"], "hi", T0 + n))
+    assert len(passes) == 1, f"{len(passes)} passes, where the count reached 60 once"

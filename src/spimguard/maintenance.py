@@ -36,10 +36,11 @@ MAINTAIN_EVERY = 20_000  # events between rebuilds of the learners and purges of
 SWEEP_EVERY = 400  # events between parts of the sweep (``MAINTAIN_EVERY / ops.SWEEP_PARTS``)
 
 
-def sweep_part(state: StateBackend, now: float) -> int:
+def sweep_part(state: StateBackend, now: float, since_pass: int) -> int:
     """Sweep the lap's next slice of the state of what no event still judged can read
-    (``sweep_horizon`` of ``now``, never past what the wall clock confirms)."""
-    return state.sweep_part(sweep_horizon(now))
+    (``sweep_horizon`` of ``now``, never past what the wall clock confirms), keeping with
+    it ``since_pass``, the events judged since the last maintenance pass."""
+    return state.sweep_part(sweep_horizon(now), since_pass)
 
 
 def rebuild_learners(detectors: Sequence[Detector], state: StateBackend, now: float) -> None:
