@@ -99,8 +99,7 @@ def test_a_lap_goes_on_across_restarts(monkeypatch: pytest.MonkeyPatch, tmp_path
     """A part every 3 events, the process restarted every ``restart_every`` events: a lap's
     worth of events still sweeps every part. Each process used to begin the lap again,
     and sweep its first parts alone (every 7 events); one restarted more often than a
-    part's events swept nothing (every 2). The memory store's engine restarts on the same
-    store (its keys are the process's), the file's on the file."""
+    part's events swept nothing (every 2): ``_restarted``."""
     monkeypatch.setattr(engine_module, "SWEEP_EVERY", 3)
     cfg = config(storage={"backend": backend})
     judge = open_engine(cfg, tmp_path)
@@ -110,11 +109,7 @@ def test_a_lap_goes_on_across_restarts(monkeypatch: pytest.MonkeyPatch, tmp_path
     later = T0 + 86_400.0
     for n in range(ops.SWEEP_PARTS * 3):
         if n and n % restart_every == 0:
-            if backend == "memory":
-                judge = replace(judge)
-            else:
-                judge.close()
-                judge = open_engine(cfg, tmp_path)
+            judge = _restarted(judge, backend, tmp_path)
         judge.process(message(cfg, f"m{n}", "a", ["b"], "hi", later + n))
     left = sum(held_at(judge.state, n) for n in STALE)
     assert left == 0, f"expired keys left after a lap's events ({left})"
@@ -149,3 +144,55 @@ def test_a_part_rolled_back_is_redone_by_the_next(monkeypatch: pytest.MonkeyPatc
     left = sum(_file_held(judge.state, n) for n in STALE)
     assert left == 0, f"expired keys left after a lap of parts committed ({left})"
 
+
+
+
+def _restarted(judge: Any, backend: str, folder: Path) -> Any:
+    """``judge``'s process restarted: the memory store's engine on the same store (its keys
+    are the process's), the file's on the file."""
+    if backend == "memory":
+        return replace(judge)
+    judge.close()
+    return open_engine(judge.config, folder)
+
+
+def _passes(monkeypatch: pytest.MonkeyPatch, folder: Path, backend: str, sweep_every: int,
+            events: int, restart: Any) -> int:
+    """Maintenance passes (one every 60 events) in ``events`` events, a part every
+    ``sweep_every``, the process restarted before each event ``n`` that ``restart(n)``."""
+    monkeypatch.setattr(engine_module, "SWEEP_EVERY", sweep_every)
+    monkeypatch.setattr(engine_module, "MAINTAIN_EVERY", 60)
+    passes: list[float] = []
+    monkeypatch.setattr(engine_module, "maintain",
+                        lambda config, state, records, detectors, now: passes.append(now))
+    cfg = config(storage={"backend": backend})
+    judge = open_engine(cfg, folder)
+    for n in range(events):
+        if restart(n):
+            judge = _restarted(judge, backend, folder)
+        judge.process(message(cfg, f"m{n}", "a", ["b"], "hi", T0 + n))
+    return len(passes)
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_the_count_to_a_pass_goes_on_across_restarts(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backend: str) -> None:
+    """A pass every 60 events, a part every 3, the process restarted every 20 events: the
+    count since the last pass resumes where the last part kept it, so 300 events still
+    take passes, about as many as without restarts. Each process used to count from 0 and
+    never reached one (a crash loop, frequent deploys never purged)."""
+    passes = _passes(monkeypatch, tmp_path, backend, 3, 300, lambda n: n and n % 20 == 0)
+    assert passes >= 4, f"{passes} passes in 300 events restarted every 20"
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_pass_is_not_taken_again_at_each_restart(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backend: str) -> None:
+    """A pass every 60 events, a part every 25: 55 events keep the count at 51, then
+    restarts every 20 events. The second process passes at its 9th event, and its batch
+    takes a part that keeps the count at 0 (the next part came after its end): the
+    processes after it resume from there. Kept only at the next part, each resumed from
+    before the pass (52, 53, ...) and passed again: 9 passes."""
+    passes = _passes(monkeypatch, tmp_path, backend, 25, 55 + 10 * 20,
+                     lambda n: n >= 55 and (n - 55) % 20 == 0)
+    assert passes == 1, f"{passes} passes, where the count reached 60 once"

@@ -169,7 +169,10 @@ class Engine:
     def __post_init__(self) -> None:
         self.policy = Policy(self.config)
         self.lock = threading.RLock()
-        self._since_maintenance = 0
+        # Events judged since the last maintenance pass, as the store kept them with the
+        # sweep's last part: a process restarted more often than every ``MAINTAIN_EVERY``
+        # events (a crash loop, frequent deploys) began at 0 and never passed.
+        self._since_maintenance = self.state.since_pass()
         # Events judged since the last part of the sweep. A process starts owing a part:
         # its predecessor's count died with it, and one restarted more often than every
         # ``SWEEP_EVERY`` events (a crash loop, an attacker's crashing input) never swept.
@@ -753,6 +756,10 @@ class Engine:
 
     def _maintain(self, now: float) -> None:
         self._since_maintenance = 0
+        # The batch owes a part, which keeps the count at 0 in its commit: a process
+        # restarted before its next part would resume the count from before the pass,
+        # and pass again at every start.
+        self._since_sweep = max(self._since_sweep, SWEEP_EVERY)
         # The pass commits the embedded store: the clock goes with it, and what the batch's
         # judged events left to its end (put again at the end, with what follows).
         self._finish()
@@ -772,7 +779,8 @@ class Engine:
         part a batch let batches of 10,000 stretch a lap to 500,000 events: session 20's
         review). Answers do not depend on where parts fall: a sweep drops only what no
         event still judged reads (``sweep_horizon``). Where the lap stands is the
-        store's (``StateBackend.sweep_part``): kept across restarts, with the part. A
+        store's (``StateBackend.sweep_part``): kept across restarts, with the part, as
+        is the count since the last maintenance pass, which a restart resumes. A
         batch rolled back takes its part back, and the count it spent stays spent: its
         retry takes no part, the next part redoes that one (a part that kept failing
         would otherwise fail every retry of its batch, not one batch in its events)."""
@@ -780,7 +788,8 @@ class Engine:
         self._since_sweep %= SWEEP_EVERY
         for _ in range(parts):
             began = time.perf_counter()
-            dropped = sweep_part(self.state, min(self.clock, time.time()))
+            dropped = sweep_part(self.state, min(self.clock, time.time()),
+                                 self._since_maintenance)
             log.debug("sweep part dropped %d items in %.1f ms", dropped,
                       (time.perf_counter() - began) * 1000)
 

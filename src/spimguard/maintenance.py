@@ -20,6 +20,16 @@ events its predecessor judged since the last part are not kept, and one restarte
 often than every ``SWEEP_EVERY`` events would never sweep. The learners' rebuild and the
 purge stay every ``MAINTAIN_EVERY`` events, at the event that reaches it: content's
 answers depend on when it last rebuilt (``content._Remembered``), and both are a few ms.
+
+The count of events since the last pass is the store's too, kept with each part
+(``StateBackend.sweep_part``'s ``since_pass``: SQLite's in the part's transaction) and
+resumed at start (``since_pass()``): it began at 0 in each process, so one restarted more
+often than every ``MAINTAIN_EVERY`` events (a crash loop, frequent deploys) never purged.
+A restart loses the events since the last part, at most ~``SWEEP_EVERY`` (a process
+starts owing one). A pass owes its batch a part, which keeps the count at 0 in that
+batch's commit: kept only at the next part, a process restarted before it resumed the
+count from before the pass and passed again at every start. Within a process the passes
+fall where they did (the count starts at 0 on a new store), so no answer of one run moves.
 """
 
 from __future__ import annotations
@@ -36,10 +46,11 @@ MAINTAIN_EVERY = 20_000  # events between rebuilds of the learners and purges of
 SWEEP_EVERY = 400  # events between parts of the sweep (``MAINTAIN_EVERY / ops.SWEEP_PARTS``)
 
 
-def sweep_part(state: StateBackend, now: float) -> int:
+def sweep_part(state: StateBackend, now: float, since_pass: int) -> int:
     """Sweep the lap's next slice of the state of what no event still judged can read
-    (``sweep_horizon`` of ``now``, never past what the wall clock confirms)."""
-    return state.sweep_part(sweep_horizon(now))
+    (``sweep_horizon`` of ``now``, never past what the wall clock confirms), keeping with
+    it ``since_pass``, the events judged since the last maintenance pass."""
+    return state.sweep_part(sweep_horizon(now), since_pass)
 
 
 def rebuild_learners(detectors: Sequence[Detector], state: StateBackend, now: float) -> None:

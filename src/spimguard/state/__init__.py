@@ -44,13 +44,19 @@ class StateBackend(Protocol):
     def sweep(self, now: float) -> int:
         """Drop what has expired by ``now`` and trim capped sets; returns items dropped."""
 
-    def sweep_part(self, now: float) -> int:
+    def sweep_part(self, now: float, since_pass: int) -> int:
         """``sweep`` of the next slice of the keys, in a lap of ``ops.SWEEP_PARTS`` parts:
         what had expired by a lap's start is gone by its last part (whatever expired
         since, by the next lap's). Where the lap stands is the store's to keep, a durable
         store's in the part's own transaction: a restart resumes the lap, a part rolled
-        back is redone by the next. Items dropped are returned; inside the open
-        transaction of an embedded store (its next ``commit`` makes it durable)."""
+        back is redone by the next. So is ``since_pass``, the events judged since the
+        last maintenance pass, for ``since_pass()`` to answer. Items dropped are
+        returned; inside the open transaction of an embedded store (its next ``commit``
+        makes it durable)."""
+
+    def since_pass(self) -> int:
+        """The events judged since the last maintenance pass as the last ``sweep_part``
+        kept them (0 before any): where a restarted engine's count resumes."""
 
     def ping(self) -> None:
         """Raise ``StateUnavailable`` if the backend cannot answer now (``/healthz``)."""

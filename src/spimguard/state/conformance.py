@@ -165,11 +165,13 @@ def check_backend(state: StateBackend) -> None:
     state.commit()
     # So does a lap of its parts, whose first part starts it and whose last ends it.
     state.write([Incr("kept", 1.0, ttl=10_000), Put("gone", 1, ttl=10)], T0 + 5000)
-    for _ in range(SWEEP_PARTS):
-        state.sweep_part(T0 + 6000)
+    for n in range(SWEEP_PARTS):
+        state.sweep_part(T0 + 6000, n)
     assert state.read([Count("kept", 10_000), Count("keep", 10_000), Get("gone")],
                       T0 + 6000) == [1.0, 1.0, None], "a lap of parts kept live data"
     state.commit()
+    # And keeps the count since the last maintenance pass given with its last part.
+    assert state.since_pass() == SWEEP_PARTS - 1, "the count since the pass was not kept"
 
 
 def check_log(state: StateBackend) -> None:

@@ -632,6 +632,7 @@ class MemoryState:
         self._writes = 0
         self._lap: _Lap | None = None  # the keys the sweep's lap in parts goes through
         self._lap_part = 0  # the part of it to sweep next
+        self._since_pass = 0  # events judged since the last maintenance pass, at the last part
         self._newest = 0.0  # the latest event time written at: its automatic sweeps' clock
         # Members let go by a cap or a sweep, (key, member), for the durable store this
         # holds keys for to drop too (``trimmed``); None when nothing below keeps a copy.
@@ -1177,7 +1178,7 @@ class MemoryState:
         self._writes = 0
         return dropped
 
-    def sweep_part(self, now: float) -> int:
+    def sweep_part(self, now: float, since_pass: int) -> int:
         """The lap's next part. Each table's keys are taken at a lap's start, in the order
         held, and each part sweeps its slice of them: a key written since waits for the
         next lap. Cut by the order held, not by sorted keys as SQLite cuts: a sort of every
@@ -1185,7 +1186,8 @@ class MemoryState:
         where a part cuts changes no answer (a sweep drops only what no event still judged
         reads: ``ops.sweep_horizon``). Where the lap stands is held with its keys: an
         engine started anew on this store resumes it, and a part, which memory cannot
-        undo, is never redone."""
+        undo, is never redone. So is ``since_pass`` held with it."""
+        self._since_pass = since_pass
         if self._lap is None:
             self._lap, self._lap_part = self._lap_keys(), 0
         lap, part = self._lap, self._lap_part
@@ -1196,6 +1198,9 @@ class MemoryState:
             _part(lap.counters, part), _part(lap.members, part), _part(lap.values, part),
             _part(lap.hashed, part), [(home, _part(names, part)) for home, names in lap.homes]),
             now)
+
+    def since_pass(self) -> int:
+        return self._since_pass
 
     def _lap_keys(self) -> _Lap:
         return _Lap(list(self._counters), list(self._members), list(self._values),

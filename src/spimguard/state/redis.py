@@ -803,6 +803,7 @@ if behind <= 0 then return {count, {}} end
 return {count, redis.call('LRANGE', KEYS[1], -behind, -1)}
 """
 _HASH_KEY = "state-key:member-hash"  # under the namespace; see the module's docstring
+_SINCE_PASS = "maintenance:since-pass"  # under the namespace (``RedisState.sweep_part``)
 
 
 _Plans = list[tuple[Query, Any]]  # each query and what its answer needs (``_queue``)
@@ -1704,9 +1705,21 @@ class RedisState:
         own EXPIRE frees it; caps are kept at each touch."""
         return 0
 
-    def sweep_part(self, now: float) -> int:
-        """Nothing to drop, as ``sweep``."""
+    def sweep_part(self, now: float, since_pass: int) -> int:
+        """Nothing to drop, as ``sweep``; ``since_pass`` is kept (a write every
+        ``SWEEP_EVERY`` events, every node's into the one key: a node restarted resumes
+        the count of the last node to keep it)."""
+        try:
+            self._redis.set(self._k(_SINCE_PASS), since_pass)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"Redis write failed: {exc}") from exc
         return 0
+
+    def since_pass(self) -> int:
+        try:
+            return int(self._redis.get(self._k(_SINCE_PASS)) or 0)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"Redis read failed: {exc}") from exc
 
     def close(self) -> None:
         self._redis.close()

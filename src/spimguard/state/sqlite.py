@@ -96,6 +96,10 @@ CREATE TABLE IF NOT EXISTS state_keys (name TEXT PRIMARY KEY, value BLOB NOT NUL
 -- the parts of the lap swept, the key the next part starts at, the rows its parts left.
 CREATE TABLE IF NOT EXISTS sweep_lap (tbl TEXT PRIMARY KEY, part INTEGER NOT NULL,
     start NOT NULL, behind INTEGER NOT NULL) WITHOUT ROWID;
+-- The events judged since the last maintenance pass, as of the sweep's last part (its one
+-- row written in the part's transaction): where a restarted process's count resumes.
+CREATE TABLE IF NOT EXISTS since_pass (one INTEGER PRIMARY KEY CHECK (one = 1),
+    events INTEGER NOT NULL);
 -- Indexes older files have: by expiry and by age, for the sweep alone.
 DROP INDEX IF EXISTS members_by_age;
 DROP INDEX IF EXISTS counters_exp;
@@ -660,7 +664,7 @@ class SQLiteState:
         self._let_go(everything=True)  # the file changed under the held copy
         return dropped
 
-    def sweep_part(self, now: float) -> int:
+    def sweep_part(self, now: float, since_pass: int) -> int:
         """The lap's next part: a slice of each table's rows by primary key (``key >= ? AND
         key < ?``: a walk of its index, where a sweep of everything scans every row), from
         where the part before ended to an even share of the rows ahead on (``_part_end``);
@@ -671,8 +675,8 @@ class SQLiteState:
         transaction: a restart resumes the lap (a process restarted more often than a lap
         took began it again, and never swept its later parts), a part rolled back is
         redone by the next, a crash at worst redoes one, and processes on one file share a
-        lap. The held copy forgets the keys a part changed, which load again as the file
-        has them."""
+        lap. So is ``since_pass``, in its row of ``since_pass``. The held copy forgets the
+        keys a part changed, which load again as the file has them."""
         try:
             if not self._conn.in_transaction:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -697,6 +701,7 @@ class SQLiteState:
                                (start, end)).fetchone()[0]
                     lap.append((table, part + 1, end, behind + left))
             self._conn.executemany("INSERT OR REPLACE INTO sweep_lap VALUES (?, ?, ?, ?)", lap)
+            run("INSERT OR REPLACE INTO since_pass VALUES (1, ?)", (since_pass,))
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state sweep failed: {exc}") from exc
         held = self._held
@@ -776,6 +781,13 @@ class SQLiteState:
         self._conn.executemany("DELETE FROM sided_sets WHERE key = ?", gone)
         changed.update(key for key, _ in left)
         return len(gone)
+
+    def since_pass(self) -> int:
+        try:
+            row = self._conn.execute("SELECT events FROM since_pass").fetchone()
+        except sqlite3.Error as exc:
+            raise StateUnavailable(f"state read failed: {exc}") from exc
+        return row[0] if row else 0
 
     def ping(self) -> None:
         """The file is the records' too: ``SQLiteRecords.ping`` proves it takes writes."""
