@@ -404,3 +404,43 @@ def test_friends_who_only_wrote_to_the_account_are_dormant_ties_for_a_harvester(
     assert delivered_before_containment(verdicts) <= 3
     held = next(v for v in verdicts if v.action == "hold")
     assert "ACCOUNT_HIJACK_BURST" in codes(held)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_sealed_bulk_plans_of_the_takeover_reads_only_the_record(alone: bool) -> None:
+    """The session's judgement needs the takeover record, not the burst counts the
+    takeover detector reads besides (~14 queries a message): with it enabled, its plan
+    holds the record already; disabled (``alone``), sealed_bulk reads the record and
+    its own sets, and nobody plans the takeover detector's whole plan."""
+    from spimguard.detectors.takeover.plan import standing
+
+    e = open_engine(config())
+    if alone:
+        e.disabled["takeover"] = "test"
+    enabled = [d for d in e.detectors if d.name not in e.disabled]
+    sent = message(e.config, "m1", "alice", ["bob"], "", T0, encrypted=True, size=120,
+                   session="s1")
+    ctx = e._plan(sent, enabled).ctx
+    sealed_bulk = next(d for d in e.detectors if d.name == "sealed_bulk")
+    own = {q.key for q in sealed_bulk.reads(ctx)} - {standing("alice")[0].key}
+    assert own and all(k.startswith("sb:alice:s1:") for k in own)
+    assert (standing("alice")[0] in sealed_bulk.reads(ctx)) is alone
+    assert ("takeover" in ctx.scratch) is not alone
+
+
+def test_sealed_bulk_judges_the_session_alike_with_the_takeover_detector_disabled() -> None:
+    """Disabled, the takeover detector learns nothing more: sealed_bulk judges the
+    session from the record as the history left it, and weighs the mailing as when the
+    takeover detector is enabled and has not learnt the session's network."""
+    friends = [f"alice-friend{i}" for i in range(3, 12)]
+    found = []
+    for alone in (False, True):
+        e = engine_with_history(contacts=20)
+        _active_friends(e, "alice", friends)
+        if alone:
+            e.disabled["takeover"] = "test"
+        verdicts = _sealed_mailing(e, "alice", "evil", "MobileFunster 2.1", "203.0.113.7",
+                                   friends, [300] * len(friends))
+        found.append([[(s.score, s.detail) for s in v.signals if s.code == "SEALED_BULK"]
+                      for v in verdicts])
+    assert any(found[1]) and found[0] == found[1]

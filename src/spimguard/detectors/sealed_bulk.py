@@ -91,7 +91,8 @@ class SealedBulkDetector:
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, SealedBulkSettings, given)
         # The takeover detector's own judgement of the session (same settings, same
-        # state, reads shared through the event's scratch and deduplicated by the engine).
+        # state): its memo when it planned the event, else the record alone
+        # (``plan_session``), not the ~14 queries of its plan.
         self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
 
     def _plan(self, ctx: Context) -> _Plan | None:
@@ -117,7 +118,7 @@ class SealedBulkDetector:
         plan = self._plan(ctx)
         if plan is None:
             return ()
-        return (*self.takeover.reads(ctx), *plan.reach, *plan.known)
+        return (*self.takeover.plan_session(ctx), *plan.reach, *plan.known)
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)

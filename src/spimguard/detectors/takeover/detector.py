@@ -29,6 +29,7 @@ from .settings import TakeoverSettings
 
 log = logging.getLogger(__name__)
 _MEMO = "takeover"  # ``ctx.scratch``'s key for the event's ``_Found`` (None: not judged)
+_ALONE = "takeover:session"  # ``ctx.scratch``'s: ``sender_session`` of an event not planned
 # Accounts whose record as this detector last put it is kept, the bytes and what
 # ``record.decode`` makes of them (``TakeoverDetector._put``): an account's events come in
 # conversations, and decoding the record was ~5 % of the detector's time in batches of
@@ -109,6 +110,17 @@ class TakeoverDetector:
             account = ctx.event.account
             ctx.deferred += shared(ctx, ("takeover", "standing", account), standing, account)
 
+    def plan_session(self, ctx: Context) -> Sequence[Query]:
+        """What ``sender_session`` reads of a message, for a detector that asks only that
+        judgement (``sealed_bulk``): nothing when this detector planned the event (its
+        reads hold the record: it is enabled, and plans first), else the account's record
+        (``plan.standing``'s first), read with the rest: each message the asking detector
+        judges asks it. Not the whole plan of ~14 queries, of which it reads one."""
+        if _MEMO in ctx.scratch:
+            return ()
+        account = ctx.event.account
+        return shared(ctx, ("takeover", "standing", account), standing, account)[:1]
+
     # -- what one event knows (each once: detect, writes and other detectors ask) --------
     def _record(self, memo: _Found, ctx: Context, facts: Facts) -> Record:
         """The account's record as this event read it (detect and writes share it, and
@@ -133,9 +145,13 @@ class TakeoverDetector:
                 put = self._decoded.get(account)
                 if put is not None and put[0] == stored:
                     stored = put[1]  # decoded already: what this detector last put
-            memo.record = Record(account, stored, cfg.session_ttl, cfg.live_window,
-                                 self.restriction_ttl)
+            memo.record = self._as_stored(account, stored)
         return memo.record
+
+    def _as_stored(self, account: str, stored: Any) -> Record:
+        """The account's record from what a read (or the batch's earlier events) gave."""
+        return Record(account, stored, self.cfg.session_ttl, self.cfg.live_window,
+                      self.restriction_ttl)
 
     def _session(self, memo: _Found, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The session's facts (``session.session_facts``)."""
@@ -172,8 +188,20 @@ class TakeoverDetector:
     def sender_session(self, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The message's session as this detector judges it (``risk`` 0 when familiar),
         for detectors that weigh evidence by it."""
-        memo = self._found(ctx)
+        scratch = ctx.scratch
+        if _MEMO not in scratch:  # not planned by this detector: ``plan_session``
+            return once(ctx, _ALONE, self._session_alone, ctx, facts)
+        memo = scratch[_MEMO]
         return {} if memo is None else self._session(memo, ctx, facts)
+
+    def _session_alone(self, ctx: Context, facts: Facts) -> dict[str, Any]:
+        """``sender_session`` of a message this detector did not plan, from the record
+        ``plan_session`` read. Disabled, this detector puts no record: the one read is
+        the account's as stored."""
+        account = ctx.event.account
+        stored = shared(ctx, ("takeover", "standing", account), standing, account)[0]
+        return session.session_facts(self.cfg, self.official, ctx.event, ctx.message,
+                                     self._as_stored(account, facts[stored]))
 
     def established(self, ctx: Context, facts: Facts) -> bool:
         """Whether the account is someone's own (``session.established``), asked by other
@@ -194,8 +222,7 @@ class TakeoverDetector:
         read is the account's as stored."""
         account, now, first = ctx.event.account, ctx.event.ts, ctx.account.first_seen
         stored, vouching = shared(ctx, ("takeover", "standing", account), standing, account)
-        known = Record(account, _later(ctx, facts, stored), self.cfg.session_ttl,
-                       self.cfg.live_window, self.restriction_ttl).profile(now)
+        known = self._as_stored(account, _later(ctx, facts, stored)).profile(now)
         return first is not None and session.established(
             self.cfg, first, now, known, functools.partial(_later, ctx, facts, vouching))
 
