@@ -55,6 +55,24 @@ def _reads(source: str) -> set[str]:
                     and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"))}
 
 
+def _foreign_reads(source: str) -> set[str]:
+    """The names read off another object's ``cfg`` (``self.takeover.cfg.x``, ``other.cfg.x``)."""
+    return {ast.unparse(node) for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "cfg"
+            and not (isinstance(node.value.value, ast.Name) and node.value.value.id == "self")}
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_no_detector_reads_another_detectors_settings(name: str) -> None:
+    """A number that changes a verdict is its detector's setting alone: another detector
+    asks that detector (``TakeoverDetector.established``, ``conversing``), so the number
+    is read, documented and validated in one place."""
+    path = DETECTORS / f"{name}.py"
+    paths = [path] if path.exists() else sorted((DETECTORS / name).glob("*.py"))
+    assert not set().union(*(_foreign_reads(p.read_text()) for p in paths))
+
+
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_every_setting_read_in_code_is_a_field(name: str) -> None:
     """What mypy would say, without running the line: a misspelt read names no field."""

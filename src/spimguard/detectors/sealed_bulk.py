@@ -138,7 +138,7 @@ class SealedBulkDetector:
         what = "messages of one size" if shape == 0 else "one attachment"
         detail = (f"a session the account does not use sent {what} to {reach} people in "
                   f"{self.cfg.window // 60} min")
-        if session.get("replies", 0) >= self.takeover.cfg.replies_trusted:
+        if self.takeover.conversing(session):
             strength *= 0.5
             detail += f", but it had replied to {session['replies']} messages"
         return [Signal("SEALED_BULK", strength, detail)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from ... import accounts
@@ -241,8 +241,14 @@ class TakeoverDetector:
         has been answering its friends (``replies_trusted``: they wrote to it first, the
         side a spimmer cannot fake). An intruder's warm-up lines from its own network are
         neither, and teach the network nothing towards ``owner_consistent``."""
-        return (not judged.get("risk") and self._established(memo, ctx, facts)) or judged.get(
-            "replies", 0) >= self.cfg.replies_trusted
+        return (not judged.get("risk") and self._established(memo, ctx, facts)) or (
+            self.conversing(judged))
+
+    def conversing(self, session: Mapping[str, Any]) -> bool:
+        """Whether a session has been answering its friends (``replies_trusted`` replies to
+        people who wrote to it first): asked here by the detectors that weigh a session
+        (sealed_bulk), so the number stays this detector's setting alone."""
+        return session.get("replies", 0) >= self.cfg.replies_trusted
 
     def _doubted(self, memo: _Found, ctx: Context, facts: Facts,
                  judged: dict[str, Any]) -> bool:
