@@ -35,7 +35,7 @@ the ties' key of its own 1,540, a double a member-side 1,463 and a session's rec
 key of its own 1,341.
 
 An account lodges at most ``_LODGED_GUESTS`` (8) sessions' records, each of at most
-``_LODGED_NAMES`` (32) names; a session's record past either is a record of its own, touched
+``LODGED_NAMES`` (32) names; a session's record past either is a record of its own, touched
 in place. Why: the lodged ones are scanned and rewritten whole at each touch of one, and
 whoever logs in to an account chooses its number of sessions; so bounded, a touch costs
 at most eight small records' bytes however many sessions the account has (a touch of a
@@ -452,14 +452,8 @@ _HASHED_SLOTS: set[int] = set()
 _LENGTHS = [struct.Struct("0I")]
 _MOST_SLOTS = 255  # the count is one byte
 _GUEST = struct.Struct("<III")  # a guest's name's, names' and times' lengths (``_Account``)
-# Names past which a guest keyspace's record is a record of its own, not lodged in its host
-# (``MemoryState._touch_guest``): a lodged one is decoded at each read and rewritten whole
-# at each touch, where one of its own is touched in place (``sided.touched``); a session's
-# record that large (its cap is ``burst_cap``, 5,000) is rare and its key's ~170 bytes small.
-# Redis's rule too (``ops.LODGED_NAMES``).
-_LODGED_NAMES = LODGED_NAMES
 # Guests an account lodges at most (``_Account.hold_guest``): one more is a record of its
-# own, as a guest past ``_LODGED_NAMES`` is. Why: lodged guests are scanned and rewritten
+# own, as a guest past ``LODGED_NAMES`` is. Why: lodged guests are scanned and rewritten
 # whole at each touch of one, and whoever logs in to an account chooses how many sessions
 # it has: 1,000 cost 258 ms a thousand touches where one cost 9 (session 20's review). An
 # account has a session or two (its takeover record names at most ``max_sessions``, 8).
@@ -1071,14 +1065,14 @@ class MemoryState:
     def _touch_guest(self, home: _Home, key: str, place: tuple[_Home, str, bytes], side: int,
                      sides: int, fresh: list[str], now: float, op: Touch) -> None:
         """``_touch`` of a guest keyspace's record lodged in its host (or none yet): a
-        record grown past ``_LODGED_NAMES`` leaves it for a record of its own in ``home``,
+        record grown past ``LODGED_NAMES`` leaves it for a record of its own in ``home``,
         touched in place from then on (a lodged one is decoded and rewritten whole), as
         does a new one when the host lodges ``_LODGED_GUESTS`` already."""
         hosts, held_by, name = place
         host = hosts.records.get(held_by) or hosts.add(held_by)
         record = sided.touched(self._lodged_guest(host, held_by, name), side, sides, fresh, now,
                                op.ttl, op.cap)
-        if len(record.names) <= _LODGED_NAMES and host.hold_guest(name, record):
+        if len(record.names) <= LODGED_NAMES and host.hold_guest(name, record):
             self._guests_read[held_by, name] = (host.guests, record)
             return
         host.hold_guest(name, None)  # if it was lodged (a host full has no room for it)
@@ -1300,7 +1294,7 @@ class MemoryState:
             raise KeyError(f"{key!r} is of no sided keyspace")
         home, name = found
         place = _guest(home, key)
-        if place is not None and len(record.names) <= _LODGED_NAMES:
+        if place is not None and len(record.names) <= LODGED_NAMES:
             hosts, held_by, guest = place
             if (hosts.records.get(held_by) or hosts.add(held_by)).hold_guest(guest, record):
                 return

@@ -19,7 +19,7 @@ from ... import accounts
 from ...config import Config
 from ...events import AccountInfo, Challenge, ContactsRead, Invite, Login, Message
 from ...signals import Signal
-from ...state.ops import Incr, Put, Query, Touch, Write
+from ...state.ops import Distinct, Get, Incr, Put, Query, Touch, Write
 from ...text import MessageView
 from ..base import BATCH_COMMITS, Context, Facts, Outcome, once, ramp, read_more, settings, shared
 from . import burst, incidents, keys, profile, rooms, session
@@ -107,8 +107,7 @@ class TakeoverDetector:
         which an account too young, or a message to strangers, never does. Building the
         whole plan for that was ~4 % of what the asking detector cost alone."""
         if _MEMO not in ctx.scratch:
-            account = ctx.event.account
-            ctx.deferred += shared(ctx, ("takeover", "standing", account), standing, account)
+            ctx.deferred += _standing(ctx)
 
     def plan_session(self, ctx: Context) -> Sequence[Query]:
         """What ``sender_session`` reads of a message, for a detector that asks only that
@@ -116,10 +115,7 @@ class TakeoverDetector:
         reads hold the record: it is enabled, and plans first), else the account's record
         (``plan.standing``'s first), read with the rest: each message the asking detector
         judges asks it. Not the whole plan of ~14 queries, of which it reads one."""
-        if _MEMO in ctx.scratch:
-            return ()
-        account = ctx.event.account
-        return shared(ctx, ("takeover", "standing", account), standing, account)[:1]
+        return () if _MEMO in ctx.scratch else _standing(ctx)[:1]
 
     # -- what one event knows (each once: detect, writes and other detectors ask) --------
     def _record(self, memo: _Found, ctx: Context, facts: Facts) -> Record:
@@ -199,9 +195,8 @@ class TakeoverDetector:
         ``plan_session`` read. Disabled, this detector puts no record: the one read is
         the account's as stored."""
         account = ctx.event.account
-        stored = shared(ctx, ("takeover", "standing", account), standing, account)[0]
         return session.session_facts(self.cfg, self.official, ctx.event, ctx.message,
-                                     self._as_stored(account, facts[stored]))
+                                     self._as_stored(account, facts[_standing(ctx)[0]]))
 
     def established(self, ctx: Context, facts: Facts) -> bool:
         """Whether the account is someone's own (``session.established``), asked by other
@@ -220,11 +215,11 @@ class TakeoverDetector:
         """``established`` of a message this detector did not plan, from what
         ``plan_established`` deferred. Disabled, this detector puts no record: the one
         read is the account's as stored."""
-        account, now, first = ctx.event.account, ctx.event.ts, ctx.account.first_seen
-        stored, vouching = shared(ctx, ("takeover", "standing", account), standing, account)
+        account, now = ctx.event.account, ctx.event.ts
+        stored, vouching = _standing(ctx)
         known = self._as_stored(account, _later(ctx, facts, stored)).profile(now)
-        return first is not None and session.established(
-            self.cfg, first, now, known, functools.partial(_later, ctx, facts, vouching))
+        return session.established(self.cfg, ctx.account.first_seen, now, known,
+                                   functools.partial(_later, ctx, facts, vouching))
 
     def _established(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
         if memo.established is None:
@@ -604,6 +599,13 @@ class TakeoverDetector:
             ts = float(event.ts)
             out.extend([Put(keys.heard(r, event.account), ts, cfg.reply_window)
                         for r in dict.fromkeys(ctx.to)])
+
+
+def _standing(ctx: Context) -> tuple[Get, Distinct]:
+    """``plan.standing`` of the event's account, made once a batch for its events
+    (``shared``): ``plan_established``, ``plan_session`` and the judgements they serve."""
+    account = ctx.event.account
+    return shared(ctx, ("takeover", "standing", account), standing, account)
 
 
 def _later(ctx: Context, facts: Facts, query: Query) -> Any:
