@@ -198,3 +198,98 @@ def test_redis_lodges_again_a_session_whose_key_of_its_own_expired(
     assert not raw.exists(ns + session)
     assert raw.hexists(ns + TIES, _guest_prefix("s1") + b"\xff"), "lodged again"
     state.close()
+
+
+# Session 22: a session id holding ":" named another account's record as its host (the key
+# split at its last ":"). The attacker's account and the victim, whose id is the
+# attacker's and the start of the attacker's session ids; the victim's sessions are named
+# as the attacker's would be, past their ":" (the attacker's "x:1" was the victim's "1").
+VICTIM = ACCOUNT + ":x"
+CLAIMING = [f"x:{i}" for i in range(10)] + [
+    "y:z", ":", "x:", "%", "%3A", "%253A", "\\:", "x\\", "x:%", "q:" * 300]
+# SQLite refuses a lone surrogate in any key (a session id of the API never holds one:
+# its JSON decoder refuses it), memory and Redis take it.
+SURROGATE = "x:\udcff"
+VICTIMS = [str(i) for i in range(8)]
+
+
+def _claims(rng: random.Random, steps: int, claiming: list[str]
+            ) -> list[tuple[float, list[Write], list[Query]]]:
+    """A log of the attacker's sessions (``claiming``) and the victim's, each writing to
+    names of its own account's people only, with every session's record read after each
+    write."""
+    now, out = T0 + 10_000, []
+    sessions = [(ACCOUNT, s) for s in claiming] + [(VICTIM, s) for s in VICTIMS]
+    reads: list[Query] = [Members(keys.lifelong(a, s), side)
+                          for a, s in sessions for side in SIDES]
+    for _ in range(steps):
+        now += rng.choice([0.0, 1.0, 30.0])
+        account, session = rng.choice(sessions)
+        people = [f"@{'e' if account == ACCOUNT else 'v'}{i}:s" for i in range(20)]
+        out.append((now, [Touch(keys.lifelong(account, session),
+                                tuple(rng.sample(people, rng.choice([1, 2, 3]))),
+                                100_000.0, 100, rng.choice(SIDES))], reads))
+    return out
+
+
+def _check_own(answers: list[list[object]], claiming: list[str]) -> None:
+    """Each session's record holds only the names its own account's sessions wrote."""
+    for answer in answers:
+        for at, members in enumerate(answer):
+            mark = "@e" if at < 2 * len(claiming) else "@v"
+            assert all(str(m).startswith(mark) for m in members), (at, members)  # type: ignore[attr-defined]
+
+
+def _lodged_in_memory(state: MemoryState) -> dict[str, list[bytes]]:
+    """The guests each account's ties lodge, by their key."""
+    return {key: [name for name, _ in host.guest_items()]
+            for key, host in state.accounts().items() if key.startswith(TIES[:-len(ACCOUNT)])}
+
+
+def _assert_own_hosts(lodged: dict[str, list[bytes]]) -> None:
+    assert set(lodged) <= {TIES, accounts.tie_record(VICTIM)}, "no phantom host"
+    assert sorted(lodged[accounts.tie_record(VICTIM)]) == [s.encode() for s in VICTIMS], \
+        "the victim's guest slots hold its own sessions alone"
+    assert len(lodged[TIES]) == 8, "the attacker's sessions lodge in its own record"
+
+
+def test_sessions_lodge_in_their_own_accounts_record_whatever_their_ids_hold(
+        tmp_path: Path) -> None:
+    """A session id holding ":" (or "%", the escape of ``ops.guest_key``) lodges in its own
+    account's record, never in another's (``@a:s``'s ``x:1`` in ``@a:s:x``'s) nor in one
+    of an account that does not exist (``@a:s:y``'s): memory's guest slots and SQLite's
+    held copy hold each account's own sessions, and each record answers apart."""
+    log = _claims(random.Random(22), 400, CLAIMING)
+    memory = MemoryState()
+    answers = _run(memory, log)
+    _assert_own_hosts(_lodged_in_memory(memory))
+    _check_own(answers, CLAIMING)
+    sqlite = SQLiteState(connect(tmp_path / "s.db"))
+    assert _run(sqlite, log) == answers
+    _assert_own_hosts(_lodged_in_memory(sqlite._hot))
+    sqlite.close()
+
+
+def test_redis_lodges_sessions_in_their_own_accounts_ties_hash_whatever_their_ids_hold(
+        redis_url: str, redis_namespace: str) -> None:
+    """As in memory: the victim's ties hash holds the fields of its own sessions alone, no
+    hash is made for an account that does not exist, and Redis answers as memory does."""
+    import redis
+
+    from spimguard.state.redis import RedisState, _guest_prefix
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    claiming = [*CLAIMING, SURROGATE]
+    log = _claims(random.Random(22), 400, claiming)
+    state, memory = RedisState(redis_url, ns), MemoryState()
+    answers = _run(memory, log)
+    assert _run(state, log) == answers
+    _check_own(answers, claiming)
+    _assert_own_hosts(_lodged_in_memory(memory))
+    state.close()
+    ties = {key for key in raw.keys(ns.encode() + TIES.encode() + b"*")}
+    assert ties <= {(ns + TIES).encode(), (ns + accounts.tie_record(VICTIM)).encode()}, \
+        "no phantom host"
+    own = tuple(_guest_prefix(s) for s in VICTIMS)
+    guests = [f for f in raw.hkeys(ns + accounts.tie_record(VICTIM)) if f[:2] == b"\xff\xfe"]
+    assert guests and all(f.startswith(own) for f in guests), guests

@@ -206,23 +206,39 @@ _guests: dict[str, str] = {}  # a guest keyspace's prefix -> its hosts' (``guest
 
 
 def guest_keyspace(prefix: str, host: str) -> str:
-    """Declare that the sided record at ``prefix`` + an id + ":" + a guest's name may be
-    kept inside the sided record at ``host`` + the same id (split at the last ":", so a
-    name holding one lodges in a host of its own: still one key's place, never two), and
-    return ``prefix``. Why: a session's record (``tk:session:<account>:<session>``, 0.44 an
-    account) cost, as a key of its own, its name, its slot and its object (~170 bytes in
-    memory, ~250 in Redis) beside ~200 of data; lodged in the account's it costs its
-    session's name and a few bytes of length. It answers as a key of its own would, in
-    every backend. Declared at import, as ``sided_keyspace``."""
+    """Declare that the sided record at ``guest_key(prefix, id, name)`` may be kept inside
+    the sided record at ``host`` + the same id, and return ``prefix``. Why: a session's
+    record (``tk:session:<account>:<session>``, 0.44 an account) cost, as a key of its own,
+    its name, its slot and its object (~170 bytes in memory, ~250 in Redis) beside ~200 of
+    data; lodged in the account's it costs its session's name and a few bytes of length.
+    It answers as a key of its own would, in every backend. Declared at import, as
+    ``sided_keyspace``."""
     if prefix not in _sided_prefixes or host not in _sided_prefixes:
         raise ValueError(f"{prefix!r} and {host!r} must both be sided keyspaces")
     _guests[prefix] = host
     return prefix
 
 
+def guest_key(prefix: str, host_id: str, name: str) -> str:
+    """The key of the guest ``name``'s record in the guest keyspace ``prefix``, lodged in
+    the host record of id ``host_id``: ``name`` with "%" and ":" written "%25" and "%3A",
+    so the key's last ":" is the one before it whatever either id holds (``guest_of``, and
+    every backend's split, cut there). Why: both ids are chosen outside (an account's holds
+    ":" on Matrix, a session's is whatever the client sends), and a name holding ":" was
+    lodged in another host's record, real or not: one account's sessions took another's
+    room (its guest slots, its hash's fields) and kept it alive, and two records were one
+    key (``@a:s``'s ``x:y`` and ``@a:s:x``'s ``y``). A name with neither character, as
+    nearly every session id, is the key's as it was (README: upgrading to session 22's
+    release)."""
+    if ":" in name or "%" in name:
+        name = name.replace("%", "%25").replace(":", "%3A")
+    return f"{prefix}{host_id}:{name}"
+
+
 def guest_of(key: str) -> tuple[str, str] | None:
     """Where the sided record at ``key`` is lodged, if its keyspace is a guest one: its
-    host record's key and its name there; None for a record held as a key of its own."""
+    host record's key and its name there (split at the last ":", which ``guest_key``
+    leaves before the name); None for a record held as a key of its own."""
     for prefix, host in _guests.items():
         if key.startswith(prefix):
             at = key.rfind(":", len(prefix))

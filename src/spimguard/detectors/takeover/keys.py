@@ -5,7 +5,7 @@ attack up to ``burst_cap``, so it stays in member sets and counters of its own."
 from __future__ import annotations
 
 from ... import accounts
-from ...state.ops import guest_keyspace, sided_keyspace
+from ...state.ops import guest_key, guest_keyspace, sided_keyspace
 from ...text import MessageView, size_class
 
 # Every prefix of the detector's keys under "tk:" but its account record's (``record.key``,
@@ -60,8 +60,9 @@ _LIFELONG = guest_keyspace(sided_keyspace("tk:session:", {LIFE: "tk:life:", PALS
 
 
 def lifelong(account: str, session: str) -> str:
-    """Whom the session wrote to over its life: name the side (``LIFE``, ``PALS``)."""
-    return f"{_LIFELONG}{account}:{session}"
+    """Whom the session wrote to over its life: name the side (``LIFE``, ``PALS``). Lodged
+    in ``account``'s ties whatever characters either id holds (``ops.guest_key``)."""
+    return guest_key(_LIFELONG, account, session)
 
 
 def heard(account: str, peer: str) -> str:
