@@ -13,7 +13,16 @@ from spimguard.db import connect
 from spimguard.detectors.takeover import keys
 from spimguard.state.conformance import T0
 from spimguard.state.memory import MemoryState
-from spimguard.state.ops import Contains, Delete, Distinct, Members, Query, Touch, Write
+from spimguard.state.ops import (
+    MAX_LATENESS,
+    Contains,
+    Delete,
+    Distinct,
+    Members,
+    Query,
+    Touch,
+    Write,
+)
 from spimguard.state.sqlite import SQLiteState
 
 ACCOUNT = "@a:s"
@@ -293,3 +302,28 @@ def test_redis_lodges_sessions_in_their_own_accounts_ties_hash_whatever_their_id
     own = tuple(_guest_prefix(s) for s in VICTIMS)
     guests = [f for f in raw.hkeys(ns + accounts.tie_record(VICTIM)) if f[:2] == b"\xff\xfe"]
     assert guests and all(f.startswith(own) for f in guests), guests
+
+
+def test_a_session_whose_id_holds_a_colon_starts_afresh_after_the_upgrade(
+        tmp_path: Path) -> None:
+    """README, upgrading to session 22's release: a store written by the earlier release
+    keeps a session whose id holds ":" (or "%") at the key it made then, which this release
+    no longer asks: the session's record reads as one first seen, and what it held stays
+    where it was (another account's session it was one key with still reads it) until its
+    TTL lets it go."""
+    earlier = f"{keys.lifelong('', '')[:-1]}{ACCOUNT}:x:1"  # the earlier release's key
+    path = tmp_path / "s.db"
+    store = SQLiteState(connect(path))
+    store.write([Touch(earlier, ("@e1:s",), 500.0, 10, keys.PALS)], T0)
+    store.commit()
+    store.close()
+    store = SQLiteState(connect(path))
+    assert store.read([Members(keys.lifelong(ACCOUNT, "x:1"), keys.PALS),
+                       Members(keys.lifelong(VICTIM, "1"), keys.PALS)], T0 + 1) == [
+        (), ("@e1:s",)]
+    store.sweep(T0 + 500 + MAX_LATENESS)
+    store.commit()
+    store.close()
+    db = connect(path)
+    assert not db.execute("SELECT key FROM sided_sets").fetchall(), "let go at its TTL"
+    db.close()
