@@ -891,7 +891,7 @@ def _side_head(heads: bytes | None, side: int) -> bytes | None:
 
 
 # A guest's fields in its host's hash (``ops.guest_keyspace``): these two bytes, its name
-# and ":" (a guest's name has none: ``ops.guest_of`` splits at the last), then a member's
+# and ":" (a guest's name has none: ``ops.guest_key`` escapes it), then a member's
 # name, or "\xff" for its heads. Not UTF-8, and its first byte keeps it out of the host's
 # own members, as a head's does.
 _GUEST = b"\xff\xfe"
