@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from conftest import T0, config, event, forget_conversions, message
 from spimguard import open_engine, text
@@ -193,3 +196,33 @@ def test_each_set_of_the_detectors_own_is_asked_once_a_message() -> None:
                if q.key.startswith("tk:") or getattr(q, "side", "") == keys.WROTE]
         assert len(own) == len(set(own)), own
     assert len(planned().reads) + len(planned().later) == 14
+
+
+
+_IDS = st.text(alphabet="a:%3A", max_size=6)
+
+
+@examples(max_examples=300, deadline=None)
+@given(account=_IDS, head=_IDS, tail=_IDS, other=st.tuples(_IDS, _IDS),
+       views=st.sampled_from([(None, None), (text.view("buy at http://tones.example.com now"),
+                                             text.view("buy at http://tones.example.org now")),
+                              (text.view("see you at five"), text.view("see you at six"))]))
+def test_a_sessions_keys_name_one_account_and_session_whatever_their_ids_hold(
+        account: str, head: str, tail: str, other: tuple[str, str],
+        views: tuple[text.MessageView | None, text.MessageView | None]) -> None:
+    """Ids are chosen outside (a client names its session; Matrix ids hold ":"): joined
+    as they are, ``@a:s``'s session ``x:1`` and ``@a:s:x``'s ``1`` shared one burst key,
+    one account's intruder counting in another's. Two sessions share no key: not the
+    pair made by moving a ":"-part from the session to the account, nor any other."""
+    view, pitched = views
+    moved = ((account, f"{head}:{tail}"), (f"{account}:{head}", tail))
+    for first, second in (moved, ((account, head), other)):
+        if first == second:
+            continue
+        for make in (keys.burst, lambda a, s: keys.text(a, s, view),
+                     lambda a, s: keys.same_text(a, s, view),
+                     lambda a, s: keys.shape(a, s, 900), keys.lifelong):
+            assert make(*first) != make(*second), (first, second)
+    # Nor do two pitches of one session.
+    if view is not None and pitched is not None:
+        assert keys.text(account, head, view) != keys.text(account, head, pitched)

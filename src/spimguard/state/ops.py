@@ -230,9 +230,17 @@ def guest_key(prefix: str, host_id: str, name: str) -> str:
     key (``@a:s``'s ``x:y`` and ``@a:s:x``'s ``y``). A name with neither character, as
     nearly every session id, is the key's as it was (README: upgrading to session 22's
     release)."""
+    return f"{prefix}{host_id}:{key_part(name)}"
+
+
+def key_part(name: str) -> str:
+    """``name`` with "%" and ":" written "%25" and "%3A": a part of a key that holds no
+    ":", so a key of ids joined by ":" names one tuple of them when every part after
+    the first is written so (``guest_key``; the takeover detector's session keys). A
+    name with neither character, as nearly every id, is itself."""
     if ":" in name or "%" in name:
-        name = name.replace("%", "%25").replace(":", "%3A")
-    return f"{prefix}{host_id}:{name}"
+        return name.replace("%", "%25").replace(":", "%3A")
+    return name
 
 
 def guest_of(key: str) -> tuple[str, str] | None:

@@ -1,11 +1,18 @@
 """The state keys the takeover detector counts in besides the account's record: what a
 burst counts (contacts written to per session and per pitch, in a window) grows with an
-attack up to ``burst_cap``, so it stays in member sets and counters of its own."""
+attack up to ``burst_cap``, so it stays in member sets and counters of its own.
+
+A session's keys write its id, and a pitch its domain, with no ":" (``ops.key_part``):
+both are chosen outside (a client names its session; an account's id holds ":" on
+Matrix), and written as they are ``@a:s``'s session ``x:1`` and ``@a:s:x``'s session ``1``
+counted their bursts in one key, one account's intruder filling another's counts. What
+follows the session is a pitch (``d:`` and a domain, or the text's 16-hex fingerprint,
+or nothing for a sealed text) or a size class: never a part the other could be."""
 
 from __future__ import annotations
 
 from ... import accounts
-from ...state.ops import guest_key, guest_keyspace, sided_keyspace
+from ...state.ops import guest_key, guest_keyspace, key_part, sided_keyspace
 from ...text import MessageView, size_class
 
 # Every prefix of the detector's keys under "tk:" but its account record's (``record.key``,
@@ -20,27 +27,27 @@ def pitch(view: MessageView | None) -> str:
     per recipient, never the site they sell), else the text's fingerprint."""
     if view is None:
         return ""
-    return f"d:{min(view.domains)}" if view.domains else view.fingerprint
+    return f"d:{key_part(min(view.domains))}" if view.domains else view.fingerprint
 
 
 def burst(account: str, session: str) -> str:
     """Dormant ties the session wrote to in the burst window."""
-    return f"tk:to:{account}:{session}"
+    return f"tk:to:{account}:{key_part(session)}"
 
 
 def text(account: str, session: str, view: MessageView | None) -> str:
     """Contacts the session sent this pitch to in the burst window."""
-    return f"tk:text:{account}:{session}:{pitch(view)}"
+    return f"tk:text:{account}:{key_part(session)}:{pitch(view)}"
 
 
 def same_text(account: str, session: str, view: MessageView | None) -> str:
     """Messages of this very text (fingerprint) from the session."""
-    return f"tk:fp:{account}:{session}:{view.fingerprint if view else ''}"
+    return f"tk:fp:{account}:{key_part(session)}:{view.fingerprint if view else ''}"
 
 
 def shape(account: str, session: str, size: int) -> str:
     """Encrypted messages of this size class from the session."""
-    return f"tk:shape:{account}:{session}:{size_class(size)}"
+    return f"tk:shape:{account}:{key_part(session)}:{size_class(size)}"
 
 
 # What a session wrote to over its life, as one sided record (``state/sided.py``): the
