@@ -38,12 +38,12 @@ from __future__ import annotations
 import functools
 import gc
 import logging
+import operator
 import random
 import threading
 import time
 from collections import deque
-from collections.abc import Hashable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeGuard
@@ -124,6 +124,7 @@ _MAX_PAUSE = 0.02
 # The learnt count's query, made once: every event reads it (``_own_reads``).
 _LEARNT_VERSION = learnt_version()
 _NO_CODES: frozenset[str] = frozenset()  # an event's signal codes when none fired
+_ID = operator.attrgetter("id")  # a batch's ids, gathered in C
 # Events planned with one memo of what events share (``detectors.base.shared``) before the
 # next batch starts a new one: what one batch of 500 (``/v1/events``' size) held, kept
 # across the server's batches of 1 to 8. Its values depend on no state, so it changes no
@@ -182,6 +183,9 @@ class Engine:
         # survives a restart): reads made between events, such as an account lookup,
         # see what the event stream would see, also when replaying an old log.
         clock, legacy = self.state.read([Get(_CLOCK), Get(accounts.LEGACY)], 0.0)
+        # The latest time an event may move the clock to (``_bounded``), fixed for a batch
+        # as it starts (``_on_time``): a wall clock read twice an event cost ~1 %.
+        self._ceiling = time.time() + self.config.limits.max_clock_skew
         self.clock = self._bounded(clock or 0.0)
         self._clock_saved = self.clock
         self._legacy_until = self._legacy(clock, legacy)
@@ -214,12 +218,13 @@ class Engine:
         ``fresh``, when given, receives for each event whether it was new (False: a
         repeated id answered from the log), so counters count an event once."""
         events = list(events)
-        ids = [e.id for e in events]
-        with self.lock, _collector_paused():
+        ids = list(map(_ID, events))
+        with self.lock:
+            collecting = _collector_paused()
             self._answered = {}
             clock = self.clock  # a batch rolled back moves it no more than its writes
             try:
-                digests = [once.digest(e) for e in events]
+                digests = list(map(once.digest, events))
                 known = self.records.answers(ids)
                 once.check_batch(events, digests, known)
                 events = self._on_time(events)
@@ -227,7 +232,6 @@ class Engine:
                 # Each plan is let go once judged, while its objects are still in the cache
                 # (and none is left for the collector to walk: ``_collector_paused``).
                 plans = deque(self._plan_batch(events, known))
-                self._batch = next((p.ctx.batch for p in plans if p is not None), None)
                 for event, digest in zip(events, digests, strict=True):
                     before = self.repeats
                     results.append(self._process(event, digest, known, plans.popleft()))
@@ -253,6 +257,8 @@ class Engine:
                 raise
             finally:
                 self._batch = None  # the batch's memo is not kept until the next one
+                if collecting:
+                    gc.enable()
             if self._claims:
                 try:
                     self._claims.settle(ids)
@@ -332,10 +338,12 @@ class Engine:
 
     # -- one event -----------------------------------------------------------------------
     def _bounded(self, ts: float) -> float:
-        """``ts``, but never more than ``limits.max_clock_skew`` ahead of the wall clock:
-        no one event (a remote server's say-so) may move the engine's clock into the future.
-        Past times pass as they are, so replaying an old log stays deterministic."""
-        return min(ts, time.time() + self.config.limits.max_clock_skew)
+        """``ts``, but never more than ``limits.max_clock_skew`` ahead of the wall clock as
+        the batch began (``_ceiling``): no one event (a remote server's say-so) may move the
+        engine's clock into the future. Past times pass as they are, so replaying an old log
+        stays deterministic."""
+        ceiling = self._ceiling
+        return ts if ts < ceiling else ceiling
 
     def _on_time(self, events: list[Event]) -> list[Event]:
         """The batch's events, each dated no earlier than ``sweep_horizon`` of the clock as
@@ -344,6 +352,7 @@ class Engine:
         what an older one would; judged as of its own time, its answer would hang on
         whether a sweep ran before it, which differs by batching, process and backend."""
         clock, dated = self.clock, []
+        self._ceiling = time.time() + self.config.limits.max_clock_skew
         for event in events:
             floor = sweep_horizon(clock)
             if event.ts < floor:
@@ -352,7 +361,8 @@ class Engine:
                 since = ({"since": event.ts if event.since is None else event.since}
                          if type(event) is Room else {})
                 event = msgspec.structs.replace(event, ts=EventTime(floor), **since)
-            clock = max(clock, self._bounded(event.ts))
+            at = self._bounded(event.ts)
+            clock = at if at > clock else clock
             dated.append(event)
         return dated
 
@@ -382,7 +392,9 @@ class Engine:
 
     def _process(self, event: Event, body: str, known: dict[str, Answer],
                  planned: _Planned | None) -> Result:
-        self.clock = max(self.clock, self._bounded(event.ts))
+        at = self._bounded(event.ts)
+        if at > self.clock:
+            self.clock = at
         stored = self._answered.get(event.id) or known.get(event.id)
         if stored is not None:
             self.repeats += 1
@@ -482,6 +494,7 @@ class Engine:
         planned = [None if _is_report(type(e)) or e.id in known
                    else self._plan(e, detectors, batch, plans) for e in events]
         ready = [p for p in planned if p is not None]
+        self._batch = batch if ready else None  # judged events' memo (``_finish``)
         for detector in roles.batched:
             try:
                 detector.prepare([p.ctx for p in ready if detector in p.active])
@@ -500,7 +513,7 @@ class Engine:
         batch = self._batch
         if batch is None or BATCH_COMMITS not in batch:
             return
-        for detector in self._roles().finishing:
+        for detector in (self._found_roles or self._roles()).finishing:  # the batch's
             try:  # as an event's writes: a detector's bug is logged, not the batch's end
                 left = detector.finish(batch)
             except Exception:
@@ -687,23 +700,22 @@ class Engine:
 
     def _own_writes(self, event: Event, result: Result) -> list[Write]:
         """The event's writes of the account's ties (the record's: ``_own_record``)."""
-        writes: list[Write] = []
         if type(event) is Contacts:
-            writes.append(Replace(accounts.contacts(event.account), tuple(event.contacts),
-                                  accounts.CONTACTS_TTL))
-        elif type(event) is Room:
-            writes.extend(rooms.writes(event))
-        elif (_teaches_ties(event) and type(result) is Verdict
-              and result.action in ("deliver", "warn")):
+            return [Replace(accounts.contacts(event.account), tuple(event.contacts),
+                            accounts.CONTACTS_TTL)]
+        if type(event) is Room:
+            return rooms.writes(event)
+        if (_teaches_ties(event) and type(result) is Verdict
+                and result.action in ("deliver", "warn")):
             # Replies make a tie: whoever the sender writes to may write back freely. Only
             # the recipients learn it: what vouches for a sender is what its correspondents
             # did, never its own messages (a bland line to a target first must not make the
             # target vouch for the pitch after it). Only what was delivered: a held
             # message, or an invitation, is no conversation.
-            writes.extend(Touch(accounts.tie_record(r), (event.sender,), accounts.TALKED_TTL,
-                                accounts.TALKED_CAP, accounts.TALKED)
-                          for r in event.recipients)
-        return writes
+            talked = (event.sender,)
+            return [Touch(accounts.tie_record(r), talked, accounts.TALKED_TTL,
+                          accounts.TALKED_CAP, accounts.TALKED) for r in event.recipients]
+        return []
 
     def _commit(self) -> None:
         self._save_clock()
@@ -784,6 +796,8 @@ class Engine:
         batch rolled back takes its part back, and the count it spent stays spent: its
         retry takes no part, the next part redoes that one (a part that kept failing
         would otherwise fail every retry of its batch, not one batch in its events)."""
+        if self._since_sweep < SWEEP_EVERY:  # nearly every batch of a few events
+            return
         parts = min(self._since_sweep // SWEEP_EVERY, SWEEP_PARTS)
         self._since_sweep %= SWEEP_EVERY
         for _ in range(parts):
@@ -850,10 +864,9 @@ def open_engine(config: Config, data_dir: str | Path | None = None) -> Engine:
                   evidence_key=evidence_key(config, folder))
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
+def _collector_paused() -> bool:
     """The cyclic garbage collector held off while a batch is judged, and left to run
-    after it.
+    after it (``process_batch`` enables it again when this returns True: it was on).
 
     A batch allocates a few hundred thousand short-lived objects (contexts, queries,
     signals), which trigger a young collection every 700 allocations, and every tenth
@@ -869,11 +882,8 @@ def _collector_paused() -> Iterator[None]:
     Each of the batch's plans is let go once judged (``process_batch``): the first
     collection after the batch walks what the batch allocated and left alive, and the
     plans (contexts, queries) kept to the end were most of that: 24 ms of CPU a batch of
-    500 on the mixed load, 3 ms without them."""
+    500 on the mixed load, 3 ms without them. A function, not a context manager: its
+    generator and the manager's calls cost ~80 bytecodes a batch."""
     was = gc.isenabled()
     gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+    return was
