@@ -86,7 +86,8 @@ _ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder()
 # The profile's fields in their stored order, and how each is stored.
 _PROFILE = ("last", "msgs", "nets", "clients", "owned", "cidrs", "domains", "scripts", "hours")
 _PROFILE_SET = frozenset(_PROFILE)
-_SEEN = frozenset(("nets", "clients", "owned"))  # {name: [first, last, uses]}, order kept
+_SEEN_ORDER = ("nets", "clients", "owned")  # {name: [first, last, uses]}, order kept
+_SEEN = frozenset(_SEEN_ORDER)
 
 
 # Kept in Redis inside the account's ties hash (``ops.lodged_keyspace``): a key of its own
@@ -111,7 +112,6 @@ class Record:
         "_profile_at",
         "_raw",
         "_session_ttl",
-        "stored",
     )
 
     def __init__(self, account: str, stored: dict[str, Any] | None, session_ttl: float,
@@ -122,9 +122,6 @@ class Record:
         self._session_ttl = session_ttl
         self._live_window = live_window
         self._incident_ttl = incident_ttl
-        # What ``decode`` makes of the bytes ``put`` made (``_encode``), once it has: the
-        # next event of the account, reading those very bytes, starts from it.
-        self.stored: dict[str, Any] | None = None
         # ``profile``'s last answer and its time: an event asks it ~4 times, at its own time.
         self._profile_at: float | None = None
         self._profile: dict[str, Any] = {}
@@ -221,9 +218,8 @@ class Record:
         changed = self.changed()
         if changed is None:
             return None
-        put, self.stored = put_of(self._account, changed, now, self._session_ttl,
-                                  self._live_window, self._incident_ttl)
-        return put
+        return put_of(self._account, changed, now, self._session_ttl, self._live_window,
+                      self._incident_ttl)
 
     def changed(self) -> dict[str, Any] | None:
         """The record with this event's changes as the methods work on it, what has expired
@@ -235,11 +231,10 @@ class Record:
 
 
 def put_of(account: str, record: dict[str, Any], now: float, session_ttl: float,
-           live_window: float, incident_ttl: float) -> tuple[Put, dict[str, Any]]:
-    """The put of ``record`` (``Record.changed``) at ``now``, what has expired left out; and
-    what ``decode`` makes of its bytes (``Record.stored``): the record as read after it."""
-    stored, end, kept = _encode(record, now, session_ttl, live_window, incident_ttl)
-    return Put(key(account), stored, end - now), kept
+           live_window: float, incident_ttl: float) -> Put:
+    """The put of ``record`` (``Record.changed``) at ``now``, what has expired left out."""
+    stored, end = _encode(record, now, session_ttl, live_window, incident_ttl)
+    return Put(key(account), stored, end - now)
 
 
 def _newest(entries: dict[str, Any], cap: int, when: Any) -> dict[str, Any]:
@@ -317,38 +312,18 @@ def _decode(stored: bytes) -> dict[str, Any]:
 
 
 def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window: float,
-            incident_ttl: float) -> tuple[bytes, float, dict[str, Any]]:
-    """``record`` (``decode``'s dict) as stored, what has expired at ``now`` left out; when
-    the last of what is kept expires; and what ``decode`` makes of the bytes, made as
-    they are (``Record.stored``).
+            incident_ttl: float) -> tuple[bytes, float]:
+    """``record`` (``decode``'s dict, or ``Record.changed``'s) as stored, what has expired
+    at ``now`` left out; and when the last of what is kept expires.
 
     The stored form is a msgpack list of the parts in a fixed order, the strings it
     repeats named by their index in one table and the numbers (times, risks) by their
-    index in another, packed as doubles. What ``decode`` makes of it is each kept part
-    with its times and risks as plain floats and its flags as 0 or 1 (what the tables
-    give back), the rest as msgpack gives it back: the very objects where they are
-    already so (a count, an hour's list, a network's entry read from the store), else a
-    copy, so nothing here is shared with a caller that could still change it."""
+    index in another, packed as doubles."""
     names: dict[str, int] = {}
     name = names.setdefault  # name(text, len(names)): its index, a new one if new
     nums: dict[float, int] = {}
     num = nums.setdefault
     end = -math.inf  # every change is alive at ``now``: some part is kept, and raises it
-    kept: dict[str, Any] = {}
-
-    def seen(entries: dict[str, list[Any]]) -> tuple[list[Any], dict[str, Any]]:
-        """A profile's ``{name: [first, last, uses]}``, flat; and as decoded."""
-        flat: list[Any] = []
-        plain = True
-        for key, e in entries.items():
-            first, last = e[0], e[1]
-            uses = e[2] if len(e) > 2 else -1
-            flat += (name(key, len(names)), num(first, len(nums)), num(last, len(nums)), uses)
-            plain = plain and first.__class__ is float and last.__class__ is float and (
-                len(e) == 2 or (len(e) == 3 and uses.__class__ is int and uses >= 0))
-        return flat, entries if plain else {
-            key: [float(e[0]), float(e[1]), e[2]] if len(e) > 2 and e[2] >= 0
-            else [float(e[0]), float(e[1])] for key, e in entries.items()}
 
     profile: list[Any] | None = None
     fields, pt = record.get("p"), record.get("pt")
@@ -356,48 +331,39 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         assert fields.keys() <= _PROFILE_SET, "a profile field the stored form lacks"
         end = pt + PROFILE_TTL
         get = fields.get
-        profile = [num(pt, len(nums))]
-        decoded: dict[str, Any] = {}
-        for field in _PROFILE:
-            value = get(field)
-            if value is None:
+        last = get("last")
+        profile = [num(pt, len(nums)), None if last is None else num(last, len(nums)),
+                   get("msgs")]
+        for field in _SEEN_ORDER:  # {name: [first, last, uses]} flat; uses -1: none kept
+            entries = get(field)
+            if entries is None:
                 profile.append(None)
                 continue
-            if field in _SEEN:
-                flat, decoded[field] = seen(value)
-                profile.append(flat)
-            elif field == "last":
-                profile.append(num(value, len(nums)))
-                decoded[field] = float(value)
-            elif field == "domains":
-                profile.append(_tags(value))
-                decoded[field] = value if value.__class__ is list else list(value)
-            else:
-                profile.append(value)
-                decoded[field] = value
-        kept["p"], kept["pt"] = decoded, float(pt)
+            flat: list[Any] = []
+            for key, e in entries.items():
+                flat += (name(key, len(names)), num(e[0], len(nums)), num(e[1], len(nums)),
+                         e[2] if len(e) > 2 else -1)
+            profile.append(flat)
+        domains = get("domains")
+        profile += (get("cidrs"), None if domains is None else _tags(domains), get("scripts"),
+                    get("hours"))
     sessions: list[Any] = []
-    decoded = {}
     for s, e in record.get("s", {}).items():
-        if e[_WRITTEN] + session_ttl > now:
-            end = max(end, e[_WRITTEN] + session_ttl)
+        written = e[_WRITTEN] + session_ttl
+        if written > now:
+            if written > end:
+                end = written
             sessions += (name(s, len(names)), name(e[0], len(names)), name(e[1], len(names)),
                          num(e[2], len(nums)), num(e[_WRITTEN], len(nums)), e[3],
                          num(float(e[4]), len(nums)), e[6],
                          (1 if e[5] else 0) | (2 if e[_PROVEN] else 0))
-            decoded[s] = [e[0], e[1], float(e[2]), e[3], float(e[4]), 1 if e[5] else 0, e[6],
-                          float(e[_WRITTEN]), 1 if e[_PROVEN] else 0]
-    if decoded:
-        kept["s"] = decoded
     live: list[Any] = []
-    decoded = {}
+    cutoff = now - live_window
     for net, ts in record.get("l", {}).items():
-        if ts > now - live_window:
-            end = max(end, ts + live_window)
+        if ts > cutoff:
+            if ts + live_window > end:
+                end = ts + live_window
             live += (name(net, len(names)), num(ts, len(nums)))
-            decoded[net] = float(ts)
-    if decoded:
-        kept["l"] = decoded
     incidents: list[Any] = []
     if record.get("i") and record["i"][0] + incident_ttl > now:
         written, entries = record["i"]
@@ -407,12 +373,8 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             incidents += (name(i["session"], len(names)), num(i["since"], len(nums)),
                           name(i["net"], len(names)), name(i["range"], len(names)),
                           name(i["family"], len(names)))
-        kept["i"] = [float(written), [
-            {"session": i["session"], "since": float(i["since"]), "net": i["net"],
-             "range": i["range"], "family": i["family"]} for i in entries]]
     first, hour = bucket_range(SENT, now)
     sent = []
-    decoded = {}
     for s, buckets in record.get("n", {}).items():
         if buckets and buckets[-1][0] >= first:
             end = max(end, (buckets[-1][0] + 1) * SENT.bucket + SENT.window)
@@ -420,12 +382,9 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             for h, n in buckets:
                 flat += (hour - h, n)
             sent.append(flat)
-            decoded[s] = buckets
-    if decoded:
-        kept["n"] = decoded
     stored = _ENCODER.encode([_VERSION, hour, list(names), array("d", nums).tobytes(),
                               profile, sessions, live, incidents, sent])
-    return stored, end, kept
+    return stored, end
 
 
 def _tags(tags: list[str]) -> bytes | list[str]:
