@@ -78,7 +78,7 @@ from . import keys
 PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
 SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by the hour
 
-_FIELDS = ("client", "net", "login", "read", "risk", "dormant", "replies")  # then: written
+# A session's entry: [client, net, login, read, risk, dormant, replies, written, proven].
 _WRITTEN, _PROVEN = 7, 8
 _VERSION = 3
 _TICK = 4_194_304  # 2**22: ticks a second (the v2 stored form's times)
@@ -140,9 +140,9 @@ class Record:
         entry = self._raw.get("s", {}).get(session)
         if entry is None or entry[_WRITTEN] + self._session_ttl <= now:
             return None
-        facts = dict(zip(_FIELDS, entry, strict=False))
-        facts["dormant"], facts["proven"] = bool(facts["dormant"]), bool(entry[_PROVEN])
-        return facts
+        return {"client": entry[0], "net": entry[1], "login": entry[2], "read": entry[3],
+                "risk": entry[4], "dormant": bool(entry[5]), "replies": entry[6],
+                "proven": bool(entry[_PROVEN])}
 
     def live(self, now: float) -> dict[str, float]:
         """The networks of the account's live sessions, with their last activity."""
@@ -171,12 +171,16 @@ class Record:
         cutoff = now - self._session_ttl
         kept = {s: e for s, e in self._current("s").items()
                 if e[_WRITTEN] > cutoff and s != session}
-        self._changed["s"] = {**_newest(kept, cap - 1, lambda e: (
-            not e[4] or e[6] >= replies_trusted, e[_WRITTEN])), session: entry}
+        if len(kept) >= cap:
+            kept = _newest(kept, cap - 1, lambda e: (
+                not e[4] or e[6] >= replies_trusted, e[_WRITTEN]))
+        kept[session] = entry  # a dict of this call's own, ``_newest``'s too
+        self._changed["s"] = kept
 
     def touch_live(self, net: str, now: float, cap: int) -> None:
-        live = self.live(now) if "l" not in self._changed else self._changed["l"]
-        live = {**live, net: max(live.get(net, now), now)}
+        changed = self._changed.get("l")
+        live = self.live(now) if changed is None else dict(changed)  # one of its own
+        live[net] = max(live.get(net, now), now)
         self._changed["l"] = _newest(live, cap, lambda ts: ts)
 
     def set_incidents(self, incidents: list[list[Any]], now: float) -> None:
