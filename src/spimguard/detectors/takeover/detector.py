@@ -550,8 +550,8 @@ class TakeoverDetector:
         if view is None:
             return
         assert found.contacts is not None and found.talked is not None
-        own_people = all(c or t for c, t in zip(facts[found.contacts], facts[found.talked],
-                                                strict=True))
+        own_people = all([c or t for c, t in zip(facts[found.contacts], facts[found.talked],
+                                                 strict=True)])
         known = dict(record.profile(now))
         profile.learn(cfg, known, event, view, self._script(memo, view),
                       judged if own_people else None)
@@ -642,8 +642,8 @@ def _reciprocating(found: Plan, facts: Facts) -> tuple[str, ...]:
     assert found.contacts is not None
     if found.heard is not None and facts[found.heard] is not None:
         return found.contacts.members
-    return tuple(p for p, q in zip(found.contacts.members, found.back, strict=False)
-                 if facts[q][0])
+    return tuple([p for p, q in zip(found.contacts.members, found.back, strict=False)
+                  if facts[q][0]])
 
 
 def build(given: dict[str, Any], config: Config) -> TakeoverDetector:
