@@ -250,11 +250,12 @@ def _strictly(a: object, b: object, path: str = "record") -> None:
         assert a == b, f"{path}: {a!r} against {b!r}"
 
 
-def test_what_a_put_decodes_to_is_made_with_it() -> None:
-    """The next event of the account in the batch starts from ``Record.stored``, not from
-    decoding the bytes: it must be what decoding them gives, to the type and the order,
-    whatever the event left in the record (event times, an integer risk, a profile
-    entry with no count of uses, an hour counted out of order, a part that expired)."""
+def test_a_record_as_its_event_left_it_reads_as_its_put() -> None:
+    """The account's next event, at the put's time or later, starts from the record as the
+    event that put it left it (``Record.changed``: what has expired still in), not from
+    decoding the bytes: every read must answer as the decoded bytes do, and its changes
+    must put the same bytes, whatever the event left in it (event times, an integer risk,
+    a profile entry with no count of uses, an hour counted out of order, a part expired)."""
     ts = EventTime(T0 + 0.25)
     fresh = record()
     fresh.set_profile({"hours": [0] * 24, "msgs": 2, "last": ts, "scripts": "L",
@@ -266,26 +267,38 @@ def test_what_a_put_decodes_to_is_made_with_it() -> None:
     fresh.set_session("old", {"client": "x", "net": "", "login": T0 - SESSION_TTL,
                               "risk": 0.4}, T0 - SESSION_TTL, 8, 2)  # expired at ``ts``
     fresh.touch_live("198.51.100.0", ts, 16)
+    fresh.touch_live("192.0.2.0", ts - LIVE, 16)  # expired at ``ts``
     fresh.set_incidents([{"session": "evil", "since": ts, "net": "203.0.113.0",
                           "range": "203.0.0.0", "family": "mobilefunster"}], ts)
     fresh.count_sent("phone", ts, 8)
     fresh.count_sent("phone", ts - 3_600.0, 8)  # an hour earlier, out of order
-    put = fresh.put(ts)
-    assert put is not None and fresh.stored is not None
-    _strictly(fresh.stored, takeover_record.decode(put.value))
-    later = record(fresh.stored)
-    later.count_sent("phone", ts + 2 * DAY, 8)  # the profile alone outlives it
-    put = later.put(ts + 2 * DAY)
-    assert put is not None and later.stored is not None
-    _strictly(later.stored, takeover_record.decode(put.value))
+    left, put = fresh.changed(), fresh.put(ts)
+    assert left is not None and put is not None
+    for then in (ts, ts + 3_600.0, ts + LIVE, ts + 2 * DAY, ts + INCIDENT_TTL):
+        kept, decoded = record(left), record(takeover_record.decode(put.value))
+        for each in (kept, decoded):
+            assert each.profile(then) == decoded.profile(then)
+            assert each.live(then) == decoded.live(then)
+            assert each.incidents(then) == decoded.incidents(then)
+            for session in ("phone", "old", "tablet"):
+                assert each.session(session, then) == decoded.session(session, then)
+                assert each.sent(session, then) == decoded.sent(session, then)
+            each.count_sent("tablet", then, 8)
+            each.touch_live("203.0.113.0", then, 16)
+            each.set_session("tablet", {"client": "im-ios", "net": "203.0.113.0",
+                                        "login": then, "risk": 0.4}, then, 2, 2)
+        kept_put, decoded_put = kept.put(then), decoded.put(then)
+        assert kept_put is not None and decoded_put is not None
+        assert kept_put == decoded_put
 
 
 def test_a_record_put_by_an_earlier_batch_is_read_from_its_decoded_form(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The server's batches hold one event or a few: the account's next event, in a later
-    batch, starts from what decoding the bytes its record was put as gives, not from
-    decoding them; one that reads other bytes (another node's write, a put rolled back)
-    decodes those. Either way it answers, and leaves the record, as with nothing kept."""
+    batch, starts from the record as the event that put it left it, not from decoding the
+    bytes; one that reads other bytes (another node's write, a put rolled back), or is
+    earlier than the put (events come out of order), decodes those. Either way it answers,
+    and leaves the record, as with nothing kept."""
     from spimguard.detectors.takeover import detector
 
     decoding = takeover_record.decode
@@ -312,10 +325,16 @@ def test_a_record_put_by_an_earlier_batch_is_read_from_its_decoded_form(
         engine.remember([Put(key, earlier, PROFILE_TTL)])  # as another node's write
         results.append(engine.process(message(cfg, "own-2", "alice", ["alice-friend2"],
                                               "see you", T0 + 32, session="phone")))
-        runs.append((results, engine.read_state([Get(key)])[0], plain, decoded[plain:]))
+        last = engine.read_state([Get(key)])[0]
+        results.append(engine.process(message(cfg, "own-3", "alice", ["alice-friend3"],
+                                              "late", T0 + 20, session="phone")))
+        runs.append((results, engine.read_state([Get(key)])[0], plain, decoded[plain:],
+                     last))
     assert runs[0][:2] == runs[1][:2]
     assert runs[0][2] == 0 and runs[1][2] == 2  # the two events' bytes, nothing kept
-    assert runs[0][3] == [earlier]  # the bytes another wrote: decoded
+    # The bytes another wrote, and those put at a later time than the late event's
+    # (what had expired by then is gone from them): decoded.
+    assert runs[0][3] == [earlier, runs[0][4]]
 
 
 def test_the_decoded_records_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

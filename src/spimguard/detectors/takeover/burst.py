@@ -55,8 +55,8 @@ def dormant_ties(plan: Plan, facts: Facts) -> tuple[str, ...]:
     assert plan.burst is not None and plan.wrote is not None
     wrote_any, wrote = facts[plan.wrote]
     ties = wrote if wrote_any else facts[plan.talked]
-    return tuple(p for p, contact, used in zip(plan.burst.members, facts[plan.contacts],
-                                               ties, strict=True) if contact and not used)
+    return tuple([p for p, contact, used in zip(plan.burst.members, facts[plan.contacts],
+                                                ties, strict=True) if contact and not used])
 
 
 def repeating(plan: Plan, facts: Facts) -> bool:

@@ -24,20 +24,25 @@ from ...text import MessageView
 from ..base import BATCH_COMMITS, Context, Facts, Outcome, once, ramp, read_more, settings, shared
 from . import burst, incidents, keys, profile, rooms, session
 from .plan import Plan, plan, standing
-from .record import Record, put_of
+from .record import Record, decode, put_of
 from .settings import TakeoverSettings
 
 log = logging.getLogger(__name__)
 _MEMO = "takeover"  # ``ctx.scratch``'s key for the event's ``_Found`` (None: not judged)
 _ALONE = "takeover:session"  # ``ctx.scratch``'s: ``sender_session`` of an event not planned
-# Accounts whose record as this detector last put it is kept, the bytes and what
-# ``record.decode`` makes of them (``TakeoverDetector._put``): an account's events come in
-# conversations, and decoding the record was ~5 % of the detector's time in batches of
-# 500, more in the server's batches of one. An event that reads the very bytes put starts
-# from the decoded form (``_record``), one that reads anything else (another node's write,
-# a put not applied, an entry let go) decodes what it read: kept by the bytes, the form is
-# exact whoever reads it. The least recently put go first; an entry holds ~6 KB (median
-# of the mixed load's 300 accounts after 3 days, its strings counted), so ~12 MB at most.
+# Accounts whose record as this detector last put it is kept: the bytes, the record as the
+# event that put it left it (``Record.changed``: what has expired still in) and the put's
+# time (``TakeoverDetector._put``). An account's events come in conversations, and
+# decoding the record was ~5 % of the detector's time in batches of 500, more in the
+# server's batches of one. An event that reads the very bytes put, at the put's time or
+# later, starts from that record as the batch's later events start from what its earlier
+# ones left (``_PENDING``): each read checks expiry at its own event's time, so it reads
+# what decoding the bytes gives; one that reads anything else (another node's write, a
+# put not applied, an entry let go), or is earlier than the put, decodes what it read.
+# Not making the decoded form at each put was ~40 % of encoding the record, which the
+# server's batches of one do at nearly every event. The least recently put go first; an
+# entry holds ~6 KB (median of the mixed load's 300 accounts after 3 days, its strings
+# counted), so ~12 MB at most.
 _DECODED_KEPT = 2_048
 # ``ctx.batch``'s key for the records a batch that commits as one (``BATCH_COMMITS``) has
 # changed, by account: each with its changes, what has expired still in, and the time of
@@ -78,7 +83,7 @@ class TakeoverDetector:
         self.cfg = settings(self.name, TakeoverSettings, given)
         self.official = frozenset(config.official_clients)
         self.restriction_ttl = config.policy.restriction_ttl
-        self._decoded: dict[str, tuple[bytes, dict[str, Any]]] = {}  # ``_DECODED_KEPT``
+        self._decoded: dict[str, tuple[bytes, dict[str, Any], float]] = {}  # ``_DECODED_KEPT``
 
     # -- what to read --------------------------------------------------------------------
     def _found(self, ctx: Context) -> _Found | None:
@@ -134,13 +139,13 @@ class TakeoverDetector:
             if left is not None:
                 stored, then = left
                 if ctx.event.ts < then:
-                    stored = put_of(account, stored, then, cfg.session_ttl,
-                                    cfg.live_window, self.restriction_ttl)[1]
+                    stored = decode(put_of(account, stored, then, cfg.session_ttl,
+                                           cfg.live_window, self.restriction_ttl).value)
             else:
                 stored = facts[memo.plan.record]
                 put = self._decoded.get(account)
-                if put is not None and put[0] == stored:
-                    stored = put[1]  # decoded already: what this detector last put
+                if put is not None and put[0] == stored and ctx.event.ts >= put[2]:
+                    stored = put[1]  # what this detector last put, as its event left it
             memo.record = self._as_stored(account, stored)
         return memo.record
 
@@ -435,18 +440,18 @@ class TakeoverDetector:
             if changed is not None:
                 ctx.batch.setdefault(_PENDING, {})[event.account] = (changed, event.ts)
             return out
-        put = record.put(event.ts)
+        put = record.put(event.ts)  # each event its own (shared state: Redis)
         if put is None:
             return out
-        assert record.stored is not None  # made with the put
-        self._put(event.account, put, record.stored)
+        self._put(event.account, put, record.changed(), event.ts)  # type: ignore[arg-type]
         return [*out, put]
 
-    def _put(self, account: str, put: Put, decoded: dict[str, Any]) -> None:
-        """Keep the record put, its bytes and their decoded form (``_DECODED_KEPT``)."""
+    def _put(self, account: str, put: Put, changed: dict[str, Any], then: float) -> None:
+        """Keep the record put: its bytes, the record they were made of and the put's time
+        (``_DECODED_KEPT``)."""
         kept = self._decoded
         kept.pop(account, None)
-        kept[account] = (put.value, decoded)
+        kept[account] = (put.value, changed, then)
         if len(kept) > _DECODED_KEPT:
             del kept[next(iter(kept))]
 
@@ -465,12 +470,12 @@ class TakeoverDetector:
         cfg, out = self.cfg, []
         for account, (changed, then) in batch.pop(_PENDING, {}).items():
             try:
-                put, decoded = put_of(account, changed, then, cfg.session_ttl,
-                                      cfg.live_window, self.restriction_ttl)
+                put = put_of(account, changed, then, cfg.session_ttl, cfg.live_window,
+                             self.restriction_ttl)
             except Exception:
                 log.exception("failed putting the takeover record of %s", account[:80])
                 continue
-            self._put(account, put, decoded)
+            self._put(account, put, changed, then)
             out.append((then, (put,)))
         return out
 
@@ -545,8 +550,8 @@ class TakeoverDetector:
         if view is None:
             return
         assert found.contacts is not None and found.talked is not None
-        own_people = all(c or t for c, t in zip(facts[found.contacts], facts[found.talked],
-                                                strict=True))
+        own_people = all([c or t for c, t in zip(facts[found.contacts], facts[found.talked],
+                                                 strict=True)])
         known = dict(record.profile(now))
         profile.learn(cfg, known, event, view, self._script(memo, view),
                       judged if own_people else None)
@@ -637,8 +642,8 @@ def _reciprocating(found: Plan, facts: Facts) -> tuple[str, ...]:
     assert found.contacts is not None
     if found.heard is not None and facts[found.heard] is not None:
         return found.contacts.members
-    return tuple(p for p, q in zip(found.contacts.members, found.back, strict=False)
-                 if facts[q][0])
+    return tuple([p for p, q in zip(found.contacts.members, found.back, strict=False)
+                  if facts[q][0]])
 
 
 def build(given: dict[str, Any], config: Config) -> TakeoverDetector:

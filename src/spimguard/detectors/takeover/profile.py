@@ -90,7 +90,8 @@ def remember(cfg: TakeoverSettings, profile: dict[str, Any], field: str, key: st
     first, uses = entry[0], entry[2] if len(entry) > 2 else 0
     if proven:
         first, uses = min(first, now - cfg.familiar_after), max(uses, cfg.familiar_uses)
-    seen[key] = [first, now, min(uses + 1, 255)]
+    uses += 1
+    seen[key] = [first, now, 255 if uses > 255 else uses]  # min(uses, 255), without a call
     if len(seen) > cap:  # drop the least recently seen
         del seen[min(seen, key=lambda k: seen[k][1])]
     profile[field] = seen

@@ -55,12 +55,12 @@ the v2 form's JSON held ~450. The earlier forms are read as they are (written ba
 this one with the next change): the v2 list (JSON: the same table of strings, times as
 whole ticks of 2**-22 s before the put's time), and the dict before it.
 
-**Decoded once a put, not once an event.** ``put`` also gives what ``decode`` makes of
-its bytes (``Record.stored``, made by ``_encode`` from the parts it keeps: the times as
-plain floats, the rest the very objects, which nothing changes), and the detector starts
-the account's next event from it, in the batch or a later one, when that event reads the
-very bytes (``detector._record``): 21,000 of 34,000 decodes on the mixed load of 1,000
-users in batches of 500.
+**Not decoded after its own put.** The detector starts the account's next event, in the
+batch or a later one, from the record as the event that put it left it (``changed``: what
+has expired still in, each read checking it at its own event's time) when that event
+reads the very bytes and is not earlier than the put (``detector._record``); nothing is
+decoded, and the encoding makes nothing but the bytes (making the decoded form with them
+was ~40 % of an encode, which the server's batches of one make at nearly every event).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ from . import keys
 PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
 SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by the hour
 
-_FIELDS = ("client", "net", "login", "read", "risk", "dormant", "replies")  # then: written
+# A session's entry: [client, net, login, read, risk, dormant, replies, written, proven].
 _WRITTEN, _PROVEN = 7, 8
 _VERSION = 3
 _TICK = 4_194_304  # 2**22: ticks a second (the v2 stored form's times)
@@ -86,7 +86,8 @@ _ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder()
 # The profile's fields in their stored order, and how each is stored.
 _PROFILE = ("last", "msgs", "nets", "clients", "owned", "cidrs", "domains", "scripts", "hours")
 _PROFILE_SET = frozenset(_PROFILE)
-_SEEN = frozenset(("nets", "clients", "owned"))  # {name: [first, last, uses]}, order kept
+_SEEN_ORDER = ("nets", "clients", "owned")  # {name: [first, last, uses]}, order kept
+_SEEN = frozenset(_SEEN_ORDER)
 
 
 # Kept in Redis inside the account's ties hash (``ops.lodged_keyspace``): a key of its own
@@ -111,7 +112,6 @@ class Record:
         "_profile_at",
         "_raw",
         "_session_ttl",
-        "stored",
     )
 
     def __init__(self, account: str, stored: dict[str, Any] | None, session_ttl: float,
@@ -122,9 +122,6 @@ class Record:
         self._session_ttl = session_ttl
         self._live_window = live_window
         self._incident_ttl = incident_ttl
-        # What ``decode`` makes of the bytes ``put`` made (``_encode``), once it has: the
-        # next event of the account, reading those very bytes, starts from it.
-        self.stored: dict[str, Any] | None = None
         # ``profile``'s last answer and its time: an event asks it ~4 times, at its own time.
         self._profile_at: float | None = None
         self._profile: dict[str, Any] = {}
@@ -143,9 +140,9 @@ class Record:
         entry = self._raw.get("s", {}).get(session)
         if entry is None or entry[_WRITTEN] + self._session_ttl <= now:
             return None
-        facts = dict(zip(_FIELDS, entry, strict=False))
-        facts["dormant"], facts["proven"] = bool(facts["dormant"]), bool(entry[_PROVEN])
-        return facts
+        return {"client": entry[0], "net": entry[1], "login": entry[2], "read": entry[3],
+                "risk": entry[4], "dormant": bool(entry[5]), "replies": entry[6],
+                "proven": bool(entry[_PROVEN])}
 
     def live(self, now: float) -> dict[str, float]:
         """The networks of the account's live sessions, with their last activity."""
@@ -174,12 +171,16 @@ class Record:
         cutoff = now - self._session_ttl
         kept = {s: e for s, e in self._current("s").items()
                 if e[_WRITTEN] > cutoff and s != session}
-        self._changed["s"] = {**_newest(kept, cap - 1, lambda e: (
-            not e[4] or e[6] >= replies_trusted, e[_WRITTEN])), session: entry}
+        if len(kept) >= cap:
+            kept = _newest(kept, cap - 1, lambda e: (
+                not e[4] or e[6] >= replies_trusted, e[_WRITTEN]))
+        kept[session] = entry  # a dict of this call's own, ``_newest``'s too
+        self._changed["s"] = kept
 
     def touch_live(self, net: str, now: float, cap: int) -> None:
-        live = self.live(now) if "l" not in self._changed else self._changed["l"]
-        live = {**live, net: max(live.get(net, now), now)}
+        changed = self._changed.get("l")
+        live = self.live(now) if changed is None else dict(changed)  # one of its own
+        live[net] = max(live.get(net, now), now)
         self._changed["l"] = _newest(live, cap, lambda ts: ts)
 
     def set_incidents(self, incidents: list[list[Any]], now: float) -> None:
@@ -221,9 +222,8 @@ class Record:
         changed = self.changed()
         if changed is None:
             return None
-        put, self.stored = put_of(self._account, changed, now, self._session_ttl,
-                                  self._live_window, self._incident_ttl)
-        return put
+        return put_of(self._account, changed, now, self._session_ttl, self._live_window,
+                      self._incident_ttl)
 
     def changed(self) -> dict[str, Any] | None:
         """The record with this event's changes as the methods work on it, what has expired
@@ -235,11 +235,10 @@ class Record:
 
 
 def put_of(account: str, record: dict[str, Any], now: float, session_ttl: float,
-           live_window: float, incident_ttl: float) -> tuple[Put, dict[str, Any]]:
-    """The put of ``record`` (``Record.changed``) at ``now``, what has expired left out; and
-    what ``decode`` makes of its bytes (``Record.stored``): the record as read after it."""
-    stored, end, kept = _encode(record, now, session_ttl, live_window, incident_ttl)
-    return Put(key(account), stored, end - now), kept
+           live_window: float, incident_ttl: float) -> Put:
+    """The put of ``record`` (``Record.changed``) at ``now``, what has expired left out."""
+    stored, end = _encode(record, now, session_ttl, live_window, incident_ttl)
+    return Put(key(account), stored, end - now)
 
 
 def _newest(entries: dict[str, Any], cap: int, when: Any) -> dict[str, Any]:
@@ -317,38 +316,18 @@ def _decode(stored: bytes) -> dict[str, Any]:
 
 
 def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window: float,
-            incident_ttl: float) -> tuple[bytes, float, dict[str, Any]]:
-    """``record`` (``decode``'s dict) as stored, what has expired at ``now`` left out; when
-    the last of what is kept expires; and what ``decode`` makes of the bytes, made as
-    they are (``Record.stored``).
+            incident_ttl: float) -> tuple[bytes, float]:
+    """``record`` (``decode``'s dict, or ``Record.changed``'s) as stored, what has expired
+    at ``now`` left out; and when the last of what is kept expires.
 
     The stored form is a msgpack list of the parts in a fixed order, the strings it
     repeats named by their index in one table and the numbers (times, risks) by their
-    index in another, packed as doubles. What ``decode`` makes of it is each kept part
-    with its times and risks as plain floats and its flags as 0 or 1 (what the tables
-    give back), the rest as msgpack gives it back: the very objects where they are
-    already so (a count, an hour's list, a network's entry read from the store), else a
-    copy, so nothing here is shared with a caller that could still change it."""
+    index in another, packed as doubles."""
     names: dict[str, int] = {}
     name = names.setdefault  # name(text, len(names)): its index, a new one if new
     nums: dict[float, int] = {}
     num = nums.setdefault
     end = -math.inf  # every change is alive at ``now``: some part is kept, and raises it
-    kept: dict[str, Any] = {}
-
-    def seen(entries: dict[str, list[Any]]) -> tuple[list[Any], dict[str, Any]]:
-        """A profile's ``{name: [first, last, uses]}``, flat; and as decoded."""
-        flat: list[Any] = []
-        plain = True
-        for key, e in entries.items():
-            first, last = e[0], e[1]
-            uses = e[2] if len(e) > 2 else -1
-            flat += (name(key, len(names)), num(first, len(nums)), num(last, len(nums)), uses)
-            plain = plain and first.__class__ is float and last.__class__ is float and (
-                len(e) == 2 or (len(e) == 3 and uses.__class__ is int and uses >= 0))
-        return flat, entries if plain else {
-            key: [float(e[0]), float(e[1]), e[2]] if len(e) > 2 and e[2] >= 0
-            else [float(e[0]), float(e[1])] for key, e in entries.items()}
 
     profile: list[Any] | None = None
     fields, pt = record.get("p"), record.get("pt")
@@ -356,48 +335,39 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         assert fields.keys() <= _PROFILE_SET, "a profile field the stored form lacks"
         end = pt + PROFILE_TTL
         get = fields.get
-        profile = [num(pt, len(nums))]
-        decoded: dict[str, Any] = {}
-        for field in _PROFILE:
-            value = get(field)
-            if value is None:
+        last = get("last")
+        profile = [num(pt, len(nums)), None if last is None else num(last, len(nums)),
+                   get("msgs")]
+        for field in _SEEN_ORDER:  # {name: [first, last, uses]} flat; uses -1: none kept
+            entries = get(field)
+            if entries is None:
                 profile.append(None)
                 continue
-            if field in _SEEN:
-                flat, decoded[field] = seen(value)
-                profile.append(flat)
-            elif field == "last":
-                profile.append(num(value, len(nums)))
-                decoded[field] = float(value)
-            elif field == "domains":
-                profile.append(_tags(value))
-                decoded[field] = value if value.__class__ is list else list(value)
-            else:
-                profile.append(value)
-                decoded[field] = value
-        kept["p"], kept["pt"] = decoded, float(pt)
+            flat: list[Any] = []
+            for key, e in entries.items():
+                flat += (name(key, len(names)), num(e[0], len(nums)), num(e[1], len(nums)),
+                         e[2] if len(e) > 2 else -1)
+            profile.append(flat)
+        domains = get("domains")
+        profile += (get("cidrs"), None if domains is None else _tags(domains), get("scripts"),
+                    get("hours"))
     sessions: list[Any] = []
-    decoded = {}
     for s, e in record.get("s", {}).items():
-        if e[_WRITTEN] + session_ttl > now:
-            end = max(end, e[_WRITTEN] + session_ttl)
+        written = e[_WRITTEN] + session_ttl
+        if written > now:
+            if written > end:
+                end = written
             sessions += (name(s, len(names)), name(e[0], len(names)), name(e[1], len(names)),
                          num(e[2], len(nums)), num(e[_WRITTEN], len(nums)), e[3],
                          num(float(e[4]), len(nums)), e[6],
                          (1 if e[5] else 0) | (2 if e[_PROVEN] else 0))
-            decoded[s] = [e[0], e[1], float(e[2]), e[3], float(e[4]), 1 if e[5] else 0, e[6],
-                          float(e[_WRITTEN]), 1 if e[_PROVEN] else 0]
-    if decoded:
-        kept["s"] = decoded
     live: list[Any] = []
-    decoded = {}
+    cutoff = now - live_window
     for net, ts in record.get("l", {}).items():
-        if ts > now - live_window:
-            end = max(end, ts + live_window)
+        if ts > cutoff:
+            if ts + live_window > end:
+                end = ts + live_window
             live += (name(net, len(names)), num(ts, len(nums)))
-            decoded[net] = float(ts)
-    if decoded:
-        kept["l"] = decoded
     incidents: list[Any] = []
     if record.get("i") and record["i"][0] + incident_ttl > now:
         written, entries = record["i"]
@@ -407,12 +377,8 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             incidents += (name(i["session"], len(names)), num(i["since"], len(nums)),
                           name(i["net"], len(names)), name(i["range"], len(names)),
                           name(i["family"], len(names)))
-        kept["i"] = [float(written), [
-            {"session": i["session"], "since": float(i["since"]), "net": i["net"],
-             "range": i["range"], "family": i["family"]} for i in entries]]
     first, hour = bucket_range(SENT, now)
     sent = []
-    decoded = {}
     for s, buckets in record.get("n", {}).items():
         if buckets and buckets[-1][0] >= first:
             end = max(end, (buckets[-1][0] + 1) * SENT.bucket + SENT.window)
@@ -420,12 +386,9 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             for h, n in buckets:
                 flat += (hour - h, n)
             sent.append(flat)
-            decoded[s] = buckets
-    if decoded:
-        kept["n"] = decoded
     stored = _ENCODER.encode([_VERSION, hour, list(names), array("d", nums).tobytes(),
                               profile, sessions, live, incidents, sent])
-    return stored, end, kept
+    return stored, end
 
 
 def _tags(tags: list[str]) -> bytes | list[str]:
