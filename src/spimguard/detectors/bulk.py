@@ -79,7 +79,7 @@ from .. import accounts, trust
 from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
-from ..state.ops import Contains, Get, Put, Query, Write
+from ..state.ops import Contains, Gets, Puts, Query, Write
 from ..text import CACHED_CHARS, MessageView, masked_for, names_of, view
 from .base import Context, Facts, Outcome, once, ramp, sealed, settings, shared, shared_ties
 
@@ -241,17 +241,17 @@ def _words(masked_text: str) -> list[str]:
 
 
 class _Text(NamedTuple):
-    """What a text's band keys give every message that carries it: the keys, their reads
-    (one tuple per text however often it is sent: a query hashes once, as the engine and
-    the state look it up) and what the verdict log keeps of them (``Context.keep``)."""
+    """What a text's band keys give every message that carries it: the keys, their read
+    (one query per text however often it is sent: it hashes once, as the engine and the
+    state look it up) and what the verdict log keeps of them (``Context.keep``)."""
 
     keys: tuple[str, ...]
-    reads: tuple[Get, ...]
+    reads: Gets
     kept: bytes
 
 
 def _text(keys: tuple[str, ...]) -> _Text:
-    return _Text(keys, tuple(Get(k) for k in keys), " ".join(keys).encode())
+    return _Text(keys, Gets(keys), " ".join(keys).encode())
 
 
 def text_keys(view: MessageView, names: tuple[str, ...], cfg: BulkSettings
@@ -348,14 +348,14 @@ def _pair_hash(first: str, second: str) -> int:
 
 
 @lru_cache(maxsize=8_192)  # a few MB at most
-def _reads(keys: tuple[str, ...]) -> tuple[Get, ...]:
-    """The reads of a reported message's band keys (as its log entry kept them)."""
-    return tuple(Get(k) for k in keys)
+def _reads(keys: tuple[str, ...]) -> Gets:
+    """The read of a reported message's band keys (as its log entry kept them)."""
+    return Gets(keys)
 
 
 class _Plan(NamedTuple):
     keys: tuple[str, ...]
-    reads: tuple[Get, ...]  # the band keys'
+    reads: Gets  # the band keys' (one query: ``ops.Gets``)
     queries: tuple[Query, ...]  # all the event reads: ``reads``, then ``ties`` and ``back``
     ties: tuple[Contains, Contains] | None = None  # messages: ``accounts.ties``
     back: tuple[Contains, ...] = ()  # messages: ``accounts.listed_back``
@@ -364,7 +364,7 @@ class _Plan(NamedTuple):
 def _bands_only(keys: tuple[str, ...]) -> _Plan:
     """A report's plan: the band keys' reads are all it reads."""
     bands = _reads(keys)
-    return _Plan(keys, bands, bands)
+    return _Plan(keys, bands, (bands,))
 
 
 def decay_factor(since: float, now: float, half_life: float) -> float:
@@ -417,7 +417,7 @@ class BulkDetector:
                 return None
             ctx.keep[self.name] = found.kept
             bands, (ties, back) = found.reads, shared_ties(ctx, message)
-            return _Plan(found.keys, bands, (*bands, *ties, *back), ties, back)
+            return _Plan(found.keys, bands, (bands, *ties, *back), ties, back)
         if message is not None or not isinstance(event, Report):
             return None
         if ctx.reported and self.name in ctx.reported.keep:
@@ -442,7 +442,7 @@ class BulkDetector:
         return once(ctx, _CLUSTER, self._decoded, ctx, plan, facts)
 
     def _decoded(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
-        values = list(map(facts.__getitem__, plan.reads))
+        values = facts[plan.reads]
         first = values[0]
         if values.count(first) == len(values):  # one object for the six bands, most often
             held = [first] if first else []
@@ -601,8 +601,7 @@ class BulkDetector:
         ttl = cfg.cluster_ttl if cluster.messages > 1.5 else cfg.singleton_ttl
         value = stored(cluster)
         _written(ctx)[value] = cluster
-        # Made in C, no bytecode a band (a list comprehension's loop was a third of this method's).
-        return list(map(Put, plan.keys, itertools.repeat(value), itertools.repeat(ttl)))
+        return (Puts(plan.keys, value, ttl),)
 
     def _sketched(self, ctx: Context, cluster: Cluster, pushed: list[str], now: float
                   ) -> None:
@@ -643,7 +642,8 @@ class BulkDetector:
             cluster.campaign = True
             out.extend(trust.agreed(r) for r in cluster.reporters)
         value = stored(cluster)
-        return [*out, *(Put(k, value, cfg.cluster_ttl) for k in plan.keys)]
+        out.append(Puts(plan.keys, value, cfg.cluster_ttl))
+        return out
 
 
 def build(given: dict[str, Any], config: Config) -> BulkDetector:

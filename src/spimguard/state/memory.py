@@ -62,9 +62,11 @@ from .ops import (
     Delete,
     Distinct,
     Get,
+    Gets,
     Incr,
     Members,
     Put,
+    Puts,
     Query,
     Remove,
     Replace,
@@ -930,6 +932,27 @@ class MemoryState:
             found = self._decoded[id(held)] = (held, decode_value(held[_DOUBLE.size:]))
         return found[1]
 
+    def _gets(self, query: Gets, now: float) -> tuple[Any, ...]:
+        """``_get`` of each key in one call, a key of its own (a bulk band's: six a message)
+        read here, with no call or query made for it. A key under no lodged prefix is told
+        by ``startswith``, not remembered in ``_kinds``: every new text has six new band
+        keys, which would push the keys asked again and again out of it."""
+        values, decoded, found = self._values, self._decoded, []
+        lodged, unlodged = self._lodged_prefixes, self._unlodged
+        for key in query.keys:
+            held = values.get(key)
+            if held is None:
+                found.append(self._get(Get(key), now) if key.startswith(lodged)
+                             and not key.startswith(unlodged) else None)
+            elif _DOUBLE.unpack_from(held)[0] <= now:
+                found.append(None)
+            else:  # as ``_get``: one value under several keys decoded once, one object
+                value = decoded.get(id(held))
+                if value is None:
+                    value = decoded[id(held)] = (held, decode_value(held[_DOUBLE.size:]))
+                found.append(value[1])
+        return tuple(found)
+
     def _tally(self, query: Tally, now: float) -> tuple[int, tuple[bool, ...]]:
         """A Tally has the fields its two parts read: it is asked as each, without
         making them (``Tally.parts``), and a sided record is found once for both."""
@@ -962,7 +985,7 @@ class MemoryState:
 
     _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {
         Count: _count, Distinct: _distinct, Contains: _contains, Members: _members_of, Get: _get,
-        Tally: _tally, Since: _since}
+        Tally: _tally, Since: _since, Gets: _gets}
 
     def _live_members(self, key: str, now: float) -> tuple[MemberSet, float]:
         """A member set as of ``now`` and its cutoff: members touched at or before the
@@ -1004,6 +1027,17 @@ class MemoryState:
             self._hold(key, self._values, held)
         else:  # nearly every put (~4 a message): a key of its own, kept here without a call
             self._values[key] = held
+
+    def _puts(self, op: Puts, now: float) -> None:
+        """``_put`` of each key, the value encoded once; a key of its own told as ``_gets``
+        tells it."""
+        held = _stamped(encode_value(op.value), now + op.ttl)
+        values, lodged, unlodged = self._values, self._lodged_prefixes, self._unlodged
+        for key in op.keys:
+            if key.startswith(lodged) and not key.startswith(unlodged):
+                self._hold(key, values, held)
+            else:
+                values[key] = held
 
     def _touch(self, op: Touch, now: float) -> None:
         """A touch of a packed set makes one new set: O(n) bytes copied (``_touched``), and
@@ -1159,7 +1193,7 @@ class MemoryState:
 
     _appliers: ClassVar[dict[type, Callable[[Any, Any, float], None]]] = {
         Put: _put, Touch: _touch, Incr: _incr, Replace: _replace, Remove: _remove,
-        Delete: _delete, Append: _append}
+        Delete: _delete, Append: _append, Puts: _puts}
 
     def commit(self) -> None:
         """Nothing to make durable in memory."""
