@@ -99,7 +99,9 @@ def check_backend(state: StateBackend) -> None:
         each = state.read([Get(k) for k in keys], at)
         assert state.read([Gets(keys), Get("m2"), Gets(keys[:1])], at) == [
             tuple(each), each[1], tuple(each[:1])], "Gets: a Get of each key"
-    assert state.read([Gets(keys[:4])], T0 + 5) == [(b"\x01packed", [4], {"n": 3}, [4])], \
+    assert state.read([Gets(keys[:4]), Gets(("m2", "m4")), Gets((LODGED + "n", "none")),
+                       Gets(("none", "nothing"))], T0 + 5) == [
+        (b"\x01packed", [4], {"n": 3}, [4]), ([4], [4]), (5, None), (None, None)], \
         "Puts: a Put under each key"
 
     # Caps bound a member set once swept; the stalest members go first.

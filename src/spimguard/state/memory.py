@@ -933,25 +933,31 @@ class MemoryState:
         return found[1]
 
     def _gets(self, query: Gets, now: float) -> tuple[Any, ...]:
-        """``_get`` of each key in one call, a key of its own (a bulk band's: six a message)
-        read here, with no call or query made for it. A key under no lodged prefix is told
-        by ``startswith``, not remembered in ``_kinds``: every new text has six new band
-        keys, which would push the keys asked again and again out of it."""
-        values, decoded, found = self._values, self._decoded, []
-        lodged, unlodged = self._lodged_prefixes, self._unlodged
-        for key in query.keys:
-            held = values.get(key)
-            if held is None:
-                found.append(self._get(Get(key), now) if key.startswith(lodged)
-                             and not key.startswith(unlodged) else None)
-            elif _DOUBLE.unpack_from(held)[0] <= now:
-                found.append(None)
-            else:  # as ``_get``: one value under several keys decoded once, one object
-                value = decoded.get(id(held))
-                if value is None:
-                    value = decoded[id(held)] = (held, decode_value(held[_DOUBLE.size:]))
-                found.append(value[1])
-        return tuple(found)
+        """``_get`` of each key in one call. Most often (a bulk text's six bands, every
+        message) one stored value is under every key (put together), or nothing is under any
+        key of its own (a new text): told in C and answered once for all. A key under no
+        lodged prefix is told by ``startswith``, not remembered in ``_kinds``: every new text
+        has six new band keys, which would push the keys asked again and again out of it."""
+        keys, lodged = query.keys, self._lodged_prefixes
+        held = list(map(self._values.get, keys))
+        if keys and held.count(held[0]) == len(held) and (
+                held[0] is not None or not any(map(str.startswith, keys, repeat(lodged)))):
+            return (self._held_value(held[0], now),) * len(held)
+        unlodged = self._unlodged
+        return tuple([self._held_value(value, now) if value is not None
+                      else self._get(Get(key), now) if key.startswith(lodged)
+                      and not key.startswith(unlodged) else None
+                      for key, value in zip(keys, held, strict=True)])
+
+    def _held_value(self, held: bytes | None, now: float) -> Any:
+        """A value as ``_values`` holds it (``_stamped``), decoded once a read as ``_get``
+        decodes it: None if there is none or it has expired."""
+        if held is None or _DOUBLE.unpack_from(held)[0] <= now:
+            return None
+        found = self._decoded.get(id(held))
+        if found is None:
+            found = self._decoded[id(held)] = (held, decode_value(held[_DOUBLE.size:]))
+        return found[1]
 
     def _tally(self, query: Tally, now: float) -> tuple[int, tuple[bool, ...]]:
         """A Tally has the fields its two parts read: it is asked as each, without
@@ -1029,15 +1035,18 @@ class MemoryState:
             self._values[key] = held
 
     def _puts(self, op: Puts, now: float) -> None:
-        """``_put`` of each key, the value encoded once; a key of its own told as ``_gets``
-        tells it."""
+        """``_put`` of each key, the value encoded once; keys of their own (told as ``_gets``
+        tells them) are kept in C, in one update."""
         held = _stamped(encode_value(op.value), now + op.ttl)
-        values, lodged, unlodged = self._values, self._lodged_prefixes, self._unlodged
-        for key in op.keys:
+        keys, lodged, unlodged = op.keys, self._lodged_prefixes, self._unlodged
+        if not any(map(str.startswith, keys, repeat(lodged))):
+            self._values.update(zip(keys, repeat(held)))
+            return
+        for key in keys:
             if key.startswith(lodged) and not key.startswith(unlodged):
-                self._hold(key, values, held)
+                self._hold(key, self._values, held)
             else:
-                values[key] = held
+                self._values[key] = held
 
     def _touch(self, op: Touch, now: float) -> None:
         """A touch of a packed set makes one new set: O(n) bytes copied (``_touched``), and
