@@ -388,6 +388,9 @@ class _Read(NamedTuple):
     # and ``writes`` too, and a list of up to ``max_senders`` ids is searched id by id
     # (a campaign rotating its bots misses it at nearly every copy).
     listed: bool
+    # What the cluster's counts are worth at the message's time (``decay_factor``), for
+    # ``detect`` and ``writes`` alike: 1.0 for a new cluster, whose counts start at it.
+    decay: float
 
 
 # The event's scratch entries of ``cluster`` (a report's) and ``_read`` (a message's; its
@@ -472,10 +475,11 @@ class BulkDetector:
         assert message is not None
         cluster = self._decoded(ctx, plan, facts)
         if cluster is None:  # the first copy: every recipient is new, and so is its sender
-            return _Read(None, *self._count_fresh(ctx, (), plan, facts), 1.0, False)
+            return _Read(None, *self._count_fresh(ctx, (), plan, facts), 1.0, False, 1.0)
         listed = message.sender in cluster.senders
         return _Read(cluster, *self._count_fresh(ctx, cluster.seen, plan, facts),
-                     self._count_arrival(ctx, cluster, message, listed), listed)
+                     self._count_arrival(ctx, cluster, message, listed), listed,
+                     decay_factor(cluster.last, message.ts, self.cfg.half_life))
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)
@@ -497,7 +501,7 @@ class BulkDetector:
         senders = len(cluster.senders) + (not read.listed)
         # The cluster's shape with this message, decayed: recipients, recipients per
         # sender, share of strangers.
-        decay = decay_factor(cluster.last, message.ts, cfg.half_life)
+        decay = read.decay
         recipients = cluster.recipients * decay + read.fresh
         per_sender = recipients / max(1.0, cluster.sender_count * decay + read.arrival)
         strangers = (min(1.0, (cluster.strangers * decay + read.strangers) / recipients)
@@ -578,14 +582,14 @@ class BulkDetector:
         if cluster is None:
             cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-"),
                               first=float(event.ts), last=float(event.ts))
-        decay = decay_factor(cluster.last, event.ts, cfg.half_life)
+        decay = read.decay
         cluster.messages = cluster.messages * decay + 1
         cluster.recipients = cluster.recipients * decay + read.fresh
         if read.fresh == len(event.recipients):  # all new to the cluster, as most copies'
             kept = cluster.seen
         else:
             recipients = set(event.recipients)
-            kept = [r for r in cluster.seen if r not in recipients]
+            kept = list(itertools.filterfalse(recipients.__contains__, cluster.seen))
         cluster.seen = [*kept, *event.recipients][-cfg.max_recipients:]
         cluster.familiar = cluster.familiar * decay + ("FAMILIAR_SENDER" in outcome.signals)
         cluster.sender_count = cluster.sender_count * decay + read.arrival
