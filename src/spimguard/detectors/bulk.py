@@ -9,7 +9,8 @@ Two texts share a band with probability 1 - (1 - J^5)^6 for Jaccard similarity J
 pitch meet and ordinary chat does not. Each band is a key in state whose value summarises the
 cluster (messages and recipients, decayed with a half-life; recent senders;
 first seen; who reported it and whether that confirmed it as spim), so one read of
-six keys finds the cluster and its figures, and one write of six keys updates it.
+the six keys (``ops.Gets``) finds the cluster and its figures, and one write of the six
+(``ops.Puts``) updates it.
 
 BULK_NEAR_DUPLICATE grows with the number of senders, or with the recipients of
 one sender, times the cluster's *shape*: friends passing a text or a link on
