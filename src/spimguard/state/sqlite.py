@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import Any
 
 from ..errors import StateUnavailable
@@ -517,9 +518,10 @@ class SQLiteState:
         self._held[op.key] = self._held.get(op.key, 0) | _VALUE
 
     def _note_puts(self, op: Puts, now: float) -> None:
-        for key in op.keys:
-            self._changed_values.add(key)
-            self._held[key] = self._held.get(key, 0) | _VALUE
+        """``_note_put`` of each key, in C (bulk's six bands a message)."""
+        held, keys = self._held, op.keys
+        self._changed_values.update(keys)
+        held.update(zip(keys, map(_VALUE.__or__, map(held.get, keys, repeat(0))), strict=True))
 
     def _note_touch(self, op: Touch, now: float) -> None:
         if op.side:
