@@ -449,12 +449,11 @@ class BulkDetector:
         values = facts[plan.reads]
         first = values[0]
         if values.count(first) == len(values):  # one object for the six bands, most often
-            held = [first] if first else []
-        else:
-            held = []
-            for value in values:
-                if value and value not in held:
-                    held.append(value)
+            return taken(first, _written(ctx)) if first else None
+        held = []
+        for value in values:
+            if value and value not in held:
+                held.append(value)
         written = _written(ctx)
         found = [taken(value, written) for value in held]
         if len(found) < 2:
