@@ -19,7 +19,7 @@ from spimguard import evidence, open_engine
 from spimguard.cli import app
 from spimguard.config import Config
 from spimguard.detectors import bulk
-from spimguard.detectors.base import Context, once
+from spimguard.detectors.base import Context, Outcome, once
 from spimguard.detectors.bulk import BulkSettings, band_keys, text_keys
 from spimguard.engine import Engine
 from spimguard.events import Message
@@ -215,6 +215,27 @@ def test_clusters_expire() -> None:
     assert engine.state.read([Get(band)], T0 + 10)[0] is not None
     engine.state.sweep(T0 + 2 * 86_400)
     assert engine.state.read([Get(band)], T0 + 2 * 86_400)[0] is None
+
+
+def test_a_message_reads_its_bands_in_one_query_and_puts_them_in_one_write() -> None:
+    """A text's six band keys are one ``Gets`` and one ``Puts`` (not six of each), and each
+    band holds the cluster as a ``Put`` of it would."""
+    from spimguard.detectors.bulk import loaded
+    from spimguard.state.ops import Get, Gets, Puts
+
+    engine = campaign_engine()
+    detector = next(d for d in engine.detectors if d.name == "bulk")
+    sent = message(engine.config, "c1", "a", ["friend1"], PITCH.format(name="x", n=1), T0)
+    planned = engine._plan(sent, [detector])
+    bands = tuple(sorted(keys(PITCH.format(name="x", n=1), ["friend1"])))
+    assert Gets(bands) in planned.queries
+    assert not [q for q in planned.queries if q.__class__ is Get and q.key in bands]
+    facts = dict(zip(planned.queries, engine.state.read(planned.queries, T0), strict=True))
+    written = detector.writes(planned.ctx, facts, Outcome("deliver", 0.0, "none"))
+    assert [type(w) for w in written] == [Puts] and written[0].keys == bands
+    engine.process(sent)
+    stored = engine.state.read([Gets(bands), *map(Get, bands)], T0 + 1)
+    assert list(stored[0]) == stored[1:] and loaded(stored[1]).senders == ["a"]
 
 
 def test_a_cluster_an_earlier_release_wrote_as_json_is_read_as_before() -> None:

@@ -9,7 +9,8 @@ Two texts share a band with probability 1 - (1 - J^5)^6 for Jaccard similarity J
 pitch meet and ordinary chat does not. Each band is a key in state whose value summarises the
 cluster (messages and recipients, decayed with a half-life; recent senders;
 first seen; who reported it and whether that confirmed it as spim), so one read of
-six keys finds the cluster and its figures, and one write of six keys updates it.
+the six keys (``ops.Gets``) finds the cluster and its figures, and one write of the six
+(``ops.Puts``) updates it.
 
 BULK_NEAR_DUPLICATE grows with the number of senders, or with the recipients of
 one sender, times the cluster's *shape*: friends passing a text or a link on
@@ -79,7 +80,7 @@ from .. import accounts, trust
 from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
-from ..state.ops import Contains, Get, Put, Query, Write
+from ..state.ops import Contains, Gets, Puts, Query, Write
 from ..text import CACHED_CHARS, MessageView, masked_for, names_of, view
 from .base import Context, Facts, Outcome, once, ramp, sealed, settings, shared, shared_ties
 
@@ -241,17 +242,17 @@ def _words(masked_text: str) -> list[str]:
 
 
 class _Text(NamedTuple):
-    """What a text's band keys give every message that carries it: the keys, their reads
-    (one tuple per text however often it is sent: a query hashes once, as the engine and
-    the state look it up) and what the verdict log keeps of them (``Context.keep``)."""
+    """What a text's band keys give every message that carries it: the keys, their read
+    (one query per text however often it is sent: it hashes once, as the engine and the
+    state look it up) and what the verdict log keeps of them (``Context.keep``)."""
 
     keys: tuple[str, ...]
-    reads: tuple[Get, ...]
+    reads: Gets
     kept: bytes
 
 
 def _text(keys: tuple[str, ...]) -> _Text:
-    return _Text(keys, tuple(Get(k) for k in keys), " ".join(keys).encode())
+    return _Text(keys, Gets(keys), " ".join(keys).encode())
 
 
 def text_keys(view: MessageView, names: tuple[str, ...], cfg: BulkSettings
@@ -348,14 +349,14 @@ def _pair_hash(first: str, second: str) -> int:
 
 
 @lru_cache(maxsize=8_192)  # a few MB at most
-def _reads(keys: tuple[str, ...]) -> tuple[Get, ...]:
-    """The reads of a reported message's band keys (as its log entry kept them)."""
-    return tuple(Get(k) for k in keys)
+def _reads(keys: tuple[str, ...]) -> Gets:
+    """The read of a reported message's band keys (as its log entry kept them)."""
+    return Gets(keys)
 
 
 class _Plan(NamedTuple):
     keys: tuple[str, ...]
-    reads: tuple[Get, ...]  # the band keys'
+    reads: Gets  # the band keys' (one query: ``ops.Gets``)
     queries: tuple[Query, ...]  # all the event reads: ``reads``, then ``ties`` and ``back``
     ties: tuple[Contains, Contains] | None = None  # messages: ``accounts.ties``
     back: tuple[Contains, ...] = ()  # messages: ``accounts.listed_back``
@@ -364,7 +365,7 @@ class _Plan(NamedTuple):
 def _bands_only(keys: tuple[str, ...]) -> _Plan:
     """A report's plan: the band keys' reads are all it reads."""
     bands = _reads(keys)
-    return _Plan(keys, bands, bands)
+    return _Plan(keys, bands, (bands,))
 
 
 def decay_factor(since: float, now: float, half_life: float) -> float:
@@ -388,6 +389,9 @@ class _Read(NamedTuple):
     # and ``writes`` too, and a list of up to ``max_senders`` ids is searched id by id
     # (a campaign rotating its bots misses it at nearly every copy).
     listed: bool
+    # What the cluster's counts are worth at the message's time (``decay_factor``), for
+    # ``detect`` and ``writes`` alike: 1.0 for a new cluster, whose counts start at it.
+    decay: float
 
 
 # The event's scratch entries of ``cluster`` (a report's) and ``_read`` (a message's; its
@@ -417,7 +421,7 @@ class BulkDetector:
                 return None
             ctx.keep[self.name] = found.kept
             bands, (ties, back) = found.reads, shared_ties(ctx, message)
-            return _Plan(found.keys, bands, (*bands, *ties, *back), ties, back)
+            return _Plan(found.keys, bands, (bands, *ties, *back), ties, back)
         if message is not None or not isinstance(event, Report):
             return None
         if ctx.reported and self.name in ctx.reported.keep:
@@ -442,15 +446,14 @@ class BulkDetector:
         return once(ctx, _CLUSTER, self._decoded, ctx, plan, facts)
 
     def _decoded(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
-        values = list(map(facts.__getitem__, plan.reads))
+        values = facts[plan.reads]
         first = values[0]
         if values.count(first) == len(values):  # one object for the six bands, most often
-            held = [first] if first else []
-        else:
-            held = []
-            for value in values:
-                if value and value not in held:
-                    held.append(value)
+            return taken(first, _written(ctx)) if first else None
+        held = []
+        for value in values:
+            if value and value not in held:
+                held.append(value)
         written = _written(ctx)
         found = [taken(value, written) for value in held]
         if len(found) < 2:
@@ -472,10 +475,11 @@ class BulkDetector:
         assert message is not None
         cluster = self._decoded(ctx, plan, facts)
         if cluster is None:  # the first copy: every recipient is new, and so is its sender
-            return _Read(None, *self._count_fresh(ctx, (), plan, facts), 1.0, False)
+            return _Read(None, *self._count_fresh(ctx, (), plan, facts), 1.0, False, 1.0)
         listed = message.sender in cluster.senders
         return _Read(cluster, *self._count_fresh(ctx, cluster.seen, plan, facts),
-                     self._count_arrival(ctx, cluster, message, listed), listed)
+                     self._count_arrival(ctx, cluster, message, listed), listed,
+                     decay_factor(cluster.last, message.ts, self.cfg.half_life))
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)
@@ -497,7 +501,7 @@ class BulkDetector:
         senders = len(cluster.senders) + (not read.listed)
         # The cluster's shape with this message, decayed: recipients, recipients per
         # sender, share of strangers.
-        decay = decay_factor(cluster.last, message.ts, cfg.half_life)
+        decay = read.decay
         recipients = cluster.recipients * decay + read.fresh
         per_sender = recipients / max(1.0, cluster.sender_count * decay + read.arrival)
         strangers = (min(1.0, (cluster.strangers * decay + read.strangers) / recipients)
@@ -578,14 +582,14 @@ class BulkDetector:
         if cluster is None:
             cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-"),
                               first=float(event.ts), last=float(event.ts))
-        decay = decay_factor(cluster.last, event.ts, cfg.half_life)
+        decay = read.decay
         cluster.messages = cluster.messages * decay + 1
         cluster.recipients = cluster.recipients * decay + read.fresh
         if read.fresh == len(event.recipients):  # all new to the cluster, as most copies'
             kept = cluster.seen
         else:
             recipients = set(event.recipients)
-            kept = [r for r in cluster.seen if r not in recipients]
+            kept = list(itertools.filterfalse(recipients.__contains__, cluster.seen))
         cluster.seen = [*kept, *event.recipients][-cfg.max_recipients:]
         cluster.familiar = cluster.familiar * decay + ("FAMILIAR_SENDER" in outcome.signals)
         cluster.sender_count = cluster.sender_count * decay + read.arrival
@@ -601,8 +605,7 @@ class BulkDetector:
         ttl = cfg.cluster_ttl if cluster.messages > 1.5 else cfg.singleton_ttl
         value = stored(cluster)
         _written(ctx)[value] = cluster
-        # Made in C, no bytecode a band (a list comprehension's loop was a third of this method's).
-        return list(map(Put, plan.keys, itertools.repeat(value), itertools.repeat(ttl)))
+        return (Puts(plan.keys, value, ttl),)
 
     def _sketched(self, ctx: Context, cluster: Cluster, pushed: list[str], now: float
                   ) -> None:
@@ -643,7 +646,8 @@ class BulkDetector:
             cluster.campaign = True
             out.extend(trust.agreed(r) for r in cluster.reporters)
         value = stored(cluster)
-        return [*out, *(Put(k, value, cfg.cluster_ttl) for k in plan.keys)]
+        out.append(Puts(plan.keys, value, cfg.cluster_ttl))
+        return out
 
 
 def build(given: dict[str, Any], config: Config) -> BulkDetector:

@@ -20,9 +20,11 @@ from .ops import (
     Delete,
     Distinct,
     Get,
+    Gets,
     Incr,
     Members,
     Put,
+    Puts,
     Query,
     Remove,
     Replace,
@@ -32,6 +34,7 @@ from .ops import (
     Write,
     guest_keyspace,
     hashed_keyspace,
+    lodged_keyspace,
     sided_keyspace,
 )
 
@@ -46,6 +49,8 @@ SIDED = sided_keyspace("conformance-sided:", {"c-one": "conformance-one:",
 GUEST_SIDES = ("cg-one", "cg-two")
 GUEST = guest_keyspace(sided_keyspace("conformance-guest:", {"cg-one": "", "cg-two": ""}),
                        SIDED)
+# Values a backend may lodge in SIDED's records (``ops.lodged_keyspace``), as an account's.
+LODGED = lodged_keyspace("conformance-value:", SIDED, field="cv")
 
 
 def check_backend(state: StateBackend) -> None:
@@ -82,6 +87,22 @@ def check_backend(state: StateBackend) -> None:
         state.write([Put("b", packed, ttl=10)], T0)
         assert state.read([Get("b")], T0 + 9) == [packed], "bytes value"
     assert state.read([Get("b")], T0 + 10) == [None], "bytes value TTL"
+
+    # Several keys at once, lodged or not: a Gets answers what a Get of each would, and a
+    # Puts puts its value under each key as a Put of each would (a later write wins).
+    state.write([Puts(("m1", "m2", LODGED + "m"), b"\x01packed", ttl=10),
+                 Put("m3", {"n": 3}, ttl=20)], T0)
+    state.write([Puts(("m2", "m4", LODGED + "m"), [4], ttl=30), Put(LODGED + "n", 5, ttl=20)],
+                T0 + 1)
+    keys = ("m1", "m2", "m3", "m4", LODGED + "m", LODGED + "n", "none", "m1")
+    for at in (T0 + 5, T0 + 15, T0 + 25, T0 + 35):
+        each = state.read([Get(k) for k in keys], at)
+        assert state.read([Gets(keys), Get("m2"), Gets(keys[:1])], at) == [
+            tuple(each), each[1], tuple(each[:1])], "Gets: a Get of each key"
+    assert state.read([Gets(keys[:4]), Gets(("m2", "m4")), Gets((LODGED + "n", "none")),
+                       Gets(("none", "nothing"))], T0 + 5) == [
+        (b"\x01packed", [4], {"n": 3}, [4]), ([4], [4]), (5, None), (None, None)], \
+        "Puts: a Put under each key"
 
     # Caps bound a member set once swept; the stalest members go first.
     state.write([Touch("capped", (f"m{i}",), ttl=3600, cap=3) for i in range(6)], T0)

@@ -62,9 +62,11 @@ from .ops import (
     Delete,
     Distinct,
     Get,
+    Gets,
     Incr,
     Members,
     Put,
+    Puts,
     Query,
     Remove,
     Replace,
@@ -930,6 +932,33 @@ class MemoryState:
             found = self._decoded[id(held)] = (held, decode_value(held[_DOUBLE.size:]))
         return found[1]
 
+    def _gets(self, query: Gets, now: float) -> tuple[Any, ...]:
+        """``_get`` of each key in one call. Most often (a bulk text's six bands, every
+        message) one stored value is under every key (put together), or nothing is under any
+        key of its own (a new text): told in C and answered once for all. A key under no
+        lodged prefix is told by ``startswith``, not remembered in ``_kinds``: every new text
+        has six new band keys, which would push the keys asked again and again out of it."""
+        keys, lodged = query.keys, self._lodged_prefixes
+        held = list(map(self._values.get, keys))
+        if keys and held.count(held[0]) == len(held) and (
+                held[0] is not None or not any(map(str.startswith, keys, repeat(lodged)))):
+            return (self._held_value(held[0], now),) * len(held)
+        unlodged = self._unlodged
+        return tuple([self._held_value(value, now) if value is not None
+                      else self._get(Get(key), now) if key.startswith(lodged)
+                      and not key.startswith(unlodged) else None
+                      for key, value in zip(keys, held, strict=True)])
+
+    def _held_value(self, held: bytes | None, now: float) -> Any:
+        """A value as ``_values`` holds it (``_stamped``), decoded once a read as ``_get``
+        decodes it: None if there is none or it has expired."""
+        if held is None or _DOUBLE.unpack_from(held)[0] <= now:
+            return None
+        found = self._decoded.get(id(held))
+        if found is None:
+            found = self._decoded[id(held)] = (held, decode_value(held[_DOUBLE.size:]))
+        return found[1]
+
     def _tally(self, query: Tally, now: float) -> tuple[int, tuple[bool, ...]]:
         """A Tally has the fields its two parts read: it is asked as each, without
         making them (``Tally.parts``), and a sided record is found once for both."""
@@ -962,7 +991,7 @@ class MemoryState:
 
     _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {
         Count: _count, Distinct: _distinct, Contains: _contains, Members: _members_of, Get: _get,
-        Tally: _tally, Since: _since}
+        Tally: _tally, Since: _since, Gets: _gets}
 
     def _live_members(self, key: str, now: float) -> tuple[MemberSet, float]:
         """A member set as of ``now`` and its cutoff: members touched at or before the
@@ -1004,6 +1033,20 @@ class MemoryState:
             self._hold(key, self._values, held)
         else:  # nearly every put (~4 a message): a key of its own, kept here without a call
             self._values[key] = held
+
+    def _puts(self, op: Puts, now: float) -> None:
+        """``_put`` of each key, the value encoded once; keys of their own (told as ``_gets``
+        tells them) are kept in C, in one update."""
+        held = _stamped(encode_value(op.value), now + op.ttl)
+        keys, lodged, unlodged = op.keys, self._lodged_prefixes, self._unlodged
+        if not any(map(str.startswith, keys, repeat(lodged))):
+            self._values.update(zip(keys, repeat(held)))
+            return
+        for key in keys:
+            if key.startswith(lodged) and not key.startswith(unlodged):
+                self._hold(key, self._values, held)
+            else:
+                self._values[key] = held
 
     def _touch(self, op: Touch, now: float) -> None:
         """A touch of a packed set makes one new set: O(n) bytes copied (``_touched``), and
@@ -1159,7 +1202,7 @@ class MemoryState:
 
     _appliers: ClassVar[dict[type, Callable[[Any, Any, float], None]]] = {
         Put: _put, Touch: _touch, Incr: _incr, Replace: _replace, Remove: _remove,
-        Delete: _delete, Append: _append}
+        Delete: _delete, Append: _append, Puts: _puts}
 
     def commit(self) -> None:
         """Nothing to make durable in memory."""

@@ -18,6 +18,7 @@ Tally              a Distinct and a Contains of one set, in one query   its two 
 Members            all members of a member set, oldest first            ZRANGE
 Replace / Remove   set a member set wholesale / drop some members       DEL+ZADD / ZREM
 Get / Put / Delete a small value with a TTL                             GET / SET EX / DEL
+Gets / Puts        several keys' values / one value under several keys  a GET / SET EX each
 Since / Append     a numbered log: its count and the entries after one  a list and its count, in
                    number / entries added at its end, the oldest past   Lua (``redis.py``)
                    ``keep`` dropped
@@ -343,26 +344,49 @@ class Since(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
     after: int | None = None
 
 
-Query = Count | Distinct | Contains | Members | Get | Tally | Since
+class Gets(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
+    """A tuple of what a ``Get`` of each of ``keys`` answers. Why one query: the bulk
+    detector reads a text's six band keys on every message; as six Gets each was planned,
+    hashed, filed and answered on its own (``parts``: what a backend that answers Gets
+    asks)."""
+
+    keys: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """The first of ``keys``: what a reader of every query's ``key`` finds of it."""
+        return self.keys[0]
+
+    def parts(self) -> tuple[Get, ...]:
+        return tuple(map(Get, self.keys))
+
+
+Query = Count | Distinct | Contains | Members | Get | Tally | Since | Gets
 # A query is hashed where the engine drops repeats, where it files the answers and at each
 # detector's look-up: its hash is kept (``cache_hash``), computed once.
 
 
+_JOINT = (Tally, Gets)  # the queries asked as their ``parts`` (``split``)
+
+
 def split(queries: Sequence[Query]) -> Sequence[Query]:
-    """``queries`` with each ``Tally`` as its two ``parts``, for a backend that answers
-    those (``joined`` puts their answers back together); ``queries`` itself if none is."""
-    if not any(q.__class__ is Tally for q in queries):
+    """``queries`` with each ``Tally`` and ``Gets`` as its ``parts``, for a backend that
+    answers those (``joined`` puts their answers back together); ``queries`` itself if
+    none is."""
+    if not any(q.__class__ in _JOINT for q in queries):
         return queries
-    return [p for q in queries for p in (q.parts() if q.__class__ is Tally  # type: ignore[union-attr]
+    return [p for q in queries for p in (q.parts() if q.__class__ in _JOINT  # type: ignore[union-attr]
                                          else (q,))]
 
 
 def joined(queries: Sequence[Query], answers: list[Any]) -> list[Any]:
     """The answers to ``queries`` from those to ``split(queries)``."""
-    if len(answers) == len(queries):
+    if not any(q.__class__ in _JOINT for q in queries):
         return answers
     flat = iter(answers)
-    return [(next(flat), next(flat)) if q.__class__ is Tally else next(flat) for q in queries]
+    return [(next(flat), next(flat)) if q.__class__ is Tally
+            else tuple([next(flat) for _ in q.keys]) if q.__class__ is Gets  # type: ignore[union-attr]
+            else next(flat) for q in queries]
 
 
 class Incr(msgspec.Struct, frozen=True, gc=False):
@@ -401,6 +425,26 @@ class Put(msgspec.Struct, frozen=True, gc=False):
     ttl: float = 86400.0
 
 
+class Puts(msgspec.Struct, frozen=True, gc=False):
+    """``value`` put under each of ``keys``, as a ``Put`` of each would (the bulk detector's
+    cluster under a text's six bands, every message): one write to plan and apply, its
+    value encoded once."""
+
+    keys: tuple[str, ...]
+    value: Any
+    ttl: float = 86400.0
+
+    @property
+    def key(self) -> str:
+        """The first of ``keys``: what a reader of every write's ``key`` finds of it (the
+        engine looks for the account record's among an event's writes, ``accounts.folded``;
+        a detector puts its own keys, never that one)."""
+        return self.keys[0]
+
+    def parts(self) -> tuple[Put, ...]:
+        return tuple([Put(k, self.value, self.ttl) for k in self.keys])
+
+
 class Delete(msgspec.Struct, frozen=True, gc=False):
     key: str
 
@@ -417,7 +461,16 @@ class Append(msgspec.Struct, frozen=True, gc=False):
     keep: int = 1_024
 
 
-Write = Incr | Touch | Replace | Remove | Put | Delete | Append
+Write = Incr | Touch | Replace | Remove | Put | Delete | Append | Puts
+
+
+def each(writes: Sequence[Write]) -> Sequence[Write]:
+    """``writes`` with each ``Puts`` as its ``Put``s, for a backend that applies those;
+    ``writes`` itself if none is."""
+    if Puts not in map(type, writes):
+        return writes
+    return [p for w in writes for p in (w.parts() if w.__class__ is Puts  # type: ignore[union-attr]
+                                        else (w,))]
 
 
 def _plain(value: Any) -> Any:

@@ -131,6 +131,7 @@ from .ops import (
     Touch,
     Write,
     bucket_range,
+    each,
     encode_value,
     guest_of,
     guest_prefixes,
@@ -1247,7 +1248,7 @@ class RedisState:
 
     # -- reads -------------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
-        """Answers in order; a ``Tally`` as its two parts' (``ops.split``), in the trip."""
+        """Answers in order; a ``Tally`` or ``Gets`` as its parts' (``ops.split``), in the trip."""
         flat = split(queries)
         try:
             plans, replies = self._pipelined(lambda pipe: self._queue(pipe, flat, now))
@@ -1595,6 +1596,7 @@ class RedisState:
         return self._lodged_at(key) or (self._k(key), b"")
 
     def write(self, writes: Sequence[Write], now: float) -> None:
+        writes = each(writes)  # a ``Puts`` as its ``Put``s: a SET each, in the one trip
         commands = self._commands(writes, now)
         try:
             if any(c[0].startswith("sg.") for c in commands):  # scripted writes: one script
@@ -1642,6 +1644,8 @@ class RedisState:
         """Apply the writes and finish the claim with ``outbox`` in one atomic script, if
         this process still holds the claim and no value it read and rewrites has changed
         since (else ``Contention``: nothing was applied, judge the event again)."""
+        writes = each(writes)  # a ``Puts`` as its ``Put``s, each key checked as it was read
+
         def commit() -> Any:
             commands = self._commands(writes, now)
             rewritten = {op.key for op in writes if isinstance(op, Put | Delete | Replace)}

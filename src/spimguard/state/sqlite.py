@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import Any
 
 from ..errors import StateUnavailable
@@ -63,6 +64,7 @@ from .ops import (
     Get,
     Incr,
     Put,
+    Puts,
     Query,
     Remove,
     Replace,
@@ -73,6 +75,7 @@ from .ops import (
     is_hashed,
     is_sided,
     sided_keyspaces,
+    split,
 )
 
 _SCHEMA = """
@@ -400,7 +403,7 @@ class SQLiteState:
         held yet, and know them from then on."""
         known = self._known
         new -= known
-        self._hold(new)
+        self._hold(split(tuple(new)))  # a ``Gets`` as the ``Get``s it asks, each with its key
         known |= new
 
     def _hold(self, ops: Iterable[Query | Write]) -> None:
@@ -513,6 +516,12 @@ class SQLiteState:
     def _note_put(self, op: Put, now: float) -> None:
         self._changed_values.add(op.key)
         self._held[op.key] = self._held.get(op.key, 0) | _VALUE
+
+    def _note_puts(self, op: Puts, now: float) -> None:
+        """``_note_put`` of each key, in C (bulk's six bands a message)."""
+        held, keys = self._held, op.keys
+        self._changed_values.update(keys)
+        held.update(zip(keys, map(_VALUE.__or__, map(held.get, keys, repeat(0))), strict=True))
 
     def _note_touch(self, op: Touch, now: float) -> None:
         if op.side:
@@ -799,4 +808,4 @@ class SQLiteState:
 _NOTES: dict[type, Callable[[SQLiteState, Any, float], None]] = {
     Incr: SQLiteState._note_incr, Put: SQLiteState._note_put, Touch: SQLiteState._note_touch,
     Remove: SQLiteState._note_remove, Replace: SQLiteState._note_replace,
-    Delete: SQLiteState._note_delete, Append: SQLiteState._note_put}
+    Delete: SQLiteState._note_delete, Append: SQLiteState._note_put, Puts: SQLiteState._note_puts}
