@@ -313,10 +313,10 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
     into a copy of the bytes, drops each time a raised member held if no member-side
     holds it now (the ranks above it moved down, ``bytes.translate``) and, for a name new
     to the record, adds a rank to each side: no float is unpacked for each member. So
-    does a touch past a small record's cap (its stalest dropped in the bytes,
-    ``_capped``). A touch that drops members past the side's TTL, restarts a side that
-    still holds some, passes a crowd's cap, comes earlier than the record's newest time,
-    or needs ranks wider than a byte is ``_retouched``."""
+    does a touch past the side's cap (its stalest dropped in the bytes, ``_capped``). A
+    touch that drops members past the side's TTL, restarts a side that still holds some,
+    comes earlier than the record's newest time, or needs ranks wider than a byte is
+    ``_retouched``."""
     record = record or empty(sides)
     names, times, index = record.names, record.times, record.index
     n = len(names)
@@ -360,10 +360,11 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
     if low <= cutoff and index is not None:  # the bound says nothing: the side's oldest
         low = _oldest(_column(times, side, sides, n))
     excess = on + joined - cap  # the side's stalest past its cap, dropped in the bytes
-    if low <= cutoff or (excess > 0 and index is not None):
+    if low <= cutoff:
         return _retouched(record, side, sides, fresh, now, ttl, cap)
-    if index is not None:
-        index.on[side], index.low[side] = on + joined, low if low < now or not joined else now
+    if index is not None:  # a drop past the cap takes the side's oldest: the bound stands
+        index.on[side] = on + joined if excess < 0 else cap
+        index.low[side] = low if low < now or not joined else now
     changed = bytearray(times)
     until = now + ttl
     _HEAD.pack_into(changed, 1 + 16 * side, expiry if expiry > until else until, ttl)
@@ -390,6 +391,8 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
             changed[ranks_at:times_at] = changed[ranks_at:times_at].translate(_DOWN[held])
     if names is record.names:
         record.times = bytes(changed)
+    elif len(names) < n + len(added):  # names left it (``_capped``): its index made afresh
+        record.hold(names, bytes(changed))
     else:
         _grown(record, names, bytes(changed), sides)
     return record
@@ -397,7 +400,7 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
 
 def _capped(times: bytearray, names: tuple[str, ...], side: int, sides: int, excess: int,
             freed: set[int]) -> tuple[str, ...]:
-    """The names left when a side of a small record (ranks of a byte) drops its ``excess``
+    """The names left when a side of a record of ranks of a byte drops its ``excess``
     stalest members in (time, name) order, as ``_retouched`` does: their ranks on the side
     zeroed in ``times`` and added to ``freed`` (a time no member-side holds then goes,
     ``touched``), a member on no side now taken out of every side's ranks. The reciprocated
@@ -406,7 +409,8 @@ def _capped(times: bytearray, names: tuple[str, ...], side: int, sides: int, exc
     n = len(names)
     ranks_at = 1 + 16 * sides
     base = ranks_at + side * n
-    on = [(rank, names[at], at) for at, rank in enumerate(times[base:base + n]) if rank]
+    column = times[base:base + n]
+    on = [(column[at], names[at], at) for at in compress(range(n), column)]  # found in C
     gone = []
     for rank, _, at in sorted(on)[:excess]:
         times[base + at] = 0
@@ -425,8 +429,7 @@ def _capped(times: bytearray, names: tuple[str, ...], side: int, sides: int, exc
 def _grown(record: Record, names: tuple[str, ...], times: bytes, sides: int) -> None:
     """The record given ``names``, its old ones and some added at the end, and their
     ``times``; its index told where the added ones are (the touch brought it up to date
-    for the side touched; an added name is on no other side). A record with no index may
-    have lost names as well (``_capped``): one made past ``_INDEXED`` reads them afresh."""
+    for the side touched; an added name is on no other side)."""
     index, n = record.index, len(record.names)
     record.names, record.times = names, times
     if index is not None:
