@@ -317,7 +317,8 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
     touch that drops members past the side's TTL, restarts a side that still holds some,
     comes earlier than the record's newest time, or needs ranks wider than a byte is
     ``_retouched``."""
-    record = record or empty(sides)
+    if record is None:
+        record = empty(sides)
     names, times, index = record.names, record.times, record.index
     n = len(names)
     ranks_at = 1 + 16 * sides
