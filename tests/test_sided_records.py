@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import struct
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -389,3 +390,44 @@ def test_contains_makes_no_cells_at_each_call() -> None:
 
     assert contains.__code__.co_cellvars == ()
     assert contains.__code__.co_freevars == ()
+
+
+
+def test_a_touch_leaves_the_bytes_the_slow_path_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every touch, the fast ones (a side's cap dropping its stalest in the bytes,
+    ``sided._capped``: members leaving the record, times no member-side holds going) and
+    the rest, leaves exactly the names and times ``sided._retouched`` (every time unpacked
+    and packed again) leaves from the same record: over random touches of small records
+    with small caps, and of a crowd's (its index kept as one made afresh would be)."""
+    from spimguard.state import sided
+
+    capped, dropped = sided._capped, [0, 0]  # touches capped in the bytes, names dropped
+
+    def counted(times: bytearray, names: tuple[str, ...], *rest: object) -> tuple[str, ...]:
+        left = capped(times, names, *rest)  # type: ignore[arg-type]
+        dropped[0] += 1
+        dropped[1] += left is not names
+        return left
+
+    monkeypatch.setattr(sided, "_capped", counted)
+    rng, sides = random.Random(17), 4
+    wide, crowds = (2_000,), ((2_000,), (2_000,), (5, 2_000), (3,))  # a side's caps
+    for crowd, caps, ttls in ((6, [(1, 2, 3, 50)] * sides, (45.0, 1e6, 1e6)),
+                              (12, [(3, 4, 200)] * sides, (45.0, 1e6, 1e6)),
+                              (80, crowds, (1e6,)), (80, [wide] * 3 + [(3,)], (1e6,))):
+        people = [sys.intern(f"p{i}") for i in range(crowd)]
+        record: sided.Record | None = None
+        now = T0
+        for _ in range(1_200):
+            now += rng.choice([0.0, 0.5, 1.0, 7.0, 30.0, -2.0])
+            side, fresh = rng.randrange(sides), rng.sample(people, rng.choice([1, 1, 2, 4]))
+            ttl, cap = rng.choice(ttls), rng.choice(caps[side])
+            copy = sided.Record(record.names, record.times) if record else sided.empty(sides)
+            slow = sided._retouched(copy, side, sides, fresh, now, ttl, cap)
+            record = sided.touched(record, side, sides, fresh, now, ttl, cap)
+            assert (record.names, record.times) == (slow.names, slow.times), now
+            if record.index is not None:  # where names are, and each side's count and bound
+                made = sided._Index(record.names, record.times, sides)
+                assert (record.index.at, record.index.on) == (made.at, made.on), now
+                assert all(map(float.__le__, record.index.low, made.low)), now
+    assert dropped[0] > 500 and dropped[1] > 100, dropped

@@ -312,11 +312,13 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
     record), appends ``now`` to the times (or takes the newest's rank), writes that rank
     into a copy of the bytes, drops each time a raised member held if no member-side
     holds it now (the ranks above it moved down, ``bytes.translate``) and, for a name new
-    to the record, adds a rank to each side: no float is unpacked for each member. A
-    touch that drops members from the side, comes earlier than the record's newest time,
-    or needs ranks wider than a byte is ``_retouched``."""
+    to the record, adds a rank to each side: no float is unpacked for each member. So
+    does a touch past the side's cap (its stalest dropped in the bytes, ``_capped``). A
+    touch that drops members past the side's TTL, restarts a side that still holds some,
+    comes earlier than the record's newest time, or needs ranks wider than a byte is
+    ``_retouched``."""
     if record is None:
-        return _retouched(empty(sides), side, sides, fresh, now, ttl, cap)
+        record = empty(sides)
     names, times, index = record.names, record.times, record.index
     n = len(names)
     ranks_at = 1 + 16 * sides
@@ -358,10 +360,12 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
     cutoff = now - (ttl if ttl < old_ttl else old_ttl)
     if low <= cutoff and index is not None:  # the bound says nothing: the side's oldest
         low = _oldest(_column(times, side, sides, n))
-    if low <= cutoff or on + joined > cap:
+    excess = on + joined - cap  # the side's stalest past its cap, dropped in the bytes
+    if low <= cutoff:
         return _retouched(record, side, sides, fresh, now, ttl, cap)
-    if index is not None:
-        index.on[side], index.low[side] = on + joined, low if low < now or not joined else now
+    if index is not None:  # a drop past the cap takes the side's oldest: the bound stands
+        index.on[side] = on + joined if excess < 0 else cap
+        index.low[side] = low if low < now or not joined else now
     changed = bytearray(times)
     until = now + ttl
     _HEAD.pack_into(changed, 1 + 16 * side, expiry if expiry > until else until, ttl)
@@ -369,22 +373,58 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
         changed += _DOUBLE.pack(now)
     for at in raised:
         changed[base + at] = rank
-    for held in sorted(left, reverse=True):  # each below now's rank: a drop moves it down
+    if added:
+        width, view = len(added), memoryview(changed)
+        parts: list[bytes | memoryview] = [view[:ranks_at]]
+        for r in range(sides):
+            start = ranks_at + r * n
+            parts += [view[start:start + n],
+                      bytes((rank,)) * width if r == side else bytes(width)]
+        parts.append(view[times_at:])
+        changed = bytearray().join(parts)
+        names = (*names, *added)
+    if excess > 0:
+        names = _capped(changed, names, side, sides, excess, left)
+    times_at = ranks_at + sides * len(names)
+    for held in sorted(left, reverse=True):  # a drop moves the ranks above it down
         if changed.find(held, ranks_at, times_at) < 0:
             del changed[times_at + 8 * held - 8:times_at + 8 * held]
             changed[ranks_at:times_at] = changed[ranks_at:times_at].translate(_DOWN[held])
-            rank -= 1
-    if not added:
+    if names is record.names:
         record.times = bytes(changed)
-        return record
-    width, view = len(added), memoryview(changed)
-    parts: list[bytes | memoryview] = [view[:ranks_at]]
-    for r in range(sides):
-        start = ranks_at + r * n
-        parts += [view[start:start + n], bytes((rank,)) * width if r == side else bytes(width)]
-    parts.append(view[times_at:])
-    _grown(record, (*names, *added), b"".join(parts), sides)
+    elif len(names) < n + len(added):  # names left it (``_capped``): its index made afresh
+        record.hold(names, bytes(changed))
+    else:
+        _grown(record, names, bytes(changed), sides)
     return record
+
+
+def _capped(times: bytearray, names: tuple[str, ...], side: int, sides: int, excess: int,
+            freed: set[int]) -> tuple[str, ...]:
+    """The names left when a side of a record of ranks of a byte drops its ``excess``
+    stalest members in (time, name) order, as ``_retouched`` does: their ranks on the side
+    zeroed in ``times`` and added to ``freed`` (a time no member-side holds then goes,
+    ``touched``), a member on no side now taken out of every side's ranks. The reciprocated
+    side's cap of 3 drops a member at ~1 in 6 of the load's touches: this keeps them from
+    unpacking every time and packing them again (``_held``)."""
+    n = len(names)
+    ranks_at = 1 + 16 * sides
+    base = ranks_at + side * n
+    column = times[base:base + n]
+    on = [(column[at], names[at], at) for at in compress(range(n), column)]  # found in C
+    gone = []
+    for rank, _, at in sorted(on)[:excess]:
+        times[base + at] = 0
+        freed.add(rank)
+        if not any(times[ranks_at + at:ranks_at + sides * n:n]):  # the member's every side
+            gone.append(at)
+    if not gone:
+        return names
+    for at in sorted(gone, reverse=True):
+        del times[ranks_at + at:ranks_at + sides * n:n]
+        n -= 1
+    kept = set(gone)
+    return tuple(m for at, m in enumerate(names) if at not in kept)
 
 
 def _grown(record: Record, names: tuple[str, ...], times: bytes, sides: int) -> None:
