@@ -805,13 +805,17 @@ class MemoryState:
         a hashed set's (bits). Remembered (up to ``_KINDS_KEPT`` keys): a prefix test of a
         tuple costs several dict look-ups, and a message asks the same keys again and
         again (the prefixes are declared at import, before a store opens)."""
-        kind = ((_LODGES if key.startswith(self._lodged_prefixes)
-                 and not key.startswith(self._unlodged) else 0)
+        kind = ((_LODGES if self._lodged_prefix(key) else 0)
                 | (_SIDED if is_sided(key) else 0) | (_HASHED if is_hashed(key) else 0))
         if len(self._kinds) >= _KINDS_KEPT:
             self._kinds.clear()
         self._kinds[key] = kind
         return kind
+
+    def _lodged_prefix(self, key: str) -> bool:
+        """Whether ``key`` is in a lodged keyspace (``ops.lodged_keyspace``), told by its
+        prefixes and not remembered (``_lodges`` remembers it in ``_kinds``)."""
+        return key.startswith(self._lodged_prefixes) and not key.startswith(self._unlodged)
 
     def _lodges(self, key: str) -> int:
         """Non-zero if ``key`` is one an account's object may hold (``_Account``): under a
@@ -925,12 +929,7 @@ class MemoryState:
                 return None
             # A lodged item read is a copy of its own, which no other key's read shares.
             return decode_value(held[_DOUBLE.size:])
-        if _DOUBLE.unpack_from(held)[0] <= now:
-            return None
-        found = self._decoded.get(id(held))
-        if found is None:  # held with its value, so its id names it through the read
-            found = self._decoded[id(held)] = (held, decode_value(held[_DOUBLE.size:]))
-        return found[1]
+        return self._held_value(held, now)
 
     def _gets(self, query: Gets, now: float) -> tuple[Any, ...]:
         """``_get`` of each key in one call. Most often (a bulk text's six bands, every
@@ -943,10 +942,8 @@ class MemoryState:
         if keys and held.count(held[0]) == len(held) and (
                 held[0] is not None or not any(map(str.startswith, keys, repeat(lodged)))):
             return (self._held_value(held[0], now),) * len(held)
-        unlodged = self._unlodged
         return tuple([self._held_value(value, now) if value is not None
-                      else self._get(Get(key), now) if key.startswith(lodged)
-                      and not key.startswith(unlodged) else None
+                      else self._get(Get(key), now) if self._lodged_prefix(key) else None
                       for key, value in zip(keys, held, strict=True)])
 
     def _held_value(self, held: bytes | None, now: float) -> Any:
@@ -955,7 +952,7 @@ class MemoryState:
         if held is None or _DOUBLE.unpack_from(held)[0] <= now:
             return None
         found = self._decoded.get(id(held))
-        if found is None:
+        if found is None:  # held with its value, so its id names it through the read
             found = self._decoded[id(held)] = (held, decode_value(held[_DOUBLE.size:]))
         return found[1]
 
@@ -1038,12 +1035,12 @@ class MemoryState:
         """``_put`` of each key, the value encoded once; keys of their own (told as ``_gets``
         tells them) are kept in C, in one update."""
         held = _stamped(encode_value(op.value), now + op.ttl)
-        keys, lodged, unlodged = op.keys, self._lodged_prefixes, self._unlodged
-        if not any(map(str.startswith, keys, repeat(lodged))):
+        keys = op.keys
+        if not any(map(str.startswith, keys, repeat(self._lodged_prefixes))):
             self._values.update(zip(keys, repeat(held)))
             return
         for key in keys:
-            if key.startswith(lodged) and not key.startswith(unlodged):
+            if self._lodged_prefix(key):
                 self._hold(key, self._values, held)
             else:
                 self._values[key] = held

@@ -373,10 +373,15 @@ def split(queries: Sequence[Query]) -> Sequence[Query]:
     """``queries`` with each ``Tally`` and ``Gets`` as its ``parts``, for a backend that
     answers those (``joined`` puts their answers back together); ``queries`` itself if
     none is."""
-    if not any(q.__class__ in _JOINT for q in queries):
-        return queries
-    return [p for q in queries for p in (q.parts() if q.__class__ in _JOINT  # type: ignore[union-attr]
-                                         else (q,))]
+    return _in_parts(queries, _JOINT)
+
+
+def _in_parts(ops: Sequence[Any], joint: tuple[type, ...]) -> Sequence[Any]:
+    """``ops`` with each of a ``joint`` class as its ``parts()``; ``ops`` itself if none is
+    (``split``, ``each``)."""
+    if not any(op.__class__ in joint for op in ops):
+        return ops
+    return [p for op in ops for p in (op.parts() if op.__class__ in joint else (op,))]
 
 
 def joined(queries: Sequence[Query], answers: list[Any]) -> list[Any]:
@@ -467,10 +472,7 @@ Write = Incr | Touch | Replace | Remove | Put | Delete | Append | Puts
 def each(writes: Sequence[Write]) -> Sequence[Write]:
     """``writes`` with each ``Puts`` as its ``Put``s, for a backend that applies those;
     ``writes`` itself if none is."""
-    if Puts not in map(type, writes):
-        return writes
-    return [p for w in writes for p in (w.parts() if w.__class__ is Puts  # type: ignore[union-attr]
-                                        else (w,))]
+    return _in_parts(writes, (Puts,))
 
 
 def _plain(value: Any) -> Any:

@@ -119,11 +119,7 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
                     found.burst.members) if link else None
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
-    heard = found.heard
-    if same_text is None:
-        extra: tuple[Query, ...] = () if heard is None else (heard,)
-    else:
-        extra = (same_text,) if heard is None else (same_text, heard)
+    extra = tuple([q for q in (same_text, found.heard) if q is not None])
     later = found.later
     if text_to is not None or shape is not None:  # what only the burst's strength asks
         later = (*later, *[q for q in (text_to, shape) if q is not None])
