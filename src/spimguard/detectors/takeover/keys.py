@@ -73,8 +73,16 @@ def lifelong(account: str, session: str) -> str:
 
 
 def heard(account: str, peer: str) -> str:
-    """When ``peer`` last wrote to ``account`` (``account``'s answer is then a reply)."""
-    return f"tk:heard:{account}:{peer}"
+    """When ``peer`` last wrote to ``account`` (``account``'s answer is then a reply).
+
+    The peer is written with no ":" (``ops.key_part``), so the key's last ":" parts the
+    two ids: joined as they are, the pair (``@a:s``, ``@b:t``) and an account named
+    ``@a:s:@b`` with a peer ``t`` shared one key, and whoever could register the second
+    name forged replies between the first two (a reply is what excuses a burst). A peer
+    with neither ":" nor "%" keeps its key; one with either (every Matrix id) reads as
+    unheard for one ``reply_window`` after an upgrade (README: upgrading to session 23's
+    release)."""
+    return f"tk:heard:{account}:{key_part(peer)}"
 
 
 def wrote(account: str) -> str:
