@@ -76,9 +76,9 @@ def heard(account: str, peer: str) -> str:
     """When ``peer`` last wrote to ``account`` (``account``'s answer is then a reply).
 
     The peer is written with no ":" (``ops.key_part``), so the key's last ":" parts the
-    two ids: joined as they are, the pair (``@a:s``, ``@b:t``) and an account named
-    ``@a:s:@b`` with a peer ``t`` shared one key, and whoever could register the second
-    name forged replies between the first two (a reply is what excuses a burst). A peer
+    two ids: joined as they are, ``@a:s`` hearing from ``@b:t`` and ``@a:s:@b`` hearing
+    from ``t`` were one key, so an account ``t`` writing to ``@a:s:@b`` (a name no one
+    need hold) forged ``@a:s``'s replies to ``@b:t`` (a reply is what excuses a burst). A peer
     with neither ":" nor "%" keeps its key; one with either (every Matrix id) reads as
     unheard for one ``reply_window`` after an upgrade (README: upgrading to session 23's
     release)."""
