@@ -385,6 +385,7 @@ def _fold_table() -> dict[int, str]:
 _SMALL_CAPITAL_NAME = re.compile(r"LATIN LETTER SMALL CAPITAL ([A-Z])")
 
 
+@cache
 def _small_capitals() -> dict[int, str]:
     table: dict[int, str] = {}
     for point in range(0x80, 0x10000):
@@ -394,10 +395,62 @@ def _small_capitals() -> dict[int, str]:
     return table
 
 
+@cache
+def _drawn_as_small_capitals() -> dict[int, str]:
+    """Letters of other scripts a "fancy text" generator draws as Latin small capitals
+    ("вᴜʏ", "ᴩʀᴏᴍᴏ"), each with the letter it reads as there: one TR39 draws like a Latin
+    small capital (Greek ᴩ like ᴘ), and a small letter whose capital TR39 draws like a
+    Latin one (Cyrillic в, н, м, т, к: a Cyrillic font draws its small letters as small
+    capitals of В, Н, М, Т, К). In Russian they are letters of their own ("нет" is no
+    "het"): ``_small_capital_word`` reads them so only in a word otherwise written in Latin
+    small capitals. Letters the fold table already reads as a letter keep its reading."""
+    small = _small_capitals()
+    confusables, folds = _confusables(), _fold_table()
+    table: dict[int, str] = {}
+    for char, entries in _confusable_data().items():
+        drawn = next((small[ord(e["c"])] for e in entries
+                      if len(e["c"]) == 1 and ord(e["c"]) in small), None)
+        if drawn and len(char) == 1 and not char.isascii() and ord(char) not in small:
+            table[ord(char)] = drawn
+    for point in range(0x80, 0x10000):
+        char = chr(point)
+        capital = char.upper()
+        if (char.isalpha() and char.casefold() == char and len(capital) == 1
+                and capital != char and ord(capital) in confusables):
+            table.setdefault(point, confusables[ord(capital)])
+    return {point: letter for point, letter in table.items()
+            if letter.isalpha() and not folds.get(point, "").isalpha()}
+
+
+@cache
+def _small_capital_word() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A Latin small capital (what a text must hold to be read further), and a whole word
+    of Latin small capitals, letters drawn as them and letters the fold table reads as a
+    Latin one ("ᴛʜɪѕ"). Each word is read once (possessive runs), so the pass is linear."""
+    small = "".join(map(chr, _small_capitals()))
+    drawn = "".join(map(chr, _drawn_as_small_capitals()))
+    latin = "".join(chr(point) for point, fold in _fold_table().items()
+                    if chr(point).isalpha() and fold.isascii() and fold.isalpha())
+    either = f"[{re.escape(small + drawn + latin)}]"
+    return (re.compile(f"[{re.escape(small)}]"),
+            re.compile(rf"(?<![^\W\d_]){either}++(?![^\W\d_])"))
+
+
+def _read_drawn(word: re.Match[str]) -> str:
+    found = word.group()
+    small = _small_capitals()
+    if not any(ord(c) in small for c in found):
+        return found  # a word of another script alone ("нет"): its own letters
+    return found.translate(_drawn_as_small_capitals())
+
+
 def skeleton(text: str) -> str:
     """Case-, accent-, confusable- and leet-folded form of cleaned text, for matching."""
     folded = text.casefold()
     if not folded.isascii():
+        hint, word = _small_capital_word()
+        if hint.search(folded):
+            folded = word.sub(_read_drawn, folded)
         folded = _COMBINING.sub("", folded.translate(_fold_table()))
     if _LEET_HINT.search(folded):
         folded = _unleet(folded)
