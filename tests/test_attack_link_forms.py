@@ -104,6 +104,7 @@ def test_prose_read_as_a_host_is_a_guess_that_only_a_listed_name_makes_count(
     "tones-shop’com/new",  # a quote: prose elides with it ("l’app/...")
     "tones-shop«com/new",  # a bracket
     "tones-shop\u0301com/new",  # an accent on the label's last letter, no mark
+    "tones-shop\u00b8com",  # an accent on a blank is a blank: no link's tail, no dot
     "yes… no/maybe",  # an ellipsis is prose's pause (NFKC: "...")
     "我很好。com/new",  # CJK prose ends its sentence with its own full stop
 ])
@@ -124,14 +125,37 @@ def test_a_denied_host_written_apart_with_no_mark_of_a_link(text: str) -> None:
     assert "LINK_BLOCKLISTED" in codes(engine, text)
 
 
-# Open (review of session 17): one character from a form the block list reads, delivered.
-# Each is a trade against chat: a capital suffix starts a sentence ("man. My"), a comma
-# with no blank is a typo's ("ok,so"), two dots glued are a pause ("ok..so"); NFKC turns
-# the cedilla into a blank and an accent, and U+02CC (drawn like a low comma) is a letter.
-@pytest.mark.parametrize("text", ["visit tones-shop. Com", "tones-shop,com",
-                                  "tones-shop\u2025com", "tones-shop\u00b8com/new",
-                                  "tones-shop\u02cccom"])
-@pytest.mark.xfail(strict=True, reason="a denied host one character from a form read")
+# Review of session 17: one character from a form the block list reads, delivered.
+# Closed in session 23: a spacing accent ("¸") is a blank and an accent on it (NFKC writes
+# it so), and an accent on a blank is the blank (``_reads_as_dot``): with a link's tail
+# after it, "tones-shop¸com/new" is "tones-shop com/new", which the block list reads.
+# (An accent on the label's last letter is no blank: "tones-shop\u0301com/new" stays prose.)
+@pytest.mark.parametrize("text", ["tones-shop\u00b8com/new", "tones-shop \u0301com/new",
+                                  "tones-shop\u00b8 com?id=1"])
+def test_a_denied_host_written_apart_with_an_accent_on_a_blank(text: str) -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    assert "LINK_BLOCKLISTED" in codes(engine, text)
+
+
+def _open(reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+# Still open: each is one character from a form read, and each is what chat writes with no
+# link in mind, so a rule reading it would read chat's phrases as hosts too.
+@pytest.mark.parametrize("text", [
+    pytest.param("visit tones-shop. Com", marks=_open(
+        "a capital then small letters starts a sentence: 'man. My' would be man.my")),
+    pytest.param("tones-shop,com", marks=_open(
+        "a comma glued between two words with no link's tail is a typist's slip: 'ok,so'")),
+    pytest.param("tones-shop\u2025com", marks=_open(
+        "the two-dot leader is NFKC's '..', a pause as the ellipsis is ('ok..so', 'yes…no'): "
+        "read as a dot only with a link's tail after it, as '…' is")),
+    pytest.param("tones-shop\u02cccom", marks=_open(
+        "U+02CC is a letter (Lm: IPA's secondary stress, written inside words, 'ˌɪntə') "
+        "and TR39 draws it like no mark: no data tells it from a word's own letters")),
+])
 def test_a_denied_host_one_character_from_a_form_read(text: str) -> None:
     engine = links_engine()
     engine.write_state([lists_write("block", ["tones-shop.com"])])

@@ -568,6 +568,8 @@ _GLUED_CATEGORIES = frozenset({"Po", "Sm", "Sc", "Sk", "So"})
 # a reader retypes one as the dot only when a link's tail follows (``_apart``). Not the
 # quotes and brackets prose elides and encloses with, nor what a host holds ("-", "_").
 _ASCII_MARKS = "!#$%&*+:;=?^|~"
+# Accents drawn on a blank (NFKC's spacing accents: "¸" is " \u0327").
+_ON_A_BLANK = re.compile(rf"(?<=\s){_COMBINING.pattern}")
 # What a label ends with, to tell a name ("hi. com") from a number ("at 5. com").
 _LABEL_END = re.compile(r"[\w-]{1,63}$")
 
@@ -672,7 +674,9 @@ def _reads_as_dot(mark: str) -> bool:
     ``_GLUED_CATEGORIES`` and the accents drawn on them ("•́"), at least one of them a
     mark. A quote, a bracket, an accent alone (on the label's last letter), a mark drawn
     like a slash or the replacement character (a character lost in decoding: "ok\ufffdsmart")
-    is none."""
+    is none. An accent on a blank is the blank: NFKC writes a spacing accent so ("¸" is a
+    blank and a combining cedilla), and a blank with a link's tail after it is a dot."""
+    mark = _ON_A_BLANK.sub("", mark)
     if mark.isascii():
         return True  # the ASCII branches: blanks and the marks ``_apart`` names
     if any(c in _slash_marks() for c in mark):
