@@ -426,22 +426,21 @@ def _drawn_as_small_capitals() -> dict[int, str]:
 def _small_capital_word() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """A Latin small capital (what a text must hold to be read further), and a whole word
     of Latin small capitals, letters drawn as them and letters the fold table reads as a
-    Latin one ("ᴛʜɪѕ"). Each word is read once (possessive runs), so the pass is linear."""
-    small = "".join(map(chr, _small_capitals()))
-    drawn = "".join(map(chr, _drawn_as_small_capitals()))
-    latin = "".join(chr(point) for point, fold in _fold_table().items()
-                    if chr(point).isalpha() and fold.isascii() and fold.isalpha())
-    either = f"[{re.escape(small + drawn + latin)}]"
-    return (re.compile(f"[{re.escape(small)}]"),
-            re.compile(rf"(?<![^\W\d_]){either}++(?![^\W\d_])"))
+    Latin one ("ᴛʜɪѕ"), with at least one small capital and one letter drawn as one. Each
+    look-ahead reads no further than its word, and only from a word's first letter, so the
+    pass is linear."""
+    small = re.escape("".join(map(chr, _small_capitals())))
+    drawn = re.escape("".join(map(chr, _drawn_as_small_capitals())))
+    latin = re.escape("".join(chr(point) for point, fold in _fold_table().items()
+                              if chr(point).isalpha() and fold.isascii() and fold.isalpha()))
+    either = f"[{small}{drawn}{latin}]"
+    return (re.compile(f"[{small}]"),
+            re.compile(rf"(?<![^\W\d_])(?={either}*?[{small}])(?={either}*?[{drawn}])"
+                       rf"{either}++(?![^\W\d_])"))
 
 
 def _read_drawn(word: re.Match[str]) -> str:
-    found = word.group()
-    small = _small_capitals()
-    if not any(ord(c) in small for c in found):
-        return found  # a word of another script alone ("нет"): its own letters
-    return found.translate(_drawn_as_small_capitals())
+    return word.group().translate(_drawn_as_small_capitals())
 
 
 def skeleton(text: str) -> str:
@@ -570,8 +569,6 @@ _GLUED_CATEGORIES = frozenset({"Po", "Sm", "Sc", "Sk", "So"})
 _ASCII_MARKS = "!#$%&*+:;=?^|~"
 # Accents drawn on a blank (NFKC's spacing accents: "¸" is " \u0327").
 _ON_A_BLANK = re.compile(rf"(?<=\s){_COMBINING.pattern}")
-# What a label ends with, to tell a name ("hi. com") from a number ("at 5. com").
-_LABEL_END = re.compile(r"[\w-]{1,63}$")
 
 
 @cache
@@ -644,9 +641,12 @@ def _apart_dot(found: re.Match[str]) -> str:
     needs a name before it (a letter in the label: "at 5. com on" is a time), the others
     need the tail (``_apart``)."""
     mark = found.group()
-    if found.group("suffix").lower() not in _icann_suffixes() or not _reads_as_dot(mark):
+    if found.group("suffix").lower() not in _icann_suffixes() or not (
+            mark.isascii() or (_reads_as_dot if len(mark) <= _KEPT_MARK
+                               else _reads_as_dot.__wrapped__)(mark)):
         return mark
-    if found.groupdict().get("weak") is None and found.group("shape") is None:
+    if found.group("shape") is None and (
+            "weak" not in found.re.groupindex or found.group("weak") is None):
         return "." if _names_apart(found) else mark
     return "."
 
@@ -659,15 +659,32 @@ def _names_apart(found: re.Match[str]) -> bool:
     capital then small letters starts a sentence: "man. My"), no apostrophe goes on with
     it into a word ("fine, how's"; a closing quote ends it: "'tones-shop. com'"), and a
     middle dot is not Catalan's between two l's ("vil·la")."""
-    mark, suffix = found.group(), found.group("suffix")
-    label = _LABEL_END.search(found.string, max(0, found.start() - 63), found.start())
-    after = found.string[found.end("suffix"):found.end("suffix") + 2]
-    return ("," not in mark and label is not None and any(c.isalpha() for c in label.group())
-            and (suffix.islower() or suffix.isupper())
+    mark, suffix, text, start = found.group(), found.group("suffix"), found.string, found.start()
+    last = text[start - 1]  # the label's last character (``_apart`` looks behind for it)
+    after = text[found.end("suffix"):found.end("suffix") + 2]
+    return ("," not in mark and (suffix.islower() or suffix.isupper())
             and not (after[:1] in ("'", "\u2019") and after[1:].isalpha())
-            and not (mark == "\u00b7" and label.group()[-1] in "lL" and suffix[0] in "lL"))
+            and not (mark == "\u00b7" and last in "lL" and suffix[0] in "lL")
+            and _holds_a_letter(text, start))
 
 
+def _holds_a_letter(text: str, end: int) -> bool:
+    """Whether the label that ends at ``end`` (its last 63 characters, word characters and
+    hyphens) holds a letter, read from its end: most end in one, and a number ("at 5. com")
+    is read no further than its digits."""
+    for at in range(end - 1, max(end - 64, -1), -1):
+        char = text[at]
+        if char.isalpha():
+            return True
+        if not (char.isalnum() or char in "_-"):
+            return False
+    return False
+
+
+_KEPT_MARK = 16  # marks up to this long keep their reading (a wave repeats its marks)
+
+
+@lru_cache(maxsize=4096)
 def _reads_as_dot(mark: str) -> bool:
     """Whether a run ``_apart`` found between a label and a suffix is one a reader retypes
     as a dot: its characters dot-like marks (``_dot_marks``), glued marks of
@@ -688,23 +705,45 @@ def _reads_as_dot(mark: str) -> bool:
     return any(dot for dot, _ in drawn) and all(dot or accent for dot, accent in drawn)
 
 
-def _apart_links(text: str) -> str:
-    """``text`` with the hosts written apart joined: a label, what parts it from a public
-    suffix (``_apart``), the suffix ("tones-shop. com" is tones-shop.com, as "tones-shop dot
-    com" is). The spammer writes it apart to evade; prose parts words with ". " and ","
-    all day, and now and then puts a suffix word after them ("ok. so", "yes, no/maybe"),
-    so what this reads is a guess (``apart_hosts``), not a link: it counts only where the
-    operator already named the host (the block list), and a wrong guess costs one look-up."""
+def _apart_links(text: str) -> tuple[str, list[int]]:
+    """``text`` with the hosts written apart joined, and where each join's dot is in it: a
+    label, what parts it from a public suffix (``_apart``), the suffix ("tones-shop. com" is
+    tones-shop.com, as "tones-shop dot com" is). The spammer writes it apart to evade; prose
+    parts words with ". " and "," all day, and now and then puts a suffix word after them
+    ("ok. so", "yes, no/maybe"), so what this reads is a guess (``apart_hosts``), not a
+    link: it counts only where the operator already named the host (the block list), and a
+    wrong guess costs one look-up.
+
+    Every place the pattern finds is judged, however many: a cap on them would let a text
+    choose which of its guesses escape the block list (chat's "ok. so" put before the
+    listed host). The pattern turns a text's letters away at their first character, and a
+    place costs a few µs in Python, so 64 KiB of places (the most a text holds) cost tens
+    of ms, as the rest of the view of such a text does."""
     # Every such text holds a comma, a full stop or a character outside ASCII; the weaker
     # separators need a tail's "/", "?" or ":" (or a mark outside ASCII drawn like the
-    # slash): a text without them is spared the pattern, or its weaker half. Each place the
-    # pattern finds is judged in Python (~10-15 µs), so, as link-like words are, a text's
-    # first ``MAX_LINK_CANDIDATES`` are read: 64 KiB of "a•com " cost ~170 ms read whole.
+    # slash): a text without them is spared the pattern, or its weaker half.
     if not text.isascii() or "/" in text or "?" in text or ":" in text:
-        return _apart(True).sub(_apart_dot, text, count=MAX_LINK_CANDIDATES)
-    if "." in text or "," in text:
-        return _apart(False).sub(_apart_dot, text, count=MAX_LINK_CANDIDATES)
-    return text
+        pattern = _apart(True)
+    elif "." in text or "," in text:
+        pattern = _apart(False)
+    else:
+        return text, []
+    pieces: list[str] = []
+    dots: list[int] = []
+    written = joined = 0  # how far ``text`` is copied, and how long the copy is
+    for found in pattern.finditer(text):
+        if _apart_dot(found) != ".":
+            continue
+        start = found.start()
+        pieces.append(text[written:start])
+        joined += start - written + 1
+        dots.append(joined - 1)
+        pieces.append(".")
+        written = found.end()
+    if not dots:
+        return text, dots
+    pieces.append(text[written:])
+    return "".join(pieces), dots
 
 
 @cache
@@ -896,14 +935,57 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
     return _urls_in(_spelled(text))
 
 
+# A host in a joined text, read from one of its dots: its labels before the dot (matched on
+# the text reversed) and after it. Possessive: each character is read once.
+_HOST_PART = re.compile(r"[\w-]*+(?:\.[\w-]++)*+")
+# The longest host DNS holds: a list's entries are no longer, so the last 253 characters of
+# a longer host hold every suffix a list can name.
+_HOST_CHARS = 253
+
+
 def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
     """The hosts of ``spelled`` (a text through ``_spelled``, as ``find_urls`` reads it)
-    written apart (``_apart_links``) that are not among the links ``typed`` in it."""
-    joined = _apart_links(spelled)
-    if joined == spelled:
+    written apart (``_apart_links``) that are not among the links ``typed`` in it: every
+    one, each read around its dot as a browser reads a host (``read_host``), as many as the
+    text holds (a list look-up each, so a text of 64 KiB asks about at most ~13,000, a few
+    suffixes each). A host before an '@' is an address's name, one after it needs a path,
+    as a link written whole does (``_URL_AT``), and one after a '/' is a link's path, but
+    after a scheme's "://"."""
+    joined, dots = _apart_links(spelled)
+    if not dots:
         return ()
+    backwards = joined[::-1]
     known = {url.host for url in typed}
-    return tuple(dict.fromkeys(url.host for url in _urls_in(joined) if url.host not in known))
+    found: dict[str, None] = {}
+    seen: set[str] = set()
+    end = idn_chars = 0
+    for dot in dots:
+        if dot < end:
+            continue  # a dot of the host read last ("tones-shop. co. uk")
+        start = len(joined) - _HOST_PART.match(backwards, len(joined) - dot).end()
+        end = _HOST_PART.match(joined, dot + 1).end()
+        if joined.startswith("@", end) or (
+                joined.endswith("@", 0, start) and not joined.startswith("/", end)) or (
+                joined.endswith("/", 0, start) and not joined.endswith("://", 0, start)):
+            continue  # an address's name, an address, a link's path ("x.com/new. com")
+        host = joined[start:end]
+        if len(host) > _HOST_CHARS:
+            host = host[-_HOST_CHARS - 1:].partition(".")[2]
+        glued = _GLUED_PROSE.match(host)
+        for written in (host[glued.end():], host) if glued else (host,):
+            if written in seen:
+                continue  # "a•com a•com ...": each host is read once
+            seen.add(written)
+            lower = written.lower()
+            if written.isascii() and "xn--" not in lower:
+                read = lower  # what ``read_host`` makes of it: its suffix is no number
+            else:
+                idn_chars += len(written)  # IDNA's cost, as for the links (``_urls_in``)
+                both = read_host(written) if idn_chars <= MAX_IDN_CHARS else None
+                read = both[0] if both else ""
+            if read and read not in known:
+                found[read] = None
+    return tuple(found)
 
 
 def _urls_in(text: str) -> tuple[UrlFact, ...]:
