@@ -412,12 +412,11 @@ def _drawn_as_small_capitals() -> dict[int, str]:
                       if len(e["c"]) == 1 and ord(e["c"]) in small), None)
         if drawn and len(char) == 1 and not char.isascii() and ord(char) not in small:
             table[ord(char)] = drawn
-    for point in range(0x80, 0x10000):
-        char = chr(point)
-        capital = char.upper()
-        if (char.isalpha() and char.casefold() == char and len(capital) == 1
-                and capital != char and ord(capital) in confusables):
-            table.setdefault(point, confusables[ord(capital)])
+    for capital, letter in confusables.items():
+        char = chr(capital).lower()
+        if len(char) == 1 and char.isalpha() and char.casefold() == char and (
+                char.upper() == chr(capital) != char):
+            table.setdefault(ord(char), letter)
     return {point: letter for point, letter in table.items()
             if letter.isalpha() and not folds.get(point, "").isalpha()}
 
