@@ -953,7 +953,7 @@ def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
     joined, dots = _apart_links(spelled)
     if not dots:
         return ()
-    backwards = joined[::-1]
+    backwards, size = joined[::-1], len(joined)
     known = {url.host for url in typed}
     found: dict[str, None] = {}
     seen: set[str] = set()
@@ -961,20 +961,22 @@ def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
     for dot in dots:
         if dot < end:
             continue  # a dot of the host read last ("tones-shop. co. uk")
-        start = len(joined) - _HOST_PART.match(backwards, len(joined) - dot).end()
+        start = size - _HOST_PART.match(backwards, size - dot).end()
         end = _HOST_PART.match(joined, dot + 1).end()
-        if joined.startswith("@", end) or (
-                joined.endswith("@", 0, start) and not joined.startswith("/", end)) or (
-                joined.endswith("/", 0, start) and not joined.endswith("://", 0, start)):
+        before, after = joined[start - 1:start], joined[end:end + 1]
+        if after == "@" or (before == "@" and after != "/") or (
+                before == "/" and not joined.endswith("://", 0, start)):
             continue  # an address's name, an address, a link's path ("x.com/new. com")
         host = joined[start:end]
-        if len(host) > _HOST_CHARS:
+        if host in seen:
+            continue  # "a•com a•com ...": each host is read once
+        seen.add(host)
+        if len(host) > _HOST_CHARS:  # no list names a suffix longer, nor a bare one ("com")
             host = host[-_HOST_CHARS - 1:].partition(".")[2]
-        glued = _GLUED_PROSE.match(host)
+            if "." not in host:
+                continue
+        glued = None if host.isascii() else _GLUED_PROSE.match(host)
         for written in (host[glued.end():], host) if glued else (host,):
-            if written in seen:
-                continue  # "a•com a•com ...": each host is read once
-            seen.add(written)
             lower = written.lower()
             if written.isascii() and "xn--" not in lower:
                 read = lower  # what ``read_host`` makes of it: its suffix is no number
