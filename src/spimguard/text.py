@@ -12,7 +12,8 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   "b-u-y n-o-w") read as the words; what a person would read.
 - ``skeleton``: ``text`` case-folded, accents dropped, confusables mapped to their
   ASCII prototype (Unicode TR39 data from ``confusable-homoglyphs``), small capitals
-  read as their letters ("ʀɪᴄʜ") and leetspeak folded inside words that mix letters and
+  read as their letters ("ʀɪᴄʜ"), and inside a word of them the letters of other scripts
+  drawn as them ("вᴜʏ"), and leetspeak folded inside words that mix letters and
   digits. For matching only.
 - ``tokens``: words of any script; CJK runs become character unigrams and bigrams
   (those scripts do not separate words with spaces); emoji are tokens of their own.
@@ -24,7 +25,8 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
 - ``apart_hosts``: hosts written apart with a mark a reader retypes as the dot
   ("tones-shop. com", "tones-shop•com"), or with a blank or another mark before a
   link's tail ("tones-shop com/new"), a guess that chat makes too ("yes, no/maybe"): for
-  the operator's block list only, never in ``urls``, ``domains`` or ``masked``.
+  the operator's block list only (every guess the text holds, so that chat's guesses put
+  first cannot crowd out a listed one), never in ``urls``, ``domains`` or ``masked``.
 - ``masked``: the prose skeleton with numbers and mentions masked, then the links'
   domains (``masked_for`` masks the recipients' names too), what bulk and waves compare;
   ``fingerprint`` is a hash of it, so personalised copies collide.
