@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import pytest
 
+from spimguard import lists
 from spimguard.text import view
 from test_links import codes, links_engine, lists_write
 
@@ -104,6 +105,7 @@ def test_prose_read_as_a_host_is_a_guess_that_only_a_listed_name_makes_count(
     "tones-shop’com/new",  # a quote: prose elides with it ("l’app/...")
     "tones-shop«com/new",  # a bracket
     "tones-shop\u0301com/new",  # an accent on the label's last letter, no mark
+    "tones-shop\u00b8com",  # an accent on a blank is a blank: no link's tail, no dot
     "yes… no/maybe",  # an ellipsis is prose's pause (NFKC: "...")
     "我很好。com/new",  # CJK prose ends its sentence with its own full stop
 ])
@@ -124,28 +126,100 @@ def test_a_denied_host_written_apart_with_no_mark_of_a_link(text: str) -> None:
     assert "LINK_BLOCKLISTED" in codes(engine, text)
 
 
-# Open (review of session 17): one character from a form the block list reads, delivered.
-# Each is a trade against chat: a capital suffix starts a sentence ("man. My"), a comma
-# with no blank is a typo's ("ok,so"), two dots glued are a pause ("ok..so"); NFKC turns
-# the cedilla into a blank and an accent, and U+02CC (drawn like a low comma) is a letter.
-@pytest.mark.parametrize("text", ["visit tones-shop. Com", "tones-shop,com",
-                                  "tones-shop\u2025com", "tones-shop\u00b8com/new",
-                                  "tones-shop\u02cccom"])
-@pytest.mark.xfail(strict=True, reason="a denied host one character from a form read")
+# Review of session 17: one character from a form the block list reads, delivered.
+# Closed in session 23: a spacing accent ("¸") is a blank and an accent on it (NFKC writes
+# it so), and an accent on a blank is the blank (``_reads_as_dot``): with a link's tail
+# after it, "tones-shop¸com/new" is "tones-shop com/new", which the block list reads.
+# (An accent on the label's last letter is no blank: "tones-shop\u0301com/new" stays prose.)
+@pytest.mark.parametrize("text", ["tones-shop\u00b8com/new", "tones-shop \u0301com/new",
+                                  "tones-shop\u00b8 com?id=1"])
+def test_a_denied_host_written_apart_with_an_accent_on_a_blank(text: str) -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    assert "LINK_BLOCKLISTED" in codes(engine, text)
+
+
+def _open(reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+# Still open: each is one character from a form read, and each is what chat writes with no
+# link in mind, so a rule reading it would read chat's phrases as hosts too.
+@pytest.mark.parametrize("text", [
+    pytest.param("visit tones-shop. Com", marks=_open(
+        "a capital then small letters starts a sentence: 'man. My' would be man.my")),
+    pytest.param("tones-shop,com", marks=_open(
+        "a comma glued between two words with no link's tail is a typist's slip: 'ok,so'")),
+    pytest.param("tones-shop\u2025com", marks=_open(
+        "the two-dot leader is NFKC's '..', a pause as the ellipsis is ('ok..so', 'yes…no'): "
+        "read as a dot only with a link's tail after it, as '…' is")),
+    pytest.param("tones-shop\u02cccom", marks=_open(
+        "U+02CC is a letter (Lm: IPA's secondary stress, written inside words, 'ˌɪntə') "
+        "and TR39 draws it like no mark: no data tells it from a word's own letters")),
+])
 def test_a_denied_host_one_character_from_a_form_read(text: str) -> None:
     engine = links_engine()
     engine.write_state([lists_write("block", ["tones-shop.com"])])
     assert "LINK_BLOCKLISTED" in codes(engine, text)
 
 
-@pytest.mark.xfail(strict=True, reason="only the first max_urls guesses reach the block list")
 def test_a_denied_host_written_apart_after_chat_that_reads_as_hosts() -> None:
-    """Open (review of session 17): chat's own guesses ("ok. so", "hi. me") come first and
-    fill ``links.max_urls`` (16), so the guess after them is never looked up."""
+    """Review of session 17, closed in session 23: chat's own guesses ("ok. so", "hi. me")
+    came first and filled ``links.max_urls`` (16), so the guess after them was never looked
+    up. Every guess now reaches the block list (a set's look-up); the cap keeps to the costly
+    checks of the links typed."""
     engine = links_engine()
     engine.write_state([lists_write("block", ["tones-shop.com"])])
     decoys = " ".join(f"w{i}. me" for i in range(16))
     assert "LINK_BLOCKLISTED" in codes(engine, f"{decoys} tones-shop. com")
+
+
+@pytest.mark.parametrize("decoy", ["w{}. me", "ok{}. so", "a{}\u2022com", "x{} com/y"])
+def test_a_denied_host_after_a_text_full_of_decoys(decoy: str) -> None:
+    """The view's own caps could be filled as ``max_urls`` was (256 places judged before
+    session 23): 64 KiB of decoys, then the listed host, is still blocked, read in bounded
+    time, and asks the list about fewer names than the text has characters."""
+    import time
+
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    listed = " tones-shop. com/new"
+    decoys = " ".join(decoy.format(i) for i in range(65536 // len(decoy)))
+    text = decoys.encode()[:65536 - len(listed)].decode("utf-8", "ignore") + listed
+    started = time.perf_counter()
+    seen = view(text)
+    assert time.perf_counter() - started < 1.0
+    assert "tones-shop.com" in seen.apart_hosts
+    assert len({s for h in seen.apart_hosts for s in lists.host_suffixes(h)}) < len(text) // 2
+    assert "LINK_BLOCKLISTED" in codes(engine, text)
+
+
+def test_a_denied_typed_link_after_sixteen_others() -> None:
+    """The same cap on the links typed: the block list reads every link the view read, the
+    costly checks the first ``max_urls``."""
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    links = " ".join(f"https://site{i}.example.com/a" for i in range(16))
+    assert "LINK_BLOCKLISTED" in codes(engine, f"{links} https://tones-shop.com/new")
+
+
+@pytest.mark.parametrize("text", [
+    "see tones-shop.com/new. com",  # a full stop after a link's path: the path's word
+    "write to bob@tones-shop. com",  # an address, no link: as typed whole, it is none
+    "tones-shop. com@example.org",  # the name of an address
+])
+def test_a_guess_is_read_where_a_link_written_whole_would_be(text: str) -> None:
+    assert view(text).apart_hosts == ()
+
+
+def test_chat_with_its_full_stops_is_delivered_beside_a_block_list() -> None:
+    """Honest side: a long chat of sentences, many of them read as guesses ("ok. so",
+    "hi. me"), is delivered: only a name on the list counts."""
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com", "shop.com"])])
+    chat = "ok. so i went to the shop. me and sam. hi. me again, no/maybe. " * 60
+    assert len(view(chat).apart_hosts) > 3
+    assert codes(engine, chat) == set()
 
 
 def test_a_written_apart_host_does_not_join_a_link_written_whole() -> None:

@@ -12,7 +12,8 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   "b-u-y n-o-w") read as the words; what a person would read.
 - ``skeleton``: ``text`` case-folded, accents dropped, confusables mapped to their
   ASCII prototype (Unicode TR39 data from ``confusable-homoglyphs``), small capitals
-  read as their letters ("ʀɪᴄʜ") and leetspeak folded inside words that mix letters and
+  read as their letters ("ʀɪᴄʜ"), and inside a word of them the letters of other scripts
+  drawn as them ("вᴜʏ"), and leetspeak folded inside words that mix letters and
   digits. For matching only.
 - ``tokens``: words of any script; CJK runs become character unigrams and bigrams
   (those scripts do not separate words with spaces); emoji are tokens of their own.
@@ -24,7 +25,8 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
 - ``apart_hosts``: hosts written apart with a mark a reader retypes as the dot
   ("tones-shop. com", "tones-shop•com"), or with a blank or another mark before a
   link's tail ("tones-shop com/new"), a guess that chat makes too ("yes, no/maybe"): for
-  the operator's block list only, never in ``urls``, ``domains`` or ``masked``.
+  the operator's block list only (every guess the text holds, so that chat's guesses put
+  first cannot crowd out a listed one), never in ``urls``, ``domains`` or ``masked``.
 - ``masked``: the prose skeleton with numbers and mentions masked, then the links'
   domains (``masked_for`` masks the recipients' names too), what bulk and waves compare;
   ``fingerprint`` is a hash of it, so personalised copies collide.
@@ -385,6 +387,7 @@ def _fold_table() -> dict[int, str]:
 _SMALL_CAPITAL_NAME = re.compile(r"LATIN LETTER SMALL CAPITAL ([A-Z])")
 
 
+@cache
 def _small_capitals() -> dict[int, str]:
     table: dict[int, str] = {}
     for point in range(0x80, 0x10000):
@@ -394,10 +397,60 @@ def _small_capitals() -> dict[int, str]:
     return table
 
 
+@cache
+def _drawn_as_small_capitals() -> dict[int, str]:
+    """Letters of other scripts a "fancy text" generator draws as Latin small capitals
+    ("вᴜʏ", "ᴩʀᴏᴍᴏ"), each with the letter it reads as there: one TR39 draws like a Latin
+    small capital (Greek ᴩ like ᴘ), and a small letter whose capital TR39 draws like a
+    Latin one (Cyrillic в, н, м, т, к: a Cyrillic font draws its small letters as small
+    capitals of В, Н, М, Т, К). In Russian they are letters of their own ("нет" is no
+    "het"): ``_small_capital_word`` reads them so only in a word otherwise written in Latin
+    small capitals. Letters the fold table already reads as a letter keep its reading."""
+    small = _small_capitals()
+    confusables, folds = _confusables(), _fold_table()
+    table: dict[int, str] = {}
+    for char, entries in _confusable_data().items():
+        drawn = next((small[ord(e["c"])] for e in entries
+                      if len(e["c"]) == 1 and ord(e["c"]) in small), None)
+        if drawn and len(char) == 1 and not char.isascii() and ord(char) not in small:
+            table[ord(char)] = drawn
+    for capital, letter in confusables.items():
+        char = chr(capital).lower()
+        if len(char) == 1 and char.isalpha() and char.casefold() == char and (
+                char.upper() == chr(capital) != char):
+            table.setdefault(ord(char), letter)
+    return {point: letter for point, letter in table.items()
+            if letter.isalpha() and not folds.get(point, "").isalpha()}
+
+
+@cache
+def _small_capital_word() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A Latin small capital (what a text must hold to be read further), and a whole word
+    of Latin small capitals, letters drawn as them and letters the fold table reads as a
+    Latin one ("ᴛʜɪѕ"), with at least one small capital and one letter drawn as one. Each
+    look-ahead reads no further than its word, and only from a word's first letter, so the
+    pass is linear."""
+    small = re.escape("".join(map(chr, _small_capitals())))
+    drawn = re.escape("".join(map(chr, _drawn_as_small_capitals())))
+    latin = re.escape("".join(chr(point) for point, fold in _fold_table().items()
+                              if chr(point).isalpha() and fold.isascii() and fold.isalpha()))
+    either = f"[{small}{drawn}{latin}]"
+    return (re.compile(f"[{small}]"),
+            re.compile(rf"(?<![^\W\d_])(?={either}*?[{small}])(?={either}*?[{drawn}])"
+                       rf"{either}++(?![^\W\d_])"))
+
+
+def _read_drawn(word: re.Match[str]) -> str:
+    return word.group().translate(_drawn_as_small_capitals())
+
+
 def skeleton(text: str) -> str:
     """Case-, accent-, confusable- and leet-folded form of cleaned text, for matching."""
     folded = text.casefold()
     if not folded.isascii():
+        hint, word = _small_capital_word()
+        if hint.search(folded):
+            folded = word.sub(_read_drawn, folded)
         folded = _COMBINING.sub("", folded.translate(_fold_table()))
     if _LEET_HINT.search(folded):
         folded = _unleet(folded)
@@ -515,8 +568,8 @@ _GLUED_CATEGORIES = frozenset({"Po", "Sm", "Sc", "Sk", "So"})
 # a reader retypes one as the dot only when a link's tail follows (``_apart``). Not the
 # quotes and brackets prose elides and encloses with, nor what a host holds ("-", "_").
 _ASCII_MARKS = "!#$%&*+:;=?^|~"
-# What a label ends with, to tell a name ("hi. com") from a number ("at 5. com").
-_LABEL_END = re.compile(r"[\w-]{1,63}$")
+# Accents drawn on a blank (NFKC's spacing accents: "¸" is " \u0327").
+_ON_A_BLANK = re.compile(rf"(?<=\s){_COMBINING.pattern}")
 
 
 @cache
@@ -589,9 +642,12 @@ def _apart_dot(found: re.Match[str]) -> str:
     needs a name before it (a letter in the label: "at 5. com on" is a time), the others
     need the tail (``_apart``)."""
     mark = found.group()
-    if found.group("suffix").lower() not in _icann_suffixes() or not _reads_as_dot(mark):
+    if found.group("suffix").lower() not in _icann_suffixes() or not (
+            mark.isascii() or (_reads_as_dot if len(mark) <= _KEPT_MARK
+                               else _reads_as_dot.__wrapped__)(mark)):
         return mark
-    if found.groupdict().get("weak") is None and found.group("shape") is None:
+    if found.group("shape") is None and (
+            "weak" not in found.re.groupindex or found.group("weak") is None):
         return "." if _names_apart(found) else mark
     return "."
 
@@ -604,22 +660,41 @@ def _names_apart(found: re.Match[str]) -> bool:
     capital then small letters starts a sentence: "man. My"), no apostrophe goes on with
     it into a word ("fine, how's"; a closing quote ends it: "'tones-shop. com'"), and a
     middle dot is not Catalan's between two l's ("vil·la")."""
-    mark, suffix = found.group(), found.group("suffix")
-    label = _LABEL_END.search(found.string, max(0, found.start() - 63), found.start())
-    after = found.string[found.end("suffix"):found.end("suffix") + 2]
-    return ("," not in mark and label is not None and any(c.isalpha() for c in label.group())
-            and (suffix.islower() or suffix.isupper())
+    mark, suffix, text, start = found.group(), found.group("suffix"), found.string, found.start()
+    last = text[start - 1]  # the label's last character (``_apart`` looks behind for it)
+    after = text[found.end("suffix"):found.end("suffix") + 2]
+    return ("," not in mark and (suffix.islower() or suffix.isupper())
             and not (after[:1] in ("'", "\u2019") and after[1:].isalpha())
-            and not (mark == "\u00b7" and label.group()[-1] in "lL" and suffix[0] in "lL"))
+            and not (mark == "\u00b7" and last in "lL" and suffix[0] in "lL")
+            and _holds_a_letter(text, start))
 
 
+def _holds_a_letter(text: str, end: int) -> bool:
+    """Whether the label that ends at ``end`` (its last 63 characters, word characters and
+    hyphens) holds a letter, read from its end: most end in one, and a number ("at 5. com")
+    is read no further than its digits."""
+    for at in range(end - 1, max(end - 64, -1), -1):
+        char = text[at]
+        if char.isalpha():
+            return True
+        if not (char.isalnum() or char in "_-"):
+            return False
+    return False
+
+
+_KEPT_MARK = 16  # marks up to this long keep their reading (a wave repeats its marks)
+
+
+@lru_cache(maxsize=4096)
 def _reads_as_dot(mark: str) -> bool:
     """Whether a run ``_apart`` found between a label and a suffix is one a reader retypes
     as a dot: its characters dot-like marks (``_dot_marks``), glued marks of
     ``_GLUED_CATEGORIES`` and the accents drawn on them ("•́"), at least one of them a
     mark. A quote, a bracket, an accent alone (on the label's last letter), a mark drawn
     like a slash or the replacement character (a character lost in decoding: "ok\ufffdsmart")
-    is none."""
+    is none. An accent on a blank is the blank: NFKC writes a spacing accent so ("¸" is a
+    blank and a combining cedilla), and a blank with a link's tail after it is a dot."""
+    mark = _ON_A_BLANK.sub("", mark)
     if mark.isascii():
         return True  # the ASCII branches: blanks and the marks ``_apart`` names
     if any(c in _slash_marks() for c in mark):
@@ -631,23 +706,45 @@ def _reads_as_dot(mark: str) -> bool:
     return any(dot for dot, _ in drawn) and all(dot or accent for dot, accent in drawn)
 
 
-def _apart_links(text: str) -> str:
-    """``text`` with the hosts written apart joined: a label, what parts it from a public
-    suffix (``_apart``), the suffix ("tones-shop. com" is tones-shop.com, as "tones-shop dot
-    com" is). The spammer writes it apart to evade; prose parts words with ". " and ","
-    all day, and now and then puts a suffix word after them ("ok. so", "yes, no/maybe"),
-    so what this reads is a guess (``apart_hosts``), not a link: it counts only where the
-    operator already named the host (the block list), and a wrong guess costs one look-up."""
+def _apart_links(text: str) -> tuple[str, list[int]]:
+    """``text`` with the hosts written apart joined, and where each join's dot is in it: a
+    label, what parts it from a public suffix (``_apart``), the suffix ("tones-shop. com" is
+    tones-shop.com, as "tones-shop dot com" is). The spammer writes it apart to evade; prose
+    parts words with ". " and "," all day, and now and then puts a suffix word after them
+    ("ok. so", "yes, no/maybe"), so what this reads is a guess (``apart_hosts``), not a
+    link: it counts only where the operator already named the host (the block list), and a
+    wrong guess costs one look-up.
+
+    Every place the pattern finds is judged, however many: a cap on them would let a text
+    choose which of its guesses escape the block list (chat's "ok. so" put before the
+    listed host). The pattern turns a text's letters away at their first character, and a
+    place costs a few µs in Python, so 64 KiB of places (the most a text holds) cost tens
+    of ms, as the rest of the view of such a text does."""
     # Every such text holds a comma, a full stop or a character outside ASCII; the weaker
     # separators need a tail's "/", "?" or ":" (or a mark outside ASCII drawn like the
-    # slash): a text without them is spared the pattern, or its weaker half. Each place the
-    # pattern finds is judged in Python (~10-15 µs), so, as link-like words are, a text's
-    # first ``MAX_LINK_CANDIDATES`` are read: 64 KiB of "a•com " cost ~170 ms read whole.
+    # slash): a text without them is spared the pattern, or its weaker half.
     if not text.isascii() or "/" in text or "?" in text or ":" in text:
-        return _apart(True).sub(_apart_dot, text, count=MAX_LINK_CANDIDATES)
-    if "." in text or "," in text:
-        return _apart(False).sub(_apart_dot, text, count=MAX_LINK_CANDIDATES)
-    return text
+        pattern = _apart(True)
+    elif "." in text or "," in text:
+        pattern = _apart(False)
+    else:
+        return text, []
+    pieces: list[str] = []
+    dots: list[int] = []
+    written = joined = 0  # how far ``text`` is copied, and how long the copy is
+    for found in pattern.finditer(text):
+        if _apart_dot(found) != ".":
+            continue
+        start = found.start()
+        pieces.append(text[written:start])
+        joined += start - written + 1
+        dots.append(joined - 1)
+        pieces.append(".")
+        written = found.end()
+    if not dots:
+        return text, dots
+    pieces.append(text[written:])
+    return "".join(pieces), dots
 
 
 @cache
@@ -839,14 +936,59 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
     return _urls_in(_spelled(text))
 
 
+# A host in a joined text, read from one of its dots: its labels before the dot (matched on
+# the text reversed) and after it. Possessive: each character is read once.
+_HOST_PART = re.compile(r"[\w-]*+(?:\.[\w-]++)*+")
+# The longest host DNS holds: a list's entries are no longer, so the last 253 characters of
+# a longer host hold every suffix a list can name.
+_HOST_CHARS = 253
+
+
 def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
     """The hosts of ``spelled`` (a text through ``_spelled``, as ``find_urls`` reads it)
-    written apart (``_apart_links``) that are not among the links ``typed`` in it."""
-    joined = _apart_links(spelled)
-    if joined == spelled:
+    written apart (``_apart_links``) that are not among the links ``typed`` in it: every
+    one, each read around its dot as a browser reads a host (``read_host``), as many as the
+    text holds (a list look-up each, so a text of 64 KiB asks about at most ~13,000, a few
+    suffixes each). A host before an '@' is an address's name, one after it needs a path,
+    as a link written whole does (``_URL_AT``), and one after a '/' is a link's path, but
+    after a scheme's "://"."""
+    joined, dots = _apart_links(spelled)
+    if not dots:
         return ()
+    backwards, size = joined[::-1], len(joined)
     known = {url.host for url in typed}
-    return tuple(dict.fromkeys(url.host for url in _urls_in(joined) if url.host not in known))
+    found: dict[str, None] = {}
+    seen: set[str] = set()
+    end = idn_chars = 0
+    for dot in dots:
+        if dot < end:
+            continue  # a dot of the host read last ("tones-shop. co. uk")
+        start = size - _HOST_PART.match(backwards, size - dot).end()
+        end = _HOST_PART.match(joined, dot + 1).end()
+        before, after = joined[start - 1:start], joined[end:end + 1]
+        if after == "@" or (before == "@" and after != "/") or (
+                before == "/" and not joined.endswith("://", 0, start)):
+            continue  # an address's name, an address, a link's path ("x.com/new. com")
+        host = joined[start:end]
+        if host in seen:
+            continue  # "a•com a•com ...": each host is read once
+        seen.add(host)
+        if len(host) > _HOST_CHARS:  # no list names a suffix longer, nor a bare one ("com")
+            host = host[-_HOST_CHARS - 1:].partition(".")[2]
+            if "." not in host:
+                continue
+        glued = None if host.isascii() else _GLUED_PROSE.match(host)
+        for written in (host[glued.end():], host) if glued else (host,):
+            lower = written.lower()
+            if written.isascii() and "xn--" not in lower:
+                read = lower  # what ``read_host`` makes of it: its suffix is no number
+            else:
+                idn_chars += len(written)  # IDNA's cost, as for the links (``_urls_in``)
+                both = read_host(written) if idn_chars <= MAX_IDN_CHARS else None
+                read = both[0] if both else ""
+            if read and read not in known:
+                found[read] = None
+    return tuple(found)
 
 
 def _urls_in(text: str) -> tuple[UrlFact, ...]:

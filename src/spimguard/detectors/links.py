@@ -14,7 +14,8 @@ even when the words around it are neutral, except on a popular site's own pages
 check here but the operator's block list. Hosts written apart ("tones-shop. com/new":
 ``MessageView.apart_hosts``) are a reader's guess that chat makes too ("yes, no/maybe"):
 the block list alone reads them, since a name the operator listed is no accident, and no
-other check here (nor any other detector) counts them as links.
+other check here (nor any other detector) counts them as links. The block list reads every
+host the view found, typed or written apart; ``max_urls`` bounds the costly checks only.
 """
 
 from __future__ import annotations
@@ -119,8 +120,16 @@ class LinksDetector:
     def _urls(self, ctx: Context) -> tuple[UrlFact, ...]:
         return ctx.view.urls[: self.cfg.max_urls] if ctx.view else ()
 
-    def _apart(self, ctx: Context) -> tuple[str, ...]:
-        return ctx.view.apart_hosts[: self.cfg.max_urls] if ctx.view else ()
+    @staticmethod
+    def _listed(ctx: Context) -> tuple[str, ...]:
+        """The hosts the block list reads: every link the view read and every host written
+        apart, not the first ``max_urls``. A cap there would let a text choose which of its
+        hosts escape the list (sixteen of chat's "ok. so" before the listed one); a look-up
+        is a set's, and the view bounds how many (``MAX_URLS`` links, and the guesses a text
+        of ``max_text_bytes`` holds)."""
+        if ctx.view is None:
+            return ()
+        return tuple([u.host for u in ctx.view.urls]) + ctx.view.apart_hosts
 
     def _lists(self, ctx: Context) -> dict[str, Contains]:
         """The list look-ups of the message's hosts, built once per event, and once a batch
@@ -129,17 +138,17 @@ class LinksDetector:
 
     def _shared_lists(self, ctx: Context) -> dict[str, Contains]:
         hosts = tuple([u.host for u in self._urls(ctx)])
-        apart = self._apart(ctx)
-        return (shared(ctx, (self.name, hosts, apart), self._make_lists, hosts, apart)
-                if hosts or apart else {})
+        listed = self._listed(ctx)
+        return (shared(ctx, (self.name, hosts, listed), self._make_lists, hosts, listed)
+                if listed else {})
 
     @staticmethod
-    def _make_lists(hosts: tuple[str, ...], apart: tuple[str, ...]) -> dict[str, Contains]:
-        """Every list for the links typed; the block list alone for the hosts written
-        apart (nothing else here judges them, so an allow list has nothing to spare)."""
+    def _make_lists(hosts: tuple[str, ...], listed: tuple[str, ...]) -> dict[str, Contains]:
+        """Every list for the links judged; the block list for every host (``_listed``):
+        nothing else here judges the rest, so an allow list has nothing to spare them."""
         looked = {name: lists.contains_any(name, hosts) for name in _LISTS} if hosts else {}
-        if apart:
-            looked["block"] = lists.contains_any("block", hosts + apart)
+        if listed != hosts:
+            looked["block"] = lists.contains_any("block", listed)
         return looked
 
     def reads(self, ctx: Context) -> Sequence[Query]:
@@ -149,23 +158,22 @@ class LinksDetector:
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         urls = self._urls(ctx)
-        apart = self._apart(ctx)
-        if not (urls or apart) or ctx.view is None:
+        if ctx.view is None or not (ctx.view.urls or ctx.view.apart_hosts):
             return []
         on: dict[str, set[str]] = {name: set() for name in _LISTS}
         on.update({name: {s for s, hit in zip(query.members, facts[query], strict=True) if hit}
                    for name, query in self._lists(ctx).items()})
         found: list[Signal] = []
         judged: list[UrlFact] = []
-        for url in urls:
+        for position, url in enumerate(ctx.view.urls):
             suffixes = lists.host_suffixes(url.host)
             blocked = on["block"].intersection(suffixes)
             if blocked:
                 found.append(Signal("LINK_BLOCKLISTED", 1.0, f"link to {url.host}, on the "
                                     f"block list ({min(blocked, key=len)})", "block"))
-            elif not on["allow"].intersection(suffixes):
+            elif position < len(urls) and not on["allow"].intersection(suffixes):
                 judged.append(url)
-        for host in apart:
+        for host in ctx.view.apart_hosts:
             blocked = on["block"].intersection(lists.host_suffixes(host))
             if blocked:
                 found.append(Signal("LINK_BLOCKLISTED", 1.0, f"{host} written apart, on the "
