@@ -226,3 +226,20 @@ def test_a_written_apart_host_does_not_join_a_link_written_whole() -> None:
     # A full stop, then a link: the link is what was written, the word before stays prose.
     seen = view("I got it from the shop. tones-shop.com/new")
     assert [u.host for u in seen.urls] == ["tones-shop.com"] and seen.apart_hosts == ()
+
+
+@pytest.mark.parametrize("decoys", [
+    " ".join(f"https://site{i}.example.com/a" for i in range(64)),  # text.MAX_URLS links
+    # text.MAX_LINK_CANDIDATES link-like words, here one host's pages:
+    " ".join(f"https://site.example.com/{i}" for i in range(256)),
+])
+@pytest.mark.xfail(strict=True, reason=(
+    "review of session 23: the view reads a message's first MAX_URLS (64) links, or its "
+    "first MAX_LINK_CANDIDATES (256) link-like words, each a parse of tens of µs; a denied "
+    "link typed after them is never read, so no list sees it (written apart, every guess "
+    "now reaches the block list). Left: reading the hosts past the cap for the block list "
+    "alone, at a cost a 64 KiB text bounds"))
+def test_a_denied_typed_link_after_the_view_s_cap(decoys: str) -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    assert "LINK_BLOCKLISTED" in codes(engine, f"{decoys} https://tones-shop.com/new")
