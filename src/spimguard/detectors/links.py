@@ -122,14 +122,15 @@ class LinksDetector:
 
     @staticmethod
     def _listed(ctx: Context) -> tuple[str, ...]:
-        """The hosts the block list reads: every link the view read and every host written
-        apart, not the first ``max_urls``. A cap there would let a text choose which of its
-        hosts escape the list (sixteen of chat's "ok. so" before the listed one); a look-up
-        is a set's, and the view bounds how many (``MAX_URLS`` links, and the guesses a text
-        of ``max_text_bytes`` holds)."""
+        """The hosts the block list reads: every link the view read, every host written
+        apart and every host of a link typed past the view's caps, not the first
+        ``max_urls``. A cap there would let a text choose which of its hosts escape the
+        list (sixteen of chat's "ok. so", or 64 links, before the listed one); a look-up is
+        a set's, and a text of ``max_text_bytes`` bounds how many."""
         if ctx.view is None:
             return ()
-        return tuple([u.host for u in ctx.view.urls]) + ctx.view.apart_hosts
+        view = ctx.view
+        return tuple([u.host for u in view.urls]) + view.apart_hosts + view.unread_hosts
 
     def _lists(self, ctx: Context) -> dict[str, Contains]:
         """The list look-ups of the message's hosts, built once per event, and once a batch
@@ -152,13 +153,13 @@ class LinksDetector:
         return looked
 
     def reads(self, ctx: Context) -> Sequence[Query]:
-        if ctx.view is None or not (ctx.view.urls or ctx.view.apart_hosts):
+        if not _hosts_in(ctx):
             return ()  # most messages: no link, nothing to look up
         return tuple(self._lists(ctx).values())
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         urls = self._urls(ctx)
-        if ctx.view is None or not (ctx.view.urls or ctx.view.apart_hosts):
+        if ctx.view is None or not _hosts_in(ctx):
             return []
         on: dict[str, set[str]] = {name: set() for name in _LISTS}
         on.update({name: {s for s, hit in zip(query.members, facts[query], strict=True) if hit}
@@ -173,11 +174,13 @@ class LinksDetector:
                                     f"block list ({min(blocked, key=len)})", "block"))
             elif position < len(urls) and not on["allow"].intersection(suffixes):
                 judged.append(url)
-        for host in ctx.view.apart_hosts:
-            blocked = on["block"].intersection(lists.host_suffixes(host))
-            if blocked:
-                found.append(Signal("LINK_BLOCKLISTED", 1.0, f"{host} written apart, on the "
-                                    f"block list ({min(blocked, key=len)})", "block"))
+        for hosts, how in ((ctx.view.apart_hosts, "{} written apart"),
+                           (ctx.view.unread_hosts, "link to {}, past the links read")):
+            for host in hosts:
+                blocked = on["block"].intersection(lists.host_suffixes(host))
+                if blocked:
+                    found.append(Signal("LINK_BLOCKLISTED", 1.0, f"{how.format(host)}, on "
+                                        f"the block list ({min(blocked, key=len)})", "block"))
         phishy: list[Signal] = []
         for url in judged:
             reason = None if url.is_ip else self.brands.match(url.host, url.host_unicode,
@@ -240,3 +243,9 @@ class LinksDetector:
 
 def build(given: dict[str, Any], config: Config) -> LinksDetector:
     return LinksDetector(given, config)
+
+
+def _hosts_in(ctx: Context) -> bool:
+    """Whether the message has a host any list reads (``LinksDetector._listed``)."""
+    view = ctx.view
+    return view is not None and bool(view.urls or view.apart_hosts or view.unread_hosts)
