@@ -49,6 +49,7 @@ import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, compress, islice, repeat
+from operator import attrgetter
 from typing import Any, ClassVar, NamedTuple
 
 from . import hashed, sided
@@ -79,6 +80,7 @@ from .ops import (
     decode_value,
     encode_log,
     encode_value,
+    guest_of,
     guest_prefixes,
     is_hashed,
     is_sided,
@@ -535,6 +537,46 @@ def _guest(home: _Home, key: str) -> tuple[_Home, str, bytes] | None:
     if home.hosts is None or at < 0:
         return None
     return home.hosts, key[home.cut:at], key[at + 1:].encode("utf-8", "surrogatepass")
+
+
+def _fresh(members: tuple[str, ...]) -> list[str]:
+    """A touch's members as ``sided.touched_sides`` takes them: interned, once each."""
+    return ([sys.intern(members[0])] if len(members) == 1  # nearly every touch
+            else list(map(sys.intern, dict.fromkeys(members))))
+
+
+_KEY = attrgetter("key")
+
+
+def _folded(writes: Sequence[Write]) -> Sequence[Write | tuple[Touch, ...]]:
+    """``writes`` with the touches of one sided record (of some members) as one tuple
+    of them where the first was, applied in one pass over its bytes (``_touches``); itself
+    when no record is touched twice. Why: a message touches its sender's ties three times
+    (two sides from the takeover detector, one from the relationship detector), each
+    touch on its own a third of it again (``sided.touched_sides``). The touches between
+    are of other records, which a sided touch never reads nor changes: its record's
+    values and guests lodged in it are kept apart from its members, and it holds times
+    from its first touch on whatever the order. A ``Delete`` may be of the record: none
+    is folded across one (one in thousands of events, an account's upgrade). Nor is a
+    guest's record (``ops.guest_keyspace``): its touch may move it out of its host, and
+    the host's record in the store's order with it."""
+    sides = list(map(getattr, writes, repeat("side"), repeat("")))  # all in C
+    if len(sides) - sides.count("") < 2:
+        return writes
+    keys = list(compress(map(_KEY, writes), sides))
+    if len(set(keys)) == len(keys) or Delete in map(type, writes):
+        return writes
+    places: dict[str, list[int]] = {}
+    for at, key in zip(compress(range(len(writes)), sides), keys, strict=True):
+        if writes[at].members and guest_of(key) is None:  # type: ignore[union-attr]
+            places.setdefault(key, []).append(at)
+    folded: list[Write | tuple[Touch, ...] | None] = list(writes)
+    for at in places.values():
+        if len(at) > 1:
+            folded[at[0]] = tuple([writes[a] for a in at])  # type: ignore[misc]
+            for a in at[1:]:
+                folded[a] = None
+    return list(filter(None, folded))
 
 
 def _swept_guests(host: _Account, now: float) -> int:
@@ -1009,7 +1051,7 @@ class MemoryState:
         chain of isinstance tests (a message makes ~14 writes, most of them cheap)."""
         apply = self._appliers
         self._encoded.clear()
-        for op in writes:
+        for op in _folded(writes):
             apply[op.__class__](self, op, now)
         self._writes += len(writes)
         if now > self._newest:
@@ -1052,25 +1094,10 @@ class MemoryState:
         smaller of two numbers: a call of max or min costs several times more."""
         key = op.key
         if op.side:
-            touching = op.members
-            if touching:  # touching nobody changes nothing, as in every set
-                home = self._sides.get(op.side) or self._side_home(key, op.side)
-                prefix, cut, records, _, side, sides, hosts = home
-                if not key.startswith(prefix):
-                    side_of(key, op.side)  # raises: the key is not of the side's keyspace
-                fresh = ([sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
-                         else list(map(sys.intern, dict.fromkeys(touching))))
-                host = records.get(key[cut:])
-                if host is None:
-                    if hosts is not None and (place := _guest(home, key)) is not None:
-                        self._touch_guest(home, key, place, side, sides, fresh, now, op)
-                        return
-                    host = home.add(key[cut:])
-                if host.times:  # a record changes in place (``sided.touched``)
-                    sided.touched(host, side, sides, fresh, now, op.ttl, op.cap)
-                else:
-                    made = sided.touched(None, side, sides, fresh, now, op.ttl, op.cap)
-                    host.hold(made.names, made.times)
+            if op.members:  # touching nobody changes nothing, as in every set
+                home = self._part(op)
+                self._touch_sided(home, key, ((home.index, _fresh(op.members), op.ttl,
+                                               op.cap),), now)
             return
         if self._is_hashed(key):
             self._apply_hashed(op, now)
@@ -1102,16 +1129,49 @@ class MemoryState:
         until = now + op.ttl
         self._members[key] = _held(members, until if until > expiry else expiry, op.ttl, op.cap)
 
-    def _touch_guest(self, home: _Home, key: str, place: tuple[_Home, str, bytes], side: int,
-                     sides: int, fresh: list[str], now: float, op: Touch) -> None:
+    def _touches(self, ops: tuple[Touch, ...], now: float) -> None:
+        """``_touch`` of each of ``ops``, touches of one sided record (``_folded``), in one
+        pass over its bytes (``sided.touched_sides``)."""
+        parts = []
+        for op in ops:
+            home = self._part(op)
+            parts.append((home.index, _fresh(op.members), op.ttl, op.cap))
+        self._touch_sided(home, ops[0].key, parts, now)
+
+    def _part(self, op: Touch) -> _Home:
+        """The home of the side ``op`` touches; raises if its key is not of the side's
+        keyspace."""
+        home = self._sides.get(op.side) or self._side_home(op.key, op.side)
+        if not op.key.startswith(home.prefix):
+            side_of(op.key, op.side)  # raises: the key is not of the side's keyspace
+        return home
+
+    def _touch_sided(self, home: _Home, key: str, parts: Sequence[sided.Part],
+                     now: float) -> None:
+        """The record at ``key`` (of ``home``'s keyspace) touched on each of ``parts``."""
+        _, cut, records, _, _, sides, hosts = home
+        host = records.get(key[cut:])
+        if host is None:
+            if hosts is not None and (place := _guest(home, key)) is not None:
+                self._touch_guest(home, key, place, parts, now)
+                return
+            host = home.add(key[cut:])
+        if host.times:  # a record changes in place (``sided.touched_sides``)
+            sided.touched_sides(host, sides, parts, now)
+        else:
+            made = sided.touched_sides(None, sides, parts, now)
+            host.hold(made.names, made.times)
+
+    def _touch_guest(self, home: _Home, key: str, place: tuple[_Home, str, bytes],
+                     parts: Sequence[sided.Part], now: float) -> None:
         """``_touch`` of a guest keyspace's record lodged in its host (or none yet): a
         record grown past ``LODGED_NAMES`` leaves it for a record of its own in ``home``,
         touched in place from then on (a lodged one is decoded and rewritten whole), as
         does a new one when the host lodges ``_LODGED_GUESTS`` already."""
         hosts, held_by, name = place
         host = hosts.records.get(held_by) or hosts.add(held_by)
-        record = sided.touched(self._lodged_guest(host, held_by, name), side, sides, fresh, now,
-                               op.ttl, op.cap)
+        record = sided.touched_sides(self._lodged_guest(host, held_by, name), home.sides, parts,
+                                     now)
         if len(record.names) <= LODGED_NAMES and host.hold_guest(name, record):
             self._guests_read[held_by, name] = (host.guests, record)
             return
@@ -1199,7 +1259,7 @@ class MemoryState:
 
     _appliers: ClassVar[dict[type, Callable[[Any, Any, float], None]]] = {
         Put: _put, Touch: _touch, Incr: _incr, Replace: _replace, Remove: _remove,
-        Delete: _delete, Append: _append, Puts: _puts}
+        Delete: _delete, Append: _append, Puts: _puts, tuple: _touches}
 
     def commit(self) -> None:
         """Nothing to make durable in memory."""
