@@ -49,7 +49,6 @@ import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, compress, islice, repeat
-from operator import attrgetter
 from typing import Any, ClassVar, NamedTuple
 
 from . import hashed, sided
@@ -80,7 +79,6 @@ from .ops import (
     decode_value,
     encode_log,
     encode_value,
-    guest_of,
     guest_prefixes,
     is_hashed,
     is_sided,
@@ -539,44 +537,7 @@ def _guest(home: _Home, key: str) -> tuple[_Home, str, bytes] | None:
     return home.hosts, key[home.cut:at], key[at + 1:].encode("utf-8", "surrogatepass")
 
 
-def _fresh(members: tuple[str, ...]) -> list[str]:
-    """A touch's members as ``sided.touched_sides`` takes them: interned, once each."""
-    return ([sys.intern(members[0])] if len(members) == 1  # nearly every touch
-            else list(map(sys.intern, dict.fromkeys(members))))
-
-
-_KEY = attrgetter("key")
-
-
-def _folded(writes: Sequence[Write]) -> Sequence[Write | tuple[Touch, ...]]:
-    """``writes`` with the touches of one sided record (of some members) as one tuple
-    of them where the first was, applied in one pass over its bytes (``_touches``); itself
-    when no record is touched twice. Why: a message touches its sender's ties three times
-    (two sides from the takeover detector, one from the relationship detector), each
-    touch on its own a third of it again (``sided.touched_sides``). The touches between
-    are of other records, which a sided touch never reads nor changes: its record's
-    values and guests lodged in it are kept apart from its members, and it holds times
-    from its first touch on whatever the order. A ``Delete`` may be of the record: none
-    is folded across one (one in thousands of events, an account's upgrade). Nor is a
-    guest's record (``ops.guest_keyspace``): its touch may move it out of its host, and
-    the host's record in the store's order with it."""
-    sides = list(map(getattr, writes, repeat("side"), repeat("")))  # all in C
-    if len(sides) - sides.count("") < 2:
-        return writes
-    keys = list(compress(map(_KEY, writes), sides))
-    if len(set(keys)) == len(keys) or Delete in map(type, writes):
-        return writes
-    places: dict[str, list[int]] = {}
-    for at, key in zip(compress(range(len(writes)), sides), keys, strict=True):
-        if writes[at].members and guest_of(key) is None:  # type: ignore[union-attr]
-            places.setdefault(key, []).append(at)
-    folded: list[Write | tuple[Touch, ...] | None] = list(writes)
-    for at in places.values():
-        if len(at) > 1:
-            folded[at[0]] = tuple([writes[a] for a in at])  # type: ignore[misc]
-            for a in at[1:]:
-                folded[a] = None
-    return list(filter(None, folded))
+_UNTOUCHED: tuple[_Home | None, str, float] = (None, "", 0.0)  # no sided touch held
 
 
 def _swept_guests(host: _Account, now: float) -> int:
@@ -682,6 +643,10 @@ class MemoryState:
         self._decoded: dict[int, tuple[bytes, Any]] = {}
         # One write call's held values, by the id of the value put and its TTL (``_put``).
         self._encoded: dict[tuple[int, float], bytes] = {}
+        # The sided record whose touches are held (``_touch``): its home, key and time,
+        # and the touches, each a ``sided.Part``.
+        self._touching: tuple[_Home | None, str, float] = _UNTOUCHED
+        self._parts: list[sided.Part] = []
 
     # -- reads -----------------------------------------------------------------------
     # A message asks ~33 questions (reads were ~15 % of the engine's CPU on the mixed
@@ -936,6 +901,8 @@ class MemoryState:
             else:
                 table[key] = item
             return
+        if self._parts:  # the record may be this one's host, made or dropped here
+            self._touch_held()
         home, name, slot, _ = place
         host = home.records.get(name)
         if host is None:
@@ -1051,8 +1018,12 @@ class MemoryState:
         chain of isinstance tests (a message makes ~14 writes, most of them cheap)."""
         apply = self._appliers
         self._encoded.clear()
-        for op in _folded(writes):
-            apply[op.__class__](self, op, now)
+        try:
+            for op in writes:
+                apply[op.__class__](self, op, now)
+        finally:
+            if self._parts:  # the last record's touches (``_touch``)
+                self._touch_held()
         self._writes += len(writes)
         if now > self._newest:
             self._newest = now
@@ -1091,13 +1062,33 @@ class MemoryState:
         """A touch of a packed set makes one new set: O(n) bytes copied (``_touched``), and
         the drops past the TTL and the cap found in O(1) when there are none (``_excess``).
         Here and in the other hot paths a conditional expression takes the larger or the
-        smaller of two numbers: a call of max or min costs several times more."""
+        smaller of two numbers: a call of max or min costs several times more.
+
+        A touch of a sided record is held, and the record's next touches join it, until a
+        write that changes another record or may change this one's place (a sided touch of
+        another, a value or set lodged in one, a Delete; ``_touch_held``), or the end of
+        the call: then all are applied in one pass over its bytes
+        (``sided.touched_sides``), exactly as each in turn. The writes between change
+        no record: keys of their own. Why: a message touches its sender's ties three times
+        (two sides from the takeover detector, then, past bulk's and velocity's writes,
+        one from the relationship detector), each touch on its own nearly the cost of the
+        three together."""
         key = op.key
         if op.side:
-            if op.members:  # touching nobody changes nothing, as in every set
-                home = self._part(op)
-                self._touch_sided(home, key, ((home.index, _fresh(op.members), op.ttl,
-                                               op.cap),), now)
+            touching = op.members
+            if touching:  # touching nobody changes nothing, as in every set
+                home = self._sides.get(op.side) or self._side_home(key, op.side)
+                if not key.startswith(home.prefix):
+                    side_of(key, op.side)  # raises: the key is not of the side's keyspace
+                fresh = ([sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
+                         else list(map(sys.intern, dict.fromkeys(touching))))
+                if key == self._touching[1]:
+                    self._parts.append((home.index, fresh, op.ttl, op.cap))
+                    return
+                if self._parts:
+                    self._touch_held()
+                self._touching = (home, key, now)
+                self._parts = [(home.index, fresh, op.ttl, op.cap)]
             return
         if self._is_hashed(key):
             self._apply_hashed(op, now)
@@ -1129,26 +1120,10 @@ class MemoryState:
         until = now + op.ttl
         self._members[key] = _held(members, until if until > expiry else expiry, op.ttl, op.cap)
 
-    def _touches(self, ops: tuple[Touch, ...], now: float) -> None:
-        """``_touch`` of each of ``ops``, touches of one sided record (``_folded``), in one
-        pass over its bytes (``sided.touched_sides``)."""
-        parts = []
-        for op in ops:
-            home = self._part(op)
-            parts.append((home.index, _fresh(op.members), op.ttl, op.cap))
-        self._touch_sided(home, ops[0].key, parts, now)
-
-    def _part(self, op: Touch) -> _Home:
-        """The home of the side ``op`` touches; raises if its key is not of the side's
-        keyspace."""
-        home = self._sides.get(op.side) or self._side_home(op.key, op.side)
-        if not op.key.startswith(home.prefix):
-            side_of(op.key, op.side)  # raises: the key is not of the side's keyspace
-        return home
-
-    def _touch_sided(self, home: _Home, key: str, parts: Sequence[sided.Part],
-                     now: float) -> None:
-        """The record at ``key`` (of ``home``'s keyspace) touched on each of ``parts``."""
+    def _touch_held(self) -> None:
+        """Apply the touches held of one sided record (``_touch``)."""
+        (home, key, now), parts = self._touching, self._parts
+        self._touching, self._parts = _UNTOUCHED, []
         _, cut, records, _, _, sides, hosts = home
         host = records.get(key[cut:])
         if host is None:
@@ -1163,7 +1138,7 @@ class MemoryState:
             host.hold(made.names, made.times)
 
     def _touch_guest(self, home: _Home, key: str, place: tuple[_Home, str, bytes],
-                     parts: Sequence[sided.Part], now: float) -> None:
+                     parts: list[sided.Part], now: float) -> None:
         """``_touch`` of a guest keyspace's record lodged in its host (or none yet): a
         record grown past ``LODGED_NAMES`` leaves it for a record of its own in ``home``,
         touched in place from then on (a lodged one is decoded and rewritten whole), as
@@ -1215,6 +1190,8 @@ class MemoryState:
             self._members[op.key] = _held(_without(members, op.members), *meta)
 
     def _delete(self, op: Delete, now: float) -> None:
+        if self._parts:  # it may be of the record touched
+            self._touch_held()
         self.forget(op.key)
 
     def _apply_hashed(self, op: Touch | Replace | Remove, now: float) -> None:
@@ -1259,7 +1236,7 @@ class MemoryState:
 
     _appliers: ClassVar[dict[type, Callable[[Any, Any, float], None]]] = {
         Put: _put, Touch: _touch, Incr: _incr, Replace: _replace, Remove: _remove,
-        Delete: _delete, Append: _append, Puts: _puts, tuple: _touches}
+        Delete: _delete, Append: _append, Puts: _puts}
 
     def commit(self) -> None:
         """Nothing to make durable in memory."""

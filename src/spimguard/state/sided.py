@@ -369,9 +369,6 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
         joined += len(added)
         if index is None:
             on, low = n - column.count(0), math.inf
-            if on:
-                least = min(column.translate(_ZERO_LAST))  # the side's oldest time's rank
-                low = _DOUBLE.unpack_from(changed, times_at - 8 + 8 * least)[0]
         else:
             on, low = index.on[side], index.low[side]
         if expiry <= now:  # past its expiry (or never touched): it restarts, only if empty
@@ -379,8 +376,14 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
                 break
             old_ttl = ttl
         cutoff = now - (ttl if ttl < old_ttl else old_ttl)
-        if low <= cutoff and index is not None:  # the bound says nothing: the side's oldest
-            low = _oldest(_column(changed, side, sides, n))
+        if index is not None:
+            if low <= cutoff:  # the bound says nothing: the side's oldest
+                low = _oldest(_column(changed, side, sides, n))
+        elif on and _DOUBLE.unpack_from(changed, times_at)[0] <= cutoff:
+            # The record's oldest time (rank 1's) is past the cutoff, as it nearly never is
+            # (TTLs of months): then the side's oldest, found by its least rank.
+            least = min(column.translate(_ZERO_LAST))
+            low = _DOUBLE.unpack_from(changed, times_at - 8 + 8 * least)[0]
         excess = on + joined - cap  # the side's stalest past its cap, dropped in the bytes
         if low <= cutoff:
             break
