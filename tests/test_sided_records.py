@@ -17,7 +17,17 @@ from spimguard.db import connect
 from spimguard.state import StateBackend
 from spimguard.state.conformance import T0
 from spimguard.state.memory import MemoryState
-from spimguard.state.ops import FOREVER, Contains, Distinct, Members, Query, Touch, Write
+from spimguard.state.ops import (
+    FOREVER,
+    Contains,
+    Delete,
+    Distinct,
+    Members,
+    Put,
+    Query,
+    Touch,
+    Write,
+)
 from spimguard.state.sqlite import SQLiteState
 
 _FORMER = {accounts.TALKED: "talked:", accounts.WROTE: "rel:wrote:",
@@ -488,3 +498,37 @@ def test_touches_of_several_sides_at_once_leave_the_bytes_each_in_turn_leaves(
     # names taken out by a part; parts gone the slow way first, and after fast ones; folds
     # gone the fast way throughout
     assert seen[0] > 1_000 and seen[1] > 1_000 and seen[2] > 100 and seen[3] > 1_000, seen
+
+
+def test_a_records_touches_in_one_write_are_applied_in_one_pass(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory backend (and SQLite's copy) holds a sided record's touches of one write
+    until another record's write or the call's end, and applies them in one
+    ``sided.touched_sides``: a message's three of its sender's ties, past other keys'
+    writes between; a value lodged in a record, or a Delete, applies those held first."""
+    from spimguard.state import sided
+
+    calls: list[tuple[str, ...]] = []
+    together = sided.touched_sides
+
+    def counted(record: sided.Record | None, sides: int, parts: list[sided.Part],
+                now: float) -> sided.Record:
+        calls.append(tuple(m for _, fresh, _, _ in parts for m in fresh))
+        return together(record, sides, parts, now)
+
+    monkeypatch.setattr(sided, "touched_sides", counted)
+    state, a, b = MemoryState(), accounts.tie_record("@a:s"), accounts.tie_record("@b:s")
+    state.write([Touch(b, ("@a:s",), side=accounts.TALKED),
+                 Touch(a, ("@b:s",), side=accounts.RECIPROCATED),
+                 Touch(a, ("@b:s",), side=accounts.OWNER_WROTE),
+                 Touch("velocity:x", ("@b:s",)),
+                 Touch(a, ("@b:s", "@c:s"), side=accounts.WROTE)], T0)
+    assert calls == [("@a:s",), ("@b:s", "@b:s", "@b:s", "@c:s")]
+    assert state.read([Members(a, accounts.WROTE), Members(a, accounts.OWNER_WROTE)],
+                      T0) == [("@b:s", "@c:s"), ("@b:s",)]
+    calls.clear()
+    state.write([Touch(a, ("@d:s",), side=accounts.WROTE), Delete(a),
+                 Touch(a, ("@e:s",), side=accounts.WROTE), Put("acct:@a:s", 1),
+                 Touch(a, ("@f:s",), side=accounts.WROTE)], T0 + 1)
+    assert calls == [("@d:s",), ("@e:s",), ("@f:s",)]
+    assert state.read([Members(a, accounts.WROTE)], T0 + 1) == [("@e:s", "@f:s")]
