@@ -537,7 +537,8 @@ def _guest(home: _Home, key: str) -> tuple[_Home, str, bytes] | None:
     return home.hosts, key[home.cut:at], key[at + 1:].encode("utf-8", "surrogatepass")
 
 
-_UNTOUCHED: tuple[_Home | None, str, float] = (None, "", 0.0)  # no sided touch held
+# No sided touch held (``MemoryState._touch``): a home of no keyspace, a key of none.
+_UNTOUCHED: tuple[_Home, str, float] = (_Home("", 0, {}, False), "", 0.0)
 
 
 def _swept_guests(host: _Account, now: float) -> int:
@@ -645,7 +646,7 @@ class MemoryState:
         self._encoded: dict[tuple[int, float], bytes] = {}
         # The sided record whose touches are held (``_touch``): its home, key and time,
         # and the touches, each a ``sided.Part``.
-        self._touching: tuple[_Home | None, str, float] = _UNTOUCHED
+        self._touching: tuple[_Home, str, float] = _UNTOUCHED
         self._parts: list[sided.Part] = []
 
     # -- reads -----------------------------------------------------------------------
