@@ -1072,8 +1072,8 @@ class MemoryState:
         (``sided.touched_sides``), exactly as each in turn. The writes between change
         no record: keys of their own. Why: a message touches its sender's ties three times
         (two sides from the takeover detector, then, past bulk's and velocity's writes,
-        one from the relationship detector), each touch on its own nearly the cost of the
-        three together."""
+        one from the relationship detector); a fold found by a pass over the call's
+        writes cost more than it saved (speed-log, nineteenth pass)."""
         key = op.key
         if op.side:
             touching = op.members
