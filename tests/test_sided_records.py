@@ -17,7 +17,17 @@ from spimguard.db import connect
 from spimguard.state import StateBackend
 from spimguard.state.conformance import T0
 from spimguard.state.memory import MemoryState
-from spimguard.state.ops import FOREVER, Contains, Distinct, Members, Query, Touch, Write
+from spimguard.state.ops import (
+    FOREVER,
+    Contains,
+    Delete,
+    Distinct,
+    Members,
+    Put,
+    Query,
+    Touch,
+    Write,
+)
 from spimguard.state.sqlite import SQLiteState
 
 _FORMER = {accounts.TALKED: "talked:", accounts.WROTE: "rel:wrote:",
@@ -431,3 +441,94 @@ def test_a_touch_leaves_the_bytes_the_slow_path_leaves(monkeypatch: pytest.Monke
                 assert (record.index.at, record.index.on) == (made.at, made.on), now
                 assert all(map(float.__le__, record.index.low, made.low)), now
     assert dropped[0] > 500 and dropped[1] > 100, dropped
+
+
+def test_touches_of_several_sides_at_once_leave_the_bytes_each_in_turn_leaves(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sided.touched_sides`` (a message's touches of its sender's ties, one pass) leaves
+    exactly the names and times ``sided._retouched`` of each part in turn leaves: over
+    random parts (a side touched twice among them, names one part adds and the next
+    touches, caps that take names out of the record between parts, parts that must go
+    the slow way after others went the fast one), of small records and of a crowd's."""
+    from spimguard.state import sided
+
+    capped, kept, onward = sided._capped, sided._kept, sided._onward
+    seen, written = [0, 0, 0, 0], [False]  # written: parts kept before a slow one
+
+    def counted(times: bytearray, names: tuple[str, ...], *rest: object) -> tuple[str, ...]:
+        left = capped(times, names, *rest)  # type: ignore[arg-type]
+        seen[0] += left is not names
+        return left
+
+    def keeping(*args: object) -> None:
+        kept(*args)  # type: ignore[arg-type]
+        written[0] = True
+
+    def slowly(record: sided.Record, sides: int, parts: list[sided.Part],
+               now: float) -> sided.Record:
+        seen[2 if written[0] else 1] += 1
+        written[0] = False
+        return onward(record, sides, parts, now)
+
+    monkeypatch.setattr(sided, "_capped", counted)
+    monkeypatch.setattr(sided, "_kept", keeping)
+    monkeypatch.setattr(sided, "_onward", slowly)
+    rng, sides = random.Random(23), 4
+    for crowd, caps, ttls in ((6, (1, 2, 3, 50), (45.0, 1e6, 1e6)),
+                              (12, (3, 4, 200), (45.0, 1e6, 1e6)),
+                              (80, (3, 5, 2_000, 2_000, 2_000), (1e6,))):
+        people = [sys.intern(f"p{i}") for i in range(crowd)]
+        record = sided.empty(sides)
+        now = T0
+        for _ in range(1_500):
+            now += rng.choice([0.0, 0.5, 1.0, 7.0, 30.0, -2.0])
+            folded = [(rng.randrange(sides), rng.sample(people, rng.choice([1, 1, 2, 4])),
+                       rng.choice(ttls), rng.choice(caps)) for _ in range(rng.choice([2, 3, 4]))]
+            slow = sided.Record(record.names, record.times)
+            for side, fresh, ttl, cap in folded:
+                slow = sided._retouched(slow, side, sides, fresh, now, ttl, cap)
+            written[0], slowed = False, seen[1] + seen[2]
+            record = sided.touched_sides(record, sides, folded, now)
+            seen[3] += slowed == seen[1] + seen[2]  # every part the fast way
+            assert (record.names, record.times) == (slow.names, slow.times), now
+            if record.index is not None:  # where names are, and each side's count and bound
+                made = sided._Index(record.names, record.times, sides)
+                assert (record.index.at, record.index.on) == (made.at, made.on), now
+                assert all(map(float.__le__, record.index.low, made.low)), now
+    # names taken out by a part; parts gone the slow way first, and after fast ones; folds
+    # gone the fast way throughout
+    assert seen[0] > 1_000 and seen[1] > 1_000 and seen[2] > 100 and seen[3] > 1_000, seen
+
+
+def test_a_records_touches_in_one_write_are_applied_in_one_pass(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory backend (and SQLite's copy) holds a sided record's touches of one write
+    until another record's write or the call's end, and applies them in one
+    ``sided.touched_sides``: a message's three of its sender's ties, past other keys'
+    writes between; a value lodged in a record, or a Delete, applies those held first."""
+    from spimguard.state import sided
+
+    calls: list[tuple[str, ...]] = []
+    together = sided.touched_sides
+
+    def counted(record: sided.Record | None, sides: int, parts: list[sided.Part],
+                now: float) -> sided.Record:
+        calls.append(tuple(m for _, fresh, _, _ in parts for m in fresh))
+        return together(record, sides, parts, now)
+
+    monkeypatch.setattr(sided, "touched_sides", counted)
+    state, a, b = MemoryState(), accounts.tie_record("@a:s"), accounts.tie_record("@b:s")
+    state.write([Touch(b, ("@a:s",), side=accounts.TALKED),
+                 Touch(a, ("@b:s",), side=accounts.RECIPROCATED),
+                 Touch(a, ("@b:s",), side=accounts.OWNER_WROTE),
+                 Touch("velocity:x", ("@b:s",)),
+                 Touch(a, ("@b:s", "@c:s"), side=accounts.WROTE)], T0)
+    assert calls == [("@a:s",), ("@b:s", "@b:s", "@b:s", "@c:s")]
+    assert state.read([Members(a, accounts.WROTE), Members(a, accounts.OWNER_WROTE)],
+                      T0) == [("@b:s", "@c:s"), ("@b:s",)]
+    calls.clear()
+    state.write([Touch(a, ("@d:s",), side=accounts.WROTE), Delete(a),
+                 Touch(a, ("@e:s",), side=accounts.WROTE), Put("acct:@a:s", 1),
+                 Touch(a, ("@f:s",), side=accounts.WROTE)], T0 + 1)
+    assert calls == [("@d:s",), ("@e:s",), ("@f:s",)]
+    assert state.read([Members(a, accounts.WROTE)], T0 + 1) == [("@e:s", "@f:s")]

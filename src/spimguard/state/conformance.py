@@ -177,6 +177,7 @@ def check_backend(state: StateBackend) -> None:
     check_hashed(state)
     check_sided(state)
     check_guests(state)
+    check_touches_together(state)
     check_log(state)
 
     # A sweep drops only what has expired.
@@ -379,3 +380,55 @@ def check_sides_as_sets(state: StateBackend, steps: int = 400, crowd: int = 6) -
                                    Members(plain), Distinct(plain, window), Contains(plain, asked)]
         found, expected = state.read(reads, later), model.read(references, later)
         assert found == [*expected[:3], tuple(expected[3:])], (step, reads)
+
+
+def check_touches_together(state: StateBackend, steps: int = 400) -> None:
+    """Several writes in one call (touches of one record's sides, a side twice, with
+    touches of another record, a value lodged in the record, a guest of it, now and then a
+    Delete of it, between them) answer as the same writes of plain sets in the memory
+    backend, each in turn: a backend may apply one call's touches of one record in one
+    pass (``memory._folded``, as a message's of its sender's ties), never otherwise than
+    one after the other would."""
+    rng = random.Random(29)
+    model = MemoryState()
+    people = [f"p{i}" for i in range(7)] + ["\u00ff", ""]
+    ids = ("t1", "t2")
+    now = T0 + 10_000
+    for step in range(steps):
+        now += rng.choice([0.0, 0.0, 1.0, 7.0, 30.0, 90.0, -5.0])
+        writes: list[Write] = []
+        expected: list[Write] = []
+        for _ in range(rng.choice([2, 3, 4, 6])):
+            at, roll = rng.choice(ids), rng.random()
+            record, sides = ((SIDED + at, SIDES) if roll < 0.8
+                             else (GUEST + at + ":s", GUEST_SIDES))
+            if roll < 0.9:
+                side, members = rng.choice(sides), tuple(rng.sample(people, rng.choice(
+                    [0, 1, 1, 2, 3])))
+                ttl, cap = rng.choice([60.0, 200.0, 500.0]), rng.choice([1, 2, 3, 10])
+                writes.append(Touch(record, members, ttl, cap, side))
+                expected.append(Touch(f"conformance-plain-together:{record}/{side}", members,
+                                      ttl, cap))
+            elif roll < 0.97:
+                put = Put(LODGED + at, step, rng.choice([50.0, 500.0]))
+                writes.append(put)
+                expected.append(put)
+            else:
+                writes.append(Delete(SIDED + at))
+                expected += [Delete(f"conformance-plain-together:{SIDED}{at}/{side}")
+                             for side in SIDES]
+        state.write(writes, now)
+        model.write(expected, now)
+        later = now + rng.choice([0.0, 20.0, 100.0])
+        asked = tuple(rng.sample(people, 3))
+        reads: list[Query] = [Get(LODGED + at) for at in ids]
+        references: list[Query] = list(reads)
+        for at in ids:
+            for record, sides in ((SIDED + at, SIDES), (GUEST + at + ":s", GUEST_SIDES)):
+                for side in sides:
+                    plain = f"conformance-plain-together:{record}/{side}"
+                    reads += [Contains(record, asked, side), Distinct(record, 50.0, side),
+                              Members(record, side)]
+                    references += [Contains(plain, asked), Distinct(plain, 50.0),
+                                   Members(plain)]
+        assert state.read(reads, later) == model.read(references, later), (step, writes)

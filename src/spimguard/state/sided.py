@@ -298,25 +298,42 @@ def members(record: Record, side: int, sides: int, now: float) -> tuple[str, ...
     return tuple(m for _, m in sorted(live))
 
 
+Part = tuple[int, Sequence[str], float, int]  # a touch of one side: side, fresh, TTL, cap
+
+
 def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], now: float,
             ttl: float, cap: int) -> Record:
     """The record with ``fresh`` (interned names, once each) touched on ``side`` at
     ``now``, as a plain set's touch (``memory.MemoryState._touch``): a side past its
     expiry starts afresh; a time moves only forward; then the side's members past its TTL
     (the shorter of the old and the touch's) and its stalest beyond ``cap`` leave it; the
-    side's expiry moves to ``now + ttl`` if later, its TTL becomes the touch's.
+    side's expiry moves to ``now + ttl`` if later, its TTL becomes the touch's
+    (``touched_sides`` of the one part)."""
+    return touched_sides(record, sides, ((side, fresh, ttl, cap),), now)
+
+
+def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
+                  now: float) -> Record:
+    """The record with each of ``parts`` touched in turn at ``now``, exactly as
+    ``touched`` of each in turn leaves it, in one pass over its bytes. Why: a message
+    touches its sender's ties three times at its time (the reciprocated and owner-wrote
+    sides, the takeover detector; the wrote side, the relationship detector), and each
+    touch on its own read the record's newest time, copied its bytes, dropped the times
+    no member-side held and wrote the record back (~80 of a touch's ~440 bytecodes on the
+    mixed load; the rest is each side's own: speed-log, nineteenth pass).
 
     Nearly every touch drops nothing and comes later than (or with) the record's newest
     time: it finds each name (O(1) in a large record), reads its rank, checks the side's
     oldest time and count (``_Index``, or the side's ranks counted in C for a small
     record), appends ``now`` to the times (or takes the newest's rank), writes that rank
     into a copy of the bytes, drops each time a raised member held if no member-side
-    holds it now (the ranks above it moved down, ``bytes.translate``) and, for a name new
-    to the record, adds a rank to each side: no float is unpacked for each member. So
-    does a touch past the side's cap (its stalest dropped in the bytes, ``_capped``). A
-    touch that drops members past the side's TTL, restarts a side that still holds some,
-    comes earlier than the record's newest time, or needs ranks wider than a byte is
-    ``_retouched``."""
+    holds it now (the ranks above it moved down, ``bytes.translate``; once for all the
+    parts, ``_kept``: a freed time is never held again, as ``now``'s rank is never
+    freed) and, for a name new to the record, adds a rank to each side: no float is
+    unpacked for each member. So does a touch past the side's cap (its stalest dropped in
+    the bytes, ``_capped``). A touch that drops members past the side's TTL, restarts a
+    side that still holds some, comes earlier than the record's newest time, or needs
+    ranks wider than a byte is ``_retouched``, the parts before it kept first."""
     if record is None:
         record = empty(sides)
     names, times, index = record.names, record.times, record.index
@@ -326,65 +343,102 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
     count = (len(times) - times_at) >> 3
     newest = _DOUBLE.unpack_from(times, len(times) - 8)[0] if count else ABSENT
     if now < newest or times[0] & 3 or (count == 255 and newest < now):
-        return _retouched(record, side, sides, fresh, now, ttl, cap)
-    expiry, old_ttl = _HEAD.unpack_from(times, 1 + 16 * side)
-    base = ranks_at + side * n
-    column = times[base:base + n]
+        return _onward(record, sides, parts, now)
     rank = count if newest == now else count + 1  # now's rank
-    added: list[str] = []
-    raised: list[int] = []  # the places of the members whose time moves to now
-    left: set[int] = set()  # the ranks they held
-    joined = 0  # members on the side now that were not
-    for member in fresh:
-        at = record.position(member)
-        if at < 0:
-            added.append(member)
-        elif (held := column[at]) != rank:
-            raised.append(at)
-            if held:
-                left.add(held)
-            else:
-                joined += 1
-    joined += len(added)
-    if index is None:
-        on, low = n - column.count(0), math.inf
-        if on:
-            least = min(column.translate(_ZERO_LAST))  # the side's oldest time's rank
-            low = _DOUBLE.unpack_from(times, times_at - 8 + 8 * least)[0]
-    else:
-        on, low = index.on[side], index.low[side]
-    if expiry <= now:  # past its expiry (or never touched): it restarts, only if empty
-        if on:
-            return _retouched(record, side, sides, fresh, now, ttl, cap)
-        old_ttl = ttl
-    cutoff = now - (ttl if ttl < old_ttl else old_ttl)
-    if low <= cutoff and index is not None:  # the bound says nothing: the side's oldest
-        low = _oldest(_column(times, side, sides, n))
-    excess = on + joined - cap  # the side's stalest past its cap, dropped in the bytes
-    if low <= cutoff:
-        return _retouched(record, side, sides, fresh, now, ttl, cap)
-    if index is not None:  # a drop past the cap takes the side's oldest: the bound stands
-        index.on[side] = on + joined if excess < 0 else cap
-        index.low[side] = low if low < now or not joined else now
+    left: set[int] = set()  # the ranks the raised members held
+    shrunk = False  # whether names left the record (``_capped``)
     changed = bytearray(times)
-    until = now + ttl
-    _HEAD.pack_into(changed, 1 + 16 * side, expiry if expiry > until else until, ttl)
-    if rank > count:
-        changed += _DOUBLE.pack(now)
-    for at in raised:
-        changed[base + at] = rank
-    if added:
-        width, view = len(added), memoryview(changed)
-        parts: list[bytes | memoryview] = [view[:ranks_at]]
-        for r in range(sides):
-            start = ranks_at + r * n
-            parts += [view[start:start + n],
-                      bytes((rank,)) * width if r == side else bytes(width)]
-        parts.append(view[times_at:])
-        changed = bytearray().join(parts)
-        names = (*names, *added)
-    if excess > 0:
-        names = _capped(changed, names, side, sides, excess, left)
+    for done in range(len(parts)):
+        side, fresh, ttl, cap = parts[done]
+        expiry, old_ttl = _HEAD.unpack_from(changed, 1 + 16 * side)
+        base = ranks_at + side * n
+        column = changed[base:base + n]
+        added: list[str] = []
+        raised: list[int] = []  # the places of the members whose time moves to now
+        joined = 0  # members on the side now that were not
+        for member in fresh:
+            at = (index.at.get(member, -1) if index is not None
+                  else names.index(member) if member in names else -1)
+            if at < 0:
+                added.append(member)
+            elif (held := column[at]) != rank:
+                raised.append(at)
+                if held:
+                    left.add(held)
+                else:
+                    joined += 1
+        joined += len(added)
+        if index is None:
+            on, low = n - column.count(0), math.inf
+        else:
+            on, low = index.on[side], index.low[side]
+        if expiry <= now:  # past its expiry (or never touched): it restarts, only if empty
+            if on:
+                break
+            old_ttl = ttl
+        cutoff = now - (ttl if ttl < old_ttl else old_ttl)
+        if index is not None:
+            if low <= cutoff:  # the bound says nothing: the side's oldest
+                low = _oldest(_column(changed, side, sides, n))
+        elif on and _DOUBLE.unpack_from(changed, times_at)[0] <= cutoff:
+            # The record's oldest time (rank 1's) is past the cutoff, as it nearly never is
+            # (TTLs of months): then the side's oldest, found by its least rank.
+            least = min(column.translate(_ZERO_LAST))
+            low = _DOUBLE.unpack_from(changed, times_at - 8 + 8 * least)[0]
+        excess = on + joined - cap  # the side's stalest past its cap, dropped in the bytes
+        if low <= cutoff:
+            break
+        if index is not None:  # a drop past the cap takes the side's oldest: the bound stands
+            index.on[side] = on + joined if excess < 0 else cap
+            index.low[side] = low if low < now or not joined else now
+        until = now + ttl
+        _HEAD.pack_into(changed, 1 + 16 * side, expiry if expiry > until else until, ttl)
+        if rank > count:
+            changed += _DOUBLE.pack(now)
+            count = rank
+        for at in raised:
+            changed[base + at] = rank
+        if added:
+            width, view = len(added), memoryview(changed)
+            pieces: list[bytes | memoryview] = [view[:ranks_at]]
+            for r in range(sides):
+                start = ranks_at + r * n
+                pieces += [view[start:start + n],
+                           bytes((rank,)) * width if r == side else bytes(width)]
+            pieces.append(view[times_at:])
+            changed = bytearray().join(pieces)
+            if index is not None:  # the parts after it find the added names
+                index.at.update(zip(added, range(n, n + width), strict=True))
+            names = (*names, *added)
+        if excess > 0 and (kept := _capped(changed, names, side, sides, excess, left)
+                           ) is not names:
+            names, shrunk = kept, True  # names left it: its index made afresh for the rest
+            if index is not None:
+                index = _Index(names, bytes(changed), sides)
+        n = len(names)
+        times_at = ranks_at + sides * n
+    else:
+        _kept(record, names, changed, left, sides, shrunk)
+        return record
+    if done:
+        _kept(record, names, changed, left, sides, shrunk)
+    return _onward(record, sides, parts[done:], now)
+
+
+def _onward(record: Record, sides: int, parts: Sequence[Part], now: float) -> Record:
+    """``touched_sides`` from a part that drops members past its side's TTL or as the side
+    restarts, or comes late, or needs wide ranks: that one ``_retouched``, the rest after."""
+    side, fresh, ttl, cap = parts[0]
+    record = _retouched(record, side, sides, fresh, now, ttl, cap)
+    return touched_sides(record, sides, parts[1:], now) if len(parts) > 1 else record
+
+
+def _kept(record: Record, names: tuple[str, ...], changed: bytearray, left: set[int],
+          sides: int, shrunk: bool) -> None:
+    """The record given ``names`` and the times ``changed`` written for them, less each
+    time among ``left`` that no member-side holds now: its index made afresh if names
+    left it (``shrunk``), told of the names added if only added."""
+    ranks_at = 1 + 16 * sides
     times_at = ranks_at + sides * len(names)
     for held in sorted(left, reverse=True):  # a drop moves the ranks above it down
         if changed.find(held, ranks_at, times_at) < 0:
@@ -392,11 +446,10 @@ def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], 
             changed[ranks_at:times_at] = changed[ranks_at:times_at].translate(_DOWN[held])
     if names is record.names:
         record.times = bytes(changed)
-    elif len(names) < n + len(added):  # names left it (``_capped``): its index made afresh
+    elif shrunk:
         record.hold(names, bytes(changed))
     else:
         _grown(record, names, bytes(changed), sides)
-    return record
 
 
 def _capped(times: bytearray, names: tuple[str, ...], side: int, sides: int, excess: int,
