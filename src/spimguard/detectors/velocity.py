@@ -152,7 +152,9 @@ class _Reach(NamedTuple):
     carriers: tuple[str, ...]  # a room's, added to the sender's (``accounts.Carried``)
 
 
-_REACH = "velocity:reach"  # the event's scratch entry of ``_reach``
+# The event's scratch entry of its writes: ``detect`` finds who the message reaches, which
+# is what it writes (whatever the verdict), and the engine asks ``writes`` after ``detect``.
+_WRITES = "velocity:writes"
 
 
 def _new(people: tuple[str, ...], kept: list[bool], some: list[str]) -> int:
@@ -206,7 +208,7 @@ class VelocityDetector:
     def _plan(self, ctx: Context, message: Message) -> _Plan:
         """The plan, one for the messages of one sender to the same recipients in the same
         conversation (``shared``), kept in the event's scratch as ``once`` would, without
-        its call: ``reads``, ``detect`` and ``writes`` each ask it."""
+        its call: ``reads`` and ``detect`` each ask it."""
         scratch = ctx.scratch
         found = scratch.get(self.name)
         if found is None:
@@ -257,16 +259,6 @@ class VelocityDetector:
         ctx.deferred += plan.later
         return plan.reads
 
-    @staticmethod
-    def _reach(ctx: Context, plan: _Plan, facts: Facts) -> _Reach:
-        """Who the message reaches, once per event (``detect`` and ``writes``), kept in the
-        scratch as ``_plan`` is."""
-        scratch = ctx.scratch
-        found = scratch.get(_REACH)
-        if found is None:
-            found = scratch[_REACH] = _reach_of(ctx, plan, facts)
-        return found  # type: ignore[no-any-return]
-
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         message = ctx.message
         if message is None:
@@ -286,7 +278,8 @@ class VelocityDetector:
             found.append(Signal("VELOCITY_FANOUT", strength,
                                 f"wrote to {fanout} recipients in "
                                 f"{cfg.fanout_window // 60} min"))
-        reach = self._reach(ctx, plan, facts)
+        reach = _reach_of(ctx, plan, facts)
+        ctx.scratch[_WRITES] = self._written(plan, reach)
         strangers_now, strangers = reach.now, reach.count
         if strangers_now and type(message) is Invite and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
@@ -318,15 +311,14 @@ class VelocityDetector:
         return found
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
-        message = ctx.message
-        if message is None:
-            return ()
-        cfg, plan = self.cfg, self._plan(ctx, message)
-        reach = self._reach(ctx, plan, facts)
+        return ctx.scratch.get(_WRITES, ())  # type: ignore[no-any-return]
+
+    def _written(self, plan: _Plan, reach: _Reach) -> Sequence[Write]:
+        """The message and its targets counted, and whom it reached added to the window
+        sets (their keys as the plan's queries hold them: none made again a message)."""
         if not (reach.strangers or reach.unvouched or reach.carriers):  # most messages
             return plan.counted
-        out: list[Write] = [*plan.counted]
-        # The sets' keys as the plan's queries hold them: none made again at each message.
+        cfg, out = self.cfg, [*plan.counted]
         if reach.strangers:
             out.append(Touch(plan.strangers.key, reach.strangers, cfg.strangers_window,
                              cfg.set_cap))
