@@ -108,7 +108,10 @@ class Watched:
             more(queries)
 
         ctx.more = watched
-        return self._inner.detect(ctx, facts)
+        try:
+            return self._inner.detect(ctx, facts)
+        finally:  # the detectors after it (velocity's deferred reads) are not watched
+            ctx.more = more
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         assert ctx.more is None  # no read once the verdict is known

@@ -153,3 +153,32 @@ def test_established_account_sending_links_to_strangers_is_only_warned() -> None
                                   later + i * 20)) for i in range(40)]
     assert "NEW_ACCOUNT_LINKS" not in {s.code for v in verdicts for s in v.signals}
     assert verdicts[-1].action in ("deliver", "warn")
+
+
+def test_alone_it_reads_contact_lists_only_for_a_recipient_who_is_no_correspondent() -> None:
+    """Whom the sender lists, and who lists it back, tell strangers from unvouched people
+    only among recipients who never wrote to it: a reply to a correspondent reads neither
+    (velocity alone; enabled, other detectors read them up front), a first line to someone
+    else reads both, and that someone is still judged unvouched, not a stranger."""
+    e = open_engine(config())
+    e.disabled.update({d.name: "test" for d in e.detectors if d.name != "velocity"})
+    read: list[str] = []
+    state_read = e.state.read
+
+    def reading(queries: Any, now: float) -> Any:
+        read.extend(q.key for q in queries)
+        return state_read(queries, now)
+
+    e.state.read = reading  # type: ignore[method-assign]
+    e.process(event(e.config, type="contacts", id="c", ts=T0, account="alice",
+                    contacts=["bob", "carol"]))
+    e.process(message(e.config, "m1", "bob", ["alice"], "hi alice", T0 + 10))
+    read.clear()
+    reply = e.process(message(e.config, "m2", "alice", ["bob"], "hi bob", T0 + 20))
+    assert reply.action == "deliver"
+    assert not {accounts.contacts("alice"), accounts.contacts("bob")} & set(read)
+    read.clear()
+    first = [e.process(message(e.config, f"n{i}", "alice", ["carol"], "hi carol", T0 + 30 + i))
+             for i in range(8)]
+    assert {accounts.contacts("alice"), accounts.contacts("carol")} <= set(read)
+    assert not any(s.code.endswith("STRANGERS") for v in first for s in v.signals)

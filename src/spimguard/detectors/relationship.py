@@ -67,15 +67,6 @@ _CONVERSATION = Signal("CONVERSATION", 1.0, "mutual contacts, and the recipients
 _CONTACTS_MUTUAL = Signal("CONTACTS_MUTUAL", 1.0, "mutual contacts, an established sender")
 
 
-def _all_found(facts: Facts, queries: tuple[Contains, ...]) -> bool:
-    """Whether each one-name ``Contains`` of ``queries`` found its name: a loop, where
-    ``all`` over a generator made a function and resumed a generator at each query."""
-    for query in queries:  # noqa: SIM110 (the loop is the point: see above)
-        if not facts[query][0]:
-            return False
-    return True
-
-
 class _Plan(NamedTuple):
     people: tuple[str, ...]
     listed: Contains  # recipients in the sender's contacts
@@ -133,16 +124,19 @@ class RelationshipDetector:
         return plan.reads
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
+        """Each one-name ``Contains`` answer checked in a loop of this frame: ``all`` over a
+        generator made a function and resumed it at each query, and a helper for the loop
+        cost a call at each of the two (most messages reach both)."""
         plan = self._plan(ctx)
-        if plan is None:
+        if plan is None or False in facts[plan.listed]:
             return []
-        if not (all(facts[plan.listed]) and _all_found(facts, plan.listed_back)):
-            return []
-        if _all_found(facts, plan.wrote_back):
-            return [_CONVERSATION]
-        if not self.takeover.established(ctx, facts):
-            return []
-        return [_CONTACTS_MUTUAL]
+        for query in plan.listed_back:
+            if not facts[query][0]:
+                return []
+        for query in plan.wrote_back:
+            if not facts[query][0]:  # mutual contacts before anyone replied
+                return [_CONTACTS_MUTUAL] if self.takeover.established(ctx, facts) else []
+        return [_CONVERSATION]
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         plan = self._plan(ctx)
