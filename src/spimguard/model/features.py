@@ -157,10 +157,14 @@ def _teachable_words(skeleton: str) -> list[str]:
     return chosen
 
 
-def _distinct(found: np.ndarray) -> np.ndarray:
-    # Sort and drop repeats: np.unique does the same at several times the cost.
+def distinct(found: np.ndarray) -> np.ndarray:
+    """The distinct values of ``found``, sorted (in place: ``found`` is the caller's own).
+    A sort and a mask: np.unique does the same at several times the cost."""
     found.sort()
-    return found[np.concatenate(([True], found[1:] != found[:-1]))]
+    return found[np.concatenate((_FIRST, found[1:] != found[:-1]))] if len(found) else found
+
+
+_FIRST = np.ones(1, dtype=bool)  # the first of the sorted values is always distinct
 
 
 def _stream(view: MessageView) -> bytes:
@@ -187,7 +191,7 @@ def _trained(view: MessageView, shift: np.uint32) -> tuple[np.ndarray, np.ndarra
 def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
     """The message's distinct feature buckets (sorted uint32)."""
     text, shape = _trained(view, np.uint32(32 - bits))
-    return _distinct(np.concatenate((text, shape)))
+    return distinct(np.concatenate((text, shape)))
 
 
 def parts(view: MessageView, bits: int = BITS,
@@ -291,8 +295,7 @@ def _by_message(docs: np.ndarray, found: np.ndarray, bits: int) -> tuple[np.ndar
     one sort of a combined key."""
     keys = docs << bits
     keys |= found
-    keys.sort()
-    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    keys = distinct(keys)
     return keys >> bits, (keys & ((1 << bits) - 1)).astype(np.uint32)
 
 
