@@ -77,20 +77,20 @@ _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGN
 
 
 _SEEDS = np.array([0x2545F491, 0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35], dtype=np.uint32)
+# Column n - 2 holds P**(n-1-k) mod 2**32 for an n-gram's k-th code point, 0 past its n.
+_GRAM_POWERS = np.array([[pow(int(_P), n - 1 - k, 2**32) if k < n else 0 for n in (2, 3, 4, 5)]
+                         for k in range(5)], dtype=np.uint32)
 
 
 def _gram_hashes(windows: np.ndarray, shift: np.uint32) -> np.ndarray:
     """(rows, 4) buckets of the 2-, 3-, 4- and 5-gram starting at each window's row.
 
-    Horner's rule down the five columns, h_n = h_(n-1)·P + c_(n-1) (mod 2**32),
-    then each length gets its own seed and the multiplicative mix.
+    Horner's rule down the five columns, h_n = h_(n-1)·P + c_(n-1) (mod 2**32), is the
+    sum Σ c_k·P**(n-1-k): one product of the windows by ``_GRAM_POWERS`` (uint32 wraps
+    mod 2**32 as Horner's steps do) for the four lengths, not a dozen numpy calls. Then
+    each length gets its own seed and the multiplicative mix.
     """
-    hashed = np.empty((len(windows), 4), dtype=np.uint32)
-    rolling = windows[:, 0] * _P + windows[:, 1]
-    hashed[:, 0] = rolling
-    for n in (2, 3, 4):
-        rolling = rolling * _P + windows[:, n]
-        hashed[:, n - 1] = rolling
+    hashed = windows @ _GRAM_POWERS
     hashed ^= _SEEDS
     hashed *= _MIX
     hashed >>= shift
@@ -179,19 +179,17 @@ def _stream(view: MessageView) -> bytes:
     return (stream + "    ").encode("utf-32-le", "surrogatepass")
 
 
-def _trained(view: MessageView, shift: np.uint32) -> tuple[np.ndarray, np.ndarray]:
-    """(character n-gram and word buckets, shape buckets), repeats kept."""
+def _trained(view: MessageView, shape: list[str], shift: np.uint32) -> np.ndarray:
+    """``buckets`` of a message whose ``shape_tokens`` are ``shape``."""
     raw = _stream(view)
     words = (_word_hashes(view.prose_skeleton.encode("utf-8", "surrogatepass")) * _MIX) >> shift
     grams = _char_ngrams(raw, len(raw) // 4 - 4, shift)
-    return (np.concatenate((grams, words, _token_buckets(cues(view), shift))),
-            _token_buckets(shape_tokens(view), shift))
+    return distinct(np.concatenate((grams, words, _token_buckets(cues(view) + shape, shift))))
 
 
 def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
     """The message's distinct feature buckets (sorted uint32)."""
-    text, shape = _trained(view, np.uint32(32 - bits))
-    return distinct(np.concatenate((text, shape)))
+    return _trained(view, shape_tokens(view), np.uint32(32 - bits))
 
 
 def parts(view: MessageView, bits: int = BITS,
@@ -245,48 +243,65 @@ def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
 def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
                   bits: int) -> list[Parts]:
     """``batch_parts`` of messages hashed afresh, all at once: their buckets in one
-    ``_batch_buckets``, their teachable tokens (``_teachable_words`` of the prose, its
-    greeted names taken out; shape; domains) in one CRC pass and one sort of
-    (message, bucket) keys. O(T log T) for the T features of all of them."""
+    ``_batch_buckets``, their teachable tokens (``_taught``) in one CRC pass and one sort
+    of (message, bucket) keys. O(T log T) for the T features of all of them. One message
+    (a batch of one, or the one new text among chat lines kept) is all its own: its
+    ``buckets``, its tokens' distinct buckets, no keys of message and bucket to sort."""
     if not messages:
         return []
     shift = np.uint32(32 - bits)
-    views = [view for view, _ in messages]
-    shapes = [shape_tokens(view) for view in views]
-    docs, found = _batch_buckets(views, shapes, bits)
-    words: list[str] = []
-    word_docs: list[int] = []
-    tokens: list[str] = []
-    token_docs: list[int] = []
+    shapes = [shape_tokens(view) for view, _ in messages]
     known = well_known()
-    for index, ((view, greeted), shape) in enumerate(zip(messages, shapes, strict=True)):
-        prose = view.prose_skeleton
-        for name in greeted:
-            prose = prose.replace(name, " ")
-        chosen = _teachable_words(prose)
-        words += chosen
-        word_docs += [index] * len(chosen)
-        named = shape + [f"dom:{d}" for d in view.domains if d not in known]
-        tokens += named
-        token_docs += [index] * len(named)
+    taught = [_taught(view, greeted, shape, known)
+              for (view, greeted), shape in zip(messages, shapes, strict=True)]
+    if len(messages) == 1:
+        out = [(_trained(messages[0][0], shapes[0], shift),
+                distinct(_taught_buckets(*taught[0], shift)))]
+    else:
+        out = _split_parts([view for view, _ in messages], shapes, taught, bits)
+    for found, teachable in out:
+        found.setflags(write=False)
+        teachable.setflags(write=False)
+    return out
+
+
+def _taught(view: MessageView, greeted: tuple[str, ...], shape: list[str],
+            known: frozenset[str]) -> tuple[list[str], list[str]]:
+    """(words, tokens) that reports teach of a message: ``_teachable_words`` of its prose
+    with its ``greeted`` names taken out, and its shape and domains (the ``known`` sites'
+    left out)."""
+    prose = view.prose_skeleton
+    for name in greeted:
+        prose = prose.replace(name, " ")
+    return _teachable_words(prose), shape + [f"dom:{d}" for d in view.domains if d not in known]
+
+
+def _taught_buckets(words: list[str], tokens: list[str], shift: np.uint32) -> np.ndarray:
+    """The buckets of ``_taught``'s words and tokens, repeats kept (words on CRC seed 7,
+    tokens on ``_token_buckets``' 4)."""
     hashed = np.array([zlib.crc32(w.encode("utf-8", "surrogatepass"), 7) for w in words],
                       dtype=np.uint32)
-    teach_docs, teachable = _by_message(
-        np.array(word_docs + token_docs, dtype=np.int64),
-        np.concatenate(((hashed * _MIX) >> shift, _token_buckets(tokens, shift))), bits)
-    # Each message's slices (``np.split`` costs ~10 µs a call in Python before any work).
-    cuts = np.arange(len(messages) + 1)
+    return np.concatenate(((hashed * _MIX) >> shift, _token_buckets(tokens, shift)))
+
+
+def _split_parts(views: list[MessageView], shapes: list[list[str]],
+                 taught: list[tuple[list[str], list[str]]], bits: int) -> list[Parts]:
+    """``_hashed_parts`` of several messages: hashed together, then cut into each one's
+    slices (``np.split`` costs ~10 µs a call in Python before any work)."""
+    docs, found = _batch_buckets(views, shapes, bits)
+    words = [w for chosen, _ in taught for w in chosen]
+    tokens = [t for _, named in taught for t in named]
+    owners = [at for at, (chosen, _) in enumerate(taught) for _ in chosen]
+    owners += [at for at, (_, named) in enumerate(taught) for _ in named]
+    teach_docs, teachable = _by_message(np.array(owners, dtype=np.int64),
+                                        _taught_buckets(words, tokens, np.uint32(32 - bits)),
+                                        bits)
+    cuts = np.arange(len(views) + 1)
     ends = np.searchsorted(docs, cuts).tolist()
     taught_ends = np.searchsorted(teach_docs, cuts).tolist()
-    out = []
-    for at in range(len(messages)):
-        # Copies, not views that would keep the batch's arrays.
-        one = found[ends[at]:ends[at + 1]].copy()
-        taught = teachable[taught_ends[at]:taught_ends[at + 1]].copy()
-        one.setflags(write=False)
-        taught.setflags(write=False)
-        out.append((one, taught))
-    return out
+    # Copies, not views that would keep the batch's arrays.
+    return [(found[ends[at]:ends[at + 1]].copy(),
+             teachable[taught_ends[at]:taught_ends[at + 1]].copy()) for at in range(len(views))]
 
 
 def _by_message(docs: np.ndarray, found: np.ndarray, bits: int) -> tuple[np.ndarray,
