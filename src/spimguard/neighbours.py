@@ -160,10 +160,12 @@ _MIX_SHIFT = np.uint64(29)
 def _hashes(run: str) -> np.ndarray:
     """The mixed hash of every window of SHINGLE code points of ``run``: every window
     times the powers of P in one product (integers mod 2^64: the same sum as Horner's
-    rule, in fewer numpy calls), which widens the code points itself."""
-    points = np.frombuffer(run.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    hashed = np.ndarray((max(len(points) - SHINGLE + 1, 0), SHINGLE), dtype=np.uint32,
-                        buffer=points, strides=(4, 4)) @ _POWERS
+    rule, in fewer numpy calls). The code points are widened first: a product of mixed
+    types casts as it goes, four times slower over a batch of 500."""
+    points = np.frombuffer(run.encode("utf-32-le", "surrogatepass"),
+                           dtype=np.uint32).astype(np.uint64)
+    hashed = np.ndarray((max(len(points) - SHINGLE + 1, 0), SHINGLE), dtype=np.uint64,
+                        buffer=points, strides=(8, 8)) @ _POWERS
     hashed ^= hashed >> _MIX_SHIFT
     hashed *= _MIX
     return hashed

@@ -77,20 +77,24 @@ _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGN
 
 
 _SEEDS = np.array([0x2545F491, 0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35], dtype=np.uint32)
-# Column n - 2 holds P**(n-1-k) mod 2**32 for an n-gram's k-th code point, 0 past its n.
-_GRAM_POWERS = np.array([[pow(int(_P), n - 1 - k, 2**32) if k < n else 0 for n in (2, 3, 4, 5)]
-                         for k in range(5)], dtype=np.uint32)
 
 
 def _gram_hashes(windows: np.ndarray, shift: np.uint32) -> np.ndarray:
     """(rows, 4) buckets of the 2-, 3-, 4- and 5-gram starting at each window's row.
 
-    Horner's rule down the five columns, h_n = h_(n-1)·P + c_(n-1) (mod 2**32), is the
-    sum Σ c_k·P**(n-1-k): one product of the windows by ``_GRAM_POWERS`` (uint32 wraps
-    mod 2**32 as Horner's steps do) for the four lengths, not a dozen numpy calls. Then
-    each length gets its own seed and the multiplicative mix.
+    Horner's rule down the five columns, h_n = h_(n-1)·P + c_(n-1) (mod 2**32), each
+    step written into its own column (``out``: no temporaries to copy in), then each
+    length gets its own seed and the multiplicative mix. Eight vector steps: a product
+    by a matrix of powers of P is one numpy call but fourteen times slower a row
+    (numpy's integer matmul is a plain loop), a batch's rows outweighing its calls.
     """
-    hashed = windows @ _GRAM_POWERS
+    hashed = np.empty((len(windows), 4), dtype=np.uint32)
+    before = windows[:, 0]
+    for n in range(4):
+        column = hashed[:, n]
+        np.multiply(before, _P, out=column)
+        column += windows[:, n + 1]
+        before = column
     hashed ^= _SEEDS
     hashed *= _MIX
     hashed >>= shift
