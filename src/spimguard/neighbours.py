@@ -144,9 +144,10 @@ def _shingles(words: Sequence[str], common: np.ndarray) -> tuple[np.ndarray, lis
     owner = np.repeat(np.arange(len(words)), [len(w) for w in words])  # each character's
     span = len(hashed)
     inside = owner[:span] == owner[SHINGLE - 1:]  # shingles within one text
-    if len(common):
-        inside &= _own(hashed, common)
     hashed, text = hashed[inside], owner[:span][inside]
+    if len(common):  # then the table's out: fewer to look up, fewer to sort
+        own = _own(hashed, common)
+        hashed, text = hashed[own], text[own]
     order = np.lexsort((hashed, text))
     hashed, text = hashed[order], text[order]
     first = np.ones(len(hashed), dtype=bool)
@@ -223,20 +224,19 @@ def sketches(texts: Texts, common: np.ndarray | None = None) -> list[np.ndarray 
     kept = [t for t, size in enumerate(sizes) if size >= MIN_SHINGLES]
     if not kept:
         return out
-    if len(kept) < len(sizes):  # the others' shingles out, by slices (offsets in Python)
-        ends = list(accumulate(sizes))
-        found = np.concatenate([found[ends[t] - sizes[t]:ends[t]] for t in kept])
+    if len(kept) < len(sizes):  # the others' shingles out
+        found = found[np.repeat(np.array(sizes) >= MIN_SHINGLES, sizes)]
         sizes = [sizes[t] for t in kept]
-    ends = list(accumulate(sizes))
-    starts = [end - size for end, size in zip(ends, sizes, strict=True)]
+    ends = list(accumulate(sizes))  # offsets in Python: a batch of one needs no arrays
+    starts = [0, *ends[:-1]]
     least = []
     first = 0
     while first < len(kept):  # texts whose shingles fit in one chunk (at least one text)
         last = max(bisect_right(ends, starts[first] + _CHUNK), first + 1)
-        low = starts[first]
+        low, offsets = starts[first], starts[first:last]
         values = _A * found[low:ends[last - 1]] + _B
-        offsets = [start - low for start in starts[first:last]]
-        least.append((np.minimum.reduceat(values, offsets, axis=1) - _B) * _INVERSES)
+        least.append((np.minimum.reduceat(values, np.subtract(offsets, low) if low else offsets,
+                                          axis=1) - _B) * _INVERSES)
         first = last
     # (SIZE, texts) a chunk: each text's row of marks made contiguous by the last step.
     marks = ((least[0] if len(least) == 1 else np.concatenate(least, axis=1)) ^ _A) * _MIX

@@ -77,28 +77,30 @@ _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGN
 
 
 _SEEDS = np.array([0x2545F491, 0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35], dtype=np.uint32)
+_SEED_COLUMN = _SEEDS[:, None]  # an n-gram length's seed for its row of ``_gram_hashes``
 
 
 def _gram_hashes(windows: np.ndarray, shift: np.uint32) -> np.ndarray:
     """(rows, 4) buckets of the 2-, 3-, 4- and 5-gram starting at each window's row.
 
-    Horner's rule down the five columns, h_n = h_(n-1)·P + c_(n-1) (mod 2**32), each
-    step written into its own column (``out``: no temporaries to copy in), then each
-    length gets its own seed and the multiplicative mix. Eight vector steps: a product
-    by a matrix of powers of P is one numpy call but fourteen times slower a row
-    (numpy's integer matmul is a plain loop), a batch's rows outweighing its calls.
+    Horner's rule down the five columns, h_n = h_(n-1)·P + c_(n-1) (mod 2**32), then
+    each length gets its own seed and the multiplicative mix. Each length is one
+    contiguous row of a (4, rows) array (a window's column is contiguous too: the windows
+    overlap a code point apart), written in place (``out``), the seeds a column: every
+    step runs down whole rows, not four values at a time, and none is copied. A product
+    by a matrix of powers of P would be one numpy call, but numpy's integer matmul is a
+    plain loop, fourteen times slower a row: a batch's rows outweigh its calls.
     """
-    hashed = np.empty((len(windows), 4), dtype=np.uint32)
+    hashed = np.empty((4, len(windows)), dtype=np.uint32)
     before = windows[:, 0]
-    for n in range(4):
-        column = hashed[:, n]
-        np.multiply(before, _P, out=column)
-        column += windows[:, n + 1]
-        before = column
-    hashed ^= _SEEDS
+    for n, row in enumerate(hashed, 1):
+        np.multiply(before, _P, out=row)
+        row += windows[:, n]
+        before = row
+    hashed ^= _SEED_COLUMN
     hashed *= _MIX
     hashed >>= shift
-    return hashed
+    return hashed.T
 
 
 def _char_ngrams(raw: bytes, rows: int, shift: np.uint32) -> np.ndarray:
@@ -293,11 +295,16 @@ def _split_parts(views: list[MessageView], shapes: list[list[str]],
     """``_hashed_parts`` of several messages: hashed together, then cut into each one's
     slices (``np.split`` costs ~10 µs a call in Python before any work)."""
     docs, found = _batch_buckets(views, shapes, bits)
-    words = [w for chosen, _ in taught for w in chosen]
-    tokens = [t for _, named in taught for t in named]
-    owners = [at for at, (chosen, _) in enumerate(taught) for _ in chosen]
-    owners += [at for at, (_, named) in enumerate(taught) for _ in named]
-    teach_docs, teachable = _by_message(np.array(owners, dtype=np.int64),
+    words: list[str] = []
+    word_docs: list[int] = []
+    tokens: list[str] = []
+    token_docs: list[int] = []
+    for at, (chosen, named) in enumerate(taught):
+        words += chosen
+        word_docs += [at] * len(chosen)
+        tokens += named
+        token_docs += [at] * len(named)
+    teach_docs, teachable = _by_message(np.array(word_docs + token_docs, dtype=np.int64),
                                         _taught_buckets(words, tokens, np.uint32(32 - bits)),
                                         bits)
     cuts = np.arange(len(views) + 1)
