@@ -206,7 +206,9 @@ def parts(view: MessageView, bits: int = BITS,
 
 Parts = tuple[np.ndarray, np.ndarray]  # (buckets, teachable buckets): ``batch_parts``
 _CACHED_PARTS = 8192  # messages whose parts are kept (a few MB at most)
-_parts_cache: dict[tuple[MessageView, int], Parts] = {}  # least recently used first
+# By text, not view: the view is the text's, and a string keeps its hash (a view's is
+# its ten fields' again at every lookup).
+_parts_cache: dict[tuple[str, int], Parts] = {}  # least recently used first
 
 
 def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
@@ -231,9 +233,9 @@ def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     todo: dict[tuple[MessageView, tuple[str, ...]], list[int]] = {}
     for at, (view, names) in enumerate(messages):
         greeted = tuple(n for n in names if n in view.prose_skeleton)
-        kept = None if greeted else _parts_cache.pop((view, bits), None)
+        kept = None if greeted else _parts_cache.pop((view.text, bits), None)
         if kept is not None:
-            out[at] = _parts_cache[view, bits] = kept
+            out[at] = _parts_cache[view.text, bits] = kept
         else:
             todo.setdefault((view, greeted), []).append(at)
     for (view, greeted), found in zip(todo, _hashed_parts(list(todo), bits), strict=True):
@@ -242,7 +244,7 @@ def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
         if not greeted and len(view.text) <= CACHED_CHARS:
             if len(_parts_cache) >= _CACHED_PARTS:
                 del _parts_cache[next(iter(_parts_cache))]
-            _parts_cache[view, bits] = found
+            _parts_cache[view.text, bits] = found
     return out  # type: ignore[return-value]
 
 
