@@ -52,8 +52,9 @@ The share of equal values estimates J (two different least shingles share a mark
 chance once in 65,536). A batch's messages are sketched together (``sketches``: numpy's
 cost per call paid once a batch): on the simulator's mixed load (its 2,934 messages in the
 clear, the detector's ``prepare`` alone under callgrind), 29,000 instructions a message in
-batches of 500 against 177,000 in batches of one (252,000 before texts too short to
-sketch went unhashed and each window's hash became one product).
+batches of 500 against 127,000 in batches of one (177,000 before a lone text was sorted
+without owners and the offsets kept in Python; 252,000 before texts too short to sketch
+went unhashed and each window's hash became one product).
 
 **The index** is LSH over 32 bands of 2 values: a reported text is a candidate when
 one band is equal, with probability 1 − (1 − J²)³² (98 % at J = 1/3, 27 % at 0.1);
@@ -92,6 +93,7 @@ MAX_CHARS = 4_000  # shingles taken from at most this much text: bounded cost pe
 
 _P = np.uint64(0x100000001B3)  # the polynomial's base (FNV-1a's 64-bit prime)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # a multiplicative mix (2^64 / golden ratio)
+_MIX_SHIFT = np.uint64(29)  # a hash is mixed as (h ^ h >> 29) · _MIX
 _POWERS = np.array([pow(int(_P), SHINGLE - 1 - k, 2**64) for k in range(SHINGLE)],
                    dtype=np.uint64)  # P^(SHINGLE-1-k): a shingle's hash is Σ c_k · P^(...)
 _PERMUTATIONS = np.random.Generator(np.random.PCG64(20261202)).integers(
@@ -153,9 +155,6 @@ def _shingles(words: Sequence[str], common: np.ndarray) -> tuple[np.ndarray, lis
     first = np.ones(len(hashed), dtype=bool)
     first[1:] = (hashed[1:] != hashed[:-1]) | (text[1:] != text[:-1])
     return hashed[first], np.bincount(text[first], minlength=len(words)).tolist()
-
-
-_MIX_SHIFT = np.uint64(29)
 
 
 def _hashes(run: str) -> np.ndarray:
