@@ -21,6 +21,7 @@ from spimguard.errors import BadInput
 from spimguard.model import datasets, features, scorer
 from spimguard.model import train as training
 from spimguard.model.features import batch_parts, buckets, parts
+from spimguard.model.online import OnlineDelta
 from spimguard.text import view
 
 SPAM = ["WINNER! claim your free prize now, call 09061701461", "Free ringtones! text TONE to 87066",
@@ -406,3 +407,14 @@ def test_parts_of_any_texts_are_each_texts_own(texts: list[tuple[str, tuple[str,
         assert set(grams) <= set(found.tolist())
     assert together == alone
     assert [found for found, _ in together] == [buckets(one).tolist() for one, _ in messages]
+
+
+def test_a_row_whose_taught_values_cancel_is_bounded_as_counted() -> None:
+    """``OnlineDelta.margins`` counts a row's taught buckets only when some row's sum is not
+    ±0: a row whose taught values cancel still scores what its counted bound gives, for a
+    ``max_shift`` of either sign (a negative one makes the bound, not the sum, answer)."""
+    for most, want in ((5.0, 0.0), (-1.0, 1.0)):
+        online = OnlineDelta(4, 1.0, 3.0, max_shift=most)
+        online.add_array([5, 9], [1.0, -1.0])
+        assert online.margins([np.array([5, 9], dtype=np.uint32)]) == [want]
+        assert online.margins([np.array([3], dtype=np.uint32)]) == [0.0]  # nothing taught
