@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import T0, config, event, message
@@ -19,6 +21,7 @@ from spimguard.errors import BadInput
 from spimguard.model import datasets, features, scorer
 from spimguard.model import train as training
 from spimguard.model.features import batch_parts, buckets, parts
+from spimguard.model.online import OnlineDelta
 from spimguard.text import view
 
 SPAM = ["WINNER! claim your free prize now, call 09061701461", "Free ringtones! text TONE to 87066",
@@ -357,3 +360,61 @@ def test_a_margin_judged_below_the_floor_without_its_round_trip_is_below_it_with
     for floor in floors:
         for margin in floor - below:
             assert scorer.logit(scorer.sigmoid(float(margin))) <= floor, (floor, margin)
+
+
+def _grams_by_definition(raw: bytes, shift: int) -> list[int]:
+    """``features``' character n-gram buckets from its docstrings, in Python integers:
+    each 2- to 5-gram starting at each of the stream's rows, by Horner's rule mod 2**32,
+    seeded by its length and mixed."""
+    points = np.frombuffer(raw, dtype=np.uint32).tolist()
+    base, mix, mask = int(features._P), int(features._MIX), 2**32 - 1
+    out = []
+    for row in range(len(points) - 4):
+        rolling = points[row]
+        for n, seed in enumerate(features._SEEDS.tolist()):
+            rolling = (rolling * base + points[row + n + 1]) & mask
+            out.append((((rolling ^ seed) * mix) & mask) >> shift)
+    return out
+
+
+# Hostile text: scripts, marks, invisible and unpaired surrogate code points, shouting,
+# money and phone-like digits, links and names.
+_HOSTILE = st.text(st.sampled_from("aB ₽$0812-3456 x.com/@éЖก🙂\u0301\u200b\ud800")
+                   | st.characters(), max_size=80)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(texts=st.lists(st.tuples(_HOSTILE, st.sampled_from([(), ("bob",), ("bob", "x")])),
+                      min_size=1, max_size=8))
+def test_parts_of_any_texts_are_each_texts_own(texts: list[tuple[str, tuple[str, ...]]]
+                                               ) -> None:
+    """Whatever the texts, hashed alone (``_hashed_parts``' one-message path) or in a batch
+    of up to eight (the server's group commit at ordinary load), each message's parts are
+    its own, its buckets are ``buckets``, and its character n-grams the definition's."""
+    messages = [(view(text), names) for text, names in texts]
+    features._parts_cache.clear()  # hashed afresh, all together
+    together = [(f.tolist(), t.tolist()) for f, t in batch_parts(messages)]
+    alone = []
+    for one, names in messages:
+        features._parts_cache.clear()
+        found, teachable = parts(one, names=names)
+        alone.append((found.tolist(), teachable.tolist()))
+        raw = features._stream(one)
+        grams = _grams_by_definition(raw, 32 - features.BITS)
+        assert features._char_ngrams(raw, len(raw) // 4 - 4,
+                                     np.uint32(32 - features.BITS)).tolist() == grams
+        assert set(grams) <= set(found.tolist())
+    assert together == alone
+    assert [found for found, _ in together] == [buckets(one).tolist() for one, _ in messages]
+
+
+def test_a_row_whose_taught_values_cancel_is_bounded_as_counted() -> None:
+    """``OnlineDelta.margins`` counts a row's taught buckets only when some row's sum is not
+    ±0: a row whose taught values cancel still scores what its counted bound gives, for a
+    ``max_shift`` of either sign (a negative one makes the bound, not the sum, answer)."""
+    for most, want in ((5.0, 0.0), (-1.0, 1.0)):
+        online = OnlineDelta(4, 1.0, 3.0, max_shift=most)
+        online.add_array([5, 9], [1.0, -1.0])
+        assert online.margins([np.array([5, 9], dtype=np.uint32)]) == [want]
+        assert online.margins([np.array([3], dtype=np.uint32)]) == [0.0]  # nothing taught

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import T0, config, established, event, message
 from conftest import TURKISH_CHAT as CHAT  # the same greetings and words, none of the offer
@@ -279,8 +281,7 @@ def test_the_table_holds_what_one_in_a_thousand_ordinary_messages_say() -> None:
 def _sketch_by_definition(text: str, names: tuple[str, ...], common: np.ndarray
                           ) -> list[int] | None:
     """``neighbours``' sketch from its docstrings, in Python integers, one text alone."""
-    v = view(text)
-    words = " ".join(masked(v.prose_skeleton, v.domains, names).split())[:neighbours.MAX_CHARS]
+    words = masked(view(text).prose_skeleton, (), names)[:neighbours.MAX_CHARS]  # no domains
     size, mask = neighbours.SHINGLE, 2**64 - 1
     mix, base = int(neighbours._MIX), int(neighbours._P)
     found = set()
@@ -326,3 +327,35 @@ def test_a_batch_is_sketched_text_by_text() -> None:
                                       common)
             assert [None if g is None else g.tolist() for g in got] == [
                 want[texts.index(t)] for t in batch]
+
+
+# Hostile text: repeats (few distinct shingles), scripts, marks, invisible and unpaired
+# surrogate code points, links (left out of the shingles), names, digits; around MIN_CHARS.
+_HOSTILE = st.text(st.sampled_from("aab  c.:/@-#1é\u0301\u200bйЖก🙂\ud800")
+                   | st.characters(), max_size=90)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(texts=st.lists(_HOSTILE | st.sampled_from(
+    [*PITCHES[:3], "victim, see x.com/a " * 3, "qwertyuiopasdfghjklz", "a" * 40]),
+    min_size=1, max_size=8), table=st.integers(0, 2))
+def test_sketches_of_any_texts_are_each_texts_own(texts: list[str], table: int) -> None:
+    """Whatever the texts, alone (``sketches``' one-text path) or in a batch of up to eight
+    (the server's group commit at ordinary load), each sketch is the definition's: of no
+    table, the bundled one, or one of the batch's own shingles and the largest hash (a
+    table past whose end most hashes fall)."""
+    names = names_of(("victim",))
+    common = (ordinary("none"), ordinary(), np.unique(np.append(
+        shingles([(view(texts[0]), names)], ordinary("none"))[0], np.uint64(2**64 - 1))))[table]
+    want = [_sketch_by_definition(t, names, common) for t in texts]
+    got = neighbours.sketches([(view(t), names) for t in texts], common)
+    assert [None if g is None else g.tolist() for g in got] == want
+    alone = [sketch(view(t), names, common) for t in texts]
+    assert [None if g is None else g.tolist() for g in alone] == want
+    found, owner = shingles([(view(t), names) for t in texts], common)
+    assert owner.tolist() == sorted(owner.tolist())
+    for at, t in enumerate(texts):
+        own = found[owner == at].tolist()
+        assert own == sorted(set(own)) == sorted(set(shingles([(view(t), names)], common)[0]
+                                                      .tolist()))

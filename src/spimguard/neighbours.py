@@ -52,8 +52,9 @@ The share of equal values estimates J (two different least shingles share a mark
 chance once in 65,536). A batch's messages are sketched together (``sketches``: numpy's
 cost per call paid once a batch): on the simulator's mixed load (its 2,934 messages in the
 clear, the detector's ``prepare`` alone under callgrind), 29,000 instructions a message in
-batches of 500 against 177,000 in batches of one (252,000 before texts too short to
-sketch went unhashed and each window's hash became one product).
+batches of 500 against 127,000 in batches of one (177,000 before a lone text was sorted
+without owners and the offsets kept in Python; 252,000 before texts too short to sketch
+went unhashed and each window's hash became one product).
 
 **The index** is LSH over 32 bands of 2 values: a reported text is a candidate when
 one band is equal, with probability 1 − (1 − J²)³² (98 % at J = 1/3, 27 % at 0.1);
@@ -65,15 +66,18 @@ reported texts kept (bounded by the detector's ``max_remembered``).
 from __future__ import annotations
 
 import sys
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
 
+from .model.features import distinct
 from .text import MessageView, masked, masked_for, view
 
 SIZE = 64  # MinHash values per sketch
@@ -89,6 +93,7 @@ MAX_CHARS = 4_000  # shingles taken from at most this much text: bounded cost pe
 
 _P = np.uint64(0x100000001B3)  # the polynomial's base (FNV-1a's 64-bit prime)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # a multiplicative mix (2^64 / golden ratio)
+_MIX_SHIFT = np.uint64(29)  # a hash is mixed as (h ^ h >> 29) · _MIX
 _POWERS = np.array([pow(int(_P), SHINGLE - 1 - k, 2**64) for k in range(SHINGLE)],
                    dtype=np.uint64)  # P^(SHINGLE-1-k): a shingle's hash is Σ c_k · P^(...)
 _PERMUTATIONS = np.random.Generator(np.random.PCG64(20261202)).integers(
@@ -97,7 +102,10 @@ _PERMUTATIONS = np.random.Generator(np.random.PCG64(20261202)).integers(
 
 # a·h + b is a bijection of 64-bit words for odd a: its inverse h = (v − b)·a⁻¹ names the
 # shingle behind a least value, so a batch's minima need no argmin per message.
-_INVERSES = np.array([pow(int(a), -1, 2**64) for a in _PERMUTATIONS[0]], dtype=np.uint64)
+_INVERSES = np.array([pow(int(a), -1, 2**64) for a in _PERMUTATIONS[0]],
+                     dtype=np.uint64)[:, None]
+_A, _B = (p[:, None] for p in _PERMUTATIONS)  # columns: a permutation a row, a text a column
+_MARK_SHIFT = np.uint64(48)  # a mark is the top 16 bits of the least shingle, mixed
 
 _CHUNK = 4_096  # shingles permuted at once in ``sketches`` (SIZE × 4,096 words: 2 MB)
 
@@ -116,42 +124,57 @@ def shingles(texts: Texts, common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each text's distinct masked character-shingle hashes less the ``common`` ones
     (``ordinary``), for a batch of texts at once: (hashes, text) where ``text[i]`` is the
     index in ``texts`` of the one ``hashes[i]`` is from, sorted by text, then hash."""
-    return _shingles([_words(v, names)[:MAX_CHARS] for v, names in texts], common)
+    found, sizes = _shingles([_words(v, names)[:MAX_CHARS] for v, names in texts], common)
+    return found, np.repeat(np.arange(len(sizes)), sizes)
 
 
-def _shingles(words: Sequence[str], common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``shingles`` of the strings ``words``.
+def _shingles(words: Sequence[str], common: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """``shingles`` of the strings ``words``, with how many each has in place of the text
+    of each hash.
 
     Each shingle is a 64-bit polynomial hash of its code points, Σ c_k · P^(SHINGLE-1-k)
-    mod 2^64, mixed. The batch's texts are hashed as one run of code points (every
-    window of it times the powers of P), of which the positions whose SHINGLE characters
-    lie in one text are kept: numpy's cost per call is paid once per batch, not per
-    message, and the work is O(C log C) for the batch's C characters (the sort that keeps
-    each text's distinct hashes)."""
-    points = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"),
-                           dtype=np.uint32).astype(np.uint64)
-    span = max(len(points) - SHINGLE + 1, 0)
-    # Every window of SHINGLE code points times the powers of P, one product for them all
-    # (integers mod 2^64: the same sum as Horner's rule, in fewer numpy calls).
-    hashed = np.ndarray((span, SHINGLE), dtype=np.uint64, buffer=points,
-                        strides=(8, 8)) @ _POWERS
-    if len(words) == 1:  # every window lies in the one text
-        text = np.zeros(span, dtype=np.int64)
-    else:
-        owner = np.repeat(np.arange(len(words)), [len(w) for w in words])  # each character's
-        inside = owner[:span] == owner[SHINGLE - 1:]  # shingles within one text
-        hashed, text = hashed[inside], owner[:span][inside]
-    hashed ^= hashed >> np.uint64(29)
-    hashed *= _MIX
-    if len(common):
-        at = np.minimum(np.searchsorted(common, hashed), len(common) - 1)
-        own = common[at] != hashed
+    mod 2^64, mixed. The batch's texts are hashed as one run of code points (``_hashes``),
+    of which the positions whose SHINGLE characters lie in one text are kept: numpy's cost
+    per call is paid once per batch, not per message, and the work is O(C log C) for the
+    batch's C characters (the sort that keeps each text's distinct hashes). One text (a
+    batch of one, or one among short chat lines) is all its own: a plain sort of its
+    hashes, no array of owners."""
+    hashed = _hashes("".join(words))
+    if len(words) == 1:
+        found = distinct(hashed[_own(hashed, common)] if len(common) else hashed)
+        return found, [len(found)]
+    owner = np.repeat(np.arange(len(words)), [len(w) for w in words])  # each character's
+    span = len(hashed)
+    inside = owner[:span] == owner[SHINGLE - 1:]  # shingles within one text
+    hashed, text = hashed[inside], owner[:span][inside]
+    if len(common):  # then the table's out: fewer to look up, fewer to sort
+        own = _own(hashed, common)
         hashed, text = hashed[own], text[own]
     order = np.lexsort((hashed, text))
     hashed, text = hashed[order], text[order]
     first = np.ones(len(hashed), dtype=bool)
     first[1:] = (hashed[1:] != hashed[:-1]) | (text[1:] != text[:-1])
-    return hashed[first], text[first]
+    return hashed[first], np.bincount(text[first], minlength=len(words)).tolist()
+
+
+def _hashes(run: str) -> np.ndarray:
+    """The mixed hash of every window of SHINGLE code points of ``run``: every window
+    times the powers of P in one product (integers mod 2^64: the same sum as Horner's
+    rule, in fewer numpy calls). The code points are widened first: a product of mixed
+    types casts as it goes, four times slower over a batch of 500."""
+    points = np.frombuffer(run.encode("utf-32-le", "surrogatepass"),
+                           dtype=np.uint32).astype(np.uint64)
+    hashed = np.ndarray((max(len(points) - SHINGLE + 1, 0), SHINGLE), dtype=np.uint64,
+                        buffer=points, strides=(8, 8)) @ _POWERS
+    hashed ^= hashed >> _MIX_SHIFT
+    hashed *= _MIX
+    return hashed
+
+
+def _own(hashed: np.ndarray, common: np.ndarray) -> np.ndarray:
+    """Which of ``hashed`` the sorted, non-empty table ``common`` does not hold: the
+    table's value where each would go (past its end, its last, a lesser one) is another."""
+    return common.take(np.searchsorted(common, hashed), mode="clip") != hashed
 
 
 @cache
@@ -195,27 +218,29 @@ def sketches(texts: Texts, common: np.ndarray | None = None) -> list[np.ndarray 
     out: list[np.ndarray | None] = [None] * len(texts)
     if not long:
         return out
-    found, text = _shingles([words[at] for at in long],
-                            ordinary() if common is None else common)
-    sized = np.bincount(text, minlength=len(long)) >= MIN_SHINGLES
-    if not sized.any():
+    found, sizes = _shingles([words[at] for at in long],
+                             ordinary() if common is None else common)
+    kept = [t for t, size in enumerate(sizes) if size >= MIN_SHINGLES]
+    if not kept:
         return out
-    found, text = found[sized[text]], text[sized[text]]
-    starts = np.flatnonzero(np.concatenate(([True], text[1:] != text[:-1])))
-    kept = text[starts]
-    ends = np.append(starts[1:], len(found))
-    a, b = (p[:, None] for p in _PERMUTATIONS)
-    least = np.empty((len(kept), SIZE), dtype=np.uint64)
+    if len(kept) < len(sizes):  # the others' shingles out
+        found = found[np.repeat(np.array(sizes) >= MIN_SHINGLES, sizes)]
+        sizes = [sizes[t] for t in kept]
+    ends = list(accumulate(sizes))  # offsets in Python: a batch of one needs no arrays
+    starts = [0, *ends[:-1]]
+    least = []
     first = 0
     while first < len(kept):  # texts whose shingles fit in one chunk (at least one text)
-        last = max(int(np.searchsorted(ends, starts[first] + _CHUNK, side="right")), first + 1)
-        low, high = starts[first], ends[last - 1]
-        values = a * found[None, low:high] + b
-        least[first:last] = ((np.minimum.reduceat(values, starts[first:last] - low, axis=1)
-                              - b) * _INVERSES[:, None]).T
+        last = max(bisect_right(ends, starts[first] + _CHUNK), first + 1)
+        low, offsets = starts[first], starts[first:last]
+        values = _A * found[low:ends[last - 1]] + _B
+        least.append((np.minimum.reduceat(values, np.subtract(offsets, low) if low else offsets,
+                                          axis=1) - _B) * _INVERSES)
         first = last
-    marks = ((least ^ _PERMUTATIONS[0]) * _MIX >> np.uint64(48)).astype(np.uint16)
-    for t, values in zip(kept.tolist(), marks, strict=True):
+    # (SIZE, texts) a chunk: each text's row of marks made contiguous by the last step.
+    marks = ((least[0] if len(least) == 1 else np.concatenate(least, axis=1)) ^ _A) * _MIX
+    for t, values in zip(kept, (marks >> _MARK_SHIFT).T.astype(np.uint16, order="C"),
+                         strict=True):
         out[long[t]] = values
     return out
 

@@ -77,24 +77,30 @@ _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGN
 
 
 _SEEDS = np.array([0x2545F491, 0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35], dtype=np.uint32)
+_SEED_COLUMN = _SEEDS[:, None]  # an n-gram length's seed for its row of ``_gram_hashes``
 
 
 def _gram_hashes(windows: np.ndarray, shift: np.uint32) -> np.ndarray:
     """(rows, 4) buckets of the 2-, 3-, 4- and 5-gram starting at each window's row.
 
-    Horner's rule down the five columns, h_n = h_(n-1)·P + c_(n-1) (mod 2**32),
-    then each length gets its own seed and the multiplicative mix.
+    Horner's rule down the five columns, h_n = h_(n-1)·P + c_(n-1) (mod 2**32), then
+    each length gets its own seed and the multiplicative mix. Each length is one
+    contiguous row of a (4, rows) array (a window's column is contiguous too: the windows
+    overlap a code point apart), written in place (``out``), the seeds a column: every
+    step runs down whole rows, not four values at a time, and none is copied. A product
+    by a matrix of powers of P would be one numpy call, but numpy's integer matmul is a
+    plain loop, fourteen times slower a row: a batch's rows outweigh its calls.
     """
-    hashed = np.empty((len(windows), 4), dtype=np.uint32)
-    rolling = windows[:, 0] * _P + windows[:, 1]
-    hashed[:, 0] = rolling
-    for n in (2, 3, 4):
-        rolling = rolling * _P + windows[:, n]
-        hashed[:, n - 1] = rolling
-    hashed ^= _SEEDS
+    hashed = np.empty((4, len(windows)), dtype=np.uint32)
+    before = windows[:, 0]
+    for n, row in enumerate(hashed, 1):
+        np.multiply(before, _P, out=row)
+        row += windows[:, n]
+        before = row
+    hashed ^= _SEED_COLUMN
     hashed *= _MIX
     hashed >>= shift
-    return hashed
+    return hashed.T
 
 
 def _char_ngrams(raw: bytes, rows: int, shift: np.uint32) -> np.ndarray:
@@ -157,10 +163,14 @@ def _teachable_words(skeleton: str) -> list[str]:
     return chosen
 
 
-def _distinct(found: np.ndarray) -> np.ndarray:
-    # Sort and drop repeats: np.unique does the same at several times the cost.
+def distinct(found: np.ndarray) -> np.ndarray:
+    """The distinct values of ``found``, sorted (in place: ``found`` is the caller's own).
+    A sort and a mask: np.unique does the same at several times the cost."""
     found.sort()
-    return found[np.concatenate(([True], found[1:] != found[:-1]))]
+    return found[np.concatenate((_FIRST, found[1:] != found[:-1]))] if len(found) else found
+
+
+_FIRST = np.ones(1, dtype=bool)  # the first of the sorted values is always distinct
 
 
 def _stream(view: MessageView) -> bytes:
@@ -175,19 +185,17 @@ def _stream(view: MessageView) -> bytes:
     return (stream + "    ").encode("utf-32-le", "surrogatepass")
 
 
-def _trained(view: MessageView, shift: np.uint32) -> tuple[np.ndarray, np.ndarray]:
-    """(character n-gram and word buckets, shape buckets), repeats kept."""
+def _trained(view: MessageView, shape: list[str], shift: np.uint32) -> np.ndarray:
+    """``buckets`` of a message whose ``shape_tokens`` are ``shape``."""
     raw = _stream(view)
     words = (_word_hashes(view.prose_skeleton.encode("utf-8", "surrogatepass")) * _MIX) >> shift
     grams = _char_ngrams(raw, len(raw) // 4 - 4, shift)
-    return (np.concatenate((grams, words, _token_buckets(cues(view), shift))),
-            _token_buckets(shape_tokens(view), shift))
+    return distinct(np.concatenate((grams, words, _token_buckets(cues(view) + shape, shift))))
 
 
 def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
     """The message's distinct feature buckets (sorted uint32)."""
-    text, shape = _trained(view, np.uint32(32 - bits))
-    return _distinct(np.concatenate((text, shape)))
+    return _trained(view, shape_tokens(view), np.uint32(32 - bits))
 
 
 def parts(view: MessageView, bits: int = BITS,
@@ -198,7 +206,9 @@ def parts(view: MessageView, bits: int = BITS,
 
 Parts = tuple[np.ndarray, np.ndarray]  # (buckets, teachable buckets): ``batch_parts``
 _CACHED_PARTS = 8192  # messages whose parts are kept (a few MB at most)
-_parts_cache: dict[tuple[MessageView, int], Parts] = {}  # least recently used first
+# By text, not view: the view is the text's, and a string keeps its hash (a view's is
+# its ten fields' again at every lookup).
+_parts_cache: dict[tuple[str, int], Parts] = {}  # least recently used first
 
 
 def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
@@ -223,9 +233,9 @@ def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     todo: dict[tuple[MessageView, tuple[str, ...]], list[int]] = {}
     for at, (view, names) in enumerate(messages):
         greeted = tuple(n for n in names if n in view.prose_skeleton)
-        kept = None if greeted else _parts_cache.pop((view, bits), None)
+        kept = None if greeted else _parts_cache.pop((view.text, bits), None)
         if kept is not None:
-            out[at] = _parts_cache[view, bits] = kept
+            out[at] = _parts_cache[view.text, bits] = kept
         else:
             todo.setdefault((view, greeted), []).append(at)
     for (view, greeted), found in zip(todo, _hashed_parts(list(todo), bits), strict=True):
@@ -234,55 +244,77 @@ def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
         if not greeted and len(view.text) <= CACHED_CHARS:
             if len(_parts_cache) >= _CACHED_PARTS:
                 del _parts_cache[next(iter(_parts_cache))]
-            _parts_cache[view, bits] = found
+            _parts_cache[view.text, bits] = found
     return out  # type: ignore[return-value]
 
 
 def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
                   bits: int) -> list[Parts]:
     """``batch_parts`` of messages hashed afresh, all at once: their buckets in one
-    ``_batch_buckets``, their teachable tokens (``_teachable_words`` of the prose, its
-    greeted names taken out; shape; domains) in one CRC pass and one sort of
-    (message, bucket) keys. O(T log T) for the T features of all of them."""
+    ``_batch_buckets``, their teachable tokens (``_taught``) in one CRC pass and one sort
+    of (message, bucket) keys. O(T log T) for the T features of all of them. One message
+    (a batch of one, or the one new text among chat lines kept) is all its own: its
+    ``buckets``, its tokens' distinct buckets, no keys of message and bucket to sort."""
     if not messages:
         return []
     shift = np.uint32(32 - bits)
-    views = [view for view, _ in messages]
-    shapes = [shape_tokens(view) for view in views]
+    shapes = [shape_tokens(view) for view, _ in messages]
+    known = well_known()
+    taught = [_taught(view, greeted, shape, known)
+              for (view, greeted), shape in zip(messages, shapes, strict=True)]
+    if len(messages) == 1:
+        out = [(_trained(messages[0][0], shapes[0], shift),
+                distinct(_taught_buckets(*taught[0], shift)))]
+    else:
+        out = _split_parts([view for view, _ in messages], shapes, taught, bits)
+    for found, teachable in out:
+        found.setflags(write=False)
+        teachable.setflags(write=False)
+    return out
+
+
+def _taught(view: MessageView, greeted: tuple[str, ...], shape: list[str],
+            known: frozenset[str]) -> tuple[list[str], list[str]]:
+    """(words, tokens) that reports teach of a message: ``_teachable_words`` of its prose
+    with its ``greeted`` names taken out, and its shape and domains (the ``known`` sites'
+    left out)."""
+    prose = view.prose_skeleton
+    for name in greeted:
+        prose = prose.replace(name, " ")
+    return _teachable_words(prose), shape + [f"dom:{d}" for d in view.domains if d not in known]
+
+
+def _taught_buckets(words: list[str], tokens: list[str], shift: np.uint32) -> np.ndarray:
+    """The buckets of ``_taught``'s words and tokens, repeats kept (words on CRC seed 7,
+    tokens on ``_token_buckets``' 4)."""
+    hashed = np.array([zlib.crc32(w.encode("utf-8", "surrogatepass"), 7) for w in words],
+                      dtype=np.uint32)
+    return np.concatenate(((hashed * _MIX) >> shift, _token_buckets(tokens, shift)))
+
+
+def _split_parts(views: list[MessageView], shapes: list[list[str]],
+                 taught: list[tuple[list[str], list[str]]], bits: int) -> list[Parts]:
+    """``_hashed_parts`` of several messages: hashed together, then cut into each one's
+    slices (``np.split`` costs ~10 µs a call in Python before any work)."""
     docs, found = _batch_buckets(views, shapes, bits)
     words: list[str] = []
     word_docs: list[int] = []
     tokens: list[str] = []
     token_docs: list[int] = []
-    known = well_known()
-    for index, ((view, greeted), shape) in enumerate(zip(messages, shapes, strict=True)):
-        prose = view.prose_skeleton
-        for name in greeted:
-            prose = prose.replace(name, " ")
-        chosen = _teachable_words(prose)
+    for at, (chosen, named) in enumerate(taught):
         words += chosen
-        word_docs += [index] * len(chosen)
-        named = shape + [f"dom:{d}" for d in view.domains if d not in known]
+        word_docs += [at] * len(chosen)
         tokens += named
-        token_docs += [index] * len(named)
-    hashed = np.array([zlib.crc32(w.encode("utf-8", "surrogatepass"), 7) for w in words],
-                      dtype=np.uint32)
-    teach_docs, teachable = _by_message(
-        np.array(word_docs + token_docs, dtype=np.int64),
-        np.concatenate(((hashed * _MIX) >> shift, _token_buckets(tokens, shift))), bits)
-    # Each message's slices (``np.split`` costs ~10 µs a call in Python before any work).
-    cuts = np.arange(len(messages) + 1)
+        token_docs += [at] * len(named)
+    teach_docs, teachable = _by_message(np.array(word_docs + token_docs, dtype=np.int64),
+                                        _taught_buckets(words, tokens, np.uint32(32 - bits)),
+                                        bits)
+    cuts = np.arange(len(views) + 1)
     ends = np.searchsorted(docs, cuts).tolist()
     taught_ends = np.searchsorted(teach_docs, cuts).tolist()
-    out = []
-    for at in range(len(messages)):
-        # Copies, not views that would keep the batch's arrays.
-        one = found[ends[at]:ends[at + 1]].copy()
-        taught = teachable[taught_ends[at]:taught_ends[at + 1]].copy()
-        one.setflags(write=False)
-        taught.setflags(write=False)
-        out.append((one, taught))
-    return out
+    # Copies, not views that would keep the batch's arrays.
+    return [(found[ends[at]:ends[at + 1]].copy(),
+             teachable[taught_ends[at]:taught_ends[at + 1]].copy()) for at in range(len(views))]
 
 
 def _by_message(docs: np.ndarray, found: np.ndarray, bits: int) -> tuple[np.ndarray,
@@ -291,8 +323,7 @@ def _by_message(docs: np.ndarray, found: np.ndarray, bits: int) -> tuple[np.ndar
     one sort of a combined key."""
     keys = docs << bits
     keys |= found
-    keys.sort()
-    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    keys = distinct(keys)
     return keys >> bits, (keys & ((1 << bits) - 1)).astype(np.uint32)
 
 

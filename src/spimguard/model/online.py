@@ -115,8 +115,16 @@ class OnlineDelta:
         Python floats, as ``LinearModel.margins``); valid while ``version`` holds. The
         clip is numpy's ``maximum(-bound, minimum(bound, shift))``, which answers a tie
         with its second argument (+0.0 of ±0.0, where nothing was taught): ``min`` and
-        ``max`` answer with their first, so the arguments are swapped."""
-        shifts, taught = row_sums(self.clipped_, teachable)
+        ``max`` answer with their first, so the arguments are swapped.
+
+        A row that sums to ±0 scores it whatever its bound, when a bound cannot be
+        negative (``max_shift`` ≥ 0; a tie answers the sum), so its taught buckets need no
+        count: nearly every message at a batch of one, where nothing it says was taught,
+        pays one gather and one sum, not four numpy calls; a batch with a taught row
+        counts them all."""
+        shifts, taught = row_sums(self.clipped_, teachable, count=False)
+        if any(shifts) or self.max_shift < 0:
+            shifts, taught = row_sums(self.clipped_, teachable)
         out = []
         most, root = self.max_shift, math.sqrt
         for shift, share, row in zip(shifts, taught, teachable, strict=True):
