@@ -17,7 +17,7 @@ from spimguard import accounts, open_engine
 from spimguard.cli import app
 from spimguard.detectors.content import _SURELY_BELOW, ContentDetector
 from spimguard.engine import Engine
-from spimguard.errors import BadInput
+from spimguard.errors import BadInput, ConfigError
 from spimguard.model import datasets, features, scorer
 from spimguard.model import train as training
 from spimguard.model.features import batch_parts, buckets, parts
@@ -411,10 +411,16 @@ def test_parts_of_any_texts_are_each_texts_own(texts: list[tuple[str, tuple[str,
 
 def test_a_row_whose_taught_values_cancel_is_bounded_as_counted() -> None:
     """``OnlineDelta.margins`` counts a row's taught buckets only when some row's sum is not
-    ±0: a row whose taught values cancel still scores what its counted bound gives, for a
-    ``max_shift`` of either sign (a negative one makes the bound, not the sum, answer)."""
-    for most, want in ((5.0, 0.0), (-1.0, 1.0)):
-        online = OnlineDelta(4, 1.0, 3.0, max_shift=most)
-        online.add_array([5, 9], [1.0, -1.0])
-        assert online.margins([np.array([5, 9], dtype=np.uint32)]) == [want]
-        assert online.margins([np.array([3], dtype=np.uint32)]) == [0.0]  # nothing taught
+    ±0: a row whose taught values cancel scores what its counted bound gives, 0, as does
+    one with nothing taught. A negative ``max_shift`` (whose bound, not the sum, would
+    answer) is refused, by the delta and by the detector's settings."""
+    online = OnlineDelta(4, 1.0, 3.0, max_shift=5.0)
+    online.add_array([5, 9], [1.0, -1.0])
+    assert online.margins([np.array([5, 9], dtype=np.uint32)]) == [0.0]
+    assert online.margins([np.array([3], dtype=np.uint32)]) == [0.0]  # nothing taught
+    with pytest.raises(ValueError, match="negative"):
+        OnlineDelta(4, 1.0, 3.0, max_shift=-1.0)
+    with pytest.raises(ConfigError, match="max_shift, remember_days"):
+        ContentDetector({"max_shift": -1.0, "remember_days": -2}, config())
+    judge = open_engine(config(detectors={"content": {"max_shift": -1.0}}))
+    assert "max_shift cannot be negative" in judge.disabled["content"]  # /healthz says so

@@ -111,6 +111,11 @@ class ContentDetector:
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         cfg = self.cfg = settings(self.name, ContentSettings, given)
+        negative = [key for key in ("learn_rate", "max_delta", "min_support", "max_shift",
+                                    "remember_days", "max_remembered") if getattr(cfg, key) < 0]
+        if negative:
+            raise ConfigError(f"detectors.content: {', '.join(negative)} cannot be negative "
+                              "(bounds, counts and a time)")
         self.model = scorer.load(cfg.model or None)
         anchors = [cfg.evidence_from or base_rate(self.model), *thresholds(cfg, self.model)]
         if not all(0 < p < 1 for p in anchors) or anchors != sorted(set(anchors)):

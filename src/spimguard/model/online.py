@@ -94,6 +94,9 @@ class Exported(msgspec.Struct):
 class OnlineDelta:
     def __init__(self, bits: int, rate: float, max_delta: float, min_support: int = 2,
                  max_shift: float = 5.0) -> None:
+        if min(rate, max_delta, min_support, max_shift) < 0:
+            raise ValueError("an online delta's rate, max_delta, min_support and max_shift "
+                             "are bounds and counts: none is negative")
         self.bits = bits
         self.max_shift = max_shift
         self.rate = rate
@@ -117,13 +120,13 @@ class OnlineDelta:
         with its second argument (+0.0 of ±0.0, where nothing was taught): ``min`` and
         ``max`` answer with their first, so the arguments are swapped.
 
-        A row that sums to ±0 scores it whatever its bound, when a bound cannot be
-        negative (``max_shift`` ≥ 0; a tie answers the sum), so its taught buckets need no
-        count: nearly every message at a batch of one, where nothing it says was taught,
-        pays one gather and one sum, not four numpy calls; a batch with a taught row
-        counts them all."""
+        A row that sums to ±0 scores it whatever its bound (a bound is never negative:
+        ``max_shift`` ≥ 0; a tie answers the sum), so its taught buckets need no count:
+        nearly every message at a batch of one, where nothing it says was taught, pays one
+        gather and one sum, not four numpy calls; a batch with a taught row counts them
+        all."""
         shifts, taught = row_sums(self.clipped_, teachable, count=False)
-        if any(shifts) or self.max_shift < 0:
+        if any(shifts):
             shifts, taught = row_sums(self.clipped_, teachable)
         out = []
         most, root = self.max_shift, math.sqrt
