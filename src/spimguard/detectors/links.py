@@ -176,7 +176,7 @@ class LinksDetector:
                 judged.append(url)
         for hosts, how in ((ctx.view.apart_hosts, "{} written apart"),
                            (ctx.view.unread_hosts, "link to {}, past the links read")):
-            for host in hosts:
+            for host in hosts if on["block"] else ():  # nothing listed: no suffixes to read
                 blocked = on["block"].intersection(lists.host_suffixes(host))
                 if blocked:
                     found.append(Signal("LINK_BLOCKLISTED", 1.0, f"{how.format(host)}, on "
