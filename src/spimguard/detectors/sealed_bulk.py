@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 from .. import accounts
 from ..config import Config
 from ..signals import Signal
-from ..state.ops import Contains, Distinct, Query, Touch, Write
+from ..state.ops import Contains, Distinct, Query, Touch, Write, key_part
 from ..text import size_class
 from .base import Context, Facts, Outcome, once, ramp, settings
 from .takeover import TakeoverDetector
@@ -107,7 +107,10 @@ class SealedBulkDetector:
             targets: tuple[str, ...] = (f"conv:{message.conversation}",)
         else:
             targets = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
-        base = f"sb:{message.sender}:{message.session}"
+        # The session with no ":" (``ops.key_part``), the tags none either: one sender's
+        # session is one key whatever either id holds (``@v``'s session ``s:x`` is not
+        # ``@v:s``'s ``x``, whose reach another's messages would fill).
+        base = f"sb:{message.sender}:{key_part(message.session)}"
         attached = dict.fromkeys(_attachment_tag(a.name, a.mime) for a in message.attachments)
         tags = [f"s{size_class(message.size)}", *list(attached)[: cfg.max_attachments]]
         shapes = tuple(f"{base}:{tag}" for tag in tags)

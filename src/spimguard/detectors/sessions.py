@@ -36,7 +36,7 @@ from typing import Any
 from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
-from ..state.ops import Count, Distinct, Incr, Query, Touch, Write
+from ..state.ops import Count, Distinct, Incr, Query, Touch, Write, key_part
 from .base import Context, Facts, Outcome, once, ramp, sealed, settings, shared
 
 
@@ -60,12 +60,16 @@ _BUCKET = 3_600.0
 _ONE_VOICE = ""
 
 
+# A session's id is written with no ":" (``ops.key_part``): both ids are chosen outside
+# (a Matrix id holds ":"), and joined as they are the account ``@v`` and its session
+# ``s:x`` counted in the reports of ``@v:s``'s session ``x``: what an attacker's own
+# messages drew, reported, would hold another account's session.
 def _key(account: str, session: str) -> str:
-    return f"sess:reported:{account}:{session}"
+    return f"sess:reported:{account}:{key_part(session)}"
 
 
 def _reporters_key(account: str, session: str) -> str:
-    return f"sess:reporters:{account}:{session}"
+    return f"sess:reporters:{account}:{key_part(session)}"
 
 
 class SessionsDetector:

@@ -72,7 +72,7 @@ from typing import Any
 import msgspec
 
 from ... import accounts
-from ...state.ops import Count, Put, bucket_range, lodged_keyspace
+from ...state.ops import Count, Put, bucket_range, key_part, lodged_keyspace
 from . import keys
 
 PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
@@ -95,7 +95,24 @@ _SEEN = frozenset(_SEEN_ORDER)
 _KEY = lodged_keyspace("tk:", accounts.tie_record(""), field="t", besides=keys.OTHERS)
 
 
+# What an id may not start with to be written as it is after "tk:": the rest of the
+# detector's prefixes there (``keys.OTHERS``), and "%", which starts every id written so.
+_RESERVED = (*(other.removeprefix(_KEY) for other in keys.OTHERS), "%")
+
+
 def key(account: str) -> str:
+    """"tk:" and the id, unless the id starts like one of the detector's other keys under
+    "tk:" or with "%": then "%" and the id written with no ":" (``ops.key_part``).
+
+    Why: the generic API takes any id, and written as it is an account named
+    ``heard:@a:s`` had ``tk:heard:@a:s`` for its record, @a's "heard from s" key: its
+    events read a float as their record and failed the detector (no takeover evidence
+    for the account at all), and its record's put overwrote @a's. Written so, a key is
+    one id's: an id kept as it is starts with neither, a written one starts with "%" and
+    holds no ":", so it starts with no other prefix either, and ``key_part`` is
+    one-to-one. Ids of Matrix ("@...") and XMPP never start so: their keys are as before."""
+    if account.startswith(_RESERVED):
+        return f"{_KEY}%{key_part(account)}"
     return _KEY + account
 
 
