@@ -946,8 +946,8 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
 # the text reversed) and after it. Possessive: each character is read once.
 _HOST_PART = re.compile(r"[\w-]*+(?:\.[\w-]++)*+")
 # The longest host DNS holds: a list's entries are no longer, so the last 253 characters of
-# a longer host hold every suffix a list can name.
-_HOST_CHARS = 253
+# a longer host hold every suffix a list can name (``lists.host_suffixes``).
+MAX_HOST_CHARS = 253
 
 
 def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
@@ -979,8 +979,8 @@ def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
         if host in seen:
             continue  # "a•com a•com ...": each host is read once
         seen.add(host)
-        if len(host) > _HOST_CHARS:  # no list names a suffix longer, nor a bare one ("com")
-            host = host[-_HOST_CHARS - 1:].partition(".")[2]
+        if len(host) > MAX_HOST_CHARS:  # no list names a suffix longer, nor a bare one ("com")
+            host = host[-MAX_HOST_CHARS - 1:].partition(".")[2]
             if "." not in host:
                 continue
         glued = None if host.isascii() else _GLUED_PROSE.match(host)
