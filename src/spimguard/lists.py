@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -26,6 +27,7 @@ from .text import MAX_HOST_CHARS, read_host
 NAMES = ("block", "allow", "popular", "shorteners", "sha256")
 KINDS = ("domains", "hosts", "urls", "csv", "sha256")
 MAX_ENTRIES = 5_000_000  # a bound on one import
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 @cache
@@ -66,7 +68,9 @@ def _host(raw: str) -> str:
     raw = raw.strip().removeprefix("*.")
     if not raw:
         return ""
-    target = raw if "://" in raw else "http://" + raw
+    # A scheme starts the entry; a "://" further on is its path's or query's
+    # ("tones-shop.com/r?to=https://x" names tones-shop.com).
+    target = raw if _SCHEME.match(raw) else "http://" + raw
     try:
         read = read_host(urlsplit(target).hostname or "")
     except ValueError:

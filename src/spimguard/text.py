@@ -881,11 +881,27 @@ def _ipv4(host: str) -> str | None:
     return str(ipaddress.IPv4Address(address))
 
 
+# The schemes ``_URL`` reads at a link's start, with the slashes (or backslashes) after them.
+_SCHEME = re.compile(r"(?:https?|ftp):[/\\]*", re.IGNORECASE)
+
+
+def _as_url(raw: str) -> str:
+    """``raw`` (a link ``_URL`` found) as ``urlsplit`` must be given it to read the host a
+    browser goes to: "http://" before a link without a scheme (one whose path or query
+    holds a "://", "tones-shop.com/r?to=https://x", has none: it once read as no link at
+    all), one scheme's slashes however many ("http:///tones-shop.com"; a browser skips
+    them for these schemes), and a backslash as a slash (a browser reads it so in these
+    schemes: "http://tones-shop.com\\@x" goes to tones-shop.com)."""
+    scheme = _SCHEME.match(raw)
+    written = raw.replace("\\", "/")
+    if scheme is None:
+        return "http://" + written
+    return f"{written[:scheme.end()].rstrip('/')}//{written[scheme.end():]}"
+
+
 @lru_cache(maxsize=65536)
 def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
-    # Every scheme read here is one a browser reads a backslash in as a slash:
-    # "http://tones-shop.com\\@x" goes to tones-shop.com.
-    target = (raw if "://" in raw else "http://" + raw).replace("\\", "/")
+    target = _as_url(raw)
     try:
         parts = urlsplit(target)
         host = parts.hostname or ""
@@ -997,16 +1013,17 @@ def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
     return tuple(found)
 
 
-# A link's host as written: after its scheme, before its path, query or fragment (a
-# browser reads a backslash there as a slash), after its userinfo's last '@'.
-_NETLOC = re.compile(r"(?:[a-z][a-z0-9+.-]*:/+)?([^/?#\\]*)", re.IGNORECASE)
+# A link's host as written (``_as_url``): after its scheme, before its path, query or
+# fragment, after its userinfo's last '@'.
+_NETLOC = re.compile(r"[a-z]+://([^/?#]*)", re.IGNORECASE)
 
 
 def _host_written(link: str) -> str:
     """The host of ``link`` as ``parse_url`` reads it (``read_host``), without the rest of
     its parse (the registrable domain, the path): "" for none."""
-    netloc = _NETLOC.match(link).group(1).rpartition("@")[2]  # type: ignore[union-attr]
-    host = netloc.rpartition(":")[0] if netloc.rpartition(":")[2].isdigit() else netloc
+    netloc = _NETLOC.match(_as_url(link)).group(1).rpartition("@")[2]  # type: ignore[union-attr]
+    named, colon, port = netloc.rpartition(":")
+    host = named if colon and (port.isdigit() or not port) else netloc  # "x.com:" is x.com
     if host.startswith("[") and host.endswith("]"):  # an IPv6 literal
         host = host[1:-1]
     read = read_host(host) if host else None
