@@ -66,3 +66,65 @@ def test_a_host_of_thousands_of_labels_costs_what_its_text_does() -> None:
     assert _blocked("a." * 8000 + "tones-shop.com")
     assert _blocked("https://" + "a." * 8000 + "tones-shop.com/x")
     assert time.perf_counter() - started < 1.5
+
+
+# 3. Hosts written apart at more than one dot. Each mark was joined only before a public
+# suffix, so in "tones-shop. blogspot. com" the first mark (before "blogspot", no suffix)
+# stayed prose and the host read was blogspot.com: a listed host under a company's suffix
+# (a free blog or site builder, where spam pages live) or any subdomain escaped the list.
+# A mark read as a dot before a label joined in turn to a suffix is a dot too; the host is
+# read from each label so joined as well ("said. tones-shop. com": the first may be prose's).
+@pytest.mark.parametrize("text", [
+    "tones-shop. blogspot. com", "tones-shop•blogspot•com", "tones-shop. blogspot com/new",
+    "visit tones-shop · blogspot · com today",
+])
+def test_a_host_written_apart_at_each_dot_is_read_whole(text: str) -> None:
+    assert "tones-shop.blogspot.com" in view(text).apart_hosts
+    assert _blocked(text)
+
+
+def test_a_host_written_apart_after_a_sentence_is_read_from_each_label() -> None:
+    assert view("I said. tones-shop. com").apart_hosts == ("said.tones-shop.com",
+                                                           "tones-shop.com")
+
+
+# 4. A host written apart after a '/' was a link's path whatever came before it: the
+# typed link "go/tones-shop.com" was read, "go/tones-shop. com" was not. A '/' is a path's
+# after a host or a scheme, as the links typed are read.
+@pytest.mark.parametrize("text", ["go/tones-shop. com", "https:/tones-shop. com",
+                                  "and/or/tones-shop•com"])
+def test_a_host_written_apart_after_a_word_and_a_slash(text: str) -> None:
+    assert _blocked(text)
+
+
+@pytest.mark.parametrize("text", ["x.com/tones-shop. com", "x.com/a/b. com",
+                                  "https://x/tones-shop. com"])
+def test_a_path_after_a_host_stays_a_path(text: str) -> None:
+    """The control (as on main): what the fix must not read."""
+    assert view(text).apart_hosts == ()
+
+
+# 5. The ideographic full stop after a blank: "tones-shop。 com" was read, "tones-shop 。com"
+# was not; what the full stop does with blanks around it, the ideographic one does.
+@pytest.mark.parametrize("text", ["tones-shop 。com", "tones-shop 。 com"])
+def test_an_ideographic_full_stop_after_a_blank(text: str) -> None:
+    assert _blocked(text)
+
+
+# Open.
+@pytest.mark.xfail(strict=True, reason=(
+    "a private suffix after one mark ('tones-shop. blogspot.com') reads as the company's "
+    "host: 'my page. github.io/blog' must stay prose (test_attack_link_forms), and nothing "
+    "tells the two apart; written with two marks it is read (above)"))
+def test_a_listed_host_under_a_private_suffix_written_apart_once() -> None:
+    assert _blocked("tones-shop. blogspot.com")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "IDNA costs ~2.8 µs a character (39 µs for 'bücher-shop.de'), so a message's links "
+    "written outside ASCII are read up to MAX_IDN_CHARS (2,048) characters: 500 links "
+    "'ü<n>.de' (3,889 characters) before the listed IDN host hide it from every list; "
+    "64 KiB holds 32,768 such characters, ~90 ms of IDNA read whole"))
+def test_a_listed_idn_host_after_the_idn_budget() -> None:
+    decoys = " ".join(f"ü{i}.de" for i in range(500))
+    assert _blocked(f"{decoys} bücher-shop.de/x")
