@@ -128,3 +128,19 @@ def test_a_listed_host_under_a_private_suffix_written_apart_once() -> None:
 def test_a_listed_idn_host_after_the_idn_budget() -> None:
     decoys = " ".join(f"ü{i}.de" for i in range(500))
     assert _blocked(f"{decoys} bücher-shop.de/x")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the takeover detector keeps an account's record at 'tk:<account>' beside its other "
+    "keys 'tk:heard:<account>:<peer>' (session 23's key_part keeps the peer's ':' out, not "
+    "the account's prefix): an account named 'heard:@a:s' reads the float of @a hearing "
+    "from s as its record, and the detector fails on each of its events (AttributeError in "
+    "record.profile); ids of Matrix ('@...') and XMPP (no ':' before '@') cannot start so, "
+    "the generic API takes any id of 1-512 characters"))
+def test_an_account_named_like_a_takeover_key_is_judged(caplog: pytest.LogCaptureFixture) -> None:
+    from conftest import T0, engine, message
+
+    judge = engine()
+    judge.process(message(judge.config, "m1", "s", ["@a"], "hello there friend", T0))
+    judge.process(message(judge.config, "m2", "heard:@a:s", ["x"], "hello again", T0 + 5))
+    assert "detector takeover failed" not in caplog.text
