@@ -644,20 +644,34 @@ def _icann_suffixes() -> frozenset[str]:
 
 def _apart_dot(found: re.Match[str]) -> bool | None:
     """Whether a separator between a label and what may be a public suffix stands for a
-    dot. None for a mark a reader retypes as the dot before a label that is no suffix
-    ("tones-shop. blogspot. com"): it is a dot if that label is joined to a suffix in turn
-    (``_apart_links``), and needs a name then, as the others (``_names_apart``). One a
-    reader retypes as the dot without a link's tail needs a name before it (a letter in
-    the label: "at 5. com on" is a time), the others need the tail (``_apart``)."""
-    mark = found.group()
-    if not (mark.isascii() or (_reads_as_dot if len(mark) <= _KEPT_MARK
-                               else _reads_as_dot.__wrapped__)(mark)):
-        return False
-    weak = found.group("shape") is not None or (
-        "weak" in found.re.groupindex and found.group("weak") is not None)
+    dot; None before what is no public suffix: a label, whose separator is a dot if the
+    label is joined to a suffix in turn ("tones-shop. blogspot. com": ``_joins_a_label``).
+    One a reader retypes as the dot without a link's tail needs a name before it (a letter
+    in the label: "at 5. com on" is a time), the others need the tail (``_apart``)."""
     if found.group("suffix").lower() not in _icann_suffixes():
-        return None if not weak else False
-    return weak or _names_apart(found)
+        return None
+    if not _marks_a_dot(found.group()):
+        return False
+    if found.group("shape") is None and not _weak(found):
+        return _names_apart(found)
+    return True
+
+
+def _weak(found: re.Match[str]) -> bool:
+    return "weak" in found.re.groupindex and found.group("weak") is not None
+
+
+def _marks_a_dot(mark: str) -> bool:
+    return mark.isascii() or (_reads_as_dot if len(mark) <= _KEPT_MARK
+                              else _reads_as_dot.__wrapped__)(mark)
+
+
+def _joins_a_label(found: re.Match[str]) -> bool:
+    """Whether a separator before a label (``_apart_dot``'s None) stands for a dot when the
+    label is joined to a suffix: one a reader retypes as the dot with no link's tail (a
+    tail after the label would end the host) and a name before it, as before a suffix."""
+    return (found.group("shape") is None and not _weak(found)
+            and _marks_a_dot(found.group()) and _names_apart(found))
 
 
 def _names_apart(found: re.Match[str]) -> bool:
@@ -752,7 +766,7 @@ def _apart_links(text: str) -> tuple[str, list[int], set[int]]:
             continue
         if reading:
             named = len(before)  # those before it that name a label, back to one that does not
-            while named and _names_apart(before[named - 1]):
+            while named and _joins_a_label(before[named - 1]):
                 named -= 1
             for dot in (*before[named:], found):
                 start = dot.start()
@@ -993,8 +1007,9 @@ def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
     suffixes each). A host before an '@' is an address's name, one after it needs a path,
     as a link written whole does (``_URL_AT``), and one after a '/' is a link's path
     (``_after_a_host``). A host with labels joined before it ("said. tones-shop. com") is
-    read from each of them too: the first may be prose's last word, as a sentence's end is
-    before a host written whole ("I said. tones-shop.com")."""
+    read whole, and as it was read without them: the first may be prose's last word, as a
+    sentence's end is before a host written whole ("I said. tones-shop.com"). Any label
+    between is a suffix of the whole, which the block list reads (``lists.host_suffixes``)."""
     joined, dots, chained = _apart_links(spelled)
     if not dots:
         return ()
@@ -1012,10 +1027,10 @@ def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
         if after == "@" or (before == "@" and after != "/") or (
                 before == "/" and _after_a_host(backwards, start - 1)):
             continue  # an address's name, an address, a link's path ("x.com/new. com")
-        firsts = [start]
+        firsts = [start]  # and after the last dot joined before a label, if any
         while at < len(dots) and dots[at] < end:  # the host's own dots, read once
             if dots[at] in chained:
-                firsts.append(dots[at] + 1)
+                firsts[1:] = [dots[at] + 1]
             at += 1
         for first in firsts:
             # No list names a suffix longer than DNS holds, nor a bare one ("com").
