@@ -112,22 +112,20 @@ def test_an_ideographic_full_stop_after_a_blank(text: str) -> None:
 
 
 # Open.
-@pytest.mark.xfail(strict=True, reason=(
-    "a private suffix after one mark ('tones-shop. blogspot.com') reads as the company's "
-    "host: 'my page. github.io/blog' must stay prose (test_attack_link_forms), and nothing "
-    "tells the two apart; written with two marks it is read (above)"))
-def test_a_listed_host_under_a_private_suffix_written_apart_once() -> None:
-    assert _blocked("tones-shop. blogspot.com")
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "IDNA costs ~2.8 µs a character (39 µs for 'bücher-shop.de'), so a message's links "
-    "written outside ASCII are read up to MAX_IDN_CHARS (2,048) characters: 500 links "
-    "'ü<n>.de' (3,889 characters) before the listed IDN host hide it from every list; "
-    "64 KiB holds 32,768 such characters, ~90 ms of IDNA read whole"))
-def test_a_listed_idn_host_after_the_idn_budget() -> None:
-    decoys = " ".join(f"ü{i}.de" for i in range(500))
-    assert _blocked(f"{decoys} bücher-shop.de/x")
+@pytest.mark.parametrize("text", [
+    pytest.param("tones-shop. blogspot.com", marks=pytest.mark.xfail(strict=True, reason=(
+        "a private suffix after one mark reads as the company's host: 'my page. "
+        "github.io/blog' must stay prose (test_attack_link_forms), and nothing tells the "
+        "two apart; written with two marks it is read (above)"))),
+    pytest.param(" ".join(f"ü{i}.de" for i in range(500)) + " bücher-shop.de/x",
+                 marks=pytest.mark.xfail(strict=True, reason=(
+        "IDNA costs ~2.8 µs a character (39 µs for 'bücher-shop.de'), so a message's links "
+        "written outside ASCII are read up to MAX_IDN_CHARS (2,048) characters: 500 links "
+        "'ü<n>.de' (3,889 characters) before the listed IDN host hide it from every list; "
+        "64 KiB holds 32,768 such characters, ~90 ms of IDNA read whole"))),
+])
+def test_a_listed_host_the_block_list_still_misses(text: str) -> None:
+    assert _blocked(text)
 
 
 @pytest.mark.xfail(strict=True, reason=(
