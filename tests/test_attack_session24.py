@@ -118,7 +118,7 @@ def test_an_ideographic_full_stop_after_a_blank(text: str) -> None:
         "github.io/blog' must stay prose (test_attack_link_forms), and nothing tells the "
         "two apart; written with two marks it is read (above)"))),
     pytest.param(" ".join(f"ü{i}.de" for i in range(500)) + " bücher-shop.de/x",
-                 marks=pytest.mark.xfail(strict=True, reason=(
+                 id="an IDN host after 500 IDN links", marks=pytest.mark.xfail(strict=True, reason=(
         "IDNA costs ~2.8 µs a character (39 µs for 'bücher-shop.de'), so a message's links "
         "written outside ASCII are read up to MAX_IDN_CHARS (2,048) characters: 500 links "
         "'ü<n>.de' (3,889 characters) before the listed IDN host hide it from every list; "
