@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -21,11 +22,12 @@ from urllib.parse import urlsplit
 
 from .errors import BadInput
 from .state.ops import Contains
-from .text import read_host
+from .text import MAX_HOST_CHARS, read_host
 
 NAMES = ("block", "allow", "popular", "shorteners", "sha256")
 KINDS = ("domains", "hosts", "urls", "csv", "sha256")
 MAX_ENTRIES = 5_000_000  # a bound on one import
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 @cache
@@ -42,7 +44,14 @@ def key(name: str) -> str:
 
 
 def host_suffixes(host: str) -> tuple[str, ...]:
-    """``a.b.example.com`` -> (a.b.example.com, b.example.com, example.com, com)."""
+    """``a.b.example.com`` -> (a.b.example.com, b.example.com, example.com, com): those a
+    list can name, of at most ``MAX_HOST_CHARS`` (the longest name DNS holds; ``parse``
+    keeps no entry longer). Every suffix of a link's host was once made: a 64 KiB host
+    ("a.a.a...") has 32,768, a gigabyte of characters, and one message cost 89 s."""
+    if len(host) > MAX_HOST_CHARS:
+        host = host[-MAX_HOST_CHARS - 1:].partition(".")[2]
+        if not host:
+            return ()
     labels = host.split(".")
     return tuple(".".join(labels[i:]) for i in range(len(labels)))
 
@@ -59,7 +68,9 @@ def _host(raw: str) -> str:
     raw = raw.strip().removeprefix("*.")
     if not raw:
         return ""
-    target = raw if "://" in raw else "http://" + raw
+    # A scheme starts the entry; a "://" further on is its path's or query's
+    # ("tones-shop.com/r?to=https://x" names tones-shop.com).
+    target = raw if _SCHEME.match(raw) else "http://" + raw
     try:
         read = read_host(urlsplit(target).hostname or "")
     except ValueError:
@@ -67,7 +78,8 @@ def _host(raw: str) -> str:
     # Read as a message's links are, so an entry matches them however either is written
     # ("1603084295" is 95.141.32.7, "shop\u3002example" is shop.example).
     host = read[0] if read else ""
-    return host if "." in host and host.isascii() and " " not in host else ""
+    return host if ("." in host and host.isascii() and " " not in host
+                    and len(host) <= MAX_HOST_CHARS) else ""
 
 
 def parse(text: str, kind: str) -> list[str]:

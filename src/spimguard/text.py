@@ -584,7 +584,7 @@ def _apart(shaped: bool) -> re.Pattern[str]:
     kinds.
 
     Marks a reader retypes as the dot (``_dot_marks``, blanks beside them or not; a full
-    stop or an ideographic one with a blank after it; a run of glued marks outside ASCII,
+    stop or an ideographic one with a blank before or after it; a run of glued marks outside ASCII,
     which ``_reads_as_dot`` keeps to ``_GLUED_CATEGORIES``): "tones-shop. com",
     "tones-shop , co.uk", "tones-shop•com". They need no link's tail after the suffix,
     only a name before it (``_names_apart``).
@@ -613,7 +613,7 @@ def _apart(shaped: bool) -> re.Pattern[str]:
     glued = r"[^\w\s\x00-\x7f]"
     # A glued run ("\.?+[^\w\s\x00-\x7f]++\.?+") past its first character.
     glued_on = rf"(?<=\.){glued}++\.?+|(?<={glued}){glued}*+\.?+"
-    strong = (rf"(?<=\s)\s*+[{dots}]\s*+|(?<=[{dots}])\s*+|(?<=\s)\s*+\.\s*+"
+    strong = (rf"(?<=\s)\s*+[{dots}]\s*+|(?<=[{dots}])\s*+|(?<=\s)\s*+[.\u3002]\s*+"
               rf"|(?<=[.\u3002])\s++|{glued_on}")
     weak = (rf"|(?P<weak>(?<=\s)\s*+[{marks}]\s*+|(?<=[{marks}])\s*+"
             rf"|(?<=\s)\s*+(?:\.?+{glued}++\.?+\s*+)?+"
@@ -642,20 +642,36 @@ def _icann_suffixes() -> frozenset[str]:
                                            include_psl_private_domains=False).tlds)
 
 
-def _apart_dot(found: re.Match[str]) -> str:
-    """The dot a separator between a label and a public suffix stands for; the separator
-    as written before anything else. One a reader retypes as the dot without a link's tail
-    needs a name before it (a letter in the label: "at 5. com on" is a time), the others
-    need the tail (``_apart``)."""
-    mark = found.group()
-    if found.group("suffix").lower() not in _icann_suffixes() or not (
-            mark.isascii() or (_reads_as_dot if len(mark) <= _KEPT_MARK
-                               else _reads_as_dot.__wrapped__)(mark)):
-        return mark
-    if found.group("shape") is None and (
-            "weak" not in found.re.groupindex or found.group("weak") is None):
-        return "." if _names_apart(found) else mark
-    return "."
+def _apart_dot(found: re.Match[str]) -> bool | None:
+    """Whether a separator between a label and what may be a public suffix stands for a
+    dot; None before what is no public suffix: a label, whose separator is a dot if the
+    label is joined to a suffix in turn ("tones-shop. blogspot. com": ``_joins_a_label``).
+    One a reader retypes as the dot without a link's tail needs a name before it (a letter
+    in the label: "at 5. com on" is a time), the others need the tail (``_apart``)."""
+    if found.group("suffix").lower() not in _icann_suffixes():
+        return None
+    if not _marks_a_dot(found.group()):
+        return False
+    if found.group("shape") is None and not _weak(found):
+        return _names_apart(found)
+    return True
+
+
+def _weak(found: re.Match[str]) -> bool:
+    return "weak" in found.re.groupindex and found.group("weak") is not None
+
+
+def _marks_a_dot(mark: str) -> bool:
+    return mark.isascii() or (_reads_as_dot if len(mark) <= _KEPT_MARK
+                              else _reads_as_dot.__wrapped__)(mark)
+
+
+def _joins_a_label(found: re.Match[str]) -> bool:
+    """Whether a separator before a label (``_apart_dot``'s None) stands for a dot when the
+    label is joined to a suffix: one a reader retypes as the dot with no link's tail (a
+    tail after the label would end the host) and a name before it, as before a suffix."""
+    return (found.group("shape") is None and not _weak(found)
+            and _marks_a_dot(found.group()) and _names_apart(found))
 
 
 def _names_apart(found: re.Match[str]) -> bool:
@@ -712,8 +728,9 @@ def _reads_as_dot(mark: str) -> bool:
     return any(dot for dot, _ in drawn) and all(dot or accent for dot, accent in drawn)
 
 
-def _apart_links(text: str) -> tuple[str, list[int]]:
-    """``text`` with the hosts written apart joined, and where each join's dot is in it: a
+def _apart_links(text: str) -> tuple[str, list[int], set[int]]:
+    """``text`` with the hosts written apart joined, where each join's dot is in it, and
+    which of them were joined before a label rather than a suffix (``_apart_dot``): a
     label, what parts it from a public suffix (``_apart``), the suffix ("tones-shop. com" is
     tones-shop.com, as "tones-shop dot com" is). The spammer writes it apart to evade; prose
     parts words with ". " and "," all day, and now and then puts a suffix word after them
@@ -734,23 +751,37 @@ def _apart_links(text: str) -> tuple[str, list[int]]:
     elif "." in text or "," in text:
         pattern = _apart(False)
     else:
-        return text, []
+        return text, [], set()
     pieces: list[str] = []
     dots: list[int] = []
+    chained: set[int] = set()
     written = joined = 0  # how far ``text`` is copied, and how long the copy is
+    before: list[re.Match[str]] = []  # dots before labels, each right after the last
     for found in pattern.finditer(text):
-        if _apart_dot(found) != ".":
+        if before and before[-1].end("suffix") != found.start():
+            before.clear()
+        reading = _apart_dot(found)
+        if reading is None:
+            before.append(found)
             continue
-        start = found.start()
-        pieces.append(text[written:start])
-        joined += start - written + 1
-        dots.append(joined - 1)
-        pieces.append(".")
-        written = found.end()
+        if reading:
+            named = len(before)  # those before it that name a label, back to one that does not
+            while named and _joins_a_label(before[named - 1]):
+                named -= 1
+            for dot in (*before[named:], found):
+                start = dot.start()
+                pieces.append(text[written:start])
+                joined += start - written + 1
+                dots.append(joined - 1)
+                if dot is not found:
+                    chained.add(joined - 1)
+                pieces.append(".")
+                written = dot.end()
+        before.clear()
     if not dots:
-        return text, dots
+        return text, dots, chained
     pieces.append(text[written:])
-    return "".join(pieces), dots
+    return "".join(pieces), dots, chained
 
 
 @cache
@@ -881,11 +912,27 @@ def _ipv4(host: str) -> str | None:
     return str(ipaddress.IPv4Address(address))
 
 
+# The schemes ``_URL`` reads at a link's start, with the slashes (or backslashes) after them.
+_SCHEME = re.compile(r"(?:https?|ftp):[/\\]*", re.IGNORECASE)
+
+
+def _as_url(raw: str) -> str:
+    """``raw`` (a link ``_URL`` found) as ``urlsplit`` must be given it to read the host a
+    browser goes to: "http://" before a link without a scheme (one whose path or query
+    holds a "://", "tones-shop.com/r?to=https://x", has none: it once read as no link at
+    all), one scheme's slashes however many ("http:///tones-shop.com"; a browser skips
+    them for these schemes), and a backslash as a slash (a browser reads it so in these
+    schemes: "http://tones-shop.com\\@x" goes to tones-shop.com)."""
+    scheme = _SCHEME.match(raw)
+    written = raw.replace("\\", "/")
+    if scheme is None:
+        return "http://" + written
+    return f"{written[:scheme.end()].rstrip('/')}//{written[scheme.end():]}"
+
+
 @lru_cache(maxsize=65536)
 def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
-    # Every scheme read here is one a browser reads a backslash in as a slash:
-    # "http://tones-shop.com\\@x" goes to tones-shop.com.
-    target = (raw if "://" in raw else "http://" + raw).replace("\\", "/")
+    target = _as_url(raw)
     try:
         parts = urlsplit(target)
         host = parts.hostname or ""
@@ -946,8 +993,10 @@ def find_urls(text: str) -> tuple[UrlFact, ...]:
 # the text reversed) and after it. Possessive: each character is read once.
 _HOST_PART = re.compile(r"[\w-]*+(?:\.[\w-]++)*+")
 # The longest host DNS holds: a list's entries are no longer, so the last 253 characters of
-# a longer host hold every suffix a list can name.
-_HOST_CHARS = 253
+# a longer host hold every suffix a list can name (``lists.host_suffixes``).
+MAX_HOST_CHARS = 253
+# What a link's host and path hold, read back from a '/' (``_after_a_host``).
+_LINK_BEFORE = re.compile(rf"[\w./:-]{{0,{MAX_HOST_CHARS}}}")
 
 
 def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
@@ -956,9 +1005,12 @@ def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
     one, each read around its dot as a browser reads a host (``read_host``), as many as the
     text holds (a list look-up each, so a text of 64 KiB asks about at most ~13,000, a few
     suffixes each). A host before an '@' is an address's name, one after it needs a path,
-    as a link written whole does (``_URL_AT``), and one after a '/' is a link's path, but
-    after a scheme's "://"."""
-    joined, dots = _apart_links(spelled)
+    as a link written whole does (``_URL_AT``), and one after a '/' is a link's path
+    (``_after_a_host``). A host with labels joined before it ("said. tones-shop. com") is
+    read whole, and as it was read without them: the first may be prose's last word, as a
+    sentence's end is before a host written whole ("I said. tones-shop.com"). Any label
+    between is a suffix of the whole, which the block list reads (``lists.host_suffixes``)."""
+    joined, dots, chained = _apart_links(spelled)
     if not dots:
         return ()
     backwards, size = joined[::-1], len(joined)
@@ -966,47 +1018,63 @@ def _apart_hosts(spelled: str, typed: Sequence[UrlFact]) -> tuple[str, ...]:
     found: dict[str, None] = {}
     seen: set[str] = set()
     end = idn_chars = 0
-    for dot in dots:
+    for at, dot in enumerate(dots):
         if dot < end:
             continue  # a dot of the host read last ("tones-shop. co. uk")
         start = size - _HOST_PART.match(backwards, size - dot).end()
         end = _HOST_PART.match(joined, dot + 1).end()
         before, after = joined[start - 1:start], joined[end:end + 1]
         if after == "@" or (before == "@" and after != "/") or (
-                before == "/" and not joined.endswith("://", 0, start)):
+                before == "/" and _after_a_host(backwards, start - 1)):
             continue  # an address's name, an address, a link's path ("x.com/new. com")
-        host = joined[start:end]
-        if host in seen:
-            continue  # "a•com a•com ...": each host is read once
-        seen.add(host)
-        if len(host) > _HOST_CHARS:  # no list names a suffix longer, nor a bare one ("com")
-            host = host[-_HOST_CHARS - 1:].partition(".")[2]
-            if "." not in host:
-                continue
-        glued = None if host.isascii() else _GLUED_PROSE.match(host)
-        for written in (host[glued.end():], host) if glued else (host,):
-            lower = written.lower()
-            if written.isascii() and "xn--" not in lower:
-                read = lower  # what ``read_host`` makes of it: its suffix is no number
-            else:
-                idn_chars += len(written)  # IDNA's cost, as for the links (``_urls_in``)
-                both = read_host(written) if idn_chars <= MAX_IDN_CHARS else None
-                read = both[0] if both else ""
-            if read and read not in known:
-                found[read] = None
+        firsts = [start]  # and after the last dot joined before a label, if any
+        while at < len(dots) and dots[at] < end:  # the host's own dots, read once
+            if dots[at] in chained:
+                firsts[1:] = [dots[at] + 1]
+            at += 1
+        for first in firsts:
+            # No list names a suffix longer than DNS holds, nor a bare one ("com").
+            host = (joined[first:end] if end - first <= MAX_HOST_CHARS
+                    else joined[end - MAX_HOST_CHARS - 1:end].partition(".")[2])
+            if "." not in host or host in seen:
+                continue  # "a•com a•com ...": each host is read once
+            seen.add(host)
+            glued = None if host.isascii() else _GLUED_PROSE.match(host)
+            for written in (host[glued.end():], host) if glued else (host,):
+                lower = written.lower()
+                if written.isascii() and "xn--" not in lower:
+                    read = lower  # what ``read_host`` makes of it: its suffix is no number
+                else:
+                    idn_chars += len(written)  # IDNA's cost, as for the links (``_urls_in``)
+                    both = read_host(written) if idn_chars <= MAX_IDN_CHARS else None
+                    read = both[0] if both else ""
+                if read and read not in known:
+                    found[read] = None
     return tuple(found)
 
 
-# A link's host as written: after its scheme, before its path, query or fragment (a
-# browser reads a backslash there as a slash), after its userinfo's last '@'.
-_NETLOC = re.compile(r"(?:[a-z][a-z0-9+.-]*:/+)?([^/?#\\]*)", re.IGNORECASE)
+def _after_a_host(backwards: str, slash: int) -> bool:
+    """Whether the '/' at ``slash`` of a joined text (``backwards`` is it reversed) is a
+    link's path, as the links typed are read: a host (a name with a dot: "x.com/new. com",
+    "x.com/a/new. com") or a scheme ("https://x/new. com") is written before it, in the
+    characters of a link's host and path read back (the last ``MAX_HOST_CHARS``). After a word
+    it parts words ("go/tones-shop. com", "and/or"), as before a link typed
+    ("go/tones-shop.com")."""
+    run = _LINK_BEFORE.match(backwards, len(backwards) - slash).group()
+    return "." in run or "//:" in run
+
+
+# A link's host as written (``_as_url``): after its scheme, before its path, query or
+# fragment, after its userinfo's last '@'.
+_NETLOC = re.compile(r"[a-z]+://([^/?#]*)", re.IGNORECASE)
 
 
 def _host_written(link: str) -> str:
     """The host of ``link`` as ``parse_url`` reads it (``read_host``), without the rest of
     its parse (the registrable domain, the path): "" for none."""
-    netloc = _NETLOC.match(link).group(1).rpartition("@")[2]  # type: ignore[union-attr]
-    host = netloc.rpartition(":")[0] if netloc.rpartition(":")[2].isdigit() else netloc
+    netloc = _NETLOC.match(_as_url(link)).group(1).rpartition("@")[2]  # type: ignore[union-attr]
+    named, colon, port = netloc.rpartition(":")
+    host = named if colon and (port.isdigit() or not port) else netloc  # "x.com:" is x.com
     if host.startswith("[") and host.endswith("]"):  # an IPv6 literal
         host = host[1:-1]
     read = read_host(host) if host else None
