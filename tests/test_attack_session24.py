@@ -126,19 +126,3 @@ def test_an_ideographic_full_stop_after_a_blank(text: str) -> None:
 ])
 def test_a_listed_host_the_block_list_still_misses(text: str) -> None:
     assert _blocked(text)
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "the takeover detector keeps an account's record at 'tk:<account>' beside its other "
-    "keys 'tk:heard:<account>:<peer>' (session 23's key_part keeps the peer's ':' out, not "
-    "the account's prefix): an account named 'heard:@a:s' reads the float of @a hearing "
-    "from s as its record, and the detector fails on each of its events (AttributeError in "
-    "record.profile); ids of Matrix ('@...') and XMPP (no ':' before '@') cannot start so, "
-    "the generic API takes any id of 1-512 characters"))
-def test_an_account_named_like_a_takeover_key_is_judged(caplog: pytest.LogCaptureFixture) -> None:
-    from conftest import T0, engine, message
-
-    judge = engine()
-    judge.process(message(judge.config, "m1", "s", ["@a"], "hello there friend", T0))
-    judge.process(message(judge.config, "m2", "heard:@a:s", ["x"], "hello again", T0 + 5))
-    assert "detector takeover failed" not in caplog.text
