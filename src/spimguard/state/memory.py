@@ -87,6 +87,7 @@ from .ops import (
     log_count,
     side_of,
     sided_keyspaces,
+    sided_space,
     since,
     sweep_horizon,
 )
@@ -1367,10 +1368,16 @@ class MemoryState:
                                    expiry, ttl, cap)
 
     def load_sided(self, key: str, record: sided.Record) -> None:
+        """Hold a record as stored (SQLite's row): one of before that still holds a side
+        its keyspace no longer keeps is held without it (``sided.current``), so reads
+        never see the side and the record's next write drops it."""
         found = self._home(key)
         if found is None:
             raise KeyError(f"{key!r} is of no sided keyspace")
         home, name = found
+        space = sided_space(home.prefix)
+        if space.retired:
+            record = sided.current(record, len(space.sides), space.retired)
         place = _guest(home, key)
         if place is not None and len(record.names) <= LODGED_NAMES:
             hosts, held_by, guest = place

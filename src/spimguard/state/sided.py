@@ -588,6 +588,26 @@ def swept(record: Record, now: float) -> Record | None:
     return Record(names, _held(head + [t for column in columns for t in column], sides))
 
 
+def current(record: Record, sides: int, retired: Sequence[int]) -> Record:
+    """The record as a keyspace of ``sides`` sides now holds it: one of before, of
+    ``sides + len(retired)``, less the sides at ``retired`` (places in its own order,
+    ``ops.Sided``): their heads and columns left out, names on no side left with them,
+    and the times no member-side holds any more. Any other is given back as it is."""
+    old = record.sides()
+    if not retired or old != sides + len(retired):
+        return record
+    names, n = record.names, len(record.names)
+    flat = _flat(record.times, n)
+    gone = set(retired)
+    kept = [r for r in range(old) if r not in gone]
+    head = [x for r in kept for x in flat[2 * r:2 * r + 2]]
+    columns = [flat[2 * old + r * n:2 * old + (r + 1) * n] for r in kept]
+    keep = [any(column[i] != ABSENT for column in columns) for i in range(n)]
+    return Record(tuple(compress(names, keep)),
+                  _held(head + [t for column in columns for t in compress(column, keep)],
+                        sides))
+
+
 def merged(record: Record | None, side: int, sides: int, times: dict[str, float],
            expiry: float, ttl: float) -> Record:
     """The record with a plain set (``times``: member -> last touch, its expiry and TTL)
