@@ -1,16 +1,19 @@
 """Sided records: several member sets of the same people under one key, names once.
 
 Why one record: an account's correspondents are learnt by several teachers (the engine's
-"talked with", the relationship detector's "wrote to", the takeover detector's "the owner
-wrote to"), nearly always the same few people, and every message reads them together. As
-three sets they cost three keys' overhead and each name three times; as one record, one
-key and each name once, with a time per side.
+"talked with", the takeover detector's "the owner wrote to" and "reciprocated"), nearly
+always the same few people, and every message reads them together. As sets of their own
+they cost a key's overhead each and each name once a set; as one record, one key and each
+name once, with a time per side.
 
 Why the sides stay separate: what teaches each differs (direction, who vouches, what TTL
 and cap), and the difference is the evidence. A spimmer writing first puts itself in its
-target's ``talked`` but never in the target's ``wrote``; an intruder's messages teach
-``talked`` but not the owner's one-way record. So each side of a member keeps its own
-last touch, and every side answers exactly as a plain set of its own would
+target's ``talked`` but never its target in its own; an intruder's messages teach
+``talked`` but not the owner's one-way record. (A side that holds what another already
+holds from the other end is retired, ``ops.Sided.retired`` and ``current``: the
+relationship detector's "wrote to" was every "talked with" again, session 24.) So each
+side of a member keeps its own last touch, and every side answers exactly as a plain
+set of its own would
 (``ops.py``): a member is on a side iff touched there within that side's TTL; the
 side's cap drops that side's stalest members; a touch never moves a time back; a side
 past its expiry starts afresh at its next touch. A member goes when no side is left.
@@ -29,7 +32,7 @@ little-endian unsigned number, 0 where the member is not on the side, r for the 
 time), then the record's distinct times, little-endian doubles, ascending, each held by
 some member-side. Every number has its byte order, so a file's bytes are a process's,
 written and read with no conversion. Why: a record's ~30 held member-sides share ~18
-times (three teachers touch the same people at the same events), so a double a
+times (the teachers touch the same people at the same events), so a double a
 member-side held each time ~twice.
 It is exact: a rank reads as its time, and no time is rounded (a whole second is not:
 speed-log, "Whole seconds are not verdict-identical"). A touch later than the record's
