@@ -13,10 +13,10 @@ target's ``talked`` but never its target in its own; an intruder's messages teac
 holds from the other end is retired, ``ops.Sided.retired`` and ``current``: the
 relationship detector's "wrote to" was every "talked with" again, session 24.) So each
 side of a member keeps its own last touch, and every side answers exactly as a plain
-set of its own would
-(``ops.py``): a member is on a side iff touched there within that side's TTL; the
-side's cap drops that side's stalest members; a touch never moves a time back; a side
-past its expiry starts afresh at its next touch. A member goes when no side is left.
+set of its own would (``ops.py``): a member is on a side iff touched there within that
+side's TTL; the side's cap drops that side's stalest members; a touch never moves a
+time back; a side past its expiry starts afresh at its next touch. A member goes when
+no side is left.
 
 The stored layout (SQLite's rows of a layout NULL, written before the held one; Redis keeps
 a hash of the same numbers, ``redis.py``; the rare touches work on it, ``_retouched``):
