@@ -25,7 +25,7 @@ and a touch of the sender's record a message (session 24).
 
 What changes is which messages teach "wrote back": those to 6 to 50 recipients too (a
 post to a group of up to 50, a note to a family of eight). A spimmer that reads this
-has two ways to use it, and neither buys what the detector did not already sell. It
+has two ways to use it, and neither buys more than one answer from its target did. It
 can gather its targets into a group and wait for their answers there ("who is
 this?"); but a group of five taught it before, and ten groups of five reach the fifty
 one group now does: the bound on the group's size never bounded the people reached.
@@ -37,8 +37,15 @@ points go down, another kind of evidence (a reported link, a campaign, velocity 
 strangers) still holds it, and the other detectors already read the group's lines as
 ties (``accounts.Standing``: a correspondent is vouched, whatever the message's
 fan-out). Before, the same listed bot waited a day of clean lines with three people
-listing it back, and was "established" (CONTACTS_MUTUAL, the same bound): the group
-saves it that day (``tests/test_relationship.py``, the group attack, measured).
+listing it back, and was "established" (CONTACTS_MUTUAL, the same bound), or got one
+answer to a line of its own: the group saves it that day or that answer
+(``tests/test_relationship.py``, the group attack, measured). A
+hijacker inherits the owner's groups' lines as it inherits its contacts: from a session
+nothing proves the owner's, a contact who listed the owner back and posted in a group of
+up to 50 with it now bounds its words as one who wrote to the owner directly did; a
+session that read the list, or an open incident, lifts the bound (``policy.DOUBT``),
+and a burst to dormant ties counts as any other kind. The simulator's hijack, groups
+and mixed scenarios (seeds 404 and 505) stopped the same spim either way.
 
 CONTACTS_MUTUAL is the same tie before anyone has replied: every recipient and the
 sender list each other, and the sender is an established account (the takeover
