@@ -150,7 +150,7 @@ def test_relationship_plans_of_the_takeover_reads_only_what_established_uses(alo
     assert (ctx.deferred.count(record), ctx.deferred.count(vouching)) == (
         (1, 1) if alone else (0, 1))
     assert {q.key for q in relationship.reads(ctx)} == {
-        accounts.contacts("alice"), accounts.contacts("bob"), accounts.tie_record("bob")}
+        accounts.contacts("alice"), accounts.contacts("bob"), accounts.tie_record("alice")}
 
 
 def test_what_established_reads_is_the_accounts_alone() -> None:
@@ -173,3 +173,50 @@ def test_what_established_reads_is_the_accounts_alone() -> None:
                                                  else view(m.text)))
         assert found is not None
         assert (found.record, found.reciprocated) == standing("alice")
+
+
+_PITCH = ("Congratulations! You have been selected for a free iPhone, claim your prize now "
+          "at http://free-prize-claim.top/win before midnight")
+
+
+def _pitched(size: int, listed_back: bool, reply: bool = False) -> tuple[set[str], str]:
+    """A fresh bot joined a group of ``size`` (itself included) an hour ago where its
+    target talks, and lists the target; the target lists it back (an accepted contact
+    request) if ``listed_back``, and posts a line to the group; with ``reply`` the bot
+    wrote the target a line first and got an answer. The bot's pitch to the target by
+    itself: its signals and action."""
+    e = open_engine(config())
+    others = [f"m{i}" for i in range(size - 2)]
+    joined = T0 - 3600
+    e.process(event(e.config, type="contacts", id="c-bot", ts=joined, account="bot",
+                    contacts=["vic"]))
+    e.process(event(e.config, type="contacts", id="c-vic", ts=joined + 60, account="vic",
+                    contacts=[*others[:10], *(["bot"] if listed_back else [])]))
+    e.process(message(e.config, "post", "vic", [*others, "bot"], "football on saturday?",
+                      joined + 120, conversation="g"))
+    if reply:
+        e.process(message(e.config, "hi", "bot", ["vic"], "hi, from the football group",
+                          joined + 200))
+        e.process(message(e.config, "who", "vic", ["bot"], "oh hi! who is this?", joined + 300))
+    pitch = e.process(message(e.config, "pitch", "bot", ["vic"], _PITCH, T0))
+    return {s.code for s in pitch.signals}, pitch.action
+
+
+def test_a_group_the_target_posts_in_buys_a_bot_what_one_answer_does_and_no_more() -> None:
+    """Session 24 asks whether the recipients wrote to the sender of the sender's own
+    ``TALKED`` (taught by messages to at most 50), where the relationship detector kept
+    its own record of messages to at most 5: a post to a group of 6 to 50 now "writes
+    back" to every member. A spimmer that joins a group its target talks in gains what
+    one answer to a line of its own gave it before (the target's "who is this?"), and
+    only once the target lists it back, the target's own act: then content alone warns
+    unless near certain, as for any answer. Measured before (main ca7a710): the group
+    of 20 or 50 gave the bot no relationship signal; the answer gave CONVERSATION; the
+    near-certain pitch blocked either way. A post to more than 50 teaches nothing."""
+    answered, action = _pitched(20, True, reply=True)
+    assert "CONVERSATION" in answered and action == "block"
+    for size in (20, 50):
+        assert _pitched(size, True) == (answered, "block"), size
+        codes, _ = _pitched(size, False)
+        assert not codes & {"CONVERSATION", "CONTACTS_MUTUAL"}, size
+    codes, _ = _pitched(53, True)  # a post to 52: no ties taught
+    assert not codes & {"CONVERSATION", "CONTACTS_MUTUAL"}

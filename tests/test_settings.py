@@ -37,6 +37,21 @@ def test_a_misspelt_or_mistyped_key_fails_with_the_same_message() -> None:
         "detectors.takeover.max_sesions is not a setting of takeover"
 
 
+def test_a_key_a_release_retired_is_logged_and_ignored_not_refused(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The config an operator ran session 23's release with names the relationship
+    detector's ``remember_days`` and ``cap``: refused, the detector would be left out on
+    the upgrade. A misspelling of a live key still fails (above)."""
+    judge = engine(detectors={"relationship": {"remember_days": 90, "cap": 500,
+                                               "max_people": 4}})
+    assert "relationship" not in judge.disabled
+    found = next(d for d in judge.detectors if d.name == "relationship")
+    assert found.cfg.max_people == 4
+    assert "detectors.relationship.remember_days is no longer a setting" in caplog.text
+    with pytest.raises(ConfigError):
+        settings("relationship", type(found.cfg), {"remember": 90})
+
+
 def test_settings_are_frozen_and_lists_become_tuples() -> None:
     cfg = settings("rules", RulesSettings, {"deny_phrases": ["free gift"], "max_patterns": 5})
     assert cfg.deny_phrases == ("free gift",) and cfg.max_patterns == 5

@@ -1,4 +1,4 @@
-"""Sided records: the plain sets a store held before (``talked:A``, ``rel:wrote:A``,
+"""Sided records: the plain sets a store held before (``talked:A``, ``tk:recip:A``,
 ``tk:wrote:A``) become the sides of ``ties:A`` when it opens, and answer as they did."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from spimguard.state.ops import (
 )
 from spimguard.state.sqlite import SQLiteState
 
-_FORMER = {accounts.TALKED: "talked:", accounts.WROTE: "rel:wrote:",
+_FORMER = {accounts.TALKED: "talked:", accounts.RECIPROCATED: "tk:recip:",
            accounts.OWNER_WROTE: "tk:wrote:"}
 _PEOPLE = ("@a:s", "@b:s", "@c:s", "@d:s", "@e:s")
 
@@ -39,7 +39,7 @@ def _old_touches() -> list[tuple[float, Touch]]:
     """Touches of the plain sets as the earlier release made them: each side's own TTL and
     cap, events late now and then, some accounts on one side only."""
     rng = random.Random(11)
-    ttls = {accounts.TALKED: 300.0, accounts.WROTE: 120.0, accounts.OWNER_WROTE: 300.0}
+    ttls = {accounts.TALKED: 300.0, accounts.RECIPROCATED: 120.0, accounts.OWNER_WROTE: 300.0}
     touches, now = [], T0
     for _ in range(300):
         now += rng.choice([1.0, 5.0, 20.0, -15.0])
@@ -85,7 +85,7 @@ def test_sqlite_sets_of_the_three_sides_convert_when_the_file_opens(tmp_path: Pa
                      lambda: forget_conversions(path, "sided:%"))
     state = SQLiteState(connect(path))
     left = state._conn.execute("SELECT count(*) FROM members WHERE key LIKE 'talked:%' OR "
-                               "key LIKE 'rel:wrote:%' OR key LIKE 'tk:wrote:%'").fetchone()
+                               "key LIKE 'tk:recip:%' OR key LIKE 'tk:wrote:%'").fetchone()
     assert left == (0,), "the plain sets' rows went"
 
 
@@ -139,7 +139,8 @@ def test_redis_member_values_hold_a_time_once_and_read_the_earlier_layout(
         redis_url: str, redis_namespace: str) -> None:
     """One event touching a member on two sides stores one double after its codes; a value
     of the earlier layout (a double a side) answers as before, and its member's next touch
-    rewrites it."""
+    rewrites it. The ties' places: TALKED 0, the retired "wrote" 1 (its time in a value
+    of before is never read, and goes at the rewrite), OWNER_WROTE 2, RECIPROCATED 3."""
     import redis
 
     from spimguard.state.redis import RedisState
@@ -147,17 +148,17 @@ def test_redis_member_values_hold_a_time_once_and_read_the_earlier_layout(
     raw, ns = redis.Redis.from_url(redis_url), redis_namespace
     state, key = RedisState(redis_url, ns), accounts.tie_record("@a:s")
     state.write([Touch(key, ("@b:s",), 300.0, 10, accounts.TALKED),
-                 Touch(key, ("@b:s",), 300.0, 10, accounts.WROTE)], T0)
-    assert raw.hget(ns + key, "@b:s") == bytes((0b1001,)) + struct.pack("<d", T0)
-    raw.hset(ns + key, "@b:s", struct.pack("<dd", T0, T0 - 1.0))
-    sides = (accounts.TALKED, accounts.WROTE, accounts.OWNER_WROTE)
+                 Touch(key, ("@b:s",), 300.0, 10, accounts.OWNER_WROTE)], T0)
+    assert raw.hget(ns + key, "@b:s") == bytes((0b100001,)) + struct.pack("<d", T0)
+    raw.hset(ns + key, "@b:s", struct.pack("<ddd", T0, T0 - 5.0, T0 - 1.0))
+    sides = (accounts.TALKED, accounts.OWNER_WROTE, accounts.RECIPROCATED)
     asked: list[Query] = [Contains(key, ("@b:s",), side) for side in sides]
     assert state.read(asked, T0 + 1.0) == [(True,), (True,), (False,)]
-    state.write([Touch(key, ("@b:s",), 300.0, 10, accounts.OWNER_WROTE)], T0 + 2.0)
-    assert raw.hget(ns + key, "@b:s") == bytes((0b010101,)) + struct.pack(
+    state.write([Touch(key, ("@b:s",), 300.0, 10, accounts.RECIPROCATED)], T0 + 2.0)
+    assert raw.hget(ns + key, "@b:s") == bytes((0b01010001,)) + struct.pack(
         "<ddd", T0, T0 - 1.0, T0 + 2.0)
     assert state.read(asked, T0 + 3.0) == [(True,), (True,), (True,)]
-    assert state.read([Members(key, accounts.OWNER_WROTE)], T0 + 3.0) == [("@b:s",)]
+    assert state.read([Members(key, accounts.RECIPROCATED)], T0 + 3.0) == [("@b:s",)]
     state.close()
 
 
@@ -212,17 +213,17 @@ def test_redis_side_heads_are_20_bytes_and_read_the_earlier_layout(
     assert state.read(asked, T0 + 1.0) == model.read(asked, T0 + 1.0)
     both([Touch(key, ("@c:s",), 300.0, 10, talked)], T0 + 2.0)
     assert len(head(0)) == 20, "rewritten at the next touch"
-    both([Touch(key, ("@d:s",), 300.5, 10, accounts.WROTE)], T0 + 3.0)
-    assert len(head(1)) == 32, "a TTL of no whole seconds"
+    both([Touch(key, ("@d:s",), 300.5, 10, accounts.RECIPROCATED)], T0 + 3.0)
+    assert len(head(3)) == 32, "a TTL of no whole seconds (RECIPROCATED's place: 3)"
     rng = random.Random(5)
     now = T0 + 3.0
     for _ in range(120):
         now += rng.choice([0.25, 0.5, 7.125, 40.0, -3.5])
-        side = rng.choice([talked, accounts.WROTE])
+        side = rng.choice([talked, accounts.RECIPROCATED])
         both([Touch(key, tuple(rng.sample(_PEOPLE, 2)), rng.choice([60.0, 300.0, 90.5]), 3,
                     side)], now)
         later = now + rng.choice([0.0, 0.3, 20.0])
-        reads: list[Query] = [q for s in (talked, accounts.WROTE) for q in (
+        reads: list[Query] = [q for s in (talked, accounts.RECIPROCATED) for q in (
             Contains(key, _PEOPLE, s), Distinct(key, rng.choice([0.5, 10.0, 59.9, 1e6]), s),
             Members(key, s))]
         assert state.read(reads, later) == model.read(reads, later), now
@@ -522,13 +523,13 @@ def test_a_records_touches_in_one_write_are_applied_in_one_pass(
                  Touch(a, ("@b:s",), side=accounts.RECIPROCATED),
                  Touch(a, ("@b:s",), side=accounts.OWNER_WROTE),
                  Touch("velocity:x", ("@b:s",)),
-                 Touch(a, ("@b:s", "@c:s"), side=accounts.WROTE)], T0)
+                 Touch(a, ("@b:s", "@c:s"), side=accounts.TALKED)], T0)
     assert calls == [("@a:s",), ("@b:s", "@b:s", "@b:s", "@c:s")]
-    assert state.read([Members(a, accounts.WROTE), Members(a, accounts.OWNER_WROTE)],
+    assert state.read([Members(a, accounts.TALKED), Members(a, accounts.OWNER_WROTE)],
                       T0) == [("@b:s", "@c:s"), ("@b:s",)]
     calls.clear()
-    state.write([Touch(a, ("@d:s",), side=accounts.WROTE), Delete(a),
-                 Touch(a, ("@e:s",), side=accounts.WROTE), Put("acct:@a:s", 1),
-                 Touch(a, ("@f:s",), side=accounts.WROTE)], T0 + 1)
+    state.write([Touch(a, ("@d:s",), side=accounts.TALKED), Delete(a),
+                 Touch(a, ("@e:s",), side=accounts.TALKED), Put("acct:@a:s", 1),
+                 Touch(a, ("@f:s",), side=accounts.TALKED)], T0 + 1)
     assert calls == [("@d:s",), ("@e:s",), ("@f:s",)]
-    assert state.read([Members(a, accounts.WROTE)], T0 + 1) == [("@e:s", "@f:s")]
+    assert state.read([Members(a, accounts.TALKED)], T0 + 1) == [("@e:s", "@f:s")]

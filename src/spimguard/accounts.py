@@ -47,11 +47,17 @@ def contacts(account: str) -> str:
 # The people an account has ties with, as one sided record (``state/sided.py``: why one
 # record, and why its sides stay apart): each side is what one teacher learnt of them.
 TALKED = "talked"  # wrote to the account, delivered or warned (the engine): its own acts only
-WROTE = "wrote"  # the account wrote to them, delivered or warned (relationship detector)
 OWNER_WROTE = "owner-wrote"  # the owner wrote to them, clean and vouched (takeover detector)
 RECIPROCATED = "reciprocated"  # ... and they listed it back or had just written (takeover)
-_TIES = sided_keyspace("ties:", {TALKED: "talked:", WROTE: "rel:wrote:",
-                                 OWNER_WROTE: "tk:wrote:", RECIPROCATED: "tk:recip:"})
+# Records of before session 24 hold a side at place 1, "wrote" (the account wrote to
+# them, delivered or warned, in a message to at most 5: the relationship detector's). It
+# held each fact of ``TALKED`` a second time, from the writer's end: "p wrote to A" was A
+# in p's "wrote" and p in A's "talked", and the one question asked of it, whether the
+# recipients wrote to the sender, is asked of the sender's own ``TALKED`` now (one read
+# of one record, no touch of the sender's: ``detectors/relationship.py``). Retired where
+# it was (``ops.Sided``): old records are read without it and lose it at their next write.
+_TIES = sided_keyspace("ties:", {TALKED: "talked:", OWNER_WROTE: "tk:wrote:",
+                                 RECIPROCATED: "tk:recip:"}, retired=(1,))
 
 
 # A contact list is kept in Redis inside the account's ties record while it is short

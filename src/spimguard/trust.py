@@ -268,7 +268,7 @@ def reads(report: Report) -> tuple[Query, ...]:
     who = report.reporter
     ties = accounts.tie_record(who)
     return (Get(_message_key(report.message_id)), Count(_daily_key(who), _DAY, 3600.0),
-            Members(ties, accounts.TALKED), Members(ties, accounts.WROTE),
+            Members(ties, accounts.TALKED), Members(ties, accounts.OWNER_WROTE),
             Count(_alone_key(who), _YEAR, _DAY), *standing_reads(who))
 
 
@@ -352,7 +352,7 @@ def voice(age: float | None, abroad: int, wrote: Sequence[str], left_out: set[st
     there, for the group's talkers write to every member and the planted accounts can
     write each other, so three two-day-old accounts added to the victim's group where
     its friends chat were three people and held its phone (red team, session 14). So is
-    a quiet one, past ``quiet_reporter_age``, that ``wrote`` delivered or warned lines
+    a quiet one, past ``quiet_reporter_age``, that ``wrote`` delivered lines
     to people other than ``left_out`` (the sender, itself, the message's earlier
     reporters): a month-old user who writes to a friend it hears from elsewhere
     (another app, the table) has no correspondents here, and is no one else's voice;
@@ -362,7 +362,25 @@ def voice(age: float | None, abroad: int, wrote: Sequence[str], left_out: set[st
     did) and, younger, no voice: what an attacker buys with them is a vote among a
     session's reporters per account aged a month and in the victim's group, whose
     reports of no footprint have ``new_weight`` to give in all for a year
-    (``trust:alone``): ten of them, spent, for one victim's week."""
+    (``trust:alone``): ten of them, spent, for one victim's week.
+
+    Its lines are read where the takeover detector keeps them: the owner's writing,
+    ``accounts.OWNER_WROTE`` (delivered or warned, clean, from a session nothing says
+    is an intruder's, to at most 50). Session 24 dropped the relationship detector's
+    record of every delivered line to at most five, which held the same fact twice
+    (``accounts``); of the records left, this is the reporter's own act, as the
+    question is (the engine's ``TALKED`` is what others did, ``abroad`` above). It is
+    stricter, so it errs towards fewer voices: a line that carried evidence against
+    it, or came from a session under doubt (what a user whose phone was taken did not
+    write), makes none. Its wider fan-out gives an attacker nothing: a line to a group
+    of up to 50 makes a voice, where a sock could already make one with a line to any
+    account but the sender. With the takeover
+    detector disabled the side is never written: no quiet reporter is a voice of its
+    own (those with correspondents ``abroad`` still are), so a session's reporters
+    count fewer people, and what counts them (``detectors/sessions.py``) acts later,
+    never sooner: the direction an operator who turned off the detector that guards
+    sessions can least be hurt by, for what it bounds is reports holding a victim's
+    phone."""
     if age is None or age < cfg.new_reporter_age:
         return False
     return abroad > 0 or (age >= cfg.quiet_reporter_age

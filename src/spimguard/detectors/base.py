@@ -14,6 +14,7 @@ the rest, on every backend and in batches of any size.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -32,6 +33,7 @@ from ..trust import Weighing
 Facts = Mapping[Query, Any]
 _NO_ACCOUNT = accounts.Account()  # no record: a context's account before the engine reads it
 S = TypeVar("S")  # a detector's settings class
+_log = logging.getLogger(__name__)
 
 
 class Context(msgspec.Struct):
@@ -252,11 +254,18 @@ def _defaults(kind: type[Any]) -> dict[str, Any]:
 def settings(name: str, kind: type[S], given: Mapping[str, Any]) -> S:
     """A detector's settings: its frozen settings class's defaults overlaid by config, types
     checked per key, so an unknown key fails at start-up and a misspelt read in code at
-    type-check (an attribute, not a string key)."""
+    type-check (an attribute, not a string key). A key a release retired (the class's
+    ``RETIRED``: key -> why) is no misspelling: it is logged and ignored, so the config
+    an operator ran the earlier release with still starts this one."""
 
     merged = _defaults(kind)
+    retired: Mapping[str, str] = getattr(kind, "RETIRED", {})
     for key, value in given.items():
         if key == "enabled":
+            continue
+        if key in retired:  # a release's config must not stop the next from starting
+            _log.warning("detectors.%s.%s is no longer a setting (%s): ignored; remove it",
+                         name, key, retired[key])
             continue
         if key not in merged:
             raise ConfigError(f"detectors.{name}.{key} is not a setting of {name}")

@@ -8,11 +8,44 @@ ask content for agreement from another kind (``policy.py``).
 
 CONVERSATION fires when every recipient (a message to at most ``max_people``) is
 a mutual contact of the sender and has written to the sender before, as seen in
-delivered or warned messages (the ``accounts.WROTE`` side of A's ties holds whom A
-wrote to; held messages teach nothing). Only the recipients' side counts because it
-is the one the sender cannot fake: a spimmer can write first, never make its target
-write back. So a reply to a friend's message is conversation, as is a friend's
-message to someone who wrote to it yesterday.
+delivered or warned messages: the recipients are among the people who wrote to the
+sender, the engine's ``accounts.TALKED`` side of the sender's own ties (held messages
+and invitations teach nothing). Only the recipients' side counts because it is the one
+the sender cannot fake: a spimmer can write first, never make its target write back.
+So a reply to a friend's message is conversation, as is a friend's message to someone
+who wrote to it yesterday.
+
+**One fact kept once.** This detector kept its own record of whom each account wrote
+to, in messages to at most ``max_people`` (the "wrote" side of the writer's ties), and
+asked it of each recipient: did p write to the sender? That is the question the
+sender's ``TALKED`` answers, kept by the engine for every message to at most
+``accounts.MAX_TALKED_FANOUT``: one read of one record (the very query velocity and
+the engine ask, ``accounts.ties``, read once an event), where there was one a recipient
+and a touch of the sender's record a message (session 24).
+
+What changes is which messages teach "wrote back": those to 6 to 50 recipients too (a
+post to a group of up to 50, a note to a family of eight). A spimmer that reads this
+has two ways to use it, and neither buys more than one answer from its target did. It
+can gather its targets into a group and wait for their answers there ("who is
+this?"); but a group of five taught it before, and ten groups of five reach the fifty
+one group now does: the bound on the group's size never bounded the people reached.
+Or it can join a group its target already talks in (a neighbourhood's, a class's),
+and every line the target posts there "writes back" to it; what it still needs is the
+target listing it back (``listed_back``: the target's own act), and then a warned
+pitch instead of a held one for words that are not near certain, nothing else: no
+points go down, another kind of evidence (a reported link, a campaign, velocity to
+strangers) still holds it, and the other detectors already read the group's lines as
+ties (``accounts.Standing``: a correspondent is vouched, whatever the message's
+fan-out). Before, the same listed bot waited a day of clean lines with three people
+listing it back, and was "established" (CONTACTS_MUTUAL, the same bound), or got one
+answer to a line of its own: the group saves it that day or that answer
+(``tests/test_relationship.py``, the group attack, measured). A
+hijacker inherits the owner's groups' lines as it inherits its contacts: from a session
+nothing proves the owner's, a contact who listed the owner back and posted in a group of
+up to 50 with it now bounds its words as one who wrote to the owner directly did; a
+session that read the list, or an open incident, lifts the bound (``policy.DOUBT``),
+and a burst to dormant ties counts as any other kind. The simulator's hijack, groups
+and mixed scenarios (seeds 404 and 505) stopped the same spim either way.
 
 CONTACTS_MUTUAL is the same tie before anyone has replied: every recipient and the
 sender list each other, and the sender is an established account (the takeover
@@ -29,15 +62,15 @@ drops this bound when the session itself is not proven the owner's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from .. import accounts
 from ..config import Config
 from ..events import Invite
 from ..signals import Signal
-from ..state.ops import Contains, Query, Touch, Write
+from ..state.ops import Contains, Query, Write
 from .base import Context, Facts, Outcome, settings, shared
 from .takeover import TakeoverDetector
 
@@ -47,8 +80,12 @@ class RelationshipSettings:
     """The relationship detector's settings (``detectors.relationship`` in config)."""
 
     max_people: int = 5  # recipients looked at; a message to more is no conversation
-    remember_days: int = 180  # how long having written to someone counts
-    cap: int = 2_000  # correspondents remembered per account (stalest dropped first)
+
+    # Session 24: the detector keeps no record of its own (the engine's correspondents,
+    # 180 days and 2,000 an account, answer "wrote back").
+    RETIRED: ClassVar[Mapping[str, str]] = {
+        "remember_days": "the engine's correspondents answer; they keep 180 days",
+        "cap": "the engine's correspondents answer; they keep 2,000 an account"}
 
 
 SIGNALS = {
@@ -60,7 +97,6 @@ SIGNALS = {
                        "session is the owner's)",
 }
 
-_DAY = 86_400.0
 # The signals as made once (a ``Signal`` is an immutable tuple): one a message of friends.
 _CONVERSATION = Signal("CONVERSATION", 1.0, "mutual contacts, and the recipients have "
                        "written to the sender")
@@ -71,9 +107,8 @@ class _Plan(NamedTuple):
     people: tuple[str, ...]
     listed: Contains  # recipients in the sender's contacts
     listed_back: tuple[Contains, ...]  # the sender in each recipient's contacts
-    wrote_back: tuple[Contains, ...]  # ... and among those each recipient wrote to
+    wrote_back: Contains  # recipients among those who wrote to the sender
     reads: tuple[Query, ...]  # the queries above
-    wrote: Touch  # the write of a delivered or warned message: whom the sender wrote to
 
 
 class RelationshipDetector:
@@ -107,14 +142,10 @@ class RelationshipDetector:
         people = tuple(dict.fromkeys(recipients))
         if not 0 < len(people) <= self.cfg.max_people or sender in people:
             return None
-        me, cfg = (sender,), self.cfg
-        listed = Contains(accounts.contacts(sender), people)
-        listed_back = tuple(Contains(accounts.contacts(p), me) for p in people)
-        wrote_back = tuple(Contains(accounts.tie_record(p), me, accounts.WROTE) for p in people)
+        listed, wrote_back = accounts.ties(sender, people)
+        listed_back = accounts.listed_back(sender, people)
         return _Plan(people, listed, listed_back, wrote_back,
-                     (listed, *listed_back, *wrote_back),
-                     Touch(accounts.tie_record(sender), people, cfg.remember_days * _DAY,
-                           cfg.cap, accounts.WROTE))
+                     (listed, *listed_back, wrote_back))
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         plan = self._plan(ctx)
@@ -133,16 +164,12 @@ class RelationshipDetector:
         for query in plan.listed_back:
             if not facts[query][0]:
                 return []
-        for query in plan.wrote_back:
-            if not facts[query][0]:  # mutual contacts before anyone replied
-                return [_CONTACTS_MUTUAL] if self.takeover.established(ctx, facts) else []
+        if False in facts[plan.wrote_back]:  # mutual contacts before anyone replied
+            return [_CONTACTS_MUTUAL] if self.takeover.established(ctx, facts) else []
         return [_CONVERSATION]
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
-        plan = self._plan(ctx)
-        if plan is None or outcome.action not in ("deliver", "warn"):
-            return ()
-        return (plan.wrote,)
+        return ()
 
 
 def build(given: dict[str, Any], config: Config) -> RelationshipDetector:

@@ -22,17 +22,18 @@ account's id, the string its name is among the other accounts' ties (``_Home``).
 tracked account costs, bytes by part (``python benchmarks/memory.py --accounts 2000``,
 the quiet load's 1,000 accounts; the allocator's rounding included): the ties' key 0
 (its id, counted with the member names), table slot 26, object 80 and the lodged items'
-bytes object's header and rounding 47, their names' tuple 116 (9 names) and times 287
-(four sides, ``sided.py``'s held layout: a byte of side count and rank width, two
-doubles a side of head, 64, a rank byte a member-side, 36, the record's ~18 distinct
-times once, ~145, the bytes' header and rounding ~41, where a double a member-side cost
+bytes object's header and rounding 47, their names' tuple 116 (9 names) and times 260
+(three sides, ``sided.py``'s held layout: a byte of side count and rank width, two
+doubles a side of head, 48, a rank byte a member-side, 27, the record's ~18 distinct
+times once, ~145, the bytes' header and rounding ~39; four sides before session 24
+retired the relationship detector's, 287, and a double a member-side cost
 289 + 48); the takeover record 272, the contact list 234, the account record 32 (each
 with its expiry or header and 4 bytes of length); its sessions' records 83 (0.44 an
 account, one bytes object: each a session's name, 12 bytes of lengths, its names and
 held times, ~190, where a key of its own cost ~377: its key 80, slot 30, object 64,
-names 76, times ~125); the member names 64: 1,275 in all, where four keys cost 1,890,
-the ties' key of its own 1,540, a double a member-side 1,463 and a session's record a
-key of its own 1,341.
+names 76, times ~125); the member names 64: 1,248 in all, where four keys cost 1,890,
+the ties' key of its own 1,540, a double a member-side 1,463, a session's record a
+key of its own 1,341 and the fourth side 1,275.
 
 An account lodges at most ``_LODGED_GUESTS`` (8) sessions' records, each of at most
 ``LODGED_NAMES`` (32) names; a session's record past either is a record of its own, touched
@@ -87,6 +88,7 @@ from .ops import (
     log_count,
     side_of,
     sided_keyspaces,
+    sided_space,
     since,
     sweep_horizon,
 )
@@ -1367,10 +1369,16 @@ class MemoryState:
                                    expiry, ttl, cap)
 
     def load_sided(self, key: str, record: sided.Record) -> None:
+        """Hold a record as stored (SQLite's row): one of before that still holds a side
+        its keyspace no longer keeps is held without it (``sided.current``), so reads
+        never see the side and the record's next write drops it."""
         found = self._home(key)
         if found is None:
             raise KeyError(f"{key!r} is of no sided keyspace")
         home, name = found
+        space = sided_space(home.prefix)
+        if space.retired:
+            record = sided.current(record, len(space.sides), space.retired)
         place = _guest(home, key)
         if place is not None and len(record.names) <= LODGED_NAMES:
             hosts, held_by, guest = place

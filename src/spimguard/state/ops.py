@@ -107,11 +107,32 @@ def hashed_keyspace(prefix: str) -> str:
 class Sided(msgspec.Struct, frozen=True, gc=False):
     """A sided keyspace: its sides in storage order (a later side goes at the end), and
     for each the key prefix of the plain sets it was kept in before (converted into the
-    record when a store opens; "" for none)."""
+    record when a store opens; "" for none).
+
+    ``retired``: the places, in the order records written before held their sides, of
+    sides no longer kept (a side is dropped where it was, not moved to the end). A record
+    of ``len(sides) + len(retired)`` sides is one of before: a store of the held layout
+    leaves their columns out as it loads it (``sided.current``), so its next write drops
+    them; Redis, whose members hold a code of two bits a side and no time for a side they
+    are not on, keeps each retired side's place in its records (``slot_of``): a byte of
+    heads where a later side is touched, and the old side's times, never read, gone with
+    its TTL."""
 
     prefix: str
     sides: tuple[str, ...]
     formerly: tuple[str, ...]
+    retired: tuple[int, ...] = ()
+
+    def slots(self) -> int:
+        """The number of sides a record of before had: the live ones and the retired."""
+        return len(self.sides) + len(self.retired)
+
+    def slot(self, index: int) -> int:
+        """The place of the live side ``index`` in a record of before."""
+        for place in self.retired:  # ascending
+            if place <= index:
+                index += 1
+        return index
 
 
 _sided: dict[str, tuple[Sided, int]] = {}  # side name -> its keyspace and index there
@@ -119,16 +140,20 @@ _sided: dict[str, tuple[Sided, int]] = {}  # side name -> its keyspace and index
 # a message)
 _places: dict[str, tuple[str, tuple[int, int]]] = {}
 _sided_prefixes: tuple[str, ...] = ()
+_spaces: dict[str, Sided] = {}  # prefix -> its keyspace
 
 
-def sided_keyspace(prefix: str, sides: dict[str, str]) -> str:
+def sided_keyspace(prefix: str, sides: dict[str, str], retired: tuple[int, ...] = ()
+                   ) -> str:
     """Declare the keys starting with ``prefix`` sided, ``sides`` mapping each side's name
-    (unique among every sided keyspace's) to the prefix its plain sets had before; return
-    the prefix. Declared at import, before a store opens, as ``hashed_keyspace``."""
+    (unique among every sided keyspace's) to the prefix its plain sets had before, and
+    ``retired`` the places of the sides dropped since (``Sided``); return the prefix.
+    Declared at import, before a store opens, as ``hashed_keyspace``."""
     global _sided_prefixes
-    space = Sided(prefix, tuple(sides), tuple(sides.values()))
+    space = Sided(prefix, tuple(sides), tuple(sides.values()), tuple(sorted(retired)))
     if prefix not in _sided_prefixes:
         _sided_prefixes = (*_sided_prefixes, prefix)
+    _spaces[prefix] = space
     for index, side in enumerate(space.sides):
         known = _sided.get(side)
         if known is not None and known[0] != space:
@@ -138,6 +163,11 @@ def sided_keyspace(prefix: str, sides: dict[str, str]) -> str:
     return prefix
 
 
+def sided_space(prefix: str) -> Sided:
+    """The sided keyspace declared at ``prefix``."""
+    return _spaces[prefix]
+
+
 def sided_keyspaces() -> tuple[Sided, ...]:
     return tuple({space.prefix: space for space, _ in _sided.values()}.values())
 
@@ -145,6 +175,15 @@ def sided_keyspaces() -> tuple[Sided, ...]:
 def is_sided(key: str) -> bool:
     """Whether ``key`` is a sided record's (one of a declared prefix)."""
     return key.startswith(_sided_prefixes)
+
+
+def slot_of(key: str, side: str) -> tuple[int, int, bytes]:
+    """``side_of`` in the places of a record of before (``Sided.retired``): where a store
+    that keeps a retired side's place (Redis) holds ``side``, its number of places, and a
+    byte a retired place (counted from 1), for its touches to drop what is there."""
+    side_of(key, side)  # raises if the key is not of the side's keyspace
+    space, index = _sided[side]
+    return space.slot(index), space.slots(), bytes(r + 1 for r in space.retired)
 
 
 def side_of(key: str, side: str) -> tuple[int, int]:

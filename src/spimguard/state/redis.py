@@ -140,9 +140,9 @@ from .ops import (
     is_sided,
     joined,
     lodging,
-    side_of,
     sided_keyspaces,
     since,
+    slot_of,
     split,
 )
 from .shared import LEASE_MS, Claim
@@ -451,12 +451,23 @@ local function gmove(own, host, pre)
   local ms = redis.call('PTTL', host)
   if ms > 0 then redis.call('PEXPIRE', own, ms) end
 end
+-- A record's times less its retired sides' (``ops.Sided.retired``: ``retired`` holds a
+-- byte a retired side, its place counted from 1), so what a touch writes back drops them.
+local function sretired(t, retired)
+  for i = 1, #retired do t[string.byte(retired, i)] = ABSENT end
+  return t
+end
 -- A touch of one side (``sided.touched``): the members touched alone while nothing leaves
 -- the side; the whole record when the side expired, a member passed its TTL or the cap.
-local function stouch(key, pre, side, sides, now, ttl, cap, seconds, fresh)
+-- A retired side's head goes at any touch, its times with each member rewritten.
+local function stouch(key, pre, side, sides, retired, now, ttl, cap, seconds, fresh)
   side, sides, now = tonumber(side) + 1, tonumber(sides), tonumber(now)
   ttl, cap, fresh = tonumber(ttl), tonumber(cap), snames(fresh)
   local heads = sheads(key, pre)
+  for i = 1, #retired do
+    local r = string.byte(retired, i)
+    if r <= #heads then heads[r] = '' end
+  end
   local expiry, old_ttl, count, oldest = unpack(shead(heads[side]))
   local expired = expiry <= now
   if expired then old_ttl = ttl end
@@ -468,7 +479,7 @@ local function stouch(key, pre, side, sides, now, ttl, cap, seconds, fresh)
     local values = redis.call('HMGET', key, unpack(fields))
     local adding = 0
     for i, name in ipairs(fresh) do
-      local t = stimes(values[i], sides)
+      local t = sretired(stimes(values[i], sides), retired)
       if t[side] == ABSENT then adding = adding + 1 end
       if t[side] < now then t[side] = now end
       entries[name] = t
@@ -483,9 +494,9 @@ local function stouch(key, pre, side, sides, now, ttl, cap, seconds, fresh)
     for i = 1, #all, 2 do
       local f = all[i]
       if pre == '' then
-        if string.byte(f) ~= 255 then entries[f] = stimes(all[i + 1], sides) end
+        if string.byte(f) ~= 255 then entries[f] = sretired(stimes(all[i + 1], sides), retired) end
       elseif string.sub(f, 1, #pre) == pre and f ~= head_field then
-        entries[string.sub(f, #pre + 1)] = stimes(all[i + 1], sides)
+        entries[string.sub(f, #pre + 1)] = sretired(stimes(all[i + 1], sides), retired)
       end
     end
     if expired then for _, t in pairs(entries) do t[side] = ABSENT end end
@@ -526,7 +537,8 @@ end
 -- past its -value, Redis turns it into a hashtable for good). So a whole
 -- rewrite of the host (``stouch``'s full path) reads at most ``limit`` fields beside the
 -- host's own record, whatever its sessions send.
-local function gtouch(own, host, pre, limit, side, sides, now, ttl, cap, seconds, fresh)
+local function gtouch(own, host, pre, limit, side, sides, retired, now, ttl, cap, seconds,
+                      fresh)
   local n, lodged = #snames(fresh), false
   if redis.call('EXISTS', own) == 0 then
     local heads, names = sheads(host, pre), n
@@ -535,8 +547,8 @@ local function gtouch(own, host, pre, limit, side, sides, now, ttl, cap, seconds
         and redis.call('HLEN', host) + n + (#heads == 0 and 1 or 0) <= tonumber(limit)
     if not lodged and #heads > 0 then gmove(own, host, pre) end
   end
-  if lodged then stouch(host, pre, side, sides, now, ttl, cap, seconds, fresh)
-  else stouch(own, '', side, sides, now, ttl, cap, seconds, fresh) end
+  if lodged then stouch(host, pre, side, sides, retired, now, ttl, cap, seconds, fresh)
+  else stouch(own, '', side, sides, retired, now, ttl, cap, seconds, fresh) end
 end
 -- A sided record's deletion: its own fields alone (its members and heads), not what else
 -- its hash holds (a host's lodged values and guests, a guest's host's record).
@@ -1184,7 +1196,7 @@ class RedisState:
         writes sets that nobody reads any more."""
         convert = self._redis.register_script(_CONVERT_SIDED)
         spaces = {space.prefix: space for space in sided_keyspaces()}
-        if any(len(space.sides) > _MAX_SIDES for space in spaces.values()):
+        if any(space.slots() > _MAX_SIDES for space in spaces.values()):
             raise ValueError(f"a sided record in Redis has at most {_MAX_SIDES} sides (``_time``)")
         try:
             for prefix in self._unconverted(tuple(spaces)):
@@ -1195,7 +1207,7 @@ class RedisState:
                     for chunk in self._sorted_sets(former):
                         keys = [k for old in chunk for k in (old, self._k(
                             space.prefix + old.decode()[len(self._k(former)):]))]
-                        convert(keys=keys, args=[side, len(space.sides)])
+                        convert(keys=keys, args=[space.slot(side), space.slots()])
                 self._redis.set(self._converted(prefix), 1)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert sets into sided records: {exc}") from exc
@@ -1211,7 +1223,7 @@ class RedisState:
             for done in self._unconverted(tuple(spaces)):
                 space = spaces[done]
                 for chunk in self._sorted_sets(space.prefix, "hash"):
-                    convert(keys=chunk, args=[len(space.sides)])
+                    convert(keys=chunk, args=[space.slots()])
                 self._redis.set(self._converted(done), 1)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert the sided records' heads: {exc}") from exc
@@ -1318,7 +1330,7 @@ class RedisState:
         for query in queries:
             key = self._k(query.key)
             if isinstance(query, Distinct | Contains | Members) and query.side:
-                side = side_of(query.key, query.side)[0]
+                side = slot_of(query.key, query.side)[0]
                 held, pre = self._sided_at(query.key)
                 places = ((self._own_key(query.key), b""), (held, pre)) if pre else (
                     (held, pre),)
@@ -1519,12 +1531,13 @@ class RedisState:
                 out.append(("EXPIRE", key, _seconds(op.ttl)))
             elif isinstance(op, Touch) and op.side:
                 if op.members:  # touching nobody changes nothing, as in every set
-                    side, sides = side_of(op.key, op.side)
+                    side, sides, retired = slot_of(op.key, op.side)
                     held, pre = self._sided_at(op.key)
                     where = ("sg.stouch", held, pre) if not pre else (
                         "sg.gtouch", self._own_key(op.key), held, pre,
                         self._room(pre, op.members))
-                    out.append((*where, side, sides, repr(float(now)), repr(float(op.ttl)),
+                    out.append((*where, side, sides, retired, repr(float(now)),
+                                repr(float(op.ttl)),
                                 op.cap, _seconds(op.ttl),
                                 sided.encode_names(list(dict.fromkeys(op.members)))))
             elif isinstance(op, Touch | Replace | Remove) and is_hashed(op.key):

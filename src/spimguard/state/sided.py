@@ -1,19 +1,22 @@
 """Sided records: several member sets of the same people under one key, names once.
 
 Why one record: an account's correspondents are learnt by several teachers (the engine's
-"talked with", the relationship detector's "wrote to", the takeover detector's "the owner
-wrote to"), nearly always the same few people, and every message reads them together. As
-three sets they cost three keys' overhead and each name three times; as one record, one
-key and each name once, with a time per side.
+"talked with", the takeover detector's "the owner wrote to" and "reciprocated"), nearly
+always the same few people, and every message reads them together. As sets of their own
+they cost a key's overhead each and each name once a set; as one record, one key and each
+name once, with a time per side.
 
 Why the sides stay separate: what teaches each differs (direction, who vouches, what TTL
 and cap), and the difference is the evidence. A spimmer writing first puts itself in its
-target's ``talked`` but never in the target's ``wrote``; an intruder's messages teach
-``talked`` but not the owner's one-way record. So each side of a member keeps its own
-last touch, and every side answers exactly as a plain set of its own would
-(``ops.py``): a member is on a side iff touched there within that side's TTL; the
-side's cap drops that side's stalest members; a touch never moves a time back; a side
-past its expiry starts afresh at its next touch. A member goes when no side is left.
+target's ``talked`` but never its target in its own; an intruder's messages teach
+``talked`` but not the owner's one-way record. (A side that holds what another already
+holds from the other end is retired, ``ops.Sided.retired`` and ``current``: the
+relationship detector's "wrote to" was every "talked with" again, session 24.) So each
+side of a member keeps its own last touch, and every side answers exactly as a plain
+set of its own would (``ops.py``): a member is on a side iff touched there within that
+side's TTL; the side's cap drops that side's stalest members; a touch never moves a
+time back; a side past its expiry starts afresh at its next touch. A member goes when
+no side is left.
 
 The stored layout (SQLite's rows of a layout NULL, written before the held one; Redis keeps
 a hash of the same numbers, ``redis.py``; the rare touches work on it, ``_retouched``):
@@ -29,7 +32,7 @@ little-endian unsigned number, 0 where the member is not on the side, r for the 
 time), then the record's distinct times, little-endian doubles, ascending, each held by
 some member-side. Every number has its byte order, so a file's bytes are a process's,
 written and read with no conversion. Why: a record's ~30 held member-sides share ~18
-times (three teachers touch the same people at the same events), so a double a
+times (the teachers touch the same people at the same events), so a double a
 member-side held each time ~twice.
 It is exact: a rank reads as its time, and no time is rounded (a whole second is not:
 speed-log, "Whole seconds are not verdict-identical"). A touch later than the record's
@@ -586,6 +589,26 @@ def swept(record: Record, now: float) -> Record | None:
     names = tuple(compress(names, keep))
     columns = [list(compress(column, keep)) for column in columns]
     return Record(names, _held(head + [t for column in columns for t in column], sides))
+
+
+def current(record: Record, sides: int, retired: Sequence[int]) -> Record:
+    """The record as a keyspace of ``sides`` sides now holds it: one of before, of
+    ``sides + len(retired)``, less the sides at ``retired`` (places in its own order,
+    ``ops.Sided``): their heads and columns left out, names on no side left with them,
+    and the times no member-side holds any more. Any other is given back as it is."""
+    old = record.sides()
+    if not retired or old != sides + len(retired):
+        return record
+    names, n = record.names, len(record.names)
+    flat = _flat(record.times, n)
+    gone = set(retired)
+    kept = [r for r in range(old) if r not in gone]
+    head = [x for r in kept for x in flat[2 * r:2 * r + 2]]
+    columns = [flat[2 * old + r * n:2 * old + (r + 1) * n] for r in kept]
+    keep = [any(column[i] != ABSENT for column in columns) for i in range(n)]
+    return Record(tuple(compress(names, keep)),
+                  _held(head + [t for column in columns for t in compress(column, keep)],
+                        sides))
 
 
 def merged(record: Record | None, side: int, sides: int, times: dict[str, float],
