@@ -124,7 +124,6 @@ COMMIT;
 _SIDED_LAYOUT = "ALTER TABLE sided_sets ADD COLUMN layout INTEGER"
 _HELD = 1  # ``sided_sets.layout`` of a row whose times are the held layout (see above)
 _HEADER = "x''"  # the member a set's header is filed under (see above)
-_HEADER_MEMBER = b""  # the same, as a parameter
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 # The ``state_keys`` row of a file whose hashed sets are all of today's layout.
 _DIGESTS_CUT = "hashed-sets:4-byte-digests"
@@ -161,21 +160,33 @@ _KIND: dict[type, int] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VA
 _ADDING = frozenset({Incr, Touch, Remove, Append})
 
 
-def _upsert(table: str, keys: tuple[str, ...], rest: tuple[str, ...]) -> str:
+def _upsert(table: str, keys: tuple[str, ...], rest: tuple[str, ...],
+            given: dict[str, str] | None = None) -> str:
     """A row put by its key, updated where it is when there: ``INSERT OR REPLACE`` deletes
     the row and inserts it anew, two changes to the b-tree where one does. On the mixed load
     a commit of one event wrote 23.9 WAL frames with REPLACE, 22.3 with this (8 events:
-    147.9, 142.7)."""
+    147.9, 142.7). ``given``: key columns written as SQL, not bound (``_PUT_HEADER``)."""
     columns = ", ".join(keys + rest)
+    values = ", ".join((given or {}).get(column, "?") for column in keys + rest)
     updated = ", ".join(f"{column} = excluded.{column}" for column in rest)
-    return (f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(keys + rest))}) "
+    return (f"INSERT INTO {table} ({columns}) VALUES ({values}) "
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updated}")
 
 
+# What a statement binds is an int, a float, a str or a bytearray: the sqlite3 module binds
+# those as they are, and passes anything else (None, bytes) through its adapters first, a
+# registry look-up and two failed attribute look-ups whose AttributeError is built and
+# dropped: ~3,300 instructions a value (callgrind), 8.5 values an event on the mixed load,
+# 28,000 instructions an event of the 378,000 SQLite cost beyond the memory backend
+# (session 24, ``sqlgap``). So a blob is bound as a bytearray (a copy, ~75 ns against
+# ~1.6 µs), a member row leaves its header's columns out (NULL in every member row there
+# is, written or not) and a header's member is the statement's ``x''``, not a parameter.
 _PUT_VALUE = _upsert("kv", ("key",), ("value", "exp"))
 _PUT_HASHED = _upsert("hashed_sets", ("key",), ("value", "exp"))
 _PUT_SIDED = _upsert("sided_sets", ("key",), ("names", "times", "exp", "layout"))
-_PUT_MEMBER = _upsert("members", ("key", "member"), ("ts", "ttl", "cap"))
+_PUT_MEMBER = _upsert("members", ("key", "member"), ("ts",))
+_PUT_HEADER = _upsert("members", ("key", "member"), ("ts", "ttl", "cap"),
+                      given={"member": _HEADER})
 
 
 def _after(prefix: str) -> str:
@@ -183,10 +194,11 @@ def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _sided_row(record: sided.Record) -> tuple[bytes, bytes, float, int]:
+def _sided_row(record: sided.Record) -> tuple[bytearray, bytearray, float, int]:
     """A record's names, times, ``exp`` and ``layout`` as ``sided_sets`` keeps them: its
-    times the bytes held, with no conversion."""
-    return sided.encode_names(record.names), record.times, record.due(), _HELD
+    times the bytes held, with no conversion (bound as bytearrays: see ``_PUT_VALUE``)."""
+    return (bytearray(sided.encode_names(record.names)), bytearray(record.times),
+            record.due(), _HELD)
 
 
 def _sided_record(names: bytes, times: bytes, layout: int | None) -> sided.Record:
@@ -578,11 +590,11 @@ class SQLiteState:
 
         values = [(k, hot.value(k)) for k in self._changed_values]
         many(_PUT_VALUE,
-             [(k, *v) for k, v in values if v is not None])
+             [(k, bytearray(v[0]), v[1]) for k, v in values if v is not None])
         many("DELETE FROM kv WHERE key = ?", [(k,) for k, v in values if v is None])
         blobs = [(k, hot.hashed_set(k)) for k in self._changed_hashed]
         many(_PUT_HASHED,
-             [(k, b, hashed.expiry(b)) for k, b in blobs if b is not None])
+             [(k, bytearray(b), hashed.expiry(b)) for k, b in blobs if b is not None])
         many("DELETE FROM hashed_sets WHERE key = ?", [(k,) for k, b in blobs if b is None])
         records = [(k, hot.sided_record(k)) for k in self._changed_sided]
         many(_PUT_SIDED, [(k, *_sided_row(r)) for k, r in records if r is not None])
@@ -591,32 +603,34 @@ class SQLiteState:
         many("INSERT INTO counters (key, bucket, n, exp) VALUES (?, ?, ?, ?)",
              [(k, bucket, n, held[1]) for k in self._changed_counters
               if (held := hot.counter(k)) is not None for bucket, n in held[0].items()])
-        # Each changed set once: its member rows and its header in one statement.
+        # Each changed set once: its member rows, then its header.
         rewritten, changed_members = self._rewritten_sets, self._changed_members
         many("DELETE FROM members WHERE key = ?", [(k,) for k in rewritten])
-        rows: list[tuple[str, str | bytes, float, float | None, int | None]] = []
+        rows: list[tuple[str, str, float]] = []
+        headers: list[tuple[str, float, float, int]] = []
         gone: list[tuple[str, str]] = []
         headless: list[tuple[str]] = []
         for key in self._changed_sets:
             held = hot.member_set(key)
             now_in = held[0] if held is not None else {}
             if key in rewritten:
-                rows.extend((key, m, ts, None, None) for m, ts in now_in.items())
+                rows.extend((key, m, ts) for m, ts in now_in.items())
             else:
                 for member in changed_members.get(key, ()):
                     if member in now_in:
-                        rows.append((key, member, now_in[member], None, None))
+                        rows.append((key, member, now_in[member]))
                     else:
                         gone.append((key, member))
             if held is None:
                 headless.append((key,))
             else:
-                rows.append((key, _HEADER_MEMBER, held[1], held[2], held[3]))
+                headers.append((key, held[1], held[2], held[3]))
         assert hot.trimmed is not None
         gone.extend((key, member) for key, member in hot.trimmed
                     if key not in rewritten and member not in (hot.member_set(key) or ({},))[0])
         hot.trimmed.clear()
         many(_PUT_MEMBER, rows)
+        many(_PUT_HEADER, headers)
         many("DELETE FROM members WHERE key = ? AND member = ?", gone)
         many(f"DELETE FROM members WHERE key = ? AND member = {_HEADER}", headless)
         self._forget_changes()
