@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from spimguard.db import connect
+from spimguard.db import STAT_EVERY, Checkpointer, connect, open_writer
 from spimguard.state import sided
 from spimguard.state.conformance import HASHED, SIDED, SIDES
 from spimguard.state.memory import MemoryState
@@ -132,3 +132,26 @@ def test_a_sided_rows_names_are_encoded_from_its_last_written_ones(
     names = state._hot.sided_record(key).names  # type: ignore[union-attr]
     assert len(names) < 7 and encoded[-1] == len(names)
     state.close()
+
+
+def test_the_writer_looks_at_the_wal_files_size_once_in_stat_every_commits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backstop's stat (~13,000 instructions, building a ``stat_result``) is made at a
+    writer's first commit, then once every ``STAT_EVERY``; a commit past the backstop it
+    finds still truncates the WAL."""
+    looks: list[bool] = []
+    restarts: list[str] = []
+    monkeypatch.setattr(Checkpointer, "overdue", lambda self: looks.append(True) or True)
+    monkeypatch.setattr(Checkpointer, "restart_from",
+                        lambda self, writer, mode="TRUNCATE", wait=True: restarts.append(mode))
+    conn = open_writer(tmp_path / "x.db", period=None)
+    try:
+        conn.execute("CREATE TABLE t (n INTEGER)")
+        for n in range(2 * STAT_EVERY + 1):
+            conn.execute("INSERT INTO t VALUES (?)", (n,))
+            conn.commit()
+            if n == 0:
+                assert (looks, restarts) == ([True], ["TRUNCATE"])
+        assert (len(looks), len(restarts)) == (3, 3)
+    finally:
+        conn.close()
