@@ -155,3 +155,30 @@ def test_the_writer_looks_at_the_wal_files_size_once_in_stat_every_commits(
         assert (len(looks), len(restarts)) == (3, 3)
     finally:
         conn.close()
+
+
+def test_a_sets_keyspace_is_told_by_its_prefix_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which table a member set's key lives in (hashed, sided or plain: its prefix, two
+    ``startswith`` of a tuple) is told once a key, then looked up; the answers and the
+    rows are as before."""
+    from spimguard.state import sqlite as module
+
+    told: list[str] = []
+    for name in ("is_hashed", "is_sided"):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda key, real=real: told.append(key) or real(key))
+    state, model = SQLiteState(connect(tmp_path / "s.db")), MemoryState()
+    one = SIDES[0]
+    for step in range(10):
+        writes: list[Write] = [Touch("plain", (f"m{step}",)), Remove("plain", ("m0",)),
+                               Touch(f"{HASHED}h", (f"m{step}",)),
+                               Touch(f"{SIDED}r", (f"m{step}",), side=one)]
+        for store in (state, model):
+            store.write(writes, T0 + step)
+        asked: list[Query] = [Members("plain"), Distinct("plain", 600.0),
+                              Contains(f"{HASHED}h", ("m1", "m9")), Members(f"{SIDED}r", one)]
+        assert state.read(asked, T0 + step) == model.read(asked, T0 + step)
+        state.commit()
+    assert len(told) <= 2 * len(set(told)), told  # each key told once (its two tests)
+    state.close()

@@ -214,6 +214,11 @@ def _sided_record(names: bytes, times: bytes, layout: int | None) -> sided.Recor
     raise StateUnavailable(f"a sided record of layout {layout!r}, from a later release")
 
 
+def _set_kind(key: str) -> int:
+    """The table a member set's key lives in, by its keyspace (``SQLiteState._set_kinds``)."""
+    return _HASHED if is_hashed(key) else _SIDED if is_sided(key) else _SET
+
+
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start:start + _CHUNK]
@@ -259,6 +264,12 @@ class SQLiteState:
         # may go, and at every commit (the lists are one batch's: kept longer, they would
         # keep its plans alive).
         self._planned: dict[int, Sequence[Query]] = {}
+        # A member set's key -> its table (``_set_kind``): told by its keyspace's prefix,
+        # two ``startswith`` of a tuple (each ~350 instructions: ``str.startswith`` parses
+        # its arguments as a tuple), asked of ~32 queries and writes an event at batches
+        # of 500 (session 24, ``sqlgap``); looked up here once known. Emptied with the
+        # held copy, or past ``cached`` keys.
+        self._set_kinds: dict[str, int] = {}
         self._changed_values: set[str] = set()
         self._changed_counters: set[str] = set()
         self._changed_sets: set[str] = set()  # headers (expiry, TTL, cap)
@@ -427,16 +438,13 @@ class SQLiteState:
     def _hold(self, ops: Iterable[Query | Write]) -> None:
         """Load the keys of ``ops`` not held yet: one statement per table for all of them.
         Held keys (all of them, mostly, once a batch's were loaded) cost a lookup each."""
-        held, kinds, hashed_ = self._held, _KIND, hashed_prefixes()
+        held, kinds, set_kinds = self._held, _KIND, self._set_kinds
         wanted: dict[str, int] = {}  # key -> kinds of it to load
         for op in ops:
             key = op.key
             kind = kinds.get(op.__class__, _SET)
             if kind == _SET:
-                if key.startswith(hashed_):
-                    kind = _HASHED
-                elif is_sided(key):
-                    kind = _SIDED
+                kind = set_kinds.get(key, 0) or set_kinds.setdefault(key, _set_kind(key))
             if not held.get(key, 0) & kind:
                 wanted[key] = wanted.get(key, 0) | kind
         if not wanted:
@@ -546,7 +554,7 @@ class SQLiteState:
             self._changed_sided.add(op.key)
             self._held[op.key] = self._held.get(op.key, 0) | _SIDED
             return
-        if is_hashed(op.key):
+        if (self._set_kinds.get(op.key) or _set_kind(op.key)) == _HASHED:
             self._note_hashed(op.key)
             return
         held = self._hot.member_set(op.key)
@@ -555,7 +563,7 @@ class SQLiteState:
         self._note_members(op.key, op.members)
 
     def _note_remove(self, op: Remove, now: float) -> None:
-        if is_hashed(op.key):
+        if (self._set_kinds.get(op.key) or _set_kind(op.key)) == _HASHED:
             self._note_hashed(op.key)
         else:
             self._note_members(op.key, op.members)
@@ -670,6 +678,8 @@ class SQLiteState:
         self._planned.clear()
         if everything or len(self._known) > self._cached:
             self._known.clear()
+        if everything or len(self._set_kinds) > self._cached:
+            self._set_kinds.clear()
         if everything:
             self._hot = self._fresh_hot()
             self._held.clear()
