@@ -10,24 +10,10 @@ from typing import Any
 import pytest
 
 from spimguard.db import STAT_EVERY, Checkpointer, connect, open_writer
-from spimguard.state import sided
+from spimguard.state import ops, sided
 from spimguard.state.conformance import HASHED, SIDED, SIDES
 from spimguard.state.memory import MemoryState
-from spimguard.state.ops import (
-    Contains,
-    Count,
-    Distinct,
-    Get,
-    Incr,
-    Members,
-    Put,
-    Puts,
-    Query,
-    Remove,
-    Replace,
-    Touch,
-    Write,
-)
+from spimguard.state.ops import Query, Write
 from spimguard.state.sqlite import SQLiteState
 
 T0 = 1_700_000_000.0
@@ -51,11 +37,11 @@ class _Binds(sqlite3.Connection):
 
 def _writes(step: int) -> list[Write]:
     one, two, _ = SIDES
-    return [Put("v", {"n": step}), Puts(("b1", "b2"), b"\x00packed" * step),
-            Incr("c", 1.0), Touch("s", (f"m{step}", "m"), ttl=900.0, cap=3),
-            Remove("s", ("m0",)), Replace(f"{HASHED}h", ("x", f"y{step}")),
-            Touch(f"{SIDED}r", (f"p{step}",), 600.0, 10, one),
-            Touch(f"{SIDED}r", ("p0",), 300.0, 10, two)]
+    return [ops.Put("v", {"n": step}), ops.Puts(("b1", "b2"), b"\x00packed" * step),
+            ops.Incr("c", 1.0), ops.Touch("s", (f"m{step}", "m"), ttl=900.0, cap=3),
+            ops.Remove("s", ("m0",)), ops.Replace(f"{HASHED}h", ("x", f"y{step}")),
+            ops.Touch(f"{SIDED}r", (f"p{step}",), 600.0, 10, one),
+            ops.Touch(f"{SIDED}r", ("p0",), 300.0, 10, two)]
 
 
 def test_a_commit_binds_only_what_the_sqlite3_module_takes_as_it_is(tmp_path: Path) -> None:
@@ -75,10 +61,12 @@ def test_a_commit_binds_only_what_the_sqlite3_module_takes_as_it_is(tmp_path: Pa
     assert conn.bound <= {int, float, str, bytearray}, conn.bound
     state.close()
     one, two, three = SIDES
-    asked: list[Query] = [Get("v"), Get("b1"), Get("b2"), Count("c", 600.0),
-                          Members("s"), Distinct("s", 900.0), Contains(f"{HASHED}h", ("x", "y3")),
+    asked: list[Query] = [ops.Get("v"), ops.Get("b1"), ops.Get("b2"), ops.Count("c", 600.0),
+                          ops.Members("s"), ops.Distinct("s", 900.0),
+                          ops.Contains(f"{HASHED}h", ("x", "y3")),
                           *(q for side in (one, two, three) for q in (
-                              Members(f"{SIDED}r", side), Distinct(f"{SIDED}r", 600.0, side)))]
+                              ops.Members(f"{SIDED}r", side),
+                              ops.Distinct(f"{SIDED}r", 600.0, side)))]
     reopened = SQLiteState(connect(path))
     assert reopened.read(asked, T0 + 5) == model.read(asked, T0 + 5)
     reopened.close()
@@ -115,7 +103,7 @@ def test_a_sided_rows_names_are_encoded_from_its_last_written_ones(
                                    (key,)).fetchone()[0]
 
     def touch(members: tuple[str, ...], side: str, now: float, cap: int = 10) -> None:
-        state.write([Touch(key, members, 600.0, cap, side)], now)
+        state.write([ops.Touch(key, members, 600.0, cap, side)], now)
         state.commit()
         record = state._hot.sided_record(key)
         assert record is not None and row() == encode(record.names)
@@ -171,13 +159,14 @@ def test_a_sets_keyspace_is_told_by_its_prefix_once(
     state, model = SQLiteState(connect(tmp_path / "s.db")), MemoryState()
     one = SIDES[0]
     for step in range(10):
-        writes: list[Write] = [Touch("plain", (f"m{step}",)), Remove("plain", ("m0",)),
-                               Touch(f"{HASHED}h", (f"m{step}",)),
-                               Touch(f"{SIDED}r", (f"m{step}",), side=one)]
+        writes: list[Write] = [ops.Touch("plain", (f"m{step}",)), ops.Remove("plain", ("m0",)),
+                               ops.Touch(f"{HASHED}h", (f"m{step}",)),
+                               ops.Touch(f"{SIDED}r", (f"m{step}",), side=one)]
         for store in (state, model):
             store.write(writes, T0 + step)
-        asked: list[Query] = [Members("plain"), Distinct("plain", 600.0),
-                              Contains(f"{HASHED}h", ("m1", "m9")), Members(f"{SIDED}r", one)]
+        asked: list[Query] = [ops.Members("plain"), ops.Distinct("plain", 600.0),
+                              ops.Contains(f"{HASHED}h", ("m1", "m9")),
+                              ops.Members(f"{SIDED}r", one)]
         assert state.read(asked, T0 + step) == model.read(asked, T0 + step)
         state.commit()
     assert len(told) <= 2 * len(set(told)), told  # each key told once (its two tests)
