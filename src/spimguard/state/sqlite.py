@@ -176,9 +176,10 @@ def _upsert(table: str, keys: tuple[str, ...], rest: tuple[str, ...],
 # What a statement binds is an int, a float, a str or a bytearray: the sqlite3 module binds
 # those as they are, and passes anything else (None, bytes) through its adapters first, a
 # registry look-up and two failed attribute look-ups whose AttributeError is built and
-# dropped: ~3,300 instructions a value (callgrind), 8.5 values an event on the mixed load,
-# 28,000 instructions an event of the 378,000 SQLite cost beyond the memory backend
-# (session 24, ``sqlgap``). So a blob is bound as a bytearray (a copy, ~75 ns against
+# dropped: ~3,300 instructions a value (callgrind); on the mixed load 28,000 instructions
+# an event at batches of 500 (8.5 values), of the 373,000 SQLite cost beyond the memory
+# backend, and 68,000 at batches of one (session 24, ``sqlgap``; the verdict log's three
+# are the records'). So a blob is bound as a bytearray (a copy, ~75 ns against
 # ~1.6 µs), a member row leaves its header's columns out (NULL in every member row there
 # is, written or not) and a header's member is the statement's ``x''``, not a parameter.
 _PUT_VALUE = _upsert("kv", ("key",), ("value", "exp"))
