@@ -36,7 +36,7 @@ met a restart, the slowest of all, each took the restart and 2-10 ms more).
 It is skipped (tried at the next commit) while the thread is in a checkpoint, so a
 commit never waits for a PASSIVE copy. Past ``BACKSTOP`` times the bound (restarts
 kept failing: a reader of an older snapshot) the writer truncates the WAL after a
-commit, waiting its turn (a stat of the WAL file a commit tells). Nothing
+commit, waiting its turn (a stat of the WAL file every ``STAT_EVERY`` commits tells). Nothing
 changes for durability: an event is durable
 when its commit is (above); a checkpoint copies what is already durable, and a crash
 in the middle of one is repaired from the WAL at the next open, as it always was.
@@ -85,6 +85,12 @@ RESTART_WAIT = 0.05
 # refused. That commit's batch pays for the copy; a restart waits for readers as any
 # write does, so it cannot be starved.
 BACKSTOP = 4
+# Commits between the writer's looks at the WAL file's size (for the backstop): a stat
+# builds a ``stat_result`` of some twenty fields, ~13,000 instructions, 0.5 % of an event
+# committed alone (callgrind, session 24). What it may miss is this many commits' pages
+# past a bound of ``BACKSTOP`` times ``WAL_BOUND`` (at ~26 pages a commit of one event,
+# 0.3 % of it), and a look at the first commit tells a writer reopened on a grown WAL.
+STAT_EVERY = 16
 
 log = logging.getLogger("spimguard.db")
 
@@ -268,10 +274,12 @@ class Writer(sqlite3.Connection):
     checkpoints the whole WAL and removes it (and nothing checkpoints once it is gone)."""
 
     checkpointer: Checkpointer | None = None
+    unlooked = STAT_EVERY - 1  # commits since the WAL file's size was last looked at
 
     def commit(self) -> None:
         """Commit; then restart the WAL when the thread found it past the bound, or
-        truncate it when it has grown past the backstop. The commit has happened either
+        truncate it when it has grown past the backstop (looked at every ``STAT_EVERY``
+        commits, the first included). The commit has happened either
         way: a failing restart is logged, never raised as the commit's failure. With no
         transaction open nothing is written, and the WAL is left to the next commit that
         writes: the engine commits its records after its state on this connection, an
@@ -282,9 +290,13 @@ class Writer(sqlite3.Connection):
         checkpointer = self.checkpointer
         if checkpointer is None:
             return
+        self.unlooked += 1
+        look = self.unlooked >= STAT_EVERY
+        if look:
+            self.unlooked = 0
         try:
             began = time.perf_counter()
-            if checkpointer.overdue():
+            if look and checkpointer.overdue():
                 checkpointer.restart_from(self)
             elif checkpointer.due:
                 checkpointer.restart_from(self, "RESTART", wait=False)

@@ -124,7 +124,6 @@ COMMIT;
 _SIDED_LAYOUT = "ALTER TABLE sided_sets ADD COLUMN layout INTEGER"
 _HELD = 1  # ``sided_sets.layout`` of a row whose times are the held layout (see above)
 _HEADER = "x''"  # the member a set's header is filed under (see above)
-_HEADER_MEMBER = b""  # the same, as a parameter
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 # The ``state_keys`` row of a file whose hashed sets are all of today's layout.
 _DIGESTS_CUT = "hashed-sets:4-byte-digests"
@@ -161,21 +160,34 @@ _KIND: dict[type, int] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VA
 _ADDING = frozenset({Incr, Touch, Remove, Append})
 
 
-def _upsert(table: str, keys: tuple[str, ...], rest: tuple[str, ...]) -> str:
+def _upsert(table: str, keys: tuple[str, ...], rest: tuple[str, ...],
+            given: dict[str, str] | None = None) -> str:
     """A row put by its key, updated where it is when there: ``INSERT OR REPLACE`` deletes
     the row and inserts it anew, two changes to the b-tree where one does. On the mixed load
     a commit of one event wrote 23.9 WAL frames with REPLACE, 22.3 with this (8 events:
-    147.9, 142.7)."""
+    147.9, 142.7). ``given``: key columns written as SQL, not bound (``_PUT_HEADER``)."""
     columns = ", ".join(keys + rest)
+    values = ", ".join((given or {}).get(column, "?") for column in keys + rest)
     updated = ", ".join(f"{column} = excluded.{column}" for column in rest)
-    return (f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(keys + rest))}) "
+    return (f"INSERT INTO {table} ({columns}) VALUES ({values}) "
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updated}")
 
 
+# What a statement binds is an int, a float, a str or a bytearray: the sqlite3 module binds
+# those as they are, and passes anything else (None, bytes) through its adapters first, a
+# registry look-up and two failed attribute look-ups whose AttributeError is built and
+# dropped: ~3,300 instructions a value (callgrind); on the mixed load 28,000 instructions
+# an event at batches of 500 (8.5 values), of the 373,000 SQLite cost beyond the memory
+# backend, and 68,000 at batches of one (session 24, ``sqlgap``; the verdict log's three
+# are the records'). So a blob is bound as a bytearray (a copy, ~75 ns against
+# ~1.6 µs), a member row leaves its header's columns out (NULL in every member row there
+# is, written or not) and a header's member is the statement's ``x''``, not a parameter.
 _PUT_VALUE = _upsert("kv", ("key",), ("value", "exp"))
 _PUT_HASHED = _upsert("hashed_sets", ("key",), ("value", "exp"))
 _PUT_SIDED = _upsert("sided_sets", ("key",), ("names", "times", "exp", "layout"))
-_PUT_MEMBER = _upsert("members", ("key", "member"), ("ts", "ttl", "cap"))
+_PUT_MEMBER = _upsert("members", ("key", "member"), ("ts",))
+_PUT_HEADER = _upsert("members", ("key", "member"), ("ts", "ttl", "cap"),
+                      given={"member": _HEADER})
 
 
 def _after(prefix: str) -> str:
@@ -183,10 +195,14 @@ def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _sided_row(record: sided.Record) -> tuple[bytes, bytes, float, int]:
-    """A record's names, times, ``exp`` and ``layout`` as ``sided_sets`` keeps them: its
-    times the bytes held, with no conversion."""
-    return sided.encode_names(record.names), record.times, record.due(), _HELD
+def _sided_row(record: sided.Record, names: bytearray | None = None
+               ) -> tuple[bytearray, bytearray, float, int]:
+    """A record's names (``names``, when already encoded), times, ``exp`` and ``layout`` as
+    ``sided_sets`` keeps them: its times the bytes held, with no conversion (bound as
+    bytearrays: see ``_PUT_VALUE``)."""
+    if names is None:
+        names = bytearray(sided.encode_names(record.names))
+    return names, bytearray(record.times), record.due(), _HELD
 
 
 def _sided_record(names: bytes, times: bytes, layout: int | None) -> sided.Record:
@@ -197,6 +213,11 @@ def _sided_record(names: bytes, times: bytes, layout: int | None) -> sided.Recor
     if layout is None:
         return sided.loaded(sided.decode_names(names), times)
     raise StateUnavailable(f"a sided record of layout {layout!r}, from a later release")
+
+
+def _set_kind(key: str) -> int:
+    """The table a member set's key lives in, by its keyspace (``SQLiteState._set_kinds``)."""
+    return _HASHED if is_hashed(key) else _SIDED if is_sided(key) else _SET
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -244,6 +265,12 @@ class SQLiteState:
         # may go, and at every commit (the lists are one batch's: kept longer, they would
         # keep its plans alive).
         self._planned: dict[int, Sequence[Query]] = {}
+        # A member set's key -> its table (``_set_kind``): told by its keyspace's prefix,
+        # two ``startswith`` of a tuple (each ~350 instructions: ``str.startswith`` parses
+        # its arguments as a tuple), asked of ~32 queries and writes an event at batches
+        # of 500 (session 24, ``sqlgap``); looked up here once known. Emptied with the
+        # held copy, or past ``cached`` keys.
+        self._set_kinds: dict[str, int] = {}
         self._changed_values: set[str] = set()
         self._changed_counters: set[str] = set()
         self._changed_sets: set[str] = set()  # headers (expiry, TTL, cap)
@@ -251,6 +278,9 @@ class SQLiteState:
         self._changed_members: dict[str, set[str]] = {}  # key -> members to upsert or drop
         self._changed_hashed: set[str] = set()
         self._changed_sided: set[str] = set()
+        # A held sided key -> the names its row was last written with, and their encoding
+        # (``_names_of``); let go with the key.
+        self._names: dict[str, tuple[tuple[str, ...], bytearray]] = {}
         self._version = -1  # PRAGMA data_version when the held copy was last checked
 
     def _fresh_hot(self) -> MemoryState:
@@ -409,16 +439,13 @@ class SQLiteState:
     def _hold(self, ops: Iterable[Query | Write]) -> None:
         """Load the keys of ``ops`` not held yet: one statement per table for all of them.
         Held keys (all of them, mostly, once a batch's were loaded) cost a lookup each."""
-        held, kinds, hashed_ = self._held, _KIND, hashed_prefixes()
+        held, kinds, set_kinds = self._held, _KIND, self._set_kinds
         wanted: dict[str, int] = {}  # key -> kinds of it to load
         for op in ops:
             key = op.key
             kind = kinds.get(op.__class__, _SET)
             if kind == _SET:
-                if key.startswith(hashed_):
-                    kind = _HASHED
-                elif is_sided(key):
-                    kind = _SIDED
+                kind = set_kinds.get(key, 0) or set_kinds.setdefault(key, _set_kind(key))
             if not held.get(key, 0) & kind:
                 wanted[key] = wanted.get(key, 0) | kind
         if not wanted:
@@ -528,7 +555,7 @@ class SQLiteState:
             self._changed_sided.add(op.key)
             self._held[op.key] = self._held.get(op.key, 0) | _SIDED
             return
-        if is_hashed(op.key):
+        if (self._set_kinds.get(op.key) or _set_kind(op.key)) == _HASHED:
             self._note_hashed(op.key)
             return
         held = self._hot.member_set(op.key)
@@ -537,7 +564,7 @@ class SQLiteState:
         self._note_members(op.key, op.members)
 
     def _note_remove(self, op: Remove, now: float) -> None:
-        if is_hashed(op.key):
+        if (self._set_kinds.get(op.key) or _set_kind(op.key)) == _HASHED:
             self._note_hashed(op.key)
         else:
             self._note_members(op.key, op.members)
@@ -578,48 +605,67 @@ class SQLiteState:
 
         values = [(k, hot.value(k)) for k in self._changed_values]
         many(_PUT_VALUE,
-             [(k, *v) for k, v in values if v is not None])
+             [(k, bytearray(v[0]), v[1]) for k, v in values if v is not None])
         many("DELETE FROM kv WHERE key = ?", [(k,) for k, v in values if v is None])
         blobs = [(k, hot.hashed_set(k)) for k in self._changed_hashed]
         many(_PUT_HASHED,
-             [(k, b, hashed.expiry(b)) for k, b in blobs if b is not None])
+             [(k, bytearray(b), hashed.expiry(b)) for k, b in blobs if b is not None])
         many("DELETE FROM hashed_sets WHERE key = ?", [(k,) for k, b in blobs if b is None])
         records = [(k, hot.sided_record(k)) for k in self._changed_sided]
-        many(_PUT_SIDED, [(k, *_sided_row(r)) for k, r in records if r is not None])
+        many(_PUT_SIDED, [(k, *_sided_row(r, self._names_of(k, r.names)))
+                          for k, r in records if r is not None])
         many("DELETE FROM sided_sets WHERE key = ?", [(k,) for k, r in records if r is None])
         many("DELETE FROM counters WHERE key = ?", [(k,) for k in self._changed_counters])
         many("INSERT INTO counters (key, bucket, n, exp) VALUES (?, ?, ?, ?)",
              [(k, bucket, n, held[1]) for k in self._changed_counters
               if (held := hot.counter(k)) is not None for bucket, n in held[0].items()])
-        # Each changed set once: its member rows and its header in one statement.
+        # Each changed set once: its member rows, then its header.
         rewritten, changed_members = self._rewritten_sets, self._changed_members
         many("DELETE FROM members WHERE key = ?", [(k,) for k in rewritten])
-        rows: list[tuple[str, str | bytes, float, float | None, int | None]] = []
+        rows: list[tuple[str, str, float]] = []
+        headers: list[tuple[str, float, float, int]] = []
         gone: list[tuple[str, str]] = []
         headless: list[tuple[str]] = []
         for key in self._changed_sets:
             held = hot.member_set(key)
             now_in = held[0] if held is not None else {}
             if key in rewritten:
-                rows.extend((key, m, ts, None, None) for m, ts in now_in.items())
+                rows.extend((key, m, ts) for m, ts in now_in.items())
             else:
                 for member in changed_members.get(key, ()):
                     if member in now_in:
-                        rows.append((key, member, now_in[member], None, None))
+                        rows.append((key, member, now_in[member]))
                     else:
                         gone.append((key, member))
             if held is None:
                 headless.append((key,))
             else:
-                rows.append((key, _HEADER_MEMBER, held[1], held[2], held[3]))
+                headers.append((key, held[1], held[2], held[3]))
         assert hot.trimmed is not None
         gone.extend((key, member) for key, member in hot.trimmed
                     if key not in rewritten and member not in (hot.member_set(key) or ({},))[0])
         hot.trimmed.clear()
         many(_PUT_MEMBER, rows)
+        many(_PUT_HEADER, headers)
         many("DELETE FROM members WHERE key = ? AND member = ?", gone)
         many(f"DELETE FROM members WHERE key = ? AND member = {_HEADER}", headless)
         self._forget_changes()
+
+    def _names_of(self, key: str, names: tuple[str, ...]) -> bytearray:
+        """``sided.encode_names(names)``, from the names the key's row was last written
+        with when these are the same tuple (a touch keeps it when it adds no one) or those
+        and more at the end (a touch that adds names appends them): encoded whole at every
+        write, a record's names cost ~2,500 instructions a name (a record of 9 names 22,700,
+        ``sqlheld``), 1.65 records an event at batches of one."""
+        held = self._names.get(key)
+        if held is not None and held[0] is names:
+            return held[1]
+        if held is not None and len(names) > len(held[0]) and names[:len(held[0])] == held[0]:
+            blob = held[1] + sided.encode_names(names[len(held[0]):])
+        else:
+            blob = bytearray(sided.encode_names(names))
+        self._names[key] = (names, blob)
+        return blob
 
     def _forget_changes(self) -> None:
         for changed in (self._changed_values, self._changed_counters, self._changed_sets,
@@ -633,15 +679,19 @@ class SQLiteState:
         self._planned.clear()
         if everything or len(self._known) > self._cached:
             self._known.clear()
+        if everything or len(self._set_kinds) > self._cached:
+            self._set_kinds.clear()
         if everything:
             self._hot = self._fresh_hot()
             self._held.clear()
+            self._names.clear()
         elif len(self._held) > self._cached:
             self._known.clear()
             oldest = list(self._held)[: len(self._held) // 2]
             for key in oldest:
                 self._hot.forget(key)
                 del self._held[key]
+                self._names.pop(key, None)
 
     def commit(self) -> None:
         try:
@@ -721,6 +771,7 @@ class SQLiteState:
             for key in forgotten:
                 self._hot.forget(key)
                 del held[key]
+                self._names.pop(key, None)
         return dropped
 
     def _part_end(self, table: str, start: str | bytes, behind: int, parts: int
