@@ -374,13 +374,12 @@ def voice(age: float | None, abroad: int, wrote: Sequence[str], left_out: set[st
     it, or came from a session under doubt (what a user whose phone was taken did not
     write), makes none. Its wider fan-out gives an attacker nothing: a line to a group
     of up to 50 makes a voice, where a sock could already make one with a line to any
-    account but the sender. With the takeover
-    detector disabled the side is never written: no quiet reporter is a voice of its
-    own (those with correspondents ``abroad`` still are), so a session's reporters
-    count fewer people, and what counts them (``detectors/sessions.py``) acts later,
-    never sooner: the direction an operator who turned off the detector that guards
-    sessions can least be hurt by, for what it bounds is reports holding a victim's
-    phone."""
+    account but the sender. With the takeover detector disabled the side is never
+    written: no quiet reporter is a voice of its own (those with correspondents
+    ``abroad`` still are), so a session's reporters count fewer people, and what counts
+    them (``detectors/sessions.py``) acts later, never sooner: the direction an operator
+    who turned off the detector that guards sessions can least be hurt by, for what it
+    bounds is reports holding a victim's phone."""
     if age is None or age < cfg.new_reporter_age:
         return False
     return abroad > 0 or (age >= cfg.quiet_reporter_age
