@@ -12,14 +12,18 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from conftest import T0
 from spimguard import accounts, load_config, open_engine, rooms
+from spimguard.server.app import create_app
+from spimguard.server.console.memory import MemoryConsole
 from spimguard.server.matrix import MatrixBridge
 from spimguard.server.metrics import Metrics
 from spimguard.state import sided
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Contains, Members, Touch
+from test_console import _attacked
 
 MX_TOKEN = "matrix-token-0123456789abcdef"
 
@@ -141,3 +145,26 @@ def test_an_accounts_new_correspondents_past_the_cap_rebuild_no_index(
     for i in range(accounts.TALKED_CAP + 100, accounts.TALKED_CAP + 200):
         state.write([talked(i)], T0 + i)
     assert built <= 5
+
+
+def test_an_appeal_flood_keeps_nothing_and_hides_no_one_elses_appeal() -> None:
+    """Every appeal was kept, forever, whatever it named: one account's appeals under
+    fresh ids (of others' messages, of none, 64 KiB each) grew the console's store without
+    bound and pushed a held sender's own appeal off the console's latest 200. One is kept
+    of a message the records hold as the appealing account's and stopped, once."""
+    judge = _attacked()
+    assert judge.records.message("m9").action in ("hold", "block")  # u9's, held
+    store = MemoryConsole()
+    client = TestClient(create_app(judge, store))
+    headers = {"Authorization": "Bearer tok"}
+    own = {"type": "appeal", "id": "ap-u9", "ts": T0 + 100, "account": "u9",
+           "message_id": "m9", "text": "it was me"}
+    flood = [{"type": "appeal", "id": f"flood{i}", "ts": T0 + 200, "text": "x" * 1_000,
+              **({"account": "u9", "message_id": "m9"} if i % 3 == 0 else
+                 {"account": "mallory", "message_id": "m9" if i % 3 == 1 else f"none{i}"})}
+             for i in range(300)]
+    for events in ([own], flood):
+        assert client.post("/v1/events", json={"events": events},
+                           headers=headers).status_code == 200
+    assert [(a.account, a.message_id, a.text) for a in store.appeals()] == [
+        ("u9", "m9", "it was me")]
