@@ -78,19 +78,7 @@ from ..config import MatrixConfig
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import MAX_SIZE, Client, Invite, Login, Message, Verdict
-from ..state.ops import (
-    FOREVER,
-    Contains,
-    Delete,
-    Distinct,
-    Get,
-    Members,
-    Put,
-    Query,
-    Remove,
-    Touch,
-    Write,
-)
+from ..state.ops import FOREVER, Contains, Delete, Distinct, Get, Members, Put, Remove, Touch, Write
 from .metrics import Metrics
 from .mxhtml import visible_text
 from .wire import JSONAnswer, bearer_ok, read_body
@@ -205,7 +193,7 @@ class MatrixBridge:
         return tuple(members), suspect(logins or [], accounts.restrictions_of(
             stored, self.engine.now()))
 
-    def _stated(self, user: str, room: str, *also: Query) -> list[Any]:
+    def _stated(self, user: str, room: str, *also: Get) -> list[Any]:
         """Whether ``user`` is a member of ``room`` (a tuple of one bool), how many members
         it has, then ``also``'s answers: asked, not listed, as a join is one of thousands
         into a large room (a list of every member read for each was O(members) a join).
