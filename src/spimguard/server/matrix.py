@@ -31,9 +31,11 @@ allows; a non-2xx answer with a JSON body refuses, its ``errcode`` and
   victim once into a room of its own, invite puppets in and out until the
   victim's list was full.
 - ``m.room.member`` events come only from other servers, before Synapse's auth
-  checks: a remote user's own join makes it a member (a recipient) but nobody's
-  contact, its own leave removes it, and a kick or ban of someone else is
-  ignored. A remote account that merely sends an event into a room is neither.
+  checks: a remote user's own join makes it a member (a recipient) of a room not yet
+  full (``max_room_members``: one it joined would push out the stalest member, and a
+  server's puppets this homeserver's own users) but nobody's contact, its own leave
+  removes it, and a kick or ban of someone else is ignored. A remote account that
+  merely sends an event into a room is neither.
 - Every user and room id is at most 255 bytes (the Matrix limit); a callback
   with a longer one is refused (400) and logged.
 - Time is the time spimguard receives the callback, never ``origin_server_ts``
