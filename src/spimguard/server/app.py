@@ -70,12 +70,20 @@ class BearerGuard:
         await self.app(scope, receive, send)
 
 
-def _keep_appeals(console: ConsoleStore, batch: list[Event]) -> None:
-    """Appeals go to the console's store (kept once per id, so a retry adds nothing)."""
+def _keep_appeals(engine: Engine, console: ConsoleStore, batch: list[Event]) -> None:
+    """Appeals go to the console's store: one a message (the first; a retry adds
+    nothing), and only of a message the records hold as the appealing account's and
+    stopped (held or blocked), as only that is an appeal. Any other was kept forever: an
+    account's appeals under fresh ids, of any message id, 64 KiB each, grew the store
+    without bound and pushed every other account's appeal off the console's latest 200
+    (red team, session 24)."""
     for event in batch:
         if isinstance(event, Appeal):
-            console.save_appeal(AppealEntry(event.id, event.ts, event.account,
-                                            event.message_id, event.text))
+            entry = engine.records.message(event.message_id)
+            if (entry is not None and entry.account == event.account
+                    and entry.action in ("hold", "block")):
+                console.save_appeal(AppealEntry(event.message_id, event.ts, event.account,
+                                                event.message_id, event.text))
 
 
 def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette:
@@ -123,7 +131,7 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
         check_clock(batch, limits, time.time(), prefix="events")
         fresh: list[bool] = []
         results = await grouped.batch(batch, fresh)
-        await grouped.run(_keep_appeals, console, batch)
+        await grouped.run(_keep_appeals, engine, console, batch)
         await grouped.run(after_challenges, engine, console, batch, results, fresh)
         new = [(type(e).__name__.lower(), r) for e, r, f in zip(batch, results, fresh,
                                                                strict=True) if f]

@@ -31,9 +31,11 @@ allows; a non-2xx answer with a JSON body refuses, its ``errcode`` and
   victim once into a room of its own, invite puppets in and out until the
   victim's list was full.
 - ``m.room.member`` events come only from other servers, before Synapse's auth
-  checks: a remote user's own join makes it a member (a recipient) but nobody's
-  contact, its own leave removes it, and a kick or ban of someone else is
-  ignored. A remote account that merely sends an event into a room is neither.
+  checks: a remote user's own join makes it a member (a recipient) of a room not yet
+  full (``max_room_members``: one it joined would push out the stalest member, and a
+  server's puppets this homeserver's own users) but nobody's contact, its own leave
+  removes it, and a kick or ban of someone else is ignored. A remote account that
+  merely sends an event into a room is neither.
 - Every user and room id is at most 255 bytes (the Matrix limit); a callback
   with a longer one is refused (400) and logged.
 - Time is the time spimguard receives the callback, never ``origin_server_ts``
@@ -78,7 +80,7 @@ from ..config import MatrixConfig
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
 from ..events import MAX_SIZE, Client, Invite, Login, Message, Verdict
-from ..state.ops import FOREVER, Delete, Get, Members, Put, Remove, Touch, Write
+from ..state.ops import FOREVER, Contains, Delete, Distinct, Get, Members, Put, Remove, Touch, Write
 from .metrics import Metrics
 from .mxhtml import visible_text
 from .wire import JSONAnswer, bearer_ok, read_body
@@ -193,11 +195,19 @@ class MatrixBridge:
         return tuple(members), suspect(logins or [], accounts.restrictions_of(
             stored, self.engine.now()))
 
-    def _joined(self, user: str, room: str, members: tuple[str, ...]) -> list[Write]:
+    def _stated(self, user: str, room: str, *also: Get) -> list[Any]:
+        """Whether ``user`` is a member of ``room`` (a tuple of one bool), how many members
+        it has, then ``also``'s answers: asked, not listed, as a join is one of thousands
+        into a large room (a list of every member read for each was O(members) a join).
+        """
+        return self.engine.read_state([Contains(_room_key(room), (user,)),
+                                       Distinct(_room_key(room), _ROOM_TTL), *also])
+
+    def _joined(self, user: str, room: str, known: bool) -> list[Write]:
         """The writes that record ``user`` in ``room`` (a recipient of its messages), and
         its joining now for the takeover burst (``rooms``: a member who joined lately
         counts one by one; one known before this bridge said so never settles)."""
-        if user in members:
+        if known:
             return []
         return [Touch(_room_key(room), (user,), _ROOM_TTL, self.cfg.max_room_members),
                 *rooms.join(room, (user,), cap=self.cfg.max_room_members)]
@@ -239,7 +249,7 @@ class MatrixBridge:
         # way: creating a room calls neither join callback). A user who signed in here is
         # local; a remote server's event is checked before auth, and proves nothing.
         if login and sender not in members:
-            self.engine.remember(self._joined(sender, room, members))
+            self.engine.remember(self._joined(sender, room, False))
         return verdict
 
     def membership(self, sender: str, room: str, target: object, membership: object) -> None:
@@ -255,10 +265,12 @@ class MatrixBridge:
         if user != sender:
             return
         if membership == "join":
-            members, _ = self._known(user, room)
-            learnt = self._joined(user, room, members)
-            if learnt:
-                self.engine.remember(learnt)
+            (known,), size = self._stated(user, room)
+            # A full room takes no join before auth: at the cap it would push out the
+            # stalest member, and a remote server's puppets would push out every member
+            # this homeserver stated (its own users), one join each.
+            if not known and size < self.cfg.max_room_members:
+                self.engine.remember(self._joined(user, room, False))
         elif membership in _LEFT:
             self.engine.remember([Remove(_room_key(room), (user,)), *rooms.leave(room, (user,))])
 
@@ -288,12 +300,11 @@ class MatrixBridge:
         into a small room makes the invitee and its inviter contacts, once: the
         invitation is spent (a room of thousands is a crowd, not a circle of friends)."""
         key = _invite_key(room, user)
-        members, inviter = self.engine.read_state([Members(_room_key(room)), Get(key)])
-        members = tuple(members)
-        learnt = self._joined(user, room, members)
+        (known,), size, inviter = self._stated(user, room, Get(key))
+        learnt = self._joined(user, room, known)
         if invited and isinstance(inviter, str):
             learnt.append(Delete(key))
-            if inviter and len(members) < self.cfg.contacts_room_size:
+            if inviter and size < self.cfg.contacts_room_size:
                 learnt += [Touch(accounts.contacts(user), (inviter,), FOREVER),
                            Touch(accounts.contacts(inviter), (user,), FOREVER)]
         if learnt:
