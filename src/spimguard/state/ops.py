@@ -139,6 +139,7 @@ _sided: dict[str, tuple[Sided, int]] = {}  # side name -> its keyspace and index
 # side name -> its keyspace's prefix and ``side_of``'s answer, made once (asked ~12 times
 # a message)
 _places: dict[str, tuple[str, tuple[int, int]]] = {}
+_slots: dict[str, tuple[int, int, bytes]] = {}  # side name -> ``slot_of``'s answer, made once
 _sided_prefixes: tuple[str, ...] = ()
 _spaces: dict[str, Sided] = {}  # prefix -> its keyspace
 
@@ -160,6 +161,8 @@ def sided_keyspace(prefix: str, sides: dict[str, str], retired: tuple[int, ...] 
             raise ValueError(f"the side {side!r} is already one of {known[0].prefix!r}")
         _sided[side] = (space, index)
         _places[side] = (prefix, (index, len(space.sides)))
+        _slots[side] = (space.slot(index), space.slots(),
+                        bytes(r + 1 for r in space.retired))
     return prefix
 
 
@@ -182,8 +185,7 @@ def slot_of(key: str, side: str) -> tuple[int, int, bytes]:
     that keeps a retired side's place (Redis) holds ``side``, its number of places, and a
     byte a retired place (counted from 1), for its touches to drop what is there."""
     side_of(key, side)  # raises if the key is not of the side's keyspace
-    space, index = _sided[side]
-    return space.slot(index), space.slots(), bytes(r + 1 for r in space.retired)
+    return _slots[side]
 
 
 def side_of(key: str, side: str) -> tuple[int, int]:
