@@ -28,8 +28,17 @@ REPORT_COLUMNS = "id, ts, reporter, message_id, label, text, sender"
 CAMPAIGN_COLUMNS = ("campaign, id, ts, sender, session, client, ip, recipients, text, action, "
                     "domains")
 
-INSERT_LOG = (f"INSERT INTO verdict_log ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-              "?, ?, ?) ON CONFLICT DO NOTHING")
+
+def _log_insert(null: str = "") -> str:
+    """The verdict log's insert, its column ``null`` (if any) written NULL by the statement
+    itself rather than bound (``textless_row``)."""
+    places = ", ".join("NULL" if column == null else "?" for column in COLUMNS.split(", "))
+    return f"INSERT INTO verdict_log ({COLUMNS}) VALUES ({places}) ON CONFLICT DO NOTHING"
+
+
+INSERT_LOG = _log_insert()
+INSERT_TEXTLESS_LOG = _log_insert("text")
+_TEXT = COLUMNS.split(", ").index("text")
 INSERT_REPORT = (f"INSERT INTO reports ({REPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
                  "ON CONFLICT DO NOTHING")
 INSERT_CAMPAIGN = (f"INSERT INTO campaign_messages ({CAMPAIGN_COLUMNS}) VALUES "
@@ -78,13 +87,23 @@ def entry(row: Sequence[Any]) -> LogEntry:
 
 
 def log_row(e: LogEntry) -> tuple[Any, ...]:
-    """A log entry's row. Its blobs are bytearrays: SQLite's module binds one as it is, and
-    passes ``bytes`` through its adapters first (~3,300 instructions a value, two of the
-    three a row adapted: ``state/sqlite.py``, ``_PUT_VALUE``); psycopg writes either as
-    ``bytea``, and both read back ``bytes``."""
-    return (e.id, e.ts, e.type, e.account, e.session, e.action, e.score, " ".join(e.signals),
-            e.text_sha256, e.text, e.fingerprint, " ".join(e.domains), bytearray(e.result),
+    """A log entry's row. SQLite's module binds an exact ``str``, ``int``, ``float`` or
+    ``bytearray`` as it is, and passes any other value through its adapters first (~3,300
+    instructions a value: ``state/sqlite.py``, ``_PUT_VALUE``): so the blobs are
+    bytearrays, not ``bytes`` (psycopg writes either as ``bytea``, and both read back
+    ``bytes``), and the time a ``float``, not the event's ``EventTime``. A text the log does
+    not keep (None, nearly every row) is left out of ``textless_row``'s row."""
+    return (e.id, float(e.ts), e.type, e.account, e.session, e.action, e.score,
+            " ".join(e.signals), e.text_sha256, e.text, e.fingerprint, " ".join(e.domains),
+            bytearray(e.result),
             bytearray(msgspec.msgpack.encode(e.keep)) if e.keep else bytearray(), e.digest)
+
+
+def textless_row(e: LogEntry) -> tuple[Any, ...]:
+    """``log_row`` without its text, for ``INSERT_TEXTLESS_LOG`` (an entry whose text is
+    None: the statement writes the NULL, which SQLite's module would adapt as a value)."""
+    row = log_row(e)
+    return row[:_TEXT] + row[_TEXT + 1:]
 
 
 def report_row(r: ReportEntry) -> tuple[Any, ...]:

@@ -76,7 +76,10 @@ class SQLiteRecords(sql.SQLReads):
         return sql.entry(rows[0]) if rows else None
 
     def save(self, entry: LogEntry) -> None:
-        self._write(sql.INSERT_LOG, sql.log_row(entry))
+        if entry.text is None:
+            self._write(sql.INSERT_TEXTLESS_LOG, sql.textless_row(entry))
+        else:
+            self._write(sql.INSERT_LOG, sql.log_row(entry))
 
     def save_report(self, report: ReportEntry) -> None:
         self._write(sql.INSERT_REPORT, sql.report_row(report))
