@@ -200,6 +200,9 @@ def test_an_appeal_flood_keeps_nothing_and_hides_no_one_elses_appeal() -> None:
 
 
 def test_a_messages_recipients_are_written_once_not_once_a_domain() -> None:
+    """Reputation named a message's every recipient twice for each of its 8 domains (8
+    links to 10,000 people: 160,000 members, 0.6 s of CPU on SQLite, blocked or not). Past
+    the ties cap they are counted a domain, not named (``detectors/reputation.py``)."""
     judge = open_engine(load_config(environ={}, storage={"backend": "memory"}))
     touched = 0
     write = judge.state.write
