@@ -86,6 +86,9 @@ def _largest(i: int) -> dict[str, dict[str, Any]]:
     return {
         "message, 10,000 recipients": {"type": "message", "id": f"m{i}", "sender": "@s",
                                        "recipients": LONG, "text": "buy now http://x.com"},
+        "message, 8 links, 10,000 recipients": {
+            "type": "message", "id": f"m8-{i}", "sender": "@s", "recipients": LONG,
+            "text": " ".join(f"http://shop{k}.example{k}.com/x" for k in range(8))},
         "encrypted, 10,000 recipients": {"type": "message", "id": f"e{i}", "sender": "@s",
                                          "recipients": LONG, "encrypted": True, "size": 9,
                                          "session": "s" * 512},

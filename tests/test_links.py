@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import T0, config, established, event, message
-from spimguard import lists, open_engine
+from spimguard import accounts, lists, open_engine
 from spimguard.cli import app
 from spimguard.engine import Engine
 from spimguard.errors import BadInput
 from spimguard.lookalike import Brands, one_edit
-from spimguard.state.ops import Distinct
+from spimguard.state.ops import Count, Distinct
 from spimguard.text import view
 
 
@@ -206,6 +206,31 @@ def test_a_group_conversation_is_one_recipient_of_a_domain() -> None:
     reached, pushed = engine.read_state([Distinct("rep:recipients:example.org", 3600.0),
                                          Distinct("rep:strangers:example.org", 3600.0)])
     assert (reached, pushed) == (1, 0)
+
+
+def test_a_broadcasts_reach_is_its_people_whether_named_or_counted() -> None:
+    """Past the ties cap (``accounts.MAX_TIES``) a message's recipients are counted, not
+    named, for each of its domains (8 links to 10,000 people wrote 160,000 members): the
+    spread measure's answers stay those naming every one gave. Six senders each write a
+    fresh link to a friend (who lists them back) and 100 people of their own, the first
+    listed twice: the sixth sees 5 senders, 505 recipients, 500 of them strangers."""
+    engine = links_engine()
+    link = "deals today https://fresh-deals.example.net/a"
+    for i in range(6):
+        for me, other in ((f"s{i}", f"f{i}"), (f"f{i}", f"s{i}")):
+            engine.process(event(engine.config, type="contacts", id=f"c-{me}", ts=T0,
+                                 account=me, contacts=[other]))
+        people = [f"p{i}-{k}" for k in range(100)]
+        verdict = engine.process(message(engine.config, f"b{i}", f"s{i}",
+                                         [people[0], f"f{i}", *people], link, T0 + i))
+    reached, strangers, counted = engine.read_state([
+        Distinct("rep:recipients:example.net", 3600.0),
+        Distinct("rep:strangers:example.net", 3600.0),
+        Count("rep:unnamed:example.net", 3600.0)])
+    assert (reached + counted, strangers + counted) == (606, 600)
+    assert reached <= 6 * accounts.MAX_TIES  # named as far as the ties are read
+    said = [s.detail for s in verdict.signals if s.code == "LINK_REPUTATION"]
+    assert said and "sent by 5 accounts to 101.0 recipients each (100% push)" in said[0]
 
 
 def test_attachments() -> None:
