@@ -265,3 +265,18 @@ def test_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
              "https://live.com@evil.com/", "xn--pypal-4ve.com", "tones dot com", "https://t.co/x"]
     for i, text in enumerate(texts):
         engine.process(message(engine.config, f"n{i}", "a", ["b"], text))
+
+
+def test_a_repeated_broadcast_raises_no_domains_reach_past_the_named_ceiling() -> None:
+    """The people past the ties cap are counted, and counted again at each message (a
+    name is not): accounts repeating one broadcast of a link must not take the domain's
+    reach past ``recipients_cap``, the ceiling naming everyone had. Five send it twice to
+    the same 200 people: 64 named, 1,360 counted, 300 at most."""
+    engine = links_engine(reputation={"recipients_cap": 300})
+    link = "see https://our-bakery.example.org/menu"
+    people = [f"p{k}" for k in range(200)]
+    for i in range(10):
+        engine.process(message(engine.config, f"b{i}", f"m{i % 5}", people, link, T0 + i))
+    verdict = engine.process(message(engine.config, "f", "friend", ["pal"], link, T0 + 10))
+    said = [s.detail for s in verdict.signals if s.code == "LINK_REPUTATION"]
+    assert said and "sent by 5 accounts to 60.0 recipients each" in said[0], said

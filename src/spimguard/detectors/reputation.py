@@ -49,7 +49,10 @@ send a link to the same two people all day a push. The count is exact but for re
 person past the cap is counted once a message, where a name is counted once. That raises
 only the reach of a domain some sender broadcast, to more than 64 people at once, a push
 on any reading; nobody lowers a figure by it, and a message to at most 64 (every one the
-simulator makes, every friend's) is answered as before.
+simulator makes, every friend's) is answered as before. Nor does anyone raise one past the
+ceiling the names had: the people counted add at most what the named sets could still hold
+(``recipients_cap``), so one sender repeating a broadcast cannot make a domain that
+thousands of friends share look pushed, as distinct names could not.
 """
 
 from __future__ import annotations
@@ -270,6 +273,10 @@ class ReputationDetector:
         for domain in self._judged(plan, facts):
             first, senders, reports, held, named, strange, since_held, unnamed = (
                 facts[q] for q in self._queries(domain))
+            # The people counted add at most what the named sets could still hold: repeats
+            # of one broadcast (counted again, where a name is not) cannot take a domain's
+            # reach past ``recipients_cap``, the ceiling naming everyone had.
+            unnamed = min(unnamed, max(0, cfg.recipients_cap - named))
             reached, pushed = named + unnamed, strange + unnamed
             age_h = (message.ts - first) / 3600 if first is not None else 0.0
             fresh = age_h < cfg.fresh_hours
