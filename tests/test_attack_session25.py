@@ -1,0 +1,88 @@
+"""Red team, session 25: the ringtone seller of the founding case, who has read the
+takeover detector and paces, splits and warms up its campaign to stay under each rule.
+Through ``engine.process`` on an account with a month of life (``engine_with_history``).
+Each fixed finding's test fails on main (6db9f71); what stays open is a strict xfail with
+its numbers (``docs/red-team-log.md``, "Session 25: the seller who read the takeover
+detector").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import T0, event, message
+from spimguard.engine import Engine
+from test_takeover import DAY, delivered_before_containment, engine_with_history
+
+OFFICIAL_APP = "im-android"  # the owner's own app: the id any client may claim
+HOSTING_IP = "203.0.113.7"  # the seller's server: a network the account never used
+NAMES = ("Sam", "Alex", "Maria", "Jo", "Priya", "Chen", "Fatima", "Lucas", "Anna", "Omar")
+
+
+def pitch(i: int) -> str:
+    return f"hey {NAMES[i % 10]}! I found cheap ringtones here http://cheap-tones.biz/r?u={i}"
+
+
+def send(engine: Engine, n: int, friend: int, text: str, ts: float, session: str,
+         ip: str = HOSTING_IP, sign_in: bool = True) -> Any:
+    """One message of alice's to her contact ``friend`` from ``session`` (signed in just
+    before, the seller's software minting a session per message)."""
+    cfg = engine.config
+    if sign_in:
+        engine.process(event(cfg, type="login", id=f"login-{session}-{n}", ts=ts - 5,
+                             account="alice", session=session, ip=ip,
+                             client={"id": OFFICIAL_APP}))
+    return engine.process(message(cfg, f"m-{session}-{n}", "alice", [f"alice-friend{friend}"],
+                                  text, ts, session=session,
+                                  client={"id": OFFICIAL_APP, "ip": ip}))
+
+
+def test_warm_up_lines_from_fresh_sessions_make_the_sellers_network_nobodys() -> None:
+    """Four bland lines to the friends the owner writes to every day (read off the
+    account's history), each from a fresh session of the seller's server 11 minutes
+    apart, raised nothing (no dormant tie, no burst) and, being clean lines to the
+    account's own contacts,
+    taught the profile that network: a day later it was familiar (risk 0) and the blast
+    from there, 50 pitches 3 s apart from one session, was the owner's own: on main 25
+    delivered and 25 warned, no hold, no account action. A session's network is learnt
+    on the owner's word only now (a session with nothing against it, or one answering its
+    friends), as whom the account writes to already was."""
+    engine = engine_with_history()
+    for i in range(4):
+        warm = send(engine, i, i % 3, f"hey {NAMES[i]}, are we still on for friday?",
+                    T0 + i * 660, f"warm{i}")
+        assert warm.action == "deliver"
+    blast = [send(engine, i, (20 + i) % 60, pitch(i), T0 + 1.2 * DAY + 3 * i, "blast",
+                  sign_in=i == 0) for i in range(50)]
+    assert delivered_before_containment(blast) <= 3
+    assert any(v.account_action.action == "suspend_sending" for v in blast)
+
+
+def test_a_fresh_session_for_each_pitch_paced_past_the_burst_window_is_one_burst() -> None:
+    """The seller signs in anew for every pitch and sends one every 11 minutes: the
+    session's burst and the account's burst over its unproven sessions both count in the
+    10-minute window, and each session's slow burst is one contact. On main all 40 reached
+    their targets (27 delivered, 13 warned) with no account action. The slow burst now
+    counts over the account's unproven sessions together too, as the quick one does."""
+    engine = engine_with_history()
+    verdicts = [send(engine, i, (3 + i) % 60, pitch(i), T0 + 10 + 660 * i, f"evil{i}")
+                for i in range(40)]
+    assert delivered_before_containment(verdicts) <= 3
+    assert sum(v.action in ("hold", "block") for v in verdicts) >= 36
+
+
+def test_the_owner_back_after_a_contained_intrusion_writes_on() -> None:
+    """What a held burst sent is that session's, stopped already: the account-wide slow
+    burst counts only what reached people, so the owner's next session (a network new to
+    the account, writing to a friend the intruder had pitched) is not the intruder's
+    burst (the simulator's load held such an owner before this was so)."""
+    engine = engine_with_history()
+    intrusion = [send(engine, i, (3 + i) % 60, pitch(i), T0 + 10 + 3 * i, "evil",
+                      sign_in=i == 0) for i in range(30)]
+    assert delivered_before_containment(intrusion) <= 3
+    back = [send(engine, i, 5 + i, line, T0 + 2 * 3_600 + 900 * i, "laptop",
+                 ip="198.51.100.90", sign_in=i == 0)
+            for i, line in enumerate(("sorry, my account was hacked, ignore that link",
+                                      "did you get a weird message from me?"))]
+    assert [v.action for v in back] == ["deliver", "deliver"]
+    assert {v.account_action.action for v in back} == {"none"}
