@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from conftest import T0, event, message
 from spimguard.engine import Engine
 from test_takeover import DAY, delivered_before_containment, engine_with_history
@@ -86,3 +88,36 @@ def test_the_owner_back_after_a_contained_intrusion_writes_on() -> None:
                                       "did you get a weird message from me?"))]
     assert [v.action for v in back] == ["deliver", "deliver"]
     assert {v.account_action.action for v in back} == {"none"}
+
+
+def _answer(engine: Engine, friend: int, ts: float) -> None:
+    """An old acquaintance answering alice's line, from its own phone."""
+    engine.process(message(engine.config, f"answer-{friend}-{ts}", f"alice-friend{friend}",
+                           ["alice"], "omg hi!! long time, how are you?", ts,
+                           session=f"phone-{friend}",
+                           client={"id": "im-ios", "ip": f"100.70.{friend}.3"}))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: one session's openers ('long time! how are you?') to 30 dormant contacts two "
+    "minutes apart, every other one answered, the pitch sent as the answer's reply: of the "
+    "openers 13 delivered, 15 warned, 2 held (two challenges, no suspension), of the 15 "
+    "pitches 4 delivered and 11 warned, none held (main the same). Two answers make the "
+    "session a conversing one (its burst a quarter on the owner's app) and each pitch a "
+    "reply. Counting only replies to people who wrote first (not answers to the session's "
+    "own line to a dormant tie) held them all, and held the 2,000-contact user chatting "
+    "with old friends from a network not yet learnt (34 of its messages on the verdicts "
+    "load, seed 1): who wrote first does not tell a provoked answer from a conversation"))
+def test_openers_that_draw_answers_do_not_make_the_pitches_replies() -> None:
+    engine = engine_with_history()
+    reached, t = 0, T0
+    for i in range(30):
+        friend = 10 + i
+        send(engine, i, friend, f"hey {NAMES[i % 10]}, long time! how are you?", t,
+             "seller", sign_in=i == 0)
+        if i % 2 == 0:
+            _answer(engine, friend, t + 30)
+            reached += send(engine, 100 + i, friend, pitch(i), t + 60, "seller",
+                            sign_in=False).action in ("deliver", "warn")
+        t += 120
+    assert reached <= 3
