@@ -77,17 +77,20 @@ def answers(message: Message, plan: Plan, facts: Facts, session: dict[str, Any])
         repeating(plan, facts))
 
 
-def _slow_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: int) -> int:
-    """Dormant ties the session wrote to over its life, beyond the correspondents it
-    also wrote to. The burst window catches a pitch sent in minutes; one spread out
-    (a message every 11 minutes) still goes almost only to dormant ties, while an
-    owner on a new network, however slowly, writes to the friends it always writes
+def _slow_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: int,
+                sets: tuple[Tally | None, Tally | None]) -> int:
+    """Dormant ties written to over a session's life (``sets``: the life and pals sides of
+    the session's record, or of the account's unproven sessions together), beyond the
+    correspondents also written to. The burst window catches a pitch sent in minutes; one
+    spread out (a message every 11 minutes) still goes almost only to dormant ties, while
+    an owner on a new network, however slowly, writes to the friends it always writes
     to first and most. ``room``: 1 for a settled room new to the session's life."""
-    assert plan.life is not None and plan.pals is not None and plan.talked is not None
-    life, life_known = facts[plan.life]
-    life += room + sum(1 for p, known in zip(plan.life.members, life_known, strict=True)
+    life_set, pals_set = sets
+    assert life_set is not None and pals_set is not None and plan.talked is not None
+    life, life_known = facts[life_set]
+    life += room + sum(1 for p, known in zip(life_set.members, life_known, strict=True)
                 if not known and p in dormant)
-    pals, pals_known = facts[plan.pals]
+    pals, pals_known = facts[pals_set]
     pals += sum(1 for talked, known in zip(facts[plan.talked], pals_known, strict=True)
                 if talked and not known)
     return max(0, int(life) - int(pals))
@@ -140,13 +143,20 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     # intruder's burst is judged by its own count alone.
     quick = max(own, _doubted_burst(plan, facts, dormant) + (
         counted and not room.in_doubted)) if doubted else own
-    slow = _slow_burst(plan, facts, dormant, counted and not room.in_life)
+    own_slow = _slow_burst(plan, facts, dormant, counted and not room.in_life,
+                           (plan.life, plan.pals))
+    # The intruder is one actor over a session's life too: a fresh session for each
+    # message, one per burst window, was no burst of any session's (red team, session 25).
+    unproven = _slow_burst(plan, facts, dormant, 0, (plan.doubted_life, plan.doubted_pals)
+                           ) if doubted else 0
+    # Worded as the window's burst, or the session's, whenever either counts as much.
+    slow = unproven if unproven > max(quick, own_slow) else own_slow
     ties = max(quick, slow)
     # A link to dormant ties is a pitch: from then on every contact it sent that site
     # counts, active friends too (where they sit in the list changes nothing).
     pitched = _text_burst(plan, facts, room) if link and ties else 0
     size = max(ties, pitched)
-    return Burst(size, slow, size > max(own, slow, pitched))
+    return Burst(size, slow, size > max(own, own_slow, pitched))
 
 
 class Judged(NamedTuple):

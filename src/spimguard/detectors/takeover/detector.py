@@ -119,7 +119,7 @@ class TakeoverDetector:
         judgement (``sealed_bulk``): nothing when this detector planned the event (its
         reads hold the record: it is enabled, and plans first), else the account's record
         (``plan.standing``'s first), read with the rest: each message the asking detector
-        judges asks it. Not the whole plan of ~14 queries, of which it reads one."""
+        judges asks it. Not the whole plan of ~16 queries, of which it reads one."""
         return () if _MEMO in ctx.scratch else _standing(ctx)[:1]
 
     # -- what one event knows (each once: detect, writes and other detectors ask) --------
@@ -553,8 +553,12 @@ class TakeoverDetector:
         own_people = all([c or t for c, t in zip(facts[found.contacts], facts[found.talked],
                                                  strict=True)])
         known = dict(record.profile(now))
+        # The session's network and app are learnt on the owner's word only, as whom it
+        # writes to is: an intruder's bland lines from its own servers, one fresh session
+        # each (no burst), made them familiar the next day, and its blast from there was
+        # then the owner's own (red team, session 25).
         profile.learn(cfg, known, event, view, self._script(memo, view),
-                      judged if own_people else None)
+                      judged if own_people and (not judged.get("risk") or vouching) else None)
         if own_people and vouching:
             profile.remember(cfg, known, "owned", judged.get("net", ""), now, cfg.max_networks)
         record.set_profile(known, now)
@@ -570,19 +574,28 @@ class TakeoverDetector:
         room = memo.room
         if room is not None and room.dormant:  # the room is one target (``rooms``)
             dormant = (*dormant, room.token)
+        members, contacts = found.contacts.members, facts[found.contacts]
+        risky = bool(judged.get("risk"))
+        pals = tuple(p for p, t in zip(members, facts[found.talked], strict=True)
+                     if t) if risky else ()
+        doubted = bool(dormant) and self._doubted(memo, ctx, facts, judged)
         if dormant:
             out.append(Touch(found.burst.key, dormant, cfg.burst_window, cfg.burst_cap))
-            if self._doubted(memo, ctx, facts, judged):
+            if doubted:
                 out.append(Touch(found.doubted.key, dormant, cfg.burst_window, cfg.burst_cap))
-        members, contacts = found.contacts.members, facts[found.contacts]
-        if judged.get("risk"):  # the slow burst is only judged where the burst is
-            if dormant:
-                out.append(Touch(found.life.key, dormant, cfg.session_ttl, cfg.burst_cap,
-                                 keys.LIFE))
-            pals = tuple(p for p, t in zip(members, facts[found.talked], strict=True) if t)
-            if pals:
-                out.append(Touch(found.pals.key, pals, cfg.session_ttl, cfg.burst_cap,
-                                 keys.PALS))
+        if risky:  # the slow burst is only judged where the burst is
+            # The account's unproven sessions together (``keys.unproven``): the dormant ties
+            # of the messages that join their burst and reached them (what a held burst sent
+            # is that session's, already stopped, never the next one's: the owner back after
+            # a contained intrusion writes on), the correspondents of all (a session's own
+            # slow burst never counts more than theirs).
+            unproven = keys.unproven(event.account)
+            lives = (found.life.key, unproven) if doubted and outcome.action in (
+                "deliver", "warn") else (found.life.key,)
+            out.extend(Touch(key, dormant, cfg.session_ttl, cfg.burst_cap, keys.LIFE)
+                       for key in lives if dormant)
+            out.extend(Touch(key, pals, cfg.session_ttl, cfg.burst_cap, keys.PALS)
+                       for key in (found.life.key, unproven) if pals)
         if found.text_to is not None:  # a link: only one with a link asks (``plan``)
             listed = tuple(p for p, c in zip(members, contacts, strict=True) if c and not (
                 room and p in room.people))

@@ -72,6 +72,14 @@ def lifelong(account: str, session: str) -> str:
     return guest_key(_LIFELONG, account, session)
 
 
+def unproven(account: str) -> str:
+    """Whom the account's sessions nothing proves the owner's wrote to, all of them
+    together, over a session's life: name the side (``LIFE``, ``PALS``). Lodged as a guest
+    no session is: its name starts with a "%" that ``ops.key_part`` writes as "%25" in every
+    session id, so no client can name its session into it."""
+    return guest_key(_LIFELONG, account, "") + "%unproven"
+
+
 def heard(account: str, peer: str) -> str:
     """When ``peer`` last wrote to ``account`` (``account``'s answer is then a reply).
 

@@ -1,7 +1,7 @@
 """What one event makes the takeover detector read: the account's record, its contact
 list and restrictions, and for a message the burst counts of its session and the
 recipients' places in them. One query per part, a set's count and the recipients' places
-in it one ``Tally`` (14 queries a message to one friend, 19 as a Distinct and a Contains
+in it one ``Tally`` (16 queries a message to one friend, 21 as a Distinct and a Contains
 each); ``detect`` and ``writes`` both work from the answers.
 
 **Only what the event's branch can use.** Reads are planned before any state is seen
@@ -72,6 +72,9 @@ class Plan(NamedTuple):
     listed_back: tuple[Contains, ...] = ()  # the account in each recipient's contacts
     wrote: Tally | None = None  # recipients the account itself wrote to (one way)
     doubted: Tally | None = None  # dormant ties the account's unproven sessions wrote to
+    # ... and over a session's life, with the correspondents they wrote to (``unproven``)
+    doubted_life: Tally | None = None
+    doubted_pals: Tally | None = None
     # The account in each recipient's contacts (``accounts.listed_back``, the first
     # ``accounts.MAX_TIES``): whether the recipients vouch for the tie (``FAMILIAR_SENDER``).
     back: tuple[Contains, ...] = ()
@@ -136,15 +139,16 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
                 talked=found.talked, same_text=same_text, heard=found.heard, text_to=text_to,
                 shape=shape, life=found.life, pals=found.pals,
                 listed_back=people.listed_back if clear else (), wrote=found.wrote,
-                doubted=found.doubted, back=found.back, reciprocated=found.reciprocated,
-                room=room)
+                doubted=found.doubted, doubted_life=found.doubted_life,
+                doubted_pals=found.doubted_pals, back=found.back,
+                reciprocated=found.reciprocated, room=room)
 
 
 def standing(account: str) -> tuple[Get, Distinct]:
     """What ``established`` reads of an account (``TakeoverDetector.established``): its
     record and its vouching correspondents, the account's alone. A detector that asks
     only that judgement while this one plans nothing of the event (it is disabled) plans
-    these two, not the ~14 queries of a message's ``plan``."""
+    these two, not the ~16 queries of a message's ``plan``."""
     return Get(record.key(account)), _reciprocated(account)
 
 
@@ -175,6 +179,9 @@ def _people_plan(cfg: TakeoverSettings, account: str, session: str,
     pals = Tally(life_key, life_ttl, people, keys.PALS)
     wrote = Tally(keys.wrote(account), accounts.TALKED_TTL, people, keys.WROTE)
     doubted = Tally(keys.doubted(account), window, people)
+    unproven_key = keys.unproven(account)
+    doubted_life = Tally(unproven_key, life_ttl, people, keys.LIFE)
+    doubted_pals = Tally(unproven_key, life_ttl, people, keys.PALS)
     back = accounts.listed_back(account, people)
     listed_back = tuple(Contains(accounts.contacts(p), (account,)) for p in people) if (
         len(people) <= cfg.owner_people) else ()
@@ -185,8 +192,10 @@ def _people_plan(cfg: TakeoverSettings, account: str, session: str,
     # it, past ``MAX_TIES``), read once.
     head = (*common.reads, contacts, talked, wrote)
     found = common._replace(reads=(*head, *back),
-                            later=(reciprocated, common.contacts_n, burst, life, pals, doubted),
+                            later=(reciprocated, common.contacts_n, burst, life, pals, doubted,
+                                   doubted_life, doubted_pals),
                             session=session, burst=burst, contacts=contacts, talked=talked,
                             heard=heard, life=life, pals=pals, wrote=wrote, doubted=doubted,
+                            doubted_life=doubted_life, doubted_pals=doubted_pals,
                             back=back, reciprocated=reciprocated)
     return _People(found, listed_back, (*head, *listed_back, *back[len(listed_back):]))
