@@ -351,18 +351,23 @@ def test_an_owner_session_live_before_the_incident_does_not_inherit_it() -> None
 
 
 def test_a_network_the_owner_proved_during_the_session_stops_counting_as_new() -> None:
-    """The owner's phone network, first used yesterday evening answering its friends,
+    """The owner's phone network, signed in yesterday evening and answering its friends,
     signed in this morning (a day had not passed yet); by the afternoon it has. Answering
-    friends who wrote first is what proves it (session 25: three lines nobody answered,
-    from a fresh session each, were the seller's warm-up of its own network)."""
+    friends who wrote to it first is what proves it, each reply a use (session 25: three
+    lines nobody answered, from a fresh session each, were the seller's warm-up of its own
+    network)."""
     engine = engine_with_history()
     cfg = engine.config
     phone = {"id": "im-android", "ip": "10.11.13.166"}
+    engine.process(event(cfg, type="login", id="evening", ts=T0 - 16 * 3600 - 60,
+                         account="alice", session="eve", ip=phone["ip"],
+                         client={"id": "im-android"}))
+    answers = ("sure, 8?", "yes! see you there", "haha no way")
     for i in range(3):
         engine.process(message(cfg, f"ask{i}", f"alice-friend{i}", ["alice"], f"free at {i}?",
                                T0 - 16 * 3600 + 60 * i, session=f"f{i}",
                                client={"id": "im-ios", "ip": f"100.70.{i}.3"}))
-        engine.process(message(cfg, f"eve{i}", "alice", [f"alice-friend{i}"], f"ok {i}",
+        engine.process(message(cfg, f"eve{i}", "alice", [f"alice-friend{i}"], answers[i],
                                T0 - 16 * 3600 + 60 * i + 30, session="eve", client=phone))
     engine.process(event(cfg, type="login", id="morning", ts=T0, account="alice",
                          session="day", ip=phone["ip"], client={"id": "im-android"}))

@@ -553,12 +553,16 @@ class TakeoverDetector:
         own_people = all([c or t for c, t in zip(facts[found.contacts], facts[found.talked],
                                                  strict=True)])
         known = dict(record.profile(now))
-        # The session's network and app are learnt on the owner's word only, as whom it
-        # writes to is: an intruder's bland lines from its own servers, one fresh session
-        # each (no burst), made them familiar the next day, and its blast from there was
-        # then the owner's own (red team, session 25).
+        # The session's network and app are learnt on the owner's word only: a session
+        # with nothing against it or answering its friends (``_vouching``), or a reply to
+        # someone who wrote first (``burst.answers``: the side no intruder can write, each
+        # of a new phone's first replies as much as its later ones). An intruder's bland
+        # lines from its own servers, one fresh session each (no burst), made them familiar
+        # the next day, and its blast from there was then the owner's own (red team,
+        # session 25).
+        owners = not judged.get("risk") or vouching or burst.answers(event, found, facts, judged)
         profile.learn(cfg, known, event, view, self._script(memo, view),
-                      judged if own_people and (not judged.get("risk") or vouching) else None)
+                      judged if own_people and owners else None)
         if own_people and vouching:
             profile.remember(cfg, known, "owned", judged.get("net", ""), now, cfg.max_networks)
         record.set_profile(known, now)
