@@ -300,12 +300,10 @@ def _excess(members: MemberSet, cutoff: float, cap: int) -> int:
 
 
 def _oldest(members: MemberSet) -> float:
-    """No later than the time of the oldest member of a non-empty set: its time (the first
-    member's), but for a large set that is all loose tail, whose members are of its
-    ``since`` or later."""
+    """The time of the oldest member of a non-empty set in order (``_settled``): the
+    first one."""
     if isinstance(members, _Large):
-        return (members.since if members.count == len(members)
-                else next(iter(members.values())))
+        return next(iter(members.values()))
     times = members.times
     return times if isinstance(times, float) else _DOUBLE.unpack_from(times)[0]
 
@@ -379,12 +377,9 @@ def _settled(members: MemberSet) -> MemberSet:
     return members
 
 
-def _oldest_dropped(members: MemberSet, drop: int) -> tuple[MemberSet, list[str]]:
-    """``members`` less its ``drop`` oldest, and those, oldest first: a large set's from
-    its ordered members, then from its loose tail's heap (O(log t) each)."""
-    if members.__class__ is not _Large:
-        stale = list(islice(members, drop))
-        return _without(members, stale), stale
+def _oldest_dropped(members: _Large, drop: int) -> list[str]:
+    """Drop the ``drop`` oldest of a large set with a loose tail, and say which, oldest
+    first: from its ordered members, then from the tail's heap (O(log t) each)."""
     ordered = len(members) - members.count
     stale = list(islice(members, drop if drop < ordered else ordered))
     for member in stale:
@@ -399,14 +394,15 @@ def _oldest_dropped(members: MemberSet, drop: int) -> tuple[MemberSet, list[str]
         members.count -= drop - ordered
         if not members.count:
             members.loose = []
-    return members, stale
+    return stale
 
 
 def _without(members: MemberSet, gone: Iterable[str]) -> MemberSet:
     """``members`` less ``gone`` (a large set's loose tail sorted first: rare writes, a
     Remove or a sweep, need not keep it)."""
     if isinstance(members, _Large):
-        _settled(members)
+        if members.count:
+            _settled(members)
         for member in gone:
             members.pop(member, None)
         return members
@@ -847,7 +843,10 @@ class MemoryState:
         if expiry <= now:
             return (False,) * len(query.members)
         cutoff = now - ttl
-        if not members or _oldest(members) > cutoff:
+        if not members or (members.since if members.count == len(members)
+                           else next(iter(members.values()))) > cutoff:
+            # all live: the oldest is the first or, if all are its loose tail, no older
+            # than the tail's ``since``
             return tuple(map(members.__contains__, query.members))
         return tuple(m in members and members[m] > cutoff for m in query.members)
 
@@ -858,7 +857,8 @@ class MemoryState:
         hashed.listable(query.key)
         self._no_side(query.key)
         members, cutoff = self._live_members(query.key, now)
-        _settled(members)
+        if members.__class__ is _Large and members.count:
+            _settled(members)
         if not members or _oldest(members) > cutoff:
             return tuple(members)
         return tuple(m for m, ts in members.items() if ts > cutoff)
@@ -1224,7 +1224,9 @@ class MemoryState:
             members, expiry, ttl, _ = held
         if expiry <= now:  # gone to every read: a longer TTL now must not revive it
             if self.trimmed is not None:
-                self.trimmed.extend((key, m) for m in _settled(members))
+                if members.__class__ is _Large and members.count:
+                    _settled(members)  # dropped in order, as every drop
+                self.trimmed.extend((key, m) for m in members)
             members, ttl = _EMPTY, op.ttl
         members = _touched(members, op.members, now)
         # Members are in age order: those past the TTL (the set's until now, as reads
@@ -1232,7 +1234,11 @@ class MemoryState:
         # the oldest (Redis's ZREMRANGEBYSCORE, then ZREMRANGEBYRANK).
         drop = _excess(members, now - (op.ttl if op.ttl < ttl else ttl), op.cap)
         if drop > 0:
-            members, stale = _oldest_dropped(members, drop)
+            if members.__class__ is _Large and members.count:
+                stale = _oldest_dropped(members, drop)
+            else:
+                stale = list(islice(members, drop))
+                members = _without(members, stale)
             if self.trimmed is not None:
                 self.trimmed.extend((key, m) for m in stale)
         until = now + op.ttl
@@ -1415,7 +1421,9 @@ class MemoryState:
                 dropped += 1
                 continue
             cutoff = now - ttl  # as reads compute it, so a sweep drops what they hide
-            stale = [m for m, ts in _settled(members).items() if ts <= cutoff]
+            if members.__class__ is _Large and members.count:
+                _settled(members)
+            stale = [m for m, ts in members.items() if ts <= cutoff]
             if stale:
                 member_sets[key] = _held(_without(members, stale), expiry, ttl, cap)
                 if self.trimmed is not None:
