@@ -96,14 +96,6 @@ def _calls() -> Iterator[Callable[[], int]]:
         sys.setprofile(None)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "state/memory.py _resorted: a touch at (or before) a set's newest time re-sorts every "
-    "member of that time, so k touches of one set at one event time cost O(k^2 log k). "
-    "4,000 senders of one link in one second (a batch of one ts): the last 1,000 cost "
-    "10.4 ms of CPU each (0.4-1.7 ms a millisecond apart); 3,000 remote Matrix joins "
-    "between two messages (written at the engine's clock): 9 s, memory and SQLite alike. "
-    "Left for the state's owner: the newest time's members must stay in name order "
-    "(a cap drops what Redis and SQLite drop)"))
 def test_touches_of_one_set_at_one_time_cost_a_bounded_work_each() -> None:
     state = MemoryState()
     touches = [Touch("rep:senders:promo.example", (f"@s{i:05d}",), 86_400.0, 10_000)

@@ -49,7 +49,9 @@ import struct
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from heapq import heapify, heappop, heappush
 from itertools import chain, compress, islice, repeat
+from operator import itemgetter
 from typing import Any, ClassVar, NamedTuple
 
 from . import hashed, sided
@@ -145,7 +147,35 @@ class _Packed:
         return zip(self.names, self.values(), strict=True)
 
 
-MemberSet = dict[str, float] | _Packed
+class _Large(dict[str, float]):
+    """A member set past ``_PACKED`` members: member -> time, in (time, name) order (the
+    order ``_touched`` keeps) but for its loose tail.
+
+    Why a tail: members touched at one time sort by name, and whoever writes chooses
+    the names, so a touch at the set's newest time (or before it) belongs among the
+    members already there, not at the end; a dict has no middle to insert into, and
+    putting that tail back in order at every touch cost O(k log k) a touch, O(k² log k)
+    for k touches of one set at one time (4,000 senders of one link in one second:
+    10 ms a message; red-team log, session 25). So such touches go to the end, and a
+    heap of (time, name) (``loose``) knows their order: a cap drops from it, and only a
+    reader of the order (``_settled``) or a touch of a later time sorts the tail, once.
+
+    The last ``count`` members are the tail, each of time ``since`` or later, every
+    other member earlier and in order: the oldest member is the first one, or the
+    heap's least when the tail is all. ``newest``: no member is later (the tail's
+    members are its least when it opens). The heap may hold entries of members touched
+    again since, at a later time (so their time is not the heap's), which it skips."""
+
+    __slots__ = ("count", "loose", "newest", "since")
+
+    def __init__(self, pairs: Iterable[tuple[str, float]] = ()) -> None:
+        super().__init__(pairs)
+        self.loose: list[tuple[float, str]] = []
+        self.count = 0
+        self.since = self.newest = 0.0
+
+
+MemberSet = _Large | _Packed
 _EMPTY = _Packed((), 0.0)  # never changed in place: every change makes a new _Packed
 _UNREAD = object()  # not decoded yet in this read (a stored value may decode to None)
 
@@ -166,7 +196,7 @@ _Entry = tuple[MemberSet, float, float, int]  # a member set, its expiry, TTL an
 
 def _held(members: MemberSet, expiry: float, ttl: float, cap: int) -> _Held | _Entry:
     """What the store keeps of a member set: a large one (a dict) in an entry tuple."""
-    if members.__class__ is dict:
+    if members.__class__ is _Large:
         return members, expiry, ttl, cap
     return _Held(members, expiry, ttl, cap)
 
@@ -178,7 +208,7 @@ def _entry(held: _Held | _Entry) -> _Entry:
 def _packed(pairs: Sequence[tuple[str, float]]) -> MemberSet:
     """The set of these (member, time) pairs, oldest first, packed if small enough."""
     if len(pairs) > _PACKED:
-        return dict(pairs)
+        return _Large(pairs)
     if not pairs:
         return _EMPTY
     names = tuple(m for m, _ in pairs)
@@ -197,12 +227,17 @@ def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSe
 
     The common touches, of members new to a packed set or of one member already in it, at
     a time later than all of the set's own, move bytes: O(n) copied, no float unpacked
-    (n the set's size)."""
+    (n the set's size). A large set's touches at or before its newest time join its loose
+    tail (``_Large``): O(log t) each, t the tail's length."""
     fresh = ([sys.intern(touched[0])] if len(touched) == 1  # nearly every touch: no set made
              else list(map(sys.intern, sorted(set(touched)))))
-    if members.__class__ is dict:
-        if members and next(reversed(members.values())) >= now:
-            return _resorted(members, fresh, now)
+    if members.__class__ is _Large:
+        if members.count:
+            if now <= members.newest:
+                return _loosened(members, fresh, now)
+            _settled(members)  # a later time: the tail, all earlier, sorted once
+        elif members and next(reversed(members.values())) >= now:
+            return _loosened(members, fresh, now)
         for member in fresh:
             members.pop(member, None)
             members[member] = now
@@ -232,7 +267,7 @@ def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSe
     keep = [m not in moved for m in names]
     names = (*compress(names, keep), *fresh)
     if len(names) > _PACKED:
-        return dict(chain(compress(members.items(), keep), zip(fresh, repeat(now))))
+        return _Large(chain(compress(members.items(), keep), zip(fresh, repeat(now))))
     if times.__class__ is float and not any(keep):
         return _Packed(names, float(now))
     return _Packed(names, _doubles(chain(compress(members.values(), keep),
@@ -243,8 +278,11 @@ def _excess(members: MemberSet, cutoff: float, cap: int) -> int:
     """How many of the oldest members a touch drops: those touched at or before ``cutoff``
     (times never decrease along a set), or more to bring the set down to ``cap``. O(1)
     while the oldest member is live (as each touch leaves it), else O(log n) for a packed
-    set and O(dropped) for a dict."""
-    if members.__class__ is dict:
+    set and O(dropped) for a large one (its loose tail sorted first if it may hold some:
+    past the tail's first member, the scan reaches members in no order)."""
+    if members.__class__ is _Large:
+        if members.count and cutoff >= members.since:
+            _settled(members)
         stale = 0
         for ts in members.values():
             if ts > cutoff:
@@ -262,38 +300,109 @@ def _excess(members: MemberSet, cutoff: float, cap: int) -> int:
 
 
 def _oldest(members: MemberSet) -> float:
-    """The time of the oldest member of a non-empty set (the first one)."""
-    if isinstance(members, dict):
+    """The time of the oldest member of a non-empty set in order (``_settled``): the
+    first one."""
+    if isinstance(members, _Large):
         return next(iter(members.values()))
     times = members.times
     return times if isinstance(times, float) else _DOUBLE.unpack_from(times)[0]
 
 
-def _resorted(members: MemberSet, fresh: list[str], now: float) -> MemberSet:
-    """``_touched`` when some member is as new as ``now`` or newer (several events at one
-    time, or an event older than the last): only that newest tail, with the touched
-    members, is put back in (time, name) order; all else is older and stays in place."""
+_BY_AGE = itemgetter(1, 0)  # a (member, time) pair's place in a set: (time, name)
+
+
+def _resorted(members: _Packed, fresh: list[str], now: float) -> MemberSet:
+    """``_touched`` of a packed set when some member is as new as ``now`` or newer (several
+    events at one time, or an event older than the last): only that newest tail, with the
+    touched members, is put back in (time, name) order; all else is older and stays in
+    place. O(n) as every change of a packed set is (n at most ``_PACKED``)."""
     tail: dict[str, float] = {}
-    newest_first = (reversed(members.items()) if isinstance(members, dict)
-                    else reversed(list(members.items())))
-    for member, ts in newest_first:
+    for member, ts in reversed(list(members.items())):
         if ts < now:
             break
         tail[member] = ts
     for member in fresh:
         tail[member] = max(tail.get(member, now), now)
-    ordered = sorted(tail.items(), key=lambda pair: (pair[1], pair[0]))
-    if isinstance(members, dict):
-        for member, _ in ordered:
-            members.pop(member, None)
-        members.update(ordered)
-        return members
+    ordered = sorted(tail.items(), key=_BY_AGE)
     return _packed([*((m, t) for m, t in members.items() if m not in tail), *ordered])
 
 
+def _loosened(members: _Large, fresh: list[str], now: float) -> _Large:
+    """``_touched`` of a large set at or before its newest time: each member touched
+    that is not as new as ``now`` already goes to the loose tail at ``now`` (O(log t)),
+    the tail first opened at ``now`` if it is shut or later: the members of ``now`` or
+    later, the last ones (O(t): an event older than the last, as ``_resorted``)."""
+    if not members.count or now < members.since:
+        _settled(members)
+        tail = []
+        for member, ts in reversed(members.items()):
+            if ts < now:
+                break
+            tail.append((ts, member))
+        heapify(tail)
+        members.loose, members.count, members.since = tail, len(tail), now
+        members.newest = next(reversed(members.values()), now)
+    loose, since = members.loose, members.since
+    for member in fresh:
+        ts = members.get(member)
+        if ts is None:
+            members.count += 1
+        elif ts >= now:
+            continue  # a time only moves forward: its place stays
+        else:  # to the end; of the tail already, its entry stays behind in the heap, stale
+            del members[member]
+            if ts < since:
+                members.count += 1
+        members[member] = now
+        heappush(loose, (now, member))
+    if len(loose) > 2 * members.count + _STALE_ENTRIES:
+        members.loose = loose = [e for e in loose if members.get(e[1]) == e[0]]
+        heapify(loose)
+    return members
+
+
+_STALE_ENTRIES = 64  # a loose tail's heap is rid of its stale entries past twice the tail + this
+
+
+def _settled(members: MemberSet) -> MemberSet:
+    """``members`` in (time, name) order throughout, as a reader of the order sees it: a
+    large set's loose tail sorted and put back at the end, where it is (O(t log t), once
+    for all the touches that made it)."""
+    if members.__class__ is _Large and members.count:
+        tail = sorted(islice(reversed(members.items()), members.count), key=_BY_AGE)
+        for member, _ in tail:
+            del members[member]
+        members.update(tail)
+        members.loose, members.count = [], 0
+    return members
+
+
+def _oldest_dropped(members: _Large, drop: int) -> list[str]:
+    """Drop the ``drop`` oldest of a large set with a loose tail, and say which, oldest
+    first: from its ordered members, then from the tail's heap (O(log t) each)."""
+    ordered = len(members) - members.count
+    stale = list(islice(members, drop if drop < ordered else ordered))
+    for member in stale:
+        del members[member]
+    if ordered < drop:
+        loose = members.loose
+        while len(stale) < drop:
+            ts, member = heappop(loose)
+            if members.get(member) == ts:  # else stale: touched again since, at a later time
+                del members[member]
+                stale.append(member)
+        members.count -= drop - ordered
+        if not members.count:
+            members.loose = []
+    return stale
+
+
 def _without(members: MemberSet, gone: Iterable[str]) -> MemberSet:
-    """``members`` less ``gone``."""
-    if isinstance(members, dict):
+    """``members`` less ``gone`` (a large set's loose tail sorted first: rare writes, a
+    Remove or a sweep, need not keep it)."""
+    if isinstance(members, _Large):
+        if members.count:
+            _settled(members)
         for member in gone:
             members.pop(member, None)
         return members
@@ -696,6 +805,8 @@ class MemoryState:
         if expiry <= now:
             return 0
         since, seen = max(now - query.window, now - ttl), 0
+        if members.count and since >= members.since:  # the scan would stop in the tail
+            _settled(members)
         for ts in reversed(members.values()):
             if ts <= since:
                 break
@@ -732,7 +843,10 @@ class MemoryState:
         if expiry <= now:
             return (False,) * len(query.members)
         cutoff = now - ttl
-        if not members or next(iter(members.values())) > cutoff:
+        if not members or (members.since if members.count == len(members)
+                           else next(iter(members.values()))) > cutoff:
+            # all live: the oldest is the first or, if all are its loose tail, no older
+            # than the tail's ``since``
             return tuple(map(members.__contains__, query.members))
         return tuple(m in members and members[m] > cutoff for m in query.members)
 
@@ -743,6 +857,8 @@ class MemoryState:
         hashed.listable(query.key)
         self._no_side(query.key)
         members, cutoff = self._live_members(query.key, now)
+        if members.__class__ is _Large and members.count:
+            _settled(members)
         if not members or _oldest(members) > cutoff:
             return tuple(members)
         return tuple(m for m, ts in members.items() if ts > cutoff)
@@ -1108,6 +1224,8 @@ class MemoryState:
             members, expiry, ttl, _ = held
         if expiry <= now:  # gone to every read: a longer TTL now must not revive it
             if self.trimmed is not None:
+                if members.__class__ is _Large and members.count:
+                    _settled(members)  # dropped in order, as every drop
                 self.trimmed.extend((key, m) for m in members)
             members, ttl = _EMPTY, op.ttl
         members = _touched(members, op.members, now)
@@ -1116,8 +1234,11 @@ class MemoryState:
         # the oldest (Redis's ZREMRANGEBYSCORE, then ZREMRANGEBYRANK).
         drop = _excess(members, now - (op.ttl if op.ttl < ttl else ttl), op.cap)
         if drop > 0:
-            stale = list(islice(members, drop))
-            members = _without(members, stale)
+            if members.__class__ is _Large and members.count:
+                stale = _oldest_dropped(members, drop)
+            else:
+                stale = list(islice(members, drop))
+                members = _without(members, stale)
             if self.trimmed is not None:
                 self.trimmed.extend((key, m) for m in stale)
         until = now + op.ttl
@@ -1300,6 +1421,8 @@ class MemoryState:
                 dropped += 1
                 continue
             cutoff = now - ttl  # as reads compute it, so a sweep drops what they hide
+            if members.__class__ is _Large and members.count:
+                _settled(members)
             stale = [m for m, ts in members.items() if ts <= cutoff]
             if stale:
                 member_sets[key] = _held(_without(members, stale), expiry, ttl, cap)
@@ -1331,8 +1454,8 @@ class MemoryState:
         return None if entry is None else (_buckets(entry[0]), entry[1])
 
     def member_set(self, key: str) -> tuple[MemberSet, float, float, int] | None:
-        """A member set's members (touch order, read like a dict of member -> time),
-        expiry, TTL and cap, as held."""
+        """A member set's members (read like a dict of member -> time; in (time, name)
+        order but for a large set's loose tail, ``_Large``), expiry, TTL and cap, as held."""
         held = self._members.get(key)
         return None if held is None else _entry(held)
 
