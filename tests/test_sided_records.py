@@ -439,7 +439,8 @@ def test_a_touch_leaves_the_bytes_the_slow_path_leaves(monkeypatch: pytest.Monke
             assert (record.names, record.times) == (slow.names, slow.times), now
             if record.index is not None:  # where names are, and each side's count and bound
                 made = sided._Index(record.names, record.times, sides)
-                assert (record.index.at, record.index.on) == (made.at, made.on), now
+                assert ({m: record.position(m) for m in record.names}, record.index.on
+                        ) == (made.at, made.on), now
                 assert all(map(float.__le__, record.index.low, made.low)), now
     assert dropped[0] > 500 and dropped[1] > 100, dropped
 
@@ -494,7 +495,8 @@ def test_touches_of_several_sides_at_once_leave_the_bytes_each_in_turn_leaves(
             assert (record.names, record.times) == (slow.names, slow.times), now
             if record.index is not None:  # where names are, and each side's count and bound
                 made = sided._Index(record.names, record.times, sides)
-                assert (record.index.at, record.index.on) == (made.at, made.on), now
+                assert ({m: record.position(m) for m in record.names}, record.index.on
+                        ) == (made.at, made.on), now
                 assert all(map(float.__le__, record.index.low, made.low)), now
     # names taken out by a part; parts gone the slow way first, and after fast ones; folds
     # gone the fast way throughout
