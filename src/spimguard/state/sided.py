@@ -551,7 +551,7 @@ def _capped(times: bytearray, names: tuple[str, ...], side: int, sides: int, exc
     column = times[base:base + n] if n < _SEARCHED and not code else _wide(times, base, n, code)
     gone = []
     for at in _stalest(names, column, excess, 0):
-        freed.add(column[at])
+        freed.add(int(column[at]))  # not a numpy scalar: its arithmetic wraps
         first = ranks_at + (at << code)
         times[base + (at << code):base + (at << code) + size] = bytes(size)
         if not any(any(times[first + k:end:stride]) for k in range(size)):  # every side
