@@ -396,7 +396,7 @@ def test_sqlite_refuses_a_sided_row_of_a_layout_it_does_not_know(tmp_path: Path)
 def test_contains_makes_no_cells_at_each_call() -> None:
     """A generator or comprehension inside ``contains`` would make its locals cells, built
     at every call, the one-name ask included (~1,800 instructions of ~11,000: speed-log,
-    "bytesfast"); the wide records' generator lives in ``_later``."""
+    "bytesfast"); a wide record's ranks are read in the same loop (session 25)."""
     from spimguard.state.sided import contains
 
     assert contains.__code__.co_cellvars == ()

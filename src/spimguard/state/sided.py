@@ -48,7 +48,6 @@ import sys
 from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterator, Sequence
-from heapq import nsmallest
 from itertools import chain, compress, repeat
 
 import numpy as np
@@ -187,13 +186,6 @@ class _Index:
         self.on = [n - column.count(ABSENT) for column in columns]
         self.low = [_oldest(column) for column in columns]
 
-    def place(self, member: str) -> int:
-        """The member's place in the record's names, or -1."""
-        at = self.at.get(member, -1)
-        if self.gone and at > 0:
-            at -= bisect_left(self.gone, at)
-        return at
-
     def add(self, added: Sequence[str], n: int) -> None:
         """Told of ``added``, put after the record's ``n`` names."""
         start = n + len(self.gone)
@@ -204,9 +196,8 @@ class _Index:
 
     def renumbered(self, names: tuple[str, ...]) -> None:
         """Each slot made the name's place again, once many names have gone."""
-        if len(self.gone) * 8 > len(names):
-            self.at = {m: i for i, m in enumerate(names)}
-            self.gone = []
+        self.at = {m: i for i, m in enumerate(names)}
+        self.gone = []
 
 
 class Record:
@@ -226,8 +217,12 @@ class Record:
 
     def position(self, member: str) -> int:
         """The member's place in ``names``, or -1."""
-        if self.index is not None:
-            return self.index.place(member)
+        index = self.index
+        if index is not None:  # (``_Index.gone``; inline: ~4 asks a message)
+            at = index.at.get(member, -1)
+            if index.gone and at > 0:
+                at -= bisect_left(index.gone, at)
+            return at
         names = self.names
         return names.index(member) if member in names else -1
 
@@ -554,12 +549,16 @@ def _capped(times: bytearray, names: tuple[str, ...], side: int, sides: int, exc
         freed.add(int(column[at]))  # not a numpy scalar: its arithmetic wraps
         first = ranks_at + (at << code)
         times[base + (at << code):base + (at << code) + size] = bytes(size)
-        if not any(any(times[first + k:end:stride]) for k in range(size)):  # every side
+        if not (any(times[first:end:stride]) if not code else  # its every side
+                any(any(times[first + k:end:stride]) for k in range(size))):
             gone.append(at)
     for at in sorted(gone, reverse=True):
-        for r in range(sides - 1, -1, -1):  # the later sides' first: the earlier stand
-            first = ranks_at + (r * n + at << code)
-            del times[first:first + size]
+        if code:
+            for r in range(sides - 1, -1, -1):  # the later sides' first: the earlier stand
+                first = ranks_at + (r * n + at << code)
+                del times[first:first + size]
+        else:
+            del times[ranks_at + at:ranks_at + sides * n:n]
         n -= 1
         if index is not None:
             index.remove(names[at])
@@ -573,7 +572,8 @@ def _grown(record: Record, names: tuple[str, ...], times: bytes, sides: int) -> 
     made places again once many names have gone (``_Index.renumbered``)."""
     record.names, record.times = names, times
     if record.index is not None:
-        record.index.renumbered(names)
+        if len(record.index.gone) * 8 > len(names):
+            record.index.renumbered(names)
     elif len(names) > _INDEXED:
         record.index = _Index(names, times, sides)
 
@@ -637,7 +637,9 @@ def _stalest(names: tuple[str, ...], column: Sequence[float] | np.ndarray, exces
     if excess > 0:
         for places in (_rank_groups(column) if isinstance(column, np.ndarray)
                        else _time_groups(column, absent)):
-            found += nsmallest(excess - len(found), places, key=names.__getitem__)
+            take = excess - len(found)  # nearly always one: found in C
+            found += ([min(places, key=names.__getitem__)] if take == 1
+                      else sorted(places, key=names.__getitem__)[:take])
             if len(found) == excess:
                 break
     return found
