@@ -279,16 +279,17 @@ def contains(record: Record, side: int, sides: int, asked: Sequence[str],
     expiry, ttl = _HEAD.unpack_from(times, 1 + 16 * side)
     if expiry <= now:
         return (False,) * len(asked)
-    n, cutoff, code = len(record.names), now - ttl, times[0] & 3
+    n, cutoff = len(record.names), now - ttl
     base = 1 + 16 * sides
-    ranks = base + (side * n << code)
-    times_at = base + (sides * n << code) - 8  # rank r's time: times_at + 8r
-    if len(asked) == 1 and not code:  # nearly every ask (~4 a message): no list made
+    if len(asked) == 1 and not times[0] & 3:  # nearly every ask (~4 a message): no list
+        ranks, times_at = base + side * n, base + sides * n - 8  # rank r's: times_at + 8r
         at = record.position(asked[0])
         return (at >= 0 and (rank := times[ranks + at]) > 0
                 and _DOUBLE.unpack_from(times, times_at + 8 * rank)[0] > cutoff,)
     # A crowd's record (ranks wider than a byte) reads each rank asked, not its every
     # member's time (``_column``: ~100 us at 2,000 names, an ask of each message to it).
+    code = times[0] & 3
+    ranks, times_at = base + (side * n << code), base + (sides * n << code) - 8
     rank_of, found = _RANK[code].unpack_from, []
     for member in asked:
         at = record.position(member)
