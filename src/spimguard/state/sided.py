@@ -544,10 +544,16 @@ def _capped(times: bytearray, names: tuple[str, ...], side: int, sides: int, exc
     ranks_at = 1 + 16 * sides
     end = ranks_at + sides * stride
     base = ranks_at + side * stride
-    column = times[base:base + n] if n < _SEARCHED and not code else _wide(times, base, n, code)
+    if n < _SEARCHED and not code:  # a small side (the load's cap of 3): sorted in C
+        column = times[base:base + n]
+        dropped = sorted([(column[at], names[at], at)
+                          for at in compress(range(n), column)])[:excess]
+    else:  # ranks kept ints: a numpy scalar's arithmetic wraps
+        column = _wide(times, base, n, code)
+        dropped = [(int(column[at]), "", at) for at in _stalest(names, column, excess)]
     gone = []
-    for at in _stalest(names, column, excess, 0):
-        freed.add(int(column[at]))  # not a numpy scalar: its arithmetic wraps
+    for rank, _, at in dropped:
+        freed.add(rank)
         first = ranks_at + (at << code)
         times[base + (at << code):base + (at << code) + size] = bytes(size)
         if not (any(times[first:end:stride]) if not code else  # its every side
@@ -629,15 +635,15 @@ def _retouched(record: Record, side: int, sides: int, fresh: Sequence[str], now:
     return record
 
 
-def _stalest(names: tuple[str, ...], column: Sequence[float] | np.ndarray, excess: int,
-             absent: float = ABSENT) -> list[int]:
+def _stalest(names: tuple[str, ...], column: Sequence[float] | np.ndarray,
+             excess: int) -> list[int]:
     """The places of a side's ``excess`` stalest members, in (time, name) order as a
-    sorted set drops them: found time by time from the oldest (its times, or its ranks,
-    0 for ``absent``), each time's members by searches of the column in C."""
+    sorted set drops them: found time by time from the oldest (its times, or a large
+    side's ranks, ``_wide``), each time's members by searches of the column in C."""
     found: list[int] = []
     if excess > 0:
         for places in (_rank_groups(column) if isinstance(column, np.ndarray)
-                       else _time_groups(column, absent)):
+                       else _time_groups(column)):
             take = excess - len(found)  # nearly always one: found in C
             found += ([min(places, key=names.__getitem__)] if take == 1
                       else sorted(places, key=names.__getitem__)[:take])
@@ -646,11 +652,11 @@ def _stalest(names: tuple[str, ...], column: Sequence[float] | np.ndarray, exces
     return found
 
 
-def _time_groups(column: Sequence[float], absent: float) -> Iterator[list[int]]:
+def _time_groups(column: Sequence[float]) -> Iterator[list[int]]:
     """Each distinct time's places in the column, oldest first (a side's distinct times
     are few next to its members)."""
     live = set(column)
-    live.discard(absent)
+    live.discard(ABSENT)
     for time in sorted(live):
         places, at = [], -1
         for _ in range(column.count(time)):  # no search past the last (its ValueError
