@@ -106,15 +106,12 @@ def test_touches_of_one_set_at_one_time_cost_a_bounded_work_each() -> None:
     assert made() <= 100 * len(touches)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "state/sided.py touched_sides: a touch past a side's cap drops its stalest member and "
-    "builds the record's index again (every name, every side): each new correspondent "
-    "of an account with TALKED_CAP (2,000) of them costs O(2,000). 3,000 distinct "
-    "senders writing to one account: 0.67 ms a message for the first 1,000, 3.9 ms from "
-    "the 3,000th on (memory backend; 17 s for 8,000 at one ts). Left for the owner of "
-    "sided.py (helper 'wrote')"))
 def test_an_accounts_new_correspondents_past_the_cap_rebuild_no_index(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A touch past a side's cap dropped its stalest member and built the record's index
+    again (every name, every side): each new correspondent of an account at TALKED_CAP
+    (2,000) cost O(2,000), 3.9 ms a message from 3,000 distinct senders (17 s for 8,000 at
+    one ts). A name leaving marks its slot gone (``sided._Index.gone``)."""
     state = MemoryState()
     ties = accounts.tie_record("@v")
 
@@ -139,13 +136,11 @@ def test_an_accounts_new_correspondents_past_the_cap_rebuild_no_index(
     assert built <= 5
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "state/sided.py touched_sides: a record holding 255 distinct times takes the slow "
-    "path (_retouched: every member's time unpacked and packed again) at every later "
-    "touch: one account writing to 3,000 new people a millisecond apart costs 8.2 ms a "
-    "message for the last 500 (3.7 ms at one ts), its own ties record. Left for the "
-    "owner of sided.py (helper 'wrote')"))
 def test_a_record_of_many_times_is_touched_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record holding 255 distinct times took the slow path (``sided._retouched``: every
+    member's time unpacked and packed again) at every later touch: one account writing to
+    3,000 new people a millisecond apart cost 8.2 ms a message. Its ranks widen to two
+    bytes once, and a touch changes them in place."""
     state = MemoryState()
     ties = accounts.tie_record("@s")
 

@@ -396,7 +396,7 @@ def test_sqlite_refuses_a_sided_row_of_a_layout_it_does_not_know(tmp_path: Path)
 def test_contains_makes_no_cells_at_each_call() -> None:
     """A generator or comprehension inside ``contains`` would make its locals cells, built
     at every call, the one-name ask included (~1,800 instructions of ~11,000: speed-log,
-    "bytesfast"); the wide records' generator lives in ``_later``."""
+    "bytesfast"); a wide record's ranks are read in the same loop (session 25)."""
     from spimguard.state.sided import contains
 
     assert contains.__code__.co_cellvars == ()
@@ -439,7 +439,8 @@ def test_a_touch_leaves_the_bytes_the_slow_path_leaves(monkeypatch: pytest.Monke
             assert (record.names, record.times) == (slow.names, slow.times), now
             if record.index is not None:  # where names are, and each side's count and bound
                 made = sided._Index(record.names, record.times, sides)
-                assert (record.index.at, record.index.on) == (made.at, made.on), now
+                assert ({m: record.position(m) for m in record.names}, record.index.on
+                        ) == (made.at, made.on), now
                 assert all(map(float.__le__, record.index.low, made.low)), now
     assert dropped[0] > 500 and dropped[1] > 100, dropped
 
@@ -494,7 +495,8 @@ def test_touches_of_several_sides_at_once_leave_the_bytes_each_in_turn_leaves(
             assert (record.names, record.times) == (slow.names, slow.times), now
             if record.index is not None:  # where names are, and each side's count and bound
                 made = sided._Index(record.names, record.times, sides)
-                assert (record.index.at, record.index.on) == (made.at, made.on), now
+                assert ({m: record.position(m) for m in record.names}, record.index.on
+                        ) == (made.at, made.on), now
                 assert all(map(float.__le__, record.index.low, made.low)), now
     # names taken out by a part; parts gone the slow way first, and after fast ones; folds
     # gone the fast way throughout
@@ -533,3 +535,73 @@ def test_a_records_touches_in_one_write_are_applied_in_one_pass(
                  Touch(a, ("@f:s",), side=accounts.TALKED)], T0 + 1)
     assert calls == [("@d:s",), ("@e:s",), ("@f:s",)]
     assert state.read([Members(a, accounts.TALKED)], T0 + 1) == [("@e:s", "@f:s")]
+
+
+def test_a_crowds_record_is_touched_in_place_as_the_slow_path_leaves_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record of ranks wider than a byte (past 255 distinct times: an account writing
+    to, or written to by, thousands) is touched in place (``sided.touched_sides``: ranks
+    widened as the 256th time comes and narrowed as it goes, names leaving at a side's cap
+    marked gone in the index, session 25), and leaves exactly the names and times
+    ``sided._retouched`` of each part in turn leaves; fails on main, where every touch of
+    such a record was ``_retouched``."""
+    from spimguard.state import sided
+
+    onward, rewidth = sided._onward, sided._rewidth
+    seen = {"slow": 0, "wide": 0, "widened": 0, "narrowed": 0}
+
+    def slowly(record: sided.Record, *rest: object) -> sided.Record:
+        seen["slow"] += 1
+        return onward(record, *rest)  # type: ignore[arg-type]
+
+    def counted(times: bytearray, sides: int, n: int, code: int) -> None:
+        seen["widened" if code > times[0] & 3 else "narrowed"] += 1
+        rewidth(times, sides, n, code)
+
+    monkeypatch.setattr(sided, "_onward", slowly)
+    monkeypatch.setattr(sided, "_rewidth", counted)
+    rng, sides = random.Random(29), 3
+    people = [sys.intern(f"p{i}") for i in range(700)]
+    record, now = sided.empty(sides), T0
+    for _ in range(2_500):
+        now += rng.choice([0.001] * 12 + [0.0, 1.0, -0.0005])
+        parts = [(rng.randrange(sides), rng.sample(people, rng.choice([1, 1, 2, 5])),
+                  1e6, 40 if rng.random() < 0.004 else rng.choice([400, 400, 2_000]))
+                 for _ in range(rng.choice([1, 1, 2, 3]))]
+        slow = sided.Record(record.names, record.times)
+        for side, fresh, ttl, cap in parts:
+            slow = sided._retouched(slow, side, sides, fresh, now, ttl, cap)
+        seen["wide"] += bool(record.times[0] & 3)
+        record = sided.touched_sides(record, sides, parts, now)
+        assert (record.names, record.times) == (slow.names, slow.times), now
+        if record.index is not None:
+            made = sided._Index(record.names, record.times, sides)
+            assert ({m: record.position(m) for m in record.names}, record.index.on
+                    ) == (made.at, made.on), now
+            assert all(map(float.__le__, record.index.low, made.low)), now
+    assert seen["wide"] > 1_000 and seen["slow"] < seen["wide"] // 3, seen
+    assert seen["widened"] >= 3 and seen["narrowed"] >= 3, seen
+
+
+def test_a_name_leaving_a_crowds_record_moves_no_other_names_place() -> None:
+    """A name a side's cap takes out of a large record marks its slot gone
+    (``sided._Index.gone``): the index is made places again once an eighth of the names
+    have gone, not at every drop (each new correspondent of an account at its cap of 2,000
+    made the index afresh, 3.9 ms a message; fails on main)."""
+    from spimguard.state import sided
+
+    record: sided.Record | None = None
+    for i in range(300):
+        record = sided.touched(record, 0, 2, (f"s{i}",), T0 + i, 1e6, 300)
+    assert record is not None and record.index is not None
+    index = record.index
+    slots = dict(index.at)
+    for i in range(300, 330):
+        record = sided.touched(record, 0, 2, (f"s{i}",), T0 + i, 1e6, 300)
+    assert record.index is index and len(index.gone) == 30
+    assert all(index.at[m] == slots[m] for m in record.names if m in slots)
+    assert [record.position(m) for m in record.names] == list(range(300))
+    for i in range(330, 340):
+        record = sided.touched(record, 0, 2, (f"s{i}",), T0 + i, 1e6, 300)
+    assert len(index.gone) < 300 // 8
+    assert [record.position(m) for m in record.names] == list(range(300))
