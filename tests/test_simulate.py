@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,19 @@ def test_new_scenarios_plan_what_they_promise() -> None:
     plan = scenarios.plan(network.build(200, rng), texts.load(), "hard-ham", 2, rng)
     hard = [str(e.body["text"]) for e in plan.events if e.truth and e.truth.scenario == "hard-ham"]
     assert hard and all(texts.looks_commercial(t) for t in hard)
+    rng = random.Random(5)
+    plan = scenarios.plan(network.build(200, rng), texts.load(), "patient", 3, rng)
+    sent = [e for e in plan.events if e.truth and e.truth.scenario == "patient"]
+    by_victim: dict[object, list[scenarios.Planned]] = {}
+    for e in sent:
+        by_victim.setdefault(e.body["sender"], []).append(e)
+    assert len(by_victim) >= 2
+    for messages in by_victim.values():  # a session a message, none reads the contacts
+        assert len({e.body["session"] for e in messages}) == len(messages)
+        pitches = [e.ts for e in messages if e.ts >= plan.attack_day]
+        assert len(pitches) >= 5 and all(b - a >= 660 for a, b in pairwise(pitches))
+        assert any(e.ts < plan.attack_day for e in messages)  # the warm-up, the day before
+    assert not [e for e in plan.events if e.body["type"] == "contacts_read"]
 
 
 GROUP_HAM = {"friend-group", "family-group", "work-room", "public-room", "public-greeting",

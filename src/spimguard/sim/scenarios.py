@@ -220,6 +220,38 @@ def _burst(plan: Plan, scenario: str, count: int, templates: tuple[str, ...],
             plan.send(at, name, friend, text, session, client, ip, truth)
 
 
+def patient(plan: Plan) -> None:
+    """The seller who read the takeover detector (red team, session 25): no burst anywhere.
+    The day before, one bland line to each of the victim's closest friends, each from a
+    fresh session claiming the official app from the seller's own servers (to make that
+    network and app the owner's); on the attack day, a fresh session for every pitch, one
+    per burst window (11-12 minutes apart), to the contacts the victim does not write to.
+    Every message of the intruder is spim: the warm-up lines, bland, are delivered; what
+    to watch is containment (how many pitches go out before the account is stopped)."""
+    rng = plan.rng
+    for n, name in enumerate(plan.victims(max(2, len(plan.network.people) // 200), "patient")):
+        victim = plan.network.people[name]
+        domain = PROMO_DOMAINS[n % len(PROMO_DOMAINS)]
+        truth = Truth(spim=True, scenario="patient", actor=name, campaign=domain)
+        client = OFFICIAL_CLIENTS[n % len(OFFICIAL_CLIENTS)]
+        ip = f"{HOSTING_NETWORKS[n % len(HOSTING_NETWORKS)]}.{rng.randrange(2, 250)}"
+        at = plan.attack_day - DAY + rng.uniform(12, 18) * HOUR
+        for k, friend in enumerate(victim.close[:4]):
+            session = f"{name}-warm{k}"
+            plan.login(at, name, session, client, ip)
+            plan.send(at + 5, name, friend, plan.texts.ham(rng), session, client, ip, truth)
+            at += rng.uniform(15, 40) * 60
+        at = plan.attack_day + rng.uniform(9, 12) * HOUR
+        close = set(victim.close)
+        for k, friend in enumerate([c for c in sorted(victim.contacts) if c not in close][:40]):
+            session = f"{name}-pitch{k}"
+            plan.login(at, name, session, client, ip)
+            text = rng.choice(PROMO).format(name=plan.network.people[friend].display,
+                                            domain=domain, n=rng.randrange(10**6))
+            plan.send(at + 3, name, friend, text, session, client, ip, truth)
+            at += rng.uniform(11, 12) * 60
+
+
 def bots(plan: Plan) -> None:
     """New accounts, never seen before, messaging strangers from a hosting network."""
     rng = plan.rng
@@ -766,7 +798,7 @@ def installed_today(plan: Plan) -> None:
 
 
 ATTACKS: dict[str, Callable[[Plan], None]] = {
-    "hijack": hijack, "bots": bots, "phish": phish, "benign-bulk": benign_bulk,
+    "hijack": hijack, "patient": patient, "bots": bots, "phish": phish, "benign-bulk": benign_bulk,
     "adversarial": adversarial, "viral": viral, "hard-ham": hard_ham, "groups": groups}
 SCENARIOS: dict[str, tuple[str, ...]] = {
     **{name: (name,) for name in ATTACKS},
