@@ -543,7 +543,8 @@ class TakeoverDetector:
         # own sessions (one contact each, never a burst) would turn the whole list into
         # active ties for its burst the next day.
         vouching = self._vouching(memo, ctx, facts, judged)
-        if (not judged.get("risk") or vouching) and not invite and len(
+        owners = not judged.get("risk") or vouching  # what the owner wrote, provably
+        if owners and not invite and len(
                 ctx.to) <= accounts.MAX_TALKED_FANOUT:
             out.append(Touch(found.wrote.key, ctx.to, accounts.TALKED_TTL,
                              accounts.TALKED_CAP, keys.WROTE))
@@ -560,9 +561,9 @@ class TakeoverDetector:
         # lines from its own servers, one fresh session each (no burst), made them familiar
         # the next day, and its blast from there was then the owner's own (red team,
         # session 25).
-        owners = not judged.get("risk") or vouching or burst.answers(event, found, facts, judged)
+        learnt = own_people and (owners or burst.answers(event, found, facts, judged))
         profile.learn(cfg, known, event, view, self._script(memo, view),
-                      judged if own_people and owners else None)
+                      judged if learnt else None)
         if own_people and vouching:
             profile.remember(cfg, known, "owned", judged.get("net", ""), now, cfg.max_networks)
         record.set_profile(known, now)
