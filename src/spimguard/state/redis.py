@@ -26,25 +26,30 @@ record      side, -inf where it is not on one, none after the last it is on), an
             count of members and a time no later than its oldest member's, 20 bytes:
             ``_head``, ``_side_head``; a field a side before, ~16 bytes an account
             more, converted when a node opens the store: ``_convert_heads``). A guest
-            keyspace's record (``ops.guest_keyspace``: a session's) is the same fields
-            in its host's hash (the account's ties), each behind ``\\xff\\xfe<guest>:``
-            (``_guest_prefix``), where a key of its own cost ~250 bytes beside its
-            data (moved there when a node opens the store: ``_convert_guests``; a dead
+            keyspace's record (``ops.guest_keyspace``: a session's) is one field of its
+            host's hash (the account's ties), ``\xff\xfe<guest>`` -> its heads field
+            and each member's name and times, each after its length (``ppack``,
+            ``_unpacked``), where a key of its own cost ~250 bytes beside its data and
+            a field a member (an earlier release's layout, behind ``\xff\xfe<guest>:``,
+            read as it is and packed at its next touch: ``gearlier``) ~17 a member
+            more (moved there when a node opens the store: ``_convert_guests``; a dead
             one is deleted by the next touch rewriting a record of the hash whole:
             ``spurge``), while it is small: a whole rewrite of the host reads every
             field of the hash, so a guest lodges only while it holds at most
-            ``ops.LODGED_NAMES`` members (its sides' counts summed) and the hash at
-            most ``_LODGED_FIELDS`` fields (128, fewer if the server's
-            hash-max-listpack-entries is: it stays compact), judged before each touch
-            on what it could add; past either it moves to its own key (no prefix)
-            until that expires (``gtouch``). So neither what an attacker holding an
-            account sends from a session nor how many sessions grows what the
-            account's rewrites cost (``benchmarks/lodged.py``: 20 rewrites with eight
-            sessions of 1,000 names a side lodged, 130-690 ms of Redis's time; now a
-            few, as with none). A read asks both places in its trip, its own key
-            first. A Contains is one HMGET, a Distinct one HGET while no member is
-            past the window (else a trip of its own), a Members one HGETALL (a
-            guest's: one of each place); a touch is a Lua function (``stouch``) that
+            ``ops.LODGED_NAMES`` members (its sides' counts summed), its field at most
+            hash-max-listpack-value bytes and the hash at most ``_LODGED_FIELDS``
+            fields (128, fewer if the server's hash-max-listpack-entries is: it stays
+            compact), judged before each write; past either it moves to its own key
+            (no prefix) until that expires (``gtouch``). So neither what an attacker
+            holding an account sends from a session nor how many sessions grows what
+            the account's rewrites cost (``benchmarks/lodged.py``: 20 rewrites with
+            eight sessions of 1,000 names a side lodged, 130-690 ms of Redis's time;
+            now a few, as with none). A read asks both places in its trip, its own key
+            first. A Contains is one HMGET, a Distinct one HMGET while no member is
+            past the window (else a trip of its own; a lodged guest's field answers
+            it whole), a Members one HGETALL (a guest's: one of each place); a touch
+            is a Lua function (``stouch``; a lodged guest's, ``gtouch``: its field read
+            and written whole) that
             rewrites the touched members alone while nobody leaves the side, the
             whole record when some do (past the side's TTL or cap)
 lodged      a value or hashed set of a lodged keyspace (``ops.lodged_keyspace``: an
@@ -303,19 +308,23 @@ end
 -- side, then each distinct time a little-endian double), and '\\255' (never UTF-8, so
 -- never a member's name) -> its heads: for each side, its head's length (a byte, 0 for
 -- a side never touched) and its head, its expiry, TTL, count of members on it and a time
--- no later than its oldest member's (``_head``'s layouts). A guest's record
--- (``ops.guest_keyspace``) is the same fields in its host's hash, each behind the
--- guest's prefix ``pre`` (``_guest_prefix``; '' for a record of its own).
+-- no later than its oldest member's (``_head``'s layouts). A guest's record lodged in its
+-- host's hash (``ops.guest_keyspace``) is one field (``ppack``); an earlier release's was
+-- the same fields as a record's own, each behind the guest's prefix (``_guest_prefix``),
+-- read until its next touch packs it (``gearlier``).
 local ABSENT = -math.huge
 local WHOLE = 4294967296  -- 2^32: what a head's 4-byte numbers stay under
-local function sheads(key, pre)  -- every side's head as stored ('' for none), in order
-  local blob, out, at = redis.call('HGET', key, pre .. '\\255') or '', {}, 1
+local function hsplit(blob)  -- every side's head in a heads field ('' for none), in order
+  local out, at = {}, 1
   while at <= #blob do
     local n = string.byte(blob, at)
     out[#out + 1] = string.sub(blob, at + 1, at + n)
     at = at + 1 + n
   end
   return out
+end
+local function sheads(key, pre)  -- a record's heads as stored (an earlier guest's: ``pre``)
+  return hsplit(redis.call('HGET', key, pre .. '\\255') or '')
 end
 local function shead(head)
   if not head or head == '' then return {0, 0, 0, math.huge} end
@@ -338,6 +347,14 @@ local function shead_packed(head)  -- the 20-byte layout where it holds the head
   end
   return struct.pack('<dddd', e, l, n, o)
 end
+-- The heads field with ``side``'s head made ``head`` (``shead``'s four numbers).
+local function sjoined(heads, side, head)
+  local parts = {}
+  for r = 1, side do heads[r] = heads[r] or '' end
+  heads[side] = shead_packed(head)
+  for r = 1, #heads do parts[r] = string.char(#heads[r]) .. heads[r] end
+  return table.concat(parts)
+end
 local function stimes(value, sides)
   local t, codes = {}, value and #value % 8 or 0
   local at, last = codes + 1, ABSENT
@@ -356,15 +373,17 @@ local function stimes(value, sides)
   end
   return t
 end
-local function spacked(t)  -- ``_time``'s layout
-  local codes, parts, last = {}, {}, nil
+local function spacked(t)  -- ``_time``'s layout, or false for a member on no side
+  local codes, parts, last, on = {}, {}, nil, false
   for r = 1, #t do
     local code, byte = 0, math.floor((r - 1) / 4) + 1
     if t[r] == ABSENT then code = 0
     elseif t[r] == last then code = 2
     else code, last, parts[#parts + 1] = 1, t[r], struct.pack('<d', t[r]) end
+    on = on or code ~= 0
     codes[byte] = (codes[byte] or 0) + code * 4 ^ ((r - 1) % 4)
   end
+  if not on then return false end
   for i = 1, #codes do codes[i] = string.char(codes[i]) end
   return table.concat(codes) .. table.concat(parts)
 end
@@ -389,21 +408,63 @@ local function hcall(command, key, args)  -- in chunks Lua's unpack takes
     redis.call(command, key, unpack(args, i, math.min(i + 1999, #args)))
   end
 end
+-- A lodged guest's record (``ops.guest_keyspace``), one field of its host's hash
+-- (``_GUEST`` and the guest's name, no ":"), where a field a member cost the guest's
+-- prefix again and the listpack's framing (~17 bytes a member, ~75 an account): its
+-- heads field's length (2 bytes, little-endian) and the heads field (``sjoined``), then
+-- each member's name and value (``spacked``), each after its length (a byte), by name.
+-- False if a name is longer than a byte counts (the guest keeps a key of its own).
+local function ppack(joined, values)
+  local names, parts = {}, {struct.pack('<I2', #joined), joined}
+  for name in pairs(values) do
+    if #name > 255 then return false end
+    names[#names + 1] = name
+  end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local value = values[name]
+    parts[#parts + 1] = string.char(#name) .. name .. string.char(#value) .. value
+  end
+  return table.concat(parts)
+end
+local function punpack(blob)  -- ``ppack``'s heads (as ``hsplit``) and members (name -> value)
+  local edge, values = 3 + struct.unpack('<I2', blob), {}
+  local at = edge
+  while at <= #blob do
+    local n = string.byte(blob, at)
+    local m = string.byte(blob, at + 1 + n)
+    values[string.sub(blob, at + 1, at + n)] = string.sub(blob, at + 2 + n, at + 1 + n + m)
+    at = at + 2 + n + m
+  end
+  return hsplit(string.sub(blob, 3, edge - 1)), values
+end
+-- An earlier release's lodged guest (its fields behind ``pre``): its heads and members,
+-- its fields deleted (the caller packs it), or none if it has no heads there. One
+-- HGETALL of the host (at most ``gtouch``'s limit of fields), once a guest.
+local function gearlier(host, pre)
+  local heads, values, gone = sheads(host, pre), {}, {pre .. '\\255'}
+  if #heads == 0 then return heads, values end
+  local all = redis.call('HGETALL', host)
+  for i = 1, #all, 2 do
+    local f = all[i]
+    if string.sub(f, 1, #pre) == pre and f ~= gone[1] then
+      values[string.sub(f, #pre + 1)], gone[#gone + 1] = all[i + 1], f
+    end
+  end
+  hcall('HDEL', host, gone)
+  return heads, values
+end
 -- Write back the members in ``entries`` (name -> times), the side's head among the
 -- record's ``heads`` (``sheads``) and the EXPIRE (never shortened: another side, or what
 -- else the hash holds, may need it longer).
-local function sstore(key, pre, side, heads, head, entries, seconds)
+local function sstore(key, side, heads, head, entries, seconds)
   local sets, gone = {}, {}
   for name, t in pairs(entries) do
-    local on = false
-    for r = 1, #t do on = on or t[r] ~= ABSENT end
-    if on then sets[#sets + 1], sets[#sets + 2] = pre .. name, spacked(t)
-    else gone[#gone + 1] = pre .. name end
+    local value = spacked(t)
+    if value then sets[#sets + 1], sets[#sets + 2] = name, value
+    else gone[#gone + 1] = name end
   end
-  for r = 1, side do heads[r] = heads[r] or '' end
-  heads[side] = shead_packed(head)
-  for r = 1, #heads do heads[r] = string.char(#heads[r]) .. heads[r] end
-  sets[#sets + 1], sets[#sets + 2] = pre .. '\\255', table.concat(heads)
+  sets[#sets + 1], sets[#sets + 2] = '\\255', sjoined(heads, side, head)
   hcall('HSET', key, sets)
   hcall('HDEL', key, gone)
   extend(key, seconds)
@@ -413,43 +474,33 @@ end
 -- HGETALL (``all``), deleted: the memory backend's sweep drops them, and here the
 -- host's EXPIRE, kept alive by the host, would not. Run by a touch that rewrites a record
 -- of the hash whole (one past a TTL or a cap), so a dead guest waits at most for that.
+-- A packed guest is its one field; an earlier release's, its heads field and members.
 local function spurge(key, all, now)
   local dead, gone, horizon = {}, {}, now - LATENESS
+  local function live(heads)
+    for _, head in ipairs(heads) do
+      if head ~= '' and shead(head)[1] > horizon then return true end
+    end
+    return false
+  end
   for i = 1, #all, 2 do
     local f = all[i]
-    if string.sub(f, 1, 2) == '\\255\\254' and string.sub(f, -2) == ':\\255' then
-      local live, at, blob = false, 1, all[i + 1]
-      while at <= #blob do
-        local n = string.byte(blob, at)
-        if n > 0 and shead(string.sub(blob, at + 1, at + n))[1] > horizon then live = true end
-        at = at + 1 + n
+    if string.sub(f, 1, 2) == '\\255\\254' then
+      if not string.find(f, ':', 3, true) then
+        if not live((punpack(all[i + 1]))) then gone[#gone + 1] = f end
+      elseif string.sub(f, -2) == ':\\255' and not live(hsplit(all[i + 1])) then
+        dead[string.sub(f, 1, -2)] = true
       end
-      if not live then dead[string.sub(f, 1, -2)] = true end
     end
   end
-  if next(dead) == nil then return end
-  for i = 1, #all, 2 do
-    local f = all[i]
-    local colon = string.sub(f, 1, 2) == '\\255\\254' and string.find(f, ':', 3, true)
-    if colon and dead[string.sub(f, 1, colon)] then gone[#gone + 1] = f end
+  if next(dead) ~= nil then
+    for i = 1, #all, 2 do
+      local f = all[i]
+      local colon = string.sub(f, 1, 2) == '\\255\\254' and string.find(f, ':', 3, true)
+      if colon and dead[string.sub(f, 1, colon)] then gone[#gone + 1] = f end
+    end
   end
   hcall('HDEL', key, gone)
-end
--- A lodged guest's fields moved from its host's hash to its own key, less its prefix, with
--- the host's EXPIRE (no shorter than any of its sides needs): once a guest, one read of
--- the host (its own record, and at most ``gtouch``'s limit of fields beside).
-local function gmove(own, host, pre)
-  local all, sets, gone = redis.call('HGETALL', host), {}, {}
-  for i = 1, #all, 2 do
-    if string.sub(all[i], 1, #pre) == pre then
-      sets[#sets + 1], sets[#sets + 2] = string.sub(all[i], #pre + 1), all[i + 1]
-      gone[#gone + 1] = all[i]
-    end
-  end
-  hcall('HSET', own, sets)
-  hcall('HDEL', host, gone)
-  local ms = redis.call('PTTL', host)
-  if ms > 0 then redis.call('PEXPIRE', own, ms) end
 end
 -- A record's times less its retired sides' (``ops.Sided.retired``: ``retired`` holds a
 -- byte a retired side, its place counted from 1), so what a touch writes back drops them.
@@ -457,13 +508,15 @@ local function sretired(t, retired)
   for i = 1, #retired do t[string.byte(retired, i)] = ABSENT end
   return t
 end
--- A touch of one side (``sided.touched``): the members touched alone while nothing leaves
--- the side; the whole record when the side expired, a member passed its TTL or the cap.
--- A retired side's head goes at any touch, its times with each member rewritten.
-local function stouch(key, pre, side, sides, retired, now, ttl, cap, seconds, fresh)
+-- A touch of one side (``sided.touched``) of a record whose ``heads`` (``sheads``) are
+-- given, its members' values read by ``read`` (the touched names' values, in order, false
+-- for none) or, all of them, ``every`` (name -> value): the members touched alone while
+-- nothing leaves the side; the whole record when the side expired, a member passed its
+-- TTL or the cap. A retired side's head goes at any touch, its times with each member
+-- rewritten. The side (from 1), its new head and the members' new times (name -> times).
+local function stouched(heads, read, every, side, sides, retired, now, ttl, cap, fresh)
   side, sides, now = tonumber(side) + 1, tonumber(sides), tonumber(now)
   ttl, cap, fresh = tonumber(ttl), tonumber(cap), snames(fresh)
-  local heads = sheads(key, pre)
   for i = 1, #retired do
     local r = string.byte(retired, i)
     if r <= #heads then heads[r] = '' end
@@ -474,10 +527,7 @@ local function stouch(key, pre, side, sides, retired, now, ttl, cap, seconds, fr
   local cutoff = now - math.min(ttl, old_ttl)
   local entries, full = {}, (expired and count > 0) or oldest <= cutoff
   if not full then
-    local fields = {}
-    for i, name in ipairs(fresh) do fields[i] = pre .. name end
-    local values = redis.call('HMGET', key, unpack(fields))
-    local adding = 0
+    local values, adding = read(fresh), 0
     for i, name in ipairs(fresh) do
       local t = sretired(stimes(values[i], sides), retired)
       if t[side] == ABSENT then adding = adding + 1 end
@@ -489,15 +539,8 @@ local function stouch(key, pre, side, sides, retired, now, ttl, cap, seconds, fr
   end
   if full then
     entries = {}
-    local all, head_field = redis.call('HGETALL', key), pre .. '\\255'
-    spurge(key, all, now)
-    for i = 1, #all, 2 do
-      local f = all[i]
-      if pre == '' then
-        if string.byte(f) ~= 255 then entries[f] = sretired(stimes(all[i + 1], sides), retired) end
-      elseif string.sub(f, 1, #pre) == pre and f ~= head_field then
-        entries[string.sub(f, #pre + 1)] = sretired(stimes(all[i + 1], sides), retired)
-      end
+    for name, value in pairs(every()) do
+      entries[name] = sretired(stimes(value, sides), retired)
     end
     if expired then for _, t in pairs(entries) do t[side] = ABSENT end end
     for _, name in ipairs(fresh) do
@@ -523,42 +566,100 @@ local function stouch(key, pre, side, sides, retired, now, ttl, cap, seconds, fr
       if t[side] ~= ABSENT then count, oldest = count + 1, math.min(oldest, t[side]) end
     end
   end
-  sstore(key, pre, side, heads, {math.max(expiry, now + ttl), ttl, count, oldest}, entries,
-         seconds)
+  return side, {math.max(expiry, now + ttl), ttl, count, oldest}, entries
+end
+-- A touch of a record of its own (a hash): the touched members' fields alone, or every
+-- field (one HGETALL, which also lets the hash's dead guests go: ``spurge``).
+local function stouch(key, side, sides, retired, now, ttl, cap, seconds, fresh)
+  local function read(names) return redis.call('HMGET', key, unpack(names)) end
+  local function every()
+    local all, out = redis.call('HGETALL', key), {}
+    spurge(key, all, tonumber(now))
+    for i = 1, #all, 2 do
+      if string.byte(all[i]) ~= 255 then out[all[i]] = all[i + 1] end
+    end
+    return out
+  end
+  local heads = sheads(key, '')
+  local at, head, entries = stouched(heads, read, every, side, sides, retired, now, ttl, cap,
+                                     fresh)
+  sstore(key, at, heads, head, entries, seconds)
 end
 -- A guest's touch (``ops.guest_keyspace``): where it is, its own key if it has one (moved
--- there, or never lodged), else its fields in its host's hash (``pre``). A guest stays or
--- is lodged only if, with this touch's names, it would hold at most LODGED members
--- (``ops.LODGED_NAMES``; its sides' counts summed, from its heads: no field read) and the
--- hash at most ``limit`` fields (``RedisState._room``: 0 for a field too long to keep the
--- hash compact); else it moves to its own key first (``gmove``), until that expires.
--- Judged before the touch, on what it could add, so no guest takes the hash past the
--- limit even for a moment (past the server's hash-max-listpack-entries, or with a field
--- past its -value, Redis turns it into a hashtable for good). So a whole
+-- there, or never lodged), else its field in its host's hash (``ppack``: read, touched and
+-- written back whole, as it holds at most LODGED members). A guest stays or is lodged
+-- only if, with this touch's names, it would hold at most LODGED members
+-- (``ops.LODGED_NAMES``; its sides' counts summed, from its heads), the hash at most
+-- ``limit`` fields and its field at most ``compact`` bytes (the server's
+-- hash-max-listpack-value; past it, a field a member each within it, the layout before
+-- ``ppack``'s); else it is written to its own key, its fields deleted, and stays there
+-- until that expires. Judged before it is written, so no guest takes the
+-- hash past the limit even for a moment (past the server's hash-max-listpack-entries, or
+-- with a field past its -value, Redis turns it into a hashtable for good). So a whole
 -- rewrite of the host (``stouch``'s full path) reads at most ``limit`` fields beside the
 -- host's own record, whatever its sessions send.
-local function gtouch(own, host, pre, limit, side, sides, retired, now, ttl, cap, seconds,
-                      fresh)
-  local n, lodged = #snames(fresh), false
-  if redis.call('EXISTS', own) == 0 then
-    local heads, names = sheads(host, pre), n
-    for _, head in ipairs(heads) do names = names + shead(head)[3] end
-    lodged = names <= LODGED
-        and redis.call('HLEN', host) + n + (#heads == 0 and 1 or 0) <= tonumber(limit)
-    if not lodged and #heads > 0 then gmove(own, host, pre) end
+local function gtouch(own, host, field, limit, compact, side, sides, retired, now, ttl, cap,
+                      seconds, fresh)
+  if redis.call('EXISTS', own) == 1 then
+    return stouch(own, side, sides, retired, now, ttl, cap, seconds, fresh)
   end
-  if lodged then stouch(host, pre, side, sides, retired, now, ttl, cap, seconds, fresh)
-  else stouch(own, '', side, sides, retired, now, ttl, cap, seconds, fresh) end
+  local blob, heads, values = redis.call('HGET', host, field), nil, nil
+  if blob then heads, values = punpack(blob)
+  else heads, values = gearlier(host, field .. ':') end
+  local names, limit, compact = #snames(fresh), tonumber(limit), tonumber(compact)
+  for _, head in ipairs(heads) do names = names + shead(head)[3] end
+  local others = redis.call('HLEN', host) - (blob and 1 or 0)  -- the host's fields but its own
+  local lodged = names <= LODGED and others < limit
+  local function read(asked)
+    local out = {}
+    for i, name in ipairs(asked) do out[i] = values[name] or false end
+    return out
+  end
+  local at, head, entries = stouched(heads, read, function() return values end, side, sides,
+                                     retired, now, ttl, cap, fresh)
+  for name, t in pairs(entries) do values[name] = spacked(t) or nil end
+  local joined = sjoined(heads, at, head)
+  local packed = lodged and #field <= compact and ppack(joined, values)
+  if packed and #packed <= compact then
+    redis.call('HSET', host, field, packed)
+    extend(host, seconds)
+    return
+  end
+  -- Too long for one field where the server keeps fewer bytes compact than
+  -- ``RECOMMENDED_LISTPACK_VALUE``: a field a member, as an earlier release lodged it,
+  -- if each is short enough and the hash has room for them all.
+  local pre, sets, fields = field .. ':', {field .. ':\\255', joined}, 1
+  lodged = lodged and #sets[1] <= compact and #joined <= compact
+  for name, value in pairs(values) do
+    sets[#sets + 1], sets[#sets + 2], fields = pre .. name, value, fields + 1
+    lodged = lodged and #pre + #name <= compact and #value <= compact
+  end
+  if lodged and others + fields <= limit then
+    hcall('HSET', host, sets)
+    if blob then redis.call('HDEL', host, field) end
+    extend(host, seconds)
+    return
+  end
+  sets = {'\\255', joined}
+  for name, value in pairs(values) do sets[#sets + 1], sets[#sets + 2] = name, value end
+  hcall('HSET', own, sets)
+  if blob then redis.call('HDEL', host, field) end
+  local ms = redis.call('PTTL', host)  -- no shorter than any of its sides needs
+  if ms > 0 then redis.call('PEXPIRE', own, ms) end
+  extend(own, seconds)
 end
 -- A sided record's deletion: its own fields alone (its members and heads), not what else
--- its hash holds (a host's lodged values and guests, a guest's host's record).
+-- its hash holds (a host's lodged values and guests); a guest's (``pre``: its prefix of
+-- the earlier layout), its field in its host and what an earlier release lodged there.
 local function sdelete(key, pre)
+  if pre ~= '' then
+    redis.call('HDEL', key, string.sub(pre, 1, -2))
+    gearlier(key, pre)
+    return
+  end
   local gone = {}
   for _, f in ipairs(redis.call('HKEYS', key)) do
-    if (pre == '' and (string.byte(f) ~= 255 or f == '\\255'))
-        or (pre ~= '' and string.sub(f, 1, #pre) == pre) then
-      gone[#gone + 1] = f
-    end
+    if string.byte(f) ~= 255 or f == '\\255' then gone[#gone + 1] = f end
   end
   hcall('HDEL', key, gone)
 end
@@ -669,7 +770,7 @@ for i = 1, #KEYS, 2 do
       if head[1] <= 0 then head[2] = ttl end
       head[1] = math.max(head[1], expiry)
       local ms = redis.call('PTTL', old)
-      sstore(key, '', side, heads, head, entries, ms > 0 and math.ceil(ms / 1000) or 1)
+      sstore(key, side, heads, head, entries, ms > 0 and math.ceil(ms / 1000) or 1)
     end
     redis.call('DEL', old)
   end
@@ -710,11 +811,12 @@ end
 return 1
 """
 # A guest keyspace's records kept as keys of their own (by nodes of the earlier release)
-# move into their hosts' hashes, behind their prefixes (``_guest_prefix``), if ``gtouch``
-# would lodge them (a big one stays, where this release reads it): KEYS in pairs (a
-# record, its host), ARGV the hosts' most fields (``gtouch``'s limit), then each one's
-# prefix. The host's EXPIRE is extended to the record's. A guest a node of this release
-# lodged meanwhile (its heads there) keeps what it has.
+# move into their hosts' hashes, behind their prefixes (``_guest_prefix``: the layout
+# before ``ppack``'s, read as it is and packed at the guest's next touch, ``gearlier``),
+# if ``gtouch`` would lodge them (a big one stays, where this release reads it): KEYS in
+# pairs (a record, its host), ARGV the hosts' most fields (``gtouch``'s limit), then each
+# one's prefix. The host's EXPIRE is extended to the record's. A guest a node of this
+# release lodged meanwhile (its field, or its heads, there) keeps what it has.
 _CONVERT_GUESTS = _HASHED + """
 local limit = tonumber(ARGV[1])
 local function small(old, host)
@@ -725,7 +827,8 @@ end
 for i = 1, #KEYS, 2 do
   local old, host, pre = KEYS[i], KEYS[i + 1], ARGV[(i + 3) / 2]
   if redis.call('TYPE', old).ok ~= 'hash' then  -- gone meanwhile
-  elseif redis.call('HEXISTS', host, pre .. '\\255') == 1 then redis.call('DEL', old)
+  elseif redis.call('HEXISTS', host, pre .. '\\255') == 1
+      or redis.call('HEXISTS', host, string.sub(pre, 1, -2)) == 1 then redis.call('DEL', old)
   elseif small(old, host) then
     local all, sets = redis.call('HGETALL', old), {}
     for j = 1, #all, 2 do
@@ -903,15 +1006,32 @@ def _side_head(heads: bytes | None, side: int) -> bytes | None:
     return heads[at + 1:at + 1 + heads[at]]
 
 
-# A guest's fields in its host's hash (``ops.guest_keyspace``): these two bytes, its name
-# and ":" (a guest's name has none: ``ops.guest_key`` escapes it), then a member's
-# name, or "\xff" for its heads. Not UTF-8, and its first byte keeps it out of the host's
-# own members, as a head's does.
+# A guest's field in its host's hash (``ops.guest_keyspace``, ``ppack``): these two bytes
+# and its name (which has no ":": ``ops.guest_key`` escapes it). Not UTF-8, and its first
+# byte keeps it out of the host's own members, as a head's does. An earlier release's
+# lodged guest was a field a member behind its prefix (``_guest_prefix``: the field's
+# name and ":"), then a member's name, or "\xff" for its heads (``gearlier``).
 _GUEST = b"\xff\xfe"
 
 
 def _guest_prefix(name: str) -> bytes:
     return _GUEST + name.encode("utf-8", "surrogatepass") + b":"
+
+
+_PACKED_HEADS = struct.Struct("<H")  # a lodged guest's heads field's length (``ppack``)
+
+
+def _unpacked(blob: bytes) -> tuple[bytes, dict[bytes, bytes]]:
+    """A lodged guest's field (``ppack``): its heads field and its members (name -> value,
+    as a record's own fields hold them). At most ``ops.LODGED_NAMES`` members."""
+    edge = _PACKED_HEADS.size + _PACKED_HEADS.unpack_from(blob)[0]
+    members, at, size = {}, edge, len(blob)
+    while at < size:
+        n = blob[at]
+        m = blob[at + 1 + n]
+        members[blob[at + 1:at + 1 + n]] = blob[at + 2 + n:at + 2 + n + m]
+        at += 2 + n + m
+    return blob[_PACKED_HEADS.size:edge], members
 
 
 # A lodged value's field in its host record's hash (``ops.lodged_keyspace``): these two
@@ -1335,11 +1455,14 @@ class RedisState:
                 places = ((self._own_key(query.key), b""), (held, pre)) if pre else (
                     (held, pre),)
                 for at, fix in places:
+                    # A lodged guest's one field (``ppack``) first, then the fields an
+                    # earlier release lodged it in, behind its prefix (``gearlier``).
+                    packed = [fix[:-1]] if fix else []
                     if isinstance(query, Contains):
-                        pipe.hmget(at, [fix + _EXPIRES, *(  # as a touch wrote them
+                        pipe.hmget(at, [*packed, fix + _EXPIRES, *(  # as a touch wrote them
                             fix + m.encode("utf-8", "surrogatepass") for m in query.members)])
                     elif isinstance(query, Distinct):
-                        pipe.hget(at, fix + _EXPIRES)
+                        pipe.hmget(at, [*packed, fix + _EXPIRES])
                     else:
                         pipe.hgetall(at)
                 plans.append((query, _Side(side, places)))
@@ -1444,16 +1567,23 @@ class RedisState:
     def _sided_answer(self, query: Query, side: int,
                       places: Sequence[tuple[str | bytes, bytes]],
                       found: list[Any], now: float) -> Any:
-        """A query of a sided record's side, from its HMGET, HGET or HGETALL of each place
-        it may be (``_Side``): the first that holds its heads (none: the last, empty)."""
+        """A query of a sided record's side, from its HMGET or HGETALL of each place it may
+        be (``_Side``): the first that holds it (none: the last, empty). A lodged guest's
+        place holds it in its one field (``ppack``: read whole, every member known) or, as
+        an earlier release lodged it, in fields behind its prefix (its heads field)."""
+        members: dict[bytes, bytes] | None = None  # the record's members, where read whole
         for place, reply in zip(places, found, strict=True):
             held, pre = place
+            packed = None
+            if pre:
+                packed = reply.get(pre[:-1]) if isinstance(query, Members) else reply.pop(0)
+            if packed is not None:
+                heads, members = _unpacked(packed)
+                break
             if isinstance(query, Members):
                 heads = reply.get(pre + _EXPIRES)
-            elif isinstance(query, Contains):
-                heads, *reply = reply
             else:
-                heads = reply
+                heads, *reply = reply
             if heads is not None:
                 break
         head = _side_head(heads, side)
@@ -1461,37 +1591,40 @@ class RedisState:
         live = expiry > now
         if isinstance(query, Contains):
             cutoff = now - ttl
+            if members is not None:
+                reply = [members.get(m.encode("utf-8", "surrogatepass")) for m in query.members]
             return tuple(live and _time(value, side) > cutoff for value in reply)
         if isinstance(query, Distinct):
             since = now - (query.window if query.window < ttl else ttl)
             if not live or oldest > since:  # every member on the side is in the window
                 return int(count) if live else 0
-            # Some member is older than the window: counted here, a trip of its own, where
-            # the heads were, else (another node moved a guest out meanwhile: ``gtouch``)
-            # at its other place, as a count of no fields would be wrong.
-            first = (held, pre)
-            for at, pre in sorted(places, key=lambda place: place != first):
-                try:
-                    fields = self._redis.hgetall(at)
-                except redis.RedisError as exc:
-                    raise StateUnavailable(f"Redis read failed: {exc}") from exc
-                if pre + _EXPIRES in fields:
-                    break
-            return sum(1 for _, value in _own(fields, pre) if _time(value, side) > since)
+            if members is None:
+                members = self._members_at(places, (held, pre))
+            return sum(1 for value in members.values() if _time(value, side) > since)
         if not live:
             return ()
-        on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in _own(reply, pre)
+        if members is None:
+            members = dict(_own(reply, pre))
+        on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in members.items()
                     if (t := _time(value, side)) > now - ttl)
         return tuple(name for _, name in on)
 
-    def _room(self, pre: bytes, members: Sequence[str]) -> int:
-        """The most fields a guest's host may hold with it lodged (``gtouch``): none if a
-        field of this touch (the guest's prefix and a name) is longer than the server
-        keeps a hash compact (hash-max-listpack-value, ``_compact_limit``). Whoever holds
-        a session chooses its id and whom it writes to, and one such field would turn the
-        account's hash into a hashtable for good (about twice the bytes a field)."""
-        longest = max(len(m.encode("utf-8", "surrogatepass")) for m in members)
-        return self._lodged if len(pre) + longest <= self._compact else 0
+    def _members_at(self, places: Sequence[tuple[str | bytes, bytes]],
+                    first: tuple[str | bytes, bytes]) -> dict[bytes, bytes]:
+        """A sided record's members (name -> value), a trip of its own, for a Distinct
+        some member of which is older than its window: where its heads were (``first``),
+        else (another node moved a guest out meanwhile: ``gtouch``) at its other place,
+        as a count of no fields would be wrong."""
+        for at, pre in sorted(places, key=lambda place: place != first):
+            try:
+                fields = self._redis.hgetall(at)
+            except redis.RedisError as exc:
+                raise StateUnavailable(f"Redis read failed: {exc}") from exc
+            if pre and pre[:-1] in fields:
+                return _unpacked(fields[pre[:-1]])[1]
+            if pre + _EXPIRES in fields:
+                return dict(_own(fields, pre))
+        return {}
 
     def _own_key(self, key: str) -> bytes:
         """A guest's key of its own (``gtouch``), encoded as its prefix in its host is
@@ -1533,9 +1666,9 @@ class RedisState:
                 if op.members:  # touching nobody changes nothing, as in every set
                     side, sides, retired = slot_of(op.key, op.side)
                     held, pre = self._sided_at(op.key)
-                    where = ("sg.stouch", held, pre) if not pre else (
-                        "sg.gtouch", self._own_key(op.key), held, pre,
-                        self._room(pre, op.members))
+                    where = ("sg.stouch", held) if not pre else (
+                        "sg.gtouch", self._own_key(op.key), held, pre[:-1], self._lodged,
+                        self._compact)
                     out.append((*where, side, sides, retired, repr(float(now)),
                                 repr(float(op.ttl)),
                                 op.cap, _seconds(op.ttl),
