@@ -189,9 +189,8 @@ def test_redis_lets_a_dead_session_record_go_at_its_hosts_next_whole_rewrite(
     # The ties' TALKED side: @b:s is past a TTL of 10 s, so the touch rewrites it whole.
     state.write([Touch(TIES, ("@g:s",), 10.0, 10, accounts.TALKED)], later)
     guests = {f for f in raw.hkeys(ns + TIES) if f.startswith(b"\xff\xfe")}
-    # s2's one field (``redis.ppack``), or a field a member where the server keeps fewer
-    # bytes compact than its three names take.
-    assert {f.split(b":")[0] for f in guests} == {b"\xff\xfes2"}, "s1 let go, s2 kept"
+    assert guests == {b"\xff\xfes2:@d:s", b"\xff\xfes2:@f:s", b"\xff\xfes2:@e:s",
+                      b"\xff\xfes2:\xff"}, "s1 let go, s2 (alive) kept"
     assert state.read(READS, later) == [("@g:s",), (), ("@d:s", "@f:s"), ()]
     state.close()
 
@@ -246,17 +245,16 @@ def test_redis_moves_a_big_session_the_earlier_release_lodged_at_its_next_touch(
     the session's next touch moves it to a key of its own, and the hash shrinks."""
     import redis
 
-    from spimguard.state.redis import RedisState, _guest_prefix
+    from spimguard.state import sided
+    from spimguard.state.redis import RedisState, _flat, _guest_prefix, _seconds
 
     raw, ns = redis.Redis.from_url(redis_url), redis_namespace
     state = RedisState(redis_url, ns)
     crowd = tuple(f"@p{i}:s" for i in range(200))
-    # The record as a key of its own holds it, then its fields behind its prefix in the
-    # ties hash, as the earlier release's touches wrote it there.
-    state.write([Touch(S1, crowd, 500.0, 5_000, side) for side in (keys.LIFE, keys.PALS)], T0)
-    raw.hset(ns + TIES, mapping={_guest_prefix("s1") + field: value
-                                 for field, value in raw.hgetall(ns + S1).items()})
-    raw.delete(ns + S1)
+    earlier = [("sg.stouch", ns + TIES, _guest_prefix("s1"), side, 2, b"", repr(T0),
+                repr(500.0), 5_000, _seconds(500.0), sided.encode_names(list(crowd)))
+               for side in (0, 1)]  # LIFE, PALS: as the earlier release wrote it
+    state._apply(args=_flat(earlier))
     assert raw.hlen(ns + TIES) == 201 and not raw.exists(ns + S1)
     reads: list[Query] = [Members(S1, keys.LIFE), Members(S1, keys.PALS),
                           Contains(S1, ("@p3:s", "@x:s"), keys.PALS),

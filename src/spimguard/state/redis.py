@@ -29,27 +29,30 @@ record      side, -inf where it is not on one, none after the last it is on), an
             keyspace's record (``ops.guest_keyspace``: a session's) is one field of its
             host's hash (the account's ties), ``\xff\xfe<guest>`` -> its heads field
             and each member's name and times, each after its length (``ppack``,
-            ``_unpacked``), where a key of its own cost ~250 bytes beside its data and
-            a field a member (an earlier release's layout, behind ``\xff\xfe<guest>:``,
-            read as it is and packed at its next touch: ``gearlier``) ~17 a member
-            more (moved there when a node opens the store: ``_convert_guests``; a dead
-            one is deleted by the next touch rewriting a record of the hash whole:
-            ``spurge``), while it is small: a whole rewrite of the host reads every
-            field of the hash, so a guest lodges only while it holds at most
-            ``ops.LODGED_NAMES`` members (its sides' counts summed), its field at most
-            hash-max-listpack-value bytes and the hash at most ``_LODGED_FIELDS``
-            fields (128, fewer if the server's hash-max-listpack-entries is: it stays
-            compact), judged before each write; past either it moves to its own key
-            (no prefix) until that expires (``gtouch``). So neither what an attacker
-            holding an account sends from a session nor how many sessions grows what
-            the account's rewrites cost (``benchmarks/lodged.py``: 20 rewrites with
-            eight sessions of 1,000 names a side lodged, 130-690 ms of Redis's time;
-            now a few, as with none). A read asks both places in its trip, its own key
-            first. A Contains is one HMGET, a Distinct one HMGET while no member is
-            past the window (else a trip of its own; a lodged guest's field answers
-            it whole), a Members one HGETALL (a guest's: one of each place); a touch
-            is a Lua function (``stouch``; a lodged guest's, ``gtouch``: its field read
-            and written whole) that
+            ``_unpacked``), where a key of its own cost ~250 bytes beside its data, and
+            a field a member (the earlier release's layout, behind
+            ``\xff\xfe<guest>:``) ~7-17 a member more: its prefix again and a
+            field's framing. That layout is kept where the server keeps fewer bytes
+            compact than ``RECOMMENDED_LISTPACK_VALUE`` (a packed field would seldom
+            fit, each of these does: ``gfields``), and where found elsewhere is read as
+            it is and packed at the guest's next touch (``gearlier``). Moved there when
+            a node opens the store (``_convert_guests``; a dead one is deleted by the
+            next touch rewriting a record of the hash whole: ``spurge``), while it is
+            small: a whole rewrite of the host reads every field of the hash, so a
+            guest lodges only while it holds at most ``ops.LODGED_NAMES`` members (its
+            sides' counts summed), its field(s) at most hash-max-listpack-value bytes
+            and the hash at most ``_LODGED_FIELDS`` fields (128, fewer if the server's
+            hash-max-listpack-entries is: it stays compact), judged before each write;
+            past either it moves to its own key (no prefix) until that expires
+            (``gtouch``). So neither what an attacker holding an account sends from a
+            session nor how many sessions grows what the account's rewrites cost
+            (``benchmarks/lodged.py``: 20 rewrites with eight sessions of 1,000 names a
+            side lodged, 130-690 ms of Redis's time; now a few, as with none). A read
+            asks both places in its trip, its own key first. A Contains is one HMGET,
+            a Distinct one HMGET while no member is past the window (else a trip of its
+            own; a packed guest's field answers it whole), a Members one HGETALL (a
+            guest's: one of each place); a touch is a Lua function (``stouch``; a
+            packed guest's, ``gpacked``: its field read and written whole) that
             rewrites the touched members alone while nobody leaves the side, the
             whole record when some do (past the side's TTL or cap)
 lodged      a value or hashed set of a lodged keyspace (``ops.lodged_keyspace``: an
@@ -309,9 +312,9 @@ end
 -- never a member's name) -> its heads: for each side, its head's length (a byte, 0 for
 -- a side never touched) and its head, its expiry, TTL, count of members on it and a time
 -- no later than its oldest member's (``_head``'s layouts). A guest's record lodged in its
--- host's hash (``ops.guest_keyspace``) is one field (``ppack``); an earlier release's was
--- the same fields as a record's own, each behind the guest's prefix (``_guest_prefix``),
--- read until its next touch packs it (``gearlier``).
+-- host's hash (``ops.guest_keyspace``) is one field (``ppack``), or (``gfields``, and as
+-- an earlier release lodged it) the same fields as a record's own, each behind the
+-- guest's prefix ``pre`` (``_guest_prefix``).
 local ABSENT = -math.huge
 local WHOLE = 4294967296  -- 2^32: what a head's 4-byte numbers stay under
 local function hsplit(blob)  -- every side's head in a heads field ('' for none), in order
@@ -454,17 +457,17 @@ local function gearlier(host, pre)
   hcall('HDEL', host, gone)
   return heads, values
 end
--- Write back the members in ``entries`` (name -> times), the side's head among the
--- record's ``heads`` (``sheads``) and the EXPIRE (never shortened: another side, or what
--- else the hash holds, may need it longer).
-local function sstore(key, side, heads, head, entries, seconds)
+-- Write back the members in ``entries`` (name -> times; behind ``pre``, as ``stouch``),
+-- the side's head among the record's ``heads`` (``sheads``) and the EXPIRE (never
+-- shortened: another side, or what else the hash holds, may need it longer).
+local function sstore(key, pre, side, heads, head, entries, seconds)
   local sets, gone = {}, {}
   for name, t in pairs(entries) do
     local value = spacked(t)
-    if value then sets[#sets + 1], sets[#sets + 2] = name, value
-    else gone[#gone + 1] = name end
+    if value then sets[#sets + 1], sets[#sets + 2] = pre .. name, value
+    else gone[#gone + 1] = pre .. name end
   end
-  sets[#sets + 1], sets[#sets + 2] = '\\255', sjoined(heads, side, head)
+  sets[#sets + 1], sets[#sets + 2] = pre .. '\\255', sjoined(heads, side, head)
   hcall('HSET', key, sets)
   hcall('HDEL', key, gone)
   extend(key, seconds)
@@ -568,48 +571,57 @@ local function stouched(heads, read, every, side, sides, retired, now, ttl, cap,
   end
   return side, {math.max(expiry, now + ttl), ttl, count, oldest}, entries
 end
--- A touch of a record of its own (a hash): the touched members' fields alone, or every
--- field (one HGETALL, which also lets the hash's dead guests go: ``spurge``).
-local function stouch(key, side, sides, retired, now, ttl, cap, seconds, fresh)
-  local function read(names) return redis.call('HMGET', key, unpack(names)) end
+-- A touch of a record in a hash, its fields behind ``pre`` ('' for a record of its own; an
+-- earlier-layout guest's prefix, ``gfields``): the touched members' fields alone, or
+-- every field (one HGETALL, which also lets the hash's dead guests go: ``spurge``).
+local function stouch(key, pre, side, sides, retired, now, ttl, cap, seconds, fresh)
+  local function read(names)
+    local fields = {}
+    for i, name in ipairs(names) do fields[i] = pre .. name end
+    return redis.call('HMGET', key, unpack(fields))
+  end
   local function every()
-    local all, out = redis.call('HGETALL', key), {}
+    local all, out, head_field = redis.call('HGETALL', key), {}, pre .. '\\255'
     spurge(key, all, tonumber(now))
     for i = 1, #all, 2 do
-      if string.byte(all[i]) ~= 255 then out[all[i]] = all[i + 1] end
+      local f = all[i]
+      if pre == '' then
+        if string.byte(f) ~= 255 then out[f] = all[i + 1] end
+      elseif string.sub(f, 1, #pre) == pre and f ~= head_field then
+        out[string.sub(f, #pre + 1)] = all[i + 1]
+      end
     end
     return out
   end
-  local heads = sheads(key, '')
+  local heads = sheads(key, pre)
   local at, head, entries = stouched(heads, read, every, side, sides, retired, now, ttl, cap,
                                      fresh)
-  sstore(key, at, heads, head, entries, seconds)
+  sstore(key, pre, at, heads, head, entries, seconds)
 end
--- A guest's touch (``ops.guest_keyspace``): where it is, its own key if it has one (moved
--- there, or never lodged), else its field in its host's hash (``ppack``: read, touched and
--- written back whole, as it holds at most LODGED members). A guest stays or is lodged
--- only if, with this touch's names, it would hold at most LODGED members
--- (``ops.LODGED_NAMES``; its sides' counts summed, from its heads), the hash at most
--- ``limit`` fields and its field at most ``compact`` bytes (the server's
--- hash-max-listpack-value; past it, a field a member each within it, the layout before
--- ``ppack``'s); else it is written to its own key, its fields deleted, and stays there
--- until that expires. Judged before it is written, so no guest takes the
--- hash past the limit even for a moment (past the server's hash-max-listpack-entries, or
--- with a field past its -value, Redis turns it into a hashtable for good). So a whole
--- rewrite of the host (``stouch``'s full path) reads at most ``limit`` fields beside the
--- host's own record, whatever its sessions send.
-local function gtouch(own, host, field, limit, compact, side, sides, retired, now, ttl, cap,
-                      seconds, fresh)
-  if redis.call('EXISTS', own) == 1 then
-    return stouch(own, side, sides, retired, now, ttl, cap, seconds, fresh)
-  end
+-- A guest's record written to its own key (its heads and members, ``values``: name ->
+-- value), its EXPIRE no shorter than its host's (which held it) nor ``seconds``.
+local function gown(own, host, joined, values, seconds)
+  local sets = {'\\255', joined}
+  for name, value in pairs(values) do sets[#sets + 1], sets[#sets + 2] = name, value end
+  hcall('HSET', own, sets)
+  local ms = redis.call('PTTL', host)
+  if ms > 0 then redis.call('PEXPIRE', own, ms) end
+  extend(own, seconds)
+end
+-- A lodged guest's touch in its one field (``ppack``: read, touched and written back
+-- whole, as it holds at most LODGED members; an earlier-layout guest's fields packed
+-- first, ``gearlier``). It stays lodged only if, with this touch's names, it would hold
+-- at most LODGED members (its sides' counts summed, from its heads), the hash at most
+-- ``limit`` fields (``RedisState._room``) and its field at most ``compact`` bytes; else
+-- it is written to its own key (``gown``), its field deleted.
+local function gpacked(own, host, field, limit, compact, side, sides, retired, now, ttl, cap,
+                       seconds, fresh)
   local blob, heads, values = redis.call('HGET', host, field), nil, nil
   if blob then heads, values = punpack(blob)
   else heads, values = gearlier(host, field .. ':') end
-  local names, limit, compact = #snames(fresh), tonumber(limit), tonumber(compact)
+  local names = #snames(fresh)
   for _, head in ipairs(heads) do names = names + shead(head)[3] end
-  local others = redis.call('HLEN', host) - (blob and 1 or 0)  -- the host's fields but its own
-  local lodged = names <= LODGED and others < limit
+  local lodged = names <= LODGED and redis.call('HLEN', host) + (blob and 0 or 1) <= limit
   local function read(asked)
     local out = {}
     for i, name in ipairs(asked) do out[i] = values[name] or false end
@@ -619,34 +631,56 @@ local function gtouch(own, host, field, limit, compact, side, sides, retired, no
                                      retired, now, ttl, cap, fresh)
   for name, t in pairs(entries) do values[name] = spacked(t) or nil end
   local joined = sjoined(heads, at, head)
-  local packed = lodged and #field <= compact and ppack(joined, values)
+  local packed = lodged and ppack(joined, values)
   if packed and #packed <= compact then
     redis.call('HSET', host, field, packed)
     extend(host, seconds)
-    return
-  end
-  -- Too long for one field where the server keeps fewer bytes compact than
-  -- ``RECOMMENDED_LISTPACK_VALUE``: a field a member, as an earlier release lodged it,
-  -- if each is short enough and the hash has room for them all.
-  local pre, sets, fields = field .. ':', {field .. ':\\255', joined}, 1
-  lodged = lodged and #sets[1] <= compact and #joined <= compact
-  for name, value in pairs(values) do
-    sets[#sets + 1], sets[#sets + 2], fields = pre .. name, value, fields + 1
-    lodged = lodged and #pre + #name <= compact and #value <= compact
-  end
-  if lodged and others + fields <= limit then
-    hcall('HSET', host, sets)
+  else
+    gown(own, host, joined, values, seconds)
     if blob then redis.call('HDEL', host, field) end
-    extend(host, seconds)
-    return
   end
-  sets = {'\\255', joined}
-  for name, value in pairs(values) do sets[#sets + 1], sets[#sets + 2] = name, value end
-  hcall('HSET', own, sets)
-  if blob then redis.call('HDEL', host, field) end
-  local ms = redis.call('PTTL', host)  -- no shorter than any of its sides needs
-  if ms > 0 then redis.call('PEXPIRE', own, ms) end
-  extend(own, seconds)
+end
+-- A lodged guest's touch as fields behind its prefix ``pre`` (the layout before
+-- ``ppack``'s, kept where the server keeps fewer bytes compact than
+-- ``RECOMMENDED_LISTPACK_VALUE``: a packed field would seldom fit, and each of these
+-- does): it stays or is lodged only if, with this touch's names, it would hold at most
+-- LODGED members and the hash at most ``limit`` fields (``RedisState._room``: 0 for a
+-- field too long to keep the hash compact); else it moves to its own key first, once.
+local function gfields(own, host, pre, limit, side, sides, retired, now, ttl, cap, seconds,
+                       fresh)
+  local n, heads = #snames(fresh), sheads(host, pre)
+  local names = n
+  for _, head in ipairs(heads) do names = names + shead(head)[3] end
+  if names <= LODGED
+      and redis.call('HLEN', host) + n + (#heads == 0 and 1 or 0) <= limit then
+    return stouch(host, pre, side, sides, retired, now, ttl, cap, seconds, fresh)
+  end
+  if #heads > 0 then
+    local joined = redis.call('HGET', host, pre .. '\\255')
+    gown(own, host, joined, select(2, gearlier(host, pre)), seconds)
+  end
+  stouch(own, '', side, sides, retired, now, ttl, cap, seconds, fresh)
+end
+-- A guest's touch (``ops.guest_keyspace``): its own key if it has one (moved there, or
+-- never lodged), else lodged in its host's hash: in one field (``gpacked``) where the
+-- server keeps ``RECOMMENDED_LISTPACK_VALUE`` bytes compact (``packing``) or the field is
+-- there already, else a field a member (``gfields``). Judged before it is written, so no
+-- guest takes the hash past the limit even for a moment (past the server's
+-- hash-max-listpack-entries, or with a field past its -value, Redis turns it into a
+-- hashtable for good). So a whole rewrite of the host (``stouch``'s full path) reads at
+-- most ``limit`` fields beside the host's own record, whatever its sessions send, and a
+-- touch of a lodged guest reads at most LODGED members of it.
+local function gtouch(own, host, pre, limit, compact, packing, side, sides, retired, now, ttl,
+                      cap, seconds, fresh)
+  if redis.call('EXISTS', own) == 1 then
+    return stouch(own, '', side, sides, retired, now, ttl, cap, seconds, fresh)
+  end
+  local field = string.sub(pre, 1, -2)
+  if packing == '1' or redis.call('HEXISTS', host, field) == 1 then
+    return gpacked(own, host, field, tonumber(limit), tonumber(compact), side, sides, retired,
+                   now, ttl, cap, seconds, fresh)
+  end
+  gfields(own, host, pre, tonumber(limit), side, sides, retired, now, ttl, cap, seconds, fresh)
 end
 -- A sided record's deletion: its own fields alone (its members and heads), not what else
 -- its hash holds (a host's lodged values and guests); a guest's (``pre``: its prefix of
@@ -770,7 +804,7 @@ for i = 1, #KEYS, 2 do
       if head[1] <= 0 then head[2] = ttl end
       head[1] = math.max(head[1], expiry)
       local ms = redis.call('PTTL', old)
-      sstore(key, side, heads, head, entries, ms > 0 and math.ceil(ms / 1000) or 1)
+      sstore(key, '', side, heads, head, entries, ms > 0 and math.ceil(ms / 1000) or 1)
     end
     redis.call('DEL', old)
   end
@@ -1008,9 +1042,10 @@ def _side_head(heads: bytes | None, side: int) -> bytes | None:
 
 # A guest's field in its host's hash (``ops.guest_keyspace``, ``ppack``): these two bytes
 # and its name (which has no ":": ``ops.guest_key`` escapes it). Not UTF-8, and its first
-# byte keeps it out of the host's own members, as a head's does. An earlier release's
-# lodged guest was a field a member behind its prefix (``_guest_prefix``: the field's
-# name and ":"), then a member's name, or "\xff" for its heads (``gearlier``).
+# byte keeps it out of the host's own members, as a head's does. Lodged as a field a
+# member (``gfields``; the earlier release's layout), a guest's fields are behind its
+# prefix (``_guest_prefix``: the field's name and ":"), then a member's name, or "\xff"
+# for its heads.
 _GUEST = b"\xff\xfe"
 
 
@@ -1164,6 +1199,9 @@ class RedisState:
             raise StateUnavailable(f"cannot reach Redis at {url}: {exc}") from exc
         self._refuse_evicting_all_keys()
         self._compact, self._lodged = self._compact_limit(), self._lodged_limit()
+        # A guest lodges in one field where a session of LODGED_NAMES ordinary names fits
+        # one (``gpacked``), else a field a member (``gfields``).
+        self._packs = int(self._compact >= RECOMMENDED_LISTPACK_VALUE)
         self._claim = self._redis.register_script(_CLAIM)
         self._commit = self._redis.register_script(_COMMIT)
         self._apply = self._redis.register_script(_APPLY)
@@ -1626,6 +1664,15 @@ class RedisState:
                 return dict(_own(fields, pre))
         return {}
 
+    def _room(self, pre: bytes, members: Sequence[str]) -> int:
+        """The most fields a guest's host may hold with it lodged (``gtouch``): none if a
+        field of this touch (the guest's prefix and a name) is longer than the server
+        keeps a hash compact (hash-max-listpack-value, ``_compact_limit``). Whoever holds
+        a session chooses its id and whom it writes to, and one such field would turn the
+        account's hash into a hashtable for good (about twice the bytes a field)."""
+        longest = max(len(m.encode("utf-8", "surrogatepass")) for m in members)
+        return self._lodged if len(pre) + longest <= self._compact else 0
+
     def _own_key(self, key: str) -> bytes:
         """A guest's key of its own (``gtouch``), encoded as its prefix in its host is
         (``_guest_prefix``): a session's id may hold what is not UTF-8 (a surrogate), which
@@ -1666,9 +1713,9 @@ class RedisState:
                 if op.members:  # touching nobody changes nothing, as in every set
                     side, sides, retired = slot_of(op.key, op.side)
                     held, pre = self._sided_at(op.key)
-                    where = ("sg.stouch", held) if not pre else (
-                        "sg.gtouch", self._own_key(op.key), held, pre[:-1], self._lodged,
-                        self._compact)
+                    where = ("sg.stouch", held, pre) if not pre else (
+                        "sg.gtouch", self._own_key(op.key), held, pre,
+                        self._room(pre, op.members), self._compact, self._packs)
                     out.append((*where, side, sides, retired, repr(float(now)),
                                 repr(float(op.ttl)),
                                 op.cap, _seconds(op.ttl),
