@@ -430,16 +430,20 @@ local function ppack(joined, values)
   end
   return table.concat(parts)
 end
-local function punpack(blob)  -- ``ppack``'s heads (as ``hsplit``) and members (name -> value)
-  local edge, values = 3 + struct.unpack('<I2', blob), {}
-  local at = edge
+local function pheads(blob)  -- ``ppack``'s heads (as ``hsplit``) and where its members start
+  local edge = 3 + struct.unpack('<I2', blob)
+  return hsplit(string.sub(blob, 3, edge - 1)), edge
+end
+local function punpack(blob)  -- ``ppack``'s heads and members (name -> value)
+  local heads, at = pheads(blob)
+  local values = {}
   while at <= #blob do
     local n = string.byte(blob, at)
     local m = string.byte(blob, at + 1 + n)
     values[string.sub(blob, at + 1, at + n)] = string.sub(blob, at + 2 + n, at + 1 + n + m)
     at = at + 2 + n + m
   end
-  return hsplit(string.sub(blob, 3, edge - 1)), values
+  return heads, values
 end
 -- An earlier release's lodged guest (its fields behind ``pre``): its heads and members,
 -- its fields deleted (the caller packs it), or none if it has no heads there. One
@@ -490,7 +494,7 @@ local function spurge(key, all, now)
     local f = all[i]
     if string.sub(f, 1, 2) == '\\255\\254' then
       if not string.find(f, ':', 3, true) then
-        if not live((punpack(all[i + 1]))) then gone[#gone + 1] = f end
+        if not live((pheads(all[i + 1]))) then gone[#gone + 1] = f end
       elseif string.sub(f, -2) == ':\\255' and not live(hsplit(all[i + 1])) then
         dead[string.sub(f, 1, -2)] = true
       end
