@@ -415,17 +415,13 @@ end
 -- (``_GUEST`` and the guest's name, no ":"), where a field a member cost the guest's
 -- prefix again and the listpack's framing (~17 bytes a member, ~75 an account): its
 -- heads field's length (2 bytes, little-endian) and the heads field (``sjoined``), then
--- each member's name and value (``spacked``), each after its length (a byte), by name.
+-- each member's name and value (``spacked``), each after its length (a byte), in no
+-- order a reader needs.
 -- False if a name is longer than a byte counts (the guest keeps a key of its own).
 local function ppack(joined, values)
-  local names, parts = {}, {struct.pack('<I2', #joined), joined}
-  for name in pairs(values) do
+  local parts = {struct.pack('<I2', #joined), joined}
+  for name, value in pairs(values) do
     if #name > 255 then return false end
-    names[#names + 1] = name
-  end
-  table.sort(names)
-  for _, name in ipairs(names) do
-    local value = values[name]
     parts[#parts + 1] = string.char(#name) .. name .. string.char(#value) .. value
   end
   return table.concat(parts)
