@@ -3,10 +3,9 @@
 earlier release lodged as a field a member read as it is, then packed at its next touch.
 
 On a redis-server of the tests' own at the hash-max-listpack-value the project recommends
-(``redis.RECOMMENDED_LISTPACK_VALUE``), where the packed field holds a session of up to
-``ops.LODGED_NAMES`` names; the machine's server may keep the default 64 bytes, under
-which a session of a few names falls back to a field a member
-(``test_state_lodging_review`` runs the same logs there)."""
+(``redis.RECOMMENDED_LISTPACK_VALUE``), where sessions are packed; the machine's server
+may keep Redis's default 64 bytes, under which they stay a field a member (``gfields``),
+as ``test_state_lodging_review`` and ``test_state_guests`` run them there."""
 
 from __future__ import annotations
 
