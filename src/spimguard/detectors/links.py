@@ -13,8 +13,9 @@ even when the words around it are neutral, except on a popular site's own pages
 (their names are one big operator's). An allowlisted host is exempt from every
 check here but the operator's block list. Hosts written apart ("tones-shop. com/new":
 ``MessageView.apart_hosts``) are a reader's guess that chat makes too ("yes, no/maybe"):
-the block list alone reads them, since a name the operator listed is no accident, and no
-other check here (nor any other detector) counts them as links. The block list reads every
+the block list alone reads them, since a name the operator listed is no accident (the names
+that hold one of the guess's joins: ``lists.apart_suffixes``), and no other check here (nor
+any other detector) counts them as links. The block list reads every
 host the view found, typed or written apart; ``max_urls`` bounds the costly checks only.
 """
 
