@@ -136,9 +136,6 @@ _URL_AT = re.compile(
 # Letters of those scripts at the start of a bare link's first label, before letters of
 # another script: prose the link was written against.
 _GLUED_PROSE = re.compile(rf"[{_UNSPACED_RANGES}]+(?=[^\W{_UNSPACED_RANGES}])")
-# U+3002 read as the dot it stands for in a host (U+FF0E and U+FF61 too, for hosts that
-# did not come through ``clean``).
-_DOTS = str.maketrans(dict.fromkeys("\u3002\uff0e\uff61", "."))
 # What WHATWG URL forbids in a domain (its forbidden domain code points, beside the C0
 # controls and DEL): a percent-decoded host holding one is no host.
 _FORBIDDEN_IN_HOST = re.compile(r"[\x00-\x20\x7f#%/:<>?@\[\\\]^|]")
@@ -839,7 +836,10 @@ def read_host(host: str, *, encode: bool = True) -> tuple[str, str, bool] | None
             return None
         if _FORBIDDEN_IN_HOST.search(host):
             return None
-    host = host.translate(_DOTS).strip(".").lower()
+    if not host.isascii():  # U+3002 read as the dot it stands for in a host (U+FF0E and
+        # U+FF61 too, for hosts that did not come through ``clean``)
+        host = host.replace("\u3002", ".").replace("\uff0e", ".").replace("\uff61", ".")
+    host = host.strip(".").lower()
     if not host:
         return None
     ascii_host, unicode_host = _ascii_host(host) if encode else (host_key(host),) * 2
@@ -856,9 +856,8 @@ def read_host(host: str, *, encode: bool = True) -> tuple[str, str, bool] | None
 
 # What IDNA 2003's nameprep maps to nothing (stringprep's table B.1): ``clean`` drops most
 # (they are default ignorable), not the Mongolian todo soft hyphen U+1806.
-_NAMEPREP_NOTHING = dict.fromkeys(
-    [0xAD, 0x34F, 0x1806, 0x180B, 0x180C, 0x180D, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF,
-     *range(0xFE00, 0xFE10)])
+_NAMEPREP_NOTHING = re.compile("[\u00ad\u034f\u1806\u180b-\u180d\u200b-\u200d\u2060\ufe00-\ufe0f"
+                               "\ufeff]")
 
 
 def host_key(host: str) -> str:
@@ -872,7 +871,7 @@ def host_key(host: str) -> str:
     characters (a third of them combining marks), a host's key is the key of what its
     punycode decodes to (``tests/test_attack_session24.py``). A host that holds a label in
     punycode keeps it as written; ``lists.parse`` keeps an entry's mixed forms too."""
-    return unicodedata.normalize("NFKC", host.translate(_NAMEPREP_NOTHING).casefold())
+    return unicodedata.normalize("NFKC", _NAMEPREP_NOTHING.sub("", host).casefold())
 
 
 def _ascii_host(host: str) -> tuple[str, str]:
