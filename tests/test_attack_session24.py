@@ -2,25 +2,31 @@
 
 Each finding is a test: fixed ones fail on main (ca7a710) and pass here; open ones are
 ``xfail(strict=True)`` with the reason and its numbers. The operator lists
-tones-shop.com (and, for the hosts under a company's suffix, tones-shop.blogspot.com).
+tones-shop.com (and, for the hosts under a company's suffix, tones-shop.blogspot.com), and
+two hosts written outside ASCII (bücher-shop.de, магазин.рф), imported as an operator
+imports them (``lists.parse``). Session 26 closed the two left open (6 and 7).
 """
 
 from __future__ import annotations
 
+import random
 import time
+import unicodedata
+from encodings import idna
 
 import pytest
 
 from spimguard import lists
-from spimguard.text import view
+from spimguard.text import MAX_IDN_CHARS, host_key, view
 from test_links import codes, links_engine, lists_write
 
-_LISTED = ["tones-shop.com", "tones-shop.blogspot.com", "xn--bcher-shop-9db.de"]
+_LISTED = ["tones-shop.com", "tones-shop.blogspot.com", "xn--bcher-shop-9db.de",
+           "xn--80aairftm.xn--p1ai"]
 
 
 def _blocked(text: str) -> bool:
     engine = links_engine()
-    engine.write_state([lists_write("block", _LISTED)])
+    engine.write_state([lists_write("block", lists.parse("\n".join(_LISTED), "domains"))])
     return "LINK_BLOCKLISTED" in codes(engine, text)
 
 
@@ -111,18 +117,125 @@ def test_an_ideographic_full_stop_after_a_blank(text: str) -> None:
     assert _blocked(text)
 
 
-# Open.
+# 6. A host written apart before a private suffix (a company's host under which its users'
+# hosts are: blogspot.com, github.io) at one mark was not read: "tones-shop. blogspot.com"
+# was delivered, "tones-shop. blogspot. com" blocked. "my page. github.io/blog" is prose as
+# likely; the guess is the block list's alone (as every host written apart is), so it
+# counts only where the operator listed the user's host. Every variant a reader retypes.
 @pytest.mark.parametrize("text", [
-    pytest.param("tones-shop. blogspot.com", marks=pytest.mark.xfail(strict=True, reason=(
-        "a private suffix after one mark reads as the company's host: 'my page. "
-        "github.io/blog' must stay prose (test_attack_link_forms), and nothing tells the "
-        "two apart; written with two marks it is read (above)"))),
-    pytest.param(" ".join(f"ü{i}.de" for i in range(500)) + " bücher-shop.de/x",
-                 id="an IDN host after 500 IDN links", marks=pytest.mark.xfail(strict=True, reason=(
-        "IDNA costs ~2.8 µs a character (39 µs for 'bücher-shop.de'), so a message's links "
-        "written outside ASCII are read up to MAX_IDN_CHARS (2,048) characters: 500 links "
-        "'ü<n>.de' (3,889 characters) before the listed IDN host hide it from every list; "
-        "64 KiB holds 32,768 such characters, ~90 ms of IDNA read whole"))),
+    "tones-shop. blogspot.com", "tones-shop .blogspot.com", "tones-shop .  blogspot.com",
+    "tones-shop.\n\nblogspot.com", "tones-shop\u200b. blogspot.com",
+    "tones-shop\uff0e blogspot.com", "tones-shop\u3002 blogspot.com",
+    "tones-shop\u2022 blogspot.com", "tones-shop blogspot.com/new",
+    "tones-shop, blogspot.com/new", "TONES-SHOP. BLOGSPOT.COM",
+    # A capital starts a sentence ("man. My" stays prose); a name with a dot after the
+    # mark is a host's however it is written.
+    "tones-shop. Blogspot.com", "visit tones-shop. Blogspot.Com/new",
 ])
-def test_a_listed_host_the_block_list_still_misses(text: str) -> None:
+def test_a_host_written_apart_before_a_private_suffix(text: str) -> None:
     assert _blocked(text)
+
+
+def test_a_company_host_listed_whole_is_not_read_from_the_word_before_it() -> None:
+    """The control (as on main): an operator who lists a company's host whole (github.io,
+    blogspot.com) blocks its users' hosts typed, and written apart where a join holds the
+    listed name ("tones-shop. blogspot. com"), not prose's last word before the company's
+    host: the guess's names looked up are those that hold a join (``apart_tails``)."""
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["github.io", "blogspot.com"])])
+    for n, prose in enumerate(("lol. github.io is down", "my page. github.io/blog",
+                               "see you. blogspot.com")):
+        assert codes(engine, prose, id=f"p{n}") == set(), prose
+    for n, spam in enumerate(("tones-shop. blogspot. com", "https://tones-shop.github.io/x")):
+        assert "LINK_BLOCKLISTED" in codes(engine, spam, id=f"s{n}"), spam
+
+
+def test_a_host_written_apart_names_its_joins() -> None:
+    seen = view("lol. github.io, tones-shop. blogspot. com and said. tones-shop. com")
+    assert dict(zip(seen.apart_hosts, seen.apart_tails, strict=True)) == {
+        "lol.github.io": 2, "tones-shop.blogspot.com": 1, "blogspot.com": 1,
+        "said.tones-shop.com": 1, "tones-shop.com": 1}
+    assert lists.apart_suffixes("lol.github.io", 2) == ("lol.github.io",)
+
+
+# Open: by the rule above, a company's host listed whole after one mark.
+@pytest.mark.xfail(strict=True, reason=(
+    "the operator lists duckdns.org whole; 'tones-shop. duckdns.org' is read as "
+    "tones-shop.duckdns.org, and duckdns.org was written, not joined: it is what "
+    "'lol. github.io is down' is (none of the 22,682 corpus messages holds such a guess)"))
+def test_a_company_host_listed_whole_after_one_mark() -> None:
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["duckdns.org"])])
+    assert "LINK_BLOCKLISTED" in codes(engine, "tones-shop. duckdns.org")
+
+
+# 7. An IDN host past IDNA's budget. IDNA (nameprep, punycode: pure Python) costs ~3 µs a
+# character, so a message's links written outside ASCII are parsed up to MAX_IDN_CHARS
+# (2,048); 500 links "ü<n>.de" (3,889 characters) before the listed host hid it from every
+# list. The hosts past the budget are now read in their Unicode form (``host_key``: NFKC
+# and case folding, in C), and a list keeps its punycode entries in that form too
+# (``lists.parse``): no IDNA, no host skipped.
+_DECOYS = " ".join(f"ü{i}.de" for i in range(500))
+
+
+@pytest.mark.parametrize("link", [
+    "bücher-shop.de/x", "BÜCHER-SHOP.DE/x", "https://bücher-shop.de",
+    "bu\u0308cher-shop.de/x", "\uff42ücher-shop.de/x", "xn--bcher-shop-9db.de/x",
+    "www.bücher-shop.de", "магазин.рф/x", "магазин.xn--p1ai/x", "xn--80aairftm.рф/x",
+    "МАГАЗИН.РФ/x",
+])
+def test_an_idn_host_past_idnas_budget(link: str) -> None:
+    assert len(_DECOYS) > MAX_IDN_CHARS
+    assert _blocked(f"{_DECOYS} {link}")
+
+
+def test_an_idn_host_written_apart_past_idnas_budget() -> None:
+    """Hosts written apart have a budget of their own: 500 of them before the listed one."""
+    assert _blocked(" ".join(f"ü{i}. de" for i in range(500)) + " bücher-shop. de")
+
+
+def test_an_idn_host_after_64_kib_of_idn_links_costs_what_its_text_does() -> None:
+    decoys = " ".join(f"{chr(0x100 + i % 300)}{i}.de" for i in range(6000))
+    assert len(decoys.encode()) < 64 * 1024
+    started = time.perf_counter()
+    assert _blocked(f"{decoys} магазин.рф/x")
+    assert time.perf_counter() - started < 1.5
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "an entry keeps its last MAX_IDN_LABELS (4) labels in punycode in both forms (2**4 "
+    "forms); one with five, its first written in Unicode and another in punycode past the "
+    "budget, matches none of them. Entries name one or two (a name and an IDN suffix)"))
+def test_an_idn_host_of_five_idn_labels_written_mixed_past_idnas_budget() -> None:
+    engine = links_engine()
+    label = "xn--bcher-kva"
+    engine.write_state([lists_write("block", lists.parse(f"{label}.{label}.{label}.{label}."
+                                                         f"{label}.de", "domains"))])
+    link = f"bücher.{label}.{label}.{label}.{label}.de/x"
+    assert "LINK_BLOCKLISTED" in codes(engine, f"{_DECOYS} {link}")
+
+
+def test_a_list_keeps_its_idn_entries_in_every_form() -> None:
+    assert lists.parse("xn--80aairftm.xn--p1ai\nxn--zz.com\n", "domains") == [
+        "xn--80aairftm.xn--p1ai", "xn--80aairftm.рф", "магазин.xn--p1ai", "магазин.рф",
+        "xn--zz.com"]
+
+
+def test_a_hosts_unicode_form_is_what_its_punycode_decodes_to() -> None:
+    """``host_key`` against IDNA itself: a host read as ``read_host`` reads it (cleaned,
+    lower case) has the key of what its punycode decodes to, for a sample of every code
+    point IDNA accepts (all 973,053 checked once: none differs) and random labels."""
+    rng = random.Random(26)
+    points = [chr(c) for c in range(0x80, 0x110000, 53) if not 0xD800 <= c <= 0xDFFF]
+    labels = [f"a{c}b" for c in points] + ["".join(rng.choice(points) for _ in range(4))
+                                          for _ in range(2000)]
+    checked = 0
+    for label in labels:
+        host = unicodedata.normalize("NFKC", label).lower()
+        try:
+            decoded = idna.ToUnicode(idna.ToASCII(host))
+        except UnicodeError:
+            continue  # IDNA refuses it: a browser's host parser too, no entry names it
+        checked += 1
+        assert host_key(host) == host_key(decoded), [hex(ord(c)) for c in label]
+    assert checked > 19_000

@@ -14,19 +14,25 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterable
+from encodings import idna
 from functools import cache
 from importlib import resources
 from urllib.parse import urlsplit
 
 from .errors import BadInput
 from .state.ops import Contains
-from .text import MAX_HOST_CHARS, read_host
+from .text import MAX_HOST_CHARS, host_key, read_host
 
 NAMES = ("block", "allow", "popular", "shorteners", "sha256")
 KINDS = ("domains", "hosts", "urls", "csv", "sha256")
 MAX_ENTRIES = 5_000_000  # a bound on one import
+# An entry's labels in punycode, each kept in both forms (``_forms``): 2**n forms for n of
+# them. Entries name one or two (a name and an IDN suffix: "магазин.рф"); with more, the
+# first ones past this many stay in punycode in every form.
+MAX_IDN_LABELS = 4
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
@@ -56,9 +62,21 @@ def host_suffixes(host: str) -> tuple[str, ...]:
     return tuple(".".join(labels[i:]) for i in range(len(labels)))
 
 
-def contains_any(name: str, hosts: Iterable[str]) -> Contains:
-    """The query that tells which suffixes of these hosts are on list ``name``."""
-    return Contains(key(name), tuple(dict.fromkeys(s for h in hosts for s in host_suffixes(h))))
+def apart_suffixes(host: str, tail: int) -> tuple[str, ...]:
+    """The suffixes of a host written apart (``MessageView.apart_hosts``) that hold one of
+    its joins: not the ``tail`` labels written as one name after the last (``apart_tails``).
+    "lol. github.io is down" is prose's last word before a company's host as likely as one
+    of its users' hosts: lol.github.io is the guess, github.io was written, not joined."""
+    return host_suffixes(host)[:-tail]
+
+
+def contains_any(name: str, hosts: Iterable[str],
+                 apart: Iterable[tuple[str, int]] = ()) -> Contains:
+    """The query that tells which suffixes of these hosts, and of the hosts written
+    ``apart`` with their tails (``apart_suffixes``), are on list ``name``."""
+    names = [s for h in hosts for s in host_suffixes(h)]
+    names.extend(s for h, tail in apart for s in apart_suffixes(h, tail))
+    return Contains(key(name), tuple(dict.fromkeys(names)))
 
 
 def _host(raw: str) -> str:
@@ -80,6 +98,36 @@ def _host(raw: str) -> str:
     host = read[0] if read else ""
     return host if ("." in host and host.isascii() and " " not in host
                     and len(host) <= MAX_HOST_CHARS) else ""
+
+
+def _forms(entry: str) -> tuple[str, ...]:
+    """An entry and, if it names a host with labels in punycode, the same host with each
+    of those labels in its Unicode form (``text.host_key``) or in punycode, in every mix:
+    a message's host past IDNA's budget (``text.MAX_IDN_CHARS``) is read as written, each
+    label Unicode or punycode ("магазин.xn--p1ai"), with no IDNA, and matches one of them.
+    A label that is no punycode IDNA decodes and encodes back to itself has one form."""
+    if "xn--" not in entry:
+        return (entry,)
+    labels = entry.split(".")
+    read = [_unicode_label(label) for label in labels]
+    mixed = [i for i, label in enumerate(labels) if read[i] != label][-MAX_IDN_LABELS:]
+    forms: list[str] = []
+    for picks in itertools.product((False, True), repeat=len(mixed)):
+        form = list(labels)
+        for i, pick in zip(mixed, picks, strict=True):
+            if pick:
+                form[i] = read[i]
+        forms.append(".".join(form))
+    return tuple(forms)
+
+
+def _unicode_label(label: str) -> str:
+    if not label.startswith("xn--"):
+        return label
+    try:
+        return host_key(idna.ToUnicode(label))
+    except UnicodeError:
+        return label
 
 
 def parse(text: str, kind: str) -> list[str]:
@@ -109,7 +157,8 @@ def parse(text: str, kind: str) -> list[str]:
                 entries.append(digest)
             else:
                 entries.append(_host(line))
-    kept = list(dict.fromkeys(e for e in entries if e and e not in ("localhost",)))
+    kept = list(dict.fromkeys(form for e in entries if e and e not in ("localhost",)
+                              for form in _forms(e)))
     if len(kept) > MAX_ENTRIES:
         raise BadInput(f"{len(kept)} entries exceed the limit of {MAX_ENTRIES}")
     return kept

@@ -13,8 +13,9 @@ even when the words around it are neutral, except on a popular site's own pages
 (their names are one big operator's). An allowlisted host is exempt from every
 check here but the operator's block list. Hosts written apart ("tones-shop. com/new":
 ``MessageView.apart_hosts``) are a reader's guess that chat makes too ("yes, no/maybe"):
-the block list alone reads them, since a name the operator listed is no accident, and no
-other check here (nor any other detector) counts them as links. The block list reads every
+the block list alone reads them, since a name the operator listed is no accident (the names
+that hold one of the guess's joins: ``lists.apart_suffixes``), and no other check here (nor
+any other detector) counts them as links. The block list reads every
 host the view found, typed or written apart; ``max_urls`` bounds the costly checks only.
 """
 
@@ -121,16 +122,18 @@ class LinksDetector:
         return ctx.view.urls[: self.cfg.max_urls] if ctx.view else ()
 
     @staticmethod
-    def _listed(ctx: Context) -> tuple[str, ...]:
-        """The hosts the block list reads: every link the view read, every host written
-        apart and every host of a link typed past the view's caps, not the first
-        ``max_urls``. A cap there would let a text choose which of its hosts escape the
-        list (sixteen of chat's "ok. so", or 64 links, before the listed one); a look-up is
-        a set's, and a text of ``max_text_bytes`` bounds how many."""
+    def _listed(ctx: Context) -> tuple[tuple[str, ...], tuple[tuple[str, int], ...]]:
+        """The hosts the block list reads: every link the view read and every host of a link
+        typed past the view's caps, not the first ``max_urls``; and every host written
+        apart, with its tail (``lists.apart_suffixes``). A cap there would let a text choose
+        which of its hosts escape the list (sixteen of chat's "ok. so", or 64 links, before
+        the listed one); a look-up is a set's, and a text of ``max_text_bytes`` bounds how
+        many."""
         if ctx.view is None:
-            return ()
+            return (), ()
         view = ctx.view
-        return tuple([u.host for u in view.urls]) + view.apart_hosts + view.unread_hosts
+        return (tuple([u.host for u in view.urls]) + view.unread_hosts,
+                tuple(zip(view.apart_hosts, view.apart_tails, strict=True)))
 
     def _lists(self, ctx: Context) -> dict[str, Contains]:
         """The list look-ups of the message's hosts, built once per event, and once a batch
@@ -139,17 +142,18 @@ class LinksDetector:
 
     def _shared_lists(self, ctx: Context) -> dict[str, Contains]:
         hosts = tuple([u.host for u in self._urls(ctx)])
-        listed = self._listed(ctx)
-        return (shared(ctx, (self.name, hosts, listed), self._make_lists, hosts, listed)
-                if listed else {})
+        listed, apart = self._listed(ctx)
+        return (shared(ctx, (self.name, hosts, listed, apart), self._make_lists, hosts,
+                       listed, apart) if listed or apart else {})
 
     @staticmethod
-    def _make_lists(hosts: tuple[str, ...], listed: tuple[str, ...]) -> dict[str, Contains]:
+    def _make_lists(hosts: tuple[str, ...], listed: tuple[str, ...],
+                    apart: tuple[tuple[str, int], ...]) -> dict[str, Contains]:
         """Every list for the links judged; the block list for every host (``_listed``):
         nothing else here judges the rest, so an allow list has nothing to spare them."""
         looked = {name: lists.contains_any(name, hosts) for name in _LISTS} if hosts else {}
-        if listed != hosts:
-            looked["block"] = lists.contains_any("block", listed)
+        if listed != hosts or apart:
+            looked["block"] = lists.contains_any("block", listed, apart)
         return looked
 
     def reads(self, ctx: Context) -> Sequence[Query]:
@@ -174,13 +178,17 @@ class LinksDetector:
                                     f"block list ({min(blocked, key=len)})", "block"))
             elif position < len(urls) and not on["allow"].intersection(suffixes):
                 judged.append(url)
-        for hosts, how in ((ctx.view.apart_hosts, "{} written apart"),
-                           (ctx.view.unread_hosts, "link to {}, past the links read")):
-            for host in hosts if on["block"] else ():  # nothing listed: no suffixes to read
-                blocked = on["block"].intersection(lists.host_suffixes(host))
-                if blocked:
-                    found.append(Signal("LINK_BLOCKLISTED", 1.0, f"{how.format(host)}, on "
-                                        f"the block list ({min(blocked, key=len)})", "block"))
+        view = ctx.view
+        others = [(f"{host} written apart", lists.apart_suffixes(host, tail))
+                  for host, tail in zip(view.apart_hosts, view.apart_tails, strict=True)
+                  ] if on["block"] else []  # nothing listed: no suffixes to read
+        others += [(f"link to {host}, past the links read", lists.host_suffixes(host))
+                   for host in (view.unread_hosts if on["block"] else ())]
+        for what, names in others:
+            blocked = on["block"].intersection(names)
+            if blocked:
+                found.append(Signal("LINK_BLOCKLISTED", 1.0, f"{what}, on the block list "
+                                    f"({min(blocked, key=len)})", "block"))
         phishy: list[Signal] = []
         for url in judged:
             reason = None if url.is_ip else self.brands.match(url.host, url.host_unicode,
