@@ -195,10 +195,10 @@ class Judged(NamedTuple):
     dormant: int  # recipients who are dormant ties (``dormant_ties``) ...
     contacts: int  # ... of the recipients on the contact list
     replies: int  # the session's replies so far (``answers``)
-    pitching: bool  # a site the session already sent another contact (``pitching``)
     read: int  # contacts the session read
     login: float  # when the session signed in (or first wrote)
     sent: float  # messages the session had delivered (the owner's notice counts them)
+    pitching: bool = False  # the site it already gave another answerer (``pitching``)
 
 
 def signal(cfg: TakeoverSettings, burst: Burst, judged: Judged, strength: float) -> Signal:

@@ -422,9 +422,9 @@ class TakeoverDetector:
         weighed = burst.Judged(
             risk, where, client, scraped, size, same_text, link, own_app,
             self._owner(memo, ctx, facts), event.encrypted, len(dormant),
-            sum(facts[found.contacts]), judged.get("replies", 0),
-            burst.pitching(cfg, found, facts), judged.get("read", 0), judged.get("login", now),
-            self._record(memo, ctx, facts).sent(found.session, now))
+            sum(facts[found.contacts]), judged.get("replies", 0), judged.get("read", 0),
+            judged.get("login", now), self._record(memo, ctx, facts).sent(found.session, now),
+            burst.pitching(cfg, found, facts))
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
 
