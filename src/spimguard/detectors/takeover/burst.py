@@ -213,15 +213,16 @@ def signal(cfg: TakeoverSettings, burst: Burst, judged: Judged, strength: float)
               else "over the session, more than the friends it writes with")
     parts = [f"{burst.size} of its contacts it had not been writing to or sent one text to, "
              + during]
-    if judged.replies >= cfg.replies_trusted and not judged.pitching:
+    if judged.replies >= cfg.replies_trusted and judged.pitching:
+        # Not for one site given to several of them: chat that answers provoked answers
+        # ("so good to hear from you!") is cheap, and the link after it is the broadcast.
+        parts.append(f"answering with a site it had sent another contact, for all its "
+                     f"{judged.replies} replies before")
+    elif judged.replies >= cfg.replies_trusted:
         # It has been answering its friends' messages: people chat, spam software
         # blasts. On the account's own app too, it is most likely the owner on the road.
-        # Not for one site sent to several of them: chat that answers provoked answers
-        # ("so good to hear from you!") is cheap, and the link after it is the broadcast.
         strength *= cfg.replied_own_app if judged.own_app else cfg.replied_other_app
         parts.append(f"but it had replied to {judged.replies} messages before")
-    elif judged.pitching:
-        parts.append("answering with a site it had sent another contact")
     if judged.owner:
         # Only partly new, and nothing in it says someone else (``owner_consistent``):
         # the owner's app on a network the account has written from cleanly, no contact
