@@ -9,12 +9,14 @@ with its numbers (``docs/red-team-log.md``, "Session 26: openers").
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 
 from conftest import T0, message
 from spimguard.engine import Engine
+from spimguard.sim import network, scenarios, texts
 from test_attack_session25 import NAMES, _answer, engine_with_history, send
 
 # Four pitches, one site: sellers vary the words per recipient, never the site they sell.
@@ -112,3 +114,25 @@ def test_openers_past_the_burst_window() -> None:
     "with its close friends from a new network, seed 92)"))
 def test_the_pitch_after_the_reply_window() -> None:
     assert _reached(_campaign(chat=True, pitch_after=REPLY_WINDOW + 100)) <= 3
+
+
+def test_the_patient_scenario_plans_the_seller_who_draws_answers_first() -> None:
+    """The simulator's ``patient`` scenario has the openers seller beside the pacer: one
+    session per victim, openers to contacts it does not write to, and every pitch the
+    reply to its recipient's answer (which is ordinary life's, not the seller's)."""
+    rng = random.Random(5)
+    plan = scenarios.plan(network.build(200, rng), texts.load(), "patient", 3, rng)
+    sent = [e for e in plan.events if e.truth and e.truth.scenario == "openers"]
+    victims = {e.body["sender"] for e in sent}
+    assert len(victims) >= 2
+    for victim in victims:
+        own = [e for e in sent if e.body["sender"] == victim]
+        assert len({e.body["session"] for e in own}) == 1
+        pitches = [e for e in own if "http" in str(e.body["text"])]
+        assert pitches and len(own) - len(pitches) == scenarios.OPENERS_SENT
+        answers = {(e.body["sender"], e.ts) for e in plan.events
+                   if e.body["type"] == "message" and e.body["recipients"] == [victim]
+                   and e.truth and not e.truth.spim and e.ts >= plan.attack_day}
+        for pitch in pitches:
+            friend = pitch.body["recipients"][0]
+            assert any(who == friend and pitch.ts - 60 < ts < pitch.ts for who, ts in answers)
