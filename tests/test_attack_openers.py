@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from conftest import T0, message
+from conftest import message
 from spimguard.engine import Engine
 from spimguard.sim import network, scenarios, texts
-from test_attack_session25 import NAMES, _answer, engine_with_history, send
+from test_attack_session25 import NAMES, openers_campaign, send
 
 # Four pitches, one site: sellers vary the words per recipient, never the site they sell.
 TEMPLATES = ("hey {name}! I found cheap ringtones here http://{site}/r?u={n}",
@@ -40,29 +40,19 @@ def _friend_again(engine: Engine, friend: int, ts: float) -> None:
 
 def _campaign(chat: bool, sites: int = 1, apart: float = 120, pitch_after: float = 60
               ) -> list[Any]:
-    """Openers from one session to 30 dormant contacts ``apart`` seconds apart, every other
-    one answered 30 s later; with ``chat``, a chat line back and the friend's second word
-    first; then the pitch ``pitch_after`` seconds after the opener, on one of ``sites``
-    sites. The pitches' verdicts."""
-    engine = engine_with_history()
-    pitches, t = [], T0
-    for i in range(30):
-        friend = 10 + i
-        send(engine, i, friend, f"hey {NAMES[i % 10]}, long time! how are you?", t,
-             "seller", sign_in=i == 0)
-        if i % 2 == 0:
-            _answer(engine, friend, t + 30)
-            if chat:
-                send(engine, 200 + i, friend, CHAT[i // 2 % len(CHAT)], t + 45, "seller",
-                     sign_in=False)
-                _friend_again(engine, friend, t + 52)
-            site = f"tones{i // 2 % sites}.biz" if sites > 1 else "cheap-tones.biz"
-            text = TEMPLATES[i // 2 % len(TEMPLATES)].format(name=NAMES[i % 10], site=site,
-                                                             n=1000 + i)
-            pitches.append(send(engine, 100 + i, friend, text, t + pitch_after, "seller",
-                                sign_in=False))
-        t += apart
-    return pitches
+    """``openers_campaign`` with a chat line back to each answer and the friend's second
+    word first (``chat``), the pitch in four wordings on one of ``sites`` sites."""
+    def text_of(i: int) -> str:
+        site = f"tones{i // 2 % sites}.biz" if sites > 1 else "cheap-tones.biz"
+        return TEMPLATES[i // 2 % len(TEMPLATES)].format(name=NAMES[i % 10], site=site,
+                                                         n=1000 + i)
+
+    def chat_first(engine: Engine, i: int, t: float) -> None:
+        send(engine, 200 + i, 10 + i, CHAT[i // 2 % len(CHAT)], t + 45, "seller",
+             sign_in=False)
+        _friend_again(engine, 10 + i, t + 52)
+
+    return openers_campaign(text_of, apart, pitch_after, chat_first if chat else None)
 
 
 def _reached(verdicts: list[Any]) -> int:
