@@ -8,6 +8,7 @@ detector").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,29 +117,42 @@ def _answer(engine: Engine, friend: int, ts: float) -> None:
                            client={"id": "im-ios", "ip": f"100.70.{friend}.3"}))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: one session's openers ('long time! how are you?') to 30 dormant contacts two "
-    "minutes apart, every other one answered, the pitch sent as the answer's reply: of the "
-    "openers 13 delivered, 15 warned, 2 held (two challenges, no suspension), of the 15 "
-    "pitches 4 delivered and 11 warned, none held (main the same). Two answers make the "
-    "session a conversing one (its burst a quarter on the owner's app) and each pitch a "
-    "reply. Counting only replies to people who wrote first (not answers to the session's "
-    "own line to a dormant tie) held them all, and held the 2,000-contact user chatting "
-    "with old friends from a network not yet learnt (34 of its messages on the verdicts "
-    "load, seed 1): who wrote first does not tell a provoked answer from a conversation"))
-def test_openers_that_draw_answers_do_not_make_the_pitches_replies() -> None:
+def openers_campaign(text_of: Callable[[int], str], apart: float = 120,
+                     pitch_after: float = 60,
+                     before_pitch: Callable[[Engine, int, float], None] | None = None
+                     ) -> list[Any]:
+    """One session's openers ("long time! how are you?") to 30 dormant contacts ``apart``
+    seconds apart, every other one answered 30 s later, then (after ``before_pitch``, given
+    the engine, the opener's number and time) the pitch ``text_of(number)`` to the answerer
+    ``pitch_after`` seconds after the opener. The pitches' verdicts."""
     engine = engine_with_history()
-    reached, t = 0, T0
+    pitches, t = [], T0
     for i in range(30):
         friend = 10 + i
         send(engine, i, friend, f"hey {NAMES[i % 10]}, long time! how are you?", t,
              "seller", sign_in=i == 0)
         if i % 2 == 0:
             _answer(engine, friend, t + 30)
-            reached += send(engine, 100 + i, friend, pitch(i), t + 60, "seller",
-                            sign_in=False).action in ("deliver", "warn")
-        t += 120
-    assert reached <= 3
+            if before_pitch is not None:
+                before_pitch(engine, i, t)
+            pitches.append(send(engine, 100 + i, friend, text_of(i), t + pitch_after,
+                                "seller", sign_in=False))
+        t += apart
+    return pitches
+
+
+def test_openers_that_draw_answers_do_not_make_the_pitches_replies() -> None:
+    """One session's openers ("long time! how are you?") to 30 dormant contacts two
+    minutes apart, every other one answered, the pitch sent as the answer's reply: on main
+    of the 15 pitches 4 were delivered and 11 warned, none held (two answers made the
+    session a conversing one, its burst a quarter on the owner's app, each pitch a reply).
+    Who wrote first does not tell a provoked answer from a conversation (counting only
+    replies to people who wrote first held the 2,000-contact user chatting with old
+    friends from a network not yet learnt); what the session answers with does: the site
+    it already gave another answerer is no reply, and its replies do not excuse it
+    (``burst.pitching``, red team session 26). Now 1 delivered, 1 warned, 13 held."""
+    pitches = openers_campaign(pitch)
+    assert sum(v.action in ("deliver", "warn") for v in pitches) <= 3
 
 
 @pytest.mark.parametrize("session", ["%unproven", "%25unproven", "x:%unproven", "", "%"])

@@ -47,6 +47,12 @@ GREETINGS = ("Happy new year {name}!! 🎉 all the best for 2027",
 POPULAR_LINK = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
 SHARE = ("haha you have to watch this {link}", "{link} 😂😂", "omg look {link}",
          "did you see this already? {link}")
+# The seller who draws answers first (``openers``): what a long-lost friend writes, and
+# what an old acquaintance answers.
+OPENERS = ("hey {name}, long time! how are you?", "{name}!! it's been ages, how are things?",
+           "hi {name} :) long time no see, what are you up to these days?")
+ANSWERS = ("omg hi!! long time, how are you?", "heyy good to hear from you! all good here",
+           "haha wow, it's been forever. I'm fine, you?")
 NEW_NUMBER = ("Hi everyone, this is my new number: 07700 900{n:03d}. My old phone was stolen, "
               "please save this one! {name}")
 
@@ -227,7 +233,8 @@ def patient(plan: Plan) -> None:
     network and app the owner's); on the attack day, a fresh session for every pitch, one
     per burst window (11-12 minutes apart), to the contacts the victim does not write to.
     Every message of the intruder is spim: the warm-up lines, bland, are delivered; what
-    to watch is containment (how many pitches go out before the account is stopped)."""
+    to watch is containment (how many pitches go out before the account is stopped).
+    Beside it, on other victims, the seller who draws answers first (``openers``)."""
     rng = plan.rng
     for n, name in enumerate(plan.victims(max(2, len(plan.network.people) // 200), "patient")):
         victim = plan.network.people[name]
@@ -250,6 +257,42 @@ def patient(plan: Plan) -> None:
                                             domain=domain, n=rng.randrange(10**6))
             plan.send(at + 3, name, friend, text, session, client, ip, truth)
             at += rng.uniform(11, 12) * 60
+    openers(plan)
+
+
+OPENERS_SENT = 30  # openers per victim of ``openers``: one screenful of the contact list
+
+
+def openers(plan: Plan) -> None:
+    """The seller who draws answers first (red team, session 26; part of ``patient``):
+    from one session on its own servers claiming the official app, a friendly opener to
+    each of the contacts the victim does not write to, about two minutes apart; about
+    half answer within a minute (ordinary life: their own lines, from their own phones)
+    and each answerer gets the pitch as the answer's reply, so the session has replies
+    to show."""
+    rng, day = plan.rng, plan.days - 1
+    life_truth = Truth(spim=False, scenario="life")
+    for n, name in enumerate(plan.victims(max(2, len(plan.network.people) // 200), "openers")):
+        victim = plan.network.people[name]
+        domain = PROMO_DOMAINS[(n + 1) % len(PROMO_DOMAINS)]
+        truth = Truth(spim=True, scenario="openers", actor=name, campaign=domain)
+        client = OFFICIAL_CLIENTS[n % len(OFFICIAL_CLIENTS)]
+        ip = f"{HOSTING_NETWORKS[(n + 1) % len(HOSTING_NETWORKS)]}.{rng.randrange(2, 250)}"
+        session = f"{name}-openers"
+        at = plan.attack_day + rng.uniform(9, 12) * HOUR
+        plan.login(at, name, session, client, ip)
+        close = set(victim.close)
+        for friend in [c for c in sorted(victim.contacts) if c not in close][:OPENERS_SENT]:
+            person = plan.network.people[friend]
+            at += rng.uniform(100, 140)
+            plan.send(at, name, friend, rng.choice(OPENERS).format(name=person.display),
+                      session, client, ip, truth)
+            if rng.random() < 0.5:
+                plan.own(at + rng.uniform(20, 50), person, name, rng.choice(ANSWERS), day,
+                         life_truth)
+                text = rng.choice(PROMO).format(name=person.display, domain=domain,
+                                                n=rng.randrange(10**6))
+                plan.send(at + 60, name, friend, text, session, client, ip, truth)
 
 
 def bots(plan: Plan) -> None:

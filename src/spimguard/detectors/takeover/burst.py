@@ -21,7 +21,9 @@ words per recipient (four templates, names filled in), never the site they sell.
 **Replies are earned.** A message counts as a reply only when it answers, in a
 one-to-one conversation, someone who wrote to the account *after this session signed
 in* (so within ``reply_window``), and is not the text the session is already
-repeating. Invitations are not writing.
+repeating, nor the site it already gave another answerer (``pitching``): who wrote
+first does not tell a provoked answer ("long time! how are you?" to a dormant tie)
+from a conversation, what the session answers with does. Invitations are not writing.
 
 An encrypted message has no text to compare: never "the text the session is repeating"
 (its replies count), but one size class of ciphertext to the dormant ties stands in for
@@ -66,15 +68,33 @@ def repeating(plan: Plan, facts: Facts) -> bool:
     return plan.same_text is not None and facts[plan.same_text] >= 1
 
 
-def answers(message: Message, plan: Plan, facts: Facts, session: dict[str, Any]) -> bool:
+def pitching(cfg: TakeoverSettings, plan: Plan, facts: Facts) -> bool:
+    """Whether the message answers a dormant tie (``dormant_ties``) who just wrote to the
+    account (within ``reply_window``) with a site this session already sent another
+    contact in the burst window: the same link as the answer to several people the
+    account had not been writing to is the session's own message, whoever wrote first in
+    each (``answers``), while a friend sharing a video with its friends answers nobody
+    with it (the simulator's popular-link trap). Read only for a risky session's message
+    with a link (``Plan.risky``): never asked of another."""
+    if plan.text_to is None or plan.heard is None or facts[plan.heard] is None:
+        return False
+    count, known = facts[plan.text_to]
+    return int(count) - sum(known) >= cfg.pitch_others and bool(dormant_ties(plan, facts))
+
+
+def answers(cfg: TakeoverSettings, message: Message, plan: Plan, facts: Facts,
+            session: dict[str, Any]) -> bool:
     """Whether the message is a reply: one-to-one, to someone who wrote to the account
-    since this session signed in (within ``reply_window``), and not the text the
-    session is already repeating."""
+    since this session signed in (within ``reply_window``), and neither the text the
+    session is already repeating nor, from a risky session, a site it already sent
+    another contact (``pitching``): a friend's replies to different people say different
+    things, while the ringtone seller's openers ("long time! how are you?") drew answers
+    and each answerer got the same link as the answer's reply (red team, session 26)."""
     if plan.heard is None:
         return False
     heard = facts[plan.heard]
     return heard is not None and heard >= session.get("login", message.ts) and not (
-        repeating(plan, facts))
+        repeating(plan, facts) or (bool(session.get("risk")) and pitching(cfg, plan, facts)))
 
 
 def _slow_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: int,
@@ -178,6 +198,7 @@ class Judged(NamedTuple):
     read: int  # contacts the session read
     login: float  # when the session signed in (or first wrote)
     sent: float  # messages the session had delivered (the owner's notice counts them)
+    pitching: bool = False  # the site it already gave another answerer (``pitching``)
 
 
 def signal(cfg: TakeoverSettings, burst: Burst, judged: Judged, strength: float) -> Signal:
@@ -192,7 +213,12 @@ def signal(cfg: TakeoverSettings, burst: Burst, judged: Judged, strength: float)
               else "over the session, more than the friends it writes with")
     parts = [f"{burst.size} of its contacts it had not been writing to or sent one text to, "
              + during]
-    if judged.replies >= cfg.replies_trusted:
+    if judged.replies >= cfg.replies_trusted and judged.pitching:
+        # Not for one site given to several of them: chat that answers provoked answers
+        # ("so good to hear from you!") is cheap, and the link after it is the broadcast.
+        parts.append(f"answering with a site it had sent another contact, for all its "
+                     f"{judged.replies} replies before")
+    elif judged.replies >= cfg.replies_trusted:
         # It has been answering its friends' messages: people chat, spam software
         # blasts. On the account's own app too, it is most likely the owner on the road.
         strength *= cfg.replied_own_app if judged.own_app else cfg.replied_other_app

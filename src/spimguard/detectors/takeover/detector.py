@@ -254,12 +254,14 @@ class TakeoverDetector:
                  judged: dict[str, Any]) -> bool:
         """Whether the message joins, and is judged by, the burst over the account's
         unproven sessions (``burst.measure``): its session is unfamiliar and nothing
-        proves it the owner's, and it is not a reply (the recipient wrote first, which
-        no intruder can make a contact do: a conversation is nobody's burst)."""
-        message = ctx.message
+        proves it the owner's (its replies do not, for the site it gives each answerer:
+        ``burst.pitching``), and it is not a reply (the recipient wrote first, which no
+        intruder can make a contact do: a conversation is nobody's burst)."""
+        message, cfg = ctx.message, self.cfg
         assert message is not None
-        return bool(judged.get("risk")) and not self._vouching(
-            memo, ctx, facts, judged) and not burst.answers(message, memo.plan, facts, judged)
+        return bool(judged.get("risk")) and (burst.pitching(cfg, memo.plan, facts) or not (
+            self._vouching(memo, ctx, facts, judged))) and not burst.answers(
+            cfg, message, memo.plan, facts, judged)
 
     def owner_consistent(self, ctx: Context, facts: Facts) -> bool:
         """Positive evidence that the owner is writing, and nothing against it.
@@ -421,7 +423,8 @@ class TakeoverDetector:
             risk, where, client, scraped, size, same_text, link, own_app,
             self._owner(memo, ctx, facts), event.encrypted, len(dormant),
             sum(facts[found.contacts]), judged.get("replies", 0), judged.get("read", 0),
-            judged.get("login", now), self._record(memo, ctx, facts).sent(found.session, now))
+            judged.get("login", now), self._record(memo, ctx, facts).sent(found.session, now),
+            burst.pitching(cfg, found, facts))
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
 
@@ -561,7 +564,7 @@ class TakeoverDetector:
         # lines from its own servers, one fresh session each (no burst), made them familiar
         # the next day, and its blast from there was then the owner's own (red team,
         # session 25).
-        learnt = own_people and (owners or burst.answers(event, found, facts, judged))
+        learnt = own_people and (owners or burst.answers(cfg, event, found, facts, judged))
         profile.learn(cfg, known, event, view, self._script(memo, view),
                       judged if learnt else None)
         if own_people and vouching:
@@ -612,7 +615,7 @@ class TakeoverDetector:
             out.append(Incr(found.same_text.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if found.shape is not None:
             out.append(Incr(found.shape.key, 1.0, cfg.burst_bucket, cfg.burst_window))
-        if burst.answers(event, found, facts, judged):
+        if burst.answers(cfg, event, found, facts, judged):
             judged["replies"] = judged.get("replies", 0) + 1
         if outcome.action in ("deliver", "warn") and type(event) is not Invite and len(
                 event.recipients) <= accounts.MAX_TALKED_FANOUT:

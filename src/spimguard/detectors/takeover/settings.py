@@ -68,6 +68,12 @@ class TakeoverSettings:
     # on another (people chat; spam software blasts).
     replied_own_app: float = 0.25
     replied_other_app: float = 0.5
+    # ... but not for an answer to a dormant tie carrying a site the session already sent
+    # this many other contacts in the burst window (``burst.pitching``), nor is that a
+    # reply: a reply answers one person, and the same link as the answer to a second one
+    # is the broadcast (red team, session 26: the ringtone seller's openers, "long time!
+    # how are you?", drew answers and each answerer got the pitch as the answer's reply).
+    pitch_others: int = 1
     behaviour_change: float = 0.35  # BEHAVIOUR_CHANGE per unusual thing (three make it whole)
     # A text is written in a script when at least this share of its non-space characters is
     # in it (``profile.script``). A third since the first takeover detector (e9d58d9): a

@@ -1,0 +1,128 @@
+"""Red team, session 26: the ringtone seller's openers, read by a seller who has read the
+fix (``burst.pitching``). Its openers ("long time! how are you?") to dormant contacts draw
+answers, and each answerer gets the pitch; the fix says a reply answers one person, and
+the site already given another answerer is the session's broadcast, reply or not. Here
+the seller varies what it can: chat before the pitch, the pitch's words, its sites, its
+pace. Each fixed variant's test fails on main (b6196d9); what stays open is a strict xfail
+with its numbers (``docs/red-team-log.md``, "Session 26: openers").
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from conftest import message
+from spimguard.engine import Engine
+from spimguard.sim import network, scenarios, texts
+from test_attack_session25 import NAMES, openers_campaign, send
+
+# Four pitches, one site: sellers vary the words per recipient, never the site they sell.
+TEMPLATES = ("hey {name}! I found cheap ringtones here http://{site}/r?u={n}",
+             "{name} you have to try this, all ringtones free this week {site}/{n}",
+             "lol {name} remember that song? it's a ringtone now http://{site}/t/{n}",
+             "{name}!! got my new ringtone from {site} ... code {n} for you")
+# What the seller says back to each answer before the pitch: a different line each time,
+# as a friend's replies are.
+CHAT = ("so good to hear from you!", "haha same here, busy busy", "aww miss you too",
+        "yes!! we should catch up", "things are good, new job and all")
+REPLY_WINDOW = 1_800  # takeover's ``reply_window``: an answer's reply is due within it
+
+
+def _friend_again(engine: Engine, friend: int, ts: float) -> None:
+    """The answerer writing back to the seller's chat line."""
+    engine.process(message(engine.config, f"again-{friend}", f"alice-friend{friend}",
+                           ["alice"], "yeah, it's been ages", ts, session=f"phone-{friend}",
+                           client={"id": "im-ios", "ip": f"100.70.{friend}.3"}))
+
+
+def _campaign(chat: bool, sites: int = 1, apart: float = 120, pitch_after: float = 60
+              ) -> list[Any]:
+    """``openers_campaign`` with a chat line back to each answer and the friend's second
+    word first (``chat``), the pitch in four wordings on one of ``sites`` sites."""
+    def text_of(i: int) -> str:
+        site = f"tones{i // 2 % sites}.biz" if sites > 1 else "cheap-tones.biz"
+        return TEMPLATES[i // 2 % len(TEMPLATES)].format(name=NAMES[i % 10], site=site,
+                                                         n=1000 + i)
+
+    def chat_first(engine: Engine, i: int, t: float) -> None:
+        send(engine, 200 + i, 10 + i, CHAT[i // 2 % len(CHAT)], t + 45, "seller",
+             sign_in=False)
+        _friend_again(engine, 10 + i, t + 52)
+
+    return openers_campaign(text_of, apart, pitch_after, chat_first if chat else None)
+
+
+def _reached(verdicts: list[Any]) -> int:
+    return sum(v.action in ("deliver", "warn") for v in verdicts)
+
+
+@pytest.mark.parametrize("chat", [False, True])
+def test_pitches_in_four_wordings_to_each_answerer_are_one_broadcast(chat: bool) -> None:
+    """Four wordings of the pitch, one site, each the reply to an answer the openers drew;
+    with ``chat``, a different friendly line back to each answer first (its replies make
+    the session a conversing one whatever it pitches). On main 11 of the 15 pitches
+    reached their targets either way (3 delivered, 8 warned; the content model blocked
+    one wording's 4), no hold, no account action; the site already given another
+    answerer is no reply, and the session's replies do not excuse it."""
+    pitches = _campaign(chat)
+    assert _reached(pitches) <= 3
+    assert any(v.account_action.action == "suspend_sending" for v in pitches)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: a site of its own for each pitch (15 registrable domains): no pitch gives an "
+    "answerer a site another one got, so each is a reply, the session conversing after "
+    "two; 11 of 15 reached (3 delivered, 8 warned; the content model blocks one "
+    "wording's 4), no account action, as on main. A key of the prose around the link "
+    "(its words, names and numbers masked) would catch one template, not a seller with "
+    "a template per domain"))
+def test_a_site_for_each_pitch() -> None:
+    assert _reached(_campaign(chat=False, sites=15)) <= 3
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: openers 700 s apart (past the 600 s burst window), the pitch a minute after "
+    "each answer: the site the session gave the last answerer has left the window when "
+    "the next one comes, each pitch is a reply, the session conversing after two; 11 of "
+    "15 reached (3 delivered, 8 warned, 4 blocked by content), as on main. A per-site "
+    "set over the session's life would see them, at a key and a read more per link of "
+    "an unproven session"))
+def test_openers_past_the_burst_window() -> None:
+    assert _reached(_campaign(chat=False, apart=700)) <= 3
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: a chat line back to each answer (two make the session conversing), the pitch "
+    "only once the answer is older than reply_window (1,800 s): the pitch answers "
+    "nobody, so it is no reply to judge, and the conversing discount stands; 11 of 15 "
+    "reached (3 delivered, 8 warned, 4 blocked by content), as on main. Dropping the "
+    "discount for any site sent to two dormant ties held this (2 of 15 reached), but "
+    "warned 2 more of the mixed load's popular-link trap (a friend sharing one video "
+    "with its close friends from a new network, seed 92)"))
+def test_the_pitch_after_the_reply_window() -> None:
+    assert _reached(_campaign(chat=True, pitch_after=REPLY_WINDOW + 100)) <= 3
+
+
+def test_the_patient_scenario_plans_the_seller_who_draws_answers_first() -> None:
+    """The simulator's ``patient`` scenario has the openers seller beside the pacer: one
+    session per victim, openers to contacts it does not write to, and every pitch the
+    reply to its recipient's answer (which is ordinary life's, not the seller's)."""
+    rng = random.Random(5)
+    plan = scenarios.plan(network.build(200, rng), texts.load(), "patient", 3, rng)
+    sent = [e for e in plan.events if e.truth and e.truth.scenario == "openers"]
+    victims = {e.body["sender"] for e in sent}
+    assert len(victims) >= 2
+    for victim in victims:
+        own = [e for e in sent if e.body["sender"] == victim]
+        assert len({e.body["session"] for e in own}) == 1
+        pitches = [e for e in own if "http" in str(e.body["text"])]
+        assert pitches and len(own) - len(pitches) == scenarios.OPENERS_SENT
+        answers = {(e.body["sender"], e.ts) for e in plan.events
+                   if e.body["type"] == "message" and e.body["recipients"] == [victim]
+                   and e.truth and not e.truth.spim and e.ts >= plan.attack_day}
+        for pitch in pitches:
+            friend = pitch.body["recipients"][0]
+            assert any(who == friend and pitch.ts - 60 < ts < pitch.ts for who, ts in answers)
