@@ -437,35 +437,51 @@ class _Account(sided.Record):
     dict look-up. A key beside a lodged prefix (``tk:to:`` under ``tk:``) is told apart
     by prefix too (``lodged_prefixes``)."""
 
-    __slots__ = ("guests", "lodged")
+    __slots__ = ("lodged",)
 
     def __init__(self) -> None:
         super().__init__((), b"")
-        self.lodged = self.guests = b""
+        self.lodged = b""
+
+    def _guests_at(self) -> int:
+        """Where the guests start in ``lodged``: past its items (its end, for none)."""
+        lodged = self.lodged
+        if not lodged:
+            return 0
+        count = lodged[0]
+        return 1 + 4 * count + sum(_LENGTHS[count].unpack_from(lodged, 1))
+
+    @property
+    def guests(self) -> bytes:
+        """The guests' bytes (``guest``), a copy: what of ``lodged`` follows its items."""
+        return self.lodged[self._guests_at():]
 
     def guest(self, name: bytes) -> sided.Record | None:
         """The sided record lodged as the guest ``name`` (``ops.guest_keyspace``), or None.
 
-        ``guests``: each guest's name's length, its names' length and its times' length
-        (``_GUEST``), then the name (UTF-8), its names (``sided.encode_names``) and its
-        times (the held layout), guest after guest. Why bytes and not objects: a session's
-        record as a key of its own cost its key's string (~80 bytes), slot (~30), object
-        (64), names' tuple and times' bytes headers (~90) beside its data (~200); here it
-        costs its session's name and 12 bytes of lengths (the object grows 16 bytes for
-        every account). A read decodes the record (its names interned, so the same
-        strings as everywhere); a touch writes it back whole."""
+        The guests are the tail of ``lodged``, after its items: each guest's name's
+        length, its names' length and its times' length (``_GUEST``), then the name
+        (UTF-8), its names (``sided.encode_names``) and its times (the held layout), guest
+        after guest. Why bytes and not objects: a session's record as a key of its own
+        cost its key's string (~80 bytes), slot (~30), object (64), names' tuple and
+        times' bytes headers (~90) beside its data (~200); here it costs its session's
+        name and 12 bytes of lengths. Why in ``lodged`` and not a bytes object of its own:
+        that cost every account a slot of its object (16 bytes: 80 where 64) and each
+        account with guests a bytes' header and rounding (~40), session 26. A read
+        decodes the record (its names interned, so the same strings as everywhere); a
+        touch writes ``lodged`` back whole."""
         found = self._guest_at(name)
         if found is None:
             return None
         start, (_, names, times) = found
         at = start + _GUEST.size + len(name)
-        blob = self.guests
+        blob = self.lodged
         return sided.Record(sided.decode_names(blob[at:at + names]),
                             blob[at + names:at + names + times])
 
     def _guest_at(self, name: bytes) -> tuple[int, tuple[int, int, int]] | None:
-        """Where the guest ``name`` starts in ``guests``, with its three lengths."""
-        blob, at = self.guests, 0
+        """Where the guest ``name`` starts in ``lodged``, with its three lengths."""
+        blob, at = self.lodged, self._guests_at()
         while at < len(blob):
             lengths = _GUEST.unpack_from(blob, at)
             if blob[at + _GUEST.size:at + _GUEST.size + lengths[0]] == name:
@@ -481,7 +497,7 @@ class _Account(sided.Record):
         found = self._guest_at(name)
         if found is None and (record is None or not record.times):
             return True  # nothing to drop: the bytes, and the reads cached on them, stay
-        blob = self.guests
+        blob = self.lodged or b"\0"  # no items: a count of none before the guests
         held = b""
         if record is not None and record.times:
             if found is None and self._guest_count() >= _LODGED_GUESTS:
@@ -491,12 +507,13 @@ class _Account(sided.Record):
                              names, record.times))
         start, end = (len(blob), len(blob)) if found is None else (
             found[0], found[0] + _GUEST.size + sum(found[1]))
-        self.guests = b"".join((blob[:start], held, blob[end:]))
+        lodged = b"".join((blob[:start], held, blob[end:]))
+        self.lodged = b"" if lodged == b"\0" else lodged
         return True
 
     def _guest_count(self) -> int:
         """How many guests are lodged."""
-        blob, at, count = self.guests, 0, 0
+        blob, at, count = self.lodged, self._guests_at(), 0
         while at < len(blob):
             at += _GUEST.size + sum(_GUEST.unpack_from(blob, at))
             count += 1
@@ -504,7 +521,7 @@ class _Account(sided.Record):
 
     def guest_items(self) -> list[tuple[bytes, sided.Record]]:
         """The guests lodged, each its name and record, in the order first lodged."""
-        blob, at, found = self.guests, 0, []
+        blob, at, found = self.lodged, self._guests_at(), []
         while at < len(blob):
             size, names, times = _GUEST.unpack_from(blob, at)
             at += _GUEST.size + size
@@ -544,15 +561,17 @@ class _Account(sided.Record):
         self.hold_items(items)
 
     def hold_items(self, items: list[bytes | None]) -> None:
+        """Hold these items, the guests after them as they were."""
         while items and items[-1] is None:
             items.pop()
         held = [item or b"" for item in items]
+        guests = self.guests
         self.lodged = (bytes((len(held),)) + _LENGTHS[len(held)].pack(*map(len, held))
-                       + b"".join(held)) if held else b""
+                       + b"".join(held) + guests) if held or guests else b""
 
     def empty(self) -> bool:
         """Whether it holds nothing: no sided record, no lodged item, no guest."""
-        return not self.times and not self.lodged and not self.guests
+        return not self.times and not self.lodged
 
 
 # Lodged keyspaces' places in ``_Account.lodged``, by field and kind, made as each is
@@ -1274,6 +1293,8 @@ class MemoryState:
         if len(record.names) <= LODGED_NAMES and host.hold_guest(name, record):
             self._guests_read[held_by, name] = (host.guests, record)
             return
+        # The record read was changed in place: no read may find it as the lodged one's.
+        self._guests_read.pop((held_by, name), None)
         host.hold_guest(name, None)  # if it was lodged (a host full has no room for it)
         if host.empty():
             del hosts.records[held_by]
@@ -1281,11 +1302,12 @@ class MemoryState:
 
     def _lodged_guest(self, host: _Account, held_by: str, name: bytes) -> sided.Record | None:
         """``host.guest(name)``, decoded once while the host's guests stay the same bytes
-        (any change makes new ones): a message reads and touches its session's record ~5
+        (compared, not by identity: a put of a lodged item makes ``lodged`` anew, the
+        guests' bytes unchanged): a message reads and touches its session's record ~5
         times. A touch changes the record decoded in place (``sided.touched``), then its
-        host's bytes and this, together."""
+        host's bytes and this, together (or drops this, ``_touch_guest``)."""
         found = self._guests_read.get((held_by, name))
-        if found is not None and found[0] is host.guests:
+        if found is not None and found[0] == host.guests:
             return found[1]
         record = host.guest(name)
         if record is not None:

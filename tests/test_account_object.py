@@ -1,0 +1,53 @@
+"""An account's object in the memory backend (``memory._Account``): its sessions' records
+lodged after its lodged items, in the one bytes object, so every account's object is a slot
+smaller and an account with sessions holds no second bytes object (session 26)."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+from spimguard import accounts
+from spimguard.detectors.takeover import keys
+from spimguard.state.conformance import T0
+from spimguard.state.memory import MemoryState, _Account
+from spimguard.state.ops import Get, Members, Put, Touch
+
+ACCOUNT = "@a:s"
+TIES, S1 = accounts.tie_record(ACCOUNT), keys.lifelong(ACCOUNT, "s1")
+
+
+def test_an_account_holds_its_items_and_sessions_in_one_bytes_object() -> None:
+    """Its object holds its names, its times and one bytes object (64 bytes with its GC
+    header, where a slot more made it 80 as the allocator rounds)."""
+    state = MemoryState()
+    state.write([Touch(TIES, ("@b:s",), 1_000.0, 10, accounts.TALKED),
+                 Put(accounts.key(ACCOUNT), b"record", 1_000.0),
+                 Touch(S1, ("@c:s",), 50.0, 10, keys.PALS)], T0)
+    host = state.accounts()[TIES]
+    assert [name for name, _ in host.guest_items()] == [b"s1"]
+    held = [part for part in gc.get_referents(host) if isinstance(part, bytes)]
+    assert held == [host.times, host.lodged] or held == [host.lodged, host.times]
+    assert sys.getsizeof(_Account()) <= 64
+
+
+def test_items_and_sessions_keep_each_other_through_every_change() -> None:
+    """An item put, dropped or swept leaves the sessions' records as they were, and a
+    session's touch or drop the items; the account's object goes with its last part."""
+    state = MemoryState()
+    value, session = accounts.key(ACCOUNT), Members(S1, keys.PALS)
+    state.write([Touch(S1, ("@c:s",), 50.0, 10, keys.PALS)], T0)  # a session alone first
+    host = state.accounts()[TIES]
+    assert host.items() == [] and host.lodged, "no item: the sessions after a count of none"
+    state.write([Put(value, b"one", 20.0)], T0 + 1)
+    state.write([Touch(S1, ("@d:s",), 50.0, 10, keys.PALS), Put(value, b"two!", 20.0)],
+                T0 + 2)
+    assert state.read([Get(value), session], T0 + 3) == [b"two!", ("@c:s", "@d:s")]
+    state.sweep(T0 + 30)  # the item past its TTL goes, the session's record stays
+    assert state.read([Get(value), session], T0 + 30) == [None, ("@c:s", "@d:s")]
+    state.write([Put(value, b"three", 500.0)], T0 + 31)
+    state.sweep(T0 + 100)  # the session's record past its TTL goes, the item stays
+    assert host.guest_items() == [] and state.read([Get(value), session], T0 + 100) == [
+        b"three", ()]
+    state.sweep(T0 + 600)
+    assert not state.accounts(), "nothing left: the account's object let go"
