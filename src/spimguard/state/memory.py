@@ -456,6 +456,11 @@ class _Account(sided.Record):
         """The guests' bytes (``guest``), a copy: what of ``lodged`` follows its items."""
         return self.lodged[self._guests_at():]
 
+    def guests_are(self, guests: bytes) -> bool:
+        """Whether the guests' bytes are ``guests``, compared where they lie (no copy)."""
+        lodged = self.lodged
+        return len(lodged) - len(guests) == self._guests_at() and lodged.endswith(guests)
+
     def guest(self, name: bytes) -> sided.Record | None:
         """The sided record lodged as the guest ``name`` (``ops.guest_keyspace``), or None.
 
@@ -1307,7 +1312,7 @@ class MemoryState:
         times. A touch changes the record decoded in place (``sided.touched``), then its
         host's bytes and this, together (or drops this, ``_touch_guest``)."""
         found = self._guests_read.get((held_by, name))
-        if found is not None and found[0] == host.guests:
+        if found is not None and host.guests_are(found[0]):
             return found[1]
         record = host.guest(name)
         if record is not None:
