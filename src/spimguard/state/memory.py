@@ -756,9 +756,9 @@ class MemoryState:
         self._sides: dict[str, _Home] = {}  # a side's name -> its keyspace's home, with it
         self._places: dict[str, tuple[_Home, str, int, bool] | None] = {}
         self._kinds: dict[str, int] = {}  # key -> its kind's bits (``_kind_of``)
-        # Guests decoded (``_lodged_guest``), by their host's id and name: the host's
-        # ``lodged`` and guests' bytes they were decoded from, and the record.
-        self._guests_read: dict[tuple[str, bytes], tuple[bytes, bytes, sided.Record]] = {}
+        # Guests decoded (``_lodged_guest``), by their host's id and name: the host's guests'
+        # bytes they were decoded from, and the record.
+        self._guests_read: dict[tuple[str, bytes], tuple[bytes, sided.Record]] = {}
         self._prefixes: list[str] = []  # the sided prefixes, longest first (``_home``)
         # Declared at import, before a store opens.
         self._lodged_prefixes, self._unlodged = lodged_prefixes()
@@ -1296,7 +1296,7 @@ class MemoryState:
         record = sided.touched_sides(self._lodged_guest(host, held_by, name), home.sides, parts,
                                      now)
         if len(record.names) <= LODGED_NAMES and host.hold_guest(name, record):
-            self._guests_read[held_by, name] = (host.lodged, host.guests, record)
+            self._guests_read[held_by, name] = (host.guests, record)
             return
         # The record read was changed in place: no read may find it as the lodged one's.
         self._guests_read.pop((held_by, name), None)
@@ -1306,24 +1306,19 @@ class MemoryState:
         home.add(key[home.cut:]).hold(record.names, record.times)
 
     def _lodged_guest(self, host: _Account, held_by: str, name: bytes) -> sided.Record | None:
-        """``host.guest(name)``, decoded once while the host's guests stay the same bytes: a
-        message reads and touches its session's record ~5 times. The same ``lodged`` says
-        so at once (3 of 4 reads at batches of 500); a put of a lodged item makes
-        ``lodged`` anew with the guests' bytes as they were, so they are compared then. A
-        touch changes the record decoded in place (``sided.touched``), then its host's
-        bytes and this, together (or drops this, ``_touch_guest``)."""
+        """``host.guest(name)``, decoded once while the host's guests stay the same bytes
+        (compared, not by identity: a put of a lodged item makes ``lodged`` anew, the
+        guests' bytes unchanged): a message reads and touches its session's record ~5
+        times. A touch changes the record decoded in place (``sided.touched``), then its
+        host's bytes and this, together (or drops this, ``_touch_guest``)."""
         found = self._guests_read.get((held_by, name))
-        if found is not None:
-            if found[0] is host.lodged:
-                return found[2]
-            if host.guests_are(found[1]):
-                self._guests_read[held_by, name] = (host.lodged, found[1], found[2])
-                return found[2]
+        if found is not None and host.guests_are(found[0]):
+            return found[1]
         record = host.guest(name)
         if record is not None:
             if len(self._guests_read) >= _PLACES_KEPT:
                 self._guests_read.clear()
-            self._guests_read[held_by, name] = (host.lodged, host.guests, record)
+            self._guests_read[held_by, name] = (host.guests, record)
         return record
 
     def _replace(self, op: Replace, now: float) -> None:
