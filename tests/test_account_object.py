@@ -51,3 +51,22 @@ def test_items_and_sessions_keep_each_other_through_every_change() -> None:
         b"three", ()]
     state.sweep(T0 + 600)
     assert not state.accounts(), "nothing left: the account's object let go"
+
+
+def test_a_session_record_of_long_names_is_a_record_of_its_own() -> None:
+    """Whoever logs in chooses its correspondents' ids (512 characters each): a session's
+    record past ``_GUEST_BYTES`` is not lodged, so the account's lodged bytes, copied at
+    each put of an item, stay small; it answers as it would lodged."""
+    state = MemoryState()
+    long = tuple(f"@{i}" + "\U00010400" * 500 + ":s" for i in range(3))  # ~2 KB each
+    state.write([Touch(S1, ("@c:s",), 50.0, 10, keys.PALS)], T0)
+    assert [name for name, _ in state.accounts()[TIES].guest_items()] == [b"s1"]
+    state.write([Touch(S1, long, 20.0, 10, keys.PALS),
+                 Put(accounts.key(ACCOUNT), b"record", 1_000.0)], T0 + 1)
+    held = state.accounts()
+    assert held[TIES].guest_items() == [] and S1 in held, "a record of its own"
+    assert len(held[TIES].lodged) < 100
+    assert state.read([Members(S1, keys.PALS)], T0 + 2) == [("@c:s", *sorted(long))]
+    state.sweep(T0 + 30)  # every name past the side's TTL, the touch's 20 s
+    state.write([Touch(S1, ("@d:s",), 50.0, 10, keys.PALS)], T0 + 31)
+    assert state.read([Members(S1, keys.PALS)], T0 + 31) == [("@d:s",)]

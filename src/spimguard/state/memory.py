@@ -21,22 +21,25 @@ were four keys, and its sessions' records (``ops.guest_keyspace``); it is held b
 account's id, the string its name is among the other accounts' ties (``_Home``). What a
 tracked account costs, bytes by part (``python benchmarks/memory.py --accounts 2000``,
 the quiet load's 1,000 accounts; the allocator's rounding included): the ties' key 0
-(its id, counted with the member names), table slot 26, object 80 and the lodged items'
-bytes object's header and rounding 47, their names' tuple 116 (9 names) and times 260
+(its id, counted with the member names), table slot 26, object 64 and the lodged items'
+bytes object's header and rounding ~48, their names' tuple 116 (9 names) and times 260
 (three sides, ``sided.py``'s held layout: a byte of side count and rank width, two
 doubles a side of head, 48, a rank byte a member-side, 27, the record's ~18 distinct
 times once, ~145, the bytes' header and rounding ~39; four sides before session 24
 retired the relationship detector's, 287, and a double a member-side cost
 289 + 48); the takeover record 272, the contact list 234, the account record 32 (each
-with its expiry or header and 4 bytes of length); its sessions' records 83 (0.44 an
-account, one bytes object: each a session's name, 12 bytes of lengths, its names and
-held times, ~190, where a key of its own cost ~377: its key 80, slot 30, object 64,
-names 76, times ~125); the member names 64: 1,248 in all, where four keys cost 1,890,
-the ties' key of its own 1,540, a double a member-side 1,463, a session's record a
-key of its own 1,341 and the fourth side 1,275.
+with its expiry or header and 4 bytes of length); its sessions' records 127 (0.40 an
+account, after the items in the same bytes object: each a session's name, 12 bytes of
+lengths, its names and held times, ~320 an account that has some, where a key of its
+own cost ~377: its key 80, slot 30, object 64, names 76, times ~125); the member names
+64: 1,275 in all (main of session 26's start, measured so: 1,307), where four keys cost
+1,890, the ties' key of its own 1,540, a double a member-side 1,463, a session's record
+a key of its own 1,341; the sessions' records a bytes object of their own, an object's
+slot more, 1,307 (session 26).
 
 An account lodges at most ``_LODGED_GUESTS`` (8) sessions' records, each of at most
-``LODGED_NAMES`` (32) names; a session's record past either is a record of its own, touched
+``LODGED_NAMES`` (32) names and ``_GUEST_BYTES`` (2,048) bytes; a session's record past
+any is a record of its own, touched
 in place. Why: the lodged ones are scanned and rewritten whole at each touch of one, and
 whoever logs in to an account chooses its number of sessions; so bounded, a touch costs
 at most eight small records' bytes however many sessions the account has (a touch of a
@@ -497,8 +500,9 @@ class _Account(sided.Record):
     def hold_guest(self, name: bytes, record: sided.Record | None) -> bool:
         """Hold ``record`` as the guest ``name`` (None: drop it), in its place if it was
         there (so guests keep the order first lodged), else after the others if they are
-        fewer than ``_LODGED_GUESTS``: False if not (the record is then the caller's to
-        keep as a record of its own), so no account ever lodges more."""
+        fewer than ``_LODGED_GUESTS``; False if not, or if it would take more than
+        ``_GUEST_BYTES`` (then no longer lodged: the record is the caller's to keep as a
+        record of its own), so no account ever lodges more."""
         found = self._guest_at(name)
         if found is None and (record is None or not record.times):
             return True  # nothing to drop: the bytes, and the reads cached on them, stay
@@ -510,6 +514,9 @@ class _Account(sided.Record):
             names = sided.encode_names(record.names)
             held = b"".join((_GUEST.pack(len(name), len(names), len(record.times)), name,
                              names, record.times))
+            if len(held) > _GUEST_BYTES:
+                self.hold_guest(name, None)
+                return False
         start, end = (len(blob), len(blob)) if found is None else (
             found[0], found[0] + _GUEST.size + sum(found[1]))
         lodged = b"".join((blob[:start], held, blob[end:]))
@@ -595,6 +602,14 @@ _GUEST = struct.Struct("<III")  # a guest's name's, names' and times' lengths (`
 # it has: 1,000 cost 258 ms a thousand touches where one cost 9 (session 20's review). An
 # account has a session or two (its takeover record names at most ``max_sessions``, 8).
 _LODGED_GUESTS = 8
+# Bytes a lodged guest takes at most (its lengths, name, names and times); a larger one
+# is a record of its own, as one of more than ``LODGED_NAMES`` names is. Why: the guests
+# are copied with the account's lodged items at each put of one (a takeover record's, at
+# every message of the account), and whoever logs in chooses a session's id and its
+# correspondents' (512 characters each): 8 guests of 32 such names were ~0.5 MB copied
+# a few times a message (session 26). 2,048 holds 32 names of ~45 bytes; the quiet
+# load's guests take ~190.
+_GUEST_BYTES = 2_048
 _PLACES_KEPT = 4_096  # keys whose place a store remembers (``MemoryState._place``)
 # What a key may be, by its prefixes (``MemoryState._kind_of``): bits.
 _LODGES, _SIDED, _HASHED = 1, 2, 4
