@@ -12,6 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from spimguard import lists
+from spimguard.errors import BadInput
 from spimguard.text import read_host, view
 from test_links import codes, links_engine, lists_write
 
@@ -85,3 +86,20 @@ def test_a_listed_host_with_an_idna_2008_deviation(entry: str, text: str) -> Non
     assert _blocked([entry], text)
     assert not _blocked([idna.ToUnicode(entry.split(".")[0]) + ".de"
                          if entry.startswith("xn--fa") else entry], "fass.de/x")
+
+
+# 3. An import's bound counted after the forms were made. ``lists.parse`` keeps an IDN entry
+# in up to 16 forms (``_forms``, an IDNA decoding a label), and counted MAX_ENTRIES only
+# once all were made: 20,000 lines "a<n>.xn--4ca.xn--4ca.xn--4ca.xn--4ca" (720 KB) made
+# 320,000 forms, 43 MB at the peak where main b6196d9 held 3.9 MB, and a file of 5 million
+# such lines would make 80 million before the bound refused it. Now the import stops at the
+# bound.
+def test_a_list_import_stops_at_its_bound_not_after_every_form(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lists, "MAX_ENTRIES", 1_000)
+    text = "\n".join(f"a{i}.xn--4ca.xn--4ca.xn--4ca.xn--4ca" for i in range(20_000))
+    started = time.process_time()
+    with pytest.raises(BadInput):
+        lists.parse(text, "domains")
+    assert time.process_time() - started < 0.5
+    assert len(lists.parse("\n".join(text.splitlines()[:62]), "domains")) == 62 * 16
