@@ -886,13 +886,12 @@ def _ascii_host(host: str) -> tuple[str, str]:
     """A host's ASCII and Unicode forms (IDNA 2003); as written where IDNA refuses it. A
     label IDNA would refuse for its length is refused here before punycode is paid
     (``_DNS_LABEL``): IDNA's answer, at a cost linear in the host."""
-    labels = host.split(".")
     if host.isascii():
         # Only a punycode label is decoded, and one longer than DNS holds never round-trips.
-        fits = all(len(label) <= _DNS_LABEL or not label.startswith("xn--") for label in labels)
         try:
-            unicode_host = host.encode("ascii").decode("idna") if "xn--" in host and fits \
-                else host
+            unicode_host = host.encode("ascii").decode("idna") if "xn--" in host and all(
+                len(label) <= _DNS_LABEL or not label.startswith("xn--")
+                for label in host.split(".")) else host
         except UnicodeError:
             unicode_host = host
         return host, unicode_host
@@ -900,7 +899,7 @@ def _ascii_host(host: str) -> tuple[str, str]:
         # What IDNA encodes is a label after nameprep (linear; it raises for a character IDNA
         # refuses), and punycode never makes it shorter.
         if all(len(label) <= _DNS_LABEL or len(idna.nameprep(label)) <= _DNS_LABEL
-               for label in labels):
+               for label in host.split(".")):
             return host.encode("idna").decode("ascii"), host
     except UnicodeError:
         pass
