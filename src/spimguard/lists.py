@@ -16,9 +16,9 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from encodings import idna
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from urllib.parse import urlsplit
 
@@ -121,6 +121,7 @@ def _forms(entry: str) -> tuple[str, ...]:
     return tuple(forms)
 
 
+@lru_cache(maxsize=4096)  # an IDN suffix ("xn--p1ai") recurs in a list's entries
 def _unicode_label(label: str) -> str:
     if not label.startswith("xn--"):
         return label
@@ -134,31 +135,38 @@ def parse(text: str, kind: str) -> list[str]:
     """Normalised entries (hosts, or lower-case SHA-256 hex) from a list file's text."""
     if kind not in KINDS:
         raise BadInput(f"unknown list kind {kind!r}; use one of {', '.join(KINDS)}")
-    entries: list[str] = []
+    # Counted as they are read: an IDN entry keeps up to 2**MAX_IDN_LABELS forms
+    # (``_forms``), each label an IDNA decoding, so a file may make 16 times as many entries
+    # as it has lines; the bound stops the import there, not after all of them are made.
+    kept: dict[str, None] = {}
+    for entry in _entries(text, kind):
+        if entry and entry != "localhost":
+            kept.update(dict.fromkeys(_forms(entry)))
+            if len(kept) > MAX_ENTRIES:
+                raise BadInput(f"more entries than the limit of {MAX_ENTRIES}")
+    return list(kept)
+
+
+def _entries(text: str, kind: str) -> Iterator[str]:
+    """``parse``'s entries as the file gives them ("" for a line that names none)."""
     if kind == "csv":
         reader = csv.DictReader(io.StringIO(text))
         fields = {f.lower(): f for f in reader.fieldnames or []}
         column = fields.get("url") or fields.get("domain") or fields.get("host")
         if column is None:
             raise BadInput("the CSV needs a 'url', 'domain' or 'host' column")
-        entries = [_host(row[column] or "") for row in reader]
-    else:
-        for line in text.splitlines():
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            if kind == "hosts":
-                fields = line.split()
-                entries.extend(_host(f) for f in fields[1:])
-            elif kind == "sha256":
-                digest = line.split()[0].lower()
-                if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-                    raise BadInput(f"not a SHA-256 digest: {digest[:80]!r}")
-                entries.append(digest)
-            else:
-                entries.append(_host(line))
-    kept = list(dict.fromkeys(form for e in entries if e and e not in ("localhost",)
-                              for form in _forms(e)))
-    if len(kept) > MAX_ENTRIES:
-        raise BadInput(f"{len(kept)} entries exceed the limit of {MAX_ENTRIES}")
-    return kept
+        yield from (_host(row[column] or "") for row in reader)
+        return
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if kind == "hosts":
+            yield from (_host(f) for f in line.split()[1:])
+        elif kind == "sha256":
+            digest = line.split()[0].lower()
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise BadInput(f"not a SHA-256 digest: {digest[:80]!r}")
+            yield digest
+        else:
+            yield _host(line)

@@ -44,6 +44,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from encodings import idna
 from functools import cache, lru_cache
 from importlib import resources
 from urllib.parse import unquote, urlsplit
@@ -874,17 +875,35 @@ def host_key(host: str) -> str:
     return unicodedata.normalize("NFKC", _NAMEPREP_NOTHING.sub("", host).casefold())
 
 
+# The longest label DNS holds: IDNA refuses a longer one, but only after its punycode, whose
+# cost is quadratic in the label (one 7,000-character label percent-encoded in a 64 KiB
+# text: 5.5 s), and percent-encoded hosts are written in ASCII, so ``MAX_IDN_CHARS`` does not
+# count them.
+_DNS_LABEL = 63
+
+
 def _ascii_host(host: str) -> tuple[str, str]:
+    """A host's ASCII and Unicode forms (IDNA 2003); as written where IDNA refuses it. A
+    label IDNA would refuse for its length is refused here before punycode is paid
+    (``_DNS_LABEL``): IDNA's answer, at a cost linear in the host."""
     if host.isascii():
+        # Only a punycode label is decoded, and one longer than DNS holds never round-trips.
         try:
-            unicode_host = host.encode("ascii").decode("idna") if "xn--" in host else host
+            unicode_host = host.encode("ascii").decode("idna") if "xn--" in host and all(
+                len(label) <= _DNS_LABEL or not label.startswith("xn--")
+                for label in host.split(".")) else host
         except UnicodeError:
             unicode_host = host
         return host, unicode_host
     try:
-        return host.encode("idna").decode("ascii"), host
+        # What IDNA encodes is a label after nameprep (linear; it raises for a character IDNA
+        # refuses), and punycode never makes it shorter.
+        if all(len(label) <= _DNS_LABEL or len(idna.nameprep(label)) <= _DNS_LABEL
+               for label in host.split(".")):
+            return host.encode("idna").decode("ascii"), host
     except UnicodeError:
-        return host, host
+        pass
+    return host, host
 
 
 def _ipv6(host: str) -> str | None:
