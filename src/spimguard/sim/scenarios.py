@@ -226,6 +226,12 @@ def _burst(plan: Plan, scenario: str, count: int, templates: tuple[str, ...],
             plan.send(at, name, friend, text, session, client, ip, truth)
 
 
+def _half_a_percent(plan: Plan) -> int:
+    """How many victims each of ``patient``'s two sellers takes: 0.5 % of accounts, two
+    at least, so a small network still has a case of each."""
+    return max(2, len(plan.network.people) // 200)
+
+
 def patient(plan: Plan) -> None:
     """The seller who read the takeover detector (red team, session 25): no burst anywhere.
     The day before, one bland line to each of the victim's closest friends, each from a
@@ -236,7 +242,7 @@ def patient(plan: Plan) -> None:
     to watch is containment (how many pitches go out before the account is stopped).
     Beside it, on other victims, the seller who draws answers first (``openers``)."""
     rng = plan.rng
-    for n, name in enumerate(plan.victims(max(2, len(plan.network.people) // 200), "patient")):
+    for n, name in enumerate(plan.victims(_half_a_percent(plan), "patient")):
         victim = plan.network.people[name]
         domain = PROMO_DOMAINS[n % len(PROMO_DOMAINS)]
         truth = Truth(spim=True, scenario="patient", actor=name, campaign=domain)
@@ -272,7 +278,7 @@ def openers(plan: Plan) -> None:
     to show."""
     rng, day = plan.rng, plan.days - 1
     life_truth = Truth(spim=False, scenario="life")
-    for n, name in enumerate(plan.victims(max(2, len(plan.network.people) // 200), "openers")):
+    for n, name in enumerate(plan.victims(_half_a_percent(plan), "openers")):
         victim = plan.network.people[name]
         domain = PROMO_DOMAINS[(n + 1) % len(PROMO_DOMAINS)]
         truth = Truth(spim=True, scenario="openers", actor=name, campaign=domain)

@@ -608,6 +608,12 @@ local function gown(own, host, joined, values, seconds)
   if ms > 0 then redis.call('PEXPIRE', own, ms) end
   extend(own, seconds)
 end
+-- The members a lodged guest would hold with ``n`` more: its sides' counts summed, from
+-- its heads (no member read), so a touch judges before it writes whether it stays lodged.
+local function gholds(heads, n)
+  for _, head in ipairs(heads) do n = n + shead(head)[3] end
+  return n
+end
 -- A lodged guest's touch in its one field (``ppack``: read, touched and written back
 -- whole, as it holds at most LODGED members; an earlier-layout guest's fields packed
 -- first, ``gearlier``). It stays lodged only if, with this touch's names, it would hold
@@ -619,9 +625,8 @@ local function gpacked(own, host, field, limit, compact, side, sides, retired, n
   local blob, heads, values = redis.call('HGET', host, field), nil, nil
   if blob then heads, values = punpack(blob)
   else heads, values = gearlier(host, field .. ':') end
-  local names = #snames(fresh)
-  for _, head in ipairs(heads) do names = names + shead(head)[3] end
-  local lodged = names <= LODGED and redis.call('HLEN', host) + (blob and 0 or 1) <= limit
+  local lodged = gholds(heads, #snames(fresh)) <= LODGED
+      and redis.call('HLEN', host) + (blob and 0 or 1) <= limit
   local function read(asked)
     local out = {}
     for i, name in ipairs(asked) do out[i] = values[name] or false end
@@ -649,9 +654,7 @@ end
 local function gfields(own, host, pre, limit, side, sides, retired, now, ttl, cap, seconds,
                        fresh)
   local n, heads = #snames(fresh), sheads(host, pre)
-  local names = n
-  for _, head in ipairs(heads) do names = names + shead(head)[3] end
-  if names <= LODGED
+  if gholds(heads, n) <= LODGED
       and redis.call('HLEN', host) + n + (#heads == 0 and 1 or 0) <= limit then
     return stouch(host, pre, side, sides, retired, now, ttl, cap, seconds, fresh)
   end
