@@ -17,14 +17,13 @@ import io
 import itertools
 import re
 from collections.abc import Iterable, Iterator
-from encodings import idna
 from functools import cache, lru_cache
 from importlib import resources
 from urllib.parse import urlsplit
 
 from .errors import BadInput
 from .state.ops import Contains
-from .text import MAX_HOST_CHARS, host_key, read_host
+from .text import MAX_HOST_CHARS, host_key, hostname, read_host, unicode_label
 
 NAMES = ("block", "allow", "popular", "shorteners", "sha256")
 KINDS = ("domains", "hosts", "urls", "csv", "sha256")
@@ -90,11 +89,12 @@ def _host(raw: str) -> str:
     # ("tones-shop.com/r?to=https://x" names tones-shop.com).
     target = raw if _SCHEME.match(raw) else "http://" + raw
     try:
-        read = read_host(urlsplit(target).hostname or "")
+        read = read_host(hostname(urlsplit(target)))
     except ValueError:
         return ""
     # Read as a message's links are, so an entry matches them however either is written
-    # ("1603084295" is 95.141.32.7, "shop\u3002example" is shop.example).
+    # ("1603084295" is 95.141.32.7, "shop\u3002example" is shop.example), one with a
+    # deviation character as browsers read it ("faß.de" is xn--fa-hia.de, not fass.de).
     host = read[0] if read else ""
     return host if ("." in host and host.isascii() and " " not in host
                     and len(host) <= MAX_HOST_CHARS) else ""
@@ -123,12 +123,10 @@ def _forms(entry: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)  # an IDN suffix ("xn--p1ai") recurs in a list's entries
 def _unicode_label(label: str) -> str:
-    if not label.startswith("xn--"):
-        return label
-    try:
-        return host_key(idna.ToUnicode(label))
-    except UnicodeError:
-        return label
+    """A punycode label decoded as the view reads its host (IDNA 2003, or browsers' for one
+    with a deviation character: "xn--fa-hia" is "faß"), in the form of ``text.host_key``."""
+    decoded = unicode_label(label)
+    return label if decoded == label else host_key(decoded)
 
 
 def parse(text: str, kind: str) -> list[str]:

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .text import skeleton
+from .text import skeleton, unicode_label
 
 LURE_WORDS = frozenset({
     "login", "logon", "signin", "sign", "verify", "verification", "account", "accounts",
@@ -82,15 +82,6 @@ class Brand:
     folded: str  # fold(label)
 
 
-def _unicode(label: str) -> str:
-    if not label.startswith("xn--"):
-        return label
-    try:
-        return label.encode("ascii").decode("idna")
-    except UnicodeError:
-        return label
-
-
 _LEGACY = frozenset({"com", "net", "org", "edu", "gov", "int", "mil", "co", "io"})
 
 
@@ -117,7 +108,7 @@ class Brands:
             if _brand_owned_suffix(suffix):
                 return None  # the brand's own (google.de, amazon.co.uk, facebook.net)
             return f"{domain} uses the name of {brand.domain} under another suffix"
-        folded = fold(_unicode(label))
+        folded = fold(unicode_label(label))
         brand = self._by_fold.get(folded)
         if brand is not None:
             return f"{host_unicode} is disguised as {brand.domain}"

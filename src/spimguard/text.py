@@ -47,8 +47,9 @@ from dataclasses import dataclass
 from encodings import idna
 from functools import cache, lru_cache
 from importlib import resources
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
+import idna as uts46
 import regex
 import tldextract
 
@@ -195,6 +196,14 @@ class MessageView:
     # them: a cap on the costly checks must not let a text choose which of its links escape
     # the list (64 decoys before the listed one).
     unread_hosts: tuple[str, ...] = ()
+    # For each link whose host is written with a deviation character (ß, ς: ``read_host``),
+    # the host IDNA 2003 reads there ("faß.de" is fass.de), where the link's own is the
+    # browser's (xn--fa-hia.de), none of them in ``urls``. Clients that read hosts by IDNA 2003
+    # or UTS #46's transitional processing (Chrome before 110, java.net.IDN) open that one,
+    # and the view's NFKC writes a compatibility sigma ("ϲ", "𝛓"), which a browser reads as
+    # σ, as ς. Only the operator's block list reads them: a link that takes any of its
+    # readers to a listed host is blocked.
+    transitional_hosts: tuple[str, ...] = ()
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -817,13 +826,21 @@ def registrable_domain(host: str) -> str:
     return ""
 
 
-def read_host(host: str, *, encode: bool = True) -> tuple[str, str, bool] | None:
+def read_host(host: str, *, encode: bool = True,
+              deviations: bool = True) -> tuple[str, str, bool] | None:
     """A URL's host as a browser's host parser reads it (WHATWG URL, UTS #46): its ASCII form
     (punycode for IDN, the dotted quad for IPv4), its Unicode form, and whether it is an IP
     address; None for a host that ends in a number but is no IPv4 address (a browser
     refuses such a URL) or one no page is at. Never resolved. Without ``encode``, a host
     written with non-ASCII characters or punycode is read in its Unicode form
-    (``host_key``) both times, at no IDNA's cost: a list's entry names it so too."""
+    (``host_key``) both times, at no IDNA's cost: a list's entry names it so too.
+
+    Hosts are read by IDNA 2003 (``encodings.idna``, in which every host the view has read
+    since it read IDN is stored: reputation, lists, verdicts), but for a host written with
+    a deviation character (``_DEVIATIONS``: ß, ς), read as browsers read it (UTS #46
+    without transitional processing) where they differ: "faß.de" is xn--fa-hia.de, not
+    fass.de. Without ``deviations``, such a host is read as IDNA 2003 reads it, the host
+    older clients open (``MessageView.transitional_hosts``)."""
     if ":" in host:  # an IPv6 literal (``urlsplit`` took its brackets off)
         address = _ipv6(host)
         return (address, address, True) if address else None
@@ -840,10 +857,11 @@ def read_host(host: str, *, encode: bool = True) -> tuple[str, str, bool] | None
     if not host.isascii():  # U+3002 read as the dot it stands for in a host (U+FF0E and
         # U+FF61 too, for hosts that did not come through ``clean``)
         host = host.replace("\u3002", ".").replace("\uff0e", ".").replace("\uff61", ".")
-    host = host.strip(".").lower()
+    host = _lower(host.strip("."))
     if not host:
         return None
-    ascii_host, unicode_host = _ascii_host(host) if encode else (host_key(host),) * 2
+    ascii_host, unicode_host = (_ascii_host(host, deviations) if encode
+                                else (host_key(host, deviations=deviations),) * 2)
     if not _ends_in_a_number(ascii_host):
         return ascii_host, unicode_host, False
     address = _ipv4(ascii_host)
@@ -855,13 +873,30 @@ def read_host(host: str, *, encode: bool = True) -> tuple[str, str, bool] | None
     return address, address, True
 
 
+# UTS #46's deviation characters that a cleaned text holds: ß and the final ς. IDNA 2003
+# (``encodings.idna``) and UTS #46's transitional processing map them to "ss" and σ; browsers
+# (UTS #46 without it: Chrome since 110, Firefox, Safari) keep them, so "faß.de" is
+# xn--fa-hia.de, a registrable domain of its own. (ẞ and a capital Σ are read as ß and σ,
+# as UTS #46 maps them: ``_lower``. The other two deviations, ZWJ and ZWNJ, are invisible:
+# ``clean`` drops them from every text, zero-width tricks with them.)
+_DEVIATIONS = re.compile("[\u00df\u03c2]")
+_DEVIATION_SPLIT = re.compile("([\u00df\u03c2])")
+_DEVIATION_WRITTEN = re.compile("[\u00df\u03c2\u1e9e]")  # and ẞ, which ``_lower`` makes ß
+
+
+def _lower(host: str) -> str:
+    """``host`` in lower case as UTS #46 maps it: a capital Σ is σ wherever it stands
+    (``str.lower`` makes one at a word's end the final ς, a deviation character)."""
+    return (host.replace("\u03a3", "\u03c3") if "\u03a3" in host else host).lower()
+
+
 # What IDNA 2003's nameprep maps to nothing (stringprep's table B.1): ``clean`` drops most
 # (they are default ignorable), not the Mongolian todo soft hyphen U+1806.
 _NAMEPREP_NOTHING = re.compile("[\u00ad\u034f\u1806\u180b-\u180d\u200b-\u200d\u2060\ufe00-\ufe0f"
                                "\ufeff]")
 
 
-def host_key(host: str) -> str:
+def host_key(host: str, *, deviations: bool = True) -> str:
     """A host (read as ``read_host`` reads it: cleaned, its dots made dots, lower case) in
     the Unicode form by which a list's entry written in punycode is matched too
     (``lists.parse`` keeps both): what nameprep does, in C, without punycode. Linear in the
@@ -871,8 +906,21 @@ def host_key(host: str) -> str:
     accepts between two letters (973,053) and 195,815 random labels of one to six
     characters (a third of them combining marks), a host's key is the key of what its
     punycode decodes to (``tests/test_attack_session24.py``). A host that holds a label in
-    punycode keeps it as written; ``lists.parse`` keeps an entry's mixed forms too."""
-    return unicodedata.normalize("NFKC", _NAMEPREP_NOTHING.sub("", host).casefold())
+    punycode keeps it as written; ``lists.parse`` keeps an entry's mixed forms too.
+
+    The deviation characters (ß, ς) are kept, as ``read_host`` keeps them for a browser:
+    the key of "faß.de" is that of xn--fa-hia.de decoded, not fass.de's (case folding alone
+    would make them "ss" and σ, as IDNA 2003 does). Without ``deviations``, they are folded
+    so (``MessageView.transitional_hosts``)."""
+    prepared = _NAMEPREP_NOTHING.sub("", host)
+    if deviations and _DEVIATIONS.search(prepared):
+        # Each run between them folded: no other character folds to ß or ς, none of the
+        # two composes with what follows it under NFKC.
+        prepared = "".join(part if _DEVIATIONS.fullmatch(part) else part.casefold()
+                           for part in _DEVIATION_SPLIT.split(prepared))
+    else:
+        prepared = prepared.casefold()
+    return unicodedata.normalize("NFKC", prepared)
 
 
 # The longest label DNS holds: IDNA refuses a longer one, but only after its punycode, whose
@@ -882,8 +930,9 @@ def host_key(host: str) -> str:
 _DNS_LABEL = 63
 
 
-def _ascii_host(host: str) -> tuple[str, str]:
-    """A host's ASCII and Unicode forms (IDNA 2003); as written where IDNA refuses it. A
+def _ascii_host(host: str, deviations: bool = True) -> tuple[str, str]:
+    """A host's ASCII and Unicode forms (IDNA 2003, or a browser's for a host with a
+    deviation character: ``_browser_host``); as written where IDNA refuses it. A
     label IDNA would refuse for its length is refused here before punycode is paid
     (``_DNS_LABEL``): IDNA's answer, at a cost linear in the host."""
     if host.isascii():
@@ -895,6 +944,10 @@ def _ascii_host(host: str) -> tuple[str, str]:
         except UnicodeError:
             unicode_host = host
         return host, unicode_host
+    if deviations and _DEVIATIONS.search(host):
+        browsers = _browser_host(host)
+        if browsers is not None:
+            return browsers
     try:
         # What IDNA encodes is a label after nameprep (linear; it raises for a character IDNA
         # refuses), and punycode never makes it shorter.
@@ -904,6 +957,48 @@ def _ascii_host(host: str) -> tuple[str, str]:
     except UnicodeError:
         pass
     return host, host
+
+
+def _browser_host(host: str) -> tuple[str, str] | None:
+    """A host's ASCII and Unicode forms as browsers read it (UTS #46 without transitional
+    processing, by the ``idna`` package's mapping, then punycode label by label); None
+    where UTS #46 refuses a character, or a label is empty or longer than DNS holds
+    (``_DNS_LABEL``, checked before punycode is paid, which never shortens a label), as
+    IDNA 2003 refuses them: ``_ascii_host`` reads those as before. Pure Python, about as
+    costly as IDNA 2003 a character, so under the same budget (``MAX_IDN_CHARS``)."""
+    try:
+        mapped = uts46.uts46_remap(host, std3_rules=False)
+    except uts46.IDNAError:
+        return None
+    labels = mapped.split(".")
+    if not all(0 < len(label) <= _DNS_LABEL for label in labels):
+        return None
+    encoded = [label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+               for label in labels]
+    if any(len(label) > _DNS_LABEL for label in encoded):
+        return None
+    return ".".join(encoded), mapped
+
+
+def unicode_label(label: str) -> str:
+    """A punycode label's Unicode form as ``read_host`` reads its host (IDNA 2003, or a
+    browser's for a label with a deviation character: "xn--fa-hia" is "faß", which IDNA
+    2003 cannot decode, as it encodes "faß" as "fass"); the label itself if it is none, or
+    no host is read so (it does not encode back to itself)."""
+    if not label.startswith("xn--") or not label.isascii():
+        return label
+    try:
+        return idna.ToUnicode(label)
+    except UnicodeError:
+        pass
+    try:
+        decoded = label[4:].encode("ascii").decode("punycode")
+    except UnicodeError:
+        return label
+    if not _DEVIATIONS.search(decoded):
+        return label
+    read = _browser_host(decoded)
+    return decoded if read is not None and read[0] == label else label
 
 
 def _ipv6(host: str) -> str | None:
@@ -983,12 +1078,21 @@ def _as_url(raw: str) -> str:
     return f"{written[:scheme.end()].rstrip('/')}//{written[scheme.end():]}"
 
 
+def hostname(parts: SplitResult) -> str:
+    """``parts.hostname`` ("" for none), with a capital Σ read as σ wherever it stands, as
+    UTS #46 maps it (``_lower``): ``urlsplit`` lower-cases a host with ``str.lower``, which
+    makes a final one ς, a deviation character that names another host."""
+    if "\u03a3" not in parts.netloc:
+        return parts.hostname or ""
+    return parts._replace(netloc=parts.netloc.replace("\u03a3", "\u03c3")).hostname or ""
+
+
 @lru_cache(maxsize=65536)
 def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
     target = _as_url(raw)
     try:
         parts = urlsplit(target)
-        host = parts.hostname or ""
+        host = hostname(parts)
     except ValueError:
         return None
     if not host:
@@ -1100,13 +1204,13 @@ def _apart_hosts(spelled: str,
             for written in (host[glued.end():], host) if glued else (host,):
                 lower = written.lower()
                 if written.isascii() and "xn--" not in lower:
-                    read = lower  # what ``read_host`` makes of it: its suffix is no number
+                    readings: tuple[str, ...] = (lower,)  # ``read_host``'s: no number ends it
                 else:
-                    idn_chars += len(written)  # IDNA's cost, as for the links (``_urls_in``)
-                    both = read_host(written, encode=idn_chars <= MAX_IDN_CHARS)
-                    read = both[0] if both else ""
-                if read and read not in known:
-                    found[read] = min(found.get(read, tail), tail)
+                    idn_chars += _idna_chars(written)  # as for the links (``_urls_in``)
+                    readings = _readings(written, encode=idn_chars <= MAX_IDN_CHARS)
+                for read in readings:  # and IDNA 2003's (``MessageView.transitional_hosts``)
+                    if read not in known:
+                        found[read] = min(found.get(read, tail), tail)
     return tuple(found), tuple(found.values())
 
 
@@ -1126,26 +1230,62 @@ def _after_a_host(backwards: str, slash: int) -> bool:
 _NETLOC = re.compile(r"[a-z]+://([^/?#]*)", re.IGNORECASE)
 
 
-def _host_written(link: str, *, encode: bool = True) -> str:
-    """The host of ``link`` as ``parse_url`` reads it (``read_host``, ``encode`` or not),
-    without the rest of its parse (the registrable domain, the path): "" for none."""
+def _netloc_host(link: str) -> str:
+    """The host of ``link`` as written, as ``parse_url`` reads it, without the rest of its
+    parse (the registrable domain, the path): "" for none."""
     netloc = _NETLOC.match(_as_url(link)).group(1).rpartition("@")[2]  # type: ignore[union-attr]
     named, colon, port = netloc.rpartition(":")
     host = named if colon and (port.isdigit() or not port) else netloc  # "x.com:" is x.com
     if host.startswith("[") and host.endswith("]"):  # an IPv6 literal
         host = host[1:-1]
+    return host
+
+
+def _readings(host: str, *, encode: bool) -> tuple[str, ...]:
+    """The hosts that ``host`` (as written) names: as ``read_host`` reads it (``encode`` or
+    not), and if it is written with a deviation character, as IDNA 2003 reads it too
+    (``MessageView.transitional_hosts``); () for none."""
     read = read_host(host, encode=encode) if host else None
-    return read[0] if read else ""
+    if read is None:
+        return ()
+    if not _DEVIATIONS.search(read[1]):
+        return (read[0],)
+    older = read_host(host, encode=encode, deviations=False)
+    return (read[0], older[0]) if older and older[0] != read[0] else (read[0],)
 
 
-def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...]]:
+def _idna_chars(host: str) -> int:
+    """How many characters IDNA is asked to read in ``host`` (a link's as written:
+    ``_netloc_host``) when ``read_host`` reads it: the host's, percent-decoded, if that is
+    written outside ASCII or holds a punycode label, twice for one with a deviation
+    character (``_readings`` reads it twice); else none. What ``MAX_IDN_CHARS`` counts: a
+    link's path and query (non-ASCII or percent-encoded in many an ordinary link) cost no
+    IDNA, and a host percent-encoded ("b%C3%BC.de") costs it as one written outside ASCII
+    does."""
+    if "%" in host:
+        host = unquote(host)  # as ``read_host`` decodes it (one that is no UTF-8 it refuses)
+    if host.isascii():
+        return len(host) if "xn--" in host.lower() else 0
+    return len(host) * (2 if _DEVIATION_WRITTEN.search(host) else 1)
+
+
+def _may_ask_idna(link: str) -> bool:
+    """Whether IDNA may be asked about the host of ``link`` (``_idna_chars``), without
+    reading the host: most links are ASCII with no "%" and no punycode."""
+    return not link.isascii() or "%" in link or "xn--" in link.lower()
+
+
+def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str, ...]]:
     """The links of ``text`` (the first ``MAX_URLS``, of its first ``MAX_LINK_CANDIDATES``
-    link-like words), and the hosts of those past them (``MessageView.unread_hosts``: each
-    a host's reading alone, a few µs where a link's parse costs tens)."""
+    link-like words), the hosts of those past them (``MessageView.unread_hosts``: each
+    a host's reading alone, a few µs where a link's parse costs tens), and IDNA 2003's
+    readings of the hosts written with a deviation character
+    (``MessageView.transitional_hosts``)."""
     if not _may_link(text):
-        return (), ()
+        return (), (), ()
     found: list[UrlFact] = []
     unread: dict[str, None] = {}
+    transitional: dict[str, None] = {}
     seen: set[str] = set()
     full = False
     idn_chars = candidates = 0
@@ -1173,14 +1313,16 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...]]:
                 if raw in seen:
                     continue
                 seen.add(raw)
-                past_idn = False  # an IDN host past IDNA's budget: read in Unicode form
-                if not written.isascii() or "xn--" in written.lower():
-                    idn_chars += len(raw)
-                    past_idn = idn_chars > MAX_IDN_CHARS
+                # An IDN host past IDNA's budget is read in Unicode form (``host_key``).
+                host = _netloc_host(written) if _may_ask_idna(written) else ""
+                asked = _idna_chars(host) if host else 0
+                idn_chars += asked
+                past_idn = asked > 0 and idn_chars > MAX_IDN_CHARS
                 if full or past_idn:  # past the caps: its host alone, for the block list
-                    host = _host_written(raw, encode=not past_idn)
-                    if host:
-                        unread[host] = None
+                    readings = _readings(host or _netloc_host(written), encode=not past_idn)
+                    if readings:
+                        unread[readings[0]] = None
+                        transitional.update(dict.fromkeys(readings[1:]))
                     continue
                 explicit = written[:8].lower().startswith(("http://", "https://", "ftp://",
                                                            "www."))
@@ -1191,10 +1333,14 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...]]:
                 if fact is not None and fact.host not in hosts:
                     hosts.add(fact.host)
                     found.append(fact)
+                    if _DEVIATIONS.search(fact.host_unicode):
+                        transitional.update(dict.fromkeys(_readings(host, encode=True)[1:]))
                 candidates += 1
                 full = len(found) >= MAX_URLS or candidates >= MAX_LINK_CANDIDATES
     read = {url.host for url in found}
-    return tuple(found), tuple([host for host in unread if host not in read])
+    past = tuple([host for host in unread if host not in read])
+    read.update(past)
+    return tuple(found), past, tuple([host for host in transitional if host not in read])
 
 
 def names_of(ids: Sequence[str]) -> tuple[str, ...]:
@@ -1267,7 +1413,7 @@ def _view(raw: str) -> MessageView:
     spaced = spaced or parted
     skel = skeleton(text)
     spelled = _spelled(text)  # once for both readings of the links
-    urls, unread = _urls_in(spelled)
+    urls, unread, transitional = _urls_in(spelled)
     apart, tails = _apart_hosts(spelled, urls)
     domains = tuple(dict.fromkeys(u.domain for u in urls))
     prose, prose_skel = text, skel
@@ -1281,5 +1427,5 @@ def _view(raw: str) -> MessageView:
     return MessageView(text=text, skeleton=skel, urls=urls, domains=domains,
                        fingerprint=fingerprint, masked=unnamed, prose=prose,
                        prose_skeleton=prose_skel, spaced=spaced, apart_hosts=apart,
-                       apart_tails=tails,
-                       unread_hosts=unread)
+                       apart_tails=tails, unread_hosts=unread,
+                       transitional_hosts=transitional)

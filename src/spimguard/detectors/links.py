@@ -124,15 +124,17 @@ class LinksDetector:
     @staticmethod
     def _listed(ctx: Context) -> tuple[tuple[str, ...], tuple[tuple[str, int], ...]]:
         """The hosts the block list reads: every link the view read and every host of a link
-        typed past the view's caps, not the first ``max_urls``; and every host written
-        apart, with its tail (``lists.apart_suffixes``). A cap there would let a text choose
-        which of its hosts escape the list (sixteen of chat's "ok. so", or 64 links, before
-        the listed one); a look-up is a set's, and a text of ``max_text_bytes`` bounds how
-        many."""
+        typed past the view's caps, not the first ``max_urls``, and IDNA 2003's reading of
+        those written with a deviation character (``MessageView.transitional_hosts``); and
+        every host written apart, with its tail (``lists.apart_suffixes``). A cap there
+        would let a text choose which of its hosts escape the list (sixteen of chat's "ok.
+        so", or 64 links, before the listed one); a look-up is a set's, and a text of
+        ``max_text_bytes`` bounds how many."""
         if ctx.view is None:
             return (), ()
         view = ctx.view
-        return (tuple([u.host for u in view.urls]) + view.unread_hosts,
+        return (tuple([u.host for u in view.urls]) + view.unread_hosts
+                + view.transitional_hosts,
                 tuple(zip(view.apart_hosts, view.apart_tails, strict=True)))
 
     def _lists(self, ctx: Context) -> dict[str, Contains]:
@@ -184,6 +186,9 @@ class LinksDetector:
                   ] if on["block"] else []  # nothing listed: no suffixes to read
         others += [(f"link to {host}, past the links read", lists.host_suffixes(host))
                    for host in (view.unread_hosts if on["block"] else ())]
+        others += [(f"link to {host}, as IDNA 2003 reads a host written with ß or ς",
+                    lists.host_suffixes(host))
+                   for host in (view.transitional_hosts if on["block"] else ())]
         for what, names in others:
             blocked = on["block"].intersection(names)
             if blocked:
@@ -256,4 +261,5 @@ def build(given: dict[str, Any], config: Config) -> LinksDetector:
 def _hosts_in(ctx: Context) -> bool:
     """Whether the message has a host any list reads (``LinksDetector._listed``)."""
     view = ctx.view
-    return view is not None and bool(view.urls or view.apart_hosts or view.unread_hosts)
+    return view is not None and bool(view.urls or view.apart_hosts or view.unread_hosts
+                                     or view.transitional_hosts)
