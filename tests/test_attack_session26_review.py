@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import time
-from encodings import idna
 from urllib.parse import quote
 
 import pytest
@@ -71,22 +70,21 @@ def test_a_long_labels_read_is_idnas_own(size: int, kind: str) -> None:
 
 # 2. IDNA 2008's deviations. Browsers read a host by UTS #46 without transitional processing
 # (Chrome since 110, Firefox, Safari): "faß.de" is xn--fa-hia.de, "σοφίας.gr" is
-# xn--kxae4bobt.gr. The view reads hosts by IDNA 2003, which maps ß to "ss" and final sigma
-# to σ (so does ``host_key``, past the budget), and ``lists.parse`` keeps a punycode entry
-# that IDNA 2003 cannot round-trip in punycode alone: the spammer's listed xn--fa-hia.de is
+# xn--kxae4bobt.gr. The view read hosts by IDNA 2003, which maps ß to "ss" and final sigma
+# to σ (so did ``host_key``, past the budget), and ``lists.parse`` kept a punycode entry
+# that IDNA 2003 cannot round-trip in punycode alone: the spammer's listed xn--fa-hia.de was
 # missed written "faß.de" (inside the budget and past it alike; main b6196d9 too), and the
-# listed "faß.de", imported as fass.de, blocks the innocent fass.de. ZWJ/ZWNJ (which IDNA
-# 2008 keeps in context) the same. Reading by UTS #46 moves every IDN host's form, the
-# lists' and the view's (verdicts, the brands' look-alikes): a change of its own.
-@pytest.mark.xfail(strict=True, reason="hosts are read by IDNA 2003, browsers by UTS #46 "
-                   "non-transitional: ß, ς, ZWJ, ZWNJ name another host")
-@pytest.mark.parametrize("entry, text", [
-    ("xn--fa-hia.de", "faß.de/x"), ("xn--kxae4bobt.gr", "σοφίας.gr/x"),
+# listed "faß.de", imported as fass.de, blocked the innocent fass.de. Session 27 (``idn``)
+# reads a host written with ß or ς as browsers do, and imports such an entry so
+# (``tests/test_attack_idna_deviations.py``). ZWJ and ZWNJ: open, there.
+@pytest.mark.parametrize("entry, text, listed, innocent", [
+    ("xn--fa-hia.de", "faß.de/x", "faß.de", "fass.de/x"),
+    ("xn--kxae4bobt.gr", "σοφίας.gr/x", "σοφίας.gr", "σοφίασ.gr/x"),
 ])
-def test_a_listed_host_with_an_idna_2008_deviation(entry: str, text: str) -> None:
+def test_a_listed_host_with_an_idna_2008_deviation(entry: str, text: str, listed: str,
+                                                   innocent: str) -> None:
     assert _blocked([entry], text)
-    assert not _blocked([idna.ToUnicode(entry.split(".")[0]) + ".de"
-                         if entry.startswith("xn--fa") else entry], "fass.de/x")
+    assert not _blocked([listed], innocent)
 
 
 # 3. An import's bound counted after the forms were made. ``lists.parse`` keeps an IDN entry

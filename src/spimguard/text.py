@@ -945,9 +945,7 @@ def _ascii_host(host: str, deviations: bool = True) -> tuple[str, str]:
             unicode_host = host
         return host, unicode_host
     if deviations and _DEVIATIONS.search(host):
-        browsers = _browser_host(host)
-        if browsers is not None:
-            return browsers
+        return _browser_host(host) or (host, host)
     try:
         # What IDNA encodes is a label after nameprep (linear; it raises for a character IDNA
         # refuses), and punycode never makes it shorter.
@@ -962,10 +960,13 @@ def _ascii_host(host: str, deviations: bool = True) -> tuple[str, str]:
 def _browser_host(host: str) -> tuple[str, str] | None:
     """A host's ASCII and Unicode forms as browsers read it (UTS #46 without transitional
     processing, by the ``idna`` package's mapping, then punycode label by label); None
-    where UTS #46 refuses a character, or a label is empty or longer than DNS holds
-    (``_DNS_LABEL``, checked before punycode is paid, which never shortens a label), as
-    IDNA 2003 refuses them: ``_ascii_host`` reads those as before. Pure Python, about as
-    costly as IDNA 2003 a character, so under the same budget (``MAX_IDN_CHARS``)."""
+    where UTS #46 refuses a character (one unassigned, a symbol it disallows), or a label is
+    empty or longer than DNS holds (``_DNS_LABEL``, checked before punycode is paid, which
+    never shortens a label): ``_ascii_host`` reads it as written then, as where IDNA 2003
+    refuses a host, so that its key past the budget (``host_key``, which keeps ß and ς
+    without asking UTS #46) is what it is read as under the budget; IDNA 2003's reading is
+    asked too (``_readings``). Pure Python, about as costly as IDNA 2003 a character, so
+    under the same budget (``MAX_IDN_CHARS``)."""
     try:
         mapped = uts46.uts46_remap(host, std3_rules=False)
     except uts46.IDNAError:
@@ -1333,8 +1334,10 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str
                 if fact is not None and fact.host not in hosts:
                     hosts.add(fact.host)
                     found.append(fact)
-                    if _DEVIATIONS.search(fact.host_unicode):
-                        transitional.update(dict.fromkeys(_readings(host, encode=True)[1:]))
+                    older = (read_host(host, deviations=False)
+                             if _DEVIATIONS.search(fact.host_unicode) else None)
+                    if older and older[0] != fact.host:  # IDNA 2003's (``_readings``)
+                        transitional[older[0]] = None
                 candidates += 1
                 full = len(found) >= MAX_URLS or candidates >= MAX_LINK_CANDIDATES
     read = {url.host for url in found}
