@@ -57,11 +57,12 @@ MAX_URLS = 64  # a message with more links than this is judged on its first 64
 # Each link-like word costs a parse and a suffix lookup (tens of µs) whether or not it
 # turns out to be a link ("file.txt", "a1.zz"): a message's first 256 are read.
 MAX_LINK_CANDIDATES = 4 * MAX_URLS
-# IDNA (nameprep, punycode) is pure Python, about 3 µs a character: a message's links
-# written with non-ASCII characters or punycode are parsed up to this many characters in
-# all (8 hosts of the longest name DNS allows), so 64 KiB of them cannot cost a second. The
-# hosts past them are read for the block list in their Unicode form (``host_key``), which
-# costs no IDNA: none is skipped.
+# IDNA (nameprep, punycode; UTS #46's mapping for a host with ß or ς) is pure Python, about
+# 3 µs a character: a message's links are parsed until IDNA has been asked this many
+# characters of their hosts (``_idna_chars``: a host written outside ASCII, percent-encoded
+# or in punycode; 8 hosts of the longest name DNS allows), so 64 KiB of them cannot cost a
+# second. The hosts past them are read for the block list in their Unicode form
+# (``host_key``), which costs no IDNA: none is skipped.
 MAX_IDN_CHARS = 2048
 CACHED_URL_CHARS = 2048  # longer links are parsed every time, never kept in the cache
 
