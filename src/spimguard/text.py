@@ -858,7 +858,10 @@ def read_host(host: str, *, encode: bool = True,
     if not host.isascii():  # U+3002 read as the dot it stands for in a host (U+FF0E and
         # U+FF61 too, for hosts that did not come through ``clean``)
         host = host.replace("\u3002", ".").replace("\uff0e", ".").replace("\uff61", ".")
-    host = _lower(host.strip("."))
+        if "\u03a3" in host:  # a capital Σ is σ wherever it stands, as UTS #46 maps it
+            # (``str.lower`` makes one at a word's end the final ς, a deviation character)
+            host = host.replace("\u03a3", "\u03c3")
+    host = host.strip(".").lower()
     if not host:
         return None
     ascii_host, unicode_host = (_ascii_host(host, deviations) if encode
@@ -878,17 +881,11 @@ def read_host(host: str, *, encode: bool = True,
 # (``encodings.idna``) and UTS #46's transitional processing map them to "ss" and σ; browsers
 # (UTS #46 without it: Chrome since 110, Firefox, Safari) keep them, so "faß.de" is
 # xn--fa-hia.de, a registrable domain of its own. (ẞ and a capital Σ are read as ß and σ,
-# as UTS #46 maps them: ``_lower``. The other two deviations, ZWJ and ZWNJ, are invisible:
+# as UTS #46 maps them: ``read_host``. The other two deviations, ZWJ and ZWNJ, are invisible:
 # ``clean`` drops them from every text, zero-width tricks with them.)
 _DEVIATIONS = re.compile("[\u00df\u03c2]")
 _DEVIATION_SPLIT = re.compile("([\u00df\u03c2])")
-_DEVIATION_WRITTEN = re.compile("[\u00df\u03c2\u1e9e]")  # and ẞ, which ``_lower`` makes ß
-
-
-def _lower(host: str) -> str:
-    """``host`` in lower case as UTS #46 maps it: a capital Σ is σ wherever it stands
-    (``str.lower`` makes one at a word's end the final ς, a deviation character)."""
-    return (host.replace("\u03a3", "\u03c3") if "\u03a3" in host else host).lower()
+_DEVIATION_WRITTEN = re.compile("[\u00df\u03c2\u1e9e]")  # and ẞ, which lower case makes ß
 
 
 # What IDNA 2003's nameprep maps to nothing (stringprep's table B.1): ``clean`` drops most
@@ -1082,8 +1079,8 @@ def _as_url(raw: str) -> str:
 
 def hostname(parts: SplitResult) -> str:
     """``parts.hostname`` ("" for none), with a capital Σ read as σ wherever it stands, as
-    UTS #46 maps it (``_lower``): ``urlsplit`` lower-cases a host with ``str.lower``, which
-    makes a final one ς, a deviation character that names another host."""
+    UTS #46 maps it (``read_host``): ``urlsplit`` lower-cases a host with ``str.lower``,
+    which makes a final one ς, a deviation character that names another host."""
     if "\u03a3" not in parts.netloc:
         return parts.hostname or ""
     return parts._replace(netloc=parts.netloc.replace("\u03a3", "\u03c3")).hostname or ""
@@ -1250,7 +1247,7 @@ def _readings(host: str, *, encode: bool) -> tuple[str, ...]:
     read = read_host(host, encode=encode) if host else None
     if read is None:
         return ()
-    if not _DEVIATIONS.search(read[1]):
+    if read[1].isascii() or not _DEVIATIONS.search(read[1]):
         return (read[0],)
     older = read_host(host, encode=encode, deviations=False)
     return (read[0], older[0]) if older and older[0] != read[0] else (read[0],)
@@ -1324,7 +1321,8 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str
                     readings = _readings(host or _netloc_host(written), encode=not past_idn)
                     if readings:
                         unread[readings[0]] = None
-                        transitional.update(dict.fromkeys(readings[1:]))
+                        if len(readings) > 1:
+                            transitional[readings[1]] = None
                     continue
                 explicit = written[:8].lower().startswith(("http://", "https://", "ftp://",
                                                            "www."))
