@@ -883,9 +883,14 @@ def read_host(host: str, *, encode: bool = True,
 # xn--fa-hia.de, a registrable domain of its own. (ẞ and a capital Σ are read as ß and σ,
 # as UTS #46 maps them: ``read_host``. The other two deviations, ZWJ and ZWNJ, are invisible:
 # ``clean`` drops them from every text, zero-width tricks with them.)
-_DEVIATIONS = re.compile("[\u00df\u03c2]")
+_DEVIATIONS = "\u00df\u03c2"
 _DEVIATION_SPLIT = re.compile("([\u00df\u03c2])")
-_DEVIATION_WRITTEN = re.compile("[\u00df\u03c2\u1e9e]")  # and ẞ, which lower case makes ß
+
+
+def _deviates(host: str) -> bool:
+    """Whether ``host`` (lower case) holds a deviation character (two ``in`` scans: a text's
+    every host past the caps is asked, and a regex search costs several times more)."""
+    return "\u00df" in host or "\u03c2" in host
 
 
 # What IDNA 2003's nameprep maps to nothing (stringprep's table B.1): ``clean`` drops most
@@ -911,10 +916,10 @@ def host_key(host: str, *, deviations: bool = True) -> str:
     would make them "ss" and σ, as IDNA 2003 does). Without ``deviations``, they are folded
     so (``MessageView.transitional_hosts``)."""
     prepared = _NAMEPREP_NOTHING.sub("", host)
-    if deviations and _DEVIATIONS.search(prepared):
+    if deviations and _deviates(prepared):
         # Each run between them folded: no other character folds to ß or ς, none of the
         # two composes with what follows it under NFKC.
-        prepared = "".join(part if _DEVIATIONS.fullmatch(part) else part.casefold()
+        prepared = "".join(part if part in _DEVIATIONS else part.casefold()
                            for part in _DEVIATION_SPLIT.split(prepared))
     else:
         prepared = prepared.casefold()
@@ -942,7 +947,7 @@ def _ascii_host(host: str, deviations: bool = True) -> tuple[str, str]:
         except UnicodeError:
             unicode_host = host
         return host, unicode_host
-    if deviations and _DEVIATIONS.search(host):
+    if deviations and _deviates(host):
         return _browser_host(host) or (host, host)
     try:
         # What IDNA encodes is a label after nameprep (linear; it raises for a character IDNA
@@ -994,7 +999,7 @@ def unicode_label(label: str) -> str:
         decoded = label[4:].encode("ascii").decode("punycode")
     except UnicodeError:
         return label
-    if not _DEVIATIONS.search(decoded):
+    if not _deviates(decoded):
         return label
     read = _browser_host(decoded)
     return decoded if read is not None and read[0] == label else label
@@ -1247,7 +1252,7 @@ def _readings(host: str, *, encode: bool) -> tuple[str, ...]:
     read = read_host(host, encode=encode) if host else None
     if read is None:
         return ()
-    if read[1].isascii() or not _DEVIATIONS.search(read[1]):
+    if read[1].isascii() or not _deviates(read[1]):
         return (read[0],)
     older = read_host(host, encode=encode, deviations=False)
     return (read[0], older[0]) if older and older[0] != read[0] else (read[0],)
@@ -1265,7 +1270,7 @@ def _idna_chars(host: str) -> int:
         host = unquote(host)  # as ``read_host`` decodes it (one that is no UTF-8 it refuses)
     if host.isascii():
         return len(host) if "xn--" in host.lower() else 0
-    return len(host) * (2 if _DEVIATION_WRITTEN.search(host) else 1)
+    return len(host) * (2 if _deviates(host) or "\u1e9e" in host else 1)  # ẞ: ß
 
 
 def _may_ask_idna(link: str) -> bool:
@@ -1334,7 +1339,7 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str
                     hosts.add(fact.host)
                     found.append(fact)
                     older = (read_host(host, deviations=False)
-                             if _DEVIATIONS.search(fact.host_unicode) else None)
+                             if _deviates(fact.host_unicode) else None)
                     if older and older[0] != fact.host:  # IDNA 2003's (``_readings``)
                         transitional[older[0]] = None
                 candidates += 1
