@@ -994,7 +994,8 @@ def unicode_label(label: str) -> str:
     try:
         return idna.ToUnicode(label)
     except UnicodeError:
-        pass
+        if len(label) > _DNS_LABEL:  # it never round-trips: no second punycode paid
+            return label
     try:
         decoded = label[4:].encode("ascii").decode("punycode")
     except UnicodeError:
