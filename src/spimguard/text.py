@@ -75,6 +75,13 @@ _INVISIBLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\ufff9-\ufffb]+")
 # drawn) and the Egyptian hieroglyph format controls (drawn as nothing or a blank outside
 # a cluster of hieroglyphs). A reader reads each as a space.
 _DRAWN_BLANK = re.compile("[\u2800\U0001d159\U00013430-\U0001343f]")
+# The sigmas NFKC writes as the final ς, a deviation character that names a host of its own
+# ("ςοφίας.gr" is not σοφίας.gr), though UTS #46 maps each to σ wherever it stands: the
+# lunate sigma ϲ and the five mathematical final sigmas. These six are the only code points
+# whose cleaned form holds ß or ς where a browser's host reading holds neither (every code
+# point checked against the ``idna`` package's mapping); read as σ before NFKC, a host
+# written with them ("ϲοφίας.gr") is the one a browser opens.
+_COMPAT_SIGMAS = re.compile("[\u03f2\U0001d6d3\U0001d70d\U0001d747\U0001d781\U0001d7bb]")
 # Letters drawn in a frame: Unicode names them "NEGATIVE CIRCLED LATIN CAPITAL LETTER F"
 # (🅕), "NEGATIVE SQUARED ..." (🅵), "PARENTHESIZED ..." (⒡, 🄕). NFKC reads their outlined
 # siblings (Ⓕ, 🄵) as the letter; these it leaves as symbols (no decomposition) or as "(f)",
@@ -106,13 +113,15 @@ _SPACED_TLDS = ("com|net|org|info|biz|ru|io|co|me|us|uk|de|xyz|top|site|online|c
 # What any spaced or defanged link has ("promo dot com", "bit[.]ly", "x . com"): one scan
 # of a text without it spares both substitutions.
 _SPACED_HINT = re.compile(r"dot|[\[({]| \.", re.IGNORECASE)
-# "bit[.]ly", "promo(dot)com": defanged on purpose, so any suffix counts.
+# "bit[.]ly", "promo(dot)com": defanged on purpose, so any suffix counts. A label's last
+# character and the next label's first are any letter (or digit), as in a host written
+# whole: "faß[.]de" and "магазин(dot)рф" are defanged as "promo[.]com" is.
 _DEFANGED = re.compile(
-    r"(?<=[a-z0-9])\s*(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\})\s*"
-    r"(?=[a-z])", re.IGNORECASE)
+    r"(?<=[^\W_])\s*(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\})\s*"
+    r"(?=[^\W\d_])", re.IGNORECASE)
 # "promo dot com", "promo . com": ordinary words too, so only well-known suffixes count.
 _SPACED_DOT = re.compile(
-    r"(?<=[a-z0-9])(?:\s+dot\s+|\s+\.\s*)(?=(?:" + _SPACED_TLDS + r")\b)", re.IGNORECASE)
+    r"(?<=[^\W_])(?:\s+dot\s+|\s+\.\s*)(?=(?:" + _SPACED_TLDS + r")\b)", re.IGNORECASE)
 _NOT_CJK = rf"[^\W{_CJK_RANGES}]"
 # Scripts written without spaces between words (CJK, Thai, Lao, Myanmar, Khmer): their prose
 # runs into a link written after it ("请看tones-shop.com", "สมัครเลยline.me/x").
@@ -257,6 +266,7 @@ def clean(raw: str) -> str:
         return raw  # NFKC leaves ASCII alone, and every invisible character is beyond it
     if _FRAMED_HINT.search(raw):
         raw = _REGIONAL_RUN.sub(_lone_indicator, raw.translate(_framed_letters()))
+    raw = _COMPAT_SIGMAS.sub("\u03c3", raw)
     return _DRAWN_BLANK.sub(" ", unicodedata.normalize("NFKC", _INVISIBLE.sub("", raw)))
 
 
