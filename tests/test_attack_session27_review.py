@@ -7,26 +7,19 @@
    "faß-ϲ.de") is opened as a host neither reading names (σοφίας.gr, faß-σ.de). And a host
    defanged after a label that ends in a letter outside ASCII ("faß[.]de", "café(dot)fr") or
    before an IDN suffix ("магазин[.]рф") was not read at all, where "fass[.]de" is.
+2. The takeover detector's pitch (session 26's ``pitching``, openers2's ``pitch_ties``): a
+   seller who writes the site apart is not pitching (strict xfail, below).
 
-Every test here fails on main (4722f18) but those labelled controls.
+Every test here fails on main (4722f18) but those labelled controls and the strict xfails.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from spimguard import lists
 from spimguard.text import clean, view
-from test_links import codes, links_engine, lists_write
-
-# 500 IDN links: what follows is past IDNA's budget, read in Unicode form (``host_key``).
-_DECOYS = " ".join(f"ü{i}.de" for i in range(500))
-
-
-def _blocked(entries: list[str], message: str) -> bool:
-    engine = links_engine()
-    engine.write_state([lists_write("block", lists.parse("\n".join(entries), "domains"))])
-    return "LINK_BLOCKLISTED" in codes(engine, message)
+from test_attack_idna_deviations import _DECOYS, _blocked
+from test_attack_session25 import NAMES, openers_campaign
 
 
 # What a browser opens (UTS #46, no transitional processing: the ``idna`` package's
@@ -73,3 +66,25 @@ def test_a_listed_idn_host_defanged(listed: str, written: str) -> None:
 def test_prose_with_a_spaced_dot_after_a_letter_outside_ascii_reads_no_unknown_suffix() -> None:
     """The control (as on main): a spaced dot counts before a well-known suffix only."""
     assert view("très bien . voilà").urls == ()
+
+
+# 2. The pitch's site written apart. Session 26's rule (``burst.pitching``: the site already
+#    given another answerer is no reply) and openers2's (links to ``pitch_ties`` dormant
+#    ties) ask only of a message with a link the view typed (``view.urls``). The seller
+#    writes the site apart, as the block list still reads it ("cheap-tones. biz/r?u=N",
+#    "cheap-tones•biz"): no link, so no pitch, and the answers' replies excuse the burst.
+#    On main (4722f18) 15 of the 15 pitches reach their targets (11 delivered, 4 warned)
+#    where typed they reach 2 (1 delivered, 1 warned, 13 held); the same with openers2
+#    (a site per pitch written apart: 15 of 15, typed 3). Not mended: the view's apart
+#    hosts are guesses that chat makes too ("ok. so", "yes. me too", "fine. com on"), so
+#    counting them as a pitch's site would make two such answers to old friends "the same
+#    site"; the view would have to tell a host written apart with a path or a joiner that
+#    is no sentence's end ("•") from prose first.
+@pytest.mark.xfail(strict=True, reason=(
+    "the takeover detector's pitch asks only of typed links; apart hosts are guesses chat "
+    "makes too (15 of 15 pitches reach their targets on main)"))
+@pytest.mark.parametrize("written", ["cheap-tones. biz/r?u={i}", "cheap-tones•biz code {i}"])
+def test_a_pitch_with_its_site_written_apart_is_the_pitch(written: str) -> None:
+    pitches = openers_campaign(
+        lambda i: f"hey {NAMES[i % 10]}! I found cheap ringtones here {written.format(i=i)}")
+    assert sum(v.action in ("deliver", "warn") for v in pitches) <= 3
