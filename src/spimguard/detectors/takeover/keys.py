@@ -40,6 +40,17 @@ def text(account: str, session: str, view: MessageView | None) -> str:
     return f"tk:text:{account}:{key_part(session)}:{pitch(view)}"
 
 
+LINKED = "%links"  # the pitch of ``linked``: no site, fingerprint or size class writes so
+
+
+def linked(account: str, session: str) -> str:
+    """Dormant ties the session sent a link to, whatever the site, over its life: ``text``'s
+    keyspace, its pitch ``LINKED`` ("%" starts no domain part, hex fingerprint or nothing;
+    ``ops.key_part`` writes it "%25" in a session id), so no new prefix beside the record's
+    (``OTHERS``) moves an account's record key."""
+    return f"tk:text:{account}:{key_part(session)}:{LINKED}"
+
+
 def same_text(account: str, session: str, view: MessageView | None) -> str:
     """Messages of this very text (fingerprint) from the session."""
     return f"tk:fp:{account}:{key_part(session)}:{view.fingerprint if view else ''}"
