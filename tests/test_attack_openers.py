@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from conftest import message
+from conftest import T0, message
 from spimguard.engine import Engine
 from spimguard.sim import network, scenarios, texts
-from test_attack_session25 import NAMES, openers_campaign, send
+from test_attack_session25 import NAMES, _answer, openers_campaign, send
+from test_takeover import engine_with_history
 
 # Four pitches, one site: sellers vary the words per recipient, never the site they sell.
 TEMPLATES = ("hey {name}! I found cheap ringtones here http://{site}/r?u={n}",
@@ -72,38 +73,73 @@ def test_pitches_in_four_wordings_to_each_answerer_are_one_broadcast(chat: bool)
     assert any(v.account_action.action == "suspend_sending" for v in pitches)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: a site of its own for each pitch (15 registrable domains): no pitch gives an "
-    "answerer a site another one got, so each is a reply, the session conversing after "
-    "two; 11 of 15 reached (3 delivered, 8 warned; the content model blocks one "
-    "wording's 4), no account action, as on main. A key of the prose around the link "
-    "(its words, names and numbers masked) would catch one template, not a seller with "
-    "a template per domain"))
+# What the three variants below did on main (84675dc), each the same, and do now: of the 15
+# pitches 3 delivered, 8 warned, none held (the content model blocked one wording's 4), no
+# account action; now 2 delivered, 12 held, 1 blocked, the session's sending suspended.
+# The seller varies the site, the pace, or how long after the answer the pitch comes; it
+# cannot vary that every answerer gets a link from a session nothing proves the owner's:
+# links to ``pitch_ties`` (4) dormant ties over the session's life are its pitch, no reply,
+# and its replies do not excuse it (``burst.pitched``, red team session 27).
+
+
 def test_a_site_for_each_pitch() -> None:
-    assert _reached(_campaign(chat=False, sites=15)) <= 3
+    """A registrable domain for each of the 15 pitches: no answerer gets a site another
+    one got, so each pitch was a reply and the session conversing after two. (A key of
+    the prose around the link would catch one template, not a template per domain.)"""
+    pitches = _campaign(chat=False, sites=15)
+    assert _reached(pitches) <= 3
+    assert any(v.account_action.action == "suspend_sending" for v in pitches)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: openers 700 s apart (past the 600 s burst window), the pitch a minute after "
-    "each answer: the site the session gave the last answerer has left the window when "
-    "the next one comes, each pitch is a reply, the session conversing after two; 11 of "
-    "15 reached (3 delivered, 8 warned, 4 blocked by content), as on main. A per-site "
-    "set over the session's life would see them, at a key and a read more per link of "
-    "an unproven session"))
 def test_openers_past_the_burst_window() -> None:
-    assert _reached(_campaign(chat=False, apart=700)) <= 3
+    """Openers 700 s apart (past the 600 s burst window), the pitch a minute after each
+    answer: the site given the last answerer has left the window when the next one comes,
+    so each pitch was a reply; the session's life keeps its links."""
+    pitches = _campaign(chat=False, apart=700)
+    assert _reached(pitches) <= 3
+    assert any(v.account_action.action == "suspend_sending" for v in pitches)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: a chat line back to each answer (two make the session conversing), the pitch "
-    "only once the answer is older than reply_window (1,800 s): the pitch answers "
-    "nobody, so it is no reply to judge, and the conversing discount stands; 11 of 15 "
-    "reached (3 delivered, 8 warned, 4 blocked by content), as on main. Dropping the "
-    "discount for any site sent to two dormant ties held this (2 of 15 reached), but "
-    "warned 2 more of the mixed load's popular-link trap (a friend sharing one video "
-    "with its close friends from a new network, seed 92)"))
 def test_the_pitch_after_the_reply_window() -> None:
-    assert _reached(_campaign(chat=True, pitch_after=REPLY_WINDOW + 100)) <= 3
+    """A chat line back to each answer (two make the session conversing), the pitch only
+    once the answer is older than ``reply_window`` (1,800 s): the pitch answers nobody, so
+    it was no reply to judge, and the conversing allowance stood. Dropping the allowance
+    for any site sent to two dormant ties held this too, but warned 2 more of the mixed
+    load's popular-link trap (seed 92); four links do not (the trap sends one to three)."""
+    pitches = _campaign(chat=True, pitch_after=REPLY_WINDOW + 100)
+    assert _reached(pitches) <= 3
+    assert any(v.account_action.action == "suspend_sending" for v in pitches)
+
+
+NEW_PHONE_IP = "100.64.23.9"  # the owner's new phone's carrier: a network the account never used
+
+
+def test_a_friend_on_a_new_phone_linking_two_old_friends_is_not_held() -> None:
+    """The rule's innocent: alice on a new phone (her app, a new network) tells her usual
+    friends, catches up with two old ones she had not been writing to, both answer, and
+    each gets a link back to a different site (a video, a photo album) in the reply, then
+    a line more. Links to two dormant ties are no pitch (``pitch_ties``: 4): all delivered,
+    no account action. (Passes on main too: it bounds the rule, not the seller.)"""
+    engine = engine_with_history()
+    t = T0
+    out = [send(engine, i, i, f"hi it's me, new phone, same me {i}", t + 20 * i, "newphone",
+                ip=NEW_PHONE_IP, sign_in=i == 0) for i in range(3)]
+    t += 300
+    links = ("haha look what I found https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+             "the photos from the lake, remember? https://www.flickr.com/photos/alice/albums/7215")
+    for n, friend in enumerate((20, 21)):
+        out.append(send(engine, 10 + n, friend, f"hey {NAMES[n]}, long time! how are you?",
+                        t + 120 * n, "newphone", ip=NEW_PHONE_IP, sign_in=False))
+    for n, friend in enumerate((20, 21)):
+        at = t + 600 + 300 * n
+        _answer(engine, friend, at)
+        out.append(send(engine, 20 + n, friend, links[n], at + 40, "newphone",
+                        ip=NEW_PHONE_IP, sign_in=False))
+        _friend_again(engine, friend, at + 90)
+        out.append(send(engine, 30 + n, friend, "so good to catch up, let's call soon",
+                        at + 120, "newphone", ip=NEW_PHONE_IP, sign_in=False))
+    assert [v.action for v in out] == ["deliver"] * len(out)
+    assert all(v.account_action.action == "none" for v in out)
 
 
 def test_the_patient_scenario_plans_the_seller_who_draws_answers_first() -> None:
