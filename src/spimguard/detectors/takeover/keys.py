@@ -40,15 +40,16 @@ def text(account: str, session: str, view: MessageView | None) -> str:
     return f"tk:text:{account}:{key_part(session)}:{pitch(view)}"
 
 
-LINKED = "%links"  # the pitch of ``linked``: no site, fingerprint or size class writes so
+LINKED = "%links"  # ``linked``'s place of a session and a pitch: no session id writes so
 
 
-def linked(account: str, session: str) -> str:
-    """Dormant ties the session sent a link to, whatever the site, over its life: ``text``'s
-    keyspace, its pitch ``LINKED`` ("%" starts no domain part, hex fingerprint or nothing;
-    ``ops.key_part`` writes it "%25" in a session id), so no new prefix beside the record's
-    (``OTHERS``) moves an account's record key."""
-    return f"tk:text:{account}:{key_part(session)}:{LINKED}"
+def linked(account: str) -> str:
+    """Dormant ties the account's sessions nothing proves the owner's sent a link to,
+    whatever the site, all of them together over a session's life: ``text``'s keyspace, in
+    the place of a session and its pitch ``LINKED`` (``ops.key_part`` writes "%" as "%25"
+    in every session id, and a pitch follows a session after a ":"), so no prefix new
+    beside the record's (``OTHERS``) moves an account's record key."""
+    return f"tk:text:{account}:{LINKED}"
 
 
 def same_text(account: str, session: str, view: MessageView | None) -> str:

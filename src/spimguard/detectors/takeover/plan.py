@@ -66,7 +66,7 @@ class Plan(NamedTuple):
     same_text: Count | None = None  # only for a message with a fingerprint
     heard: Get | None = None  # when the one recipient last wrote to the account
     text_to: Tally | None = None  # contacts this session sent this pitch to (a link)
-    linked: Tally | None = None  # dormant ties it sent any link to, over its life (a link)
+    linked: Tally | None = None  # dormant ties unproven sessions sent a link to (a link)
     shape: Count | None = None  # encrypted: messages of this size class from the session
     life: Tally | None = None  # dormant ties the session wrote to, over its life
     pals: Tally | None = None  # correspondents the session wrote to, over its life
@@ -121,8 +121,8 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
                  if view and view.fingerprint else None)
     text_to = Tally(keys.text(account, session, view), window,
                     found.burst.members) if link else None
-    linked = Tally(keys.linked(account, session), cfg.session_ttl,
-                   found.burst.members) if link else None
+    linked = Tally(keys.linked(account), cfg.session_ttl, found.burst.members) if (
+        link) else None
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
     extra = tuple([q for q in (same_text, found.heard) if q is not None])
