@@ -21,9 +21,11 @@ words per recipient (four templates, names filled in), never the site they sell.
 **Replies are earned.** A message counts as a reply only when it answers, in a
 one-to-one conversation, someone who wrote to the account *after this session signed
 in* (so within ``reply_window``), and is not the text the session is already
-repeating, nor the site it already gave another answerer (``pitching``): who wrote
-first does not tell a provoked answer ("long time! how are you?" to a dormant tie)
-from a conversation, what the session answers with does. Invitations are not writing.
+repeating, nor its pitch (``pitched``): the site it already gave another answerer, or
+a link to a dormant tie once the account's unproven sessions have sent links to
+``pitch_ties`` of them. Who wrote first does not tell a provoked answer ("long time! how
+are you?" to a dormant tie) from a conversation, what the session answers with does.
+Invitations are not writing.
 
 An encrypted message has no text to compare: never "the text the session is repeating"
 (its replies count), but one size class of ciphertext to the dormant ties stands in for
@@ -78,12 +80,12 @@ def pitched(cfg: TakeoverSettings, plan: Plan, facts: Facts) -> str:
       the answer to several people the account had not been writing to is the session's
       own message, while a friend sharing a video with its friends answers nobody with it
       (the simulator's popular-link trap; red team, session 26);
-    - the session has sent links to ``pitch_ties`` dormant ties over its life, this one's
-      included, whatever the sites: the seller chooses the site, the pace and when the
-      pitch follows the answer, not that every answerer gets a link, while a friend on a
-      new phone sends one to the one or two it catches up with (red team, session 27).
-      Not a room's post: a room counts as one target, its settled members none
-      (``rooms``), and what the room holds is judged there.
+    - the account's sessions nothing proves the owner's have sent links to ``pitch_ties``
+      dormant ties over a session's life, this one's included, whatever the sites: the
+      seller chooses the site, the pace, when the pitch follows the answer and how many
+      sessions it mints, not that every answerer gets a link, while a friend on a new
+      phone sends one to the one or two it catches up with (red team, session 27). Not a
+      room's post: a room counts as one target, its settled members none (``rooms``).
 
     Read only for a risky session's message with a link (``Plan.risky``): never asked of
     another."""
@@ -110,9 +112,11 @@ def pitching(cfg: TakeoverSettings, plan: Plan, facts: Facts) -> bool:
 
 def linked_writes(cfg: TakeoverSettings, plan: Plan, dormant: tuple[str, ...]
                   ) -> tuple[Touch, ...]:
-    """A risky session's link to ``dormant`` ties, kept for ``pitched`` over the session's
-    life: at most ``pitch_ties`` of them (the stalest go first), for only whether it
-    reaches that many is asked. Not a room's post's (``pitched``)."""
+    """A risky session's link to ``dormant`` ties, kept for ``pitched`` over a session's
+    life with the account's other unproven sessions' links: at most ``pitch_ties`` of them
+    (the stalest go first), for only whether they reach that many is asked. Whatever the
+    verdict: a held or blocked pitch was sent all the same, and the owner's proven
+    session is never asked. Not a room's post's (``pitched``)."""
     if plan.linked is None or plan.room is not None or not dormant:
         return ()
     return (Touch(plan.linked.key, dormant, cfg.session_ttl, max(1, cfg.pitch_ties)),)
