@@ -39,21 +39,23 @@ def _friend_again(engine: Engine, friend: int, ts: float) -> None:
                            client={"id": "im-ios", "ip": f"100.70.{friend}.3"}))
 
 
-def _campaign(chat: bool, sites: int = 1, apart: float = 120, pitch_after: float = 60
-              ) -> list[Any]:
+def _campaign(chat: bool, sites: int = 1, apart: float = 120, pitch_after: float = 60,
+              answered: int = 15) -> list[Any]:
     """``openers_campaign`` with a chat line back to each answer and the friend's second
-    word first (``chat``), the pitch in four wordings on one of ``sites`` sites."""
+    word first (``chat``), the pitch in four wordings on one of ``sites`` sites, a fresh
+    session for every ``answered`` answerers."""
     def text_of(i: int) -> str:
         site = f"tones{i // 2 % sites}.biz" if sites > 1 else "cheap-tones.biz"
         return TEMPLATES[i // 2 % len(TEMPLATES)].format(name=NAMES[i % 10], site=site,
                                                          n=1000 + i)
 
-    def chat_first(engine: Engine, i: int, t: float) -> None:
-        send(engine, 200 + i, 10 + i, CHAT[i // 2 % len(CHAT)], t + 45, "seller",
+    def chat_first(engine: Engine, i: int, t: float, session: str) -> None:
+        send(engine, 200 + i, 10 + i, CHAT[i // 2 % len(CHAT)], t + 45, session,
              sign_in=False)
         _friend_again(engine, 10 + i, t + 52)
 
-    return openers_campaign(text_of, apart, pitch_after, chat_first if chat else None)
+    return openers_campaign(text_of, apart, pitch_after, chat_first if chat else None,
+                            answered)
 
 
 def _reached(verdicts: list[Any]) -> int:
@@ -107,6 +109,19 @@ def test_the_pitch_after_the_reply_window() -> None:
     for any site sent to two dormant ties held this too, but warned 2 more of the mixed
     load's popular-link trap (seed 92); four links do not (the trap sends one to three)."""
     pitches = _campaign(chat=True, pitch_after=REPLY_WINDOW + 100)
+    assert _reached(pitches) <= 3
+    assert any(v.account_action.action == "suspend_sending" for v in pitches)
+
+
+def test_a_fresh_session_for_every_three_answerers() -> None:
+    """Against a count kept per session, the seller mints one for every three answerers
+    (six openers), a site for each pitch and a chat line back to each answer first (two
+    make each session conversing): on main 11 of 15 reached (5 delivered, 6 warned, 4
+    blocked by content), no account action; with the count per session, the same. The
+    intruder is one actor whatever sessions it mints: the links are counted over the
+    account's unproven sessions together (``keys.linked``). Now 3 delivered, 10 held, 2
+    blocked, sending suspended."""
+    pitches = _campaign(chat=True, sites=15, answered=3)
     assert _reached(pitches) <= 3
     assert any(v.account_action.action == "suspend_sending" for v in pitches)
 
