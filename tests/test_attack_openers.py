@@ -3,8 +3,9 @@ fix (``burst.pitching``). Its openers ("long time! how are you?") to dormant con
 answers, and each answerer gets the pitch; the fix says a reply answers one person, and
 the site already given another answerer is the session's broadcast, reply or not. Here
 the seller varies what it can: chat before the pitch, the pitch's words, its sites, its
-pace. Each fixed variant's test fails on main (b6196d9); what stays open is a strict xfail
-with its numbers (``docs/red-team-log.md``, "Session 26: openers").
+pace. Each fixed variant's test fails on main (b6196d9); the three left open then fail
+on main 84675dc and are closed by what the seller cannot vary, a link to every answerer
+(session 27, ``docs/red-team-log.md``'s twenty-third pass, ``openers2``).
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def test_pitches_in_four_wordings_to_each_answerer_are_one_broadcast(chat: bool)
 # pitches 3 delivered, 8 warned, none held (the content model blocked one wording's 4), no
 # account action; now 2 delivered, 12 held, 1 blocked, the session's sending suspended.
 # The seller varies the site, the pace, or how long after the answer the pitch comes; it
-# cannot vary that every answerer gets a link from a session nothing proves the owner's:
-# links to ``pitch_ties`` (4) dormant ties over the session's life are its pitch, no reply,
+# cannot vary that every answerer gets a link from sessions nothing proves the owner's:
+# links to ``pitch_ties`` (4) dormant ties over a session's life are its pitch, no reply,
 # and its replies do not excuse it (``burst.pitched``, red team session 27).
 
 
@@ -116,7 +117,7 @@ def test_the_pitch_after_the_reply_window() -> None:
 def test_a_fresh_session_for_every_three_answerers() -> None:
     """Against a count kept per session, the seller mints one for every three answerers
     (six openers), a site for each pitch and a chat line back to each answer first (two
-    make each session conversing): on main 11 of 15 reached (5 delivered, 6 warned, 4
+    make each session conversing): on main 11 of 15 reached (6 delivered, 5 warned, 4
     blocked by content), no account action; with the count per session, the same. The
     intruder is one actor whatever sessions it mints: the links are counted over the
     account's unproven sessions together (``keys.linked``). Now 3 delivered, 10 held, 2
