@@ -110,16 +110,23 @@ def pitching(cfg: TakeoverSettings, plan: Plan, facts: Facts) -> bool:
     return bool(pitched(cfg, plan, facts))
 
 
-def linked_writes(cfg: TakeoverSettings, plan: Plan, dormant: tuple[str, ...]
+def linked_writes(cfg: TakeoverSettings, plan: Plan, facts: Facts, dormant: tuple[str, ...]
                   ) -> tuple[Touch, ...]:
     """A risky session's link to ``dormant`` ties, kept for ``pitched`` over a session's
-    life with the account's other unproven sessions' links: at most ``pitch_ties`` of them
-    (the stalest go first), for only whether they reach that many is asked. Whatever the
-    verdict: a held or blocked pitch was sent all the same, and the owner's proven
-    session is never asked. Not a room's post's (``pitched``)."""
+    life with the account's other unproven sessions' links: only the ties the set does not
+    hold, and nothing once it holds ``pitch_ties`` (also its cap), for only whether it
+    reaches that many is asked (a seller's every later pitch would rewrite it).
+    Whatever the verdict: a held or blocked pitch was sent all the same, and the owner's
+    proven session is never asked. Not a room's post's (``pitched``)."""
     if plan.linked is None or plan.room is not None or not dormant:
         return ()
-    return (Touch(plan.linked.key, dormant, cfg.session_ttl, max(1, cfg.pitch_ties)),)
+    count, known = facts[plan.linked]
+    if count >= cfg.pitch_ties:
+        return ()
+    held = dict(zip(plan.linked.members, known, strict=True))
+    new = tuple([p for p in dormant if not held.get(p)])
+    return (Touch(plan.linked.key, new, cfg.session_ttl, max(1, cfg.pitch_ties)),) if (
+        new) else ()
 
 
 def answers(cfg: TakeoverSettings, message: Message, plan: Plan, facts: Facts,

@@ -612,7 +612,7 @@ class TakeoverDetector:
             if listed:
                 out.append(Touch(found.text_to.key, listed, cfg.burst_window, cfg.burst_cap))
         if risky:
-            out.extend(burst.linked_writes(cfg, found, dormant))
+            out.extend(burst.linked_writes(cfg, found, facts, dormant))
         if found.same_text is not None:  # only a text with a fingerprint is asked again
             out.append(Incr(found.same_text.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if found.shape is not None:
