@@ -3,8 +3,9 @@ fix (``burst.pitching``). Its openers ("long time! how are you?") to dormant con
 answers, and each answerer gets the pitch; the fix says a reply answers one person, and
 the site already given another answerer is the session's broadcast, reply or not. Here
 the seller varies what it can: chat before the pitch, the pitch's words, its sites, its
-pace. Each fixed variant's test fails on main (b6196d9); what stays open is a strict xfail
-with its numbers (``docs/red-team-log.md``, "Session 26: openers").
+pace. Each fixed variant's test fails on main (b6196d9); the three left open then fail
+on main 84675dc and are closed by what the seller cannot vary, a link to every answerer
+(session 27, ``docs/red-team-log.md``'s twenty-third pass, ``openers2``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from conftest import message
+from conftest import T0, message
 from spimguard.engine import Engine
 from spimguard.sim import network, scenarios, texts
-from test_attack_session25 import NAMES, openers_campaign, send
+from test_attack_session25 import NAMES, _answer, openers_campaign, send
+from test_takeover import engine_with_history
 
 # Four pitches, one site: sellers vary the words per recipient, never the site they sell.
 TEMPLATES = ("hey {name}! I found cheap ringtones here http://{site}/r?u={n}",
@@ -38,21 +40,23 @@ def _friend_again(engine: Engine, friend: int, ts: float) -> None:
                            client={"id": "im-ios", "ip": f"100.70.{friend}.3"}))
 
 
-def _campaign(chat: bool, sites: int = 1, apart: float = 120, pitch_after: float = 60
-              ) -> list[Any]:
+def _campaign(chat: bool, sites: int = 1, apart: float = 120, pitch_after: float = 60,
+              answered: int = 15) -> list[Any]:
     """``openers_campaign`` with a chat line back to each answer and the friend's second
-    word first (``chat``), the pitch in four wordings on one of ``sites`` sites."""
+    word first (``chat``), the pitch in four wordings on one of ``sites`` sites, a fresh
+    session for every ``answered`` answerers."""
     def text_of(i: int) -> str:
         site = f"tones{i // 2 % sites}.biz" if sites > 1 else "cheap-tones.biz"
         return TEMPLATES[i // 2 % len(TEMPLATES)].format(name=NAMES[i % 10], site=site,
                                                          n=1000 + i)
 
-    def chat_first(engine: Engine, i: int, t: float) -> None:
-        send(engine, 200 + i, 10 + i, CHAT[i // 2 % len(CHAT)], t + 45, "seller",
+    def chat_first(engine: Engine, i: int, t: float, session: str) -> None:
+        send(engine, 200 + i, 10 + i, CHAT[i // 2 % len(CHAT)], t + 45, session,
              sign_in=False)
         _friend_again(engine, 10 + i, t + 52)
 
-    return openers_campaign(text_of, apart, pitch_after, chat_first if chat else None)
+    return openers_campaign(text_of, apart, pitch_after, chat_first if chat else None,
+                            answered)
 
 
 def _reached(verdicts: list[Any]) -> int:
@@ -72,38 +76,86 @@ def test_pitches_in_four_wordings_to_each_answerer_are_one_broadcast(chat: bool)
     assert any(v.account_action.action == "suspend_sending" for v in pitches)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: a site of its own for each pitch (15 registrable domains): no pitch gives an "
-    "answerer a site another one got, so each is a reply, the session conversing after "
-    "two; 11 of 15 reached (3 delivered, 8 warned; the content model blocks one "
-    "wording's 4), no account action, as on main. A key of the prose around the link "
-    "(its words, names and numbers masked) would catch one template, not a seller with "
-    "a template per domain"))
+# What the three variants below did on main (84675dc), each the same, and do now: of the 15
+# pitches 3 delivered, 8 warned, none held (the content model blocked one wording's 4), no
+# account action; now 2 delivered, 12 held, 1 blocked, the session's sending suspended.
+# The seller varies the site, the pace, or how long after the answer the pitch comes; it
+# cannot vary that every answerer gets a link from sessions nothing proves the owner's:
+# links to ``pitch_ties`` (4) dormant ties over a session's life are its pitch, no reply,
+# and its replies do not excuse it (``burst.pitched``, red team session 27).
+
+
 def test_a_site_for_each_pitch() -> None:
-    assert _reached(_campaign(chat=False, sites=15)) <= 3
+    """A registrable domain for each of the 15 pitches: no answerer gets a site another
+    one got, so each pitch was a reply and the session conversing after two. (A key of
+    the prose around the link would catch one template, not a template per domain.)"""
+    pitches = _campaign(chat=False, sites=15)
+    assert _reached(pitches) <= 3
+    assert any(v.account_action.action == "suspend_sending" for v in pitches)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: openers 700 s apart (past the 600 s burst window), the pitch a minute after "
-    "each answer: the site the session gave the last answerer has left the window when "
-    "the next one comes, each pitch is a reply, the session conversing after two; 11 of "
-    "15 reached (3 delivered, 8 warned, 4 blocked by content), as on main. A per-site "
-    "set over the session's life would see them, at a key and a read more per link of "
-    "an unproven session"))
 def test_openers_past_the_burst_window() -> None:
-    assert _reached(_campaign(chat=False, apart=700)) <= 3
+    """Openers 700 s apart (past the 600 s burst window), the pitch a minute after each
+    answer: the site given the last answerer has left the window when the next one comes,
+    so each pitch was a reply; the session's life keeps its links."""
+    pitches = _campaign(chat=False, apart=700)
+    assert _reached(pitches) <= 3
+    assert any(v.account_action.action == "suspend_sending" for v in pitches)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: a chat line back to each answer (two make the session conversing), the pitch "
-    "only once the answer is older than reply_window (1,800 s): the pitch answers "
-    "nobody, so it is no reply to judge, and the conversing discount stands; 11 of 15 "
-    "reached (3 delivered, 8 warned, 4 blocked by content), as on main. Dropping the "
-    "discount for any site sent to two dormant ties held this (2 of 15 reached), but "
-    "warned 2 more of the mixed load's popular-link trap (a friend sharing one video "
-    "with its close friends from a new network, seed 92)"))
 def test_the_pitch_after_the_reply_window() -> None:
-    assert _reached(_campaign(chat=True, pitch_after=REPLY_WINDOW + 100)) <= 3
+    """A chat line back to each answer (two make the session conversing), the pitch only
+    once the answer is older than ``reply_window`` (1,800 s): the pitch answers nobody, so
+    it was no reply to judge, and the conversing allowance stood. Dropping the allowance
+    for any site sent to two dormant ties held this too, but warned 2 more of the mixed
+    load's popular-link trap (seed 92); four links do not (the trap sends one to three)."""
+    pitches = _campaign(chat=True, pitch_after=REPLY_WINDOW + 100)
+    assert _reached(pitches) <= 3
+    assert any(v.account_action.action == "suspend_sending" for v in pitches)
+
+
+def test_a_fresh_session_for_every_three_answerers() -> None:
+    """Against a count kept per session, the seller mints one for every three answerers
+    (six openers), a site for each pitch and a chat line back to each answer first (two
+    make each session conversing): on main 11 of 15 reached (6 delivered, 5 warned, 4
+    blocked by content), no account action; with the count per session, the same. The
+    intruder is one actor whatever sessions it mints: the links are counted over the
+    account's unproven sessions together (``keys.linked``). Now 3 delivered, 10 held, 2
+    blocked, sending suspended."""
+    pitches = _campaign(chat=True, sites=15, answered=3)
+    assert _reached(pitches) <= 3
+    assert any(v.account_action.action == "suspend_sending" for v in pitches)
+
+
+NEW_PHONE_IP = "100.64.23.9"  # the owner's new phone's carrier: a network the account never used
+
+
+def test_a_friend_on_a_new_phone_linking_two_old_friends_is_not_held() -> None:
+    """The rule's innocent: alice on a new phone (her app, a new network) tells her usual
+    friends, catches up with two old ones she had not been writing to, both answer, and
+    each gets a link back to a different site (a video, a photo album) in the reply, then
+    a line more. Links to two dormant ties are no pitch (``pitch_ties``: 4): all delivered,
+    no account action. (Passes on main too: it bounds the rule, not the seller.)"""
+    engine = engine_with_history()
+    t = T0
+    out = [send(engine, i, i, f"hi it's me, new phone, same me {i}", t + 20 * i, "newphone",
+                ip=NEW_PHONE_IP, sign_in=i == 0) for i in range(3)]
+    t += 300
+    links = ("haha look what I found https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+             "the photos from the lake, remember? https://www.flickr.com/photos/alice/albums/7215")
+    for n, friend in enumerate((20, 21)):
+        out.append(send(engine, 10 + n, friend, f"hey {NAMES[n]}, long time! how are you?",
+                        t + 120 * n, "newphone", ip=NEW_PHONE_IP, sign_in=False))
+    for n, friend in enumerate((20, 21)):
+        at = t + 600 + 300 * n
+        _answer(engine, friend, at)
+        out.append(send(engine, 20 + n, friend, links[n], at + 40, "newphone",
+                        ip=NEW_PHONE_IP, sign_in=False))
+        _friend_again(engine, friend, at + 90)
+        out.append(send(engine, 30 + n, friend, "so good to catch up, let's call soon",
+                        at + 120, "newphone", ip=NEW_PHONE_IP, sign_in=False))
+    assert [v.action for v in out] == ["deliver"] * len(out)
+    assert all(v.account_action.action == "none" for v in out)
 
 
 def test_the_patient_scenario_plans_the_seller_who_draws_answers_first() -> None:

@@ -119,24 +119,26 @@ def _answer(engine: Engine, friend: int, ts: float) -> None:
 
 def openers_campaign(text_of: Callable[[int], str], apart: float = 120,
                      pitch_after: float = 60,
-                     before_pitch: Callable[[Engine, int, float], None] | None = None
-                     ) -> list[Any]:
+                     before_pitch: Callable[[Engine, int, float, str], None] | None = None,
+                     answered: int = 15) -> list[Any]:
     """One session's openers ("long time! how are you?") to 30 dormant contacts ``apart``
     seconds apart, every other one answered 30 s later, then (after ``before_pitch``, given
-    the engine, the opener's number and time) the pitch ``text_of(number)`` to the answerer
-    ``pitch_after`` seconds after the opener. The pitches' verdicts."""
+    the engine, the opener's number, its time and the session) the pitch
+    ``text_of(number)`` to the answerer ``pitch_after`` seconds after the opener; a fresh
+    session signed in for every ``answered`` answerers. The pitches' verdicts."""
     engine = engine_with_history()
     pitches, t = [], T0
     for i in range(30):
-        friend = 10 + i
+        friend, turn = 10 + i, i // 2 // answered
+        session = f"seller{turn}" if turn else "seller"
         send(engine, i, friend, f"hey {NAMES[i % 10]}, long time! how are you?", t,
-             "seller", sign_in=i == 0)
+             session, sign_in=i == 2 * answered * turn)
         if i % 2 == 0:
             _answer(engine, friend, t + 30)
             if before_pitch is not None:
-                before_pitch(engine, i, t)
+                before_pitch(engine, i, t, session)
             pitches.append(send(engine, 100 + i, friend, text_of(i), t + pitch_after,
-                                "seller", sign_in=False))
+                                session, sign_in=False))
         t += apart
     return pitches
 

@@ -21,9 +21,11 @@ words per recipient (four templates, names filled in), never the site they sell.
 **Replies are earned.** A message counts as a reply only when it answers, in a
 one-to-one conversation, someone who wrote to the account *after this session signed
 in* (so within ``reply_window``), and is not the text the session is already
-repeating, nor the site it already gave another answerer (``pitching``): who wrote
-first does not tell a provoked answer ("long time! how are you?" to a dormant tie)
-from a conversation, what the session answers with does. Invitations are not writing.
+repeating, nor its pitch (``pitched``): the site it already gave another answerer, or
+a link to a dormant tie once the account's unproven sessions have sent links to
+``pitch_ties`` of them. Who wrote first does not tell a provoked answer ("long time! how
+are you?" to a dormant tie) from a conversation, what the session answers with does.
+Invitations are not writing.
 
 An encrypted message has no text to compare: never "the text the session is repeating"
 (its replies count), but one size class of ciphertext to the dormant ties stands in for
@@ -37,7 +39,7 @@ from typing import Any, NamedTuple
 
 from ...events import Message
 from ...signals import Signal
-from ...state.ops import Tally
+from ...state.ops import Tally, Touch
 from ..base import Facts
 from .plan import Plan
 from .rooms import Settled
@@ -68,18 +70,63 @@ def repeating(plan: Plan, facts: Facts) -> bool:
     return plan.same_text is not None and facts[plan.same_text] >= 1
 
 
+def pitched(cfg: TakeoverSettings, plan: Plan, facts: Facts) -> str:
+    """What makes a risky session's message with a link to a dormant tie
+    (``dormant_ties``) the session's pitch, not a reply, in the words its burst's detail
+    gives ("" when nothing does). Either holds whoever wrote first in each (``answers``):
+
+    - it answers one who just wrote (within ``reply_window``) with a site the session
+      already sent another contact in the burst window (``pitch_others``): the same link as
+      the answer to several people the account had not been writing to is the session's
+      own message, while a friend sharing a video with its friends answers nobody with it
+      (the simulator's popular-link trap; red team, session 26);
+    - the account's sessions nothing proves the owner's have sent links to ``pitch_ties``
+      dormant ties over a session's life, this one's included, whatever the sites: the
+      seller chooses the site, the pace, when the pitch follows the answer and how many
+      sessions it mints, not that every answerer gets a link, while a friend on a new
+      phone sends one to the one or two it catches up with (red team, session 27). Not a
+      room's post: a room counts as one target, its settled members none (``rooms``).
+
+    Read only for a risky session's message with a link (``Plan.risky``): never asked of
+    another."""
+    if plan.text_to is None or plan.linked is None:
+        return ""
+    dormant = dormant_ties(plan, facts)
+    if not dormant:
+        return ""
+    if plan.heard is not None and facts[plan.heard] is not None:
+        count, known = facts[plan.text_to]
+        if int(count) - sum(known) >= cfg.pitch_others:
+            return "answering with a site it had sent another contact"
+    linked = 0 if plan.room is not None else _new_dormant(plan.linked, facts, dormant)
+    if linked >= cfg.pitch_ties:
+        return f"with links to {linked} contacts it had not been writing to"
+    return ""
+
+
 def pitching(cfg: TakeoverSettings, plan: Plan, facts: Facts) -> bool:
-    """Whether the message answers a dormant tie (``dormant_ties``) who just wrote to the
-    account (within ``reply_window``) with a site this session already sent another
-    contact in the burst window: the same link as the answer to several people the
-    account had not been writing to is the session's own message, whoever wrote first in
-    each (``answers``), while a friend sharing a video with its friends answers nobody
-    with it (the simulator's popular-link trap). Read only for a risky session's message
-    with a link (``Plan.risky``): never asked of another."""
-    if plan.text_to is None or plan.heard is None or facts[plan.heard] is None:
-        return False
-    count, known = facts[plan.text_to]
-    return int(count) - sum(known) >= cfg.pitch_others and bool(dormant_ties(plan, facts))
+    """Whether the message is the session's pitch (``pitched``): no reply, and the
+    session's replies do not excuse it."""
+    return bool(pitched(cfg, plan, facts))
+
+
+def linked_writes(cfg: TakeoverSettings, plan: Plan, facts: Facts, dormant: tuple[str, ...]
+                  ) -> tuple[Touch, ...]:
+    """A risky session's link to ``dormant`` ties, kept for ``pitched`` over a session's
+    life with the account's other unproven sessions' links: only the ties the set does not
+    hold, and nothing once it holds ``pitch_ties`` (also its cap), for only whether it
+    reaches that many is asked (a seller's every later pitch would rewrite it).
+    Whatever the verdict: a held or blocked pitch was sent all the same, and the owner's
+    proven session is never asked. Not a room's post's (``pitched``)."""
+    if plan.linked is None or plan.room is not None or not dormant:
+        return ()
+    count, known = facts[plan.linked]
+    if count >= cfg.pitch_ties:
+        return ()
+    held = dict(zip(plan.linked.members, known, strict=True))
+    new = tuple([p for p in dormant if not held.get(p)])
+    return (Touch(plan.linked.key, new, cfg.session_ttl, max(1, cfg.pitch_ties)),) if (
+        new) else ()
 
 
 def answers(cfg: TakeoverSettings, message: Message, plan: Plan, facts: Facts,
@@ -198,7 +245,7 @@ class Judged(NamedTuple):
     read: int  # contacts the session read
     login: float  # when the session signed in (or first wrote)
     sent: float  # messages the session had delivered (the owner's notice counts them)
-    pitching: bool = False  # the site it already gave another answerer (``pitching``)
+    pitching: str = ""  # what makes the message its pitch, in words (``pitched``)
 
 
 def signal(cfg: TakeoverSettings, burst: Burst, judged: Judged, strength: float) -> Signal:
@@ -214,10 +261,9 @@ def signal(cfg: TakeoverSettings, burst: Burst, judged: Judged, strength: float)
     parts = [f"{burst.size} of its contacts it had not been writing to or sent one text to, "
              + during]
     if judged.replies >= cfg.replies_trusted and judged.pitching:
-        # Not for one site given to several of them: chat that answers provoked answers
-        # ("so good to hear from you!") is cheap, and the link after it is the broadcast.
-        parts.append(f"answering with a site it had sent another contact, for all its "
-                     f"{judged.replies} replies before")
+        # Not for its pitch (``pitched``): chat that answers provoked answers ("so good to
+        # hear from you!") is cheap, and the link after it is the broadcast.
+        parts.append(f"{judged.pitching}, for all its {judged.replies} replies before")
     elif judged.replies >= cfg.replies_trusted:
         # It has been answering its friends' messages: people chat, spam software
         # blasts. On the account's own app too, it is most likely the owner on the road.

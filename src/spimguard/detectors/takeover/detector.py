@@ -424,7 +424,7 @@ class TakeoverDetector:
             self._owner(memo, ctx, facts), event.encrypted, len(dormant),
             sum(facts[found.contacts]), judged.get("replies", 0), judged.get("read", 0),
             judged.get("login", now), self._record(memo, ctx, facts).sent(found.session, now),
-            burst.pitching(cfg, found, facts))
+            burst.pitched(cfg, found, facts))
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
 
@@ -611,6 +611,8 @@ class TakeoverDetector:
                 listed = (*listed, room.token)
             if listed:
                 out.append(Touch(found.text_to.key, listed, cfg.burst_window, cfg.burst_cap))
+        if risky:
+            out.extend(burst.linked_writes(cfg, found, facts, dormant))
         if found.same_text is not None:  # only a text with a fingerprint is asked again
             out.append(Incr(found.same_text.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if found.shape is not None:

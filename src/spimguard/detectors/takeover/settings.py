@@ -74,6 +74,15 @@ class TakeoverSettings:
     # is the broadcast (red team, session 26: the ringtone seller's openers, "long time!
     # how are you?", drew answers and each answerer got the pitch as the answer's reply).
     pitch_others: int = 1
+    # ... nor for a link to a dormant tie once the account's sessions nothing proves the
+    # owner's have sent links to this many of them over a session's life, this one's
+    # included, whatever the sites, the pace, the time since each answer or the sessions
+    # minted (``burst.pitched``): the seller must give every answerer a link, a friend on a
+    # new phone gives one to the one or two it catches up with, a video to a few close
+    # friends (the mixed load's popular-link trap: one to three). Four, as ``burst_hard``:
+    # the count at which a burst is full evidence (red team, session 27). Also the cap of
+    # the account's set of them: only whether it reaches this many is asked.
+    pitch_ties: int = 4
     behaviour_change: float = 0.35  # BEHAVIOUR_CHANGE per unusual thing (three make it whole)
     # A text is written in a script when at least this share of its non-space characters is
     # in it (``profile.script``). A third since the first takeover detector (e9d58d9): a
