@@ -41,6 +41,9 @@ def test_a_compatibility_sigma_beside_a_deviation_is_read_as_sigma(
 def test_a_compatibility_sigma_is_a_sigma_in_the_text() -> None:
     assert clean("ϲοφίας \U0001d6d3\U0001d70d\U0001d747\U0001d781\U0001d7bb") == "σοφίας σσσσσ"
     assert [u.host_unicode for u in view("ϲοφίας.gr/x").urls] == ["σοφίας.gr"]
+    # ϲ for a Latin c: the host browsers open (and the view read before idn), not "ςoinbase"
+    # (xn--oinbase-wpf.com, which no client opens), for reputation and the look-alikes too.
+    assert [u.host for u in view("ϲoinbase.com/login").urls] == ["xn--oinbase-4pf.com"]
 
 
 def test_an_innocent_host_is_not_blocked_by_its_lunate_spelling() -> None:
