@@ -254,8 +254,9 @@ class TakeoverDetector:
                  judged: dict[str, Any]) -> bool:
         """Whether the message joins, and is judged by, the burst over the account's
         unproven sessions (``burst.measure``): its session is unfamiliar and nothing
-        proves it the owner's (its replies do not, for the site it gives each answerer:
-        ``burst.pitching``), and it is not a reply (the recipient wrote first, which no
+        proves it the owner's (its replies do not, for its pitch: the site it gives each
+        answerer, or a link once its account's unproven sessions linked ``pitch_ties``
+        dormant ties: ``burst.pitched``), and it is not a reply (the recipient wrote first, which no
         intruder can make a contact do: a conversation is nobody's burst)."""
         message, cfg = ctx.message, self.cfg
         assert message is not None
