@@ -1267,10 +1267,17 @@ def _readings(host: str, *, encode: bool) -> tuple[str, ...]:
     read = read_host(host, encode=encode) if host else None
     if read is None:
         return ()
+    older = _older_reading(host, read, encode=encode)
+    return (read[0], older) if older else (read[0],)
+
+
+def _older_reading(host: str, read: tuple[str, str, bool], *, encode: bool = True) -> str:
+    """IDNA 2003's reading of ``host`` where it names another host than ``read``
+    (``read_host``'s, by browsers' rules for a host written with ß or ς); "" where none."""
     if read[1].isascii() or not _deviates(read[1]):
-        return (read[0],)
+        return ""
     older = read_host(host, encode=encode, deviations=False)
-    return (read[0], older[0]) if older and older[0] != read[0] else (read[0],)
+    return older[0] if older and older[0] != read[0] else ""
 
 
 def _idna_chars(host: str) -> int:
@@ -1353,10 +1360,9 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str
                 if fact is not None and fact.host not in hosts:
                     hosts.add(fact.host)
                     found.append(fact)
-                    older = (read_host(host, deviations=False)
-                             if _deviates(fact.host_unicode) else None)
-                    if older and older[0] != fact.host:  # IDNA 2003's (``_readings``)
-                        transitional[older[0]] = None
+                    older = _older_reading(host, (fact.host, fact.host_unicode, False))
+                    if older:  # IDNA 2003's (``_readings``)
+                        transitional[older] = None
                 candidates += 1
                 full = len(found) >= MAX_URLS or candidates >= MAX_LINK_CANDIDATES
     read = {url.host for url in found}
