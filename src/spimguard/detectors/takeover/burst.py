@@ -120,11 +120,9 @@ def linked_writes(cfg: TakeoverSettings, plan: Plan, facts: Facts, dormant: tupl
     proven session is never asked. Not a room's post's (``pitched``)."""
     if plan.linked is None or plan.room is not None or not dormant:
         return ()
-    count, known = facts[plan.linked]
-    if count >= cfg.pitch_ties:
+    if facts[plan.linked][0] >= cfg.pitch_ties:
         return ()
-    held = dict(zip(plan.linked.members, known, strict=True))
-    new = tuple([p for p in dormant if not held.get(p)])
+    new = _unheld(plan.linked, facts, dormant)
     return (Touch(plan.linked.key, new, cfg.session_ttl, max(1, cfg.pitch_ties)),) if (
         new) else ()
 
@@ -163,11 +161,15 @@ def _slow_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: int,
     return max(0, int(life) - int(pals))
 
 
+def _unheld(tally: Tally, facts: Facts, dormant: tuple[str, ...]) -> tuple[str, ...]:
+    """The dormant ties the set does not hold yet (each is one of its asked members)."""
+    held = dict(zip(tally.members, facts[tally][1], strict=True))
+    return tuple([p for p in dormant if not held[p]])
+
+
 def _new_dormant(tally: Tally, facts: Facts, dormant: tuple[str, ...]) -> int:
     """The set's count, with the dormant ties it does not hold yet."""
-    count, known = facts[tally]
-    held = dict(zip(tally.members, known, strict=True))
-    return int(count) + sum(1 for p in dormant if not held[p])
+    return int(facts[tally][0]) + len(_unheld(tally, facts, dormant))
 
 
 def _doubted_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...]) -> int:
