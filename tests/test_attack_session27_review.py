@@ -8,7 +8,9 @@
    defanged after a label that ends in a letter outside ASCII ("faß[.]de", "café(dot)fr") or
    before an IDN suffix ("магазин[.]рф") was not read at all, where "fass[.]de" is.
 2. The takeover detector's pitch (session 26's ``pitching``, openers2's ``pitch_ties``): a
-   seller who writes the site apart is not pitching (strict xfail, below).
+   seller who writes the site apart was not pitching (a strict xfail here until session
+   28's ``apart``: ``MessageView.apart_sites``; its siblings in
+   ``test_attack_session28_apart``).
 
 Every test here fails on main (4722f18) but those labelled controls and the strict xfails.
 """
@@ -78,14 +80,10 @@ def test_prose_with_a_spaced_dot_after_a_letter_outside_ascii_reads_no_unknown_s
 #    "cheap-tones•biz"): no link, so no pitch, and the answers' replies excuse the burst.
 #    On main (4722f18) 15 of the 15 pitches reach their targets (11 delivered, 4 warned)
 #    where typed they reach 2 (1 delivered, 1 warned, 13 held); the same with openers2
-#    (a site per pitch written apart: 15 of 15, typed 3). Not mended: the view's apart
-#    hosts are guesses that chat makes too ("ok. so", "yes. me too", "fine. com on"), so
-#    counting them as a pitch's site would make two such answers to old friends "the same
-#    site"; the view would have to tell a host written apart with a path or a joiner that
-#    is no sentence's end ("•") from prose first.
-@pytest.mark.xfail(strict=True, reason=(
-    "the takeover detector's pitch asks only of typed links; apart hosts are guesses chat "
-    "makes too (15 of 15 pitches reach their targets on main)"))
+#    (a site per pitch written apart: 15 of 15, typed 3). The view's apart hosts are
+#    guesses that chat makes too ("ok. so", "yes. me too", "fine. com on"); session 28
+#    (``apart``) tells a site written apart with a link's tail or a joiner that is no
+#    sentence's end ("•") from them (``MessageView.apart_sites``), which the pitch reads.
 @pytest.mark.parametrize("written", ["cheap-tones. biz/r?u={i}", "cheap-tones•biz code {i}"])
 def test_a_pitch_with_its_site_written_apart_is_the_pitch(written: str) -> None:
     pitches = openers_campaign(

@@ -202,6 +202,16 @@ class MessageView:
     # company's host listed whole ("github.io") is then not read where nothing was joined to
     # it but prose's last word ("lol. github.io is down"), as it is not read written alone.
     apart_tails: tuple[int, ...] = ()
+    # The registrable domains of ``apart_hosts`` written as a site for the reader to retype,
+    # not as prose parts its words: joined by a mark that ends no sentence
+    # ("tones-shop•biz", "tones-shop . biz", "tones-shop ・biz"), or by a full stop with a
+    # link's tail after the suffix ("tones-shop. biz/r?u=1"); under a public suffix of the
+    # bundled list. A sentence's end ("I'm done. biz trip tomorrow", "ok. so") is none.
+    # The takeover detector's pitch reads them as it reads the links' ``domains`` (a seller
+    # who writes its site apart still pitches it); like ``apart_hosts``, they are in no
+    # ``urls``, ``domains``, fingerprint or ``masked``, so no reputation, bulk, wave or
+    # model counts them.
+    apart_sites: tuple[str, ...] = ()
     # Hosts of the links typed past what the view reads (``MAX_URLS`` links,
     # ``MAX_LINK_CANDIDATES`` link-like words, ``MAX_IDN_CHARS`` of IDN hosts, these in their
     # Unicode form: ``host_key``), none of them in ``urls``: read as a browser reads a host,
@@ -762,9 +772,37 @@ def _reads_as_dot(mark: str) -> bool:
     return any(dot for dot, _ in drawn) and all(dot or accent for dot, accent in drawn)
 
 
-def _apart_links(text: str) -> tuple[str, list[int], set[int]]:
+def _writes_prose(mark: str) -> bool:
+    """Whether a join's mark is one prose writes between two words: a full stop (or an
+    ideographic one) glued to one of them, a sentence's end ("I'm done. biz trip
+    tomorrow", and a stop put after the blank: "taking dress .so only", "just add .md to
+    any docs URL", three ham texts of the corpora), or a middle dot or bullet with blanks
+    on both sides, a list's separator ("coffee · books · travel", a bullet at a line's
+    start). Prose writes no full stop with blanks on both sides, nor a middle dot glued to
+    a word ("tones-shop . so", "tones-shop•biz", "tones-shop ・biz"): those are written so
+    to evade."""
+    full_stop = mark.strip() in (".", "\u3002")
+    spaced = mark[0].isspace() and mark[-1].isspace()
+    return full_stop != spaced
+
+
+def _names_a_site(found: re.Match[str]) -> bool:
+    """Whether a join ``_apart_dot`` reads as a dot writes a site for the reader to retype
+    (``MessageView.apart_sites``), not a guess only a listed name makes count: a mark a
+    reader retypes as the dot with a link's tail after the suffix ("tones-shop. biz/r?u=1")
+    or one prose does not write between words (``_writes_prose``: "tones-shop•biz code 1").
+    Never a comma ("yes, no/maybe", "ok, now/later?"), nor a separator that is a dot only
+    before a tail (a blank, an ASCII mark: "we in/out?", "the tv/radio", "buy now/pay
+    later")."""
+    if "," in found.group() or _weak(found):
+        return False
+    return found.group("shape") is not None or not _writes_prose(found.group())
+
+
+def _apart_links(text: str) -> tuple[str, list[int], set[int], set[int]]:
     """``text`` with the hosts written apart joined, where each join's dot is in it, and
-    which of them were joined before a label rather than a suffix (``_apart_dot``): a
+    which of them were joined before a label rather than a suffix (``_apart_dot``) and
+    which before a suffix write a site (``_names_a_site``): a
     label, what parts it from a public suffix (``_apart``), the suffix ("tones-shop. com" is
     tones-shop.com, as "tones-shop dot com" is). The spammer writes it apart to evade; prose
     parts words with ". " and "," all day, and now and then puts a suffix word after them
@@ -785,10 +823,11 @@ def _apart_links(text: str) -> tuple[str, list[int], set[int]]:
     elif "." in text or "," in text:
         pattern = _apart(False)
     else:
-        return text, [], set()
+        return text, [], set(), set()
     pieces: list[str] = []
     dots: list[int] = []
     chained: set[int] = set()
+    sites: set[int] = set()
     written = joined = 0  # how far ``text`` is copied, and how long the copy is
     before: list[re.Match[str]] = []  # dots before labels, each right after the last
     for found in pattern.finditer(text):
@@ -809,13 +848,15 @@ def _apart_links(text: str) -> tuple[str, list[int], set[int]]:
                 dots.append(joined - 1)
                 if dot is not found:
                     chained.add(joined - 1)
+                elif _names_a_site(found):
+                    sites.add(joined - 1)
                 pieces.append(".")
                 written = dot.end()
         before.clear()
     if not dots:
-        return text, dots, chained
+        return text, dots, chained, sites
     pieces.append(text[written:])
-    return "".join(pieces), dots, chained
+    return "".join(pieces), dots, chained, sites
 
 
 @cache
@@ -1175,8 +1216,8 @@ MAX_HOST_CHARS = 253
 _LINK_BEFORE = re.compile(rf"[\w./:-]{{0,{MAX_HOST_CHARS}}}")
 
 
-def _apart_hosts(spelled: str,
-                 typed: Sequence[UrlFact]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+def _apart_hosts(spelled: str, typed: Sequence[UrlFact]
+                 ) -> tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]:
     """The hosts of ``spelled`` (a text through ``_spelled``, as ``find_urls`` reads it)
     written apart (``_apart_links``) that are not among the links ``typed`` in it: every
     one, each read around its dot as a browser reads a host (``read_host``), as many as the
@@ -1188,13 +1229,17 @@ def _apart_hosts(spelled: str,
     sentence's end is before a host written whole ("I said. tones-shop.com"). Any label
     between is a suffix of the whole, which the block list reads (``lists.host_suffixes``).
     Each comes with its tail (``MessageView.apart_tails``): how many labels follow its last
-    join."""
-    joined, dots, chained = _apart_links(spelled)
+    join. Third, the registrable domains of those whose last join writes a site
+    (``MessageView.apart_sites``), as the host is read (the browser's reading), none of the
+    typed links' own."""
+    joined, dots, chained, site_dots = _apart_links(spelled)
     if not dots:
-        return (), ()
+        return (), (), ()
     backwards, size = joined[::-1], len(joined)
     known = {url.host for url in typed}
+    typed_domains = {url.domain for url in typed}
     found: dict[str, int] = {}  # each host read, and the fewest labels after a join
+    sites: dict[str, None] = {}
     seen: set[str] = set()
     end = idn_chars = 0
     for at, dot in enumerate(dots):
@@ -1212,6 +1257,7 @@ def _apart_hosts(spelled: str,
                 firsts[1:] = [dots[at] + 1]
             at += 1
         tail = joined.count(".", dots[at - 1], end)  # labels after the last join
+        site = dots[at - 1] in site_dots
         for first in firsts:
             # No list names a suffix longer than DNS holds, nor a bare one ("com").
             host = (joined[first:end] if end - first <= MAX_HOST_CHARS
@@ -1230,7 +1276,12 @@ def _apart_hosts(spelled: str,
                 for read in readings:  # and IDNA 2003's (``MessageView.transitional_hosts``)
                     if read not in known:
                         found[read] = min(found.get(read, tail), tail)
-    return tuple(found), tuple(found.values())
+                if site and readings and len(sites) < MAX_URLS:  # as many as links read
+                    sites[registrable_domain(readings[0])] = None
+                site = False  # the whole host's first reading: the rest are its suffixes
+    sites.pop("", None)
+    return (tuple(found), tuple(found.values()),
+            tuple([domain for domain in sites if domain not in typed_domains]))
 
 
 def _after_a_host(backwards: str, slash: int) -> bool:
@@ -1442,7 +1493,7 @@ def _view(raw: str) -> MessageView:
     skel = skeleton(text)
     spelled = _spelled(text)  # once for both readings of the links
     urls, unread, transitional = _urls_in(spelled)
-    apart, tails = _apart_hosts(spelled, urls)
+    apart, tails, sites = _apart_hosts(spelled, urls)
     domains = tuple(dict.fromkeys(u.domain for u in urls))
     prose, prose_skel = text, skel
     if urls:
@@ -1455,5 +1506,5 @@ def _view(raw: str) -> MessageView:
     return MessageView(text=text, skeleton=skel, urls=urls, domains=domains,
                        fingerprint=fingerprint, masked=unnamed, prose=prose,
                        prose_skeleton=prose_skel, spaced=spaced, apart_hosts=apart,
-                       apart_tails=tails, unread_hosts=unread,
+                       apart_tails=tails, apart_sites=sites, unread_hosts=unread,
                        transitional_hosts=transitional)

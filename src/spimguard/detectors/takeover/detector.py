@@ -397,7 +397,7 @@ class TakeoverDetector:
         size = facts[found.contacts_n]
         scraped = session.scraped(cfg, judged.get("read", 0), size)
         client = judged.get("client") or "an unknown app"
-        link = bool(view and view.urls)
+        link = bool(keys.sites(view))
         where = "a network it used before" if risk == cfg.risk_known_network else "a new network"
         if scraped and (risk >= cfg.risk_stranger or link):
             # An unfamiliar session that read the whole contact list: what it sends carries

@@ -22,12 +22,22 @@ OTHERS = ("tk:to:", "tk:text:", "tk:fp:", "tk:shape:", "tk:session:", "tk:heard:
           "tk:doubted:", "tk:life:", "tk:pals:", "tk:wrote:", "tk:recip:")
 
 
+def sites(view: MessageView | None) -> tuple[str, ...]:
+    """The sites a message sends people to: its links' domains, else the sites it writes
+    apart for the reader to retype (``MessageView.apart_sites``: "tones-shop•biz",
+    "tones-shop. biz/r?u=1"), which a seller's pitch needs no less than a link typed."""
+    if view is None:
+        return ()
+    return view.domains or view.apart_sites
+
+
 def pitch(view: MessageView | None) -> str:
-    """What a session repeats when it pitches: the link's domain (sellers vary the words
-    per recipient, never the site they sell), else the text's fingerprint."""
+    """What a session repeats when it pitches: the site's domain (``sites``: sellers vary
+    the words per recipient, never the site they sell), else the text's fingerprint."""
     if view is None:
         return ""
-    return f"d:{key_part(min(view.domains))}" if view.domains else view.fingerprint
+    where = sites(view)
+    return f"d:{key_part(min(where))}" if where else view.fingerprint
 
 
 def burst(account: str, session: str) -> str:

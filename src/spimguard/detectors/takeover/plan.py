@@ -115,7 +115,7 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
     found = people.plan
     assert found.burst is not None
     window, bucket = cfg.burst_window, cfg.burst_bucket
-    link = bool(view and view.urls)
+    link = bool(keys.sites(view))
     clear = not event.encrypted and view is not None and not link
     same_text = (Count(keys.same_text(account, session, view), window, bucket)
                  if view and view.fingerprint else None)
