@@ -686,19 +686,36 @@ def _public_suffixes() -> frozenset[str]:
     return frozenset(_extractor().tlds)
 
 
-def _apart_dot(found: re.Match[str]) -> bool | None:
-    """Whether a separator between a label and what may be a public suffix stands for a
-    dot; None before what is no public suffix: a label, whose separator is a dot if the
-    label is joined to a suffix in turn ("tones-shop. blogspot. com": ``_joins_a_label``).
-    One a reader retypes as the dot without a link's tail needs a name before it (a letter
-    in the label: "at 5. com on" is a time), the others need the tail (``_apart``)."""
+# What a separator before a public suffix stands for (``_apart_dot``): no dot, a dot, a
+# dot that writes a site for the reader to retype (``MessageView.apart_sites``).
+_NO_DOT, _DOT, _SITE = 0, 1, 2
+
+
+def _apart_dot(found: re.Match[str]) -> int | None:
+    """What a separator between a label and what may be a public suffix stands for
+    (``_NO_DOT``, ``_DOT``, ``_SITE``); None before what is no public suffix: a label,
+    whose separator is a dot if the label is joined to a suffix in turn ("tones-shop.
+    blogspot. com": ``_joins_a_label``). One a reader retypes as the dot without a link's
+    tail needs a name before it (a letter in the label: "at 5. com on" is a time), the
+    others need the tail (``_apart``).
+
+    A dot writes a site where prose would not write its mark: before a link's tail but for
+    a comma ("yes, no/maybe", "ok, now/later?") and the separators that are a dot only
+    before a tail (a blank, an ASCII mark: "we in/out?", "the tv/radio", "buy now/pay
+    later"), or with no tail a mark prose does not write between words
+    (``_writes_prose``: "tones-shop•biz code 1")."""
     if found.group("suffix").lower() not in _public_suffixes():
         return None
-    if not _marks_a_dot(found.group()):
-        return False
-    if found.group("shape") is None and not _weak(found):
-        return _names_apart(found)
-    return True
+    mark = found.group()
+    if not _marks_a_dot(mark):
+        return _NO_DOT
+    if found.group("shape") is not None:
+        return _DOT if "," in mark else _SITE
+    if _weak(found):
+        return _DOT  # its tail is in the pattern, never in ``shape``
+    if not _names_apart(found):
+        return _NO_DOT
+    return _DOT if _writes_prose(mark) else _SITE
 
 
 def _weak(found: re.Match[str]) -> bool:
@@ -786,29 +803,15 @@ def _writes_prose(mark: str) -> bool:
     return full_stop != spaced
 
 
-def _names_a_site(found: re.Match[str]) -> bool:
-    """Whether a join ``_apart_dot`` reads as a dot writes a site for the reader to retype
-    (``MessageView.apart_sites``), not a guess only a listed name makes count: a mark a
-    reader retypes as the dot with a link's tail after the suffix ("tones-shop. biz/r?u=1")
-    or one prose does not write between words (``_writes_prose``: "tones-shop•biz code 1").
-    Never a comma ("yes, no/maybe", "ok, now/later?"), nor a separator that is a dot only
-    before a tail (a blank, an ASCII mark: "we in/out?", "the tv/radio", "buy now/pay
-    later")."""
-    if "," in found.group() or _weak(found):
-        return False
-    return found.group("shape") is not None or not _writes_prose(found.group())
-
-
-def _apart_links(text: str) -> tuple[str, list[int], set[int], set[int]]:
-    """``text`` with the hosts written apart joined, where each join's dot is in it, and
-    which of them were joined before a label rather than a suffix (``_apart_dot``) and
-    which before a suffix write a site (``_names_a_site``): a
-    label, what parts it from a public suffix (``_apart``), the suffix ("tones-shop. com" is
-    tones-shop.com, as "tones-shop dot com" is). The spammer writes it apart to evade; prose
-    parts words with ". " and "," all day, and now and then puts a suffix word after them
-    ("ok. so", "yes, no/maybe"), so what this reads is a guess (``apart_hosts``), not a
-    link: it counts only where the operator already named the host (the block list), and a
-    wrong guess costs one look-up.
+def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
+    """``text`` with the hosts written apart joined, where each join's dot is in it, and for
+    each what it stands for before a suffix, or None for one before a label
+    (``_apart_dot``): a label, what parts it from a public suffix (``_apart``), the suffix
+    ("tones-shop. com" is tones-shop.com, as "tones-shop dot com" is). The spammer writes it
+    apart to evade; prose parts words with ". " and "," all day, and now and then puts a
+    suffix word after them ("ok. so", "yes, no/maybe"), so what this reads is a guess
+    (``apart_hosts``), not a link: it counts only where the operator already named the host
+    (the block list), and a wrong guess costs one look-up.
 
     Every place the pattern finds is judged, however many: a cap on them would let a text
     choose which of its guesses escape the block list (chat's "ok. so" put before the
@@ -823,11 +826,10 @@ def _apart_links(text: str) -> tuple[str, list[int], set[int], set[int]]:
     elif "." in text or "," in text:
         pattern = _apart(False)
     else:
-        return text, [], set(), set()
+        return text, [], []
     pieces: list[str] = []
     dots: list[int] = []
-    chained: set[int] = set()
-    sites: set[int] = set()
+    joins: list[int | None] = []
     written = joined = 0  # how far ``text`` is copied, and how long the copy is
     before: list[re.Match[str]] = []  # dots before labels, each right after the last
     for found in pattern.finditer(text):
@@ -846,17 +848,14 @@ def _apart_links(text: str) -> tuple[str, list[int], set[int], set[int]]:
                 pieces.append(text[written:start])
                 joined += start - written + 1
                 dots.append(joined - 1)
-                if dot is not found:
-                    chained.add(joined - 1)
-                elif _names_a_site(found):
-                    sites.add(joined - 1)
+                joins.append(reading if dot is found else None)
                 pieces.append(".")
                 written = dot.end()
         before.clear()
     if not dots:
-        return text, dots, chained, sites
+        return text, dots, joins
     pieces.append(text[written:])
-    return "".join(pieces), dots, chained, sites
+    return "".join(pieces), dots, joins
 
 
 @cache
@@ -1232,7 +1231,7 @@ def _apart_hosts(spelled: str, typed: Sequence[UrlFact]
     join. Third, the registrable domains of those whose last join writes a site
     (``MessageView.apart_sites``), as the host is read (the browser's reading), none of the
     typed links' own."""
-    joined, dots, chained, site_dots = _apart_links(spelled)
+    joined, dots, joins = _apart_links(spelled)
     if not dots:
         return (), (), ()
     backwards, size = joined[::-1], len(joined)
@@ -1253,11 +1252,11 @@ def _apart_hosts(spelled: str, typed: Sequence[UrlFact]
             continue  # an address's name, an address, a link's path ("x.com/new. com")
         firsts = [start]  # and after the last dot joined before a label, if any
         while at < len(dots) and dots[at] < end:  # the host's own dots, read once
-            if dots[at] in chained:
+            if joins[at] is None:  # joined before a label
                 firsts[1:] = [dots[at] + 1]
             at += 1
         tail = joined.count(".", dots[at - 1], end)  # labels after the last join
-        site = dots[at - 1] in site_dots
+        site = joins[at - 1] == _SITE  # the last join's
         for first in firsts:
             # No list names a suffix longer than DNS holds, nor a bare one ("com").
             host = (joined[first:end] if end - first <= MAX_HOST_CHARS
@@ -1276,9 +1275,11 @@ def _apart_hosts(spelled: str, typed: Sequence[UrlFact]
                 for read in readings:  # and IDNA 2003's (``MessageView.transitional_hosts``)
                     if read not in known:
                         found[read] = min(found.get(read, tail), tail)
-                if site and readings and len(sites) < MAX_URLS:  # as many as links read
+                # As many as links are read; the whole host's first reading (the rest
+                # are its suffixes).
+                if site and readings and len(sites) < MAX_URLS:
                     sites[registrable_domain(readings[0])] = None
-                site = False  # the whole host's first reading: the rest are its suffixes
+                site = False
     sites.pop("", None)
     return (tuple(found), tuple(found.values()),
             tuple([domain for domain in sites if domain not in typed_domains]))
