@@ -28,6 +28,10 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   the operator's block list only (every guess the text holds, so that chat's guesses put
   first cannot crowd out a listed one; before a public suffix of either section of the
   PSL, "tones-shop. blogspot.com"), never in ``urls``, ``domains`` or ``masked``.
+- ``apart_sites``: the registrable domains of those written as a site for the reader to
+  retype, not as prose parts its words ("tones-shop•biz", "tones-shop. biz/r?u=1"; not
+  "I'm done. biz trip tomorrow"): what the takeover detector's pitch reads besides the
+  links' domains.
 - ``masked``: the prose skeleton with numbers and mentions masked, then the links'
   domains (``masked_for`` masks the recipients' names too), what bulk and waves compare;
   ``fingerprint`` is a hash of it, so personalised copies collide.
@@ -194,7 +198,8 @@ class MessageView:
     # ``urls``. A reader's guess, not what was typed: chat writes "yes, no/maybe" and
     # "ok, now/later?" too. Only the operator's block list reads them (a name the operator
     # listed is no accident); reputation, the fingerprint, bulk, takeover and the content
-    # model see what was typed, so no phrase of chat becomes a link they learn or count.
+    # model see what was typed (takeover also ``apart_sites``), so no phrase of chat
+    # becomes a link they learn or count.
     apart_hosts: tuple[str, ...] = ()
     # For each of ``apart_hosts``, how many of its last labels were written as one name
     # after its last join ("com" in "tones-shop. com", "github.io" in "my page. github.io"):

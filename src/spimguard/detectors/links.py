@@ -14,8 +14,9 @@ even when the words around it are neutral, except on a popular site's own pages
 check here but the operator's block list. Hosts written apart ("tones-shop. com/new":
 ``MessageView.apart_hosts``) are a reader's guess that chat makes too ("yes, no/maybe"):
 the block list alone reads them, since a name the operator listed is no accident (the names
-that hold one of the guess's joins: ``lists.apart_suffixes``), and no other check here (nor
-any other detector) counts them as links. The block list reads every
+that hold one of the guess's joins: ``lists.apart_suffixes``), and no other check here counts
+them as links (nor any other detector but the takeover's pitch, which reads those written as
+a site for the reader to retype: ``MessageView.apart_sites``). The block list reads every
 host the view found, typed or written apart; ``max_urls`` bounds the costly checks only.
 """
 
