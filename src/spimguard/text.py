@@ -209,7 +209,7 @@ class MessageView:
     apart_tails: tuple[int, ...] = ()
     # The registrable domains of ``apart_hosts`` written as a site for the reader to retype,
     # not as prose parts its words: joined by a mark that ends no sentence
-    # ("tones-shop•biz", "tones-shop . biz", "tones-shop ・biz"), or by a full stop with a
+    # ("tones-shop•biz", "tones-shop . so", "tones-shop ・biz"), or by a full stop with a
     # link's tail after the suffix ("tones-shop. biz/r?u=1"); under a public suffix of the
     # bundled list. A sentence's end ("I'm done. biz trip tomorrow", "ok. so") is none.
     # The takeover detector's pitch reads them as it reads the links' ``domains`` (a seller
