@@ -808,6 +808,14 @@ def _writes_prose(mark: str) -> bool:
     return full_stop != spaced
 
 
+# Japanese prose's own list mark, the nakaguro, written glued between the words it lists,
+# Latin ones too ("新しいiPhone・app を入れた", "ゲーム・music・movie"): in a text that writes
+# kana (hiragana, katakana, their half-width forms; not the nakaguro nor the length mark,
+# which are the katakana block's too) it joins prose, not a site (``_apart_links``).
+_NAKAGURO = re.compile("[\u30fb\uff65]")
+_KANA = re.compile("[\u3041-\u3096\u30a1-\u30fa\uff66-\uff6f\uff71-\uff9d]")
+
+
 def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
     """``text`` with the hosts written apart joined, where each join's dot is in it, and for
     each what it stands for before a suffix, or None for one before a label
@@ -837,10 +845,15 @@ def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
     joins: list[int | None] = []
     written = joined = 0  # how far ``text`` is copied, and how long the copy is
     before: list[re.Match[str]] = []  # dots before labels, each right after the last
+    japanese: bool | None = None  # whether the text writes kana, read at its first nakaguro
     for found in pattern.finditer(text):
         if before and before[-1].end("suffix") != found.start():
             before.clear()
         reading = _apart_dot(found)
+        if reading == _SITE and _NAKAGURO.search(found.group()):
+            if japanese is None:
+                japanese = _KANA.search(text) is not None
+            reading = _DOT if japanese else reading
         if reading is None:
             before.append(found)
             continue

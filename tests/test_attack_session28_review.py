@@ -1,0 +1,96 @@
+"""Red team, session 28 (``review``): the session's merges attacked.
+
+``apart`` made a site written apart for the reader to retype (``MessageView.apart_sites``)
+the takeover detector's pitch and link (``keys.sites``). Its innocent is a friend on a new
+phone writing to old friends, where the link rules bite: chat that the new rule reads as a
+site, and a seller's forms it misses. The mend's test fails on main (2092648); what stays
+open is a strict xfail (``docs/red-team-log.md``, session 28, ``review``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import T0, event
+from spimguard.detectors.takeover import keys
+from spimguard.text import view
+from test_attack_openers import NEW_PHONE_IP
+from test_attack_session25 import NAMES, send
+from test_takeover import engine_with_history
+
+
+@pytest.mark.parametrize("prose", [
+    "新しいiPhone・app を入れた",       # "put the new iPhone app on"
+    "ゲーム・music・movie が好き",      # "I like games, music, movies"
+    "ｹﾞｰﾑ･music･movie",                # the half-width forms
+    "iPhone・Android・app どっちがいい？",
+])
+def test_japanese_prose_lists_latin_words_with_its_nakaguro(prose: str) -> None:
+    """Japanese writes its list mark, the nakaguro, glued between the words it lists, Latin
+    ones too: on main "iphone.app", "music.movie", "android.app" were sites, so a friend's
+    new phone writing to old friends in Japanese sent links. In a text that writes kana
+    it is prose's; the block list still reads the guess."""
+    assert view(prose).apart_sites == ()
+    assert view(prose).apart_hosts
+
+
+@pytest.mark.parametrize("written", ["cheap-tones・biz code 1", "cheap-tones ･biz code 1",
+                                     "セール cheap-tones•biz"])
+def test_a_nakaguro_outside_japanese_prose_still_writes_a_site(written: str) -> None:
+    """Guard (passes on main): no kana, or a bullet, not the nakaguro."""
+    assert view(written).apart_sites == ("cheap-tones.biz",)
+
+
+# -- open: chat the new rule reads as a site --------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: chat writes a full stop with blanks both sides, a full stop before a word/word "
+    "alternation and a bullet glued between words too; told from a seller's only by the "
+    "words (a suffix that is a chat word: so, now, how, me), which needs its own corpus"))
+@pytest.mark.parametrize("chat", [
+    "hey . so how r u",              # a full stop spaced both sides: sloppy chat
+    "omg yes . so good to hear from u",
+    "home . now",
+    "fine . how r u",
+    "ok. now/later?",                # the guards' "ok, now/later?" with a full stop
+    "it's me. new/old number both work",
+    "mum•dad",                       # a bullet glued between words
+    "new phone•new number•same me",
+    "love you・me",                  # a nakaguro with no kana in the text
+])
+def test_chat_writes_no_site(chat: str) -> None:
+    assert view(chat).apart_sites == ()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: \"hey Sam . so how r u\" holds the site hey.so (see test_chat_writes_no_site), so "
+    "a new phone that synced its contacts is a session only partly new sending links: "
+    "LOGIN_UNFAMILIAR and CONTACTS_SCRAPED (2.4 points a message, none on 9cb6e2d)"))
+def test_a_friend_on_a_new_phone_writing_sloppy_chat_sends_no_link() -> None:
+    engine = engine_with_history()
+    engine.process(event(engine.config, type="login", id="np-login", ts=T0 - 5,
+                         account="alice", session="newphone", ip=NEW_PHONE_IP,
+                         client={"id": "im-android"}))
+    engine.process(event(engine.config, type="contacts_read", id="np-read", ts=T0 - 2,
+                         account="alice", session="newphone", count=60))
+    out = [send(engine, i, i, f"hey {NAMES[i]} . so how r u", T0 + 30 * i, "newphone",
+                ip=NEW_PHONE_IP, sign_in=False) for i in range(3)]
+    assert not {s.code for v in out for s in v.signals} & {"LOGIN_UNFAMILIAR",
+                                                           "CONTACTS_SCRAPED"}
+
+
+# -- open: a seller's forms the rule misses ---------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: a capital after the join is read as a sentence's start (\"man. My\"), also "
+    "after a bullet glued, which ends no sentence; chat lists names so (\"Paris•London\": "
+    "london is a suffix); two full stops glued and an ASCII mark without a tail are chat's "
+    "(\"see you..love\"); an apostrophe after the suffix is a word's (\"fine, how's\")"))
+@pytest.mark.parametrize("written", [
+    "Cheap-Tones•Biz code 1",
+    "cheap-tones..biz code 1",
+    "cheap-tones*biz code 1",
+    "cheap-tones•biz’s code 1",
+])
+def test_a_seller_writes_its_site_so_the_rule_reads_none(written: str) -> None:
+    assert keys.sites(view(written)) == ("cheap-tones.biz",)
