@@ -24,20 +24,33 @@ from test_takeover import engine_with_history
     "ゲーム・music・movie が好き",      # "I like games, music, movies"
     "ｹﾞｰﾑ･music･movie",                # the half-width forms
     "iPhone・Android・app どっちがいい？",
+    "음악·music·movie 좋아",            # Korean's middle dot: "I like music, movies"
 ])
-def test_japanese_prose_lists_latin_words_with_its_nakaguro(prose: str) -> None:
+def test_a_scripts_list_mark_between_latin_words_is_its_prose(prose: str) -> None:
     """Japanese writes its list mark, the nakaguro, glued between the words it lists, Latin
-    ones too: on main "iphone.app", "music.movie", "android.app" were sites, so a friend's
-    new phone writing to old friends in Japanese sent links. In a text that writes kana
-    it is prose's; the block list still reads the guess."""
+    ones too, and Korean its middle dot: on main "iphone.app", "music.movie",
+    "android.app" were sites, so a friend's new phone writing to old friends in Japanese
+    or Korean sent links. In a text that writes that script the mark is prose's; the block
+    list still reads the guess."""
+    assert view(prose).apart_sites == ()
+    assert view(prose).apart_hosts
+
+
+@pytest.mark.parametrize("prose", ["iPhone、app を入れた", "music、movie、game が好き",
+                                   "好きなのは music、movie/drama"])
+def test_an_ideographic_comma_is_a_comma(prose: str) -> None:
+    """Japanese and Chinese glue their comma between any two words: a comma, which no site
+    is written with ("yes, no/maybe"), as on main "iphone.app" and "movie.game" were."""
     assert view(prose).apart_sites == ()
     assert view(prose).apart_hosts
 
 
 @pytest.mark.parametrize("written", ["cheap-tones・biz code 1", "cheap-tones ･biz code 1",
-                                     "セール cheap-tones•biz"])
-def test_a_nakaguro_outside_japanese_prose_still_writes_a_site(written: str) -> None:
-    """Guard (passes on main): no kana, or a bullet, not the nakaguro."""
+                                     "セール cheap-tones•biz", "세일 cheap-tones•biz",
+                                     "cheap-tones·biz code 1"])
+def test_a_list_mark_outside_its_scripts_prose_still_writes_a_site(written: str) -> None:
+    """Guard (passes on main): no kana or Hangul in the text, or a bullet, not the script's
+    own mark."""
     assert view(written).apart_sites == ("cheap-tones.biz",)
 
 

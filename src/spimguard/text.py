@@ -211,7 +211,8 @@ class MessageView:
     # not as prose parts its words: joined by a mark that ends no sentence
     # ("tones-shop•biz", "tones-shop . so", "tones-shop ・biz"), or by a full stop with a
     # link's tail after the suffix ("tones-shop. biz/r?u=1"); under a public suffix of the
-    # bundled list. A sentence's end ("I'm done. biz trip tomorrow", "ok. so") is none.
+    # bundled list. A sentence's end ("I'm done. biz trip tomorrow", "ok. so") is none, nor
+    # a comma ("iPhone、app"), nor a script's list mark in its prose ("ゲーム・music・movie").
     # The takeover detector's pitch reads them as it reads the links' ``domains`` (a seller
     # who writes its site apart still pitches it); like ``apart_hosts``, they are in no
     # ``urls``, ``domains``, fingerprint or ``masked``, so no reputation, bulk, wave or
@@ -715,7 +716,7 @@ def _apart_dot(found: re.Match[str]) -> int | None:
     if not _marks_a_dot(mark):
         return _NO_DOT
     if found.group("shape") is not None:
-        return _DOT if "," in mark else _SITE
+        return _DOT if _holds_a_comma(mark) else _SITE
     if _weak(found):
         return _DOT  # its tail is in the pattern, never in ``shape``
     if not _names_apart(found):
@@ -802,18 +803,42 @@ def _writes_prose(mark: str) -> bool:
     on both sides, a list's separator ("coffee · books · travel", a bullet at a line's
     start). Prose writes no full stop with blanks on both sides, nor a middle dot glued to
     a word ("tones-shop . so", "tones-shop•biz", "tones-shop ・biz"): those are written so
-    to evade."""
+    to evade. A comma is prose's (``_holds_a_comma``)."""
+    if _holds_a_comma(mark):
+        return True
     full_stop = mark.strip() in (".", "\u3002")
     spaced = mark[0].isspace() and mark[-1].isspace()
     return full_stop != spaced
 
 
-# Japanese prose's own list mark, the nakaguro, written glued between the words it lists,
-# Latin ones too ("新しいiPhone・app を入れた", "ゲーム・music・movie"): in a text that writes
-# kana (hiragana, katakana, their half-width forms; not the nakaguro nor the length mark,
-# which are the katakana block's too) it joins prose, not a site (``_apart_links``).
-_NAKAGURO = re.compile("[\u30fb\uff65]")
-_KANA = re.compile("[\u3041-\u3096\u30a1-\u30fa\uff66-\uff6f\uff71-\uff9d]")
+def _holds_a_comma(mark: str) -> bool:
+    """Whether a join's mark holds a comma, prose's between any two words: the ASCII one or
+    the ideographic one, which Japanese and Chinese prose glue whatever the words
+    ("iPhone、app を入れた", "music、movie、game が好き")."""
+    return "," in mark or "\u3001" in mark
+
+
+# The marks a script's prose glues between the words it lists, Latin ones too: Japanese's
+# nakaguro ("新しいiPhone・app を入れた", "ゲーム・music・movie") and Korean's middle dot
+# ("음악·music·movie 좋아"). In a text that writes that script (kana: hiragana, katakana,
+# their half-width forms, not the nakaguro nor the length mark of the katakana block;
+# Hangul) such a join is prose's, not a site (``_apart_links``).
+_LISTING = ((re.compile("[\u30fb\uff65]"),
+             re.compile("[\u3041-\u3096\u30a1-\u30fa\uff66-\uff6f\uff71-\uff9d]")),
+            (re.compile("\u00b7"), re.compile("[\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3]")))
+
+
+def _lists_in_its_script(mark: str, text: str, written: dict[int, bool]) -> bool:
+    """Whether ``mark`` holds a list mark of a script ``text`` writes (``_LISTING``);
+    ``written`` keeps, for the text, whether it writes each script, so that each is
+    looked for once a text, not at each join."""
+    for at, (listing, script) in enumerate(_LISTING):
+        if listing.search(mark):
+            if at not in written:
+                written[at] = script.search(text) is not None
+            if written[at]:
+                return True
+    return False
 
 
 def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
@@ -845,15 +870,13 @@ def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
     joins: list[int | None] = []
     written = joined = 0  # how far ``text`` is copied, and how long the copy is
     before: list[re.Match[str]] = []  # dots before labels, each right after the last
-    japanese: bool | None = None  # whether the text writes kana, read at its first nakaguro
+    scripts: dict[int, bool] = {}  # whether it writes each script of ``_LISTING``
     for found in pattern.finditer(text):
         if before and before[-1].end("suffix") != found.start():
             before.clear()
         reading = _apart_dot(found)
-        if reading == _SITE and _NAKAGURO.search(found.group()):
-            if japanese is None:
-                japanese = _KANA.search(text) is not None
-            reading = _DOT if japanese else reading
+        if reading == _SITE and _lists_in_its_script(found.group(), text, scripts):
+            reading = _DOT
         if reading is None:
             before.append(found)
             continue
