@@ -822,23 +822,18 @@ def _holds_a_comma(mark: str) -> bool:
 # nakaguro ("新しいiPhone・app を入れた", "ゲーム・music・movie") and Korean's middle dot
 # ("음악·music·movie 좋아"). In a text that writes that script (kana: hiragana, katakana,
 # their half-width forms, not the nakaguro nor the length mark of the katakana block;
-# Hangul) such a join is prose's, not a site (``_apart_links``).
-_LISTING = ((re.compile("[\u30fb\uff65]"),
+# Hangul) such a join is prose's, not a site (``_apart_links``: ``_listing_marks``).
+_LISTING = ((frozenset("\u30fb\uff65"),
              re.compile("[\u3041-\u3096\u30a1-\u30fa\uff66-\uff6f\uff71-\uff9d]")),
-            (re.compile("\u00b7"), re.compile("[\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3]")))
+            (frozenset("\u00b7"), re.compile("[\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3]")))
 
 
-def _lists_in_its_script(mark: str, text: str, written: dict[int, bool]) -> bool:
-    """Whether ``mark`` holds a list mark of a script ``text`` writes (``_LISTING``);
-    ``written`` keeps, for the text, whether it writes each script, so that each is
-    looked for once a text, not at each join."""
-    for at, (listing, script) in enumerate(_LISTING):
-        if listing.search(mark):
-            if at not in written:
-                written[at] = script.search(text) is not None
-            if written[at]:
-                return True
-    return False
+def _listing_marks(text: str) -> frozenset[str]:
+    """The list marks (``_LISTING``) of the scripts ``text`` writes, each script looked for
+    once a text, not at each join."""
+    if text.isascii():
+        return frozenset()
+    return frozenset().union(*[marks for marks, script in _LISTING if script.search(text)])
 
 
 def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
@@ -870,12 +865,12 @@ def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
     joins: list[int | None] = []
     written = joined = 0  # how far ``text`` is copied, and how long the copy is
     before: list[re.Match[str]] = []  # dots before labels, each right after the last
-    scripts: dict[int, bool] = {}  # whether it writes each script of ``_LISTING``
+    listing = _listing_marks(text)  # prose's marks in it, which join no site
     for found in pattern.finditer(text):
         if before and before[-1].end("suffix") != found.start():
             before.clear()
         reading = _apart_dot(found)
-        if reading == _SITE and _lists_in_its_script(found.group(), text, scripts):
+        if reading == _SITE and listing and not listing.isdisjoint(found.group()):
             reading = _DOT
         if reading is None:
             before.append(found)
