@@ -35,6 +35,7 @@ one text in the burst's strength.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ...events import Message
@@ -104,12 +105,6 @@ def pitched(cfg: TakeoverSettings, plan: Plan, facts: Facts) -> str:
     return ""
 
 
-def pitching(cfg: TakeoverSettings, plan: Plan, facts: Facts) -> bool:
-    """Whether the message is the session's pitch (``pitched``): no reply, and the
-    session's replies do not excuse it."""
-    return bool(pitched(cfg, plan, facts))
-
-
 def linked_writes(cfg: TakeoverSettings, plan: Plan, facts: Facts, dormant: tuple[str, ...]
                   ) -> tuple[Touch, ...]:
     """A risky session's link to ``dormant`` ties, kept for ``pitched`` over a session's
@@ -127,19 +122,20 @@ def linked_writes(cfg: TakeoverSettings, plan: Plan, facts: Facts, dormant: tupl
         new) else ()
 
 
-def answers(cfg: TakeoverSettings, message: Message, plan: Plan, facts: Facts,
-            session: dict[str, Any]) -> bool:
+def answers(message: Message, plan: Plan, facts: Facts, session: dict[str, Any],
+            pitch: Callable[[], str]) -> bool:
     """Whether the message is a reply: one-to-one, to someone who wrote to the account
     since this session signed in (within ``reply_window``), and neither the text the
-    session is already repeating nor, from a risky session, a site it already sent
-    another contact (``pitching``): a friend's replies to different people say different
-    things, while the ringtone seller's openers ("long time! how are you?") drew answers
-    and each answerer got the same link as the answer's reply (red team, session 26)."""
+    session is already repeating nor, from a risky session, its pitch (``pitch``: the
+    message's ``pitched``, asked only then): a friend's replies to different people say
+    different things, while the ringtone seller's openers ("long time! how are you?") drew
+    answers and each answerer got the same link as the answer's reply (red team, session
+    26)."""
     if plan.heard is None:
         return False
     heard = facts[plan.heard]
     return heard is not None and heard >= session.get("login", message.ts) and not (
-        repeating(plan, facts) or (bool(session.get("risk")) and pitching(cfg, plan, facts)))
+        repeating(plan, facts) or (bool(session.get("risk")) and bool(pitch())))
 
 
 def _slow_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: int,

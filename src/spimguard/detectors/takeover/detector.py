@@ -62,8 +62,8 @@ class _Found:
     object in the scratch answers them with an attribute, not a look-up per part.
     None in a part: not asked yet."""
 
-    __slots__ = ("dormant", "established", "owner", "plan", "record", "room", "script",
-                 "session")
+    __slots__ = ("dormant", "established", "owner", "pitch", "plan", "record", "room",
+                 "script", "session")
 
     def __init__(self, found: Plan) -> None:
         self.plan = found
@@ -74,6 +74,10 @@ class _Found:
         self.dormant: tuple[str, ...] | None = None
         self.room: rooms.Settled | None = None  # asked with ``dormant``
         self.script: str | None = None
+        # ``burst.pitched``: a risky session's link asks it up to six times (``_doubted``
+        # in detect and writes, each reply's test, the burst's words), ~20,000
+        # instructions each; only a risky session's link ever gets past its first test.
+        self.pitch: str | None = None
 
 
 class TakeoverDetector:
@@ -186,6 +190,18 @@ class TakeoverDetector:
             memo.dormant = dormant
         return memo.dormant
 
+    def _pitch(self, memo: _Found, facts: Facts) -> str:
+        """The message's pitch, in words (``burst.pitched``; "" when it is none)."""
+        if memo.pitch is None:
+            memo.pitch = burst.pitched(self.cfg, memo.plan, facts)
+        return memo.pitch
+
+    def _answers(self, memo: _Found, message: Message, facts: Facts,
+                 judged: dict[str, Any]) -> bool:
+        """Whether the message is a reply (``burst.answers``), its pitch asked once."""
+        return burst.answers(message, memo.plan, facts, judged,
+                             lambda: self._pitch(memo, facts))
+
     def sender_session(self, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The message's session as this detector judges it (``risk`` 0 when familiar),
         for detectors that weigh evidence by it."""
@@ -256,13 +272,13 @@ class TakeoverDetector:
         unproven sessions (``burst.measure``): its session is unfamiliar and nothing
         proves it the owner's (its replies do not, for its pitch: the site it gives each
         answerer, or a link once its account's unproven sessions linked ``pitch_ties``
-        dormant ties: ``burst.pitched``), and it is not a reply (the recipient wrote first, which no
-        intruder can make a contact do: a conversation is nobody's burst)."""
-        message, cfg = ctx.message, self.cfg
+        dormant ties: ``burst.pitched``), and it is not a reply (the recipient wrote first,
+        which no intruder can make a contact do: a conversation is nobody's burst)."""
+        message = ctx.message
         assert message is not None
-        return bool(judged.get("risk")) and (burst.pitching(cfg, memo.plan, facts) or not (
-            self._vouching(memo, ctx, facts, judged))) and not burst.answers(
-            cfg, message, memo.plan, facts, judged)
+        return bool(judged.get("risk")) and (bool(self._pitch(memo, facts)) or not (
+            self._vouching(memo, ctx, facts, judged))) and not self._answers(
+            memo, message, facts, judged)
 
     def owner_consistent(self, ctx: Context, facts: Facts) -> bool:
         """Positive evidence that the owner is writing, and nothing against it.
@@ -425,7 +441,7 @@ class TakeoverDetector:
             self._owner(memo, ctx, facts), event.encrypted, len(dormant),
             sum(facts[found.contacts]), judged.get("replies", 0), judged.get("read", 0),
             judged.get("login", now), self._record(memo, ctx, facts).sent(found.session, now),
-            burst.pitched(cfg, found, facts))
+            self._pitch(memo, facts))
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
 
@@ -565,7 +581,7 @@ class TakeoverDetector:
         # lines from its own servers, one fresh session each (no burst), made them familiar
         # the next day, and its blast from there was then the owner's own (red team,
         # session 25).
-        learnt = own_people and (owners or burst.answers(cfg, event, found, facts, judged))
+        learnt = own_people and (owners or self._answers(memo, event, facts, judged))
         profile.learn(cfg, known, event, view, self._script(memo, view),
                       judged if learnt else None)
         if own_people and vouching:
@@ -618,7 +634,7 @@ class TakeoverDetector:
             out.append(Incr(found.same_text.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if found.shape is not None:
             out.append(Incr(found.shape.key, 1.0, cfg.burst_bucket, cfg.burst_window))
-        if burst.answers(cfg, event, found, facts, judged):
+        if self._answers(memo, event, facts, judged):
             judged["replies"] = judged.get("replies", 0) + 1
         if outcome.action in ("deliver", "warn") and type(event) is not Invite and len(
                 event.recipients) <= accounts.MAX_TALKED_FANOUT:
