@@ -190,17 +190,20 @@ class TakeoverDetector:
             memo.dormant = dormant
         return memo.dormant
 
-    def _pitch(self, memo: _Found, facts: Facts) -> str:
+    def _pitch(self, memo: _Found, ctx: Context, facts: Facts) -> str:
         """The message's pitch, in words (``burst.pitched``; "" when it is none)."""
         if memo.pitch is None:
-            memo.pitch = burst.pitched(self.cfg, memo.plan, facts)
+            memo.pitch = burst.pitched(self.cfg, memo.plan, facts, self._record(
+                memo, ctx, facts).links(ctx.event.ts))
         return memo.pitch
 
-    def _answers(self, memo: _Found, message: Message, facts: Facts,
+    def _answers(self, memo: _Found, ctx: Context, facts: Facts,
                  judged: dict[str, Any]) -> bool:
         """Whether the message is a reply (``burst.answers``), its pitch asked once."""
+        message = ctx.message
+        assert message is not None
         return burst.answers(message, memo.plan, facts, judged,
-                             lambda: self._pitch(memo, facts))
+                             lambda: self._pitch(memo, ctx, facts))
 
     def sender_session(self, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The message's session as this detector judges it (``risk`` 0 when familiar),
@@ -274,11 +277,9 @@ class TakeoverDetector:
         answerer, or a link once its account's unproven sessions linked ``pitch_ties``
         dormant ties: ``burst.pitched``), and it is not a reply (the recipient wrote first,
         which no intruder can make a contact do: a conversation is nobody's burst)."""
-        message = ctx.message
-        assert message is not None
-        return bool(judged.get("risk")) and (bool(self._pitch(memo, facts)) or not (
+        return bool(judged.get("risk")) and (bool(self._pitch(memo, ctx, facts)) or not (
             self._vouching(memo, ctx, facts, judged))) and not self._answers(
-            memo, message, facts, judged)
+            memo, ctx, facts, judged)
 
     def owner_consistent(self, ctx: Context, facts: Facts) -> bool:
         """Positive evidence that the owner is writing, and nothing against it.
@@ -441,7 +442,7 @@ class TakeoverDetector:
             self._owner(memo, ctx, facts), event.encrypted, len(dormant),
             sum(facts[found.contacts]), judged.get("replies", 0), judged.get("read", 0),
             judged.get("login", now), self._record(memo, ctx, facts).sent(found.session, now),
-            self._pitch(memo, facts))
+            self._pitch(memo, ctx, facts))
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
 
@@ -581,12 +582,20 @@ class TakeoverDetector:
         # lines from its own servers, one fresh session each (no burst), made them familiar
         # the next day, and its blast from there was then the owner's own (red team,
         # session 25).
-        learnt = own_people and (owners or self._answers(memo, event, facts, judged))
+        learnt = own_people and (owners or self._answers(memo, ctx, facts, judged))
         profile.learn(cfg, known, event, view, self._script(memo, view),
                       judged if learnt else None)
         if own_people and vouching:
             profile.remember(cfg, known, "owned", judged.get("net", ""), now, cfg.max_networks)
         record.set_profile(known, now)
+
+    def _link(self, memo: _Found, ctx: Context, facts: Facts, dormant: tuple[str, ...]) -> None:
+        """A risky session's link to ``dormant`` ties, kept in the record's links
+        (``burst.linked_writes``)."""
+        record, now, cfg = self._record(memo, ctx, facts), ctx.event.ts, self.cfg
+        new = burst.linked_writes(cfg, memo.plan, dormant, record.links(now))
+        if new:
+            record.touch_links(new, now, max(1, cfg.pitch_ties))
 
     def _message_writes(self, memo: _Found, ctx: Context, event: Message, facts: Facts,
                         outcome: Outcome, judged: dict[str, Any], out: list[Write]) -> None:
@@ -629,12 +638,12 @@ class TakeoverDetector:
             if listed:
                 out.append(Touch(found.text_to.key, listed, cfg.burst_window, cfg.burst_cap))
         if risky:
-            out.extend(burst.linked_writes(cfg, found, facts, dormant))
+            self._link(memo, ctx, facts, dormant)
         if found.same_text is not None:  # only a text with a fingerprint is asked again
             out.append(Incr(found.same_text.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if found.shape is not None:
             out.append(Incr(found.shape.key, 1.0, cfg.burst_bucket, cfg.burst_window))
-        if self._answers(memo, event, facts, judged):
+        if self._answers(memo, ctx, facts, judged):
             judged["replies"] = judged.get("replies", 0) + 1
         if outcome.action in ("deliver", "warn") and type(event) is not Invite and len(
                 event.recipients) <= accounts.MAX_TALKED_FANOUT:
