@@ -75,8 +75,9 @@ class _Found:
         self.room: rooms.Settled | None = None  # asked with ``dormant``
         self.script: str | None = None
         # ``burst.pitched``: a risky session's link asks it up to six times (``_doubted``
-        # in detect and writes, each reply's test, the burst's words), ~20,000
-        # instructions each; only a risky session's link ever gets past its first test.
+        # in detect and writes, each test of a reply, the burst's words), each a walk of
+        # the dormant ties and the links; only a risky session's link gets past its first
+        # test.
         self.pitch: str | None = None
 
 

@@ -432,18 +432,15 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             for h, n in buckets:
                 flat += (hour - h, n)
             sent.append(flat)
-    head: int | list[int] = _VERSION
-    links, lapsed = record.get("k"), now - session_ttl
-    if links:
-        head = [_VERSION]
-        for p, ts in links.items():
-            if ts > lapsed:
-                end = max(end, ts + session_ttl)
-                head += (name(p, len(names)), num(ts, len(nums)))
-        if len(head) == 1:
-            head = _VERSION
-    stored = _ENCODER.encode([head, hour, list(names), array("d", nums).tobytes(),
-                              profile, sessions, live, incidents, sent])
+    links: list[int] = []  # [name, time, ...], behind the version (``decode``)
+    lapsed = now - session_ttl
+    for p, ts in record.get("k", {}).items():
+        if ts > lapsed:
+            end = max(end, ts + session_ttl)
+            links += (name(p, len(names)), num(ts, len(nums)))
+    stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION, hour, list(names),
+                              array("d", nums).tobytes(), profile, sessions, live, incidents,
+                              sent])
     return stored, end
 
 
