@@ -13,13 +13,12 @@ from typing import Any
 import msgspec
 import pytest
 
-from conftest import T0, config
+from conftest import T0
 from spimguard.detectors.takeover import record
-from spimguard.engine import open_engine
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Distinct, Get, Tally, Touch
-from test_attack_session25 import send
-from test_takeover import OFFICIAL, live_a_month
+from test_attack_session25 import engine_on, send
+from test_takeover import live_a_month
 
 TTL = 30 * 86_400.0  # ``session_ttl``'s default
 CAP = 4  # ``pitch_ties``'s default
@@ -36,12 +35,7 @@ def test_a_risky_sessions_links_are_kept_in_the_account_record(
     """A seller's session links five dormant ties: the first four are kept (the cap; only
     whether it reaches that many is asked), in the account's record and in no key of their
     own."""
-    storage: dict[str, Any] = {"backend": backend}
-    if backend == "redis":
-        storage.update(redis_url=request.getfixturevalue("redis_url"),
-                       redis_namespace=request.getfixturevalue("redis_namespace"))
-    engine = open_engine(config(official_clients=OFFICIAL, storage=storage,
-                                records={"evidence_key": "test-evidence-key"}), tmp_path)
+    engine = engine_on(backend, tmp_path, request)
     live_a_month(engine, "alice")
     for i in range(5):
         send(engine, i, 20 + i, f"look at this http://tones{i}.biz/r{i}", T0 + 900 * i,
