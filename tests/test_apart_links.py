@@ -117,6 +117,6 @@ def test_a_text_of_separators_is_read_whole_each_place_once(
 
     monkeypatch.setattr(text, "_apart_dot", counted)
     places = 65536 // len(unit)
-    started = time.perf_counter()
+    started = time.process_time()
     text._apart_hosts(unit * places, ())
-    assert judged == places and time.perf_counter() - started < 1.0
+    assert judged == places and time.process_time() - started < 1.0

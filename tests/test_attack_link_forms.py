@@ -189,9 +189,9 @@ def test_a_denied_host_after_a_text_full_of_decoys(decoy: str) -> None:
     listed = " tones-shop. com/new"
     decoys = " ".join(decoy.format(i) for i in range(65536 // len(decoy)))
     text = decoys.encode()[:65536 - len(listed)].decode("utf-8", "ignore") + listed
-    started = time.perf_counter()
+    started = time.process_time()
     seen = view(text)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert "tones-shop.com" in seen.apart_hosts
     assert len({s for h in seen.apart_hosts for s in lists.host_suffixes(h)}) < len(text) // 2
     assert "LINK_BLOCKLISTED" in codes(engine, text)

@@ -125,9 +125,9 @@ def test_a_long_text_of_small_capital_words_is_read_in_linear_time(unit: str) ->
         text = unit * (size // len(unit.encode()))
         times = []
         for _ in range(3):
-            started = time.perf_counter()
+            started = time.process_time()
             view(text)
-            times.append(time.perf_counter() - started)
+            times.append(time.process_time() - started)
         return min(times)
 
     small, large = cost(16384), cost(65536)

@@ -68,10 +68,10 @@ def test_a_host_of_thousands_of_labels_costs_what_its_text_does() -> None:
     assert suffixes[-2:] == ("tones-shop.com", "com")
     assert max(map(len, suffixes)) <= 253 and len(suffixes) <= 127
     assert lists.parse(f"{'a.' * 200}com\ntones-shop.com\n", "domains") == ["tones-shop.com"]
-    started = time.perf_counter()
+    started = time.process_time()
     assert _blocked("a." * 8000 + "tones-shop.com")
     assert _blocked("https://" + "a." * 8000 + "tones-shop.com/x")
-    assert time.perf_counter() - started < 1.5
+    assert time.process_time() - started < 1.5
 
 
 # 3. Hosts written apart at more than one dot. Each mark was joined only before a public
@@ -197,9 +197,9 @@ def test_an_idn_host_written_apart_past_idnas_budget() -> None:
 def test_an_idn_host_after_64_kib_of_idn_links_costs_what_its_text_does() -> None:
     decoys = " ".join(f"{chr(0x100 + i % 300)}{i}.de" for i in range(6000))
     assert len(decoys.encode()) < 64 * 1024
-    started = time.perf_counter()
+    started = time.process_time()
     assert _blocked(f"{decoys} магазин.рф/x")
-    assert time.perf_counter() - started < 1.5
+    assert time.process_time() - started < 1.5
 
 
 @pytest.mark.xfail(strict=True, reason=(

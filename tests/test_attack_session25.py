@@ -70,6 +70,16 @@ def test_warm_up_lines_from_fresh_sessions_make_the_sellers_network_nobodys() ->
     assert any(v.account_action.action == "suspend_sending" for v in blast)
 
 
+def engine_on(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Engine:
+    """An engine on ``backend`` (memory, sqlite or redis: the test's own namespace)."""
+    storage: dict[str, Any] = {"backend": backend}
+    if backend == "redis":
+        storage.update(redis_url=request.getfixturevalue("redis_url"),
+                       redis_namespace=request.getfixturevalue("redis_namespace"))
+    return open_engine(config(official_clients=OFFICIAL, storage=storage,
+                              records={"evidence_key": "test-evidence-key"}), tmp_path)
+
+
 @pytest.mark.parametrize("backend", ["memory", "sqlite", "redis"])
 def test_a_fresh_session_for_each_pitch_paced_past_the_burst_window_is_one_burst(
         backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
@@ -79,12 +89,7 @@ def test_a_fresh_session_for_each_pitch_paced_past_the_burst_window_is_one_burst
     their targets (27 delivered, 13 warned) with no account action. The slow burst now
     counts over the account's unproven sessions together too, as the quick one does (in
     a guest of the account's ties record no session id names: each backend keeps it)."""
-    storage: dict[str, Any] = {"backend": backend}
-    if backend == "redis":
-        storage.update(redis_url=request.getfixturevalue("redis_url"),
-                       redis_namespace=request.getfixturevalue("redis_namespace"))
-    engine = open_engine(config(official_clients=OFFICIAL, storage=storage,
-                                records={"evidence_key": "test-evidence-key"}), tmp_path)
+    engine = engine_on(backend, tmp_path, request)
     live_a_month(engine, "alice")
     verdicts = [send(engine, i, (3 + i) % 60, pitch(i), T0 + 10 + 660 * i, f"evil{i}")
                 for i in range(40)]

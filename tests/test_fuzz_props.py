@@ -38,13 +38,13 @@ def _filled(pieces: list[str], size: int = KIB64) -> str:
 @given(pieces=html_pieces)
 def test_the_html_reader_never_raises_and_is_linear(pieces: list[str]) -> None:
     source = _filled(pieces)
-    started = time.perf_counter()
+    started = time.process_time()
     text = visible_text(source)
-    assert time.perf_counter() - started < BOUND, pieces
+    assert time.process_time() - started < BOUND, pieces
     assert isinstance(text, str)
-    started = time.perf_counter()
+    started = time.process_time()
     said = readable({"body": "hi", "formatted_body": source}, KIB64)
-    assert time.perf_counter() - started < BOUND, pieces
+    assert time.process_time() - started < BOUND, pieces
     assert len(said.encode()) <= KIB64
 
 
@@ -84,12 +84,12 @@ def _encode(value: object) -> bytes:
                                                + b"}")))
 def test_the_decoder_answers_every_body_with_an_event_or_a_4xx(body: bytes) -> None:
     for decode in (decode_message, decode_batch):
-        started = time.perf_counter()
+        started = time.process_time()
         try:
             decode(body, LIMITS)
         except BadInput as exc:
             assert 400 <= exc.status < 500
-        assert time.perf_counter() - started < BOUND
+        assert time.process_time() - started < BOUND
 
 
 @settings(max_examples=30, deadline=None, derandomize=True,
@@ -98,7 +98,7 @@ def test_the_decoder_answers_every_body_with_an_event_or_a_4xx(body: bytes) -> N
                                         "e9", "-", "null"]), min_size=1, max_size=20))
 def test_the_decoder_is_linear_on_64_kib(pieces: list[str]) -> None:
     body = _filled(pieces).encode()
-    started = time.perf_counter()
+    started = time.process_time()
     with contextlib.suppress(BadInput):
         decode_batch(body, LIMITS)
-    assert time.perf_counter() - started < BOUND
+    assert time.process_time() - started < BOUND

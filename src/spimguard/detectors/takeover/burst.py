@@ -35,11 +35,12 @@ one text in the burst's strength.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection
 from typing import Any, NamedTuple
 
 from ...events import Message
 from ...signals import Signal
-from ...state.ops import Tally, Touch
+from ...state.ops import Tally
 from ..base import Facts
 from .plan import Plan
 from .rooms import Settled
@@ -70,7 +71,7 @@ def repeating(plan: Plan, facts: Facts) -> bool:
     return plan.same_text is not None and facts[plan.same_text] >= 1
 
 
-def pitched(cfg: TakeoverSettings, plan: Plan, facts: Facts) -> str:
+def pitched(cfg: TakeoverSettings, plan: Plan, facts: Facts, linked: Collection[str]) -> str:
     """What makes a risky session's message with a link to a dormant tie
     (``dormant_ties``) the session's pitch, not a reply, in the words its burst's detail
     gives ("" when nothing does). Either holds whoever wrote first in each (``answers``):
@@ -86,10 +87,11 @@ def pitched(cfg: TakeoverSettings, plan: Plan, facts: Facts) -> str:
       sessions it mints, not that every answerer gets a link, while a friend on a new
       phone sends one to the one or two it catches up with (red team, session 27). Not a
       room's post: a room counts as one target, its settled members none (``rooms``).
+      ``linked``: the dormant ties they linked (``Record.links``).
 
     Read only for a risky session's message with a link (``Plan.risky``): never asked of
     another."""
-    if plan.text_to is None or plan.linked is None:
+    if plan.text_to is None:  # no link
         return ""
     dormant = dormant_ties(plan, facts)
     if not dormant:
@@ -98,48 +100,41 @@ def pitched(cfg: TakeoverSettings, plan: Plan, facts: Facts) -> str:
         count, known = facts[plan.text_to]
         if int(count) - sum(known) >= cfg.pitch_others:
             return "answering with a site it had sent another contact"
-    linked = 0 if plan.room is not None else _new_dormant(plan.linked, facts, dormant)
-    if linked >= cfg.pitch_ties:
-        return f"with links to {linked} contacts it had not been writing to"
+    count = 0 if plan.room is not None else len(linked) + sum(
+        1 for p in dormant if p not in linked)
+    if count >= cfg.pitch_ties:
+        return f"with links to {count} contacts it had not been writing to"
     return ""
 
 
-def pitching(cfg: TakeoverSettings, plan: Plan, facts: Facts) -> bool:
-    """Whether the message is the session's pitch (``pitched``): no reply, and the
-    session's replies do not excuse it."""
-    return bool(pitched(cfg, plan, facts))
-
-
-def linked_writes(cfg: TakeoverSettings, plan: Plan, facts: Facts, dormant: tuple[str, ...]
-                  ) -> tuple[Touch, ...]:
-    """A risky session's link to ``dormant`` ties, kept for ``pitched`` over a session's
-    life with the account's other unproven sessions' links: only the ties the set does not
-    hold, and nothing once it holds ``pitch_ties`` (also its cap), for only whether it
-    reaches that many is asked (a seller's every later pitch would rewrite it).
-    Whatever the verdict: a held or blocked pitch was sent all the same, and the owner's
-    proven session is never asked. Not a room's post's (``pitched``)."""
-    if plan.linked is None or plan.room is not None or not dormant:
+def linked_writes(cfg: TakeoverSettings, plan: Plan, dormant: tuple[str, ...],
+                  linked: Collection[str]) -> tuple[str, ...]:
+    """Who of a risky session's link to ``dormant`` ties is kept for ``pitched`` over a
+    session's life with the account's other unproven sessions' links (``linked``, as read:
+    ``Record.touch_links``, capped at ``pitch_ties``): only the ties it does not hold, and
+    nobody once it holds ``pitch_ties``, for only whether it reaches that many is asked (a
+    seller's every later pitch would rewrite it). Whatever the verdict: a held or blocked
+    pitch was sent all the same, and the owner's proven session is never asked. Not a
+    room's post's (``pitched``)."""
+    if plan.text_to is None or plan.room is not None or len(linked) >= cfg.pitch_ties:
         return ()
-    if facts[plan.linked][0] >= cfg.pitch_ties:
-        return ()
-    new = _unheld(plan.linked, facts, dormant)
-    return (Touch(plan.linked.key, new, cfg.session_ttl, max(1, cfg.pitch_ties)),) if (
-        new) else ()
+    return tuple([p for p in dormant if p not in linked])
 
 
-def answers(cfg: TakeoverSettings, message: Message, plan: Plan, facts: Facts,
-            session: dict[str, Any]) -> bool:
+def answers(message: Message, plan: Plan, facts: Facts, session: dict[str, Any],
+            pitch: Callable[[], str]) -> bool:
     """Whether the message is a reply: one-to-one, to someone who wrote to the account
     since this session signed in (within ``reply_window``), and neither the text the
-    session is already repeating nor, from a risky session, a site it already sent
-    another contact (``pitching``): a friend's replies to different people say different
-    things, while the ringtone seller's openers ("long time! how are you?") drew answers
-    and each answerer got the same link as the answer's reply (red team, session 26)."""
+    session is already repeating nor, from a risky session, its pitch (``pitch``: the
+    message's ``pitched``, asked only then): a friend's replies to different people say
+    different things, while the ringtone seller's openers ("long time! how are you?") drew
+    answers and each answerer got the same link as the answer's reply (red team, session
+    26)."""
     if plan.heard is None:
         return False
     heard = facts[plan.heard]
     return heard is not None and heard >= session.get("login", message.ts) and not (
-        repeating(plan, facts) or (bool(session.get("risk")) and pitching(cfg, plan, facts)))
+        repeating(plan, facts) or (bool(session.get("risk")) and bool(pitch())))
 
 
 def _slow_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: int,

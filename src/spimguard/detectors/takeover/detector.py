@@ -62,8 +62,8 @@ class _Found:
     object in the scratch answers them with an attribute, not a look-up per part.
     None in a part: not asked yet."""
 
-    __slots__ = ("dormant", "established", "owner", "plan", "record", "room", "script",
-                 "session")
+    __slots__ = ("dormant", "established", "owner", "pitch", "plan", "record", "room",
+                 "script", "session")
 
     def __init__(self, found: Plan) -> None:
         self.plan = found
@@ -74,6 +74,11 @@ class _Found:
         self.dormant: tuple[str, ...] | None = None
         self.room: rooms.Settled | None = None  # asked with ``dormant``
         self.script: str | None = None
+        # ``burst.pitched``: a risky session's link asks it up to six times (``_doubted``
+        # in detect and writes, each test of a reply, the burst's words), each a walk of
+        # the dormant ties and the links; only a risky session's link gets past its first
+        # test.
+        self.pitch: str | None = None
 
 
 class TakeoverDetector:
@@ -186,6 +191,21 @@ class TakeoverDetector:
             memo.dormant = dormant
         return memo.dormant
 
+    def _pitch(self, memo: _Found, ctx: Context, facts: Facts) -> str:
+        """The message's pitch, in words (``burst.pitched``; "" when it is none)."""
+        if memo.pitch is None:
+            memo.pitch = burst.pitched(self.cfg, memo.plan, facts, self._record(
+                memo, ctx, facts).links(ctx.event.ts))
+        return memo.pitch
+
+    def _answers(self, memo: _Found, ctx: Context, facts: Facts,
+                 judged: dict[str, Any]) -> bool:
+        """Whether the message is a reply (``burst.answers``), its pitch asked once."""
+        message = ctx.message
+        assert message is not None
+        return burst.answers(message, memo.plan, facts, judged,
+                             lambda: self._pitch(memo, ctx, facts))
+
     def sender_session(self, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The message's session as this detector judges it (``risk`` 0 when familiar),
         for detectors that weigh evidence by it."""
@@ -256,13 +276,11 @@ class TakeoverDetector:
         unproven sessions (``burst.measure``): its session is unfamiliar and nothing
         proves it the owner's (its replies do not, for its pitch: the site it gives each
         answerer, or a link once its account's unproven sessions linked ``pitch_ties``
-        dormant ties: ``burst.pitched``), and it is not a reply (the recipient wrote first, which no
-        intruder can make a contact do: a conversation is nobody's burst)."""
-        message, cfg = ctx.message, self.cfg
-        assert message is not None
-        return bool(judged.get("risk")) and (burst.pitching(cfg, memo.plan, facts) or not (
-            self._vouching(memo, ctx, facts, judged))) and not burst.answers(
-            cfg, message, memo.plan, facts, judged)
+        dormant ties: ``burst.pitched``), and it is not a reply (the recipient wrote first,
+        which no intruder can make a contact do: a conversation is nobody's burst)."""
+        return bool(judged.get("risk")) and (bool(self._pitch(memo, ctx, facts)) or not (
+            self._vouching(memo, ctx, facts, judged))) and not self._answers(
+            memo, ctx, facts, judged)
 
     def owner_consistent(self, ctx: Context, facts: Facts) -> bool:
         """Positive evidence that the owner is writing, and nothing against it.
@@ -425,7 +443,7 @@ class TakeoverDetector:
             self._owner(memo, ctx, facts), event.encrypted, len(dormant),
             sum(facts[found.contacts]), judged.get("replies", 0), judged.get("read", 0),
             judged.get("login", now), self._record(memo, ctx, facts).sent(found.session, now),
-            burst.pitched(cfg, found, facts))
+            self._pitch(memo, ctx, facts))
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
 
@@ -565,12 +583,20 @@ class TakeoverDetector:
         # lines from its own servers, one fresh session each (no burst), made them familiar
         # the next day, and its blast from there was then the owner's own (red team,
         # session 25).
-        learnt = own_people and (owners or burst.answers(cfg, event, found, facts, judged))
+        learnt = own_people and (owners or self._answers(memo, ctx, facts, judged))
         profile.learn(cfg, known, event, view, self._script(memo, view),
                       judged if learnt else None)
         if own_people and vouching:
             profile.remember(cfg, known, "owned", judged.get("net", ""), now, cfg.max_networks)
         record.set_profile(known, now)
+
+    def _link(self, memo: _Found, ctx: Context, facts: Facts, dormant: tuple[str, ...]) -> None:
+        """A risky session's link to ``dormant`` ties, kept in the record's links
+        (``burst.linked_writes``)."""
+        record, now, cfg = self._record(memo, ctx, facts), ctx.event.ts, self.cfg
+        new = burst.linked_writes(cfg, memo.plan, dormant, record.links(now))
+        if new:
+            record.touch_links(new, now, max(1, cfg.pitch_ties))
 
     def _message_writes(self, memo: _Found, ctx: Context, event: Message, facts: Facts,
                         outcome: Outcome, judged: dict[str, Any], out: list[Write]) -> None:
@@ -613,12 +639,12 @@ class TakeoverDetector:
             if listed:
                 out.append(Touch(found.text_to.key, listed, cfg.burst_window, cfg.burst_cap))
         if risky:
-            out.extend(burst.linked_writes(cfg, found, facts, dormant))
+            self._link(memo, ctx, facts, dormant)
         if found.same_text is not None:  # only a text with a fingerprint is asked again
             out.append(Incr(found.same_text.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if found.shape is not None:
             out.append(Incr(found.shape.key, 1.0, cfg.burst_bucket, cfg.burst_window))
-        if burst.answers(cfg, event, found, facts, judged):
+        if self._answers(memo, ctx, facts, judged):
             judged["replies"] = judged.get("replies", 0) + 1
         if outcome.action in ("deliver", "warn") and type(event) is not Invite and len(
                 event.recipients) <= accounts.MAX_TALKED_FANOUT:

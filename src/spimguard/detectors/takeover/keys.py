@@ -50,18 +50,6 @@ def text(account: str, session: str, view: MessageView | None) -> str:
     return f"tk:text:{account}:{key_part(session)}:{pitch(view)}"
 
 
-LINKED = "%links"  # ``linked``'s place of a session and a pitch: no session id writes so
-
-
-def linked(account: str) -> str:
-    """Dormant ties the account's sessions nothing proves the owner's sent a link to,
-    whatever the site, all of them together over a session's life: ``text``'s keyspace, in
-    the place of a session and its pitch ``LINKED`` (``ops.key_part`` writes "%" as "%25"
-    in every session id, and a pitch follows a session after a ":"), so no prefix new
-    beside the record's (``OTHERS``) moves an account's record key."""
-    return f"tk:text:{account}:{LINKED}"
-
-
 def same_text(account: str, session: str, view: MessageView | None) -> str:
     """Messages of this very text (fingerprint) from the session."""
     return f"tk:fp:{account}:{key_part(session)}:{view.fingerprint if view else ''}"

@@ -29,7 +29,12 @@ last pruned it:
 - ``n``, messages each session delivered (or warned), ``[[hour, count], ...]`` by session
   (a stand-in's too: ``origin.stand_in``): only the last 24 hours count. At most
   ``max_sessions`` sessions (the least recently counted dropped): only a notice's detail
-  reads it.
+  reads it;
+- ``k``, the dormant ties the account's unproven sessions sent a link to, with when
+  (``burst.pitched``), as the member set it was (``tk:text:<account>:%links`` until
+  session 28): each gone ``session_ttl`` after its last touch, at most ``pitch_ties``
+  (a touch past it drops the oldest, by time then name). Four names at most, on ~5 % of
+  accounts: its own key cost ~15 bytes an account in memory, ~10 in Redis, on average.
 
 Whom the owner wrote to (its one-way record, a side of the account's ties) stays a member
 set, though every message reads it with the record: it holds up to 2,000 names of up to
@@ -50,10 +55,13 @@ network, an app, a session id) held once in a table and named by its index, and 
 every number that is not a count (times, risks), held once as the double it is, so a
 sign-in compared with a message's time, or an expiry with an event's, decides as it did
 (an account's times repeat: one event writes the same time in several parts); domain
-tags as 4 bytes each. ~260 bytes for an account of three days' ordinary life, where
-the v2 form's JSON held ~450. The earlier forms are read as they are (written back in
-this one with the next change): the v2 list (JSON: the same table of strings, times as
-whole ticks of 2**-22 s before the put's time), and the dict before it.
+tags as 4 bytes each. ~260 bytes for an account of three days' ordinary life, where the v2
+form's JSON held ~450. The version comes first, or, in a record with links (``k``), a list
+of the version and the links: a release before session 28 ignores that slot, so it reads
+such a record (without its links) and does not fail on it. The earlier forms are read as
+they are (written back in this one with the next change): the v2 list (JSON: the same
+table of strings, times as whole ticks of 2**-22 s before the put's time), and the dict
+before it.
 
 **Not decoded after its own put.** The detector starts the account's next event, in the
 batch or a later one, from the record as the event that put it left it (``changed``: what
@@ -171,6 +179,12 @@ class Record:
         entry = self._raw.get("i")
         return entry[1] if entry and entry[0] + self._incident_ttl > now else []
 
+    def links(self, now: float) -> dict[str, float]:
+        """The live ``k`` as read (this event's touch not in it), each with its time: as its
+        set's Tally answered (alive while touched less than ``session_ttl`` ago)."""
+        cutoff = now - self._session_ttl
+        return {p: ts for p, ts in self._raw.get("k", {}).items() if ts > cutoff}
+
     def sent(self, session: str, now: float) -> float:
         first, last = bucket_range(SENT, now)
         return float(sum(n for hour, n in self._raw.get("n", {}).get(session, ())
@@ -233,6 +247,17 @@ class Record:
         kept = _newest(others, cap - 1, lambda b: b[-1][0])
         self._changed["n"] = {**kept, session: mine}
 
+    def touch_links(self, people: tuple[str, ...], now: float, cap: int) -> None:
+        """``people`` touched in ``k`` at ``now`` as a member set's ``Touch`` with a TTL of
+        ``session_ttl`` and ``cap``: a time only moves forward, the expired are dropped,
+        then the oldest past ``cap`` (by time, then name: a sorted set's order)."""
+        cutoff = now - self._session_ttl
+        live = {p: ts for p, ts in self._current("k").items() if ts > cutoff}
+        for p in people:
+            held = live.get(p)
+            live[p] = now if held is None or held < now else held
+        self._changed["k"] = _newest(live, cap, lambda ts: ts)
+
     def put(self, now: float) -> Put | None:
         """The record with this event's changes, what has expired left out; None when the
         event changed nothing."""
@@ -283,9 +308,13 @@ def decode(stored: bytes | list[Any] | dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _decode(stored: bytes) -> dict[str, Any]:
-    _, hour, names, packed, profile, sessions, live, incidents, sent = _DECODER.decode(stored)
+    head, hour, names, packed, profile, sessions, live, incidents, sent = _DECODER.decode(
+        stored)
     nums = array("d", packed).tolist()
     out: dict[str, Any] = {}
+    if head.__class__ is list:  # [version, name, time, ...]: the links (``k``)
+        it = iter(head[1:])
+        out["k"] = {names[n]: nums[ts] for n, ts in zip(it, it, strict=True)}
     if profile:
         pt, last, msgs, nets, clients, owned, cidrs, domains, scripts, hours = profile
         fields: dict[str, Any] = {}
@@ -403,8 +432,15 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             for h, n in buckets:
                 flat += (hour - h, n)
             sent.append(flat)
-    stored = _ENCODER.encode([_VERSION, hour, list(names), array("d", nums).tobytes(),
-                              profile, sessions, live, incidents, sent])
+    links: list[int] = []  # [name, time, ...], behind the version (``decode``)
+    lapsed = now - session_ttl
+    for p, ts in record.get("k", {}).items():
+        if ts > lapsed:
+            end = max(end, ts + session_ttl)
+            links += (name(p, len(names)), num(ts, len(nums)))
+    stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION, hour, list(names),
+                              array("d", nums).tobytes(), profile, sessions, live, incidents,
+                              sent])
     return stored, end
 
 

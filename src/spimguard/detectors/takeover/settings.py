@@ -69,7 +69,7 @@ class TakeoverSettings:
     replied_own_app: float = 0.25
     replied_other_app: float = 0.5
     # ... but not for an answer to a dormant tie carrying a site the session already sent
-    # this many other contacts in the burst window (``burst.pitching``), nor is that a
+    # this many other contacts in the burst window (``burst.pitched``), nor is that a
     # reply: a reply answers one person, and the same link as the answer to a second one
     # is the broadcast (red team, session 26: the ringtone seller's openers, "long time!
     # how are you?", drew answers and each answerer got the pitch as the answer's reply).
