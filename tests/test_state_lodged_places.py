@@ -1,7 +1,8 @@
 """Where a lodged key's item is (``MemoryState._found``): told by its keyspace alone, so a
-store of more lodged accounts than a bound on remembered keys (4,096 places and kinds until
-session 28; an account lodges three) answers as a fresh store does, each item in its own
-account's record and its keyspace's slot, and pays no look-up of its own a key."""
+store of more lodged accounts than the places it remembers (``_PLACES_KEPT``; an account
+lodges three) answers as a fresh store does, each item in its own account's record and its
+keyspace's slot, and a key not remembered pays no look-up of its own (``lodging``,
+``_home``: session 28)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from spimguard.state.conformance import LODGED, SIDED, T0
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Contains, Distinct, Get, Put, Query, Replace, Write
 
-ACCOUNTS = 2_000  # 6,000 lodged keys, past every bound a store's memories of keys had
+ACCOUNTS = 2_000  # 6,000 lodged keys, past the places and kinds a store remembers
 TTL = 86_400.0
 
 
@@ -91,7 +92,8 @@ def test_each_lodged_item_is_in_its_own_accounts_record_at_its_keyspaces_slot() 
 
 def test_a_lodged_keys_place_costs_no_look_up_of_its_own(monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
-    """Where keys lodge is looked up a keyspace (its host's home, its slot), not a key."""
+    """Where keys lodge is looked up a keyspace (its host's home, its slot), not a key:
+    a key whose place is not remembered costs what a remembered one's first time did."""
     state = MemoryState()
     asked: list[str] = []
     home, lodging = MemoryState._home, memory.lodging
