@@ -301,6 +301,12 @@ def guest_prefixes() -> dict[str, str]:
     return dict(_guests)
 
 
+def lodged_keyspaces() -> tuple[tuple[str, Lodged], ...]:
+    """The lodged keyspaces' prefixes and places, in the order declared: the order
+    ``lodging`` tries them in."""
+    return tuple(_lodged.items())
+
+
 def lodging(key: str) -> tuple[str, str] | None:
     """Where the value or hashed set at ``key`` may be held, if it is lodged: its host
     record's key and its field's name there."""
