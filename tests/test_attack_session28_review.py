@@ -107,3 +107,41 @@ def test_a_friend_on_a_new_phone_writing_sloppy_chat_sends_no_link() -> None:
 ])
 def test_a_seller_writes_its_site_so_the_rule_reads_none(written: str) -> None:
     assert keys.sites(view(written)) == ("cheap-tones.biz",)
+
+
+# -- places: a lodged key's place told by its prefix ------------------------------------
+
+_PIECES = ("", ":", "%", "%25", "x", "to:", "text:", "%links", "\U0001f600", "\x00",
+           "a" * 600, "tk:", "tk:to:", "contacts:", "acct:", "ties:")
+
+
+def test_a_lodged_keys_place_by_its_prefix_is_where_ops_lodging_puts_it() -> None:
+    """Guard (passes on main after ``places``): for ids made of the keyspaces' own
+    prefixes and marks (another keyspace's prefix, "%", "tk:to:", a 600-character id), the
+    place ``MemoryState._found`` tells by the key's prefix alone is the one
+    ``ops.lodging`` and the host's home give, key by key: no id moves a key into another
+    account's record or another keyspace's slot."""
+    import spimguard.engine  # noqa: F401  (declares the keyspaces)
+    from spimguard.state import memory
+    from spimguard.state.ops import is_hashed, lodged_keyspaces, lodging
+
+    state = memory.MemoryState()
+    asked = 0
+    for prefix, _ in lodged_keyspaces():
+        for first in _PIECES:
+            for second in _PIECES:
+                key = prefix + first + second
+                if not state._lodges(key):
+                    continue
+                asked += 1
+                old = lodging(key)
+                home = None if old is None else state._home(old[0])
+                state._places.clear()
+                got = state._found(key)
+                if old is None or home is None:
+                    assert got is None, key
+                    continue
+                assert got is not None and got[0] is home[0], key
+                assert got[1:] == (home[1], memory._slot(old[1], is_hashed(key)),
+                                   is_hashed(key)), key
+    assert asked > 500
