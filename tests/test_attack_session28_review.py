@@ -70,6 +70,7 @@ def test_a_list_mark_outside_its_scripts_prose_still_writes_a_site(written: str)
     "mum•dad",                       # a bullet glued between words
     "new phone•new number•same me",
     "love you・me",                  # a nakaguro with no kana in the text
+    "open main . py and run it",     # a file name spaced (.py, .sh, .md are ccTLDs)
 ])
 def test_chat_writes_no_site(chat: str) -> None:
     assert view(chat).apart_sites == ()
