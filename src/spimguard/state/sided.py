@@ -165,16 +165,14 @@ def _listed(times: bytes | bytearray, at: int) -> list[float]:
 
 
 def _appended(times: bytearray, at: int, now: float) -> None:
-    """``now`` (later than every time held) added as the record's newest: in six bytes if
-    its bits are within 2**48 above the least's, else every time made eight bytes."""
-    packed = _DOUBLE.pack(now)
+    """``now`` (later than every time held) added as the record's newest in eight bytes,
+    where ``touched_sides`` finds it does not go in six (its bits within 2**48 above the
+    least's): the record's first time, one of a record in eight bytes, or one past 2**48
+    above the least, every time made eight bytes then."""
     if times[0] & _SIX and len(times) > at:
-        if 0 <= _BITS.unpack(packed)[0] - _BITS.unpack_from(times, at)[0] <= _LOW:
-            times += packed[:6]
-            return
         times[at:] = _packed(_listed(times, at))
         times[0] &= ~_SIX
-    times += packed
+    times += _DOUBLE.pack(now)
 
 
 def _dropped(times: bytearray, at: int, rank: int) -> None:
@@ -204,9 +202,9 @@ def settled(names: tuple[str, ...], times: bytes) -> Record:
 
 
 def _settled(times: bytearray, at: int) -> None:
-    """The times from ``at`` in six bytes if they fit now (held in eight: a time that did
+    """The times from ``at``, held in eight bytes, in six if they fit now (a time that did
     not fit gone, or a row of an earlier release), as ``_held`` would hold them."""
-    if not times[0] & _SIX and (sixed := _sixed(_doubles(times[at:]))) is not None:
+    if (sixed := _sixed(_doubles(times[at:]))) is not None:
         times[at:] = sixed
         times[0] |= _SIX
 
@@ -495,7 +493,7 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
     n, code = len(names), times[0] & 3
     ranks_at = 1 + 16 * sides
     times_at = ranks_at + (sides * n << code)
-    count = _count(times, times_at)
+    count = (len(times) - times_at) // (6 if times[0] & _SIX else 8)  # (``_count``)
     newest = _time(times, times_at, count) if count else ABSENT
     rank = count if newest == now else count + 1  # now's rank
     wider = rank > 255 and rank > _LIMIT[code]
@@ -557,7 +555,12 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
         until = now + ttl
         _HEAD.pack_into(changed, 1 + 16 * side, expiry if expiry > until else until, ttl)
         if rank > count:
-            _appended(changed, times_at, now)
+            packed = _DOUBLE.pack(now)  # in six bytes if its bits are within 2**48 above
+            if count and changed[0] & _SIX and 0 <= _BITS.unpack(packed)[0] - _BITS.unpack_from(
+                    changed, times_at)[0] <= _LOW:  # the least's: nearly every touch
+                changed += packed[:6]
+            else:
+                _appended(changed, times_at, now)
             count = rank
         if code:
             for at in raised:
@@ -643,7 +646,8 @@ def _kept(record: Record, names: tuple[str, ...], changed: bytearray, left: set[
                 _dropped(changed, times_at, held)
                 changed[ranks_at:times_at] = changed[ranks_at:times_at].translate(
                     _DOWN[held])
-    _settled(changed, times_at)
+    if not changed[0] & _SIX:
+        _settled(changed, times_at)
     if names is record.names:
         record.times = bytes(changed)
     else:
