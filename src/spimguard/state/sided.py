@@ -182,8 +182,10 @@ def _dropped(times: bytearray, at: int, rank: int) -> None:
         del times[at + 8 * rank - 8:at + 8 * rank]
     elif rank > 1:
         del times[at + 6 * rank - 4:at + 6 * rank + 2]
-    elif len(times) - at > 8:
-        times[at:at + 14] = _DOUBLE.pack(_time(times, at, 2))
+    elif len(times) - at > 8:  # the successor's bits, as ``_time`` makes them
+        least = _BITS.unpack_from(times, at)[0]
+        times[at:at + 14] = _BITS.pack(
+            least + ((_BITS.unpack_from(times, at + 6)[0] >> 16) - least & _LOW))
     else:
         del times[at:]
 
@@ -398,20 +400,25 @@ def contains(record: Record, side: int, sides: int, asked: Sequence[str],
         return (False,) * len(asked)
     n, cutoff = len(record.names), now - ttl
     base = 1 + 16 * sides
+    # A member's time is later than the cutoff if the record's least is (its first eight
+    # bytes, in either layout): nearly always, the TTLs being months, so a time after the
+    # least is nearly never made from its six bytes (``_time``).
     if len(asked) == 1 and not times[0] & 3:  # nearly every ask (~4 a message): no list
         ranks, times_at = base + side * n, base + sides * n
         at = record.position(asked[0])
         return (at >= 0 and (rank := times[ranks + at]) > 0
-                and _time(times, times_at, rank) > cutoff,)
+                and (_DOUBLE.unpack_from(times, times_at)[0] > cutoff
+                     or _time(times, times_at, rank) > cutoff),)
     # A crowd's record (ranks wider than a byte) reads each rank asked, not its every
     # member's time (``_column``: ~100 us at 2,000 names, an ask of each message to it).
     code = times[0] & 3
     ranks, times_at = base + (side * n << code), base + (sides * n << code)
     rank_of, found = _RANK[code].unpack_from, []
+    fresh = len(times) > times_at and _DOUBLE.unpack_from(times, times_at)[0] > cutoff
     for member in asked:
         at = record.position(member)
         found.append(at >= 0 and (rank := rank_of(times, ranks + (at << code))[0]) > 0
-                     and _time(times, times_at, rank) > cutoff)
+                     and (fresh or _time(times, times_at, rank) > cutoff))
     return tuple(found)
 
 
@@ -429,9 +436,11 @@ def distinct(record: Record, side: int, sides: int, window: float, now: float) -
     if times[0] & 3:  # ranks of more than a byte: a crowd's record
         return sum(map(since.__lt__, _column(times, side, sides, n)))
     # The times are sorted: the side's members since then are its ranks past the times
-    # up to then, counted in C.
-    start = 1 + 16 * sides + side * n
-    first = bisect_right(_listed(times, 1 + 16 * sides + sides * n), since) + 1
+    # up to then, counted in C; none is up to then if the least is not (nearly every ask:
+    # windows as long as the TTLs), when no time but the least is read.
+    start, times_at = 1 + 16 * sides + side * n, 1 + 16 * sides + sides * n
+    first = 1 if len(times) == times_at or _DOUBLE.unpack_from(times, times_at)[0] > since \
+        else bisect_right(_listed(times, times_at), since) + 1
     return len(times[start:start + n].translate(None, _BELOW[first]))
 
 
@@ -494,10 +503,20 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
     ranks_at = 1 + 16 * sides
     times_at = ranks_at + (sides * n << code)
     count = (len(times) - times_at) // (6 if times[0] & _SIX else 8)  # (``_count``)
-    newest = _time(times, times_at, count) if count else ABSENT
-    rank = count if newest == now else count + 1  # now's rank
+    packed, ahead = _DOUBLE.pack(now), -1
+    if count and times[0] & _SIX:  # now's bits above the least's: in six bytes if < 2**48
+        ahead = _BITS.unpack(packed)[0] - (least := _BITS.unpack_from(times, times_at)[0])
+    if count > 1 and 0 <= ahead <= _LOW:  # nearly every touch
+        # The times of a record of two or more in six bytes are not negative, so their
+        # offsets from the least compare as they do: the newest's is read from its six
+        # bytes with no time made (``_time``).
+        last = (_BITS.unpack_from(times, times_at + 6 * count - 6)[0] >> 16) - least & _LOW
+        late, rank = ahead < last, count if ahead == last else count + 1  # now's rank
+    else:
+        newest = _time(times, times_at, count) if count else ABSENT
+        late, rank = now < newest, count if newest == now else count + 1
     wider = rank > 255 and rank > _LIMIT[code]
-    if now < newest or ((code or wider) and index is None):  # (a small record of 8 sides)
+    if late or ((code or wider) and index is None):  # (a small record of 8 sides)
         return _onward(record, sides, parts, now)
     changed = bytearray(times)
     if wider:
@@ -555,9 +574,7 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
         until = now + ttl
         _HEAD.pack_into(changed, 1 + 16 * side, expiry if expiry > until else until, ttl)
         if rank > count:
-            packed = _DOUBLE.pack(now)  # in six bytes if its bits are within 2**48 above
-            if count and changed[0] & _SIX and 0 <= _BITS.unpack(packed)[0] - _BITS.unpack_from(
-                    changed, times_at)[0] <= _LOW:  # the least's: nearly every touch
+            if 0 <= ahead <= _LOW:  # its bits within 2**48 above the least's
                 changed += packed[:6]
             else:
                 _appended(changed, times_at, now)
@@ -641,9 +658,13 @@ def _kept(record: Record, names: tuple[str, ...], changed: bytearray, left: set[
             _rewidth(changed, sides, n, narrow)
             times_at = ranks_at + (sides * n << narrow)
     elif left:
+        six = changed[0] & _SIX
         for held in sorted(left, reverse=True):  # a drop moves the ranks above it down
             if changed.find(held, ranks_at, times_at) < 0:
-                _dropped(changed, times_at, held)
+                if six and held > 1:  # a later time's six bytes (``_dropped``'s, inline)
+                    del changed[times_at + 6 * held - 4:times_at + 6 * held + 2]
+                else:
+                    _dropped(changed, times_at, held)
                 changed[ranks_at:times_at] = changed[ranks_at:times_at].translate(
                     _DOWN[held])
     if not changed[0] & _SIX:
