@@ -139,3 +139,34 @@ def test_sqlite_rows_of_the_release_before_read_as_written_and_change_to_six_byt
         again.read(_asked(old, now), now)
     assert again.read(_asked(far, now), now) == model.read(_asked(far, now), now)
     again.close()
+
+
+def test_reads_and_touches_that_ask_the_least_first_answer_as_every_time_read() -> None:
+    """A guard (main answers so too): ``contains`` and ``distinct`` asking the record's
+    least before a later time, and a touch comparing now with the newest as offsets from
+    the least, answer as each member-side's time read: records from 0.0 (touched earlier
+    than their newest, at 0.0 beside later times), across the top bytes' boundary and in
+    eight bytes."""
+    rng, sides = random.Random(7), 2
+    people = [sys.intern(f"p{i}") for i in range(12)]
+    for start in (0.0, 3.0, _CARRY - 20.0, T0):
+        record, now = sided.empty(sides), start
+        for step in range(150):
+            now = max(0.0, now + rng.choice([0.0, 0.5, 2.0, -1.0, -7.0])
+                      + (900 * _DAY if step == 90 else 0))
+            parts = [(rng.randrange(sides), rng.sample(people, 2), rng.choice([4.0, 1e9]), 6)]
+            slow = sided._retouched(sided.Record(record.names, record.times), *parts[0][:1],
+                                    sides, *parts[0][1:2], now, *parts[0][2:])
+            record = sided.touched_sides(record, sides, parts, now)
+            assert (record.names, record.times) == (slow.names, slow.times), (start, step)
+            n, flat = len(record.names), sided._flat(record.times, len(record.names))
+            for side in range(sides):
+                expiry, ttl = flat[2 * side:2 * side + 2]
+                column = flat[2 * sides + side * n:2 * sides + (side + 1) * n]
+                for ask in (now, now + 3.0):
+                    live = [t > ask - ttl and expiry > ask for t in column]
+                    assert sided.contains(record, side, sides, record.names, ask) == tuple(live)
+                    assert sided.contains(record, side, sides, people[:1], ask) == (
+                        people[0] in record.names and live[record.names.index(people[0])],)
+                    assert sided.distinct(record, side, sides, 2.5, ask) == sum(
+                        t > ask - min(2.5, ttl) and expiry > ask for t in column)
