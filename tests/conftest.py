@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import time
@@ -117,6 +118,17 @@ def forget_conversions(path: Path, marks: str) -> None:
     raw.execute("DELETE FROM state_keys WHERE name LIKE ?", (marks,))
     raw.commit()
     raw.close()
+
+
+def in_eights(names: tuple[str, ...], times: bytes) -> bytes:
+    """A held record's times as the release before the six-byte times held them (SQLite's
+    layout 1): the first byte's top bit clear, every distinct time a double."""
+    from spimguard.state import sided
+
+    sides = times[0] >> 2 & 31
+    at = 1 + 16 * sides + (sides * len(names) << (times[0] & 3))
+    listed = sided._listed(times, at)
+    return bytes((times[0] & 0x7F,)) + times[1:at] + struct.pack(f"<{len(listed)}d", *listed)
 
 
 def free_port() -> int:

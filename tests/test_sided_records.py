@@ -234,7 +234,8 @@ def test_a_held_record_keeps_each_time_once_and_only_those_held() -> None:
     """In memory a record holds each distinct time once and a rank a member-side: one
     double for three members touched on two sides at one event, a time no member-side
     holds dropped; over random touches (late ones, caps, TTL drops, a crowd's index and
-    ranks of two bytes past 255 times) the held form is the one its stored times make,
+    ranks of two bytes past 255 times) the held form is the one its stored times make (the
+    times after the least in six bytes each: they are minutes apart),
     and its ``due`` (read from ranks) is the one they give."""
     from spimguard.state import sided
     from spimguard.state.conformance import SIDED, SIDES
@@ -265,7 +266,7 @@ def test_a_held_record_keeps_each_time_once_and_only_those_held() -> None:
         held = len(set(flat) - {float("-inf")})
         width = 1 if held < 256 else 2
         assert len(record.times) == (1 + 16 * len(SIDES) + width * len(flat)
-                                     + 8 * held), step
+                                     + (6 * held + 2 if held else 0)), step  # six bytes
         n, due = len(record.names), float("inf")
         for r in range(len(SIDES)):
             expiry, side_ttl = struct.unpack_from("<dd", stored, 16 * r)
@@ -278,8 +279,9 @@ def test_a_held_record_keeps_each_time_once_and_only_those_held() -> None:
 
 
 def test_sqlite_rows_hold_the_held_layout_as_it_is(tmp_path: Path) -> None:
-    """A row of this release keeps the bytes the memory holds (layout 1), none converted,
-    and a file reopened answers as the memory backend."""
+    """A row of this release keeps the bytes the memory holds (layout 2: its times after
+    the least in six bytes each), none converted, and a file reopened answers as the
+    memory backend."""
     from spimguard.state.conformance import SIDED, SIDES
 
     one, two, three = SIDES
@@ -295,7 +297,7 @@ def test_sqlite_rows_hold_the_held_layout_as_it_is(tmp_path: Path) -> None:
     state.close()
     row = connect(path).execute("SELECT times, layout FROM sided_sets WHERE key = ?",
                                 (key,)).fetchone()
-    assert row == (model.accounts()[key].times, 1)
+    assert row == (model.accounts()[key].times, 2)
     reopened = SQLiteState(connect(path))
     asked: list[Query] = [q for side in (one, two, three) for q in (
         Contains(key, ("a", "b", "c"), side), Distinct(key, 10.0, side), Members(key, side))]
@@ -361,13 +363,13 @@ def test_sqlite_rows_of_the_earlier_layout_read_as_written_and_change_to_the_hel
         store.write(more, T0 + 3.0)
     state.commit()
     rows = dict(state._conn.execute("SELECT key, times FROM sided_sets").fetchall())
-    assert state._conn.execute(layouts).fetchall() == [(changed, 1), (kept, None),
+    assert state._conn.execute(layouts).fetchall() == [(changed, 2), (kept, None),
                                                        (swept, None)]
     assert rows[changed] == model.accounts()[changed].times
     assert rows[kept] == _stored([*heads, *flat]), "a record read is not written"
     assert state.sweep(T0 + 3.0) == model.sweep(T0 + 3.0)
-    assert state._conn.execute(layouts).fetchall() == [(changed, 1), (kept, None),
-                                                       (swept, 1)]
+    assert state._conn.execute(layouts).fetchall() == [(changed, 2), (kept, None),
+                                                       (swept, 2)]
     state.close()
     reopened = SQLiteState(connect(path))
     for now in (T0 + 3.0, T0 + 200.0, T0 + 400.0):
@@ -384,11 +386,11 @@ def test_sqlite_refuses_a_sided_row_of_a_layout_it_does_not_know(tmp_path: Path)
     state = SQLiteState(connect(path))
     state.write([Touch(key, ("a",), 600.0, 10, SIDES[0])], T0)
     state.commit()
-    state._conn.execute("UPDATE sided_sets SET layout = 2")
+    state._conn.execute("UPDATE sided_sets SET layout = 3")
     state._conn.commit()
     state.close()
     reopened = SQLiteState(connect(path))
-    with pytest.raises(StateUnavailable, match="layout 2"):
+    with pytest.raises(StateUnavailable, match="layout 3"):
         reopened.read([Members(key, SIDES[0])], T0 + 1.0)
     reopened.close()
 

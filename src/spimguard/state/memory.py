@@ -22,17 +22,18 @@ account's id, the string its name is among the other accounts' ties (``_Home``).
 tracked account costs, bytes by part (``python benchmarks/memory.py --accounts 2000``,
 the quiet load's 1,000 accounts; the allocator's rounding included): the ties' key 0
 (its id, counted with the member names), table slot 26, object 64 and the lodged items'
-bytes object's header and rounding ~48, their names' tuple 116 (9 names) and times 260
+bytes object's header and rounding ~48, their names' tuple 116 (9 names) and times 224
 (three sides, ``sided.py``'s held layout: a byte of side count and rank width, two
 doubles a side of head, 48, a rank byte a member-side, 27, the record's ~18 distinct
-times once, ~145, the bytes' header and rounding ~39; four sides before session 24
+times once, the least in 8 bytes and the rest in 6, ~110, where 8 each until session
+28 cost 36 more, the bytes' header and rounding ~39; four sides before session 24
 retired the relationship detector's, 287, and a double a member-side cost
 289 + 48); the takeover record 272, the contact list 234, the account record 32 (each
-with its expiry or header and 4 bytes of length); its sessions' records 127 (0.40 an
+with its expiry or header and 4 bytes of length); its sessions' records 119 (0.40 an
 account, after the items in the same bytes object: each a session's name, 12 bytes of
 lengths, its names and held times, ~320 an account that has some, where a key of its
 own cost ~377: its key 80, slot 30, object 64, names 76, times ~125); the member names
-64: 1,275 in all (main of session 26's start, measured so: 1,307), where four keys cost
+64: 1,248 in all (session 28; main before it 1,290), where four keys cost
 1,890, the ties' key of its own 1,540, a double a member-side 1,463, a session's record
 a key of its own 1,341; the sessions' records a bytes object of their own, an object's
 slot more, 1,307 (session 26).

@@ -135,6 +135,7 @@ class Sided(msgspec.Struct, frozen=True, gc=False):
         return index
 
 
+_MOST_SIDES = 31  # a held record's first byte holds its sides in five bits (``sided._SIDES``)
 _sided: dict[str, tuple[Sided, int]] = {}  # side name -> its keyspace and index there
 # side name -> its keyspace's prefix and ``side_of``'s answer, made once (asked ~12 times
 # a message)
@@ -152,6 +153,8 @@ def sided_keyspace(prefix: str, sides: dict[str, str], retired: tuple[int, ...] 
     Declared at import, before a store opens, as ``hashed_keyspace``."""
     global _sided_prefixes
     space = Sided(prefix, tuple(sides), tuple(sides.values()), tuple(sorted(retired)))
+    if space.slots() > _MOST_SIDES:
+        raise ValueError(f"a sided record has at most {_MOST_SIDES} sides: {prefix!r}")
     if prefix not in _sided_prefixes:
         _sided_prefixes = (*_sided_prefixes, prefix)
     _spaces[prefix] = space

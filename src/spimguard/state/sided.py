@@ -38,10 +38,24 @@ It is exact: a rank reads as its time, and no time is rounded (a whole second is
 speed-log, "Whole seconds are not verdict-identical"). A touch later than the record's
 newest time (nearly every touch: events come in order) appends that time, or takes the
 newest's rank if equal, and drops a time no member-side holds any more (``touched``).
+
+The distinct times in six bytes (the byte's top bit, ``_SIX``; SQLite's layout 2): the
+least time as a double, then each later one's low six bytes (its double's first six,
+little-endian), the top two being the least's, or one more where a later time's low
+bytes are below the least's (a carry: ``_time``). Why: a record's ~18 times (months
+apart at most: the ties' TTLs) share their top two bytes, so two bytes a time were the
+same 16 bits again (−36 bytes an account, speed-log, session 28). Exact for any times
+whose 64-bit patterns are within 2**48 above the least's: 2**26 s (777 days) for times of
+2004-2038 (a double's step 2**-22 s), 2**27 s after, so the ties' TTLs of months to two
+years fit; whichever set of times do not (decades apart, negative, zero and a date) are
+held as above, eight bytes each, the bit clear. Which of the two a record is in is a
+function of its times (``_sixed``): every change leaves it so (``_appended``, ``_settled``),
+so a touch in place and the slow path's ``_held`` leave the same bytes.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 import sys
@@ -56,6 +70,10 @@ ABSENT = float("-inf")  # a member's time on a side it is not on
 _HEAD = struct.Struct("<dd")  # a side's expiry and TTL
 _DOUBLE = struct.Struct("<d")
 _LENGTH = struct.Struct("<I")
+_BITS = struct.Struct("<Q")  # a double's bit pattern, read as a number
+_LOW = (1 << 48) - 1  # the bits a time keeps of its own in six bytes
+_SIX = 0x80  # the held layout's first byte: the times after the least in six bytes each
+_SIDES = 31  # the most sides a held record has: the byte's five bits above the rank code
 _RANK_CODES = "BHI"  # a rank's array code, by the held layout's width code w (1 << w bytes)
 _RANK = tuple(struct.Struct("<" + c) for c in _RANK_CODES)  # one rank, by width code
 _LIMIT = (255, 65_535, 2**32 - 1)  # the most distinct times ranks of a width code number
@@ -93,6 +111,106 @@ def _packed(values: list[float]) -> bytes:
     return packed.tobytes()
 
 
+@functools.cache
+def _rows(count: int, piece: str) -> struct.Struct:
+    """``count`` times' pieces in one C call: ``6s`` each a time's six bytes, ``6s2x`` a
+    double's low six of eight."""
+    return struct.Struct("<" + piece * count)
+
+
+def _sixed(ordered: list[float]) -> bytes | None:
+    """The times ``ordered`` (ascending) in six bytes after the least, or None when some
+    time's bits are not within 2**48 above the least's."""
+    packed = _packed(ordered)
+    if len(ordered) < 2:
+        return packed
+    bits = array("Q", array("d", ordered).tobytes())
+    if min(bits) < bits[0] or max(bits) - bits[0] > _LOW:
+        return None
+    return packed[:8] + b"".join(_rows(len(ordered) - 1, "6s2x").unpack_from(packed, 8))
+
+
+def _count(times: bytes | bytearray, at: int) -> int:
+    """How many distinct times a record holds from ``at``: 8 bytes each, or 8 for the least
+    and 6 each after it (6k + 2)."""
+    return (len(times) - at) // (6 if times[0] & _SIX else 8)
+
+
+def _time(times: bytes | bytearray, at: int, rank: int) -> float:
+    """The record's time of ``rank`` (1 the least) of its times from ``at``: in six bytes,
+    the least's bits plus the later one's low bits less the least's, modulo 2**48."""
+    if rank == 1 or not times[0] & _SIX:
+        return _DOUBLE.unpack_from(times, at + 8 * rank - 8)[0]
+    least = _BITS.unpack_from(times, at)[0]  # the low six: a read of 8 bytes ending there
+    low = _BITS.unpack_from(times, at + 6 * rank - 6)[0] >> 16
+    return _DOUBLE.unpack(_BITS.pack(least + (low - least & _LOW)))[0]
+
+
+def _listed(times: bytes | bytearray, at: int) -> list[float]:
+    """The record's distinct times from ``at``, ascending: in six bytes, each later one's
+    low six joined with the least's top two (in C), unless the newest carried (its low
+    bits below the least's: a record across a 2**48 boundary of the bits), when each is
+    made as ``_time`` makes it."""
+    count = _count(times, at)
+    if count < 2 or not times[0] & _SIX:
+        return _doubles(times[at:])
+    lows = _rows(count - 1, "6s").unpack_from(times, at + 8)
+    least = _BITS.unpack_from(times, at)[0]
+    if int.from_bytes(lows[-1], "little") >= least & _LOW:
+        top = times[at + 6:at + 8]
+        return _doubles(times[at:at + 8] + top.join(lows) + top)
+    return [_DOUBLE.unpack_from(times, at)[0],
+            *(_DOUBLE.unpack(_BITS.pack(least + (int.from_bytes(low, "little") - least
+                                                  & _LOW)))[0] for low in lows)]
+
+
+def _appended(times: bytearray, at: int, now: float) -> None:
+    """``now`` (later than every time held) added as the record's newest in eight bytes,
+    where ``touched_sides`` finds it does not go in six (its bits within 2**48 above the
+    least's): the record's first time, one of a record in eight bytes, or one past 2**48
+    above the least, every time made eight bytes then."""
+    if times[0] & _SIX and len(times) > at:
+        times[at:] = _packed(_listed(times, at))
+        times[0] &= ~_SIX
+    times += _DOUBLE.pack(now)
+
+
+def _dropped(times: bytearray, at: int, rank: int) -> None:
+    """The time of ``rank`` taken out of the record's times from ``at``: the least's
+    successor, if any, made the least (eight bytes) in six bytes' layout."""
+    if not times[0] & _SIX:
+        del times[at + 8 * rank - 8:at + 8 * rank]
+    elif rank > 1:
+        del times[at + 6 * rank - 4:at + 6 * rank + 2]
+    elif len(times) - at > 8:  # the successor's bits, as ``_time`` makes them
+        least = _BITS.unpack_from(times, at)[0]
+        times[at:at + 14] = _BITS.pack(
+            least + ((_BITS.unpack_from(times, at + 6)[0] >> 16) - least & _LOW))
+    else:
+        del times[at:]
+
+
+def in_sixes(times: bytes) -> bool:
+    """Whether a held record's times after the least are six bytes each (``_SIX``)."""
+    return bool(times[0] & _SIX)
+
+
+def settled(names: tuple[str, ...], times: bytes) -> Record:
+    """The record of ``names`` and held ``times`` of eight bytes a time (a row of an
+    earlier release), its times in six if they fit, as ``_held`` would hold them."""
+    changed, sides = bytearray(times), times[0] >> 2 & _SIDES
+    _settled(changed, 1 + 16 * sides + (sides * len(names) << (times[0] & 3)))
+    return Record(names, bytes(changed))
+
+
+def _settled(times: bytearray, at: int) -> None:
+    """The times from ``at``, held in eight bytes, in six if they fit now (a time that did
+    not fit gone, or a row of an earlier release), as ``_held`` would hold them."""
+    if (sixed := _sixed(_doubles(times[at:]))) is not None:
+        times[at:] = sixed
+        times[0] |= _SIX
+
+
 def _width(count: int) -> int:
     """The held layout's width code for ranks of ``count`` distinct times."""
     return 0 if count < 256 else 1 if count < 65_536 else 2
@@ -122,16 +240,18 @@ def _held(flat: Sequence[float], sides: int) -> bytes:
     ranks = array(_RANK_CODES[code], map(rank.__getitem__, values))
     if sys.byteorder != "little":
         ranks.byteswap()
-    return b"".join((bytes((sides << 2 | code,)), _packed(flat[:body]), ranks.tobytes(),
-                     _packed(ordered)))
+    sixed = _sixed(ordered)
+    return b"".join((bytes((sides << 2 | code | (_SIX if sixed is not None else 0),)),
+                     _packed(flat[:body]), ranks.tobytes(),
+                     _packed(ordered) if sixed is None else sixed))
 
 
 def _flat(times: bytes, n: int) -> list[float]:
     """A held record's times in the stored layout, as a list."""
-    sides = times[0] >> 2
+    sides = times[0] >> 2 & _SIDES
     ranks_at = 1 + 16 * sides
     times_at = ranks_at + (sides * n << (times[0] & 3))
-    lookup = [ABSENT, *_doubles(times[times_at:])]
+    lookup = [ABSENT, *_listed(times, times_at)]
     return [*_doubles(times[1:ranks_at]), *map(lookup.__getitem__,
                                                  _ranks(times, ranks_at, times_at))]
 
@@ -146,7 +266,7 @@ def _column(times: bytes, side: int, sides: int, n: int) -> tuple[float, ...]:
     width = 1 << (times[0] & 3)
     ranks_at = 1 + 16 * sides
     times_at = ranks_at + width * sides * n
-    lookup = (ABSENT, *_doubles(times[times_at:]))
+    lookup = (ABSENT, *_listed(times, times_at))
     start = ranks_at + width * side * n
     return tuple(map(lookup.__getitem__, _ranks(times, start, start + width * n)))
 
@@ -243,22 +363,21 @@ class Record:
         times, n, soonest = self.times, len(self.names), math.inf
         if not times:
             return soonest
-        sides, width = times[0] >> 2, 1 << (times[0] & 3)
+        sides, width = times[0] >> 2 & _SIDES, 1 << (times[0] & 3)
         ranks_at = 1 + 16 * sides
-        times_at = ranks_at + width * sides * n - 8  # rank r's time: times_at + 8r
+        times_at = ranks_at + width * sides * n
         for r, (expiry, ttl) in enumerate(_HEAD.iter_unpack(times[1:ranks_at])):
             if expiry > 0.0:  # not never touched, nor emptied by a sweep
                 start = ranks_at + width * r * n
                 least = min(filter(None, _ranks(times, start, start + width * n)), default=0)
-                if least and (aged := _DOUBLE.unpack_from(
-                        times, times_at + 8 * least)[0] + ttl) < expiry:
+                if least and (aged := _time(times, times_at, least) + ttl) < expiry:
                     expiry = aged
                 if expiry < soonest:
                     soonest = expiry
         return soonest
 
     def sides(self) -> int:
-        return self.times[0] >> 2 if self.times else 0
+        return self.times[0] >> 2 & _SIDES if self.times else 0
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Record) and (self.names, self.times) == (other.names,
@@ -268,7 +387,7 @@ class Record:
 
 
 def empty(sides: int) -> Record:
-    return Record((), bytes((sides << 2,)) + bytes(16 * sides))
+    return Record((), bytes((sides << 2 | _SIX,)) + bytes(16 * sides))
 
 
 def contains(record: Record, side: int, sides: int, asked: Sequence[str],
@@ -281,20 +400,25 @@ def contains(record: Record, side: int, sides: int, asked: Sequence[str],
         return (False,) * len(asked)
     n, cutoff = len(record.names), now - ttl
     base = 1 + 16 * sides
+    # A member's time is later than the cutoff if the record's least is (its first eight
+    # bytes, in either layout): nearly always, the TTLs being months, so a time after the
+    # least is nearly never made from its six bytes (``_time``).
     if len(asked) == 1 and not times[0] & 3:  # nearly every ask (~4 a message): no list
-        ranks, times_at = base + side * n, base + sides * n - 8  # rank r's: times_at + 8r
+        ranks, times_at = base + side * n, base + sides * n
         at = record.position(asked[0])
         return (at >= 0 and (rank := times[ranks + at]) > 0
-                and _DOUBLE.unpack_from(times, times_at + 8 * rank)[0] > cutoff,)
+                and (_DOUBLE.unpack_from(times, times_at)[0] > cutoff
+                     or _time(times, times_at, rank) > cutoff),)
     # A crowd's record (ranks wider than a byte) reads each rank asked, not its every
     # member's time (``_column``: ~100 us at 2,000 names, an ask of each message to it).
     code = times[0] & 3
-    ranks, times_at = base + (side * n << code), base + (sides * n << code) - 8
+    ranks, times_at = base + (side * n << code), base + (sides * n << code)
     rank_of, found = _RANK[code].unpack_from, []
+    fresh = len(times) > times_at and _DOUBLE.unpack_from(times, times_at)[0] > cutoff
     for member in asked:
         at = record.position(member)
         found.append(at >= 0 and (rank := rank_of(times, ranks + (at << code))[0]) > 0
-                     and _DOUBLE.unpack_from(times, times_at + 8 * rank)[0] > cutoff)
+                     and (fresh or _time(times, times_at, rank) > cutoff))
     return tuple(found)
 
 
@@ -312,9 +436,11 @@ def distinct(record: Record, side: int, sides: int, window: float, now: float) -
     if times[0] & 3:  # ranks of more than a byte: a crowd's record
         return sum(map(since.__lt__, _column(times, side, sides, n)))
     # The times are sorted: the side's members since then are its ranks past the times
-    # up to then, counted in C.
-    start = 1 + 16 * sides + side * n
-    first = bisect_right(_doubles(times[1 + 16 * sides + sides * n:]), since) + 1
+    # up to then, counted in C; none is up to then if the least is not (nearly every ask:
+    # windows as long as the TTLs), when no time but the least is read.
+    start, times_at = 1 + 16 * sides + side * n, 1 + 16 * sides + sides * n
+    first = 1 if len(times) == times_at or _DOUBLE.unpack_from(times, times_at)[0] > since \
+        else bisect_right(_listed(times, times_at), since) + 1
     return len(times[start:start + n].translate(None, _BELOW[first]))
 
 
@@ -376,11 +502,21 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
     n, code = len(names), times[0] & 3
     ranks_at = 1 + 16 * sides
     times_at = ranks_at + (sides * n << code)
-    count = (len(times) - times_at) >> 3
-    newest = _DOUBLE.unpack_from(times, len(times) - 8)[0] if count else ABSENT
-    rank = count if newest == now else count + 1  # now's rank
+    count = (len(times) - times_at) // (6 if times[0] & _SIX else 8)  # (``_count``)
+    packed, ahead = _DOUBLE.pack(now), -1
+    if count and times[0] & _SIX:  # now's bits above the least's: in six bytes if < 2**48
+        ahead = _BITS.unpack(packed)[0] - (least := _BITS.unpack_from(times, times_at)[0])
+    if count > 1 and 0 <= ahead <= _LOW:  # nearly every touch
+        # The times of a record of two or more in six bytes are not negative, so their
+        # offsets from the least compare as they do: the newest's is read from its six
+        # bytes with no time made (``_time``).
+        last = (_BITS.unpack_from(times, times_at + 6 * count - 6)[0] >> 16) - least & _LOW
+        late, rank = ahead < last, count if ahead == last else count + 1  # now's rank
+    else:
+        newest = _time(times, times_at, count) if count else ABSENT
+        late, rank = now < newest, count if newest == now else count + 1
     wider = rank > 255 and rank > _LIMIT[code]
-    if now < newest or ((code or wider) and index is None):  # (a small record of 8 sides)
+    if late or ((code or wider) and index is None):  # (a small record of 8 sides)
         return _onward(record, sides, parts, now)
     changed = bytearray(times)
     if wider:
@@ -428,7 +564,7 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
             # The record's oldest time (rank 1's) is past the cutoff, as it nearly never is
             # (TTLs of months): then the side's oldest, found by its least rank.
             least = min(column.translate(_ZERO_LAST))
-            low = _DOUBLE.unpack_from(changed, times_at - 8 + 8 * least)[0]
+            low = _time(changed, times_at, least)
         excess = on + joined - cap  # the side's stalest past its cap, dropped in the bytes
         if low <= cutoff:
             break
@@ -438,7 +574,10 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
         until = now + ttl
         _HEAD.pack_into(changed, 1 + 16 * side, expiry if expiry > until else until, ttl)
         if rank > count:
-            changed += _DOUBLE.pack(now)
+            if 0 <= ahead <= _LOW:  # its bits within 2**48 above the least's
+                changed += packed[:6]
+            else:
+                _appended(changed, times_at, now)
             count = rank
         if code:
             for at in raised:
@@ -489,7 +628,7 @@ def _rewidth(times: bytearray, sides: int, n: int, code: int) -> None:
     if sys.byteorder != "little":
         ranks.byteswap()
     times[ranks_at:ranks_at + (sides * n << (times[0] & 3))] = ranks.tobytes()
-    times[0] = sides << 2 | code
+    times[0] = times[0] & ~3 | code
 
 
 def _wide(times: bytes | bytearray, start: int, lanes: int, code: int) -> np.ndarray:
@@ -513,16 +652,23 @@ def _kept(record: Record, names: tuple[str, ...], changed: bytearray, left: set[
         for held in sorted(left, reverse=True):
             if not (ranks == held).any():  # the ranks above it move down by one
                 ranks -= ranks > held
-                del changed[times_at + 8 * held - 8:times_at + 8 * held]
+                _dropped(changed, times_at, held)
         changed[ranks_at:times_at] = ranks.tobytes()
-        if (narrow := _width((len(changed) - times_at) >> 3)) < code:
+        if (narrow := _width(_count(changed, times_at))) < code:
             _rewidth(changed, sides, n, narrow)
+            times_at = ranks_at + (sides * n << narrow)
     elif left:
+        six = changed[0] & _SIX
         for held in sorted(left, reverse=True):  # a drop moves the ranks above it down
             if changed.find(held, ranks_at, times_at) < 0:
-                del changed[times_at + 8 * held - 8:times_at + 8 * held]
+                if six and held > 1:  # a later time's six bytes (``_dropped``'s, inline)
+                    del changed[times_at + 6 * held - 4:times_at + 6 * held + 2]
+                else:
+                    _dropped(changed, times_at, held)
                 changed[ranks_at:times_at] = changed[ranks_at:times_at].translate(
                     _DOWN[held])
+    if not changed[0] & _SIX:
+        _settled(changed, times_at)
     if names is record.names:
         record.times = bytes(changed)
     else:

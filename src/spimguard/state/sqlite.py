@@ -36,14 +36,19 @@ rewritten when it changes. The plain sets each side was kept in before (``talked
 ...) are converted into it once, when the file first opens with the keyspace declared
 (``_convert_sided``).
 
-A row's ``layout`` says how its times are kept: 1, the held layout, the bytes the memory
-holds (loaded and written as they are); NULL, the layout before it (a double a
-member-side), converted at load (``sided.loaded``) and written in the held layout at the
-record's next change or sweep, so a file of an earlier release needs no pass over it when
-it opens: the column is added (``_SIDED_LAYOUT``) and its rows read as they were. A file
-opened by this release must not be given back to an earlier one, nor shared with a process
-of one: that would read a held row as doubles, or write doubles under its layout 1
-(downgrade is not supported).
+A row's ``layout`` says how its times are kept: 2, the held layout with the times after
+the least in six bytes each (``sided._SIX``), and 1, the same with every time in eight
+(a record whose times do not fit six, or a row an earlier release wrote): the bytes the
+memory holds, loaded and written as they are (a row of 1 whose times fit six is held in
+six from its load, ``sided.settled``, and written as 2 at its next change); NULL, the
+layout before them (a double a member-side), converted at load (``sided.loaded``) and
+written in the held layout at the record's next change or sweep, so a file of an earlier
+release needs no pass over it when it opens: the column is added (``_SIDED_LAYOUT``) and
+its rows read as they were. A layout a release does not know is refused
+(``StateUnavailable``), never read as another: the release before layout 2 refuses such
+rows, so a file of this release given back to it, or shared with a process of it, fails
+loudly on each record written in six bytes, and never answers from them (downgrade is not
+supported: delete those rows, or keep the release).
 """
 
 from __future__ import annotations
@@ -123,6 +128,7 @@ COMMIT;
 # layout, in every row there is), once, when such a file opens.
 _SIDED_LAYOUT = "ALTER TABLE sided_sets ADD COLUMN layout INTEGER"
 _HELD = 1  # ``sided_sets.layout`` of a row whose times are the held layout (see above)
+_SIXES = 2  # ``sided_sets.layout`` of a row of the held layout with its times in six bytes
 _HEADER = "x''"  # the member a set's header is filed under (see above)
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 # The ``state_keys`` row of a file whose hashed sets are all of today's layout.
@@ -199,17 +205,20 @@ def _sided_row(record: sided.Record, names: bytearray | None = None
                ) -> tuple[bytearray, bytearray, float, int]:
     """A record's names (``names``, when already encoded), times, ``exp`` and ``layout`` as
     ``sided_sets`` keeps them: its times the bytes held, with no conversion (bound as
-    bytearrays: see ``_PUT_VALUE``)."""
+    bytearrays: see ``_PUT_VALUE``), the layout theirs."""
     if names is None:
         names = bytearray(sided.encode_names(record.names))
-    return names, bytearray(record.times), record.due(), _HELD
+    return (names, bytearray(record.times), record.due(),
+            _SIXES if sided.in_sixes(record.times) else _HELD)
 
 
 def _sided_record(names: bytes, times: bytes, layout: int | None) -> sided.Record:
     """The record of a ``sided_sets`` row, of either layout; a layout this release does
     not know (a later one's) is refused, never read as another."""
-    if layout == _HELD:
+    if layout == _SIXES and sided.in_sixes(times):
         return sided.Record(sided.decode_names(names), times)
+    if layout == _HELD and not sided.in_sixes(times):
+        return sided.settled(sided.decode_names(names), times)
     if layout is None:
         return sided.loaded(sided.decode_names(names), times)
     raise StateUnavailable(f"a sided record of layout {layout!r}, from a later release")
