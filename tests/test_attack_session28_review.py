@@ -9,6 +9,10 @@ open is a strict xfail (``docs/red-team-log.md``, session 28, ``review``).
 
 from __future__ import annotations
 
+import random
+import struct
+import sys
+
 import pytest
 
 from conftest import T0, event
@@ -146,3 +150,58 @@ def test_a_lodged_keys_place_by_its_prefix_is_where_ops_lodging_puts_it() -> Non
                 assert got[1:] == (home[1], memory._slot(old[1], is_hashed(key)),
                                    is_hashed(key)), key
     assert asked > 500
+
+
+# -- times6: a sided record's times in six bytes -----------------------------------------
+
+_DAY = 86_400.0
+
+
+def _carry() -> float:
+    """The first time whose double's low six bytes are all 0 after T0's: a record across it
+    holds times whose top two bytes differ."""
+    bits = struct.unpack("<Q", struct.pack("<d", T0))[0]
+    return struct.unpack("<d", struct.pack("<Q", (bits | (1 << 48) - 1) + 1))[0]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_touches_across_the_six_byte_bound_leave_the_slow_paths_bytes(seed: int) -> None:
+    """Guard (times6): touches that jump 400 and 900 days (past the 777 days six bytes
+    hold), step by 2**-22 s, come late and cross the top bytes' carry, with TTLs of 45 s to
+    1,000 days: each leaves the bytes ``sided._retouched`` leaves, its layout a function of
+    its times (six bytes exactly where they fit), and every time read back as touched."""
+    from spimguard.state import sided
+
+    rng = random.Random(seed)
+    sides = rng.choice([1, 3, 4])
+    people = [sys.intern(f"p{i}") for i in range(rng.choice([3, 8, 40]))]
+    record: sided.Record | None = None
+    now = rng.choice([T0, _carry() - 50.0, 1e9])
+    touched: set[float] = set()
+    for _ in range(300):
+        now += rng.choice([0.0, 1.0, 30.0, -2.0, 400 * _DAY, 900 * _DAY, 2**-22, 3.0])
+        side, fresh = rng.randrange(sides), rng.sample(people, rng.choice([1, 1, 2]))
+        ttl, cap = rng.choice([45.0, 1e6, 500 * _DAY, 1000 * _DAY]), rng.choice([2, 3, 50])
+        touched.add(now)
+        copy = sided.Record(record.names, record.times) if record else sided.empty(sides)
+        slow = sided._retouched(copy, side, sides, fresh, now, ttl, cap)
+        record = sided.touched(record, side, sides, fresh, now, ttl, cap)
+        assert (record.names, record.times) == (slow.names, slow.times), now
+        at = 1 + 16 * sides + (sides * len(record.names) << (record.times[0] & 3))
+        times = sided._listed(record.times, at)
+        assert times == sorted(set(times)), now
+        if times:
+            assert sided.in_sixes(record.times) == (sided._sixed(times) is not None), now
+        assert set(times) <= touched, now  # each read back bit for bit
+        if cap == 50:  # no stalest dropped: those just touched are on the side
+            assert sided.contains(record, side, sides, fresh, now) == (True,) * len(fresh)
+        for asked in range(sides):  # each side as its column of times answers
+            column = sided._column(record.times, asked, sides, len(record.names))
+            expiry, kept = struct.unpack_from("<dd", record.times, 1 + 16 * asked)
+            alive = expiry > now
+            assert sided.contains(record, asked, sides, record.names, now) == tuple(
+                alive and t > now - kept for t in column), now
+            window = rng.choice([1.0, 60.0, 400 * _DAY])
+            since = now - min(window, kept)  # within the side's TTL too
+            assert sided.distinct(record, asked, sides, window, now) == (
+                sum(t > since for t in column) if alive else 0), now
