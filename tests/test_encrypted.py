@@ -97,11 +97,13 @@ def test_new_account_writing_encrypted_messages_to_strangers_is_held() -> None:
     assert "NEW_ACCOUNT_SEALED" in codes(verdicts[4])
     notice = verdicts[4].notice.recipient or ""
     assert "can't read encrypted messages" in notice and "spam" not in notice.split("(")[0]
-    # The same account writing in the clear without a link is only warned (as before).
+    # The same account writing in the clear without a link is held alike, from the same
+    # stranger, by whom it writes to (NEW_ACCOUNT_DIRECT), never as encrypted.
     plain = open_engine(config())
-    last = [plain.process(message(plain.config, f"p{i}", "bot", [f"stranger{i}"], "hey there",
-                                  T0 + i * 10)) for i in range(8)][-1]
-    assert last.action in ("deliver", "warn") and "NEW_ACCOUNT_SEALED" not in codes(last)
+    clear = [plain.process(message(plain.config, f"p{i}", "bot", [f"stranger{i}"], "hey there",
+                                   T0 + i * 10)) for i in range(8)]
+    assert delivered_before_containment(clear) == 4
+    assert "NEW_ACCOUNT_DIRECT" in codes(clear[4]) and "NEW_ACCOUNT_SEALED" not in codes(clear[4])
 
 
 def test_an_established_account_writing_to_new_people_encrypted_is_not_held() -> None:

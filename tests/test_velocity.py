@@ -91,11 +91,66 @@ def test_new_account_writing_to_strangers() -> None:
     verdicts = [e.process(message(e.config, f"m{i}", "bot", [f"stranger{i}"], "hey there",
                                   T0 + i * 5)) for i in range(40)]
     codes = {s.code for s in verdicts[-1].signals}
-    assert {"VELOCITY_STRANGERS", "NEW_ACCOUNT_STRANGERS"} <= codes
-    assert verdicts[-1].action == "warn"
-    # Behaviour alone (the velocity group, capped at 6) stays under the challenge (7).
+    assert {"VELOCITY_STRANGERS", "NEW_ACCOUNT_STRANGERS", "NEW_ACCOUNT_DIRECT"} <= codes
+    assert verdicts[-1].action == "block"  # newcomer 8 + velocity 6, as with links
+    # Behaviour alone (the velocity group, capped at 6; ``newcomer`` is message-level)
+    # stays under the challenge (7): the throwaway's holder would pass its own.
     assert verdicts[-1].account_action.action == "none"
     assert verdicts[0].action == "deliver"
+
+
+# Russian job offers of the kind the talyguryn set holds (spam the model never trained
+# on, no link): the words say little to the content model, whom they go to says it all.
+_OFFERS = ("Нужны люди на пару часов, оплата 3000 сразу, пиши в личку",
+           "Есть тема на удалёнке, доход от 2000 в день, подробности в лс",
+           "Ищу партнёров для сотрудничества, всё расскажу, напиши мне")
+
+
+@pytest.mark.parametrize("link", [False, True])
+def test_new_account_writing_one_to_one_to_many_strangers_is_held_link_or_not(
+        link: bool) -> None:
+    """A throwaway's pitch is its recipients, not its words: the fifth stranger a
+    days-old account opens a chat with in the hour is held, in the clear with no link
+    (NEW_ACCOUNT_DIRECT) as with one (NEW_ACCOUNT_LINKS), the content model switched off."""
+    e = open_engine(config(detectors={"content": {"enabled": False},
+                                      "reputation": {"enabled": False}}))
+    tail = " http://rabota-{i}.example.net/" if link else ""
+    verdicts = [e.process(message(e.config, f"m{i}", "bot", [f"stranger{i}"],
+                                  _OFFERS[i % 3] + tail.format(i=i % 3), T0 + i * 20))
+                for i in range(8)]
+    assert all(v.action in ("deliver", "warn") for v in verdicts[:4])
+    assert all(v.action in ("hold", "block") for v in verdicts[4:])
+    codes = {s.code for s in verdicts[4].signals}
+    assert ("NEW_ACCOUNT_LINKS" in codes) is link and ("NEW_ACCOUNT_DIRECT" in codes) is not link
+
+
+def test_a_newcomer_greeting_a_public_room_is_one_post_not_outreach() -> None:
+    """The friend's side: a days-old account greeting a room of 200 strangers, three
+    times, and answering two of them who wrote to it, is never held by whom it reaches."""
+    e = open_engine(config(detectors={"content": {"enabled": False}}))
+    members = [f"u{i}" for i in range(200)]
+    for i, text in enumerate(("hello all 👋", "hi! new here 🙂", "thanks for the welcome")):
+        verdict = e.process(message(e.config, f"g{i}", "joiner", members, text, T0 + i * 120,
+                                    conversation="public-room"))
+        assert verdict.action in ("deliver", "warn"), verdict
+        assert "NEW_ACCOUNT_DIRECT" not in {s.code for s in verdict.signals}
+    for i in range(2):
+        e.process(message(e.config, f"w{i}", f"u{i}", ["joiner"], "welcome!", T0 + 400 + i))
+        verdict = e.process(message(e.config, f"r{i}", "joiner", [f"u{i}"], "thank you!",
+                                    T0 + 500 + i))
+        assert verdict.action in ("deliver", "warn") and "NEW_ACCOUNT_DIRECT" not in {
+            s.code for s in verdict.signals}
+
+
+def test_an_established_account_writing_one_to_one_to_strangers_is_not_outreach() -> None:
+    e = open_engine(config(detectors={"content": {"enabled": False}}))
+    e.process(message(e.config, "first", "old", ["friend"], "hi", T0))  # first seen long ago
+    later = T0 + 30 * 86_400
+    verdicts = [e.process(message(e.config, f"m{i}", "old", [f"stranger{i}"],
+                                  "hi, is the bike from your listing still for sale?",
+                                  later + i * 20)) for i in range(12)]
+    assert all(v.action in ("deliver", "warn") for v in verdicts)
+    assert "NEW_ACCOUNT_DIRECT" not in {s.code for v in verdicts for s in v.signals}
 
 
 def test_replies_make_ties() -> None:

@@ -39,7 +39,15 @@ NEW_ACCOUNT_LINKS stands in its own group (``newcomer``) and holds on its own
 while the account is young (its strength halves over ``new_account_age``).
 An encrypted message hides whether it carries a link: a days-old account writing
 encrypted messages to as many strangers is held alike (NEW_ACCOUNT_SEALED, same
-group), since nothing the server can see vouches for it either.
+group), since nothing the server can see vouches for it either. And one that opens
+one-to-one chats in the clear with as many strangers is held alike (NEW_ACCOUNT_DIRECT,
+same group), link or not: what tells a friend's message from a pitch is whom it goes to,
+not the words. A newcomer's friends list it back or write first, and its greeting to a
+room is one post (a room's members are not counted here), while a throwaway's pitches go
+one by one to people who never heard of it. The words alone held these only when the
+content model knew the language: the unseen Russian Telegram pitches of the talyguryn
+set, job offers with no link, reached their recipients warned, 8-24 % of the bots'
+messages in ``mixed`` (docs/red-team-log.md, session 29).
 
 Invitations (``invite`` events) are contact attempts too; inviting strangers
 into rooms is how Matrix spim spreads, and an invitation carries no text for
@@ -83,6 +91,9 @@ class VelocitySettings:
     new_account_strangers: int = 2  # strangers in strangers_window that make a new account suspect
     new_account_link_strangers: int = 5  # ... and, writing links, that make it a throwaway bot
     new_account_sealed_strangers: int = 5  # ... or writing encrypted messages (links unseen)
+    # ... or one-to-one in the clear, link or not (the same bar: a pitch's shape is its
+    # recipients, and unknown words vouch for nothing; session 29, red-team log)
+    new_account_direct_strangers: int = 5
     max_targets: int = 500  # recipients looked at per message (bound on one read)
     set_cap: int = 5_000  # members kept per sender in its target, stranger, unvouched sets
 
@@ -95,6 +106,8 @@ SIGNALS = {
     "NEW_ACCOUNT_LINKS": "an account first seen days ago writing links to many strangers",
     "NEW_ACCOUNT_SEALED": "an account first seen days ago writing encrypted messages (the "
                           "server cannot see their links) to many strangers",
+    "NEW_ACCOUNT_DIRECT": "an account first seen days ago writing one-to-one to many "
+                          "strangers, link or not",
     "INVITE_STRANGERS": "an account inviting many users it shares no contact or room with",
 }
 
@@ -308,6 +321,11 @@ class VelocityDetector:
                 found.append(Signal("NEW_ACCOUNT_SEALED", youth,
                                     f"account first seen {age / 3600:.0f} h ago sent encrypted "
                                     f"messages to {strangers} strangers"))
+            elif (plan.carried is None and type(message) is not Invite
+                  and strangers >= cfg.new_account_direct_strangers):
+                found.append(Signal("NEW_ACCOUNT_DIRECT", youth,
+                                    f"account first seen {age / 3600:.0f} h ago wrote one to "
+                                    f"one to {strangers} strangers"))
         return found
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
