@@ -46,7 +46,7 @@ not the words. A newcomer's friends list it back or write first, and its greetin
 room is one post (a room's members are not counted here), while a throwaway's pitches go
 one by one to people who never heard of it. The words alone held these only when the
 content model knew the language: the unseen Russian Telegram pitches of the talyguryn
-set, job offers with no link, reached their recipients warned, 8-24 % of the bots'
+set, job offers with no link, reached their recipients warned, 8-29 % of the bots'
 messages in ``mixed`` (docs/red-team-log.md, session 29).
 
 Invitations (``invite`` events) are contact attempts too; inviting strangers
