@@ -43,11 +43,12 @@ group), since nothing the server can see vouches for it either. And one that ope
 one-to-one chats in the clear with as many strangers is held alike (NEW_ACCOUNT_DIRECT,
 same group), link or not: what tells a friend's message from a pitch is whom it goes to,
 not the words. A newcomer's friends list it back or write first, and its greeting to a
-room is one post (a room's members are not counted here), while a throwaway's pitches go
-one by one to people who never heard of it. The words alone held these only when the
-content model knew the language: the unseen Russian Telegram pitches of the talyguryn
-set, job offers with no link, reached their recipients warned, 8-29 % of the bots'
-messages in ``mixed`` (docs/red-team-log.md, session 29).
+room is one post (never this signal, though its members count among the hour's
+strangers), while a throwaway's pitches go one by one to people who never heard of it.
+The words alone held these only when the content model knew the language: the unseen
+Russian Telegram pitches of the talyguryn set, job offers with no link, reached their
+recipients warned, 8-29 % of the bots' messages in ``mixed`` (docs/red-team-log.md,
+session 29).
 
 Invitations (``invite`` events) are contact attempts too; inviting strangers
 into rooms is how Matrix spim spreads, and an invitation carries no text for
