@@ -45,6 +45,11 @@ same group), link or not: what tells a friend's message from a pitch is whom it 
 not the words. A newcomer's friends list it back or write first, and its greeting to a
 room is one post (never this signal, though its members count among the hour's
 strangers), while a throwaway's pitches go one by one to people who never heard of it.
+So what the signal counts is those: the strangers the account wrote to one to one in the
+window (kept apart, ``vel:direct:``, while it is young), not the room members velocity's
+set holds too (red team, session 29: a newcomer that greeted a room of 200 and thanked
+one of its members one to one was blocked, the greeting's 64 checked members its
+"strangers").
 The words alone held these only when the content model knew the language: the unseen
 Russian Telegram pitches of the talyguryn set, job offers with no link, reached their
 recipients warned, 8-29 % of the bots' messages in ``mixed`` (docs/red-team-log.md,
@@ -133,6 +138,10 @@ def _carried(account: str) -> str:
     return f"vel:carried:{account}"
 
 
+def _direct(account: str) -> str:
+    return f"vel:direct:{account}"
+
+
 class _Plan(NamedTuple):
     # What fan-out counts: the recipients, or the group conversation (one target,
     # ``accounts.room``; whom it reaches as its members stand, ``carried``).
@@ -148,11 +157,15 @@ class _Plan(NamedTuple):
     # A group conversation: ``people`` is the room, standing as its members do, asked of
     # the sender's carriers (``accounts.carried_queries``); None for any other message.
     carried: Contains | None
+    # Any other message but an invitation: the strangers a days-old sender opened chats
+    # with one to one in the window (NEW_ACCOUNT_DIRECT), read only when that could fire.
+    direct: Tally | None
     everyone: int  # a group conversation's members, checked or not (``room_carried``)
     # Every query above, in two tuples made with the plan: those each message reads, and
     # the sender's contacts and ``back``, deferred (``_standing``).
     reads: tuple[Query, ...]
     later: tuple[Contains, ...]
+    deferred: tuple[Query, ...]  # ``later`` and ``direct``
     counted: tuple[Write, ...]  # the message and its targets counted (every message's writes)
 
 
@@ -163,6 +176,7 @@ class _Reach(NamedTuple):
     strangers: tuple[str, ...]  # its recipients the sender does not list (the window's set)
     unvouched: tuple[str, ...]  # ... it lists, unvouched (their window's set)
     count: int  # strangers in the window with the message's
+    listed: int  # ... of which unvouched (the day's, past the allowance; else 0)
     carriers: tuple[str, ...]  # a room's, added to the sender's (``accounts.Carried``)
 
 
@@ -203,14 +217,24 @@ def _reach_of(ctx: Context, plan: _Plan, facts: Facts) -> _Reach:
     strangers, kept_strangers = facts[plan.strangers]
     unvouched, kept_unvouched = facts[plan.unvouched]
     if found is None or not (found.strangers or found.unvouched):  # most messages
-        return _Reach((), (), (), strangers + unvouched if (
-            unvouched > accounts.UNVOUCHED_ALLOWANCE) else strangers, carriers)
+        listed = unvouched if unvouched > accounts.UNVOUCHED_ALLOWANCE else 0
+        return _Reach((), (), (), strangers + listed, listed, carriers)
     strangers += _new(plan.strangers.members, kept_strangers, found.strangers)
     unvouched += _new(plan.unvouched.members, kept_unvouched, found.unvouched)
-    over = unvouched > accounts.UNVOUCHED_ALLOWANCE
+    listed = unvouched if unvouched > accounts.UNVOUCHED_ALLOWANCE else 0
     return _Reach(tuple(accounts.counted(found, unvouched)), tuple(found.strangers),
-                  tuple(found.unvouched), strangers + unvouched if over else strangers,
-                  carriers)
+                  tuple(found.unvouched), strangers + listed, listed, carriers)
+
+
+def _direct_reach(ctx: Context, direct: Tally, reach: _Reach, facts: Facts) -> int:
+    """The strangers a days-old sender wrote to one to one in the window, the message's
+    with them, and the day's unvouched past the allowance (``reach.listed``): what
+    NEW_ACCOUNT_DIRECT counts. Never more than ``reach.count``, whose strangers' set holds
+    these and the members of stranger rooms, so read (``read_more``) only when that count
+    reaches the bar."""
+    read_more(ctx, (direct,))
+    count, kept = facts[direct]
+    return int(count) + _new(direct.members, kept, list(reach.strangers)) + reach.listed
 
 
 class VelocityDetector:
@@ -261,16 +285,20 @@ class VelocityDetector:
         counted = (Incr(msgs, 1.0, 10.0, cfg.rate_window * 2),
                    Touch(targets, people, cfg.fanout_window, cfg.set_cap))
         own: tuple[Query, ...] = () if carried is None else (carried,)
-        return _Plan(people, *windows, ties, back, carried,
+        direct = None if carried is not None or type(message) is Invite else Tally(
+            _direct(sender), cfg.strangers_window, people)
+        later = (ties[0], *back)
+        return _Plan(people, *windows, ties, back, carried, direct,
                      0 if carried is None else len(set(message.recipients)),
-                     (*windows, ties[1], *own), (ties[0], *back), counted)
+                     (*windows, ties[1], *own), later,
+                     later if direct is None else (*later, direct), counted)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         message = ctx.message
         if message is None:
             return ()
         plan = self._plan(ctx, message)
-        ctx.deferred += plan.later
+        ctx.deferred += plan.deferred
         return plan.reads
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
@@ -293,7 +321,10 @@ class VelocityDetector:
                                 f"wrote to {fanout} recipients in "
                                 f"{cfg.fanout_window // 60} min"))
         reach = _reach_of(ctx, plan, facts)
-        ctx.scratch[_WRITES] = self._written(plan, reach)
+        first_seen = ctx.account.first_seen
+        age = message.ts - first_seen if first_seen is not None else 0.0
+        young = age < cfg.new_account_age
+        ctx.scratch[_WRITES] = self._written(plan, reach, young)
         strangers_now, strangers = reach.now, reach.count
         if strangers_now and type(message) is Invite and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
@@ -305,9 +336,7 @@ class VelocityDetector:
             found.append(Signal("VELOCITY_STRANGERS", strength,
                                 f"wrote to {strangers} accounts that are not its contacts in "
                                 f"{cfg.strangers_window // 60} min"))
-        first_seen = ctx.account.first_seen
-        age = message.ts - first_seen if first_seen is not None else 0.0
-        if (age < cfg.new_account_age and strangers_now
+        if (young and strangers_now
                 and strangers >= cfg.new_account_strangers):
             youth = 1.0 - 0.5 * age / cfg.new_account_age
             found.append(Signal("NEW_ACCOUNT_STRANGERS", youth,
@@ -322,19 +351,21 @@ class VelocityDetector:
                 found.append(Signal("NEW_ACCOUNT_SEALED", youth,
                                     f"account first seen {age / 3600:.0f} h ago sent encrypted "
                                     f"messages to {strangers} strangers"))
-            elif (plan.carried is None and type(message) is not Invite
-                  and strangers >= cfg.new_account_direct_strangers):
+            elif (plan.direct is not None and strangers >= cfg.new_account_direct_strangers
+                  and (direct := _direct_reach(ctx, plan.direct, reach, facts))
+                  >= cfg.new_account_direct_strangers):
                 found.append(Signal("NEW_ACCOUNT_DIRECT", youth,
                                     f"account first seen {age / 3600:.0f} h ago wrote one to "
-                                    f"one to {strangers} strangers"))
+                                    f"one to {direct} strangers"))
         return found
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         return ctx.scratch.get(_WRITES, ())  # type: ignore[no-any-return]
 
-    def _written(self, plan: _Plan, reach: _Reach) -> Sequence[Write]:
+    def _written(self, plan: _Plan, reach: _Reach, young: bool) -> Sequence[Write]:
         """The message and its targets counted, and whom it reached added to the window
-        sets (their keys as the plan's queries hold them: none made again a message)."""
+        sets (their keys as the plan's queries hold them: none made again a message); a
+        days-old (``young``) sender's strangers written to one to one, to its own too."""
         if not (reach.strangers or reach.unvouched or reach.carriers):  # most messages
             return plan.counted
         cfg, out = self.cfg, [*plan.counted]
@@ -343,6 +374,9 @@ class VelocityDetector:
                              cfg.set_cap))
         if reach.unvouched:
             out.append(Touch(plan.unvouched.key, reach.unvouched, cfg.unvouched_window,
+                             cfg.set_cap))
+        if young and reach.strangers and plan.direct is not None:
+            out.append(Touch(plan.direct.key, reach.strangers, cfg.strangers_window,
                              cfg.set_cap))
         if reach.carriers and plan.carried is not None:  # carriers: a room's, carried asked
             out.append(Touch(plan.carried.key, reach.carriers, cfg.strangers_window,
