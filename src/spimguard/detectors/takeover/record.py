@@ -60,13 +60,13 @@ low six bytes under the first's top two, a number of another top with its own, a
 familiar session's risk of +0.0 is the index -1 (``_ZERO``), in no table: ~240 bytes for
 an account of three days' ordinary life, where v3's doubles took ~260 and the v2 form's
 JSON ~450. An earlier release fails on a v4 table (it reads it as doubles: a
-``TypeError``) rather than reading -1 as its table's last number. The version comes first, or, in a record with links (``k``), a list
-of the version and the links: a release before session 28 ignores that slot, so it reads
-such a record (without its links) and does not fail on it. The earlier forms are read as
-they are (written back in this one with the next change): v3 (the table as doubles,
-eight bytes a number), the v2 list (JSON: the same
-table of strings, times as whole ticks of 2**-22 s before the put's time), and the dict
-before it.
+``TypeError``) rather than reading -1 as its table's last number. The version comes
+first, or, in a record with links (``k``), a list of the version and the links: a
+release before session 28 ignores that slot, so it reads such a record (without its
+links) and does not fail on it. The earlier forms are read as they are (written back in
+this one with the next change): v3 (the table as doubles, eight bytes a number), the v2
+list (JSON: the same table of strings, times as whole ticks of 2**-22 s before the put's
+time), and the dict before it.
 
 **Not decoded after its own put.** The detector starts the account's next event, in the
 batch or a later one, from the record as the event that put it left it (``changed``: what
