@@ -82,7 +82,6 @@ import functools
 import math
 import struct
 from array import array
-from socket import inet_aton, inet_ntoa
 from typing import Any
 
 import msgspec
@@ -320,7 +319,6 @@ def decode(stored: bytes | list[Any] | dict[str, Any] | None) -> dict[str, Any]:
 def _decode(stored: bytes) -> dict[str, Any]:
     head, hour, names, packed, profile, sessions, live, incidents, sent = _DECODER.decode(
         stored)
-    names = [n if n.__class__ is str else inet_ntoa(n) for n in names]  # ``_quads``
     nums = _numbers(packed)
     out: dict[str, Any] = {}
     if head.__class__ is list:  # [version, name, time, ...]: the links (``k``)
@@ -449,30 +447,10 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         if ts > lapsed:
             end = max(end, ts + session_ttl)
             links += (name(p, len(names)), num(ts, len(nums)))
-    stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION, hour, _quads(names),
+    stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION, hour, list(names),
                               _sixes(array("d", nums).tobytes()), profile, sessions, live,
                               incidents, sent])
     return stored, end
-
-
-def _quads(names: dict[str, int]) -> list[str | bytes]:
-    """The strings' table, each IPv4 address written as ``inet_ntoa`` writes it (a
-    network's first address: ``198.51.100.0``) as its 4 bytes, 6 stored where its text
-    took 8 to 16; any other string as it is (an address written otherwise reads back as
-    written: ``010.1.1.1``, ``1.2.3.4 x``).
-
-    Why: an account's networks are most of its record's strings after its sessions' ids
-    (1.5 a record on the quiet load, 11 bytes each)."""
-    table: list[str | bytes] = list(names)
-    for index, text in enumerate(names):
-        if text[:1].isdigit():
-            try:
-                packed = inet_aton(text)
-            except (OSError, ValueError):
-                continue
-            if inet_ntoa(packed) == text:
-                table[index] = packed
-    return table
 
 
 def _risk(risk: float, num: Any, nums: dict[float, int]) -> int:
