@@ -60,8 +60,23 @@ def dormant_ties(plan: Plan, facts: Facts) -> tuple[str, ...]:
     assert plan.burst is not None and plan.wrote is not None
     wrote_any, wrote = facts[plan.wrote]
     ties = wrote if wrote_any else facts[plan.talked]
-    return tuple([p for p, contact, used in zip(plan.burst.members, facts[plan.contacts],
+    return tuple([p for p, contact, used in zip(plan.burst.members, listed(plan, facts),
                                                 ties, strict=True) if contact and not used])
+
+
+def listed(plan: Plan, facts: Facts) -> tuple[bool, ...]:
+    """Whether each recipient is a contact: on the account's list, or listing the account
+    on its own (``Plan.back``, the first ``accounts.MAX_TIES``). The account's list is the
+    side whoever holds the account edits: the seller that read it deletes it, and the
+    people it then pitches were no contacts, so no dormant ties and no burst (red team,
+    session 29: 40 of 40 pitches reached, none held). The recipients' lists are theirs,
+    which no holder of the account can edit."""
+    assert plan.contacts is not None
+    own = facts[plan.contacts]
+    if all(own):
+        return own
+    return tuple([c or (i < len(plan.back) and bool(facts[plan.back[i]][0]))
+                  for i, c in enumerate(own)])
 
 
 def repeating(plan: Plan, facts: Facts) -> bool:
@@ -182,7 +197,7 @@ def _text_burst(plan: Plan, facts: Facts, room: Settled | None) -> int:
     settled = frozenset() if room is None else room.people
     new = room is not None and room.listed and not room.in_text
     return int(count) + new + sum(
-        1 for p, contact, sent in zip(plan.text_to.members, facts[plan.contacts], known,
+        1 for p, contact, sent in zip(plan.text_to.members, listed(plan, facts), known,
                                       strict=True) if contact and not sent and p not in settled)
 
 
