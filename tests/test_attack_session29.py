@@ -15,7 +15,7 @@ import pytest
 
 from conftest import T0, event, message
 from spimguard.engine import Engine
-from test_attack_session25 import HOSTING_IP, OFFICIAL_APP, pitch, send
+from test_attack_session25 import HOSTING_IP, NAMES, OFFICIAL_APP, _answer, pitch, send
 from test_takeover import DAY, delivered_before_containment, engine_with_history
 
 PITCHES = 40
@@ -63,6 +63,56 @@ def test_a_seller_that_deletes_the_list_it_read_still_bursts(keep: int, apart: f
     assert reached(verdicts) <= 3
     assert delivered_before_containment(verdicts) <= 3
     assert any(v.account_action.action == "suspend_sending" for v in verdicts)
+
+
+def test_a_seller_that_deletes_the_list_then_opens_and_answers_still_pitches() -> None:
+    """Session 26's openers after the deletion: "long time! how are you?" to 30 of the
+    deleted contacts two minutes apart, every other one answered, the pitch as the answer's
+    reply. On main 30 of 30 openers (22 delivered, 8 warned) and 15 of 15 pitches reached
+    (13 delivered, 2 warned), no account action; with the list left alone 3 of 30 and 2 of
+    15. The openers write to people who list alice, and the link given to each answerer is
+    the pitch (``burst.listed``): as with the list left alone."""
+    engine = befriended()
+    engine.process(event(engine.config, type="contacts", id="seller-deletes", ts=T0 - 40,
+                         account="alice", contacts=[]))
+    openers, pitches, t = [], [], T0
+    for i in range(30):
+        friend = 10 + i
+        openers.append(send(engine, i, friend, f"hey {NAMES[i % 10]}, long time! how are you?",
+                            t, "seller", sign_in=i == 0))
+        if i % 2 == 0:
+            _answer(engine, friend, t + 30)
+            pitches.append(send(engine, 100 + i, friend, pitch(i), t + 60, "seller",
+                                sign_in=False))
+        t += 120
+    assert reached(openers) <= 3
+    assert reached(pitches) <= 3
+
+
+def test_socks_that_list_an_owner_and_write_to_her_do_not_make_her_answers_a_burst() -> None:
+    """Guard (passes on main): anyone may list anyone. Six fresh accounts list alice and
+    write "hi alice! it's me, new number", two minutes apart, to her new phone (her
+    official app, a network new to her), which answers each: all delivered, no account
+    action (counting them as her ties in the burst held her fourth to sixth answers and
+    challenged her account). A recipient who just wrote is answered, not sought out."""
+    engine = befriended()
+    cfg = engine.config
+    phone = {"id": OFFICIAL_APP, "ip": "10.9.8.7"}
+    engine.process(event(cfg, type="login", id="np", ts=T0 - 60, account="alice",
+                         session="newphone", ip=phone["ip"], client={"id": OFFICIAL_APP}))
+    answers = []
+    for s in range(6):
+        engine.process(event(cfg, type="contacts", id=f"sock{s}-list", ts=T0 - 3_600,
+                             account=f"sock{s}", contacts=["alice"]))
+        engine.process(message(cfg, f"sock{s}", f"sock{s}", ["alice"],
+                               "hi alice! it's me, new number", T0 + 120 * s,
+                               session=f"sock{s}", client={"id": "im-ios",
+                                                           "ip": f"100.71.{s}.3"}))
+        answers.append(engine.process(message(cfg, f"answer{s}", "alice", [f"sock{s}"],
+                                              "oh hi! who is this?", T0 + 120 * s + 40,
+                                              session="newphone", client=phone)))
+    assert [v.action for v in answers] == ["deliver"] * 6
+    assert {v.account_action.action for v in answers} == {"none"}
 
 
 def test_the_list_left_alone_bursts_as_before() -> None:
