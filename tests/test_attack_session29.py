@@ -180,3 +180,24 @@ def test_answers_the_same_day_teach_the_seller_nothing_yet() -> None:
     "alone does not yet weigh"))
 def test_answers_to_friends_who_wrote_do_not_make_the_sellers_server_home() -> None:
     assert reached(_answer_then_blast(3, 1.2)) <= 3
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: where the people on the list do not list the account back (a platform of "
+    "one-way lists, or contacts who never added it), the deletion leaves nothing of the "
+    "tie: 40 of 40 pitches reached (25 delivered, 15 warned: VELOCITY_STRANGERS), no "
+    "account action; with the list left alone 2 of 40 (suspended). What would close it is "
+    "the deletion itself (a snapshot dropping most of the list while a session that read "
+    "it is live), which no state keeps yet"))
+def test_a_seller_that_deletes_a_list_nobody_lists_back_still_bursts() -> None:
+    engine = befriended(0)
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 60, account="alice",
+                         session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
+    engine.process(event(cfg, type="contacts_read", id="seller-read", ts=T0 - 50,
+                         account="alice", session="seller", count=60))
+    engine.process(event(cfg, type="contacts", id="seller-deletes", ts=T0 - 40,
+                         account="alice", contacts=[]))
+    verdicts = [send(engine, i, 20 + i, pitch(i), T0 + 3 * i, "seller", sign_in=False)
+                for i in range(PITCHES)]
+    assert reached(verdicts) <= 3
