@@ -9,21 +9,33 @@ a strict xfail with its numbers (``docs/red-team-log.md``, session 29, ``redteam
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import T0, event, message
 from spimguard.engine import Engine
-from test_attack_session25 import HOSTING_IP, NAMES, OFFICIAL_APP, _answer, pitch, send
-from test_takeover import DAY, delivered_before_containment, engine_with_history
+from test_attack_session25 import (
+    HOSTING_IP,
+    NAMES,
+    OFFICIAL_APP,
+    _answer,
+    engine_on,
+    pitch,
+    send,
+)
+from test_takeover import DAY, delivered_before_containment, engine_with_history, live_a_month
 
 PITCHES = 40
 
 
-def befriended(people: int = 60) -> Engine:
+def befriended(people: int = 60, engine: Engine | None = None) -> Engine:
     """alice's month of life, her contacts listing her back (their own ``contacts``)."""
-    engine = engine_with_history()
+    if engine is None:
+        engine = engine_with_history()
+    else:
+        live_a_month(engine, "alice")
     for f in range(people):
         engine.process(event(engine.config, type="contacts", id=f"fc{f}", ts=T0 - 20 * DAY,
                              account=f"alice-friend{f}", contacts=["alice"]))
@@ -34,11 +46,11 @@ def reached(verdicts: Sequence[Any]) -> int:
     return sum(v.action in ("deliver", "warn") for v in verdicts)
 
 
-def _deleting_seller(keep: int, apart: float) -> list[Any]:
+def _deleting_seller(keep: int, apart: float, engine: Engine | None = None) -> list[Any]:
     """The seller signs in (the official app's id, its server), reads the list, deletes
     all of it but the first ``keep`` (the IM server's next snapshot of alice's list), then
     pitches 40 of the deleted contacts ``apart`` seconds apart from that session."""
-    engine = befriended()
+    engine = befriended(engine=engine)
     cfg = engine.config
     engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 60, account="alice",
                          session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
@@ -63,6 +75,15 @@ def test_a_seller_that_deletes_the_list_it_read_still_bursts(keep: int, apart: f
     assert reached(verdicts) <= 3
     assert delivered_before_containment(verdicts) <= 3
     assert any(v.account_action.action == "suspend_sending" for v in verdicts)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_the_deleted_list_is_read_alike_on_every_backend(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """The recipients' lists are read with the rest on SQLite and Redis too."""
+    verdicts = _deleting_seller(0, 3, engine_on(backend, tmp_path, request))
+    assert [v.action for v in verdicts] == [v.action for v in _deleting_seller(0, 3)]
+    assert reached(verdicts) <= 3
 
 
 def test_a_seller_that_deletes_the_list_then_opens_and_answers_still_pitches() -> None:
