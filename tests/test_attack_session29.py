@@ -46,11 +46,13 @@ def reached(verdicts: Sequence[Any]) -> int:
     return sum(v.action in ("deliver", "warn") for v in verdicts)
 
 
-def _deleting_seller(keep: int, apart: float, engine: Engine | None = None) -> list[Any]:
+def _deleting_seller(keep: int, apart: float, listing: int = 60,
+                     engine: Engine | None = None) -> list[Any]:
     """The seller signs in (the official app's id, its server), reads the list, deletes
     all of it but the first ``keep`` (the IM server's next snapshot of alice's list), then
-    pitches 40 of the deleted contacts ``apart`` seconds apart from that session."""
-    engine = befriended(engine=engine)
+    pitches 40 of the deleted contacts ``apart`` seconds apart from that session.
+    ``listing``: how many of her contacts list her back; ``engine``: a fresh one to use."""
+    engine = befriended(listing, engine)
     cfg = engine.config
     engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 60, account="alice",
                          session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
@@ -81,7 +83,7 @@ def test_a_seller_that_deletes_the_list_it_read_still_bursts(keep: int, apart: f
 def test_the_deleted_list_is_read_alike_on_every_backend(
         backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """The recipients' lists are read with the rest on SQLite and Redis too."""
-    verdicts = _deleting_seller(0, 3, engine_on(backend, tmp_path, request))
+    verdicts = _deleting_seller(0, 3, engine=engine_on(backend, tmp_path, request))
     assert [v.action for v in verdicts] == [v.action for v in _deleting_seller(0, 3)]
     assert reached(verdicts) <= 3
 
@@ -211,14 +213,4 @@ def test_answers_to_friends_who_wrote_do_not_make_the_sellers_server_home() -> N
     "the deletion itself (a snapshot dropping most of the list while a session that read "
     "it is live), which no state keeps yet"))
 def test_a_seller_that_deletes_a_list_nobody_lists_back_still_bursts() -> None:
-    engine = befriended(0)
-    cfg = engine.config
-    engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 60, account="alice",
-                         session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
-    engine.process(event(cfg, type="contacts_read", id="seller-read", ts=T0 - 50,
-                         account="alice", session="seller", count=60))
-    engine.process(event(cfg, type="contacts", id="seller-deletes", ts=T0 - 40,
-                         account="alice", contacts=[]))
-    verdicts = [send(engine, i, 20 + i, pitch(i), T0 + 3 * i, "seller", sign_in=False)
-                for i in range(PITCHES)]
-    assert reached(verdicts) <= 3
+    assert reached(_deleting_seller(0, 3, listing=0)) <= 3
