@@ -47,8 +47,8 @@ from .rooms import Settled
 from .settings import TakeoverSettings
 
 
-def dormant_ties(plan: Plan, facts: Facts) -> tuple[str, ...]:
-    """The recipients who are contacts the account has not been writing to.
+def dormant_ties(plan: Plan, facts: Facts, answered: bool = False) -> tuple[str, ...]:
+    """The recipients who are contacts (``listed``) the account has not been writing to.
 
     A tie counts from the account's own side: a contact who writes to it and whom it
     never wrote to (an acquaintance's greetings, a friend of the family) is not a
@@ -56,12 +56,35 @@ def dormant_ties(plan: Plan, facts: Facts) -> tuple[str, ...]:
     with them, while a harvested list holds them wherever its order puts them (an
     active friend early in the list used to let a fourth message through). Until the
     account's one-way record holds anyone (spimguard just installed or upgraded) the
-    two-way one stands in."""
+    two-way one stands in. ``answered``: as the burst counts them (``listed``)."""
     assert plan.burst is not None and plan.wrote is not None
     wrote_any, wrote = facts[plan.wrote]
     ties = wrote if wrote_any else facts[plan.talked]
-    return tuple([p for p, contact, used in zip(plan.burst.members, facts[plan.contacts],
-                                                ties, strict=True) if contact and not used])
+    return tuple([p for p, contact, used in zip(plan.burst.members, listed(
+        plan, facts, answered), ties, strict=True) if contact and not used])
+
+
+def listed(plan: Plan, facts: Facts, answered: bool = False) -> tuple[bool, ...]:
+    """Whether each recipient is a contact: on the account's list, or listing the account
+    on its own (``Plan.back``, the first ``accounts.MAX_TIES``).
+
+    The account's list is the side whoever holds the account edits: the seller that read
+    it deletes it, and the people it then pitched were no contacts, so no dormant ties,
+    no burst and no pitch (red team, session 29: 40 of 40 pitches reached, none held).
+    The recipients' lists are theirs, which no holder of the account can edit.
+
+    But anyone may list anyone: socks that list an owner and write to her would make her
+    new phone's answers to them a burst. So for the burst (``answered``) a recipient who
+    just wrote to the account (``Plan.heard``) stands on the account's list alone: it is
+    answered, not sought out. Not for the pitch (``pitched``) nor the sites' count: the
+    seller's openers to the list it deleted draw answers too, and a link given to each
+    answerer is the pitch, as it is to a contact."""
+    assert plan.contacts is not None
+    own = facts[plan.contacts]
+    if all(own) or (answered and plan.heard is not None and facts[plan.heard] is not None):
+        return own
+    return tuple([c or (i < len(plan.back) and bool(facts[plan.back[i]][0]))
+                  for i, c in enumerate(own)])
 
 
 def repeating(plan: Plan, facts: Facts) -> bool:
@@ -182,7 +205,7 @@ def _text_burst(plan: Plan, facts: Facts, room: Settled | None) -> int:
     settled = frozenset() if room is None else room.people
     new = room is not None and room.listed and not room.in_text
     return int(count) + new + sum(
-        1 for p, contact, sent in zip(plan.text_to.members, facts[plan.contacts], known,
+        1 for p, contact, sent in zip(plan.text_to.members, listed(plan, facts), known,
                                       strict=True) if contact and not sent and p not in settled)
 
 

@@ -180,7 +180,7 @@ class TakeoverDetector:
         ``writes`` records them."""
         if memo.dormant is None:
             found = memo.plan
-            dormant = burst.dormant_ties(found, facts)
+            dormant = burst.dormant_ties(found, facts, answered=True)
             if found.room is not None:
                 assert found.contacts is not None
                 listed = tuple(p for p, c in zip(found.contacts.members, facts[found.contacts],
@@ -609,7 +609,7 @@ class TakeoverDetector:
         room = memo.room
         if room is not None and room.dormant:  # the room is one target (``rooms``)
             dormant = (*dormant, room.token)
-        members, contacts = found.contacts.members, facts[found.contacts]
+        members = found.contacts.members
         risky = bool(judged.get("risk"))
         pals = tuple(p for p, t in zip(members, facts[found.talked], strict=True)
                      if t) if risky else ()
@@ -632,8 +632,8 @@ class TakeoverDetector:
             out.extend(Touch(key, pals, cfg.session_ttl, cfg.burst_cap, keys.PALS)
                        for key in (found.life.key, unproven) if pals)
         if found.text_to is not None:  # a link: only one with a link asks (``plan``)
-            listed = tuple(p for p, c in zip(members, contacts, strict=True) if c and not (
-                room and p in room.people))
+            listed = tuple(p for p, c in zip(members, burst.listed(found, facts), strict=True)
+                           if c and not (room and p in room.people))
             if room is not None and room.listed:
                 listed = (*listed, room.token)
             if listed:
