@@ -11,16 +11,26 @@ session 29, ``review``).
 
 from __future__ import annotations
 
+import math
+import random
+import struct
+import sys
+from array import array
 from collections import Counter
 from typing import Any
 
+import msgspec
 import pytest
 
 from conftest import T0, config, event, message
 from spimguard import open_engine
+from spimguard.detectors.takeover import record as takeover_record
+from spimguard.detectors.takeover.record import Record
 from spimguard.engine import Engine
 
 HOUR = 3600
+DAY = 86_400.0
+_TTLS = (30 * DAY, 12 * 3600.0, 7 * DAY)  # session_ttl, live_window, incident_ttl
 
 # What a newcomer writes to people it knows (English chat the bundled model lets through).
 HELLOS = ("hey it's me, finally on here", "hi! saved your number :)", "hello hello",
@@ -228,3 +238,154 @@ def test_pairs_of_targets_in_conversations_of_the_bots_own_naming() -> None:
                              OFFERS[i % 3], T0 + 60 * i, conversation=f"g{i}"))
            for i in range(30)]
     assert sum(held(v) for v in out) >= 25
+
+
+# -- bytes: the takeover record's v4 numbers' table, fuzzed -----------------------------
+
+def _hostile(rng: random.Random, zero: bool) -> float:
+    """A double of any bits: NaNs with payloads, infinities, subnormals, negatives, the
+    largest; a zero only where ``zero`` (a risk: equal numbers share one entry, so +0.0
+    and -0.0 elsewhere read back as the first of them, as in v3)."""
+    special = (math.nan, -math.nan, math.inf, -math.inf, 5e-324, -5e-324, sys.float_info.max,
+               float(1 << 31), math.nextafter(float(1 << 31), 0.0), T0, 4_102_444_799.999)
+    pick = rng.random()
+    if pick < 0.3:
+        found = rng.choice(special)
+    elif pick < 0.6:
+        found = T0 + rng.uniform(-800, 800) * 86_400
+    else:
+        found = struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+    if found == 0.0 and not zero:
+        return 1.0
+    if zero and rng.random() < 0.3:
+        return rng.choice((0.0, -0.0))
+    return found
+
+
+def _alive(rng: random.Random) -> float:
+    """A time that decides whether a part is kept (``_encode`` compares it with now): any
+    finite double after the fuzz's ``now``."""
+    while True:
+        found = _hostile(rng, zero=False)
+        if math.isfinite(found) and found > -1e11:
+            return found
+
+
+_ADDRESSES = ("1.2.3.4", "01.2.3.4", "1.2.3.4\x00", "255.255.255.255", "0x7f.0.0.1", "1.2.3",
+              "١.٢.٣.٤", "1.2.3.4 ", "", "::ffff:1.2.3.4", "0.0.0.0", "1.2.3.4/24", "a" * 300,
+              "\U0001f600.1.1.1", "%", "tk:", "\x1f")
+
+
+def _fuzzed(rng: random.Random, nets: int) -> dict[str, Any]:
+    names = [rng.choice(_ADDRESSES) + str(n) if rng.random() < 0.5 else rng.choice(_ADDRESSES)
+             for n in range(nets)]
+    sessions = {rng.choice(_ADDRESSES) + f"s{n}": [
+        rng.choice(_ADDRESSES), rng.choice(_ADDRESSES), _hostile(rng, False), n,
+        _hostile(rng, True), n % 2, n, _alive(rng), (n >> 1) % 2] for n in range(8)}
+    return {"k": {f"p{n}": _alive(rng) for n in range(4)},
+            "p": {"last": _hostile(rng, False), "msgs": rng.randrange(1 << 40),
+                  "nets": {n: [_hostile(rng, False), _hostile(rng, False), i]
+                           for i, n in enumerate(names)}},
+            "pt": _alive(rng),
+            "s": sessions,
+            "l": {rng.choice(_ADDRESSES) + str(n): _alive(rng) for n in range(16)},
+            "i": [_alive(rng), [{"session": rng.choice(_ADDRESSES), "since": _hostile(rng, False),
+                                "net": rng.choice(_ADDRESSES), "range": "1.2.3.0/24",
+                                "family": "im"} for _ in range(3)]]}
+
+
+def _v3(stored: bytes) -> bytes:
+    """A v4 record as the release before stored it: the table eight bytes a number, a risk
+    of +0.0 an index into it, the links behind the version (``[3, name, time, ...]``)."""
+    head, hour, names, table, profile, sessions, live, incidents, sent = (
+        msgspec.msgpack.decode(stored))
+    numbers = takeover_record._numbers(table)[:-1]
+    zero = len(numbers)
+    numbers.append(0.0)
+    sessions[6::9] = [zero if risk == -1 else risk for risk in sessions[6::9]]
+    head = [3, *head[1:]] if isinstance(head, list) else 3
+    return msgspec.msgpack.encode([head, hour, names, array("d", numbers).tobytes(), profile,
+                                   sessions, live, incidents, sent])
+
+
+@pytest.mark.parametrize("nets", [0, 6, 3_000])
+def test_the_v4_record_reads_back_any_numbers_and_strings_bit_for_bit(nets: int) -> None:
+    """Fuzz (``bytes``'s v4, and v3 read by the same code): 40 records each of hostile
+    doubles in every place a number goes (NaN payloads, infinities, subnormals, the largest,
+    times across the top bytes' boundary, risks of +0.0 and -0.0) and strings that look
+    like networks, up to a table of 6,000 numbers: each reads back bit for bit from v4,
+    and from the v3 bytes the release before wrote, which are put back as v4. Passes on
+    main (daaf0fe); the record's own tests fail on bc3862e."""
+    from test_takeover_record_sixes import _strictly
+
+    rng = random.Random(2029 + nets)
+    for _ in range(40 if nets < 1_000 else 3):
+        written = _fuzzed(rng, nets)
+        stored, _ = takeover_record._encode(written, -1e12, *_TTLS)
+        _strictly(takeover_record.decode(stored), written)
+        older = _v3(stored)
+        assert isinstance(msgspec.msgpack.decode(older)[3], bytes)
+        _strictly(takeover_record.decode(older), written)
+        again = Record("alice", older, *_TTLS)
+        again.set_profile(written["p"], written["pt"])
+        put = again.put(-1e12)
+        assert put is not None and msgspec.msgpack.decode(put.value)[0][0] == 4
+        _strictly(takeover_record.decode(put.value), written)
+
+
+# -- redteam: ties planted by socks that list the victim --------------------------------
+
+def _socks_list_alice(write_first: str) -> list[Any]:
+    """Six fresh accounts list alice (a month of life, friends who list her back); each
+    asks her for a link (one to one, or in a room of theirs with her: ``write_first``; ""
+    asks nothing), and her new phone (her official app, a network new to her) sends each
+    a link of her shop."""
+    from test_attack_session25 import OFFICIAL_APP
+    from test_attack_session29 import befriended
+
+    engine = befriended()
+    cfg = engine.config
+    phone = {"id": OFFICIAL_APP, "ip": "10.9.8.7"}
+    engine.process(event(cfg, type="login", id="np", ts=T0 - 60, account="alice",
+                         session="newphone", ip=phone["ip"], client={"id": OFFICIAL_APP}))
+    room = ["alice", *(f"sock{s}" for s in range(6)), *(f"x{i}" for i in range(10))]
+    out = []
+    for s in range(6):
+        sock = f"sock{s}"
+        engine.process(event(cfg, type="contacts", id=f"{sock}-list", ts=T0 - 3_600,
+                             account=sock, contacts=["alice"]))
+        asked = {"session": sock, "client": {"id": "im-ios", "ip": f"100.71.{s}.3"}}
+        if write_first == "dm":
+            engine.process(message(cfg, f"{sock}-asks", sock, ["alice"],
+                                   "hi alice! loved your post, can you send me the link?",
+                                   T0 + 120 * s, **asked))
+        elif write_first == "room":
+            engine.process(message(cfg, f"{sock}-asks", sock, [m for m in room if m != sock],
+                                   "alice can you DM me the link?", T0 + 120 * s,
+                                   conversation="club", **asked))
+        out.append(engine.process(message(
+            cfg, f"answer{s}", "alice", [sock], f"sure! https://alice-shop.example.com/i/{s}",
+            T0 + 120 * s + 40, session="newphone", client=phone)))
+    return out
+
+
+@pytest.mark.parametrize("write_first", ["dm", "room"])
+def test_socks_that_list_alice_and_ask_for_a_link_plant_no_tie(write_first: str) -> None:
+    """Guard (passes on 94bfefc and on main): ``redteam`` made a recipient who lists the
+    account its tie. Socks that list alice and ask her, one to one or in a room, for her
+    shop's link get six answers from her new phone: all delivered, no account action
+    (what just wrote to her stands on her list alone for the burst)."""
+    out = _socks_list_alice(write_first)
+    assert [v.action for v in out] == ["deliver"] * 6
+    assert {v.account_action.action for v in out} == {"none"}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open, redteam's price: socks that list alice and never write to her are ties of hers; "
+    "her new phone writing to six of them unprompted with links is a burst: 2 delivered, 1 "
+    "warned, 3 held, sending suspended (on 94bfefc six delivered). Real fans who added her "
+    "are the same events; the socks must make her write first, which they cannot by any "
+    "event of theirs"))
+def test_socks_that_list_alice_are_no_ties_when_she_writes_to_them_unprompted() -> None:
+    out = _socks_list_alice("")
+    assert {v.account_action.action for v in out} == {"none"}
