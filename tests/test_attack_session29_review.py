@@ -389,3 +389,73 @@ def test_socks_that_list_alice_and_ask_for_a_link_plant_no_tie(write_first: str)
 def test_socks_that_list_alice_are_no_ties_when_she_writes_to_them_unprompted() -> None:
     out = _socks_list_alice("")
     assert {v.account_action.action for v in out} == {"none"}
+
+
+# -- cuts: a session read remembered by its own bytes, against crafted session ids ------
+
+def _guest_names(host: Any, rng: random.Random) -> str:
+    """A session id made of the account's lodged guests' bytes: most often one guest's
+    whole bytes (its lengths, name, names and times), else a slice anywhere, with a
+    letter either side or none."""
+    from spimguard.state.memory import _GUEST
+
+    blob, starts, at = bytes(host.guests), [], 0
+    while at < len(blob):
+        size = _GUEST.size + sum(_GUEST.unpack_from(blob, at))
+        starts.append((at, at + size))
+        at += size
+    if rng.random() < 0.7:
+        i, j = rng.choice(starts)
+    else:
+        i = rng.randrange(len(blob))
+        j = rng.randrange(i, min(len(blob), i + 40) + 1)
+    return rng.choice(("", "x", "s")) + blob[i:j].decode("latin-1") + rng.choice(("", "1"))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_remembered_session_read_answers_as_a_fresh_decode_whatever_the_ids(
+        seed: int) -> None:
+    """Fuzz (``cuts``: the read remembered by the guest's own bytes, compared where each
+    guest starts): 300 steps of touches, forgets and reloads behind the store's back
+    (``load_sided``) of one account's sessions, ids made of its own guests' bytes (a whole
+    guest's, or any slice), times whose doubles are ASCII; every read answers as the same
+    store decoding afresh. Passes on main and with ``cuts``; fails (seeds 9, 15, 27, 31, 32) when the
+    remembered bytes are searched for anywhere in the account's (``held in lodged``)."""
+    from spimguard.state.conformance import GUEST, GUEST_SIDES, SIDED
+    from spimguard.state.memory import MemoryState
+    from spimguard.state.ops import Contains, Members, Touch, guest_key
+
+    later, ttl = 2.0**18, 2.0**19  # doubles whose bytes are all below 0x80
+    rng = random.Random(seed)
+    state, fresh = MemoryState(), MemoryState()
+    names, now = ["s1", "s", "s10", "x", "1"], 0.0
+    for _ in range(300):
+        now = max(now, rng.choice((0.0, later, 2 * later, 3 * later, 4 * later)))
+        host = state.accounts().get(f"{SIDED}h")
+        if host is not None and host.lodged and rng.random() < 0.3:
+            made = _guest_names(host, rng)
+            if made and ":" not in made and "%" not in made and max(map(ord, made)) < 0x80:
+                names.append(made)
+        key, side, op = guest_key(GUEST, "h", rng.choice(names)), rng.choice(GUEST_SIDES), (
+            rng.random())
+        if op < 0.45:
+            touch = [Touch(key, (rng.choice(("@a", "@b", "@c", "@d" * 20)),), ttl, 3, side)]
+            state.write(touch, now)
+            fresh.write(touch, now)
+        elif op < 0.55:
+            state.forget(key)
+            fresh.forget(key)
+        elif op < 0.6 and fresh.sided_record(key) is not None:
+            other = MemoryState()  # another process's row, loaded behind the store's back
+            other.write([Touch(key, ("@new",), ttl, 10, side)], now)
+            for store in (state, fresh):
+                loaded = other.sided_record(key)
+                assert loaded is not None
+                store.load_sided(key, loaded)
+        else:
+            asked = [q for n in rng.sample(names, min(3, len(names)))
+                     for q in (Members(guest_key(GUEST, "h", n), rng.choice(GUEST_SIDES)),
+                               Contains(guest_key(GUEST, "h", n), ("@a", "@b"),
+                                        rng.choice(GUEST_SIDES)))]
+            fresh._guests_read.clear()
+            assert state.read(asked, now) == fresh.read(asked, now), asked
