@@ -419,8 +419,9 @@ def test_a_remembered_session_read_answers_as_a_fresh_decode_whatever_the_ids(
     guest starts): 300 steps of touches, forgets and reloads behind the store's back
     (``load_sided``) of one account's sessions, ids made of its own guests' bytes (a whole
     guest's, or any slice), times whose doubles are ASCII; every read answers as the same
-    store decoding afresh. Passes on main and with ``cuts``; fails (seeds 9, 15, 27, 31, 32) when the
-    remembered bytes are searched for anywhere in the account's (``held in lodged``)."""
+    store decoding afresh. Passes on main and with ``cuts``; fails (seeds 9, 15, 27, 31,
+    32) when the remembered bytes are searched for anywhere in the account's (``held in
+    lodged``)."""
     from spimguard.state.conformance import GUEST, GUEST_SIDES, SIDED
     from spimguard.state.memory import MemoryState
     from spimguard.state.ops import Contains, Members, Touch, guest_key
