@@ -74,6 +74,17 @@ def post(engine: Engine, id: str, sender: str, members: list[str], text: str,
                                   conversation="club"))
 
 
+def answers_to_posters(size: int) -> list[Any]:
+    """Eight members of a room of ``size`` ask it something; the newcomer who just joined
+    answers each one to one, two minutes apart: its verdicts."""
+    e = open_engine(config())
+    members = room_of(e, size)
+    for i in range(8):
+        post(e, f"p{i}", f"u{i}", members, "anyone know a good bike shop?", T0 + 10 + i)
+    return [e.process(message(e.config, f"m{i}", "new", [f"u{i}"], "try the one on main st",
+                              T0 + 60 + 120 * i)) for i in range(8)]
+
+
 # -- (a) innocents: the mend -----------------------------------------------------------
 
 @pytest.mark.parametrize("size", [30, 200])
@@ -138,13 +149,7 @@ def test_a_new_support_account_answering_customers_who_wrote_first_is_not_held()
 def test_a_newcomer_answering_the_posters_of_a_small_room_is_not_held() -> None:
     """A room of at most 50 (``accounts.MAX_TALKED_FANOUT``): a member's post to it makes
     the poster a correspondent of each member, the newcomer too."""
-    e = open_engine(config())
-    members = room_of(e, 30)
-    for i in range(8):
-        post(e, f"p{i}", f"u{i}", members, "anyone know a good bike shop?", T0 + 10 + i)
-    out = [e.process(message(e.config, f"m{i}", "new", [f"u{i}"], "try the one on main st",
-                             T0 + 60 + 120 * i)) for i in range(8)]
-    assert not any(held(v) for v in out)
+    assert not any(held(v) for v in answers_to_posters(30))
 
 
 # -- (a) innocents left held ------------------------------------------------------------
@@ -171,13 +176,7 @@ def test_a_phone_book_newcomer_writing_to_eight_friends_in_its_first_hour() -> N
     "~11): the shape of a bot that joins public groups and writes to their members, told "
     "apart only by a reply's thread, which no event carries"))
 def test_a_newcomer_answering_five_posters_of_a_big_room_one_to_one() -> None:
-    e = open_engine(config())
-    members = room_of(e, 200)
-    for i in range(8):
-        post(e, f"p{i}", f"u{i}", members, "anyone know a good bike shop?", T0 + 10 + i)
-    out = [e.process(message(e.config, f"m{i}", "new", [f"u{i}"], "try the one on main st",
-                             T0 + 60 + 120 * i)) for i in range(8)]
-    assert not any(held(v) for v in out)
+    assert not any(held(v) for v in answers_to_posters(200))
 
 
 # -- (b) the spammer who reads the rule ------------------------------------------------
