@@ -363,8 +363,9 @@ class Record:
         The record's least time (its first eight bytes) bounds every side's oldest from
         below, and adding a TTL keeps the order (rounding is monotone): a side whose
         least-plus-TTL is no sooner than its expiry or the soonest found has no oldest
-        that could come first, so its ranks are not scanned nor a later time made (in six
-        bytes, the carry arithmetic: 1.8 a commit's record at batches of one, 0.04 so)."""
+        that could come first, so its ranks are not scanned nor a later time made (the
+        carry arithmetic, in six bytes: 1.8 times a call at batches of one, 0.04 so;
+        41,100 instructions a call, 18,800 so: speed-log, session 29)."""
         times, n, soonest = self.times, len(self.names), math.inf
         if not times:
             return soonest
