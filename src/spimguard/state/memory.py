@@ -1379,7 +1379,9 @@ class MemoryState:
         record = sided.touched_sides(self._lodged_guest(host, held_by, name), home.sides, parts,
                                      now)
         if len(record.names) <= LODGED_NAMES and host.hold_guest(name, record):
-            self._guests_read[held_by, name] = (host.guest_held(name), record)
+            held = host.guest_held(name)
+            if held is not None:  # (none for a record of no times: nothing lodged)
+                self._guests_read[held_by, name] = (held, record)
             return
         # The record read was changed in place: no read may find it as the lodged one's.
         self._guests_read.pop((held_by, name), None)
