@@ -359,19 +359,30 @@ class Record:
         oldest member passing the side's TTL. Asked of every record a commit writes: the
         times are sorted, so a side's oldest is its least rank's, found in C, and no time
         is unpacked but that one (callgrind, a record of 9 names, 4 sides and 21 times:
-        42,700 instructions a call, 106,900 when each side's column of times was made)."""
+        42,700 instructions a call, 106,900 when each side's column of times was made).
+        The record's least time (its first eight bytes) bounds every side's oldest from
+        below, and adding a TTL keeps the order (rounding is monotone): a side whose
+        least-plus-TTL is no sooner than its expiry or the soonest found has no oldest
+        that could come first, so its ranks are not scanned nor a later time made (the
+        carry arithmetic, in six bytes: 1.8 times a call at batches of one, 0.04 so;
+        41,100 instructions a call, 18,800 so: speed-log, session 29)."""
         times, n, soonest = self.times, len(self.names), math.inf
         if not times:
             return soonest
         sides, width = times[0] >> 2 & _SIDES, 1 << (times[0] & 3)
         ranks_at = 1 + 16 * sides
         times_at = ranks_at + width * sides * n
+        first = _DOUBLE.unpack_from(times, times_at)[0] if len(times) > times_at else math.inf
         for r, (expiry, ttl) in enumerate(_HEAD.iter_unpack(times[1:ranks_at])):
             if expiry > 0.0:  # not never touched, nor emptied by a sweep
-                start = ranks_at + width * r * n
-                least = min(filter(None, _ranks(times, start, start + width * n)), default=0)
-                if least and (aged := _time(times, times_at, least) + ttl) < expiry:
-                    expiry = aged
+                if (aged := first + ttl) < expiry and aged < soonest:
+                    start = ranks_at + width * r * n
+                    least = min(filter(None, _ranks(times, start, start + width * n)),
+                                default=0)
+                    if least > 1:
+                        aged = _time(times, times_at, least) + ttl
+                    if least and aged < expiry:
+                        expiry = aged
                 if expiry < soonest:
                     soonest = expiry
         return soonest
