@@ -17,6 +17,7 @@ import struct
 import sys
 from array import array
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -117,6 +118,32 @@ def test_a_room_greeting_does_not_buy_one_to_one_strangers() -> None:
                              T0 + 60 + 20 * i)) for i in range(8)]
     assert [held(v) for v in out] == [False] * 4 + [True] * 4
     assert "NEW_ACCOUNT_DIRECT" in codes(out[4])
+
+
+def _after_a_room_post(engine: Engine) -> list[str]:
+    members = [f"u{i}" for i in range(200)]
+    engine.process(message(engine.config, "hello", "bot", members, "hi all", T0,
+                           conversation="club"))
+    one = [engine.process(message(engine.config, f"m{i}", "bot", [f"t{i}"], OFFERS[i % 3],
+                                  T0 + 60 + 20 * i)) for i in range(8)]
+    many = engine.process_batch([message(engine.config, f"b{i}", "bot2", [f"t{i}"],
+                                         OFFERS[i % 3], T0 + 60 + 20 * i) for i in range(8)])
+    return [v.action for v in (*one, *many)]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_the_one_to_one_count_is_read_alike_on_every_backend(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """``vel:direct:`` is read deferred: on SQLite from the batch's held keys, on Redis
+    with the rest; event by event and in one batch, as the memory backend judges."""
+    storage: dict[str, Any] = {"backend": backend}
+    if backend == "redis":
+        storage.update(redis_url=request.getfixturevalue("redis_url"),
+                       redis_namespace=request.getfixturevalue("redis_namespace"))
+    shared = open_engine(config(storage=storage, detectors=RULE_ALONE,
+                                records={"evidence_key": "test-evidence-key"}), tmp_path)
+    assert _after_a_room_post(shared) == _after_a_room_post(
+        open_engine(config(detectors=RULE_ALONE)))
 
 
 # -- (a) innocents that pass on main (guards) -----------------------------------------
