@@ -8,7 +8,7 @@ a strict xfail with its numbers (``docs/red-team-log.md``, session 29, ``redteam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -183,10 +183,12 @@ def test_a_friend_on_a_new_phone_answering_people_who_added_her_is_not_held() ->
 # -- open --------------------------------------------------------------------------------
 
 
-def _answer_then_blast(answers: int, after: float) -> list[Any]:
+def _answer_then_blast(answers: int, after: float,
+                       text: Callable[[int], str] = pitch) -> list[Any]:
     """The seller's session answers ``answers`` of alice's daily friends who wrote to her
     (it is signed in: what they write to alice reaches it too), an hour apart; ``after``
-    days later a session from the same server pitches 50 dormant ties 3 s apart."""
+    days later a session from the same server pitches (``text``) 50 dormant ties 3 s
+    apart."""
     engine = befriended()
     cfg = engine.config
     engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 5, account="alice",
@@ -197,7 +199,7 @@ def _answer_then_blast(answers: int, after: float) -> list[Any]:
                                T0 + 3_600 * i, session=f"phone{f}",
                                client={"id": "im-ios", "ip": f"100.70.{f}.3"}))
         send(engine, i, f, "yes! what's up", T0 + 3_600 * i + 30, "seller", sign_in=False)
-    return [send(engine, 100 + i, 20 + i, pitch(i), T0 + after * DAY + 3 * i, "blast",
+    return [send(engine, 100 + i, 20 + i, text(i), T0 + after * DAY + 3 * i, "blast",
                  sign_in=i == 0) for i in range(50)]
 
 
@@ -229,6 +231,38 @@ def test_answers_to_friends_who_wrote_do_not_make_the_sellers_server_home() -> N
     "it is live), which no state keeps yet"))
 def test_a_seller_that_deletes_a_list_nobody_lists_back_still_bursts() -> None:
     assert reached(_deleting_seller(0, 3, listing=0)) <= 3
+
+
+def test_the_sellers_server_stays_new_for_its_sealed_pitches_too() -> None:
+    """The same answers, the blast a day later end-to-end encrypted (one size): nobody can
+    say it carries no site. On main 50 of 50 reached, no account action; now 3."""
+    engine = befriended()
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 5, account="alice",
+                         session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
+    for i in range(3):
+        engine.process(message(cfg, f"in{i}", f"alice-friend{i}", ["alice"], "hey, u there?",
+                               T0 + 3_600 * i, session=f"phone{i}",
+                               client={"id": "im-ios", "ip": f"100.70.{i}.3"}))
+        send(engine, i, i, "yes! what's up", T0 + 3_600 * i + 30, "seller", sign_in=False)
+    when = T0 + 1.2 * DAY
+    engine.process(event(cfg, type="login", id="blast-in", ts=when - 5, account="alice",
+                         session="blast", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
+    sealed = [engine.process(message(cfg, f"sealed{i}", "alice", [f"alice-friend{20 + i}"],
+                                     "", when + 3 * i, session="blast", encrypted=True,
+                                     size=180, client={"id": OFFICIAL_APP, "ip": HOSTING_IP}))
+              for i in range(50)]
+    assert reached(sealed) <= 3
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: the pitch on a popular site's own pages (a video whose description sells the "
+    "ringtones) is shared as the owner shares a video: a popular site from a network an "
+    "unfamiliar session made familiar stays the owner's (test_adversarial's new phone "
+    "sharing a YouTube link with five friends). 50 of 50 reached, no account action"))
+def test_the_sellers_pitch_on_a_popular_site_from_its_warmed_server() -> None:
+    assert reached(_answer_then_blast(3, 1.2, lambda i: (
+        f"hey {NAMES[i % 10]}! ringtones here https://www.youtube.com/watch?v=tones{i}"))) <= 3
 
 
 def test_the_sellers_server_stays_new_for_its_pitches_all_week() -> None:
@@ -304,3 +338,15 @@ def test_a_new_year_greeting_from_a_network_proven_a_week_ago(text: str) -> None
                  for i in range(20)]
     assert all(v.action in ("deliver", "warn") for v in greetings)
     assert {v.account_action.action for v in greetings} == {"none"}
+
+
+def test_the_owners_new_phone_writes_sealed_lines_to_her_friends() -> None:
+    """Guard: a day after her new phone proved its network, its end-to-end encrypted lines
+    to the three friends she writes to every day are delivered (none is a dormant tie)."""
+    engine, phone, when = _proven_by_answers(1.2)
+    sealed = [engine.process(message(engine.config, f"sealed{f}", "alice", [f"alice-friend{f}"],
+                                     "", when + 60 * f, session="today", encrypted=True,
+                                     size=120, client=phone))
+              for f in range(3)]
+    assert [v.action for v in sealed] == ["deliver"] * 3
+    assert {v.account_action.action for v in sealed} == {"none"}

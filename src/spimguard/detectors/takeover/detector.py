@@ -174,14 +174,16 @@ class TakeoverDetector:
         a network an unfamiliar session made familiar (``profile.earned``): replies prove a
         session can converse, not that it is the owner, and the pitch to the account's
         dormant ties is what the seller that answered her friends came for (red team,
-        session 29). A popular site shared (the owner's new phone sends a video to five
-        friends), a line to the friends it writes to, a greeting with no link: the owner's,
-        as before."""
+        session 29). Nobody can say an encrypted message has no such site
+        (``owner_consistent``): it is judged so too. A popular site shared (the owner's new
+        phone sends a video to five friends), a line to the friends it writes to, a greeting
+        with no link: the owner's, as before."""
         net, now = judged.get("net", ""), ctx.event.ts
         if judged.get("risk") or not net or ctx.message is None:
             return judged
         popular = lists.well_known()
-        if all(site in popular for site in keys.sites(ctx.view)):  # none: no site
+        if not ctx.message.encrypted and all(  # an encrypted one may carry any site
+                site in popular for site in keys.sites(ctx.view)):  # none: no site
             return judged
         known = self._record(memo, ctx, facts).profile(now)
         if not profile.earned(self.cfg, known, net, now) or not self._dormant(memo, facts):
