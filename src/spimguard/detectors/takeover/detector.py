@@ -179,8 +179,8 @@ class TakeoverDetector:
         phone sends a video to five friends), a line to the friends it writes to, a greeting
         with no link: the owner's, as before."""
         net, now = judged.get("net", ""), ctx.event.ts
-        if judged.get("risk") or not net or ctx.message is None:
-            return judged
+        if judged.get("risk") or judged.get("proven") or not net or ctx.message is None:
+            return judged  # ``proven``: a passed challenge proved the session the owner's
         popular = lists.well_known()
         if not ctx.message.encrypted and all(  # an encrypted one may carry any site
                 site in popular for site in keys.sites(ctx.view)):  # none: no site
