@@ -8,7 +8,7 @@ a strict xfail with its numbers (``docs/red-team-log.md``, session 29, ``redteam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -183,10 +183,12 @@ def test_a_friend_on_a_new_phone_answering_people_who_added_her_is_not_held() ->
 # -- open --------------------------------------------------------------------------------
 
 
-def _answer_then_blast(answers: int, after: float) -> list[Any]:
+def _answer_then_blast(answers: int, after: float,
+                       text: Callable[[int], str] = pitch) -> list[Any]:
     """The seller's session answers ``answers`` of alice's daily friends who wrote to her
     (it is signed in: what they write to alice reaches it too), an hour apart; ``after``
-    days later a session from the same server pitches 50 dormant ties 3 s apart."""
+    days later a session from the same server pitches (``text``) 50 dormant ties 3 s
+    apart."""
     engine = befriended()
     cfg = engine.config
     engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 5, account="alice",
@@ -197,7 +199,7 @@ def _answer_then_blast(answers: int, after: float) -> list[Any]:
                                T0 + 3_600 * i, session=f"phone{f}",
                                client={"id": "im-ios", "ip": f"100.70.{f}.3"}))
         send(engine, i, f, "yes! what's up", T0 + 3_600 * i + 30, "seller", sign_in=False)
-    return [send(engine, 100 + i, 20 + i, pitch(i), T0 + after * DAY + 3 * i, "blast",
+    return [send(engine, 100 + i, 20 + i, text(i), T0 + after * DAY + 3 * i, "blast",
                  sign_in=i == 0) for i in range(50)]
 
 
@@ -207,18 +209,17 @@ def test_answers_the_same_day_teach_the_seller_nothing_yet() -> None:
     assert reached(_answer_then_blast(2, 1.2)) <= 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: a reply to someone who wrote first teaches the profile the session's network "
-    "(session 25's principle: what no intruder can make a contact do). A signed-in seller "
-    "receives what alice's friends write to her and answers three ('yes! what's up'); a "
-    "day later its server's network is familiar (risk 0) and a burst from there is the "
-    "owner's: 50 of 50 pitches reached (25 delivered, 25 warned), no account action. The "
-    "same events are the owner's new phone proving its network "
-    "(test_adversarial::test_a_network_the_owner_proved_during_the_session_stops_counting_"
-    "as_new); told apart only by the 50 against 5, which a network proven by replies "
-    "alone does not yet weigh"))
 def test_answers_to_friends_who_wrote_do_not_make_the_sellers_server_home() -> None:
-    assert reached(_answer_then_blast(3, 1.2)) <= 3
+    """A signed-in seller receives what alice's friends write to her and answers three
+    ("yes! what's up"); a day later its server's network was familiar (risk 0) and its
+    blast the owner's: 50 of 50 pitches reached (25 delivered, 25 warned), no account
+    action (main 31dbd95). The network was first used while alice had a familiar one, so
+    an unfamiliar session's lines made it familiar (``profile.earned``): for a site on no
+    popular list sent to dormant ties it is the new network it was, and the burst holds
+    from the fourth pitch, sending suspended."""
+    verdicts = _answer_then_blast(3, 1.2)
+    assert reached(verdicts) <= 3
+    assert any(v.account_action.action == "suspend_sending" for v in verdicts)
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -230,3 +231,122 @@ def test_answers_to_friends_who_wrote_do_not_make_the_sellers_server_home() -> N
     "it is live), which no state keeps yet"))
 def test_a_seller_that_deletes_a_list_nobody_lists_back_still_bursts() -> None:
     assert reached(_deleting_seller(0, 3, listing=0)) <= 3
+
+
+def test_the_sellers_server_stays_new_for_its_sealed_pitches_too() -> None:
+    """The same answers, the blast a day later end-to-end encrypted (one size): nobody can
+    say it carries no site. On main 50 of 50 reached, no account action; now 3."""
+    engine = befriended()
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 5, account="alice",
+                         session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
+    for i in range(3):
+        engine.process(message(cfg, f"in{i}", f"alice-friend{i}", ["alice"], "hey, u there?",
+                               T0 + 3_600 * i, session=f"phone{i}",
+                               client={"id": "im-ios", "ip": f"100.70.{i}.3"}))
+        send(engine, i, i, "yes! what's up", T0 + 3_600 * i + 30, "seller", sign_in=False)
+    when = T0 + 1.2 * DAY
+    engine.process(event(cfg, type="login", id="blast-in", ts=when - 5, account="alice",
+                         session="blast", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
+    sealed = [engine.process(message(cfg, f"sealed{i}", "alice", [f"alice-friend{20 + i}"],
+                                     "", when + 3 * i, session="blast", encrypted=True,
+                                     size=180, client={"id": OFFICIAL_APP, "ip": HOSTING_IP}))
+              for i in range(50)]
+    assert reached(sealed) <= 3
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: the pitch on a popular site's own pages (a video whose description sells the "
+    "ringtones) is shared as the owner shares a video: a popular site from a network an "
+    "unfamiliar session made familiar stays the owner's (test_adversarial's new phone "
+    "sharing a YouTube link with five friends). 50 of 50 reached, no account action"))
+def test_the_sellers_pitch_on_a_popular_site_from_its_warmed_server() -> None:
+    assert reached(_answer_then_blast(3, 1.2, lambda i: (
+        f"hey {NAMES[i % 10]}! ringtones here https://www.youtube.com/watch?v=tones{i}"))) <= 3
+
+
+def test_the_sellers_server_stays_new_for_its_pitches_all_week() -> None:
+    """The same answers, the blast five days later: a network an unfamiliar session made
+    familiar is trusted with a pitch only after ``pitch_trust_after`` (a week) of use."""
+    assert reached(_answer_then_blast(3, 5)) <= 3
+
+
+def _proven_by_answers(days: float, conversations: int = 3) -> tuple[Engine, dict[str, str],
+                                                                   float]:
+    """alice's new phone (her official app, a network new to her) answers
+    ``conversations`` friends who wrote to it, from T0 on; it signs in again ``days``
+    later, the time returned (events come in time order, as a live log's)."""
+    engine = befriended()
+    cfg = engine.config
+    phone = {"id": OFFICIAL_APP, "ip": "10.11.13.166"}
+    engine.process(event(cfg, type="login", id="np", ts=T0 - 60, account="alice",
+                         session="newphone", ip=phone["ip"], client={"id": OFFICIAL_APP}))
+    for i in range(conversations):
+        f, ts = i % 3, T0 + 600 * i
+        engine.process(message(cfg, f"ask{i}", f"alice-friend{f}", ["alice"], f"free at {i}?",
+                               ts, session=f"f{f}",
+                               client={"id": "im-ios", "ip": f"100.70.{f}.3"}))
+        engine.process(message(cfg, f"re{i}", "alice", [f"alice-friend{f}"], f"sure, at {i}!",
+                               ts + 30, session="newphone", client=phone))
+    when = T0 + days * DAY
+    engine.process(event(cfg, type="login", id="today", ts=when - 60, account="alice",
+                         session="today", ip=phone["ip"], client={"id": OFFICIAL_APP}))
+    return engine, phone, when
+
+
+def test_the_owners_new_phone_shares_a_little_known_site_with_her_friends() -> None:
+    """Guard: a day after her new phone proved its network by answering three friends, she
+    sends a little-known site to the three she writes to every day: none is a dormant tie,
+    so the network stays hers (delivered, as on main)."""
+    engine, phone, when = _proven_by_answers(1.2)
+    shared = [engine.process(message(engine.config, f"share{f}", "alice", [f"alice-friend{f}"],
+                                     "look what I found https://tiny-bakery-blog.net/p/7",
+                                     when + 60 * f, session="today", client=phone))
+              for f in range(3)]
+    assert [v.action for v in shared] == ["deliver"] * 3
+    assert {v.account_action.action for v in shared} == {"none"}
+
+
+def test_the_owner_travelling_shares_a_video_and_chats() -> None:
+    """Guard: on the second day of a trip (the hotel's network proven the first day by
+    answering friends) she shares a YouTube link with six friends she rarely writes to, and
+    chats with her daily ones: delivered or warned, no account action (as on main)."""
+    engine, phone, when = _proven_by_answers(1.1)
+    cfg = engine.config
+    verdicts = [engine.process(message(cfg, f"video{i}", "alice", [f"alice-friend{30 + i}"],
+                                       "we are here!! https://www.youtube.com/watch?v=abc",
+                                       when + 30 * i, session="today", client=phone))
+                for i in range(6)]
+    verdicts += [engine.process(message(cfg, f"chat{f}", "alice", [f"alice-friend{f}"],
+                                        "miss you, back on sunday", when + 600 + 60 * f,
+                                        session="today", client=phone)) for f in range(3)]
+    assert all(v.action in ("deliver", "warn") for v in verdicts)
+    assert {v.account_action.action for v in verdicts} == {"none"}
+
+
+@pytest.mark.parametrize("text", ["Happy New Year everyone!! love, Gran",
+                                  "Happy New Year!! our card: https://grans-ecards.net/ny"])
+def test_a_new_year_greeting_from_a_network_proven_a_week_ago(text: str) -> None:
+    """Guard: a family member's phone network, proven eight days ago by many conversations
+    (twelve answers), sends a greeting to 20 of the contacts she seldom writes to, one by
+    one, at New Year; with a little-known e-card site too: past ``pitch_trust_after`` the
+    network is hers for a pitch as well (delivered or warned, no account action)."""
+    engine, phone, when = _proven_by_answers(8, conversations=12)
+    greetings = [engine.process(message(engine.config, f"ny{i}", "alice",
+                                        [f"alice-friend{20 + i}"], text, when + 20 * i,
+                                        session="today", client=phone))
+                 for i in range(20)]
+    assert all(v.action in ("deliver", "warn") for v in greetings)
+    assert {v.account_action.action for v in greetings} == {"none"}
+
+
+def test_the_owners_new_phone_writes_sealed_lines_to_her_friends() -> None:
+    """Guard: a day after her new phone proved its network, its end-to-end encrypted lines
+    to the three friends she writes to every day are delivered (none is a dormant tie)."""
+    engine, phone, when = _proven_by_answers(1.2)
+    sealed = [engine.process(message(engine.config, f"sealed{f}", "alice", [f"alice-friend{f}"],
+                                     "", when + 60 * f, session="today", encrypted=True,
+                                     size=120, client=phone))
+              for f in range(3)]
+    assert [v.action for v in sealed] == ["deliver"] * 3
+    assert {v.account_action.action for v in sealed} == {"none"}

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
-from ... import accounts
+from ... import accounts, lists
 from ...config import Config
 from ...events import AccountInfo, Challenge, ContactsRead, Invite, Login, Message
 from ...signals import Signal
@@ -162,9 +162,36 @@ class TakeoverDetector:
     def _session(self, memo: _Found, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The session's facts (``session.session_facts``)."""
         if memo.session is None:
-            memo.session = session.session_facts(self.cfg, self.official, ctx.event, ctx.message,
-                                                 self._record(memo, ctx, facts))
+            judged = session.session_facts(self.cfg, self.official, ctx.event, ctx.message,
+                                           self._record(memo, ctx, facts))
+            memo.session = self._unearned(memo, ctx, facts, judged)
         return memo.session
+
+    def _unearned(self, memo: _Found, ctx: Context, facts: Facts,
+                  judged: dict[str, Any]) -> dict[str, Any]:
+        """The session's facts, at the risk its network had before it was familiar when the
+        message sends a site on no popular list (``lists.well_known``) to dormant ties from
+        a network an unfamiliar session made familiar (``profile.earned``): replies prove a
+        session can converse, not that it is the owner, and the pitch to the account's
+        dormant ties is what the seller that answered her friends came for (red team,
+        session 29). Nobody can say an encrypted message has no such site
+        (``owner_consistent``): it is judged so too. A popular site shared (the owner's new
+        phone sends a video to five friends), a line to the friends it writes to, a greeting
+        with no link: the owner's, as before."""
+        net, now = judged.get("net", ""), ctx.event.ts
+        if judged.get("risk") or judged.get("proven") or not net or ctx.message is None:
+            return judged  # ``proven``: a passed challenge proved the session the owner's
+        popular = lists.well_known()
+        if not ctx.message.encrypted and all(  # an encrypted one may carry any site
+                site in popular for site in keys.sites(ctx.view)):  # none: no site
+            return judged
+        known = self._record(memo, ctx, facts).profile(now)
+        if not profile.earned(self.cfg, known, net, now) or not self._dormant(memo, facts):
+            return judged
+        before = {**known, "nets": {n: e for n, e in known.get("nets", {}).items() if n != net}}
+        risk = session.unfamiliar(self.cfg, self.official, before, judged.get("client", ""),
+                                  net, now)
+        return {**judged, "risk": risk}
 
     def _script(self, memo: _Found, view: MessageView) -> str:
         """The text's script (``profile.script``): ``behaviour`` judges it, ``learn``

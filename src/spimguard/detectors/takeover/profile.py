@@ -63,6 +63,24 @@ def known_net(cfg: TakeoverSettings, profile: dict[str, Any], net: str, before: 
         net, profile.get("cidrs", ()))
 
 
+def earned(cfg: TakeoverSettings, profile: dict[str, Any], net: str, now: float) -> bool:
+    """Whether ``net`` is familiar (``familiar``) but not yet trusted with a pitch
+    (``pitch_trust_after``): first used less than that long ago, while another network of
+    the account's was already familiar (a day's use, ``familiar_after``, before it), or
+    the IM server had told its own; so an unfamiliar session's clean lines made it
+    familiar, not the owner's known place. The networks of an account's first day (no
+    history: judged relative to each other) and the IM server's own are never earned."""
+    seen = profile.get("nets", {})
+    entry = seen.get(net)
+    if (entry is None or not familiar(cfg, seen, net, now)
+            or entry[0] <= now - cfg.pitch_trust_after
+            or in_cidrs(net, profile.get("cidrs", ()))):
+        return False
+    before = entry[0] - cfg.familiar_after
+    return bool(profile.get("cidrs")) or any(
+        other != net and len(e) == 3 and e[0] <= before for other, e in seen.items())
+
+
 def has_history(cfg: TakeoverSettings, profile: dict[str, Any], now: float) -> bool:
     """Whether the profile has a familiar network to compare with."""
     return bool(profile.get("cidrs")) or any(
@@ -89,7 +107,9 @@ def remember(cfg: TakeoverSettings, profile: dict[str, Any], field: str, key: st
     entry = seen.get(key) or [now, now]
     first, uses = entry[0], entry[2] if len(entry) > 2 else 0
     if proven:
-        first, uses = min(first, now - cfg.familiar_after), max(uses, cfg.familiar_uses)
+        # ... and trusted with a pitch (``earned``): the owner proved it, not a session
+        first = min(first, now - max(cfg.familiar_after, cfg.pitch_trust_after))
+        uses = max(uses, cfg.familiar_uses)
     uses += 1
     seen[key] = [first, now, 255 if uses > 255 else uses]  # min(uses, 255), without a call
     if len(seen) > cap:  # drop the least recently seen

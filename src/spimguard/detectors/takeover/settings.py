@@ -83,6 +83,17 @@ class TakeoverSettings:
     # the count at which a burst is full evidence (red team, session 27). Also the cap of
     # the account's set of them: only whether it reaches this many is asked.
     pitch_ties: int = 4
+    # A network first used while the account already had a familiar one was new then: what
+    # made it familiar was an unfamiliar session's clean lines (its replies to friends who
+    # wrote, its conversation), which prove a session can converse, not that it is the
+    # owner's; a signed-in seller receives what the friends write and answers them (red
+    # team, session 29: three answers, and a day later its server's blast of 50 pitches
+    # was the owner's). Until it has been in use this long (``profile.earned``) it is the
+    # account's for chat, not for a link to a site on no popular list sent to dormant ties,
+    # which is judged as from the new network it was. A week: the owner's new phone or home
+    # network is a week into its everyday use by then; a seller must keep a session
+    # answering her friends in her name, unnoticed, as long (a day, before).
+    pitch_trust_after: int = 604_800
     behaviour_change: float = 0.35  # BEHAVIOUR_CHANGE per unusual thing (three make it whole)
     # A text is written in a script when at least this share of its non-space characters is
     # in it (``profile.script``). A third since the first takeover detector (e9d58d9): a
