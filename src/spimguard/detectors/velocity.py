@@ -43,8 +43,8 @@ group), since nothing the server can see vouches for it either. And one that ope
 one-to-one chats in the clear with as many strangers is held alike (NEW_ACCOUNT_DIRECT,
 same group), link or not: what tells a friend's message from a pitch is whom it goes to,
 not the words. A newcomer's friends list it back or write first, and its greeting to a
-room is one post (never this signal, though its members count among the hour's
-strangers), while a throwaway's pitches go one by one to people who never heard of it.
+room is one post (never this signal, nor its members among the strangers the signal
+counts), while a throwaway's pitches go one by one to people who never heard of it.
 So what the signal counts is those: the strangers the account wrote to one to one in the
 window (kept apart, ``vel:direct:``, while it is young), not the room members velocity's
 set holds too (red team, session 29: a newcomer that greeted a room of 200 and thanked
