@@ -112,9 +112,9 @@ def _packed(values: list[float]) -> bytes:
 
 
 @functools.cache
-def _rows(count: int, piece: str) -> struct.Struct:
-    """``count`` times' pieces in one C call: ``6s`` each a time's six bytes, ``6s2x`` a
-    double's low six of eight."""
+def pieces(count: int, piece: str) -> struct.Struct:
+    """``count`` numbers' pieces in one C call: ``6s`` each a time's six bytes, ``6s2x`` a
+    double's low six of eight (here and in the takeover record's numbers' table)."""
     return struct.Struct("<" + piece * count)
 
 
@@ -127,7 +127,7 @@ def _sixed(ordered: list[float]) -> bytes | None:
     bits = array("Q", array("d", ordered).tobytes())
     if min(bits) < bits[0] or max(bits) - bits[0] > _LOW:
         return None
-    return packed[:8] + b"".join(_rows(len(ordered) - 1, "6s2x").unpack_from(packed, 8))
+    return packed[:8] + b"".join(pieces(len(ordered) - 1, "6s2x").unpack_from(packed, 8))
 
 
 def _count(times: bytes | bytearray, at: int) -> int:
@@ -154,7 +154,7 @@ def _listed(times: bytes | bytearray, at: int) -> list[float]:
     count = _count(times, at)
     if count < 2 or not times[0] & _SIX:
         return _doubles(times[at:])
-    lows = _rows(count - 1, "6s").unpack_from(times, at + 8)
+    lows = pieces(count - 1, "6s").unpack_from(times, at + 8)
     least = _BITS.unpack_from(times, at)[0]
     if int.from_bytes(lows[-1], "little") >= least & _LOW:
         top = times[at + 6:at + 8]

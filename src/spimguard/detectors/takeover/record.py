@@ -78,7 +78,6 @@ was ~40 % of an encode, which the server's batches of one make at nearly every e
 
 from __future__ import annotations
 
-import functools
 import math
 import struct
 from array import array
@@ -88,6 +87,7 @@ import msgspec
 
 from ... import accounts
 from ...state.ops import Count, Put, bucket_range, key_part, lodged_keyspace
+from ...state.sided import pieces
 from . import keys
 
 PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
@@ -460,13 +460,6 @@ def _risk(risk: float, num: Any, nums: dict[float, int]) -> int:
     return num(risk, len(nums))
 
 
-@functools.cache
-def _pieces(count: int, piece: str) -> struct.Struct:
-    """``count`` numbers' pieces in one C call: ``6s`` a six-byte piece, ``6s2x`` a double's
-    low six bytes of eight."""
-    return struct.Struct("<" + piece * count)
-
-
 def _sixes(packed: bytes) -> list[Any]:
     """The numbers' table (doubles, ``packed``) as v4 stores it: ``[top, low, index, its
     top, ...]``: the first number's top two bytes (a little-endian unsigned 16-bit
@@ -483,7 +476,7 @@ def _sixes(packed: bytes) -> list[Any]:
         return [0, b""]
     top = packed[6:8]
     stored: list[Any] = [_TOP.unpack(top)[0],
-                         b"".join(_pieces(count, "6s2x").unpack(packed))]
+                         b"".join(pieces(count, "6s2x").unpack(packed))]
     if packed[6::8].count(top[0]) != count or packed[7::8].count(top[1]) != count:
         for index in range(count):
             own = packed[8 * index + 6:8 * index + 8]
@@ -500,7 +493,7 @@ def _numbers(packed: bytes | list[Any]) -> list[float]:
     else:
         top, low, *others = packed
         head = _TOP.pack(top)
-        data = head.join(_pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""
+        data = head.join(pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""
         if others:
             data = bytearray(data)
             it = iter(others)
