@@ -199,7 +199,7 @@ def test_a_changed_key_costs_one_page_of_wal(tmp_path: Path) -> None:
 
     One exception is SQLite's, not ours: a table WITHOUT ROWID is an index b-tree, whose
     interior pages hold whole rows, and a row there that changes size is replaced by a
-    leaf's (its interior page and two leaves written). Where the rows land follows the
+    leaf's (its interior page and one or two leaves written). Where the rows land follows the
     first commit's order, so 1-2 % of hash seeds put one of the three there (seed 85):
     the pages are read off ``dbstat`` and that case allowed only where it occurs."""
     from spimguard.state.ops import Touch
@@ -232,7 +232,8 @@ def test_a_changed_key_costs_one_page_of_wal(tmp_path: Path) -> None:
             sorted(pages)).fetchall()
         assert {name for name, _ in owners} == {table}, f"{write} wrote {owners}"
         interior = sum(kind == "internal" for _, kind in owners)
-        assert len(pages) == (1 if not interior else 3), f"{write} wrote {owners}"
+        assert interior <= 1 and len(pages) - interior <= 1 + interior, (
+            f"{write} wrote {owners}")
 
 
 def test_a_file_of_the_old_layout_opens_and_answers_as_before(tmp_path: Path) -> None:
