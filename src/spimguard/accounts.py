@@ -36,7 +36,7 @@ MAX_TIES = 64  # recipients of one message whose ties to the sender are looked u
 
 
 # Contact lists are only asked whether someone is on them and how long they are, never
-# listed: kept as keyed hashes (``state/hashed.py``), 4 bytes a contact.
+# listed: kept as keyed hashes (``state/hashed.py``), 3 bytes a contact.
 _CONTACTS = hashed_keyspace("contacts:")
 
 

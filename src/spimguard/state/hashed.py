@@ -5,37 +5,46 @@ members need not be kept by name. A hashed set (its keyspace declared with
 ``ops.hashed_keyspace``) is one packed value, the same bytes in every backend:
 
     minus the set's time (a little-endian double), its TTL (whole seconds, a
-    little-endian unsigned 32-bit number), then each member's 4-byte digest, sorted
-    (as little-endian unsigned 32-bit numbers)
+    little-endian unsigned 32-bit number), then each member's 3-byte digest, sorted
+    (big-endian unsigned 24-bit numbers, so their bytes sort as the numbers do), and
+    one zero byte more where the value's length would otherwise be a multiple of 4
 
 ``time`` is the set's last write's event time (never moved back by a late event) and
 the set's one time: every member counts as touched then, and the whole set is gone
 ``ttl`` seconds after it (its expiry). A name with a time was ~20 bytes in Redis and a
-pointer and a float in memory; a digest is 4.
+pointer and a float in memory; a digest is 3.
 
 The digest is BLAKE2b keyed with a secret the store creates once for itself (Redis:
 SET NX; SQLite: a row of its own), so every node of a shared deployment and a reopened
-file hash alike, and a copy of the store carries its key. 32 bits are enough because
-the key is secret: an attacker who reads this code, not the store, cannot compute any
-name's digest, so cannot aim a collision at a victim's contacts; only chance collides.
-A stranger passes for one of a list's n contacts with probability n/2^32 per question:
-2.3e-6 for a full list of 10,000, 1.3e-8 for an ordinary one (~56 contacts). Searching
-for a name that passes, by trying accounts on the victim, costs ~2^32/n messages from
-as many accounts (430,000 for a full list), each a stranger's that the other detectors
-see. Two members of one set colliding share one digest: Distinct counts one less (a
-Remove of either removes both, a touch finds the second already there). A list of n
-holds such a pair with probability ~n(n-1)/2^33: 1.2 % for 10,000 contacts (Distinct
-9,999), 3.6e-7 for 56.
+file hash alike, and a copy of the store carries its key. A digest only has to make a
+stranger's false match rare, and chance is all that can make one: the key is secret, so
+an attacker who reads this code, not the store, cannot compute any name's digest, nor
+grind a name that matches a victim's contact. With b-bit digests a stranger passes for
+one of a list's n contacts with probability n/2^b per question; 24 bits make that
+3.3e-6 for an ordinary list (~56 contacts: one stranger's question in 300,000), 6e-4 for
+a full one of 10,000. A false match is a stranger taken as listed: a "mutual contacts"
+answer needs the sender's list to hold the recipient (the sender's own doing, true or
+not) and the recipient's to hold the sender, so it is that one recipient's list's rate,
+for that one question. Searching for a name that passes, by trying accounts on the
+victim, costs ~2^24/n messages from as many accounts (300,000 for an ordinary list,
+1,700 for a full one), each a stranger's that the other detectors see. Two members of
+one set colliding share one digest: Distinct counts one less (a Remove of either
+removes both, a touch finds the second already there). A list of n holds such a pair
+with probability ~n(n-1)/2^25: 9e-5 for 56 contacts; a full list of 10,000 holds ~3
+(Distinct 9,997).
 
-The digest is the low 4 bytes of the keyed 8-byte BLAKE2b, which the earlier layout
-kept whole (``_OLD_HEADER``: time and TTL as two doubles, then 8-byte digests): so a
-set of that layout converts without its names (``current``). The header holds minus
-the time, never the time itself as that layout did, which was never negative (event
-times are not: ``events.parse_ts``): the sign bit, the top bit of byte 7, tells the two
-layouts apart whatever their lengths. The TTL is stored rounded up to whole seconds (a
-set never goes early; every TTL in use is whole seconds, kept exactly) and at most
-2^32 - 1 seconds (136 years, so the set outlives every event time, 2100 at the latest,
-as it would with any longer TTL).
+The digest is the low 3 bytes of the keyed 8-byte BLAKE2b, which the earlier layouts
+kept whole (``_OLD_HEADER``: time and TTL as two doubles, then 8-byte digests) and as its
+low 4 bytes (this header, then 4-byte little-endian digests, sorted): so a set of either
+converts without its names (``current``). The header holds minus the time, never the
+time itself as the first layout did, which was never negative (event times are not:
+``events.parse_ts``): the sign bit, the top bit of byte 7, tells that layout apart
+whatever its length. The 4-byte layout's length is a multiple of 4 (12 + 4n), this
+one's never is (12 + 3n, and the zero byte where 3n is: ``_padded``), so the length
+tells those two apart. The TTL is stored rounded up to whole seconds (a set never goes
+early; every TTL in use is whole seconds, kept exactly) and at most 2^32 - 1 seconds
+(136 years, so the set outlives every event time, 2100 at the latest, as it would with
+any longer TTL).
 
 A touch past the set's cap adds no more members (the digests keep no ages, so there is
 no stalest to drop): members already on a list stay on it, whoever touches it next;
@@ -50,17 +59,17 @@ import secrets
 import struct
 import sys
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .ops import Contains, Distinct, is_hashed
 
 HEADER = struct.Struct("<dI")  # minus the set's time, its TTL in whole seconds
-_OLD_HEADER = struct.Struct("<dd")  # the earlier layout's: the set's time, its TTL
-_MARK = 0x80  # byte 7's top bit: the sign of minus the time here, clear in the earlier layout
-_WIDTH = 4  # bytes of a member's digest: a little-endian unsigned 32-bit number
-_LOW = (1 << 8 * _WIDTH) - 1  # a digest of the keyed 8-byte BLAKE2b: its low 4 bytes
+_OLD_HEADER = struct.Struct("<dd")  # the first layout's: the set's time, its TTL
+_MARK = 0x80  # byte 7's top bit: the sign of minus the time here, clear in the first layout
+_WIDTH = 3  # bytes of a member's digest: a big-endian unsigned 24-bit number
+_LOW = (1 << 8 * _WIDTH) - 1  # a digest of the keyed 8-byte BLAKE2b: its low 3 bytes
+_FOUR = (1 << 32) - 1  # the 4-byte layout's digests: the low 4 bytes
 _MAX_TTL = (1 << 32) - 1  # seconds: a TTL's unsigned 32 bits
 KEY_BYTES = 16
 _REMEMBERED = 4_096  # names whose digests a hasher keeps (they recur: senders, recipients)
@@ -77,7 +86,7 @@ class Hasher:
 
     def __init__(self, key: bytes) -> None:
         # Copied for each name: a copy costs ~40 % less than keying a new hash. Eight
-        # bytes, as the earlier layout's digests, of which a digest keeps the low four.
+        # bytes, as the first layout's digests, of which a digest keeps the low three.
         self._keyed = hashlib.blake2b(digest_size=8, key=key)
         # A message's sender is asked about in each recipient's list, and again by the
         # next detector: its digest is looked up, not remade (emptied when full).
@@ -107,9 +116,19 @@ def listable(key: str) -> None:
                         "(ask Contains or Distinct)")
 
 
+def _bytes(digest: int) -> bytes:
+    return digest.to_bytes(_WIDTH, "big")
+
+
 def packed(digests: Sequence[int]) -> bytes:
-    """Digests in the stored form, in the order given."""
-    return struct.pack(f"<{len(digests)}I", *digests)
+    """Digests as the stored form holds them, in the order given (no header, no pad)."""
+    return b"".join(map(_bytes, digests))
+
+
+def _padded(blob: bytes) -> bytes:
+    """A set's header and digests, a zero byte added where their length is a multiple of
+    4 (the 4-byte layout's lengths: the module's docstring)."""
+    return blob + b"\0" if len(blob) % 4 == 0 else blob
 
 
 def _stored_ttl(ttl: float) -> int:
@@ -122,23 +141,28 @@ def _header(time: float, ttl: float) -> bytes:
 
 
 def pack(time: float, ttl: float, digests: Iterable[int]) -> bytes:
-    return _header(time, ttl) + packed(sorted(set(digests)))
+    return _padded(_header(time, ttl) + packed(sorted(set(digests))))
 
 
 def current(blob: bytes) -> bytes:
-    """The stored set in this layout: one of the earlier layout converted (its digests
-    cut to their low 4 bytes, the digests this layout makes of the same names)."""
+    """The stored set in this layout: one of an earlier layout converted (its digests cut
+    to their low 3 bytes, the digests this layout makes of the same names)."""
     if blob[7] & _MARK:
-        return blob
-    time, ttl = _OLD_HEADER.unpack_from(blob)
-    digests = _numbers(memoryview(blob)[_OLD_HEADER.size:], "Q")
-    return pack(time, ttl, (d & _LOW for d in digests))
+        if len(blob) % 4:
+            return blob
+        time, ttl = HEADER.unpack_from(blob)
+        time, code = -time, "I"
+    else:
+        time, ttl = _OLD_HEADER.unpack_from(blob)
+        code = "Q"
+    body = memoryview(blob)[12 if code == "I" else _OLD_HEADER.size:]
+    return pack(time, ttl, (d & _LOW for d in _numbers(body, code)))
 
 
 def _numbers(body: memoryview, code: str) -> Sequence[int]:
     """Little-endian unsigned numbers of the array type ``code`` ("I": 4 bytes on every
     platform CPython runs on, "Q": 8): a view of the bytes where the host is
-    little-endian (a bisection then costs no copy and runs in C)."""
+    little-endian."""
     if sys.byteorder == "little":
         return body.cast(code)
     values = array(code)
@@ -147,14 +171,28 @@ def _numbers(body: memoryview, code: str) -> Sequence[int]:
     return values
 
 
-def _digests(blob: bytes) -> Sequence[int]:
-    """A set's digests, sorted."""
-    return _numbers(memoryview(blob)[HEADER.size:], "I")
+def _count(blob: bytes) -> int:
+    return (len(blob) - HEADER.size) // _WIDTH  # the pad byte, if any, is no digest
 
 
-def _has(digests: Sequence[int], digest: int) -> bool:
-    at = bisect_left(digests, digest)
-    return at < len(digests) and digests[at] == digest
+def _end(blob: bytes) -> int:
+    return HEADER.size + _WIDTH * _count(blob)
+
+
+def _has(blob: bytes, end: int, digest: bytes) -> bool:
+    """Whether ``digest`` is one of the set's: found in C where a member starts (a match
+    straddling two members is none)."""
+    at = blob.find(digest, HEADER.size, end)
+    while at >= 0:
+        if (at - HEADER.size) % _WIDTH == 0:
+            return True
+        at = blob.find(digest, at + 1, end)
+    return False
+
+
+def _held(blob: bytes) -> list[bytes]:
+    """A set's digests' bytes, sorted (as their numbers are)."""
+    return [blob[at:at + _WIDTH] for at in range(HEADER.size, _end(blob), _WIDTH)]
 
 
 def expiry(blob: bytes) -> float:
@@ -183,11 +221,11 @@ def answer(query: Contains | Distinct, blob: bytes | None, hasher: Hasher,
 
 
 def contains(blob: bytes | None, digests: Sequence[int], now: float) -> tuple[bool, ...]:
-    """For each digest, whether it is in the set as of ``now``: O(log n) each."""
+    """For each digest, whether it is in the set as of ``now``: a search in C each."""
     if blob is None or _touched_at(blob, now) is None:
         return (False,) * len(digests)
-    held = _digests(blob)
-    return tuple(_has(held, d) for d in digests)
+    end = _end(blob)
+    return tuple(_has(blob, end, _bytes(d)) for d in digests)
 
 
 def distinct(blob: bytes | None, window: float, now: float) -> int:
@@ -195,30 +233,26 @@ def distinct(blob: bytes | None, window: float, now: float) -> int:
     time = _touched_at(blob, now)
     if blob is None or time is None or time <= now - window:
         return 0
-    return (len(blob) - HEADER.size) // _WIDTH
+    return _count(blob)
 
 
 def touched(blob: bytes | None, fresh: Sequence[int], now: float, ttl: float,
             cap: int) -> bytes:
     """The set with ``fresh`` (``Hasher.fresh``) added while under ``cap``, its time moved
-    to ``now`` if later and its TTL the touch's: O(n + k log n), one copy of the set."""
+    to ``now`` if later and its TTL the touch's: O(n + k n), one copy of the set."""
     time = _touched_at(blob, now)
     if blob is None or time is None:
         time, blob = now, _header(now, ttl)
     else:
         time = max(time, now)
-    held = _digests(blob)
+    end, room = _end(blob), cap - _count(blob)
     # Past the cap, the new members that fit are the first by name, not by digest.
-    added = sorted([d for d in fresh if not _has(held, d)][:max(cap - len(held), 0)])
-    parts, start = [_header(time, ttl)], HEADER.size
-    for digest in added:
-        cut = HEADER.size + bisect_left(held, digest) * _WIDTH
-        parts += [blob[start:cut], packed((digest,))]
-        start = cut
-    parts.append(blob[start:])
-    return b"".join(parts)
+    added = [d for d in map(_bytes, fresh) if not _has(blob, end, d)][:max(room, 0)]
+    if not added:
+        return _padded(_header(time, ttl) + blob[HEADER.size:end])
+    return _padded(b"".join([_header(time, ttl), *sorted(_held(blob) + added)]))
 
 
 def without(blob: bytes, gone: Iterable[int]) -> bytes:
-    drop = set(gone)
-    return blob[:HEADER.size] + packed([d for d in _digests(blob) if d not in drop])
+    drop = set(map(_bytes, gone))
+    return _padded(b"".join([blob[:HEADER.size], *(d for d in _held(blob) if d not in drop)]))

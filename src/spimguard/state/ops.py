@@ -35,7 +35,7 @@ What is gone stays gone: a later touch with a longer TTL brings none of it back.
 A touch past ``cap`` drops the oldest members in that order.
 
 A keyspace declared ``hashed`` (``hashed_keyspace``) holds member sets that are only
-ever asked Contains and Distinct: each backend keeps them as keyed 4-byte hashes with
+ever asked Contains and Distinct: each backend keeps them as keyed 3-byte hashes with
 one time for the whole set (``hashed.py``), not as names with a time each.
 
 A keyspace declared ``sided`` (``sided_keyspace``) holds, under one key, several member

@@ -74,7 +74,7 @@ The key hashed sets are hashed with is made by the first node that opens the sto
 (SET NX of ``<ns>state-key:member-hash``, no TTL) and read by every node that opens it
 after; sets of a hashed keyspace still held as sorted sets (by nodes of an earlier
 release) are converted by the first node that opens the store (``_convert_hashed``);
-hashed sets of the 8-byte layout, by the first script that reads or writes each
+hashed sets of the 8-byte and 4-byte layouts, by the first script that reads or writes each
 (``_LAYOUT``), so no open scans the store and no call blocks Redis for long.
 The key has no EXPIRE: a Redis that evicts keys without one (``allkeys-*`` policies)
 could lose it and split the nodes' hashes, so hot state wants ``noeviction`` or a
@@ -184,12 +184,15 @@ end
 return {0, c[2], ''}
 """
 # A hashed set's layout (``hashed.py``): minus its time, its TTL in whole seconds (rounded
-# up, at most 2^32 - 1), then 4-byte digests, sorted as numbers. A set of the earlier
-# layout (the time and TTL as doubles, the time's sign bit clear, then 8-byte digests)
-# is converted in place where a script first finds it (``current``, as
-# ``hashed.current``): once a set, O(n log n) for its n digests (at most its cap), so
-# no script blocks Redis for longer than one set takes, and a store converts as its
-# sets are asked or touched (one never asked again goes with its EXPIRE).
+# up, at most 2^32 - 1), then 3-byte big-endian digests, sorted as numbers, and a zero
+# byte where the length would be a multiple of 4 (``padded``). A set of an earlier
+# layout (the time and TTL as doubles, the time's sign bit clear, then 8-byte digests;
+# or this header and 4-byte little-endian digests, its length a multiple of 4) is
+# converted where a script first finds it (``current``, as ``hashed.current``; in
+# place under its own key, as read in a host's field until the field's next write):
+# once a set, O(n log n) for its n digests (at most its cap), so no script blocks Redis
+# for longer than one set takes, and a store converts as its sets are asked or touched
+# (one never asked again goes with its EXPIRE).
 _LAYOUT = """
 local function header(time, ttl)
   return struct.pack('<dI4', -time, math.max(math.ceil(math.min(ttl, 4294967295)), 0))
@@ -198,22 +201,40 @@ local function unheader(blob)  -- the set's time and TTL
   local minus, ttl = struct.unpack('<dI4', blob)
   return -minus, ttl
 end
-local function earlier(blob) return blob and #blob >= 8 and string.byte(blob, 8) < 128 end
-local function current(key, blob)
-  if not earlier(blob) then return blob end
-  local time, ttl = struct.unpack('<d<d', blob)
+local function padded(blob)  -- a zero byte more where the length is the 4-byte layout's
+  if #blob % 4 == 0 then return blob .. '\0' end
+  return blob
+end
+local function hcount(blob) return math.floor((#blob - 12) / 3) end  -- the pad is none
+-- Whether a value (its first bytes, and its whole length if not all of it) is of an
+-- earlier layout: the first (the time's sign bit clear) or 4-byte digests (the length).
+local function earlier(blob, size)
+  return blob and #blob >= 8 and (string.byte(blob, 8) < 128 or (size or #blob) % 4 == 0)
+end
+local function converted(blob)
+  local time, ttl, from, width = 0, 0, 13, 4
+  if string.byte(blob, 8) < 128 then
+    time, ttl = struct.unpack('<d<d', blob)
+    from, width = 17, 8
+  else
+    time, ttl = unheader(blob)
+  end
   local digests, seen = {}, {}
-  for i = 17, #blob, 8 do
-    local d = struct.unpack('<I4', blob, i)  -- the low 4 bytes of the 8
+  for i = from, #blob - 3, width do
+    local d = struct.unpack('<I4', blob, i) % 16777216  -- the low 3 bytes
     if not seen[d] then seen[d], digests[#digests + 1] = true, d end
   end
   table.sort(digests)
-  for i, d in ipairs(digests) do digests[i] = struct.pack('<I4', d) end
-  blob = header(time, ttl) .. table.concat(digests)
+  for i, d in ipairs(digests) do digests[i] = struct.pack('>I3', d) end
+  return padded(header(time, ttl) .. table.concat(digests))
+end
+local function current(key, blob)
+  if not earlier(blob) then return blob end
+  blob = converted(blob)
   redis.call('SET', key, blob, 'KEEPTTL')
   return blob
 end
-local function before(a, b) return struct.unpack('<I4', a) < struct.unpack('<I4', b) end
+local function before(a, b) return struct.unpack('>I3', a) < struct.unpack('>I3', b) end
 -- A hashed set's value where it is (``RedisState._lodged_commands``): its own key (of
 -- before, or too long for a field), else its field in its host record's hash if lodged
 -- there; and whether it was the field. The key first: a write of either clears the other,
@@ -221,7 +242,9 @@ local function before(a, b) return struct.unpack('<I4', a) < struct.unpack('<I4'
 local function hload(own, host, field)
   local blob = current(own, redis.call('GET', own))
   if blob or field == '' then return blob, false end
-  return redis.call('HGET', host, field), true
+  blob = redis.call('HGET', host, field)
+  if earlier(blob) then blob = converted(blob) end
+  return blob, true
 end
 -- Where digest d goes among n (``bisect_left``), digest(i) the i-th from 0 (a read
 -- fetches only those a bisect asks).
@@ -264,37 +287,37 @@ local function htouch(own, host, field, limit, now, ttl, cap, seconds, fresh)
     if t + l > now then time = math.max(t, now) else blob = false end
   end
   blob = blob or header(now, ttl)
-  local n = (#blob - 12) / 4
-  local function held(i) return string.sub(blob, 13 + 4 * i, 16 + 4 * i) end
+  local n = hcount(blob)
+  local function held(i) return string.sub(blob, 13 + 3 * i, 15 + 3 * i) end
   local room, added = cap - n, {}
-  for i = 1, #fresh, 4 do
+  for i = 1, #fresh, 3 do
     if #added >= room then break end
-    local d = string.sub(fresh, i, i + 3)
+    local d = string.sub(fresh, i, i + 2)
     if held(position(n, held, d)) ~= d then added[#added + 1] = d end
   end
   table.sort(added, before)
   local parts, start = {header(time, ttl)}, 13
   for _, d in ipairs(added) do
-    local cut = 13 + 4 * position(n, held, d)
+    local cut = 13 + 3 * position(n, held, d)
     parts[#parts + 1] = string.sub(blob, start, cut - 1)
     parts[#parts + 1] = d
     start = cut
   end
-  parts[#parts + 1] = string.sub(blob, start)
-  hstore(own, host, field, limit, table.concat(parts), seconds)
+  parts[#parts + 1] = string.sub(blob, start, 12 + 3 * n)
+  hstore(own, host, field, limit, padded(table.concat(parts)), seconds)
 end
 -- A removal leaves the set where it was (shorter: a field stays one), with its expiry.
 local function hremove(own, host, field, gone)
   local blob, lodged = hload(own, host, field)
   if not blob then return end
   local drop, parts = {}, {string.sub(blob, 1, 12)}
-  for i = 1, #gone, 4 do drop[string.sub(gone, i, i + 3)] = true end
-  for i = 13, #blob, 4 do
-    local d = string.sub(blob, i, i + 3)
+  for i = 1, #gone, 3 do drop[string.sub(gone, i, i + 2)] = true end
+  for i = 13, 12 + 3 * hcount(blob), 3 do
+    local d = string.sub(blob, i, i + 2)
     if not drop[d] then parts[#parts + 1] = d end
   end
-  if lodged then redis.call('HSET', host, field, table.concat(parts))
-  else redis.call('SET', own, table.concat(parts), 'KEEPTTL') end
+  if lodged then redis.call('HSET', host, field, padded(table.concat(parts)))
+  else redis.call('SET', own, padded(table.concat(parts)), 'KEEPTTL') end
 end
 -- A member set's touch first drops what reads already take as gone, so that no TTL it
 -- brings revives it: the whole set past its event-time expiry (or without one), else its
@@ -898,7 +921,7 @@ if stored ~= ARGV[1] then
   return found
 end
 local now, sets, out = tonumber(ARGV[2]), {}, {1}
-local SMALL = 12 + 4 * 256  -- bytes of a set read whole
+local SMALL = 12 + 3 * 256  -- bytes of a set read whole
 -- A live set as {n digests, time, has(d)}, or false. A small set (a usual contact list
 -- is ~60) comes whole in one call and is searched in C; a large one is never copied
 -- into Lua (a GET of a full one, with its garbage, costs Redis more than sending it:
@@ -907,26 +930,29 @@ local SMALL = 12 + 4 * 256  -- bytes of a set read whole
 local function set(i)  -- a set lodged in its host's hash is short enough to read whole
   local key, host, field = place(i)  -- its own key first, as ``hload``
   local head, whole = redis.call('GETRANGE', key, 0, SMALL - 1), false
-  if earlier(head) then head = string.sub(current(key, redis.call('GET', key)), 1, SMALL) end
+  if earlier(head, #head < SMALL and #head or redis.call('STRLEN', key)) then
+    head = string.sub(current(key, redis.call('GET', key)), 1, SMALL)
+  end
   if #head == 0 and field ~= '' then
     head = redis.call('HGET', host, field) or ''
+    if earlier(head) then head = converted(head) end
     whole = true
   end
   if #head < 12 then return false end
   local time, ttl = unheader(head)
   if time + ttl <= now then return false end
   if whole or #head < SMALL then
-    return {(#head - 12) / 4, time, function(d)
+    return {hcount(head), time, function(d)
       local from = 13
       while true do  -- a digest's bytes could straddle two members: aligned hits only
         local at = string.find(head, d, from, true)
-        if not at or (at - 13) % 4 == 0 then return at ~= nil end
+        if not at or (at - 13) % 3 == 0 then return at ~= nil end
         from = at + 1
       end
     end}
   end
-  local n = (redis.call('STRLEN', key) - 12) / 4
-  local function held(at) return redis.call('GETRANGE', key, 12 + 4 * at, 15 + 4 * at) end
+  local n = math.floor((redis.call('STRLEN', key) - 12) / 3)
+  local function held(at) return redis.call('GETRANGE', key, 12 + 3 * at, 14 + 3 * at) end
   return {n, time, function(d) return held(position(n, held, d)) == d end}
 end
 for i = 4 + count, #ARGV, 3 do
@@ -937,8 +963,8 @@ for i = 4 + count, #ARGV, 3 do
     out[#out + 1] = (n > 0 and time > tonumber(arg)) and n or 0
   else
     local found = {}
-    for j = 1, #arg, 4 do
-      found[#found + 1] = (n > 0 and has(string.sub(arg, j, j + 3))) and '1' or '0'
+    for j = 1, #arg, 3 do
+      found[#found + 1] = (n > 0 and has(string.sub(arg, j, j + 2))) and '1' or '0'
     end
     out[#out + 1] = table.concat(found)
   end
@@ -1088,7 +1114,7 @@ _ENTRIES_DEFAULT = 512  # ... and hash-max-listpack-entries (``RedisState._lodge
 _LODGED_FIELDS = 128
 # The hash-max-listpack-value at which what an account keeps fits its ties hash: its
 # takeover record (~270 bytes, more for an account of many sessions) and a contact list
-# of up to ~250 people (4 bytes each, ``hashed.py``); below it, they keep keys of their
+# of up to ~330 people (3 bytes each, ``hashed.py``); below it, they keep keys of their
 # own: 1,586 bytes an account in Redis where 1,417 at this value (``benchmarks/memory.py``).
 RECOMMENDED_LISTPACK_VALUE = 1_024
 

@@ -28,7 +28,7 @@ the sweep, its expiry. The key its members are hashed with is made once, by the 
 process to open the file, and kept in it (``state_keys``): every process on the file,
 and the file reopened, hashes alike. Sets of a hashed keyspace that a file holds by
 name are converted when it opens (``_convert_hashed``), as are hashed sets of the
-earlier, 8-byte layout (``_convert_digests``).
+earlier, 8-byte or 4-byte layouts (``_convert_digests``).
 
 A sided record (``sided.py``) is one row of ``sided_sets``: its names, its times and, for
 the sweep, when it first has something to drop (``Record.due``); the whole row is
@@ -132,7 +132,7 @@ _SIXES = 2  # ``sided_sets.layout`` of a row of the held layout with its times i
 _HEADER = "x''"  # the member a set's header is filed under (see above)
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 # The ``state_keys`` row of a file whose hashed sets are all of today's layout.
-_DIGESTS_CUT = "hashed-sets:4-byte-digests"
+_DIGESTS_CUT = "hashed-sets:3-byte-digests"  # (and 4 bytes: the name of a file of then)
 _CONVERT_CHUNK = 1_000  # hashed sets a transaction of ``_convert_digests``
 _CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB each)
 # The tables a sweep goes through; every key of one lies in ``_EVERY_KEY`` (any TEXT sorts
@@ -341,7 +341,7 @@ class SQLiteState:
                 self._conn.execute("DELETE FROM members WHERE key >= ? AND key < ?", bounds)
 
     def _convert_digests(self) -> None:
-        """Hashed sets of the 8-byte layout (``hashed.current``) converted, their expiry
+        """Hashed sets of the 8-byte or 4-byte layouts (``hashed.current``) converted, their expiry
         with them, a chunk of keys a transaction under the write lock (a process beside
         one already writing converts what is still old, nothing newer; an open cut short
         resumes), then the file marked done so that later opens do not scan it."""
