@@ -455,9 +455,14 @@ class TakeoverDetector:
                               f"of its {size} contacts"))
         dormant = self._dormant(memo, facts)
         room = memo.room
+        # A site on no popular list is the seller's however recently the account wrote to
+        # whom it goes to (``burst.measure``'s ``spread``); a popular one is anyone's video.
+        popular = lists.well_known()
+        spread = cfg.pitch_ties if link and not all(
+            site in popular for site in keys.sites(view)) else 0
         measured = burst.measure(found, facts, dormant, link, bool(
             dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),
-            room)
+            room, spread)
         strength = ramp(measured.size, cfg.burst_soft, cfg.burst_hard)
         if not strength:
             return out
@@ -659,7 +664,7 @@ class TakeoverDetector:
             out.extend(Touch(key, pals, cfg.session_ttl, cfg.burst_cap, keys.PALS)
                        for key in (found.life.key, unproven) if pals)
         if found.text_to is not None:  # a link: only one with a link asks (``plan``)
-            listed = tuple(p for p, c in zip(members, burst.listed(found, facts), strict=True)
+            listed = tuple(p for p, c in zip(members, burst.pitchable(found, facts), strict=True)
                            if c and not (room and p in room.people))
             if room is not None and room.listed:
                 listed = (*listed, room.token)
