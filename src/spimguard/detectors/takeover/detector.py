@@ -456,10 +456,14 @@ class TakeoverDetector:
         dormant = self._dormant(memo, facts)
         room = memo.room
         # A site on no popular list is the seller's however recently the account wrote to
-        # whom it goes to (``burst.measure``'s ``spread``); a popular one is anyone's video.
+        # whom it goes to (``burst.measure``'s ``spread``); a popular one is anyone's video,
+        # and a message to one who just wrote to the account answers, it does not seek out
+        # (``burst.listed``'s ``answered``: socks that list the owner and ask for her shop's
+        # link, ``test_attack_session29_review``).
         popular = lists.well_known()
         spread = cfg.pitch_ties if link and not all(
-            site in popular for site in keys.sites(view)) else 0
+            site in popular for site in keys.sites(view)) and not (
+            found.heard is not None and facts[found.heard] is not None) else 0
         measured = burst.measure(found, facts, dormant, link, bool(
             dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),
             room, spread)
