@@ -181,9 +181,7 @@ class TakeoverDetector:
         net, now = judged.get("net", ""), ctx.event.ts
         if judged.get("risk") or judged.get("proven") or not net or ctx.message is None:
             return judged  # ``proven``: a passed challenge proved the session the owner's
-        popular = lists.well_known()
-        if not ctx.message.encrypted and all(  # an encrypted one may carry any site
-                site in popular for site in keys.sites(ctx.view)):  # none: no site
+        if not ctx.message.encrypted and _popular_only(ctx.view):  # encrypted: any site
             return judged
         known = self._record(memo, ctx, facts).profile(now)
         if not profile.earned(self.cfg, known, net, now) or not self._dormant(memo, facts):
@@ -460,9 +458,7 @@ class TakeoverDetector:
         # and a message to one who just wrote to the account answers, it does not seek out
         # (``burst.listed``'s ``answered``: socks that list the owner and ask for her shop's
         # link, ``test_attack_session29_review``).
-        popular = lists.well_known()
-        spread = cfg.pitch_ties if link and not all(
-            site in popular for site in keys.sites(view)) and not (
+        spread = cfg.pitch_ties if link and not _popular_only(view) and not (
             found.heard is not None and facts[found.heard] is not None) else 0
         measured = burst.measure(found, facts, dormant, link, bool(
             dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),
@@ -718,6 +714,13 @@ def _list_size(ctx: Context, found: Plan, facts: Facts) -> int:
     """The contact list's size, read when the judgement comes to it (``owner_consistent``
     once all else of the message is consistent)."""
     return _later(ctx, facts, found.contacts_n)  # type: ignore[no-any-return]
+
+
+def _popular_only(view: MessageView | None) -> bool:
+    """Whether every site the message sends people to (``keys.sites``; none: True) is on
+    the popular list (``lists.well_known``): what friends share, never a seller's own."""
+    popular = lists.well_known()
+    return all(site in popular for site in keys.sites(view))
 
 
 def _reciprocating(found: Plan, facts: Facts) -> tuple[str, ...]:
