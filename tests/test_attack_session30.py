@@ -193,3 +193,49 @@ def test_a_slow_seller_that_pitches_the_people_the_owner_wrote_to_still_bursts()
 def test_a_seller_on_an_adapter_that_sends_bare_messages_is_stopped() -> None:
     verdicts = _seller(chatty(True, False, False), login=False, session=False)
     assert reached(verdicts) <= 3
+
+
+def _openers(gap: float) -> tuple[list[Any], list[Any]]:
+    """Session 26's openers, to the friends alice wrote to 100 days ago (none dormant):
+    "long time! how are you?" to 30 of them ``gap`` seconds apart from one session, every
+    other one answered 10 s later, the pitch (one site) as the answer's reply 5 s after."""
+    from test_attack_session25 import NAMES
+
+    engine = greeted(100)
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 60, account="alice",
+                         session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
+    sent = {"session": "seller", "client": {"id": OFFICIAL_APP, "ip": HOSTING_IP}}
+    openers, pitches = [], []
+    for i in range(30):
+        friend, at = f"alice-friend{3 + i}", T0 + gap * i
+        openers.append(engine.process(message(
+            cfg, f"op{i}", "alice", [friend], f"hey {NAMES[i % 10]}, long time! how are you?",
+            at, **sent)))
+        if i % 2 == 0:
+            engine.process(message(cfg, f"ans{i}", friend, ["alice"], "omg hi! all good, you?",
+                                   at + 10))
+            pitches.append(engine.process(message(
+                cfg, f"pi{i}", "alice", [friend],
+                f"great! look what I found http://cheap-tones.biz/r?u={i}", at + 15, **sent)))
+    return openers, pitches
+
+
+def test_openers_to_the_friends_the_owner_wrote_to_do_not_make_the_pitches_replies() -> None:
+    """The pitch as the reply to each answer: a message to one who just wrote is answered,
+    not sought out, but not the same site as the answer to the next of the account's own
+    ties (``pitch_others``, session 26's principle, now for ties that are not dormant). On
+    main 15 of 15 pitches reached (14 delivered, 1 warned), openers 30 of 30, no action;
+    now pitches 3 of 15, openers 7 of 30, sending suspended."""
+    _, pitches = _openers(20)
+    assert reached(pitches) <= 3
+    assert suspended(pitches)
+
+
+@pytest.mark.xfail(strict=True, reason="open: openers two minutes apart put at most three "
+                   "pitches in one burst window: 15 of 15 pitches and 30 of 30 openers "
+                   "delivered, no action (main the same); a session-life count would close it")
+def test_slow_openers_to_the_friends_the_owner_wrote_to_do_not_make_the_pitches_replies(
+        ) -> None:
+    _, pitches = _openers(120)
+    assert reached(pitches) <= 3

@@ -454,12 +454,9 @@ class TakeoverDetector:
         dormant = self._dormant(memo, facts)
         room = memo.room
         # A site on no popular list is the seller's however recently the account wrote to
-        # whom it goes to (``burst.measure``'s ``spread``); a popular one is anyone's video,
-        # and a message to one who just wrote to the account answers, it does not seek out
-        # (``burst.listed``'s ``answered``: socks that list the owner and ask for her shop's
-        # link, ``test_attack_session29_review``).
-        spread = cfg.pitch_ties if link and not _popular_only(view) and not (
-            found.heard is not None and facts[found.heard] is not None) else 0
+        # whom it goes to (``burst.measure``'s ``spread``); a popular one is anyone's video.
+        spread = cfg.pitch_ties if link and not _popular_only(view) and not self._asked(
+            found, facts) else 0
         measured = burst.measure(found, facts, dormant, link, bool(
             dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),
             room, spread)
@@ -478,6 +475,26 @@ class TakeoverDetector:
             self._pitch(memo, ctx, facts))
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
+
+    def _asked(self, found: Plan, facts: Facts) -> bool:
+        """Whether a message with a link answers one who just wrote to the account
+        (``Plan.heard``), so it is no step of a spread pitch (``burst.measure``): answered,
+        not sought out (socks that list the owner and ask for her shop's link,
+        ``test_attack_session29_review``). Not when it gives one of the account's own ties
+        (its list, or whom the owner wrote to: ``Plan.wrote``, which no session nothing
+        proves the owner's teaches) a site the session already gave ``pitch_others`` other
+        people in the burst window: a reply answers one person, the same site as the
+        answer to the next friend is the broadcast (the seller's openers to the friends
+        the owner writes to, half answered, the pitch as each answer's reply: red team,
+        session 30)."""
+        if found.heard is None or facts[found.heard] is None:
+            return False
+        assert found.contacts is not None and found.wrote is not None
+        own = facts[found.contacts][0] or facts[found.wrote][1][0]
+        if not own or found.text_to is None:
+            return True
+        count, known = facts[found.text_to]
+        return int(count) - sum(known) < self.cfg.pitch_others
 
     # -- what to remember ----------------------------------------------------------------
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
