@@ -181,7 +181,10 @@ def test_the_owners_new_phone_shares_a_little_known_site_with_eight_friends() ->
 @pytest.mark.xfail(strict=True, reason="open: the pitch's count of people given one site is "
                    "the burst window's (10 min); 40 pitches 11 minutes apart to friends alice "
                    "wrote to 100 days ago reach 24 of 40 (7 delivered, 17 warned), a challenge, "
-                   "as on main; a session-life count of them would close it")
+                   "as on main. Counting them in the record's links over the unproven "
+                   "sessions' life (tried: 24 -> 3) also held an owner's new phone giving six "
+                   "friends a little-known site each, unprompted, two hours apart (3 held, "
+                   "challenged): a count per site over the life would not")
 def test_a_slow_seller_that_pitches_the_people_the_owner_wrote_to_still_bursts() -> None:
     verdicts = _seller(greeted(100), apart=660)
     assert reached(verdicts) <= 3
@@ -234,7 +237,8 @@ def test_openers_to_the_friends_the_owner_wrote_to_do_not_make_the_pitches_repli
 
 @pytest.mark.xfail(strict=True, reason="open: openers two minutes apart put at most three "
                    "pitches in one burst window: 15 of 15 pitches and 30 of 30 openers "
-                   "delivered, no action (main the same); a session-life count would close it")
+                   "delivered, no action (main the same); the life count tried for the slow "
+                   "seller made it 4 of 15 pitches, 9 of 30 openers, suspended")
 def test_slow_openers_to_the_friends_the_owner_wrote_to_do_not_make_the_pitches_replies(
         ) -> None:
     _, pitches = _openers(120)
