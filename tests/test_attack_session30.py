@@ -11,6 +11,7 @@ a strict xfail with its numbers (``docs/red-team-log.md``, session 30, ``redteam
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +19,8 @@ import pytest
 from conftest import T0, config, event, message
 from spimguard import open_engine
 from spimguard.engine import Engine
-from test_attack_session25 import HOSTING_IP, OFFICIAL_APP, pitch
-from test_takeover import DAY, OFFICIAL, engine_with_history
+from test_attack_session25 import HOSTING_IP, OFFICIAL_APP, engine_on, pitch
+from test_takeover import DAY, OFFICIAL, engine_with_history, live_a_month
 
 PITCHES = 40
 HOME = {"id": "im-android", "ip": "198.51.100.20"}
@@ -35,27 +36,40 @@ def suspended(verdicts: Sequence[Any]) -> bool:
 
 
 def _seller(engine: Engine, apart: float = 3, text: Callable[[int], str] = pitch,
-            login: bool = True, session: bool = True, first: int = 3) -> list[Any]:
+            login: bool = True, session: bool = True, first: int = 3,
+            fresh: bool = False) -> list[Any]:
     """The seller signs in (the official app's id, its server), reads the list, and pitches
     40 of alice's friends (``first`` on) ``apart`` seconds apart. ``login``: the adapter
-    sends sign-ins and list reads; ``session``: messages carry their session and client."""
+    sends sign-ins and list reads; ``session``: messages carry their session and client;
+    ``fresh``: a sign-in and a session of its own for every pitch."""
     cfg = engine.config
     if login:
         engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 60, account="alice",
                              session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
         engine.process(event(cfg, type="contacts_read", id="seller-read", ts=T0 - 50,
                              account="alice", session="seller", count=60))
-    extra = {"session": "seller", "client": {"id": OFFICIAL_APP, "ip": HOSTING_IP}} if (
-        session) else {}
-    return [engine.process(message(cfg, f"p{i}", "alice", [f"alice-friend{first + i}"],
-                                   text(i), T0 + apart * i, **extra))
-            for i in range(PITCHES)]
+    out = []
+    for i in range(PITCHES):
+        name = f"seller{i}" if fresh else "seller"
+        if fresh and i:
+            engine.process(event(cfg, type="login", id=f"in{i}", ts=T0 + apart * i - 5,
+                                 account="alice", session=name, ip=HOSTING_IP,
+                                 client={"id": OFFICIAL_APP}))
+        extra = {"session": name if i or not fresh else "seller",
+                 "client": {"id": OFFICIAL_APP, "ip": HOSTING_IP}} if session else {}
+        out.append(engine.process(message(cfg, f"p{i}", "alice", [f"alice-friend{first + i}"],
+                                          text(i), T0 + apart * i, **extra)))
+    return out
 
 
-def greeted(days_ago: float) -> Engine:
+def greeted(days_ago: float, engine: Engine | None = None) -> Engine:
     """alice's month of life (three daily friends), and a birthday line she wrote to each
-    of her other 57 contacts ``days_ago`` days ago: none of them is a dormant tie."""
-    engine = engine_with_history()
+    of her other 57 contacts ``days_ago`` days ago: none of them is a dormant tie.
+    ``engine``: a fresh one to use (else the memory backend's)."""
+    if engine is None:
+        engine = engine_with_history()
+    else:
+        live_a_month(engine, "alice")
     for f in range(3, 60):
         engine.process(message(engine.config, f"bd{f}", "alice", [f"alice-friend{f}"],
                                "happy birthday!! have a great day",
@@ -123,10 +137,11 @@ def test_a_seller_that_pitches_the_friends_who_write_still_bursts(contacts: bool
     assert suspended(verdicts)
 
 
-def _new_phone(text: Callable[[int], str], people: int, usual: bool = False) -> list[Any]:
+def _new_phone(text: Callable[[int], str], people: int, usual: bool = False,
+               apart: float = 30) -> list[Any]:
     """The owner's new phone (her app, a network new to her, no list read) sends ``text``
-    to ``people`` of her friends 30 s apart; she wrote to friends 3-9 ten days ago and they
-    answered."""
+    to ``people`` of her friends ``apart`` seconds apart; she wrote to friends 3-9 ten days
+    ago and they answered."""
     engine = engine_with_history()
     cfg = engine.config
     for f in range(3, 10):
@@ -139,7 +154,7 @@ def _new_phone(text: Callable[[int], str], people: int, usual: bool = False) -> 
     engine.process(event(cfg, type="login", id="np", ts=T0 - 60, account="alice",
                          session=session, ip=ip, client={"id": "im-android"}))
     return [engine.process(message(cfg, f"s{i}", "alice", [f"alice-friend{i}"], text(i),
-                                   T0 + 30 * i, session=session,
+                                   T0 + apart * i, session=session,
                                    client={"id": "im-android", "ip": ip}))
             for i in range(people)]
 
@@ -178,16 +193,32 @@ def test_the_owners_new_phone_shares_a_little_known_site_with_eight_friends() ->
     assert [v.action for v in verdicts] == ["deliver"] * 8
 
 
-@pytest.mark.xfail(strict=True, reason="open: the pitch's count of people given one site is "
-                   "the burst window's (10 min); 40 pitches 11 minutes apart to friends alice "
-                   "wrote to 100 days ago reach 24 of 40 (7 delivered, 17 warned), a challenge, "
-                   "as on main. Counting them in the record's links over the unproven "
-                   "sessions' life (tried: 24 -> 3) also held an owner's new phone giving six "
-                   "friends a little-known site each, unprompted, two hours apart (3 held, "
-                   "challenged): a count per site over the life would not")
-def test_a_slow_seller_that_pitches_the_people_the_owner_wrote_to_still_bursts() -> None:
-    verdicts = _seller(greeted(100), apart=660)
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "redis"])
+@pytest.mark.parametrize("fresh", [False, True])
+def test_a_slow_seller_that_pitches_the_people_the_owner_wrote_to_still_bursts(
+        backend: str, fresh: bool, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """The same pitches 11 minutes apart, past the burst window: on main 24 of 40 reached
+    (7 delivered, 17 warned), a challenge (a fresh session for each: the same). The people
+    the account's unproven sessions gave the site are counted over a session's life, all
+    of them together (``keys.spread``, a set per site no session id names): 3 reach,
+    suspended, on every backend."""
+    verdicts = _seller(greeted(100, engine_on(backend, tmp_path, request)), apart=660,
+                       fresh=fresh)
     assert reached(verdicts) <= 3
+    assert suspended(verdicts)
+
+
+_SITES = ("casa-lupita.mx", "corner-bakery-news.net", "tinyrecipes.org",
+          "oldtownbikes.co.uk", "jazzclub-ljubljana.si", "pixelmoss.dev")
+
+
+def test_the_owners_new_phone_shares_a_little_known_site_each_with_six_friends() -> None:
+    """Guard for the life count: her new phone gives six friends a little-known site each
+    (six sites), unprompted, two hours apart: all delivered, as on main. The count is per
+    site: a version counting every site together held three and challenged her."""
+    verdicts = _new_phone(lambda i: f"btw have you seen this http://{_SITES[i]}/x", 6,
+                          apart=7_200)
+    assert [v.action for v in verdicts] == ["deliver"] * 6
 
 
 @pytest.mark.xfail(strict=True, reason="open: an adapter that sends messages with no session "
@@ -235,11 +266,12 @@ def test_openers_to_the_friends_the_owner_wrote_to_do_not_make_the_pitches_repli
     assert suspended(pitches)
 
 
-@pytest.mark.xfail(strict=True, reason="open: openers two minutes apart put at most three "
-                   "pitches in one burst window: 15 of 15 pitches and 30 of 30 openers "
-                   "delivered, no action (main the same); the life count tried for the slow "
-                   "seller made it 4 of 15 pitches, 9 of 30 openers, suspended")
 def test_slow_openers_to_the_friends_the_owner_wrote_to_do_not_make_the_pitches_replies(
         ) -> None:
+    """Openers two minutes apart put at most three pitches in one burst window: on main
+    (and in the window alone) 15 of 15 pitches and 30 of 30 openers delivered, no action.
+    Over the unproven sessions' life (``keys.spread``): pitches 4 of 15, openers 9 of 30,
+    sending suspended."""
     _, pitches = _openers(120)
-    assert reached(pitches) <= 3
+    assert reached(pitches) <= 4
+    assert suspended(pitches)

@@ -226,6 +226,18 @@ class Burst(NamedTuple):
     shared: bool  # counted over the account's other unproven sessions too
 
 
+def spread_to(plan: Plan, facts: Facts, known: Collection[bool] | None,
+              room: Settled | None) -> tuple[str, ...]:
+    """The recipients a spread pitch counts (``measure``; ``Plan.spread``'s set keeps
+    them): contacts and correspondents (``pitchable``) the set does not hold yet
+    (``known``: its memberships; None: all of them), never a settled room's members."""
+    assert plan.spread is not None
+    settled = frozenset() if room is None else room.people
+    held = known if known is not None else (False,) * len(plan.spread.members)
+    return tuple([p for p, ok, was in zip(plan.spread.members, pitchable(plan, facts), held,
+                                          strict=True) if ok and not was and p not in settled])
+
+
 def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doubted: bool,
             room: Settled | None = None, spread: int = 0) -> Burst:
     """The burst this message makes, ``doubted``: it joins the burst over the account's
@@ -234,7 +246,8 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     its settled members (whom ``dormant`` then leaves out). ``spread``: the contacts to
     whom a link to the message's site, one on no popular list, makes the session's pitch
     however recently the account wrote to them (``pitch_ties``; 0: only after a dormant
-    tie)."""
+    tie), in the burst window (``Plan.text_to``) or over the account's unproven sessions'
+    life together (``Plan.spread``)."""
     assert plan.burst is not None
     counted = room is not None and room.dormant
     own = _new_dormant(plan.burst, facts, dormant) + (counted and not room.in_burst)
@@ -260,6 +273,11 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     # session 30: 28 of 40 reached), while a friend on a new phone gives such a link to the
     # one to three it catches up with.
     pitched = _text_burst(plan, facts, room) if link else 0
+    if spread and plan.spread is not None:
+        # The intruder is one actor over a session's life as in the window, whatever
+        # sessions it mints (session 25): the people the unproven sessions gave the site.
+        count, known = facts[plan.spread]
+        pitched = max(pitched, int(count) + len(spread_to(plan, facts, known, room)))
     if not ties and (not spread or pitched < spread):
         pitched = 0
     size = max(ties, pitched)

@@ -455,8 +455,7 @@ class TakeoverDetector:
         room = memo.room
         # A site on no popular list is the seller's however recently the account wrote to
         # whom it goes to (``burst.measure``'s ``spread``); a popular one is anyone's video.
-        spread = cfg.pitch_ties if link and not _popular_only(view) and not self._asked(
-            found, facts) else 0
+        spread = cfg.pitch_ties if self._spreading(found, view, facts) else 0
         measured = burst.measure(found, facts, dormant, link, bool(
             dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),
             room, spread)
@@ -475,6 +474,14 @@ class TakeoverDetector:
             self._pitch(memo, ctx, facts))
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
+
+    def _spreading(self, found: Plan, view: MessageView | None, facts: Facts) -> bool:
+        """Whether a risky session's message is a step of a spread pitch whoever its
+        recipients are (``burst.measure``'s ``spread``): it sends a site on no popular list
+        (a popular one is anyone's video), not as the answer to one who asked
+        (``_asked``)."""
+        return bool(keys.sites(view)) and not _popular_only(view) and not self._asked(
+            found, facts)
 
     def _asked(self, found: Plan, facts: Facts) -> bool:
         """Whether a message with a link answers one who just wrote to the account
@@ -689,6 +696,14 @@ class TakeoverDetector:
                 out.append(Touch(found.text_to.key, listed, cfg.burst_window, cfg.burst_cap))
         if risky:
             self._link(memo, ctx, facts, dormant)
+            # A spread pitch's people, over the unproven sessions' life (``burst.measure``):
+            # what reached them, as ``unproven``'s life keeps (a held pitch is stopped).
+            if found.spread is not None and outcome.action in ("deliver", "warn") and (
+                    self._spreading(found, ctx.view, facts)):
+                people = burst.spread_to(found, facts, None, room)
+                if people:
+                    out.append(Touch(found.spread.key, people, cfg.session_ttl,
+                                     cfg.burst_cap))
         if found.same_text is not None:  # only a text with a fingerprint is asked again
             out.append(Incr(found.same_text.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if found.shape is not None:
