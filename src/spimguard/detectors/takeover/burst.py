@@ -239,15 +239,15 @@ def spread_to(plan: Plan, facts: Facts, known: Collection[bool] | None,
 
 
 def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doubted: bool,
-            room: Settled | None = None, spread: int = 0) -> Burst:
+            room: Settled | None = None, spread: int = 0, life: bool = False) -> Burst:
     """The burst this message makes, ``doubted``: it joins the burst over the account's
     unproven sessions (and ``dormant`` is not empty, or ``room`` is a dormant target).
     ``room``: a group post's settled room (``rooms.settled``), one target in place of
     its settled members (whom ``dormant`` then leaves out). ``spread``: the contacts to
     whom a link to the message's site, one on no popular list, makes the session's pitch
     however recently the account wrote to them (``pitch_ties``; 0: only after a dormant
-    tie), in the burst window (``Plan.text_to``) or over the account's unproven sessions'
-    life together (``Plan.spread``)."""
+    tie), in the burst window (``Plan.text_to``) or, ``life`` (``Plan.spread`` read: a
+    recipient could join it), over the account's unproven sessions' life together."""
     assert plan.burst is not None
     counted = room is not None and room.dormant
     own = _new_dormant(plan.burst, facts, dormant) + (counted and not room.in_burst)
@@ -273,7 +273,7 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     # session 30: 28 of 40 reached), while a friend on a new phone gives such a link to the
     # one to three it catches up with.
     pitched = _text_burst(plan, facts, room) if link else 0
-    if spread and plan.spread is not None:
+    if spread and life and plan.spread is not None:
         # The intruder is one actor over a session's life as in the window, whatever
         # sessions it mints (session 25): the people the unproven sessions gave the site.
         count, known = facts[plan.spread]

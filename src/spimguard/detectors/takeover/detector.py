@@ -456,9 +456,15 @@ class TakeoverDetector:
         # A site on no popular list is the seller's however recently the account wrote to
         # whom it goes to (``burst.measure``'s ``spread``); a popular one is anyone's video.
         spread = cfg.pitch_ties if self._spreading(found, view, facts) else 0
+        # Its set over the unproven sessions' life is read only when a recipient could
+        # join it (a bot's link to strangers never can).
+        life = False
+        if spread and found.spread is not None and burst.spread_to(found, facts, None, room):
+            read_more(ctx, (found.spread,))
+            life = True
         measured = burst.measure(found, facts, dormant, link, bool(
             dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),
-            room, spread)
+            room, spread, life)
         strength = ramp(measured.size, cfg.burst_soft, cfg.burst_hard)
         if not strength:
             return out

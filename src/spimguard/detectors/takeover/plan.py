@@ -87,8 +87,10 @@ class Plan(NamedTuple):
     def risky(self) -> tuple[Query, ...]:
         """What judging a message from a risky session reads of ``later``: the contact
         list's size and the burst's sets and counts, all but the vouching correspondents
-        (which only ``established`` asks)."""
-        return self.later[1:]
+        (which only ``established`` asks), nor the spread pitch's set over the unproven
+        sessions' life (``Plan.spread``, last): read only when a recipient could join it
+        (``burst.spread_to``)."""
+        return self.later[1:-1] if self.spread is not None else self.later[1:]
 
 
 class _People(NamedTuple):
@@ -130,7 +132,7 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
     extra = tuple([q for q in (same_text, found.heard) if q is not None])
     later = found.later
     if text_to is not None or shape is not None:  # what only the burst's strength asks
-        later = (*later, *[q for q in (text_to, spread, shape) if q is not None])
+        later = (*later, *[q for q in (text_to, shape, spread) if q is not None])
     room = rooms.plan(account, session, event.conversation, found.burst.members,
                       None if text_to is None else text_to.key,
                       len({account, *event.recipients})) if accounts.in_room(
