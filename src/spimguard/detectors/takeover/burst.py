@@ -197,15 +197,26 @@ def _doubted_burst(plan: Plan, facts: Facts, dormant: tuple[str, ...]) -> int:
     return _new_dormant(plan.doubted, facts, dormant)
 
 
+def pitchable(plan: Plan, facts: Facts) -> tuple[bool, ...]:
+    """Whether each recipient is one whom a pitch is counted for (``_text_burst``): a
+    contact (``listed``), or a correspondent who wrote to the account (``Plan.talked``),
+    the other act of the recipient's own that no holder of the account can undo. Where
+    the platform keeps no contact lists (a Matrix server, an adapter that sends messages
+    alone) the people who write to the account are its ties (red team, session 30: the
+    seller's 40 pitches to them, 3 s apart, all delivered)."""
+    assert plan.talked is not None
+    return tuple([c or t for c, t in zip(listed(plan, facts), facts[plan.talked], strict=True)])
+
+
 def _text_burst(plan: Plan, facts: Facts, room: Settled | None) -> int:
-    """Distinct contacts (a settled room's: the room) this session sent this pitch to,
-    this one included."""
+    """Distinct contacts and correspondents (``pitchable``; a settled room's: the room)
+    this session sent this pitch to, this one included."""
     assert plan.text_to is not None and plan.contacts is not None
     count, known = facts[plan.text_to]
     settled = frozenset() if room is None else room.people
     new = room is not None and room.listed and not room.in_text
     return int(count) + new + sum(
-        1 for p, contact, sent in zip(plan.text_to.members, listed(plan, facts), known,
+        1 for p, contact, sent in zip(plan.text_to.members, pitchable(plan, facts), known,
                                       strict=True) if contact and not sent and p not in settled)
 
 
@@ -215,12 +226,28 @@ class Burst(NamedTuple):
     shared: bool  # counted over the account's other unproven sessions too
 
 
+def spread_to(plan: Plan, facts: Facts, known: Collection[bool] | None,
+              room: Settled | None) -> tuple[str, ...]:
+    """The recipients a spread pitch counts (``measure``; ``Plan.spread``'s set keeps
+    them): contacts and correspondents (``pitchable``) the set does not hold yet
+    (``known``: its memberships; None: all of them), never a settled room's members."""
+    assert plan.spread is not None
+    settled = frozenset() if room is None else room.people
+    held = known if known is not None else (False,) * len(plan.spread.members)
+    return tuple([p for p, ok, was in zip(plan.spread.members, pitchable(plan, facts), held,
+                                          strict=True) if ok and not was and p not in settled])
+
+
 def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doubted: bool,
-            room: Settled | None = None) -> Burst:
+            room: Settled | None = None, spread: int = 0, life: bool = False) -> Burst:
     """The burst this message makes, ``doubted``: it joins the burst over the account's
     unproven sessions (and ``dormant`` is not empty, or ``room`` is a dormant target).
     ``room``: a group post's settled room (``rooms.settled``), one target in place of
-    its settled members (whom ``dormant`` then leaves out)."""
+    its settled members (whom ``dormant`` then leaves out). ``spread``: the contacts to
+    whom a link to the message's site, one on no popular list, makes the session's pitch
+    however recently the account wrote to them (``pitch_ties``; 0: only after a dormant
+    tie), in the burst window (``Plan.text_to``) or, ``life`` (``Plan.spread`` read: a
+    recipient could join it), over the account's unproven sessions' life together."""
     assert plan.burst is not None
     counted = room is not None and room.dormant
     own = _new_dormant(plan.burst, facts, dormant) + (counted and not room.in_burst)
@@ -240,8 +267,19 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     slow = unproven if unproven > max(quick, own_slow) else own_slow
     ties = max(quick, slow)
     # A link to dormant ties is a pitch: from then on every contact it sent that site
-    # counts, active friends too (where they sit in the list changes nothing).
-    pitched = _text_burst(plan, facts, room) if link and ties else 0
+    # counts, active friends too (where they sit in the list changes nothing). So is a site
+    # on no popular list given to ``spread`` contacts, whoever they are: the seller reads
+    # the account's history and pitches the people it writes to, none dormant (red team,
+    # session 30: 28 of 40 reached), while a friend on a new phone gives such a link to the
+    # one to three it catches up with.
+    pitched = _text_burst(plan, facts, room) if link else 0
+    if spread and life and plan.spread is not None:
+        # The intruder is one actor over a session's life as in the window, whatever
+        # sessions it mints (session 25): the people the unproven sessions gave the site.
+        count, known = facts[plan.spread]
+        pitched = max(pitched, int(count) + len(spread_to(plan, facts, known, room)))
+    if not ties and (not spread or pitched < spread):
+        pitched = 0
     size = max(ties, pitched)
     return Burst(size, slow, size > max(own, own_slow, pitched))
 

@@ -181,9 +181,7 @@ class TakeoverDetector:
         net, now = judged.get("net", ""), ctx.event.ts
         if judged.get("risk") or judged.get("proven") or not net or ctx.message is None:
             return judged  # ``proven``: a passed challenge proved the session the owner's
-        popular = lists.well_known()
-        if not ctx.message.encrypted and all(  # an encrypted one may carry any site
-                site in popular for site in keys.sites(ctx.view)):  # none: no site
+        if not ctx.message.encrypted and _popular_only(ctx.view):  # encrypted: any site
             return judged
         known = self._record(memo, ctx, facts).profile(now)
         if not profile.earned(self.cfg, known, net, now) or not self._dormant(memo, facts):
@@ -455,9 +453,18 @@ class TakeoverDetector:
                               f"of its {size} contacts"))
         dormant = self._dormant(memo, facts)
         room = memo.room
+        # A site on no popular list is the seller's however recently the account wrote to
+        # whom it goes to (``burst.measure``'s ``spread``); a popular one is anyone's video.
+        spread = cfg.pitch_ties if self._spreading(found, view, facts) else 0
+        # Its set over the unproven sessions' life is read only when a recipient could
+        # join it (a bot's link to strangers never can).
+        life = False
+        if spread and found.spread is not None and burst.spread_to(found, facts, None, room):
+            read_more(ctx, (found.spread,))
+            life = True
         measured = burst.measure(found, facts, dormant, link, bool(
             dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),
-            room)
+            room, spread, life)
         strength = ramp(measured.size, cfg.burst_soft, cfg.burst_hard)
         if not strength:
             return out
@@ -473,6 +480,34 @@ class TakeoverDetector:
             self._pitch(memo, ctx, facts))
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
+
+    def _spreading(self, found: Plan, view: MessageView | None, facts: Facts) -> bool:
+        """Whether a risky session's message is a step of a spread pitch whoever its
+        recipients are (``burst.measure``'s ``spread``): it sends a site on no popular list
+        (a popular one is anyone's video), not as the answer to one who asked
+        (``_asked``)."""
+        return bool(keys.sites(view)) and not _popular_only(view) and not self._asked(
+            found, facts)
+
+    def _asked(self, found: Plan, facts: Facts) -> bool:
+        """Whether a message with a link answers one who just wrote to the account
+        (``Plan.heard``), so it is no step of a spread pitch (``burst.measure``): answered,
+        not sought out (socks that list the owner and ask for her shop's link,
+        ``test_attack_session29_review``). Not when it gives one of the account's own ties
+        (its list, or whom the owner wrote to: ``Plan.wrote``, which no session nothing
+        proves the owner's teaches) a site the session already gave ``pitch_others`` other
+        people in the burst window: a reply answers one person, the same site as the
+        answer to the next friend is the broadcast (the seller's openers to the friends
+        the owner writes to, half answered, the pitch as each answer's reply: red team,
+        session 30)."""
+        if found.heard is None or facts[found.heard] is None:
+            return False
+        assert found.contacts is not None and found.wrote is not None
+        own = facts[found.contacts][0] or facts[found.wrote][1][0]
+        if not own or found.text_to is None:
+            return True
+        count, known = facts[found.text_to]
+        return int(count) - sum(known) < self.cfg.pitch_others
 
     # -- what to remember ----------------------------------------------------------------
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
@@ -659,7 +694,7 @@ class TakeoverDetector:
             out.extend(Touch(key, pals, cfg.session_ttl, cfg.burst_cap, keys.PALS)
                        for key in (found.life.key, unproven) if pals)
         if found.text_to is not None:  # a link: only one with a link asks (``plan``)
-            listed = tuple(p for p, c in zip(members, burst.listed(found, facts), strict=True)
+            listed = tuple(p for p, c in zip(members, burst.pitchable(found, facts), strict=True)
                            if c and not (room and p in room.people))
             if room is not None and room.listed:
                 listed = (*listed, room.token)
@@ -667,6 +702,14 @@ class TakeoverDetector:
                 out.append(Touch(found.text_to.key, listed, cfg.burst_window, cfg.burst_cap))
         if risky:
             self._link(memo, ctx, facts, dormant)
+            # A spread pitch's people, over the unproven sessions' life (``burst.measure``):
+            # what reached them, as ``unproven``'s life keeps (a held pitch is stopped).
+            if found.spread is not None and outcome.action in ("deliver", "warn") and (
+                    self._spreading(found, ctx.view, facts)):
+                people = burst.spread_to(found, facts, None, room)
+                if people:
+                    out.append(Touch(found.spread.key, people, cfg.session_ttl,
+                                     cfg.burst_cap))
         if found.same_text is not None:  # only a text with a fingerprint is asked again
             out.append(Incr(found.same_text.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if found.shape is not None:
@@ -709,6 +752,13 @@ def _list_size(ctx: Context, found: Plan, facts: Facts) -> int:
     """The contact list's size, read when the judgement comes to it (``owner_consistent``
     once all else of the message is consistent)."""
     return _later(ctx, facts, found.contacts_n)  # type: ignore[no-any-return]
+
+
+def _popular_only(view: MessageView | None) -> bool:
+    """Whether every site the message sends people to (``keys.sites``; none: True) is on
+    the popular list (``lists.well_known``): what friends share, never a seller's own."""
+    popular = lists.well_known()
+    return all(site in popular for site in keys.sites(view))
 
 
 def _reciprocating(found: Plan, facts: Facts) -> tuple[str, ...]:

@@ -50,6 +50,14 @@ def text(account: str, session: str, view: MessageView | None) -> str:
     return f"tk:text:{account}:{key_part(session)}:{pitch(view)}"
 
 
+def spread(account: str, view: MessageView | None) -> str:
+    """Contacts and correspondents the account's sessions nothing proves the owner's sent
+    this pitch (a site) to over a session's life, all of them together. Its session part
+    starts with a "%" that ``ops.key_part`` writes as "%25" in every session id (as
+    ``unproven``), so no client can name its session into it."""
+    return f"tk:text:{account}:%unproven:{pitch(view)}"
+
+
 def same_text(account: str, session: str, view: MessageView | None) -> str:
     """Messages of this very text (fingerprint) from the session."""
     return f"tk:fp:{account}:{key_part(session)}:{view.fingerprint if view else ''}"

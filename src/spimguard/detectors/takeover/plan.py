@@ -66,6 +66,9 @@ class Plan(NamedTuple):
     same_text: Count | None = None  # only for a message with a fingerprint
     heard: Get | None = None  # when the one recipient last wrote to the account
     text_to: Tally | None = None  # contacts this session sent this pitch to (a link)
+    # ... and the contacts and correspondents the account's unproven sessions sent it to
+    # over a session's life (``keys.spread``; ``burst.measure``'s spread pitch)
+    spread: Tally | None = None
     shape: Count | None = None  # encrypted: messages of this size class from the session
     life: Tally | None = None  # dormant ties the session wrote to, over its life
     pals: Tally | None = None  # correspondents the session wrote to, over its life
@@ -84,8 +87,10 @@ class Plan(NamedTuple):
     def risky(self) -> tuple[Query, ...]:
         """What judging a message from a risky session reads of ``later``: the contact
         list's size and the burst's sets and counts, all but the vouching correspondents
-        (which only ``established`` asks)."""
-        return self.later[1:]
+        (which only ``established`` asks), nor the spread pitch's set over the unproven
+        sessions' life (``Plan.spread``, last): read only when a recipient could join it
+        (``burst.spread_to``)."""
+        return self.later[1:-1] if self.spread is not None else self.later[1:]
 
 
 class _People(NamedTuple):
@@ -120,12 +125,14 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
                  if view and view.fingerprint else None)
     text_to = Tally(keys.text(account, session, view), window,
                     found.burst.members) if link else None
+    spread = Tally(keys.spread(account, view), cfg.session_ttl,
+                   found.burst.members) if link else None
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
     extra = tuple([q for q in (same_text, found.heard) if q is not None])
     later = found.later
     if text_to is not None or shape is not None:  # what only the burst's strength asks
-        later = (*later, *[q for q in (text_to, shape) if q is not None])
+        later = (*later, *[q for q in (text_to, shape, spread) if q is not None])
     room = rooms.plan(account, session, event.conversation, found.burst.members,
                       None if text_to is None else text_to.key,
                       len({account, *event.recipients})) if accounts.in_room(
@@ -137,7 +144,7 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
                 (people.clear_reads if clear else found.reads) + extra, later,
                 session=session, burst=found.burst, contacts=found.contacts,
                 talked=found.talked, same_text=same_text, heard=found.heard, text_to=text_to,
-                shape=shape, life=found.life, pals=found.pals,
+                spread=spread, shape=shape, life=found.life, pals=found.pals,
                 listed_back=people.listed_back if clear else (), wrote=found.wrote,
                 doubted=found.doubted, doubted_life=found.doubted_life,
                 doubted_pals=found.doubted_pals, back=found.back,

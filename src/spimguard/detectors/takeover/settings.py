@@ -81,7 +81,11 @@ class TakeoverSettings:
     # new phone gives one to the one or two it catches up with, a video to a few close
     # friends (the mixed load's popular-link trap: one to three). Four, as ``burst_hard``:
     # the count at which a burst is full evidence (red team, session 27). Also the cap of
-    # the account's set of them: only whether it reaches this many is asked.
+    # the account's set of them: only whether it reaches this many is asked. And a site on
+    # no popular list sent to this many contacts or correspondents, none dormant, in
+    # ``burst_window`` or over the unproven sessions' life (``keys.spread``), is the burst
+    # (``burst.measure``'s ``spread``): the seller that read the history pitches the
+    # people the owner writes to (red team, session 30).
     pitch_ties: int = 4
     # A network first used while the account already had a familiar one was new then: what
     # made it familiar was an unfamiliar session's clean lines (its replies to friends who
