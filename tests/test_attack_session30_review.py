@@ -1,0 +1,93 @@
+"""Review of session 30's merged changes (``review``): the spread pitch (``burst.measure``'s
+``spread``, ``keys.spread``) read as a seller who reads the code, and as the owner it must
+not hold. The numbers are how many of the seller's 40 pitches reached their targets
+(delivered or warned), through ``engine.process``, on main 27cfd1e. Each open finding is
+a strict xfail with its numbers (``docs/red-team-log.md``, session 30, ``review``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import T0, event, message
+from test_attack_session25 import NAMES
+from test_attack_session30 import HOME, NEW_NET, _seller, greeted, reached, suspended
+from test_takeover import DAY, engine_with_history
+
+# A user's page on a host whose registrable domain is on the popular list
+# (``lists.well_known``): the page is the user's, the domain the company's.
+USER_PAGES = {
+    "sites.google.com": "https://sites.google.com/view/cheaptones",
+    "docs.google.com/forms": "https://docs.google.com/forms/d/e/1FAIpQLtones/viewform",
+    "wordpress.com": "https://cheaptones.wordpress.com/",
+    "google.com/url": "https://www.google.com/url?q=https://cheap-tones.biz/r",
+}
+
+
+@pytest.mark.xfail(strict=True, reason="open: a seller's own page on a popular company's host "
+                   "(sites.google.com, a Google form, x.wordpress.com, google.com's redirect) "
+                   "is 'popular' (``_popular_only`` judges the registrable domain), so the "
+                   "spread pitch never counts: to the friends alice greeted 100 days ago, 3 s "
+                   "apart, 28 of 40 reached (5 delivered, 23 warned, 12 held), a challenge, "
+                   "no suspension; the same pitch on cheap-tones.biz: 3 reached, suspended")
+@pytest.mark.parametrize("page", sorted(USER_PAGES))
+def test_a_pitch_on_a_user_page_of_a_popular_host_is_the_spread_pitch(page: str) -> None:
+    link = USER_PAGES[page]
+    verdicts = _seller(greeted(100),
+                       text=lambda i: f"hey {NAMES[i % 10]}! I found cheap ringtones here {link}")
+    assert reached(verdicts) <= 3
+    assert suspended(verdicts)
+
+
+@pytest.mark.xfail(strict=True, reason="open: the pitch's key is the least of the message's "
+                   "sites (``keys.pitch``: min), so a decoy name written beside the site and "
+                   "new in each pitch ('not aa7.com lol': never registered, it costs nothing) "
+                   "makes every pitch a new site for ``text_to`` and ``keys.spread`` alike: to "
+                   "the friends alice greeted 100 days ago, 3 s apart, 28 of 40 reached (5 "
+                   "delivered, 23 warned, 12 held), no suspension; without the decoy 3, "
+                   "suspended. A popular decoy (amazon.com, the same each time) keys the "
+                   "pitch too and is caught (3)")
+def test_a_decoy_site_per_pitch_does_not_make_each_pitch_a_new_site() -> None:
+    verdicts = _seller(greeted(100), text=lambda i: (
+        f"hey {NAMES[i % 10]}! I found cheap ringtones at cheap-tones.biz (not aa{i}.com lol)"))
+    assert reached(verdicts) <= 3
+    assert suspended(verdicts)
+
+
+def _answers(people: int, apart: float = 120) -> list[Any]:
+    """alice thanked friends 3..3+``people`` for their orders from her usual phone ten days
+    ago (so they are her own ties, none dormant); on a new laptop (her app, a network new
+    to her, no list read) each of them writes a question, unprompted, and she answers it
+    40 s later with the same help page, ``apart`` seconds between customers."""
+    engine = engine_with_history()
+    cfg = engine.config
+    for f in range(3, 3 + people):
+        engine.process(message(cfg, f"o{f}", "alice", [f"alice-friend{f}"],
+                               "thanks for your order!", T0 - 10 * DAY + f, session="phone",
+                               client=HOME))
+    engine.process(event(cfg, type="login", id="np", ts=T0 - 60, account="alice",
+                         session="laptop", ip=NEW_NET, client={"id": "im-android"}))
+    out = []
+    for i in range(people):
+        friend = f"alice-friend{3 + i}"
+        engine.process(message(cfg, f"q{i}", friend, ["alice"],
+                               "hi, how do I reset the oven? it blinks", T0 + apart * i - 40))
+        out.append(engine.process(message(
+            cfg, f"a{i}", "alice", [friend], "hi! step by step here https://help.casa-lupita.mx/faq",
+            T0 + apart * i, session="laptop", client={"id": "im-android", "ip": NEW_NET})))
+    return out
+
+
+@pytest.mark.xfail(strict=True, reason="open (innocent shape): the owner on a new laptop "
+                   "answering 8 friends or customers who each wrote first, unprompted, with "
+                   "one help page 2 minutes apart: 3 delivered, 5 held, sending suspended "
+                   "(main e709bda: 8 delivered). ``_asked`` stops counting a reply as answered "
+                   "once the session gave the site to ``pitch_others`` (1) other own tie, "
+                   "which closes session 26's openers but also every agent who answers the "
+                   "same question twice")
+def test_the_owners_new_laptop_answering_each_one_who_asked_with_one_page() -> None:
+    verdicts = _answers(8)
+    assert [v.action for v in verdicts] == ["deliver"] * 8
+    assert not suspended(verdicts)
