@@ -91,3 +91,16 @@ def test_the_owners_new_laptop_answering_each_one_who_asked_with_one_page() -> N
     verdicts = _answers(8)
     assert [v.action for v in verdicts] == ["deliver"] * 8
     assert not suspended(verdicts)
+
+
+def test_a_video_typed_beside_the_site_written_apart_does_not_make_the_pitch_popular() -> None:
+    """``keys.sites`` read the sites written apart only where no link was typed, so a
+    YouTube link typed beside "cheap-tones. biz" made every pitch the video's: popular, no
+    spread pitch; to the friends alice greeted 100 days ago, 3 s apart, 28 of 40 reached (5
+    delivered, 23 warned, 12 held), no suspension, on main 27cfd1e. A message's sites are
+    both: 3 reach, suspended (as with the site alone)."""
+    verdicts = _seller(greeted(100), text=lambda i: (
+        f"hey {NAMES[i % 10]}! like in https://www.youtube.com/watch?v=dQw4w9WgXcQ get the "
+        f"ringtones at cheap-tones. biz/r?u={i}"))
+    assert reached(verdicts) <= 3
+    assert suspended(verdicts)
