@@ -104,3 +104,17 @@ def test_a_video_typed_beside_the_site_written_apart_does_not_make_the_pitch_pop
         f"ringtones at cheap-tones. biz/r?u={i}"))
     assert reached(verdicts) <= 3
     assert suspended(verdicts)
+
+
+@pytest.mark.parametrize("host", ["github.io", "duckdns.org", "blogspot.com"])
+def test_a_free_name_per_pitch_is_one_site(host: str) -> None:
+    """The pitch's key was the registrable domain, and a user's name under a free host or
+    dynamic DNS (a private suffix of the public list) is one: "cheaptones7.github.io", a
+    name per pitch, registered free, made each pitch a new site. To the friends alice
+    greeted 100 days ago, 3 s apart, 28 of 40 reached (5 delivered, 23 warned, 12 held), no
+    suspension, on main 27cfd1e, where redteam's site per pitch needs 40 paid domains. What
+    the seller cannot vary is the service (``keys._sold``): 3 reach, suspended."""
+    verdicts = _seller(greeted(100), text=lambda i: (
+        f"hey {NAMES[i % 10]}! I found cheap ringtones here https://cheaptones{i}.{host}/"))
+    assert reached(verdicts) <= 3
+    assert suspended(verdicts)
