@@ -163,7 +163,7 @@ def current(blob: bytes) -> bytes:
     else:
         time, ttl = _OLD_HEADER.unpack_from(blob)
         code = "Q"
-    body = memoryview(blob)[12 if code == "I" else _OLD_HEADER.size:]
+    body = memoryview(blob)[HEADER.size if code == "I" else _OLD_HEADER.size:]
     return pack(time, ttl, (d & _LOW for d in _numbers(body, code)))
 
 

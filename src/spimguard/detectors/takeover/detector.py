@@ -494,8 +494,8 @@ class TakeoverDetector:
         (``Plan.heard``), so it is no step of a spread pitch (``burst.measure``): answered,
         not sought out (socks that list the owner and ask for her shop's link,
         ``test_attack_session29_review``). Not when it gives one of the account's own ties
-        (its list, or whom the owner wrote to: ``Plan.wrote``, which no session nothing
-        proves the owner's teaches) a site the session already gave ``pitch_others`` other
+        (its list, or whom the owner wrote to: ``Plan.wrote``, which only a session
+        proven the owner's teaches) a site the session already gave ``pitch_others`` other
         people in the burst window: a reply answers one person, the same site as the
         answer to the next friend is the broadcast (the seller's openers to the friends
         the owner writes to, half answered, the pitch as each answer's reply: red team,
