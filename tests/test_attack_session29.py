@@ -255,16 +255,6 @@ def test_the_sellers_server_stays_new_for_its_sealed_pitches_too() -> None:
     assert reached(sealed) <= 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: the pitch on a popular site's own pages (a video whose description sells the "
-    "ringtones) is shared as the owner shares a video: a popular site from a network an "
-    "unfamiliar session made familiar stays the owner's (test_adversarial's new phone "
-    "sharing a YouTube link with five friends). 50 of 50 reached, no account action"))
-def test_the_sellers_pitch_on_a_popular_site_from_its_warmed_server() -> None:
-    assert reached(_answer_then_blast(3, 1.2, lambda i: (
-        f"hey {NAMES[i % 10]}! ringtones here https://www.youtube.com/watch?v=tones{i}"))) <= 3
-
-
 def test_the_sellers_server_stays_new_for_its_pitches_all_week() -> None:
     """The same answers, the blast five days later: a network an unfamiliar session made
     familiar is trusted with a pitch only after ``pitch_trust_after`` (a week) of use."""
