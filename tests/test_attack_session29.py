@@ -183,12 +183,12 @@ def test_a_friend_on_a_new_phone_answering_people_who_added_her_is_not_held() ->
 # -- open --------------------------------------------------------------------------------
 
 
-def _answer_then_blast(answers: int, after: float,
-                       text: Callable[[int], str] = pitch) -> list[Any]:
+def _answer_then_blast(answers: int, after: float, text: Callable[[int], str] = pitch,
+                       apart: float = 3, fresh: bool = False, pitches: int = 50) -> list[Any]:
     """The seller's session answers ``answers`` of alice's daily friends who wrote to her
     (it is signed in: what they write to alice reaches it too), an hour apart; ``after``
-    days later a session from the same server pitches (``text``) 50 dormant ties 3 s
-    apart."""
+    days later a session from the same server pitches (``text``) ``pitches`` dormant ties
+    ``apart`` seconds apart (``fresh``: each from a sign-in of its own)."""
     engine = befriended()
     cfg = engine.config
     engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 5, account="alice",
@@ -199,8 +199,9 @@ def _answer_then_blast(answers: int, after: float,
                                T0 + 3_600 * i, session=f"phone{f}",
                                client={"id": "im-ios", "ip": f"100.70.{f}.3"}))
         send(engine, i, f, "yes! what's up", T0 + 3_600 * i + 30, "seller", sign_in=False)
-    return [send(engine, 100 + i, 20 + i, text(i), T0 + after * DAY + 3 * i, "blast",
-                 sign_in=i == 0) for i in range(50)]
+    return [send(engine, 100 + i, 20 + i, text(i), T0 + after * DAY + apart * i,
+                 f"blast{i}" if fresh else "blast", sign_in=fresh or i == 0)
+            for i in range(pitches)]
 
 
 def test_answers_the_same_day_teach_the_seller_nothing_yet() -> None:

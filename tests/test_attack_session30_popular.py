@@ -17,8 +17,8 @@ import pytest
 
 from conftest import T0, event, message
 from spimguard.detectors.takeover.settings import TakeoverSettings
-from test_attack_session25 import HOSTING_IP, NAMES, OFFICIAL_APP, send
-from test_attack_session29 import _answer_then_blast, _proven_by_answers, befriended, reached
+from test_attack_session25 import NAMES
+from test_attack_session29 import _answer_then_blast, _proven_by_answers, reached
 from test_takeover import DAY
 
 # 15; read so, the file also runs against a release without it (where it must fail)
@@ -57,20 +57,10 @@ def test_the_sellers_pitch_on_a_popular_site_from_its_warmed_server(
     assert any(v.account_action.action == "suspend_sending" for v in verdicts)
 
 
-def _paced(text: Callable[[int], str], pitches: int = 40) -> list[Any]:
-    """The same answers, then a pitch every 11 minutes (past ``burst_window``), each from a
-    fresh sign-in on the seller's server."""
-    engine = befriended()
-    cfg = engine.config
-    engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 5, account="alice",
-                         session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
-    for i in range(3):
-        engine.process(message(cfg, f"in{i}", f"alice-friend{i}", ["alice"], "hey, u there?",
-                               T0 + 3_600 * i, session=f"phone{i}",
-                               client={"id": "im-ios", "ip": f"100.70.{i}.3"}))
-        send(engine, i, i, "yes! what's up", T0 + 3_600 * i + 30, "seller", sign_in=False)
-    return [send(engine, 100 + i, 20 + i, text(i), T0 + 1.2 * DAY + 660 * i, f"blast{i}")
-            for i in range(pitches)]
+def _paced(text: Callable[[int], str]) -> list[Any]:
+    """The same answers, then 40 pitches 11 minutes apart (past ``burst_window``), each
+    from a fresh sign-in on the seller's server."""
+    return _answer_then_blast(3, 1.2, text, apart=660, fresh=True, pitches=40)
 
 
 def test_a_paced_seller_with_a_session_a_pitch_counts_as_one() -> None:
