@@ -50,14 +50,18 @@ def inherited(cfg: TakeoverSettings, restrict: Any, profile: dict[str, Any],
               incidents: list[dict[str, Any]]) -> Signal | None:
     """A new session from an open incident's network, range or client family; never one
     a passed challenge proved the owner's since its sign-in (``proven``: the owner's
-    new phone, verified from its old one, claims the official app an intruder spoofed)."""
+    new phone, verified from its old one, claims the official app an intruder spoofed),
+    nor one on the owner's network known before the incident, unless an unfamiliar
+    session's lines made it familiar (``profile.earned``: the held seller's warmed
+    server is not the owner's place, session 30)."""
     if not restrict or session.get("proven") or accounts.session_blocked(restrict, session_id):
         return None
     net, client = session.get("net", ""), session.get("client", "")
     for incident in incidents:
         if incident["session"] == session_id or session.get(
                 "login", 0.0) < incident["since"] or (
-                net and known_net(cfg, profile, net, incident["since"])):
+                net and known_net(cfg, profile, net, incident["since"])
+                and not earned(cfg, profile, net, session.get("login", 0.0))):
             continue  # the incident's own session, one live before it, the owner's network
         same = [what for what, here, there in (
             ("network", net, incident["net"]), ("network range", wide_range(net),
