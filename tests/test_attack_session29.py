@@ -184,12 +184,14 @@ def test_a_friend_on_a_new_phone_answering_people_who_added_her_is_not_held() ->
 
 
 def _answer_then_blast(answers: int, after: float, text: Callable[[int], str] = pitch,
-                       apart: float = 3, fresh: bool = False, pitches: int = 50) -> list[Any]:
+                       apart: float = 3, fresh: bool = False, pitches: int = 50,
+                       engine: Engine | None = None) -> list[Any]:
     """The seller's session answers ``answers`` of alice's daily friends who wrote to her
     (it is signed in: what they write to alice reaches it too), an hour apart; ``after``
     days later a session from the same server pitches (``text``) ``pitches`` dormant ties
-    ``apart`` seconds apart (``fresh``: each from a sign-in of its own)."""
-    engine = befriended()
+    ``apart`` seconds apart (``fresh``: each from a sign-in of its own; ``engine``: a fresh
+    one to use)."""
+    engine = befriended(engine=engine)
     cfg = engine.config
     engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 5, account="alice",
                          session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))

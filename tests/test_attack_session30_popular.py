@@ -11,13 +11,14 @@ targets (delivered or warned); the base figures are main e709bda's
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import T0, event, message
 from spimguard.detectors.takeover.settings import TakeoverSettings
-from test_attack_session25 import NAMES
+from test_attack_session25 import NAMES, engine_on
 from test_attack_session29 import _answer_then_blast, _proven_by_answers, reached
 from test_takeover import DAY
 
@@ -55,6 +56,18 @@ def test_the_sellers_pitch_on_a_popular_site_from_its_warmed_server(
     assert reached(verdicts) <= SHARE_TIES
     assert all(v.action == "hold" for v in verdicts[SHARE_TIES:])
     assert any(v.account_action.action == "suspend_sending" for v in verdicts)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_the_shares_are_read_alike_on_every_backend(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """The earned networks' shares (``keys.shares``, read when the judgement reaches them)
+    are read with the batch's keys on SQLite and in the event's claim on Redis."""
+    verdicts = _answer_then_blast(3, 1.2, _video_each, engine=engine_on(backend, tmp_path,
+                                                                        request))
+    assert [v.action for v in verdicts] == [v.action for v in _answer_then_blast(
+        3, 1.2, _video_each)]
+    assert reached(verdicts) <= SHARE_TIES
 
 
 def _paced(text: Callable[[int], str]) -> list[Any]:
