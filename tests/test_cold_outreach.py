@@ -225,3 +225,22 @@ def test_an_aged_account_that_lists_its_targets() -> None:
                     contacts=[f"t{i}" for i in range(40)]))
     out = [send(e, f"m{i}", "bot", f"t{i}", T0 + 49 * HOUR + 60 * i) for i in range(40)]
     assert sum(held(v) for v in out) >= 30
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: who wrote to the account is read from its ties' TALKED side, which a post to a "
+    "room of at most 50 (MAX_TALKED_FANOUT) fills with its poster too: an aged account in "
+    "a room of 40 whose 20 talkers post in the day is 'written to' by 20, and its 40 "
+    "strangers of the day are all delivered (the 41st would hold). Answers one to one are "
+    "not kept apart from room posts: a side of their own is a write a message and ~27 "
+    "bytes a tie"))
+def test_a_bot_in_a_busy_small_room_is_written_to_by_its_talkers() -> None:
+    e = open_engine(config(detectors=RULE_ALONE))
+    members = [f"u{i}" for i in range(40)]
+    e.process(event(e.config, type="contacts", id="c", ts=T0, account="bot", contacts=[]))
+    t = T0 + 49 * HOUR
+    for i in range(20):
+        e.process(message(e.config, f"p{i}", f"u{i}", [*members[:i], *members[i + 1:], "bot"],
+                          "anyone around tonight?", t - 3000 + 60 * i, conversation="club"))
+    out = [send(e, f"m{i}", "bot", f"t{i}", t + 60 * i) for i in range(40)]
+    assert sum(held(v) for v in out) >= 30

@@ -46,7 +46,7 @@ not the words. A newcomer's friends list it back or write first, and its greetin
 room is one post (never this signal, nor its members among the strangers the signal
 counts), while a throwaway's pitches go one by one to people who never heard of it.
 So what the signal counts is those: the strangers the account wrote to one to one in the
-window (kept apart, ``vel:direct:``, while it is young), not the room members velocity's
+window (kept apart, ``vel:direct:``, a day), not the room members velocity's
 set holds too (red team, session 29: a newcomer that greeted a room of 200 and thanked
 one of its members one to one was blocked, the greeting's 64 checked members its
 "strangers").
@@ -54,6 +54,18 @@ The words alone held these only when the content model knew the language: the un
 Russian Telegram pitches of the talyguryn set, job offers with no link, reached their
 recipients warned, 8-29 % of the bots' messages in ``mixed`` (docs/red-team-log.md,
 session 29).
+
+Youth is what a spammer who reads this works around: four strangers an hour for two days,
+or an account aged past ``new_account_age`` before use, were all delivered (review,
+session 29). What neither changes is that nobody answers a pitch. COLD_OUTREACH (same
+group, at any age, said where none of the newcomer's three is): the strangers the account
+wrote to one to one in ``cold_window`` (a day, the same set) outnumber the people who
+wrote to it in the day (its ties' ``TALKED`` side) by ``cold_strangers``, and those are
+under ``cold_answered_share`` of them. Strangers who wrote first are correspondents and
+never counted; the people it lists are never counted (an owner greeting its phone book,
+none answering yet, is no cold outreach; a newcomer's listed strangers are the allowance's
+business). Answers are not matched to the strangers written to: whoever wrote to the
+account offsets a cold message (socks too: docs/red-team-log.md, session 30).
 
 Invitations (``invite`` events) are contact attempts too; inviting strangers
 into rooms is how Matrix spim spreads, and an invitation carries no text for
