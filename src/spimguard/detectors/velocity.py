@@ -445,7 +445,8 @@ class VelocityDetector:
             out.append(Touch(plan.unvouched.key, reach.unvouched, cfg.unvouched_window,
                              cfg.set_cap))
         if reach.strangers and plan.direct is not None:  # at any age (COLD_OUTREACH)
-            out.append(Touch(plan.direct.key, reach.strangers, cfg.cold_window, cfg.set_cap))
+            out.append(Touch(plan.direct.key, reach.strangers,
+                             max(cfg.cold_window, cfg.strangers_window), cfg.set_cap))
         if reach.carriers and plan.carried is not None:  # carriers: a room's, carried asked
             out.append(Touch(plan.carried.key, reach.carriers, cfg.strangers_window,
                              cfg.set_cap))
