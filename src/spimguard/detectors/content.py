@@ -45,7 +45,7 @@ from ..model.features import batch_parts, parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
 from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
-from ..text import names_of, view
+from ..text import CACHED_CHARS, names_of, view
 from .base import Context, Facts, Outcome, learnt, remembered_now, sealed, settings
 
 
@@ -78,6 +78,7 @@ _INDEX = "content:reported"
 _SURELY_BELOW = 1e-4
 _IMPORTED = "content:imported"
 _DAY = 86_400.0
+_KEPT_MARGINS = 8_192  # texts whose trained margin is kept (``_trained``: a few MB at most)
 
 
 def _report_key(message_id: str) -> str:
@@ -129,6 +130,7 @@ class ContentDetector:
         self._weight = config.weight("CONTENT_SPAM") or 1.0
         self._remembered = _Remembered(self._online(), cfg.max_remembered)
         self._ttl = cfg.remember_days * _DAY
+        self._margins: dict[str, float] = {}  # the trained part's, by text (``_trained``)
 
     # -- learnt state ------------------------------------------------------------------
     @property
@@ -199,11 +201,36 @@ class ContentDetector:
             return
         split = batch_parts([(c.view, c.names) for c in scored],  # type: ignore[misc]
                             self.model.bits)
-        trained = self.model.margins([found for found, _ in split])
+        trained = self._trained([c.view.text for c in scored],  # type: ignore[union-attr]
+                                [found for found, _ in split])
         shifts = _Shifts([teachable for _, teachable in split], self.online)
         for at, (ctx, (_, teachable), base) in enumerate(zip(scored, split, trained,
                                                              strict=True)):
             ctx.scratch[self.name] = _Scored(teachable, base, shifts, at)
+
+    def _trained(self, texts: list[str], found: list[np.ndarray]) -> list[float]:
+        """The trained part's margins of the messages whose ``texts`` are these and buckets
+        ``found``, those of texts scored before answered as then (``_margins``).
+
+        The trained part never changes while the engine runs, and a message's buckets are
+        its text's (``batch_parts``), so its margin is a function of its text: scored once,
+        as the parts are hashed once. A row sums the same in any batch (``row_sums``), so
+        a margin kept from a batch of 500 is the one a batch of one would make. Kept for
+        texts up to ``CACHED_CHARS``, at most ``_KEPT_MARGINS``, the least recently used
+        let go first. Why: a batch of one (the server's group commit at ordinary load)
+        paid three numpy calls and a gather from the 4 MB weights for each of its
+        messages, most of them chat's repeated lines and a wave's repeated pitch."""
+        kept = self._margins
+        out = [kept.pop(text, None) for text in texts]  # put back last: the most recent
+        new = [at for at, margin in enumerate(out) if margin is None]
+        for at, margin in zip(new, self.model.margins([found[at] for at in new]), strict=True):
+            out[at] = margin
+        for text, margin in zip(texts, out, strict=True):
+            if len(text) <= CACHED_CHARS:
+                if len(kept) >= _KEPT_MARGINS:
+                    del kept[next(iter(kept))]
+                kept[text] = margin
+        return out  # type: ignore[return-value]
 
     @staticmethod
     def _scores(ctx: Context) -> bool:
