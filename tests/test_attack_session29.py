@@ -183,13 +183,15 @@ def test_a_friend_on_a_new_phone_answering_people_who_added_her_is_not_held() ->
 # -- open --------------------------------------------------------------------------------
 
 
-def _answer_then_blast(answers: int, after: float,
-                       text: Callable[[int], str] = pitch) -> list[Any]:
+def _answer_then_blast(answers: int, after: float, text: Callable[[int], str] = pitch,
+                       apart: float = 3, fresh: bool = False, pitches: int = 50,
+                       engine: Engine | None = None) -> list[Any]:
     """The seller's session answers ``answers`` of alice's daily friends who wrote to her
     (it is signed in: what they write to alice reaches it too), an hour apart; ``after``
-    days later a session from the same server pitches (``text``) 50 dormant ties 3 s
-    apart."""
-    engine = befriended()
+    days later a session from the same server pitches (``text``) ``pitches`` dormant ties
+    ``apart`` seconds apart (``fresh``: each from a sign-in of its own; ``engine``: a fresh
+    one to use)."""
+    engine = befriended(engine=engine)
     cfg = engine.config
     engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 5, account="alice",
                          session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
@@ -199,8 +201,9 @@ def _answer_then_blast(answers: int, after: float,
                                T0 + 3_600 * i, session=f"phone{f}",
                                client={"id": "im-ios", "ip": f"100.70.{f}.3"}))
         send(engine, i, f, "yes! what's up", T0 + 3_600 * i + 30, "seller", sign_in=False)
-    return [send(engine, 100 + i, 20 + i, text(i), T0 + after * DAY + 3 * i, "blast",
-                 sign_in=i == 0) for i in range(50)]
+    return [send(engine, 100 + i, 20 + i, text(i), T0 + after * DAY + apart * i,
+                 f"blast{i}" if fresh else "blast", sign_in=fresh or i == 0)
+            for i in range(pitches)]
 
 
 def test_answers_the_same_day_teach_the_seller_nothing_yet() -> None:
@@ -253,16 +256,6 @@ def test_the_sellers_server_stays_new_for_its_sealed_pitches_too() -> None:
                                      size=180, client={"id": OFFICIAL_APP, "ip": HOSTING_IP}))
               for i in range(50)]
     assert reached(sealed) <= 3
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "open: the pitch on a popular site's own pages (a video whose description sells the "
-    "ringtones) is shared as the owner shares a video: a popular site from a network an "
-    "unfamiliar session made familiar stays the owner's (test_adversarial's new phone "
-    "sharing a YouTube link with five friends). 50 of 50 reached, no account action"))
-def test_the_sellers_pitch_on_a_popular_site_from_its_warmed_server() -> None:
-    assert reached(_answer_then_blast(3, 1.2, lambda i: (
-        f"hey {NAMES[i % 10]}! ringtones here https://www.youtube.com/watch?v=tones{i}"))) <= 3
 
 
 def test_the_sellers_server_stays_new_for_its_pitches_all_week() -> None:

@@ -424,3 +424,72 @@ def test_a_row_whose_taught_values_cancel_is_bounded_as_counted() -> None:
         ContentDetector({"max_shift": -1.0, "remember_days": -2}, config())
     judge = open_engine(config(detectors={"content": {"max_shift": -1.0}}))
     assert "max_shift cannot be negative" in judge.disabled["content"]  # /healthz says so
+
+
+def test_a_kept_trained_margin_is_its_messages_own_in_any_batch(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``prepare`` keeps the trained part's margin by text across batches (``_kept``):
+    each message's is still the one its own buckets give (``LinearModel.margin``), to the
+    bit, batch after batch, texts kept and new mixed in any order, repeated in a batch,
+    greeting their recipients or not, past the bound. Fails if a kept margin lands at
+    another message's place, or if what the bound lets go is the recent rather than the
+    least recently used."""
+    monkeypatch.setattr("spimguard.detectors.content._KEPT_MARGINS", 3)
+    engine = content_engine()
+    detector, cfg = content_of(engine), engine.config
+    texts = [*HAM[:4], WAVE[0].format(n=1000), "Привет, r1! " + WAVE[1].format(n=7)]
+    batches = [[0], [1, 0, 2], [0], [3], [3, 4, 4, 0], [5], [5, 1, 2], [4, 3, 0, 5, 1]]
+    recent: list[str] = []  # the kept texts, least recently used first
+    for number, batch in enumerate(batches):
+        ctxs = [engine._plan(message(cfg, f"m{number}-{at}", "s", ["r1"], texts[i], T0),
+                             [detector]).ctx for at, i in enumerate(batch)]
+        detector.prepare(ctxs)
+        want = [detector.model.margin(buckets(view(texts[i]))).hex() for i in batch]
+        assert [ctx.scratch["content"].trained.hex() for ctx in ctxs] == want
+        for i in batch:
+            recent = [t for t in recent if t != texts[i]] + [texts[i]]
+        recent = recent[-3:]
+        assert list(detector._margins) == recent
+
+
+def test_a_kept_online_margin_goes_when_the_delta_changes_or_is_rebuilt(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``prepare`` keeps the online part's margins by a message's teachable buckets while
+    the delta they were scored by holds (a text's second batch scores nothing), and what
+    a report teaches after (its ``version`` moves) and a rebuild (another delta, whose
+    count starts again: here at the very same count) are seen by the next batch, as
+    scoring afresh sees them. Fails if the kept margins outlive the delta's version, or
+    are kept by the version alone, or are not kept (scored again)."""
+    engine = content_engine()
+    detector, cfg = content_of(engine), engine.config
+    text = WAVE[0].format(n=1000)
+    scored_rows: list[int] = []
+    margins = OnlineDelta.margins
+    monkeypatch.setattr(OnlineDelta, "margins", lambda self, rows: (
+        scored_rows.append(len(rows)), margins(self, rows))[1])
+
+    def prepared(number: int) -> tuple[float, float]:
+        ctxs = [engine._plan(message(cfg, f"m{number}-{at}", "s", ["r1"], text, T0),
+                             [detector]).ctx for at in range(2)]
+        detector.prepare(ctxs[:1])
+        scored_rows.clear()
+        detector.prepare(ctxs[1:])  # a batch of one after another: the kept margin
+        assert scored_rows == []
+        scored = ctxs[1].scratch["content"]
+        return scored.shifts.shift(scored.at, detector.online), detector.online.margin(
+            scored.teachable)
+
+    kept, fresh = prepared(0)
+    assert kept == fresh == 0.0  # nothing taught yet
+    taught = parts(view(text), detector.model.bits, ("r1",))[1]
+    detector.online.apply(taught, 0.0, 1.0)
+    detector.online.apply(taught, 0.0, 1.0)  # two reports: the buckets have support
+    kept, fresh = prepared(1)
+    assert kept == fresh > 0.0
+    rebuilt = detector._online()
+    rebuilt.apply(taught, 0.0, -1.0)
+    rebuilt.apply(taught, 0.0, -1.0)
+    assert rebuilt.version == detector.online.version  # the same count, another delta
+    detector._remembered.online = rebuilt
+    kept, fresh = prepared(2)
+    assert kept == fresh < 0.0

@@ -359,3 +359,33 @@ def test_sketches_of_any_texts_are_each_texts_own(texts: list[str], table: int) 
         own = found[owner == at].tolist()
         assert own == sorted(set(own)) == sorted(set(shingles([(view(t), names)], common)[0]
                                                       .tolist()))
+
+
+def test_a_kept_sketch_is_its_words_own_whatever_was_sketched_before(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sketches``' ``kept`` answers a text as sketched afresh, batch after batch: the same
+    text greeting other names is other words (each greeting masked: another sketch), a
+    text repeated within a batch and across batches answers alike, what is let go past the
+    bound is sketched again, and a text longer than ``CACHED_CHARS`` is never kept. Fails
+    if the kept sketches are found by the message's text rather than its words (the
+    greetings), or if the bound keeps the first texts rather than the recent ones."""
+    monkeypatch.setattr(neighbours, "KEPT_SKETCHES", 4)
+    common, kept = ordinary(), {}
+    greeting = "Dear {}, " + PITCHES[0]
+    long = " ".join(PITCHES)[:neighbours.CACHED_CHARS + 40]
+    batches = [[(greeting.format("Ayşe"), ("Ayşe",))],
+               [(greeting.format("Ayşe"), ("Mehmet",)), (greeting.format("Ayşe"), ("Ayşe",))],
+               [(PITCHES[1], ()), (PITCHES[1], ()), (long, ()), ("ok, see you", ())],
+               [(PITCHES[2], ()), (PITCHES[3], ()), (PITCHES[4], ())],
+               [(greeting.format("Ayşe"), ("Ayşe",)), (long, ()), (PITCHES[1], ())]]
+    for batch in batches:
+        texts = [(view(t), names_of(names)) for t, names in batch]
+        want = [None if w is None else w.tolist() for w in neighbours.sketches(texts, common)]
+        got = neighbours.sketches(texts, common, kept)
+        assert [None if g is None else g.tolist() for g in got] == want
+        assert all(g is None or not g.flags.writeable for g in got)
+        assert len(kept) <= 4 and all(len(w) <= neighbours.CACHED_CHARS for w in kept)
+    greeted = [neighbours._words(view(greeting.format("Ayşe")), names_of((n,)))
+               for n in ("Ayşe", "Mehmet")]
+    assert greeted[0] != greeted[1] and greeted[0] in kept  # the latest, kept
+    assert neighbours._words(view(PITCHES[4]), ()) in kept

@@ -78,7 +78,7 @@ from pathlib import Path
 import numpy as np
 
 from .model.features import distinct
-from .text import MessageView, masked, masked_for, view
+from .text import CACHED_CHARS, MessageView, masked, masked_for, view
 
 SIZE = 64  # MinHash values per sketch
 ROWS = 2  # values per LSH band (SIZE / ROWS bands)
@@ -108,6 +108,8 @@ _A, _B = (p[:, None] for p in _PERMUTATIONS)  # columns: a permutation a row, a 
 _MARK_SHIFT = np.uint64(48)  # a mark is the top 16 bits of the least shingle, mixed
 
 _CHUNK = 4_096  # shingles permuted at once in ``sketches`` (SIZE × 4,096 words: 2 MB)
+KEPT_SKETCHES = 8_192  # texts' sketches kept by ``sketches``' ``kept`` (~6 MB at most)
+_UNKEPT = object()  # a text ``kept`` does not hold (None is the answer of one too short)
 
 Texts = Sequence[tuple[MessageView, tuple[str, ...]]]  # (view, names) of each message
 
@@ -199,11 +201,21 @@ def common_shingles(texts: Sequence[str], share: float = ORDINARY_SHARE) -> np.n
     return hashes[counts >= max(share * len(texts), 1)]
 
 
-def sketches(texts: Texts, common: np.ndarray | None = None) -> list[np.ndarray | None]:
+def sketches(texts: Texts, common: np.ndarray | None = None,
+             kept: dict[str, np.ndarray | None] | None = None) -> list[np.ndarray | None]:
     """The MinHash of each message's shingles (``shingles``; the ``ordinary`` table's if
     ``common`` is None), each value a 16-bit mark of
     the shingle that is least under one of SIZE affine permutations (a·h + b mod 2^64,
-    a odd: a bijection); None for a text too short to be a pitch.
+    a odd: a bijection); None for a text too short to be a pitch. The arrays are
+    read-only: one may answer several messages.
+
+    ``kept``, when given, holds earlier answers by the words sketched (``_words``), for
+    this ``common`` table only (a sketch is a function of the two: the caller keeps one
+    ``kept`` a table, as ``WavesDetector`` does): a text found there is not hashed again,
+    and those up to ``CACHED_CHARS`` long are put there, at most ``KEPT_SKETCHES``, the
+    least recently used let go first. Chat repeats its lines and a wave its pitch, and a
+    text hashed alone (a batch of one: the server's ordinary load) pays numpy's cost a
+    call ~20 times; from ``kept`` it pays a dict look-up.
 
     A batch at once: every permutation of every shingle, then each text's least value
     per permutation (``np.minimum.reduceat``), the least shingle recovered from its
@@ -216,13 +228,36 @@ def sketches(texts: Texts, common: np.ndarray | None = None) -> list[np.ndarray 
     words = [_words(v, names)[:MAX_CHARS] for v, names in texts]
     long = [at for at, w in enumerate(words) if len(w) >= MIN_CHARS]
     out: list[np.ndarray | None] = [None] * len(texts)
+    new = long
+    if kept is not None:
+        new = []
+        for at in long:
+            found = kept.pop(words[at], _UNKEPT)  # put back last: the most recent
+            if found is _UNKEPT:
+                new.append(at)
+            else:
+                out[at] = kept[words[at]] = found  # type: ignore[assignment]
+    _sketched(words, new, out, common)
+    if kept is not None:
+        for at in new:
+            if len(words[at]) <= CACHED_CHARS:
+                if len(kept) >= KEPT_SKETCHES:
+                    del kept[next(iter(kept))]
+                kept[words[at]] = out[at]
+    return out
+
+
+def _sketched(words: list[str], long: list[int], out: list[np.ndarray | None],
+              common: np.ndarray | None) -> None:
+    """``sketches`` of the texts whose ``words`` are at ``long`` (each at least
+    ``MIN_CHARS`` long), put in ``out`` at the same places."""
     if not long:
-        return out
+        return
     found, sizes = _shingles([words[at] for at in long],
                              ordinary() if common is None else common)
     kept = [t for t, size in enumerate(sizes) if size >= MIN_SHINGLES]
     if not kept:
-        return out
+        return
     if len(kept) < len(sizes):  # the others' shingles out
         found = found[np.repeat(np.array(sizes) >= MIN_SHINGLES, sizes)]
         sizes = [sizes[t] for t in kept]
@@ -239,10 +274,10 @@ def sketches(texts: Texts, common: np.ndarray | None = None) -> list[np.ndarray 
         first = last
     # (SIZE, texts) a chunk: each text's row of marks made contiguous by the last step.
     marks = ((least[0] if len(least) == 1 else np.concatenate(least, axis=1)) ^ _A) * _MIX
-    for t, values in zip(kept, (marks >> _MARK_SHIFT).T.astype(np.uint16, order="C"),
-                         strict=True):
+    rows = (marks >> _MARK_SHIFT).T.astype(np.uint16, order="C")
+    rows.setflags(write=False)  # each row a view of it: read-only too
+    for t, values in zip(kept, rows, strict=True):
         out[long[t]] = values
-    return out
 
 
 def sketch(view: MessageView, names: tuple[str, ...] = (),

@@ -45,7 +45,7 @@ from ..model.features import batch_parts, parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
 from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
-from ..text import names_of, view
+from ..text import CACHED_CHARS, names_of, view
 from .base import Context, Facts, Outcome, learnt, remembered_now, sealed, settings
 
 
@@ -78,6 +78,7 @@ _INDEX = "content:reported"
 _SURELY_BELOW = 1e-4
 _IMPORTED = "content:imported"
 _DAY = 86_400.0
+_KEPT_MARGINS = 8_192  # texts whose trained margin is kept (``_trained``: a few MB at most)
 
 
 def _report_key(message_id: str) -> str:
@@ -129,6 +130,12 @@ class ContentDetector:
         self._weight = config.weight("CONTENT_SPAM") or 1.0
         self._remembered = _Remembered(self._online(), cfg.max_remembered)
         self._ttl = cfg.remember_days * _DAY
+        # Margins kept across batches (``_kept``): the trained part's by text, and the
+        # online part's by teachable buckets while the delta they were scored by holds.
+        self._margins: dict[str, float] = {}
+        self._online_margins: dict[bytes, float] = {}
+        self._online_of: OnlineDelta | None = None  # the delta they were scored by ...
+        self._online_version = -1  # ... at this version
 
     # -- learnt state ------------------------------------------------------------------
     @property
@@ -193,17 +200,38 @@ class ContentDetector:
         ``version`` moved and the online margins of the batch's messages from it on are
         scored again, in one product (``_Shifts``), so each sees what the reports before
         it taught, as it would have one event at a time. A batch of n messages and r
-        teaching reports costs O(r) products over at most n rows each."""
+        teaching reports costs O(r) products over at most n rows each. Margins of texts
+        scored in earlier batches are kept (``_kept``): a batch of one scores only what is
+        new to it."""
         scored = [c for c in batch if self._scores(c)]
         if not scored:
             return
         split = batch_parts([(c.view, c.names) for c in scored],  # type: ignore[misc]
                             self.model.bits)
-        trained = self.model.margins([found for found, _ in split])
-        shifts = _Shifts([teachable for _, teachable in split], self.online)
-        for at, (ctx, (_, teachable), base) in enumerate(zip(scored, split, trained,
-                                                             strict=True)):
-            ctx.scratch[self.name] = _Scored(teachable, base, shifts, at)
+        texts = [c.view.text for c in scored]  # type: ignore[union-attr]
+        teachable = [taught for _, taught in split]
+        trained = _kept(self._margins, texts, texts,
+                        lambda new: self.model.margins([split[at][0] for at in new]))
+        shifts = _Shifts(teachable, self.online, self._shifts(texts, teachable))
+        for at, (ctx, taught, base) in enumerate(zip(scored, teachable, trained,
+                                                     strict=True)):
+            ctx.scratch[self.name] = _Scored(taught, base, shifts, at)
+
+    def _shifts(self, texts: list[str], teachable: list[np.ndarray]) -> list[float]:
+        """The online part's margins of the messages whose ``texts`` and teachable buckets
+        are these, as it is now: those of the same buckets scored since it last changed
+        answered as then (``_online_margins``).
+
+        A margin is a function of the buckets and of the delta as scored, which changes
+        only with its ``version`` (or a rebuild: another delta, whose count starts again),
+        so the kept ones go when either moves. Kept by the buckets' bytes (the names a
+        text greets change them: ``batch_parts``), for texts up to ``CACHED_CHARS``."""
+        online = self.online
+        if self._online_of is not online or self._online_version != online.version:
+            self._online_margins.clear()
+            self._online_of, self._online_version = online, online.version
+        return _kept(self._online_margins, [t.tobytes() for t in teachable], texts,
+                     lambda new: online.margins([teachable[at] for at in new]))
 
     @staticmethod
     def _scores(ctx: Context) -> bool:
@@ -344,16 +372,43 @@ class _Remembered:
         self.online.apply_many(moves)
 
 
+def _kept(kept: dict[Any, float], keys: list[Any], texts: list[str],
+          scored: Callable[[list[int]], list[float]]) -> list[float]:
+    """The margins of the messages whose ``keys`` (and ``texts``) are these: those ``kept``
+    answered as then, the others ``scored`` at once (of their places); those of texts up
+    to ``CACHED_CHARS`` then kept, at most ``_KEPT_MARGINS``, the least recently used let
+    go first.
+
+    Exact because a row sums the same in any batch (``scorer.row_sums``): a margin kept
+    from a batch of 500 is the one a batch of one would make. Why: a batch of one (the
+    server's group commit at ordinary load) paid three numpy calls and a gather from a
+    4 MB array for each part of the model, for chat's repeated lines and a wave's
+    repeated pitch as for a new text."""
+    out = [kept.pop(key, None) for key in keys]  # put back last: the most recent
+    new = [at for at, margin in enumerate(out) if margin is None]
+    if new:
+        for at, margin in zip(new, scored(new), strict=True):
+            out[at] = margin
+    for key, text, margin in zip(keys, texts, out, strict=True):
+        if len(text) <= CACHED_CHARS:
+            if len(kept) >= _KEPT_MARGINS:
+                del kept[next(iter(kept))]
+            kept[key] = margin
+    return out  # type: ignore[return-value]
+
+
 class _Shifts:
     """The online margins of a prepared batch's messages, in order, as of one version of
-    the online part: those from ``start`` on are current while that version holds."""
+    the online part (``values``, as it was when prepared): those from ``start`` on are
+    current while that version holds."""
 
-    def __init__(self, teachable: list[np.ndarray], online: OnlineDelta) -> None:
+    def __init__(self, teachable: list[np.ndarray], online: OnlineDelta,
+                 values: list[float]) -> None:
         self.teachable = teachable
         self.online = online
         self.version = online.version
         self.start = 0
-        self.values = online.margins(teachable)
+        self.values = values
 
     def shift(self, at: int, online: OnlineDelta) -> float:
         """Message ``at``'s online margin under ``online`` as it is now."""

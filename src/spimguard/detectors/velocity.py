@@ -46,7 +46,7 @@ not the words. A newcomer's friends list it back or write first, and its greetin
 room is one post (never this signal, nor its members among the strangers the signal
 counts), while a throwaway's pitches go one by one to people who never heard of it.
 So what the signal counts is those: the strangers the account wrote to one to one in the
-window (kept apart, ``vel:direct:``, while it is young), not the room members velocity's
+window (kept apart, ``vel:direct:``, a day), not the room members velocity's
 set holds too (red team, session 29: a newcomer that greeted a room of 200 and thanked
 one of its members one to one was blocked, the greeting's 64 checked members its
 "strangers").
@@ -54,6 +54,18 @@ The words alone held these only when the content model knew the language: the un
 Russian Telegram pitches of the talyguryn set, job offers with no link, reached their
 recipients warned, 8-29 % of the bots' messages in ``mixed`` (docs/red-team-log.md,
 session 29).
+
+Youth is what a spammer who reads this works around: four strangers an hour for two days,
+or an account aged past ``new_account_age`` before use, were all delivered (review,
+session 29). What neither changes is that nobody answers a pitch. COLD_OUTREACH (same
+group, at any age, said where none of the newcomer's three is): the strangers the account
+wrote to one to one in ``cold_window`` (a day, the same set) outnumber the people who
+wrote to it in the day (its ties' ``TALKED`` side) by ``cold_strangers``, and those are
+under ``cold_answered_share`` of them. Strangers who wrote first are correspondents and
+never counted; the people it lists are never counted (an owner greeting its phone book,
+none answering yet, is no cold outreach; a newcomer's listed strangers are the allowance's
+business). Answers are not matched to the strangers written to: whoever wrote to the
+account offsets a cold message (socks too: docs/red-team-log.md, session 30).
 
 Invitations (``invite`` events) are contact attempts too; inviting strangers
 into rooms is how Matrix spim spreads, and an invitation carries no text for
@@ -73,7 +85,7 @@ from .. import accounts
 from ..config import Config
 from ..events import Invite, Message
 from ..signals import Signal
-from ..state.ops import Contains, Count, Incr, Query, Tally, Touch, Write
+from ..state.ops import Contains, Count, Distinct, Incr, Query, Tally, Touch, Write
 from .base import Context, Facts, Outcome, ramp, read_more, settings, shared, shared_ties
 
 
@@ -100,6 +112,18 @@ class VelocitySettings:
     # ... or one-to-one in the clear, link or not (the same bar: a pitch's shape is its
     # recipients, and unknown words vouch for nothing; session 29, red-team log)
     new_account_direct_strangers: int = 5
+    # Cold outreach, at any age (COLD_OUTREACH; session 30, red-team log): the strangers an
+    # account wrote to one to one in ``cold_window``, less the people who wrote to it in
+    # that window, that hold. A day: answers come within hours, and a bot pacing under an
+    # hourly bar (four an hour, 96 a day) or aged past ``new_account_age`` writes its day's
+    # strangers all the same. Ten: twice the handful a person writes to cold in a day (the
+    # marketplace newcomer's five sellers, ``accounts.UNVOUCHED_ALLOWANCE``'s five friends).
+    cold_window: int = 86_400
+    cold_strangers: int = 10
+    # ... unless at least this share of them is matched by people who wrote to it: most of
+    # a person's cold messages are answered (the sellers a buyer asks, a salesperson's
+    # prospects), a pitch's are ignored by most (a majority, no finer number: session 30)
+    cold_answered_share: float = 0.5
     max_targets: int = 500  # recipients looked at per message (bound on one read)
     set_cap: int = 5_000  # members kept per sender in its target, stranger, unvouched sets
 
@@ -114,6 +138,8 @@ SIGNALS = {
                           "server cannot see their links) to many strangers",
     "NEW_ACCOUNT_DIRECT": "an account first seen days ago writing one-to-one to many "
                           "strangers, link or not",
+    "COLD_OUTREACH": "an account of any age writing one-to-one, in a day, to many more "
+                     "strangers than people who wrote to it",
     "INVITE_STRANGERS": "an account inviting many users it shares no contact or room with",
 }
 
@@ -157,15 +183,18 @@ class _Plan(NamedTuple):
     # A group conversation: ``people`` is the room, standing as its members do, asked of
     # the sender's carriers (``accounts.carried_queries``); None for any other message.
     carried: Contains | None
-    # Any other message but an invitation: the strangers a days-old sender opened chats
-    # with one to one in the window (NEW_ACCOUNT_DIRECT), read only when that could fire.
+    # Any other message but an invitation: the strangers the sender opened chats with one
+    # to one in the hour (NEW_ACCOUNT_DIRECT), read only when that could fire; the same
+    # set over ``cold_window``, and how many people wrote to the sender in it (the ties'
+    # ``TALKED`` side), read only when the message reaches a stranger (COLD_OUTREACH).
     direct: Tally | None
+    cold: tuple[Tally, Distinct] | None
     everyone: int  # a group conversation's members, checked or not (``room_carried``)
     # Every query above, in two tuples made with the plan: those each message reads, and
     # the sender's contacts and ``back``, deferred (``_standing``).
     reads: tuple[Query, ...]
     later: tuple[Contains, ...]
-    deferred: tuple[Query, ...]  # ``later`` and ``direct``
+    deferred: tuple[Query, ...]  # ``later``, ``direct`` and ``cold``
     counted: tuple[Write, ...]  # the message and its targets counted (every message's writes)
 
 
@@ -179,6 +208,10 @@ class _Reach(NamedTuple):
     listed: int  # ... of which unvouched (the day's, past the allowance; else 0)
     carriers: tuple[str, ...]  # a room's, added to the sender's (``accounts.Carried``)
 
+
+# The newcomer group's signals, one fact with COLD_OUTREACH (the last one ``detect`` says
+# of a days-old sender's strangers, when it says one).
+_NEWCOMER = frozenset({"NEW_ACCOUNT_LINKS", "NEW_ACCOUNT_SEALED", "NEW_ACCOUNT_DIRECT"})
 
 # The event's scratch entry of its writes: ``detect`` finds who the message reaches, which
 # is what it writes (whatever the verdict), and the engine asks ``writes`` after ``detect``.
@@ -237,6 +270,29 @@ def _direct_reach(ctx: Context, direct: Tally, reach: _Reach, facts: Facts) -> i
     return int(count) + _new(direct.members, kept, list(reach.strangers)) + reach.listed
 
 
+def _cold_reach(ctx: Context, cold: tuple[Tally, Distinct], reach: _Reach, facts: Facts,
+                bar: int, share: float) -> tuple[int, int] | None:
+    """COLD_OUTREACH's count, or None under ``bar``: the strangers the sender wrote to one to
+    one in the day (its ``vel:direct:`` set over ``cold_window``, the message's with them;
+    never the people it lists, vouched or not: an owner greeting its whole phone book, none
+    of whom answered yet, is no cold outreach), and how many people
+    wrote to it in the day (its ties' ``TALKED`` side: whoever answered, or wrote first);
+    cold when the strangers outnumber those by ``bar`` and those are under ``share`` of
+    them. The second is read only when the first reaches the bar (a bot's day of
+    strangers against nobody who writes to it; a person's cold messages get answers)."""
+    strangers, wrote = cold
+    read_more(ctx, (strangers,))
+    count, kept = facts[strangers]
+    count = int(count) + _new(strangers.members, kept, list(reach.strangers))
+    if count < bar:
+        return None
+    read_more(ctx, (wrote,))
+    answered = int(facts[wrote])
+    if count - answered < bar or answered >= share * count:
+        return None
+    return count, answered
+
+
 class VelocityDetector:
     name = "velocity"
 
@@ -285,13 +341,16 @@ class VelocityDetector:
         counted = (Incr(msgs, 1.0, 10.0, cfg.rate_window * 2),
                    Touch(targets, people, cfg.fanout_window, cfg.set_cap))
         own: tuple[Query, ...] = () if carried is None else (carried,)
-        direct = None if carried is not None or type(message) is Invite else Tally(
-            _direct(sender), cfg.strangers_window, people)
-        later = (ties[0], *back)
-        return _Plan(people, *windows, ties, back, carried, direct,
+        later: tuple[Contains, ...] = (ties[0], *back)
+        direct, cold, deferred = None, None, later
+        if carried is None and type(message) is not Invite:
+            direct = Tally(_direct(sender), cfg.strangers_window, people)
+            cold = (Tally(direct.key, cfg.cold_window, people),
+                    Distinct(accounts.tie_record(sender), cfg.cold_window, accounts.TALKED))
+            deferred = (*later, direct, *cold)
+        return _Plan(people, *windows, ties, back, carried, direct, cold,
                      0 if carried is None else len(set(message.recipients)),
-                     (*windows, ties[1], *own), later,
-                     later if direct is None else (*later, direct), counted)
+                     (*windows, ties[1], *own), later, deferred, counted)
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         message = ctx.message
@@ -324,7 +383,7 @@ class VelocityDetector:
         first_seen = ctx.account.first_seen
         age = message.ts - first_seen if first_seen is not None else 0.0
         young = age < cfg.new_account_age
-        ctx.scratch[_WRITES] = self._written(plan, reach, young)
+        ctx.scratch[_WRITES] = self._written(plan, reach)
         strangers_now, strangers = reach.now, reach.count
         if strangers_now and type(message) is Invite and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
@@ -357,15 +416,25 @@ class VelocityDetector:
                 found.append(Signal("NEW_ACCOUNT_DIRECT", youth,
                                     f"account first seen {age / 3600:.0f} h ago wrote one to "
                                     f"one to {direct} strangers"))
+        # Cold outreach, at any age: one to one to a stranger, and the day's strangers past
+        # the people who wrote to it by ``cold_strangers``. One fact with the newcomer's
+        # signals (their group): said only where none of them is.
+        if (reach.strangers and plan.cold is not None
+                and (not found or found[-1].code not in _NEWCOMER)
+                and (cold := _cold_reach(ctx, plan.cold, reach, facts, cfg.cold_strangers,
+                                        cfg.cold_answered_share))):
+            found.append(Signal("COLD_OUTREACH", 1.0,
+                                f"wrote one to one to {cold[0]} strangers in "
+                                f"{cfg.cold_window // 3600} h; {cold[1]} people wrote to it"))
         return found
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         return ctx.scratch.get(_WRITES, ())  # type: ignore[no-any-return]
 
-    def _written(self, plan: _Plan, reach: _Reach, young: bool) -> Sequence[Write]:
+    def _written(self, plan: _Plan, reach: _Reach) -> Sequence[Write]:
         """The message and its targets counted, and whom it reached added to the window
-        sets (their keys as the plan's queries hold them: none made again a message); a
-        days-old (``young``) sender's strangers written to one to one, to its own too."""
+        sets (their keys as the plan's queries hold them: none made again a message); the
+        strangers written to one to one, to their own too (``vel:direct:``, a day)."""
         if not (reach.strangers or reach.unvouched or reach.carriers):  # most messages
             return plan.counted
         cfg, out = self.cfg, [*plan.counted]
@@ -375,9 +444,9 @@ class VelocityDetector:
         if reach.unvouched:
             out.append(Touch(plan.unvouched.key, reach.unvouched, cfg.unvouched_window,
                              cfg.set_cap))
-        if young and reach.strangers and plan.direct is not None:
-            out.append(Touch(plan.direct.key, reach.strangers, cfg.strangers_window,
-                             cfg.set_cap))
+        if reach.strangers and plan.direct is not None:  # at any age (COLD_OUTREACH)
+            out.append(Touch(plan.direct.key, reach.strangers,
+                             max(cfg.cold_window, cfg.strangers_window), cfg.set_cap))
         if reach.carriers and plan.carried is not None:  # carriers: a room's, carried asked
             out.append(Touch(plan.carried.key, reach.carriers, cfg.strangers_window,
                              cfg.set_cap))

@@ -127,6 +127,8 @@ class WavesDetector:
             self._ordinary = ordinary(self.cfg.ordinary)
         except (OSError, ValueError) as error:
             raise ConfigError(f"detectors.waves.ordinary: {error}") from None
+        # Earlier texts' sketches under this table (``sketches``' ``kept``): bounded.
+        self._sketched: dict[str, np.ndarray | None] = {}
         self.index = self._empty()
 
     def _empty(self) -> Index:
@@ -157,9 +159,11 @@ class WavesDetector:
     # -- a batch -------------------------------------------------------------------------
     def prepare(self, batch: Sequence[Context]) -> None:
         """Sketch the batch's messages together (``Batched``, ``neighbours.sketches``): a
-        sketch depends on the text and the table alone, never on what a report taught."""
+        sketch depends on the text and the table alone, never on what a report taught, so
+        a text sketched in an earlier batch is answered as it was then (``_sketched``)."""
         texts = [c for c in batch if self._has_text(c)]
-        found = sketches([(c.view, c.names) for c in texts], self._ordinary)  # type: ignore[misc]
+        found = sketches([(c.view, c.names) for c in texts],  # type: ignore[misc]
+                         self._ordinary, self._sketched)
         for ctx, values in zip(texts, found, strict=True):
             ctx.scratch[self.name] = values
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ... import accounts, lists
@@ -63,7 +63,7 @@ class _Found:
     None in a part: not asked yet."""
 
     __slots__ = ("dormant", "established", "owner", "pitch", "plan", "record", "room",
-                 "script", "session")
+                 "script", "session", "shares")
 
     def __init__(self, found: Plan) -> None:
         self.plan = found
@@ -79,6 +79,9 @@ class _Found:
         # the dormant ties and the links; only a risky session's link gets past its first
         # test.
         self.pitch: str | None = None
+        # The dormant ties an earned network's popular share adds to ``keys.shares``
+        # (``_unearned``): () when it adds none.
+        self.shares: tuple[str, ...] = ()
 
 
 class TakeoverDetector:
@@ -170,22 +173,41 @@ class TakeoverDetector:
     def _unearned(self, memo: _Found, ctx: Context, facts: Facts,
                   judged: dict[str, Any]) -> dict[str, Any]:
         """The session's facts, at the risk its network had before it was familiar when the
-        message sends a site on no popular list (``lists.well_known``) to dormant ties from
-        a network an unfamiliar session made familiar (``profile.earned``): replies prove a
-        session can converse, not that it is the owner, and the pitch to the account's
-        dormant ties is what the seller that answered her friends came for (red team,
-        session 29). Nobody can say an encrypted message has no such site
-        (``owner_consistent``): it is judged so too. A popular site shared (the owner's new
-        phone sends a video to five friends), a line to the friends it writes to, a greeting
-        with no link: the owner's, as before."""
+        message sends a site to dormant ties from a network an unfamiliar session made
+        familiar (``profile.earned``): replies prove a session can converse, not that it is
+        the owner, and the pitch to the account's dormant ties is what the seller that
+        answered her friends came for (red team, session 29). Nobody can say an encrypted
+        message has no such site (``owner_consistent``): it is judged so too. A line to the
+        friends it writes to, a greeting with no link: the owner's, as before.
+
+        A popular site (``lists.well_known``) is what everybody shares (the owner's new
+        phone sends a video to five friends), but it vouches for what is shared, not for
+        how far: anyone publishes on YouTube or Google Sites, and the seller's pitch there
+        is shared to the list it came for (session 30: 50 of 50 reached). So it is the
+        owner's until the account's earned networks have sent popular sites to
+        ``popular_share_ties`` dormant ties within ``pitch_trust_after`` (``keys.shares``,
+        read only here); past that it is judged as a little-known site."""
         net, now = judged.get("net", ""), ctx.event.ts
         if judged.get("risk") or judged.get("proven") or not net or ctx.message is None:
             return judged  # ``proven``: a passed challenge proved the session the owner's
-        if not ctx.message.encrypted and _popular_only(ctx.view):  # encrypted: any site
+        sealed, sites = ctx.message.encrypted, keys.sites(ctx.view)
+        if not sealed and not sites:  # an encrypted one may carry any site
             return judged
         known = self._record(memo, ctx, facts).profile(now)
-        if not profile.earned(self.cfg, known, net, now) or not self._dormant(memo, facts):
+        if not profile.earned(self.cfg, known, net, now):
             return judged
+        dormant = self._dormant(memo, facts)
+        if not dormant:
+            return judged
+        if not sealed and _popular(sites):
+            found = memo.plan.shares
+            assert found is not None
+            count, held = _later(ctx, facts, found)
+            new = tuple([p for p, h in zip(found.members, held, strict=True)
+                         if not h and p in dormant])
+            if int(count) + len(new) <= self.cfg.popular_share_ties:
+                memo.shares = new
+                return judged
         before = {**known, "nets": {n: e for n, e in known.get("nets", {}).items() if n != net}}
         risk = session.unfamiliar(self.cfg, self.official, before, judged.get("client", ""),
                                   net, now)
@@ -486,8 +508,8 @@ class TakeoverDetector:
         recipients are (``burst.measure``'s ``spread``): it sends a site on no popular list
         (a popular one is anyone's video), not as the answer to one who asked
         (``_asked``)."""
-        return bool(keys.sites(view)) and not _popular_only(view) and not self._asked(
-            found, facts)
+        sites = keys.sites(view)
+        return bool(sites) and not _popular(sites) and not self._asked(found, facts)
 
     def _asked(self, found: Plan, facts: Facts) -> bool:
         """Whether a message with a link answers one who just wrote to the account
@@ -710,6 +732,10 @@ class TakeoverDetector:
                 if people:
                     out.append(Touch(found.spread.key, people, cfg.session_ttl,
                                      cfg.burst_cap))
+        elif memo.shares:  # an earned network's popular share, whatever the verdict
+            assert found.shares is not None
+            out.append(Touch(found.shares.key, memo.shares, cfg.pitch_trust_after,
+                             cfg.popular_share_ties, keys.LIFE))
         if found.same_text is not None:  # only a text with a fingerprint is asked again
             out.append(Incr(found.same_text.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if found.shape is not None:
@@ -754,11 +780,11 @@ def _list_size(ctx: Context, found: Plan, facts: Facts) -> int:
     return _later(ctx, facts, found.contacts_n)  # type: ignore[no-any-return]
 
 
-def _popular_only(view: MessageView | None) -> bool:
-    """Whether every site the message sends people to (``keys.sites``; none: True) is on
-    the popular list (``lists.well_known``): what friends share, never a seller's own."""
+def _popular(sites: Iterable[str]) -> bool:
+    """Whether every site a message sends people to (``keys.sites``; none: True) is on the
+    popular list (``lists.well_known``): what friends share, never a seller's own."""
     popular = lists.well_known()
-    return all(site in popular for site in keys.sites(view))
+    return all(site in popular for site in sites)
 
 
 def _reciprocating(found: Plan, facts: Facts) -> tuple[str, ...]:

@@ -146,6 +146,13 @@ def reciprocated(account: str) -> str:
 RECIPROCATED = accounts.RECIPROCATED  # the side of ``reciprocated``
 
 
+def shares(account: str) -> str:
+    """Dormant ties the account's earned networks (``profile.earned``) sent popular sites
+    to, within ``pitch_trust_after``: how far a share reaches (``TakeoverDetector.
+    _unearned``). Its ``LIFE`` side, lodged as ``unproven`` is: a guest no session is."""
+    return guest_key(_LIFELONG, account, "") + "%shares"
+
+
 def doubted(account: str) -> str:
     """Dormant ties written to from any of the account's sessions nothing proves the
     owner's."""

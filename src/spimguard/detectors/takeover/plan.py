@@ -83,14 +83,18 @@ class Plan(NamedTuple):
     back: tuple[Contains, ...] = ()
     reciprocated: Distinct | None = None  # correspondents who vouched for their tie to it
     room: rooms.RoomPlan | None = None  # a group post's room (``rooms``)
+    # Dormant ties the account's earned networks sent popular sites to (``keys.shares``):
+    # read only for such a message (``TakeoverDetector._unearned``).
+    shares: Tally | None = None
 
     def risky(self) -> tuple[Query, ...]:
         """What judging a message from a risky session reads of ``later``: the contact
         list's size and the burst's sets and counts, all but the vouching correspondents
-        (which only ``established`` asks), nor the spread pitch's set over the unproven
+        (which only ``established`` asks) and the popular shares (``shares``: only a
+        familiar session's message asks), nor the spread pitch's set over the unproven
         sessions' life (``Plan.spread``, last): read only when a recipient could join it
         (``burst.spread_to``)."""
-        return self.later[1:-1] if self.spread is not None else self.later[1:]
+        return self.later[2:-1] if self.spread is not None else self.later[2:]
 
 
 class _People(NamedTuple):
@@ -148,7 +152,7 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
                 listed_back=people.listed_back if clear else (), wrote=found.wrote,
                 doubted=found.doubted, doubted_life=found.doubted_life,
                 doubted_pals=found.doubted_pals, back=found.back,
-                reciprocated=found.reciprocated, room=room)
+                reciprocated=found.reciprocated, room=room, shares=found.shares)
 
 
 def standing(account: str) -> tuple[Get, Distinct]:
@@ -193,16 +197,17 @@ def _people_plan(cfg: TakeoverSettings, account: str, session: str,
     listed_back = tuple(Contains(accounts.contacts(p), (account,)) for p in people) if (
         len(people) <= cfg.owner_people) else ()
     reciprocated = _reciprocated(account)
+    shares = Tally(keys.shares(account), cfg.pitch_trust_after, people, keys.LIFE)
     # Who the recipients are to the account is asked of every message (``FAMILIAR_SENDER``,
     # the dormant ties its writes record, what a clean one teaches); the rest only of a
     # risky session's message (``later``). ``listed_back`` is ``back``'s start (or all of
     # it, past ``MAX_TIES``), read once.
     head = (*common.reads, contacts, talked, wrote)
     found = common._replace(reads=(*head, *back),
-                            later=(reciprocated, common.contacts_n, burst, life, pals, doubted,
-                                   doubted_life, doubted_pals),
+                            later=(reciprocated, shares, common.contacts_n, burst, life, pals,
+                                   doubted, doubted_life, doubted_pals),
                             session=session, burst=burst, contacts=contacts, talked=talked,
                             heard=heard, life=life, pals=pals, wrote=wrote, doubted=doubted,
                             doubted_life=doubted_life, doubted_pals=doubted_pals,
-                            back=back, reciprocated=reciprocated)
+                            back=back, reciprocated=reciprocated, shares=shares)
     return _People(found, listed_back, (*head, *listed_back, *back[len(listed_back):]))

@@ -98,6 +98,19 @@ class TakeoverSettings:
     # network is a week into its everyday use by then; a seller must keep a session
     # answering her friends in her name, unnoticed, as long (a day, before).
     pitch_trust_after: int = 604_800
+    # ... a popular site (``lists.well_known``) from such a network is the owner's, for it
+    # is what everybody shares (her new phone sends a video to five friends: test_adversarial)
+    # but a popular site vouches for what is shared, not for how far: anyone publishes on
+    # YouTube, Google Sites, Medium, and a seller's pitch there is its own page (red team,
+    # session 29: 50 of 50 reached). So only until the account's earned networks have sent
+    # popular sites to this many of its dormant ties within ``pitch_trust_after`` (all its
+    # earned networks and sessions together, whatever the pace); past it such a message is
+    # judged as from the new network it was, as a little-known site at once. Fifteen: the
+    # close-friends layer of a person's ties (Dunbar's sympathy group, ~12-15: Zhou,
+    # Sornette, Hill and Dunbar 2005), the most one shares a thing with one by one; above
+    # the decided new phone's five, the travelling owner's six and WhatsApp's five chats a
+    # forward, far below the contact list a seller came for (session 30, ``popular``).
+    popular_share_ties: int = 15
     behaviour_change: float = 0.35  # BEHAVIOUR_CHANGE per unusual thing (three make it whole)
     # A text is written in a script when at least this share of its non-space characters is
     # in it (``profile.script``). A third since the first takeover detector (e9d58d9): a
