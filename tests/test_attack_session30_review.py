@@ -26,19 +26,36 @@ USER_PAGES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="open: a seller's own page on a popular company's host "
-                   "(sites.google.com, a Google form, x.wordpress.com, google.com's redirect) "
-                   "is 'popular' (``_popular_only`` judges the registrable domain), so the "
-                   "spread pitch never counts: to the friends alice greeted 100 days ago, 3 s "
-                   "apart, 28 of 40 reached (5 delivered, 23 warned, 12 held), a challenge, "
-                   "no suspension; the same pitch on cheap-tones.biz: 3 reached, suspended")
 @pytest.mark.parametrize("page", sorted(USER_PAGES))
 def test_a_pitch_on_a_user_page_of_a_popular_host_is_the_spread_pitch(page: str) -> None:
+    """A seller's own page on a popular company's host (sites.google.com, a Google form,
+    x.wordpress.com, google.com's redirect) is 'popular' (the registrable domain), and the
+    spread pitch counted only sites on no popular list: to the friends alice greeted 100
+    days ago, 3 s apart, 28 of 40 reached (5 delivered, 23 warned, 12 held), a challenge,
+    no suspension, on main 82bbf70. A popular site vouches for what is shared, not for how
+    far (``popular``'s principle): it is the spread pitch from ``popular_share_ties`` (15)
+    people, 14 reach, suspended."""
     link = USER_PAGES[page]
     verdicts = _seller(greeted(100),
                        text=lambda i: f"hey {NAMES[i % 10]}! I found cheap ringtones here {link}")
-    assert reached(verdicts) <= 3
+    assert reached(verdicts) <= 14
     assert suspended(verdicts)
+
+
+@pytest.mark.xfail(strict=True, reason="the price: the owner's new phone (her app, a new "
+                   "network) giving one YouTube video to 20 friends she greeted 100 days ago, "
+                   "one by one 30 s apart: 14 delivered, 6 held, sending suspended (main "
+                   "82bbf70: 20 delivered); to 8: 8 delivered, as on main")
+def test_the_owners_new_phone_shares_a_video_with_twenty_friends() -> None:
+    engine = greeted(100)
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="np", ts=T0 - 60, account="alice",
+                         session="newphone", ip=NEW_NET, client={"id": "im-android"}))
+    verdicts = [engine.process(message(
+        cfg, f"s{i}", "alice", [f"alice-friend{3 + i}"],
+        "haha look https://www.youtube.com/watch?v=dQw4w9WgXcQ", T0 + 30 * i,
+        session="newphone", client={"id": "im-android", "ip": NEW_NET})) for i in range(20)]
+    assert [v.action for v in verdicts] == ["deliver"] * 20
 
 
 @pytest.mark.xfail(strict=True, reason="open: the pitch's key is the least of the message's "

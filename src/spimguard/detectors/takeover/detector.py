@@ -475,9 +475,10 @@ class TakeoverDetector:
                               f"of its {size} contacts"))
         dormant = self._dormant(memo, facts)
         room = memo.room
-        # A site on no popular list is the seller's however recently the account wrote to
-        # whom it goes to (``burst.measure``'s ``spread``); a popular one is anyone's video.
-        spread = cfg.pitch_ties if self._spreading(found, view, facts) else 0
+        # A site is the seller's however recently the account wrote to whom it goes to
+        # (``burst.measure``'s ``spread``): one on no popular list from ``pitch_ties``
+        # people, a popular one (anyone's video, anyone's page) from ``popular_share_ties``.
+        spread = self._spread(found, view, facts)
         # Its set over the unproven sessions' life is read only when a recipient could
         # join it (a bot's link to strangers never can).
         life = False
@@ -503,13 +504,17 @@ class TakeoverDetector:
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
 
-    def _spreading(self, found: Plan, view: MessageView | None, facts: Facts) -> bool:
-        """Whether a risky session's message is a step of a spread pitch whoever its
-        recipients are (``burst.measure``'s ``spread``): it sends a site on no popular list
-        (a popular one is anyone's video), not as the answer to one who asked
-        (``_asked``)."""
+    def _spread(self, found: Plan, view: MessageView | None, facts: Facts) -> int:
+        """The people from whom a risky session's message, sent not as the answer to one
+        who asked (``_asked``), is a step of a spread pitch whoever its recipients are
+        (``burst.measure``'s ``spread``; 0: none): ``pitch_ties`` for a site on no popular
+        list; ``popular_share_ties`` for popular sites only, which vouch for what is
+        shared, not for how far (``_unearned``): anyone publishes on Google Sites, and the
+        seller's pitch there reached 28 of 40 friends (review, session 30)."""
         sites = keys.sites(view)
-        return bool(sites) and not _popular(sites) and not self._asked(found, facts)
+        if not sites or self._asked(found, facts):
+            return 0
+        return self.cfg.popular_share_ties if _popular(sites) else self.cfg.pitch_ties
 
     def _asked(self, found: Plan, facts: Facts) -> bool:
         """Whether a message with a link answers one who just wrote to the account
@@ -727,7 +732,7 @@ class TakeoverDetector:
             # A spread pitch's people, over the unproven sessions' life (``burst.measure``):
             # what reached them, as ``unproven``'s life keeps (a held pitch is stopped).
             if found.spread is not None and outcome.action in ("deliver", "warn") and (
-                    self._spreading(found, ctx.view, facts)):
+                    self._spread(found, ctx.view, facts)):
                 people = burst.spread_to(found, facts, None, room)
                 if people:
                     out.append(Touch(found.spread.key, people, cfg.session_ttl,
