@@ -109,7 +109,10 @@ class TakeoverSettings:
     # close-friends layer of a person's ties (Dunbar's sympathy group, ~12-15: Zhou,
     # Sornette, Hill and Dunbar 2005), the most one shares a thing with one by one; above
     # the decided new phone's five, the travelling owner's six and WhatsApp's five chats a
-    # forward, far below the contact list a seller came for (session 30, ``popular``).
+    # forward, far below the contact list a seller came for (session 30, ``popular``). The
+    # same count for an unfamiliar session: its popular site given to this many contacts or
+    # correspondents is the spread pitch, as a little-known one to ``pitch_ties`` (a
+    # seller's Google Sites page to 40 friends: 28 reached, 14 after; review, session 30).
     popular_share_ties: int = 15
     behaviour_change: float = 0.35  # BEHAVIOUR_CHANGE per unusual thing (three make it whole)
     # A text is written in a script when at least this share of its non-space characters is
