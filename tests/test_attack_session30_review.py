@@ -22,6 +22,7 @@ USER_PAGES = {
     "sites.google.com": "https://sites.google.com/view/cheaptones",
     "docs.google.com/forms": "https://docs.google.com/forms/d/e/1FAIpQLtones/viewform",
     "wordpress.com": "https://cheaptones.wordpress.com/",
+    "github.com": "https://github.com/cheaptones/tones",
     "google.com/url": "https://www.google.com/url?q=https://cheap-tones.biz/r",
 }
 
@@ -29,10 +30,10 @@ USER_PAGES = {
 @pytest.mark.parametrize("page", sorted(USER_PAGES))
 def test_a_pitch_on_a_user_page_of_a_popular_host_is_the_spread_pitch(page: str) -> None:
     """A seller's own page on a popular company's host (sites.google.com, a Google form,
-    x.wordpress.com, google.com's redirect) is 'popular' (the registrable domain), and the
-    spread pitch counted only sites on no popular list: to the friends alice greeted 100
-    days ago, 3 s apart, 28 of 40 reached (5 delivered, 23 warned, 12 held), a challenge,
-    no suspension, on main 82bbf70. A popular site vouches for what is shared, not for how
+    x.wordpress.com, github.com/x, google.com's redirect) is 'popular' (the registrable
+    domain), and the spread pitch counted only sites on no popular list: to the friends
+    alice greeted 100 days ago, 3 s apart, 28 of 40 reached (5 delivered, 23 warned, 12
+    held), a challenge, no suspension, on main 82bbf70. A popular site vouches for what is shared, not for how
     far (``popular``'s principle): it is the spread pitch from ``popular_share_ties`` (15)
     people, 14 reach, suspended."""
     link = USER_PAGES[page]
