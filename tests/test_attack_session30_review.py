@@ -33,9 +33,9 @@ def test_a_pitch_on_a_user_page_of_a_popular_host_is_the_spread_pitch(page: str)
     x.wordpress.com, github.com/x, google.com's redirect) is 'popular' (the registrable
     domain), and the spread pitch counted only sites on no popular list: to the friends
     alice greeted 100 days ago, 3 s apart, 28 of 40 reached (5 delivered, 23 warned, 12
-    held), a challenge, no suspension, on main 82bbf70. A popular site vouches for what is shared, not for how
-    far (``popular``'s principle): it is the spread pitch from ``popular_share_ties`` (15)
-    people, 14 reach, suspended."""
+    held), a challenge, no suspension, on main 82bbf70. A popular site vouches for what is
+    shared, not for how far (``popular``'s principle): it is the spread pitch from
+    ``popular_share_ties`` (15) people, 14 reach, suspended."""
     link = USER_PAGES[page]
     verdicts = _seller(greeted(100),
                        text=lambda i: f"hey {NAMES[i % 10]}! I found cheap ringtones here {link}")
