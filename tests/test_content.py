@@ -428,7 +428,7 @@ def test_a_row_whose_taught_values_cancel_is_bounded_as_counted() -> None:
 
 def test_a_kept_trained_margin_is_its_messages_own_in_any_batch(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """``prepare`` keeps the trained part's margin by text across batches (``_kept``):
+    """``prepare`` keeps the trained part's margin by text across batches (``kept.answers``):
     each message's is still the one its own buckets give (``LinearModel.margin``), to the
     bit, batch after batch, texts kept and new mixed in any order, repeated in a batch,
     greeting their recipients or not, past the bound. Fails if a kept margin lands at

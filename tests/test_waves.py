@@ -19,7 +19,7 @@ from spimguard.detectors.waves import WavesDetector
 from spimguard.engine import Engine
 from spimguard.errors import ConfigError
 from spimguard.neighbours import NEAR, common_shingles, ordinary, shingles, similarity, sketch
-from spimguard.text import masked, names_of, view
+from spimguard.text import CACHED_CHARS, masked, names_of, view
 from spimguard.trust import decide
 
 # A pitch in Turkish (a language the bundled model was not trained on, and words it lets
@@ -372,7 +372,7 @@ def test_a_kept_sketch_is_its_words_own_whatever_was_sketched_before(
     monkeypatch.setattr(neighbours, "KEPT_SKETCHES", 4)
     common, kept = ordinary(), {}
     greeting = "Dear {}, " + PITCHES[0]
-    long = " ".join(PITCHES)[:neighbours.CACHED_CHARS + 40]
+    long = " ".join(PITCHES)[:CACHED_CHARS + 40]
     batches = [[(greeting.format("Ayşe"), ("Ayşe",))],
                [(greeting.format("Ayşe"), ("Mehmet",)), (greeting.format("Ayşe"), ("Ayşe",))],
                [(PITCHES[1], ()), (PITCHES[1], ()), (long, ()), ("ok, see you", ())],
@@ -384,7 +384,7 @@ def test_a_kept_sketch_is_its_words_own_whatever_was_sketched_before(
         got = neighbours.sketches(texts, common, kept)
         assert [None if g is None else g.tolist() for g in got] == want
         assert all(g is None or not g.flags.writeable for g in got)
-        assert len(kept) <= 4 and all(len(w) <= neighbours.CACHED_CHARS for w in kept)
+        assert len(kept) <= 4 and all(len(w) <= CACHED_CHARS for w in kept)
     greeted = [neighbours._words(view(greeting.format("Ayşe")), names_of((n,)))
                for n in ("Ayşe", "Mehmet")]
     assert greeted[0] != greeted[1] and greeted[0] in kept  # the latest, kept

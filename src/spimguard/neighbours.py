@@ -77,8 +77,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .kept import answers
 from .model.features import distinct
-from .text import CACHED_CHARS, MessageView, masked, masked_for, view
+from .text import MessageView, masked, masked_for, view
 
 SIZE = 64  # MinHash values per sketch
 ROWS = 2  # values per LSH band (SIZE / ROWS bands)
@@ -109,7 +110,6 @@ _MARK_SHIFT = np.uint64(48)  # a mark is the top 16 bits of the least shingle, m
 
 _CHUNK = 4_096  # shingles permuted at once in ``sketches`` (SIZE × 4,096 words: 2 MB)
 KEPT_SKETCHES = 8_192  # texts' sketches kept by ``sketches``' ``kept`` (~6 MB at most)
-_UNKEPT = object()  # a text ``kept`` does not hold (None is the answer of one too short)
 
 Texts = Sequence[tuple[MessageView, tuple[str, ...]]]  # (view, names) of each message
 
@@ -209,7 +209,7 @@ def sketches(texts: Texts, common: np.ndarray | None = None,
     a odd: a bijection); None for a text too short to be a pitch. The arrays are
     read-only: one may answer several messages.
 
-    ``kept``, when given, holds earlier answers by the words sketched (``_words``), for
+    ``kept``, when given, holds earlier answers (``kept.answers``) by the words sketched, for
     this ``common`` table only (a sketch is a function of the two: the caller keeps one
     ``kept`` a table, as ``WavesDetector`` does): a text found there is not hashed again,
     and those up to ``CACHED_CHARS`` long are put there, at most ``KEPT_SKETCHES``, the
@@ -228,36 +228,24 @@ def sketches(texts: Texts, common: np.ndarray | None = None,
     words = [_words(v, names)[:MAX_CHARS] for v, names in texts]
     long = [at for at, w in enumerate(words) if len(w) >= MIN_CHARS]
     out: list[np.ndarray | None] = [None] * len(texts)
-    new = long
-    if kept is not None:
-        new = []
-        for at in long:
-            found = kept.pop(words[at], _UNKEPT)  # put back last: the most recent
-            if found is _UNKEPT:
-                new.append(at)
-            else:
-                out[at] = kept[words[at]] = found  # type: ignore[assignment]
-    _sketched(words, new, out, common)
-    if kept is not None:
-        for at in new:
-            if len(words[at]) <= CACHED_CHARS:
-                if len(kept) >= KEPT_SKETCHES:
-                    del kept[next(iter(kept))]
-                kept[words[at]] = out[at]
+    chosen = [words[at] for at in long]
+    found = _sketched(chosen, common) if kept is None else answers(
+        kept, chosen, [len(w) for w in chosen],  # type: ignore[arg-type]
+        lambda new: _sketched([chosen[at] for at in new], common), KEPT_SKETCHES)
+    for at, values in zip(long, found, strict=True):
+        out[at] = values
     return out
 
 
-def _sketched(words: list[str], long: list[int], out: list[np.ndarray | None],
-              common: np.ndarray | None) -> None:
-    """``sketches`` of the texts whose ``words`` are at ``long`` (each at least
-    ``MIN_CHARS`` long), put in ``out`` at the same places."""
-    if not long:
-        return
-    found, sizes = _shingles([words[at] for at in long],
-                             ordinary() if common is None else common)
+def _sketched(words: list[str], common: np.ndarray | None) -> list[np.ndarray | None]:
+    """``sketches`` of texts whose ``words`` are each at least ``MIN_CHARS`` long."""
+    out: list[np.ndarray | None] = [None] * len(words)
+    if not words:
+        return out
+    found, sizes = _shingles(words, ordinary() if common is None else common)
     kept = [t for t, size in enumerate(sizes) if size >= MIN_SHINGLES]
     if not kept:
-        return
+        return out
     if len(kept) < len(sizes):  # the others' shingles out
         found = found[np.repeat(np.array(sizes) >= MIN_SHINGLES, sizes)]
         sizes = [sizes[t] for t in kept]
@@ -277,7 +265,8 @@ def _sketched(words: list[str], long: list[int], out: list[np.ndarray | None],
     rows = (marks >> _MARK_SHIFT).T.astype(np.uint16, order="C")
     rows.setflags(write=False)  # each row a view of it: read-only too
     for t, values in zip(kept, rows, strict=True):
-        out[long[t]] = values
+        out[t] = values
+    return out
 
 
 def sketch(view: MessageView, names: tuple[str, ...] = (),

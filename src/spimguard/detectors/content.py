@@ -40,12 +40,13 @@ from .. import trust
 from ..config import Config
 from ..errors import ConfigError
 from ..events import Report
+from ..kept import answers
 from ..model import scorer
 from ..model.features import batch_parts, parts
 from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
 from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
-from ..text import CACHED_CHARS, names_of, view
+from ..text import names_of, view
 from .base import Context, Facts, Outcome, learnt, remembered_now, sealed, settings
 
 
@@ -130,7 +131,7 @@ class ContentDetector:
         self._weight = config.weight("CONTENT_SPAM") or 1.0
         self._remembered = _Remembered(self._online(), cfg.max_remembered)
         self._ttl = cfg.remember_days * _DAY
-        # Margins kept across batches (``_kept``): the trained part's by text, and the
+        # Margins kept across batches (``kept.answers``): the trained part's by text, and the
         # online part's by teachable buckets while the delta they were scored by holds.
         self._margins: dict[str, float] = {}
         self._online_margins: dict[bytes, float] = {}
@@ -201,7 +202,7 @@ class ContentDetector:
         scored again, in one product (``_Shifts``), so each sees what the reports before
         it taught, as it would have one event at a time. A batch of n messages and r
         teaching reports costs O(r) products over at most n rows each. Margins of texts
-        scored in earlier batches are kept (``_kept``): a batch of one scores only what is
+        scored in earlier batches are kept (``kept.answers``): a batch of one scores only what is
         new to it."""
         scored = [c for c in batch if self._scores(c)]
         if not scored:
@@ -210,28 +211,32 @@ class ContentDetector:
                             self.model.bits)
         texts = [c.view.text for c in scored]  # type: ignore[union-attr]
         teachable = [taught for _, taught in split]
-        trained = _kept(self._margins, texts, texts,
-                        lambda new: self.model.margins([split[at][0] for at in new]))
-        shifts = _Shifts(teachable, self.online, self._shifts(texts, teachable))
+        sizes = [len(t) for t in texts]
+        trained = answers(self._margins, texts, sizes,  # type: ignore[arg-type]
+                          lambda new: self.model.margins([split[at][0] for at in new]),
+                          _KEPT_MARGINS)
+        shifts = _Shifts(teachable, self.online, self._shifts(sizes, teachable))
         for at, (ctx, taught, base) in enumerate(zip(scored, teachable, trained,
                                                      strict=True)):
             ctx.scratch[self.name] = _Scored(taught, base, shifts, at)
 
-    def _shifts(self, texts: list[str], teachable: list[np.ndarray]) -> list[float]:
-        """The online part's margins of the messages whose ``texts`` and teachable buckets
-        are these, as it is now: those of the same buckets scored since it last changed
-        answered as then (``_online_margins``).
+    def _shifts(self, sizes: list[int], teachable: list[np.ndarray]) -> list[float]:
+        """The online part's margins of the messages whose texts (``sizes`` long) and
+        teachable buckets are these, as it is now: those of the same buckets scored since
+        it last changed answered as then (``_online_margins``, ``kept.answers``).
 
         A margin is a function of the buckets and of the delta as scored, which changes
         only with its ``version`` (or a rebuild: another delta, whose count starts again),
         so the kept ones go when either moves. Kept by the buckets' bytes (the names a
-        text greets change them: ``batch_parts``), for texts up to ``CACHED_CHARS``."""
+        text greets change them: ``batch_parts``)."""
         online = self.online
         if self._online_of is not online or self._online_version != online.version:
             self._online_margins.clear()
             self._online_of, self._online_version = online, online.version
-        return _kept(self._online_margins, [t.tobytes() for t in teachable], texts,
-                     lambda new: online.margins([teachable[at] for at in new]))
+        return answers(self._online_margins,  # type: ignore[arg-type]
+                       [t.tobytes() for t in teachable], sizes,
+                       lambda new: online.margins([teachable[at] for at in new]),
+                       _KEPT_MARGINS)
 
     @staticmethod
     def _scores(ctx: Context) -> bool:
@@ -370,31 +375,6 @@ class _Remembered:
             heapq.heapify(order)
         moves, self._moves = self._moves, []
         self.online.apply_many(moves)
-
-
-def _kept(kept: dict[Any, float], keys: list[Any], texts: list[str],
-          scored: Callable[[list[int]], list[float]]) -> list[float]:
-    """The margins of the messages whose ``keys`` (and ``texts``) are these: those ``kept``
-    answered as then, the others ``scored`` at once (of their places); those of texts up
-    to ``CACHED_CHARS`` then kept, at most ``_KEPT_MARGINS``, the least recently used let
-    go first.
-
-    Exact because a row sums the same in any batch (``scorer.row_sums``): a margin kept
-    from a batch of 500 is the one a batch of one would make. Why: a batch of one (the
-    server's group commit at ordinary load) paid three numpy calls and a gather from a
-    4 MB array for each part of the model, for chat's repeated lines and a wave's
-    repeated pitch as for a new text."""
-    out = [kept.pop(key, None) for key in keys]  # put back last: the most recent
-    new = [at for at, margin in enumerate(out) if margin is None]
-    if new:
-        for at, margin in zip(new, scored(new), strict=True):
-            out[at] = margin
-    for key, text, margin in zip(keys, texts, out, strict=True):
-        if len(text) <= CACHED_CHARS:
-            if len(kept) >= _KEPT_MARGINS:
-                del kept[next(iter(kept))]
-            kept[key] = margin
-    return out  # type: ignore[return-value]
 
 
 class _Shifts:
