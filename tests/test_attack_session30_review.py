@@ -154,29 +154,25 @@ def test_a_full_contact_list_sent_again_is_not_searched_member_by_member(
     draw = random.Random(30)
     digests = [draw.randrange(1 << 24) for _ in range(10_000)]
     blob = hashed.pack(T0, DAY, digests)
-    searched = 0
     has = hashed._has
-
-    def counted(*args: Any) -> bool:
-        nonlocal searched
-        searched += 1
-        return has(*args)
-
-    monkeypatch.setattr(hashed, "_has", counted)
+    searched = _calls(monkeypatch, hashed, "_has")
     again = hashed.touched(blob, digests, T0 + 1, DAY, 10_000)
     assert again == hashed.pack(T0 + 1, DAY, digests)
-    assert searched == 0  # the held digests put in a set once, not searched a member each
-    monkeypatch.setattr(hashed, "_has", has)
-    read = 0
-    member = hashed._member
-
-    def reading(*args: Any) -> bytes:
-        nonlocal read
-        read += 1
-        return member(*args)
-
-    monkeypatch.setattr(hashed, "_member", reading)
+    assert searched == [0]  # the held digests put in a set once, not searched a member each
+    read = _calls(monkeypatch, hashed, "_member")
     end = hashed._end(blob)
     for d in (digests[0], digests[-1], (digests[0] + 1) & 0xFFFFFF):
         assert has(blob, end, hashed._bytes(d)) == (d in digests)
-    assert read <= 3 * 16  # a bisection of 10,000: ~14 reads a question, never a scan
+    assert read[0] <= 3 * 16  # a bisection of 10,000: ~14 reads a question, never a scan
+
+
+def _calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """``module.name`` counting its calls from now on, in the list returned."""
+    calls, real = [0], getattr(module, name)
+
+    def counted(*args: Any) -> Any:
+        calls[0] += 1
+        return real(*args)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
