@@ -63,7 +63,7 @@ class _Found:
     None in a part: not asked yet."""
 
     __slots__ = ("dormant", "established", "owner", "pitch", "plan", "record", "room",
-                 "script", "session", "shares")
+                 "script", "session", "shares", "spread")
 
     def __init__(self, found: Plan) -> None:
         self.plan = found
@@ -82,6 +82,8 @@ class _Found:
         # The dormant ties an earned network's popular share adds to ``keys.shares``
         # (``_unearned``): () when it adds none.
         self.shares: tuple[str, ...] = ()
+        # ``_spread``: asked by detect's burst and again by writes (the set it keeps).
+        self.spread: int | None = None
 
 
 class TakeoverDetector:
@@ -478,7 +480,7 @@ class TakeoverDetector:
         # A site is the seller's however recently the account wrote to whom it goes to
         # (``burst.measure``'s ``spread``): one on no popular list from ``pitch_ties``
         # people, a popular one (anyone's video, anyone's page) from ``popular_share_ties``.
-        spread = self._spread(found, view, facts)
+        spread = self._spread(memo, view, facts)
         # Its set over the unproven sessions' life is read only when a recipient could
         # join it (a bot's link to strangers never can).
         life = False
@@ -504,17 +506,18 @@ class TakeoverDetector:
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
 
-    def _spread(self, found: Plan, view: MessageView | None, facts: Facts) -> int:
+    def _spread(self, memo: _Found, view: MessageView | None, facts: Facts) -> int:
         """The people from whom a risky session's message, sent not as the answer to one
         who asked (``_asked``), is a step of a spread pitch whoever its recipients are
         (``burst.measure``'s ``spread``; 0: none): ``pitch_ties`` for a site on no popular
         list; ``popular_share_ties`` for popular sites only, which vouch for what is
         shared, not for how far (``_unearned``): anyone publishes on Google Sites, and the
         seller's pitch there reached 28 of 40 friends (review, session 30)."""
-        sites = keys.sites(view)
-        if not sites or self._asked(found, facts):
-            return 0
-        return self.cfg.popular_share_ties if _popular(sites) else self.cfg.pitch_ties
+        if memo.spread is None:
+            sites = keys.sites(view)
+            memo.spread = 0 if not sites or self._asked(memo.plan, facts) else (
+                self.cfg.popular_share_ties if _popular(sites) else self.cfg.pitch_ties)
+        return memo.spread
 
     def _asked(self, found: Plan, facts: Facts) -> bool:
         """Whether a message with a link answers one who just wrote to the account
@@ -732,7 +735,7 @@ class TakeoverDetector:
             # A spread pitch's people, over the unproven sessions' life (``burst.measure``):
             # what reached them, as ``unproven``'s life keeps (a held pitch is stopped).
             if found.spread is not None and outcome.action in ("deliver", "warn") and (
-                    self._spread(found, ctx.view, facts)):
+                    self._spread(memo, ctx.view, facts)):
                 people = burst.spread_to(found, facts, None, room)
                 if people:
                     out.append(Touch(found.spread.key, people, cfg.session_ttl,
