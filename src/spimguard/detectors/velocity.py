@@ -124,6 +124,22 @@ class VelocitySettings:
     # a person's cold messages are answered (the sellers a buyer asks, a salesperson's
     # prospects), a pitch's are ignored by most (a majority, no finer number: session 30)
     cold_answered_share: float = 0.5
+    # ... and over a week (session 31, red-team log): the strangers written to before the
+    # day (those of ``cold_long_window`` not in ``cold_window``) have had their day to be
+    # answered, so no room is left for answers yet to come: ``cold_old_strangers`` of them
+    # past the people who wrote to it in the week hold, unless those are at least
+    # ``cold_old_answered_share`` of them. Ten, the day's number (the handful a person
+    # leaves unanswered, not a day's bar again each day): nine strangers a day, under the
+    # day's bar, reached 63 of 63 in a week. A week: what a person's errand of cold
+    # messages (a buyer's sellers, a week's prospects) spans.
+    cold_long_window: int = 604_800
+    cold_old_strangers: int = 10
+    # A quarter, half the day's majority: the week's rule is for the account nobody answers
+    # (a pitch's targets answer next to none), not for an errand with a poor return; with
+    # the day's half, a buyer asking five sellers a day of whom two answer was held from
+    # its sixth day (6 of 35), one asking three a day of whom one answers from its sixth
+    # (3 of 21). The buyer nobody answers at all is the price (red-team log, session 31).
+    cold_old_answered_share: float = 0.25
     max_targets: int = 500  # recipients looked at per message (bound on one read)
     set_cap: int = 5_000  # members kept per sender in its target, stranger, unvouched sets
 
@@ -168,6 +184,17 @@ def _direct(account: str) -> str:
     return f"vel:direct:{account}"
 
 
+class _Cold(NamedTuple):
+    """COLD_OUTREACH's reads (``_cold_reach``): the sender's one-to-one strangers (its
+    ``vel:direct:`` set) and the people who wrote to it (its ties' ``TALKED`` side), over
+    the day (``cold_window``) and over the week (``cold_long_window``)."""
+
+    day: Tally
+    wrote: Distinct
+    week: Tally
+    wrote_week: Distinct
+
+
 class _Plan(NamedTuple):
     # What fan-out counts: the recipients, or the group conversation (one target,
     # ``accounts.room``; whom it reaches as its members stand, ``carried``).
@@ -188,7 +215,7 @@ class _Plan(NamedTuple):
     # set over ``cold_window``, and how many people wrote to the sender in it (the ties'
     # ``TALKED`` side), read only when the message reaches a stranger (COLD_OUTREACH).
     direct: Tally | None
-    cold: tuple[Tally, Distinct] | None
+    cold: _Cold | None
     everyone: int  # a group conversation's members, checked or not (``room_carried``)
     # Every query above, in two tuples made with the plan: those each message reads, and
     # the sender's contacts and ``back``, deferred (``_standing``).
@@ -270,27 +297,42 @@ def _direct_reach(ctx: Context, direct: Tally, reach: _Reach, facts: Facts) -> i
     return int(count) + _new(direct.members, kept, list(reach.strangers)) + reach.listed
 
 
-def _cold_reach(ctx: Context, cold: tuple[Tally, Distinct], reach: _Reach, facts: Facts,
-                bar: int, share: float) -> tuple[int, int] | None:
-    """COLD_OUTREACH's count, or None under ``bar``: the strangers the sender wrote to one to
-    one in the day (its ``vel:direct:`` set over ``cold_window``, the message's with them;
-    never the people it lists, vouched or not: an owner greeting its whole phone book, none
-    of whom answered yet, is no cold outreach), and how many people
-    wrote to it in the day (its ties' ``TALKED`` side: whoever answered, or wrote first);
-    cold when the strangers outnumber those by ``bar`` and those are under ``share`` of
-    them. The second is read only when the first reaches the bar (a bot's day of
-    strangers against nobody who writes to it; a person's cold messages get answers)."""
-    strangers, wrote = cold
-    read_more(ctx, (strangers,))
-    count, kept = facts[strangers]
-    count = int(count) + _new(strangers.members, kept, list(reach.strangers))
-    if count < bar:
+def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
+                cfg: VelocitySettings) -> tuple[int, int, str] | None:
+    """COLD_OUTREACH's count, or None: the strangers the sender wrote to one to one (its
+    ``vel:direct:`` set, the message's with them; never the people it lists, vouched or
+    not: an owner greeting its whole phone book, none of whom answered yet, is no cold
+    outreach), how many people wrote to it (its ties' ``TALKED`` side: whoever answered, or
+    wrote first), and the span they were counted over.
+
+    The day's: cold when its strangers outnumber the day's writers by ``cold_strangers``
+    and those are under ``cold_answered_share`` of them. The week's, where the day's is
+    not: the strangers written to before the day (the week's less the day's), whose day
+    to answer has passed, against the week's writers, by ``cold_old_strangers`` and
+    under ``cold_old_answered_share``: a bot pacing under the day's bar works through its targets a day at a
+    time, and nothing answers any of them. Each count is read (``read_more``) only when
+    the one before it reaches its bar (a message to a stranger reads the day's set; the
+    writers only when its strangers reach the bar; the week's set only when the day's
+    rule said nothing)."""
+    read_more(ctx, (cold.day,))
+    count, kept = facts[cold.day]
+    day = int(count) + _new(cold.day.members, kept, list(reach.strangers))
+    if day >= cfg.cold_strangers:
+        read_more(ctx, (cold.wrote,))
+        answered = int(facts[cold.wrote])
+        if day - answered >= cfg.cold_strangers and answered < cfg.cold_answered_share * day:
+            return day, answered, f"{cfg.cold_window // 3600} h"
+    read_more(ctx, (cold.week,))
+    count, kept = facts[cold.week]
+    old = int(count) + _new(cold.week.members, kept, list(reach.strangers)) - day
+    if old < cfg.cold_old_strangers:
         return None
-    read_more(ctx, (wrote,))
-    answered = int(facts[wrote])
-    if count - answered < bar or answered >= share * count:
+    read_more(ctx, (cold.wrote_week,))
+    answered = int(facts[cold.wrote_week])
+    if old - answered < cfg.cold_old_strangers or answered >= cfg.cold_old_answered_share * old:
         return None
-    return count, answered
+    return old, answered, (f"the {cfg.cold_long_window // 86_400} days before the last "
+                           f"{cfg.cold_window // 3600} h")
 
 
 class VelocityDetector:
@@ -345,8 +387,11 @@ class VelocityDetector:
         direct, cold, deferred = None, None, later
         if carried is None and type(message) is not Invite:
             direct = Tally(_direct(sender), cfg.strangers_window, people)
-            cold = (Tally(direct.key, cfg.cold_window, people),
-                    Distinct(accounts.tie_record(sender), cfg.cold_window, accounts.TALKED))
+            ties_key = accounts.tie_record(sender)
+            cold = _Cold(Tally(direct.key, cfg.cold_window, people),
+                         Distinct(ties_key, cfg.cold_window, accounts.TALKED),
+                         Tally(direct.key, cfg.cold_long_window, people),
+                         Distinct(ties_key, cfg.cold_long_window, accounts.TALKED))
             deferred = (*later, direct, *cold)
         return _Plan(people, *windows, ties, back, carried, direct, cold,
                      0 if carried is None else len(set(message.recipients)),
@@ -421,11 +466,10 @@ class VelocityDetector:
         # signals (their group): said only where none of them is.
         if (reach.strangers and plan.cold is not None
                 and (not found or found[-1].code not in _NEWCOMER)
-                and (cold := _cold_reach(ctx, plan.cold, reach, facts, cfg.cold_strangers,
-                                        cfg.cold_answered_share))):
+                and (cold := _cold_reach(ctx, plan.cold, reach, facts, cfg))):
             found.append(Signal("COLD_OUTREACH", 1.0,
-                                f"wrote one to one to {cold[0]} strangers in "
-                                f"{cfg.cold_window // 3600} h; {cold[1]} people wrote to it"))
+                                f"wrote one to one to {cold[0]} strangers in {cold[2]}; "
+                                f"{cold[1]} people wrote to it"))
         return found
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
@@ -446,7 +490,8 @@ class VelocityDetector:
                              cfg.set_cap))
         if reach.strangers and plan.direct is not None:  # at any age (COLD_OUTREACH)
             out.append(Touch(plan.direct.key, reach.strangers,
-                             max(cfg.cold_window, cfg.strangers_window), cfg.set_cap))
+                             max(cfg.cold_long_window, cfg.cold_window, cfg.strangers_window),
+                             cfg.set_cap))
         if reach.carriers and plan.carried is not None:  # carriers: a room's, carried asked
             out.append(Touch(plan.carried.key, reach.carriers, cfg.strangers_window,
                              cfg.set_cap))
