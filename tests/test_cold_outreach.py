@@ -1,11 +1,16 @@
-"""COLD_OUTREACH (session 30, ``strangers``): cold outreach nobody answers, at any age.
+"""COLD_OUTREACH (session 30, ``strangers``; session 31, ``strangers31``): cold outreach
+nobody answers, at any age.
 
 A spammer who reads NEW_ACCOUNT_DIRECT ages its accounts past ``new_account_age`` or
 paces under its hourly bar (``test_attack_session29_review.py``). What neither changes is
 whom the pitches go to and that nobody answers them: an account writing one to one, in a
-day, to ``cold_strangers`` (10) more strangers than there are people who wrote to it, is
-held, whatever its age, unless those are at least half of them. The attacks are judged with
-content, bulk and reputation off (the rule alone), the innocents with every detector on.
+day, to ``cold_strangers`` (10) more strangers than there are people who answered it, is
+held, whatever its age, unless those are at least half of them; and over the week, the
+strangers whose day has passed, ten past the week's answerers, unless those are a quarter
+of them (session 31). An answer counts from an account past ``new_account_age`` with three
+correspondents besides the one it answers, to a cold message of that one's (session 31:
+whoever wrote to the account counted, socks too). The attacks are judged with content,
+bulk and reputation off (the rule alone), the innocents with every detector on.
 """
 
 from __future__ import annotations
@@ -41,6 +46,15 @@ def established(engine: Engine, account: str) -> float:
     engine.process(event(engine.config, type="contacts", id=f"seen-{account}",
                          ts=T0 - 30 * DAY, account=account, contacts=[]))
     return T0
+
+
+def lived(engine: Engine, account: str) -> None:
+    """``account`` first seen 30 days before T0, and four friends of its own who wrote to
+    it 20 days before T0: a person's standing (made before the test's first event at T0)."""
+    established(engine, account)
+    for k in range(4):
+        engine.process(message(engine.config, f"life-{account}-{k}", f"pal-{account}-{k}",
+                               [account], "see you at lunch?", T0 - 20 * DAY + k))
 
 
 def send(engine: Engine, id: str, sender: str, to: str, ts: float, kind: str = "clear",
@@ -80,11 +94,14 @@ def test_a_newcomer_under_the_hourly_bar_is_held_from_its_days_tenth_stranger() 
 
 def test_answers_vouch_for_cold_messages() -> None:
     """A salesperson writing to 24 prospects over a day, two in three answering within
-    the half hour: more than ten strangers past those who wrote to it by the day's end, but
+    the half hour: more than ten strangers past those who answered by the day's end, but
     not most of them ignoring it (``cold_answered_share``). The same account with the
     answers dropped is held from its tenth (the tests above): answers are what this rule
-    reads."""
+    reads. The prospects are people (``lived``: session 31 counts no other answer)."""
     e = open_engine(config(detectors=RULE_ALONE))
+    for i in range(24):
+        if i % 3:
+            lived(e, f"p{i}")
     t, out = established(e, "seller"), []
     for i in range(24):
         out.append(send(e, f"m{i}", "seller", f"p{i}", t + i * HOUR))
@@ -113,8 +130,11 @@ def test_a_marketplace_newcomer_writing_to_five_sellers_in_two_days_is_not_held(
 
 def test_a_buyer_asking_many_sellers_who_answer_is_not_held() -> None:
     """An established buyer asks sixteen sellers over a day, half of them answering within
-    the hour: sixteen strangers, eight who wrote to it, never ten past them."""
+    the hour: sixteen strangers, eight who answered, never ten past them. The sellers are
+    people (``lived``)."""
     e = open_engine(config())
+    for i in range(1, 16, 2):
+        lived(e, f"seller{i}")
     t, out = established(e, "buyer"), []
     for i in range(16):
         out.append(e.process(message(e.config, f"m{i}", "buyer", [f"seller{i}"],
@@ -157,6 +177,7 @@ def test_an_established_account_inviting_twelve_friends_it_lists_is_not_held() -
 # -- alike on every backend ------------------------------------------------------------
 
 def _cold_day(engine: Engine) -> list[str]:
+    lived(engine, "t2")
     t = established(engine, "bot")
     one = [send(engine, f"m{i}", "bot", f"t{i}", t + i * 600) for i in range(12)]
     engine.process(message(engine.config, "ans", "t2", ["bot"], "who is this?", t + 7300))
@@ -168,9 +189,10 @@ def _cold_day(engine: Engine) -> list[str]:
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
 def test_cold_outreach_is_read_alike_on_every_backend(
         backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    """The day's set (``vel:direct:``) and the ties' ``TALKED`` side are read deferred: on
-    SQLite from the batch's held keys, on Redis with the rest; event by event and in a
-    batch, as the memory backend judges."""
+    """The day's and the week's sets (``vel:direct:``, ``vel:answered:``), and an answer's
+    reads (the answered account's ``vel:direct:``, the answerer's ``TALKED`` side), are
+    read deferred: on SQLite from the batch's held keys, on Redis with the rest; event by
+    event and in a batch, as the memory backend judges."""
     storage: dict[str, Any] = {"backend": backend}
     if backend == "redis":
         storage.update(redis_url=request.getfixturevalue("redis_url"),
@@ -181,36 +203,151 @@ def test_cold_outreach_is_read_alike_on_every_backend(
     assert mine.count("hold") >= 3 and _cold_day(shared) == mine
 
 
-# -- open ------------------------------------------------------------------------------
+# -- session 30's open doors, and the reader's next ones --------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: nine strangers a day stay under the bar at any age: 63 of 63 delivered over a "
-    "week, one account. The day's bar is a number the attacker reads; it costs it a "
-    "tenth of NEW_ACCOUNT_DIRECT's four an hour (96 a day), and nothing ages past it"))
-def test_nine_strangers_a_day_for_a_week() -> None:
+def _paced(per_day: int, days: int) -> list[Any]:
     e = open_engine(config(detectors=RULE_ALONE))
     t = established(e, "bot")
-    out = [send(e, f"m{d}-{i}", "bot", f"t{d}-{i}", t + d * DAY + i * HOUR)
-           for d in range(7) for i in range(9)]
-    assert sum(not held(v) for v in out) < 10
+    return [send(e, f"m{d}-{i}", "bot", f"t{d}-{i}", t + d * DAY + i * HOUR)
+            for d in range(days) for i in range(per_day)]
+
+
+def test_nine_strangers_a_day_for_a_week() -> None:
+    """Nine strangers a day, under the day's bar, from an account seen 30 days ago: on main
+    (9be8ce7) 63 of 63 delivered over the week. The strangers of the days before have had
+    their day to answer, and nobody did: from the third day's second, ten of them past the
+    week's answerers (``cold_old_strangers``) hold it, 18 of 63 delivered."""
+    out = _paced(9, 7)
+    assert sum(not held(v) for v in out) == 18
+    assert "COLD_OUTREACH" in codes(out[19]) and all(held(v) for v in out[19:])
+
+
+def test_four_strangers_a_day_for_four_weeks() -> None:
+    """The reader's next pace, four a day for four weeks: main delivered 112 of 112; held
+    from the fourth day, 13 delivered."""
+    assert sum(not held(v) for v in _paced(4, 28)) == 13
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "open: whoever writes to the account vouches for its cold messages, socks too: S "
-    "socks that each say 'hi' to the bot hold it only from stranger max(10 + S, 2S + 1) of "
-    "the day (5 socks: 14 delivered; 20 socks: 40 of 40 delivered in an hour at 49 h, the "
-    "41st held). A sock can write to many bots; answers are not "
-    "checked against the strangers written to (that needs the day's set's members read "
-    "before the TALKED side is asked of them: two reads in a row, which a Redis claim, "
-    "reading every deferred query up front, cannot make)"))
-def test_socks_that_write_to_the_bot_buy_it_strangers() -> None:
+    "open: one stranger a day stays under the week's bar (six days' strangers before the "
+    "day, fewer than cold_old_strangers): 28 of 28 delivered over four weeks, one account "
+    "(main: the same). What the week's bar leaves an account is under ten unanswered a "
+    "week; a longer window pays a set kept longer for every account writing cold"))
+def test_one_stranger_a_day_for_four_weeks() -> None:
+    assert sum(not held(v) for v in _paced(1, 28)) < 10
+
+
+def test_socks_that_write_to_the_bot_buy_it_nothing() -> None:
+    """20 socks that each said 'hi' to the bot, then 40 strangers in an hour, at 49 h: on
+    main (9be8ce7) 40 of 40 delivered (whoever wrote to the account offset its cold
+    messages). A sock that wrote first answered no cold message: 9 delivered."""
     e = open_engine(config(detectors=RULE_ALONE))
     e.process(event(e.config, type="contacts", id="c", ts=T0, account="bot", contacts=[]))
     t = T0 + 49 * HOUR
     for s in range(20):
         e.process(message(e.config, f"s{s}", f"sock{s}", ["bot"], "hi", t - 600 + s))
     out = [send(e, f"m{i}", "bot", f"t{i}", t + 60 * i) for i in range(40)]
-    assert sum(not held(v) for v in out) < 10
+    assert sum(not held(v) for v in out) == 9
+
+
+def _socks_answer(farm: bool) -> list[Any]:
+    """The bot (first seen at T0) and 20 socks made with it; the bot writes to each first at
+    49 h and each answers, then 40 strangers in an hour. ``farm``: each sock was written to
+    by three of the others the day they were made."""
+    e = open_engine(config(detectors=RULE_ALONE))
+    for a in ("bot", *(f"sock{s}" for s in range(20))):
+        e.process(event(e.config, type="contacts", id=f"c-{a}", ts=T0, account=a, contacts=[]))
+    if farm:
+        for s in range(20):
+            for k in range(1, 4):
+                e.process(message(e.config, f"f{s}-{k}", f"sock{(s + k) % 20}", [f"sock{s}"],
+                                  "hey", T0 + HOUR + 10 * s + k))
+    t = T0 + 49 * HOUR
+    for s in range(20):
+        e.process(message(e.config, f"b{s}", "bot", [f"sock{s}"], "hi", t - 1200 + s))
+        e.process(message(e.config, f"r{s}", f"sock{s}", ["bot"], "hello!", t - 600 + s))
+    return [send(e, f"m{i}", "bot", f"t{i}", t + 60 * i) for i in range(40)]
+
+
+def test_socks_that_answer_the_bot_with_no_life_of_their_own_buy_it_nothing() -> None:
+    """The reader's next step: the bot writes first to 20 socks aged past 48 h, and they
+    answer. On main 20 of 40 delivered; a sock that nobody but the bot writes to is no
+    person whose answer says the message was wanted: none."""
+    assert sum(not held(v) for v in _socks_answer(farm=False)) == 0
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: socks that write to each other have correspondents of their own: 20 aged socks, "
+    "each written to by three of the others, answer the bot and buy it 20 strangers in an "
+    "hour (20 of 40 delivered, main the same). Telling a farm from friends is the second "
+    "round of ties (whether the correspondents are people), a read after a read"))
+def test_a_sock_farm_answering_the_bot() -> None:
+    assert sum(not held(v) for v in _socks_answer(farm=True)) < 10
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "cost: an answer from an account with no life of its own (under 48 h, or fewer than "
+    "three correspondents besides the one it answers) counts for nothing, so a buyer asking "
+    "16 sellers in a day, half answering, all of them accounts first seen at their answer, "
+    "is held from its tenth (9 of 16 delivered; main 16 of 16). Sellers on a platform have "
+    "customers; a marketplace's own newcomers selling their first thing do not"))
+def test_a_buyer_whose_sellers_are_new_accounts() -> None:
+    e = open_engine(config())
+    t, out = established(e, "buyer"), []
+    for i in range(16):
+        out.append(e.process(message(e.config, f"m{i}", "buyer", [f"seller{i}"],
+                                     "hi, is the bike from your listing still for sale?",
+                                     t + i * HOUR)))
+        if i % 2:
+            e.process(message(e.config, f"a{i}", f"seller{i}", ["buyer"], "sold, sorry",
+                              t + i * HOUR + 900))
+    assert not any(held(v) for v in out)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "cost: a buyer asking two sellers a day for a week whom none answers is held from its "
+    "sixth day (11 of 14 delivered; main 14 of 14): ten strangers whose day has passed, "
+    "none answering, are the week's bar whoever writes them"))
+def test_a_buyer_nobody_answers_for_a_week() -> None:
+    e = open_engine(config())
+    t = established(e, "buyer")
+    out = [e.process(message(e.config, f"m{d}-{i}", "buyer", [f"s{d}-{i}"],
+                             "hi, is the bike from your listing still for sale?",
+                             t + d * DAY + i * HOUR)) for d in range(7) for i in range(2)]
+    assert not any(held(v) for v in out)
+
+
+def test_a_buyer_asking_five_sellers_a_day_for_a_week_two_in_five_answering() -> None:
+    """The week's share is a quarter, not the day's half: a buyer whose sellers (people)
+    answer two in five is never held (with half it was from the sixth day, 6 of 35)."""
+    e = open_engine(config())
+    for k in range(35):
+        if k % 5 < 2:
+            lived(e, f"s{k}")
+    t, out = established(e, "buyer"), []
+    for k in range(35):
+        ts = t + (k // 5) * DAY + (k % 5) * HOUR
+        out.append(e.process(message(e.config, f"m{k}", "buyer", [f"s{k}"],
+                                     "hi, is the bike from your listing still for sale?", ts)))
+        if k % 5 < 2:
+            e.process(message(e.config, f"a{k}", f"s{k}", ["buyer"], "yes, still there",
+                              ts + 1800))
+    assert not any(held(v) for v in out)
+
+
+def test_a_bot_in_a_busy_small_room_is_not_answered_by_its_talkers() -> None:
+    """An aged account in a room of 40 whose 20 talkers post in the day (a post to at most
+    50 fills ``TALKED``): on main 40 of 40 of its one-to-one strangers delivered. A room
+    post answers no cold message: 9 delivered."""
+    e = open_engine(config(detectors=RULE_ALONE))
+    members = [f"u{i}" for i in range(40)]
+    e.process(event(e.config, type="contacts", id="c", ts=T0, account="bot", contacts=[]))
+    t = T0 + 49 * HOUR
+    for i in range(20):
+        e.process(message(e.config, f"p{i}", f"u{i}", [*members[:i], *members[i + 1:], "bot"],
+                          "anyone around tonight?", t - 3000 + 60 * i, conversation="club"))
+    out = [send(e, f"m{i}", "bot", f"t{i}", t + 60 * i) for i in range(40)]
+    assert sum(not held(v) for v in out) == 9
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -224,23 +361,4 @@ def test_an_aged_account_that_lists_its_targets() -> None:
     e.process(event(e.config, type="contacts", id="c", ts=T0, account="bot",
                     contacts=[f"t{i}" for i in range(40)]))
     out = [send(e, f"m{i}", "bot", f"t{i}", T0 + 49 * HOUR + 60 * i) for i in range(40)]
-    assert sum(held(v) for v in out) >= 30
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "open: who wrote to the account is read from its ties' TALKED side, which a post to a "
-    "room of at most 50 (MAX_TALKED_FANOUT) fills with its poster too: an aged account in "
-    "a room of 40 whose 20 talkers post in the day is 'written to' by 20, and its 40 "
-    "strangers of the day are all delivered (the 41st would hold). Answers one to one are "
-    "not kept apart from room posts: a side of their own is a write a message and ~27 "
-    "bytes a tie"))
-def test_a_bot_in_a_busy_small_room_is_written_to_by_its_talkers() -> None:
-    e = open_engine(config(detectors=RULE_ALONE))
-    members = [f"u{i}" for i in range(40)]
-    e.process(event(e.config, type="contacts", id="c", ts=T0, account="bot", contacts=[]))
-    t = T0 + 49 * HOUR
-    for i in range(20):
-        e.process(message(e.config, f"p{i}", f"u{i}", [*members[:i], *members[i + 1:], "bot"],
-                          "anyone around tonight?", t - 3000 + 60 * i, conversation="club"))
-    out = [send(e, f"m{i}", "bot", f"t{i}", t + 60 * i) for i in range(40)]
     assert sum(held(v) for v in out) >= 30

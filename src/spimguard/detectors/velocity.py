@@ -140,6 +140,12 @@ class VelocitySettings:
     # its sixth day (6 of 35), one asking three a day of whom one answers from its sixth
     # (3 of 21). The buyer nobody answers at all is the price (red-team log, session 31).
     cold_old_answered_share: float = 0.25
+    # What makes an answer count (session 31): a one-to-one message to an account that wrote
+    # to it cold in ``cold_long_window``, from an account past ``new_account_age`` with at
+    # least this many correspondents besides the one it answers (``accounts.TALKED``, their
+    # 180 days). Three, as ``trust.full_footprint`` and ``accounts.ROOM_VOUCHERS``: what
+    # anyone who uses a messenger has, what a sock has only with as many socks of its own.
+    cold_answer_footprint: int = 3
     max_targets: int = 500  # recipients looked at per message (bound on one read)
     set_cap: int = 5_000  # members kept per sender in its target, stranger, unvouched sets
 
@@ -184,10 +190,15 @@ def _direct(account: str) -> str:
     return f"vel:direct:{account}"
 
 
+def _answered(account: str) -> str:
+    return f"vel:answered:{account}"
+
+
 class _Cold(NamedTuple):
     """COLD_OUTREACH's reads (``_cold_reach``): the sender's one-to-one strangers (its
-    ``vel:direct:`` set) and the people who wrote to it (its ties' ``TALKED`` side), over
-    the day (``cold_window``) and over the week (``cold_long_window``)."""
+    ``vel:direct:`` set) and the people whose answers to them count (its
+    ``vel:answered:`` set, ``_answers``), over the day (``cold_window``) and over the week
+    (``cold_long_window``)."""
 
     day: Tally
     wrote: Distinct
@@ -216,12 +227,16 @@ class _Plan(NamedTuple):
     # ``TALKED`` side), read only when the message reaches a stranger (COLD_OUTREACH).
     direct: Tally | None
     cold: _Cold | None
+    # A message to one recipient (not in a room, not an invitation): whether it answers a
+    # cold message of the recipient's (the sender in its ``vel:direct:`` set), and the
+    # sender's correspondents (``_answers``); read only when the recipient wrote to it.
+    answer: tuple[Contains, Distinct] | None
     everyone: int  # a group conversation's members, checked or not (``room_carried``)
     # Every query above, in two tuples made with the plan: those each message reads, and
     # the sender's contacts and ``back``, deferred (``_standing``).
     reads: tuple[Query, ...]
     later: tuple[Contains, ...]
-    deferred: tuple[Query, ...]  # ``later``, ``direct`` and ``cold``
+    deferred: tuple[Query, ...]  # ``later``, ``direct``, ``cold`` and ``answer``
     counted: tuple[Write, ...]  # the message and its targets counted (every message's writes)
 
 
@@ -302,17 +317,17 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
     """COLD_OUTREACH's count, or None: the strangers the sender wrote to one to one (its
     ``vel:direct:`` set, the message's with them; never the people it lists, vouched or
     not: an owner greeting its whole phone book, none of whom answered yet, is no cold
-    outreach), how many people wrote to it (its ties' ``TALKED`` side: whoever answered, or
-    wrote first), and the span they were counted over.
+    outreach), how many people answered them (``_answers``), and the span they were counted
+    over.
 
-    The day's: cold when its strangers outnumber the day's writers by ``cold_strangers``
+    The day's: cold when its strangers outnumber the day's answerers by ``cold_strangers``
     and those are under ``cold_answered_share`` of them. The week's, where the day's is
     not: the strangers written to before the day (the week's less the day's), whose day
-    to answer has passed, against the week's writers, by ``cold_old_strangers`` and
-    under ``cold_old_answered_share``: a bot pacing under the day's bar works through its targets a day at a
-    time, and nothing answers any of them. Each count is read (``read_more``) only when
+    to answer has passed, against the week's answerers, by ``cold_old_strangers`` and
+    under ``cold_old_answered_share``: a bot pacing under the day's bar works through its
+    targets a day at a time, and nothing answers any of them. Each count is read (``read_more``) only when
     the one before it reaches its bar (a message to a stranger reads the day's set; the
-    writers only when its strangers reach the bar; the week's set only when the day's
+    answerers only when its strangers reach the bar; the week's set only when the day's
     rule said nothing)."""
     read_more(ctx, (cold.day,))
     count, kept = facts[cold.day]
@@ -335,11 +350,36 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
                            f"{cfg.cold_window // 3600} h")
 
 
+def _answers(ctx: Context, answer: tuple[Contains, Distinct], facts: Facts,
+             footprint: int) -> bool:
+    """Whether a message to one recipient, who wrote to its sender, is an answer to cold
+    outreach that counts (COLD_OUTREACH's offset, kept in the recipient's
+    ``vel:answered:`` set): the recipient wrote to the sender cold in the week (the
+    sender in its ``vel:direct:`` set), and the sender has ``footprint`` correspondents of
+    its own besides the recipient (the caller asks that it is past ``new_account_age``).
+
+    An answer is evidence that the cold message was wanted only as far as the answerer is
+    a person of its own (``trust.voice``'s principle): socks the bot made are young, and
+    nobody but the bot writes to them. Whoever merely wrote to the account proved
+    nothing: 20 socks that said "hi" to it bought it 40 strangers in an hour, and the
+    talkers of a room of 40 posting in it (a room post fills ``TALKED`` too) bought 40
+    more (session 30's xfails). Read in this order, each only when the one before holds:
+    most messages to one who wrote to the sender are to a friend, never written to cold."""
+    cold, lives = answer
+    read_more(ctx, (cold,))
+    if not facts[cold][0]:
+        return False
+    read_more(ctx, (lives,))
+    return int(facts[lives]) - 1 >= footprint
+
+
 class VelocityDetector:
     name = "velocity"
 
     def __init__(self, given: dict[str, Any]) -> None:
-        self.cfg = settings(self.name, VelocitySettings, given)
+        self.cfg = cfg = settings(self.name, VelocitySettings, given)
+        # How long the one-to-one strangers and the answers are kept: their longest window.
+        self.cold_kept = max(cfg.cold_long_window, cfg.cold_window, cfg.strangers_window)
 
     def _plan(self, ctx: Context, message: Message) -> _Plan:
         """The plan, one for the messages of one sender to the same recipients in the same
@@ -384,16 +424,20 @@ class VelocityDetector:
                    Touch(targets, people, cfg.fanout_window, cfg.set_cap))
         own: tuple[Query, ...] = () if carried is None else (carried,)
         later: tuple[Contains, ...] = (ties[0], *back)
-        direct, cold, deferred = None, None, later
+        direct, cold, answer, deferred = None, None, None, later
         if carried is None and type(message) is not Invite:
             direct = Tally(_direct(sender), cfg.strangers_window, people)
-            ties_key = accounts.tie_record(sender)
+            answered = _answered(sender)
             cold = _Cold(Tally(direct.key, cfg.cold_window, people),
-                         Distinct(ties_key, cfg.cold_window, accounts.TALKED),
+                         Distinct(answered, cfg.cold_window),
                          Tally(direct.key, cfg.cold_long_window, people),
-                         Distinct(ties_key, cfg.cold_long_window, accounts.TALKED))
-            deferred = (*later, direct, *cold)
-        return _Plan(people, *windows, ties, back, carried, direct, cold,
+                         Distinct(answered, cfg.cold_long_window))
+            if len(people) == 1:
+                answer = (Contains(_direct(people[0]), (sender,)),
+                          Distinct(accounts.tie_record(sender), accounts.TALKED_TTL,
+                                   accounts.TALKED))
+            deferred = (*later, direct, *cold, *(answer or ()))
+        return _Plan(people, *windows, ties, back, carried, direct, cold, answer,
                      0 if carried is None else len(set(message.recipients)),
                      (*windows, ties[1], *own), later, deferred, counted)
 
@@ -428,7 +472,12 @@ class VelocityDetector:
         first_seen = ctx.account.first_seen
         age = message.ts - first_seen if first_seen is not None else 0.0
         young = age < cfg.new_account_age
-        ctx.scratch[_WRITES] = self._written(plan, reach)
+        answering = None
+        if (plan.answer is not None and not young and facts[plan.ties[1]][0]
+                and _answers(ctx, plan.answer, facts, cfg.cold_answer_footprint)):
+            answering = Touch(_answered(plan.people[0]), (message.sender,), self.cold_kept,
+                              cfg.set_cap)
+        ctx.scratch[_WRITES] = self._written(plan, reach, answering)
         strangers_now, strangers = reach.now, reach.count
         if strangers_now and type(message) is Invite and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
@@ -475,13 +524,17 @@ class VelocityDetector:
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         return ctx.scratch.get(_WRITES, ())  # type: ignore[no-any-return]
 
-    def _written(self, plan: _Plan, reach: _Reach) -> Sequence[Write]:
+    def _written(self, plan: _Plan, reach: _Reach, answering: Touch | None
+                 ) -> Sequence[Write]:
         """The message and its targets counted, and whom it reached added to the window
         sets (their keys as the plan's queries hold them: none made again a message); the
-        strangers written to one to one, to their own too (``vel:direct:``, a day)."""
-        if not (reach.strangers or reach.unvouched or reach.carriers):  # most messages
-            return plan.counted
+        strangers written to one to one, to their own too (``vel:direct:``, a week); an
+        answer that counts (``_answers``), to the answered account's ``vel:answered:``."""
+        if not (reach.strangers or reach.unvouched or reach.carriers or answering is not None):
+            return plan.counted  # most messages
         cfg, out = self.cfg, [*plan.counted]
+        if answering is not None:
+            out.append(answering)
         if reach.strangers:
             out.append(Touch(plan.strangers.key, reach.strangers, cfg.strangers_window,
                              cfg.set_cap))
@@ -489,9 +542,7 @@ class VelocityDetector:
             out.append(Touch(plan.unvouched.key, reach.unvouched, cfg.unvouched_window,
                              cfg.set_cap))
         if reach.strangers and plan.direct is not None:  # at any age (COLD_OUTREACH)
-            out.append(Touch(plan.direct.key, reach.strangers,
-                             max(cfg.cold_long_window, cfg.cold_window, cfg.strangers_window),
-                             cfg.set_cap))
+            out.append(Touch(plan.direct.key, reach.strangers, self.cold_kept, cfg.set_cap))
         if reach.carriers and plan.carried is not None:  # carriers: a room's, carried asked
             out.append(Touch(plan.carried.key, reach.carriers, cfg.strangers_window,
                              cfg.set_cap))
