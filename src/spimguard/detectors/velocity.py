@@ -325,10 +325,10 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
     not: the strangers written to before the day (the week's less the day's), whose day
     to answer has passed, against the week's answerers, by ``cold_old_strangers`` and
     under ``cold_old_answered_share``: a bot pacing under the day's bar works through its
-    targets a day at a time, and nothing answers any of them. Each count is read (``read_more``) only when
-    the one before it reaches its bar (a message to a stranger reads the day's set; the
-    answerers only when its strangers reach the bar; the week's set only when the day's
-    rule said nothing)."""
+    targets a day at a time, and nothing answers any of them. Each count is read
+    (``read_more``) only when the one before it reaches its bar (a message to a stranger
+    reads the day's set; the answerers only when its strangers reach the bar; the week's
+    set only when the day's rule said nothing)."""
     read_more(ctx, (cold.day,))
     count, kept = facts[cold.day]
     day = int(count) + _new(cold.day.members, kept, list(reach.strangers))
