@@ -60,12 +60,23 @@ or an account aged past ``new_account_age`` before use, were all delivered (revi
 session 29). What neither changes is that nobody answers a pitch. COLD_OUTREACH (same
 group, at any age, said where none of the newcomer's three is): the strangers the account
 wrote to one to one in ``cold_window`` (a day, the same set) outnumber the people who
-wrote to it in the day (its ties' ``TALKED`` side) by ``cold_strangers``, and those are
-under ``cold_answered_share`` of them. Strangers who wrote first are correspondents and
+answered them in the day by ``cold_strangers``, and those are under
+``cold_answered_share`` of them. Strangers who wrote first are correspondents and
 never counted; the people it lists are never counted (an owner greeting its phone book,
 none answering yet, is no cold outreach; a newcomer's listed strangers are the allowance's
-business). Answers are not matched to the strangers written to: whoever wrote to the
-account offsets a cold message (socks too: docs/red-team-log.md, session 30).
+business).
+
+A reader of that rule paces under the day's bar, and buys answers (red team, session 31).
+A slow bot's strangers accumulate over days: those written to before the day have had
+their day to be answered, so over ``cold_long_window`` (a week; the set is kept as long)
+``cold_old_strangers`` of them past the week's answerers hold too, unless those are
+``cold_old_answered_share`` of them (nine strangers a day reached 63 of 63 in a week).
+And an answer is what offsets a cold message, not whoever wrote: a one-to-one message to
+the account from someone it wrote to cold in the week, which counts (``vel:answered:``)
+only from a person, an account past ``new_account_age`` with ``cold_answer_footprint``
+correspondents besides the account (``_answers``). Whoever merely wrote to it offset
+its cold messages before: 20 socks that each said "hi" bought 40 strangers in an hour,
+and the talkers of a small room it sat in as many (a room post fills ``TALKED``).
 
 Invitations (``invite`` events) are contact attempts too; inviting strangers
 into rooms is how Matrix spim spreads, and an invitation carries no text for
