@@ -128,13 +128,13 @@ def test_a_marketplace_newcomer_writing_to_five_sellers_in_two_days_is_not_held(
         "COLD_OUTREACH", "NEW_ACCOUNT_DIRECT"} for v in out)
 
 
-def test_a_buyer_asking_many_sellers_who_answer_is_not_held() -> None:
+def _sixteen_sellers(people: bool) -> list[Any]:
     """An established buyer asks sixteen sellers over a day, half of them answering within
-    the hour: sixteen strangers, eight who answered, never ten past them. The sellers are
-    people (``lived``)."""
+    the hour; ``people``: the answering sellers have lives of their own (``lived``)."""
     e = open_engine(config())
     for i in range(1, 16, 2):
-        lived(e, f"seller{i}")
+        if people:
+            lived(e, f"seller{i}")
     t, out = established(e, "buyer"), []
     for i in range(16):
         out.append(e.process(message(e.config, f"m{i}", "buyer", [f"seller{i}"],
@@ -143,6 +143,12 @@ def test_a_buyer_asking_many_sellers_who_answer_is_not_held() -> None:
         if i % 2:
             e.process(message(e.config, f"a{i}", f"seller{i}", ["buyer"], "sold, sorry",
                               t + i * HOUR + 900))
+    return out
+
+
+def test_a_buyer_asking_many_sellers_who_answer_is_not_held() -> None:
+    """Sixteen strangers, eight who answered, never ten past them."""
+    out = _sixteen_sellers(people=True)
     assert not any(held(v) for v in out) and not any("COLD_OUTREACH" in codes(v) for v in out)
 
 
@@ -292,16 +298,7 @@ def test_a_sock_farm_answering_the_bot() -> None:
     "is held from its tenth (9 of 16 delivered; main 16 of 16). Sellers on a platform have "
     "customers; a marketplace's own newcomers selling their first thing do not"))
 def test_a_buyer_whose_sellers_are_new_accounts() -> None:
-    e = open_engine(config())
-    t, out = established(e, "buyer"), []
-    for i in range(16):
-        out.append(e.process(message(e.config, f"m{i}", "buyer", [f"seller{i}"],
-                                     "hi, is the bike from your listing still for sale?",
-                                     t + i * HOUR)))
-        if i % 2:
-            e.process(message(e.config, f"a{i}", f"seller{i}", ["buyer"], "sold, sorry",
-                              t + i * HOUR + 900))
-    assert not any(held(v) for v in out)
+    assert not any(held(v) for v in _sixteen_sellers(people=False))
 
 
 @pytest.mark.xfail(strict=True, reason=(
