@@ -243,6 +243,25 @@ def test_one_stranger_a_day_for_four_weeks() -> None:
     assert sum(not held(v) for v in _paced(1, 28)) < 10
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "open: an answer's words are not read, and a quarter answered is the week's share: nine "
+    "strangers a day for a week, one target in four (people of their own) answering 'who "
+    "is this?', reach 63 of 63 (main the same; one in five: 45 of 63). Whether an answer "
+    "welcomes the message is the content's question, and a reply's meaning in a language "
+    "the model never saw is no better known than the pitch's"))
+def test_nine_a_day_one_target_in_four_asking_who_it_is() -> None:
+    e = open_engine(config(detectors=RULE_ALONE))
+    for k in range(0, 63, 4):
+        lived(e, f"t{k}")
+    t, out = established(e, "bot"), []
+    for k in range(63):
+        ts = t + (k // 9) * DAY + (k % 9) * HOUR
+        out.append(send(e, f"m{k}", "bot", f"t{k}", ts))
+        if k % 4 == 0:
+            e.process(message(e.config, f"a{k}", f"t{k}", ["bot"], "who is this?", ts + 600))
+    assert sum(not held(v) for v in out) < 30
+
+
 def test_socks_that_write_to_the_bot_buy_it_nothing() -> None:
     """20 socks that each said 'hi' to the bot, then 40 strangers in an hour, at 49 h: on
     main (9be8ce7) 40 of 40 delivered (whoever wrote to the account offset its cold
