@@ -124,21 +124,21 @@ class VelocitySettings:
     # recipients, and unknown words vouch for nothing; session 29, red-team log)
     new_account_direct_strangers: int = 5
     # Cold outreach, at any age (COLD_OUTREACH; session 30, red-team log): the strangers an
-    # account wrote to one to one in ``cold_window``, less the people who wrote to it in
-    # that window, that hold. A day: answers come within hours, and a bot pacing under an
-    # hourly bar (four an hour, 96 a day) or aged past ``new_account_age`` writes its day's
-    # strangers all the same. Ten: twice the handful a person writes to cold in a day (the
+    # account wrote to one to one in ``cold_window``, less the people who answered them in
+    # that window (``cold_answer_footprint``), that hold. A day: answers come within hours,
+    # and a bot pacing under an hourly bar (four an hour, 96 a day) or aged past
+    # ``new_account_age`` writes its day's strangers all the same. Ten: twice the handful a person writes to cold in a day (the
     # marketplace newcomer's five sellers, ``accounts.UNVOUCHED_ALLOWANCE``'s five friends).
     cold_window: int = 86_400
     cold_strangers: int = 10
-    # ... unless at least this share of them is matched by people who wrote to it: most of
+    # ... unless at least this share of them is matched by people who answered: most of
     # a person's cold messages are answered (the sellers a buyer asks, a salesperson's
     # prospects), a pitch's are ignored by most (a majority, no finer number: session 30)
     cold_answered_share: float = 0.5
     # ... and over a week (session 31, red-team log): the strangers written to before the
     # day (those of ``cold_long_window`` not in ``cold_window``) have had their day to be
     # answered, so no room is left for answers yet to come: ``cold_old_strangers`` of them
-    # past the people who wrote to it in the week hold, unless those are at least
+    # past the people who answered it in the week hold, unless those are at least
     # ``cold_old_answered_share`` of them. Ten, the day's number (the handful a person
     # leaves unanswered, not a day's bar again each day): nine strangers a day, under the
     # day's bar, reached 63 of 63 in a week. A week: what a person's errand of cold
@@ -172,7 +172,8 @@ SIGNALS = {
     "NEW_ACCOUNT_DIRECT": "an account first seen days ago writing one-to-one to many "
                           "strangers, link or not",
     "COLD_OUTREACH": "an account of any age writing one-to-one, in a day, to many more "
-                     "strangers than people who wrote to it",
+                     "strangers than people who answered it, or in a week to many whose "
+                     "day to answer has passed",
     "INVITE_STRANGERS": "an account inviting many users it shares no contact or room with",
 }
 
@@ -212,9 +213,9 @@ class _Cold(NamedTuple):
     (``cold_long_window``)."""
 
     day: Tally
-    wrote: Distinct
+    answered: Distinct
     week: Tally
-    wrote_week: Distinct
+    answered_week: Distinct
 
 
 class _Plan(NamedTuple):
@@ -234,8 +235,9 @@ class _Plan(NamedTuple):
     carried: Contains | None
     # Any other message but an invitation: the strangers the sender opened chats with one
     # to one in the hour (NEW_ACCOUNT_DIRECT), read only when that could fire; the same
-    # set over ``cold_window``, and how many people wrote to the sender in it (the ties'
-    # ``TALKED`` side), read only when the message reaches a stranger (COLD_OUTREACH).
+    # set over ``cold_window`` and ``cold_long_window``, and how many people answered the
+    # sender in each (``_Cold``), read only when the message reaches a stranger
+    # (COLD_OUTREACH).
     direct: Tally | None
     cold: _Cold | None
     # A message to one recipient (not in a room, not an invitation): whether it answers a
@@ -344,8 +346,8 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
     count, kept = facts[cold.day]
     day = int(count) + _new(cold.day.members, kept, list(reach.strangers))
     if day >= cfg.cold_strangers:
-        read_more(ctx, (cold.wrote,))
-        answered = int(facts[cold.wrote])
+        read_more(ctx, (cold.answered,))
+        answered = int(facts[cold.answered])
         if day - answered >= cfg.cold_strangers and answered < cfg.cold_answered_share * day:
             return day, answered, f"{cfg.cold_window // 3600} h"
     read_more(ctx, (cold.week,))
@@ -353,8 +355,8 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
     old = int(count) + _new(cold.week.members, kept, list(reach.strangers)) - day
     if old < cfg.cold_old_strangers:
         return None
-    read_more(ctx, (cold.wrote_week,))
-    answered = int(facts[cold.wrote_week])
+    read_more(ctx, (cold.answered_week,))
+    answered = int(facts[cold.answered_week])
     if old - answered < cfg.cold_old_strangers or answered >= cfg.cold_old_answered_share * old:
         return None
     return old, answered, (f"the {cfg.cold_long_window // 86_400} days before the last "
@@ -522,14 +524,15 @@ class VelocityDetector:
                                     f"account first seen {age / 3600:.0f} h ago wrote one to "
                                     f"one to {direct} strangers"))
         # Cold outreach, at any age: one to one to a stranger, and the day's strangers past
-        # the people who wrote to it by ``cold_strangers``. One fact with the newcomer's
+        # the people who answered by ``cold_strangers``, or the week's before the day by
+        # ``cold_old_strangers`` (``_cold_reach``). One fact with the newcomer's
         # signals (their group): said only where none of them is.
         if (reach.strangers and plan.cold is not None
                 and (not found or found[-1].code not in _NEWCOMER)
                 and (cold := _cold_reach(ctx, plan.cold, reach, facts, cfg))):
             found.append(Signal("COLD_OUTREACH", 1.0,
                                 f"wrote one to one to {cold[0]} strangers in {cold[2]}; "
-                                f"{cold[1]} people wrote to it"))
+                                f"{cold[1]} people answered it"))
         return found
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
