@@ -127,8 +127,9 @@ class VelocitySettings:
     # account wrote to one to one in ``cold_window``, less the people who answered them in
     # that window (``cold_answer_footprint``), that hold. A day: answers come within hours,
     # and a bot pacing under an hourly bar (four an hour, 96 a day) or aged past
-    # ``new_account_age`` writes its day's strangers all the same. Ten: twice the handful a person writes to cold in a day (the
-    # marketplace newcomer's five sellers, ``accounts.UNVOUCHED_ALLOWANCE``'s five friends).
+    # ``new_account_age`` writes its day's strangers all the same. Ten: twice the handful a
+    # person writes to cold in a day (the marketplace newcomer's five sellers,
+    # ``accounts.UNVOUCHED_ALLOWANCE``'s five friends).
     cold_window: int = 86_400
     cold_strangers: int = 10
     # ... unless at least this share of them is matched by people who answered: most of
