@@ -360,8 +360,8 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
     answered = int(facts[cold.answered_week])
     if old - answered < cfg.cold_old_strangers or answered >= cfg.cold_old_answered_share * old:
         return None
-    return old, answered, (f"the {cfg.cold_long_window // 86_400} days before the last "
-                           f"{cfg.cold_window // 3600} h")
+    return old, answered, (f"{cfg.cold_window // 3600} h to "
+                           f"{cfg.cold_long_window // 86_400} days ago")
 
 
 def _answers(ctx: Context, answer: tuple[Contains, Distinct], facts: Facts,
