@@ -4,8 +4,9 @@ The state of every key a batch touches is held in process memory, in a
 ``MemoryState`` that answers exactly as the memory backend does: a key is
 loaded from the file on first use (one ``IN (...)`` statement per table for all
 the keys of a read, or of a batch's planned reads, that are not held yet; a
-write's key as its note comes to it), then read and written in memory. ``commit`` writes what changed since the last commit, one statement per
-table and kind of change (``executemany``), and commits: so a batch of n events
+write's key as its note comes to it), then read and written in memory.
+``commit`` writes what changed since the last commit, one statement per table
+and kind of change (``executemany``), and commits: so a batch of n events
 costs O(new keys) lookups and O(changed keys) rows, not one statement per
 primitive per event, and nothing is acknowledged before it is in the file.
 ``rollback`` drops the held copy with the transaction (the file is the truth).
