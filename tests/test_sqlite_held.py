@@ -9,18 +9,9 @@ from pathlib import Path
 import pytest
 
 from spimguard.db import connect
+from spimguard.state import ops
 from spimguard.state.memory import MemoryState
-from spimguard.state.ops import (
-    SWEEP_PARTS,
-    Count,
-    Delete,
-    Distinct,
-    Get,
-    Incr,
-    Members,
-    Put,
-    Touch,
-)
+from spimguard.state.ops import Count, Delete, Distinct, Get, Incr, Members, Put, Touch
 from spimguard.state.sqlite import SQLiteState
 
 T0 = 1_700_000_000.0
@@ -180,7 +171,7 @@ def test_a_sweep_part_loads_the_keys_it_changed_again_and_the_known_queries_stay
     queries = [Members("s"), Get("v"), Count("c", 600)]
     now = T0 + 120  # a is past the set's TTL, v past its own: the sweep drops both rows
     assert state.read(queries, now) == memory.read(queries, now) == [("b",), None, 1.0]
-    dropped = sum(state.sweep_part(now, 0) for _ in range(SWEEP_PARTS))
+    dropped = sum(state.sweep_part(now, 0) for _ in range(ops.SWEEP_PARTS))
     state.commit()
     assert dropped == 2
     statements: list[str] = []
