@@ -6,7 +6,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from spimguard.db import connect
+from spimguard.state import ops
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Count, Delete, Distinct, Get, Incr, Members, Put, Touch
 from spimguard.state.sqlite import SQLiteState
@@ -113,3 +116,67 @@ def test_a_batch_asks_once_for_other_writers_before_its_reads_and_once_at_its_lo
     assert len(asked) == 2
     other.close()
     mine.close()
+
+
+def test_an_adding_write_is_held_by_its_own_note_in_one_pass_over_the_call(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write call's adding writes (Incr, Touch, Remove, Append) have their keys held by
+    their notes as each is noted, not by a pass of the call's own over its writes before
+    (``_hold``, never called by a write now); a key not held is loaded then, one statement
+    per table, and the write adds to what the file has."""
+    path = tmp_path / "s.db"
+    first = SQLiteState(connect(path))
+    first.write([Incr("c", 2.0, ttl=3000), Touch("s", ("a",), ttl=900)], T0)
+    first.commit()
+    first.close()
+    state, memory = SQLiteState(connect(path)), MemoryState()
+    memory.write([Incr("c", 2.0, ttl=3000), Touch("s", ("a",), ttl=900)], T0)
+    passes: list[int] = []
+    held = SQLiteState._hold
+    monkeypatch.setattr(SQLiteState, "_hold",
+                        lambda self, ops: passes.append(1) or held(self, ops))
+    statements: list[str] = []
+    state._conn.set_trace_callback(statements.append)
+    writes = [Incr("c", 1.0, ttl=3000), Touch("s", ("b",), ttl=900), Touch("t", ("x",), ttl=9)]
+    for store in (state, memory):
+        store.write(writes, T0 + 1)
+    # c's counter and the two sets loaded as their notes came to them (none was held)
+    assert sum("SELECT" in s for s in statements) == 3
+    statements.clear()
+    for store in (state, memory):
+        store.write(writes, T0 + 2)  # held now: nothing loaded
+    assert not any("SELECT" in s for s in statements)
+    assert passes == []
+    queries = [Count("c", 600), Members("s"), Members("t")]
+    assert state.read(queries, T0 + 3) == memory.read(queries, T0 + 3) == [
+        4.0, ("a", "b"), ("x",)]
+    state.commit()
+    state.close()
+
+
+def test_a_sweep_part_loads_the_keys_it_changed_again_and_the_known_queries_stay_known(
+        tmp_path: Path) -> None:
+    """The keys a part of the sweep changed in the file are loaded again at once, as the
+    file has them then, so the queries known before (``_known``) are answered from held
+    keys after it with no statement; they were all forgotten at every part, and the next
+    batch looked each of its queries up again."""
+    path = tmp_path / "s.db"
+    conn = connect(path)
+    state, memory = SQLiteState(conn), MemoryState()
+    for store in (state, memory):
+        store.write([Touch("s", ("a",), ttl=100), Put("v", 1, 50), Incr("c", 1.0, ttl=1000)],
+                    T0)
+        store.write([Touch("s", ("b",), ttl=100)], T0 + 60)
+    state.commit()
+    queries = [Members("s"), Get("v"), Count("c", 600)]
+    now = T0 + 120  # a is past the set's TTL, v past its own: the sweep drops both rows
+    assert state.read(queries, now) == memory.read(queries, now) == [("b",), None, 1.0]
+    dropped = sum(state.sweep_part(now, 0) for _ in range(ops.SWEEP_PARTS))
+    state.commit()
+    assert dropped == 2
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    assert state.read(queries, now + 1) == memory.read(queries, now + 1) == [("b",), None, 1.0]
+    assert not any("SELECT" in s for s in statements)
+    assert conn.execute("SELECT COUNT(*) FROM members WHERE key = 's'").fetchone()[0] == 2
+    state.close()

@@ -3,9 +3,10 @@
 The state of every key a batch touches is held in process memory, in a
 ``MemoryState`` that answers exactly as the memory backend does: a key is
 loaded from the file on first use (one ``IN (...)`` statement per table for all
-the keys of a read or write that are not held yet), then read and written in
-memory. ``commit`` writes what changed since the last commit, one statement per
-table and kind of change (``executemany``), and commits: so a batch of n events
+the keys of a read, or of a batch's planned reads, that are not held yet; a
+write's key as its note comes to it), then read and written in memory.
+``commit`` writes what changed since the last commit, one statement per table
+and kind of change (``executemany``), and commits: so a batch of n events
 costs O(new keys) lookups and O(changed keys) rows, not one statement per
 primitive per event, and nothing is acknowledged before it is in the file.
 ``rollback`` drops the held copy with the transaction (the file is the truth).
@@ -162,8 +163,6 @@ _EVERY_KIND = _COUNTER | _SET | _VALUE | _HASHED | _SIDED
 # A log (``Append``) is one value: its count and kept entries (``ops.encode_log``).
 _KIND: dict[type, int] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VALUE,
                           Since: _VALUE, Append: _VALUE}
-# Writes that change what is there, not replace it.
-_ADDING = frozenset({Incr, Touch, Remove, Append})
 
 
 def _upsert(table: str, keys: tuple[str, ...], rest: tuple[str, ...],
@@ -457,8 +456,13 @@ class SQLiteState:
                 kind = set_kinds.get(key, 0) or set_kinds.setdefault(key, _set_kind(key))
             if not held.get(key, 0) & kind:
                 wanted[key] = wanted.get(key, 0) | kind
-        if not wanted:
-            return
+        if wanted:
+            self._load(wanted)
+
+    def _load(self, wanted: dict[str, int]) -> None:
+        """Load each key of ``wanted`` from the tables of its kinds (bits), one statement
+        per table for all of them, and hold it as of those kinds from then on."""
+        held = self._held
         missing: dict[int, list[str]] = {kind: [] for kind in _KINDS}
         for key, kinds_of in wanted.items():
             for kind in _KINDS:
@@ -534,20 +538,33 @@ class SQLiteState:
                 # and what it writes.
                 self._conn.execute("BEGIN IMMEDIATE")
                 self._fresh()
-            # Writes that add to what is there need it held; Put and Replace overwrite.
-            self._hold([w for w in writes if w.__class__ in _ADDING])
+            notes = _NOTES
+            for op in writes:
+                notes[op.__class__](self, op, now)
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state write failed: {exc}") from exc
-        notes = _NOTES
-        for op in writes:
-            notes[op.__class__](self, op, now)
         self._hot.write(writes, now)
 
     # What each kind of write changes, for the next commit to write: one is called per
     # write (``_NOTES``, by type: a batch makes ~15 writes an event, and a chain of
-    # isinstance tests cost each of them several).
+    # isinstance tests cost each of them several). A write that adds to what is there
+    # (Incr, Touch, Remove, Append) needs it held, and its note loads it if it is not
+    # (``_load``: a key of the batch's reads or own touches, ``Engine._plan_batch``, is
+    # held already: every one on the mixed load); Put, Puts and Replace overwrite. Why in
+    # the note: a pass of its own over the call's writes (filtered, then each looked up
+    # again in ``_hold``) was ~a quarter of what SQLite added to a write call (session 31,
+    # ``batch31``). O(1) a write held, one statement a key that is not.
     def _note_incr(self, op: Incr, now: float) -> None:
-        self._changed_counters.add(op.key)
+        key = op.key
+        if not self._held.get(key, 0) & _COUNTER:
+            self._load({key: _COUNTER})
+        self._changed_counters.add(key)
+
+    def _note_append(self, op: Append, now: float) -> None:
+        key = op.key
+        if not self._held.get(key, 0) & _VALUE:
+            self._load({key: _VALUE})
+        self._changed_values.add(key)
 
     def _note_put(self, op: Put, now: float) -> None:
         self._changed_values.add(op.key)
@@ -560,23 +577,34 @@ class SQLiteState:
         held.update(zip(keys, map(_VALUE.__or__, map(held.get, keys, repeat(0))), strict=True))
 
     def _note_touch(self, op: Touch, now: float) -> None:
-        if op.side:
-            self._changed_sided.add(op.key)
-            self._held[op.key] = self._held.get(op.key, 0) | _SIDED
-            return
-        if (self._set_kinds.get(op.key) or _set_kind(op.key)) == _HASHED:
-            self._note_hashed(op.key)
-            return
-        held = self._hot.member_set(op.key)
-        if held is None or held[1] <= now:
-            self._rewritten_sets.add(op.key)  # expired: it starts afresh
-        self._note_members(op.key, op.members)
+        key = op.key
+        kind = _SIDED if op.side else self._kind_of_set(key)
+        if not self._held.get(key, 0) & kind:
+            self._load({key: kind})
+        if kind == _SIDED:
+            self._changed_sided.add(key)
+        elif kind == _HASHED:
+            self._changed_hashed.add(key)
+        else:
+            held = self._hot.member_set(key)
+            if held is None or held[1] <= now:
+                self._rewritten_sets.add(key)  # expired: it starts afresh
+            self._note_members(key, op.members)
 
     def _note_remove(self, op: Remove, now: float) -> None:
-        if (self._set_kinds.get(op.key) or _set_kind(op.key)) == _HASHED:
-            self._note_hashed(op.key)
+        key = op.key
+        kind = self._kind_of_set(key)
+        if not self._held.get(key, 0) & kind:
+            self._load({key: kind})
+        if kind == _HASHED:
+            self._changed_hashed.add(key)
         else:
-            self._note_members(op.key, op.members)
+            self._note_members(key, op.members)
+
+    def _kind_of_set(self, key: str) -> int:
+        """The table of a member set's key (``_set_kind``), remembered (``_set_kinds``)."""
+        kinds = self._set_kinds
+        return kinds.get(key) or kinds.setdefault(key, _set_kind(key))
 
     def _note_replace(self, op: Replace, now: float) -> None:
         if is_hashed(op.key):
@@ -770,18 +798,27 @@ class SQLiteState:
                     lap.append((table, part + 1, end, behind + left))
             self._conn.executemany("INSERT OR REPLACE INTO sweep_lap VALUES (?, ?, ?, ?)", lap)
             run("INSERT OR REPLACE INTO since_pass VALUES (1, ?)", (since_pass,))
+            self._reload([key for key in changed if key in self._held])
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state sweep failed: {exc}") from exc
-        held = self._held
-        forgotten = [key for key in changed if key in held]
-        if forgotten:
-            self._known.clear()
-            self._planned.clear()
-            for key in forgotten:
-                self._hot.forget(key)
-                del held[key]
-                self._names.pop(key, None)
         return dropped
+
+    def _reload(self, keys: list[str]) -> None:
+        """Load ``keys``, held keys the file changed under the held copy (a part of the
+        sweep), again as the file has them, of the kinds they were held as: O(keys), one
+        statement per table. So every query known stays answered from held keys, and the
+        query lists held ahead stay held (``_known``, ``_planned``). Why not let them go
+        and load each when next asked: then nothing said which queries asked them, and the
+        known queries all went (a sweep's part, every ``SWEEP_EVERY`` events): the batch
+        after each looked all of its queries up again (~2.6 more an event on the mixed
+        load: session 31, ``batch31``)."""
+        held = self._held
+        wanted = {key: held.pop(key) for key in keys}
+        for key in keys:
+            self._hot.forget(key)
+            self._names.pop(key, None)
+        if wanted:
+            self._load(wanted)
 
     def _part_end(self, table: str, start: str | bytes, behind: int, parts: int
                   ) -> str | bytes:
@@ -868,4 +905,5 @@ class SQLiteState:
 _NOTES: dict[type, Callable[[SQLiteState, Any, float], None]] = {
     Incr: SQLiteState._note_incr, Put: SQLiteState._note_put, Touch: SQLiteState._note_touch,
     Remove: SQLiteState._note_remove, Replace: SQLiteState._note_replace,
-    Delete: SQLiteState._note_delete, Append: SQLiteState._note_put, Puts: SQLiteState._note_puts}
+    Delete: SQLiteState._note_delete, Append: SQLiteState._note_append,
+    Puts: SQLiteState._note_puts}
