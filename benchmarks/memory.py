@@ -144,10 +144,9 @@ def _held_objects(entry: Any, seen: set[int]) -> Iterator[Any]:
         items: Iterable[Any] = entry
     elif isinstance(entry, dict):
         items = chain.from_iterable(entry.items())
-    else:  # its slots, not a property that reads one (``_Account.times``: a copy)
+    else:
         items = (getattr(entry, s) for kind in type(entry).__mro__
-                 for s in getattr(kind, "__slots__", ())
-                 if not isinstance(getattr(type(entry), s, None), property))
+                 for s in getattr(kind, "__slots__", ()))
     for item in items:
         yield from _held_objects(item, seen)
 
@@ -181,13 +180,12 @@ def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-de
             names += sum(_allocated(sys.getsizeof(part)) for part in _held_objects(held_as, seen))
         else:
             held += _allocated(sys.getsizeof(held_as))
-        if isinstance(entry, _Account) and id(entry.held) not in seen:
+        if isinstance(entry, _Account) and id(entry.lodged) not in seen:
             # Each lodged item a row of its own: its bytes and length in the account's
-            # object's ``held`` (its times and ``lodged``), which counts its own header,
-            # rounding and the times with the ties; so are its sessions' records lodged
-            # after them (``guests``), one row.
-            seen.add(id(entry.held))
-            held += _allocated(sys.getsizeof(entry.held))
+            # object's ``lodged``, which counts its own header and rounding with the ties;
+            # so are its sessions' records lodged after them (``guests``), one row.
+            seen.add(id(entry.lodged))
+            held += _allocated(sys.getsizeof(entry.lodged))
             if guests := len(entry.guests):
                 sizes.append((f"lodged tk:session records in {key}", guests))
                 held -= guests

@@ -443,52 +443,13 @@ class _Account(sided.Record):
     instructions in 3.11) once while its kind is remembered (``MemoryState._kind_of``),
     a lodged one's place looked up and the lengths unpacked, where a key of its own is one
     dict look-up. A key beside a lodged prefix (``tk:to:`` under ``tk:``) is told apart
-    by prefix too (``lodged_prefixes``).
+    by prefix too (``lodged_prefixes``)."""
 
-    ``times`` and ``lodged`` are one bytes object (``held``: the times' length, a native
-    unsigned 32-bit number, the times, then ``lodged``; empty when both are), each read as
-    a copy of its part and written by making ``held`` anew. Why: a bytes object of its
-    own costs its 33-byte header and the allocator's rounding (~38 bytes an account,
-    session 31); a read costs a slice (~190 or ~600 bytes copied), a write a join, where
-    each write of either made its own bytes anew already. (The record's ``times`` slot
-    stays, unused: the object is 64 bytes with it or without it, as the allocator
-    rounds.)"""
-
-    __slots__ = ("held",)
+    __slots__ = ("lodged",)
 
     def __init__(self) -> None:
-        self.held = b""
         super().__init__((), b"")
-
-    @property  # type: ignore[override]
-    def times(self) -> bytes:
-        """The sided record's times (``sided.Record.times``), a copy of their part of
-        ``held``."""
-        held = self.held
-        return held[4:4 + _TIMES_LENGTH.unpack_from(held)[0]] if held else b""
-
-    @times.setter
-    def times(self, times: bytes) -> None:
-        held = self.held
-        lodged = held[4 + _TIMES_LENGTH.unpack_from(held)[0]:] if held else b""
-        self.held = b"".join((_TIMES_LENGTH.pack(len(times)), times, lodged)) if (
-            times or lodged) else b""
-
-    @property
-    def lodged(self) -> bytes:
-        """The lodged items and guests (below), a copy of their part of ``held``."""
-        held = self.held
-        return held[4 + _TIMES_LENGTH.unpack_from(held)[0]:] if held else b""
-
-    @lodged.setter
-    def lodged(self, lodged: bytes) -> None:
-        held = self.held
-        times = held[:4 + _TIMES_LENGTH.unpack_from(held)[0]] if held else _NO_TIMES
-        self.held = times + lodged if lodged or times != _NO_TIMES else b""
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled as its names and ``held`` (the benchmark's child process)."""
-        return _account, (self.names, self.held)
+        self.lodged = b""
 
     def _guests_at(self) -> int:
         """Where the guests start in ``lodged``: past its items (its end, for none)."""
@@ -636,7 +597,7 @@ class _Account(sided.Record):
 
     def empty(self) -> bool:
         """Whether it holds nothing: no sided record, no lodged item, no guest."""
-        return not self.held
+        return not self.times and not self.lodged
 
 
 # Lodged keyspaces' places in ``_Account.lodged``, by field and kind, made as each is
@@ -647,8 +608,6 @@ _HASHED_SLOTS: set[int] = set()
 # A lodged blob's lengths, by their count: one more as each slot is made (``_slot``), so a
 # process compiles no format it never uses (all 255 cost ~13 million instructions).
 _LENGTHS = [struct.Struct("0I")]
-_TIMES_LENGTH = struct.Struct("=I")  # an account's times' length in ``_Account.held``
-_NO_TIMES = _TIMES_LENGTH.pack(0)
 _MOST_SLOTS = 255  # the count is one byte
 # A guest's name's, names' and times' lengths (``_Account``): two bytes each, as a lodged
 # guest takes at most ``_GUEST_BYTES`` (where four bytes each cost ~5 bytes an account).
@@ -759,14 +718,6 @@ class _Lodging(NamedTuple):
 
 # No sided touch held (``MemoryState._touch``): a home of no keyspace, a key of none.
 _UNTOUCHED: tuple[_Home, str, float] = (_Home("", 0, {}, False), "", 0.0)
-
-
-def _account(names: tuple[str, ...], held: bytes) -> _Account:
-    """An account's object of these names and ``held`` (``_Account.__reduce__``)."""
-    account = _Account()
-    account.held = held
-    account.hold(tuple(map(sys.intern, names)), account.times)
-    return account
 
 
 def _guest_record(held: bytes) -> sided.Record:
