@@ -36,9 +36,8 @@ own cost ~377: its key 80, slot 30, object 64, names 76, times ~125); the member
 64: 1,248 in all (session 28; main before it 1,290), where four keys cost
 1,890, the ties' key of its own 1,540, a double a member-side 1,463, a session's record
 a key of its own 1,341; the sessions' records a bytes object of their own, an object's
-slot more, 1,307 (session 26). Session 31 holds the times and the lodged items in one
-bytes object (``_Account.held``: a header and its rounding less, −31) and a lodged
-session's lengths in 2 bytes and its names NUL-ended (−16): 1,122 where main held 1,169.
+slot more, 1,307 (session 26); a lodged session's lengths in 2 bytes and its names
+NUL-ended, 1,153 where 1,169 (session 31: the sessions' records 120 → 104).
 
 An account lodges at most ``_LODGED_GUESTS`` (8) sessions' records, each of at most
 ``LODGED_NAMES`` (32) names and ``_GUEST_BYTES`` (2,048) bytes; a session's record past
