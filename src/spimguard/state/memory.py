@@ -36,7 +36,8 @@ own cost ~377: its key 80, slot 30, object 64, names 76, times ~125); the member
 64: 1,248 in all (session 28; main before it 1,290), where four keys cost
 1,890, the ties' key of its own 1,540, a double a member-side 1,463, a session's record
 a key of its own 1,341; the sessions' records a bytes object of their own, an object's
-slot more, 1,307 (session 26).
+slot more, 1,307 (session 26); a lodged session's lengths in 2 bytes and its names
+NUL-ended, 1,153 where 1,169 (session 31: the sessions' records 120 → 104).
 
 An account lodges at most ``_LODGED_GUESTS`` (8) sessions' records, each of at most
 ``LODGED_NAMES`` (32) names and ``_GUEST_BYTES`` (2,048) bytes; a session's record past
@@ -486,15 +487,15 @@ class _Account(sided.Record):
 
         The guests are the tail of ``lodged``, after its items: each guest's name's
         length, its names' length and its times' length (``_GUEST``), then the name
-        (UTF-8), its names (``sided.encode_names``) and its times (the held layout), guest
-        after guest. Why bytes and not objects: a session's record as a key of its own
-        cost its key's string (~80 bytes), slot (~30), object (64), names' tuple and
-        times' bytes headers (~90) beside its data (~200); here it costs its session's
-        name and 12 bytes of lengths. Why in ``lodged`` and not a bytes object of its own:
-        that cost every account a slot of its object (16 bytes: 80 where 64) and each
-        account with guests a bytes' header and rounding (~40), session 26. A read
-        decodes the record (its names interned, so the same strings as everywhere); a
-        touch writes ``lodged`` back whole."""
+        (UTF-8), its names (``_guest_names``: each NUL-ended) and its times (the held
+        layout), guest after guest. Why bytes and not objects: a session's record as a
+        key of its own cost its key's string (~80 bytes), slot (~30), object (64), names'
+        tuple and times' bytes headers (~90) beside its data (~200); here it costs its
+        session's name and 6 bytes of lengths (12 until session 31). Why in ``lodged`` and
+        not a bytes object of its own: that cost every account a slot of its object (16
+        bytes: 80 where 64) and each account with guests a bytes' header and rounding
+        (~40), session 26. A read decodes the record (its names interned, so the same
+        strings as everywhere); a touch writes ``lodged`` back whole."""
         held = self.guest_held(name)
         return None if held is None else _guest_record(held)
 
@@ -522,12 +523,13 @@ class _Account(sided.Record):
         if record is not None and record.times:
             if found is None and self._guest_count() >= _LODGED_GUESTS:
                 return False
-            names = sided.encode_names(record.names)
-            held = b"".join((_GUEST.pack(len(name), len(names), len(record.times)), name,
-                             names, record.times))
-            if len(held) > _GUEST_BYTES:
+            names = _guest_names(record.names)
+            if names is None or (_GUEST.size + len(name) + len(names) + len(record.times)
+                                 > _GUEST_BYTES):
                 self.hold_guest(name, None)
                 return False
+            held = b"".join((_GUEST.pack(len(name), len(names), len(record.times)), name,
+                             names, record.times))
         start, end = (len(blob), len(blob)) if found is None else (
             found[0], found[0] + _GUEST.size + sum(found[1]))
         lodged = b"".join((blob[:start], held, blob[end:]))
@@ -549,7 +551,7 @@ class _Account(sided.Record):
             size, names, times = _GUEST.unpack_from(blob, at)
             at += _GUEST.size + size
             found.append((blob[at - size:at], sided.Record(
-                sided.decode_names(blob[at:at + names]), blob[at + names:at + names + times])))
+                _guest_names_read(blob[at:at + names]), blob[at + names:at + names + times])))
             at += names + times
         return found
 
@@ -606,7 +608,9 @@ _HASHED_SLOTS: set[int] = set()
 # process compiles no format it never uses (all 255 cost ~13 million instructions).
 _LENGTHS = [struct.Struct("0I")]
 _MOST_SLOTS = 255  # the count is one byte
-_GUEST = struct.Struct("<III")  # a guest's name's, names' and times' lengths (``_Account``)
+# A guest's name's, names' and times' lengths (``_Account``): two bytes each, as a lodged
+# guest takes at most ``_GUEST_BYTES`` (where four bytes each cost ~5 bytes an account).
+_GUEST = struct.Struct("<HHH")
 # Guests an account lodges at most (``_Account.hold_guest``): one more is a record of its
 # own, as a guest past ``LODGED_NAMES`` is. Why: lodged guests are scanned and rewritten
 # whole at each touch of one, and whoever logs in to an account chooses how many sessions
@@ -719,8 +723,26 @@ def _guest_record(held: bytes) -> sided.Record:
     """The record of a guest's bytes as lodged (``_Account.guest``)."""
     size, names, times = _GUEST.unpack_from(held)
     at = _GUEST.size + size
-    return sided.Record(sided.decode_names(held[at:at + names]),
+    return sided.Record(_guest_names_read(held[at:at + names]),
                         held[at + names:at + names + times])
+
+
+def _guest_names(names: Sequence[str]) -> bytes | None:
+    """A lodged guest's names as held: each one's UTF-8 (surrogatepass, as
+    ``sided.encode_names``) and a NUL after it, or None if a name holds a NUL (that
+    record is then one of its own, as one too large is). Why not ``encode_names``' 4-byte
+    lengths: a guest's names are ~5 of ~5 bytes, so its lengths were 20 of its ~45 bytes
+    of names (~14 bytes an account); a NUL is one, and ``bytes.split`` reads them in C.
+    Held in this process only (SQLite's rows and Redis keep their own forms)."""
+    raw = [name.encode("utf-8", "surrogatepass") for name in names]
+    return None if any(b"\0" in part for part in raw) else b"".join(
+        part + b"\0" for part in raw)
+
+
+def _guest_names_read(blob: bytes) -> tuple[str, ...]:
+    """``_guest_names``' names back, interned (as ``sided.decode_names``)."""
+    return tuple(sys.intern(part.decode("utf-8", "surrogatepass"))
+                 for part in blob.split(b"\0")[:-1])
 
 
 def _swept_guests(host: _Account, now: float) -> int:
