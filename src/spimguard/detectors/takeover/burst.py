@@ -231,15 +231,23 @@ def spread_to(plan: Plan, facts: Facts, known: Collection[bool] | None,
     """The recipients a spread pitch counts (``measure``; ``Plan.spread``'s set keeps
     them): contacts and correspondents (``pitchable``) the set does not hold yet
     (``known``: its memberships; None: all of them), never a settled room's members."""
-    assert plan.spread is not None
+    assert plan.burst is not None
+    members = plan.burst.members  # each set's asked members
     settled = frozenset() if room is None else room.people
-    held = known if known is not None else (False,) * len(plan.spread.members)
-    return tuple([p for p, ok, was in zip(plan.spread.members, pitchable(plan, facts), held,
-                                          strict=True) if ok and not was and p not in settled])
+    held = known if known is not None else (False,) * len(members)
+    return tuple([p for p, ok, was in zip(members, pitchable(plan, facts), held, strict=True)
+                  if ok and not was and p not in settled])
+
+
+def _spread_count(plan: Plan, facts: Facts, tally: Tally, room: Settled | None) -> int:
+    """The people a spread set holds, with the recipients it would add (``spread_to``)."""
+    count, known = facts[tally]
+    return int(count) + len(spread_to(plan, facts, known, room))
 
 
 def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doubted: bool,
-            room: Settled | None = None, spread: int = 0, life: bool = False) -> Burst:
+            room: Settled | None = None, spread: int = 0,
+            life: tuple[int, int, int] | None = None) -> Burst:
     """The burst this message makes, ``doubted``: it joins the burst over the account's
     unproven sessions (and ``dormant`` is not empty, or ``room`` is a dormant target).
     ``room``: a group post's settled room (``rooms.settled``), one target in place of
@@ -247,7 +255,10 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     whom a link to the message's site, one on no popular list, makes the session's pitch
     however recently the account wrote to them (``pitch_ties``; 0: only after a dormant
     tie), in the burst window (``Plan.text_to``) or, ``life`` (``Plan.spread`` read: a
-    recipient could join it), over the account's unproven sessions' life together."""
+    recipient could join it), over the account's unproven sessions' life together: each
+    site counted apart (``keys.spread``), one on no popular list from the first of
+    ``life``'s numbers of people, a popular one from the second; and links whatever the
+    site (``keys.linked``) from the third, a reply to one who asked too (``spread`` 0)."""
     assert plan.burst is not None
     counted = room is not None and room.dormant
     own = _new_dormant(plan.burst, facts, dormant) + (counted and not room.in_burst)
@@ -273,13 +284,24 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     # session 30: 28 of 40 reached), while a friend on a new phone gives such a link to the
     # one to three it catches up with.
     pitched = _text_burst(plan, facts, room) if link else 0
-    if spread and life and plan.spread is not None:
-        # The intruder is one actor over a session's life as in the window, whatever
-        # sessions it mints (session 25): the people the unproven sessions gave the site.
-        count, known = facts[plan.spread]
-        pitched = max(pitched, int(count) + len(spread_to(plan, facts, known, room)))
     if not ties and (not spread or pitched < spread):
         pitched = 0
+    if life is not None and plan.spread:
+        little, popular, links = life
+        every, *sites = plan.spread
+        # The intruder is one actor over a session's life as in the window, whatever
+        # sessions it mints (session 25): the people the unproven sessions gave each site
+        # (a decoy beside it changes nothing: session 31) ...
+        for i, tally in enumerate(sites if spread else ()):
+            people = _spread_count(plan, facts, tally, room)
+            if ties or people >= (little if i < plan.known else popular):
+                pitched = max(pitched, people)
+        # ... and how far they shared links whatever the sites (a site per pitch: 40
+        # registrable domains; session 31), the answers to those who asked included,
+        # which only counts from ``links`` people.
+        people = _spread_count(plan, facts, every, room)
+        if people >= links:
+            pitched = max(pitched, people)
     size = max(ties, pitched)
     return Burst(size, slow, size > max(own, own_slow, pitched))
 

@@ -480,13 +480,13 @@ class TakeoverDetector:
         # A site is the seller's however recently the account wrote to whom it goes to
         # (``burst.measure``'s ``spread``): one on no popular list from ``pitch_ties``
         # people, a popular one (anyone's video, anyone's page) from ``popular_share_ties``.
-        spread = self._spread(memo, view, facts)
-        # Its set over the unproven sessions' life is read only when a recipient could
-        # join it (a bot's link to strangers never can).
-        life = False
-        if spread and found.spread is not None and burst.spread_to(found, facts, None, room):
-            read_more(ctx, (found.spread,))
-            life = True
+        spread = self._spread(memo, ctx, facts)
+        # Its sets over the unproven sessions' life are read only when a recipient could
+        # join them (a bot's link to strangers never can).
+        life = None
+        if found.spread and burst.spread_to(found, facts, None, room):
+            read_more(ctx, found.spread)
+            life = (cfg.pitch_ties, cfg.popular_share_ties, cfg.popular_share_ties)
         measured = burst.measure(found, facts, dormant, link, bool(
             dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),
             room, spread, life)
@@ -506,7 +506,7 @@ class TakeoverDetector:
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
 
-    def _spread(self, memo: _Found, view: MessageView | None, facts: Facts) -> int:
+    def _spread(self, memo: _Found, ctx: Context, facts: Facts) -> int:
         """The people from whom a risky session's message, sent not as the answer to one
         who asked (``_asked``), is a step of a spread pitch whoever its recipients are
         (``burst.measure``'s ``spread``; 0: none): ``pitch_ties`` for a site on no popular
@@ -514,12 +514,12 @@ class TakeoverDetector:
         shared, not for how far (``_unearned``): anyone publishes on Google Sites, and the
         seller's pitch there reached 28 of 40 friends (review, session 30)."""
         if memo.spread is None:
-            sites = keys.sites(view)
-            memo.spread = 0 if not sites or self._asked(memo.plan, facts) else (
+            sites = keys.sites(ctx.view)
+            memo.spread = 0 if not sites or self._asked(memo.plan, ctx, facts) else (
                 self.cfg.popular_share_ties if _popular(sites) else self.cfg.pitch_ties)
         return memo.spread
 
-    def _asked(self, found: Plan, facts: Facts) -> bool:
+    def _asked(self, found: Plan, ctx: Context, facts: Facts) -> bool:
         """Whether a message with a link answers one who just wrote to the account
         (``Plan.heard``), so it is no step of a spread pitch (``burst.measure``): answered,
         not sought out (socks that list the owner and ask for her shop's link,
@@ -529,7 +529,12 @@ class TakeoverDetector:
         people in the burst window: a reply answers one person, the same site as the
         answer to the next friend is the broadcast (the seller's openers to the friends
         the owner writes to, half answered, the pitch as each answer's reply: red team,
-        session 30)."""
+        session 30). Unless that one wrote unprompted: none of the account's unproven
+        sessions had reached them (``keys.sought``, ``Plan.sought``) before they wrote. An
+        answer to an opener is the seller's own conversation; a question nobody asked for
+        is the recipient's, which no holder of the account can make a friend write (the
+        owner's new laptop answering each customer who asked with one help page: 5 of 8
+        held; session 31)."""
         if found.heard is None or facts[found.heard] is None:
             return False
         assert found.contacts is not None and found.wrote is not None
@@ -537,7 +542,9 @@ class TakeoverDetector:
         if not own or found.text_to is None:
             return True
         count, known = facts[found.text_to]
-        return int(count) - sum(known) < self.cfg.pitch_others
+        if int(count) - sum(known) < self.cfg.pitch_others:
+            return True
+        return found.sought is not None and not _later(ctx, facts, found.sought)[1][0]
 
     # -- what to remember ----------------------------------------------------------------
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
@@ -734,12 +741,16 @@ class TakeoverDetector:
             self._link(memo, ctx, facts, dormant)
             # A spread pitch's people, over the unproven sessions' life (``burst.measure``):
             # what reached them, as ``unproven``'s life keeps (a held pitch is stopped).
-            if found.spread is not None and outcome.action in ("deliver", "warn") and (
-                    self._spread(memo, ctx.view, facts)):
-                people = burst.spread_to(found, facts, None, room)
-                if people:
-                    out.append(Touch(found.spread.key, people, cfg.session_ttl,
-                                     cfg.burst_cap))
+            reached = outcome.action in ("deliver", "warn")
+            people = burst.spread_to(found, facts, None, room) if (
+                found.spread and reached) else ()
+            if people:  # each site's people but for a reply to one who asked (``_spread``)
+                sets = found.spread if self._spread(memo, ctx, facts) else found.spread[:1]
+                out.extend(Touch(tally.key, people, cfg.session_ttl, cfg.burst_cap)
+                           for tally in sets)
+            if reached:  # whom they reached: a message to them is no longer unprompted
+                out.append(Touch(keys.sought(event.account), found.burst.members,
+                                 cfg.session_ttl, cfg.burst_cap))
         elif memo.shares:  # an earned network's popular share, whatever the verdict
             assert found.shares is not None
             out.append(Touch(found.shares.key, memo.shares, cfg.pitch_trust_after,
