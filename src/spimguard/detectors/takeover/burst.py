@@ -224,6 +224,10 @@ class Burst(NamedTuple):
     size: int  # distinct contacts the burst counts
     slow: int  # ... of which over the session's life (``_slow_burst``)
     shared: bool  # counted over the account's other unproven sessions too
+    # The people given the site (or links, whatever the site) when that alone made the
+    # burst, none of them a dormant tie (``measure``'s spread pitch): the same site to that
+    # many is the broadcast, which no reply before it excuses (``signal``).
+    spread: int = 0
 
 
 def spread_to(plan: Plan, facts: Facts, known: Collection[bool] | None,
@@ -303,7 +307,7 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
         if people >= links:
             pitched = max(pitched, people)
     size = max(ties, pitched)
-    return Burst(size, slow, size > max(own, own_slow, pitched))
+    return Burst(size, slow, size > max(own, own_slow, pitched), 0 if ties else pitched)
 
 
 class Judged(NamedTuple):

@@ -502,7 +502,8 @@ class TakeoverDetector:
             self._owner(memo, ctx, facts), event.encrypted, len(dormant),
             sum(facts[found.contacts]), judged.get("replies", 0), judged.get("read", 0),
             judged.get("login", now), self._record(memo, ctx, facts).sent(found.session, now),
-            self._pitch(memo, ctx, facts))
+            self._pitch(memo, ctx, facts) or (
+                f"with links to {measured.spread} people" if measured.spread else ""))
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
 
@@ -521,30 +522,28 @@ class TakeoverDetector:
 
     def _asked(self, found: Plan, ctx: Context, facts: Facts) -> bool:
         """Whether a message with a link answers one who just wrote to the account
-        (``Plan.heard``), so it is no step of a spread pitch (``burst.measure``): answered,
-        not sought out (socks that list the owner and ask for her shop's link,
-        ``test_attack_session29_review``). Not when it gives one of the account's own ties
-        (its list, or whom the owner wrote to: ``Plan.wrote``, which only a session
-        proven the owner's teaches) a site the session already gave ``pitch_others`` other
-        people in the burst window: a reply answers one person, the same site as the
-        answer to the next friend is the broadcast (the seller's openers to the friends
-        the owner writes to, half answered, the pitch as each answer's reply: red team,
-        session 30). Unless that one wrote unprompted: none of the account's unproven
-        sessions had reached them (``keys.sought``, ``Plan.sought``) before they wrote. An
-        answer to an opener is the seller's own conversation; a question nobody asked for
-        is the recipient's, which no holder of the account can make a friend write (the
-        owner's new laptop answering each customer who asked with one help page: 5 of 8
-        held; session 31)."""
+        (``Plan.heard``), so it is no step of a spread pitch's count per site
+        (``burst.measure``): answered, not sought out (socks that list the owner and ask
+        for her shop's link, ``test_attack_session29_review``). For one of the account's
+        own ties (its list, or whom the owner wrote to: ``Plan.wrote``, which only a
+        session proven the owner's teaches), only when they wrote unprompted: none of the
+        account's unproven sessions had written to them first, not answering them
+        (``keys.sought``). What a
+        friend writes back to the session's own opener is the session's conversation, and
+        the link as its reply is the session's message: the seller's openers to the
+        friends the owner writes to ("long time! how are you?"), the pitch as each
+        answer's reply (red team, session 30; past the burst window 15 of 15 reached,
+        session 31). A question nobody asked for is the friend's own, which no holder of
+        the account can make them write: the owner's new laptop answering each customer
+        who asked with one help page (5 of 8 held; session 31). Such answers still count
+        for how far the session shares links (``keys.linked``)."""
         if found.heard is None or facts[found.heard] is None:
             return False
         assert found.contacts is not None and found.wrote is not None
         own = facts[found.contacts][0] or facts[found.wrote][1][0]
-        if not own or found.text_to is None:
+        if not own or found.sought is None:
             return True
-        count, known = facts[found.text_to]
-        if int(count) - sum(known) < self.cfg.pitch_others:
-            return True
-        return found.sought is not None and not _later(ctx, facts, found.sought)[1][0]
+        return not _later(ctx, facts, found.sought)[1][0]
 
     # -- what to remember ----------------------------------------------------------------
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
@@ -748,7 +747,8 @@ class TakeoverDetector:
                 sets = found.spread if self._spread(memo, ctx, facts) else found.spread[:1]
                 out.extend(Touch(tally.key, people, cfg.session_ttl, cfg.burst_cap)
                            for tally in sets)
-            if reached:  # whom they reached: a message to them is no longer unprompted
+            if reached and (found.heard is None or facts[found.heard] is None):
+                # Whom they wrote to first: what these write next answers the session.
                 out.append(Touch(keys.sought(event.account), found.burst.members,
                                  cfg.session_ttl, cfg.burst_cap))
         elif memo.shares:  # an earned network's popular share, whatever the verdict

@@ -102,9 +102,10 @@ def linked(account: str) -> str:
 
 
 def sought(account: str) -> str:
-    """Everyone the account's sessions nothing proves the owner's wrote to (and reached)
-    over a session's life: whether one who writes to the account answers them, or wrote
-    unprompted (``TakeoverDetector._asked``)."""
+    """Everyone the account's sessions nothing proves the owner's wrote to first (a
+    message that reached them and answered nobody who had just written) over a session's
+    life: whether one who writes to the account answers them, or wrote unprompted
+    (``TakeoverDetector._asked``)."""
     return f"tk:text:{account}:%unproven:%sought"
 
 
