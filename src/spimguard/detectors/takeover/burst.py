@@ -251,7 +251,7 @@ def _spread_count(plan: Plan, facts: Facts, tally: Tally, room: Settled | None) 
 
 def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doubted: bool,
             room: Settled | None = None, spread: int = 0,
-            life: tuple[int, int, int] | None = None) -> Burst:
+            life: tuple[int, int] | None = None) -> Burst:
     """The burst this message makes, ``doubted``: it joins the burst over the account's
     unproven sessions (and ``dormant`` is not empty, or ``room`` is a dormant target).
     ``room``: a group post's settled room (``rooms.settled``), one target in place of
@@ -262,7 +262,8 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     recipient could join it), over the account's unproven sessions' life together: each
     site counted apart (``keys.spread``), one on no popular list from the first of
     ``life``'s numbers of people, a popular one from the second; and links whatever the
-    site (``keys.linked``) from the third, a reply to one who asked too (``spread`` 0)."""
+    sites (``keys.linked``) from the second too, for it is the same fact (how far one
+    shares a thing one by one), a reply to one who asked included (``spread`` 0)."""
     assert plan.burst is not None
     counted = room is not None and room.dormant
     own = _new_dormant(plan.burst, facts, dormant) + (counted and not room.in_burst)
@@ -291,7 +292,7 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     if not ties and (not spread or pitched < spread):
         pitched = 0
     if life is not None and plan.spread:
-        little, popular, links = life
+        little, popular = life
         every, *sites = plan.spread
         # The intruder is one actor over a session's life as in the window, whatever
         # sessions it mints (session 25): the people the unproven sessions gave each site
@@ -302,9 +303,9 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
                 pitched = max(pitched, people)
         # ... and how far they shared links whatever the sites (a site per pitch: 40
         # registrable domains; session 31), the answers to those who asked included,
-        # which only counts from ``links`` people.
+        # which only counts from ``popular`` people.
         people = _spread_count(plan, facts, every, room)
-        if people >= links:
+        if people >= popular:
             pitched = max(pitched, people)
     size = max(ties, pitched)
     return Burst(size, slow, size > max(own, own_slow, pitched), 0 if ties else pitched)

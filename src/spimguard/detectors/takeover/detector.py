@@ -478,15 +478,16 @@ class TakeoverDetector:
         dormant = self._dormant(memo, facts)
         room = memo.room
         # A site is the seller's however recently the account wrote to whom it goes to
-        # (``burst.measure``'s ``spread``): one on no popular list from ``pitch_ties``
-        # people, a popular one (anyone's video, anyone's page) from ``popular_share_ties``.
+        # (``burst.measure``'s ``spread``): each one on no popular list from ``pitch_ties``
+        # people, a popular one (anyone's video, anyone's page) and links whatever the
+        # sites (a site per pitch) from ``popular_share_ties``.
         spread = self._spread(memo, ctx, facts)
         # Its sets over the unproven sessions' life are read only when a recipient could
         # join them (a bot's link to strangers never can).
         life = None
         if found.spread and burst.spread_to(found, facts, None, room):
             read_more(ctx, found.spread)
-            life = (cfg.pitch_ties, cfg.popular_share_ties, cfg.popular_share_ties)
+            life = (cfg.pitch_ties, cfg.popular_share_ties)
         measured = burst.measure(found, facts, dormant, link, bool(
             dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),
             room, spread, life)
@@ -528,15 +529,14 @@ class TakeoverDetector:
         own ties (its list, or whom the owner wrote to: ``Plan.wrote``, which only a
         session proven the owner's teaches), only when they wrote unprompted: none of the
         account's unproven sessions had written to them first, not answering them
-        (``keys.sought``). What a
-        friend writes back to the session's own opener is the session's conversation, and
-        the link as its reply is the session's message: the seller's openers to the
-        friends the owner writes to ("long time! how are you?"), the pitch as each
-        answer's reply (red team, session 30; past the burst window 15 of 15 reached,
-        session 31). A question nobody asked for is the friend's own, which no holder of
-        the account can make them write: the owner's new laptop answering each customer
-        who asked with one help page (5 of 8 held; session 31). Such answers still count
-        for how far the session shares links (``keys.linked``)."""
+        (``keys.sought``). What a friend writes back to the session's own opener is the
+        session's conversation, and the link as its reply is the session's message: the
+        seller's openers to the friends the owner writes to ("long time! how are you?"),
+        the pitch as each answer's reply (red team, session 30; past the burst window 15
+        of 15 reached, session 31). A question nobody asked for is the friend's own, which
+        no holder of the account can make them write: the owner's new laptop answering
+        each customer who asked with one help page (5 of 8 held; session 31). Such answers
+        still count for how far the session shares links (``keys.linked``)."""
         if found.heard is None or facts[found.heard] is None:
             return False
         assert found.contacts is not None and found.wrote is not None
