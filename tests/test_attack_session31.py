@@ -181,3 +181,29 @@ def test_the_owners_new_phone_gives_twenty_friends_a_site_each() -> None:
                           20, apart=1_800)
     assert reached(verdicts) >= 19
     assert not suspended(verdicts)
+
+
+@pytest.mark.parametrize("gap", [20, 1_800])
+def test_an_opener_posted_to_a_room_makes_the_answers_the_sessions(gap: float) -> None:
+    """Guard for ``keys.sought`` (the variant a reader sends next): the seller posts one
+    opener to a conversation of 30 of the friends alice greeted ("long time everyone!
+    write me"), then answers each who writes with its site, ``gap`` seconds apart. The
+    post reached them first, so what they write answers the session: 3 reach, suspended
+    (as on main at 20 s; at 30 minutes main excused each answer: every pitch reached)."""
+    engine = greeted(100)
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="seller-in", ts=T0 - 60, account="alice",
+                         session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
+    sent = {"session": "seller", "client": {"id": OFFICIAL_APP, "ip": HOSTING_IP}}
+    friends = [f"alice-friend{3 + i}" for i in range(30)]
+    engine.process(message(cfg, "post", "alice", friends, "long time everyone! write me :)",
+                           T0 - 30, conversation="old-school-friends", **sent))
+    out = []
+    for i, friend in enumerate(friends[:15]):
+        at = T0 + gap * i
+        engine.process(message(cfg, f"w{i}", friend, ["alice"], "hi!! how are you?", at))
+        out.append(engine.process(message(cfg, f"p{i}", "alice", [friend],
+                                          "great! look http://cheap-tones.biz/r", at + 10,
+                                          **sent)))
+    assert reached(out) <= 3
+    assert suspended(out)
