@@ -299,7 +299,7 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
         # (a decoy beside it changes nothing: session 31) ...
         for i, tally in enumerate(sites if spread else ()):
             people = _spread_count(plan, facts, tally, room)
-            if ties or people >= (little if i < plan.known else popular):
+            if ties or people >= (little if i < plan.unlisted else popular):
                 pitched = max(pitched, people)
         # ... and how far they shared links whatever the sites (a site per pitch: 40
         # registrable domains; session 31), the answers to those who asked included,

@@ -87,10 +87,10 @@ def spread_sites(view: MessageView | None) -> tuple[tuple[str, ...], int]:
     if not where:
         return (), 0
     popular = lists.well_known()
-    little = dict.fromkeys([_sold(s) for s in where if s not in popular])
-    known = len(little)
-    little.update(dict.fromkeys([_sold(s) for s in where if s in popular]))
-    return tuple(little), known
+    sold = dict.fromkeys([_sold(s) for s in where if s not in popular])
+    unlisted = len(sold)
+    sold.update(dict.fromkeys([_sold(s) for s in where if s in popular]))
+    return tuple(sold), unlisted
 
 
 def linked(account: str) -> str:

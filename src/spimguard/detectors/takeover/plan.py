@@ -69,9 +69,9 @@ class Plan(NamedTuple):
     # ... and the contacts and correspondents the account's unproven sessions sent a link
     # to over a session's life (``burst.measure``'s spread pitch): whatever the site
     # (``keys.linked``) first, then each of the message's sites (``keys.spread``,
-    # ``keys.spread_sites``: the ``known`` ones on no popular list first)
+    # ``keys.spread_sites``: the first ``unlisted`` of them on no popular list)
     spread: tuple[Tally, ...] = ()
-    known: int = 0
+    unlisted: int = 0
     # Whether the one recipient of a link was written to by the account's unproven sessions
     # (``keys.sought``; ``TakeoverDetector._asked``)
     sought: Tally | None = None
@@ -130,7 +130,7 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
     found = people.plan
     assert found.burst is not None
     window, bucket = cfg.burst_window, cfg.burst_bucket
-    sites, known = keys.spread_sites(view)  # each site, as sold; () for none
+    sites, unlisted = keys.spread_sites(view)  # each site, as sold; () for none
     link = bool(sites)
     clear = not event.encrypted and view is not None and not link
     same_text = (Count(keys.same_text(account, session, view), window, bucket)
@@ -160,7 +160,7 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
                 (people.clear_reads if clear else found.reads) + extra, later,
                 session=session, burst=found.burst, contacts=found.contacts,
                 talked=found.talked, same_text=same_text, heard=found.heard, text_to=text_to,
-                spread=spread, known=known,
+                spread=spread, unlisted=unlisted,
                 sought=sought, shape=shape, life=found.life, pals=found.pals,
                 listed_back=people.listed_back if clear else (), wrote=found.wrote,
                 doubted=found.doubted, doubted_life=found.doubted_life,
