@@ -281,9 +281,10 @@ def test_slow_openers_to_the_friends_the_owner_wrote_to_do_not_make_the_pitches_
 
 @pytest.mark.xfail(strict=True, reason="open: a site per pitch (40 registrable domains) to the "
                    "friends alice wrote to 100 days ago, 3 s apart: 28 of 40 reached (5 "
-                   "delivered, 23 warned), a challenge, as on main; the spread pitch is "
-                   "counted per site (whatever the sites, it held the owner's new phone "
-                   "sharing a different site with each of six friends)")
+                   "delivered, 23 warned), a challenge, on main 9be8ce7; since session 31 "
+                   "14 (5 delivered, 9 warned), suspended: links whatever the site count "
+                   "from popular_share_ties (15) people, not pitch_ties (4), which held the "
+                   "owner's new phone sharing a different site with each of six friends")
 def test_a_seller_with_a_site_per_pitch_to_the_people_the_owner_wrote_to_is_stopped() -> None:
     from test_attack_session25 import NAMES
 

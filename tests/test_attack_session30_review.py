@@ -2,7 +2,9 @@
 ``spread``, ``keys.spread``) read as a seller who reads the code, and as the owner it must
 not hold. The numbers are how many of the seller's 40 pitches reached their targets
 (delivered or warned), through ``engine.process``, on main 27cfd1e. Each open finding is
-a strict xfail with its numbers (``docs/red-team-log.md``, session 30, ``review``).
+a strict xfail with its numbers (``docs/red-team-log.md``, session 30, ``review``). The
+decoy per pitch and the new laptop's answers, open here, are closed in
+``test_attack_session31``.
 """
 
 from __future__ import annotations
@@ -59,21 +61,6 @@ def test_the_owners_new_phone_shares_a_video_with_twenty_friends() -> None:
     assert [v.action for v in verdicts] == ["deliver"] * 20
 
 
-@pytest.mark.xfail(strict=True, reason="open: the pitch's key is the least of the message's "
-                   "sites (``keys.pitch``: min), so a decoy name written beside the site and "
-                   "new in each pitch ('not aa7.com lol': never registered, it costs nothing) "
-                   "makes every pitch a new site for ``text_to`` and ``keys.spread`` alike: to "
-                   "the friends alice greeted 100 days ago, 3 s apart, 28 of 40 reached (5 "
-                   "delivered, 23 warned, 12 held), no suspension; without the decoy 3, "
-                   "suspended. A popular decoy (amazon.com, the same each time) keys the "
-                   "pitch too and is caught (3)")
-def test_a_decoy_site_per_pitch_does_not_make_each_pitch_a_new_site() -> None:
-    verdicts = _seller(greeted(100), text=lambda i: (
-        f"hey {NAMES[i % 10]}! I found cheap ringtones at cheap-tones.biz (not aa{i}.com lol)"))
-    assert reached(verdicts) <= 3
-    assert suspended(verdicts)
-
-
 def _answers(people: int, apart: float = 120) -> list[Any]:
     """alice thanked friends 3..3+``people`` for their orders from her usual phone ten days
     ago (so they are her own ties, none dormant); on a new laptop (her app, a network new
@@ -96,19 +83,6 @@ def _answers(people: int, apart: float = 120) -> list[Any]:
             cfg, f"a{i}", "alice", [friend], "hi! step by step here https://help.casa-lupita.mx/faq",
             T0 + apart * i, session="laptop", client={"id": "im-android", "ip": NEW_NET})))
     return out
-
-
-@pytest.mark.xfail(strict=True, reason="open (innocent shape): the owner on a new laptop "
-                   "answering 8 friends or customers who each wrote first, unprompted, with "
-                   "one help page 2 minutes apart: 3 delivered, 5 held, sending suspended "
-                   "(main e709bda: 8 delivered). ``_asked`` stops counting a reply as answered "
-                   "once the session gave the site to ``pitch_others`` (1) other own tie, "
-                   "which closes session 26's openers but also every agent who answers the "
-                   "same question twice")
-def test_the_owners_new_laptop_answering_each_one_who_asked_with_one_page() -> None:
-    verdicts = _answers(8)
-    assert [v.action for v in verdicts] == ["deliver"] * 8
-    assert not suspended(verdicts)
 
 
 def test_a_video_typed_beside_the_site_written_apart_does_not_make_the_pitch_popular() -> None:

@@ -224,6 +224,10 @@ class Burst(NamedTuple):
     size: int  # distinct contacts the burst counts
     slow: int  # ... of which over the session's life (``_slow_burst``)
     shared: bool  # counted over the account's other unproven sessions too
+    # The people given the site (or links, whatever the site) when that alone made the
+    # burst, none of them a dormant tie (``measure``'s spread pitch): the same site to that
+    # many is the broadcast, which no reply before it excuses (``signal``).
+    spread: int = 0
 
 
 def spread_to(plan: Plan, facts: Facts, known: Collection[bool] | None,
@@ -231,15 +235,23 @@ def spread_to(plan: Plan, facts: Facts, known: Collection[bool] | None,
     """The recipients a spread pitch counts (``measure``; ``Plan.spread``'s set keeps
     them): contacts and correspondents (``pitchable``) the set does not hold yet
     (``known``: its memberships; None: all of them), never a settled room's members."""
-    assert plan.spread is not None
+    assert plan.burst is not None
+    members = plan.burst.members  # each set's asked members
     settled = frozenset() if room is None else room.people
-    held = known if known is not None else (False,) * len(plan.spread.members)
-    return tuple([p for p, ok, was in zip(plan.spread.members, pitchable(plan, facts), held,
-                                          strict=True) if ok and not was and p not in settled])
+    held = known if known is not None else (False,) * len(members)
+    return tuple([p for p, ok, was in zip(members, pitchable(plan, facts), held, strict=True)
+                  if ok and not was and p not in settled])
+
+
+def _spread_count(plan: Plan, facts: Facts, tally: Tally, room: Settled | None) -> int:
+    """The people a spread set holds, with the recipients it would add (``spread_to``)."""
+    count, known = facts[tally]
+    return int(count) + len(spread_to(plan, facts, known, room))
 
 
 def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doubted: bool,
-            room: Settled | None = None, spread: int = 0, life: bool = False) -> Burst:
+            room: Settled | None = None, spread: int = 0,
+            life: tuple[int, int] | None = None) -> Burst:
     """The burst this message makes, ``doubted``: it joins the burst over the account's
     unproven sessions (and ``dormant`` is not empty, or ``room`` is a dormant target).
     ``room``: a group post's settled room (``rooms.settled``), one target in place of
@@ -247,7 +259,11 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     whom a link to the message's site, one on no popular list, makes the session's pitch
     however recently the account wrote to them (``pitch_ties``; 0: only after a dormant
     tie), in the burst window (``Plan.text_to``) or, ``life`` (``Plan.spread`` read: a
-    recipient could join it), over the account's unproven sessions' life together."""
+    recipient could join it), over the account's unproven sessions' life together: each
+    site counted apart (``keys.spread``), one on no popular list from the first of
+    ``life``'s numbers of people, a popular one from the second; and links whatever the
+    sites (``keys.linked``) from the second too, for it is the same fact (how far one
+    shares a thing one by one), a reply to one who asked included (``spread`` 0)."""
     assert plan.burst is not None
     counted = room is not None and room.dormant
     own = _new_dormant(plan.burst, facts, dormant) + (counted and not room.in_burst)
@@ -273,15 +289,26 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     # session 30: 28 of 40 reached), while a friend on a new phone gives such a link to the
     # one to three it catches up with.
     pitched = _text_burst(plan, facts, room) if link else 0
-    if spread and life and plan.spread is not None:
-        # The intruder is one actor over a session's life as in the window, whatever
-        # sessions it mints (session 25): the people the unproven sessions gave the site.
-        count, known = facts[plan.spread]
-        pitched = max(pitched, int(count) + len(spread_to(plan, facts, known, room)))
     if not ties and (not spread or pitched < spread):
         pitched = 0
+    if life is not None and plan.spread:
+        little, popular = life
+        every, *sites = plan.spread
+        # The intruder is one actor over a session's life as in the window, whatever
+        # sessions it mints (session 25): the people the unproven sessions gave each site
+        # (a decoy beside it changes nothing: session 31) ...
+        for i, tally in enumerate(sites if spread else ()):
+            people = _spread_count(plan, facts, tally, room)
+            if ties or people >= (little if i < plan.unlisted else popular):
+                pitched = max(pitched, people)
+        # ... and how far they shared links whatever the sites (a site per pitch: 40
+        # registrable domains; session 31), the answers to those who asked included,
+        # which only counts from ``popular`` people.
+        people = _spread_count(plan, facts, every, room)
+        if people >= popular:
+            pitched = max(pitched, people)
     size = max(ties, pitched)
-    return Burst(size, slow, size > max(own, own_slow, pitched))
+    return Burst(size, slow, size > max(own, own_slow, pitched), 0 if ties else pitched)
 
 
 class Judged(NamedTuple):

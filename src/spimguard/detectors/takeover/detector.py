@@ -478,15 +478,16 @@ class TakeoverDetector:
         dormant = self._dormant(memo, facts)
         room = memo.room
         # A site is the seller's however recently the account wrote to whom it goes to
-        # (``burst.measure``'s ``spread``): one on no popular list from ``pitch_ties``
-        # people, a popular one (anyone's video, anyone's page) from ``popular_share_ties``.
-        spread = self._spread(memo, view, facts)
-        # Its set over the unproven sessions' life is read only when a recipient could
-        # join it (a bot's link to strangers never can).
-        life = False
-        if spread and found.spread is not None and burst.spread_to(found, facts, None, room):
-            read_more(ctx, (found.spread,))
-            life = True
+        # (``burst.measure``'s ``spread``): each one on no popular list from ``pitch_ties``
+        # people, a popular one (anyone's video, anyone's page) and links whatever the
+        # sites (a site per pitch) from ``popular_share_ties``.
+        spread = self._spread(memo, ctx, facts)
+        # Its sets over the unproven sessions' life are read only when a recipient could
+        # join them (a bot's link to strangers never can).
+        life = None
+        if found.spread and burst.spread_to(found, facts, None, room):
+            read_more(ctx, found.spread)
+            life = (cfg.pitch_ties, cfg.popular_share_ties)
         measured = burst.measure(found, facts, dormant, link, bool(
             dormant or (room and room.dormant)) and self._doubted(memo, ctx, facts, judged),
             room, spread, life)
@@ -502,11 +503,12 @@ class TakeoverDetector:
             self._owner(memo, ctx, facts), event.encrypted, len(dormant),
             sum(facts[found.contacts]), judged.get("replies", 0), judged.get("read", 0),
             judged.get("login", now), self._record(memo, ctx, facts).sent(found.session, now),
-            self._pitch(memo, ctx, facts))
+            self._pitch(memo, ctx, facts) or (
+                f"with links to {measured.spread} people" if measured.spread else ""))
         out.append(burst.signal(cfg, measured, weighed, strength))
         return out
 
-    def _spread(self, memo: _Found, view: MessageView | None, facts: Facts) -> int:
+    def _spread(self, memo: _Found, ctx: Context, facts: Facts) -> int:
         """The people from whom a risky session's message, sent not as the answer to one
         who asked (``_asked``), is a step of a spread pitch whoever its recipients are
         (``burst.measure``'s ``spread``; 0: none): ``pitch_ties`` for a site on no popular
@@ -514,30 +516,34 @@ class TakeoverDetector:
         shared, not for how far (``_unearned``): anyone publishes on Google Sites, and the
         seller's pitch there reached 28 of 40 friends (review, session 30)."""
         if memo.spread is None:
-            sites = keys.sites(view)
-            memo.spread = 0 if not sites or self._asked(memo.plan, facts) else (
+            sites = keys.sites(ctx.view)
+            memo.spread = 0 if not sites or self._asked(memo.plan, ctx, facts) else (
                 self.cfg.popular_share_ties if _popular(sites) else self.cfg.pitch_ties)
         return memo.spread
 
-    def _asked(self, found: Plan, facts: Facts) -> bool:
+    def _asked(self, found: Plan, ctx: Context, facts: Facts) -> bool:
         """Whether a message with a link answers one who just wrote to the account
-        (``Plan.heard``), so it is no step of a spread pitch (``burst.measure``): answered,
-        not sought out (socks that list the owner and ask for her shop's link,
-        ``test_attack_session29_review``). Not when it gives one of the account's own ties
-        (its list, or whom the owner wrote to: ``Plan.wrote``, which only a session
-        proven the owner's teaches) a site the session already gave ``pitch_others`` other
-        people in the burst window: a reply answers one person, the same site as the
-        answer to the next friend is the broadcast (the seller's openers to the friends
-        the owner writes to, half answered, the pitch as each answer's reply: red team,
-        session 30)."""
+        (``Plan.heard``), so it is no step of a spread pitch's count per site
+        (``burst.measure``): answered, not sought out (socks that list the owner and ask
+        for her shop's link, ``test_attack_session29_review``). For one of the account's
+        own ties (its list, or whom the owner wrote to: ``Plan.wrote``, which only a
+        session proven the owner's teaches), only when they wrote unprompted: none of the
+        account's unproven sessions had written to them first, not answering them
+        (``keys.sought``). What a friend writes back to the session's own opener is the
+        session's conversation, and the link as its reply is the session's message: the
+        seller's openers to the friends the owner writes to ("long time! how are you?"),
+        the pitch as each answer's reply (red team, session 30; past the burst window 15
+        of 15 reached, session 31). A question nobody asked for is the friend's own, which
+        no holder of the account can make them write: the owner's new laptop answering
+        each customer who asked with one help page (5 of 8 held; session 31). Such answers
+        still count for how far the session shares links (``keys.linked``)."""
         if found.heard is None or facts[found.heard] is None:
             return False
         assert found.contacts is not None and found.wrote is not None
         own = facts[found.contacts][0] or facts[found.wrote][1][0]
-        if not own or found.text_to is None:
+        if not own or found.sought is None:
             return True
-        count, known = facts[found.text_to]
-        return int(count) - sum(known) < self.cfg.pitch_others
+        return not _later(ctx, facts, found.sought)[1][0]
 
     # -- what to remember ----------------------------------------------------------------
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
@@ -734,12 +740,17 @@ class TakeoverDetector:
             self._link(memo, ctx, facts, dormant)
             # A spread pitch's people, over the unproven sessions' life (``burst.measure``):
             # what reached them, as ``unproven``'s life keeps (a held pitch is stopped).
-            if found.spread is not None and outcome.action in ("deliver", "warn") and (
-                    self._spread(memo, ctx.view, facts)):
-                people = burst.spread_to(found, facts, None, room)
-                if people:
-                    out.append(Touch(found.spread.key, people, cfg.session_ttl,
-                                     cfg.burst_cap))
+            reached = outcome.action in ("deliver", "warn")
+            people = burst.spread_to(found, facts, None, room) if (
+                found.spread and reached) else ()
+            if people:  # each site's people but for a reply to one who asked (``_spread``)
+                sets = found.spread if self._spread(memo, ctx, facts) else found.spread[:1]
+                out.extend(Touch(tally.key, people, cfg.session_ttl, cfg.burst_cap)
+                           for tally in sets)
+            if reached and (found.heard is None or facts[found.heard] is None):
+                # Whom they wrote to first: what these write next answers the session.
+                out.append(Touch(keys.sought(event.account), found.burst.members,
+                                 cfg.session_ttl, cfg.burst_cap))
         elif memo.shares:  # an earned network's popular share, whatever the verdict
             assert found.shares is not None
             out.append(Touch(found.shares.key, memo.shares, cfg.pitch_trust_after,

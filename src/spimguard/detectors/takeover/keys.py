@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ... import accounts
+from ... import accounts, lists
 from ...state.ops import guest_key, guest_keyspace, key_part, sided_keyspace
 from ...text import MessageView, size_class
 from ...urlmodel import features as url_features
@@ -67,12 +67,46 @@ def text(account: str, session: str, view: MessageView | None) -> str:
     return f"tk:text:{account}:{key_part(session)}:{pitch(view)}"
 
 
-def spread(account: str, view: MessageView | None) -> str:
+def spread(account: str, site: str) -> str:
     """Contacts and correspondents the account's sessions nothing proves the owner's sent
-    this pitch (a site) to over a session's life, all of them together. Its session part
-    starts with a "%" that ``ops.key_part`` writes as "%25" in every session id (as
+    ``site`` (as ``_sold``) to over a session's life, all of them together. Its session
+    part starts with a "%" that ``ops.key_part`` writes as "%25" in every session id (as
     ``unproven``), so no client can name its session into it."""
-    return f"tk:text:{account}:%unproven:{pitch(view)}"
+    return f"tk:text:{account}:%unproven:d:{key_part(site)}"
+
+
+def spread_sites(view: MessageView | None) -> tuple[tuple[str, ...], int]:
+    """Every site a message sends people to, as a seller cannot vary it (``_sold``), each
+    once, the sites on no popular list (``lists.well_known``) first: its pitch is counted
+    under each (``spread``), not under one chosen from them (``pitch``'s least), for a
+    name never registered costs nothing, and a new one beside the site in every pitch
+    ("cheap-tones.biz (not aa7.com lol)") made each pitch a new site (session 31: 28 of 40
+    reached). Bounded by what the view reads of a text (``text.MAX_URLS`` links). With
+    how many are on no popular list."""
+    where = sites(view)
+    if not where:
+        return (), 0
+    popular = lists.well_known()
+    sold = dict.fromkeys([_sold(s) for s in where if s not in popular])
+    unlisted = len(sold)
+    sold.update(dict.fromkeys([_sold(s) for s in where if s in popular]))
+    return tuple(sold), unlisted
+
+
+def linked(account: str) -> str:
+    """Contacts and correspondents the account's sessions nothing proves the owner's sent a
+    link to, whatever the site, over a session's life, all of them together: how far they
+    share, which a site per pitch does not change (``spread``'s "%" part; no pitch is
+    "%links": a pitch is "d:" and a domain, 16 hex or nothing)."""
+    return f"tk:text:{account}:%unproven:%links"
+
+
+def sought(account: str) -> str:
+    """Everyone the account's sessions nothing proves the owner's wrote to first (a
+    message that reached them and answered nobody who had just written) over a session's
+    life: whether one who writes to the account answers them, or wrote unprompted
+    (``TakeoverDetector._asked``)."""
+    return f"tk:text:{account}:%unproven:%sought"
 
 
 def same_text(account: str, session: str, view: MessageView | None) -> str:

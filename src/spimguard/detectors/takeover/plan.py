@@ -66,9 +66,15 @@ class Plan(NamedTuple):
     same_text: Count | None = None  # only for a message with a fingerprint
     heard: Get | None = None  # when the one recipient last wrote to the account
     text_to: Tally | None = None  # contacts this session sent this pitch to (a link)
-    # ... and the contacts and correspondents the account's unproven sessions sent it to
-    # over a session's life (``keys.spread``; ``burst.measure``'s spread pitch)
-    spread: Tally | None = None
+    # ... and the contacts and correspondents the account's unproven sessions sent a link
+    # to over a session's life (``burst.measure``'s spread pitch): whatever the site
+    # (``keys.linked``) first, then each of the message's sites (``keys.spread``,
+    # ``keys.spread_sites``: the first ``unlisted`` of them on no popular list)
+    spread: tuple[Tally, ...] = ()
+    unlisted: int = 0
+    # Whether the one recipient of a link was written to by the account's unproven sessions
+    # (``keys.sought``; ``TakeoverDetector._asked``)
+    sought: Tally | None = None
     shape: Count | None = None  # encrypted: messages of this size class from the session
     life: Tally | None = None  # dormant ties the session wrote to, over its life
     pals: Tally | None = None  # correspondents the session wrote to, over its life
@@ -92,9 +98,10 @@ class Plan(NamedTuple):
         list's size and the burst's sets and counts, all but the vouching correspondents
         (which only ``established`` asks) and the popular shares (``shares``: only a
         familiar session's message asks), nor the spread pitch's set over the unproven
-        sessions' life (``Plan.spread``, last): read only when a recipient could join it
-        (``burst.spread_to``)."""
-        return self.later[2:-1] if self.spread is not None else self.later[2:]
+        sessions' life (``Plan.spread``, last) nor whether a recipient was sought
+        (``Plan.sought``, before them): read only when a recipient could join them
+        (``burst.spread_to``), or a reply's exemption asks (``_asked``)."""
+        return self.later[2:len(self.later) - len(self.spread) - (self.sought is not None)]
 
 
 class _People(NamedTuple):
@@ -123,20 +130,25 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
     found = people.plan
     assert found.burst is not None
     window, bucket = cfg.burst_window, cfg.burst_bucket
-    link = bool(keys.sites(view))
+    sites, unlisted = keys.spread_sites(view)  # each site, as sold; () for none
+    link = bool(sites)
     clear = not event.encrypted and view is not None and not link
     same_text = (Count(keys.same_text(account, session, view), window, bucket)
                  if view and view.fingerprint else None)
     text_to = Tally(keys.text(account, session, view), window,
                     found.burst.members) if link else None
-    spread = Tally(keys.spread(account, view), cfg.session_ttl,
-                   found.burst.members) if link else None
+    members, life = found.burst.members, cfg.session_ttl
+    spread = (Tally(keys.linked(account), life, members),
+              *[Tally(keys.spread(account, site), life, members) for site in sites]
+              ) if link else ()
+    sought = Tally(keys.sought(account), life, members) if (
+        link and found.heard is not None) else None
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
     extra = tuple([q for q in (same_text, found.heard) if q is not None])
     later = found.later
     if text_to is not None or shape is not None:  # what only the burst's strength asks
-        later = (*later, *[q for q in (text_to, shape, spread) if q is not None])
+        later = (*later, *[q for q in (text_to, shape, sought) if q is not None], *spread)
     room = rooms.plan(account, session, event.conversation, found.burst.members,
                       None if text_to is None else text_to.key,
                       len({account, *event.recipients})) if accounts.in_room(
@@ -148,7 +160,8 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
                 (people.clear_reads if clear else found.reads) + extra, later,
                 session=session, burst=found.burst, contacts=found.contacts,
                 talked=found.talked, same_text=same_text, heard=found.heard, text_to=text_to,
-                spread=spread, shape=shape, life=found.life, pals=found.pals,
+                spread=spread, unlisted=unlisted,
+                sought=sought, shape=shape, life=found.life, pals=found.pals,
                 listed_back=people.listed_back if clear else (), wrote=found.wrote,
                 doubted=found.doubted, doubted_life=found.doubted_life,
                 doubted_pals=found.doubted_pals, back=found.back,

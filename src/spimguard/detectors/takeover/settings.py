@@ -83,7 +83,8 @@ class TakeoverSettings:
     # the count at which a burst is full evidence (red team, session 27). Also the cap of
     # the account's set of them: only whether it reaches this many is asked. And a site on
     # no popular list sent to this many contacts or correspondents, none dormant, in
-    # ``burst_window`` or over the unproven sessions' life (``keys.spread``), is the burst
+    # ``burst_window`` or over the unproven sessions' life (``keys.spread``, each site a
+    # message names: a decoy beside it changes nothing, session 31), is the burst
     # (``burst.measure``'s ``spread``): the seller that read the history pitches the
     # people the owner writes to (red team, session 30).
     pitch_ties: int = 4
@@ -113,6 +114,9 @@ class TakeoverSettings:
     # same count for an unfamiliar session: its popular site given to this many contacts or
     # correspondents is the spread pitch, as a little-known one to ``pitch_ties`` (a
     # seller's Google Sites page to 40 friends: 28 reached, 14 after; review, session 30).
+    # And so are its links whatever the sites (``keys.linked``), answers to those who asked
+    # included: the fact is how far one shares one by one, which a site per pitch does not
+    # change (a seller's 40 registrable domains: 28 to 40 reached, 14 after; session 31).
     popular_share_ties: int = 15
     behaviour_change: float = 0.35  # BEHAVIOUR_CHANGE per unusual thing (three make it whole)
     # A text is written in a script when at least this share of its non-space characters is
