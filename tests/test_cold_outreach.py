@@ -383,3 +383,51 @@ def test_an_aged_account_that_lists_its_targets() -> None:
                     contacts=[f"t{i}" for i in range(40)]))
     out = [send(e, f"m{i}", "bot", f"t{i}", T0 + 49 * HOUR + 60 * i) for i in range(40)]
     assert sum(held(v) for v in out) >= 30
+
+
+# -- review31a: the reader of ``_answers`` (session 31) ------------------------------------
+
+def _shared_socks(days: int) -> list[int]:
+    """Four aged bots share 20 socks that nobody but the bots writes to: each bot writes
+    "hi" to each sock at 49 h, each sock answers each bot (its footprint is the three other
+    bots, ``cold_answer_footprint``); from 25 h later, every day, each sock says "ok" to
+    each bot again and each bot writes to 40 strangers. How many strangers each bot reached."""
+    e = open_engine(config(detectors=RULE_ALONE))
+    bots, socks = [f"bot{b}" for b in range(4)], [f"sock{s}" for s in range(20)]
+    for a in (*bots, *socks):
+        e.process(event(e.config, type="contacts", id=f"c-{a}", ts=T0, account=a, contacts=[]))
+    t = T0 + 49 * HOUR
+    for s in socks:
+        for b in bots:
+            assert not held(e.process(message(e.config, f"w{s}{b}", b, [s], "hi", t)))
+            t += 1
+        for b in bots:
+            e.process(message(e.config, f"a{s}{b}", s, [b], "hello", t))
+            t += 1
+    reached = [0] * 4
+    for d in range(days):
+        td = t + 25 * HOUR + d * DAY
+        for s in socks:
+            for b in bots:
+                e.process(message(e.config, f"r{d}{s}{b}", s, [b], "ok", td))
+                td += 1
+        for i in range(40):
+            for k, b in enumerate(bots):
+                reached[k] += not held(send(e, f"m{d}-{i}-{b}", b, f"t{b}-{d}-{i}", td + 60 * i))
+    return reached
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open (review31a): the footprint that makes an answer count is met by the bots "
+    "themselves: four aged bots that each write to the same 20 aged socks (nobody else "
+    "writes to them) give each sock three correspondents besides any one bot, so every "
+    "sock's answer counts for every bot; and a sock's daily 'ok' refreshes its answer in "
+    "the day's set, though the cold message it answers is days old. Each bot reaches 40 "
+    "of 40 strangers the next day (9 with no socks; 20 of 40 with a farm of its own "
+    "answering the same day), and 100 of 280 in a week of 40 a day (18 of 63 at nine a "
+    "day with none); the pool serves any number of bots at no cost per bot. Closing it "
+    "needs an answer counted only within the day of the message it answers (a windowed "
+    "membership on the recipient's vel:direct:, which Contains does not have) and "
+    "correspondents that are not themselves cold writers (a read after a read)"))
+def test_bots_sharing_a_sock_pool_are_each_others_footprint() -> None:
+    assert max(_shared_socks(days=1)) < 10
