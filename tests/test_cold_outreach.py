@@ -431,3 +431,26 @@ def _shared_socks(days: int) -> list[int]:
     "correspondents that are not themselves cold writers (a read after a read)"))
 def test_bots_sharing_a_sock_pool_are_each_others_footprint() -> None:
     assert max(_shared_socks(days=1)) < 10
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "cost (review31a): the week's quarter holds a small shop that writes one to one to the "
+    "customers who ordered on its site (strangers here: none wrote first), five a day, one "
+    "in five (people) answering 'thanks!': held from its sixth day, 25 of 35 delivered "
+    "(main 9be8ce7: 35 of 35); one in four answering is never held (35 of 35), nor three a "
+    "day at one in three. Customers who ordered by writing to the shop are correspondents "
+    "and never counted"))
+def test_a_shop_writing_to_five_customers_a_day_one_in_five_answering() -> None:
+    e = open_engine(config())
+    for k in range(35):
+        if k % 5 == 0:
+            lived(e, f"c{k}")
+    t, out = established(e, "shop"), []
+    for k in range(35):
+        ts = t + (k // 5) * DAY + (k % 5) * HOUR
+        out.append(e.process(message(e.config, f"m{k}", "shop", [f"c{k}"],
+                                     f"hi! your order #{k} has shipped, tracking to follow",
+                                     ts)))
+        if k % 5 == 0:
+            e.process(message(e.config, f"a{k}", f"c{k}", ["shop"], "thanks!", ts + 1800))
+    assert not any(held(v) for v in out)
