@@ -454,3 +454,43 @@ def test_a_shop_writing_to_five_customers_a_day_one_in_five_answering() -> None:
         if k % 5 == 0:
             e.process(message(e.config, f"a{k}", f"c{k}", ["shop"], "thanks!", ts + 1800))
     assert not any(held(v) for v in out)
+
+
+def _cold_week(engine: Engine) -> list[str]:
+    """Nine strangers a day for three days, event by event and in batches: t3, a person,
+    answers the day after its cold message and again the day after that (one answerer in
+    the week); t12 writes to the bot an hour before the bot's first message to it (a
+    correspondent, never counted). Each verdict's action and COLD_OUTREACH's words."""
+    for k in (3, 12):
+        lived(engine, f"t{k}")
+    t, out = established(engine, "bot"), []
+    for d in range(3):
+        ts = t + d * DAY
+        if d:
+            engine.process(message(engine.config, f"a{d}", "t3", ["bot"], "who is this?", ts))
+        if d == 1:
+            engine.process(message(engine.config, "a12", "t12", ["bot"], "hi?", ts + 10))
+        out += [send(engine, f"m{d}-{i}", "bot", f"t{d * 9 + i}", ts + 600 + i * 60)
+                for i in range(5)]
+        out += engine.process_batch([message(engine.config, f"b{d}-{i}", "bot",
+                                             [f"t{d * 9 + i}"], OFFERS[i % 3],
+                                             ts + 900 + i) for i in range(5, 9)])
+    return [" ".join([v.action, *(s.detail for s in v.signals if s.code == "COLD_OUTREACH")])
+            for v in out]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_the_weeks_rule_and_late_answers_are_read_alike_on_every_backend(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Review (review31a): the week's rule (``cold_long_window``) and answers that come the
+    day after the message they answer, on each backend as the memory backend judges them
+    (the day's test above spans two hours). The third day is held by the week's rule."""
+    storage: dict[str, Any] = {"backend": backend}
+    if backend == "redis":
+        storage.update(redis_url=request.getfixturevalue("redis_url"),
+                       redis_namespace=request.getfixturevalue("redis_namespace"))
+    shared = open_engine(config(storage=storage, detectors=RULE_ALONE,
+                                records={"evidence_key": "test-evidence-key"}), tmp_path)
+    mine = _cold_week(open_engine(config(detectors=RULE_ALONE)))
+    assert any("days ago" in v for v in mine), mine
+    assert _cold_week(shared) == mine
