@@ -494,3 +494,28 @@ def test_the_weeks_rule_and_late_answers_are_read_alike_on_every_backend(
     mine = _cold_week(open_engine(config(detectors=RULE_ALONE)))
     assert any("days ago" in v for v in mine), mine
     assert _cold_week(shared) == mine
+
+
+PHISH = ("URGENT: your account will be suspended, verify your password now at "
+         "http://secure-paypa1-login.xyz/verify")
+
+
+def test_an_answer_the_engine_blocked_is_no_answer() -> None:
+    """Review (review31a): an answer counts as the engine's ``TALKED`` tie does, only if it
+    was delivered or warned. An aged bot writes to 20 people (each with a life of its
+    own), each 'answers' with a phishing message the engine blocks, then the bot writes to
+    40 strangers in 40 minutes. On cab15ce the blocked answers counted (20 of 40
+    delivered, '20 people answered it'); on main 9be8ce7 and here none: 0 of 40."""
+    e = open_engine(config(detectors={"bulk": {"enabled": False},
+                                      "reputation": {"enabled": False}}))
+    for k in range(20):
+        lived(e, f"p{k}")
+    t = established(e, "bot")
+    for k in range(20):
+        send(e, f"w{k}", "bot", f"p{k}", t + k, text=f"hello p{k}, we met at the conference?")
+        answer = e.process(message(e.config, f"a{k}", f"p{k}", ["bot"], PHISH, t + 30 + k))
+        assert answer.action == "block"
+    out = [send(e, f"m{i}", "bot", f"t{i}", t + 600 + 60 * i,
+                text=f"hi t{i}, long time no see, how are you doing?") for i in range(40)]
+    assert sum(not held(v) for v in out) == 0
+    assert any("0 people answered it" in s.detail for v in out for s in v.signals)

@@ -272,6 +272,12 @@ _NEWCOMER = frozenset({"NEW_ACCOUNT_LINKS", "NEW_ACCOUNT_SEALED", "NEW_ACCOUNT_D
 # The event's scratch entry of its writes: ``detect`` finds who the message reaches, which
 # is what it writes (whatever the verdict), and the engine asks ``writes`` after ``detect``.
 _WRITES = "velocity:writes"
+# ... and an answer that counts (``_answers``): written only when the answer itself is
+# delivered or warned, as the engine's ``TALKED`` tie is (an answer the engine held or
+# blocked never reached the account; review31a: 20 answers blocked as phishing bought
+# their cold writer 20 strangers).
+_ANSWER = "velocity:answer"
+_RECEIVED = frozenset({"deliver", "warn"})
 
 
 def _new(people: tuple[str, ...], kept: list[bool], some: list[str]) -> int:
@@ -486,12 +492,11 @@ class VelocityDetector:
         first_seen = ctx.account.first_seen
         age = message.ts - first_seen if first_seen is not None else 0.0
         young = age < cfg.new_account_age
-        answering = None
         if (plan.answer is not None and not young and facts[plan.ties[1]][0]
                 and _answers(ctx, plan.answer, facts, cfg.cold_answer_footprint)):
-            answering = Touch(_answered(plan.people[0]), (message.sender,), self.cold_kept,
-                              cfg.set_cap)
-        ctx.scratch[_WRITES] = self._written(plan, reach, answering)
+            ctx.scratch[_ANSWER] = Touch(_answered(plan.people[0]), (message.sender,),
+                                         self.cold_kept, cfg.set_cap)
+        ctx.scratch[_WRITES] = self._written(plan, reach)
         strangers_now, strangers = reach.now, reach.count
         if strangers_now and type(message) is Invite and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
@@ -537,19 +542,19 @@ class VelocityDetector:
         return found
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
-        return ctx.scratch.get(_WRITES, ())  # type: ignore[no-any-return]
+        """``_written``, and an answer that counts (``_ANSWER``) if it was received."""
+        written = ctx.scratch.get(_WRITES, ())
+        if _ANSWER in ctx.scratch and outcome.action in _RECEIVED:
+            return (*written, ctx.scratch[_ANSWER])
+        return written  # type: ignore[no-any-return]
 
-    def _written(self, plan: _Plan, reach: _Reach, answering: Touch | None
-                 ) -> Sequence[Write]:
+    def _written(self, plan: _Plan, reach: _Reach) -> Sequence[Write]:
         """The message and its targets counted, and whom it reached added to the window
         sets (their keys as the plan's queries hold them: none made again a message); the
-        strangers written to one to one, to their own too (``vel:direct:``, a week); an
-        answer that counts (``_answers``), to the answered account's ``vel:answered:``."""
-        if not (reach.strangers or reach.unvouched or reach.carriers or answering is not None):
-            return plan.counted  # most messages
+        strangers written to one to one, to their own too (``vel:direct:``, a week)."""
+        if not (reach.strangers or reach.unvouched or reach.carriers):  # most messages
+            return plan.counted
         cfg, out = self.cfg, [*plan.counted]
-        if answering is not None:
-            out.append(answering)
         if reach.strangers:
             out.append(Touch(plan.strangers.key, reach.strangers, cfg.strangers_window,
                              cfg.set_cap))
