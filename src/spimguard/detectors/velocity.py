@@ -376,7 +376,8 @@ def _answers(ctx: Context, answer: tuple[Contains, Distinct], facts: Facts,
     outreach that counts (COLD_OUTREACH's offset, kept in the recipient's
     ``vel:answered:`` set): the recipient wrote to the sender cold in the week (the
     sender in its ``vel:direct:`` set), and the sender has ``footprint`` correspondents of
-    its own besides the recipient (the caller asks that it is past ``new_account_age``).
+    its own besides the recipient (the caller asks that it is past ``new_account_age``;
+    ``writes`` keeps it only if the answer itself was delivered or warned, ``_ANSWER``).
 
     An answer is evidence that the cold message was wanted only as far as the answerer is
     a person of its own (``trust.voice``'s principle): socks the bot made are young, and
