@@ -211,11 +211,13 @@ class _Cold(NamedTuple):
     """COLD_OUTREACH's reads (``_cold_reach``): the sender's one-to-one strangers (its
     ``vel:direct:`` set) and the people whose answers to them count (its
     ``vel:answered:`` set, ``_answers``), over the day (``cold_window``) and over the week
-    (``cold_long_window``)."""
+    (``cold_long_window``). The week is a ``Distinct``: which of the message's strangers
+    the set holds is the day's ``Tally``'s answer (membership is by the set's TTL, not the
+    window, on every backend), so a second ``Contains`` would ask it again."""
 
     day: Tally
     answered: Distinct
-    week: Tally
+    week: Distinct
     answered_week: Distinct
 
 
@@ -351,15 +353,15 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
     set only when the day's rule said nothing)."""
     read_more(ctx, (cold.day,))
     count, kept = facts[cold.day]
-    day = int(count) + _new(cold.day.members, kept, list(reach.strangers))
+    so_far = int(count)  # the day's before this message (its new strangers are the week's too)
+    day = so_far + _new(cold.day.members, kept, list(reach.strangers))
     if day >= cfg.cold_strangers:
         read_more(ctx, (cold.answered,))
         answered = int(facts[cold.answered])
         if day - answered >= cfg.cold_strangers and answered < cfg.cold_answered_share * day:
             return day, answered, f"{cfg.cold_window // 3600} h"
     read_more(ctx, (cold.week,))
-    count, kept = facts[cold.week]
-    old = int(count) + _new(cold.week.members, kept, list(reach.strangers)) - day
+    old = int(facts[cold.week]) - so_far
     if old < cfg.cold_old_strangers:
         return None
     read_more(ctx, (cold.answered_week,))
@@ -451,7 +453,7 @@ class VelocityDetector:
             answered = _answered(sender)
             cold = _Cold(Tally(direct.key, cfg.cold_window, people),
                          Distinct(answered, cfg.cold_window),
-                         Tally(direct.key, cfg.cold_long_window, people),
+                         Distinct(direct.key, cfg.cold_long_window),
                          Distinct(answered, cfg.cold_long_window))
             if len(people) == 1:
                 answer = (Contains(_direct(people[0]), (sender,)),
