@@ -195,6 +195,17 @@ def _cold_day(engine: Engine) -> list[str]:
             for v in (*one, *many)]  # type: ignore[union-attr]
 
 
+def _on(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Engine:
+    """An engine with the rule alone on ``backend`` (SQLite, or the tests' Redis)."""
+    storage: dict[str, Any] = {"backend": backend}
+    if backend == "redis":
+        storage.update(redis_url=request.getfixturevalue("redis_url"),
+                       redis_namespace=request.getfixturevalue("redis_namespace"))
+    shared = open_engine(config(storage=storage, detectors=RULE_ALONE,
+                                records={"evidence_key": "test-evidence-key"}), tmp_path)
+    return shared
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
 def test_cold_outreach_is_read_alike_on_every_backend(
         backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
@@ -202,12 +213,7 @@ def test_cold_outreach_is_read_alike_on_every_backend(
     reads (the answered account's ``vel:direct:``, the answerer's ``TALKED`` side), are
     read deferred: on SQLite from the batch's held keys, on Redis with the rest; event by
     event and in a batch, as the memory backend judges."""
-    storage: dict[str, Any] = {"backend": backend}
-    if backend == "redis":
-        storage.update(redis_url=request.getfixturevalue("redis_url"),
-                       redis_namespace=request.getfixturevalue("redis_namespace"))
-    shared = open_engine(config(storage=storage, detectors=RULE_ALONE,
-                                records={"evidence_key": "test-evidence-key"}), tmp_path)
+    shared = _on(backend, tmp_path, request)
     mine = _cold_day(open_engine(config(detectors=RULE_ALONE)))
     assert sum(v.startswith("hold") for v in mine) >= 3
     assert mine[-1].endswith("1 people answered it")
@@ -485,12 +491,7 @@ def test_the_weeks_rule_and_late_answers_are_read_alike_on_every_backend(
     """Review (review31a): the week's rule (``cold_long_window``) and answers that come the
     day after the message they answer, on each backend as the memory backend judges them
     (the day's test above spans two hours). The third day is held by the week's rule."""
-    storage: dict[str, Any] = {"backend": backend}
-    if backend == "redis":
-        storage.update(redis_url=request.getfixturevalue("redis_url"),
-                       redis_namespace=request.getfixturevalue("redis_namespace"))
-    shared = open_engine(config(storage=storage, detectors=RULE_ALONE,
-                                records={"evidence_key": "test-evidence-key"}), tmp_path)
+    shared = _on(backend, tmp_path, request)
     mine = _cold_week(open_engine(config(detectors=RULE_ALONE)))
     assert any("days ago" in v for v in mine), mine
     assert _cold_week(shared) == mine
