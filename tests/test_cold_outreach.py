@@ -195,6 +195,17 @@ def _cold_day(engine: Engine) -> list[str]:
             for v in (*one, *many)]  # type: ignore[union-attr]
 
 
+def _on(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Engine:
+    """An engine with the rule alone on ``backend`` (SQLite, or the tests' Redis)."""
+    storage: dict[str, Any] = {"backend": backend}
+    if backend == "redis":
+        storage.update(redis_url=request.getfixturevalue("redis_url"),
+                       redis_namespace=request.getfixturevalue("redis_namespace"))
+    shared = open_engine(config(storage=storage, detectors=RULE_ALONE,
+                                records={"evidence_key": "test-evidence-key"}), tmp_path)
+    return shared
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
 def test_cold_outreach_is_read_alike_on_every_backend(
         backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
@@ -202,12 +213,7 @@ def test_cold_outreach_is_read_alike_on_every_backend(
     reads (the answered account's ``vel:direct:``, the answerer's ``TALKED`` side), are
     read deferred: on SQLite from the batch's held keys, on Redis with the rest; event by
     event and in a batch, as the memory backend judges."""
-    storage: dict[str, Any] = {"backend": backend}
-    if backend == "redis":
-        storage.update(redis_url=request.getfixturevalue("redis_url"),
-                       redis_namespace=request.getfixturevalue("redis_namespace"))
-    shared = open_engine(config(storage=storage, detectors=RULE_ALONE,
-                                records={"evidence_key": "test-evidence-key"}), tmp_path)
+    shared = _on(backend, tmp_path, request)
     mine = _cold_day(open_engine(config(detectors=RULE_ALONE)))
     assert sum(v.startswith("hold") for v in mine) >= 3
     assert mine[-1].endswith("1 people answered it")
@@ -383,3 +389,134 @@ def test_an_aged_account_that_lists_its_targets() -> None:
                     contacts=[f"t{i}" for i in range(40)]))
     out = [send(e, f"m{i}", "bot", f"t{i}", T0 + 49 * HOUR + 60 * i) for i in range(40)]
     assert sum(held(v) for v in out) >= 30
+
+
+# -- review31a: the reader of ``_answers`` (session 31) ------------------------------------
+
+def _shared_socks(days: int) -> list[int]:
+    """Four aged bots share 20 socks that nobody but the bots writes to: each bot writes
+    "hi" to each sock at 49 h, each sock answers each bot (its footprint is the three other
+    bots, ``cold_answer_footprint``); from 25 h later, every day, each sock says "ok" to
+    each bot again and each bot writes to 40 strangers. How many strangers each bot reached."""
+    e = open_engine(config(detectors=RULE_ALONE))
+    bots, socks = [f"bot{b}" for b in range(4)], [f"sock{s}" for s in range(20)]
+    for a in (*bots, *socks):
+        e.process(event(e.config, type="contacts", id=f"c-{a}", ts=T0, account=a, contacts=[]))
+    t = T0 + 49 * HOUR
+    for s in socks:
+        for b in bots:
+            assert not held(e.process(message(e.config, f"w{s}{b}", b, [s], "hi", t)))
+            t += 1
+        for b in bots:
+            e.process(message(e.config, f"a{s}{b}", s, [b], "hello", t))
+            t += 1
+    reached = [0] * 4
+    for d in range(days):
+        td = t + 25 * HOUR + d * DAY
+        for s in socks:
+            for b in bots:
+                e.process(message(e.config, f"r{d}{s}{b}", s, [b], "ok", td))
+                td += 1
+        for i in range(40):
+            for k, b in enumerate(bots):
+                reached[k] += not held(send(e, f"m{d}-{i}-{b}", b, f"t{b}-{d}-{i}", td + 60 * i))
+    return reached
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open (review31a): the footprint that makes an answer count is met by the bots "
+    "themselves: four aged bots that each write to the same 20 aged socks (nobody else "
+    "writes to them) give each sock three correspondents besides any one bot, so every "
+    "sock's answer counts for every bot; and a sock's daily 'ok' refreshes its answer in "
+    "the day's set, though the cold message it answers is days old. Each bot reaches 40 "
+    "of 40 strangers the next day (9 with no socks; 20 of 40 with a farm of its own "
+    "answering the same day), and 100 of 280 in a week of 40 a day (18 of 63 at nine a "
+    "day with none); the pool serves any number of bots at no cost per bot. Closing it "
+    "needs an answer counted only within the day of the message it answers (a windowed "
+    "membership on the recipient's vel:direct:, which Contains does not have) and "
+    "correspondents that are not themselves cold writers (a read after a read)"))
+def test_bots_sharing_a_sock_pool_are_each_others_footprint() -> None:
+    assert max(_shared_socks(days=1)) < 10
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "cost (review31a): the week's quarter holds a small shop that writes one to one to the "
+    "customers who ordered on its site (strangers here: none wrote first), five a day, one "
+    "in five (people) answering 'thanks!': held from its sixth day, 25 of 35 delivered "
+    "(main 9be8ce7: 35 of 35); one in four answering is never held (35 of 35), nor three a "
+    "day at one in three. Customers who ordered by writing to the shop are correspondents "
+    "and never counted"))
+def test_a_shop_writing_to_five_customers_a_day_one_in_five_answering() -> None:
+    e = open_engine(config())
+    for k in range(35):
+        if k % 5 == 0:
+            lived(e, f"c{k}")
+    t, out = established(e, "shop"), []
+    for k in range(35):
+        ts = t + (k // 5) * DAY + (k % 5) * HOUR
+        out.append(e.process(message(e.config, f"m{k}", "shop", [f"c{k}"],
+                                     f"hi! your order #{k} has shipped, tracking to follow",
+                                     ts)))
+        if k % 5 == 0:
+            e.process(message(e.config, f"a{k}", f"c{k}", ["shop"], "thanks!", ts + 1800))
+    assert not any(held(v) for v in out)
+
+
+def _cold_week(engine: Engine) -> list[str]:
+    """Nine strangers a day for three days, event by event and in batches: t3, a person,
+    answers the day after its cold message and again the day after that (one answerer in
+    the week); t12 writes to the bot an hour before the bot's first message to it (a
+    correspondent, never counted). Each verdict's action and COLD_OUTREACH's words."""
+    for k in (3, 12):
+        lived(engine, f"t{k}")
+    t, out = established(engine, "bot"), []
+    for d in range(3):
+        ts = t + d * DAY
+        if d:
+            engine.process(message(engine.config, f"a{d}", "t3", ["bot"], "who is this?", ts))
+        if d == 1:
+            engine.process(message(engine.config, "a12", "t12", ["bot"], "hi?", ts + 10))
+        out += [send(engine, f"m{d}-{i}", "bot", f"t{d * 9 + i}", ts + 600 + i * 60)
+                for i in range(5)]
+        out += engine.process_batch([message(engine.config, f"b{d}-{i}", "bot",
+                                             [f"t{d * 9 + i}"], OFFERS[i % 3],
+                                             ts + 900 + i) for i in range(5, 9)])
+    return [" ".join([v.action, *(s.detail for s in v.signals if s.code == "COLD_OUTREACH")])
+            for v in out]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_the_weeks_rule_and_late_answers_are_read_alike_on_every_backend(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Review (review31a): the week's rule (``cold_long_window``) and answers that come the
+    day after the message they answer, on each backend as the memory backend judges them
+    (the day's test above spans two hours). The third day is held by the week's rule."""
+    shared = _on(backend, tmp_path, request)
+    mine = _cold_week(open_engine(config(detectors=RULE_ALONE)))
+    assert any("days ago" in v for v in mine), mine
+    assert _cold_week(shared) == mine
+
+
+PHISH = ("URGENT: your account will be suspended, verify your password now at "
+         "http://secure-paypa1-login.xyz/verify")
+
+
+def test_an_answer_the_engine_blocked_is_no_answer() -> None:
+    """Review (review31a): an answer counts as the engine's ``TALKED`` tie does, only if it
+    was delivered or warned. An aged bot writes to 20 people (each with a life of its
+    own), each 'answers' with a phishing message the engine blocks, then the bot writes to
+    40 strangers in 40 minutes. On cab15ce the blocked answers counted (20 of 40
+    delivered, '20 people answered it'); on main 9be8ce7 and here none: 0 of 40."""
+    e = open_engine(config(detectors={"bulk": {"enabled": False},
+                                      "reputation": {"enabled": False}}))
+    for k in range(20):
+        lived(e, f"p{k}")
+    t = established(e, "bot")
+    for k in range(20):
+        send(e, f"w{k}", "bot", f"p{k}", t + k, text=f"hello p{k}, we met at the conference?")
+        answer = e.process(message(e.config, f"a{k}", f"p{k}", ["bot"], PHISH, t + 30 + k))
+        assert answer.action == "block"
+    out = [send(e, f"m{i}", "bot", f"t{i}", t + 600 + 60 * i,
+                text=f"hi t{i}, long time no see, how are you doing?") for i in range(40)]
+    assert sum(not held(v) for v in out) == 0
+    assert any("0 people answered it" in s.detail for v in out for s in v.signals)

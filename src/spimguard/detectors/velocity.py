@@ -211,11 +211,13 @@ class _Cold(NamedTuple):
     """COLD_OUTREACH's reads (``_cold_reach``): the sender's one-to-one strangers (its
     ``vel:direct:`` set) and the people whose answers to them count (its
     ``vel:answered:`` set, ``_answers``), over the day (``cold_window``) and over the week
-    (``cold_long_window``)."""
+    (``cold_long_window``). The week is a ``Distinct``: which of the message's strangers
+    the set holds is the day's ``Tally``'s answer (membership is by the set's TTL, not the
+    window, on every backend), so a second ``Contains`` would ask it again."""
 
     day: Tally
     answered: Distinct
-    week: Tally
+    week: Distinct
     answered_week: Distinct
 
 
@@ -272,6 +274,12 @@ _NEWCOMER = frozenset({"NEW_ACCOUNT_LINKS", "NEW_ACCOUNT_SEALED", "NEW_ACCOUNT_D
 # The event's scratch entry of its writes: ``detect`` finds who the message reaches, which
 # is what it writes (whatever the verdict), and the engine asks ``writes`` after ``detect``.
 _WRITES = "velocity:writes"
+# ... and an answer that counts (``_answers``): written only when the answer itself is
+# delivered or warned, as the engine's ``TALKED`` tie is (an answer the engine held or
+# blocked never reached the account; review31a: 20 answers blocked as phishing bought
+# their cold writer 20 strangers).
+_ANSWER = "velocity:answer"
+_RECEIVED = frozenset({"deliver", "warn"})
 
 
 def _new(people: tuple[str, ...], kept: list[bool], some: list[str]) -> int:
@@ -345,15 +353,15 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
     set only when the day's rule said nothing)."""
     read_more(ctx, (cold.day,))
     count, kept = facts[cold.day]
-    day = int(count) + _new(cold.day.members, kept, list(reach.strangers))
+    so_far = int(count)  # the day's before this message (its new strangers are the week's too)
+    day = so_far + _new(cold.day.members, kept, list(reach.strangers))
     if day >= cfg.cold_strangers:
         read_more(ctx, (cold.answered,))
         answered = int(facts[cold.answered])
         if day - answered >= cfg.cold_strangers and answered < cfg.cold_answered_share * day:
             return day, answered, f"{cfg.cold_window // 3600} h"
     read_more(ctx, (cold.week,))
-    count, kept = facts[cold.week]
-    old = int(count) + _new(cold.week.members, kept, list(reach.strangers)) - day
+    old = int(facts[cold.week]) - so_far
     if old < cfg.cold_old_strangers:
         return None
     read_more(ctx, (cold.answered_week,))
@@ -370,7 +378,8 @@ def _answers(ctx: Context, answer: tuple[Contains, Distinct], facts: Facts,
     outreach that counts (COLD_OUTREACH's offset, kept in the recipient's
     ``vel:answered:`` set): the recipient wrote to the sender cold in the week (the
     sender in its ``vel:direct:`` set), and the sender has ``footprint`` correspondents of
-    its own besides the recipient (the caller asks that it is past ``new_account_age``).
+    its own besides the recipient (the caller asks that it is past ``new_account_age``;
+    ``writes`` keeps it only if the answer itself was delivered or warned, ``_ANSWER``).
 
     An answer is evidence that the cold message was wanted only as far as the answerer is
     a person of its own (``trust.voice``'s principle): socks the bot made are young, and
@@ -444,7 +453,7 @@ class VelocityDetector:
             answered = _answered(sender)
             cold = _Cold(Tally(direct.key, cfg.cold_window, people),
                          Distinct(answered, cfg.cold_window),
-                         Tally(direct.key, cfg.cold_long_window, people),
+                         Distinct(direct.key, cfg.cold_long_window),
                          Distinct(answered, cfg.cold_long_window))
             if len(people) == 1:
                 answer = (Contains(_direct(people[0]), (sender,)),
@@ -486,12 +495,11 @@ class VelocityDetector:
         first_seen = ctx.account.first_seen
         age = message.ts - first_seen if first_seen is not None else 0.0
         young = age < cfg.new_account_age
-        answering = None
         if (plan.answer is not None and not young and facts[plan.ties[1]][0]
                 and _answers(ctx, plan.answer, facts, cfg.cold_answer_footprint)):
-            answering = Touch(_answered(plan.people[0]), (message.sender,), self.cold_kept,
-                              cfg.set_cap)
-        ctx.scratch[_WRITES] = self._written(plan, reach, answering)
+            ctx.scratch[_ANSWER] = Touch(_answered(plan.people[0]), (message.sender,),
+                                         self.cold_kept, cfg.set_cap)
+        ctx.scratch[_WRITES] = self._written(plan, reach)
         strangers_now, strangers = reach.now, reach.count
         if strangers_now and type(message) is Invite and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
@@ -537,19 +545,19 @@ class VelocityDetector:
         return found
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
-        return ctx.scratch.get(_WRITES, ())  # type: ignore[no-any-return]
+        """``_written``, and an answer that counts (``_ANSWER``) if it was received."""
+        written = ctx.scratch.get(_WRITES, ())
+        if _ANSWER in ctx.scratch and outcome.action in _RECEIVED:
+            return (*written, ctx.scratch[_ANSWER])
+        return written  # type: ignore[no-any-return]
 
-    def _written(self, plan: _Plan, reach: _Reach, answering: Touch | None
-                 ) -> Sequence[Write]:
+    def _written(self, plan: _Plan, reach: _Reach) -> Sequence[Write]:
         """The message and its targets counted, and whom it reached added to the window
         sets (their keys as the plan's queries hold them: none made again a message); the
-        strangers written to one to one, to their own too (``vel:direct:``, a week); an
-        answer that counts (``_answers``), to the answered account's ``vel:answered:``."""
-        if not (reach.strangers or reach.unvouched or reach.carriers or answering is not None):
-            return plan.counted  # most messages
+        strangers written to one to one, to their own too (``vel:direct:``, a week)."""
+        if not (reach.strangers or reach.unvouched or reach.carriers):  # most messages
+            return plan.counted
         cfg, out = self.cfg, [*plan.counted]
-        if answering is not None:
-            out.append(answering)
         if reach.strangers:
             out.append(Touch(plan.strangers.key, reach.strangers, cfg.strangers_window,
                              cfg.set_cap))
