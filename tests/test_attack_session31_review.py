@@ -5,10 +5,16 @@ spread pitch's sets over the unproven sessions' life now count. Through ``engine
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from conftest import T0, event, message
-from test_attack_session30 import HOME, NEW_NET
+from spimguard.detectors.takeover import detector
+from test_attack_session25 import HOSTING_IP, OFFICIAL_APP, engine_on
+from test_attack_session30 import HOME, NEW_NET, _seller, greeted, reached, suspended
+from test_attack_session31 import _site_per_pitch
 from test_takeover import engine_with_history
 
 DAY = 86_400
@@ -56,3 +62,45 @@ def test_a_dormant_tie_does_not_count_a_sites_life_set_below_its_own_threshold()
     verdicts = _desktop_conversation()
     assert [v.action for v in verdicts] == ["deliver"] * 3
     assert not [s for v in verdicts for s in v.signals if "BURST" in s.code]
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "redis"])
+def test_a_site_per_pitch_from_fresh_sessions_is_bounded_on_every_backend(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """A registrable domain per pitch, 11 minutes apart, a fresh session each, to the friends
+    alice greeted 100 days ago: 40 of 40 reached on main 9be8ce7. ``keys.linked`` (links
+    whatever the site, from ``popular_share_ties``) is read with the deferred reads, which
+    Redis reads up front: 14, suspended, on every backend alike."""
+    verdicts = _seller(greeted(100, engine_on(backend, tmp_path, request)), apart=660,
+                       fresh=True, text=_site_per_pitch)
+    assert reached(verdicts) <= 14
+    assert suspended(verdicts)
+
+
+@pytest.mark.xfail(strict=True, reason="the cost of counting each site a message names "
+                   "(pitch31): one message from a risky session with 64 links and 64 sites "
+                   "written apart touches 130 keys of the unproven sessions' life (128 site "
+                   "sets, keys.linked, keys.sought; 30-day TTL, one member each) and reads 129 "
+                   "more deferred (Redis: up front); main 9be8ce7: 1 and 1. Bounded by the "
+                   "view (2 x MAX_URLS); a cap on the sites counted is blind to the site typed "
+                   "past it (64 decoys first: 14 reached, linked's bound)")
+def test_a_message_touches_few_keys_of_the_unproven_sessions_life(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    touched: list[int] = []
+    writes = detector.TakeoverDetector.writes
+
+    def counted(self: Any, ctx: Any, facts: Any, outcome: Any) -> Any:
+        out = writes(self, ctx, facts, outcome)
+        touched.append(sum("%unproven" in getattr(w, "key", "") for w in out))
+        return out
+
+    monkeypatch.setattr(detector.TakeoverDetector, "writes", counted)
+    engine = greeted(100)
+    cfg = engine.config
+    engine.process(event(cfg, type="login", id="si", ts=T0 - 60, account="alice",
+                         session="seller", ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
+    text = " ".join([f"http://aa{j}x.com/p" for j in range(64)]
+                    + [f"bb{j}y. net/q" for j in range(64)])
+    engine.process(message(cfg, "m", "alice", ["alice-friend3"], text, T0,
+                           session="seller", client={"id": OFFICIAL_APP, "ip": HOSTING_IP}))
+    assert touched[-1] <= 2  # the message's (the sign-in's come before)
