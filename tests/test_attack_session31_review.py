@@ -14,6 +14,7 @@ from conftest import T0, event, message
 from spimguard.detectors.takeover import detector
 from test_attack_session25 import HOSTING_IP, OFFICIAL_APP, engine_on
 from test_attack_session30 import HOME, NEW_NET, _seller, greeted, reached, suspended
+from test_attack_session30_review import _answers
 from test_attack_session31 import _site_per_pitch
 from test_takeover import engine_with_history
 
@@ -104,3 +105,15 @@ def test_a_message_touches_few_keys_of_the_unproven_sessions_life(
     engine.process(message(cfg, "m", "alice", ["alice-friend3"], text, T0,
                            session="seller", client={"id": OFFICIAL_APP, "ip": HOSTING_IP}))
     assert touched[-1] <= 2  # the message's (the sign-in's come before)
+
+
+@pytest.mark.xfail(strict=True, reason="the price of keys.linked counting answers to those "
+                   "who asked (the seller answering each friend who writes is bounded by "
+                   "nothing else): the owner's new laptop answering 20 customers who each "
+                   "wrote first with one help page, 2 minutes apart: 14 delivered, 6 held, "
+                   "sending suspended (main 9be8ce7: 3 delivered, suspended; 8 customers: "
+                   "8 delivered here)")
+def test_the_owners_new_laptop_answering_twenty_who_asked() -> None:
+    verdicts = _answers(20)
+    assert [v.action for v in verdicts] == ["deliver"] * 20
+    assert not suspended(verdicts)
