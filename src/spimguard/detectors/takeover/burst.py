@@ -296,10 +296,15 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
         every, *sites = plan.spread
         # The intruder is one actor over a session's life as in the window, whatever
         # sessions it mints (session 25): the people the unproven sessions gave each site
-        # (a decoy beside it changes nothing: session 31) ...
+        # (a decoy beside it changes nothing: session 31) ... each set from its own count,
+        # a dormant tie or not: a dormant tie makes the burst window's pitch (``text_to``,
+        # above) the session's from one person, as the window is where it was seen; over
+        # the life every set is one fact, how far a site went, whose own threshold says
+        # when it is spread (an owner's new desktop, its conversation with a dormant
+        # contact turning to a Reddit link: 2 people, warned on mixed 9402; review31b).
         for i, tally in enumerate(sites if spread else ()):
             people = _spread_count(plan, facts, tally, room)
-            if ties or people >= (little if i < plan.unlisted else popular):
+            if people >= (little if i < plan.unlisted else popular):
                 pitched = max(pitched, people)
         # ... and how far they shared links whatever the sites (a site per pitch: 40
         # registrable domains; session 31), the answers to those who asked included,

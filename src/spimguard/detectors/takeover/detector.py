@@ -515,10 +515,10 @@ class TakeoverDetector:
         list; ``popular_share_ties`` for popular sites only, which vouch for what is
         shared, not for how far (``_unearned``): anyone publishes on Google Sites, and the
         seller's pitch there reached 28 of 40 friends (review, session 30)."""
-        if memo.spread is None:
-            sites = keys.sites(ctx.view)
-            memo.spread = 0 if not sites or self._asked(memo.plan, ctx, facts) else (
-                self.cfg.popular_share_ties if _popular(sites) else self.cfg.pitch_ties)
+        if memo.spread is None:  # the plan's sites (``keys.spread_sites``), not read again
+            found = memo.plan
+            memo.spread = 0 if not found.spread or self._asked(found, ctx, facts) else (
+                self.cfg.pitch_ties if found.unlisted else self.cfg.popular_share_ties)
         return memo.spread
 
     def _asked(self, found: Plan, ctx: Context, facts: Facts) -> bool:
