@@ -163,7 +163,7 @@ class TrustConfig:
     remember_days: float = 90.0  # how long a message's reports are remembered
 
 
-class OperatorDecision(Report, tag="operator_decision"):
+class OperatorDecision(Report, frozen=True, tag="operator_decision"):
     """An operator's label for a message: outranks user reports.
 
     Not part of the wire contract (``events.Event`` does not list it), so no
