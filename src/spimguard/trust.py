@@ -122,7 +122,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import accounts
-from .events import Report
+from .events import EventTime, Report
 from .records import LogEntry
 from .state.ops import Count, Get, Incr, Members, Put, Query, Write
 
@@ -478,6 +478,6 @@ def decide(engine: Engine, message_id: str, label: str, operator: str = "operato
         raise ValueError(f"label {label!r}: use 'spam' or 'ham'")
     now = engine.now() if ts is None else ts
     result = engine.process(OperatorDecision(
-        id=f"operator:{message_id}:{label}:{now}", ts=now, reporter=operator,
+        id=f"operator:{message_id}:{label}:{now}", ts=EventTime(now), reporter=operator,
         message_id=message_id, label=label))  # type: ignore[arg-type]
     return result  # type: ignore[return-value]
