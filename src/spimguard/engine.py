@@ -71,6 +71,7 @@ from .errors import Contention, RecordsUnavailable, StateUnavailable
 from .events import (
     Accepted,
     AccountAction,
+    AccountActionKind,
     AccountInfo,
     Contacts,
     Event,
@@ -446,7 +447,9 @@ class Engine:
             if event.encrypted:
                 ctx.keep[SEALED] = b"1"
         elif _is_report(type(event)):
-            ctx = Context(event, reported=self.records.message(event.message_id), batch=batch,
+            # A Report (``_is_report``: cached per class; mypy narrows through no such call).
+            ctx = Context(event, reported=self.records.message(event.message_id),  # type: ignore[union-attr]
+                          batch=batch,
                           plans=plans)
         else:
             ctx = Context(event, batch=batch, plans=plans)
@@ -486,6 +489,7 @@ class Engine:
         on what a learner learnt), so planning ahead changes no verdict. Reports are
         planned in turn: they look up the reported message, which the batch may log."""
         # Shared state commits each event on its own (its claim): no write waits for the end.
+        batch: dict[Hashable, Any]  # the batch's memo (``Context.batch``)
         roles, batch = self._roles(), {} if self._claims else {BATCH_COMMITS: True}
         if self._plans_for >= PLANS_KEPT:
             self._plans, self._plans_for = {}, 0
@@ -497,7 +501,9 @@ class Engine:
         self._batch = batch if ready else None  # judged events' memo (``_finish``)
         for detector in roles.batched:
             try:
-                detector.prepare([p.ctx for p in ready if detector in p.active])
+                # A Batched Detector (``_roles``): mypy has no type of both.
+                detector.prepare(  # type: ignore[attr-defined]
+                    [p.ctx for p in ready if detector in p.active])
             except Exception:  # each event then computes its own (``Batched``)
                 log.exception("detector %s failed preparing a batch", detector.name)
                 for p in ready:
@@ -515,7 +521,7 @@ class Engine:
             return
         for detector in (self._found_roles or self._roles()).finishing:  # the batch's
             try:  # as an event's writes: a detector's bug is logged, not the batch's end
-                left = detector.finish(batch)
+                left = detector.finish(batch)  # type: ignore[attr-defined]  # Finishing (``_roles``)
             except Exception:
                 log.exception("detector %s failed finishing a batch", detector.name)
                 continue
@@ -540,7 +546,8 @@ class Engine:
         ctx.account = found
         trusted: list[Write] = []
         if _is_report(type(event)):  # weighed once, before any learner sees the report
-            ctx.trust, trusted = trust.weigh(event, ctx.reported, facts, self.config.trust)
+            ctx.trust, trusted = trust.weigh(event, ctx.reported, facts,  # type: ignore[arg-type]
+                                             self.config.trust)  # a Report (``_is_report``)
 
         signals: list[Signal] = []
         if ctx.deferred and not self._claims:  # read when asked (``read_more``), if ever
@@ -657,13 +664,14 @@ class Engine:
         account (``shared``)."""
         event = ctx.event
         own = shared(ctx, ("engine", event.account), _account_reads, event.account)
-        return own + trust.reads(event) if _is_report(type(event)) else own
+        # A Report where ``_is_report`` says so (a cached test mypy narrows through no more).
+        return own + trust.reads(event) if _is_report(type(event)) else own  # type: ignore[arg-type]
 
     def _decide(self, event: Event, signals: list[Signal], restrict: dict[str, Any] | None,
                 acting: str) -> tuple[Result, Decision | None]:
         session = acting or getattr(event, "session", "")
         suspension = accounts.session_blocked(restrict, session)
-        in_force = "none"
+        in_force: AccountActionKind = "none"
         if suspension is not None and isinstance(event, Message):
             signals.append(Signal("SENDING_SUSPENDED", 1.0,
                                   f"sending is suspended since an incident: "

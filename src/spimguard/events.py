@@ -78,12 +78,14 @@ class Attachment(msgspec.Struct, frozen=True):
     size: Annotated[int, msgspec.Meta(ge=0)] = 0
 
 
+# Each subclass says frozen=True again: msgspec inherits it (it is frozen at run time
+# either way), mypy's dataclass_transform does not and took them for mutable.
 class _Event(msgspec.Struct, frozen=True, tag_field="type"):
     id: Id
     ts: EventTime
 
 
-class Message(_Event, tag="message"):
+class Message(_Event, frozen=True, tag="message"):
     """A message from ``sender`` to ``recipients``. An end-to-end encrypted one
     (``encrypted``) carries no ``text``: the server sees who writes to whom, when, from
     which session and how much (``size``), and spimguard judges it on that alone."""
@@ -120,7 +122,7 @@ class Message(_Event, tag="message"):
         return self.sender
 
 
-class Invite(Message, tag="invite"):
+class Invite(Message, frozen=True, tag="invite"):
     """An invitation into a conversation (a Matrix room invite, an XMPP MUC invite).
 
     A contact attempt like a message, usually without text: judged like one (a
@@ -130,7 +132,7 @@ class Invite(Message, tag="invite"):
     text: str = ""
 
 
-class Login(_Event, tag="login"):
+class Login(_Event, frozen=True, tag="login"):
     account: Id
     session: ShortText = ""
     ip: ShortText = ""
@@ -138,18 +140,18 @@ class Login(_Event, tag="login"):
     success: bool = True
 
 
-class Contacts(_Event, tag="contacts"):
+class Contacts(_Event, frozen=True, tag="contacts"):
     account: Id
     contacts: list[Id]
 
 
-class ContactsRead(_Event, tag="contacts_read"):
+class ContactsRead(_Event, frozen=True, tag="contacts_read"):
     account: Id
     session: ShortText = ""
     count: Annotated[int, msgspec.Meta(ge=0)] = 0
 
 
-class Report(_Event, tag="report"):
+class Report(_Event, frozen=True, tag="report"):
     reporter: Id
     message_id: Id
     label: Literal["spam", "ham"]
@@ -163,7 +165,7 @@ class Report(_Event, tag="report"):
         return self.reporter
 
 
-class AccountInfo(_Event, tag="account"):
+class AccountInfo(_Event, frozen=True, tag="account"):
     """What the IM server already knows about an account (bootstraps its profile, e.g. on
     the day spimguard is installed): when it was created, the networks (CIDRs) and
     client ids its owner uses."""
@@ -174,7 +176,7 @@ class AccountInfo(_Event, tag="account"):
     clients: Annotated[list[ShortText], msgspec.Meta(max_length=16)] = []
 
 
-class Appeal(_Event, tag="appeal"):
+class Appeal(_Event, frozen=True, tag="appeal"):
     """The sender of a held message asks for a review (shown in the operator console)."""
 
     account: Id
@@ -182,7 +184,7 @@ class Appeal(_Event, tag="appeal"):
     text: str = ""
 
 
-class Challenge(_Event, tag="challenge"):
+class Challenge(_Event, frozen=True, tag="challenge"):
     """The IM server's word that the owner's challenge (a second factor: a code sent to
     the owner's phone or mail, an authenticator prompt) given to ``session`` was answered
     (``passed``) or failed (a wrong answer, or none in time). A pass proves the session is
@@ -197,7 +199,7 @@ class Challenge(_Event, tag="challenge"):
                                     "account's messages sent without one)")] = ""
 
 
-class Room(_Event, tag="room"):
+class Room(_Event, frozen=True, tag="room"):
     """The IM server's word on who is in a group ``conversation``: ``members`` joined it
     (``membership`` "join"; the account that creates a room joins it first) or left it
     ("leave": left, were removed or banned). ``account`` is whose act it was: the member

@@ -15,7 +15,7 @@ import msgspec
 from . import once
 from .config import Config
 from .detectors import Context
-from .events import Event, Message, Report, Result
+from .events import Event, Message, Report, Result, Verdict
 from .policy import Decision
 from .records import CampaignMessage, LogEntry, ReportEntry
 from .text import CACHED_CHARS
@@ -26,6 +26,7 @@ def outbox_of(config: Config, event: Event, body: str, ctx: Context, result: Res
     answer = msgspec.json.encode(result)
     if isinstance(event, Message):
         assert ctx.view is not None
+        assert isinstance(result, Verdict)  # a message's answer (``Engine._decide``)
         entry = LogEntry(
             id=event.id, ts=event.ts, type="message", account=event.sender, digest=body,
             session=event.session, action=result.action, score=result.score,

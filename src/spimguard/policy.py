@@ -64,7 +64,7 @@ from operator import itemgetter
 import msgspec
 
 from .config import Config
-from .events import AccountAction, SignalOut
+from .events import AccountAction, AccountActionKind, Action, SignalOut
 from .signals import Signal
 
 RELATIONSHIP = "relationship"  # the group of evidence that sender and recipients converse
@@ -90,7 +90,7 @@ class Decision(msgspec.Struct, frozen=True):
     """What ``decide`` made of an event's signals. A frozen struct, built in C: a frozen
     dataclass's ``__init__`` sets each field through ``object.__setattr__``, in bytecode."""
 
-    action: str
+    action: Action
     score: float
     signals: list[SignalOut]
     account_action: AccountAction
@@ -140,8 +140,8 @@ class Policy:
         # The action follows the score as the verdict shows it (3 decimals): 4 + 10 × 0.9 / 3
         # reaches a hold threshold of 7 rather than falling a float's last bit short.
         total = round(sum([p for _, p in scored]), 3)
-        account = sum([p for (_, p), (_, a) in zip(scored, groups, strict=True) if a])
-        return scored, total, account
+        on_accounts = sum([p for (_, p), (_, a) in zip(scored, groups, strict=True) if a])
+        return scored, total, on_accounts
 
     def _uncorroborated(self, scored: Sequence[tuple[Signal, float]]) -> bool:
         """Between contacts, or from the owner's own session, are the words (not near
@@ -194,7 +194,7 @@ class Policy:
         return (doubt > 0 or suspended) and total - doubt < self.cfg.hold
 
     def decide(self, signals: Sequence[Signal], account: str, session: str,
-               in_force: str = "none") -> Decision:
+               in_force: AccountActionKind = "none") -> Decision:
         if not signals and in_force == "none":
             return _NOTHING
         scored, total, account_points = self._scored(signals)
@@ -217,6 +217,7 @@ class Policy:
             if s.code in OWNERS:
                 owner = True
         cfg = self.cfg
+        action: Action
         if "block" in overrides:
             action = "block"
         elif "hold" in overrides:

@@ -1280,8 +1280,11 @@ def _apart_hosts(spelled: str, typed: Sequence[UrlFact]
     for at, dot in enumerate(dots):
         if dot < end:
             continue  # a dot of the host read last ("tones-shop. co. uk")
-        start = size - _HOST_PART.match(backwards, size - dot).end()
-        end = _HOST_PART.match(joined, dot + 1).end()
+        # Never None: _HOST_PART matches the empty string, at any position.
+        back_run, fore_run = (_HOST_PART.match(backwards, size - dot),
+                              _HOST_PART.match(joined, dot + 1))
+        assert back_run is not None and fore_run is not None
+        start, end = size - back_run.end(), fore_run.end()
         before, after = joined[start - 1:start], joined[end:end + 1]
         if after == "@" or (before == "@" and after != "/") or (
                 before == "/" and _after_a_host(backwards, start - 1)):
@@ -1328,8 +1331,9 @@ def _after_a_host(backwards: str, slash: int) -> bool:
     characters of a link's host and path read back (the last ``MAX_HOST_CHARS``). After a word
     it parts words ("go/tones-shop. com", "and/or"), as before a link typed
     ("go/tones-shop.com")."""
-    run = _LINK_BEFORE.match(backwards, len(backwards) - slash).group()
-    return "." in run or "//:" in run
+    run = _LINK_BEFORE.match(backwards, len(backwards) - slash)
+    assert run is not None  # it matches the empty string, at any position
+    return "." in run.group() or "//:" in run.group()
 
 
 # A link's host as written (``_as_url``): after its scheme, before its path, query or
@@ -1453,10 +1457,10 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str
                         transitional[older] = None
                 candidates += 1
                 full = len(found) >= MAX_URLS or candidates >= MAX_LINK_CANDIDATES
-    read = {url.host for url in found}
-    past = tuple([host for host in unread if host not in read])
-    read.update(past)
-    return tuple(found), past, tuple([host for host in transitional if host not in read])
+    done = {url.host for url in found}  # (``read`` above is a chunk's text)
+    past = tuple([host for host in unread if host not in done])
+    done.update(past)
+    return tuple(found), past, tuple([host for host in transitional if host not in done])
 
 
 def names_of(ids: Sequence[str]) -> tuple[str, ...]:

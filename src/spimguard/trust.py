@@ -122,7 +122,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import accounts
-from .events import Report
+from .events import EventTime, Report
 from .records import LogEntry
 from .state.ops import Count, Get, Incr, Members, Put, Query, Write
 
@@ -163,7 +163,7 @@ class TrustConfig:
     remember_days: float = 90.0  # how long a message's reports are remembered
 
 
-class OperatorDecision(Report, tag="operator_decision"):
+class OperatorDecision(Report, frozen=True, tag="operator_decision"):
     """An operator's label for a message: outranks user reports.
 
     Not part of the wire contract (``events.Event`` does not list it), so no
@@ -478,6 +478,6 @@ def decide(engine: Engine, message_id: str, label: str, operator: str = "operato
         raise ValueError(f"label {label!r}: use 'spam' or 'ham'")
     now = engine.now() if ts is None else ts
     result = engine.process(OperatorDecision(
-        id=f"operator:{message_id}:{label}:{now}", ts=now, reporter=operator,
+        id=f"operator:{message_id}:{label}:{now}", ts=EventTime(now), reporter=operator,
         message_id=message_id, label=label))  # type: ignore[arg-type]
     return result  # type: ignore[return-value]

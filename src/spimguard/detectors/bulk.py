@@ -524,6 +524,7 @@ class BulkDetector:
         the sender)."""
         assert plan.ties is not None
         recipients = ctx.to
+        fresh: tuple[str, ...]
         if len(recipients) == 1:  # most messages: nothing to dedupe, no set of ``seen``
             if recipients[0] in seen:
                 return 0, 0

@@ -205,8 +205,8 @@ class ReputationDetector:
             return dict(list(keys.items())[: self.cfg.max_domains])
         if ctx.reported is not None:
             kept = ctx.reported.keep.get(self.name)
-            keys = kept.decode().split("\n") if kept else ctx.reported.domains
-            return {k: k for k in keys[: self.cfg.max_domains]}  # a report reads no list
+            named = kept.decode().split("\n") if kept else ctx.reported.domains
+            return {k: k for k in named[: self.cfg.max_domains]}  # a report reads no list
         return {}
 
     def _plan(self, ctx: Context) -> _Plan | None:

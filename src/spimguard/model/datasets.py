@@ -89,9 +89,9 @@ def read(spec: str) -> list[Sample]:
             for number, line in enumerate(handle, 1):
                 if not line.strip():
                     continue
-                label, _, text = line.rstrip("\n").partition("\t")
+                written, _, text = line.rstrip("\n").partition("\t")
                 # The UCI corpus is HTML-escaped in places (&lt; &amp;).
-                samples.append(Sample(html.unescape(text), _label(label, f"{name}:{number}"),
+                samples.append(Sample(html.unescape(text), _label(written, f"{name}:{number}"),
                                       name))
         return samples
     header = head.strip().lstrip("\ufeff").lower()

@@ -110,7 +110,8 @@ def operations(doc: dict[str, Any]) -> list[Operation]:
             body_type, body_refs = type_of(body["schema"]) if body else ("", ())
             answers = []
             for status, answer in op.get("responses", {}).items():
-                media_type, media = next(iter(answer.get("content", {}).items()), ("", {}))
+                no_media: tuple[str, dict[str, Any]] = ("", {})
+                media_type, media = next(iter(answer.get("content", {}).items()), no_media)
                 kind, refs = type_of(media["schema"]) if "schema" in media else ("", ())
                 answers.append(Answer(status, answer.get("description", ""), media_type, kind,
                                       refs, _example(media),

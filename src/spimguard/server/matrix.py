@@ -79,7 +79,7 @@ from .. import accounts, rooms
 from ..config import MatrixConfig
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
-from ..events import MAX_SIZE, Client, Invite, Login, Message, Verdict
+from ..events import MAX_SIZE, Client, EventTime, Invite, Login, Message, Verdict
 from ..state.ops import FOREVER, Contains, Delete, Distinct, Get, Members, Put, Remove, Touch, Write
 from .metrics import Metrics
 from .mxhtml import visible_text
@@ -228,7 +228,9 @@ class MatrixBridge:
             return None  # spimguard's own resend notice (matrix_notices.py), no user's message
         room = matrix_id(event.get("room_id"), "event.room_id")
         kind = event.get("type")
-        content = event.get("content") if isinstance(event.get("content"), Mapping) else {}
+        content = event.get("content")
+        if not isinstance(content, Mapping):
+            content = {}
         if kind == "m.room.member":
             self.membership(sender, room, event.get("state_key"), content.get("membership"))
             return None
@@ -240,7 +242,7 @@ class MatrixBridge:
         session, client = self._session(login)
         recipients = [m for m in members if m != sender] or [room]
         verdict = self._judge(Message(
-            id=str(event.get("event_id") or _event_id("event"))[:256], ts=time.time(),
+            id=str(event.get("event_id") or _event_id("event"))[:256], ts=EventTime(time.time()),
             sender=sender, recipients=recipients[: self.engine.config.limits.max_recipients],
             text=text, session=session, client=client, conversation=room, encrypted=sealed,
             size=ciphertext_size(content) if sealed else 0))
@@ -284,7 +286,7 @@ class MatrixBridge:
         members, login = self._known(inviter, room)
         session, client = self._session(login)
         verdict = self._judge(Invite(
-            id=_event_id("invite"), ts=time.time(), sender=inviter, recipients=[invitee],
+            id=_event_id("invite"), ts=EventTime(time.time()), sender=inviter, recipients=[invitee],
             session=session, client=client, conversation=room))
         if (verdict.action in ("deliver", "warn") and inviter != invitee
                 and (inviter in members or not members)):
@@ -321,7 +323,7 @@ class MatrixBridge:
         session = (device or _event_id("login"))[:256]
         product = client_product(agent)
         result = self.engine.process(Login(
-            id=_event_id("login"), ts=time.time(), account=user, session=session,
+            id=_event_id("login"), ts=EventTime(time.time()), account=user, session=session,
             ip=ip[:256], client=Client(id=product, ip=ip[:256])))
         self.metrics.count(("login",), (result,))
         logins = [entry for entry in self.engine.read_state([Get(_logins_key(user))])[0] or []
@@ -375,11 +377,14 @@ class MatrixBridge:
         elif callback == "user_may_invite":
             verdict = self.invite(*_ids(payload, "inviter", "invitee", "room_id"))
         elif callback == "federated_user_may_invite":
-            event = payload.get("event") if isinstance(payload.get("event"), Mapping) else {}
+            event = payload.get("event")
+            if not isinstance(event, Mapping):
+                event = {}
             verdict = self.invite(*_ids(event, "sender", "state_key", "room_id"))
         elif callback == "user_may_join_room":
             # Only a JSON true is an invitation: a module too old to say is not trusted.
-            self.join(*_ids(payload, "user", "room"), invited=payload.get("is_invited") is True)
+            user, room = _ids(payload, "user", "room")
+            self.join(user, room, invited=payload.get("is_invited") is True)
         elif callback == "check_login_for_spam":
             self.login(payload)
         if verdict is not None and verdict.action in ("hold", "block"):

@@ -172,7 +172,7 @@ def document(matrix_prefix: str | None = None) -> dict[str, Any]:
               "422": {"description": "breaks the contract", **_json(_ref("Error"))},
               "503": {"description": "overloaded or a store is down: retry after "
                       "Retry-After seconds", **_json(_ref("Error"))}}
-    secured = [{"bearer": []}]
+    secured: list[dict[str, list[str]]] = [{"bearer": []}]
     unauthorised = {"401": errors["401"]}
     account_param = [_param("account", "path", "an account id, as the IM server names it")]
     campaign_param = [_param("campaign", "path", "a campaign id (c-...), from GET /v1/campaigns")]

@@ -88,7 +88,7 @@ def build(users: int, rng: random.Random) -> Network:
         for friend in rng.sample(names, degree - local):
             network.befriend(name, friend)
     for person in network.people.values():
-        local = [f for f in person.contacts if home[f] is home[person.name]]
-        pool = local or sorted(person.contacts)
+        nearby = [f for f in person.contacts if home[f] is home[person.name]]
+        pool = nearby or sorted(person.contacts)
         person.close = rng.sample(sorted(pool), min(len(pool), rng.randint(3, 8)))
     return network

@@ -172,7 +172,8 @@ def _numbers(body: memoryview, code: str) -> Sequence[int]:
     platform CPython runs on, "Q": 8): a view of the bytes where the host is
     little-endian."""
     if sys.byteorder == "little":
-        return body.cast(code)
+        # typeshed's cast takes only a literal format: ``code`` is "I" or "Q".
+        return body.cast(code)  # type: ignore[call-overload]
     values = array(code)
     values.frombytes(body)  # ``array(code, body)`` would take each byte as a number
     values.byteswap()

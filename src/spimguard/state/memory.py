@@ -106,6 +106,9 @@ _SWEEP_EVERY = 50_000  # writes between automatic sweeps
 _MAX_BUCKETS = 16  # a counter prunes buckets older than its TTL once it holds more
 _PACKED = 128  # members of a set kept packed; a larger set is a dict (O(1) lookups)
 _DOUBLE = struct.Struct("d")
+# "(a __class__ test)" beside a type: ignore: the hot paths test ``x.__class__ is C``
+# (an attribute read, not a call of isinstance), and mypy narrows no such test, so it
+# takes a _Held for an entry tuple, a float ``times`` for bytes, a _Packed for a _Large.
 _PAIR = struct.Struct("dd")  # a counter's (bucket, count)
 
 
@@ -115,7 +118,8 @@ def _doubles(values: Iterable[float]) -> bytes:
 
 
 def _floats(packed: bytes) -> list[float]:
-    return memoryview(packed).cast("d").tolist()
+    # Floats: a view cast to "d" lists floats (typeshed's tolist says list[int] of any view).
+    return memoryview(packed).cast("d").tolist()  # type: ignore[return-value]
 
 
 class _Packed:
@@ -199,16 +203,17 @@ class _Held(_Packed):
 
 
 _Entry = tuple[MemberSet, float, float, int]  # a member set, its expiry, TTL and cap
+_LargeEntry = tuple[_Large, float, float, int]  # the only entry the store keeps (``_held``)
 
 
-def _held(members: MemberSet, expiry: float, ttl: float, cap: int) -> _Held | _Entry:
+def _held(members: MemberSet, expiry: float, ttl: float, cap: int) -> _Held | _LargeEntry:
     """What the store keeps of a member set: a large one (a dict) in an entry tuple."""
     if members.__class__ is _Large:
         return members, expiry, ttl, cap
-    return _Held(members, expiry, ttl, cap)
+    return _Held(members, expiry, ttl, cap)  # type: ignore[arg-type]  # (a __class__ test)
 
 
-def _entry(held: _Held | _Entry) -> _Entry:
+def _entry(held: _Held | _LargeEntry) -> _Entry:
     return (held, held.expiry, held.ttl, held.cap) if isinstance(held, _Held) else held
 
 
@@ -249,17 +254,17 @@ def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSe
             members.pop(member, None)
             members[member] = now
         return members
-    names, times = members.names, members.times
+    names, times = members.names, members.times  # type: ignore[union-attr]  # (a __class__ test)
     if not names:
         if len(fresh) <= _PACKED:
             return _Packed(tuple(fresh), float(now))
     elif (times if times.__class__ is float
-          else _DOUBLE.unpack_from(times, len(times) - 8)[0]) >= now:
-        return _resorted(members, fresh, now)
+          else _DOUBLE.unpack_from(times, len(times) - 8)[0]) >= now:  # type: ignore[arg-type]  # (a __class__ test)
+        return _resorted(members, fresh, now)  # type: ignore[arg-type]  # (a __class__ test)
     moved = set(fresh)
     if moved.isdisjoint(names):
         if len(names) + len(fresh) <= _PACKED:
-            held = times if times.__class__ is bytes else _doubles(repeat(times, len(names)))
+            held = times if times.__class__ is bytes else _doubles(repeat(times, len(names)))  # type: ignore[arg-type]  # (a __class__ test)
             return _Packed((*names, *fresh), held + _doubles(repeat(now, len(fresh))))
     elif len(fresh) == 1 and (times.__class__ is bytes or len(names) == 1):
         # One member touched again moves to the end; the newest touched again (the
@@ -270,7 +275,7 @@ def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSe
         at = names.index(fresh[0])
         if at + 1 < len(names):
             names = (*names[:at], *names[at + 1:], fresh[0])
-        return _Packed(names, times[:8 * at] + times[8 * at + 8:] + _DOUBLE.pack(now))
+        return _Packed(names, times[:8 * at] + times[8 * at + 8:] + _DOUBLE.pack(now))  # type: ignore[index]  # (a __class__ test)
     keep = [m not in moved for m in names]
     names = (*compress(names, keep), *fresh)
     if len(names) > _PACKED:
@@ -296,13 +301,13 @@ def _excess(members: MemberSet, cutoff: float, cap: int) -> int:
                 break
             stale += 1
         return max(stale, len(members) - cap)
-    times, over = members.times, len(members.names) - cap
+    times, over = members.times, len(members.names) - cap  # type: ignore[union-attr]  # (a __class__ test)
     if times.__class__ is float:
-        stale = len(members.names) if times <= cutoff else 0
-    elif _DOUBLE.unpack_from(times)[0] > cutoff:
+        stale = len(members.names) if times <= cutoff else 0  # type: ignore[union-attr]  # (a __class__ test)
+    elif _DOUBLE.unpack_from(times)[0] > cutoff:  # type: ignore[arg-type]  # (a __class__ test)
         stale = 0
     else:
-        stale = bisect_right(_floats(times), cutoff)
+        stale = bisect_right(_floats(times), cutoff)  # type: ignore[arg-type]  # (a __class__ test)
     return over if over > stale else stale
 
 
@@ -351,14 +356,14 @@ def _loosened(members: _Large, fresh: list[str], now: float) -> _Large:
         members.newest = next(reversed(members.values()), now)
     loose, since = members.loose, members.since
     for member in fresh:
-        ts = members.get(member)
-        if ts is None:
+        was = members.get(member)
+        if was is None:
             members.count += 1
-        elif ts >= now:
+        elif was >= now:
             continue  # a time only moves forward: its place stays
         else:  # to the end; of the tail already, its entry stays behind in the heap, stale
             del members[member]
-            if ts < since:
+            if was < since:
                 members.count += 1
         members[member] = now
         heappush(loose, (now, member))
@@ -682,7 +687,7 @@ class _Home(NamedTuple):
     cut: int  # len(prefix)
     records: dict[str, _Account]
     interned: bool  # an account's record (a host of lodged keyspaces): its id interned
-    index: int = 0
+    index: int = 0  # type: ignore[assignment]  # a field, shadowing tuple.index by design
     sides: int = 0
     # A guest keyspace's (``ops.guest_keyspace``): its hosts' home, where its records are
     # lodged (a record of a key with no ":" past the prefix is held here, as a key's own).
@@ -815,7 +820,7 @@ class MemoryState:
         of its own has a key of its own."""
         # key -> (bucket, count) pairs packed (``_pairs``), expiry
         self._counters: dict[str, tuple[bytes, float]] = {}
-        self._members: dict[str, _Held | _Entry] = {}
+        self._members: dict[str, _Held | _LargeEntry] = {}
         # Each table holds keys of their own; a lodged key's item is in its host, an
         # ``_Account`` in its home's records (``_place``).
         self._hashed: dict[str, bytes] = {}  # key -> the hashed set's packed value
@@ -901,14 +906,15 @@ class MemoryState:
             times = held.times
             if times.__class__ is float:
                 return len(held.names) if times > since else 0
-            return len(held.names) - bisect_right(_floats(times), since)
+            return len(held.names) - bisect_right(_floats(times), since)  # type: ignore[arg-type]  # (a __class__ test)
         members, expiry, ttl, _ = held
-        if expiry <= now:
+        if expiry <= now:  # type: ignore[operator]  # (a __class__ test)
             return 0
-        since, seen = max(now - query.window, now - ttl), 0
-        if members.count and since >= members.since:  # the scan would stop in the tail
-            _settled(members)
-        for ts in reversed(members.values()):
+        since, seen = max(now - query.window, now - ttl), 0  # type: ignore[operator]  # (a __class__ test)
+        # (a __class__ test) the scan would stop in the tail:
+        if members.count and since >= members.since:  # type: ignore[union-attr]
+            _settled(members)  # type: ignore[arg-type]  # (a __class__ test)
+        for ts in reversed(members.values()):  # type: ignore[union-attr]  # (a __class__ test)
             if ts <= since:
                 break
             seen += 1
@@ -932,24 +938,24 @@ class MemoryState:
             if held.expiry <= now:
                 return (False,) * len(query.members)
             names, times, cutoff = held.names, held.times, now - held.ttl
-            if (times if times.__class__ is float else _DOUBLE.unpack_from(times)[0]) > cutoff:
+            if (times if times.__class__ is float else _DOUBLE.unpack_from(times)[0]) > cutoff:  # type: ignore[arg-type]  # (a __class__ test)
                 asked = query.members  # most often one: asked without a map or a bound method
                 return ((asked[0] in names,) if len(asked) == 1
                         else tuple(map(names.__contains__, asked)))
             if times.__class__ is float:  # touched at once: all gone with the oldest
                 return (False,) * len(query.members)
-            live = {m for m, ts in zip(names, _floats(times), strict=True) if ts > cutoff}
+            live = {m for m, ts in zip(names, _floats(times), strict=True) if ts > cutoff}  # type: ignore[arg-type]  # (a __class__ test)
             return tuple(map(live.__contains__, query.members))
         members, expiry, ttl, _ = held
-        if expiry <= now:
+        if expiry <= now:  # type: ignore[operator]  # (a __class__ test)
             return (False,) * len(query.members)
-        cutoff = now - ttl
+        cutoff = now - ttl  # type: ignore[operator]  # (a __class__ test)
         if not members or (members.since if members.count == len(members)
-                           else next(iter(members.values()))) > cutoff:
+                           else next(iter(members.values()))) > cutoff:  # type: ignore[union-attr]  # (a __class__ test)
             # all live: the oldest is the first or, if all are its loose tail, no older
             # than the tail's ``since``
             return tuple(map(members.__contains__, query.members))
-        return tuple(m in members and members[m] > cutoff for m in query.members)
+        return tuple(m in members and members[m] > cutoff for m in query.members)  # type: ignore[index,operator]  # (a __class__ test)
 
     def _members_of(self, query: Members, now: float) -> tuple[str, ...]:
         if query.side:
@@ -1125,12 +1131,13 @@ class MemoryState:
         place = self._places.get(key, _UNREAD)
         if place is _UNREAD:
             place = self._found(key)
-        if place is None or place[3] is not (table is self._hashed):
+        if place is None or place[3] is not (table is self._hashed):  # type: ignore[index]  # a place: _found's, not _UNREAD
             return None
-        host = place[0].records.get(place[1])
+        host = place[0].records.get(place[1])  # type: ignore[index]  # a place: _found's, not _UNREAD
         if host is None:
             return None
-        lodged, slot = host.lodged, place[2]  # its item read here: a call the fewer
+        # its item read here: a call the fewer (a place: _found's, not _UNREAD)
+        lodged, slot = host.lodged, place[2]  # type: ignore[index]
         if not lodged or slot >= lodged[0]:
             return None
         lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
@@ -1254,6 +1261,7 @@ class MemoryState:
         held = self._members.get(key)
         if held is None:
             return _EMPTY, now
+        members: MemberSet
         if isinstance(held, _Held):  # the common small set: no entry tuple built to read it
             members, expiry, ttl = held, held.expiry, held.ttl
         else:
@@ -1345,12 +1353,13 @@ class MemoryState:
         if not op.members:
             return  # touching nobody changes nothing (no TTL or cap either), as in Redis
         held = self._members.get(key)
+        members: MemberSet
         if held is None:
             members, expiry, ttl = _EMPTY, 0.0, 0.0
         elif held.__class__ is _Held:
             members, expiry, ttl = held, held.expiry, held.ttl
         else:
-            members, expiry, ttl, _ = held
+            members, expiry, ttl, _ = held  # type: ignore[assignment]  # (a __class__ test)
         if expiry <= now:  # gone to every read: a longer TTL now must not revive it
             if self.trimmed is not None:
                 if members.__class__ is _Large and members.count:
@@ -1449,8 +1458,8 @@ class MemoryState:
         self._no_side(op.key)
         held = self._members.get(op.key)
         if held is not None:
-            members, *meta = _entry(held)
-            self._members[op.key] = _held(_without(members, op.members), *meta)
+            members, expiry, ttl, cap = _entry(held)
+            self._members[op.key] = _held(_without(members, op.members), expiry, ttl, cap)
 
     def _delete(self, op: Delete, now: float) -> None:
         if self._parts:  # it may be of the record touched

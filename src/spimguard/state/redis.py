@@ -1331,10 +1331,11 @@ class RedisState:
         convert = self._redis.register_script(_CONVERT)
         try:
             while chunk := self._redis.zrange(index, 0, _CONVERT_CHUNK - 1, withscores=True):
-                keys = [key for key, _ in chunk]
+                # (redis-py's stubs type the reply loosely: (member, score) pairs with scores)
+                keys = [key for key, _ in chunk]  # type: ignore[str-unpack]
                 floors = [b"-inf" if ttl is None else repr(-float(ttl)).encode()
                           for ttl in self._redis.hmget(ttls, keys)]
-                convert(keys=keys, args=[x for (_, expiry), floor in zip(
+                convert(keys=keys, args=[x for (_, expiry), floor in zip(  # type: ignore[arg-type,str-unpack]
                     chunk, floors, strict=True) for x in (repr(expiry), floor)])
                 self._redis.zrem(index, *keys)
                 self._redis.hdel(ttls, *keys)
@@ -1350,7 +1351,7 @@ class RedisState:
         try:
             if stored is None:
                 self._redis.set(self._hash_name, self._hash_key, nx=True)
-                stored = self._redis.get(self._hash_name)
+                stored = self._redis.get(self._hash_name)  # type: ignore[assignment]  # redis-py's stubs: bytes | str; no reply is decoded here
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot read the member hash key: {exc}") from exc
         assert stored is not None
@@ -1491,7 +1492,8 @@ class RedisState:
         # As read: a set of the earlier layout is converted here, in Redis at the next read.
         blobs = {key: blob and hashed.current(blob)
                  for key, blob in zip(keys, reply[2:], strict=True)}
-        return (hashed.answer(query, blobs[query.key], self._hasher, now)
+        # Each a Contains or a Distinct of a hashed set (``_queue`` plans no other so).
+        return (hashed.answer(query, blobs[query.key], self._hasher, now)  # type: ignore[arg-type]
                 for query in queries)
 
     def _queue(self, pipe: Any, queries: Sequence[Query], now: float) -> list[tuple[Query, Any]]:
@@ -1519,20 +1521,20 @@ class RedisState:
             if isinstance(query, Distinct | Contains | Members) and query.side:
                 side = slot_of(query.key, query.side)[0]
                 held, pre = self._sided_at(query.key)
-                places = ((self._own_key(query.key), b""), (held, pre)) if pre else (
+                sited = ((self._own_key(query.key), b""), (held, pre)) if pre else (
                     (held, pre),)
-                for at, fix in places:
+                for where, fix in sited:
                     # A lodged guest's one field (``ppack``) first, then the fields an
                     # earlier release lodged it in, behind its prefix (``gearlier``).
                     packed = [fix[:-1]] if fix else []
                     if isinstance(query, Contains):
-                        pipe.hmget(at, [*packed, fix + _EXPIRES, *(  # as a touch wrote them
+                        pipe.hmget(where, [*packed, fix + _EXPIRES, *(  # as a touch wrote them
                             fix + m.encode("utf-8", "surrogatepass") for m in query.members)])
                     elif isinstance(query, Distinct):
-                        pipe.hmget(at, [*packed, fix + _EXPIRES])
+                        pipe.hmget(where, [*packed, fix + _EXPIRES])
                     else:
-                        pipe.hgetall(at)
-                plans.append((query, _Side(side, places)))
+                        pipe.hgetall(where)
+                plans.append((query, _Side(side, sited)))
             elif isinstance(query, Since):
                 # A log: its list, and its count beside it (``_log_count``).
                 if query.after is None:
@@ -1684,7 +1686,7 @@ class RedisState:
         as a count of no fields would be wrong."""
         for at, pre in sorted(places, key=lambda place: place != first):
             try:
-                fields = self._redis.hgetall(at)
+                fields: dict[bytes, bytes] = self._redis.hgetall(at)  # type: ignore[assignment]  # redis-py's stubs: bytes | str; no reply is decoded here
             except redis.RedisError as exc:
                 raise StateUnavailable(f"Redis read failed: {exc}") from exc
             if pre and pre[:-1] in fields:
@@ -1823,7 +1825,7 @@ class RedisState:
         try:
             if any(c[0].startswith("sg.") for c in commands):  # scripted writes: one script
                 if self._apply(args=_flat(commands)) == -2:
-                    self._adopt(self._redis.get(self._hash_name))
+                    self._adopt(self._redis.get(self._hash_name))  # type: ignore[arg-type]  # redis-py's stubs: bytes | str; no reply is decoded here
                     if self._apply(args=_flat(self._commands(writes, now))) == -2:
                         raise StateUnavailable("the member hash key keeps changing")
                 return
@@ -1882,7 +1884,7 @@ class RedisState:
         try:
             done = commit()
             if done == -2:  # the hash key changed since the read: nothing was applied
-                self._adopt(self._redis.get(self._hash_name))
+                self._adopt(self._redis.get(self._hash_name))  # type: ignore[arg-type]  # redis-py's stubs: bytes | str; no reply is decoded here
                 done = commit()
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis write failed: {exc}") from exc

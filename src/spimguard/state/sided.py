@@ -96,7 +96,7 @@ _INDEXED = 32
 _SEARCHED = 256
 
 
-def _doubles(blob: bytes) -> list[float]:
+def _doubles(blob: bytes | bytearray) -> list[float]:
     values = array("d")
     values.frombytes(blob)
     if sys.byteorder != "little":
@@ -104,7 +104,7 @@ def _doubles(blob: bytes) -> list[float]:
     return values.tolist()
 
 
-def _packed(values: list[float]) -> bytes:
+def _packed(values: Sequence[float]) -> bytes:
     packed = array("d", values)
     if sys.byteorder != "little":
         packed.byteswap()
@@ -216,7 +216,7 @@ def _width(count: int) -> int:
     return 0 if count < 256 else 1 if count < 65_536 else 2
 
 
-def _ranks(times: bytes, start: int, end: int) -> Sequence[int]:
+def _ranks(times: bytes | bytearray, start: int, end: int) -> Sequence[int]:
     """The ranks held in ``times[start:end]``."""
     code = times[0] & 3
     if code == 0:
@@ -261,7 +261,7 @@ def loaded(names: tuple[str, ...], stored: bytes) -> Record:
     return Record(names, _held(_doubles(stored), len(stored) // (8 * (2 + len(names)))))
 
 
-def _column(times: bytes, side: int, sides: int, n: int) -> tuple[float, ...]:
+def _column(times: bytes | bytearray, side: int, sides: int, n: int) -> tuple[float, ...]:
     """A side's time of every member (its ranks read through the record's times)."""
     width = 1 << (times[0] & 3)
     ranks_at = 1 + 16 * sides
@@ -574,7 +574,9 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
         elif on and _DOUBLE.unpack_from(changed, times_at)[0] <= cutoff:
             # The record's oldest time (rank 1's) is past the cutoff, as it nearly never is
             # (TTLs of months): then the side's oldest, found by its least rank.
-            least = min(column.translate(_ZERO_LAST))
+            # No index: the ranks are a byte each (else ``_onward`` above), so ``column``
+            # is the bytearray's slice, not ``_ranks``'s array (mypy cannot follow that).
+            least = min(column.translate(_ZERO_LAST))  # type: ignore[attr-defined]
             low = _time(changed, times_at, least)
         excess = on + joined - cap  # the side's stalest past its cap, dropped in the bytes
         if low <= cutoff:
@@ -702,7 +704,7 @@ def _capped(times: bytearray, names: tuple[str, ...], side: int, sides: int, exc
     end = ranks_at + sides * stride
     base = ranks_at + side * stride
     if n < _SEARCHED and not code:  # a small side (the load's cap of 3): sorted in C
-        column = times[base:base + n]
+        column: bytearray | np.ndarray = times[base:base + n]
         dropped = sorted([(column[at], names[at], at)
                           for at in compress(range(n), column)])[:excess]
     else:  # ranks kept ints: a numpy scalar's arithmetic wraps

@@ -61,7 +61,7 @@ from typing import Any
 
 from ..errors import StateUnavailable
 from . import hashed, sided
-from .memory import MemoryState
+from .memory import MemberSet, MemoryState
 from .ops import (
     SWEEP_PARTS,
     Append,
@@ -664,8 +664,8 @@ class SQLiteState:
         gone: list[tuple[str, str]] = []
         headless: list[tuple[str]] = []
         for key in self._changed_sets:
-            held = hot.member_set(key)
-            now_in = held[0] if held is not None else {}
+            entry = hot.member_set(key)  # (``held`` above is a counter's)
+            now_in: MemberSet | dict[str, float] = entry[0] if entry is not None else {}
             if key in rewritten:
                 rows.extend((key, m, ts) for m, ts in now_in.items())
             else:
@@ -674,10 +674,10 @@ class SQLiteState:
                         rows.append((key, member, now_in[member]))
                     else:
                         gone.append((key, member))
-            if held is None:
+            if entry is None:
                 headless.append((key,))
             else:
-                headers.append((key, held[1], held[2], held[3]))
+                headers.append((key, entry[1], entry[2], entry[3]))
         assert hot.trimmed is not None
         gone.extend((key, member) for key, member in hot.trimmed
                     if key not in rewritten and member not in (hot.member_set(key) or ({},))[0])

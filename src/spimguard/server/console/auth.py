@@ -31,7 +31,7 @@ _hasher = PasswordHasher()  # argon2id with the library's current parameters
 # A hash to verify against when the name is unknown: a login takes as long either way.
 _DUMMY = _hasher.hash(secrets.token_urlsafe(16))
 # Who may do what: each role can do everything of the roles before it.
-RANK = {role: rank for rank, role in enumerate(ROLES)}
+RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLES)}  # asked of any stored role
 
 
 def token_hash(token: str) -> str:
