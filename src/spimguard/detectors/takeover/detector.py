@@ -745,12 +745,12 @@ class TakeoverDetector:
                 found.spread and reached) else ()
             if people:  # each site's people but for a reply to one who asked (``_spread``)
                 sets = found.spread if self._spread(memo, ctx, facts) else found.spread[:1]
-                out.extend(Touch(tally.key, people, cfg.session_ttl, cfg.burst_cap)
+                out.extend(Touch(tally.key, people, cfg.session_ttl, cfg.burst_cap, tally.side)
                            for tally in sets)
             if reached and (found.heard is None or facts[found.heard] is None):
                 # Whom they wrote to first: what these write next answers the session.
                 out.append(Touch(keys.sought(event.account), found.burst.members,
-                                 cfg.session_ttl, cfg.burst_cap))
+                                 cfg.session_ttl, cfg.burst_cap, keys.LIFE))
         elif memo.shares:  # an earned network's popular share, whatever the verdict
             assert found.shares is not None
             out.append(Touch(found.shares.key, memo.shares, cfg.pitch_trust_after,

@@ -96,17 +96,20 @@ def spread_sites(view: MessageView | None) -> tuple[tuple[str, ...], int]:
 def linked(account: str) -> str:
     """Contacts and correspondents the account's sessions nothing proves the owner's sent a
     link to, whatever the site, over a session's life, all of them together: how far they
-    share, which a site per pitch does not change (``spread``'s "%" part; no pitch is
-    "%links": a pitch is "d:" and a domain, 16 hex or nothing)."""
-    return f"tk:text:{account}:%unproven:%links"
+    share, which a site per pitch does not change. Its ``LIFE`` side, lodged as ``sought``
+    is (every link of a risky session touches it: a key of its own cost ~90 bytes an
+    account where a lodged side costs the people it adds)."""
+    return guest_key(_LIFELONG, account, "") + "%links"
 
 
 def sought(account: str) -> str:
     """Everyone the account's sessions nothing proves the owner's wrote to first (a
     message that reached them and answered nobody who had just written) over a session's
     life: whether one who writes to the account answers them, or wrote unprompted
-    (``TakeoverDetector._asked``)."""
-    return f"tk:text:{account}:%unproven:%sought"
+    (``TakeoverDetector._asked``). Its ``LIFE`` side, lodged as ``unproven`` is: every
+    message of a risky session touches it, and a key of its own cost an account with one
+    ~230 bytes where a lodged side costs the people it adds (``benchmarks/memory.py``)."""
+    return guest_key(_LIFELONG, account, "") + "%sought"
 
 
 def same_text(account: str, session: str, view: MessageView | None) -> str:

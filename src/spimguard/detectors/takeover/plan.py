@@ -138,10 +138,10 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
     text_to = Tally(keys.text(account, session, view), window,
                     found.burst.members) if link else None
     members, life = found.burst.members, cfg.session_ttl
-    spread = (Tally(keys.linked(account), life, members),
+    spread = (Tally(keys.linked(account), life, members, keys.LIFE),
               *[Tally(keys.spread(account, site), life, members) for site in sites]
               ) if link else ()
-    sought = Tally(keys.sought(account), life, members) if (
+    sought = Tally(keys.sought(account), life, members, keys.LIFE) if (
         link and found.heard is not None) else None
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
