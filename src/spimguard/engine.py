@@ -69,6 +69,7 @@ from .detectors.base import (
 )
 from .errors import Contention, RecordsUnavailable, StateUnavailable
 from .events import (
+    RECEIVED,
     Accepted,
     AccountAction,
     AccountActionKind,
@@ -714,7 +715,7 @@ class Engine:
         if type(event) is Room:
             return rooms.writes(event)
         if (_teaches_ties(event) and type(result) is Verdict
-                and result.action in ("deliver", "warn")):
+                and result.action in RECEIVED):
             # Replies make a tie: whoever the sender writes to may write back freely. Only
             # the recipients learn it: what vouches for a sender is what its correspondents
             # did, never its own messages (a bland line to a target first must not make the

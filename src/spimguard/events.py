@@ -232,6 +232,9 @@ class Batch(msgspec.Struct, frozen=True):
 # ---- answers -------------------------------------------------------------------------
 
 Action = Literal["deliver", "warn", "hold", "block"]
+# The verdicts whose message reaches its recipient (a warning is shown beside the text):
+# what a recipient could answer, what makes a tie, what a sender's reach counts.
+RECEIVED: frozenset[Action] = frozenset({"deliver", "warn"})
 AccountActionKind = Literal["none", "challenge", "suspend_sending"]
 
 

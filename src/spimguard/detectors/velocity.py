@@ -94,7 +94,7 @@ from typing import Any, NamedTuple
 
 from .. import accounts
 from ..config import Config
-from ..events import Invite, Message
+from ..events import RECEIVED, Invite, Message
 from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Incr, Query, Tally, Touch, Write
 from .base import Context, Facts, Outcome, ramp, read_more, settings, shared, shared_ties
@@ -279,7 +279,6 @@ _WRITES = "velocity:writes"
 # blocked never reached the account; review31a: 20 answers blocked as phishing bought
 # their cold writer 20 strangers).
 _ANSWER = "velocity:answer"
-_RECEIVED = frozenset({"deliver", "warn"})
 
 
 def _new(people: tuple[str, ...], kept: list[bool], some: list[str]) -> int:
@@ -547,7 +546,7 @@ class VelocityDetector:
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
         """``_written``, and an answer that counts (``_ANSWER``) if it was received."""
         written = ctx.scratch.get(_WRITES, ())
-        if _ANSWER in ctx.scratch and outcome.action in _RECEIVED:
+        if _ANSWER in ctx.scratch and outcome.action in RECEIVED:
             return (*written, ctx.scratch[_ANSWER])
         return written  # type: ignore[no-any-return]
 

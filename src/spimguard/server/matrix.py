@@ -79,7 +79,7 @@ from .. import accounts, rooms
 from ..config import MatrixConfig
 from ..engine import Engine
 from ..errors import BadInput, RecordsUnavailable, StateUnavailable
-from ..events import MAX_SIZE, Client, EventTime, Invite, Login, Message, Verdict
+from ..events import MAX_SIZE, RECEIVED, Client, EventTime, Invite, Login, Message, Verdict
 from ..state.ops import FOREVER, Contains, Delete, Distinct, Get, Members, Put, Remove, Touch, Write
 from .metrics import Metrics
 from .mxhtml import visible_text
@@ -288,7 +288,7 @@ class MatrixBridge:
         verdict = self._judge(Invite(
             id=_event_id("invite"), ts=EventTime(time.time()), sender=inviter, recipients=[invitee],
             session=session, client=client, conversation=room))
-        if (verdict.action in ("deliver", "warn") and inviter != invitee
+        if (verdict.action in RECEIVED and inviter != invitee
                 and (inviter in members or not members)):
             key = _invite_key(room, invitee)
             earlier = self.engine.read_state([Get(key)])[0]

@@ -30,7 +30,7 @@ import msgspec
 
 from ..engine import Engine
 from ..errors import SpimguardError
-from ..events import decode_batch
+from ..events import RECEIVED, decode_batch
 from ..server.challenges import after_challenges
 from ..server.console.memory import MemoryConsole
 from .scenarios import Plan, Planned
@@ -192,7 +192,7 @@ def run(plan: Plan, sink: Sink, *, batch_size: int = 500, reporting: Reporting =
                 number += 1
             if event["type"] != "message" or planned.truth is None:
                 continue
-            if result["action"] not in ("deliver", "warn"):
+            if result["action"] not in RECEIVED:
                 continue
             share = reporting.spim_share if planned.truth.spim else reporting.ham_share
             if rng.random() < share:

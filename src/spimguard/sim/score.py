@@ -12,12 +12,14 @@ import itertools
 import math
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import re2
 
 from ..errors import BadInput
+from ..events import RECEIVED
 
 if TYPE_CHECKING:
     from .scenarios import Plan, Planned, Truth
@@ -26,7 +28,6 @@ ACTIONS = ("deliver", "warn", "hold", "block")
 STOPPING = ("hold", "block")
 CONTAINING = ("challenge", "suspend_sending")
 PAST = {"deliver": "delivered", "warn": "warned", "hold": "held", "block": "blocked"}
-REACHING = ("deliver", "warn")
 CAMPAIGN_GRACE = 20  # a campaign's first messages teach; from the 21st on it must be stopped
 SEALING = {True: "encrypted", False: "plaintext"}
 SERIES = ("spim delivered", "spim warned", "spim held", "spim blocked", "ham held",
@@ -129,7 +130,7 @@ def cause(signals: list[dict[str, Any]]) -> str:
     return "+".join(codes) or "(none)"
 
 
-def _share(counts: Counter[str], actions: tuple[str, ...]) -> float:
+def _share(counts: Counter[str], actions: Collection[str]) -> float:
     total = sum(counts.values())
     return sum(counts[a] for a in actions) / total if total else 0.0
 
@@ -180,7 +181,7 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
         metrics[f"{name}_never_contained"] = never
     for (name, kind), counts in tally.actions.items():
         metrics[f"{name}_{kind}_stopped_share"] = _share(counts, STOPPING)
-        metrics[f"{name}_{kind}_reached_share"] = _share(counts, REACHING)
+        metrics[f"{name}_{kind}_reached_share"] = _share(counts, RECEIVED)
         # Still held once the challenges were answered: held at first, less the released.
         metrics[f"{name}_{kind}_still_stopped_share"] = _still(counts, tally.released[
             name, kind])
@@ -195,10 +196,10 @@ def summary(tally: Tally, *, scenario: str, users: int, days: int, seed: int,
     for sealing, kind in itertools.product(SEALING.values(), ("spim", "ham")):
         counts = tally.sealing[sealing, kind]  # zeros when there were none: a known figure
         metrics[f"{sealing}_{kind}_stopped_share"] = _share(counts, STOPPING)
-        metrics[f"{sealing}_{kind}_reached_share"] = _share(counts, REACHING)
+        metrics[f"{sealing}_{kind}_reached_share"] = _share(counts, RECEIVED)
     metrics["owners_ham_stopped_share"] = _share(tally.owners, STOPPING)
     if tally.campaign_sent:
-        metrics["campaign_after20_reached_share"] = _share(tally.after_grace, REACHING)
+        metrics["campaign_after20_reached_share"] = _share(tally.after_grace, RECEIVED)
     hams = sum(ham.values())
     budget = {c: round(n * 10_000 / hams, 3) for c, n in tally.causes.most_common()} if hams else {}
     metrics["ham_held_per_10k"] = sum(tally.causes.values()) * 10_000 / hams if hams else 0.0

@@ -35,7 +35,7 @@ one text in the burst's strength.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
 from ...events import Message
@@ -208,16 +208,16 @@ def pitchable(plan: Plan, facts: Facts) -> tuple[bool, ...]:
     return tuple([c or t for c, t in zip(listed(plan, facts), facts[plan.talked], strict=True)])
 
 
-def _text_burst(plan: Plan, facts: Facts, room: Settled | None) -> int:
-    """Distinct contacts and correspondents (``pitchable``; a settled room's: the room)
-    this session sent this pitch to, this one included."""
+def _text_burst(plan: Plan, facts: Facts, ok: Sequence[bool], room: Settled | None) -> int:
+    """Distinct contacts and correspondents (``ok``: ``pitchable``; a settled room's: the
+    room) this session sent this pitch to, this one included."""
     assert plan.text_to is not None and plan.contacts is not None
     count, known = facts[plan.text_to]
     settled = frozenset() if room is None else room.people
     new = room is not None and room.listed and not room.in_text
     return int(count) + new + sum(
-        1 for p, contact, sent in zip(plan.text_to.members, pitchable(plan, facts), known,
-                                      strict=True) if contact and not sent and p not in settled)
+        1 for p, contact, sent in zip(plan.text_to.members, ok, known, strict=True)
+        if contact and not sent and p not in settled)
 
 
 class Burst(NamedTuple):
@@ -230,23 +230,25 @@ class Burst(NamedTuple):
     spread: int = 0
 
 
-def spread_to(plan: Plan, facts: Facts, known: Collection[bool] | None,
+def spread_to(plan: Plan, ok: Sequence[bool], known: Collection[bool] | None,
               room: Settled | None) -> tuple[str, ...]:
     """The recipients a spread pitch counts (``measure``; ``Plan.spread``'s set keeps
-    them): contacts and correspondents (``pitchable``) the set does not hold yet
-    (``known``: its memberships; None: all of them), never a settled room's members."""
+    them): contacts and correspondents (``ok``: ``pitchable``, asked once a message, not
+    once a set) the set does not hold yet (``known``: its memberships; None: all of
+    them), never a settled room's members."""
     assert plan.burst is not None
     members = plan.burst.members  # each set's asked members
     settled = frozenset() if room is None else room.people
     held = known if known is not None else (False,) * len(members)
-    return tuple([p for p, ok, was in zip(members, pitchable(plan, facts), held, strict=True)
-                  if ok and not was and p not in settled])
+    return tuple([p for p, can, was in zip(members, ok, held, strict=True)
+                  if can and not was and p not in settled])
 
 
-def _spread_count(plan: Plan, facts: Facts, tally: Tally, room: Settled | None) -> int:
+def _spread_count(plan: Plan, facts: Facts, ok: Sequence[bool], tally: Tally,
+                  room: Settled | None) -> int:
     """The people a spread set holds, with the recipients it would add (``spread_to``)."""
     count, known = facts[tally]
-    return int(count) + len(spread_to(plan, facts, known, room))
+    return int(count) + len(spread_to(plan, ok, known, room))
 
 
 def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doubted: bool,
@@ -288,7 +290,9 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     # the account's history and pitches the people it writes to, none dormant (red team,
     # session 30: 28 of 40 reached), while a friend on a new phone gives such a link to the
     # one to three it catches up with.
-    pitched = _text_burst(plan, facts, room) if link else 0
+    # Whom a pitch counts depends on the recipients alone, not on the set: asked once.
+    ok = pitchable(plan, facts) if link or (life is not None and plan.spread) else ()
+    pitched = _text_burst(plan, facts, ok, room) if link else 0
     if not ties and (not spread or pitched < spread):
         pitched = 0
     if life is not None and plan.spread:
@@ -303,13 +307,13 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
         # when it is spread (an owner's new desktop, its conversation with a dormant
         # contact turning to a Reddit link: 2 people, warned on mixed 9402; review31b).
         for i, tally in enumerate(sites if spread else ()):
-            people = _spread_count(plan, facts, tally, room)
+            people = _spread_count(plan, facts, ok, tally, room)
             if people >= (little if i < plan.unlisted else popular):
                 pitched = max(pitched, people)
         # ... and how far they shared links whatever the sites (a site per pitch: 40
         # registrable domains; session 31), the answers to those who asked included,
         # which only counts from ``popular`` people.
-        people = _spread_count(plan, facts, every, room)
+        people = _spread_count(plan, facts, ok, every, room)
         if people >= popular:
             pitched = max(pitched, people)
     size = max(ties, pitched)

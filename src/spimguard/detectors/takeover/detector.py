@@ -17,7 +17,7 @@ from typing import Any
 
 from ... import accounts, lists
 from ...config import Config
-from ...events import AccountInfo, Challenge, ContactsRead, Invite, Login, Message
+from ...events import RECEIVED, AccountInfo, Challenge, ContactsRead, Invite, Login, Message
 from ...signals import Signal
 from ...state.ops import Distinct, Get, Incr, Put, Query, Touch, Write
 from ...text import MessageView
@@ -485,7 +485,7 @@ class TakeoverDetector:
         # Its sets over the unproven sessions' life are read only when a recipient could
         # join them (a bot's link to strangers never can).
         life = None
-        if found.spread and burst.spread_to(found, facts, None, room):
+        if found.spread and burst.spread_to(found, burst.pitchable(found, facts), None, room):
             read_more(ctx, found.spread)
             life = (cfg.pitch_ties, cfg.popular_share_ties)
         measured = burst.measure(found, facts, dormant, link, bool(
@@ -648,7 +648,7 @@ class TakeoverDetector:
         """What a delivered message teaches: the session's delivered count, and from a
         clean one the profile's habits and, when the owner wrote it, whom it writes to."""
         cfg, now, found, view = self.cfg, event.ts, memo.plan, ctx.view
-        if outcome.action not in ("deliver", "warn"):
+        if outcome.action not in RECEIVED:
             return
         record.count_sent(found.session, now, cfg.max_sessions)
         if not _AGAINST.isdisjoint(outcome.signals):
@@ -723,14 +723,17 @@ class TakeoverDetector:
             # a contained intrusion writes on), the correspondents of all (a session's own
             # slow burst never counts more than theirs).
             unproven = keys.unproven(event.account)
-            lives = (found.life.key, unproven) if doubted and outcome.action in (
-                "deliver", "warn") else (found.life.key,)
+            lives = (found.life.key, unproven) if doubted and outcome.action in RECEIVED else (
+                found.life.key,)
             out.extend(Touch(key, dormant, cfg.session_ttl, cfg.burst_cap, keys.LIFE)
                        for key in lives if dormant)
             out.extend(Touch(key, pals, cfg.session_ttl, cfg.burst_cap, keys.PALS)
                        for key in (found.life.key, unproven) if pals)
+        # Whom a pitch counts (``burst.pitchable``): asked once, by a link's two sets.
+        ok = burst.pitchable(found, facts) if found.text_to is not None or (
+            risky and found.spread) else ()
         if found.text_to is not None:  # a link: only one with a link asks (``plan``)
-            listed = tuple(p for p, c in zip(members, burst.pitchable(found, facts), strict=True)
+            listed = tuple(p for p, c in zip(members, ok, strict=True)
                            if c and not (room and p in room.people))
             if room is not None and room.listed:
                 listed = (*listed, room.token)
@@ -740,8 +743,8 @@ class TakeoverDetector:
             self._link(memo, ctx, facts, dormant)
             # A spread pitch's people, over the unproven sessions' life (``burst.measure``):
             # what reached them, as ``unproven``'s life keeps (a held pitch is stopped).
-            reached = outcome.action in ("deliver", "warn")
-            people = burst.spread_to(found, facts, None, room) if (
+            reached = outcome.action in RECEIVED
+            people = burst.spread_to(found, ok, None, room) if (
                 found.spread and reached) else ()
             if people:  # each site's people but for a reply to one who asked (``_spread``)
                 sets = found.spread if self._spread(memo, ctx, facts) else found.spread[:1]
@@ -761,7 +764,7 @@ class TakeoverDetector:
             out.append(Incr(found.shape.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if self._answers(memo, ctx, facts, judged):
             judged["replies"] = judged.get("replies", 0) + 1
-        if outcome.action in ("deliver", "warn") and type(event) is not Invite and len(
+        if outcome.action in RECEIVED and type(event) is not Invite and len(
                 event.recipients) <= accounts.MAX_TALKED_FANOUT:
             # Written to: a reply from the recipient within reply_window is a conversation.
             # The time as a plain float: stored as the JSON it makes, without the encoder's
