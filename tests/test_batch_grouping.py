@@ -20,7 +20,7 @@ import pytest
 from spimguard import decode_event, engine, load_config, open_engine
 from spimguard.events import Event
 from spimguard.sim import network, scenarios, texts
-from spimguard.state import hashed, memory
+from spimguard.state import hashed
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +117,9 @@ def test_redis_answers_as_the_memory_store_in_batches_of_1_and_500(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Redis's batch reads what its earlier events wrote through the same overlay (its
     batch-long plans and answers: ``detectors.base.shared``), every detector enabled. On
-    the log with late events too, against a memory store sweeping itself every 97 writes:
-    Redis never sweeps, so what a sweep drops must be what no event still reads."""
+    the log with late events too, against a memory store sweeping a part every 7 events
+    (its whole lap in batches of 500): Redis never sweeps, so what a sweep drops must be
+    what no event still reads."""
     import uuid
 
     import redis
@@ -126,7 +127,7 @@ def test_redis_answers_as_the_memory_store_in_batches_of_1_and_500(
     monkeypatch.setattr(hashed, "new_key", lambda: bytes(hashed.KEY_BYTES))
     if lateness == "late":
         log = late
-        monkeypatch.setattr(memory, "_SWEEP_EVERY", 97)
+        monkeypatch.setattr(engine, "SWEEP_EVERY", 7)
     alone = _judge("memory", log, 500, tmp_path)[0]
     client = redis.Redis.from_url(redis_url)
     for size in (1, 500):
@@ -142,16 +143,16 @@ def test_redis_answers_as_the_memory_store_in_batches_of_1_and_500(
             assert one == other, f"event {n}: Redis in batches of {size} answers apart"
 
 
-def test_late_events_answer_alike_in_any_batches_when_the_memory_store_sweeps_itself(
+def test_late_events_answer_alike_in_any_batches_when_the_memory_store_sweeps_often(
         tmp_path: Path, late: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
-    """The store sweeps itself every 97 writes, at other events in each batching (a batch
-    puts fewer takeover records than its events one by one), and 1 event in 10 comes up to
-    a day late: a sweep drops only what no event still judged as of its own time reads
-    (``ops.sweep_horizon``), and one later than that is judged as of it
-    (``Engine._on_time``). Without either, events answer apart (before both: event 1903 in
+    """The store sweeps a part every 7 events, at the end of a batch, so at other events
+    in each batching (every 7th event alone, each batch of 7, a lap a batch of 500), and
+    1 event in 10 comes up to a day late: a sweep drops only what no event still judged
+    as of its own time reads (``ops.sweep_horizon``), and one later than that is judged
+    as of it (``Engine._on_time``). Without either, events answer apart (before both: event 1903 in
     batches of 7, VELOCITY_FANOUT 0.216 against 0.181)."""
     monkeypatch.setattr(hashed, "new_key", lambda: bytes(hashed.KEY_BYTES))
-    monkeypatch.setattr(memory, "_SWEEP_EVERY", 97)
+    monkeypatch.setattr(engine, "SWEEP_EVERY", 7)
     answers = {size: _judge("memory", late, size, tmp_path / str(size))[0]
                for size in (1, 7, 500)}
     for size in (7, 500):
@@ -161,15 +162,14 @@ def test_late_events_answer_alike_in_any_batches_when_the_memory_store_sweeps_it
 
 def test_late_events_answer_alike_in_sqlite_and_memory_with_sweeps_at_other_events(
         tmp_path: Path, late: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
-    """The memory store sweeping itself every 97 writes in batches of 7, SQLite a part of
-    its sweep's lap at the end of every batch of 500 (its held copy never sweeping
-    itself): every sweep falls at another event, and each keeps what the late events
+    """The memory store sweeping a part every 11 events in batches of 7 (every other
+    batch), SQLite a lap's worth at the end of every batch of 500: every sweep falls at
+    another event, and each keeps what the late events
     still read, so the two answer alike (the same log, the same verdicts on any node).
     A maintenance pass sweeping up to its own time instead: event 1928 answers apart."""
     monkeypatch.setattr(hashed, "new_key", lambda: bytes(hashed.KEY_BYTES))
-    monkeypatch.setattr(memory, "_SWEEP_EVERY", 97)
+    monkeypatch.setattr(engine, "SWEEP_EVERY", 11)
     alone = _judge("memory", late, 7, tmp_path / "memory")[0]
-    monkeypatch.setattr(memory, "_SWEEP_EVERY", 10**9)
     monkeypatch.setattr(engine, "MAINTAIN_EVERY", 37)
     monkeypatch.setattr(engine, "SWEEP_EVERY", 37)
     embedded = _judge("sqlite", late, 500, tmp_path / "sqlite")[0]

@@ -99,10 +99,8 @@ from .ops import (
     sided_keyspaces,
     sided_space,
     since,
-    sweep_horizon,
 )
 
-_SWEEP_EVERY = 50_000  # writes between automatic sweeps
 _MAX_BUCKETS = 16  # a counter prunes buckets older than its TTL once it holds more
 _PACKED = 128  # members of a set kept packed; a larger set is a dict (O(1) lookups)
 _DOUBLE = struct.Struct("d")
@@ -846,11 +844,9 @@ class MemoryState:
         self._prefixes: list[str] = []  # the sided prefixes, longest first (``_home``)
         self._hasher = hashed.Hasher(hash_key or hashed.new_key())
         self._values: dict[str, bytes] = {}  # key -> the value ``_stamped``
-        self._writes = 0
         self._lap: _Lap | None = None  # the keys the sweep's lap in parts goes through
         self._lap_part = 0  # the part of it to sweep next
         self._since_pass = 0  # events judged since the last maintenance pass, at the last part
-        self._newest = 0.0  # the latest event time written at: its automatic sweeps' clock
         # Members let go by a cap or a sweep, (key, member), for the durable store this
         # holds keys for to drop too (``trimmed``); None when nothing below keeps a copy.
         self.trimmed: list[tuple[str, str]] | None = None
@@ -1280,11 +1276,6 @@ class MemoryState:
         finally:
             if self._parts:  # the last record's touches (``_touch``)
                 self._touch_held()
-        self._writes += len(writes)
-        if now > self._newest:
-            self._newest = now
-        if self._writes >= _SWEEP_EVERY:
-            self.sweep(sweep_horizon(self._newest))
 
     def _put(self, op: Put, now: float) -> None:
         """One value is often put under several keys in one call (a bulk cluster under each
@@ -1517,9 +1508,13 @@ class MemoryState:
         """Memory applies writes at once and cannot undo them (it is the test double)."""
 
     def sweep(self, now: float) -> int:
-        dropped = self._sweep_keys(self._lap_keys(), now)
-        self._writes = 0
-        return dropped
+        """Everything at once (``StateBackend.sweep``: the tests and the conformance suite
+        call it). An engine sweeps in parts (``sweep_part``); a store never sweeps itself
+        inside a write
+        (it did, every 50,000 writes, the whole store in one write: a 30-100 ms stall of
+        one batch every few thousand events on either store, SQLite's held copy
+        included, which set the server's p99; issue 18, session 32)."""
+        return self._sweep_keys(self._lap_keys(), now)
 
     def sweep_part(self, now: float, since_pass: int) -> int:
         """The lap's next part. Each table's keys are taken at a lap's start, in the order
