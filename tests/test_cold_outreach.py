@@ -479,6 +479,37 @@ def test_a_shop_writing_to_five_customers_a_day_one_in_five_answering() -> None:
     assert not any(held(v) for v in out)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "cost (pool32): an answer counts once, so yesterday's answerers who keep writing are "
+    "no answers today. An established organiser writes to 6 people on one day, 5 answer "
+    "and write to it every morning after; the next day it writes to 14, of whom 3 answer: "
+    "held from that day's 13th, 12 of 14 delivered (main 892a476: 14 of 14, the five "
+    "friends' mornings counted as the day's answers); 13 a day after 5 answering of 6: "
+    "12 of 13. The shape is the shared sock pool's (socks that answered once, then 'ok' "
+    "every morning): what tells them apart is whether the answerers are people, not when "
+    "they wrote"))
+def test_an_organiser_whose_new_friends_keep_writing() -> None:
+    e = open_engine(config())
+    for k in range(20):
+        lived(e, f"p{k}")
+    t, out, talking, k = established(e, "org"), [], [], 0
+    for d, (n, answering) in enumerate(((6, 5), (14, 3))):
+        td = t + d * DAY
+        for j, q in enumerate(talking):
+            e.process(message(e.config, f"c{d}-{q}", f"p{q}", ["org"], "morning! see you "
+                              "tonight?", td + j))
+        for i in range(n):
+            ts = td + HOUR + i * 1800
+            out.append(e.process(message(e.config, f"m{k}", "org", [f"p{k}"], "hi, I run the "
+                                         "Thursday climbing group, want to join us?", ts)))
+            if i < answering:
+                e.process(message(e.config, f"a{k}", f"p{k}", ["org"], "sounds fun!",
+                                  ts + 900))
+                talking.append(k)
+            k += 1
+    assert not any(held(v) for v in out)
+
+
 def _cold_week(engine: Engine) -> list[str]:
     """Nine strangers a day for three days, event by event and in batches: t3, a person,
     answers the day after its cold message and again the day after that (one answerer in
