@@ -9,7 +9,8 @@ held, whatever its age, unless those are at least half of them; and over the wee
 strangers whose day has passed, ten past the week's answerers, unless those are a quarter
 of them (session 31). An answer counts from an account past ``new_account_age`` with three
 correspondents besides the one it answers, to a cold message of that one's (session 31:
-whoever wrote to the account counted, socks too). The attacks are judged with content,
+whoever wrote to the account counted, socks too), once, when first given (session 32:
+an answerer's later messages renewed it each day). The attacks are judged with content,
 bulk and reputation off (the rule alone), the innocents with every detector on.
 """
 
@@ -393,11 +394,12 @@ def test_an_aged_account_that_lists_its_targets() -> None:
 
 # -- review31a: the reader of ``_answers`` (session 31) ------------------------------------
 
-def _shared_socks(days: int) -> list[int]:
+def _shared_socks(days: int, wait: int = 25) -> list[int]:
     """Four aged bots share 20 socks that nobody but the bots writes to: each bot writes
     "hi" to each sock at 49 h, each sock answers each bot (its footprint is the three other
-    bots, ``cold_answer_footprint``); from 25 h later, every day, each sock says "ok" to
-    each bot again and each bot writes to 40 strangers. How many strangers each bot reached."""
+    bots, ``cold_answer_footprint``); from ``wait`` hours later, every day, each sock says
+    "ok" to each bot again (none when ``wait`` is 0: the bots write at once) and each bot
+    writes to 40 strangers. How many strangers each bot reached."""
     e = open_engine(config(detectors=RULE_ALONE))
     bots, socks = [f"bot{b}" for b in range(4)], [f"sock{s}" for s in range(20)]
     for a in (*bots, *socks):
@@ -412,8 +414,8 @@ def _shared_socks(days: int) -> list[int]:
             t += 1
     reached = [0] * 4
     for d in range(days):
-        td = t + 25 * HOUR + d * DAY
-        for s in socks:
+        td = t + wait * HOUR + d * DAY
+        for s in socks if wait else ():
             for b in bots:
                 e.process(message(e.config, f"r{d}{s}{b}", s, [b], "ok", td))
                 td += 1
@@ -423,20 +425,35 @@ def _shared_socks(days: int) -> list[int]:
     return reached
 
 
+def test_a_sock_pools_answers_count_once_not_each_morning() -> None:
+    """review31a's shared pool (pool32): four aged bots whose "hi" 20 aged socks answered
+    (each sock's footprint the three other bots), the socks saying "ok" to each bot every
+    morning after. On main (892a476) each "ok" counted again, in the day it was said,
+    though the cold message it answered was days old: each bot reached 40 of 40 strangers
+    the next day. An answer is one fact, counted when first given: the socks' answers are
+    in the day before, and each bot reaches 9 (as with no socks)."""
+    assert _shared_socks(days=1) == [9] * 4
+
+
+def test_a_sock_pools_answers_buy_no_week() -> None:
+    """The same pool over a week of 40 strangers a day: main 100 of 280 each bot; the
+    answers counted once, 9 (the first day's nine; from the next, the week's old
+    strangers past the 20 answers hold)."""
+    assert _shared_socks(days=7) == [9] * 4
+
+
 @pytest.mark.xfail(strict=True, reason=(
-    "open (review31a): the footprint that makes an answer count is met by the bots "
-    "themselves: four aged bots that each write to the same 20 aged socks (nobody else "
-    "writes to them) give each sock three correspondents besides any one bot, so every "
-    "sock's answer counts for every bot; and a sock's daily 'ok' refreshes its answer in "
-    "the day's set, though the cold message it answers is days old. Each bot reaches 40 "
-    "of 40 strangers the next day (9 with no socks; 20 of 40 with a farm of its own "
-    "answering the same day), and 100 of 280 in a week of 40 a day (18 of 63 at nine a "
-    "day with none); the pool serves any number of bots at no cost per bot. Closing it "
-    "needs an answer counted only within the day of the message it answers (a windowed "
-    "membership on the recipient's vel:direct:, which Contains does not have) and "
-    "correspondents that are not themselves cold writers (a read after a read)"))
-def test_bots_sharing_a_sock_pool_are_each_others_footprint() -> None:
-    assert max(_shared_socks(days=1)) < 10
+    "open (pool32): the footprint that makes an answer count is met by the bots "
+    "themselves. Four aged bots that write to the same 20 aged socks (nobody else writes "
+    "to them) give each sock three correspondents besides any one bot, so each sock's "
+    "first answer counts for every bot: each reaches 20 of 40 strangers the hour it uses "
+    "the pool (main 892a476 the same; 9 with no socks), once (a sock answers a bot once: "
+    "it is a correspondent after). Any number of bots can use a pool once each. "
+    "Correspondents that are not cold writers themselves is the second round of ties (a "
+    "read of each correspondent's cold outreach); a footprint that leaves out this week's "
+    "cold writers only delays a pool a week (last week's bots are this week's footprint)"))
+def test_bots_using_a_sock_pool_the_hour_they_pitch() -> None:
+    assert max(_shared_socks(days=1, wait=0)) < 10
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -459,6 +476,37 @@ def test_a_shop_writing_to_five_customers_a_day_one_in_five_answering() -> None:
                                      ts)))
         if k % 5 == 0:
             e.process(message(e.config, f"a{k}", f"c{k}", ["shop"], "thanks!", ts + 1800))
+    assert not any(held(v) for v in out)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "cost (pool32): an answer counts once, so yesterday's answerers who keep writing are "
+    "no answers today. An established organiser writes to 6 people on one day, 5 answer "
+    "and write to it every morning after; the next day it writes to 14, of whom 3 answer: "
+    "held from that day's 13th, 12 of 14 delivered (main 892a476: 14 of 14, the five "
+    "friends' mornings counted as the day's answers); 13 a day after 5 answering of 6: "
+    "12 of 13. The shape is the shared sock pool's (socks that answered once, then 'ok' "
+    "every morning): what tells them apart is whether the answerers are people, not when "
+    "they wrote"))
+def test_an_organiser_whose_new_friends_keep_writing() -> None:
+    e = open_engine(config())
+    for k in range(20):
+        lived(e, f"p{k}")
+    t, out, talking, k = established(e, "org"), [], [], 0
+    for d, (n, answering) in enumerate(((6, 5), (14, 3))):
+        td = t + d * DAY
+        for j, q in enumerate(talking):
+            e.process(message(e.config, f"c{d}-{q}", f"p{q}", ["org"], "morning! see you "
+                              "tonight?", td + j))
+        for i in range(n):
+            ts = td + HOUR + i * 1800
+            out.append(e.process(message(e.config, f"m{k}", "org", [f"p{k}"], "hi, I run the "
+                                         "Thursday climbing group, want to join us?", ts)))
+            if i < answering:
+                e.process(message(e.config, f"a{k}", f"p{k}", ["org"], "sounds fun!",
+                                  ts + 900))
+                talking.append(k)
+            k += 1
     assert not any(held(v) for v in out)
 
 

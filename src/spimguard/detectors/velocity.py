@@ -74,9 +74,11 @@ their day to be answered, so over ``cold_long_window`` (a week; the set is kept 
 And an answer is what offsets a cold message, not whoever wrote: a one-to-one message to
 the account from someone it wrote to cold in the week, which counts (``vel:answered:``)
 only from a person, an account past ``new_account_age`` with ``cold_answer_footprint``
-correspondents besides the account (``_answers``). Whoever merely wrote to it offset
-its cold messages before: 20 socks that each said "hi" bought 40 strangers in an hour,
-and the talkers of a small room it sat in as many (a room post fills ``TALKED``).
+correspondents besides the account (``_answers``), once, when first given. Whoever
+merely wrote to it offset its cold messages before: 20 socks that each said "hi" bought
+40 strangers in an hour, and the talkers of a small room it sat in as many (a room post
+fills ``TALKED``). And an answerer's later messages renewed its answer each day (session
+32: socks shared by four bots said "ok" every morning, 40 of 40 a day per bot).
 
 Invitations (``invite`` events) are contact attempts too; inviting strangers
 into rooms is how Matrix spim spreads, and an invitation carries no text for
@@ -244,9 +246,11 @@ class _Plan(NamedTuple):
     direct: Tally | None
     cold: _Cold | None
     # A message to one recipient (not in a room, not an invitation): whether it answers a
-    # cold message of the recipient's (the sender in its ``vel:direct:`` set), and the
-    # sender's correspondents (``_answers``); read only when the recipient wrote to it.
-    answer: tuple[Contains, Distinct] | None
+    # cold message of the recipient's (the sender in its ``vel:direct:`` set), the
+    # sender's correspondents, and whether its answer counts already (the sender in the
+    # recipient's ``vel:answered:`` set) (``_answers``); read only when the recipient wrote
+    # to it.
+    answer: tuple[Contains, Distinct, Contains] | None
     everyone: int  # a group conversation's members, checked or not (``room_carried``)
     # Every query above, in two tuples made with the plan: those each message reads, and
     # the sender's contacts and ``back``, deferred (``_standing``).
@@ -371,7 +375,7 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
                            f"{cfg.cold_long_window // 86_400} days ago")
 
 
-def _answers(ctx: Context, answer: tuple[Contains, Distinct], facts: Facts,
+def _answers(ctx: Context, answer: tuple[Contains, Distinct, Contains], facts: Facts,
              footprint: int) -> bool:
     """Whether a message to one recipient, who wrote to its sender, is an answer to cold
     outreach that counts (COLD_OUTREACH's offset, kept in the recipient's
@@ -385,14 +389,26 @@ def _answers(ctx: Context, answer: tuple[Contains, Distinct], facts: Facts,
     nobody but the bot writes to them. Whoever merely wrote to the account proved
     nothing: 20 socks that said "hi" to it bought it 40 strangers in an hour, and the
     talkers of a room of 40 posting in it (a room post fills ``TALKED`` too) bought 40
-    more (session 30's xfails). Read in this order, each only when the one before holds:
-    most messages to one who wrote to the sender are to a friend, never written to cold."""
-    cold, lives = answer
+    more (session 30's xfails).
+
+    And an answer is one fact, counted once, when it is first given: the sender's later
+    messages to the account are a conversation, not more answers (``counted``: it is in
+    the account's ``vel:answered:`` already). Counted again, each one moved the answer
+    into the day it was written, whenever the cold message was (review31a: socks that
+    answered four bots once said "ok" to each every morning, and every bot's day had 20
+    answerers to its 40 strangers, 40 of 40 reached). So a cold writer's answerers are
+    its answered strangers, each once: what it bought with a stranger's answer is that
+    stranger's day, not a day each morning after.
+
+    Read in this order, each only when the one before holds: most messages to one who
+    wrote to the sender are to a friend, never written to cold. The answerer's
+    correspondents and whether its answer counts already are one read (two keys)."""
+    cold, lives, counted = answer
     read_more(ctx, (cold,))
     if not facts[cold][0]:
         return False
-    read_more(ctx, (lives,))
-    return int(facts[lives]) - 1 >= footprint
+    read_more(ctx, (lives, counted))
+    return int(facts[lives]) - 1 >= footprint and not facts[counted][0]
 
 
 class VelocityDetector:
@@ -457,7 +473,8 @@ class VelocityDetector:
             if len(people) == 1:
                 answer = (Contains(_direct(people[0]), (sender,)),
                           Distinct(accounts.tie_record(sender), accounts.TALKED_TTL,
-                                   accounts.TALKED))
+                                   accounts.TALKED),
+                          Contains(_answered(people[0]), (sender,)))
             deferred = (*later, direct, *cold, *(answer or ()))
         return _Plan(people, *windows, ties, back, carried, direct, cold, answer,
                      0 if carried is None else len(set(message.recipients)),
