@@ -17,14 +17,12 @@ from conftest import T0, config, event, message
 from spimguard import open_engine
 from spimguard.engine import Engine
 from test_cold_outreach import (
-    DAY,
     HOUR,
     OFFERS,
     RULE_ALONE,
     _on,
-    established,
     held,
-    lived,
+    organiser,
 )
 
 BOTS = tuple(f"bot{b}" for b in range(4))
@@ -150,26 +148,4 @@ def test_a_sock_pool_answering_on_the_pitch_day_cold_messages_of_the_day_before(
     "14 with 3 answering was held alike on both (12/14, then 0/14). 12 a day with 4 "
     "answering, or 14 with 5: never held, either"))
 def test_an_organiser_whose_new_friends_keep_writing_over_a_week() -> None:
-    e = open_engine(config())
-    plan = ((6, 5), *((14, 3),) * 6)
-    answerers = [k0 + i for k0, (_, a) in zip(
-        (sum(n for n, _ in plan[:d]) for d in range(len(plan))), plan, strict=True)
-        for i in range(a)]
-    for k in answerers:
-        lived(e, f"p{k}")
-    t, out, talking, k = established(e, "org"), [], [], 0
-    for d, (n, answering) in enumerate(plan):
-        td = t + d * DAY
-        for j, q in enumerate(talking):
-            e.process(message(e.config, f"c{d}-{q}", f"p{q}", ["org"],
-                              "morning! see you tonight?", td + j))
-        for i in range(n):
-            ts = td + HOUR + i * 1800
-            out.append(e.process(message(e.config, f"m{k}", "org", [f"p{k}"], "hi, I run the "
-                                         "Thursday climbing group, want to join us?", ts)))
-            if i < answering:
-                e.process(message(e.config, f"a{k}", f"p{k}", ["org"], "sounds fun!",
-                                  ts + 900))
-                talking.append(k)
-            k += 1
-    assert not any(held(v) for v in out)
+    assert not any(held(v) for v in organiser(((6, 5), *((14, 3),) * 6)))
