@@ -11,9 +11,10 @@ costs O(new keys) lookups and O(changed keys) rows, not one statement per
 primitive per event, and nothing is acknowledged before it is in the file.
 ``rollback`` drops the held copy with the transaction (the file is the truth).
 
-Held keys are bounded (``cached``): past it, the oldest half is let go after a
-commit, when the file holds everything they say. Members trimmed in memory (by a
-set's cap, or the memory's own sweep) are deleted from the file at the commit.
+Held keys are bounded (``cached``): past it, the oldest half is let go after
+commits, when the file holds everything they say, ``_LET_GO`` keys a commit, so no one
+batch pays for all of them (issue 18: a batch that stalls sets the p99). Members trimmed
+in memory (by a set's cap) are deleted from the file at the commit.
 
 What a commit costs is the pages it writes to the WAL: each b-tree page a row
 changes, whole (4 KiB). Keys are spread over the tables at random, so a changed
@@ -56,7 +57,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import repeat
+from itertools import islice, repeat
 from typing import Any
 
 from ..errors import StateUnavailable
@@ -136,6 +137,12 @@ _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 _DIGESTS_CUT = "hashed-sets:3-byte-digests"  # (and 4 bytes: the name of a file of then)
 _CONVERT_CHUNK = 1_000  # hashed sets a transaction of ``_convert_digests``
 _CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB each)
+# Held keys let go, and queries known no longer freed, after one commit at most: letting go
+# of half the held copy at once (50,000 keys, ~2 µs each) and freeing 100,000 known queries
+# (~0.25 µs each) stalled one batch 110 and 25 ms, every few thousand events on the mixed
+# load (session 32). A few hundred of each cost a commit well under a millisecond, and
+# the half is let go within ~100 commits, long before the copy grows by another half.
+_LET_GO = 500
 # The tables a sweep goes through; every key of one lies in ``_EVERY_KEY`` (any TEXT sorts
 # before any BLOB, ``x''`` the least).
 _SWEPT = ("counters", "members", "kv", "hashed_sets", "sided_sets")
@@ -265,6 +272,11 @@ class SQLiteState:
         # checks each query with one set probe, no (kind, key) built. Emptied whenever a
         # held key may be let go; a query missing here is only checked the long way.
         self._known: set[Query] = set()
+        # Known queries no longer known, freed ``_LET_GO`` a commit (``_free_some``).
+        self._unknown: list[set[Query]] = []
+        # Held past the bound: the oldest keys are being let go, ``_LET_GO`` a commit, until
+        # half of ``cached`` are left.
+        self._letting_go = False
         # The query lists held ahead (``hold``) since the last commit, by identity: the
         # engine reads each one, the very list it planned, once an event, and such a read
         # looks none of its queries up. Checking them in ``_known`` was ~50 probes a
@@ -711,24 +723,50 @@ class SQLiteState:
             changed.clear()
 
     def _let_go(self, everything: bool = False) -> None:
-        """Drop held keys: all of them, or the oldest half once past the bound; and the
-        batch's planned reads (called at every commit, and whenever held keys may go)."""
+        """Drop held keys: all of them, or past the bound the oldest, ``_LET_GO`` a call,
+        until half are left; and the batch's planned reads (called at every commit, and
+        whenever held keys may go). Known queries go with any key (one may ask it), and
+        are freed a few a call (``_free_some``)."""
         self._planned.clear()
         if everything or len(self._known) > self._cached:
-            self._known.clear()
+            self._forget_known()
         if everything or len(self._set_kinds) > self._cached:
             self._set_kinds.clear()
         if everything:
             self._hot = self._fresh_hot()
             self._held.clear()
             self._names.clear()
-        elif len(self._held) > self._cached:
-            self._known.clear()
-            oldest = list(self._held)[: len(self._held) // 2]
-            for key in oldest:
-                self._hot.forget(key)
-                del self._held[key]
-                self._names.pop(key, None)
+            self._letting_go = False
+        elif self._letting_go or len(self._held) > self._cached:
+            self._forget_known()
+            held, hot, names = self._held, self._hot, self._names
+            for key in list(islice(held, _LET_GO)):
+                hot.forget(key)
+                del held[key]
+                names.pop(key, None)
+            self._letting_go = len(held) > self._cached // 2
+        self._free_some()
+
+    def _forget_known(self) -> None:
+        """Know no query: the set is put aside to be freed a few a call, not freed here."""
+        if self._known:
+            self._unknown.append(self._known)
+            self._known = set()
+
+    def _free_some(self) -> None:
+        """Free up to ``_LET_GO`` queries no longer known; more when over ``cached`` wait
+        (batches of thousands of events), so they never hold more than the bound."""
+        unknown = self._unknown
+        waiting = sum(map(len, unknown))
+        budget = max(_LET_GO, waiting - self._cached)
+        while unknown and budget:
+            last = unknown[-1]
+            count = min(budget, len(last))
+            for _ in repeat(None, count):
+                last.pop()
+            budget -= count
+            if not last:
+                unknown.pop()
 
     def commit(self) -> None:
         try:
