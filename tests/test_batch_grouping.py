@@ -81,7 +81,7 @@ def _judge(backend: str, log: list[bytes], size: int, folder: Path,
         judging.close()
         with sqlite3.connect(folder / "spimguard.db") as db:
             stored = {t: sorted(db.execute(f"SELECT * FROM {t}"), key=repr)
-                      for t in ("counters", "members", "kv", "hashed_sets", "sided_sets")}
+                      for t in ("counts", "members", "kv", "hashed_sets", "sided_sets")}
     else:
         stored = {part: _plain(getattr(state, part)) for part in (
             "_counters", "_members", "_hashed", "_values")}

@@ -269,7 +269,7 @@ def test_a_batch_loads_its_state_in_one_statement_per_table(tmp_path: Path) -> N
     loads: list[str] = []
     batched.state._conn.set_trace_callback(loads.append)  # type: ignore[attr-defined]
     assert run(batched, log) == alone
-    for table in ("kv", "counters", "sided_sets"):
+    for table in ("kv", "counts", "sided_sets"):
         assert sum(s.startswith("SELECT") and f"FROM {table} WHERE key IN" in s
                    for s in loads) == 1, table
 

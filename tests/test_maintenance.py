@@ -37,7 +37,7 @@ def _memory_held(state: Any, n: int) -> bool:
 def _file_held(state: Any, n: int) -> bool:
     run = state._conn.execute
     return any(run(f"SELECT 1 FROM {table} WHERE key = ?", (key,)).fetchone()
-               for table, key in (("counters", f"vel:old{n}"), ("kv", f"bulk:old{n}"),
+               for table, key in (("counts", f"vel:old{n}"), ("kv", f"bulk:old{n}"),
                                   ("members", f"vel:set{n}")))
 
 

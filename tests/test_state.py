@@ -216,7 +216,7 @@ def test_a_changed_key_costs_one_page_of_wal(tmp_path: Path) -> None:
     wal = path.parent / "s.db-wal"
     # Rows that keep their size (a page that splits is three): a count in the same bucket,
     # a value as long, a member touched again; each committed alone, its pages read off.
-    for table, write in (("counters", Incr("c1500", 1.0, ttl=3600)),
+    for table, write in (("counts", Incr("c1500", 1.0, ttl=3600)),
                          ("kv", Put("v1500", 9999, ttl=7200)),
                          ("members", Touch("s1500", ("b",), ttl=7200, cap=10))):
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -80,7 +80,7 @@ def test_a_burst_in_one_batch_answers_as_events_judged_one_by_one(
     if backend == "sqlite":  # ... held with the batch's keys: no statement of their own
         batched.state._conn.set_trace_callback(loads.append)  # type: ignore[attr-defined]
     assert answers(batched, events, len(events)) == alone
-    for table in ("kv", "counters", "members", "sided_sets", "hashed_sets"):
+    for table in ("kv", "counts", "members", "sided_sets", "hashed_sets"):
         assert sum(f"FROM {table} WHERE key IN" in s for s in loads) <= 1, table
     codes = [{s["code"] for s in msgspec.json.decode(r).get("signals", [])} for r in alone]
     assert any("ACCOUNT_HIJACK_BURST" in c for c in codes)  # the pitches burst ...

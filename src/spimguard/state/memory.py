@@ -662,9 +662,10 @@ def _stamped(stored: bytes, expiry: float) -> bytes:
     return _DOUBLE.pack(expiry) + stored
 
 
-def _pairs(buckets: dict[int, float]) -> bytes:
+def pack_counter(buckets: dict[int, float]) -> bytes:
     """A counter's buckets, in the order they were first counted, as packed doubles
-    (bucket numbers are far below 2**53: exact)."""
+    (bucket numbers are far below 2**53: exact): how the memory holds a counter, and
+    SQLite's ``counts`` row keeps it."""
     return _doubles(chain.from_iterable(buckets.items()))
 
 
@@ -816,7 +817,7 @@ class MemoryState:
     def __init__(self, hash_key: bytes | None = None) -> None:
         """``hash_key``: the key of the store this holds keys for (``hashed.py``); a store
         of its own has a key of its own."""
-        # key -> (bucket, count) pairs packed (``_pairs``), expiry
+        # key -> (bucket, count) pairs packed (``pack_counter``), expiry
         self._counters: dict[str, tuple[bytes, float]] = {}
         self._members: dict[str, _Held | _LargeEntry] = {}
         # Each table holds keys of their own; a lodged key's item is in its host, an
@@ -1487,7 +1488,7 @@ class MemoryState:
             oldest = bucket - int(op.ttl // op.bucket)
             for stale in [b for b in buckets if b < oldest]:
                 del buckets[stale]
-        self._counters[op.key] = (_pairs(buckets), max(expiry, now + op.ttl))
+        self._counters[op.key] = (pack_counter(buckets), max(expiry, now + op.ttl))
 
     def _append(self, op: Append, now: float) -> None:
         """The log's entries and count rewritten as one value: a log is short (``keep``)
@@ -1596,6 +1597,11 @@ class MemoryState:
         entry = self._counters.get(key)
         return None if entry is None else (_buckets(entry[0]), entry[1])
 
+    def packed_counter(self, key: str) -> tuple[bytes, float] | None:
+        """A counter's buckets packed (``pack_counter``) and expiry, as held (expired or
+        not): what SQLite's ``counts`` row keeps."""
+        return self._counters.get(key)
+
     def member_set(self, key: str) -> tuple[MemberSet, float, float, int] | None:
         """A member set's members (read like a dict of member -> time; in (time, name)
         order but for a large set's loose tail, ``_Large``), expiry, TTL and cap, as held."""
@@ -1626,8 +1632,9 @@ class MemoryState:
         held = self._item(key, self._values)
         return None if held is None else (held[_DOUBLE.size:], _DOUBLE.unpack_from(held)[0])
 
-    def load_counter(self, key: str, buckets: dict[int, float], expiry: float) -> None:
-        self._counters[key] = (_pairs(buckets), expiry)
+    def load_counter(self, key: str, packed: bytes, expiry: float) -> None:
+        """A counter as ``packed_counter`` gave it."""
+        self._counters[key] = (packed, expiry)
 
     def load_set(self, key: str, members: dict[str, float], expiry: float, ttl: float,
                  cap: int) -> None:
