@@ -75,9 +75,10 @@ class Replayed(Protocol):
 @pytest.fixture(scope="module")
 def replayed(tmp_path_factory: pytest.TempPathFactory) -> Replayed:
     """``replay`` once for each (hash seed, batch, backend) in the module: a replay is a
-    fresh process judging a whole simulated day (~20 s of CPU), and the test of the three
-    backends compares the batch-of-500 runs the other tests made (each backend's under a
-    hash seed of its own, as before) instead of making three more."""
+    fresh process judging a whole simulated day (6-18 s, a Redis one 50-120 s, at a load of
+    15 on 2 cores), and the test of the three backends compares the batch-of-500 runs the other
+    tests made (each backend's under a hash seed of its own, as before) instead of making
+    three more."""
     made: dict[tuple[str, int, str], str] = {}
     folder = tmp_path_factory.mktemp("replays")
 
