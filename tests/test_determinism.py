@@ -16,6 +16,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -50,7 +51,8 @@ def replay(tmp: Path, hash_seed: str, batch: int, backend: str, url: str = "") -
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     namespace = f"spimguard-test-{uuid.uuid4().hex}:"
     try:
-        done = subprocess.run([sys.executable, "-c", RUN, str(tmp / f"data-{hash_seed}"),
+        done = subprocess.run([sys.executable, "-c", RUN,
+                               str(tmp / f"data-{backend}-{hash_seed}-{batch}"),
                                str(batch), backend, url or "redis://127.0.0.1:6379/0",
                                namespace], env=env, capture_output=True, text=True,
                               timeout=900, check=False)
@@ -66,29 +68,56 @@ def replay(tmp: Path, hash_seed: str, batch: int, backend: str, url: str = "") -
     return done.stdout.strip()
 
 
+class Replayed(Protocol):
+    def __call__(self, hash_seed: str, batch: int, backend: str, url: str = "") -> str: ...
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> Replayed:
+    """``replay`` once for each (hash seed, batch, backend) in the module: a replay is a
+    fresh process judging a whole simulated day (6-18 s, a Redis one 50-120 s, at a load of
+    15 on 2 cores), and the test of the three backends compares the batch-of-500 runs the other
+    tests made (each backend's under a hash seed of its own, as before) instead of making
+    three more."""
+    made: dict[tuple[str, int, str], str] = {}
+    folder = tmp_path_factory.mktemp("replays")
+
+    def run(hash_seed: str, batch: int, backend: str, url: str = "") -> str:
+        if (hash_seed, batch, backend) not in made:
+            made[hash_seed, batch, backend] = replay(folder, hash_seed, batch, backend, url)
+        return made[hash_seed, batch, backend]
+
+    return run
+
+
+# Each backend's run in batches of 500 under a hash seed of its own; those in batches of
+# 97 under others.
+SEEDS = {"memory": "5", "sqlite": "1", "redis": "3"}
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "memory"])
 def test_two_processes_with_different_hash_seeds_give_identical_verdicts(
-        tmp_path: Path, backend: str) -> None:
-    first = replay(tmp_path, "1", 500, backend)
-    second = replay(tmp_path, "2", 97, backend)
+        replayed: Replayed, backend: str) -> None:
+    first = replayed(SEEDS[backend], 500, backend)
+    second = replayed("2", 97, backend)
     assert first == second
     assert int(first.split()[1]) > 1000
 
 
-def test_identical_verdicts_on_a_shared_redis(tmp_path: Path, redis_url: str) -> None:
-    first = replay(tmp_path, "3", 500, "redis", redis_url)
-    second = replay(tmp_path, "4", 97, "redis", redis_url)
+def test_identical_verdicts_on_a_shared_redis(replayed: Replayed, redis_url: str) -> None:
+    first = replayed(SEEDS["redis"], 500, "redis", redis_url)
+    second = replayed("4", 97, "redis", redis_url)
     assert first == second
     assert int(first.split()[1]) > 1000
 
 
-def test_every_backend_gives_the_same_verdicts(tmp_path: Path, redis_url: str) -> None:
+def test_every_backend_gives_the_same_verdicts(replayed: Replayed, redis_url: str) -> None:
     """Memory, SQLite and a shared Redis judge the same log to the same bytes: a query
     means one thing whatever keeps the state (``state/ops.py``), including members past
     their TTL that only a later touch (Redis) or a sweep (memory, SQLite) removes, and
     members touched at one time, whose order decides what a cap drops."""
-    verdicts = {backend: replay(tmp_path, seed, 500, backend, redis_url)
-                for backend, seed in (("memory", "5"), ("sqlite", "6"), ("redis", "7"))}
+    verdicts = {backend: replayed(seed, 500, backend, redis_url)
+                for backend, seed in SEEDS.items()}
     assert len(set(verdicts.values())) == 1, verdicts
     assert int(verdicts["memory"].split()[1]) > 1000
 

@@ -46,7 +46,7 @@ def plain_help(command: Any) -> Any:
             param.metavar = name
             shown = name + ("..." if param.nargs != 1 else "")
             usage = shown if param.required else f"[{shown}]"
-            param.get_usage_pieces = lambda ctx, usage=usage: [usage]  # type: ignore[method-assign]
+            param.get_usage_pieces = lambda ctx, usage=usage: [usage]  # type: ignore[method-assign,misc]
             if hasattr(param, "display_type_rich"):  # the name says it: no "<str>" beside it
                 param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
     helper = command.get_help_option(context)

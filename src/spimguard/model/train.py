@@ -118,8 +118,9 @@ def shipped(root: Path, progress: Callable[[int], None] | None = None) -> Linear
 
 def trained_on(card: dict[str, object]) -> set[str]:
     """The corpora (``datasets.CORPORA`` names) a model's card says it was trained on."""
-    if isinstance(card.get("corpora"), list):
-        return set(card["corpora"])  # type: ignore[arg-type]
+    corpora = card.get("corpora")
+    if isinstance(corpora, list):
+        return set(corpora)
     files = card.get("sources") or {}
     return {c.name for c in CORPORA
             if Path(c.spec.partition("=")[0]).name in files}  # type: ignore[operator]

@@ -14,7 +14,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import re2
 
@@ -67,7 +67,9 @@ class Tally:
         account = event.get("sender") or event.get("account") or event.get("reporter")
         acted = result.get("account_action", {})
         if acted.get("action", "none") != "none":
-            target = acted.get("account") or account
+            # The account acted on is named (by the answer, or as its event's sender,
+            # account or reporter): ``innocents`` are sorted into the report.
+            target = cast(str, acted.get("account") or account)
             if target in self.plan.actors:
                 if acted["action"] in CONTAINING:
                     self.contained.setdefault(target, planned.ts)

@@ -426,7 +426,7 @@ def split(queries: Sequence[Query]) -> Sequence[Query]:
     return _in_parts(queries, _JOINT)
 
 
-def _in_parts(ops: Sequence[Any], joint: tuple[type, ...]) -> Sequence[Any]:
+def _in_parts(ops: Sequence[Any], joint: tuple[type[Any], ...]) -> Sequence[Any]:
     """``ops`` with each of a ``joint`` class as its ``parts()``; ``ops`` itself if none is
     (``split``, ``each``)."""
     if not any(op.__class__ in joint for op in ops):

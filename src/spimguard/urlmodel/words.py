@@ -23,7 +23,7 @@ and last halves of each: ``features.ends``); the cut into words tries at most
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 from ..text import UrlFact
 from .features import MAX_PATH, ends, path_text, service
@@ -71,7 +71,7 @@ def path_words(url: UrlFact) -> list[str]:
                 MAX_PATH_WORDS)
 
 
-def segment(piece: str, vocabulary: frozenset[str] | set[str] | dict[str, float]) -> list[str]:
+def segment(piece: str, vocabulary: Container[str]) -> list[str]:
     """``piece`` itself when the vocabulary has it, else the fewest vocabulary words that
     spell it whole ('freenitrogift': free, nitro, gift), or none: a word found inside a
     name that does not read as words ('form' in 'informatik') is a coincidence."""
@@ -96,7 +96,7 @@ def segment(piece: str, vocabulary: frozenset[str] | set[str] | dict[str, float]
     return out[::-1] if end == 0 else []
 
 
-def host_words(pieces: list[str], vocabulary: frozenset[str] | set[str] | dict[str, float]
+def host_words(pieces: list[str], vocabulary: Container[str]
                ) -> list[str]:
     """The vocabulary's words in a host's ``pieces`` (``host_pieces``), each once, in order
     of appearance."""

@@ -12,6 +12,7 @@ import io
 import secrets
 import time
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlencode
 
 import msgspec
@@ -27,7 +28,7 @@ from ...engine import Engine
 from ...errors import BadInput
 from ...state.ops import FOREVER, Remove, Touch
 from . import auth, views
-from .decisions import apply_operator_decision
+from .decisions import Label, apply_operator_decision
 from .records import CAMPAIGN_STATUSES, CampaignStatus, ConsoleStore, Note, Session
 from .web import Web, back, secure, text
 
@@ -228,7 +229,9 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         ids = [v for v in form.getlist("message_id") if isinstance(v, str) and v][:1000]
         if cluster:
             ids = views.cluster_messages(engine, cluster)
-        outcome = apply_operator_decision(engine, store, session.operator, ids, label, why)
+        # The form's word as typed: apply_operator_decision refuses any but 'spam' and 'ham'.
+        outcome = apply_operator_decision(engine, store, session.operator, ids,
+                                          cast(Label, label), why)
         if cluster:
             store.audit(time.time(), session.operator, f"decide.cluster.{label}", cluster, why,
                         f"{outcome.decided} messages, {outcome.released} released, "
