@@ -14,9 +14,12 @@ Measured on main (session 31's release) before the fixes:
   host "สมัครสมาชิก.com" was read as "ก.com", "tones-shop.com" with "tones" struck through
   (U+0336) as "-shop.com", and "tones-shop" with a dot below its "p" (U+0323) as no link.
 
+- A host spelled with another language's word for the dot ("tones-shop punto com", "...
+  point com", "... точка com") was read as no host, not even as a guess for the block list
+  (English's "dot" is read as a link).
+
 Left open (strict xfails, with the numbers): near-duplicates spun per recipient (synonyms,
-words put in, letters swapped) at the bulk detector's word pairs; a host spelled with the
-word for "dot" in another language than English.
+filler words put in) at the bulk detector's word pairs.
 """
 
 from __future__ import annotations
@@ -190,14 +193,19 @@ def test_a_pitch_padded_inside_is_one_cluster(seed: int) -> None:
     assert _largest_cluster(_padded(seed)) >= len(NAMES) // 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a host spelled with another language's word for the dot ('tones-shop punto com', "
-    "'... point com', '... punkt com', '... точка com', '... titik com') is read as no host, "
-    "not even as a guess for the block list; English's 'dot' is. Spanish prose writes "
-    "'la burbuja punto com', so a reading belongs among the block list's guesses "
-    "(apart_hosts), not the links"))
-@pytest.mark.parametrize("word", ["punto", "point", "punkt", "ponto", "titik", "точка"])
+@pytest.mark.parametrize("word", ["punto", "point", "Punkt", "ponto", "titik", "точка", "kropka",
+                                  "chấm"])
 def test_a_denied_host_spelled_with_a_foreign_dot(word: str) -> None:
     engine = links_engine()
     engine.write_state([lists_write("block", ["tones-shop.com"])])
     assert "LINK_BLOCKLISTED" in codes(engine, f"join free at tones-shop {word} com")
+    assert "LINK_BLOCKLISTED" in codes(engine, f"join at tones-shop {word} com/free", "m2")
+
+
+def test_a_foreign_dot_in_prose_is_a_guess_only_the_block_list_reads() -> None:
+    for prose in ("la burbuja punto com estalló", "come by at some point so we can talk"):
+        seen = view(prose)
+        assert seen.urls == () and seen.apart_sites == () and seen.apart_hosts
+    engine = links_engine()
+    engine.write_state([lists_write("block", ["tones-shop.com"])])
+    assert codes(engine, "la burbuja punto com estalló") == set()

@@ -1363,6 +1363,27 @@ def _spelled(text: str) -> str:
     return _SPACED_DOT.sub(".", _DEFANGED.sub(".", text)) if _SPACED_HINT.search(text) else text
 
 
+# The word for the dot of a domain name in the languages a pitch is written in, other than
+# English's "dot" (``_SPACED_DOT``): Spanish and Italian "punto", French "point", German
+# and the Scandinavian languages "punkt", Portuguese "ponto", Dutch "punt", Romanian
+# "punct", Hungarian "pont", Indonesian and Malay "titik", Turkish "nokta", Polish "kropka",
+# Czech "tečka", Russian "точка", Ukrainian "крапка", Vietnamese "chấm". "tones-shop punto
+# com" is tones-shop.com to its reader (measured on main: a denied host so written got no
+# signal). These are ordinary words too ("la burbuja punto com", "the point is"), so the
+# reading is one of the block list's guesses (``apart_hosts``: the word read as ". ", a
+# full stop prose writes), never a link, as a site only with a link's tail after it.
+_FOREIGN_DOT = re.compile(
+    r"(?<=[^\W_])\s+(?:punto|point|punkt|ponto|punt|punct|pont|titik|nokta|kropka|te\u010dka"
+    r"|\u0442\u043e\u0447\u043a\u0430|\u043a\u0440\u0430\u043f\u043a\u0430|ch\u1ea5m)\s+(?=[^\W\d_])",
+    re.IGNORECASE)
+
+
+def _foreign_dots(spelled: str) -> str:
+    """``spelled`` with each foreign word for the dot between two words read as ". " (for
+    ``_apart_hosts`` alone: ``_FOREIGN_DOT``)."""
+    return _FOREIGN_DOT.sub(". ", spelled)
+
+
 def find_urls(text: str) -> tuple[UrlFact, ...]:
     return _urls_in(_spelled(text))[0]
 
@@ -1672,7 +1693,7 @@ def _view(raw: str) -> MessageView:
     skel = skeleton(text)
     spelled = _spelled(text)  # once for both readings of the links
     urls, unread, transitional = _urls_in(spelled)
-    apart, tails, sites = _apart_hosts(spelled, urls)
+    apart, tails, sites = _apart_hosts(_foreign_dots(spelled), urls)
     domains = tuple(dict.fromkeys(u.domain for u in urls))
     prose, prose_skel = text, skel
     if urls:
