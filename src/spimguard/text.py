@@ -6,7 +6,8 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
 
 - ``text``: NFKC of the text without its invisible characters (every Unicode
   Default_Ignorable_Code_Point: zero-width, bidi controls, variation selectors, tags,
-  fillers, shorthand and musical format controls), every character drawn as a blank read
+  fillers, shorthand and musical format controls), what a direction override draws
+  backwards read in the order drawn (``drawn_order``), every character drawn as a blank read
   as a space, letters in frames (🅕, ⒡, a lone regional indicator) read as the letters,
   and words written with a blank or a mark after every letter ("b u y  n o w",
   "b-u-y n-o-w") read as the words; what a person would read.
@@ -19,13 +20,15 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   (those scripts do not separate words with spaces); emoji are tokens of their own.
 - ``urls``: explicit URLs, ``www.`` hosts, bare domains with a known public suffix,
   bare dotted quads with a path and "example dot com" spellings, each with its
-  registrable domain from tldextract's bundled suffix list (never fetched). Hosts are
+  registrable domain from tldextract's bundled suffix list (never fetched); a label's
+  letters with their combining marks, markdown's emphasis ("_x.com_") no part of it. Hosts are
   read as a browser's host parser reads them (WHATWG URL, UTS #46): the ideographic
   full stops separate labels, and a number, hex or octal host is an IPv4 address.
 - ``apart_hosts``: hosts written apart with a mark a reader retypes as the dot
   ("tones-shop. com", "tones-shop•com"), or with a blank or another mark before a
   link's tail ("tones-shop com/new"), a guess that chat makes too ("yes, no/maybe"): for
-  the operator's block list only (every guess the text holds, so that chat's guesses put
+  the operator's block list only (and "tones-shop punto com", another language's word for
+  the dot: ``_FOREIGN_DOT``; every guess the text holds, so that chat's guesses put
   first cannot crowd out a listed one; before a public suffix of either section of the
   PSL, "tones-shop. blogspot.com"), never in ``urls``, ``domains`` or ``masked``.
 - ``apart_sites``: the registrable domains of those written as a site for the reader to
