@@ -112,7 +112,7 @@ def test_the_seller_interleaving_its_victims() -> None:
                    "Words are the seller's choice: BULK_UNPROVEN_SESSIONS needs the same "
                    "words in two accounts' unproven sessions (red-team log, campaign32)")
 def test_a_pitch_reworded_for_each_victim() -> None:
-    first, *later = _one_seller_many_victims(reworded=True)
+    _, *later = _one_seller_many_victims(reworded=True)
     assert all(reached(verdicts) <= 3 for verdicts in later)
 
 
