@@ -26,6 +26,11 @@ targets). So many senders with a few friends each (viral sharing, a phrase every
 types) are not bulk, and the evidence says the shape it saw. Bulk alone stays under the
 warn threshold: greetings are bulk too.
 CAMPAIGN_CONFIRMED (users' reports confirmed the cluster as spim) holds on its own.
+BULK_UNPROVEN_SESSIONS (session 32) holds a message with a site (a link, or a site written
+apart: ``takeover.keys.sites``) from a session the takeover detector judges unproven that
+has pitched a few already, when other accounts' unproven sessions sent its words with a
+site too and are the most of its recent senders: one hand in many accounts, a seller
+signed in to its victims (``_one_hand`` says why friends forwarding a text are not).
 Confirmation needs ``confirm_reporters`` distinct reporters whose reports carry that
 much weight in all, *and* that weight on at least ``confirm_share`` of the cluster's
 (decayed) messages: a spim wave is reported by a share of its recipients, while a phrase
@@ -84,6 +89,7 @@ from ..state.ops import Contains, Gets, Puts, Query, Write
 from ..text import CACHED_CHARS, MessageView, masked_for, names_of, view
 from .base import Context, Facts, Outcome, once, ramp, sealed, settings, shared, shared_ties
 from .takeover import TakeoverDetector
+from .takeover.keys import sites
 
 
 @dataclass(frozen=True, slots=True)
@@ -566,7 +572,7 @@ class BulkDetector:
         new phone now and then among them leaves the unproven a small share of the
         recent senders, however many forward it. Answered by the owner's second factor:
         a hold on it rests on doubt about the session (``policy.rests_on_doubt``)."""
-        if not message.session or not (ctx.view is not None and ctx.view.domains):
+        if not message.session or not sites(ctx.view):
             return None
         others = sum(1 for account in cluster.unproven if account != message.sender)
         cfg = self.cfg
@@ -667,8 +673,7 @@ class BulkDetector:
         if len(senders) > cfg.max_senders:
             self._sketched(ctx, cluster, senders[:-cfg.max_senders], event.ts)
         cluster.campaign = cluster.campaign or bool(outcome.campaign)
-        if ("SESSION_UNFAMILIAR" in outcome.signals and ctx.view is not None
-                and ctx.view.domains):
+        if "SESSION_UNFAMILIAR" in outcome.signals and sites(ctx.view):
             if event.sender in cluster.unproven:
                 cluster.unproven.remove(event.sender)
             cluster.unproven = [*cluster.unproven, event.sender][-cfg.max_senders:]
