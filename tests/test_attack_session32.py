@@ -6,6 +6,11 @@ seller's 14 domains buy 14 pitches in every account it holds. Through ``engine.p
 the numbers are pitches that reached their targets (delivered or warned), on main 892a476
 and on 4d496ae. The open finding is a strict xfail with its numbers
 (``docs/red-team-log.md``, session 32, ``sites32``).
+
+``campaign32`` closes it for one wording: the same words with a site from another account's
+unproven session, the most of the text's recent senders, from a session that has pitched
+three already, is one hand in many accounts (``BULK_UNPROVEN_SESSIONS``, detectors/bulk.py).
+A wording a victim stays open (strict xfail).
 """
 
 from __future__ import annotations
@@ -24,12 +29,12 @@ VICTIMS = ("alice", "bob", "carol")
 PITCHES = 20
 
 
-def _victims() -> Any:
-    """Three accounts with a month of life each (three daily friends) and a birthday line
-    to each of their other 57 contacts 100 days ago (none of them a dormant tie)."""
+def _victims(victims: tuple[str, ...] = VICTIMS) -> Any:
+    """Accounts with a month of life each (three daily friends) and a birthday line to
+    each of their other 57 contacts 100 days ago (none of them a dormant tie)."""
     engine = open_engine(config(official_clients=OFFICIAL))
-    live_a_month(engine, *VICTIMS)
-    for account in VICTIMS:
+    live_a_month(engine, *victims)
+    for account in victims:
         for f in range(3, 60):
             engine.process(message(engine.config, f"{account}-bd{f}", account,
                                    [f"{account}-friend{f}"], "happy birthday!! have a great day",
@@ -38,36 +43,97 @@ def _victims() -> Any:
     return engine
 
 
-def _one_seller_many_victims() -> list[list[Any]]:
-    """The seller signs in to each victim in turn (the official app's id, its server) and
-    gives each of 20 friends its own site, 3 s apart: the same 20 registrable domains in
-    every account, site i to each victim's i-th friend."""
-    engine = _victims()
+WORDINGS = ("hey {n}! I found cheap ringtones here http://{s}/r",
+            "{n} look, ringtones for almost nothing at http://{s}/r",
+            "omg {n} these tones cost nothing, get yours: http://{s}/r")
+
+
+def _one_seller_many_victims(victims: tuple[str, ...] = VICTIMS, apart: float = 3,
+                             fresh: bool = False, reworded: bool = False,
+                             interleaved: bool = False) -> list[list[Any]]:
+    """The seller signs in to each victim (the official app's id, its server) and gives
+    each of 20 friends its own site, ``apart`` seconds apart: the same 20 registrable
+    domains in every account (``fresh``: its own 20 in each), site i to each victim's
+    i-th friend, in one wording (``reworded``: one a victim); victim after victim, 10
+    minutes between (``interleaved``: pitch i to every victim, then pitch i + 1)."""
+    engine = _victims(victims)
     cfg = engine.config
-    out, at = [], T0
-    for account in VICTIMS:
-        engine.process(event(cfg, type="login", id=f"{account}-in", ts=at - 60,
+    for k, account in enumerate(victims):
+        engine.process(event(cfg, type="login", id=f"{account}-in", ts=T0 - 60 + k,
                              account=account, session="seller", ip=HOSTING_IP,
                              client={"id": OFFICIAL_APP}))
-        out.append([engine.process(message(
+    order = ([(k, i) for i in range(PITCHES) for k in range(len(victims))] if interleaved
+             else [(k, i) for k in range(len(victims)) for i in range(PITCHES)])
+    out: list[list[Any]] = [[] for _ in victims]
+    for j, (k, i) in enumerate(order):
+        account = victims[k]
+        site = f"cheap-tones{k}x{i}.biz" if fresh else f"cheap-tones{i}.biz"
+        words = WORDINGS[k % len(WORDINGS) if reworded else 0]
+        at = T0 + apart * j + (0 if interleaved else 600 * k)
+        out[k].append(engine.process(message(
             cfg, f"{account}-p{i}", account, [f"{account}-friend{3 + i}"],
-            f"hey {NAMES[i % 10]}! I found cheap ringtones here http://cheap-tones{i}.biz/r",
-            at + 3 * i, session="seller", client={"id": OFFICIAL_APP, "ip": HOSTING_IP}))
-            for i in range(PITCHES)])
-        at += 3 * PITCHES + 600
+            words.format(n=NAMES[i % 10], s=site), at, session="seller",
+            client={"id": OFFICIAL_APP, "ip": HOSTING_IP})))
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="open: one seller, three victims, the same 20 "
-                   "registrable domains in each (site i to each victim's i-th friend, 3 s "
-                   "apart): 14 reached in every account (14 delivered, 6 held, suspended), 42 "
-                   "of 60 (five victims: 70 of 100; at 11 minutes the same), on main 892a476 "
-                   "and 4d496ae. Every count is the account's (keys.spread, keys.linked); a "
-                   "count of the site over all accounts' unproven sessions grows with the "
-                   "platform (a local site shared from new phones), and a site's age in the "
-                   "platform's link history (rep:first) is seeded by one message from any "
-                   "account: no scale-free, unforgeable fact found (red-team log, sites32)")
-def test_a_site_pitched_from_another_victims_account_is_no_new_site() -> None:
+def test_a_pitch_from_another_victims_unproven_session_is_the_same_hand() -> None:
+    """The first victim's account gives the seller its 14 (its own counts); each later
+    one 3 (BULK_UNPROVEN_SESSIONS from its session's fourth pitch: ``unproven_sent``).
+    42 of 60 on main 2340d0e, 20 of 60 here."""
     first, *later = _one_seller_many_victims()
     assert reached(first) <= 14 and suspended(first)
+    assert all(reached(verdicts) <= 3 and suspended(verdicts) for verdicts in later)
+    assert any(s.code == "BULK_UNPROVEN_SESSIONS" for s in later[0][3].signals)
+
+
+def test_five_victims_fresh_domains_eleven_minutes_apart() -> None:
+    """Five victims, 11 minutes a pitch (each victim ~4 hours after the one before, past
+    a text's hour of memory: the unproven sessions' words are kept a day), a fresh
+    domain a pitch in each: 70 of 100 on main 2340d0e, 26 here (14 + 4 × 3)."""
+    out = _one_seller_many_victims(("alice", "bob", "carol", "dave", "erin"), apart=660,
+                                   fresh=True)
+    assert reached(out[0]) <= 14
+    assert all(reached(verdicts) <= 3 for verdicts in out[1:])
+
+
+def test_the_seller_interleaving_its_victims() -> None:
+    """Pitch i to every victim before pitch i + 1: every account's session is the
+    same hand from the second account on. 70 of 100 on main 2340d0e, 19 here (7 + 4 × 3)."""
+    out = _one_seller_many_victims(("alice", "bob", "carol", "dave", "erin"),
+                                   interleaved=True)
+    assert all(reached(verdicts) <= 7 for verdicts in out)
+    assert sum(map(reached, out)) <= 19
+
+
+@pytest.mark.xfail(strict=True, reason="open: the seller words its pitch anew for each "
+                   "victim (one template a victim, the same in all its pitches there): "
+                   "14 reached in every account, 42 of 60, on main 2340d0e and here. "
+                   "Words are the seller's choice: BULK_UNPROVEN_SESSIONS needs the same "
+                   "words in two accounts' unproven sessions (red-team log, campaign32)")
+def test_a_pitch_reworded_for_each_victim() -> None:
+    _, *later = _one_seller_many_victims(reworded=True)
     assert all(reached(verdicts) <= 3 for verdicts in later)
+
+
+def test_two_owners_new_phones_one_share_text_to_two_friends_each() -> None:
+    """Guard (passes on main too): two unrelated owners, each on a new phone (her app,
+    a new network of her own) five minutes apart, give one local restaurant to two
+    friends each with the same share-sheet words: sharing, not a push (a session's
+    third message is the first ``unproven_sent`` lets the rule see)."""
+    engine = open_engine(config(official_clients=OFFICIAL))
+    live_a_month(engine, "alice", "bob")
+    cfg = engine.config
+    out = []
+    for k, account in enumerate(("alice", "bob")):
+        at, ip = T0 + 300 * k, f"192.0.2.{10 + k}"
+        engine.process(event(cfg, type="login", id=f"{account}-np", ts=at - 60,
+                             account=account, session="newphone", ip=ip,
+                             client={"id": "im-android"}))
+        out += [engine.process(message(
+            cfg, f"{account}-s{i}", account, [f"{account}-friend{i}"],
+            "Check out Casa Lupita on OpenTable, dinner saturday? "
+            "http://casa-lupita.mx/menu", at + 30 * i, session="newphone",
+            client={"id": "im-android", "ip": ip})) for i in range(2)]
+    assert [v.action for v in out] == ["deliver"] * 4
+    assert not suspended(out)

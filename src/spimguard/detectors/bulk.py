@@ -26,6 +26,11 @@ targets). So many senders with a few friends each (viral sharing, a phrase every
 types) are not bulk, and the evidence says the shape it saw. Bulk alone stays under the
 warn threshold: greetings are bulk too.
 CAMPAIGN_CONFIRMED (users' reports confirmed the cluster as spim) holds on its own.
+BULK_UNPROVEN_SESSIONS (session 32) holds a message with a site (a link, or a site written
+apart: ``takeover.keys.sites``) from a session the takeover detector judges unproven that
+has pitched a few already, when other accounts' unproven sessions sent its words with a
+site too and are the most of its recent senders: one hand in many accounts, a seller
+signed in to its victims (``_one_hand`` says why friends forwarding a text are not).
 Confirmation needs ``confirm_reporters`` distinct reporters whose reports carry that
 much weight in all, *and* that weight on at least ``confirm_share`` of the cluster's
 (decayed) messages: a spim wave is reported by a share of its recipients, while a phrase
@@ -83,6 +88,8 @@ from ..signals import Signal
 from ..state.ops import Contains, Gets, Puts, Query, Write
 from ..text import CACHED_CHARS, MessageView, masked_for, names_of, view
 from .base import Context, Facts, Outcome, once, ramp, sealed, settings, shared, shared_ties
+from .takeover import TakeoverDetector
+from .takeover.keys import sites
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +120,32 @@ class BulkSettings:
     confirm_reporters: int = 3  # distinct reporters before reports confirm a cluster ...
     confirm_share: float = 0.05  # ... and report weight per (decayed) message of the cluster
     confirm_familiar: float = 3.0  # both bars times this when every copy was a familiar sender's
+    # One intruder in many accounts (session 32, ``campaign32``): a message with a site from
+    # a session the takeover detector judges unproven, whose words other accounts' unproven
+    # sessions sent with a site too (``Cluster.unproven``), is the same hand in each. At
+    # least this many other accounts: one is enough, for friends do not forward a text
+    # from phones nobody proved theirs, and the seller's second victim is its first reuse.
+    unproven_others: int = 1
+    # ... and they are at least this share of the cluster's recent senders (the message's
+    # own account counted): a text the platform's people send goes mostly from their own
+    # devices, whatever its reach (new phones are a few in a hundred sessions, so a viral
+    # chain text's recent senders are nearly all proven); a campaign's copies all come from
+    # sessions nobody proved. A share of its ``max_senders`` recent senders, not a count,
+    # so it does not grow with the platform.
+    unproven_share: float = 0.5
+    # ... and the message's session delivered at least this many messages in the day before
+    # it: a new phone passes a link to two or three friends (``reach_soft``: sharing, not a
+    # push), and two unrelated owners' new phones may share one site with a share sheet's
+    # same words; the hand pitches each account's list.
+    unproven_sent: int = 3
 
 
 SIGNALS = {
     "BULK_NEAR_DUPLICATE": "the same text, personalised, reaches many recipients through many "
                            "senders or through one",
     "CAMPAIGN_CONFIRMED": "a near-duplicate of messages users reported as spim",
+    "BULK_UNPROVEN_SESSIONS": "words with a site that other accounts' unproven sessions sent, "
+                              "from a session nobody proved the account's own",
 }
 
 _WORD = re.compile(r"[\w<>#@.-]+")
@@ -146,6 +173,10 @@ class Cluster(msgspec.Struct):
     strangers: float = 0.0  # decayed count of its new recipients who were strangers to the sender
     # Senders pushed off ``senders`` (``_Sketch``): empty until the list first overflows.
     sketch: bytes = b""
+    # Recent senders whose copy, with a site, came from a session the takeover detector
+    # judged unproven (SESSION_UNFAMILIAR), most recent last, at most ``max_senders``.
+    # Stored as "u" (3 bytes a value while empty, on every cluster's six band keys).
+    unproven: list[str] = msgspec.field(default_factory=list, name="u")
 
 
 class _Sketch(NamedTuple):
@@ -406,6 +437,10 @@ class BulkDetector:
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, BulkSettings, given)
+        # The takeover detector's own judgement of the session (``BULK_UNPROVEN_SESSIONS``):
+        # its memo when it planned the event (it plans first: no read more), else the
+        # account's record alone (``plan_session``), as sealed_bulk asks it.
+        self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
 
     def _plan(self, ctx: Context) -> _Plan | None:
         return once(ctx, self.name, self._make_plan, ctx)
@@ -421,7 +456,8 @@ class BulkDetector:
                 return None
             ctx.keep[self.name] = found.kept
             bands, (ties, back) = found.reads, shared_ties(ctx, message)
-            return _Plan(found.keys, bands, (bands, *ties, *back), ties, back)
+            session = self.takeover.plan_session(ctx) if message.session else ()
+            return _Plan(found.keys, bands, (bands, *ties, *back, *session), ties, back)
         if message is not None or not isinstance(event, Report):
             return None
         if ctx.reported and self.name in ctx.reported.keep:
@@ -515,7 +551,41 @@ class BulkDetector:
                                 f"the same text from {senders} accounts to about "
                                 f"{recipients:.0f} recipients, {per_sender:.1f} each, "
                                 f"{strangers:.0%} of them strangers"))
+        if cluster.unproven:
+            hand = self._one_hand(ctx, facts, cluster, message, senders)
+            if hand is not None:
+                found.append(hand)
         return found
+
+    def _one_hand(self, ctx: Context, facts: Facts, cluster: Cluster, message: Message,
+                  senders: int) -> Signal | None:
+        """BULK_UNPROVEN_SESSIONS: the message gives a site from a session the takeover
+        detector judges unproven (unfamiliar, not answering its friends), and other
+        accounts' unproven sessions sent these words with a site too, the most of the
+        cluster's recent senders (``unproven_others``, ``unproven_share``).
+
+        The principle: whoever sends the same pitch from several accounts' sessions that
+        none of their owners ever proved theirs (a new app or network, no conversation) is
+        one hand in many accounts, the founding case: a seller signed in to its victims.
+        Friends forwarding a chain text or sharing one event's link do it from their own
+        phones, proven by days of use; a brand's broadcast comes from its own account. A
+        new phone now and then among them leaves the unproven a small share of the
+        recent senders, however many forward it. Answered by the owner's second factor:
+        a hold on it rests on doubt about the session (``policy.rests_on_doubt``)."""
+        if not message.session or not sites(ctx.view):
+            return None
+        others = sum(1 for account in cluster.unproven if account != message.sender)
+        cfg = self.cfg
+        if others < cfg.unproven_others or (others + 1) < cfg.unproven_share * senders:
+            return None
+        session = self.takeover.sender_session(ctx, facts)
+        if not session.get("risk") or self.takeover.conversing(session):
+            return None
+        if self.takeover.session_sent(ctx, facts) < cfg.unproven_sent:
+            return None
+        return Signal("BULK_UNPROVEN_SESSIONS", 1.0,
+                      f"the same words with a site from unproven sessions of {others} other "
+                      f"accounts, {others + 1} of its {senders} recent senders")
 
     @staticmethod
     def _count_fresh(ctx: Context, seen: Sequence[str], plan: _Plan, facts: Facts
@@ -603,7 +673,14 @@ class BulkDetector:
         if len(senders) > cfg.max_senders:
             self._sketched(ctx, cluster, senders[:-cfg.max_senders], event.ts)
         cluster.campaign = cluster.campaign or bool(outcome.campaign)
-        ttl = cfg.cluster_ttl if cluster.messages > 1.5 else cfg.singleton_ttl
+        if "SESSION_UNFAMILIAR" in outcome.signals and sites(ctx.view):
+            if event.sender in cluster.unproven:
+                cluster.unproven.remove(event.sender)
+            cluster.unproven = [*cluster.unproven, event.sender][-cfg.max_senders:]
+        # Words an unproven session sent with a site are kept as a cluster's, a day: the
+        # seller's next victim may come hours later (a pitch 11 min apart takes 4 hours).
+        ttl = (cfg.cluster_ttl if cluster.messages > 1.5 or cluster.unproven
+               else cfg.singleton_ttl)
         value = stored(cluster)
         _written(ctx)[value] = cluster
         return (Puts(plan.keys, value, ttl),)

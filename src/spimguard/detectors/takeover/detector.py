@@ -264,6 +264,21 @@ class TakeoverDetector:
         memo = scratch[_MEMO]
         return {} if memo is None else self._session(memo, ctx, facts)
 
+    def session_sent(self, ctx: Context, facts: Facts) -> float:
+        """The messages the sender's session delivered in the past day (``Record.sent``),
+        for detectors that weigh a session by how far it has written (bulk), read as
+        ``sender_session`` reads (``plan_session``)."""
+        message = ctx.message
+        if message is None or not message.session:
+            return 0.0
+        memo = ctx.scratch.get(_MEMO, False)
+        if memo is False:  # not planned by this detector: the record ``plan_session`` read
+            record = self._as_stored(ctx.event.account, facts[_standing(ctx)[0]])
+            return record.sent(message.session, message.ts)
+        if memo is None:
+            return 0.0
+        return self._record(memo, ctx, facts).sent(memo.plan.session, message.ts)
+
     def _session_alone(self, ctx: Context, facts: Facts) -> dict[str, Any]:
         """``sender_session`` of a message this detector did not plan, from the record
         ``plan_session`` read. Disabled, this detector puts no record: the one read is
