@@ -266,7 +266,7 @@ class _Reach(NamedTuple):
     now: tuple[str, ...]  # its recipients who count as strangers
     strangers: tuple[str, ...]  # its recipients the sender does not list (the window's set)
     unvouched: tuple[str, ...]  # ... it lists, unvouched (their window's set)
-    count: int  # strangers in the window with the message's
+    count: int  # type: ignore[assignment]  # strangers in the window with the message's (a field named as tuple.count, which no one calls)
     listed: int  # ... of which unvouched (the day's, past the allowance; else 0)
     carriers: tuple[str, ...]  # a room's, added to the sender's (``accounts.Carried``)
 
@@ -462,6 +462,7 @@ class VelocityDetector:
                    Touch(targets, people, cfg.fanout_window, cfg.set_cap))
         own: tuple[Query, ...] = () if carried is None else (carried,)
         later: tuple[Contains, ...] = (ties[0], *back)
+        deferred: tuple[Query, ...]
         direct, cold, answer, deferred = None, None, None, later
         if carried is None and type(message) is not Invite:
             direct = Tally(_direct(sender), cfg.strangers_window, people)

@@ -59,7 +59,7 @@ def dormant_ties(plan: Plan, facts: Facts, answered: bool = False) -> tuple[str,
     two-way one stands in. ``answered``: as the burst counts them (``listed``)."""
     assert plan.burst is not None and plan.wrote is not None
     wrote_any, wrote = facts[plan.wrote]
-    ties = wrote if wrote_any else facts[plan.talked]
+    ties = wrote if wrote_any else facts[plan.talked]  # type: ignore[index]  # (``talked`` is planned with ``wrote``)
     return tuple([p for p, contact, used in zip(plan.burst.members, listed(
         plan, facts, answered), ties, strict=True) if contact and not used])
 
@@ -268,14 +268,14 @@ def measure(plan: Plan, facts: Facts, dormant: tuple[str, ...], link: bool, doub
     shares a thing one by one), a reply to one who asked included (``spread`` 0)."""
     assert plan.burst is not None
     counted = room is not None and room.dormant
-    own = _new_dormant(plan.burst, facts, dormant) + (counted and not room.in_burst)
+    own = _new_dormant(plan.burst, facts, dormant) + (counted and not room.in_burst)  # type: ignore[union-attr]  # (``counted``: ``room`` is not None)
     # Sessions are tied to one another only by what they do: a message that writes
     # down no part of the list (only to people the account writes to) is no step of
     # anyone's burst, so the owner's unproven phone chatting with a friend during an
     # intruder's burst is judged by its own count alone.
     quick = max(own, _doubted_burst(plan, facts, dormant) + (
-        counted and not room.in_doubted)) if doubted else own
-    own_slow = _slow_burst(plan, facts, dormant, counted and not room.in_life,
+        counted and not room.in_doubted)) if doubted else own  # type: ignore[union-attr]  # (``counted``: ``room`` is not None)
+    own_slow = _slow_burst(plan, facts, dormant, counted and not room.in_life,  # type: ignore[union-attr]  # (``counted``: ``room`` is not None)
                            (plan.life, plan.pals))
     # The intruder is one actor over a session's life too: a fresh session for each
     # message, one per burst window, was no burst of any session's (red team, session 25).

@@ -602,6 +602,7 @@ class TakeoverDetector:
         (``Engine._maintain``) then sweeps, and the batch's later events read the store as
         the sweep left it, as they would judged alone, not a record it dropped (which the
         batch's end would put back)."""
+        out: list[tuple[float, Sequence[Write]]]
         cfg, out = self.cfg, []
         for account, (changed, then) in batch.pop(_PENDING, {}).items():
             try:
@@ -652,8 +653,8 @@ class TakeoverDetector:
             record.set_profile(known, now)
         elif type(event) is ContactsRead:
             judged["read"] = session.read(judged, event.count, facts[found.contacts_n])
-        if event.session:
-            record.set_session(judged.pop("as", event.session), judged, now,
+        if event.session:  # type: ignore[union-attr]  # (events with a session: this detector plans no other kind)
+            record.set_session(judged.pop("as", event.session), judged, now,  # type: ignore[union-attr]  # (events with a session: this detector plans no other kind)
                                cfg.max_sessions, cfg.replies_trusted)
         return out
 

@@ -38,7 +38,7 @@ from .settings import TakeoverSettings
 def add_incident(cfg: TakeoverSettings, event: Event, record: Record,
                  session: dict[str, Any]) -> None:
     """The account's incidents with this session's network, range and app added."""
-    net, own = session.get("net", ""), session.get("as", event.session)
+    net, own = session.get("net", ""), session.get("as", event.session)  # type: ignore[union-attr]  # (events with a session: this detector plans no other kind)
     entry = {"session": own, "since": event.ts, "net": net,
              "range": wide_range(net), "family": client_family(session.get("client", ""))}
     kept = [i for i in record.incidents(event.ts) if i["session"] != own]

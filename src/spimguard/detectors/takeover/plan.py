@@ -145,7 +145,7 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
         link and found.heard is not None) else None
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
-    extra = tuple([q for q in (same_text, found.heard) if q is not None])
+    extra: tuple[Query, ...] = tuple([q for q in (same_text, found.heard) if q is not None])
     later = found.later
     if text_to is not None or shape is not None:  # what only the burst's strength asks
         later = (*later, *[q for q in (text_to, shape, sought) if q is not None], *spread)

@@ -183,8 +183,8 @@ class Record:
         cutoff = now - self._live_window
         return {net: ts for net, ts in self._raw.get("l", {}).items() if ts > cutoff}
 
-    def incidents(self, now: float) -> list[list[Any]]:
-        """``[session, since, network, range, client family]`` of each open incident."""
+    def incidents(self, now: float) -> list[dict[str, Any]]:
+        """Each open incident, ``{"session", "since", "net", "range", "family"}``."""
         entry = self._raw.get("i")
         return entry[1] if entry and entry[0] + self._incident_ttl > now else []
 
@@ -223,7 +223,7 @@ class Record:
         live[net] = max(live.get(net, now), now)
         self._changed["l"] = _newest(live, cap, lambda ts: ts)
 
-    def set_incidents(self, incidents: list[list[Any]], now: float) -> None:
+    def set_incidents(self, incidents: list[dict[str, Any]], now: float) -> None:
         self._changed["i"] = [now, incidents]
 
     def count_sent(self, session: str, now: float, cap: int) -> None:
@@ -250,7 +250,7 @@ class Record:
         elif not mine or mine[-1][0] < hour:
             mine = [*mine, [hour, 1]]
         else:  # out of order: an earlier hour than the session's last
-            counts = dict(map(tuple, mine))
+            counts: dict[int, int] = dict(map(tuple, mine))  # type: ignore[arg-type]  # (each bucket a pair, [hour, count])
             counts[hour] = counts.get(hour, 0) + 1
             mine = [[b, counts[b]] for b in sorted(counts)]
         kept = _newest(others, cap - 1, lambda b: b[-1][0])
@@ -493,7 +493,8 @@ def _numbers(packed: bytes | list[Any]) -> list[float]:
     else:
         top, low, *others = packed
         head = _TOP.pack(top)
-        data = head.join(pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""
+        data: bytes | bytearray
+        data = head.join(pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""  # type: ignore[arg-type]  # (a __class__ test)
         if others:
             data = bytearray(data)
             it = iter(others)

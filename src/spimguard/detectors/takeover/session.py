@@ -58,7 +58,7 @@ def session_facts(cfg: TakeoverSettings, official: frozenset[str], event: Event,
     from there (``signed_in``), with the session's contact reads, under ``as``.
     ``message``: the event when it is one (``Context.message``: kinds are not told apart
     by isinstance, whose failures on a msgspec class are slow)."""
-    stored = record.session(event.session, event.ts)
+    stored = record.session(event.session, event.ts)  # type: ignore[union-attr]  # (events with a session: this detector plans no other kind)
     profile = record.profile(event.ts)
     if stored and message is not None and not signed_in(message, stored):
         own = scoped(message)
@@ -147,6 +147,6 @@ def established(cfg: TakeoverSettings, first: float | None, now: float,
     is a state read (``base.read_more``), which an account known for long never needs."""
     if too_young(cfg, first, now):
         return False
-    return now - first >= cfg.established_after or (
-        now - first >= cfg.familiar_after and profile.get("msgs", 0) >= cfg.trusted_messages
+    return now - first >= cfg.established_after or (  # type: ignore[operator]  # (not ``too_young``: ``first`` is not None)
+        now - first >= cfg.familiar_after and profile.get("msgs", 0) >= cfg.trusted_messages  # type: ignore[operator]  # (not ``too_young``: ``first`` is not None)
         and correspondents() >= cfg.trusted_correspondents)
