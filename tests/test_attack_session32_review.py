@@ -128,3 +128,37 @@ def test_an_attackers_own_account_poisons_a_share_text_for_owners_on_new_phones(
     poisoned = [v.action for v in _owner_after_a_sock(True)]
     assert clean.count("hold") == 1
     assert poisoned.count("hold") <= 1
+
+
+@pytest.mark.xfail(strict=True, reason="open: the seller's own aged accounts dilute the "
+                   "share. Four socks (a month of life each, their own phones) send the "
+                   "pitch once in each of its 10 greetings to their own contacts before the "
+                   "seller signs in to 3 victims (20 pitches each, one session each): the "
+                   "unproven are under unproven_share of the recent senders and 42 of 60 "
+                   "reach, as before campaign32 (0, 1, 2 socks: 20; 3 socks: 31; 4: 42), on "
+                   "main e82c8db and here. Who the proven senders sent to (a friend forwards "
+                   "to friends who write back) is not in the cluster (red-team log, "
+                   "review32c)")
+def test_the_sellers_own_accounts_dilute_the_unproven_share() -> None:
+    engine = _victims()
+    cfg = engine.config
+    socks = [f"sock{i}" for i in range(4)]
+    live_a_month(engine, *socks)
+    for s, account in enumerate(socks):
+        for n in range(10):
+            engine.process(message(cfg, f"{account}-d{n}", account, [f"{account}-friend{n}"],
+                                   WORDINGS[0].format(n=NAMES[n], s=f"cheap-tones{n}.biz"),
+                                   T0 - 300 + 10 * s + n, session="phone",
+                                   client={"id": "im-android", "ip": "198.51.100.20"}))
+    out: list[list[Any]] = [[] for _ in VICTIMS]
+    for k, account in enumerate(VICTIMS):
+        engine.process(event(cfg, type="login", id=f"{account}-in", ts=T0 - 60 + k,
+                             account=account, session="seller", ip=HOSTING_IP,
+                             client={"id": OFFICIAL_APP}))
+        for i in range(PITCHES):
+            out[k].append(engine.process(message(
+                cfg, f"{account}-p{i}", account, [f"{account}-friend{3 + i}"],
+                WORDINGS[0].format(n=NAMES[i % 10], s=f"cheap-tones{i}.biz"),
+                T0 + 3 * (k * PITCHES + i) + 600 * k, session="seller",
+                client={"id": OFFICIAL_APP, "ip": HOSTING_IP})))
+    assert all(reached(verdicts) <= 3 for verdicts in out[1:])
