@@ -265,19 +265,23 @@ class TakeoverDetector:
         return {} if memo is None else self._session(memo, ctx, facts)
 
     def session_sent(self, ctx: Context, facts: Facts) -> float:
-        """The messages the sender's session delivered in the past day (``Record.sent``),
-        for detectors that weigh a session by how far it has written (bulk), read as
-        ``sender_session`` reads (``plan_session``)."""
+        """The messages the sender's session and the account's other unproven sessions
+        delivered in the past day (``Record.sent_unproven``), for detectors that weigh a
+        session by how far it has written (bulk), read as ``sender_session`` reads
+        (``plan_session``). The account's, not the session's (``review32c``): a seller
+        signing in anew every third pitch is one hand however many session ids it takes."""
         message = ctx.message
         if message is None or not message.session:
             return 0.0
+        trusted = self.cfg.replies_trusted
         memo = ctx.scratch.get(_MEMO, False)
         if memo is False:  # not planned by this detector: the record ``plan_session`` read
             record = self._as_stored(ctx.event.account, facts[_standing(ctx)[0]])
-            return record.sent(message.session, message.ts)
+            return record.sent_unproven(message.session, message.ts, trusted)
         if memo is None:
             return 0.0
-        return self._record(memo, ctx, facts).sent(memo.plan.session, message.ts)
+        return self._record(memo, ctx, facts).sent_unproven(memo.plan.session, message.ts,
+                                                            trusted)
 
     def _session_alone(self, ctx: Context, facts: Facts) -> dict[str, Any]:
         """``sender_session`` of a message this detector did not plan, from the record

@@ -199,6 +199,22 @@ class Record:
         return float(sum(n for hour, n in self._raw.get("n", {}).get(session, ())
                          if first <= hour <= last))
 
+    def sent_unproven(self, session: str, now: float, replies_trusted: int) -> float:
+        """``sent`` of ``session`` and of the account's other sessions in the window that
+        nothing proved (risky, not proven, not answering its friends; or no longer in
+        ``s``: familiar sessions are the last dropped from it): the messages the account's
+        unproven sessions delivered, however many session ids they came by."""
+        first, last = bucket_range(SENT, now)
+        entries = self._raw.get("s", {})
+        total = 0
+        for s, buckets in self._raw.get("n", {}).items():
+            entry = entries.get(s)
+            if s != session and entry is not None and (
+                    not entry[4] or entry[_PROVEN] or entry[6] >= replies_trusted):
+                continue
+            total += sum(n for hour, n in buckets if first <= hour <= last)
+        return float(total)
+
     # -- changes ---------------------------------------------------------------------
     def set_profile(self, profile: dict[str, Any], now: float) -> None:
         self._changed["p"], self._changed["pt"] = profile, now
