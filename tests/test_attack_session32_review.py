@@ -1,164 +1,151 @@
-"""Red team, session 32's review of ``campaign32`` (``review32c``): BULK_UNPROVEN_SESSIONS
-waited for the message's *session* to have delivered ``unproven_sent`` (3) messages in the
-day, and a session id is the seller's to choose: signing in anew every third pitch (a login
-is free: the password is the seller's) kept every session under the gate, and the door
-``campaign32`` closed (3 victims, 20 pitches each, the same words) was open again, 42 of
-60 reached on main e82c8db, as before it. The gate now counts the account's unproven
-sessions' messages of the day (``Record.sent_unproven``): one hand however many session
-ids it takes; a familiar or proven session's messages do not count (the owner's own
-phone is not the hand). Through ``engine.process``; the numbers are pitches that reached
-their targets (delivered or warned).
+"""Review (session 32, ``review32a``) of ``pool32``: an answer to cold outreach counts once,
+when first given (``velocity._answers``: the answerer's membership in the cold writer's
+``vel:answered:`` set is read with its correspondents). Read from the spammer's seat; the
+numbers are strangers reached (delivered or warned), on main c70371f and on 892a476 (before
+``pool32``). The attacks are judged with content, bulk and reputation off (the rule alone),
+the innocents with every detector on (``test_cold_outreach``'s conventions).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import T0, config, event, message
 from spimguard import open_engine
-from test_attack_session25 import HOSTING_IP, NAMES, OFFICIAL_APP
-from test_attack_session30 import reached, suspended
-from test_attack_session32 import PITCHES, VICTIMS, WORDINGS, _victims
-from test_takeover import OFFICIAL, live_a_month
+from spimguard.engine import Engine
+from test_cold_outreach import (
+    HOUR,
+    OFFERS,
+    RULE_ALONE,
+    _on,
+    held,
+    organiser,
+)
+
+BOTS = tuple(f"bot{b}" for b in range(4))
+SOCKS = tuple(f"sock{s}" for s in range(20))
 
 
-def _rotating_seller(rotate: int, victims: tuple[str, ...] = VICTIMS) -> list[list[Any]]:
-    """``test_attack_session32``'s seller, its 20 pitches a victim 3 s apart in one
-    wording, signing in to the victim's account anew (a new session id, the official app,
-    its server) before every ``rotate``-th pitch."""
-    engine = _victims(victims)
-    cfg = engine.config
-    out: list[list[Any]] = [[] for _ in victims]
-    for k, account in enumerate(victims):
-        for i in range(PITCHES):
-            at, session = T0 + 3 * (k * PITCHES + i) + 600 * k, f"seller{i // rotate}"
-            if i % rotate == 0:
-                engine.process(event(cfg, type="login", id=f"{account}-in{i}", ts=at - 1,
-                                     account=account, session=session, ip=HOSTING_IP,
-                                     client={"id": OFFICIAL_APP}))
-            out[k].append(engine.process(message(
-                cfg, f"{account}-p{i}", account, [f"{account}-friend{3 + i}"],
-                WORDINGS[0].format(n=NAMES[i % 10], s=f"cheap-tones{i}.biz"), at,
-                session=session, client={"id": OFFICIAL_APP, "ip": HOSTING_IP})))
-    return out
+def _pool(engine: Engine) -> float:
+    """Four bots and 20 socks, first seen at T0, nobody but the bots writing to the socks:
+    the time two days and an hour later (all past ``new_account_age``)."""
+    for a in (*BOTS, *SOCKS):
+        engine.process(event(engine.config, type="contacts", id=f"c-{a}", ts=T0, account=a,
+                             contacts=[]))
+    return T0 + 49 * HOUR
 
 
-def test_a_fresh_session_every_third_pitch_is_still_one_hand() -> None:
-    """A new session every 3 pitches (and every 2): 42 of 60 reached on main e82c8db (14
-    in each account, as with no BULK_UNPROVEN_SESSIONS), 20 here (14, 3, 3), as with one
-    session a victim."""
-    for rotate in (3, 2):
-        first, *later = _rotating_seller(rotate)
-        assert reached(first) <= 14
-        assert all(reached(verdicts) <= 3 and suspended(verdicts) for verdicts in later)
-        assert any(s.code == "BULK_UNPROVEN_SESSIONS" for s in later[0][3].signals)
+def _reached(out: list[Any], who: list[int]) -> list[int]:
+    reached = [0] * len(BOTS)
+    for k, v in zip(who, out, strict=True):
+        reached[k] += not held(v)
+    return reached
 
 
-def test_the_owners_own_phone_does_not_open_the_gate() -> None:
-    """Guard (passes on main too): the owner wrote five messages from her own phone
-    today, then shares one restaurant from a new phone to two friends with the words
-    another owner's new phone shared: her phone's messages are not an unproven
-    session's, so her new phone's are its first two, sharing, not a push."""
-    engine = open_engine(config(official_clients=OFFICIAL))
-    live_a_month(engine, "alice", "bob")
-    cfg = engine.config
-    for i in range(5):
-        engine.process(message(cfg, f"alice-own{i}", "alice", [f"alice-friend{i}"],
-                               f"see you at {i + 5} then", T0 - 900 + 60 * i, session="phone",
-                               client={"id": "im-android", "ip": "198.51.100.20"}))
-    out = []
-    for k, account in enumerate(("bob", "alice")):
-        at, ip = T0 + 300 * k, f"192.0.2.{10 + k}"
-        engine.process(event(cfg, type="login", id=f"{account}-np", ts=at - 60,
-                             account=account, session="newphone", ip=ip,
-                             client={"id": "im-android"}))
-        out += [engine.process(message(
-            cfg, f"{account}-s{i}", account, [f"{account}-friend{10 + i}"],
-            "Check out Casa Lupita on OpenTable, dinner saturday? "
-            "http://casa-lupita.mx/menu", at + 30 * i, session="newphone",
-            client={"id": "im-android", "ip": ip})) for i in range(2)]
-    assert [v.action for v in out] == ["deliver"] * 4
-    assert not suspended(out)
+# -- the change holds in a batch, on every backend -----------------------------------------
+
+def _pool_in_one_batch(engine: Engine, batch: bool) -> list[int]:
+    """review31a's pool as one log: each bot's "hi" to each sock and each sock's answer,
+    each sock's "ok" to each bot 25 h later, then each bot's 40 strangers a minute apart.
+    ``batch``: the whole log is one ``process_batch`` (a replay, or a server catching up),
+    so the "ok"s read the ``vel:answered:`` sets the same batch's answers wrote."""
+    t, log = _pool(engine), []
+    for s in SOCKS:
+        for b in BOTS:
+            log.append(message(engine.config, f"w{s}{b}", b, [s], "hi", t))
+            t += 1
+        for b in BOTS:
+            log.append(message(engine.config, f"a{s}{b}", s, [b], "hello", t))
+            t += 1
+    t += 25 * HOUR
+    for s in SOCKS:
+        for b in BOTS:
+            log.append(message(engine.config, f"r{s}{b}", s, [b], "ok", t))
+            t += 1
+    who = [k for _ in range(40) for k in range(len(BOTS))]
+    log += [message(engine.config, f"m{i}-{b}", b, [f"t{b}-{i}"], OFFERS[i % 3], t + 60 * i)
+            for i in range(40) for b in BOTS]
+    out = (list(engine.process_batch(log)) if batch
+           else [engine.process(e) for e in log])
+    return _reached(out[-len(who):], who)
 
 
-SHARED = "Check out Casa Lupita on OpenTable, dinner saturday? http://casa-lupita.mx/menu"
+@pytest.mark.parametrize("batch", [False, True], ids=["event-by-event", "one-batch"])
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "redis"])
+def test_a_sock_pools_answers_count_once_in_a_batch_on_every_backend(
+        backend: str, batch: bool, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """The first answers, the next morning's "ok"s and the pitches in one batch: a later
+    event's ``Contains`` of ``vel:answered:`` sees the batch's earlier touches (SQLite from
+    its held copy, Redis with the rest), so an "ok" is no second answer on any backend,
+    event by event or batched. Each bot reaches 9 of 40 (as with no socks); on 892a476 40
+    of 40, every backend, either way (the "ok"s renewed each answer into the day)."""
+    engine = (open_engine(config(detectors=RULE_ALONE)) if backend == "memory"
+              else _on(backend, tmp_path, request))
+    assert _pool_in_one_batch(engine, batch) == [9] * len(BOTS)
 
 
-def _owner_after_a_sock(poisoned: bool) -> list[Any]:
-    """An owner on a new phone (her app, a network of her own) writes three lines to her
-    friends from it, then shares a restaurant with four more with the share sheet's words;
-    ``poisoned``: ten minutes before, the attacker's own aged account (no hijack: a month
-    of life, its password the attacker's) signed in from a new network and sent those
-    words once."""
-    engine = open_engine(config(official_clients=OFFICIAL))
-    live_a_month(engine, "alice", "mallory")
-    cfg = engine.config
-    if poisoned:
-        engine.process(event(cfg, type="login", id="mallory-in", ts=T0 - 600,
-                             account="mallory", session="new", ip="203.0.113.40",
-                             client={"id": "im-android"}))
-        engine.process(message(cfg, "mallory-m", "mallory", ["mallory-friend1"], SHARED,
-                               T0 - 500, session="new",
-                               client={"id": "im-android", "ip": "203.0.113.40"}))
-    ip = "192.0.2.77"
-    engine.process(event(cfg, type="login", id="alice-np", ts=T0 - 60, account="alice",
-                         session="newphone", ip=ip, client={"id": "im-android"}))
-    for i in range(3):
-        engine.process(message(cfg, f"alice-o{i}", "alice", [f"alice-friend{i}"],
-                               f"new phone! it's alice {i}", T0 + i, session="newphone",
-                               client={"id": "im-android", "ip": ip}))
-    return [engine.process(message(cfg, f"alice-s{i}", "alice", [f"alice-friend{10 + i}"],
-                                   SHARED, T0 + 60 + 30 * i, session="newphone",
-                                   client={"id": "im-android", "ip": ip})) for i in range(4)]
+# -- what is still let through ---------------------------------------------------------------
+
+def _pool_answering_the_pitch_day(before: int) -> list[int]:
+    """Each bot writes "hi" to ``before`` of the socks the day before it pitches (under the
+    day's bar, and under the week's: the socks say nothing yet); on the pitch day those
+    socks answer, the bots write to the other socks, which answer at once, and each bot
+    writes to 40 strangers a minute apart."""
+    e = open_engine(config(detectors=RULE_ALONE))
+    t = _pool(e)
+    for s in SOCKS[:before]:
+        for b in BOTS:
+            assert not held(e.process(message(e.config, f"w{s}{b}", b, [s], "hi", t)))
+            t += 1
+    t += 25 * HOUR
+    for s in SOCKS[:before]:
+        for b in BOTS:
+            e.process(message(e.config, f"a{s}{b}", s, [b], "hello", t))
+            t += 1
+    for s in SOCKS[before:]:
+        for b in BOTS:
+            assert not held(e.process(message(e.config, f"w{s}{b}", b, [s], "hi", t)))
+            t += 1
+        for b in BOTS:
+            e.process(message(e.config, f"a{s}{b}", s, [b], "hello", t))
+            t += 1
+    who = [k for _ in range(40) for k in range(len(BOTS))]
+    out = [e.process(message(e.config, f"m{i}-{b}", b, [f"t{b}-{i}"], OFFERS[i % 3],
+                             t + 60 * i)) for i in range(40) for b in BOTS]
+    return _reached(out, who)
 
 
-@pytest.mark.xfail(strict=True, reason="open: poisoning a shared text needs no hijack. "
-                   "The attacker's own aged account signs in from a new network (an "
-                   "unproven session at will) and sends the share-sheet words once: an "
-                   "owner on a new phone who wrote 3 lines from it today is held on all "
-                   "4 of her shares (BULK_UNPROVEN_SESSIONS), 1 of 4 unpoisoned (the 4th, "
-                   "as before campaign32), on main e82c8db and here; kept a day (the "
-                   "cluster TTL). The gate counts messages, not pitches; a count of the "
-                   "unproven sessions' messages with a site needs a record field "
-                   "(red-team log, review32c)")
-def test_an_attackers_own_account_poisons_a_share_text_for_owners_on_new_phones() -> None:
-    clean = [v.action for v in _owner_after_a_sock(False)]
-    poisoned = [v.action for v in _owner_after_a_sock(True)]
-    assert clean.count("hold") == 1
-    assert poisoned.count("hold") <= 1
+@pytest.mark.xfail(strict=True, reason=(
+    "open (review32a): the day's rule counts an answer in the day it is given, the cold "
+    "message it answers in the day that was written. Bots that write 'hi' to 9 socks the "
+    "day before they pitch (9: under the day's bar and the week's), the socks answering on "
+    "the pitch day, and 11 socks written to and answering that day: each bot reaches 29 of "
+    "40 strangers (20 with all 20 socks the same hour; 25 with 5 the day before; 9 with no "
+    "socks), on main c70371f and on 892a476 alike. Yesterday's 9 socks are 9 answerers "
+    "today and none of today's strangers. Once per (bot, sock), as the pool's door: the "
+    "next day's 9 deferred socks are that day's strangers. Closing it counts an answer in "
+    "its cold message's day (an answered set dated by the cold message, or a join of the "
+    "day's strangers with the answerers): a read no backend makes yet, and a shop's "
+    "customers answering 30 h late would offset no day of theirs"))
+def test_a_sock_pool_answering_on_the_pitch_day_cold_messages_of_the_day_before() -> None:
+    assert max(_pool_answering_the_pitch_day(9)) <= 20
 
 
-@pytest.mark.xfail(strict=True, reason="open: the seller's own aged accounts dilute the "
-                   "share. Four socks (a month of life each, their own phones) send the "
-                   "pitch once in each of its 10 greetings to their own contacts before the "
-                   "seller signs in to 3 victims (20 pitches each, one session each): the "
-                   "unproven are under unproven_share of the recent senders and 42 of 60 "
-                   "reach, as before campaign32 (0, 1, 2 socks: 20; 3 socks: 31; 4: 42), on "
-                   "main e82c8db and here. Who the proven senders sent to (a friend forwards "
-                   "to friends who write back) is not in the cluster (red-team log, "
-                   "review32c)")
-def test_the_sellers_own_accounts_dilute_the_unproven_share() -> None:
-    engine = _victims()
-    cfg = engine.config
-    socks = [f"sock{i}" for i in range(4)]
-    live_a_month(engine, *socks)
-    for s, account in enumerate(socks):
-        for n in range(10):
-            engine.process(message(cfg, f"{account}-d{n}", account, [f"{account}-friend{n}"],
-                                   WORDINGS[0].format(n=NAMES[n], s=f"cheap-tones{n}.biz"),
-                                   T0 - 300 + 10 * s + n, session="phone",
-                                   client={"id": "im-android", "ip": "198.51.100.20"}))
-    out: list[list[Any]] = [[] for _ in VICTIMS]
-    for k, account in enumerate(VICTIMS):
-        engine.process(event(cfg, type="login", id=f"{account}-in", ts=T0 - 60 + k,
-                             account=account, session="seller", ip=HOSTING_IP,
-                             client={"id": OFFICIAL_APP}))
-        for i in range(PITCHES):
-            out[k].append(engine.process(message(
-                cfg, f"{account}-p{i}", account, [f"{account}-friend{3 + i}"],
-                WORDINGS[0].format(n=NAMES[i % 10], s=f"cheap-tones{i}.biz"),
-                T0 + 3 * (k * PITCHES + i) + 600 * k, session="seller",
-                client={"id": OFFICIAL_APP, "ip": HOSTING_IP})))
-    assert all(reached(verdicts) <= 3 for verdicts in out[1:])
+# -- the price, over the week ----------------------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason=(
+    "cost (pool32), over a week: an established organiser writes to 6 people on one day, 5 "
+    "answer and every answerer writes to it each morning after; then 14 a day, 3 of them "
+    "answering each day. pool32's xfail (two days) says 12 of 14 on the second day; the "
+    "rest of the week is 0 of 14 a day: the day's held messages are strangers of the "
+    "rolling day too (counted whatever the verdict) and a held message is never answered, "
+    "so the next morning's first stranger is held and every one after it. Main c70371f: "
+    "6/6, 12/14, then 0/14 five days, 18 of 90 after the first day; 892a476: 90 of 90 (the "
+    "friends' mornings were the day's answers). The same organiser whose first day is "
+    "14 with 3 answering was held alike on both (12/14, then 0/14). 12 a day with 4 "
+    "answering, or 14 with 5: never held, either"))
+def test_an_organiser_whose_new_friends_keep_writing_over_a_week() -> None:
+    assert not any(held(v) for v in organiser(((6, 5), *((14, 3),) * 6)))
