@@ -755,9 +755,9 @@ class SQLiteState:
             changed.clear()
 
     def _let_go(self, everything: bool = False) -> None:
-        """Drop held keys: all of them, or past the bound the oldest, ``_LET_GO`` a call,
-        until half are left; and the batch's planned reads (called at every commit, and
-        whenever held keys may go). Known queries go with any key (one may ask it), and
+        """Drop held keys: all of them, or past the bound the oldest, ``_LET_GO`` a call
+        (or all past ``cached``, if more), until half are left; and the batch's planned
+        reads (called at every commit, and whenever held keys may go). Known queries go with any key (one may ask it), and
         are freed a few a call (``_free_some``)."""
         self._planned.clear()
         if everything or len(self._known) > self._cached:
@@ -772,7 +772,9 @@ class SQLiteState:
         elif self._letting_go or len(self._held) > self._cached:
             self._forget_known()
             held, hot, names = self._held, self._hot, self._names
-            for key in list(islice(held, _LET_GO)):
+            # More than ``_LET_GO`` when a batch brought more (batches of thousands of
+            # events): never more than ``cached`` held after a commit (``_free_some``).
+            for key in list(islice(held, max(_LET_GO, len(held) - self._cached))):
                 hot.forget(key)
                 del held[key]
                 names.pop(key, None)
