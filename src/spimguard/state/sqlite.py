@@ -70,7 +70,7 @@ from typing import Any
 
 from ..errors import StateUnavailable
 from . import hashed, sided
-from .memory import MemberSet, MemoryState, pack_counter
+from .memory import MemberSet, MemoryState, pack_counter, unpack_counter
 from .ops import (
     SWEEP_PARTS,
     Append,
@@ -93,7 +93,18 @@ from .ops import (
     split,
 )
 
-_SCHEMA = """
+# Where session 31's release kept counters, a row a bucket: a view of a table no file has,
+# so that release, opening a file of this one, fails loudly at its first count ("no such
+# table: main.counters of a later release ..."), where its ``CREATE TABLE IF NOT EXISTS
+# counters`` made an empty table and counted every counter from nothing, silently, and
+# the next open of this release replaced the counts with those (``_convert_counters``).
+# On a file of that layout it does nothing (the name is taken) until the conversion drops
+# the table and makes it. (A view of a missing table fails ``ALTER TABLE ... RENAME`` of
+# any table: drop it first, should a later layout rename one.)
+_OLD_COUNTERS = """CREATE VIEW IF NOT EXISTS counters (key, bucket, n, exp) AS SELECT
+    key, 0, 0, 0 FROM "counters of a later release: kept in counts, a row a key (no downgrade)"
+"""
+_SCHEMA = _OLD_COUNTERS + """;
 -- A counter is one row: its (bucket, count) pairs packed as the memory holds them
 -- (``memory.pack_counter``) and its expiry.
 CREATE TABLE IF NOT EXISTS counts (key TEXT PRIMARY KEY, value BLOB NOT NULL,
@@ -441,15 +452,27 @@ class SQLiteState:
             run("BEGIN IMMEDIATE")
             if not old():
                 return
+            # A key with a ``counts`` row too (a file converted before the view below
+            # was kept, then counted in by session 31's release, which made the table
+            # anew and counted from nothing): both are counts of it, added, not one
+            # replacing the other.
+            had = dict(run("SELECT key, value FROM counts WHERE key IN "
+                           "(SELECT DISTINCT key FROM counters)").fetchall())
             rows = []
             for key, group in groupby(run("SELECT key, bucket, n, exp FROM counters "
                                           "ORDER BY key, bucket"), itemgetter(0)):
                 buckets = list(group)
-                rows.append((key, pack_counter({bucket: n for _, bucket, n, _ in buckets}),
-                             max(exp for *_, exp in buckets)))
-            self._conn.executemany("INSERT OR REPLACE INTO counts VALUES (?, ?, ?)", rows)
+                counted = unpack_counter(had[key]) if key in had else {}
+                for _, bucket, n, _ in buckets:
+                    counted[bucket] = counted.get(bucket, 0.0) + n
+                expiry = max(exp for *_, exp in buckets)
+                rows.append((key, pack_counter(counted), expiry))
+            self._conn.executemany(
+                "INSERT INTO counts VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "value = excluded.value, exp = max(exp, excluded.exp)", rows)
             run("DROP TABLE counters")
             run("DELETE FROM sweep_lap WHERE tbl = 'counters'")
+            run(_OLD_COUNTERS)
 
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
