@@ -458,18 +458,21 @@ class SQLiteState:
             # replacing the other.
             had = dict(run("SELECT key, value FROM counts WHERE key IN "
                            "(SELECT DISTINCT key FROM counters)").fetchall())
-            rows = []
-            for key, group in groupby(run("SELECT key, bucket, n, exp FROM counters "
-                                          "ORDER BY key, bucket"), itemgetter(0)):
-                buckets = list(group)
-                counted = unpack_counter(had[key]) if key in had else {}
-                for _, bucket, n, _ in buckets:
-                    counted[bucket] = counted.get(bucket, 0.0) + n
-                expiry = max(exp for *_, exp in buckets)
-                rows.append((key, pack_counter(counted), expiry))
+
+            def rows() -> Iterator[tuple[str, bytes, float]]:
+                # Streamed, a key at a time: a list of them all held ~500 MB a million
+                # keys (session 32, ``review32b``).
+                for key, group in groupby(run("SELECT key, bucket, n, exp FROM counters "
+                                              "ORDER BY key, bucket"), itemgetter(0)):
+                    buckets = list(group)
+                    counted = unpack_counter(had[key]) if key in had else {}
+                    for _, bucket, n, _ in buckets:
+                        counted[bucket] = counted.get(bucket, 0.0) + n
+                    yield key, pack_counter(counted), max(exp for *_, exp in buckets)
+
             self._conn.executemany(
                 "INSERT INTO counts VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-                "value = excluded.value, exp = max(exp, excluded.exp)", rows)
+                "value = excluded.value, exp = max(exp, excluded.exp)", rows())
             run("DROP TABLE counters")
             run("DELETE FROM sweep_lap WHERE tbl = 'counters'")
             run(_OLD_COUNTERS)
