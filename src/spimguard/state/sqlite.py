@@ -783,8 +783,8 @@ class SQLiteState:
     def _let_go(self, everything: bool = False) -> None:
         """Drop held keys: all of them, or past the bound the oldest, ``_LET_GO`` a call
         (or all past ``cached``, if more), until half are left; and the batch's planned
-        reads (called at every commit, and whenever held keys may go). Known queries go with any key (one may ask it), and
-        are freed a few a call (``_free_some``)."""
+        reads (called at every commit, and whenever held keys may go). Known queries go
+        with any key (one may ask it), and are freed a few a call (``_free_some``)."""
         self._planned.clear()
         if everything or len(self._known) > self._cached:
             self._forget_known()
