@@ -68,6 +68,7 @@ def test_counters_of_a_row_a_bucket_are_converted_once_when_the_file_opens(
     bucket = int(T0 // 60)
     old.executescript(f"""
         DROP TABLE counts;
+        DROP VIEW counters;
         CREATE TABLE counters (key TEXT NOT NULL, bucket INTEGER NOT NULL, n REAL NOT NULL,
             exp REAL NOT NULL, PRIMARY KEY (key, bucket)) WITHOUT ROWID;
         INSERT INTO counters VALUES ('c', {bucket - 3}, 2.0, {T0 + 3_600}),

@@ -669,9 +669,11 @@ def pack_counter(buckets: dict[int, float]) -> bytes:
     return _doubles(chain.from_iterable(buckets.items()))
 
 
-def _buckets(packed: bytes) -> dict[int, float]:
+def unpack_counter(packed: bytes) -> dict[int, float]:
+    """A counter's buckets as ``pack_counter`` packed them."""
     flat = _floats(packed)
     return {int(b): n for b, n in zip(flat[::2], flat[1::2], strict=True)}
+
 
 
 class _Home(NamedTuple):
@@ -1482,7 +1484,7 @@ class MemoryState:
             self._counters[op.key] = (packed[:-8] + _DOUBLE.pack(count),
                                       until if until > expiry else expiry)
             return
-        buckets = _buckets(packed) if expiry > now else {}
+        buckets = unpack_counter(packed) if expiry > now else {}
         buckets[bucket] = buckets.get(bucket, 0.0) + op.amount
         if len(buckets) > _MAX_BUCKETS:
             oldest = bucket - int(op.ttl // op.bucket)
@@ -1595,7 +1597,7 @@ class MemoryState:
     def counter(self, key: str) -> tuple[dict[int, float], float] | None:
         """A counter's buckets and expiry, as held (expired or not)."""
         entry = self._counters.get(key)
-        return None if entry is None else (_buckets(entry[0]), entry[1])
+        return None if entry is None else (unpack_counter(entry[0]), entry[1])
 
     def packed_counter(self, key: str) -> tuple[bytes, float] | None:
         """A counter's buckets packed (``pack_counter``) and expiry, as held (expired or

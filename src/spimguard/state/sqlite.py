@@ -70,7 +70,7 @@ from typing import Any
 
 from ..errors import StateUnavailable
 from . import hashed, sided
-from .memory import MemberSet, MemoryState, pack_counter
+from .memory import MemberSet, MemoryState, pack_counter, unpack_counter
 from .ops import (
     SWEEP_PARTS,
     Append,
@@ -93,7 +93,18 @@ from .ops import (
     split,
 )
 
-_SCHEMA = """
+# Where session 31's release kept counters, a row a bucket: a view of a table no file has,
+# so that release, opening a file of this one, fails loudly at its first count ("no such
+# table: main.counters of a later release ..."), where its ``CREATE TABLE IF NOT EXISTS
+# counters`` made an empty table and counted every counter from nothing, silently, and
+# the next open of this release replaced the counts with those (``_convert_counters``).
+# On a file of that layout it does nothing (the name is taken) until the conversion drops
+# the table and makes it. (A view of a missing table fails ``ALTER TABLE ... RENAME`` of
+# any table: drop it first, should a later layout rename one.)
+_OLD_COUNTERS = """CREATE VIEW IF NOT EXISTS counters (key, bucket, n, exp) AS SELECT
+    key, 0, 0, 0 FROM "counters of a later release: kept in counts, a row a key (no downgrade)"
+"""
+_SCHEMA = _OLD_COUNTERS + """;
 -- A counter is one row: its (bucket, count) pairs packed as the memory holds them
 -- (``memory.pack_counter``) and its expiry.
 CREATE TABLE IF NOT EXISTS counts (key TEXT PRIMARY KEY, value BLOB NOT NULL,
@@ -441,15 +452,30 @@ class SQLiteState:
             run("BEGIN IMMEDIATE")
             if not old():
                 return
-            rows = []
-            for key, group in groupby(run("SELECT key, bucket, n, exp FROM counters "
-                                          "ORDER BY key, bucket"), itemgetter(0)):
-                buckets = list(group)
-                rows.append((key, pack_counter({bucket: n for _, bucket, n, _ in buckets}),
-                             max(exp for *_, exp in buckets)))
-            self._conn.executemany("INSERT OR REPLACE INTO counts VALUES (?, ?, ?)", rows)
+            # A key with a ``counts`` row too (a file converted before the view below
+            # was kept, then counted in by session 31's release, which made the table
+            # anew and counted from nothing): both are counts of it, added, not one
+            # replacing the other.
+            had = dict(run("SELECT key, value FROM counts WHERE key IN "
+                           "(SELECT DISTINCT key FROM counters)").fetchall())
+
+            def rows() -> Iterator[tuple[str, bytes, float]]:
+                # Streamed, a key at a time: a list of them all held ~500 MB a million
+                # keys (session 32, ``review32b``).
+                for key, group in groupby(run("SELECT key, bucket, n, exp FROM counters "
+                                              "ORDER BY key, bucket"), itemgetter(0)):
+                    buckets = list(group)
+                    counted = unpack_counter(had[key]) if key in had else {}
+                    for _, bucket, n, _ in buckets:
+                        counted[bucket] = counted.get(bucket, 0.0) + n
+                    yield key, pack_counter(counted), max(exp for *_, exp in buckets)
+
+            self._conn.executemany(
+                "INSERT INTO counts VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "value = excluded.value, exp = max(exp, excluded.exp)", rows())
             run("DROP TABLE counters")
             run("DELETE FROM sweep_lap WHERE tbl = 'counters'")
+            run(_OLD_COUNTERS)
 
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
@@ -755,10 +781,10 @@ class SQLiteState:
             changed.clear()
 
     def _let_go(self, everything: bool = False) -> None:
-        """Drop held keys: all of them, or past the bound the oldest, ``_LET_GO`` a call,
-        until half are left; and the batch's planned reads (called at every commit, and
-        whenever held keys may go). Known queries go with any key (one may ask it), and
-        are freed a few a call (``_free_some``)."""
+        """Drop held keys: all of them, or past the bound the oldest, ``_LET_GO`` a call
+        (or all past ``cached``, if more), until half are left; and the batch's planned
+        reads (called at every commit, and whenever held keys may go). Known queries go
+        with any key (one may ask it), and are freed a few a call (``_free_some``)."""
         self._planned.clear()
         if everything or len(self._known) > self._cached:
             self._forget_known()
@@ -772,7 +798,9 @@ class SQLiteState:
         elif self._letting_go or len(self._held) > self._cached:
             self._forget_known()
             held, hot, names = self._held, self._hot, self._names
-            for key in list(islice(held, _LET_GO)):
+            # More than ``_LET_GO`` when a batch brought more (batches of thousands of
+            # events): never more than ``cached`` held after a commit (``_free_some``).
+            for key in list(islice(held, max(_LET_GO, len(held) - self._cached))):
                 hot.forget(key)
                 del held[key]
                 names.pop(key, None)
