@@ -209,3 +209,16 @@ def test_a_foreign_dot_in_prose_is_a_guess_only_the_block_list_reads() -> None:
     engine = links_engine()
     engine.write_state([lists_write("block", ["tones-shop.com"])])
     assert codes(engine, "la burbuja punto com estalló") == set()
+
+
+def test_a_link_under_an_override_is_read_as_stored_too() -> None:
+    """A client makes links of the characters stored: "\\u202ehttp://..." is drawn backwards
+    and still opens its site, so the stored order's links count beside the drawn order's
+    (the lead's review: a fuzzed XMPP stanza's denied link behind an override reached its
+    recipient), and a link drawn right way round from reversed characters counts too."""
+    stored = view("look \u202ehttp://tones-shop.com/r and more")
+    assert "tones-shop.com" in stored.domains
+    drawn = view("look \u202er/moc.pohs-senot//:ptth\u202c now")
+    assert "tones-shop.com" in drawn.domains
+    both = view("\u202ehttp://tones-shop.com/a\u202c \u202eb/moc.yreve-enot//:ptth\u202c")
+    assert {"tones-shop.com", "tone-every.com"} <= set(both.domains)

@@ -5,7 +5,8 @@ computed with the text view of commit c9bcece by running this file as a script; 
 ``https://[::1]/x``, whose dotless host the view of session 12 reads as the IPv6 link a
 browser opens (the one change running the script made), and ``generated:27``, 150 letters
 parted by full stops ("a.a.a. ..."), which the view of session 15 reads as the word they
-spell (``text.unpart``)."""
+spell (``text.unpart``); and ``generated:6``, "free" under a right-to-left override, which
+its reader reads "eerf" as the view of session 32 does (``text.drawn_order``)."""
 
 from __future__ import annotations
 

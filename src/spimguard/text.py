@@ -325,9 +325,10 @@ def _confusables() -> dict[int, str]:
     return table
 
 
-def clean(raw: str) -> str:
+def clean(raw: str, drawn: bool = True) -> str:
     """NFKC without invisible characters, letters in frames read as letters: the text a
-    reader sees.
+    reader sees (``drawn``: each span under a direction override in the order drawn; else
+    in the order stored, as a client finds the links it makes clickable).
 
     Invisible characters go first: one between a letter and its accent would keep NFKC
     from composing the two. NFKC makes no invisible character of a visible one, so none is
@@ -336,7 +337,7 @@ def clean(raw: str) -> str:
     """
     if raw.isascii():
         return raw  # NFKC leaves ASCII alone, and every invisible character is beyond it
-    if "\u202e" in raw or "\u202d" in raw:
+    if drawn and _overridden(raw):
         raw = drawn_order(raw)
     if _FRAMED_HINT.search(raw):
         raw = _REGIONAL_RUN.sub(_lone_indicator, raw.translate(_framed_letters()))
@@ -368,6 +369,10 @@ _RTL_RUN = regex.compile(
 _PARAGRAPH_END = regex.compile(r"\p{Bidi_Class=B}")
 _GRAPHEME = regex.compile(r"\X")
 MAX_BIDI_DEPTH = 125  # the Unicode Bidirectional Algorithm's (UAX #9, BD2): deeper ones do nothing
+
+
+def _overridden(raw: str) -> bool:
+    return "\u202e" in raw or "\u202d" in raw
 
 
 def drawn_order(raw: str) -> str:
@@ -1719,6 +1724,16 @@ def _view(raw: str) -> MessageView:
     skel = skeleton(text)
     spelled = _spelled(text)  # once for both readings of the links
     urls, unread, transitional = _urls_in(spelled)
+    if _overridden(raw):
+        # A client makes links of the characters stored, whatever order they are drawn in:
+        # "\u202ehttp://denied.example" is drawn backwards and its link still opens
+        # denied.example (session 32's review: a fuzzed stanza's denied link behind an
+        # override was delivered). Both readings' links, the stored order's first, deduped.
+        stored, _ = unpart(unspace(clean(raw, drawn=False))[0])
+        more, more_unread, more_transitional = _urls_in(_spelled(stored))
+        urls = tuple({url.raw: url for url in (*more, *urls)}.values())[:MAX_URLS]
+        unread = tuple(dict.fromkeys((*more_unread, *unread)))
+        transitional = tuple(dict.fromkeys((*more_transitional, *transitional)))
     apart, tails, sites = _apart_hosts(_foreign_dots(spelled), urls)
     domains = tuple(dict.fromkeys(u.domain for u in urls))
     prose, prose_skel = text, skel
