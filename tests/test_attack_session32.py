@@ -116,6 +116,26 @@ def test_a_pitch_reworded_for_each_victim() -> None:
     assert all(reached(verdicts) <= 3 for verdicts in later)
 
 
+SHARED = "Check out Casa Lupita on OpenTable, dinner saturday? http://casa-lupita.mx/menu"
+
+
+def new_phones_share(engine: Any, accounts: tuple[str, ...], first: int = 0) -> list[Any]:
+    """Each of ``accounts`` signs in on a new phone (her app, a new network of her own),
+    five minutes after the one before, and shares ``SHARED`` with two friends (from her
+    ``first``-th), 30 s apart: the verdicts."""
+    cfg, out = engine.config, []
+    for k, account in enumerate(accounts):
+        at, ip = T0 + 300 * k, f"192.0.2.{10 + k}"
+        engine.process(event(cfg, type="login", id=f"{account}-np", ts=at - 60,
+                             account=account, session="newphone", ip=ip,
+                             client={"id": "im-android"}))
+        out += [engine.process(message(
+            cfg, f"{account}-s{i}", account, [f"{account}-friend{first + i}"], SHARED,
+            at + 30 * i, session="newphone", client={"id": "im-android", "ip": ip}))
+            for i in range(2)]
+    return out
+
+
 def test_two_owners_new_phones_one_share_text_to_two_friends_each() -> None:
     """Guard (passes on main too): two unrelated owners, each on a new phone (her app,
     a new network of her own) five minutes apart, give one local restaurant to two
@@ -123,17 +143,6 @@ def test_two_owners_new_phones_one_share_text_to_two_friends_each() -> None:
     third message is the first ``unproven_sent`` lets the rule see)."""
     engine = open_engine(config(official_clients=OFFICIAL))
     live_a_month(engine, "alice", "bob")
-    cfg = engine.config
-    out = []
-    for k, account in enumerate(("alice", "bob")):
-        at, ip = T0 + 300 * k, f"192.0.2.{10 + k}"
-        engine.process(event(cfg, type="login", id=f"{account}-np", ts=at - 60,
-                             account=account, session="newphone", ip=ip,
-                             client={"id": "im-android"}))
-        out += [engine.process(message(
-            cfg, f"{account}-s{i}", account, [f"{account}-friend{i}"],
-            "Check out Casa Lupita on OpenTable, dinner saturday? "
-            "http://casa-lupita.mx/menu", at + 30 * i, session="newphone",
-            client={"id": "im-android", "ip": ip})) for i in range(2)]
+    out = new_phones_share(engine, ("alice", "bob"))
     assert [v.action for v in out] == ["deliver"] * 4
     assert not suspended(out)

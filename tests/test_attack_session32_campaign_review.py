@@ -20,7 +20,7 @@ from conftest import T0, config, event, message
 from spimguard import open_engine
 from test_attack_session25 import HOSTING_IP, NAMES, OFFICIAL_APP
 from test_attack_session30 import reached, suspended
-from test_attack_session32 import PITCHES, VICTIMS, WORDINGS, _victims
+from test_attack_session32 import PITCHES, SHARED, VICTIMS, WORDINGS, _victims, new_phones_share
 from test_takeover import OFFICIAL, live_a_month
 
 
@@ -68,22 +68,11 @@ def test_the_owners_own_phone_does_not_open_the_gate() -> None:
         engine.process(message(cfg, f"alice-own{i}", "alice", [f"alice-friend{i}"],
                                f"see you at {i + 5} then", T0 - 900 + 60 * i, session="phone",
                                client={"id": "im-android", "ip": "198.51.100.20"}))
-    out = []
-    for k, account in enumerate(("bob", "alice")):
-        at, ip = T0 + 300 * k, f"192.0.2.{10 + k}"
-        engine.process(event(cfg, type="login", id=f"{account}-np", ts=at - 60,
-                             account=account, session="newphone", ip=ip,
-                             client={"id": "im-android"}))
-        out += [engine.process(message(
-            cfg, f"{account}-s{i}", account, [f"{account}-friend{10 + i}"],
-            "Check out Casa Lupita on OpenTable, dinner saturday? "
-            "http://casa-lupita.mx/menu", at + 30 * i, session="newphone",
-            client={"id": "im-android", "ip": ip})) for i in range(2)]
+    out = new_phones_share(engine, ("bob", "alice"), first=10)
     assert [v.action for v in out] == ["deliver"] * 4
     assert not suspended(out)
 
 
-SHARED = "Check out Casa Lupita on OpenTable, dinner saturday? http://casa-lupita.mx/menu"
 
 
 def _owner_after_a_sock(poisoned: bool) -> list[Any]:

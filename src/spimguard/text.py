@@ -1717,10 +1717,16 @@ def _cached_view(raw: str) -> MessageView:
     return _view(raw)
 
 
-def _view(raw: str) -> MessageView:
-    text, spaced = unspace(clean(raw))
+def _reading(raw: str, drawn: bool = True) -> tuple[str, bool]:
+    """The text read (``clean``, ``unspace``, ``unpart``), and whether it was spaced or
+    parted to hide a word."""
+    text, spaced = unspace(clean(raw, drawn))
     text, parted = unpart(text)
-    spaced = spaced or parted
+    return text, spaced or parted
+
+
+def _view(raw: str) -> MessageView:
+    text, spaced = _reading(raw)
     skel = skeleton(text)
     spelled = _spelled(text)  # once for both readings of the links
     urls, unread, transitional = _urls_in(spelled)
@@ -1729,8 +1735,7 @@ def _view(raw: str) -> MessageView:
         # "\u202ehttp://denied.example" is drawn backwards and its link still opens
         # denied.example (session 32's review: a fuzzed stanza's denied link behind an
         # override was delivered). Both readings' links, the stored order's first, deduped.
-        stored, _ = unpart(unspace(clean(raw, drawn=False))[0])
-        more, more_unread, more_transitional = _urls_in(_spelled(stored))
+        more, more_unread, more_transitional = _urls_in(_spelled(_reading(raw, False)[0]))
         urls = tuple({url.raw: url for url in (*more, *urls)}.values())[:MAX_URLS]
         unread = tuple(dict.fromkeys((*more_unread, *unread)))
         transitional = tuple(dict.fromkeys((*more_transitional, *transitional)))
