@@ -210,7 +210,7 @@ def folded(account: str, own: Account | None, found: Account, writes: list[Write
     theirs = [w for w in writes if w.key == mine]
     writes[:] = [w for w in writes if w.key != mine]
     last = theirs[-1]
-    left = decode(last.value) if last.__class__ is Put else _NONE  # type: ignore[union-attr]
+    left = decode(last.value) if last.__class__ is Put else _NONE
     return put(account, (found if own is None else own)._replace(restrict=left.restrict,
                                                 restrict_until=left.restrict_until), now)
 
@@ -243,7 +243,7 @@ def legacy(read: Callable[[Sequence[Query]], list[Any]], who: Sequence[str], now
         if restrict is not None:
             found = restricted(found, restrict, now, restriction_ttl)
         write = put("", found, now)
-        out.append(write.value if write.__class__ is Put else None)  # type: ignore[union-attr]
+        out.append(write.value if write.__class__ is Put else None)
     return out
 
 

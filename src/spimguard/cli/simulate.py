@@ -7,7 +7,7 @@ import random
 import time
 from contextlib import closing
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -146,7 +146,7 @@ def _show_campaigns(data_dir: Path) -> None:
                       f"{data_dir} --out evidence-{found[0]['id']}")
 
 
-def show(card: dict) -> None:  # type: ignore[type-arg]
+def show(card: dict[str, Any]) -> None:
     out = Console()
     sealed = "".join(f" --{option} {card[option]:g}" for option in ("encrypted", "verified")
                      if card.get(option))

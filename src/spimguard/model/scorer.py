@@ -68,7 +68,7 @@ class LinearModel:
             return raw  # the guard is off: no arrays after the sums
         sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
         pulled = self.guarded(np.array(raw), np.array(nonzero) / np.maximum(sizes, 1))
-        return np.where(sizes > 0, pulled, raw).tolist()  # type: ignore[no-any-return]
+        return np.where(sizes > 0, pulled, raw).tolist()
 
     def guarded(self, raw: np.ndarray, covered: np.ndarray) -> np.ndarray:
         """Log-odds ``raw`` pulled toward the prior where the share of buckets with a

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -294,7 +295,7 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
     ]
 
     @asynccontextmanager
-    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # What start-up built (models, tables, routes) lives as long as the server. A
         # full garbage collection walks every tracked object, and it runs on whichever
         # thread allocates at the time, mostly the engine's, in the middle of a batch:

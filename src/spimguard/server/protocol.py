@@ -51,7 +51,7 @@ def with_header_deadline(header_timeout: float) -> type[HttpToolsProtocol]:
                              header_timeout)
             self.transport.close()
 
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self.arm()
 

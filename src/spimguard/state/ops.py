@@ -440,7 +440,7 @@ def joined(queries: Sequence[Query], answers: list[Any]) -> list[Any]:
         return answers
     flat = iter(answers)
     return [(next(flat), next(flat)) if q.__class__ is Tally
-            else tuple([next(flat) for _ in q.keys]) if q.__class__ is Gets  # type: ignore[union-attr]
+            else tuple([next(flat) for _ in q.keys]) if q.__class__ is Gets
             else next(flat) for q in queries]
 
 

@@ -50,8 +50,7 @@ def new_operator(name: str, role: str, password: str) -> Operator:
     if not MIN_PASSWORD <= len(password.encode()) <= MAX_PASSWORD:
         raise BadInput(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} bytes",
                        field="password")
-    role_: Role = role  # type: ignore[assignment]
-    return Operator(check_name(name), role_, _hasher.hash(password), time.time())
+    return Operator(check_name(name), role, _hasher.hash(password), time.time())
 
 
 def verify(operator: Operator | None, password: str) -> bool:

@@ -11,8 +11,9 @@ import csv
 import io
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import msgspec
@@ -34,16 +35,21 @@ from .web import Web, back, secure, text
 
 MAX_IMPORT = 16 * 1024 * 1024  # bytes of one uploaded list file
 
+# A page's values for its template, or a response in their place (a redirect, a 404).
+Build = Callable[[Request], "dict[str, Any] | Response"]
+Act = Callable[[Request, Session, FormData], Response]
+
 
 def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
     limits = engine.config.limits
     web = Web.create(store, limits.max_body_bytes, limits.body_timeout)
 
-    def page(name: str, role: auth.Role = "viewer"):  # type: ignore[no-untyped-def]
+    def page(name: str, role: auth.Role = "viewer"
+             ) -> Callable[[Build], Callable[[Request], Response]]:
         """A GET page: the session checked, then ``build(request)`` gives its values. A plain
         function: Starlette runs it in a worker thread, so a slow or unreachable store
         (PostgreSQL) never holds up the event loop that answers the API."""
-        def wrap(build):  # type: ignore[no-untyped-def]
+        def wrap(build: Build) -> Callable[[Request], Response]:
             def handler(request: Request) -> Response:
                 session = web.session(request)
                 refused = web.deny(request, session, role)
@@ -57,10 +63,11 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
             return handler
         return wrap
 
-    def action(role: auth.Role, max_files: int = 0):  # type: ignore[no-untyped-def]
+    def action(role: auth.Role, max_files: int = 0
+               ) -> Callable[[Act], Callable[[Request], Awaitable[Response]]]:
         """A POST: ``act(request, session, form)`` once the role and CSRF token are checked;
         the store work in worker threads, the body read on the event loop."""
-        def wrap(act):  # type: ignore[no-untyped-def]
+        def wrap(act: Act) -> Callable[[Request], Awaitable[Response]]:
             async def handler(request: Request) -> Response:
                 admitted = await run_in_threadpool(web.admit, request, role)
                 if isinstance(admitted, Response):
@@ -130,11 +137,11 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
 
     # -- pages ----------------------------------------------------------------------------
     @page("overview.html")
-    def overview(request: Request) -> dict:  # type: ignore[type-arg]
+    def overview(request: Request) -> dict[str, Any]:
         return views.overview(engine, store)
 
     @page("queue.html")
-    def queue(request: Request) -> dict:  # type: ignore[type-arg]
+    def queue(request: Request) -> dict[str, Any]:
         q = request.query_params
         filters = {k: q.get(k, "")[:200] for k in ("action", "campaign", "account", "signal",
                                                    "pending")}
@@ -142,12 +149,12 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
             "?" + request.url.query if request.url.query else "")}
 
     @page("accounts.html")
-    def accounts(request: Request) -> dict:  # type: ignore[type-arg]
+    def accounts(request: Request) -> dict[str, Any]:
         query = request.query_params.get("q", "").strip()[:200]
         return {"q": query, "found": views.search_accounts(engine, query) if query else []}
 
     @page("account.html")
-    def account(request: Request) -> dict | Response:  # type: ignore[type-arg]
+    def account(request: Request) -> dict[str, Any] | Response:
         name = request.query_params.get("id", "")[:512]
         if not name:
             return RedirectResponse("/console/accounts", 303)
@@ -155,12 +162,12 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
                 "back": "/console/account?" + urlencode({"id": name})}
 
     @page("campaigns.html")
-    def campaign_list(request: Request) -> dict:  # type: ignore[type-arg]
+    def campaign_list(request: Request) -> dict[str, Any]:
         return {"campaigns": views.campaign_list(engine, store),
                 "operations": views.operation_list(engine, store)}
 
     @page("campaign.html")
-    def campaign(request: Request) -> dict | Response:  # type: ignore[type-arg]
+    def campaign(request: Request) -> dict[str, Any] | Response:
         cid = request.query_params.get("id", "")[:512]
         info = views.campaign(engine, store, cid)
         if info is None:
@@ -170,20 +177,20 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
                 "back": "/console/campaign?" + urlencode({"id": cid})}
 
     @page("reports.html")
-    def reports(request: Request) -> dict:  # type: ignore[type-arg]
+    def reports(request: Request) -> dict[str, Any]:
         return {**views.reports(engine, store), "back": "/console/reports",
                 "max_trust": engine.config.trust.max_record_weight}
 
     @page("lists.html")
-    def list_page(request: Request) -> dict:  # type: ignore[type-arg]
+    def list_page(request: Request) -> dict[str, Any]:
         return views.list_view(engine, store)
 
     @page("system.html")
-    def system(request: Request) -> dict:  # type: ignore[type-arg]
+    def system(request: Request) -> dict[str, Any]:
         return views.system(engine, store)
 
     @page("audit.html")
-    def audit(request: Request) -> dict:  # type: ignore[type-arg]
+    def audit(request: Request) -> dict[str, Any]:
         return {"entries": store.audit_log(500)}
 
     def audit_export(request: Request) -> Response:
