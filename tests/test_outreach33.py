@@ -75,6 +75,26 @@ def test_an_organiser_held_on_its_first_day_is_held_a_day() -> None:
     assert _per_day(organiser(((14, 3),) * 7), [14] * 7) == [12] * 6 + [0]
 
 
+def test_a_late_answer_of_the_day_lifts_a_held_organiser() -> None:
+    """An organiser writes to 15 people half an hour apart, 3 answering at once: held at
+    its 13th and 14th (13 past 3). Then the fourth person answers, late: on base the
+    15th is held all the same (15 strangers, two of them held, past 4 answers), here it
+    is delivered (13 past 4): the day's answers lift it once its held messages are not
+    the day's silence."""
+    e = open_engine(config())
+    for k in range(15):
+        lived(e, f"p{k}")
+    t, out = established(e, "org"), []
+    for i in range(15):
+        ts = t + HOUR + i * 1800
+        out.append(e.process(message(e.config, f"m{i}", "org", [f"p{i}"], "hi, I run the "
+                                     "Thursday climbing group, want to join us?", ts)))
+        if i < 3 or i == 13:
+            e.process(message(e.config, f"a{i}", f"p{min(i, 3)}", ["org"], "sounds fun!",
+                              ts + 900))
+    assert [held(v) for v in out] == [False] * 12 + [True, True, False]
+
+
 def test_the_forgiveness_is_a_persons_not_a_bots() -> None:
     """What a bot that reads ``cold_forgiven`` gets, as on base but for the first row (the
     organiser's third day: 0 of 14 on base, 12 here): a bot resending each
