@@ -146,6 +146,9 @@ def test_a_sock_pool_answering_on_the_pitch_day_cold_messages_of_the_day_before(
     "6/6, 12/14, then 0/14 five days, 18 of 90 after the first day; 892a476: 90 of 90 (the "
     "friends' mornings were the day's answers). The same organiser whose first day is "
     "14 with 3 answering was held alike on both (12/14, then 0/14). 12 a day with 4 "
-    "answering, or 14 with 5: never held, either"))
+    "answering, or 14 with 5: never held, either. Session 33 (outreach33, "
+    "cold_forgiven): the day's withheld strangers, up to ten, are forgiven the day, so "
+    "one hold is a day's: 6/6, then 12/14 each of the six days, 72 of 84 after the first "
+    "day; what is left is the day's bar itself (13 strangers past 3 answers)"))
 def test_an_organiser_whose_new_friends_keep_writing_over_a_week() -> None:
     assert not any(held(v) for v in organiser(((6, 5), *((14, 3),) * 6)))

@@ -80,6 +80,14 @@ merely wrote to it offset its cold messages before: 20 socks that each said "hi"
 fills ``TALKED``). And an answerer's later messages renewed its answer each day (session
 32: socks shared by four bots said "ok" every morning, 40 of 40 a day per bot).
 
+A held message is no stranger's silence (session 33): held or blocked, it never reached
+its stranger, and nobody answers what they never saw. Counted in the rolling day, one hold
+held the next morning's first stranger and every one after (an organiser, 0 of 14 a day
+for five days). The strangers of messages not received are kept apart too
+(``vel:withheld:``), and up to ``cold_forgiven`` of the day's leave its count for the
+week's, as strangers whose day is over; past that they count in the day, as a bot that
+writes on while held does. A withheld stranger written to again is written to cold again.
+
 Invitations (``invite`` events) are contact attempts too; inviting strangers
 into rooms is how Matrix spim spreads, and an invitation carries no text for
 the other detectors to judge, so INVITE_STRANGERS stands in its own group and
@@ -160,6 +168,18 @@ class VelocitySettings:
     # 180 days). Three, as ``trust.full_footprint`` and ``accounts.ROOM_VOUCHERS``: what
     # anyone who uses a messenger has, what a sock has only with as many socks of its own.
     cold_answer_footprint: int = 3
+    # What an account's held messages say (session 33, red-team log): a cold message held
+    # or blocked never reached its stranger, so nobody can answer it, and its silence says
+    # nothing of whether the account's outreach is wanted. Counted in the rolling day, one
+    # hold was a week's: an organiser held at its day's 13th (14 strangers, 3 answering) was
+    # held at the next morning's first by its own held messages, 0 of 14 a day for five
+    # days (review32a). So up to this many of the day's withheld strangers (``vel:withheld:``)
+    # leave the day's count for the week's, as strangers whose day is over; past it they
+    # count in the day as before (session 30: a bot held for its day writes on, to forty or
+    # hundreds, and a hold it could write through would be no hold). Ten, the day's own bar
+    # (``cold_strangers``): a day's worth of strangers again is a person who resends or does
+    # not know it is held, not one who writes on to a list.
+    cold_forgiven: int = 10
     max_targets: int = 500  # recipients looked at per message (bound on one read)
     set_cap: int = 5_000  # members kept per sender in its target, stranger, unvouched sets
 
@@ -209,18 +229,25 @@ def _answered(account: str) -> str:
     return f"vel:answered:{account}"
 
 
+def _withheld(account: str) -> str:
+    return f"vel:withheld:{account}"
+
+
 class _Cold(NamedTuple):
     """COLD_OUTREACH's reads (``_cold_reach``): the sender's one-to-one strangers (its
     ``vel:direct:`` set) and the people whose answers to them count (its
     ``vel:answered:`` set, ``_answers``), over the day (``cold_window``) and over the week
     (``cold_long_window``). The week is a ``Distinct``: which of the message's strangers
     the set holds is the day's ``Tally``'s answer (membership is by the set's TTL, not the
-    window, on every backend), so a second ``Contains`` would ask it again."""
+    window, on every backend), so a second ``Contains`` would ask it again. ``withheld``:
+    the day's strangers whose message was not received (``vel:withheld:``), and which of
+    the message's were withheld before (a ``Tally``, read with the day's answerers)."""
 
     day: Tally
     answered: Distinct
     week: Distinct
     answered_week: Distinct
+    withheld: Tally
 
 
 class _Plan(NamedTuple):
@@ -283,6 +310,9 @@ _WRITES = "velocity:writes"
 # blocked never reached the account; review31a: 20 answers blocked as phishing bought
 # their cold writer 20 strangers).
 _ANSWER = "velocity:answer"
+# ... and a cold message's strangers, withheld (``vel:withheld:``) only when the message was
+# not (COLD_OUTREACH's day leaves them to the week, ``_cold_reach``).
+_WITHHELD = "velocity:withheld"
 
 
 def _new(people: tuple[str, ...], kept: list[bool], some: list[str]) -> int:
@@ -350,29 +380,49 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
     not: the strangers written to before the day (the week's less the day's), whose day
     to answer has passed, against the week's answerers, by ``cold_old_strangers`` and
     under ``cold_old_answered_share``: a bot pacing under the day's bar works through its
-    targets a day at a time, and nothing answers any of them. Each count is read
-    (``read_more``) only when the one before it reaches its bar (a message to a stranger
-    reads the day's set; the answerers only when its strangers reach the bar; the week's
-    set only when the day's rule said nothing)."""
+    targets a day at a time, and nothing answers any of them. The day's withheld
+    strangers, up to ``cold_forgiven``, are the week's old, not the day's: nobody can
+    answer them. Each count is read (``read_more``) only when the one before it reaches
+    its bar (a message to a stranger reads the day's set; the withheld and the answerers
+    only when its strangers could reach the bar; the week's set only when the day's rule
+    said nothing, its withheld and answerers only when the old could reach theirs)."""
     read_more(ctx, (cold.day,))
     count, kept = facts[cold.day]
-    so_far = int(count)  # the day's before this message (its new strangers are the week's too)
-    day = so_far + _new(cold.day.members, kept, list(reach.strangers))
-    if day >= cfg.cold_strangers:
-        read_more(ctx, (cold.answered,))
+    so_far = int(count)  # the day's before this message, withheld or not
+    strangers = list(reach.strangers)
+    # At most the day's, withheld or not, with the message's (each a cold message again)
+    if so_far + len(strangers) >= cfg.cold_strangers:
+        read_more(ctx, (cold.withheld, cold.answered))
+        forgiven, again = _withheld_of(cold, kept, strangers, facts, cfg)
+        day = so_far - forgiven + again
         answered = int(facts[cold.answered])
         if day - answered >= cfg.cold_strangers and answered < cfg.cold_answered_share * day:
             return day, answered, f"{cfg.cold_window // 3600} h"
     read_more(ctx, (cold.week,))
-    old = int(facts[cold.week]) - so_far
-    if old < cfg.cold_old_strangers:
+    before = int(facts[cold.week]) - so_far
+    if before + min(so_far, cfg.cold_forgiven) < cfg.cold_old_strangers:  # at most the old
         return None
-    read_more(ctx, (cold.answered_week,))
+    read_more(ctx, (cold.withheld, cold.answered_week))
+    # The strangers before the day, and the day's forgiven: their day to answer is over
+    old = before + _withheld_of(cold, kept, strangers, facts, cfg)[0]
     answered = int(facts[cold.answered_week])
     if old - answered < cfg.cold_old_strangers or answered >= cfg.cold_old_answered_share * old:
         return None
     return old, answered, (f"{cfg.cold_window // 3600} h to "
                            f"{cfg.cold_long_window // 86_400} days ago")
+
+
+def _withheld_of(cold: _Cold, kept: list[bool], strangers: list[str], facts: Facts,
+                 cfg: VelocitySettings) -> tuple[int, int]:
+    """Of the day's one-to-one strangers, how many withheld ones are forgiven the day
+    (``cold_forgiven``), and of the message's, how many count in the day: those new to
+    the day's set, and those whose cold message was withheld (a stranger who never heard
+    from the account is written to cold again)."""
+    withheld, out = facts[cold.withheld]
+    seen = dict(zip(cold.day.members, kept, strict=True))
+    gone = dict(zip(cold.withheld.members, out, strict=True))
+    return (min(int(withheld), cfg.cold_forgiven),
+            sum(1 for p in strangers if not seen[p] or gone[p]))
 
 
 def _answers(ctx: Context, answer: tuple[Contains, Distinct, Contains], facts: Facts,
@@ -470,7 +520,8 @@ class VelocityDetector:
             cold = _Cold(Tally(direct.key, cfg.cold_window, people),
                          Distinct(answered, cfg.cold_window),
                          Distinct(direct.key, cfg.cold_long_window),
-                         Distinct(answered, cfg.cold_long_window))
+                         Distinct(answered, cfg.cold_long_window),
+                         Tally(_withheld(sender), cfg.cold_window, people))
             if len(people) == 1:
                 answer = (Contains(_direct(people[0]), (sender,)),
                           Distinct(accounts.tie_record(sender), accounts.TALKED_TTL,
@@ -517,6 +568,9 @@ class VelocityDetector:
             ctx.scratch[_ANSWER] = Touch(_answered(plan.people[0]), (message.sender,),
                                          self.cold_kept, cfg.set_cap)
         ctx.scratch[_WRITES] = self._written(plan, reach)
+        if reach.strangers and plan.cold is not None:
+            ctx.scratch[_WITHHELD] = Touch(plan.cold.withheld.key, reach.strangers,
+                                           self.cold_kept, cfg.set_cap)
         strangers_now, strangers = reach.now, reach.count
         if strangers_now and type(message) is Invite and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
@@ -562,11 +616,11 @@ class VelocityDetector:
         return found
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
-        """``_written``, and an answer that counts (``_ANSWER``) if it was received."""
+        """``_written``, and an answer that counts (``_ANSWER``) if it was received, or
+        the cold message's strangers withheld (``_WITHHELD``) if it was not."""
         written = ctx.scratch.get(_WRITES, ())
-        if _ANSWER in ctx.scratch and outcome.action in RECEIVED:
-            return (*written, ctx.scratch[_ANSWER])
-        return written  # type: ignore[no-any-return]
+        more = ctx.scratch.get(_ANSWER if outcome.action in RECEIVED else _WITHHELD)
+        return written if more is None else (*written, more)  # type: ignore[no-any-return]
 
     def _written(self, plan: _Plan, reach: _Reach) -> Sequence[Write]:
         """The message and its targets counted, and whom it reached added to the window
