@@ -164,10 +164,11 @@ def _spun(seed: int) -> list[str]:
             for name in NAMES]
 
 
-def _padded(seed: int) -> list[str]:
+def _padded(seed: int, padding: list[str] = FILLER) -> list[str]:
+    """Each copy of the pitch with one of ``padding`` after about a quarter of its words."""
     pick = random.Random(seed)
     return [" ".join(itertools.chain.from_iterable(
-        (word, pick.choice(FILLER)) if pick.random() < 0.25 else (word,)
+        (word, pick.choice(padding)) if pick.random() < 0.25 else (word,)
         for word in _plain(name).split())) for name in NAMES]
 
 

@@ -15,9 +15,6 @@ Left open (strict xfails, with the numbers): padding with words a sentence does 
 
 from __future__ import annotations
 
-import itertools
-import random
-
 import pytest
 
 from conftest import T0, config, message
@@ -26,15 +23,7 @@ from spimguard.detectors.base import settings
 from spimguard.detectors.bulk import BulkSettings, loaded, text_keys
 from spimguard.state.ops import Get
 from spimguard.text import names_of, view
-from test_attack_session32_content import FILLER, NAMES, _plain
-
-
-def _padded(words: list[str], seed: int) -> list[str]:
-    """Each copy of the pitch with one of ``words`` after about a quarter of its words."""
-    pick = random.Random(seed)
-    return [" ".join(itertools.chain.from_iterable(
-        (word, pick.choice(words)) if pick.random() < 0.25 else (word,)
-        for word in _plain(name).split())) for name in NAMES]
+from test_attack_session32_content import NAMES, _padded, _plain
 
 
 def _campaign(copies: list[str]) -> float:
@@ -51,7 +40,7 @@ def _campaign(copies: list[str]) -> float:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_pitch_padded_with_fillers_is_one_campaign(seed: int) -> None:
-    assert _campaign(_padded(FILLER, seed)) >= 150
+    assert _campaign(_padded(seed)) >= 150
 
 
 def test_fillers_alone_are_too_few_words_to_cluster() -> None:
@@ -78,4 +67,4 @@ def test_an_operator_adds_the_fillers_of_its_language() -> None:
     "for 54), but spun copies would lose the pairs of common words they share: largest "
     "shared band key 12-18 of 200, from 35-52"))
 def test_a_pitch_padded_with_articles_is_one_campaign() -> None:
-    assert _campaign(_padded(["the", "a"], 1)) >= 150
+    assert _campaign(_padded(1, ["the", "a"])) >= 150
