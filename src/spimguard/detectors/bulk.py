@@ -3,7 +3,9 @@
 Near-duplicates are found with MinHash LSH (``band_keys``: datasketch's affine32
 MinHash, computed here in numpy): the text is masked (numbers, mentions, links
 reduced to their domain, the recipients' own ids, all in the disguise-folded
-skeleton), cut into word pairs, and its 30-value MinHash split into 6 bands of 5.
+skeleton), its fillers left out (``BulkSettings.fillers``: "really", "just", a padding
+that changes no meaning), cut into word pairs, and its 30-value MinHash split into 6
+bands of 5.
 Two texts share a band with probability 1 - (1 - J^5)^6 for Jaccard similarity J:
 50 % at J = 0.70, 97 % at J = 0.85, 3 % at J = 0.40, so personalised copies of one
 pitch meet and ordinary chat does not. Each band is a key in state whose value summarises the
@@ -86,7 +88,7 @@ from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
 from ..state.ops import Contains, Gets, Puts, Query, Write
-from ..text import CACHED_CHARS, MessageView, masked_for, names_of, view
+from ..text import CACHED_CHARS, MessageView, masked_for, names_of, skeleton, view
 from .base import Context, Facts, Outcome, once, ramp, sealed, settings, shared, shared_ties
 from .takeover import TakeoverDetector
 from .takeover.keys import sites
@@ -99,6 +101,17 @@ class BulkSettings:
     bands: int = 6  # LSH bands ...
     rows: int = 5  # ... of this many MinHash values each (see the module docstring)
     min_words: int = 4  # texts with fewer words are not clustered ("ok", "lol", "thanks")
+    # Words a sentence means the same without (intensifiers, hedges, hesitations: session
+    # 33, ``respin33``), left out of the word pairs: a spammer pads each copy with its own
+    # few ("really", "just", "literally", "so" after a quarter of the words) and every one
+    # broke two of the pairs, where people rewording a text change what it says. A closed
+    # class, not a list of frequent words: dropping "you", "the" or "call" would let chat
+    # that differs in them meet (measured in ``benchmarks/bulk.py``: distinct ham of the
+    # shipped sets joined). In their skeleton form (``text.skeleton``), as texts are read.
+    fillers: tuple[str, ...] = (
+        "really", "just", "literally", "so", "very", "actually", "basically", "totally",
+        "truly", "simply", "quite", "honestly", "seriously", "definitely", "absolutely",
+        "um", "uh", "erm", "hmm")
     half_life: int = 3_600  # seconds over which a cluster's counts halve
     singleton_ttl: int = 3_600  # seconds a text seen once is remembered
     cluster_ttl: int = 86_400  # seconds a cluster is remembered after its last message
@@ -270,8 +283,15 @@ def _permutations(count: int) -> tuple[np.ndarray, np.ndarray]:
     return a, draw.randint(0, 1 << 32, count, dtype=np.uint32)
 
 
-def _words(masked_text: str) -> list[str]:
-    return [w for w in _WORD.findall(masked_text) if w not in ("-", ".")]
+def _words(masked_text: str, fillers: frozenset[str] = frozenset()) -> list[str]:
+    return [w for w in _WORD.findall(masked_text) if w not in ("-", ".") and w not in fillers]
+
+
+@cache
+def _fillers(words: tuple[str, ...]) -> frozenset[str]:
+    """``BulkSettings.fillers`` as texts' words read them (``text.skeleton``): folded once
+    per setting, and one object, whose hash a frozenset keeps, for ``_cached_text``'s key."""
+    return frozenset(skeleton(word) for word in words)
 
 
 class _Text(NamedTuple):
@@ -301,21 +321,25 @@ def _text_of(view: MessageView, names: tuple[str, ...], cfg: BulkSettings) -> _T
     """``text_keys`` with their reads and kept form. Spam waves and chat repeat their texts,
     so those of short masked texts are cached (a pure function of the masked text: its
     words, then their MinHash); long texts are not, so hostile input cannot fill memory."""
-    text = masked_for(view, names)
+    text, fillers = masked_for(view, names), _fillers(cfg.fillers)
     if len(text) <= CACHED_CHARS:
-        return _cached_text(text, cfg.min_words, cfg.bands, cfg.rows)
-    keys = _keys(text, cfg.min_words, cfg.bands, cfg.rows)
+        return _cached_text(text, cfg.min_words, cfg.bands, cfg.rows, fillers)
+    keys = _keys(text, cfg.min_words, cfg.bands, cfg.rows, fillers)
     return _text(keys) if keys is not None else None
 
 
 @lru_cache(maxsize=16_384)  # ~1 KB an entry (six keys, their reads, the kept form): 16 MB
-def _cached_text(text: str, min_words: int, bands: int, rows: int) -> _Text | None:
-    keys = _keys(text, min_words, bands, rows)
+def _cached_text(text: str, min_words: int, bands: int, rows: int, fillers: frozenset[str]
+                 ) -> _Text | None:
+    keys = _keys(text, min_words, bands, rows, fillers)
     return _text(keys) if keys is not None else None
 
 
-def _keys(text: str, min_words: int, bands: int, rows: int) -> tuple[str, ...] | None:
-    words = _words(text)
+def _keys(text: str, min_words: int, bands: int, rows: int, fillers: frozenset[str]
+          ) -> tuple[str, ...] | None:
+    """The band keys of a masked text's words bar its fillers, which count as no words
+    toward ``min_words`` either ("so so really ok" is as short as "ok")."""
+    words = _words(text, fillers)
     return band_keys(words, bands, rows) if len(words) >= min_words else None
 
 
