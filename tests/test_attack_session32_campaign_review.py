@@ -103,16 +103,13 @@ def _owner_after_a_sock(poisoned: bool) -> list[Any]:
                                    client={"id": "im-android", "ip": ip})) for i in range(4)]
 
 
-@pytest.mark.xfail(strict=True, reason="open: poisoning a shared text needs no hijack. "
-                   "The attacker's own aged account signs in from a new network (an "
-                   "unproven session at will) and sends the share-sheet words once: an "
-                   "owner on a new phone who wrote 3 lines from it today is held on all "
-                   "4 of her shares (BULK_UNPROVEN_SESSIONS), 1 of 4 unpoisoned (the 4th, "
-                   "as before campaign32), on main e82c8db and here; kept a day (the "
-                   "cluster TTL). The gate counts messages, not pitches; a count of the "
-                   "unproven sessions' messages with a site needs a record field "
-                   "(red-team log, review32c)")
 def test_an_attackers_own_account_poisons_a_share_text_for_owners_on_new_phones() -> None:
+    """Poisoning needs no hijack: the attacker's own aged account signs in from a new
+    network (an unproven session at will) and sends the share-sheet words once. An owner
+    on a new phone who wrote 3 lines from it today was held on all 4 of her shares
+    (BULK_UNPROVEN_SESSIONS; 1 of 4 unpoisoned: the 4th, the burst's) on main 08e8778,
+    for a day (the cluster TTL). The gate counts the unproven sessions' messages with a
+    site (``unproven33``): her lines are no pitch, and her shares are as unpoisoned."""
     clean = [v.action for v in _owner_after_a_sock(False)]
     poisoned = [v.action for v in _owner_after_a_sock(True)]
     assert clean.count("hold") == 1

@@ -1,0 +1,89 @@
+"""Session 33 (``unproven33``): BULK_UNPROVEN_SESSIONS's gate counts the account's unproven
+sessions' messages *with a site* (the takeover record's ``w``), not all their messages: a
+new phone's "it's me" lines to friends are no pitch. On main 08e8778 an attacker's own aged
+account, signed in from a new network, sent a share sheet's words once and an owner on a
+new phone who had written three lines was held on each of her shares of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import T0, event, message
+from spimguard.detectors.takeover.record import Record, decode
+from test_attack_session25 import engine_on
+from test_attack_session32 import SHARED
+from test_takeover import live_a_month
+from test_takeover_record import INCIDENT_TTL, LIVE, SESSION_TTL
+
+IP = "192.0.2.77"
+
+
+def _shares(engine: Any, poisoned: bool) -> list[str]:
+    """``review32c``'s owner: a new phone, three lines to friends, then the share sheet's
+    words to four more; ``poisoned``: the attacker's aged account sent them first from a
+    new network of its own. The actions of her shares."""
+    live_a_month(engine, "alice", "mallory")
+    cfg = engine.config
+    if poisoned:
+        engine.process(event(cfg, type="login", id="mallory-in", ts=T0 - 600,
+                             account="mallory", session="new", ip="203.0.113.40",
+                             client={"id": "im-android"}))
+        engine.process(message(cfg, "mallory-m", "mallory", ["mallory-friend1"], SHARED,
+                               T0 - 500, session="new",
+                               client={"id": "im-android", "ip": "203.0.113.40"}))
+    engine.process(event(cfg, type="login", id="alice-np", ts=T0 - 60, account="alice",
+                         session="newphone", ip=IP, client={"id": "im-android"}))
+    for i in range(3):
+        engine.process(message(cfg, f"alice-o{i}", "alice", [f"alice-friend{i}"],
+                               f"new phone! it's alice {i}", T0 + i, session="newphone",
+                               client={"id": "im-android", "ip": IP}))
+    return [engine.process(message(cfg, f"alice-s{i}", "alice", [f"alice-friend{10 + i}"],
+                                   SHARED, T0 + 60 + 30 * i, session="newphone",
+                                   client={"id": "im-android", "ip": IP})).action
+            for i in range(4)]
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "redis"])
+def test_a_new_phones_plain_lines_do_not_open_the_gate_on_every_backend(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Poisoned or not, the owner's shares fare alike (the 4th held by the burst): on
+    main 08e8778 poisoned, all 4 held. The count is the record's (``w``), kept alike by
+    every backend."""
+    clean = _shares(engine_on(backend, tmp_path / "clean", request), poisoned=False)
+    poisoned = _shares(engine_on(backend, tmp_path / "poisoned", request), poisoned=True)
+    assert clean == ["deliver", "deliver", "warn", "hold"]
+    assert poisoned == clean
+
+
+def _record(stored: Any = None) -> Record:
+    return Record("alice", stored, SESSION_TTL, LIVE, INCIDENT_TTL)
+
+
+def test_the_sited_count_is_its_own_part_and_a_record_before_it_reads_as_none() -> None:
+    """A record without ``w`` (every record before session 33, and every account whose
+    unproven sessions sent no site) is stored as before (nine parts) and counts no pitch;
+    a sited count trails it, round-trips, and only unproven sessions' counts are read."""
+    fresh = _record()
+    fresh.set_session("new", {"client": "im-android", "net": "192.0.2.0", "login": T0,
+                              "risk": 0.6}, T0, 8, 2)
+    fresh.count_sent("new", T0, 8)
+    plain = fresh.put(T0)
+    assert plain is not None
+    assert "w" not in decode(plain.value)
+    assert _record(plain.value).sent_unproven("new", T0 + 1, 2) == 0.0
+    again = _record(plain.value)
+    again.count_sent("new", T0 + 1, 8)
+    again.count_sent("new", T0 + 1, 8, sited=True)
+    sited = again.put(T0 + 1)
+    assert sited is not None and len(sited.value) > len(plain.value)
+    read = _record(sited.value)
+    assert read.sent("new", T0 + 2) == 2.0
+    assert read.sent_unproven("new", T0 + 2, 2) == 1.0
+    assert read.sent_unproven("new", T0 + 86_400 + 3_600, 2) == 0.0  # the day's window
+    proven = _record(sited.value)
+    proven.set_session("new", {"client": "im-android", "net": "192.0.2.0", "login": T0,
+                               "risk": 0.6, "proven": True}, T0 + 2, 8, 2)
+    assert _record(proven.changed()).sent_unproven("other", T0 + 3, 2) == 0.0
