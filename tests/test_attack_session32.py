@@ -110,7 +110,11 @@ def test_the_seller_interleaving_its_victims() -> None:
                    "victim (one template a victim, the same in all its pitches there): "
                    "14 reached in every account, 42 of 60, on main 2340d0e and here. "
                    "Words are the seller's choice: BULK_UNPROVEN_SESSIONS needs the same "
-                   "words in two accounts' unproven sessions (red-team log, campaign32)")
+                   "words in two accounts' unproven sessions (red-team log, campaign32). "
+                   "Session 33 (unproven33): 42 of 60 on main 08e8778 and the branch, with "
+                   "the same 20 domains in every victim and with fresh ones per victim; a "
+                   "per-site count of accounts' unproven sessions would close only the "
+                   "first (the seller's answer: a domain per pitch per victim)")
 def test_a_pitch_reworded_for_each_victim() -> None:
     _, *later = _one_seller_many_victims(reworded=True)
     assert all(reached(verdicts) <= 3 for verdicts in later)

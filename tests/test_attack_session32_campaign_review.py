@@ -122,9 +122,11 @@ def test_an_attackers_own_account_poisons_a_share_text_for_owners_on_new_phones(
                    "seller signs in to 3 victims (20 pitches each, one session each): the "
                    "unproven are under unproven_share of the recent senders and 42 of 60 "
                    "reach, as before campaign32 (0, 1, 2 socks: 20; 3 socks: 31; 4: 42), on "
-                   "main e82c8db and here. Who the proven senders sent to (a friend forwards "
-                   "to friends who write back) is not in the cluster (red-team log, "
-                   "review32c)")
+                   "main e82c8db and here. Session 33 (unproven33, main 08e8778 and the "
+                   "branch alike): 5 victims, 0-2 socks 26 of 100, 3: 37, 4: 48, 5: 59, 6: "
+                   "70: about a sock a victim. Who the proven senders sent to is not in the "
+                   "cluster, and a sock writing only to its own conversing contacts (other "
+                   "socks) would pass any such test (red-team log, review32c, unproven33)")
 def test_the_sellers_own_accounts_dilute_the_unproven_share() -> None:
     engine = _victims()
     cfg = engine.config

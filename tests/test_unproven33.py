@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from conftest import T0, event, message
+from conftest import T0, config, event, message
+from spimguard import open_engine
 from spimguard.detectors.takeover.record import Record, decode
 from test_attack_session25 import engine_on
 from test_attack_session32 import SHARED
-from test_takeover import live_a_month
+from test_takeover import OFFICIAL, live_a_month
 from test_takeover_record import INCIDENT_TTL, LIVE, SESSION_TTL
 
 IP = "192.0.2.77"
@@ -56,6 +57,33 @@ def test_a_new_phones_plain_lines_do_not_open_the_gate_on_every_backend(
     poisoned = _shares(engine_on(backend, tmp_path / "poisoned", request), poisoned=True)
     assert clean == ["deliver", "deliver", "warn", "hold"]
     assert poisoned == clean
+
+
+def test_owners_new_phones_that_wrote_first_share_one_text_unheld() -> None:
+    """No attacker at all: four unrelated owners, 5 min apart, each on a new phone (her
+    app, a network of her own), write three lines to friends and then share one
+    restaurant with two more in the share sheet's words. On main 08e8778 6 of their 8
+    shares were held (BULK_UNPROVEN_SESSIONS: each new phone's lines made it "a session
+    that pitched a few"); here none (two warned: the burst and bulk's near-duplicate)."""
+    engine = open_engine(config(official_clients=OFFICIAL))
+    owners = ("ann", "bea", "cem", "dov")
+    live_a_month(engine, *owners)
+    cfg, actions = engine.config, []
+    for k, account in enumerate(owners):
+        at, ip = T0 + 300 * k, f"192.0.2.{10 + k}"
+        engine.process(event(cfg, type="login", id=f"{account}-np", ts=at - 60,
+                             account=account, session="newphone", ip=ip,
+                             client={"id": "im-android"}))
+        for i in range(3):
+            engine.process(message(cfg, f"{account}-o{i}", account, [f"{account}-friend{i}"],
+                                   f"new phone! it's me {i}", at - 50 + i, session="newphone",
+                                   client={"id": "im-android", "ip": ip}))
+        actions += [engine.process(message(cfg, f"{account}-s{i}", account,
+                                           [f"{account}-friend{20 + i}"], SHARED, at + 30 * i,
+                                           session="newphone",
+                                           client={"id": "im-android", "ip": ip})).action
+                    for i in range(2)]
+    assert set(actions) <= {"deliver", "warn"}
 
 
 def _record(stored: Any = None) -> Record:
