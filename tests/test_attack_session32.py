@@ -123,16 +123,23 @@ def test_a_pitch_reworded_for_each_victim() -> None:
 SHARED = "Check out Casa Lupita on OpenTable, dinner saturday? http://casa-lupita.mx/menu"
 
 
-def new_phones_share(engine: Any, accounts: tuple[str, ...], first: int = 0) -> list[Any]:
+def new_phones_share(engine: Any, accounts: tuple[str, ...], first: int = 0,
+                     lines: int = 0) -> list[Any]:
     """Each of ``accounts`` signs in on a new phone (her app, a new network of her own),
-    five minutes after the one before, and shares ``SHARED`` with two friends (from her
-    ``first``-th), 30 s apart: the verdicts."""
+    five minutes after the one before, writes ``lines`` lines to the friends she writes
+    to daily (``live_a_month``'s first three) and shares ``SHARED`` with two friends (from
+    her ``first``-th), 30 s apart: the verdicts of the shares."""
     cfg, out = engine.config, []
     for k, account in enumerate(accounts):
         at, ip = T0 + 300 * k, f"192.0.2.{10 + k}"
         engine.process(event(cfg, type="login", id=f"{account}-np", ts=at - 60,
                              account=account, session="newphone", ip=ip,
                              client={"id": "im-android"}))
+        for i in range(lines):
+            engine.process(message(cfg, f"{account}-o{i}", account,
+                                   [f"{account}-friend{i}"],
+                                   f"new phone! it's me {i}", at - 50 + i, session="newphone",
+                                   client={"id": "im-android", "ip": ip}))
         out += [engine.process(message(
             cfg, f"{account}-s{i}", account, [f"{account}-friend{first + i}"], SHARED,
             at + 30 * i, session="newphone", client={"id": "im-android", "ip": ip}))

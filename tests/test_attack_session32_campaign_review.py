@@ -75,13 +75,13 @@ def test_the_owners_own_phone_does_not_open_the_gate() -> None:
 
 
 
-def _owner_after_a_sock(poisoned: bool) -> list[Any]:
+def owner_after_a_sock(poisoned: bool, engine: Any = None) -> list[Any]:
     """An owner on a new phone (her app, a network of her own) writes three lines to her
     friends from it, then shares a restaurant with four more with the share sheet's words;
     ``poisoned``: ten minutes before, the attacker's own aged account (no hijack: a month
     of life, its password the attacker's) signed in from a new network and sent those
-    words once."""
-    engine = open_engine(config(official_clients=OFFICIAL))
+    words once. On ``engine`` (a new one in memory by default)."""
+    engine = engine or open_engine(config(official_clients=OFFICIAL))
     live_a_month(engine, "alice", "mallory")
     cfg = engine.config
     if poisoned:
@@ -110,8 +110,8 @@ def test_an_attackers_own_account_poisons_a_share_text_for_owners_on_new_phones(
     (BULK_UNPROVEN_SESSIONS; 1 of 4 unpoisoned: the 4th, the burst's) on main 08e8778,
     for a day (the cluster TTL). The gate counts the unproven sessions' messages with a
     site (``unproven33``): her lines are no pitch, and her shares are as unpoisoned."""
-    clean = [v.action for v in _owner_after_a_sock(False)]
-    poisoned = [v.action for v in _owner_after_a_sock(True)]
+    clean = [v.action for v in owner_after_a_sock(False)]
+    poisoned = [v.action for v in owner_after_a_sock(True)]
     assert clean.count("hold") == 1
     assert poisoned.count("hold") <= 1
 

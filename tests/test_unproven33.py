@@ -11,40 +11,14 @@ from typing import Any
 
 import pytest
 
-from conftest import T0, config, event, message
+from conftest import T0, config
 from spimguard import open_engine
 from spimguard.detectors.takeover.record import Record, decode
 from test_attack_session25 import engine_on
-from test_attack_session32 import SHARED
+from test_attack_session32 import new_phones_share
+from test_attack_session32_campaign_review import owner_after_a_sock
 from test_takeover import OFFICIAL, live_a_month
 from test_takeover_record import INCIDENT_TTL, LIVE, SESSION_TTL
-
-IP = "192.0.2.77"
-
-
-def _shares(engine: Any, poisoned: bool) -> list[str]:
-    """``review32c``'s owner: a new phone, three lines to friends, then the share sheet's
-    words to four more; ``poisoned``: the attacker's aged account sent them first from a
-    new network of its own. The actions of her shares."""
-    live_a_month(engine, "alice", "mallory")
-    cfg = engine.config
-    if poisoned:
-        engine.process(event(cfg, type="login", id="mallory-in", ts=T0 - 600,
-                             account="mallory", session="new", ip="203.0.113.40",
-                             client={"id": "im-android"}))
-        engine.process(message(cfg, "mallory-m", "mallory", ["mallory-friend1"], SHARED,
-                               T0 - 500, session="new",
-                               client={"id": "im-android", "ip": "203.0.113.40"}))
-    engine.process(event(cfg, type="login", id="alice-np", ts=T0 - 60, account="alice",
-                         session="newphone", ip=IP, client={"id": "im-android"}))
-    for i in range(3):
-        engine.process(message(cfg, f"alice-o{i}", "alice", [f"alice-friend{i}"],
-                               f"new phone! it's alice {i}", T0 + i, session="newphone",
-                               client={"id": "im-android", "ip": IP}))
-    return [engine.process(message(cfg, f"alice-s{i}", "alice", [f"alice-friend{10 + i}"],
-                                   SHARED, T0 + 60 + 30 * i, session="newphone",
-                                   client={"id": "im-android", "ip": IP})).action
-            for i in range(4)]
 
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite", "redis"])
@@ -53,8 +27,10 @@ def test_a_new_phones_plain_lines_do_not_open_the_gate_on_every_backend(
     """Poisoned or not, the owner's shares fare alike (the 4th held by the burst): on
     main 08e8778 poisoned, all 4 held. The count is the record's (``w``), kept alike by
     every backend."""
-    clean = _shares(engine_on(backend, tmp_path / "clean", request), poisoned=False)
-    poisoned = _shares(engine_on(backend, tmp_path / "poisoned", request), poisoned=True)
+    clean = [v.action for v in owner_after_a_sock(
+        False, engine_on(backend, tmp_path / "clean", request))]
+    poisoned = [v.action for v in owner_after_a_sock(
+        True, engine_on(backend, tmp_path / "poisoned", request))]
     assert clean == ["deliver", "deliver", "warn", "hold"]
     assert poisoned == clean
 
@@ -68,21 +44,7 @@ def test_owners_new_phones_that_wrote_first_share_one_text_unheld() -> None:
     engine = open_engine(config(official_clients=OFFICIAL))
     owners = ("ann", "bea", "cem", "dov")
     live_a_month(engine, *owners)
-    cfg, actions = engine.config, []
-    for k, account in enumerate(owners):
-        at, ip = T0 + 300 * k, f"192.0.2.{10 + k}"
-        engine.process(event(cfg, type="login", id=f"{account}-np", ts=at - 60,
-                             account=account, session="newphone", ip=ip,
-                             client={"id": "im-android"}))
-        for i in range(3):
-            engine.process(message(cfg, f"{account}-o{i}", account, [f"{account}-friend{i}"],
-                                   f"new phone! it's me {i}", at - 50 + i, session="newphone",
-                                   client={"id": "im-android", "ip": ip}))
-        actions += [engine.process(message(cfg, f"{account}-s{i}", account,
-                                           [f"{account}-friend{20 + i}"], SHARED, at + 30 * i,
-                                           session="newphone",
-                                           client={"id": "im-android", "ip": ip})).action
-                    for i in range(2)]
+    actions = [v.action for v in new_phones_share(engine, owners, first=10, lines=3)]
     assert set(actions) <= {"deliver", "warn"}
 
 
