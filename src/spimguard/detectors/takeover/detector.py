@@ -271,8 +271,8 @@ class TakeoverDetector:
         (``plan_session``). The account's, not the session's (``review32c``): a seller
         signing in anew every third pitch is one hand however many session ids it takes.
         With a site (``unproven33``): a new phone's "it's me" lines to friends are no
-        pitch, and counted made an owner who wrote three the next one a poisoned text
-        holds."""
+        pitch; counted, they put an owner who wrote three under the rule from her first
+        share of words an attacker's own account had sent once."""
         message = ctx.message
         if message is None or not message.session:
             return 0.0
