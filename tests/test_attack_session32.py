@@ -110,7 +110,11 @@ def test_the_seller_interleaving_its_victims() -> None:
                    "victim (one template a victim, the same in all its pitches there): "
                    "14 reached in every account, 42 of 60, on main 2340d0e and here. "
                    "Words are the seller's choice: BULK_UNPROVEN_SESSIONS needs the same "
-                   "words in two accounts' unproven sessions (red-team log, campaign32)")
+                   "words in two accounts' unproven sessions (red-team log, campaign32). "
+                   "Session 33 (unproven33): 42 of 60 on main 08e8778 and the branch, with "
+                   "the same 20 domains in every victim and with fresh ones per victim; a "
+                   "per-site count of accounts' unproven sessions would close only the "
+                   "first (the seller's answer: a domain per pitch per victim)")
 def test_a_pitch_reworded_for_each_victim() -> None:
     _, *later = _one_seller_many_victims(reworded=True)
     assert all(reached(verdicts) <= 3 for verdicts in later)
@@ -119,16 +123,23 @@ def test_a_pitch_reworded_for_each_victim() -> None:
 SHARED = "Check out Casa Lupita on OpenTable, dinner saturday? http://casa-lupita.mx/menu"
 
 
-def new_phones_share(engine: Any, accounts: tuple[str, ...], first: int = 0) -> list[Any]:
+def new_phones_share(engine: Any, accounts: tuple[str, ...], first: int = 0,
+                     lines: int = 0) -> list[Any]:
     """Each of ``accounts`` signs in on a new phone (her app, a new network of her own),
-    five minutes after the one before, and shares ``SHARED`` with two friends (from her
-    ``first``-th), 30 s apart: the verdicts."""
+    five minutes after the one before, writes ``lines`` lines to the friends she writes
+    to daily (``live_a_month``'s first three) and shares ``SHARED`` with two friends (from
+    her ``first``-th), 30 s apart: the verdicts of the shares."""
     cfg, out = engine.config, []
     for k, account in enumerate(accounts):
         at, ip = T0 + 300 * k, f"192.0.2.{10 + k}"
         engine.process(event(cfg, type="login", id=f"{account}-np", ts=at - 60,
                              account=account, session="newphone", ip=ip,
                              client={"id": "im-android"}))
+        for i in range(lines):
+            engine.process(message(cfg, f"{account}-o{i}", account,
+                                   [f"{account}-friend{i}"],
+                                   f"new phone! it's me {i}", at - 50 + i, session="newphone",
+                                   client={"id": "im-android", "ip": ip}))
         out += [engine.process(message(
             cfg, f"{account}-s{i}", account, [f"{account}-friend{first + i}"], SHARED,
             at + 30 * i, session="newphone", client={"id": "im-android", "ip": ip}))

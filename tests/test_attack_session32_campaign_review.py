@@ -75,13 +75,13 @@ def test_the_owners_own_phone_does_not_open_the_gate() -> None:
 
 
 
-def _owner_after_a_sock(poisoned: bool) -> list[Any]:
+def owner_after_a_sock(poisoned: bool, engine: Any = None) -> list[Any]:
     """An owner on a new phone (her app, a network of her own) writes three lines to her
     friends from it, then shares a restaurant with four more with the share sheet's words;
     ``poisoned``: ten minutes before, the attacker's own aged account (no hijack: a month
     of life, its password the attacker's) signed in from a new network and sent those
-    words once."""
-    engine = open_engine(config(official_clients=OFFICIAL))
+    words once. On ``engine`` (a new one in memory by default)."""
+    engine = engine or open_engine(config(official_clients=OFFICIAL))
     live_a_month(engine, "alice", "mallory")
     cfg = engine.config
     if poisoned:
@@ -103,18 +103,15 @@ def _owner_after_a_sock(poisoned: bool) -> list[Any]:
                                    client={"id": "im-android", "ip": ip})) for i in range(4)]
 
 
-@pytest.mark.xfail(strict=True, reason="open: poisoning a shared text needs no hijack. "
-                   "The attacker's own aged account signs in from a new network (an "
-                   "unproven session at will) and sends the share-sheet words once: an "
-                   "owner on a new phone who wrote 3 lines from it today is held on all "
-                   "4 of her shares (BULK_UNPROVEN_SESSIONS), 1 of 4 unpoisoned (the 4th, "
-                   "as before campaign32), on main e82c8db and here; kept a day (the "
-                   "cluster TTL). The gate counts messages, not pitches; a count of the "
-                   "unproven sessions' messages with a site needs a record field "
-                   "(red-team log, review32c)")
 def test_an_attackers_own_account_poisons_a_share_text_for_owners_on_new_phones() -> None:
-    clean = [v.action for v in _owner_after_a_sock(False)]
-    poisoned = [v.action for v in _owner_after_a_sock(True)]
+    """Poisoning needs no hijack: the attacker's own aged account signs in from a new
+    network (an unproven session at will) and sends the share-sheet words once. An owner
+    on a new phone who wrote 3 lines from it today was held on all 4 of her shares
+    (BULK_UNPROVEN_SESSIONS; 1 of 4 unpoisoned: the 4th, the burst's) on main 08e8778,
+    for a day (the cluster TTL). The gate counts the unproven sessions' messages with a
+    site (``unproven33``): her lines are no pitch, and her shares are as unpoisoned."""
+    clean = [v.action for v in owner_after_a_sock(False)]
+    poisoned = [v.action for v in owner_after_a_sock(True)]
     assert clean.count("hold") == 1
     assert poisoned.count("hold") <= 1
 
@@ -125,9 +122,11 @@ def test_an_attackers_own_account_poisons_a_share_text_for_owners_on_new_phones(
                    "seller signs in to 3 victims (20 pitches each, one session each): the "
                    "unproven are under unproven_share of the recent senders and 42 of 60 "
                    "reach, as before campaign32 (0, 1, 2 socks: 20; 3 socks: 31; 4: 42), on "
-                   "main e82c8db and here. Who the proven senders sent to (a friend forwards "
-                   "to friends who write back) is not in the cluster (red-team log, "
-                   "review32c)")
+                   "main e82c8db and here. Session 33 (unproven33, main 08e8778 and the "
+                   "branch alike): 5 victims, 0-2 socks 26 of 100, 3: 37, 4: 48, 5: 59, 6: "
+                   "70: about a sock a victim. Who the proven senders sent to is not in the "
+                   "cluster, and a sock writing only to its own conversing contacts (other "
+                   "socks) would pass any such test (red-team log, review32c, unproven33)")
 def test_the_sellers_own_accounts_dilute_the_unproven_share() -> None:
     engine = _victims()
     cfg = engine.config

@@ -146,12 +146,14 @@ class BulkSettings:
     # sessions nobody proved. A share of its ``max_senders`` recent senders, not a count,
     # so it does not grow with the platform.
     unproven_share: float = 0.5
-    # ... and the account's unproven sessions delivered at least this many messages in the
-    # day before it: a new phone passes a link to two or three friends (``reach_soft``:
-    # sharing, not a push), and two unrelated owners' new phones may share one site with a
-    # share sheet's same words; the hand pitches each account's list. The account's, not
-    # the session's (``TakeoverDetector.session_sent``, ``review32c``): a session id is the
-    # hand's to choose, and a fresh one every third pitch kept each under the gate.
+    # ... and the account's unproven sessions delivered at least this many messages with a
+    # site in the day before it: a new phone passes a link to two or three friends
+    # (``reach_soft``: sharing, not a push), and two unrelated owners' new phones may share
+    # one site with a share sheet's same words; the hand pitches each account's list. The
+    # account's, not the session's (``TakeoverDetector.session_sent``, ``review32c``): a
+    # session id is the hand's to choose, and a fresh one every third pitch kept each under
+    # the gate. With a site (``unproven33``): a new phone's "it's me" lines are no pitch,
+    # and counting them held an owner who wrote three on a text anyone could poison.
     unproven_sent: int = 3
 
 

@@ -265,11 +265,14 @@ class TakeoverDetector:
         return {} if memo is None else self._session(memo, ctx, facts)
 
     def session_sent(self, ctx: Context, facts: Facts) -> float:
-        """The messages the sender's session and the account's other unproven sessions
-        delivered in the past day (``Record.sent_unproven``), for detectors that weigh a
-        session by how far it has written (bulk), read as ``sender_session`` reads
+        """The messages with a site the sender's session and the account's other unproven
+        sessions delivered in the past day (``Record.sent_unproven``), for detectors that
+        weigh a session by how far it has pitched (bulk), read as ``sender_session`` reads
         (``plan_session``). The account's, not the session's (``review32c``): a seller
-        signing in anew every third pitch is one hand however many session ids it takes."""
+        signing in anew every third pitch is one hand however many session ids it takes.
+        With a site (``unproven33``): a new phone's "it's me" lines to friends are no
+        pitch; counted, they put an owner who wrote three under the rule from her first
+        share of words an attacker's own account had sent once."""
         message = ctx.message
         if message is None or not message.session:
             return 0.0
@@ -671,6 +674,9 @@ class TakeoverDetector:
         if outcome.action not in RECEIVED:
             return
         record.count_sent(found.session, now, cfg.max_sessions)
+        if (judged.get("risk") and not judged.get("proven") and not self.conversing(judged)
+                and keys.sites(view)):
+            record.count_sent(found.session, now, cfg.max_sessions, sited=True)
         if not _AGAINST.isdisjoint(outcome.signals):
             return  # not clean: it teaches nothing else
         vouched = _reciprocating(found, facts)

@@ -30,6 +30,10 @@ last pruned it:
   (a stand-in's too: ``origin.stand_in``): only the last 24 hours count. At most
   ``max_sessions`` sessions (the least recently counted dropped): only a notice's detail
   reads it;
+- ``w``, messages with a site (``keys.sites``) each unproven session delivered (or
+  warned), as ``n`` counts them (``SENT``'s window, ``max_sessions``): the pitches among
+  them (``sent_unproven``, ``unproven33``). Only sessions unproven when they sent (risky,
+  not proven, not answering their friends): a proven phone's links are no pitch;
 - ``k``, the dormant ties the account's unproven sessions sent a link to, with when
   (``burst.pitched``), as the member set it was (``tk:text:<account>:%links`` until
   session 28): each gone ``session_ttl`` after its last touch, at most ``pitch_ties``
@@ -63,7 +67,9 @@ JSON ~450. An earlier release fails on a v4 table (it reads it as doubles: a
 ``TypeError``) rather than reading -1 as its table's last number. The version comes
 first, or, in a record with links (``k``), a list of the version and the links: a
 release before session 28 ignores that slot, so it reads such a record (without its
-links) and does not fail on it. The earlier forms are read as they are (written back in
+links) and does not fail on it. ``w`` (session 33), when there is one, trails the
+list: a release before it fails on such a record (ten parts where it unpacks nine), and
+reads every other as before. The earlier forms are read as they are (written back in
 this one with the next change): v3 (the table as doubles, eight bytes a number), the v2
 list (JSON: the same table of strings, times as whole ticks of 2**-22 s before the put's
 time), and the dict before it.
@@ -200,14 +206,15 @@ class Record:
                          if first <= hour <= last))
 
     def sent_unproven(self, session: str, now: float, replies_trusted: int) -> float:
-        """``sent`` of ``session`` and of the account's other sessions in the window that
-        nothing proved (risky, not proven, not answering its friends; or no longer in
-        ``s``: familiar sessions are the last dropped from it): the messages the account's
-        unproven sessions delivered, however many session ids they came by."""
+        """The messages with a site (``w``) of ``session`` and of the account's other
+        sessions in the window that nothing proved (risky, not proven, not answering its
+        friends; or no longer in ``s``: familiar sessions are the last dropped from it):
+        the pitches the account's unproven sessions delivered, however many session ids
+        they came by; not a new phone's "it's me" lines (``unproven33``)."""
         first, last = bucket_range(SENT, now)
         entries = self._raw.get("s", {})
         total = 0
-        for s, buckets in self._raw.get("n", {}).items():
+        for s, buckets in self._raw.get("w", {}).items():
             entry = entries.get(s)
             if s != session and entry is not None and (
                     not entry[4] or entry[_PROVEN] or entry[6] >= replies_trusted):
@@ -242,19 +249,21 @@ class Record:
     def set_incidents(self, incidents: list[dict[str, Any]], now: float) -> None:
         self._changed["i"] = [now, incidents]
 
-    def count_sent(self, session: str, now: float, cap: int) -> None:
-        """One more delivered message of ``session`` in the hour of ``now``; the hours
-        past the window dropped, the other sessions' as well.
+    def count_sent(self, session: str, now: float, cap: int, sited: bool = False) -> None:
+        """One more delivered message of ``session`` in the hour of ``now`` (``sited``: in
+        ``w``, the count of its messages with a site); the hours past the window dropped,
+        the other sessions' as well.
 
         A message is counted on nearly every event, so this is O(buckets) with nothing
         rebuilt that is kept as it was: buckets are in hour order (each list is made so),
         so a list whose first hour is live is kept whole, the same list, and the session's
         own count is its last bucket's (or a new last one; an hour earlier than the last,
         from an event out of order, goes in its place)."""
+        part = "w" if sited else "n"
         first, hour = bucket_range(SENT, now)
         others: dict[str, list[list[int]]] = {}
         mine: list[list[int]] = []
-        for s, buckets in self._current("n").items():
+        for s, buckets in self._current(part).items():
             live = buckets if not buckets or buckets[0][0] >= first else [
                 b for b in buckets if b[0] >= first]
             if s == session:
@@ -270,7 +279,7 @@ class Record:
             counts[hour] = counts.get(hour, 0) + 1
             mine = [[b, counts[b]] for b in sorted(counts)]
         kept = _newest(others, cap - 1, lambda b: b[-1][0])
-        self._changed["n"] = {**kept, session: mine}
+        self._changed[part] = {**kept, session: mine}
 
     def touch_links(self, people: tuple[str, ...], now: float, cap: int) -> None:
         """``people`` touched in ``k`` at ``now`` as a member set's ``Touch`` with a TTL of
@@ -333,8 +342,9 @@ def decode(stored: bytes | list[Any] | dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _decode(stored: bytes) -> dict[str, Any]:
-    head, hour, names, packed, profile, sessions, live, incidents, sent = _DECODER.decode(
-        stored)
+    # ``w`` trails when there is one (records before session 33 have none).
+    head, hour, names, packed, profile, sessions, live, incidents, sent, *sited = (
+        _DECODER.decode(stored))
     nums = _numbers(packed)
     out: dict[str, Any] = {}
     if head.__class__ is list:  # [version, name, time, ...]: the links (``k``)
@@ -381,9 +391,16 @@ def _decode(stored: bytes) -> dict[str, Any]:
              "range": names[wide], "family": names[family]}
             for s, since, net, wide, family in zip(it, it, it, it, it, strict=True)]]
     if sent:
-        out["n"] = {names[b[0]]: [[hour - b[i], b[i + 1]] for i in range(1, len(b), 2)]
-                    for b in sent}
+        out["n"] = _hours(sent, names, hour)
+    if sited:
+        out["w"] = _hours(sited[0], names, hour)
     return out
+
+
+def _hours(stored: list[list[Any]], names: list[str], hour: int) -> dict[str, Any]:
+    """``n`` or ``w`` as ``_counted`` stores it."""
+    return {names[b[0]]: [[hour - b[i], b[i + 1]] for i in range(1, len(b), 2)]
+            for b in stored}
 
 
 def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window: float,
@@ -449,14 +466,8 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
                           name(i["net"], len(names)), name(i["range"], len(names)),
                           name(i["family"], len(names)))
     first, hour = bucket_range(SENT, now)
-    sent = []
-    for s, buckets in record.get("n", {}).items():
-        if buckets and buckets[-1][0] >= first:
-            end = max(end, (buckets[-1][0] + 1) * SENT.bucket + SENT.window)
-            flat = [name(s, len(names))]
-            for h, n in buckets:
-                flat += (hour - h, n)
-            sent.append(flat)
+    sent, end = _counted(record.get("n", {}), first, hour, name, names, end)
+    sited, end = _counted(record.get("w", {}), first, hour, name, names, end)
     links: list[int] = []  # [name, time, ...], behind the version (``decode``)
     lapsed = now - session_ttl
     for p, ts in record.get("k", {}).items():
@@ -465,7 +476,23 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             links += (name(p, len(names)), num(ts, len(nums)))
     stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION, hour, list(names),
                               _sixes(array("d", nums).tobytes()), profile, sessions, live,
-                              incidents, sent])
+                              incidents, sent, *((sited,) if sited else ())])
+    return stored, end
+
+
+def _counted(counts: dict[str, list[list[int]]], first: int, hour: int, name: Any,
+             names: dict[str, int], end: float) -> tuple[list[list[Any]], float]:
+    """Hourly counts by session (``n``, ``w``) as stored, ``[session, hours before
+    ``hour``, count, ...]`` each, those past the window (before ``first``) left out; and
+    ``end`` raised to when the last kept expires."""
+    stored = []
+    for s, buckets in counts.items():
+        if buckets and buckets[-1][0] >= first:
+            end = max(end, (buckets[-1][0] + 1) * SENT.bucket + SENT.window)
+            flat = [name(s, len(names))]
+            for h, n in buckets:
+                flat += (hour - h, n)
+            stored.append(flat)
     return stored, end
 
 
