@@ -2,10 +2,11 @@
 
 A part runs at the end of a batch, inside its commit: the batch waits for it, and every
 check queued behind that batch. A whole sweep of the mixed load's state (2,000 users,
-2 days) cost 80-300 ms of CPU; at 50 parts a lap a part took 4-15 ms on SQLite, a third
-of them over issue 18's p99 of 10 ms (``benchmarks/engine.py``'s ``batch_tail``). So a
-part may sweep at most a hundredth of what is held: what it deletes and what SQLite's
-held copy loads again after it grow with that share. Counted in keys, not timed."""
+2 days) cost 80-300 ms of CPU; at 50 parts a lap a part took 4-16 ms on SQLite, a third
+to a half of them over issue 18's p99 of 10 ms (``benchmarks/engine.py``'s
+``batch_tail``). So a part may sweep at most a hundredth of what is held: what it
+deletes and what SQLite's held copy loads again after it grow with that share. Counted
+in keys, not timed."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ The sweep goes in parts (``StateBackend.sweep_part``), one at the end of a batch
 ``SWEEP_EVERY`` events have passed since the last, in that batch's commit: a lap of
 ``ops.SWEEP_PARTS`` parts every ~20,000 events, where the whole sweep in one batch cost
 that batch ~80 ms (issue 18: one stalled batch sets a p99; a part of a lap of 50, up to
-15 ms: session 33). Where the lap stands is the store's: SQLite keeps, by table, the
+16 ms: session 33). Where the lap stands is the store's: SQLite keeps, by table, the
 parts swept and the key the next part starts at (a row of ``sweep_lap``, in the part's
 own transaction), and cuts each part from there, a share of the rows ahead on; the
 memory store holds its lap's keys and the next part. So a restart resumes the lap (it
