@@ -8,16 +8,17 @@ learnt changes keeps (``Engine._refresh_learners``).
 The sweep goes in parts (``StateBackend.sweep_part``), one at the end of a batch once
 ``SWEEP_EVERY`` events have passed since the last, in that batch's commit: a lap of
 ``ops.SWEEP_PARTS`` parts every ~20,000 events, where the whole sweep in one batch cost
-that batch ~80 ms (issue 18: one stalled batch sets a p99). Where the lap stands is the
-store's: SQLite keeps, by table, the parts swept and the key the next part starts at (a
-row of ``sweep_lap``, in the part's own transaction), and cuts each part from there, a
-share of the rows ahead on; the memory store holds its lap's keys and the next part.
-So a restart resumes the lap (it began again at each start: a process restarted more
-often than once a lap never swept its later parts), a part rolled back with its batch is
-redone by the next (it waited a lap), and no part cuts the whole lap at once (the first
-part cut every table for all 50). A process starts owing a part: the
-events its predecessor judged since the last part are not kept, and one restarted more
-often than every ``SWEEP_EVERY`` events would never sweep. The learners' rebuild and the
+that batch ~80 ms (issue 18: one stalled batch sets a p99; a part of a lap of 50, up to
+16 ms: session 33). Where the lap stands is the store's: SQLite keeps, by table, the
+parts swept and the key the next part starts at (a row of ``sweep_lap``, in the part's
+own transaction), and cuts each part from there, a share of the rows ahead on; the
+memory store holds its lap's keys and the next part. So a restart resumes the lap (it
+began again at each start: a process restarted more often than once a lap never swept
+its later parts), a part rolled back with its batch is redone by the next (it waited a
+lap), and no part cuts the whole lap at once (the first part cut every table for all
+the lap's parts). A process starts owing a part: the events its predecessor judged
+since the last part are not kept, and one restarted more often than every
+``SWEEP_EVERY`` events would never sweep. The learners' rebuild and the
 purge stay every ``MAINTAIN_EVERY`` events, at the event that reaches it: content's
 answers depend on when it last rebuilt (``content._Remembered``), and both are a few ms.
 
@@ -43,7 +44,7 @@ from .state import StateBackend
 from .state.ops import sweep_horizon
 
 MAINTAIN_EVERY = 20_000  # events between rebuilds of the learners and purges of old records
-SWEEP_EVERY = 400  # events between parts of the sweep (``MAINTAIN_EVERY / ops.SWEEP_PARTS``)
+SWEEP_EVERY = 100  # events between parts of the sweep (``MAINTAIN_EVERY / ops.SWEEP_PARTS``)
 
 
 def sweep_part(state: StateBackend, now: float, since_pass: int) -> int:

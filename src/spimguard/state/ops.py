@@ -68,7 +68,14 @@ MAX_LATENESS = 3_600.0
 # A lap of the sweep in parts (``StateBackend.sweep_part``): each part sweeps a slice of
 # every table's keys, so what a whole sweep costs at once (~80 ms on the mixed load's
 # state, on one batch) is spread over this many, one a batch (``maintenance.SWEEP_EVERY``).
-SWEEP_PARTS = 50
+# A part's batch waits for it, and every check queued behind that batch: at 50 parts a
+# part cost 4-16 ms of CPU on SQLite (the mixed load, 2,000 users; a third to a half over
+# the 10 ms of issue 18's p99), so the parts set the server's tail. At 200 a part is
+# 2.8 ms on average, 8.0 at most (session 33, ``tail33``, the same hour: 6.7 and 16.2 at
+# 50): what a part sweeps and loads again is a quarter, what each costs whatever its
+# size (SQLite's count of each table, ~0.5 ms) is paid four times as often, ~10 µs an
+# event more (~1 % of an event's CPU).
+SWEEP_PARTS = 200
 # Names past which a guest keyspace's record (``guest_keyspace``: a session's) leaves its
 # host for a record of its own, in every backend that lodges: a lodged one is read and
 # rewritten with its host (the memory backend's guests' bytes, Redis's ties hash, whose
