@@ -14,12 +14,17 @@ Measured on main (450ddd1) before the fixes:
 - Chat's emphasis around a link with a scheme: "*https://tones-shop.com*" (WhatsApp's and
   Telegram's bold), "_..._", "~...~" was read as the host "tones-shop.com*": no signal for
   a denied host (the bare host's emphasis was closed in session 32, not this one).
+- A host after a combining mark at its chunk's start ("\\u0301tones-shop.com"): the mark was
+  read as the label's first character, the host as xn--tones-shop-q0f.com, which no browser
+  opens (UTS #46 refuses a label that starts with a mark): no signal for a denied host.
+- An enclosing mark (a circle around the suffix's last letter) was read as part of the
+  suffix since session 32: no suffix, no link, no signal.
 - Another language's word for the dot defanged as "dot" is ("tones-shop[punto]com",
   "tones-shop (punkt) com"): no guess for the block list.
 
 Left open (strict xfails, with the numbers): the reordering of runs that UAX #9 does
-beyond overrides (isolates and embeddings that lay runs out right to left), a label that
-starts with a combining mark, Chinese "点" for the dot.
+beyond overrides (isolates and embeddings that lay runs out right to left), an enclosing
+mark inside a label, Chinese "点" for the dot.
 """
 
 from __future__ import annotations
@@ -100,6 +105,19 @@ def test_a_denied_host_defanged_with_a_foreign_dot_is_blocked(written: str) -> N
     assert view(f"join free at {written}").urls == ()  # a guess, never a link
 
 
+@pytest.mark.parametrize("written", [
+    f"see \u0301{DENIED} now", f"see \u0301\u0336{DENIED}/join",
+    f"see {DENIED}\u20dd now",  # an enclosing circle around its last letter
+])
+def test_marks_no_label_holds_are_no_part_of_a_host(written: str) -> None:
+    """No label starts with a mark (UTS #46 refuses it; a browser opens nothing): one before
+    a chunk's first letter is drawn on the blank before it, and the reader reads the host
+    from its letter (main: xn--tones-shop-q0f.com, since session 32's marked labels). An
+    enclosing mark is no letter's (main: the suffix "com\u20dd", no link)."""
+    assert [url.host for url in view(written).urls] == [DENIED]
+    assert blocked(written)
+
+
 # -- left open ------------------------------------------------------------------------------
 
 
@@ -118,16 +136,12 @@ def test_runs_laid_out_right_to_left_by_isolates_are_read_as_drawn() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "a label may not start with a combining mark (UTS #46 validity, criterion 6): a browser "
-    "refuses '\\u0301tones-shop.com', its reader sees the mark on the blank before and types "
-    "tones-shop.com. Since session 32 the label holds its marks, and the view reads the "
-    "host xn--tones-shop-q0f.com (before it read tones-shop.com): no signal. Likewise an "
-    "enclosing circle on the suffix's last letter ('tones-shop.com\\u20dd'): no link, no "
-    "guess. Candidate: a label starts at a letter, and the block list guesses the host "
-    "read without the marks IDNA refuses"))
-@pytest.mark.parametrize("written", [f"\u0301{DENIED}", f"{DENIED}\u20dd"])
-def test_a_host_with_a_mark_idna_refuses_is_read_as_its_reader_retypes_it(written: str) -> None:
-    assert blocked(f"see {written} now")
+    "an enclosing mark inside a label ('tones\\u20dd-shop.com/x', drawn 'tones-shop' with a "
+    "circled 's'): the label stops at it and the host read is '-shop.com' (so on main, and "
+    "before session 32); its reader retypes tones-shop.com. Candidate: the link patterns "
+    "read past an enclosing mark and the host without it (the block list's guess)"))
+def test_a_host_with_an_enclosing_mark_inside_is_read_as_its_reader_retypes_it() -> None:
+    assert blocked("see tones\u20dd-shop.com/x now")
 
 
 @pytest.mark.xfail(strict=True, reason=(
