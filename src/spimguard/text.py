@@ -454,11 +454,25 @@ def drawn_order(raw: str) -> str:
     reversed once, by grapheme (a letter with its accents, a flag) so that marks stay on
     their letters."""
     pieces: list[str] = _BIDI_PIECE.findall(raw)
-    # Each opener goes one or two levels deeper, from a paragraph's level 0 or 1: with no
-    # more than 62 of them no level passes 125, whichever way a paragraph or an FSI runs,
-    # and the ways matter no more (a span is read by its kind, not its level).
-    deepest = 2 * sum(map(raw.count, _OPENERS)) + 1
-    paragraphs, first_strong = _strong_first(pieces) if deepest > MAX_BIDI_DEPTH else ({}, {})
+    read = _laid_out(pieces, None)
+    if read is None:
+        read = _laid_out(pieces, _strong_first(pieces))
+        assert read is not None  # given the ways, every text is read
+    return read
+
+
+# Each opener goes one or two levels deeper, from a paragraph's level 0 or 1: while no more
+# than this many spans are open, no level passes ``MAX_BIDI_DEPTH`` whichever way a paragraph
+# or an FSI runs, and the ways matter no more (a span is read by its kind, not its level).
+_SURE_SPANS = (MAX_BIDI_DEPTH - 1) // 2
+
+
+def _laid_out(pieces: list[str], ways: tuple[dict[int, bool], dict[int, bool]] | None
+              ) -> str | None:
+    """``drawn_order`` of ``pieces``, given the ways paragraphs and FSIs run
+    (``_strong_first``); None where they are not given and the depth may run out, for a
+    second pass with them (only a text nesting past ``_SURE_SPANS`` pays for them)."""
+    paragraphs, first_strong = ways or ({}, {})
     # Each open span: its pieces, each a text and whether it is a closed span (kept whole).
     spans: list[list[tuple[str, bool]]] = [[]]
     kinds: list[str] = ["paragraph"]
@@ -467,6 +481,8 @@ def drawn_order(raw: str) -> str:
     for at, piece in enumerate(pieces):
         kind = _OPENERS.get(piece)
         if kind is not None:  # X2-X5c
+            if ways is None and len(kinds) > _SURE_SPANS:
+                return None
             rtl = piece in _RTL_OPENERS or first_strong.get(at, False)
             level = (levels[-1] + 1) | 1 if rtl else (levels[-1] + 2) & ~1
             if level <= MAX_BIDI_DEPTH and not overflow_isolates and not overflow_embeddings:
