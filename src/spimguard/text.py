@@ -22,8 +22,9 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   bare dotted quads with a path and "example dot com" spellings, each with its
   registrable domain from tldextract's bundled suffix list (never fetched); a label's
   letters with their combining marks, chat's emphasis ("_x.com_", "*https://x.com*") no
-  part of it. Hosts are read as a browser's host parser reads them (WHATWG URL, UTS #46): the ideographic
-  full stops separate labels, and a number, hex or octal host is an IPv4 address.
+  part of it. Hosts are read as a browser's host parser reads them (WHATWG URL, UTS #46):
+  the ideographic full stops separate labels, and a number, hex or octal host is an IPv4
+  address.
 - ``apart_hosts``: hosts written apart with a mark a reader retypes as the dot
   ("tones-shop. com", "tones-shop•com"), or with a blank or another mark before a
   link's tail ("tones-shop com/new"), a guess that chat makes too ("yes, no/maybe"): for
