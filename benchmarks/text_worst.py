@@ -53,6 +53,15 @@ FAMILIES = (
     "a,bb.", "a\u25cf\u0301com/",
     # ... and with no path (a dot-like mark alone) or a weak separator before a tail.
     "a. com ", "a\u2022com ", "ab. com ", "a;com/x ", "a com?x ",
+    # Bidi controls (``text.drawn_order``): overrides, embeddings and isolates nested past
+    # the depth, opened and closed, first-strong isolates that look ahead for a letter,
+    # Hebrew under an override; links read in both orders.
+    "\u202ea", "\u202ea\u202c", "\u202b", "\u202b\u202e", "\u2068", "\u2068a\u2069",
+    "\u2068\u202e", "\u2069\u202c", "\u2068\u05d0 ", "\u05d0\u202d", "\u202ea.com ",
+    "\u202ea.com\u202c ", "\u202emoc.a ", "\u2068\u2068\u2068a\u2069",
+    # Hosts with marks (the marked patterns), in emphasis, with another language's dot.
+    "a\u0301.", "\u0301a.", "a\u0336", "a\u0301.co\u0301m/", "\u0e01\u0e34.", "_a.com_ ",
+    "*http://a.com* ", "_http://a_", "a punto com ", "a[punto]", "a (punkt) ",
 )
 PIECES = ("a", "1", "@", "$", ".", "-", "_", " ", "dot", "com", "[", "]", "(", ")", "{", "}",
           "http://", "www.", "/", ":", "\u200b", "а", "😀", "xn--", "\u0301", "ا", "你", "\n",
