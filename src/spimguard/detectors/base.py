@@ -320,7 +320,7 @@ def once(ctx: Context, key: str, make: Callable[..., T], *args: Any) -> T:
     the engine's instructions."""
     scratch = ctx.scratch
     if key in scratch:
-        return scratch[key]  # type: ignore[no-any-return]
+        return scratch[key]
     value = scratch[key] = make(*args)
     return value
 
@@ -343,7 +343,7 @@ def shared(ctx: Context, key: Hashable, make: Callable[..., T], *args: Any) -> T
     O(1) a lookup; the memo holds one entry per distinct key."""
     plans = ctx.plans
     if key in plans:
-        return plans[key]  # type: ignore[no-any-return]
+        return plans[key]
     value = plans[key] = make(*args)
     return value
 

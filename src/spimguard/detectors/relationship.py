@@ -128,7 +128,7 @@ class RelationshipDetector:
         Python cost an event was the layers above ``_people_plan``)."""
         scratch = ctx.scratch
         if self.name in scratch:
-            return scratch[self.name]  # type: ignore[no-any-return]
+            return scratch[self.name]
         message = ctx.message
         if message is None or type(message) is Invite:  # no failing isinstance: engine.py
             found = None
