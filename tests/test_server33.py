@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 
 from conftest import TOKEN, config
 from spimguard import open_engine
+from spimguard.server import app as server_app
 from spimguard.server import create_app
 from spimguard.server.console.memory import MemoryConsole
 
@@ -31,3 +33,32 @@ def test_what_a_full_collection_finds_alive_is_out_of_the_next_ones_walk() -> No
     assert young
     assert gc.get_freeze_count() == 0  # the server's end gives the collector it all back
     assert not any(getattr(c, "__name__", "") == "_freeze_survivors" for c in gc.callbacks)
+
+
+class _Node:
+    """A cycle's member that a weak reference can watch."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_frozen_cycle_made_garbage_is_freed_within_a_bounded_number_of_collections() -> None:
+    """Freezing leaks nothing for ever: every ``_WALK_ALL_EVERY``-th full collection gives
+    the frozen objects back, and the next frees the cycles among them that died."""
+    app = create_app(open_engine(config(api_token=TOKEN)), MemoryConsole())
+
+    async def serving() -> tuple[bool, bool]:
+        async with app.router.lifespan_context(app):
+            node = _Node()
+            watch = weakref.ref(node)
+            gc.collect()  # alive at a full collection: frozen
+            del node
+            gc.collect()
+            frozen_kept = watch() is not None
+            for _ in range(2 * server_app._WALK_ALL_EVERY):
+                gc.collect()
+            return frozen_kept, watch() is None
+
+    frozen_kept, freed = asyncio.run(serving())
+    assert frozen_kept  # the cycle died frozen: the next collection did not walk it
+    assert freed
