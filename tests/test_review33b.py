@@ -117,8 +117,9 @@ def test_a_held_message_to_a_stranger_reached_before_withholds_nobody() -> None:
     "(14 people a day, 4 answering within 15 minutes) whose first day's first ten "
     "messages carry a prize text with a shortened link (held: CONTENT_SPAM, LINK_SHORTENER) "
     "reaches 0 of 14 that day (the week's rule: ten old strangers, none answered: nobody "
-    "could) and 0 of 14 each of the next four days (its next 14 strangers past the "
-    "four who answered, under the quarter of 24): 0 of 70, base 0 and main 0; 6 held of "
+    "could) and 0 of 14 each of the next four days (the first day's 14 are old, none "
+    "answered, and each day's first four, who would answer, are held before they can): "
+    "0 of 70, base 0 and main 0; 6 held of "
     "14, 60 of 70 on main and here. Telling a content hold's strangers from a bot's "
     "writing on is the hold's reason in the withheld set, which it does not keep"))
 def test_an_organiser_whose_links_were_held_is_held_for_the_week() -> None:
