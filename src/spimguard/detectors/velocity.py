@@ -87,6 +87,9 @@ for five days). The strangers of messages not received are kept apart too
 (``vel:withheld:``), and up to ``cold_forgiven`` of the day's leave its count for the
 week's, as strangers whose day is over; past that they count in the day, as a bot that
 writes on while held does. A withheld stranger written to again is written to cold again.
+The set is of strangers who never heard from the account (review, session 33): a message
+received takes its strangers out, and a held one adds none it reached before, or a held
+message to ten, then one to each delivered, had all ten forgiven (19 of 19 a day).
 
 Invitations (``invite`` events) are contact attempts too; inviting strangers
 into rooms is how Matrix spim spreads, and an invitation carries no text for
@@ -106,7 +109,7 @@ from .. import accounts
 from ..config import Config
 from ..events import RECEIVED, Invite, Message
 from ..signals import Signal
-from ..state.ops import Contains, Count, Distinct, Incr, Query, Tally, Touch, Write
+from ..state.ops import Contains, Count, Distinct, Incr, Query, Remove, Tally, Touch, Write
 from .base import Context, Facts, Outcome, ramp, read_more, settings, shared, shared_ties
 
 
@@ -310,8 +313,10 @@ _WRITES = "velocity:writes"
 # blocked never reached the account; review31a: 20 answers blocked as phishing bought
 # their cold writer 20 strangers).
 _ANSWER = "velocity:answer"
-# ... and a cold message's strangers, withheld (``vel:withheld:``) only when the message was
-# not (COLD_OUTREACH's day leaves them to the week, ``_cold_reach``).
+# ... and a cold message's unheard strangers (``_unheard``) withheld (``vel:withheld:``) when
+# the message was not received, or its withheld ones taken out of the set when it was: the
+# set holds the strangers who never heard from the sender (COLD_OUTREACH's day leaves them
+# to the week, ``_cold_reach``). A pair, (if held, if received).
 _WITHHELD = "velocity:withheld"
 
 
@@ -367,13 +372,13 @@ def _direct_reach(ctx: Context, direct: Tally, reach: _Reach, facts: Facts) -> i
     return int(count) + _new(direct.members, kept, list(reach.strangers)) + reach.listed
 
 
-def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
+def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, unheard: int, facts: Facts,
                 cfg: VelocitySettings) -> tuple[int, int, str] | None:
     """COLD_OUTREACH's count, or None: the strangers the sender wrote to one to one (its
-    ``vel:direct:`` set, the message's with them; never the people it lists, vouched or
-    not: an owner greeting its whole phone book, none of whom answered yet, is no cold
-    outreach), how many people answered them (``_answers``), and the span they were counted
-    over.
+    ``vel:direct:`` set, the message's ``unheard`` with them, ``_unheard``; never the
+    people it lists, vouched or not: an owner greeting its whole phone book, none of whom
+    answered yet, is no cold outreach), how many people answered them (``_answers``), and
+    the span they were counted over.
 
     The day's: cold when its strangers outnumber the day's answerers by ``cold_strangers``
     and those are under ``cold_answered_share`` of them. The week's, where the day's is
@@ -383,18 +388,14 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
     targets a day at a time, and nothing answers any of them. The day's withheld
     strangers, up to ``cold_forgiven``, are the week's old, not the day's: nobody can
     answer them. Each count is read (``read_more``) only when the one before it reaches
-    its bar (a message to a stranger reads the day's set; the withheld and the answerers
-    only when its strangers could reach the bar; the week's set only when the day's rule
-    said nothing, its withheld and answerers only when the old could reach theirs)."""
-    read_more(ctx, (cold.day,))
-    count, kept = facts[cold.day]
-    so_far = int(count)  # the day's before this message, withheld or not
-    strangers = list(reach.strangers)
-    # At most the day's, withheld or not, with the message's (each a cold message again)
-    if so_far + len(strangers) >= cfg.cold_strangers:
+    its bar (the day's set is read with the message, ``_unheard``; the withheld and the
+    answerers only when its strangers could reach the bar; the week's set only when the
+    day's rule said nothing, its withheld and answerers only when the old could reach
+    theirs)."""
+    so_far = int(facts[cold.day][0])  # the day's before this message, withheld or not
+    if so_far + unheard >= cfg.cold_strangers:  # at most the day's, none withheld
         read_more(ctx, (cold.withheld, cold.answered))
-        forgiven, again = _withheld_of(cold, kept, strangers, facts, cfg)
-        day = so_far - forgiven + again
+        day = so_far - _forgiven(cold, facts, cfg) + unheard
         answered = int(facts[cold.answered])
         if day - answered >= cfg.cold_strangers and answered < cfg.cold_answered_share * day:
             return day, answered, f"{cfg.cold_window // 3600} h"
@@ -404,7 +405,7 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
         return None
     read_more(ctx, (cold.withheld, cold.answered_week))
     # The strangers before the day, and the day's forgiven: their day to answer is over
-    old = before + _withheld_of(cold, kept, strangers, facts, cfg)[0]
+    old = before + _forgiven(cold, facts, cfg)
     answered = int(facts[cold.answered_week])
     if old - answered < cfg.cold_old_strangers or answered >= cfg.cold_old_answered_share * old:
         return None
@@ -412,17 +413,31 @@ def _cold_reach(ctx: Context, cold: _Cold, reach: _Reach, facts: Facts,
                            f"{cfg.cold_long_window // 86_400} days ago")
 
 
-def _withheld_of(cold: _Cold, kept: list[bool], strangers: list[str], facts: Facts,
-                 cfg: VelocitySettings) -> tuple[int, int]:
-    """Of the day's one-to-one strangers, how many withheld ones are forgiven the day
-    (``cold_forgiven``), and of the message's, how many count in the day: those new to
-    the day's set, and those whose cold message was withheld (a stranger who never heard
-    from the account is written to cold again)."""
-    withheld, out = facts[cold.withheld]
-    seen = dict(zip(cold.day.members, kept, strict=True))
-    gone = dict(zip(cold.withheld.members, out, strict=True))
-    return (min(int(withheld), cfg.cold_forgiven),
-            sum(1 for p in strangers if not seen[p] or gone[p]))
+def _forgiven(cold: _Cold, facts: Facts, cfg: VelocitySettings) -> int:
+    """How many of the day's withheld strangers leave its count for the week's."""
+    return min(int(facts[cold.withheld][0]), cfg.cold_forgiven)
+
+
+def _unheard(ctx: Context, cold: _Cold, strangers: tuple[str, ...], facts: Facts
+             ) -> tuple[list[str], list[str]]:
+    """Of the message's strangers, those who never heard from the sender, and which of
+    them were withheld (``vel:withheld:``): the unheard are new to its one-to-one set, or
+    withheld, every message to them since held or blocked. They are the ones a held
+    message withholds, and the ones its day counts (a stranger written to cold again is
+    cold again); one the sender reached before is neither (review33b: a bot that had
+    reached nine had a second, held message to each withheld and forgiven, and wrote to
+    nine more), and one it reaches now is withheld no longer (a message to ten held, then
+    one to each of them delivered: 19 of 19 a day, each one forgiven though reached).
+    The withheld set is read only when a stranger was written to before: most are new."""
+    read_more(ctx, (cold.day,))
+    seen = dict(zip(cold.day.members, facts[cold.day][1], strict=True))
+    again = [p for p in strangers if seen[p]]
+    if not again:
+        return list(strangers), []
+    read_more(ctx, (cold.withheld,))
+    gone = dict(zip(cold.withheld.members, facts[cold.withheld][1], strict=True))
+    withheld = [p for p in again if gone[p]]
+    return [p for p in strangers if not seen[p] or gone[p]], withheld
 
 
 def _answers(ctx: Context, answer: tuple[Contains, Distinct, Contains], facts: Facts,
@@ -568,9 +583,13 @@ class VelocityDetector:
             ctx.scratch[_ANSWER] = Touch(_answered(plan.people[0]), (message.sender,),
                                          self.cold_kept, cfg.set_cap)
         ctx.scratch[_WRITES] = self._written(plan, reach)
+        unheard: list[str] = []
         if reach.strangers and plan.cold is not None:
-            ctx.scratch[_WITHHELD] = Touch(plan.cold.withheld.key, reach.strangers,
-                                           self.cold_kept, cfg.set_cap)
+            unheard, withheld = _unheard(ctx, plan.cold, reach.strangers, facts)
+            key = plan.cold.withheld.key
+            ctx.scratch[_WITHHELD] = (
+                Touch(key, tuple(unheard), self.cold_kept, cfg.set_cap) if unheard else None,
+                Remove(key, tuple(withheld)) if withheld else None)
         strangers_now, strangers = reach.now, reach.count
         if strangers_now and type(message) is Invite and (strength := ramp(
                 strangers, cfg.invite_strangers_soft, cfg.invite_strangers_hard)):
@@ -609,18 +628,23 @@ class VelocityDetector:
         # signals (their group): said only where none of them is.
         if (reach.strangers and plan.cold is not None
                 and (not found or found[-1].code not in _NEWCOMER)
-                and (cold := _cold_reach(ctx, plan.cold, reach, facts, cfg))):
+                and (cold := _cold_reach(ctx, plan.cold, reach, len(unheard), facts,
+                                        cfg))):
             found.append(Signal("COLD_OUTREACH", 1.0,
                                 f"wrote one to one to {cold[0]} strangers in {cold[2]}; "
                                 f"{cold[1]} people answered it"))
         return found
 
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
-        """``_written``, and an answer that counts (``_ANSWER``) if it was received, or
-        the cold message's strangers withheld (``_WITHHELD``) if it was not."""
+        """``_written``; if the message was received, an answer that counts (``_ANSWER``)
+        and its withheld strangers withheld no longer; if not, its unheard strangers
+        withheld (``_WITHHELD``)."""
         written = ctx.scratch.get(_WRITES, ())
-        more = ctx.scratch.get(_ANSWER if outcome.action in RECEIVED else _WITHHELD)
-        return written if more is None else (*written, more)  # type: ignore[no-any-return]
+        received = outcome.action in RECEIVED
+        withheld = ctx.scratch.get(_WITHHELD, (None, None))[received]
+        more = [w for w in (ctx.scratch.get(_ANSWER) if received else None, withheld)
+                if w is not None]
+        return (*written, *more) if more else written  # type: ignore[no-any-return]
 
     def _written(self, plan: _Plan, reach: _Reach) -> Sequence[Write]:
         """The message and its targets counted, and whom it reached added to the window
