@@ -21,10 +21,10 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
 - ``urls``: explicit URLs, ``www.`` hosts, bare domains with a known public suffix,
   bare dotted quads with a path and "example dot com" spellings, each with its
   registrable domain from tldextract's bundled suffix list (never fetched); a label's
-  letters with their combining marks, chat's emphasis ("_x.com_", "*https://x.com*") no
-  part of it. Hosts are read as a browser's host parser reads them (WHATWG URL, UTS #46):
-  the ideographic full stops separate labels, and a number, hex or octal host is an IPv4
-  address.
+  letters with their combining marks, chat's emphasis and spoilers ("_x.com_",
+  "*https://x.com*", "||https://x.com||") no part of it. Hosts are read as a browser's
+  host parser reads them (WHATWG URL, UTS #46): the ideographic full stops separate
+  labels, and a number, hex or octal host is an IPv4 address.
 - ``apart_hosts``: hosts written apart with a mark a reader retypes as the dot
   ("tones-shop. com", "tones-shop•com"), or with a blank or another mark before a
   link's tail ("tones-shop com/new"), a guess that chat makes too ("yes, no/maybe"): for
