@@ -17,15 +17,7 @@ from __future__ import annotations
 import pytest
 
 from spimguard.text import view
-from test_links import codes, links_engine, lists_write
-
-DENIED = "tones-shop.com"
-
-
-def blocked(text: str) -> bool:
-    engine = links_engine()
-    engine.write_state([lists_write("block", [DENIED])])
-    return "LINK_BLOCKLISTED" in codes(engine, text)
+from test_review33a import DENIED, blocked
 
 
 @pytest.mark.parametrize("written", [
