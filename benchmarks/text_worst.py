@@ -59,9 +59,13 @@ FAMILIES = (
     "\u202ea", "\u202ea\u202c", "\u202b", "\u202b\u202e", "\u2068", "\u2068a\u2069",
     "\u2068\u202e", "\u2069\u202c", "\u2068\u05d0 ", "\u05d0\u202d", "\u202ea.com ",
     "\u202ea.com\u202c ", "\u202emoc.a ", "\u2068\u2068\u2068a\u2069",
+    # ... nests to the depth opened and closed, overrides alternating and never closed,
+    # isolates never closed with a letter in each, a paragraph per override.
+    "\u202e" * 62 + "a" + "\u202c" * 62, "\u202ea\u202da", "\u2067a", "\u202ea.com\n",
     # Hosts with marks (the marked patterns), in emphasis, with another language's dot.
     "a\u0301.", "\u0301a.", "a\u0336", "a\u0301.co\u0301m/", "\u0e01\u0e34.", "_a.com_ ",
-    "*http://a.com* ", "_http://a_", "a punto com ", "a[punto]", "a (punkt) ",
+    "*http://a.com* ", "_http://a_", "||http://a.com|| ", "a punto com ", "a[punto]",
+    "a (punkt) ",
 )
 PIECES = ("a", "1", "@", "$", ".", "-", "_", " ", "dot", "com", "[", "]", "(", ")", "{", "}",
           "http://", "www.", "/", ":", "\u200b", "а", "😀", "xn--", "\u0301", "ا", "你", "\n",
