@@ -291,9 +291,9 @@ def _words(masked_text: str, fillers: frozenset[str] = frozenset()) -> list[str]
     """The words whose pairs are hashed. Not a word: a run of marks with no letter or
     digit ("...", "--", "_": a number's and a mention's masks, "#" and "@", are), nor a
     filler, nor a word said again right after itself ("very very": as a filler, it
-    changes no meaning). Each such token a spammer put in per copy broke two pairs:
-    200 copies padded so at a quarter of their words met 15-97 on one band key
-    (``review33c``)."""
+    changes no meaning; "# #" is a number written in two groups). Each such token a
+    spammer put in per copy broke two pairs: 200 copies padded with marks at a quarter of
+    their words met 15-97 on one band key, with words said twice 150-161 (``review33c``)."""
     words: list[str] = []
     for word in _WORD.findall(masked_text):
         if word in fillers or (word not in _MASKS and _ALNUM.search(word) is None) or (
