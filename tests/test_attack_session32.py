@@ -50,12 +50,15 @@ WORDINGS = ("hey {n}! I found cheap ringtones here http://{s}/r",
 
 def _one_seller_many_victims(victims: tuple[str, ...] = VICTIMS, apart: float = 3,
                              fresh: bool = False, reworded: bool = False,
-                             interleaved: bool = False) -> list[list[Any]]:
+                             interleaved: bool = False, split: bool = False
+                             ) -> list[list[Any]]:
     """The seller signs in to each victim (the official app's id, its server) and gives
     each of 20 friends its own site, ``apart`` seconds apart: the same 20 registrable
     domains in every account (``fresh``: its own 20 in each), site i to each victim's
     i-th friend, in one wording (``reworded``: one a victim); victim after victim, 10
-    minutes between (``interleaved``: pitch i to every victim, then pitch i + 1)."""
+    minutes between (``interleaved``: pitch i to every victim, then pitch i + 1).
+    ``split``: the words without the link, then the link alone (the verdicts kept are
+    the link's)."""
     engine = _victims(victims)
     cfg = engine.config
     for k, account in enumerate(victims):
@@ -70,10 +73,17 @@ def _one_seller_many_victims(victims: tuple[str, ...] = VICTIMS, apart: float = 
         site = f"cheap-tones{k}x{i}.biz" if fresh else f"cheap-tones{i}.biz"
         words = WORDINGS[k % len(WORDINGS) if reworded else 0]
         at = T0 + apart * j + (0 if interleaved else 600 * k)
+        text = words.format(n=NAMES[i % 10], s=site)
+        if split:
+            link = f"http://{site}/r"
+            engine.process(message(cfg, f"{account}-w{i}", account,
+                                   [f"{account}-friend{3 + i}"], text.replace(link, ""),
+                                   at - 1, session="seller",
+                                   client={"id": OFFICIAL_APP, "ip": HOSTING_IP}))
+            text = link
         out[k].append(engine.process(message(
-            cfg, f"{account}-p{i}", account, [f"{account}-friend{3 + i}"],
-            words.format(n=NAMES[i % 10], s=site), at, session="seller",
-            client={"id": OFFICIAL_APP, "ip": HOSTING_IP})))
+            cfg, f"{account}-p{i}", account, [f"{account}-friend{3 + i}"], text, at,
+            session="seller", client={"id": OFFICIAL_APP, "ip": HOSTING_IP})))
     return out
 
 
