@@ -48,6 +48,9 @@ def test_commits_of_one_message_write_no_clock_row(tmp_path: Path) -> None:
                               T0 + 60 * i))
     assert judge.clock == T0 + 660
     assert written == []
+    # Written once, at the first open: a node of before fails at start (a list is no time)
+    # where a file without the row would start it at no clock (base: None).
+    assert judge.state.read([Get(engine_module._CLOCK)], T0)[0] == [None, 0.0]
     _restarted(judge, tmp_path).close()
 
 

@@ -800,20 +800,22 @@ class Engine:
         was committed with, but an event's dated past the wall clock's bound (``_bounded``),
         which raises ``ahead`` in its commit; and no purge takes a row that tells the clock
         (one dated at it): a purge takes rows dated before the clock (or the wall clock, if
-        earlier) less the log's retention (``maintenance.maintain``). A bare time in an embedded
-        store is a row of before session 33, written at every commit, so exact; it is made
-        a pair at once, ``ahead`` at the log's latest, so that a node of that release
-        fails at its start (a pair is no time) rather than read a clock the log has passed.
+        earlier) less the log's retention (``maintenance.maintain``).
+
+        An embedded store without a pair gets one at once, so that a node of before session
+        33 fails at its start (a pair is no time) rather than read a clock the log has
+        passed, or none: a new file (``[None, _NOTHING_AHEAD]``), or one of before, whose
+        bare time was written at every commit, so exact (``ahead`` at the log's latest).
         """
         if self._log is None:
             return stored  # type: ignore[no-any-return]
         latest = self._log.latest()
-        if isinstance(stored, float | int):
-            self._ahead = max(stored, latest or stored)
-            self.state.write([Put(_CLOCK, [stored, self._ahead], FOREVER)], stored)
+        if not isinstance(stored, list):
+            ahead = _NOTHING_AHEAD if stored is None else max(stored, latest or stored)
+            stored = [stored, ahead]
+            self.state.write([Put(_CLOCK, stored, FOREVER)], 0.0)
             self.state.commit()
-            return stored
-        clock, self._ahead = stored or (None, _NOTHING_AHEAD)
+        clock, self._ahead = stored
         if latest is not None and latest > self._ahead and (clock is None or latest > clock):
             return latest  # type: ignore[no-any-return]
         return clock  # type: ignore[no-any-return]
