@@ -113,10 +113,16 @@ from .state.ops import (
     sweep_horizon,
 )
 from .state.shared import Claiming
+from .state.sqlite import SQLiteState
 
 log = logging.getLogger("spimguard.engine")
 
 _CLOCK = "engine:clock"
+# The clock's row of an embedded store ``[clock, ahead]``, before any event dated past the
+# wall clock's bound is logged: event times are after 1970, so the log's latest time is
+# past it; a state whose events are dated before is only never spared the row.
+_NOTHING_AHEAD = 0.0
+_NOTHING_LOGGED = float("-inf")  # the latest time logged in a batch that logged none
 # Tries of one event whose reads other nodes keep changing. Against a node that commits to
 # the same entry without pause, each try loses with a probability near 1/2 (its window
 # overlaps the other's next commit), so 16 tries fail about once in 65,000 contended events.
@@ -181,10 +187,20 @@ class Engine:
         # ``SWEEP_EVERY`` events (a crash loop, an attacker's crashing input) never swept.
         self._since_sweep = SWEEP_EVERY - 1
         self.repeats = 0  # events answered from the log: their id was seen before
+        # The verdict log when it commits in the state's transactions (the embedded store):
+        # then the clock's row is written only where the log's rows do not tell the clock.
+        self._log = (self.records if isinstance(self.state, SQLiteState)
+                     and isinstance(self.records, SQLiteRecords)
+                     and self.records.commits_with(self.state.conn) else None)
+        # The latest time logged by the batch, the clock the committed log tells (``_told``),
+        # and the latest logged time past the clock it was logged at (``_opened_clock``).
+        self._logged = self._told = _NOTHING_LOGGED
+        self._ahead = _NOTHING_AHEAD
         # The engine's clock is the latest event time it has seen (kept in state, so it
         # survives a restart): reads made between events, such as an account lookup,
         # see what the event stream would see, also when replaying an old log.
-        clock, legacy = self.state.read([Get(_CLOCK), Get(accounts.LEGACY)], 0.0)
+        stored, legacy = self.state.read([Get(_CLOCK), Get(accounts.LEGACY)], 0.0)
+        clock = self._opened_clock(stored)
         # The latest time an event may move the clock to (``_bounded``), fixed for a batch
         # as it starts (``_on_time``): a wall clock read twice an event cost ~1 %.
         self._ceiling = time.time() + self.config.limits.max_clock_skew
@@ -254,6 +270,7 @@ class Engine:
                 if not self._claims:
                     self.clock = clock
                 self._clock_saved = -1.0
+                self._logged = self._told = _NOTHING_LOGGED
                 self._learnt_seen = None  # what learners learnt in memory: rebuild first
                 self._plans_for = PLANS_KEPT  # planned afresh
                 raise
@@ -655,6 +672,8 @@ class Engine:
         if outbox.report is not None:
             self.records.save_report(outbox.report)
         self.records.save(outbox.entry)
+        if outbox.entry.ts > self._logged:
+            self._logged = outbox.entry.ts
         self._answered[outbox.entry.id] = Answer(outbox.entry.digest, outbox.entry.result)
 
     def _own_reads(self, ctx: Context) -> tuple[Query, ...]:
@@ -770,9 +789,55 @@ class Engine:
     def _rebuild_learners(self) -> None:
         rebuild_learners(self.detectors, self.state, self.clock)
 
+    def _opened_clock(self, stored: Any) -> float | None:
+        """The clock as the store left it (None: no event seen), from its row and, in an
+        embedded store, the verdict log, which commits in the same transactions.
+
+        Other stores' row is the clock, written by every commit that moves it. An embedded
+        store's is ``[clock, ahead]``, written only by commits whose logged rows do not
+        tell the clock (``_save_clock``): so the clock is the row's, or the log's latest
+        time where that is past ``ahead``. No row of the log is later than the clock it
+        was committed with, but an event's dated past the wall clock's bound (``_bounded``),
+        which raises ``ahead`` in its commit; and no purge takes a row that tells the clock
+        (one dated at it): a purge takes rows dated before the clock (or the wall clock, if
+        earlier) less the log's retention (``maintenance.maintain``).
+
+        An embedded store without a pair gets one at once, so that a node of before session
+        33 fails at its start (a pair is no time) rather than read a clock the log has
+        passed, or none: a new file (``[None, _NOTHING_AHEAD]``), or one of before, whose
+        bare time was written at every commit, so exact (``ahead`` at the log's latest).
+        """
+        if self._log is None:
+            return stored  # type: ignore[no-any-return]
+        latest = self._log.latest()
+        if not isinstance(stored, list):
+            ahead = _NOTHING_AHEAD if stored is None else max(stored, latest or stored)
+            stored = [stored, ahead]
+            self.state.write([Put(_CLOCK, stored, FOREVER)], 0.0)
+            self.state.commit()
+        clock, self._ahead = stored
+        if latest is not None and latest > self._ahead and (clock is None or latest > clock):
+            return latest  # type: ignore[no-any-return]
+        return clock  # type: ignore[no-any-return]
+
     def _save_clock(self) -> None:
+        """Put the clock's row in the commit, unless the verdict log committed tells the
+        clock (``_opened_clock``): a logged time, this commit's or an earlier one's, is the
+        clock, past ``ahead``. At batches of one that spares a row and a page of WAL
+        nearly every commit; a commit whose clock moved past its log (a repeated event
+        dated past the bound when first judged) or whose log is past its clock (an event
+        dated past the bound) still writes it."""
+        logged, self._logged = self._logged, _NOTHING_LOGGED
+        if self._log is not None:
+            if logged > self.clock and logged > self._ahead:
+                self._ahead, self._clock_saved = logged, -1.0  # the row must carry it
+            if logged == self.clock:
+                self._told = logged
+            if self._told == self.clock > self._ahead:
+                return
         if self.clock != self._clock_saved:
-            self.state.write([Put(_CLOCK, self.clock, FOREVER)], self.clock)
+            clock = self.clock if self._log is None else [self.clock, self._ahead]
+            self.state.write([Put(_CLOCK, clock, FOREVER)], self.clock)
             self._clock_saved = self.clock
 
     def _maintain(self, now: float) -> None:

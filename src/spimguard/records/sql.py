@@ -43,6 +43,7 @@ INSERT_REPORT = (f"INSERT INTO reports ({REPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?,
                  "ON CONFLICT DO NOTHING")
 INSERT_CAMPAIGN = (f"INSERT INTO campaign_messages ({CAMPAIGN_COLUMNS}) VALUES "
                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+LATEST = "SELECT MAX(ts) FROM verdict_log"
 MESSAGE = f"SELECT {COLUMNS} FROM verdict_log WHERE id = ? AND type = 'message'"
 REPORTS = f"SELECT {REPORT_COLUMNS} FROM reports WHERE message_id = ? ORDER BY ts, id"
 RECENT = (f"SELECT {COLUMNS} FROM verdict_log WHERE account = ? AND action NOT IN ('', "

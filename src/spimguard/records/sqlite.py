@@ -75,6 +75,18 @@ class SQLiteRecords(sql.SQLReads):
         rows = self._query(sql.MESSAGE, (message_id,))
         return sql.entry(rows[0]) if rows else None
 
+    def latest(self) -> float | None:
+        """The latest time in the verdict log (its ``ts`` index: a step down one edge of
+        the tree), None for an empty log: with the engine's clock's row, the clock after a
+        restart (``Engine._opened_clock``)."""
+        return self._query(sql.LATEST, ())[0][0]  # type: ignore[no-any-return]
+
+    def commits_with(self, conn: sqlite3.Connection) -> bool:
+        """Whether this log's rows commit in the transactions of ``conn`` (the embedded
+        state's, as ``backends.open_stores`` makes them): then what a commit logs is
+        durable exactly when the state's writes are."""
+        return conn is self._conn
+
     def save(self, entry: LogEntry) -> None:
         if entry.text is None:
             self._write(sql.INSERT_TEXTLESS_LOG, sql.textless_row(entry))

@@ -325,6 +325,11 @@ class SQLiteState:
         self._names: dict[str, tuple[tuple[str, ...], bytearray]] = {}
         self._version = -1  # PRAGMA data_version when the held copy was last checked
 
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection it commits on: what writes in its transactions is told by it."""
+        return self._conn
+
     def _fresh_hot(self) -> MemoryState:
         hot = MemoryState(self._hash_key)
         hot.trimmed = []
