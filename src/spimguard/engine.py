@@ -808,7 +808,7 @@ class Engine:
         bare time was written at every commit, so exact (``ahead`` at the log's latest).
         """
         if self._log is None:
-            return stored  # type: ignore[no-any-return]
+            return stored
         latest = self._log.latest()
         if not isinstance(stored, list):
             ahead = _NOTHING_AHEAD if stored is None else max(stored, latest or stored)
@@ -817,8 +817,8 @@ class Engine:
             self.state.commit()
         clock, self._ahead = stored
         if latest is not None and latest > self._ahead and (clock is None or latest > clock):
-            return latest  # type: ignore[no-any-return]
-        return clock  # type: ignore[no-any-return]
+            return latest
+        return clock
 
     def _save_clock(self) -> None:
         """Put the clock's row in the commit, unless the verdict log committed tells the

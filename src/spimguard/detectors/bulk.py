@@ -246,7 +246,7 @@ def taken(value: bytes | dict[str, Any], written: dict[bytes, Cluster]) -> Clust
     event of the batch put it (``_written``): not decoded again, and no longer there, for
     the taker changes it."""
     if value.__class__ is bytes:
-        cluster = written.pop(value, None)  # type: ignore[call-overload]
+        cluster = written.pop(value, None)
         if cluster is not None:
             return cluster
     return loaded(value)

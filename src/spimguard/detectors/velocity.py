@@ -494,7 +494,7 @@ class VelocityDetector:
             found = scratch[self.name] = shared(
                 ctx, (self.name, message.sender, ctx.to, message.conversation),
                 self._make_plan, ctx, message)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def _make_plan(self, ctx: Context, message: Message) -> _Plan:
         cfg, sender = self.cfg, message.sender
@@ -644,7 +644,7 @@ class VelocityDetector:
         withheld = ctx.scratch.get(_WITHHELD, (None, None))[received]
         more = [w for w in (ctx.scratch.get(_ANSWER) if received else None, withheld)
                 if w is not None]
-        return (*written, *more) if more else written  # type: ignore[no-any-return]
+        return (*written, *more) if more else written
 
     def _written(self, plan: _Plan, reach: _Reach) -> Sequence[Write]:
         """The message and its targets counted, and whom it reached added to the window

@@ -79,7 +79,7 @@ class SQLiteRecords(sql.SQLReads):
         """The latest time in the verdict log (its ``ts`` index: a step down one edge of
         the tree), None for an empty log: with the engine's clock's row, the clock after a
         restart (``Engine._opened_clock``)."""
-        return self._query(sql.LATEST, ())[0][0]  # type: ignore[no-any-return]
+        return self._query(sql.LATEST, ())[0][0]
 
     def commits_with(self, conn: sqlite3.Connection) -> bool:
         """Whether this log's rows commit in the transactions of ``conn`` (the embedded

@@ -819,13 +819,13 @@ def _vouched(ctx: Context, found: Plan, facts: Facts) -> int:
     judgement comes to them: an account known for long enough never does."""
     if found.reciprocated is None:  # not a message: nobody vouches
         return 0
-    return _later(ctx, facts, found.reciprocated)  # type: ignore[no-any-return]
+    return _later(ctx, facts, found.reciprocated)
 
 
 def _list_size(ctx: Context, found: Plan, facts: Facts) -> int:
     """The contact list's size, read when the judgement comes to it (``owner_consistent``
     once all else of the message is consistent)."""
-    return _later(ctx, facts, found.contacts_n)  # type: ignore[no-any-return]
+    return _later(ctx, facts, found.contacts_n)
 
 
 def _popular(sites: Iterable[str]) -> bool:

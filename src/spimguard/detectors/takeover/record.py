@@ -335,9 +335,9 @@ def decode(stored: bytes | list[Any] | dict[str, Any] | None) -> dict[str, Any]:
     the dict ``Record`` works on; expired parts included (``Record`` checks each on
     reading)."""
     if stored.__class__ is bytes:
-        return _decode(stored)  # type: ignore[arg-type]
+        return _decode(stored)
     if stored.__class__ is list:
-        return _decode_v2(stored)  # type: ignore[arg-type]
+        return _decode_v2(stored)
     return stored or {}  # type: ignore[return-value]
 
 
