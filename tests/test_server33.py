@@ -7,6 +7,8 @@ import asyncio
 import gc
 import weakref
 
+from starlette.applications import Starlette
+
 from conftest import TOKEN, config
 from spimguard import open_engine
 from spimguard.server import app as server_app
@@ -32,7 +34,7 @@ def test_what_a_full_collection_finds_alive_is_out_of_the_next_ones_walk() -> No
     assert not walked  # frozen by the full collection, not left in the oldest generation
     assert young
     assert gc.get_freeze_count() == 0  # the server's end gives the collector it all back
-    assert not any(getattr(c, "__name__", "") == "_freeze_survivors" for c in gc.callbacks)
+    assert not any(isinstance(c, server_app._FreezeSurvivors) for c in gc.callbacks)
 
 
 class _Node:
@@ -43,7 +45,7 @@ class _Node:
 
 
 def test_a_frozen_cycle_made_garbage_is_freed_within_a_bounded_number_of_collections() -> None:
-    """Freezing leaks nothing for ever: every ``_WALK_ALL_EVERY``-th full collection gives
+    """Freezing leaks nothing for ever: every ``walk_all_every``-th full collection gives
     the frozen objects back, and the next frees the cycles among them that died."""
     app = create_app(open_engine(config(api_token=TOKEN)), MemoryConsole())
 
@@ -55,10 +57,24 @@ def test_a_frozen_cycle_made_garbage_is_freed_within_a_bounded_number_of_collect
             del node
             gc.collect()
             frozen_kept = watch() is not None
-            for _ in range(2 * server_app._WALK_ALL_EVERY):
+            for _ in range(server_app._FreezeSurvivors.walk_all_every):
                 gc.collect()
             return frozen_kept, watch() is None
 
     frozen_kept, freed = asyncio.run(serving())
     assert frozen_kept  # the cycle died frozen: the next collection did not walk it
     assert freed
+
+
+def test_every_server_freezes_at_its_start_however_many_collections_came_before() -> None:
+    """The count of full collections is each server's own: a process that started
+    servers before (tests, embedding) still freezes the next one's start-up objects."""
+    for _ in range(server_app._FreezeSurvivors.walk_all_every + 1):
+        app = create_app(open_engine(config(api_token=TOKEN)), MemoryConsole())
+
+        assert asyncio.run(_frozen_while_serving(app)) > 0
+
+
+async def _frozen_while_serving(app: Starlette) -> int:
+    async with app.router.lifespan_context(app):
+        return gc.get_freeze_count()

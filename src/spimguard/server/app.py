@@ -87,17 +87,7 @@ def _keep_appeals(engine: Engine, console: ConsoleStore, batch: list[Event]) -> 
                                                 event.message_id, event.text))
 
 
-# Every this many full collections, the frozen objects are given back to the collector
-# instead (``_freeze_survivors``): the next full collection walks them all once and frees
-# the cycles among them that became garbage. A bound on what freezing can leak (the cycles
-# made garbage in 16 full collections' time, a few hours of traffic on the mixed load:
-# 2-3 full collections in 55,000 events) for one long collection in 16 (~130 ms of CPU
-# with the caches full, as every full collection took before freezing).
-_WALK_ALL_EVERY = 16
-_full_collections = 0
-
-
-def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
+class _FreezeSurvivors:
     """After each full collection, freeze what it found alive (a ``gc.callbacks`` entry
     while the server runs). A full collection walks every tracked object and runs on
     whichever thread allocates at the time: on the event loop it stalls every request,
@@ -105,20 +95,30 @@ def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
     the caches' entries (held keys, models' rows), which reference counting frees when
     they are let go; walking them again finds nothing. Frozen, the next full collection
     walks only what was promoted since (the collector still runs one when those pass a
-    quarter of what the last one kept). The price, and its bound: a reference cycle
-    among frozen objects that later becomes garbage is not collected until every
-    ``_WALK_ALL_EVERY``-th full collection, which unfreezes so the next walks it all. On
-    the mixed load (SQLite, 40,000 events in batches of 1-3 after 15,000 of warm-up)
-    there were none: 0 objects found by a collection after ``gc.unfreeze``
-    at the end (docs/speed-log.md, session 33). At start-up it freezes what start-up
-    built (130 ms of CPU a full collection with it, ~10 ms without)."""
-    global _full_collections
-    if phase == "stop" and info["generation"] == 2:
-        _full_collections += 1
-        if _full_collections % _WALK_ALL_EVERY:
-            gc.freeze()
-        else:
-            gc.unfreeze()
+    quarter of what the last one kept). At start-up it freezes what start-up built (130
+    ms of CPU a full collection with it, ~10 ms without).
+
+    The price, and its bound: a reference cycle among frozen objects that later becomes
+    garbage is not collected while frozen. So every ``walk_all_every``-th full
+    collection unfreezes instead, and the next walks everything once and frees those
+    cycles: what freezing can leak is what died in 16 full collections' time (a few
+    hours of the mixed load, 2-3 full collections in 55,000 events; there, 0 such
+    objects: docs/speed-log.md, session 33), for one long collection in 16 (~130 ms of
+    CPU with the caches full, as each took before freezing). The count is the server's
+    own, from its start-up collection (the first, which always freezes)."""
+
+    walk_all_every = 16
+
+    def __init__(self) -> None:
+        self.full = 0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            self.full += 1
+            if self.full % self.walk_all_every:
+                gc.freeze()
+            else:
+                gc.unfreeze()
 
 
 def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette:
@@ -331,13 +331,14 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Starlette
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # What start-up built (models, tables, routes) lives as long as the server, and so
-        # does what each later full collection finds alive (``_freeze_survivors``); this
+        # does what each later full collection finds alive (``_FreezeSurvivors``); this
         # first collection freezes start-up's.
-        gc.callbacks.append(_freeze_survivors)
+        freezing = _FreezeSurvivors()
+        gc.callbacks.append(freezing)
         gc.collect()
         async with matrix_notices.running(config.matrix, console):
             yield
-        gc.callbacks.remove(_freeze_survivors)
+        gc.callbacks.remove(freezing)
         gc.unfreeze()  # in a process that goes on (tests, embedding), it may be freed again
         grouped.close()
         engine.close()
