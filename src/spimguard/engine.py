@@ -242,6 +242,8 @@ class Engine:
             self._answered = {}
             clock = self.clock  # a batch rolled back moves it no more than its writes
             try:
+                if self._holding is not None:
+                    self._holding.begin()
                 digests = list(map(once.digest, events))
                 known = self.records.answers(ids)
                 once.check_batch(events, digests, known)

@@ -73,6 +73,10 @@ class Holding(Protocol):
         """Load every key the queries of ``reads`` name that is not held yet: each of
         ``reads`` the list of queries a later read asks (the same list object, unchanged)."""
 
+    def begin(self) -> None:
+        """Open the batch's transaction, before its first statement: a held copy is
+        checked against what other processes committed once a batch, not at each read."""
+
 
 __all__ = ["Contains", "Count", "Delete", "Distinct", "Get", "Holding", "Incr", "Members", "Put",
            "Query", "Remove", "Replace", "StateBackend", "Touch", "Write"]

@@ -324,6 +324,9 @@ class SQLiteState:
         # (``_names_of``); let go with the key.
         self._names: dict[str, tuple[tuple[str, ...], bytearray]] = {}
         self._version = -1  # PRAGMA data_version when the held copy was last checked
+        # The open transaction is this store's own, begun under the write lock (``_begin``)
+        # and checked for other processes' commits then: none can commit until it ends.
+        self._locked = False
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -492,6 +495,26 @@ class SQLiteState:
             raise StateUnavailable(f"state read failed: {exc}") from exc
         return self._hot.read(queries, now)
 
+    def begin(self) -> None:
+        """Open the batch's transaction under the write lock, before its first statement
+        (the verdict log's look for repeated ids, on this connection too): the batch then
+        asks whether another process committed once (``PRAGMA data_version``), not at its
+        first read and again at its first write, and no other process commits between
+        what it reads and what it writes. At batches of one that was 2.3 checks an event,
+        each read outside a transaction taking and dropping the WAL's read lock too."""
+        try:
+            self._begin()
+        except sqlite3.Error as exc:
+            raise StateUnavailable(f"state begin failed: {exc}") from exc
+
+    def _begin(self) -> None:
+        """The write lock from now to the commit, and a look at what others committed."""
+        if not self._locked:
+            if not self._conn.in_transaction:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._fresh()
+            self._locked = True
+
     def hold(self, reads: Iterable[Sequence[Query]]) -> None:
         """Load the keys of every query of ``reads`` (a batch's, planned ahead, one list an
         event) not held yet: one statement per table, where each event's read would have
@@ -593,7 +616,8 @@ class SQLiteState:
         look (an operator's ``spimguard lists import`` beside a running server): checked
         when this connection has no transaction open, or has just opened one, so nothing
         of its own is pending then."""
-        if self._conn.in_transaction and self._changed():
+        if self._locked and self._conn.in_transaction or (
+                self._conn.in_transaction and self._changed()):
             return
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version:
@@ -608,12 +632,10 @@ class SQLiteState:
     # -- writes ----------------------------------------------------------------------
     def write(self, writes: Sequence[Write], now: float) -> None:
         try:
-            if not self._conn.in_transaction:
-                # The write lock from the first change to the commit, as when each write
-                # was a statement: no other process commits between what this one read
-                # and what it writes.
-                self._conn.execute("BEGIN IMMEDIATE")
-                self._fresh()
+            # The write lock from the first change (or the batch's start: ``begin``) to
+            # the commit, as when each write was a statement: no other process commits
+            # between what this one read and what it writes.
+            self._begin()
             notes = _NOTES
             for op in writes:
                 notes[op.__class__](self, op, now)
@@ -834,6 +856,7 @@ class SQLiteState:
                 unknown.pop()
 
     def commit(self) -> None:
+        self._locked = False  # the transaction ends here, or is rolled back
         try:
             self._flush()
             if self._before_commit is not None:
@@ -844,6 +867,7 @@ class SQLiteState:
         self._let_go()
 
     def rollback(self) -> None:
+        self._locked = False
         self._forget_changes()
         self._let_go(everything=True)
         try:
@@ -852,6 +876,7 @@ class SQLiteState:
             raise StateUnavailable(f"state rollback failed: {exc}") from exc
 
     def sweep(self, now: float) -> int:
+        self._locked = False  # the transaction ends here, or is rolled back
         try:
             self._flush()
             if self._before_commit is not None:
@@ -877,9 +902,7 @@ class SQLiteState:
         lap. So is ``since_pass``, in its row of ``since_pass``. The held copy forgets the
         keys a part changed, which load again as the file has them."""
         try:
-            if not self._conn.in_transaction:
-                self._conn.execute("BEGIN IMMEDIATE")
-                self._fresh()
+            self._begin()
             self._flush()
             run, first = self._conn.execute, (0, _EVERY_KEY[0], 0)
             stood = {table: (part, start, behind) for table, part, start, behind in
