@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from conftest import T0, config, message
 from spimguard import Engine, open_engine
 from spimguard.db import connect

@@ -615,9 +615,9 @@ class SQLiteState:
         """Let the held copy go if another process committed to the file since the last
         look (an operator's ``spimguard lists import`` beside a running server): checked
         when this connection has no transaction open, or has just opened one, so nothing
-        of its own is pending then."""
-        if self._locked and self._conn.in_transaction or (
-                self._conn.in_transaction and self._changed()):
+        of its own is pending then. A transaction begun under the write lock (``_begin``)
+        was checked as it began, and no other process commits until it ends."""
+        if self._conn.in_transaction and (self._locked or self._changed()):
             return
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version:
