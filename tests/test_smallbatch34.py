@@ -48,13 +48,12 @@ def test_another_process_commits_between_batches_not_within_one(tmp_path: Path) 
     is let go at its start); while a batch is open, no other writer commits: what it reads
     is what it writes over."""
     path = tmp_path / "s.db"
-    mine = SQLiteState(connect(path))
-    mine.write([Put("v", 1, 500)], T0)
-    mine.commit()
-    assert mine.read([Get("v")], T0) == [1]
-    other = SQLiteState(connect(path))
-    other.write([Put("v", 2, 500)], T0 + 1)
-    other.commit()
+    mine, other = SQLiteState(connect(path)), SQLiteState(connect(path))
+    for value, store in enumerate((mine, other), 1):
+        store.write([Put("v", value, 500)], T0 + value)
+        store.commit()
+        if store is mine:
+            assert mine.read([Get("v")], T0 + 1) == [1]  # held from here on
     mine.begin()
     assert mine.read([Get("v")], T0 + 2) == [2]
     waiting = connect(path)
