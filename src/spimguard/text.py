@@ -222,7 +222,9 @@ def _url_patterns(marked: bool) -> tuple[re.Pattern[str], re.Pattern[str]]:
     # ("com"), or theirs (".中国", ".ไทย"). Prose of theirs after a link
     # ("tones-shop.com很好") is no part of it.
     letter = rf"[^\W\d_{_UNSPACED_RANGES}]"
-    letter_on = rf"(?:{letter}|[{marks}])" if marks else letter
+    # Not the enclosing marks: one after the suffix ends the host ("a.com\u20e3evil" is a.com,
+    # as before session 34; read on, the host was "a.comevil", under no suffix).
+    letter_on = rf"(?:{letter}|[{_marks()}])" if marks else letter
     tld = rf"(?:xn--[a-z0-9-]{{2,59}}|{letter}{letter_on}{{1,23}}|[{_UNSPACED_RANGES}]{{2,24}})"
     branches = (
         rf"(?:(?:https?|ftp)://|www\.)(?=[^\s<>\"'`]){_AUTHORITY}(?:[/\\?#][^\s<>\"'`]*+)?"
