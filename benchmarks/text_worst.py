@@ -66,6 +66,12 @@ FAMILIES = (
     "a\u0301.", "\u0301a.", "a\u0336", "a\u0301.co\u0301m/", "\u0e01\u0e34.", "_a.com_ ",
     "*http://a.com* ", "_http://a_", "||http://a.com|| ", "a punto com ", "a[punto]",
     "a (punkt) ",
+    # Links' authorities ended by a mark no host holds (``text._AUTHORITY``): emphasis before
+    # a path, markdown's link, an IPv6 bracket never closed, underscores at a host's end;
+    # enclosing marks inside labels, a CJK word for the dot.
+    "*http://a.com*/ ", "[http://a.com](http://a.com) ", "http://[a:", "http://[", "http://a_",
+    "http://a*", "a\u20dd.com ", "a\u20dd", "http://a\u20dd", "a\u70b9com ", "a\u70b9",
+    "a\u30c9\u30c3\u30c8com ",
 )
 PIECES = ("a", "1", "@", "$", ".", "-", "_", " ", "dot", "com", "[", "]", "(", ")", "{", "}",
           "http://", "www.", "/", ":", "\u200b", "а", "😀", "xn--", "\u0301", "ا", "你", "\n",

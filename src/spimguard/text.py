@@ -140,6 +140,17 @@ _UNSPACED_RANGES = _CJK_RANGES + "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 # A host's last label is letters of one kind: none of those scripts ("com"), or theirs
 # (".中国", ".ไทย"). Prose of theirs after a link ("tones-shop.com很好") is no part of it.
 _PATH = r"/[^\s<>\"'`]*"
+# A link's authority (its userinfo, host and port) after its scheme, up to its path. It ends
+# where a browser's or a linkifier's host ends, at a character no registrable host holds:
+# those WHATWG URL refuses in a host ("]|^<>", and '[' but around an IPv6 literal) and
+# chat's emphasis marks "*~" (LDH, RFC 1123). Read to the next blank, as a link's path
+# is, "*(https://tones-shop.com)*" was the host "tones-shop.com)*", "*https://tones-shop.com*/x"
+# "tones-shop.com*", and "[https://tones-shop.com](https://tones-shop.com)" (markdown's link)
+# no link at all (session 33's reviews: no signal for a denied host). An underscore stays
+# inside (a subdomain may hold one: "my_site.blogspot.com"), but no host ends with one (no
+# suffix does): "_https://tones-shop.com_?q=1" is italics around tones-shop.com.
+_AUTHORITY = (r"(?:[^\s<>\"'`/\\?#\[\]|^*~_]|\[[\w:.%]*+\]"
+              r"|_++(?=[^\s<>\"'`/\\?#\[\]|^*~_]))*+")
 
 
 @cache
@@ -157,36 +168,66 @@ def _marks() -> str:
     before, Cyrillic's numeric signs) are no part of any script's spelling of a word, and
     none of a label: "tones-shop.com" with a circle around its "m" is read tones-shop.com,
     as its reader retypes it (read with it, the suffix was none, and a denied host got no
-    signal: session 33's review)."""
+    signal: session 33's review). A link's pattern reads them as it reads the marks
+    (``_link_marks``), and its host is read without them (``_enclosing``)."""
+    return _mark_ranges(r"[\p{Mn}\p{Mc}]+")
+
+
+@cache
+def _enclosing() -> re.Pattern[str]:
+    """A run of enclosing marks (Me): drawn around the character before them, and no part
+    of its spelling (``_marks``)."""
+    return re.compile(f"[{_mark_ranges(_ENCLOSING_MARKS)}]+")
+
+
+_ENCLOSING_MARKS = r"\p{Me}+"
+
+
+def _mark_ranges(category: str) -> str:
+    """The characters of ``category`` (a pattern of general categories of marks), as the
+    inside of a character class, from the Unicode data ``regex`` is built with."""
     first = 0x300  # no mark comes before the combining diacritical marks
     chars = "".join(map(chr, range(first, 0x20000)))
     return "".join(f"{chr(found.start() + first)}-{chr(found.end() - 1 + first)}"
-                   for found in regex.finditer(r"[\p{Mn}\p{Mc}]+", chars))
+                   for found in regex.finditer(category, chars))
+
+
+@cache
+def _link_marks() -> str:
+    """The marks a link's pattern reads inside a label (``_url_patterns``): the combining
+    marks (``_marks``) and the enclosing ones. A circle drawn around a letter inside a label
+    ("tones\u20dd-shop.com", "tones-shop\u20dd.com") ended the label there, and the host
+    read was "-shop.com" or none (session 33's reviews: no signal for a denied host); its
+    reader retypes tones-shop.com, and so the host is read (``read_host``)."""
+    return _marks() + _mark_ranges(_ENCLOSING_MARKS)
 
 
 @cache
 def _any_mark() -> re.Pattern[str]:
-    """A run of combining marks (``_marks``): most texts outside ASCII hold none where they hold a
-    link, and the patterns without marks read them faster (callgrind, the view of every
-    tenth text of the corpora: 13k instructions a text, 2.5 %, against 2k for the scan)."""
-    return re.compile(f"[{_marks()}]+")
+    """A run of the marks a link's label holds (``_link_marks``): most texts outside ASCII
+    hold none where they hold a link, and the patterns without marks read them faster
+    (callgrind, the view of every tenth text of the corpora: 13k instructions a text, 2.5 %,
+    against 2k for the scan)."""
+    return re.compile(f"[{_link_marks()}]+")
 
 
 @cache
 def _url_patterns(marked: bool) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The links a chunk of text holds (and those of a chunk with an '@'). A label is
-    letters, digits, hyphens and their marks (``_marks``), if ``marked`` (a text with a
+    letters, digits, hyphens and their marks (``_link_marks``), if ``marked`` (a text with a
     mark: ``_any_mark``)."""
-    marks = _marks() if marked else ""
+    marks = _link_marks() if marked else ""
     label = rf"[\w{marks}-]"
     # A host's last label is letters of one kind (with their marks): none of those scripts
     # ("com"), or theirs (".中国", ".ไทย"). Prose of theirs after a link
     # ("tones-shop.com很好") is no part of it.
     letter = rf"[^\W\d_{_UNSPACED_RANGES}]"
-    letter_on = rf"(?:{letter}|[{marks}])" if marks else letter
+    # Not the enclosing marks: one after the suffix ends the host ("a.com\u20e3evil" is a.com,
+    # as before session 34; read on, the host was "a.comevil", under no suffix).
+    letter_on = rf"(?:{letter}|[{_marks()}])" if marks else letter
     tld = rf"(?:xn--[a-z0-9-]{{2,59}}|{letter}{letter_on}{{1,23}}|[{_UNSPACED_RANGES}]{{2,24}})"
     branches = (
-        rf"(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+"
+        rf"(?:(?:https?|ftp)://|www\.)(?=[^\s<>\"'`]){_AUTHORITY}(?:[/\\?#][^\s<>\"'`]*+)?"
         rf"|(?<![\w{marks}@.-])(?:{label}{{1,63}}\.)+{tld}(?::\d{{1,5}})?(?:{_PATH})?"
         # A bare dotted quad is a link with a path ("95.141.32.7/login": linkifiers link
         # it); without one it is as likely a version number.
@@ -1211,6 +1252,7 @@ def read_host(host: str, *, encode: bool = True,
     if not host.isascii():  # U+3002 read as the dot it stands for in a host (U+FF0E and
         # U+FF61 too, for hosts that did not come through ``clean``)
         host = host.replace("\u3002", ".").replace("\uff0e", ".").replace("\uff61", ".")
+        host = _enclosing().sub("", host)  # drawn around a letter, no part of it (``_link_marks``)
         if "\u03a3" in host:  # a capital Σ is σ wherever it stands, as UTS #46 maps it
             # (``str.lower`` makes one at a word's end the final ς, a deviation character)
             host = host.replace("\u03a3", "\u03c3")
@@ -1514,16 +1556,24 @@ def _spelled(text: str) -> str:
 # review, no guess was read), and read the same way.
 _FOREIGN_WORDS = (r"(?:punto|point|punkt|ponto|punt|punct|pont|titik|nokta|kropka|te\u010dka"
                   r"|\u0442\u043e\u0447\u043a\u0430|\u043a\u0440\u0430\u043f\u043a\u0430|ch\u1ea5m)")
+# Chinese "点" (traditional "點") and Japanese "ドット" are written without blanks, as their
+# prose is ("tones-shop点com": session 33's review, no guess), so they are read between two
+# Latin labels only: a label's last letter or digit before, a letter after. A host's labels
+# are Latin (LDH) where its reader spells its dot in a word of their own; Chinese prose
+# around Latin words ("下午3点pm") puts no Latin label right before the word and a suffix
+# after it, and a guess still needs a public suffix (``_apart_hosts``).
+_UNSPACED_DOT_WORDS = "(?:\u70b9|\u9ede|\u30c9\u30c3\u30c8)"
 _FOREIGN_DOT = re.compile(
     rf"(?<=[^\W_])(?:\s+{_FOREIGN_WORDS}\s+|\s*(?:\[\s*{_FOREIGN_WORDS}\s*\]"
-    rf"|\(\s*{_FOREIGN_WORDS}\s*\)|\{{\s*{_FOREIGN_WORDS}\s*\}})\s*)(?=[^\W\d_])",
+    rf"|\(\s*{_FOREIGN_WORDS}\s*\)|\{{\s*{_FOREIGN_WORDS}\s*\}})\s*)(?=[^\W\d_])"
+    rf"|(?<=[a-z0-9]){_UNSPACED_DOT_WORDS}(?=[a-z])",
     re.IGNORECASE)
 
 
 # What each of those words holds, lower-cased: most texts hold none, and ten ``in`` scans of
 # the lower-cased text cost a tenth of the pattern's scan (~0.8 against ~11 µs a text).
 _FOREIGN_DOT_HINTS = ("pun", "poin", "pont", "titik", "nokta", "kropka", "tečka", "точка",
-                      "крапка", "chấm")
+                      "крапка", "chấm", "\u70b9", "\u9ede", "\u30c9\u30c3\u30c8")
 
 
 def _foreign_dots(spelled: str) -> str:
@@ -1699,6 +1749,29 @@ def _may_ask_idna(link: str) -> bool:
     return not link.isascii() or "%" in link or "xn--" in link.lower()
 
 
+# The characters a link's authority ends at that a browser given the whole run may read
+# on past (``_AUTHORITY``, ``_run_on``), and what it reads on to: the next blank.
+_AUTHORITY_ENDS = frozenset("[]|^*~_")
+_RUN = re.compile(r"[^\s<>\"'`]*+")
+_LINKED = ("http://", "https://", "ftp://", "www.")
+
+
+def _run_on(read: str, match: re.Match[str], emphasised: bool) -> str:
+    """The link ``match`` as a browser given its whole run reads it, if its authority ended
+    at a mark no registrable host holds (``_AUTHORITY``); "" if not. The reader and a
+    linkifier end the host at the mark, but a browser given "https://good.com*.evil.com/x"
+    goes to a host under evil.com, which its owner's wildcard DNS may answer (read whole,
+    as before session 34, its domain was evil.com): both go to the link checks, as a link
+    glued to prose does, the run on only if its host lies under a public suffix (a host
+    "tones-shop.com*" or "tones-shop.com)*" is under none, and nothing answers it)."""
+    end = match.end()
+    if (end == len(read) or read[end] not in _AUTHORITY_ENDS
+            or not match.group(0)[:8].lower().startswith(_LINKED)):
+        return ""
+    run = read[match.start():_RUN.match(read, end).end()].rstrip(_TRAILING)
+    return run.rstrip(_TRAILING + EMPHASES) if emphasised else run
+
+
 def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str, ...]]:
     """The links of ``text`` (the first ``MAX_URLS``, of its first ``MAX_LINK_CANDIDATES``
     link-like words), the hosts of those past them (``MessageView.unread_hosts``: each
@@ -1737,7 +1810,8 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str
             # Markdown's emphasis before a bare host ("_tones-shop.com_", "__x.com__") is
             # no part of it (``EMPHASIS``).
             lead = len(dotted) - len(dotted.lstrip(EMPHASIS))
-            if lead or read[match.start() - 1:match.start()] in tuple(EMPHASES):
+            emphasised = bool(lead) or read[match.start() - 1:match.start()] in tuple(EMPHASES)
+            if emphasised:
                 dotted = dotted.rstrip(_TRAILING + EMPHASES)  # "*https://x.com*"
             glued = _GLUED_PROSE.match(dotted, lead)
             if glued:  # "请看_tones-shop.com_": prose, then the emphasis
@@ -1746,11 +1820,14 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str
             # it where the prose ends, a browser given the whole run reads it as written.
             # Both go to the link checks (a deny list holding either sees it), the
             # linkifier's first, so the prose stays prose.
-            skips = (glued_end, lead) if glued else (lead,)
+            spans = [(skip, dotted, False) for skip in ((glued_end, lead) if glued else (lead,))]
+            run_on = _run_on(read, match, emphasised)
+            if run_on:
+                spans.append((lead, run_on, True))
             hosts: set[str] = set()
-            for skip in skips:
-                raw = chunk[match.start() + skip:match.start() + len(dotted)]
-                written = dotted[skip:]
+            for skip, link, browsers in spans:
+                raw = chunk[match.start() + skip:match.start() + len(link)]
+                written = link[skip:]
                 if raw in seen:
                     continue
                 seen.add(raw)
@@ -1766,13 +1843,13 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str
                         if len(readings) > 1:
                             transitional[readings[1]] = None
                     continue
-                explicit = written[:8].lower().startswith(("http://", "https://", "ftp://",
-                                                           "www."))
+                explicit = written[:8].lower().startswith(_LINKED)
                 if not explicit and written.isascii() and not _may_have_suffix(written):
                     continue
                 parse = parse_url if len(raw) <= CACHED_URL_CHARS else parse_url.__wrapped__
                 fact = parse(raw, explicit=explicit)
-                if fact is not None and fact.host not in hosts:
+                if (fact is not None and fact.host not in hosts
+                        and (not browsers or registrable_domain(fact.host))):
                     hosts.add(fact.host)
                     found.append(fact)
                     older = _older_reading(host, (fact.host, fact.host_unicode, False))
