@@ -638,17 +638,16 @@ class BulkDetector:
         return joined is not None and joined.half is not None
 
     def _site_alone(self, ctx: Context, facts: Facts, plan: _Plan) -> list[Signal]:
-        """BULK_UNPROVEN_SESSIONS on a site given alone, when the words the session gave
-        the recipient just before were the hand's as they were sent (``turns.Half``): the
-        pitch cut in two is still one message with a site to its reader."""
+        """BULK_UNPROVEN_SESSIONS on a site given alone, when the words of its utterance
+        were the hand's as they were sent (``turns.continued``): the pitch cut in two is
+        still one message with a site to its reader."""
         joined = self._joined(ctx, facts, plan)
-        half = joined.half if joined is not None else None
-        if half is None or not half.others or not self._pitching(ctx, facts):
+        others = turns.continued(joined) if joined is not None else 0
+        if not others or not self._pitching(ctx, facts):
             return []
         return [Signal("BULK_UNPROVEN_SESSIONS", 1.0,
-                       f"a site after the words the session gave the recipient just before, "
-                       f"words with a site from unproven sessions of {half.others} other "
-                       "accounts")]
+                       "a site alone, of one pitch with the words the session gives with it, "
+                       f"words with a site from unproven sessions of {others} other accounts")]
 
     def _others(self, cluster: Cluster, message: Message, senders: int) -> int:
         """BULK_UNPROVEN_SESSIONS: the message gives a site from a session the takeover

@@ -44,11 +44,14 @@ class Half(msgspec.Struct, array_like=True):
 
 
 class Turn(msgspec.Struct):
-    """A session's halves (most recent last) and the clusters of the words it sold with a
-    site (most recent last)."""
+    """A session's halves (most recent last), the clusters of the words it sold with a
+    site (most recent last) and, for the last, the other accounts whose unproven sessions
+    had sent them with a site (``Half.others``): a site it then gives alone, before any
+    words, continues the hand's pitch (``continued``)."""
 
     halves: dict[str, Half] = msgspec.field(default_factory=dict, name="h")
     pitched: tuple[str, ...] = msgspec.field(default=(), name="p")
+    others: int = msgspec.field(default=0, name="o")
 
 
 _ENCODER = msgspec.msgpack.Encoder()
@@ -98,6 +101,15 @@ def _joined(ctx: Context, value: bytes | None, window: float) -> Joined:
     return Joined(turn, half)
 
 
+def continued(found: Joined) -> int:
+    """The other accounts whose unproven sessions sent, with a site, the words of the
+    utterance a site alone belongs to: the words the session gave the recipient just
+    before, else, with none, the hand's words it sold last (``Turn.others``): a seller
+    giving the link before the words (``split34``) is judged at its next site, not only
+    at the words, whose hold left its later links free."""
+    return found.half.others if found.half is not None else found.turn.others
+
+
 def gave_site(found: Joined, cluster: str) -> bool:
     """Whether words (of ``cluster``) go with a site in the session's utterance: a site it
     gave the recipient just before, or words of that cluster it gave another with a site
@@ -115,11 +127,12 @@ def written(ctx: Context, get: Get, found: Joined, cluster: str, others: int,
     most recent."""
     turn, now, recipient = found.turn, ctx.event.ts, ctx.to[0]
     halves = {r: h for r, h in turn.halves.items() if now - h.at <= window and r != recipient}
-    pitched = turn.pitched
+    pitched, hand = turn.pitched, turn.others
     if found.half is not None:
         sold = cluster or found.half.cluster
         pitched = (*[c for c in pitched if c != sold], sold)[-kept:]
+        hand = others if cluster else found.half.others
     else:
         halves[recipient] = Half(float(now), cluster, others)
-    value = _ENCODER.encode(Turn(dict(list(halves.items())[-kept:]), pitched))
+    value = _ENCODER.encode(Turn(dict(list(halves.items())[-kept:]), pitched, hand))
     return Put(get.key, value, ttl if pitched else window)
