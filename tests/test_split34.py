@@ -13,9 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import T0, event, message
+import pytest
+
+from conftest import T0, config, event, message
+from spimguard import open_engine
 from test_attack_session25 import HOSTING_IP, NAMES, OFFICIAL_APP
-from test_attack_session32 import PITCHES, VICTIMS, _victims
+from test_attack_session30 import reached, suspended
+from test_attack_session32 import PITCHES, SHARED, VICTIMS, _victims
+from test_takeover import OFFICIAL, live_a_month
 
 WORDS = "hey {n}! I found cheap ringtones here"
 FORMS = {"link": "http://{s}/r", "host": "{s}", "apart": "{h} . biz"}
@@ -52,3 +57,71 @@ def split_seller(victims: tuple[str, ...] = VICTIMS, link_first: bool = False,
             if is_site:
                 out[k].append(verdict)
     return out
+
+
+@pytest.mark.parametrize("variant", [
+    {}, {"link_first": True}, {"form": "host"}, {"form": "apart"}, {"gap": 30}])
+def test_a_pitch_split_from_its_site_is_the_same_hand(variant: dict[str, Any]) -> None:
+    """The words, then the site alone 1 s later (or the site first; the bare host; the
+    host written apart; 30 s between, so the words of later pitches come between): main
+    4d77fe9 14 reached in every victim, 42 of 60; here the first victim's 14 (its
+    account's own bound) and 3 in each later one, 20, suspended."""
+    first, *later = split_seller(**variant)
+    assert reached(first) <= 14
+    assert all(reached(verdicts) <= 3 and suspended(verdicts) for verdicts in later)
+
+
+def test_five_victims_split_pitches() -> None:
+    """Five victims: main 4d77fe9 70 of 100; here 26 (14 + 4 × 3)."""
+    out = split_seller(("alice", "bob", "carol", "dave", "erin"))
+    assert sum(map(reached, out)) <= 26
+
+
+def new_phones_split_share(engine: Any, accounts: tuple[str, ...]) -> list[Any]:
+    """``new_phones_share`` with the share sheet's words and its link as two messages, as
+    some apps send them: each owner, on a new phone, a new network of her own, gives two
+    friends the words and then the link 2 s later, and writes the first two of them a
+    line after. The verdicts of every message."""
+    cfg, out = engine.config, []
+    words, link = SHARED.rsplit(" ", 1)
+    for k, account in enumerate(accounts):
+        at, ip = T0 + 300 * k, f"192.0.2.{10 + k}"
+        engine.process(event(cfg, type="login", id=f"{account}-np", ts=at - 60,
+                             account=account, session="newphone", ip=ip,
+                             client={"id": "im-android"}))
+        for i, (text, when) in enumerate([(words, 0), (link, 2), (words, 30), (link, 32),
+                                          ("see you there!", 60)]):
+            out.append(engine.process(message(
+                cfg, f"{account}-s{i}", account, [f"{account}-friend{i // 2 % 2}"], text,
+                at + when, session="newphone", client={"id": "im-android", "ip": ip})))
+    return out
+
+
+def test_the_seller_split_is_held_and_owners_new_phones_split_shares_are_not() -> None:
+    """The seller's split pitch in three victims (20 of 60 reached here, 42 on main
+    4d77fe9), and in the same engine, after it, three owners on new phones sharing one
+    restaurant with two friends each as words then link: all delivered (their sessions
+    have sent too few sites for the rule, ``unproven_sent``, and no other account's
+    unproven session sent their words with a site but each other's new phones)."""
+    engine = open_engine(config(official_clients=OFFICIAL))
+    live_a_month(engine, "dora", "erik", "finn")
+    owners = new_phones_split_share(engine, ("dora", "erik", "finn"))
+    assert [v.action for v in owners] == ["deliver"] * len(owners)
+    _, *later = split_seller()
+    assert all(reached(verdicts) <= 3 for verdicts in later)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: the seller gives every victim's friends its words first and their sites a "
+    "minute or more later (after all the words): 14 reached in every victim, 42 of 60, "
+    "here as on main 4d77fe9 (the same with the sites first and the words after, "
+    "gap 600 s). The first victim's words are joined to their sites only at the sites, "
+    "whose write cannot add the account to the words' cluster (which cluster it is is "
+    "known only once the session's turn is read: one read round a message); it is "
+    "learnt at the session's next copy of those words (``Turn.pitched``), and this "
+    "seller sends none after its sites. 20 of 60 with 30 s between (words of later "
+    "pitches between each pair)"))
+@pytest.mark.parametrize("link_first", [False, True])
+def test_all_the_words_before_all_the_sites(link_first: bool) -> None:
+    _, *later = split_seller(link_first=link_first, gap=600)
+    assert all(reached(verdicts) <= 3 for verdicts in later)
