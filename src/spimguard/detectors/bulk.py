@@ -750,9 +750,6 @@ class BulkDetector:
         cluster = read.cluster
         others = (self._others(cluster, event, len(cluster.senders) + (not read.listed))
                   if cluster is not None and unproven and plan.turn is not None else 0)
-        # Words of a cluster new to state were never given with a site (``_gave_site``).
-        sold = cluster is not None and unproven and self._gave_site(ctx, facts, plan,
-                                                                      cluster.id)
         if cluster is None:
             cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-"),
                               first=float(event.ts), last=float(event.ts))
@@ -776,7 +773,7 @@ class BulkDetector:
         if len(senders) > cfg.max_senders:
             self._sketched(ctx, cluster, senders[:-cfg.max_senders], event.ts)
         cluster.campaign = cluster.campaign or bool(outcome.campaign)
-        if unproven and (sold or sites(ctx.view)):
+        if unproven and (sites(ctx.view) or self._gave_site(ctx, facts, plan, cluster.id)):
             if event.sender in cluster.unproven:
                 cluster.unproven.remove(event.sender)
             cluster.unproven = [*cluster.unproven, event.sender][-cfg.max_senders:]
