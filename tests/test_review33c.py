@@ -15,7 +15,7 @@ cluster (decayed copies of 200) on seeds 1-5:
 
 unproven33 counts an unproven session's messages *with a site*, and BULK_UNPROVEN_SESSIONS
 judges only those: a seller that sends its words without the site and then the site alone
-(too few words to cluster) is never judged by it (open, strict xfail below).
+(too few words to cluster) was never judged by it (closed in session 34, ``split34``).
 """
 
 from __future__ import annotations
@@ -99,16 +99,10 @@ def test_a_pitch_padded_with_random_letters_is_one_campaign() -> None:
     assert _campaign(_padded(1, _random_letters(1))) >= 150
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the seller splits its pitch: the words without the link, then the link alone (too "
-    "few words to cluster). BULK_UNPROVEN_SESSIONS judges only a message with a site whose "
-    "words other accounts' unproven sessions sent with a site: it never fires, and the "
-    "later victims give 14 each, 42 of 60 (20 in one message), on 08e8778 and main 8541667 "
-    "alike (not unproven33's door: its gate counts the link messages, 20 a victim). The "
-    "same with the bare host, the host written apart, or the link first and the words "
-    "after. A phone number instead of a site reaches 2 of 60 (other detectors). Closing "
-    "it needs the site a session gives a recipient joined to the words it gave that "
-    "recipient moments before or after: state per session and recipient, not built"))
 def test_a_pitch_split_from_its_link_is_the_same_hand() -> None:
+    """The seller splits its pitch: the words without the link, then the link alone (too
+    few words to cluster). 42 of 60 (20 in one message) on 08e8778 and main 8541667;
+    session 34 (``split34``, ``detectors/turns.py``) joins the site to the words the
+    session gave the recipient just before: 20 of 60 (``test_split34`` has variants)."""
     _, *later = _one_seller_many_victims(split=True)
     assert all(reached(verdicts) <= 3 for verdicts in later)

@@ -32,7 +32,7 @@ BULK_UNPROVEN_SESSIONS (session 32) holds a message with a site (a link, or a si
 apart: ``takeover.keys.sites``) from a session the takeover detector judges unproven that
 has pitched a few already, when other accounts' unproven sessions sent its words with a
 site too and are the most of its recent senders: one hand in many accounts, a seller
-signed in to its victims (``_one_hand`` says why friends forwarding a text are not).
+signed in to its victims (``_others`` says why friends forwarding a text are not).
 Confirmation needs ``confirm_reporters`` distinct reporters whose reports carry that
 much weight in all, *and* that weight on at least ``confirm_share`` of the cluster's
 (decayed) messages: a spim wave is reported by a share of its recipients, while a phrase
@@ -87,8 +87,9 @@ from .. import accounts, trust
 from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
-from ..state.ops import Contains, Gets, Puts, Query, Write
+from ..state.ops import Contains, Get, Gets, Puts, Query, Write
 from ..text import CACHED_CHARS, MessageView, masked_for, names_of, skeleton, view
+from . import turns
 from .base import Context, Facts, Outcome, once, ramp, sealed, settings, shared, shared_ties
 from .takeover import TakeoverDetector
 from .takeover.keys import sites
@@ -155,6 +156,16 @@ class BulkSettings:
     # the gate. With a site (``unproven33``): a new phone's "it's me" lines are no pitch,
     # and counting them held an owner who wrote three on a text anyone could poison.
     unproven_sent: int = 3
+    # The utterance a recipient reads (session 34, ``split34``, ``turns``): words with no
+    # site and a site with too few words to cluster, one after the other from one session
+    # to one recipient within this many seconds, are one message with a site to its
+    # reader. As long as bulk remembers a text seen once (``singleton_ttl``): a reader
+    # away reads both together however far apart they came, and only words other
+    # accounts' unproven sessions sent with a site make the join count.
+    turn_window: int = 3_600
+    # ... of at most this many recipients a session (``max_senders``'s bound on a list):
+    # a seller giving its words to every victim before their links joins this many.
+    turn_recipients: int = 32
 
 
 SIGNALS = {
@@ -433,6 +444,10 @@ class _Plan(NamedTuple):
     queries: tuple[Query, ...]  # all the event reads: ``reads``, then ``ties`` and ``back``
     ties: tuple[Contains, Contains] | None = None  # messages: ``accounts.ties``
     back: tuple[Contains, ...] = ()  # messages: ``accounts.listed_back``
+    turn: Get | None = None  # a half utterance's: its session's turn (``turns.read``)
+
+
+_NO_BANDS = Gets(())  # a site given alone reads no band (``_site_alone``)
 
 
 def _bands_only(keys: tuple[str, ...]) -> _Plan:
@@ -494,12 +509,19 @@ class BulkDetector:
         message, event = ctx.message, ctx.event
         if message is not None and ctx.view is not None:
             found = _text_of(ctx.view, ctx.names, self.cfg)
+            turn = turns.read(ctx, found is not None)
             if found is None:
-                return None
+                if turn is None:
+                    return None
+                # A site given alone: the session's turn, and the session's judgement.
+                return _Plan((), _NO_BANDS, (turn, *self.takeover.plan_session(ctx)),
+                             turn=turn)
             ctx.keep[self.name] = found.kept
             bands, (ties, back) = found.reads, shared_ties(ctx, message)
             session = self.takeover.plan_session(ctx) if message.session else ()
-            return _Plan(found.keys, bands, (bands, *ties, *back, *session), ties, back)
+            queries = (bands, *ties, *back, *session)
+            return _Plan(found.keys, bands, (*queries, turn) if turn else queries, ties, back,
+                         turn)
         if message is not None or not isinstance(event, Report):
             return None
         if ctx.reported and self.name in ctx.reported.keep:
@@ -564,6 +586,8 @@ class BulkDetector:
         message = ctx.message
         if plan is None or message is None:
             return []
+        if not plan.keys:
+            return self._site_alone(ctx, facts, plan)
         read = self._read(ctx, plan, facts)
         cluster = read.cluster
         if cluster is None:
@@ -593,14 +617,39 @@ class BulkDetector:
                                 f"the same text from {senders} accounts to about "
                                 f"{recipients:.0f} recipients, {per_sender:.1f} each, "
                                 f"{strangers:.0%} of them strangers"))
-        if cluster.unproven:
-            hand = self._one_hand(ctx, facts, cluster, message, senders)
-            if hand is not None:
-                found.append(hand)
+        if cluster.unproven and message.session and (
+                sites(ctx.view) or self._joined_site(ctx, facts, plan)):
+            others = self._others(cluster, message, senders)
+            if others and self._pitching(ctx, facts):
+                found.append(Signal("BULK_UNPROVEN_SESSIONS", 1.0,
+                                    f"the same words with a site from unproven sessions of "
+                                    f"{others} other accounts, {others + 1} of its {senders} "
+                                    "recent senders"))
         return found
 
-    def _one_hand(self, ctx: Context, facts: Facts, cluster: Cluster, message: Message,
-                  senders: int) -> Signal | None:
+    def _joined(self, ctx: Context, facts: Facts, plan: _Plan) -> turns.Joined | None:
+        return (turns.joined(ctx, facts, plan.turn, self.cfg.turn_window)
+                if plan.turn is not None else None)
+
+    def _joined_site(self, ctx: Context, facts: Facts, plan: _Plan) -> bool:
+        """Whether the session gave the message's recipient a site alone just before its
+        words (``turns``): to its reader, one message with a site."""
+        joined = self._joined(ctx, facts, plan)
+        return joined is not None and joined.half is not None
+
+    def _site_alone(self, ctx: Context, facts: Facts, plan: _Plan) -> list[Signal]:
+        """BULK_UNPROVEN_SESSIONS on a site given alone, when the words of its utterance
+        were the hand's as they were sent (``turns.continued``): the pitch cut in two is
+        still one message with a site to its reader."""
+        joined = self._joined(ctx, facts, plan)
+        others = turns.continued(joined) if joined is not None else 0
+        if not others or not self._pitching(ctx, facts):
+            return []
+        return [Signal("BULK_UNPROVEN_SESSIONS", 1.0,
+                       "a site alone, of one pitch with the words the session gives with it, "
+                       f"words with a site from unproven sessions of {others} other accounts")]
+
+    def _others(self, cluster: Cluster, message: Message, senders: int) -> int:
         """BULK_UNPROVEN_SESSIONS: the message gives a site from a session the takeover
         detector judges unproven (unfamiliar, not answering its friends), and other
         accounts' unproven sessions sent these words with a site too, the most of the
@@ -613,21 +662,25 @@ class BulkDetector:
         phones, proven by days of use; a brand's broadcast comes from its own account. A
         new phone now and then among them leaves the unproven a small share of the
         recent senders, however many forward it. Answered by the owner's second factor:
-        a hold on it rests on doubt about the session (``policy.rests_on_doubt``)."""
-        if not message.session or not sites(ctx.view):
-            return None
+        a hold on it rests on doubt about the session (``policy.rests_on_doubt``).
+
+        The other accounts whose unproven sessions sent the cluster's words with a site,
+        0 unless they are enough (``unproven_others``) and the most of its recent
+        ``senders``; the session's own part is ``_pitching``'s."""
         others = sum(1 for account in cluster.unproven if account != message.sender)
         cfg = self.cfg
         if others < cfg.unproven_others or (others + 1) < cfg.unproven_share * senders:
-            return None
+            return 0
+        return others
+
+    def _pitching(self, ctx: Context, facts: Facts) -> bool:
+        """Whether the message's session is unproven (the takeover detector's risk, not
+        answering its friends) and its account's unproven sessions delivered
+        ``unproven_sent`` messages with a site in the day (``BULK_UNPROVEN_SESSIONS``)."""
         session = self.takeover.sender_session(ctx, facts)
         if not session.get("risk") or self.takeover.conversing(session):
-            return None
-        if self.takeover.session_sent(ctx, facts) < cfg.unproven_sent:
-            return None
-        return Signal("BULK_UNPROVEN_SESSIONS", 1.0,
-                      f"the same words with a site from unproven sessions of {others} other "
-                      f"accounts, {others + 1} of its {senders} recent senders")
+            return False
+        return self.takeover.session_sent(ctx, facts) >= self.cfg.unproven_sent
 
     @staticmethod
     def _count_fresh(ctx: Context, seen: Sequence[str], plan: _Plan, facts: Facts
@@ -690,8 +743,13 @@ class BulkDetector:
             assert isinstance(report, Report)
             return self._reported(report, ctx, plan, self.cluster(ctx, plan, facts))
         cfg = self.cfg
+        unproven = "SESSION_UNFAMILIAR" in outcome.signals
+        if not plan.keys:
+            return self._turned(ctx, facts, plan, "", 0) if unproven else ()
         read = self._read(ctx, plan, facts)
         cluster = read.cluster
+        others = (self._others(cluster, event, len(cluster.senders) + (not read.listed))
+                  if cluster is not None and unproven and plan.turn is not None else 0)
         if cluster is None:
             cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-"),
                               first=float(event.ts), last=float(event.ts))
@@ -715,7 +773,7 @@ class BulkDetector:
         if len(senders) > cfg.max_senders:
             self._sketched(ctx, cluster, senders[:-cfg.max_senders], event.ts)
         cluster.campaign = cluster.campaign or bool(outcome.campaign)
-        if "SESSION_UNFAMILIAR" in outcome.signals and sites(ctx.view):
+        if unproven and (sites(ctx.view) or self._gave_site(ctx, facts, plan, cluster.id)):
             if event.sender in cluster.unproven:
                 cluster.unproven.remove(event.sender)
             cluster.unproven = [*cluster.unproven, event.sender][-cfg.max_senders:]
@@ -725,7 +783,25 @@ class BulkDetector:
                else cfg.singleton_ttl)
         value = stored(cluster)
         _written(ctx)[value] = cluster
-        return (Puts(plan.keys, value, ttl),)
+        put = Puts(plan.keys, value, ttl)
+        return (put, *self._turned(ctx, facts, plan, cluster.id, others)) if unproven else (
+            put,)
+
+    def _gave_site(self, ctx: Context, facts: Facts, plan: _Plan, cluster: str) -> bool:
+        """Whether the session gave the words of a message with no site with a site, as
+        its reader reads them (``turns.gave_site``): learnt as words sent with a site."""
+        joined = self._joined(ctx, facts, plan)
+        return joined is not None and turns.gave_site(joined, cluster)
+
+    def _turned(self, ctx: Context, facts: Facts, plan: _Plan, cluster: str,
+                others: int) -> tuple[Write, ...]:
+        """The unproven session's turn after a half utterance (``turns.written``)."""
+        joined = self._joined(ctx, facts, plan)
+        if joined is None or plan.turn is None:
+            return ()
+        cfg = self.cfg
+        return (turns.written(ctx, plan.turn, joined, cluster, others, cfg.turn_window,
+                              cfg.turn_recipients, cfg.cluster_ttl),)
 
     def _sketched(self, ctx: Context, cluster: Cluster, pushed: list[str], now: float
                   ) -> None:
