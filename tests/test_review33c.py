@@ -42,10 +42,6 @@ def test_marks_with_no_letter_or_digit_are_no_words() -> None:
     marked = "we meet ... at the -- station _ after work, .- bring the __ tickets please"
     assert _keys(marked) == _keys(plain)
     assert _keys("... -- _ ok") is None  # as short as "ok"
-    # a number's and a mention's masks stay words: they are where a pitch's figures are
-    assert _keys("we meet at 5 at the station after work") != _keys(
-        "we meet at at the station after work")
-    assert _keys("ask @dan we meet at the station") != _keys("ask we meet at the station")
 
 
 def test_a_word_said_twice_in_a_row_is_said_once() -> None:
@@ -79,22 +75,21 @@ def _random_letters(seed: int) -> list[str]:
 
 @pytest.mark.xfail(strict=True, reason=(
     "padding with words no list names: the engine's cluster of 200 copies (seeds 1-5) "
-    "holds 19-32 with other hedges ('like', 'kinda', 'pretty', 'well', 'oh', 'lol', 'tbh', "
-    "'legit', 'fr', 'ngl'), 17-23 with random 2-3 letters, 28-37 with numbers, 37-45 with "
-    "the recipient's own name; the same on 08e8778 and main 8541667. A MinHash of single "
+    "holds 16-27 with other hedges ('like', 'kinda', 'pretty', 'well', 'oh', 'lol', 'tbh', "
+    "'legit', 'fr', 'ngl'; 19-32 before padding34), 17-21 with random 2-3 letters "
+    "(padding34 made numbers and the recipient's own name no words: 182 each). A MinHash of single "
     "words instead of pairs (measured, not shipped) lifts every class to 200 on one band key "
     "but random letters (90-112) and joins more distinct ham: English SMS 739 pairs for "
     "439, Thai 2,023 for 1,131, X posts 62 for 24; order no longer counts. No list of "
     "words closes an open class; telling a pad from the pitch needs the copies compared"))
-@pytest.mark.parametrize("pads", [
-    ["like", "kinda", "pretty", "well", "oh", "lol", "tbh", "legit", "fr", "ngl"],
-    [str(n) for n in range(1, 100)]])
-def test_a_pitch_padded_with_words_no_list_names_is_one_campaign(pads: list[str]) -> None:
+def test_a_pitch_padded_with_words_no_list_names_is_one_campaign() -> None:
+    pads = ["like", "kinda", "pretty", "well", "oh", "lol", "tbh", "legit", "fr", "ngl"]
     assert _campaign(_padded(1, pads)) >= 150
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "random 2-3 letters: 22 of 200 (seed 1; 17, 19 on seeds 2-3), see above"))
+    "random 2-3 letters: 20.1 of 200 (seed 1; 16.7, 20.4 on seeds 2-3; 22.0, 16.6, 19.1 "
+    "before padding34), see above"))
 def test_a_pitch_padded_with_random_letters_is_one_campaign() -> None:
     assert _campaign(_padded(1, _random_letters(1))) >= 150
 

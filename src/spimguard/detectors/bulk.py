@@ -4,8 +4,9 @@ Near-duplicates are found with MinHash LSH (``band_keys``: datasketch's affine32
 MinHash, computed here in numpy): the text is masked (numbers, mentions, links
 reduced to their domain, the recipients' own ids, all in the disguise-folded
 skeleton), its fillers left out (``BulkSettings.fillers``: "really", "just", a padding
-that changes no meaning), cut into word pairs, and its 30-value MinHash split into 6
-bands of 5.
+that changes no meaning) and so its masks (``_MASKS``: a number, a mention or a name
+padded in says nothing the pitch says), cut into word pairs, and its 30-value MinHash
+split into 6 bands of 5.
 Two texts share a band with probability 1 - (1 - J^5)^6 for Jaccard similarity J:
 50 % at J = 0.70, 97 % at J = 0.85, 3 % at J = 0.40, so personalised copies of one
 pitch meet and ordinary chat does not. Each band is a key in state whose value summarises the
@@ -178,7 +179,12 @@ SIGNALS = {
 
 _WORD = re.compile(r"[\w<>#@.-]+")
 _ALNUM = re.compile(r"[^\W_]")  # a letter or a digit, of any script
-_MASKS = ("#", "@")  # ``text.masked``'s for a number and a mention: words with none
+# ``text.masked``'s for a number, a mention and a recipient's name: no words (session 34,
+# ``padding34``). A mask says only that something personal stood there, which is what a
+# copy padded with numbers or its recipient's name says at every pad; the pitch's words
+# around a figure are its content, and they stay paired across it ("made # dollars" pairs
+# "made dollars"). Links are not masks: a link's domain (``<site>``) is the pitch's.
+_MASKS = frozenset(("#", "@", "<name>"))
 
 
 class Cluster(msgspec.Struct):
@@ -300,14 +306,15 @@ def _permutations(count: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _words(masked_text: str, fillers: frozenset[str] = frozenset()) -> list[str]:
     """The words whose pairs are hashed. Not a word: a run of marks with no letter or
-    digit ("...", "--", "_": a number's and a mention's masks, "#" and "@", are), nor a
-    filler, nor a word said again right after itself ("very very": as a filler, it
-    changes no meaning; "# #" is a number written in two groups). Each such token a
-    spammer put in per copy broke two pairs: 200 copies padded with marks at a quarter of
-    their words met 15-97 on one band key, with words said twice 150-161 (``review33c``)."""
+    digit ("...", "--", "_"), nor a filler, nor a word said again right after itself
+    ("very very": as a filler, it changes no meaning), nor a mask (``_MASKS``: what
+    personalises a copy, its value already gone). Each such token a spammer put in per
+    copy broke two pairs: 200 copies padded with marks at a quarter of their words met
+    15-97 on one band key, with words said twice 150-161 (``review33c``), with numbers
+    17-24 and the recipient's own name 36-45 (``padding34``)."""
     words: list[str] = []
     for word in _WORD.findall(masked_text):
-        if word in fillers or (word not in _MASKS and _ALNUM.search(word) is None) or (
+        if word in fillers or word in _MASKS or _ALNUM.search(word) is None or (
                 words and words[-1] == word):
             continue
         words.append(word)
@@ -364,8 +371,9 @@ def _cached_text(text: str, min_words: int, bands: int, rows: int, fillers: froz
 
 def _keys(text: str, min_words: int, bands: int, rows: int, fillers: frozenset[str]
           ) -> tuple[str, ...] | None:
-    """The band keys of a masked text's words bar its fillers, which count as no words
-    toward ``min_words`` either ("so so really ok" is as short as "ok")."""
+    """The band keys of a masked text's words bar its fillers and masks, which count as
+    no words toward ``min_words`` either ("so so really ok" is as short as "ok", "call
+    # now" as "call now")."""
     words = _words(text, fillers)
     return band_keys(words, bands, rows) if len(words) >= min_words else None
 
