@@ -361,15 +361,17 @@ def text_keys(view: MessageView, names: tuple[str, ...], cfg: BulkSettings
     """The band keys of a message, None when it has too few words to cluster: those of its
     words with what personalises a copy masked out, the recipients' names included
     (``text.masked_for``: a pitch greets each victim)."""
-    found = _text_of(view, names, cfg)
+    found = _text_of(view, names, cfg, _fillers(cfg.fillers))
     return found.keys if found is not None else None
 
 
-def _text_of(view: MessageView, names: tuple[str, ...], cfg: BulkSettings) -> _Text | None:
-    """``text_keys`` with their reads and kept form. Spam waves and chat repeat their texts,
+def _text_of(view: MessageView, names: tuple[str, ...], cfg: BulkSettings,
+             fillers: frozenset[str]) -> _Text | None:
+    """``text_keys`` with their reads and kept form, ``fillers`` being ``cfg``'s
+    (``_fillers``: the detector folds them once). Spam waves and chat repeat their texts,
     so those of short masked texts are cached (a pure function of the masked text: its
     words, then their MinHash); long texts are not, so hostile input cannot fill memory."""
-    text, fillers = masked_for(view, names), _fillers(cfg.fillers)
+    text = masked_for(view, names)
     if len(text) <= CACHED_CHARS:
         return _cached_text(text, cfg.min_words, cfg.bands, cfg.rows, fillers)
     keys = _keys(text, cfg.min_words, cfg.bands, cfg.rows, fillers)
@@ -511,6 +513,9 @@ class BulkDetector:
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, BulkSettings, given)
+        # Its fillers as texts' words read them, folded once here, not at every message
+        # (the cache of ``_fillers`` hashed the tuple of them each time).
+        self.fillers = _fillers(self.cfg.fillers)
         # The takeover detector's own judgement of the session (``BULK_UNPROVEN_SESSIONS``):
         # its memo when it planned the event (it plans first: no read more), else the
         # account's record alone (``plan_session``), as sealed_bulk asks it.
@@ -525,7 +530,7 @@ class BulkDetector:
         # ``isinstance``: an operator's decision is one (``trust.OperatorDecision``).
         message, event = ctx.message, ctx.event
         if message is not None and ctx.view is not None:
-            found = _text_of(ctx.view, ctx.names, self.cfg)
+            found = _text_of(ctx.view, ctx.names, self.cfg, self.fillers)
             if found is None:
                 return None
             ctx.keep[self.name] = found.kept
