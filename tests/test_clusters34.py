@@ -45,7 +45,7 @@ def _copies(cfg: Any, texts: list[str], ts: float = T0, step: float = 5.0) -> li
 
 
 def _bands(texts: list[str]) -> list[str]:
-    cfg, keys = BulkSettings(), set()
+    cfg, keys = BulkSettings(), set[str]()
     for text, name in zip(texts, NAMES, strict=False):
         keys.update(text_keys(view(text), names_of((name,)), cfg) or ())
     return sorted(keys)
