@@ -209,9 +209,6 @@ class Engine:
         self._legacy_until = self._legacy(clock, legacy)
         self._claims = self.state if isinstance(self.state, Claiming) else None
         self._holding = self.state if isinstance(self.state, Holding) else None
-        # How an event reads more during its judgement (``_read_more``): in its claim on a
-        # shared store (what it saw checked again when its writes apply), else as it read.
-        self._more = self._claims.read_claimed if self._claims else self.state.read
         self._answered: dict[str, Answer] = {}  # this batch's answers, by event id
         # The memo of the batch being judged (``Context.batch``): what detectors left to its
         # end (``Finishing``) goes into every commit, a maintenance pass's too (``_finish``).
@@ -653,7 +650,8 @@ class Engine:
         unchanged, as for its first read: another node's write between is no lost update."""
         missing = [q for q in queries if q not in facts]
         if missing:
-            facts.update(zip(missing, self._more(missing, now), strict=True))
+            read = self._claims.read_claimed if self._claims else self.state.read
+            facts.update(zip(missing, read(missing, now), strict=True))
 
     def _account(self, event: Event, facts: dict[Query, Any], read: Query
                  ) -> tuple[accounts.Account, bool]:
