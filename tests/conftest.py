@@ -99,6 +99,17 @@ PALS = ("are we still on for dinner tonight", "did you get home ok yesterday",
         "mum says thanks for the flowers")
 
 
+def clusters_at(engine: Engine, bands: Any, now: float) -> list[Any]:
+    """The bulk clusters (``bulk.Cluster``) the band keys ``bands`` name, as read at
+    ``now``: each band holds its cluster's id, the summary is under the cluster's home."""
+    from spimguard.detectors.bulk import home, loaded
+    from spimguard.state.ops import Get
+
+    ids = dict.fromkeys(v for v in engine.state.read([Get(k) for k in bands], now) if v)
+    held = engine.state.read([Get(home(i)) for i in ids], now)
+    return [loaded(value) for value in held if value]
+
+
 def established(engine: Engine, *accounts: str, ts: float = T0) -> None:
     """The IM server tells spimguard these accounts are a month old (``account`` events),
     and each has a life of its own (friends of its own wrote to it): their reports weigh

@@ -14,7 +14,7 @@ import numpy as np
 from datasketch import MinHash
 from typer.testing import CliRunner
 
-from conftest import T0, Server, config, established, event, message
+from conftest import T0, Server, clusters_at, config, established, event, message
 from spimguard import evidence, open_engine
 from spimguard.cli import app
 from spimguard.config import Config
@@ -218,10 +218,10 @@ def test_clusters_expire() -> None:
 
 
 def test_a_message_reads_its_bands_in_one_query_and_puts_them_in_one_write() -> None:
-    """A text's six band keys are one ``Gets`` and one ``Puts`` (not six of each), and each
-    band holds the cluster as a ``Put`` of it would."""
-    from spimguard.detectors.bulk import loaded
-    from spimguard.state.ops import Get, Gets, Puts
+    """A text's six band keys are one ``Gets`` and one ``Puts`` (not six of each), each
+    band holding the cluster's id, and its summary one ``Put`` under its home."""
+    from spimguard.detectors.bulk import home, loaded
+    from spimguard.state.ops import Get, Gets, Put, Puts
 
     engine = campaign_engine()
     detector = next(d for d in engine.detectors if d.name == "bulk")
@@ -232,27 +232,32 @@ def test_a_message_reads_its_bands_in_one_query_and_puts_them_in_one_write() -> 
     assert not [q for q in planned.queries if q.__class__ is Get and q.key in bands]
     facts = dict(zip(planned.queries, engine.state.read(planned.queries, T0), strict=True))
     written = detector.writes(planned.ctx, facts, Outcome("deliver", 0.0, "none"))
-    assert [type(w) for w in written] == [Puts] and written[0].keys == bands
+    assert [type(w) for w in written] == [Puts, Put] and written[0].keys == bands
+    assert written[1].key == home(written[0].value)
     engine.process(sent)
     stored = engine.state.read([Gets(bands), *map(Get, bands)], T0 + 1)
-    assert list(stored[0]) == stored[1:] and loaded(stored[1]).senders == ["a"]
+    assert list(stored[0]) == stored[1:] == [written[0].value] * len(bands)
+    assert loaded(engine.state.read([Get(written[1].key)], T0 + 1)[0]).senders == ["a"]
 
 
 def test_a_cluster_an_earlier_release_wrote_as_json_is_read_as_before() -> None:
-    """Band keys hold a cluster as msgpack bytes; one written as JSON before (a dict as
-    read, for the day a cluster lasts) is still the cluster the next copy joins."""
-    from spimguard.detectors.bulk import loaded
-    from spimguard.state.ops import Get, Put
+    """A home key holds a cluster as msgpack bytes; one an earlier release wrote as JSON
+    on its band keys (a dict as read, for the day a cluster lasts) is still the cluster
+    the next copy joins."""
+    from spimguard.detectors.bulk import home, loaded
+    from spimguard.state.ops import Delete, Get, Put
 
     engine = campaign_engine()
     send(engine, 1, "a", PITCH.format(name="x", n=1), T0)
     bands = sorted(keys(PITCH.format(name="x", n=1), ["friend1"]))
-    stored = engine.state.read([Get(band) for band in bands], T0 + 1)
-    assert all(value.__class__ is bytes for value in stored)
-    engine.remember([Put(band, loaded(stored[0]), 3_600) for band in bands])  # as JSON
+    named = engine.state.read([Get(bands[0])], T0 + 1)[0]
+    summary = engine.state.read([Get(home(named))], T0 + 1)[0]
+    assert summary.__class__ is bytes
+    engine.remember([Put(band, loaded(summary), 3_600) for band in bands]  # as JSON
+                    + [Delete(home(named))])
     assert all(isinstance(v, dict) for v in engine.state.read([Get(b) for b in bands], T0 + 1))
     send(engine, 2, "b", PITCH.format(name="y", n=2), T0 + 5)
-    joined = loaded(engine.state.read([Get(bands[0])], T0 + 6)[0])
+    (joined,) = clusters_at(engine, bands[:1], T0 + 6)
     assert joined.senders == ["a", "b"] and joined.first == T0 and joined.messages > 1.9
 
 
@@ -381,12 +386,10 @@ def test_an_operators_spam_decision_weighs_on_the_cluster_as_a_report_does() -> 
     """An operator's decision is a report (``trust.OperatorDecision``): it teaches every
     learner, the cluster of its message's text included, as a user's spam report does."""
     from spimguard import trust
-    from spimguard.detectors.bulk import loaded
-    from spimguard.state.ops import Get
 
     engine = campaign_engine()
     send(engine, 1, "a", PITCH.format(name="x", n=1), T0)
     band = sorted(keys(PITCH.format(name="x", n=1), ["friend1"]))[0]
     trust.decide(engine, "c1", "spam", ts=T0 + 60)
-    cluster = loaded(engine.state.read([Get(band)], T0 + 61)[0])
+    (cluster,) = clusters_at(engine, [band], T0 + 61)
     assert cluster.reporters == ["operator"] and cluster.weight > 0

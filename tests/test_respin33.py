@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import T0, config, message
+from conftest import T0, clusters_at, config, message
 from spimguard import open_engine
 from spimguard.detectors.base import settings
-from spimguard.detectors.bulk import BulkSettings, loaded, text_keys
-from spimguard.state.ops import Get
+from spimguard.detectors.bulk import BulkSettings, text_keys
 from spimguard.text import names_of, view
 from test_attack_session32_content import NAMES, _padded, _plain
 
@@ -34,7 +33,7 @@ def _campaign(copies: list[str]) -> float:
         engine.process(message(engine.config, f"c{n}", f"acct{n}", [name], text, T0 + n * 5))
     keys = text_keys(view(_plain(NAMES[0])), names_of(NAMES[:1]), BulkSettings())
     assert keys is not None
-    held = [loaded(v) for v in engine.state.read([Get(k) for k in keys], T0 + 1_000) if v]
+    held = clusters_at(engine, keys, T0 + 1_000)
     return max((cluster.messages for cluster in held), default=0.0)
 
 

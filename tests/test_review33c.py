@@ -75,21 +75,24 @@ def _random_letters(seed: int) -> list[str]:
 
 @pytest.mark.xfail(strict=True, reason=(
     "padding with words no list names: the engine's cluster of 200 copies (seeds 1-5) "
-    "holds 16-27 with other hedges ('like', 'kinda', 'pretty', 'well', 'oh', 'lol', 'tbh', "
-    "'legit', 'fr', 'ngl'; 19-32 before padding34), 17-21 with random 2-3 letters "
-    "(padding34 made numbers and the recipient's own name no words: 182 each). A MinHash of single "
+    "holds 19-32 with other hedges ('like', 'kinda', 'pretty', 'well', 'oh', 'lol', 'tbh', "
+    "'legit', 'fr', 'ngl'), 17-23 with random 2-3 letters, 28-37 with numbers, 37-45 with "
+    "the recipient's own name; the same on 08e8778 and main 8541667. Session 34 "
+    "(clusters34: one summary a cluster, under its home key) counts 63.5, 45.2, 45.9, 47.0, "
+    "63.9 with the hedges, 40.3, 36.9, 36.7, 41.4, 49.4 with random letters (numbers: "
+    "152-166, closed: test_clusters34). A MinHash of single "
     "words instead of pairs (measured, not shipped) lifts every class to 200 on one band key "
     "but random letters (90-112) and joins more distinct ham: English SMS 739 pairs for "
     "439, Thai 2,023 for 1,131, X posts 62 for 24; order no longer counts. No list of "
     "words closes an open class; telling a pad from the pitch needs the copies compared"))
 def test_a_pitch_padded_with_words_no_list_names_is_one_campaign() -> None:
-    pads = ["like", "kinda", "pretty", "well", "oh", "lol", "tbh", "legit", "fr", "ngl"]
-    assert _campaign(_padded(1, pads)) >= 150
+    assert _campaign(_padded(1, ["like", "kinda", "pretty", "well", "oh", "lol", "tbh",
+                                 "legit", "fr", "ngl"])) >= 150
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "random 2-3 letters: 20.1 of 200 (seed 1; 16.7, 20.4 on seeds 2-3; 22.0, 16.6, 19.1 "
-    "before padding34), see above"))
+    "random 2-3 letters: 40.3 of 200 (seed 1; 36.9, 36.7 on seeds 2-3; 22, 17, 19 before "
+    "session 34), see above"))
 def test_a_pitch_padded_with_random_letters_is_one_campaign() -> None:
     assert _campaign(_padded(1, _random_letters(1))) >= 150
 

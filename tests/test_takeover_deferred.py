@@ -98,8 +98,8 @@ class Watched:
 
     def detect(self, ctx: Context, facts: Facts) -> Any:
         more = ctx.more
-        if ctx.message is None:  # nothing of another event is deferred
-            assert more is None
+        if ctx.message is None:  # nothing of another event is deferred (``more`` is lent to
+            assert not ctx.deferred  # every event: a bulk cluster's home is read through it)
             return self._inner.detect(ctx, facts)
         assert more is not None  # the engine reads what is deferred while detecting
 

@@ -570,8 +570,9 @@ class Engine:
                                              self.config.trust)  # a Report (``_is_report``)
 
         signals: list[Signal] = []
-        if ctx.deferred and not self._claims:  # read when asked (``read_more``), if ever
-            ctx.more = functools.partial(self._read_more, facts, event.ts)
+        # Read when asked (``read_more``), if ever: what the plan named and, on any store,
+        # what only a first read names (the bulk cluster a band key points to).
+        ctx.more = functools.partial(self._read_more, facts, event.ts)
         for detector in list(active):
             try:
                 signals.extend(detector.detect(ctx, facts))
@@ -641,13 +642,18 @@ class Engine:
                    ) -> None:
         """An event's deferred reads (``detectors.base.read_more``) put in its ``facts``:
         what they do not answer yet, read as the event's other reads were, at its time
-        ``now``. Nothing is written between the event's first read and its verdict, so
-        the state read is the one its first read saw, with the batch's earlier events'
-        writes (applied as each was judged), and the store answers from the copy of the
-        batch's keys it holds (``Holding``: ``Context.deferred`` among them)."""
+        ``now``. On an embedded store nothing is written between the event's first read
+        and its verdict, so the state read is the one its first read saw, with the batch's
+        earlier events' writes (applied as each was judged), and the store answers from
+        the copy of the batch's keys it holds (``Holding``: ``Context.deferred`` among
+        them; a key first named here is loaded). On a shared store the plan's deferred
+        reads came with the claim; a key only a first read names is read in the claim
+        (``read_claimed``), and the event's writes apply only if what it saw there is
+        unchanged, as for its first read: another node's write between is no lost update."""
         missing = [q for q in queries if q not in facts]
         if missing:
-            facts.update(zip(missing, self.state.read(missing, now), strict=True))
+            read = self._claims.read_claimed if self._claims else self.state.read
+            facts.update(zip(missing, read(missing, now), strict=True))
 
     def _account(self, event: Event, facts: dict[Query, Any], read: Query
                  ) -> tuple[accounts.Account, bool]:

@@ -79,8 +79,9 @@ class Context(msgspec.Struct):
     # nothing outside an event's claim, reads them with the rest.
     deferred: tuple[Query, ...] = ()
     # How ``read_more`` reads them while detectors detect (set by the engine then, None
-    # before and after: a read is never made once the verdict is known). None throughout
-    # on a shared store, whose event reads everything planned, ``deferred`` too.
+    # before and after: a read is never made once the verdict is known). On a shared
+    # store, whose event reads everything planned with its claim, ``deferred`` too, it
+    # reads only what a first read names (``Engine._read_more``), in the event's claim.
     more: Callable[[Sequence[Query]], None] | None = None
     # The event when it is a message, else None, and its recipients as a tuple (a key
     # part of ``shared``): set once, when the context is made (``__post_init__``), for
@@ -299,11 +300,12 @@ def first_per_code(found: Sequence[Signal]) -> list[Signal]:
 
 
 def read_more(ctx: Context, queries: Sequence[Query]) -> None:
-    """Have the facts answer ``queries`` (among ``ctx.deferred``) from here on: read now,
-    during ``detect``, at the event's time and with the effects of the batch's earlier
-    events, as if the event had read them with the rest. What the facts answer already
-    (read with the rest on a shared store, or planned by another detector) is not read
-    again."""
+    """Have the facts answer ``queries`` (among ``ctx.deferred``, or keys only what the
+    event read names, which no plan can) from here on: read now, during ``detect``, at the
+    event's time and with the effects of the batch's earlier events, as if the event had
+    read them with the rest (on a shared store, in its claim). What the facts answer
+    already (read with the rest on a shared store, or planned by another detector) is not
+    read again."""
     more = ctx.more
     if more is not None:
         more(queries)

@@ -9,11 +9,16 @@ padded in says nothing the pitch says), cut into word pairs, and its 30-value Mi
 split into 6 bands of 5.
 Two texts share a band with probability 1 - (1 - J^5)^6 for Jaccard similarity J:
 50 % at J = 0.70, 97 % at J = 0.85, 3 % at J = 0.40, so personalised copies of one
-pitch meet and ordinary chat does not. Each band is a key in state whose value summarises the
-cluster (messages and recipients, decayed with a half-life; recent senders;
-first seen; who reported it and whether that confirmed it as spim), so one read of
-the six keys (``ops.Gets``) finds the cluster and its figures, and one write of the six
-(``ops.Puts``) updates it.
+pitch meet and ordinary chat does not. Each band is a key in state whose value is the id of
+its cluster; the cluster's summary (messages and recipients, decayed with a half-life;
+recent senders; first seen; who reported it and whether that confirmed it as spim) lives
+once, under its home key (``home``: ``bulk:c:<id>``). One read of the six band keys
+(``ops.Gets``) finds the clusters, one more (``read_more``) their summaries, and one write
+of the six (``ops.Puts``) and the home updates it. Why one home (session 34,
+``clusters34``): when each band held the whole summary, a spun copy (synonyms per copy)
+joining through a band an early copy last wrote carried that copy's count forward, and a
+campaign of 200 spun copies counted 49-68 of them; a home is the one count every copy
+adds to, whichever band it came through.
 
 BULK_NEAR_DUPLICATE grows with the number of senders, or with the recipients of
 one sender, times the cluster's *shape*: friends passing a text or a link on
@@ -65,9 +70,10 @@ counts as new again, as the list alone had it.
 
 Memory: a text seen once keeps its six band keys for ``singleton_ttl``; a
 cluster for ``cluster_ttl`` after its last message; a cluster's value is bounded (its
-lists, and two bitmaps of ``sketch_bits``). Concurrent nodes may lose
-an update of a band's counts (read, then write); the counts are evidence, not
-accounting.
+lists, and two bitmaps of ``sketch_bits``), its bands hold an id. On a shared store the
+home is read in the event's claim (``RedisState.read_claimed``), so two nodes counting
+copies of one cluster at once do not lose either's copy: the later write is refused and
+its event judged again.
 """
 
 from __future__ import annotations
@@ -88,10 +94,21 @@ from .. import accounts, trust
 from ..config import Config
 from ..events import Message, Report
 from ..signals import Signal
-from ..state.ops import Contains, Get, Gets, Puts, Query, Write
+from ..state.ops import Contains, Get, Gets, Put, Puts, Query, Write
 from ..text import CACHED_CHARS, MessageView, masked_for, names_of, skeleton, view
 from . import turns
-from .base import Context, Facts, Outcome, once, ramp, sealed, settings, shared, shared_ties
+from .base import (
+    Context,
+    Facts,
+    Outcome,
+    once,
+    ramp,
+    read_more,
+    sealed,
+    settings,
+    shared,
+    shared_ties,
+)
 from .takeover import TakeoverDetector
 from .takeover.keys import sites
 
@@ -188,10 +205,12 @@ _MASKS = frozenset(("#", "@", "<name>"))
 
 
 class Cluster(msgspec.Struct):
-    """A cluster's summary, as each of its band keys holds it: msgpack bytes (``stored``),
-    which decode straight into the struct, a third of the time of JSON decoded to a dict
-    and converted (one cluster read and one written a message; a cluster written as JSON
-    by an earlier release, for a day at most, is converted from the dict it reads as)."""
+    """A cluster's summary, as its home key holds it (``home``): msgpack bytes
+    (``stored``), which decode straight into the struct, a third of the time of JSON
+    decoded to a dict and converted (one cluster read and one written a message). An
+    earlier release kept it on each band key (msgpack; before that JSON, converted from
+    the dict it reads as): such a band is read as a cluster of its own id until rewritten
+    (``BulkDetector._decoded``)."""
 
     id: str
     first: float
@@ -248,18 +267,19 @@ _DECODER = msgspec.msgpack.Decoder(Cluster)
 
 
 def stored(cluster: Cluster) -> bytes:
-    """What a band key holds of a cluster (``Put`` keeps bytes as they are)."""
+    """What a cluster's home key holds of it (``Put`` keeps bytes as they are)."""
     return _ENCODER.encode(cluster)
 
 
 def loaded(value: bytes | dict[str, Any]) -> Cluster:
-    """The cluster a band key holds, as read (``stored``, or an earlier release's JSON)."""
+    """The cluster a home key holds, as read (``stored``; or an earlier release's band
+    key's, or its JSON)."""
     return _DECODER.decode(value) if value.__class__ is bytes else msgspec.convert(
         value, Cluster)
 
 
 def taken(value: bytes | dict[str, Any], written: dict[bytes, Cluster]) -> Cluster:
-    """The cluster a band key holds (``loaded``), taken from ``written`` when an earlier
+    """The cluster a home key holds (``loaded``), taken from ``written`` when an earlier
     event of the batch put it (``_written``): not decoded again, and no longer there, for
     the taker changes it."""
     if value.__class__ is bytes:
@@ -279,6 +299,18 @@ def _written(ctx: Context) -> dict[bytes, Cluster]:
     a cluster put, dropped with the plans' memo (``engine.PLANS_KEPT`` events, over
     batches of any size)."""
     return shared(ctx, _WRITTEN, dict)
+
+
+def home(cluster: str) -> str:
+    """The key of the cluster's summary (its band keys hold its id)."""
+    return f"bulk:c:{cluster}"
+
+
+@lru_cache(maxsize=8_192)  # ~200 bytes an entry
+def _home_read(cluster: str) -> Get:
+    """The read of a cluster's home key: one query object an id, whose hash it keeps, for
+    a campaign's copies read it at every message."""
+    return Get(home(cluster))
 
 
 def _slot(cluster: str, sender: str, bits: int) -> int:
@@ -347,15 +379,17 @@ def text_keys(view: MessageView, names: tuple[str, ...], cfg: BulkSettings
     """The band keys of a message, None when it has too few words to cluster: those of its
     words with what personalises a copy masked out, the recipients' names included
     (``text.masked_for``: a pitch greets each victim)."""
-    found = _text_of(view, names, cfg)
+    found = _text_of(view, names, cfg, _fillers(cfg.fillers))
     return found.keys if found is not None else None
 
 
-def _text_of(view: MessageView, names: tuple[str, ...], cfg: BulkSettings) -> _Text | None:
-    """``text_keys`` with their reads and kept form. Spam waves and chat repeat their texts,
+def _text_of(view: MessageView, names: tuple[str, ...], cfg: BulkSettings,
+             fillers: frozenset[str]) -> _Text | None:
+    """``text_keys`` with their reads and kept form, ``fillers`` being ``cfg``'s
+    (``_fillers``: the detector folds them once). Spam waves and chat repeat their texts,
     so those of short masked texts are cached (a pure function of the masked text: its
     words, then their MinHash); long texts are not, so hostile input cannot fill memory."""
-    text, fillers = masked_for(view, names), _fillers(cfg.fillers)
+    text = masked_for(view, names)
     if len(text) <= CACHED_CHARS:
         return _cached_text(text, cfg.min_words, cfg.bands, cfg.rows, fillers)
     keys = _keys(text, cfg.min_words, cfg.bands, cfg.rows, fillers)
@@ -502,6 +536,9 @@ class BulkDetector:
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, BulkSettings, given)
+        # Its fillers as texts' words read them, folded once here, not at every message
+        # (the cache of ``_fillers`` hashed the tuple of them each time).
+        self.fillers = _fillers(self.cfg.fillers)
         # The takeover detector's own judgement of the session (``BULK_UNPROVEN_SESSIONS``):
         # its memo when it planned the event (it plans first: no read more), else the
         # account's record alone (``plan_session``), as sealed_bulk asks it.
@@ -516,7 +553,7 @@ class BulkDetector:
         # ``isinstance``: an operator's decision is one (``trust.OperatorDecision``).
         message, event = ctx.message, ctx.event
         if message is not None and ctx.view is not None:
-            found = _text_of(ctx.view, ctx.names, self.cfg)
+            found = _text_of(ctx.view, ctx.names, self.cfg, self.fillers)
             turn = turns.read(ctx, found is not None)
             if found is None:
                 if turn is None:
@@ -547,23 +584,37 @@ class BulkDetector:
     def cluster(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
         """The cluster of the band with the most (decayed) messages, if any band is known.
 
-        Decoded once per event, and once per distinct value (the bands of one text mostly
-        hold the same cluster); ``writes`` updates the same object."""
+        Read and decoded once per event (in ``detect``, while reads are made), and once
+        per distinct id (the bands of one text mostly hold the same); ``writes`` updates
+        the same object."""
         if ctx.message is not None:
             return self._read(ctx, plan, facts).cluster
         return once(ctx, _CLUSTER, self._decoded, ctx, plan, facts)
 
     def _decoded(self, ctx: Context, plan: _Plan, facts: Facts) -> Cluster | None:
+        """The clusters the bands name, their summaries read from their homes
+        (``read_more``). A band an earlier release wrote holds a summary: a cluster of its
+        own id, unless that id's home was written since (then fresher)."""
         values = facts[plan.reads]
         first = values[0]
-        if values.count(first) == len(values):  # one object for the six bands, most often
-            return taken(first, _written(ctx)) if first else None
-        held = []
-        for value in values:
-            if value and value not in held:
-                held.append(value)
+        if values.count(first) == len(values):  # one id for the six bands, most often
+            if not first:
+                return None
+            held = [first]
+        else:
+            held = []
+            for value in values:
+                if value and value not in held:  # a list: an earlier release's JSON is a dict
+                    held.append(value)
+        homes = [_home_read(value) for value in held if value.__class__ is str]
+        read_more(ctx, homes)
         written = _written(ctx)
-        found = [taken(value, written) for value in held]
+        found = [taken(value, written) for value in map(facts.get, homes) if value]
+        if len(homes) < len(held):
+            ids = {cluster.id for cluster in found}
+            found += [cluster for cluster in (loaded(value) for value in held
+                                              if value.__class__ is not str)
+                      if cluster.id not in ids]
         if len(found) < 2:
             return found[0] if found else None
         now, half = ctx.event.ts, self.cfg.half_life
@@ -592,7 +643,10 @@ class BulkDetector:
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         plan = self._plan(ctx)
         message = ctx.message
-        if plan is None or message is None:
+        if plan is None:
+            return []
+        if message is None:  # a report: its cluster is read now, while reads are made
+            self.cluster(ctx, plan, facts)
             return []
         if not plan.keys:
             return self._site_alone(ctx, facts, plan)
@@ -759,7 +813,11 @@ class BulkDetector:
         others = (self._others(cluster, event, len(cluster.senders) + (not read.listed))
                   if cluster is not None and unproven and plan.turn is not None else 0)
         if cluster is None:
-            cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-"),
+            # Named by its first band and its start: a band a day unwritten is gone while
+            # its cluster lives on through other bands, and a text through it anew must not
+            # start a cluster under the live one's home (whose counts it would reset).
+            cluster = Cluster(id=plan.keys[0].removeprefix("bulk:").replace(":", "-")
+                              + f"-{int(event.ts):x}",
                               first=float(event.ts), last=float(event.ts))
         decay = read.decay
         cluster.messages = cluster.messages * decay + 1
@@ -789,11 +847,8 @@ class BulkDetector:
         # seller's next victim may come hours later (a pitch 11 min apart takes 4 hours).
         ttl = (cfg.cluster_ttl if cluster.messages > 1.5 or cluster.unproven
                else cfg.singleton_ttl)
-        value = stored(cluster)
-        _written(ctx)[value] = cluster
-        put = Puts(plan.keys, value, ttl)
-        return (put, *self._turned(ctx, facts, plan, cluster.id, others)) if unproven else (
-            put,)
+        put = _put(ctx, plan, cluster, ttl)
+        return (*put, *self._turned(ctx, facts, plan, cluster.id, others)) if unproven else put
 
     def _gave_site(self, ctx: Context, facts: Facts, plan: _Plan, cluster: str) -> bool:
         """Whether the session gave the words of a message with no site with a site, as
@@ -849,9 +904,17 @@ class BulkDetector:
             cluster.confirmed = "report"
             cluster.campaign = True
             out.extend(trust.agreed(r) for r in cluster.reporters)
-        value = stored(cluster)
-        out.append(Puts(plan.keys, value, cfg.cluster_ttl))
+        out.extend(_put(ctx, plan, cluster, cfg.cluster_ttl))
         return out
+
+
+def _put(ctx: Context, plan: _Plan, cluster: Cluster, ttl: float) -> tuple[Puts, Put]:
+    """The writes of a cluster an event changed: its id under the text's bands, its
+    summary under its home (kept for the batch's next reader, ``_written``). Home and bands
+    are written with one TTL, so a band never outlives the home it names."""
+    value = stored(cluster)
+    _written(ctx)[value] = cluster
+    return Puts(plan.keys, cluster.id, ttl), Put(home(cluster.id), value, ttl)
 
 
 def build(given: dict[str, Any], config: Config) -> BulkDetector:

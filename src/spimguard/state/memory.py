@@ -855,7 +855,7 @@ class MemoryState:
         self.trimmed: list[tuple[str, str]] | None = None
         # One read's decoded values with their stored bytes (kept alive, so their ids
         # name them through the read), by the bytes' id: a value put under several keys at
-        # once (a bulk cluster under each of its bands) is decoded once per read, and its
+        # once (a bulk cluster's id under each of its bands) is decoded once per read, and its
         # answers are one object.
         self._decoded: dict[int, tuple[bytes, Any]] = {}
         # One write call's held values, by the id of the value put and its TTL (``_put``).
@@ -1175,10 +1175,10 @@ class MemoryState:
 
     def _get(self, query: Get, now: float) -> Any:
         """The stored value, decoded once a read: one value put under several keys (a
-        bulk cluster under each of its bands) answers as one object.
+        bulk cluster's id under each of its bands) answers as one object.
 
         Decoded values are not kept between reads: nearly every value read twice was
-        rewritten in between (the takeover record and the bulk clusters each event; on
+        rewritten in between (the takeover record and the bulk clusters' homes each event; on
         the mixed load a lasting cache would spare ~1 decode of a ~12-byte value a
         message), and a kept one would be shared with every later reader, so a caller
         that changed what it read would change what the next event reads."""
@@ -1281,7 +1281,7 @@ class MemoryState:
                 self._touch_held()
 
     def _put(self, op: Put, now: float) -> None:
-        """One value is often put under several keys in one call (a bulk cluster under each
+        """One value is often put under several keys in one call (a bulk cluster's id under each
         of its bands, one TTL): encoded once, the keys share the bytes."""
         made = (id(op.value), op.ttl)
         held = self._encoded.get(made)

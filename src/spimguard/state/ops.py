@@ -489,7 +489,7 @@ class Put(msgspec.Struct, frozen=True, gc=False):
 
 class Puts(msgspec.Struct, frozen=True, gc=False):
     """``value`` put under each of ``keys``, as a ``Put`` of each would (the bulk detector's
-    cluster under a text's six bands, every message): one write to plan and apply, its
+    cluster's id under a text's six bands, every message): one write to plan and apply, its
     value encoded once."""
 
     keys: tuple[str, ...]

@@ -1447,14 +1447,16 @@ class RedisState:
                                        scores.items() if ts > time - ttl))
 
     # -- reads -------------------------------------------------------------------------
-    def read(self, queries: Sequence[Query], now: float) -> list[Any]:
-        """Answers in order; a ``Tally`` or ``Gets`` as its parts' (``ops.split``), in the trip."""
+    def read(self, queries: Sequence[Query], now: float,
+             seen: dict[str, bytes] | None = None) -> list[Any]:
+        """Answers in order; a ``Tally`` or ``Gets`` as its parts' (``ops.split``), in the
+        trip. The values read go in ``seen`` if given (``read_claimed``)."""
         flat = split(queries)
         try:
             plans, replies = self._pipelined(lambda pipe: self._queue(pipe, flat, now))
         except redis.RedisError as exc:
             raise StateUnavailable(f"Redis read failed: {exc}") from exc
-        return joined(queries, self._answers(plans, replies, now))
+        return joined(queries, self._answers(plans, replies, now, seen))
 
     def _pipelined(self, queue: Callable[[Any], _Plans]) -> tuple[_Plans, Iterator[Any]]:
         """One round trip of what ``queue`` puts in a pipeline, sent again once if Redis
@@ -1862,6 +1864,13 @@ class RedisState:
         mine, held, outbox = next(replies)
         claim = Claim(bool(mine), held.decode(), bytes(outbox))
         return claim, joined(queries, self._answers(plans, replies, now, self._seen))
+
+    def read_claimed(self, queries: Sequence[Query], now: float) -> list[Any]:
+        """A second read of the event ``claim_read`` claimed, for keys only its answers
+        name (a bulk band key's cluster): one more round trip, whose values join what the
+        claim's read saw, so ``write_claimed`` refuses the event's writes if another node
+        changed one of them since (no lost update of a value read and rewritten)."""
+        return self.read(queries, now, self._seen)
 
     def write_claimed(self, event_id: str, writes: Sequence[Write], now: float,
                       outbox: bytes) -> None:
