@@ -1511,7 +1511,8 @@ def parse_url(raw: str, *, explicit: bool) -> UrlFact | None:
     # "file.txt" do not); a link written with a scheme counts whatever its suffix,
     # its whole host standing in for the registrable domain.
     # Only hosts DNS could hold (253 characters) are kept in the suffix cache.
-    suffix = registrable_domain if len(ascii_host) <= 253 else registrable_domain.__wrapped__
+    suffix = (registrable_domain if len(ascii_host) <= MAX_HOST_CHARS
+              else registrable_domain.__wrapped__)
     domain = suffix(ascii_host) or (ascii_host if explicit and "." in ascii_host else "")
     if not domain:
         return None
@@ -1758,7 +1759,6 @@ _AUTHORITY_ENDS = frozenset("[]|^*~_")
 _AUTHORITY_STOP = re.compile(r"[\s<>\"'`/\\?#]")
 _RUN_STOP = re.compile(r"[\s<>\"'`]")
 _LINKED = ("http://", "https://", "ftp://", "www.")
-MAX_HOST_CHARS = 253  # no name DNS answers is longer (RFC 1035): a longer host reaches nothing
 
 
 @lru_cache(maxsize=1)
