@@ -1563,12 +1563,15 @@ _FOREIGN_WORDS = (r"(?:punto|point|punkt|ponto|punt|punct|pont|titik|nokta|kropk
 # Latin labels only: a label's last letter or digit before, a letter after. A host's labels
 # are Latin (LDH) where its reader spells its dot in a word of their own; Chinese prose
 # around Latin words ("下午3点pm") puts no Latin label right before the word and a suffix
-# after it, and a guess still needs a public suffix (``_apart_hosts``).
+# after it, and a guess still needs a public suffix (``_apart_hosts``). Blanks and brackets
+# around them are read as around the other words ("tones-shop 点 com", "tones-shop(点)com":
+# session 34's review, no guess).
 _UNSPACED_DOT_WORDS = "(?:\u70b9|\u9ede|\u30c9\u30c3\u30c8)"
 _FOREIGN_DOT = re.compile(
     rf"(?<=[^\W_])(?:\s+{_FOREIGN_WORDS}\s+|\s*(?:\[\s*{_FOREIGN_WORDS}\s*\]"
     rf"|\(\s*{_FOREIGN_WORDS}\s*\)|\{{\s*{_FOREIGN_WORDS}\s*\}})\s*)(?=[^\W\d_])"
-    rf"|(?<=[a-z0-9]){_UNSPACED_DOT_WORDS}(?=[a-z])",
+    rf"|(?<=[a-z0-9])\s*(?:{_UNSPACED_DOT_WORDS}|\[\s*{_UNSPACED_DOT_WORDS}\s*\]"
+    rf"|\(\s*{_UNSPACED_DOT_WORDS}\s*\)|\{{\s*{_UNSPACED_DOT_WORDS}\s*\}})\s*(?=[a-z])",
     re.IGNORECASE)
 
 
