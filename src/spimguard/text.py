@@ -1567,11 +1567,16 @@ _FOREIGN_WORDS = (r"(?:punto|point|punkt|ponto|punt|punct|pont|titik|nokta|kropk
 # around them are read as around the other words ("tones-shop 点 com", "tones-shop(点)com":
 # session 34's review, no guess).
 _UNSPACED_DOT_WORDS = "(?:\u70b9|\u9ede|\u30c9\u30c3\u30c8)"
+
+
+def _bracketed(words: str) -> str:
+    """``words`` in brackets, as a word for the dot is written apart ("a [punto] com")."""
+    return rf"\[\s*{words}\s*\]|\(\s*{words}\s*\)|\{{\s*{words}\s*\}}"
+
+
 _FOREIGN_DOT = re.compile(
-    rf"(?<=[^\W_])(?:\s+{_FOREIGN_WORDS}\s+|\s*(?:\[\s*{_FOREIGN_WORDS}\s*\]"
-    rf"|\(\s*{_FOREIGN_WORDS}\s*\)|\{{\s*{_FOREIGN_WORDS}\s*\}})\s*)(?=[^\W\d_])"
-    rf"|(?<=[a-z0-9])\s*(?:{_UNSPACED_DOT_WORDS}|\[\s*{_UNSPACED_DOT_WORDS}\s*\]"
-    rf"|\(\s*{_UNSPACED_DOT_WORDS}\s*\)|\{{\s*{_UNSPACED_DOT_WORDS}\s*\}})\s*(?=[a-z])",
+    rf"(?<=[^\W_])(?:\s+{_FOREIGN_WORDS}\s+|\s*(?:{_bracketed(_FOREIGN_WORDS)})\s*)(?=[^\W\d_])"
+    rf"|(?<=[a-z0-9])\s*(?:{_UNSPACED_DOT_WORDS}|{_bracketed(_UNSPACED_DOT_WORDS)})\s*(?=[a-z])",
     re.IGNORECASE)
 
 
