@@ -51,7 +51,7 @@ def characters_read() -> Iterator[list[int]]:
     try:
         yield count
     finally:
-        text.parse_url, text._netloc_host = parse, netloc  # type: ignore[assignment]
+        text.parse_url, text._netloc_host = parse, netloc
 
 
 def work(written: Callable[[int], str], size: int) -> int:
