@@ -68,18 +68,3 @@ def test_an_underscore_inside_a_host_stays_and_one_at_its_end_goes() -> None:
 def test_a_denied_host_spelled_with_a_cjk_word_for_the_dot(written: str) -> None:
     assert blocked(written)
     assert view(written).urls == ()  # a guess, never a link
-
-
-# -- left open ------------------------------------------------------------------------------
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "an enclosing mark on a suffix's last letter followed by more labels ('tones-shop.com"
-    "\\u20dd.zzz'): the label holds the mark now, the host read is tones-shop.com.zzz, under "
-    "no suffix: no link; main ended the host at the mark and read tones-shop.com. A fuzz of "
-    "20,000 short texts of link pieces and marks (seeds 1 and 2, not tuned on): 75 and 75 "
-    "lose a domain main read under a public suffix, every one with an enclosing mark; none "
-    "without. Candidate: read a host cut at its first enclosing mark too, as the run on past "
-    "an emphasis mark is read beside the reader's (text._run_on)"))
-def test_a_host_cut_at_an_enclosing_mark_is_read_too() -> None:
-    assert blocked(f"see {DENIED}\u20dd.zzz now")
