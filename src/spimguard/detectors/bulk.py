@@ -452,7 +452,7 @@ class _Plan(NamedTuple):
     queries: tuple[Query, ...]  # all the event reads: ``reads``, then ``ties`` and ``back``
     ties: tuple[Contains, Contains] | None = None  # messages: ``accounts.ties``
     back: tuple[Contains, ...] = ()  # messages: ``accounts.listed_back``
-    turn: Get | None = None  # a half utterance's: its session's turn (``turns.read``)
+    turn: Get | None = None  # a half utterance's: its account's turn (``turns.read``)
 
 
 _NO_BANDS = Gets(())  # a site given alone reads no band (``_site_alone``)
@@ -521,7 +521,7 @@ class BulkDetector:
             if found is None:
                 if turn is None:
                     return None
-                # A site given alone: the session's turn, and the session's judgement.
+                # A site given alone: the account's turn, and the session's judgement.
                 return _Plan((), _NO_BANDS, (turn, *self.takeover.plan_session(ctx)),
                              turn=turn)
             ctx.keep[self.name] = found.kept
@@ -803,7 +803,7 @@ class BulkDetector:
 
     def _turned(self, ctx: Context, facts: Facts, plan: _Plan, cluster: str,
                 others: int) -> tuple[Write, ...]:
-        """The unproven session's turn after a half utterance (``turns.written``)."""
+        """The account's turn after an unproven session's half utterance (``turns.written``)."""
         joined = self._joined(ctx, facts, plan)
         if joined is None or plan.turn is None:
             return ()
