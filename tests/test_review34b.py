@@ -7,6 +7,10 @@ words from one session and the link from the other, and nothing was joined (42 o
 reached on main b9e2615, as with no join at all). The reader sees who wrote, not from
 which device: the turn is the account's (``detectors/turns.py``), as ``unproven_sent``
 already counts all the account's unproven sessions (``review32c``).
+
+``padding34`` masked numbers out of the word pairs, but a figure written with its unit
+is not masked: the skeleton reads "3pm", "1st", "x2" as leetspeak ("epm", "ist", "x#"), a
+word, and each such pad breaks two pairs again (strict xfails below, with numbers).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import pytest
 from conftest import T0, config, message
 from spimguard import open_engine
 from test_attack_session30 import reached, suspended
+from test_attack_session32_content import _padded
+from test_respin33 import _campaign
 from test_split34 import split_seller
 from test_takeover import OFFICIAL, live_a_month
 
@@ -56,3 +62,28 @@ def test_an_owner_sending_the_sellers_words_and_a_link_is_not_held() -> None:
 def test_the_site_just_past_the_window() -> None:
     _, *later = split_seller(gap=3_601)
     assert all(reached(verdicts) <= 3 for verdicts in later)
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+FIGURES = {
+    "times": [f"{h}{m}" for h in range(1, 13) for m in ("am", "pm")],
+    "ordinals": [_ordinal(n) for n in range(1, 32)],
+    "glued": [f"{c}{n}" for c in "xkv" for n in range(1, 10)],
+}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: 200 copies padded with a figure written with its unit after about a quarter "
+    "of their words (``_padded``), the engine's cluster of the unpadded pitch, seeds 1-5 "
+    "(none tuned on): times '3pm' 19.2, 22.7, 17.5, 20.8, 16.2; ordinals '1st' 15.4, "
+    "18.9, 16.3, 15.6, 19.5; 'x2' 16.5, 13.9, 17.0, 16.5, 17.4, where bare numbers, "
+    "prices '$5'/'5€' and clock times '10:30' meet 182 at every seed (emoji keycaps "
+    "'1️⃣', '#1', 'No.1' 155-165). The skeleton folds a digit glued to letters as "
+    "leetspeak ('3pm' -> 'epm') before ``masked`` sees a number: closing it means a "
+    "number-with-unit rule in ``text``'s leet folding, which every detector reads"))
+@pytest.mark.parametrize("pad", sorted(FIGURES))
+def test_figures_with_their_unit_are_masks_too(pad: str) -> None:
+    assert _campaign(_padded(4, FIGURES[pad])) >= 150
