@@ -158,13 +158,14 @@ class BulkSettings:
     # and counting them held an owner who wrote three on a text anyone could poison.
     unproven_sent: int = 3
     # The utterance a recipient reads (session 34, ``split34``, ``turns``): words with no
-    # site and a site with too few words to cluster, one after the other from one session
-    # to one recipient within this many seconds, are one message with a site to its
-    # reader. As long as bulk remembers a text seen once (``singleton_ttl``): a reader
-    # away reads both together however far apart they came, and only words other
-    # accounts' unproven sessions sent with a site make the join count.
+    # site and a site with too few words to cluster, one after the other from one account
+    # (any of its unproven sessions, ``review34b``) to one recipient within this many
+    # seconds, are one message with a site to its reader. As long as bulk remembers a
+    # text seen once (``singleton_ttl``): a reader away reads both together however far
+    # apart they came, and only words other accounts' unproven sessions sent with a site
+    # make the join count.
     turn_window: int = 3_600
-    # ... of at most this many recipients a session (``max_senders``'s bound on a list):
+    # ... of at most this many recipients an account (``max_senders``'s bound on a list):
     # a seller giving its words to every victim before their links joins this many.
     turn_recipients: int = 32
 
