@@ -81,7 +81,8 @@ FIGURES = {
     "(none tuned on): times '3pm' 19.2, 22.7, 17.5, 20.8, 16.2; ordinals '1st' 15.4, "
     "18.9, 16.3, 15.6, 19.5; 'x2' 16.5, 13.9, 17.0, 16.5, 17.4, where bare numbers, "
     "prices '$5'/'5€' and clock times '10:30' meet 182 at every seed (emoji keycaps "
-    "'1️⃣', '#1', 'No.1' 155-165). The skeleton folds a digit glued to letters as "
+    "'1️⃣', '#1', 'No.1' 155-165); base 4d77fe9 alike for the three (times 17.2-21.9, "
+    "ordinals 14.5-23.2, 'x2' 17.5-21.0). The skeleton folds a digit glued to letters as "
     "leetspeak ('3pm' -> 'epm') before ``masked`` sees a number: closing it means a "
     "number-with-unit rule in ``text``'s leet folding, which every detector reads"))
 @pytest.mark.parametrize("pad", sorted(FIGURES))
