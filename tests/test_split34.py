@@ -27,19 +27,22 @@ FORMS = {"link": "http://{s}/r", "host": "{s}", "apart": "{h} . biz"}
 
 
 def split_seller(victims: tuple[str, ...] = VICTIMS, link_first: bool = False,
-                 form: str = "link", gap: float = 1) -> list[list[Any]]:
+                 form: str = "link", gap: float = 1, site_session: str = "seller"
+                 ) -> list[list[Any]]:
     """The seller signs in to each victim (the official app's id, its server) and gives
     each of 20 friends its pitch as two messages: the words (the friend's name in them),
     then ``gap`` seconds later the site alone (``link_first``: the site, then the words),
     ``form`` a link, the bare host or the host written apart; pitches 3 s apart, victim
     after victim 10 minutes apart (past 3 s, each victim's words all come before their
-    sites). The verdicts kept are the sites'."""
+    sites; ``site_session``: the sites from a second session it signed in to each
+    victim, ``review34b``). The verdicts kept are the sites'."""
     engine = _victims(victims)
     cfg = engine.config
     for k, account in enumerate(victims):
-        engine.process(event(cfg, type="login", id=f"{account}-in", ts=T0 - 60 + k,
-                             account=account, session="seller", ip=HOSTING_IP,
-                             client={"id": OFFICIAL_APP}))
+        for session in dict.fromkeys(("seller", site_session)):
+            engine.process(event(cfg, type="login", id=f"{account}-in-{session}",
+                                 ts=T0 - 60 + k, account=account, session=session,
+                                 ip=HOSTING_IP, client={"id": OFFICIAL_APP}))
     out: list[list[Any]] = [[] for _ in victims]
     for k, account in enumerate(victims):
         start = T0 + k * (600 + 3 * PITCHES + gap)
@@ -53,7 +56,8 @@ def split_seller(victims: tuple[str, ...] = VICTIMS, link_first: bool = False,
         for at, part, i, text, is_site in sorted(halves):
             verdict = engine.process(message(
                 cfg, f"{account}-{part}-{i}", account, [f"{account}-friend{3 + i}"], text, at,
-                session="seller", client={"id": OFFICIAL_APP, "ip": HOSTING_IP}))
+                session=site_session if is_site else "seller",
+                client={"id": OFFICIAL_APP, "ip": HOSTING_IP}))
             if is_site:
                 out[k].append(verdict)
     return out

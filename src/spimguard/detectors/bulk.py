@@ -175,13 +175,14 @@ class BulkSettings:
     # and counting them held an owner who wrote three on a text anyone could poison.
     unproven_sent: int = 3
     # The utterance a recipient reads (session 34, ``split34``, ``turns``): words with no
-    # site and a site with too few words to cluster, one after the other from one session
-    # to one recipient within this many seconds, are one message with a site to its
-    # reader. As long as bulk remembers a text seen once (``singleton_ttl``): a reader
-    # away reads both together however far apart they came, and only words other
-    # accounts' unproven sessions sent with a site make the join count.
+    # site and a site with too few words to cluster, one after the other from one account
+    # (any of its unproven sessions, ``review34b``) to one recipient within this many
+    # seconds, are one message with a site to its reader. As long as bulk remembers a
+    # text seen once (``singleton_ttl``): a reader away reads both together however far
+    # apart they came, and only words other accounts' unproven sessions sent with a site
+    # make the join count.
     turn_window: int = 3_600
-    # ... of at most this many recipients a session (``max_senders``'s bound on a list):
+    # ... of at most this many recipients an account (``max_senders``'s bound on a list):
     # a seller giving its words to every victim before their links joins this many.
     turn_recipients: int = 32
 
@@ -486,7 +487,7 @@ class _Plan(NamedTuple):
     queries: tuple[Query, ...]  # all the event reads: ``reads``, then ``ties`` and ``back``
     ties: tuple[Contains, Contains] | None = None  # messages: ``accounts.ties``
     back: tuple[Contains, ...] = ()  # messages: ``accounts.listed_back``
-    turn: Get | None = None  # a half utterance's: its session's turn (``turns.read``)
+    turn: Get | None = None  # a half utterance's: its account's turn (``turns.read``)
 
 
 _NO_BANDS = Gets(())  # a site given alone reads no band (``_site_alone``)
@@ -558,7 +559,7 @@ class BulkDetector:
             if found is None:
                 if turn is None:
                     return None
-                # A site given alone: the session's turn, and the session's judgement.
+                # A site given alone: the account's turn, and the session's judgement.
                 return _Plan((), _NO_BANDS, (turn, *self.takeover.plan_session(ctx)),
                              turn=turn)
             ctx.keep[self.name] = found.kept
@@ -858,7 +859,7 @@ class BulkDetector:
 
     def _turned(self, ctx: Context, facts: Facts, plan: _Plan, cluster: str,
                 others: int) -> tuple[Write, ...]:
-        """The unproven session's turn after a half utterance (``turns.written``)."""
+        """The account's turn after an unproven session's half utterance (``turns.written``)."""
         joined = self._joined(ctx, facts, plan)
         if joined is None or plan.turn is None:
             return ()
