@@ -9,6 +9,8 @@ at least as long as it was (``Cluster.kept``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from conftest import T0, config, established, event
 from spimguard import open_engine
 from test_bulk import send
@@ -34,3 +36,35 @@ def test_one_copy_after_the_counts_decay_does_not_erase_a_confirmation() -> None
     send(engine, 6, "spammer", BLAND.format(name="friend6", n=6), T0 + 5 * 3600)
     later = send(engine, 7, "spammer2", BLAND.format(name="friend7", n=7), T0 + 6 * 3600 + 60)
     assert "CAMPAIGN_CONFIRMED" in {s.code for s in later.signals}
+
+
+def test_a_message_reads_at_most_one_home_a_band() -> None:
+    """The second read is bounded by the bands: a text whose six bands name six clusters
+    (the most an attacker's text can meet) makes the engine read six homes, once each,
+    and joins the one with the most messages (``_decoded``)."""
+    from spimguard.detectors.bulk import BulkSettings, Cluster, home, stored, text_keys
+    from spimguard.state.ops import Get, Put, Puts
+    from spimguard.text import names_of, view
+
+    engine = open_engine(config())
+    text = BLAND.format(name="friend1", n=1)
+    bands = text_keys(view(text), names_of(("friend1",)), BulkSettings())
+    assert bands is not None and len(bands) == 6
+    writes: list[Any] = []
+    for n, band in enumerate(bands):
+        writes += [Puts((band,), f"c{n}", 3600.0),
+                   Put(home(f"c{n}"), stored(Cluster(id=f"c{n}", first=T0, last=T0,
+                                                     messages=float(n + 1))), 3600.0)]
+    engine.state.write(writes, T0)
+    homes: list[str] = []
+    read = engine.state.read
+
+    def counted(queries: Any, now: float) -> list[Any]:
+        homes.extend(q.key for q in queries if isinstance(q, Get) and q.key.startswith("bulk:c:"))
+        return read(queries, now)
+
+    engine.state.read = counted  # type: ignore[method-assign]
+    send(engine, 1, "someone", text, T0 + 1)
+    assert sorted(homes) == sorted(home(f"c{n}") for n in range(6))
+    engine.state.read = read  # type: ignore[method-assign]
+    assert engine.state.read([Get(band) for band in bands], T0 + 2) == ["c5"] * 6
