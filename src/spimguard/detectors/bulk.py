@@ -233,6 +233,10 @@ class Cluster(msgspec.Struct):
     # judged unproven (SESSION_UNFAMILIAR), most recent last, at most ``max_senders``.
     # Stored as "u" (3 bytes a value while empty, on every cluster's six band keys).
     unproven: list[str] = msgspec.field(default_factory=list, name="u")
+    # When its home expires, as last written (``_put``): a later write never keeps it for
+    # less, for bands an earlier write named it under live as long. Stored as "k" (0.0 in
+    # an earlier release's summary: its own TTL, as before).
+    kept: float = msgspec.field(default=0.0, name="k")
 
 
 class _Sketch(NamedTuple):
@@ -912,7 +916,14 @@ class BulkDetector:
 def _put(ctx: Context, plan: _Plan, cluster: Cluster, ttl: float) -> tuple[Puts, Put]:
     """The writes of a cluster an event changed: its id under the text's bands, its
     summary under its home (kept for the batch's next reader, ``_written``). Home and bands
-    are written with one TTL, so a band never outlives the home it names."""
+    are written with one TTL, never shorter than the home's as last written (``kept``):
+    other texts' bands name it until then, and a band must never outlive the home it
+    names. Without it, one copy sent once the counts have decayed (``singleton_ttl``)
+    cut a reported campaign's home to an hour, and its confirmation with it, while its
+    bands lived on for the day (session 34, ``review34c``)."""
+    now = float(ctx.event.ts)
+    ttl = max(ttl, cluster.kept - now)
+    cluster.kept = now + ttl
     value = stored(cluster)
     _written(ctx)[value] = cluster
     return Puts(plan.keys, cluster.id, ttl), Put(home(cluster.id), value, ttl)
