@@ -199,6 +199,9 @@ def test_redis_contact_lists_in_sorted_sets_convert_when_a_node_opens(
                        Contains(accounts.tie_record("@a:s"), ("@b:s",), accounts.TALKED)],
                       T0 + 50) == [
         (True, True, False), 2, (True,)]
+    # The ``talked`` set had no EXPIRE: its record keeps a touch's safety net, not the
+    # second that lost it under a loaded machine (session 34's flaky run).
+    assert raw.ttl(f"{ns}{accounts.tie_record('@a:s')}") > 3_600
 
 
 def test_redis_nodes_agree_on_the_hash_key_after_redis_lost_everything(

@@ -829,8 +829,11 @@ for i = 1, #KEYS, 2 do
       end
       if head[1] <= 0 then head[2] = ttl end
       head[1] = math.max(head[1], expiry)
+      -- its EXPIRE kept; a set that had none (persisted) gets a touch's: its TTL and
+      -- the lateness past it (``_seconds``), not a second that would lose it
       local ms = redis.call('PTTL', old)
-      sstore(key, '', side, heads, head, entries, ms > 0 and math.ceil(ms / 1000) or 1)
+      sstore(key, '', side, heads, head, entries,
+             ms > 0 and math.ceil(ms / 1000) or math.ceil(ttl + LATENESS))
     end
     redis.call('DEL', old)
   end
