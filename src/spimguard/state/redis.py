@@ -20,8 +20,9 @@ hashed set  a string holding the set's packed value (``hashed.py``), asked in a 
             script that bisects it and replies only the answers (``_HASHED_READ``);
             a touch or removal merges into it in a Lua script (``_HASHED``), atomic
             beside other nodes' touches of the same set
-sided       a hash (``sided.py``): each member -> its time on each side (a double a
-record      side, -inf where it is not on one, none after the last it is on), and its
+sided       a hash (``sided.py``): each member -> its time on each side (``_time``: a
+record      code a side, then each distinct time once, a double, or its low six bytes
+            where its top two are the time before's: ~20 bytes an account), and its
             heads (``\\xff`` -> each side's length, a byte, and head: its expiry, TTL,
             count of members and a time no later than its oldest member's, 20 bytes:
             ``_head``, ``_side_head``; a field a side before, ~16 bytes an account
@@ -96,6 +97,8 @@ lodged in the ties hash however large stays there, read as before, until its nex
 moves it out (``gtouch``); one of a release before that, a key of its own too large to
 lodge, stays one (``_convert_guests``). A session moved to its own key is read by this
 release alone (a node of session 20's would take it as new): the same one-way upgrade.
+So is a member's value holding a time in six bytes (``_time``'s code 3, session 35's):
+a node of an earlier release takes its length mod 8 for its codes and misreads it.
 
 A set's expiry and TTL were once a field each of two shared structures (an expiry
 index sorted set and a TTL hash): ~245 bytes a set, more than its markers' ~45, and
