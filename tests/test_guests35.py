@@ -6,13 +6,7 @@ from __future__ import annotations
 
 import random
 import struct
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from conftest import free_port
-from redis_harness import RedisServer
 from spimguard import accounts
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Contains, Distinct, Members, Query, Touch, sided_keyspace
@@ -27,23 +21,6 @@ _WIDE = sided_keyspace("guests35-wide:", dict.fromkeys(_WIDE_SIDES, ""))
 _EDGES = (2.0 ** 30, 2.0 ** 30 + 11 * 2.0 ** 26)
 
 
-@pytest.fixture
-def url(tmp_path: Path) -> Iterator[str]:
-    """A redis-server of the test's own, at the recommended hash-max-listpack-value."""
-    import redis
-
-    from spimguard.state.redis import RECOMMENDED_LISTPACK_VALUE
-
-    server = RedisServer(tmp_path, free_port())
-    server.start()
-    try:
-        redis.Redis.from_url(server.url).config_set("hash-max-listpack-value",
-                                                    RECOMMENDED_LISTPACK_VALUE)
-        yield server.url
-    finally:
-        server.stop()
-
-
 def _top(t: float) -> bytes:
     return struct.pack("<d", t)[6:]
 
@@ -54,14 +31,14 @@ def _reads(key: str, sides: tuple[str, ...], people: list[str]) -> list[Query]:
         Contains(key, tuple(people), side))]
 
 
-def test_a_later_time_of_the_same_top_two_bytes_takes_six(url: str) -> None:
+def test_a_later_time_of_the_same_top_two_bytes_takes_six(compact: str) -> None:
     """A tie touched on its three sides at three times stores its first in eight bytes and
     the two after in six (21 bytes where 25), and answers as the memory backend does."""
     import redis
 
     from spimguard.state.redis import RedisState
 
-    raw, state, model = redis.Redis.from_url(url), RedisState(url, NS), MemoryState()
+    raw, state, model = redis.Redis.from_url(compact), RedisState(compact, NS), MemoryState()
     key, t0 = accounts.tie_record("@a:s"), 1_700_000_000.125
     for i, side in enumerate(SIDES):
         touch = [Touch(key, ("@b:s",), 3_000.0, 10, side)]
@@ -77,7 +54,7 @@ def test_a_later_time_of_the_same_top_two_bytes_takes_six(url: str) -> None:
     state.close()
 
 
-def test_times_across_their_top_bytes_change_and_wide_records_keep_eight(url: str) -> None:
+def test_times_across_their_top_bytes_change_and_wide_records_keep_eight(compact: str) -> None:
     """Around each edge where a time's top two bytes change, a time whose top two differ
     from the time before's is stored in eight bytes, one whose match in six; a record of
     five places keeps eight for every time. Random touches of a few people on every side,
@@ -88,7 +65,7 @@ def test_times_across_their_top_bytes_change_and_wide_records_keep_eight(url: st
     from spimguard.detectors.takeover import keys
     from spimguard.state.redis import RedisState
 
-    raw, state, model = redis.Redis.from_url(url), RedisState(url, NS), MemoryState()
+    raw, state, model = redis.Redis.from_url(compact), RedisState(compact, NS), MemoryState()
     rng = random.Random(35)
     people = [f"@p{i}:s" for i in range(6)]
     sessions = (keys.LIFE, keys.PALS)
@@ -120,7 +97,7 @@ def test_times_across_their_top_bytes_change_and_wide_records_keep_eight(url: st
 
 
 def test_a_value_of_the_previous_release_is_read_and_packed_at_its_next_touch(
-        url: str) -> None:
+        compact: str) -> None:
     """A member's value as the previous release wrote it (each distinct time a double
     after its code byte, code 1) answers as before; its member's next touch rewrites it
     with the later times in six bytes, and the answers stay the memory backend's."""
@@ -128,7 +105,7 @@ def test_a_value_of_the_previous_release_is_read_and_packed_at_its_next_touch(
 
     from spimguard.state.redis import RedisState
 
-    raw, state, model = redis.Redis.from_url(url), RedisState(url, NS), MemoryState()
+    raw, state, model = redis.Redis.from_url(compact), RedisState(compact, NS), MemoryState()
     key, t0 = accounts.tie_record("@a:s"), 1_700_000_000.0
     times = (t0, t0 + 2.5, t0 + 7.75)
     for side, at in zip(SIDES, times, strict=True):

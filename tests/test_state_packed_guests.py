@@ -10,14 +10,8 @@ as ``test_state_lodging_review`` and ``test_state_guests`` run them there."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from conftest import free_port
-from redis_harness import RedisServer
 from spimguard import accounts
 from spimguard.detectors.takeover import keys
 from spimguard.state.conformance import T0
@@ -26,23 +20,6 @@ from spimguard.state.ops import MAX_LATENESS, Contains, Delete, Distinct, Member
 from test_state_lodging_review import ACCOUNT, SESSIONS, SIDES, TIES, _run, _steps
 
 NS = "sg:"
-
-
-@pytest.fixture
-def compact(tmp_path: Path) -> Iterator[str]:
-    """A redis-server's URL, at the recommended hash-max-listpack-value."""
-    from spimguard.state.redis import RECOMMENDED_LISTPACK_VALUE
-
-    server = RedisServer(tmp_path, free_port())
-    server.start()
-    try:
-        import redis
-
-        redis.Redis.from_url(server.url).config_set("hash-max-listpack-value",
-                                                    RECOMMENDED_LISTPACK_VALUE)
-        yield server.url
-    finally:
-        server.stop()
 
 
 def _guests(raw: Any) -> list[bytes]:
