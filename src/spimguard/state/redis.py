@@ -1051,10 +1051,10 @@ def _time(value: bytes | None, side: int, places: int) -> float:
     as the side before (one event touches most of a member's sides: ~15 bytes a member
     where a double a side was ~28); 3: the next time in its double's low six bytes, its
     top two the time before's (in a record of at most ``_CODED`` places: ``spacked``).
-    Why 3: a member's sides' times are days apart, and a double's top two bytes (its sign,
-    exponent and four bits more) change once in 2**26 seconds for times of 2004-2038, so
-    the same 16 bits were stored twice in nearly every member of two times (~2 bytes a
-    member, ~20 an account's ties hash). Exact: a time is written so only when its top two
+    Why 3: a member's sides' times are seldom years apart, and a double's top two bytes
+    (its sign, exponent and four bits more) change once in 2**26 seconds for times of
+    2004-2038, so the same 16 bits were stored twice in nearly every member of two times
+    (~2 bytes a member, ~20 an account's ties hash). Exact: a time is written so only when its top two
     bytes are the time before's, so reading them back gives its very bits.
 
     Its codes' length: a byte where ``places`` is at most ``_CODED`` (as every value of
@@ -1189,9 +1189,10 @@ def _log_count(key: str) -> str:
 class _Side(NamedTuple):
     """A read plan's note for a query of a sided record: the side's index, the record's
     number of places (``ops.slot_of``: how its members' values are read, ``_time``), and
-    where it may be, each place asked in this order: a hash's key and the record's fields' prefix
-    there (a guest's, ``_guest_prefix``; empty for a record of its own). A guest's record
-    is its own key's, if it has one (moved there: ``gtouch``), else lodged in its host's."""
+    where it may be, each place asked in this order: a hash's key and the record's
+    fields' prefix there (a guest's, ``_guest_prefix``; empty for a record of its own). A
+    guest's record is its own key's, if it has one (moved there: ``gtouch``), else lodged
+    in its host's."""
 
     side: int
     slots: int
