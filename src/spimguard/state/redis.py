@@ -1054,8 +1054,9 @@ def _time(value: bytes | None, side: int, places: int) -> float:
     Why 3: a member's sides' times are seldom years apart, and a double's top two bytes
     (its sign, exponent and four bits more) change once in 2**26 seconds for times of
     2004-2038, so the same 16 bits were stored twice in nearly every member of two times
-    (~2 bytes a member, ~20 an account's ties hash). Exact: a time is written so only when its top two
-    bytes are the time before's, so reading them back gives its very bits.
+    (~2 bytes a member, ~20 an account's ties hash). Exact: a time is written so only
+    when its top two bytes are the time before's, so reading them back gives its very
+    bits.
 
     Its codes' length: a byte where ``places`` is at most ``_CODED`` (as every value of
     such a record was written), else its length mod 8 (no time there takes six). A value
