@@ -289,6 +289,24 @@ def redis_namespace(redis_url: str) -> Iterator[str]:
         client.delete(*keys)
 
 
+@pytest.fixture
+def compact(tmp_path: Path) -> Iterator[str]:
+    """A redis-server's URL, at the recommended hash-max-listpack-value."""
+    from redis_harness import RedisServer
+    from spimguard.state.redis import RECOMMENDED_LISTPACK_VALUE
+
+    server = RedisServer(tmp_path, free_port())
+    server.start()
+    try:
+        import redis
+
+        redis.Redis.from_url(server.url).config_set("hash-max-listpack-value",
+                                                    RECOMMENDED_LISTPACK_VALUE)
+        yield server.url
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real PostgreSQL (superuser URL without a database): the machine's on

@@ -155,8 +155,9 @@ def test_redis_member_values_hold_a_time_once_and_read_the_earlier_layout(
     asked: list[Query] = [Contains(key, ("@b:s",), side) for side in sides]
     assert state.read(asked, T0 + 1.0) == [(True,), (True,), (False,)]
     state.write([Touch(key, ("@b:s",), 300.0, 10, accounts.RECIPROCATED)], T0 + 2.0)
-    assert raw.hget(ns + key, "@b:s") == bytes((0b01010001,)) + struct.pack(
-        "<ddd", T0, T0 - 1.0, T0 + 2.0)
+    # The later two times in their low six bytes (code 3): their top two are T0's.
+    assert raw.hget(ns + key, "@b:s") == bytes((0b11110001,)) + struct.pack("<d", T0) + b"".join(
+        struct.pack("<d", t)[:6] for t in (T0 - 1.0, T0 + 2.0))
     assert state.read(asked, T0 + 3.0) == [(True,), (True,), (True,)]
     assert state.read([Members(key, accounts.RECIPROCATED)], T0 + 3.0) == [("@b:s",)]
     state.close()

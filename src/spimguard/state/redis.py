@@ -20,8 +20,9 @@ hashed set  a string holding the set's packed value (``hashed.py``), asked in a 
             script that bisects it and replies only the answers (``_HASHED_READ``);
             a touch or removal merges into it in a Lua script (``_HASHED``), atomic
             beside other nodes' touches of the same set
-sided       a hash (``sided.py``): each member -> its time on each side (a double a
-record      side, -inf where it is not on one, none after the last it is on), and its
+sided       a hash (``sided.py``): each member -> its time on each side (``_time``: a
+record      code a side, then each distinct time once, a double, or its low six bytes
+            where its top two are the time before's: ~20 bytes an account), and its
             heads (``\\xff`` -> each side's length, a byte, and head: its expiry, TTL,
             count of members and a time no later than its oldest member's, 20 bytes:
             ``_head``, ``_side_head``; a field a side before, ~16 bytes an account
@@ -96,6 +97,8 @@ lodged in the ties hash however large stays there, read as before, until its nex
 moves it out (``gtouch``); one of a release before that, a key of its own too large to
 lodge, stays one (``_convert_guests``). A session moved to its own key is read by this
 release alone (a node of session 20's would take it as new): the same one-way upgrade.
+So is a member's value holding a time in six bytes (``_time``'s code 3, session 35's):
+a node of an earlier release takes its length mod 8 for its codes and misreads it.
 
 A set's expiry and TTL were once a field each of two shared structures (an expiry
 index sorted set and a TTL hash): ~245 bytes a set, more than its markers' ~45, and
@@ -161,6 +164,10 @@ _MAX_BUCKETS = 256  # a Count over more buckets than this reads the whole hash
 _CHUNK = 2_000  # members per ZADD/ZREM (Lua's unpack takes under 8,000 values)
 # A member set's own markers (never UTF-8, so never a member's name): its expiry and TTL.
 _EXPIRES, _TTL = b"\xff", b"\xfe"
+# A sided record of at most this many places (``ops.slot_of``: every keyspace's today) has
+# its members' codes in one byte, whatever their times' widths (``_time``): so a time may
+# take six bytes there, and a value's length still tells the earlier layout's apart.
+_CODED = 4
 
 
 _IN_FLIGHT_MS = 3_600_000  # an unfinished claim outlives its lease, for the digest check
@@ -259,7 +266,8 @@ end
 """
 # A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
 # its value is, so two nodes touching one set at once both count.
-_HASHED = _LAYOUT + f"local LATENESS, LODGED = {MAX_LATENESS!r}, {LODGED_NAMES}\n" + """
+_HASHED = _LAYOUT + (f"local LATENESS, LODGED, CODED = {MAX_LATENESS!r}, {LODGED_NAMES}, "
+                     f"{_CODED}\n") + """
 -- A key's EXPIRE set if it has none or a shorter one: a hash holding several things (a
 -- record's sides, a lodged value) lives as long as the longest needs.
 local function extend(key, seconds)
@@ -381,9 +389,13 @@ local function sjoined(heads, side, head)
   for r = 1, #heads do parts[r] = string.char(#heads[r]) .. heads[r] end
   return table.concat(parts)
 end
+-- A member's value (``_time``): its codes, a byte (a record of at most CODED places,
+-- every keyspace's today), else as many as its length's remainder mod 8; a value of
+-- the earlier layout (no codes, its length a multiple of 8) is a double a side.
 local function stimes(value, sides)
-  local t, codes = {}, value and #value % 8 or 0
-  local at, last = codes + 1, ABSENT
+  local t, codes = {}, 0
+  if value and #value % 8 ~= 0 then codes = sides <= CODED and 1 or #value % 8 end
+  local at, last, top = codes + 1, ABSENT, ''
   for r = 1, sides do
     if value and codes == 0 then  -- the earlier layout: a double a side, up to its last
       t[r] = #value >= 8 * r and (struct.unpack('<d', value, 8 * r - 7)) or ABSENT
@@ -393,19 +405,32 @@ local function stimes(value, sides)
         code = math.floor(string.byte(value, math.floor((r - 1) / 4) + 1)
                           / 4 ^ ((r - 1) % 4)) % 4
       end
-      if code == 1 then last, at = (struct.unpack('<d', value, at)), at + 8 end
+      if code == 1 then
+        last, top, at = (struct.unpack('<d', value, at)), string.sub(value, at + 6, at + 7),
+                        at + 8
+      elseif code == 3 then
+        last, at = (struct.unpack('<d', string.sub(value, at, at + 5) .. top)), at + 6
+      end
       t[r] = code == 0 and ABSENT or last
     end
   end
   return t
 end
-local function spacked(t)  -- ``_time``'s layout, or false for a member on no side
-  local codes, parts, last, on = {}, {}, nil, false
+-- ``_time``'s layout, or false for a member on no side: a time whose top two bytes are
+-- the previous one's (in a record of at most CODED places) in its low six (code 3).
+local function spacked(t)
+  local codes, parts, last, top, on = {}, {}, nil, nil, false
   for r = 1, #t do
     local code, byte = 0, math.floor((r - 1) / 4) + 1
     if t[r] == ABSENT then code = 0
     elseif t[r] == last then code = 2
-    else code, last, parts[#parts + 1] = 1, t[r], struct.pack('<d', t[r]) end
+    else
+      local packed = struct.pack('<d', t[r])
+      if top == string.sub(packed, 7, 8) and #t <= CODED then
+        code, packed = 3, string.sub(packed, 1, 6)
+      else code, top = 1, string.sub(packed, 7, 8) end
+      last, parts[#parts + 1] = t[r], packed
+    end
     on = on or code ~= 0
     codes[byte] = (codes[byte] or 0) + code * 4 ^ ((r - 1) % 4)
   end
@@ -1021,28 +1046,50 @@ _SIDE_HEAD = struct.Struct("<dddd")  # a side's expiry, TTL, count and oldest (`
 _SHORT_HEAD = struct.Struct("<dIII")  # ... the TTL, count and oldest as whole numbers
 
 
-def _time(value: bytes | None, side: int) -> float:
-    """A member's time on ``side`` of a sided record (its value in the record's hash), or
-    -inf if not on it. The value is a code a side, 2 bits each from the low ones, a byte
-    for each four sides (of at most 28: so the codes' length is its length mod 8): 0 not
-    on the side, 1 the next double, 2 the same time as the side before (one event
-    touches most of a member's sides: ~15 bytes a member where a double a side was ~28);
-    then the doubles (little-endian). A value of the earlier layout (its length a
-    multiple of 8) is a double a side up to the last the member is on, rewritten in this
-    layout at the record's next touch of the member (``spacked``)."""
+def _time(value: bytes | None, side: int, places: int) -> float:
+    """A member's time on ``side`` of a sided record of ``places`` places (its value in
+    the record's hash), or -inf if not on it. The value is a code a side, 2 bits each
+    from the low ones, a byte for each four sides (of at most 28); then its distinct times,
+    little-endian. Code 0: not on the side; 1: the next time, a double; 2: the same time
+    as the side before (one event touches most of a member's sides: ~15 bytes a member
+    where a double a side was ~28); 3: the next time in its double's low six bytes, its
+    top two the time before's (in a record of at most ``_CODED`` places: ``spacked``).
+    Why 3: a member's sides' times are seldom years apart, and a double's top two bytes
+    (its sign, exponent and four bits more) change once in 2**26 seconds for times of
+    2004-2038, so the same 16 bits were stored twice in nearly every member of two times
+    (~2 bytes a member, ~20 an account's ties hash). Exact: a time is written so only
+    when its top two bytes are the time before's, so reading them back gives its very
+    bits.
+
+    Its codes' length: a byte where ``places`` is at most ``_CODED`` (as every value of
+    such a record was written), else its length mod 8 (no time there takes six). A value
+    of the earlier layout (its length a multiple of 8, never so with one code byte and
+    times of eight and six bytes) is a double a side up to the last the member is on,
+    rewritten in this layout at the record's next touch of the member (``spacked``)."""
     if value is None:
         return -math.inf
     codes = len(value) % 8
     if not codes:
         offset = 8 * side
         return _EXPIRY.unpack_from(value, offset)[0] if len(value) > offset else -math.inf
+    if places <= _CODED:
+        codes = 1
     if side >= 4 * codes:
         return -math.inf
-    at = codes - 8
+    at = found = top = codes  # where the time read starts, and its top two bytes end
+    six = False
     for r in range(side + 1):
         code = value[r >> 2] >> 2 * (r & 3) & 3
-        at += 8 if code == 1 else 0
-    return _EXPIRY.unpack_from(value, at)[0] if code else -math.inf
+        if code == 1:
+            found, six, at = at, False, at + 8
+            top = at
+        elif code == 3:
+            found, six, at = at, True, at + 6
+    if not code:
+        return -math.inf
+    if six:
+        return _EXPIRY.unpack(value[found:found + 6] + value[top - 2:top])[0]
+    return _EXPIRY.unpack_from(value, found)[0]
 
 
 def _head(head: bytes) -> tuple[float, float, float, float]:
@@ -1144,12 +1191,15 @@ def _log_count(key: str) -> str:
 
 
 class _Side(NamedTuple):
-    """A read plan's note for a query of a sided record: the side's index, and where it
-    may be, each place asked in this order: a hash's key and the record's fields' prefix
-    there (a guest's, ``_guest_prefix``; empty for a record of its own). A guest's record
-    is its own key's, if it has one (moved there: ``gtouch``), else lodged in its host's."""
+    """A read plan's note for a query of a sided record: the side's index, the record's
+    number of places (``ops.slot_of``: how its members' values are read, ``_time``), and
+    where it may be, each place asked in this order: a hash's key and the record's
+    fields' prefix there (a guest's, ``_guest_prefix``; empty for a record of its own). A
+    guest's record is its own key's, if it has one (moved there: ``gtouch``), else lodged
+    in its host's."""
 
     side: int
+    slots: int
     places: tuple[tuple[str | bytes, bytes], ...]
 
 
@@ -1524,7 +1574,7 @@ class RedisState:
         for query in queries:
             key = self._k(query.key)
             if isinstance(query, Distinct | Contains | Members) and query.side:
-                side = slot_of(query.key, query.side)[0]
+                side, slots, _ = slot_of(query.key, query.side)
                 held, pre = self._sided_at(query.key)
                 sited = ((self._own_key(query.key), b""), (held, pre)) if pre else (
                     (held, pre),)
@@ -1539,7 +1589,7 @@ class RedisState:
                         pipe.hmget(where, [*packed, fix + _EXPIRES])
                     else:
                         pipe.hgetall(where)
-                plans.append((query, _Side(side, sited)))
+                plans.append((query, _Side(side, slots, sited)))
             elif isinstance(query, Since):
                 # A log: its list, and its count beside it (``_log_count``).
                 if query.after is None:
@@ -1588,7 +1638,7 @@ class RedisState:
         reply = next(replies)
         if isinstance(extra, _Side):
             found = [reply, *(next(replies) for _ in extra.places[1:])]
-            return self._sided_answer(query, extra.side, extra.places, found, now)
+            return self._sided_answer(query, extra, found, now)
         if isinstance(query, Since):
             if query.after is None:
                 return int(reply or 0), ()
@@ -1638,13 +1688,12 @@ class RedisState:
         value = msgspec.json.decode(reply, type=_Value)
         return value.v if value.e > now else None
 
-    def _sided_answer(self, query: Query, side: int,
-                      places: Sequence[tuple[str | bytes, bytes]],
-                      found: list[Any], now: float) -> Any:
+    def _sided_answer(self, query: Query, plan: _Side, found: list[Any], now: float) -> Any:
         """A query of a sided record's side, from its HMGET or HGETALL of each place it may
         be (``_Side``): the first that holds it (none: the last, empty). A lodged guest's
         place holds it in its one field (``ppack``: read whole, every member known) or, as
         an earlier release lodged it, in fields behind its prefix (its heads field)."""
+        side, slots, places = plan
         members: dict[bytes, bytes] | None = None  # the record's members, where read whole
         for place, reply in zip(places, found, strict=True):
             held, pre = place
@@ -1667,20 +1716,20 @@ class RedisState:
             cutoff = now - ttl
             if members is not None:
                 reply = [members.get(m.encode("utf-8", "surrogatepass")) for m in query.members]
-            return tuple(live and _time(value, side) > cutoff for value in reply)
+            return tuple(live and _time(value, side, slots) > cutoff for value in reply)
         if isinstance(query, Distinct):
             since = now - (query.window if query.window < ttl else ttl)
             if not live or oldest > since:  # every member on the side is in the window
                 return int(count) if live else 0
             if members is None:
                 members = self._members_at(places, (held, pre))
-            return sum(1 for value in members.values() if _time(value, side) > since)
+            return sum(1 for value in members.values() if _time(value, side, slots) > since)
         if not live:
             return ()
         if members is None:
             members = dict(_own(reply, pre))
         on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in members.items()
-                    if (t := _time(value, side)) > now - ttl)
+                    if (t := _time(value, side, slots)) > now - ttl)
         return tuple(name for _, name in on)
 
     def _members_at(self, places: Sequence[tuple[str | bytes, bytes]],
