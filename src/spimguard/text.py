@@ -117,6 +117,22 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 # that mix letters with digits, '@' or '$'. Possessive: each run is read once.
 _LEET_RUN = re.compile(r"(?<![a-z0-9@$])((?:[a-z]++[0-9@$]|[0-9@$]++[a-z])[a-z0-9@$]*+)")
 _LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
+# A figure written with its unit is a number, not leetspeak (session 35, ``units35``).
+# Leetspeak writes digits in a word's place of letters so that a word list misses it ("fr33",
+# "v1agra"); a figure's digits are the number it says, and the letters glued to them say
+# what it counts: an ordinal's suffix ("1st", "22nd", "3rd", "11th"), a clock's half of the
+# day ("3pm", "10:30am"), or the "x" of how many times ("x2"). The set is closed, and each
+# member is read only where the figure is one: the suffix an ordinal's last digits take
+# ("4nd" is no ordinal but "and"; "80th" is one, and "both" is no pitch's word), a clock's
+# hour (1-12, or the minutes after a colon: "73am" is no time but "team"), "x" before
+# digits alone ("x41" reads "xai", no word). Left out because their figures spell pitch
+# words written in digits: a unit after the number ("53x" reads "sex"), a version's "v"
+# ("v154" reads "visa"), a magnitude's "k" or "m" ("800k" reads "book", "533m" "seem"),
+# pence's "p" ("570p" reads "stop"). The skeleton keeps a figure's digits, and
+# ``masked`` masks the figure whole ("#"), as it masks a number: what differs per copy.
+_FIGURE = re.compile(r"x\d+|(\d+)(st|nd|rd|th|am|pm)")
+_ORDINAL = {"1": "st", "2": "nd", "3": "rd"}  # a last digit's suffix; "th" for the rest
+_HOURS = range(1, 13)
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 _SPACED_TLDS = ("com|net|org|info|biz|ru|io|co|me|us|uk|de|xyz|top|site|online|club|shop|app|"
@@ -274,6 +290,10 @@ EMPHASIS = "_"
 # signal for a denied host).
 EMPHASES = "_*~|"
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+# A number with a unit of ``_FIGURE`` glued to it, whole (its last part read by ``_figure``).
+_NUMBER_WITH_UNIT = re.compile(
+    r"(?<![^\W_])(?:x\d+|(?:\d+([.,:/-]))*\d+(?:st|nd|rd|th|am|pm))(?![^\W_])")
+_UNIT_HINT = re.compile(r"x\d|\d(?:st|nd|rd|th|am|pm)")
 _MENTION = re.compile(r"@\w+")
 
 
@@ -837,10 +857,29 @@ def _unleet(folded: str) -> str:
         if len(word) < 3:
             continue
         if (before.isalnum() or before == "_") != (word[0] in _WORDLIKE):
-            parts[i] = word.translate(_LEET)
+            if not (_figure(word, before == ":") and _word_ends(parts[i + 1][:1])):
+                parts[i] = word.translate(_LEET)
         else:
             parts[i] = _unleet_inside(word)
     return "".join(parts)
+
+
+def _word_ends(after: str) -> bool:
+    return not (after.isalnum() or after == "_")
+
+
+def _figure(word: str, after_colon: bool = False) -> bool:
+    """Whether a word of ASCII letters and digits is a figure written with its unit
+    (``_FIGURE``), ``after_colon`` when it follows a colon (a clock's minutes: "30pm")."""
+    found = _FIGURE.fullmatch(word)
+    if found is None:
+        return False
+    number, unit = found.groups()
+    if number is None:  # "x2"
+        return True
+    if unit in ("am", "pm"):
+        return len(number) == 2 if after_colon else len(number) <= 2 and int(number) in _HOURS
+    return unit == ("th" if number[-2:-1] == "1" else _ORDINAL.get(number[-1], "th"))
 
 
 def _unleet_inside(run: str) -> str:
@@ -1937,9 +1976,19 @@ def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = (
     for name in names:
         out = out.replace(name, " <name> ")
     out = _MENTION.sub("@", out)
+    if _UNIT_HINT.search(out):
+        out = _NUMBER_WITH_UNIT.sub(_masked_figure, out)
     out = _NUMBER.sub("#", out)
     out += "".join(f" <{d}>" for d in domains)
     return " ".join(out.split())  # whitespace runs made one space, none at the ends
+
+
+def _masked_figure(found: re.Match[str]) -> str:
+    """A number with its unit masked whole ("3pm", "10:30am", "21st", "x2"), when its last
+    part is a figure (``_figure``); else left for ``_NUMBER`` ("9nd": "#nd")."""
+    whole, sep = found.group(), found.group(1)
+    last = whole if sep is None else whole[whole.rindex(sep) + 1:]
+    return "#" if _figure(last, sep == ":") else whole
 
 
 def masked_for(view: MessageView, names: tuple[str, ...]) -> str:
