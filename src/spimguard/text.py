@@ -15,7 +15,8 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   ASCII prototype (Unicode TR39 data from ``confusable-homoglyphs``), small capitals
   read as their letters ("ʀɪᴄʜ"), and inside a word of them the letters of other scripts
   drawn as them ("вᴜʏ"), and leetspeak folded inside words that mix letters and
-  digits. For matching only.
+  digits, but for a figure written with its unit ("3pm", "1st", "x2": ``_FIGURE``). For
+  matching only.
 - ``tokens``: words of any script; CJK runs become character unigrams and bigrams
   (those scripts do not separate words with spaces); emoji are tokens of their own.
 - ``urls``: explicit URLs, ``www.`` hosts, bare domains with a known public suffix,
@@ -36,8 +37,9 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   retype, not as prose parts its words ("tones-shop•biz", "tones-shop. biz/r?u=1"; not
   "I'm done. biz trip tomorrow"): what the takeover detector's pitch reads besides the
   links' domains.
-- ``masked``: the prose skeleton with numbers and mentions masked, then the links'
-  domains (``masked_for`` masks the recipients' names too), what bulk and waves compare;
+- ``masked``: the prose skeleton with numbers (a figure with its unit whole) and mentions
+  masked, then the links' domains (``masked_for`` masks the recipients' names too), what
+  bulk and waves compare;
   ``fingerprint`` is a hash of it, so personalised copies collide.
 """
 
@@ -123,9 +125,12 @@ _LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
 # what it counts: an ordinal's suffix ("1st", "22nd", "3rd", "11th"), a clock's half of the
 # day ("3pm", "10:30am"), or the "x" of how many times ("x2"). The set is closed, and each
 # member is read only where the figure is one: the suffix an ordinal's last digits take
-# ("4nd" is no ordinal but "and"; "80th" is one, and "both" is no pitch's word), a clock's
-# hour (1-12, or the minutes after a colon: "73am" is no time but "team"), "x" before
-# digits alone ("x41" reads "xai", no word). Left out because their figures spell pitch
+# ("4nd" is no ordinal but "and"), a clock's hour (1-12, or the minutes after a colon:
+# "73am" is no time but "team"), "x" before digits alone. What a disguise can still spell
+# with it, read against every word of 3+ letters in the public corpora: "oath", "both",
+# "bath", "tooth", "booth" ("04th", "80th", "84th", "700th", "800th"), "sam", "bam"
+# ("5am", "8am"), none with "x": no pitch's word, and each reads as a figure to the person
+# the disguise is for. Left out because their figures spell pitch
 # words written in digits: a unit after the number ("53x" reads "sex"), a version's "v"
 # ("v154" reads "visa"), a magnitude's "k" or "m" ("800k" reads "book", "533m" "seem"),
 # pence's "p" ("570p" reads "stop"). The skeleton keeps a figure's digits, and
