@@ -135,7 +135,7 @@ _LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
 # ("v154" reads "visa"), a magnitude's "k" or "m" ("800k" reads "book", "533m" "seem"),
 # pence's "p" ("570p" reads "stop"). The skeleton keeps a figure's digits, and
 # ``masked`` masks the figure whole ("#"), as it masks a number: what differs per copy.
-_FIGURE = re.compile(r"x\d+|(\d+)(st|nd|rd|th|am|pm)")
+_FIGURE = re.compile(r"x[0-9]+|([0-9]+)(st|nd|rd|th|am|pm)")  # ASCII digits only
 _ORDINAL = {"1": "st", "2": "nd", "3": "rd"}  # a last digit's suffix; "th" for the rest
 _HOURS = range(1, 13)
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -295,9 +295,11 @@ EMPHASIS = "_"
 # signal for a denied host).
 EMPHASES = "_*~|"
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
-# A number with a unit of ``_FIGURE`` glued to it, whole (its last part read by ``_figure``).
-_NUMBER_WITH_UNIT = re.compile(
-    r"(?<![^\W_])(?:x\d+|(?:\d+([.,:/-]))*\d+(?:st|nd|rd|th|am|pm))(?![^\W_])")
+# A number as ``_NUMBER`` reads it, with the "x" before it or the unit after it that
+# ``_FIGURE`` may read: each number is matched once, left to right (a figure's word
+# boundaries are checked on the match, not by a lookbehind that would start a match at
+# every part of "1.1.1.1...", each scanning the rest: quadratic).
+_NUMBER_OR_FIGURE = re.compile(r"x\d+(?:[.,:/-]\d+)*|\d+(?:[.,:/-]\d+)*(st|nd|rd|th|am|pm)?")
 _UNIT_HINT = re.compile(r"x\d|\d(?:st|nd|rd|th|am|pm)")
 _MENTION = re.compile(r"@\w+")
 
@@ -862,15 +864,17 @@ def _unleet(folded: str) -> str:
         if len(word) < 3:
             continue
         if (before.isalnum() or before == "_") != (word[0] in _WORDLIKE):
-            if not (_figure(word, before == ":") and _word_ends(parts[i + 1][:1])):
+            if not (_figure(word, before == ":") and _stands_apart(parts[i + 1][:1])):
                 parts[i] = word.translate(_LEET)
         else:
             parts[i] = _unleet_inside(word)
     return "".join(parts)
 
 
-def _word_ends(after: str) -> bool:
-    return not (after.isalnum() or after == "_")
+def _stands_apart(beside: str) -> bool:
+    """Whether a figure's neighbour (a character, or "" at an end) leaves it a word of its
+    own: no letter or digit ("_3pm_", chat's emphasis, is the figure)."""
+    return not beside.isalnum()
 
 
 def _figure(word: str, after_colon: bool = False) -> bool:
@@ -1982,18 +1986,28 @@ def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = (
         out = out.replace(name, " <name> ")
     out = _MENTION.sub("@", out)
     if _UNIT_HINT.search(out):
-        out = _NUMBER_WITH_UNIT.sub(_masked_figure, out)
-    out = _NUMBER.sub("#", out)
+        out = _NUMBER_OR_FIGURE.sub(_masked_number, out)
+    else:
+        out = _NUMBER.sub("#", out)
     out += "".join(f" <{d}>" for d in domains)
     return " ".join(out.split())  # whitespace runs made one space, none at the ends
 
 
-def _masked_figure(found: re.Match[str]) -> str:
-    """A number with its unit masked whole ("3pm", "10:30am", "21st", "x2"), when its last
-    part is a figure (``_figure``); else left for ``_NUMBER`` ("9nd": "#nd")."""
-    whole, sep = found.group(), found.group(1)
-    last = whole if sep is None else whole[whole.rindex(sep) + 1:]
-    return "#" if _figure(last, sep == ":") else whole
+def _masked_number(found: re.Match[str]) -> str:
+    """A number masked as ``_NUMBER`` masks it ("#"), and a figure with its unit masked
+    whole ("3pm", "10:30am", "21st", "x2") when it stands alone and its last part is one
+    (``_figure``); else the letters stay ("9nd": "#nd", "box2": "box#")."""
+    whole, unit, text = found.group(), found.group(1), found.string
+    alone = _stands_apart(text[found.start() - 1:found.start()]) and _stands_apart(
+        text[found.end():found.end() + 1])
+    if whole[0] == "x":
+        return "#" if alone and whole.isascii() else "x#"
+    if unit is None:
+        return "#"
+    number = whole[:-len(unit)]
+    cut = max(map(number.rfind, ".,:/-"))  # the last part's separator, or -1
+    return "#" if alone and _figure(number[cut + 1:] + unit, number[cut:cut + 1] == ":") else (
+        "#" + unit)
 
 
 def masked_for(view: MessageView, names: tuple[str, ...]) -> str:
