@@ -10,7 +10,8 @@ already counts all the account's unproven sessions (``review32c``).
 
 ``padding34`` masked numbers out of the word pairs, but a figure written with its unit
 is not masked: the skeleton reads "3pm", "1st", "x2" as leetspeak ("epm", "ist", "x#"), a
-word, and each such pad breaks two pairs again (strict xfails below, with numbers).
+word, and each such pad breaks two pairs again. Closed by session 35 (``units35``) for
+ordinals, clock times and "x2"; "k1" and "v1" stay open (strict xfail below, numbers).
 """
 
 from __future__ import annotations
@@ -75,16 +76,20 @@ FIGURES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: 200 copies padded with a figure written with its unit after about a quarter "
-    "of their words (``_padded``), the engine's cluster of the unpadded pitch, seeds 1-5 "
-    "(none tuned on): times '3pm' 19.2, 22.7, 17.5, 20.8, 16.2; ordinals '1st' 15.4, "
-    "18.9, 16.3, 15.6, 19.5; 'x2' 16.5, 13.9, 17.0, 16.5, 17.4, where bare numbers, "
-    "prices '$5'/'5€' and clock times '10:30' meet 182 at every seed (emoji keycaps "
-    "'1️⃣', '#1', 'No.1' 155-165); base 4d77fe9 alike for the three (times 17.2-21.9, "
-    "ordinals 14.5-23.2, 'x2' 17.5-21.0). The skeleton folds a digit glued to letters as "
-    "leetspeak ('3pm' -> 'epm') before ``masked`` sees a number: closing it means a "
-    "number-with-unit rule in ``text``'s leet folding, which every detector reads"))
-@pytest.mark.parametrize("pad", sorted(FIGURES))
+@pytest.mark.parametrize("pad", [
+    "ordinals", "times",
+    pytest.param("glued", marks=pytest.mark.xfail(strict=True, reason=(
+        "open since session 35 (``units35``) for 'k' and 'v' before a number only: the "
+        "skeleton reads an ordinal, a clock's am/pm and the 'x' of times as figures "
+        "(``text._FIGURE``), which ``masked`` masks whole, so ordinals and times meet 182 "
+        "at seeds 1-5 (base 5b0cae0: ordinals 28.3-39.5, times 31.0-54.0) and 'x2' alone "
+        "182 (base 82.9-106.5). The pad of 'x', 'k', 'v' before 1-9 meets 149.9, 129.5, "
+        "136.6, 136.6, 125.4 (base 69.5, 77.0, 70.4, 57.4, 61.4): 'k1'-'k9' alone 117.9, "
+        "110.4, 114.2, 134.9, 126.0 and 'v1'-'v9' alone 133.6, 149.9, 151.2, 140.5, 143.1, "
+        "the same on base. Neither letter is in the set: a version's 'v' reads pitch words "
+        "written in digits ('v154' is 'visa'), and 'k' before a number counts nothing. Any "
+        "letter glued to a digit is a word pad of two characters, as open as random "
+        "letters (``test_padding34``)"))),
+])
 def test_figures_with_their_unit_are_masks_too(pad: str) -> None:
     assert _campaign(_padded(4, FIGURES[pad])) >= 150

@@ -6,7 +6,11 @@ computed with the text view of commit c9bcece by running this file as a script; 
 browser opens (the one change running the script made), and ``generated:27``, 150 letters
 parted by full stops ("a.a.a. ..."), which the view of session 15 reads as the word they
 spell (``text.unpart``); and ``generated:6``, "free" under a right-to-left override, which
-its reader reads "eerf" as the view of session 32 does (``text.drawn_order``)."""
+its reader reads "eerf" as the view of session 32 does (``text.drawn_order``); and five
+whose figures written with their unit session 35 reads as figures, not leetspeak
+(``text._figure``: "an 8th" once, "1st" in three texts, "x2" points in a Thai one), their
+skeleton keeping the digits and their masked form masking the figure whole: ``sms:8``,
+``sms:33``, ``sms:37``, ``smishing:5``, ``thai:37``."""
 
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   ASCII prototype (Unicode TR39 data from ``confusable-homoglyphs``), small capitals
   read as their letters ("ʀɪᴄʜ"), and inside a word of them the letters of other scripts
   drawn as them ("вᴜʏ"), and leetspeak folded inside words that mix letters and
-  digits. For matching only.
+  digits, but for a figure written with its unit ("3pm", "1st", "x2": ``_FIGURE``). For
+  matching only.
 - ``tokens``: words of any script; CJK runs become character unigrams and bigrams
   (those scripts do not separate words with spaces); emoji are tokens of their own.
 - ``urls``: explicit URLs, ``www.`` hosts, bare domains with a known public suffix,
@@ -36,8 +37,9 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   retype, not as prose parts its words ("tones-shop•biz", "tones-shop. biz/r?u=1"; not
   "I'm done. biz trip tomorrow"): what the takeover detector's pitch reads besides the
   links' domains.
-- ``masked``: the prose skeleton with numbers and mentions masked, then the links'
-  domains (``masked_for`` masks the recipients' names too), what bulk and waves compare;
+- ``masked``: the prose skeleton with numbers (a figure with its unit whole) and mentions
+  masked, then the links' domains (``masked_for`` masks the recipients' names too), what
+  bulk and waves compare;
   ``fingerprint`` is a hash of it, so personalised copies collide.
 """
 
@@ -117,6 +119,25 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 # that mix letters with digits, '@' or '$'. Possessive: each run is read once.
 _LEET_RUN = re.compile(r"(?<![a-z0-9@$])((?:[a-z]++[0-9@$]|[0-9@$]++[a-z])[a-z0-9@$]*+)")
 _LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
+# A figure written with its unit is a number, not leetspeak (session 35, ``units35``).
+# Leetspeak writes digits in a word's place of letters so that a word list misses it ("fr33",
+# "v1agra"); a figure's digits are the number it says, and the letters glued to them say
+# what it counts: an ordinal's suffix ("1st", "22nd", "3rd", "11th"), a clock's half of the
+# day ("3pm", "10:30am"), or the "x" of how many times ("x2"). The set is closed, and each
+# member is read only where the figure is one: the suffix an ordinal's last digits take
+# ("4nd" is no ordinal but "and"), a clock's hour (1-12, or the minutes after a colon:
+# "73am" is no time but "team"), "x" before digits alone. What a disguise can still spell
+# with it, read against every word of 3+ letters in the public corpora: "oath", "both",
+# "bath", "tooth", "booth" ("04th", "80th", "84th", "700th", "800th"), "sam", "bam"
+# ("5am", "8am"), none with "x": no pitch's word, and each reads as a figure to the person
+# the disguise is for. Left out because their figures spell pitch
+# words written in digits: a unit after the number ("53x" reads "sex"), a version's "v"
+# ("v154" reads "visa"), a magnitude's "k" or "m" ("800k" reads "book", "533m" "seem"),
+# pence's "p" ("570p" reads "stop"). The skeleton keeps a figure's digits, and
+# ``masked`` masks the figure whole ("#"), as it masks a number: what differs per copy.
+_FIGURE = re.compile(r"x[0-9]+|([0-9]+)(st|nd|rd|th|am|pm)")  # ASCII digits only
+_ORDINAL = {"1": "st", "2": "nd", "3": "rd"}  # a last digit's suffix; "th" for the rest
+_HOURS = range(1, 13)
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 _SPACED_TLDS = ("com|net|org|info|biz|ru|io|co|me|us|uk|de|xyz|top|site|online|club|shop|app|"
@@ -274,6 +295,12 @@ EMPHASIS = "_"
 # signal for a denied host).
 EMPHASES = "_*~|"
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+# A number as ``_NUMBER`` reads it, with the "x" before it or the unit after it that
+# ``_FIGURE`` may read: each number is matched once, left to right (a figure's word
+# boundaries are checked on the match, not by a lookbehind that would start a match at
+# every part of "1.1.1.1...", each scanning the rest: quadratic).
+_NUMBER_OR_FIGURE = re.compile(r"x\d+(?:[.,:/-]\d+)*|\d+(?:[.,:/-]\d+)*(st|nd|rd|th|am|pm)?")
+_UNIT_HINT = re.compile(r"x\d|\d(?:st|nd|rd|th|am|pm)")
 _MENTION = re.compile(r"@\w+")
 
 
@@ -837,10 +864,31 @@ def _unleet(folded: str) -> str:
         if len(word) < 3:
             continue
         if (before.isalnum() or before == "_") != (word[0] in _WORDLIKE):
-            parts[i] = word.translate(_LEET)
+            if not (_figure(word, before == ":") and _stands_apart(parts[i + 1][:1])):
+                parts[i] = word.translate(_LEET)
         else:
             parts[i] = _unleet_inside(word)
     return "".join(parts)
+
+
+def _stands_apart(beside: str) -> bool:
+    """Whether a figure's neighbour (a character, or "" at an end) leaves it a word of its
+    own: no letter or digit ("_3pm_", chat's emphasis, is the figure)."""
+    return not beside.isalnum()
+
+
+def _figure(word: str, after_colon: bool = False) -> bool:
+    """Whether a word of ASCII letters and digits is a figure written with its unit
+    (``_FIGURE``), ``after_colon`` when it follows a colon (a clock's minutes: "30pm")."""
+    found = _FIGURE.fullmatch(word)
+    if found is None:
+        return False
+    number, unit = found.groups()
+    if number is None:  # "x2"
+        return True
+    if unit in ("am", "pm"):
+        return len(number) == 2 if after_colon else len(number) <= 2 and int(number) in _HOURS
+    return unit == ("th" if number[-2:-1] == "1" else _ORDINAL.get(number[-1], "th"))
 
 
 def _unleet_inside(run: str) -> str:
@@ -1937,9 +1985,29 @@ def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = (
     for name in names:
         out = out.replace(name, " <name> ")
     out = _MENTION.sub("@", out)
-    out = _NUMBER.sub("#", out)
+    if _UNIT_HINT.search(out):
+        out = _NUMBER_OR_FIGURE.sub(_masked_number, out)
+    else:
+        out = _NUMBER.sub("#", out)
     out += "".join(f" <{d}>" for d in domains)
     return " ".join(out.split())  # whitespace runs made one space, none at the ends
+
+
+def _masked_number(found: re.Match[str]) -> str:
+    """A number masked as ``_NUMBER`` masks it ("#"), and a figure with its unit masked
+    whole ("3pm", "10:30am", "21st", "x2") when it stands alone and its last part is one
+    (``_figure``); else the letters stay ("9nd": "#nd", "box2": "box#")."""
+    whole, unit, text = found.group(), found.group(1), found.string
+    alone = _stands_apart(text[found.start() - 1:found.start()]) and _stands_apart(
+        text[found.end():found.end() + 1])
+    if whole[0] == "x":
+        return "#" if alone and whole.isascii() else "x#"
+    if unit is None:
+        return "#"
+    number = whole[:-len(unit)]
+    cut = max(map(number.rfind, ".,:/-"))  # the last part's separator, or -1
+    return "#" if alone and _figure(number[cut + 1:] + unit, number[cut:cut + 1] == ":") else (
+        "#" + unit)
 
 
 def masked_for(view: MessageView, names: tuple[str, ...]) -> str:

@@ -62,6 +62,7 @@ _PROBES = (
     "F R E E  r i n g t o n e s\u2800 n o w, U S A",  # spaced out, and initials
     "请看tones-shop.com很好 สมัครเลยline.me/x paypal.com@tones-shop.com/x",  # glued links
     "ᴛʜᴇ ʀɪᴄʜ ᴘᴀʀᴋ 🅕🅡🅔🅔 ⒡⒭⒠⒠",  # fancy text: small capitals, letters in frames
+    "doors 10:30pm on the 1st, 3rd and 11th, x2 points",  # figures with their unit
     "",
 )
 _P = np.uint32(0x01000193)

@@ -41,7 +41,7 @@ SHIPPED = ("uci-sms", "indonesian-sms", "thai-sms", "janitr-x")
 # uses these unless the operator sets its own. They are what the ham budget of
 # ``card.BUDGETS`` gives on the leave-one-corpus-out validation halves of this
 # recipe (the card re-derives them on every run and says whether they agree).
-THRESHOLDS = {"warn_at": 0.7022, "hold_at": 0.9061, "block_at": 0.9647}
+THRESHOLDS = {"warn_at": 0.7066, "hold_at": 0.9109, "block_at": 0.9654}
 THRESHOLDS_SOURCE = "the ham budget of `card.BUDGETS` on the validation halves"
 # The out-of-distribution guard's knee (``scorer``); 0 = off. See the card.
 KNEE = 0.0
