@@ -42,13 +42,16 @@ T0 = 1_700_000_000.0
 HASHED = hashed_keyspace("conformance-hashed:")  # a keyspace of hashed sets, for the checks
 # A keyspace of sided records, for the checks: two sides converted from plain sets.
 SIDES = ("c-one", "c-two", "c-three")
+# Two sides declare a TTL (a record holds their heads only when a touch names another,
+# ``ops.sided_keyspace``), the third none (its heads always held).
 SIDED = sided_keyspace("conformance-sided:", {"c-one": "conformance-one:",
-                                              "c-two": "conformance-two:", "c-three": ""})
+                                              "c-two": "conformance-two:", "c-three": ""},
+                       ttls={"c-one": 100.0, "c-two": 200.0})
 # Sided records a backend may lodge in SIDED's records (``ops.guest_keyspace``), as a
 # session's in its account's.
 GUEST_SIDES = ("cg-one", "cg-two")
-GUEST = guest_keyspace(sided_keyspace("conformance-guest:", {"cg-one": "", "cg-two": ""}),
-                       SIDED)
+GUEST = guest_keyspace(sided_keyspace("conformance-guest:", {"cg-one": "", "cg-two": ""},
+                                      ttls={"cg-one": 200.0}), SIDED)
 # Values a backend may lodge in SIDED's records (``ops.lodged_keyspace``), as an account's.
 LODGED = lodged_keyspace("conformance-value:", SIDED, field="cv")
 

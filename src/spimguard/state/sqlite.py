@@ -63,6 +63,7 @@ supported: delete those rows, or keep the release).
 from __future__ import annotations
 
 import sqlite3
+import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import groupby, islice, repeat
 from operator import itemgetter
@@ -90,6 +91,7 @@ from .ops import (
     is_hashed,
     is_sided,
     sided_keyspaces,
+    space_of,
     split,
 )
 
@@ -149,8 +151,9 @@ COMMIT;
 # Files written before sided rows said their layout: the column added (NULL, the earlier
 # layout, in every row there is), once, when such a file opens.
 _SIDED_LAYOUT = "ALTER TABLE sided_sets ADD COLUMN layout INTEGER"
-_HELD = 1  # ``sided_sets.layout`` of a row whose times are the held layout (see above)
-_SIXES = 2  # ``sided_sets.layout`` of a row of the held layout with its times in six bytes
+_HELD = 1  # ``sided_sets.layout`` of a row of session 34's held layout, times in eight bytes
+_SIXES = 2  # ``sided_sets.layout`` of a row of session 34's held layout, times in six bytes
+_DERIVED = 3  # ``sided_sets.layout`` of a row of the held layout, heads held only if not derived
 _HEADER = "x''"  # the member a set's header is filed under (see above)
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 # The ``state_keys`` row of a file whose hashed sets are all of today's layout.
@@ -228,26 +231,28 @@ def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _sided_row(record: sided.Record, names: bytearray | None = None
+def _sided_row(record: sided.Record, ttls: Sequence[float], names: bytearray | None = None
                ) -> tuple[bytearray, bytearray, float, int]:
     """A record's names (``names``, when already encoded), times, ``exp`` and ``layout`` as
-    ``sided_sets`` keeps them: its times the bytes held, with no conversion (bound as
-    bytearrays: see ``_PUT_VALUE``), the layout theirs."""
+    ``sided_sets`` keeps them (its keyspace's sides' declared TTLs ``ttls``): its times the
+    bytes held, with no conversion (bound as bytearrays: see ``_PUT_VALUE``)."""
     if names is None:
         names = bytearray(sided.encode_names(record.names))
-    return (names, bytearray(record.times), record.due(),
-            _SIXES if sided.in_sixes(record.times) else _HELD)
+    return names, bytearray(record.times), record.due(ttls), _DERIVED
 
 
-def _sided_record(names: bytes, times: bytes, layout: int | None) -> sided.Record:
-    """The record of a ``sided_sets`` row, of either layout; a layout this release does
-    not know (a later one's) is refused, never read as another."""
-    if layout == _SIXES and sided.in_sixes(times):
+def _sided_record(key: str, names: bytes, times: bytes, layout: int | None) -> sided.Record:
+    """The record of the ``sided_sets`` row at ``key``, of any layout: one of an earlier
+    release (every side's head held, or a double a member-side) converted as it loads, less
+    the sides its keyspace retired since; a layout this release does not know (a later
+    one's) is refused, never read as another."""
+    if layout == _DERIVED:
         return sided.Record(sided.decode_names(names), times)
-    if layout == _HELD and not sided.in_sixes(times):
-        return sided.settled(sided.decode_names(names), times)
+    space = space_of(key)
+    if layout in (_HELD, _SIXES) and sided.in_sixes(times) == (layout == _SIXES):
+        return sided.earlier(sided.decode_names(names), times, space.ttls, space.retired)
     if layout is None:
-        return sided.loaded(sided.decode_names(names), times)
+        return sided.loaded(sided.decode_names(names), times, space.ttls, space.retired)
     raise StateUnavailable(f"a sided record of layout {layout!r}, from a later release")
 
 
@@ -281,6 +286,7 @@ class SQLiteState:
                 "SELECT value FROM state_keys WHERE name = 'member-hash'").fetchone()[0]
             self._convert_hashed()
             self._convert_digests()
+            self._check_ttls()
             self._convert_sided()
             self._convert_counters()
         except sqlite3.Error as exc:
@@ -404,6 +410,28 @@ class SQLiteState:
                     return
             after = chunk[-1][0]
 
+    def _check_ttls(self) -> None:
+        """Each sided keyspace's declared TTLs (``ops.sided_keyspace``) as the file first
+        held them (a ``state_keys`` row each), or this release's recorded: a record of
+        layout 3 holds no head for a side touched with its declared TTL, which is then
+        part of what its bytes mean, so a file whose keyspace declares another now is
+        refused (``StateUnavailable``), never read with it (a member kept 180 days read as
+        kept 90). A file of an earlier release holds every head: its TTLs are recorded
+        as this release opens it."""
+        run = self._conn.execute
+        for space in sided_keyspaces():
+            name = f"sided-ttls:{space.prefix}"
+            declared = struct.pack(f"<{len(space.ttls)}d", *space.ttls)
+            with self._conn:
+                run("INSERT OR IGNORE INTO state_keys VALUES (?, ?)", (name, declared))
+            held = run("SELECT value FROM state_keys WHERE name = ?", (name,)).fetchone()[0]
+            if held != declared:
+                raise StateUnavailable(
+                    f"the sided keyspace {space.prefix!r} declares the TTLs {space.ttls}, "
+                    f"where this file's records were written with "
+                    f"{struct.unpack(f'<{len(held) // 8}d', held)}: convert its records "
+                    f"(or keep the release that wrote them)")
+
     def _convert_sided(self) -> None:
         """The plain sets each side of a sided keyspace was kept in before become the
         sides of its records, in one transaction (members, times, expiry and TTL as they
@@ -432,14 +460,13 @@ class SQLiteState:
                             sets.setdefault(key, {})[member] = ts
                     for key, (expiry, ttl) in headers.items():
                         into = space.prefix + key[len(former):]
-                        records[into] = sided.merged(records.get(into), side,
-                                                     len(space.sides), sets.get(key, {}),
-                                                     expiry, ttl)
+                        records[into] = sided.merged(records.get(into), side, space.ttls,
+                                                     sets.get(key, {}), expiry, ttl)
                     run("DELETE FROM members WHERE key >= ? AND key < ?", bounds)
                 self._conn.executemany(
                     "INSERT INTO sided_sets (key, names, times, exp, layout) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    [(key, *_sided_row(r)) for key, r in records.items()])
+                    [(key, *_sided_row(r, space.ttls)) for key, r in records.items()])
                 run("INSERT INTO state_keys VALUES (?, x'')", (done,))
 
     def _convert_counters(self) -> None:
@@ -589,7 +616,7 @@ class SQLiteState:
             for key, names, times, layout in run(
                     f"SELECT key, names, times, layout FROM sided_sets WHERE key IN ({marks})",
                     tuple(chunk)):
-                self._hot.load_sided(key, _sided_record(names, times, layout))
+                self._hot.load_sided(key, _sided_record(key, names, times, layout))
         for chunk in _chunks(missing[_COUNTER]):
             marks = ",".join("?" * len(chunk))
             for key, value, exp in run(
@@ -747,7 +774,7 @@ class SQLiteState:
              [(k, bytearray(b), hashed.expiry(b)) for k, b in blobs if b is not None])
         many("DELETE FROM hashed_sets WHERE key = ?", [(k,) for k, b in blobs if b is None])
         records = [(k, hot.sided_record(k)) for k in self._changed_sided]
-        many(_PUT_SIDED, [(k, *_sided_row(r, self._names_of(k, r.names)))
+        many(_PUT_SIDED, [(k, *_sided_row(r, space_of(k).ttls, self._names_of(k, r.names)))
                           for k, r in records if r is not None])
         many("DELETE FROM sided_sets WHERE key = ?", [(k,) for k, r in records if r is None])
         counters = [(k, hot.packed_counter(k)) for k in self._changed_counters]
@@ -1004,11 +1031,12 @@ class SQLiteState:
         ``changed``; returns those deleted whole."""
         due = self._conn.execute("SELECT key, names, times, layout FROM sided_sets WHERE "
                                  "key >= ? AND key < ? AND exp <= ?", (*bounds, now)).fetchall()
-        left = [(key, sided.swept(_sided_record(names, times, layout), now))
-                for key, names, times, layout in due]
+        left = [(key, sided.swept(_sided_record(key, names, times, layout), now,
+                                  space_of(key).ttls)) for key, names, times, layout in due]
         self._conn.executemany("UPDATE sided_sets SET names = ?, times = ?, exp = ?, "
                                "layout = ? WHERE key = ?",
-                               [(*_sided_row(r), key) for key, r in left if r is not None])
+                               [(*_sided_row(r, space_of(key).ttls), key)
+                                for key, r in left if r is not None])
         gone = [(key,) for key, r in left if r is None]
         self._conn.executemany("DELETE FROM sided_sets WHERE key = ?", gone)
         changed.update(key for key, _ in left)
