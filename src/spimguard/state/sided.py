@@ -25,9 +25,10 @@ each side's expiry and TTL (two a side, in the keyspace's side order), then each
 time of every member (n a side, side after side), minus infinity where a member is not
 on that side. ``loaded`` reads it.
 
-The held layout (``Record.times``, in memory and in SQLite's rows of layout 1) keeps each
+The held layout (``Record.times``, in memory and in SQLite's rows of layout 3) keeps each
 distinct time once: a byte of the side count and rank width (``sides << 2 | w``, ranks of
-1 << w bytes), the heads as stored, then each side's rank of every member (a
+1 << w bytes), a mask of the sides whose heads it holds (a bit a side, ``(sides + 7) // 8``
+bytes), those heads as stored, then each side's rank of every member (a
 little-endian unsigned number, 0 where the member is not on the side, r for the r-th
 time), then the record's distinct times, little-endian doubles, ascending, each held by
 some member-side. Every number has its byte order, so a file's bytes are a process's,
@@ -51,6 +52,25 @@ years fit; whichever set of times do not (decades apart, negative, zero and a da
 held as above, eight bytes each, the bit clear. Which of the two a record is in is a
 function of its times (``_sixed``): every change leaves it so (``_appended``, ``_settled``),
 so a touch in place and the slow path's ``_held`` leave the same bytes.
+
+A side's head derived, not held (session 35; SQLite's layout 3, where 1 and 2, session
+34's, held every side's): a keyspace declares the TTL its touches name (``ops.
+sided_keyspace``), and a side whose TTL is that one and whose expiry is its newest
+member's time plus it, or which has no member and was never touched (0, 0), holds no
+head (``_derived``, ``_held``; ``_flat`` gives it back). Why it is exact: a touch's
+expiry is the later of the old and its time plus its TTL, and its members' times move
+to at least its time, so while every touch names the declared TTL the expiry is the
+newest member's time plus it, before a touch and after (a touch at a time, not late,
+leaves one of its names on the side at a cap of one or more; TTL drops never reach the
+newest while the side lives; a sweep empties a side past its expiry to 0, 0). Where it
+is not so (a touch with another TTL, a late one with a longer TTL that keeps an expiry
+sooner than the newest's, a touch of no one), the head is held as before: a rule of
+equality, not a bound, for either kind of difference can show in a later answer.
+The declared TTLs are the load's (the ties' ``TALKED_TTL``, a session's default
+``session_ttl``): an account's ties hold no head (−48 bytes), a session's record none
+(−32). Reads of a derived side need no expiry (a member within the TTL is there, and
+then so is the side); a touch that names the declared TTL of a side with no head goes
+the fast way, any other the slow one (``_retouched``).
 """
 
 from __future__ import annotations

@@ -45,19 +45,23 @@ rewritten when it changes. The plain sets each side was kept in before (``talked
 ...) are converted into it once, when the file first opens with the keyspace declared
 (``_convert_sided``).
 
-A row's ``layout`` says how its times are kept: 2, the held layout with the times after
-the least in six bytes each (``sided._SIX``), and 1, the same with every time in eight
-(a record whose times do not fit six, or a row an earlier release wrote): the bytes the
-memory holds, loaded and written as they are (a row of 1 whose times fit six is held in
-six from its load, ``sided.settled``, and written as 2 at its next change); NULL, the
-layout before them (a double a member-side), converted at load (``sided.loaded``) and
-written in the held layout at the record's next change or sweep, so a file of an earlier
-release needs no pass over it when it opens: the column is added (``_SIDED_LAYOUT``) and
-its rows read as they were. A layout a release does not know is refused
-(``StateUnavailable``), never read as another: the release before layout 2 refuses such
-rows, so a file of this release given back to it, or shared with a process of it, fails
-loudly on each record written in six bytes, and never answers from them (downgrade is not
-supported: delete those rows, or keep the release).
+A row's ``layout`` says how its times are kept: 3, the held layout with a side's head
+held only where it is not derived (``sided._derived``: session 35), the bytes the memory
+holds, loaded and written as they are; 2, session 34's, every side's head held and the
+times after the least in six bytes each (``sided._SIX``), and 1, the same with every
+time in eight (a record whose times do not fit six, or a row an earlier release wrote):
+each converted at load (``sided.earlier``), heads dropped where derived and times made
+six where they fit, and written as 3 at its next change; NULL, the layout before them (a
+double a member-side), converted at load (``sided.loaded``) and written in the held
+layout at the record's next change or sweep, so a file of an earlier release needs no
+pass over it when it opens: the column is added (``_SIDED_LAYOUT``) and its rows read as
+they were. A layout 3 row means what its keyspace's declared TTLs say (a side with no
+head reads with its declared TTL): the file records them (``_check_ttls``) and a release
+that declares others refuses it. A layout a release does not know is refused
+(``StateUnavailable``), never read as another: the releases before layout 3 refuse such
+rows, so a file of this release given back to one, or shared with a process of one,
+fails loudly on each record written since, and never answers from them (downgrade is
+not supported: delete those rows, or keep the release).
 """
 
 from __future__ import annotations
