@@ -24,7 +24,9 @@ the quiet load's 1,000 accounts; the allocator's rounding included): the ties' k
 (its id, counted with the member names), table slot 26, object 64 and the lodged items'
 bytes object's header and rounding ~48, their names' tuple 116 (9 names) and times 224
 (three sides, ``sided.py``'s held layout: a byte of side count and rank width, two
-doubles a side of head, 48, a rank byte a member-side, 27, the record's ~18 distinct
+doubles a side of head, 48, a byte of mask since session 35 where no head is held (each
+side touched with its declared TTL: the ties 476 → 429, the sessions' records 148 → 105,
+1.40 an account), a rank byte a member-side, 27, the record's ~18 distinct
 times once, the least in 8 bytes and the rest in 6, ~110, where 8 each until session
 28 cost 36 more, the bytes' header and rounding ~39; four sides before session 24
 retired the relationship detector's, 287, and a double a member-side cost

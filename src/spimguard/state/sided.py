@@ -471,11 +471,14 @@ class Record:
         if not times:
             return soonest
         sides, width = times[0] >> 2 & _SIDES, 1 << (times[0] & 3)
-        ranks_at = _ranks_at(times, sides)
+        mask, heads_at = _mask(times, sides), 1 + (sides + 7 >> 3)
+        ranks_at = heads_at + 16 * mask.bit_count()
         times_at = ranks_at + width * sides * n
         first = _DOUBLE.unpack_from(times, times_at)[0] if len(times) > times_at else math.inf
+        held = _HEAD.iter_unpack(times[heads_at:ranks_at])
         for r in range(sides):
-            expiry, ttl, _ = _head(times, r, sides, ttls[r])
+            # A derived head's expiry is no sooner than its oldest's plus its TTL.
+            expiry, ttl = next(held) if mask >> r & 1 else (math.inf, ttls[r])
             if expiry > 0.0:  # not never touched, nor emptied by a sweep
                 if (aged := first + ttl) < expiry and aged < soonest:
                     start = ranks_at + width * r * n
@@ -510,9 +513,12 @@ def contains(record: Record, side: int, ttls: Sequence[float], asked: Sequence[s
     declared TTLs ``ttls``): O(1) a name for a large record, a scan of the names (in C)
     for a small one."""
     times, sides = record.times, len(ttls)
-    expiry, ttl, base = _head(times, side, sides, ttls[side])
-    if expiry <= now:
-        return (False,) * len(asked)
+    if sides <= 8 and not times[1]:  # no head held (nearly every record): no call made
+        ttl, base = ttls[side], 2
+    else:
+        expiry, ttl, base = _head(times, side, sides, ttls[side])
+        if expiry <= now:
+            return (False,) * len(asked)
     n, cutoff = len(record.names), now - ttl
     # A member's time is later than the cutoff if the record's least is (its first eight
     # bytes, in either layout): nearly always, the TTLs being months, so a time after the
@@ -542,9 +548,12 @@ def distinct(record: Record, side: int, ttls: Sequence[float], window: float,
     O(1) for a large record when none of the side is older than the window (the common
     ask: a window as long as the TTL), else a count over the side's times in C."""
     sides = len(ttls)
-    expiry, ttl, base = _head(record.times, side, sides, ttls[side])
-    if expiry <= now:
-        return 0
+    if sides <= 8 and not record.times[1]:  # no head held (``contains``)
+        ttl, base = ttls[side], 2
+    else:
+        expiry, ttl, base = _head(record.times, side, sides, ttls[side])
+        if expiry <= now:
+            return 0
     since, index = now - (window if window < ttl else ttl), record.index
     if index is not None and index.low[side] > since:
         return index.on[side]
@@ -619,7 +628,10 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
         record = empty(sides)
     names, times, index = record.names, record.times, record.index
     n, code = len(names), times[0] & 3
-    ranks_at = _ranks_at(times, sides)
+    # The sides whose heads the record holds (``_derived``): no part of the fast way
+    # changes which (a part that would goes ``_retouched``), nor where the ranks start.
+    mask = _mask(times, sides)
+    ranks_at = 1 + (sides + 7 >> 3) + 16 * mask.bit_count()
     times_at = ranks_at + (sides * n << code)
     count = (len(times) - times_at) // (6 if times[0] & _SIX else 8)  # (``_count``)
     packed, ahead = _DOUBLE.pack(now), -1
@@ -646,7 +658,7 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
     left: set[int] = set()  # the ranks the raised members held
     for done in range(len(parts)):
         side, fresh, ttl, cap = parts[done]
-        if ttl != ttls[side] or not fresh or cap < 1 or _mask(changed, sides) >> side & 1:
+        if ttl != ttls[side] or not fresh or cap < 1 or mask >> side & 1:
             break  # a head held before or after it (``_derived``): ``_retouched``
         base = ranks_at + (side * n << code)
         column = changed[base:base + n] if not code else _ranks(changed, base,
@@ -723,10 +735,10 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
         n = len(names)
         times_at = ranks_at + (sides * n << code)
     else:
-        _kept(record, names, changed, left, sides)
+        _kept(record, names, changed, left, sides, ranks_at)
         return record
     if done:
-        _kept(record, names, changed, left, sides)
+        _kept(record, names, changed, left, sides, ranks_at)
     return _onward(record, ttls, parts[done:], now)
 
 
@@ -762,12 +774,11 @@ def _wide(times: bytes | bytearray, start: int, lanes: int, code: int) -> np.nda
 
 
 def _kept(record: Record, names: tuple[str, ...], changed: bytearray, left: set[int],
-          sides: int) -> None:
-    """The record given ``names`` and the times ``changed`` written for them, less each
-    time among ``left`` that no member-side holds now (ranks narrowed if so few are left,
-    ``_rewidth``)."""
+          sides: int, ranks_at: int) -> None:
+    """The record given ``names`` and the times ``changed`` written for them (its ranks
+    from ``ranks_at``), less each time among ``left`` that no member-side holds now (ranks
+    narrowed if so few are left, ``_rewidth``)."""
     code, n = changed[0] & 3, len(names)
-    ranks_at = _ranks_at(changed, sides)
     times_at = ranks_at + (sides * n << code)
     if code and left:
         ranks = _wide(changed, ranks_at, sides * n, code)
