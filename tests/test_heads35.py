@@ -22,16 +22,7 @@ from spimguard.errors import StateUnavailable
 from spimguard.state import ops, sided
 from spimguard.state.conformance import SIDED, SIDES, T0
 from spimguard.state.memory import MemoryState
-from spimguard.state.ops import (
-    Contains,
-    Delete,
-    Distinct,
-    Members,
-    Query,
-    Touch,
-    Write,
-    sided_space,
-)
+from spimguard.state.ops import Contains, Delete, Distinct, Members, Query, Touch, Write
 from spimguard.state.sqlite import SQLiteState
 
 _DAY = 86_400.0
@@ -71,7 +62,7 @@ def test_a_head_is_held_exactly_where_members_do_not_give_it() -> None:
     (the memory backend's sets), and the record holds a side's head exactly where the
     side's TTL is not the declared one or its expiry not its newest member's time plus
     it (nor 0, 0 for a side with no member)."""
-    ttls, rng = sided_space(SIDED).ttls, random.Random(35)
+    ttls, rng = ops.sided_space(SIDED).ttls, random.Random(35)
     people = [sys.intern(f"p{i}") for i in range(12)]
     state, model, key = MemoryState(), MemoryState(), SIDED + "heads"
     now, newest = T0, T0
@@ -132,7 +123,7 @@ def test_sqlite_reads_session_34s_rows_and_rewrites_them_without_derived_heads(
     the heads its members give from its load, and is written as layout 3 at its next
     change, 16 bytes shorter a derived head."""
     one, two, three = SIDES
-    ttls = sided_space(SIDED).ttls
+    ttls = ops.sided_space(SIDED).ttls
     writes: list[Write] = [Touch(SIDED + "k", ("a", "b"), ttls[0], 10, one),
                            Touch(SIDED + "k", ("b", "c"), 900.0, 10, two)]
     model = MemoryState()
@@ -174,7 +165,7 @@ def test_sqlite_refuses_a_file_written_with_other_declared_ttls(
     refuses it, naming both, rather than read its headless sides with them."""
     path = tmp_path / "s.db"
     state = SQLiteState(connect(path))
-    state.write([Touch(SIDED + "k", ("a",), sided_space(SIDED).ttls[0], 10, SIDES[0])], T0)
+    state.write([Touch(SIDED + "k", ("a",), ops.sided_space(SIDED).ttls[0], 10, SIDES[0])], T0)
     state.commit()
     state.close()
     from spimguard.state import sqlite
@@ -199,7 +190,7 @@ def test_a_late_touch_with_a_longer_ttl_keeps_the_expiry_its_head_holds() -> Non
     than the newest's plus it; past it the side is empty, where a head derived from the
     newest member would still show both. (The conformance suite asks every backend the
     same: ``check_sided``.)"""
-    ttls, key = sided_space(SIDED).ttls, SIDED + "late"
+    ttls, key = ops.sided_space(SIDED).ttls, SIDED + "late"
     state, model = MemoryState(), MemoryState()
     for store, k, side in ((state, key, SIDES[0]), (model, "plain", "")):
         store.write([Touch(k, ("a",), ttls[0] / 10, 10, side)], T0)
