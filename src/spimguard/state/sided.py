@@ -471,7 +471,7 @@ class Record:
         if not times:
             return soonest
         sides, width = times[0] >> 2 & _SIDES, 1 << (times[0] & 3)
-        mask, heads_at = _mask(times, sides), 1 + (sides + 7 >> 3)
+        mask, heads_at = times[1] if sides <= 8 else _mask(times, sides), 1 + (sides + 7 >> 3)
         ranks_at = heads_at + 16 * mask.bit_count()
         times_at = ranks_at + width * sides * n
         first = _DOUBLE.unpack_from(times, times_at)[0] if len(times) > times_at else math.inf
@@ -630,7 +630,7 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
     n, code = len(names), times[0] & 3
     # The sides whose heads the record holds (``_derived``): no part of the fast way
     # changes which (a part that would goes ``_retouched``), nor where the ranks start.
-    mask = _mask(times, sides)
+    mask = times[1] if sides <= 8 else _mask(times, sides)  # (a call saved: ~1.6 an event)
     ranks_at = 1 + (sides + 7 >> 3) + 16 * mask.bit_count()
     times_at = ranks_at + (sides * n << code)
     count = (len(times) - times_at) // (6 if times[0] & _SIX else 8)  # (``_count``)
