@@ -142,6 +142,17 @@ def in_eights(names: tuple[str, ...], times: bytes) -> bytes:
     return bytes((times[0] & 0x7F,)) + times[1:at] + struct.pack(f"<{len(listed)}d", *listed)
 
 
+def as_session34(names: tuple[str, ...], times: bytes, ttls: tuple[float, ...]) -> bytes:
+    """A held record (its keyspace's sides' declared TTLs ``ttls``) as session 34's release
+    held it (SQLite's layout 2, or 1 through ``in_eights``): every side's head held, two
+    doubles a side after the first byte; the ranks and times the same bytes."""
+    from spimguard.state import sided
+
+    flat = sided._flat(times, len(names), ttls)
+    return (times[:1] + struct.pack(f"<{2 * len(ttls)}d", *flat[:2 * len(ttls)])
+            + times[sided._ranks_at(times, len(ttls)):])
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

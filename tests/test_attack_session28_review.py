@@ -174,6 +174,7 @@ def test_touches_across_the_six_byte_bound_leave_the_slow_paths_bytes(seed: int)
 
     rng = random.Random(seed)
     sides = rng.choice([1, 3, 4])
+    declared = (1e6,) * sides  # a TTL some touches name: their heads derived
     people = [sys.intern(f"p{i}") for i in range(rng.choice([3, 8, 40]))]
     record: sided.Record | None = None
     now = rng.choice([T0, _carry() - 50.0, 1e9])
@@ -184,24 +185,26 @@ def test_touches_across_the_six_byte_bound_leave_the_slow_paths_bytes(seed: int)
         ttl, cap = rng.choice([45.0, 1e6, 500 * _DAY, 1000 * _DAY]), rng.choice([2, 3, 50])
         touched.add(now)
         copy = sided.Record(record.names, record.times) if record else sided.empty(sides)
-        slow = sided._retouched(copy, side, sides, fresh, now, ttl, cap)
-        record = sided.touched(record, side, sides, fresh, now, ttl, cap)
+        slow = sided._retouched(copy, side, declared, fresh, now, ttl, cap)
+        record = sided.touched(record, side, declared, fresh, now, ttl, cap)
         assert (record.names, record.times) == (slow.names, slow.times), now
-        at = 1 + 16 * sides + (sides * len(record.names) << (record.times[0] & 3))
+        at = sided._ranks_at(record.times, sides) + (sides * len(record.names)
+                                                      << (record.times[0] & 3))
         times = sided._listed(record.times, at)
         assert times == sorted(set(times)), now
         if times:
             assert sided.in_sixes(record.times) == (sided._sixed(times) is not None), now
         assert set(times) <= touched, now  # each read back bit for bit
         if cap == 50:  # no stalest dropped: those just touched are on the side
-            assert sided.contains(record, side, sides, fresh, now) == (True,) * len(fresh)
+            assert sided.contains(record, side, declared, fresh, now) == (True,) * len(fresh)
         for asked in range(sides):  # each side as its column of times answers
             column = sided._column(record.times, asked, sides, len(record.names))
-            expiry, kept = struct.unpack_from("<dd", record.times, 1 + 16 * asked)
+            flat = sided._flat(record.times, len(record.names), declared)
+            expiry, kept = flat[2 * asked:2 * asked + 2]
             alive = expiry > now
-            assert sided.contains(record, asked, sides, record.names, now) == tuple(
+            assert sided.contains(record, asked, declared, record.names, now) == tuple(
                 alive and t > now - kept for t in column), now
             window = rng.choice([1.0, 60.0, 400 * _DAY])
             since = now - min(window, kept)  # within the side's TTL too
-            assert sided.distinct(record, asked, sides, window, now) == (
+            assert sided.distinct(record, asked, declared, window, now) == (
                 sum(t > since for t in column) if alive else 0), now

@@ -240,13 +240,16 @@ def test_a_held_record_keeps_each_time_once_and_only_those_held() -> None:
     and its ``due`` (read from ranks) is the one they give."""
     from spimguard.state import sided
     from spimguard.state.conformance import SIDED, SIDES
+    from spimguard.state.ops import sided_space
 
     one, two, _ = SIDES
+    ttls = sided_space(SIDED).ttls
     state, key = MemoryState(), f"{SIDED}held"
     state.write([Touch(key, ("a", "b", "c"), 600.0, 50, one),
                  Touch(key, ("a", "b", "c"), 600.0, 50, two)], T0)
     record = state.accounts()[key]
-    body = 1 + 16 * len(SIDES) + len(SIDES) * 3
+    # A byte, the mask, the two heads touched with a TTL not declared, the ranks.
+    body = 1 + 1 + 16 * 2 + len(SIDES) * 3
     assert record.times[body:] == struct.pack("<d", T0)
     state.write([Touch(key, ("a", "b", "c"), 600.0, 50, one),
                  Touch(key, ("a", "b", "c"), 600.0, 50, two)], T0 + 0.5)
@@ -261,28 +264,32 @@ def test_a_held_record_keeps_each_time_once_and_only_those_held() -> None:
             1e6, 300)
         state.write([Touch(key, people, ttl, cap, rng.choice(SIDES))], now)
         record = state.accounts()[key]
-        stored = _stored(sided._flat(record.times, len(record.names)))
-        assert sided.loaded(record.names, stored) == record, step
+        stored = _stored(sided._flat(record.times, len(record.names), ttls))
+        assert sided.loaded(record.names, stored, ttls) == record, step
         flat = struct.unpack(f"<{len(stored) // 8}d", stored)[2 * len(SIDES):]
         held = len(set(flat) - {float("-inf")})
         width = 1 if held < 256 else 2
-        assert len(record.times) == (1 + 16 * len(SIDES) + width * len(flat)
-                                     + (6 * held + 2 if held else 0)), step  # six bytes
-        n, due = len(record.names), float("inf")
+        n, due, heads = len(record.names), float("inf"), 0
         for r in range(len(SIDES)):
             expiry, side_ttl = struct.unpack_from("<dd", stored, 16 * r)
             live = [t for t in flat[r * n:(r + 1) * n] if t != float("-inf")]
             if expiry > 0.0:
                 due = min(due, expiry, min(live, default=float("inf")) + side_ttl)
-        assert record.due() == due, step
+            # A head is held unless the declared TTL and the newest's time give it.
+            heads += (expiry, side_ttl) != ((max(live) + ttls[r], ttls[r]) if live
+                                            else (0.0, 0.0))
+        assert record.times[1].bit_count() == heads, step
+        assert len(record.times) == (2 + 16 * heads + width * len(flat)
+                                     + (6 * held + 2 if held else 0)), step  # six bytes
+        assert record.due(ttls) == due, step
         widest = max(widest, width)
     assert widest == 2, "the load passes 255 distinct times"
 
 
 def test_sqlite_rows_hold_the_held_layout_as_it_is(tmp_path: Path) -> None:
-    """A row of this release keeps the bytes the memory holds (layout 2: its times after
-    the least in six bytes each), none converted, and a file reopened answers as the
-    memory backend."""
+    """A row of this release keeps the bytes the memory holds (layout 3: a head held only
+    where it is not derived, its times after the least in six bytes each), none
+    converted, and a file reopened answers as the memory backend."""
     from spimguard.state.conformance import SIDED, SIDES
 
     one, two, three = SIDES
@@ -298,7 +305,7 @@ def test_sqlite_rows_hold_the_held_layout_as_it_is(tmp_path: Path) -> None:
     state.close()
     row = connect(path).execute("SELECT times, layout FROM sided_sets WHERE key = ?",
                                 (key,)).fetchone()
-    assert row == (model.accounts()[key].times, 2)
+    assert row == (model.accounts()[key].times, 3)
     reopened = SQLiteState(connect(path))
     asked: list[Query] = [q for side in (one, two, three) for q in (
         Contains(key, ("a", "b", "c"), side), Distinct(key, 10.0, side), Members(key, side))]
@@ -364,13 +371,13 @@ def test_sqlite_rows_of_the_earlier_layout_read_as_written_and_change_to_the_hel
         store.write(more, T0 + 3.0)
     state.commit()
     rows = dict(state._conn.execute("SELECT key, times FROM sided_sets").fetchall())
-    assert state._conn.execute(layouts).fetchall() == [(changed, 2), (kept, None),
+    assert state._conn.execute(layouts).fetchall() == [(changed, 3), (kept, None),
                                                        (swept, None)]
     assert rows[changed] == model.accounts()[changed].times
     assert rows[kept] == _stored([*heads, *flat]), "a record read is not written"
     assert state.sweep(T0 + 3.0) == model.sweep(T0 + 3.0)
-    assert state._conn.execute(layouts).fetchall() == [(changed, 2), (kept, None),
-                                                       (swept, 2)]
+    assert state._conn.execute(layouts).fetchall() == [(changed, 3), (kept, None),
+                                                       (swept, 3)]
     state.close()
     reopened = SQLiteState(connect(path))
     for now in (T0 + 3.0, T0 + 200.0, T0 + 400.0):
@@ -387,11 +394,11 @@ def test_sqlite_refuses_a_sided_row_of_a_layout_it_does_not_know(tmp_path: Path)
     state = SQLiteState(connect(path))
     state.write([Touch(key, ("a",), 600.0, 10, SIDES[0])], T0)
     state.commit()
-    state._conn.execute("UPDATE sided_sets SET layout = 3")
+    state._conn.execute("UPDATE sided_sets SET layout = 4")
     state._conn.commit()
     state.close()
     reopened = SQLiteState(connect(path))
-    with pytest.raises(StateUnavailable, match="layout 3"):
+    with pytest.raises(StateUnavailable, match="layout 4"):
         reopened.read([Members(key, SIDES[0])], T0 + 1.0)
     reopened.close()
 
@@ -425,6 +432,7 @@ def test_a_touch_leaves_the_bytes_the_slow_path_leaves(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(sided, "_capped", counted)
     rng, sides = random.Random(17), 4
+    declared = (1e6,) * sides  # the TTL most touches name: their heads derived
     wide, crowds = (2_000,), ((2_000,), (2_000,), (5, 2_000), (3,))  # a side's caps
     for crowd, caps, ttls in ((6, [(1, 2, 3, 50)] * sides, (45.0, 1e6, 1e6)),
                               (12, [(3, 4, 200)] * sides, (45.0, 1e6, 1e6)),
@@ -437,8 +445,8 @@ def test_a_touch_leaves_the_bytes_the_slow_path_leaves(monkeypatch: pytest.Monke
             side, fresh = rng.randrange(sides), rng.sample(people, rng.choice([1, 1, 2, 4]))
             ttl, cap = rng.choice(ttls), rng.choice(caps[side])
             copy = sided.Record(record.names, record.times) if record else sided.empty(sides)
-            slow = sided._retouched(copy, side, sides, fresh, now, ttl, cap)
-            record = sided.touched(record, side, sides, fresh, now, ttl, cap)
+            slow = sided._retouched(copy, side, declared, fresh, now, ttl, cap)
+            record = sided.touched(record, side, declared, fresh, now, ttl, cap)
             assert (record.names, record.times) == (slow.names, slow.times), now
             if record.index is not None:  # where names are, and each side's count and bound
                 made = sided._Index(record.names, record.times, sides)
@@ -469,16 +477,17 @@ def test_touches_of_several_sides_at_once_leave_the_bytes_each_in_turn_leaves(
         kept(*args)  # type: ignore[arg-type]
         written[0] = True
 
-    def slowly(record: sided.Record, sides: int, parts: list[sided.Part],
+    def slowly(record: sided.Record, ttls: tuple[float, ...], parts: list[sided.Part],
                now: float) -> sided.Record:
         seen[2 if written[0] else 1] += 1
         written[0] = False
-        return onward(record, sides, parts, now)
+        return onward(record, ttls, parts, now)
 
     monkeypatch.setattr(sided, "_capped", counted)
     monkeypatch.setattr(sided, "_kept", keeping)
     monkeypatch.setattr(sided, "_onward", slowly)
     rng, sides = random.Random(23), 4
+    declared = (1e6,) * sides  # the TTL most touches name: their heads derived
     for crowd, caps, ttls in ((6, (1, 2, 3, 50), (45.0, 1e6, 1e6)),
                               (12, (3, 4, 200), (45.0, 1e6, 1e6)),
                               (80, (3, 5, 2_000, 2_000, 2_000), (1e6,))):
@@ -491,9 +500,9 @@ def test_touches_of_several_sides_at_once_leave_the_bytes_each_in_turn_leaves(
                        rng.choice(ttls), rng.choice(caps)) for _ in range(rng.choice([2, 3, 4]))]
             slow = sided.Record(record.names, record.times)
             for side, fresh, ttl, cap in folded:
-                slow = sided._retouched(slow, side, sides, fresh, now, ttl, cap)
+                slow = sided._retouched(slow, side, declared, fresh, now, ttl, cap)
             written[0], slowed = False, seen[1] + seen[2]
-            record = sided.touched_sides(record, sides, folded, now)
+            record = sided.touched_sides(record, declared, folded, now)
             seen[3] += slowed == seen[1] + seen[2]  # every part the fast way
             assert (record.names, record.times) == (slow.names, slow.times), now
             if record.index is not None:  # where names are, and each side's count and bound
@@ -517,25 +526,26 @@ def test_a_records_touches_in_one_write_are_applied_in_one_pass(
     calls: list[tuple[str, ...]] = []
     together = sided.touched_sides
 
-    def counted(record: sided.Record | None, sides: int, parts: list[sided.Part],
-                now: float) -> sided.Record:
+    def counted(record: sided.Record | None, ttls: tuple[float, ...],
+                parts: list[sided.Part], now: float) -> sided.Record:
         calls.append(tuple(m for _, fresh, _, _ in parts for m in fresh))
-        return together(record, sides, parts, now)
+        return together(record, ttls, parts, now)
 
     monkeypatch.setattr(sided, "touched_sides", counted)
     state, a, b = MemoryState(), accounts.tie_record("@a:s"), accounts.tie_record("@b:s")
-    state.write([Touch(b, ("@a:s",), side=accounts.TALKED),
-                 Touch(a, ("@b:s",), side=accounts.RECIPROCATED),
-                 Touch(a, ("@b:s",), side=accounts.OWNER_WROTE),
+    ttl = accounts.TALKED_TTL  # the declared one: no part goes the slow way (``_onward``)
+    state.write([Touch(b, ("@a:s",), ttl, side=accounts.TALKED),
+                 Touch(a, ("@b:s",), ttl, side=accounts.RECIPROCATED),
+                 Touch(a, ("@b:s",), ttl, side=accounts.OWNER_WROTE),
                  Touch("velocity:x", ("@b:s",)),
-                 Touch(a, ("@b:s", "@c:s"), side=accounts.TALKED)], T0)
+                 Touch(a, ("@b:s", "@c:s"), ttl, side=accounts.TALKED)], T0)
     assert calls == [("@a:s",), ("@b:s", "@b:s", "@b:s", "@c:s")]
     assert state.read([Members(a, accounts.TALKED), Members(a, accounts.OWNER_WROTE)],
                       T0) == [("@b:s", "@c:s"), ("@b:s",)]
     calls.clear()
-    state.write([Touch(a, ("@d:s",), side=accounts.TALKED), Delete(a),
-                 Touch(a, ("@e:s",), side=accounts.TALKED), Put("acct:@a:s", 1),
-                 Touch(a, ("@f:s",), side=accounts.TALKED)], T0 + 1)
+    state.write([Touch(a, ("@d:s",), ttl, side=accounts.TALKED), Delete(a),
+                 Touch(a, ("@e:s",), ttl, side=accounts.TALKED), Put("acct:@a:s", 1),
+                 Touch(a, ("@f:s",), ttl, side=accounts.TALKED)], T0 + 1)
     assert calls == [("@d:s",), ("@e:s",), ("@f:s",)]
     assert state.read([Members(a, accounts.TALKED)], T0 + 1) == [("@e:s", "@f:s")]
 
@@ -564,6 +574,7 @@ def test_a_crowds_record_is_touched_in_place_as_the_slow_path_leaves_it(
     monkeypatch.setattr(sided, "_onward", slowly)
     monkeypatch.setattr(sided, "_rewidth", counted)
     rng, sides = random.Random(29), 3
+    declared = (1e6,) * sides  # the TTL most touches name: their heads derived
     people = [sys.intern(f"p{i}") for i in range(700)]
     record, now = sided.empty(sides), T0
     for _ in range(2_500):
@@ -573,9 +584,9 @@ def test_a_crowds_record_is_touched_in_place_as_the_slow_path_leaves_it(
                  for _ in range(rng.choice([1, 1, 2, 3]))]
         slow = sided.Record(record.names, record.times)
         for side, fresh, ttl, cap in parts:
-            slow = sided._retouched(slow, side, sides, fresh, now, ttl, cap)
+            slow = sided._retouched(slow, side, declared, fresh, now, ttl, cap)
         seen["wide"] += bool(record.times[0] & 3)
-        record = sided.touched_sides(record, sides, parts, now)
+        record = sided.touched_sides(record, declared, parts, now)
         assert (record.names, record.times) == (slow.names, slow.times), now
         if record.index is not None:
             made = sided._Index(record.names, record.times, sides)
@@ -595,16 +606,16 @@ def test_a_name_leaving_a_crowds_record_moves_no_other_names_place() -> None:
 
     record: sided.Record | None = None
     for i in range(300):
-        record = sided.touched(record, 0, 2, (f"s{i}",), T0 + i, 1e6, 300)
+        record = sided.touched(record, 0, (1e6, 1e6), (f"s{i}",), T0 + i, 1e6, 300)
     assert record is not None and record.index is not None
     index = record.index
     slots = dict(index.at)
     for i in range(300, 330):
-        record = sided.touched(record, 0, 2, (f"s{i}",), T0 + i, 1e6, 300)
+        record = sided.touched(record, 0, (1e6, 1e6), (f"s{i}",), T0 + i, 1e6, 300)
     assert record.index is index and len(index.gone) == 30
     assert all(index.at[m] == slots[m] for m in record.names if m in slots)
     assert [record.position(m) for m in record.names] == list(range(300))
     for i in range(330, 340):
-        record = sided.touched(record, 0, 2, (f"s{i}",), T0 + i, 1e6, 300)
+        record = sided.touched(record, 0, (1e6, 1e6), (f"s{i}",), T0 + i, 1e6, 300)
     assert len(index.gone) < 300 // 8
     assert [record.position(m) for m in record.names] == list(range(300))

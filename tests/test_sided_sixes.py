@@ -1,6 +1,7 @@
 """A sided record's distinct times after its least in six bytes (``sided._SIX``; SQLite's
-layout 2): exact for any times, eight bytes each for a record whose times do not fit, and
-a row of the release before (layout 1, eight bytes a time) read as it was written."""
+layout 2, and 3 since session 35): exact for any times, eight bytes each for a record whose
+times do not fit, and a row of the releases before (layout 1, eight bytes a time; 2)
+read as it was written."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import in_eights
+from conftest import as_session34, in_eights
 from spimguard.db import connect
 from spimguard.errors import StateUnavailable
 from spimguard.state import sided
 from spimguard.state.conformance import SIDED, SIDES, T0
 from spimguard.state.memory import MemoryState
-from spimguard.state.ops import Contains, Distinct, Members, Query, Touch, Write
+from spimguard.state.ops import Contains, Distinct, Members, Query, Touch, Write, sided_space
 from spimguard.state.sqlite import SQLiteState
 
 _DAY = 86_400.0
@@ -49,8 +50,8 @@ def test_a_records_times_read_back_bit_for_bit_in_six_bytes_or_eight(
     bits (two years and more of today's times, across the top bytes' boundary), eight
     bytes each, the first byte's bit clear, where they are not."""
     n = len(times)
-    held = sided._held([T0 + 1e6, 1e6, 0.0, 0.0, *times, *[sided.ABSENT] * n], 2)
-    at = 1 + 32 + 2 * n
+    held = sided._held([T0 + 1e6, 1e6, 0.0, 0.0, *times, *[sided.ABSENT] * n], (0.0, 0.0))
+    at = 1 + 1 + 16 + 2 * n  # a byte, the mask, the first side's head (held), the ranks
     assert sided.in_sixes(held) == fits
     assert len(held) - at == (6 * n + 2 if fits and n else 8 * n)
     assert _packed(sided._listed(held, at)) == _packed(times)
@@ -64,6 +65,7 @@ def test_touches_across_the_top_bytes_and_past_six_bytes_leave_the_slow_paths_by
     again), leaves the bytes ``sided._retouched`` of each part in turn leaves, and the
     ``_held`` form of its times: one layout for a set of times, whichever way it came."""
     rng, sides = random.Random(31), 3
+    declared = (1e9,) * sides  # the TTL most touches name: their heads derived
     people = [sys.intern(f"p{i}") for i in range(40)]
     record, now, seen = sided.empty(sides), _CARRY - 40.0, {True: 0, False: 0}
     for step in range(1_200):
@@ -73,11 +75,11 @@ def test_touches_across_the_top_bytes_and_past_six_bytes_leave_the_slow_paths_by
                  for _ in range(rng.choice([1, 2]))]
         slow = sided.Record(record.names, record.times)
         for side, fresh, ttl, cap in parts:
-            slow = sided._retouched(slow, side, sides, fresh, now, ttl, cap)
-        record = sided.touched_sides(record, sides, parts, now)
+            slow = sided._retouched(slow, side, declared, fresh, now, ttl, cap)
+        record = sided.touched_sides(record, declared, parts, now)
         assert (record.names, record.times) == (slow.names, slow.times), step
-        flat = sided._flat(record.times, len(record.names))
-        assert sided.Record(record.names, sided._held(flat, sides)) == record, step
+        flat = sided._flat(record.times, len(record.names), declared)
+        assert sided.Record(record.names, sided._held(flat, declared)) == record, step
         seen[sided.in_sixes(record.times)] += 1
     assert seen[True] > 500 and seen[False] > 100, seen
 
@@ -89,11 +91,10 @@ def _asked(key: str, now: float) -> list[Query]:
 
 def test_sqlite_rows_of_the_release_before_read_as_written_and_change_to_six_bytes(
         tmp_path: Path) -> None:
-    """A row of layout 1 (every time eight bytes, as the release before wrote it) answers
-    as the memory backend, is held in six bytes from its load and written as layout 2 at
-    its next change; a record whose times do not fit six is written as layout 1, the bytes
-    the release before reads; a row in six bytes is layout 2, whose bytes are never read
-    as layout 1's (the release before refuses layout 2: ``_sided_record``)."""
+    """A row of layout 1 (every time eight bytes, as the release before session 34's wrote
+    it) answers as the memory backend, is held in six bytes from its load and written as
+    layout 3 at its next change, as every record is now (in six bytes or eight); a row of
+    session 34's in six bytes is layout 2, whose bytes are never read as layout 1's."""
     path, old, far = tmp_path / "s.db", f"{SIDED}old", f"{SIDED}far"
     writes: list[Write] = [Touch(old, ("a", "b"), 600.0, 10, SIDES[0]),
                            Touch(old, ("b", "c"), 300.0, 10, SIDES[1]),
@@ -109,12 +110,13 @@ def test_sqlite_rows_of_the_release_before_read_as_written_and_change_to_six_byt
     state.close()
     raw = sqlite3.connect(path)
     rows = dict(raw.execute("SELECT key, layout FROM sided_sets").fetchall())
-    assert rows == {old: 2, far: 1}
+    assert rows == {old: 3, far: 3}
     names, times = raw.execute("SELECT names, times FROM sided_sets WHERE key = ?",
                                (old,)).fetchone()
     assert times == model.accounts()[old].times and sided.in_sixes(times)
-    eights = in_eights(sided.decode_names(names), times)  # as the release before held it
-    assert len(eights) == len(times) + 2 and not sided.in_sixes(eights)
+    earlier = as_session34(sided.decode_names(names), times, sided_space(SIDED).ttls)
+    eights = in_eights(sided.decode_names(names), earlier)  # as that release before held it
+    assert len(eights) == len(earlier) + 2 and not sided.in_sixes(eights)
     raw.execute("UPDATE sided_sets SET times = ?, layout = 1 WHERE key = ?", (eights, old))
     raw.commit()
     reopened = SQLiteState(connect(path))
@@ -128,9 +130,11 @@ def test_sqlite_rows_of_the_release_before_read_as_written_and_change_to_six_byt
     reopened.commit()
     reopened.close()
     assert raw.execute("SELECT times, layout FROM sided_sets WHERE key = ?", (old,)
-                       ).fetchone() == (model.accounts()[old].times, 2)
-    six = raw.execute("SELECT times FROM sided_sets WHERE key = ?", (old,)).fetchone()[0]
-    raw.execute("UPDATE sided_sets SET layout = 1 WHERE key = ?", (old,))  # mislabelled
+                       ).fetchone() == (model.accounts()[old].times, 3)
+    six = as_session34(sided.decode_names(names), model.accounts()[old].times,
+                       sided_space(SIDED).ttls)
+    raw.execute("UPDATE sided_sets SET times = ?, layout = 1 WHERE key = ?",
+                (six, old))  # mislabelled
     raw.commit()
     raw.close()
     assert sided.in_sixes(six)
@@ -148,6 +152,7 @@ def test_reads_and_touches_that_ask_the_least_first_answer_as_every_time_read() 
     than their newest, at 0.0 beside later times), across the top bytes' boundary and in
     eight bytes."""
     rng, sides = random.Random(7), 2
+    declared = (1e9,) * sides  # the TTL half the touches name: their heads derived
     people = [sys.intern(f"p{i}") for i in range(12)]
     for start in (0.0, 3.0, _CARRY - 20.0, T0):
         record, now = sided.empty(sides), start
@@ -156,17 +161,18 @@ def test_reads_and_touches_that_ask_the_least_first_answer_as_every_time_read() 
                       + (900 * _DAY if step == 90 else 0))
             parts = [(rng.randrange(sides), rng.sample(people, 2), rng.choice([4.0, 1e9]), 6)]
             slow = sided._retouched(sided.Record(record.names, record.times), *parts[0][:1],
-                                    sides, *parts[0][1:2], now, *parts[0][2:])
-            record = sided.touched_sides(record, sides, parts, now)
+                                    declared, *parts[0][1:2], now, *parts[0][2:])
+            record = sided.touched_sides(record, declared, parts, now)
             assert (record.names, record.times) == (slow.names, slow.times), (start, step)
-            n, flat = len(record.names), sided._flat(record.times, len(record.names))
+            n, flat = len(record.names), sided._flat(record.times, len(record.names), declared)
             for side in range(sides):
                 expiry, ttl = flat[2 * side:2 * side + 2]
                 column = flat[2 * sides + side * n:2 * sides + (side + 1) * n]
                 for ask in (now, now + 3.0):
                     live = [t > ask - ttl and expiry > ask for t in column]
-                    assert sided.contains(record, side, sides, record.names, ask) == tuple(live)
-                    assert sided.contains(record, side, sides, people[:1], ask) == (
+                    assert sided.contains(record, side, declared, record.names, ask) == tuple(
+                        live)
+                    assert sided.contains(record, side, declared, people[:1], ask) == (
                         people[0] in record.names and live[record.names.index(people[0])],)
-                    assert sided.distinct(record, side, sides, 2.5, ask) == sum(
+                    assert sided.distinct(record, side, declared, 2.5, ask) == sum(
                         t > ask - min(2.5, ttl) and expiry > ask for t in column)

@@ -10,7 +10,7 @@ import sqlite3
 import struct
 from pathlib import Path
 
-from conftest import in_eights
+from conftest import as_session34, in_eights
 from spimguard import accounts
 from spimguard.db import connect
 from spimguard.state import StateBackend, sided
@@ -25,12 +25,13 @@ TTL, CAP = 3_000.0, 100
 # wrote to c and d (the retired side, place 1); the owner wrote to d (OWNER_WROTE).
 _OLD = [(0, ("@b:s",)), (1, ("@c:s", "@d:s")), (2, ("@d:s",)), (3, ("@b:s",))]
 _LIVE = (accounts.TALKED, accounts.OWNER_WROTE, accounts.RECIPROCATED)
+_BEFORE = (0.0,) * 4  # the record of before declared no TTL: every side's head held
 
 
 def _old_record() -> sided.Record:
     record = None
     for at, (side, people) in enumerate(_OLD):
-        record = sided.touched_sides(record, 4, [(side, people, TTL, CAP)], T0 + at)
+        record = sided.touched_sides(record, _BEFORE, [(side, people, TTL, CAP)], T0 + at)
     assert record is not None and record.sides() == 4
     return record
 
@@ -66,13 +67,14 @@ def _sqlite_with(path: Path, layout: int | None) -> None:
     """A file whose one ties row is the record of before, in ``layout``."""
     SQLiteState(connect(path)).close()
     record = _old_record()
-    flat = sided._flat(record.times, len(record.names))  # the stored layout's doubles
-    times = (in_eights(record.names, record.times) if layout is not None  # that release's
-             else struct.pack(f"<{len(flat)}d", *flat))
+    flat = sided._flat(record.times, len(record.names), _BEFORE)  # the stored layout's doubles
+    times = (in_eights(record.names, as_session34(record.names, record.times, _BEFORE))
+             if layout is not None else struct.pack(f"<{len(flat)}d", *flat))  # that release's
     with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO sided_sets (key, names, times, exp, layout) "
                      "VALUES (?, ?, ?, ?, ?)",
-                     (KEY, sided.encode_names(record.names), times, record.due(), layout))
+                     (KEY, sided.encode_names(record.names), times, record.due(_BEFORE),
+                      layout))
 
 
 def _row(path: Path) -> tuple[tuple[str, ...], bytes, int | None]:
@@ -92,7 +94,7 @@ def test_sqlite_reads_a_row_of_before_in_either_layout_and_writes_it_without_the
         state.commit()
         state.close()
         names, times, written = _row(path)
-        assert written == 2 and times[0] >> 2 & 31 == 3, "written back with three sides"
+        assert written == 3 and times[0] >> 2 & 31 == 3, "written back with three sides"
         assert names == ("@b:s", "@d:s", "@e:s"), layout
         again = SQLiteState(connect(path))
         assert again.read([Members(KEY, side) for side in _LIVE], T0 + 21) == [

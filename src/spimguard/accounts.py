@@ -56,8 +56,11 @@ RECIPROCATED = "reciprocated"  # ... and they listed it back or had just written
 # recipients wrote to the sender, is asked of the sender's own ``TALKED`` now (one read
 # of one record, no touch of the sender's: ``detectors/relationship.py``). Retired where
 # it was (``ops.Sided``): old records are read without it and lose it at their next write.
+# Every side is touched with ``TALKED_TTL``, its declared TTL: a record holds no side's
+# expiry and TTL of its own (``ops.sided_keyspace``: 48 bytes an account).
 _TIES = sided_keyspace("ties:", {TALKED: "talked:", OWNER_WROTE: "tk:wrote:",
-                                 RECIPROCATED: "tk:recip:"}, retired=(1,))
+                                 RECIPROCATED: "tk:recip:"}, retired=(1,),
+                       ttls=dict.fromkeys((TALKED, OWNER_WROTE, RECIPROCATED), TALKED_TTL))
 
 
 # A contact list is kept in Redis inside the account's ties record while it is short

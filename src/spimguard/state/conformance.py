@@ -42,13 +42,16 @@ T0 = 1_700_000_000.0
 HASHED = hashed_keyspace("conformance-hashed:")  # a keyspace of hashed sets, for the checks
 # A keyspace of sided records, for the checks: two sides converted from plain sets.
 SIDES = ("c-one", "c-two", "c-three")
+# Two sides declare a TTL (a record holds their heads only when a touch names another,
+# ``ops.sided_keyspace``), the third none (its heads always held).
 SIDED = sided_keyspace("conformance-sided:", {"c-one": "conformance-one:",
-                                              "c-two": "conformance-two:", "c-three": ""})
+                                              "c-two": "conformance-two:", "c-three": ""},
+                       ttls={"c-one": 100.0, "c-two": 200.0})
 # Sided records a backend may lodge in SIDED's records (``ops.guest_keyspace``), as a
 # session's in its account's.
 GUEST_SIDES = ("cg-one", "cg-two")
-GUEST = guest_keyspace(sided_keyspace("conformance-guest:", {"cg-one": "", "cg-two": ""}),
-                       SIDED)
+GUEST = guest_keyspace(sided_keyspace("conformance-guest:", {"cg-one": "", "cg-two": ""},
+                                      ttls={"cg-one": 200.0}), SIDED)
 # Values a backend may lodge in SIDED's records (``ops.lodged_keyspace``), as an account's.
 LODGED = lodged_keyspace("conformance-value:", SIDED, field="cv")
 
@@ -279,6 +282,15 @@ def check_sided(state: StateBackend) -> None:
         raise AssertionError(f"a sided record answered {plain} without a side")
     state.write([Delete(r)], T0 + 163)
     assert state.read([Members(r, one), Members(r, two)], T0 + 163) == [(), ()], "Delete"
+    # Side one's declared TTL is 100: touched with 10, then late with 100, its expiry is
+    # the late touch's (T0 + 200 + 50), sooner than its newest member's time plus its TTL
+    # (T0 + 300): gone then, with every member, as a plain set's (``sided._derived``).
+    state.write([Touch(r, ("a",), ttl=10, cap=10, side=one)], T0 + 200)
+    state.write([Touch(r, ("b",), ttl=100, cap=10, side=one)], T0 + 150)
+    assert state.read([Members(r, one), Members(r, one)], T0 + 240) == [("b", "a")] * 2
+    assert state.read([Members(r, one), Distinct(r, FOREVER, one)], T0 + 260) == [(), 0], \
+        "a late touch with a longer TTL keeps the expiry"
+    state.write([Delete(r)], T0 + 261)
     check_sides_as_sets(state)
     check_sides_as_sets(state, steps=1500, crowd=150)
 

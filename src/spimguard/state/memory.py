@@ -24,7 +24,9 @@ the quiet load's 1,000 accounts; the allocator's rounding included): the ties' k
 (its id, counted with the member names), table slot 26, object 64 and the lodged items'
 bytes object's header and rounding ~48, their names' tuple 116 (9 names) and times 224
 (three sides, ``sided.py``'s held layout: a byte of side count and rank width, two
-doubles a side of head, 48, a rank byte a member-side, 27, the record's ~18 distinct
+doubles a side of head, 48, a byte of mask since session 35 where no head is held (each
+side touched with its declared TTL: the ties 476 → 429, the sessions' records 148 → 105,
+1.40 an account), a rank byte a member-side, 27, the record's ~18 distinct
 times once, the least in 8 bytes and the rest in 6, ~110, where 8 each until session
 28 cost 36 more, the bytes' header and rounding ~39; four sides before session 24
 retired the relationship detector's, 287, and a double a member-side cost
@@ -682,14 +684,14 @@ class _Home(NamedTuple):
     member name of the other accounts' ties (interned there, ``sided.touched``), so its
     record's key is that same string, where ``ties:<id>`` was a string of its own (~64
     bytes an account with these short ids, ~80 with a real ``@name:server``). For a
-    side (``MemoryState._side``): its index and its record's number of sides."""
+    side (``MemoryState._side``): its index; its keyspace's sides' declared TTLs."""
 
     prefix: str
     cut: int  # len(prefix)
     records: dict[str, _Account]
     interned: bool  # an account's record (a host of lodged keyspaces): its id interned
     index: int = 0  # type: ignore[assignment]  # a field, shadowing tuple.index by design
-    sides: int = 0
+    ttls: tuple[float, ...] = ()  # its sides' (``ops.Sided.ttls``): ``sided.py``'s heads
     # A guest keyspace's (``ops.guest_keyspace``): its hosts' home, where its records are
     # lodged (a record of a key with no ":" past the prefix is held here, as a key's own).
     hosts: _Home | None = None
@@ -751,11 +753,12 @@ def _guest_names_read(blob: bytes) -> tuple[str, ...]:
                  for part in blob.split(b"\0")[:-1])
 
 
-def _swept_guests(host: _Account, now: float) -> int:
-    """``_swept`` of the records lodged in ``host``: the records dropped counted."""
+def _swept_guests(host: _Account, now: float, ttls: tuple[float, ...]) -> int:
+    """``_swept`` of the records lodged in ``host`` (their keyspace's sides' declared TTLs
+    ``ttls``): the records dropped counted."""
     dropped = 0
     for name, record in host.guest_items():
-        left = sided.swept(record, now)
+        left = sided.swept(record, now, ttls)
         if left is None:
             host.hold_guest(name, None)
             dropped += 1
@@ -770,17 +773,24 @@ def _account_prefixes() -> set[str]:
     return {host[0][:-1] for host in hosts if host is not None}
 
 
-def _swept(records: dict[str, _Account], names: Iterable[str], now: float) -> int:
+def _guest_ttls(prefix: str) -> tuple[float, ...]:
+    """The sides' declared TTLs of the guest keyspace whose records lodge in those at
+    ``prefix`` (``ops.guest_keyspace``; () for none)."""
+    return next((sided_space(guest).ttls for guest, host in guest_prefixes().items()
+                 if host == prefix), ())
+
+
+def _swept(home: _Home, names: Iterable[str], now: float) -> int:
     """``MemoryState.sweep`` of one sided keyspace's records at ``names`` (those gone since
     skipped): what reads take as gone dropped, each lodged item past its expiry too; the
     keys dropped counted."""
-    dropped = 0
+    dropped, records, guests = 0, home.records, _guest_ttls(home.prefix)
     for key in names:
         host = records.get(key)
         if host is None:
             continue
         if host.times:
-            left = sided.swept(host, now)
+            left = sided.swept(host, now, home.ttls)
             if left is None:
                 host.hold((), b"")
                 dropped += 1
@@ -793,7 +803,7 @@ def _swept(records: dict[str, _Account], names: Iterable[str], now: float) -> in
                              else None for slot, item in enumerate(items)])
             dropped += 1
         if host.guests:
-            dropped += _swept_guests(host, now)
+            dropped += _swept_guests(host, now, guests)
         if host.empty():
             del records[key]
     return dropped
@@ -891,8 +901,8 @@ class MemoryState:
         one's stops at the first member older than the window (O(answer)), a set touched at
         once is all or none (O(1))."""
         if query.side:
-            record, side, sides = self._side(query.key, query.side)
-            return 0 if record is None else sided.distinct(record, side, sides, query.window,
+            record, side, ttls = self._side(query.key, query.side)
+            return 0 if record is None else sided.distinct(record, side, ttls, query.window,
                                                            now)
         held = self._members.get(query.key)
         if held is None:
@@ -923,10 +933,10 @@ class MemoryState:
         """Membership by the names alone while the set's oldest member is live (the common
         case: each touch drops the members past the TTL), else by each member's time."""
         if query.side:
-            record, side, sides = self._side(query.key, query.side)
+            record, side, ttls = self._side(query.key, query.side)
             if record is None:
                 return (False,) * len(query.members)
-            return sided.contains(record, side, sides, query.members, now)
+            return sided.contains(record, side, ttls, query.members, now)
         held = self._members.get(query.key)
         if held is None:
             blob = self._hashed_at(query.key)
@@ -958,8 +968,8 @@ class MemoryState:
 
     def _members_of(self, query: Members, now: float) -> tuple[str, ...]:
         if query.side:
-            record, side, sides = self._side(query.key, query.side)
-            return () if record is None else sided.members(record, side, sides, now)
+            record, side, ttls = self._side(query.key, query.side)
+            return () if record is None else sided.members(record, side, ttls, now)
         hashed.listable(query.key)
         self._no_side(query.key)
         members, cutoff = self._live_members(query.key, now)
@@ -969,11 +979,11 @@ class MemoryState:
             return tuple(members)
         return tuple(m for m, ts in members.items() if ts > cutoff)
 
-    def _side(self, key: str, side: str) -> tuple[sided.Record | None, int, int]:
+    def _side(self, key: str, side: str) -> tuple[sided.Record | None, int, tuple[float, ...]]:
         """The sided record at ``key`` (None if there is none), the side's index and the
-        record's number of sides."""
+        record's sides' declared TTLs."""
         home = self._sides.get(side) or self._side_home(key, side)
-        prefix, cut, records, _, index, sides, hosts = home
+        prefix, cut, records, _, index, ttls, hosts = home
         if not key.startswith(prefix):
             side_of(key, side)  # raises: the key is not of the side's keyspace
         host = records.get(key[cut:])
@@ -981,14 +991,14 @@ class MemoryState:
             _, held_by, name = place
             lodger = hosts.records.get(held_by)
             found = None if lodger is None else self._lodged_guest(lodger, held_by, name)
-            return found, index, sides
-        return (host if host is not None and host.times else None), index, sides
+            return found, index, ttls
+        return (host if host is not None and host.times else None), index, ttls
 
     def _side_home(self, key: str, side: str) -> _Home:
         """``_side``'s home of a side not asked before."""
-        index, sides = side_of(key, side)
+        index, _ = side_of(key, side)
         prefix = next(space.prefix for space in sided_keyspaces() if side in space.sides)
-        home = self._sides[side] = self._home_of(prefix)._replace(index=index, sides=sides)
+        home = self._sides[side] = self._home_of(prefix)._replace(index=index)
         return home
 
     def _home_of(self, prefix: str) -> _Home:
@@ -999,6 +1009,7 @@ class MemoryState:
             home = self._homes[prefix] = _Home(prefix, len(prefix),
                                                {},
                                                prefix in _account_prefixes(),
+                                               ttls=sided_space(prefix).ttls,
                                                hosts=None if host is None
                                                else self._home_of(host))
         return home
@@ -1380,7 +1391,7 @@ class MemoryState:
         """Apply the touches held of one sided record (``_touch``)."""
         (home, key, now), parts = self._touching, self._parts
         self._touching, self._parts = _UNTOUCHED, []
-        _, cut, records, _, _, sides, hosts = home
+        _, cut, records, _, _, ttls, hosts = home
         host = records.get(key[cut:])
         if host is None:
             if hosts is not None and (place := _guest(home, key)) is not None:
@@ -1388,9 +1399,9 @@ class MemoryState:
                 return
             host = home.add(key[cut:])
         if host.times:  # a record changes in place (``sided.touched_sides``)
-            sided.touched_sides(host, sides, parts, now)
+            sided.touched_sides(host, ttls, parts, now)
         else:
-            made = sided.touched_sides(None, sides, parts, now)
+            made = sided.touched_sides(None, ttls, parts, now)
             host.hold(made.names, made.times)
 
     def _touch_guest(self, home: _Home, key: str, place: tuple[_Home, str, bytes],
@@ -1401,7 +1412,7 @@ class MemoryState:
         does a new one when the host lodges ``_LODGED_GUESTS`` already."""
         hosts, held_by, name = place
         host = hosts.records.get(held_by) or hosts.add(held_by)
-        record = sided.touched_sides(self._lodged_guest(host, held_by, name), home.sides, parts,
+        record = sided.touched_sides(self._lodged_guest(host, held_by, name), home.ttls, parts,
                                      now)
         if len(record.names) <= LODGED_NAMES and host.hold_guest(name, record):
             held = host.guest_held(name)
@@ -1587,7 +1598,7 @@ class MemoryState:
                 del self._hashed[key]
                 dropped += 1
         for home, names in lap.homes:
-            dropped += _swept(home.records, names, now)
+            dropped += _swept(home, names, now)
         return dropped
 
     def ping(self) -> None:
@@ -1653,7 +1664,7 @@ class MemoryState:
         home, name = found
         space = sided_space(home.prefix)
         if space.retired:
-            record = sided.current(record, len(space.sides), space.retired)
+            record = sided.current(record, space.ttls, space.retired)
         place = _guest(home, key)
         if place is not None and len(record.names) <= LODGED_NAMES:
             hosts, held_by, guest = place

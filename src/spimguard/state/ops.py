@@ -129,6 +129,8 @@ class Sided(msgspec.Struct, frozen=True, gc=False):
     sides: tuple[str, ...]
     formerly: tuple[str, ...]
     retired: tuple[int, ...] = ()
+    # Each side's declared TTL (``sided_keyspace``), 0 where none is declared.
+    ttls: tuple[float, ...] = ()
 
     def slots(self) -> int:
         """The number of sides a record of before had: the live ones and the retired."""
@@ -152,14 +154,28 @@ _sided_prefixes: tuple[str, ...] = ()
 _spaces: dict[str, Sided] = {}  # prefix -> its keyspace
 
 
-def sided_keyspace(prefix: str, sides: dict[str, str], retired: tuple[int, ...] = ()
-                   ) -> str:
+def sided_keyspace(prefix: str, sides: dict[str, str], retired: tuple[int, ...] = (),
+                   ttls: dict[str, float] | None = None) -> str:
     """Declare the keys starting with ``prefix`` sided, ``sides`` mapping each side's name
-    (unique among every sided keyspace's) to the prefix its plain sets had before, and
-    ``retired`` the places of the sides dropped since (``Sided``); return the prefix.
-    Declared at import, before a store opens, as ``hashed_keyspace``."""
+    (unique among every sided keyspace's) to the prefix its plain sets had before,
+    ``retired`` the places of the sides dropped since (``Sided``) and ``ttls`` the TTL
+    that the touches of a side name (its keyspace's setting's default); return the prefix.
+    Declared at import, before a store opens, as ``hashed_keyspace``.
+
+    A record holds a side's expiry and TTL only where they are not this TTL and its
+    newest member's time plus it (``sided._derived``): every touch of the side naming its
+    declared TTL, as the load's do, its record holds no head (16 bytes a side); a touch
+    naming another (a setting changed, a record of another TTL) holds one, and answers
+    are the same either way. A declared TTL is part of the stored layout: a store reads a
+    record's sides with the TTLs declared when it was written (SQLite refuses a file
+    whose keyspace's TTLs changed, ``SQLiteState._check_ttls``); change one only with a
+    conversion of the records."""
     global _sided_prefixes
-    space = Sided(prefix, tuple(sides), tuple(sides.values()), tuple(sorted(retired)))
+    declared = ttls or {}
+    if not set(declared) <= set(sides):
+        raise ValueError(f"a TTL declared for a side {prefix!r} has not: {sorted(declared)}")
+    space = Sided(prefix, tuple(sides), tuple(sides.values()), tuple(sorted(retired)),
+                  tuple(float(declared.get(side, 0.0)) for side in sides))
     if space.slots() > _MOST_SIDES:
         raise ValueError(f"a sided record has at most {_MOST_SIDES} sides: {prefix!r}")
     if prefix not in _sided_prefixes:
@@ -179,6 +195,15 @@ def sided_keyspace(prefix: str, sides: dict[str, str], retired: tuple[int, ...] 
 def sided_space(prefix: str) -> Sided:
     """The sided keyspace declared at ``prefix``."""
     return _spaces[prefix]
+
+
+def space_of(key: str) -> Sided:
+    """The sided keyspace ``key`` is of (the longest declared prefix it starts with);
+    raises if it is of none."""
+    found = max((p for p in _spaces if key.startswith(p)), key=len, default=None)
+    if found is None:
+        raise KeyError(f"{key!r} is of no sided keyspace")
+    return _spaces[found]
 
 
 def sided_keyspaces() -> tuple[Sided, ...]:

@@ -25,9 +25,10 @@ each side's expiry and TTL (two a side, in the keyspace's side order), then each
 time of every member (n a side, side after side), minus infinity where a member is not
 on that side. ``loaded`` reads it.
 
-The held layout (``Record.times``, in memory and in SQLite's rows of layout 1) keeps each
+The held layout (``Record.times``, in memory and in SQLite's rows of layout 3) keeps each
 distinct time once: a byte of the side count and rank width (``sides << 2 | w``, ranks of
-1 << w bytes), the heads as stored, then each side's rank of every member (a
+1 << w bytes), a mask of the sides whose heads it holds (a bit a side, ``(sides + 7) // 8``
+bytes), those heads as stored, then each side's rank of every member (a
 little-endian unsigned number, 0 where the member is not on the side, r for the r-th
 time), then the record's distinct times, little-endian doubles, ascending, each held by
 some member-side. Every number has its byte order, so a file's bytes are a process's,
@@ -51,6 +52,25 @@ years fit; whichever set of times do not (decades apart, negative, zero and a da
 held as above, eight bytes each, the bit clear. Which of the two a record is in is a
 function of its times (``_sixed``): every change leaves it so (``_appended``, ``_settled``),
 so a touch in place and the slow path's ``_held`` leave the same bytes.
+
+A side's head derived, not held (session 35; SQLite's layout 3, where 1 and 2, session
+34's, held every side's): a keyspace declares the TTL its touches name (``ops.
+sided_keyspace``), and a side whose TTL is that one and whose expiry is its newest
+member's time plus it, or which has no member and was never touched (0, 0), holds no
+head (``_derived``, ``_held``; ``_flat`` gives it back). Why it is exact: a touch's
+expiry is the later of the old and its time plus its TTL, and its members' times move
+to at least its time, so while every touch names the declared TTL the expiry is the
+newest member's time plus it, before a touch and after (a touch at a time, not late,
+leaves one of its names on the side at a cap of one or more; TTL drops never reach the
+newest while the side lives; a sweep empties a side past its expiry to 0, 0). Where it
+is not so (a touch with another TTL, a late one with a longer TTL that keeps an expiry
+sooner than the newest's, a touch of no one), the head is held as before: a rule of
+equality, not a bound, for either kind of difference can show in a later answer.
+The declared TTLs are the load's (the ties' ``TALKED_TTL``, a session's default
+``session_ttl``): an account's ties hold no head (−48 bytes), a session's record none
+(−32). Reads of a derived side need no expiry (a member within the TTL is there, and
+then so is the side); a touch that names the declared TTL of a side with no head goes
+the fast way, any other the slow one (``_retouched``).
 """
 
 from __future__ import annotations
@@ -94,6 +114,47 @@ _INDEXED = 32
 # over the members of the side's oldest time once they number some hundreds (8,000
 # senders at one ts: 0.39 ms a message at 2,000 members of one time, 0.05 in numpy).
 _SEARCHED = 256
+
+
+def _mask(times: bytes | bytearray, sides: int) -> int:
+    """The held layout's mask of the sides whose heads it holds (bit r: side r's)."""
+    return times[1] if sides <= 8 else int.from_bytes(times[1:1 + (sides + 7 >> 3)], "little")
+
+
+def _ranks_at(times: bytes | bytearray, sides: int) -> int:
+    """Where a held record's ranks start: after its byte, its mask and its held heads."""
+    return 1 + (sides + 7 >> 3) + 16 * _mask(times, sides).bit_count()
+
+
+def _head(times: bytes | bytearray, side: int, sides: int, ttl: float
+          ) -> tuple[float, float, int]:
+    """The side's expiry and TTL as reads take them, and where the record's ranks start:
+    a held head's two doubles, or, for a side whose head is derived (``_derived``), no
+    expiry of its own (infinity) and the keyspace's declared ``ttl``: its members' times
+    say all a read needs (one touched within the TTL is there, and then so is the side,
+    whose expiry is its newest member's time plus the TTL)."""
+    m = sides + 7 >> 3
+    mask = times[1] if m == 1 else int.from_bytes(times[1:1 + m], "little")
+    ranks_at = 1 + m + 16 * mask.bit_count()
+    if mask >> side & 1:
+        expiry, held = _HEAD.unpack_from(times, 1 + m + 16 * (mask & (1 << side) - 1)
+                                         .bit_count())
+        return expiry, held, ranks_at
+    return math.inf, ttl, ranks_at
+
+
+def _derived(expiry: float, ttl: float, newest: float, declared: float) -> bool:
+    """Whether a side's head (``expiry``, ``ttl``) is the one its members and the keyspace's
+    declared TTL give, so the record need not hold it: the declared TTL, and an expiry its
+    newest member's time (``newest``; ABSENT for a side with none) plus that TTL, or a
+    side with no member and never touched (0, 0). Exact, not a bound: a side whose expiry
+    is later or sooner than that (a touch with another TTL, a touch of no one, a late
+    touch with a longer TTL, a Remove) holds its head, for either could show in a later
+    answer (a late touch with a longer TTL keeps what an expiry sooner than the members'
+    would have ended)."""
+    if newest == ABSENT:
+        return expiry == 0.0 and ttl == 0.0
+    return ttl == declared and expiry == newest + declared
 
 
 def _doubles(blob: bytes | bytearray) -> list[float]:
@@ -195,12 +256,19 @@ def in_sixes(times: bytes) -> bool:
     return bool(times[0] & _SIX)
 
 
-def settled(names: tuple[str, ...], times: bytes) -> Record:
-    """The record of ``names`` and held ``times`` of eight bytes a time (a row of an
-    earlier release), its times in six if they fit, as ``_held`` would hold them."""
-    changed, sides = bytearray(times), times[0] >> 2 & _SIDES
-    _settled(changed, 1 + 16 * sides + (sides * len(names) << (times[0] & 3)))
-    return Record(names, bytes(changed))
+def earlier(names: tuple[str, ...], times: bytes, ttls: Sequence[float],
+            retired: Sequence[int] = ()) -> Record:
+    """The record of ``names`` and ``times`` in the held layout of before session 35 (every
+    side's head held, ``_EARLIER``; a row of an earlier release), as this one holds it:
+    each head held only where it is not derived (``_held``), its times in six bytes if
+    they fit, and, one of ``len(ttls) + len(retired)`` sides, less the retired ones
+    (``current``)."""
+    sides = times[0] >> 2 & _SIDES
+    ranks_at = 1 + 16 * sides
+    times_at = ranks_at + (sides * len(names) << (times[0] & 3))
+    lookup = [ABSENT, *_listed(times, times_at)]
+    return _kept_sides(names, [*_doubles(times[1:ranks_at]), *map(
+        lookup.__getitem__, _ranks(times, ranks_at, times_at))], sides, ttls, retired)
 
 
 def _settled(times: bytearray, at: int) -> None:
@@ -227,10 +295,14 @@ def _ranks(times: bytes | bytearray, start: int, end: int) -> Sequence[int]:
     return ranks
 
 
-def _held(flat: Sequence[float], sides: int) -> bytes:
-    """The held layout of a record whose times are ``flat`` in the stored layout."""
+def _held(flat: Sequence[float], ttls: Sequence[float]) -> bytes:
+    """The held layout of a record whose times are ``flat`` in the stored layout (every
+    side's head, then every side's column), its sides' declared TTLs ``ttls``: a head
+    held only where it is not the one the side's members give (``_derived``)."""
+    sides = len(ttls)
     body = 2 * sides
     values = flat[body:]
+    n = len(values) // sides if sides else 0
     distinct = set(values)
     distinct.discard(ABSENT)
     ordered = sorted(distinct)
@@ -241,30 +313,66 @@ def _held(flat: Sequence[float], sides: int) -> bytes:
     if sys.byteorder != "little":
         ranks.byteswap()
     sixed = _sixed(ordered)
+    mask, heads = 0, []
+    for r in range(sides):
+        expiry, ttl = flat[2 * r], flat[2 * r + 1]
+        if not _derived(expiry, ttl, max(values[r * n:(r + 1) * n], default=ABSENT), ttls[r]):
+            mask |= 1 << r
+            heads += [expiry, ttl]
     return b"".join((bytes((sides << 2 | code | (_SIX if sixed is not None else 0),)),
-                     _packed(flat[:body]), ranks.tobytes(),
-                     _packed(ordered) if sixed is None else sixed))
+                     mask.to_bytes(sides + 7 >> 3, "little"), _packed(heads),
+                     ranks.tobytes(), _packed(ordered) if sixed is None else sixed))
 
 
-def _flat(times: bytes, n: int) -> list[float]:
-    """A held record's times in the stored layout, as a list."""
-    sides = times[0] >> 2 & _SIDES
-    ranks_at = 1 + 16 * sides
+def _flat(times: bytes, n: int, ttls: Sequence[float]) -> list[float]:
+    """A held record's times in the stored layout, as a list: each side's head as held,
+    or as its members and declared TTL give it (``_derived``: the newest's time plus the
+    TTL, or 0, 0 for a side with no member)."""
+    sides = len(ttls)
+    ranks_at = _ranks_at(times, sides)
     times_at = ranks_at + (sides * n << (times[0] & 3))
     lookup = [ABSENT, *_listed(times, times_at)]
-    return [*_doubles(times[1:ranks_at]), *map(lookup.__getitem__,
-                                                 _ranks(times, ranks_at, times_at))]
+    values = list(map(lookup.__getitem__, _ranks(times, ranks_at, times_at)))
+    held = iter(_doubles(times[1 + (sides + 7 >> 3):ranks_at]))
+    mask, heads = _mask(times, sides), []
+    for r in range(sides):
+        if mask >> r & 1:
+            heads += [next(held), next(held)]
+        else:
+            newest = max(values[r * n:(r + 1) * n], default=ABSENT)
+            heads += [0.0, 0.0] if newest == ABSENT else [newest + ttls[r], ttls[r]]
+    return heads + values
 
 
-def loaded(names: tuple[str, ...], stored: bytes) -> Record:
-    """The record whose times are ``stored`` in the stored layout."""
-    return Record(names, _held(_doubles(stored), len(stored) // (8 * (2 + len(names)))))
+def _kept_sides(names: tuple[str, ...], flat: list[float], sides: int, ttls: Sequence[float],
+                retired: Sequence[int]) -> Record:
+    """The record of ``names`` and ``flat`` (the stored layout, of ``sides`` sides), less
+    the sides at ``retired`` when it is one of before that held them (``current``): their
+    heads and columns left out, and the names on no side left with them."""
+    if not retired or sides != len(ttls) + len(retired):
+        return Record(names, _held(flat, ttls))
+    n, gone = len(names), set(retired)
+    kept = [r for r in range(sides) if r not in gone]
+    head = [x for r in kept for x in flat[2 * r:2 * r + 2]]
+    columns = [flat[2 * sides + r * n:2 * sides + (r + 1) * n] for r in kept]
+    keep = [any(column[i] != ABSENT for column in columns) for i in range(n)]
+    return Record(tuple(compress(names, keep)),
+                  _held(head + [t for column in columns for t in compress(column, keep)],
+                        ttls))
+
+
+def loaded(names: tuple[str, ...], stored: bytes, ttls: Sequence[float],
+           retired: Sequence[int] = ()) -> Record:
+    """The record whose times are ``stored`` in the stored layout (a double a head's part
+    and a member-side: SQLite's rows of layout NULL), less its retired sides."""
+    return _kept_sides(names, _doubles(stored), len(stored) // (8 * (2 + len(names))), ttls,
+                       retired)
 
 
 def _column(times: bytes | bytearray, side: int, sides: int, n: int) -> tuple[float, ...]:
     """A side's time of every member (its ranks read through the record's times)."""
     width = 1 << (times[0] & 3)
-    ranks_at = 1 + 16 * sides
+    ranks_at = _ranks_at(times, sides)
     times_at = ranks_at + width * sides * n
     lookup = (ABSENT, *_listed(times, times_at))
     start = ranks_at + width * side * n
@@ -346,17 +454,10 @@ class Record:
         names = self.names
         return names.index(member) if member in names else -1
 
-    def head(self, side: int) -> tuple[float, float]:
-        """The side's expiry and TTL (0, 0 for a side never touched)."""
-        return _HEAD.unpack_from(self.times, 1 + 16 * side)
-
-    def expiry(self) -> float:
-        """When every side has expired."""
-        return max(_doubles(self.times[1:1 + 16 * self.sides()])[0::2])
-
-    def due(self) -> float:
+    def due(self, ttls: Sequence[float]) -> float:
         """When a sweep first has something to drop (``swept``): a side's expiry, or its
-        oldest member passing the side's TTL. Asked of every record a commit writes: the
+        oldest member passing the side's TTL (a derived head's: its declared one, in
+        ``ttls``, its expiry no sooner than that). Asked of every record a commit writes: the
         times are sorted, so a side's oldest is its least rank's, found in C, and no time
         is unpacked but that one (callgrind, a record of 9 names, 4 sides and 21 times:
         42,700 instructions a call, 106,900 when each side's column of times was made).
@@ -370,10 +471,14 @@ class Record:
         if not times:
             return soonest
         sides, width = times[0] >> 2 & _SIDES, 1 << (times[0] & 3)
-        ranks_at = 1 + 16 * sides
+        mask, heads_at = times[1] if sides <= 8 else _mask(times, sides), 1 + (sides + 7 >> 3)
+        ranks_at = heads_at + 16 * mask.bit_count()
         times_at = ranks_at + width * sides * n
         first = _DOUBLE.unpack_from(times, times_at)[0] if len(times) > times_at else math.inf
-        for r, (expiry, ttl) in enumerate(_HEAD.iter_unpack(times[1:ranks_at])):
+        held = _HEAD.iter_unpack(times[heads_at:ranks_at])
+        for r in range(sides):
+            # A derived head's expiry is no sooner than its oldest's plus its TTL.
+            expiry, ttl = next(held) if mask >> r & 1 else (math.inf, ttls[r])
             if expiry > 0.0:  # not never touched, nor emptied by a sweep
                 if (aged := first + ttl) < expiry and aged < soonest:
                     start = ranks_at + width * r * n
@@ -398,19 +503,23 @@ class Record:
 
 
 def empty(sides: int) -> Record:
-    return Record((), bytes((sides << 2 | _SIX,)) + bytes(16 * sides))
+    """A record of ``sides`` sides, none touched: no member, no head held."""
+    return Record((), bytes((sides << 2 | _SIX,)) + bytes(sides + 7 >> 3))
 
 
-def contains(record: Record, side: int, sides: int, asked: Sequence[str],
+def contains(record: Record, side: int, ttls: Sequence[float], asked: Sequence[str],
              now: float) -> tuple[bool, ...]:
-    """For each name asked, whether it is on the side as of ``now``: O(1) a name for a
-    large record, a scan of the names (in C) for a small one."""
-    times = record.times
-    expiry, ttl = _HEAD.unpack_from(times, 1 + 16 * side)
-    if expiry <= now:
-        return (False,) * len(asked)
+    """For each name asked, whether it is on the side as of ``now`` (its keyspace's sides'
+    declared TTLs ``ttls``): O(1) a name for a large record, a scan of the names (in C)
+    for a small one."""
+    times, sides = record.times, len(ttls)
+    if sides <= 8 and not times[1]:  # no head held (nearly every record): no call made
+        ttl, base = ttls[side], 2
+    else:
+        expiry, ttl, base = _head(times, side, sides, ttls[side])
+        if expiry <= now:
+            return (False,) * len(asked)
     n, cutoff = len(record.names), now - ttl
-    base = 1 + 16 * sides
     # A member's time is later than the cutoff if the record's least is (its first eight
     # bytes, in either layout): nearly always, the TTLs being months, so a time after the
     # least is nearly never made from its six bytes (``_time``).
@@ -433,13 +542,18 @@ def contains(record: Record, side: int, sides: int, asked: Sequence[str],
     return tuple(found)
 
 
-def distinct(record: Record, side: int, sides: int, window: float, now: float) -> int:
+def distinct(record: Record, side: int, ttls: Sequence[float], window: float,
+             now: float) -> int:
     """Members of the side touched in the last ``window`` seconds (and within its TTL):
     O(1) for a large record when none of the side is older than the window (the common
     ask: a window as long as the TTL), else a count over the side's times in C."""
-    expiry, ttl = record.head(side)
-    if expiry <= now:
-        return 0
+    sides = len(ttls)
+    if sides <= 8 and not record.times[1]:  # no head held (``contains``)
+        ttl, base = ttls[side], 2
+    else:
+        expiry, ttl, base = _head(record.times, side, sides, ttls[side])
+        if expiry <= now:
+            return 0
     since, index = now - (window if window < ttl else ttl), record.index
     if index is not None and index.low[side] > since:
         return index.on[side]
@@ -449,15 +563,17 @@ def distinct(record: Record, side: int, sides: int, window: float, now: float) -
     # The times are sorted: the side's members since then are its ranks past the times
     # up to then, counted in C; none is up to then if the least is not (nearly every ask:
     # windows as long as the TTLs), when no time but the least is read.
-    start, times_at = 1 + 16 * sides + side * n, 1 + 16 * sides + sides * n
+    start, times_at = base + side * n, base + sides * n
     first = 1 if len(times) == times_at or _DOUBLE.unpack_from(times, times_at)[0] > since \
         else bisect_right(_listed(times, times_at), since) + 1
     return len(times[start:start + n].translate(None, _BELOW[first]))
 
 
-def members(record: Record, side: int, sides: int, now: float) -> tuple[str, ...]:
+def members(record: Record, side: int, ttls: Sequence[float], now: float
+            ) -> tuple[str, ...]:
     """The side's members, oldest first: in (time, name) order, as a sorted set's."""
-    expiry, ttl = record.head(side)
+    sides = len(ttls)
+    expiry, ttl, _ = _head(record.times, side, sides, ttls[side])
     if expiry <= now:
         return ()
     cutoff = now - ttl
@@ -471,18 +587,18 @@ def members(record: Record, side: int, sides: int, now: float) -> tuple[str, ...
 Part = tuple[int, Sequence[str], float, int]  # a touch of one side: side, fresh, TTL, cap
 
 
-def touched(record: Record | None, side: int, sides: int, fresh: Sequence[str], now: float,
-            ttl: float, cap: int) -> Record:
+def touched(record: Record | None, side: int, ttls: Sequence[float], fresh: Sequence[str],
+            now: float, ttl: float, cap: int) -> Record:
     """The record with ``fresh`` (interned names, once each) touched on ``side`` at
     ``now``, as a plain set's touch (``memory.MemoryState._touch``): a side past its
     expiry starts afresh; a time moves only forward; then the side's members past its TTL
     (the shorter of the old and the touch's) and its stalest beyond ``cap`` leave it; the
     side's expiry moves to ``now + ttl`` if later, its TTL becomes the touch's
     (``touched_sides`` of the one part)."""
-    return touched_sides(record, sides, ((side, fresh, ttl, cap),), now)
+    return touched_sides(record, ttls, ((side, fresh, ttl, cap),), now)
 
 
-def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
+def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[Part],
                   now: float) -> Record:
     """The record with each of ``parts`` touched in turn at ``now``, exactly as
     ``touched`` of each in turn leaves it, in one pass over its bytes. Why: a message
@@ -507,11 +623,15 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
     message to an account writing to 3,000 people). A touch that drops members past the
     side's TTL, restarts a side that still holds some, or comes earlier than the record's
     newest time is ``_retouched``, the parts before it kept first."""
+    sides = len(ttls)
     if record is None:
         record = empty(sides)
     names, times, index = record.names, record.times, record.index
     n, code = len(names), times[0] & 3
-    ranks_at = 1 + 16 * sides
+    # The sides whose heads the record holds (``_derived``): no part of the fast way
+    # changes which (a part that would goes ``_retouched``), nor where the ranks start.
+    mask = times[1] if sides <= 8 else _mask(times, sides)  # (a call saved: ~1.6 an event)
+    ranks_at = 1 + (sides + 7 >> 3) + 16 * mask.bit_count()
     times_at = ranks_at + (sides * n << code)
     count = (len(times) - times_at) // (6 if times[0] & _SIX else 8)  # (``_count``)
     packed, ahead = _DOUBLE.pack(now), -1
@@ -528,7 +648,7 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
         late, rank = now < newest, count if newest == now else count + 1
     wider = rank > 255 and rank > _LIMIT[code]
     if late or ((code or wider) and index is None):  # (a small record of 8 sides)
-        return _onward(record, sides, parts, now)
+        return _onward(record, ttls, parts, now)
     changed = bytearray(times)
     if wider:
         code += 1
@@ -538,7 +658,8 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
     left: set[int] = set()  # the ranks the raised members held
     for done in range(len(parts)):
         side, fresh, ttl, cap = parts[done]
-        expiry, old_ttl = _HEAD.unpack_from(changed, 1 + 16 * side)
+        if ttl != ttls[side] or not fresh or cap < 1 or mask >> side & 1:
+            break  # a head held before or after it (``_derived``): ``_retouched``
         base = ranks_at + (side * n << code)
         column = changed[base:base + n] if not code else _ranks(changed, base,
                                                                  base + (n << code))
@@ -563,11 +684,11 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
             on, low = n - column.count(0), math.inf
         else:
             on, low = index.on[side], index.low[side]
-        if expiry <= now:  # past its expiry (or never touched): it restarts, only if empty
-            if on:
-                break
-            old_ttl = ttl
-        cutoff = now - (ttl if ttl < old_ttl else old_ttl)
+        # The side's head is derived, before the touch and after: its TTL the declared
+        # one, the touch's, and its expiry its newest member's time plus that, which this
+        # touch's (``now``) is then (at least one of ``fresh`` stays on it, at ``cap`` of
+        # one or more). Past its expiry every member is past the cutoff: ``_retouched``.
+        cutoff = now - ttl
         if index is not None:
             if low <= cutoff:  # the bound says nothing: the side's oldest
                 low = _oldest(_column(changed, side, sides, n))
@@ -584,8 +705,6 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
         if index is not None:  # a drop past the cap takes the side's oldest: the bound stands
             index.on[side] = on + joined if excess < 0 else cap
             index.low[side] = low if low < now or not joined else now
-        until = now + ttl
-        _HEAD.pack_into(changed, 1 + 16 * side, expiry if expiry > until else until, ttl)
         if rank > count:
             if 0 <= ahead <= _LOW:  # its bits within 2**48 above the least's
                 changed += packed[:6]
@@ -616,26 +735,28 @@ def touched_sides(record: Record | None, sides: int, parts: Sequence[Part],
         n = len(names)
         times_at = ranks_at + (sides * n << code)
     else:
-        _kept(record, names, changed, left, sides)
+        _kept(record, names, changed, left, sides, ranks_at)
         return record
     if done:
-        _kept(record, names, changed, left, sides)
-    return _onward(record, sides, parts[done:], now)
+        _kept(record, names, changed, left, sides, ranks_at)
+    return _onward(record, ttls, parts[done:], now)
 
 
-def _onward(record: Record, sides: int, parts: Sequence[Part], now: float) -> Record:
+def _onward(record: Record, ttls: Sequence[float], parts: Sequence[Part], now: float
+            ) -> Record:
     """``touched_sides`` from a part that drops members past its side's TTL or as the side
-    restarts, or comes late: that one ``_retouched``, the rest after."""
+    restarts, comes late, or leaves the side a head of its own (``_derived``) or finds
+    one: that one ``_retouched``, the rest after."""
     side, fresh, ttl, cap = parts[0]
-    record = _retouched(record, side, sides, fresh, now, ttl, cap)
-    return touched_sides(record, sides, parts[1:], now) if len(parts) > 1 else record
+    record = _retouched(record, side, ttls, fresh, now, ttl, cap)
+    return touched_sides(record, ttls, parts[1:], now) if len(parts) > 1 else record
 
 
 def _rewidth(times: bytearray, sides: int, n: int, code: int) -> None:
     """The ranks of ``times`` (a record of ``n`` names) written ``1 << code`` bytes each:
     wider as a touch brings the time past their width's count, narrower as drops take the
     times back under it, as ``_held`` makes them. In C, O(n) once a crossing."""
-    ranks_at = 1 + 16 * sides
+    ranks_at = _ranks_at(times, sides)
     ranks = array(_RANK_CODES[code],  # iter: a bytearray would be taken as raw bytes
                   iter(_ranks(times, ranks_at, ranks_at + (sides * n << (times[0] & 3)))))
     if sys.byteorder != "little":
@@ -653,12 +774,11 @@ def _wide(times: bytes | bytearray, start: int, lanes: int, code: int) -> np.nda
 
 
 def _kept(record: Record, names: tuple[str, ...], changed: bytearray, left: set[int],
-          sides: int) -> None:
-    """The record given ``names`` and the times ``changed`` written for them, less each
-    time among ``left`` that no member-side holds now (ranks narrowed if so few are left,
-    ``_rewidth``)."""
+          sides: int, ranks_at: int) -> None:
+    """The record given ``names`` and the times ``changed`` written for them (its ranks
+    from ``ranks_at``), less each time among ``left`` that no member-side holds now (ranks
+    narrowed if so few are left, ``_rewidth``)."""
     code, n = changed[0] & 3, len(names)
-    ranks_at = 1 + 16 * sides
     times_at = ranks_at + (sides * n << code)
     if code and left:
         ranks = _wide(changed, ranks_at, sides * n, code)
@@ -700,7 +820,7 @@ def _capped(times: bytearray, names: tuple[str, ...], side: int, sides: int, exc
     making the index again (3.9 ms a message at 2,000, until session 25)."""
     n, code = len(names), times[0] & 3
     size, stride = 1 << code, n << code
-    ranks_at = 1 + 16 * sides
+    ranks_at = _ranks_at(times, sides)
     end = ranks_at + sides * stride
     base = ranks_at + side * stride
     if n < _SEARCHED and not code:  # a small side (the load's cap of 3): sorted in C
@@ -744,14 +864,14 @@ def _grown(record: Record, names: tuple[str, ...], times: bytes, sides: int) -> 
         record.index = _Index(names, times, sides)
 
 
-def _retouched(record: Record, side: int, sides: int, fresh: Sequence[str], now: float,
-               ttl: float, cap: int) -> Record:
+def _retouched(record: Record, side: int, ttls: Sequence[float], fresh: Sequence[str],
+               now: float, ttl: float, cap: int) -> Record:
     """``touched`` when the touch drops members from the side (past its TTL or its cap,
     or all of them as it restarts): every time unpacked (in C), the side's column
     rewritten, names left on no side taken out of the record. O(n) in C, with a pass in
     Python over the side's times only when its TTL drops some."""
-    names, n, index = record.names, len(record.names), record.index
-    flat = _flat(record.times, n)
+    names, n, index, sides = record.names, len(record.names), record.index, len(ttls)
+    flat = _flat(record.times, n, ttls)
     body = 2 * sides
     columns = [flat[body + r * n:body + (r + 1) * n] for r in range(sides)]
     mine = columns[side]
@@ -784,9 +904,9 @@ def _retouched(record: Record, side: int, sides: int, fresh: Sequence[str], now:
         keep = list(map(ABSENT.__lt__, map(max, *columns, repeat(ABSENT))))
         if not all(keep):
             record.hold(tuple(compress(names, keep)), _held([*flat[:body], *chain.from_iterable(
-                compress(column, keep) for column in columns)], sides))
+                compress(column, keep) for column in columns)], ttls))
             return record
-    times = _held([*flat[:body], *chain.from_iterable(columns)], sides)
+    times = _held([*flat[:body], *chain.from_iterable(columns)], ttls)
     if index is not None:  # the other sides' counts and bounds stand: added names are not on them
         index.on[side], index.low[side] = len(mine) - mine.count(ABSENT), _oldest(mine)
         index.add(added, n)
@@ -835,16 +955,16 @@ def _rank_groups(column: np.ndarray) -> Iterator[list[int]]:
         live = live[live > least]
 
 
-def swept(record: Record, now: float) -> Record | None:
+def swept(record: Record, now: float, ttls: Sequence[float]) -> Record | None:
     """The record less what reads already take as gone by ``now`` (a side past its
     expiry, members past a side's TTL, names left on no side); None once every side has
     expired."""
-    if record.expiry() <= now:
-        return None
-    names, n, sides = record.names, len(record.names), record.sides()
-    flat = _flat(record.times, n)
+    names, n, sides = record.names, len(record.names), len(ttls)
+    flat = _flat(record.times, n, ttls)
     body = 2 * sides
     head, columns = flat[:body], []
+    if max(head[0::2]) <= now:
+        return None
     for r in range(sides):
         expiry, ttl = head[2 * r], head[2 * r + 1]
         column = flat[body + r * n:body + (r + 1) * n]
@@ -857,37 +977,34 @@ def swept(record: Record, now: float) -> Record | None:
     keep = [any(column[i] != ABSENT for column in columns) for i in range(n)]
     names = tuple(compress(names, keep))
     columns = [list(compress(column, keep)) for column in columns]
-    return Record(names, _held(head + [t for column in columns for t in column], sides))
+    return Record(names, _held(head + [t for column in columns for t in column], ttls))
 
 
-def current(record: Record, sides: int, retired: Sequence[int]) -> Record:
-    """The record as a keyspace of ``sides`` sides now holds it: one of before, of
-    ``sides + len(retired)``, less the sides at ``retired`` (places in its own order,
-    ``ops.Sided``): their heads and columns left out, names on no side left with them,
-    and the times no member-side holds any more. Any other is given back as it is."""
+def current(record: Record, ttls: Sequence[float], retired: Sequence[int]) -> Record:
+    """The record as a keyspace of sides of declared TTLs ``ttls`` now holds it: one of
+    before, of ``len(ttls) + len(retired)`` sides, less the sides at ``retired`` (places in
+    its own order, ``ops.Sided``): their heads and columns left out, names on no side
+    left with them, and the times no member-side holds any more. Any other is given back
+    as it is."""
     old = record.sides()
-    if not retired or old != sides + len(retired):
+    if not retired or old != len(ttls) + len(retired):
         return record
-    names, n = record.names, len(record.names)
-    flat = _flat(record.times, n)
-    gone = set(retired)
-    kept = [r for r in range(old) if r not in gone]
-    head = [x for r in kept for x in flat[2 * r:2 * r + 2]]
-    columns = [flat[2 * old + r * n:2 * old + (r + 1) * n] for r in kept]
-    keep = [any(column[i] != ABSENT for column in columns) for i in range(n)]
-    return Record(tuple(compress(names, keep)),
-                  _held(head + [t for column in columns for t in compress(column, keep)],
-                        sides))
+    every = list(ttls)
+    for place in sorted(retired):  # a retired side declares no TTL: its head is held
+        every.insert(place, 0.0)
+    return _kept_sides(record.names, _flat(record.times, len(record.names), every), old,
+                       ttls, retired)
 
 
-def merged(record: Record | None, side: int, sides: int, times: dict[str, float],
+def merged(record: Record | None, side: int, ttls: Sequence[float], times: dict[str, float],
            expiry: float, ttl: float) -> Record:
     """The record with a plain set (``times``: member -> last touch, its expiry and TTL)
     added to ``side``, as a store converts the sets it held before: a member's later time
     wins, as does the later expiry; the TTL is the record's own if the side has one."""
+    sides = len(ttls)
     record = record or empty(sides)
     names, n = record.names, len(record.names)
-    flat = _flat(record.times, n)
+    flat = _flat(record.times, n, ttls)
     body = 2 * sides
     added = [sys.intern(m) for m in times if record.position(m) < 0]
     names = (*names, *added)
@@ -901,7 +1018,7 @@ def merged(record: Record | None, side: int, sides: int, times: dict[str, float]
     if head[2 * side] <= 0.0:
         head[2 * side + 1] = ttl
     head[2 * side] = max(head[2 * side], expiry)
-    return Record(names, _held(head + [t for column in columns for t in column], sides))
+    return Record(names, _held(head + [t for column in columns for t in column], ttls))
 
 
 def encode_names(names: Sequence[str]) -> bytes:

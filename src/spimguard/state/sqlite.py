@@ -45,24 +45,29 @@ rewritten when it changes. The plain sets each side was kept in before (``talked
 ...) are converted into it once, when the file first opens with the keyspace declared
 (``_convert_sided``).
 
-A row's ``layout`` says how its times are kept: 2, the held layout with the times after
-the least in six bytes each (``sided._SIX``), and 1, the same with every time in eight
-(a record whose times do not fit six, or a row an earlier release wrote): the bytes the
-memory holds, loaded and written as they are (a row of 1 whose times fit six is held in
-six from its load, ``sided.settled``, and written as 2 at its next change); NULL, the
-layout before them (a double a member-side), converted at load (``sided.loaded``) and
-written in the held layout at the record's next change or sweep, so a file of an earlier
-release needs no pass over it when it opens: the column is added (``_SIDED_LAYOUT``) and
-its rows read as they were. A layout a release does not know is refused
-(``StateUnavailable``), never read as another: the release before layout 2 refuses such
-rows, so a file of this release given back to it, or shared with a process of it, fails
-loudly on each record written in six bytes, and never answers from them (downgrade is not
-supported: delete those rows, or keep the release).
+A row's ``layout`` says how its times are kept: 3, the held layout with a side's head
+held only where it is not derived (``sided._derived``: session 35), the bytes the memory
+holds, loaded and written as they are; 2, session 34's, every side's head held and the
+times after the least in six bytes each (``sided._SIX``), and 1, the same with every
+time in eight (a record whose times do not fit six, or a row an earlier release wrote):
+each converted at load (``sided.earlier``), heads dropped where derived and times made
+six where they fit, and written as 3 at its next change; NULL, the layout before them (a
+double a member-side), converted at load (``sided.loaded``) and written in the held
+layout at the record's next change or sweep, so a file of an earlier release needs no
+pass over it when it opens: the column is added (``_SIDED_LAYOUT``) and its rows read as
+they were. A layout 3 row means what its keyspace's declared TTLs say (a side with no
+head reads with its declared TTL): the file records them (``_check_ttls``) and a release
+that declares others refuses it. A layout a release does not know is refused
+(``StateUnavailable``), never read as another: the releases before layout 3 refuse such
+rows, so a file of this release given back to one, or shared with a process of one,
+fails loudly on each record written since, and never answers from them (downgrade is
+not supported: delete those rows, or keep the release).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import groupby, islice, repeat
 from operator import itemgetter
@@ -90,6 +95,7 @@ from .ops import (
     is_hashed,
     is_sided,
     sided_keyspaces,
+    space_of,
     split,
 )
 
@@ -149,8 +155,9 @@ COMMIT;
 # Files written before sided rows said their layout: the column added (NULL, the earlier
 # layout, in every row there is), once, when such a file opens.
 _SIDED_LAYOUT = "ALTER TABLE sided_sets ADD COLUMN layout INTEGER"
-_HELD = 1  # ``sided_sets.layout`` of a row whose times are the held layout (see above)
-_SIXES = 2  # ``sided_sets.layout`` of a row of the held layout with its times in six bytes
+_HELD = 1  # ``sided_sets.layout`` of a row of session 34's held layout, times in eight bytes
+_SIXES = 2  # ``sided_sets.layout`` of a row of session 34's held layout, times in six bytes
+_DERIVED = 3  # ``sided_sets.layout`` of a row of the held layout, heads held only if not derived
 _HEADER = "x''"  # the member a set's header is filed under (see above)
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 # The ``state_keys`` row of a file whose hashed sets are all of today's layout.
@@ -228,26 +235,28 @@ def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _sided_row(record: sided.Record, names: bytearray | None = None
+def _sided_row(record: sided.Record, ttls: Sequence[float], names: bytearray | None = None
                ) -> tuple[bytearray, bytearray, float, int]:
     """A record's names (``names``, when already encoded), times, ``exp`` and ``layout`` as
-    ``sided_sets`` keeps them: its times the bytes held, with no conversion (bound as
-    bytearrays: see ``_PUT_VALUE``), the layout theirs."""
+    ``sided_sets`` keeps them (its keyspace's sides' declared TTLs ``ttls``): its times the
+    bytes held, with no conversion (bound as bytearrays: see ``_PUT_VALUE``)."""
     if names is None:
         names = bytearray(sided.encode_names(record.names))
-    return (names, bytearray(record.times), record.due(),
-            _SIXES if sided.in_sixes(record.times) else _HELD)
+    return names, bytearray(record.times), record.due(ttls), _DERIVED
 
 
-def _sided_record(names: bytes, times: bytes, layout: int | None) -> sided.Record:
-    """The record of a ``sided_sets`` row, of either layout; a layout this release does
-    not know (a later one's) is refused, never read as another."""
-    if layout == _SIXES and sided.in_sixes(times):
+def _sided_record(key: str, names: bytes, times: bytes, layout: int | None) -> sided.Record:
+    """The record of the ``sided_sets`` row at ``key``, of any layout: one of an earlier
+    release (every side's head held, or a double a member-side) converted as it loads, less
+    the sides its keyspace retired since; a layout this release does not know (a later
+    one's) is refused, never read as another."""
+    if layout == _DERIVED:
         return sided.Record(sided.decode_names(names), times)
-    if layout == _HELD and not sided.in_sixes(times):
-        return sided.settled(sided.decode_names(names), times)
+    space = space_of(key)
+    if layout in (_HELD, _SIXES) and sided.in_sixes(times) == (layout == _SIXES):
+        return sided.earlier(sided.decode_names(names), times, space.ttls, space.retired)
     if layout is None:
-        return sided.loaded(sided.decode_names(names), times)
+        return sided.loaded(sided.decode_names(names), times, space.ttls, space.retired)
     raise StateUnavailable(f"a sided record of layout {layout!r}, from a later release")
 
 
@@ -281,6 +290,7 @@ class SQLiteState:
                 "SELECT value FROM state_keys WHERE name = 'member-hash'").fetchone()[0]
             self._convert_hashed()
             self._convert_digests()
+            self._check_ttls()
             self._convert_sided()
             self._convert_counters()
         except sqlite3.Error as exc:
@@ -404,6 +414,28 @@ class SQLiteState:
                     return
             after = chunk[-1][0]
 
+    def _check_ttls(self) -> None:
+        """Each sided keyspace's declared TTLs (``ops.sided_keyspace``) as the file first
+        held them (a ``state_keys`` row each), or this release's recorded: a record of
+        layout 3 holds no head for a side touched with its declared TTL, which is then
+        part of what its bytes mean, so a file whose keyspace declares another now is
+        refused (``StateUnavailable``), never read with it (a member kept 180 days read as
+        kept 90). A file of an earlier release holds every head: its TTLs are recorded
+        as this release opens it."""
+        run = self._conn.execute
+        for space in sided_keyspaces():
+            name = f"sided-ttls:{space.prefix}"
+            declared = struct.pack(f"<{len(space.ttls)}d", *space.ttls)
+            with self._conn:
+                run("INSERT OR IGNORE INTO state_keys VALUES (?, ?)", (name, declared))
+            held = run("SELECT value FROM state_keys WHERE name = ?", (name,)).fetchone()[0]
+            if held != declared:
+                raise StateUnavailable(
+                    f"the sided keyspace {space.prefix!r} declares the TTLs {space.ttls}, "
+                    f"where this file's records were written with "
+                    f"{struct.unpack(f'<{len(held) // 8}d', held)}: convert its records "
+                    f"(or keep the release that wrote them)")
+
     def _convert_sided(self) -> None:
         """The plain sets each side of a sided keyspace was kept in before become the
         sides of its records, in one transaction (members, times, expiry and TTL as they
@@ -432,14 +464,13 @@ class SQLiteState:
                             sets.setdefault(key, {})[member] = ts
                     for key, (expiry, ttl) in headers.items():
                         into = space.prefix + key[len(former):]
-                        records[into] = sided.merged(records.get(into), side,
-                                                     len(space.sides), sets.get(key, {}),
-                                                     expiry, ttl)
+                        records[into] = sided.merged(records.get(into), side, space.ttls,
+                                                     sets.get(key, {}), expiry, ttl)
                     run("DELETE FROM members WHERE key >= ? AND key < ?", bounds)
                 self._conn.executemany(
                     "INSERT INTO sided_sets (key, names, times, exp, layout) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    [(key, *_sided_row(r)) for key, r in records.items()])
+                    [(key, *_sided_row(r, space.ttls)) for key, r in records.items()])
                 run("INSERT INTO state_keys VALUES (?, x'')", (done,))
 
     def _convert_counters(self) -> None:
@@ -589,7 +620,7 @@ class SQLiteState:
             for key, names, times, layout in run(
                     f"SELECT key, names, times, layout FROM sided_sets WHERE key IN ({marks})",
                     tuple(chunk)):
-                self._hot.load_sided(key, _sided_record(names, times, layout))
+                self._hot.load_sided(key, _sided_record(key, names, times, layout))
         for chunk in _chunks(missing[_COUNTER]):
             marks = ",".join("?" * len(chunk))
             for key, value, exp in run(
@@ -747,7 +778,7 @@ class SQLiteState:
              [(k, bytearray(b), hashed.expiry(b)) for k, b in blobs if b is not None])
         many("DELETE FROM hashed_sets WHERE key = ?", [(k,) for k, b in blobs if b is None])
         records = [(k, hot.sided_record(k)) for k in self._changed_sided]
-        many(_PUT_SIDED, [(k, *_sided_row(r, self._names_of(k, r.names)))
+        many(_PUT_SIDED, [(k, *_sided_row(r, space_of(k).ttls, self._names_of(k, r.names)))
                           for k, r in records if r is not None])
         many("DELETE FROM sided_sets WHERE key = ?", [(k,) for k, r in records if r is None])
         counters = [(k, hot.packed_counter(k)) for k in self._changed_counters]
@@ -1004,11 +1035,12 @@ class SQLiteState:
         ``changed``; returns those deleted whole."""
         due = self._conn.execute("SELECT key, names, times, layout FROM sided_sets WHERE "
                                  "key >= ? AND key < ? AND exp <= ?", (*bounds, now)).fetchall()
-        left = [(key, sided.swept(_sided_record(names, times, layout), now))
-                for key, names, times, layout in due]
+        left = [(key, sided.swept(_sided_record(key, names, times, layout), now,
+                                  space_of(key).ttls)) for key, names, times, layout in due]
         self._conn.executemany("UPDATE sided_sets SET names = ?, times = ?, exp = ?, "
                                "layout = ? WHERE key = ?",
-                               [(*_sided_row(r), key) for key, r in left if r is not None])
+                               [(*_sided_row(r, space_of(key).ttls), key)
+                                for key, r in left if r is not None])
         gone = [(key,) for key, r in left if r is None]
         self._conn.executemany("DELETE FROM sided_sets WHERE key = ?", gone)
         changed.update(key for key, _ in left)

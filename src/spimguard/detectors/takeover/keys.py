@@ -17,6 +17,7 @@ from ... import accounts, lists
 from ...state.ops import guest_key, guest_keyspace, key_part, sided_keyspace
 from ...text import MessageView, size_class
 from ...urlmodel import features as url_features
+from .settings import TakeoverSettings
 
 # Every prefix of the detector's keys under "tk:" but its account record's (``record.key``,
 # "tk:<account>"), and of the sets they were kept in before: another keyspace's keys, never
@@ -133,8 +134,12 @@ def shape(account: str, session: str, size: int) -> str:
 LIFE = "session-dormant"  # dormant ties the session wrote to over its life
 PALS = "session-pals"  # correspondents the session wrote to over its life
 # Lodged in the account's ties (``ops.guest_keyspace``): an account's few sessions cost a
-# key each where the ties already are one.
-_LIFELONG = guest_keyspace(sided_keyspace("tk:session:", {LIFE: "tk:life:", PALS: "tk:pals:"}),
+# key each where the ties already are one. Both sides are touched with ``session_ttl``
+# (``shares``' with ``pitch_trust_after``): its default is the declared TTL, so a record
+# holds no head where it is the setting (``ops.sided_keyspace``).
+_SESSION_TTL = float(TakeoverSettings().session_ttl)
+_LIFELONG = guest_keyspace(sided_keyspace("tk:session:", {LIFE: "tk:life:", PALS: "tk:pals:"},
+                                          ttls={LIFE: _SESSION_TTL, PALS: _SESSION_TTL}),
                            accounts.tie_record(""))
 
 
