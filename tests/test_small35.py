@@ -1,9 +1,11 @@
 """Session 35 (``small35``): what a message costs at small batches (issue 18).
 
-The account's turn (``detectors/turns.py``) is read only for a half utterance from a
-session the takeover detector doubts (``BulkDetector._turn``): only such a half writes it
-or is judged by it, so every other half's read (0.7 of the mixed load's events) is
-deferred and never made, and the answers are those of reading it always.
+Two reads nearly every message made and nearly none needed are deferred (``read_more``),
+and made only where the judgement reaches them, so the answers are those of reading them
+always: the account's turn (``detectors/turns.py``), only for a half utterance from a
+session the takeover detector doubts (``BulkDetector._turn``: only such a half writes it
+or is judged by it; 0.7 of the mixed load's events read it), and a session's reporters
+(``detectors/sessions.py``), only once its reported weight is evidence (0.9 of them).
 """
 
 from __future__ import annotations
@@ -18,13 +20,24 @@ from spimguard import open_engine
 from spimguard.detectors import turns
 from spimguard.state.ops import Get, Query
 from test_attack_session25 import HOSTING_IP, OFFICIAL_APP
+from test_encrypted import _reported_session, codes, sealed
 from test_split34 import WORDS
 from test_takeover import OFFICIAL, live_a_month
 
 
-def _turn_keys(queries: Sequence[Query]) -> list[str]:
-    return [q.key for q in queries
-            if isinstance(getattr(q, "key", None), str) and q.key.startswith(turns.PREFIX)]
+def _reads_of(engine: Any, prefix: str) -> list[str]:
+    """The keys starting with ``prefix`` the engine's state is asked for from now on (the
+    engine's reads, planned or deferred, and the test's own looks)."""
+    read: list[str] = []
+    state_read = engine.state.read
+
+    def reading(queries: Sequence[Query], now: float) -> list[Any]:
+        read.extend(q.key for q in queries
+                    if isinstance(getattr(q, "key", None), str) and q.key.startswith(prefix))
+        return state_read(queries, now)
+
+    engine.state.read = reading
+    return read
 
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite"])
@@ -38,14 +51,7 @@ def test_only_a_doubted_sessions_halves_read_their_turn(backend: str, tmp_path: 
     engine = open_engine(config(official_clients=OFFICIAL, storage={"backend": backend}),
                          tmp_path if backend == "sqlite" else None)
     live_a_month(engine, "dora")
-    read: list[str] = []
-    state_read = engine.state.read
-
-    def reading(queries: Sequence[Query], now: float) -> list[Any]:
-        read.extend(_turn_keys(queries))
-        return state_read(queries, now)
-
-    engine.state.read = reading  # type: ignore[method-assign]
+    read = _reads_of(engine, turns.PREFIX)
     cfg, turn = engine.config, Get(turns.key("dora"))
     phone = {"id": "im-android", "ip": "198.51.100.20"}
     for i, text in enumerate(["hey, the place I told you about for dinner tonight",
@@ -64,3 +70,20 @@ def test_only_a_doubted_sessions_halves_read_their_turn(backend: str, tmp_path: 
                            client={"id": OFFICIAL_APP, "ip": HOSTING_IP}))
     assert read == [turns.key("dora")]
     assert engine.read_state([turn], T0 + 161)[0] is not None
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_sessions_reporters_are_read_only_once_its_reports_weigh(backend: str,
+                                                                    tmp_path: Any) -> None:
+    """A session nobody reported reads no set of its reporters (main 5b0cae0 read it for
+    every message); the slow intruder's session, reported by three recipients, reads it
+    and is held on it (SESSION_REPORTED), as ``test_encrypted`` has it."""
+    e = open_engine(config(storage={"backend": backend}),
+                    tmp_path if backend == "sqlite" else None)
+    _reported_session(e, 3)
+    read = _reads_of(e, "sess:reporters:")
+    own = sealed(e, "own", "alice", ["someone"], T0 + 4 * 3600, session="phone")
+    assert "SESSION_REPORTED" not in codes(own) and read == []
+    verdict = sealed(e, "next", "alice", ["someone"], T0 + 4 * 3600 + 1, session="evil")
+    assert "SESSION_REPORTED" in codes(verdict) and verdict.action == "hold"
+    assert read == ["sess:reporters:alice:evil"]
