@@ -84,7 +84,7 @@ class SessionsDetector:
     def _planned(self, ctx: Context, sender: str, session: str) -> tuple[Count, Distinct]:
         """One pair for the batch's messages of one session (``shared``), the reporters'
         deferred (``Context.deferred``): read (``read_more``) only once the session's
-        reported weight is evidence, which nearly no session's is (0.86 reads an event of
+        reported weight is evidence, which nearly no session's is (0.90 reads an event of
         the mixed load saved, each of a set that was empty; session 35, ``small35``)."""
         queries = shared(ctx, (self.name, sender, session), self._make_queries, sender,
                          session)
