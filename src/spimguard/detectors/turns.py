@@ -11,7 +11,9 @@ or a site with too few words to cluster; the other half is the same account's ha
 any of its unproven sessions) to the same recipient within ``BulkSettings.turn_window``.
 
 Kept only for sessions the takeover detector judged unproven (SESSION_UNFAMILIAR) when
-they sent, under one key an account (``key``), read by every half from a session: the
+they sent, under one key an account (``key``), read by every half from a session the
+takeover detector doubts (``BulkDetector._turn``; only such a half writes it or is judged
+by it, so any other's read, 0.7 of the mixed load's events, is deferred and never made): the
 account's unproven sessions' halves still waiting for their other half (``Turn.halves``,
 by recipient, at most ``turn_recipients``), and the clusters of the words they gave with
 a site as one utterance (``Turn.pitched``, as many), through which the next copy of those
@@ -76,7 +78,8 @@ def key(account: str) -> str:
 def read(ctx: Context, words: bool) -> Get | None:
     """The read of the account's turn when the message is a half: one-to-one from a
     session, with ``words`` to cluster and no site, or a site and too few words. Words
-    with a site are whole, and a message with neither has nothing to join."""
+    with a site are whole, and a message with neither has nothing to join. Planned, and
+    made only once the session is known doubted (``BulkDetector._turn``)."""
     message = ctx.message
     if message is None or not message.session or len(ctx.to) != 1:
         return None
