@@ -86,9 +86,11 @@ was ~40 % of an encode, which the server's batches of one make at nearly every e
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import struct
 from array import array
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -103,13 +105,16 @@ SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by 
 
 # A session's entry: [client, net, login, read, risk, dormant, replies, written, proven].
 _WRITTEN, _PROVEN = 7, 8
-_VERSION = 4
+_VERSION = 5
 _TICK = 4_194_304  # 2**22: ticks a second (the v2 stored form's times)
 _ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder()
 _TOP = struct.Struct("<H")  # a double's top two bytes (``_numbers``)
 # The most hours with counts an hour histogram is stored sparse with (``_sparse``): msgpack's
 # sizes make it the shorter form up to here (3 + 5 + 1 + k bytes against 3 + 24 for k ≥ 15).
 _SPARSE_MOST = 17
+# A first number of the numbers' table this far from 0 or more is no event's time: its hour is
+# no base for the put's (``_base_hour``), whose difference from it must stay a 64-bit number.
+_HOURS_FROM = float(1 << 53)
 _ZERO = -1  # a risk of +0.0 (a familiar session's), named without the table (``_numbers``)
 # The profile's fields in their stored order, and how each is stored.
 _PROFILE = ("last", "msgs", "nets", "clients", "owned", "cidrs", "domains", "scripts", "hours")
@@ -351,6 +356,9 @@ def _decode(stored: bytes) -> dict[str, Any]:
     head, hour, names, packed, profile, sessions, live, incidents, sent, *sited = (
         _DECODER.decode(stored))
     nums = _numbers(packed)
+    if (head if head.__class__ is int else head[0]) == _VERSION:  # v5: ``_encode``'s own
+        names = [n if n.__class__ is str else _name(n) for n in names]
+        hour += _base_hour(nums, len(nums) - 1)
     out: dict[str, Any] = {}
     if head.__class__ is list:  # [version, name, time, ...]: the links (``k``)
         it = iter(head[1:])
@@ -484,8 +492,10 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         if ts > lapsed:
             end = max(end, ts + session_ttl)
             links += (name(p, len(names)), num(ts, len(nums)))
-    stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION, hour, list(names),
-                              _sixes(array("d", nums).tobytes()), profile, sessions, live,
+    table = list(nums)
+    stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION,
+                              hour - _base_hour(table, len(table)), [_stored_name(n) for n in names],
+                              _sixes(array("d", table).tobytes()), profile, sessions, live,
                               incidents, sent, *((sited,) if sited else ())])
     return stored, end
 
@@ -514,22 +524,29 @@ def _risk(risk: float, num: Any, nums: dict[float, int]) -> int:
 
 
 def _sixes(packed: bytes) -> list[Any]:
-    """The numbers' table (doubles, ``packed``) as v4 stores it: ``[top, low, index, its
-    top, ...]``: the first number's top two bytes (a little-endian unsigned 16-bit
-    number), every number's low six bytes, then each number whose top two bytes differ
-    with its index and its own (a risk, a time of another 2**26 s span).
+    """The numbers' table (doubles, ``packed``) as v5 stores it: ``[low, top, index, its
+    top, ...]``: every number's low six bytes, the first number's top two bytes (a
+    little-endian unsigned 16-bit number), then each number whose top two bytes differ
+    with its index and its own (a risk, a time of another 2**26 s span). v4 (session 29)
+    held the same with the first two swapped, ``[top, low, ...]``.
 
     Why: a record's times lie within months of each other, and a double's top two bytes
     (sign, exponent, the top four bits of the fraction) are the same for every time in
     an aligned 2**26 s (777 days, for times of 2004-2038): two bytes a time were the same
     16 bits again. No number is rounded: each is its six bytes and its top two as they
-    were, whatever the spread (a number not sharing the top costs 4 bytes more)."""
+    were, whatever the spread (a number not sharing the top costs 4 bytes more).
+
+    Why swapped at v5: a release before session 35 reads the first item as the top and
+    packs it as a 16-bit number, which bytes never are (``struct.error``, a detector error:
+    loud), so it refuses a v5 record, whose strings' table it would misread (``_name``:
+    a network as bytes) and whose hour it would misread (``_base_hour``), rather than
+    judging by them."""
     count = len(packed) // 8
     if not count:
-        return [0, b""]
+        return [b"", 0]
     top = packed[6:8]
-    stored: list[Any] = [_TOP.unpack(top)[0],
-                         b"".join(pieces(count, "6s2x").unpack(packed))]
+    stored: list[Any] = [b"".join(pieces(count, "6s2x").unpack(packed)),
+                         _TOP.unpack(top)[0]]
     if packed[6::8].count(top[0]) != count or packed[7::8].count(top[1]) != count:
         for index in range(count):
             own = packed[8 * index + 6:8 * index + 8]
@@ -539,15 +556,18 @@ def _sixes(packed: bytes) -> list[Any]:
 
 
 def _numbers(packed: bytes | list[Any]) -> list[float]:
-    """The numbers' table as a list, ``_ZERO`` (its last place) +0.0: from v4's
-    ``_sixes``, or v3's doubles (in which no index is ``_ZERO``)."""
+    """The numbers' table as a list, ``_ZERO`` (its last place) +0.0: from v5's
+    ``_sixes``, v4's (the same, its first two items swapped), or v3's doubles (in which no
+    index is ``_ZERO``)."""
     if packed.__class__ is bytes:  # v3
         nums = array("d", packed).tolist()
     else:
-        top, low, *others = packed
+        low, top, *others = packed
+        if low.__class__ is not bytes:  # v4
+            low, top = top, low
         head = _TOP.pack(top)
         data: bytes | bytearray
-        data = head.join(pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""  # type: ignore[arg-type]  # (a __class__ test)
+        data = head.join(pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""
         if others:
             data = bytearray(data)
             it = iter(others)
@@ -556,6 +576,53 @@ def _numbers(packed: bytes | list[Any]) -> list[float]:
         nums = array("d", data).tolist()
     nums.append(0.0)
     return nums
+
+
+def _base_hour(nums: list[float], count: int) -> int:
+    """The hour (``SENT``'s bucket) of the numbers' table's first number, of its ``count``
+    numbers; 0 for none, or for a first number no hour of an event is near (over 2**53,
+    infinite, not a number). v5 stores the hour ``n`` and ``w`` count back from as its
+    difference from this one, in a byte: the first number is the profile's written time
+    (``pt``), nearly always the put's own time, else a session's sign-in, days before at
+    most; v4 stored the hour itself, 5 bytes. Exact: the encode and the decode compute it
+    from the same number (``_encode``, ``_decode``)."""
+    first = nums[0] if count else 0.0
+    return int(first // SENT.bucket) if -_HOURS_FROM < first < _HOURS_FROM else 0
+
+
+@lru_cache(maxsize=4_096)
+def _stored_name(text: str) -> str | bytes:
+    """A string of the record as v5's strings' table holds it: a network's address, as
+    ``origin.network`` (a /24 or /48) and ``origin.wide_range`` (a /16 or /32) write
+    them, as its first 3 (IPv4) or 6 (IPv6) bytes when the rest are zero and they give
+    this very text back (``_name``); any other text as it is.
+
+    Why: "198.51.100.0" is 13 bytes of text and 5 so (a msgpack bin's 2 and 3), and a
+    record holds a network for every session, live network and profile entry, each once
+    (~1.5 an account on the quiet load: ~9 bytes an account). Which strings are so is
+    the text's alone, whatever field holds it (a session named "10.1.2.0" is stored so,
+    and reads back as the same text): the bytes give the text back or the text is kept,
+    so no name reads otherwise (the table's other strings stay msgpack strings: bytes
+    are only ever a network). Kept (bounded): a record is encoded on most events, and an
+    address parsed costs ~2 µs where a network repeats across an account's events."""
+    if not text.endswith((".0", "::")):  # every such address's text ends so
+        return text
+    try:
+        packed = ipaddress.ip_address(text).packed
+    except ValueError:
+        return text
+    short = packed[:3] if len(packed) == 4 else packed[:6]
+    return short if not any(packed[len(short):]) and _name(short) == text else text
+
+
+@lru_cache(maxsize=4_096)
+def _name(packed: bytes) -> str:
+    """The network's address ``_stored_name`` stored as bytes, as its text."""
+    if len(packed) == 3:
+        return f"{packed[0]}.{packed[1]}.{packed[2]}.0"
+    if len(packed) == 6:
+        return str(ipaddress.IPv6Address(packed + bytes(10)))
+    raise ValueError(f"a takeover record's network of {len(packed)} bytes")
 
 
 def _sparse(hours: list[int]) -> list[int] | None:
