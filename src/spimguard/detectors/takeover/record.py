@@ -71,8 +71,13 @@ links) and does not fail on it. ``w`` (session 33), when there is one, trails th
 list: a release before it fails on such a record (ten parts where it unpacks nine), and
 reads every other as before. So does the profile's hour histogram stored sparse (session
 34, ``_sparse``: ~10 bytes an account), an eleventh part of the profile where a release
-before unpacks ten. The earlier forms are read as they are (written back in
-this one with the next change): v3 (the table as doubles, eight bytes a number), the v2
+before unpacks ten. v5 (session 35) holds each network's address in the strings' table
+as its leading 3 or 6 bytes (``_stored_name``: ~9 bytes an account) and the hour the
+delivered counts count back from as its difference from the first number's (``_base_hour``:
+4), and swaps the numbers' table's first two items so that a release before it fails on
+the record (``_sixes``) rather than misreading either. The earlier forms are read as they
+are (written back in this one with the next change): v4 (the strings all text, the hour
+itself, the table's top first), v3 (the table as doubles, eight bytes a number), the v2
 list (JSON: the same table of strings, times as whole ticks of 2**-22 s before the put's
 time), and the dict before it.
 
