@@ -114,7 +114,7 @@ def v4_parts(stored: bytes) -> list[Any]:
     it is."""
     head, hour, names, table, *rest = msgspec.msgpack.decode(stored)
     numbers = takeover_record._numbers(table)[:-1]
-    return [head, hour + takeover_record._base_hour(numbers, len(numbers)),
+    return [head, hour + takeover_record._base_hour(numbers[0] if numbers else None),
             [n if isinstance(n, str) else takeover_record._name(n) for n in names],
             [table[1], table[0], *table[2:]], *rest]
 

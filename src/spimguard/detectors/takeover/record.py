@@ -363,7 +363,7 @@ def _decode(stored: bytes) -> dict[str, Any]:
     nums = _numbers(packed)
     if (head if head.__class__ is int else head[0]) == _VERSION:  # v5: ``_encode``'s own
         names = [n if n.__class__ is str else _name(n) for n in names]
-        hour += _base_hour(nums, len(nums) - 1)
+        hour += _base_hour(nums[0] if len(nums) > 1 else None)  # (+0.0 ends ``nums``)
     out: dict[str, Any] = {}
     if head.__class__ is list:  # [version, name, time, ...]: the links (``k``)
         it = iter(head[1:])
@@ -497,10 +497,10 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         if ts > lapsed:
             end = max(end, ts + session_ttl)
             links += (name(p, len(names)), num(ts, len(nums)))
-    table = list(nums)
     stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION,
-                              hour - _base_hour(table, len(table)), [_stored_name(n) for n in names],
-                              _sixes(array("d", table).tobytes()), profile, sessions, live,
+                              hour - _base_hour(next(iter(nums), None)),
+                              [_stored_name(n) for n in names],
+                              _sixes(array("d", nums).tobytes()), profile, sessions, live,
                               incidents, sent, *((sited,) if sited else ())])
     return stored, end
 
@@ -583,16 +583,17 @@ def _numbers(packed: bytes | list[Any]) -> list[float]:
     return nums
 
 
-def _base_hour(nums: list[float], count: int) -> int:
-    """The hour (``SENT``'s bucket) of the numbers' table's first number, of its ``count``
-    numbers; 0 for none, or for a first number no hour of an event is near (over 2**53,
-    infinite, not a number). v5 stores the hour ``n`` and ``w`` count back from as its
-    difference from this one, in a byte: the first number is the profile's written time
-    (``pt``), nearly always the put's own time, else a session's sign-in, days before at
-    most; v4 stored the hour itself, 5 bytes. Exact: the encode and the decode compute it
-    from the same number (``_encode``, ``_decode``)."""
-    first = nums[0] if count else 0.0
-    return int(first // SENT.bucket) if -_HOURS_FROM < first < _HOURS_FROM else 0
+def _base_hour(first: float | None) -> int:
+    """The hour (``SENT``'s bucket) of the numbers' table's ``first`` number; 0 for none,
+    or for a first number no hour of an event is near (2**53 or over, infinite, not a
+    number). v5 stores the hour ``n`` and ``w`` count back from as its difference from
+    this one: the first number is the profile's written time (``pt``) when there is a
+    profile, nearly always the put's own time (a byte), else a session's sign-in, at most
+    ``session_ttl`` before (1-3 bytes); v4 stored the hour itself, 5 bytes. Exact: the
+    encode and the decode compute it from the same number (``_encode``, ``_decode``)."""
+    if first is None or not -_HOURS_FROM < first < _HOURS_FROM:
+        return 0
+    return int(first // SENT.bucket)
 
 
 @lru_cache(maxsize=4_096)
