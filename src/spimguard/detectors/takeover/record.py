@@ -572,7 +572,7 @@ def _numbers(packed: bytes | list[Any]) -> list[float]:
             low, top = top, low
         head = _TOP.pack(top)
         data: bytes | bytearray
-        data = head.join(pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""
+        data = head.join(pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""  # type: ignore[arg-type]  # (a __class__ test)
         if others:
             data = bytearray(data)
             it = iter(others)
