@@ -499,7 +499,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             links += (name(p, len(names)), num(ts, len(nums)))
     stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION,
                               hour - _base_hour(next(iter(nums), None)),
-                              [_stored_name(n) for n in names],
+                              list(map(_stored_name, names)),
                               _sixes(array("d", nums).tobytes()), profile, sessions, live,
                               incidents, sent, *((sited,) if sited else ())])
     return stored, end
