@@ -454,7 +454,8 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
                 continue
             flat: list[Any] = []
             for key, e in entries.items():
-                flat += (name(key, len(names)), num(e[0], len(nums)), num(e[1], len(nums)),
+                flat += (name(_stored_name(key), len(names)), num(e[0], len(nums)),
+                         num(e[1], len(nums)),
                          e[2] if len(e) > 2 else -1)
             profile.append(flat)
         domains = get("domains")
@@ -468,7 +469,8 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         if written > now:
             if written > end:
                 end = written
-            sessions += (name(s, len(names)), name(e[0], len(names)), name(e[1], len(names)),
+            sessions += (name(s, len(names)), name(e[0], len(names)),
+                         name(_stored_name(e[1]), len(names)),
                          num(e[2], len(nums)), num(e[_WRITTEN], len(nums)), e[3],
                          _risk(float(e[4]), num, nums), e[6],
                          (1 if e[5] else 0) | (2 if e[_PROVEN] else 0))
@@ -478,7 +480,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         if ts > cutoff:
             if ts + live_window > end:
                 end = ts + live_window
-            live += (name(net, len(names)), num(ts, len(nums)))
+            live += (name(_stored_name(net), len(names)), num(ts, len(nums)))
     incidents: list[Any] = []
     if record.get("i") and record["i"][0] + incident_ttl > now:
         written, entries = record["i"]
@@ -486,7 +488,8 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         incidents.append(num(written, len(nums)))
         for i in entries:
             incidents += (name(i["session"], len(names)), num(i["since"], len(nums)),
-                          name(i["net"], len(names)), name(i["range"], len(names)),
+                          name(_stored_name(i["net"]), len(names)),
+                          name(_stored_name(i["range"]), len(names)),
                           name(i["family"], len(names)))
     first, hour = bucket_range(SENT, now)
     sent, end = _counted(record.get("n", {}), first, hour, name, names, end)
@@ -499,7 +502,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             links += (name(p, len(names)), num(ts, len(nums)))
     stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION,
                               hour - _base_hour(next(iter(nums), None)),
-                              list(map(_stored_name, names)),
+                              list(names),
                               _sixes(array("d", nums).tobytes()), profile, sessions, live,
                               incidents, sent, *((sited,) if sited else ())])
     return stored, end
@@ -598,27 +601,37 @@ def _base_hour(first: float | None) -> int:
 
 @lru_cache(maxsize=4_096)
 def _stored_name(text: str) -> str | bytes:
-    """A string of the record as v5's strings' table holds it: a network's address, as
-    ``origin.network`` (a /24 or /48) and ``origin.wide_range`` (a /16 or /32) write
-    them, as its first 3 (IPv4) or 6 (IPv6) bytes when the rest are zero and they give
-    this very text back (``_name``); any other text as it is.
+    """A network of the record (a session's, a live one, the profile's, an incident's
+    network and range) as v5's strings' table holds it: an address as ``origin.network``
+    (a /24 or /48) and ``origin.wide_range`` (a /16 or /32) write them, as its first 3
+    (IPv4) or 6 (IPv6) bytes when the rest are zero and they give this very text back
+    (``_name``); any other text as it is.
 
     Why: "198.51.100.0" is 13 bytes of text and 5 so (a msgpack bin's 2 and 3), and a
-    record holds a network for every session, live network and profile entry, each once
-    (~1.5 an account on the quiet load: ~9 bytes an account). Which strings are so is
-    the text's alone, whatever field holds it (a session named "10.1.2.0" is stored so,
-    and reads back as the same text): the bytes give the text back or the text is kept,
-    so no name reads otherwise (the table's other strings stay msgpack strings: bytes
-    are only ever a network). Kept (bounded): a record is encoded on most events, and an
-    address parsed costs ~2 µs where a network repeats across an account's events."""
-    if not text.endswith((".0", "::")):  # every such address's text ends so
+    record holds each of its networks once (~1.5 an account on the quiet load: ~9 bytes
+    an account). Exact whatever the text (a network field holds what the detector wrote,
+    or "" for no address): the bytes give the text back or the text is kept, so no name
+    reads otherwise, and bytes in the table are only ever a network (every other string
+    stays a msgpack string). Only the networks' fields are so, so session ids and apps
+    (chosen by clients, many an account) cost no look-up. Kept (bounded): a network
+    repeats across an account's events, and IPv6's parse costs ~15 µs; IPv4's is read
+    here without ``ipaddress`` (~1 µs where its parse took ~14)."""
+    if text.endswith(".0"):
+        parts = text.split(".")
+        if len(parts) != 4 or parts[3] != "0":
+            return text
+        try:
+            packed = bytes(map(int, parts[:3]))  # int reads " 1", "+1", "01": not back
+        except ValueError:
+            return text
+        return packed if _name(packed) == text else text
+    if not text.endswith("::"):
         return text
     try:
-        packed = ipaddress.ip_address(text).packed
+        address = ipaddress.ip_address(text).packed
     except ValueError:
         return text
-    short = packed[:3] if len(packed) == 4 else packed[:6]
-    return short if not any(packed[len(short):]) and _name(short) == text else text
+    return address[:6] if not any(address[6:]) and _name(address[:6]) == text else text
 
 
 @lru_cache(maxsize=4_096)
