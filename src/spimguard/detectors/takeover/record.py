@@ -432,7 +432,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
     The stored form is a msgpack list of the parts in a fixed order, the strings it
     repeats named by their index in one table and the numbers (times, risks) by their
     index in another, packed as doubles."""
-    names: dict[str, int] = {}
+    names: dict[str | bytes, int] = {}  # a network as bytes (``_stored_name``)
     name = names.setdefault  # name(text, len(names)): its index, a new one if new
     nums: dict[float, int] = {}
     num = nums.setdefault
@@ -509,7 +509,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
 
 
 def _counted(counts: dict[str, list[list[int]]], first: int, hour: int, name: Any,
-             names: dict[str, int], end: float) -> tuple[list[list[Any]], float]:
+             names: dict[str | bytes, int], end: float) -> tuple[list[list[Any]], float]:
     """Hourly counts by session (``n``, ``w``) as stored, ``[session, hours before
     ``hour``, count, ...]`` each, those past the window (before ``first``) left out; and
     ``end`` raised to when the last kept expires."""
