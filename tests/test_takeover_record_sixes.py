@@ -75,14 +75,14 @@ def test_every_number_reads_back_bit_for_bit_in_six_bytes(spread: str) -> None:
     stored, _ = takeover_record._encode(written, -1e12, SESSION_TTL, LIVE, INCIDENT_TTL)
     _strictly(takeover_record.decode(stored), written)
     head, _, _, table, *_ = msgspec.msgpack.decode(stored)
-    assert head == 4
-    # The table: the first number's top two bytes, six bytes a number, then each number
+    assert head == 5
+    # The table: six bytes a number, the first number's top two bytes, then each number
     # of another top with its own. +0.0 (a risk) is not in it; -0.0 is.
     numbers = {*times, *(r for r in RISKS
                          if r or (math.copysign(1.0, r) < 0 and 0.0 not in times))}
-    assert isinstance(table, list) and len(table[1]) == 6 * len(numbers)
+    assert isinstance(table, list) and len(table[0]) == 6 * len(numbers)
     tops = [int.from_bytes(array("d", [n]).tobytes()[6:], "little") for n in numbers]
-    assert len(table) == 2 + 2 * sum(top != table[0] for top in tops)
+    assert len(table) == 2 + 2 * sum(top != table[1] for top in tops)
 
 
 def test_a_records_table_takes_six_bytes_a_time_within_two_years() -> None:
@@ -98,8 +98,8 @@ def test_a_records_table_takes_six_bytes_a_time_within_two_years() -> None:
     put = fresh.put(T0)
     assert put is not None
     _, _, _, table, _, sessions, *_ = msgspec.msgpack.decode(put.value)
-    assert table[0] == int.from_bytes(array("d", [T0]).tobytes()[6:], "little")
-    assert len(table) == 2 and len(table[1]) == 6 * 9  # 9 distinct times, no risk
+    assert table[1] == int.from_bytes(array("d", [T0]).tobytes()[6:], "little")
+    assert len(table) == 2 and len(table[0]) == 6 * 9  # 9 distinct times, no risk
     assert sessions[6::9] == [-1, -1, -1]  # each risk 0.0, without the table
     back = Record("alice", put.value, SESSION_TTL, LIVE, INCIDENT_TTL)
     assert [back.session(f"d{n}", T0) for n in range(3)] == [
@@ -108,10 +108,21 @@ def test_a_records_table_takes_six_bytes_a_time_within_two_years() -> None:
         for n in range(3)]
 
 
+def v4_parts(stored: bytes) -> list[Any]:
+    """A v5 record's parts (``record._encode``'s) as v4 (sessions 29-34) held them: the
+    hour itself, every string as text, the numbers' table ``[top, low, ...]``; the head as
+    it is."""
+    head, hour, names, table, *rest = msgspec.msgpack.decode(stored)
+    numbers = takeover_record._numbers(table)[:-1]
+    return [head, hour + takeover_record._base_hour(numbers[0] if numbers else None),
+            [n if isinstance(n, str) else takeover_record._name(n) for n in names],
+            [table[1], table[0], *table[2:]], *rest]
+
+
 def _v3(written: dict[str, Any], now: float) -> bytes:
-    """``written`` as the release before this one stored it: v3, the table eight bytes a
+    """``written`` as the release before session 29 stored it: v3, the table eight bytes a
     number and a risk of 0.0 an index into it (rebuilt from v4's parts)."""
-    _, hour, names, table, profile, sessions, live, incidents, sent = msgspec.msgpack.decode(
+    _, hour, names, table, profile, sessions, live, incidents, sent = v4_parts(
         takeover_record._encode(written, now, SESSION_TTL, LIVE, INCIDENT_TTL)[0])
     numbers = takeover_record._numbers(table)[:-1]
     zero = len(numbers)
@@ -132,7 +143,7 @@ def test_a_record_stored_in_the_v3_bytes_still_reads_and_is_put_back_in_v4() -> 
     put = before.put(-1e12)
     assert put is not None
     head, _, _, table, *_ = msgspec.msgpack.decode(put.value)
-    assert head == 4 and isinstance(table, list)
+    assert head == 5 and isinstance(table, list)
     _strictly(takeover_record.decode(put.value), back)
 
 

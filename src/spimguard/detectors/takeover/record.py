@@ -71,8 +71,13 @@ links) and does not fail on it. ``w`` (session 33), when there is one, trails th
 list: a release before it fails on such a record (ten parts where it unpacks nine), and
 reads every other as before. So does the profile's hour histogram stored sparse (session
 34, ``_sparse``: ~10 bytes an account), an eleventh part of the profile where a release
-before unpacks ten. The earlier forms are read as they are (written back in
-this one with the next change): v3 (the table as doubles, eight bytes a number), the v2
+before unpacks ten. v5 (session 35) holds each network's address in the strings' table
+as its leading 3 or 6 bytes (``_stored_name``: ~9 bytes an account) and the hour the
+delivered counts count back from as its difference from the first number's (``_base_hour``:
+4), and swaps the numbers' table's first two items so that a release before it fails on
+the record (``_sixes``) rather than misreading either. The earlier forms are read as they
+are (written back in this one with the next change): v4 (the strings all text, the hour
+itself, the table's top first), v3 (the table as doubles, eight bytes a number), the v2
 list (JSON: the same table of strings, times as whole ticks of 2**-22 s before the put's
 time), and the dict before it.
 
@@ -86,9 +91,11 @@ was ~40 % of an encode, which the server's batches of one make at nearly every e
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import struct
 from array import array
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -103,13 +110,16 @@ SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by 
 
 # A session's entry: [client, net, login, read, risk, dormant, replies, written, proven].
 _WRITTEN, _PROVEN = 7, 8
-_VERSION = 4
+_VERSION = 5
 _TICK = 4_194_304  # 2**22: ticks a second (the v2 stored form's times)
 _ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder()
 _TOP = struct.Struct("<H")  # a double's top two bytes (``_numbers``)
 # The most hours with counts an hour histogram is stored sparse with (``_sparse``): msgpack's
 # sizes make it the shorter form up to here (3 + 5 + 1 + k bytes against 3 + 24 for k ≥ 15).
 _SPARSE_MOST = 17
+# A first number of the numbers' table this far from 0 or more is no event's time: its hour is
+# no base for the put's (``_base_hour``), whose difference from it must stay a 64-bit number.
+_HOURS_FROM = float(1 << 53)
 _ZERO = -1  # a risk of +0.0 (a familiar session's), named without the table (``_numbers``)
 # The profile's fields in their stored order, and how each is stored.
 _PROFILE = ("last", "msgs", "nets", "clients", "owned", "cidrs", "domains", "scripts", "hours")
@@ -351,6 +361,9 @@ def _decode(stored: bytes) -> dict[str, Any]:
     head, hour, names, packed, profile, sessions, live, incidents, sent, *sited = (
         _DECODER.decode(stored))
     nums = _numbers(packed)
+    if (head if head.__class__ is int else head[0]) == _VERSION:  # v5: ``_encode``'s own
+        names = [n if n.__class__ is str else _name(n) for n in names]
+        hour += _base_hour(nums[0] if len(nums) > 1 else None)  # (+0.0 ends ``nums``)
     out: dict[str, Any] = {}
     if head.__class__ is list:  # [version, name, time, ...]: the links (``k``)
         it = iter(head[1:])
@@ -419,7 +432,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
     The stored form is a msgpack list of the parts in a fixed order, the strings it
     repeats named by their index in one table and the numbers (times, risks) by their
     index in another, packed as doubles."""
-    names: dict[str, int] = {}
+    names: dict[str | bytes, int] = {}  # a network as bytes (``_stored_name``)
     name = names.setdefault  # name(text, len(names)): its index, a new one if new
     nums: dict[float, int] = {}
     num = nums.setdefault
@@ -441,7 +454,8 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
                 continue
             flat: list[Any] = []
             for key, e in entries.items():
-                flat += (name(key, len(names)), num(e[0], len(nums)), num(e[1], len(nums)),
+                flat += (name(_stored_name(key), len(names)), num(e[0], len(nums)),
+                         num(e[1], len(nums)),
                          e[2] if len(e) > 2 else -1)
             profile.append(flat)
         domains = get("domains")
@@ -455,7 +469,8 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         if written > now:
             if written > end:
                 end = written
-            sessions += (name(s, len(names)), name(e[0], len(names)), name(e[1], len(names)),
+            sessions += (name(s, len(names)), name(e[0], len(names)),
+                         name(_stored_name(e[1]), len(names)),
                          num(e[2], len(nums)), num(e[_WRITTEN], len(nums)), e[3],
                          _risk(float(e[4]), num, nums), e[6],
                          (1 if e[5] else 0) | (2 if e[_PROVEN] else 0))
@@ -465,7 +480,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         if ts > cutoff:
             if ts + live_window > end:
                 end = ts + live_window
-            live += (name(net, len(names)), num(ts, len(nums)))
+            live += (name(_stored_name(net), len(names)), num(ts, len(nums)))
     incidents: list[Any] = []
     if record.get("i") and record["i"][0] + incident_ttl > now:
         written, entries = record["i"]
@@ -473,7 +488,8 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         incidents.append(num(written, len(nums)))
         for i in entries:
             incidents += (name(i["session"], len(names)), num(i["since"], len(nums)),
-                          name(i["net"], len(names)), name(i["range"], len(names)),
+                          name(_stored_name(i["net"]), len(names)),
+                          name(_stored_name(i["range"]), len(names)),
                           name(i["family"], len(names)))
     first, hour = bucket_range(SENT, now)
     sent, end = _counted(record.get("n", {}), first, hour, name, names, end)
@@ -484,14 +500,16 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         if ts > lapsed:
             end = max(end, ts + session_ttl)
             links += (name(p, len(names)), num(ts, len(nums)))
-    stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION, hour, list(names),
+    stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION,
+                              hour - _base_hour(next(iter(nums), None)),
+                              list(names),
                               _sixes(array("d", nums).tobytes()), profile, sessions, live,
                               incidents, sent, *((sited,) if sited else ())])
     return stored, end
 
 
 def _counted(counts: dict[str, list[list[int]]], first: int, hour: int, name: Any,
-             names: dict[str, int], end: float) -> tuple[list[list[Any]], float]:
+             names: dict[str | bytes, int], end: float) -> tuple[list[list[Any]], float]:
     """Hourly counts by session (``n``, ``w``) as stored, ``[session, hours before
     ``hour``, count, ...]`` each, those past the window (before ``first``) left out; and
     ``end`` raised to when the last kept expires."""
@@ -514,22 +532,29 @@ def _risk(risk: float, num: Any, nums: dict[float, int]) -> int:
 
 
 def _sixes(packed: bytes) -> list[Any]:
-    """The numbers' table (doubles, ``packed``) as v4 stores it: ``[top, low, index, its
-    top, ...]``: the first number's top two bytes (a little-endian unsigned 16-bit
-    number), every number's low six bytes, then each number whose top two bytes differ
-    with its index and its own (a risk, a time of another 2**26 s span).
+    """The numbers' table (doubles, ``packed``) as v5 stores it: ``[low, top, index, its
+    top, ...]``: every number's low six bytes, the first number's top two bytes (a
+    little-endian unsigned 16-bit number), then each number whose top two bytes differ
+    with its index and its own (a risk, a time of another 2**26 s span). v4 (session 29)
+    held the same with the first two swapped, ``[top, low, ...]``.
 
     Why: a record's times lie within months of each other, and a double's top two bytes
     (sign, exponent, the top four bits of the fraction) are the same for every time in
     an aligned 2**26 s (777 days, for times of 2004-2038): two bytes a time were the same
     16 bits again. No number is rounded: each is its six bytes and its top two as they
-    were, whatever the spread (a number not sharing the top costs 4 bytes more)."""
+    were, whatever the spread (a number not sharing the top costs 4 bytes more).
+
+    Why swapped at v5: a release before session 35 reads the first item as the top and
+    packs it as a 16-bit number, which bytes never are (``struct.error``, a detector error:
+    loud), so it refuses a v5 record, whose strings' table it would misread (``_name``:
+    a network as bytes) and whose hour it would misread (``_base_hour``), rather than
+    judging by them."""
     count = len(packed) // 8
     if not count:
-        return [0, b""]
+        return [b"", 0]
     top = packed[6:8]
-    stored: list[Any] = [_TOP.unpack(top)[0],
-                         b"".join(pieces(count, "6s2x").unpack(packed))]
+    stored: list[Any] = [b"".join(pieces(count, "6s2x").unpack(packed)),
+                         _TOP.unpack(top)[0]]
     if packed[6::8].count(top[0]) != count or packed[7::8].count(top[1]) != count:
         for index in range(count):
             own = packed[8 * index + 6:8 * index + 8]
@@ -539,12 +564,15 @@ def _sixes(packed: bytes) -> list[Any]:
 
 
 def _numbers(packed: bytes | list[Any]) -> list[float]:
-    """The numbers' table as a list, ``_ZERO`` (its last place) +0.0: from v4's
-    ``_sixes``, or v3's doubles (in which no index is ``_ZERO``)."""
+    """The numbers' table as a list, ``_ZERO`` (its last place) +0.0: from v5's
+    ``_sixes``, v4's (the same, its first two items swapped), or v3's doubles (in which no
+    index is ``_ZERO``)."""
     if packed.__class__ is bytes:  # v3
         nums = array("d", packed).tolist()
     else:
-        top, low, *others = packed
+        low, top, *others = packed
+        if low.__class__ is not bytes:  # v4
+            low, top = top, low
         head = _TOP.pack(top)
         data: bytes | bytearray
         data = head.join(pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""  # type: ignore[arg-type]  # (a __class__ test)
@@ -556,6 +584,64 @@ def _numbers(packed: bytes | list[Any]) -> list[float]:
         nums = array("d", data).tolist()
     nums.append(0.0)
     return nums
+
+
+def _base_hour(first: float | None) -> int:
+    """The hour (``SENT``'s bucket) of the numbers' table's ``first`` number; 0 for none,
+    or for a first number no hour of an event is near (2**53 or over, infinite, not a
+    number). v5 stores the hour ``n`` and ``w`` count back from as its difference from
+    this one: the first number is the profile's written time (``pt``) when there is a
+    profile, nearly always the put's own time (a byte), else a session's sign-in, at most
+    ``session_ttl`` before (1-3 bytes); v4 stored the hour itself, 5 bytes. Exact: the
+    encode and the decode compute it from the same number (``_encode``, ``_decode``)."""
+    if first is None or not -_HOURS_FROM < first < _HOURS_FROM:
+        return 0
+    return int(first // SENT.bucket)
+
+
+@lru_cache(maxsize=4_096)
+def _stored_name(text: str) -> str | bytes:
+    """A network of the record (a session's, a live one, the profile's, an incident's
+    network and range) as v5's strings' table holds it: an address as ``origin.network``
+    (a /24 or /48) and ``origin.wide_range`` (a /16 or /32) write them, as its first 3
+    (IPv4) or 6 (IPv6) bytes when the rest are zero and they give this very text back
+    (``_name``); any other text as it is.
+
+    Why: "198.51.100.0" is 13 bytes of text and 5 so (a msgpack bin's 2 and 3), and a
+    record holds each of its networks once (~1.5 an account on the quiet load: ~9 bytes
+    an account). Exact whatever the text (a network field holds what the detector wrote,
+    or "" for no address): the bytes give the text back or the text is kept, so no name
+    reads otherwise, and bytes in the table are only ever a network (every other string
+    stays a msgpack string). Only the networks' fields are so, so session ids and apps
+    (chosen by clients, many an account) cost no look-up. Kept (bounded): a network
+    repeats across an account's events, and IPv6's parse costs ~15 µs; IPv4's is read
+    here without ``ipaddress`` (~1 µs where its parse took ~14)."""
+    if text.endswith(".0"):
+        parts = text.split(".")
+        if len(parts) != 4 or parts[3] != "0":
+            return text
+        try:
+            packed = bytes(map(int, parts[:3]))  # int reads " 1", "+1", "01": not back
+        except ValueError:
+            return text
+        return packed if _name(packed) == text else text
+    if not text.endswith("::"):
+        return text
+    try:
+        address = ipaddress.ip_address(text).packed
+    except ValueError:
+        return text
+    return address[:6] if not any(address[6:]) and _name(address[:6]) == text else text
+
+
+@lru_cache(maxsize=4_096)
+def _name(packed: bytes) -> str:
+    """The network's address ``_stored_name`` stored as bytes, as its text."""
+    if len(packed) == 3:
+        return f"{packed[0]}.{packed[1]}.{packed[2]}.0"
+    if len(packed) == 6:
+        return str(ipaddress.IPv6Address(packed + bytes(10)))
+    raise ValueError(f"a takeover record's network of {len(packed)} bytes")
 
 
 def _sparse(hours: list[int]) -> list[int] | None:
