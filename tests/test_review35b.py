@@ -166,20 +166,11 @@ def test_a_hostile_record_reads_back_as_written_and_again_after_a_second_put(
         ["1.2.3.0", "0.0.0.0", "::", "2001:db8::", "fe80::"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "heads35: a side with no head held reads its members as alive while t > now - TTL "
-    "(sided.contains/distinct/members), where a held head (session 34, Redis, a plain set) "
-    "first asks expiry > now, expiry = t + TTL: the two round differently. At the instant "
-    "t + TTL itself memory and SQLite answer present, Redis and a plain set absent, for "
-    "touches whose t + TTL rounds (t and t + TTL in different binades): ties touched in "
-    "the 180 days before 2**30 s (2004-01-10) or 2**31 s (2038-01-19), ~25 % of random "
-    "microsecond times there, 55 of 2,000 of 1970-2003, none of 2004-2037 or after 2038 "
-    "(t = 2147482647.7: memory ['@b:s'], plain set []). Verdict hashes unmoved (2026)."))
 def test_a_headless_side_ends_at_the_instant_a_held_head_ends(tmp_path: Path,
                                                                compact: str) -> None:
     """A tie touched with its declared TTL at a time whose end (t + TTL) rounds is gone at
     exactly that end in every backend, as a plain set touched alike is (found by the
-    differential above, seed 136 of ``/work/wt/_notes/review35b_runs/diff.py``)."""
+    differential of the three backends above: seed 136 of its random run)."""
     key, side, ttl = accounts.tie_record("@a:s"), accounts.TALKED, accounts.TALKED_TTL
     t = 2147482647.7  # 2038-01-19, a microsecond time: (t + TTL) - TTL < t
     assert (t + ttl) - ttl < t

@@ -154,7 +154,20 @@ def _derived(expiry: float, ttl: float, newest: float, declared: float) -> bool:
     would have ended)."""
     if newest == ABSENT:
         return expiry == 0.0 and ttl == 0.0
-    return ttl == declared and expiry == newest + declared
+    return ttl == declared and expiry == newest + declared and _ends_with(newest, declared)
+
+
+def _ends_with(newest: float, ttl: float) -> bool:
+    """Whether a side whose newest member's time is ``newest`` ends, with no head held, at
+    the instant its held head would (``review35b``): reads of a derived side ask each
+    member's ``t > now - ttl`` only, where a held head first asks ``expiry > now``. At
+    ``now`` past the expiry ``E = newest + ttl`` (rounded), ``now - ttl`` rounds to no
+    less than ``E - ttl`` (rounding is monotone), so no member is read as there iff
+    ``E - ttl`` rounds to no less than ``newest``, which this asks. It does not where
+    ``newest`` and ``E`` are in different binades (2**30 s is 2004-01-10, 2**31 s
+    2038-01-19; a TTL of 180 days before either, ~25 % of times there): such a side holds
+    its head."""
+    return newest + ttl - ttl >= newest
 
 
 def _doubles(blob: bytes | bytearray) -> list[float]:
@@ -658,7 +671,8 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
     left: set[int] = set()  # the ranks the raised members held
     for done in range(len(parts)):
         side, fresh, ttl, cap = parts[done]
-        if ttl != ttls[side] or not fresh or cap < 1 or mask >> side & 1:
+        if (ttl != ttls[side] or not fresh or cap < 1 or mask >> side & 1
+                or not _ends_with(now, ttl)):
             break  # a head held before or after it (``_derived``): ``_retouched``
         base = ranks_at + (side * n << code)
         column = changed[base:base + n] if not code else _ranks(changed, base,
