@@ -580,7 +580,7 @@ local function spurge(key, all, now, spec)
   local heads, members = {}, {}  -- an earlier release's guests: prefix -> heads, members
   for i = 1, #all, 2 do
     local f = all[i]
-    if string.sub(f, 1, 2) == '\255\254' then
+    if string.sub(f, 1, 2) == '\\255\\254' then
       local colon = string.find(f, ':', 3, true)
       if not colon then
         local held, values = punpack(all[i + 1])
@@ -588,7 +588,7 @@ local function spurge(key, all, now, spec)
       else
         local pre = string.sub(f, 1, colon)
         members[pre] = members[pre] or {}
-        if f == pre .. '\255' then heads[pre] = hsplit(all[i + 1])
+        if f == pre .. '\\255' then heads[pre] = hsplit(all[i + 1])
         else members[pre][f] = all[i + 1] end
       end
     end
@@ -599,7 +599,7 @@ local function spurge(key, all, now, spec)
   if next(dead) ~= nil then
     for i = 1, #all, 2 do
       local f = all[i]
-      local colon = string.sub(f, 1, 2) == '\255\254' and string.find(f, ':', 3, true)
+      local colon = string.sub(f, 1, 2) == '\\255\\254' and string.find(f, ':', 3, true)
       if colon and dead[string.sub(f, 1, colon)] then gone[#gone + 1] = f end
     end
   end
