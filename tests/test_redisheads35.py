@@ -213,3 +213,21 @@ def test_a_dead_guest_of_derived_heads_is_purged_and_a_live_one_kept(
     asked: list[Query] = [Members(live, one), Members(dead, one)]
     assert state.read(asked, late) == model.read(asked, late) == [("y",), ()]
     state.close()
+
+
+def test_redis_refuses_a_store_of_other_declared_ttls(
+        redis_url: str, redis_namespace: str) -> None:
+    """A derived head holds no TTL, so the store records each sided keyspace's declared
+    TTLs when first opened, and a node declaring others refuses it (as SQLite a file)."""
+    import redis
+
+    from spimguard.errors import StateUnavailable
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    RedisState(redis_url, ns).close()
+    name = f"{ns}sided-ttls:{SIDED}"
+    assert raw.get(name) == struct.pack("<3d", *ops.sided_space(SIDED).ttls)
+    raw.set(name, struct.pack("<3d", 90.0, 200.0, 0.0))
+    with pytest.raises(StateUnavailable, match="declares the TTLs"):
+        RedisState(redis_url, ns)

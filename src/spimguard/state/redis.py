@@ -1427,6 +1427,22 @@ class RedisState:
         self._convert_heads()
         self._convert_sided()
         self._convert_guests()
+        self._check_ttls()
+
+    def _check_ttls(self) -> None:
+        """Each sided keyspace's declared TTLs as the store first held them (a key each,
+        ``sided-ttls:<prefix>`` under the namespace, no EXPIRE: SET NX by the first node of
+        this release to open it), as SQLite's file does (``SQLiteState._check_ttls``): a
+        derived head (``stouched``) holds no expiry nor TTL, so a node declaring others
+        refuses the store (``StateUnavailable``) rather than read its records with them."""
+        try:
+            for space in sided_keyspaces():
+                name = self._k(f"sided-ttls:{space.prefix}")
+                self._redis.set(name, sided.packed_ttls(space.ttls), nx=True)
+                held: bytes = self._redis.get(name)  # type: ignore[assignment]  # redis-py's stubs: bytes | str; no reply is decoded here
+                sided.check_ttls(space.prefix, space.ttls, held, "Redis store")
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot check the sided keyspaces' TTLs: {exc}") from exc
 
     def _k(self, key: str) -> str:
         return self.ns + key
