@@ -26,7 +26,10 @@ record      code a side, then each distinct time once, a double, or its low six 
             heads (``\\xff`` -> each side's length, a byte, and head: its expiry, TTL,
             count of members and a time no later than its oldest member's, 20 bytes:
             ``_head``, ``_side_head``; a field a side before, ~16 bytes an account
-            more, converted when a node opens the store: ``_convert_heads``). A guest
+            more, converted when a node opens the store: ``_convert_heads``), only the
+            count and that time (8 bytes) where the side's TTL is its keyspace's
+            declared one and its expiry its newest member's time plus it (``stouched``,
+            as ``sided._derived``; the declared TTLs recorded: ``_check_ttls``). A guest
             keyspace's record (``ops.guest_keyspace``: a session's) is one field of its
             host's hash (the account's ties), ``\xff\xfe<guest>`` -> its heads field
             and each member's name and times, each after its length (``ppack``,
@@ -98,7 +101,9 @@ moves it out (``gtouch``); one of a release before that, a key of its own too la
 lodge, stays one (``_convert_guests``). A session moved to its own key is read by this
 release alone (a node of session 20's would take it as new): the same one-way upgrade.
 So is a member's value holding a time in six bytes (``_time``'s code 3, session 35's):
-a node of an earlier release takes its length mod 8 for its codes and misreads it.
+a node of an earlier release takes its length mod 8 for its codes and misreads it. A
+derived head (8 bytes, session 35's ``redisheads35``) fails loudly there instead: its
+reader unpacks 20 bytes from it (a Lua or ``struct`` error, the write or read refused).
 
 A set's expiry and TTL were once a field each of two shared structures (an expiry
 index sorted set and a TTL hash): ~245 bytes a set, more than its markers' ~45, and
