@@ -251,9 +251,10 @@ def test_redis_moves_a_big_session_the_earlier_release_lodged_at_its_next_touch(
     raw, ns = redis.Redis.from_url(redis_url), redis_namespace
     state = RedisState(redis_url, ns)
     crowd = tuple(f"@p{i}:s" for i in range(200))
+    # LIFE, PALS: as the earlier release wrote it (no declared TTL: every head held)
     earlier = [("sg.stouch", ns + TIES, _guest_prefix("s1"), side, 2, b"", repr(T0),
-                repr(500.0), 5_000, _seconds(500.0), sided.encode_names(list(crowd)))
-               for side in (0, 1)]  # LIFE, PALS: as the earlier release wrote it
+                repr(500.0), repr(0.0), b"", 5_000, _seconds(500.0),
+                sided.encode_names(list(crowd))) for side in (0, 1)]
     state._apply(args=_flat(earlier))
     assert raw.hlen(ns + TIES) == 201 and not raw.exists(ns + S1)
     reads: list[Query] = [Members(S1, keys.LIFE), Members(S1, keys.PALS),

@@ -223,6 +223,11 @@ def slot_of(key: str, side: str) -> tuple[int, int, bytes]:
     return _slots[side]
 
 
+def side_space(side: str) -> tuple[Sided, int]:
+    """The keyspace holding ``side`` and its index there; raises KeyError for no side."""
+    return _sided[side]
+
+
 def side_of(key: str, side: str) -> tuple[int, int]:
     """The index of ``side`` in the record at ``key``, and the record's number of sides;
     raises if the key is not of the side's keyspace."""

@@ -26,7 +26,10 @@ record      code a side, then each distinct time once, a double, or its low six 
             heads (``\\xff`` -> each side's length, a byte, and head: its expiry, TTL,
             count of members and a time no later than its oldest member's, 20 bytes:
             ``_head``, ``_side_head``; a field a side before, ~16 bytes an account
-            more, converted when a node opens the store: ``_convert_heads``). A guest
+            more, converted when a node opens the store: ``_convert_heads``), only the
+            count and that time (8 bytes) where the side's TTL is its keyspace's
+            declared one and its expiry its newest member's time plus it (``stouched``,
+            as ``sided._derived``; the declared TTLs recorded: ``_check_ttls``). A guest
             keyspace's record (``ops.guest_keyspace``: a session's) is one field of its
             host's hash (the account's ties), ``\xff\xfe<guest>`` -> its heads field
             and each member's name and times, each after its length (``ppack``,
@@ -98,7 +101,9 @@ moves it out (``gtouch``); one of a release before that, a key of its own too la
 lodge, stays one (``_convert_guests``). A session moved to its own key is read by this
 release alone (a node of session 20's would take it as new): the same one-way upgrade.
 So is a member's value holding a time in six bytes (``_time``'s code 3, session 35's):
-a node of an earlier release takes its length mod 8 for its codes and misreads it.
+a node of an earlier release takes its length mod 8 for its codes and misreads it. A
+derived head (8 bytes, session 35's ``redisheads35``) fails loudly there instead: its
+reader unpacks 20 bytes from it (a Lua or ``struct`` error, the write or read refused).
 
 A set's expiry and TTL were once a field each of two shared structures (an expiry
 index sorted set and a TTL hash): ~245 bytes a set, more than its markers' ~45, and
@@ -138,6 +143,7 @@ from .ops import (
     Query,
     Remove,
     Replace,
+    Sided,
     Since,
     Touch,
     Write,
@@ -151,7 +157,9 @@ from .ops import (
     is_sided,
     joined,
     lodging,
+    side_space,
     sided_keyspaces,
+    sided_space,
     since,
     slot_of,
     split,
@@ -360,17 +368,41 @@ end
 local function sheads(key, pre)  -- a record's heads as stored (an earlier guest's: ``pre``)
   return hsplit(redis.call('HGET', key, pre .. '\\255') or '')
 end
+-- A side's head as {expiry, TTL, count, a time no later than its oldest member's}. A
+-- derived head (8 or 12 bytes: its count and that time, ``shead_packed``) holds no expiry
+-- nor TTL, for its members and its keyspace's declared TTL give them (its newest member's
+-- time plus that TTL): its expiry reads math.huge and its TTL 0, which a caller that needs
+-- them replaces (``sexpiry``); no member of a derived side past its expiry is within the
+-- TTL of the newest, so a reader asking each member's time needs neither.
+local DERIVED = {[8] = true, [12] = true}
 local function shead(head)
   if not head or head == '' then return {0, 0, 0, math.huge} end
   if #head == 32 then
     local e, l, n, o = struct.unpack('<dddd', head)
     return {e, l, n, o}
   end
+  if #head == 8 then
+    local n, o = struct.unpack('<I4I4', head)
+    return {math.huge, 0, n, o}
+  end
+  if #head == 12 then
+    local n, o = struct.unpack('<I4d', head)
+    return {math.huge, 0, n, o}
+  end
   local e, l, n, age = struct.unpack('<dI4I4I4', head)
   return {e, l, n, e - age}
 end
-local function shead_packed(head)  -- the 20-byte layout where it holds the head, else 32
-  local e, l, n, o = unpack(head)
+-- A head's layout: a derived one (``head[5]``: its expiry is its newest member's time plus
+-- the declared TTL, ``stouched``) its count and its oldest as whole seconds rounded down
+-- (8 bytes; a double where that is no 4-byte number: 12); else the 20-byte layout where it
+-- holds the head, else 32.
+local function shead_packed(head)
+  local e, l, n, o, derived = unpack(head)
+  if derived then
+    local floor = math.floor(o)
+    if floor >= 0 and floor < WHOLE then return struct.pack('<I4I4', n, floor) end
+    return struct.pack('<I4d', n, o)
+  end
   if l >= 0 and l < WHOLE and l == math.floor(l) and n < WHOLE and math.abs(e) < math.huge then
     local age = 0  -- whole seconds before the expiry, the time no later than the oldest
     if o < e then
@@ -520,29 +552,54 @@ local function sstore(key, pre, side, heads, head, entries, seconds)
   hcall('HDEL', key, gone)
   extend(key, seconds)
 end
+-- A side's expiry: its head's (``shead``), or a derived head's, its newest member's time
+-- among ``values`` (name -> value, of a record of ``places`` places) plus ``declared``
+-- (-math.huge if no member is on it: as long dead as a side can be).
+local function sexpiry(head, values, side, places, declared)
+  if not DERIVED[#head] then return shead(head)[1] end
+  local newest = ABSENT
+  for _, value in pairs(values) do newest = math.max(newest, stimes(value, places)[side]) end
+  return newest + declared
+end
 -- A hash's guests (``ops.guest_keyspace``) whose every side expired before the lateness an
 -- event may have (``ops.MAX_LATENESS``: no event still judged reads them), from its
 -- HGETALL (``all``), deleted: the memory backend's sweep drops them, and here the
 -- host's EXPIRE, kept alive by the host, would not. Run by a touch that rewrites a record
 -- of the hash whole (one past a TTL or a cap), so a dead guest waits at most for that.
 -- A packed guest is its one field; an earlier release's, its heads field and members.
-local function spurge(key, all, now)
-  local dead, gone, horizon = {}, {}, now - LATENESS
-  local function live(heads)
-    for _, head in ipairs(heads) do
-      if head ~= '' and shead(head)[1] > horizon then return true end
+-- ``spec``: the guests' keyspace's declared TTL of each place, a double each
+-- (``RedisState._guest_spec``), for a derived head's expiry (``sexpiry``); a derived head
+-- of a place it does not declare keeps its guest (none is written so: ``stouched``).
+local function spurge(key, all, now, spec)
+  local dead, gone, horizon, places = {}, {}, now - LATENESS, #spec / 8
+  local function live(heads, values)
+    for r, head in ipairs(heads) do
+      if head ~= '' then
+        if DERIVED[#head] and r > places then return true end
+        local declared = DERIVED[#head] and struct.unpack('<d', spec, 8 * r - 7) or 0
+        if sexpiry(head, values, r, places, declared) > horizon then return true end
+      end
     end
     return false
   end
+  local heads, members = {}, {}  -- an earlier release's guests: prefix -> heads, members
   for i = 1, #all, 2 do
     local f = all[i]
     if string.sub(f, 1, 2) == '\\255\\254' then
-      if not string.find(f, ':', 3, true) then
-        if not live((pheads(all[i + 1]))) then gone[#gone + 1] = f end
-      elseif string.sub(f, -2) == ':\\255' and not live(hsplit(all[i + 1])) then
-        dead[string.sub(f, 1, -2)] = true
+      local colon = string.find(f, ':', 3, true)
+      if not colon then
+        local held, values = punpack(all[i + 1])
+        if not live(held, values) then gone[#gone + 1] = f end
+      else
+        local pre = string.sub(f, 1, colon)
+        members[pre] = members[pre] or {}
+        if f == pre .. '\\255' then heads[pre] = hsplit(all[i + 1])
+        else members[pre][f] = all[i + 1] end
       end
     end
+  end
+  for pre, held in pairs(heads) do
+    if not live(held, members[pre]) then dead[pre] = true end
   end
   if next(dead) ~= nil then
     for i = 1, #all, 2 do
@@ -565,18 +622,34 @@ end
 -- nothing leaves the side; the whole record when the side expired, a member passed its
 -- TTL or the cap. A retired side's head goes at any touch, its times with each member
 -- rewritten. The side (from 1), its new head and the members' new times (name -> times).
-local function stouched(heads, read, every, side, sides, retired, now, ttl, cap, fresh)
+-- Its head is derived (``shead_packed``: no expiry nor TTL held) exactly where the side's
+-- TTL is ``declared`` (the keyspace's, ``ops.Sided.ttls``; 0 for none) and its expiry its
+-- newest member's time plus it (``sided._derived``'s rule). Where the members touched
+-- alone cannot tell (the newest is not among them), the whole record is read: a derived
+-- head touched with another TTL (its expiry moves off the newest), and a held one touched
+-- with the declared TTL that may become derived (its expiry no later than the touch's:
+-- a head of an earlier release, once; after, a late touch's).
+local function stouched(heads, read, every, side, sides, retired, now, ttl, declared, cap,
+                        fresh)
   side, sides, now = tonumber(side) + 1, tonumber(sides), tonumber(now)
-  ttl, cap, fresh = tonumber(ttl), tonumber(cap), snames(fresh)
+  ttl, declared, cap, fresh = tonumber(ttl), tonumber(declared), tonumber(cap), snames(fresh)
   for i = 1, #retired do
     local r = string.byte(retired, i)
     if r <= #heads then heads[r] = '' end
   end
-  local expiry, old_ttl, count, oldest = unpack(shead(heads[side]))
+  local held = heads[side] or ''
+  local derived = DERIVED[#held]
+  local expiry, old_ttl, count, oldest = unpack(shead(held))
+  if derived then old_ttl = declared end
   local expired = expiry <= now
   if expired then old_ttl = ttl end
   local cutoff = now - math.min(ttl, old_ttl)
   local entries, full = {}, (expired and count > 0) or oldest <= cutoff
+  local newest = held == '' and now or nil  -- the side's newest after the touch, if known
+  if derived then full = full or ttl ~= declared or #fresh == 0
+  elseif held ~= '' and declared > 0 and ttl == declared and expiry <= now + ttl then
+    full = true
+  end
   if not full then
     local values, adding = read(fresh), 0
     for i, name in ipairs(fresh) do
@@ -592,6 +665,15 @@ local function stouched(heads, read, every, side, sides, retired, now, ttl, cap,
     entries = {}
     for name, value in pairs(every()) do
       entries[name] = sretired(stimes(value, sides), retired)
+    end
+    if derived then  -- its expiry from its members, and all that follows from it
+      newest = ABSENT
+      for _, t in pairs(entries) do newest = math.max(newest, t[side]) end
+      expiry, old_ttl = newest + declared, declared
+      expired = expiry <= now
+      if expired then old_ttl = ttl end
+      cutoff = now - math.min(ttl, old_ttl)
+      derived = false
     end
     if expired then for _, t in pairs(entries) do t[side] = ABSENT end end
     for _, name in ipairs(fresh) do
@@ -612,17 +694,25 @@ local function stouched(heads, read, every, side, sides, retired, now, ttl, cap,
       end)
       for i = 1, #on - cap do entries[on[i]][side] = ABSENT end
     end
-    count, oldest = 0, math.huge
+    count, oldest, newest = 0, math.huge, ABSENT
     for _, t in pairs(entries) do
-      if t[side] ~= ABSENT then count, oldest = count + 1, math.min(oldest, t[side]) end
+      if t[side] ~= ABSENT then
+        count, oldest = count + 1, math.min(oldest, t[side])
+        newest = math.max(newest, t[side])
+      end
     end
   end
-  return side, {math.max(expiry, now + ttl), ttl, count, oldest}, entries
+  local head = {math.max(expiry, now + ttl), ttl, count, oldest}
+  head[5] = declared > 0 and ttl == declared and count > 0
+    and (derived or (newest ~= nil and head[1] == newest + declared))
+  return side, head, entries
 end
 -- A touch of a record in a hash, its fields behind ``pre`` ('' for a record of its own; an
 -- earlier-layout guest's prefix, ``gfields``): the touched members' fields alone, or
--- every field (one HGETALL, which also lets the hash's dead guests go: ``spurge``).
-local function stouch(key, pre, side, sides, retired, now, ttl, cap, seconds, fresh)
+-- every field (one HGETALL, which also lets the hash's dead guests go: ``spurge``, its
+-- guests' declared TTLs ``spec``).
+local function stouch(key, pre, side, sides, retired, now, ttl, declared, spec, cap, seconds,
+                      fresh)
   local function read(names)
     local fields = {}
     for i, name in ipairs(names) do fields[i] = pre .. name end
@@ -630,7 +720,7 @@ local function stouch(key, pre, side, sides, retired, now, ttl, cap, seconds, fr
   end
   local function every()
     local all, out, head_field = redis.call('HGETALL', key), {}, pre .. '\\255'
-    spurge(key, all, tonumber(now))
+    spurge(key, all, tonumber(now), spec)
     for i = 1, #all, 2 do
       local f = all[i]
       if pre == '' then
@@ -642,8 +732,8 @@ local function stouch(key, pre, side, sides, retired, now, ttl, cap, seconds, fr
     return out
   end
   local heads = sheads(key, pre)
-  local at, head, entries = stouched(heads, read, every, side, sides, retired, now, ttl, cap,
-                                     fresh)
+  local at, head, entries = stouched(heads, read, every, side, sides, retired, now, ttl,
+                                     declared, cap, fresh)
   sstore(key, pre, at, heads, head, entries, seconds)
 end
 -- A guest's record written to its own key (its heads and members, ``values``: name ->
@@ -668,8 +758,8 @@ end
 -- at most LODGED members (its sides' counts summed, from its heads), the hash at most
 -- ``limit`` fields (``RedisState._room``) and its field at most ``compact`` bytes; else
 -- it is written to its own key (``gown``), its field deleted.
-local function gpacked(own, host, field, limit, compact, side, sides, retired, now, ttl, cap,
-                       seconds, fresh)
+local function gpacked(own, host, field, limit, compact, side, sides, retired, now, ttl,
+                       declared, cap, seconds, fresh)
   local blob, heads, values = redis.call('HGET', host, field), nil, nil
   if blob then heads, values = punpack(blob)
   else heads, values = gearlier(host, field .. ':') end
@@ -681,7 +771,7 @@ local function gpacked(own, host, field, limit, compact, side, sides, retired, n
     return out
   end
   local at, head, entries = stouched(heads, read, function() return values end, side, sides,
-                                     retired, now, ttl, cap, fresh)
+                                     retired, now, ttl, declared, cap, fresh)
   for name, t in pairs(entries) do values[name] = spacked(t) or nil end
   local joined = sjoined(heads, at, head)
   local packed = lodged and ppack(joined, values)
@@ -699,18 +789,19 @@ end
 -- does): it stays or is lodged only if, with this touch's names, it would hold at most
 -- LODGED members and the hash at most ``limit`` fields (``RedisState._room``: 0 for a
 -- field too long to keep the hash compact); else it moves to its own key first, once.
-local function gfields(own, host, pre, limit, side, sides, retired, now, ttl, cap, seconds,
-                       fresh)
+local function gfields(own, host, pre, limit, side, sides, retired, now, ttl, declared, spec,
+                       cap, seconds, fresh)
   local n, heads = #snames(fresh), sheads(host, pre)
   if gholds(heads, n) <= LODGED
       and redis.call('HLEN', host) + n + (#heads == 0 and 1 or 0) <= limit then
-    return stouch(host, pre, side, sides, retired, now, ttl, cap, seconds, fresh)
+    return stouch(host, pre, side, sides, retired, now, ttl, declared, spec, cap, seconds,
+                  fresh)
   end
   if #heads > 0 then
     local joined = redis.call('HGET', host, pre .. '\\255')
     gown(own, host, joined, select(2, gearlier(host, pre)), seconds)
   end
-  stouch(own, '', side, sides, retired, now, ttl, cap, seconds, fresh)
+  stouch(own, '', side, sides, retired, now, ttl, declared, '', cap, seconds, fresh)
 end
 -- A guest's touch (``ops.guest_keyspace``): its own key if it has one (moved there, or
 -- never lodged), else lodged in its host's hash: in one field (``gpacked``) where the
@@ -722,16 +813,17 @@ end
 -- most ``limit`` fields beside the host's own record, whatever its sessions send, and a
 -- touch of a lodged guest reads at most LODGED members of it.
 local function gtouch(own, host, pre, limit, compact, packing, side, sides, retired, now, ttl,
-                      cap, seconds, fresh)
+                      declared, spec, cap, seconds, fresh)
   if redis.call('EXISTS', own) == 1 then
-    return stouch(own, '', side, sides, retired, now, ttl, cap, seconds, fresh)
+    return stouch(own, '', side, sides, retired, now, ttl, declared, '', cap, seconds, fresh)
   end
   local field = string.sub(pre, 1, -2)
   if packing == '1' or redis.call('HEXISTS', host, field) == 1 then
     return gpacked(own, host, field, tonumber(limit), tonumber(compact), side, sides, retired,
-                   now, ttl, cap, seconds, fresh)
+                   now, ttl, declared, cap, seconds, fresh)
   end
-  gfields(own, host, pre, tonumber(limit), side, sides, retired, now, ttl, cap, seconds, fresh)
+  gfields(own, host, pre, tonumber(limit), side, sides, retired, now, ttl, declared, spec, cap,
+          seconds, fresh)
 end
 -- A sided record's deletion: its own fields alone (its members and heads), not what else
 -- its hash holds (a host's lodged values and guests); a guest's (``pre``: its prefix of
@@ -824,10 +916,11 @@ _CONVERT_CHUNK = 1_000
 # keeping their EXPIRE; a set another node converted meanwhile is left alone.
 # The plain sets a side of a sided keyspace was kept in become that side of the records
 # (``RedisState._convert_sided``): KEYS in pairs (a plain set, its record), ARGV the side's
-# index and the number of sides. A member's later time wins (a node of this release may
-# have touched the record already), as does the later expiry and EXPIRE; the set goes.
+# index, the number of sides and the side's declared TTL (a derived head's, ``stouched``).
+# A member's later time wins (a node of this release may have touched the record
+# already), as does the later expiry and EXPIRE; the set goes.
 _CONVERT_SIDED = _HASHED + """
-local side, sides = tonumber(ARGV[1]) + 1, tonumber(ARGV[2])
+local side, sides, declared = tonumber(ARGV[1]) + 1, tonumber(ARGV[2]), tonumber(ARGV[3])
 for i = 1, #KEYS, 2 do
   local old, key = KEYS[i], KEYS[i + 1]
   if redis.call('TYPE', old).ok == 'zset' then
@@ -842,6 +935,14 @@ for i = 1, #KEYS, 2 do
     if expiry then  -- (none: the set reads as empty, and goes)
       local heads, entries = sheads(key, ''), {}
       local head = shead(heads[side])
+      if DERIVED[#(heads[side] or '')] then  -- held from here on: its expiry and TTL
+        local values, all = {}, redis.call('HGETALL', key)
+        for j = 1, #all, 2 do
+          if string.byte(all[j]) ~= 255 then values[all[j]] = all[j + 1] end
+        end
+        head[1] = sexpiry(heads[side], values, side, sides, declared)
+        head[2] = declared
+      end
       if #names > 0 then
         local values = redis.call('HMGET', key, unpack(names))
         for j, member in ipairs(names) do
@@ -1044,6 +1145,8 @@ _EXPIRY = struct.Struct("<d")  # a bytes value's event-time expiry, after ``RAW`
 _MAX_SIDES = 28  # a member's codes in its value are under 8 bytes (``_time``)
 _SIDE_HEAD = struct.Struct("<dddd")  # a side's expiry, TTL, count and oldest (``stouch``)
 _SHORT_HEAD = struct.Struct("<dIII")  # ... the TTL, count and oldest as whole numbers
+_DERIVED_HEAD = struct.Struct("<II")  # a derived head's count and oldest (``_head``)
+_DERIVED_WIDE = struct.Struct("<Id")  # ... its oldest no 4-byte number
 
 
 def _time(value: bytes | None, side: int, places: int) -> float:
@@ -1092,13 +1195,26 @@ def _time(value: bytes | None, side: int, places: int) -> float:
     return _EXPIRY.unpack_from(value, found)[0]
 
 
-def _head(head: bytes) -> tuple[float, float, float, float]:
+def _head(head: bytes, declared: float) -> tuple[float, float, float, float]:
     """A side's head (``stouch``'s ``shead_packed``): its expiry, TTL, count and a time no
     later than its oldest member's. 20 bytes where its TTL and count are whole numbers
     under 2**32 (the oldest as whole seconds before the expiry, rounded to no later than
     it: a bound is all readers take it for, and a rounded one costs at most a Distinct's
     trip or a touch's rewrite that the exact one would have spared); else, and in the
-    earlier layout, the four as doubles (32). Four an account's ties: ~48 bytes."""
+    earlier layout, the four as doubles (32). Four an account's ties: ~48 bytes.
+
+    A derived head (session 35's, ``stouched``: the side's TTL is its ``declared`` one and
+    its expiry its newest member's time plus it) is its count and that time, whole seconds
+    rounded down (8 bytes; 12 where they are no 4-byte number: a double). Read with no
+    expiry (infinity): a member within the TTL of now is no older than the newest, so the
+    side is live wherever a member answers, and every answer reads the members' times
+    (Contains, Members) or counts them past ``oldest`` (Distinct, within the TTL)."""
+    if len(head) == _DERIVED_HEAD.size:
+        count, floor = _DERIVED_HEAD.unpack(head)
+        return math.inf, declared, count, floor
+    if len(head) == _DERIVED_WIDE.size:
+        count, oldest = _DERIVED_WIDE.unpack(head)
+        return math.inf, declared, count, oldest
     if len(head) == _SIDE_HEAD.size:
         return _SIDE_HEAD.unpack(head)
     expiry, ttl, count, age = _SHORT_HEAD.unpack(head)
@@ -1130,6 +1246,24 @@ _GUEST = b"\xff\xfe"
 
 def _guest_prefix(name: str) -> bytes:
     return _GUEST + name.encode("utf-8", "surrogatepass") + b":"
+
+
+def _guest_spec(space: Sided) -> bytes:
+    """The declared TTL of each place of the guests a record of ``space`` may hold in its
+    hash (its own, for a guest keyspace's: ``gfields`` lodges it in its host's; else the
+    keyspace it hosts, ``ops.guest_keyspace``), a double each, 0 for a retired place or
+    none declared; empty for none. ``spurge`` reads a derived head's expiry with it."""
+    guests = guest_prefixes()
+    if space.prefix in guests:
+        guest: Sided | None = space
+    else:
+        guest = next((sided_space(prefix) for prefix, host in guests.items()
+                      if host == space.prefix), None)
+    if guest is None:
+        return b""
+    live = iter(guest.ttls)
+    return b"".join(_EXPIRY.pack(0.0 if place in guest.retired else next(live))
+                    for place in range(guest.slots()))
 
 
 _PACKED_HEADS = struct.Struct("<H")  # a lodged guest's heads field's length (``ppack``)
@@ -1201,6 +1335,7 @@ class _Side(NamedTuple):
     side: int
     slots: int
     places: tuple[tuple[str | bytes, bytes], ...]
+    declared: float  # the side's declared TTL (``ops.Sided.ttls``): a derived head's
 
 
 # Redis's own EXPIRE counts wall-clock seconds: a node or a replay running behind event
@@ -1297,6 +1432,22 @@ class RedisState:
         self._convert_heads()
         self._convert_sided()
         self._convert_guests()
+        self._check_ttls()
+
+    def _check_ttls(self) -> None:
+        """Each sided keyspace's declared TTLs as the store first held them (a key each,
+        ``sided-ttls:<prefix>`` under the namespace, no EXPIRE: SET NX by the first node of
+        this release to open it), as SQLite's file does (``SQLiteState._check_ttls``): a
+        derived head (``stouched``) holds no expiry nor TTL, so a node declaring others
+        refuses the store (``StateUnavailable``) rather than read its records with them."""
+        try:
+            for space in sided_keyspaces():
+                name = self._k(f"sided-ttls:{space.prefix}")
+                self._redis.set(name, sided.packed_ttls(space.ttls), nx=True)
+                held: bytes = self._redis.get(name)  # type: ignore[assignment]  # redis-py's stubs: bytes | str; no reply is decoded here
+                sided.check_ttls(space.prefix, space.ttls, held, "Redis store")
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot check the sided keyspaces' TTLs: {exc}") from exc
 
     def _k(self, key: str) -> str:
         return self.ns + key
@@ -1448,7 +1599,8 @@ class RedisState:
                     for chunk in self._sorted_sets(former):
                         keys = [k for old in chunk for k in (old, self._k(
                             space.prefix + old.decode()[len(self._k(former)):]))]
-                        convert(keys=keys, args=[space.slot(side), space.slots()])
+                        convert(keys=keys, args=[space.slot(side), space.slots(),
+                                                  repr(space.ttls[side])])
                 self._redis.set(self._converted(prefix), 1)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert sets into sided records: {exc}") from exc
@@ -1575,6 +1727,7 @@ class RedisState:
             key = self._k(query.key)
             if isinstance(query, Distinct | Contains | Members) and query.side:
                 side, slots, _ = slot_of(query.key, query.side)
+                space, index = side_space(query.side)
                 held, pre = self._sided_at(query.key)
                 sited = ((self._own_key(query.key), b""), (held, pre)) if pre else (
                     (held, pre),)
@@ -1589,7 +1742,7 @@ class RedisState:
                         pipe.hmget(where, [*packed, fix + _EXPIRES])
                     else:
                         pipe.hgetall(where)
-                plans.append((query, _Side(side, slots, sited)))
+                plans.append((query, _Side(side, slots, sited, space.ttls[index])))
             elif isinstance(query, Since):
                 # A log: its list, and its count beside it (``_log_count``).
                 if query.after is None:
@@ -1693,7 +1846,7 @@ class RedisState:
         be (``_Side``): the first that holds it (none: the last, empty). A lodged guest's
         place holds it in its one field (``ppack``: read whole, every member known) or, as
         an earlier release lodged it, in fields behind its prefix (its heads field)."""
-        side, slots, places = plan
+        side, slots, places, declared = plan
         members: dict[bytes, bytes] | None = None  # the record's members, where read whole
         for place, reply in zip(places, found, strict=True):
             held, pre = place
@@ -1710,7 +1863,7 @@ class RedisState:
             if heads is not None:
                 break
         head = _side_head(heads, side)
-        expiry, ttl, count, oldest = _head(head) if head else (0.0, 0.0, 0, 0.0)
+        expiry, ttl, count, oldest = _head(head, declared) if head else (0.0, 0.0, 0, 0.0)
         live = expiry > now
         if isinstance(query, Contains):
             cutoff = now - ttl
@@ -1801,9 +1954,10 @@ class RedisState:
                     where = ("sg.stouch", held, pre) if not pre else (
                         "sg.gtouch", self._own_key(op.key), held, pre,
                         self._room(pre, op.members), self._compact, self._packs)
+                    space, index = side_space(op.side)
                     out.append((*where, side, sides, retired, repr(float(now)),
-                                repr(float(op.ttl)),
-                                op.cap, _seconds(op.ttl),
+                                repr(float(op.ttl)), repr(space.ttls[index]),
+                                _guest_spec(space), op.cap, _seconds(op.ttl),
                                 sided.encode_names(list(dict.fromkeys(op.members)))))
             elif isinstance(op, Touch | Replace | Remove) and is_hashed(op.key):
                 out.extend(self._hashed_commands(key, op, now))

@@ -86,6 +86,8 @@ from itertools import chain, compress, repeat
 
 import numpy as np
 
+from ..errors import StateUnavailable
+
 ABSENT = float("-inf")  # a member's time on a side it is not on
 _HEAD = struct.Struct("<dd")  # a side's expiry and TTL
 _DOUBLE = struct.Struct("<d")
@@ -168,6 +170,23 @@ def _ends_with(newest: float, ttl: float) -> bool:
     2038-01-19; a TTL of 180 days before either, ~25 % of times there): such a side holds
     its head."""
     return newest + ttl - ttl >= newest
+
+
+def packed_ttls(ttls: Sequence[float]) -> bytes:
+    """A sided keyspace's declared TTLs (``ops.Sided.ttls``) as a store records them (a
+    double each: ``SQLiteState._check_ttls``, ``RedisState._check_ttls``)."""
+    return _packed(ttls)
+
+
+def check_ttls(prefix: str, ttls: Sequence[float], held: bytes, store: str) -> None:
+    """Raise ``StateUnavailable`` if a store ``held`` other declared TTLs for the keyspace
+    ``prefix`` than ``ttls`` (``packed_ttls``): its records' derived heads were written
+    with them, and read with these a member kept 180 days would read as kept 90."""
+    if held != packed_ttls(ttls):
+        raise StateUnavailable(
+            f"the sided keyspace {prefix!r} declares the TTLs {tuple(ttls)}, where this "
+            f"{store}'s records were written with {tuple(_doubles(held))}: convert its "
+            f"records (or keep the release that wrote them)")
 
 
 def _doubles(blob: bytes | bytearray) -> list[float]:

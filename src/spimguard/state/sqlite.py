@@ -67,7 +67,6 @@ not supported: delete those rows, or keep the release).
 from __future__ import annotations
 
 import sqlite3
-import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import groupby, islice, repeat
 from operator import itemgetter
@@ -425,16 +424,11 @@ class SQLiteState:
         run = self._conn.execute
         for space in sided_keyspaces():
             name = f"sided-ttls:{space.prefix}"
-            declared = struct.pack(f"<{len(space.ttls)}d", *space.ttls)
+            declared = sided.packed_ttls(space.ttls)
             with self._conn:
                 run("INSERT OR IGNORE INTO state_keys VALUES (?, ?)", (name, declared))
             held = run("SELECT value FROM state_keys WHERE name = ?", (name,)).fetchone()[0]
-            if held != declared:
-                raise StateUnavailable(
-                    f"the sided keyspace {space.prefix!r} declares the TTLs {space.ttls}, "
-                    f"where this file's records were written with "
-                    f"{struct.unpack(f'<{len(held) // 8}d', held)}: convert its records "
-                    f"(or keep the release that wrote them)")
+            sided.check_ttls(space.prefix, space.ttls, held, "file")
 
     def _convert_sided(self) -> None:
         """The plain sets each side of a sided keyspace was kept in before become the
