@@ -646,7 +646,8 @@ local function stouched(heads, read, every, side, sides, retired, now, ttl, decl
   local cutoff = now - math.min(ttl, old_ttl)
   local entries, full = {}, (expired and count > 0) or oldest <= cutoff
   local newest = held == '' and now or nil  -- the side's newest after the touch, if known
-  if derived then full = full or ttl ~= declared or #fresh == 0
+  -- (a touch whose end rounds, ``sided._ends_with``: the newest it may leave needs a head)
+  if derived then full = full or ttl ~= declared or #fresh == 0 or now + ttl - ttl < now
   elseif held ~= '' and declared > 0 and ttl == declared and expiry <= now + ttl then
     full = true
   end
@@ -704,7 +705,8 @@ local function stouched(heads, read, every, side, sides, retired, now, ttl, decl
   end
   local head = {math.max(expiry, now + ttl), ttl, count, oldest}
   head[5] = declared > 0 and ttl == declared and count > 0
-    and (derived or (newest ~= nil and head[1] == newest + declared))
+    and (derived or (newest ~= nil and head[1] == newest + declared
+                     and newest + declared - declared >= newest))
   return side, head, entries
 end
 -- A touch of a record in a hash, its fields behind ``pre`` ('' for a record of its own; an

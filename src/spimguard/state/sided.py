@@ -69,7 +69,8 @@ equality, not a bound, for either kind of difference can show in a later answer.
 The declared TTLs are the load's (the ties' ``TALKED_TTL``, a session's default
 ``session_ttl``): an account's ties hold no head (−48 bytes), a session's record none
 (−32). Reads of a derived side need no expiry (a member within the TTL is there, and
-then so is the side); a touch that names the declared TTL of a side with no head goes
+then so is the side: exact where the end does not round, ``_ends_with``, else the side
+holds its head, ``review35b``); a touch that names the declared TTL of a side with no head goes
 the fast way, any other the slow one (``_retouched``).
 """
 
