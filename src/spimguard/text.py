@@ -865,8 +865,8 @@ def _unleet(folded: str) -> str:
         if len(word) < 3:
             continue
         if (before.isalnum() or before == "_") != (word[0] in _WORDLIKE):
-            if not (_figure(word, _clock_colon(parts[i - 1], parts[i - 2] if i > 1 else ""))
-                    and _stands_apart(parts[i + 1][:1])):
+            clock = before == ":" and _clock_colon(parts[i - 1], parts[i - 2] if i > 1 else "")
+            if not (_figure(word, clock) and _stands_apart(parts[i + 1][:1])):
                 parts[i] = word.translate(_LEET)
         else:
             parts[i] = _unleet_inside(word)
