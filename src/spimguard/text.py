@@ -138,6 +138,7 @@ _LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
 _FIGURE = re.compile(r"x[0-9]+|([0-9]+)(st|nd|rd|th|am|pm)")  # ASCII digits only
 _ORDINAL = {"1": "st", "2": "nd", "3": "rd"}  # a last digit's suffix; "th" for the rest
 _HOURS = range(1, 13)
+_MINUTES = range(60)  # a clock's minutes, after its colon ("10:30pm")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 _SPACED_TLDS = ("com|net|org|info|biz|ru|io|co|me|us|uk|de|xyz|top|site|online|club|shop|app|"
@@ -864,7 +865,8 @@ def _unleet(folded: str) -> str:
         if len(word) < 3:
             continue
         if (before.isalnum() or before == "_") != (word[0] in _WORDLIKE):
-            if not (_figure(word, before == ":") and _stands_apart(parts[i + 1][:1])):
+            clock = before == ":" and _clock_colon(parts[i - 1], parts[i - 2] if i > 1 else "")
+            if not (_figure(word, clock) and _stands_apart(parts[i + 1][:1])):
                 parts[i] = word.translate(_LEET)
         else:
             parts[i] = _unleet_inside(word)
@@ -877,9 +879,19 @@ def _stands_apart(beside: str) -> bool:
     return not beside.isalnum()
 
 
+def _clock_colon(text: str, earlier: str) -> bool:
+    """Whether ``text`` (what comes before a run; ``earlier``, the run before it as read)
+    ends in a clock's colon, one after a digit ("10:30pm"), as ``masked`` reads a number
+    (session 35, ``review35a``). A label's colon is no clock's: "time:3pm" is three
+    o'clock and "re:1st" an ordinal, not minutes (they were read as leet, "time:epm")."""
+    ahead = text[-2:] if len(text) >= 2 else earlier[-1:] + text
+    return ahead[-1:] == ":" and ahead[:1].isdecimal()
+
+
 def _figure(word: str, after_colon: bool = False) -> bool:
     """Whether a word of ASCII letters and digits is a figure written with its unit
-    (``_FIGURE``), ``after_colon`` when it follows a colon (a clock's minutes: "30pm")."""
+    (``_FIGURE``), ``after_colon`` when it follows a clock's colon (its minutes, 00-59:
+    "30pm"; "73am" is no minute but "team")."""
     found = _FIGURE.fullmatch(word)
     if found is None:
         return False
@@ -887,7 +899,9 @@ def _figure(word: str, after_colon: bool = False) -> bool:
     if number is None:  # "x2"
         return True
     if unit in ("am", "pm"):
-        return len(number) == 2 if after_colon else len(number) <= 2 and int(number) in _HOURS
+        if after_colon:
+            return len(number) == 2 and int(number) in _MINUTES
+        return len(number) <= 2 and int(number) in _HOURS
     return unit == ("th" if number[-2:-1] == "1" else _ORDINAL.get(number[-1], "th"))
 
 
@@ -2001,13 +2015,23 @@ def _masked_number(found: re.Match[str]) -> str:
     alone = _stands_apart(text[found.start() - 1:found.start()]) and _stands_apart(
         text[found.end():found.end() + 1])
     if whole[0] == "x":
-        return "#" if alone and whole.isascii() else "x#"
+        return "#" if alone else "x#"
     if unit is None:
         return "#"
-    number = whole[:-len(unit)]
+    number = _ascii_digits(whole[:-len(unit)])
     cut = max(map(number.rfind, ".,:/-"))  # the last part's separator, or -1
     return "#" if alone and _figure(number[cut + 1:] + unit, number[cut:cut + 1] == ":") else (
         "#" + unit)
+
+
+def _ascii_digits(number: str) -> str:
+    """A number's decimal digits of any script as ASCII ones ("٣" is "3"), one for one.
+    ``_NUMBER`` masks a number in any script's digits, and a figure's unit is its unit
+    whatever digits say the number: "٣pm" and "١st" were "#pm" and "#st" where "3pm" and
+    "1st" are "#", a second form a spammer pads each copy with (session 35, ``review35a``:
+    200 copies padded with times in six scripts' digits met 129-146, in ASCII 182)."""
+    return number if number.isascii() else "".join(
+        str(unicodedata.decimal(c)) if c.isdecimal() else c for c in number)
 
 
 def masked_for(view: MessageView, names: tuple[str, ...]) -> str:
