@@ -37,12 +37,14 @@ from spimguard.state.sqlite import SQLiteState
 _HOST_SIDES = ("r35c-h-one", "r35c-h-two", "r35c-h-three")
 _HOST = sided_keyspace("review35c-host:", dict.fromkeys(_HOST_SIDES, ""), retired=(0, 2),
                        ttls=dict(zip(_HOST_SIDES, (100.0, 200.0, 300.0), strict=True)))
-# Lodged in the host's records; place 1 retired: its live sides at slots 0 and 2.
+# Lodged in the host's records; place 1 retired: its live sides at slots 0 and 2. Their TTLs
+# pass ``MAX_LATENESS``, so a guest purged early (``spurge``, at a host's whole rewrite)
+# would answer empty where it is live.
 _GUEST_SIDES = ("r35c-g-one", "r35c-g-two")
 _GUEST = guest_keyspace(
     sided_keyspace("review35c-guest:", dict.fromkeys(_GUEST_SIDES, ""), retired=(1,),
-                   ttls=dict(zip(_GUEST_SIDES, (150.0, 250.0), strict=True))), _HOST)
-_DECLARED = (100.0, 150.0, 200.0, 250.0, 300.0)
+                   ttls=dict(zip(_GUEST_SIDES, (4_000.0, 8_000.0), strict=True))), _HOST)
+_DECLARED = (100.0, 200.0, 300.0, 4_000.0, 8_000.0)
 _RECORDS = ((_HOST + "a", _HOST_SIDES), (guest_key(_GUEST, "a", "s1"), _GUEST_SIDES),
             (guest_key(_GUEST, "a", "s\u00ff"), _GUEST_SIDES), (_HOST + "b", _HOST_SIDES))
 _PEOPLE = ("p0", "p1", "p2", "p3", "\u00ff", "", "x" * 300)
