@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from spimguard.db import connect
-from spimguard.state import ops
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import (
     MAX_LATENESS,
@@ -35,15 +34,18 @@ from spimguard.state.sqlite import SQLiteState
 
 # Places 0 and 2 retired: the live sides sit at slots 1, 3 and 4, each its own TTL.
 _HOST_SIDES = ("r35c-h-one", "r35c-h-two", "r35c-h-three")
+_HOST_TTLS = dict(zip(_HOST_SIDES, (100.0, 200.0, 300.0), strict=True))
 _HOST = sided_keyspace("review35c-host:", dict.fromkeys(_HOST_SIDES, ""), retired=(0, 2),
-                       ttls=dict(zip(_HOST_SIDES, (100.0, 200.0, 300.0), strict=True)))
+                       ttls=_HOST_TTLS)
 # Lodged in the host's records; place 1 retired: its live sides at slots 0 and 2. Their TTLs
 # pass ``MAX_LATENESS``, so a guest purged early (``spurge``, at a host's whole rewrite)
 # would answer empty where it is live.
 _GUEST_SIDES = ("r35c-g-one", "r35c-g-two")
+_GUEST_TTLS = dict(zip(_GUEST_SIDES, (4_000.0, 8_000.0), strict=True))
 _GUEST = guest_keyspace(
     sided_keyspace("review35c-guest:", dict.fromkeys(_GUEST_SIDES, ""), retired=(1,),
-                   ttls=dict(zip(_GUEST_SIDES, (4_000.0, 8_000.0), strict=True))), _HOST)
+                   ttls=_GUEST_TTLS), _HOST)
+_TTLS = {**_HOST_TTLS, **_GUEST_TTLS}  # each side's declared TTL
 _DECLARED = (100.0, 200.0, 300.0, 4_000.0, 8_000.0)
 _RECORDS = ((_HOST + "a", _HOST_SIDES), (guest_key(_GUEST, "a", "s1"), _GUEST_SIDES),
             (guest_key(_GUEST, "a", "s\u00ff"), _GUEST_SIDES), (_HOST + "b", _HOST_SIDES))
@@ -107,8 +109,7 @@ def test_derived_heads_at_retired_places_and_different_ttls_answer_as_plain_sets
             writes: list[Write]
             if rng.random() < 0.9:
                 members = tuple(rng.sample(_PEOPLE, rng.choice((1, 1, 2, 3))))
-                declared = ops.side_space(side)[0].ttls[ops.side_space(side)[1]]
-                ttl = declared if rng.random() < 0.8 else rng.choice((60.0, 500.0, 100.5))
+                ttl = _TTLS[side] if rng.random() < 0.8 else rng.choice((60.0, 500.0, 100.5))
                 cap = rng.choice((1, 2, 10))
                 writes = [Touch(key, members, ttl, cap, side)]
                 plain: list[Write] = [Touch(f"plain:{key}/{side}", members, ttl, cap)]
