@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from sided_diff import renewed, written
 from spimguard.db import connect
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import (
@@ -115,19 +116,9 @@ def test_derived_heads_at_retired_places_and_different_ttls_answer_as_plain_sets
                 plain: list[Write] = [Touch(f"plain:{key}/{side}", members, ttl, cap)]
             else:
                 writes, plain = [Delete(key)], [Delete(f"plain:{key}/{s}") for s in sides]
-            for state in (mem, sq, rd):
-                state.write(writes, now)
-            model.write(plain, now)
-            if rng.random() < 0.04:
-                for state in (mem, sq, rd, model):
-                    state.sweep(now)
+            if written(rng, (mem, sq, rd), model, writes, plain, now):
                 swept = now
-            sq.commit()
-            rd.commit()
-            if rng.random() < 0.05:
-                sq.close()
-                rd.close()
-                sq, rd = SQLiteState(connect(tmp_path / "s.db")), RedisState(url, ns)
+            sq, rd = renewed(rng, sq, rd, 0.05, tmp_path / "s.db", url, ns)
             later = now + rng.choice((0.0, 20.0, 99.0, 1e-6))
             if rng.random() < 0.4:  # where a side's end is, by its newest member
                 end = newest + rng.choice(_DECLARED)
