@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from sided_diff import renewed, written
 from spimguard import accounts
 from spimguard.db import connect
 from spimguard.detectors.takeover import keys
@@ -98,19 +99,9 @@ def test_backends_and_restarts_answer_alike_at_the_time_edges(
                                 [Touch(f"plain:{key}/{side}", members, ttl, cap)])
         elif roll < 0.93:
             writes, expected = [Delete(key)], [Delete(f"plain:{key}/{s}") for s in sides]
-        for state in (memory, on_disk, shared):
-            state.write(writes, now)
-        plain.write(expected, now)
-        if rng.random() < 0.04:
-            for state in (memory, on_disk, shared, plain):
-                state.sweep(now)
+        if written(rng, (memory, on_disk, shared), plain, writes, expected, now):
             swept = now
-        on_disk.commit()
-        shared.commit()
-        if rng.random() < 0.06:
-            on_disk.close()
-            shared.close()
-            on_disk, shared = SQLiteState(connect(path)), RedisState(compact, namespace)
+        on_disk, shared = renewed(rng, on_disk, shared, 0.06, path, compact, namespace)
         later = now + rng.choice([0.0, 20.0, 99.0, 100.0, 199.999, 200.0])
         asked = tuple(rng.sample(_PEOPLE, 3))
         window = rng.choice([10.0, 100.0, 1e12])
