@@ -135,7 +135,8 @@ _LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
 # ("v154" reads "visa"), a magnitude's "k" or "m" ("800k" reads "book", "533m" "seem"),
 # pence's "p" ("570p" reads "stop"). The skeleton keeps a figure's digits, and
 # ``masked`` masks the figure whole ("#"), as it masks a number: what differs per copy.
-_FIGURE = re.compile(r"x[0-9]+|([0-9]+)(st|nd|rd|th|am|pm)")  # ASCII digits only
+_UNITS = "st|nd|rd|th|am|pm"  # the units a figure may be written with, after its number
+_FIGURE = re.compile(rf"x[0-9]+|([0-9]+)({_UNITS})")  # ASCII digits only
 _ORDINAL = {"1": "st", "2": "nd", "3": "rd"}  # a last digit's suffix; "th" for the rest
 _HOURS = range(1, 13)
 _MINUTES = range(60)  # a clock's minutes, after its colon ("10:30pm")
@@ -300,8 +301,8 @@ _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 # ``_FIGURE`` may read: each number is matched once, left to right (a figure's word
 # boundaries are checked on the match, not by a lookbehind that would start a match at
 # every part of "1.1.1.1...", each scanning the rest: quadratic).
-_NUMBER_OR_FIGURE = re.compile(r"x\d+(?:[.,:/-]\d+)*|\d+(?:[.,:/-]\d+)*(st|nd|rd|th|am|pm)?")
-_UNIT_HINT = re.compile(r"x\d|\d(?:st|nd|rd|th|am|pm)")
+_NUMBER_OR_FIGURE = re.compile(rf"x{_NUMBER.pattern}|{_NUMBER.pattern}({_UNITS})?")
+_UNIT_HINT = re.compile(rf"x\d|\d(?:{_UNITS})")
 _MENTION = re.compile(r"@\w+")
 
 
