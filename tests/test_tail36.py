@@ -1,0 +1,75 @@
+"""``benchmarks/tail.py``: what it tells apart in a batch's time, on records made up here
+(no timing: the benchmark prints the figures; these check what its rows count).
+
+``tail`` is imported from the path the project's commands put ``benchmarks`` on, so run
+against another tree's ``benchmarks`` (base's, which has no ``tail.py``) these fail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import tail
+
+
+def _batch(at: float, size: int, wall: float, cpu: float, **rest: float) -> dict[str, Any]:
+    found = {"at": at, "size": size, "wall": wall, "cpu": cpu, "others": 0.0,
+             "preempted": 0, "yielded": 0, "commit": 0.0, "sweep": 0.0, "maintain": 0.0,
+             "sweeps": 0, "maintained": 0, "oldest": 0.0}
+    found.update(rest)
+    return found
+
+
+def test_a_long_batch_is_told_from_a_costly_one() -> None:
+    """A batch long by its wall clock but cheap in CPU (another process held the core)
+    counts as long by wall only; one whose own CPU passed 10 ms counts by both; what is
+    left after the CPU of both threads is charged to the machine or the disk."""
+    batches = [_batch(0.0, 1, 0.002, 0.002),
+               _batch(1.0, 1, 0.030, 0.002, others=0.001),  # off-CPU for 27 ms
+               _batch(2.0, 12, 0.015, 0.014, sweeps=1, sweep=0.003),
+               _batch(3.0, 1, 0.002, 0.002)]
+    rows = dict(tail.summary("level", batches, [(2.001, 2, "spimguard-engine", 0.01, 0.009)]))
+    assert rows["  batches over 10 ms: by wall / by the engine's CPU, %"] == "50.0 / 25.0"
+    assert rows["  the long batches: engine CPU ≥ 10 ms / wall unaccounted ≥ 5 ms "
+                "(off-CPU: the machine, the disk), %"] == "50 / 50"
+    assert rows["  the long batches: with a sweep part / maintenance / a collection, %"] == (
+        "50 / 0 / 50")
+    assert rows["  collections during the level: gen 0 / 1 / 2; gen-2 CPU ms total"] == (
+        "0 / 0 / 1; 9.0")
+
+
+def test_collections_outside_the_level_are_not_its_own() -> None:
+    batches = [_batch(10.0, 1, 0.001, 0.001), _batch(11.0, 1, 0.001, 0.001)]
+    rows = dict(tail.summary("level", batches, [(5.0, 2, "MainThread", 0.1, 0.1)]))
+    assert rows["  collections during the level: gen 0 / 1 / 2; gen-2 CPU ms total"] == (
+        "0 / 0 / 0; 0.0")
+
+
+def test_a_lone_check_waits_a_batch_own_cost_then_goes() -> None:
+    """The fill rule replayed: alone, a check waits until its wait is the batch's own
+    cost; a check arriving meanwhile joins, and the two then wait half as long more."""
+    assert tail._filled([0.0, 1.0], 0, 0.0, 0.002) == (1, 0.002)
+    end, start = tail._filled([0.0, 0.001, 1.0], 0, 0.0, 0.002)
+    assert end == 2
+    assert start == pytest.approx(0.0015)  # 0.001 waited by the first, then 0.0005 each
+
+
+def test_a_backlog_past_the_cost_starts_at_once() -> None:
+    """Checks that waited longer in all than a batch's own cost are taken at once, as
+    the greedy group commit takes them: under load the rule waits for nothing."""
+    arrivals = [0.0, 0.001, 0.002, 0.5]
+    assert tail._filled(arrivals, 0, 0.010, 0.002) == (3, 0.010)
+
+
+def test_a_full_batch_starts_at_once() -> None:
+    assert tail._filled([0.0] * 5, 0, 0.0, 1.0, most=3) == (3, 0.0)
+
+
+def test_the_share_past_which_the_engine_is_never_idle() -> None:
+    """A batch of one costing twice a message's share in batches of 16 (with no loop
+    cost) keeps the thread busy from half of saturation on."""
+    rows = dict(tail.fixed_cost(0.002, 0.001, 0.0))
+    assert rows["  the engine's thread never idle past this share of saturation, %"] == "50"
+    assert rows["virtual: a batch of one's CPU ms; of which the batch's own (beside its "
+                "message's), ms"] == "2.00; 1.07"
