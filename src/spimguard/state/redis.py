@@ -13,7 +13,7 @@ member set  a sorted set, member -> last event time (ZADD GT), with two marker m
             negative, ``events.parse_ts``), so a set past its TTL reads as empty in event
             time and a member past the TTL reads as gone before the next touch removes
             it, as in the other backends. Markers are not UTF-8, so no member (a ``str``)
-            can be one; one ZMSCORE answers a Contains with its expiry and TTL
+            can be one; one ZMSCORE answers a Contains (or a LastTouch) with its expiry and TTL
 value       a string holding {"v": value, "e": event-time expiry}; a bytes value: ``\\xff``
             (never JSON's first byte), the expiry as a little-endian double, the bytes
 hashed set  a string holding the set's packed value (``hashed.py``), asked in a Lua
@@ -52,7 +52,8 @@ record      code a side, then each distinct time once, a double, or its low six 
             session nor how many sessions grows what the account's rewrites cost
             (``benchmarks/lodged.py``: 20 rewrites with eight sessions of 1,000 names a
             side lodged, 130-690 ms of Redis's time; now a few, as with none). A read
-            asks both places in its trip, its own key first. A Contains is one HMGET,
+            asks both places in its trip, its own key first. A Contains (or a LastTouch,
+            its one member's time) is one HMGET,
             a Distinct one HMGET while no member is past the window (else a trip of its
             own; a packed guest's field answers it whole), a Members one HGETALL (a
             guest's: one of each place); a touch is a Lua function (``stouch``; a
