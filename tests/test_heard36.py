@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import T0, config, event, message
+from conftest import T0, config, engine_on_store, event, message
 from spimguard import Engine, accounts, open_engine, text
 from spimguard.db import connect
 from spimguard.detectors.base import Context
@@ -25,15 +25,6 @@ from spimguard.state.sqlite import SQLiteState
 
 WINDOW = TakeoverSettings().reply_window
 BACKENDS = ["memory", "sqlite", "redis"]
-
-
-def _engine(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Engine:
-    storage: dict[str, Any] = {"backend": backend}
-    if backend == "redis":
-        storage.update(redis_url=request.getfixturevalue("redis_url"),
-                       redis_namespace=request.getfixturevalue("redis_namespace"))
-    return open_engine(config(storage=storage, records={"evidence_key": "test-evidence-key"}),
-                       tmp_path)
 
 
 def _heard(judge: Engine, account: str, peer: str) -> LastTouch:
@@ -81,7 +72,7 @@ def test_heard_is_read_from_the_ties_where_the_key_answered(
     @b reads its time up to the window's end and nothing from then on, exactly where a value
     put then with the window as its TTL (the retired key) answers, read from the same
     store; @a is heard from nobody else, and @b from nobody."""
-    judge = _engine(backend, tmp_path, request)
+    judge = engine_on_store(backend, tmp_path, request)
     sent = T0 + 0.3
     verdict = judge.process(message(judge.config, "b1", "@b:s", ["@a:s"], "see you at five",
                                     sent))
