@@ -74,6 +74,17 @@ def engine(**overrides: Any) -> Engine:
     return open_engine(config(**overrides))
 
 
+def engine_on_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Engine:
+    """An engine on ``backend`` (memory, sqlite, or redis in the test's own namespace), its
+    records in ``tmp_path``: for a test run on each store."""
+    storage: dict[str, Any] = {"backend": backend}
+    if backend == "redis":
+        storage.update(redis_url=request.getfixturevalue("redis_url"),
+                       redis_namespace=request.getfixturevalue("redis_namespace"))
+    return open_engine(config(storage=storage, records={"evidence_key": "test-evidence-key"}),
+                       tmp_path)
+
+
 def event(cfg: Config, **fields: Any) -> Any:
     return decode_event(msgspec.json.encode(fields), cfg.limits)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conftest import T0, clusters_at, config, message
+from conftest import T0, clusters_at, config, engine_on_store, message
 from spimguard import open_engine
 from spimguard.detectors.bulk import BulkSettings, home, loaded, stored, text_keys
 from spimguard.engine import Engine
@@ -51,15 +51,6 @@ def _bands(texts: list[str]) -> list[str]:
     return sorted(keys)
 
 
-def _engine(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Engine:
-    storage: dict[str, Any] = {"backend": backend}
-    if backend == "redis":
-        storage.update(redis_url=request.getfixturevalue("redis_url"),
-                       redis_namespace=request.getfixturevalue("redis_namespace"))
-    return open_engine(config(storage=storage, records={"evidence_key": "test-evidence-key"}),
-                       tmp_path)
-
-
 def _judged(engine: Engine, events: list[Message], batch: int) -> list[tuple[Any, ...]]:
     if batch == 1:
         verdicts = [engine.process(e) for e in events]
@@ -84,7 +75,7 @@ def test_a_spun_campaign_is_counted_alike_on_every_backend(
     cfg = alone.config
     log = _copies(cfg, texts) + _copies(cfg, [""] * 80 + chat, ts=T0 + 1_000)[80:]
     expected = _judged(alone, log, 1)
-    engine = _engine(backend, tmp_path, request)
+    engine = engine_on_store(backend, tmp_path, request)
     assert _judged(engine, log, batch) == expected
     counted = max(c.messages for c in clusters_at(engine, _bands(texts), T0 + 400))
     assert counted == max(c.messages for c in clusters_at(alone, _bands(texts), T0 + 400))

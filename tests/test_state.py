@@ -442,7 +442,7 @@ def test_redis_lodges_the_takeover_record_and_contact_list_in_the_ties_hash(
     when written short); the detector's other ``tk:`` keys keep theirs. What a node of
     before wrote (their own keys) is read, and moved at the next write."""
     from spimguard import accounts
-    from spimguard.detectors.takeover import keys, record
+    from spimguard.detectors.takeover import record
     from spimguard.state import hashed
     from spimguard.state.ops import RAW, Contains, Distinct, Replace, Touch
     from spimguard.state.redis import RedisState
@@ -451,7 +451,9 @@ def test_redis_lodges_the_takeover_record_and_contact_list_in_the_ties_hash(
     raw = _redis_with_listpack_value(redis_url, "1024")
     state = RedisState(redis_url, ns, client=raw)
     account = "@a:s"
-    tk, heard, contacts = record.key(account), keys.heard(account, "@b:s"), accounts.contacts(
+    # A key of the retired "tk:heard:" keyspace (session 36), as a node of before wrote it
+    # and an upgraded store keeps for one reply window: another keyspace's, never lodged.
+    tk, heard, contacts = record.key(account), "tk:heard:@a:s:@b%3As", accounts.contacts(
         account)
     ties = ns + accounts.tie_record(account)
     state.write([Put(tk, b"r" * 300, 5000.0), Put(heard, 1.0, 5000.0),
@@ -528,7 +530,7 @@ def test_every_takeover_key_but_the_record_is_another_keyspace() -> None:
     account, session = "@tk:s", "dev"
     others = [keys.burst(account, session), keys.text(account, session, None),
               keys.same_text(account, session, None), keys.shape(account, session, 10),
-              keys.lifelong(account, session), keys.heard(account, "@b:s"),
+              keys.lifelong(account, session), "tk:heard:@tk:s:@b%3As",  # retired, session 36
               keys.doubted(account)]
     assert all(key.startswith(keys.OTHERS) and lodging(key) is None for key in others)
     assert lodging(record.key(account)) == (accounts.tie_record(account), "t")

@@ -19,6 +19,7 @@ from .state.ops import (
     Contains,
     Delete,
     Get,
+    LastTouch,
     Put,
     Query,
     Write,
@@ -66,6 +67,21 @@ _TIES = sided_keyspace("ties:", {TALKED: "talked:", OWNER_WROTE: "tk:wrote:",
 # A contact list is kept in Redis inside the account's ties record while it is short
 # (``lodged_keyspace``): a key of its own cost ~250 bytes beside its ~230.
 lodged_keyspace(_CONTACTS, _TIES, field="c")
+
+
+def heard(account: str, peer: str, window: float) -> LastTouch:
+    """When ``peer`` last wrote to ``account`` (delivered or warned), if within ``window``:
+    its touch on the account's ``TALKED`` side, its time as touched (``ops.LastTouch``).
+
+    Why not a key of its own: until session 36 the takeover detector put the time under
+    ``tk:heard:<account>:<peer>`` with ``window`` as its TTL, on the very conditions the
+    engine touches ``TALKED`` on (``Engine._own_writes``), so the same fact was held twice:
+    a key and a put a recipient a message (0.12 keys an account). Answered where that
+    key's ``Get`` was (``ops.within``: the expiry's own form); it differs only where the
+    key was wrong: a late message no longer moves "last wrote" back to its own time, as
+    a touch never moves a time back. Only the peer's own delivered messages touch the
+    side, so no one else can make the account "heard" from it."""
+    return LastTouch(tie_record(account), peer, window, TALKED)
 
 
 def tie_record(account: str) -> str:

@@ -22,6 +22,7 @@ from .ops import (
     Get,
     Gets,
     Incr,
+    LastTouch,
     Members,
     Put,
     Puts,
@@ -182,6 +183,7 @@ def check_backend(state: StateBackend) -> None:
     check_guests(state)
     check_touches_together(state)
     check_log(state)
+    check_last_touch(state)
 
     # A sweep drops only what has expired.
     state.write([Incr("keep", 1.0, ttl=10_000)], T0 + 20)
@@ -197,6 +199,64 @@ def check_backend(state: StateBackend) -> None:
     state.commit()
     # And keeps the count since the last maintenance pass given with its last part.
     assert state.since_pass() == SWEEP_PARTS - 1, "the count since the pass was not kept"
+
+
+# (time touched, window, time read, whether a value put then with the window as its TTL is
+# alive): the window's very edge, at 2**30 and 2**31 s, and times whose sum and difference
+# round apart (the first two: ``now - window < ts`` would answer True; the next three:
+# ``now - ts < window`` would), so ``ops.within``'s form is the one a ``Get`` answers by.
+LAST_EDGES: tuple[tuple[float, float, float, bool], ...] = (
+    (843.758916430461, 1800, 2643.758916430461, False),
+    (1.9391554976148777, 0.3, 2.2391554976148775, False),
+    (1073742758.2016904, 0.1, 1073742758.3016903, False),
+    (2147484631.288879, 0.1, 2147484631.388879, False),
+    (2147484147.1057115, 1800.7, 2147485947.8057113, False),
+    (T0, 1800, T0 + 1800, False),
+    (T0, 1800, 1700001799.9999998, True),
+    (2.0**30, 1800, 2.0**30 + 1800, False),
+    (2.0**30, 1800, 2.0**30 + 1799.5, True),
+    (2.0**31, 1800, 2147485447.9999995, True),
+    (2.0**31, 1800, 2.0**31 + 1800, False),
+    (2.0**31 + 0.25, 1800.0, 2.0**31 + 0.25, True),
+)
+
+
+def check_last_touch(state: StateBackend) -> None:
+    """A member's last touch (``LastTouch``) is its time where a value put at that touch,
+    with the window as its TTL, is alive (``LAST_EDGES``), of a plain set and of a sided
+    record's side, its head derived or held; a late touch moves no time back; a member
+    past the set's TTL is gone, whatever the window; a hashed set, or a sided record asked
+    with no side, is refused."""
+    for i, (ts, window, now, alive) in enumerate(LAST_EDGES):
+        # The side declaring a TTL of 200 touched with it (no head held), or, for a window
+        # past that TTL, the side declaring none (its head held).
+        side, ttl = (SIDES[1], 200.0) if window < 200 else (SIDES[2], 1e7)
+        plain, record, value = f"last-plain:{i}", f"{SIDED}last{i}", f"last-value:{i}"
+        state.write([Touch(plain, ("m", f"o{i}"), ttl, 10), Touch(record, ("m",), ttl, 10, side),
+                     Put(value, ts, window)], ts)
+        expected = ts if alive else None
+        assert state.read([Get(value), LastTouch(plain, "m", window),
+                           LastTouch(record, "m", window, side), LastTouch(plain, "x", window),
+                           LastTouch(record, "m", window, SIDES[0])], now) == [
+            expected, expected, expected, None, None], ("an edge of the window", i)
+    state.write([Touch("last-late", ("m",), 1000, 10),
+                 Touch(SIDED + "late", ("m",), 1000, 10, SIDES[2])], T0 + 100)
+    state.write([Touch("last-late", ("m", "n"), 1000, 10),
+                 Touch(SIDED + "late", ("m", "n"), 1000, 10, SIDES[2])], T0 + 50)
+    assert state.read([LastTouch("last-late", "m", 60), LastTouch(SIDED + "late", "m", 60,
+                                                                  SIDES[2]),
+                       LastTouch("last-late", "n", 60), LastTouch(SIDED + "late", "n", 60,
+                                                                  SIDES[2])], T0 + 112) == [
+        T0 + 100, T0 + 100, None, None], "a late touch moves no time back"
+    assert state.read([LastTouch("last-late", "m", FOREVER),
+                       LastTouch(SIDED + "late", "m", FOREVER, SIDES[2])], T0 + 1_100) == [
+        None, None], "gone with the set's TTL, whatever the window"
+    for refused in (LastTouch(HASHED + "last", "m", 60), LastTouch(SIDED + "late", "m", 60)):
+        try:
+            state.read([refused], T0 + 105)
+        except TypeError:
+            continue
+        raise AssertionError(f"{refused} was answered")
 
 
 def check_log(state: StateBackend) -> None:
@@ -358,9 +418,9 @@ def check_guests(state: StateBackend, steps: int = 600) -> None:
         asked = tuple(rng.sample(people, 3))
         window = rng.choice([10.0, 100.0, FOREVER])
         reads: list[Query] = [Contains(record, asked, side), Distinct(record, window, side),
-                              Members(record, side)]
+                              Members(record, side), LastTouch(record, asked[0], window, side)]
         references: list[Query] = [Contains(plain, asked), Distinct(plain, window),
-                                   Members(plain)]
+                                   Members(plain), LastTouch(plain, asked[0], window)]
         assert state.read(reads, later) == model.read(references, later), (step, reads)
 
 
@@ -387,11 +447,13 @@ def check_sides_as_sets(state: StateBackend, steps: int = 400, crowd: int = 6) -
         asked = tuple(rng.sample(people, 3))
         window = rng.choice([10.0, 100.0, FOREVER])
         reads: list[Query] = [Contains(record, asked, side), Distinct(record, window, side),
-                              Members(record, side), Tally(record, window, asked, side)]
+                              Members(record, side), LastTouch(record, asked[0], window, side),
+                              Tally(record, window, asked, side)]
         references: list[Query] = [Contains(plain, asked), Distinct(plain, window),
-                                   Members(plain), Distinct(plain, window), Contains(plain, asked)]
+                                   Members(plain), LastTouch(plain, asked[0], window),
+                                   Distinct(plain, window), Contains(plain, asked)]
         found, expected = state.read(reads, later), model.read(references, later)
-        assert found == [*expected[:3], tuple(expected[3:])], (step, reads)
+        assert found == [*expected[:4], tuple(expected[4:])], (step, reads)
 
 
 def check_touches_together(state: StateBackend, steps: int = 400) -> None:

@@ -74,6 +74,7 @@ from .ops import (
     Get,
     Gets,
     Incr,
+    LastTouch,
     Members,
     Put,
     Puts,
@@ -101,6 +102,7 @@ from .ops import (
     sided_keyspaces,
     sided_space,
     since,
+    within,
 )
 
 _MAX_BUCKETS = 16  # a counter prunes buckets older than its TTL once it holds more
@@ -966,6 +968,21 @@ class MemoryState:
             return tuple(map(members.__contains__, query.members))
         return tuple(m in members and members[m] > cutoff for m in query.members)  # type: ignore[index,operator]  # (a __class__ test)
 
+    def _last_touch(self, query: LastTouch, now: float) -> float | None:
+        """The member's time where ``_contains`` finds it, if within the window
+        (``ops.within``): a sided record's rank read, or a plain set's entry."""
+        if query.side:
+            record, side, ttls = self._side(query.key, query.side)
+            ts = None if record is None else sided.last(record, side, ttls, query.member, now)
+        else:
+            hashed.listable(query.key)  # a hashed set's members have no times of their own
+            self._no_side(query.key)
+            members, cutoff = self._live_members(query.key, now)
+            ts = members[query.member] if query.member in members else None  # noqa: SIM401  # (a _Packed has no get)
+            if ts is not None and ts <= cutoff:
+                ts = None
+        return ts if ts is not None and within(ts, query.window, now) else None
+
     def _members_of(self, query: Members, now: float) -> tuple[str, ...]:
         if query.side:
             record, side, ttls = self._side(query.key, query.side)
@@ -1262,7 +1279,7 @@ class MemoryState:
 
     _answers: ClassVar[dict[type, Callable[[Any, Any, float], Any]]] = {
         Count: _count, Distinct: _distinct, Contains: _contains, Members: _members_of, Get: _get,
-        Tally: _tally, Since: _since, Gets: _gets}
+        Tally: _tally, Since: _since, Gets: _gets, LastTouch: _last_touch}
 
     def _live_members(self, key: str, now: float) -> tuple[MemberSet, float]:
         """A member set as of ``now`` and its cutoff: members touched at or before the

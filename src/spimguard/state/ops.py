@@ -14,6 +14,7 @@ primitive          meaning                                              Redis
 Count / Incr       bucketed sliding-window counter                      HMGET / HINCRBYFLOAT+EXPIRE
 Distinct / Touch   members with last-seen time; count seen in window    ZCOUNT / ZADD+EXPIRE
 Contains           which of these members are in a member set           ZMSCORE
+LastTouch          one member's last touch time, if within a window     ZMSCORE
 Tally              a Distinct and a Contains of one set, in one query   its two parts' commands
 Members            all members of a member set, oldest first            ZRANGE
 Replace / Remove   set a member set wholesale / drop some members       DEL+ZADD / ZREM
@@ -396,6 +397,34 @@ class Members(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
     side: str = ""
 
 
+class LastTouch(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
+    """When ``member`` was last touched in the member set (or on its ``side``): its time,
+    if it is there (as ``Contains`` answers) and that time is within ``window`` of now
+    (``within``); else None.
+
+    Why: a fact a set already holds with its time need not be held again as a value of
+    its own. "The peer wrote to the account within ``reply_window``" was a ``Put`` of the
+    event's time with that TTL under a key a pair (``tk:heard:``, retired in session 36),
+    while the account's ties held the same touch (``accounts.TALKED``); this asks the ties.
+    The time, not a bool: a reader compares it with others (a session's sign-in). Not of a
+    hashed set: its members have no times of their own."""
+
+    key: str
+    member: str
+    window: float
+    side: str = ""
+
+
+def within(ts: float, window: float, now: float) -> bool:
+    """Whether a time ``ts`` is within ``window`` of ``now``: ``ts + window > now``, the very
+    float expression of a value put at ``ts`` with a TTL of ``window`` being alive at
+    ``now`` (every backend stores such a value's expiry as ``ts + ttl`` and answers it
+    while the expiry is after ``now``), so ``LastTouch`` answers exactly where such a
+    ``Get`` did, at the edge and at any time (``now - window < ts`` rounds otherwise:
+    ``test_heard36``). Every backend answers ``LastTouch`` by this one function."""
+    return ts + window > now
+
+
 class Get(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
     """A stored value, or None."""
 
@@ -448,7 +477,7 @@ class Gets(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
         return tuple(map(Get, self.keys))
 
 
-Query = Count | Distinct | Contains | Members | Get | Tally | Since | Gets
+Query = Count | Distinct | Contains | Members | Get | Tally | Since | Gets | LastTouch
 # A query is hashed where the engine drops repeats, where it files the answers and at each
 # detector's look-up: its hash is kept (``cache_hash``), computed once.
 

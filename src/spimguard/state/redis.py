@@ -13,7 +13,7 @@ member set  a sorted set, member -> last event time (ZADD GT), with two marker m
             negative, ``events.parse_ts``), so a set past its TTL reads as empty in event
             time and a member past the TTL reads as gone before the next touch removes
             it, as in the other backends. Markers are not UTF-8, so no member (a ``str``)
-            can be one; one ZMSCORE answers a Contains with its expiry and TTL
+            can be one; one ZMSCORE answers a Contains (or a LastTouch) with its expiry and TTL
 value       a string holding {"v": value, "e": event-time expiry}; a bytes value: ``\\xff``
             (never JSON's first byte), the expiry as a little-endian double, the bytes
 hashed set  a string holding the set's packed value (``hashed.py``), asked in a Lua
@@ -52,7 +52,8 @@ record      code a side, then each distinct time once, a double, or its low six 
             session nor how many sessions grows what the account's rewrites cost
             (``benchmarks/lodged.py``: 20 rewrites with eight sessions of 1,000 names a
             side lodged, 130-690 ms of Redis's time; now a few, as with none). A read
-            asks both places in its trip, its own key first. A Contains is one HMGET,
+            asks both places in its trip, its own key first. A Contains (or a LastTouch,
+            its one member's time) is one HMGET,
             a Distinct one HMGET while no member is past the window (else a trip of its
             own; a packed guest's field answers it whole), a Members one HGETALL (a
             guest's: one of each place); a touch is a Lua function (``stouch``; a
@@ -138,6 +139,7 @@ from .ops import (
     Delete,
     Distinct,
     Incr,
+    LastTouch,
     Members,
     Put,
     Query,
@@ -163,6 +165,7 @@ from .ops import (
     since,
     slot_of,
     split,
+    within,
 )
 from .shared import LEASE_MS, Claim
 
@@ -1727,7 +1730,7 @@ class RedisState:
             plans.append((queries[0], _HashedReads(keys)))
         for query in queries:
             key = self._k(query.key)
-            if isinstance(query, Distinct | Contains | Members) and query.side:
+            if isinstance(query, Distinct | Contains | Members | LastTouch) and query.side:
                 side, slots, _ = slot_of(query.key, query.side)
                 space, index = side_space(query.side)
                 held, pre = self._sided_at(query.key)
@@ -1740,6 +1743,9 @@ class RedisState:
                     if isinstance(query, Contains):
                         pipe.hmget(where, [*packed, fix + _EXPIRES, *(  # as a touch wrote them
                             fix + m.encode("utf-8", "surrogatepass") for m in query.members)])
+                    elif isinstance(query, LastTouch):
+                        pipe.hmget(where, [*packed, fix + _EXPIRES, fix + query.member.encode(
+                            "utf-8", "surrogatepass")])
                     elif isinstance(query, Distinct):
                         pipe.hmget(where, [*packed, fix + _EXPIRES])
                     else:
@@ -1764,7 +1770,8 @@ class RedisState:
                     plans.append((query, (first, last)))
             elif isinstance(query, Distinct | Contains) and is_hashed(query.key):
                 plans.append((query, "hashed"))  # answered from ``_HashedReads``
-            elif isinstance(query, Distinct | Contains | Members) and is_sided(query.key):
+            elif isinstance(query, Distinct | Contains | Members | LastTouch) and is_sided(
+                    query.key):
                 raise TypeError(f"{query.key!r} is a sided record: name the side asked")
             elif isinstance(query, Distinct):
                 pipe.zcount(key, _after(now - query.window), "+inf")
@@ -1777,6 +1784,10 @@ class RedisState:
             elif isinstance(query, Members):
                 hashed.listable(query.key)
                 pipe.zrange(key, 0, -1, withscores=True)
+                plans.append((query, None))
+            elif isinstance(query, LastTouch):
+                hashed.listable(query.key)  # a hashed set's members have no times of their own
+                pipe.zmscore(key, [_EXPIRES, _TTL, query.member])
                 plans.append((query, None))
             elif (place := self._lodged_at(query.key)) is not None:
                 # In its host's hash, or (larger, or not written since the upgrade) its own key.
@@ -1829,6 +1840,12 @@ class RedisState:
                 return tuple(m.decode() for m, ts in reply
                              if ts > cutoff and m not in (_EXPIRES, _TTL))
             return tuple(score is not None and score > cutoff for score in reply)
+        if isinstance(query, LastTouch):
+            expiry, ttl, score = reply
+            if expiry is None or expiry <= now or score is None or (
+                    ttl is not None and score <= now + ttl):  # the marker: minus the TTL
+                return None
+            return score if within(score, query.window, now) else None
         if extra == "lodged":
             own = next(replies)
             # Its own key first: both are there only if a node of the earlier release
@@ -1872,6 +1889,11 @@ class RedisState:
             if members is not None:
                 reply = [members.get(m.encode("utf-8", "surrogatepass")) for m in query.members]
             return tuple(live and _time(value, side, slots) > cutoff for value in reply)
+        if isinstance(query, LastTouch):
+            value = reply[0] if members is None else members.get(
+                query.member.encode("utf-8", "surrogatepass"))
+            ts = _time(value, side, slots) if live else -math.inf
+            return ts if ts > now - ttl and within(ts, query.window, now) else None
         if isinstance(query, Distinct):
             since = now - (query.window if query.window < ttl else ttl)
             if not live or oldest > since:  # every member on the side is in the window

@@ -575,6 +575,28 @@ def contains(record: Record, side: int, ttls: Sequence[float], asked: Sequence[s
     return tuple(found)
 
 
+def last(record: Record, side: int, ttls: Sequence[float], member: str, now: float
+         ) -> float | None:
+    """``member``'s time on the side as of ``now``, exactly as touched (``ops.LastTouch``),
+    or None where ``contains`` answers False: one rank read, whatever the record's size."""
+    times, sides = record.times, len(ttls)
+    if sides <= 8 and not times[1]:  # no head held (``contains``)
+        ttl, base = ttls[side], 2
+    else:
+        expiry, ttl, base = _head(times, side, sides, ttls[side])
+        if expiry <= now:
+            return None
+    at = record.position(member)
+    if at < 0:
+        return None
+    code, n = times[0] & 3, len(record.names)
+    rank = _RANK[code].unpack_from(times, base + (side * n << code) + (at << code))[0]
+    if not rank:
+        return None
+    ts = _time(times, base + (sides * n << code), rank)
+    return ts if ts > now - ttl else None
+
+
 def distinct(record: Record, side: int, ttls: Sequence[float], window: float,
              now: float) -> int:
     """Members of the side touched in the last ``window`` seconds (and within its TTL):

@@ -790,14 +790,8 @@ class TakeoverDetector:
             out.append(Incr(found.shape.key, 1.0, cfg.burst_bucket, cfg.burst_window))
         if self._answers(memo, ctx, facts, judged):
             judged["replies"] = judged.get("replies", 0) + 1
-        if outcome.action in RECEIVED and type(event) is not Invite and len(
-                event.recipients) <= accounts.MAX_TALKED_FANOUT:
-            # Written to: a reply from the recipient within reply_window is a conversation.
-            # The time as a plain float: stored as the JSON it makes, without the encoder's
-            # hook for a float subclass (``events.EventTime``) to call per put.
-            ts = float(event.ts)
-            out.extend([Put(keys.heard(r, event.account), ts, cfg.reply_window)
-                        for r in dict.fromkeys(ctx.to)])
+        # Who heard from the account is the recipients' ties (``accounts.heard``): the
+        # engine touches them on the conditions this put ``tk:heard:`` on (session 36).
 
 
 def _standing(ctx: Context) -> tuple[Get, Distinct]:

@@ -22,6 +22,10 @@ from .settings import TakeoverSettings
 # Every prefix of the detector's keys under "tk:" but its account record's (``record.key``,
 # "tk:<account>"), and of the sets they were kept in before: another keyspace's keys, never
 # the record's, wherever a backend keeps the record (``ops.lodged_keyspace``).
+# "tk:heard:" is retired (session 36: who heard from the account is its ties' ``TALKED``
+# side, ``accounts.heard``) and stays: a store upgraded holds its keys for one
+# ``reply_window`` more (never read, swept as they expire), and ``record.key`` writes an
+# id starting "heard:" apart from them, which is the record's stored key.
 OTHERS = ("tk:to:", "tk:text:", "tk:fp:", "tk:shape:", "tk:session:", "tk:heard:",
           "tk:doubted:", "tk:life:", "tk:pals:", "tk:wrote:", "tk:recip:")
 
@@ -155,19 +159,6 @@ def unproven(account: str) -> str:
     no session is: its name starts with a "%" that ``ops.key_part`` writes as "%25" in every
     session id, so no client can name its session into it."""
     return guest_key(_LIFELONG, account, "") + "%unproven"
-
-
-def heard(account: str, peer: str) -> str:
-    """When ``peer`` last wrote to ``account`` (``account``'s answer is then a reply).
-
-    The peer is written with no ":" (``ops.key_part``), so the key's last ":" parts the
-    two ids: joined as they are, ``@a:s`` hearing from ``@b:t`` and ``@a:s:@b`` hearing
-    from ``t`` were one key, so an account ``t`` writing to ``@a:s:@b`` (a name no one
-    need hold) forged ``@a:s``'s replies to ``@b:t`` (a reply is what excuses a burst). A peer
-    with neither ":" nor "%" keeps its key; one with either (every Matrix id) reads as
-    unheard for one ``reply_window`` after an upgrade (README: upgrading to session 23's
-    release)."""
-    return f"tk:heard:{account}:{key_part(peer)}"
 
 
 def wrote(account: str) -> str:

@@ -39,7 +39,7 @@ from typing import NamedTuple
 
 from ... import accounts
 from ...events import AccountInfo, Challenge, ContactsRead, Login
-from ...state.ops import FOREVER, Contains, Count, Distinct, Get, Query, Tally
+from ...state.ops import FOREVER, Contains, Count, Distinct, Get, LastTouch, Query, Tally
 from ..base import Context, shared
 from . import keys, record, rooms
 from .origin import counted
@@ -64,7 +64,9 @@ class Plan(NamedTuple):
     contacts: Contains | None = None
     talked: Contains | None = None
     same_text: Count | None = None  # only for a message with a fingerprint
-    heard: Get | None = None  # when the one recipient last wrote to the account
+    # When the one recipient last wrote to the account, within ``reply_window``: its touch
+    # of the account's ties (``accounts.heard``).
+    heard: LastTouch | None = None
     text_to: Tally | None = None  # contacts this session sent this pitch to (a link)
     # ... and the contacts and correspondents the account's unproven sessions sent a link
     # to over a session's life (``burst.measure``'s spread pitch): whatever the site
@@ -198,7 +200,7 @@ def _people_plan(cfg: TakeoverSettings, account: str, session: str,
     life_key = keys.lifelong(account, session)
     burst = Tally(keys.burst(account, session), window, people)
     contacts, talked = accounts.ties(account, people, len(people))
-    heard = Get(keys.heard(account, people[0])) if len(people) == 1 else None
+    heard = accounts.heard(account, people[0], cfg.reply_window) if len(people) == 1 else None
     life = Tally(life_key, life_ttl, people, keys.LIFE)
     pals = Tally(life_key, life_ttl, people, keys.PALS)
     wrote = Tally(keys.wrote(account), accounts.TALKED_TTL, people, keys.WROTE)
