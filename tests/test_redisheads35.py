@@ -157,7 +157,8 @@ def test_a_head_of_the_earlier_layout_is_derived_at_its_next_touch(
     # seconds before the expiry), as the earlier release wrote these touches.
     earlier = b"".join(bytes((20,)) + struct.pack("<dIII", T0 + ttl, int(ttl), 2, int(ttl))
                        for ttl in (ttls[0], ttls[1]))
-    raw.hset(ns + key, b"\xff", earlier)
+    # (after the base its members' first times were written with: session 36's ``sbased``)
+    raw.hset(ns + key, b"\xff", raw.hget(ns + key, b"\xff")[:3] + earlier)
     assert _lengths(_heads(raw, ns, key), 3)[:2] == [20, 20]
     again: list[Write] = [Touch(key, ("a",), ttls[0], 10, one)]
     state.write(again, T0 + 5.0)
