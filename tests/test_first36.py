@@ -215,3 +215,26 @@ def test_a_first_time_of_code_3_without_a_base_is_refused() -> None:
     assert _time(value, 0, 4, _top(T0)) == T0
     with pytest.raises(StateUnavailable):
         _time(value, 0, 4)
+
+
+def test_a_store_of_before_is_marked_and_a_node_of_before_refuses_it(
+        redis_url: str, redis_namespace: str) -> None:
+    """The store's record of a keyspace's declared TTLs (session 35's, the doubles alone)
+    gets the byte that says its records may hold bases when a node of this release opens
+    it; session 35's check of that value (``sided.check_ttls`` on the value as it is)
+    refuses it loudly rather than read the bases as heads."""
+    import redis
+
+    from spimguard.state import ops, sided
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    ties = ops.space_of(accounts.tie_record("@a:s"))
+    name = f"{ns}sided-ttls:{ties.prefix}"
+    raw.set(name, sided.packed_ttls(ties.ttls))
+    RedisState(redis_url, ns).close()
+    assert raw.get(name) == sided.packed_ttls(ties.ttls) + b"\x02"
+    RedisState(redis_url, ns).close()  # opened again: as it is
+    assert raw.get(name) == sided.packed_ttls(ties.ttls) + b"\x02"
+    with pytest.raises(ValueError):
+        sided.check_ttls(ties.prefix, ties.ttls, raw.get(name), "Redis store")

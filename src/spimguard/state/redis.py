@@ -1255,6 +1255,10 @@ def _head(head: bytes, declared: float) -> tuple[float, float, float, float]:
 # A heads field's first byte where it starts with its record's base (``hsplit``): a head's
 # length no head has (0, 8, 12, 20 or 32), then the base's two bytes.
 _BASED = 2
+# After a sided keyspace's declared TTLs in the store (``RedisState._check_ttls``): its
+# records may hold bases (``_BASED``). A byte past the doubles, so a node of session 35's
+# release, which reads the value as doubles only, refuses the store rather than misread it.
+_BASES = bytes((_BASED,))
 
 
 def _base(heads: bytes | None) -> bytes:
@@ -1482,13 +1486,20 @@ class RedisState:
         ``sided-ttls:<prefix>`` under the namespace, no EXPIRE: SET NX by the first node of
         this release to open it), as SQLite's file does (``SQLiteState._check_ttls``): a
         derived head (``stouched``) holds no expiry nor TTL, so a node declaring others
-        refuses the store (``StateUnavailable``) rather than read its records with them."""
+        refuses the store (``StateUnavailable``) rather than read its records with them.
+        The value ends in ``_BASES`` (session 36's) once a node of this release opened the
+        store: a node of session 35's release opening it after refuses it (its check reads
+        no whole number of doubles: a ValueError), where it would misread the records'
+        bases (``hsplit``) and their members' first times (``_time``)."""
         try:
             for space in sided_keyspaces():
-                name = self._k(f"sided-ttls:{space.prefix}")
-                self._redis.set(name, sided.packed_ttls(space.ttls), nx=True)
+                name, packed = self._k(f"sided-ttls:{space.prefix}"), sided.packed_ttls(space.ttls)
+                self._redis.set(name, packed + _BASES, nx=True)
                 held: bytes = self._redis.get(name)  # type: ignore[assignment]  # redis-py's stubs: bytes | str; no reply is decoded here
-                sided.check_ttls(space.prefix, space.ttls, held, "Redis store")
+                if held == packed:  # session 35's: this release's records from here on
+                    self._redis.set(name, packed + _BASES)
+                sided.check_ttls(space.prefix, space.ttls, held.removesuffix(_BASES),
+                                 "Redis store")
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot check the sided keyspaces' TTLs: {exc}") from exc
 
