@@ -22,8 +22,10 @@ hashed set  a string holding the set's packed value (``hashed.py``), asked in a 
             beside other nodes' touches of the same set
 sided       a hash (``sided.py``): each member -> its time on each side (``_time``: a
 record      code a side, then each distinct time once, a double, or its low six bytes
-            where its top two are the time before's: ~20 bytes an account), and its
-            heads (``\\xff`` -> each side's length, a byte, and head: its expiry, TTL,
+            where its top two are the time before's, or for the first its record's
+            base's: ~20 and ~25 bytes an account), and its heads (``\\xff`` -> the base, where
+            it has one: 2 and two bytes, ``hsplit``; each side's length, a byte, and
+            head: its expiry, TTL,
             count of members and a time no later than its oldest member's, 20 bytes:
             ``_head``, ``_side_head``; a field a side before, ~16 bytes an account
             more, converted when a node opens the store: ``_convert_heads``), only the
@@ -101,7 +103,9 @@ moves it out (``gtouch``); one of a release before that, a key of its own too la
 lodge, stays one (``_convert_guests``). A session moved to its own key is read by this
 release alone (a node of session 20's would take it as new): the same one-way upgrade.
 So is a member's value holding a time in six bytes (``_time``'s code 3, session 35's):
-a node of an earlier release takes its length mod 8 for its codes and misreads it. A
+a node of an earlier release takes its length mod 8 for its codes and misreads it; and a
+record's base (session 36's, ``hsplit``), which a node of session 35's would read as a
+side's head: it refuses the store at open instead (``RedisState._check_ttls``). A
 derived head (8 bytes, session 35's ``redisheads35``) fails loudly there instead: its
 reader unpacks 20 bytes from it (a Lua or ``struct`` error, the write or read refused).
 
