@@ -1959,8 +1959,8 @@ class RedisState:
             if pre and pre[:-1] in fields:
                 heads, members = _unpacked(fields[pre[:-1]])
                 return _base(heads), members
-            if (heads := fields.get(pre + _EXPIRES)) is not None:
-                return _base(heads), dict(_own(fields, pre))
+            if (held := fields.get(pre + _EXPIRES)) is not None:
+                return _base(held), dict(_own(fields, pre))
         return b"", {}
 
     def _room(self, pre: bytes, members: Sequence[str]) -> int:
