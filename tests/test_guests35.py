@@ -45,9 +45,10 @@ def test_a_later_time_of_the_same_top_two_bytes_takes_six(compact: str) -> None:
         state.write(touch, t0 + 1.5 * i)
         model.write(touch, t0 + 1.5 * i)
     value = raw.hget(NS + key, "@b:s")
-    assert value == bytes((0b11110001,)) + struct.pack("<d", t0) + b"".join(
-        struct.pack("<d", t0 + 1.5 * i)[:6] for i in (1, 2))
-    assert len(value) == 21
+    # Session 36's: the first in six too, its top two bytes the record's base's (``sbased``).
+    assert value == bytes((0b11110011,)) + b"".join(
+        struct.pack("<d", t0 + 1.5 * i)[:6] for i in (0, 1, 2))
+    assert len(value) == 19
     reads = _reads(key, SIDES, ["@b:s", "@c:s"])
     for now in (t0 + 4.0, t0 + 100.0, t0 + 2_999.0, t0 + 3_001.0):
         assert state.read(reads, now) == model.read(reads, now), now
@@ -91,8 +92,10 @@ def test_times_across_their_top_bytes_change_and_wide_records_keep_eight(compact
     assert _top(edge - 0.5) != _top(edge) == _top(edge + 0.25)
     for side, at in zip(SIDES, (edge - 0.5, edge + 0.25, edge + 0.75), strict=True):
         state.write([Touch(key, ("@b:s",), 3_000.0, 10, side)], at)
-    assert raw.hget(NS + key, "@b:s") == bytes((0b11010001,)) + struct.pack(
-        "<dd", edge - 0.5, edge + 0.25) + struct.pack("<d", edge + 0.75)[:6]
+    # (the first in six since session 36: the record's base is its first touch's top two)
+    assert raw.hget(NS + key, "@b:s") == bytes((0b11010011,)) + struct.pack(
+        "<d", edge - 0.5)[:6] + struct.pack("<d", edge + 0.25) + struct.pack(
+        "<d", edge + 0.75)[:6]
     state.close()
 
 
@@ -120,8 +123,8 @@ def test_a_value_of_the_previous_release_is_read_and_packed_at_its_next_touch(
     touch = [Touch(key, ("@b:s",), 3_000.0, 10, accounts.TALKED)]
     state.write(touch, t0 + 9.0)
     model.write(touch, t0 + 9.0)
-    assert raw.hget(NS + key, "@b:s") == bytes((0b11110001,)) + struct.pack(
-        "<d", t0 + 9.0) + b"".join(struct.pack("<d", t)[:6] for t in times[1:])
+    assert raw.hget(NS + key, "@b:s") == bytes((0b11110011,)) + b"".join(
+        struct.pack("<d", t)[:6] for t in (t0 + 9.0, *times[1:]))
     assert raw.hget(NS + key, "@c:s") == previous, "untouched: as it was"
     assert state.read(reads, t0 + 10.0) == model.read(reads, t0 + 10.0)
     state.close()

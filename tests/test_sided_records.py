@@ -149,15 +149,18 @@ def test_redis_member_values_hold_a_time_once_and_read_the_earlier_layout(
     state, key = RedisState(redis_url, ns), accounts.tie_record("@a:s")
     state.write([Touch(key, ("@b:s",), 300.0, 10, accounts.TALKED),
                  Touch(key, ("@b:s",), 300.0, 10, accounts.OWNER_WROTE)], T0)
-    assert raw.hget(ns + key, "@b:s") == bytes((0b100001,)) + struct.pack("<d", T0)
+    # Its one time in its low six bytes (code 3): its top two are the record's base's
+    # (session 36's, ``sbased``), the heads field's first two bytes after its marker.
+    assert raw.hget(ns + key, "@b:s") == bytes((0b100011,)) + struct.pack("<d", T0)[:6]
+    assert raw.hget(ns + key, b"\xff")[:3] == b"\x02" + struct.pack("<d", T0)[6:]
     raw.hset(ns + key, "@b:s", struct.pack("<ddd", T0, T0 - 5.0, T0 - 1.0))
     sides = (accounts.TALKED, accounts.OWNER_WROTE, accounts.RECIPROCATED)
     asked: list[Query] = [Contains(key, ("@b:s",), side) for side in sides]
     assert state.read(asked, T0 + 1.0) == [(True,), (True,), (False,)]
     state.write([Touch(key, ("@b:s",), 300.0, 10, accounts.RECIPROCATED)], T0 + 2.0)
-    # The later two times in their low six bytes (code 3): their top two are T0's.
-    assert raw.hget(ns + key, "@b:s") == bytes((0b11110001,)) + struct.pack("<d", T0) + b"".join(
-        struct.pack("<d", t)[:6] for t in (T0 - 1.0, T0 + 2.0))
+    # Every time in its low six bytes (code 3): their top two are the base's, T0's.
+    assert raw.hget(ns + key, "@b:s") == bytes((0b11110011,)) + b"".join(
+        struct.pack("<d", t)[:6] for t in (T0, T0 - 1.0, T0 + 2.0))
     assert state.read(asked, T0 + 3.0) == [(True,), (True,), (True,)]
     assert state.read([Members(key, accounts.RECIPROCATED)], T0 + 3.0) == [("@b:s",)]
     state.close()
@@ -207,8 +210,9 @@ def test_redis_side_heads_are_20_bytes_and_read_the_earlier_layout(
     assert len(stored) == 20
     expiry, ttl, count, age = struct.unpack("<dIII", stored)
     assert (expiry, ttl, count) == (T0 + 300.75, 300, 1) and expiry - age <= T0 + 0.75
-    raw.hset(ns + key, b"\xff", b"\x20" + struct.pack("<dddd", T0 + 300.75, 300.0, 1.0,
-                                                     T0 + 0.75))
+    # (after the base its member's first time was written with: session 36's ``sbased``)
+    raw.hset(ns + key, b"\xff", raw.hget(ns + key, b"\xff")[:3] + b"\x20" + struct.pack(
+        "<dddd", T0 + 300.75, 300.0, 1.0, T0 + 0.75))
     asked: list[Query] = [Contains(key, _PEOPLE, talked), Distinct(key, 30.0, talked),
                           Members(key, talked)]
     assert state.read(asked, T0 + 1.0) == model.read(asked, T0 + 1.0)

@@ -22,8 +22,10 @@ hashed set  a string holding the set's packed value (``hashed.py``), asked in a 
             beside other nodes' touches of the same set
 sided       a hash (``sided.py``): each member -> its time on each side (``_time``: a
 record      code a side, then each distinct time once, a double, or its low six bytes
-            where its top two are the time before's: ~20 bytes an account), and its
-            heads (``\\xff`` -> each side's length, a byte, and head: its expiry, TTL,
+            where its top two are the time before's, or for the first its record's
+            base's: ~20 and ~25 bytes an account), and its heads (``\\xff`` -> the base, where
+            it has one: 2 and two bytes, ``hsplit``; each side's length, a byte, and
+            head: its expiry, TTL,
             count of members and a time no later than its oldest member's, 20 bytes:
             ``_head``, ``_side_head``; a field a side before, ~16 bytes an account
             more, converted when a node opens the store: ``_convert_heads``), only the
@@ -102,7 +104,9 @@ moves it out (``gtouch``); one of a release before that, a key of its own too la
 lodge, stays one (``_convert_guests``). A session moved to its own key is read by this
 release alone (a node of session 20's would take it as new): the same one-way upgrade.
 So is a member's value holding a time in six bytes (``_time``'s code 3, session 35's):
-a node of an earlier release takes its length mod 8 for its codes and misreads it. A
+a node of an earlier release takes its length mod 8 for its codes and misreads it; and a
+record's base (session 36's, ``hsplit``), which a node of session 35's would read as a
+side's head: it refuses the store at open instead (``RedisState._check_ttls``). A
 derived head (8 bytes, session 35's ``redisheads35``) fails loudly there instead: its
 reader unpacks 20 bytes from it (a Lua or ``struct`` error, the write or read refused).
 
@@ -359,8 +363,12 @@ end
 -- guest's prefix ``pre`` (``_guest_prefix``).
 local ABSENT = -math.huge
 local WHOLE = 4294967296  -- 2^32: what a head's 4-byte numbers stay under
-local function hsplit(blob)  -- every side's head in a heads field ('' for none), in order
+-- Every side's head in a heads field ('' for none), in order; and in ``out.base`` the base
+-- of its members' first times (``spacked``), where the field starts with one: a length
+-- byte 2, which no head has (0, 8, 12, 20 or 32), then the base's two bytes (``sbased``).
+local function hsplit(blob)
   local out, at = {}, 1
+  if string.byte(blob, 1) == 2 then out.base, at = string.sub(blob, 2, 3), 4 end
   while at <= #blob do
     local n = string.byte(blob, at)
     out[#out + 1] = string.sub(blob, at + 1, at + n)
@@ -416,21 +424,32 @@ local function shead_packed(head)
   end
   return struct.pack('<dddd', e, l, n, o)
 end
--- The heads field with ``side``'s head made ``head`` (``shead``'s four numbers).
+-- The heads field with ``side``'s head made ``head`` (``shead``'s four numbers), after
+-- its base (``hsplit``) if it has one.
 local function sjoined(heads, side, head)
-  local parts = {}
+  local parts = {heads.base and '\2' .. heads.base or ''}
   for r = 1, side do heads[r] = heads[r] or '' end
   heads[side] = shead_packed(head)
-  for r = 1, #heads do parts[r] = string.char(#heads[r]) .. heads[r] end
+  for r = 1, #heads do parts[r + 1] = string.char(#heads[r]) .. heads[r] end
   return table.concat(parts)
+end
+local function stop(time) return string.sub(struct.pack('<d', time), 7, 8) end  -- top two
+-- A record's base after a touch at ``now`` (``stouched``) that rewrote every member
+-- (``whole``) or only some: a record without one gets ``now``'s top two bytes (none of
+-- its members was written with a first time of code 3, so none reads otherwise); one
+-- with a base keeps it unless every member is rewritten, when the base is ``now``'s again
+-- (the newest bytes a first time will likely share).
+local function sbased(heads, now, whole)
+  if whole or not heads.base then heads.base = stop(now) end
 end
 -- A member's value (``_time``): its codes, a byte (a record of at most CODED places,
 -- every keyspace's today), else as many as its length's remainder mod 8; a value of
--- the earlier layout (no codes, its length a multiple of 8) is a double a side.
-local function stimes(value, sides)
+-- the earlier layout (no codes, its length a multiple of 8) is a double a side. ``base``:
+-- its record's (``hsplit``), the top two bytes of a first time of code 3.
+local function stimes(value, sides, base)
   local t, codes = {}, 0
   if value and #value % 8 ~= 0 then codes = sides <= CODED and 1 or #value % 8 end
-  local at, last, top = codes + 1, ABSENT, ''
+  local at, last, top = codes + 1, ABSENT, base or ''
   for r = 1, sides do
     if value and codes == 0 then  -- the earlier layout: a double a side, up to its last
       t[r] = #value >= 8 * r and (struct.unpack('<d', value, 8 * r - 7)) or ABSENT
@@ -452,9 +471,10 @@ local function stimes(value, sides)
   return t
 end
 -- ``_time``'s layout, or false for a member on no side: a time whose top two bytes are
--- the previous one's (in a record of at most CODED places) in its low six (code 3).
-local function spacked(t)
-  local codes, parts, last, top, on = {}, {}, nil, nil, false
+-- the previous one's, or for the first its record's ``base`` (``sbased``), in its low six
+-- (code 3; in a record of at most CODED places).
+local function spacked(t, base)
+  local codes, parts, last, top, on = {}, {}, nil, base, false
   for r = 1, #t do
     local code, byte = 0, math.floor((r - 1) / 4) + 1
     if t[r] == ABSENT then code = 0
@@ -546,7 +566,7 @@ end
 local function sstore(key, pre, side, heads, head, entries, seconds)
   local sets, gone = {}, {}
   for name, t in pairs(entries) do
-    local value = spacked(t)
+    local value = spacked(t, heads.base)
     if value then sets[#sets + 1], sets[#sets + 2] = pre .. name, value
     else gone[#gone + 1] = pre .. name end
   end
@@ -556,12 +576,14 @@ local function sstore(key, pre, side, heads, head, entries, seconds)
   extend(key, seconds)
 end
 -- A side's expiry: its head's (``shead``), or a derived head's, its newest member's time
--- among ``values`` (name -> value, of a record of ``places`` places) plus ``declared``
--- (-math.huge if no member is on it: as long dead as a side can be).
-local function sexpiry(head, values, side, places, declared)
+-- among ``values`` (name -> value, of a record of ``places`` places and base ``base``)
+-- plus ``declared`` (-math.huge if no member is on it: as long dead as a side can be).
+local function sexpiry(head, values, side, places, declared, base)
   if not DERIVED[#head] then return shead(head)[1] end
   local newest = ABSENT
-  for _, value in pairs(values) do newest = math.max(newest, stimes(value, places)[side]) end
+  for _, value in pairs(values) do
+    newest = math.max(newest, stimes(value, places, base)[side])
+  end
   return newest + declared
 end
 -- A hash's guests (``ops.guest_keyspace``) whose every side expired before the lateness an
@@ -580,7 +602,9 @@ local function spurge(key, all, now, spec)
       if head ~= '' then
         if DERIVED[#head] and r > places then return true end
         local declared = DERIVED[#head] and struct.unpack('<d', spec, 8 * r - 7) or 0
-        if sexpiry(head, values, r, places, declared) > horizon then return true end
+        if sexpiry(head, values, r, places, declared, heads.base) > horizon then
+          return true
+        end
       end
     end
     return false
@@ -657,7 +681,7 @@ local function stouched(heads, read, every, side, sides, retired, now, ttl, decl
   if not full then
     local values, adding = read(fresh), 0
     for i, name in ipairs(fresh) do
-      local t = sretired(stimes(values[i], sides), retired)
+      local t = sretired(stimes(values[i], sides, heads.base), retired)
       if t[side] == ABSENT then adding = adding + 1 end
       if t[side] < now then t[side] = now end
       entries[name] = t
@@ -668,7 +692,7 @@ local function stouched(heads, read, every, side, sides, retired, now, ttl, decl
   if full then
     entries = {}
     for name, value in pairs(every()) do
-      entries[name] = sretired(stimes(value, sides), retired)
+      entries[name] = sretired(stimes(value, sides, heads.base), retired)
     end
     if derived then  -- its expiry from its members, and all that follows from it
       newest = ABSENT
@@ -706,6 +730,7 @@ local function stouched(heads, read, every, side, sides, retired, now, ttl, decl
       end
     end
   end
+  sbased(heads, now, full)
   local head = {math.max(expiry, now + ttl), ttl, count, oldest}
   head[5] = declared > 0 and ttl == declared and count > 0
     and (derived or (newest ~= nil and head[1] == newest + declared
@@ -777,7 +802,7 @@ local function gpacked(own, host, field, limit, compact, side, sides, retired, n
   end
   local at, head, entries = stouched(heads, read, function() return values end, side, sides,
                                      retired, now, ttl, declared, cap, fresh)
-  for name, t in pairs(entries) do values[name] = spacked(t) or nil end
+  for name, t in pairs(entries) do values[name] = spacked(t, heads.base) or nil end
   local joined = sjoined(heads, at, head)
   local packed = lodged and ppack(joined, values)
   if packed and #packed <= compact then
@@ -945,13 +970,13 @@ for i = 1, #KEYS, 2 do
         for j = 1, #all, 2 do
           if string.byte(all[j]) ~= 255 then values[all[j]] = all[j + 1] end
         end
-        head[1] = sexpiry(heads[side], values, side, sides, declared)
+        head[1] = sexpiry(heads[side], values, side, sides, declared, heads.base)
         head[2] = declared
       end
       if #names > 0 then
         local values = redis.call('HMGET', key, unpack(names))
         for j, member in ipairs(names) do
-          local t = stimes(values[j], sides)
+          local t = stimes(values[j], sides, heads.base)
           if t[side] == ABSENT then head[3] = head[3] + 1 end
           t[side] = math.max(t[side], times[member])
           head[4] = math.min(head[4], t[side])
@@ -1154,7 +1179,7 @@ _DERIVED_HEAD = struct.Struct("<II")  # a derived head's count and oldest (``_he
 _DERIVED_WIDE = struct.Struct("<Id")  # ... its oldest no 4-byte number
 
 
-def _time(value: bytes | None, side: int, places: int) -> float:
+def _time(value: bytes | None, side: int, places: int, base: bytes = b"") -> float:
     """A member's time on ``side`` of a sided record of ``places`` places (its value in
     the record's hash), or -inf if not on it. The value is a code a side, 2 bits each
     from the low ones, a byte for each four sides (of at most 28); then its distinct times,
@@ -1167,7 +1192,12 @@ def _time(value: bytes | None, side: int, places: int) -> float:
     2004-2038, so the same 16 bits were stored twice in nearly every member of two times
     (~2 bytes a member, ~20 an account's ties hash). Exact: a time is written so only
     when its top two bytes are the time before's, so reading them back gives its very
-    bits.
+    bits. A member's *first* time of code 3 takes its top two bytes from its record's
+    ``base`` (``_base``, ``sbased``; session 36's): nearly every member's first time shares
+    them with the record's others, so they were stored once a member (~2 bytes a member,
+    ~25 an account). No value of before has a first time of code 3 (``spacked`` wrote one
+    only after a code 1), and a record is given a base only while none of its members has
+    one, or when every member is rewritten (and may it change), so none reads otherwise.
 
     Its codes' length: a byte where ``places`` is at most ``_CODED`` (as every value of
     such a record was written), else its length mod 8 (no time there takes six). A value
@@ -1184,19 +1214,22 @@ def _time(value: bytes | None, side: int, places: int) -> float:
         codes = 1
     if side >= 4 * codes:
         return -math.inf
-    at = found = top = codes  # where the time read starts, and its top two bytes end
+    at = found = codes  # where the time read starts
+    top = base  # the top two bytes of a time of code 3
     six = False
     for r in range(side + 1):
         code = value[r >> 2] >> 2 * (r & 3) & 3
         if code == 1:
             found, six, at = at, False, at + 8
-            top = at
+            top = value[at - 2:at]
         elif code == 3:
             found, six, at = at, True, at + 6
     if not code:
         return -math.inf
     if six:
-        return _EXPIRY.unpack(value[found:found + 6] + value[top - 2:top])[0]
+        if len(top) != 2:  # a first time of code 3 in a record with no base: not written so
+            raise StateUnavailable("a sided record's member reads a base its record lacks")
+        return _EXPIRY.unpack(value[found:found + 6] + top)[0]
     return _EXPIRY.unpack_from(value, found)[0]
 
 
@@ -1226,11 +1259,27 @@ def _head(head: bytes, declared: float) -> tuple[float, float, float, float]:
     return expiry, ttl, count, expiry - age
 
 
+# A heads field's first byte where it starts with its record's base (``hsplit``): a head's
+# length no head has (0, 8, 12, 20 or 32), then the base's two bytes.
+_BASED = 2
+# After a sided keyspace's declared TTLs in the store (``RedisState._check_ttls``): its
+# records may hold bases (``_BASED``). A byte past the doubles, so a node of session 35's
+# release, which reads the value as doubles only, refuses the store rather than misread it.
+_BASES = bytes((_BASED,))
+
+
+def _base(heads: bytes | None) -> bytes:
+    """The base of a record's members' first times (``_time``) from its heads field
+    (``hsplit``), empty where it has none (a record of before)."""
+    return heads[1:3] if heads and heads[0] == _BASED else b""
+
+
 def _side_head(heads: bytes | None, side: int) -> bytes | None:
-    """A side's head from its record's heads (``sheads``: each side's length, a byte, and
-    its head, in the keyspace's order), None for a side never touched. One field where a
-    field a side cost ~6 bytes of name and framing each (~16 an account's ties)."""
-    at = 0
+    """A side's head from its record's heads (``sheads``: its base if any, then each side's
+    length, a byte, and its head, in the keyspace's order), None for a side never touched.
+    One field where a field a side cost ~6 bytes of name and framing each (~16 an
+    account's ties)."""
+    at = 3 if heads and heads[0] == _BASED else 0
     for _ in range(side):
         if heads is None or at >= len(heads):
             return None
@@ -1444,13 +1493,20 @@ class RedisState:
         ``sided-ttls:<prefix>`` under the namespace, no EXPIRE: SET NX by the first node of
         this release to open it), as SQLite's file does (``SQLiteState._check_ttls``): a
         derived head (``stouched``) holds no expiry nor TTL, so a node declaring others
-        refuses the store (``StateUnavailable``) rather than read its records with them."""
+        refuses the store (``StateUnavailable``) rather than read its records with them.
+        The value ends in ``_BASES`` (session 36's) once a node of this release opened the
+        store: a node of session 35's release opening it after refuses it (its check reads
+        no whole number of doubles: a ValueError), where it would misread the records'
+        bases (``hsplit``) and their members' first times (``_time``)."""
         try:
             for space in sided_keyspaces():
-                name = self._k(f"sided-ttls:{space.prefix}")
-                self._redis.set(name, sided.packed_ttls(space.ttls), nx=True)
+                name, packed = self._k(f"sided-ttls:{space.prefix}"), sided.packed_ttls(space.ttls)
+                self._redis.set(name, packed + _BASES, nx=True)
                 held: bytes = self._redis.get(name)  # type: ignore[assignment]  # redis-py's stubs: bytes | str; no reply is decoded here
-                sided.check_ttls(space.prefix, space.ttls, held, "Redis store")
+                if held == packed:  # session 35's: this release's records from here on
+                    self._redis.set(name, packed + _BASES)
+                sided.check_ttls(space.prefix, space.ttls, held.removesuffix(_BASES),
+                                 "Redis store")
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot check the sided keyspaces' TTLs: {exc}") from exc
 
@@ -1881,50 +1937,53 @@ class RedisState:
                 heads, *reply = reply
             if heads is not None:
                 break
-        head = _side_head(heads, side)
+        head, base = _side_head(heads, side), _base(heads)
         expiry, ttl, count, oldest = _head(head, declared) if head else (0.0, 0.0, 0, 0.0)
         live = expiry > now
         if isinstance(query, Contains):
             cutoff = now - ttl
             if members is not None:
                 reply = [members.get(m.encode("utf-8", "surrogatepass")) for m in query.members]
-            return tuple(live and _time(value, side, slots) > cutoff for value in reply)
+            return tuple(live and _time(value, side, slots, base) > cutoff for value in reply)
         if isinstance(query, LastTouch):
             value = reply[0] if members is None else members.get(
                 query.member.encode("utf-8", "surrogatepass"))
-            ts = _time(value, side, slots) if live else -math.inf
+            ts = _time(value, side, slots, base) if live else -math.inf
             return ts if ts > now - ttl and within(ts, query.window, now) else None
         if isinstance(query, Distinct):
             since = now - (query.window if query.window < ttl else ttl)
             if not live or oldest > since:  # every member on the side is in the window
                 return int(count) if live else 0
-            if members is None:
-                members = self._members_at(places, (held, pre))
-            return sum(1 for value in members.values() if _time(value, side, slots) > since)
+            if members is None:  # read again, with the base they were written with then
+                base, members = self._members_at(places, (held, pre))
+            return sum(1 for value in members.values()
+                       if _time(value, side, slots, base) > since)
         if not live:
             return ()
         if members is None:
             members = dict(_own(reply, pre))
         on = sorted((t, name.decode("utf-8", "surrogatepass")) for name, value in members.items()
-                    if (t := _time(value, side, slots)) > now - ttl)
+                    if (t := _time(value, side, slots, base)) > now - ttl)
         return tuple(name for _, name in on)
 
     def _members_at(self, places: Sequence[tuple[str | bytes, bytes]],
-                    first: tuple[str | bytes, bytes]) -> dict[bytes, bytes]:
-        """A sided record's members (name -> value), a trip of its own, for a Distinct
-        some member of which is older than its window: where its heads were (``first``),
-        else (another node moved a guest out meanwhile: ``gtouch``) at its other place,
-        as a count of no fields would be wrong."""
+                    first: tuple[str | bytes, bytes]) -> tuple[bytes, dict[bytes, bytes]]:
+        """A sided record's base (``_base``) and members (name -> value), a trip of its
+        own, for a Distinct some member of which is older than its window: where its heads
+        were (``first``), else (another node moved a guest out meanwhile: ``gtouch``) at
+        its other place, as a count of no fields would be wrong. The base is this read's:
+        a whole rewrite since the first may have changed it (``sbased``)."""
         for at, pre in sorted(places, key=lambda place: place != first):
             try:
                 fields: dict[bytes, bytes] = self._redis.hgetall(at)  # type: ignore[assignment]  # redis-py's stubs: bytes | str; no reply is decoded here
             except redis.RedisError as exc:
                 raise StateUnavailable(f"Redis read failed: {exc}") from exc
             if pre and pre[:-1] in fields:
-                return _unpacked(fields[pre[:-1]])[1]
-            if pre + _EXPIRES in fields:
-                return dict(_own(fields, pre))
-        return {}
+                heads, members = _unpacked(fields[pre[:-1]])
+                return _base(heads), members
+            if (held := fields.get(pre + _EXPIRES)) is not None:
+                return _base(held), dict(_own(fields, pre))
+        return b"", {}
 
     def _room(self, pre: bytes, members: Sequence[str]) -> int:
         """The most fields a guest's host may hold with it lodged (``gtouch``): none if a
