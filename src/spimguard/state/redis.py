@@ -1599,8 +1599,7 @@ class RedisState:
                 space = spaces[prefix]
                 for side, former in enumerate(space.formerly):
                     if former:
-                        self._move_sets(convert, former, lambda part, p=prefix: p + part,
-                                        space, side)
+                        self._move_sets(convert, former, prefix.__add__, space, side)
                 self._redis.set(self._converted(prefix), 1)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert sets into sided records: {exc}") from exc

@@ -449,8 +449,7 @@ class SQLiteState:
                 records: dict[str, sided.Record] = {}
                 for side, former in enumerate(space.formerly):
                     if former:
-                        self._moved_sets(former, lambda part, p=space.prefix: p + part,
-                                         space, side, records)
+                        self._moved_sets(former, space.prefix.__add__, space, side, records)
                 self._conn.executemany(
                     "INSERT INTO sided_sets (key, names, times, exp, layout) "
                     "VALUES (?, ?, ?, ?, ?)",
