@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import T0, event, message
-from spimguard.detectors.takeover import detector
+from spimguard.detectors.takeover import detector, keys
 from test_attack_session25 import HOSTING_IP, OFFICIAL_APP, engine_on
 from test_attack_session30 import HOME, NEW_NET, _seller, greeted, reached, suspended
 from test_attack_session30_review import _answers
@@ -92,7 +92,9 @@ def test_a_message_touches_few_keys_of_the_unproven_sessions_life(
 
     def counted(self: Any, ctx: Any, facts: Any, outcome: Any) -> Any:
         out = writes(self, ctx, facts, outcome)
-        touched.append(sum("%unproven" in getattr(w, "key", "") for w in out))
+        touched.append(sum("%unproven" in getattr(w, "key", "")  # a site's: a guest since
+                           or f":{keys.SPREAD}" in getattr(w, "key", "")  # session 36
+                           for w in out))
         return out
 
     monkeypatch.setattr(detector.TakeoverDetector, "writes", counted)

@@ -55,7 +55,8 @@ def test_every_planned_query_is_read_once_and_named_for_its_part() -> None:
                                keys.PALS)
     assert found.doubted == Tally(keys.doubted("alice"), CFG.burst_window, people)
     view = text.view("see http://shop.example/x")
-    assert found.text_to == Tally(keys.text("alice", "phone", view), CFG.burst_window, people)
+    assert found.text_to == Tally(keys.text("alice", "phone", view), CFG.burst_window, people,
+                                 keys.LIFE)
     assert found.same_text == Count(keys.same_text("alice", "phone", view), CFG.burst_window,
                                     CFG.burst_bucket)
     assert found.session == "phone"
@@ -64,7 +65,7 @@ def test_every_planned_query_is_read_once_and_named_for_its_part() -> None:
 def test_a_message_without_a_link_reads_no_pitch_counts() -> None:
     found = planned()
     assert found.text_to is None
-    assert not any(k.startswith("tk:text:") for k in keys_read(found))
+    assert not any(keys.PITCHED in k or keys.SPREAD in k for k in keys_read(found))
     assert len(found.listed_back) == 1  # in the clear with no link: owner_consistent asks
 
 
@@ -127,8 +128,8 @@ def test_only_a_message_with_a_link_leaves_whom_its_pitch_went_to() -> None:
     window = float(CFG.burst_window)
     plain_key = keys.text("alice", "phone", text.view(plain.text))
     linked_key = keys.text("alice", "phone", text.view(linked.text))
-    assert engine.state.read([Distinct(plain_key, window), Distinct(linked_key, window)],
-                             T0 + 3) == [0, 1]
+    assert engine.state.read([Distinct(plain_key, window, keys.LIFE),
+                              Distinct(linked_key, window, keys.LIFE)], T0 + 3) == [0, 1]
 
 
 def _lifelong_reads(found: plan.Plan) -> list[Query]:

@@ -55,7 +55,7 @@ record of the same id (a session's inside its account's).
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -209,6 +209,32 @@ def space_of(key: str) -> Sided:
 
 def sided_keyspaces() -> tuple[Sided, ...]:
     return tuple({space.prefix: space for space, _ in _sided.values()}.values())
+
+
+# Plain member sets an earlier release kept under a prefix, each now a side of a sided
+# record whose key is not that prefix swapped (``renamed_sets``): prefix -> (the record's
+# key of the old key's part past the prefix, None for one no longer kept; the side).
+_renamed: dict[str, tuple[Callable[[str], str | None], str]] = {}
+
+
+def renamed_sets(former: str, into: Callable[[str], str | None], side: str) -> str:
+    """Declare that the plain member sets at ``former`` + a part an earlier release wrote
+    are kept now as the side ``side`` of the sided record at ``into(part)`` (a guest's, as
+    often: ``guest_keyspace``), and return ``former``. Why not ``sided_keyspace``'s
+    ``formerly``: that swaps a prefix for a prefix, and a guest's key writes the parts of
+    the old one in another order (the takeover detector's pitch sets, ``tk:text:``, now
+    guests of the account's ties). A store that keeps what it holds converts them when it
+    opens, members, times, expiry and TTL as they were (SQLite, Redis: as a record of its
+    own, read before any lodged one); declared at import, as ``sided_keyspace``."""
+    if side not in _sided:
+        raise ValueError(f"{side!r} is no side of a sided keyspace")
+    _renamed[former] = (into, side)
+    return former
+
+
+def renamed_keyspaces() -> dict[str, tuple[Callable[[str], str | None], str]]:
+    """The renamed sets' prefixes, each with its records' keys and side (``renamed_sets``)."""
+    return dict(_renamed)
 
 
 def is_sided(key: str) -> bool:

@@ -163,6 +163,7 @@ from .ops import (
     is_sided,
     joined,
     lodging,
+    renamed_keyspaces,
     side_space,
     sided_keyspaces,
     sided_space,
@@ -1486,6 +1487,7 @@ class RedisState:
         self._convert_heads()
         self._convert_sided()
         self._convert_guests()
+        self._convert_renamed()
         self._check_ttls()
 
     def _check_ttls(self) -> None:
@@ -1655,16 +1657,46 @@ class RedisState:
             for prefix in self._unconverted(tuple(spaces)):
                 space = spaces[prefix]
                 for side, former in enumerate(space.formerly):
-                    if not former:
-                        continue
-                    for chunk in self._sorted_sets(former):
-                        keys = [k for old in chunk for k in (old, self._k(
-                            space.prefix + old.decode()[len(self._k(former)):]))]
-                        convert(keys=keys, args=[space.slot(side), space.slots(),
-                                                  repr(space.ttls[side])])
+                    if former:
+                        self._move_sets(convert, former, prefix.__add__, space, side)
                 self._redis.set(self._converted(prefix), 1)
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot convert sets into sided records: {exc}") from exc
+
+    def _convert_renamed(self) -> None:
+        """Move the sorted sets an earlier release kept where a sided record's side is now,
+        at a key not their prefix swapped (``ops.renamed_sets``: the takeover detector's
+        pitch sets, guests of the account's ties since session 36), into that side of their
+        records as ``_convert_sided`` does; each a record of its own key (a guest's is read
+        there before its host's field, and moves in no more: it lives a session's life at
+        most), a key marking the prefix done. After ``_convert_guests``: a guest keyspace's
+        marker is set on a store that had none of its records."""
+        convert = self._redis.register_script(_CONVERT_SIDED)
+        renamed = {f"renamed:{former}": (former, *place)
+                   for former, place in renamed_keyspaces().items()}
+        try:
+            for done in self._unconverted(tuple(renamed)):
+                former, into, side_name = renamed[done]
+                space, side = side_space(side_name)
+                self._move_sets(convert, former, into, space, side)
+                self._redis.set(self._converted(done), 1)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot convert sets into sided records: {exc}") from exc
+
+    def _move_sets(self, convert: Any, former: str, into: Callable[[str], str | None],
+                   space: Sided, side: int) -> None:
+        """The sorted sets at ``former`` moved into ``side`` of the records at ``into`` of
+        their keys' parts past it (``_CONVERT_SIDED``: members, times, expiry and TTL as
+        they were); one whose part ``into`` maps to None deleted."""
+        cut = len(self._k(former))
+        for chunk in self._sorted_sets(former):
+            moved = [(old, into(old.decode("utf-8", "surrogatepass")[cut:])) for old in chunk]
+            if dropped := [old for old, key in moved if key is None]:
+                self._redis.delete(*dropped)
+            keys = [k for old, key in moved if key is not None for k in (old, self._k(key))]
+            if keys:
+                convert(keys=keys, args=[space.slot(side), space.slots(),
+                                         repr(space.ttls[side])])
 
     def _convert_heads(self) -> None:
         """Merge each sided record's heads of the earlier layout (a field a side) into its

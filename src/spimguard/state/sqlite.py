@@ -87,12 +87,15 @@ from .ops import (
     Query,
     Remove,
     Replace,
+    Sided,
     Since,
     Touch,
     Write,
     hashed_prefixes,
     is_hashed,
     is_sided,
+    renamed_keyspaces,
+    side_space,
     sided_keyspaces,
     space_of,
     split,
@@ -291,6 +294,7 @@ class SQLiteState:
             self._convert_digests()
             self._check_ttls()
             self._convert_sided()
+            self._convert_renamed()
             self._convert_counters()
         except sqlite3.Error as exc:
             raise StateUnavailable(f"cannot create the state tables: {exc}") from exc
@@ -444,28 +448,57 @@ class SQLiteState:
                 run("BEGIN IMMEDIATE")
                 records: dict[str, sided.Record] = {}
                 for side, former in enumerate(space.formerly):
-                    if not former:
-                        continue
-                    bounds = (former, _after(former))
-                    sets: dict[str, dict[str, float]] = {}
-                    headers: dict[str, tuple[float, float]] = {}
-                    for key, member, ts, ttl in run(
-                            "SELECT key, member, ts, ttl FROM members WHERE key >= ? AND "
-                            "key < ?", bounds):
-                        if type(member) is bytes:
-                            headers[key] = (ts, ttl)
-                        else:
-                            sets.setdefault(key, {})[member] = ts
-                    for key, (expiry, ttl) in headers.items():
-                        into = space.prefix + key[len(former):]
-                        records[into] = sided.merged(records.get(into), side, space.ttls,
-                                                     sets.get(key, {}), expiry, ttl)
-                    run("DELETE FROM members WHERE key >= ? AND key < ?", bounds)
+                    if former:
+                        self._moved_sets(former, space.prefix.__add__, space, side, records)
                 self._conn.executemany(
                     "INSERT INTO sided_sets (key, names, times, exp, layout) "
                     "VALUES (?, ?, ?, ?, ?)",
                     [(key, *_sided_row(r, space.ttls)) for key, r in records.items()])
                 run("INSERT INTO state_keys VALUES (?, x'')", (done,))
+
+    def _convert_renamed(self) -> None:
+        """The plain sets an earlier release kept where a sided record's side is now, at a
+        key not their prefix swapped (``ops.renamed_sets``: the takeover detector's pitch
+        sets, guests of the account's ties since session 36), become that side of their
+        records as ``_convert_sided``'s do (the first open of this release converts, before
+        it writes: no record is there yet; the keys' map is one to one), once a file."""
+        run = self._conn.execute
+        for former, (into, side_name) in renamed_keyspaces().items():
+            done = f"renamed:{former}"
+            if run("SELECT 1 FROM state_keys WHERE name = ?", (done,)).fetchone():
+                continue
+            space, side = side_space(side_name)
+            with self._conn:
+                run("BEGIN IMMEDIATE")
+                records: dict[str, sided.Record] = {}
+                self._moved_sets(former, into, space, side, records)
+                self._conn.executemany(
+                    "INSERT INTO sided_sets (key, names, times, exp, layout) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(key, *_sided_row(r, space.ttls)) for key, r in records.items()])
+                run("INSERT INTO state_keys VALUES (?, x'')", (done,))
+
+    def _moved_sets(self, former: str, into: Callable[[str], str | None], space: Sided,
+                    side: int, records: dict[str, sided.Record]) -> None:
+        """The plain sets at ``former`` merged into ``side`` of ``records`` (each at
+        ``into`` of its key's part past ``former``; None: dropped), then deleted: members,
+        times, expiry and TTL as they were, so every answer stays."""
+        run = self._conn.execute
+        bounds = (former, _after(former))
+        sets: dict[str, dict[str, float]] = {}
+        headers: dict[str, tuple[float, float]] = {}
+        for key, member, ts, ttl in run(
+                "SELECT key, member, ts, ttl FROM members WHERE key >= ? AND key < ?", bounds):
+            if type(member) is bytes:
+                headers[key] = (ts, ttl)
+            else:
+                sets.setdefault(key, {})[member] = ts
+        for key, (expiry, ttl) in headers.items():
+            moved = into(key[len(former):])
+            if moved is not None:
+                records[moved] = sided.merged(records.get(moved), side, space.ttls,
+                                              sets.get(key, {}), expiry, ttl)
+        run("DELETE FROM members WHERE key >= ? AND key < ?", bounds)
 
     def _convert_counters(self) -> None:
         """Counters of the earlier layout, a row a bucket (``counters``), become a row a

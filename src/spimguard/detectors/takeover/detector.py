@@ -764,7 +764,8 @@ class TakeoverDetector:
             if room is not None and room.listed:
                 listed = (*listed, room.token)
             if listed:
-                out.append(Touch(found.text_to.key, listed, cfg.burst_window, cfg.burst_cap))
+                out.append(Touch(found.text_to.key, listed, cfg.burst_window, cfg.burst_cap,
+                                 found.text_to.side))
         if risky:
             self._link(memo, ctx, facts, dormant)
             # A spread pitch's people, over the unproven sessions' life (``burst.measure``):

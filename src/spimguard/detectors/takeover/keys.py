@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ... import accounts, lists
-from ...state.ops import guest_key, guest_keyspace, key_part, sided_keyspace
+from ...state.ops import guest_key, guest_keyspace, key_part, renamed_sets, sided_keyspace
 from ...text import MessageView, size_class
 from ...urlmodel import features as url_features
 from .settings import TakeoverSettings
@@ -68,16 +68,30 @@ def burst(account: str, session: str) -> str:
 
 
 def text(account: str, session: str, view: MessageView | None) -> str:
-    """Contacts the session sent this pitch to in the burst window."""
-    return f"tk:text:{account}:{key_part(session)}:{pitch(view)}"
+    """Contacts the session sent this pitch to in the burst window: the ``LIFE`` side of a
+    guest lodged in the account's ties (``_LIFELONG``), touched with ``burst_window`` (its
+    record holds its head: not the side's declared TTL). Its name is the session's as
+    ``lifelong`` writes it, "%p", then the pitch with no ":" (``ops.key_part``): a session's
+    name holds a "%" only before "25" or "3A", so "%p" ends it and none is a session's
+    record or another's pitch (``PITCHED``). Where a key of its own cost ~300 bytes (its
+    name, slot and object for a few members), a guest costs its name and members."""
+    return f"{guest_key(_LIFELONG, account, session)}{PITCHED}{key_part(pitch(view))}"
 
 
 def spread(account: str, site: str) -> str:
     """Contacts and correspondents the account's sessions nothing proves the owner's sent
-    ``site`` (as ``_sold``) to over a session's life, all of them together. Its session
-    part starts with a "%" that ``ops.key_part`` writes as "%25" in every session id (as
-    ``unproven``), so no client can name its session into it."""
-    return f"tk:text:{account}:%unproven:d:{key_part(site)}"
+    ``site`` (as ``_sold``) to over a session's life, all of them together: the ``LIFE``
+    side of a guest lodged in the account's ties, as ``unproven`` is. Its name starts with
+    "%d" (``SPREAD``), which no session's name can (``ops.key_part`` writes a "%" of one as
+    "%25") nor another guest's ("%p" follows a session's, "%u", "%l", "%s" the others)."""
+    return f"{guest_key(_LIFELONG, account, '')}{SPREAD}{key_part(site)}"
+
+
+# What a pitch's guest names start with (``text``, ``spread``): "%" then a letter no other
+# guest's name holds there (``unproven``'s "%unproven", ``linked``'s "%links", ``sought``'s
+# "%sought", ``shares``' "%shares"; a session's name holds "%" only as "%25" or "%3A").
+PITCHED = "%p"
+SPREAD = "%d"
 
 
 def spread_sites(view: MessageView | None) -> tuple[tuple[str, ...], int]:
@@ -145,6 +159,27 @@ _SESSION_TTL = float(TakeoverSettings().session_ttl)
 _LIFELONG = guest_keyspace(sided_keyspace("tk:session:", {LIFE: "tk:life:", PALS: "tk:pals:"},
                                           ttls={LIFE: _SESSION_TTL, PALS: _SESSION_TTL}),
                            accounts.tie_record(""))
+
+
+def _pitched(part: str) -> str | None:
+    """The guest's key (``text``, ``spread``) of the pitch set an earlier release kept at
+    "tk:text:" + ``part``: ``<account>:<session>:d:<site>`` (a session's pitch, as only a
+    message with a link keeps one) or ``<account>:%unproven:d:<site>`` (the spread's),
+    each part after the account written with no ":" (``key_part``), so the last three
+    ":" part them whatever the account's id holds. None for any other (none was written):
+    dropped."""
+    parts = part.rsplit(":", 3)
+    if len(parts) != 4 or parts[2] != "d" or not parts[0]:
+        return None
+    account, session, _, site = parts
+    if session == "%unproven":
+        return f"{guest_key(_LIFELONG, account, '')}{SPREAD}{site}"
+    return f"{_LIFELONG}{account}:{session}{PITCHED}{key_part('d:' + site)}"
+
+
+# Lodged in the account's ties since session 36: converted when a store opens (README,
+# "Upgrading to session 36's release").
+renamed_sets("tk:text:", _pitched, LIFE)
 
 
 def lifelong(account: str, session: str) -> str:

@@ -138,10 +138,11 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
     same_text = (Count(keys.same_text(account, session, view), window, bucket)
                  if view and view.fingerprint else None)
     text_to = Tally(keys.text(account, session, view), window,
-                    found.burst.members) if link else None
+                    found.burst.members, keys.LIFE) if link else None
     members, life = found.burst.members, cfg.session_ttl
     spread = (Tally(keys.linked(account), life, members, keys.LIFE),
-              *[Tally(keys.spread(account, site), life, members) for site in sites]
+              *[Tally(keys.spread(account, site), life, members, keys.LIFE)
+                for site in sites]
               ) if link else ()
     sought = Tally(keys.sought(account), life, members, keys.LIFE) if (
         link and found.heard is not None) else None

@@ -87,7 +87,7 @@ def plan(account: str, session: str, conversation: str, people: tuple[str, ...],
     burst = Contains(keys.burst(account, session), (name,))
     doubted = Contains(keys.doubted(account), (name,))
     life = Contains(keys.lifelong(account, session), (name,), keys.LIFE)
-    text_to = None if text_key is None else Contains(text_key, (name,))
+    text_to = None if text_key is None else Contains(text_key, (name,), keys.LIFE)
     reads = tuple(q for q in (size, fresh, members, joined, burst, doubted, life, text_to)
                   if q is not None)
     return RoomPlan(name, reach, size, fresh, members, joined, burst, doubted, life, text_to, reads)
