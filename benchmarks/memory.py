@@ -146,10 +146,20 @@ def _held_objects(entry: Any, seen: set[int]) -> Iterator[Any]:
     elif isinstance(entry, dict):
         items = chain.from_iterable(entry.items())
     else:
-        items = (getattr(entry, s) for kind in type(entry).__mro__
-                 for s in getattr(kind, "__slots__", ()))
+        items = _slots(entry)
     for item in items:
         yield from _held_objects(item, seen)
+
+
+def _slots(entry: Any) -> Iterator[Any]:
+    """What an object's slots hold, read by their descriptors (a property of the same name,
+    ``memory._Account.times``, makes a copy, which the object does not hold), set ones."""
+    for kind in type(entry).__mro__:
+        for name in getattr(kind, "__slots__", ()):
+            try:
+                yield kind.__dict__[name].__get__(entry, kind)
+            except AttributeError:  # (``Record.times`` in an account: not used)
+                continue
 
 
 def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-def]
@@ -181,12 +191,13 @@ def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-de
             names += sum(_allocated(sys.getsizeof(part)) for part in _held_objects(held_as, seen))
         else:
             held += _allocated(sys.getsizeof(held_as))
-        if isinstance(entry, _Account) and id(entry.lodged) not in seen:
+        if isinstance(entry, _Account) and id(entry.blob) not in seen:
             # Each lodged item a row of its own: its bytes and length in the account's
-            # object's ``lodged``, which counts its own header and rounding with the ties;
-            # so are its sessions' records lodged after them (``guests``), one row.
-            seen.add(id(entry.lodged))
-            held += _allocated(sys.getsizeof(entry.lodged))
+            # object's ``blob``, which counts its header, rounding, times' length and times
+            # with the ties; so are its sessions' records lodged after them (``guests``),
+            # one row.
+            seen.add(id(entry.blob))
+            held += _allocated(sys.getsizeof(entry.blob))
             if guests := len(entry.guests):
                 sizes.append((f"lodged tk:session records in {key}", guests))
                 held -= guests

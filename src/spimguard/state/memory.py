@@ -431,17 +431,26 @@ class _Account(sided.Record):
     slot in its table (~26-58) and its value's object (a bytes' header is 33 bytes, and
     the allocator rounds each object up to 16); an account's four keys cost ~600 bytes so
     (``benchmarks/memory.py``). Here they cost one name, one slot, this object (64 bytes
-    with its GC header) and one bytes object for every lodged item (``lodged``): ~1 byte
-    of count and 4 of length an item where a bytes object of its own and a tuple's slot
-    cost ~50.
+    with its GC header) and one bytes object (``blob``) for its times and every lodged
+    item: ~1 byte of count and 4 of length an item where a bytes object of its own and a
+    tuple's slot cost ~50.
 
-    ``lodged``: the number of slots (a byte), each slot's item's length (a native
-    unsigned 32-bit number, 0 for no item: a stamped value is 8 bytes at least, a hashed
-    set 12), then the items, slot after slot (``_slot``): a value as ``_stamped``, a
-    hashed set as its packed value. An item read is a copy of its bytes (~270 for the
-    takeover record); a put rewrites the whole (~550 bytes). ``times`` is empty while the
-    account has no sided record (only lodged items): the record itself
-    (``sided_record``) is then None, as is an item with no key.
+    ``blob``: the length of the record's times (a byte, or 255 and a little-endian
+    unsigned 32-bit number from 255 bytes on: ``_framed``), its times (``sided.py``'s
+    held layout, what ``times`` reads), then what ``lodged`` reads: the number of slots (a
+    byte), each slot's item's length (a native unsigned 32-bit number, 0 for no item: a
+    stamped value is 8 bytes at least, a hashed set 12), then the items, slot after slot
+    (``_slot``): a value as ``_stamped``, a hashed set as its packed value; then the
+    sessions' records (``guest``). Empty while the account holds nothing. Why one bytes
+    object, not the times and the lodged items apart: each bytes object costs a 33-byte
+    header and the allocator's rounding to 16 (~8), −40 bytes an account for a byte of
+    length (session 36, ``mem36``). ``times`` and ``lodged`` are properties, each read a
+    copy of its part and each write a copy of the whole (~700 bytes, a few hundred
+    instructions); the hot reads of an item (``MemoryState._lodged``) read the blob in
+    place (``lodged_at``). ``Record``'s ``times`` slot is not used (this object is 64
+    bytes with it or without it: 56 rounds to 64). ``times`` is empty while the account
+    has no sided record (only lodged items): the record itself (``sided_record``) is then
+    None, as is an item with no key.
 
     What it costs in time: a key is tested by prefix (a ``startswith`` costs ~600
     instructions in 3.11) once while its kind is remembered (``MemoryState._kind_of``),
@@ -449,11 +458,42 @@ class _Account(sided.Record):
     dict look-up. A key beside a lodged prefix (``tk:to:`` under ``tk:``) is told apart
     by prefix too (``lodged_prefixes``)."""
 
-    __slots__ = ("lodged",)
+    __slots__ = ("blob",)
 
-    def __init__(self) -> None:
-        super().__init__((), b"")
-        self.lodged = b""
+    def __init__(self) -> None:  # (not ``Record.hold``: ``times`` reads ``blob``)
+        self.names, self.index, self.blob = (), None, b""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled as its names and blob (``times`` and ``lodged`` are not slots)."""
+        return _account, (self.names, self.blob)
+
+    @property  # type: ignore[override]
+    def times(self) -> bytes:  # type: ignore[override]
+        """The sided record's times (``sided.py``'s held layout), a copy: b"" for none."""
+        blob = self.blob
+        if not blob:
+            return b""
+        n = blob[0]
+        if n < 255:
+            return blob[1:1 + n]
+        return blob[5:5 + _TIMES_LENGTH.unpack_from(blob, 1)[0]]
+
+    @times.setter
+    def times(self, times: bytes) -> None:
+        lodged = self.blob[lodged_at(self.blob):]
+        self.blob = b"".join((_framed(times), times, lodged)) if times or lodged else b""
+
+    @property
+    def lodged(self) -> bytes:
+        """The lodged items and sessions' records (the blob past the times), a copy."""
+        blob = self.blob
+        return blob[lodged_at(blob):]
+
+    @lodged.setter
+    def lodged(self, lodged: bytes) -> None:
+        blob = self.blob
+        at = lodged_at(blob)
+        self.blob = (blob[:at] if at else b"\0") + lodged if at > 1 or lodged else b""
 
     def _guests_at(self) -> int:
         """Where the guests start in ``lodged``: past its items (its end, for none)."""
@@ -601,7 +641,7 @@ class _Account(sided.Record):
 
     def empty(self) -> bool:
         """Whether it holds nothing: no sided record, no lodged item, no guest."""
-        return not self.times and not self.lodged
+        return not self.blob
 
 
 # Lodged keyspaces' places in ``_Account.lodged``, by field and kind, made as each is
@@ -613,6 +653,30 @@ _HASHED_SLOTS: set[int] = set()
 # process compiles no format it never uses (all 255 cost ~13 million instructions).
 _LENGTHS = [struct.Struct("0I")]
 _MOST_SLOTS = 255  # the count is one byte
+# An account's times' length in its blob (``_Account``): a byte below 255, else 255 and this.
+_TIMES_LENGTH = struct.Struct("<I")
+
+
+def _framed(times: bytes) -> bytes:
+    """The length of an account's times as its blob begins with it (``_Account``)."""
+    return bytes((len(times),)) if len(times) < 255 else b"\xff" + _TIMES_LENGTH.pack(
+        len(times))
+
+
+def lodged_at(blob: bytes) -> int:
+    """Where an account's blob's lodged items start: past its times (0 for an empty blob)."""
+    if not blob:
+        return 0
+    n = blob[0]
+    return 1 + n if n < 255 else 5 + _TIMES_LENGTH.unpack_from(blob, 1)[0]
+
+
+def _account(names: tuple[str, ...], blob: bytes) -> _Account:
+    """An account's object from its names and blob (``_Account.__reduce__``)."""
+    account = _Account()
+    account.blob = blob
+    account.hold(names, account.times)  # its index made as a touch would
+    return account
 # A guest's name's, names' and times' lengths (``_Account``): two bytes each, as a lodged
 # guest takes at most ``_GUEST_BYTES`` (where four bytes each cost ~5 bytes an account).
 _GUEST = struct.Struct("<HHH")
@@ -789,7 +853,7 @@ def _swept(home: _Home, names: Iterable[str], now: float) -> int:
         host = records.get(key)
         if host is None:
             continue
-        if host.times:
+        if host.blob[:1] > b"\0":  # a sided record (times of some length)
             left = sided.swept(host, now, home.ttls)
             if left is None:
                 host.hold((), b"")
@@ -992,7 +1056,7 @@ class MemoryState:
             lodger = hosts.records.get(held_by)
             found = None if lodger is None else self._lodged_guest(lodger, held_by, name)
             return found, index, ttls
-        return (host if host is not None and host.times else None), index, ttls
+        return (host if host is not None and host.blob[:1] > b"\0" else None), index, ttls
 
     def _side_home(self, key: str, side: str) -> _Home:
         """``_side``'s home of a side not asked before."""
@@ -1147,14 +1211,16 @@ class MemoryState:
         if host is None:
             return None
         # its item read here: a call the fewer (a place: _found's, not _UNREAD)
-        lodged, slot = host.lodged, place[2]  # type: ignore[index]
-        if not lodged or slot >= lodged[0]:
+        # (in the blob in place, not ``lodged``'s copy: ``_Account``)
+        blob, slot = host.blob, place[2]  # type: ignore[index]
+        at = lodged_at(blob)
+        if at == len(blob) or slot >= blob[at]:
             return None
-        lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
+        lengths = _LENGTHS[blob[at]].unpack_from(blob, at + 1)
         if not lengths[slot]:
             return None
-        start = 1 + 4 * len(lengths) + sum(lengths[:slot])
-        return lodged[start:start + lengths[slot]]
+        start = at + 1 + 4 * len(lengths) + sum(lengths[:slot])
+        return blob[start:start + lengths[slot]]
 
     def _hold(self, key: str, table: dict[str, bytes], item: bytes | None) -> None:
         """Keep ``item`` as the value or hashed set at ``key`` (in ``table`` or lodged in
@@ -1398,7 +1464,7 @@ class MemoryState:
                 self._touch_guest(home, key, place, parts, now)
                 return
             host = home.add(key[cut:])
-        if host.times:  # a record changes in place (``sided.touched_sides``)
+        if host.blob[:1] > b"\0":  # a record changes in place (``sided.touched_sides``)
             sided.touched_sides(host, ttls, parts, now)
         else:
             made = sided.touched_sides(None, ttls, parts, now)
@@ -1634,7 +1700,7 @@ class MemoryState:
         if place is not None:
             lodger = place[0].records.get(place[1])
             return None if lodger is None else lodger.guest(place[2])
-        return host if host is not None and host.times else None
+        return host if host is not None and host.blob[:1] > b"\0" else None
 
     def hashed_set(self, key: str) -> bytes | None:
         """A hashed set's packed value, as held."""
