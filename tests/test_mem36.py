@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import gc
 import pickle
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
-
-import pytest
 
 from spimguard import accounts
 from spimguard.detectors.takeover import keys
@@ -23,10 +18,10 @@ from spimguard.state import memory as memory_state
 from spimguard.state.conformance import T0
 from spimguard.state.memory import MemoryState, _Account
 from spimguard.state.ops import Get, Members, Put, Touch
+from test_memory_benchmark import memory  # noqa: F401  # the benchmark's module, a fixture
 
 ACCOUNT = "@a:s"
 TIES, S1 = accounts.tie_record(ACCOUNT), keys.lifelong(ACCOUNT, "s1")
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def _bytes_held(host: _Account) -> list[bytes]:
@@ -94,18 +89,8 @@ def test_an_account_pickles_and_copies_as_its_names_and_blob() -> None:
     assert _bytes_held(back) == [back.blob]
 
 
-@pytest.fixture
-def memory(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    import memory
-
-    yield memory
-    for name in ("memory", "table"):
-        sys.modules.pop(name, None)
-
-
 def test_the_benchmark_counts_an_accounts_blob_once_and_no_copy_of_its_parts(
-        memory: ModuleType) -> None:
+        memory: ModuleType) -> None:  # noqa: F811  # (the fixture imported)
     """``times`` and ``lodged`` are copies made as read: the benchmark's walk of an
     account's objects must count the blob the object holds, not them."""
     state = MemoryState()
