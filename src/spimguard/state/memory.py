@@ -499,24 +499,26 @@ class _Account(sided.Record):
         self.blob = (blob[:at] if at else b"\0") + lodged if at > 1 or lodged else b""
 
     def _guests_at(self) -> int:
-        """Where the guests start in ``lodged``: past its items (its end, for none)."""
-        lodged = self.lodged
-        if not lodged:
-            return 0
-        count = lodged[0]
-        return 1 + 4 * count + sum(_LENGTHS[count].unpack_from(lodged, 1))
+        """Where the guests start in ``blob``: past its times and items (its end, for none).
+        (The guests' walks read the blob in place, not ``lodged``'s copy.)"""
+        blob = self.blob
+        at = lodged_at(blob)
+        if at == len(blob):
+            return at
+        count = blob[at]
+        return at + 1 + 4 * count + sum(_LENGTHS[count].unpack_from(blob, at + 1))
 
     @property
     def guests(self) -> bytes:
         """The guests' bytes (``guest``), a copy: what of ``lodged`` follows its items."""
-        return self.lodged[self._guests_at():]
+        return self.blob[self._guests_at():]
 
     def holds_guest(self, held: bytes) -> bool:
         """Whether a guest's bytes are ``held`` (a guest's whole bytes, ``guest_held``),
         compared where each guest starts, walked by their lengths (no copy). Never a
         search: ``held`` starts with its lengths and name, so only the guest of that name
         and length can start with it, whatever bytes a crafted name or record holds."""
-        blob, at = self.lodged, self._guests_at()
+        blob, at = self.blob, self._guests_at()
         while at < len(blob):
             if blob.startswith(held, at):
                 return True
@@ -527,7 +529,7 @@ class _Account(sided.Record):
         """The guest ``name``'s bytes as lodged (its lengths, name, names and times), a
         copy, or None."""
         found = self._guest_at(name)
-        return None if found is None else self.lodged[
+        return None if found is None else self.blob[
             found[0]:found[0] + _GUEST.size + sum(found[1])]
 
     def guest(self, name: bytes) -> sided.Record | None:
@@ -548,8 +550,8 @@ class _Account(sided.Record):
         return None if held is None else _guest_record(held)
 
     def _guest_at(self, name: bytes) -> tuple[int, tuple[int, int, int]] | None:
-        """Where the guest ``name`` starts in ``lodged``, with its three lengths."""
-        blob, at = self.lodged, self._guests_at()
+        """Where the guest ``name`` starts in ``blob``, with its three lengths."""
+        blob, at = self.blob, self._guests_at()
         while at < len(blob):
             lengths = _GUEST.unpack_from(blob, at)
             if blob[at + _GUEST.size:at + _GUEST.size + lengths[0]] == name:
@@ -566,7 +568,9 @@ class _Account(sided.Record):
         found = self._guest_at(name)
         if found is None and (record is None or not record.times):
             return True  # nothing to drop: the bytes, and the reads cached on them, stay
-        blob = self.lodged or b"\0"  # no items: a count of none before the guests
+        blob = self.blob
+        if lodged_at(blob) == len(blob):  # no items: a count of none before the guests
+            blob = (blob or b"\0") + b"\0"
         held = b""
         if record is not None and record.times:
             if found is None and self._guest_count() >= _LODGED_GUESTS:
@@ -580,13 +584,16 @@ class _Account(sided.Record):
                              names, record.times))
         start, end = (len(blob), len(blob)) if found is None else (
             found[0], found[0] + _GUEST.size + sum(found[1]))
-        lodged = b"".join((blob[:start], held, blob[end:]))
-        self.lodged = b"" if lodged == b"\0" else lodged
+        blob = b"".join((blob[:start], held, blob[end:]))
+        at = lodged_at(blob)
+        if blob[at:] == b"\0":  # no item and no guest left: no count
+            blob = b"" if at == 1 else blob[:at]
+        self.blob = blob
         return True
 
     def _guest_count(self) -> int:
         """How many guests are lodged."""
-        blob, at, count = self.lodged, self._guests_at(), 0
+        blob, at, count = self.blob, self._guests_at(), 0
         while at < len(blob):
             at += _GUEST.size + sum(_GUEST.unpack_from(blob, at))
             count += 1
@@ -594,7 +601,7 @@ class _Account(sided.Record):
 
     def guest_items(self) -> list[tuple[bytes, sided.Record]]:
         """The guests lodged, each its name and record, in the order first lodged."""
-        blob, at, found = self.lodged, self._guests_at(), []
+        blob, at, found = self.blob, self._guests_at(), []
         while at < len(blob):
             size, names, times = _GUEST.unpack_from(blob, at)
             at += _GUEST.size + size
@@ -605,28 +612,31 @@ class _Account(sided.Record):
 
     def items(self) -> list[bytes | None]:
         """Every slot's item, None where there is none."""
-        lodged = self.lodged
-        if not lodged:
+        blob = self.blob
+        at = lodged_at(blob)
+        if at == len(blob):
             return []
-        lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
+        lengths = _LENGTHS[blob[at]].unpack_from(blob, at + 1)
         items: list[bytes | None] = []
-        start = 1 + 4 * len(lengths)
+        start = at + 1 + 4 * len(lengths)
         for length in lengths:
-            items.append(lodged[start:start + length] if length else None)
+            items.append(blob[start:start + length] if length else None)
             start += length
         return items
 
     def put(self, slot: int, item: bytes | None) -> None:
-        lodged = self.lodged
-        if item is not None and lodged and slot < lodged[0]:
+        blob = self.blob
+        at = lodged_at(blob)
+        if item is not None and at < len(blob) and slot < blob[at]:
             # The common put, of an item over one there (or an empty slot) before the
-            # last: its bytes spliced in, no list of every item made and joined.
-            lengths = _LENGTHS[lodged[0]].unpack_from(lodged, 1)
-            start = 1 + 4 * len(lengths) + sum(lengths[:slot])
-            self.lodged = b"".join((
-                lodged[:1], _LENGTHS[lodged[0]].pack(*lengths[:slot], len(item),
+            # last: its bytes spliced in the blob, no list of every item made and joined.
+            count = blob[at]
+            lengths = _LENGTHS[count].unpack_from(blob, at + 1)
+            start = at + 1 + 4 * count + sum(lengths[:slot])
+            self.blob = b"".join((
+                blob[:at + 1], _LENGTHS[count].pack(*lengths[:slot], len(item),
                                                     *lengths[slot + 1:]),
-                lodged[1 + 4 * len(lengths):start], item, lodged[start + lengths[slot]:]))
+                blob[at + 1 + 4 * count:start], item, blob[start + lengths[slot]:]))
             return
         items = self.items()
         items += [None] * (slot + 1 - len(items))
