@@ -470,8 +470,8 @@ class _Account(sided.Record):
         """Pickled as its names and blob (``times`` and ``lodged`` are not slots)."""
         return _account, (self.names, self.blob)
 
-    @property  # type: ignore[override]
-    def times(self) -> bytes:  # type: ignore[override]
+    @property
+    def times(self) -> bytes:
         """The sided record's times (``sided.py``'s held layout), a copy: b"" for none."""
         blob = self.blob
         if not blob:
