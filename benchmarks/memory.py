@@ -47,7 +47,12 @@ header and rounding in the ties' row; its sessions' records (``tk:session:``, lo
 its guests after those items in the same bytes object) are a row of their own, their
 bytes. The rows' sum comes within ~5 % of the resident
 growth (2,887 and 3,015 at 100,000 accounts): the rest is the allocator's pool headers,
-the interned names' table and where each big table is between two doublings.
+the interned names' table and where each big table is between two doublings. At a few
+thousand accounts the resident growth reads low: the child's unpickling of the template
+leaves ~1.7 MB of glibc's heap free, which the first ~1,500 copies fill without growing
+the process, so a second line adds the free heap filled (session 36, at 2,000: 479
+resident, 1,089 with it, the rows' 1,080; from 4,000 to 6,000 accounts the growth was
+1,256 an account, past the rows by the tables' doubling and the allocators' overhead).
 
 State shared by all accounts (bulk clusters, domain reputation) is not copied:
 it grows with traffic, not with accounts. Target: at most 1 KiB per account.
@@ -56,6 +61,7 @@ it grows with traffic, not with accounts. Target: at most 1 KiB per account.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import multiprocessing
 import pickle
@@ -146,10 +152,20 @@ def _held_objects(entry: Any, seen: set[int]) -> Iterator[Any]:
     elif isinstance(entry, dict):
         items = chain.from_iterable(entry.items())
     else:
-        items = (getattr(entry, s) for kind in type(entry).__mro__
-                 for s in getattr(kind, "__slots__", ()))
+        items = _slots(entry)
     for item in items:
         yield from _held_objects(item, seen)
+
+
+def _slots(entry: Any) -> Iterator[Any]:
+    """What an object's slots hold, read by their descriptors (a property of the same name,
+    ``memory._Account.times``, makes a copy, which the object does not hold), set ones."""
+    for kind in type(entry).__mro__:
+        for name in getattr(kind, "__slots__", ()):
+            try:
+                yield kind.__dict__[name].__get__(entry, kind)
+            except AttributeError:  # (``Record.times`` in an account: not used)
+                continue
 
 
 def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-def]
@@ -181,12 +197,13 @@ def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-de
             names += sum(_allocated(sys.getsizeof(part)) for part in _held_objects(held_as, seen))
         else:
             held += _allocated(sys.getsizeof(held_as))
-        if isinstance(entry, _Account) and id(entry.lodged) not in seen:
+        if isinstance(entry, _Account) and id(entry.blob) not in seen:
             # Each lodged item a row of its own: its bytes and length in the account's
-            # object's ``lodged``, which counts its own header and rounding with the ties;
-            # so are its sessions' records lodged after them (``guests``), one row.
-            seen.add(id(entry.lodged))
-            held += _allocated(sys.getsizeof(entry.lodged))
+            # object's ``blob``, which counts its header, rounding, times' length and times
+            # with the ties; so are its sessions' records lodged after them (``guests``),
+            # one row.
+            seen.add(id(entry.blob))
+            held += _allocated(sys.getsizeof(entry.blob))
             if guests := len(entry.guests):
                 sizes.append((f"lodged tk:session records in {key}", guests))
                 held -= guests
@@ -285,9 +302,11 @@ def memory_backend(engine, live: list[tuple[str, Any]],  # type: ignore[no-untyp
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
         grown = child.submit(_grow, pickle.dumps(_homed(engine.state, live)), targets,
                              sorted(_SLOTS, key=_SLOTS.__getitem__)).result()
-    rows += [(f"memory backend, {target:,} accounts: resident memory growth an account "
-              "(target ≤ 1024)", f"{per_account:,.0f}")
-             for target, per_account in zip(targets, grown, strict=True)]
+    for target, (per_account, filled) in zip(targets, grown, strict=True):
+        rows += [(f"memory backend, {target:,} accounts: resident memory growth an account "
+                  "(target ≤ 1024)", f"{per_account:,.0f}"),
+                 ("  the same with the free heap the copies filled (glibc's, left by the "
+                  "template's unpickling)", f"{per_account + filled:,.0f}")]
     return rows
 
 
@@ -312,12 +331,34 @@ def _table(state: MemoryState, place: str, key: str) -> tuple[dict[str, Any], st
     return home.records, sys.intern(name) if home.interned else name
 
 
-def _grow(homed: bytes, targets: list[int], slots: list[tuple[str, bool]]) -> list[float]:
+def _free_heap() -> int:
+    """Bytes glibc's malloc holds free in its heap (``mallinfo2``'s ``fordblks``; 0 where
+    there is no glibc 2.33): memory already resident that allocations fill first."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo
+        return int(libc.mallinfo2().fordblks)
+    except (OSError, AttributeError):
+        return 0
+
+
+class _MallInfo(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def _grow(homed: bytes, targets: list[int], slots: list[tuple[str, bool]]
+          ) -> list[tuple[float, float]]:
     """Resident memory growth an account, in a process holding the template's keys alone,
     as they are copied until the store tracks each target's accounts. The parent's
     memory would mislead: the template's run and its sweep leave tens of MB freed but
     kept by the allocators, which the first copies fill without growing the process
-    (its figure at 25,000 accounts was under half the one at 100,000). ``slots``: the
+    (its figure at 25,000 accounts was under half the one at 100,000). The child's own
+    unpickling of the template leaves some too (~1.7 MB of glibc's heap free, session 36:
+    at 2,000 accounts the growth read 479 where the rows' sum was 1,080, and 1,089 with
+    the free heap the copies filled), so each target's growth comes with the free heap
+    filled an account (``_free_heap``, the second of each pair). ``slots``: the
     lodged keyspaces' places as the parent made them, made here in the same order, so an
     account's lodged bytes read here as there."""
     for field, is_set in slots:
@@ -328,7 +369,7 @@ def _grow(homed: bytes, targets: list[int], slots: list[tuple[str, bool]]) -> li
         table, held_as = _table(state, place, key)
         table[held_as] = entry
     gc.collect()
-    base, made, grown = resident_bytes(), TEMPLATE_USERS, []
+    base, free, made, grown = resident_bytes(), _free_heap(), TEMPLATE_USERS, []
     for target in targets:
         while made < target:
             number = made // TEMPLATE_USERS
@@ -336,7 +377,8 @@ def _grow(homed: bytes, targets: list[int], slots: list[tuple[str, bool]]) -> li
                 table, held_as = _table(state, place, renamed(key, number))
                 table[held_as] = _copied(entry, number)
             made += TEMPLATE_USERS
-        grown.append((resident_bytes() - base) / (target - TEMPLATE_USERS))
+        grown.append(((resident_bytes() - base) / (target - TEMPLATE_USERS),
+                      (free - _free_heap()) / (target - TEMPLATE_USERS)))
     return grown
 
 
