@@ -20,13 +20,17 @@ from __future__ import annotations
 import math
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conftest import T0, engine_on_store, event, message
 from sided_diff import renewed, written
-from spimguard import accounts
+from spimguard import Engine, accounts
 from spimguard.db import connect
+from spimguard.detectors.base import Context
 from spimguard.detectors.takeover import keys
+from spimguard.detectors.takeover.detector import TakeoverDetector
 from spimguard.detectors.takeover.settings import TakeoverSettings
 from spimguard.state.conformance import GUEST, GUEST_SIDES, SIDED, SIDES
 from spimguard.state.memory import MemoryState
@@ -161,3 +165,73 @@ def test_last_touch_answers_alike_in_every_store_on_a_hostile_log(
     """The differential of the module's docstring, one seed a run (seeds 36, 361, 362 and
     2038; ``_STARTS`` picks where each begins)."""
     assert _differential(seed, tmp_path, compact, f"review36a-{seed}:", 300) > 100
+
+
+# -- 2. From the spammer's seat: who makes an account "heard" from a peer ---------------------
+
+BACKENDS = ["memory", "sqlite", "redis"]
+_WINDOW = TakeoverSettings().reply_window
+
+
+def _heard_as_judged(judge: Engine) -> list[tuple[str, float | None]]:
+    """What the takeover detector read of ``Plan.heard`` for each message it judged, as it
+    judged it (the event's id and the answer), kept as the engine goes, on any store."""
+    seen: list[tuple[str, float | None]] = []
+    takeover = next(d for d in judge.detectors if isinstance(d, TakeoverDetector))
+    writes = takeover.writes
+
+    def keeping(ctx: Context, facts: Any, outcome: Any) -> Any:
+        memo = takeover._found(ctx)
+        if memo is not None and memo.plan.heard is not None:
+            seen.append((ctx.event.id, facts[memo.plan.heard]))
+        return writes(ctx, facts, outcome)
+
+    takeover.writes = keeping  # type: ignore[method-assign]
+    return seen
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_in_a_batch_a_reply_is_heard_only_after_the_message_it_answers(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """@r's link comes first in its batch and reads nothing from @v (@v had not written);
+    in a later batch @v writes to @r and @r answers with a link: the answer reads @v's
+    message (the engine's own touch of @r's ties, applied before the batch's next event),
+    on every store. Fails if the ties' touches were held to the batch's end, or read
+    before the batch's earlier events wrote (the retired key was an event's own write)."""
+    judge = engine_on_store(backend, tmp_path, request)
+    seen = _heard_as_judged(judge)
+    cfg = judge.config
+    asked = message(cfg, "v1", "@v:s", ["@r:s"], "are you there? send me the page", T0 + 5)
+    answer = message(cfg, "r1", "@r:s", ["@v:s"], "here https://example.com/x", T0 + 10)
+    later = message(cfg, "v2", "@v:s", ["@w:s"], "thanks, got it", T0 + 20)
+    judge.process_batch([answer, later])
+    judge.process_batch([asked, message(cfg, "r2", "@r:s", ["@v:s"],
+                                        "here again https://example.com/x", T0 + 30)])
+    # v1 is late (T0 + 5, after T0 + 20 was judged): it reads r1's later touch, a time
+    # after its own, as the retired key's Get did (its value alive until T0 + 10 + window).
+    assert seen == [("r1", None), ("v2", None), ("v1", T0 + 10), ("r2", T0 + 5)], seen
+    judge.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_fan_out_at_exactly_the_cap_makes_heard_and_one_past_it_does_not(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """A delivered message to exactly ``MAX_TALKED_FANOUT`` people makes each "heard" from
+    the sender; one delivered to one more moves no one's time (``test_heard36``'s fan-out
+    case was blocked as well, so it could not tell). Both delivered: the sender lists them
+    and they list it back."""
+    judge = engine_on_store(backend, tmp_path, request)
+    cfg, most = judge.config, accounts.MAX_TALKED_FANOUT
+    people = [f"@p{i}:s" for i in range(most + 1)]
+    judge.process(event(cfg, type="contacts", id="roster", ts=T0 - 20 * 86_400,
+                        account="@b:t", contacts=people))
+    for p in people:
+        judge.process(event(cfg, type="contacts", id="c-" + p, ts=T0 - 20 * 86_400,
+                            account=p, contacts=["@b:t"]))
+    at_cap = judge.process(message(cfg, "x50", "@b:t", people[:most], "see you all at five", T0))
+    past = judge.process(message(cfg, "x51", "@b:t", people, "see you all at six", T0 + 10))
+    assert (at_cap.action, past.action) == ("deliver", "deliver")
+    heard = [accounts.heard(p, "@b:t", _WINDOW) for p in (people[0], people[most - 1],
+                                                         people[most])]
+    assert judge.state.read(heard, T0 + 11) == [T0, T0, None]
+    judge.close()
