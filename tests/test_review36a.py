@@ -235,3 +235,67 @@ def test_a_fan_out_at_exactly_the_cap_makes_heard_and_one_past_it_does_not(
                                                          people[most])]
     assert judge.state.read(heard, T0 + 11) == [T0, T0, None]
     judge.close()
+
+
+def _last_touches(state: Any, sided: bool, now: float) -> list[object]:
+    """Every member's ``LastTouch`` of every former plain set (``test_sided_records``), as
+    its side of the converted record or as the set itself, at windows either side of the
+    times' spacing and at the window's very end."""
+    from test_sided_records import _FORMER, _PEOPLE
+
+    reads: list[Query] = []
+    for owner in _PEOPLE:
+        for side, former in _FORMER.items():
+            key, name = ((accounts.tie_record(owner), side) if sided
+                         else (former + owner, ""))
+            reads += [LastTouch(key, m, w, name) for m in _PEOPLE
+                      for w in (0.0, 5.0, 20.0, 60.0, 299.0, math.inf)]
+    return list(state.read(reads, now))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_last_touch_of_records_converted_from_plain_sets(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Plain sets as the release before sided records wrote them (``talked:``,
+    ``tk:recip:``, ``tk:wrote:``; late touches, caps of three), converted when the store
+    opens: each member's ``LastTouch`` of its side is the plain set's, at the last touch's
+    time and later, whatever the window."""
+    from conftest import forget_conversions
+    from test_sided_records import _old_touches
+
+    if backend == "sqlite":
+        path = tmp_path / "old.db"
+
+        def make() -> Any:
+            return SQLiteState(connect(path))
+
+        def forget() -> None:
+            forget_conversions(path, "sided:%")
+    else:
+        import redis
+
+        url, ns = request.getfixturevalue("redis_url"), request.getfixturevalue(
+            "redis_namespace")
+        raw = redis.Redis.from_url(url)
+
+        def make() -> Any:
+            return RedisState(url, ns)
+
+        def forget() -> None:
+            raw.delete(*raw.keys(f"{ns}state-key:member-hash:converted:ties:*"))
+    model, old = MemoryState(), make()
+    for now, touch in _old_touches():
+        old.write([touch], now)
+        model.write([touch], now)
+    old.commit()
+    old.close()
+    forget()
+    state = make()
+    last = _old_touches()[-1][0]
+    found = 0
+    for now in (last, last + 5.0, last + 60.0, last + 200.0, last + 299.0):
+        expected = _last_touches(model, False, now)
+        assert _last_touches(state, True, now) == expected, now
+        found += sum(e is not None for e in expected)
+    assert found > 50
+    state.close()
