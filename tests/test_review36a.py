@@ -24,17 +24,18 @@ from typing import Any
 
 import pytest
 
-from conftest import T0, engine_on_store, event, message
+from conftest import T0, config, engine_on_store, event, message
 from sided_diff import renewed, written
-from spimguard import Engine, accounts
+from spimguard import Engine, accounts, open_engine
 from spimguard.db import connect
 from spimguard.detectors.base import Context
 from spimguard.detectors.takeover import keys
 from spimguard.detectors.takeover.detector import TakeoverDetector
 from spimguard.detectors.takeover.settings import TakeoverSettings
+from spimguard.events import RECEIVED
 from spimguard.state.conformance import GUEST, GUEST_SIDES, SIDED, SIDES
 from spimguard.state.memory import MemoryState
-from spimguard.state.ops import MAX_LATENESS, Delete, LastTouch, Query, Touch, Write
+from spimguard.state.ops import MAX_LATENESS, Delete, LastTouch, Members, Query, Touch, Write
 from spimguard.state.redis import RedisState
 from spimguard.state.sqlite import SQLiteState
 from test_review35c import _GUEST as HOST_GUEST
@@ -299,3 +300,32 @@ def test_last_touch_of_records_converted_from_plain_sets(
         found += sum(e is not None for e in expected)
     assert found > 50
     state.close()
+
+
+def test_an_account_is_never_heard_from_itself_nor_vouches_for_itself() -> None:
+    """From the spammer's seat, the same account on both sides: notes to itself (each
+    delivered) made the account "heard" from itself, so each next note was a reply (two
+    make a session a conversing one, its burst halved: ``replies_trusted``) and the account
+    a vouching correspondent of its own (one of ``trusted_correspondents``' three, the
+    count that makes an account established without a month's age: a throwaway needed two
+    socks, not three). Listing itself did the same through ``listed_back``. Now neither
+    counts: no ``Plan.heard`` is asked of a note to itself, and the account is never on
+    its own ``RECIPROCATED`` side. Fails on main: four notes put @v on its own side, and
+    the three after the first were judged with @v heard from itself."""
+    judge = open_engine(config())
+    seen = _heard_as_judged(judge)
+    cfg = judge.config
+    judge.process(event(cfg, type="contacts", id="own", ts=T0 - 86_400, account="@v:s",
+                        contacts=["@v:s", "@w:s"]))
+    for i in range(4):
+        assert judge.process(message(cfg, f"n{i}", "@v:s", ["@v:s"], f"note to self {i}",
+                                     T0 + 60 * i)).action in RECEIVED
+    judge.process(message(cfg, "both", "@v:s", ["@v:s", "@w:s"], "a note to us", T0 + 300))
+    assert [answer for _, answer in seen] == [], seen
+    assert judge.state.read([Members(keys.reciprocated("@v:s"), keys.RECIPROCATED)],
+                            T0 + 301) == [()]
+    # ... while others hear as before: @w heard from @v (the note to both), @v from @w.
+    judge.process(message(cfg, "w1", "@w:s", ["@v:s"], "are you coming?", T0 + 400))
+    judge.process(message(cfg, "v1", "@v:s", ["@w:s"], "yes, on my way", T0 + 460))
+    assert seen == [("w1", T0 + 300), ("v1", T0 + 400)], seen
+    judge.close()
