@@ -35,7 +35,16 @@ from spimguard.detectors.takeover.settings import TakeoverSettings
 from spimguard.events import RECEIVED
 from spimguard.state.conformance import GUEST, GUEST_SIDES, SIDED, SIDES
 from spimguard.state.memory import MemoryState
-from spimguard.state.ops import MAX_LATENESS, Delete, LastTouch, Members, Query, Touch, Write
+from spimguard.state.ops import (
+    MAX_LATENESS,
+    Delete,
+    LastTouch,
+    Members,
+    Query,
+    Touch,
+    Write,
+    guest_key,
+)
 from spimguard.state.redis import RedisState
 from spimguard.state.sqlite import SQLiteState
 from test_review35c import _GUEST as HOST_GUEST
@@ -62,14 +71,11 @@ _PEOPLE = ("p0", "p1", "@b:t", "@b%3at", "\u00ff", "", "x" * 300, "1.2.3.0", "p:
 _STARTS = (2.0 ** 30 - 150.0, 2.0 ** 31 - 150.0, 2.0 ** 31 + 0.25, 1_700_000_000.0, 0.0, 0.5)
 _WINDOWS = (0.0, 5e-324, 0.5, 10.0, 100.0, 199.999, 200.0, 1800.0, 1e12, math.inf,
             math.nan, -1.0, -math.inf)
-
 # Windows whose sums with a time round (a tenth, 1800.7), and the sides' TTLs.
 _ENDS = (0.1, 0.3, 1.1, 100.0, 200.0, 1800.0, 1800.7, 4_000.0)
 
 
 def _guest_records() -> tuple[tuple[str, tuple[str, ...], tuple[float, ...]], ...]:
-    from spimguard.state.ops import guest_key
-
     return tuple((guest_key(HOST_GUEST, "a", s), HOST_GUEST_SIDES,
                   tuple(HOST_TTLS[side] for side in HOST_GUEST_SIDES)) for s in _GUESTS)
 
