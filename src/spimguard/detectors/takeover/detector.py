@@ -463,7 +463,7 @@ class TakeoverDetector:
             out.append(inherited)
         if not risk and session.trusted(cfg, known, judged, now) and self._established(
                 memo, ctx, facts) and all(facts[found.contacts]) and len(
-                _reciprocating(found, facts)) == len(found.contacts.members):
+                _reciprocating(found, facts, event.account)) == len(found.contacts.members):
             out.append(Signal("FAMILIAR_SENDER", 1.0, f"its usual app "
                               f"'{judged.get('client')}' on its usual network, to its "
                               "contacts"))
@@ -679,7 +679,7 @@ class TakeoverDetector:
             record.count_sent(found.session, now, cfg.max_sessions, sited=True)
         if not _AGAINST.isdisjoint(outcome.signals):
             return  # not clean: it teaches nothing else
-        vouched = _reciprocating(found, facts)
+        vouched = _reciprocating(found, facts, event.account)
         assert found.reciprocated is not None and found.wrote is not None
         invite = type(event) is Invite
         if vouched and not invite:
@@ -830,16 +830,18 @@ def _popular(sites: Iterable[str]) -> bool:
     return all(site in popular for site in sites)
 
 
-def _reciprocating(found: Plan, facts: Facts) -> tuple[str, ...]:
+def _reciprocating(found: Plan, facts: Facts, account: str) -> tuple[str, ...]:
     """The recipients whose own acts vouch for their tie to the account: they list it back,
     or (the one recipient) wrote to it within ``reply_window``. What the account can make
     alone, its own list or its own lines, never counts: a bot lists its targets, and
-    writes to them first."""
+    writes to them first. Nor the account itself, whose list and lines are its own: its
+    notes to itself, or itself on its own list, were one of ``trusted_correspondents``'
+    three vouching correspondents for free (review36a)."""
     assert found.contacts is not None
     if found.heard is not None and facts[found.heard] is not None:
-        return found.contacts.members
+        return found.contacts.members  # one recipient, never the account (``plan``)
     return tuple([p for p, q in zip(found.contacts.members, found.back, strict=False)
-                  if facts[q][0]])
+                  if facts[q][0] and p != account])
 
 
 def build(given: dict[str, Any], config: Config) -> TakeoverDetector:

@@ -201,7 +201,10 @@ def _people_plan(cfg: TakeoverSettings, account: str, session: str,
     life_key = keys.lifelong(account, session)
     burst = Tally(keys.burst(account, session), window, people)
     contacts, talked = accounts.ties(account, people, len(people))
-    heard = accounts.heard(account, people[0], cfg.reply_window) if len(people) == 1 else None
+    # Never of the account itself: its note to itself is its own line, which never makes it
+    # "heard" (a reply, a vouch: ``_reciprocating``), however delivered (review36a).
+    heard = accounts.heard(account, people[0], cfg.reply_window) if len(
+        people) == 1 and people[0] != account else None
     life = Tally(life_key, life_ttl, people, keys.LIFE)
     pals = Tally(life_key, life_ttl, people, keys.PALS)
     wrote = Tally(keys.wrote(account), accounts.TALKED_TTL, people, keys.WROTE)
