@@ -1,16 +1,20 @@
 """``benchmarks/tail.py``: what it tells apart in a batch's time, on records made up here
 (no timing: the benchmark prints the figures; these check what its rows count).
 
-``tail`` is imported from the path the project's commands put ``benchmarks`` on, so run
-against another tree's ``benchmarks`` (base's, which has no ``tail.py``) these fail."""
+``tail`` is this tree's benchmark (below)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-import tail
+# The benchmark's module from this tree's ``benchmarks`` (not on the test command's path:
+# the path is put back once it is imported, as ``test_speed_benchmark`` does per test).
+with pytest.MonkeyPatch.context() as _patch:
+    _patch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import tail
 
 
 def _batch(at: float, size: int, wall: float, cpu: float, **rest: float) -> dict[str, Any]:
