@@ -509,7 +509,7 @@ class _Account(sided.Record):
     def _guest_at(self, name: bytes) -> tuple[int, tuple[int, int, int]] | None:
         """Where the guest ``name`` starts in ``lodged``, with its three lengths."""
         found = self._find_guest(name)
-        return None if type(found) is int else found  # type: ignore[return-value]
+        return None if isinstance(found, int) else found
 
     def _find_guest(self, name: bytes) -> tuple[int, tuple[int, int, int]] | int:
         """Where the guest ``name`` starts in ``lodged``, with its three lengths, or, if
@@ -531,13 +531,13 @@ class _Account(sided.Record):
         ``_GUEST_BYTES`` (then no longer lodged: the record is the caller's to keep as a
         record of its own), so no account ever lodges more."""
         place = self._find_guest(name)
-        found = None if type(place) is int else place
+        found, count = (None, place) if isinstance(place, int) else (place, 0)
         if found is None and (record is None or not record.times):
             return True  # nothing to drop: the bytes, and the reads cached on them, stay
         blob = self.lodged or b"\0"  # no items: a count of none before the guests
         held = b""
         if record is not None and record.times:
-            if found is None and place >= _LODGED_GUESTS:  # (the guests' count)
+            if found is None and count >= _LODGED_GUESTS:
                 return False
             names = _guest_names(record.names)
             if names is None or (_GUEST.size + len(name) + len(names) + len(record.times)
