@@ -195,8 +195,10 @@ def test_a_dead_guest_of_derived_heads_is_purged_and_a_live_one_kept(
     ttl = ops.sided_space(GUEST).ttls[0]
     host = SIDED + "p"
     dead, live = ops.guest_key(GUEST, "p", "dead"), ops.guest_key(GUEST, "p", "live")
-    writes: list[Write] = [Touch(dead, ("x",), ttl, 10, one), Touch(host, ("a",), 50.0, 1,
-                                                                     SIDES[0])]
+    # Both guests enter at once: a guest entering lets the host's dead go first
+    # (``gentering``, review36b), so the live one's later touch is not an entry.
+    writes: list[Write] = [Touch(dead, ("x",), ttl, 10, one), Touch(live, ("z",), 1.0, 10, one),
+                           Touch(host, ("a",), 50.0, 1, SIDES[0])]
     state.write(writes, T0)
     model.write(writes, T0)
     late = T0 + ttl + ops.MAX_LATENESS + 10.0

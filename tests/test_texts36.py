@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
@@ -267,15 +266,11 @@ def test_an_earlier_redis_stores_pitch_sets_convert_when_a_node_opens(
                      lambda: [k.decode() for k in raw.keys(f"{ns}tk:text:*")])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Redis keeps a dead lodged guest in the ties hash until a touch rewrites the hash whole "
-    "(spurge), where the tk:text key it replaces was freed by its EXPIRE: lodged records "
-    "1.40 -> 1.73 an account, the ties hash 1,007 -> 1,031 bytes, so Redis's bytes an "
-    "account move only 1,132 -> 1,126 (memory: 1,114 -> 1,080); texts36, not closed"))
 def test_a_dead_pitch_guest_leaves_the_redis_ties_hash_at_the_accounts_next_touch(
         compact: str) -> None:
-    """A pitch set past its window (and the lateness) is gone from the ties hash once the
-    account's ties are touched again, as the key of its own was gone by then."""
+    """A pitch set past its window (and the lateness) is gone from the ties hash once a
+    guest enters the account's ties again (here its session's record: ``gentering``), as
+    the key of its own was gone by then (a strict xfail until review36b)."""
     import redis
 
     from spimguard.state.ops import MAX_LATENESS

@@ -553,13 +553,21 @@ class _Account(sided.Record):
 
     def _guest_at(self, name: bytes) -> tuple[int, tuple[int, int, int]] | None:
         """Where the guest ``name`` starts in ``blob``, with its three lengths."""
-        blob, at = self.blob, self._guests_at()
+        found = self._find_guest(name)
+        return None if isinstance(found, int) else found
+
+    def _find_guest(self, name: bytes) -> tuple[int, tuple[int, int, int]] | int:
+        """Where the guest ``name`` starts in ``blob``, with its three lengths, or, if
+        it is not lodged, how many guests are: one walk answers both, where a new guest
+        (a pitch an intruder mints a message: ``keys.text``) walked them for each."""
+        blob, at, count = self.blob, self._guests_at(), 0
         while at < len(blob):
             lengths = _GUEST.unpack_from(blob, at)
             if blob[at + _GUEST.size:at + _GUEST.size + lengths[0]] == name:
                 return at, lengths
             at += _GUEST.size + sum(lengths)
-        return None
+            count += 1
+        return count
 
     def hold_guest(self, name: bytes, record: sided.Record | None) -> bool:
         """Hold ``record`` as the guest ``name`` (None: drop it), in its place if it was
@@ -567,7 +575,8 @@ class _Account(sided.Record):
         fewer than ``_LODGED_GUESTS``; False if not, or if it would take more than
         ``_GUEST_BYTES`` (then no longer lodged: the record is the caller's to keep as a
         record of its own), so no account ever lodges more."""
-        found = self._guest_at(name)
+        place = self._find_guest(name)
+        found, count = (None, place) if isinstance(place, int) else (place, 0)
         if found is None and (record is None or not record.times):
             return True  # nothing to drop: the bytes, and the reads cached on them, stay
         blob = self.blob
@@ -575,7 +584,7 @@ class _Account(sided.Record):
             blob = (blob or b"\0") + b"\0"
         held = b""
         if record is not None and record.times:
-            if found is None and self._guest_count() >= _LODGED_GUESTS:
+            if found is None and count >= _LODGED_GUESTS:
                 return False
             names = _guest_names(record.names)
             if names is None or (_GUEST.size + len(name) + len(names) + len(record.times)
@@ -592,14 +601,6 @@ class _Account(sided.Record):
             blob = b"" if at == 1 else blob[:at]
         self.blob = blob
         return True
-
-    def _guest_count(self) -> int:
-        """How many guests are lodged."""
-        blob, at, count = self.blob, self._guests_at(), 0
-        while at < len(blob):
-            at += _GUEST.size + sum(_GUEST.unpack_from(blob, at))
-            count += 1
-        return count
 
     def guest_items(self) -> list[tuple[bytes, sided.Record]]:
         """The guests lodged, each its name and record, in the order first lodged."""
@@ -1510,14 +1511,16 @@ class MemoryState:
         host = hosts.records.get(held_by) or hosts.add(held_by)
         record = sided.touched_sides(self._lodged_guest(host, held_by, name), home.ttls, parts,
                                      now)
-        if len(record.names) <= LODGED_NAMES and host.hold_guest(name, record):
+        if len(record.names) > LODGED_NAMES:
+            host.hold_guest(name, None)  # if it was lodged
+        elif host.hold_guest(name, record):
             held = host.guest_held(name)
             if held is not None:  # (none for a record of no times: nothing lodged)
                 self._guests_read[held_by, name] = (held, record)
             return
+        # (False: not lodged, as a host full has no room for it, or dropped as too long.)
         # The record read was changed in place: no read may find it as the lodged one's.
         self._guests_read.pop((held_by, name), None)
-        host.hold_guest(name, None)  # if it was lodged (a host full has no room for it)
         if host.empty():
             del hosts.records[held_by]
         home.add(key[home.cut:]).hold(record.names, record.times)

@@ -783,6 +783,17 @@ local function gholds(heads, n)
   for _, head in ipairs(heads) do n = n + shead(head)[3] end
   return n
 end
+-- A guest entering its host's hash (none of its fields there): the hash's dead guests
+-- leave first (``spurge``, one HGETALL of at most ``gtouch``'s limit of fields), where
+-- only a whole rewrite of a record of the hash let them go and the host's EXPIRE, kept
+-- alive by its live records, never did: a pitch guest (``keys.text``, a burst window's)
+-- stayed a session's life. Here because the hash grows here: its dead are gone before it
+-- does, so none takes a live guest's room (the limit is judged on the live), and a host
+-- holds no dead guest past the next one entering. Bounded: a guest enters at most once a
+-- touch, and the hash holds at most the limit's fields.
+local function gentering(host, now, spec)
+  spurge(host, redis.call('HGETALL', host), tonumber(now), spec)
+end
 -- A lodged guest's touch in its one field (``ppack``: read, touched and written back
 -- whole, as it holds at most LODGED members; an earlier-layout guest's fields packed
 -- first, ``gearlier``). It stays lodged only if, with this touch's names, it would hold
@@ -790,10 +801,13 @@ end
 -- ``limit`` fields (``RedisState._room``) and its field at most ``compact`` bytes; else
 -- it is written to its own key (``gown``), its field deleted.
 local function gpacked(own, host, field, limit, compact, side, sides, retired, now, ttl,
-                       declared, cap, seconds, fresh)
+                       declared, spec, cap, seconds, fresh)
   local blob, heads, values = redis.call('HGET', host, field), nil, nil
   if blob then heads, values = punpack(blob)
-  else heads, values = gearlier(host, field .. ':') end
+  else
+    gentering(host, now, spec)
+    heads, values = gearlier(host, field .. ':')
+  end
   local lodged = gholds(heads, #snames(fresh)) <= LODGED
       and redis.call('HLEN', host) + (blob and 0 or 1) <= limit
   local function read(asked)
@@ -823,6 +837,7 @@ end
 local function gfields(own, host, pre, limit, side, sides, retired, now, ttl, declared, spec,
                        cap, seconds, fresh)
   local n, heads = #snames(fresh), sheads(host, pre)
+  if #heads == 0 then gentering(host, now, spec) end
   if gholds(heads, n) <= LODGED
       and redis.call('HLEN', host) + n + (#heads == 0 and 1 or 0) <= limit then
     return stouch(host, pre, side, sides, retired, now, ttl, declared, spec, cap, seconds,
@@ -851,7 +866,7 @@ local function gtouch(own, host, pre, limit, compact, packing, side, sides, reti
   local field = string.sub(pre, 1, -2)
   if packing == '1' or redis.call('HEXISTS', host, field) == 1 then
     return gpacked(own, host, field, tonumber(limit), tonumber(compact), side, sides, retired,
-                   now, ttl, declared, cap, seconds, fresh)
+                   now, ttl, declared, spec, cap, seconds, fresh)
   end
   gfields(own, host, pre, tonumber(limit), side, sides, retired, now, ttl, declared, spec, cap,
           seconds, fresh)
