@@ -559,13 +559,13 @@ class _Account(sided.Record):
         if record is not None and record.end:
             if found is None and self._guest_count() >= _LODGED_GUESTS:
                 return False
-            names = _guest_names(record.names)
-            if names is None or (_GUEST.size + len(name) + len(names) + len(record.times)
+            names, times = _guest_names(record.names), record.times  # (a property: once)
+            if names is None or (_GUEST.size + len(name) + len(names) + len(times)
                                  > _GUEST_BYTES):
                 self.hold_guest(name, None)
                 return False
-            held = b"".join((_GUEST.pack(len(name), len(names), len(record.times)), name,
-                             names, record.times))
+            held = b"".join((_GUEST.pack(len(name), len(names), len(times)), name, names,
+                             times))
         start, end = (len(blob), len(blob)) if found is None else (
             found[0], found[0] + _GUEST.size + sum(found[1]))
         blob = b"".join((blob[:start], held, blob[end:]))
