@@ -142,8 +142,10 @@ def _allocated(size: int) -> int:
 def _held_objects(entry: Any, seen: set[int]) -> Iterator[Any]:
     """An entry's objects (itself, its containers' items, its slots) not in ``seen``, each
     added to it: an object several keys hold (a TTL setting, an interned member name, a
-    value stored under several keys) is counted once in the whole store."""
-    if id(entry) in seen or entry is None:
+    value stored under several keys) is counted once in the whole store. An int the
+    interpreter shares (−5 to 256: a ``sided.Record.end`` below 257) is none of the
+    store's: it is held whether or not any account is."""
+    if id(entry) in seen or entry is None or (entry.__class__ is int and -5 <= entry <= 256):
         return
     seen.add(id(entry))
     yield entry
