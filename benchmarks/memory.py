@@ -142,8 +142,10 @@ def _allocated(size: int) -> int:
 def _held_objects(entry: Any, seen: set[int]) -> Iterator[Any]:
     """An entry's objects (itself, its containers' items, its slots) not in ``seen``, each
     added to it: an object several keys hold (a TTL setting, an interned member name, a
-    value stored under several keys) is counted once in the whole store."""
-    if id(entry) in seen or entry is None:
+    value stored under several keys) is counted once in the whole store. An int the
+    interpreter shares (−5 to 256: a ``sided.Record.end`` below 257) is none of the
+    store's: it is held whether or not any account is."""
+    if id(entry) in seen or entry is None or (entry.__class__ is int and -5 <= entry <= 256):
         return
     seen.add(id(entry))
     yield entry
@@ -158,13 +160,13 @@ def _held_objects(entry: Any, seen: set[int]) -> Iterator[Any]:
 
 
 def _slots(entry: Any) -> Iterator[Any]:
-    """What an object's slots hold, read by their descriptors (a property of the same name,
-    ``memory._Account.times``, makes a copy, which the object does not hold), set ones."""
+    """What an object's slots hold, read by their descriptors (a property, as
+    ``sided.Record.times``, makes a copy, which the object does not hold), set ones."""
     for kind in type(entry).__mro__:
         for name in getattr(kind, "__slots__", ()):
             try:
                 yield kind.__dict__[name].__get__(entry, kind)
-            except AttributeError:  # (``Record.times`` in an account: not used)
+            except AttributeError:  # (a slot not set)
                 continue
 
 
@@ -197,13 +199,13 @@ def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-de
             names += sum(_allocated(sys.getsizeof(part)) for part in _held_objects(held_as, seen))
         else:
             held += _allocated(sys.getsizeof(held_as))
-        if isinstance(entry, _Account) and id(entry.blob) not in seen:
+        if isinstance(entry, _Account) and id(entry.held) not in seen:
             # Each lodged item a row of its own: its bytes and length in the account's
-            # object's ``blob``, which counts its header, rounding, times' length and times
-            # with the ties; so are its sessions' records lodged after them (``guests``),
-            # one row.
-            seen.add(id(entry.blob))
-            held += _allocated(sys.getsizeof(entry.blob))
+            # object's ``held``, which counts its header, rounding and times with the ties
+            # (and its times' length, ``end``, an int of its own past 256); so are its
+            # sessions' records lodged after them (``guests``), one row.
+            seen.add(id(entry.held))
+            held += _allocated(sys.getsizeof(entry.held))
             if guests := len(entry.guests):
                 sizes.append((f"lodged tk:session records in {key}", guests))
                 held -= guests

@@ -18,7 +18,7 @@ TIES, S1 = accounts.tie_record(ACCOUNT), keys.lifelong(ACCOUNT, "s1")
 
 
 def test_an_account_holds_its_items_and_sessions_in_one_bytes_object() -> None:
-    """Its object holds its names and one bytes object, its times' length, its times, its
+    """Its object holds its names and one bytes object, its times, its
     items and its sessions' records (64 bytes with its GC header, where a slot more made
     it 80 as the allocator rounds; the times a bytes object apart until session 36)."""
     state = MemoryState()
@@ -28,7 +28,7 @@ def test_an_account_holds_its_items_and_sessions_in_one_bytes_object() -> None:
     host = state.accounts()[TIES]
     assert [name for name, _ in host.guest_items()] == [b"s1"]
     held = [part for part in gc.get_referents(host) if isinstance(part, bytes)]
-    assert held == [host.blob] == [bytes((len(host.times),)) + host.times + host.lodged]
+    assert held == [host.held] == [host.times + host.lodged]
     assert sys.getsizeof(_Account()) <= 64
 
 

@@ -72,4 +72,4 @@ def test_an_accounts_lodged_items_are_rows_of_their_own_and_its_copy_owns_them(
         sum(held) + round(share) + memory._allocated(sys.getsizeof("user1")))
     copy = memory._copied(host, 1)
     assert copy.names == ("user2c1",) and copy.times == host.times
-    assert copy.lodged == host.lodged and copy.blob is not host.blob
+    assert copy.lodged == host.lodged and copy.held is not host.held

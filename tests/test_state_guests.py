@@ -96,11 +96,11 @@ def test_memory_lodges_a_few_sessions_an_account_however_many_it_has(tmp_path: P
         lodged = [keys.lifelong("@a:s", name.decode()) for name, _ in held[TIES].guest_items()]
         assert len(lodged) == 8 and sorted([*lodged, *(k for k in held if k != TIES)]) == sorted(
             sessions), "the others records of their own"
-    full = state.accounts()[TIES].blob
+    full = state.accounts()[TIES].held
     for store in (state, reopened):
         store.write([Touch(keys.lifelong("@a:s", "late"), ("@r:s",), 50.0, 10, keys.PALS)],
                     T0 + 30)
-    assert state.accounts()[TIES].blob is full, \
+    assert state.accounts()[TIES].held is full, \
         "a session with no room leaves the lodged bytes (and the reads cached on them) alone"
     state.sweep(T0 + 60)  # s0, s2, s4, s6 (a TTL of 50 s) gone, s8 too
     state.write([Touch(keys.lifelong("@a:s", "new"), ("@n:s",), 50.0, 10, keys.PALS)], T0 + 60)

@@ -40,7 +40,7 @@ own cost ~377: its key 80, slot 30, object 64, names 76, times ~125); the member
 a key of its own 1,341; the sessions' records a bytes object of their own, an object's
 slot more, 1,307 (session 26); a lodged session's lengths in 2 bytes and its names
 NUL-ended, 1,153 where 1,169 (session 31: the sessions' records 120 → 104). The times
-and the lodged items one bytes object (``_Account.blob``), where they were two: the
+and the lodged items one bytes object (``_Account.held``), where they were two: the
 ties 429 → 395 (session 36: a 33-byte header and ~5 bytes of rounding the fewer, a byte
 of the times' length more), 1,114 → 1,080 in all.
 
@@ -436,26 +436,28 @@ class _Account(sided.Record):
     slot in its table (~26-58) and its value's object (a bytes' header is 33 bytes, and
     the allocator rounds each object up to 16); an account's four keys cost ~600 bytes so
     (``benchmarks/memory.py``). Here they cost one name, one slot, this object (64 bytes
-    with its GC header) and one bytes object (``blob``) for its times and every lodged
+    with its GC header) and one bytes object (``held``) for its times and every lodged
     item: ~1 byte of count and 4 of length an item where a bytes object of its own and a
     tuple's slot cost ~50.
 
-    ``blob``: the length of the record's times (a byte, or 255 and a little-endian
-    unsigned 32-bit number from 255 bytes on: ``_framed``), its times (``sided.py``'s
-    held layout, what ``times`` reads), then what ``lodged`` reads: the number of slots (a
-    byte), each slot's item's length (a native unsigned 32-bit number, 0 for no item: a
-    stamped value is 8 bytes at least, a hashed set 12), then the items, slot after slot
-    (``_slot``): a value as ``_stamped``, a hashed set as its packed value; then the
-    sessions' records (``guest``). Empty while the account holds nothing. Why one bytes
-    object, not the times and the lodged items apart: each bytes object costs a 33-byte
-    header and the allocator's rounding to 16 (~8), −40 bytes an account for a byte of
-    length (session 36, ``mem36``). ``times`` and ``lodged`` are properties, each read a
-    copy of its part and each write a copy of the whole (~700 bytes, a few hundred
-    instructions); the hot reads of an item (``MemoryState._lodged``) read the blob in
-    place (``lodged_at``). ``Record``'s ``times`` slot is not used (this object is 64
-    bytes with it or without it: 56 rounds to 64). ``times`` is empty while the account
-    has no sided record (only lodged items): the record itself (``sided_record``) is then
-    None, as is an item with no key.
+    ``held`` (``sided.Record``'s): the record's times (``sided.py``'s held layout), ``end``
+    bytes, then what ``lodged`` reads: the number of slots (a byte), each slot's item's
+    length (a native unsigned 32-bit number, 0 for no item: a stamped value is 8 bytes at
+    least, a hashed set 12), then the items, slot after slot (``_slot``): a value as
+    ``_stamped``, a hashed set as its packed value; then the sessions' records
+    (``guest``). Empty while the account holds nothing. Why one bytes object, not the
+    times and the lodged items apart: each bytes object costs a 33-byte header and the
+    allocator's rounding to 16 (~8), −40 bytes an account (session 36, ``mem36``). Why
+    the times' length is ``Record.end`` (a slot) and not a byte before them (``mem36``'s
+    layout): sided's readers read the times in place from 0 to ``end``, with no call and
+    no copy, where ``mem36``'s ``times`` property cost a call and a copy a read and a
+    touch rebuilt the whole (+1.2 % instructions an event); and a length below 257 is one
+    of the interpreter's shared ints, so the slot costs nothing and the byte is saved
+    (one of more costs a 32-byte int: the few accounts of more than ~15 ties). ``times``
+    and ``lodged`` are copies (for the rare readers and the tests); the hot reads of an
+    item (``MemoryState._lodged``) read ``held`` in place. ``times`` is empty while the
+    account has no sided record (only lodged items): the record itself
+    (``sided_record``) is then None, as is an item with no key.
 
     What it costs in time: a key is tested by prefix (a ``startswith`` costs ~600
     instructions in 3.11) once while its kind is remembered (``MemoryState._kind_of``),
@@ -463,48 +465,28 @@ class _Account(sided.Record):
     dict look-up. A key beside a lodged prefix (``tk:to:`` under ``tk:``) is told apart
     by prefix too (``lodged_prefixes``)."""
 
-    __slots__ = ("blob",)
+    __slots__ = ()
 
-    def __init__(self) -> None:  # (not ``Record.hold``: ``times`` reads ``blob``)
-        self.names, self.index, self.blob = (), None, b""
+    def __init__(self) -> None:
+        self.names, self.index, self.held, self.end = (), None, b"", 0
 
     def __reduce__(self) -> tuple[object, ...]:
-        """Pickled as its names and blob (``times`` and ``lodged`` are not slots)."""
-        return _account, (self.names, self.blob)
-
-    @property
-    def times(self) -> bytes:
-        """The sided record's times (``sided.py``'s held layout), a copy: b"" for none."""
-        blob = self.blob
-        if not blob:
-            return b""
-        n = blob[0]
-        if n < 255:
-            return blob[1:1 + n]
-        return blob[5:5 + _TIMES_LENGTH.unpack_from(blob, 1)[0]]
-
-    @times.setter
-    def times(self, times: bytes) -> None:
-        lodged = self.blob[lodged_at(self.blob):]
-        self.blob = b"".join((_framed(times), times, lodged)) if times or lodged else b""
+        """Pickled as its names, bytes and times' length (its index made again)."""
+        return _account, (self.names, self.held, self.end)
 
     @property
     def lodged(self) -> bytes:
-        """The lodged items and sessions' records (the blob past the times), a copy."""
-        blob = self.blob
-        return blob[lodged_at(blob):]
+        """The lodged items and sessions' records (``held`` past the times), a copy."""
+        return self.held[self.end:]
 
     @lodged.setter
     def lodged(self, lodged: bytes) -> None:
-        blob = self.blob
-        at = lodged_at(blob)
-        self.blob = (blob[:at] if at else b"\0") + lodged if at > 1 or lodged else b""
+        self.held = self.held[:self.end] + lodged
 
     def _guests_at(self) -> int:
-        """Where the guests start in ``blob``: past its times and items (its end, for none).
-        (The guests' walks read the blob in place, not ``lodged``'s copy.)"""
-        blob = self.blob
-        at = lodged_at(blob)
+        """Where the guests start in ``held``: past its times and items (its end, for none).
+        (The guests' walks read it in place, not ``lodged``'s copy.)"""
+        blob, at = self.held, self.end
         if at == len(blob):
             return at
         count = blob[at]
@@ -513,14 +495,14 @@ class _Account(sided.Record):
     @property
     def guests(self) -> bytes:
         """The guests' bytes (``guest``), a copy: what of ``lodged`` follows its items."""
-        return self.blob[self._guests_at():]
+        return self.held[self._guests_at():]
 
     def holds_guest(self, held: bytes) -> bool:
         """Whether a guest's bytes are ``held`` (a guest's whole bytes, ``guest_held``),
         compared where each guest starts, walked by their lengths (no copy). Never a
         search: ``held`` starts with its lengths and name, so only the guest of that name
         and length can start with it, whatever bytes a crafted name or record holds."""
-        blob, at = self.blob, self._guests_at()
+        blob, at = self.held, self._guests_at()
         while at < len(blob):
             if blob.startswith(held, at):
                 return True
@@ -531,7 +513,7 @@ class _Account(sided.Record):
         """The guest ``name``'s bytes as lodged (its lengths, name, names and times), a
         copy, or None."""
         found = self._guest_at(name)
-        return None if found is None else self.blob[
+        return None if found is None else self.held[
             found[0]:found[0] + _GUEST.size + sum(found[1])]
 
     def guest(self, name: bytes) -> sided.Record | None:
@@ -552,15 +534,15 @@ class _Account(sided.Record):
         return None if held is None else _guest_record(held)
 
     def _guest_at(self, name: bytes) -> tuple[int, tuple[int, int, int]] | None:
-        """Where the guest ``name`` starts in ``blob``, with its three lengths."""
+        """Where the guest ``name`` starts in ``held``, with its three lengths."""
         found = self._find_guest(name)
         return None if isinstance(found, int) else found
 
     def _find_guest(self, name: bytes) -> tuple[int, tuple[int, int, int]] | int:
-        """Where the guest ``name`` starts in ``blob``, with its three lengths, or, if
+        """Where the guest ``name`` starts in ``held``, with its three lengths, or, if
         it is not lodged, how many guests are: one walk answers both, where a new guest
         (a pitch an intruder mints a message: ``keys.text``) walked them for each."""
-        blob, at, count = self.blob, self._guests_at(), 0
+        blob, at, count = self.held, self._guests_at(), 0
         while at < len(blob):
             lengths = _GUEST.unpack_from(blob, at)
             if blob[at + _GUEST.size:at + _GUEST.size + lengths[0]] == name:
@@ -577,34 +559,33 @@ class _Account(sided.Record):
         record of its own), so no account ever lodges more."""
         place = self._find_guest(name)
         found, count = (None, place) if isinstance(place, int) else (place, 0)
-        if found is None and (record is None or not record.times):
+        if found is None and (record is None or not record.end):
             return True  # nothing to drop: the bytes, and the reads cached on them, stay
-        blob = self.blob
-        if lodged_at(blob) == len(blob):  # no items: a count of none before the guests
-            blob = (blob or b"\0") + b"\0"
+        blob, at = self.held, self.end
+        if at == len(blob):  # no items: a count of none before the guests
+            blob += b"\0"
         held = b""
-        if record is not None and record.times:
+        if record is not None and record.end:
             if found is None and count >= _LODGED_GUESTS:
                 return False
-            names = _guest_names(record.names)
-            if names is None or (_GUEST.size + len(name) + len(names) + len(record.times)
+            names, times = _guest_names(record.names), record.times  # (a property: once)
+            if names is None or (_GUEST.size + len(name) + len(names) + len(times)
                                  > _GUEST_BYTES):
                 self.hold_guest(name, None)
                 return False
-            held = b"".join((_GUEST.pack(len(name), len(names), len(record.times)), name,
-                             names, record.times))
+            held = b"".join((_GUEST.pack(len(name), len(names), len(times)), name, names,
+                             times))
         start, end = (len(blob), len(blob)) if found is None else (
             found[0], found[0] + _GUEST.size + sum(found[1]))
         blob = b"".join((blob[:start], held, blob[end:]))
-        at = lodged_at(blob)
         if blob[at:] == b"\0":  # no item and no guest left: no count
-            blob = b"" if at == 1 else blob[:at]
-        self.blob = blob
+            blob = blob[:at]
+        self.held = blob
         return True
 
     def guest_items(self) -> list[tuple[bytes, sided.Record]]:
         """The guests lodged, each its name and record, in the order first lodged."""
-        blob, at, found = self.blob, self._guests_at(), []
+        blob, at, found = self.held, self._guests_at(), []
         while at < len(blob):
             size, names, times = _GUEST.unpack_from(blob, at)
             at += _GUEST.size + size
@@ -615,8 +596,7 @@ class _Account(sided.Record):
 
     def items(self) -> list[bytes | None]:
         """Every slot's item, None where there is none."""
-        blob = self.blob
-        at = lodged_at(blob)
+        blob, at = self.held, self.end
         if at == len(blob):
             return []
         lengths = _LENGTHS[blob[at]].unpack_from(blob, at + 1)
@@ -628,15 +608,14 @@ class _Account(sided.Record):
         return items
 
     def put(self, slot: int, item: bytes | None) -> None:
-        blob = self.blob
-        at = lodged_at(blob)
+        blob, at = self.held, self.end
         if item is not None and at < len(blob) and slot < blob[at]:
             # The common put, of an item over one there (or an empty slot) before the
             # last: its bytes spliced in the blob, no list of every item made and joined.
             count = blob[at]
             lengths = _LENGTHS[count].unpack_from(blob, at + 1)
             start = at + 1 + 4 * count + sum(lengths[:slot])
-            self.blob = b"".join((
+            self.held = b"".join((
                 blob[:at + 1], _LENGTHS[count].pack(*lengths[:slot], len(item),
                                                     *lengths[slot + 1:]),
                 blob[at + 1 + 4 * count:start], item, blob[start + lengths[slot]:]))
@@ -657,7 +636,7 @@ class _Account(sided.Record):
 
     def empty(self) -> bool:
         """Whether it holds nothing: no sided record, no lodged item, no guest."""
-        return not self.blob
+        return not self.held
 
 
 # Lodged keyspaces' places in ``_Account.lodged``, by field and kind, made as each is
@@ -669,28 +648,12 @@ _HASHED_SLOTS: set[int] = set()
 # process compiles no format it never uses (all 255 cost ~13 million instructions).
 _LENGTHS = [struct.Struct("0I")]
 _MOST_SLOTS = 255  # the count is one byte
-# An account's times' length in its blob (``_Account``): a byte below 255, else 255 and this.
-_TIMES_LENGTH = struct.Struct("<I")
 
 
-def _framed(times: bytes) -> bytes:
-    """The length of an account's times as its blob begins with it (``_Account``)."""
-    return bytes((len(times),)) if len(times) < 255 else b"\xff" + _TIMES_LENGTH.pack(
-        len(times))
-
-
-def lodged_at(blob: bytes) -> int:
-    """Where an account's blob's lodged items start: past its times (0 for an empty blob)."""
-    if not blob:
-        return 0
-    n = blob[0]
-    return 1 + n if n < 255 else 5 + _TIMES_LENGTH.unpack_from(blob, 1)[0]
-
-
-def _account(names: tuple[str, ...], blob: bytes) -> _Account:
-    """An account's object from its names and blob (``_Account.__reduce__``)."""
+def _account(names: tuple[str, ...], held: bytes, end: int) -> _Account:
+    """An account's object from its names, bytes and times' length (``__reduce__``)."""
     account = _Account()
-    account.blob = blob
+    account.held, account.end = held, end
     account.hold(names, account.times)  # its index made as a touch would
     return account
 # A guest's name's, names' and times' lengths (``_Account``): two bytes each, as a lodged
@@ -869,7 +832,7 @@ def _swept(home: _Home, names: Iterable[str], now: float) -> int:
         host = records.get(key)
         if host is None:
             continue
-        if host.blob[:1] > b"\0":  # a sided record (times of some length)
+        if host.end:  # a sided record (times of some length)
             left = sided.swept(host, now, home.ttls)
             if left is None:
                 host.hold((), b"")
@@ -1087,7 +1050,7 @@ class MemoryState:
             lodger = hosts.records.get(held_by)
             found = None if lodger is None else self._lodged_guest(lodger, held_by, name)
             return found, index, ttls
-        return (host if host is not None and host.blob[:1] > b"\0" else None), index, ttls
+        return (host if host is not None and host.end else None), index, ttls
 
     def _side_home(self, key: str, side: str) -> _Home:
         """``_side``'s home of a side not asked before."""
@@ -1242,9 +1205,8 @@ class MemoryState:
         if host is None:
             return None
         # its item read here: a call the fewer (a place: _found's, not _UNREAD)
-        # (in the blob in place, not ``lodged``'s copy: ``_Account``)
-        blob, slot = host.blob, place[2]  # type: ignore[index]
-        at = lodged_at(blob)
+        # (in ``held`` in place, not ``lodged``'s copy: ``_Account``)
+        blob, at, slot = host.held, host.end, place[2]  # type: ignore[index]
         if at == len(blob) or slot >= blob[at]:
             return None
         lengths = _LENGTHS[blob[at]].unpack_from(blob, at + 1)
@@ -1495,7 +1457,7 @@ class MemoryState:
                 self._touch_guest(home, key, place, parts, now)
                 return
             host = home.add(key[cut:])
-        if host.blob[:1] > b"\0":  # a record changes in place (``sided.touched_sides``)
+        if host.end:  # a record changes in place (``sided.touched_sides``)
             sided.touched_sides(host, ttls, parts, now)
         else:
             made = sided.touched_sides(None, ttls, parts, now)
@@ -1733,7 +1695,7 @@ class MemoryState:
         if place is not None:
             lodger = place[0].records.get(place[1])
             return None if lodger is None else lodger.guest(place[2])
-        return host if host is not None and host.blob[:1] > b"\0" else None
+        return host if host is not None and host.end else None
 
     def hashed_set(self, key: str) -> bytes | None:
         """A hashed set's packed value, as held."""
