@@ -450,11 +450,7 @@ class SQLiteState:
                 for side, former in enumerate(space.formerly):
                     if former:
                         self._moved_sets(former, space.prefix.__add__, space, side, records)
-                self._conn.executemany(
-                    "INSERT INTO sided_sets (key, names, times, exp, layout) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [(key, *_sided_row(r, space.ttls)) for key, r in records.items()])
-                run("INSERT INTO state_keys VALUES (?, x'')", (done,))
+                self._converted(records, space, done)
 
     def _convert_renamed(self) -> None:
         """The plain sets an earlier release kept where a sided record's side is now, at a
@@ -472,11 +468,14 @@ class SQLiteState:
                 run("BEGIN IMMEDIATE")
                 records: dict[str, sided.Record] = {}
                 self._moved_sets(former, into, space, side, records)
-                self._conn.executemany(
-                    "INSERT INTO sided_sets (key, names, times, exp, layout) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [(key, *_sided_row(r, space.ttls)) for key, r in records.items()])
-                run("INSERT INTO state_keys VALUES (?, x'')", (done,))
+                self._converted(records, space, done)
+
+    def _converted(self, records: dict[str, sided.Record], space: Sided, done: str) -> None:
+        """Write a conversion's records and mark it ``done`` (in the caller's transaction)."""
+        self._conn.executemany(
+            "INSERT INTO sided_sets (key, names, times, exp, layout) VALUES (?, ?, ?, ?, ?)",
+            [(key, *_sided_row(r, space.ttls)) for key, r in records.items()])
+        self._conn.execute("INSERT INTO state_keys VALUES (?, x'')", (done,))
 
     def _moved_sets(self, former: str, into: Callable[[str], str | None], space: Sided,
                     side: int, records: dict[str, sided.Record]) -> None:
