@@ -747,10 +747,11 @@ class Engine:
             # the recipients learn it: what vouches for a sender is what its correspondents
             # did, never its own messages (a bland line to a target first must not make the
             # target vouch for the pitch after it). Only what was delivered: a held
-            # message, or an invitation, is no conversation.
+            # message, or an invitation, is no conversation; nor is a note to self, which
+            # would make the sender its own correspondent (``_talked``).
             talked = (event.sender,)
             return [Touch(accounts.tie_record(r), talked, accounts.TALKED_TTL,
-                          accounts.TALKED_CAP, accounts.TALKED) for r in event.recipients]
+                          accounts.TALKED_CAP, accounts.TALKED) for r in _talked(event)]
         return []
 
     def _commit(self) -> None:
@@ -922,7 +923,18 @@ def _own_touches(ctx: Context) -> tuple[Query, ...]:
     instructions with no detector, memory backend)."""
     if not _teaches_ties(ctx.event):
         return ()
+    if ctx.event.sender in ctx.to:  # a note to self, rare: not worth sharing
+        return _talked_records(_talked(ctx.event))
     return shared(ctx, ("talked", ctx.to), _talked_records, ctx.to)
+
+
+def _talked(event: Message) -> tuple[str, ...]:
+    """The recipients whose ties a delivered ``event`` touches: all but its sender. A note
+    to self is no conversation: touched, it made the sender a correspondent of its own, so
+    every reader of ``TALKED`` (heard, footprint, reciprocation) had to leave it out, and
+    one that forgot let an account vouch for itself."""
+    sender = event.sender
+    return tuple([r for r in event.recipients if r != sender])
 
 
 def _talked_records(recipients: tuple[str, ...]) -> tuple[Query, ...]:
