@@ -197,14 +197,15 @@ def _marks() -> str:
     return _mark_ranges(r"[\p{Mn}\p{Mc}]+")
 
 
+_ENCLOSING_MARKS = r"\p{Me}+"  # the general category of enclosing marks
+
+
 @cache
 def _enclosing() -> re.Pattern[str]:
     """A run of enclosing marks (Me): drawn around the character before them, and no part
     of its spelling (``_marks``)."""
     return re.compile(f"[{_mark_ranges(_ENCLOSING_MARKS)}]+")
 
-
-_ENCLOSING_MARKS = r"\p{Me}+"
 
 
 def _mark_ranges(category: str) -> str:
