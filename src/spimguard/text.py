@@ -207,7 +207,6 @@ def _enclosing() -> re.Pattern[str]:
     return re.compile(f"[{_mark_ranges(_ENCLOSING_MARKS)}]+")
 
 
-
 def _mark_ranges(category: str) -> str:
     """The characters of ``category`` (a pattern of general categories of marks), as the
     inside of a character class, from the Unicode data ``regex`` is built with."""
