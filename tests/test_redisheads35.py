@@ -24,7 +24,7 @@ from spimguard.state.ops import Contains, Delete, Distinct, Members, Query, Touc
 def _heads(raw: object, ns: str, key: str) -> bytes | None:
     """A record's heads field wherever Redis keeps it: its own hash's, or (a guest's) its
     packed field in its host's, or its fields there behind its prefix."""
-    from spimguard.state.redis import _guest_prefix, _unpacked
+    from spimguard.state.redis import _guest_field, _guest_prefix, _unpacked
 
     client = raw  # redis.Redis
     own = client.hget(ns + key, b"\xff")  # type: ignore[attr-defined]
@@ -32,7 +32,7 @@ def _heads(raw: object, ns: str, key: str) -> bytes | None:
         return own  # type: ignore[no-any-return]
     host, name = place
     pre = _guest_prefix(name)
-    packed = client.hget(ns + host, pre[:-1])  # type: ignore[attr-defined]
+    packed = client.hget(ns + host, _guest_field(pre))  # type: ignore[attr-defined]
     if packed is not None:
         return _unpacked(packed)[0]
     return client.hget(ns + host, pre + b"\xff")  # type: ignore[attr-defined,no-any-return]
@@ -187,7 +187,7 @@ def test_a_dead_guest_of_derived_heads_is_purged_and_a_live_one_kept(
     the one still live."""
     import redis
 
-    from spimguard.state.redis import RedisState, _guest_prefix
+    from spimguard.state.redis import RedisState, _guest_field, _guest_prefix
 
     raw, ns = redis.Redis.from_url(compact), redis_namespace
     state, model = RedisState(compact, ns), MemoryState()
@@ -211,8 +211,8 @@ def test_a_dead_guest_of_derived_heads_is_purged_and_a_live_one_kept(
     whole: list[Write] = [Touch(host, ("b",), 50.0, 1, SIDES[0])]
     state.write(whole, late)
     model.write(whole, late)
-    assert not raw.hexists(ns + host, _guest_prefix("dead")[:-1]), "the dead guest went"
-    assert raw.hexists(ns + host, _guest_prefix("live")[:-1]), "the live one stays"
+    assert not raw.hexists(ns + host, _guest_field(_guest_prefix("dead"))), "the dead went"
+    assert raw.hexists(ns + host, _guest_field(_guest_prefix("live"))), "the live one stays"
     asked: list[Query] = [Members(live, one), Members(dead, one)]
     assert state.read(asked, late) == model.read(asked, late) == [("y",), ()]
     state.close()
@@ -230,8 +230,9 @@ def test_redis_refuses_a_store_of_other_declared_ttls(
     raw, ns = redis.Redis.from_url(redis_url), redis_namespace
     RedisState(redis_url, ns).close()
     name = f"{ns}sided-ttls:{SIDED}"
-    # (and since session 36 a byte past them: its records may hold bases, ``_BASES``)
-    assert raw.get(name) == struct.pack("<3d", *ops.sided_space(SIDED).ttls) + b"\x02"
+    # (and since session 36 a byte past them: its records may hold bases, ``_BASES``; since
+    # session 37 another, ``_NAMES``: its hosts' fields of one byte)
+    assert raw.get(name) == struct.pack("<3d", *ops.sided_space(SIDED).ttls) + b"\x02\x03"
     raw.set(name, struct.pack("<3d", 90.0, 200.0, 0.0))
     with pytest.raises(StateUnavailable, match="declares the TTLs"):
         RedisState(redis_url, ns)
