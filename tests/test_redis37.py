@@ -183,3 +183,53 @@ def test_a_store_this_release_opened_is_refused_by_session_36s_check(
         sided.check_ttls(ties.prefix, ties.ttls, raw.get(name).removesuffix(b"\x02"), "Redis")
     RedisState(redis_url, ns).close()  # opened again: as it is
     assert raw.get(name) == sided.packed_ttls(ties.ttls) + b"\x02\x03"
+
+
+def _widened(heads: bytes) -> bytes:
+    """A heads field (``redis.hsplit``) with each 5-byte derived head as session 35-36's
+    releases wrote it: its count in four bytes (8)."""
+    at = 3 if heads[:1] == b"\x02" else 0  # its base, if it has one
+    out = bytearray(heads[:at])
+    while at < len(heads):
+        n, head = heads[at], heads[at + 1:at + 1 + heads[at]]
+        if n == 5:
+            head = struct.pack("<II", *struct.unpack("<BI", head))
+        out += bytes((len(head),)) + head
+        at += 1 + n
+    return bytes(out)
+
+
+def test_a_derived_head_counts_in_one_byte_under_256_and_reads_session_36s(
+        compact: str) -> None:
+    """A derived head (a side of the declared TTL) is its count in one byte and its oldest
+    in four (5 bytes, where session 35-36's wrote 8) while it counts under 256, 8 bytes
+    past; heads of session 36's layout read as written and are 5 bytes after the next
+    touch; every answer memory's."""
+    import redis
+
+    from spimguard.state.redis import RedisState, _side_head
+
+    raw, state, model = redis.Redis.from_url(compact), RedisState(compact, NS), MemoryState()
+    crowd = [f"@{i}:s" for i in range(300)]
+    writes: list[Write] = [
+        Touch(TIES, tuple(crowd), accounts.TALKED_TTL, 1_000, accounts.TALKED),
+        Touch(TIES, tuple(crowd[:2]), accounts.TALKED_TTL, 1_000, accounts.OWNER_WROTE)]
+    for store in (state, model):
+        store.write(writes, T0)
+    side = {s: ops.slot_of(TIES, s)[0] for s in (accounts.TALKED, accounts.OWNER_WROTE)}
+    heads = raw.hget(NS + TIES, b"\xff")
+    assert len(_side_head(heads, side[accounts.TALKED]) or b"") == 8
+    assert len(_side_head(heads, side[accounts.OWNER_WROTE]) or b"") == 5
+    reads: list[Query] = [q for s in side for q in (
+        Members(TIES, s), Distinct(TIES, 40.0, s), Contains(TIES, ("@0:s", "@299:s"), s))]
+    assert state.read(reads, T0 + 1) == model.read(reads, T0 + 1)
+    raw.hset(NS + TIES, b"\xff", _widened(heads))
+    assert len(_side_head(raw.hget(NS + TIES, b"\xff"), side[accounts.OWNER_WROTE])) == 8
+    assert state.read(reads, T0 + 1) == model.read(reads, T0 + 1)
+    again: list[Write] = [Touch(TIES, ("@x:s",), accounts.TALKED_TTL, 1_000,
+                                accounts.OWNER_WROTE)]
+    for store in (state, model):
+        store.write(again, T0 + 2)
+    assert len(_side_head(raw.hget(NS + TIES, b"\xff"), side[accounts.OWNER_WROTE])) == 5
+    assert state.read(reads, T0 + 3) == model.read(reads, T0 + 3)
+    state.close()

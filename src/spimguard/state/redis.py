@@ -29,11 +29,12 @@ record      code a side, then each distinct time once, a double, or its low six 
             count of members and a time no later than its oldest member's, 20 bytes:
             ``_head``, ``_side_head``; a field a side before, ~16 bytes an account
             more, converted when a node opens the store: ``_convert_heads``), only the
-            count and that time (8 bytes) where the side's TTL is its keyspace's
-            declared one and its expiry its newest member's time plus it (``stouched``,
-            as ``sided._derived``; the declared TTLs recorded: ``_check_ttls``). A guest
-            keyspace's record (``ops.guest_keyspace``: a session's) is one field of its
-            host's hash (the account's ties), ``\xff\xfe<guest>`` -> its heads field
+            count and that time (5 bytes; 8 before session 37) where the side's TTL is
+            its keyspace's declared one and its expiry its newest member's time plus it
+            (``stouched``, as ``sided._derived``; the declared TTLs recorded:
+            ``_check_ttls``). A guest keyspace's record (``ops.guest_keyspace``: a
+            session's) is one field of its host's hash (the account's ties),
+            ``\xfe<guest>`` (``\xff\xfe<guest>`` before session 37) -> its heads field
             and each member's name and times, each after its length (``ppack``,
             ``_unpacked``), where a key of its own cost ~250 bytes beside its data, and
             a field a member (the earlier release's layout, behind
@@ -64,8 +65,10 @@ record      code a side, then each distinct time once, a double, or its low six 
             whole record when some do (past the side's TTL or cap)
 lodged      a value or hashed set of a lodged keyspace (``ops.lodged_keyspace``: an
 value       account's record, its takeover record, its contact list), as its own key's
-            string would be, in a field of its host record's hash (``\\xff\\xff`` and
-            the keyspace's field name, kept out of the members as the heads are) while
+            string would be, in a field of its host record's hash (a byte a keyspace,
+            ``lodged_field``: from 0xF5 up, where no member's UTF-8 name starts, as the
+            heads' and guests' fields; ``\\xff\\xff`` and the keyspace's field name
+            before session 37, renamed at open: ``_convert_names``) while
             no longer than the server's hash-max-listpack-value (the hash stays compact:
             ``RedisState._compact_limit``), else under its own key: a key costs ~250
             bytes beside its value (the keyspace's and expiries' entries, the name, the
@@ -106,7 +109,10 @@ release alone (a node of session 20's would take it as new): the same one-way up
 So is a member's value holding a time in six bytes (``_time``'s code 3, session 35's):
 a node of an earlier release takes its length mod 8 for its codes and misreads it; and a
 record's base (session 36's, ``hsplit``), which a node of session 35's would read as a
-side's head: it refuses the store at open instead (``RedisState._check_ttls``). A
+side's head: it refuses the store at open instead (``RedisState._check_ttls``); and the
+hosts' fields of one byte and a derived head's count in one byte (session 37's,
+``_convert_names``, ``_head``), which a node of session 36's would miss or misread: it
+refuses the store at open as session 35's does (the mark's second byte, ``_NAMES``). A
 derived head (8 bytes, session 35's ``redisheads35``) fails loudly there instead: its
 reader unpacks 20 bytes from it (a Lua or ``struct`` error, the write or read refused).
 
@@ -374,7 +380,7 @@ local ABSENT = -math.huge
 local WHOLE = 4294967296  -- 2^32: what a head's 4-byte numbers stay under
 -- Every side's head in a heads field ('' for none), in order; and in ``out.base`` the base
 -- of its members' first times (``spacked``), where the field starts with one: a length
--- byte 2, which no head has (0, 8, 12, 20 or 32), then the base's two bytes (``sbased``).
+-- byte 2, which no head has (0, 5, 8, 12, 20 or 32), then the base's two bytes (``sbased``).
 local function hsplit(blob)
   local out, at = {}, 1
   if string.byte(blob, 1) == 2 then out.base, at = string.sub(blob, 2, 3), 4 end
@@ -389,17 +395,21 @@ local function sheads(key, pre)  -- a record's heads as stored (an earlier guest
   return hsplit(redis.call('HGET', key, pre .. '\\255') or '')
 end
 -- A side's head as {expiry, TTL, count, a time no later than its oldest member's}. A
--- derived head (8 or 12 bytes: its count and that time, ``shead_packed``) holds no expiry
+-- derived head (5, 8 or 12 bytes: its count and that time, ``shead_packed``) holds no expiry
 -- nor TTL, for its members and its keyspace's declared TTL give them (its newest member's
 -- time plus that TTL): its expiry reads math.huge and its TTL 0, which a caller that needs
 -- them replaces (``sexpiry``); no member of a derived side past its expiry is within the
 -- TTL of the newest, so a reader asking each member's time needs neither.
-local DERIVED = {[8] = true, [12] = true}
+local DERIVED = {[5] = true, [8] = true, [12] = true}
 local function shead(head)
   if not head or head == '' then return {0, 0, 0, math.huge} end
   if #head == 32 then
     local e, l, n, o = struct.unpack('<dddd', head)
     return {e, l, n, o}
+  end
+  if #head == 5 then
+    local n, o = struct.unpack('<BI4', head)
+    return {math.huge, 0, n, o}
   end
   if #head == 8 then
     local n, o = struct.unpack('<I4I4', head)
@@ -414,13 +424,17 @@ local function shead(head)
 end
 -- A head's layout: a derived one (``head[5]``: its expiry is its newest member's time plus
 -- the declared TTL, ``stouched``) its count and its oldest as whole seconds rounded down
--- (8 bytes; a double where that is no 4-byte number: 12); else the 20-byte layout where it
--- holds the head, else 32.
+-- (5 bytes, the count in one; 8 where the count is 256 or more, as session 35-36's
+-- releases wrote every one; a double where the oldest is no 4-byte number: 12); else the
+-- 20-byte layout where it holds the head, else 32.
 local function shead_packed(head)
   local e, l, n, o, derived = unpack(head)
   if derived then
     local floor = math.floor(o)
-    if floor >= 0 and floor < WHOLE then return struct.pack('<I4I4', n, floor) end
+    if floor >= 0 and floor < WHOLE then
+      if n < 256 then return struct.pack('<BI4', n, floor) end
+      return struct.pack('<I4I4', n, floor)
+    end
     return struct.pack('<I4d', n, o)
   end
   if l >= 0 and l < WHOLE and l == math.floor(l) and n < WHOLE and math.abs(e) < math.huge then
@@ -1222,7 +1236,8 @@ _EXPIRY = struct.Struct("<d")  # a bytes value's event-time expiry, after ``RAW`
 _MAX_SIDES = 28  # a member's codes in its value are under 8 bytes (``_time``)
 _SIDE_HEAD = struct.Struct("<dddd")  # a side's expiry, TTL, count and oldest (``stouch``)
 _SHORT_HEAD = struct.Struct("<dIII")  # ... the TTL, count and oldest as whole numbers
-_DERIVED_HEAD = struct.Struct("<II")  # a derived head's count and oldest (``_head``)
+_DERIVED_SMALL = struct.Struct("<BI")  # a derived head's count and oldest (``_head``)
+_DERIVED_HEAD = struct.Struct("<II")  # ... its count 256 or more
 _DERIVED_WIDE = struct.Struct("<Id")  # ... its oldest no 4-byte number
 
 
@@ -1290,10 +1305,15 @@ def _head(head: bytes, declared: float) -> tuple[float, float, float, float]:
 
     A derived head (session 35's, ``stouched``: the side's TTL is its ``declared`` one and
     its expiry its newest member's time plus it) is its count and that time, whole seconds
-    rounded down (8 bytes; 12 where they are no 4-byte number: a double). Read with no
+    rounded down (5 bytes, the count in one: session 37's, ~15 bytes an account where 8
+    were; 8 where the count is 256 or more; 12 where the oldest is no 4-byte number: a
+    double). Read with no
     expiry (infinity): a member within the TTL of now is no older than the newest, so the
     side is live wherever a member answers, and every answer reads the members' times
     (Contains, Members) or counts them past ``oldest`` (Distinct, within the TTL)."""
+    if len(head) == _DERIVED_SMALL.size:
+        count, floor = _DERIVED_SMALL.unpack(head)
+        return math.inf, declared, count, floor
     if len(head) == _DERIVED_HEAD.size:
         count, floor = _DERIVED_HEAD.unpack(head)
         return math.inf, declared, count, floor
@@ -1307,7 +1327,7 @@ def _head(head: bytes, declared: float) -> tuple[float, float, float, float]:
 
 
 # A heads field's first byte where it starts with its record's base (``hsplit``): a head's
-# length no head has (0, 8, 12, 20 or 32), then the base's two bytes.
+# length no head has (0, 5, 8, 12, 20 or 32), then the base's two bytes.
 _BASED = 2
 # After a sided keyspace's declared TTLs in the store (``RedisState._check_ttls``): its
 # records may hold bases (``_BASED``). A byte past the doubles, so a node of session 35's
