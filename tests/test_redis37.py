@@ -16,18 +16,7 @@ from spimguard.detectors.takeover import keys, record
 from spimguard.errors import StateUnavailable
 from spimguard.state import ops, sided
 from spimguard.state.memory import MemoryState
-from spimguard.state.ops import (
-    Contains,
-    Delete,
-    Distinct,
-    Get,
-    Members,
-    Put,
-    Query,
-    Replace,
-    Touch,
-    Write,
-)
+from spimguard.state.ops import Contains, Distinct, Get, Members, Put, Query, Touch, Write
 
 NS = "redis37:"
 ACCOUNT = "@a:s"
@@ -53,7 +42,7 @@ def _account_writes(people: list[str]) -> list[Write]:
             Touch(TIES, tuple(people), 5_000.0, 1_000, accounts.TALKED),
             Put(accounts.key(ACCOUNT), b"acct", 5_000.0),
             Put(record.key(ACCOUNT), b"t" * 40, 5_000.0),
-            Replace(accounts.contacts(ACCOUNT), ("@b:s", "@c:s"), 9_000.0)]
+            ops.Replace(accounts.contacts(ACCOUNT), ("@b:s", "@c:s"), 9_000.0)]
 
 
 def _reads(people: list[str]) -> list[Query]:
@@ -107,7 +96,7 @@ def test_no_member_name_starts_with_a_byte_a_hosts_field_does(compact: str) -> N
     assert state.read(_reads(people), T0 + 3) == model.read(_reads(people), T0 + 3)
     assert all(f[:1] < b"\xf5" or f == b"\xff" or len(f) == 1 or f[:1] == b"\xfe"
                for f in raw.hkeys(NS + TIES))
-    gone: list[Write] = [Delete(TIES)]
+    gone: list[Write] = [ops.Delete(TIES)]
     for store in (state, model):
         store.write(gone, T0 + 4)
     assert state.read(_reads(people), T0 + 5) == model.read(_reads(people), T0 + 5)
