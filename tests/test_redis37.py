@@ -3,7 +3,8 @@ guest's a byte and its name (session 37's ``lodged_field``, ``_guest_field``), w
 session 36's release wrote two bytes before each (~6 bytes an account). Every first byte of
 such a field is one no member's name (UTF-8, surrogatepass) starts with; a store of
 session 36's is renamed when a node of this release opens it, and marked so that a node of
-session 36's refuses it."""
+session 36's refuses it. A derived head's count is one byte while under 256 (5 bytes where
+8), heads of 8 read as written."""
 
 from __future__ import annotations
 
