@@ -82,7 +82,12 @@ from spimguard.sim import network, scenarios, texts
 from spimguard.state import sided
 from spimguard.state.memory import _SLOTS, MemoryState, _Account, _Packed, _slot
 from spimguard.state.ops import guest_of, lodging
-from spimguard.state.redis import _GUEST, RECOMMENDED_LISTPACK_VALUE, lodged_field
+from spimguard.state.redis import (
+    _GUEST,
+    _GUESTS_BEFORE,
+    RECOMMENDED_LISTPACK_VALUE,
+    lodged_field,
+)
 from table import Rows, redis_server, show
 
 TEMPLATE_USERS = 1000
@@ -410,12 +415,13 @@ def _lodged_rows(client: redis.Redis, namespace: str, live: set[str]) -> Rows:
 
 def _guest_rows(client: redis.Redis, keys: list[str]) -> Rows:
     """What of the ties hashes the sessions' records lodged in them are (their fields'
-    names and values, ``redis._GUEST``; a listpack adds a few bytes a field)."""
+    names and values: ``redis._GUEST``, or a field a member behind ``_GUESTS_BEFORE`` at a
+    smaller listpack value; a listpack adds a few bytes a field)."""
     sessions: set[tuple[str, bytes]] = set()
     size = 0
     for key in keys:
         for name, value in client.hgetall(key).items() if client.type(key) == b"hash" else ():
-            if name.startswith(_GUEST):
+            if name.startswith((_GUEST, _GUESTS_BEFORE)):
                 sessions.add((key, name.split(b":", 1)[0]))
                 size += len(name) + len(value)
     per_account = len(sessions) / TEMPLATE_USERS

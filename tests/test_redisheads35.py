@@ -1,8 +1,8 @@
 """Session 35 (``redisheads35``): in Redis too, a sided record's side holds no expiry nor
 TTL where its members and its keyspace's declared TTL give them (``stouched``: its head
-its count and oldest, 8 bytes where 20), every answer the memory backend's; a head of the
-earlier layout is rewritten so at its next touch; a dead guest whose heads are derived is
-purged as one whose heads hold its expiry."""
+its count and oldest, 8 bytes where 20; 5 since session 37), every answer the memory
+backend's; a head of the earlier layout is rewritten so at its next touch; a dead guest
+whose heads are derived is purged as one whose heads hold its expiry."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from spimguard.state.ops import Contains, Delete, Distinct, Members, Query, Touc
 def _heads(raw: object, ns: str, key: str) -> bytes | None:
     """A record's heads field wherever Redis keeps it: its own hash's, or (a guest's) its
     packed field in its host's, or its fields there behind its prefix."""
-    from spimguard.state.redis import _guest_prefix, _unpacked
+    from spimguard.state.redis import _guest_field, _guest_prefix, _unpacked
 
     client = raw  # redis.Redis
     own = client.hget(ns + key, b"\xff")  # type: ignore[attr-defined]
@@ -32,7 +32,7 @@ def _heads(raw: object, ns: str, key: str) -> bytes | None:
         return own  # type: ignore[no-any-return]
     host, name = place
     pre = _guest_prefix(name)
-    packed = client.hget(ns + host, pre[:-1])  # type: ignore[attr-defined]
+    packed = client.hget(ns + host, _guest_field(pre))  # type: ignore[attr-defined]
     if packed is not None:
         return _unpacked(packed)[0]
     return client.hget(ns + host, pre + b"\xff")  # type: ignore[attr-defined,no-any-return]
@@ -48,8 +48,8 @@ def test_ties_and_a_sessions_record_touched_as_the_load_does_hold_8_byte_heads(
         redis_url: str, redis_namespace: str) -> None:
     """The ties' three sides touched with ``TALKED_TTL`` and a session's two with the
     default ``session_ttl``, as the engine and the takeover detector touch them: each
-    side's head is its count and oldest (8 bytes, where 20 held its expiry and TTL too),
-    and every answer is the memory backend's, also past the TTL."""
+    side's head is its count and oldest (8 bytes, 5 since session 37, where 20 held its
+    expiry and TTL too), and every answer is the memory backend's, also past the TTL."""
     import redis
 
     from spimguard.state.redis import RedisState
@@ -69,8 +69,8 @@ def test_ties_and_a_sessions_record_touched_as_the_load_does_hold_8_byte_heads(
         model.write(writes, T0 + 60.0 * at)
     side_of = ops.slot_of
     assert [_lengths(_heads(raw, ns, ties), 4)[side_of(ties, s)[0]]
-            for s in (accounts.TALKED, accounts.RECIPROCATED, accounts.OWNER_WROTE)] == [8] * 3
-    assert _lengths(_heads(raw, ns, life), 2) == [8, 8]
+            for s in (accounts.TALKED, accounts.RECIPROCATED, accounts.OWNER_WROTE)] == [5] * 3
+    assert _lengths(_heads(raw, ns, life), 2) == [5, 5]
     for later in (T0 + 150.0, T0 + 60.0 + session, T0 + 120.0 + session, T0 + talked + 90.0):
         asked: list[Query] = [q for key, side in (
             (ties, accounts.TALKED), (ties, accounts.RECIPROCATED), (life, keys.LIFE),
@@ -129,7 +129,7 @@ def test_redis_answers_as_memory_with_heads_derived_and_held(
         for k, ss, tt in spaces:
             for r, length in enumerate(_lengths(_heads(raw, ns, k), len(ss))):
                 if tt[r]:
-                    derived += length == 8
+                    derived += length == 5  # (8 before session 37)
                     held += length == 20
     assert derived > 300 and held > 30, (derived, held)
     state.close()
@@ -139,7 +139,7 @@ def test_a_head_of_the_earlier_layout_is_derived_at_its_next_touch(
         redis_url: str, redis_namespace: str) -> None:
     """A record as the earlier release wrote it (each side's head its expiry, TTL, count
     and oldest: 20 bytes) answers as it did; a touch of it with the declared TTL reads
-    the record whole once and leaves the 8-byte head; one with another TTL keeps 20."""
+    the record whole once and leaves the derived head (5 bytes); one with another TTL keeps 20."""
     import redis
 
     from spimguard.state.redis import RedisState
@@ -163,18 +163,18 @@ def test_a_head_of_the_earlier_layout_is_derived_at_its_next_touch(
     again: list[Write] = [Touch(key, ("a",), ttls[0], 10, one)]
     state.write(again, T0 + 5.0)
     model.write(again, T0 + 5.0)
-    assert _lengths(_heads(raw, ns, key), 3)[:2] == [8, 20]
+    assert _lengths(_heads(raw, ns, key), 3)[:2] == [5, 20]
     asked: list[Query] = [q for s in (one, two) for q in (
         Members(key, s), Distinct(key, 30.0, s), Contains(key, ("a", "b", "c"), s))]
     assert state.read(asked, T0 + 10.0) == model.read(asked, T0 + 10.0)
     later: list[Write] = [Touch(key, ("c",), ttls[1], 10, two)]
     state.write(later, T0 + 20.0)
     model.write(later, T0 + 20.0)
-    assert _lengths(_heads(raw, ns, key), 3)[:2] == [8, 8]
+    assert _lengths(_heads(raw, ns, key), 3)[:2] == [5, 5]
     other: list[Write] = [Touch(key, ("d",), 900.0, 10, two)]
     state.write(other, T0 + 30.0)
     model.write(other, T0 + 30.0)
-    assert _lengths(_heads(raw, ns, key), 3)[:2] == [8, 20], "another TTL: held"
+    assert _lengths(_heads(raw, ns, key), 3)[:2] == [5, 20], "another TTL: held"
     for at in (T0 + 40.0, T0 + 150.0, T0 + 700.0, T0 + 1_000.0):
         assert state.read(asked, at) == model.read(asked, at), at
     state.close()
@@ -187,7 +187,7 @@ def test_a_dead_guest_of_derived_heads_is_purged_and_a_live_one_kept(
     the one still live."""
     import redis
 
-    from spimguard.state.redis import RedisState, _guest_prefix
+    from spimguard.state.redis import RedisState, _guest_field, _guest_prefix
 
     raw, ns = redis.Redis.from_url(compact), redis_namespace
     state, model = RedisState(compact, ns), MemoryState()
@@ -205,14 +205,14 @@ def test_a_dead_guest_of_derived_heads_is_purged_and_a_live_one_kept(
     touch: list[Write] = [Touch(live, ("y",), ttl, 10, one)]
     state.write(touch, late - 5.0)
     model.write(touch, late - 5.0)
-    assert _lengths(_heads(raw, ns, dead), 2) == [8, 0]
-    assert _lengths(_heads(raw, ns, live), 2) == [8, 0]
+    assert _lengths(_heads(raw, ns, dead), 2) == [5, 0]
+    assert _lengths(_heads(raw, ns, live), 2) == [5, 0]
     # The host's side past its cap: its whole rewrite, which purges the dead guest.
     whole: list[Write] = [Touch(host, ("b",), 50.0, 1, SIDES[0])]
     state.write(whole, late)
     model.write(whole, late)
-    assert not raw.hexists(ns + host, _guest_prefix("dead")[:-1]), "the dead guest went"
-    assert raw.hexists(ns + host, _guest_prefix("live")[:-1]), "the live one stays"
+    assert not raw.hexists(ns + host, _guest_field(_guest_prefix("dead"))), "the dead went"
+    assert raw.hexists(ns + host, _guest_field(_guest_prefix("live"))), "the live one stays"
     asked: list[Query] = [Members(live, one), Members(dead, one)]
     assert state.read(asked, late) == model.read(asked, late) == [("y",), ()]
     state.close()
@@ -230,8 +230,9 @@ def test_redis_refuses_a_store_of_other_declared_ttls(
     raw, ns = redis.Redis.from_url(redis_url), redis_namespace
     RedisState(redis_url, ns).close()
     name = f"{ns}sided-ttls:{SIDED}"
-    # (and since session 36 a byte past them: its records may hold bases, ``_BASES``)
-    assert raw.get(name) == struct.pack("<3d", *ops.sided_space(SIDED).ttls) + b"\x02"
+    # (and since session 36 a byte past them: its records may hold bases, ``_BASES``; since
+    # session 37 another, ``_NAMES``: its hosts' fields of one byte)
+    assert raw.get(name) == struct.pack("<3d", *ops.sided_space(SIDED).ttls) + b"\x02\x03"
     raw.set(name, struct.pack("<3d", 90.0, 200.0, 0.0))
     with pytest.raises(StateUnavailable, match="declares the TTLs"):
         RedisState(redis_url, ns)

@@ -57,7 +57,7 @@ _STARTS = (1_700_000_000.0, 2.0 ** 30 - 250.0, 2.0 ** 31 - 150.0, 2.0 ** 31 + 2.
 
 def _derived_heads(raw: object, ns: str) -> int:
     """How many sides of the host's records, guests' included, hold a derived head
-    (8 or 12 bytes: ``stouched``)."""
+    (5, 8 or 12 bytes: ``stouched``)."""
     from spimguard.state.redis import _side_head, _unpacked
 
     seen = 0
@@ -65,15 +65,13 @@ def _derived_heads(raw: object, ns: str) -> int:
         fields = raw.hgetall(ns + key)  # type: ignore[attr-defined]
         heads = [fields.get(b"\xff")]
         for name, value in fields.items():
-            if name.startswith(b"\xff\xfe"):  # a guest: packed (``ppack``), or its fields
-                colon = name.find(b":", 2)
-                if colon < 0:
-                    heads.append(_unpacked(value)[0])
-                elif name[colon + 1:] == b"\xff":
-                    heads.append(value)
+            if name[:1] == b"\xfe":  # a guest: packed (``ppack``), or its fields
+                heads.append(_unpacked(value)[0])
+            elif name.startswith(b"\xff\xfe") and name.endswith(b":\xff"):
+                heads.append(value)
         for held in heads:
             for slot in range(5):
-                seen += len(_side_head(held, slot) or b"") in (8, 12)
+                seen += len(_side_head(held, slot) or b"") in (5, 8, 12)
     return seen
 
 

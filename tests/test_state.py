@@ -355,7 +355,7 @@ def test_redis_keeps_a_short_account_record_in_its_ties_hash(redis_url: str,
 
     raw, ns = redis.Redis.from_url(redis_url), redis_namespace
     state = RedisState(redis_url, ns)
-    record, ties, field = accounts.key("@a:s"), accounts.tie_record("@a:s"), b"\xff\xff"
+    record, ties, field = accounts.key("@a:s"), accounts.tie_record("@a:s"), b"\xf5"
     state.write([Touch(ties, ("@b:s",), 300.0, 10, accounts.TALKED),
                  Put(record, b"short", 5000.0)], T0)
     assert not raw.exists(ns + record)
@@ -459,7 +459,7 @@ def test_redis_lodges_the_takeover_record_and_contact_list_in_the_ties_hash(
     state.write([Put(tk, b"r" * 300, 5000.0), Put(heard, 1.0, 5000.0),
                  Replace(contacts, ("@b:s", "@c:s"), 9000.0)], T0)
     assert not raw.exists(ns + tk) and not raw.exists(ns + contacts)
-    assert raw.hkeys(ties) and set(raw.hkeys(ties)) == {b"\xff\xfft", b"\xff\xffc"}
+    assert raw.hkeys(ties) and set(raw.hkeys(ties)) == {b"\xf6", b"\xf7"}  # ``redis._LODGED_BYTES``
     assert raw.exists(ns + heard), "tk:heard: is not the takeover record"
     assert raw.ttl(ties) > 9000, "the hash lives as long as its longest part"
     asked = [Get(tk), Get(heard), Contains(contacts, ("@b:s", "@x:s")),
@@ -467,12 +467,12 @@ def test_redis_lodges_the_takeover_record_and_contact_list_in_the_ties_hash(
     assert state.read(asked, T0 + 1) == [b"r" * 300, 1.0, (True, False), 2]
     crowd = tuple(f"@{i}:s" for i in range(400))  # 12 + 3 * 400 bytes: past 1,024
     state.write([Touch(contacts, crowd, 9000.0, cap=10_000)], T0 + 2)
-    assert raw.exists(ns + contacts) and raw.hget(ties, b"\xff\xffc") is None
+    assert raw.exists(ns + contacts) and raw.hget(ties, b"\xf7") is None
     held = len({state._hasher.digest(m) for m in ("@b:s", "@c:s", *crowd)})  # 402 or a pair less
     assert state.read([Contains(contacts, ("@b:s", "@399:s")), Distinct(contacts, 1e6)],
                       T0 + 3) == [(True, True), held]
     state.write([Replace(contacts, ("@d:s",), 9000.0)], T0 + 4)
-    assert not raw.exists(ns + contacts) and raw.hget(ties, b"\xff\xffc")
+    assert not raw.exists(ns + contacts) and raw.hget(ties, b"\xf7")
     assert state.read([Contains(contacts, ("@b:s", "@d:s"))], T0 + 5) == [(False, True)]
     # Written by a node of before: their own keys, read until the next write moves them.
     old = RedisState(redis_url, ns, client=_redis_with_listpack_value(redis_url, "64"))
@@ -489,7 +489,7 @@ def test_redis_lodges_the_takeover_record_and_contact_list_in_the_ties_hash(
     assert state.read(asked, T0 + 3) == [b"n" * 300, (True, True)]
     # A node of before writing during a rolling upgrade: its key, written after the field,
     # is what reads find (and what the next write replaces).
-    assert raw.hget(ties.replace("@a:s", other), b"\xff\xffc"), "the field is there"
+    assert raw.hget(ties.replace("@a:s", other), b"\xf7"), "the field is there"
     raw.set(ns + record.key(other), RAW + struct.pack("<d", T0 + 5000.0) + b"b" * 300)
     raw.set(ns + accounts.contacts(other),
             hashed.pack(T0 + 4, 9000.0, [state._hasher.digest("@y:s")]))

@@ -23,7 +23,9 @@ NS = "sg:"
 
 
 def _guests(raw: Any) -> list[bytes]:
-    return [f for f in raw.hkeys(NS + TIES) if f[:2] == b"\xff\xfe"]
+    """The ties' guests' fields: packed (``redis._GUEST``) or a field a member (behind
+    ``redis._guest_prefix``)."""
+    return [f for f in raw.hkeys(NS + TIES) if f[:1] == b"\xfe" or f[:2] == b"\xff\xfe"]
 
 
 def test_redis_lodges_each_session_in_one_field_and_answers_as_memory(compact: str) -> None:
@@ -65,8 +67,9 @@ def _as_earlier_release(raw: Any) -> None:
 
     for field in _guests(raw):
         heads, members = _unpacked(raw.hget(NS + TIES, field))
-        raw.hset(NS + TIES, mapping={field + b":\xff": heads, **{
-            field + b":" + name: value for name, value in members.items()}})
+        pre = b"\xff" + field + b":"  # (``redis._guest_prefix``)
+        raw.hset(NS + TIES, mapping={pre + b"\xff": heads, **{
+            pre + name: value for name, value in members.items()}})
         raw.hdel(NS + TIES, field)
 
 
@@ -100,16 +103,17 @@ def test_redis_reads_a_session_the_earlier_release_lodged_and_packs_it_when_touc
     again = [Touch(sessions[0], ("@p0:s",), 500.0, 60, keys.PALS)]  # a name it has
     state.write(again, T0 + 2)
     model.write(again, T0 + 2)
-    assert {f.split(b":")[0] for f in _guests(raw) if b":" not in f} == {b"\xff\xfes1"}
+    assert {f.split(b":")[0] for f in _guests(raw) if b":" not in f} == {b"\xfes1"}
     # Each of s1's four members: its prefix again (5 bytes) and a field's framing (4), less
     # its two lengths in the packed field; @p0:s's second time is 6 bytes more (its top two
-    # bytes the first time's: ``redis._time``'s code 3).
-    assert _held(raw) == before - 4 * 7 + 6, "packed: fewer bytes"
+    # bytes the first time's: ``redis._time``'s code 3); its field's name a byte shorter
+    # than its prefix less ":" (``redis._GUEST``).
+    assert _held(raw) == before - 4 * 7 + 6 - 1, "packed: fewer bytes"
     assert state.read(reads, T0 + 3) == model.read(reads, T0 + 3)
     gone = [Delete(sessions[1])]
     state.write(gone, T0 + 4)
     model.write(gone, T0 + 4)
-    assert not [f for f in _guests(raw) if f.startswith(b"\xff\xfes2")]
+    assert not [f for f in _guests(raw) if f.startswith((b"\xfes2", b"\xff\xfes2"))]
     # Past s1's and s3's lives and the lateness: the ties' touch (its member past its TTL)
     # rewrites the hash whole, which lets the dead go; s4 (a longer TTL) stays unpacked.
     later = T0 + 600 + MAX_LATENESS
@@ -146,6 +150,6 @@ def test_redis_moves_a_session_out_of_its_field_past_the_lodging_limits(compact:
         assert state.read(reads, T0 + at) == model.read(reads, T0 + at), at
         assert raw.object("encoding", NS + TIES) == b"listpack"
         if 1 <= at <= LODGED_NAMES:  # one field while it holds up to LODGED_NAMES
-            assert _guests(raw) == [b"\xff\xfe" + SESSIONS[-1].encode()], at
+            assert _guests(raw) == [b"\xfe" + SESSIONS[-1].encode()], at
     assert raw.exists(NS + grown) and raw.exists(NS + wide) and not _guests(raw)
     state.close()

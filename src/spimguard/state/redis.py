@@ -29,11 +29,12 @@ record      code a side, then each distinct time once, a double, or its low six 
             count of members and a time no later than its oldest member's, 20 bytes:
             ``_head``, ``_side_head``; a field a side before, ~16 bytes an account
             more, converted when a node opens the store: ``_convert_heads``), only the
-            count and that time (8 bytes) where the side's TTL is its keyspace's
-            declared one and its expiry its newest member's time plus it (``stouched``,
-            as ``sided._derived``; the declared TTLs recorded: ``_check_ttls``). A guest
-            keyspace's record (``ops.guest_keyspace``: a session's) is one field of its
-            host's hash (the account's ties), ``\xff\xfe<guest>`` -> its heads field
+            count and that time (5 bytes; 8 before session 37) where the side's TTL is
+            its keyspace's declared one and its expiry its newest member's time plus it
+            (``stouched``, as ``sided._derived``; the declared TTLs recorded:
+            ``_check_ttls``). A guest keyspace's record (``ops.guest_keyspace``: a
+            session's) is one field of its host's hash (the account's ties),
+            ``\xfe<guest>`` (``\xff\xfe<guest>`` before session 37) -> its heads field
             and each member's name and times, each after its length (``ppack``,
             ``_unpacked``), where a key of its own cost ~250 bytes beside its data, and
             a field a member (the earlier release's layout, behind
@@ -64,8 +65,10 @@ record      code a side, then each distinct time once, a double, or its low six 
             whole record when some do (past the side's TTL or cap)
 lodged      a value or hashed set of a lodged keyspace (``ops.lodged_keyspace``: an
 value       account's record, its takeover record, its contact list), as its own key's
-            string would be, in a field of its host record's hash (``\\xff\\xff`` and
-            the keyspace's field name, kept out of the members as the heads are) while
+            string would be, in a field of its host record's hash (a byte a keyspace,
+            ``lodged_field``: from 0xF5 up, where no member's UTF-8 name starts, as the
+            heads' and guests' fields; ``\\xff\\xff`` and the keyspace's field name
+            before session 37, renamed at open: ``_convert_names``) while
             no longer than the server's hash-max-listpack-value (the hash stays compact:
             ``RedisState._compact_limit``), else under its own key: a key costs ~250
             bytes beside its value (the keyspace's and expiries' entries, the name, the
@@ -106,7 +109,10 @@ release alone (a node of session 20's would take it as new): the same one-way up
 So is a member's value holding a time in six bytes (``_time``'s code 3, session 35's):
 a node of an earlier release takes its length mod 8 for its codes and misreads it; and a
 record's base (session 36's, ``hsplit``), which a node of session 35's would read as a
-side's head: it refuses the store at open instead (``RedisState._check_ttls``). A
+side's head: it refuses the store at open instead (``RedisState._check_ttls``); and the
+hosts' fields of one byte and a derived head's count in one byte (session 37's,
+``_convert_names``, ``_head``), which a node of session 36's would miss or misread: it
+refuses the store at open as session 35's does (the mark's second byte, ``_NAMES``). A
 derived head (8 bytes, session 35's ``redisheads35``) fails loudly there instead: its
 reader unpacks 20 bytes from it (a Lua or ``struct`` error, the write or read refused).
 
@@ -162,6 +168,7 @@ from .ops import (
     is_hashed,
     is_sided,
     joined,
+    lodged_keyspaces,
     lodging,
     renamed_keyspaces,
     side_space,
@@ -362,11 +369,18 @@ end
 -- host's hash (``ops.guest_keyspace``) is one field (``ppack``), or (``gfields``, and as
 -- an earlier release lodged it) the same fields as a record's own, each behind the
 -- guest's prefix ``pre`` (``_guest_prefix``).
+-- Whether a hash's field is a member's: a name (UTF-8, surrogatepass) never starts with
+-- a byte from 245 (0xF5) up, where a head's, a lodged value's and a guest's fields start
+-- (``_FIRST_NAMED``); an empty name is a member's too.
+local function is_member(f) return (string.byte(f) or 0) < 245 end
+-- A lodged guest's one field (``ppack``) from its earlier-layout prefix ``pre``
+-- (``_guest_prefix``: two bytes, its name, ':'): a byte and its name (``_guest_field``).
+local function gfield(pre) return '\\254' .. string.sub(pre, 3, -2) end
 local ABSENT = -math.huge
 local WHOLE = 4294967296  -- 2^32: what a head's 4-byte numbers stay under
 -- Every side's head in a heads field ('' for none), in order; and in ``out.base`` the base
 -- of its members' first times (``spacked``), where the field starts with one: a length
--- byte 2, which no head has (0, 8, 12, 20 or 32), then the base's two bytes (``sbased``).
+-- byte 2, which no head has (0, 5, 8, 12, 20 or 32), then the base's two bytes (``sbased``).
 local function hsplit(blob)
   local out, at = {}, 1
   if string.byte(blob, 1) == 2 then out.base, at = string.sub(blob, 2, 3), 4 end
@@ -381,17 +395,21 @@ local function sheads(key, pre)  -- a record's heads as stored (an earlier guest
   return hsplit(redis.call('HGET', key, pre .. '\\255') or '')
 end
 -- A side's head as {expiry, TTL, count, a time no later than its oldest member's}. A
--- derived head (8 or 12 bytes: its count and that time, ``shead_packed``) holds no expiry
+-- derived head (5, 8 or 12 bytes: its count and that time, ``shead_packed``) holds no expiry
 -- nor TTL, for its members and its keyspace's declared TTL give them (its newest member's
 -- time plus that TTL): its expiry reads math.huge and its TTL 0, which a caller that needs
 -- them replaces (``sexpiry``); no member of a derived side past its expiry is within the
 -- TTL of the newest, so a reader asking each member's time needs neither.
-local DERIVED = {[8] = true, [12] = true}
+local DERIVED = {[5] = true, [8] = true, [12] = true}
 local function shead(head)
   if not head or head == '' then return {0, 0, 0, math.huge} end
   if #head == 32 then
     local e, l, n, o = struct.unpack('<dddd', head)
     return {e, l, n, o}
+  end
+  if #head == 5 then
+    local n, o = struct.unpack('<BI4', head)
+    return {math.huge, 0, n, o}
   end
   if #head == 8 then
     local n, o = struct.unpack('<I4I4', head)
@@ -406,13 +424,17 @@ local function shead(head)
 end
 -- A head's layout: a derived one (``head[5]``: its expiry is its newest member's time plus
 -- the declared TTL, ``stouched``) its count and its oldest as whole seconds rounded down
--- (8 bytes; a double where that is no 4-byte number: 12); else the 20-byte layout where it
--- holds the head, else 32.
+-- (5 bytes, the count in one; 8 where the count is 256 or more, as session 35-36's
+-- releases wrote every one; a double where the oldest is no 4-byte number: 12); else the
+-- 20-byte layout where it holds the head, else 32.
 local function shead_packed(head)
   local e, l, n, o, derived = unpack(head)
   if derived then
     local floor = math.floor(o)
-    if floor >= 0 and floor < WHOLE then return struct.pack('<I4I4', n, floor) end
+    if floor >= 0 and floor < WHOLE then
+      if n < 256 then return struct.pack('<BI4', n, floor) end
+      return struct.pack('<I4I4', n, floor)
+    end
     return struct.pack('<I4d', n, o)
   end
   if l >= 0 and l < WHOLE and l == math.floor(l) and n < WHOLE and math.abs(e) < math.huge then
@@ -613,12 +635,12 @@ local function spurge(key, all, now, spec)
   local heads, members = {}, {}  -- an earlier release's guests: prefix -> heads, members
   for i = 1, #all, 2 do
     local f = all[i]
-    if string.sub(f, 1, 2) == '\\255\\254' then
+    if string.byte(f) == 254 then
+      local held, values = punpack(all[i + 1])
+      if not live(held, values) then gone[#gone + 1] = f end
+    elseif string.sub(f, 1, 2) == '\\255\\254' then
       local colon = string.find(f, ':', 3, true)
-      if not colon then
-        local held, values = punpack(all[i + 1])
-        if not live(held, values) then gone[#gone + 1] = f end
-      else
+      if colon then
         local pre = string.sub(f, 1, colon)
         members[pre] = members[pre] or {}
         if f == pre .. '\\255' then heads[pre] = hsplit(all[i + 1])
@@ -755,7 +777,7 @@ local function stouch(key, pre, side, sides, retired, now, ttl, declared, spec, 
     for i = 1, #all, 2 do
       local f = all[i]
       if pre == '' then
-        if string.byte(f) ~= 255 then out[f] = all[i + 1] end
+        if is_member(f) then out[f] = all[i + 1] end
       elseif string.sub(f, 1, #pre) == pre and f ~= head_field then
         out[string.sub(f, #pre + 1)] = all[i + 1]
       end
@@ -799,14 +821,16 @@ end
 -- first, ``gearlier``). It stays lodged only if, with this touch's names, it would hold
 -- at most LODGED members (its sides' counts summed, from its heads), the hash at most
 -- ``limit`` fields (``RedisState._room``) and its field at most ``compact`` bytes; else
--- it is written to its own key (``gown``), its field deleted.
-local function gpacked(own, host, field, limit, compact, side, sides, retired, now, ttl,
+-- it is written to its own key (``gown``), its field deleted. ``pre``: its prefix of the
+-- earlier layout (``gfields``), from which its field's name comes (``gfield``).
+local function gpacked(own, host, pre, limit, compact, side, sides, retired, now, ttl,
                        declared, spec, cap, seconds, fresh)
+  local field = gfield(pre)
   local blob, heads, values = redis.call('HGET', host, field), nil, nil
   if blob then heads, values = punpack(blob)
   else
     gentering(host, now, spec)
-    heads, values = gearlier(host, field .. ':')
+    heads, values = gearlier(host, pre)
   end
   local lodged = gholds(heads, #snames(fresh)) <= LODGED
       and redis.call('HLEN', host) + (blob and 0 or 1) <= limit
@@ -863,9 +887,8 @@ local function gtouch(own, host, pre, limit, compact, packing, side, sides, reti
   if redis.call('EXISTS', own) == 1 then
     return stouch(own, '', side, sides, retired, now, ttl, declared, '', cap, seconds, fresh)
   end
-  local field = string.sub(pre, 1, -2)
-  if packing == '1' or redis.call('HEXISTS', host, field) == 1 then
-    return gpacked(own, host, field, tonumber(limit), tonumber(compact), side, sides, retired,
+  if packing == '1' or redis.call('HEXISTS', host, gfield(pre)) == 1 then
+    return gpacked(own, host, pre, tonumber(limit), tonumber(compact), side, sides, retired,
                    now, ttl, declared, spec, cap, seconds, fresh)
   end
   gfields(own, host, pre, tonumber(limit), side, sides, retired, now, ttl, declared, spec, cap,
@@ -876,13 +899,13 @@ end
 -- the earlier layout), its field in its host and what an earlier release lodged there.
 local function sdelete(key, pre)
   if pre ~= '' then
-    redis.call('HDEL', key, string.sub(pre, 1, -2))
+    redis.call('HDEL', key, gfield(pre))
     gearlier(key, pre)
     return
   end
   local gone = {}
   for _, f in ipairs(redis.call('HKEYS', key)) do
-    if string.byte(f) ~= 255 or f == '\\255' then gone[#gone + 1] = f end
+    if is_member(f) or f == '\\255' then gone[#gone + 1] = f end
   end
   hcall('HDEL', key, gone)
 end
@@ -984,7 +1007,7 @@ for i = 1, #KEYS, 2 do
       if DERIVED[#(heads[side] or '')] then  -- held from here on: its expiry and TTL
         local values, all = {}, redis.call('HGETALL', key)
         for j = 1, #all, 2 do
-          if string.byte(all[j]) ~= 255 then values[all[j]] = all[j + 1] end
+          if is_member(all[j]) then values[all[j]] = all[j + 1] end
         end
         head[1] = sexpiry(heads[side], values, side, sides, declared, heads.base)
         head[2] = declared
@@ -1045,6 +1068,28 @@ for _, key in ipairs(KEYS) do
 end
 return 1
 """
+# A host's lodged values' and guests' fields of session 36's release (``_LODGED_BEFORE``
+# and a keyspace's name; ``_GUESTS_BEFORE`` and a guest's, no ':') renamed to this
+# release's one byte (``lodged_field``, ``_guest_field``): KEYS the hosts, ARGV pairs of a
+# lodged field's old name and new. A field of the new name already there (a node of this
+# release wrote it meanwhile) is the later write: it stays, and the old goes.
+_CONVERT_NAMES = """
+local renamed = {}
+for i = 1, #ARGV, 2 do renamed[ARGV[i]] = ARGV[i + 1] end
+for _, key in ipairs(KEYS) do
+  for _, f in ipairs(redis.call('HKEYS', key)) do
+    local new = renamed[f]
+    if not new and string.sub(f, 1, 2) == '\\255\\254' and not string.find(f, ':', 3, true) then
+      new = '\\254' .. string.sub(f, 3)
+    end
+    if new then
+      redis.call('HSETNX', key, new, redis.call('HGET', key, f))
+      redis.call('HDEL', key, f)
+    end
+  end
+end
+return 1
+"""
 # A guest keyspace's records kept as keys of their own (by nodes of the earlier release)
 # move into their hosts' hashes, behind their prefixes (``_guest_prefix``: the layout
 # before ``ppack``'s, read as it is and packed at the guest's next touch, ``gearlier``),
@@ -1063,11 +1108,11 @@ for i = 1, #KEYS, 2 do
   local old, host, pre = KEYS[i], KEYS[i + 1], ARGV[(i + 3) / 2]
   if redis.call('TYPE', old).ok ~= 'hash' then  -- gone meanwhile
   elseif redis.call('HEXISTS', host, pre .. '\\255') == 1
-      or redis.call('HEXISTS', host, string.sub(pre, 1, -2)) == 1 then redis.call('DEL', old)
+      or redis.call('HEXISTS', host, gfield(pre)) == 1 then redis.call('DEL', old)
   elseif small(old, host) then
     local all, sets = redis.call('HGETALL', old), {}
     for j = 1, #all, 2 do
-      if string.byte(all[j]) ~= 255 or all[j] == '\\255' then
+      if is_member(all[j]) or all[j] == '\\255' then
         sets[#sets + 1], sets[#sets + 2] = pre .. all[j], all[j + 1]
       end
     end
@@ -1191,7 +1236,8 @@ _EXPIRY = struct.Struct("<d")  # a bytes value's event-time expiry, after ``RAW`
 _MAX_SIDES = 28  # a member's codes in its value are under 8 bytes (``_time``)
 _SIDE_HEAD = struct.Struct("<dddd")  # a side's expiry, TTL, count and oldest (``stouch``)
 _SHORT_HEAD = struct.Struct("<dIII")  # ... the TTL, count and oldest as whole numbers
-_DERIVED_HEAD = struct.Struct("<II")  # a derived head's count and oldest (``_head``)
+_DERIVED_SMALL = struct.Struct("<BI")  # a derived head's count and oldest (``_head``)
+_DERIVED_HEAD = struct.Struct("<II")  # ... its count 256 or more
 _DERIVED_WIDE = struct.Struct("<Id")  # ... its oldest no 4-byte number
 
 
@@ -1259,10 +1305,15 @@ def _head(head: bytes, declared: float) -> tuple[float, float, float, float]:
 
     A derived head (session 35's, ``stouched``: the side's TTL is its ``declared`` one and
     its expiry its newest member's time plus it) is its count and that time, whole seconds
-    rounded down (8 bytes; 12 where they are no 4-byte number: a double). Read with no
+    rounded down (5 bytes, the count in one: session 37's, ~15 bytes an account where 8
+    were; 8 where the count is 256 or more; 12 where the oldest is no 4-byte number: a
+    double). Read with no
     expiry (infinity): a member within the TTL of now is no older than the newest, so the
     side is live wherever a member answers, and every answer reads the members' times
     (Contains, Members) or counts them past ``oldest`` (Distinct, within the TTL)."""
+    if len(head) == _DERIVED_SMALL.size:
+        count, floor = _DERIVED_SMALL.unpack(head)
+        return math.inf, declared, count, floor
     if len(head) == _DERIVED_HEAD.size:
         count, floor = _DERIVED_HEAD.unpack(head)
         return math.inf, declared, count, floor
@@ -1276,12 +1327,17 @@ def _head(head: bytes, declared: float) -> tuple[float, float, float, float]:
 
 
 # A heads field's first byte where it starts with its record's base (``hsplit``): a head's
-# length no head has (0, 8, 12, 20 or 32), then the base's two bytes.
+# length no head has (0, 5, 8, 12, 20 or 32), then the base's two bytes.
 _BASED = 2
 # After a sided keyspace's declared TTLs in the store (``RedisState._check_ttls``): its
 # records may hold bases (``_BASED``). A byte past the doubles, so a node of session 35's
 # release, which reads the value as doubles only, refuses the store rather than misread it.
 _BASES = bytes((_BASED,))
+# ... and after it: the hosts' lodged values and guests have fields of one byte and a name
+# (``lodged_field``, ``_guest_field``; session 37's). A node of session 36's release, which
+# takes off ``_BASES`` alone and reads the rest as doubles, refuses the store: it would
+# read every lodged value and guest as never written (and write fields no read asks).
+_NAMES = bytes((3,))
 
 
 def _base(heads: bytes | None) -> bytes:
@@ -1305,17 +1361,30 @@ def _side_head(heads: bytes | None, side: int) -> bytes | None:
     return heads[at + 1:at + 1 + heads[at]]
 
 
-# A guest's field in its host's hash (``ops.guest_keyspace``, ``ppack``): these two bytes
-# and its name (which has no ":": ``ops.guest_key`` escapes it). Not UTF-8, and its first
-# byte keeps it out of the host's own members, as a head's does. Lodged as a field a
-# member (``gfields``; the earlier release's layout), a guest's fields are behind its
-# prefix (``_guest_prefix``: the field's name and ":"), then a member's name, or "\xff"
-# for its heads.
-_GUEST = b"\xff\xfe"
+# The least first byte of a hash's field that is no member's: a member's name is UTF-8
+# (surrogatepass), whose bytes never reach 0xF5, and a head's (``_EXPIRES``), a lodged
+# value's (``_LODGED_BYTES``) and a guest's (``_GUEST``) fields all start at or above it,
+# so every listing of a record's members leaves them out by their first byte (the Lua
+# ``is_member``).
+_FIRST_NAMED = 0xF5
+# A lodged guest's field in its host's hash (``ops.guest_keyspace``, ``ppack``): this byte
+# and its name (which has no ":": ``ops.guest_key`` escapes it), one byte where session
+# 36's release wrote ``_GUESTS_BEFORE`` (converted at open: ``_convert_names``). Lodged as
+# a field a member (``gfields``; the layout where the server keeps fewer bytes compact),
+# a guest's fields are behind its prefix (``_guest_prefix``: ``_GUESTS_BEFORE``, its name
+# and ":"), then a member's name, or "\xff" for its heads.
+_GUEST = b"\xfe"
+_GUESTS_BEFORE = b"\xff\xfe"
 
 
 def _guest_prefix(name: str) -> bytes:
-    return _GUEST + name.encode("utf-8", "surrogatepass") + b":"
+    return _GUESTS_BEFORE + name.encode("utf-8", "surrogatepass") + b":"
+
+
+def _guest_field(prefix: bytes) -> bytes:
+    """A lodged guest's one field (``ppack``) from its prefix (``_guest_prefix``), as the
+    Lua ``gfield`` makes it."""
+    return _GUEST + prefix[len(_GUESTS_BEFORE):-1]
 
 
 def _guest_spec(space: Sided) -> bytes:
@@ -1352,11 +1421,14 @@ def _unpacked(blob: bytes) -> tuple[bytes, dict[bytes, bytes]]:
     return blob[_PACKED_HEADS.size:edge], members
 
 
-# A lodged value's field in its host record's hash (``ops.lodged_keyspace``): these two
-# bytes, then the keyspace's field name. Not UTF-8, so never a member's name, nor a side's
-# heads (``_side_head``) nor a guest's (``_GUEST``), and its first byte keeps it out of every
-# listing of the members (as a head's does).
-_LODGED = _EXPIRES * 2
+# A lodged value's field in its host record's hash (``ops.lodged_keyspace``): one byte a
+# keyspace's field name, from ``_FIRST_NAMED`` up (so never a member's name) and none a
+# head's (``_EXPIRES``) nor a guest's (``_GUEST``) first byte. Part of the stored layout:
+# never change one. Session 36's release wrote ``_LODGED_BEFORE`` and the name (2-4 bytes:
+# ~5 an account's ties more; converted at open, ``_convert_names``), as a keyspace given
+# no byte here still is (one a test declares: its name's bytes keep it apart).
+_LODGED_BYTES = {"": 0xF5, "t": 0xF6, "c": 0xF7, "cv": 0xF8}
+_LODGED_BEFORE = _EXPIRES * 2
 # Redis's default hash-max-listpack-value: the longest field a hash keeps compact when
 # CONFIG does not say (``RedisState._compact_limit``).
 _LISTPACK_DEFAULT = 64
@@ -1375,7 +1447,11 @@ RECOMMENDED_LISTPACK_VALUE = 1_024
 
 def lodged_field(name: str) -> bytes:
     """The field a lodged keyspace named ``name`` (``ops.lodged_keyspace``) has in its host."""
-    return _LODGED + name.encode()
+    byte = _LODGED_BYTES.get(name)
+    return _LODGED_BEFORE + name.encode() if byte is None else bytes((byte,))
+
+
+_NAMED = bytes((_FIRST_NAMED,))  # (``_own``: a name whose first byte is below it is a member)
 
 
 def _own(fields: dict[bytes, bytes], prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
@@ -1383,7 +1459,7 @@ def _own(fields: dict[bytes, bytes], prefix: bytes) -> Iterator[tuple[bytes, byt
     its ``prefix`` (a guest's, less it), or for a record of its own those that are no
     head, lodged value or guest (their first byte is never UTF-8's)."""
     if not prefix:
-        return ((name, value) for name, value in fields.items() if name[:1] != _EXPIRES)
+        return ((name, value) for name, value in fields.items() if name[:1] < _NAMED)
     heads, cut = prefix + _EXPIRES, len(prefix)
     return ((name[cut:], value) for name, value in fields.items()
             if name.startswith(prefix) and name != heads)
@@ -1504,6 +1580,7 @@ class RedisState:
         self._convert_guests()
         self._convert_renamed()
         self._check_ttls()
+        self._convert_names()
 
     def _check_ttls(self) -> None:
         """Each sided keyspace's declared TTLs as the store first held them (a key each,
@@ -1511,21 +1588,45 @@ class RedisState:
         this release to open it), as SQLite's file does (``SQLiteState._check_ttls``): a
         derived head (``stouched``) holds no expiry nor TTL, so a node declaring others
         refuses the store (``StateUnavailable``) rather than read its records with them.
-        The value ends in ``_BASES`` (session 36's) once a node of this release opened the
-        store: a node of session 35's release opening it after refuses it (its check reads
-        no whole number of doubles: a ValueError), where it would misread the records'
-        bases (``hsplit``) and their members' first times (``_time``)."""
+        The value ends in ``_BASES`` and ``_NAMES`` once a node of this release opened the
+        store: a node of session 35's or 36's release opening it after refuses it (its check
+        reads no whole number of doubles: a ValueError, or other TTLs), where it would
+        misread the records' bases (``hsplit``) and their members' first times
+        (``_time``), or miss the hosts' lodged values and guests (``_convert_names``). Set
+        before the names are converted, so no such node starts while they are."""
+        marks = _BASES + _NAMES
         try:
             for space in sided_keyspaces():
                 name, packed = self._k(f"sided-ttls:{space.prefix}"), sided.packed_ttls(space.ttls)
-                self._redis.set(name, packed + _BASES, nx=True)
+                self._redis.set(name, packed + marks, nx=True)
                 held: bytes = self._redis.get(name)  # type: ignore[assignment]  # redis-py's stubs: bytes | str; no reply is decoded here
-                if held == packed:  # session 35's: this release's records from here on
-                    self._redis.set(name, packed + _BASES)
-                sided.check_ttls(space.prefix, space.ttls, held.removesuffix(_BASES),
+                if held in (packed, packed + _BASES):  # session 35's or 36's: ours from here on
+                    self._redis.set(name, held := packed + marks)
+                sided.check_ttls(space.prefix, space.ttls, held.removesuffix(marks),
                                  "Redis store")
         except redis.RedisError as exc:
             raise StateUnavailable(f"cannot check the sided keyspaces' TTLs: {exc}") from exc
+
+    def _convert_names(self) -> None:
+        """Rename each host's lodged values' and guests' fields of session 36's release
+        (two bytes and a name) to this release's (a byte and a name: ``lodged_field``,
+        ``_guest_field``), ~6 bytes an account's ties (``_CONVERT_NAMES``), a chunk of a
+        SCAN at a time, a key a host keyspace marking it done (``_convert_hashed``): so
+        reads and writes ask one name, never both. After ``_check_ttls``, whose mark
+        refuses a node of that release from then on."""
+        convert = self._redis.register_script(_CONVERT_NAMES)
+        lodged = [place for _, place in lodged_keyspaces()]
+        renamed = [x for place in lodged if place.field in _LODGED_BYTES
+                   for x in (_LODGED_BEFORE + place.field.encode(), lodged_field(place.field))]
+        hosts = {f"names:{host}": host
+                 for host in {place.host for place in lodged} | set(guest_prefixes().values())}
+        try:
+            for done in self._unconverted(tuple(sorted(hosts))):
+                for chunk in self._sorted_sets(hosts[done], "hash"):
+                    convert(keys=chunk, args=renamed)
+                self._redis.set(self._converted(done), 1)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"cannot rename the hosts' lodged fields: {exc}") from exc
 
     def _k(self, key: str) -> str:
         return self.ns + key
@@ -1842,7 +1943,7 @@ class RedisState:
                 for where, fix in sited:
                     # A lodged guest's one field (``ppack``) first, then the fields an
                     # earlier release lodged it in, behind its prefix (``gearlier``).
-                    packed = [fix[:-1]] if fix else []
+                    packed = [_guest_field(fix)] if fix else []
                     if isinstance(query, Contains):
                         pipe.hmget(where, [*packed, fix + _EXPIRES, *(  # as a touch wrote them
                             fix + m.encode("utf-8", "surrogatepass") for m in query.members)])
@@ -1974,7 +2075,8 @@ class RedisState:
             held, pre = place
             packed = None
             if pre:
-                packed = reply.get(pre[:-1]) if isinstance(query, Members) else reply.pop(0)
+                packed = reply.get(_guest_field(pre)) if isinstance(query, Members) else (
+                    reply.pop(0))
             if packed is not None:
                 heads, members = _unpacked(packed)
                 break
@@ -2025,8 +2127,8 @@ class RedisState:
                 fields: dict[bytes, bytes] = self._redis.hgetall(at)  # type: ignore[assignment]  # redis-py's stubs: bytes | str; no reply is decoded here
             except redis.RedisError as exc:
                 raise StateUnavailable(f"Redis read failed: {exc}") from exc
-            if pre and pre[:-1] in fields:
-                heads, members = _unpacked(fields[pre[:-1]])
+            if pre and (packed := fields.get(_guest_field(pre))) is not None:
+                heads, members = _unpacked(packed)
                 return _base(heads), members
             if (held := fields.get(pre + _EXPIRES)) is not None:
                 return _base(held), dict(_own(fields, pre))
