@@ -437,8 +437,8 @@ class _Account(sided.Record):
     the allocator rounds each object up to 16); an account's four keys cost ~600 bytes so
     (``benchmarks/memory.py``). Here they cost one name, one slot, this object (64 bytes
     with its GC header) and one bytes object (``held``) for its times and every lodged
-    item: ~1 byte of framing and 1-2 of length an item (4 until session 37) where a bytes object of its own and a
-    tuple's slot cost ~50.
+    item: ~1 byte of framing and 1-2 of length an item (4 until session 37) where a bytes
+    object of its own and a tuple's slot cost ~50.
 
     ``held`` (``sided.Record``'s): the record's times (``sided.py``'s held layout), ``end``
     bytes, then what ``lodged`` reads: the framing byte (the number of slots, and the width
