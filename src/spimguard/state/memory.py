@@ -42,7 +42,8 @@ slot more, 1,307 (session 26); a lodged session's lengths in 2 bytes and its nam
 NUL-ended, 1,153 where 1,169 (session 31: the sessions' records 120 → 104). The times
 and the lodged items one bytes object (``_Account.held``), where they were two: the
 ties 429 → 395 (session 36: a 33-byte header and ~5 bytes of rounding the fewer, a byte
-of the times' length more), 1,114 → 1,080 in all.
+of the times' length more), 1,114 → 1,080 in all. The lodged items' lengths in 1 or 2
+bytes each where 4 (``_framed``; session 37): the items 441 → 432, 1,024 → 1,015.
 
 An account lodges at most ``_LODGED_GUESTS`` (8) sessions' records, each of at most
 ``LODGED_NAMES`` (32) names and ``_GUEST_BYTES`` (2,048) bytes; a session's record past
