@@ -42,7 +42,8 @@ slot more, 1,307 (session 26); a lodged session's lengths in 2 bytes and its nam
 NUL-ended, 1,153 where 1,169 (session 31: the sessions' records 120 → 104). The times
 and the lodged items one bytes object (``_Account.held``), where they were two: the
 ties 429 → 395 (session 36: a 33-byte header and ~5 bytes of rounding the fewer, a byte
-of the times' length more), 1,114 → 1,080 in all.
+of the times' length more), 1,114 → 1,080 in all. The lodged items' lengths in 1 or 2
+bytes each where 4 (``_framed``; session 37): the items 441 → 432, 1,024 → 1,015.
 
 An account lodges at most ``_LODGED_GUESTS`` (8) sessions' records, each of at most
 ``LODGED_NAMES`` (32) names and ``_GUEST_BYTES`` (2,048) bytes; a session's record past
@@ -437,13 +438,14 @@ class _Account(sided.Record):
     the allocator rounds each object up to 16); an account's four keys cost ~600 bytes so
     (``benchmarks/memory.py``). Here they cost one name, one slot, this object (64 bytes
     with its GC header) and one bytes object (``held``) for its times and every lodged
-    item: ~1 byte of count and 4 of length an item where a bytes object of its own and a
-    tuple's slot cost ~50.
+    item: ~1 byte of framing and 1-2 of length an item (4 until session 37) where a bytes
+    object of its own and a tuple's slot cost ~50.
 
     ``held`` (``sided.Record``'s): the record's times (``sided.py``'s held layout), ``end``
-    bytes, then what ``lodged`` reads: the number of slots (a byte), each slot's item's
-    length (a native unsigned 32-bit number, 0 for no item: a stamped value is 8 bytes at
-    least, a hashed set 12), then the items, slot after slot (``_slot``): a value as
+    bytes, then what ``lodged`` reads: the framing byte (the number of slots, and the width
+    of their lengths: ``_framed``), each slot's item's length (a native unsigned number of
+    that width, 0 for no item: a stamped value is 8 bytes at least, a hashed set 12), then
+    the items, slot after slot (``_slot``): a value as
     ``_stamped``, a hashed set as its packed value; then the sessions' records
     (``guest``). Empty while the account holds nothing. Why one bytes object, not the
     times and the lodged items apart: each bytes object costs a 33-byte header and the
@@ -489,8 +491,8 @@ class _Account(sided.Record):
         blob, at = self.held, self.end
         if at == len(blob):
             return at
-        count = blob[at]
-        return at + 1 + 4 * count + sum(_LENGTHS[count].unpack_from(blob, at + 1))
+        framing = _LENGTHS[blob[at]]
+        return at + 1 + framing.size + sum(framing.unpack_from(blob, at + 1))
 
     @property
     def guests(self) -> bytes:
@@ -599,9 +601,10 @@ class _Account(sided.Record):
         blob, at = self.held, self.end
         if at == len(blob):
             return []
-        lengths = _LENGTHS[blob[at]].unpack_from(blob, at + 1)
+        framing = _LENGTHS[blob[at]]
+        lengths = framing.unpack_from(blob, at + 1)
         items: list[bytes | None] = []
-        start = at + 1 + 4 * len(lengths)
+        start = at + 1 + framing.size
         for length in lengths:
             items.append(blob[start:start + length] if length else None)
             start += length
@@ -609,16 +612,16 @@ class _Account(sided.Record):
 
     def put(self, slot: int, item: bytes | None) -> None:
         blob, at = self.held, self.end
-        if item is not None and at < len(blob) and slot < blob[at]:
+        if item is not None and at < len(blob) and slot < blob[at] & _COUNT:
             # The common put, of an item over one there (or an empty slot) before the
-            # last: its bytes spliced in the blob, no list of every item made and joined.
-            count = blob[at]
-            lengths = _LENGTHS[count].unpack_from(blob, at + 1)
-            start = at + 1 + 4 * count + sum(lengths[:slot])
+            # last: its bytes spliced in the blob, no list of every item made and joined
+            # (the lengths framed anew: the item's may change their width).
+            framing = _LENGTHS[blob[at]]
+            lengths = framing.unpack_from(blob, at + 1)
+            start = at + 1 + framing.size + sum(lengths[:slot])
             self.held = b"".join((
-                blob[:at + 1], _LENGTHS[count].pack(*lengths[:slot], len(item),
-                                                    *lengths[slot + 1:]),
-                blob[at + 1 + 4 * count:start], item, blob[start + lengths[slot]:]))
+                blob[:at], _framed((*lengths[:slot], len(item), *lengths[slot + 1:])),
+                blob[at + 1 + framing.size:start], item, blob[start + lengths[slot]:]))
             return
         items = self.items()
         items += [None] * (slot + 1 - len(items))
@@ -631,8 +634,8 @@ class _Account(sided.Record):
             items.pop()
         held = [item or b"" for item in items]
         guests = self.guests
-        self.lodged = (bytes((len(held),)) + _LENGTHS[len(held)].pack(*map(len, held))
-                       + b"".join(held) + guests) if held or guests else b""
+        self.lodged = (_framed([len(item) for item in held]) + b"".join(held) + guests
+                       if held or guests else b"")
 
     def empty(self) -> bool:
         """Whether it holds nothing: no sided record, no lodged item, no guest."""
@@ -644,10 +647,25 @@ class _Account(sided.Record):
 # places of hashed sets (the rest are values).
 _SLOTS: dict[tuple[str, bool], int] = {}
 _HASHED_SLOTS: set[int] = set()
-# A lodged blob's lengths, by their count: one more as each slot is made (``_slot``), so a
-# process compiles no format it never uses (all 255 cost ~13 million instructions).
-_LENGTHS = [struct.Struct("0I")]
-_MOST_SLOTS = 255  # the count is one byte
+# A lodged blob's framing byte: its count of slots in the low six bits, and in the top
+# two the width of each slot's item's length (``_framed``): 1 byte (0), 2 (64) or 4 (128).
+_COUNT = 63
+_MOST_SLOTS = _COUNT
+_WIDTHS = ((0, "B"), (64, "H"), (128, "I"))
+# The lengths' formats, by the framing byte: three more as each slot is made (``_slot``), so
+# a process compiles no format it never uses (all 255 cost ~13 million instructions).
+_LENGTHS = [struct.Struct("0B")] * (_WIDTHS[-1][0] + _COUNT + 1)
+
+
+def _framed(lengths: Sequence[int]) -> bytes:
+    """A lodged blob's framing byte and its items' lengths, in the narrowest width that
+    holds the longest. Why not 4 bytes each, as until session 37: an item is ~30-230 bytes
+    (84 % of the quiet load's accounts hold none past 255, and a contact list passes 64 KiB
+    only past ~5,000 contacts), so 4 bytes each spent 9 bytes an account of three items
+    on zeros; one or two cost 3-6."""
+    most = max(lengths, default=0)
+    code = len(lengths) | (0 if most < 256 else 64 if most < 65_536 else 128)
+    return bytes((code,)) + _LENGTHS[code].pack(*lengths)
 
 
 def _account(names: tuple[str, ...], held: bytes, end: int) -> _Account:
@@ -689,7 +707,8 @@ def _slot(field: str, is_set: bool) -> int:
         if len(_SLOTS) == _MOST_SLOTS:
             raise ValueError("more lodged keyspaces than an account's object counts")
         slot = _SLOTS[field, is_set] = len(_SLOTS)
-        _LENGTHS.append(struct.Struct(f"{slot + 1}I"))
+        for code, width in _WIDTHS:
+            _LENGTHS[code + slot + 1] = struct.Struct(f"{slot + 1}{width}")
         if is_set:
             _HASHED_SLOTS.add(slot)
     return slot
@@ -1207,12 +1226,13 @@ class MemoryState:
         # its item read here: a call the fewer (a place: _found's, not _UNREAD)
         # (in ``held`` in place, not ``lodged``'s copy: ``_Account``)
         blob, at, slot = host.held, host.end, place[2]  # type: ignore[index]
-        if at == len(blob) or slot >= blob[at]:
+        if at == len(blob) or slot >= blob[at] & _COUNT:
             return None
-        lengths = _LENGTHS[blob[at]].unpack_from(blob, at + 1)
+        framing = _LENGTHS[blob[at]]
+        lengths = framing.unpack_from(blob, at + 1)
         if not lengths[slot]:
             return None
-        start = at + 1 + 4 * len(lengths) + sum(lengths[:slot])
+        start = at + 1 + framing.size + sum(lengths[:slot])
         return blob[start:start + lengths[slot]]
 
     def _hold(self, key: str, table: dict[str, bytes], item: bytes | None) -> None:
