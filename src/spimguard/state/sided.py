@@ -738,9 +738,15 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
     left: set[int] = set()  # the ranks the raised members held
     for done in range(len(parts)):
         side, fresh, ttl, cap = parts[done]
-        if (ttl != ttls[side] or not fresh or cap < 1 or mask >> side & 1
-                or not _ends_with(now, ttl)):
-            break  # a head held before or after it (``_derived``): ``_retouched``
+        if not fresh or cap < 1 or not _ends_with(now, ttl):
+            break
+        head = -1  # where the side's head is held, if it is (``_held_head``)
+        if mask >> side & 1:
+            head = _held_head(changed, mask, side, sides, ttl, ttls[side], now)
+            if head < 0:
+                break
+        elif ttl != ttls[side]:
+            break  # a head held after it (``_derived``): ``_retouched``
         base = ranks_at + (side * n << code)
         column = changed[base:base + n] if not code else _ranks(changed, base,
                                                                  base + (n << code))
@@ -783,6 +789,10 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
         excess = on + joined - cap  # the side's stalest past its cap, dropped in the bytes
         if low <= cutoff:
             break
+        if head >= 0:  # its expiry moves to now + ttl if later, as ``_retouched``'s
+            expiry = _DOUBLE.unpack_from(changed, head)[0]
+            if expiry < now + ttl:
+                _DOUBLE.pack_into(changed, head, now + ttl)
         if index is not None:  # a drop past the cap takes the side's oldest: the bound stands
             index.on[side] = on + joined if excess < 0 else cap
             index.low[side] = low if low < now or not joined else now
@@ -821,6 +831,21 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
     if done:
         _kept(record, names, changed, left, sides, ranks_at)
     return _onward(record, ttls, parts[done:], now)
+
+
+def _held_head(times: bytearray, mask: int, side: int, sides: int, ttl: float,
+               declared: float, now: float) -> int:
+    """Where the held head of ``side`` starts in ``times``, if a touch at ``now`` with
+    ``ttl`` may go the fast way, else -1. It may where the head stays held and only its
+    expiry moves: its TTL is the touch's and not the declared one (so ``_derived`` is
+    false before and after, the mask and the ranks' place unchanged), and the side is not
+    past its expiry (no restart). Why: a pitch's set (``keys.text``) is a side touched
+    with ``burst_window`` where its keyspace declares a session's life, so every touch of
+    a pitch already held went ``_retouched``, every time unpacked and packed again
+    (``pitch37``)."""
+    at = 1 + (sides + 7 >> 3) + 16 * (mask & (1 << side) - 1).bit_count()
+    expiry, held = _HEAD.unpack_from(times, at)
+    return at if held == ttl and ttl != declared and expiry > now else -1
 
 
 def _onward(record: Record, ttls: Sequence[float], parts: Sequence[Part], now: float
