@@ -71,7 +71,9 @@ The declared TTLs are the load's (the ties' ``TALKED_TTL``, a session's default
 (−32). Reads of a derived side need no expiry (a member within the TTL is there, and
 then so is the side: exact where the end does not round, ``_ends_with``, else the side
 holds its head, ``review35b``); a touch that names the declared TTL of a side with no head goes
-the fast way, any other the slow one (``_retouched``).
+the fast way, as does one that names the TTL a held head holds where it is not the declared
+one (the head stays held, its expiry moved in place: ``_held_head``), any other the slow
+one (``_retouched``).
 """
 
 from __future__ import annotations
@@ -702,7 +704,9 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
     session 25 such a record was unpacked and packed again at every touch, 8.2 ms a
     message to an account writing to 3,000 people). A touch that drops members past the
     side's TTL, restarts a side that still holds some, or comes earlier than the record's
-    newest time is ``_retouched``, the parts before it kept first."""
+    newest time is ``_retouched``, the parts before it kept first. A side whose head is
+    held goes the fast way too where the touch names its TTL and that is not the declared
+    one (``_held_head``: a pitch's set, touched with ``burst_window``)."""
     sides = len(ttls)
     if record is None:
         record = empty(sides)
