@@ -553,28 +553,32 @@ class _Account(sided.Record):
             count += 1
         return count
 
-    def hold_guest(self, name: bytes, record: sided.Record | None) -> bool:
+    def hold_guest(self, name: bytes, record: sided.Record | None) -> bytes | None:
         """Hold ``record`` as the guest ``name`` (None: drop it), in its place if it was
         there (so guests keep the order first lodged), else after the others if they are
-        fewer than ``_LODGED_GUESTS``; False if not, or if it would take more than
+        fewer than ``_LODGED_GUESTS``; None if not, or if it would take more than
         ``_GUEST_BYTES`` (then no longer lodged: the record is the caller's to keep as a
-        record of its own), so no account ever lodges more."""
+        record of its own), so no account ever lodges more. Else the guest's bytes as now
+        lodged (``guest_held``'s; empty for none: dropped, or a record of no times): the
+        touch that wrote them keeps them for its reads (``MemoryState._lodged_guest``),
+        where asking ``guest_held`` after walked the guests again and copied them
+        (``pitch37``)."""
         place = self._find_guest(name)
         found, count = (None, place) if isinstance(place, int) else (place, 0)
         if found is None and (record is None or not record.end):
-            return True  # nothing to drop: the bytes, and the reads cached on them, stay
+            return b""  # nothing to drop: the bytes, and the reads cached on them, stay
         blob, at = self.held, self.end
         if at == len(blob):  # no items: a count of none before the guests
             blob += b"\0"
         held = b""
         if record is not None and record.end:
             if found is None and count >= _LODGED_GUESTS:
-                return False
+                return None
             names, times = _guest_names(record.names), record.times  # (a property: once)
             if names is None or (_GUEST.size + len(name) + len(names) + len(times)
                                  > _GUEST_BYTES):
                 self.hold_guest(name, None)
-                return False
+                return None
             held = b"".join((_GUEST.pack(len(name), len(names), len(times)), name, names,
                              times))
         start, end = (len(blob), len(blob)) if found is None else (
@@ -583,7 +587,7 @@ class _Account(sided.Record):
         if blob[at:] == b"\0":  # no item and no guest left: no count
             blob = blob[:at]
         self.held = blob
-        return True
+        return held
 
     def guest_items(self) -> list[tuple[bytes, sided.Record]]:
         """The guests lodged, each its name and record, in the order first lodged."""
@@ -1495,12 +1499,11 @@ class MemoryState:
                                      now)
         if len(record.names) > LODGED_NAMES:
             host.hold_guest(name, None)  # if it was lodged
-        elif host.hold_guest(name, record):
-            held = host.guest_held(name)
-            if held is not None:  # (none for a record of no times: nothing lodged)
+        elif (held := host.hold_guest(name, record)) is not None:
+            if held:  # (none for a record of no times: nothing lodged)
                 self._guests_read[held_by, name] = (held, record)
             return
-        # (False: not lodged, as a host full has no room for it, or dropped as too long.)
+        # (None: not lodged, as a host full has no room for it, or dropped as too long.)
         # The record read was changed in place: no read may find it as the lodged one's.
         self._guests_read.pop((held_by, name), None)
         if host.empty():
@@ -1749,7 +1752,8 @@ class MemoryState:
         place = _guest(home, key)
         if place is not None and len(record.names) <= LODGED_NAMES:
             hosts, held_by, guest = place
-            if (hosts.records.get(held_by) or hosts.add(held_by)).hold_guest(guest, record):
+            if (hosts.records.get(held_by) or hosts.add(held_by)).hold_guest(
+                    guest, record) is not None:
                 return
         host = home.records.get(name) or home.add(name)
         host.hold(record.names, record.times)

@@ -71,7 +71,9 @@ The declared TTLs are the load's (the ties' ``TALKED_TTL``, a session's default
 (−32). Reads of a derived side need no expiry (a member within the TTL is there, and
 then so is the side: exact where the end does not round, ``_ends_with``, else the side
 holds its head, ``review35b``); a touch that names the declared TTL of a side with no head goes
-the fast way, any other the slow one (``_retouched``).
+the fast way, as does one that names the TTL a held head holds where it is not the declared
+one (the head stays held, its expiry moved in place: ``_held_head``), any other the slow
+one (``_retouched``).
 """
 
 from __future__ import annotations
@@ -702,7 +704,9 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
     session 25 such a record was unpacked and packed again at every touch, 8.2 ms a
     message to an account writing to 3,000 people). A touch that drops members past the
     side's TTL, restarts a side that still holds some, or comes earlier than the record's
-    newest time is ``_retouched``, the parts before it kept first."""
+    newest time is ``_retouched``, the parts before it kept first. A side whose head is
+    held goes the fast way too where the touch names its TTL and that is not the declared
+    one (``_held_head``: a pitch's set, touched with ``burst_window``)."""
     sides = len(ttls)
     if record is None:
         record = empty(sides)
@@ -738,9 +742,15 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
     left: set[int] = set()  # the ranks the raised members held
     for done in range(len(parts)):
         side, fresh, ttl, cap = parts[done]
-        if (ttl != ttls[side] or not fresh or cap < 1 or mask >> side & 1
-                or not _ends_with(now, ttl)):
-            break  # a head held before or after it (``_derived``): ``_retouched``
+        if not fresh or cap < 1 or not _ends_with(now, ttl):
+            break
+        head = -1  # where the side's head is held, if it is (``_held_head``)
+        if mask >> side & 1:
+            head = _held_head(changed, mask, side, sides, ttl, ttls[side], now)
+            if head < 0:
+                break
+        elif ttl != ttls[side]:
+            break  # a head held after it (``_derived``): ``_retouched``
         base = ranks_at + (side * n << code)
         column = changed[base:base + n] if not code else _ranks(changed, base,
                                                                  base + (n << code))
@@ -783,6 +793,10 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
         excess = on + joined - cap  # the side's stalest past its cap, dropped in the bytes
         if low <= cutoff:
             break
+        if head >= 0:  # its expiry moves to now + ttl if later, as ``_retouched``'s
+            expiry = _DOUBLE.unpack_from(changed, head)[0]
+            if expiry < now + ttl:
+                _DOUBLE.pack_into(changed, head, now + ttl)
         if index is not None:  # a drop past the cap takes the side's oldest: the bound stands
             index.on[side] = on + joined if excess < 0 else cap
             index.low[side] = low if low < now or not joined else now
@@ -821,6 +835,21 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
     if done:
         _kept(record, names, changed, left, sides, ranks_at)
     return _onward(record, ttls, parts[done:], now)
+
+
+def _held_head(times: bytearray, mask: int, side: int, sides: int, ttl: float,
+               declared: float, now: float) -> int:
+    """Where the held head of ``side`` starts in ``times``, if a touch at ``now`` with
+    ``ttl`` may go the fast way, else -1. It may where the head stays held and only its
+    expiry moves: its TTL is the touch's and not the declared one (so ``_derived`` is
+    false before and after, the mask and the ranks' place unchanged), and the side is not
+    past its expiry (no restart). Why: a pitch's set (``keys.text``) is a side touched
+    with ``burst_window`` where its keyspace declares a session's life, so every touch of
+    a pitch already held went ``_retouched``, every time unpacked and packed again
+    (``pitch37``)."""
+    at = 1 + (sides + 7 >> 3) + 16 * (mask & (1 << side) - 1).bit_count()
+    expiry, held = _HEAD.unpack_from(times, at)
+    return at if held == ttl and ttl != declared and expiry > now else -1
 
 
 def _onward(record: Record, ttls: Sequence[float], parts: Sequence[Part], now: float
