@@ -3,7 +3,10 @@
 SQLite and PostgreSQL hold the same tables with the same encodings (signals and
 domains space-joined, recipients as JSON, ``keep`` as msgpack), so rows map to
 records one way. Statements are written with ``?`` placeholders and turned into
-``%s`` for psycopg; both engines understand ``ON CONFLICT DO NOTHING``.
+``%s`` for psycopg; both engines understand ``ON CONFLICT DO NOTHING``. One difference:
+SQLite's verdict log is in time order by its rowid (``at``, migration 0004) and has no
+index on ``ts``, so it writes its own rows and reads by time its own way
+(``records/sqlite.py``); PostgreSQL's keeps the index.
 
 Migrations are numbered SQL files under ``migrations/<dialect>/`` (``0001_x.sql``).
 A store records the last one applied (``spimguard_schema``) and applies the

@@ -39,6 +39,24 @@ and the file reopened, hashes alike. Sets of a hashed keyspace that a file holds
 name are converted when it opens (``_convert_hashed``), as are hashed sets of the
 earlier, 8-byte or 4-byte layouts (``_convert_digests``).
 
+A ``Puts`` (one value under several keys: bulk's cluster id under a text's six bands, every
+message) is one row of ``puts``, its value and expiry under an id that is a digest of its
+keys (``_put_id``), and a row of ``put_keys`` a key, naming the put it was last put by; a
+value a ``Put``, an ``Append`` or a ``Delete`` wrote last is a row of ``kv``. A key reads
+as the row of whichever table holds it (one statement for both, ``_LOAD_VALUES``). Why:
+a commit writes a page of each b-tree a row changes, and six bands of random keys were six
+pages of ``kv`` a message (7.2 of 19.1 WAL frames a message at batches of one); a text put
+again by its next copy (86 % of puts on the mixed load: a campaign's copies, and the
+phrases people repeat) puts the same six keys, so it rewrites one ``puts`` row and no
+key's (a new text writes six key rows and a put's: one page more than it did). The band
+lookup stays a probe of an index: a key's ``put_keys`` row by its primary key, then its
+put's by its own. A key is never in both tables when this release wrote it last, and is
+moved out of the other one at its next write (``_flush_values``); a file of an earlier
+release, whose bands are kv rows, reads as it did and needs no pass when it opens. A put
+is swept when it expires, a key's row when its put has expired or gone (``_SWEEP_PUT_KEYS``);
+a put no key names any more (its six bands each put since by other texts) waits for its
+expiry, an hour or a day.
+
 A sided record (``sided.py``) is one row of ``sided_sets``: its names, its times and, for
 the sweep, when it first has something to drop (``Record.due``); the whole row is
 rewritten when it changes. The plain sets each side was kept in before (``talked:A``,
