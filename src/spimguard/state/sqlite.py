@@ -256,6 +256,12 @@ def _upsert(table: str, keys: tuple[str, ...], rest: tuple[str, ...],
 # ~1.6 µs), a member row leaves its header's columns out (NULL in every member row there
 # is, written or not) and a header's member is the statement's ``x''``, not a parameter.
 _PUT_VALUE = _upsert("kv", ("key",), ("value", "exp"))
+_PUT_COUNT = _upsert("counts", ("key",), ("value", "exp"))
+_PUT_HASHED = _upsert("hashed_sets", ("key",), ("value", "exp"))
+_PUT_SIDED = _upsert("sided_sets", ("key",), ("names", "times", "exp", "layout"))
+_PUT_MEMBER = _upsert("members", ("key", "member"), ("ts",))
+_PUT_HEADER = _upsert("members", ("key", "member"), ("ts", "ttl", "cap"),
+                      given={"member": _HEADER})
 _PUT_PUT = _upsert("puts", ("key",), ("value", "exp"))
 _PUT_KEY = _upsert("put_keys", ("key",), ("put",))
 # A value's key, value, expiry and where it is (``SQLiteState._where``): kv's row, or the put
@@ -272,12 +278,6 @@ def _put_id(keys: tuple[str, ...]) -> str:
     the same keys put again find their row without a look-up, and a row is only ever
     named by the keys it was put under."""
     return hashlib.blake2b(_KEYS.encode(keys), digest_size=16).hexdigest()
-_PUT_COUNT = _upsert("counts", ("key",), ("value", "exp"))
-_PUT_HASHED = _upsert("hashed_sets", ("key",), ("value", "exp"))
-_PUT_SIDED = _upsert("sided_sets", ("key",), ("names", "times", "exp", "layout"))
-_PUT_MEMBER = _upsert("members", ("key", "member"), ("ts",))
-_PUT_HEADER = _upsert("members", ("key", "member"), ("ts", "ttl", "cap"),
-                      given={"member": _HEADER})
 
 
 def _after(prefix: str) -> str:
