@@ -3,7 +3,10 @@
 SQLite and PostgreSQL hold the same tables with the same encodings (signals and
 domains space-joined, recipients as JSON, ``keep`` as msgpack), so rows map to
 records one way. Statements are written with ``?`` placeholders and turned into
-``%s`` for psycopg; both engines understand ``ON CONFLICT DO NOTHING``.
+``%s`` for psycopg; both engines understand ``ON CONFLICT DO NOTHING``. One difference:
+SQLite's verdict log is in time order by its rowid (``at``, migration 0004) and has no
+index on ``ts``, so it writes its own rows and reads by time its own way
+(``records/sqlite.py``); PostgreSQL's keeps the index.
 
 Migrations are numbered SQL files under ``migrations/<dialect>/`` (``0001_x.sql``).
 A store records the last one applied (``spimguard_schema``) and applies the
@@ -29,21 +32,15 @@ CAMPAIGN_COLUMNS = ("campaign, id, ts, sender, session, client, ip, recipients, 
                     "domains")
 
 
-def _log_insert(null: str = "") -> str:
-    """The verdict log's insert, its column ``null`` (if any) written NULL by the statement
-    itself rather than bound (``textless_row``)."""
-    places = ", ".join("NULL" if column == null else "?" for column in COLUMNS.split(", "))
-    return f"INSERT INTO verdict_log ({COLUMNS}) VALUES ({places}) ON CONFLICT DO NOTHING"
-
-
-INSERT_LOG = _log_insert()
-INSERT_TEXTLESS_LOG = _log_insert("text")
+# PostgreSQL's; SQLite's writes its rowid too, and its text NULL by the statement where
+# the entry keeps none (``records/sqlite.py``, ``textless_row``).
+INSERT_LOG = (f"INSERT INTO verdict_log ({COLUMNS}) VALUES ({', '.join('?' * 15)}) "
+              "ON CONFLICT DO NOTHING")
 _TEXT = COLUMNS.split(", ").index("text")
 INSERT_REPORT = (f"INSERT INTO reports ({REPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
                  "ON CONFLICT DO NOTHING")
 INSERT_CAMPAIGN = (f"INSERT INTO campaign_messages ({CAMPAIGN_COLUMNS}) VALUES "
                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-LATEST = "SELECT MAX(ts) FROM verdict_log"
 MESSAGE = f"SELECT {COLUMNS} FROM verdict_log WHERE id = ? AND type = 'message'"
 REPORTS = f"SELECT {REPORT_COLUMNS} FROM reports WHERE message_id = ? ORDER BY ts, id"
 RECENT = (f"SELECT {COLUMNS} FROM verdict_log WHERE account = ? AND action NOT IN ('', "
@@ -101,8 +98,8 @@ def log_row(e: LogEntry) -> tuple[Any, ...]:
 
 
 def textless_row(e: LogEntry) -> tuple[Any, ...]:
-    """``log_row`` without its text, for ``INSERT_TEXTLESS_LOG`` (an entry whose text is
-    None: the statement writes the NULL, which SQLite's module would adapt as a value)."""
+    """``log_row`` without its text, for SQLite's insert of an entry whose text is None (the
+    statement writes the NULL, which SQLite's module would adapt as a value)."""
     row = log_row(e)
     return row[:_TEXT] + row[_TEXT + 1:]
 
@@ -136,10 +133,14 @@ def latest(dialect: str) -> int:
 
 
 class SQLReads:
-    """The reads both SQL stores answer alike, over their own ``_query`` (``?`` statements)
-    and ``_HOUR`` (the dialect's whole hour of ``ts``)."""
+    """The reads both SQL stores answer alike, over their own ``_query`` (``?`` statements),
+    ``_HOUR`` (the dialect's whole hour of ``ts``) and the reads by time, which a dialect
+    may answer from another order than ``ts``'s index (``_STOPPED``, ``_HOURLY``: SQLite's
+    rowids, ``records/sqlite.py``), each with the parameters of ``STOPPED`` and ``HOURLY``."""
 
     _HOUR = ""
+    _STOPPED = STOPPED
+    _HOURLY = HOURLY
 
     def _query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         raise NotImplementedError
@@ -160,10 +161,10 @@ class SQLReads:
         return [entry(r) for r in rows]
 
     def stopped(self, since: float, limit: int = 500) -> list[LogEntry]:
-        return [entry(r) for r in self._query(STOPPED, (since, limit))]
+        return [entry(r) for r in self._query(self._STOPPED, (since, limit))]
 
     def hourly(self, since: float) -> list[tuple[int, str, int]]:
-        rows = self._query(HOURLY.format(hour=self._HOUR), (since,))
+        rows = self._query(self._HOURLY.format(hour=self._HOUR), (since,))
         return [(int(h), a, int(n)) for h, a, n in rows]
 
     def campaign_messages(self, campaign: str) -> list[CampaignMessage]:

@@ -17,6 +17,47 @@ from . import Answer, CampaignMessage, LogEntry, ReportEntry, sql
 
 _MAX_VARIABLES = 900  # SQLite's bound on ? per statement is 999 on old builds
 
+# The verdict log's rowid (``at``) is its row's whole second of ``ts`` shifted 31 bits plus
+# its place among that second's rows (migration 0004, session 37): the table is in time
+# order, and the reads by time are ranges of rowids, each bounded exactly by ``ts`` itself,
+# where an index on ``ts`` was one more b-tree every commit wrote a page of. ``_SECOND``
+# is the first rowid of the second of the ``ts`` given as ``?{n}``.
+_SECOND = "(CAST(?{n} AS INTEGER) << 31)"
+_NEXT_SECOND = "((CAST(?{n} AS INTEGER) + 1) << 31)"
+
+
+def _log_insert(null: str = "") -> str:
+    """The verdict log's insert: its rowid the next of its second's (under the write lock
+    every commit takes, so no other writer takes it meanwhile; 2**31 rows a second before
+    the constraint refuses one), its column ``null`` (if any) written NULL by the statement
+    itself rather than bound (``sql.textless_row``). Numbered places: ``ts`` is asked thrice."""
+    columns = sql.COLUMNS.split(", ")
+    bound = [column for column in columns if column != null]
+    ts = bound.index("ts") + 1
+    first, after = _SECOND.format(n=ts), _NEXT_SECOND.format(n=ts)
+    at = (f"(SELECT COALESCE(MAX(at) + 1, {first}) FROM verdict_log WHERE at >= {first} "
+          f"AND at < {after})")
+    places = ", ".join("NULL" if column == null else f"?{bound.index(column) + 1}"
+                       for column in columns)
+    return (f"INSERT INTO verdict_log (at, {sql.COLUMNS}) VALUES ({at}, {places}) "
+            "ON CONFLICT DO NOTHING")
+
+
+_INSERT_LOG = _log_insert()
+_INSERT_TEXTLESS_LOG = _log_insert("text")
+# The latest time: the greatest ``ts`` among the last second's rows.
+_LATEST = ("SELECT MAX(ts) FROM verdict_log WHERE at >= "
+           "(SELECT MAX(at) FROM verdict_log) >> 31 << 31")
+# ``sql.STOPPED`` and ``sql.HOURLY`` over the rowids from the second of ``since`` on, and
+# ``sql.PURGE``'s first over those before the second after ``before``.
+_SINCE = f"at >= {_SECOND.format(n=1)} AND ts >= ?1"
+_STOPPED = (f"SELECT {sql.COLUMNS} FROM verdict_log WHERE {_SINCE} AND type = 'message' AND "
+            "action IN ('hold', 'block') ORDER BY ts DESC, id DESC LIMIT ?2")
+_HOURLY = ("SELECT {hour} * 3600 AS hour, action, COUNT(*) FROM verdict_log WHERE "
+           + _SINCE + " AND type = 'message' GROUP BY hour, action ORDER BY hour, action")
+_PURGE = (f"DELETE FROM verdict_log WHERE at < {_NEXT_SECOND.format(n=1)} AND ts < ?1",
+          *sql.PURGE[1:])
+
 
 def upgrade(conn: sqlite3.Connection) -> list[str]:
     """Apply the SQLite migrations not yet applied, each in its own transaction."""
@@ -33,6 +74,8 @@ def upgrade(conn: sqlite3.Connection) -> list[str]:
 
 class SQLiteRecords(sql.SQLReads):
     _HOUR = "CAST(ts / 3600 AS INTEGER)"
+    _STOPPED = _STOPPED
+    _HOURLY = _HOURLY
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -76,10 +119,10 @@ class SQLiteRecords(sql.SQLReads):
         return sql.entry(rows[0]) if rows else None
 
     def latest(self) -> float | None:
-        """The latest time in the verdict log (its ``ts`` index: a step down one edge of
-        the tree), None for an empty log: with the engine's clock's row, the clock after a
-        restart (``Engine._opened_clock``)."""
-        return self._query(sql.LATEST, ())[0][0]
+        """The latest time in the verdict log (the rows of its last rowid's second: a step
+        down one edge of the tree, then that second's rows), None for an empty log: with the
+        engine's clock's row, the clock after a restart (``Engine._opened_clock``)."""
+        return self._query(_LATEST, ())[0][0]
 
     def commits_with(self, conn: sqlite3.Connection) -> bool:
         """Whether this log's rows commit in the transactions of ``conn`` (the embedded
@@ -89,9 +132,9 @@ class SQLiteRecords(sql.SQLReads):
 
     def save(self, entry: LogEntry) -> None:
         if entry.text is None:
-            self._write(sql.INSERT_TEXTLESS_LOG, sql.textless_row(entry))
+            self._write(_INSERT_TEXTLESS_LOG, sql.textless_row(entry))
         else:
-            self._write(sql.INSERT_LOG, sql.log_row(entry))
+            self._write(_INSERT_LOG, sql.log_row(entry))
 
     def save_report(self, report: ReportEntry) -> None:
         self._write(sql.INSERT_REPORT, sql.report_row(report))
@@ -102,7 +145,7 @@ class SQLiteRecords(sql.SQLReads):
     def purge(self, before: float) -> int:
         self.flush()
         try:
-            dropped = sum(self._conn.execute(s, (before,)).rowcount for s in sql.PURGE)
+            dropped = sum(self._conn.execute(s, (before,)).rowcount for s in _PURGE)
             self._conn.commit()
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record purge failed: {exc}") from exc

@@ -39,6 +39,24 @@ and the file reopened, hashes alike. Sets of a hashed keyspace that a file holds
 name are converted when it opens (``_convert_hashed``), as are hashed sets of the
 earlier, 8-byte or 4-byte layouts (``_convert_digests``).
 
+A ``Puts`` (one value under several keys: bulk's cluster id under a text's six bands, every
+message) is one row of ``puts``, its value and expiry under an id that is a digest of its
+keys (``_put_id``), and a row of ``put_keys`` a key, naming the put it was last put by; a
+value a ``Put``, an ``Append`` or a ``Delete`` wrote last is a row of ``kv``. A key reads
+as the row of whichever table holds it (one statement for both, ``_LOAD_VALUES``). Why:
+a commit writes a page of each b-tree a row changes, and six bands of random keys were six
+pages of ``kv`` a message (7.2 of 19.1 WAL frames a message at batches of one); a text put
+again by its next copy (86 % of puts on the mixed load: a campaign's copies, and the
+phrases people repeat) puts the same six keys, so it rewrites one ``puts`` row and no
+key's (a new text writes six key rows and a put's: one page more than it did). The band
+lookup stays a probe of an index: a key's ``put_keys`` row by its primary key, then its
+put's by its own. A key is never in both tables when this release wrote it last, and is
+moved out of the other one at its next write (``_flush_values``); a file of an earlier
+release, whose bands are kv rows, reads as it did and needs no pass when it opens. A put
+is swept when it expires, a key's row when its put has expired or gone (``_SWEEP_PUT_KEYS``);
+a put no key names any more (its six bands each put since by other texts) waits for its
+expiry, an hour or a day.
+
 A sided record (``sided.py``) is one row of ``sided_sets``: its names, its times and, for
 the sweep, when it first has something to drop (``Record.due``); the whole row is
 rewritten when it changes. The plain sets each side was kept in before (``talked:A``,
@@ -66,11 +84,14 @@ not supported: delete those rows, or keep the release).
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import groupby, islice, repeat
 from operator import itemgetter
 from typing import Any
+
+import msgspec
 
 from ..errors import StateUnavailable
 from . import hashed, sided
@@ -130,6 +151,11 @@ CREATE TABLE IF NOT EXISTS sided_sets (key TEXT PRIMARY KEY, names BLOB NOT NULL
     times BLOB NOT NULL, exp REAL NOT NULL, layout INTEGER) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_keys (name TEXT PRIMARY KEY, value BLOB NOT NULL)
     WITHOUT ROWID;
+-- Values a ``Puts`` wrote, one row a put (its id: ``_put_id`` of its keys) and a row a key
+-- naming it (session 37: see the module's docstring).
+CREATE TABLE IF NOT EXISTS puts (key TEXT PRIMARY KEY, value BLOB NOT NULL, exp REAL NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS put_keys (key TEXT PRIMARY KEY, put TEXT NOT NULL) WITHOUT ROWID;
 -- Where the sweep's lap in parts stands in each table it sweeps (``SQLiteState.sweep_part``):
 -- the parts of the lap swept, the key the next part starts at, the rows its parts left.
 CREATE TABLE IF NOT EXISTS sweep_lap (tbl TEXT PRIMARY KEY, part INTEGER NOT NULL,
@@ -161,6 +187,7 @@ _HELD = 1  # ``sided_sets.layout`` of a row of session 34's held layout, times i
 _SIXES = 2  # ``sided_sets.layout`` of a row of session 34's held layout, times in six bytes
 _DERIVED = 3  # ``sided_sets.layout`` of a row of the held layout, heads held only if not derived
 _HEADER = "x''"  # the member a set's header is filed under (see above)
+_KEYS = msgspec.msgpack.Encoder()  # of a put's keys, for its id (``_put_id``)
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 # The ``state_keys`` row of a file whose hashed sets are all of today's layout.
 _DIGESTS_CUT = "hashed-sets:3-byte-digests"  # (and 4 bytes: the name of a file of then)
@@ -174,7 +201,7 @@ _CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB ea
 _LET_GO = 500
 # The tables a sweep goes through; every key of one lies in ``_EVERY_KEY`` (any TEXT sorts
 # before any BLOB, ``x''`` the least).
-_SWEPT = ("counts", "members", "kv", "hashed_sets", "sided_sets")
+_SWEPT = ("counts", "members", "kv", "hashed_sets", "sided_sets", "puts", "put_keys")
 _EVERY_KEY: tuple[str | bytes, str | bytes] = ("", b"")
 # Where a part of the sweep's lap ends: the key ``share`` rows on from where it starts, a
 # walk of the table's index in SQLite's own code (``SQLiteState._part_end``); where that is
@@ -190,6 +217,11 @@ _SWEEP_MEMBERS = (
     f"(SELECT h.ttl FROM members h WHERE h.key = members.key AND h.member = {_HEADER}) "
     f"RETURNING key",
 )
+
+# A part's keys of puts expired or gone (``_sweep_ranges``): their rows are dropped with
+# the puts; a key's is its own (a put of six keys is one item).
+_SWEEP_PUT_KEYS = ("DELETE FROM put_keys WHERE key >= ?1 AND key < ?2 AND NOT EXISTS (SELECT 1 "
+                   "FROM puts p WHERE p.key = put_keys.put AND p.exp > ?3) RETURNING key")
 
 # Which table a primitive's key lives in: counters, member sets, values or hashed sets;
 # one bit each, so what is held of a key is one number (``SQLiteState._held``).
@@ -230,6 +262,22 @@ _PUT_SIDED = _upsert("sided_sets", ("key",), ("names", "times", "exp", "layout")
 _PUT_MEMBER = _upsert("members", ("key", "member"), ("ts",))
 _PUT_HEADER = _upsert("members", ("key", "member"), ("ts", "ttl", "cap"),
                       given={"member": _HEADER})
+_PUT_PUT = _upsert("puts", ("key",), ("value", "exp"))
+_PUT_KEY = _upsert("put_keys", ("key",), ("put",))
+# A value's key, value, expiry and where it is (``SQLiteState._where``): kv's row, or the put
+# its ``put_keys`` row names. The keys are numbered places, named in both halves.
+_LOAD_VALUES = ("SELECT key, value, exp, NULL FROM kv WHERE key IN ({0}) UNION ALL "
+                "SELECT k.key, p.value, p.exp, k.put FROM put_keys k JOIN puts p ON "
+                "p.key = k.put WHERE k.key IN ({0})")
+_IN_KV, _NOWHERE = "", "\x00"  # ``SQLiteState._where`` of a value in kv, or in no table
+
+
+def _put_id(keys: tuple[str, ...]) -> str:
+    """The id of the ``puts`` row of a ``Puts`` of ``keys``: a digest of the keys, in
+    order (128 bits of BLAKE2b of their msgpack encoding, which no other tuple shares), so
+    the same keys put again find their row without a look-up, and a row is only ever
+    named by the keys it was put under."""
+    return hashlib.blake2b(_KEYS.encode(keys), digest_size=16).hexdigest()
 
 
 def _after(prefix: str) -> str:
@@ -327,6 +375,13 @@ class SQLiteState:
         # held copy, or past ``cached`` keys.
         self._set_kinds: dict[str, int] = {}
         self._changed_values: set[str] = set()
+        # A value key the batch put last with a ``Puts`` -> that put's keys (the row they
+        # share at the commit: ``_flush_values``).
+        self._put_by: dict[str, tuple[str, ...]] = {}
+        # A value key -> where the file holds it, as loaded or last written: ``_IN_KV``, a
+        # ``puts`` row's id, or ``_NOWHERE``; a key not here may be in either table. Let go
+        # with the key.
+        self._where: dict[str, str] = {}
         self._changed_counters: set[str] = set()
         self._changed_sets: set[str] = set()  # headers (expiry, TTL, cap)
         self._rewritten_sets: set[str] = set()  # every member row to rewrite
@@ -631,11 +686,14 @@ class SQLiteState:
                 if kinds_of & kind:
                     missing[kind].append(key)
         run = self._conn.execute
+        where = self._where
         for chunk in _chunks(missing[_VALUE]):
-            marks = ",".join("?" * len(chunk))
-            for key, value, exp in run(f"SELECT key, value, exp FROM kv WHERE key IN ({marks})",
-                                       tuple(chunk)):
+            where.update(zip(chunk, repeat(_NOWHERE)))
+            # A put's keys after kv's, so that one in both (never written so) reads as put.
+            for key, value, exp, put in run(_LOAD_VALUES.format(
+                    ",".join([f"?{n}" for n in range(1, len(chunk) + 1)])), tuple(chunk)):
                 self._hot.load_value(key, value, exp)
+                where[key] = put or _IN_KV
         for chunk in _chunks(missing[_HASHED]):
             marks = ",".join("?" * len(chunk))
             for key, value in run(f"SELECT key, value FROM hashed_sets WHERE key IN ({marks})",
@@ -720,16 +778,20 @@ class SQLiteState:
         if not self._held.get(key, 0) & _VALUE:
             self._load({key: _VALUE})
         self._changed_values.add(key)
+        self._put_by.pop(key, None)
 
     def _note_put(self, op: Put, now: float) -> None:
         self._changed_values.add(op.key)
         self._held[op.key] = self._held.get(op.key, 0) | _VALUE
+        self._put_by.pop(op.key, None)
 
     def _note_puts(self, op: Puts, now: float) -> None:
-        """``_note_put`` of each key, in C (bulk's six bands a message)."""
+        """``_note_put`` of each key, in C (bulk's six bands a message), the keys noted as
+        this put's (``_put_by``)."""
         held, keys = self._held, op.keys
         self._changed_values.update(keys)
         held.update(zip(keys, map(_VALUE.__or__, map(held.get, keys, repeat(0))), strict=True))
+        self._put_by.update(zip(keys, repeat(keys)))
 
     def _note_touch(self, op: Touch, now: float) -> None:
         key = op.key
@@ -772,6 +834,7 @@ class SQLiteState:
     def _note_delete(self, op: Delete, now: float) -> None:
         key = op.key
         self._changed_values.add(key)
+        self._put_by.pop(key, None)
         self._changed_counters.add(key)
         self._rewritten_sets.add(key)
         self._changed_sets.add(key)
@@ -795,10 +858,7 @@ class SQLiteState:
             if rows:  # a statement with nothing to do still costs ~8 µs; most have nothing
                 run(statement, rows)
 
-        values = [(k, hot.value(k)) for k in self._changed_values]
-        many(_PUT_VALUE,
-             [(k, bytearray(v[0]), v[1]) for k, v in values if v is not None])
-        many("DELETE FROM kv WHERE key = ?", [(k,) for k, v in values if v is None])
+        self._flush_values(many)
         blobs = [(k, hot.hashed_set(k)) for k in self._changed_hashed]
         many(_PUT_HASHED,
              [(k, bytearray(b), hashed.expiry(b)) for k, b in blobs if b is not None])
@@ -842,6 +902,41 @@ class SQLiteState:
         many(f"DELETE FROM members WHERE key = ? AND member = {_HEADER}", headless)
         self._forget_changes()
 
+    def _flush_values(self, many: Callable[[str, Sequence[tuple[Any, ...]]], None]) -> None:
+        """Write the changed values: a key a ``Puts`` put last as a row of its put's (the
+        put's value and expiry once, in ``puts``) and, where the file does not name that
+        row already, its ``put_keys`` row; any other in ``kv``. Each leaves the table it
+        was in (``_where``: where not known, both are told)."""
+        hot, where, put_by = self._hot, self._where, self._put_by
+        kv_rows: list[tuple[str, bytearray, float]] = []
+        puts: dict[str, tuple[str, bytearray, float]] = {}
+        key_rows: list[tuple[str, str]] = []
+        out_of_kv: list[tuple[str]] = []
+        out_of_puts: list[tuple[str]] = []
+        ids: dict[tuple[str, ...], str] = {}
+        for key in self._changed_values:
+            held, was, keys = hot.value(key), where.get(key), put_by.get(key)
+            if held is None:
+                now_in = _NOWHERE
+            elif keys is None:
+                now_in = _IN_KV
+                kv_rows.append((key, bytearray(held[0]), held[1]))
+            else:
+                now_in = ids.get(keys) or ids.setdefault(keys, _put_id(keys))
+                puts[now_in] = (now_in, bytearray(held[0]), held[1])
+                if was != now_in:
+                    key_rows.append((key, now_in))
+            if now_in != _IN_KV and (was is None or was == _IN_KV):
+                out_of_kv.append((key,))
+            if now_in in (_IN_KV, _NOWHERE) and was not in (_IN_KV, _NOWHERE):
+                out_of_puts.append((key,))  # (a put's row the upsert above moves)
+            where[key] = now_in
+        many(_PUT_VALUE, kv_rows)
+        many("DELETE FROM kv WHERE key = ?", out_of_kv)
+        many(_PUT_PUT, list(puts.values()))
+        many(_PUT_KEY, key_rows)
+        many("DELETE FROM put_keys WHERE key = ?", out_of_puts)
+
     def _names_of(self, key: str, names: tuple[str, ...]) -> bytearray:
         """``sided.encode_names(names)``, from the names the key's row was last written
         with when these are the same tuple (a touch keeps it when it adds no one) or those
@@ -861,7 +956,7 @@ class SQLiteState:
     def _forget_changes(self) -> None:
         for changed in (self._changed_values, self._changed_counters, self._changed_sets,
                         self._rewritten_sets, self._changed_members, self._changed_hashed,
-                        self._changed_sided):
+                        self._changed_sided, self._put_by):
             changed.clear()
 
     def _let_go(self, everything: bool = False) -> None:
@@ -878,16 +973,18 @@ class SQLiteState:
             self._hot = self._fresh_hot()
             self._held.clear()
             self._names.clear()
+            self._where.clear()
             self._letting_go = False
         elif self._letting_go or len(self._held) > self._cached:
             self._forget_known()
-            held, hot, names = self._held, self._hot, self._names
+            held, hot, names, where = self._held, self._hot, self._names, self._where
             # More than ``_LET_GO`` when a batch brought more (batches of thousands of
             # events): never more than ``cached`` held after a commit (``_free_some``).
             for key in list(islice(held, max(_LET_GO, len(held) - self._cached))):
                 hot.forget(key)
                 del held[key]
                 names.pop(key, None)
+                where.pop(key, None)
             self._letting_go = len(held) > self._cached // 2
         self._free_some()
 
@@ -1000,6 +1097,7 @@ class SQLiteState:
         for key in keys:
             self._hot.forget(key)
             self._names.pop(key, None)
+            self._where.pop(key, None)
         if wanted:
             self._load(wanted)
 
@@ -1035,6 +1133,13 @@ class SQLiteState:
                            "RETURNING key", (*ranges[table], now)).fetchall()
                 dropped += len(gone)
                 changed.update(key for key, in gone)
+        if "puts" in ranges:  # the items are its keys, swept with ``put_keys`` below
+            run("DELETE FROM puts WHERE key >= ? AND key < ? AND exp <= ?",
+                (*ranges["puts"], now))
+        if "put_keys" in ranges:  # a key whose put expired or went
+            gone = run(_SWEEP_PUT_KEYS, (*ranges["put_keys"], now)).fetchall()
+            dropped += len(gone)
+            changed.update(key for key, in gone)
         if "sided_sets" in ranges:
             dropped += self._sweep_sided(ranges["sided_sets"], now, changed)
         if "members" in ranges:
