@@ -51,8 +51,16 @@ _LATEST = ("SELECT MAX(ts) FROM verdict_log WHERE at >= "
 # ``sql.STOPPED`` and ``sql.HOURLY`` over the rowids from the second of ``since`` on, and
 # ``sql.PURGE``'s first over those before the second after ``before``.
 _SINCE = f"at >= {_SECOND.format(n=1)} AND ts >= ?1"
-_STOPPED = (f"SELECT {sql.COLUMNS} FROM verdict_log WHERE {_SINCE} AND type = 'message' AND "
-            "action IN ('hold', 'block') ORDER BY ts DESC, id DESC LIMIT ?2")
+# ``sql.STOPPED`` walks down the rowids from the newest only as far as the second of the
+# ``limit``-th newest stopped row (the inner select; the second of ``since`` when fewer),
+# as the ``ts`` index's walk stopped at its ``limit``-th: ordered by ``ts`` within those
+# seconds, it reads no more rows than the index did, where a range from ``since`` read
+# every row of the console's day to keep its newest 500.
+_STOPPED_ROWS = "ts >= ?1 AND type = 'message' AND action IN ('hold', 'block')"
+_STOPPED = (f"SELECT {sql.COLUMNS} FROM verdict_log WHERE at >= MAX({_SECOND.format(n=1)}, "
+            f"COALESCE((SELECT at FROM verdict_log WHERE {_SINCE} AND {_STOPPED_ROWS} "
+            "ORDER BY at DESC LIMIT 1 OFFSET ?2 - 1) >> 31 << 31, 0)) AND "
+            f"{_STOPPED_ROWS} ORDER BY ts DESC, id DESC LIMIT ?2")
 _HOURLY = ("SELECT {hour} * 3600 AS hour, action, COUNT(*) FROM verdict_log WHERE "
            + _SINCE + " AND type = 'message' GROUP BY hour, action ORDER BY hour, action")
 _PURGE = (f"DELETE FROM verdict_log WHERE at < {_NEXT_SECOND.format(n=1)} AND ts < ?1",
