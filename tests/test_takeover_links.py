@@ -14,11 +14,11 @@ import msgspec
 import pytest
 
 from conftest import T0
-from test_records37 import v5_of
 from spimguard.detectors.takeover import record
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Distinct, Get, Tally, Touch
 from test_attack_session25 import engine_on, send
+from test_records37 import v5_of
 from test_takeover import live_a_month
 
 TTL = 30 * 86_400.0  # ``session_ttl``'s default

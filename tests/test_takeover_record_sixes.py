@@ -14,9 +14,9 @@ import msgspec
 import pytest
 
 from conftest import T0
-from test_records37 import parts, v5_of
 from spimguard.detectors.takeover import record as takeover_record
 from spimguard.detectors.takeover.record import Record
+from test_records37 import parts, v5_of
 
 DAY = 86_400.0
 SESSION_TTL, LIVE, INCIDENT_TTL = 30 * DAY, 12 * 3600.0, 7 * DAY
