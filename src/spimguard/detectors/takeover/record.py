@@ -64,8 +64,8 @@ low six bytes under the first's top two, a number of another top with its own, a
 familiar session's risk of +0.0 is the index -1 (``_ZERO``), in no table: ~240 bytes for
 an account of three days' ordinary life, where v3's doubles took ~260 and the v2 form's
 JSON ~450. An earlier release fails on a v4 table (it reads it as doubles: a
-``TypeError``) rather than reading -1 as its table's last number. The version comes
-first, or, in a record with links (``k``), a list of the version and the links: a
+``TypeError``) rather than reading -1 as its table's last number. Until v6 the version
+came first, or, in a record with links (``k``), a list of the version and the links: a
 release before session 28 ignores that slot, so it reads such a record (without its
 links) and does not fail on it. ``w`` (session 33), when there is one, trails the
 list: a release before it fails on such a record (ten parts where it unpacks nine), and
@@ -75,11 +75,21 @@ before unpacks ten. v5 (session 35) holds each network's address in the strings'
 as its leading 3 or 6 bytes (``_stored_name``: ~9 bytes an account) and the hour the
 delivered counts count back from as its difference from the first number's (``_base_hour``:
 4), and swaps the numbers' table's first two items so that a release before it fails on
-the record (``_sixes``) rather than misreading either. The earlier forms are read as they
-are (written back in this one with the next change): v4 (the strings all text, the hour
-itself, the table's top first), v3 (the table as doubles, eight bytes a number), the v2
-list (JSON: the same table of strings, times as whole ticks of 2**-22 s before the put's
-time), and the dict before it.
+the record (``_sixes``) rather than misreading either. v6 (session 37, ``records37``)
+holds what v5 held less what no reader reads or another field says (~9.5 bytes an
+account, in every store): the profile's domain tags, of which ``profile.behaviour`` reads
+only whether there are any, as the flag ``linked`` (1 byte where ~1.4 tags took ~7.6);
+the profile's written time's index, always the numbers' table's first (1); each top as its
+difference from ``_TOP_BASE``, which an event time's is plus 0-15 (1 byte where 3); and
+the version: a v6 record starts with the byte 0xc1, which msgpack never uses, then the
+list of its parts, ``w`` and then ``k`` trailing when held (an empty ``w`` before a ``k``),
+so every earlier release fails its first decode on every v6 record (a detector error,
+loud) rather than reading a flag as tags or a part one place off. The earlier forms are
+read as they are (written back in this one with the next change): v5 (the version first,
+or ``[5, *links]``; the tops whole; the tags), v4 (the strings all text, the hour itself,
+the table's top first), v3 (the table as doubles, eight bytes a number), the v2 list
+(JSON: the same table of strings, times as whole ticks of 2**-22 s before the put's
+time), and the dict before it (its tags read as ``linked`` too).
 
 **Not decoded after its own put.** The detector starts the account's next event, in the
 batch or a later one, from the record as the event that put it left it (``changed``: what
