@@ -17,9 +17,8 @@ import pytest
 
 from spimguard.detectors.takeover import record as takeover_record
 from spimguard.detectors.takeover.record import Record
-from test_records37 import parts as v6_parts
-from test_records37 import v5_of
-from test_takeover_record_sixes import _strictly
+from test_takeover_record_sixes import _strictly, v5_of
+from test_takeover_record_sixes import parts as v6_parts
 
 T0 = 1_790_000_000.0
 DAY = 86_400.0
