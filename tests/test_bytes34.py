@@ -62,9 +62,9 @@ def test_a_record_of_before_session_34_reads_its_hours_and_is_rewritten_sparse()
     hours = [0] * 24
     hours[9], hours[10], hours[21] = 4, 7, 1
     stored = _stored(hours)
-    parts = msgspec.msgpack.decode(stored)
-    parts[4][-2:] = [hours]  # the profile's histogram as session 33 wrote it
-    older = msgspec.msgpack.encode(parts)
+    parts = msgspec.msgpack.decode(stored[1:])  # (v6: after its lead byte)
+    parts[3][-2:] = [hours]  # the profile's histogram as session 33 wrote it
+    older = stored[:1] + msgspec.msgpack.encode(parts)
     assert takeover_record.decode(older)["p"]["hours"] == hours
     again = Record("alice", older, *_TTLS)
     again.set_profile(takeover_record.decode(older)["p"], NOW)

@@ -17,7 +17,8 @@ import pytest
 
 from spimguard.detectors.takeover import record as takeover_record
 from spimguard.detectors.takeover.record import Record
-from test_takeover_record_sixes import _strictly
+from test_takeover_record_sixes import _strictly, v5_of
+from test_takeover_record_sixes import parts as v6_parts
 
 T0 = 1_790_000_000.0
 DAY = 86_400.0
@@ -33,7 +34,7 @@ WRITTEN: dict[str, Any] = {
                    "2001:db8:85a3::": [T0 - 3 * DAY, T0 - 0.0625, 11]},
           "clients": {"im-android": [T0 - 90 * DAY + 0.5, T0 - 1.0, 41]},
           "owned": {"198.51.100.0": [T0 - 80 * DAY, T0 - 1.0, 25]},
-          "domains": ["86869c35"], "scripts": "L",
+          "linked": True, "scripts": "L",
           "hours": [0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0]},
     "pt": T0,
     "s": {"phone": ["im-android", "198.51.100.0", T0 - 2 * DAY - 0.375, 4, 0.0, 0, 3, T0, 1],
@@ -63,9 +64,9 @@ def _encoded(record: dict[str, Any], now: float = T0) -> bytes:
 
 def test_a_record_session_34s_release_wrote_reads_as_it_was_and_is_put_back_shorter() -> None:
     """Session 34's bytes read as the record they were written from, every number bit for
-    bit; the next change puts the same facts back in v5, which reads the same: 266 bytes,
-    23 fewer (four networks, 6 to 9 bytes each; the hour, 4; the session named like a
-    network stays text).
+    bit; the next change puts the same facts back in v6 (v5 until session 37), which reads
+    the same: 258 bytes, 31 fewer (four networks, 6 to 9 bytes each; the hour, 4; the
+    session named like a network stays text; v6's cuts, 8: ``test_records37``).
     Fails on main (5b0cae0): its put is v4 again, 289 bytes."""
     assert len(SESSION_34) == 289
     _strictly(takeover_record.decode(SESSION_34), WRITTEN)
@@ -73,9 +74,9 @@ def test_a_record_session_34s_release_wrote_reads_as_it_was_and_is_put_back_shor
     before.set_profile(WRITTEN["p"], WRITTEN["pt"])  # a change, to the same facts
     put = before.put(T0)
     assert put is not None
-    assert msgspec.msgpack.decode(put.value)[0][0] == 5
+    assert put.value[:1] == b"\xc1"  # v6 since session 37
     _strictly(takeover_record.decode(put.value), WRITTEN)
-    assert len(put.value) == 266
+    assert len(put.value) == 258
     after = Record("alice", put.value, *_TTLS)
     assert after.session("10.1.2.0", T0) == {
         "client": "im-desktop 2.1", "net": "2001:db8:85a3::", "login": T0 - 600.5, "read": 0,
@@ -107,7 +108,7 @@ def test_networks_are_stored_as_their_leading_bytes_and_no_other_text_is() -> No
               "l": {t: T0 for t in texts}}
     stored = _encoded(record)
     _strictly(takeover_record.decode(stored), record)
-    names = msgspec.msgpack.decode(stored)[2]
+    names = v6_parts(stored)[1]
     assert [len(n) for n in names if isinstance(n, bytes)] == list(NETWORKS.values())
     assert sorted(n for n in names if isinstance(n, str)) == sorted([*texts, "app"])
 
@@ -116,10 +117,10 @@ def test_a_network_of_another_length_is_refused() -> None:
     """Bytes in the strings' table are a network of 3 or 6 bytes: any other length is a
     corrupt record, refused (a detector error) rather than read as some text.
     Fails on main (5b0cae0): the bytes are read as a name."""
-    parts = msgspec.msgpack.decode(_encoded(WRITTEN))
-    parts[2][0] = b"\xc6\x33\x64\x00"
+    stored = v6_parts(_encoded(WRITTEN))
+    stored[1][0] = b"\xc6\x33\x64\x00"
     with pytest.raises(ValueError, match="4 bytes"):
-        takeover_record.decode(msgspec.msgpack.encode(parts))
+        takeover_record.decode(b"\xc1" + msgspec.msgpack.encode(stored))
 
 
 # Records whose numbers' table starts with each kind of first number, and the hour each
@@ -152,7 +153,7 @@ def test_the_counts_hour_reads_back_whatever_the_tables_first_number(first: str)
     record = {**parts, **counts}
     stored = _encoded(record)
     _strictly(takeover_record.decode(stored), record)
-    assert msgspec.msgpack.decode(stored)[1] == hour
+    assert v6_parts(stored)[0] == hour
 
 
 def test_session_34s_release_refuses_a_v5_record_loudly() -> None:
@@ -164,7 +165,7 @@ def test_session_34s_release_refuses_a_v5_record_loudly() -> None:
     on a record of counts alone.)
     Fails on main (5b0cae0): its table starts with the top, which packs."""
     for record in (WRITTEN, {"n": WRITTEN["n"]}):
-        table = msgspec.msgpack.decode(_encoded(record))[3]
+        table = msgspec.msgpack.decode(v5_of(_encoded(record)))[3]  # as session 36 wrote
         top, _low, *_ = table
         with pytest.raises(struct.error):
             struct.Struct("<H").pack(top)

@@ -18,6 +18,7 @@ from spimguard.detectors.takeover import record
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Distinct, Get, Tally, Touch
 from test_attack_session25 import engine_on, send
+from test_records37 import v5_of
 from test_takeover import live_a_month
 
 TTL = 30 * 86_400.0  # ``session_ttl``'s default
@@ -81,8 +82,8 @@ def test_a_record_without_links_reads_as_none_and_an_older_release_reads_one_wit
     kept.touch_links(("bob", "carol"), T0, CAP)
     linked = kept.put(T0)
     assert linked is not None and _links(linked.value, T0 + 1) == {"bob": T0, "carol": T0}
-    head, *rest = msgspec.msgpack.decode(linked.value)
-    assert head[0] == msgspec.msgpack.decode(bare.value)[0]
+    head, *rest = msgspec.msgpack.decode(v5_of(linked.value))  # as session 36 held it
+    assert head[0] == msgspec.msgpack.decode(v5_of(bare.value))[0]
     older = msgspec.msgpack.encode([head[0], *rest])
     assert record.decode(older) == {k: v for k, v in record.decode(linked.value).items()
                                     if k != "k"}

@@ -136,13 +136,17 @@ def test_a_record_stored_before_the_compact_form_still_reads() -> None:
                         "read": 3, "risk": 0.6, "dormant": False, "replies": 2,
                         "proven": True}
     assert facts[4] == 5.0 and facts[3][0]["session"] == "evil"
-    before.set_profile(old["p"], old["pt"])  # a change, to the same facts
+    # Its domain tags read as ``linked`` (session 37: whether there are any is all read).
+    read = {**old, "p": {k: v for k, v in old["p"].items() if k != "domains"} | {
+        "linked": True}}
+    assert takeover_record.decode(old) == read and facts[0] == read["p"]
+    before.set_profile(facts[0], old["pt"])  # a change, to the same facts
     put = before.put(T0)
     assert put is not None and isinstance(put.value, bytes)
     after = record(put.value)
     assert (after.profile(T0), after.session("phone", T0), after.live(T0),
             after.incidents(T0), after.sent("phone", T0)) == facts
-    assert takeover_record.decode(put.value) == old
+    assert takeover_record.decode(put.value) == read
 
 
 def test_every_field_of_the_stored_form_reads_back_as_it_was_written() -> None:
@@ -154,7 +158,7 @@ def test_every_field_of_the_stored_form_reads_back_as_it_was_written() -> None:
                "nets": {"198.51.100.0": [T0 - DAY, T0 - 0.1234567, 4], "192.0.2.0": [old, old]},
                "clients": {"im-android": [old, T0, 255]},
                "owned": {"198.51.100.0": [T0 - DAY, T0 - 1.0, 3]},
-               "cidrs": ["10.0.0.0/8"], "domains": ["86869c35"], "scripts": "LC",
+               "cidrs": ["10.0.0.0/8"], "linked": True, "scripts": "LC",
                "hours": list(range(24))}
     fresh = record()
     fresh.set_profile(profile, T0)
@@ -201,7 +205,7 @@ def test_a_record_stored_in_the_v2_list_still_reads() -> None:
              "p": {"last": T0 - 50.5, "msgs": 43,
                    "nets": {"198.51.100.0": [T0 - DAY, T0, 16],
                             "192.0.2.0": [5e8 + 0.1, T0 - 0.1234567]},
-                   "clients": {"im-android": [T0 - DAY, T0, 43]}, "domains": ["86869c35"],
+                   "clients": {"im-android": [T0 - DAY, T0, 43]}, "linked": True,
                    "scripts": "L", "hours": [1] * 24,
                    "owned": {"198.51.100.0": [T0 - DAY, T0, 15]}},
              "pt": T0 - 10.25}
@@ -213,25 +217,18 @@ def test_a_record_stored_in_the_v2_list_still_reads() -> None:
     assert takeover_record.decode(put.value) == {**facts, "l": {"198.51.100.0": T0 - 10.25}}
 
 
-def test_the_bytes_form_is_compact_and_keeps_odd_domain_tags() -> None:
-    """Every string once, every number (times, risks) once as a double, domain tags as 4
-    bytes: a full record well under its v2 JSON (659 bytes; the v1 dict's, 979); a domain
-    tag that is not 8 hex digits (none is, but the form must not depend on it) is kept as
-    it is."""
+def test_the_bytes_form_is_compact() -> None:
+    """Every string once, every number (times, risks) once as a double, whether the owner
+    linked as a flag: a full record well under its v2 JSON (659 bytes; the v1 dict's, 979)."""
     fresh = record()
-    tags = [f"{n:08x}" for n in range(16)]
-    fresh.set_profile({"msgs": 40, "domains": tags, "hours": list(range(24)),
+    fresh.set_profile({"msgs": 40, "linked": True, "hours": list(range(24)),
                        "nets": {"198.51.100.0": [T0 - DAY, T0, 9]}}, T0)
     for n in range(8):
         fresh.set_session(f"device{n}", {"client": "im-android", "net": "198.51.100.0",
                                          "login": T0 - n, "risk": 0.6}, T0, 8, 2)
     put = fresh.put(T0)
     assert put is not None and isinstance(put.value, bytes) and len(put.value) < 400
-    assert takeover_record.decode(put.value)["p"]["domains"] == tags
-    for odd in (["86869C35"], ["8686 c35"], ["86869c3", "5"], ["not-a-hex"]):
-        fresh.set_profile({"domains": odd}, T0)
-        put = fresh.put(T0)
-        assert put is not None and takeover_record.decode(put.value)["p"]["domains"] == odd
+    assert takeover_record.decode(put.value)["p"]["linked"] is True
 
 
 def _strictly(a: object, b: object, path: str = "record") -> None:
@@ -260,7 +257,7 @@ def test_a_record_as_its_event_left_it_reads_as_its_put() -> None:
     fresh = record()
     fresh.set_profile({"hours": [0] * 24, "msgs": 2, "last": ts, "scripts": "L",
                        "nets": {"198.51.100.0": [ts, ts, 2], "192.0.2.0": [5e8, ts]},
-                       "clients": {"im-android": [T0 - DAY, ts, 3]}, "domains": ["86869c35"],
+                       "clients": {"im-android": [T0 - DAY, ts, 3]}, "linked": True,
                        "owned": {}, "cidrs": ["10.0.0.0/8"]}, ts)
     fresh.set_session("phone", {"client": "im-android", "net": "198.51.100.0", "login": ts,
                                 "read": 3, "risk": 1, "dormant": True}, ts, 8, 2)

@@ -9,14 +9,13 @@ evidence, to the account's own contacts or correspondents, and is familiar after
 passed challenge on an official app, or the IM server's own ``account`` facts (its
 known networks as CIDRs, its known clients).
 
-The habits (links' domains, scripts, hours) yield BEHAVIOUR_CHANGE: a first link ever, a
+The habits (whether it links, scripts, hours) yield BEHAVIOUR_CHANGE: a first link ever, a
 script the account never writes in, an hour it never writes at.
 """
 
 from __future__ import annotations
 
 import re
-import zlib
 from typing import Any
 
 from ...events import AccountInfo, Message
@@ -41,11 +40,6 @@ def script(cfg: TakeoverSettings, text: str) -> str:
             if len(pattern.findall(text)) >= least:
                 return code
     return ""
-
-
-def _domain_tag(domain: str) -> str:
-    """A domain as the profile keeps it: 8 hex digits, whatever length the sender chose."""
-    return f"{zlib.crc32(domain.encode()):08x}"
 
 
 def familiar(cfg: TakeoverSettings, seen: dict[str, list[float]], key: str,
@@ -126,13 +120,11 @@ def learn(cfg: TakeoverSettings, profile: dict[str, Any], message: Message, view
         remember(cfg, profile, "nets", session.get("net", ""), message.ts, cfg.max_networks)
         remember(cfg, profile, "clients", session.get("client", ""), message.ts,
                  cfg.max_clients)
-    if view.domains or "domains" not in profile:  # else the tags stay as they are
-        tags = list(profile.get("domains", []))
-        for domain in view.domains:
-            tag = _domain_tag(domain)
-            if tag not in tags:
-                tags.append(tag)
-        profile["domains"] = tags[-cfg.max_domains:]
+    if view.domains:
+        # Whether the owner ever linked: all ``behaviour`` reads of its links. Until session
+        # 37 the profile kept up to ``max_domains`` tags of them (CRC-32s, 4 bytes each,
+        # ~7 bytes an account), which nothing read but for whether there were any.
+        profile["linked"] = True
     if code and code not in profile.get("scripts", ""):
         profile["scripts"] = profile.get("scripts", "") + code
     hours = profile.get("hours")
@@ -161,8 +153,7 @@ def behaviour(cfg: TakeoverSettings, message: Message, view: MessageView, code: 
     if profile.get("msgs", 0) < cfg.mature_messages:
         return []
     changes = []
-    domains = profile.get("domains", [])
-    if view.urls and not domains:
+    if view.urls and not profile.get("linked"):
         changes.append("its first link ever")
     if code and code not in profile.get("scripts", code):
         changes.append("a script it never wrote in")

@@ -59,13 +59,13 @@ network, an app, a session id) held once in a table and named by its index, and 
 every number that is not a count (times, risks), held once as the double it is, so a
 sign-in compared with a message's time, or an expiry with an event's, decides as it did
 (an account's times repeat: one event writes the same time in several parts); domain
-tags as 4 bytes each. The numbers' table (v4, session 29: ``_sixes``) is each double's
+tags as 4 bytes each until v6 (a flag since). The numbers' table (v4, session 29: ``_sixes``) is each double's
 low six bytes under the first's top two, a number of another top with its own, and a
 familiar session's risk of +0.0 is the index -1 (``_ZERO``), in no table: ~240 bytes for
 an account of three days' ordinary life, where v3's doubles took ~260 and the v2 form's
 JSON ~450. An earlier release fails on a v4 table (it reads it as doubles: a
-``TypeError``) rather than reading -1 as its table's last number. The version comes
-first, or, in a record with links (``k``), a list of the version and the links: a
+``TypeError``) rather than reading -1 as its table's last number. Until v6 the version
+came first, or, in a record with links (``k``), a list of the version and the links: a
 release before session 28 ignores that slot, so it reads such a record (without its
 links) and does not fail on it. ``w`` (session 33), when there is one, trails the
 list: a release before it fails on such a record (ten parts where it unpacks nine), and
@@ -75,11 +75,21 @@ before unpacks ten. v5 (session 35) holds each network's address in the strings'
 as its leading 3 or 6 bytes (``_stored_name``: ~9 bytes an account) and the hour the
 delivered counts count back from as its difference from the first number's (``_base_hour``:
 4), and swaps the numbers' table's first two items so that a release before it fails on
-the record (``_sixes``) rather than misreading either. The earlier forms are read as they
-are (written back in this one with the next change): v4 (the strings all text, the hour
-itself, the table's top first), v3 (the table as doubles, eight bytes a number), the v2
-list (JSON: the same table of strings, times as whole ticks of 2**-22 s before the put's
-time), and the dict before it.
+the record (``_sixes``) rather than misreading either. v6 (session 37, ``records37``)
+holds what v5 held less what no reader reads or another field says (~9.5 bytes an
+account, in every store): the profile's domain tags, of which ``profile.behaviour`` reads
+only whether there are any, as the flag ``linked`` (1 byte where ~1.4 tags took ~7.6);
+the profile's written time's index, always the numbers' table's first (1); each top as its
+difference from ``_TOP_BASE``, which an event time's is plus 0-15 (1 byte where 3); and
+the version: a v6 record starts with the byte 0xc1, which msgpack never uses, then the
+list of its parts, ``w`` and then ``k`` trailing when held (an empty ``w`` before a ``k``),
+so every earlier release fails its first decode on every v6 record (a detector error,
+loud) rather than reading a flag as tags or a part one place off. The earlier forms are
+read as they are (written back in this one with the next change): v5 (the version first,
+or ``[5, *links]``; the tops whole; the tags), v4 (the strings all text, the hour itself,
+the table's top first), v3 (the table as doubles, eight bytes a number), the v2 list
+(JSON: the same table of strings, times as whole ticks of 2**-22 s before the put's
+time), and the dict before it (its tags read as ``linked`` too).
 
 **Not decoded after its own put.** The detector starts the account's next event, in the
 batch or a later one, from the record as the event that put it left it (``changed``: what
@@ -110,10 +120,15 @@ SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by 
 
 # A session's entry: [client, net, login, read, risk, dormant, replies, written, proven].
 _WRITTEN, _PROVEN = 7, 8
-_VERSION = 5
+_VERSION = 5  # the last form that starts with its version (``_decode``)
+# What a v6 record starts with: the one byte msgpack never uses (``_encode``).
+_LEAD = b"\xc1"
 _TICK = 4_194_304  # 2**22: ticks a second (the v2 stored form's times)
 _ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder()
 _TOP = struct.Struct("<H")  # a double's top two bytes (``_numbers``)
+# What v6 stores a top as its difference from (``_sixes``): the top of every double in
+# [2**30, 2**31) s (2004 to 2038) is this plus 0-15, so an event time's top is one byte.
+_TOP_BASE = 0x41D0
 # The most hours with counts an hour histogram is stored sparse with (``_sparse``): msgpack's
 # sizes make it the shorter form up to here (3 + 5 + 1 + k bytes against 3 + 24 for k ≥ 15).
 _SPARSE_MOST = 17
@@ -122,7 +137,7 @@ _SPARSE_MOST = 17
 _HOURS_FROM = float(1 << 53)
 _ZERO = -1  # a risk of +0.0 (a familiar session's), named without the table (``_numbers``)
 # The profile's fields in their stored order, and how each is stored.
-_PROFILE = ("last", "msgs", "nets", "clients", "owned", "cidrs", "domains", "scripts", "hours")
+_PROFILE = ("last", "msgs", "nets", "clients", "owned", "cidrs", "linked", "scripts", "hours")
 _PROFILE_SET = frozenset(_PROFILE)
 _SEEN_ORDER = ("nets", "clients", "owned")  # {name: [first, last, uses]}, order kept
 _SEEN = frozenset(_SEEN_ORDER)
@@ -353,24 +368,42 @@ def decode(stored: bytes | list[Any] | dict[str, Any] | None) -> dict[str, Any]:
         return _decode(stored)
     if stored.__class__ is list:
         return _decode_v2(stored)
+    fields = stored.get("p") if stored else None  # type: ignore[union-attr]  # (a dict)
+    if fields and "domains" in fields:  # the dict form held the domain tags
+        kept = {field: value for field, value in fields.items() if field != "domains"}
+        return {**stored, "p": {**kept, "linked": True} if fields["domains"] else kept}  # type: ignore[dict-item]  # (a dict)
     return stored or {}  # type: ignore[return-value]
 
 
 def _decode(stored: bytes) -> dict[str, Any]:
-    # ``w`` trails when there is one (records before session 33 have none).
-    head, hour, names, packed, profile, sessions, live, incidents, sent, *sited = (
-        _DECODER.decode(stored))
-    nums = _numbers(packed)
-    if (head if head.__class__ is int else head[0]) == _VERSION:  # v5: ``_encode``'s own
+    links: list[int] = []  # [name, time, ...] (``k``)
+    if stored[:1] == _LEAD:  # v6: ``_encode``'s own; ``w`` and then ``k`` trail when held
+        hour, names, packed, profile, sessions, live, incidents, sent, *sited = (
+            _DECODER.decode(memoryview(stored)[1:]))
+        nums = _numbers(packed, _TOP_BASE)
+        if len(sited) > 1:
+            links = sited.pop()
+        if profile:
+            profile = [0, *profile]  # ``pt``: the table's first number (``_encode``)
+        current = True
+    else:  # v5 and before: the version first, or [version, *links]; ``w`` trails
+        head, hour, names, packed, profile, sessions, live, incidents, sent, *sited = (
+            _DECODER.decode(stored))
+        nums = _numbers(packed, 0)
+        if head.__class__ is list:
+            links = head[1:]
+        current = (head if head.__class__ is int else head[0]) == _VERSION
+    if current:  # v5 and v6: networks as bytes, the hour as a difference
         names = [n if n.__class__ is str else _name(n) for n in names]
         hour += _base_hour(nums[0] if len(nums) > 1 else None)  # (+0.0 ends ``nums``)
     out: dict[str, Any] = {}
-    if head.__class__ is list:  # [version, name, time, ...]: the links (``k``)
-        it = iter(head[1:])
+    if links:
+        it = iter(links)
         out["k"] = {names[n]: nums[ts] for n, ts in zip(it, it, strict=True)}
     if profile:
         # The hour histogram is a sparse eleventh part when that is shorter (``_sparse``).
-        pt, last, msgs, nets, clients, owned, cidrs, domains, scripts, hours, *sparse = profile
+        # ``linked``: v6's flag, an earlier form's domain tags (``linked`` when any).
+        pt, last, msgs, nets, clients, owned, cidrs, linked, scripts, hours, *sparse = profile
         fields: dict[str, Any] = {}
         if last is not None:
             fields["last"] = nums[last]
@@ -384,11 +417,8 @@ def _decode(stored: bytes) -> dict[str, Any]:
                     for n, a, b, u in zip(it, it, it, it, strict=True)}
         if cidrs is not None:
             fields["cidrs"] = cidrs
-        if domains is not None:
-            if domains.__class__ is bytes:
-                text = domains.hex()
-                domains = [text[i:i + 8] for i in range(0, len(text), 8)]
-            fields["domains"] = domains
+        if linked:
+            fields["linked"] = True
         if scripts is not None:
             fields["scripts"] = scripts
         if sparse:
@@ -413,7 +443,7 @@ def _decode(stored: bytes) -> dict[str, Any]:
             for s, since, net, wide, family in zip(it, it, it, it, it, strict=True)]]
     if sent:
         out["n"] = _hours(sent, names, hour)
-    if sited:
+    if sited and sited[0]:  # (v6: an empty ``w`` before ``k``)
         out["w"] = _hours(sited[0], names, hour)
     return out
 
@@ -445,8 +475,8 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         end = pt + PROFILE_TTL
         get = fields.get
         last = get("last")
-        profile = [num(pt, len(nums)), None if last is None else num(last, len(nums)),
-                   get("msgs")]
+        num(pt, 0)  # the table's first number (nothing is named before): not stored
+        profile = [None if last is None else num(last, len(nums)), get("msgs")]
         for field in _SEEN_ORDER:  # {name: [first, last, uses]} flat; uses -1: none kept
             entries = get(field)
             if entries is None:
@@ -458,10 +488,9 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
                          num(e[1], len(nums)),
                          e[2] if len(e) > 2 else -1)
             profile.append(flat)
-        domains = get("domains")
         hours = get("hours")
         sparse = None if hours is None else _sparse(hours)
-        profile += (get("cidrs"), None if domains is None else _tags(domains), get("scripts"),
+        profile += (get("cidrs"), True if get("linked") else None, get("scripts"),
                     *((hours,) if sparse is None else (None, sparse)))
     sessions: list[Any] = []
     for s, e in record.get("s", {}).items():
@@ -500,12 +529,11 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         if ts > lapsed:
             end = max(end, ts + session_ttl)
             links += (name(p, len(names)), num(ts, len(nums)))
-    stored = _ENCODER.encode([[_VERSION, *links] if links else _VERSION,
-                              hour - _base_hour(next(iter(nums), None)),
-                              list(names),
+    stored = _ENCODER.encode([hour - _base_hour(next(iter(nums), None)), list(names),
                               _sixes(array("d", nums).tobytes()), profile, sessions, live,
-                              incidents, sent, *((sited,) if sited else ())])
-    return stored, end
+                              incidents, sent,
+                              *((sited, links) if links else (sited,) if sited else ())])
+    return _LEAD + stored, end
 
 
 def _counted(counts: dict[str, list[list[int]]], first: int, hour: int, name: Any,
@@ -532,11 +560,13 @@ def _risk(risk: float, num: Any, nums: dict[float, int]) -> int:
 
 
 def _sixes(packed: bytes) -> list[Any]:
-    """The numbers' table (doubles, ``packed``) as v5 stores it: ``[low, top, index, its
+    """The numbers' table (doubles, ``packed``) as v6 stores it: ``[low, top, index, its
     top, ...]``: every number's low six bytes, the first number's top two bytes (a
-    little-endian unsigned 16-bit number), then each number whose top two bytes differ
-    with its index and its own (a risk, a time of another 2**26 s span). v4 (session 29)
-    held the same with the first two swapped, ``[top, low, ...]``.
+    little-endian unsigned 16-bit number, less ``_TOP_BASE``), then each number whose top
+    two bytes differ with its index and its own (less ``_TOP_BASE`` too: a risk, a time of
+    another 2**26 s span). v5 held the tops whole (3 bytes of msgpack where an event
+    time's is now 1), v4 (session 29) the same with the first two swapped, ``[top, low,
+    ...]``.
 
     Why: a record's times lie within months of each other, and a double's top two bytes
     (sign, exponent, the top four bits of the fraction) are the same for every time in
@@ -554,33 +584,33 @@ def _sixes(packed: bytes) -> list[Any]:
         return [b"", 0]
     top = packed[6:8]
     stored: list[Any] = [b"".join(pieces(count, "6s2x").unpack(packed)),
-                         _TOP.unpack(top)[0]]
+                         _TOP.unpack(top)[0] - _TOP_BASE]
     if packed[6::8].count(top[0]) != count or packed[7::8].count(top[1]) != count:
         for index in range(count):
             own = packed[8 * index + 6:8 * index + 8]
             if own != top:
-                stored += (index, _TOP.unpack(own)[0])
+                stored += (index, _TOP.unpack(own)[0] - _TOP_BASE)
     return stored
 
 
-def _numbers(packed: bytes | list[Any]) -> list[float]:
-    """The numbers' table as a list, ``_ZERO`` (its last place) +0.0: from v5's
-    ``_sixes``, v4's (the same, its first two items swapped), or v3's doubles (in which no
-    index is ``_ZERO``)."""
+def _numbers(packed: bytes | list[Any], base: int) -> list[float]:
+    """The numbers' table as a list, ``_ZERO`` (its last place) +0.0: from v6's
+    ``_sixes`` (``base``: ``_TOP_BASE``), v5's (its tops whole: 0), v4's (the same, its
+    first two items swapped), or v3's doubles (in which no index is ``_ZERO``)."""
     if packed.__class__ is bytes:  # v3
         nums = array("d", packed).tolist()
     else:
         low, top, *others = packed
         if low.__class__ is not bytes:  # v4
             low, top = top, low
-        head = _TOP.pack(top)
+        head = _TOP.pack(top + base)
         data: bytes | bytearray
         data = head.join(pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""  # type: ignore[arg-type]  # (a __class__ test)
         if others:
             data = bytearray(data)
             it = iter(others)
             for index, own in zip(it, it, strict=True):
-                data[8 * index + 6:8 * index + 8] = _TOP.pack(own)
+                data[8 * index + 6:8 * index + 8] = _TOP.pack(own + base)
         nums = array("d", data).tolist()
     nums.append(0.0)
     return nums
@@ -675,19 +705,6 @@ def _dense(stored: list[int]) -> list[int]:
     return [next(counts) if mask >> h & 1 else 0 for h in range(24)]
 
 
-def _tags(tags: list[str]) -> bytes | list[str]:
-    """Domain tags (8 hex digits each, ``profile``) as 4 bytes each; as they are when one
-    is not such a tag."""
-    if set(map(len, tags)) - {8}:
-        return tags
-    text = "".join(tags)
-    try:
-        packed = bytes.fromhex(text)
-    except ValueError:
-        return tags
-    return packed if packed.hex() == text else tags  # fromhex takes spaces and capitals
-
-
 # -- the v2 stored form (a JSON list), still read -----------------------------------------
 def _decode_v2(stored: list[Any]) -> dict[str, Any]:
     """The v2 stored form: a JSON list like ``_encode``'s, times as whole ticks of 2**-22 s
@@ -710,6 +727,10 @@ def _decode_v2(stored: list[Any]) -> dict[str, Any]:
                     for n, a, b, u in zip(flat, flat, flat, flat, strict=True)}
             elif field == "last":
                 value = _time(value, base)
+            elif field == "linked":  # v2 held the domain tags
+                if not value:
+                    continue
+                value = True
             fields[field] = value
         out["p"] = fields
     if sessions:

@@ -35,7 +35,10 @@ class TakeoverSettings:
     hour_decay: int = 400
     max_networks: int = 6  # networks kept in a profile (least recently seen dropped)
     max_clients: int = 4  # clients kept in a profile
-    max_domains: int = 16  # domains kept in a profile
+    # Not read since session 37 (``records37``): a profile keeps whether its owner ever
+    # linked, all BEHAVIOUR_CHANGE reads of its links, not their domains' tags; accepted so
+    # that a config setting it still loads.
+    max_domains: int = 16
     session_ttl: int = 2_592_000  # seconds session facts are kept
     live_window: int = 43_200  # seconds a session counts as live after its last activity
     max_cidrs: int = 16  # networks (CIDRs) from ``account`` events kept in a profile
