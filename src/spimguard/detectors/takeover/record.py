@@ -59,8 +59,9 @@ network, an app, a session id) held once in a table and named by its index, and 
 every number that is not a count (times, risks), held once as the double it is, so a
 sign-in compared with a message's time, or an expiry with an event's, decides as it did
 (an account's times repeat: one event writes the same time in several parts); domain
-tags as 4 bytes each until v6 (a flag since). The numbers' table (v4, session 29: ``_sixes``) is each double's
-low six bytes under the first's top two, a number of another top with its own, and a
+tags as 4 bytes each until v6 (a flag since). The numbers' table (v4, session 29:
+``_sixes``) is each double's low six bytes under the first's top two, a number of another
+top with its own, and a
 familiar session's risk of +0.0 is the index -1 (``_ZERO``), in no table: ~240 bytes for
 an account of three days' ordinary life, where v3's doubles took ~260 and the v2 form's
 JSON ~450. An earlier release fails on a v4 table (it reads it as doubles: a
