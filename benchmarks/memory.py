@@ -230,14 +230,14 @@ def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-de
     return sizes, names
 
 
-def names_share(state: MemoryState) -> float:
-    """Bytes of the store's table of names no account holds (``MemoryState._names``): a
-    slot each, as a table of these names alone grown one at a time holds them
-    (``store_sizes``' share of a table). Not in the rows' sum, which counts a key's own.
-    Until session 37 this line was ``sys.intern``'s table, an entry an account id too
-    (3,844,800 bytes at 100,000 accounts, 38 an account): the store now holds an account's
-    id in its record (``_Account.id``, 16 bytes of its object, in the rows)."""
-    names = state._names
+def interned_share(live: list[tuple[str, Any]]) -> float:
+    """Bytes of ``sys.intern``'s table that the store's member names take: a slot each
+    (its entry and index), as a table of these names alone grown one at a time holds them
+    (``store_sizes``' share of a table). Not in the rows' sum: the table is the
+    interpreter's, not the store's, but an account id interned is one more entry in it for
+    as long as the store holds the id (session 37: 3,844,800 bytes at 100,000 accounts, 38
+    an account, as much as the ties' own table)."""
+    names = {name for _, entry in live if isinstance(entry, sided.Record) for name in entry.names}
     return sys.getsizeof({name: None for name in names}) if names else 0
 
 
@@ -266,50 +266,46 @@ def resident_bytes() -> int:
     return int(line.split()[1]) * 1024
 
 
-def _copied(entry: Any, number: int, state: MemoryState, copy: _Account | None) -> Any:
+def _copied(entry: Any, number: int) -> Any:
     """A fresh copy of one memory-backend entry, its member names its own strings and its
-    expiry its own float, as each write computes one (a TTL is a setting: shared). The
-    names are the store's strings (``MemoryState._held_names``), as it holds those it is
-    given; an account's copy is ``copy``, made before (``_grow``)."""
+    expiry its own float, as each write computes one (a TTL is a setting: shared)."""
     if isinstance(entry, bytes):  # a value or a hashed set (a contact list): no names
         return bytes(memoryview(entry))
-    if isinstance(entry, _Account) and copy is not None:  # an account's ties and lodgings
-        copy.hold(_renamed(entry.names, number, state), bytes(memoryview(entry.times)))
+    if isinstance(entry, _Account):  # an account's ties and what is lodged in them
+        copy = _Account()
+        copy.hold(tuple(sys.intern(renamed(m, number)) for m in entry.names),
+                  bytes(memoryview(entry.times)))
         copy.hold_items(entry.items())
         for name, guest in entry.guest_items():
             copy.hold_guest(renamed(name.decode(), number).encode(),
-                            sided.Record(_renamed(guest.names, number, state), guest.times))
+                            sided.Record(tuple(sys.intern(renamed(m, number))
+                                               for m in guest.names), guest.times))
         return copy
     if isinstance(entry, sided.Record):  # a session's sided record
-        return sided.Record(_renamed(entry.names, number, state),
+        return sided.Record(tuple(sys.intern(renamed(m, number)) for m in entry.names),
                             bytes(memoryview(entry.times)))
     if not isinstance(entry, tuple):  # a small member set holding its expiry, TTL and cap
-        return type(entry)(_renamed_set(entry, number, state), entry.expiry + 0.0, entry.ttl,
+        return type(entry)(_renamed_set(entry, number), entry.expiry + 0.0, entry.ttl,
                            entry.cap)
     head, expiry, *rest = entry
     if isinstance(head, dict):
         if head and isinstance(next(iter(head)), str):
-            head = dict(zip(_renamed(tuple(head), number, state), head.values(),
-                            strict=True))
+            # Interned, as MemoryState interns the members it is given.
+            head = {sys.intern(renamed(m, number)): t for m, t in head.items()}
         else:
             head = dict(head)
     elif isinstance(head, bytes | memoryview):
         head = bytes(memoryview(head))
     else:
-        head = _renamed_set(head, number, state)
+        head = _renamed_set(head, number)
     return (head, expiry + 0.0, *rest)
 
 
-def _renamed(names: tuple[str, ...], number: int, state: MemoryState) -> tuple[str, ...]:
-    """Member names renamed for copy ``number``, as the store holds them."""
-    return tuple(state._held_names([renamed(m, number) for m in names]))
-
-
-def _renamed_set(members: Any, number: int, state: MemoryState) -> Any:
-    """A packed member set's copy, its names renamed."""
+def _renamed_set(members: Any, number: int) -> Any:
+    """A packed member set's copy, its (interned) names renamed."""
     times = members.times if isinstance(members.times, float) else bytes(
         memoryview(members.times))
-    return _Packed(_renamed(members.names, number, state), times)
+    return _Packed(tuple(sys.intern(renamed(m, number)) for m in members.names), times)
 
 
 def memory_backend(engine, live: list[tuple[str, Any]],  # type: ignore[no-untyped-def]
@@ -322,9 +318,8 @@ def memory_backend(engine, live: list[tuple[str, Any]],  # type: ignore[no-untyp
                  f"{names / TEMPLATE_USERS:,.0f}"))
     rows.append(("memory backend: sum of the rows above, bytes an account",
                  f"{(sum(size for _, size in sizes) + names) / TEMPLATE_USERS:,.0f}"))
-    rows.append(("  beside them, the table of names no account holds (a slot each, as a table's "
-                 "share), bytes an account",
-                 f"{names_share(engine.state) / TEMPLATE_USERS:,.0f}"))
+    rows.append(("  beside them, the interned ids' table (sys.intern's: an id's slot, as a table's "
+                 "share), bytes an account", f"{interned_share(live) / TEMPLATE_USERS:,.0f}"))
     # Spawned, not forked: the child starts with none of this process's freed memory to reuse.
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
         grown = child.submit(_grow, pickle.dumps(_homed(engine.state, live)), targets,
@@ -349,12 +344,13 @@ def _homed(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-def]
 
 
 def _table(state: MemoryState, place: str, key: str) -> tuple[dict[str, Any], str]:
-    """The table a key is held in (``_homed``'s place) and the string it is held by there
-    (an account's: its id, ``_Home.add`` made)."""
+    """The table a key is held in (``_homed``'s place) and the string it is held by there:
+    an account's id interned, as the store holds it."""
     if place in _TABLES:
         return getattr(state, place), key
     home = state._home_of(place)
-    return home.records, key[home.cut:]
+    name = key[home.cut:]
+    return home.records, sys.intern(name) if home.interned else name
 
 
 def _free_heap() -> int:
@@ -399,17 +395,9 @@ def _grow(homed: bytes, targets: list[int], slots: list[tuple[str, bool]]
     for target in targets:
         while made < target:
             number = made // TEMPLATE_USERS
-            copies = [(*_table(state, place, renamed(key, number)), entry)
-                      for place, key, entry in entries]
-            # The records first, as a store holds the accounts it has seen: their names in
-            # the others' records are their ids (``MemoryState._held_names``).
-            made_first = {(id(table), name): state._home_of(place).add(name)
-                          for (place, _, entry), (table, name, _) in zip(entries, copies,
-                                                                           strict=True)
-                          if isinstance(entry, _Account)}
-            for table, held_as, entry in copies:
-                table[held_as] = _copied(entry, number, state,
-                                         made_first.get((id(table), held_as)))
+            for place, key, entry in entries:
+                table, held_as = _table(state, place, renamed(key, number))
+                table[held_as] = _copied(entry, number)
             made += TEMPLATE_USERS
         grown.append(((resident_bytes() - base) / (target - TEMPLATE_USERS),
                       (free - _free_heap()) / (target - TEMPLATE_USERS)))

@@ -12,7 +12,7 @@ import pytest
 
 from spimguard import accounts
 from spimguard.state import memory as memory_state
-from spimguard.state.memory import MemoryState, _Account, _Held, _Packed
+from spimguard.state.memory import MemoryState, _Held, _Packed
 from spimguard.state.ops import Put, Touch
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -43,12 +43,12 @@ def test_an_object_two_keys_hold_is_counted_once_and_each_key_string_is_counted(
 def test_a_copy_owns_its_expiry_and_shares_its_ttl(memory: ModuleType) -> None:
     """Each write computes its expiry (a float object of its own); a TTL is a setting."""
     held = _Held(_Packed((sys.intern("user1"),), 5.0), 100.5, 60.0, 10)
-    copy = memory._copied(held, 1, MemoryState(), None)
+    copy = memory._copied(held, 1)
     assert copy.names == ("user1c1",)
     assert copy.expiry == held.expiry and copy.expiry is not held.expiry
     assert copy.ttl is held.ttl
     value = memory_state._stamped(b"v", 100.5)  # a value: its expiry in its bytes
-    copied = memory._copied(value, 1, MemoryState(), None)
+    copied = memory._copied(value, 1)
     assert copied == value and copied is not value
 
 
@@ -70,6 +70,6 @@ def test_an_accounts_lodged_items_are_rows_of_their_own_and_its_copy_owns_them(
     held = [memory._allocated(sys.getsizeof(part)) for part in memory._held_objects(host, set())]
     assert sum(size for _, size in sizes) + names == (
         sum(held) + round(share) + memory._allocated(sys.getsizeof("user1")))
-    copy = memory._copied(host, 1, MemoryState(), _Account("user1c1"))
+    copy = memory._copied(host, 1)
     assert copy.names == ("user2c1",) and copy.times == host.times
     assert copy.lodged == host.lodged and copy.held is not host.held

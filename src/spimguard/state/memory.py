@@ -57,12 +57,12 @@ record of its own is a dict look-up): ``benchmarks/guests.py``.
 from __future__ import annotations
 
 import struct
+import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from heapq import heapify, heappop, heappush
 from itertools import chain, compress, islice, repeat
 from operator import itemgetter
-from sys import getrefcount
 from typing import Any, ClassVar, NamedTuple
 
 from . import hashed, sided
@@ -236,19 +236,19 @@ def _packed(pairs: Sequence[tuple[str, float]]) -> MemberSet:
     return _Packed(names, _doubles(t for _, t in pairs))
 
 
-def _touched(members: MemberSet, touched: list[str], now: float) -> MemberSet:
+def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSet:
     """``members`` with ``touched`` (one name or more) at ``now``, kept in (time, name)
     order, the order in which Redis's sorted sets and SQLite's index hold members (so a
     cap drops the same ones): a time only moves forward (ZADD GT), and members of equal
     time sort by name however many writes touched them. Member names are account ids
-    that recur in many sets (contact lists are symmetric): ``touched`` are the store's
-    strings (``MemoryState._held_names``: each held once), once each.
+    that recur in many sets (contact lists are symmetric): interned, each is held once.
 
     The common touches, of members new to a packed set or of one member already in it, at
     a time later than all of the set's own, move bytes: O(n) copied, no float unpacked
     (n the set's size). A large set's touches at or before its newest time join its loose
     tail (``_Large``): O(log t) each, t the tail's length."""
-    fresh = touched if len(touched) == 1 else sorted(touched)  # nearly every touch: one
+    fresh = ([sys.intern(touched[0])] if len(touched) == 1  # nearly every touch: no set made
+             else list(map(sys.intern, sorted(set(touched)))))
     if members.__class__ is _Large:
         if members.count:
             if now <= members.newest:
@@ -465,21 +465,16 @@ class _Account(sided.Record):
     instructions in 3.11) once while its kind is remembered (``MemoryState._kind_of``),
     a lodged one's place looked up and the lengths unpacked, where a key of its own is one
     dict look-up. A key beside a lodged prefix (``tk:to:`` under ``tk:``) is told apart
-    by prefix too (``lodged_prefixes``).
+    by prefix too (``lodged_prefixes``)."""
 
-    ``id``: the string its home's records key it by, the very one every record naming the
-    account holds (``MemoryState._held_names``): the ids' table is the records' own, where
-    ``sys.intern``'s was a second table an id (38.4 bytes an account at 100,000, the slot
-    here 16; session 37, ``intern37``)."""
+    __slots__ = ()
 
-    __slots__ = ("id",)
-
-    def __init__(self, name: str = "") -> None:
-        self.names, self.index, self.held, self.end, self.id = (), None, b"", 0, name
+    def __init__(self) -> None:
+        self.names, self.index, self.held, self.end = (), None, b"", 0
 
     def __reduce__(self) -> tuple[object, ...]:
-        """Pickled as its names, bytes, times' length and id (its index made again)."""
-        return _account, (self.names, self.held, self.end, self.id)
+        """Pickled as its names, bytes and times' length (its index made again)."""
+        return _account, (self.names, self.held, self.end)
 
     @property
     def lodged(self) -> bytes:
@@ -677,9 +672,9 @@ def _framed(lengths: Sequence[int]) -> bytes:
     return bytes((code,)) + _LENGTHS[code].pack(*lengths)
 
 
-def _account(names: tuple[str, ...], held: bytes, end: int, name: str) -> _Account:
-    """An account's object from its names, bytes, times' length and id (``__reduce__``)."""
-    account = _Account(name)
+def _account(names: tuple[str, ...], held: bytes, end: int) -> _Account:
+    """An account's object from its names, bytes and times' length (``__reduce__``)."""
+    account = _Account()
     account.held, account.end = held, end
     account.hold(names, account.times)  # its index made as a touch would
     return account
@@ -751,18 +746,16 @@ def unpack_counter(packed: bytes) -> dict[int, float]:
 
 class _Home(NamedTuple):
     """Where a sided keyspace's records are held: by id, the key less the keyspace's
-    prefix, for an account's record the very string the other accounts' ties hold as a
-    member name (``add``, ``MemoryState._held_names``), where ``ties:<id>`` was a string
-    of its own (~64 bytes an account with these short ids, ~80 with a real
-    ``@name:server``). For a side (``MemoryState._side``): its index; its keyspace's
-    sides' declared TTLs."""
+    prefix, interned for an account's record (``add``). Why: an account's id is the
+    member name of the other accounts' ties (interned there, ``sided.touched``), so its
+    record's key is that same string, where ``ties:<id>`` was a string of its own (~64
+    bytes an account with these short ids, ~80 with a real ``@name:server``). For a
+    side (``MemoryState._side``): its index; its keyspace's sides' declared TTLs."""
 
     prefix: str
     cut: int  # len(prefix)
     records: dict[str, _Account]
-    # An accounts' home's (a host of lodged keyspaces): the store's names held that are no
-    # account's id (``MemoryState._names``), where a new account's id is taken from.
-    names: dict[str, str] | None
+    interned: bool  # an account's record (a host of lodged keyspaces): its id interned
     index: int = 0  # type: ignore[assignment]  # a field, shadowing tuple.index by design
     ttls: tuple[float, ...] = ()  # its sides' (``ops.Sided.ttls``): ``sided.py``'s heads
     # A guest keyspace's (``ops.guest_keyspace``): its hosts' home, where its records are
@@ -770,11 +763,8 @@ class _Home(NamedTuple):
     hosts: _Home | None = None
 
     def add(self, name: str) -> _Account:
-        """A new record at ``name``: an account's id is the string records already hold
-        as a member name, if one does, which leaves the names no account holds."""
-        if self.names is not None:
-            name = self.names.pop(name, name)
-        host = self.records[name] = _Account(name)
+        """A new record at ``name``."""
+        host = self.records[sys.intern(name) if self.interned else name] = _Account()
         return host
 
 
@@ -800,7 +790,7 @@ class _Lodging(NamedTuple):
 
 
 # No sided touch held (``MemoryState._touch``): a home of no keyspace, a key of none.
-_UNTOUCHED: tuple[_Home, str, float] = (_Home("", 0, {}, None), "", 0.0)
+_UNTOUCHED: tuple[_Home, str, float] = (_Home("", 0, {}, False), "", 0.0)
 
 
 def _guest_record(held: bytes) -> sided.Record:
@@ -824,10 +814,9 @@ def _guest_names(names: Sequence[str]) -> bytes | None:
 
 
 def _guest_names_read(blob: bytes) -> tuple[str, ...]:
-    """``_guest_names``' names back: copies for a read or a touch, held again as bytes
-    (a record that leaves its host for one of its own takes the store's strings:
-    ``MemoryState._touch_guest``)."""
-    return tuple(part.decode("utf-8", "surrogatepass") for part in blob.split(b"\0")[:-1])
+    """``_guest_names``' names back, interned (as ``sided.decode_names``)."""
+    return tuple(sys.intern(part.decode("utf-8", "surrogatepass"))
+                 for part in blob.split(b"\0")[:-1])
 
 
 def _swept_guests(host: _Account, now: float, ttls: tuple[float, ...]) -> int:
@@ -883,8 +872,6 @@ def _swept(home: _Home, names: Iterable[str], now: float) -> int:
             dropped += _swept_guests(host, now, guests)
         if host.empty():
             del records[key]
-            if home.names is not None:  # other records may name it: one string still
-                home.names[host.id] = host.id
     return dropped
 
 
@@ -917,10 +904,6 @@ class MemoryState:
         # A sided keyspace's prefix -> its home: its records by id, the key less the
         # prefix (``_Home``).
         self._homes: dict[str, _Home] = {}
-        # The ids' table (``_held_names``): the accounts' records, each holding its id, and
-        # the names held that are no account's id, each once, which a sweep's lap prunes.
-        self._accounts: dict[str, _Account] = {}
-        self._names: dict[str, str] = {}
         self._sides: dict[str, _Home] = {}  # a side's name -> its keyspace's home, with it
         # Declared at import, before a store opens.
         self._lodged_prefixes, self._unlodged = lodged_prefixes()
@@ -1104,14 +1087,9 @@ class MemoryState:
         home = self._homes.get(prefix)
         if home is None:
             host = guest_prefixes().get(prefix)
-            accounts = prefix in _account_prefixes()
-            # The first accounts' home keys the ids' table (one today, ``ties:``): another's
-            # ids are held as names no account holds are (each once still).
-            records = (self._accounts if accounts and not any(
-                other.records is self._accounts for other in self._homes.values()) else {})
-            home = self._homes[prefix] = _Home(prefix, len(prefix), records,
-                                               self._names if records is self._accounts
-                                               else None,
+            home = self._homes[prefix] = _Home(prefix, len(prefix),
+                                               {},
+                                               prefix in _account_prefixes(),
                                                ttls=sided_space(prefix).ttls,
                                                hosts=None if host is None
                                                else self._home_of(host))
@@ -1424,29 +1402,6 @@ class MemoryState:
             else:
                 self._values[key] = held
 
-    def _held_names(self, names: Sequence[str]) -> list[str]:
-        """``names`` once each, in the order first given, as the store holds them: an
-        account's id as its record holds it (``_Account.id``), another name as ``_names``
-        does, so each is one string however many records name it. Why not ``sys.intern``:
-        its table is a second one with a slot an account id (38.4 bytes an account at
-        100,000, in no row: ``benchmarks/memory.py``), where the records' table already
-        has one; the 16 bytes of ``_Account.id`` are what is paid instead."""
-        accounts, loose = self._accounts, self._names
-        return [host.id if (host := accounts.get(name)) is not None
-                else loose.setdefault(name, name)
-                for name in (names if len(names) == 1 else dict.fromkeys(names))]
-
-    def _prune_names(self) -> None:
-        """Drop the names no record holds any more from ``_names`` (the table emptied and
-        filled again: a dict never shrinks), at a sweep's lap's end: a name is held there
-        until then, where ``sys.intern`` dropped it with its last holder. A name whose only
-        references are the table's key and value, this loop's and ``getrefcount``'s
-        argument has four."""
-        names = self._names
-        kept = [name for name in names if getrefcount(name) > 4]
-        names.clear()
-        names.update(zip(kept, kept, strict=True))
-
     def _touch(self, op: Touch, now: float) -> None:
         """A touch of a packed set makes one new set: O(n) bytes copied (``_touched``), and
         the drops past the TTL and the cap found in O(1) when there are none (``_excess``).
@@ -1469,7 +1424,8 @@ class MemoryState:
                 home = self._sides.get(op.side) or self._side_home(key, op.side)
                 if not key.startswith(home.prefix):
                     side_of(key, op.side)  # raises: the key is not of the side's keyspace
-                fresh = self._held_names(touching)
+                fresh = ([sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
+                         else list(map(sys.intern, dict.fromkeys(touching))))
                 if key == self._touching[1]:
                     self._parts.append((home.index, fresh, op.ttl, op.cap))
                     return
@@ -1498,7 +1454,7 @@ class MemoryState:
                     _settled(members)  # dropped in order, as every drop
                 self.trimmed.extend((key, m) for m in members)
             members, ttl = _EMPTY, op.ttl
-        members = _touched(members, self._held_names(op.members), now)
+        members = _touched(members, op.members, now)
         # Members are in age order: those past the TTL (the set's until now, as reads
         # saw it, or this touch's if shorter), then the stalest beyond the cap, are
         # the oldest (Redis's ZREMRANGEBYSCORE, then ZREMRANGEBYRANK).
@@ -1552,7 +1508,7 @@ class MemoryState:
         self._guests_read.pop((held_by, name), None)
         if host.empty():
             del hosts.records[held_by]
-        home.add(key[home.cut:]).hold(tuple(self._held_names(record.names)), record.times)
+        home.add(key[home.cut:]).hold(record.names, record.times)
 
     def _lodged_guest(self, host: _Account, held_by: str, name: bytes) -> sided.Record | None:
         """``host.guest(name)``, decoded once while the guest stays the same bytes
@@ -1581,7 +1537,7 @@ class MemoryState:
             return
         self._no_side(op.key)
         self._members[op.key] = _held(
-            _packed([(m, now) for m in sorted(self._held_names(op.members))]),
+            _packed([(sys.intern(m), now) for m in sorted(set(op.members))]),
             now + op.ttl, op.ttl, max(len(op.members), 1))
 
     def _remove(self, op: Remove, now: float) -> None:
@@ -1656,9 +1612,7 @@ class MemoryState:
         (it did, every 50,000 writes, the whole store in one write: a 30-100 ms stall of
         one batch every few thousand events on either store, SQLite's held copy
         included, which set the server's p99; issue 18, session 32)."""
-        dropped = self._sweep_keys(self._lap_keys(), now)
-        self._prune_names()
-        return dropped
+        return self._sweep_keys(self._lap_keys(), now)
 
     def sweep_part(self, now: float, since_pass: int) -> int:
         """The lap's next part. Each table's keys are taken at a lap's start, in the order
@@ -1674,14 +1628,12 @@ class MemoryState:
             self._lap, self._lap_part = self._lap_keys(), 0
         lap, part = self._lap, self._lap_part
         self._lap_part += 1
-        dropped = self._sweep_keys(_Lap(
+        if self._lap_part == SWEEP_PARTS:
+            self._lap = None  # the next part starts a lap
+        return self._sweep_keys(_Lap(
             _part(lap.counters, part), _part(lap.members, part), _part(lap.values, part),
             _part(lap.hashed, part), [(home, _part(names, part)) for home, names in lap.homes]),
             now)
-        if self._lap_part == SWEEP_PARTS:
-            self._lap = None  # the next part starts a lap
-            self._prune_names()
-        return dropped
 
     def since_pass(self) -> int:
         return self._since_pass
@@ -1783,8 +1735,7 @@ class MemoryState:
 
     def load_set(self, key: str, members: dict[str, float], expiry: float, ttl: float,
                  cap: int) -> None:
-        self._members[key] = _held(_packed(list(zip(self._held_names(list(members)),
-                                                    members.values(), strict=True))),
+        self._members[key] = _held(_packed([(sys.intern(m), ts) for m, ts in members.items()]),
                                    expiry, ttl, cap)
 
     def load_sided(self, key: str, record: sided.Record) -> None:
@@ -1805,7 +1756,7 @@ class MemoryState:
                     guest, record) is not None:
                 return
         host = home.records.get(name) or home.add(name)
-        host.hold(tuple(self._held_names(record.names)), record.times)
+        host.hold(record.names, record.times)
 
     def load_hashed(self, key: str, blob: bytes) -> None:
         self._hold(key, self._hashed, blob)
