@@ -144,9 +144,8 @@ def _as_session_37_reads(old: dict[str, Any]) -> dict[str, Any]:
     """Session 36's reading with its domain tags as this release's flag (``linked``: only
     whether there were any)."""
     profile = old.get("p")
-    if profile is not None and "domains" in profile:
-        if profile.pop("domains"):
-            profile["linked"] = True
+    if profile is not None and "domains" in profile and profile.pop("domains"):
+        profile["linked"] = True
     return old
 
 
