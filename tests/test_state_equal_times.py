@@ -65,6 +65,16 @@ class _Model:
         self.expiry, self.ttl = max(self.expiry, now + ttl), ttl
         return dropped
 
+    def sweep(self, now: float) -> set[str]:
+        """A sweep at ``now``: what it drops of a set still live (those past the TTL)."""
+        if self.expiry <= now:
+            self.members = {}
+            return set()
+        stale = {m for m, t in self.members.items() if t <= now - self.ttl}
+        for member in stale:
+            del self.members[member]
+        return stale
+
     def answers(self, now: float, probe: tuple[str, ...], window: float) -> list[object]:
         live = ({m: t for m, t in self.members.items() if t > now - self.ttl}
                 if self.expiry > now else {})
@@ -106,6 +116,10 @@ def _check(steps: list[tuple[str, float, tuple[int, int], int, float]], path: Pa
             model.expiry, model.ttl = now + ttl, ttl
         elif kind == "sweep":
             memory.sweep(now)
+            # A sweep drops what reads already hide: an expired set whole (reported to no
+            # one: its key goes), else the members past the TTL, reported as trimmed.
+            swept = {m for _, m in memory.trimmed}
+            assert swept == model.sweep(now), at
         memory.trimmed.clear()
         later = now + (ttl / 3 if kind == "read_later" else 0.0)
         probe = (*some[:5], "nobody")
