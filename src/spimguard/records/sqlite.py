@@ -87,7 +87,9 @@ class SQLiteRecords(sql.SQLReads):
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self._waiting: dict[str, list[tuple[Any, ...]]] = {}  # statement -> rows, in order
+        # (statement, rows) runs in the order saved: a repeated id keeps the first entry
+        # only if it goes in first, and an entry with a text and one without are two statements.
+        self._waiting: list[tuple[str, list[tuple[Any, ...]]]] = []
         try:
             upgrade(conn)
         except sqlite3.Error as exc:
@@ -101,14 +103,17 @@ class SQLiteRecords(sql.SQLReads):
             raise RecordsUnavailable(f"record read failed: {exc}") from exc
 
     def _write(self, statement: str, params: tuple[Any, ...]) -> None:
-        self._waiting.setdefault(statement, []).append(params)
+        if self._waiting and self._waiting[-1][0] == statement:
+            self._waiting[-1][1].append(params)
+        else:
+            self._waiting.append((statement, [params]))
 
     def flush(self) -> None:
         """Write the rows that wait, uncommitted (``SQLiteState`` calls it before the
         commit they share: counters and verdicts go in one transaction)."""
-        waiting, self._waiting = self._waiting, {}
+        waiting, self._waiting = self._waiting, []
         try:
-            for statement, rows in waiting.items():
+            for statement, rows in waiting:
                 self._conn.executemany(statement, rows)
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record write failed: {exc}") from exc
@@ -167,7 +172,7 @@ class SQLiteRecords(sql.SQLReads):
             raise RecordsUnavailable(f"record commit failed: {exc}") from exc
 
     def rollback(self) -> None:
-        self._waiting = {}
+        self._waiting = []
         try:
             self._conn.rollback()
         except sqlite3.Error as exc:

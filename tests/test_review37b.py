@@ -1,0 +1,114 @@
+"""Session 37's review of the SQLite layout of ``tail37`` (``review37b``): the verdict log in
+time order by its rowid and the ``puts`` table, against the memory stores on hostile
+input (times at the decoder's edges, repeated ids, late rows, purges, reopens), and the
+file's durability across a kill and a migration."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from spimguard import events
+from spimguard.db import connect
+from spimguard.records import LogEntry
+from spimguard.records.memory import MemoryRecords
+from spimguard.records.sqlite import SQLiteRecords
+
+T0 = 1_700_000_000.0
+_LAST = math.nextafter(events._MAX_TS, 0)  # the latest time the event decoder admits
+
+
+def _entry(i: str, ts: float, action: str = "hold", text: str | None = None,
+           type_: str = "message", account: str = "a", session: str = "s") -> LogEntry:
+    return LogEntry(id=i, ts=ts, type=type_, account=account, session=session, action=action,
+                    score=1.0, signals=("X",), text_sha256="", text=text, fingerprint="",
+                    domains=(), result=i.encode() + b"@" + repr(ts).encode(), keep={},
+                    digest=f"d-{i}")
+
+
+def test_a_repeated_id_in_one_batch_keeps_the_first_entry(tmp_path: Path) -> None:
+    """The rows of a batch wait for the commit; an entry with a text and one without are two
+    statements, which went in one after the other, not in the order saved: a repeated id
+    whose first entry kept a text and whose second did not (or the reverse, after another
+    textless row) kept the second, where the memory and PostgreSQL logs keep the first."""
+    store, model = SQLiteRecords(connect(tmp_path / "r.db")), MemoryRecords()
+    saved = [_entry("p", T0, "deliver"), _entry("x", T0 + 1, "hold", text="kept"),
+             _entry("x", T0 + 2, "deliver")]
+    for entry in saved:
+        store.save(entry)
+        model.save(entry)
+    store.commit()
+    assert store.message("x") == model.message("x") == saved[1]
+    assert store.answers(["x"]) == model.answers(["x"])
+    assert store.stopped(T0) == model.stopped(T0) == [saved[1]]
+    store.close()
+
+
+def _time(rng: random.Random) -> float:
+    """A time at an edge the decoder admits: 0 and -0.0, a second's last double, the
+    decoder's last second and its last double, an hour's last double."""
+    base = rng.choice((0.0, T0, events._MAX_TS - 2.0, 3_600.0 * 7))
+    ts = base + rng.choice((0.0, 0.5, 0.9999999999, math.nextafter(1.0, 0), 1.0, 2.999999,
+                            3_599.9999999, 3_600.0))
+    roll = rng.random()
+    if roll < 0.1:
+        return _LAST
+    if roll < 0.15:
+        return -0.0
+    if roll < 0.2:
+        return math.nextafter(3_600.0 * rng.randint(1, int(events._MAX_TS // 3_600)), 0)
+    return min(ts, _LAST)
+
+
+def _random_entry(rng: random.Random, n: int) -> LogEntry:
+    return _entry(f"e{n}", _time(rng), rng.choice(("hold", "block", "deliver", "", "warn")),
+                  rng.choice((None, None, "t")), rng.choice(("message", "message", "login")),
+                  rng.choice(("a", "b")), rng.choice(("s", "t", "")))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_time_ordered_log_answers_as_the_memory_log(tmp_path: Path, seed: int) -> None:
+    """A hostile log (times at the decoder's edges, many rows a second, late rows, repeated
+    ids within and across batches, rollbacks, purges at edge times, reopens): every read
+    of the SQLite log answers as the memory log's. Seeds 0, 1, 3, 4 and 5 failed before
+    the rows of a batch went in in the order saved (a repeated id's later entry kept)."""
+    rng = random.Random(seed)
+    path = tmp_path / "r.db"
+    store, model = SQLiteRecords(connect(path)), MemoryRecords()
+    made = 0
+    for step in range(40):
+        for _ in range(rng.randint(1, 30)):
+            made += 1
+            n = rng.randint(0, made) if rng.random() < 0.25 else made
+            entry = _random_entry(rng, n)
+            store.save(entry)
+            model.save(entry)
+        if rng.random() < 0.15:
+            store.rollback()
+            model.rollback()
+        else:
+            store.commit()
+            model.commit()
+        if rng.random() < 0.1:
+            before = _time(rng)
+            assert store.purge(before) == model.purge(before), (step, before)
+        if rng.random() < 0.2:
+            store.close()
+            store = SQLiteRecords(connect(path))
+        ids = [f"e{k}" for k in range(made + 2)]
+        assert store.answers(ids) == model.answers(ids), step
+        assert [store.message(i) for i in ids] == [model.message(i) for i in ids], step
+        assert store.latest() == max((e.ts for e in model._log.values()), default=None), step
+        since = _time(rng)
+        for limit in (1, 3, 500):
+            assert store.stopped(since, limit) == model.stopped(since, limit), (step, since)
+        assert store.hourly(since) == model.hourly(since), (step, since)
+        for account in ("a", "b"):
+            assert store.recent(account, 5) == model.recent(account, 5), step
+            for session in ("", "s"):
+                assert (store.timeline(account, session, since, 7)
+                        == model.timeline(account, session, since, 7)), (step, since)
+    store.close()
