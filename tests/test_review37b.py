@@ -13,9 +13,11 @@ import pytest
 
 from spimguard import events
 from spimguard.db import connect
-from spimguard.records import LogEntry
+from spimguard.errors import RecordsUnavailable
+from spimguard.records import LogEntry, sql
 from spimguard.records.memory import MemoryRecords
 from spimguard.records.sqlite import SQLiteRecords
+from spimguard.server.console.sqlite import SQLiteConsole
 
 T0 = 1_700_000_000.0
 _LAST = math.nextafter(events._MAX_TS, 0)  # the latest time the event decoder admits
@@ -112,3 +114,20 @@ def test_the_time_ordered_log_answers_as_the_memory_log(tmp_path: Path, seed: in
                 assert (store.timeline(account, session, since, 7)
                         == model.timeline(account, session, since, 7)), (step, since)
     store.close()
+
+
+def test_a_file_of_a_later_release_is_refused_at_the_open(tmp_path: Path) -> None:
+    """A release before 37 opened 37's file and was refused only at its first commit; a file
+    a later release migrated past this one's migrations is refused before any read, by
+    the records, the console and ``spimguard db upgrade`` alike (they share ``upgrade``)."""
+    path = tmp_path / "spimguard.db"
+    SQLiteRecords(connect(path)).close()
+    conn = connect(path)
+    newest = sql.latest("sqlite")
+    conn.execute("INSERT INTO spimguard_schema VALUES (?, 'later')", (newest + 1,))
+    conn.commit()
+    with pytest.raises(RecordsUnavailable, match=f"version {newest + 1}, of a later release"):
+        SQLiteRecords(conn)
+    with pytest.raises(RecordsUnavailable, match="no downgrade"):
+        SQLiteConsole(conn)
+    conn.close()

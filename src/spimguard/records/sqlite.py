@@ -68,11 +68,20 @@ _PURGE = (f"DELETE FROM verdict_log WHERE at < {_NEXT_SECOND.format(n=1)} AND ts
 
 
 def upgrade(conn: sqlite3.Connection) -> list[str]:
-    """Apply the SQLite migrations not yet applied, each in its own transaction."""
+    """Apply the SQLite migrations not yet applied, each in its own transaction; refuse a
+    file a later release migrated further than this one knows. Why at the open: a release
+    before 37 opened 37's file, answered, and was refused only at its first commit (the
+    verdict log's constraint), its detectors failing on records of a later layout meanwhile;
+    a file of a release after this one is refused before anything reads it."""
     conn.execute(sql.SCHEMA_TABLE)
     done = conn.execute("SELECT COALESCE(MAX(version), 0) FROM spimguard_schema").fetchone()[0]
+    known = sql.migrations("sqlite")
+    if done > known[-1][0]:
+        raise RecordsUnavailable(
+            f"the file's schema is at version {done}, of a later release: this one knows "
+            f"up to {known[-1][0]} and would misread it (no downgrade)")
     applied = []
-    for version, name, script in sql.migrations("sqlite"):
+    for version, name, script in known:
         if version > done:
             conn.executescript(f"BEGIN; {script}; INSERT INTO spimguard_schema VALUES "
                                f"({version}, '{name}'); COMMIT;")
