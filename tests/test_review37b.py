@@ -6,7 +6,12 @@ file's durability across a kill and a migration."""
 from __future__ import annotations
 
 import math
+import os
 import random
+import signal
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +21,7 @@ from spimguard.db import connect
 from spimguard.errors import RecordsUnavailable
 from spimguard.records import LogEntry, sql
 from spimguard.records.memory import MemoryRecords
-from spimguard.records.sqlite import SQLiteRecords
+from spimguard.records.sqlite import SQLiteRecords, upgrade
 from spimguard.server.console.sqlite import SQLiteConsole
 
 T0 = 1_700_000_000.0
@@ -131,3 +136,101 @@ def test_a_file_of_a_later_release_is_refused_at_the_open(tmp_path: Path) -> Non
     with pytest.raises(RecordsUnavailable, match="no downgrade"):
         SQLiteConsole(conn)
     conn.close()
+
+
+def _file_of_session_36(path: Path, rows: int) -> list[LogEntry]:
+    """A WAL file as session 36's release left it: the record migrations up to 0003 and
+    ``rows`` entries its insert wrote, out of time order, several a second."""
+    rng = random.Random(36)
+    conn = connect(path)
+    conn.execute(sql.SCHEMA_TABLE)
+    for version, name, script in sql.migrations("sqlite")[:3]:
+        conn.executescript(f"BEGIN; {script}; INSERT INTO spimguard_schema VALUES "
+                           f"({version}, '{name}'); COMMIT;")
+    entries = [_entry(f"m{n}", T0 + rng.randrange(rows // 3) + rng.random(),
+                      rng.choice(("hold", "deliver"))) for n in range(rows)]
+    conn.executemany(sql.INSERT_LOG, [sql.log_row(e) for e in entries])
+    conn.commit()
+    conn.close()
+    return entries
+
+
+# Migration 0004 in a process that kills itself (SIGKILL) after ``steps`` of SQLite's
+# virtual machine, counted in thousands: it may die anywhere in the migration's transaction.
+_ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+_MIGRATING = """
+import os, signal, sys
+from spimguard.db import connect
+from spimguard.records.sqlite import upgrade
+
+conn, left = connect(sys.argv[1]), [int(sys.argv[2])]
+
+def step():
+    left[0] -= 1
+    if left[0] <= 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return 0
+
+conn.set_progress_handler(step, 1_000)
+upgrade(conn)
+print("migrated", flush=True)
+"""
+
+
+def _migration_steps(path: Path) -> int:
+    conn = connect(path)
+    counted = [0]
+
+    def step() -> int:
+        counted[0] += 1
+        return 0
+
+    conn.set_progress_handler(step, 1_000)
+    upgrade(conn)
+    conn.close()
+    return counted[0]
+
+
+def test_migration_0004_killed_midway_leaves_the_old_file_or_the_new_one(
+        tmp_path: Path) -> None:
+    """Killed anywhere in migration 0004 (the verdict log copied, dropped, made again in
+    time order), the file is either session 36's whole (version 3, its ``ts`` index, every
+    row, no half-copied table) or 37's whole; opened again, it is upgraded and every row
+    answers as it did. The migration is one transaction (``upgrade``'s ``BEGIN`` ...
+    ``COMMIT``): this holds that line to account."""
+    old = tmp_path / "old.db"
+    entries = _file_of_session_36(old, 3_000)
+    probe = tmp_path / "probe.db"
+    probe.write_bytes(old.read_bytes())
+    total = _migration_steps(probe)
+    assert total > 20, total  # enough steps to die among
+    outcomes = set()
+    for fraction in (0.05, 0.3, 0.6, 0.9, 0.99, 2.0):
+        path = tmp_path / f"killed{fraction}.db"
+        path.write_bytes(old.read_bytes())
+        child = subprocess.run([sys.executable, "-c", _MIGRATING, str(path),
+                                str(max(1, int(total * fraction)))],
+                               capture_output=True, text=True, check=False, env=_ENV)
+        conn = sqlite3.connect(path)
+        version = conn.execute("SELECT MAX(version) FROM spimguard_schema").fetchone()[0]
+        tables = {name for name, in conn.execute("SELECT name FROM sqlite_master")}
+        assert "verdict_log_before_37" not in tables, fraction
+        assert ("verdict_log_ts" in tables) == (version == 3), (fraction, version)
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(verdict_log)")]
+        assert (columns[0] == "at") == (version == 4), (fraction, columns)
+        assert conn.execute("SELECT COUNT(*) FROM verdict_log").fetchone()[0] == len(entries)
+        conn.close()
+        outcomes.add((version, child.returncode))
+        store = SQLiteRecords(connect(path))
+        ids = [e.id for e in entries]
+        assert store.answers(ids) == _model_of(entries).answers(ids), fraction
+        assert store.timeline("a", "s", T0, 5_000) == sorted(entries, key=lambda e: (e.ts, e.id))
+        store.close()
+    assert (3, -signal.SIGKILL) in outcomes and (4, 0) in outcomes, outcomes
+
+
+def _model_of(entries: list[LogEntry]) -> MemoryRecords:
+    model = MemoryRecords()
+    for entry in entries:
+        model.save(entry)
+    return model
