@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,73 @@ def _model_of(entries: list[LogEntry]) -> MemoryRecords:
     for entry in entries:
         model.save(entry)
     return model
+
+
+# A stream of messages, bulk's bands put under texts that repeat (the same put again),
+# vary a word (a put sharing some bands with another: keys moved between puts) or are new.
+_STREAM = """
+import json, random, sys
+from spimguard import decode_event, load_config, open_engine
+
+def body(i):
+    rng = random.Random(i)
+    words = ["cheap", "pills", "crypto", "win", "prize", "now", "today", "friend", "click"]
+    text = " ".join(rng.sample(words, 5)) if i % 3 else "claim your prize at win.test today"
+    text += " " + rng.choice(["", "!", "now", f"code {i % 11}"])
+    return {"type": "message", "id": f"m{i}", "ts": 1_700_000_000.0 + i * 0.7,
+            "sender": f"bot{i % 5}", "recipients": [f"r{i % 40}"], "text": text, "session": "s"}
+"""
+_ACKNOWLEDGING = _STREAM + """
+cfg = load_config(environ={}, storage={"backend": "sqlite"})
+engine = open_engine(cfg, sys.argv[1])
+for i in range(1_000_000):
+    engine.process(decode_event(json.dumps(body(i)).encode(), cfg.limits))
+    print(f"m{i}", flush=True)
+"""
+# After the kill: the file's engine and a memory engine given the logged prefix answer the
+# same next events alike, if the file's state (its puts among it) is the prefix's whole.
+_AFTER = _STREAM + """
+import msgspec
+from spimguard.state import ops
+
+cfg = load_config(environ={}, storage={"backend": "sqlite"})
+engine = open_engine(cfg, sys.argv[1])
+logged = len(engine.records.answers([f"m{i}" for i in range(int(sys.argv[2]))]))
+model = open_engine(load_config(environ={}, storage={"backend": "memory"}))
+for i in range(logged):
+    model.process(decode_event(json.dumps(body(i)).encode(), cfg.limits))
+# Every value key, bulk's bands among them; not the clock, which the file keeps in its
+# log (``Engine._opened_clock``), not as a value.
+keys = sorted(set(model.state._values) - {"engine:clock"})
+now = 1_700_000_000.0 + logged * 0.7
+asked = [ops.Get(key) for key in keys]
+assert engine.state.read(asked, now) == model.state.read(asked, now)
+for i in range(logged, logged + 60):
+    a, b = (e.process(decode_event(json.dumps(body(i)).encode(), cfg.limits))
+            for e in (engine, model))
+    assert msgspec.json.encode(a) == msgspec.json.encode(b), (i, a, b)
+engine.close()
+print(logged, flush=True)
+"""
+
+
+def test_kill_9_keeps_every_acknowledged_put_whole(tmp_path: Path) -> None:
+    """Killed at an arbitrary moment of a stream whose bands are put again, moved between
+    puts and new, the file's state is its logged prefix's: a memory engine given that
+    prefix answers the next events as the file's engine does (the puts, their keys and
+    the verdicts commit in one transaction). A mutant that drops one key row a commit fails it.
+    env = {**_ENV, "PYTHONHASHSEED": "0"}
+    child = subprocess.Popen([sys.executable, "-c", _ACKNOWLEDGING, str(tmp_path)],
+                             stdout=subprocess.PIPE, text=True, env=env)
+    assert child.stdout is not None
+    acknowledged = [child.stdout.readline().strip() for _ in range(150)]
+    time.sleep(random.uniform(0.0, 0.05))  # in a batch, its commit, or between two
+    child.kill()
+    acknowledged += child.stdout.read().split()
+    child.wait()
+    assert acknowledged[-1] == f"m{len(acknowledged) - 1}"
+    after = subprocess.run([sys.executable, "-c", _AFTER, str(tmp_path),
+                            str(len(acknowledged) + 50)],
+                           capture_output=True, text=True, check=False, env=env)
+    assert after.returncode == 0, after.stderr[-2_000:]
+    assert int(after.stdout) >= len(acknowledged), "an acknowledged event was lost"
