@@ -19,11 +19,14 @@ import pytest
 
 from spimguard import events
 from spimguard.db import connect
-from spimguard.errors import RecordsUnavailable
+from spimguard.errors import RecordsUnavailable, StateUnavailable
 from spimguard.records import LogEntry, sql
 from spimguard.records.memory import MemoryRecords
 from spimguard.records.sqlite import SQLiteRecords, upgrade
 from spimguard.server.console.sqlite import SQLiteConsole
+from spimguard.state import ops
+from spimguard.state.memory import MemoryState
+from spimguard.state.sqlite import SQLiteState
 
 T0 = 1_700_000_000.0
 _LAST = math.nextafter(events._MAX_TS, 0)  # the latest time the event decoder admits
@@ -289,7 +292,8 @@ def test_kill_9_keeps_every_acknowledged_put_whole(tmp_path: Path) -> None:
     """Killed at an arbitrary moment of a stream whose bands are put again, moved between
     puts and new, the file's state is its logged prefix's: a memory engine given that
     prefix answers the next events as the file's engine does (the puts, their keys and
-    the verdicts commit in one transaction). A mutant that drops one key row a commit fails it.
+    the verdicts commit in one transaction). A mutant that drops one key row a commit
+    fails it."""
     env = {**_ENV, "PYTHONHASHSEED": "0"}
     child = subprocess.Popen([sys.executable, "-c", _ACKNOWLEDGING, str(tmp_path)],
                              stdout=subprocess.PIPE, text=True, env=env)
@@ -305,3 +309,88 @@ def test_kill_9_keeps_every_acknowledged_put_whole(tmp_path: Path) -> None:
                            capture_output=True, text=True, check=False, env=env)
     assert after.returncode == 0, after.stderr[-2_000:]
     assert int(after.stdout) >= len(acknowledged), "an acknowledged event was lost"
+
+
+def _hostile_writes(rng: random.Random, keys: list[str]) -> list[ops.Write]:
+    """Puts of overlapping key sets (a key moved from one put to another, the old put still
+    named by the rest), now and then a key twice in one; Puts over a Put's key and the
+    reverse; deletes; values of every kind, expiries short and long."""
+    writes: list[ops.Write] = []
+    for _ in range(rng.randint(1, 5)):
+        roll = rng.random()
+        if roll < 0.6:
+            group = tuple(rng.sample(keys, rng.randint(1, 6)))
+            if rng.random() < 0.05:
+                group += group[:1]
+            writes.append(ops.Puts(group, rng.choice(("c1", "c2", b"\x01c3", 7, "")),
+                                   ttl=rng.choice((5.0, 30.0, 200.0))))
+        elif roll < 0.8:
+            writes.append(ops.Put(rng.choice(keys), rng.randint(0, 3),
+                                  ttl=rng.choice((5.0, 100.0))))
+        else:
+            writes.append(ops.Delete(rng.choice(keys)))
+    return writes
+
+
+def _interrupted_commit(state: SQLiteState, steps: int) -> bool:
+    """Commit, SQLite's virtual machine interrupted after ``steps`` (a disk that fails
+    mid-write, as the engine meets it): whether the commit failed (then rolled back)."""
+    left = [steps]
+
+    def step() -> int:
+        left[0] -= 1
+        return int(left[0] <= 0)
+
+    state.conn.set_progress_handler(step, 1)
+    try:
+        state.commit()
+    except StateUnavailable:
+        state.conn.set_progress_handler(None, 0)
+        state.rollback()
+        return True
+    state.conn.set_progress_handler(None, 0)
+    return False
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_puts_answer_as_memory_through_failed_commits_sweeps_and_reopens(
+        tmp_path: Path, seed: int) -> None:
+    """Hostile puts (``_hostile_writes``) in batches, a fifth of the commits interrupted
+    mid-write and the batch then done again (as a client retries what was not
+    acknowledged), sweeps whole and in parts, reopens, held copies of a few keys or
+    many: every key reads as the memory backend's. Nothing of a failed commit is
+    half-written, in the file or in what the store holds of where a key's row is (a mutant
+    keeping that across the rollback fails it, as does one dropping a key row a commit)."""
+    rng = random.Random(seed)
+    keys = [f"bulk:{i}:{n:08x}" for i in range(4) for n in range(4)]
+    path, cached = tmp_path / "s.db", rng.choice((3, 8, 100))
+    state, model = SQLiteState(sqlite3.connect(path), cached=cached), MemoryState()
+    now, failed = T0, 0
+    for step in range(120):
+        now += rng.choice((0.5, 3.0, 20.0, 90.0))
+        batch = [_hostile_writes(rng, keys) for _ in range(rng.randint(1, 3))]
+        reads = [ops.Get(k) for k in rng.sample(keys, 5)]
+        for store in (state, model):
+            for writes in batch:
+                store.read(reads, now)
+                store.write(writes, now)
+        if rng.random() < 0.2 and _interrupted_commit(state, rng.randint(1, 800)):
+            failed += 1
+            for writes in batch:
+                state.read(reads, now)
+                state.write(writes, now)
+        state.commit()
+        roll = rng.random()
+        if roll < 0.08:
+            assert state.sweep(now - 10) >= 0
+            model.sweep(now - 10)
+        elif roll < 0.25:
+            state.sweep_part(now - 10, 0)
+            model.sweep_part(now - 10, 0)
+        if rng.random() < 0.07:
+            state.close()
+            state = SQLiteState(sqlite3.connect(path), cached=cached)
+        asked = [ops.Get(k) for k in keys]
+        assert state.read(asked, now) == model.read(asked, now), step
+    state.close()
+    assert failed >= 5, failed
