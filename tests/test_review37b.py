@@ -12,11 +12,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from conftest import killed_while_acknowledging
 from spimguard import events
 from spimguard.db import connect
 from spimguard.errors import RecordsUnavailable, StateUnavailable
@@ -295,14 +295,8 @@ def test_kill_9_keeps_every_acknowledged_put_whole(tmp_path: Path) -> None:
     the verdicts commit in one transaction). A mutant that drops one key row a commit
     fails it."""
     env = {**_ENV, "PYTHONHASHSEED": "0"}
-    child = subprocess.Popen([sys.executable, "-c", _ACKNOWLEDGING, str(tmp_path)],
-                             stdout=subprocess.PIPE, text=True, env=env)
-    assert child.stdout is not None
-    acknowledged = [child.stdout.readline().strip() for _ in range(150)]
-    time.sleep(random.uniform(0.0, 0.05))  # in a batch, its commit, or between two
-    child.kill()
-    acknowledged += child.stdout.read().split()
-    child.wait()
+    acknowledged = killed_while_acknowledging(
+        [sys.executable, "-c", _ACKNOWLEDGING, str(tmp_path)], 150, env)
     assert acknowledged[-1] == f"m{len(acknowledged) - 1}"
     after = subprocess.run([sys.executable, "-c", _AFTER, str(tmp_path),
                             str(len(acknowledged) + 50)],
