@@ -96,9 +96,11 @@ class SQLiteRecords(sql.SQLReads):
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        # (statement, rows) runs in the order saved: a repeated id keeps the first entry
-        # only if it goes in first, and an entry with a text and one without are two statements.
-        self._waiting: list[tuple[str, list[tuple[Any, ...]]]] = []
+        # Table -> its (statement, rows) runs in the order saved: a repeated id keeps the
+        # first entry only if that goes in first, and the log's entries with a text and
+        # without are two statements. A run a table and batch, but where kept texts
+        # interleave (rare): an executemany a run.
+        self._waiting: dict[str, list[tuple[str, list[tuple[Any, ...]]]]] = {}
         try:
             upgrade(conn)
         except sqlite3.Error as exc:
@@ -111,19 +113,21 @@ class SQLiteRecords(sql.SQLReads):
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record read failed: {exc}") from exc
 
-    def _write(self, statement: str, params: tuple[Any, ...]) -> None:
-        if self._waiting and self._waiting[-1][0] == statement:
-            self._waiting[-1][1].append(params)
+    def _write(self, table: str, statement: str, params: tuple[Any, ...]) -> None:
+        runs = self._waiting.setdefault(table, [])
+        if runs and runs[-1][0] == statement:
+            runs[-1][1].append(params)
         else:
-            self._waiting.append((statement, [params]))
+            runs.append((statement, [params]))
 
     def flush(self) -> None:
         """Write the rows that wait, uncommitted (``SQLiteState`` calls it before the
         commit they share: counters and verdicts go in one transaction)."""
-        waiting, self._waiting = self._waiting, []
+        waiting, self._waiting = self._waiting, {}
         try:
-            for statement, rows in waiting:
-                self._conn.executemany(statement, rows)
+            for runs in waiting.values():
+                for statement, rows in runs:
+                    self._conn.executemany(statement, rows)
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record write failed: {exc}") from exc
 
@@ -154,15 +158,15 @@ class SQLiteRecords(sql.SQLReads):
 
     def save(self, entry: LogEntry) -> None:
         if entry.text is None:
-            self._write(_INSERT_TEXTLESS_LOG, sql.textless_row(entry))
+            self._write("log", _INSERT_TEXTLESS_LOG, sql.textless_row(entry))
         else:
-            self._write(_INSERT_LOG, sql.log_row(entry))
+            self._write("log", _INSERT_LOG, sql.log_row(entry))
 
     def save_report(self, report: ReportEntry) -> None:
-        self._write(sql.INSERT_REPORT, sql.report_row(report))
+        self._write("reports", sql.INSERT_REPORT, sql.report_row(report))
 
     def save_campaign_message(self, message: CampaignMessage) -> None:
-        self._write(sql.INSERT_CAMPAIGN, sql.campaign_row(message))
+        self._write("campaigns", sql.INSERT_CAMPAIGN, sql.campaign_row(message))
 
     def purge(self, before: float) -> int:
         self.flush()
@@ -181,7 +185,7 @@ class SQLiteRecords(sql.SQLReads):
             raise RecordsUnavailable(f"record commit failed: {exc}") from exc
 
     def rollback(self) -> None:
-        self._waiting = []
+        self._waiting = {}
         try:
             self._conn.rollback()
         except sqlite3.Error as exc:
