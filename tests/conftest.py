@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import signal
 import socket
 import sqlite3
@@ -63,6 +64,21 @@ def no_detector_failures(request: pytest.FixtureRequest) -> Iterator[DetectorFai
         engine_log.removeHandler(handler)
     if request.node.get_closest_marker("detector_failure_expected") is None:
         handler.check()
+
+
+def killed_while_acknowledging(argv: list[str], first: int,
+                                env: dict[str, str] | None = None) -> list[str]:
+    """Run ``argv`` (a process that prints each id it acknowledges, a line each), read its
+    ``first`` lines, then kill -9 it at an arbitrary moment after: in a batch, its commit,
+    or between two. Returns every id it printed."""
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
+    assert child.stdout is not None
+    acknowledged = [child.stdout.readline().strip() for _ in range(first)]
+    time.sleep(random.uniform(0.0, 0.05))
+    child.kill()
+    acknowledged += child.stdout.read().split()
+    child.wait()
+    return acknowledged
 
 
 def config(**overrides: Any) -> Config:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import random
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import T0, config, start_server
+from conftest import T0, config, killed_while_acknowledging, start_server
 from spimguard import open_engine
 
 
@@ -81,15 +78,9 @@ def test_kill_9_between_commits_loses_no_acknowledged_event(tmp_path: Path,
     all: the log holds a prefix of the stream, and the state's clock is that prefix's
     last event (state and log commit in one transaction). Checkpoints running beside the
     commits (``db.Checkpointer``), or in one, change nothing of that."""
-    child = subprocess.Popen([sys.executable, "-c", _ACKNOWLEDGING, str(tmp_path),
-                              synchronous, str(T0), checkpoints], stdout=subprocess.PIPE,
-                             text=True)
-    assert child.stdout is not None
-    acknowledged = [child.stdout.readline().strip() for _ in range(100)]
-    time.sleep(random.uniform(0.0, 0.05))  # in a batch, its commit, or between two
-    child.kill()
-    acknowledged += child.stdout.read().split()
-    child.wait()
+    acknowledged = killed_while_acknowledging(
+        [sys.executable, "-c", _ACKNOWLEDGING, str(tmp_path), synchronous, str(T0),
+         checkpoints], 100)
 
     engine = open_engine(config(storage={"backend": "sqlite"}), tmp_path)
     try:

@@ -68,11 +68,20 @@ _PURGE = (f"DELETE FROM verdict_log WHERE at < {_NEXT_SECOND.format(n=1)} AND ts
 
 
 def upgrade(conn: sqlite3.Connection) -> list[str]:
-    """Apply the SQLite migrations not yet applied, each in its own transaction."""
+    """Apply the SQLite migrations not yet applied, each in its own transaction; refuse a
+    file a later release migrated further than this one knows. Why at the open: a release
+    before 37 opened 37's file, answered, and was refused only at its first commit (the
+    verdict log's constraint), its detectors failing on records of a later layout meanwhile;
+    a file of a release after this one is refused before anything reads it."""
     conn.execute(sql.SCHEMA_TABLE)
     done = conn.execute("SELECT COALESCE(MAX(version), 0) FROM spimguard_schema").fetchone()[0]
+    known = sql.migrations("sqlite")
+    if done > known[-1][0]:
+        raise RecordsUnavailable(
+            f"the file's schema is at version {done}, of a later release: this one knows "
+            f"up to {known[-1][0]} and would misread it (no downgrade)")
     applied = []
-    for version, name, script in sql.migrations("sqlite"):
+    for version, name, script in known:
         if version > done:
             conn.executescript(f"BEGIN; {script}; INSERT INTO spimguard_schema VALUES "
                                f"({version}, '{name}'); COMMIT;")
@@ -87,7 +96,11 @@ class SQLiteRecords(sql.SQLReads):
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self._waiting: dict[str, list[tuple[Any, ...]]] = {}  # statement -> rows, in order
+        # Table -> its (statement, rows) runs in the order saved: a repeated id keeps the
+        # first entry only if that goes in first, and the log's entries with a text and
+        # without are two statements. A run a table and batch, but where kept texts
+        # interleave (rare): an executemany a run.
+        self._waiting: dict[str, list[tuple[str, list[tuple[Any, ...]]]]] = {}
         try:
             upgrade(conn)
         except sqlite3.Error as exc:
@@ -100,16 +113,21 @@ class SQLiteRecords(sql.SQLReads):
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record read failed: {exc}") from exc
 
-    def _write(self, statement: str, params: tuple[Any, ...]) -> None:
-        self._waiting.setdefault(statement, []).append(params)
+    def _write(self, table: str, statement: str, params: tuple[Any, ...]) -> None:
+        runs = self._waiting.setdefault(table, [])
+        if runs and runs[-1][0] == statement:
+            runs[-1][1].append(params)
+        else:
+            runs.append((statement, [params]))
 
     def flush(self) -> None:
         """Write the rows that wait, uncommitted (``SQLiteState`` calls it before the
         commit they share: counters and verdicts go in one transaction)."""
         waiting, self._waiting = self._waiting, {}
         try:
-            for statement, rows in waiting.items():
-                self._conn.executemany(statement, rows)
+            for runs in waiting.values():
+                for statement, rows in runs:
+                    self._conn.executemany(statement, rows)
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"record write failed: {exc}") from exc
 
@@ -140,15 +158,15 @@ class SQLiteRecords(sql.SQLReads):
 
     def save(self, entry: LogEntry) -> None:
         if entry.text is None:
-            self._write(_INSERT_TEXTLESS_LOG, sql.textless_row(entry))
+            self._write("log", _INSERT_TEXTLESS_LOG, sql.textless_row(entry))
         else:
-            self._write(_INSERT_LOG, sql.log_row(entry))
+            self._write("log", _INSERT_LOG, sql.log_row(entry))
 
     def save_report(self, report: ReportEntry) -> None:
-        self._write(sql.INSERT_REPORT, sql.report_row(report))
+        self._write("reports", sql.INSERT_REPORT, sql.report_row(report))
 
     def save_campaign_message(self, message: CampaignMessage) -> None:
-        self._write(sql.INSERT_CAMPAIGN, sql.campaign_row(message))
+        self._write("campaigns", sql.INSERT_CAMPAIGN, sql.campaign_row(message))
 
     def purge(self, before: float) -> int:
         self.flush()
