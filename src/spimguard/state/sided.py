@@ -131,6 +131,12 @@ def _ranks_at(times: bytes | bytearray, sides: int) -> int:
     return 1 + (sides + 7 >> 3) + 16 * _mask(times, sides).bit_count()
 
 
+def _head_at(mask: int, side: int, m: int) -> int:
+    """Where a held side's head starts: after the record's byte, its ``m`` bytes of mask
+    and the heads held of the sides before it."""
+    return 1 + m + 16 * (mask & (1 << side) - 1).bit_count()
+
+
 def _head(times: bytes | bytearray, side: int, sides: int, ttl: float
           ) -> tuple[float, float, int]:
     """The side's expiry and TTL as reads take them, and where the record's ranks start:
@@ -142,8 +148,7 @@ def _head(times: bytes | bytearray, side: int, sides: int, ttl: float
     mask = times[1] if m == 1 else int.from_bytes(times[1:1 + m], "little")
     ranks_at = 1 + m + 16 * mask.bit_count()
     if mask >> side & 1:
-        expiry, held = _HEAD.unpack_from(times, 1 + m + 16 * (mask & (1 << side) - 1)
-                                         .bit_count())
+        expiry, held = _HEAD.unpack_from(times, _head_at(mask, side, m))
         return expiry, held, ranks_at
     return math.inf, ttl, ranks_at
 
@@ -847,7 +852,7 @@ def _held_head(times: bytearray, mask: int, side: int, sides: int, ttl: float,
     with ``burst_window`` where its keyspace declares a session's life, so every touch of
     a pitch already held went ``_retouched``, every time unpacked and packed again
     (``pitch37``)."""
-    at = 1 + (sides + 7 >> 3) + 16 * (mask & (1 << side) - 1).bit_count()
+    at = _head_at(mask, side, sides + 7 >> 3)
     expiry, held = _HEAD.unpack_from(times, at)
     return at if held == ttl and ttl != declared and expiry > now else -1
 
