@@ -6,13 +6,14 @@ Runs ``spimguard serve`` (SQLite, the embedded defaults) pinned to one core, as
 ``speed.py`` does, with probes installed in the server process before it starts, and
 drives it from this process on the other core: the saturation load for ``--warm``
 seconds (closed loop, as ``speed.py``'s rounds grow the state before its levels), then
-30/50/70 % of ``--rate`` (open loop). Per batch the server records what does not
-depend on the machine's load: its size, the engine thread's CPU (``RUSAGE_THREAD``) and
-its involuntary context switches, the other threads' CPU meanwhile (the event loop,
-the checkpointer), the collector's passes (``gc.callbacks``: generation, thread, CPU),
-the sweep parts and maintenance passes and the commit's CPU, and the wait of its oldest
-message. What is left of a batch's wall clock after its CPU and the other threads'
-is the machine (other processes) or the disk.
+30/50/70 % of ``--rate`` (open loop), or of a round at saturation for half a level's
+seconds just before each (the load's later messages cost more: ``virtual``). Per batch
+the server records what does not depend on the machine's load: its size, the engine
+thread's CPU (``RUSAGE_THREAD``) and its involuntary context switches, the other
+threads' CPU meanwhile (the event loop, the checkpointer), the collector's passes
+(``gc.callbacks``: generation, thread, CPU), the sweep parts and maintenance passes and
+the commit's CPU, and the wait of its oldest message. What is left of a batch's wall
+clock after its CPU and the other threads' is the machine (other processes) or the disk.
 
 The table: per level, batches, size p50/p90/max, CPU p50/p99, the share of batches
 over 10 ms by wall and by CPU, and for the batches over 10 ms of wall what they held.
@@ -490,6 +491,7 @@ def main(warm: float = 24.0, seconds: float = 8.0, rate: float = 0.0,
     cores = sorted(os.sched_getaffinity(0))
     server_core = cores[0] if len(cores) > 1 else None
     phases: list[tuple[str, float, float]] = []
+    given = rate > 0
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "probe.json"
         process, port = _serve(Path(folder) / "data", out, server_core)
@@ -499,8 +501,12 @@ def main(warm: float = 24.0, seconds: float = 8.0, rate: float = 0.0,
             began = time.monotonic()
             achieved, _ = asyncio.run(saturate(port, requests, warm, 16))
             phases.append((f"saturation ({achieved:,.0f}/s)", began, time.monotonic()))
-            rate = rate or achieved
             for share in (0.3, 0.5, 0.7):
+                if not given:  # a round on the messages the level judges next (``virtual``)
+                    began = time.monotonic()
+                    rate, _ = asyncio.run(saturate(port, requests, seconds / 2, 16))
+                    phases.append((f"saturation before {share:.0%} ({rate:,.0f}/s)", began,
+                                   time.monotonic()))
                 began = time.monotonic()
                 try:
                     achieved, lat = asyncio.run(offer(port, requests, share * rate, seconds))
@@ -538,7 +544,8 @@ if __name__ == "__main__":
     parser.add_argument("--warm", type=float, default=24.0)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rate", type=float, default=0.0,
-                        help="the rate the levels are shares of (default: the warm-up's)")
+                        help="the rate the levels are shares of (default: a round's just before "
+                             "each)")
     parser.add_argument("--json", type=Path, help="where to keep every batch's record")
     parser.add_argument("--virtual", action="store_true",
                         help="the queue replayed in-process on a clock of CPU time instead")
