@@ -6,13 +6,14 @@ Runs ``spimguard serve`` (SQLite, the embedded defaults) pinned to one core, as
 ``speed.py`` does, with probes installed in the server process before it starts, and
 drives it from this process on the other core: the saturation load for ``--warm``
 seconds (closed loop, as ``speed.py``'s rounds grow the state before its levels), then
-30/50/70 % of ``--rate`` (open loop). Per batch the server records what does not
-depend on the machine's load: its size, the engine thread's CPU (``RUSAGE_THREAD``) and
-its involuntary context switches, the other threads' CPU meanwhile (the event loop,
-the checkpointer), the collector's passes (``gc.callbacks``: generation, thread, CPU),
-the sweep parts and maintenance passes and the commit's CPU, and the wait of its oldest
-message. What is left of a batch's wall clock after its CPU and the other threads'
-is the machine (other processes) or the disk.
+30/50/70 % of ``--rate`` (open loop), or of a round at saturation for half a level's
+seconds just before each (the load's later messages cost more: ``virtual``). Per batch
+the server records what does not depend on the machine's load: its size, the engine
+thread's CPU (``RUSAGE_THREAD``) and its involuntary context switches, the other
+threads' CPU meanwhile (the event loop, the checkpointer), the collector's passes
+(``gc.callbacks``: generation, thread, CPU), the sweep parts and maintenance passes and
+the commit's CPU, and the wait of its oldest message. What is left of a batch's wall
+clock after its CPU and the other threads' is the machine (other processes) or the disk.
 
 The table: per level, batches, size p50/p90/max, CPU p50/p99, the share of batches
 over 10 ms by wall and by CPU, and for the batches over 10 ms of wall what they held.
@@ -288,8 +289,22 @@ def _filled(arrivals: list[float], taken: int, clock: float, fixed: float,
         return end, due
 
 
+def _saturation(engine: Any, events: list[Any], start: int, count: int,
+                loop_cost: float) -> float:
+    """Messages a second of CPU (the loop's ``loop_cost`` a check added) that the engine
+    judges ``events[start:start + count]`` at, in batches of 16 (the saturation rounds'
+    size)."""
+    cpu = 0.0
+    for at in range(start, start + count, 16):
+        began = time.thread_time()
+        engine.process_batch(events[at:min(at + 16, start + count)])
+        cpu += time.thread_time() - began
+    return count / (cpu + count * loop_cost)
+
+
 def virtual(shares: tuple[float, ...] = (0.3, 0.5, 0.7), seconds: float = 8.0,
-            loop_cost: float = 0.17e-3, warm: int = 30_000, fill: bool = False) -> Rows:
+            loop_cost: float = 0.17e-3, warm: int = 30_000, fill: bool = False,
+            probe: int = 1_500, warm_rate: bool = False) -> Rows:
     """The group commit's queue replayed on a clock of CPU time, in this process: the
     engine (SQLite, the server's defaults) judges the load's messages as the server's
     engine thread would take them at ``shares`` of its saturation, each batch everything
@@ -297,13 +312,18 @@ def virtual(shares: tuple[float, ...] = (0.3, 0.5, 0.7), seconds: float = 8.0,
     and the clock moves by the batch's thread CPU plus ``loop_cost`` (the event loop's
     CPU a check, ``speed.py``'s "the rest of the server") for each message arriving
     meanwhile, which takes the same core. No other process moves this clock: what it
-    shows is the code's own tail. The first ``warm`` messages, in batches of 16 (the
-    saturation rounds' size), grow the store first; the last third of them gives the
-    saturation rate (messages a second of CPU, the loop's share added), so the levels are
-    shares of this machine's own saturation, as ``speed.py``'s are. The server's
-    collector policy (``server.app._FreezeSurvivors``) is installed. Each level's long
-    batches (over 10 ms) are then told apart: their share of the CPU that went to the
-    periodic work (sweep parts, maintenance, full collections) against judging."""
+    shows is the code's own tail. The first ``warm`` messages, in batches of 16, grow
+    the store first. The server's collector policy (``server.app._FreezeSurvivors``) is
+    installed. Each level's long batches (over 10 ms) are then told apart: their share of
+    the CPU that went to the periodic work (sweep parts, maintenance, full collections)
+    against judging.
+
+    Saturation, of what each level judges: the ``probe`` messages just before it, judged
+    in batches of 16 (its rate, messages a second of CPU, the loop's share added). Why
+    not the warm-up's last third (session 36; ``warm_rate`` keeps it): the warm-up ends
+    in the load's first day, and the levels judge its second, whose messages cost ~25 %
+    more at batches of 16 (0.64-0.69 ms of CPU against 0.82-0.87 from message 32,000 on,
+    session 38): "70 %" of the first day's rate was ~88 % of the second day's."""
     import gc
 
     from spimguard import decode_event, load_config, open_engine
@@ -314,77 +334,92 @@ def virtual(shares: tuple[float, ...] = (0.3, 0.5, 0.7), seconds: float = 8.0,
                       official_clients=list(OFFICIAL_CLIENTS))
     lines = [line for line in load(2000, 2) if b'"type":"message"' in line]
     events = [decode_event(line, cfg.limits) for line in lines]
-    rows: Rows = []
     with tempfile.TemporaryDirectory() as folder:
         engine = open_engine(cfg, Path(folder))
         freezing = _FreezeSurvivors()
         gc.callbacks.append(freezing)
         gc.collect()
         try:
-            timed_from, cpu = warm - warm // 3, 0.0
-            for start in range(0, warm, 16):
-                began = time.thread_time()
-                engine.process_batch(events[start:min(start + 16, warm)])
-                if start >= timed_from:
-                    cpu += time.thread_time() - began
-            saturation = (warm - timed_from) / (cpu + (warm - timed_from) * loop_cost)
-            rows.append(("virtual saturation (batches of 16), messages a second of CPU",
-                         f"{saturation:,.0f}"))
-            fixed = 0.0
-            if fill:  # the batch's own cost, from batches of one (the next 300 messages)
-                began = time.thread_time()
-                for one in range(warm, warm + 300):
-                    engine.process_batch(events[one:one + 1])
-                fixed = max(0.0, (time.thread_time() - began) / 300 - 1 / saturation
-                            + loop_cost) * 16 / 15
-                warm += 300
-                rows.append(("virtual: batches wait to fill up to a batch's own cost, ms",
-                             f"{fixed * 1000:.2f}"))
-            spans.take()
-            at = warm
-            alone: list[float] = []  # the CPU of each batch of one message, every level
-            for share in shares:
-                rate = share * saturation
-                count = int(rate * seconds)
-                arrivals = [i / rate for i in range(count)]
-                clock, taken = 0.0, 0
-                sizes: list[int] = []
-                took: list[float] = []
-                cpus: list[float] = []
-                parts: list[tuple[dict[str, float], dict[str, int]]] = []
-                waits: list[float] = []
-                latencies: list[float] = []
-                while taken < count:
-                    if fill:
-                        end, clock = _filled(arrivals, taken, clock, fixed)
-                    else:
-                        clock = max(clock, arrivals[taken])
-                        end = taken
-                        while end < count and end - taken < 256 and arrivals[end] <= clock:
-                            end += 1
-                    began = time.thread_time()
-                    engine.process_batch(events[at + taken:at + end])
-                    cpu = time.thread_time() - began
-                    parts.append(spans.take())
-                    span = cpu * (1 + rate * loop_cost)
-                    waits += [clock - arrivals[i] for i in range(taken, end)]
-                    clock += span
-                    latencies += [clock - arrivals[i] for i in range(taken, end)]
-                    sizes.append(end - taken)
-                    took.append(span)
-                    cpus.append(cpu)
-                    taken = end
-                at += count
-                rows += _virtual_rows(share, rate, sizes, took, cpus, parts, waits, latencies,
-                                      sum(took) / clock)
-                alone += [cpu for cpu, size in zip(cpus, sizes, strict=True) if size == 1]
-            if alone:
-                rows += fixed_cost(statistics.mean(alone), 1 / saturation - loop_cost,
-                                   loop_cost)
+            return _replay(engine, events, spans, shares, seconds, loop_cost, warm, fill,
+                           probe, warm_rate)
         finally:
             gc.callbacks.remove(freezing)
             gc.unfreeze()
             engine.close()
+
+
+def _replay(engine: Any, events: list[Any], spans: Any, shares: tuple[float, ...],
+            seconds: float, loop_cost: float, warm: int, fill: bool, probe: int,
+            warm_rate: bool) -> Rows:
+    """``virtual``'s warm-up and levels on ``engine`` (anything with ``process_batch``),
+    ``events`` judged in order; ``spans`` what the periodic work took (``_Spans``)."""
+    rows: Rows = []
+    timed_from = warm - warm // 3
+    _saturation(engine, events, 0, timed_from, loop_cost)
+    saturation = _saturation(engine, events, timed_from, warm - timed_from, loop_cost)
+    rows.append(("virtual saturation (batches of 16) over the warm-up's last third, "
+                 "messages a second of CPU", f"{saturation:,.0f}"))
+    at = warm
+    fixed = 0.0
+    if fill:  # the batch's own cost, from batches of one (the next 300 messages)
+        if not warm_rate:
+            saturation = _saturation(engine, events, at, probe, loop_cost)
+            at += probe
+        began = time.thread_time()
+        for one in range(at, at + 300):
+            engine.process_batch(events[one:one + 1])
+        fixed = max(0.0, (time.thread_time() - began) / 300 - 1 / saturation
+                    + loop_cost) * 16 / 15
+        at += 300
+        rows.append(("virtual: batches wait to fill up to a batch's own cost, ms",
+                     f"{fixed * 1000:.2f}"))
+    spans.take()
+    alone: list[float] = []  # the CPU of each batch of one message, every level
+    each: list[float] = []  # a message's CPU at batches of 16, before each level
+    for share in shares:
+        if not warm_rate:
+            saturation = _saturation(engine, events, at, probe, loop_cost)
+            at += probe
+            rows.append((f"virtual saturation before {share:.0%} (its {probe:,} messages, "
+                         "batches of 16)", f"{saturation:,.0f}"))
+            spans.take()
+        each.append(1 / saturation - loop_cost)
+        rate = share * saturation
+        count = int(rate * seconds)
+        arrivals = [i / rate for i in range(count)]
+        clock, taken = 0.0, 0
+        sizes: list[int] = []
+        took: list[float] = []
+        cpus: list[float] = []
+        parts: list[tuple[dict[str, float], dict[str, int]]] = []
+        waits: list[float] = []
+        latencies: list[float] = []
+        while taken < count:
+            if fill:
+                end, clock = _filled(arrivals, taken, clock, fixed)
+            else:
+                clock = max(clock, arrivals[taken])
+                end = taken
+                while end < count and end - taken < 256 and arrivals[end] <= clock:
+                    end += 1
+            began = time.thread_time()
+            engine.process_batch(events[at + taken:at + end])
+            cpu = time.thread_time() - began
+            parts.append(spans.take())
+            span = cpu * (1 + rate * loop_cost)
+            waits += [clock - arrivals[i] for i in range(taken, end)]
+            clock += span
+            latencies += [clock - arrivals[i] for i in range(taken, end)]
+            sizes.append(end - taken)
+            took.append(span)
+            cpus.append(cpu)
+            taken = end
+        at += count
+        rows += _virtual_rows(share, rate, sizes, took, cpus, parts, waits, latencies,
+                              sum(took) / clock)
+        alone += [cpu for cpu, size in zip(cpus, sizes, strict=True) if size == 1]
+    if alone:
+        rows += fixed_cost(statistics.mean(alone), statistics.mean(each), loop_cost)
     return rows
 
 
@@ -456,6 +491,7 @@ def main(warm: float = 24.0, seconds: float = 8.0, rate: float = 0.0,
     cores = sorted(os.sched_getaffinity(0))
     server_core = cores[0] if len(cores) > 1 else None
     phases: list[tuple[str, float, float]] = []
+    given = rate > 0
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "probe.json"
         process, port = _serve(Path(folder) / "data", out, server_core)
@@ -465,8 +501,12 @@ def main(warm: float = 24.0, seconds: float = 8.0, rate: float = 0.0,
             began = time.monotonic()
             achieved, _ = asyncio.run(saturate(port, requests, warm, 16))
             phases.append((f"saturation ({achieved:,.0f}/s)", began, time.monotonic()))
-            rate = rate or achieved
             for share in (0.3, 0.5, 0.7):
+                if not given:  # a round on the messages the level judges next (``virtual``)
+                    began = time.monotonic()
+                    rate, _ = asyncio.run(saturate(port, requests, seconds / 2, 16))
+                    phases.append((f"saturation before {share:.0%} ({rate:,.0f}/s)", began,
+                                   time.monotonic()))
                 began = time.monotonic()
                 try:
                     achieved, lat = asyncio.run(offer(port, requests, share * rate, seconds))
@@ -504,12 +544,17 @@ if __name__ == "__main__":
     parser.add_argument("--warm", type=float, default=24.0)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rate", type=float, default=0.0,
-                        help="the rate the levels are shares of (default: the warm-up's)")
+                        help="the rate the levels are shares of (default: a round's just before "
+                             "each)")
     parser.add_argument("--json", type=Path, help="where to keep every batch's record")
     parser.add_argument("--virtual", action="store_true",
                         help="the queue replayed in-process on a clock of CPU time instead")
     parser.add_argument("--fill", action="store_true",
                         help="with --virtual: batches wait to fill up to a batch's own cost")
+    parser.add_argument("--warm-rate", action="store_true",
+                        help="with --virtual: levels are shares of the warm-up's saturation "
+                             "(session 36's), not of their own messages'")
     args = parser.parse_args()
-    show(virtual(seconds=args.seconds, fill=args.fill) if args.virtual
+    show(virtual(seconds=args.seconds, fill=args.fill, warm_rate=args.warm_rate)
+         if args.virtual
          else main(args.warm, args.seconds, args.rate, args.json))
