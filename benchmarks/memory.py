@@ -39,7 +39,8 @@ for an account's record, held by the account's id: the string its name is among 
 member names, counted there), its slot in its table, its entry's objects, each object
 counted once in the store (a TTL setting is shared; each expiry, computed by its write,
 is not, and the copies make their own; a value holds its expiry in its bytes); the
-member names, account ids held once (an account's by its record), are a row of their own. An account's
+member names, account ids held once (an account's by its record), are a row of their
+own. An account's
 record, takeover record and contact list are held inside its ties' object there
 (``state/memory.py``, ``_Account``): each is a row of its own ("lodged ... in ties": its
 bytes and its 4 bytes of length), and the one bytes object holding them counts its
