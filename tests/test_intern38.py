@@ -21,6 +21,14 @@ from spimguard.state.ops import Delete, Members, Replace, Touch
 DAY = 86_400.0
 
 
+def _prune_all(names: memory._Names) -> None:
+    """Check every loose name now (``_Names._check``): the names of a check under way,
+    then a check of all it holds."""
+    for _ in range(2):
+        names.prune_at = 0
+        names._check(len(names.loose) + len(names.checking))
+
+
 def _names_held(state: MemoryState) -> Iterator[str]:
     """Every name string the store holds: its records' keys and names, its member sets'
     members, its loose names."""
@@ -86,16 +94,20 @@ def test_a_swept_accounts_id_stays_the_one_string_while_others_name_it() -> None
 
 def test_loose_names_nothing_holds_go_at_a_prune_and_its_table_stays_bounded() -> None:
     """5,000 one-shot correspondents into a record capped at 50: ``loose`` never holds
-    more than the prune's bound, and a prune keeps exactly the names still held (the
+    more than its checks' bound, each name taken in checks at most ``_CHECKED_EACH`` (no
+    call walks the table), and a check of all keeps exactly the names still held (the
     record's 50; ``_ONLY_LOOSE`` is CPython's count of a name the table alone holds)."""
     state = MemoryState()
     ties = accounts.tie_record("@a:s")
     most = 0
     for n in range(5_000):
+        before = len(state._names.checking)
         state.write([Touch(ties, (f"@one{n}:s",), DAY, 50, accounts.TALKED)], T0 + n)
         most = max(most, len(state._names.loose))
-    assert most <= memory._LOOSE_LEAST
-    state._names._prune()
+        assert len(state._names.checking) >= before - memory._CHECKED_EACH
+    # (checking begins at _LOOSE_LEAST, and ends before half as many again are taken in)
+    assert most <= memory._LOOSE_LEAST * 3 // 2
+    _prune_all(state._names)
     record = state.sided_record(ties)
     assert record is not None and len(record.names) == 50
     assert set(state._names.loose) == set(record.names)
@@ -119,12 +131,12 @@ def test_everything_swept_or_deleted_leaves_no_name_behind_a_prune() -> None:
     state.sweep(T0 + 1_000.0)
     assert not state._ids and not state._members
     del people  # (this test's own references: the names' last but the store's)
-    state._names._prune()
+    _prune_all(state._names)
     cached = {name for _, record in state._guests_read.values() for name in record.names}
     assert set(state._names.loose) == cached  # the session decoded (a bounded cache) names them
     del cached
     state._guests_read.clear()
-    state._names._prune()
+    _prune_all(state._names)
     assert not state._names.loose
 
 
