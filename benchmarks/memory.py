@@ -39,7 +39,8 @@ for an account's record, held by the account's id: the string its name is among 
 member names, counted there), its slot in its table, its entry's objects, each object
 counted once in the store (a TTL setting is shared; each expiry, computed by its write,
 is not, and the copies make their own; a value holds its expiry in its bytes); the
-member names, account ids interned and held once, are a row of their own. An account's
+member names, account ids held once (an account's by its record), are a row of their
+own. An account's
 record, takeover record and contact list are held inside its ties' object there
 (``state/memory.py``, ``_Account``): each is a row of its own ("lodged ... in ties": its
 bytes and its 4 bytes of length), and the one bytes object holding them counts its
@@ -47,7 +48,8 @@ header and rounding in the ties' row; its sessions' records (``tk:session:``, lo
 its guests after those items in the same bytes object) are a row of their own, their
 bytes. The rows' sum comes within ~5 % of the resident
 growth (2,887 and 3,015 at 100,000 accounts): the rest is the allocator's pool headers,
-the interned names' table and where each big table is between two doublings. At a few
+the store's table of names no account holds and where each big table is between two
+doublings (``sys.intern``'s table, a slot an account id, until session 38). At a few
 thousand accounts the resident growth reads low: the child's unpickling of the template
 leaves ~1.7 MB of glibc's heap free, which the first ~1,500 copies fill without growing
 the process, so a second line adds the free heap filled (session 36, at 2,000: 479
@@ -69,7 +71,7 @@ import random
 import re
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from itertools import chain
 from typing import Any
@@ -179,9 +181,9 @@ def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-de
                 ) -> tuple[list[tuple[str, int]], int]:
     """Bytes a store holds for each per-account key, as the allocator takes them: the key's
     string, its share of its table's slots, its entry's objects; the member names (account
-    ids, interned, so each held once however many sets name it) are counted apart.
+    ids, each held once however many sets name it) are counted apart.
     Their sum is what the resident memory grows by an account (``_grow``), within the
-    allocator's pool headers and the interned-names table.
+    allocator's pool headers and the store's table of names no account holds.
 
     A key's slot is its share of a table grown one key at a time to the table's keys (a
     swept table keeps its room): 24 bytes of entry and its index, times the room a dict
@@ -202,8 +204,9 @@ def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-de
         held = round(share[table])
         if id(held_as) in members:
             names += sum(_allocated(sys.getsizeof(part)) for part in _held_objects(held_as, seen))
-        else:
+        else:  # (its record's ``id`` is this string: counted here, once)
             held += _allocated(sys.getsizeof(held_as))
+            seen.add(id(held_as))
         if isinstance(entry, _Account) and id(entry.held) not in seen:
             # Each lodged item a row of its own: its bytes and length in the account's
             # object's ``held``, which counts its header, rounding and times with the ties
@@ -230,15 +233,15 @@ def store_sizes(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-de
     return sizes, names
 
 
-def interned_share(live: list[tuple[str, Any]]) -> float:
-    """Bytes of ``sys.intern``'s table that the store's member names take: a slot each
-    (its entry and index), as a table of these names alone grown one at a time holds them
-    (``store_sizes``' share of a table). Not in the rows' sum: the table is the
-    interpreter's, not the store's, but an account id interned is one more entry in it for
-    as long as the store holds the id (session 37: 3,844,800 bytes at 100,000 accounts, 38
-    an account, as much as the ties' own table)."""
-    names = {name for _, entry in live if isinstance(entry, sided.Record) for name in entry.names}
-    return sys.getsizeof({name: None for name in names}) if names else 0
+def loose_share(state: MemoryState) -> float:
+    """Bytes of the store's table of the names no account holds (``memory._Names.loose``:
+    a correspondent never tracked, a swept account's id), as a table of its names grown
+    one at a time holds them (``store_sizes``' share of a table). Not in the rows' sum,
+    comparable with every pass's. Until session 38 the line beside the sum was
+    ``sys.intern``'s table, a slot an account id (26 bytes an account at the template, 38
+    at 100,000): the store holds an account's id by its record now."""
+    loose = state._names.loose
+    return sys.getsizeof({name: None for name in loose}) if loose else 0
 
 
 def by_kind(sizes: list[tuple[str, int]], store: str) -> Rows:
@@ -266,46 +269,54 @@ def resident_bytes() -> int:
     return int(line.split()[1]) * 1024
 
 
-def _copied(entry: Any, number: int) -> Any:
-    """A fresh copy of one memory-backend entry, its member names its own strings and its
+def _own(name: str) -> str:
+    """A name as a copy holds it when no store is given (``_copied``): itself."""
+    return name
+
+
+def _copied(entry: Any, number: int, held: Callable[[str], str] = _own) -> Any:
+    """A fresh copy of one memory-backend entry, its member names renamed and mapped by
+    ``held`` (the store's strings, ``memory._Names.held``, as a write holds them) and its
     expiry its own float, as each write computes one (a TTL is a setting: shared)."""
     if isinstance(entry, bytes):  # a value or a hashed set (a contact list): no names
         return bytes(memoryview(entry))
     if isinstance(entry, _Account):  # an account's ties and what is lodged in them
-        copy = _Account()
-        copy.hold(tuple(sys.intern(renamed(m, number)) for m in entry.names),
-                  bytes(memoryview(entry.times)))
-        copy.hold_items(entry.items())
-        for name, guest in entry.guest_items():
-            copy.hold_guest(renamed(name.decode(), number).encode(),
-                            sided.Record(tuple(sys.intern(renamed(m, number))
-                                               for m in guest.names), guest.times))
-        return copy
-    if isinstance(entry, sided.Record):  # a session's sided record
-        return sided.Record(tuple(sys.intern(renamed(m, number)) for m in entry.names),
-                            bytes(memoryview(entry.times)))
+        return _filled(_Account(renamed(entry.id, number)), entry, number, held)
     if not isinstance(entry, tuple):  # a small member set holding its expiry, TTL and cap
-        return type(entry)(_renamed_set(entry, number), entry.expiry + 0.0, entry.ttl,
+        return type(entry)(_renamed_set(entry, number, held), entry.expiry + 0.0, entry.ttl,
                            entry.cap)
     head, expiry, *rest = entry
     if isinstance(head, dict):
         if head and isinstance(next(iter(head)), str):
-            # Interned, as MemoryState interns the members it is given.
-            head = {sys.intern(renamed(m, number)): t for m, t in head.items()}
+            head = {held(renamed(m, number)): t for m, t in head.items()}
         else:
             head = dict(head)
     elif isinstance(head, bytes | memoryview):
         head = bytes(memoryview(head))
     else:
-        head = _renamed_set(head, number)
+        head = _renamed_set(head, number, held)
     return (head, expiry + 0.0, *rest)
 
 
-def _renamed_set(members: Any, number: int) -> Any:
-    """A packed member set's copy, its (interned) names renamed."""
+def _filled(copy: _Account, entry: _Account, number: int, held: Callable[[str], str]
+            ) -> _Account:
+    """``copy`` (a new account's object) holding what ``entry`` holds, renamed
+    (``_copied``): its ties, lodged items and sessions' records."""
+    copy.hold(tuple(held(renamed(m, number)) for m in entry.names),
+              bytes(memoryview(entry.times)))
+    copy.hold_items(entry.items())
+    for name, guest in entry.guest_items():
+        copy.hold_guest(renamed(name.decode(), number).encode(),
+                        sided.Record(tuple(renamed(m, number) for m in guest.names),
+                                     guest.times))
+    return copy
+
+
+def _renamed_set(members: Any, number: int, held: Callable[[str], str]) -> Any:
+    """A packed member set's copy, its names renamed and the store's (``_copied``)."""
     times = members.times if isinstance(members.times, float) else bytes(
         memoryview(members.times))
-    return _Packed(tuple(sys.intern(renamed(m, number)) for m in members.names), times)
+    return _Packed(tuple(held(renamed(m, number)) for m in members.names), times)
 
 
 def memory_backend(engine, live: list[tuple[str, Any]],  # type: ignore[no-untyped-def]
@@ -318,8 +329,8 @@ def memory_backend(engine, live: list[tuple[str, Any]],  # type: ignore[no-untyp
                  f"{names / TEMPLATE_USERS:,.0f}"))
     rows.append(("memory backend: sum of the rows above, bytes an account",
                  f"{(sum(size for _, size in sizes) + names) / TEMPLATE_USERS:,.0f}"))
-    rows.append(("  beside them, the interned ids' table (sys.intern's: an id's slot, as a table's "
-                 "share), bytes an account", f"{interned_share(live) / TEMPLATE_USERS:,.0f}"))
+    rows.append(("  beside them, the store's table of names no account holds (a table's share), "
+                 "bytes an account", f"{loose_share(engine.state) / TEMPLATE_USERS:,.0f}"))
     # Spawned, not forked: the child starts with none of this process's freed memory to reuse.
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
         grown = child.submit(_grow, pickle.dumps(_homed(engine.state, live)), targets,
@@ -343,14 +354,20 @@ def _homed(state, live: list[tuple[str, Any]]  # type: ignore[no-untyped-def]
             for key, entry in live]
 
 
-def _table(state: MemoryState, place: str, key: str) -> tuple[dict[str, Any], str]:
-    """The table a key is held in (``_homed``'s place) and the string it is held by there:
-    an account's id interned, as the store holds it."""
+def _put(state: MemoryState, place: str, key: str, entry: Any, number: int | None) -> None:
+    """Hold ``entry`` at ``key`` of ``_homed``'s ``place``: the template's own entry
+    (``number`` None), or its copy renamed by ``number``, its names the store's and a
+    record made by its home (``memory._Home.add``: an account's id the store's string), as
+    a write makes them."""
+    held = state._names.held
     if place in _TABLES:
-        return getattr(state, place), key
-    home = state._home_of(place)
-    name = key[home.cut:]
-    return home.records, sys.intern(name) if home.interned else name
+        getattr(state, place)[key if number is None else renamed(key, number)] = (
+            entry if number is None else _copied(entry, number, held))
+    elif number is None:
+        state._home_of(place).records[entry.id] = entry
+    else:
+        home = state._home_of(place)
+        _filled(home.add(renamed(key, number)[home.cut:]), entry, number, held)
 
 
 def _free_heap() -> int:
@@ -388,16 +405,14 @@ def _grow(homed: bytes, targets: list[int], slots: list[tuple[str, bool]]
     state = MemoryState()
     entries: list[tuple[str, str, Any]] = pickle.loads(homed)
     for place, key, entry in entries:
-        table, held_as = _table(state, place, key)
-        table[held_as] = entry
+        _put(state, place, key, entry, None)
     gc.collect()
     base, free, made, grown = resident_bytes(), _free_heap(), TEMPLATE_USERS, []
     for target in targets:
         while made < target:
             number = made // TEMPLATE_USERS
             for place, key, entry in entries:
-                table, held_as = _table(state, place, renamed(key, number))
-                table[held_as] = _copied(entry, number)
+                _put(state, place, key, entry, number)
             made += TEMPLATE_USERS
         grown.append(((resident_bytes() - base) / (target - TEMPLATE_USERS),
                       (free - _free_heap()) / (target - TEMPLATE_USERS)))

@@ -43,7 +43,11 @@ NUL-ended, 1,153 where 1,169 (session 31: the sessions' records 120 → 104). Th
 and the lodged items one bytes object (``_Account.held``), where they were two: the
 ties 429 → 395 (session 36: a 33-byte header and ~5 bytes of rounding the fewer, a byte
 of the times' length more), 1,114 → 1,080 in all. The lodged items' lengths in 1 or 2
-bytes each where 4 (``_framed``; session 37): the items 441 → 432, 1,024 → 1,015.
+bytes each where 4 (``_framed``; session 37): the items 441 → 432, 1,024 → 1,015. An
+account's id held by its record (``_Account.id``, ``_Names``) where ``sys.intern``'s
+table held a slot for it beside the records' own (in no row: 38 bytes an account at
+100,000): the object 64 → 80, the rows' sum 1,006 → 1,022, the resident growth at
+100,000 accounts 1,092 → 1,076 (session 38).
 
 An account lodges at most ``_LODGED_GUESTS`` (8) sessions' records, each of at most
 ``LODGED_NAMES`` (32) names and ``_GUEST_BYTES`` (2,048) bytes; a session's record past
@@ -236,19 +240,22 @@ def _packed(pairs: Sequence[tuple[str, float]]) -> MemberSet:
     return _Packed(names, _doubles(t for _, t in pairs))
 
 
-def _touched(members: MemberSet, touched: Sequence[str], now: float) -> MemberSet:
-    """``members`` with ``touched`` (one name or more) at ``now``, kept in (time, name)
-    order, the order in which Redis's sorted sets and SQLite's index hold members (so a
-    cap drops the same ones): a time only moves forward (ZADD GT), and members of equal
-    time sort by name however many writes touched them. Member names are account ids
-    that recur in many sets (contact lists are symmetric): interned, each is held once.
+def _sorted_once(names: Sequence[str]) -> list[str]:
+    """Each name once, sorted: the order a touch of a member set adds them in."""
+    return sorted(set(names))
+
+
+def _touched(members: MemberSet, fresh: list[str], now: float) -> MemberSet:
+    """``members`` with ``fresh`` (one name or more, each once, sorted, the store's own
+    strings: ``MemoryState._touch``) at ``now``, kept in (time, name) order, the order in
+    which Redis's sorted sets and SQLite's index hold members (so a cap drops the same
+    ones): a time only moves forward (ZADD GT), and members of equal time sort by name
+    however many writes touched them.
 
     The common touches, of members new to a packed set or of one member already in it, at
     a time later than all of the set's own, move bytes: O(n) copied, no float unpacked
     (n the set's size). A large set's touches at or before its newest time join its loose
     tail (``_Large``): O(log t) each, t the tail's length."""
-    fresh = ([sys.intern(touched[0])] if len(touched) == 1  # nearly every touch: no set made
-             else list(map(sys.intern, sorted(set(touched)))))
     if members.__class__ is _Large:
         if members.count:
             if now <= members.newest:
@@ -465,16 +472,21 @@ class _Account(sided.Record):
     instructions in 3.11) once while its kind is remembered (``MemoryState._kind_of``),
     a lodged one's place looked up and the lengths unpacked, where a key of its own is one
     dict look-up. A key beside a lodged prefix (``tk:to:`` under ``tk:``) is told apart
-    by prefix too (``lodged_prefixes``)."""
+    by prefix too (``lodged_prefixes``).
 
-    __slots__ = ()
+    ``id``: the string its table holds it by, which every other record naming the account
+    holds too (``_Names``): the store finds an account's one string by its record, where
+    ``sys.intern``'s table held a second slot for it (38 bytes an account at 100,000, in
+    no row; this slot costs 16, the object 80 bytes where 64: session 38)."""
 
-    def __init__(self) -> None:
-        self.names, self.index, self.held, self.end = (), None, b"", 0
+    __slots__ = ("id",)
+
+    def __init__(self, name: str) -> None:
+        self.names, self.index, self.held, self.end, self.id = (), None, b"", 0, name
 
     def __reduce__(self) -> tuple[object, ...]:
-        """Pickled as its names, bytes and times' length (its index made again)."""
-        return _account, (self.names, self.held, self.end)
+        """Pickled as its id, names, bytes and times' length (its index made again)."""
+        return _account, (self.id, self.names, self.held, self.end)
 
     @property
     def lodged(self) -> bytes:
@@ -672,9 +684,9 @@ def _framed(lengths: Sequence[int]) -> bytes:
     return bytes((code,)) + _LENGTHS[code].pack(*lengths)
 
 
-def _account(names: tuple[str, ...], held: bytes, end: int) -> _Account:
-    """An account's object from its names, bytes and times' length (``__reduce__``)."""
-    account = _Account()
+def _account(name: str, names: tuple[str, ...], held: bytes, end: int) -> _Account:
+    """An account's object from its id, names, bytes and times' length (``__reduce__``)."""
+    account = _Account(name)
     account.held, account.end = held, end
     account.hold(names, account.times)  # its index made as a touch would
     return account
@@ -744,18 +756,97 @@ def unpack_counter(packed: bytes) -> dict[int, float]:
 
 
 
+class _Names:
+    """The names a store holds (member names: account ids, mostly), each one string however
+    many records name it, found without ``sys.intern``: an account's id by its record
+    (``accounts``, the accounts' home's records: ``_Account.id``), any other name in
+    ``loose``. Why not ``sys.intern``: its table held a slot an account id (38.4 bytes an
+    account at 100,000, where the records' table already had one for the same string,
+    session 37's census); here the records' table is the one, and ``loose`` holds only the
+    names no account holds (a correspondent never tracked, an id whose account was swept).
+
+    A name moves between the two: an account made takes its id from ``loose`` (the string
+    the records naming it hold), an account dropped puts its id back (others may name it:
+    ``released``). Where ``sys.intern`` dropped a name with its last holder, ``loose``
+    lets go of the names nothing else holds a few at a time (``_check``): once it holds
+    ``prune_at`` names, each name it takes in from then on checks ``_CHECKED_EACH`` of
+    those it held then (``checking``), and when all are checked ``prune_at`` is twice what
+    is left (``_LOOSE_LEAST`` at least). So a name costs O(1), no call walks the table
+    (a prune of 500,000 names in one call took 417 ms, a stalled batch), and ``loose``
+    holds at most ~3 times the names still named, ``_LOOSE_LEAST`` more."""
+
+    __slots__ = ("accounts", "checking", "loose", "prune_at")
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, _Account] = {}
+        self.loose: dict[str, str] = {}
+        self.checking: list[str] = []
+        self.prune_at = _LOOSE_LEAST
+
+    def held(self, name: str) -> str:
+        """The store's string equal to ``name`` (``name`` itself if it holds none yet).
+        (The hot touches test ``accounts`` inline first: ``MemoryState._fresh``.)"""
+        account = self.accounts.get(name)
+        if account is not None:
+            return account.id
+        held = self.loose.setdefault(name, name)
+        if held is name:  # taken in (or the store's own string, asked again)
+            self._check(_CHECKED_EACH)
+        return held
+
+    def adopted(self, name: str) -> str:
+        """The id of an account made at ``name``: the string the records naming it hold,
+        taken out of ``loose``."""
+        return self.loose.pop(name, name)
+
+    def released(self, account: _Account) -> None:
+        """``account``'s record dropped from ``accounts``: its id back in ``loose``."""
+        self.held(account.id)
+
+    def _check(self, count: int) -> None:
+        """Check ``count`` more of the names ``checking`` holds (those of ``loose`` when it
+        reached ``prune_at``: a list of them taken then, ~1 ms a 100,000), dropping from
+        ``loose`` those nothing else holds: a reference as its key, one as its value, the
+        variable it was popped into and ``getrefcount``'s argument (``_ONLY_LOOSE``;
+        CPython's counting, checked by ``tests/test_intern38.py``). A name an account
+        took since (no longer in ``loose``, or another string there) is left alone."""
+        checking, loose = self.checking, self.loose
+        if not checking:
+            if len(loose) < self.prune_at:
+                return
+            checking = self.checking = list(loose)
+        for _ in range(count if count < len(checking) else len(checking)):
+            name = checking.pop()
+            if sys.getrefcount(name) <= _ONLY_LOOSE and loose.get(name) is name:
+                del loose[name]
+        if not checking:
+            self.prune_at = max(2 * len(loose), _LOOSE_LEAST)
+
+
+# ``_Names.loose`` starts checking its names when it holds this many, or twice what its
+# last check left: a table this small is not worth checking.
+_LOOSE_LEAST = 1_024
+# Names of ``_Names.checking`` checked at each name ``loose`` takes in: 2, so all are
+# checked before ``loose`` has taken in half as many again.
+_CHECKED_EACH = 2
+_ONLY_LOOSE = 4  # ``sys.getrefcount`` of a name ``_Names.loose`` alone holds (``_check``)
+
+
 class _Home(NamedTuple):
     """Where a sided keyspace's records are held: by id, the key less the keyspace's
-    prefix, interned for an account's record (``add``). Why: an account's id is the
-    member name of the other accounts' ties (interned there, ``sided.touched``), so its
-    record's key is that same string, where ``ties:<id>`` was a string of its own (~64
-    bytes an account with these short ids, ~80 with a real ``@name:server``). For a
+    prefix; for accounts' records, the store's one string of that id (``add``,
+    ``_Names``). Why: an account's id is the member name of the other accounts' ties,
+    so its record's key is that same string, where ``ties:<id>`` was a string of its own
+    (~64 bytes an account with these short ids, ~80 with a real ``@name:server``). For a
     side (``MemoryState._side``): its index; its keyspace's sides' declared TTLs."""
 
     prefix: str
     cut: int  # len(prefix)
     records: dict[str, _Account]
-    interned: bool  # an account's record (a host of lodged keyspaces): its id interned
+    # The store's names, for accounts' records (a host of lodged keyspaces); None for
+    # other keyspaces. Its ``accounts`` are one hosts' keyspace's ``records``: another's
+    # (none is declared but in tests) holds its ids as the names no account holds.
+    names: _Names | None
     index: int = 0  # type: ignore[assignment]  # a field, shadowing tuple.index by design
     ttls: tuple[float, ...] = ()  # its sides' (``ops.Sided.ttls``): ``sided.py``'s heads
     # A guest keyspace's (``ops.guest_keyspace``): its hosts' home, where its records are
@@ -764,8 +855,17 @@ class _Home(NamedTuple):
 
     def add(self, name: str) -> _Account:
         """A new record at ``name``."""
-        host = self.records[sys.intern(name) if self.interned else name] = _Account()
+        if self.names is not None:
+            name = (self.names.adopted(name) if self.records is self.names.accounts
+                    else self.names.held(name))
+        host = self.records[name] = _Account(name)
         return host
+
+    def drop(self, name: str) -> None:
+        """Drop the record at ``name`` (an account's id back in the store's names)."""
+        host = self.records.pop(name)
+        if self.names is not None and self.records is self.names.accounts:
+            self.names.released(host)
 
 
 def _guest(home: _Home, key: str) -> tuple[_Home, str, bytes] | None:
@@ -790,7 +890,7 @@ class _Lodging(NamedTuple):
 
 
 # No sided touch held (``MemoryState._touch``): a home of no keyspace, a key of none.
-_UNTOUCHED: tuple[_Home, str, float] = (_Home("", 0, {}, False), "", 0.0)
+_UNTOUCHED: tuple[_Home, str, float] = (_Home("", 0, {}, None), "", 0.0)
 
 
 def _guest_record(held: bytes) -> sided.Record:
@@ -814,9 +914,10 @@ def _guest_names(names: Sequence[str]) -> bytes | None:
 
 
 def _guest_names_read(blob: bytes) -> tuple[str, ...]:
-    """``_guest_names``' names back, interned (as ``sided.decode_names``)."""
-    return tuple(sys.intern(part.decode("utf-8", "surrogatepass"))
-                 for part in blob.split(b"\0")[:-1])
+    """``_guest_names``' names back: copies of their own, not the store's strings (a
+    decoded guest is read, or touched and encoded again; one that leaves its host for a
+    record of its own takes the store's strings then: ``_touch_guest``)."""
+    return tuple(part.decode("utf-8", "surrogatepass") for part in blob.split(b"\0")[:-1])
 
 
 def _swept_guests(host: _Account, now: float, ttls: tuple[float, ...]) -> int:
@@ -871,7 +972,7 @@ def _swept(home: _Home, names: Iterable[str], now: float) -> int:
         if host.guests:
             dropped += _swept_guests(host, now, guests)
         if host.empty():
-            del records[key]
+            home.drop(key)
     return dropped
 
 
@@ -905,6 +1006,12 @@ class MemoryState:
         # prefix (``_Home``).
         self._homes: dict[str, _Home] = {}
         self._sides: dict[str, _Home] = {}  # a side's name -> its keyspace's home, with it
+        # The names held (``_Names``), and its accounts' records: the one-name touches
+        # (``_fresh``) find an account's id there inline. They are the records of the first
+        # hosts' keyspace whose home is made (``_home_of``; ``ties:``, the one declared).
+        self._names = _Names()
+        self._ids = self._names.accounts
+        self._accounts_prefix: str | None = None
         # Declared at import, before a store opens.
         self._lodged_prefixes, self._unlodged = lodged_prefixes()
         # The lodged keyspaces, in the order ``ops.lodging`` tries them (``_found``): each
@@ -1087,9 +1194,13 @@ class MemoryState:
         home = self._homes.get(prefix)
         if home is None:
             host = guest_prefixes().get(prefix)
+            names = self._names if prefix in _account_prefixes() else None
+            if names is not None and self._accounts_prefix is None:
+                self._accounts_prefix = prefix
             home = self._homes[prefix] = _Home(prefix, len(prefix),
-                                               {},
-                                               prefix in _account_prefixes(),
+                                               self._ids if prefix == self._accounts_prefix
+                                               else {},
+                                               names,
                                                ttls=sided_space(prefix).ttls,
                                                hosts=None if host is None
                                                else self._home_of(host))
@@ -1259,7 +1370,7 @@ class MemoryState:
             host = home.add(name)
         host.put(slot, item)
         if item is None and host.empty():
-            del home.records[name]
+            home.drop(name)
 
     def _no_side(self, key: str) -> None:
         """Raise if ``key`` is a sided record's: a question without a side has no answer."""
@@ -1424,8 +1535,7 @@ class MemoryState:
                 home = self._sides.get(op.side) or self._side_home(key, op.side)
                 if not key.startswith(home.prefix):
                     side_of(key, op.side)  # raises: the key is not of the side's keyspace
-                fresh = ([sys.intern(touching[0])] if len(touching) == 1  # nearly every touch
-                         else list(map(sys.intern, dict.fromkeys(touching))))
+                fresh = self._fresh(touching, dict.fromkeys)
                 if key == self._touching[1]:
                     self._parts.append((home.index, fresh, op.ttl, op.cap))
                     return
@@ -1454,7 +1564,7 @@ class MemoryState:
                     _settled(members)  # dropped in order, as every drop
                 self.trimmed.extend((key, m) for m in members)
             members, ttl = _EMPTY, op.ttl
-        members = _touched(members, op.members, now)
+        members = _touched(members, self._fresh(op.members, _sorted_once), now)
         # Members are in age order: those past the TTL (the set's until now, as reads
         # saw it, or this touch's if shorter), then the stalest beyond the cap, are
         # the oldest (Redis's ZREMRANGEBYSCORE, then ZREMRANGEBYRANK).
@@ -1469,6 +1579,16 @@ class MemoryState:
                 self.trimmed.extend((key, m) for m in stale)
         until = now + op.ttl
         self._members[key] = _held(members, until if until > expiry else expiry, op.ttl, op.cap)
+
+    def _fresh(self, touching: Sequence[str],
+               once: Callable[[Sequence[str]], Iterable[str]]) -> list[str]:
+        """The store's strings of the names a touch names (``_Names``), each once, in the
+        order ``once`` gives (sorted, or as named). Nearly every touch names one: an
+        account's, found in its record with no call past this one."""
+        if len(touching) == 1:
+            account = self._ids.get(touching[0])
+            return [account.id if account is not None else self._names.held(touching[0])]
+        return list(map(self._names.held, once(touching)))
 
     def _touch_held(self) -> None:
         """Apply the touches held of one sided record (``_touch``)."""
@@ -1507,8 +1627,9 @@ class MemoryState:
         # The record read was changed in place: no read may find it as the lodged one's.
         self._guests_read.pop((held_by, name), None)
         if host.empty():
-            del hosts.records[held_by]
-        home.add(key[home.cut:]).hold(record.names, record.times)
+            hosts.drop(held_by)
+        home.add(key[home.cut:]).hold(tuple(map(self._names.held, record.names)),
+                                      record.times)
 
     def _lodged_guest(self, host: _Account, held_by: str, name: bytes) -> sided.Record | None:
         """``host.guest(name)``, decoded once while the guest stays the same bytes
@@ -1537,7 +1658,7 @@ class MemoryState:
             return
         self._no_side(op.key)
         self._members[op.key] = _held(
-            _packed([(sys.intern(m), now) for m in sorted(set(op.members))]),
+            _packed([(name, now) for name in self._fresh(op.members, _sorted_once)]),
             now + op.ttl, op.ttl, max(len(op.members), 1))
 
     def _remove(self, op: Remove, now: float) -> None:
@@ -1735,7 +1856,8 @@ class MemoryState:
 
     def load_set(self, key: str, members: dict[str, float], expiry: float, ttl: float,
                  cap: int) -> None:
-        self._members[key] = _held(_packed([(sys.intern(m), ts) for m, ts in members.items()]),
+        held = self._names.held
+        self._members[key] = _held(_packed([(held(m), ts) for m, ts in members.items()]),
                                    expiry, ttl, cap)
 
     def load_sided(self, key: str, record: sided.Record) -> None:
@@ -1756,7 +1878,7 @@ class MemoryState:
                     guest, record) is not None:
                 return
         host = home.records.get(name) or home.add(name)
-        host.hold(record.names, record.times)
+        host.hold(tuple(map(self._names.held, record.names)), record.times)
 
     def load_hashed(self, key: str, blob: bytes) -> None:
         self._hold(key, self._hashed, blob)
@@ -1781,12 +1903,12 @@ class MemoryState:
             if lodger is not None:
                 lodger.hold_guest(place[2], None)
                 if lodger.empty():
-                    del place[0].records[place[1]]
+                    place[0].drop(place[1])
         host = None if found is None else found[0].records.get(found[1])
         if host is not None:
             host.hold((), b"")
             if host.empty():
-                del found[0].records[found[1]]  # type: ignore[index]
+                found[0].drop(found[1])  # type: ignore[index]
 
     def close(self) -> None:
         self._counters.clear()
@@ -1795,5 +1917,7 @@ class MemoryState:
         self._hashed.clear()
         self._homes.clear()
         self._sides.clear()
+        self._ids.clear()
+        self._names.loose.clear()
         self._guests_read.clear()
         self._places.clear()
