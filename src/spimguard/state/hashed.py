@@ -239,7 +239,9 @@ def pack(time: float, ttl: float, digests: Iterable[int]) -> bytes:
 
 
 def _head(blob: bytes) -> tuple[float, int, int, int]:
-    """The set's time, its TTL in seconds, its count of digests and where its bits start."""
+    """The set's time, its TTL in seconds, its count of digests and where its bits start;
+    a count past what the length can hold refused here (a touch that adds nothing copies
+    the bits unread: ``touched``)."""
     if len(blob) < 10:
         raise CorruptSet(f"a hashed set of {len(blob)} bytes: 10 at least")
     (time,), code = _TIME.unpack_from(blob), blob[8]
@@ -256,6 +258,8 @@ def _head(blob: bytes) -> tuple[float, int, int, int]:
         byte = blob[at]
         n, shift, at = n | (byte & 0x7F) << shift, shift + 7, at + 1
         if byte < 0x80:
+            if n > 8 * len(blob):  # a digest costs a bit at least
+                raise CorruptSet(f"a hashed set of {len(blob)} bytes cannot hold {n} digests")
             return time, ttl, n, at
 
 
@@ -264,8 +268,6 @@ def _decode(blob: bytes) -> tuple[float, float, array[int]]:
     part, every high part under 2^(24 - L), the digests increasing and the length the one
     they make (so no bit, byte or pad is left unread). O(n L), in C but for the checks."""
     time, ttl, n, at = _head(blob)
-    if n > 8 * len(blob):
-        raise CorruptSet(f"a hashed set of {len(blob)} bytes cannot hold {n} digests")
     if blob[7] & _MARK or len(blob) % 8 == 0:
         raise CorruptSet("a hashed set of an earlier layout read as this one's")
     low = _low_bits(n)

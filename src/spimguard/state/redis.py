@@ -250,7 +250,8 @@ local function padded(blob)  -- a zero byte more where the length is the first l
   if #blob % 8 == 0 then return blob .. '\0' end
   return blob
 end
--- The set's time, TTL, count and the place its bits start at (``hashed._head``).
+-- The set's time, TTL, count and the place its bits start at (``hashed._head``), a count
+-- past what the length holds refused (a touch that adds nothing copies the bits unread).
 local function hparse(blob)
   if #blob < 10 then error(CORRUPT .. #blob .. ' bytes') end
   local time, code = struct.unpack('<dB', blob)
@@ -263,6 +264,7 @@ local function hparse(blob)
     if not byte then error(CORRUPT .. 'its count runs past its end') end
     n, scale, at = n + byte % 128 * scale, scale * 128, at + 1
   end
+  if n > 8 * #blob then error(CORRUPT .. n .. ' digests in ' .. #blob .. ' bytes') end
   return time, ttl, n, at
 end
 -- The count and the bits (``hashed._body``) of sorted, distinct digests.
@@ -301,7 +303,6 @@ local function hpack(time, ttl, digests) return padded(header(time, ttl) .. hbod
 -- n ones, high parts under 2^(24 - L), increasing, and the length they make.
 local function hdigests(blob)
   local time, ttl, n, at = hparse(blob)
-  if n > 8 * #blob then error(CORRUPT .. n .. ' digests in ' .. #blob .. ' bytes') end
   local low = lowbits(n)
   local scale, start = 2 ^ low, (at - 1) * 8  -- bits from the value's first, from 0
   local digests, p, high = {}, start + n * low, 0
