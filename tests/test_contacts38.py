@@ -232,7 +232,9 @@ def test_redis_writes_the_bytes_python_writes(server: str, request: pytest.Fixtu
                           Remove(key, names), Replace(key, names, ttl)])
         state.write([op], now)
         model.write([op], now)
-        assert _in_redis(raw, ns, key) == model.hashed_set(key), (step, op)
+        stored = _in_redis(raw, ns, key)
+        assert stored == model.hashed_set(key), (step, op)
+        assert stored is None or (not stored[7] & 0x80 and len(stored) % 8), "today's layout"
         asked = [Contains(key, (*names[:6], "@nobody:s")), Distinct(key, FOREVER),
                  Distinct(key, 15.0)]
         assert state.read(asked, now + 5) == model.read(asked, now + 5), step
