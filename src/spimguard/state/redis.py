@@ -306,15 +306,21 @@ local function hdigests(blob)
   local low = lowbits(n)
   local scale, start = 2 ^ low, (at - 1) * 8  -- bits from the value's first, from 0
   local digests, p, high = {}, start + n * low, 0
+  local where, mask = math.floor(p / 8) + 1, 2 ^ (7 - p % 8)  -- p's byte, and its bit
+  local byte = string.byte(blob, where)
   for i = 1, n do
-    while true do
-      local byte = string.byte(blob, math.floor(p / 8) + 1)
+    while true do  -- the next bit: a one ends the digest's high part, a zero raises it
       if not byte then error(CORRUPT .. 'its bits run past its end') end
-      if byte == 0 and p % 8 == 0 then
-        high, p = high + 8, p + 8
+      if mask == 128 and byte == 0 then  -- a byte of zeros at once
+        high, p, where = high + 8, p + 8, where + 1
+        byte = string.byte(blob, where)
       else
-        local one = math.floor(byte / 2 ^ (7 - p % 8)) % 2 == 1
-        p = p + 1
+        local one = byte % (2 * mask) >= mask
+        p, mask = p + 1, mask / 2
+        if mask < 1 then
+          where, mask = where + 1, 128
+          byte = string.byte(blob, where)
+        end
         if one then break end
         high = high + 1
       end
