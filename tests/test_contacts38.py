@@ -380,3 +380,34 @@ def test_a_redis_store_opened_by_this_release_is_refused_by_session_37_s(
     state = RedisState(redis_url, ns)
     assert all(raw.get(name).endswith(b"\x02\x03\x04") for name in marks)
     state.close()
+
+
+def test_redis_answers_a_large_set_in_place_as_python_does(redis_url: str,
+                                                           redis_namespace: str) -> None:
+    """A set of ``BIG`` (256) digests or more is searched in place by the read script
+    (``hfinder``: each question's bucket bisected): for sets with the digests 0, 1 and
+    2^24 - 1, runs of one bucket and random ones, every held digest, its neighbours and
+    random others answer as the set says."""
+    import redis
+
+    from spimguard.state.redis import RedisState
+
+    raw, ns = redis.Redis.from_url(redis_url), redis_namespace
+    state = RedisState(redis_url, ns)
+    draw = random.Random(9)
+    for n in (255, 256, 257, 1_000, 10_000):
+        held = {0, 1, 0xFFFFFF, *range(5_000, 5_000 + n // 8)}
+        held |= set(draw.sample(range(1 << 24), n - len(held)))
+        key = ns + f"big{n}"
+        blob = hashed.pack(T0, 1000.0, held)
+        assert blob == _elias_fano(T0, 1000.0, held)
+        raw.set(key, blob)
+        asked = sorted({x for d in held for x in (d - 1, d, d + 1) if 0 <= x < 1 << 24}
+                       | {draw.randrange(1 << 24) for _ in range(500)})
+        for at in range(0, len(asked), 4_000):
+            part = asked[at:at + 4_000]
+            reply = state._read_hashed(
+                keys=[state._hash_name, key, ns + "no-host"],
+                args=[state._hash_key, T0 + 1, 1, "", 1, "c", hashed.packed(part)])
+            assert reply[0] == 1 and reply[1] == bytes(
+                ord("1") if d in held else ord("0") for d in part), n

@@ -299,6 +299,14 @@ local function hbody(digests)
   return table.concat(out)
 end
 local function hpack(time, ttl, digests) return padded(header(time, ttl) .. hbody(digests)) end
+-- ``width`` (at most 24) bits of ``blob`` from its bit ``q`` (from 0, each byte's top
+-- first): zeros past its end.
+local function bits(blob, q, width)
+  local j = math.floor(q / 8) + 1
+  local b1, b2, b3, b4 = string.byte(blob, j, j + 3)
+  local word = (((b1 or 0) * 256 + (b2 or 0)) * 256 + (b3 or 0)) * 256 + (b4 or 0)
+  return math.floor(word / 2 ^ (32 - q % 8 - width)) % 2 ^ width
+end
 -- The set's time, TTL and digests (sorted numbers), checked as ``hashed._decode``: exactly
 -- n ones, high parts under 2^(24 - L), increasing, and the length they make.
 local function hdigests(blob)
@@ -325,11 +333,7 @@ local function hdigests(blob)
         high = high + 1
       end
     end
-    local q = start + (i - 1) * low
-    local j = math.floor(q / 8) + 1
-    local b1, b2, b3, b4 = string.byte(blob, j, j + 3)
-    local word = (((b1 or 0) * 256 + (b2 or 0)) * 256 + (b3 or 0)) * 256 + (b4 or 0)
-    local d = high * scale + math.floor(word / 2 ^ (32 - q % 8 - low)) % scale
+    local d = high * scale + bits(blob, start + (i - 1) * low, low)
     if i > 1 and d <= digests[i - 1] then error(CORRUPT .. 'its digests do not increase') end
     digests[i] = d
   end
@@ -1247,20 +1251,64 @@ if stored ~= ARGV[1] then
   return found
 end
 local now, sets, out = tonumber(ARGV[2]), {}, {1}
--- A live set as {n digests, time, has(d)}, or false: its digests decoded into a table at
--- its first Contains (O(n), a full list of 10,000 ~15 KB), none for a Distinct.
+local BIG = 256  -- digests past which a set is searched in place, not decoded whole
+-- Whether a large set holds d, without decoding it: its unary part read 8 bits at a time
+-- once, the zeros before each group counted (O(n) in 8-bit steps), then for each question
+-- its bucket's start bisected (the bit after the h-th zero: its first digest is the one
+-- numbered by the ones before) and that bucket's few low parts compared. Checked: as many
+-- ones as the count says (``hdigests`` checks the rest, as a touch finds it).
+local function hfinder(blob, n, at)
+  local low = lowbits(n)
+  local scale, lows, base = 2 ^ low, (at - 1) * 8, (at - 1) * 8 + n * low
+  local groups, pop, zeros, ones = math.ceil((#blob * 8 - base) / 8), {[0] = 0}, {[0] = 0}, 0
+  for v = 1, 255 do pop[v] = pop[math.floor(v / 2)] + v % 2 end
+  for g = 0, groups - 1 do
+    local set = pop[bits(blob, base + 8 * g, 8)]
+    zeros[g + 1], ones = zeros[g] + 8 - set, ones + set
+  end
+  if ones ~= n then error(CORRUPT .. 'its unary part holds ' .. ones .. ' ones, not ' .. n) end
+  return function(d)
+    local h, l, p = math.floor(d / scale), d % scale, 0
+    if h > 0 then  -- the first group whose zeros reach h, then the h-th zero in it
+      local first, last = 0, groups
+      while first < last do
+        local mid = math.floor((first + last) / 2)
+        if zeros[mid + 1] >= h then last = mid else first = mid + 1 end
+      end
+      if first >= groups then return false end
+      local need = h - zeros[first]
+      p = 8 * first
+      while need > 0 do
+        if bits(blob, base + p, 1) == 0 then need = need - 1 end
+        p = p + 1
+      end
+    end
+    for i = p - h, n - 1 do  -- the bucket's digests: ones from p on
+      if bits(blob, base + p, 1) == 0 then return false end
+      local x = bits(blob, lows + i * low, low)
+      if x >= l then return x == l end
+      p = p + 1
+    end
+    return false
+  end
+end
+-- A live set as {n digests, time, has(d)}, or false: a small one's digests decoded into a
+-- table at its first Contains (O(n)), a large one searched in place (``hfinder``), none
+-- read for a Distinct.
 local function set(i)
   local blob = hload(place(i))
   if not blob then return false end
-  local time, ttl, n = hparse(blob)
+  local time, ttl, n, at = hparse(blob)
   if time + ttl <= now then return false end
-  local held
+  local has
   return {n, time, function(d)
-    if not held then
-      held = {}
+    if not has and n >= BIG then has = hfinder(blob, n, at)
+    elseif not has then
+      local held = {}
       for _, x in ipairs(select(3, hdigests(blob))) do held[x] = true end
+      has = function(x) return held[x] == true end
     end
-    return held[d] == true
+    return has(d)
   end}
 end
 for i = 4 + count, #ARGV, 3 do
