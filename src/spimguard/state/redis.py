@@ -347,6 +347,47 @@ local function hdigests(blob)
   end
   return time, ttl, digests
 end
+local BIG = 256  -- digests past which a set is searched in place, not decoded whole
+-- Whether a large set holds d, without decoding it: its unary part read 8 bits at a time
+-- once, the zeros before each group counted (O(n) in 8-bit steps), then for each question
+-- its bucket's start bisected (the bit after the h-th zero: its first digest is the one
+-- numbered by the ones before) and that bucket's few low parts compared. Checked: as many
+-- ones as the count says (``hdigests`` checks the rest, as a touch finds it).
+local function hfinder(blob, n, at)
+  local low = lowbits(n)
+  local scale, lows, base = 2 ^ low, (at - 1) * 8, (at - 1) * 8 + n * low
+  local groups, pop, zeros, ones = math.ceil((#blob * 8 - base) / 8), {[0] = 0}, {[0] = 0}, 0
+  for v = 1, 255 do pop[v] = pop[math.floor(v / 2)] + v % 2 end
+  for g = 0, groups - 1 do
+    local set = pop[bits(blob, base + 8 * g, 8)]
+    zeros[g + 1], ones = zeros[g] + 8 - set, ones + set
+  end
+  if ones ~= n then error(CORRUPT .. 'its unary part holds ' .. ones .. ' ones, not ' .. n) end
+  return function(d)
+    local h, l, p = math.floor(d / scale), d % scale, 0
+    if h > 0 then  -- the first group whose zeros reach h, then the h-th zero in it
+      local first, last = 0, groups
+      while first < last do
+        local mid = math.floor((first + last) / 2)
+        if zeros[mid + 1] >= h then last = mid else first = mid + 1 end
+      end
+      if first >= groups then return false end
+      local need = h - zeros[first]
+      p = 8 * first
+      while need > 0 do
+        if bits(blob, base + p, 1) == 0 then need = need - 1 end
+        p = p + 1
+      end
+    end
+    for i = p - h, n - 1 do  -- the bucket's digests: ones from p on
+      if bits(blob, base + p, 1) == 0 then return false end
+      local x = bits(blob, lows + i * low, low)
+      if x >= l then return x == l end
+      p = p + 1
+    end
+    return false
+  end
+end
 -- The count and bits of a set as stored, without its pad: a touch that adds nothing copies
 -- them (``hashed.touched``).
 local function hbits(blob)
@@ -425,11 +466,18 @@ local function htouch(own, host, field, limit, now, ttl, cap, seconds, fresh)
   now, ttl, cap = tonumber(now), tonumber(ttl), tonumber(cap)
   local blob, time = hload(own, host, field), now
   if blob then
-    local t, l, n = hparse(blob)
+    local t, l, n, at = hparse(blob)
     if t + l <= now then blob = false
     else
       time = math.max(t, now)
-      if n >= cap or fresh == '' then  -- nothing can be added: the header alone is new
+      -- Nothing to add (full, no digest sent, or a large set holding each, searched in
+      -- place as a read does): the header alone is new, the bits copied.
+      local has, new = n < cap and n >= BIG and hfinder(blob, n, at), fresh ~= ''
+      if has then
+        new = false
+        for i = 1, #fresh, 3 do new = new or not has((struct.unpack('>I3', fresh, i))) end
+      end
+      if n >= cap or not new then
         hstore(own, host, field, limit, padded(header(time, ttl) .. hbits(blob)), seconds)
         return
       end
@@ -1251,47 +1299,6 @@ if stored ~= ARGV[1] then
   return found
 end
 local now, sets, out = tonumber(ARGV[2]), {}, {1}
-local BIG = 256  -- digests past which a set is searched in place, not decoded whole
--- Whether a large set holds d, without decoding it: its unary part read 8 bits at a time
--- once, the zeros before each group counted (O(n) in 8-bit steps), then for each question
--- its bucket's start bisected (the bit after the h-th zero: its first digest is the one
--- numbered by the ones before) and that bucket's few low parts compared. Checked: as many
--- ones as the count says (``hdigests`` checks the rest, as a touch finds it).
-local function hfinder(blob, n, at)
-  local low = lowbits(n)
-  local scale, lows, base = 2 ^ low, (at - 1) * 8, (at - 1) * 8 + n * low
-  local groups, pop, zeros, ones = math.ceil((#blob * 8 - base) / 8), {[0] = 0}, {[0] = 0}, 0
-  for v = 1, 255 do pop[v] = pop[math.floor(v / 2)] + v % 2 end
-  for g = 0, groups - 1 do
-    local set = pop[bits(blob, base + 8 * g, 8)]
-    zeros[g + 1], ones = zeros[g] + 8 - set, ones + set
-  end
-  if ones ~= n then error(CORRUPT .. 'its unary part holds ' .. ones .. ' ones, not ' .. n) end
-  return function(d)
-    local h, l, p = math.floor(d / scale), d % scale, 0
-    if h > 0 then  -- the first group whose zeros reach h, then the h-th zero in it
-      local first, last = 0, groups
-      while first < last do
-        local mid = math.floor((first + last) / 2)
-        if zeros[mid + 1] >= h then last = mid else first = mid + 1 end
-      end
-      if first >= groups then return false end
-      local need = h - zeros[first]
-      p = 8 * first
-      while need > 0 do
-        if bits(blob, base + p, 1) == 0 then need = need - 1 end
-        p = p + 1
-      end
-    end
-    for i = p - h, n - 1 do  -- the bucket's digests: ones from p on
-      if bits(blob, base + p, 1) == 0 then return false end
-      local x = bits(blob, lows + i * low, low)
-      if x >= l then return x == l end
-      p = p + 1
-    end
-    return false
-  end
-end
 -- A live set as {n digests, time, has(d)}, or false: a small one's digests decoded into a
 -- table at its first Contains (O(n)), a large one searched in place (``hfinder``), none
 -- read for a Distinct.
