@@ -2,17 +2,14 @@
 
 A contact list is asked whether someone is on it and how many are, never who: so its
 members need not be kept by name. A hashed set (its keyspace declared with
-``ops.hashed_keyspace``) is one packed value, the same bytes in every backend:
-
-    minus the set's time (a little-endian double), its TTL (whole seconds, a
-    little-endian unsigned 32-bit number), then each member's 3-byte digest, sorted
-    (big-endian unsigned 24-bit numbers, so their bytes sort as the numbers do), and
-    one zero byte more where the value's length would otherwise be a multiple of 4
+``ops.hashed_keyspace``) is one packed value, the same bytes in every backend: the set's
+time and TTL, then its members' 24-bit digests, sorted, as an Elias-Fano list (the
+layout below).
 
 ``time`` is the set's last write's event time (never moved back by a late event) and
 the set's one time: every member counts as touched then, and the whole set is gone
 ``ttl`` seconds after it (its expiry). A name with a time was ~20 bytes in Redis and a
-pointer and a float in memory; a digest is 3.
+pointer and a float in memory; a digest is 3 bytes, ~2.5 in this layout.
 
 The digest is BLAKE2b keyed with a secret the store creates once for itself (Redis:
 SET NX; SQLite: a row of its own), so every node of a shared deployment and a reopened
@@ -46,15 +43,18 @@ value's length would otherwise be a multiple of 8. So a set of n is exactly
 
     8 + (1 or 5) + ceil(log128(n + 1)) + ceil((n * (L + 1) + h_last) / 8) (+ 1 in 8)
 
-bytes, h_last < 2^(24 - L) <= 2n: at most n * (L + 3) / 8 for its digests, ~ n * (L + 2) /
-8 for uniform ones (the template's lists, 54.7 digests: 18 + 1 + ~1.1 bits each, 148.4
-bytes where the 3-byte layout took 176.7). L is the best width: with x = 2^24 / (n 2^L)
-in [1, 2), a digest costs L + 1 + x bits, and L + 1 would cost L + 2 + x/2 (more while x
-< 2), L - 1 L + 2x. The TTL's table (``_TTLS``) holds the two a contact list is written
+bytes, h_last < 2^(24 - L) < 2n: at most n * (L + 3) / 8 for its digests, ~ n * (L + 2) /
+8 for uniform ones (a list of 55: L = 18, ~20.1 bits a digest, 149 bytes where the 3-byte
+layout took 177; the template's lists, ``benchmarks/memory.py``: 148 bytes an account
+where 177, with their length). L is the best width: with x = 2^24 / (n 2^L)
+in [1, 2), a digest costs L + 1 + x bits, where L + 1 would cost L + 2 + x/2 (more while
+x < 2) and L - 1 would cost L + 2x. The TTL's table (``_TTLS``) holds the two a contact list is written
 with (``accounts.CONTACTS_TTL``, ``ops.FOREVER``): any other, or another release's
 constants, takes the 4-byte escape, exact as before, so the table is part of the layout,
-never a setting. A Contains decodes the set once (``_read``, cached by its bytes) and
-bisects the digests: O(n) a set's first question, O(log n) each after.
+never a setting. A Contains decodes the set once (``_read``: kept by its bytes, and
+``pack`` keeps what it wrote) and bisects the digests: O(n) a set's first question,
+O(log n) each after; a set's bytes are never searched for a digest, so none is found
+across two members' bits.
 
 The digest is the low 3 bytes of the keyed 8-byte BLAKE2b. The earlier layouts, which
 ``current`` converts without the names: the first (``_OLD_HEADER``: time and TTL as two
