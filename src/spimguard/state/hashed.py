@@ -48,8 +48,8 @@ bytes, h_last < 2^(24 - L) < 2n: at most n * (L + 3) / 8 for its digests, ~ n * 
 layout took 177; the template's lists, ``benchmarks/memory.py``: 148 bytes an account
 where 177, with their length). L is the best width: with x = 2^24 / (n 2^L)
 in [1, 2), a digest costs L + 1 + x bits, where L + 1 would cost L + 2 + x/2 (more while
-x < 2) and L - 1 would cost L + 2x. The TTL's table (``_TTLS``) holds the two a contact list is written
-with (``accounts.CONTACTS_TTL``, ``ops.FOREVER``): any other, or another release's
+x < 2) and L - 1 would cost L + 2x. The TTL's table (``_TTLS``) holds the two a contact
+list is written with (``accounts.CONTACTS_TTL``, ``ops.FOREVER``): any other, or another release's
 constants, takes the 4-byte escape, exact as before, so the table is part of the layout,
 never a setting. A Contains decodes the set once (``_read``: kept by its bytes, and
 ``pack`` keeps what it wrote) and bisects the digests: O(n) a set's first question,
