@@ -1588,7 +1588,8 @@ _ENTRIES_DEFAULT = 512  # ... and hash-max-listpack-entries (``RedisState._lodge
 _LODGED_FIELDS = 128
 # The hash-max-listpack-value at which what an account keeps fits its ties hash: its
 # takeover record (~270 bytes, more for an account of many sessions) and a contact list
-# of up to ~330 people (3 bytes each, ``hashed.py``); below it, they keep keys of their
+# of up to ~470 people (~2.1 bytes each in ``hashed.py``'s layout, ~330 at 3 before session
+# 38); below it, they keep keys of their
 # own: 1,586 bytes an account in Redis where 1,417 at this value (``benchmarks/memory.py``).
 RECOMMENDED_LISTPACK_VALUE = 1_024
 
