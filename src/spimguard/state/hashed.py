@@ -382,10 +382,13 @@ def contains(blob: bytes | None, digests: Sequence[int], now: float) -> tuple[bo
     """For each digest, whether it is in the set as of ``now``: a bisection in C each."""
     if blob is None:
         return (False,) * len(digests)
-    _, end, held = _read(blob)
+    _, end, held = _decoded.get(blob) or _read(blob)  # (the look-up inline: the hot path)
     if end <= now:
         return (False,) * len(digests)
     n = len(held)
+    if len(digests) == 1:  # most questions: one recipient's list, or one sender's
+        at = bisect_left(held, digests[0])
+        return (at < n and held[at] == digests[0],)
     return tuple(at < n and held[at] == d
                  for d, at in zip(digests, map(bisect_left, repeat(held), digests), strict=True))
 
@@ -394,7 +397,7 @@ def distinct(blob: bytes | None, window: float, now: float) -> int:
     """Members touched in the last ``window`` seconds: all or none, as they share a time."""
     if blob is None:
         return 0
-    time, end, held = _read(blob)
+    time, end, held = _decoded.get(blob) or _read(blob)
     return len(held) if end > now and time > now - window else 0
 
 
