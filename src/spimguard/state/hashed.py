@@ -124,7 +124,7 @@ _REMEMBERED = 4_096  # names whose digests a hasher keeps (they recur: senders, 
 # ~0.6 KB each for a list of 55 (its bytes, the array, the tuple): ~2.5 MB at most.
 _DECODED_KEPT = 4_096
 _NONE = array("I")  # no digests
-_CHUNK = 128  # digests encoded in one number (``_body``): ~2,300 bits at most
+_CHUNK = 128  # digests encoded in one number (``_body``): ~3,000 bits at most
 
 
 class CorruptSet(ValueError):
