@@ -33,6 +33,7 @@ from spimguard.state.ops import (
 )
 from spimguard.state.redis import lodged_field
 from spimguard.state.sqlite import SQLiteState
+from test_contacts38 import _elias_fano
 
 
 class _Model:
@@ -295,8 +296,9 @@ def test_redis_answers_a_full_contact_list_without_sending_it(
 
 def test_redis_does_not_find_a_digest_across_two_members(
         redis_url: str, redis_namespace: str) -> None:
-    """A set searched as bytes (Redis's small sets) finds a digest only where a member
-    starts: one whose bytes are the end of a member and the start of the next is not in."""
+    """A digest whose bytes are the end of a member and the start of the next (as the
+    3-byte layout held them, searched as bytes) is not in: the set's digests are decoded
+    (session 38's Elias-Fano layout holds no digest's bytes whole)."""
     import redis
 
     from spimguard.state.redis import RedisState
@@ -306,7 +308,6 @@ def test_redis_does_not_find_a_digest_across_two_members(
     wanted = state._hasher.digest("@wanted:s").to_bytes(3, "big")
     around = [b"\0" + wanted[:2], wanted[2:] + b"\xff" * 2]  # this order once sorted
     blob = hashed.pack(T0, 1000.0, (int.from_bytes(d, "big") for d in around))
-    assert wanted in blob[hashed.HEADER.size:]
     redis.Redis.from_url(redis_url).set(redis_namespace + key, blob)
     assert state.read([Contains(key, ("@wanted:s",)), Distinct(key, FOREVER)], T0) == [
         (False,), 2]
@@ -351,7 +352,7 @@ _ASKED = ("@b:s", "@c:s", "@d:s")
 def test_sqlite_hashed_sets_of_the_8_byte_layout_convert_when_the_file_opens(
         tmp_path: Path) -> None:
     """Each digest is cut to its low 3 bytes, so the file needs no names: a set answers
-    as before (two digests that now collide count once), in 3 bytes a member."""
+    as before (two digests that now collide count once), in today's layout."""
     path = tmp_path / "old.db"
     SQLiteState(connect(path)).close()
     old = sqlite3.connect(path)
@@ -372,8 +373,10 @@ def test_sqlite_hashed_sets_of_the_8_byte_layout_convert_when_the_file_opens(
                        Distinct("contacts:@big:s", FOREVER)], T0 + 50) == [
         (True, True, False), 2, (True, True, stranger), big]
     rows = dict(state._conn.execute("SELECT key, length(value) || ' ' || exp FROM hashed_sets"))
-    size = 12 + 3 * big + (big % 4 == 0)
-    assert rows == {"contacts:@a:s": f"18 {T0 + 100}", "contacts:@big:s": f"{size} {T0 + 100}"}
+    size = len(_elias_fano(T0, 100.0, {hasher.digest(f"@{i}:s") for i in range(2_500)}))
+    small = len(_elias_fano(T0, 100.0, {hasher.digest("@b:s"), hasher.digest("@c:s")}))
+    assert rows == {"contacts:@a:s": f"{small} {T0 + 100}",
+                    "contacts:@big:s": f"{size} {T0 + 100}"}
 
 
 def test_redis_hashed_sets_of_the_8_byte_layout_convert_where_first_asked_or_written(
@@ -404,7 +407,10 @@ def test_redis_hashed_sets_of_the_8_byte_layout_convert_where_first_asked_or_wri
         (True, True, False), 300]
     sizes = {account: len(_in_redis(raw, ns, accounts.contacts(account)) or b"")
              for account in sets}
-    assert sizes == {"@a:s": 18, "@touched:s": 18, "@removed:s": 15, "@big:s": 913}
+    held = {"@a:s": ["@b:s", "@c:s"], "@touched:s": ["@b:s", "@c:s"], "@removed:s": ["@c:s"],
+            "@big:s": sets["@big:s"]}
+    assert sizes == {account: len(_elias_fano(T0, 100.0, map(state._hasher.digest, names)))
+                     for account, names in held.items()}
     assert not raw.exists(ns + accounts.contacts("@touched:s")), "moved to its ties at a touch"
     assert 0 < raw.ttl(ns + accounts.contacts("@a:s")) <= 5000, "the safety-net EXPIRE is kept"
 
@@ -441,27 +447,33 @@ def _in_redis(raw: Any, ns: str, key: str) -> bytes | None:
     return lodged or raw.get(ns + key)
 
 
-def test_a_contact_costs_3_bytes_and_a_set_12_in_every_backend(
+def test_a_set_is_its_elias_fano_bytes_in_every_backend(
         tmp_path: Path, redis_url: str, redis_namespace: str) -> None:
+    """(Session 30-37: 3 bytes a contact and a 12-byte header; session 38: ~2.4 bytes a
+    contact of 56 and a 10-byte header.)"""
     key = accounts.contacts("@a:s")
     for state in _backends(tmp_path, redis_url, redis_namespace):
+        digest = (hashed.Hasher(state._hash_key) if isinstance(state, SQLiteState)
+                  else state._hasher).digest  # type: ignore[attr-defined]
         state.write([Replace(key, tuple(f"@{i}:s" for i in range(56)), ttl=FOREVER)], T0)
         state.write([Touch(key, ("@56:s", "@0:s"), ttl=FOREVER)], T0 + 1)
-        assert len(_stored(state, key)) == 12 + 3 * 57, state
-        state.write([Remove(key, ("@56:s",))], T0 + 2)  # 12 + 3 * 56 is a multiple of 4
-        assert len(_stored(state, key)) == 12 + 3 * 56 + 1, state
+        assert _stored(state, key) == _elias_fano(T0 + 1, FOREVER, {
+            digest(f"@{i}:s") for i in range(57)}), state
+        state.write([Remove(key, ("@56:s",))], T0 + 2)
+        assert _stored(state, key) == _elias_fano(T0 + 1, FOREVER, {
+            digest(f"@{i}:s") for i in range(56)}), state
         assert state.read([Contains(key, ("@0:s", "@55:s", "@56:s")), Distinct(key, FOREVER)],
                           T0 + 3) == [(True, True, False), 56], state
 
 
 def test_a_ttl_is_whole_seconds_rounded_up_and_a_set_of_time_0_is_today_s(
         tmp_path: Path, redis_url: str, redis_namespace: str) -> None:
-    """A set whose time is 0 holds minus 0 (the sign bit that marks today's layout), not
-    0 (which would read as the earlier layout); a TTL of a quarter second lasts one."""
+    """A set whose time is 0 holds 0, not minus 0 (the sign bit that marks the 4- and
+    3-byte layouts, session 38); a TTL of a quarter second lasts one."""
     key = accounts.contacts("@a:s")
     for state in _backends(tmp_path, redis_url, redis_namespace):
         state.write([Touch(key, ("@b:s",), ttl=0.25)], 0.0)
-        assert _stored(state, key)[7] & 0x80, state
+        assert not _stored(state, key)[7] & 0x80 and len(_stored(state, key)) % 8, state
         assert state.read([Contains(key, ("@b:s",)), Distinct(key, 10.0)], 0.9) == [
             (True,), 1], state
         assert state.read([Contains(key, ("@b:s",)), Distinct(key, 10.0)], 1.0) == [

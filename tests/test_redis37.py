@@ -118,7 +118,7 @@ def _as_session_36(raw: object, ns: str) -> None:
                 client.hset(key, old, value)  # type: ignore[attr-defined]
                 client.hdel(key, name)  # type: ignore[attr-defined]
     for key in client.scan_iter(match=ns + "sided-ttls:*"):  # type: ignore[attr-defined]
-        client.set(key, client.get(key).removesuffix(b"\x03"))  # type: ignore[attr-defined]
+        client.set(key, client.get(key).removesuffix(b"\x04").removesuffix(b"\x03"))  # type: ignore[attr-defined]
     for key in client.scan_iter(match=ns + "state-key:member-hash:converted:names:*"):  # type: ignore[attr-defined]
         client.delete(key)  # type: ignore[attr-defined]
 
@@ -168,11 +168,11 @@ def test_a_store_this_release_opened_is_refused_by_session_36s_check(
     raw.set(name, sided.packed_ttls(ties.ttls) + b"\x02")  # session 36's
     sided.check_ttls(ties.prefix, ties.ttls, raw.get(name).removesuffix(b"\x02"), "Redis")
     RedisState(redis_url, ns).close()
-    assert raw.get(name) == sided.packed_ttls(ties.ttls) + b"\x02\x03"
+    assert raw.get(name) == sided.packed_ttls(ties.ttls) + b"\x02\x03\x04"  # (and session 38's)
     with pytest.raises((ValueError, StateUnavailable)):
         sided.check_ttls(ties.prefix, ties.ttls, raw.get(name).removesuffix(b"\x02"), "Redis")
     RedisState(redis_url, ns).close()  # opened again: as it is
-    assert raw.get(name) == sided.packed_ttls(ties.ttls) + b"\x02\x03"
+    assert raw.get(name) == sided.packed_ttls(ties.ttls) + b"\x02\x03\x04"  # (and session 38's)
 
 
 def _widened(heads: bytes) -> bytes:

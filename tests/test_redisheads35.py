@@ -232,7 +232,7 @@ def test_redis_refuses_a_store_of_other_declared_ttls(
     name = f"{ns}sided-ttls:{SIDED}"
     # (and since session 36 a byte past them: its records may hold bases, ``_BASES``; since
     # session 37 another, ``_NAMES``: its hosts' fields of one byte)
-    assert raw.get(name) == struct.pack("<3d", *ops.sided_space(SIDED).ttls) + b"\x02\x03"
+    assert raw.get(name) == struct.pack("<3d", *ops.sided_space(SIDED).ttls) + b"\x02\x03\x04"
     raw.set(name, struct.pack("<3d", 90.0, 200.0, 0.0))
     with pytest.raises(StateUnavailable, match="declares the TTLs"):
         RedisState(redis_url, ns)

@@ -465,11 +465,11 @@ def test_redis_lodges_the_takeover_record_and_contact_list_in_the_ties_hash(
     asked = [Get(tk), Get(heard), Contains(contacts, ("@b:s", "@x:s")),
              Distinct(contacts, 1000.0)]
     assert state.read(asked, T0 + 1) == [b"r" * 300, 1.0, (True, False), 2]
-    crowd = tuple(f"@{i}:s" for i in range(400))  # 12 + 3 * 400 bytes: past 1,024
+    crowd = tuple(f"@{i}:s" for i in range(700))  # ~15 bits each: ~1,300 bytes, past 1,024
     state.write([Touch(contacts, crowd, 9000.0, cap=10_000)], T0 + 2)
     assert raw.exists(ns + contacts) and raw.hget(ties, b"\xf7") is None
-    held = len({state._hasher.digest(m) for m in ("@b:s", "@c:s", *crowd)})  # 402 or a pair less
-    assert state.read([Contains(contacts, ("@b:s", "@399:s")), Distinct(contacts, 1e6)],
+    held = len({state._hasher.digest(m) for m in ("@b:s", "@c:s", *crowd)})  # 702 or a pair less
+    assert state.read([Contains(contacts, ("@b:s", "@699:s")), Distinct(contacts, 1e6)],
                       T0 + 3) == [(True, True), held]
     state.write([Replace(contacts, ("@d:s",), 9000.0)], T0 + 4)
     assert not raw.exists(ns + contacts) and raw.hget(ties, b"\xf7")

@@ -2,17 +2,14 @@
 
 A contact list is asked whether someone is on it and how many are, never who: so its
 members need not be kept by name. A hashed set (its keyspace declared with
-``ops.hashed_keyspace``) is one packed value, the same bytes in every backend:
-
-    minus the set's time (a little-endian double), its TTL (whole seconds, a
-    little-endian unsigned 32-bit number), then each member's 3-byte digest, sorted
-    (big-endian unsigned 24-bit numbers, so their bytes sort as the numbers do), and
-    one zero byte more where the value's length would otherwise be a multiple of 4
+``ops.hashed_keyspace``) is one packed value, the same bytes in every backend: the set's
+time and TTL, then its members' 24-bit digests, sorted, as an Elias-Fano list (the
+layout below).
 
 ``time`` is the set's last write's event time (never moved back by a late event) and
 the set's one time: every member counts as touched then, and the whole set is gone
 ``ttl`` seconds after it (its expiry). A name with a time was ~20 bytes in Redis and a
-pointer and a float in memory; a digest is 3.
+pointer and a float in memory; a digest is 3 bytes, ~2.5 in this layout.
 
 The digest is BLAKE2b keyed with a secret the store creates once for itself (Redis:
 SET NX; SQLite: a row of its own), so every node of a shared deployment and a reopened
@@ -33,15 +30,50 @@ removes both, a touch finds the second already there). A list of n holds such a 
 with probability ~n(n-1)/2^25: 9e-5 for 56 contacts; a full list of 10,000 holds ~3
 (Distinct 9,997).
 
-The digest is the low 3 bytes of the keyed 8-byte BLAKE2b, which the earlier layouts
-kept whole (``_OLD_HEADER``: time and TTL as two doubles, then 8-byte digests) and as its
-low 4 bytes (this header, then 4-byte little-endian digests, sorted): so a set of either
-converts without its names (``current``). The header holds minus the time, never the
-time itself as the first layout did, which was never negative (event times are not:
-``events.parse_ts``): the sign bit, the top bit of byte 7, tells that layout apart
-whatever its length. The 4-byte layout's length is a multiple of 4 (12 + 4n), this
-one's never is (12 + 3n, and the zero byte where 3n is: ``_padded``), so the length
-tells those two apart. The TTL is stored rounded up to whole seconds (a set never goes
+The layout (session 38's): the set's time (a little-endian double, never negative: event
+times are not, ``events.parse_ts``; -0 is stored as 0), its TTL (whole seconds, rounded up
+and at most 2^32 - 1: a byte, its place in ``_TTLS`` from 1, or 0 and the seconds as a
+little-endian unsigned 32-bit number), the count n of digests (7 bits a byte, low first,
+the top bit set on all but the last: one byte under 128), then the digests as an
+Elias-Fano list, its bits read from each byte's top bit down: each digest's low
+``L = max(0, floor(log2(2^24 / n)))`` bits (``_low_bits``), in order, then its high
+``24 - L`` bits h in unary, for each digest in order h - h' zeros and a one (h' the digest
+before's, 0 for the first); zero bits to the byte's end, and one zero byte more where the
+value's length would otherwise be a multiple of 8. So a set of n is exactly
+
+    8 + (1 or 5) + ceil(log128(n + 1)) + ceil((n * (L + 1) + h_last) / 8) (+ 1 in 8)
+
+bytes, h_last < 2^(24 - L) < 2n: at most n * (L + 3) / 8 for its digests, ~ n * (L + 2) /
+8 for uniform ones (a list of 55: L = 18, ~20.1 bits a digest, 149 bytes where the 3-byte
+layout took 177; the template's lists, ``benchmarks/memory.py``: 148 bytes an account
+where 177, with their length). L is the best width: with x = 2^24 / (n 2^L)
+in [1, 2), a digest costs L + 1 + x bits, where L + 1 would cost L + 2 + x/2 (more while
+x < 2) and L - 1 would cost L + 2x. The TTL's table (``_TTLS``) holds the two a contact
+list is written with (``accounts.CONTACTS_TTL``, ``ops.FOREVER``): any other, or another release's
+constants, takes the 4-byte escape, exact as before, so the table is part of the layout,
+never a setting. A Contains decodes the set once (``_read``: kept by its bytes, and
+``pack`` keeps what it wrote) and bisects the digests: O(n) a set's first question,
+O(log n) each after; a set's bytes are never searched for a digest, so none is found
+across two members' bits.
+
+The digest is the low 3 bytes of the keyed 8-byte BLAKE2b. The earlier layouts, which
+``current`` converts without the names: the first (``_OLD_HEADER``: time and TTL as two
+doubles, then 8-byte digests: 16 + 8n bytes); the 4-byte one (``HEADER``: minus the time
+and the TTL as a 32-bit number, then 4-byte little-endian digests, sorted: 12 + 4n); and
+the 3-byte one (``HEADER``, then 3-byte big-endian digests, sorted, and a zero byte where
+the length is a multiple of 4: 12 + 3n, never a multiple of 4). Told apart by the top bit
+of byte 7, the time's sign, and the length: set in the 4- and 3-byte layouts (minus a
+time, -0 included), which a length of a multiple of 4 or not tells apart; clear in the
+first and in this one (a time), whose lengths are a multiple of 8 and never one (the
+pad). Every length from 10 up is some layout's, so a value's layout is never guessed,
+and each reader checks the rest (``_decode``: the count of ones, the length, the order).
+
+Session 37's release (``current``, and its Lua ``converted``) reads this layout as the
+first: its Python fails on every such value (a view of a length not a multiple of 8 cast
+to 8-byte numbers: TypeError; a value under 16 bytes: struct.error), its Lua would not,
+so a Redis store is marked (``redis._ELIAS``) and refused by such a node at open, and
+a SQLite file loses session 37's mark (``sqlite._DIGESTS_CUT``), so such a node converts
+at open and fails there. The TTL is stored rounded up to whole seconds (a set never goes
 early; every TTL in use is whole seconds, kept exactly) and at most 2^32 - 1 seconds
 (136 years, so the set outlives every event time, 2100 at the latest, as it would with
 any longer TTL).
@@ -61,26 +93,42 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from itertools import accumulate, chain, repeat
+from operator import lshift, lt, or_
 from typing import Any
 
 from .ops import Contains, Distinct, is_hashed
 
-HEADER = struct.Struct("<dI")  # minus the set's time, its TTL in whole seconds
+_TIME = struct.Struct("<d")  # the set's time
+_ESCAPED = struct.Struct("<I")  # a TTL not in ``_TTLS``, after the code 0
+# The TTLs a code of one byte stands for (1, 2, ...), in whole seconds: the contact list's
+# (``accounts.CONTACTS_TTL``, 365 days: a Contacts event's Replace) and Matrix's invites'
+# (``ops.FOREVER``, 100 years). Part of the layout: a code means these seconds for ever.
+_TTLS = (31_536_000, 3_153_600_000)
+_CODES = {ttl: code for code, ttl in enumerate(_TTLS, 1)}
+HEADER = struct.Struct("<dI")  # the 4- and 3-byte layouts': minus the set's time, its TTL
 _OLD_HEADER = struct.Struct("<dd")  # the first layout's: the set's time, its TTL
-_MARK = 0x80  # byte 7's top bit: the sign of minus the time here, clear in the first layout
-_WIDTH = 3  # bytes of a member's digest: a big-endian unsigned 24-bit number
-_LOW = (1 << 8 * _WIDTH) - 1  # a digest of the keyed 8-byte BLAKE2b: its low 3 bytes
-_FOUR = (1 << 32) - 1  # the 4-byte layout's digests: the low 4 bytes
+_MARK = 0x80  # byte 7's top bit: the time's sign, set where an earlier layout held minus it
+_BITS = 24  # a member's digest: an unsigned 24-bit number
+_LOW = (1 << _BITS) - 1  # a digest of the keyed 8-byte BLAKE2b: its low 3 bytes
+_WIDTH = 3  # bytes of a digest as a touch or question sends it (``packed``), and as the
+# 3-byte layout held it: big-endian
 _MAX_TTL = (1 << 32) - 1  # seconds: a TTL's unsigned 32 bits
 KEY_BYTES = 16
-# Members of a set searched whole in C (``_has``): past them a bisection's slices cost less
-# than the scan (measured per question: 256 members 0.7 µs scanned, 2.4 bisected; 2,048:
-# 4.8, 4.0; 4,096: 9.5, 4.3).
-_SCANNED = 2_048
 # Members of a touch past which the set's digests are put in a Python set once (~0.1 µs a
-# member) rather than searched for each (~2.3 ns a member a question): a list sent whole.
+# member) rather than bisected for each: a list sent whole.
 _ASKED = 32
 _REMEMBERED = 4_096  # names whose digests a hasher keeps (they recur: senders, recipients)
+# Sets whose decoded digests are kept (``_read``), by their bytes: a message asks its
+# sender's list and each recipient's, which change far less often than they are asked.
+# ~0.6 KB each for a list of 55 (its bytes, the array, the tuple): ~2.5 MB at most.
+_DECODED_KEPT = 4_096
+_NONE = array("I")  # no digests
+_CHUNK = 128  # digests encoded in one number (``_body``): ~3,000 bits at most
+
+
+class CorruptSet(ValueError):
+    """A stored hashed set whose bytes are no set of any layout: refused, never guessed."""
 
 
 def new_key() -> bytes:
@@ -124,19 +172,15 @@ def listable(key: str) -> None:
                         "(ask Contains or Distinct)")
 
 
-def _bytes(digest: int) -> bytes:
-    return digest.to_bytes(_WIDTH, "big")
-
-
 def packed(digests: Sequence[int]) -> bytes:
-    """Digests as the stored form holds them, in the order given (no header, no pad)."""
-    return b"".join(map(_bytes, digests))
+    """Digests as a touch or a question sends them to Redis's scripts: 3 bytes each,
+    big-endian, in the order given."""
+    return b"".join(d.to_bytes(_WIDTH, "big") for d in digests)
 
 
-def _padded(blob: bytes) -> bytes:
-    """A set's header and digests, a zero byte added where their length is a multiple of
-    4 (the 4-byte layout's lengths: the module's docstring)."""
-    return blob + b"\0" if len(blob) % 4 == 0 else blob
+def _low_bits(n: int) -> int:
+    """L of a list of n >= 1: floor(log2(2^24 / n)), 24 - ceil(log2 n), at least 0."""
+    return max(0, _BITS - (n - 1).bit_length())
 
 
 def _stored_ttl(ttl: float) -> int:
@@ -145,26 +189,155 @@ def _stored_ttl(ttl: float) -> int:
 
 
 def _header(time: float, ttl: float) -> bytes:
-    return HEADER.pack(-time, _stored_ttl(ttl))
+    if time < 0:
+        raise ValueError(f"a hashed set's time is never negative: {time!r}")
+    seconds = _stored_ttl(ttl)
+    code = _CODES.get(seconds)
+    if code:
+        return _TIME.pack(time + 0.0) + bytes((code,))  # + 0.0: -0 stored as 0
+    return _TIME.pack(time + 0.0) + b"\0" + _ESCAPED.pack(seconds)
+
+
+def _count(n: int) -> bytes:
+    """n in 7 bits a byte, low first, the top bit set on all but the last."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _body(digests: Sequence[int]) -> bytes:
+    """The count and the Elias-Fano bits of sorted, distinct ``digests``. Each digest's low
+    bits and unary rise are shifted into two numbers, ``_CHUNK`` digests at a time (so a
+    number stays short and a full list costs O(n L), not O(n^2 L)), each then spelt in
+    binary: one loop of integer steps a digest, which callgrind counted at 129k
+    instructions for 55 digests, where formatting each digest's bits as a string (or
+    numpy's arrays) cost 294k (143k)."""
+    n = len(digests)
+    if not n:
+        return b"\0"
+    if digests[-1] > _LOW or digests[0] < 0:
+        raise ValueError("a digest is an unsigned 24-bit number")
+    low = _low_bits(n)
+    mask, lows, rises, last = (1 << low) - 1, [], [], 0
+    for at in range(0, n, _CHUNK):
+        chunk, lo, up, first = digests[at:at + _CHUNK], 0, 0, last
+        for d in chunk:
+            high = d >> low
+            lo, up, last = lo << low | d & mask, up << (high - last + 1) | 1, high
+        if low:
+            lows.append(format(lo, f"0{low * len(chunk)}b"))
+        rises.append(format(up, f"0{last - first + len(chunk)}b"))
+    bits = "".join(lows) + "".join(rises)
+    bits += "0" * (-len(bits) % 8)
+    return _count(n) + int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+def _padded(blob: bytes) -> bytes:
+    """A set's bytes, a zero byte added where their length is a multiple of 8 (the first
+    layout's lengths: the module's docstring)."""
+    return blob + b"\0" if len(blob) % 8 == 0 else blob
 
 
 def pack(time: float, ttl: float, digests: Iterable[int]) -> bytes:
-    return _padded(_header(time, ttl) + packed(sorted(set(digests))))
+    held = sorted(set(digests))
+    blob = _padded(_header(time, ttl) + _body(held))
+    stored = time + 0.0
+    _keep(blob, (stored, stored + _stored_ttl(ttl), array("I", held)))
+    return blob
+
+
+def _head(blob: bytes) -> tuple[float, int, int, int]:
+    """The set's time, its TTL in seconds, its count of digests and where its bits start;
+    a count past what the length can hold refused here (a touch that adds nothing copies
+    the bits unread: ``touched``)."""
+    if len(blob) < 10:
+        raise CorruptSet(f"a hashed set of {len(blob)} bytes: 10 at least")
+    (time,), code = _TIME.unpack_from(blob), blob[8]
+    if code:
+        if code > len(_TTLS):
+            raise CorruptSet(f"a hashed set's TTL code {code} stands for no TTL")
+        ttl, at = _TTLS[code - 1], 9
+    else:
+        (ttl,), at = _ESCAPED.unpack_from(blob, 9), 13
+    n = shift = 0
+    while True:
+        if at >= len(blob):
+            raise CorruptSet("a hashed set's count runs past its end")
+        byte = blob[at]
+        n, shift, at = n | (byte & 0x7F) << shift, shift + 7, at + 1
+        if byte < 0x80:
+            if n > 8 * len(blob):  # a digest costs a bit at least
+                raise CorruptSet(f"a hashed set of {len(blob)} bytes cannot hold {n} digests")
+            return time, ttl, n, at
+
+
+def _decode(blob: bytes) -> tuple[float, float, array[int]]:
+    """The set's time, expiry and digests (sorted), checked: exactly n ones in the unary
+    part, every high part under 2^(24 - L), the digests increasing and the length the one
+    they make (so no bit, byte or pad is left unread). O(n L), in C but for the checks."""
+    time, ttl, n, at = _head(blob)
+    if blob[7] & _MARK or len(blob) % 8 == 0:
+        raise CorruptSet("a hashed set of an earlier layout read as this one's")
+    low = _low_bits(n)
+    payload = blob[at:]
+    bits = format(int.from_bytes(payload, "big"), f"0{8 * len(payload)}b") if payload else ""
+    cut = n * low
+    runs = bits[cut:].split("1")
+    highs = list(accumulate(map(len, runs[:n])))
+    used = cut + n + (highs[-1] if n else 0)
+    size = at + (used + 7) // 8
+    size += size % 8 == 0
+    if (len(runs) != n + 1 or size != len(blob) or (n and highs[-1] >> (_BITS - low))
+            or (size > at + (used + 7) // 8 and blob[-1])):
+        raise CorruptSet(f"a hashed set's bits are not the {n} digests its count says")
+    lows = map(int, map(bits.__getitem__, map(slice, range(0, cut, low), range(
+        low, cut + low, low))), repeat(2)) if low else repeat(0)
+    digests = array("I", map(or_, map(lshift, highs, repeat(low)), lows))
+    if not all(map(lt, digests, digests[1:])):
+        raise CorruptSet("a hashed set's digests are not increasing")
+    return time, time + ttl, digests
+
+
+_decoded: dict[bytes, tuple[float, float, array[int]]] = {}
+
+
+def _keep(blob: bytes, read: tuple[float, float, array[int]]) -> None:
+    if len(_decoded) >= _DECODED_KEPT:
+        _decoded.clear()
+    _decoded[blob] = read
+
+
+def _read(blob: bytes) -> tuple[float, float, array[int]]:
+    """``_decode``'s answer, kept by the set's bytes (``_DECODED_KEPT``)."""
+    found = _decoded.get(blob)
+    if found is None:
+        found = _decode(blob)
+        _keep(blob, found)
+    return found
 
 
 def current(blob: bytes) -> bytes:
     """The stored set in this layout: one of an earlier layout converted (its digests cut
     to their low 3 bytes, the digests this layout makes of the same names)."""
-    if blob[7] & _MARK:
-        if len(blob) % 4:
+    if len(blob) < 8:
+        raise CorruptSet(f"a hashed set of {len(blob)} bytes: 10 at least")
+    if not blob[7] & _MARK:
+        if len(blob) % 8:
             return blob
-        time, ttl = HEADER.unpack_from(blob)
-        time, code = -time, "I"
-    else:
         time, ttl = _OLD_HEADER.unpack_from(blob)
-        code = "Q"
-    body = memoryview(blob)[HEADER.size if code == "I" else _OLD_HEADER.size:]
-    return pack(time, ttl, (d & _LOW for d in _numbers(body, code)))
+        digests = _numbers(memoryview(blob)[_OLD_HEADER.size:], "Q")
+    else:
+        minus, ttl = HEADER.unpack_from(blob)
+        time, body = -minus, memoryview(blob)[HEADER.size:]
+        if len(blob) % 4:
+            digests = [int.from_bytes(body[at:at + _WIDTH], "big")
+                       for at in range(0, len(body) - _WIDTH + 1, _WIDTH)]
+        else:
+            digests = _numbers(body, "I")
+    return pack(time, ttl, (d & _LOW for d in digests))
 
 
 def _numbers(body: memoryview, code: str) -> Sequence[int]:
@@ -180,51 +353,17 @@ def _numbers(body: memoryview, code: str) -> Sequence[int]:
     return values
 
 
-def _count(blob: bytes) -> int:
-    return (len(blob) - HEADER.size) // _WIDTH  # the pad byte, if any, is no digest
-
-
-def _end(blob: bytes) -> int:
-    return HEADER.size + _WIDTH * _count(blob)
-
-
-def _has(blob: bytes, end: int, digest: bytes) -> bool:
-    """Whether ``digest`` is one of the set's: found in C where a member starts (a match
-    straddling two members is none) in a set of up to ``_SCANNED``, bisected in a larger
-    one (a scan alone made a full list of 10,000 sent again take 132 ms, 20 times the
-    4-byte layout's bisection: review, session 30)."""
-    if end - HEADER.size > _WIDTH * _SCANNED:
-        n = (end - HEADER.size) // _WIDTH
-        at = bisect_left(range(n), digest, key=lambda i: _member(blob, i))
-        return at < n and _member(blob, at) == digest
-    at = blob.find(digest, HEADER.size, end)
-    while at >= 0:
-        if (at - HEADER.size) % _WIDTH == 0:
-            return True
-        at = blob.find(digest, at + 1, end)
-    return False
-
-
-def _member(blob: bytes, i: int) -> bytes:
-    return blob[HEADER.size + _WIDTH * i:HEADER.size + _WIDTH * (i + 1)]
-
-
-def _held(blob: bytes) -> list[bytes]:
-    """A set's digests' bytes, sorted (as their numbers are)."""
-    return [blob[at:at + _WIDTH] for at in range(HEADER.size, _end(blob), _WIDTH)]
-
-
 def expiry(blob: bytes) -> float:
-    minus, ttl = HEADER.unpack_from(blob)
-    return ttl - minus
+    time, ttl, _, _ = _head(blob)
+    return time + ttl
 
 
 def _touched_at(blob: bytes | None, now: float) -> float | None:
     """The live set's time, or None when there is no set or it has expired by ``now``."""
     if blob is None:
         return None
-    minus, ttl = HEADER.unpack_from(blob)
-    return -minus if ttl - minus > now else None
+    time, ttl, _, _ = _head(blob)
+    return time if time + ttl > now else None
 
 
 def live(blob: bytes | None, now: float) -> bool:
@@ -240,43 +379,60 @@ def answer(query: Contains | Distinct, blob: bytes | None, hasher: Hasher,
 
 
 def contains(blob: bytes | None, digests: Sequence[int], now: float) -> tuple[bool, ...]:
-    """For each digest, whether it is in the set as of ``now``: a search in C each."""
-    if blob is None or _touched_at(blob, now) is None:
+    """For each digest, whether it is in the set as of ``now``: a bisection in C each."""
+    if blob is None:
         return (False,) * len(digests)
-    end = _end(blob)
-    return tuple(_has(blob, end, _bytes(d)) for d in digests)
+    _, end, held = _decoded.get(blob) or _read(blob)  # (the look-up inline: the hot path)
+    if end <= now:
+        return (False,) * len(digests)
+    n = len(held)
+    if len(digests) == 1:  # most questions: one recipient's list, or one sender's
+        at = bisect_left(held, digests[0])
+        return (at < n and held[at] == digests[0],)
+    return tuple(at < n and held[at] == d
+                 for d, at in zip(digests, map(bisect_left, repeat(held), digests), strict=True))
 
 
 def distinct(blob: bytes | None, window: float, now: float) -> int:
     """Members touched in the last ``window`` seconds: all or none, as they share a time."""
-    time = _touched_at(blob, now)
-    if blob is None or time is None or time <= now - window:
+    if blob is None:
         return 0
-    return _count(blob)
+    time, end, held = _decoded.get(blob) or _read(blob)
+    return len(held) if end > now and time > now - window else 0
+
+
+def _unpadded(blob: bytes) -> int:
+    """The set's length but for its pad byte: the last byte of n >= 1 digests' bits holds
+    the last one, so a zero byte last after a length of a multiple of 8 is the pad (n = 0
+    is 10 or 14 bytes, never padded)."""
+    return len(blob) - (len(blob) % 8 == 1 and blob[-1] == 0)
 
 
 def touched(blob: bytes | None, fresh: Sequence[int], now: float, ttl: float,
             cap: int) -> bytes:
     """The set with ``fresh`` (``Hasher.fresh``) added while under ``cap``, its time moved
-    to ``now`` if later and its TTL the touch's: O(n + k log n), one copy of the set."""
+    to ``now`` if later and its TTL the touch's: O(n + k log n) where it grows; where it
+    does not (full, or nothing new), its header alone is rewritten, its bits copied."""
     time = _touched_at(blob, now)
     if blob is None or time is None:
-        time, blob = now, _header(now, ttl)
+        time, held, body = now, _NONE, b"\0"
     else:
-        time = max(time, now)
-    end, room = _end(blob), cap - _count(blob)
-    if len(fresh) > _ASKED:
-        held = set(_held(blob))
-        new = [d for d in map(_bytes, fresh) if d not in held]
-    else:
-        new = [d for d in map(_bytes, fresh) if not _has(blob, end, d)]
-    # Past the cap, the new members that fit are the first by name, not by digest.
-    added = new[:max(room, 0)]
-    if not added:
-        return _padded(_header(time, ttl) + blob[HEADER.size:end])
-    return _padded(b"".join([_header(time, ttl), *sorted(_held(blob) + added)]))
+        time, held = max(time, now), _read(blob)[2]
+        body = blob[9 if blob[8] else 13:_unpadded(blob)]  # the count and bits, as they are
+    room = cap - len(held)
+    if room > 0 and fresh:
+        if len(fresh) > _ASKED:
+            known = set(held)
+            new = [d for d in fresh if d not in known]
+        else:
+            n = len(held)
+            new = [d for d in fresh if not ((at := bisect_left(held, d)) < n and held[at] == d)]
+        if new:
+            return pack(time, ttl, chain(held, new[:room]))
+    return _padded(_header(time, ttl) + body)
 
 
 def without(blob: bytes, gone: Iterable[int]) -> bytes:
-    drop = set(map(_bytes, gone))
-    return _padded(b"".join([blob[:HEADER.size], *(d for d in _held(blob) if d not in drop)]))
+    drop = set(gone)
+    time, ttl, _, _ = _head(blob)
+    return pack(time, ttl, (d for d in _read(blob)[2] if d not in drop))

@@ -451,7 +451,7 @@ class _Account(sided.Record):
     ``held`` (``sided.Record``'s): the record's times (``sided.py``'s held layout), ``end``
     bytes, then what ``lodged`` reads: the framing byte (the number of slots, and the width
     of their lengths: ``_framed``), each slot's item's length (a native unsigned number of
-    that width, 0 for no item: a stamped value is 8 bytes at least, a hashed set 12), then
+    that width, 0 for no item: a stamped value is 8 bytes at least, a hashed set 10), then
     the items, slot after slot (``_slot``): a value as
     ``_stamped``, a hashed set as its packed value; then the sessions' records
     (``guest``). Empty while the account holds nothing. Why one bytes object, not the

@@ -17,7 +17,7 @@ member set  a sorted set, member -> last event time (ZADD GT), with two marker m
 value       a string holding {"v": value, "e": event-time expiry}; a bytes value: ``\\xff``
             (never JSON's first byte), the expiry as a little-endian double, the bytes
 hashed set  a string holding the set's packed value (``hashed.py``), asked in a Lua
-            script that bisects it and replies only the answers (``_HASHED_READ``);
+            script that decodes it and replies only the answers (``_HASHED_READ``);
             a touch or removal merges into it in a Lua script (``_HASHED``), atomic
             beside other nodes' touches of the same set
 sided       a hash (``sided.py``): each member -> its time on each side (``_time``: a
@@ -84,7 +84,7 @@ The key hashed sets are hashed with is made by the first node that opens the sto
 (SET NX of ``<ns>state-key:member-hash``, no TTL) and read by every node that opens it
 after; sets of a hashed keyspace still held as sorted sets (by nodes of an earlier
 release) are converted by the first node that opens the store (``_convert_hashed``);
-hashed sets of the 8-byte and 4-byte layouts, by the first script that reads or writes each
+hashed sets of the 8-, 4- and 3-byte layouts, by the first script that reads or writes each
 (``_LAYOUT``), so no open scans the store and no call blocks Redis for long.
 The key has no EXPIRE: a Redis that evicts keys without one (``allkeys-*`` policies)
 could lose it and split the nodes' hashes, so hot state wants ``noeviction`` or a
@@ -112,7 +112,10 @@ record's base (session 36's, ``hsplit``), which a node of session 35's would rea
 side's head: it refuses the store at open instead (``RedisState._check_ttls``); and the
 hosts' fields of one byte and a derived head's count in one byte (session 37's,
 ``_convert_names``, ``_head``), which a node of session 36's would miss or misread: it
-refuses the store at open as session 35's does (the mark's second byte, ``_NAMES``). A
+refuses the store at open as session 35's does (the mark's second byte, ``_NAMES``); and
+the hashed sets' Elias-Fano layout (session 38's, ``hashed.py``), which a node of session
+37's would convert into other sets: it refuses the store at open too (the third byte,
+``_ELIAS``). A
 derived head (8 bytes, session 35's ``redisheads35``) fails loudly there instead: its
 reader unpacks 20 bytes from it (a Lua or ``struct`` error, the write or read refused).
 
@@ -213,50 +216,210 @@ if (not c[1]) or c[1] == ARGV[1]
 end
 return {0, c[2], ''}
 """
-# A hashed set's layout (``hashed.py``): minus its time, its TTL in whole seconds (rounded
-# up, at most 2^32 - 1), then 3-byte big-endian digests, sorted as numbers, and a zero
-# byte where the length would be a multiple of 4 (``padded``). A set of an earlier
-# layout (the time and TTL as doubles, the time's sign bit clear, then 8-byte digests;
-# or this header and 4-byte little-endian digests, its length a multiple of 4) is
-# converted where a script first finds it (``current``, as ``hashed.current``; in
-# place under its own key, as read in a host's field until the field's next write):
-# once a set, O(n log n) for its n digests (at most its cap), so no script blocks Redis
-# for longer than one set takes, and a store converts as its sets are asked or touched
-# (one never asked again goes with its EXPIRE).
-_LAYOUT = """
+# A hashed set's layout (``hashed.py``, session 38's): its time (a double), its TTL's code
+# (``_TTLS``; 0: the whole seconds follow, 4 bytes), its count n (7 bits a byte), then
+# each digest's low L bits and their high bits in unary (an Elias-Fano list, its bits
+# from each byte's top down), and a zero byte where the length would be a multiple of 8
+# (``padded``). A set of an earlier layout (the first: the time's sign bit clear and a
+# length of a multiple of 8, the TTL a double and 8-byte digests; or the sign bit set,
+# minus the time and the TTL as 4 bytes, then 4-byte little-endian digests where the
+# length is a multiple of 4, else 3-byte big-endian ones) is converted where a script
+# first finds it (``current``, as ``hashed.current``; in place under its own key, as read
+# in a host's field until the field's next write): once a set, O(n log n) for its n
+# digests (at most its cap), so no script blocks Redis for longer than one set takes, and
+# a store converts as its sets are asked or touched (one never asked again goes with its
+# EXPIRE). Every reader checks a set's bits as ``hashed._decode`` does and raises on a
+# corrupt one (``hdigests``): no loop runs past the value's end.
+_LAYOUT = ("local TTLS = {" + ", ".join(map(str, hashed._TTLS)) + "}\n") + """
+local CODES = {}
+for code, ttl in ipairs(TTLS) do CODES[ttl] = code end
+local CORRUPT = 'a hashed set is corrupt: '
+local function lowbits(n)  -- L (``hashed._low_bits``): 24 - ceil(log2 n), at least 0
+  local bits, m = 0, n - 1
+  while m > 0 do bits, m = bits + 1, math.floor(m / 2) end
+  return math.max(0, 24 - bits)
+end
 local function header(time, ttl)
-  return struct.pack('<dI4', -time, math.max(math.ceil(math.min(ttl, 4294967295)), 0))
+  if time < 0 then error('a hashed set has no negative time') end
+  local seconds = math.max(math.ceil(math.min(ttl, 4294967295)), 0)
+  local code = CODES[seconds]  -- (time + 0: -0 stored as 0)
+  if code then return struct.pack('<dB', time + 0, code) end
+  return struct.pack('<dBI4', time + 0, 0, seconds)
 end
-local function unheader(blob)  -- the set's time and TTL
-  local minus, ttl = struct.unpack('<dI4', blob)
-  return -minus, ttl
-end
-local function padded(blob)  -- a zero byte more where the length is the 4-byte layout's
-  if #blob % 4 == 0 then return blob .. '\0' end
+local function padded(blob)  -- a zero byte more where the length is the first layout's
+  if #blob % 8 == 0 then return blob .. '\0' end
   return blob
 end
-local function hcount(blob) return math.floor((#blob - 12) / 3) end  -- the pad is none
--- Whether a value (its first bytes, and its whole length if not all of it) is of an
--- earlier layout: the first (the time's sign bit clear) or 4-byte digests (the length).
-local function earlier(blob, size)
-  return blob and #blob >= 8 and (string.byte(blob, 8) < 128 or (size or #blob) % 4 == 0)
+-- The set's time, TTL, count and the place its bits start at (``hashed._head``), a count
+-- past what the length holds refused (a touch that adds nothing copies the bits unread).
+local function hparse(blob)
+  if #blob < 10 then error(CORRUPT .. #blob .. ' bytes') end
+  local time, code = struct.unpack('<dB', blob)
+  local ttl, at = TTLS[code], 10
+  if code == 0 then ttl, at = struct.unpack('<I4', blob, 10) end
+  if not ttl then error(CORRUPT .. 'TTL code ' .. code) end
+  local n, scale, byte = 0, 1, 128
+  while byte >= 128 do
+    byte = string.byte(blob, at)
+    if not byte then error(CORRUPT .. 'its count runs past its end') end
+    n, scale, at = n + byte % 128 * scale, scale * 128, at + 1
+  end
+  if n > 8 * #blob then error(CORRUPT .. n .. ' digests in ' .. #blob .. ' bytes') end
+  return time, ttl, n, at
+end
+-- The count and the bits (``hashed._body``) of sorted, distinct digests.
+local function hbody(digests)
+  local n, out, acc, held = #digests, {}, 0, 0
+  local count, low = n, lowbits(n)
+  while count >= 128 do
+    out[#out + 1] = string.char(count % 128 + 128)
+    count = math.floor(count / 128)
+  end
+  out[#out + 1] = string.char(count)
+  local function put(value, width)  -- value < 2^width: acc holds ``held`` bits unwritten
+    acc, held = acc * 2 ^ width + value, held + width
+    while held >= 8 do
+      held = held - 8
+      local byte = math.floor(acc / 2 ^ held)
+      out[#out + 1] = string.char(byte)
+      acc = acc - byte * 2 ^ held
+    end
+  end
+  local scale = 2 ^ low
+  for i = 1, n do put(digests[i] % scale, low) end
+  local last = 0
+  for i = 1, n do
+    local high = math.floor(digests[i] / scale)
+    local gap = high - last
+    while gap > 16 do put(0, 16); gap = gap - 16 end
+    put(1, gap + 1)  -- gap zeros, then a one
+    last = high
+  end
+  if held > 0 then put(0, 8 - held) end
+  return table.concat(out)
+end
+local function hpack(time, ttl, digests) return padded(header(time, ttl) .. hbody(digests)) end
+-- ``width`` (at most 24) bits of ``blob`` from its bit ``q`` (from 0, each byte's top
+-- first): zeros past its end.
+local function bits(blob, q, width)
+  local j = math.floor(q / 8) + 1
+  local b1, b2, b3, b4 = string.byte(blob, j, j + 3)
+  local word = (((b1 or 0) * 256 + (b2 or 0)) * 256 + (b3 or 0)) * 256 + (b4 or 0)
+  return math.floor(word / 2 ^ (32 - q % 8 - width)) % 2 ^ width
+end
+-- The set's time, TTL and digests (sorted numbers), checked as ``hashed._decode``: exactly
+-- n ones, high parts under 2^(24 - L), increasing, and the length they make.
+local function hdigests(blob)
+  local time, ttl, n, at = hparse(blob)
+  local low = lowbits(n)
+  local scale, start = 2 ^ low, (at - 1) * 8  -- bits from the value's first, from 0
+  local digests, p, high = {}, start + n * low, 0
+  local where, mask = math.floor(p / 8) + 1, 2 ^ (7 - p % 8)  -- p's byte, and its bit
+  local byte = string.byte(blob, where)
+  for i = 1, n do
+    while true do  -- the next bit: a one ends the digest's high part, a zero raises it
+      if not byte then error(CORRUPT .. 'its bits run past its end') end
+      if mask == 128 and byte == 0 then  -- a byte of zeros at once
+        high, p, where = high + 8, p + 8, where + 1
+        byte = string.byte(blob, where)
+      else
+        local one = byte % (2 * mask) >= mask
+        p, mask = p + 1, mask / 2
+        if mask < 1 then
+          where, mask = where + 1, 128
+          byte = string.byte(blob, where)
+        end
+        if one then break end
+        high = high + 1
+      end
+    end
+    local d = high * scale + bits(blob, start + (i - 1) * low, low)
+    if i > 1 and d <= digests[i - 1] then error(CORRUPT .. 'its digests do not increase') end
+    digests[i] = d
+  end
+  local size = at - 1 + math.ceil((p - start) / 8)
+  if size % 8 == 0 then
+    size = size + 1
+    if string.byte(blob, size) ~= 0 then error(CORRUPT .. 'its pad') end
+  end
+  if high >= 2 ^ (24 - low) or size ~= #blob or string.byte(blob, 8) >= 128 then
+    error(CORRUPT .. 'its length is not that of its bits')
+  end
+  return time, ttl, digests
+end
+local BIG = 256  -- digests past which a set is searched in place, not decoded whole
+-- Whether a large set holds d, without decoding it: its unary part read 8 bits at a time
+-- once, the zeros before each group counted (O(n) in 8-bit steps), then for each question
+-- its bucket's start bisected (the bit after the h-th zero: its first digest is the one
+-- numbered by the ones before) and that bucket's few low parts compared. Checked: as many
+-- ones as the count says (``hdigests`` checks the rest, as a touch finds it).
+local function hfinder(blob, n, at)
+  local low = lowbits(n)
+  local scale, lows, base = 2 ^ low, (at - 1) * 8, (at - 1) * 8 + n * low
+  local groups, pop, zeros, ones = math.ceil((#blob * 8 - base) / 8), {[0] = 0}, {[0] = 0}, 0
+  for v = 1, 255 do pop[v] = pop[math.floor(v / 2)] + v % 2 end
+  for g = 0, groups - 1 do
+    local set = pop[bits(blob, base + 8 * g, 8)]
+    zeros[g + 1], ones = zeros[g] + 8 - set, ones + set
+  end
+  if ones ~= n then error(CORRUPT .. 'its unary part holds ' .. ones .. ' ones, not ' .. n) end
+  return function(d)
+    local h, l, p = math.floor(d / scale), d % scale, 0
+    if h > 0 then  -- the first group whose zeros reach h, then the h-th zero in it
+      local first, last = 0, groups
+      while first < last do
+        local mid = math.floor((first + last) / 2)
+        if zeros[mid + 1] >= h then last = mid else first = mid + 1 end
+      end
+      if first >= groups then return false end
+      local need = h - zeros[first]
+      p = 8 * first
+      while need > 0 do
+        if bits(blob, base + p, 1) == 0 then need = need - 1 end
+        p = p + 1
+      end
+    end
+    for i = p - h, n - 1 do  -- the bucket's digests: ones from p on
+      if bits(blob, base + p, 1) == 0 then return false end
+      local x = bits(blob, lows + i * low, low)
+      if x >= l then return x == l end
+      p = p + 1
+    end
+    return false
+  end
+end
+-- The count and bits of a set as stored, without its pad: a touch that adds nothing copies
+-- them (``hashed.touched``).
+local function hbits(blob)
+  local from, to = string.byte(blob, 9) == 0 and 14 or 10, #blob
+  if to % 8 == 1 and string.byte(blob, to) == 0 then to = to - 1 end
+  return string.sub(blob, from, to)
+end
+-- Whether a value is of an earlier layout: the time's sign bit set (minus it), or clear
+-- and a length of a multiple of 8 (the first).
+local function earlier(blob)
+  return blob and #blob >= 8 and (string.byte(blob, 8) >= 128 or #blob % 8 == 0)
 end
 local function converted(blob)
-  local time, ttl, from, width = 0, 0, 13, 4
+  local time, ttl, from, width = 0, 0, 13, 3
   if string.byte(blob, 8) < 128 then
     time, ttl = struct.unpack('<d<d', blob)
     from, width = 17, 8
   else
-    time, ttl = unheader(blob)
+    local minus
+    minus, ttl = struct.unpack('<dI4', blob)
+    time = -minus
+    if #blob % 4 == 0 then width = 4 end
   end
   local digests, seen = {}, {}
-  for i = from, #blob - 3, width do
-    local d = struct.unpack('<I4', blob, i) % 16777216  -- the low 3 bytes
+  for k = 0, math.floor((#blob - from + 1) / width) - 1 do
+    local i, d = from + k * width, 0
+    if width == 3 then d = struct.unpack('>I3', blob, i)
+    else d = struct.unpack('<I4', blob, i) % 16777216 end  -- the low 3 bytes
     if not seen[d] then seen[d], digests[#digests + 1] = true, d end
   end
   table.sort(digests)
-  for i, d in ipairs(digests) do digests[i] = struct.pack('>I3', d) end
-  return padded(header(time, ttl) .. table.concat(digests))
+  return hpack(time, ttl, digests)
 end
 local function current(key, blob)
   if not earlier(blob) then return blob end
@@ -264,7 +427,6 @@ local function current(key, blob)
   redis.call('SET', key, blob, 'KEEPTTL')
   return blob
 end
-local function before(a, b) return struct.unpack('>I3', a) < struct.unpack('>I3', b) end
 -- A hashed set's value where it is (``RedisState._lodged_commands``): its own key (of
 -- before, or too long for a field), else its field in its host record's hash if lodged
 -- there; and whether it was the field. The key first: a write of either clears the other,
@@ -275,16 +437,6 @@ local function hload(own, host, field)
   blob = redis.call('HGET', host, field)
   if earlier(blob) then blob = converted(blob) end
   return blob, true
-end
--- Where digest d goes among n (``bisect_left``), digest(i) the i-th from 0 (a read
--- fetches only those a bisect asks).
-local function position(n, digest, d)
-  local low, high = 0, n
-  while low < high do
-    local mid = math.floor((low + high) / 2)
-    if before(digest(mid), d) then low = mid + 1 else high = mid end
-  end
-  return low
 end
 """
 # A hashed set's touch (``hashed.touched``) and removal (``hashed.without``), run where
@@ -314,41 +466,47 @@ local function htouch(own, host, field, limit, now, ttl, cap, seconds, fresh)
   now, ttl, cap = tonumber(now), tonumber(ttl), tonumber(cap)
   local blob, time = hload(own, host, field), now
   if blob then
-    local t, l = unheader(blob)
-    if t + l > now then time = math.max(t, now) else blob = false end
+    local t, l, n, at = hparse(blob)
+    if t + l <= now then blob = false
+    else
+      time = math.max(t, now)
+      -- Nothing to add (full, no digest sent, or a large set holding each, searched in
+      -- place as a read does): the header alone is new, the bits copied.
+      local has, new = n < cap and n >= BIG and hfinder(blob, n, at), fresh ~= ''
+      if has then
+        new = false
+        for i = 1, #fresh, 3 do new = new or not has((struct.unpack('>I3', fresh, i))) end
+      end
+      if n >= cap or not new then
+        hstore(own, host, field, limit, padded(header(time, ttl) .. hbits(blob)), seconds)
+        return
+      end
+    end
   end
-  blob = blob or header(now, ttl)
-  local n = hcount(blob)
-  local function held(i) return string.sub(blob, 13 + 3 * i, 15 + 3 * i) end
-  local room, added = cap - n, {}
+  local digests, held = {}, {}
+  if blob then digests = select(3, hdigests(blob)) end
+  for _, d in ipairs(digests) do held[d] = true end
+  local room, added = cap - #digests, 0
   for i = 1, #fresh, 3 do
-    if #added >= room then break end
-    local d = string.sub(fresh, i, i + 2)
-    if held(position(n, held, d)) ~= d then added[#added + 1] = d end
+    if added >= room then break end
+    local d = struct.unpack('>I3', fresh, i)
+    if not held[d] then held[d], digests[#digests + 1], added = true, d, added + 1 end
   end
-  table.sort(added, before)
-  local parts, start = {header(time, ttl)}, 13
-  for _, d in ipairs(added) do
-    local cut = 13 + 3 * position(n, held, d)
-    parts[#parts + 1] = string.sub(blob, start, cut - 1)
-    parts[#parts + 1] = d
-    start = cut
-  end
-  parts[#parts + 1] = string.sub(blob, start, 12 + 3 * n)
-  hstore(own, host, field, limit, padded(table.concat(parts)), seconds)
+  table.sort(digests)
+  hstore(own, host, field, limit, hpack(time, ttl, digests), seconds)
 end
 -- A removal leaves the set where it was (shorter: a field stays one), with its expiry.
 local function hremove(own, host, field, gone)
   local blob, lodged = hload(own, host, field)
   if not blob then return end
-  local drop, parts = {}, {string.sub(blob, 1, 12)}
-  for i = 1, #gone, 3 do drop[string.sub(gone, i, i + 2)] = true end
-  for i = 13, 12 + 3 * hcount(blob), 3 do
-    local d = string.sub(blob, i, i + 2)
-    if not drop[d] then parts[#parts + 1] = d end
+  local time, ttl, digests = hdigests(blob)
+  local drop, kept = {}, {}
+  for i = 1, #gone, 3 do drop[struct.unpack('>I3', gone, i)] = true end
+  for _, d in ipairs(digests) do
+    if not drop[d] then kept[#kept + 1] = d end
   end
-  if lodged then redis.call('HSET', host, field, padded(table.concat(parts)))
-  else redis.call('SET', own, padded(table.concat(parts)), 'KEEPTTL') end
+  if lodged then redis.call('HSET', host, field, hpack(time, ttl, kept))
+  else redis.call('SET', own, hpack(time, ttl, kept), 'KEEPTTL') end
 end
 -- A member set's touch first drops what reads already take as gone, so that no TTL it
 -- brings revives it: the whole set past its event-time expiry (or without one), else its
@@ -1141,39 +1299,24 @@ if stored ~= ARGV[1] then
   return found
 end
 local now, sets, out = tonumber(ARGV[2]), {}, {1}
-local SMALL = 12 + 3 * 256  -- bytes of a set read whole
--- A live set as {n digests, time, has(d)}, or false. A small set (a usual contact list
--- is ~60) comes whole in one call and is searched in C; a large one is never copied
--- into Lua (a GET of a full one, with its garbage, costs Redis more than sending it:
--- ~200 µs for the 80 KB of the 8-byte layout): the digests its bisect asks are read in
--- place.
-local function set(i)  -- a set lodged in its host's hash is short enough to read whole
-  local key, host, field = place(i)  -- its own key first, as ``hload``
-  local head, whole = redis.call('GETRANGE', key, 0, SMALL - 1), false
-  if earlier(head, #head < SMALL and #head or redis.call('STRLEN', key)) then
-    head = string.sub(current(key, redis.call('GET', key)), 1, SMALL)
-  end
-  if #head == 0 and field ~= '' then
-    head = redis.call('HGET', host, field) or ''
-    if earlier(head) then head = converted(head) end
-    whole = true
-  end
-  if #head < 12 then return false end
-  local time, ttl = unheader(head)
+-- A live set as {n digests, time, has(d)}, or false: a small one's digests decoded into a
+-- table at its first Contains (O(n)), a large one searched in place (``hfinder``), none
+-- read for a Distinct.
+local function set(i)
+  local blob = hload(place(i))
+  if not blob then return false end
+  local time, ttl, n, at = hparse(blob)
   if time + ttl <= now then return false end
-  if whole or #head < SMALL then
-    return {hcount(head), time, function(d)
-      local from = 13
-      while true do  -- a digest's bytes could straddle two members: aligned hits only
-        local at = string.find(head, d, from, true)
-        if not at or (at - 13) % 3 == 0 then return at ~= nil end
-        from = at + 1
-      end
-    end}
-  end
-  local n = math.floor((redis.call('STRLEN', key) - 12) / 3)
-  local function held(at) return redis.call('GETRANGE', key, 12 + 3 * at, 14 + 3 * at) end
-  return {n, time, function(d) return held(position(n, held, d)) == d end}
+  local has
+  return {n, time, function(d)
+    if not has and n >= BIG then has = hfinder(blob, n, at)
+    elseif not has then
+      local held = {}
+      for _, x in ipairs(select(3, hdigests(blob))) do held[x] = true end
+      has = function(x) return held[x] == true end
+    end
+    return has(d)
+  end}
 end
 for i = 4 + count, #ARGV, 3 do
   local at, arg = tonumber(ARGV[i]), ARGV[i + 2]
@@ -1184,7 +1327,7 @@ for i = 4 + count, #ARGV, 3 do
   else
     local found = {}
     for j = 1, #arg, 3 do
-      found[#found + 1] = (n > 0 and has(string.sub(arg, j, j + 2))) and '1' or '0'
+      found[#found + 1] = (n > 0 and has(struct.unpack('>I3', arg, j))) and '1' or '0'
     end
     out[#out + 1] = table.concat(found)
   end
@@ -1338,6 +1481,11 @@ _BASES = bytes((_BASED,))
 # takes off ``_BASES`` alone and reads the rest as doubles, refuses the store: it would
 # read every lodged value and guest as never written (and write fields no read asks).
 _NAMES = bytes((3,))
+# ... and after it: hashed sets in session 38's layout (``hashed.py``: Elias-Fano lists, the
+# time's sign bit clear). A node of session 37's release takes off ``_BASES + _NAMES``
+# alone and reads the rest as doubles, so it refuses the store: its scripts would read
+# every such set as the first layout's and convert it into another set (``converted``).
+_ELIAS = bytes((4,))
 
 
 def _base(heads: bytes | None) -> bytes:
@@ -1440,7 +1588,8 @@ _ENTRIES_DEFAULT = 512  # ... and hash-max-listpack-entries (``RedisState._lodge
 _LODGED_FIELDS = 128
 # The hash-max-listpack-value at which what an account keeps fits its ties hash: its
 # takeover record (~270 bytes, more for an account of many sessions) and a contact list
-# of up to ~330 people (3 bytes each, ``hashed.py``); below it, they keep keys of their
+# of up to ~470 people (~2.1 bytes each in ``hashed.py``'s layout, ~330 at 3 before session
+# 38); below it, they keep keys of their
 # own: 1,586 bytes an account in Redis where 1,417 at this value (``benchmarks/memory.py``).
 RECOMMENDED_LISTPACK_VALUE = 1_024
 
@@ -1588,19 +1737,21 @@ class RedisState:
         this release to open it), as SQLite's file does (``SQLiteState._check_ttls``): a
         derived head (``stouched``) holds no expiry nor TTL, so a node declaring others
         refuses the store (``StateUnavailable``) rather than read its records with them.
-        The value ends in ``_BASES`` and ``_NAMES`` once a node of this release opened the
-        store: a node of session 35's or 36's release opening it after refuses it (its check
-        reads no whole number of doubles: a ValueError, or other TTLs), where it would
-        misread the records' bases (``hsplit``) and their members' first times
-        (``_time``), or miss the hosts' lodged values and guests (``_convert_names``). Set
-        before the names are converted, so no such node starts while they are."""
-        marks = _BASES + _NAMES
+        The value ends in ``_BASES``, ``_NAMES`` and ``_ELIAS`` once a node of this release
+        opened the store: a node of session 35's, 36's or 37's release opening it after
+        refuses it (its check reads no whole number of doubles: a ValueError, or other
+        TTLs), where it would misread the records' bases (``hsplit``) and their members'
+        first times (``_time``), miss the hosts' lodged values and guests
+        (``_convert_names``), or misread the hashed sets (``_ELIAS``). Set before the names
+        are converted and before any write, so no such node starts while they are."""
+        marks = _BASES + _NAMES + _ELIAS
         try:
             for space in sided_keyspaces():
                 name, packed = self._k(f"sided-ttls:{space.prefix}"), sided.packed_ttls(space.ttls)
                 self._redis.set(name, packed + marks, nx=True)
                 held: bytes = self._redis.get(name)  # type: ignore[assignment]  # redis-py's stubs: bytes | str; no reply is decoded here
-                if held in (packed, packed + _BASES):  # session 35's or 36's: ours from here on
+                if held in (packed, packed + _BASES, packed + _BASES + _NAMES):
+                    # session 35's, 36's or 37's: ours from here on
                     self._redis.set(name, held := packed + marks)
                 sided.check_ttls(space.prefix, space.ttls, held.removesuffix(marks),
                                  "Redis store")

@@ -37,7 +37,8 @@ the sweep, its expiry. The key its members are hashed with is made once, by the 
 process to open the file, and kept in it (``state_keys``): every process on the file,
 and the file reopened, hashes alike. Sets of a hashed keyspace that a file holds by
 name are converted when it opens (``_convert_hashed``), as are hashed sets of the
-earlier, 8-byte or 4-byte layouts (``_convert_digests``).
+earlier, 8-, 4- or 3-byte layouts (``_convert_digests``: all at once, as the hot copy reads
+this layout alone).
 
 A ``Puts`` (one value under several keys: bulk's cluster id under a text's six bands, every
 message) is one row of ``puts``, its value and expiry under an id that is a digest of its
@@ -189,7 +190,13 @@ _DERIVED = 3  # ``sided_sets.layout`` of a row of the held layout, heads held on
 _HEADER = "x''"  # the member a set's header is filed under (see above)
 _KEYS = msgspec.msgpack.Encoder()  # of a put's keys, for its id (``_put_id``)
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
-# The ``state_keys`` row of a file whose hashed sets are all of today's layout.
+# The ``state_keys`` row of a file whose hashed sets are all of today's layout
+# (``hashed.py``'s Elias-Fano lists, session 38's) ...
+_ELIAS_FANO = "hashed-sets:elias-fano"
+# ... and session 37's (3-byte digests), which this release deletes: a node of that release
+# opening the file then converts it, and fails on the first set of today's (``hashed``'s
+# docstring) where it would read it as its own; one that found none to fail on and wrote
+# sets of its layout puts the row back, so the next open of this release converts them.
 _DIGESTS_CUT = "hashed-sets:3-byte-digests"  # (and 4 bytes: the name of a file of then)
 _CONVERT_CHUNK = 1_000  # hashed sets a transaction of ``_convert_digests``
 _CACHED = 100_000  # keys held in memory between commits, at most (about 1 KB each)
@@ -450,13 +457,18 @@ class SQLiteState:
                 self._conn.execute("DELETE FROM members WHERE key >= ? AND key < ?", bounds)
 
     def _convert_digests(self) -> None:
-        """Hashed sets of the 8-byte or 4-byte layouts (``hashed.current``) converted, their expiry
+        """Hashed sets of the earlier layouts (``hashed.current``) converted, their expiry
         with them, a chunk of keys a transaction under the write lock (a process beside
         one already writing converts what is still old, nothing newer; an open cut short
-        resumes), then the file marked done so that later opens do not scan it."""
+        resumes), then the file marked done so that later opens do not scan it: unless
+        session 37's mark is there (``_DIGESTS_CUT``), deleted first."""
         run = self._conn.execute
-        if run("SELECT 1 FROM state_keys WHERE name = ?", (_DIGESTS_CUT,)).fetchone():
+        marks = {name for (name,) in run("SELECT name FROM state_keys WHERE name IN (?, ?)",
+                                         (_ELIAS_FANO, _DIGESTS_CUT))}
+        if marks == {_ELIAS_FANO}:
             return
+        with self._conn:
+            run("DELETE FROM state_keys WHERE name = ?", (_DIGESTS_CUT,))
         after = ""
         while True:
             with self._conn:
@@ -468,7 +480,7 @@ class SQLiteState:
                 self._conn.executemany("UPDATE hashed_sets SET value = ?, exp = ? "
                                        "WHERE key = ?", rows)
                 if len(chunk) < _CONVERT_CHUNK:
-                    run("INSERT OR IGNORE INTO state_keys VALUES (?, x'')", (_DIGESTS_CUT,))
+                    run("INSERT OR IGNORE INTO state_keys VALUES (?, x'')", (_ELIAS_FANO,))
                     return
             after = chunk[-1][0]
 
