@@ -1,9 +1,10 @@
-"""Session 38, ``hot38``: fewer instructions on a message's path outside the state.
+"""Session 38, ``hot38``: a notice's printable values skip the substitution (``shown``).
 
-Each change is a speed change (every verdict as before), so each test holds the new way
-to the answer the old one gave, on hostile text: control, bidi and zero-width characters,
-unassigned code points, 64 KiB bodies, many links. They pass on main as on the branch;
-each was seen to fail with the change broken on purpose (the write-up says how).
+A speed change (every verdict as before), so the tests hold the fast way to the answer
+the substitution gave, on hostile values: controls, separators, bidi and zero-width
+characters, unassigned and private-use code points, lone surrogates, 64 KiB values. They
+pass on main as on the branch; the last two fail with the fast path broken on purpose
+(every value taken as printable).
 """
 
 from __future__ import annotations
