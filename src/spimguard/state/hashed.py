@@ -260,6 +260,8 @@ def _head(blob: bytes) -> tuple[float, int, int, int]:
         if code > len(_TTLS):
             raise CorruptSet(f"a hashed set's TTL code {code} stands for no TTL")
         ttl, at = _TTLS[code - 1], 9
+    elif len(blob) < 13:
+        raise CorruptSet(f"a hashed set's TTL runs past its end ({len(blob)} bytes)")
     else:
         (ttl,), at = _ESCAPED.unpack_from(blob, 9), 13
     n = shift = 0
