@@ -5,6 +5,7 @@ script error naming the set corrupt, never read as a set nor answered from."""
 from __future__ import annotations
 
 import random
+import struct
 from typing import Any
 
 import pytest
@@ -119,3 +120,28 @@ def test_redis_refuses_a_large_list_of_the_wrong_length(
             hashed.contains(blob, [1], T0 + 1)
             raise AssertionError(name)
         _refused(state, raw, redis_namespace, blob, touch=False)
+
+
+def _timeless() -> list[bytes]:
+    """Lists whose time is NaN (the sign bit clear: this layout's) or infinite: a NaN one
+    never expired and was never counted (every comparison false), an infinite one never
+    expired."""
+    blob = hashed.pack(T0, accounts.CONTACTS_TTL, [5, 9])
+    return [struct.pack("<d", t) + blob[8:] for t in (float("nan"), float("inf"))]
+
+
+def test_a_time_no_event_has_is_corrupt(redis_url: str, redis_namespace: str) -> None:
+    """Every event time is finite and not negative (``events.parse_ts``): a stored time
+    of NaN or infinity is refused by Python and by Redis's scripts, never read as a list
+    live for ever."""
+    import redis
+
+    raw, state = redis.Redis.from_url(redis_url), _state(redis_url, redis_namespace)
+    for blob in _timeless():
+        assert not blob[7] & 0x80
+        hashed._decoded.clear()
+        with pytest.raises(hashed.CorruptSet):
+            hashed.contains(blob, [5], T0)
+        _refused(state, raw, redis_namespace, blob)
+    with pytest.raises(ValueError):
+        hashed.pack(float("nan"), 60.0, [5])

@@ -189,8 +189,8 @@ def _stored_ttl(ttl: float) -> int:
 
 
 def _header(time: float, ttl: float) -> bytes:
-    if time < 0:
-        raise ValueError(f"a hashed set's time is never negative: {time!r}")
+    if not 0 <= time < math.inf:
+        raise ValueError(f"a hashed set's time is never negative, NaN or infinite: {time!r}")
     seconds = _stored_ttl(ttl)
     code = _CODES.get(seconds)
     if code:
@@ -256,6 +256,8 @@ def _head(blob: bytes) -> tuple[float, int, int, int]:
     if len(blob) < 10:
         raise CorruptSet(f"a hashed set of {len(blob)} bytes: 10 at least")
     (time,), code = _TIME.unpack_from(blob), blob[8]
+    if not 0 <= time < math.inf:  # NaN (never expired, never counted) or infinite
+        raise CorruptSet(f"a hashed set's time {time!r} is no event time")
     if code:
         if code > len(_TTLS):
             raise CorruptSet(f"a hashed set's TTL code {code} stands for no TTL")

@@ -240,7 +240,7 @@ local function lowbits(n)  -- L (``hashed._low_bits``): 24 - ceil(log2 n), at le
   return math.max(0, 24 - bits)
 end
 local function header(time, ttl)
-  if time < 0 then error('a hashed set has no negative time') end
+  if not (time >= 0 and time < math.huge) then error('a hashed set has no such time') end
   local seconds = math.max(math.ceil(math.min(ttl, 4294967295)), 0)
   local code = CODES[seconds]  -- (time + 0: -0 stored as 0)
   if code then return struct.pack('<dB', time + 0, code) end
@@ -255,6 +255,7 @@ end
 local function hparse(blob)
   if #blob < 10 then error(CORRUPT .. #blob .. ' bytes') end
   local time, code = struct.unpack('<dB', blob)
+  if not (time >= 0 and time < math.huge) then error(CORRUPT .. 'its time is no event time') end
   local ttl, at = TTLS[code], 10
   if code == 0 then
     if #blob < 13 then error(CORRUPT .. 'its TTL runs past its end') end
