@@ -145,3 +145,17 @@ def test_a_time_no_event_has_is_corrupt(redis_url: str, redis_namespace: str) ->
         _refused(state, raw, redis_namespace, blob)
     with pytest.raises(ValueError):
         hashed.pack(float("nan"), 60.0, [5])
+
+
+def test_the_decoded_lists_kept_are_bounded_in_bytes() -> None:
+    """``_decoded`` was bounded by its count alone (4,096): full lists (10,000 digests, an
+    account's own upload) kept ~55 KB each, ~225 MB in all where the docstring said
+    2.5 MB. A hundred full lists, read once each, now keep 4 MB at most."""
+    hashed._decoded.clear()
+    draw = random.Random(38)
+    for _ in range(100):
+        blob = hashed.pack(T0, accounts.CONTACTS_TTL, draw.sample(range(1 << 24), 10_000))
+        hashed.contains(blob, [1], T0)
+    kept = sum(len(b) + 4 * len(held) for b, (_, _, held) in hashed._decoded.items())
+    assert kept <= 4 << 20
+    hashed._decoded.clear()

@@ -123,6 +123,10 @@ _REMEMBERED = 4_096  # names whose digests a hasher keeps (they recur: senders, 
 # sender's list and each recipient's, which change far less often than they are asked.
 # ~0.6 KB each for a list of 55 (its bytes, the array, the tuple): ~2.5 MB at most.
 _DECODED_KEPT = 4_096
+# ... and their bytes and digests' arrays at most (cleared past it), as a count alone
+# would let full lists (10,000: ~15 KB and a 40 KB array each) hold ~225 MB: 4,096 lists
+# of 55 take ~1.6 MB of it, so ordinary lists are kept as many as before (``review38``).
+_DECODED_BYTES = 4 << 20
 _NONE = array("I")  # no digests
 _CHUNK = 128  # digests encoded in one number (``_body``): ~3,000 bits at most
 
@@ -306,11 +310,17 @@ def _decode(blob: bytes) -> tuple[float, float, array[int]]:
 
 
 _decoded: dict[bytes, tuple[float, float, array[int]]] = {}
+_decoded_bytes = 0  # the kept sets' bytes and arrays' (``_DECODED_BYTES``)
 
 
 def _keep(blob: bytes, read: tuple[float, float, array[int]]) -> None:
-    if len(_decoded) >= _DECODED_KEPT:
+    global _decoded_bytes
+    size = len(blob) + read[2].itemsize * len(read[2])
+    if len(_decoded) >= _DECODED_KEPT or _decoded_bytes + size > _DECODED_BYTES:
         _decoded.clear()
+        _decoded_bytes = 0
+    if blob not in _decoded:
+        _decoded_bytes += size
     _decoded[blob] = read
 
 
