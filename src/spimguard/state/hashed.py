@@ -123,6 +123,10 @@ _REMEMBERED = 4_096  # names whose digests a hasher keeps (they recur: senders, 
 # sender's list and each recipient's, which change far less often than they are asked.
 # ~0.6 KB each for a list of 55 (its bytes, the array, the tuple): ~2.5 MB at most.
 _DECODED_KEPT = 4_096
+# ... and their bytes and digests' arrays at most (cleared past it), as a count alone
+# would let full lists (10,000: ~15 KB and a 40 KB array each) hold ~225 MB: 4,096 lists
+# of 55 take ~1.6 MB of it, so ordinary lists are kept as many as before (``review38``).
+_DECODED_BYTES = 4 << 20
 _NONE = array("I")  # no digests
 _CHUNK = 128  # digests encoded in one number (``_body``): ~3,000 bits at most
 
@@ -189,8 +193,8 @@ def _stored_ttl(ttl: float) -> int:
 
 
 def _header(time: float, ttl: float) -> bytes:
-    if time < 0:
-        raise ValueError(f"a hashed set's time is never negative: {time!r}")
+    if not 0 <= time < math.inf:
+        raise ValueError(f"a hashed set's time is never negative, NaN or infinite: {time!r}")
     seconds = _stored_ttl(ttl)
     code = _CODES.get(seconds)
     if code:
@@ -256,10 +260,14 @@ def _head(blob: bytes) -> tuple[float, int, int, int]:
     if len(blob) < 10:
         raise CorruptSet(f"a hashed set of {len(blob)} bytes: 10 at least")
     (time,), code = _TIME.unpack_from(blob), blob[8]
+    if not 0 <= time < math.inf:  # NaN (never expired, never counted) or infinite
+        raise CorruptSet(f"a hashed set's time {time!r} is no event time")
     if code:
         if code > len(_TTLS):
             raise CorruptSet(f"a hashed set's TTL code {code} stands for no TTL")
         ttl, at = _TTLS[code - 1], 9
+    elif len(blob) < 13:
+        raise CorruptSet(f"a hashed set's TTL runs past its end ({len(blob)} bytes)")
     else:
         (ttl,), at = _ESCAPED.unpack_from(blob, 9), 13
     n = shift = 0
@@ -302,11 +310,17 @@ def _decode(blob: bytes) -> tuple[float, float, array[int]]:
 
 
 _decoded: dict[bytes, tuple[float, float, array[int]]] = {}
+_decoded_bytes = 0  # the kept sets' bytes and arrays' (``_DECODED_BYTES``)
 
 
 def _keep(blob: bytes, read: tuple[float, float, array[int]]) -> None:
-    if len(_decoded) >= _DECODED_KEPT:
+    global _decoded_bytes
+    size = len(blob) + read[2].itemsize * len(read[2])
+    if len(_decoded) >= _DECODED_KEPT or _decoded_bytes + size > _DECODED_BYTES:
         _decoded.clear()
+        _decoded_bytes = 0
+    if blob not in _decoded:
+        _decoded_bytes += size
     _decoded[blob] = read
 
 

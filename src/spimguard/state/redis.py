@@ -240,7 +240,7 @@ local function lowbits(n)  -- L (``hashed._low_bits``): 24 - ceil(log2 n), at le
   return math.max(0, 24 - bits)
 end
 local function header(time, ttl)
-  if time < 0 then error('a hashed set has no negative time') end
+  if not (time >= 0 and time < math.huge) then error('a hashed set has no such time') end
   local seconds = math.max(math.ceil(math.min(ttl, 4294967295)), 0)
   local code = CODES[seconds]  -- (time + 0: -0 stored as 0)
   if code then return struct.pack('<dB', time + 0, code) end
@@ -255,8 +255,12 @@ end
 local function hparse(blob)
   if #blob < 10 then error(CORRUPT .. #blob .. ' bytes') end
   local time, code = struct.unpack('<dB', blob)
+  if not (time >= 0 and time < math.huge) then error(CORRUPT .. 'its time is no event time') end
   local ttl, at = TTLS[code], 10
-  if code == 0 then ttl, at = struct.unpack('<I4', blob, 10) end
+  if code == 0 then
+    if #blob < 13 then error(CORRUPT .. 'its TTL runs past its end') end
+    ttl, at = struct.unpack('<I4', blob, 10)
+  end
   if not ttl then error(CORRUPT .. 'TTL code ' .. code) end
   local n, scale, byte = 0, 1, 128
   while byte >= 128 do
@@ -307,6 +311,19 @@ local function bits(blob, q, width)
   local word = (((b1 or 0) * 256 + (b2 or 0)) * 256 + (b3 or 0)) * 256 + (b4 or 0)
   return math.floor(word / 2 ^ (32 - q % 8 - width)) % 2 ^ width
 end
+-- Raise unless a set whose count ends at ``at`` and whose last one is its ``used``-th
+-- bit (from its count's end), its last high part ``high``, has the length, the pad and
+-- the sign bit ``hashed._decode`` checks.
+local function hended(blob, at, used, high, low)
+  local size = at - 1 + math.ceil(used / 8)
+  if size % 8 == 0 then
+    size = size + 1
+    if string.byte(blob, size) ~= 0 then error(CORRUPT .. 'its pad') end
+  end
+  if high >= 2 ^ (24 - low) or size ~= #blob or string.byte(blob, 8) >= 128 then
+    error(CORRUPT .. 'its length is not that of its bits')
+  end
+end
 -- The set's time, TTL and digests (sorted numbers), checked as ``hashed._decode``: exactly
 -- n ones, high parts under 2^(24 - L), increasing, and the length they make.
 local function hdigests(blob)
@@ -337,14 +354,8 @@ local function hdigests(blob)
     if i > 1 and d <= digests[i - 1] then error(CORRUPT .. 'its digests do not increase') end
     digests[i] = d
   end
-  local size = at - 1 + math.ceil((p - start) / 8)
-  if size % 8 == 0 then
-    size = size + 1
-    if string.byte(blob, size) ~= 0 then error(CORRUPT .. 'its pad') end
-  end
-  if high >= 2 ^ (24 - low) or size ~= #blob or string.byte(blob, 8) >= 128 then
-    error(CORRUPT .. 'its length is not that of its bits')
-  end
+  if mask < 128 and byte % (2 * mask) ~= 0 then error(CORRUPT .. 'a one past its last') end
+  hended(blob, at, p - start, high, low)
   return time, ttl, digests
 end
 local BIG = 256  -- digests past which a set is searched in place, not decoded whole
@@ -352,7 +363,8 @@ local BIG = 256  -- digests past which a set is searched in place, not decoded w
 -- once, the zeros before each group counted (O(n) in 8-bit steps), then for each question
 -- its bucket's start bisected (the bit after the h-th zero: its first digest is the one
 -- numbered by the ones before) and that bucket's few low parts compared. Checked: as many
--- ones as the count says (``hdigests`` checks the rest, as a touch finds it).
+-- ones as the count says, and the length, pad and last high part they make (``hended``);
+-- the low parts' order is not (``hdigests`` checks it, as a touch finds it).
 local function hfinder(blob, n, at)
   local low = lowbits(n)
   local scale, lows, base = 2 ^ low, (at - 1) * 8, (at - 1) * 8 + n * low
@@ -363,6 +375,11 @@ local function hfinder(blob, n, at)
     zeros[g + 1], ones = zeros[g] + 8 - set, ones + set
   end
   if ones ~= n then error(CORRUPT .. 'its unary part holds ' .. ones .. ' ones, not ' .. n) end
+  local last, tail = groups - 1, 0  -- the group of the last one, and the zeros after it
+  while zeros[last + 1] - zeros[last] == 8 do last = last - 1 end
+  local v = bits(blob, base + 8 * last, 8)
+  while v % 2 == 0 do v, tail = v / 2, tail + 1 end
+  hended(blob, at, n * low + 8 * last + 8 - tail, 8 * last + 8 - tail - n, low)
   return function(d)
     local h, l, p = math.floor(d / scale), d % scale, 0
     if h > 0 then  -- the first group whose zeros reach h, then the h-th zero in it
