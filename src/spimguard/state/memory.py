@@ -47,7 +47,9 @@ bytes each where 4 (``_framed``; session 37): the items 441 → 432, 1,024 → 1
 account's id held by its record (``_Account.id``, ``_Names``) where ``sys.intern``'s
 table held a slot for it beside the records' own (in no row: 38 bytes an account at
 100,000): the object 64 → 80, the rows' sum 1,006 → 1,022, the resident growth at
-100,000 accounts 1,092 → 1,076 (session 38).
+100,000 accounts 1,092 → 1,076 (session 38). A record's index with its names
+(``sided._Named``), where a slot of every record held it: the object 80 → 64 again
+(session 38, ``slot38``).
 
 An account lodges at most ``_LODGED_GUESTS`` (8) sessions' records, each of at most
 ``LODGED_NAMES`` (32) names and ``_GUEST_BYTES`` (2,048) bytes; a session's record past
@@ -477,16 +479,18 @@ class _Account(sided.Record):
     ``id``: the string its table holds it by, which every other record naming the account
     holds too (``_Names``): the store finds an account's one string by its record, where
     ``sys.intern``'s table held a second slot for it (38 bytes an account at 100,000, in
-    no row; this slot costs 16, the object 80 bytes where 64: session 38)."""
+    no row: session 38). Its slot is the one ``sided.Record`` gave up for the index it
+    nearly never has (``sided._Named``): the object 64 bytes, where this slot beside the
+    index's made it 80 (``slot38``)."""
 
     __slots__ = ("id",)
 
     def __init__(self, name: str) -> None:
-        self.names, self.index, self.held, self.end, self.id = (), None, b"", 0, name
+        self.names, self.held, self.end, self.id = (), b"", 0, name
 
     def __reduce__(self) -> tuple[object, ...]:
         """Pickled as its id, names, bytes and times' length (its index made again)."""
-        return _account, (self.id, self.names, self.held, self.end)
+        return _account, (self.id, tuple(self.names), self.held, self.end)
 
     @property
     def lodged(self) -> bytes:

@@ -468,9 +468,26 @@ class _Index:
         self.gone = []
 
 
+class _Named(tuple[str, ...]):
+    """A large record's names with its ``_Index`` (``places``): where a record past
+    ``_INDEXED`` names keeps its index, so that a record holds no slot for one it nearly
+    never has (the memory backend's account object 80 → 64 bytes: session 38, ``slot38``).
+    Read as the tuple it is everywhere else."""
+
+    places: _Index
+
+
+def _named(names: tuple[str, ...], index: _Index) -> _Named:
+    """``names`` with ``index`` (a copy of the tuple: O(n), as was making ``names``)."""
+    named = _Named(names)
+    named.places = index
+    return named
+
+
 class Record:
     """A sided record as held: its names, its times (the module's layout) and, when large,
-    its ``_Index``. A touch changes the record in place (``touched``).
+    its ``_Index`` (with its names: ``_Named``). A touch changes the record in place
+    (``touched``).
 
     The times are ``held[:end]``: ``held`` is the times alone in a record of its own, and
     the times then the account's lodged bytes in the memory backend's account object
@@ -481,14 +498,14 @@ class Record:
     every read below starts at 0 and ends at ``end``, never at ``len(held)``; a touch
     works on a copy of the times and puts what follows them back after (``_rehold``)."""
 
-    __slots__ = ("end", "held", "index", "names")
+    __slots__ = ("end", "held", "names")
 
     def __init__(self, names: tuple[str, ...], times: bytes, after: bytes = b"") -> None:
         """The record of these names and times (``after`` them in ``held``: an account's
         lodged bytes), the index made for them."""
-        self.names, self.held, self.end = names, times + after, len(times)
-        self.index = (_Index(names, times, self.sides()) if len(names) > _INDEXED
-                      else None)
+        self.held, self.end = times + after, len(times)
+        self.names = (_named(names, _Index(names, times, self.sides()))
+                      if len(names) > _INDEXED else tuple(names))  # (no old index kept)
 
     def hold(self, names: tuple[str, ...], times: bytes) -> None:
         """Hold these names and times from now on, what followed the old times after them:
@@ -501,15 +518,21 @@ class Record:
         """The held times: ``held`` itself in a record of its own, a copy in an account."""
         return self.held[:self.end]
 
+    @property
+    def index(self) -> _Index | None:
+        """The record's ``_Index``, None while it is small (``_Named``)."""
+        names = self.names
+        return names.places if names.__class__ is _Named else None  # type: ignore[attr-defined]  # (a __class__ test)
+
     def position(self, member: str) -> int:
         """The member's place in ``names``, or -1."""
-        index = self.index
-        if index is not None:  # (``_Index.gone``; inline: ~4 asks a message)
+        names = self.names
+        if names.__class__ is _Named:  # (``_Index.gone``; inline: ~4 asks a message)
+            index = names.places  # type: ignore[attr-defined]  # (a __class__ test)
             at = index.at.get(member, -1)
             if index.gone and at > 0:
                 at -= bisect_left(index.gone, at)
             return at
-        names = self.names
         return names.index(member) if member in names else -1
 
     def due(self, ttls: Sequence[float]) -> float:
@@ -971,13 +994,13 @@ def _grown(record: Record, names: tuple[str, ...], times: bytes, sides: int) -> 
     """The record given ``names`` (its old ones less some, then some added at the end, its
     index told of both) and their ``times``: an index made once it is large, its slots
     made places again once many names have gone (``_Index.renumbered``)."""
-    record.names = names
+    index = record.index
     _rehold(record, times)
-    if record.index is not None:
-        if len(record.index.gone) * 8 > len(names):
-            record.index.renumbered(names)
-    elif len(names) > _INDEXED:
-        record.index = _Index(names, times, sides)
+    if index is None:
+        index = _Index(names, times, sides) if len(names) > _INDEXED else None
+    elif len(index.gone) * 8 > len(names):
+        index.renumbered(names)
+    record.names = names if index is None else _named(names, index)
 
 
 def _retouched(record: Record, side: int, ttls: Sequence[float], fresh: Sequence[str],
