@@ -522,13 +522,13 @@ class Record:
     def index(self) -> _Index | None:
         """The record's ``_Index``, None while it is small (``_Named``)."""
         names = self.names
-        return names.places if names.__class__ is _Named else None  # type: ignore[attr-defined]  # (a __class__ test)
+        return names.places if names.__class__ is _Named else None
 
     def position(self, member: str) -> int:
         """The member's place in ``names``, or -1."""
         names = self.names
         if names.__class__ is _Named:  # (``_Index.gone``; inline: ~4 asks a message)
-            index = names.places  # type: ignore[attr-defined]  # (a __class__ test)
+            index = names.places
             at = index.at.get(member, -1)
             if index.gone and at > 0:
                 at -= bisect_left(index.gone, at)
@@ -740,7 +740,7 @@ def touched_sides(record: Record | None, ttls: Sequence[float], parts: Sequence[
         record = empty(sides)
     names, times, end = record.names, record.held, record.end
     # (``Record.index`` inline: a property's call at every touch cost ~0.4 % an event)
-    index = names.places if names.__class__ is _Named else None  # type: ignore[attr-defined]  # (a __class__ test)
+    index = names.places if names.__class__ is _Named else None
     n, code = len(names), times[0] & 3
     # The sides whose heads the record holds (``_derived``): no part of the fast way
     # changes which (a part that would goes ``_retouched``), nor where the ranks start.
