@@ -399,6 +399,11 @@ def contains(blob: bytes | None, digests: Sequence[int], now: float) -> tuple[bo
     _, end, held = _decoded.get(blob) or _read(blob)  # (the look-up inline: the hot path)
     if end <= now:
         return (False,) * len(digests)
+    return _found(held, digests)
+
+
+def _found(held: array[int], digests: Sequence[int]) -> tuple[bool, ...]:
+    """For each digest, whether the sorted ``held`` has it: a bisection in C each."""
     n = len(held)
     if len(digests) == 1:  # most questions: one recipient's list, or one sender's
         at = bisect_left(held, digests[0])
@@ -439,8 +444,7 @@ def touched(blob: bytes | None, fresh: Sequence[int], now: float, ttl: float,
             known = set(held)
             new = [d for d in fresh if d not in known]
         else:
-            n = len(held)
-            new = [d for d in fresh if not ((at := bisect_left(held, d)) < n and held[at] == d)]
+            new = [d for d, there in zip(fresh, _found(held, fresh), strict=True) if not there]
         if new:
             return pack(time, ttl, chain(held, new[:room]))
     return _padded(_header(time, ttl) + body)
