@@ -1,4 +1,5 @@
-"""uvicorn's HTTP protocol with a deadline for request headers.
+"""uvicorn's HTTP protocol with a deadline for request headers, and an answer sent in one
+write.
 
 uvicorn times out idle keep-alive connections but not a client that opens a
 connection and sends its headers a byte at a time (or never): 200 such
@@ -8,14 +9,52 @@ connecting (or of its previous answer), or it is closed. Together with
 uvicorn's ``limit_concurrency`` (503 past a number of connections and tasks) and
 the body-read deadline in ``wire.read_body``, a slow client holds a connection
 for a bounded time only.
+
+uvicorn writes an answer's head when the app starts it and its body when the app sends
+it: two ``write`` calls, and uvloop sends each at once, so every answer cost two sends
+through the kernel's TCP stack (and woke its client twice). Here the connection's writes
+wait in ``Corked`` until the answer is complete, or until the loop's next turn for an
+answer still being written (a stream, a ``100 Continue``), and go out as one send.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+
+class Corked:
+    """A connection's transport whose writes are sent together: at ``flush`` (the end of
+    an answer), or at the loop's next turn, whichever comes first. Everything written to
+    the connection goes through it, in order; every other call goes to the transport."""
+
+    __slots__ = ("loop", "pending", "transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self.transport = transport
+        self.loop = loop
+        self.pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self.pending:
+            self.loop.call_soon(self.flush)
+        self.pending.append(data)
+
+    def flush(self) -> None:
+        if self.pending:
+            data = self.pending[0] if len(self.pending) == 1 else b"".join(self.pending)
+            self.pending.clear()
+            if not self.transport.is_closing():
+                self.transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
 
 
 def with_header_deadline(header_timeout: float) -> type[HttpToolsProtocol]:
@@ -52,7 +91,7 @@ def with_header_deadline(header_timeout: float) -> type[HttpToolsProtocol]:
             self.transport.close()
 
         def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
+            super().connection_made(cast(asyncio.Transport, Corked(transport, self.loop)))
             self.arm()
 
         def connection_lost(self, exc: Exception | None) -> None:
@@ -66,6 +105,7 @@ def with_header_deadline(header_timeout: float) -> type[HttpToolsProtocol]:
             super().on_headers_complete()
 
         def on_response_complete(self) -> None:
+            cast(Corked, self.transport).flush()
             super().on_response_complete()
             if not self.pipeline and not self.transport.is_closing():
                 self.arm()
