@@ -154,12 +154,13 @@ def test_an_adding_write_is_held_by_its_own_note_in_one_pass_over_the_call(
     state.close()
 
 
-def test_a_sweep_part_loads_the_keys_it_changed_again_and_the_known_queries_stay_known(
+def test_the_keys_a_sweep_part_changed_stay_held_and_the_known_queries_stay_known(
         tmp_path: Path) -> None:
-    """The keys a part of the sweep changed in the file are loaded again at once, as the
-    file has them then, so the queries known before (``_known``) are answered from held
-    keys after it with no statement; they were all forgotten at every part, and the next
-    batch looked each of its queries up again."""
+    """The keys a part of the sweep changed in the file stay held, as the file has them
+    then (the part's own changes: ``_agree``; loaded again from sessions 31 to 38), so the
+    queries known before (``_known``) are answered from held keys after it with no
+    statement; they were all forgotten at every part, and the next batch looked each of
+    its queries up again."""
     path = tmp_path / "s.db"
     conn = connect(path)
     state, memory = SQLiteState(conn), MemoryState()

@@ -90,13 +90,24 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import groupby, islice, repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
 from ..errors import StateUnavailable
 from . import hashed, sided
-from .memory import MemberSet, MemoryState, pack_counter, unpack_counter
+from .memory import (
+    COUNTER,
+    EVERY_TABLE,
+    HASHED_SET,
+    MEMBER_SET,
+    SIDED_RECORD,
+    VALUE,
+    MemberSet,
+    MemoryState,
+    pack_counter,
+    unpack_counter,
+)
 from .ops import (
     SWEEP_PARTS,
     Append,
@@ -215,26 +226,33 @@ _EVERY_KEY: tuple[str | bytes, str | bytes] = ("", b"")
 # the same key (a member set of more rows than a share), the key after it.
 _SLICE = "SELECT key FROM {} WHERE key >= ? ORDER BY key LIMIT 1 OFFSET ?"
 _NEXT_KEY = "SELECT key FROM {} WHERE key > ? ORDER BY key LIMIT 1"
-# A part's member sets past their expiry, then members past their set's TTL: both within
-# the part's keys (``key >= ? AND key < ?``), each deleted row's key returned.
-_SWEEP_MEMBERS = (
+# A part's member sets past their expiry, then members past their set's TTL, then the
+# stalest beyond a set's cap: all within the part's keys (``key >= ? AND key < ?``), each
+# deleted row's key returned, and the member of each row of a set left.
+_SWEEP_SETS = (
     f"DELETE FROM members WHERE key >= ?1 AND key < ?2 AND key IN (SELECT key FROM members "
-    f"WHERE key >= ?1 AND key < ?2 AND member = {_HEADER} AND ts <= ?3) RETURNING key",
+    f"WHERE key >= ?1 AND key < ?2 AND member = {_HEADER} AND ts <= ?3) RETURNING key")
+_SWEEP_MEMBERS = (
     f"DELETE FROM members WHERE key >= ?1 AND key < ?2 AND member <> {_HEADER} AND ts <= ?3 - "
     f"(SELECT h.ttl FROM members h WHERE h.key = members.key AND h.member = {_HEADER}) "
-    f"RETURNING key",
-)
+    f"RETURNING key, member")
+_OVERSIZED = (f"SELECT h.key, h.cap FROM members h WHERE h.key >= ? AND h.key < ? AND "
+              f"h.member = {_HEADER} AND (SELECT COUNT(*) FROM members m WHERE m.key = h.key) "
+              f"> h.cap + 1")
+_SWEEP_CAPPED = (f"DELETE FROM members WHERE key = ?1 AND member IN (SELECT member FROM "
+                 f"members WHERE key = ?1 AND member <> {_HEADER} ORDER BY ts DESC, "
+                 f"member DESC LIMIT -1 OFFSET ?2) RETURNING member")
 
 # A part's keys of puts expired or gone (``_sweep_ranges``): their rows are dropped with
 # the puts; a key's is its own (a put of six keys is one item).
 _SWEEP_PUT_KEYS = ("DELETE FROM put_keys WHERE key >= ?1 AND key < ?2 AND NOT EXISTS (SELECT 1 "
                    "FROM puts p WHERE p.key = put_keys.put AND p.exp > ?3) RETURNING key")
 
-# Which table a primitive's key lives in: counters, member sets, values or hashed sets;
-# one bit each, so what is held of a key is one number (``SQLiteState._held``).
-_COUNTER, _SET, _VALUE, _HASHED, _SIDED = 1, 2, 4, 8, 16
+# Which table a primitive's key lives in: counters, member sets, values, hashed sets or
+# sided records; one bit each, so what is held of a key is one number
+# (``SQLiteState._held``), the held copy's own bits (``MemoryState.forget``).
+_COUNTER, _SET, _VALUE, _HASHED, _SIDED = COUNTER, MEMBER_SET, VALUE, HASHED_SET, SIDED_RECORD
 _KINDS = (_COUNTER, _SET, _VALUE, _HASHED, _SIDED)
-_EVERY_KIND = _COUNTER | _SET | _VALUE | _HASHED | _SIDED
 # A log (``Append``) is one value: its count and kept entries (``ops.encode_log``).
 _KIND: dict[type, int] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VALUE,
                           Since: _VALUE, Append: _VALUE}
@@ -325,6 +343,20 @@ def _set_kind(key: str) -> int:
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start:start + _CHUNK]
+
+
+class _Swept(NamedTuple):
+    """What a part of the sweep deleted or rewrote, by the held copy's table it is in
+    (``SQLiteState._agree``): keys whose counter, value (a ``kv`` or a ``put_keys`` row)
+    or hashed set went, member sets gone whole, the members a set left lost (past its TTL
+    or its cap), and the sided records rewritten as the part computed them (None: gone)."""
+
+    counters: list[str]
+    values: list[str]
+    hashed: list[str]
+    sets: list[str]
+    members: dict[str, list[str]]
+    sided: dict[str, sided.Record | None]
 
 
 class SQLiteState:
@@ -852,7 +884,7 @@ class SQLiteState:
         self._changed_sets.add(key)
         self._changed_hashed.add(key)
         self._changed_sided.add(key)
-        self._held[key] = _EVERY_KIND
+        self._held[key] = EVERY_TABLE
 
     def _note_hashed(self, key: str) -> None:
         self._changed_hashed.add(key)
@@ -1065,8 +1097,8 @@ class SQLiteState:
         transaction: a restart resumes the lap (a process restarted more often than a lap
         took began it again, and never swept its later parts), a part rolled back is
         redone by the next, a crash at worst redoes one, and processes on one file share a
-        lap. So is ``since_pass``, in its row of ``since_pass``. The held copy forgets the
-        keys a part changed, which load again as the file has them."""
+        lap. So is ``since_pass``, in its row of ``since_pass``. The held copy is changed
+        as the part changed the file (``_agree``)."""
         try:
             self._begin()
             self._flush()
@@ -1078,7 +1110,7 @@ class SQLiteState:
                 part, start, behind = stood.get(table, first)
                 ranges[table] = (start, _EVERY_KEY[1] if part >= SWEEP_PARTS - 1 else
                                  self._part_end(table, start, behind, SWEEP_PARTS - part))
-            dropped, changed = self._sweep_ranges(ranges, now)
+            dropped, swept = self._sweep_ranges(ranges, now)
             lap = []
             for table, (start, end) in ranges.items():
                 part, _, behind = stood.get(table, first)
@@ -1090,28 +1122,46 @@ class SQLiteState:
                     lap.append((table, part + 1, end, behind + left))
             self._conn.executemany("INSERT OR REPLACE INTO sweep_lap VALUES (?, ?, ?, ?)", lap)
             run("INSERT OR REPLACE INTO since_pass VALUES (1, ?)", (since_pass,))
-            self._reload([key for key in changed if key in self._held])
+            self._agree(swept, now)
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state sweep failed: {exc}") from exc
         return dropped
 
-    def _reload(self, keys: list[str]) -> None:
-        """Load ``keys``, held keys the file changed under the held copy (a part of the
-        sweep), again as the file has them, of the kinds they were held as: O(keys), one
-        statement per table. So every query known stays answered from held keys, and the
-        query lists held ahead stay held (``_known``, ``_planned``). Why not let them go
-        and load each when next asked: then nothing said which queries asked them, and the
-        known queries all went (a sweep's part, every ``SWEEP_EVERY`` events): the batch
-        after each looked all of its queries up again (~2.6 more an event on the mixed
-        load: session 31, ``batch31``)."""
-        held = self._held
-        wanted = {key: held.pop(key) for key in keys}
-        for key in keys:
-            self._hot.forget(key)
-            self._names.pop(key, None)
-            self._where.pop(key, None)
-        if wanted:
-            self._load(wanted)
+    def _agree(self, swept: _Swept, now: float) -> None:
+        """Make the held copy agree with the file a part of the sweep changed under it, by
+        the part's own changes, each to a key held of that kind: what it deleted is
+        dropped from the held copy, a member set it thinned loses the same members, a
+        sided record it rewrote is held as the part computed it (``_sweep_sided``), not
+        read back. The held copy was the file's own at the part's start (``_flush``), so
+        it is the file's after: a key stays held, of the kinds it was (``_held``), with
+        nothing there where the file has no row, as a load finding none leaves it. So every
+        query known stays answered from held keys, and the query lists held ahead stay
+        held (``_known``, ``_planned``): forgetting the keys made the batch after each part
+        look all of its queries up again (~2.6 more an event on the mixed load: session 31,
+        ``batch31``). Why not load them again (sessions 31-38): on the replay's state at
+        30,000 messages that was 1.4 ms of a 2.5 ms part, 176 keys forgotten from every
+        table (~4 µs each: each table's look-ups) and looked for in the file, where most
+        (137 counters) were gone (session 39, ``sweep39``). O(changes), no statement."""
+        held, hot, where = self._held, self._hot, self._where
+        for kind, keys in ((_COUNTER, swept.counters), (_HASHED, swept.hashed),
+                           (_SET, swept.sets), (_VALUE, swept.values)):
+            for key in keys:
+                if held.get(key, 0) & kind:
+                    hot.forget(key, kind)
+        # In no table now (a key is in one at most: ``_flush_values``).
+        where.update((key, _NOWHERE) for key in swept.values if key in where)
+        thinned = [Remove(key, tuple(gone)) for key, gone in swept.members.items()
+                   if held.get(key, 0) & _SET]
+        if thinned:
+            hot.write(thinned, now)
+        for key, record in swept.sided.items():
+            if held.get(key, 0) & _SIDED:
+                # Dropped first, where it is: a guest's record of its own past
+                # ``LODGED_NAMES`` names may be lodged in its host once thinned.
+                hot.forget(key, _SIDED)
+                self._names.pop(key, None)
+                if record is not None:
+                    hot.load_sided(key, record)
 
     def _part_end(self, table: str, start: str | bytes, behind: int, parts: int
                   ) -> str | bytes:
@@ -1134,48 +1184,47 @@ class SQLiteState:
         return end if found is None else found[0]
 
     def _sweep_ranges(self, ranges: dict[str, tuple[str | bytes, str | bytes]], now: float
-                      ) -> tuple[int, set[str]]:
+                      ) -> tuple[int, _Swept]:
         """Sweep each table's keys in its range, ``key >= start AND key < end``; returns the
-        items dropped and the keys changed."""
+        items dropped and what was deleted or rewritten (``_Swept``)."""
         run = self._conn.execute
-        dropped, changed = 0, set[str]()
-        for table in ("counts", "kv", "hashed_sets"):
+        swept = _Swept([], [], [], [], {}, {})
+        dropped = 0
+        for table, keys in (("counts", swept.counters), ("kv", swept.values),
+                            ("hashed_sets", swept.hashed)):
             if table in ranges:
                 gone = run(f"DELETE FROM {table} WHERE key >= ? AND key < ? AND exp <= ? "
                            "RETURNING key", (*ranges[table], now)).fetchall()
                 dropped += len(gone)
-                changed.update(key for key, in gone)
+                keys.extend(key for key, in gone)
         if "puts" in ranges:  # the items are its keys, swept with ``put_keys`` below
             run("DELETE FROM puts WHERE key >= ? AND key < ? AND exp <= ?",
                 (*ranges["puts"], now))
         if "put_keys" in ranges:  # a key whose put expired or went
             gone = run(_SWEEP_PUT_KEYS, (*ranges["put_keys"], now)).fetchall()
             dropped += len(gone)
-            changed.update(key for key, in gone)
+            swept.values.extend(key for key, in gone)
         if "sided_sets" in ranges:
-            dropped += self._sweep_sided(ranges["sided_sets"], now, changed)
+            dropped += self._sweep_sided(ranges["sided_sets"], now, swept.sided)
         if "members" in ranges:
-            bounds = ranges["members"]
-            for statement in _SWEEP_MEMBERS:
-                gone = run(statement, (*bounds, now)).fetchall()
-                dropped += len(gone)
-                changed.update(key for key, in gone)
-            oversized = run(f"SELECT h.key, h.cap FROM members h WHERE h.key >= ? AND "
-                            f"h.key < ? AND h.member = {_HEADER} AND (SELECT COUNT(*) FROM "
-                            f"members m WHERE m.key = h.key) > h.cap + 1", bounds).fetchall()
-            for key, cap in oversized:  # stalest first; ties by member, as Redis drops them
-                dropped += run(f"DELETE FROM members WHERE key = ? AND member IN (SELECT "
-                               f"member FROM members WHERE key = ? AND member <> {_HEADER} "
-                               f"ORDER BY ts DESC, member DESC LIMIT -1 OFFSET ?)",
-                               (key, key, cap)).rowcount
-                changed.add(key)
-        return dropped, changed
+            bounds, members = ranges["members"], swept.members
+            gone = run(_SWEEP_SETS, (*bounds, now)).fetchall()  # a row each, header and members
+            dropped += len(gone)
+            swept.sets.extend(dict.fromkeys(key for key, in gone))
+            for key, member in run(_SWEEP_MEMBERS, (*bounds, now)):
+                members.setdefault(key, []).append(member)
+            for key, cap in run(_OVERSIZED, bounds).fetchall():
+                # Stalest first; ties by member, as Redis drops them.
+                members.setdefault(key, []).extend(
+                    member for member, in run(_SWEEP_CAPPED, (key, cap)))
+            dropped += sum(map(len, members.values()))
+        return dropped, swept
 
     def _sweep_sided(self, bounds: tuple[str | bytes, str | bytes], now: float,
-                     changed: set[str]) -> int:
+                     swept: dict[str, sided.Record | None]) -> int:
         """Sided records in ``bounds`` with something to drop by ``now`` (their ``exp``:
-        ``Record.due``), swept as the memory backend sweeps them, their keys added to
-        ``changed``; returns those deleted whole."""
+        ``Record.due``), swept as the memory backend sweeps them, each key's record left
+        put in ``swept`` (None: deleted whole); returns those deleted whole."""
         due = self._conn.execute("SELECT key, names, times, layout FROM sided_sets WHERE "
                                  "key >= ? AND key < ? AND exp <= ?", (*bounds, now)).fetchall()
         left = [(key, sided.swept(_sided_record(key, names, times, layout), now,
@@ -1186,7 +1235,7 @@ class SQLiteState:
                                 for key, r in left if r is not None])
         gone = [(key,) for key, r in left if r is None]
         self._conn.executemany("DELETE FROM sided_sets WHERE key = ?", gone)
-        changed.update(key for key, _ in left)
+        swept.update(left)
         return len(gone)
 
     def since_pass(self) -> int:
