@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -53,7 +54,10 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> JS
 
 
 class BearerGuard:
-    """ASGI middleware: every ``/v1/`` request needs the configured bearer token."""
+    """ASGI middleware: every ``/v1/`` request needs the configured bearer token. The path
+    judged is the one the router routes (``root_path`` taken off): under a root path (a
+    mount, uvicorn's ``--root-path``) the scope's path carries the prefix, and a guard
+    reading it let every /v1/ route through without a token."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
@@ -69,7 +73,7 @@ class BearerGuard:
         await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/v1/") and (
+        if scope["type"] == "http" and get_route_path(scope).startswith("/v1/") and (
                 not self.authorised(scope)):
             await self.refuse(scope, receive, send)
             return

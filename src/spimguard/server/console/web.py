@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, PackageLoader
+from starlette._utils import get_route_path
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -39,13 +40,15 @@ DONE = {"decided": "Decision recorded.", "restored": "Restrictions lifted.",
 
 
 class SecurityHeaders:
-    """ASGI middleware: the console's and the docs page's answers get a strict CSP."""
+    """ASGI middleware: the console's and the docs page's answers get a strict CSP, judged
+    by the path the router routes (``root_path`` taken off), or a console served under a
+    root path went out without its headers."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
+        path = get_route_path(scope) if scope["type"] == "http" else ""
         if not (path.startswith("/console") or path == "/docs"):
             await self.app(scope, receive, send)
             return
