@@ -88,6 +88,7 @@ def test_an_account_pickled_keeps_its_guests_places() -> None:
     host = state.accounts()[TIES]
     made = pickle.loads(pickle.dumps(host))
     assert made.held == host.held and made.guest_items() == host.guest_items()
+    _check_layout(made)  # two of its three names placed, the third spelt out
 
 
 def test_guests_answer_as_sets_of_their_own_through_drops_and_sweeps() -> None:
