@@ -146,6 +146,7 @@ def _check_layout(host: _Account, only: bytes | None = None) -> None:
     while at < len(blob):
         size, names, times = _GUEST.unpack_from(blob, at)
         start = at + _GUEST.size + size
-        assert only not in (None, blob[start - size:start]) or names == _placed(host.names, _guest_names_read(blob[start:start + names],
-                                                               host.names))
+        if only in (None, blob[start - size:start]):
+            held = _guest_names_read(blob[start:start + names], host.names)
+            assert names == _placed(host.names, held)
         at = start + names + times

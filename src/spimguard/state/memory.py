@@ -542,9 +542,10 @@ class _Account(sided.Record):
         The guests are the tail of ``lodged``, after its items: each guest's name's
         length, its names' length and its times' length (``_GUEST``), then the name
         (UTF-8), its names (``_guest_names``: places among the account's names, or spelt
-        out) and its times (the held layout), guest after guest. Why bytes and not objects: a session's record as a
-        key of its own cost its key's string (~80 bytes), slot (~30), object (64), names'
-        tuple and times' bytes headers (~90) beside its data (~200); here it costs its
+        out) and its times (the held layout), guest after guest. Why bytes and not
+        objects: a session's record as a key of its own cost its key's string (~80
+        bytes), slot (~30), object (64), names' tuple and times' bytes headers (~90) beside
+        its data (~200); here it costs its
         session's name and 6 bytes of lengths (12 until session 31). Why in ``lodged`` and
         not a bytes object of its own: that cost every account a slot of its object (16
         bytes: 80 where 64) and each account with guests a bytes' header and rounding
