@@ -583,8 +583,8 @@ class _Account(sided.Record):
         touch that wrote them keeps them for its reads (``MemoryState._lodged_guest``),
         where asking ``guest_held`` after walked the guests again and copied them
         (``pitch37``). ``same_names``: the record's names are those of the guest lodged
-        (a touch that named no one new): their bytes are kept, not placed again (each
-        name's place looked up cost ~700 instructions a name: +0.3 % an event)."""
+        (a touch that named no one new): their bytes are kept, not placed again (a name's
+        place looked up costs ~700 instructions)."""
         place = self._find_guest(name)
         found, count = (None, place) if isinstance(place, int) else (place, 0)
         if found is None and (record is None or not record.end):
