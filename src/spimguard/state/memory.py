@@ -974,21 +974,20 @@ def _guest_names(names: Sequence[str], host: sided.Record) -> tuple[bytes, int] 
     (session 31). Held in this process only (SQLite's rows and Redis keep their own
     forms): a host whose names change other than at their end re-places them
     (``_Account.hold``)."""
-    raw = [name.encode("utf-8", "surrogatepass") for name in names]
-    if any(b"\0" in part for part in raw):
-        return None
-    spelt = sum(map(len, raw)) + len(raw)
-    if set(names).isdisjoint(host.names):  # (the mixed load's sessions: 89 % of names)
-        return b"\0".join(raw) + b"\0" if raw else b"", spelt
-    held = bytearray()
-    for name, part in zip(names, raw, strict=True):
-        at = host.position(name)
+    held, spelt = bytearray(), 0
+    position = host.position
+    for name in names:
+        raw = name.encode("utf-8", "surrogatepass")
+        if b"\0" in raw:
+            return None
+        spelt += len(raw) + 1
+        at = position(name)
         if 0 <= at < _NEAR_PLACES:
             held.append(_NEAR + at)
         elif 0 <= at < _FAR:
             held += bytes((_FAR_BYTE, at))
         else:
-            held += part + b"\0"
+            held += raw + b"\0"
     return bytes(held), spelt
 
 
