@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from conftest import config
 from spimguard import engine as engine_module
 from spimguard import text
+from spimguard.detectors.takeover import record
 from spimguard.events import Client, Message
 from spimguard.policy import Policy
 from spimguard.signals import Signal
@@ -119,3 +120,24 @@ def test_deferred_reads_read_only_what_the_facts_lack_in_the_order_asked() -> No
     assert facts == {"a": "read a", "b": "known", "c": "read c", "d": None}
     engine._read_more(facts, 5.0, ["a", "b"])
     assert asked == [["a", "c", "a"]]  # all known: nothing read
+
+
+def _newest_as_main(entries: dict[str, Any], cap: int, when: Any) -> dict[str, Any]:
+    """``record._newest`` as main spelt it."""
+    if len(entries) <= cap:
+        return entries
+    kept = sorted(entries, key=lambda name: (when(entries[name]), name))[-cap:] if cap > 0 else []
+    return {name: entries[name] for name in entries if name in set(kept)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(NAMES, st.sampled_from([0.0, 1.0, 1.0, 2.5, -0.0, 1e9]), max_size=12),
+       st.integers(min_value=-1, max_value=14))
+def test_a_records_capped_parts_keep_what_they_kept_ties_and_all(
+        entries: dict[str, float], cap: int) -> None:
+    got = record._newest(entries, cap, record._itself)
+    assert got == _newest_as_main(entries, cap, lambda ts: ts)
+    assert list(got) == list(_newest_as_main(entries, cap, lambda ts: ts))  # their order too
+    hours = {name: [[int(ts) - 1, 1], [int(ts), 2]] for name, ts in entries.items()}
+    assert list(record._newest(hours, cap, record._last_hour).items()) == list(
+        _newest_as_main(hours, cap, lambda b: b[-1][0]).items())
