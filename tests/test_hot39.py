@@ -42,12 +42,11 @@ def _scored_as_main(policy: Policy, signals: list[Signal]
                     ) -> tuple[list[tuple[Signal, float]], float, float]:
     """``Policy._scored`` as main spelt it: every sum and scale by a comprehension."""
     codes, caps = policy._codes, policy.caps
-    raw, groups, per_group = [], [], {}  # type: ignore[var-annotated]
-    for signal in signals:
-        weight, group, account = codes.get(signal.code) or (1.0, signal.code, False)
-        points = weight * signal.strength
-        raw.append((signal, points))
-        groups.append((group, account))
+    named = [(s, codes.get(s.code) or (1.0, s.code, False)) for s in signals]
+    raw = [(s, weight * s.strength) for s, (weight, _, _) in named]
+    groups = [(group, account) for _, (_, group, account) in named]
+    per_group: dict[str, float] = {}
+    for (_, points), (group, _) in zip(raw, groups, strict=True):  # in the signals' order
         per_group[group] = per_group.get(group, 0.0) + points
     scale = {g: caps[g] / total for g, total in per_group.items()
              if g in caps and total > caps[g] > 0}
