@@ -642,9 +642,10 @@ class VelocityDetector:
         written = ctx.scratch.get(_WRITES, ())
         received = outcome.action in RECEIVED
         withheld = ctx.scratch.get(_WITHHELD, (None, None))[received]
-        more = [w for w in (ctx.scratch.get(_ANSWER) if received else None, withheld)
-                if w is not None]
-        return (*written, *more) if more else written
+        answer = ctx.scratch.get(_ANSWER) if received else None
+        if answer is None and withheld is None:  # most messages: no comprehension made
+            return written
+        return (*written, *[w for w in (answer, withheld) if w is not None])
 
     def _written(self, plan: _Plan, reach: _Reach) -> Sequence[Write]:
         """The message and its targets counted, and whom it reached added to the window

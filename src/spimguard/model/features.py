@@ -233,7 +233,7 @@ def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     out: list[Parts | None] = [None] * len(messages)
     todo: dict[tuple[MessageView, tuple[str, ...]], list[int]] = {}
     for at, (view, names) in enumerate(messages):
-        greeted = tuple(n for n in names if n in view.prose_skeleton)
+        greeted = tuple(filter(view.prose_skeleton.__contains__, names))  # in C
         kept = None if greeted else _parts_cache.pop((view.text, bits), None)
         if kept is not None:
             out[at] = _parts_cache[view.text, bits] = kept

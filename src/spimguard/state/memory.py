@@ -49,7 +49,9 @@ table held a slot for it beside the records' own (in no row: 38 bytes an account
 100,000): the object 64 → 80, the rows' sum 1,006 → 1,022, the resident growth at
 100,000 accounts 1,092 → 1,076 (session 38). A record's index with its names
 (``sided._Named``), where a slot of every record held it: the object 80 → 64 again
-(session 38, ``slot38``).
+(session 38, ``slot38``). A lodged session's names that are its account's ties held as
+their places among them, a byte each where ~8 spelt out (``_guest_names``): the sessions'
+records 110 → 79, the rows' sum 976 → 944 (session 39, ``resident39``).
 
 An account lodges at most ``_LODGED_GUESTS`` (8) sessions' records, each of at most
 ``LODGED_NAMES`` (32) names and ``_GUEST_BYTES`` (2,048) bytes; a session's record past
@@ -539,17 +541,18 @@ class _Account(sided.Record):
 
         The guests are the tail of ``lodged``, after its items: each guest's name's
         length, its names' length and its times' length (``_GUEST``), then the name
-        (UTF-8), its names (``_guest_names``: each NUL-ended) and its times (the held
-        layout), guest after guest. Why bytes and not objects: a session's record as a
-        key of its own cost its key's string (~80 bytes), slot (~30), object (64), names'
-        tuple and times' bytes headers (~90) beside its data (~200); here it costs its
+        (UTF-8), its names (``_guest_names``: places among the account's names, or spelt
+        out) and its times (the held layout), guest after guest. Why bytes and not
+        objects: a session's record as a key of its own cost its key's string (~80
+        bytes), slot (~30), object (64), names' tuple and times' bytes headers (~90) beside
+        its data (~200); here it costs its
         session's name and 6 bytes of lengths (12 until session 31). Why in ``lodged`` and
         not a bytes object of its own: that cost every account a slot of its object (16
         bytes: 80 where 64) and each account with guests a bytes' header and rounding
         (~40), session 26. A read decodes the record (its names interned, so the same
         strings as everywhere); a touch writes ``lodged`` back whole."""
         held = self.guest_held(name)
-        return None if held is None else _guest_record(held)
+        return None if held is None else _guest_record(held, self.names)
 
     def _guest_at(self, name: bytes) -> tuple[int, tuple[int, int, int]] | None:
         """Where the guest ``name`` starts in ``held``, with its three lengths."""
@@ -569,7 +572,8 @@ class _Account(sided.Record):
             count += 1
         return count
 
-    def hold_guest(self, name: bytes, record: sided.Record | None) -> bytes | None:
+    def hold_guest(self, name: bytes, record: sided.Record | None, same_names: bool = False
+                   ) -> bytes | None:
         """Hold ``record`` as the guest ``name`` (None: drop it), in its place if it was
         there (so guests keep the order first lodged), else after the others if they are
         fewer than ``_LODGED_GUESTS``; None if not, or if it would take more than
@@ -578,7 +582,9 @@ class _Account(sided.Record):
         lodged (``guest_held``'s; empty for none: dropped, or a record of no times): the
         touch that wrote them keeps them for its reads (``MemoryState._lodged_guest``),
         where asking ``guest_held`` after walked the guests again and copied them
-        (``pitch37``)."""
+        (``pitch37``). ``same_names``: the record's names are those of the guest lodged
+        (a touch that named no one new): their bytes are kept, not placed again (a name's
+        place looked up costs ~700 instructions)."""
         place = self._find_guest(name)
         found, count = (None, place) if isinstance(place, int) else (place, 0)
         if found is None and (record is None or not record.end):
@@ -590,13 +596,21 @@ class _Account(sided.Record):
         if record is not None and record.end:
             if found is None and count >= _LODGED_GUESTS:
                 return None
-            names, times = _guest_names(record.names), record.times  # (a property: once)
-            if names is None or (_GUEST.size + len(name) + len(names) + len(times)
-                                 > _GUEST_BYTES):
-                self.hold_guest(name, None)
-                return None
-            held = b"".join((_GUEST.pack(len(name), len(names), len(times)), name, names,
-                             times))
+            names, times = record.names, record.times  # (a property: once)
+            # Spelt out, the names take at most 4 bytes a character and a NUL each.
+            if found is not None and same_names and (
+                    _GUEST.size + len(name) + 4 * sum(map(len, names)) + len(names)
+                    + len(times) <= _GUEST_BYTES):
+                start = found[0] + _GUEST.size + found[1][0]
+                placed = blob[start:start + found[1][1]]
+            else:
+                made = _guest_names(names, self)
+                if made is None or (_GUEST.size + len(name) + made[1] + len(times)
+                                    > _GUEST_BYTES):
+                    self.hold_guest(name, None)
+                    return None
+                placed = made[0]
+            held = _guest_bytes(name, placed, times)
         start, end = (len(blob), len(blob)) if found is None else (
             found[0], found[0] + _GUEST.size + sum(found[1]))
         blob = b"".join((blob[:start], held, blob[end:]))
@@ -612,9 +626,39 @@ class _Account(sided.Record):
             size, names, times = _GUEST.unpack_from(blob, at)
             at += _GUEST.size + size
             found.append((blob[at - size:at], sided.Record(
-                _guest_names_read(blob[at:at + names]), blob[at + names:at + names + times])))
+                _guest_names_read(blob[at:at + names], self.names),
+                blob[at + names:at + names + times])))
             at += names + times
         return found
+
+    def hold(self, names: tuple[str, ...], times: bytes) -> None:
+        """``sided.Record.hold``, its guests' names placed among the new names
+        (``replaced``). A touch in place (``sided.touched_sides``) changes the names with
+        no call of this: its caller places them after it, once (``MemoryState._touch_held``)."""
+        old = self.names
+        sided.Record.hold(self, names, times)
+        if self.names[:len(old)] != old:
+            self.replaced(old)
+
+    def replaced(self, old: tuple[str, ...]) -> None:
+        """The guests' names, placed among the names ``old`` (``_guest_names``), placed
+        among today's: called when the names changed other than by names added at their
+        end (a touch's cap or TTL drop, a sweep; names added keep every place). Each guest's
+        bytes stay within ``_GUEST_BYTES``, which bounds its names spelt out."""
+        blob, at = self.held, self._guests_at()
+        if at == len(blob):
+            return
+        guests = [blob[:at]]
+        while at < len(blob):
+            size, names, times = _GUEST.unpack_from(blob, at)
+            start = at + _GUEST.size
+            placed = _guest_names(_guest_names_read(blob[start + size:start + size + names],
+                                                    old), self)
+            assert placed is not None, "a lodged guest's names hold no NUL"
+            guests.append(_guest_bytes(blob[start:start + size], placed[0],
+                                       blob[start + size + names:start + size + names + times]))
+            at = start + size + names + times
+        self.held = b"".join(guests)
 
     def items(self) -> list[bytes | None]:
         """Every slot's item, None where there is none."""
@@ -692,7 +736,8 @@ def _account(name: str, names: tuple[str, ...], held: bytes, end: int) -> _Accou
     """An account's object from its id, names, bytes and times' length (``__reduce__``)."""
     account = _Account(name)
     account.held, account.end = held, end
-    account.hold(names, account.times)  # its index made as a touch would
+    # Its index made as a touch would; its guests' names placed among these already.
+    sided.Record.hold(account, names, account.times)
     return account
 # A guest's name's, names' and times' lengths (``_Account``): two bytes each, as a lodged
 # guest takes at most ``_GUEST_BYTES`` (where four bytes each cost ~5 bytes an account).
@@ -901,31 +946,88 @@ class _Lodging(NamedTuple):
 _UNTOUCHED: tuple[_Home, str, float] = (_Home("", 0, {}, None), "", 0.0)
 
 
-def _guest_record(held: bytes) -> sided.Record:
-    """The record of a guest's bytes as lodged (``_Account.guest``)."""
+def _guest_record(held: bytes, host: Sequence[str]) -> sided.Record:
+    """The record of a guest's bytes as lodged in the account of names ``host``
+    (``_Account.guest``)."""
     size, names, times = _GUEST.unpack_from(held)
     at = _GUEST.size + size
-    return sided.Record(_guest_names_read(held[at:at + names]),
+    return sided.Record(_guest_names_read(held[at:at + names], host),
                         held[at + names:at + names + times])
 
 
-def _guest_names(names: Sequence[str]) -> bytes | None:
-    """A lodged guest's names as held: each one's UTF-8 (surrogatepass, as
-    ``sided.encode_names``) and a NUL after it, or None if a name holds a NUL (that
-    record is then one of its own, as one too large is). Why not ``encode_names``' 4-byte
-    lengths: a guest's names are ~5 of ~5 bytes, so its lengths were 20 of its ~45 bytes
-    of names (~14 bytes an account); a NUL is one, and ``bytes.split`` reads them in C.
-    Held in this process only (SQLite's rows and Redis keep their own forms)."""
-    raw = [name.encode("utf-8", "surrogatepass") for name in names]
-    return None if any(b"\0" in part for part in raw) else b"".join(
-        part + b"\0" for part in raw)
+def _guest_bytes(name: bytes, names: bytes, times: bytes) -> bytes:
+    """A lodged guest's bytes: its lengths, its name, its names and its times."""
+    return b"".join((_GUEST.pack(len(name), len(names), len(times)), name, names, times))
 
 
-def _guest_names_read(blob: bytes) -> tuple[str, ...]:
-    """``_guest_names``' names back: copies of their own, not the store's strings (a
-    decoded guest is read, or touched and encoded again; one that leaves its host for a
-    record of its own takes the store's strings then: ``_touch_guest``)."""
-    return tuple(part.decode("utf-8", "surrogatepass") for part in blob.split(b"\0")[:-1])
+def _guest_names(names: Sequence[str], host: sided.Record) -> tuple[bytes, int] | None:
+    """A lodged guest's names as held in ``host`` (its account), and the bytes they take
+    spelt out (what bounds the guest: ``_GUEST_BYTES``); None if a name holds a NUL (that
+    record is then one of its own, as one too large is).
+
+    A name among the host's first ``_FAR`` names is its place there: one byte
+    (``_NEAR`` + place) for the first ``_NEAR_PLACES``, two (``_FAR_BYTE``, place) for
+    the rest; any other is its UTF-8 (surrogatepass, as ``sided.encode_names``) and a NUL
+    after it. No name's UTF-8 starts with those bytes (none holds 0xC0 or 0xF5-0xFF), so
+    each name's first byte says which it is. Why places: a session's correspondents are
+    its account's (every one of the quiet load's 1.5 sessions' records an account names
+    its account's ties), whose names the account holds already; spelt out they were ~37
+    of the guests' ~110 bytes an account, ~8 a name (longer with real ids, ~20), where a
+    place is one (session 39, ``resident39``). Why NUL-ended, not ``encode_names``' 4-byte
+    lengths: a guest's names are ~5 of ~5 bytes, so lengths were 20 of ~45 bytes of names
+    (session 31). Held in this process only (SQLite's rows and Redis keep their own
+    forms): a host whose names change other than at their end re-places them
+    (``_Account.hold``)."""
+    held, spelt = bytearray(), 0
+    position = host.position
+    for name in names:
+        raw = name.encode("utf-8", "surrogatepass")
+        if b"\0" in raw:
+            return None
+        spelt += len(raw) + 1
+        at = position(name)
+        if 0 <= at < _NEAR_PLACES:
+            held.append(_NEAR + at)
+        elif 0 <= at < _FAR:
+            held += bytes((_FAR_BYTE, at))
+        else:
+            held += raw + b"\0"
+    return bytes(held), spelt
+
+
+def _guest_names_read(blob: bytes, host: Sequence[str]) -> tuple[str, ...]:
+    """``_guest_names``' names back, from their account's names ``host``: a place is the
+    host's string, a name spelt out a copy of its own (a decoded guest is read, or touched
+    and encoded again; one that leaves its host for a record of its own takes the store's
+    strings then: ``_touch_guest``). Names all placed near (nearly every guest) are read
+    with no loop in Python past the tuple's."""
+    if not blob.translate(None, _NEAR_BYTES):
+        return tuple([host[code - _NEAR] for code in blob])
+    names: list[str] = []
+    at, end = 0, len(blob)
+    while at < end:
+        code = blob[at]
+        if code >= _NEAR:
+            names.append(host[code - _NEAR])
+            at += 1
+        elif code == _FAR_BYTE:
+            names.append(host[blob[at + 1]])
+            at += 2
+        else:
+            stop = blob.index(0, at)
+            names.append(blob[at:stop].decode("utf-8", "surrogatepass"))
+            at = stop + 1
+    return tuple(names)
+
+
+# A lodged guest's name held as its place among its account's names (``_guest_names``):
+# bytes no UTF-8 holds, 0xF5-0xFF for the first eleven places, 0xC0 and a byte for the
+# rest of the first 256.
+_NEAR = 0xF5
+_NEAR_PLACES = 256 - _NEAR
+_NEAR_BYTES = bytes(range(_NEAR, 256))
+_FAR_BYTE = 0xC0
+_FAR = 256
 
 
 def _swept_guests(host: _Account, now: float, ttls: tuple[float, ...]) -> int:
@@ -1610,7 +1712,10 @@ class MemoryState:
                 return
             host = home.add(key[cut:])
         if host.end:  # a record changes in place (``sided.touched_sides``)
+            names = host.names
             sided.touched_sides(host, ttls, parts, now)
+            if host.names is not names and host.names[:len(names)] != names:
+                host.replaced(names)  # (its guests' places: ``_Account.hold``)
         else:
             made = sided.touched_sides(None, ttls, parts, now)
             host.hold(made.names, made.times)
@@ -1623,11 +1728,12 @@ class MemoryState:
         does a new one when the host lodges ``_LODGED_GUESTS`` already."""
         hosts, held_by, name = place
         host = hosts.records.get(held_by) or hosts.add(held_by)
-        record = sided.touched_sides(self._lodged_guest(host, held_by, name), home.ttls, parts,
-                                     now)
+        lodged = self._lodged_guest(host, held_by, name)
+        names = None if lodged is None else lodged.names
+        record = sided.touched_sides(lodged, home.ttls, parts, now)
         if len(record.names) > LODGED_NAMES:
             host.hold_guest(name, None)  # if it was lodged
-        elif (held := host.hold_guest(name, record)) is not None:
+        elif (held := host.hold_guest(name, record, record.names is names)) is not None:
             if held:  # (none for a record of no times: nothing lodged)
                 self._guests_read[held_by, name] = (held, record)
             return
@@ -1654,7 +1760,7 @@ class MemoryState:
         held = host.guest_held(name)
         if held is None:
             return None
-        record = _guest_record(held)
+        record = _guest_record(held, host.names)
         if len(self._guests_read) >= _PLACES_KEPT:
             self._guests_read.clear()
         self._guests_read[held_by, name] = (held, record)

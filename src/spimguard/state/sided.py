@@ -1044,8 +1044,11 @@ def _retouched(record: Record, side: int, ttls: Sequence[float], fresh: Sequence
     if emptied or any(max(column[at] for column in columns) == ABSENT for at in capped):
         keep = list(map(ABSENT.__lt__, map(max, *columns, repeat(ABSENT))))
         if not all(keep):
-            record.hold(tuple(compress(names, keep)), _held([*flat[:body], *chain.from_iterable(
-                compress(column, keep) for column in columns)], ttls))
+            # (``Record.hold`` itself: a touch changes names in place, and whoever holds the
+            # record sees the change after it, as ``memory._Account`` does its guests'.)
+            Record.hold(record, tuple(compress(names, keep)), _held(
+                [*flat[:body], *chain.from_iterable(compress(column, keep) for column in columns)],
+                ttls))
             return record
     times = _held([*flat[:body], *chain.from_iterable(columns)], ttls)
     if index is not None:  # the other sides' counts and bounds stand: added names are not on them

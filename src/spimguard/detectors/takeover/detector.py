@@ -249,11 +249,13 @@ class TakeoverDetector:
 
     def _answers(self, memo: _Found, ctx: Context, facts: Facts,
                  judged: dict[str, Any]) -> bool:
-        """Whether the message is a reply (``burst.answers``), its pitch asked once."""
+        """Whether the message is a reply (``burst.answers``), its pitch asked once: a
+        ``partial``, made in C, where a lambda made its four variables cells and itself a
+        function object at each call (~1 an event), asked or not."""
         message = ctx.message
         assert message is not None
         return burst.answers(message, memo.plan, facts, judged,
-                             lambda: self._pitch(memo, ctx, facts))
+                             functools.partial(self._pitch, memo, ctx, facts))
 
     def sender_session(self, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The message's session as this detector judges it (``risk`` 0 when familiar),

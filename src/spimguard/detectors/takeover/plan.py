@@ -148,7 +148,9 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
         link and found.heard is not None) else None
     shape = (Count(keys.shape(account, session, event.size), window, bucket)
              if event.encrypted else None)
-    extra: tuple[Query, ...] = tuple([q for q in (same_text, found.heard) if q is not None])
+    extra: tuple[Query, ...] = () if same_text is None else (same_text,)
+    if found.heard is not None:
+        extra += (found.heard,)
     later = found.later
     if text_to is not None or shape is not None:  # what only the burst's strength asks
         later = (*later, *[q for q in (text_to, shape, sought) if q is not None], *spread)
