@@ -637,14 +637,16 @@ class _Account(sided.Record):
         no call of this: its caller places them after it, once (``MemoryState._touch_held``)."""
         old = self.names
         sided.Record.hold(self, names, times)
-        if self.names[:len(old)] != old:
-            self.replaced(old)
+        self.replaced(old)
 
     def replaced(self, old: tuple[str, ...]) -> None:
         """The guests' names, placed among the names ``old`` (``_guest_names``), placed
-        among today's: called when the names changed other than by names added at their
-        end (a touch's cap or TTL drop, a sweep; names added keep every place). Each guest's
-        bytes stay within ``_GUEST_BYTES``, which bounds its names spelt out."""
+        among today's, where the names changed other than by names added at their end (a
+        touch's cap or TTL drop, a sweep; names added keep every place): the one test of
+        both callers (``hold``, ``MemoryState._touch_held``). Each guest's bytes stay
+        within ``_GUEST_BYTES``, which bounds its names spelt out."""
+        if self.names is old or self.names[:len(old)] == old:
+            return
         blob, at = self.held, self._guests_at()
         if at == len(blob):
             return
@@ -1714,8 +1716,7 @@ class MemoryState:
         if host.end:  # a record changes in place (``sided.touched_sides``)
             names = host.names
             sided.touched_sides(host, ttls, parts, now)
-            if host.names is not names and host.names[:len(names)] != names:
-                host.replaced(names)  # (its guests' places: ``_Account.hold``)
+            host.replaced(names)  # (its guests' places: ``_Account.hold``)
         else:
             made = sided.touched_sides(None, ttls, parts, now)
             host.hold(made.names, made.times)
