@@ -120,6 +120,7 @@ def _install(out: str) -> None:
 
     grouping.GroupCommit._judge = probed  # type: ignore[method-assign]
     grouping.GroupCommit._checks = probed_checks  # type: ignore[method-assign]
+    checks_traced = _trace_checks(grouping)
 
     close = grouping.GroupCommit.close
 
@@ -127,9 +128,135 @@ def _install(out: str) -> None:
         """At the server's shutdown (its lifespan's end closes the group commit): uvicorn
         raises SIGTERM again once shut down, so ``atexit`` would never run."""
         close(self)
-        Path(out).write_text(json.dumps({"batches": batches, "collections": collections}))
+        Path(out).write_text(json.dumps({"batches": batches, "collections": collections,
+                                         "checks": checks_traced}))
 
     grouping.GroupCommit.close = dump  # type: ignore[method-assign]
+
+
+# A check's stages, in order, as ``_trace_checks`` stamps them (``time.monotonic``).
+STAGES = ("received", "app", "handed", "start", "end", "settled", "resumed", "written")
+# What lies between two stages, for the table: (name, from, to).
+SPANS = (("bytes in to the app's task", "received", "app"),
+         ("body read and decoded", "app", "handed"),
+         ("queued for its batch", "handed", "start"),
+         ("its batch", "start", "end"),
+         ("answer back on the loop", "end", "settled"),
+         ("its task resumed", "settled", "resumed"),
+         ("answer written", "resumed", "written"),
+         ("all, in the server", "received", "written"))
+
+
+def _trace_checks(grouping: Any) -> list[dict[str, float]]:
+    """Stamp every /v1/check's stages in the server (``STAGES``): the loop's first sight of
+    its bytes (the protocol's ``data_received``, carried into the request's task by a
+    context variable, which the task copies as uvicorn makes it), the app's lane entered,
+    the message handed to the engine's thread, its batch's start and end, the answer
+    settled on the loop (``grouping._settle``), the request's task resumed, the answer
+    written. Probes, not the server's code: what a slow check waited for, outside the
+    stages ``/metrics`` measures. Returns the list the traces go into."""
+    import contextvars
+
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from spimguard.server import app as app_module
+
+    now = time.monotonic
+    received: contextvars.ContextVar[float] = contextvars.ContextVar("received", default=0.0)
+    current: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar(
+        "trace", default=None)
+    traces: list[dict[str, float]] = []
+    by_id: dict[str, dict[str, float]] = {}
+    by_future: dict[int, dict[str, float]] = {}
+    data_received = HttpToolsProtocol.data_received
+
+    def stamped(self: Any, data: bytes) -> None:
+        received.set(now())
+        data_received(self, data)
+
+    HttpToolsProtocol.data_received = stamped  # type: ignore[method-assign]
+    lane = app_module.Express.express
+
+    async def express(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        trace = {"received": received.get(), "app": now()}
+        current.set(trace)
+        await lane(self, scope, receive, send)
+        if "written" in trace:
+            traces.append(trace)
+
+    app_module.Express.express = express  # type: ignore[method-assign]
+    judge_marked = grouping.GroupCommit.judge_marked
+
+    async def marked(self: Any, message: Any) -> Any:
+        trace = current.get()
+        if trace is not None:
+            trace["handed"] = now()
+            by_id[message.id] = trace
+        try:
+            return await judge_marked(self, message)
+        finally:
+            if trace is not None:
+                trace["resumed"] = now()
+                by_id.pop(message.id, None)
+
+    grouping.GroupCommit.judge_marked = marked  # type: ignore[method-assign]
+    judge = grouping.GroupCommit._judge
+
+    def judged(self: Any, batch: list[Any]) -> Any:
+        began = now()
+        try:
+            return judge(self, batch)
+        finally:
+            ended = now()
+            for message, future in batch:
+                trace = by_id.get(message.id)
+                if trace is not None:
+                    trace["start"], trace["end"] = began, ended
+                    by_future[id(future)] = trace
+
+    grouping.GroupCommit._judge = judged  # type: ignore[method-assign]
+    settle = grouping._settle
+
+    def settled(answers: list[Any]) -> None:
+        at = now()
+        for future, _, _ in answers:
+            trace = by_future.pop(id(future), None)
+            if trace is not None:
+                trace["settled"] = at
+        settle(answers)
+
+    grouping._settle = settled
+    send_json = app_module.send_json
+
+    async def written(send: Any, body: bytes) -> None:
+        await send_json(send, body)
+        trace = current.get()
+        if trace is not None:
+            trace["written"] = now()
+
+    app_module.send_json = written
+    return traces
+
+
+def stages(name: str, traces: list[dict[str, float]]) -> Rows:
+    """A level's checks by stage (``SPANS``): p50 / p99 of each, and what the slowest 1 %
+    (by their time in the server) spent in each, on average."""
+    whole = [t for t in traces if all(k in t and t[k] > 0 for k in STAGES)]
+    if not whole:
+        return [(f"{name}: traced checks", "none")]
+
+    def span(t: dict[str, float], a: str, b: str) -> float:
+        return (t[b] - t[a]) * 1000
+
+    slowest = sorted(whole, key=lambda t: span(t, "received", "written"))
+    slowest = slowest[-max(1, len(whole) // 100):]
+    rows: Rows = [(f"{name}: traced checks; a check's stages, ms p50 / p99 / the slowest "
+                   "1 %'s mean", f"{len(whole):,}")]
+    for label, a, b in SPANS:
+        each = [span(t, a, b) for t in whole]
+        rows.append((f"  {label}", f"{_q(each, .5):.2f} / {_q(each, .99):.2f} / "
+                     f"{statistics.mean(span(t, a, b) for t in slowest):.2f}"))
+    return rows
 
 
 def _serve(folder: Path, out: Path, core: int | None) -> tuple[subprocess.Popen[bytes], int]:
@@ -529,6 +656,7 @@ def main(warm: float = 24.0, seconds: float = 8.0, rate: float = 0.0,
     for name, began, ended in phases:
         rows += summary(name, [b for b in found["batches"] if began <= b["at"] <= ended],
                         found["collections"])
+        rows += stages(name, [t for t in found["checks"] if began <= t["app"] <= ended])
     return rows
 
 
