@@ -217,13 +217,13 @@ def _trace_checks(grouping: Any) -> list[dict[str, float]]:
     grouping.GroupCommit._judge = judged  # type: ignore[method-assign]
     settle = grouping._settle
 
-    def settled(answers: list[Any]) -> None:
+    def settled(answers: list[Any], *rest: Any) -> None:
         at = now()
         for future, _, _ in answers:
             trace = by_future.pop(id(future), None)
             if trace is not None:
                 trace["settled"] = at
-        settle(answers)
+        settle(answers, *rest)
 
     grouping._settle = settled
     send_json = app_module.send_json

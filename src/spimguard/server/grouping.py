@@ -12,8 +12,9 @@ allows: the thread takes its next batch from the queue itself when a batch
 ends, with no round trip through the loop between batches; the loop wakes it
 only when it had run out of work (at the loop's next turn, so what arrived
 together is one batch); a batch's answers go back to the loop in one call, not
-one per request; and being woken, the thread does not preempt the loop that
-woke it (``_no_wakeup_preemption``).
+one per request, and with more work queued the thread lets the loop write them
+before it takes the next batch (``_answer``); and being woken, the thread does
+not preempt the loop that woke it (``_no_wakeup_preemption``).
 If a batch fails (the engine rolls all of it back), its requests are retried one
 by one, so one bad request fails alone; when a store is down they all fail at
 once instead (one by one would only wait for the store's timeout again and again).
@@ -43,6 +44,7 @@ import contextlib
 import logging
 import math
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -95,15 +97,20 @@ class _Call:
         self.work, self.args, self.future = work, args, future
 
 
-def _settle(answers: list[tuple[asyncio.Future[Any], bool, object]]) -> None:
+def _settle(answers: list[tuple[asyncio.Future[Any], bool, object]],
+            written: threading.Event | None = None) -> None:
     """On the loop: each future its result (or, where the flag is False, its exception),
-    unless its request went away meanwhile."""
+    unless its request went away meanwhile; then ``written`` set, once the tasks those
+    results woke have run (``GroupCommit._answer``)."""
     for future, ok, outcome in answers:
         if not future.done():
             if ok:
                 future.set_result(outcome)
             else:
                 future.set_exception(outcome)  # type: ignore[arg-type]
+    if written is not None:
+        # Behind the wake-ups ``set_result`` scheduled: the loop's ready queue runs in order.
+        asyncio.get_running_loop().call_soon(written.set)
 
 
 class GroupCommit:
@@ -237,7 +244,8 @@ class GroupCommit:
                     answers = self._checks(taken)
                 except BaseException as exc:  # the thread goes on: no request left waiting
                     answers = [(future, False, exc) for _, future, _ in taken]
-                self._answer(answers)
+                # More work waiting: the GIL is let go with the answers (``_answer``).
+                self._answer(answers, wait=bool(self.queue))
             else:
                 self._answer([self._call(head)])  # type: ignore[arg-type]
 
@@ -249,16 +257,33 @@ class GroupCommit:
             return call.future, False, exc
 
     @staticmethod
-    def _answer(answers: list[tuple[asyncio.Future[Any], bool, object]]) -> None:
-        """Hand ``answers`` to their loops: one call into each (one loop, in a server)."""
+    def _answer(answers: list[tuple[asyncio.Future[Any], bool, object]],
+                wait: bool = False) -> None:
+        """Hand ``answers`` to their loops: one call into each (one loop, in a server). With
+        ``wait`` (a batch's, more work queued), return once the loop has written them, or
+        after the interpreter's switch interval (``sys.getswitchinterval``), the longest the
+        loop would have waited for the GIL anyway.
+
+        Why wait: the loop needs the GIL to settle the answers and to run the requests'
+        tasks that write them, and a thread that goes straight on to its next batch keeps
+        it until the switch interval (5 ms) makes it let go, then takes it back within the
+        loop's turn and holds it as long again: at a steady load every check waited for
+        the batch after its own (session 40, ``tail40``). Blocked here, the engine's thread
+        lets the loop write the answers and read what arrived meanwhile (into the next
+        batch) in one turn. With nothing queued it waits for work, which lets the GIL go
+        at once: as before."""
         loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, object]]]
         loops = {}
         for answer in answers:
             loops.setdefault(answer[0].get_loop(), []).append(answer)
+        written = threading.Event() if wait and len(loops) == 1 else None
         for loop, theirs in loops.items():
-            # A closed loop: no one waits for these answers any more.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, theirs)
+            try:
+                loop.call_soon_threadsafe(_settle, theirs, written)
+            except RuntimeError:  # a closed loop: no one waits for these answers any more
+                written = None
+        if written is not None:
+            written.wait(sys.getswitchinterval())
 
     def _checks(self, taken: list[Waiting]) -> list[tuple[asyncio.Future[Any], bool, object]]:
         """Judge a batch of checks, the answers for their futures. A request that went away
