@@ -17,6 +17,13 @@ clock after its CPU and the other threads' is the machine (other processes) or t
 
 The table: per level, batches, size p50/p90/max, CPU p50/p99, the share of batches
 over 10 ms by wall and by CPU, and for the batches over 10 ms of wall what they held.
+
+Per check, a stage trace (``_trace_checks``, session 40): its bytes first seen by the
+loop, the app's lane entered, handed to the engine's thread, its batch's start and end,
+its answer settled on the loop, its task resumed, its answer written; per level each
+stage's p50 / p99 and what the slowest 1 % spent in each. The client's p99 (in the
+level's name, from when each request was due) less the server's says what lies outside
+the server: the client's own loop, the kernel, the loop's turn before it read the bytes.
 """
 
 from __future__ import annotations
