@@ -268,7 +268,7 @@ class GroupCommit:
         tasks that write them, and a thread that goes straight on to its next batch keeps
         it until the switch interval (5 ms) makes it let go: from a batch's end to its
         answers settled on the loop took 0.2-3.8 ms at p99 on a loaded machine, and
-        0.15-0.7 ms waiting here (session 40, ``tail40``). Blocked here, the engine's
+        0.12-0.7 ms waiting here (session 40, ``tail40``). Blocked here, the engine's
         thread lets the loop write the answers and read what arrived meanwhile (into the
         next batch) in one turn. With nothing queued it waits for work, which lets the GIL
         go at once: as before."""
