@@ -101,6 +101,7 @@ from .base import (
     Context,
     Facts,
     Outcome,
+    Planning,
     once,
     ramp,
     read_more,
@@ -537,7 +538,7 @@ _SKETCH = "bulk:sketch"  # the event's scratch entry of ``_sketch``
 _WRITTEN = "bulk:written"  # the memo's entry of the clusters its events put (``_written``)
 
 
-class BulkDetector:
+class BulkDetector(Planning[_Plan | None]):
     name = "bulk"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
@@ -549,9 +550,6 @@ class BulkDetector:
         # its memo when it planned the event (it plans first: no read more), else the
         # account's record alone (``plan_session``), as sealed_bulk asks it.
         self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
-
-    def _plan(self, ctx: Context) -> _Plan | None:
-        return once(ctx, self.name, self._make_plan, ctx)
 
     def _make_plan(self, ctx: Context) -> _Plan | None:
         # A message told by the context's own ``message``: a failing ``isinstance`` on an
