@@ -486,7 +486,10 @@ def _reads(keys: tuple[str, ...]) -> Gets:
     return Gets(keys)
 
 
-class _Plan(NamedTuple):
+class _Plan(msgspec.Struct, frozen=True):
+    """A message's or a report's reads (``BulkDetector._make_plan``): a struct, made in C
+    (a NamedTuple's ``__new__`` is a Python lambda's frame)."""
+
     keys: tuple[str, ...]
     reads: Gets  # the band keys' (one query: ``ops.Gets``)
     queries: tuple[Query, ...]  # all the event reads: ``reads``, then ``ties`` and ``back``
@@ -515,8 +518,9 @@ def decayed(value: float, since: float, now: float, half_life: float) -> float:
     return value * decay_factor(since, now, half_life)
 
 
-class _Read(NamedTuple):
-    """What a message makes of its cluster as read (``BulkDetector._read``)."""
+class _Read(msgspec.Struct, frozen=True):
+    """What a message makes of its cluster as read (``BulkDetector._read``): a struct, made
+    in C."""
 
     cluster: Cluster | None  # the cluster the message joins, None for a text new to state
     fresh: int  # its recipients new to the cluster ...
