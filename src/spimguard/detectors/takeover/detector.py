@@ -21,18 +21,8 @@ from ...events import RECEIVED, AccountInfo, Challenge, ContactsRead, Invite, Lo
 from ...signals import Signal
 from ...state.ops import Distinct, Get, Incr, Put, Query, Touch, Write
 from ...text import MessageView
-from ..base import (
-    BATCH_COMMITS,
-    Context,
-    Facts,
-    Outcome,
-    Planning,
-    once,
-    ramp,
-    read_more,
-    settings,
-    shared,
-)
+from .. import base
+from ..base import BATCH_COMMITS, Context, Facts, Outcome, once, ramp, read_more, settings, shared
 from . import burst, incidents, keys, profile, rooms, session
 from .plan import Plan, plan, standing
 from .record import Record, decode, put_of
@@ -97,7 +87,7 @@ class _Found:
         self.spread: int | None = None
 
 
-class TakeoverDetector(Planning[_Found | None]):
+class TakeoverDetector(base.Planning[_Found | None]):
     name = _MEMO
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
