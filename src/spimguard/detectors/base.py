@@ -346,7 +346,7 @@ class Planning(Generic[P]):
         """The event's plan, made at the first ask (a plan of None is kept too)."""
         scratch, name = ctx.scratch, self.name
         if name in scratch:
-            return scratch[name]  # type: ignore[no-any-return]
+            return scratch[name]
         plan = scratch[name] = self._make_plan(ctx)
         return plan
 
