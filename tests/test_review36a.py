@@ -188,7 +188,7 @@ def _heard_as_judged(judge: Engine) -> list[tuple[str, float | None]]:
     writes = takeover.writes
 
     def keeping(ctx: Context, facts: Any, outcome: Any) -> Any:
-        memo = takeover._found(ctx)
+        memo = takeover._plan(ctx)
         if memo is not None and memo.plan.heard is not None:
             seen.append((ctx.event.id, facts[memo.plan.heard]))
         return writes(ctx, facts, outcome)

@@ -161,8 +161,9 @@ class _Roles(NamedTuple):
     finishing: list[Detector]
 
 
-class _Planned(NamedTuple):
-    """One event's context and reads, ready to judge (``Engine._plan``)."""
+class _Planned(msgspec.Struct):
+    """One event's context and reads, ready to judge (``Engine._plan``): a struct, made in
+    C (a NamedTuple's ``__new__`` is a Python lambda's frame, once an event)."""
 
     ctx: Context
     own: tuple[Query, ...]  # ``_own_reads``
@@ -553,7 +554,8 @@ class Engine:
                 self.state.write(writes, now)
 
     def _judge(self, event: Event, body: str, planned: _Planned | None) -> Result:
-        ctx, own, active, unique = planned or self._plan(event, self._roles().enabled)
+        planned = planned or self._plan(event, self._roles().enabled)
+        ctx, own, active, unique = planned.ctx, planned.own, planned.active, planned.queries
         if self._claims:
             claim, answers = self._claims.claim_read(event.id, body, unique, event.ts)
             if not claim.mine:

@@ -57,8 +57,14 @@ def host_suffixes(host: str) -> tuple[str, ...]:
         host = host[-MAX_HOST_CHARS - 1:].partition(".")[2]
         if not host:
             return ()
-    labels = host.split(".")
-    return tuple(".".join(labels[i:]) for i in range(len(labels)))
+    # Each suffix is what follows the first dot of the one before (as joining the labels
+    # from each on gave): a loop, where a generator made a function object and a frame
+    # at each call (~2.2 an event, ``calls40``).
+    found = [host]
+    while "." in host:
+        host = host.partition(".")[2]
+        found.append(host)
+    return tuple(found)
 
 
 def apart_suffixes(host: str, tail: int) -> tuple[str, ...]:

@@ -101,6 +101,7 @@ from .base import (
     Context,
     Facts,
     Outcome,
+    Planning,
     once,
     ramp,
     read_more,
@@ -485,7 +486,10 @@ def _reads(keys: tuple[str, ...]) -> Gets:
     return Gets(keys)
 
 
-class _Plan(NamedTuple):
+class _Plan(msgspec.Struct, frozen=True):
+    """A message's or a report's reads (``BulkDetector._make_plan``): a struct, made in C
+    (a NamedTuple's ``__new__`` is a Python lambda's frame)."""
+
     keys: tuple[str, ...]
     reads: Gets  # the band keys' (one query: ``ops.Gets``)
     queries: tuple[Query, ...]  # all the event reads: ``reads``, then ``ties`` and ``back``
@@ -514,8 +518,9 @@ def decayed(value: float, since: float, now: float, half_life: float) -> float:
     return value * decay_factor(since, now, half_life)
 
 
-class _Read(NamedTuple):
-    """What a message makes of its cluster as read (``BulkDetector._read``)."""
+class _Read(msgspec.Struct, frozen=True):
+    """What a message makes of its cluster as read (``BulkDetector._read``): a struct, made
+    in C."""
 
     cluster: Cluster | None  # the cluster the message joins, None for a text new to state
     fresh: int  # its recipients new to the cluster ...
@@ -537,7 +542,7 @@ _SKETCH = "bulk:sketch"  # the event's scratch entry of ``_sketch``
 _WRITTEN = "bulk:written"  # the memo's entry of the clusters its events put (``_written``)
 
 
-class BulkDetector:
+class BulkDetector(Planning[_Plan | None]):
     name = "bulk"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
@@ -549,9 +554,6 @@ class BulkDetector:
         # its memo when it planned the event (it plans first: no read more), else the
         # account's record alone (``plan_session``), as sealed_bulk asks it.
         self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
-
-    def _plan(self, ctx: Context) -> _Plan | None:
-        return once(ctx, self.name, self._make_plan, ctx)
 
     def _make_plan(self, ctx: Context) -> _Plan | None:
         # A message told by the context's own ``message``: a failing ``isinstance`` on an

@@ -31,7 +31,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -398,8 +398,9 @@ class _Shifts:
         return self.values[at]
 
 
-class _Scored(NamedTuple):
-    """A message's scores from ``ContentDetector.prepare``."""
+class _Scored(msgspec.Struct, frozen=True):
+    """A message's scores from ``ContentDetector.prepare``: a struct, made in C (a
+    NamedTuple's ``__new__`` is a Python lambda's frame)."""
 
     teachable: np.ndarray
     trained: float  # the trained part's margin

@@ -68,7 +68,7 @@ from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Get, Incr, Put, Query, Touch, Write
 from ..text import UrlFact
 from ..urlmodel import features as url_features
-from .base import Context, Facts, Outcome, once, ramp, settings, shared_ties
+from .base import Context, Facts, Outcome, Planning, ramp, settings, shared_ties
 from .links import shorteners
 
 
@@ -186,7 +186,7 @@ class _Plan(NamedTuple):
     back: tuple[Contains, ...]  # messages: ``accounts.listed_back``
 
 
-class ReputationDetector:
+class ReputationDetector(Planning[_Plan | None]):
     name = "reputation"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
@@ -208,10 +208,6 @@ class ReputationDetector:
             named = kept.decode().split("\n") if kept else ctx.reported.domains
             return {k: k for k in named[: self.cfg.max_domains]}  # a report reads no list
         return {}
-
-    def _plan(self, ctx: Context) -> _Plan | None:
-        """The event's plan, once per event (None, for the most, which carry no domain)."""
-        return once(ctx, self.name, self._make_plan, ctx)
 
     def _make_plan(self, ctx: Context) -> _Plan | None:
         keys = self._domains(ctx)

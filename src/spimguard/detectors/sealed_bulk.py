@@ -44,7 +44,7 @@ from ..config import Config
 from ..signals import Signal
 from ..state.ops import Contains, Distinct, Query, Touch, Write, key_part
 from ..text import size_class
-from .base import Context, Facts, Outcome, once, ramp, settings
+from .base import Context, Facts, Outcome, Planning, ramp, settings
 from .takeover import TakeoverDetector
 
 
@@ -85,7 +85,7 @@ def _attachment_tag(name: str, mime: str) -> str:
     return f"a{digest}"
 
 
-class SealedBulkDetector:
+class SealedBulkDetector(Planning[_Plan | None]):
     name = "sealed_bulk"
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
@@ -94,9 +94,6 @@ class SealedBulkDetector:
         # state): its memo when it planned the event, else the record alone
         # (``plan_session``), not the ~14 queries of its plan.
         self.takeover = TakeoverDetector(dict(config.detectors.get("takeover", {})), config)
-
-    def _plan(self, ctx: Context) -> _Plan | None:
-        return once(ctx, self.name, self._make_plan, ctx)
 
     def _make_plan(self, ctx: Context) -> _Plan | None:
         message = ctx.message

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
-from ..events import Message, Report
+from ..events import Report
 from ..signals import Signal
 from ..state.ops import Count, Distinct, Incr, Query, Touch, Write, key_part
-from .base import Context, Facts, Outcome, once, ramp, read_more, sealed, settings, shared
+from .base import Context, Facts, Outcome, Planning, ramp, read_more, sealed, settings, shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,20 +72,21 @@ def _reporters_key(account: str, session: str) -> str:
     return f"sess:reporters:{account}:{key_part(session)}"
 
 
-class SessionsDetector:
+class SessionsDetector(Planning[tuple[Count, Distinct]]):
     name = "sessions"
 
     def __init__(self, given: dict[str, Any]) -> None:
         self.cfg = settings(self.name, SessionsSettings, given)
 
-    def _queries(self, ctx: Context, message: Message) -> tuple[Count, Distinct]:
-        return once(ctx, self.name, self._planned, ctx, message.sender, message.session)
-
-    def _planned(self, ctx: Context, sender: str, session: str) -> tuple[Count, Distinct]:
-        """One pair for the batch's messages of one session (``shared``), the reporters'
-        deferred (``Context.deferred``): read (``read_more``) only once the session's
-        reported weight is evidence, which nearly no session's is (0.90 reads an event of
-        the mixed load saved, each of a set that was empty; session 35, ``small35``)."""
+    def _make_plan(self, ctx: Context) -> tuple[Count, Distinct]:
+        """A message's (only a message's is asked): one pair for the batch's messages of one
+        session (``shared``), the reporters' deferred (``Context.deferred``): read
+        (``read_more``) only once the session's reported weight is evidence, which nearly
+        no session's is (0.90 reads an event of the mixed load saved, each of a set that
+        was empty; session 35, ``small35``)."""
+        message = ctx.message
+        assert message is not None
+        sender, session = message.sender, message.session
         queries = shared(ctx, (self.name, sender, session), self._make_queries, sender,
                          session)
         ctx.deferred += queries[1:]
@@ -97,13 +98,13 @@ class SessionsDetector:
 
     def reads(self, ctx: Context) -> Sequence[Query]:
         message = ctx.message
-        return () if message is None else self._queries(ctx, message)[:1]
+        return () if message is None else self._plan(ctx)[:1]
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
         message = ctx.message
         if message is None:
             return []
-        reported, reporters_seen = self._queries(ctx, message)
+        reported, reporters_seen = self._plan(ctx)
         weight = facts[reported] or 0
         if weight <= self.cfg.reports_soft:  # nearly every session: nothing reported
             return []

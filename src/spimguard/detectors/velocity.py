@@ -105,6 +105,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import msgspec
+
 from .. import accounts
 from ..config import Config
 from ..events import RECEIVED, Invite, Message
@@ -290,13 +292,14 @@ class _Plan(NamedTuple):
     counted: tuple[Write, ...]  # the message and its targets counted (every message's writes)
 
 
-class _Reach(NamedTuple):
-    """Who the message reaches, as velocity counts strangers."""
+class _Reach(msgspec.Struct, frozen=True):
+    """Who the message reaches, as velocity counts strangers: a struct, made in C (a
+    NamedTuple's ``__new__`` is a Python lambda's frame)."""
 
     now: tuple[str, ...]  # its recipients who count as strangers
     strangers: tuple[str, ...]  # its recipients the sender does not list (the window's set)
     unvouched: tuple[str, ...]  # ... it lists, unvouched (their window's set)
-    count: int  # type: ignore[assignment]  # strangers in the window with the message's (a field named as tuple.count, which no one calls)
+    count: int  # strangers in the window with the message's
     listed: int  # ... of which unvouched (the day's, past the allowance; else 0)
     carriers: tuple[str, ...]  # a room's, added to the sender's (``accounts.Carried``)
 

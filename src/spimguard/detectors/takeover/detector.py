@@ -21,6 +21,7 @@ from ...events import RECEIVED, AccountInfo, Challenge, ContactsRead, Invite, Lo
 from ...signals import Signal
 from ...state.ops import Distinct, Get, Incr, Put, Query, Touch, Write
 from ...text import MessageView
+from .. import base
 from ..base import BATCH_COMMITS, Context, Facts, Outcome, once, ramp, read_more, settings, shared
 from . import burst, incidents, keys, profile, rooms, session
 from .plan import Plan, plan, standing
@@ -86,8 +87,8 @@ class _Found:
         self.spread: int | None = None
 
 
-class TakeoverDetector:
-    name = "takeover"
+class TakeoverDetector(base.Planning[_Found | None]):
+    name = _MEMO
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, TakeoverSettings, given)
@@ -96,10 +97,7 @@ class TakeoverDetector:
         self._decoded: dict[str, tuple[bytes, dict[str, Any], float]] = {}  # ``_DECODED_KEPT``
 
     # -- what to read --------------------------------------------------------------------
-    def _found(self, ctx: Context) -> _Found | None:
-        return once(ctx, _MEMO, self._planned, ctx)
-
-    def _planned(self, ctx: Context) -> _Found | None:
+    def _make_plan(self, ctx: Context) -> _Found | None:
         found = plan(self.cfg, ctx)
         if found is None:
             return None
@@ -110,7 +108,7 @@ class TakeoverDetector:
     def reads(self, ctx: Context) -> Sequence[Query]:
         """The plan's queries (``plan.reads``: the engine and each detector reusing this
         one's judgement ask for them)."""
-        memo = self._found(ctx)
+        memo = self._plan(ctx)
         return () if memo is None else memo.plan.reads
 
     def plan_established(self, ctx: Context) -> None:
@@ -367,7 +365,7 @@ class TakeoverDetector:
         pitched link, targets that never added it, its own servers (and its warm-up there
         teaches nothing). Of an encrypted message nobody can say it has no link, so it is
         never consistent with anyone: its metadata is all there is to judge."""
-        memo = self._found(ctx)
+        memo = self._plan(ctx)
         return memo is not None and self._owner(memo, ctx, facts)
 
     def _owner(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
@@ -401,7 +399,7 @@ class TakeoverDetector:
 
     # -- signals -------------------------------------------------------------------------
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
-        memo = self._found(ctx)
+        memo = self._plan(ctx)
         if memo is None:
             return []
         event, message = ctx.event, ctx.message
@@ -571,7 +569,7 @@ class TakeoverDetector:
 
     # -- what to remember ----------------------------------------------------------------
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]:
-        memo = self._found(ctx)
+        memo = self._plan(ctx)
         if memo is None:
             return ()
         event = ctx.event
