@@ -118,7 +118,11 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 # Whole runs of the characters leetspeak writes words with ("fr33", "r1ngt0nes", "c@ll")
 # that mix letters with digits, '@' or '$'. Possessive: each run is read once.
 _LEET_RUN = re.compile(r"(?<![a-z0-9@$])((?:[a-z]++[0-9@$]|[0-9@$]++[a-z])[a-z0-9@$]*+)")
-_LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
+# A letter beside a digit, '@' or '$': ``[a-z][0-9@$]|[0-9@$][a-z]``, spelt from the digit
+# so that the pattern opens with a character class, which ``re`` skips to in C: most texts
+# hold no digit, and the search cost a tenth (session 40, ``view40``; every hint below that
+# opens with a class is so spelt, and ``tests/test_view40`` holds the older spellings).
+_LEET_HINT = re.compile(r"[0-9@$](?:(?<=[a-z].)|(?=[a-z]))")
 # A figure written with its unit is a number, not leetspeak (session 35, ``units35``).
 # Leetspeak writes digits in a word's place of letters so that a word list misses it ("fr33",
 # "v1agra"); a figure's digits are the number it says, and the letters glued to them say
@@ -146,7 +150,9 @@ _SPACED_TLDS = ("com|net|org|info|biz|ru|io|co|me|us|uk|de|xyz|top|site|online|c
                 "link|click|store|live|tk|ml|ga|cf|gq|cn|su|id|br|es|pt|in|tv|cc|ws|mobi")
 # What any spaced or defanged link has ("promo dot com", "bit[.]ly", "x . com"): one scan
 # of a text without it spares both substitutions.
-_SPACED_HINT = re.compile(r"dot|[\[({]| \.", re.IGNORECASE)
+# (Spelt from a class, ``_LEET_HINT``: ``dot|[\[({]| \.`` case-insensitively, where no
+# character but 'd', 'o', 't' and their capitals matches one of the three.)
+_SPACED_HINT = re.compile(r"[dD\[({.](?:(?<=[dD])[oO][tT]|(?<=[\[({])|(?<= \.))")
 # "bit[.]ly", "promo(dot)com": defanged on purpose, so any suffix counts. A label's last
 # character and the next label's first are any letter (or digit), as in a host written
 # whole: "faß[.]de" and "магазин(dot)рф" are defanged as "promo[.]com" is. (The lookahead
@@ -296,13 +302,13 @@ EMPHASIS = "_"
 # (session 33's second review: "||https://tones-shop.com||" read "tones-shop.com||", no
 # signal for a denied host).
 EMPHASES = "_*~|"
-_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+_NUMBER = re.compile(r"\d\d*(?:[.,:/-]\d+)*")  # \d+, opening with a class (``_LEET_HINT``)
 # A number as ``_NUMBER`` reads it, with the "x" before it or the unit after it that
 # ``_FIGURE`` may read: each number is matched once, left to right (a figure's word
 # boundaries are checked on the match, not by a lookbehind that would start a match at
 # every part of "1.1.1.1...", each scanning the rest: quadratic).
 _NUMBER_OR_FIGURE = re.compile(rf"x{_NUMBER.pattern}|{_NUMBER.pattern}({_UNITS})?")
-_UNIT_HINT = re.compile(rf"x\d|\d(?:{_UNITS})")
+_UNIT_HINT = re.compile(rf"\d(?:(?<=x.)|(?={_UNITS}))")  # x\d or a unit after \d (``_LEET_HINT``)
 _MENTION = re.compile(r"@\w+")
 
 
@@ -720,7 +726,8 @@ _PARTED_WORD = regex.compile(
     rf"(?=\p{{P}}*+(?:\s|$))")
 # A letter between two of one mark ("-r-", "🏼r👇🏼"): what a word of three letters or more
 # parted by a mark holds (``re`` finds it fast; one message in 26 of the corpora has one).
-_PARTED_HINT = re.compile(r"([^\w\s]|_)[^\W\d_](?:[^\w\s]|_){0,2}\1")
+# (Its first mark, ``[^\w\s]|_``, is found by a class: ``_LEET_HINT``.)
+_PARTED_HINT = re.compile(r"([^0-9A-Za-z\s])(?<=[^\w\s]|_)[^\W\d_](?:[^\w\s]|_){0,2}\1")
 
 
 def unpart(text: str) -> tuple[str, bool]:
@@ -1035,7 +1042,7 @@ def _apart(shaped: bool) -> re.Pattern[str]:
             rf"|(?<=\s)\s*+(?:\.?+{glued}++\.?+\s*+)?+"
             rf"|(?:{glued_on})\s++"
             rf"|(?<=\.)\.(?!\.)\s*+|(?<=\.)\.{{2,}}+)") if shaped else ""
-    shape = rf"(?:[{re.escape(_slash_marks())}]\S|\?\w|:\d)"
+    shape = _tail_shape()
     # The weak separators' tail is in the pattern, so the words a blank parts (most of a
     # text's) are turned away before ``_apart_dot`` is called for them.
     tail = rf"(?(weak){shape}|(?P<shape>{shape})?)" if shaped else rf"(?P<shape>{shape})?"
@@ -1047,6 +1054,20 @@ def _apart(shaped: bool) -> re.Pattern[str]:
     return re.compile(
         rf"[^0-9A-Z_a-z](?<=[^\W_{_UNSPACED_RANGES}]\W){blank}(?:{strong}{weak})"
         rf"(?=(?P<suffix>[\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+){tail})")
+
+
+def _tail_shape() -> str:
+    """A link's tail after a host written apart (``_apart``): a path (a slash or a mark
+    drawn like it, then no blank), a query, a port."""
+    return rf"(?:[{re.escape(_slash_marks())}]\S|\?\w|:\d)"
+
+
+@cache
+def _tail_hint() -> re.Pattern[str]:
+    """Where ``_tail_shape`` may start, spelt to open with a class (``_LEET_HINT``): a text
+    without one holds no match of ``_apart``'s weak separators, all of which need a tail."""
+    slashes = re.escape(_slash_marks())
+    return re.compile(rf"[{slashes}?:](?:(?<=[{slashes}])\S|(?<=\?)\w|(?<=:)\d)")
 
 
 @cache
@@ -1220,9 +1241,10 @@ def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
     place costs a few µs in Python, so 64 KiB of places (the most a text holds) cost tens
     of ms, as the rest of the view of such a text does."""
     # Every such text holds a comma, a full stop or a character outside ASCII; the weaker
-    # separators need a tail's "/", "?" or ":" (or a mark outside ASCII drawn like the
-    # slash): a text without them is spared the pattern, or its weaker half.
-    if not text.isascii() or "/" in text or "?" in text or ":" in text:
+    # separators need a link's tail (``_tail_hint``): a text without one is spared the
+    # pattern, or its weaker half. (In ASCII only: there the two halves' strong separators
+    # are one, as ``_apart``'s ``blank`` is; chat's "?" and ":" are mostly no tail's.)
+    if not text.isascii() or _tail_hint().search(text):
         pattern = _apart(True)
     elif "." in text or "," in text:
         pattern = _apart(False)
@@ -2004,7 +2026,8 @@ def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = (
         out = _NUMBER_OR_FIGURE.sub(_masked_number, out)
     else:
         out = _NUMBER.sub("#", out)
-    out += "".join(f" <{d}>" for d in domains)
+    if domains:  # most texts link nothing: no generator made for none
+        out += "".join(f" <{d}>" for d in domains)
     return " ".join(out.split())  # whitespace runs made one space, none at the ends
 
 
@@ -2106,7 +2129,7 @@ def _view(raw: str) -> MessageView:
             if host not in read))
         transitional = tuple(dict.fromkeys((*more_transitional, *transitional)))
     apart, tails, sites = _apart_hosts(_foreign_dots(spelled), urls)
-    domains = tuple(dict.fromkeys(u.domain for u in urls))
+    domains = tuple(dict.fromkeys(u.domain for u in urls)) if urls else ()
     prose, prose_skel = text, skel
     if urls:
         for url in urls:
