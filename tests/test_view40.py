@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from spimguard import text
@@ -28,6 +28,14 @@ PIECES = ("a", "b", "x", "Z", "1", "42", "\u0663", "\u0661", "@", "$", "_", "-",
 texts = st.lists(st.sampled_from(PIECES), max_size=24).map("".join)
 ascii_texts = st.lists(st.sampled_from([p for p in PIECES if p.isascii()]),
                        max_size=24).map("".join)
+# Hosts written apart among prose: a label, separators, a suffix, now and then a tail.
+SEPARATORS = (" ", ".", ",", ". ", " .", " \u3002", "\u3002", " \u3002 ", "\u2022", " \u2022 ",
+              "\u30fb", ";", " ; ", "..", "\u2026", ", ", "\u00b7", " ! ", "\u0301.")
+apart_texts = st.lists(st.one_of(
+    st.tuples(st.sampled_from(("a", "tones-shop", "x1", "\u4f60", "\u0e01", "caf\u00e9")),
+              st.sampled_from(SEPARATORS), st.sampled_from(("com", "co.uk", "biz", "so", "zz")),
+              st.sampled_from(("", "", "/x", "?q", ":80", "\u2215y"))).map("".join),
+    st.sampled_from(PIECES)), max_size=8).map("".join)
 
 # Main's spellings (``text.py`` before session 40).
 OLD_LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
@@ -72,18 +80,20 @@ def test_tail_hint_is_where_a_tail_starts(written: str) -> None:
         re.search(text._tail_shape(), written))
 
 
-@settings(max_examples=800, deadline=None)
-@given(ascii_texts)
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(texts, ascii_texts, apart_texts))
+@example("a \u3002com")
+@example("tones-shop \u3002 com \U0001f600")
 def test_apart_without_a_tail_as_with_the_weak_half(written: str) -> None:
-    """An ASCII text without a link's tail: ``_apart`` without its weak separators finds
-    what the whole pattern found, place for place and group for group, none of them weak
-    (main read such a text with the whole pattern when it held a "?" or a ":"), and
-    nothing at all in a text without a comma or a full stop."""
+    """A text without a link's tail: ``_apart`` without its weak separators finds what the
+    whole pattern found, place for place and group for group, none of them weak (main read
+    such a text with the whole pattern when it held a "?", a ":" or a character outside
+    ASCII), and an ASCII one without a comma or a full stop nothing at all."""
     if text._tail_hint().search(written):
         return
     whole = _found(text._apart(True), written)
     assert all(groups.pop("weak") is None for _, groups in whole)
-    if "." in written or "," in written:
+    if not written.isascii() or "." in written or "," in written:
         assert _found(text._apart(False), written) == whole
     else:
         assert whole == []

@@ -1046,9 +1046,11 @@ def _apart(shaped: bool) -> re.Pattern[str]:
     # The weak separators' tail is in the pattern, so the words a blank parts (most of a
     # text's) are turned away before ``_apart_dot`` is called for them.
     tail = rf"(?(weak){shape}|(?P<shape>{shape})?)" if shaped else rf"(?P<shape>{shape})?"
-    # Without the weak separators a blank opens one only with a dot-like mark after it:
-    # the blank between two words (most tries) is turned away at one look.
-    blank = "" if shaped else rf"(?:(?<!\s)|(?=\s*+[.{dots}]))"
+    # Without the weak separators a blank opens one only with a dot-like mark or an
+    # ideographic full stop after it (those the strong separators after a blank hold): the
+    # blank between two words (most tries) is turned away at one look, and the pattern
+    # finds what the whole one finds in a text without a link's tail (``_apart_links``).
+    blank = "" if shaped else rf"(?:(?<!\s)|(?=\s*+[.\u3002{dots}]))"
     # The first character as a bit map (no letter, digit or '_' of ASCII) is cheaper to
     # test than "\W" (a Unicode look-up each): the look-behind then checks it is no word's.
     return re.compile(
@@ -1242,11 +1244,10 @@ def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
     of ms, as the rest of the view of such a text does."""
     # Every such text holds a comma, a full stop or a character outside ASCII; the weaker
     # separators need a link's tail (``_tail_hint``): a text without one is spared the
-    # pattern, or its weaker half. (In ASCII only: there the two halves' strong separators
-    # are one, as ``_apart``'s ``blank`` is; chat's "?" and ":" are mostly no tail's.)
-    if not text.isascii() or _tail_hint().search(text):
+    # pattern, or its weaker half (chat's "?", ":" and emoji are mostly no tail's).
+    if _tail_hint().search(text):
         pattern = _apart(True)
-    elif "." in text or "," in text:
+    elif not text.isascii() or "." in text or "," in text:
         pattern = _apart(False)
     else:
         return text, [], []
