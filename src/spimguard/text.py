@@ -437,7 +437,7 @@ def clean(raw: str, drawn: bool = True) -> str:
         raw = drawn_order(raw)
     if _FRAMED_HINT.search(raw):
         raw = _REGIONAL_RUN.sub(_lone_indicator, raw.translate(_framed_letters()))
-    if any(sigma in raw for sigma in _COMPAT_SIGMAS):
+    if any(map(raw.__contains__, _COMPAT_SIGMAS)):  # in C: no generator a text
         raw = raw.translate(_AS_SIGMA)
     return _DRAWN_BLANK.sub(" ", unicodedata.normalize("NFKC", _INVISIBLE.sub("", raw)))
 
@@ -1256,13 +1256,17 @@ def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
     joins: list[int | None] = []
     written = joined = 0  # how far ``text`` is copied, and how long the copy is
     before: list[re.Match[str]] = []  # dots before labels, each right after the last
-    listing = _listing_marks(text)  # prose's marks in it, which join no site
+    # Prose's marks in it, which join no site: looked for at its first site, if any.
+    listing: frozenset[str] | None = None
     for found in pattern.finditer(text):
         if before and before[-1].end("suffix") != found.start():
             before.clear()
         reading = _apart_dot(found)
-        if reading == _SITE and listing and not listing.isdisjoint(found.group()):
-            reading = _DOT
+        if reading == _SITE:
+            if listing is None:
+                listing = _listing_marks(text)
+            if not listing.isdisjoint(found.group()):
+                reading = _DOT
         if reading is None:
             before.append(found)
             continue
