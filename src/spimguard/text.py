@@ -1679,10 +1679,8 @@ _FOREIGN_DOT_HINTS = ("pun", "poin", "pont", "titik", "nokta", "kropka", "tečka
 def _foreign_dots(spelled: str) -> str:
     """``spelled`` with each foreign word for the dot between two words read as ". " (for
     ``_apart_hosts`` alone: ``_FOREIGN_DOT``)."""
-    lowered = spelled.lower()
-    for hint in _FOREIGN_DOT_HINTS:
-        if hint in lowered:
-            return _FOREIGN_DOT.sub(". ", spelled)
+    if any(map(spelled.lower().__contains__, _FOREIGN_DOT_HINTS)):  # the scans in C
+        return _FOREIGN_DOT.sub(". ", spelled)
     return spelled
 
 
@@ -1926,8 +1924,11 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str
     plain, marked = _url_patterns(False), _url_patterns(True) if not text.isascii() else None
     # Scanning only the whitespace-separated chunks that may hold a link keeps the
     # costly URL pattern off the plain words that make up most chat text (and the
-    # words without any dot off this loop).
-    for chunk in [c for c in text.split() if _may_link(c)]:
+    # words without any dot off this loop). Without a U+3002 or a "://" in the text, a
+    # chunk's full stop is what ``_may_link`` finds: one test a word, no call.
+    chunks = text.split()
+    for chunk in ([c for c in chunks if _may_link(c)] if "\u3002" in text or "://" in text
+                  else [c for c in chunks if "." in c]):
         if not _may_link(chunk.rstrip(_TRAILING)):
             continue
         read = _ideographic_dots(chunk) if "\u3002" in chunk else chunk
