@@ -8,8 +8,15 @@ apart are looked for in an ASCII text only where a link's tail is written.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
+import subprocess
+import sys
+import types
+from pathlib import Path
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -97,3 +104,47 @@ def test_apart_without_a_tail_as_with_the_weak_half(written: str) -> None:
         assert _found(text._apart(False), written) == whole
     else:
         assert whole == []
+
+
+MAIN = "4a8e42e"  # main before session 40: its ``text.py`` is the old spelling of every step
+
+
+@functools.cache
+def _main_text() -> types.ModuleType:
+    """``text.py`` as main had it before session 40, from the repository's history."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        source = subprocess.run(["git", "-C", str(root), "show", f"{MAIN}:src/spimguard/text.py"],
+                                check=True, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("no git history to read main's text.py from")
+    module = types.ModuleType("main_text")
+    sys.modules["main_text"] = module  # dataclasses look their module up
+    exec(compile(source, "main_text.py", "exec"), module.__dict__)
+    return module
+
+
+def _fields(view: text.MessageView | text.UrlFact) -> list[object]:
+    """Each field's value, a view's links as their own fields'."""
+    return [[_fields(url) for url in value] if field.name == "urls" else value
+            for field in dataclasses.fields(view)
+            for value in (getattr(view, field.name),)]
+
+
+def _same_view(written: str) -> None:
+    assert _fields(text._view(written)) == _fields(_main_text()._view(written))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(texts, ascii_texts, apart_texts))
+def test_view_as_main_read_it(written: str) -> None:
+    """Every field of a text's view, and of each of its links, as main's ``text.py`` gave it,
+    on hostile strings."""
+    _same_view(written)
+
+
+def test_view_of_the_benchmark_corpus_as_main_read_it() -> None:
+    """... and on ``benchmarks/text_view.py``'s corpus: chat lines varied, one in ten hostile."""
+    text_view = pytest.importorskip("text_view")
+    for written in text_view.corpus(1500, seed=3):
+        _same_view(written)
