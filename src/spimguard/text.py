@@ -1679,8 +1679,10 @@ _FOREIGN_DOT_HINTS = ("pun", "poin", "pont", "titik", "nokta", "kropka", "tečka
 def _foreign_dots(spelled: str) -> str:
     """``spelled`` with each foreign word for the dot between two words read as ". " (for
     ``_apart_hosts`` alone: ``_FOREIGN_DOT``)."""
-    if any(map(spelled.lower().__contains__, _FOREIGN_DOT_HINTS)):  # the scans in C
-        return _FOREIGN_DOT.sub(". ", spelled)
+    lowered = spelled.lower()
+    for hint in _FOREIGN_DOT_HINTS:
+        if hint in lowered:
+            return _FOREIGN_DOT.sub(". ", spelled)
     return spelled
 
 
