@@ -118,7 +118,11 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 # Whole runs of the characters leetspeak writes words with ("fr33", "r1ngt0nes", "c@ll")
 # that mix letters with digits, '@' or '$'. Possessive: each run is read once.
 _LEET_RUN = re.compile(r"(?<![a-z0-9@$])((?:[a-z]++[0-9@$]|[0-9@$]++[a-z])[a-z0-9@$]*+)")
-_LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
+# A letter beside a digit, '@' or '$': ``[a-z][0-9@$]|[0-9@$][a-z]``, spelt from the digit
+# so that the pattern opens with a character class, which ``re`` skips to in C: most texts
+# hold no digit, and the search cost a tenth (session 40, ``view40``; every hint below that
+# opens with a class is so spelt, and ``tests/test_view40`` holds the older spellings).
+_LEET_HINT = re.compile(r"[0-9@$](?:(?<=[a-z].)|(?=[a-z]))")
 # A figure written with its unit is a number, not leetspeak (session 35, ``units35``).
 # Leetspeak writes digits in a word's place of letters so that a word list misses it ("fr33",
 # "v1agra"); a figure's digits are the number it says, and the letters glued to them say
@@ -146,7 +150,9 @@ _SPACED_TLDS = ("com|net|org|info|biz|ru|io|co|me|us|uk|de|xyz|top|site|online|c
                 "link|click|store|live|tk|ml|ga|cf|gq|cn|su|id|br|es|pt|in|tv|cc|ws|mobi")
 # What any spaced or defanged link has ("promo dot com", "bit[.]ly", "x . com"): one scan
 # of a text without it spares both substitutions.
-_SPACED_HINT = re.compile(r"dot|[\[({]| \.", re.IGNORECASE)
+# (Spelt from a class, ``_LEET_HINT``: ``dot|[\[({]| \.`` case-insensitively, where no
+# character but 'd', 'o', 't' and their capitals matches one of the three.)
+_SPACED_HINT = re.compile(r"[dD\[({.](?:(?<=[dD])[oO][tT]|(?<=[\[({])|(?<= \.))")
 # "bit[.]ly", "promo(dot)com": defanged on purpose, so any suffix counts. A label's last
 # character and the next label's first are any letter (or digit), as in a host written
 # whole: "faß[.]de" and "магазин(dot)рф" are defanged as "promo[.]com" is. (The lookahead
@@ -296,13 +302,13 @@ EMPHASIS = "_"
 # (session 33's second review: "||https://tones-shop.com||" read "tones-shop.com||", no
 # signal for a denied host).
 EMPHASES = "_*~|"
-_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+_NUMBER = re.compile(r"\d\d*(?:[.,:/-]\d+)*")  # \d+, opening with a class (``_LEET_HINT``)
 # A number as ``_NUMBER`` reads it, with the "x" before it or the unit after it that
 # ``_FIGURE`` may read: each number is matched once, left to right (a figure's word
 # boundaries are checked on the match, not by a lookbehind that would start a match at
 # every part of "1.1.1.1...", each scanning the rest: quadratic).
 _NUMBER_OR_FIGURE = re.compile(rf"x{_NUMBER.pattern}|{_NUMBER.pattern}({_UNITS})?")
-_UNIT_HINT = re.compile(rf"x\d|\d(?:{_UNITS})")
+_UNIT_HINT = re.compile(rf"\d(?:(?<=x.)|(?={_UNITS}))")  # x\d or a unit after \d (``_LEET_HINT``)
 _MENTION = re.compile(r"@\w+")
 
 
@@ -431,7 +437,7 @@ def clean(raw: str, drawn: bool = True) -> str:
         raw = drawn_order(raw)
     if _FRAMED_HINT.search(raw):
         raw = _REGIONAL_RUN.sub(_lone_indicator, raw.translate(_framed_letters()))
-    if any(sigma in raw for sigma in _COMPAT_SIGMAS):
+    if any(map(raw.__contains__, _COMPAT_SIGMAS)):  # in C: no generator a text
         raw = raw.translate(_AS_SIGMA)
     return _DRAWN_BLANK.sub(" ", unicodedata.normalize("NFKC", _INVISIBLE.sub("", raw)))
 
@@ -720,7 +726,8 @@ _PARTED_WORD = regex.compile(
     rf"(?=\p{{P}}*+(?:\s|$))")
 # A letter between two of one mark ("-r-", "🏼r👇🏼"): what a word of three letters or more
 # parted by a mark holds (``re`` finds it fast; one message in 26 of the corpora has one).
-_PARTED_HINT = re.compile(r"([^\w\s]|_)[^\W\d_](?:[^\w\s]|_){0,2}\1")
+# (Its first mark, ``[^\w\s]|_``, is found by a class: ``_LEET_HINT``.)
+_PARTED_HINT = re.compile(r"([^0-9A-Za-z\s])(?<=[^\w\s]|_)[^\W\d_](?:[^\w\s]|_){0,2}\1")
 
 
 def unpart(text: str) -> tuple[str, bool]:
@@ -1035,18 +1042,34 @@ def _apart(shaped: bool) -> re.Pattern[str]:
             rf"|(?<=\s)\s*+(?:\.?+{glued}++\.?+\s*+)?+"
             rf"|(?:{glued_on})\s++"
             rf"|(?<=\.)\.(?!\.)\s*+|(?<=\.)\.{{2,}}+)") if shaped else ""
-    shape = rf"(?:[{re.escape(_slash_marks())}]\S|\?\w|:\d)"
+    shape = _tail_shape()
     # The weak separators' tail is in the pattern, so the words a blank parts (most of a
     # text's) are turned away before ``_apart_dot`` is called for them.
     tail = rf"(?(weak){shape}|(?P<shape>{shape})?)" if shaped else rf"(?P<shape>{shape})?"
-    # Without the weak separators a blank opens one only with a dot-like mark after it:
-    # the blank between two words (most tries) is turned away at one look.
-    blank = "" if shaped else rf"(?:(?<!\s)|(?=\s*+[.{dots}]))"
+    # Without the weak separators a blank opens one only with a dot-like mark or an
+    # ideographic full stop after it (those the strong separators after a blank hold): the
+    # blank between two words (most tries) is turned away at one look, and the pattern
+    # finds what the whole one finds in a text without a link's tail (``_apart_links``).
+    blank = "" if shaped else rf"(?:(?<!\s)|(?=\s*+[.\u3002{dots}]))"
     # The first character as a bit map (no letter, digit or '_' of ASCII) is cheaper to
     # test than "\W" (a Unicode look-up each): the look-behind then checks it is no word's.
     return re.compile(
         rf"[^0-9A-Z_a-z](?<=[^\W_{_UNSPACED_RANGES}]\W){blank}(?:{strong}{weak})"
         rf"(?=(?P<suffix>[\w-]{{1,63}}+(?:\.[\w-]{{1,63}}+)*+){tail})")
+
+
+def _tail_shape() -> str:
+    """A link's tail after a host written apart (``_apart``): a path (a slash or a mark
+    drawn like it, then no blank), a query, a port."""
+    return rf"(?:[{re.escape(_slash_marks())}]\S|\?\w|:\d)"
+
+
+@cache
+def _tail_hint() -> re.Pattern[str]:
+    """Where ``_tail_shape`` may start, spelt to open with a class (``_LEET_HINT``): a text
+    without one holds no match of ``_apart``'s weak separators, all of which need a tail."""
+    slashes = re.escape(_slash_marks())
+    return re.compile(rf"[{slashes}?:](?:(?<=[{slashes}])\S|(?<=\?)\w|(?<=:)\d)")
 
 
 @cache
@@ -1220,11 +1243,11 @@ def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
     place costs a few µs in Python, so 64 KiB of places (the most a text holds) cost tens
     of ms, as the rest of the view of such a text does."""
     # Every such text holds a comma, a full stop or a character outside ASCII; the weaker
-    # separators need a tail's "/", "?" or ":" (or a mark outside ASCII drawn like the
-    # slash): a text without them is spared the pattern, or its weaker half.
-    if not text.isascii() or "/" in text or "?" in text or ":" in text:
+    # separators need a link's tail (``_tail_hint``): a text without one is spared the
+    # pattern, or its weaker half (chat's "?", ":" and emoji are mostly no tail's).
+    if _tail_hint().search(text):
         pattern = _apart(True)
-    elif "." in text or "," in text:
+    elif not text.isascii() or "." in text or "," in text:
         pattern = _apart(False)
     else:
         return text, [], []
@@ -1233,13 +1256,17 @@ def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
     joins: list[int | None] = []
     written = joined = 0  # how far ``text`` is copied, and how long the copy is
     before: list[re.Match[str]] = []  # dots before labels, each right after the last
-    listing = _listing_marks(text)  # prose's marks in it, which join no site
+    # Prose's marks in it, which join no site: looked for at its first site, if any.
+    listing: frozenset[str] | None = None
     for found in pattern.finditer(text):
         if before and before[-1].end("suffix") != found.start():
             before.clear()
         reading = _apart_dot(found)
-        if reading == _SITE and listing and not listing.isdisjoint(found.group()):
-            reading = _DOT
+        if reading == _SITE:
+            if listing is None:
+                listing = _listing_marks(text)
+            if not listing.isdisjoint(found.group()):
+                reading = _DOT
         if reading is None:
             before.append(found)
             continue
@@ -1899,8 +1926,11 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str
     plain, marked = _url_patterns(False), _url_patterns(True) if not text.isascii() else None
     # Scanning only the whitespace-separated chunks that may hold a link keeps the
     # costly URL pattern off the plain words that make up most chat text (and the
-    # words without any dot off this loop).
-    for chunk in [c for c in text.split() if _may_link(c)]:
+    # words without any dot off this loop). Without a U+3002 or a "://" in the text, a
+    # chunk's full stop is what ``_may_link`` finds: one test a word, no call.
+    chunks = text.split()
+    for chunk in ([c for c in chunks if _may_link(c)] if "\u3002" in text or "://" in text
+                  else [c for c in chunks if "." in c]):
         if not _may_link(chunk.rstrip(_TRAILING)):
             continue
         read = _ideographic_dots(chunk) if "\u3002" in chunk else chunk
@@ -2004,7 +2034,8 @@ def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = (
         out = _NUMBER_OR_FIGURE.sub(_masked_number, out)
     else:
         out = _NUMBER.sub("#", out)
-    out += "".join(f" <{d}>" for d in domains)
+    if domains:  # most texts link nothing: no generator made for none
+        out += "".join(f" <{d}>" for d in domains)
     return " ".join(out.split())  # whitespace runs made one space, none at the ends
 
 
@@ -2106,7 +2137,7 @@ def _view(raw: str) -> MessageView:
             if host not in read))
         transitional = tuple(dict.fromkeys((*more_transitional, *transitional)))
     apart, tails, sites = _apart_hosts(_foreign_dots(spelled), urls)
-    domains = tuple(dict.fromkeys(u.domain for u in urls))
+    domains = tuple(dict.fromkeys(u.domain for u in urls)) if urls else ()
     prose, prose_skel = text, skel
     if urls:
         for url in urls:
