@@ -8,6 +8,7 @@ comes back; the paths they accept from a form or a query (the login's ``next``, 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -15,8 +16,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
-from conftest import T0, engine, message
+from conftest import T0, engine, message, start_server, stopped_after
+from spimguard.cli import app as cli_app
 from spimguard.engine import Engine
 from spimguard.server import create_app
 from spimguard.server.console import auth
@@ -237,3 +240,29 @@ def test_a_root_path_with_a_trailing_slash_gives_no_double_slash() -> None:
     assert rooted({"root_path": "/spimguard/"}, "/console/") == "/spimguard/console/"
     assert rooted({"root_path": "/"}, "/console/") == "/console/"
     assert rooted({}, "/console/") == "/console/"
+
+
+def test_serve_takes_a_root_path_that_a_forged_header_does_not_move(tmp_path: Path) -> None:
+    """``spimguard serve --root-path``, behind a proxy that strips the prefix: uvicorn puts
+    it back in the scope, so the console's links, redirects and cookies carry it. uvicorn
+    honours no header that sets it (its proxy headers are ``X-Forwarded-For`` and
+    ``-Proto`` only): a client's ``X-Forwarded-Prefix`` changes nothing."""
+    forged = {"x-forwarded-prefix": "/evil", "x-forwarded-path": "/evil",
+              "x-script-name": "/evil", "x-forwarded-for": "127.0.0.1"}
+    server = start_server(tmp_path / "data", extra_args=("--root-path", ROOT))
+    with stopped_after(server), httpx.Client(base_url=server.url, headers=forged) as client:
+        login = client.get("/console/login")  # as the proxy forwards it, prefix stripped
+        assert login.status_code == 200 and "/evil" not in login.text
+        _emitted(login, ROOT)
+        assert _cookies(login) == {auth.LOGIN_COOKIE: f"{ROOT}/console/login"}
+        refused = client.get("/console/queue")
+        assert refused.headers["location"] == (
+            f"{ROOT}/console/login?next={quote(ROOT + '/console/queue', safe='')}")
+        assert "default-src 'none'" in refused.headers["content-security-policy"]
+        _emitted(client.get("/docs"), ROOT)
+
+
+@pytest.mark.parametrize("root", ["spimguard", "/a b", "/x;Path=/", '/"x', "//evil"])
+def test_serve_refuses_a_root_path_that_is_not_plain_segments(root: str) -> None:
+    answer = CliRunner().invoke(cli_app, ["serve", "--root-path", root])
+    assert answer.exit_code == 2 and "--root-path" in answer.output
