@@ -157,7 +157,9 @@ def test_the_docs_page_links_under_the_root_path() -> None:
         assert {f"{ROOT}/console/static/docs.css", f"{ROOT}/openapi.json",
                 f"{ROOT}/console/"} <= set(urls)
         assert "default-src 'none'" in docs.headers["content-security-policy"]
-        assert client.get(f"{ROOT}/openapi.json").status_code == 200
+        assert client.get(f"{ROOT}/openapi.json").json()["servers"] == [{"url": ROOT}]
+    with TestClient(create_app(_judge(), MemoryConsole())) as plain:
+        assert "servers" not in plain.get("/openapi.json").json()  # as before, at /
 
 
 def test_mounted_under_a_prefix_the_console_redirects_under_it() -> None:

@@ -332,7 +332,10 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     async def openapi_json(request: Request) -> Response:
-        return JSONAnswer(openapi)
+        """Under a root path the document names it as its server (OpenAPI's default server
+        is ``/``, where a client behind the proxy's prefix finds nothing)."""
+        root = rooted(request.scope, "")
+        return JSONAnswer({**openapi, "servers": [{"url": root}]} if root else openapi)
 
     async def docs(request: Request) -> Response:
         page = templates.get_template("docs.html").render(
