@@ -8,8 +8,10 @@ comes back; the paths they accept from a form or a query (the login's ``next``, 
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -18,7 +20,7 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from conftest import T0, engine, message, start_server, stopped_after
+from conftest import T0, engine, free_port, message, start_server, stopped_after
 from spimguard.cli import app as cli_app
 from spimguard.engine import Engine
 from spimguard.server import create_app
@@ -267,4 +269,54 @@ def test_serve_takes_a_root_path_that_a_forged_header_does_not_move(tmp_path: Pa
 @pytest.mark.parametrize("root", ["spimguard", "/a b", "/x;Path=/", '/"x', "//evil"])
 def test_serve_refuses_a_root_path_that_is_not_plain_segments(root: str) -> None:
     answer = CliRunner().invoke(cli_app, ["serve", "--root-path", root])
-    assert answer.exit_code == 2 and "--root-path" in answer.output
+    assert answer.exit_code == 2 and "is not a path of letters" in answer.output
+
+
+def test_chromium_logs_in_decides_and_logs_out_under_the_prefix(tmp_path: Path) -> None:
+    """A real browser through the prefix: its own cookie jar (a cookie's path matched as
+    Chromium matches it), the prefixed stylesheet and script loaded under the CSP, a form
+    posted and the redirects followed. The app is mounted under the prefix in an app that
+    uvicorn serves, as an embedding host would."""
+    import uvicorn
+    from selenium.webdriver.common.by import By
+
+    import browser_harness
+    from test_console_browser import _navigate
+
+    store = MemoryConsole()
+    store.save_operator(auth.new_operator("dana", "moderator", PASSWORD))
+    outer = Starlette(routes=[Mount(ROOT, create_app(_judge(), store))])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(outer, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    chrome = browser_harness.start(tmp_path / "profile", tmp_path / "downloads")
+    try:
+        for _ in range(600):  # a bound on start-up, not a timing test
+            if server.started:
+                break
+            time.sleep(0.05)
+        base = f"http://127.0.0.1:{port}"
+        chrome.get(f"{base}{ROOT}/console/queue")
+        assert urlsplit(chrome.current_url).path == f"{ROOT}/console/login"
+        chrome.find_element(By.ID, "name").send_keys("dana")
+        chrome.find_element(By.ID, "password").send_keys(PASSWORD)
+        _navigate(chrome, chrome.find_element(By.CSS_SELECTOR, "form.login button").click)
+        assert urlsplit(chrome.current_url).path == f"{ROOT}/console/queue"
+        assert chrome.execute_script(  # the prefixed stylesheet loaded and applied
+            "return Array.from(document.styleSheets).some(s => s.href.endsWith("
+            f"'{ROOT}/console/static/console.css') && s.cssRules.length > 0)")
+        _navigate(chrome, chrome.find_element(By.CSS_SELECTOR, "form.decide button.ham").click)
+        landed = urlsplit(chrome.current_url)
+        assert landed.path == f"{ROOT}/console/queue" and "done=decided" in landed.query
+        decided = store.decisions(0.0)  # the page's first form: one message or a cluster
+        assert decided and {d.operator for d in decided} == {"dana"}
+        _navigate(chrome, chrome.find_element(By.CSS_SELECTOR, "form.whoami button").click)
+        assert urlsplit(chrome.current_url).path == f"{ROOT}/console/login"
+        chrome.get(f"{base}{ROOT}/console/queue")  # the session is gone
+        assert urlsplit(chrome.current_url).path == f"{ROOT}/console/login"
+    finally:
+        chrome.quit()
+        server.should_exit = True
+        thread.join(30)
