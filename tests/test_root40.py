@@ -173,6 +173,26 @@ def test_mounted_under_a_prefix_the_console_redirects_under_it() -> None:
         _emitted(client.get(refused.headers["location"]), ROOT)
 
 
+def test_a_prefix_from_the_request_is_encoded_where_it_is_emitted() -> None:
+    """Mounted under a path parameter (an embedder's choice), the root path is the
+    request's own text, decoded: a ``;`` in it added attributes to the cookie's path and
+    a line break went into the ``Location``. Emitted, it is percent-encoded."""
+    outer = Starlette(routes=[Mount("/{tenant}", create_app(_judge(), MemoryConsole()))])
+    hostile = "/a%3B%20Domain=evil.example%3B%20Path=x%0D%0AX:%20y"
+    with TestClient(outer) as client:
+        login = client.get(f"{hostile}/console/login")
+        [cookie] = login.headers.get_list("set-cookie")
+        assert [part.partition("=")[0] for part in cookie.split("; ")[1:]] == [
+            "HttpOnly", "Path", "SameSite"]
+        assert _cookies(login) == {
+            auth.LOGIN_COOKIE: "/a%3B%20Domain%3Devil.example%3B%20Path%3Dx%0D%0AX%3A%20y"
+                               "/console/login"}
+        refused = client.get(f"{hostile}/console/queue", follow_redirects=False)
+        assert refused.headers["location"].startswith(
+            "/a%3B%20Domain%3Devil.example%3B%20Path%3Dx%0D%0AX%3A%20y/console/login?")
+        assert "\n" not in refused.headers["location"]
+
+
 HOSTILE = ["//evil.example/", "/\\evil.example", "https://evil.example/spimguard/console/",
            "/other/console/queue", "/console/queue", "/spimguardx/console/queue",
            "/spimguard/console/../../other", "/spimguard/console/%2e%2e/%2E%2E/other",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from starlette.requests import ClientDisconnect, Request
@@ -30,8 +31,10 @@ def rooted(scope: Scope, path: str) -> str:
     proxy's prefix links, redirects and sets its cookies outside it. The root path is the
     server's configuration, not the request's: uvicorn takes it from ``--root-path`` alone
     (no header sets it), Starlette's ``Mount`` from its own route. A trailing ``/`` on it
-    (``--root-path /spimguard/``) is dropped, or every path would hold ``//``."""
-    return str(scope.get("root_path", "")).rstrip("/") + path
+    (``--root-path /spimguard/``) is dropped, or every path would hold ``//``. It is
+    percent-encoded (ASGI gives it decoded): a mount under a path parameter takes it from
+    the request, and a ``;`` or a line break would add attributes to a cookie's path."""
+    return quote(str(scope.get("root_path", "")).rstrip("/"), safe="/") + path
 
 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
