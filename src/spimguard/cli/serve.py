@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -16,6 +17,9 @@ from ..errors import SpimguardError
 from .common import ConfigOpt, config_or_exit
 
 app = typer.Typer()
+# A root path goes into every link, redirect and cookie path the console emits: plain
+# segments only, so none can break out of an attribute, a Location or a cookie's Path.
+_ROOT_PATH = re.compile(r"(/[\w.~-]+)*/?", re.ASCII)
 # Messages are never wrapped: piped to a log, a line stays one line (a path or URL intact).
 console = Console(stderr=True, soft_wrap=True)
 
@@ -47,6 +51,11 @@ def serve(
     keep_alive: Annotated[int, typer.Option(
         envvar="SPIMGUARD_KEEP_ALIVE",
         help="Seconds an idle keep-alive connection stays open.")] = 5,
+    root_path: Annotated[str, typer.Option(
+        envvar="SPIMGUARD_ROOT_PATH",
+        help="The prefix a reverse proxy serves spimguard under and strips before "
+             "forwarding (e.g. /spimguard): the console's links, redirects and cookies "
+             "carry it.")] = "",
 ) -> None:
     """Serve the HTTP API (embedded backends, or shared ones for many workers and nodes)."""
     import uvicorn
@@ -57,13 +66,16 @@ def serve(
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
+    if not _ROOT_PATH.fullmatch(root_path):
+        _refuse(f"--root-path {root_path!r} is not a path of letters, digits and . _ ~ - "
+                "after a / (as /spimguard)")
     settings = config_or_exit(config)
     folder = Path(data_dir or settings.storage.data_dir)
     generated = not settings.api_token
     # Worker processes get these too; the header deadline (a protocol class defined at
     # run time) only in one process, where it need not cross a process boundary.
     http_options: dict[str, Any] = {"limit_concurrency": max_connections,
-                                    "timeout_keep_alive": keep_alive}
+                                    "timeout_keep_alive": keep_alive, "root_path": root_path}
     if settings.shared and generated:
         _refuse("api_token must be set when state or records are shared (every node must "
                 "accept the same token); set SPIMGUARD_API_TOKEN")

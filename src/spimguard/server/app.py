@@ -44,7 +44,16 @@ from .grouping import RETRY_AFTER, GroupCommit, Overloaded
 from .health import HealthProbe, degraded
 from .metrics import Metrics
 from .openapi import document
-from .wire import ASGIRoute, JSONAnswer, bearer_ok, header, read_body, receive_body, send_json
+from .wire import (
+    ASGIRoute,
+    JSONAnswer,
+    bearer_ok,
+    header,
+    read_body,
+    receive_body,
+    rooted,
+    send_json,
+)
 
 log = logging.getLogger("spimguard.server")
 
@@ -323,12 +332,16 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     async def openapi_json(request: Request) -> Response:
-        return JSONAnswer(openapi)
+        """Under a root path the document names it as its server (OpenAPI's default server
+        is ``/``, where a client behind the proxy's prefix finds nothing)."""
+        root = rooted(request.scope, "")
+        return JSONAnswer({**openapi, "servers": [{"url": root}]} if root else openapi)
 
     async def docs(request: Request) -> Response:
         page = templates.get_template("docs.html").render(
             version=__version__, description=openapi["info"]["description"],
-            operations=docs_page.operations(openapi), schemas=docs_page.schemas(openapi))
+            root=rooted(request.scope, ""), operations=docs_page.operations(openapi),
+            schemas=docs_page.schemas(openapi))
         return HTMLResponse(page)
 
     async def bad_input(request: Request, exc: Exception) -> Response:

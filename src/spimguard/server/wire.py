@@ -1,10 +1,12 @@
-"""What every endpoint shares on the wire: bounded bodies, JSON answers, bearer tokens."""
+"""What every endpoint shares on the wire: bounded bodies, JSON answers, bearer tokens,
+the paths a page links to under a root path."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from starlette.requests import ClientDisconnect, Request
@@ -21,6 +23,18 @@ def header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def rooted(scope: Scope, path: str) -> str:
+    """``path`` (a route's, as ``/console/queue``) as a browser must ask for it: under the
+    scope's root path (uvicorn's ``--root-path``, a mount), or a page served behind a
+    proxy's prefix links, redirects and sets its cookies outside it. The root path is the
+    server's configuration, not the request's: uvicorn takes it from ``--root-path`` alone
+    (no header sets it), Starlette's ``Mount`` from its own route. A trailing ``/`` on it
+    (``--root-path /spimguard/``) is dropped, or every path would hold ``//``. It is
+    percent-encoded (ASGI gives it decoded): a mount under a path parameter takes it from
+    the request, and a ``;`` or a line break would add attributes to a cookie's path."""
+    return quote(str(scope.get("root_path", "")).rstrip("/"), safe="/") + path
 
 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:

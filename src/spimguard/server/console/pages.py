@@ -28,10 +28,11 @@ from ... import evidence, lists
 from ...engine import Engine
 from ...errors import BadInput
 from ...state.ops import FOREVER, Remove, Touch
+from ..wire import rooted
 from . import auth, views
 from .decisions import Label, apply_operator_decision
 from .records import CAMPAIGN_STATUSES, CampaignStatus, ConsoleStore, Note, Session
-from .web import Web, back, secure, text
+from .web import Web, back, console_target, here, secure, text
 
 MAX_IMPORT = 16 * 1024 * 1024  # bytes of one uploaded list file
 
@@ -79,17 +80,17 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
 
     # -- sign in and out ------------------------------------------------------------------
     def login_page(request: Request, status: int = 200, error: str = "",
-                   target: str = "/console/") -> Response:
+                   target: str = "") -> Response:
         """The login form, with a fresh CSRF token in the form and in its own cookie."""
         token = secrets.token_urlsafe(32)
         response = web.render(request, "login.html", None, status, csrf=token, error=error,
-                              next=target)
+                              next=target or rooted(request.scope, "/console/"))
         response.set_cookie(auth.LOGIN_COOKIE, token, httponly=True, samesite="strict",
-                            secure=secure(request), path="/console/login")
+                            secure=secure(request), path=rooted(request.scope, "/console/login"))
         return response
 
     async def login_form(request: Request) -> Response:
-        return login_page(request, target=request.query_params.get("next", "/console/")[:500])
+        return login_page(request, target=request.query_params.get("next", "")[:500])
 
     async def login(request: Request) -> Response:
         form = await web.form(request)
@@ -100,14 +101,16 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         password = form.get("password", "")
         password = password if isinstance(password, str) else ""
         if not auth.csrf_ok(request.cookies.get(auth.LOGIN_COOKIE, ""), form.get("csrf")):
-            return web.render(request, "login.html", None, 403, csrf="", next="/console/",
+            return web.render(request, "login.html", None, 403, csrf="",
+                              next=rooted(request.scope, "/console/"),
                               error="The login form was stale: reload the page.")
         address = request.client.host if request.client else ""
         keys = (f"name:{name}", f"address:{address}")
         now = time.time()
         if web.limiter.blocked(keys, now):
             store.audit(now, name, "login.refused", address, "", "too many failed logins")
-            return web.render(request, "login.html", None, 429, csrf="", next="/console/",
+            return web.render(request, "login.html", None, 429, csrf="",
+                              next=rooted(request.scope, "/console/"),
                               error="Too many failed logins: wait 15 minutes.")
         operator = store.operator(name)
         if not auth.verify(operator, password):
@@ -117,22 +120,20 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         web.limiter.succeeded(keys[0])
         token, _ = auth.open_session(store, name, now)
         store.audit(now, name, "login", address)
-        target = text(form, "next", 500)
-        if not target.startswith("/console/") or "//" in target or "\\" in target:
-            target = "/console/"
-        response = RedirectResponse(target, 303)
+        response = RedirectResponse(console_target(request, text(form, "next", 500),
+                                                   "/console/"), 303)
         response.set_cookie(auth.COOKIE, token, max_age=int(auth.SESSION_SECONDS),
                             httponly=True, samesite="strict", secure=secure(request),
-                            path="/console")
-        response.delete_cookie(auth.LOGIN_COOKIE, path="/console/login")
+                            path=rooted(request.scope, "/console"))
+        response.delete_cookie(auth.LOGIN_COOKIE, path=rooted(request.scope, "/console/login"))
         return response
 
     @action("viewer")
     def logout(request: Request, session: Session, form: FormData) -> Response:
         store.drop_session(session.token_hash)
         store.audit(time.time(), session.operator, "logout", "")
-        response = RedirectResponse("/console/login", 303)
-        response.delete_cookie(auth.COOKIE, path="/console")
+        response = RedirectResponse(rooted(request.scope, "/console/login"), 303)
+        response.delete_cookie(auth.COOKIE, path=rooted(request.scope, "/console"))
         return response
 
     # -- pages ----------------------------------------------------------------------------
@@ -145,7 +146,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         q = request.query_params
         filters = {k: q.get(k, "")[:200] for k in ("action", "campaign", "account", "signal",
                                                    "pending")}
-        return {**views.queue(engine, store, filters), "back": str(request.url.path) + (
+        return {**views.queue(engine, store, filters), "back": here(request) + (
             "?" + request.url.query if request.url.query else "")}
 
     @page("accounts.html")
@@ -157,9 +158,9 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
     def account(request: Request) -> dict[str, Any] | Response:
         name = request.query_params.get("id", "")[:512]
         if not name:
-            return RedirectResponse("/console/accounts", 303)
+            return RedirectResponse(rooted(request.scope, "/console/accounts"), 303)
         return {"info": views.account(engine, store, name),
-                "back": "/console/account?" + urlencode({"id": name})}
+                "back": rooted(request.scope, "/console/account?" + urlencode({"id": name}))}
 
     @page("campaigns.html")
     def campaign_list(request: Request) -> dict[str, Any]:
@@ -174,11 +175,11 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
             return web.render(request, "error.html", web.session(request), 404,
                               message="No such campaign.")
         return {"c": info, "statuses": CAMPAIGN_STATUSES,
-                "back": "/console/campaign?" + urlencode({"id": cid})}
+                "back": rooted(request.scope, "/console/campaign?" + urlencode({"id": cid}))}
 
     @page("reports.html")
     def reports(request: Request) -> dict[str, Any]:
-        return {**views.reports(engine, store), "back": "/console/reports",
+        return {**views.reports(engine, store), "back": rooted(request.scope, "/console/reports"),
                 "max_trust": engine.config.trust.max_record_weight}
 
     @page("lists.html")
@@ -243,7 +244,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
             store.audit(time.time(), session.operator, f"decide.cluster.{label}", cluster, why,
                         f"{outcome.decided} messages, {outcome.released} released, "
                         f"{len(outcome.restored)} accounts restored")
-        return back(form, "/console/queue", "decided")
+        return back(request, form, "/console/queue", "decided")
 
     @action("moderator")
     def restore(request: Request, session: Session, form: FormData) -> Response:
@@ -252,7 +253,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         lifted = engine.restore(name)
         store.audit(time.time(), session.operator, "account.restore", name, why,
                     "restrictions lifted" if lifted else "none in force")
-        return back(form, "/console/account?" + urlencode({"id": name}),
+        return back(request, form, "/console/account?" + urlencode({"id": name}),
                     "restored" if lifted else "nothing")
 
     @action("moderator")
@@ -262,7 +263,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         now = time.time()
         store.add_note(Note(name, now, session.operator, body))
         store.audit(now, session.operator, "account.note", name, "", body[:200])
-        return back(form, "/console/account?" + urlencode({"id": name}), "noted")
+        return back(request, form, "/console/account?" + urlencode({"id": name}), "noted")
 
     @action("moderator")
     def campaign_status(request: Request, session: Session, form: FormData) -> Response:
@@ -274,7 +275,7 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         store.set_campaign_status(CampaignStatus(cid, status, session.operator, now))
         store.audit(now, session.operator, "campaign.status", cid, text(form, "why", 2000),
                     status)
-        return back(form, "/console/campaign?" + urlencode({"id": cid}), "status")
+        return back(request, form, "/console/campaign?" + urlencode({"id": cid}), "status")
 
     @action("admin", max_files=1)
     def list_change(request: Request, session: Session, form: FormData) -> Response:
@@ -299,10 +300,10 @@ def routes(engine: Engine, store: ConsoleStore) -> list[BaseRoute]:
         store.audit(time.time(), session.operator, f"lists.{change}", name,
                     text(form, "why", 2000), f"{len(entries)} entries: "
                     + ", ".join(entries[:20]) + (" ..." if len(entries) > 20 else ""))
-        return back(form, "/console/lists", "listed")
+        return back(request, form, "/console/lists", "listed")
 
     async def home(request: Request) -> Response:
-        return RedirectResponse("/console/", 308)
+        return RedirectResponse(rooted(request.scope, "/console/"), 308)
 
     return [
         Route("/console", home),

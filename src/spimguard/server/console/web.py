@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote, urlencode
 
 from jinja2 import Environment, PackageLoader
 from starlette._utils import get_route_path
@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ... import __version__
 from ...errors import BadInput
-from ..wire import read_body
+from ..wire import read_body, rooted
 from . import auth
 from .records import ConsoleStore, Role, Session
 from .views import stamp
@@ -92,7 +92,7 @@ class Web:
         done = DONE.get(request.query_params.get("done", ""))
         page = self.templates.get_template(name).render(
             session=session, operator=operator, version=__version__, done=done,
-            path=request.url.path, **values)
+            path=here(request), root=rooted(request.scope, ""), **values)
         return HTMLResponse(page, status)
 
     async def form(self, request: Request, max_files: int = 0) -> FormData:
@@ -104,8 +104,8 @@ class Web:
     def deny(self, request: Request, session: Session | None, needed: Role) -> Response | None:
         """A login redirect or a 403 page when the operator may not; None when they may."""
         if session is None:
-            return RedirectResponse("/console/login?" + urlencode({"next": request.url.path}),
-                                    303)
+            return RedirectResponse(rooted(request.scope, "/console/login?")
+                                    + urlencode({"next": here(request)}), 303)
         operator = self.store.operator(session.operator)
         if operator is None or not auth.may(operator.role, needed):
             return self.render(request, "error.html", session, 403,
@@ -143,12 +143,32 @@ def text(form: FormData, name: str, limit: int = 2000, required: bool = False) -
     return value
 
 
-def back(form: FormData, fallback: str, done: str) -> RedirectResponse:
-    """303 to the page the form came from: a console path only (no open redirect)."""
-    target = form.get("back", "")
-    if not (isinstance(target, str) and target.startswith("/console/")
-            and "//" not in target and "\\" not in target and len(target) < 2000):
-        target = fallback
+def here(request: Request) -> str:
+    """The request's path as the console's links name it (under the root path)."""
+    return rooted(request.scope, get_route_path(request.scope))
+
+
+def console_target(request: Request, given: object, fallback: str) -> str:
+    """Where to send the browser after a login or a form: ``given`` (a form's or a query's
+    path, hostile) if it is a console page under this request's root path, else the route
+    path ``fallback`` under it. No open redirect (``//host``, ``/\\host``) and no way out of
+    the prefix: the path is judged decoded too, as a browser resolves ``%2e%2e`` as ``..``
+    and a proxy may decode ``%2f``; a control character (a browser drops a tab or a line
+    break from a URL, joining what it split) refuses it."""
+    prefix = rooted(request.scope, "/console/")
+    if not (isinstance(given, str) and len(given) < 2000 and given.startswith(prefix)
+            and given.isprintable()):
+        return rooted(request.scope, fallback)
+    where = unquote(given.partition("?")[0])
+    if any("//" in s or "\\" in s for s in (given, where)) or {".", ".."} & set(
+            where.split("/")):
+        return rooted(request.scope, fallback)
+    return given
+
+
+def back(request: Request, form: FormData, fallback: str, done: str) -> RedirectResponse:
+    """303 to the page the form came from (a console page only), saying what was done."""
+    target = console_target(request, form.get("back", ""), fallback)
     where, _, query = target.partition("?")
     kept = [(k, v) for k, v in parse_qsl(query) if k != "done"]
     return RedirectResponse(f"{where}?{urlencode([*kept, ('done', done)])}", 303)
