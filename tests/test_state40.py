@@ -21,22 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spimguard.db import connect
-from spimguard.state import conformance
-from spimguard.state.memory import MemoryState, pack_counter, unpack_counter
-from spimguard.state.ops import (
-    Contains,
-    Count,
-    Delete,
-    Distinct,
-    Get,
-    Gets,
-    Incr,
-    Members,
-    Put,
-    Puts,
-    Tally,
-    Touch,
-)
+from spimguard.state import conformance, ops
+from spimguard.state.memory import MemoryState, pack_counter
 from spimguard.state.sqlite import SQLiteState
 
 T0 = conformance.T0
@@ -46,30 +32,23 @@ IDS = st.sampled_from(["u1", "u:2", "%3A", ""])
 AMOUNTS = st.sampled_from([1.0, -0.0, 0.0, 2, -3, 1e300, 0.1, 7.5])
 
 
-def _incr_as_main(state: MemoryState, op: Incr, now: float) -> None:
-    """``MemoryState._incr`` as main spelt it: a new or expired counter through the dict."""
-    packed, expiry = state._counters.get(op.key, (b"", 0.0))
-    bucket = int(now // op.bucket)
-    if (expiry > now and 0 < len(packed) <= 16 * 16
-            and _DOUBLE.unpack_from(packed, len(packed) - 16)[0] == bucket):
-        count = _DOUBLE.unpack_from(packed, len(packed) - 8)[0] + op.amount
-        until = now + op.ttl
-        state._counters[op.key] = (packed[:-8] + _DOUBLE.pack(count),
-                                   until if until > expiry else expiry)
+def _incr_as_main(state: MemoryState, op: ops.Incr, now: float) -> None:
+    """``MemoryState._incr`` as main spelt it for a counter new or expired (through a dict
+    and ``pack_counter``); a live counter's paths are main's unchanged."""
+    expiry = state._counters.get(op.key, (b"", 0.0))[1]
+    if expiry > now:
+        MemoryState._incr(state, op, now)
         return
-    buckets = unpack_counter(packed) if expiry > now else {}
+    buckets: dict[int, float] = {}
+    bucket = int(now // op.bucket)
     buckets[bucket] = buckets.get(bucket, 0.0) + op.amount
-    if len(buckets) > 16:
-        oldest = bucket - int(op.ttl // op.bucket)
-        for stale in [b for b in buckets if b < oldest]:
-            del buckets[stale]
     state._counters[op.key] = (pack_counter(buckets), max(expiry, now + op.ttl))
 
 
 class _AsMain(MemoryState):
     """The memory backend with main's dispatch (a comprehension, a loop) and counter."""
 
-    _appliers: ClassVar[dict[type, Any]] = {**MemoryState._appliers, Incr: _incr_as_main}
+    _appliers: ClassVar[dict[type, Any]] = {**MemoryState._appliers, ops.Incr: _incr_as_main}
 
     def read(self, queries: Any, now: float) -> list[Any]:
         answer = self._answers
@@ -92,35 +71,35 @@ def _sided(account: str) -> str:
 
 
 OPS = st.one_of(
-    st.builds(lambda k, a, b: Incr(f"c:{k}", a, bucket=b, ttl=600.0), IDS, AMOUNTS,
+    st.builds(lambda k, a, b: ops.Incr(f"c:{k}", a, bucket=b, ttl=600.0), IDS, AMOUNTS,
               st.sampled_from([60.0, 7.0, 0.5])),
-    st.builds(lambda k, m: Touch(f"p:{k}", tuple(m), ttl=300.0, cap=3), IDS,
+    st.builds(lambda k, m: ops.Touch(f"p:{k}", tuple(m), ttl=300.0, cap=3), IDS,
               st.lists(NAMES, max_size=3)),
-    st.builds(lambda k, m: Touch(f"{conformance.HASHED}{k}", tuple(m), ttl=300.0), IDS,
+    st.builds(lambda k, m: ops.Touch(f"{conformance.HASHED}{k}", tuple(m), ttl=300.0), IDS,
               st.lists(NAMES, max_size=3)),
-    st.builds(lambda k, m, s: Touch(_sided(k), tuple(m), ttl=100.0, side=s), IDS,
+    st.builds(lambda k, m, s: ops.Touch(_sided(k), tuple(m), ttl=100.0, side=s), IDS,
               st.lists(NAMES, max_size=3), st.sampled_from(conformance.SIDES[:2])),
-    st.builds(lambda k, v: Put(f"{conformance.LODGED}{k}", v, ttl=300.0), IDS,
+    st.builds(lambda k, v: ops.Put(f"{conformance.LODGED}{k}", v, ttl=300.0), IDS,
               NAMES | st.integers() | st.binary(max_size=3)),
-    st.builds(lambda k, v: Put(f"v:{k}", v, ttl=300.0), IDS, NAMES),
-    st.builds(lambda v: Puts(("b:1", "b:2", f"{conformance.LODGED}u1"), v), NAMES),
-    st.builds(lambda k: Delete(f"{conformance.LODGED}{k}"), IDS),
+    st.builds(lambda k, v: ops.Put(f"v:{k}", v, ttl=300.0), IDS, NAMES),
+    st.builds(lambda v: ops.Puts(("b:1", "b:2", f"{conformance.LODGED}u1"), v), NAMES),
+    st.builds(lambda k: ops.Delete(f"{conformance.LODGED}{k}"), IDS),
 )
 QUERIES = st.one_of(
-    st.builds(lambda k: Count(f"c:{k}", 600.0, 60.0), IDS),
-    st.builds(lambda k, m: Tally(f"p:{k}", 300.0, tuple(m)), IDS, st.lists(NAMES, max_size=3)),
-    st.builds(lambda k, m: Tally(f"{conformance.HASHED}{k}", 300.0, tuple(m)), IDS,
+    st.builds(lambda k: ops.Count(f"c:{k}", 600.0, 60.0), IDS),
+    st.builds(lambda k, m: ops.Tally(f"p:{k}", 300.0, tuple(m)), IDS, st.lists(NAMES, max_size=3)),
+    st.builds(lambda k, m: ops.Tally(f"{conformance.HASHED}{k}", 300.0, tuple(m)), IDS,
               st.lists(NAMES, max_size=3)),
-    st.builds(lambda k, m: Contains(f"{conformance.HASHED}{k}", tuple(m)), IDS,
+    st.builds(lambda k, m: ops.Contains(f"{conformance.HASHED}{k}", tuple(m)), IDS,
               st.lists(NAMES, max_size=3)),
-    st.builds(lambda k, m, s: Contains(_sided(k), tuple(m), side=s), IDS,
+    st.builds(lambda k, m, s: ops.Contains(_sided(k), tuple(m), side=s), IDS,
               st.lists(NAMES, max_size=3), st.sampled_from(conformance.SIDES[:2])),
-    st.builds(lambda k, s: Distinct(_sided(k), 50.0, side=s), IDS,
+    st.builds(lambda k, s: ops.Distinct(_sided(k), 50.0, side=s), IDS,
               st.sampled_from(conformance.SIDES[:2])),
-    st.builds(lambda k: Members(f"p:{k}"), IDS),
-    st.builds(lambda k: Get(f"{conformance.LODGED}{k}"), IDS),
-    st.builds(lambda k: Get(f"v:{k}"), IDS),
-    st.just(Gets(("b:1", "b:2", f"{conformance.LODGED}u1"))),
+    st.builds(lambda k: ops.Members(f"p:{k}"), IDS),
+    st.builds(lambda k: ops.Get(f"{conformance.LODGED}{k}"), IDS),
+    st.builds(lambda k: ops.Get(f"v:{k}"), IDS),
+    st.just(ops.Gets(("b:1", "b:2", f"{conformance.LODGED}u1"))),
 )
 STEPS = st.lists(st.tuples(st.lists(OPS, max_size=4), st.lists(QUERIES, max_size=4),
                            st.sampled_from([0.0, 1.0, 30.0, 400.0]), st.booleans()),
@@ -172,9 +151,9 @@ def test_a_new_or_expired_counter_packs_as_pack_counter(amount: float, gap: floa
     """A counter new or expired (``_incr``'s dict-free path) holds the bytes and expiry
     ``pack_counter`` and main's ``max`` gave, -0.0 and ints as main added them to 0.0."""
     state = MemoryState()
-    state.write([Incr("c", 5.0, bucket=60.0, ttl=600.0)], T0)
-    state.write([Incr("c", amount, bucket=60.0, ttl=600.0),
-                 Incr("fresh", amount, bucket=7.0, ttl=30.0)], T0 + gap)
+    state.write([ops.Incr("c", 5.0, bucket=60.0, ttl=600.0)], T0)
+    state.write([ops.Incr("c", amount, bucket=60.0, ttl=600.0),
+                 ops.Incr("fresh", amount, bucket=7.0, ttl=30.0)], T0 + gap)
     now = T0 + gap
     expected = pack_counter({int(now // 7.0): 0.0 + amount})
     assert state._counters["fresh"] == (expected, max(0.0, now + 30.0))
@@ -190,11 +169,11 @@ def test_a_plain_touch_of_a_sided_key_raises_before_it_changes_anything() -> Non
     key = _sided("u1")
     for members in [("a",), ()]:
         with pytest.raises(TypeError, match="sided record"):
-            state.write([Touch(key, members)], T0)
-    assert state.read([Members(key, side=conformance.SIDES[0])], T0) == [()]
+            state.write([ops.Touch(key, members)], T0)
+    assert state.read([ops.Members(key, side=conformance.SIDES[0])], T0) == [()]
     hashed = f"{conformance.HASHED}x"
-    state.write([Touch(hashed, ("a\0", "\ud800"))], T0)
-    assert state.read([Contains(hashed, ("a\0", "\ud800", "a"))], T0) == [(True, True, False)]
+    state.write([ops.Touch(hashed, ("a\0", "\ud800"))], T0)
+    assert state.read([ops.Contains(hashed, ("a\0", "\ud800", "a"))], T0) == [(True, True, False)]
     assert hashed not in state._members
 
 
@@ -204,12 +183,12 @@ def test_an_unknown_op_raises_as_before_and_earlier_writes_stay(tmp_path: Path) 
     notes raise so too, before its held copy is written (as main's loop did)."""
     state, key, side = MemoryState(), _sided("u1"), conformance.SIDES[0]
     with pytest.raises(KeyError):
-        state.write([Touch(key, ("a",), ttl=100.0, side=side), Put("v:1", 1),
+        state.write([ops.Touch(key, ("a",), ttl=100.0, side=side), ops.Put("v:1", 1),
                      object()], T0)  # type: ignore[list-item]
     with pytest.raises(KeyError):
-        state.read([Get("v:1"), object()], T0)  # type: ignore[list-item]
-    assert state.read([Get("v:1"), Contains(key, ("a",), side=side)], T0) == [1, (True,)]
+        state.read([ops.Get("v:1"), object()], T0)  # type: ignore[list-item]
+    assert state.read([ops.Get("v:1"), ops.Contains(key, ("a",), side=side)], T0) == [1, (True,)]
     stored = SQLiteState(connect(tmp_path / "s.db"))
     with pytest.raises(KeyError):
-        stored.write([Put("v:1", 1), object()], T0)  # type: ignore[list-item]
+        stored.write([ops.Put("v:1", 1), object()], T0)  # type: ignore[list-item]
     stored.close()
