@@ -67,7 +67,6 @@ from __future__ import annotations
 import struct
 import sys
 from bisect import bisect_right
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from heapq import heapify, heappop, heappush
 from itertools import chain, compress, islice, repeat
@@ -101,7 +100,6 @@ from .ops import (
     bucket_range,
     decode_log,
     decode_value,
-    dispatched,
     encode_log,
     encode_value,
     guest_prefixes,
@@ -1170,8 +1168,9 @@ class MemoryState:
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
         """Answers in order. Like every backend's, they are the caller's to read, not to
         change: two keys holding one stored value may answer with the same object."""
+        answer = self._answers
         self._decoded.clear()
-        return list(dispatched(self._answers, self, queries, now))
+        return [answer[q.__class__](self, q, now) for q in queries]
 
     def _count(self, query: Count, now: float) -> float:
         entry = self._counters.get(query.key)
@@ -1596,11 +1595,12 @@ class MemoryState:
     # -- writes ----------------------------------------------------------------------
     def write(self, writes: Sequence[Write], now: float) -> None:
         """Each write goes to its kind's method by one look-up of its class, not down a
-        chain of isinstance tests (a message makes ~14 writes, most of them cheap), in C
-        (``dispatched``)."""
+        chain of isinstance tests (a message makes ~14 writes, most of them cheap)."""
+        apply = self._appliers
         self._encoded.clear()
         try:
-            deque(dispatched(self._appliers, self, writes, now), maxlen=0)  # (consumed)
+            for op in writes:
+                apply[op.__class__](self, op, now)
         finally:
             if self._parts:  # the last record's touches (``_touch``)
                 self._touch_held()

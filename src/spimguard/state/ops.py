@@ -55,9 +55,7 @@ record of the same id (a session's inside its account's).
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from itertools import repeat
-from operator import call
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -617,18 +615,6 @@ def each(writes: Sequence[Write]) -> Sequence[Write]:
     """``writes`` with each ``Puts`` as its ``Put``s, for a backend that applies those;
     ``writes`` itself if none is."""
     return _in_parts(writes, (Puts,))
-
-
-def dispatched(methods: Mapping[type, Callable[..., Any]], owner: Any,
-               ops: Sequence[Any], now: float) -> Iterator[Any]:
-    """Each of ``ops`` handed to its class's method of ``owner`` (``methods``, a class's
-    table of plain functions), lazily and in order: what each returns. Why: a backend's
-    read or write went to its methods by a comprehension or a loop, whose bytecode (~13
-    opcodes an op, ~35 ops an event), function object and cells cost ~0.5 % of the
-    engine's instructions an event; ``map`` and ``operator.call`` do it in C. ``ops`` is
-    walked twice, so a sequence, not an iterator (as the backends' contract says)."""
-    return map(call, map(methods.__getitem__, map(type, ops)), repeat(owner), ops,
-               repeat(now))
 
 
 def _plain(value: Any) -> Any:

@@ -87,7 +87,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import groupby, islice, repeat
 from operator import itemgetter
@@ -125,7 +124,6 @@ from .ops import (
     Since,
     Touch,
     Write,
-    dispatched,
     hashed_prefixes,
     is_hashed,
     is_sided,
@@ -797,7 +795,9 @@ class SQLiteState:
             # the commit, as when each write was a statement: no other process commits
             # between what this one read and what it writes.
             self._begin()
-            deque(dispatched(_NOTES, self, writes, now), maxlen=0)  # (consumed)
+            notes = _NOTES
+            for op in writes:
+                notes[op.__class__](self, op, now)
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state write failed: {exc}") from exc
         self._hot.write(writes, now)
