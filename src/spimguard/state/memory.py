@@ -1227,7 +1227,7 @@ class MemoryState:
             blob = self._hashed_at(query.key)
             if blob is None:
                 return (False,) * len(query.members)
-            return hashed.contains(blob, list(map(self._hasher.digest, query.members)), now)
+            return hashed.contains(blob, [self._hasher.digest(m) for m in query.members], now)
         if held.__class__ is _Held:
             if held.expiry <= now:
                 return (False,) * len(query.members)
@@ -1558,7 +1558,7 @@ class MemoryState:
             if blob is None:
                 return 0, (False,) * len(query.members)
             return (hashed.distinct(blob, query.window, now),
-                    hashed.contains(blob, list(map(self._hasher.digest, query.members)),
+                    hashed.contains(blob, [self._hasher.digest(m) for m in query.members],
                                     now))
         return self._distinct(query, now), self._contains(query, now)
 
