@@ -1,13 +1,13 @@
-"""Session 40, ``state40``: the state layer's per-op work done in C or once.
+"""Session 40, ``state40``: the state layer's per-op work done once.
 
-A speed change (every answer and stored byte as before): a backend's reads and writes
-handed to their kinds' methods by ``ops.dispatched`` (``map`` and ``operator.call``) where
-a comprehension or a loop did it; a hashed set's digests asked by ``map``; a lodged item's
-place unpacked once; a plain set's touch telling its key's kind by one look-up where two
-calls did; a counter new or expired packed without a dict. The tests hold each to main's
-spelling, kept here, on hostile inputs (names with NULs, surrogates, ":" and "%", empty;
-amounts of -0.0, ints and huge floats; ops in any order, repeated keys, unknown kinds).
-They pass on main as on the branch.
+A speed change (every answer and stored byte as before): a lodged item's place unpacked
+once; a plain set's touch telling its key's kind by one look-up where two calls did; a
+counter new or expired packed without a dict. The reads and writes are also held to main's
+dispatch (a comprehension, a loop), kept here: a dispatch in C (``map`` and
+``operator.call``) was tried and taken back (speed-log, thirty-sixth pass). The tests hold
+each to main's spelling on hostile inputs (names with NULs, surrogates, ":" and "%",
+empty; amounts of -0.0, ints and huge floats; ops in any order, repeated keys, unknown
+kinds). They pass on main as on the branch.
 """
 
 from __future__ import annotations
