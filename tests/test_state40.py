@@ -2,9 +2,8 @@
 
 A speed change (every answer and stored byte as before): a lodged item's place unpacked
 once; a plain set's touch telling its key's kind by one look-up where two calls did; a
-counter new or expired packed without a dict. The reads and writes are also held to main's
-dispatch (a comprehension, a loop), kept here: a dispatch in C (``map`` and
-``operator.call``) was tried and taken back (speed-log, thirty-sixth pass). The tests hold
+counter new or expired packed without a dict (a dispatch in C, ``map`` and
+``operator.call``, was tried and taken back: speed-log, thirty-sixth pass). The tests hold
 each to main's spelling on hostile inputs (names with NULs, surrogates, ":" and "%",
 empty; amounts of -0.0, ints and huge floats; ops in any order, repeated keys, unknown
 kinds). They pass on main as on the branch.
@@ -46,24 +45,9 @@ def _incr_as_main(state: MemoryState, op: ops.Incr, now: float) -> None:
 
 
 class _AsMain(MemoryState):
-    """The memory backend with main's dispatch (a comprehension, a loop) and counter."""
+    """The memory backend with main's counter."""
 
     _appliers: ClassVar[dict[type, Any]] = {**MemoryState._appliers, ops.Incr: _incr_as_main}
-
-    def read(self, queries: Any, now: float) -> list[Any]:
-        answer = self._answers
-        self._decoded.clear()
-        return [answer[q.__class__](self, q, now) for q in queries]
-
-    def write(self, writes: Any, now: float) -> None:
-        apply = self._appliers
-        self._encoded.clear()
-        try:
-            for op in writes:
-                apply[op.__class__](self, op, now)
-        finally:
-            if self._parts:
-                self._touch_held()
 
 
 def _sided(account: str) -> str:
@@ -129,7 +113,7 @@ def _stored(state: MemoryState) -> tuple[Any, ...]:
 @given(STEPS)
 def test_reads_writes_and_counters_answer_and_store_as_mains_spelling(steps: Any) -> None:
     """Each step's writes, then its reads (as a tuple or a list), on the branch's store and
-    on one with main's dispatch and counter: the same answers, the same bytes held."""
+    on one with main's counter: the same answers, the same bytes held."""
     now, mine, main = T0, MemoryState(b"k" * 16), _AsMain(b"k" * 16)  # one hash key
     for writes, queries, later, as_tuple in steps:
         now += later
