@@ -1445,14 +1445,22 @@ class MemoryState:
         place = self._places.get(key, _UNREAD)
         if place is _UNREAD:
             place = self._found(key)
-        if place is None or place[3] is not (table is self._hashed):  # type: ignore[index]  # a place: _found's, not _UNREAD
+        if place is None:
             return None
-        host = place[0].records.get(place[1])  # type: ignore[index]  # a place: _found's, not _UNREAD
+        # (unpacked once: four subscripts were ~12 bytecodes a call, ~4 calls a message)
+        home: _Home
+        name: str
+        slot: int
+        is_set: bool
+        home, name, slot, is_set = place  # type: ignore[misc]  # a place: _found's, not _UNREAD
+        if is_set is not (table is self._hashed):
+            return None
+        host = home.records.get(name)
         if host is None:
             return None
-        # its item read here: a call the fewer (a place: _found's, not _UNREAD)
+        # its item read here: a call the fewer
         # (in ``held`` in place, not ``lodged``'s copy: ``_Account``)
-        blob, at, slot = host.held, host.end, place[2]  # type: ignore[index]
+        blob, at = host.held, host.end
         if at == len(blob) or slot >= blob[at] & _COUNT:
             return None
         framing = _LENGTHS[blob[at]]
@@ -1656,10 +1664,12 @@ class MemoryState:
                 self._touching = (home, key, now)
                 self._parts = [(home.index, fresh, op.ttl, op.cap)]
             return
-        if self._is_hashed(key):
+        kind = self._kinds.get(key)  # (``_is_hashed``, ``_no_side``: two calls a touch)
+        if (kind := kind if kind is not None else self._kind_of(key)) & _HASHED:
             self._apply_hashed(op, now)
             return
-        self._no_side(key)
+        if kind & _SIDED:
+            self._no_side(key)  # raises
         if not op.members:
             return  # touching nobody changes nothing (no TTL or cap either), as in Redis
         held = self._members.get(key)
@@ -1815,7 +1825,12 @@ class MemoryState:
             self._counters[op.key] = (packed[:-8] + _DOUBLE.pack(count),
                                       until if until > expiry else expiry)
             return
-        buckets = unpack_counter(packed) if expiry > now else {}
+        if expiry <= now:  # a counter new or expired (~3 in 4 counts on the mixed load): one
+            # bucket, packed as ``pack_counter`` packs it, without a dict, chain or tuple
+            self._counters[op.key] = (_PAIR.pack(bucket, 0.0 + op.amount),
+                                      max(expiry, now + op.ttl))
+            return
+        buckets = unpack_counter(packed)
         buckets[bucket] = buckets.get(bucket, 0.0) + op.amount
         if len(buckets) > _MAX_BUCKETS:
             oldest = bucket - int(op.ttl // op.bucket)
