@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from spimguard import decode_event, load_config, open_engine
 from spimguard.sim import network
-from test_view40 import PIECES, _same_view
+from test_view40 import PIECES, SEPARATORS, _same_view
 
 # The blocks a hostile text draws from beyond the pieces: Latin with accents, combining
 # marks, Greek and Cyrillic, Arabic (its digits), Devanagari and Thai, general punctuation
@@ -55,12 +55,24 @@ MORE = ("\uff0e", "\uff61", "\u2024", "\ufe52", "\uff0f", "\u2044", "\u29f8", "\
 CHARS = st.one_of(*(st.characters(min_codepoint=low, max_codepoint=high - 1,
                                   blacklist_categories=("Cs",)) for low, high in BLOCKS))
 hostile = st.lists(st.one_of(st.sampled_from(PIECES + MORE), CHARS), max_size=30).map("".join)
+# A host written apart (a label, a separator, a suffix, a tail or none) among hostile text:
+# each of the separators and each spelling of a tail (the slash, the marks drawn like it, a
+# query, a port), so that every branch of ``_apart_links`` is met, not by chance alone.
+TAILS = ("", "", "/x", "?q", ":80", "\u2215y", "\u2044y", "\u29f8y", "\u2571y", "\uff0fy",
+         "?", ":", "\u2215 ")
+apart = st.tuples(hostile, st.sampled_from(("tones-shop", "a", "x1", "\u4f60", "caf\u00e9",
+                                            "\u0430pple", "xn--80ak6aa92e")),
+                  st.sampled_from((*SEPARATORS, " ", "  ", "\uff0e", " \uff61 ", "\u2024", " ; ",
+                                    " \u25cf ", "\u25cf", "..", "\u2026")),
+                  st.sampled_from(("com", "co.uk", "biz", "\u0440\u0444", "zz")),
+                  st.sampled_from(TAILS), hostile).map("".join)
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(hostile)
+@given(st.one_of(hostile, apart))
 @example("tones-shop\u3002com \u4f60\uff1f")  # an ideographic dot, a tail-less query mark
 @example("tones-shop \u2022 com\u2215new")  # a glued run, a slash drawn apart
+@example("tones-shop com\u2215new")  # a blank apart, a tail outside ASCII alone
 @example("promo D\u041et com")  # a Cyrillic O in the spaced word: no dot
 @example("\u212a1 x\u0663st tones-shop ,co.uk")  # Kelvin, an Arabic digit, a comma apart
 def test_a_view_of_any_script_as_main_read_it(written: str) -> None:
