@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,6 +66,17 @@ def test_a_chain_of_numbers_read_for_a_unit_is_fast() -> None:
     """Every part of "1.1.1..." once started a match of a figure's pattern that scanned the
     rest (session 35, before it matched each number once: 312 s for 64 KiB)."""
     assert best_of(_view, "x1 " + "1." * (LIMIT // 2 - 2)) < 1.0
+
+
+@pytest.mark.parametrize("unit, tail", [("$$a", "$"), ("(a", "(+"), ("\u201ca", "\u201c+")])
+def test_a_run_parted_by_a_currency_sign_or_an_opening_bracket_is_fast(unit: str,
+                                                                         tail: str) -> None:
+    """A sign that may begin a word ("$", "(", "\u201c") and is also the mark between its
+    letters started a parted word at every letter, each read to the run's end and failing
+    there on the tail: "$$a" to 64 KiB then "$" took 25 s (session 40, found by the test
+    above on one CI run)."""
+    text = fill(unit, LIMIT - len(tail)) + tail
+    assert best_of(_view, text) < 1.0
 
 
 def test_the_reported_text_is_fast() -> None:
