@@ -19,10 +19,11 @@ import argparse
 import importlib
 import itertools
 import re
-import re._constants as sre_constants
-import re._parser as sre_parser
+import re._constants as sre_constants  # type: ignore[import-not-found]
+import re._parser as sre_parser  # type: ignore[import-not-found]
 import time
 from collections.abc import Iterator
+from typing import Any, TypeAlias
 
 import msgspec
 import regex
@@ -31,7 +32,7 @@ from spimguard import load_config, open_engine, text
 from spimguard.events import decode_event
 from spimguard.text import _view as uncached_view
 
-Pattern = re.Pattern[str] | re.Pattern[bytes] | regex.Pattern[str]
+Pattern: TypeAlias = re.Pattern[str] | re.Pattern[bytes] | regex.Pattern[str]
 
 
 # The modules a message's text passes through on its way through the engine: the view
@@ -165,19 +166,19 @@ def _pieces(pattern: Pattern) -> list[str]:
             if len(run) == 1 or not char.isalnum():
                 add(char)
 
-    def walk(items: sre_parser.SubPattern | list[tuple[object, object]]) -> None:
+    def walk(items: Any) -> None:  # the parser's (op, argument) pairs, untyped
         run = ""
         for op, av in items:
             if op is sre_constants.LITERAL:
-                run += chr(av)  # type: ignore[arg-type]
+                run += chr(av)
                 continue
             literal(run)
             run = ""
             if op is sre_constants.NOT_LITERAL:
-                add(chr(av))  # type: ignore[arg-type]
-                add("b" if chr(av) == "a" else "a")  # type: ignore[arg-type]
+                add(chr(av))
+                add("b" if chr(av) == "a" else "a")
             elif op is sre_constants.IN:
-                for kind, value in av:  # type: ignore[attr-defined]
+                for kind, value in av:
                     if kind is sre_constants.LITERAL:
                         add(chr(value))
                     elif kind is sre_constants.RANGE:
@@ -196,20 +197,20 @@ def _pieces(pattern: Pattern) -> list[str]:
                 add("a")
             elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT,
                         sre_constants.POSSESSIVE_REPEAT):
-                walk(av[2])  # type: ignore[index]
+                walk(av[2])
             elif op is sre_constants.SUBPATTERN:
-                walk(av[3])  # type: ignore[index]
+                walk(av[3])
             elif op is sre_constants.ATOMIC_GROUP:
-                walk(av)  # type: ignore[arg-type]
+                walk(av)
             elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
-                walk(av[1])  # type: ignore[index]
+                walk(av[1])
             elif op is sre_constants.BRANCH:
-                for branch in av[1]:  # type: ignore[index]
+                for branch in av[1]:
                     walk(branch)
             elif op is sre_constants.GROUPREF_EXISTS:
-                walk(av[1])  # type: ignore[index]
-                if av[2]:  # type: ignore[index]
-                    walk(av[2])  # type: ignore[index]
+                walk(av[1])
+                if av[2]:
+                    walk(av[2])
         literal(run)
 
     walk(sre_parser.parse(source, flags))
@@ -292,12 +293,14 @@ def slowest(kib: int = 64, top: int = 15) -> list[tuple[float, float, float, flo
         return body.decode("utf-8", "ignore") + tail
 
     judge("warm-up: frее ríngtones 你好 😀 at example.com and bit[.]ly")
-    rows = []
+    rows: list[tuple[float, float, float, float, str, str]] = []
     for name, pattern in PATTERNS.items():
         unit, tail = max(_texts(_pieces(pattern)),
-                         key=lambda ut: _scan(pattern, _fill(*ut, 1024)))
-        views = [view(message(unit, tail, size)) for size in (kib // 4, kib // 2, kib)]
-        rows.append((judge(message(unit, tail, kib)), *views, name, f"{unit!r} + {tail!r}"))
+                         key=lambda made: _scan(pattern, _fill(made[0], made[1], 1024)))
+        quarter, half, whole = (view(message(unit, tail, size))
+                                for size in (kib // 4, kib // 2, kib))
+        rows.append((judge(message(unit, tail, kib)), quarter, half, whole, name,
+                     f"{unit!r} + {tail!r}"))
     return sorted(rows, reverse=True)[:top]
 
 
