@@ -114,6 +114,7 @@ from .ops import (
     Count,
     Delete,
     Get,
+    Gets,
     Incr,
     Put,
     Puts,
@@ -131,7 +132,6 @@ from .ops import (
     side_space,
     sided_keyspaces,
     space_of,
-    split,
 )
 
 # Where session 31's release kept counters, a row a bucket: a view of a table no file has,
@@ -253,9 +253,10 @@ _SWEEP_PUT_KEYS = ("DELETE FROM put_keys WHERE key >= ?1 AND key < ?2 AND NOT EX
 # (``SQLiteState._held``), the held copy's own bits (``MemoryState.forget``).
 _COUNTER, _SET, _VALUE, _HASHED, _SIDED = COUNTER, MEMBER_SET, VALUE, HASHED_SET, SIDED_RECORD
 _KINDS = (_COUNTER, _SET, _VALUE, _HASHED, _SIDED)
-# A log (``Append``) is one value: its count and kept entries (``ops.encode_log``).
-_KIND: dict[type, int] = {Count: _COUNTER, Incr: _COUNTER, Get: _VALUE, Put: _VALUE,
-                          Since: _VALUE, Append: _VALUE}
+# A query's, by its class (``SQLiteState._hold``); any other is of a member set, told by
+# its keyspace (``_set_kind``). A log (``Since``) is one value: its count and kept entries
+# (``ops.encode_log``). A ``Gets`` (0) asks a value at each of its keys.
+_KIND: dict[type, int] = {Count: _COUNTER, Get: _VALUE, Since: _VALUE, Gets: 0}
 
 
 def _upsert(table: str, keys: tuple[str, ...], rest: tuple[str, ...],
@@ -644,7 +645,9 @@ class SQLiteState:
     # -- reads -----------------------------------------------------------------------
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
         try:
-            self._fresh()
+            # (``_fresh`` would return at once: a batch's reads are all in its transaction.)
+            if not (self._locked and self._conn.in_transaction):
+                self._fresh()
             if self._planned.get(id(queries)) is not queries:
                 self._hold_queries(queries)
         except sqlite3.Error as exc:
@@ -687,7 +690,7 @@ class SQLiteState:
             # of all of them (~25 an event, a third distinct) nor a look for a first
             # query not known, which a batch all but always has.
             self._hold_new(set().union(*lists))
-            self._planned.update((id(queries), queries) for queries in lists)
+            self._planned.update(zip(map(id, lists), lists, strict=True))
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state read failed: {exc}") from exc
 
@@ -702,19 +705,30 @@ class SQLiteState:
         held yet, and know them from then on."""
         known = self._known
         new -= known
-        self._hold(split(tuple(new)))  # a ``Gets`` as the ``Get``s it asks, each with its key
+        self._hold(new)
         known |= new
 
-    def _hold(self, ops: Iterable[Query | Write]) -> None:
-        """Load the keys of ``ops`` not held yet: one statement per table for all of them.
-        Held keys (all of them, mostly, once a batch's were loaded) cost a lookup each."""
+    def _hold(self, queries: Iterable[Query]) -> None:
+        """Load the keys of ``queries`` not held yet: one statement per table for all of
+        them. Held keys (all of them, mostly, once a batch's were loaded) cost a lookup
+        each. A query is looked at whole, not as its ``parts`` (``ops.split``): a
+        ``Tally``'s two are of its one key and table, a ``Gets``'s each a value at one of
+        its keys, so splitting built ~7 query objects an event (two frames each) for
+        nothing but their keys (session 41, ``sqlite41``)."""
         held, kinds, set_kinds = self._held, _KIND, self._set_kinds
         wanted: dict[str, int] = {}  # key -> kinds of it to load
-        for op in ops:
-            key = op.key
-            kind = kinds.get(op.__class__, _SET)
+        for query in queries:
+            kind = kinds.get(query.__class__, _SET)
             if kind == _SET:
+                key = query.key
                 kind = set_kinds.get(key, 0) or set_kinds.setdefault(key, _set_kind(key))
+            elif kind:
+                key = query.key
+            else:  # a ``Gets``: a value at each of its keys
+                for key in query.keys:  # type: ignore[union-attr]
+                    if not held.get(key, 0) & _VALUE:
+                        wanted[key] = wanted.get(key, 0) | _VALUE
+                continue
             if not held.get(key, 0) & kind:
                 wanted[key] = wanted.get(key, 0) | kind
         if wanted:
@@ -838,8 +852,14 @@ class SQLiteState:
         self._put_by.update(zip(keys, repeat(keys)))
 
     def _note_touch(self, op: Touch, now: float) -> None:
+        """The commonest write (4.4 an event on the mixed load), so ``_kind_of_set`` and
+        ``_note_members`` are written out here: two frames fewer a touch."""
         key = op.key
-        kind = _SIDED if op.side else self._kind_of_set(key)
+        if op.side:
+            kind = _SIDED
+        else:
+            kinds = self._set_kinds
+            kind = kinds.get(key) or kinds.setdefault(key, _set_kind(key))
         if not self._held.get(key, 0) & kind:
             self._load({key: kind})
         if kind == _SIDED:
@@ -850,7 +870,8 @@ class SQLiteState:
             held = self._hot.member_set(key)
             if held is None or held[1] <= now:
                 self._rewritten_sets.add(key)  # expired: it starts afresh
-            self._note_members(key, op.members)
+            self._changed_members.setdefault(key, set()).update(op.members)
+            self._changed_sets.add(key)
 
     def _note_remove(self, op: Remove, now: float) -> None:
         key = op.key
