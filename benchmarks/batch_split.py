@@ -10,9 +10,11 @@ step is called, in the counted child only, through a C function of the standard 
 that nothing else the engine runs calls (``STEPS``: ``functools.reduce``,
 ``itertools.starmap``, ...; not ``filterfalse``, which ``Engine._read_more`` calls, nor
 ``groupby``, SQLite's): that function's inclusive cost is then the step's, every Python
-frame it ran included. Nothing in ``src`` is changed or pays for it; the wrappers cost
-~1,000-2,000 instructions a call (a few a batch). ``test_batch41`` checks that ``src``
-calls none of these functions, which would make a step's count include another's.
+frame it ran included. Nothing in ``src`` is changed or pays for it. A wrapper costs a
+few thousand instructions a call, counted in its step's figure and its parent's (a batch
+of one makes seven wrapped calls; a batch of 500 one each but ``_process``'s).
+``test_batch41`` checks that ``src`` calls none of these functions, which would make a
+step's count include another's.
 
 The default load is ``instructions.py``'s (``--users 150 --days 1``, 3,250 events), each
 size a run of its own (~10 minutes each on a loaded machine). Per size: instructions an
