@@ -249,6 +249,17 @@ def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     return out  # type: ignore[return-value]
 
 
+def kept_parts(view: MessageView, bits: int, names: tuple[str, ...]) -> Parts | None:
+    """``batch_parts``' answer for one message when it is kept (its text greets none of its
+    ``names`` and was hashed before; it is then the most recently used), else None."""
+    if any(map(view.prose_skeleton.__contains__, names)):
+        return None
+    kept = _parts_cache.pop((view.text, bits), None)
+    if kept is not None:
+        _parts_cache[view.text, bits] = kept
+    return kept
+
+
 def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
                   bits: int) -> list[Parts]:
     """``batch_parts`` of messages hashed afresh, all at once: their buckets in one
