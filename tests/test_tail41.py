@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,25 @@ def test_a_cycle_frozen_by_a_young_collection_is_freed_by_the_collectors_own_cad
     frozen, freed = _serving(cadence)  # type: ignore[misc]
     assert frozen
     assert freed
+
+
+# ``benchmarks/tail.py`` from this tree's ``benchmarks`` (not on the test command's path),
+# as ``test_tail36`` imports it.
+with pytest.MonkeyPatch.context() as _patch:
+    _patch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import tail
+
+
+def test_tail_tells_the_longest_collection_and_what_each_generation_freed() -> None:
+    """Fails on base (no such row): whether a generation's passes find any garbage is
+    what says its walks can be spared."""
+    batches = [{"at": at, "size": 1, "wall": 0.002, "cpu": 0.002, "others": 0.0,
+                "preempted": 0, "yielded": 0, "commit": 0.0, "sweep": 0.0, "maintain": 0.0,
+                "sweeps": 0, "maintained": 0, "oldest": 0.0} for at in (1.0, 2.0)]
+    passes = [(1.001, 0, "spimguard-engine", 0.001, 0.0008, 3),
+              (1.5, 1, "MainThread", 0.004, 0.0042, 0),
+              (2.001, 2, "spimguard-engine", 0.02, 0.0191, 2),
+              (9.0, 2, "spimguard-engine", 0.2, 0.15, 7)]  # after the level: not its own
+    rows = dict(tail.summary("level", batches, passes))
+    assert rows["  the longest collection's CPU ms; cyclic garbage they freed, objects "
+                "gen 0 / 1 / 2"] == "19.1; 3 / 0 / 2"
