@@ -61,7 +61,7 @@ def _install(out: str) -> None:
     from spimguard.server import grouping
 
     batches: list[dict[str, Any]] = []
-    collections: list[tuple[float, int, str, float, float]] = []
+    collections: list[tuple[float, int, str, float, float, int]] = []
     started: dict[int, tuple[float, float]] = {}
 
     def collected(phase: str, info: dict[str, int]) -> None:
@@ -71,7 +71,8 @@ def _install(out: str) -> None:
         elif ident in started:
             wall, cpu = started.pop(ident)
             collections.append((wall, info["generation"], threading.current_thread().name,
-                                time.monotonic() - wall, time.thread_time() - cpu))
+                                time.monotonic() - wall, time.thread_time() - cpu,
+                                info["collected"]))
 
     gc.callbacks.append(collected)
     spans: dict[str, float] = {"commit": 0.0, "sweep": 0.0, "maintain": 0.0}
@@ -292,7 +293,7 @@ def _q(values: list[float], q: float) -> float:
 
 
 def summary(name: str, batches: list[dict[str, Any]],
-            collections: list[tuple[float, int, str, float, float]]) -> Rows:
+            collections: list[tuple[float, int, str, float, float, int]]) -> Rows:
     """What the batches of one level held, the long ones (over 10 ms of wall) apart."""
     if not batches:
         return [(name, "no batches")]
@@ -321,6 +322,9 @@ def summary(name: str, batches: list[dict[str, Any]],
         ("  collections during the level: gen 0 / 1 / 2; gen-2 CPU ms total",
          " / ".join(str(sum(c[1] == g for c in gcs)) for g in (0, 1, 2))
          + f"; {sum(c[4] for c in gcs if c[1] == 2) * 1000:.1f}"),
+        ("  the longest collection's CPU ms; cyclic garbage they freed, objects gen 0 / 1 / 2",
+         f"{max((c[4] for c in gcs), default=0.0) * 1000:.1f}; "
+         + " / ".join(str(sum(c[5] for c in gcs if c[1] == g)) for g in (0, 1, 2))),
         ("  collections' CPU ms by thread",
          ", ".join(f"{t} {sum(c[4] for c in gcs if c[2] == t) * 1000:.1f}"
                    for t in sorted({c[2] for c in gcs})) or "none"),

@@ -7,6 +7,7 @@ import asyncio
 import gc
 import weakref
 
+import pytest
 from starlette.applications import Starlette
 
 from conftest import TOKEN, config
@@ -44,9 +45,12 @@ class _Node:
         self.me = self
 
 
-def test_a_frozen_cycle_made_garbage_is_freed_within_a_bounded_number_of_collections() -> None:
-    """Freezing leaks nothing for ever: every ``walk_all_every``-th full collection gives
-    the frozen objects back, and the next frees the cycles among them that died."""
+def test_a_frozen_cycle_made_garbage_is_freed_within_a_bounded_number_of_collections(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Freezing leaks nothing for ever: every ``walk_all_every``-th collection gives the
+    frozen objects back, and the next full one frees the cycles among them that died (the
+    bound made small here: the server's is 2,400 collections)."""
+    monkeypatch.setattr(server_app._FreezeSurvivors, "walk_all_every", 16)
     app = create_app(open_engine(config(api_token=TOKEN)), MemoryConsole())
 
     async def serving() -> tuple[bool, bool]:
@@ -66,9 +70,11 @@ def test_a_frozen_cycle_made_garbage_is_freed_within_a_bounded_number_of_collect
     assert freed
 
 
-def test_every_server_freezes_at_its_start_however_many_collections_came_before() -> None:
-    """The count of full collections is each server's own: a process that started
-    servers before (tests, embedding) still freezes the next one's start-up objects."""
+def test_every_server_freezes_at_its_start_however_many_collections_came_before(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The count of collections is each server's own: a process that started servers
+    before (tests, embedding) still freezes the next one's start-up objects."""
+    monkeypatch.setattr(server_app._FreezeSurvivors, "walk_all_every", 3)
     for _ in range(server_app._FreezeSurvivors.walk_all_every + 1):
         app = create_app(open_engine(config(api_token=TOKEN)), MemoryConsole())
 

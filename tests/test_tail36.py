@@ -33,7 +33,7 @@ def test_a_long_batch_is_told_from_a_costly_one() -> None:
                _batch(1.0, 1, 0.030, 0.002, others=0.001),  # off-CPU for 27 ms
                _batch(2.0, 12, 0.015, 0.014, sweeps=1, sweep=0.003),
                _batch(3.0, 1, 0.002, 0.002)]
-    rows = dict(tail.summary("level", batches, [(2.001, 2, "spimguard-engine", 0.01, 0.009)]))
+    rows = dict(tail.summary("level", batches, [(2.001, 2, "spimguard-engine", 0.01, 0.009, 0)]))
     assert rows["  batches over 10 ms: by wall / by the engine's CPU, %"] == "50.0 / 25.0"
     assert rows["  the long batches: engine CPU ≥ 10 ms / wall unaccounted ≥ 5 ms "
                 "(off-CPU: the machine, the disk), %"] == "50 / 50"
@@ -45,7 +45,7 @@ def test_a_long_batch_is_told_from_a_costly_one() -> None:
 
 def test_collections_outside_the_level_are_not_its_own() -> None:
     batches = [_batch(10.0, 1, 0.001, 0.001), _batch(11.0, 1, 0.001, 0.001)]
-    rows = dict(tail.summary("level", batches, [(5.0, 2, "MainThread", 0.1, 0.1)]))
+    rows = dict(tail.summary("level", batches, [(5.0, 2, "MainThread", 0.1, 0.1, 0)]))
     assert rows["  collections during the level: gen 0 / 1 / 2; gen-2 CPU ms total"] == (
         "0 / 0 / 0; 0.0")
 

@@ -147,37 +147,57 @@ def _keep_appeals(engine: Engine, console: ConsoleStore, batch: list[Event]) -> 
 
 
 class _FreezeSurvivors:
-    """After each full collection, freeze what it found alive (a ``gc.callbacks`` entry
-    while the server runs). A full collection walks every tracked object and runs on
-    whichever thread allocates at the time: on the event loop it stalls every request,
-    on the engine's thread the batch in hand. Past start-up, what survives one is mostly
-    the caches' entries (held keys, models' rows), which reference counting frees when
-    they are let go; walking them again finds nothing. Frozen, the next full collection
-    walks only what was promoted since (the collector still runs one when those pass a
-    quarter of what the last one kept). At start-up it freezes what start-up built (130
+    """After each collection, freeze what it found alive (a ``gc.callbacks`` entry while
+    the server runs). A collection walks every tracked object of its generations and runs
+    on whichever thread allocates at the time: on the event loop it stalls every request,
+    on the engine's thread the batch in hand and the checks queued behind it. Past
+    start-up, what survives a collection is mostly the caches' entries (held keys, models'
+    rows), which reference counting frees when they are let go; walking them again finds
+    nothing. Frozen, no later collection walks them: each walks only what was allocated
+    since the last one and is still alive. At start-up it freezes what start-up built (130
     ms of CPU a full collection with it, ~10 ms without).
 
+    Why after every collection, not only the full ones (sessions 33-40): what the young
+    collections promoted piled up in the oldest generation until a full collection walked
+    it, 15-36 ms of the engine's CPU in one pass, and each middle collection walked ten
+    young ones' survivors again, 3-10 ms. Those passes freed nothing: on ``tail.py``'s
+    server run and 30,000 events judged in-process, 0 objects (the young collections, 4),
+    so what they walked was all alive (session 41, ``tail41``). Freezing resets the
+    collector's counts, so with it after every pass only young collections run.
+
     The price, and its bound: a reference cycle among frozen objects that later becomes
-    garbage is not collected while frozen. So every ``walk_all_every``-th full
-    collection unfreezes instead, and the next walks everything once and frees those
-    cycles: what freezing can leak is what died in 16 full collections' time (a few
-    hours of the mixed load, 2-3 full collections in 55,000 events; there, 0 such
-    objects: docs/speed-log.md, session 33), for one long collection in 16 (~130 ms of
-    CPU with the caches full, as each took before freezing). The count is the server's
+    garbage is not collected while frozen. So every ``walk_all_every``-th collection
+    unfreezes instead, nothing is frozen until the next full collection (the collector's
+    own rules bring it, as they would without freezing: ~190 passes later, 16 of them
+    middle ones of ~6 ms, on 30,000 events in-process), and that one walks everything
+    once and frees those cycles: what freezing can leak is the cycles that died in
+    ``walk_all_every`` collections' time, for one long collection in that many (~150 ms
+    of CPU with the caches full). 2,400: about how many collections there were between
+    two such walks when only full collections froze (16 full ones, each with ~150
+    passes of every generation: 911 in 6 at saturation, 149 in 1 at 70 %, in the
+    session's start run), so the walk is as rare as before. The count is the server's
     own, from its start-up collection (the first, which always freezes)."""
 
-    walk_all_every = 16
+    walk_all_every = 2400
 
     def __init__(self) -> None:
-        self.full = 0
+        self.passes = 0
+        self.walking = False  # unfrozen, until a full collection has walked everything
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "stop" and info["generation"] == 2:
-            self.full += 1
-            if self.full % self.walk_all_every:
+        if phase != "stop":
+            return
+        if self.walking:
+            if info["generation"] == 2:
+                self.walking = False
                 gc.freeze()
-            else:
-                gc.unfreeze()
+            return
+        self.passes += 1
+        if self.passes % self.walk_all_every:
+            gc.freeze()
+        else:
+            gc.unfreeze()
+            self.walking = True
 
 
 def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
@@ -394,7 +414,7 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # What start-up built (models, tables, routes) lives as long as the server, and so
-        # does what each later full collection finds alive (``_FreezeSurvivors``); this
+        # does what each later collection finds alive (``_FreezeSurvivors``); this
         # first collection freezes start-up's.
         freezing = _FreezeSurvivors()
         gc.callbacks.append(freezing)
