@@ -2,13 +2,12 @@
 
 A speed change (every verdict as before): the per-event NamedTuples ``calls40`` left
 (``accounts.Standing``, the takeover ``Plan`` and ``_People``, velocity's ``_Plan`` and
-``_Cold``, relationship's and reputation's ``_Plan``, the records' ``Answer``) and the
-takeover's memo ``_Found`` (a class with an ``__init__``) as msgspec structs, made in C
-where a NamedTuple's ``__new__`` is a Python lambda's frame. The tests
+``_Cold``, relationship's and reputation's ``_Plan``, the records' ``Answer``) as msgspec
+structs, made in C where a NamedTuple's ``__new__`` is a Python lambda's frame. The tests
 hold each to main's fields, order, defaults and immutability, and the places that read a
 tuple's shape (velocity's deferred reads, the engine's test of a stored answer) to what
-main gave. Only the tests of a Python frame fail on main (that is the change); the others
-guard properties main had and the change must keep.
+main gave. Only ``test_made_without_a_python_frame`` fails on main (that is the change);
+the others guard properties main had and the change must keep.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import pytest
 from conftest import T0, engine, message
 from spimguard import accounts, records
 from spimguard.detectors import relationship, reputation, velocity
-from spimguard.detectors.takeover import detector, plan
+from spimguard.detectors.takeover import plan
 from spimguard.state.ops import Contains, Get
 
 _NONE: Any = msgspec.NODEFAULT
@@ -93,8 +92,11 @@ def test_immutable_equal_by_value(kind: Any) -> None:
     assert hash(made) == hash(kind(*range(len(names))))
 
 
-def _frames(make: Any, *args: Any) -> list[str]:
-    """The Python functions ``make(*args)`` runs."""
+@_KINDS
+def test_made_without_a_python_frame(kind: Any) -> None:
+    """The change itself: building one runs no Python function (main's ran its
+    ``__new__``, a lambda)."""
+    args = tuple(range(len(_AS_MAIN[kind])))
     called: list[str] = []
 
     def seen(frame: FrameType, event: str, arg: Any) -> None:
@@ -103,34 +105,10 @@ def _frames(make: Any, *args: Any) -> list[str]:
 
     sys.setprofile(seen)
     try:
-        make(*args)
+        kind(*args)
     finally:
         sys.setprofile(None)
-    return called
-
-
-@_KINDS
-def test_made_without_a_python_frame(kind: Any) -> None:
-    """The change itself: building one runs no Python function (main's ran its
-    ``__new__``, a lambda)."""
-    assert _frames(kind, *range(len(_AS_MAIN[kind]))) == []
-
-
-def test_the_takeover_memo_starts_as_main_s_and_without_a_python_frame() -> None:
-    """The takeover's per-event memo (``_Found``): every part not asked yet (None), no
-    popular shares, as main's ``__init__`` set them; made in C (fails on main, whose
-    ``__init__`` was a Python frame), and still one object a part is set on."""
-    found = plan._account_plan("alice", False)
-    memo = detector._Found(found)
-    assert memo.plan is found and memo.shares == ()
-    assert [getattr(memo, name) for name in (
-        "record", "session", "established", "owner", "dormant", "room", "script", "pitch",
-        "spread")] == [None] * 9
-    memo.established = True
-    assert memo.established is True
-    with pytest.raises(AttributeError):
-        memo.other = 1  # type: ignore[attr-defined]
-    assert _frames(detector._Found, found) == []
+    assert called == []
 
 
 def test_an_empty_answer_is_still_an_answer() -> None:

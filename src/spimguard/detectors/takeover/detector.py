@@ -15,8 +15,6 @@ import logging
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
-import msgspec
-
 from ... import accounts, lists
 from ...config import Config
 from ...events import RECEIVED, AccountInfo, Challenge, ContactsRead, Invite, Login, Message
@@ -58,32 +56,35 @@ _AGAINST = frozenset({"ACCOUNT_HIJACK_BURST", "ACCOUNT_BURST_UNPITCHED", "BEHAVI
                       "INCIDENT_INHERITED"})  # a message with these is not clean
 
 
-class _Found(msgspec.Struct):
+class _Found:
     """What the detector has found of one event so far, each part once: ``reads``,
     ``detect``, ``writes`` and the detectors that reuse this one's judgement (their own
     instances: ``relationship``, ``sealed_bulk``) all ask for the same parts, and one
     object in the scratch answers them with an attribute, not a look-up per part.
-    None in a part: not asked yet. A struct, made in C: an ``__init__`` of its eleven
-    assignments was a Python frame an event (``calls41``)."""
+    None in a part: not asked yet."""
 
-    plan: Plan
-    record: Record | None = None
-    session: dict[str, Any] | None = None
-    established: bool | None = None
-    owner: bool | None = None
-    dormant: tuple[str, ...] | None = None
-    room: rooms.Settled | None = None  # asked with ``dormant``
-    script: str | None = None
-    # ``burst.pitched``: a risky session's link asks it up to six times (``_doubted``
-    # in detect and writes, each test of a reply, the burst's words), each a walk of
-    # the dormant ties and the links; only a risky session's link gets past its first
-    # test.
-    pitch: str | None = None
-    # The dormant ties an earned network's popular share adds to ``keys.shares``
-    # (``_unearned``): () when it adds none.
-    shares: tuple[str, ...] = ()
-    # ``_spread``: asked by detect's burst and again by writes (the set it keeps).
-    spread: int | None = None
+    __slots__ = ("dormant", "established", "owner", "pitch", "plan", "record", "room",
+                 "script", "session", "shares", "spread")
+
+    def __init__(self, found: Plan) -> None:
+        self.plan = found
+        self.record: Record | None = None
+        self.session: dict[str, Any] | None = None
+        self.established: bool | None = None
+        self.owner: bool | None = None
+        self.dormant: tuple[str, ...] | None = None
+        self.room: rooms.Settled | None = None  # asked with ``dormant``
+        self.script: str | None = None
+        # ``burst.pitched``: a risky session's link asks it up to six times (``_doubted``
+        # in detect and writes, each test of a reply, the burst's words), each a walk of
+        # the dormant ties and the links; only a risky session's link gets past its first
+        # test.
+        self.pitch: str | None = None
+        # The dormant ties an earned network's popular share adds to ``keys.shares``
+        # (``_unearned``): () when it adds none.
+        self.shares: tuple[str, ...] = ()
+        # ``_spread``: asked by detect's burst and again by writes (the set it keeps).
+        self.spread: int | None = None
 
 
 class TakeoverDetector(base.Planning[_Found | None]):
