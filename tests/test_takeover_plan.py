@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import settings as examples
@@ -44,7 +45,8 @@ def test_every_planned_query_is_read_once_and_named_for_its_part() -> None:
     found = planned(body="see http://shop.example/x")
     every = (*found.reads, *found.later)
     assert len(set(every)) == len(every)
-    parts = [q for q in found if isinstance(q, Distinct | Contains | Count | Tally)]
+    parts = [q for q in msgspec.structs.astuple(found)
+             if isinstance(q, Distinct | Contains | Count | Tally)]
     assert set(parts) | set(found.listed_back) <= set(every)
     # Each part is its own key (the plan is built by position: a swap would show here).
     people = ("bob",)

@@ -363,7 +363,7 @@ def listed_back(sender: str, recipients: Sequence[str], cap: int = MAX_TIES
     return tuple(map(Contains, map(contacts, people), itertools.repeat((sender,))))
 
 
-class Standing(NamedTuple):
+class Standing(msgspec.Struct, frozen=True):
     """Who a message's recipients are to its sender, by what vouches for the tie.
 
     **Vouched** (neither list here): a correspondent, or a contact who lists the sender
@@ -377,7 +377,10 @@ class Standing(NamedTuple):
     Unvouched recipients turn into strangers by the pattern (``counted``): more than
     ``UNVOUCHED_ALLOWANCE`` of them at once or, where a detector keeps a window, in its
     window. A bot lists its targets (its list is its own claim) and works through them;
-    a person writes to a handful of friends."""
+    a person writes to a handful of friends.
+
+    A struct, made in C: a NamedTuple's ``__new__`` is a Python lambda's frame, ~1 an
+    event here (``calls41``); its two fields are read by name only."""
 
     strangers: list[str]
     unvouched: list[str]

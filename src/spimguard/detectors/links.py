@@ -165,9 +165,9 @@ class LinksDetector:
         return tuple(self._lists(ctx).values())
 
     def detect(self, ctx: Context, facts: Facts) -> list[Signal]:
-        urls = self._urls(ctx)
         if ctx.view is None or not _hosts_in(ctx):
-            return []
+            return []  # most messages: asked before ``_urls``, a call that finds none
+        urls = self._urls(ctx)
         on: dict[str, set[str]] = {name: set() for name in _LISTS}
         on.update({name: {s for s, hit in zip(query.members, facts[query], strict=True) if hit}
                    for name, query in self._lists(ctx).items()})

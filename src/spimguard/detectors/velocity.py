@@ -103,7 +103,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
@@ -238,7 +238,7 @@ def _withheld(account: str) -> str:
     return f"vel:withheld:{account}"
 
 
-class _Cold(NamedTuple):
+class _Cold(msgspec.Struct, frozen=True):
     """COLD_OUTREACH's reads (``_cold_reach``): the sender's one-to-one strangers (its
     ``vel:direct:`` set) and the people whose answers to them count (its
     ``vel:answered:`` set, ``_answers``), over the day (``cold_window``) and over the week
@@ -246,7 +246,8 @@ class _Cold(NamedTuple):
     the set holds is the day's ``Tally``'s answer (membership is by the set's TTL, not the
     window, on every backend), so a second ``Contains`` would ask it again. ``withheld``:
     the day's strangers whose message was not received (``vel:withheld:``), and which of
-    the message's were withheld before (a ``Tally``, read with the day's answerers)."""
+    the message's were withheld before (a ``Tally``, read with the day's answerers).
+    Structs, as ``_Plan``."""
 
     day: Tally
     answered: Distinct
@@ -255,7 +256,10 @@ class _Cold(NamedTuple):
     withheld: Tally
 
 
-class _Plan(NamedTuple):
+class _Plan(msgspec.Struct, frozen=True):
+    """A message's reads, by part (read by name only): a struct, made in C, where a
+    NamedTuple's ``__new__`` was a Python lambda's frame (``calls41``)."""
+
     # What fan-out counts: the recipients, or the group conversation (one target,
     # ``accounts.room``; whom it reaches as its members stand, ``carried``).
     people: tuple[str, ...]
@@ -545,7 +549,7 @@ class VelocityDetector:
                           Distinct(accounts.tie_record(sender), accounts.TALKED_TTL,
                                    accounts.TALKED),
                           Contains(_answered(people[0]), (sender,)))
-            deferred = (*later, direct, *cold, *(answer or ()))
+            deferred = (*later, direct, *msgspec.structs.astuple(cold), *(answer or ()))
         return _Plan(people, *windows, ties, back, carried, direct, cold, answer,
                      0 if carried is None else len(set(message.recipients)),
                      (*windows, ties[1], *own), later, deferred, counted)

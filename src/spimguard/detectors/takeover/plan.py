@@ -35,7 +35,7 @@ an event other than a message, once for the account's events of the batch of its
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import msgspec
 
 from ... import accounts
 from ...events import AccountInfo, Challenge, ContactsRead, Login
@@ -48,7 +48,10 @@ from .settings import TakeoverSettings
 _ACCOUNT_EVENTS = frozenset((Login, ContactsRead, AccountInfo, Challenge))  # but messages
 
 
-class Plan(NamedTuple):
+class Plan(msgspec.Struct, frozen=True):
+    """What the event reads, by part (read by name only): a struct, made in C, where a
+    NamedTuple's ``__new__`` was a Python lambda's frame, ~1.4 an event (``calls41``)."""
+
     record: Get  # the account's record (``record``): profile, sessions, incidents
     contacts_n: Distinct  # the contact list's size: read by a contact read, else deferred
     restrictions: Get  # the engine's record of the account (``accounts.record``), as read
@@ -106,10 +109,11 @@ class Plan(NamedTuple):
         return self.later[2:len(self.later) - len(self.spread) - (self.sought is not None)]
 
 
-class _People(NamedTuple):
+class _People(msgspec.Struct, frozen=True):
     """The part of a message's plan its sender, session and recipients decide: made once
     a batch for its messages with the same three (``base.shared``), for an account writes
-    to the same few people from the same session most of the time."""
+    to the same few people from the same session most of the time (a struct, as
+    ``Plan``)."""
 
     plan: Plan  # with the reads of a message that is not in the clear or has a link
     listed_back: tuple[Contains, ...]  # ``Plan.listed_back`` of one in the clear, no link
@@ -160,7 +164,7 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
         event) else None
     if room is not None:
         extra += room.reads
-    # Made whole, not by ``_replace`` (a NamedTuple's is a tenth of a plan's cost).
+    # Made whole, not by ``msgspec.structs.replace`` (one plan's copy, then another).
     return Plan(found.record, found.contacts_n, found.restrictions,
                 (people.clear_reads if clear else found.reads) + extra, later,
                 session=session, burst=found.burst, contacts=found.contacts,
@@ -224,11 +228,12 @@ def _people_plan(cfg: TakeoverSettings, account: str, session: str,
     # risky session's message (``later``). ``listed_back`` is ``back``'s start (or all of
     # it, past ``MAX_TIES``), read once.
     head = (*common.reads, contacts, talked, wrote)
-    found = common._replace(reads=(*head, *back),
-                            later=(reciprocated, shares, common.contacts_n, burst, life, pals,
-                                   doubted, doubted_life, doubted_pals),
-                            session=session, burst=burst, contacts=contacts, talked=talked,
-                            heard=heard, life=life, pals=pals, wrote=wrote, doubted=doubted,
-                            doubted_life=doubted_life, doubted_pals=doubted_pals,
-                            back=back, reciprocated=reciprocated, shares=shares)
+    found = msgspec.structs.replace(common, reads=(*head, *back),
+                                    later=(reciprocated, shares, common.contacts_n, burst, life,
+                                           pals, doubted, doubted_life, doubted_pals),
+                                    session=session, burst=burst, contacts=contacts,
+                                    talked=talked, heard=heard, life=life, pals=pals,
+                                    wrote=wrote, doubted=doubted, doubted_life=doubted_life,
+                                    doubted_pals=doubted_pals, back=back,
+                                    reciprocated=reciprocated, shares=shares)
     return _People(found, listed_back, (*head, *listed_back, *back[len(listed_back):]))
