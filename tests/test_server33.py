@@ -49,7 +49,7 @@ def test_a_frozen_cycle_made_garbage_is_freed_within_a_bounded_number_of_collect
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Freezing leaks nothing for ever: every ``walk_all_every``-th collection gives the
     frozen objects back, and the next full one frees the cycles among them that died (the
-    bound made small here: the server's is 2,400 collections)."""
+    bound made small here: the server's is 240 middle or full collections)."""
     monkeypatch.setattr(server_app._FreezeSurvivors, "walk_all_every", 16)
     app = create_app(open_engine(config(api_token=TOKEN)), MemoryConsole())
 

@@ -1,7 +1,8 @@
 """Session 41's tail at 70 % of saturation (``tail41``): the server freezes what every
-collection finds alive, young ones included (``server.app._FreezeSurvivors``), so no
-collection walks the survivors of the one before; cycles that die frozen are still freed,
-by the collector's own cadence."""
+middle or full collection finds alive (``server.app._FreezeSurvivors``), so no full
+collection walks the middle ones' survivors again; not what a young one finds alive (every
+open connection: ``review41``); cycles that die frozen are still freed, by the collector's
+own cadence."""
 
 from __future__ import annotations
 
@@ -29,14 +30,13 @@ def _serving(work: object) -> object:
     return asyncio.run(serve())
 
 
-def test_what_a_young_collection_finds_alive_is_out_of_every_later_walk() -> None:
-    """Fails on base: there a young collection's survivors went on to the middle
-    generation, walked again by each middle collection and piled up for the full one
-    (15-28 ms of the engine's CPU in one pass)."""
+def test_what_a_middle_collection_finds_alive_is_out_of_every_later_walk() -> None:
+    """Fails on base: there a middle collection's survivors went on to the oldest
+    generation and piled up for the full one (15-28 ms of the engine's CPU in one pass)."""
 
-    def young() -> tuple[bool, bool]:
+    def middle() -> tuple[bool, bool]:
         kept: list[object] = [object()]  # alive across a collection, as a cache's entry
-        gc.collect(0)
+        gc.collect(1)
         walked = any(o is kept for o in gc.get_objects())
         late: list[object] = []
         late.append(late)  # made after the collection: the next one walks it
@@ -44,9 +44,26 @@ def test_what_a_young_collection_finds_alive_is_out_of_every_later_walk() -> Non
         del late
         return walked, young
 
-    walked, young = _serving(young)  # type: ignore[misc]
+    walked, young = _serving(middle)  # type: ignore[misc]
     assert not walked
     assert young
+
+
+def test_what_a_young_collection_finds_alive_is_not_frozen() -> None:
+    """Fails on ``tail41``'s first form (``0d356a8``), which froze after young collections
+    too: whatever is alive at one (every open connection, each a reference cycle once it
+    closes) was kept until the next walk of everything (``review41``: ~47 MB a window).
+    Left for the middle generation, it is walked there, and freed if it died."""
+
+    def young() -> bool:
+        open_now: list[object] = []
+        open_now.append(open_now)  # a cycle alive at the young collection
+        gc.collect(0)
+        frozen = not any(o is open_now for o in gc.get_objects())
+        del open_now
+        return frozen
+
+    assert _serving(young) is False
 
 
 class _Node:
@@ -56,26 +73,26 @@ class _Node:
         self.me = self
 
 
-def test_a_cycle_frozen_by_a_young_collection_is_freed_by_the_collectors_own_cadence(
+def test_a_cycle_frozen_by_a_middle_collection_is_freed_by_the_collectors_own_cadence(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Guards a property base had too (there no young collection froze): a cycle frozen
+    """Guards a property base had too (there no middle collection froze): a cycle frozen
     alive, then dead, is freed with no ``gc.collect()`` called, only allocations, once
     ``walk_all_every`` collections have passed (made small here) and the full one after
-    them has walked everything; young collections in between must not freeze it again."""
+    them has walked everything; collections in between must not freeze it again."""
     monkeypatch.setattr(server_app._FreezeSurvivors, "walk_all_every", 4)
 
     def cadence() -> tuple[bool, bool]:
         node = _Node()
         watch = weakref.ref(node)
-        gc.collect(0)
-        frozen = gc.get_freeze_count()
+        gc.collect(1)
+        frozen = not any(o is node for o in gc.get_objects())
         del node
         kept: list[list[int]] = []
         for i in range(2_000_000):  # survivors, as the caches' entries: the full one comes
             kept.append([i])
             if watch() is None:
                 break
-        return frozen > 0, watch() is None
+        return frozen, watch() is None
 
     frozen, freed = _serving(cadence)  # type: ignore[misc]
     assert frozen

@@ -147,38 +147,44 @@ def _keep_appeals(engine: Engine, console: ConsoleStore, batch: list[Event]) -> 
 
 
 class _FreezeSurvivors:
-    """After each collection, freeze what it found alive (a ``gc.callbacks`` entry while
-    the server runs). A collection walks every tracked object of its generations and runs
-    on whichever thread allocates at the time: on the event loop it stalls every request,
-    on the engine's thread the batch in hand and the checks queued behind it. Past
-    start-up, what survives a collection is mostly the caches' entries (held keys, models'
-    rows), which reference counting frees when they are let go; walking them again finds
-    nothing. Frozen, no later collection walks them: each walks only what was allocated
-    since the last one and is still alive. At start-up it freezes what start-up built (130
-    ms of CPU a full collection with it, ~10 ms without).
+    """After each middle or full collection, freeze what it found alive (a ``gc.callbacks``
+    entry while the server runs). A collection walks every tracked object of its
+    generations and runs on whichever thread allocates at the time: on the event loop it
+    stalls every request, on the engine's thread the batch in hand and the checks queued
+    behind it. Past start-up, what survives a collection is mostly the caches' entries
+    (held keys, models' rows), which reference counting frees when they are let go;
+    walking them again finds nothing. Frozen, no later collection walks them. At start-up
+    it freezes what start-up built (130 ms of CPU a full collection with it, ~10 ms
+    without).
 
-    Why after every collection, not only the full ones (sessions 33-40): what the young
+    Why after the middle ones too, not only the full ones (sessions 33-40): what the middle
     collections promoted piled up in the oldest generation until a full collection walked
-    it, 15-36 ms of the engine's CPU in one pass, and each middle collection walked ten
-    young ones' survivors again, 3-10 ms. Those passes freed nothing: on ``tail.py``'s
-    server run and 30,000 events judged in-process, 0 objects (the young collections, 4),
-    so what they walked was all alive (session 41, ``tail41``). Freezing resets the
-    collector's counts, so with it after every pass only young collections run.
+    it, 15-36 ms of the engine's CPU in one pass, and it freed nothing (0 objects on
+    ``tail.py``'s server run and 30,000 events judged in-process: ``tail41``). Freezing
+    resets the collector's counts, so with it after every middle pass no full one comes.
+
+    Why not after the young ones (``tail41`` froze there too, and took the middle passes'
+    3-10 ms off as well): what a young pass finds alive includes every connection open at
+    the time, and a closed connection is a reference cycle (asyncio's transport, its
+    socket's wrapper, the loop's handle: ~430 bytes); frozen, a client that opens and drops
+    connections as fast as it can kept ~100,000 of them (~47 MB) until the next walk
+    (session 41's review, ``review41``). A middle pass finds alive only what is open at one
+    of them, a tenth as often: ~40 bytes a connection.
 
     The price, and its bound: a reference cycle among frozen objects that later becomes
-    garbage is not collected while frozen. So every ``walk_all_every``-th collection
-    unfreezes instead, nothing is frozen until the next full collection (the collector's
-    own rules bring it, as they would without freezing: ~190 passes later, 16 of them
-    middle ones of ~6 ms, on 30,000 events in-process), and that one walks everything
-    once and frees those cycles: what freezing can leak is the cycles that died in
-    ``walk_all_every`` collections' time, for one long collection in that many (~150 ms
-    of CPU with the caches full). 2,400: about how many collections there were between
-    two such walks when only full collections froze (16 full ones, each with ~150
-    passes of every generation: 911 in 6 at saturation, 149 in 1 at 70 %, in the
-    session's start run), so the walk is as rare as before. The count is the server's
-    own, from its start-up collection (the first, which always freezes)."""
+    garbage is not collected while frozen. So every ``walk_all_every``-th middle or full
+    collection unfreezes instead, nothing is frozen until the next full collection (the
+    collector's own rules bring it, as they would without freezing: ~190 passes of any
+    generation later on 30,000 events in-process), and that one walks everything once and
+    frees those cycles: what freezing can keep is the cycles that died in
+    ``walk_all_every`` middle collections' time (~4.7 MB of closed connections at the
+    fastest churn measured), for one long collection in that many (~150 ms of CPU with the
+    caches full). 240: about as many passes of any generation (~2,400) as there were
+    between two such walks when only full collections froze (16 full ones, ~150 passes
+    each in the session's start run), so the walk is as rare as before. The count is the
+    server's own, from its start-up collection (the first, which always freezes)."""
 
-    walk_all_every = 2400
+    walk_all_every = 240
 
     def __init__(self) -> None:
         self.passes = 0
@@ -187,10 +193,13 @@ class _FreezeSurvivors:
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase != "stop":
             return
+        generation = info["generation"]
         if self.walking:
-            if info["generation"] == 2:
+            if generation == 2:
                 self.walking = False
                 gc.freeze()
+            return
+        if generation == 0:
             return
         self.passes += 1
         if self.passes % self.walk_all_every:
@@ -414,7 +423,7 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # What start-up built (models, tables, routes) lives as long as the server, and so
-        # does what each later collection finds alive (``_FreezeSurvivors``); this
+        # does what each later middle or full collection finds alive (``_FreezeSurvivors``); this
         # first collection freezes start-up's.
         freezing = _FreezeSurvivors()
         gc.callbacks.append(freezing)
