@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -395,6 +395,14 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
         response.headers["Retry-After"] = str(RETRY_AFTER)
         return response
 
+    async def gone(request: Request, exc: Exception) -> Response:
+        """A client that left before its body was read: nothing to answer (uvicorn sends
+        nothing to a closed connection) and nothing to log, as no server error happened;
+        a traceback a connection let a client fill the log as fast as it could connect
+        (``review41``). Counted, so an operator sees the rate."""
+        metrics.rejected.labels("disconnected").inc()
+        return Response(status_code=400)
+
     async def crashed(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
         return _error(500, "internal", "internal error; see the server log")
@@ -438,7 +446,7 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
 
     handlers: dict[type[Exception], Handler] = {
         BadInput: bad_input, HTTPException: http_error, StateUnavailable: unavailable,
-        RecordsUnavailable: unavailable, Overloaded: overloaded}
+        RecordsUnavailable: unavailable, Overloaded: overloaded, ClientDisconnect: gone}
     app = Express(routes=routes, lifespan=lifespan,
                   middleware=[Middleware(BearerGuard, token=config.api_token),
                               Middleware(SecurityHeaders)],
