@@ -496,8 +496,10 @@ class Gets(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
 
     @property
     def key(self) -> str:
-        """The first of ``keys``: what a reader of every query's ``key`` finds of it."""
-        return self.keys[0]
+        """The first of ``keys``: what a reader of every query's ``key`` finds of it; ""
+        for none (``bulk._NO_BANDS``), which SQLite's ``_hold`` asks of every query it
+        holds (session 41: an ``IndexError`` there, where every store answers ``()``)."""
+        return self.keys[0] if self.keys else ""
 
     def parts(self) -> tuple[Get, ...]:
         return tuple(map(Get, self.keys))
