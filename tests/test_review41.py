@@ -2,8 +2,8 @@
 
 Both guard properties that held on base (``d12fc93``) and that a branch of the session
 broke (docs/red-team-log.md, "The thirty-seventh pass (session 41): the review"): the
-first is fixed here; the second is a strict xfail on main since ``tail41``'s merge, a
-bounded cost the lead has to weigh.
+first is fixed here (``Gets.key``), the second by the lead's ``5208402`` (freezing after
+middle and full passes only).
 """
 
 from __future__ import annotations
@@ -104,11 +104,6 @@ def _frozen_garbage_after(connections: int) -> tuple[int, int]:
     return asyncio.run(serve())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tail41 (merged 8666b44) freezes what every young pass finds alive: a dropped "
-    "connection's cycle is kept until the walk of everything, ~434 B a connection, ~47 MB "
-    "at most in 2,400 passes (docs/red-team-log.md, session 41's review); the lead's "
-    "call whether to bound it further (this then passes: take the mark off)"))
 def test_connections_that_died_are_not_kept_frozen_by_the_server() -> None:
     """Each TCP connection leaves a reference cycle when it closes (asyncio's transport,
     its socket's wrapper, the loop's handle of its bound method: ~430 bytes; the client's
@@ -118,7 +113,8 @@ def test_connections_that_died_are_not_kept_frozen_by_the_server() -> None:
     some pass while open, so every dropped connection was kept until the walk of
     everything, every 2,400 passes: 3,000 connections kept 13,859 objects (1.30 MB),
     ~45 connections a pass, so ~100,000 connections and ~47 MB (shallow) between two
-    walks, which a client drives as fast as it connects. The bound here is bytes: what is
-    kept after 2,000 connections, far below what keeping each one costs (~0.9 MB)."""
+    walks, which a client drives as fast as it connects; the lead's ``5208402`` freezes
+    after middle and full passes only. The bound here is bytes: what is kept after 2,000
+    connections, far below what keeping each one costs (~0.9 MB)."""
     objects, kept = _frozen_garbage_after(2000)
     assert kept < 256 * 1024, (objects, kept)
