@@ -233,11 +233,11 @@ def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     out: list[Parts | None] = [None] * len(messages)
     todo: dict[tuple[MessageView, tuple[str, ...]], list[int]] = {}
     for at, (view, names) in enumerate(messages):
-        greeted = tuple(filter(view.prose_skeleton.__contains__, names))  # in C
-        kept = None if greeted else _parts_cache.pop((view.text, bits), None)
+        kept = kept_parts(view, bits, names)
         if kept is not None:
-            out[at] = _parts_cache[view.text, bits] = kept
+            out[at] = kept
         else:
+            greeted = tuple(filter(view.prose_skeleton.__contains__, names))  # in C
             todo.setdefault((view, greeted), []).append(at)
     for (view, greeted), found in zip(todo, _hashed_parts(list(todo), bits), strict=True):
         for at in todo[view, greeted]:
@@ -251,7 +251,8 @@ def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
 
 def kept_parts(view: MessageView, bits: int, names: tuple[str, ...]) -> Parts | None:
     """``batch_parts``' answer for one message when it is kept (its text greets none of its
-    ``names`` and was hashed before; it is then the most recently used), else None."""
+    ``names`` and was hashed before; it is then the most recently used), else None: the
+    one look-up of the kept parts, ``batch_parts``' for each of its messages too."""
     if any(map(view.prose_skeleton.__contains__, names)):
         return None
     kept = _parts_cache.pop((view.text, bits), None)
