@@ -24,11 +24,12 @@ from .text import CACHED_CHARS
 def outbox_of(config: Config, event: Event, body: str, ctx: Context, result: Result,
               decision: Decision | None) -> once.Outbox:
     answer = msgspec.json.encode(result)
+    ts = float(event.ts)  # a plain float: msgspec encodes no ``EventTime`` (a subclass)
     if isinstance(event, Message):
         assert ctx.view is not None
         assert isinstance(result, Verdict)  # a message's answer (``Engine._decide``)
         entry = LogEntry(
-            id=event.id, ts=event.ts, type="message", account=event.sender, digest=body,
+            id=event.id, ts=ts, type="message", account=event.sender, digest=body,
             session=event.session, action=result.action, score=result.score,
             signals=tuple([s.code for s in result.signals]) if result.signals else (),
             text_sha256=_text_sha256(event.text),
@@ -38,12 +39,12 @@ def outbox_of(config: Config, event: Event, body: str, ctx: Context, result: Res
         campaign = None
         if result.campaign:
             campaign = CampaignMessage(
-                campaign=result.campaign, id=event.id, ts=event.ts, sender=event.sender,
+                campaign=result.campaign, id=event.id, ts=ts, sender=event.sender,
                 session=event.session, client=event.client.id, ip=event.client.ip,
                 recipients=tuple(event.recipients), text=event.text, action=result.action,
                 domains=ctx.view.domains)
         return once.Outbox(entry, campaign=campaign)
-    entry = LogEntry(id=event.id, ts=event.ts, type=type(event).__name__.lower(),
+    entry = LogEntry(id=event.id, ts=ts, type=type(event).__name__.lower(),
                      account=event.account, digest=body,
                      session=getattr(event, "session", ""),
                      action="", score=decision.score if decision else 0.0,
@@ -52,7 +53,7 @@ def outbox_of(config: Config, event: Event, body: str, ctx: Context, result: Res
     report = None
     if isinstance(event, Report):
         report = ReportEntry(
-            id=event.id, ts=event.ts, reporter=event.reporter,
+            id=event.id, ts=ts, reporter=event.reporter,
             message_id=event.message_id, label=event.label, text=event.text,
             sender=ctx.reported.account if ctx.reported else "")
     return once.Outbox(entry, report=report)
