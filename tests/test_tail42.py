@@ -63,9 +63,10 @@ def test_cycles_that_died_frozen_are_given_back_once_allocations_grow_by_the_sha
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Fails on base, where a cycle alive at a middle or full pass stayed frozen after it
     died until the 240th such pass, whatever it held (nothing counted what was frozen):
-    150 of the 400 were still kept at the end (0 here). A client decides how many such cycles it makes (every
-    connection is one under asyncio's loop); with the share made small here (1 % of the
-    allocated blocks, ~20 of these cycles), few may be kept at any time."""
+    150 of the 400 were still kept at the end (0 here). A client decides how many such
+    cycles it makes (every connection is one under asyncio's loop); with the share made
+    small here (1 % of the allocated blocks, ~20 of these cycles), few may be kept at any
+    time."""
     monkeypatch.setattr(server_app._FreezeSurvivors, "walk_past_share", 0.01, raising=False)
     monkeypatch.setattr(server_app._FreezeSurvivors, "count_every", 1, raising=False)
 
