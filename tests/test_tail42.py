@@ -6,45 +6,21 @@ were after the last walk, however few passes came."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import weakref
 
 import pytest
 
-from conftest import TOKEN, config
-from spimguard import open_engine
 from spimguard.server import app as server_app
-from spimguard.server import create_app
-from spimguard.server.console.memory import MemoryConsole
-
-
-def _serving(work: object) -> object:
-    app = create_app(open_engine(config(api_token=TOKEN)), MemoryConsole())
-
-    async def serve() -> object:
-        async with app.router.lifespan_context(app):
-            return work()  # type: ignore[operator]
-
-    return asyncio.run(serve())
+from test_tail41 import _serving as serving
+from test_tail41 import walked_after
 
 
 def test_what_a_young_collection_finds_alive_is_out_of_every_later_walk() -> None:
     """Fails on base: there a young pass's survivors went on to the middle generation,
     and every tenth young pass walked them again (~10,000 objects, 4-10 ms of the engine's
     CPU in one pass at 70 % of saturation)."""
-
-    def young() -> tuple[bool, bool]:
-        kept: list[object] = [object()]  # alive across a collection, as a cache's entry
-        gc.collect(0)
-        walked = any(o is kept for o in gc.get_objects())
-        late: list[object] = []
-        late.append(late)  # made after the collection: the next one walks it
-        fresh = any(o is late for o in gc.get_objects(generation=0))
-        del late
-        return walked, fresh
-
-    walked, fresh = _serving(young)  # type: ignore[misc]
+    walked, fresh = walked_after(0)
     assert not walked
     assert fresh
 
@@ -81,5 +57,5 @@ def test_cycles_that_died_frozen_are_given_back_once_allocations_grow_by_the_sha
                 gc.collect()  # a full pass, as the collector's own rules bring
         return sum(w() is not None for w in watches)
 
-    kept = _serving(hostile)
+    kept = serving(hostile)
     assert kept < 100, kept
