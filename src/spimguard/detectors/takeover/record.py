@@ -107,6 +107,7 @@ import math
 import struct
 from array import array
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 import msgspec
@@ -133,6 +134,8 @@ _TOP_BASE = 0x41D0
 # The most hours with counts an hour histogram is stored sparse with (``_sparse``): msgpack's
 # sizes make it the shorter form up to here (3 + 5 + 1 + k bytes against 3 + 24 for k ≥ 15).
 _SPARSE_MOST = 17
+# Hour h's bit in the sparse histogram's mask (``_sparse``: the mask summed in C).
+_HOUR_BITS = tuple(1 << h for h in range(24))
 # A first number of the numbers' table this far from 0 or more is no event's time: its hour is
 # no base for the put's (``_base_hour``), whose difference from it must stay a 64-bit number.
 _HOURS_FROM = float(1 << 53)
@@ -714,10 +717,10 @@ def _sparse(hours: list[int]) -> list[int] | None:
     another shape: a release before session 34 unpacks ten parts, so it fails loudly on
     such a record (as on ``w``, ``_decode``) where it would read a mask as a count and
     write it back as one. Exact: ``_dense`` gives the 24 counts back."""
-    filled = [count for count in hours if count]
+    filled = list(filter(None, hours))
     if len(hours) != 24 or not filled or len(filled) > _SPARSE_MOST:
         return None
-    return [sum(1 << h for h, count in enumerate(hours) if count), *filled]
+    return [sum(compress(_HOUR_BITS, hours)), *filled]
 
 
 def _dense(stored: list[int]) -> list[int]:
