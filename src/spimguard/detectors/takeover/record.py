@@ -139,6 +139,7 @@ _HOUR_BITS = tuple(1 << h for h in range(24))
 # A first number of the numbers' table this far from 0 or more is no event's time: its hour is
 # no base for the put's (``_base_hour``), whose difference from it must stay a 64-bit number.
 _HOURS_FROM = float(1 << 53)
+_BUCKET, _WINDOW = SENT.bucket, SENT.window  # (``_encode``: ``bucket_range``'s sums inline)
 _ZERO = -1  # a risk of +0.0 (a familiar session's), named without the table (``_numbers``)
 # The profile's fields in their stored order, and how each is stored.
 _PROFILE = ("last", "msgs", "nets", "clients", "owned", "cidrs", "linked", "scripts", "hours")
@@ -496,7 +497,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
     profile: list[Any] | None = None
     fields, pt = record.get("p"), record.get("pt")
     if fields is not None and pt is not None and pt + PROFILE_TTL > now:
-        assert fields.keys() <= _PROFILE_SET, "a profile field the stored form lacks"
+        assert _PROFILE_SET.issuperset(fields), "a profile field the stored form lacks"
         end = pt + PROFILE_TTL
         get = fields.get
         last = get("last")
@@ -526,7 +527,9 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             sessions += (name(s, len(names)), name(e[0], len(names)),
                          name(_stored_name(e[1]), len(names)),
                          num(e[2], len(nums)), num(e[_WRITTEN], len(nums)), e[3],
-                         _risk(float(e[4]), num, nums), e[6],
+                         # a risk of +0.0 (a familiar session's) is ``_ZERO``, in no table
+                         _ZERO if not e[4] and math.copysign(1.0, e[4]) > 0.0 else num(
+                             float(e[4]), len(nums)), e[6],
                          (1 if e[5] else 0) | (2 if e[_PROVEN] else 0))
     live: list[Any] = []
     cutoff = now - live_window
@@ -545,9 +548,23 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
                           name(_stored_name(i["net"]), len(names)),
                           name(_stored_name(i["range"]), len(names)),
                           name(i["family"], len(names)))
-    first, hour = bucket_range(SENT, now)
-    sent, end = _counted(record.get("n", {}), first, hour, name, names, end)
-    sited, end = _counted(record.get("w", {}), first, hour, name, names, end)
+    # ``n`` and ``w``: [session, hours before ``hour``, count, ...] each, those past the
+    # window (before ``first``, ``bucket_range``'s) left out
+    hour = int(now // _BUCKET)
+    first = int((now - _WINDOW) // _BUCKET) + 1
+    sent: list[list[Any]] = []
+    sited: list[list[Any]] = []
+    for counts, stored in ((record.get("n"), sent), (record.get("w"), sited)):
+        if counts:
+            for s, buckets in counts.items():
+                if buckets and buckets[-1][0] >= first:
+                    expires = (buckets[-1][0] + 1) * _BUCKET + _WINDOW
+                    if expires > end:
+                        end = expires
+                    flat = [name(s, len(names))]
+                    for h, n in buckets:
+                        flat += (hour - h, n)
+                    stored.append(flat)
     links: list[int] = []  # [name, time, ...], behind the version (``decode``)
     lapsed = now - session_ttl
     for p, ts in record.get("k", {}).items():
@@ -555,33 +572,21 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             end = max(end, ts + session_ttl)
             links += (name(p, len(names)), num(ts, len(nums)))
     stored = _ENCODER.encode([hour - _base_hour(next(iter(nums), None)), list(names),
-                              _sixes(array("d", nums).tobytes()), profile, sessions, live,
+                              _sixes(_doubles(len(nums)).pack(*nums)), profile, sessions, live,
                               incidents, sent,
                               *((sited, links) if links else (sited,) if sited else ())])
     return _LEAD + stored, end
 
 
-def _counted(counts: dict[str, list[list[int]]], first: int, hour: int, name: Any,
-             names: dict[str | bytes, int], end: float) -> tuple[list[list[Any]], float]:
-    """Hourly counts by session (``n``, ``w``) as stored, ``[session, hours before
-    ``hour``, count, ...]`` each, those past the window (before ``first``) left out; and
-    ``end`` raised to when the last kept expires."""
-    stored = []
-    for s, buckets in counts.items():
-        if buckets and buckets[-1][0] >= first:
-            end = max(end, (buckets[-1][0] + 1) * SENT.bucket + SENT.window)
-            flat = [name(s, len(names))]
-            for h, n in buckets:
-                flat += (hour - h, n)
-            stored.append(flat)
-    return stored, end
+@lru_cache(maxsize=256)
+def _doubles(count: int) -> struct.Struct:
+    """``count`` doubles packed in one C call (the numbers' table, ``_sixes``'s input).
 
-
-def _risk(risk: float, num: Any, nums: dict[float, int]) -> int:
-    """A session's risk's index: ``_ZERO`` for +0.0, else its place in the numbers' table."""
-    if risk == 0.0 and math.copysign(1.0, risk) > 0.0:
-        return _ZERO
-    return num(risk, len(nums))
+    Why not ``array("d", nums)``: filling an array from a dict's keys is a generic
+    iteration with an argument parse per number (~3,500 instructions a record of ~8
+    numbers, ~1,200 so); the counts repeat (a handful to a few dozen), so each format is
+    compiled once."""
+    return struct.Struct(f"<{count}d")
 
 
 def _sixes(packed: bytes) -> list[Any]:
