@@ -156,6 +156,9 @@ _KEY = lodged_keyspace("tk:", accounts.tie_record(""), field="t", besides=keys.O
 # What an id may not start with to be written as it is after "tk:": the rest of the
 # detector's prefixes there (``keys.OTHERS``), and "%", which starts every id written so.
 _RESERVED = (*(other.removeprefix(_KEY) for other in keys.OTHERS), "%")
+# Their first characters: an id starting with none (every Matrix and XMPP id) is written
+# as it is without the twelve prefixes' test (``key``).
+_RESERVED_FIRST = frozenset(reserved[:1] for reserved in _RESERVED)
 
 
 def key(account: str) -> str:
@@ -169,7 +172,7 @@ def key(account: str) -> str:
     one id's: an id kept as it is starts with neither, a written one starts with "%" and
     holds no ":", so it starts with no other prefix either, and ``key_part`` is
     one-to-one. Ids of Matrix ("@...") and XMPP never start so: their keys are as before."""
-    if account.startswith(_RESERVED):
+    if account[:1] in _RESERVED_FIRST and account.startswith(_RESERVED):
         return f"{_KEY}%{key_part(account)}"
     return _KEY + account
 
@@ -571,22 +574,25 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         if ts > lapsed:
             end = max(end, ts + session_ttl)
             links += (name(p, len(names)), num(ts, len(nums)))
-    stored = _ENCODER.encode([hour - _base_hour(next(iter(nums), None)), list(names),
-                              _sixes(_doubles(len(nums)).pack(*nums)), profile, sessions, live,
+    stored = _ENCODER.encode([hour - _base_hour(next(iter(nums), None)), [*names],
+                              _sixes(_table_form(len(nums))[0].pack(*nums)), profile, sessions, live,
                               incidents, sent,
                               *((sited, links) if links else (sited,) if sited else ())])
     return _LEAD + stored, end
 
 
 @lru_cache(maxsize=256)
-def _doubles(count: int) -> struct.Struct:
-    """``count`` doubles packed in one C call (the numbers' table, ``_sixes``'s input).
+def _table_form(count: int) -> tuple[struct.Struct, struct.Struct]:
+    """A numbers' table of ``count`` doubles packed, and those bytes split into each
+    double's low six bytes and its top two (a little-endian 16-bit number): each one C
+    call (``_encode``, ``_sixes``).
 
-    Why not ``array("d", nums)``: filling an array from a dict's keys is a generic
-    iteration with an argument parse per number (~3,500 instructions a record of ~8
-    numbers, ~1,200 so); the counts repeat (a handful to a few dozen), so each format is
+    Why not ``array("d", nums)`` and a slice of the bytes a number: filling an array from
+    a dict's keys is a generic iteration with an argument parse per number (~3,500
+    instructions a record of ~8 numbers, ~1,200 so), and the tops were read a slice and
+    an unpack each. The counts repeat (a handful to a few dozen), so each format is
     compiled once."""
-    return struct.Struct(f"<{count}d")
+    return struct.Struct(f"<{count}d"), struct.Struct("<" + "6sH" * count)
 
 
 def _sixes(packed: bytes) -> list[Any]:
@@ -612,14 +618,14 @@ def _sixes(packed: bytes) -> list[Any]:
     count = len(packed) // 8
     if not count:
         return [b"", 0]
-    top = packed[6:8]
-    stored: list[Any] = [b"".join(pieces(count, "6s2x").unpack(packed)),
-                         _TOP.unpack(top)[0] - _TOP_BASE]
-    if packed[6::8].count(top[0]) != count or packed[7::8].count(top[1]) != count:
-        for index in range(count):
-            own = packed[8 * index + 6:8 * index + 8]
+    parts = _table_form(count)[1].unpack(packed)  # (low, top, low, top, ...)
+    tops = parts[1::2]
+    top = tops[0]
+    stored: list[Any] = [b"".join(parts[::2]), top - _TOP_BASE]
+    if tops.count(top) != count:
+        for index, own in enumerate(tops):
             if own != top:
-                stored += (index, _TOP.unpack(own)[0] - _TOP_BASE)
+                stored += (index, own - _TOP_BASE)
     return stored
 
 
