@@ -574,9 +574,9 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
         if ts > lapsed:
             end = max(end, ts + session_ttl)
             links += (name(p, len(names)), num(ts, len(nums)))
-    stored = _ENCODER.encode([hour - _base_hour(next(iter(nums), None)), [*names],
-                              _sixes(_table_form(len(nums))[0].pack(*nums)), profile, sessions, live,
-                              incidents, sent,
+    table = _sixes(_table_form(len(nums))[0].pack(*nums))
+    stored = _ENCODER.encode([hour - _base_hour(next(iter(nums), None)), [*names], table,
+                              profile, sessions, live, incidents, sent,
                               *((sited, links) if links else (sited,) if sited else ())])
     return _LEAD + stored, end
 
