@@ -159,6 +159,7 @@ _RESERVED = (*(other.removeprefix(_KEY) for other in keys.OTHERS), "%")
 # Their first characters: an id starting with none (every Matrix and XMPP id) is written
 # as it is without the twelve prefixes' test (``key``).
 _RESERVED_FIRST = frozenset(reserved[:1] for reserved in _RESERVED)
+assert "" not in _RESERVED_FIRST, "an empty prefix reserves every id: test them all"
 
 
 def key(account: str) -> str:
