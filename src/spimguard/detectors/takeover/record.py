@@ -558,7 +558,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
     first = int((now - _WINDOW) // _BUCKET) + 1
     sent: list[list[Any]] = []
     sited: list[list[Any]] = []
-    for counts, stored in ((record.get("n"), sent), (record.get("w"), sited)):
+    for counts, kept in ((record.get("n"), sent), (record.get("w"), sited)):
         if counts:
             for s, buckets in counts.items():
                 if buckets and buckets[-1][0] >= first:
@@ -568,7 +568,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
                     flat = [name(s, len(names))]
                     for h, n in buckets:
                         flat += (hour - h, n)
-                    stored.append(flat)
+                    kept.append(flat)
     links: list[int] = []  # [name, time, ...], behind the version (``decode``)
     lapsed = now - session_ttl
     for p, ts in record.get("k", {}).items():
