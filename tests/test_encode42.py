@@ -4,7 +4,7 @@ fewer Python frames and C calls a record.
 ``_encode`` runs once a batch for every account the batch changed, at the server's
 batches of one nearly once an event. Its cost was a frame per helper (the hour
 histogram's ``_sparse`` and its generator, ``_counted`` twice, ``_risk``,
-``bucket_range``, ``pieces``) and C work a small record did not need (an array filled
+``bucket_range``) and C work a small record did not need (an array filled
 from a dict, the tops sliced and unpacked one by one). Nothing it stores changed: a record
 session 41's release wrote reads back and is written again byte for byte, and a seeded
 spread of records (every part, every path of the numbers' table and the hour histogram,
@@ -144,8 +144,9 @@ def test_a_record_session_41_wrote_reads_back_and_is_written_again_the_same() ->
 def test_an_ordinary_record_is_encoded_in_few_python_frames() -> None:
     """Every Python function an ordinary record's put runs (cached calls that hit make
     none): ``put_of``, ``key``, ``_encode``, ``_sparse``, ``_base_hour``, ``_sixes``.
-    Session 41's also ran ``bucket_range``, ``_counted`` twice, ``_risk``, ``pieces`` and
-    ``_sparse``'s two comprehensions (a frame is ~1,000-1,500 instructions)."""
+    Session 41's entered sixteen: ``bucket_range``, ``_counted`` twice, ``_risk`` and
+    ``_sparse``'s comprehension and generator (resumed an hour each) besides (a frame is
+    ~1,000-1,500 instructions)."""
     record = _ordinary()
     takeover_record.put_of("@a:x", record, T0, *_TTLS)  # the caches warm, as a process's
     calls: list[str] = []
