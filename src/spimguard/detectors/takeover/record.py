@@ -107,6 +107,7 @@ import math
 import struct
 from array import array
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 import msgspec
@@ -133,9 +134,12 @@ _TOP_BASE = 0x41D0
 # The most hours with counts an hour histogram is stored sparse with (``_sparse``): msgpack's
 # sizes make it the shorter form up to here (3 + 5 + 1 + k bytes against 3 + 24 for k ≥ 15).
 _SPARSE_MOST = 17
+# Hour h's bit in the sparse histogram's mask (``_sparse``: the mask summed in C).
+_HOUR_BITS = tuple(1 << h for h in range(24))
 # A first number of the numbers' table this far from 0 or more is no event's time: its hour is
 # no base for the put's (``_base_hour``), whose difference from it must stay a 64-bit number.
 _HOURS_FROM = float(1 << 53)
+_BUCKET, _WINDOW = SENT.bucket, SENT.window  # (``_encode``: ``bucket_range``'s sums inline)
 _ZERO = -1  # a risk of +0.0 (a familiar session's), named without the table (``_numbers``)
 # The profile's fields in their stored order, and how each is stored.
 _PROFILE = ("last", "msgs", "nets", "clients", "owned", "cidrs", "linked", "scripts", "hours")
@@ -152,6 +156,10 @@ _KEY = lodged_keyspace("tk:", accounts.tie_record(""), field="t", besides=keys.O
 # What an id may not start with to be written as it is after "tk:": the rest of the
 # detector's prefixes there (``keys.OTHERS``), and "%", which starts every id written so.
 _RESERVED = (*(other.removeprefix(_KEY) for other in keys.OTHERS), "%")
+# Their first characters: an id starting with none (every Matrix and XMPP id) is written
+# as it is without the twelve prefixes' test (``key``).
+_RESERVED_FIRST = frozenset(reserved[:1] for reserved in _RESERVED)
+assert "" not in _RESERVED_FIRST, "an empty prefix reserves every id: test them all"
 
 
 def key(account: str) -> str:
@@ -165,7 +173,7 @@ def key(account: str) -> str:
     one id's: an id kept as it is starts with neither, a written one starts with "%" and
     holds no ":", so it starts with no other prefix either, and ``key_part`` is
     one-to-one. Ids of Matrix ("@...") and XMPP never start so: their keys are as before."""
-    if account.startswith(_RESERVED):
+    if account[:1] in _RESERVED_FIRST and account.startswith(_RESERVED):
         return f"{_KEY}%{key_part(account)}"
     return _KEY + account
 
@@ -493,7 +501,7 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
     profile: list[Any] | None = None
     fields, pt = record.get("p"), record.get("pt")
     if fields is not None and pt is not None and pt + PROFILE_TTL > now:
-        assert fields.keys() <= _PROFILE_SET, "a profile field the stored form lacks"
+        assert _PROFILE_SET.issuperset(fields), "a profile field the stored form lacks"
         end = pt + PROFILE_TTL
         get = fields.get
         last = get("last")
@@ -523,7 +531,9 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
             sessions += (name(s, len(names)), name(e[0], len(names)),
                          name(_stored_name(e[1]), len(names)),
                          num(e[2], len(nums)), num(e[_WRITTEN], len(nums)), e[3],
-                         _risk(float(e[4]), num, nums), e[6],
+                         # a risk of +0.0 (a familiar session's) is ``_ZERO``, in no table
+                         _ZERO if not e[4] and math.copysign(1.0, e[4]) > 0.0 else num(
+                             float(e[4]), len(nums)), e[6],
                          (1 if e[5] else 0) | (2 if e[_PROVEN] else 0))
     live: list[Any] = []
     cutoff = now - live_window
@@ -542,43 +552,48 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
                           name(_stored_name(i["net"]), len(names)),
                           name(_stored_name(i["range"]), len(names)),
                           name(i["family"], len(names)))
-    first, hour = bucket_range(SENT, now)
-    sent, end = _counted(record.get("n", {}), first, hour, name, names, end)
-    sited, end = _counted(record.get("w", {}), first, hour, name, names, end)
+    # ``n`` and ``w``: [session, hours before ``hour``, count, ...] each, those past the
+    # window (before ``first``, ``bucket_range``'s) left out
+    hour = int(now // _BUCKET)
+    first = int((now - _WINDOW) // _BUCKET) + 1
+    sent: list[list[Any]] = []
+    sited: list[list[Any]] = []
+    for counts, kept in ((record.get("n"), sent), (record.get("w"), sited)):
+        if counts:
+            for s, buckets in counts.items():
+                if buckets and buckets[-1][0] >= first:
+                    expires = (buckets[-1][0] + 1) * _BUCKET + _WINDOW
+                    if expires > end:
+                        end = expires
+                    flat = [name(s, len(names))]
+                    for h, n in buckets:
+                        flat += (hour - h, n)
+                    kept.append(flat)
     links: list[int] = []  # [name, time, ...], behind the version (``decode``)
     lapsed = now - session_ttl
     for p, ts in record.get("k", {}).items():
         if ts > lapsed:
             end = max(end, ts + session_ttl)
             links += (name(p, len(names)), num(ts, len(nums)))
-    stored = _ENCODER.encode([hour - _base_hour(next(iter(nums), None)), list(names),
-                              _sixes(array("d", nums).tobytes()), profile, sessions, live,
-                              incidents, sent,
+    table = _sixes(_table_form(len(nums))[0].pack(*nums))
+    stored = _ENCODER.encode([hour - _base_hour(next(iter(nums), None)), [*names], table,
+                              profile, sessions, live, incidents, sent,
                               *((sited, links) if links else (sited,) if sited else ())])
     return _LEAD + stored, end
 
 
-def _counted(counts: dict[str, list[list[int]]], first: int, hour: int, name: Any,
-             names: dict[str | bytes, int], end: float) -> tuple[list[list[Any]], float]:
-    """Hourly counts by session (``n``, ``w``) as stored, ``[session, hours before
-    ``hour``, count, ...]`` each, those past the window (before ``first``) left out; and
-    ``end`` raised to when the last kept expires."""
-    stored = []
-    for s, buckets in counts.items():
-        if buckets and buckets[-1][0] >= first:
-            end = max(end, (buckets[-1][0] + 1) * SENT.bucket + SENT.window)
-            flat = [name(s, len(names))]
-            for h, n in buckets:
-                flat += (hour - h, n)
-            stored.append(flat)
-    return stored, end
+@lru_cache(maxsize=256)
+def _table_form(count: int) -> tuple[struct.Struct, struct.Struct]:
+    """A numbers' table of ``count`` doubles packed, and those bytes split into each
+    double's low six bytes and its top two (a little-endian 16-bit number): each one C
+    call (``_encode``, ``_sixes``).
 
-
-def _risk(risk: float, num: Any, nums: dict[float, int]) -> int:
-    """A session's risk's index: ``_ZERO`` for +0.0, else its place in the numbers' table."""
-    if risk == 0.0 and math.copysign(1.0, risk) > 0.0:
-        return _ZERO
-    return num(risk, len(nums))
+    Why not ``array("d", nums)`` and a slice of the bytes a number: filling an array from
+    a dict's keys is a generic iteration with an argument parse per number (~3,500
+    instructions a record of ~8 numbers, ~1,200 so), and the tops were read a slice and
+    an unpack each. The counts repeat (a handful to a few dozen), so each format is
+    compiled once."""
+    return struct.Struct(f"<{count}d"), struct.Struct("<" + "6sH" * count)
 
 
 def _sixes(packed: bytes) -> list[Any]:
@@ -604,14 +619,14 @@ def _sixes(packed: bytes) -> list[Any]:
     count = len(packed) // 8
     if not count:
         return [b"", 0]
-    top = packed[6:8]
-    stored: list[Any] = [b"".join(pieces(count, "6s2x").unpack(packed)),
-                         _TOP.unpack(top)[0] - _TOP_BASE]
-    if packed[6::8].count(top[0]) != count or packed[7::8].count(top[1]) != count:
-        for index in range(count):
-            own = packed[8 * index + 6:8 * index + 8]
+    parts = _table_form(count)[1].unpack(packed)  # (low, top, low, top, ...)
+    tops = parts[1::2]
+    top = tops[0]
+    stored: list[Any] = [b"".join(parts[::2]), top - _TOP_BASE]
+    if tops.count(top) != count:
+        for index, own in enumerate(tops):
             if own != top:
-                stored += (index, _TOP.unpack(own)[0] - _TOP_BASE)
+                stored += (index, own - _TOP_BASE)
     return stored
 
 
@@ -714,10 +729,10 @@ def _sparse(hours: list[int]) -> list[int] | None:
     another shape: a release before session 34 unpacks ten parts, so it fails loudly on
     such a record (as on ``w``, ``_decode``) where it would read a mask as a count and
     write it back as one. Exact: ``_dense`` gives the 24 counts back."""
-    filled = [count for count in hours if count]
+    filled = list(filter(None, hours))
     if len(hours) != 24 or not filled or len(filled) > _SPARSE_MOST:
         return None
-    return [sum(1 << h for h, count in enumerate(hours) if count), *filled]
+    return [sum(compress(_HOUR_BITS, hours)), *filled]
 
 
 def _dense(stored: list[int]) -> list[int]:
