@@ -88,8 +88,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import chain, compress, groupby, islice, repeat
-from operator import attrgetter, is_, itemgetter
+from itertools import chain, groupby, islice, repeat
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import msgspec
@@ -255,9 +255,11 @@ _COUNTER, _SET, _VALUE, _HASHED, _SIDED = COUNTER, MEMBER_SET, VALUE, HASHED_SET
 _KINDS = (_COUNTER, _SET, _VALUE, _HASHED, _SIDED)
 # A query's, by its class (``SQLiteState._hold``); any other is of a member set, told by
 # its keyspace (``_set_kind``). A log (``Since``) is one value: its count and kept entries
-# (``ops.encode_log``). A ``Gets`` (0) asks a value at each of its keys.
-_KIND: dict[type, int] = {Count: _COUNTER, Get: _VALUE, Since: _VALUE, Gets: 0}
-_KEY_OF = attrgetter("key")
+# (``ops.encode_log``). A ``Gets`` asks a value at each of its keys.
+_KIND: dict[type, int] = {Count: _COUNTER, Get: _VALUE, Since: _VALUE}
+# What names a query's keys, by its class: a ``Gets``'s every key (a tuple), any other's
+# ``key``; read in C (``getattr``), where ``Gets.key`` is a property, a Python call.
+_KEY_NAME: dict[type, str] = {Gets: "keys"}
 
 
 def _upsert(table: str, keys: tuple[str, ...], rest: tuple[str, ...],
@@ -401,11 +403,12 @@ class SQLiteState:
         # checks each query with one set probe, no (kind, key) built. Emptied whenever a
         # held key may be let go; a query missing here is only checked the long way.
         self._known: set[Query] = set()
-        # The (class, key) pairs of queries whose keys are held (``_hold``): what a batch's
-        # planned lists are checked against, a pair a distinct key and class, where their
-        # queries (three times as many, each hashed and compared field by field) were
-        # checked against ``_known``. Forgotten with ``_known``.
-        self._held_pairs: set[tuple[type, str]] = set()
+        # The (class, key) pairs of queries whose keys are held (``_hold``; a ``Gets``'s
+        # key is its keys): what a batch's planned lists are checked against, a pair a
+        # distinct class and key, where their queries (twice as many distinct, each an
+        # equal one compared field by field) were checked against ``_known`` and filed
+        # there. Forgotten with ``_known``.
+        self._held_pairs: set[tuple[type, Any]] = set()
         # Known queries and pairs no longer known, freed ``_LET_GO`` a commit
         # (``_free_some``).
         self._unknown: list[set[Any]] = []
@@ -724,40 +727,38 @@ class SQLiteState:
         """Load the keys of ``queries`` not held yet: one statement per table for all of
         them. A query is looked at as its (class, key) pair, each pair once, and a pair
         already held (``_held_pairs``) not at all: the pairs told apart and those held
-        dropped in C. Not as its ``parts`` (``ops.split``): a ``Tally``'s two are of its
-        one key and table (session 41, ``sqlite41``). A ``Gets`` asks a value at each of
-        its keys: each distinct one not known (``_known``) is looked at key by key.
+        dropped in C. A ``Gets``'s pair names all its keys (a value at each), any other's
+        its one key. Not as its ``parts`` (``ops.split``): a ``Tally``'s two are of its one
+        key and table (session 41, ``sqlite41``).
 
         Why pairs, not queries: a batch of 500 hands ~36 queries an event in its lists,
         12.6 distinct queries and ~7.5 distinct pairs, of which ~1.3 are not held; the
-        distinct queries (a set of them, less ``_known``, then their pairs: session 41)
-        cost ~14 µs an event, each query hashed and an equal one compared field by
-        field, where a pair's hash is its class's and its key's (kept by the string).
-        Session 42, ``sqlite42``."""
+        distinct queries (a set of them, less those known, then their pairs: session 41)
+        cost ~14 µs an event, an equal query compared field by field and every new one
+        filed as known, where a pair's hash is its class's and its key's (kept by the
+        string). Session 42, ``sqlite42``."""
         held, kinds, set_kinds = self._held, _KIND, self._set_kinds
         wanted: dict[str, int] = {}  # key -> kinds of it to load
         queries = queries if isinstance(queries, list) else list(queries)
         classes = list(map(type, queries))
-        pairs = set(zip(classes, map(_KEY_OF, queries), strict=True))
+        pairs: set[tuple[type, Any]] = set(zip(
+            classes, map(getattr, queries, map(_KEY_NAME.get, classes, repeat("key"))),
+            strict=True))
         pairs -= self._held_pairs
         for cls, key in pairs:
+            if cls is Gets:  # a value at each of its keys
+                for each in key:
+                    if not held.get(each, 0) & _VALUE:
+                        wanted[each] = wanted.get(each, 0) | _VALUE
+                continue
             kind = kinds.get(cls, _SET)
             if kind == _SET:
                 kind = set_kinds.get(key, 0) or set_kinds.setdefault(key, _set_kind(key))
             if kind and not held.get(key, 0) & kind:
                 wanted[key] = wanted.get(key, 0) | kind
-        new_gets: set[Query] = set()
-        if Gets in classes:  # a value at each of its keys
-            new_gets.update(compress(queries, map(is_, classes, repeat(Gets))))
-            new_gets -= self._known
-            for gets in new_gets:
-                for key in gets.keys:  # type: ignore[union-attr]
-                    if not held.get(key, 0) & _VALUE:
-                        wanted[key] = wanted.get(key, 0) | _VALUE
         if wanted:
             self._load(wanted)
         self._held_pairs |= pairs
-        self._known |= new_gets
 
     def _load(self, wanted: dict[str, int]) -> None:
         """Load each key of ``wanted`` from the tables of its kinds (bits), one statement
