@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 from spimguard.db import connect
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Count, Get, Gets, Incr, Put, Puts, Query, Tally, Touch, Write
 from spimguard.state.sqlite import SQLiteState
+from test_sqlite41 import _Told
 
 T0 = 1_700_000_000.0
-
-
-class _Told(sqlite3.Connection):
-    """A connection that keeps the text of every statement it runs."""
-
-    texts: list[str]
-
-    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
-        self.texts.append(sql)
-        return super().execute(sql, *args)
 
 
 def _told(path: Path) -> tuple[_Told, SQLiteState]:
