@@ -88,8 +88,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import chain, groupby, islice, repeat
-from operator import itemgetter
+from itertools import compress, groupby, islice, repeat
+from operator import attrgetter, is_, itemgetter
 from typing import Any, NamedTuple
 
 import msgspec
@@ -255,11 +255,9 @@ _COUNTER, _SET, _VALUE, _HASHED, _SIDED = COUNTER, MEMBER_SET, VALUE, HASHED_SET
 _KINDS = (_COUNTER, _SET, _VALUE, _HASHED, _SIDED)
 # A query's, by its class (``SQLiteState._hold``); any other is of a member set, told by
 # its keyspace (``_set_kind``). A log (``Since``) is one value: its count and kept entries
-# (``ops.encode_log``). A ``Gets`` asks a value at each of its keys.
-_KIND: dict[type, int] = {Count: _COUNTER, Get: _VALUE, Since: _VALUE}
-# What names a query's keys, by its class: a ``Gets``'s every key (a tuple), any other's
-# ``key``; read in C (``getattr``), where ``Gets.key`` is a property, a Python call.
-_KEY_NAME: dict[type, str] = {Gets: "keys"}
+# (``ops.encode_log``). A ``Gets`` (0) asks a value at each of its keys.
+_KIND: dict[type, int] = {Count: _COUNTER, Get: _VALUE, Since: _VALUE, Gets: 0}
+_KEY_OF = attrgetter("key")
 
 
 def _upsert(table: str, keys: tuple[str, ...], rest: tuple[str, ...],
@@ -403,15 +401,8 @@ class SQLiteState:
         # checks each query with one set probe, no (kind, key) built. Emptied whenever a
         # held key may be let go; a query missing here is only checked the long way.
         self._known: set[Query] = set()
-        # The (class, key) pairs of queries whose keys are held (``_hold``; a ``Gets``'s
-        # key is its keys): what a batch's planned lists are checked against, a pair a
-        # distinct class and key, where their queries (twice as many distinct, each an
-        # equal one compared field by field) were checked against ``_known`` and filed
-        # there. Forgotten with ``_known``.
-        self._held_pairs: set[tuple[type, Any]] = set()
-        # Known queries and pairs no longer known, freed ``_LET_GO`` a commit
-        # (``_free_some``).
-        self._unknown: list[set[Any]] = []
+        # Known queries no longer known, freed ``_LET_GO`` a commit (``_free_some``).
+        self._unknown: list[set[Query]] = []
         # Held past the bound: the oldest keys are being let go, ``_LET_GO`` a commit, until
         # half of ``cached`` are left.
         self._letting_go = False
@@ -701,10 +692,10 @@ class SQLiteState:
         a batch (with the read's and the write lock's), ~4 µs of a batch of one."""
         try:
             lists = list(reads)
-            # Every query of the lists (~36 an event, a third distinct) told apart by its
-            # (class, key) pair alone (``_hold``), not first as a query: the union of the
-            # queries, less those known, then their pairs, cost twice as much again.
-            self._hold(list(chain.from_iterable(lists)))
+            # The batch's distinct queries straight from its lists, in C: neither one list
+            # of all of them (~25 an event, a third distinct) nor a look for a first
+            # query not known, which a batch all but always has.
+            self._hold_new(set().union(*lists))
             self._planned.update(zip(map(id, lists), lists, strict=True))
         except sqlite3.Error as exc:
             raise StateUnavailable(f"state read failed: {exc}") from exc
@@ -725,40 +716,30 @@ class SQLiteState:
 
     def _hold(self, queries: Iterable[Query]) -> None:
         """Load the keys of ``queries`` not held yet: one statement per table for all of
-        them. A query is looked at as its (class, key) pair, each pair once, and a pair
-        already held (``_held_pairs``) not at all: the pairs told apart and those held
-        dropped in C. A ``Gets``'s pair names all its keys (a value at each), any other's
-        its one key. Not as its ``parts`` (``ops.split``): a ``Tally``'s two are of its one
-        key and table (session 41, ``sqlite41``).
-
-        Why pairs, not queries: a batch of 500 hands ~36 queries an event in its lists,
-        12.6 distinct queries and ~7.5 distinct pairs, of which ~1.3 are not held; the
-        distinct queries (a set of them, less those known, then their pairs: session 41)
-        cost ~14 µs an event, an equal query compared field by field and every new one
-        filed as known, where a pair's hash is its class's and its key's (kept by the
-        string). Session 42, ``sqlite42``."""
+        them. Held keys (all of them, mostly, once a batch's were loaded) cost a lookup
+        each. A query is looked at whole, not as its ``parts`` (``ops.split``): a
+        ``Tally``'s two are of its one key and table, a ``Gets``'s each a value at one of
+        its keys, so splitting built ~7 query objects an event (two frames each) for
+        nothing but their keys; and each (class, key) is looked at once, the pairs told
+        apart in C: a batch of 500 holds ~9 new queries an event, of ~4 pairs (the
+        ``Tally``s of one sender's sets, one a message). Session 41, ``sqlite41``."""
         held, kinds, set_kinds = self._held, _KIND, self._set_kinds
         wanted: dict[str, int] = {}  # key -> kinds of it to load
-        queries = queries if isinstance(queries, list) else list(queries)
-        classes = list(map(type, queries))
-        pairs: set[tuple[type, Any]] = set(zip(
-            classes, map(getattr, queries, map(_KEY_NAME.get, classes, repeat("key"))),
-            strict=True))
-        pairs -= self._held_pairs
-        for cls, key in pairs:
-            if cls is Gets:  # a value at each of its keys
-                for each in key:
-                    if not held.get(each, 0) & _VALUE:
-                        wanted[each] = wanted.get(each, 0) | _VALUE
-                continue
+        queries = tuple(queries)
+        classes = tuple(map(type, queries))
+        for cls, key in set(zip(classes, map(_KEY_OF, queries), strict=True)):
             kind = kinds.get(cls, _SET)
             if kind == _SET:
                 kind = set_kinds.get(key, 0) or set_kinds.setdefault(key, _set_kind(key))
             if kind and not held.get(key, 0) & kind:
                 wanted[key] = wanted.get(key, 0) | kind
+        if Gets in classes:  # a value at each of its keys
+            for gets in compress(queries, map(is_, classes, repeat(Gets))):
+                for key in gets.keys:  # type: ignore[union-attr]
+                    if not held.get(key, 0) & _VALUE:
+                        wanted[key] = wanted.get(key, 0) | _VALUE
         if wanted:
             self._load(wanted)
-        self._held_pairs |= pairs
 
     def _load(self, wanted: dict[str, int]) -> None:
         """Load each key of ``wanted`` from the tables of its kinds (bits), one statement
@@ -1057,7 +1038,7 @@ class SQLiteState:
         reads (called at every commit, and whenever held keys may go). Known queries go
         with any key (one may ask it), and are freed a few a call (``_free_some``)."""
         self._planned.clear()
-        if everything or max(len(self._known), len(self._held_pairs)) > self._cached:
+        if everything or len(self._known) > self._cached:
             self._forget_known()
         if everything or len(self._set_kinds) > self._cached:
             self._set_kinds.clear()
@@ -1081,14 +1062,10 @@ class SQLiteState:
         self._free_some()
 
     def _forget_known(self) -> None:
-        """Know no query and no pair held: the sets are put aside to be freed a few a call,
-        not freed here."""
+        """Know no query: the set is put aside to be freed a few a call, not freed here."""
         if self._known:
             self._unknown.append(self._known)
             self._known = set()
-        if self._held_pairs:
-            self._unknown.append(self._held_pairs)
-            self._held_pairs = set()
 
     def _free_some(self) -> None:
         """Free up to ``_LET_GO`` queries no longer known; more when over ``cached`` wait
