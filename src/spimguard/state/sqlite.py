@@ -292,11 +292,12 @@ _PUT_HEADER = _upsert("members", ("key", "member"), ("ts", "ttl", "cap"),
 _PUT_PUT = _upsert("puts", ("key",), ("value", "exp"))
 _PUT_KEY = _upsert("put_keys", ("key",), ("put",))
 # A value's key, value, expiry and where it is (``SQLiteState._where``): kv's row, or the put
-# its ``put_keys`` row names. The keys are bound twice, once a half, in places of their own
-# (``?``): named by number (``?1``, ..., once for both halves), every place of the text is
-# looked up among the numbers by a walk of them as SQLite compiles it, O(keys²) a
-# statement, and a batch's list of keys is a text compiled anew (~6,000 instructions an
-# event at batches of 500, more than the extra binds: session 42, ``sqlite42``).
+# its ``put_keys`` row names. The keys are bound twice, once a half, each in a place of its
+# own (``?``). Numbered (``?1``, ..., named in both halves), each place was looked up among
+# the numbers by a walk of them as SQLite compiled the text, O(keys²) a statement, and a
+# batch's list of keys is a text compiled anew: ~6,000 instructions an event at batches of
+# 500 (callgrind, ``sqlite3VListNumToName``), against two binds more a key loaded (~1.5 an
+# event). Session 42, ``sqlite42``.
 _LOAD_VALUES = ("SELECT key, value, exp, NULL FROM kv WHERE key IN ({0}) UNION ALL "
                 "SELECT k.key, p.value, p.exp, k.put FROM put_keys k JOIN puts p ON "
                 "p.key = k.put WHERE k.key IN ({0})")
