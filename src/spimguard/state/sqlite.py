@@ -292,10 +292,16 @@ _PUT_HEADER = _upsert("members", ("key", "member"), ("ts", "ttl", "cap"),
 _PUT_PUT = _upsert("puts", ("key",), ("value", "exp"))
 _PUT_KEY = _upsert("put_keys", ("key",), ("put",))
 # A value's key, value, expiry and where it is (``SQLiteState._where``): kv's row, or the put
-# its ``put_keys`` row names. The keys are numbered places, named in both halves.
+# its ``put_keys`` row names. The keys are bound twice, once a half, each in a place of its
+# own (``?``). Numbered (``?1``, ..., named in both halves), each place was looked up among
+# the numbers by a walk of them as SQLite compiled the text, O(keys²) a statement, and a
+# batch's list of keys is a text compiled anew: ~6,000 instructions an event at batches of
+# 500 (callgrind, ``sqlite3VListNumToName``), against two binds more a key loaded (~1.5 an
+# event). Session 42, ``sqlite42``.
 _LOAD_VALUES = ("SELECT key, value, exp, NULL FROM kv WHERE key IN ({0}) UNION ALL "
                 "SELECT k.key, p.value, p.exp, k.put FROM put_keys k JOIN puts p ON "
                 "p.key = k.put WHERE k.key IN ({0})")
+_VALUE_CHUNK = _CHUNK // 2  # keys a value load: each bound twice
 _IN_KV, _NOWHERE = "", "\x00"  # ``SQLiteState._where`` of a value in kv, or in no table
 
 
@@ -342,9 +348,9 @@ def _set_kind(key: str) -> int:
     return _HASHED if is_hashed(key) else _SIDED if is_sided(key) else _SET
 
 
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start:start + _CHUNK]
+def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 class _Swept(NamedTuple):
@@ -747,11 +753,11 @@ class SQLiteState:
                     missing[kind].append(key)
         run = self._conn.execute
         where = self._where
-        for chunk in _chunks(missing[_VALUE]):
+        for chunk in _chunks(missing[_VALUE], _VALUE_CHUNK):
             where.update(zip(chunk, repeat(_NOWHERE)))
             # A put's keys after kv's, so that one in both (never written so) reads as put.
-            for key, value, exp, put in run(_LOAD_VALUES.format(
-                    ",".join([f"?{n}" for n in range(1, len(chunk) + 1)])), tuple(chunk)):
+            for key, value, exp, put in run(_LOAD_VALUES.format(",".join("?" * len(chunk))),
+                                            (*chunk, *chunk)):
                 self._hot.load_value(key, value, exp)
                 where[key] = put or _IN_KV
         for chunk in _chunks(missing[_HASHED]):
