@@ -182,10 +182,11 @@ class _FreezeSurvivors:
       that died frozen is freed within a bounded time whatever its size;
     - the interpreter's allocated blocks (``sys.getallocatedblocks``, every object and
       buffer, live or garbage, one block each) grown by ``walk_past_share`` of what they
-      were after the last walk: the collector's own rule for its oldest generation (a full
-      pass once a quarter as many objects as it keeps have come since the last one), so
-      freezing holds no more garbage than the collector keeps without it, however fast a
-      client opens and drops connections. The count is read every ``count_every`` passes:
+      were after the last walk: the share of the collector's own rule for its oldest
+      generation (a full pass once a quarter as many objects as it keeps have come since
+      the last one; it counts tracked objects only, this every block), so what freezing
+      can hold is a share of what the process holds, however fast a client opens and drops
+      connections. The count is read every ``count_every`` passes:
       it walks the allocator's pools (~0.3-0.7 ms with the caches full), and between two
       reads at most that many passes' allocations (700 objects each) can die frozen.
       Counted, not measured in resident bytes: memory the allocator kept after a walk
