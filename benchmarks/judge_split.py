@@ -1,0 +1,240 @@
+"""Instructions an event in each step of judging one (``Engine._process`` and what it calls),
+by detector and by step, counted by callgrind: where the per-event path's cost goes.
+
+    python benchmarks/judge_split.py [--users 150 --days 1] [--batch 500]
+
+``batch_split.py`` splits a batch by its batch-level steps, each called through a C
+function of the standard library that nothing else calls; there are about as many such
+functions as it has steps, and judging an event has ~40 (five calls to each of ~13
+detectors, the policy, the notices, the log's record...). So here each step is called, in
+the counted child only, through a C function of its own: a small shared library is
+compiled for the run (``gcc``, one function a step, named after it) and each function
+calls the step back through ``ctypes``. The function's inclusive cost in callgrind's
+output is the step's, every Python frame it ran included, as with ``batch_split.py``'s.
+Nothing in ``src`` is changed or pays for it; ``test_judge42`` checks that ``src`` loads
+no foreign library (``ctypes``) that could name one of these functions.
+
+A callback costs a few thousand instructions a call, some inside its function (the call
+into Python) and the rest in its caller's: the inside part is measured in the same run
+(``_EMPTY``: an empty step called ``_CALIBRATION`` times) and taken off each step's figure
+(``net``), the caller's part is left in the parent step's. A step inside another step that
+is itself wrapped stays counted in both (inclusive figures: ``_judge`` holds the
+detectors'). Steps inside ``_finish`` (the batch's end) are called directly, so its state
+writes count there, not among the events' (``_OPAQUE``).
+
+The default load is ``instructions.py``'s (``--users 150 --days 1``, 3,250 events), the
+memory backend, at ``--batch`` events a batch; ~10 minutes on a loaded machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import importlib
+import json
+import os
+import pickle
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from table import show
+
+# (label, holder, attribute): the holder is the engine ("engine"), one of its parts
+# ("state", "records", "policy"), a module ("module:<name>"), or every enabled detector
+# ("detectors", one step each, labelled with its name).
+STEPS = (
+    ("_process: judging an event, all of it", "engine", "_process"),
+    ("  _judge (all but the repeats' answers)", "engine", "_judge"),
+    ("    the state's reads (first read; deferred ones in detect too)", "state", "read"),
+    ("    _read_more (deferred reads, inside detect)", "engine", "_read_more"),
+    ("    _refresh_learners (the learnt count)", "engine", "_refresh_learners"),
+    ("    _account (the account's record decoded)", "engine", "_account"),
+    ("    trust.weigh (reports)", "module:spimguard.trust", "weigh"),
+    ("    detect, every detector", "detectors", "detect"),
+    ("    _decide (the policy and the notice)", "engine", "_decide"),
+    ("      policy.decide", "policy", "decide"),
+    ("      notices.for_verdict", "module:spimguard.notices", "for_verdict"),
+    ("    _own_writes (ties, contacts, rooms)", "engine", "_own_writes"),
+    ("    writes, every detector", "detectors", "writes"),
+    ("    _own_record (the account's record as left)", "engine", "_own_record"),
+    ("    accounts.folded (the record's put)", "module:spimguard.accounts", "folded"),
+    ("    outbox_of (the log's entry built)", "module:spimguard.engine", "outbox_of"),
+    ("    the state's writes", "state", "write"),
+    ("    _save (the log's record kept)", "engine", "_save"),
+    ("      records.save", "records", "save"),
+    ("planning (_plan_batch; not in _process)", "engine", "_plan_batch"),
+    ("  _plan (an event's context and reads)", "engine", "_plan"),
+    ("    reads, every detector", "detectors", "reads"),
+    ("the batch's end (_finish; its steps not split)", "engine", "_finish"),
+)
+_OPAQUE = {"_finish"}  # steps whose inner steps are counted in them alone
+_CALIBRATION = 2000
+_EMPTY = "empty"  # the calibration's step
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_long)
+
+
+def _symbol(label: str) -> str:
+    return "judge_step_" + re.sub(r"\W+", "_", label.strip()).strip("_")[:60]
+
+
+def _library(symbols: list[str], folder: Path) -> ctypes.CDLL:
+    """One C function a step, each calling its step back: ``volatile`` and the step's
+    number in its body keep the compiler from folding any two into one."""
+    source = "\n".join(f"long {name}(long (*step)(void)) {{ volatile long n = {i};"
+                       f" return step() + n - n; }}" for i, name in enumerate(symbols))
+    (folder / "steps.c").write_text(source + "\n")
+    subprocess.run(["gcc", "-O0", "-shared", "-fPIC", "-o", str(folder / "steps.so"),
+                    str(folder / "steps.c")], check=True)
+    return ctypes.CDLL(str(folder / "steps.so"))
+
+
+class _Step:
+    """A step called through its C function: the arguments and answer pass through the
+    instance (one callback made once, not one a call); a step already running (its own
+    recursion) or inside an opaque one is called directly."""
+
+    inside_opaque = 0
+
+    def __init__(self, name: str, step: Callable[..., Any], through: Any, counts: dict[str, int],
+                 opaque: bool = False) -> None:
+        self.name, self.step, self.through, self.counts = name, step, through, counts
+        self.opaque, self.depth = opaque, 0
+        self.args: tuple[Any, dict[str, Any]] = ((), {})
+        self.out: list[Any] = []
+        self.callback = _CALLBACK(self._run)
+
+    def _run(self) -> int:
+        a, k = self.args
+        try:
+            self.out.append((True, self.step(*a, **k)))
+        except BaseException as exc:  # raised again outside the callback
+            self.out.append((False, exc))
+        return 0
+
+    def __call__(self, *a: Any, **k: Any) -> Any:
+        if self.depth or _Step.inside_opaque:
+            return self.step(*a, **k)
+        self.counts[self.name] = self.counts.get(self.name, 0) + 1
+        self.depth += 1
+        _Step.inside_opaque += self.opaque
+        self.args, self.out = (a, k), []
+        try:
+            self.through(self.callback)
+        finally:
+            self.depth -= 1
+            _Step.inside_opaque -= self.opaque
+        ok, answer = self.out[0]
+        if ok:
+            return answer
+        raise answer
+
+
+def _targets(engine: Any) -> list[tuple[str, Any, str]]:
+    """(label, holder, attribute) of every step on this engine, detectors' one a detector."""
+    out = []
+    enabled = [d for d in engine.detectors if d.name not in engine.disabled]
+    for label, holder, attribute in STEPS:
+        if holder == "detectors":
+            out += [(f"{label.split(',')[0]}: {d.name}", d, attribute) for d in enabled]
+        elif holder.startswith("module:"):
+            out.append((label, importlib.import_module(holder[7:]), attribute))
+        else:
+            out.append((label, engine if holder == "engine" else getattr(engine, holder),
+                        attribute))
+    return out
+
+
+def wrap_steps(engine: Any, folder: Path, counts: dict[str, int]) -> Callable[[], None]:
+    """Each step of ``STEPS`` called through its own C function, on this engine; returns
+    the calibration (the empty step ``_CALIBRATION`` times)."""
+    targets = _targets(engine)
+    symbols = [_symbol(label) for label, _, _ in targets] + [_symbol(_EMPTY)]
+    library = _library(symbols, folder)
+    for (label, holder, attribute), symbol in zip(targets, symbols, strict=False):
+        counts.setdefault(label, 0)  # the table's order
+        setattr(holder, attribute, _Step(label, getattr(holder, attribute),
+                                         getattr(library, symbol), counts,
+                                         attribute in _OPAQUE))
+    empty = _Step(_EMPTY, lambda: None, getattr(library, symbols[-1]), counts)
+
+    def calibrate() -> None:
+        for _ in range(_CALIBRATION):
+            empty()
+    return calibrate
+
+
+def child(lines_file: str, batch: int, folder: str) -> None:
+    """What callgrind runs: the engine, its steps wrapped, over the saved load."""
+    from spimguard import decode_event, load_config, open_engine
+    from spimguard.sim import network
+
+    lines = pickle.loads(Path(lines_file).read_bytes())
+    cfg = load_config(environ={}, storage={"backend": "memory"},
+                      official_clients=list(network.OFFICIAL_CLIENTS))
+    engine = open_engine(cfg, None)
+    counts: dict[str, int] = {}
+    calibrate = wrap_steps(engine, Path(folder), counts)
+    calibrate()
+    events = [decode_event(line, cfg.limits) for line in lines]
+    for start in range(0, len(events), batch):
+        engine.process_batch(events[start:start + batch])
+    engine.close()
+    (Path(folder) / "counts.json").write_text(json.dumps(counts))
+
+
+def inclusive(out: Path) -> dict[str, int]:
+    """Each step's function's inclusive instructions in the main thread's callgrind file."""
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100",
+                           str(out)], check=True, capture_output=True, text=True).stdout
+    found: dict[str, int] = {}
+    for count, function in re.findall(r"^\s*([\d,]+) \([^)]*\)\s+\S*?:(judge_step_\w+) \[",
+                                      text, re.M):
+        found.setdefault(function, int(count.replace(",", "")))
+    return found
+
+
+def main(users: int = 150, days: int = 1, batch: int = 500) -> list[tuple[str, str]]:
+    import engine
+
+    lines = engine.load(users, days)
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        lines_file = folder / "lines.pkl"
+        lines_file.write_bytes(pickle.dumps(lines))
+        out = folder / "callgrind.out"
+        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                        "--separate-threads=yes", sys.executable, __file__, "--child",
+                        str(lines_file), str(batch), str(folder)], check=True,
+                       capture_output=True,
+                       env={**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"})
+        found = inclusive(folder / f"{out.name}-01")
+        counts = json.loads((folder / "counts.json").read_text())
+    each = found.get(_symbol(_EMPTY), 0) / _CALIBRATION
+    rows = [(f"mixed load: {users:,} users, {days} days, events; batches of {batch}",
+             f"{len(lines):,}"),
+            (f"a wrapped call's own cost, taken off below (instructions; {_CALIBRATION:,}"
+             " empty calls)", f"{each:,.0f}"),
+            ("instructions an event (net of the wrappers' own) / calls an event", "")]
+    for label, calls in counts.items():
+        if label == _EMPTY:
+            continue
+        net = (found.get(_symbol(label), 0) - each * calls) / len(lines)
+        rows.append((label, f"{net:,.0f} / {calls / len(lines):.2f}"))
+    return rows
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
+    child(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+elif __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--users", type=int, default=150)
+    parser.add_argument("--days", type=int, default=1)
+    args = parser.parse_args()
+    show(main(args.users, args.days, args.batch))
