@@ -5,22 +5,23 @@ by detector and by step, counted by callgrind: where the per-event path's cost g
 
 ``batch_split.py`` splits a batch by its batch-level steps, each called through a C
 function of the standard library that nothing else calls; there are about as many such
-functions as it has steps, and judging an event has ~40 (five calls to each of ~13
+functions as it has steps, and judging an event has ~60 (three calls to each of 13
 detectors, the policy, the notices, the log's record...). So here each step is called, in
-the counted child only, through a C function of its own: a small shared library is
-compiled for the run (``gcc``, one function a step, named after it) and each function
-calls the step back through ``ctypes``. The function's inclusive cost in callgrind's
-output is the step's, every Python frame it ran included, as with ``batch_split.py``'s.
-Nothing in ``src`` is changed or pays for it; ``test_judge42`` checks that ``src`` loads
-no foreign library (``ctypes``) that could name one of these functions.
+the counted child only, through a C function of its own: a small extension module is
+compiled for the run (``gcc`` against this Python's headers; one function a step, named
+after it, that calls the step with its arguments). The function's inclusive cost in
+callgrind's output is the step's, every Python frame it ran included, as with
+``batch_split.py``'s. Nothing in ``src`` is changed or pays for it; ``test_judge42``
+checks that ``src`` names none of these functions nor their module. (A first version
+called back through ``ctypes``: libffi's assembly enters a function in a way callgrind
+does not take for a call, and every step's cost fell into libffi's.)
 
-A callback costs a few thousand instructions a call, some inside its function (the call
-into Python) and the rest in its caller's: the inside part is measured in the same run
-(``_EMPTY``: an empty step called ``_CALIBRATION`` times) and taken off each step's figure
-(``net``), the caller's part is left in the parent step's. A step inside another step that
-is itself wrapped stays counted in both (inclusive figures: ``_judge`` holds the
-detectors'). Steps inside ``_finish`` (the batch's end) are called directly, so its state
-writes count there, not among the events' (``_OPAQUE``).
+The wrapper (``_Step``: a Python frame, the step's count) costs its caller; inside the C
+function only the call itself is added: measured in the same run (``_EMPTY``: an empty
+step called ``_CALIBRATION`` times) and taken off each step's figure. A step inside
+another step that is itself wrapped stays counted in both (inclusive figures: ``_judge``
+holds the detectors'). Steps inside ``_finish`` (the batch's end) are called directly,
+so its state writes count there, not among the events' (``_OPAQUE``).
 
 The default load is ``instructions.py``'s (``--users 150 --days 1``, 3,250 events), the
 memory backend, at ``--batch`` events a batch; ~10 minutes on a loaded machine.
@@ -29,14 +30,14 @@ memory backend, at ``--batch`` events a batch; ~10 minutes on a loaded machine.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import importlib
+import importlib.util
 import json
 import os
 import pickle
 import re
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -75,63 +76,63 @@ STEPS = (
 _OPAQUE = {"_finish"}  # steps whose inner steps are counted in them alone
 _CALIBRATION = 2000
 _EMPTY = "empty"  # the calibration's step
-_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_long)
 
 
 def _symbol(label: str) -> str:
     return "judge_step_" + re.sub(r"\W+", "_", label.strip()).strip("_")[:60]
 
 
-def _library(symbols: list[str], folder: Path) -> ctypes.CDLL:
-    """One C function a step, each calling its step back: ``volatile`` and the step's
-    number in its body keep the compiler from folding any two into one."""
-    source = "\n".join(f"long {name}(long (*step)(void)) {{ volatile long n = {i};"
-                       f" return step() + n - n; }}" for i, name in enumerate(symbols))
-    (folder / "steps.c").write_text(source + "\n")
-    subprocess.run(["gcc", "-O0", "-shared", "-fPIC", "-o", str(folder / "steps.so"),
-                    str(folder / "steps.c")], check=True)
-    return ctypes.CDLL(str(folder / "steps.so"))
+def _library(symbols: list[str], folder: Path) -> Any:
+    """A module of one C function a step (``gcc``, against this Python's headers), each
+    calling its first argument with the rest: ``judge_step_x(step, *args, **kwargs)``.
+    Called from the eval loop as any builtin is, so callgrind sees each as a function of
+    its own (a ``ctypes`` call, through libffi's assembly, is not seen as a call)."""
+    functions = "\n".join(
+        f"static PyObject *{name}(PyObject *m, PyObject *const *a, Py_ssize_t n, "
+        f"PyObject *k) {{ return PyObject_Vectorcall(a[0], a + 1, n - 1, k); }}"
+        for name in symbols)
+    table = ", ".join(f'{{"{name}", (PyCFunction)(void (*)(void)){name}, '
+                      f"METH_FASTCALL | METH_KEYWORDS, NULL}}" for name in symbols)
+    source = f"""#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+{functions}
+static PyMethodDef methods[] = {{{table}, {{NULL, NULL, 0, NULL}}}};
+static struct PyModuleDef module = {{PyModuleDef_HEAD_INIT, "judge_steps", NULL, -1, methods}};
+PyMODINIT_FUNC PyInit_judge_steps(void) {{ return PyModule_Create(&module); }}
+"""
+    (folder / "judge_steps.c").write_text(source)
+    built = folder / ("judge_steps" + sysconfig.get_config_var("EXT_SUFFIX"))
+    subprocess.run(["gcc", "-O1", "-shared", "-fPIC", f"-I{sysconfig.get_paths()['include']}",
+                    "-o", str(built), str(folder / "judge_steps.c")], check=True)
+    spec = importlib.util.spec_from_file_location("judge_steps", built)
+    assert spec is not None and spec.loader is not None
+    library = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(library)
+    return library
 
 
 class _Step:
-    """A step called through its C function: the arguments and answer pass through the
-    instance (one callback made once, not one a call); a step already running (its own
-    recursion) or inside an opaque one is called directly."""
+    """A step called through its C function; a step already running (its own recursion)
+    or inside an opaque one is called directly."""
 
     inside_opaque = 0
 
-    def __init__(self, name: str, step: Callable[..., Any], through: Any, counts: dict[str, int],
-                 opaque: bool = False) -> None:
+    def __init__(self, name: str, step: Callable[..., Any], through: Callable[..., Any],
+                 counts: dict[str, int], opaque: bool = False) -> None:
         self.name, self.step, self.through, self.counts = name, step, through, counts
         self.opaque, self.depth = opaque, 0
-        self.args: tuple[Any, dict[str, Any]] = ((), {})
-        self.out: list[Any] = []
-        self.callback = _CALLBACK(self._run)
-
-    def _run(self) -> int:
-        a, k = self.args
-        try:
-            self.out.append((True, self.step(*a, **k)))
-        except BaseException as exc:  # raised again outside the callback
-            self.out.append((False, exc))
-        return 0
 
     def __call__(self, *a: Any, **k: Any) -> Any:
         if self.depth or _Step.inside_opaque:
             return self.step(*a, **k)
-        self.counts[self.name] = self.counts.get(self.name, 0) + 1
+        self.counts[self.name] += 1
         self.depth += 1
         _Step.inside_opaque += self.opaque
-        self.args, self.out = (a, k), []
         try:
-            self.through(self.callback)
+            return self.through(self.step, *a, **k)
         finally:
             self.depth -= 1
             _Step.inside_opaque -= self.opaque
-        ok, answer = self.out[0]
-        if ok:
-            return answer
-        raise answer
 
 
 def _targets(engine: Any) -> list[tuple[str, Any, str]]:
@@ -160,6 +161,7 @@ def wrap_steps(engine: Any, folder: Path, counts: dict[str, int]) -> Callable[[]
         setattr(holder, attribute, _Step(label, getattr(holder, attribute),
                                          getattr(library, symbol), counts,
                                          attribute in _OPAQUE))
+    counts[_EMPTY] = 0
     empty = _Step(_EMPTY, lambda: None, getattr(library, symbols[-1]), counts)
 
     def calibrate() -> None:

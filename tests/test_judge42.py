@@ -1,18 +1,17 @@
 """Session 42's ``judge42``: judging an event, split by detector and step, and cut.
 
 ``benchmarks/judge_split.py`` counts each step of ``Engine._process`` by calling it through
-a C function of its own (a library compiled for the run, called back through ``ctypes``):
-the engine's code must load no foreign library that could name one, and a wrapped engine
-must judge as one unwrapped. The cuts: a detector's ``writes`` is asked only for the events
-its class declares it can write for (``detectors.base.writes_for``), and a declaration
-must hold (what the skipped calls would have given is nothing, every answer the same);
-and an event after which nobody else learnt anything moves the learnt count on without a
-call to ``_refresh_learners``.
+a C function of its own (a module compiled for the run): the engine's code must name none
+of them, and a wrapped engine must judge as one unwrapped. The cuts: a detector's
+``writes`` is asked only for the events its class declares it can write for
+(``detectors.base.writes_for``), and a declaration must hold (what the skipped calls
+would have given is nothing, every answer the same); and an event after which nobody
+else learnt anything moves the learnt count on without a call to ``_refresh_learners``.
 """
 
 from __future__ import annotations
 
-import ast
+import re
 from pathlib import Path
 from typing import Any
 
@@ -60,19 +59,16 @@ def _judged(engine: Engine, events: list[Event], size: int) -> list[bytes]:
     return out
 
 
-def test_no_engine_code_loads_a_foreign_library() -> None:
-    """The split's C functions are its own library's, reached through ``ctypes``: a module
-    of ``src`` that imported it could call a function of the same name."""
-    loads = {}
-    for path in sorted(SRC.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            if any(n.split(".")[0] == "ctypes" for n in names):
-                loads[str(path.relative_to(SRC))] = names
-    assert loads == {}
+def test_no_engine_code_names_a_function_the_judge_split_counts_a_step_by() -> None:
+    """The split's C functions are its own module's (``judge_steps``, compiled for the
+    run): no module of ``src`` names it or one of them, which would make a step's count
+    hold another's; and no two steps share a function."""
+    naming = [str(path.relative_to(SRC)) for path in sorted(SRC.rglob("*.py"))
+              if re.search(r"judge_step", path.read_text())]
+    assert naming == []
     symbols = [judge_split._symbol(label) for label, _, _ in judge_split.STEPS]
     assert len(set(symbols)) == len(symbols)
+    assert all(s.startswith("judge_step_") for s in symbols)
 
 
 @pytest.mark.parametrize("size", [1, 7])
