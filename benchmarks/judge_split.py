@@ -16,10 +16,14 @@ checks that ``src`` names none of these functions nor their module. (A first ver
 called back through ``ctypes``: libffi's assembly enters a function in a way callgrind
 does not take for a call, and every step's cost fell into libffi's.)
 
-The wrapper (``_Step``: a Python frame, the step's count) costs its caller; inside the C
-function only the call itself is added: measured in the same run (``_EMPTY``: an empty
-step called ``_CALIBRATION`` times) and taken off each step's figure. A step inside
-another step that is itself wrapped stays counted in both (inclusive figures: ``_judge``
+A wrapped call costs its caller the wrapper (``_Step``: a Python frame, its counts) and,
+inside its function, the call itself: both are measured in the same run (``_OUTER`` calls
+``_EMPTY``, an empty step, ``_CALIBRATION`` times) and taken off, each step's own call's
+inside part and, for the wrapped calls made inside it, their whole cost (counted a step).
+What is left is a step's cost as if nothing were wrapped, but for what wrapping does to
+the interpreter's caches (a detector's method is an attribute of the instance while it
+runs): compare ``_process`` and planning with ``batch_split.py``'s.
+A step inside another wrapped step stays counted in both (inclusive figures: ``_judge``
 holds the detectors'). Steps inside ``_finish`` (the batch's end) are called directly,
 so its state writes count there, not among the events' (``_OPAQUE``).
 
@@ -75,7 +79,7 @@ STEPS = (
 )
 _OPAQUE = {"_finish"}  # steps whose inner steps are counted in them alone
 _CALIBRATION = 2000
-_EMPTY = "empty"  # the calibration's step
+_EMPTY, _OUTER = "empty", "calls of the empty step"  # the calibration's steps
 
 
 def _symbol(label: str) -> str:
@@ -113,26 +117,33 @@ PyMODINIT_FUNC PyInit_judge_steps(void) {{ return PyModule_Create(&module); }}
 
 class _Step:
     """A step called through its C function; a step already running (its own recursion)
-    or inside an opaque one is called directly."""
-
-    inside_opaque = 0
+    or inside an opaque one is called directly. ``counts[name]``: its calls and the
+    wrapped calls made inside them (each costs its caller ``_Step``'s own work)."""
 
     def __init__(self, name: str, step: Callable[..., Any], through: Callable[..., Any],
-                 counts: dict[str, int], opaque: bool = False) -> None:
-        self.name, self.step, self.through, self.counts = name, step, through, counts
+                 counts: dict[str, list[int]], opaque: bool = False) -> None:
+        self.name, self.step, self.through = name, step, through
         self.opaque, self.depth = opaque, 0
+        self.counted = counts.setdefault(name, [0, 0])
 
     def __call__(self, *a: Any, **k: Any) -> Any:
-        if self.depth or _Step.inside_opaque:
+        if self.depth or _MADE[1]:
             return self.step(*a, **k)
-        self.counts[self.name] += 1
+        counted = self.counted
+        counted[0] += 1
+        _MADE[0] += 1
+        before = _MADE[0]
         self.depth += 1
-        _Step.inside_opaque += self.opaque
+        _MADE[1] += self.opaque
         try:
             return self.through(self.step, *a, **k)
         finally:
             self.depth -= 1
-            _Step.inside_opaque -= self.opaque
+            _MADE[1] -= self.opaque
+            counted[1] += _MADE[0] - before
+
+
+_MADE = [0, 0]  # wrapped calls made, and opaque steps running
 
 
 def _targets(engine: Any) -> list[tuple[str, Any, str]]:
@@ -150,24 +161,24 @@ def _targets(engine: Any) -> list[tuple[str, Any, str]]:
     return out
 
 
-def wrap_steps(engine: Any, folder: Path, counts: dict[str, int]) -> Callable[[], None]:
+def wrap_steps(engine: Any, folder: Path, counts: dict[str, list[int]]
+               ) -> Callable[[], None]:
     """Each step of ``STEPS`` called through its own C function, on this engine; returns
-    the calibration (the empty step ``_CALIBRATION`` times)."""
+    the calibration: ``_OUTER`` calls the empty step ``_CALIBRATION`` times, with three
+    arguments (a wrapped call's cost inside its function, and in its caller's)."""
     targets = _targets(engine)
-    symbols = [_symbol(label) for label, _, _ in targets] + [_symbol(_EMPTY)]
+    symbols = [_symbol(label) for label, _, _ in targets] + [_symbol(_EMPTY), _symbol(_OUTER)]
     library = _library(symbols, folder)
     for (label, holder, attribute), symbol in zip(targets, symbols, strict=False):
-        counts.setdefault(label, 0)  # the table's order
         setattr(holder, attribute, _Step(label, getattr(holder, attribute),
                                          getattr(library, symbol), counts,
                                          attribute in _OPAQUE))
-    counts[_EMPTY] = 0
-    empty = _Step(_EMPTY, lambda: None, getattr(library, symbols[-1]), counts)
+    empty = _Step(_EMPTY, lambda *_: None, getattr(library, symbols[-2]), counts)
 
-    def calibrate() -> None:
+    def calls() -> None:
         for _ in range(_CALIBRATION):
-            empty()
-    return calibrate
+            empty(1, 2, 3)
+    return _Step(_OUTER, calls, getattr(library, symbols[-1]), counts)
 
 
 def child(lines_file: str, batch: int, folder: str) -> None:
@@ -179,7 +190,7 @@ def child(lines_file: str, batch: int, folder: str) -> None:
     cfg = load_config(environ={}, storage={"backend": "memory"},
                       official_clients=list(network.OFFICIAL_CLIENTS))
     engine = open_engine(cfg, None)
-    counts: dict[str, int] = {}
+    counts: dict[str, list[int]] = {}
     calibrate = wrap_steps(engine, Path(folder), counts)
     calibrate()
     events = [decode_event(line, cfg.limits) for line in lines]
@@ -216,16 +227,17 @@ def main(users: int = 150, days: int = 1, batch: int = 500) -> list[tuple[str, s
                        env={**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"})
         found = inclusive(folder / f"{out.name}-01")
         counts = json.loads((folder / "counts.json").read_text())
-    each = found.get(_symbol(_EMPTY), 0) / _CALIBRATION
+    inside = found.get(_symbol(_EMPTY), 0) / _CALIBRATION
+    wrapped = (found.get(_symbol(_OUTER), 0) - inside) / _CALIBRATION
     rows = [(f"mixed load: {users:,} users, {days} days, events; batches of {batch}",
              f"{len(lines):,}"),
-            (f"a wrapped call's own cost, taken off below (instructions; {_CALIBRATION:,}"
-             " empty calls)", f"{each:,.0f}"),
-            ("instructions an event (net of the wrappers' own) / calls an event", "")]
-    for label, calls in counts.items():
-        if label == _EMPTY:
+            ("a wrapped call's cost inside its function / in all, taken off below",
+             f"{inside:,.0f} / {wrapped:,.0f}"),
+            ("instructions an event (net of the wrappers) / calls an event", "")]
+    for label, (calls, inner) in counts.items():
+        if label in (_EMPTY, _OUTER):
             continue
-        net = (found.get(_symbol(label), 0) - each * calls) / len(lines)
+        net = (found.get(_symbol(label), 0) - inside * calls - wrapped * inner) / len(lines)
         rows.append((label, f"{net:,.0f} / {calls / len(lines):.2f}"))
     return rows
 

@@ -80,12 +80,19 @@ def test_an_engine_whose_steps_the_judge_split_wraps_judges_as_one_unwrapped(
     events = _events(plain)
     expected = _judged(plain, events, size)
     wrapped = _engine()
-    counts: dict[str, int] = {}
+    counts: dict[str, list[int]] = {}
     judge_split.wrap_steps(wrapped, tmp_path, counts)()
     assert _judged(wrapped, events, size) == expected
-    assert counts["empty"] == judge_split._CALIBRATION
-    assert counts["    trust.weigh (reports)"] > 0
-    assert counts["    detect: takeover"] == len(events)
+    assert counts["empty"][0] == counts["calls of the empty step"][1] == (
+        judge_split._CALIBRATION)
+    assert counts["    trust.weigh (reports)"][0] > 0
+    assert counts["    detect: takeover"][0] == len(events)
+    # Every wrapped call inside judging is counted inside ``_process``'s (and a report's
+    # plan, made as it is judged: ``_plan_batch`` plans no report).
+    labels = list(counts)
+    inside = labels[1:labels.index("planning (_plan_batch; not in _process)")]
+    assert counts["_process: judging an event, all of it"][1] >= sum(
+        counts[label][0] for label in inside)
 
 
 def test_a_detector_is_asked_for_writes_only_for_the_events_it_declares() -> None:
