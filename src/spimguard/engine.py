@@ -60,6 +60,8 @@ from .detectors.base import (
     BATCH_COMMITS,
     LEARNT,
     SEALED,
+    WRITES_ANY,
+    WRITES_NONE,
     Batched,
     Finishing,
     Learner,
@@ -67,6 +69,7 @@ from .detectors.base import (
     learnt,
     learnt_version,
     shared,
+    writes_for,
 )
 from .errors import Contention, RecordsUnavailable, StateUnavailable
 from .events import (
@@ -159,6 +162,10 @@ class _Roles(NamedTuple):
     enabled: list[Detector]
     batched: list[Detector]
     finishing: list[Detector]
+    # The enabled detectors whose ``writes`` can give anything for an event that is not a
+    # report, and for a report (``detectors.base.writes_for``): no other is asked.
+    writing: list[Detector]
+    writing_reports: list[Detector]
 
 
 class _Planned(msgspec.Struct):
@@ -452,7 +459,9 @@ class Engine:
             found = self._found_roles = _Roles(
                 list(self.detectors), dict(self.disabled), enabled,
                 [d for d in enabled if issubclass(type(d), Batched)],
-                [d for d in enabled if issubclass(type(d), Finishing)])
+                [d for d in enabled if issubclass(type(d), Finishing)],
+                [d for d in enabled if writes_for(d) == WRITES_ANY],
+                [d for d in enabled if writes_for(d) != WRITES_NONE])
         return found
 
     def _plan(self, event: Event, detectors: Sequence[Detector],
@@ -567,7 +576,13 @@ class Engine:
         else:
             answers = self.state.read(unique, event.ts)
         facts = dict(zip(unique, answers, strict=True))
-        self._refresh_learners(facts[own[1]])
+        version, seen = facts[own[1]], self._learnt_seen
+        if seen is not None and version[0] == seen + self._learnt_own:
+            # Nobody else learnt anything (nearly every event): ``_refresh_learners``'
+            # count moved on here, without its frame.
+            self._learnt_seen, self._learnt_own = version[0], 0
+        else:
+            self._refresh_learners(version)
         found, upgrade = self._account(event, facts, own[0])
         ctx.account = found
         trusted: list[Write] = []
@@ -601,7 +616,11 @@ class Engine:
             signals=frozenset(map(_CODE, signals)) if signals else _NO_CODES,
             campaign=getattr(result, "campaign", None) or "")
         writes = self._own_writes(event, result) + trusted
-        for detector in active:
+        roles = self._found_roles or self._roles()
+        writing = roles.writing if ctx.trust is None else roles.writing_reports
+        if len(active) != len(roles.enabled):  # one failed reading or detecting: rare
+            writing = [d for d in writing if d in active]
+        for detector in writing:
             try:
                 writes.extend(detector.writes(ctx, facts, outcome))
             except Exception:

@@ -4,7 +4,9 @@ class, ``build``.
 To add one: write the module to the shape of ``base.Detector``, add its builder
 here, give its signal codes weights (and groups) in ``data/scores.toml``. One that keeps
 learnt state in memory is also a ``base.Learner``; one that does part of its work for a
-whole batch at once (numpy's cost per call paid once) is also a ``base.Batched``.
+whole batch at once (numpy's cost per call paid once) is also a ``base.Batched``. One whose
+``writes`` gives nothing for some events says so in its class's ``writes_for``
+(``base.writes_for``: reports only, or none), and is not asked for them.
 """
 
 from __future__ import annotations

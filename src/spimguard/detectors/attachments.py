@@ -18,7 +18,7 @@ from .. import lists
 from ..config import Config
 from ..signals import Signal
 from ..state.ops import Contains, Query, Write
-from .base import Context, Facts, Outcome, first_per_code, settings
+from .base import WRITES_NONE, Context, Facts, Outcome, first_per_code, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,7 @@ _UNDRAWN = regex.compile(r"[\p{Bidi_Control}\p{Default_Ignorable_Code_Point}]")
 
 class AttachmentsDetector:
     name = "attachments"
+    writes_for = WRITES_NONE  # (``base.writes_for``)
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         cfg = settings(self.name, AttachmentsSettings, given)

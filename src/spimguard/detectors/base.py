@@ -118,6 +118,21 @@ class Detector(Protocol):
     def writes(self, ctx: Context, facts: Facts, outcome: Outcome) -> Sequence[Write]: ...
 
 
+# The events a detector's ``writes`` can give anything for, as its class declares them in
+# ``writes_for`` (a detector that declares nothing: every event). The engine asks no other
+# (``Engine._roles``): seven of the thirteen detectors write nothing for a message, and the
+# call that said so cost ~1,000 instructions each, every message. ``WRITES_REPORTS``: only
+# an event weighed as a report (``Context.trust`` set: a learner of what users report);
+# ``WRITES_NONE``: never (the detector keeps nothing of what it judged).
+WRITES_ANY, WRITES_REPORTS, WRITES_NONE = "any", "reports", "none"
+
+
+def writes_for(detector: Detector) -> str:
+    """The events ``detector``'s ``writes`` can give anything for (``WRITES_ANY`` ...),
+    asked of its class: an instance's attribute of the name is not a declaration."""
+    return str(getattr(type(detector), "writes_for", WRITES_ANY))
+
+
 @runtime_checkable
 class Learner(Protocol):
     """A detector that also keeps learnt state in process memory (a model's online part).

@@ -47,7 +47,16 @@ from ..model.online import Exported, OnlineDelta, Reported
 from ..signals import Signal
 from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
 from ..text import names_of, view
-from .base import Context, Facts, Outcome, learnt, remembered_now, sealed, settings
+from .base import (
+    WRITES_REPORTS,
+    Context,
+    Facts,
+    Outcome,
+    learnt,
+    remembered_now,
+    sealed,
+    settings,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +119,7 @@ def base_rate(model: scorer.LinearModel) -> float:
 
 class ContentDetector:
     name = "content"
+    writes_for = WRITES_REPORTS  # (``base.writes_for``)
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         cfg = self.cfg = settings(self.name, ContentSettings, given)

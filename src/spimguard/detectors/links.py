@@ -38,7 +38,7 @@ from ..state.ops import Contains, Query, Write
 from ..text import CACHED_URL_CHARS, UrlFact, skeleton
 from ..urlmodel import features as url_features
 from ..urlmodel import scorer as url_scorer
-from .base import Context, Facts, Outcome, first_per_code, once, settings, shared
+from .base import WRITES_NONE, Context, Facts, Outcome, first_per_code, once, settings, shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,7 @@ def shorteners() -> frozenset[str]:
 
 class LinksDetector:
     name = "links"
+    writes_for = WRITES_NONE  # (``base.writes_for``)
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         cfg = self.cfg = settings(self.name, LinksSettings, given)

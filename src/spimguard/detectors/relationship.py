@@ -73,7 +73,7 @@ from ..config import Config
 from ..events import Invite
 from ..signals import Signal
 from ..state.ops import Contains, Query, Write
-from .base import Context, Facts, Outcome, settings, shared
+from .base import WRITES_NONE, Context, Facts, Outcome, settings, shared
 from .takeover import TakeoverDetector
 
 
@@ -118,6 +118,7 @@ class _Plan(msgspec.Struct, frozen=True):
 
 class RelationshipDetector:
     name = "relationship"
+    writes_for = WRITES_NONE  # (``base.writes_for``)
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, RelationshipSettings, given)

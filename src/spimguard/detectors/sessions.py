@@ -37,7 +37,18 @@ from ..config import Config
 from ..events import Report
 from ..signals import Signal
 from ..state.ops import Count, Distinct, Incr, Query, Touch, Write, key_part
-from .base import Context, Facts, Outcome, Planning, ramp, read_more, sealed, settings, shared
+from .base import (
+    WRITES_REPORTS,
+    Context,
+    Facts,
+    Outcome,
+    Planning,
+    ramp,
+    read_more,
+    sealed,
+    settings,
+    shared,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +85,7 @@ def _reporters_key(account: str, session: str) -> str:
 
 class SessionsDetector(Planning[tuple[Count, Distinct]]):
     name = "sessions"
+    writes_for = WRITES_REPORTS  # (``base.writes_for``)
 
     def __init__(self, given: dict[str, Any]) -> None:
         self.cfg = settings(self.name, SessionsSettings, given)

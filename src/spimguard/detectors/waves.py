@@ -63,6 +63,7 @@ from ..state.ops import Delete, Get, Members, Put, Query, Remove, Touch, Write
 from ..text import names_of, view
 from ..trust import OperatorDecision
 from .base import (
+    WRITES_REPORTS,
     Context,
     Facts,
     Outcome,
@@ -119,6 +120,7 @@ class Reported(msgspec.Struct):
 
 class WavesDetector:
     name = "waves"
+    writes_for = WRITES_REPORTS  # (``base.writes_for``)
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, WavesSettings, given)
