@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from .text import CACHED_CHARS
 
 V = TypeVar("V")
+K = TypeVar("K", bound=Hashable)
 
 UNKEPT: Any = object()  # an answer ``kept`` does not hold (None may be an answer)
 
@@ -42,7 +43,7 @@ def answers(kept: dict[Hashable, V], keys: Sequence[Hashable], sizes: Sequence[i
     return out
 
 
-def touched(kept: dict[Hashable, V], key: Hashable) -> V:
+def touched(kept: dict[K, V], key: K) -> V:
     """``key``'s answer if ``kept`` holds it, put back last (the most recently used), as
     ``answers`` touches a kept one; else ``UNKEPT``, and nothing is changed.
 
