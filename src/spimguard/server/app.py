@@ -203,7 +203,10 @@ class _FreezeSurvivors:
 
     def __init__(self) -> None:
         self.passes = 0  # since the last walk of everything
-        self.walking = False  # unfrozen, until a full collection has walked everything
+        # Unfrozen, until a full collection has walked everything: the start-up collection
+        # is the first walk, so the blocks are counted after it has freed start-up's
+        # garbage (counted before it, that garbage raised the bound by its own size).
+        self.walking = True
         self.blocks = sys.getallocatedblocks()  # after that walk
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
