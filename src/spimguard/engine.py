@@ -860,19 +860,23 @@ class Engine:
         clock, past ``ahead``. At batches of one that spares a row and a page of WAL
         nearly every commit; a commit whose clock moved past its log (a repeated event
         dated past the bound when first judged) or whose log is past its clock (an event
-        dated past the bound) still writes it."""
-        logged, self._logged = self._logged, _NOTHING_LOGGED
+        dated past the bound) still writes it.
+
+        The clock is an event's time (``EventTime``, a float's subclass), which the value's
+        JSON encoding handed to a hook, a Python call (``ops._plain``), at each batch that
+        moved it: put as the float it is, the same bytes without the call (``prep42``)."""
+        clock, logged, self._logged = self.clock, self._logged, _NOTHING_LOGGED
         if self._log is not None:
-            if logged > self.clock and logged > self._ahead:
+            if logged > clock and logged > self._ahead:
                 self._ahead, self._clock_saved = logged, -1.0  # the row must carry it
-            if logged == self.clock:
+            if logged == clock:
                 self._told = logged
-            if self._told == self.clock > self._ahead:
+            if self._told == clock > self._ahead:
                 return
-        if self.clock != self._clock_saved:
-            clock = self.clock if self._log is None else [self.clock, self._ahead]
-            self.state.write([Put(_CLOCK, clock, FOREVER)], self.clock)
-            self._clock_saved = self.clock
+        if clock != self._clock_saved:
+            row = float(clock) if self._log is None else [float(clock), float(self._ahead)]
+            self.state.write([Put(_CLOCK, row, FOREVER)], clock)
+            self._clock_saved = clock
 
     def _maintain(self, now: float) -> None:
         self._since_maintenance = 0

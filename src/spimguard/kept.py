@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 from .text import CACHED_CHARS
 
 V = TypeVar("V")
+K = TypeVar("K", bound=Hashable)
 
-_UNKEPT: Any = object()  # an answer ``kept`` does not hold (None may be an answer)
+UNKEPT: Any = object()  # an answer ``kept`` does not hold (None may be an answer)
 
 
 def answers(kept: dict[Hashable, V], keys: Sequence[Hashable], sizes: Sequence[int],
@@ -29,8 +30,8 @@ def answers(kept: dict[Hashable, V], keys: Sequence[Hashable], sizes: Sequence[i
     """The answers for ``keys`` (their texts ``sizes`` long): those ``kept`` holds,
     answered as then, the others ``compute``d at once (given their places in ``keys``);
     then each whose text is up to ``CACHED_CHARS`` long kept, at most ``bound``."""
-    out: list[V] = [kept.pop(key, _UNKEPT) for key in keys]  # put back last: most recent
-    new = [at for at, answer in enumerate(out) if answer is _UNKEPT]
+    out: list[V] = [kept.pop(key, UNKEPT) for key in keys]  # put back last: most recent
+    new = [at for at, answer in enumerate(out) if answer is UNKEPT]
     if new:
         for at, answer in zip(new, compute(new), strict=True):
             out[at] = answer
@@ -40,3 +41,18 @@ def answers(kept: dict[Hashable, V], keys: Sequence[Hashable], sizes: Sequence[i
                 del kept[next(iter(kept))]
             kept[key] = answer
     return out
+
+
+def touched(kept: dict[K, V], key: K) -> V:
+    """``key``'s answer if ``kept`` holds it, put back last (the most recently used), as
+    ``answers`` touches a kept one; else ``UNKEPT``, and nothing is changed.
+
+    Why: a batch of one (the server's ordinary load) asked ``answers`` for one key built
+    three lists, a closure and a loop for it; a hit is this look-up's answer and order
+    exactly (a key was kept only if its text was short enough, and putting it back after
+    its pop never passes the bound), so a caller tries it first and calls ``answers``
+    only on a miss."""
+    answer = kept.pop(key, UNKEPT)
+    if answer is not UNKEPT:
+        kept[key] = answer
+    return answer

@@ -40,7 +40,7 @@ from .. import trust
 from ..config import Config
 from ..errors import ConfigError
 from ..events import Report
-from ..kept import answers
+from ..kept import UNKEPT, answers, touched
 from ..model import scorer
 from ..model.features import batch_parts, kept_parts, parts
 from ..model.online import Exported, OnlineDelta, Reported
@@ -214,8 +214,10 @@ class ContentDetector:
         teaching reports costs O(r) products over at most n rows each. Margins of texts
         scored in earlier batches are kept (``kept.answers``): a batch of one scores only what is
         new to it."""
+        if len(batch) == 1 and (not self._scores(batch[0]) or self._prepared_kept(batch[0])):
+            return
         scored = [c for c in batch if self._scores(c)]
-        if not scored or (len(scored) == 1 and self._prepared_kept(scored[0])):
+        if not scored:
             return
         split = batch_parts([(c.view, c.names) for c in scored],  # type: ignore[misc]
                             self.model.bits)
@@ -268,13 +270,13 @@ class ContentDetector:
         found = kept_parts(view, self.model.bits, ctx.names)  # type: ignore[arg-type]
         if found is None:
             return False
-        text, teachable = view.text, found[1]  # type: ignore[union-attr]
-        buckets, online = teachable.tobytes(), self._online_now()
-        trained, shift = self._margins.get(text), self._online_margins.get(buckets)
-        if trained is None or shift is None:
+        trained = touched(self._margins, view.text)  # type: ignore[union-attr]
+        if trained is UNKEPT:
             return False
-        self._margins[text] = self._margins.pop(text)  # the most recently used
-        self._online_margins[buckets] = self._online_margins.pop(buckets)
+        teachable, online = found[1], self._online_now()
+        shift = touched(self._online_margins, teachable.tobytes())
+        if shift is UNKEPT:  # the trained margin's touch: ``answers`` makes the same
+            return False
         ctx.scratch[self.name] = _Scored(teachable, trained, _Shifts([teachable], online,
                                                                       [shift]), 0)
         return True

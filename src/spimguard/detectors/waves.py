@@ -57,7 +57,8 @@ import numpy as np
 from ..config import Config
 from ..errors import ConfigError
 from ..events import Report
-from ..neighbours import Entry, Index, ordinary, sketch, sketches
+from ..kept import UNKEPT
+from ..neighbours import Entry, Index, kept_sketch, ordinary, sketch, sketches
 from ..signals import Signal
 from ..state.ops import Delete, Get, Members, Put, Query, Remove, Touch, Write
 from ..text import names_of, view
@@ -162,12 +163,26 @@ class WavesDetector:
     def prepare(self, batch: Sequence[Context]) -> None:
         """Sketch the batch's messages together (``Batched``, ``neighbours.sketches``): a
         sketch depends on the text and the table alone, never on what a report taught, so
-        a text sketched in an earlier batch is answered as it was then (``_sketched``)."""
+        a text sketched in an earlier batch is answered as it was then (``_sketched``): a
+        batch of one message, from there alone when it can (``kept_sketch``)."""
+        if len(batch) == 1 and self._prepared_kept(batch[0]):
+            return
         texts = [c for c in batch if self._has_text(c)]
         found = sketches([(c.view, c.names) for c in texts],  # type: ignore[misc]
                          self._ordinary, self._sketched)
         for ctx, values in zip(texts, found, strict=True):
             ctx.scratch[self.name] = values
+
+    def _prepared_kept(self, ctx: Context) -> bool:
+        """``prepare`` of one message whose sketch needs no hashing (none to make, or
+        kept); False, nothing made, when it needs one."""
+        if not self._has_text(ctx):
+            return True
+        found = kept_sketch(ctx.view, ctx.names, self._sketched)  # type: ignore[arg-type]
+        if found is UNKEPT:
+            return False
+        ctx.scratch[self.name] = found
+        return True
 
     @staticmethod
     def _has_text(ctx: Context) -> bool:
