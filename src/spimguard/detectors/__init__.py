@@ -6,7 +6,8 @@ here, give its signal codes weights (and groups) in ``data/scores.toml``. One th
 learnt state in memory is also a ``base.Learner``; one that does part of its work for a
 whole batch at once (numpy's cost per call paid once) is also a ``base.Batched``. One whose
 ``writes`` gives nothing for some events says so in its class's ``writes_for``
-(``base.writes_for``: reports only, or none), and is not asked for them.
+(``base.writes_for``: reports only, or none), and is not asked for them; a subclass that
+overrides ``writes`` declares again, or is asked for every event.
 """
 
 from __future__ import annotations

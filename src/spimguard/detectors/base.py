@@ -129,8 +129,16 @@ WRITES_ANY, WRITES_REPORTS, WRITES_NONE = "any", "reports", "none"
 
 def writes_for(detector: Detector) -> str:
     """The events ``detector``'s ``writes`` can give anything for (``WRITES_ANY`` ...),
-    asked of its class: an instance's attribute of the name is not a declaration."""
-    return str(getattr(type(detector), "writes_for", WRITES_ANY))
+    asked of its class: an instance's attribute of the name is not a declaration. A
+    declaration speaks for the ``writes`` beside it or inherited by it: a subclass that
+    overrides ``writes`` without declaring again is asked for every event, not silently
+    never (``review42``)."""
+    mro = type(detector).__mro__
+    declared = next((i for i, c in enumerate(mro) if "writes_for" in vars(c)), None)
+    written = next((i for i, c in enumerate(mro) if "writes" in vars(c)), len(mro))
+    if declared is None or declared > written:
+        return WRITES_ANY
+    return str(vars(mro[declared])["writes_for"])
 
 
 @runtime_checkable

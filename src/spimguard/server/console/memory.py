@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
+
 from .records import (
     AppealEntry,
     AuditEntry,
@@ -49,7 +51,11 @@ class MemoryConsole:
 
     def audit(self, ts: float, operator: str, action: str, target: str, why: str = "",
               detail: str = "") -> None:
-        self._audit.append(AuditEntry(len(self._audit) + 1, ts, operator, action, target,
+        # ``float(ts)``: an event's time is an ``EventTime`` (a float's subclass) that
+        # msgspec does not encode; SQLite's and PostgreSQL's rows read back as floats, this
+        # store keeps the object it was given (the audit's JSON export answered 500 after
+        # a challenge came through ``/v1/events``: ``review42``).
+        self._audit.append(AuditEntry(len(self._audit) + 1, float(ts), operator, action, target,
                                       why, detail))
 
     def audit_log(self, limit: int = 200, action_prefix: str = "") -> list[AuditEntry]:
@@ -63,7 +69,7 @@ class MemoryConsole:
         return [n for n in reversed(self._notes) if n.account == account]
 
     def save_appeal(self, appeal: AppealEntry) -> None:
-        self._appeals.setdefault(appeal.id, appeal)
+        self._appeals.setdefault(appeal.id, msgspec.structs.replace(appeal, ts=float(appeal.ts)))
 
     def appeals(self, limit: int = 200) -> list[AppealEntry]:
         return sorted(self._appeals.values(), key=lambda a: (-a.ts, a.id))[:limit]
@@ -73,7 +79,7 @@ class MemoryConsole:
         if message_id in self._releases:
             return False
         self._releases[message_id] = Release(len(self._releases) + 1, message_id, sender,
-                                             tuple(recipients), text, operator, ts)
+                                             tuple(recipients), text, operator, float(ts))
         return True
 
     def releases(self, after: int = 0, limit: int = 100) -> list[Release]:
