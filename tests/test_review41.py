@@ -19,7 +19,6 @@ import uvicorn
 
 from conftest import TOKEN, engine, free_port
 from spimguard.db import connect
-from spimguard.server import app as server_app
 from spimguard.server.app import create_app
 from spimguard.state.conformance import T0
 from spimguard.state.memory import MemoryState
@@ -105,25 +104,17 @@ def _frozen_garbage_after(connections: int) -> tuple[int, int]:
     return asyncio.run(serve())
 
 
-def test_connections_that_died_are_not_kept_frozen_by_the_server(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each TCP connection leaves a reference cycle when it closes under asyncio's own loop
-    (its transport, its socket's wrapper, the transport's bound method: ~430 bytes; the
-    client's aborts included, no request needed; under uvloop, the loop uvicorn takes when
-    installed, none: ``tail42``). ``tail41`` (``0d356a8``) froze what every young pass
-    finds alive, and a connection is alive at some pass while open, so every dropped
-    connection was kept until the walk of everything, every 2,400 passes: 3,000
-    connections kept 13,859 objects (1.30 MB), ~45 connections a pass, so ~100,000
-    connections and ~47 MB (shallow) between two walks, which a client drives as fast as it
-    connects. ``tail42`` freezes after young passes again, and gives the frozen set back
-    for a walk once the allocated blocks grow by ``walk_past_share`` of what they were
-    after the last walk: made here ~2,000 blocks (~150 connections' cycles), read at
-    every pass, so that 2,000 connections cross it many times. The bound here is bytes:
-    what is kept after 2,000 connections, far below what keeping each one costs (~0.9
-    MB); with no bound by blocks (the share made vast) this fails as ``tail41`` did
-    (833,080 bytes kept)."""
-    monkeypatch.setattr(server_app._FreezeSurvivors, "count_every", 1)
-    monkeypatch.setattr(server_app._FreezeSurvivors, "walk_past_share",
-                        2_000 / sys.getallocatedblocks())
+def test_connections_that_died_are_not_kept_frozen_by_the_server() -> None:
+    """Each TCP connection leaves a reference cycle when it closes (asyncio's transport,
+    its socket's wrapper, the loop's handle of its bound method: ~430 bytes; the client's
+    aborts included, no request needed). Freezing what only full collections find alive
+    keeps few of them (those open at a full pass: 16 passes' worth at most); ``tail41``
+    (``0d356a8``) froze what every young pass finds alive, and a connection is alive at
+    some pass while open, so every dropped connection was kept until the walk of
+    everything, every 2,400 passes: 3,000 connections kept 13,859 objects (1.30 MB),
+    ~45 connections a pass, so ~100,000 connections and ~47 MB (shallow) between two
+    walks, which a client drives as fast as it connects; the lead's ``5208402`` freezes
+    after middle and full passes only. The bound here is bytes: what is kept after 2,000
+    connections, far below what keeping each one costs (~0.9 MB)."""
     objects, kept = _frozen_garbage_after(2000)
     assert kept < 256 * 1024, (objects, kept)

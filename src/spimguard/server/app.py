@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -148,93 +147,66 @@ def _keep_appeals(engine: Engine, console: ConsoleStore, batch: list[Event]) -> 
 
 
 class _FreezeSurvivors:
-    """After each collection, freeze what it found alive (a ``gc.callbacks`` entry while
-    the server runs). A collection walks every tracked object of its generations and runs
-    on whichever thread allocates at the time: on the event loop it stalls every request,
-    on the engine's thread the batch in hand and the checks queued behind it. Past
-    start-up, what survives a collection is mostly the caches' entries (the held keys, the
-    plans' memo, models' rows), which reference counting frees when they are let go;
-    walking them again finds nothing (0 objects freed by the middle and full passes on
-    ``tail.py``'s server run and 30,000 events in-process: ``tail41``). Frozen, no later
-    collection walks them. At start-up it freezes what start-up built (130 ms of CPU a full
-    collection with it, ~10 ms without).
+    """After each middle or full collection, freeze what it found alive (a ``gc.callbacks``
+    entry while the server runs). A collection walks every tracked object of its
+    generations and runs on whichever thread allocates at the time: on the event loop it
+    stalls every request, on the engine's thread the batch in hand and the checks queued
+    behind it. Past start-up, what survives a collection is mostly the caches' entries
+    (held keys, models' rows), which reference counting frees when they are let go;
+    walking them again finds nothing. Frozen, no later collection walks them. At start-up
+    it freezes what start-up built (130 ms of CPU a full collection with it, ~10 ms
+    without).
 
-    Why after the young ones too (session 42): left to the middle generation, ten young
-    passes' survivors (~10,000 objects, ~60,000 references) were walked again by a middle
-    pass, 4-10 ms of the engine's CPU in one pass inside a batch: the longest pause a
-    check met at 70 % of saturation. Freezing also resets the collector's counts, so with
-    it after every pass only young passes run, each walking what was allocated since the
-    last one and is still alive.
+    Why after the middle ones too, not only the full ones (sessions 33-40): what the middle
+    collections promoted piled up in the oldest generation until a full collection walked
+    it, 15-36 ms of the engine's CPU in one pass, and it freed nothing (0 objects on
+    ``tail.py``'s server run and 30,000 events judged in-process: ``tail41``). Freezing
+    resets the collector's counts, so with it after every middle pass no full one comes.
 
-    The price, and its bounds: a reference cycle among frozen objects that later becomes
-    garbage is not collected while frozen, and what a young pass finds alive includes every
-    connection open at the time. Under uvloop (the loop uvicorn takes when it is installed,
-    as it is with spimguard on Linux) a closed connection leaves no cycle, and no request
-    path of the app does (``review41``: every error path, bodies and tracebacks included);
-    under asyncio's own loop each closed connection is a cycle of 7 objects (its transport
-    and the transport's bound method). So the frozen objects are given back (unfrozen;
-    nothing is frozen until the next full collection, which the collector's own rules
-    bring, walks everything once and frees the cycles that died frozen) on whichever comes
-    first:
+    Why not after the young ones (``tail41`` froze there too, and took the middle passes'
+    3-10 ms off as well): what a young pass finds alive includes every connection open at
+    the time, and a closed connection is a reference cycle (asyncio's transport, its
+    socket's wrapper, the loop's handle: ~430 bytes); frozen, a client that opens and drops
+    connections as fast as it can kept ~100,000 of them (~47 MB) until the next walk
+    (session 41's review, ``review41``). A middle pass finds alive only what is open at one
+    of them, a tenth as often: ~40 bytes a connection.
 
-    - ``walk_all_every`` passes of any generation since the last such walk (2,400: about
-      as many as came between two full collections' walks in sessions 33-40), so a cycle
-      that died frozen is freed within a bounded time whatever its size;
-    - the interpreter's allocated blocks (``sys.getallocatedblocks``, every object and
-      buffer, live or garbage, one block each) grown by ``walk_past_share`` of what they
-      were after the last walk: the share of the collector's own rule for its oldest
-      generation (a full pass once a quarter as many objects as it keeps have come since
-      the last one; it counts tracked objects only, this every block), so what freezing
-      can hold is a share of what the process holds, however fast a client opens and drops
-      connections. The count is read every ``count_every`` passes:
-      it walks the allocator's pools (~0.3-0.7 ms with the caches full), and between two
-      reads at most that many passes' allocations (700 objects each) can die frozen.
-      Counted, not measured in resident bytes: memory the allocator kept after a walk
-      freed garbage would take the next garbage without the process growing.
+    The price, and its bound: a reference cycle among frozen objects that later becomes
+    garbage is not collected while frozen. So every ``walk_all_every``-th middle or full
+    collection unfreezes instead, nothing is frozen until the next full collection (the
+    collector's own rules bring it, as they would without freezing: ~190 passes of any
+    generation later on 30,000 events in-process), and that one walks everything once and
+    frees those cycles: what freezing can keep is the cycles that died in
+    ``walk_all_every`` middle collections' time (~4.7 MB of closed connections at the
+    fastest churn measured), for one long collection in that many (~150 ms of CPU with the
+    caches full). 240: about as many passes of any generation (~2,400) as there were
+    between two such walks when only full collections froze (16 full ones, ~150 passes
+    each in the session's start run), so the walk is as rare as before. The count is the
+    server's own, from its start-up collection (the first, which always freezes)."""
 
-    The walk costs one long collection (~150 ms of CPU with the caches full), run when the
-    engine's thread next runs out of work (``walk_if_due``), or by the collector's own rules
-    if they come first. The counts are the server's own, from its start-up collection (the
-    first, which always freezes)."""
-
-    walk_all_every = 2_400
-    walk_past_share = 0.25
-    count_every = 32
+    walk_all_every = 240
 
     def __init__(self) -> None:
-        self.passes = 0  # since the last walk of everything
-        # Unfrozen, until a full collection has walked everything: the start-up collection
-        # is the first walk, so the blocks are counted after it has freed start-up's
-        # garbage (counted before it, that garbage raised the bound by its own size).
-        self.walking = True
-        self.blocks = sys.getallocatedblocks()  # after that walk
+        self.passes = 0
+        self.walking = False  # unfrozen, until a full collection has walked everything
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase != "stop":
             return
+        generation = info["generation"]
         if self.walking:
-            if info["generation"] == 2:
+            if generation == 2:
                 self.walking = False
-                self.blocks = sys.getallocatedblocks()
                 gc.freeze()
             return
-        self.passes += 1
-        if self.passes < self.walk_all_every and (
-                self.passes % self.count_every
-                or sys.getallocatedblocks() < self.blocks * (1 + self.walk_past_share)):
-            gc.freeze()
+        if generation == 0:
             return
-        self.passes = 0
-        gc.unfreeze()
-        self.walking = True
-
-    def walk_if_due(self) -> None:
-        """The walk of everything now, if it is due, rather than once the collector's own
-        rules bring a full collection: until then middle passes walk what young ones kept
-        (2-6 ms each, for 5-10 s on ``tail.py``'s server run, session 42). Called by the
-        engine's thread when it has run out of work, so the walk (~150 ms) holds no batch."""
-        if self.walking:
-            gc.collect()
+        self.passes += 1
+        if self.passes % self.walk_all_every:
+            gc.freeze()
+        else:
+            gc.unfreeze()
+            self.walking = True
 
 
 def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
@@ -459,15 +431,13 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # What start-up built (models, tables, routes) lives as long as the server, and so
-        # does what each later collection finds alive (``_FreezeSurvivors``); this first
-        # collection freezes start-up's.
+        # does what each later middle or full collection finds alive (``_FreezeSurvivors``); this
+        # first collection freezes start-up's.
         freezing = _FreezeSurvivors()
         gc.callbacks.append(freezing)
-        grouped.when_idle = freezing.walk_if_due
         gc.collect()
         async with matrix_notices.running(config.matrix, console):
             yield
-        grouped.when_idle = None
         gc.callbacks.remove(freezing)
         gc.unfreeze()  # in a process that goes on (tests, embedding), it may be freed again
         grouped.close()

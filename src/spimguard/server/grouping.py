@@ -136,9 +136,6 @@ class GroupCommit:
         self.thread: threading.Thread | None = None
         self.slow_unlogged = 0  # slow batches since the last line logged
         self.slow_logged_at = -math.inf  # the clock (monotonic) at that line
-        # Run by the engine's thread when it has run out of work, before it waits for more
-        # (the server's collector policy: ``app._FreezeSurvivors.walk_if_due``).
-        self.when_idle: Callable[[], None] | None = None
 
     def _hand(self, item: Waiting | _Call) -> None:
         """Queue ``item`` for the engine's thread. A busy thread takes it when its batch
@@ -225,8 +222,6 @@ class GroupCommit:
         together (up to ``max_batch``), until ``close``."""
         _no_wakeup_preemption()
         while True:
-            if not self.queue and self.when_idle is not None:  # a hint: read unlocked
-                self.when_idle()
             with self.lock:
                 while not self.queue:
                     if self.closing:
