@@ -41,6 +41,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..kept import UNKEPT, touched
 from ..lists import well_known
 from ..text import CACHED_CHARS, MessageView, _view
 from .cues import cues
@@ -255,10 +256,8 @@ def kept_parts(view: MessageView, bits: int, names: tuple[str, ...]) -> Parts | 
     one look-up of the kept parts, ``batch_parts``' for each of its messages too."""
     if any(map(view.prose_skeleton.__contains__, names)):
         return None
-    kept = _parts_cache.pop((view.text, bits), None)
-    if kept is not None:
-        _parts_cache[view.text, bits] = kept
-    return kept
+    kept = touched(_parts_cache, (view.text, bits))
+    return None if kept is UNKEPT else kept
 
 
 def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
