@@ -108,6 +108,7 @@ import struct
 from array import array
 from functools import lru_cache
 from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -122,6 +123,7 @@ SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by 
 
 # A session's entry: [client, net, login, read, risk, dormant, replies, written, proven].
 _WRITTEN, _PROVEN = 7, 8
+_WRITTEN_AT = itemgetter(_WRITTEN)  # (``Record.set_session``)
 _VERSION = 5  # the last form that starts with its version (``_decode``)
 # What a v6 record starts with: the one byte msgpack never uses (``_encode``).
 _LEAD = b"\xc1"
@@ -224,9 +226,17 @@ class Record:
                 "proven": bool(entry[_PROVEN])}
 
     def live(self, now: float) -> dict[str, float]:
-        """The networks of the account's live sessions, with their last activity."""
+        """The networks of the account's live sessions, with their last activity (a dict of
+        the caller's own). Nearly always none has lapsed (an account's sessions write
+        within ``live_window`` of each other): then a copy, made in C, where a comprehension
+        was a function's frame and a step a network (event times are finite: ``events``)."""
+        held = self._raw.get("l")
+        if not held:
+            return {}
         cutoff = now - self._live_window
-        return {net: ts for net, ts in self._raw.get("l", {}).items() if ts > cutoff}
+        if min(held.values()) > cutoff:
+            return dict(held)
+        return {net: ts for net, ts in held.items() if ts > cutoff}
 
     def incidents(self, now: float) -> list[dict[str, Any]]:
         """Each open incident, ``{"session", "since", "net", "range", "family"}``."""
@@ -270,9 +280,14 @@ class Record:
         entry = [facts.get("client", ""), facts.get("net", ""), facts.get("login", now),
                  facts.get("read", 0), facts.get("risk", 0.0), int(bool(facts.get("dormant"))),
                  facts.get("replies", 0), now, int(bool(facts.get("proven")))]
+        # The others still alive, in their order: nearly always all of them (an account's
+        # few devices write within ``session_ttl``), a copy made in C then, where a
+        # comprehension was a function's frame and a step a session.
         cutoff = now - self._session_ttl
-        kept = {s: e for s, e in self._current("s").items()
-                if e[_WRITTEN] > cutoff and s != session}
+        kept = dict(self._current("s"))
+        kept.pop(session, None)
+        if kept and min(map(_WRITTEN_AT, kept.values())) <= cutoff:
+            kept = {s: e for s, e in kept.items() if e[_WRITTEN] > cutoff}
         if len(kept) >= cap:
             kept = _newest(kept, cap - 1, lambda e: (
                 not e[4] or e[6] >= replies_trusted, e[_WRITTEN]))
@@ -282,8 +297,9 @@ class Record:
     def touch_live(self, net: str, now: float, cap: int) -> None:
         changed = self._changed.get("l")
         live = self.live(now) if changed is None else dict(changed)  # one of its own
-        live[net] = max(live.get(net, now), now)
-        self._changed["l"] = _newest(live, cap, _itself)
+        held = live.get(net)
+        live[net] = now if held is None or held < now else held  # ``max``'s, without a call
+        self._changed["l"] = live if len(live) <= cap else _capped(live, cap, _itself)
 
     def set_incidents(self, incidents: list[dict[str, Any]], now: float) -> None:
         self._changed["i"] = [now, incidents]
