@@ -15,11 +15,27 @@ from functools import lru_cache
 from ...events import Message
 
 
+# An IPv4 address as ``ipaddress`` reads one: four decimal octets of at most 255, no
+# leading zero, ASCII digits only (``network``).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
+_IPV4 = re.compile(rf"({_OCTET}\.{_OCTET}\.{_OCTET}\.){_OCTET}")
+
+
 @lru_cache(maxsize=65_536)
 def network(ip: str) -> str:
-    """The /24 (IPv4) or /48 (IPv6) an address belongs to; "" when it is not an address."""
+    """The /24 (IPv4) or /48 (IPv6) an address belongs to; "" when it is not an address.
+
+    An IPv4 address is read by one match (``_IPV4``: exactly what ``ipaddress`` takes for
+    one), its /24 its first three octets as written: ~1 µs where ``ipaddress``'s parse and
+    network took ~14. Kept too, but a platform's 100 million accounts write from far more
+    addresses than the cache holds: nearly every message of a sender not seen lately
+    missed it and paid the parse (``takeover43``). Anything else is ``ipaddress``'s."""
+    text = ip.strip()
+    four = _IPV4.fullmatch(text)
+    if four is not None:
+        return four[1] + "0"
     try:
-        address = ipaddress.ip_address(ip.strip())
+        address = ipaddress.ip_address(text)
     except ValueError:
         return ""
     bits = 24 if address.version == 4 else 48
