@@ -14,7 +14,6 @@ from functools import lru_cache
 
 from ...events import Message
 
-
 # An IPv4 address as ``ipaddress`` reads one: four decimal octets of at most 255, no
 # leading zero, ASCII digits only (``network``).
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
