@@ -73,3 +73,23 @@ def test_no_shortcut_where_nothing_is_over_a_threshold_of_zero() -> None:
     policy = Policy(config(policy={"warn": 0.0}))
     assert not policy._zero_delivers
     assert policy.decide([CONVERSATION], "alice", "s1").action == "warn"
+
+
+def test_band_keys_are_formatted_from_each_setting_s_parts() -> None:
+    """A new text's band keys: each band's format and slice made once a setting
+    (``bulk._band_parts``), the keys those of the formula they replace."""
+    import zlib
+
+    from spimguard.detectors import bulk
+
+    words = ["a", "pitch", "with", "enough", "words", "to", "hash", "into", "bands"]
+    for bands, rows in ((6, 5), (4, 3), (1, 1)):
+        before = bulk._band_parts.cache_info().hits
+        keys = bulk.band_keys(words, bands, rows)
+        bulk.band_keys(words[1:], bands, rows)
+        assert bulk._band_parts.cache_info().hits > before
+        a, b = bulk._permutations(bands * rows)
+        raw, width = ((bulk._mixed(words)[:, None] * a + b).min(axis=0)
+                      .astype("uint64").tobytes(), rows * 8)
+        assert keys == tuple(f"bulk:{i}:{zlib.crc32(raw[i * width:(i + 1) * width]):08x}"
+                             for i in range(bands))
