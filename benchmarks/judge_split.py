@@ -50,7 +50,8 @@ from typing import Any
 from table import show
 
 # (label, holder, attribute): the holder is the engine ("engine"), one of its parts
-# ("state", "records", "policy"), a module ("module:<name>"), or every enabled detector
+# ("state", "records", "policy"), a module ("module:<name>"), one detector
+# ("detector:<name>", skipped when it is not enabled), or every enabled detector
 # ("detectors", one step each, labelled with its name).
 STEPS = (
     ("_process: judging an event, all of it", "engine", "_process"),
@@ -63,9 +64,23 @@ STEPS = (
     ("    detect, every detector", "detectors", "detect"),
     ("    _decide (the policy and the notice)", "engine", "_decide"),
     ("      policy.decide", "policy", "decide"),
+    ("        policy._scored", "policy", "_scored"),
+    ("        policy._uncorroborated", "policy", "_uncorroborated"),
     ("      notices.for_verdict", "module:spimguard.notices", "for_verdict"),
     ("    _own_writes (ties, contacts, rooms)", "engine", "_own_writes"),
+    ("      bulk: _make_read (the cluster read and what the message adds)", "detector:bulk",
+     "_make_read"),
+    ("        bulk: _decoded (the bands' cluster, its home read)", "detector:bulk",
+     "_decoded"),
+    ("        bulk: _count_fresh (new recipients, strangers among them)", "detector:bulk",
+     "_count_fresh"),
+    ("      velocity: _reach_of (the strangers and unvouched reached)",
+     "module:spimguard.detectors.velocity", "_reach_of"),
+    ("      links: _shape (the URL model's judgement)", "detector:links", "_shape"),
+    ("      links: _owned (a popular site's own page)", "detector:links", "_owned"),
     ("    writes, every detector", "detectors", "writes"),
+    ("      bulk: _put (the cluster encoded, its writes)", "module:spimguard.detectors.bulk",
+     "_put"),
     ("    _own_record (the account's record as left)", "engine", "_own_record"),
     ("    accounts.folded (the record's put)", "module:spimguard.accounts", "folded"),
     ("    outbox_of (the log's entry built)", "module:spimguard.engine", "outbox_of"),
@@ -75,6 +90,8 @@ STEPS = (
     ("planning (_plan_batch; not in _process)", "engine", "_plan_batch"),
     ("  _plan (an event's context and reads)", "engine", "_plan"),
     ("    reads, every detector", "detectors", "reads"),
+    ("      bulk: _make_plan (the text's bands, ties, session)", "detector:bulk", "_make_plan"),
+    ("      velocity: _make_plan (windows, ties, cold)", "detector:velocity", "_make_plan"),
     ("the batch's end (_finish; its steps not split)", "engine", "_finish"),
 )
 _OPAQUE = {"_finish"}  # steps whose inner steps are counted in them alone
@@ -153,6 +170,8 @@ def _targets(engine: Any) -> list[tuple[str, Any, str]]:
     for label, holder, attribute in STEPS:
         if holder == "detectors":
             out += [(f"{label.split(',')[0]}: {d.name}", d, attribute) for d in enabled]
+        elif holder.startswith("detector:"):
+            out += [(label, d, attribute) for d in enabled if d.name == holder[9:]]
         elif holder.startswith("module:"):
             out.append((label, importlib.import_module(holder[7:]), attribute))
         else:

@@ -428,12 +428,21 @@ def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
     values as 64-bit words."""
     a, b = _permutations(bands * rows)
     if len(words) > 1:
-        values = (_mixed(words)[:, None] * a + b).min(axis=0)
+        values = np.multiply.outer(_mixed(words), a)
+        values += b
+        values = values.min(axis=0)
     else:
         values = np.full(bands * rows, _EMPTY)
-    raw, width = values.astype(np.uint64).tobytes(), rows * 8
-    return tuple(f"bulk:{i}:{zlib.crc32(raw[i * width:(i + 1) * width]):08x}"
-                 for i in range(bands))
+    raw = values.astype(np.uint64).tobytes()
+    return tuple([key % zlib.crc32(raw[part]) for key, part in _band_parts(bands, rows)])
+
+
+@cache
+def _band_parts(bands: int, rows: int) -> tuple[tuple[str, slice], ...]:
+    """Each band's key format and its slice of the values' bytes (``band_keys``): made
+    once a setting, not formatted and sliced by number at every new text."""
+    width = rows * 8
+    return tuple((f"bulk:{i}:%08x", slice(i * width, (i + 1) * width)) for i in range(bands))
 
 
 # Word pairs a text may have, and characters its words, and still be hashed pair by pair
