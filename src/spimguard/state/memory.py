@@ -302,8 +302,10 @@ def _touched(members: MemberSet, fresh: list[str], now: float) -> MemberSet:
     moved = set(fresh)
     if moved.isdisjoint(names):
         if len(names) + len(fresh) <= _PACKED:
-            held = times if times.__class__ is bytes else _doubles(repeat(times, len(names)))  # type: ignore[arg-type]  # (a __class__ test)
-            return _Packed((*names, *fresh), held + _doubles(repeat(now, len(fresh))))
+            # (a double packed once and repeated: the bytes ``_doubles`` makes of the same
+            # times, with no call, tuple or format made: ~1 a message)
+            held = times if times.__class__ is bytes else _DOUBLE.pack(times) * len(names)  # type: ignore[arg-type]  # (a __class__ test)
+            return _Packed((*names, *fresh), held + _DOUBLE.pack(now) * len(fresh))
     elif len(fresh) == 1 and (times.__class__ is bytes or len(names) == 1):
         # One member touched again moves to the end; the newest touched again (the
         # commonest touch: the same contact, device or address as last time) keeps the
