@@ -196,8 +196,6 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
 elif __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batch", type=int, default=500)
-    parser.add_argument("--users", type=int, default=150)
-    parser.add_argument("--days", type=int, default=1)
-    args = parser.parse_args()
-    show(main(args.users, args.days, args.batch))
+    for option, default in (("--users", 150), ("--days", 1), ("--batch", 500)):
+        parser.add_argument(option, type=int, default=default)
+    show(main(**vars(parser.parse_args())))

@@ -304,7 +304,7 @@ def _touched(members: MemberSet, fresh: list[str], now: float) -> MemberSet:
         if len(names) + len(fresh) <= _PACKED:
             # (a double packed once and repeated: the bytes ``_doubles`` makes of the same
             # times, with no call, tuple or format made: ~1 a message)
-            held = times if times.__class__ is bytes else _DOUBLE.pack(times) * len(names)  # type: ignore[arg-type]  # (a __class__ test)
+            held = times if times.__class__ is bytes else _DOUBLE.pack(times) * len(names)
             return _Packed((*names, *fresh), held + _DOUBLE.pack(now) * len(fresh))
     elif len(fresh) == 1 and (times.__class__ is bytes or len(names) == 1):
         # One member touched again moves to the end; the newest touched again (the
@@ -1612,7 +1612,7 @@ class MemoryState:
         since, cutoff = now - (query.window if query.window < ttl else ttl), now - ttl
         if times.__class__ is float:
             return (len(names) if times > since else 0,
-                    ((False,) * len(asked) if times <= cutoff  # type: ignore[operator]  # (a __class__ test)
+                    ((False,) * len(asked) if times <= cutoff
                      else (asked[0] in names,) if len(asked) == 1
                      else tuple(map(names.__contains__, asked))))
         floats = _floats(times)  # type: ignore[arg-type]  # (a __class__ test)

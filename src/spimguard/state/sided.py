@@ -666,8 +666,8 @@ def distinct(record: Record, side: int, ttls: Sequence[float], window: float,
             return 0
     since, names = now - (window if window < ttl else ttl), record.names
     # (``Record.index`` inline, as in ``touched_sides``: ~1 ask a message)
-    if names.__class__ is _Named and names.places.low[side] > since:  # type: ignore[attr-defined]  # (a __class__ test)
-        return names.places.on[side]  # type: ignore[attr-defined]  # (a __class__ test)
+    if names.__class__ is _Named and names.places.low[side] > since:
+        return names.places.on[side]
     n = len(names)
     if times[0] & 3:  # ranks of more than a byte: a crowd's record
         return sum(map(since.__lt__, _column(record.times, side, sides, n)))
