@@ -408,6 +408,13 @@ def _found(held: array[int], digests: Sequence[int]) -> tuple[bool, ...]:
     if len(digests) == 1:  # most questions: one recipient's list, or one sender's
         at = bisect_left(held, digests[0])
         return (at < n and held[at] == digests[0],)
+    return _each_found(held, digests)
+
+
+def _each_found(held: array[int], digests: Sequence[int]) -> tuple[bool, ...]:
+    """``_found`` of several digests. Apart from it: a comprehension reading ``held`` and
+    ``n`` there made them cells at its every call, the common one's of one digest too."""
+    n = len(held)
     return tuple(at < n and held[at] == d
                  for d, at in zip(digests, map(bisect_left, repeat(held), digests), strict=True))
 

@@ -126,6 +126,27 @@ _DOUBLE = struct.Struct("d")
 _PAIR = struct.Struct("dd")  # a counter's (bucket, count)
 
 
+def _live_among(names: tuple[str, ...], times: bytes, cutoff: float, asked: Sequence[str]
+                ) -> tuple[bool, ...]:
+    """For each name asked, whether a packed set of these names and times holds it later
+    than ``cutoff``. Apart from ``MemoryState._contains`` (as ``_timed_among``, ``_summed``):
+    a comprehension that reads a function's local makes that local a cell at each call of
+    the function, the common path's too (~600 instructions a call of three)."""
+    live = {m for m, ts in zip(names, _floats(times), strict=True) if ts > cutoff}
+    return tuple(map(live.__contains__, asked))
+
+
+def _timed_among(members: _Large, cutoff: float, asked: Sequence[str]) -> tuple[bool, ...]:
+    """For each name asked, whether a large set holds it later than ``cutoff``."""
+    return tuple(m in members and members[m] > cutoff for m in asked)
+
+
+def _summed(packed: bytes, first: int, last: int) -> float:
+    """The counts of a counter's buckets ``first`` to ``last``, pair by pair in C: no list
+    of every double and two slices of it made."""
+    return sum([n for b, n in _PAIR.iter_unpack(packed) if first <= b <= last])
+
+
 def _doubles(values: Iterable[float]) -> bytes:
     values = tuple(values)
     return struct.pack(f"{len(values)}d", *values)
@@ -281,8 +302,10 @@ def _touched(members: MemberSet, fresh: list[str], now: float) -> MemberSet:
     moved = set(fresh)
     if moved.isdisjoint(names):
         if len(names) + len(fresh) <= _PACKED:
-            held = times if times.__class__ is bytes else _doubles(repeat(times, len(names)))  # type: ignore[arg-type]  # (a __class__ test)
-            return _Packed((*names, *fresh), held + _doubles(repeat(now, len(fresh))))
+            # (a double packed once and repeated: the bytes ``_doubles`` makes of the same
+            # times, with no call, tuple or format made: ~1 a message)
+            held = times if times.__class__ is bytes else _DOUBLE.pack(times) * len(names)
+            return _Packed((*names, *fresh), held + _DOUBLE.pack(now) * len(fresh))
     elif len(fresh) == 1 and (times.__class__ is bytes or len(names) == 1):
         # One member touched again moves to the end; the newest touched again (the
         # commonest touch: the same contact, device or address as last time) keeps the
@@ -293,6 +316,15 @@ def _touched(members: MemberSet, fresh: list[str], now: float) -> MemberSet:
         if at + 1 < len(names):
             names = (*names[:at], *names[at + 1:], fresh[0])
         return _Packed(names, times[:8 * at] + times[8 * at + 8:] + _DOUBLE.pack(now))  # type: ignore[index]  # (a __class__ test)
+    return _moved(members, moved, fresh, now)  # type: ignore[arg-type]  # (a __class__ test)
+
+
+def _moved(members: _Packed, moved: set[str], fresh: list[str], now: float) -> MemberSet:
+    """``_touched`` of a packed set whose ``moved`` (``fresh``) go to its end at ``now`` in
+    a way none of the common touches is (several members moved, one in a set of one time
+    of more, or a set grown past ``_PACKED``): O(n). Apart from ``_touched``, as a
+    comprehension reading ``moved`` there made it a cell at its every call."""
+    names, times = members.names, members.times
     keep = [m not in moved for m in names]
     names = (*compress(names, keep), *fresh)
     if len(names) > _PACKED:
@@ -1168,17 +1200,22 @@ class MemoryState:
     def read(self, queries: Sequence[Query], now: float) -> list[Any]:
         """Answers in order. Like every backend's, they are the caller's to read, not to
         change: two keys holding one stored value may answer with the same object."""
-        answer = self._answers
+        answer, answers = self._answers, []
         self._decoded.clear()
-        return [answer[q.__class__](self, q, now) for q in queries]
+        for q in queries:  # (a loop: a comprehension is a function of three cells a call)
+            answers.append(answer[q.__class__](self, q, now))
+        return answers
 
     def _count(self, query: Count, now: float) -> float:
         entry = self._counters.get(query.key)
         if entry is None or entry[1] <= now:
             return 0.0
         first, last = bucket_range(query, now)
-        # Pair by pair, in C: no list of every double and two slices of it made.
-        return sum([n for b, n in _PAIR.iter_unpack(entry[0]) if first <= b <= last])
+        packed = entry[0]
+        if len(packed) == _PAIR.size:  # one bucket (~3 in 4 counters): no loop
+            b, n = _PAIR.unpack(packed)
+            return 0.0 + n if first <= b <= last else 0  # as ``sum`` of a list of it, or none
+        return _summed(packed, first, last)
 
     def _distinct(self, query: Distinct | Tally, now: float) -> int:
         """Members are kept in time order (a time never decreases along a set, ``_touched``):
@@ -1227,7 +1264,7 @@ class MemoryState:
             blob = self._hashed_at(query.key)
             if blob is None:
                 return (False,) * len(query.members)
-            return hashed.contains(blob, [self._hasher.digest(m) for m in query.members], now)
+            return hashed.contains(blob, list(map(self._hasher.digest, query.members)), now)
         if held.__class__ is _Held:
             if held.expiry <= now:
                 return (False,) * len(query.members)
@@ -1238,8 +1275,7 @@ class MemoryState:
                         else tuple(map(names.__contains__, asked)))
             if times.__class__ is float:  # touched at once: all gone with the oldest
                 return (False,) * len(query.members)
-            live = {m for m, ts in zip(names, _floats(times), strict=True) if ts > cutoff}  # type: ignore[arg-type]  # (a __class__ test)
-            return tuple(map(live.__contains__, query.members))
+            return _live_among(names, times, cutoff, query.members)  # type: ignore[arg-type]  # (a __class__ test)
         members, expiry, ttl, _ = held
         if expiry <= now:  # type: ignore[operator]  # (a __class__ test)
             return (False,) * len(query.members)
@@ -1249,7 +1285,7 @@ class MemoryState:
             # all live: the oldest is the first or, if all are its loose tail, no older
             # than the tail's ``since``
             return tuple(map(members.__contains__, query.members))
-        return tuple(m in members and members[m] > cutoff for m in query.members)  # type: ignore[index,operator]  # (a __class__ test)
+        return _timed_among(members, cutoff, query.members)  # type: ignore[arg-type]  # (a __class__ test)
 
     def _last_touch(self, query: LastTouch, now: float) -> float | None:
         """The member's time where ``_contains`` finds it, if within the window
@@ -1530,9 +1566,14 @@ class MemoryState:
         if keys and held.count(held[0]) == len(held) and (
                 held[0] is not None or not any(map(str.startswith, keys, repeat(lodged)))):
             return (self._held_value(held[0], now),) * len(held)
-        return tuple([self._held_value(value, now) if value is not None
-                      else self._get(Get(key), now) if self._lodged_prefix(key) else None
-                      for key, value in zip(keys, held, strict=True)])
+        return tuple(map(self._each_value, keys, held, repeat(now)))
+
+    def _each_value(self, key: str, value: bytes | None, now: float) -> Any:
+        """``_gets``'s answer of one key of several held apart (a method, not a comprehension
+        of ``_gets``: that would make ``self`` and ``now`` cells at its every call)."""
+        if value is not None:
+            return self._held_value(value, now)
+        return self._get(Get(key), now) if self._lodged_prefix(key) else None
 
     def _held_value(self, held: bytes | None, now: float) -> Any:
         """A value as ``_values`` holds it (``_stamped``), decoded once a read as ``_get``
@@ -1553,14 +1594,32 @@ class MemoryState:
                 return 0, (False,) * len(query.members)
             return (sided.distinct(record, side, sides, query.window, now),
                     sided.contains(record, side, sides, query.members, now))
-        if query.key not in self._members:  # a hashed set or none (~3 a message): found once
+        held = self._members.get(query.key)
+        if held is None:  # a hashed set or none (~3 a message): found once
             blob = self._hashed_at(query.key)
             if blob is None:
                 return 0, (False,) * len(query.members)
             return (hashed.distinct(blob, query.window, now),
-                    hashed.contains(blob, [self._hasher.digest(m) for m in query.members],
-                                    now))
-        return self._distinct(query, now), self._contains(query, now)
+                    hashed.contains(blob, list(map(self._hasher.digest, query.members)), now))
+        if held.__class__ is not _Held:
+            return self._distinct(query, now), self._contains(query, now)
+        # A small set (~3 a message: velocity's), both parts as ``_distinct`` and
+        # ``_contains`` read them, here: two calls and their look-ups of the set the fewer.
+        asked = query.members
+        if held.expiry <= now:
+            return 0, (False,) * len(asked)
+        names, times, ttl = held.names, held.times, held.ttl
+        since, cutoff = now - (query.window if query.window < ttl else ttl), now - ttl
+        if times.__class__ is float:
+            return (len(names) if times > since else 0,
+                    ((False,) * len(asked) if times <= cutoff
+                     else (asked[0] in names,) if len(asked) == 1
+                     else tuple(map(names.__contains__, asked))))
+        floats = _floats(times)  # type: ignore[arg-type]  # (a __class__ test)
+        return (len(names) - bisect_right(floats, since),
+                ((asked[0] in names,) if len(asked) == 1
+                 else tuple(map(names.__contains__, asked))) if floats[0] > cutoff
+                else _live_among(names, times, cutoff, asked))  # type: ignore[arg-type]  # (a __class__ test)
 
     def _log(self, key: str) -> bytes | None:
         """A log's stored form (``ops.encode_log``): one value, its expiry (never) dropped."""
@@ -1684,7 +1743,7 @@ class MemoryState:
             if self.trimmed is not None:
                 if members.__class__ is _Large and members.count:
                     _settled(members)  # dropped in order, as every drop
-                self.trimmed.extend((key, m) for m in members)
+                self.trimmed.extend(zip(repeat(key), members))  # (no cell of ``key``)
             members, ttl = _EMPTY, op.ttl
         members = _touched(members, self._fresh(op.members, _sorted_once), now)
         # Members are in age order: those past the TTL (the set's until now, as reads
@@ -1698,7 +1757,7 @@ class MemoryState:
                 stale = list(islice(members, drop))
                 members = _without(members, stale)
             if self.trimmed is not None:
-                self.trimmed.extend((key, m) for m in stale)
+                self.trimmed.extend(zip(repeat(key), stale))
         until = now + op.ttl
         self._members[key] = _held(members, until if until > expiry else expiry, op.ttl, op.cap)
 
@@ -1726,7 +1785,8 @@ class MemoryState:
         if host.end:  # a record changes in place (``sided.touched_sides``)
             names = host.names
             sided.touched_sides(host, ttls, parts, now)
-            host.replaced(names)  # (its guests' places: ``_Account.hold``)
+            if host.names is not names:  # (``replaced``'s first test inline: a call the fewer)
+                host.replaced(names)  # (its guests' places: ``_Account.hold``)
         else:
             made = sided.touched_sides(None, ttls, parts, now)
             host.hold(made.names, made.times)
@@ -1834,7 +1894,7 @@ class MemoryState:
         buckets[bucket] = buckets.get(bucket, 0.0) + op.amount
         if len(buckets) > _MAX_BUCKETS:
             oldest = bucket - int(op.ttl // op.bucket)
-            for stale in [b for b in buckets if b < oldest]:
+            for stale in list(filter(oldest.__gt__, buckets)):  # (no cell of ``oldest``)
                 del buckets[stale]
         self._counters[op.key] = (pack_counter(buckets), max(expiry, now + op.ttl))
 
