@@ -14,46 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 
-from spimguard import decode_event, load_config, open_engine
 from spimguard.detectors import base
 from spimguard.engine import Engine
-from spimguard.events import Event, Message, Report
-from spimguard.sim import network
-
-# The benchmark's modules from this tree's ``benchmarks`` (as ``test_judge42`` imports them).
-with pytest.MonkeyPatch.context() as _patch:
-    _patch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    import engine as engine_benchmark
-    import judge_split
-
-
-def _engine() -> Engine:
-    cfg = load_config(environ={}, storage={"backend": "memory"},
-                      official_clients=list(network.OFFICIAL_CLIENTS))
-    return open_engine(cfg, None)
-
-
-def _events(engine: Engine, users: int = 20, count: int = 300) -> list[Event]:
-    """The mixed load's first events, and spam and ham reports of some of its messages
-    (the load has none: reports are what content and waves read for)."""
-    events = [decode_event(line, engine.config.limits)
-              for line in engine_benchmark.load(users, 1)[:count]]
-    messages = [e for e in events if type(e) is Message]
-    reports = [Report(id=f"r{i}", ts=m.ts + 1, reporter=m.recipients[0], message_id=m.id,
-                      label="spam" if i % 3 else "ham")
-               for i, m in enumerate(messages[::12])]
-    return sorted(events + reports, key=lambda e: e.ts)
-
-
-def _judged(engine: Engine, events: list[Event], size: int) -> list[bytes]:
-    out = []
-    for start in range(0, len(events), size):
-        out += [msgspec.json.encode(r) for r in engine.process_batch(events[start:start + size])]
-    engine.close()
-    return out
+from spimguard.events import Message, Report
+from test_judge42 import _engine, _events, _judged, judge_split
 
 
 def _recording_reads(engine: Engine, log: list[tuple[str, bool, int]]) -> None:
