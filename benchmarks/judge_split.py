@@ -50,9 +50,11 @@ from typing import Any
 from table import show
 
 # (label, holder, attribute): the holder is the engine ("engine"), one of its parts
-# ("state", "records", "policy"), a module ("module:<name>"), one detector
-# ("detector:<name>", skipped when it is not enabled), or every enabled detector
-# ("detectors", one step each, labelled with its name).
+# ("state", "records", "policy"), a module ("module:<name>"), every enabled detector
+# ("detectors", one step each, labelled with its name), every enabled detector that has
+# the attribute ("batched": those that prepare a batch), one detector ("detector:<name>",
+# skipped when it is not enabled) or a part of one ("detector:<name>.<part>"). A class in
+# a module (``Context``) is a step as a function is: its call makes the instance.
 STEPS = (
     ("_process: judging an event, all of it", "engine", "_process"),
     ("  _judge (all but the repeats' answers)", "engine", "_judge"),
@@ -89,9 +91,26 @@ STEPS = (
     ("      records.save", "records", "save"),
     ("planning (_plan_batch; not in _process)", "engine", "_plan_batch"),
     ("  _plan (an event's context and reads)", "engine", "_plan"),
+    ("    Context (made, with its __post_init__)", "module:spimguard.engine", "Context"),
+    ("    text.view (the message's text view)", "module:spimguard.text", "view"),
+    ("    _of_recipients (the names greeted, the kept recipients)", "engine",
+     "_of_recipients"),
+    ("    _own_reads (the account's record, the learnt count)", "engine", "_own_reads"),
     ("    reads, every detector", "detectors", "reads"),
     ("      bulk: _make_plan (the text's bands, ties, session)", "detector:bulk", "_make_plan"),
     ("      velocity: _make_plan (windows, ties, cold)", "detector:velocity", "_make_plan"),
+    ("    _Planned (the plan's struct)", "module:spimguard.engine", "_Planned"),
+    ("  prepare, every batched detector", "batched", "prepare"),
+    ("    features.batch_parts (content's hashed features)",
+     "module:spimguard.detectors.content", "batch_parts"),
+    ("      features._split_parts (the texts' words and cues)",
+     "module:spimguard.model.features", "_split_parts"),
+    ("      features._batch_buckets (the hashed buckets)",
+     "module:spimguard.model.features", "_batch_buckets"),
+    ("    the trained model's margins (one sparse product)", "detector:content.model",
+     "margins"),
+    ("    neighbours.sketches (waves' MinHash)", "module:spimguard.detectors.waves",
+     "sketches"),
     ("the batch's end (_finish; its steps not split)", "engine", "_finish"),
 )
 _OPAQUE = {"_finish"}  # steps whose inner steps are counted in them alone
@@ -168,10 +187,13 @@ def _targets(engine: Any) -> list[tuple[str, Any, str]]:
     out = []
     enabled = [d for d in engine.detectors if d.name not in engine.disabled]
     for label, holder, attribute in STEPS:
-        if holder == "detectors":
-            out += [(f"{label.split(',')[0]}: {d.name}", d, attribute) for d in enabled]
+        if holder in ("detectors", "batched"):
+            out += [(f"{label.split(',')[0]}: {d.name}", d, attribute) for d in enabled
+                    if hasattr(d, attribute)]
         elif holder.startswith("detector:"):
-            out += [(label, d, attribute) for d in enabled if d.name == holder[9:]]
+            name, _, part = holder[9:].partition(".")
+            out += [(label, getattr(d, part) if part else d, attribute) for d in enabled
+                    if d.name == name]
         elif holder.startswith("module:"):
             out.append((label, importlib.import_module(holder[7:]), attribute))
         else:

@@ -59,6 +59,8 @@ from .detectors import Context, Detector, Outcome
 from .detectors.base import (
     BATCH_COMMITS,
     LEARNT,
+    READS_ANY,
+    READS_NONE,
     SEALED,
     WRITES_ANY,
     WRITES_NONE,
@@ -68,6 +70,7 @@ from .detectors.base import (
     changes,
     learnt,
     learnt_version,
+    reads_for,
     shared,
     writes_for,
 )
@@ -166,6 +169,9 @@ class _Roles(NamedTuple):
     # report, and for a report (``detectors.base.writes_for``): no other is asked.
     writing: list[Detector]
     writing_reports: list[Detector]
+    # The same for ``reads`` (``detectors.base.reads_for``).
+    reading: list[Detector]
+    reading_reports: list[Detector]
 
 
 class _Planned(msgspec.Struct):
@@ -461,18 +467,26 @@ class Engine:
                 [d for d in enabled if issubclass(type(d), Batched)],
                 [d for d in enabled if issubclass(type(d), Finishing)],
                 [d for d in enabled if writes_for(d) == WRITES_ANY],
-                [d for d in enabled if writes_for(d) != WRITES_NONE])
+                [d for d in enabled if writes_for(d) != WRITES_NONE],
+                [d for d in enabled if reads_for(d) == READS_ANY],
+                [d for d in enabled if reads_for(d) != READS_NONE])
         return found
 
     def _plan(self, event: Event, detectors: Sequence[Detector],
               batch: dict[Hashable, Any] | None = None,
-              plans: dict[Hashable, Any] | None = None) -> _Planned:
+              plans: dict[Hashable, Any] | None = None,
+              asked: tuple[Sequence[Detector], Sequence[Detector]] | None = None
+              ) -> _Planned:
         """The event's context and every query it reads: its own and those of the
         ``detectors`` (the enabled ones, ``_roles``). ``batch``: what the batch's contexts
         keep for its end (``Context.batch``), ``plans``: the memo they share
-        (``detectors.base.shared``); a context planned alone has its own."""
+        (``detectors.base.shared``); a context planned alone has its own. ``asked``: those
+        of them whose ``reads`` can name anything for an event that is not a report, and
+        for a report (``_Roles.reading``, ``reading_reports``), the only ones asked; not
+        given, every one is."""
         batch = {} if batch is None else batch
         plans = {} if plans is None else plans
+        reading, reading_reports = (detectors, detectors) if asked is None else asked
         if isinstance(event, Message):
             ctx = Context(event, view=text.SEALED if event.encrypted else text.view(event.text),
                           batch=batch, plans=plans)
@@ -485,6 +499,7 @@ class Engine:
             ctx = Context(event, reported=self.records.message(event.message_id),  # type: ignore[union-attr]
                           batch=batch,
                           plans=plans)
+            reading = reading_reports
         else:
             ctx = Context(event, batch=batch, plans=plans)
 
@@ -493,7 +508,7 @@ class Engine:
         active = list(detectors)
         # A detector bug must not take the message down with it: a detector that
         # fails is left out of this event (its signals and its writes), and logged.
-        for detector in detectors:
+        for detector in reading:
             try:
                 queries.extend(detector.reads(ctx))
             except Exception:
@@ -529,8 +544,9 @@ class Engine:
             self._plans, self._plans_for = {}, 0
         self._plans_for += len(events)
         detectors, plans = roles.enabled, self._plans
+        asked = roles.reading, roles.reading_reports
         planned = [None if _is_report(type(e)) or e.id in known
-                   else self._plan(e, detectors, batch, plans) for e in events]
+                   else self._plan(e, detectors, batch, plans, asked) for e in events]
         ready = [p for p in planned if p is not None]
         self._batch = batch if ready else None  # judged events' memo (``_finish``)
         for detector in roles.batched:
@@ -563,7 +579,10 @@ class Engine:
                 self.state.write(writes, now)
 
     def _judge(self, event: Event, body: str, planned: _Planned | None) -> Result:
-        planned = planned or self._plan(event, self._roles().enabled)
+        if planned is None:
+            roles = self._roles()
+            planned = self._plan(event, roles.enabled, None, None,
+                                 (roles.reading, roles.reading_reports))
         ctx, own, active, unique = planned.ctx, planned.own, planned.active, planned.queries
         if self._claims:
             claim, answers = self._claims.claim_read(event.id, body, unique, event.ts)

@@ -7,7 +7,8 @@ learnt state in memory is also a ``base.Learner``; one that does part of its wor
 whole batch at once (numpy's cost per call paid once) is also a ``base.Batched``. One whose
 ``writes`` gives nothing for some events says so in its class's ``writes_for``
 (``base.writes_for``: reports only, or none), and is not asked for them; a subclass that
-overrides ``writes`` declares again, or is asked for every event.
+overrides ``writes`` declares again, or is asked for every event. The same for ``reads``
+and ``reads_for`` (``base.reads_for``).
 """
 
 from __future__ import annotations

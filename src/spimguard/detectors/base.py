@@ -125,20 +125,39 @@ class Detector(Protocol):
 # an event weighed as a report (``Context.trust`` set: a learner of what users report);
 # ``WRITES_NONE``: never (the detector keeps nothing of what it judged).
 WRITES_ANY, WRITES_REPORTS, WRITES_NONE = "any", "reports", "none"
+# The same three for ``reads``, declared in ``reads_for``: rules never reads, content and
+# waves read only for a report (the reported message's record); the engine asked each of
+# the three at every message, for nothing (``plan43``).
+READS_ANY, READS_REPORTS, READS_NONE = WRITES_ANY, WRITES_REPORTS, WRITES_NONE
 
 
 def writes_for(detector: Detector) -> str:
-    """The events ``detector``'s ``writes`` can give anything for (``WRITES_ANY`` ...),
-    asked of its class: an instance's attribute of the name is not a declaration. A
-    declaration speaks for the ``writes`` beside it or inherited by it: a subclass that
-    overrides ``writes`` without declaring again is asked for every event, not silently
-    never (``review42``)."""
+    """The events ``detector``'s ``writes`` can give anything for (``WRITES_ANY`` ...):
+    ``_declared``."""
+    return _declared(detector, "writes")
+
+
+def reads_for(detector: Detector) -> str:
+    """The events ``detector``'s ``reads`` can name any query for (``READS_ANY`` ...):
+    ``_declared``. A detector not asked names no query for the event: its ``detect`` and
+    ``writes`` must then ask the facts for none (a declaration is held by a test that asks
+    every detector for every event: ``test_plan43``)."""
+    return _declared(detector, "reads")
+
+
+def _declared(detector: Detector, method: str) -> str:
+    """The events ``detector``'s ``method`` can give anything for, as its class declares
+    them in ``<method>_for``: asked of its class, so an instance's attribute of the name
+    is not a declaration. A declaration speaks for the method beside it or inherited by
+    it: a subclass that overrides the method without declaring again is asked for every
+    event, not silently never (``review42``)."""
     mro = type(detector).__mro__
-    declared = next((i for i, c in enumerate(mro) if "writes_for" in vars(c)), None)
-    written = next((i for i, c in enumerate(mro) if "writes" in vars(c)), len(mro))
+    name = f"{method}_for"
+    declared = next((i for i, c in enumerate(mro) if name in vars(c)), None)
+    written = next((i for i, c in enumerate(mro) if method in vars(c)), len(mro))
     if declared is None or declared > written:
         return WRITES_ANY
-    return str(vars(mro[declared])["writes_for"])
+    return str(vars(mro[declared])[name])
 
 
 @runtime_checkable

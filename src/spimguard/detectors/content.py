@@ -48,6 +48,7 @@ from ..signals import Signal
 from ..state.ops import FOREVER, Get, Members, Put, Query, Touch, Write
 from ..text import names_of, view
 from .base import (
+    READS_REPORTS,
     WRITES_REPORTS,
     Context,
     Facts,
@@ -120,6 +121,7 @@ def base_rate(model: scorer.LinearModel) -> float:
 class ContentDetector:
     name = "content"
     writes_for = WRITES_REPORTS  # (``base.writes_for``)
+    reads_for = READS_REPORTS  # (``base.reads_for``)
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         cfg = self.cfg = settings(self.name, ContentSettings, given)

@@ -68,12 +68,11 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from .. import accounts
 from ..config import Config
-from ..events import Invite
+from ..events import Invite, Message
 from ..signals import Signal
 from ..state.ops import Contains, Query, Write
-from .base import WRITES_NONE, Context, Facts, Outcome, settings, shared
+from .base import WRITES_NONE, Context, Facts, Outcome, settings, shared, shared_ties
 from .takeover import TakeoverDetector
 
 
@@ -140,16 +139,20 @@ class RelationshipDetector:
             found = None
         else:  # one plan for the messages of one sender to the same recipients (``shared``)
             found = shared(ctx, (self.name, message.sender, ctx.to), self._people_plan,
-                           message.sender, ctx.to)
+                           ctx, message)
         scratch[self.name] = found
         return found
 
-    def _people_plan(self, sender: str, recipients: tuple[str, ...]) -> _Plan | None:
-        people = tuple(dict.fromkeys(recipients))
-        if not 0 < len(people) <= self.cfg.max_people or sender in people:
+    def _people_plan(self, ctx: Context, message: Message) -> _Plan | None:
+        """The plan of the message's sender and recipients (``ctx.to``) alone. Its queries
+        are the event's ``shared_ties``, the ones bulk, velocity and reputation ask (the
+        ties of the distinct recipients are those of the recipients: ``accounts.ties``
+        takes each once), made once an event, not again here: a platform's messages are
+        mostly of senders no other event of the batch shares, so each was made twice."""
+        people = tuple(dict.fromkeys(ctx.to))
+        if not 0 < len(people) <= self.cfg.max_people or message.sender in people:
             return None
-        listed, wrote_back = accounts.ties(sender, people)
-        listed_back = accounts.listed_back(sender, people)
+        (listed, wrote_back), listed_back = shared_ties(ctx, message)
         return _Plan(people, listed, listed_back, wrote_back,
                      (listed, *listed_back, wrote_back))
 

@@ -24,7 +24,7 @@ from ..lists import host_suffixes
 from ..signals import Signal
 from ..state.ops import Query, Write
 from ..text import skeleton
-from .base import WRITES_NONE, Context, Facts, Outcome, settings
+from .base import READS_NONE, WRITES_NONE, Context, Facts, Outcome, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,7 @@ SIGNALS = {
 class RulesDetector:
     name = "rules"
     writes_for = WRITES_NONE  # (``base.writes_for``)
+    reads_for = READS_NONE  # (``base.reads_for``)
 
     def __init__(self, given: dict[str, Any]) -> None:
         cfg = settings(self.name, RulesSettings, given)

@@ -64,6 +64,7 @@ from ..state.ops import Delete, Get, Members, Put, Query, Remove, Touch, Write
 from ..text import names_of, view
 from ..trust import OperatorDecision
 from .base import (
+    READS_REPORTS,
     WRITES_REPORTS,
     Context,
     Facts,
@@ -122,6 +123,7 @@ class Reported(msgspec.Struct):
 class WavesDetector:
     name = "waves"
     writes_for = WRITES_REPORTS  # (``base.writes_for``)
+    reads_for = READS_REPORTS  # (``base.reads_for``)
 
     def __init__(self, given: dict[str, Any], config: Config) -> None:
         self.cfg = settings(self.name, WavesSettings, given)
