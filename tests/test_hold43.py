@@ -7,24 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from spimguard.db import connect
+from spimguard.state import ops
 from spimguard.state.memory import MemoryState
-from spimguard.state.ops import (
-    Contains,
-    Count,
-    Distinct,
-    Get,
-    Gets,
-    Incr,
-    LastTouch,
-    Members,
-    Put,
-    Query,
-    Tally,
-    Touch,
-)
+from spimguard.state.ops import Query
 from spimguard.state.sqlite import SQLiteState
-
-T0 = 1_700_000_000.0
+from test_sqlite42 import T0, _written
 
 
 class _Asked(dict[str, int]):
@@ -40,14 +27,9 @@ class _Asked(dict[str, int]):
 def _stored(path: Path) -> MemoryState:
     """A file holding a set, a counter, values and a key that is a value and a counter;
     the memory backend given the same writes, to answer as it."""
-    writes = [Touch("set:a", ("x", "y"), ttl=900), Incr("n:a", 2.0), Put("v:a", 1),
-              Put("v:b", 2), Incr("v:b", 3.0), Touch("set:b", ("z",), ttl=900)]
-    state, memory = SQLiteState(connect(path)), MemoryState()
-    state.write(writes, T0)
-    memory.write(writes, T0)
-    state.commit()
-    state.close()
-    return memory
+    return _written(path, [ops.Touch("set:a", ("x", "y"), ttl=900), ops.Incr("n:a", 2.0),
+                           ops.Put("v:a", 1), ops.Put("v:b", 2), ops.Incr("v:b", 3.0),
+                           ops.Touch("set:b", ("z",), ttl=900)])
 
 
 def test_a_sets_queries_of_one_key_are_looked_at_once(tmp_path: Path) -> None:
@@ -58,9 +40,9 @@ def test_a_sets_queries_of_one_key_are_looked_at_once(tmp_path: Path) -> None:
     kinds = _Asked()
     kinds.asked = []
     state._set_kinds = kinds
-    lists: list[list[Query]] = [[Tally("set:a", 600, ("x", "q")), Distinct("set:a", 600)],
-                                [Contains("set:a", ("y",)), Members("set:a"),
-                                 LastTouch("set:a", "x", 600)]]
+    lists: list[list[Query]] = [[ops.Tally("set:a", 600, ("x", "q")), ops.Distinct("set:a", 600)],
+                                [ops.Contains("set:a", ("y",)), ops.Members("set:a"),
+                                 ops.LastTouch("set:a", "x", 600)]]
     state.begin()
     state.hold(lists)
     assert kinds.asked == ["set:a"]
@@ -77,9 +59,9 @@ def test_keys_of_one_kind_and_of_two_load_from_each_of_their_tables(tmp_path: Pa
     absent. A property that held before (guarded, not new: it passes on base)."""
     memory = _stored(tmp_path / "s.db")
     state = SQLiteState(connect(tmp_path / "s.db"))
-    lists: list[list[Query]] = [[Count("n:a", 600), Gets(("v:a", "v:b", "v:none"))],
-                                [Count("v:b", 600), Tally("set:b", 600, ("z",)),
-                                 Get("v:a"), Count("n:none", 600)]]
+    lists: list[list[Query]] = [[ops.Count("n:a", 600), ops.Gets(("v:a", "v:b", "v:none"))],
+                                [ops.Count("v:b", 600), ops.Tally("set:b", 600, ("z",)),
+                                 ops.Get("v:a"), ops.Count("n:none", 600)]]
     state.begin()
     state.hold(lists)
     held = dict(state._held)
