@@ -625,19 +625,17 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
 
 
 @lru_cache(maxsize=256)
-def _table_form(count: int) -> tuple[struct.Struct, struct.Struct, struct.Struct]:
-    """A numbers' table of ``count`` doubles packed, those bytes split into each double's
-    low six bytes and its top two (a little-endian 16-bit number), and v6's low six bytes
-    of each as stored: each one C call (``_encode``, ``_sixes``, ``_numbers``; a
-    ``struct.Struct`` made at each decode was ~700 instructions).
+def _table_form(count: int) -> tuple[struct.Struct, struct.Struct]:
+    """A numbers' table of ``count`` doubles packed, and those bytes split into each
+    double's low six bytes and its top two (a little-endian 16-bit number): each one C
+    call (``_encode``, ``_sixes``).
 
     Why not ``array("d", nums)`` and a slice of the bytes a number: filling an array from
     a dict's keys is a generic iteration with an argument parse per number (~3,500
     instructions a record of ~8 numbers, ~1,200 so), and the tops were read a slice and
     an unpack each. The counts repeat (a handful to a few dozen), so each format is
     compiled once."""
-    return (struct.Struct(f"<{count}d"), struct.Struct("<" + "6sH" * count),
-            pieces(count, "6s"))
+    return struct.Struct(f"<{count}d"), struct.Struct("<" + "6sH" * count)
 
 
 def _sixes(packed: bytes) -> list[Any]:
@@ -686,7 +684,7 @@ def _numbers(packed: bytes | list[Any], base: int) -> list[float]:
             low, top = top, low
         head = _TOP.pack(top + base)
         data: bytes | bytearray
-        data = head.join(_table_form(len(low) // 6)[2].unpack(low)) + head if low else b""  # type: ignore[arg-type]  # (a __class__ test)
+        data = head.join(pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""  # type: ignore[arg-type]  # (a __class__ test)
         if others:
             data = bytearray(data)
             for i in range(0, len(others), 2):
