@@ -16,9 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import random
-import sys
-from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
 import msgspec
@@ -26,6 +23,7 @@ import pytest
 
 from spimguard.detectors.takeover import record as takeover_record
 from test_encode42 import _TTLS, T0, _ordinary, _records
+from test_takeover43 import _frames
 
 # sha256 (first 16 hex digits) of ``repr(decode(put))`` of every record of ``_records()``,
 # as main at 6034999 (session 43's branch point) decoded them: 400 records.
@@ -33,22 +31,6 @@ _BASE_DECODED = "2be806912793194c"
 
 # What decoding a record may enter: no comprehension, no helper a part.
 _DECODING = frozenset({"decode", "_decode", "_numbers", "_base_hour", "_dense"})
-
-
-def _frames(call: Callable[[], Any]) -> list[str]:
-    """The Python functions ``call`` enters (cached C calls that hit make none)."""
-    calls: list[str] = []
-
-    def seen(frame: FrameType, event: str, arg: Any) -> None:
-        if event == "call":
-            calls.append(frame.f_code.co_name)
-
-    sys.setprofile(seen)
-    try:
-        call()
-    finally:
-        sys.setprofile(None)
-    return calls
 
 
 def _stored(record: dict[str, Any], now: float = T0) -> bytes:
