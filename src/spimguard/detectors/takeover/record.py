@@ -429,12 +429,13 @@ def _decode(stored: bytes) -> dict[str, Any]:
     decodes its sender's record nearly every time (``detector._DECODED_KEPT`` holds a few
     thousand of 100 million accounts), and on a record of an ordinary account (a session,
     a network, a client, a day's hours) the fixed costs were most of it: in Python 3.11
-    each comprehension makes a function object and a frame (~1,000 instructions, ten a
-    record), each ``zip(..., strict=True)`` parses its keyword (~1,400 with the rest, six
-    a record). A slice unpacked into the entry's names fails as a strict ``zip`` did on a
-    part whose length is not a whole number of entries (``ValueError``: loud), and
-    everything is made in the order it was, so every record decodes to an equal dict,
-    its order and the sign of each zero included (``record_encode.py``'s digest)."""
+    each comprehension makes a function object and a frame (~1,000 instructions, ~nine a
+    record), each ``zip(..., strict=True)`` parses its keyword (~1,300 with the rest, ~five
+    a record): ~104,400 instructions a record of the mixed load, ~77,000 so. A slice
+    unpacked into the entry's names fails as a strict ``zip`` did on a part whose length
+    is not a whole number of entries (``ValueError``: loud), and everything is made in
+    the order it was, so every record decodes to an equal dict, its order and the sign of
+    each zero included (``record_encode.py``'s digest)."""
     links: list[int] = []  # [name, time, ...] (``k``)
     if stored[:1] == _LEAD:  # v6: ``_encode``'s own; ``w`` and then ``k`` trail when held
         hour, names, packed, profile, sessions, live, incidents, sent, *sited = (
@@ -781,9 +782,9 @@ def _dense(stored: list[int]) -> list[int]:
     """The 24 counts of the hour histogram ``_sparse`` stored: each count at its mask's
     lowest bit still set, that bit then cleared.
 
-    Why a step a count, not an hour: an ordinary profile's day has ~9 hours of 24 with
-    counts, and each step was ~400 instructions (the decoding of nearly every event at a
-    platform's scale, ``_decode``)."""
+    Why a step a count, not an hour: an ordinary profile's day has a handful to ~9 hours
+    of 24 with counts, and a step is ~10 bytecodes either way (the decoding of nearly
+    every event at a platform's scale, ``_decode``)."""
     mask, *filled = stored
     hours = [0] * 24
     for count in filled:
