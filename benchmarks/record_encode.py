@@ -70,7 +70,7 @@ def caught(users: int, days: int, kept: int | None) -> tuple[list[tuple[Any, ...
                       official_clients=list(network.OFFICIAL_CLIENTS))
     detector.put_of = record.put_of = catching  # type: ignore[assignment]  # (this run only)
     detector.decode = record.decode = counting  # type: ignore[assignment]
-    detector._DECODED_KEPT = held if kept is None else kept  # type: ignore[misc]
+    detector._DECODED_KEPT = held if kept is None else kept
     try:
         judge = open_engine(cfg, None)
         for line in lines:
@@ -79,7 +79,7 @@ def caught(users: int, days: int, kept: int | None) -> tuple[list[tuple[Any, ...
     finally:
         detector.put_of = record.put_of = put_of  # type: ignore[assignment]  # (put back)
         detector.decode = record.decode = decode  # type: ignore[assignment]
-        detector._DECODED_KEPT = held  # type: ignore[misc]
+        detector._DECODED_KEPT = held
     return [pickle.loads(put) for put in puts], decoded, len(lines)
 
 
