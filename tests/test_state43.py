@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import struct
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,12 @@ import pytest
 from spimguard.state import hashed, memory
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Contains, Count, Distinct, Incr, Tally, Touch, bucket_range
+
+# The benchmark's module from this tree's ``benchmarks`` (as ``test_judge42`` imports its own):
+# a test skipped where the path lacked it could not fail.
+with pytest.MonkeyPatch.context() as _patch:
+    _patch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import state_split
 
 # The paths a message takes ~2-4 times each (benchmarks/state_split.py): a comprehension
 # reading a local made it a cell at every call, the common path's too (~200-600
@@ -81,7 +88,6 @@ def test_a_new_members_times_are_the_packed_doubles() -> None:
 
 
 def test_the_split_names_a_step_a_kind_and_keyspace() -> None:
-    state_split = pytest.importorskip("state_split")
     calls = [("r", [Tally("vel:x", 60, ("a",)), Contains("ties:x", ("a",), "talked")], 1.0),
              ("w", [Touch("ties:x", ("a",), side="talked"), Incr("vel:m:x")], 1.0)]
     names = state_split.labels(calls)
