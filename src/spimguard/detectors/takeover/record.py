@@ -422,6 +422,20 @@ def decode(stored: bytes | list[Any] | dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _decode(stored: bytes) -> dict[str, Any]:
+    """``_encode``'s bytes (or v5's and before) as ``decode``'s dict.
+
+    Why loops in this function's own frame, each flat part walked by slices of its
+    entries' size (``range``'s step), and no comprehension nor ``zip``: a platform's event
+    decodes its sender's record nearly every time (``detector._DECODED_KEPT`` holds a few
+    thousand of 100 million accounts), and on a record of an ordinary account (a session,
+    a network, a client, a day's hours) the fixed costs were most of it: in Python 3.11
+    each comprehension makes a function object and a frame (~1,000 instructions, ~nine a
+    record), each ``zip(..., strict=True)`` parses its keyword (~1,300 with the rest, ~five
+    a record): ~104,400 instructions a record of the mixed load, ~77,000 so. A slice
+    unpacked into the entry's names fails as a strict ``zip`` did on a part whose length
+    is not a whole number of entries (``ValueError``: loud), and everything is made in
+    the order it was, so every record decodes to an equal dict, its order and the sign of
+    each zero included (``record_encode.py``'s digest)."""
     links: list[int] = []  # [name, time, ...] (``k``)
     if stored[:1] == _LEAD:  # v6: ``_encode``'s own; ``w`` and then ``k`` trail when held
         hour, names, packed, profile, sessions, live, incidents, sent, *sited = (
@@ -429,27 +443,34 @@ def _decode(stored: bytes) -> dict[str, Any]:
         nums = _numbers(packed, _TOP_BASE)
         if len(sited) > 1:
             links = sited.pop()
-        if profile:
-            profile = [0, *profile]  # ``pt``: the table's first number (``_encode``)
+        pt: int | None = 0  # the profile's written time: the table's first number (``_encode``)
         current = True
     else:  # v5 and before: the version first, or [version, *links]; ``w`` trails
         head, hour, names, packed, profile, sessions, live, incidents, sent, *sited = (
             _DECODER.decode(stored))
         nums = _numbers(packed, 0)
+        pt = None  # the profile's first part
         if head.__class__ is list:
             links = head[1:]
         current = (head if head.__class__ is int else head[0]) == _VERSION
     if current:  # v5 and v6: networks as bytes, the hour as a difference
-        names = [n if n.__class__ is str else _name(n) for n in names]
+        for i, n in enumerate(names):  # (the decoder's own list)
+            if n.__class__ is not str:
+                names[i] = _name(n)
         hour += _base_hour(nums[0] if len(nums) > 1 else None)  # (+0.0 ends ``nums``)
     out: dict[str, Any] = {}
     if links:
-        it = iter(links)
-        out["k"] = {names[n]: nums[ts] for n, ts in zip(it, it, strict=True)}
+        touched: dict[str, float] = {}
+        for i in range(0, len(links), 2):
+            n, ts = links[i:i + 2]
+            touched[names[n]] = nums[ts]
+        out["k"] = touched
     if profile:
         # The hour histogram is a sparse eleventh part when that is shorter (``_sparse``).
         # ``linked``: v6's flag, an earlier form's domain tags (``linked`` when any).
-        pt, last, msgs, nets, clients, owned, cidrs, linked, scripts, hours, *sparse = profile
+        if pt is None:
+            pt, *profile = profile
+        last, msgs, nets, clients, owned, cidrs, linked, scripts, hours, *sparse = profile
         fields: dict[str, Any] = {}
         if last is not None:
             fields["last"] = nums[last]
@@ -457,10 +478,11 @@ def _decode(stored: bytes) -> dict[str, Any]:
             fields["msgs"] = msgs
         for field, flat in (("nets", nets), ("clients", clients), ("owned", owned)):
             if flat is not None:  # [name, first, last, uses] flat; uses -1: none kept
-                it = iter(flat)
-                fields[field] = {
-                    names[n]: [nums[a], nums[b], u] if u >= 0 else [nums[a], nums[b]]
-                    for n, a, b, u in zip(it, it, it, it, strict=True)}
+                seen: dict[str, list[Any]] = {}
+                for i in range(0, len(flat), 4):
+                    n, a, b, u = flat[i:i + 4]
+                    seen[names[n]] = [nums[a], nums[b], u] if u >= 0 else [nums[a], nums[b]]
+                fields[field] = seen
         if cidrs is not None:
             fields["cidrs"] = cidrs
         if linked:
@@ -473,31 +495,36 @@ def _decode(stored: bytes) -> dict[str, Any]:
             fields["hours"] = hours
         out["p"], out["pt"] = fields, nums[pt]
     if sessions:
-        it = iter(sessions)
-        out["s"] = {names[s]: [names[c], names[n], nums[login], read, nums[risk], flags & 1,
+        facts: dict[str, list[Any]] = {}
+        for i in range(0, len(sessions), 9):
+            s, c, n, login, written, read, risk, replies, flags = sessions[i:i + 9]
+            facts[names[s]] = [names[c], names[n], nums[login], read, nums[risk], flags & 1,
                                replies, nums[written], flags >> 1]
-                    for s, c, n, login, written, read, risk, replies, flags
-                    in zip(it, it, it, it, it, it, it, it, it, strict=True)}
+        out["s"] = facts
     if live:
-        it = iter(live)
-        out["l"] = {names[n]: nums[ts] for n, ts in zip(it, it, strict=True)}
+        nets_live: dict[str, float] = {}
+        for i in range(0, len(live), 2):
+            n, ts = live[i:i + 2]
+            nets_live[names[n]] = nums[ts]
+        out["l"] = nets_live
     if incidents:
-        it = iter(incidents)
-        out["i"] = [nums[next(it)], [
-            {"session": names[s], "since": nums[since], "net": names[net],
-             "range": names[wide], "family": names[family]}
-            for s, since, net, wide, family in zip(it, it, it, it, it, strict=True)]]
-    if sent:
-        out["n"] = _hours(sent, names, hour)
-    if sited and sited[0]:  # (v6: an empty ``w`` before ``k``)
-        out["w"] = _hours(sited[0], names, hour)
+        opened: list[dict[str, Any]] = []
+        for i in range(1, len(incidents), 5):
+            s, since, net, wide, family = incidents[i:i + 5]
+            opened.append({"session": names[s], "since": nums[since], "net": names[net],
+                           "range": names[wide], "family": names[family]})
+        out["i"] = [nums[incidents[0]], opened]
+    for part, counted in (("n", sent), ("w", sited[0] if sited else None)):
+        if counted:  # (v6: an empty ``w`` before ``k``)
+            # [session, hours before ``hour``, count, ...] each (``_encode``)
+            by_session: dict[str, list[list[int]]] = {}
+            for b in counted:
+                by_session[names[b[0]]] = buckets = []
+                for i in range(1, len(b), 2):
+                    before, count = b[i:i + 2]
+                    buckets.append([hour - before, count])
+            out[part] = by_session
     return out
-
-
-def _hours(stored: list[list[Any]], names: list[str], hour: int) -> dict[str, Any]:
-    """``n`` or ``w`` as ``_counted`` stores it."""
-    return {names[b[0]]: [[hour - b[i], b[i + 1]] for i in range(1, len(b), 2)]
-            for b in stored}
 
 
 def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window: float,
@@ -661,8 +688,8 @@ def _numbers(packed: bytes | list[Any], base: int) -> list[float]:
         data = head.join(pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""  # type: ignore[arg-type]  # (a __class__ test)
         if others:
             data = bytearray(data)
-            it = iter(others)
-            for index, own in zip(it, it, strict=True):
+            for i in range(0, len(others), 2):
+                index, own = others[i:i + 2]
                 data[8 * index + 6:8 * index + 8] = _TOP.pack(own + base)
         nums = array("d", data).tolist()
     nums.append(0.0)
@@ -752,10 +779,19 @@ def _sparse(hours: list[int]) -> list[int] | None:
 
 
 def _dense(stored: list[int]) -> list[int]:
-    """The 24 counts of the hour histogram ``_sparse`` stored."""
+    """The 24 counts of the hour histogram ``_sparse`` stored: each count at its mask's
+    lowest bit still set, that bit then cleared.
+
+    Why a step a count, not an hour: an ordinary profile's day has a handful to ~9 hours
+    of 24 with counts, and a step is ~10 bytecodes either way (the decoding of nearly
+    every event at a platform's scale, ``_decode``)."""
     mask, *filled = stored
-    counts = iter(filled)
-    return [next(counts) if mask >> h & 1 else 0 for h in range(24)]
+    hours = [0] * 24
+    for count in filled:
+        low = mask & -mask
+        hours[low.bit_length() - 1] = count
+        mask ^= low
+    return hours
 
 
 # -- the v2 stored form (a JSON list), still read -----------------------------------------
