@@ -98,3 +98,17 @@ def test_an_hour_histogram_stored_sparse_reads_back_whole() -> None:
         sparse = takeover_record._sparse(hours)
         assert sparse is not None
         assert takeover_record._dense(sparse) == hours
+
+
+@pytest.mark.parametrize("stored", [
+    [0b101, 3],  # a count short: base's comprehension raised (StopIteration)
+    [0b1, 2, 5],  # a count past the mask: ``decode43``'s loop put it on hour 23, silently
+    [1 << 24, 4],  # an hour past the day
+], ids=["a count short", "a count past the mask", "an hour past the day"])
+def test_an_hour_histogram_that_is_not_what_sparse_writes_fails_loudly(
+        stored: list[int]) -> None:
+    """A stored histogram whose mask and counts disagree is no record this project wrote
+    (``_sparse``): read as one, a count would be put on an hour it never counted and
+    written back so. It is refused, as a part of the wrong length is (lead, session 43)."""
+    with pytest.raises(ValueError, match="hour histogram"):
+        takeover_record._dense(stored)

@@ -786,6 +786,10 @@ def _dense(stored: list[int]) -> list[int]:
     of 24 with counts, and a step is ~10 bytecodes either way (the decoding of nearly
     every event at a platform's scale, ``_decode``)."""
     mask, *filled = stored
+    if mask.bit_count() != len(filled) or mask >> 24:
+        # Not what ``_sparse`` writes: refused loudly, as a strict ``zip`` refuses a part of
+        # the wrong length (a count without its hour would land on hour 23, silently).
+        raise ValueError(f"hour histogram: mask {mask:#x} with {len(filled)} counts")
     hours = [0] * 24
     for count in filled:
         low = mask & -mask
