@@ -14,14 +14,14 @@ here by digest.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
-import sys
 from collections.abc import Iterator
-from types import FrameType
 from typing import Any
 
 from spimguard.detectors.takeover import record as takeover_record
+from test_takeover43 import _frames
 
 T0 = 1_790_000_000.0
 DAY = 86_400.0
@@ -149,16 +149,6 @@ def test_an_ordinary_record_is_encoded_in_few_python_frames() -> None:
     ~1,000-1,500 instructions)."""
     record = _ordinary()
     takeover_record.put_of("@a:x", record, T0, *_TTLS)  # the caches warm, as a process's
-    calls: list[str] = []
-
-    def seen(frame: FrameType, event: str, arg: Any) -> None:
-        if event == "call":
-            calls.append(frame.f_code.co_name)
-
-    sys.setprofile(seen)
-    try:
-        takeover_record.put_of("@a:x", record, T0, *_TTLS)
-    finally:
-        sys.setprofile(None)
+    calls = _frames(functools.partial(takeover_record.put_of, "@a:x", record, T0, *_TTLS))
     assert sorted(calls) == sorted(
         ["put_of", "key", "_encode", "_sparse", "_base_hour", "_sixes"])
