@@ -115,7 +115,6 @@ import msgspec
 
 from ... import accounts
 from ...state.ops import Count, Put, bucket_range, key_part, lodged_keyspace
-from ...state.sided import pieces
 from . import keys
 
 PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
@@ -439,7 +438,7 @@ def _decode(stored: bytes) -> dict[str, Any]:
     links: list[int] = []  # [name, time, ...] (``k``)
     if stored[:1] == _LEAD:  # v6: ``_encode``'s own; ``w`` and then ``k`` trail when held
         hour, names, packed, profile, sessions, live, incidents, sent, *sited = (
-            _DECODER.decode(memoryview(stored)[1:]))
+            _DECODER.decode(stored[1:]))
         nums = _numbers(packed, _TOP_BASE)
         if len(sited) > 1:
             links = sited.pop()
@@ -639,6 +638,16 @@ def _table_form(count: int) -> tuple[struct.Struct, struct.Struct]:
     return struct.Struct(f"<{count}d"), struct.Struct("<" + "6sH" * count)
 
 
+@lru_cache(maxsize=256)
+def _lows(count: int) -> struct.Struct:
+    """The lows of a numbers' table of ``count`` (``_sixes``), each its six bytes, and an
+    empty piece after the last: joined by the top, each low gets it after itself, the
+    last's too, in one C call (``_numbers``: where the join and then the top's
+    concatenation made the table's bytes twice). Its own count's alone as the cache's key
+    (an int, looked up as itself), where ``state.sided.pieces``'s is a tuple."""
+    return struct.Struct("<" + "6s" * count + "0s")
+
+
 def _sixes(packed: bytes) -> list[Any]:
     """The numbers' table (doubles, ``packed``) as v6 stores it: ``[low, top, index, its
     top, ...]``: every number's low six bytes, the first number's top two bytes (a
@@ -685,7 +694,7 @@ def _numbers(packed: bytes | list[Any], base: int) -> list[float]:
             low, top = top, low
         head = _TOP.pack(top + base)
         data: bytes | bytearray
-        data = head.join(pieces(len(low) // 6, "6s").unpack(low)) + head if low else b""  # type: ignore[arg-type]  # (a __class__ test)
+        data = head.join(_lows(len(low) // 6).unpack(low)) if low else b""  # type: ignore[arg-type]  # (a __class__ test)
         if others:
             data = bytearray(data)
             for i in range(0, len(others), 2):
