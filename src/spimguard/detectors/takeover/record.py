@@ -106,12 +106,14 @@ import ipaddress
 import math
 import struct
 from array import array
+from collections.abc import Sequence
 from functools import lru_cache
 from itertools import compress
 from operator import itemgetter
 from typing import Any
 
 import msgspec
+from msgspec.structs import astuple
 
 from ... import accounts
 from ...state.ops import Count, Put, bucket_range, key_part, lodged_keyspace
@@ -128,6 +130,29 @@ _VERSION = 5  # the last form that starts with its version (``_decode``)
 _LEAD = b"\xc1"
 _TICK = 4_194_304  # 2**22: ticks a second (the v2 stored form's times)
 _ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder()
+
+
+class _Stored(msgspec.Struct, array_like=True, gc=False):
+    """What a v6 record's list holds after its lead byte (``_encode``), as ``_decode``
+    reads it: each part that ``_decode`` only walks a tuple, which msgspec makes in one
+    allocation where a list takes two, and whose slice of a whole entry is the tuple
+    itself (an ordinary account's parts hold one entry each); ``w`` and ``k`` empty when
+    not held. What passes into the decoded record as it is (the profile's ``cidrs``, its
+    24 hours) is copied to a list there, so the record is what it was (``record44``)."""
+
+    hour: int
+    names: list[Any]  # (written in place: a network's bytes as its text)
+    packed: tuple[Any, ...]
+    profile: tuple[bool | int | float | str | tuple[Any, ...] | None, ...] | None
+    sessions: tuple[Any, ...]
+    live: tuple[Any, ...]
+    incidents: tuple[Any, ...]
+    sent: tuple[tuple[Any, ...], ...]
+    sited: tuple[tuple[Any, ...], ...] = ()
+    links: tuple[Any, ...] = ()
+
+
+_V6 = msgspec.msgpack.Decoder(_Stored)
 _TOP = struct.Struct("<H")  # a double's top two bytes (``_numbers``)
 # What v6 stores a top as its difference from (``_sixes``): the top of every double in
 # [2**30, 2**31) s (2004 to 2038) is this plus 0-15, so an event time's top is one byte.
@@ -435,18 +460,18 @@ def _decode(stored: bytes) -> dict[str, Any]:
     is not a whole number of entries (``ValueError``: loud), and everything is made in
     the order it was, so every record decodes to an equal dict, its order and the sign of
     each zero included (``record_encode.py``'s digest)."""
-    links: list[int] = []  # [name, time, ...] (``k``)
+    links: Sequence[int] = ()  # [name, time, ...] (``k``)
+    sited: Any
     if stored[:1] == _LEAD:  # v6: ``_encode``'s own; ``w`` and then ``k`` trail when held
-        hour, names, packed, profile, sessions, live, incidents, sent, *sited = (
-            _DECODER.decode(stored[1:]))
+        hour, names, packed, profile, sessions, live, incidents, sent, sited, links = (
+            astuple(_V6.decode(stored[1:])))
         nums = _numbers(packed, _TOP_BASE)
-        if len(sited) > 1:
-            links = sited.pop()
         pt: int | None = 0  # the profile's written time: the table's first number (``_encode``)
         current = True
     else:  # v5 and before: the version first, or [version, *links]; ``w`` trails
         head, hour, names, packed, profile, sessions, live, incidents, sent, *sited = (
             _DECODER.decode(stored))
+        sited = sited[0] if sited else ()
         nums = _numbers(packed, 0)
         pt = None  # the profile's first part
         if head.__class__ is list:
@@ -483,7 +508,7 @@ def _decode(stored: bytes) -> dict[str, Any]:
                     seen[names[n]] = [nums[a], nums[b], u] if u >= 0 else [nums[a], nums[b]]
                 fields[field] = seen
         if cidrs is not None:
-            fields["cidrs"] = cidrs
+            fields["cidrs"] = _listed(cidrs)
         if linked:
             fields["linked"] = True
         if scripts is not None:
@@ -491,7 +516,7 @@ def _decode(stored: bytes) -> dict[str, Any]:
         if sparse:
             fields["hours"] = _dense(sparse[0])
         elif hours is not None:
-            fields["hours"] = hours
+            fields["hours"] = _listed(hours)
         out["p"], out["pt"] = fields, nums[pt]
     if sessions:
         facts: dict[str, list[Any]] = {}
@@ -513,7 +538,7 @@ def _decode(stored: bytes) -> dict[str, Any]:
             opened.append({"session": names[s], "since": nums[since], "net": names[net],
                            "range": names[wide], "family": names[family]})
         out["i"] = [nums[incidents[0]], opened]
-    for part, counted in (("n", sent), ("w", sited[0] if sited else None)):
+    for part, counted in (("n", sent), ("w", sited)):
         if counted:  # (v6: an empty ``w`` before ``k``)
             # [session, hours before ``hour``, count, ...] each (``_encode``)
             by_session: dict[str, list[list[int]]] = {}
@@ -524,6 +549,12 @@ def _decode(stored: bytes) -> dict[str, Any]:
                     buckets.append([hour - before, count])
             out[part] = by_session
     return out
+
+
+def _listed(value: Any) -> Any:
+    """A profile's value as the record holds it: a list where v6's decoding made a tuple
+    (``_Stored``), anything else as it is."""
+    return list(value) if value.__class__ is tuple else value
 
 
 def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window: float,
