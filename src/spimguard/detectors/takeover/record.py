@@ -455,7 +455,9 @@ def _decode(stored: bytes) -> dict[str, Any]:
     a network, a client, a day's hours) the fixed costs were most of it: in Python 3.11
     each comprehension makes a function object and a frame (~1,000 instructions, ~nine a
     record), each ``zip(..., strict=True)`` parses its keyword (~1,300 with the rest, ~five
-    a record): ~104,400 instructions a record of the mixed load, ~77,000 so. A slice
+    a record): ~104,400 instructions a record of the mixed load, ~77,000 so; ~71,900 with
+    v6's parts read as tuples (``_Stored``: one allocation a part, and a whole entry's
+    slice, an ordinary account's one session or network, the tuple itself). A slice
     unpacked into the entry's names fails as a strict ``zip`` did on a part whose length
     is not a whole number of entries (``ValueError``: loud), and everything is made in
     the order it was, so every record decodes to an equal dict, its order and the sign of
@@ -713,7 +715,7 @@ def _sixes(packed: bytes) -> list[Any]:
     return stored
 
 
-def _numbers(packed: bytes | list[Any], base: int) -> list[float]:
+def _numbers(packed: bytes | Sequence[Any], base: int) -> list[float]:
     """The numbers' table as a list, ``_ZERO`` (its last place) +0.0: from v6's
     ``_sixes`` (``base``: ``_TOP_BASE``), v5's (its tops whole: 0), v4's (the same, its
     first two items swapped), or v3's doubles (in which no index is ``_ZERO``)."""
