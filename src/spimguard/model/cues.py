@@ -108,8 +108,9 @@ def _tables() -> _Tables:
                    tuple(phrases), tuple(p for p in phrases if p[0].isascii()))
 
 
-def cues(view: MessageView) -> list[str]:
-    """The message's cue tokens: each cue it shows, and how many.
+def cues(view: MessageView, words: list[str] | None = None) -> list[str]:
+    """The message's cue tokens: each cue it shows, and how many. ``words`` are its prose
+    skeleton's (``_WORD``'s), where the caller has them already (``features``).
 
     A new text pays this at every message, so each test that most texts fail is
     guarded by a cheaper one that is false whenever it is: a text of ASCII holds no
@@ -120,17 +121,25 @@ def cues(view: MessageView) -> list[str]:
     those of the unguarded tests, bit for bit (``tests/test_features44.py``).
     """
     tables = _tables()
-    prose = view.prose
+    prose, skeleton = view.prose, view.prose_skeleton
+    # The words of the text read: the skeleton, the folded prose where it differs, and
+    # the mixed words read as Cyrillic, each found apart (no word spans the blank that
+    # parts them in ``text``).
+    found_words = set(_WORD.findall(skeleton) if words is None else words)
     folded = prose.casefold()
-    text = folded if folded == view.prose_skeleton else f"{view.prose_skeleton} {folded}"
+    text = folded
+    if folded != skeleton:
+        text = f"{skeleton} {folded}"
+        found_words.update(_WORD.findall(folded))
     mixed = ([] if folded.isascii() or _CYRILLIC.search(folded) is None
              else _MIXED_WORD.findall(folded))
     if mixed:
-        text += " " + " ".join(mixed).translate(_TO_CYRILLIC)
-    words = set(_WORD.findall(text))
+        read = " ".join(mixed).translate(_TO_CYRILLIC)
+        text += " " + read
+        found_words.update(_WORD.findall(read))
     listed, stems, heads, first = tables.words, tables.stems, tables.heads, tables.lengths[0]
-    hit = {listed[w] for w in words if w in listed}
-    hit.update(stems[w[:n]] for w in words if w[:first] in heads
+    hit = {listed[w] for w in found_words if w in listed}
+    hit.update(stems[w[:n]] for w in found_words if w[:first] in heads
                for n in tables.lengths if w[:n] in stems)
     hit.update(name for phrase, name in
                (tables.ascii_phrases if text.isascii() else tables.phrases)

@@ -75,7 +75,6 @@ _WORD = re.compile(rb"[\w\x80-\xff]+")
 _DIGIT = re.compile(r"\d")
 _PHONE = re.compile(r"\d[\d\s().-]{6,}\d")
 _NOT_UPPER = re.compile(r"[^A-Z]+")
-_MONEY_HINT = re.compile(r"[$£€¥₹₽]|usd|eur|gbp|rp|rs|руб", re.IGNORECASE)
 _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGNORECASE)
 
 
@@ -143,7 +142,7 @@ def shape_tokens(view: MessageView) -> list[str]:
     text = view.prose
     if _DIGIT.search(text) and _PHONE.search(text):
         tokens.append("phone")
-    if _MONEY_HINT.search(text) and _MONEY.search(text):
+    if _MONEY.search(text):
         tokens.append("money")
     if not text.islower() and len(text) >= 8:
         upper = len(text) - len(_NOT_UPPER.sub("", text)) if text.isascii() else sum(
@@ -154,21 +153,19 @@ def shape_tokens(view: MessageView) -> list[str]:
     return tokens
 
 
-def _teachable_words(skeleton: str) -> list[str]:
-    """Words of four or more letters, and neighbour pairs with at least one such word.
+def _teachable_words(words: list[str]) -> list[str]:
+    """Of a text's ``words`` (``_ANY_WORD``'s), those of four or more letters, and
+    neighbour pairs with at least one such word.
 
     Short words are mostly a language's function words ("в", "что", "the"):
     they run through a whole spam wave, so learning them from reports would
     mark every message in that language.
     """
-    words = _ANY_WORD.findall(skeleton)
-    long = [len(w) >= 4 for w in words]
-    chosen = [w for w, ok in zip(words, long, strict=True) if ok]
+    chosen = [w for w in words if len(w) >= 4]
     # A crude stem (the first five letters) so that inflected forms teach each
     # other: "доходом", "дохода" -> "доход".
     chosen += [f"{w[:5]}~" for w in chosen if len(w) > 5]
-    chosen += [f"{a} {b}" for a, b, ok_a, ok_b in
-               zip(words, words[1:], long, long[1:], strict=False) if ok_a or ok_b]
+    chosen += [f"{a} {b}" for a, b in zip(words, words[1:]) if len(a) >= 4 or len(b) >= 4]
     return chosen
 
 
@@ -194,17 +191,17 @@ def _stream(view: MessageView) -> bytes:
     return (stream + "    ").encode("utf-32-le", "surrogatepass")
 
 
-def _trained(view: MessageView, shape: list[str], shift: np.uint32) -> np.ndarray:
-    """``buckets`` of a message whose ``shape_tokens`` are ``shape``."""
+def _trained(view: MessageView, named: list[str], shift: np.uint32) -> np.ndarray:
+    """``buckets`` of a message whose ``shape_tokens`` and ``cues`` are ``named``."""
     raw = _stream(view)
     words = (_word_hashes(view.prose_skeleton.encode("utf-8", "surrogatepass")) * _MIX) >> shift
     grams = _char_ngrams(raw, len(raw) // 4 - 4, shift)
-    return distinct(np.concatenate((grams, words, _token_buckets(cues(view) + shape, shift))))
+    return distinct(np.concatenate((grams, words, _token_buckets(named, shift))))
 
 
 def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
     """The message's distinct feature buckets (sorted uint32)."""
-    return _trained(view, shape_tokens(view), np.uint32(32 - bits))
+    return _trained(view, shape_tokens(view) + cues(view), np.uint32(32 - bits))
 
 
 def parts(view: MessageView, bits: int = BITS,
@@ -273,19 +270,24 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     ``_batch_buckets``, their teachable tokens (``_taught``) in one CRC pass and one sort
     of (message, bucket) keys. O(T log T) for the T features of all of them. One message
     (a batch of one, or the one new text among chat lines kept) is all its own: its
-    ``buckets``, its tokens' distinct buckets, no keys of message and bucket to sort."""
+    ``buckets``, its tokens' distinct buckets, no keys of message and bucket to sort.
+    A message's skeleton is split into words once, for its cues and its teachable words."""
     if not messages:
         return []
     shift = np.uint32(32 - bits)
-    shapes = [shape_tokens(view) for view, _ in messages]
     known = well_known()
-    taught = [_taught(view, greeted, shape, known)
-              for (view, greeted), shape in zip(messages, shapes, strict=True)]
+    named: list[list[str]] = []
+    taught: list[tuple[list[str], list[str]]] = []
+    for view, greeted in messages:
+        words = _ANY_WORD.findall(view.prose_skeleton)
+        shape = shape_tokens(view)
+        named.append(shape + cues(view, words))
+        taught.append(_taught(view, greeted, shape, known, words))
     if len(messages) == 1:
-        out = [(_trained(messages[0][0], shapes[0], shift),
+        out = [(_trained(messages[0][0], named[0], shift),
                 distinct(_taught_buckets(*taught[0], shift)))]
     else:
-        out = _split_parts([view for view, _ in messages], shapes, taught, bits)
+        out = _split_parts([view for view, _ in messages], named, taught, bits)
     for found, teachable in out:
         found.setflags(write=False)
         teachable.setflags(write=False)
@@ -293,14 +295,16 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
 
 
 def _taught(view: MessageView, greeted: tuple[str, ...], shape: list[str],
-            known: frozenset[str]) -> tuple[list[str], list[str]]:
-    """(words, tokens) that reports teach of a message: ``_teachable_words`` of its prose
-    with its ``greeted`` names taken out, and its shape and domains (the ``known`` sites'
-    left out)."""
-    prose = view.prose_skeleton
-    for name in greeted:
-        prose = prose.replace(name, " ")
-    return _teachable_words(prose), shape + [f"dom:{d}" for d in view.domains if d not in known]
+            known: frozenset[str], words: list[str]) -> tuple[list[str], list[str]]:
+    """(words, tokens) that reports teach of a message whose prose has ``words``:
+    ``_teachable_words`` of its prose with its ``greeted`` names taken out, and its shape
+    and domains (the ``known`` sites' left out)."""
+    if greeted:
+        prose = view.prose_skeleton
+        for name in greeted:
+            prose = prose.replace(name, " ")
+        words = _ANY_WORD.findall(prose)
+    return _teachable_words(words), shape + [f"dom:{d}" for d in view.domains if d not in known]
 
 
 def _taught_buckets(words: list[str], tokens: list[str], shift: np.uint32) -> np.ndarray:
@@ -309,11 +313,11 @@ def _taught_buckets(words: list[str], tokens: list[str], shift: np.uint32) -> np
     return np.concatenate(((_crc32s(words, 7) * _MIX) >> shift, _token_buckets(tokens, shift)))
 
 
-def _split_parts(views: list[MessageView], shapes: list[list[str]],
+def _split_parts(views: list[MessageView], named: list[list[str]],
                  taught: list[tuple[list[str], list[str]]], bits: int) -> list[Parts]:
     """``_hashed_parts`` of several messages: hashed together, then cut into each one's
     slices (``np.split`` costs ~10 µs a call in Python before any work)."""
-    docs, found = _batch_buckets(views, shapes, bits)
+    docs, found = _batch_buckets(views, named, bits)
     words: list[str] = []
     word_docs: list[int] = []
     tokens: list[str] = []
@@ -370,20 +374,19 @@ def batch_buckets(views: Sequence[MessageView], bits: int = BITS) -> tuple[np.nd
     all messages instead of once per message: the per-call overhead of numpy,
     not the arithmetic, is what single-message hashing pays for.
     """
-    return _batch_buckets(views, [shape_tokens(view) for view in views], bits)
+    return _batch_buckets(views, [shape_tokens(view) + cues(view) for view in views], bits)
 
 
-def _batch_buckets(views: Sequence[MessageView], shapes: Sequence[list[str]],
+def _batch_buckets(views: Sequence[MessageView], named: Sequence[list[str]],
                    bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """``batch_buckets``, with each view's ``shape_tokens`` given."""
+    """``batch_buckets``, with each view's ``shape_tokens`` and ``cues`` given."""
     shift = np.uint32(32 - bits)
     raws, skeletons, tokens, token_docs = [], [], [], []
-    for index, (view, shape) in enumerate(zip(views, shapes, strict=True)):
+    for index, (view, tokens_of) in enumerate(zip(views, named, strict=True)):
         raws.append(_stream(view))
         skeletons.append(view.prose_skeleton.encode("utf-8", "surrogatepass"))
-        named = shape + cues(view)
-        tokens += named
-        token_docs += [index] * len(named)
+        tokens += tokens_of
+        token_docs += [index] * len(tokens_of)
     docs = len(views)
     # Character n-grams: windows over all streams joined; a window counts for the
     # message it starts in if it starts among that message's own rows.
