@@ -90,8 +90,13 @@ class _Tables(NamedTuple):
     stems: dict[str, str]  # a stem -> its cue
     lengths: tuple[int, ...]  # the stems' lengths, shortest first
     heads: frozenset[str]  # every stem's first ``lengths[0]`` letters
+    ascii_heads: frozenset[str]  # those a text of ASCII alone can hold
     phrases: tuple[tuple[str, str], ...]  # (phrase, cue)
     ascii_phrases: tuple[tuple[str, str], ...]  # those a text of ASCII alone can hold
+    # Any of ``phrases`` (``ascii_phrases``): one scan in C that most texts fail, where each
+    # phrase's own ``in`` is a Python step.
+    any_phrase: re.Pattern[str]
+    any_ascii_phrase: re.Pattern[str]
 
 
 @lru_cache(maxsize=1)
@@ -104,8 +109,14 @@ def _tables() -> _Tables:
         stems.update(dict.fromkeys(stemmed.split(), name))
         phrases += [(phrase, name) for phrase in found_in_text.split("|")]
     lengths = tuple(sorted({len(stem) for stem in stems}))
-    return _Tables(words, stems, lengths, frozenset(stem[:lengths[0]] for stem in stems),
-                   tuple(phrases), tuple(p for p in phrases if p[0].isascii()))
+    heads = frozenset(stem[:lengths[0]] for stem in stems)
+    plain = tuple(p for p in phrases if p[0].isascii())
+    return _Tables(words, stems, lengths, heads, frozenset(filter(str.isascii, heads)),
+                   tuple(phrases), plain, _any_of(phrases), _any_of(plain))
+
+
+def _any_of(phrases: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(phrase) for phrase, _ in phrases) or "(?!)")
 
 
 def cues(view: MessageView, words: list[str] | None = None) -> list[str]:
@@ -114,11 +125,12 @@ def cues(view: MessageView, words: list[str] | None = None) -> list[str]:
 
     A new text pays this at every message, so each test that most texts fail is
     guarded by a cheaper one that is false whenever it is: a text of ASCII holds no
-    Cyrillic letter, emoji or non-ASCII phrase (``str.isascii`` reads a flag); a word
-    whose first letters begin no stem is not cut into stems; a mixed word needs a
-    Cyrillic letter somewhere; letters spaced out need four blanks between single
-    characters (``_SPACED_HINT``, a scan that skips to the blanks in C). The tokens are
-    those of the unguarded tests, bit for bit (``tests/test_features44.py``).
+    Cyrillic letter, emoji, non-ASCII stem or phrase (``str.isascii`` reads a flag); a
+    word whose first letters begin no stem is not cut into stems; phrases are looked for
+    one by one only in a text that holds any (one scan); a mixed word needs a Cyrillic
+    letter somewhere; letters spaced out need four blanks between single characters
+    (``_SPACED_HINT``, a scan that skips to the blanks in C). The tokens are those of
+    the unguarded tests, bit for bit (``tests/test_features44.py``).
     """
     tables = _tables()
     prose, skeleton = view.prose, view.prose_skeleton
@@ -137,13 +149,16 @@ def cues(view: MessageView, words: list[str] | None = None) -> list[str]:
         read = " ".join(mixed).translate(_TO_CYRILLIC)
         text += " " + read
         found_words.update(_WORD.findall(read))
-    listed, stems, heads, first = tables.words, tables.stems, tables.heads, tables.lengths[0]
+    plain = text.isascii()
+    listed, stems, first = tables.words, tables.stems, tables.lengths[0]
     hit = {listed[w] for w in found_words if w in listed}
-    hit.update(stems[w[:n]] for w in found_words if w[:first] in heads
-               for n in tables.lengths if w[:n] in stems)
-    hit.update(name for phrase, name in
-               (tables.ascii_phrases if text.isascii() else tables.phrases)
-               if name not in hit and phrase in text)
+    heads = tables.ascii_heads if plain else tables.heads
+    if heads:
+        hit.update(stems[w[:n]] for w in found_words if w[:first] in heads
+                   for n in tables.lengths if w[:n] in stems)
+    if (tables.any_ascii_phrase if plain else tables.any_phrase).search(text):
+        hit.update(name for phrase, name in (tables.ascii_phrases if plain else tables.phrases)
+                   if name not in hit and phrase in text)
     found = [name for name in _CUE_WORDS if name in hit]
     if "channel" not in found and "@" in prose and _HANDLE.search(prose):
         found.append("channel")

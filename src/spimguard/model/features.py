@@ -76,6 +76,7 @@ _DIGIT = re.compile(r"\d")
 _PHONE = re.compile(r"\d[\d\s().-]{6,}\d")
 _NOT_UPPER = re.compile(r"[^A-Z]+")
 _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGNORECASE)
+_MONEY_ASCII = re.compile(r"\$|usd|eur|gbp|rp|rs")  # what ``_MONEY`` needs in ASCII, lowered
 
 
 _SEEDS = np.array([0x2545F491, 0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35], dtype=np.uint32)
@@ -142,7 +143,11 @@ def shape_tokens(view: MessageView) -> list[str]:
     text = view.prose
     if _DIGIT.search(text) and _PHONE.search(text):
         tokens.append("phone")
-    if _MONEY.search(text):
+    # A text of ASCII can match ``_MONEY`` only with a "$" or one of its words in it,
+    # whatever the case (its other signs and the case-blind matches of its letters, "ſ"
+    # for "s", are not ASCII): a scan of literals that most texts fail, before the
+    # pattern's case-blind attempt at every position.
+    if (not text.isascii() or _MONEY_ASCII.search(text.lower())) and _MONEY.search(text):
         tokens.append("money")
     if not text.islower() and len(text) >= 8:
         upper = len(text) - len(_NOT_UPPER.sub("", text)) if text.isascii() else sum(
