@@ -38,7 +38,7 @@ import hashlib
 import re
 import zlib
 from collections.abc import Sequence
-from itertools import repeat
+from itertools import pairwise, repeat
 
 import numpy as np
 
@@ -170,7 +170,7 @@ def _teachable_words(words: list[str]) -> list[str]:
     # A crude stem (the first five letters) so that inflected forms teach each
     # other: "доходом", "дохода" -> "доход".
     chosen += [f"{w[:5]}~" for w in chosen if len(w) > 5]
-    chosen += [f"{a} {b}" for a, b in zip(words, words[1:]) if len(a) >= 4 or len(b) >= 4]
+    chosen += [f"{a} {b}" for a, b in pairwise(words) if len(a) >= 4 or len(b) >= 4]
     return chosen
 
 
