@@ -39,8 +39,10 @@ import re
 import zlib
 from collections.abc import Sequence
 from itertools import pairwise, repeat
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..kept import UNKEPT, touched
 from ..lists import well_known
@@ -327,11 +329,11 @@ def _split_parts(views: list[MessageView], named: list[list[str]],
     word_docs: list[int] = []
     tokens: list[str] = []
     token_docs: list[int] = []
-    for at, (chosen, named) in enumerate(taught):
+    for at, (chosen, given) in enumerate(taught):
         words += chosen
         word_docs += [at] * len(chosen)
-        tokens += named
-        token_docs += [at] * len(named)
+        tokens += given
+        token_docs += [at] * len(given)
     teach_docs, teachable = _by_message(np.array(word_docs + token_docs, dtype=np.int64),
                                         _taught_buckets(words, tokens, np.uint32(32 - bits)),
                                         bits, len(views))
@@ -350,7 +352,8 @@ def _by_message(docs: np.ndarray, found: np.ndarray, bits: int,
     message's index fits above the bucket's bits (up to 4,096 messages at 20 bits),
     which numpy sorts in half the time of 64 bits (its SIMD sort holds twice the keys a
     register), else of 64."""
-    keys = docs.astype(np.uint32 if messages <= 1 << (32 - bits) else np.int64)
+    keys: npt.NDArray[np.integer[Any]] = docs.astype(
+        np.uint32 if messages <= 1 << (32 - bits) else np.int64)
     keys <<= bits
     keys |= found
     keys = distinct(keys)
