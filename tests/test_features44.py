@@ -24,7 +24,8 @@ EDGES = (
     "price: 5 eur", "GBP", "rp 5.000.000", "Rp5000", "руб 100", "100 РУБ", "₽ 500",
     "500 ₹ or ¥", "pRs", "hours yours first", "\u212a\u212a test", "İstanbul rs",
     "F R E E  n o w", "f.r.e.e.n.o.w", "a-b-c-d-e", "x x x x x", "x x x x", "a_b_c_d_e!",
-    "c*a*s*h now", "1 2 3 4 5 6", "я б в г д", "Нaбuрaю в кoмaндy пaртнeрoв", "дoxoдом",
+    "c*a*s*h now", "1 2 3 4 5 6", "0.0.0.0.0", "1.2.3.4 5", "你 好 吗 你 好", "я б в г д",
+    "Нaбuрaю в кoмaндy пaртнeрoв", "дoxoдом",
     "заработок без опыта, пишите в лс", "ᲀᲁᲂ test", "write me in private", "WRITE ME",
     "t.me/joinchat", "join us at t.me x", "per day 300", "สมัครเลย ฟรี 100 บาท",
     "@manager_job", "@abc", "mail me @ home", "😀😀😀", "😀 hi 😀", "ｆｒｅｅ ＵＳＤ",
@@ -90,6 +91,9 @@ def test_every_guard_is_true_whenever_the_test_it_guards_is() -> None:
     assert "money" not in features.shape_tokens(_view("hours yours first"))
     assert "cue:spaced" in _cues_of("f.r.e.e.n.o.w")
     assert "cue:spaced" not in _cues_of("x x x x")
+    # Runs the view does not read as a word (figures, unspaced scripts): the cue's own scan.
+    assert all("cue:spaced" in _cues_of(text)
+               for text in ("0.0.0.0.0", "1.2.3.4 5", "你 好 吗 你 好"))
     assert "cue:mixed-script" in _cues_of("Нaбuрaю в кoмaндy пaртнeрoв")
     assert "cue:money" in _cues_of("дoxoдом")  # a stem read through the mixed word
     assert "cue:private" in _cues_of("write me in private")
