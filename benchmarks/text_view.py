@@ -1,6 +1,6 @@
 """A new text's view: what it costs, and which of its steps cost it.
 
-    python benchmarks/text_view.py [--texts 2000] [--steps] [--instructions]
+    python benchmarks/text_view.py [--texts 2000] [--steps] [--instructions] [--features]
 
 On a real platform a friend's message is nearly always a text never seen before, so the
 view's cache (``text.view``) rarely answers; the simulator's load repeats its ~400 texts
@@ -12,7 +12,11 @@ defanged links), seeded: the same corpus every run. Each text is viewed once thr
 uncached ``_view``. Printed: microseconds a view (CPU time, best of ``--runs``);
 ``--steps``, each step's share by ``cProfile`` (its own overhead inflates small calls);
 ``--instructions``, callgrind's instructions a view (the corpus viewed, less the corpus
-built and not viewed): the load-independent figure.
+built and not viewed): the load-independent figure. ``--features``, callgrind's
+instructions of the content model's features of a new text (``features.batch_parts`` of
+the viewed corpus, in batches of 500 and of one, less the corpus viewed and its first
+text's features, which build the tables): what content pays for a text its cache has
+not seen.
 """
 
 from __future__ import annotations
@@ -114,34 +118,48 @@ def steps(texts: list[str], top: int = 14) -> None:
     stats.sort_stats("cumulative").print_stats(r"text\.py|features\.py|_sre|regex", top)
 
 
-def child(count: int, view: bool) -> None:
-    """What callgrind runs: the corpus built (and warmed), then viewed if ``view``."""
+def child(count: int, stage: str) -> None:
+    """What callgrind runs: the corpus built (and warmed); viewed unless ``stage`` is
+    "built"; unless it is "viewed" too, the features' module loaded and its tables built
+    (one text's features); and if ``stage`` is a number, the other texts' features in
+    batches of that many."""
     texts = corpus(count)
     _warm()
-    if view:
-        from spimguard.text import _view
-        for text in texts:
-            _view(text)
+    if stage == "built":
+        return
+    from spimguard.text import _view
+    views = [_view(text) for text in texts]
+    if stage == "viewed":
+        return
+    from spimguard.model import features
+    features.batch_parts([(view, ()) for view in views[:1]])
+    if stage.isdigit():
+        for start in range(1, len(views), int(stage)):
+            features.batch_parts([(view, ()) for view in views[start:start + int(stage)]])
 
 
-def instructions(count: int) -> int:
-    """Callgrind's instructions a view: the corpus viewed less the corpus only built."""
+def instructions(count: int, stages: tuple[str, ...] = ("built", "viewed")) -> list[int]:
+    """Callgrind's instructions a text of each stage (``child``) but the first, less the
+    first's: ("built", "viewed") the view, ("warm", "500") a new text's features at
+    batches of 500 (the first text's, which builds the tables, left out)."""
     totals = []
     with tempfile.TemporaryDirectory() as folder:
-        for view in (False, True):
-            out = Path(folder) / f"callgrind.{int(view)}"
+        for stage in stages:
+            out = Path(folder) / f"callgrind.{stage}"
             subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                            sys.executable, __file__, "--child", str(count), str(int(view))],
+                            sys.executable, __file__, "--child", str(count), stage],
                            check=True, capture_output=True,
-                           env={**os.environ, "PYTHONHASHSEED": "0"})
+                           env={**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"})
             found = re.search(r"^summary:\s+(\d+)", out.read_text(), re.M)
             if found is None:
                 raise RuntimeError(f"no summary in {out}")
             totals.append(int(found.group(1)))
-    return (totals[1] - totals[0]) // count
+    texts = count if stages[0] == "built" else count - 1
+    return [(total - totals[0]) // texts for total in totals[1:]]
 
 
-def main(count: int = 2000, runs: int = 3, counted: bool = False) -> Rows:
+def main(count: int = 2000, runs: int = 3, counted: bool = False,
+         featured: bool = False) -> Rows:
     texts = corpus(count)
     _warm()
     rows = [(f"distinct texts ({sum(map(len, texts)) // count} characters on average)",
@@ -149,20 +167,28 @@ def main(count: int = 2000, runs: int = 3, counted: bool = False) -> Rows:
             ("µs a new text's view (CPU time, best of runs)",
              f"{seconds(texts, runs) / count * 1e6:.1f}")]
     if counted:
-        rows.append(("instructions a new text's view (callgrind)", f"{instructions(count):,}"))
+        rows.append(("instructions a new text's view (callgrind)", f"{instructions(count)[0]:,}"))
+    if featured:
+        batches, ones = instructions(count, ("warm", "500", "1"))
+        rows += [("instructions a new text's content features, batches of 500 (callgrind)",
+                  f"{batches:,}"),
+                 ("instructions a new text's content features, batches of 1 (callgrind)",
+                  f"{ones:,}")]
     return rows
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        child(int(sys.argv[2]), sys.argv[3] == "1")
+        child(int(sys.argv[2]), sys.argv[3])
         sys.exit()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--steps", action="store_true", help="each step's share (cProfile)")
     parser.add_argument("--instructions", action="store_true", help="callgrind's count")
+    parser.add_argument("--features", action="store_true",
+                        help="callgrind's count of a new text's content features")
     args = parser.parse_args()
-    show(main(args.texts, args.runs, args.instructions))
+    show(main(args.texts, args.runs, args.instructions, args.features))
     if args.steps:
         steps(corpus(args.texts))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -73,44 +74,98 @@ _HANDLE = re.compile(r"@\w{4,}")
 _SPACED = re.compile(r"(?:\b\w[ .*_-]){4,}\w\b")
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
 _MIXED_WORD = re.compile(r"\b(?=\w*[a-z])(?=\w*[а-яё])\w+\b", re.IGNORECASE)
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)  # what ``_MIXED_WORD``'s second lookahead needs
+# What every match of ``_SPACED`` holds from its first blank to its fourth: a scan that
+# starts at a blank, which the regex engine skips to without trying each position.
+_SPACED_HINT = re.compile(r"[ .*_-]\w[ .*_-]\w[ .*_-]\w[ .*_-]")
 # Latin look-alikes written inside Cyrillic words ("Нaбuрaю"), read back as Cyrillic.
 _TO_CYRILLIC = str.maketrans("aeopcyxkmthbu", "аеорсухкмтнви")
 
 
+class _Tables(NamedTuple):
+    """``_CUE_WORDS`` as looked up: words and stems apart (a word of ``_WORD`` is never a
+    stem's key, nor a stem a word's), and the few tests a text can fail cheaply first."""
+
+    words: dict[str, str]  # a listed word -> its cue
+    stems: dict[str, str]  # a stem -> its cue
+    lengths: tuple[int, ...]  # the stems' lengths, shortest first
+    heads: frozenset[str]  # every stem's first ``lengths[0]`` letters
+    ascii_heads: frozenset[str]  # those a text of ASCII alone can hold
+    phrases: tuple[tuple[str, str], ...]  # (phrase, cue)
+    ascii_phrases: tuple[tuple[str, str], ...]  # those a text of ASCII alone can hold
+    # Any of ``phrases`` (``ascii_phrases``): one scan in C that most texts fail, where each
+    # phrase's own ``in`` is a Python step.
+    any_phrase: re.Pattern[str]
+    any_ascii_phrase: re.Pattern[str]
+
+
 @lru_cache(maxsize=1)
-def _tables() -> tuple[dict[str, str], tuple[int, ...], tuple[tuple[str, str], ...]]:
-    """(word or stem -> cue, stem lengths, (phrase, cue) pairs)."""
-    keys: dict[str, str] = {}
-    lengths: set[int] = set()
+def _tables() -> _Tables:
+    words: dict[str, str] = {}
+    stems: dict[str, str] = {}
     phrases: list[tuple[str, str]] = []
-    for name, (words, stems, found_in_text) in _CUE_WORDS.items():
-        keys.update(dict.fromkeys(words.split(), name))
-        for stem in stems.split():
-            keys[f"{stem}~"] = name
-            lengths.add(len(stem))
+    for name, (listed, stemmed, found_in_text) in _CUE_WORDS.items():
+        words.update(dict.fromkeys(listed.split(), name))
+        stems.update(dict.fromkeys(stemmed.split(), name))
         phrases += [(phrase, name) for phrase in found_in_text.split("|")]
-    return keys, tuple(sorted(lengths)), tuple(phrases)
+    lengths = tuple(sorted({len(stem) for stem in stems}))
+    heads = frozenset(stem[:lengths[0]] for stem in stems)
+    plain = tuple(p for p in phrases if p[0].isascii())
+    return _Tables(words, stems, lengths, heads, frozenset(filter(str.isascii, heads)),
+                   tuple(phrases), plain, _any_of(phrases), _any_of(plain))
 
 
-def cues(view: MessageView) -> list[str]:
-    """The message's cue tokens: each cue it shows, and how many."""
-    keys, lengths, phrases = _tables()
-    folded = view.prose.casefold()
-    text = folded if folded == view.prose_skeleton else f"{view.prose_skeleton} {folded}"
-    mixed = _MIXED_WORD.findall(folded)
+def _any_of(phrases: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(phrase) for phrase, _ in phrases) or "(?!)")
+
+
+def cues(view: MessageView, words: list[str] | None = None) -> list[str]:
+    """The message's cue tokens: each cue it shows, and how many. ``words`` are its prose
+    skeleton's (``_WORD``'s), where the caller has them already (``features``).
+
+    A new text pays this at every message, so each test that most texts fail is
+    guarded by a cheaper one that is false whenever it is: a text of ASCII holds no
+    Cyrillic letter, emoji, non-ASCII stem or phrase (``str.isascii`` reads a flag); a
+    word whose first letters begin no stem is not cut into stems; phrases are looked for
+    one by one only in a text that holds any (one scan); a mixed word needs a Cyrillic
+    letter somewhere; letters spaced out need four blanks between single characters
+    (``_SPACED_HINT``, a scan that skips to the blanks in C). The tokens are those of
+    the unguarded tests, bit for bit (``tests/test_features44.py``).
+    """
+    tables = _tables()
+    prose, skeleton = view.prose, view.prose_skeleton
+    # The words of the text read: the skeleton, the folded prose where it differs, and
+    # the mixed words read as Cyrillic, each found apart (no word spans the blank that
+    # parts them in ``text``).
+    found_words = set(_WORD.findall(skeleton) if words is None else words)
+    folded = prose.casefold()
+    text = folded
+    if folded != skeleton:
+        text = f"{skeleton} {folded}"
+        found_words.update(_WORD.findall(folded))
+    mixed = ([] if folded.isascii() or _CYRILLIC.search(folded) is None
+             else _MIXED_WORD.findall(folded))
     if mixed:
-        text += " " + " ".join(mixed).translate(_TO_CYRILLIC)
-    words = set(_WORD.findall(text))
-    stems = {f"{w[:n]}~" for w in words for n in lengths if len(w) >= n}
-    hit = {keys[w] for w in words | stems if w in keys}
-    hit.update(name for phrase, name in phrases if name not in hit and phrase in text)
+        read = " ".join(mixed).translate(_TO_CYRILLIC)
+        text += " " + read
+        found_words.update(_WORD.findall(read))
+    plain = text.isascii()
+    listed, stems, first = tables.words, tables.stems, tables.lengths[0]
+    hit = {listed[w] for w in found_words if w in listed}
+    heads = tables.ascii_heads if plain else tables.heads
+    if heads:
+        hit.update(stems[w[:n]] for w in found_words if w[:first] in heads
+                   for n in tables.lengths if w[:n] in stems)
+    if (tables.any_ascii_phrase if plain else tables.any_phrase).search(text):
+        hit.update(name for phrase, name in (tables.ascii_phrases if plain else tables.phrases)
+                   if name not in hit and phrase in text)
     found = [name for name in _CUE_WORDS if name in hit]
-    if "channel" not in found and _HANDLE.search(view.prose):
+    if "channel" not in found and "@" in prose and _HANDLE.search(prose):
         found.append("channel")
     # Letters spaced by blanks are read as their words (``text.unspace``): the view says so.
-    if view.spaced or _SPACED.search(view.prose):
+    if view.spaced or (_SPACED_HINT.search(prose) and _SPACED.search(prose)):
         found.append("spaced")
-    if len(_EMOJI.findall(view.prose)) >= 3:
+    if not prose.isascii() and len(_EMOJI.findall(prose)) >= 3:
         found.append("emoji")
     if mixed:
         found.append("mixed-script")

@@ -38,8 +38,11 @@ import hashlib
 import re
 import zlib
 from collections.abc import Sequence
+from itertools import pairwise, repeat
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..kept import UNKEPT, touched
 from ..lists import well_known
@@ -74,8 +77,8 @@ _WORD = re.compile(rb"[\w\x80-\xff]+")
 _DIGIT = re.compile(r"\d")
 _PHONE = re.compile(r"\d[\d\s().-]{6,}\d")
 _NOT_UPPER = re.compile(r"[^A-Z]+")
-_MONEY_HINT = re.compile(r"[$£€¥₹₽]|usd|eur|gbp|rp|rs|руб", re.IGNORECASE)
 _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGNORECASE)
+_MONEY_ASCII = re.compile(r"\$|usd|eur|gbp|rp|rs")  # what ``_MONEY`` needs in ASCII, lowered
 
 
 _SEEDS = np.array([0x2545F491, 0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35], dtype=np.uint32)
@@ -125,10 +128,16 @@ def _word_hashes(skeleton: bytes) -> np.ndarray:
     return np.concatenate((words, pairs))
 
 
+def _crc32s(tokens: list[str], seed: int) -> np.ndarray:
+    """CRC-32 of each token's UTF-8 (surrogates passed), from ``seed``: both steps by
+    ``map`` in C, no Python frame a token (a comprehension's was most of the cost)."""
+    encoded = map(str.encode, tokens, repeat("utf-8"), repeat("surrogatepass"))
+    return np.fromiter(map(zlib.crc32, encoded, repeat(seed)), dtype=np.uint32,
+                       count=len(tokens))
+
+
 def _token_buckets(tokens: list[str], shift: np.uint32) -> np.ndarray:
-    hashed = np.array([zlib.crc32(t.encode("utf-8", "surrogatepass"), 4) for t in tokens],
-                      dtype=np.uint32)
-    return (hashed * _MIX) >> shift
+    return (_crc32s(tokens, 4) * _MIX) >> shift
 
 
 def shape_tokens(view: MessageView) -> list[str]:
@@ -136,7 +145,11 @@ def shape_tokens(view: MessageView) -> list[str]:
     text = view.prose
     if _DIGIT.search(text) and _PHONE.search(text):
         tokens.append("phone")
-    if _MONEY_HINT.search(text) and _MONEY.search(text):
+    # A text of ASCII can match ``_MONEY`` only with a "$" or one of its words in it,
+    # whatever the case (its other signs and the case-blind matches of its letters, "ſ"
+    # for "s", are not ASCII): a scan of literals that most texts fail, before the
+    # pattern's case-blind attempt at every position.
+    if (not text.isascii() or _MONEY_ASCII.search(text.lower())) and _MONEY.search(text):
         tokens.append("money")
     if not text.islower() and len(text) >= 8:
         upper = len(text) - len(_NOT_UPPER.sub("", text)) if text.isascii() else sum(
@@ -147,21 +160,19 @@ def shape_tokens(view: MessageView) -> list[str]:
     return tokens
 
 
-def _teachable_words(skeleton: str) -> list[str]:
-    """Words of four or more letters, and neighbour pairs with at least one such word.
+def _teachable_words(words: list[str]) -> list[str]:
+    """Of a text's ``words`` (``_ANY_WORD``'s), those of four or more letters, and
+    neighbour pairs with at least one such word.
 
     Short words are mostly a language's function words ("в", "что", "the"):
     they run through a whole spam wave, so learning them from reports would
     mark every message in that language.
     """
-    words = _ANY_WORD.findall(skeleton)
-    long = [len(w) >= 4 for w in words]
-    chosen = [w for w, ok in zip(words, long, strict=True) if ok]
+    chosen = [w for w in words if len(w) >= 4]
     # A crude stem (the first five letters) so that inflected forms teach each
     # other: "доходом", "дохода" -> "доход".
     chosen += [f"{w[:5]}~" for w in chosen if len(w) > 5]
-    chosen += [f"{a} {b}" for a, b, ok_a, ok_b in
-               zip(words, words[1:], long, long[1:], strict=False) if ok_a or ok_b]
+    chosen += [f"{a} {b}" for a, b in pairwise(words) if len(a) >= 4 or len(b) >= 4]
     return chosen
 
 
@@ -187,17 +198,17 @@ def _stream(view: MessageView) -> bytes:
     return (stream + "    ").encode("utf-32-le", "surrogatepass")
 
 
-def _trained(view: MessageView, shape: list[str], shift: np.uint32) -> np.ndarray:
-    """``buckets`` of a message whose ``shape_tokens`` are ``shape``."""
+def _trained(view: MessageView, named: list[str], shift: np.uint32) -> np.ndarray:
+    """``buckets`` of a message whose ``shape_tokens`` and ``cues`` are ``named``."""
     raw = _stream(view)
     words = (_word_hashes(view.prose_skeleton.encode("utf-8", "surrogatepass")) * _MIX) >> shift
     grams = _char_ngrams(raw, len(raw) // 4 - 4, shift)
-    return distinct(np.concatenate((grams, words, _token_buckets(cues(view) + shape, shift))))
+    return distinct(np.concatenate((grams, words, _token_buckets(named, shift))))
 
 
 def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
     """The message's distinct feature buckets (sorted uint32)."""
-    return _trained(view, shape_tokens(view), np.uint32(32 - bits))
+    return _trained(view, shape_tokens(view) + cues(view), np.uint32(32 - bits))
 
 
 def parts(view: MessageView, bits: int = BITS,
@@ -266,19 +277,24 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     ``_batch_buckets``, their teachable tokens (``_taught``) in one CRC pass and one sort
     of (message, bucket) keys. O(T log T) for the T features of all of them. One message
     (a batch of one, or the one new text among chat lines kept) is all its own: its
-    ``buckets``, its tokens' distinct buckets, no keys of message and bucket to sort."""
+    ``buckets``, its tokens' distinct buckets, no keys of message and bucket to sort.
+    A message's skeleton is split into words once, for its cues and its teachable words."""
     if not messages:
         return []
     shift = np.uint32(32 - bits)
-    shapes = [shape_tokens(view) for view, _ in messages]
     known = well_known()
-    taught = [_taught(view, greeted, shape, known)
-              for (view, greeted), shape in zip(messages, shapes, strict=True)]
+    named: list[list[str]] = []
+    taught: list[tuple[list[str], list[str]]] = []
+    for view, greeted in messages:
+        words = _ANY_WORD.findall(view.prose_skeleton)
+        shape = shape_tokens(view)
+        named.append(shape + cues(view, words))
+        taught.append(_taught(view, greeted, shape, known, words))
     if len(messages) == 1:
-        out = [(_trained(messages[0][0], shapes[0], shift),
+        out = [(_trained(messages[0][0], named[0], shift),
                 distinct(_taught_buckets(*taught[0], shift)))]
     else:
-        out = _split_parts([view for view, _ in messages], shapes, taught, bits)
+        out = _split_parts([view for view, _ in messages], named, taught, bits)
     for found, teachable in out:
         found.setflags(write=False)
         teachable.setflags(write=False)
@@ -286,41 +302,41 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
 
 
 def _taught(view: MessageView, greeted: tuple[str, ...], shape: list[str],
-            known: frozenset[str]) -> tuple[list[str], list[str]]:
-    """(words, tokens) that reports teach of a message: ``_teachable_words`` of its prose
-    with its ``greeted`` names taken out, and its shape and domains (the ``known`` sites'
-    left out)."""
-    prose = view.prose_skeleton
-    for name in greeted:
-        prose = prose.replace(name, " ")
-    return _teachable_words(prose), shape + [f"dom:{d}" for d in view.domains if d not in known]
+            known: frozenset[str], words: list[str]) -> tuple[list[str], list[str]]:
+    """(words, tokens) that reports teach of a message whose prose has ``words``:
+    ``_teachable_words`` of its prose with its ``greeted`` names taken out, and its shape
+    and domains (the ``known`` sites' left out)."""
+    if greeted:
+        prose = view.prose_skeleton
+        for name in greeted:
+            prose = prose.replace(name, " ")
+        words = _ANY_WORD.findall(prose)
+    return _teachable_words(words), shape + [f"dom:{d}" for d in view.domains if d not in known]
 
 
 def _taught_buckets(words: list[str], tokens: list[str], shift: np.uint32) -> np.ndarray:
     """The buckets of ``_taught``'s words and tokens, repeats kept (words on CRC seed 7,
     tokens on ``_token_buckets``' 4)."""
-    hashed = np.array([zlib.crc32(w.encode("utf-8", "surrogatepass"), 7) for w in words],
-                      dtype=np.uint32)
-    return np.concatenate(((hashed * _MIX) >> shift, _token_buckets(tokens, shift)))
+    return np.concatenate(((_crc32s(words, 7) * _MIX) >> shift, _token_buckets(tokens, shift)))
 
 
-def _split_parts(views: list[MessageView], shapes: list[list[str]],
+def _split_parts(views: list[MessageView], named: list[list[str]],
                  taught: list[tuple[list[str], list[str]]], bits: int) -> list[Parts]:
     """``_hashed_parts`` of several messages: hashed together, then cut into each one's
     slices (``np.split`` costs ~10 µs a call in Python before any work)."""
-    docs, found = _batch_buckets(views, shapes, bits)
+    docs, found = _batch_buckets(views, named, bits)
     words: list[str] = []
     word_docs: list[int] = []
     tokens: list[str] = []
     token_docs: list[int] = []
-    for at, (chosen, named) in enumerate(taught):
+    for at, (chosen, given) in enumerate(taught):
         words += chosen
         word_docs += [at] * len(chosen)
-        tokens += named
-        token_docs += [at] * len(named)
+        tokens += given
+        token_docs += [at] * len(given)
     teach_docs, teachable = _by_message(np.array(word_docs + token_docs, dtype=np.int64),
                                         _taught_buckets(words, tokens, np.uint32(32 - bits)),
-                                        bits)
+                                        bits, len(views))
     cuts = np.arange(len(views) + 1)
     ends = np.searchsorted(docs, cuts).tolist()
     taught_ends = np.searchsorted(teach_docs, cuts).tolist()
@@ -329,14 +345,19 @@ def _split_parts(views: list[MessageView], shapes: list[list[str]],
              teachable[taught_ends[at]:taught_ends[at + 1]].copy()) for at in range(len(views))]
 
 
-def _by_message(docs: np.ndarray, found: np.ndarray, bits: int) -> tuple[np.ndarray,
-                                                                          np.ndarray]:
-    """The distinct (message, bucket) pairs of ``docs`` and ``found`` in that order, by
-    one sort of a combined key."""
-    keys = docs << bits
+def _by_message(docs: np.ndarray, found: np.ndarray, bits: int,
+                messages: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (message, bucket) pairs of ``docs`` and ``found`` (indices of
+    ``messages``) in that order, by one sort of a combined key: of 32 bits when every
+    message's index fits above the bucket's bits (up to 4,096 messages at 20 bits),
+    which numpy sorts in half the time of 64 bits (its SIMD sort holds twice the keys a
+    register), else of 64."""
+    keys: npt.NDArray[np.integer[Any]] = docs.astype(
+        np.uint32 if messages <= 1 << (32 - bits) else np.int64)
+    keys <<= bits
     keys |= found
     keys = distinct(keys)
-    return keys >> bits, (keys & ((1 << bits) - 1)).astype(np.uint32)
+    return (keys >> bits).astype(np.int64), (keys & ((1 << bits) - 1)).astype(np.uint32)
 
 
 def stamp() -> str:
@@ -361,20 +382,19 @@ def batch_buckets(views: Sequence[MessageView], bits: int = BITS) -> tuple[np.nd
     all messages instead of once per message: the per-call overhead of numpy,
     not the arithmetic, is what single-message hashing pays for.
     """
-    return _batch_buckets(views, [shape_tokens(view) for view in views], bits)
+    return _batch_buckets(views, [shape_tokens(view) + cues(view) for view in views], bits)
 
 
-def _batch_buckets(views: Sequence[MessageView], shapes: Sequence[list[str]],
+def _batch_buckets(views: Sequence[MessageView], named: Sequence[list[str]],
                    bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """``batch_buckets``, with each view's ``shape_tokens`` given."""
+    """``batch_buckets``, with each view's ``shape_tokens`` and ``cues`` given."""
     shift = np.uint32(32 - bits)
     raws, skeletons, tokens, token_docs = [], [], [], []
-    for index, (view, shape) in enumerate(zip(views, shapes, strict=True)):
+    for index, (view, tokens_of) in enumerate(zip(views, named, strict=True)):
         raws.append(_stream(view))
         skeletons.append(view.prose_skeleton.encode("utf-8", "surrogatepass"))
-        named = shape + cues(view)
-        tokens += named
-        token_docs += [index] * len(named)
+        tokens += tokens_of
+        token_docs += [index] * len(tokens_of)
     docs = len(views)
     # Character n-grams: windows over all streams joined; a window counts for the
     # message it starts in if it starts among that message's own rows.
@@ -402,4 +422,4 @@ def _batch_buckets(views: Sequence[MessageView], shapes: Sequence[list[str]],
     shape_buckets = _token_buckets(tokens, shift)
     return _by_message(
         np.concatenate((gram_docs, word_owner, np.array(token_docs, dtype=np.int64))),
-        np.concatenate((gram_buckets, word_buckets, shape_buckets)), bits)
+        np.concatenate((gram_buckets, word_buckets, shape_buckets)), bits, docs)
