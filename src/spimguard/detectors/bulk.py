@@ -470,8 +470,9 @@ def _mixed(words: Sequence[str]) -> np.ndarray:
     numbers fits its 64-bit lane, so no carry crosses into the next. Eight integer
     operations, each in C over the text's lanes (O(pairs)), in place of numpy's eight
     array operations (~4,000 instructions each, whatever the length) or a Python
-    function a pair: a new text's pairs ~40 % cheaper at ~13 pairs than numpy's, and
-    than a cache of pairs kept beside (session 43's), which a new text mostly missed."""
+    function a pair behind a cache of pairs (session 43's, which new texts mostly
+    missed): with ``_words``' and ``band_keys``' cuts, a new text's keys ~205,600 →
+    ~161,200 instructions on a platform's texts (``cold44``, docs/speed-log.md)."""
     pairs = len(words) - 1
     mask = int.from_bytes(_LANE * pairs, "little")
     hashed = int.from_bytes(array.array("Q", [zlib.crc32(f"{x} {y}".encode())
