@@ -34,6 +34,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from table import show
@@ -60,14 +61,16 @@ def child(lines_file: str, n: int, only: str, backend: str, batch: int) -> None:
 
 
 def counted(lines_file: Path, n: int, only: str, backend: str, batch: int,
-            folder: Path) -> tuple[int, int]:
+            folder: Path, extra: Sequence[str] = ()) -> tuple[int, int]:
     """Instructions of one run under callgrind: the main thread's (the engine's), and the
-    other threads' (SQLite's checkpointer), each thread's summary line counted apart."""
+    other threads' (SQLite's checkpointer), each thread's summary line counted apart.
+    ``extra``: arguments after the child's own, for a script that runs ``child`` itself
+    (``cold_instructions.py``: the records it keeps decoded)."""
     out = folder / f"callgrind.{n}.out"
     subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                     "--separate-threads=yes",
                     sys.executable, __file__, "--child", str(lines_file), str(n), only,
-                    backend, str(batch)], check=True, capture_output=True,
+                    backend, str(batch), *extra], check=True, capture_output=True,
                    # OpenBLAS's idle worker threads spin, and callgrind counts them: ±5,000
                    # instructions an event between runs of the same code (bytesfast, session 18).
                    env={**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"})
@@ -83,22 +86,31 @@ def counted(lines_file: Path, n: int, only: str, backend: str, batch: int,
     return counts[0], sum(counts[1:])
 
 
+def per_event(lines: list[bytes], only: str, backend: str, batch: int,
+              extra: Sequence[str] = ()) -> tuple[int, int]:
+    """Instructions an event of judging ``lines``: the main thread's and the other threads'
+    (the run judging every event less the one judging none)."""
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        lines_file = folder / "lines.pkl"
+        lines_file.write_bytes(pickle.dumps(lines))
+        none, none_else = counted(lines_file, 0, only, backend, batch, folder, extra)
+        every, every_else = counted(lines_file, len(lines), only, backend, batch, folder,
+                                    extra)
+    return (every - none) // len(lines), (every_else - none_else) // len(lines)
+
+
 def main(users: int = 300, days: int = 1, only: str = "all",
          backend: str = "memory", batch: int = 500) -> list[tuple[str, str]]:
     import engine
 
     lines = engine.load(users, days)
-    with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
-        lines_file = folder / "lines.pkl"
-        lines_file.write_bytes(pickle.dumps(lines))
-        none, none_else = counted(lines_file, 0, only, backend, batch, folder)
-        every, every_else = counted(lines_file, len(lines), only, backend, batch, folder)
+    main_thread, others = per_event(lines, only, backend, batch)
     return [(f"mixed load: {users:,} users, {days} days, events", f"{len(lines):,}"),
             (f"instructions an event, detectors: {only}, {backend} backend, batches of {batch}",
-             f"{(every - none) // len(lines):,}"),
+             f"{main_thread:,}"),
             ("  other threads (SQLite's checkpointer: runs by the clock, not counted above)",
-             f"{(every_else - none_else) // len(lines):,}")]
+             f"{others:,}")]
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ holds the detectors'). Steps inside ``_finish`` (the batch's end) are called dir
 so its state writes count there, not among the events' (``_OPAQUE``).
 
 The default load is ``instructions.py``'s (``--users 150 --days 1``, 3,250 events), the
-memory backend, at ``--batch`` events a batch; ~10 minutes on a loaded machine.
+memory backend, at ``--batch`` events a batch; ~10 minutes on a loaded machine. ``--cold``:
+``cold_instructions.py``'s cold load of the same events (every text new, no sender's
+record kept decoded), what a platform's events pay.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ STEPS = (
     ("    _read_more (deferred reads, inside detect)", "engine", "_read_more"),
     ("    _refresh_learners (the learnt count)", "engine", "_refresh_learners"),
     ("    _account (the account's record decoded)", "engine", "_account"),
+    ("    takeover: record.decode (a record not kept decoded, from bytes)",
+     "module:spimguard.detectors.takeover.record", "decode"),
     ("    trust.weigh (reports)", "module:spimguard.trust", "weigh"),
     ("    detect, every detector", "detectors", "detect"),
     ("    _decide (the policy and the notice)", "engine", "_decide"),
@@ -98,6 +102,8 @@ STEPS = (
     ("    _own_reads (the account's record, the learnt count)", "engine", "_own_reads"),
     ("    reads, every detector", "detectors", "reads"),
     ("      bulk: _make_plan (the text's bands, ties, session)", "detector:bulk", "_make_plan"),
+    ("        bulk: _keys (a text new to its cache: words, MinHash, band keys)",
+     "module:spimguard.detectors.bulk", "_keys"),
     ("      velocity: _make_plan (windows, ties, cold)", "detector:velocity", "_make_plan"),
     ("    _Planned (the plan's struct)", "module:spimguard.engine", "_Planned"),
     ("  prepare, every batched detector", "batched", "prepare"),
@@ -222,10 +228,15 @@ def wrap_steps(engine: Any, folder: Path, counts: dict[str, list[int]]
     return _Step(_OUTER, calls, getattr(library, symbols[-1]), counts)
 
 
-def child(lines_file: str, batch: int, folder: str) -> None:
-    """What callgrind runs: the engine, its steps wrapped, over the saved load."""
+def child(lines_file: str, batch: int, folder: str, cold: bool = False) -> None:
+    """What callgrind runs: the engine, its steps wrapped, over the saved load (``cold``:
+    no takeover record kept decoded, as ``cold_instructions.py``'s cold load)."""
     from spimguard import decode_event, load_config, open_engine
+    from spimguard.detectors.takeover import detector
     from spimguard.sim import network
+
+    if cold:
+        detector._DECODED_KEPT = 0
 
     lines = pickle.loads(Path(lines_file).read_bytes())
     cfg = load_config(environ={}, storage={"backend": "memory"},
@@ -252,10 +263,12 @@ def inclusive(out: Path) -> dict[str, int]:
     return found
 
 
-def main(users: int = 150, days: int = 1, batch: int = 500) -> list[tuple[str, str]]:
+def main(users: int = 150, days: int = 1, batch: int = 500, cold: bool = False
+         ) -> list[tuple[str, str]]:
+    import cold_instructions
     import engine
 
-    lines = engine.load(users, days)
+    lines = (cold_instructions.cold_load if cold else engine.load)(users, days)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         lines_file = folder / "lines.pkl"
@@ -263,14 +276,16 @@ def main(users: int = 150, days: int = 1, batch: int = 500) -> list[tuple[str, s
         out = folder / "callgrind.out"
         subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                         "--separate-threads=yes", sys.executable, __file__, "--child",
-                        str(lines_file), str(batch), str(folder)], check=True,
+                        str(lines_file), str(batch), str(folder), *(("--cold",) if cold else ())],
+                       check=True,
                        capture_output=True,
                        env={**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"})
         found = inclusive(folder / f"{out.name}-01")
         counts = json.loads((folder / "counts.json").read_text())
     inside = found.get(_symbol(_EMPTY), 0) / _CALIBRATION
     wrapped = (found.get(_symbol(_OUTER), 0) - inside) / _CALIBRATION
-    rows = [(f"mixed load: {users:,} users, {days} days, events; batches of {batch}",
+    rows = [(f"{'cold' if cold else 'mixed'} load: {users:,} users, {days} days, events; "
+             f"batches of {batch}",
              f"{len(lines):,}"),
             ("a wrapped call's cost inside its function / in all, taken off below",
              f"{inside:,.0f} / {wrapped:,.0f}"),
@@ -284,12 +299,14 @@ def main(users: int = 150, days: int = 1, batch: int = 500) -> list[tuple[str, s
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
-    child(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    child(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:] == ["--cold"])
 elif __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--users", type=int, default=150)
     parser.add_argument("--days", type=int, default=1)
+    parser.add_argument("--cold", action="store_true",
+                        help="cold_instructions.py's cold load: texts new, no record kept")
     args = parser.parse_args()
-    show(main(args.users, args.days, args.batch))
+    show(main(args.users, args.days, args.batch, args.cold))

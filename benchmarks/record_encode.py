@@ -43,11 +43,11 @@ from typing import Any
 from table import show
 
 
-def caught(users: int, days: int, kept: int | None) -> tuple[list[tuple[Any, ...]], int, int]:
-    """The arguments of every ``put_of`` of a batch-of-one run of the mixed load, the
-    records its events decoded from bytes and its events; ``kept``: the decoded records
-    the detector keeps (None: as it is)."""
-    import engine
+def caught(lines: list[bytes], kept: int | None, batch: int = 1
+           ) -> tuple[list[tuple[Any, ...]], int, int]:
+    """The arguments of every ``put_of`` of a run of ``lines`` (the memory backend,
+    ``batch`` events at once), the records its events decoded from bytes and its events;
+    ``kept``: the decoded records the detector keeps (None: as it is)."""
     from spimguard import decode_event, load_config, open_engine
     from spimguard.detectors.takeover import detector, record
     from spimguard.sim import network
@@ -65,7 +65,6 @@ def caught(users: int, days: int, kept: int | None) -> tuple[list[tuple[Any, ...
         decoded += stored.__class__ is bytes
         return decode(stored)
 
-    lines = engine.load(users, days)
     cfg = load_config(environ={}, storage={"backend": "memory"},
                       official_clients=list(network.OFFICIAL_CLIENTS))
     detector.put_of = record.put_of = catching  # type: ignore[assignment]  # (this run only)
@@ -73,8 +72,9 @@ def caught(users: int, days: int, kept: int | None) -> tuple[list[tuple[Any, ...
     detector._DECODED_KEPT = held if kept is None else kept
     try:
         judge = open_engine(cfg, None)
-        for line in lines:
-            judge.process_batch([decode_event(line, cfg.limits)])
+        events = [decode_event(line, cfg.limits) for line in lines]
+        for start in range(0, len(events), batch):
+            judge.process_batch(events[start:start + batch])
         judge.close()
     finally:
         detector.put_of = record.put_of = put_of  # type: ignore[assignment]  # (put back)
@@ -119,9 +119,10 @@ def counted(records_file: Path, decoding: bool) -> int:
 
 
 def main(users: int = 150, days: int = 1, kept: int | None = None) -> list[tuple[str, str]]:
+    import engine
     from spimguard.detectors.takeover.record import decode, put_of
 
-    records, decodes, events = caught(users, days, kept)
+    records, decodes, events = caught(engine.load(users, days), kept)
     digest, decoded, size = hashlib.sha256(), hashlib.sha256(), 0
     for args in records:
         put = put_of(*args)

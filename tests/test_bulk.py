@@ -18,7 +18,6 @@ from conftest import T0, Server, clusters_at, config, established, event, messag
 from spimguard import evidence, open_engine
 from spimguard.cli import app
 from spimguard.config import Config
-from spimguard.detectors import bulk
 from spimguard.detectors.base import Context, Outcome, once
 from spimguard.detectors.bulk import BulkSettings, band_keys, text_keys
 from spimguard.engine import Engine
@@ -71,41 +70,16 @@ def datasketch_keys(words: list[str]) -> tuple[str, ...]:
 
 
 def test_band_keys_are_datasketchs_minhash() -> None:
-    """``band_keys`` computes in numpy what datasketch's MinHash computes, short texts'
-    pairs hashed one by one and long texts' as an array (``bulk._mixed``): clusters kept
-    in state keep their band keys."""
+    """``band_keys`` computes in numpy and in an integer's lanes (``bulk._mixed``) what
+    datasketch's MinHash computes: clusters kept in state keep their band keys."""
     rng = random.Random(7)
     vocabulary = [*(f"w{i}" for i in range(300)), "<name>", "#", "<tonez-club.biz>", "привет"]
-    sizes = (0, 1, 2, 5, bulk._CACHED_PAIRS + 1, bulk._CACHED_PAIRS + 2, 40)
+    sizes = (0, 1, 2, 5, 11, 12, 40)
     for size in sizes:
         words = [rng.choice(vocabulary) for _ in range(size)]
         assert band_keys(words, 6, 5) == datasketch_keys(words)
-    long_words = ["w" * 100, "x" * 100, "y" * 100]  # past ``_CACHED_PAIR_CHARS``
+    long_words = ["w" * 100, "x" * 100, "y" * 100]
     assert band_keys(long_words, 6, 5) == datasketch_keys(long_words)
-
-
-def test_the_word_pair_cache_gives_the_uncached_keys() -> None:
-    """A short text's pairs go through a bounded cache (``bulk._pair_hash``; long texts
-    and long words stay out of it): the keys are datasketch's whether its pairs are new,
-    cached, or partly evicted by a flood of other pairs (a spammer's texts written to
-    churn the cache)."""
-    rng = random.Random(11)
-    vocabulary = [*(f"w{i}" for i in range(50)), "<name>", "#", "привет"]
-    texts = [[rng.choice(vocabulary) for _ in range(rng.randrange(2, bulk._CACHED_PAIRS + 2))]
-             for _ in range(40)]
-    expected = [datasketch_keys(words) for words in texts]
-    bulk._pair_hash.cache_clear()
-    band_keys(["w" * 100, "x" * 100, "y" * 100], 6, 5)  # long words are kept out
-    band_keys([f"w{n}" for n in range(bulk._CACHED_PAIRS + 2)], 6, 5)  # as are long texts
-    assert bulk._pair_hash.cache_info().currsize == 0
-    assert [band_keys(words, 6, 5) for words in texts] == expected  # new, then cached
-    assert [band_keys(words, 6, 5) for words in texts] == expected  # all cached
-    size = bulk._pair_hash.cache_info().maxsize
-    assert size is not None
-    for n in range(0, size - 100, 2):  # all but the last ~20 texts' pairs pushed out
-        band_keys([f"flood{n}", f"flood{n + 1}", f"flood{n + 2}"], 6, 5)
-    assert bulk._pair_hash.cache_info().currsize == size
-    assert [band_keys(words, 6, 5) for words in texts] == expected
 
 
 def campaign_engine() -> Engine:

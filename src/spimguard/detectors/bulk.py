@@ -78,9 +78,11 @@ its event judged again.
 
 from __future__ import annotations
 
+import array
 import itertools
 import math
 import re
+import sys
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -197,7 +199,11 @@ SIGNALS = {
 }
 
 _WORD = re.compile(r"[\w<>#@.-]+")
-_ALNUM = re.compile(r"[^\W_]")  # a letter or a digit, of any script
+# What of ``_WORD``'s characters is no letter nor digit: its ``\w`` is a letter or a digit
+# of any script or "_" (``re``: ``str.isalnum()`` or "_"), so a word that is all of these
+# has no letter nor digit (``_words``), found by ``str.strip`` (no regular expression's
+# search a word: a fifth of a new text's band keys).
+_MARKS = "_<>#@.-"
 # ``text.masked``'s for a number, a mention and a recipient's name: no words (session 34,
 # ``padding34``). A mask says only that something personal stood there, which is what a
 # copy padded with numbers or its recipient's name says at every pad; the pitch's words
@@ -325,10 +331,9 @@ def _slot(cluster: str, sender: str, bits: int) -> int:
 
 
 _SEED = 20261129  # of the MinHash permutations: another seed is another set of band keys
-# MurmurHash3's 32-bit finalizer, which datasketch applies to each shingle's hash first:
-# its two multipliers, on Python ints (``_pair_hash``) and numpy's (``_mixed``).
+# MurmurHash3's 32-bit finalizer's two multipliers, which datasketch applies to each
+# shingle's hash first (``_mixed``).
 _MIX1, _MIX2 = 0x85EBCA6B, 0xC2B2AE35
-_FMIX = (np.uint32(16), np.uint32(_MIX1), np.uint32(13), np.uint32(_MIX2), np.uint32(16))
 _EMPTY = np.uint32(0xFFFFFFFF)  # a MinHash value no shingle lowered
 
 
@@ -342,18 +347,18 @@ def _permutations(count: int) -> tuple[np.ndarray, np.ndarray]:
     return a, draw.randint(0, 1 << 32, count, dtype=np.uint32)
 
 
-def _words(masked_text: str, fillers: frozenset[str] = frozenset()) -> list[str]:
+def _words(masked_text: str, unpaired: frozenset[str] = _MASKS) -> list[str]:
     """The words whose pairs are hashed. Not a word: a run of marks with no letter or
     digit ("...", "--", "_"), nor a filler, nor a word said again right after itself
     ("very very": as a filler, it changes no meaning), nor a mask (``_MASKS``: what
     personalises a copy, its value already gone). Each such token a spammer put in per
     copy broke two pairs: 200 copies padded with marks at a quarter of their words met
     15-97 on one band key, with words said twice 150-161 (``review33c``), with numbers
-    17-24 and the recipient's own name 36-45 (``padding34``)."""
+    17-24 and the recipient's own name 36-45 (``padding34``). ``unpaired``: the fillers
+    and the masks (``_fillers``)."""
     words: list[str] = []
     for word in _WORD.findall(masked_text):
-        if word in fillers or word in _MASKS or _ALNUM.search(word) is None or (
-                words and words[-1] == word):
+        if word in unpaired or not word.strip(_MARKS) or (words and words[-1] == word):
             continue
         words.append(word)
     return words
@@ -361,9 +366,10 @@ def _words(masked_text: str, fillers: frozenset[str] = frozenset()) -> list[str]
 
 @cache
 def _fillers(words: tuple[str, ...]) -> frozenset[str]:
-    """``BulkSettings.fillers`` as texts' words read them (``text.skeleton``): folded once
-    per setting, and one object, whose hash a frozenset keeps, for ``_cached_text``'s key."""
-    return frozenset(skeleton(word) for word in words)
+    """The words ``_words`` leaves unpaired: ``BulkSettings.fillers`` as texts' words read
+    them (``text.skeleton``), and the masks; folded once per setting, and one object, whose
+    hash a frozenset keeps, for ``_cached_text``'s key."""
+    return frozenset(skeleton(word) for word in words) | _MASKS
 
 
 class _Text(NamedTuple):
@@ -425,68 +431,59 @@ def band_keys(words: Sequence[str], bands: int, rows: int) -> tuple[str, ...]:
     over them: what datasketch's affine32 ``MinHash.update_batch`` computes, in one
     (pairs × values) array product, O(pairs × bands × rows): half the time of building
     and checking a datasketch object per text. Each band's key is the CRC-32 of its
-    values as 64-bit words."""
+    values as 64-bit words, in eight hex digits (its four bytes' ``hex``, big-endian:
+    what ``%08x`` writes, at a third of its cost). The least over the pairs is numpy's
+    ``minimum.reduce`` (``ndarray.min`` calls it through a Python function)."""
     a, b = _permutations(bands * rows)
     if len(words) > 1:
         values = np.multiply.outer(_mixed(words), a)
         values += b
-        values = values.min(axis=0)
+        values = np.minimum.reduce(values)
     else:
         values = np.full(bands * rows, _EMPTY)
     raw = values.astype(np.uint64).tobytes()
-    return tuple([key % zlib.crc32(raw[part]) for key, part in _band_parts(bands, rows)])
+    return tuple([prefix + zlib.crc32(raw[part]).to_bytes(4, "big").hex()
+                  for prefix, part in _band_parts(bands, rows)])
 
 
 @cache
 def _band_parts(bands: int, rows: int) -> tuple[tuple[str, slice], ...]:
-    """Each band's key format and its slice of the values' bytes (``band_keys``): made
+    """Each band's key prefix and its slice of the values' bytes (``band_keys``): made
     once a setting, not formatted and sliced by number at every new text."""
     width = rows * 8
-    return tuple((f"bulk:{i}:%08x", slice(i * width, (i + 1) * width)) for i in range(bands))
+    return tuple((f"bulk:{i}:", slice(i * width, (i + 1) * width)) for i in range(bands))
 
 
-# Word pairs a text may have, and characters its words, and still be hashed pair by pair
-# (``_pair_hash``): up to here that costs less than numpy's five array operations even
-# when every pair is new to the cache (a spammer churning it: 4 % fewer instructions a
-# text at 9 pairs, 5 % more at 15), a fifth less when its pairs are cached. Past it a
-# text's pairs stay out, so no one text can flush the cache, nor an entry hold more than
-# 256 characters of words.
-_CACHED_PAIRS, _CACHED_PAIR_CHARS = 10, 256
+# A 64-bit lane of ``_mixed``'s integer: its low 32 bits hold a pair's hash.
+_LANE = (0xFFFFFFFF).to_bytes(8, "little")
+_LANE_HALVES = np.dtype("<u4")  # a lane's low half first, as ``to_bytes`` wrote it
 
 
 def _mixed(words: Sequence[str]) -> np.ndarray:
     """The hash of each of the words' pairs, as datasketch feeds its permutations: the
-    CRC-32 of the pair mixed by ``_FMIX``. A text's masked words are mostly pairs that
-    other texts had (``text_keys`` caches whole texts only), so a short text's come from
-    ``_pair_hash``'s cache; a long one's are mixed by numpy, whose fixed cost its length
-    pays off."""
+    CRC-32 of the pair mixed by MurmurHash3's 32-bit finalizer (x ^= x >> 16; x *= _MIX1;
+    x ^= x >> 13; x *= _MIX2; x ^= x >> 16, mod 2**32).
+
+    All the pairs are mixed at once, in one Python integer of a 64-bit lane a pair (the
+    hash in a lane's low half): a right shift moves the next lane's low bits into this
+    lane's high half only, which the lanes' mask clears, and a product of two 32-bit
+    numbers fits its 64-bit lane, so no carry crosses into the next. Eight integer
+    operations, each in C over the text's lanes (O(pairs)), in place of numpy's eight
+    array operations (~4,000 instructions each, whatever the length) or a Python
+    function a pair behind a cache of pairs (session 43's, which new texts mostly
+    missed): with ``_words``' and ``band_keys``' cuts, a new text's keys ~205,600 →
+    ~161,200 instructions on a platform's texts (``cold44``, docs/speed-log.md)."""
     pairs = len(words) - 1
-    if pairs <= _CACHED_PAIRS and sum(map(len, words)) <= _CACHED_PAIR_CHARS:
-        return np.fromiter(map(_pair_hash, words, words[1:]), np.uint32, pairs)
-    hashed = np.array([zlib.crc32(f"{x} {y}".encode()) for x, y in itertools.pairwise(words)],
-                      dtype=np.uint32)
-    shift, first, shift2, second, shift3 = _FMIX
-    hashed ^= hashed >> shift
-    hashed *= first
-    hashed ^= hashed >> shift2
-    hashed *= second
-    hashed ^= hashed >> shift3
-    return hashed
-
-
-# ~300 bytes an entry (the pair's tuple and words, the int, the cache's link): 5 MB; 20 MB
-# at most (``_CACHED_PAIR_CHARS`` of 4-byte characters). Keyed by the pair itself, so a
-# hit is exactly the value it replaces; a spammer's fresh pairs only evict others (the
-# least recently used), at a cost ``_CACHED_PAIRS`` bounds.
-@lru_cache(maxsize=16_384)
-def _pair_hash(first: str, second: str) -> int:
-    """``_mixed`` of one pair, on Python ints."""
-    hashed = zlib.crc32(f"{first} {second}".encode())
-    hashed ^= hashed >> 16
-    hashed = hashed * _MIX1 & 0xFFFFFFFF
-    hashed ^= hashed >> 13
-    hashed = hashed * _MIX2 & 0xFFFFFFFF
-    return hashed ^ hashed >> 16
+    mask = int.from_bytes(_LANE * pairs, "little")
+    hashed = int.from_bytes(array.array("Q", [zlib.crc32(f"{x} {y}".encode())
+                                              for x, y in itertools.pairwise(words)]).tobytes(),
+                            sys.byteorder)
+    hashed ^= hashed >> 16 & mask
+    hashed = hashed * _MIX1 & mask
+    hashed ^= hashed >> 13 & mask
+    hashed = hashed * _MIX2 & mask
+    hashed ^= hashed >> 16 & mask
+    return np.frombuffer(hashed.to_bytes(8 * pairs, "little"), _LANE_HALVES)[::2]
 
 
 @lru_cache(maxsize=8_192)  # a few MB at most
