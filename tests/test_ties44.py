@@ -76,7 +76,7 @@ def _called(record: sided.Record, ttls: tuple[float, ...], parts: list[sided.Par
 
 
 def test_a_small_records_commonest_touch_goes_the_fast_way() -> None:
-    """The mixed load's commonest touch (85 % of them: one correspondent on one or two
+    """The mixed load's commonest touch (88 % of them: one correspondent on one or two
     sides of a small record, at a new time) runs ``_touched_small`` and ``_kept`` only;
     base runs the general loop (``touched_sides`` then ``_kept``: no ``_touched_small``).
     A name new to the record, and a part past its cap, go the fast way too."""

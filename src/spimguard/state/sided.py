@@ -878,7 +878,7 @@ def _touched_small(record: Record, ttls: Sequence[float], parts: Sequence[Part],
     held, times in six bytes (or none yet), ``now`` no earlier than the newest and within
     2**48 above the least's bits and rank 255 at most, and each part one name with the
     keyspace's declared TTL (``_ends_with``), a cap of one or more and no member of the
-    side past its cutoff (the record's least time later than it). Why: that is 96 % of
+    side past its cutoff (the record's least time later than it). Why: that is 88 % of
     the mixed load's touches (an account's ties, one correspondent a message), and the
     general loop's ~560 bytecodes a call were its generality's (a column sliced out, lists
     of added and raised members, an index's bookkeeping, the record's layout read from
