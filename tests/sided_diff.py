@@ -41,3 +41,48 @@ def renewed(rng: random.Random, on_disk: SQLiteState, shared: RedisState, chance
     on_disk.close()
     shared.close()
     return SQLiteState(connect(path)), RedisState(url, namespace)
+
+
+# Each log's keyspace: its sides' declared TTLs (an account's ties, a session's pair, four
+# sides of other TTLs), and where its times start (either side of the edges where a
+# double's top two bytes change: ``test_review35b``'s, and an ordinary time).
+_LOG_TTLS = ((180 * 86400.0,) * 3, (3600.0, 3600.0), (100.0, 200.0, 60.0, 500.0))
+_LOG_STARTS = (2.0 ** 30 - 500.0, 2.0 ** 30 + 11 * 2.0 ** 26 - 300.0, 2.0 ** 31 - 400.0,
+               1_700_000_000.0)
+
+
+def touch_log(seed: int, steps: int = 60) -> list[bytes]:
+    """The bytes (names, then times) of one sided record after each of ``steps`` random
+    ``sided.touched_sides`` calls (``test_ties44``'s differential run, against the stored
+    digests of the code before the small record's fast way): mostly the mixed load's
+    shapes (one name a part, the declared TTL, times moving forward or staying), and
+    now and then every other one the general loop takes (several names, another TTL, a
+    late touch, a jump past a side's TTL, caps of one to three, crowds past ``_INDEXED``
+    names and records of one time)."""
+    import random
+
+    from spimguard.state import sided
+
+    rng = random.Random(seed)
+    ttls = _LOG_TTLS[seed % len(_LOG_TTLS)]
+    now = _LOG_STARTS[seed // len(_LOG_TTLS) % len(_LOG_STARTS)]
+    people = [f"p{i}" for i in range(rng.choice((3, 8, 40)))]
+    record: sided.Record | None = None
+    out: list[bytes] = []
+    for _ in range(steps):
+        roll = rng.random()
+        if roll < 0.04:
+            now -= rng.uniform(0.0, 30.0)  # late
+        elif roll < 0.07:
+            now += max(ttls) * rng.uniform(0.5, 1.5)  # past some side's TTL
+        elif roll < 0.85:
+            now += rng.choice((0.0, 0.25, 1.0, 7.0, rng.uniform(0.0, 50.0)))
+        parts: list[sided.Part] = []
+        for side in rng.sample(range(len(ttls)), rng.choice((1, 1, 2))):
+            fresh = list(dict.fromkeys(rng.choice(people) for _ in range(
+                1 if rng.random() < 0.85 else rng.randint(2, 4))))
+            ttl = ttls[side] if rng.random() < 0.9 else rng.choice((30.0, 7200.0))
+            parts.append((side, fresh, ttl, rng.choice((1, 2, 3, 3, 50))))
+        record = sided.touched_sides(record, ttls, parts, now)
+        out.append(sided.encode_names(record.names) + record.times)
+    return out

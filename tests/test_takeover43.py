@@ -95,7 +95,9 @@ def test_a_messages_plan_is_the_peoples_with_its_texts_own_fields(
     """The guard: every field the text does not decide is the people's plan's (the same
     object), whatever the message."""
     found = _planned(body, ["bob", "carol"], **extra)
-    people = plan._people_plan(CFG, "alice", found.session, ("bob", "carol")).plan
+    event = message(config(), "m1", "alice", ["bob", "carol"], body, T0, session="phone",
+                    **extra)
+    people = plan._people_plan(CFG, Context(event), event, found.session).plan
     own = {"reads", "later", "same_text", "text_to", "spread", "unlisted", "sought", "shape",
            "listed_back", "room"}
     for field in msgspec.structs.fields(plan.Plan):

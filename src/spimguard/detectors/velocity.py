@@ -112,7 +112,7 @@ from ..config import Config
 from ..events import RECEIVED, Invite, Message
 from ..signals import Signal
 from ..state.ops import Contains, Count, Distinct, Incr, Query, Remove, Tally, Touch, Write
-from .base import Context, Facts, Outcome, ramp, read_more, settings, shared, shared_ties
+from .base import Context, Facts, Outcome, ramp, read_more, settings, shared, shared_ties, ties_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,10 +520,7 @@ class VelocityDetector:
             people = tuple(dict.fromkeys(message.recipients))[: cfg.max_targets]
             # The queries bulk, reputation and takeover ask of the same recipients, unless
             # they are more than those look at (``accounts.MAX_TIES``) or velocity's cap.
-            ties, back = shared_ties(ctx, message)
-            if ties[0].members != people:
-                ties = accounts.ties(sender, people, cfg.max_targets)
-                back = accounts.listed_back(sender, people)
+            ties, back = ties_for(ctx, message, people)
             reached = people
         msgs, targets = _msgs(sender), _targets(sender)  # each read and written
         windows = (Count(msgs, cfg.rate_window, 10.0),

@@ -38,9 +38,9 @@ from __future__ import annotations
 import msgspec
 
 from ... import accounts
-from ...events import AccountInfo, Challenge, ContactsRead, Login
+from ...events import AccountInfo, Challenge, ContactsRead, Login, Message
 from ...state.ops import FOREVER, Contains, Count, Distinct, Get, LastTouch, Query, Tally
-from ..base import Context, shared
+from ..base import Context, shared, ties_for
 from . import keys, record, rooms
 from .origin import counted
 from .settings import TakeoverSettings
@@ -131,8 +131,8 @@ def plan(cfg: TakeoverSettings, ctx: Context) -> Plan | None:
         return shared(ctx, ("takeover", account, listed), _account_plan, account, listed)
     account = event.account
     session = counted(event)  # without a session id, its app and network stand in
-    people = shared(ctx, ("takeover", account, session, ctx.to), _people_plan, cfg,
-                    account, session, ctx.to)
+    people = shared(ctx, ("takeover", account, session, ctx.to), _people_plan, cfg, ctx,
+                    event, session)
     found = people.plan
     assert found.burst is not None
     window, bucket = cfg.burst_window, cfg.burst_bucket
@@ -195,15 +195,18 @@ def _account_plan(account: str, listed: bool) -> Plan:
     return Plan(*own, reads=own if listed else (own[0], own[2]))
 
 
-def _people_plan(cfg: TakeoverSettings, account: str, session: str,
-                 recipients: tuple[str, ...]) -> _People:
-    """A message's plan but for what its text decides (``plan``)."""
+def _people_plan(cfg: TakeoverSettings, ctx: Context, message: Message, session: str
+                 ) -> _People:
+    """A message's plan but for what its text decides (``plan``): of its sender, session
+    and recipients (``ctx.to``) alone, whatever else ``ctx`` holds."""
+    account = message.sender
     common = _account_plan(account, False)
-    people = tuple(dict.fromkeys(recipients))[:cfg.max_recipients]
+    people = tuple(dict.fromkeys(ctx.to))[:cfg.max_recipients]
     window, life_ttl = cfg.burst_window, cfg.session_ttl
     life_key = keys.lifelong(account, session)
     burst = Tally(keys.burst(account, session), window, people)
-    contacts, talked = accounts.ties(account, people, len(people))
+    # The event's shared ties where they ask of these people (``base.ties_for``).
+    (contacts, talked), back = ties_for(ctx, message, people)
     # Never of the account itself: its note to itself is its own line, which never makes it
     # "heard" (a reply, a vouch: ``_reciprocating``), however delivered (review36a).
     heard = accounts.heard(account, people[0], cfg.reply_window) if len(
@@ -215,7 +218,6 @@ def _people_plan(cfg: TakeoverSettings, account: str, session: str,
     unproven_key = keys.unproven(account)
     doubted_life = Tally(unproven_key, life_ttl, people, keys.LIFE)
     doubted_pals = Tally(unproven_key, life_ttl, people, keys.PALS)
-    back = accounts.listed_back(account, people)
     # ``back``'s own queries when it holds every recipient (at most ``MAX_TIES``), not made
     # again: a generator's frame and a query a recipient, the same ones.
     listed_back = () if len(people) > cfg.owner_people else back if len(
