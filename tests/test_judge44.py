@@ -78,7 +78,7 @@ def test_a_verdict_with_evidence_rounds_its_total_once_and_each_signal_of_points
     assert [s.score for s in found.signals] == [found.score, 0.0]
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.floats(allow_nan=False) | st.sampled_from([math.inf, -math.inf, -0.0]))
 def test_a_score_rounded_once_is_what_rounding_it_again_gives(x: float) -> None:
     """Why ``decide`` takes ``_scored``'s total as the score without rounding it again."""
@@ -122,7 +122,7 @@ def _uncorroborated_as_main(policy: Policy, scored: Sequence[tuple[Signal, float
     return agreeing <= bounded and kinds[CONTENT] < policy.cfg.block
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SIGNALS)
 def test_the_bounds_in_one_pass_answer_as_main_s_comprehensions(signals: list[Signal]
                                                                   ) -> None:
@@ -149,7 +149,7 @@ def _decided_as_main(policy: Policy, signals: list[Signal], in_force: Any) -> by
     return msgspec.json.encode(shown)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SIGNALS, st.sampled_from(["none", "none", "suspend_sending", "challenge"]))
 def test_a_decision_lists_its_scores_as_rounding_each_gave(signals: list[Signal],
                                                            in_force: Any) -> None:
