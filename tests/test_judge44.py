@@ -26,8 +26,7 @@ from hypothesis import strategies as st
 from conftest import config, engine, message
 from spimguard import accounts
 from spimguard import policy as policy_module
-from spimguard.policy import CONTENT, DOUBT, LISTED, OWNERS, RELATIONSHIP, UNPROVEN, VOLUME
-from spimguard.policy import Policy
+from spimguard.policy import CONTENT, DOUBT, LISTED, OWNERS, RELATIONSHIP, UNPROVEN, VOLUME, Policy
 from spimguard.signals import Signal
 
 POLICY = Policy(config())
