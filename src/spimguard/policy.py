@@ -197,6 +197,7 @@ class Policy:
                 unproven = True
         if unproven:
             ties.discard(LISTED)
+        bounded: tuple[str, ...]
         if not owners.isdisjoint(kinds):
             bounded = (CONTENT, VOLUME)
         elif ties and not doubted:
