@@ -129,8 +129,8 @@ class Policy:
         self.groups = dict(config.groups)
         self.caps = dict(config.group_caps)
         # Per code config names: (weight, group, whether the group is an account group),
-        # looked up once here rather than three times per signal. A code config does not
-        # name weighs 1, is its own group and no account group.
+        # looked up once here rather than three times per signal; any other code's, by
+        # ``_Named``.
         self._codes = _Named({code: (self.weights.get(code, 1.0), self.groups.get(code, code),
                                      self.groups.get(code) in self.cfg.account_groups)
                               for code in {*self.weights, *self.groups}})
