@@ -742,7 +742,8 @@ class Engine:
     def _decide(self, event: Event, signals: list[Signal], restrict: dict[str, Any] | None,
                 acting: str) -> tuple[Result, Decision | None]:
         session = acting or getattr(event, "session", "")
-        suspension = accounts.session_blocked(restrict, session)
+        # Nearly every account has no restriction: no call to find none in it.
+        suspension = accounts.session_blocked(restrict, session) if restrict else None
         in_force: AccountActionKind = "none"
         if suspension is not None and isinstance(event, Message):
             signals.append(Signal("SENDING_SUSPENDED", 1.0,
