@@ -115,25 +115,18 @@ def test_apart_without_a_tail_as_with_the_weak_half(written: str) -> None:
 MAIN = "4a8e42e"  # main before session 40: its ``text.py`` is the old spelling of every step
 
 
-def text_at(commit: str, name: str) -> types.ModuleType:
-    """``text.py`` as ``commit`` had it, from the repository's history, as module ``name``
-    (skipped without git)."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        source = subprocess.run(["git", "-C", str(root), "show", f"{commit}:src/spimguard/text.py"],
-                                check=True, capture_output=True, text=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip(f"no git history to read {commit}'s text.py from")
-    module = types.ModuleType(name)
-    sys.modules[name] = module  # dataclasses look their module up
-    exec(compile(source, f"{name}.py", "exec"), module.__dict__)
-    return module
-
-
 @functools.cache
 def _main_text() -> types.ModuleType:
     """``text.py`` as main had it before session 40, from the repository's history."""
-    module = text_at(MAIN, "main_text")
+    root = Path(__file__).resolve().parents[1]
+    try:
+        source = subprocess.run(["git", "-C", str(root), "show", f"{MAIN}:src/spimguard/text.py"],
+                                check=True, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("no git history to read main's text.py from")
+    module = types.ModuleType("main_text")
+    sys.modules["main_text"] = module  # dataclasses look their module up
+    exec(compile(source, "main_text.py", "exec"), module.__dict__)
     # A deliberate change since: a parted word starts only after brackets or currency signs
     # that follow a blank or the text's start (the lead's linear-time fix, session 40);
     # every other step is compared as main spelt it.
