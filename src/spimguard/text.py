@@ -852,34 +852,13 @@ def skeleton(text: str) -> str:
         if hint.search(folded):
             folded = word.sub(_read_drawn, folded)
         folded = _COMBINING.sub("", folded.translate(_fold_table()))
-    if _holds_any(folded, _LEET_MARKS) and _LEET_HINT.search(folded):
+    if _LEET_HINT.search(folded):
         folded = _unleet(folded)
-    return one_spaced(folded)
-
-
-def _holds_any(text: str, chars: str) -> bool:
-    """Whether ``text`` holds any of ``chars``: one ``in`` scan a character, each a C
-    ``memchr`` (~0.2 instructions a character of text), where a regular expression that
-    opens with a class tests every character in ``_sre`` (~50-100 instructions each on
-    callgrind): the cheap test before a hint that needs one of them (``skeleton``,
-    ``masked``)."""
-    return any(map(text.__contains__, chars))
-
-
-def one_spaced(text: str) -> str:
-    """``text`` with its whitespace runs made one space, none at the ends (``str.split``'s
-    whitespace). A text already so is returned as it is, found in C: every whitespace
-    character but the space is unprintable (``str.isprintable``), so a printable text
-    without two spaces in a row or one at an end has nothing to change (``split`` and
-    ``join`` made a string a word, ~6,300 instructions for a 66-character line)."""
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
-        return text
-    return " ".join(text.split())
+    return " ".join(folded.split())
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
-_DIGITS = "0123456789"
-_LEET_MARKS = _DIGITS + "@$"
+_LEET_MARKS = "0123456789@$"
 _WORDLIKE = _LETTERS + "0123456789"  # the run's characters that ``\b`` counts as a word's
 
 
@@ -1098,16 +1077,6 @@ def _tail_hint() -> re.Pattern[str]:
     return re.compile(rf"[{slashes}?:](?:(?<=[{slashes}])\S|(?<=\?)\w|(?<=:)\d)")
 
 
-def _may_have_tail(text: str) -> bool:
-    """Whether ``_tail_hint`` may find a place in ``text``, by C's string scans: an ASCII
-    text holds a tail only at a '/' (the one slash mark in ASCII), a ':' or a '?' with no
-    blank after it (chat's questions end "? " or the text; ~1,000 instructions against the
-    hint's ~6,700 a text by callgrind)."""
-    if not text.isascii() or "/" in text or ":" in text:
-        return True
-    return text.count("?") > text.count("? ") + text.endswith("?")
-
-
 @cache
 def _public_suffixes() -> frozenset[str]:
     """The public suffixes, both sections of the PSL bundled with tldextract: those that
@@ -1281,7 +1250,7 @@ def _apart_links(text: str) -> tuple[str, list[int], list[int | None]]:
     # Every such text holds a comma, a full stop or a character outside ASCII; the weaker
     # separators need a link's tail (``_tail_hint``): a text without one is spared the
     # pattern, or its weaker half (chat's "?", ":" and emoji are mostly no tail's).
-    if _may_have_tail(text) and _tail_hint().search(text):
+    if _tail_hint().search(text):
         pattern = _apart(True)
     elif not text.isascii() or "." in text or "," in text:
         pattern = _apart(False)
@@ -1653,15 +1622,6 @@ def _may_link(text: str) -> bool:
     return "." in text or "\u3002" in text or "://" in text
 
 
-def _sentence_dots(text: str) -> bool:
-    """Whether each full stop of ``text`` ends its sentence (a blank after it, or the text's
-    end) and no other link's mark is in it: every chunk's dot is then its last character,
-    which ``_urls_in`` strips (``_TRAILING``), and no chunk may link. By C's counts, where
-    the chunks' split and loop cost ~15,000 instructions a chat line."""
-    return ("\u3002" not in text and "://" not in text
-            and text.count(".") == text.count(". ") + text.endswith("."))
-
-
 def _ideographic_dots(chunk: str) -> str:
     """``chunk`` with the U+3002 that end a host's labels read as dots: one character for
     another, so a link found in it is at the same place in ``chunk``, as it was written.
@@ -1721,14 +1681,11 @@ _FOREIGN_DOT_HINTS = ("pun", "poin", "pont", "titik", "nokta", "kropka", "tečka
                       "крапка", "chấm", "\u70b9", "\u9ede", "\u30c9\u30c3\u30c8")
 
 
-_ASCII_FOREIGN_DOT_HINTS = tuple(hint for hint in _FOREIGN_DOT_HINTS if hint.isascii())
-
-
 def _foreign_dots(spelled: str) -> str:
     """``spelled`` with each foreign word for the dot between two words read as ". " (for
     ``_apart_hosts`` alone: ``_FOREIGN_DOT``)."""
     lowered = spelled.lower()
-    for hint in _ASCII_FOREIGN_DOT_HINTS if lowered.isascii() else _FOREIGN_DOT_HINTS:
+    for hint in _FOREIGN_DOT_HINTS:
         if hint in lowered:
             return _FOREIGN_DOT.sub(". ", spelled)
     return spelled
@@ -1963,7 +1920,7 @@ def _urls_in(text: str) -> tuple[tuple[UrlFact, ...], tuple[str, ...], tuple[str
     a host's reading alone, a few µs where a link's parse costs tens), and IDNA 2003's
     readings of the hosts written with a deviation character
     (``MessageView.transitional_hosts``)."""
-    if not _may_link(text) or _sentence_dots(text):
+    if not _may_link(text):
         return (), (), ()
     found: list[UrlFact] = []
     unread: dict[str, None] = {}
@@ -2077,17 +2034,14 @@ def masked(prose_skel: str, domains: tuple[str, ...], names: tuple[str, ...] = (
     out = prose_skel
     for name in names:
         out = out.replace(name, " <name> ")
-    if "@" in out:
-        out = _MENTION.sub("@", out)
-    # ``\d`` is any script's digit: an ASCII text without an ASCII one holds no number.
-    if not out.isascii() or _holds_any(out, _DIGITS):
-        if _UNIT_HINT.search(out):
-            out = _NUMBER_OR_FIGURE.sub(_masked_number, out)
-        else:
-            out = _NUMBER.sub("#", out)
+    out = _MENTION.sub("@", out)
+    if _UNIT_HINT.search(out):
+        out = _NUMBER_OR_FIGURE.sub(_masked_number, out)
+    else:
+        out = _NUMBER.sub("#", out)
     if domains:  # most texts link nothing: no generator made for none
         out += "".join(f" <{d}>" for d in domains)
-    return one_spaced(out)
+    return " ".join(out.split())  # whitespace runs made one space, none at the ends
 
 
 def _masked_number(found: re.Match[str]) -> str:
