@@ -10,10 +10,10 @@ a word's marks found by ``str.strip`` and the keys written in hex, every key as 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import re
-import sys
 import zlib
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import pytest
 
 from spimguard.detectors import bulk
 from spimguard.detectors.bulk import band_keys
+from test_takeover43 import _frames
 
 with pytest.MonkeyPatch.context() as _patch:
     _patch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -92,28 +93,13 @@ def test_the_judge_split_counts_a_new_texts_band_keys_and_a_records_decoding() -
     assert ("module:spimguard.detectors.takeover.record", "decode") in named
 
 
-def _python_frames(words: list[str]) -> list[str]:
-    seen: list[str] = []
-
-    def profile(frame: object, event: str, _: object) -> None:
-        if event == "call":
-            seen.append(frame.f_code.co_name)  # type: ignore[attr-defined]
-
-    sys.setprofile(profile)
-    try:
-        band_keys(words, 6, 5)
-    finally:
-        sys.setprofile(None)
-    return seen
-
-
 def test_a_new_texts_pairs_are_mixed_without_a_python_call_a_pair() -> None:
     """A text's pairs are mixed in one integer (``bulk._mixed``), not by a function a pair
     (session 43's ``_pair_hash``), and the least values taken by numpy's reduction, not
     through ``ndarray.min``'s Python function: the same frames at 5 words and at 50."""
     band_keys(["warm", "the", "permutations", "and", "parts"], 6, 5)
-    short = _python_frames([f"short{i}" for i in range(5)])
-    long = _python_frames([f"long{i}" for i in range(50)])
+    short = _frames(functools.partial(band_keys, [f"short{i}" for i in range(5)], 6, 5))
+    long = _frames(functools.partial(band_keys, [f"long{i}" for i in range(50)], 6, 5))
     assert short == long == ["band_keys", "_mixed", "<listcomp>", "<listcomp>"]
 
 

@@ -27,15 +27,16 @@ _TTLS = (2_592_000.0, 43_200.0, 86_400.0)  # session_ttl, live_window, incident_
 _SESSION = ["im-android", "198.51.100.0", T0 - 3_600, 0, 0.0, 0, 1, T0 - 60, 0]
 
 
-def _frames(call: Callable[[], Any]) -> list[str]:
-    """The Python functions ``call`` enters (cached C calls that hit make none). The
+def _frames(call: Callable[[], Any], module: str | None = None) -> list[str]:
+    """The Python functions ``call`` enters (cached C calls that hit make none), of
+    ``module`` alone where one is named. The
     collector is off meanwhile: a collection the call's allocations happen to trigger runs
     whatever ``gc.callbacks`` another test left in this worker (one CI run met 142 frames
     of one), which are not the call's."""
     calls: list[str] = []
 
     def seen(frame: FrameType, event: str, arg: Any) -> None:
-        if event == "call":
+        if event == "call" and module in (None, frame.f_globals.get("__name__")):
             calls.append(frame.f_code.co_name)
 
     collecting = gc.isenabled()

@@ -9,11 +9,10 @@ main at ``9d20870``, before the fast way)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import sys
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from sided_diff import touch_log
@@ -23,6 +22,7 @@ from spimguard.detectors.takeover import TakeoverSettings, plan
 from spimguard.events import Message
 from spimguard.state import sided
 from test_judge42 import _engine
+from test_takeover43 import _frames
 
 _LOGS = Path(__file__).parent / "data" / "ties44_sided_logs.json"
 
@@ -61,18 +61,8 @@ def test_random_touch_logs_leave_the_bytes_base_left() -> None:
 
 def _called(record: sided.Record, ttls: tuple[float, ...], parts: list[sided.Part],
             now: float) -> list[str]:
-    called: list[str] = []
-
-    def profile(frame: FrameType, event: str, _: Any) -> None:
-        if event == "call" and frame.f_globals.get("__name__") == sided.__name__:
-            called.append(frame.f_code.co_name)
-
-    sys.setprofile(profile)
-    try:
-        sided.touched_sides(record, ttls, parts, now)
-    finally:
-        sys.setprofile(None)
-    return called
+    return _frames(functools.partial(sided.touched_sides, record, ttls, parts, now),
+                   sided.__name__)
 
 
 def test_a_small_records_commonest_touch_goes_the_fast_way() -> None:
