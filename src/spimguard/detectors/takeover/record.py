@@ -350,7 +350,7 @@ class Record:
         elif not mine or mine[-1][0] < hour:
             mine = [*mine, [hour, 1]]
         else:  # out of order: an earlier hour than the session's last
-            counts: dict[int, int] = dict(map(tuple, mine))  # type: ignore[arg-type]  # (each bucket a pair, [hour, count])
+            counts: dict[int, int] = dict(map(tuple, mine))
             counts[hour] = counts.get(hour, 0) + 1
             mine = [[b, counts[b]] for b in sorted(counts)]
         # The other sessions' only when there are any: nearly every account counts one
