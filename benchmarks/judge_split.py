@@ -47,6 +47,7 @@ import sysconfig
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from types import MethodType
 from typing import Any
 
 from table import show
@@ -55,8 +56,10 @@ from table import show
 # ("state", "records", "policy"), a module ("module:<name>"), every enabled detector
 # ("detectors", one step each, labelled with its name), every enabled detector that has
 # the attribute ("batched": those that prepare a batch), one detector ("detector:<name>",
-# skipped when it is not enabled) or a part of one ("detector:<name>.<part>"). A class in
-# a module (``Context``) is a step as a function is: its call makes the instance.
+# skipped when it is not enabled) or a part of one ("detector:<name>.<part>"), or a class
+# whose method it is ("class:<module>.<Class>": every instance's calls, the step bound to
+# each as a method). A class in a module (``Context``) is a step as a function is: its call
+# makes the instance.
 STEPS = (
     ("_process: judging an event, all of it", "engine", "_process"),
     ("  _judge (all but the repeats' answers)", "engine", "_judge"),
@@ -68,6 +71,32 @@ STEPS = (
      "module:spimguard.detectors.takeover.record", "decode"),
     ("    trust.weigh (reports)", "module:spimguard.trust", "weigh"),
     ("    detect, every detector", "detectors", "detect"),
+    ("      takeover: _session (session_facts, _unearned)", "detector:takeover", "_session"),
+    ("        takeover: session.session_facts", "module:spimguard.detectors.takeover.session",
+     "session_facts"),
+    ("          takeover: Record.session (the stored session's dict)",
+     "class:spimguard.detectors.takeover.record.Record", "session"),
+    ("          takeover: session.signed_in", "module:spimguard.detectors.takeover.session",
+     "signed_in"),
+    ("          takeover: session.unfamiliar (a risky session judged again)",
+     "module:spimguard.detectors.takeover.session", "unfamiliar"),
+    ("        takeover: _unearned (an earned network's pitch)", "detector:takeover",
+     "_unearned"),
+    ("      takeover: _message (a message's signals)", "detector:takeover", "_message"),
+    ("        takeover: _owner_writing (every message)", "detector:takeover",
+     "_owner_writing"),
+    ("        takeover: _established (memoised)", "detector:takeover", "_established"),
+    ("        takeover: _later (a deferred read, all callers)",
+     "module:spimguard.detectors.takeover.detector", "_later"),
+    ("        takeover: profile.familiar (the detector's and profile's callers)",
+     "module:spimguard.detectors.takeover.profile", "familiar"),
+    ("        takeover: session.trusted", "module:spimguard.detectors.takeover.session",
+     "trusted"),
+    ("        takeover: profile.behaviour", "module:spimguard.detectors.takeover.profile",
+     "behaviour"),
+    ("        takeover: _dormant (burst.dormant_ties)", "detector:takeover", "_dormant"),
+    ("      takeover: Record.profile (all callers)",
+     "class:spimguard.detectors.takeover.record.Record", "profile"),
     ("    _decide (the policy and the notice)", "engine", "_decide"),
     ("      policy.decide", "policy", "decide"),
     ("        policy._scored", "policy", "_scored"),
@@ -85,6 +114,31 @@ STEPS = (
     ("      links: _shape (the URL model's judgement)", "detector:links", "_shape"),
     ("      links: _owned (a popular site's own page)", "detector:links", "_owned"),
     ("    writes, every detector", "detectors", "writes"),
+    ("      takeover: _changes (the record's changes, other writes)", "detector:takeover",
+     "_changes"),
+    ("        takeover: _learn (what a delivered message teaches)", "detector:takeover",
+     "_learn"),
+    ("          takeover: profile.learn (with remember)",
+     "module:spimguard.detectors.takeover.profile", "learn"),
+    ("          takeover: profile.remember (all callers)",
+     "module:spimguard.detectors.takeover.profile", "remember"),
+    ("          takeover: Record.count_sent", "class:spimguard.detectors.takeover.record.Record",
+     "count_sent"),
+    ("          takeover: Record.set_profile", "class:spimguard.detectors.takeover.record.Record",
+     "set_profile"),
+    ("          takeover: _reciprocating (the recipients vouching)",
+     "module:spimguard.detectors.takeover.detector", "_reciprocating"),
+    ("          takeover: _vouching (the owner's clean use)", "detector:takeover",
+     "_vouching"),
+    ("        takeover: _message_writes (burst, text, delivery)", "detector:takeover",
+     "_message_writes"),
+    ("          takeover: burst.pitchable", "module:spimguard.detectors.takeover.burst",
+     "pitchable"),
+    ("          takeover: _answers (a reply?)", "detector:takeover", "_answers"),
+    ("        takeover: Record.set_session", "class:spimguard.detectors.takeover.record.Record",
+     "set_session"),
+    ("        takeover: Record.touch_live", "class:spimguard.detectors.takeover.record.Record",
+     "touch_live"),
     ("      bulk: _put (the cluster encoded, its writes)", "module:spimguard.detectors.bulk",
      "_put"),
     ("    _own_record (the account's record as left)", "engine", "_own_record"),
@@ -184,6 +238,12 @@ class _Step:
             _MADE[1] -= self.opaque
             counted[1] += _MADE[0] - before
 
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        """A step set on a class ("class:" holders) is its instances' method: bound in C
+        (``MethodType``), as a function's own binding is. Set on a module or an instance,
+        it is never asked."""
+        return self if instance is None else MethodType(self, instance)
+
 
 _MADE = [0, 0]  # wrapped calls made, and opaque steps running
 
@@ -200,8 +260,11 @@ def _targets(engine: Any) -> list[tuple[str, Any, str]]:
             name, _, part = holder[9:].partition(".")
             out += [(label, getattr(d, part) if part else d, attribute) for d in enabled
                     if d.name == name]
-        elif holder.startswith("module:"):
-            out.append((label, importlib.import_module(holder[7:]), attribute))
+        elif holder.startswith(("module:", "class:")):
+            kind, _, name = holder.partition(":")
+            module, _, owner = name.rpartition(".") if kind == "class" else (name, "", "")
+            found = importlib.import_module(module)
+            out.append((label, getattr(found, owner) if owner else found, attribute))
         else:
             out.append((label, engine if holder == "engine" else getattr(engine, holder),
                         attribute))

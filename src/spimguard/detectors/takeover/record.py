@@ -301,9 +301,10 @@ class Record:
 
     def set_session(self, session: str, facts: dict[str, Any], now: float, cap: int,
                     replies_trusted: int) -> None:
-        entry = [facts.get("client", ""), facts.get("net", ""), facts.get("login", now),
-                 facts.get("read", 0), facts.get("risk", 0.0), int(bool(facts.get("dormant"))),
-                 facts.get("replies", 0), now, int(bool(facts.get("proven")))]
+        get = facts.get  # nine asks: the method looked up once, flags 1 or 0 with no call
+        entry = [get("client", ""), get("net", ""), get("login", now), get("read", 0),
+                 get("risk", 0.0), 1 if get("dormant") else 0, get("replies", 0), now,
+                 1 if get("proven") else 0]
         # The others still alive, in their order: nearly always all of them (an account's
         # few devices write within ``session_ttl``), a copy made in C then, where a
         # comprehension was a function's frame and a step a session.
@@ -340,25 +341,25 @@ class Record:
         from an event out of order, goes in its place)."""
         part = "w" if sited else "n"
         first, hour = bucket_range(SENT, now)
-        others: dict[str, list[list[int]]] = {}
-        mine: list[list[int]] = []
-        for s, buckets in self._current(part).items():
-            live = buckets if not buckets or buckets[0][0] >= first else [
-                b for b in buckets if b[0] >= first]
-            if s == session:
-                mine = live
-            elif live:
-                others[s] = live
+        held = self._current(part)
+        mine = held.get(session) or []
+        if mine and mine[0][0] < first:
+            mine = [b for b in mine if b[0] >= first]
         if mine and mine[-1][0] == hour:
             mine = [*mine[:-1], [hour, mine[-1][1] + 1]]
         elif not mine or mine[-1][0] < hour:
             mine = [*mine, [hour, 1]]
         else:  # out of order: an earlier hour than the session's last
-            counts: dict[int, int] = dict(map(tuple, mine))  # type: ignore[arg-type]  # (each bucket a pair, [hour, count])
+            counts: dict[int, int] = dict(map(tuple, mine))
             counts[hour] = counts.get(hour, 0) + 1
             mine = [[b, counts[b]] for b in sorted(counts)]
-        kept = _newest(others, cap - 1, _last_hour)
-        self._changed[part] = {**kept, session: mine}
+        # The other sessions' only when there are any: nearly every account counts one
+        # session's messages (2,445 of 2,601 counts on the mixed load; 153 none), and the
+        # loop, its dict and ``_newest`` were a third of a count.
+        kept = _newest(_live_others(held, session, first), cap - 1, _last_hour) if len(
+            held) > (session in held) else {}
+        kept[session] = mine  # a dict of this call's own (``_live_others``, ``_capped``)
+        self._changed[part] = kept
 
     def touch_links(self, people: tuple[str, ...], now: float, cap: int) -> None:
         """``people`` touched in ``k`` at ``now`` as a member set's ``Touch`` with a TTL of
@@ -413,6 +414,21 @@ def _capped(entries: dict[str, Any], cap: int, when: Any) -> dict[str, Any]:
     kept = set(sorted(entries, key=lambda name: (when(entries[name]), name))[-cap:]
                if cap > 0 else ())
     return {name: entries[name] for name in entries if name in kept}
+
+
+def _live_others(held: dict[str, list[list[int]]], session: str, first: int
+                 ) -> dict[str, list[list[int]]]:
+    """The sessions of ``held`` but ``session`` with a bucket from hour ``first`` on, each
+    with those buckets (in hour order, so a list whose first is live is kept whole)."""
+    others: dict[str, list[list[int]]] = {}
+    for s, buckets in held.items():
+        if s == session:
+            continue
+        live = buckets if not buckets or buckets[0][0] >= first else [
+            b for b in buckets if b[0] >= first]
+        if live:
+            others[s] = live
+    return others
 
 
 def _itself(ts: float) -> float:
