@@ -333,8 +333,8 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
         named.append(shape + cues(view, words))
         taught.append(_taught(view, greeted, shape, known, words))
     if len(messages) <= _ALONE:
-        out = [_own_parts(view, *found, shift)
-               for (view, _), *found in zip(messages, named, taught, strict=True)]
+        out = [_own_parts(view, tokens, words, shift)
+               for (view, _), tokens, words in zip(messages, named, taught, strict=True)]
     else:
         out = _split_parts([view for view, _ in messages], named, taught, bits)
     for found, teachable in out:
