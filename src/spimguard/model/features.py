@@ -305,17 +305,17 @@ def kept_parts(view: MessageView, bits: int, names: tuple[str, ...]) -> Parts | 
 
 
 # Messages up to which a batch's are hashed each by itself (``_hashed_parts``): where the
-# batch's fixed cost, shared, falls below a message's own numpy calls. Measured by CPU time
-# a new text of ``benchmarks/text_view.py``'s corpus, one process, best of 7 (session 44,
-# ``small44``): each alone 37.5-39.5 µs at any size; together 48.3 at 4, 42.6 at 6, 39.3
-# at 8, 36.3 at 10, 35.3 at 12 (30 at 500).
-_ALONE = 8
+# batch's fixed cost, shared, falls below a message's own numpy calls. Measured by
+# callgrind, instructions a new text (``benchmarks/text_view.py --features``, session 44,
+# ``small44``): alone 433,815 at any size; together ~333,000 + ~200,000 / n (377,117 at
+# 8 before this pass), so alone pays only for one (CPU time under load said 8: not used).
+_ALONE = 1
 
 
 def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
                   bits: int) -> list[Parts]:
-    """``batch_parts`` of messages hashed afresh. Up to ``_ALONE`` of them (the server's
-    group commit at ordinary load, or the one new text among chat lines kept) each by
+    """``batch_parts`` of messages hashed afresh. Up to ``_ALONE`` of them (a batch of one,
+    or the one new text among chat lines kept) each by
     itself (``_own_parts``: no keys of message and bucket to sort); more all at once:
     their buckets in one ``_batch_buckets``, their teachable tokens (``_taught``) in one
     CRC pass and one sort of (message, bucket) keys, O(T log T) for the T features of all
