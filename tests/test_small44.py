@@ -1,7 +1,7 @@
 """A new text's content features in small batches (session 44, ``small44``): a batch of up
 to ``features._ALONE`` messages is hashed message by message (``_own_parts``), a larger
 one all at once, and either way every message gets the very integers it got before; the
-character n-grams by a running sum of inverse powers are Horner's rule's."""
+character n-grams' numpy hashes are Horner's rule's in Python integers."""
 
 from __future__ import annotations
 
@@ -87,8 +87,8 @@ def test_batches_up_to_the_crossover_are_hashed_message_by_message(
         assert (together, len(alone)) == (([], size) if size <= crossover else ([size], 0))
 
 
-def test_the_running_sum_of_inverse_powers_is_horners_rule() -> None:
-    """``_gram_hashes``' P**n · Σ c_k·P**-k (mod 2**32) against Horner's rule in Python
+def test_the_gram_hashes_are_horners_rule_in_python_integers() -> None:
+    """``_gram_hashes`` (numpy, a row a length, in place) against Horner's rule in Python
     integers, for code points at their extremes (0, surrogates, U+10FFFF) and at random."""
     rng = np.random.default_rng(44)
     points = np.concatenate((np.array([0, 1, 0xD800, 0xDFFF, 0x10FFFF, 0x10FFFF, 32, 0],
