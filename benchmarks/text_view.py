@@ -14,7 +14,7 @@ uncached ``_view``. Printed: microseconds a view (CPU time, best of ``--runs``);
 ``--instructions``, callgrind's instructions a view (the corpus viewed, less the corpus
 built and not viewed): the load-independent figure. ``--features``, callgrind's
 instructions of the content model's features of a new text (``features.batch_parts`` of
-the viewed corpus, in batches of 500 and of one, less the corpus viewed and its first
+the viewed corpus, in batches of 500, 8 and one, less the corpus viewed and its first
 text's features, which build the tables): what content pays for a text its cache has
 not seen.
 """
@@ -169,11 +169,11 @@ def main(count: int = 2000, runs: int = 3, counted: bool = False,
     if counted:
         rows.append(("instructions a new text's view (callgrind)", f"{instructions(count)[0]:,}"))
     if featured:
-        batches, ones = instructions(count, ("warm", "500", "1"))
-        rows += [("instructions a new text's content features, batches of 500 (callgrind)",
-                  f"{batches:,}"),
-                 ("instructions a new text's content features, batches of 1 (callgrind)",
-                  f"{ones:,}")]
+        sizes = ("500", "8", "1")  # a full batch, the server's group commit's, one alone
+        rows += [(f"instructions a new text's content features, batches of {size} "
+                  "(callgrind)", f"{found:,}")
+                 for size, found in zip(sizes, instructions(count, ("warm", *sizes)),
+                                        strict=True)]
     return rows
 
 

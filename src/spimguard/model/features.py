@@ -37,7 +37,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import pairwise, repeat
 from typing import Any
 
@@ -71,6 +71,8 @@ _PROBES = (
 )
 _P = np.uint32(0x01000193)
 _MIX = np.uint32(0x9E3779B1)
+_P_INT = int(_P)
+Parts = tuple[np.ndarray, np.ndarray]  # (buckets, teachable buckets): ``batch_parts``
 # Words of UTF-8 text: ASCII word characters, and any non-ASCII byte (letters of
 # other scripts, emoji), so one bytes pattern serves every script.
 _WORD = re.compile(rb"[\w\x80-\xff]+")
@@ -83,57 +85,52 @@ _MONEY_ASCII = re.compile(r"\$|usd|eur|gbp|rp|rs")  # what ``_MONEY`` needs in A
 
 _SEEDS = np.array([0x2545F491, 0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35], dtype=np.uint32)
 _SEED_COLUMN = _SEEDS[:, None]  # an n-gram length's seed for its row of ``_gram_hashes``
+_MASK = 0xFFFFFFFF
+_PAIRED = 0x5BD1E995  # mixed into a pair of neighbouring words' hash
 
 
-def _gram_hashes(windows: np.ndarray, shift: np.uint32) -> np.ndarray:
-    """(rows, 4) buckets of the 2-, 3-, 4- and 5-gram starting at each window's row.
+def _gram_hashes(windows: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The 2-, 3-, 4- and 5-gram hashes starting at each of the (rows, 5) ``windows``, each
+    length's seed mixed in, as the rows of ``out[1:]`` (``out``: (5, rows); its first row
+    is left to the caller).
 
-    Horner's rule down the five columns, h_n = h_(n-1)·P + c_(n-1) (mod 2**32), then
-    each length gets its own seed and the multiplicative mix. Each length is one
-    contiguous row of a (4, rows) array (a window's column is contiguous too: the windows
-    overlap a code point apart), written in place (``out``), the seeds a column: every
-    step runs down whole rows, not four values at a time, and none is copied. A product
-    by a matrix of powers of P would be one numpy call, but numpy's integer matmul is a
-    plain loop, fourteen times slower a row: a batch's rows outweigh its calls.
+    Horner's rule down the five columns, h_n = h_(n-1)·P + c_n (mod 2**32), each length
+    one contiguous row written in place, the seeds a column: every step runs down whole
+    rows, and none is copied. ``small44`` measured the same integers as P**n · Σ c_k·P**-k
+    (a product by the inverse powers, one running sum, a product by the powers: three
+    numpy calls for eight): ~20,000 instructions fewer for a text hashed alone, but
+    ``np.add.accumulate`` down five rows of a batch costs more a row (+11,000 a new text
+    at batches of 500), and both paths share this function. A product by a matrix of
+    powers would be one call, but numpy's integer matmul is a plain loop, fourteen times
+    slower a row.
     """
-    hashed = np.empty((4, len(windows)), dtype=np.uint32)
+    hashed = out[1:]
     before = windows[:, 0]
     for n, row in enumerate(hashed, 1):
         np.multiply(before, _P, out=row)
         row += windows[:, n]
         before = row
     hashed ^= _SEED_COLUMN
-    hashed *= _MIX
-    hashed >>= shift
-    return hashed.T
+    return hashed
 
 
-def _char_ngrams(raw: bytes, rows: int, shift: np.uint32) -> np.ndarray:
-    """Polynomial hashes (mod 2**32) of every 2- to 5-gram, mixed into buckets.
-
-    ``raw`` is UTF-32 text padded with four spaces; its overlapping (rows, 5)
-    windows are viewed straight over the bytes (no copy, and none of the argument
-    checks of sliding_window_view, which cost more than the hashing here).
-    """
-    if rows < 1:
-        return np.empty(0, dtype=np.uint32)
-    windows = np.ndarray((rows, 5), dtype=np.uint32, buffer=raw, strides=(4, 4))
-    return _gram_hashes(windows, shift).ravel()
+def _windows(raw: bytes, rows: int) -> np.ndarray:
+    """The (rows, 5) overlapping windows of UTF-32 ``raw``, viewed straight over its bytes
+    (no copy, and none of the argument checks of sliding_window_view, which cost more
+    than the hashing here)."""
+    return np.ndarray((rows, 5), dtype=np.uint32, buffer=raw, strides=(4, 4))
 
 
-def _word_hashes(skeleton: bytes) -> np.ndarray:
-    """CRC-32 of each word of the UTF-8 skeleton, then of each pair of neighbours."""
-    words = np.array(list(map(zlib.crc32, _WORD.findall(skeleton))), dtype=np.uint32)
-    pairs = (words[:-1] * _P) ^ words[1:] ^ np.uint32(0x5BD1E995)
-    return np.concatenate((words, pairs))
-
-
-def _crc32s(tokens: list[str], seed: int) -> np.ndarray:
+def _crcs(tokens: list[str], seed: int) -> Iterator[int]:
     """CRC-32 of each token's UTF-8 (surrogates passed), from ``seed``: both steps by
     ``map`` in C, no Python frame a token (a comprehension's was most of the cost)."""
     encoded = map(str.encode, tokens, repeat("utf-8"), repeat("surrogatepass"))
-    return np.fromiter(map(zlib.crc32, encoded, repeat(seed)), dtype=np.uint32,
-                       count=len(tokens))
+    return map(zlib.crc32, encoded, repeat(seed))
+
+
+def _crc32s(tokens: list[str], seed: int) -> np.ndarray:
+    """``_crcs`` as an array, for a batch's many tokens."""
+    return np.fromiter(_crcs(tokens, seed), dtype=np.uint32, count=len(tokens))
 
 
 def _token_buckets(tokens: list[str], shift: np.uint32) -> np.ndarray:
@@ -198,17 +195,54 @@ def _stream(view: MessageView) -> bytes:
     return (stream + "    ").encode("utf-32-le", "surrogatepass")
 
 
-def _trained(view: MessageView, named: list[str], shift: np.uint32) -> np.ndarray:
-    """``buckets`` of a message whose ``shape_tokens`` and ``cues`` are ``named``."""
+def _own_parts(view: MessageView, named: list[str], taught: tuple[list[str], list[str]],
+               shift: np.uint32) -> Parts:
+    """``_hashed_parts`` of one message whose ``shape_tokens`` and ``cues`` are ``named``
+    and whose ``_taught`` words and tokens are ``taught``: the batch's integers, in a
+    third of its numpy calls.
+
+    Why a path of its own: the server's group commit hands the engine batches of one to a
+    few, and a message hashed alone paid ~50 numpy calls of ~4,000 instructions each
+    whatever its length (a new text's features cost 526,000 instructions alone against
+    322,000 in batches of 500). Here all but its character n-grams (its words, their
+    pairs, its tokens and teachable words: a few dozen values) are hashed in Python ints
+    (CRC-32 in C; a pair's product masked to 32 bits, as uint32 wraps), into one buffer
+    with the n-grams (``_gram_hashes``): one mix, and one comparison for the distinct
+    values of both sets (``_two_distinct``)."""
     raw = _stream(view)
-    words = (_word_hashes(view.prose_skeleton.encode("utf-8", "surrogatepass")) * _MIX) >> shift
-    grams = _char_ngrams(raw, len(raw) // 4 - 4, shift)
-    return distinct(np.concatenate((grams, words, _token_buckets(named, shift))))
+    rows = len(raw) // 4 - 4
+    words = list(map(zlib.crc32, _WORD.findall(
+        view.prose_skeleton.encode("utf-8", "surrogatepass"))))
+    hashed = [*words, *[((a * _P_INT) & _MASK) ^ b ^ _PAIRED for a, b in pairwise(words)],
+              *_crcs(named, 4)]
+    cut = 4 * rows + len(hashed)  # the trained buckets, then the teachable ones
+    hashed += _crcs(taught[0], 7)
+    hashed += _crcs(taught[1], 4)
+    flat = np.empty(5 * rows + len(hashed), dtype=np.uint32)
+    _gram_hashes(_windows(raw, rows), flat[:5 * rows].reshape(5, rows))
+    flat[5 * rows:] = hashed
+    mixed = flat[rows:]  # the first of the n-grams' rows is their running sum's scratch
+    mixed *= _MIX
+    mixed >>= shift
+    return _two_distinct(mixed, cut)
+
+
+def _two_distinct(values: np.ndarray, cut: int) -> Parts:
+    """(``distinct`` of ``values[:cut]``, ``distinct`` of ``values[cut:]``), each sorted in
+    place: one comparison and one mask for both."""
+    first, second = values[:cut], values[cut:]
+    first.sort()
+    second.sort()
+    keep = np.empty(len(values), dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    keep[:1] = keep[cut:cut + 1] = True  # each part's first value
+    return first[keep[:cut]], second[keep[cut:]]
 
 
 def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
     """The message's distinct feature buckets (sorted uint32)."""
-    return _trained(view, shape_tokens(view) + cues(view), np.uint32(32 - bits))
+    return _own_parts(view, shape_tokens(view) + cues(view), ([], []),
+                      np.uint32(32 - bits))[0]
 
 
 def parts(view: MessageView, bits: int = BITS,
@@ -217,7 +251,6 @@ def parts(view: MessageView, bits: int = BITS,
     return batch_parts([(view, names)], bits)[0]
 
 
-Parts = tuple[np.ndarray, np.ndarray]  # (buckets, teachable buckets): ``batch_parts``
 _CACHED_PARTS = 8192  # messages whose parts are kept (a few MB at most)
 # By text, not view: the view is the text's, and a string keeps its hash (a view's is
 # its ten fields' again at every lookup).
@@ -271,13 +304,22 @@ def kept_parts(view: MessageView, bits: int, names: tuple[str, ...]) -> Parts | 
     return None if kept is UNKEPT else kept
 
 
+# Messages up to which a batch's are hashed each by itself (``_hashed_parts``): where the
+# batch's fixed cost, shared, falls below a message's own numpy calls. Measured by
+# callgrind, instructions a new text (``benchmarks/text_view.py --features``, session 44,
+# ``small44``): alone 433,815 at any size; together ~333,000 + ~200,000 / n (377,117 at
+# 8 before this pass), so alone pays only for one (CPU time under load said 8: not used).
+_ALONE = 1
+
+
 def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
                   bits: int) -> list[Parts]:
-    """``batch_parts`` of messages hashed afresh, all at once: their buckets in one
-    ``_batch_buckets``, their teachable tokens (``_taught``) in one CRC pass and one sort
-    of (message, bucket) keys. O(T log T) for the T features of all of them. One message
-    (a batch of one, or the one new text among chat lines kept) is all its own: its
-    ``buckets``, its tokens' distinct buckets, no keys of message and bucket to sort.
+    """``batch_parts`` of messages hashed afresh. Up to ``_ALONE`` of them (a batch of one,
+    or the one new text among chat lines kept) each by
+    itself (``_own_parts``: no keys of message and bucket to sort); more all at once:
+    their buckets in one ``_batch_buckets``, their teachable tokens (``_taught``) in one
+    CRC pass and one sort of (message, bucket) keys, O(T log T) for the T features of all
+    of them, with a fixed cost of ~60 numpy calls and ~6 a message to cut them apart.
     A message's skeleton is split into words once, for its cues and its teachable words."""
     if not messages:
         return []
@@ -290,9 +332,9 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
         shape = shape_tokens(view)
         named.append(shape + cues(view, words))
         taught.append(_taught(view, greeted, shape, known, words))
-    if len(messages) == 1:
-        out = [(_trained(messages[0][0], named[0], shift),
-                distinct(_taught_buckets(*taught[0], shift)))]
+    if len(messages) <= _ALONE:
+        out = [_own_parts(view, tokens, words, shift)
+               for (view, _), tokens, words in zip(messages, named, taught, strict=True)]
     else:
         out = _split_parts([view for view, _ in messages], named, taught, bits)
     for found, teachable in out:
@@ -401,8 +443,10 @@ def _batch_buckets(views: Sequence[MessageView], named: Sequence[list[str]],
     lengths = np.array([len(r) // 4 for r in raws], dtype=np.int64)
     joined = b"".join(raws)
     total = len(joined) // 4 - 4
-    windows = np.ndarray((total, 5), dtype=np.uint32, buffer=joined, strides=(4, 4))
-    grams = _gram_hashes(windows, shift)
+    mixed = _gram_hashes(_windows(joined, total), np.empty((5, total), dtype=np.uint32))
+    mixed *= _MIX
+    mixed >>= shift
+    grams = mixed.T
     # The invalid windows are the last four of each stream (they run into the next).
     valid = np.ones(total, dtype=bool)
     tails = (np.cumsum(lengths)[:, None] - np.arange(1, 5)).ravel()
@@ -416,7 +460,7 @@ def _batch_buckets(views: Sequence[MessageView], named: Sequence[list[str]],
     word_docs = np.cumsum(is_mark, dtype=np.int64)
     keep = ~is_mark
     pair_ok = keep[:-1] & keep[1:]
-    pairs = ((hashed[:-1] * _P) ^ hashed[1:] ^ np.uint32(0x5BD1E995))[pair_ok]
+    pairs = ((hashed[:-1] * _P) ^ hashed[1:] ^ np.uint32(_PAIRED))[pair_ok]
     word_buckets = (np.concatenate((hashed[keep], pairs)) * _MIX) >> shift
     word_owner = np.concatenate((word_docs[keep], word_docs[:-1][pair_ok]))
     shape_buckets = _token_buckets(tokens, shift)
