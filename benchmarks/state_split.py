@@ -1,7 +1,9 @@
 """Instructions of the memory state's ops, by kind and keyspace, counted by callgrind: where
-the state layer's share of judging an event goes.
+the state layer's share of judging an event goes. ``--cold``: ``cold_instructions.py``'s cold
+load of the same events (every text new, no takeover record kept decoded), whose state work
+``judge_split.py --cold`` finds the largest part nobody had split.
 
-    python benchmarks/state_split.py [--users 150 --days 1] [--batch 500]
+    python benchmarks/state_split.py [--users 150 --days 1] [--batch 500] [--cold]
 
 The mixed load (``instructions.py``'s) is judged once, uncounted, on the memory backend,
 with every ``read`` and ``write`` call of its ``MemoryState`` recorded (the queries, the
@@ -56,10 +58,13 @@ def _label(op: Any, kind: str) -> str:
     return f"{kind} {type(op).__name__} {_space(op)}"
 
 
-def record(users: int, days: int, batch: int) -> list[tuple[str, list[Any], float]]:
+def record(users: int, days: int, batch: int, cold: bool = False
+           ) -> list[tuple[str, list[Any], float]]:
     """The memory state's calls while the engine judges the load: ("r" or "w", ops, now)."""
+    import cold_instructions
     import engine
     from spimguard import decode_event, load_config, open_engine
+    from spimguard.detectors.takeover import detector
     from spimguard.sim import network
     from spimguard.state.memory import MemoryState
 
@@ -74,10 +79,13 @@ def record(users: int, days: int, batch: int) -> list[tuple[str, list[Any], floa
         calls.append(("w", list(writes), now))
         write(self, writes, now)
 
-    lines = engine.load(users, days)
+    lines = (cold_instructions.cold_load if cold else engine.load)(users, days)
     cfg = load_config(environ={}, storage={"backend": "memory"},
                       official_clients=list(network.OFFICIAL_CLIENTS))
     MemoryState.read, MemoryState.write = reading, writing  # type: ignore[method-assign]
+    kept = detector._DECODED_KEPT
+    if cold:
+        detector._DECODED_KEPT = 0
     try:
         judge = open_engine(cfg, None)
         events = [decode_event(line, cfg.limits) for line in lines]
@@ -86,6 +94,7 @@ def record(users: int, days: int, batch: int) -> list[tuple[str, list[Any], floa
         judge.close()
     finally:
         MemoryState.read, MemoryState.write = read, write  # type: ignore[method-assign]
+        detector._DECODED_KEPT = kept
     return calls
 
 
@@ -149,8 +158,9 @@ def child(calls_file: str, folder: str) -> None:
     (Path(folder) / "counts.json").write_text(json.dumps(counts))
 
 
-def main(users: int = 150, days: int = 1, batch: int = 500) -> list[tuple[str, str]]:
-    calls = record(users, days, batch)
+def main(users: int = 150, days: int = 1, batch: int = 500, cold: bool = False
+         ) -> list[tuple[str, str]]:
+    calls = record(users, days, batch, cold)
     events = len(__import__("engine").load(users, days))
     names = labels(calls)
     assert len({_symbol(n) for n in names}) == len(names), "two steps' symbols are one"
@@ -171,8 +181,8 @@ def main(users: int = 150, days: int = 1, batch: int = 500) -> list[tuple[str, s
     for n, c in counts.items():  # a touch's row less the applications inside it
         if n.startswith("inside "):
             net[n[7:]] -= found.get(_symbol(n), 0) + wrapped * c
-    rows = [(f"mixed load: {users:,} users, {days} days, {events:,} events; batches of {batch}",
-             ""),
+    rows = [(f"{'cold' if cold else 'mixed'} load: {users:,} users, {days} days, "
+             f"{events:,} events; batches of {batch}", ""),
             ("read / write calls an event",
              f"{sum(k == 'r' for k, _, _ in calls) / events:.2f} / "
              f"{sum(k == 'w' for k, _, _ in calls) / events:.2f}"),
@@ -198,4 +208,6 @@ elif __name__ == "__main__":
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     for option, default in (("--users", 150), ("--days", 1), ("--batch", 500)):
         parser.add_argument(option, type=int, default=default)
+    parser.add_argument("--cold", action="store_true",
+                        help="cold_instructions.py's cold load: texts new, no record kept")
     show(main(**vars(parser.parse_args())))
