@@ -95,8 +95,15 @@ def test_the_look_up_holds_exactly_the_table_s_hashes(size: int) -> None:
 
 def test_a_window_s_hash_is_the_polynomial_s() -> None:
     """Each window's hash by its definition (Σ c_k · P^(SHINGLE-1-k) mod 2^64, mixed) in
-    Python's integers, over code points past the BMP too."""
-    run = "héllo wörld 😀 ครับ 𝐅𝐑𝐄𝐄 ok"
+    Python's integers, over code points past the BMP too, in a run of fewer windows than
+    ``_MANY`` (one product) and of more (a term at a time)."""
+    assert len("héllo wörld 😀 ครับ 𝐅𝐑𝐄𝐄 ok " * 60) > neighbours._MANY
+    for run in ("héllo wörld 😀 ครับ 𝐅𝐑𝐄𝐄 ok", "héllo wörld 😀 ครับ 𝐅𝐑𝐄𝐄 ok " * 60):
+        assert neighbours._hashes(run).tolist() == _polynomial(run)  # alone, and a batch's
+    assert len(neighbours._hashes("abcd")) == 0
+
+
+def _polynomial(run: str) -> list[int]:
     points = [ord(c) for c in run]
     p, mask = int(neighbours._P), 2**64 - 1
     expected = []
@@ -106,8 +113,7 @@ def test_a_window_s_hash_is_the_polynomial_s() -> None:
             h = (h * p + c) & mask
         h ^= h >> int(neighbours._MIX_SHIFT)
         expected.append(h * int(neighbours._MIX) & mask)
-    assert neighbours._hashes(run).tolist() == expected
-    assert len(neighbours._hashes("abcd")) == 0
+    return expected
 
 
 def test_the_split_names_the_sketch_s_steps() -> None:
