@@ -95,8 +95,10 @@ MAX_CHARS = 4_000  # shingles taken from at most this much text: bounded cost pe
 _P = np.uint64(0x100000001B3)  # the polynomial's base (FNV-1a's 64-bit prime)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # a multiplicative mix (2^64 / golden ratio)
 _MIX_SHIFT = np.uint64(29)  # a hash is mixed as (h ^ h >> 29) · _MIX
-_POWERS = np.array([pow(int(_P), SHINGLE - 1 - k, 2**64) for k in range(SHINGLE)],
-                   dtype=np.uint64)  # P^(SHINGLE-1-k): a shingle's hash is Σ c_k · P^(...)
+_POWER_ROW = np.array([pow(int(_P), SHINGLE - 1 - k, 2**64) for k in range(SHINGLE)],
+                      dtype=np.uint64)  # P^(SHINGLE-1-k): a shingle's hash is Σ c_k · P^(...)
+_POWERS = tuple(_POWER_ROW)  # the same, one scalar a term
+_MANY = 1_000  # windows from which a batch's arrays pay per element, not per call (waves44)
 _PERMUTATIONS = np.random.Generator(np.random.PCG64(20261202)).integers(
     0, 2**63, size=(2, SIZE), dtype=np.uint64) * np.uint64(2) + np.uint64(1)  # odd a, b
 
@@ -160,23 +162,75 @@ def _shingles(words: Sequence[str], common: np.ndarray) -> tuple[np.ndarray, lis
 
 
 def _hashes(run: str) -> np.ndarray:
-    """The mixed hash of every window of SHINGLE code points of ``run``: every window
-    times the powers of P in one product (integers mod 2^64: the same sum as Horner's
-    rule, in fewer numpy calls). The code points are widened first: a product of mixed
-    types casts as it goes, four times slower over a batch of 500."""
+    """The mixed hash of every window of SHINGLE code points of ``run``: Σ c_k · P^(...)
+    mod 2^64, a term a window position at a time over the whole run (Horner's sum in
+    another order: integers mod 2^64, the same value). Why not one matrix product of the
+    windows and the powers: numpy's integer ``matmul`` is a loop of ~90 instructions a
+    window, five products and four sums ~25 (``waves44``), but each of their nine calls
+    costs ~4,000: a run of fewer than ``_MANY`` windows (a text alone) takes the one
+    product. The code points are widened
+    first: a product of mixed types casts as it goes."""
     points = np.frombuffer(run.encode("utf-32-le", "surrogatepass"),
                            dtype=np.uint32).astype(np.uint64)
-    hashed = np.ndarray((max(len(points) - SHINGLE + 1, 0), SHINGLE), dtype=np.uint64,
-                        buffer=points, strides=(8, 8)) @ _POWERS
+    span = max(len(points) - SHINGLE + 1, 0)
+    if span < _MANY:  # one product: numpy's cost a call is the most of it
+        hashed = np.ndarray((span, SHINGLE), dtype=np.uint64, buffer=points,
+                            strides=(8, 8)) @ _POWER_ROW
+    else:
+        hashed = points[:span] * _POWERS[0]
+        for k in range(1, SHINGLE):
+            hashed += points[k:k + span] * _POWERS[k]
     hashed ^= hashed >> _MIX_SHIFT
     hashed *= _MIX
     return hashed
 
 
 def _own(hashed: np.ndarray, common: np.ndarray) -> np.ndarray:
-    """Which of ``hashed`` the sorted, non-empty table ``common`` does not hold: the
-    table's value where each would go (past its end, its last, a lesser one) is another."""
-    return common.take(np.searchsorted(common, hashed), mode="clip") != hashed
+    """Which of ``hashed`` the sorted, non-empty table ``common`` does not hold.
+
+    Why not a binary search of each: at ~14 steps in the bundled table it cost ~11,000
+    instructions a new text, a seventh of its sketch (``waves44``). The hashes are
+    mixed, so their top bits spread them over ``_buckets``' slots evenly: a hash equal
+    to its slot's is the table's, one unequal whose bucket holds one hash or none is
+    not, and only the rest (a bucket that holds more: ~1 in 20 of the windows) are
+    searched. The same answer as the search's for every hash, at ~5 array passes; a run
+    of fewer than ``_MANY`` (a text alone) is searched whole, as its six calls would cost
+    more than the search."""
+    if len(hashed) < _MANY:  # two calls: numpy's cost a call is the most of it
+        return common.take(np.searchsorted(common, hashed), mode="clip") != hashed
+    slot, several, shift = _buckets(common)
+    bucket = hashed >> shift
+    own = slot.take(bucket) != hashed
+    doubt = np.flatnonzero(several.take(bucket) & own)
+    if len(doubt):
+        searched = hashed[doubt]  # the table's value where each would go is another
+        own[doubt] = common.take(np.searchsorted(common, searched), mode="clip") != searched
+    return own
+
+
+_BUCKETS: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.uint64]] = {}
+
+
+def _buckets(common: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.uint64]:
+    """``_own``'s look-up of the sorted table ``common``: by its hashes' top ``k`` bits,
+    2^k ≥ 4 × the table (the bundled one's 13,808: 2^16 slots, 0.6 MB), each bucket's
+    least hash (an empty one's slot a value of another bucket), and whether it holds
+    more than one. Kept by the table's identity (the table held with it, so the id is
+    not reused): a process sees a few tables, built once each."""
+    made = _BUCKETS.get(id(common))
+    if made is None or made[0] is not common:
+        bits = min(max(len(common).bit_length() + 2, 8), 24)
+        shift = np.uint64(64 - bits)
+        slot = ~(np.arange(1 << bits, dtype=np.uint64) << shift)  # top bits not its own
+        buckets, first, counts = np.unique(common >> shift, return_index=True,
+                                           return_counts=True)
+        slot[buckets] = common[first]
+        several = np.zeros(1 << bits, dtype=bool)
+        several[buckets[counts > 1]] = True
+        if len(_BUCKETS) >= 8:  # tables a test or a comparison made: let go
+            _BUCKETS.clear()
+        made = _BUCKETS[id(common)] = (common, slot, several, shift)
+    return made[1], made[2], made[3]
 
 
 @cache
