@@ -223,11 +223,10 @@ def _brand_in(words: Sequence[str], own: str, inside: bool) -> str:
     return ""
 
 
-@lru_cache(maxsize=1 << 14)
 def _entropy(label: str) -> float:
     """Shannon's entropy of the label's letters, in bits, each letter counted by
     ``str.count`` (in C) in first-seen order, the order its terms are added in (floats:
-    that order is the sum's value). Cached: a campaign's copies share their host's labels."""
+    that order is the sum's value)."""
     if not label:
         return 0.0
     n = len(label)
@@ -262,6 +261,53 @@ class Shape:
     facts: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class _Host:
+    """What a link's host alone shows: ``shape``'s host features (``head`` the punycode,
+    cheap-suffix and brand-in-host values, ``tail`` the address-in-host to label-entropy
+    ones, in ``NAMES`` order) and the names its phrases quote."""
+
+    tld: str
+    own: str  # the registrable label
+    brand: str
+    lure: str
+    address: str
+    head: tuple[float, float, float]
+    tail: tuple[float, ...]
+
+
+@lru_cache(maxsize=4096)
+def _host(host: str, domain: str, is_ip: bool, hosting: str) -> _Host:
+    """A host's features, cached: a campaign's copies share their host (and its hosting
+    service's name, ``hosting``) and differ in the path, where each carries its code."""
+    tld = "" if is_ip else domain.rsplit(".", 1)[-1]
+    sub = host[: -len(domain)].rstrip(".") if host.endswith(domain) else ""
+    sub_labels = [s for s in sub.split(".") if s and s != "www"]
+    own = domain.split(".", 1)[0]
+    # On a hosting service, only the user's part of the name is the sender's choice
+    # ('topreviews' in topreviews.s3.amazonaws.com names no brand).
+    mine = host[: -len(hosting)].rstrip(".") if hosting and host.endswith(hosting) else host
+    host_words = [w for w in _HOST_WORDS.split(mine) if w] if not is_ip else []
+    # The labels the sender named: a hosting service's user's labels, else the registrable
+    # label and its subdomains. Their most digits and most random-looking one count, so a
+    # machine-made name ('u805924gc4', 'betasus199' on blogspot.com) shows wherever it
+    # sits, and another label added beside it never lowers either.
+    if is_ip or mine == host:
+        named = [own, *sub_labels][:32]
+    else:
+        named = [lab for lab in mine.split(".") if lab][:32] or [""]
+    # The registrable label counts only when the site is not the brand's own.
+    brand = _brand_in(host_words[:32], own, inside=True)
+    lure = next((w for w in host_words if w in LURES), "")
+    address = _address_in(sub_labels)
+    head = (float("xn--" in host), float(tld in CHEAP_TLDS), float(bool(brand)))
+    tail = (float(bool(address)), float(min(len(sub_labels), 5)), math.log1p(len(host)),
+            float(min(host.count("-"), 5)),
+            float(min(max(sum(map(str.isdigit, lab)) for lab in named), 8)),
+            max(_entropy(lab[:64]) for lab in named))
+    return _Host(tld, own, brand, lure, address, head, tail)
+
+
 def shape(url: UrlFact, text: str | None = None,
           found: dict[str, str] | None = None) -> Shape:
     """``text``: ``path_text(url)``, and ``found``: ``services`` of the host and the path's
@@ -269,50 +315,25 @@ def shape(url: UrlFact, text: str | None = None,
     host = url.host[:MAX_HOST]
     path = ends(url.path, MAX_PATH).lower()
     query = ends(url.query, MAX_PATH).lower()
-    domain = url.domain[:MAX_HOST]
-    tld = "" if url.is_ip else domain.rsplit(".", 1)[-1]
     if found is None:
         found = services(host, path)
     free = found.get("free", "")
     dyn = found.get("dyn", "")
-    sub = host[: -len(domain)].rstrip(".") if host.endswith(domain) else ""
-    sub_labels = [s for s in sub.split(".") if s and s != "www"]
-    own = domain.split(".", 1)[0]
-    # On a hosting service, only the user's part of the name is the sender's choice
-    # ('topreviews' in topreviews.s3.amazonaws.com names no brand).
-    hosting = (free or dyn).split("/", 1)[0]
-    mine = host[: -len(hosting)].rstrip(".") if hosting and host.endswith(hosting) else host
-    host_words = [w for w in _HOST_WORDS.split(mine) if w] if not url.is_ip else []
-    # The labels the sender named: a hosting service's user's labels, else the registrable
-    # label and its subdomains. Their most digits and most random-looking one count, so a
-    # machine-made name ('u805924gc4', 'betasus199' on blogspot.com) shows wherever it
-    # sits, and another label added beside it never lowers either.
-    if url.is_ip or mine == host:
-        named = [own, *sub_labels][:32]
-    else:
-        named = [lab for lab in mine.split(".") if lab][:32] or [""]
-    # The registrable label counts only when the site is not the brand's own.
-    brand_host = _brand_in(host_words[:32], own, inside=True)
+    seen = _host(host, url.domain[:MAX_HOST], url.is_ip, (free or dyn).split("/", 1)[0])
     if text is None:
         text = path_text(url)
     path_words = ends(_TOKENS.findall(text), 64)
-    brand_path = "" if brand_host else _brand_in(path_words, own, inside=False)
-    lure_host = next((w for w in host_words if w in LURES), "")
+    brand_path = "" if seen.brand else _brand_in(path_words, seen.own, inside=False)
     # Digits glued to a word leave it the word ('update2018').
     lures_path = [w for w in ends(_LETTERS.findall(text), 64) if w in LURES]
-    address = _address_in(sub_labels)
     script = next((e for e in SCRIPTS if path.endswith(e)), "")
     cms = next((c.strip("/") for c in _CMS if c in path), "")
     segments = [s for s in path.split("/") if s]
     longest = max((len(t) for t in path_words), default=0)
     values = (
-        float(bool(free)), float(bool(dyn)), float(url.is_ip),
-        float(bool(url.userinfo)), float("xn--" in host), float(tld in CHEAP_TLDS),
-        float(bool(brand_host)), float(bool(brand_path)), float(bool(lure_host)),
-        float(min(len(lures_path), 3)), float(bool(address)),
-        float(min(len(sub_labels), 5)), math.log1p(len(host)), float(min(host.count("-"), 5)),
-        float(min(max(sum(map(str.isdigit, lab)) for lab in named), 8)),
-        max(_entropy(lab[:64]) for lab in named),
+        float(bool(free)), float(bool(dyn)), float(url.is_ip), float(bool(url.userinfo)),
+        *seen.head, float(bool(brand_path)), float(bool(seen.lure)),
+        float(min(len(lures_path), 3)), *seen.tail,
         math.log1p(len(path)), float(min(len(segments), 10)), math.log1p(len(query)),
         float(min(query.count("&") + bool(query), 10)), float(bool(script)),
         float(path.endswith(PAGES)), float("//" in path), float(min(len(_PERCENT.findall(
@@ -320,8 +341,8 @@ def shape(url: UrlFact, text: str | None = None,
         float(bool(_DATE.search(path))), float(longest >= 24),
     )
     facts = {"free_host": free, "dyn_dns": dyn,
-             "brand_in_host": brand_host, "brand_in_path": brand_path,
-             "lure_in_host": lure_host, "lure_in_path": "/".join(dict.fromkeys(lures_path[:2])),
-             "address_in_host": address,
-             "script_page": script, "cms_folder": cms, "tld": tld}
-    return Shape(values, tld, facts)
+             "brand_in_host": seen.brand, "brand_in_path": brand_path,
+             "lure_in_host": seen.lure, "lure_in_path": "/".join(dict.fromkeys(lures_path[:2])),
+             "address_in_host": seen.address,
+             "script_page": script, "cms_folder": cms, "tld": seen.tld}
+    return Shape(values, seen.tld, facts)

@@ -85,14 +85,19 @@ def segment(piece: str, vocabulary: Container[str]) -> list[str]:
         return [piece]
     if len(piece) < 2 * MIN_HOST_WORD:
         return []
-    # best[i]: the fewest words spelling piece[:i], as the start of the last one.
+    # best[i]: the fewest words spelling piece[:i], as the start of the last one. Filled
+    # forward from each start a word ends at (a name that reads as no words has few),
+    # the starts in increasing order: each end keeps its first start of the fewest words.
     best: list[tuple[int, int] | None] = [(0, 0), *[None] * len(piece)]
-    for end in range(MIN_HOST_WORD, len(piece) + 1):
-        for start in range(max(0, end - MAX_WORD), end - MIN_HOST_WORD + 1):
-            before = best[start]
-            if before is not None and piece[start:end] in vocabulary and (
-                    best[end] is None or before[0] + 1 < best[end][0]):  # type: ignore[index]
-                best[end] = (before[0] + 1, start)
+    for start in range(len(piece) - MIN_HOST_WORD + 1):
+        before = best[start]
+        if before is None:
+            continue
+        count = before[0] + 1
+        for end in range(start + MIN_HOST_WORD, min(start + MAX_WORD, len(piece)) + 1):
+            now = best[end]
+            if (now is None or count < now[0]) and piece[start:end] in vocabulary:
+                best[end] = (count, start)
     out: list[str] = []
     end = len(piece)
     while end and best[end] is not None:
