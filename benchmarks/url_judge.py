@@ -28,10 +28,9 @@ import tempfile
 from pathlib import Path
 
 from instructions import total
-from table import Rows, show
-
 from spimguard.text import UrlFact, parse_url
 from spimguard.urlmodel.scorer import bundled, read
+from table import Rows, show
 
 HANNOUSSE = "web-page-phishing-hannousse-yahiouche/dataset_phishing.csv"
 DATASETS = Path("/work/shared/datasets")

@@ -18,9 +18,8 @@ from typing import Any
 from ..errors import ConfigError
 from ..model.scorer import sigmoid
 from ..text import UrlFact
-from . import words
-from .features import (BRANDS, LURES, MAX_HOST, MAX_PATH, NAMES, PAGES, PHRASES, SCRIPTS,
-                       VERSION, Shape, path_text, services, shape)
+from . import features, words
+from .features import BRANDS, LURES, NAMES, PAGES, PHRASES, SCRIPTS, VERSION, Shape, shape
 
 BUNDLED = "urls.json"
 OTHER_TLD = "(other)"
@@ -46,9 +45,10 @@ def read(url: UrlFact) -> Reading:
     """The path's text and the hosting services read once for the three readers. The
     features read the services against the path's ``ends``, the words against its first
     ``MAX_PATH`` characters: the same text when the path is no longer."""
-    text = path_text(url)
-    found = services(url.host[:MAX_HOST], url.path[:MAX_PATH].lower())
-    seen = shape(url, text, found if len(url.path) <= MAX_PATH else None)
+    text = features.path_text(url)
+    found = features.services(url.host[:features.MAX_HOST],
+                              url.path[:features.MAX_PATH].lower())
+    seen = shape(url, text, found if len(url.path) <= features.MAX_PATH else None)
     return Reading(seen, words.host_pieces(url, _BRANDS, found),
                    words.path_words(url, text, found))
 
