@@ -60,6 +60,18 @@ def child(lines_file: str, n: int, only: str, backend: str, batch: int) -> None:
         engine.close()
 
 
+def total(argv: Sequence[str], out: Path) -> int:
+    """Callgrind's instructions of one run of ``argv`` (a script's child: a micro-benchmark's
+    stage), every thread together, with the counted runs' environment (``counted``)."""
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                    sys.executable, *argv], check=True, capture_output=True,
+                   env={**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"})
+    found = re.search(r"^summary:\s+(\d+)", out.read_text(), re.M)
+    if found is None:
+        raise RuntimeError(f"no summary in {out}")
+    return int(found.group(1))
+
+
 def counted(lines_file: Path, n: int, only: str, backend: str, batch: int,
             folder: Path, extra: Sequence[str] = ()) -> tuple[int, int]:
     """Instructions of one run under callgrind: the main thread's (the engine's), and the

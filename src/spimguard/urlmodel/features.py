@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import TypeVar
 
@@ -55,6 +55,7 @@ LURES = frozenset({
 SCRIPTS = (".php", ".asp", ".aspx", ".cgi", ".jsp", ".pl")
 PAGES = (".html", ".htm", ".shtml")
 _TOKENS = re.compile(r"[a-z0-9]+")
+_HOST_WORDS = re.compile(r"[.\-_]")
 _LETTERS = re.compile(r"[a-z]+")
 _ESCAPE = re.compile(r"%([0-9a-fA-F]{2})")
 # Generic suffixes that, as a label left of the registrable name, spell another address
@@ -152,29 +153,45 @@ def _brands() -> _Brands:
     return _Brands(dict(folded), re.compile(pattern), by_length)
 
 
-def _suffix_in(host: str, path: str, table: dict[str, tuple[str, ...]]) -> str:
-    """The entry of ``table`` that ``host`` (and, for entries with a path, ``path``) falls
-    under, or ''. A whole-host entry matches the names under it and its own paths, not its
-    bare name: ``https://weebly.com`` is the service's home page, ``x.weebly.com`` and
+@cache
+def _entries() -> dict[str, tuple[tuple[str, str], ...]]:
+    """``_hosts``'s entries of every kind under one key, host -> (kind, path prefix), each
+    kind's prefixes in the file's order: one look-up a suffix finds all three kinds."""
+    merged: dict[str, tuple[tuple[str, str], ...]] = {}
+    for kind, table in _hosts().items():
+        for host, prefixes in table.items():
+            merged[host] = (*merged.get(host, ()), *((kind, p) for p in prefixes))
+    return merged
+
+
+def services(host: str, path: str) -> dict[str, str]:
+    """Each kind's entry ("free", "form", "dyn") that ``host`` (and, for entries with a
+    path, ``path``) falls under, the longest suffix's first; a kind under none is absent.
+    A whole-host entry matches the names under it and its own paths, not its bare name:
+    ``https://weebly.com`` is the service's home page, ``x.weebly.com`` and
     ``forms.gle/abc`` are a user's."""
+    entries = _entries()
     labels = host.removeprefix("www.").split(".")[-8:]  # no entry is deeper than this
+    found: dict[str, str] = {}
     for i in range(len(labels) - 1):
         suffix = ".".join(labels[i:])
-        for prefix in table.get(suffix, ()):
-            if (not prefix and (i > 0 or path.strip("/"))) or (
-                    prefix and ("/" + path.lstrip("/")).startswith(prefix)):
-                return suffix + prefix
-    return ""
+        for kind, prefix in entries.get(suffix, ()):
+            if kind not in found and ((not prefix and (i > 0 or path.strip("/"))) or (
+                    prefix and ("/" + path.lstrip("/")).startswith(prefix))):
+                found[kind] = suffix + prefix
+    return found
 
 
-def service(host: str, path: str) -> tuple[str, str]:
+def service(host: str, path: str,
+            found: dict[str, str] | None = None) -> tuple[str, str]:
     """The kind ("free", "form", "dyn") and name of the service ``host`` (and ``path``) is a
-    user's page on, or ('', ''): that name is the service's, not the sender's choice."""
-    kinds = _hosts()
+    user's page on, or ('', ''): that name is the service's, not the sender's choice.
+    ``found``: ``services(host, path)`` when the caller has it already."""
+    if found is None:
+        found = services(host, path)
     for kind in ("free", "form", "dyn"):
-        found = _suffix_in(host, path, kinds[kind])
-        if found:
-            return kind, found.split("/", 1)[0]
+        if kind in found:
+            return kind, found[kind].split("/", 1)[0]
     return "", ""
 
 
@@ -207,13 +224,13 @@ def _brand_in(words: Sequence[str], own: str, inside: bool) -> str:
 
 
 def _entropy(label: str) -> float:
+    """Shannon's entropy of the label's letters, in bits, each letter counted by
+    ``str.count`` (in C) in first-seen order, the order its terms are added in (floats:
+    that order is the sum's value)."""
     if not label:
         return 0.0
-    counts: dict[str, int] = {}
-    for ch in label:
-        counts[ch] = counts.get(ch, 0) + 1
     n = len(label)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
+    return -sum([(p := label.count(ch) / n) * math.log2(p) for ch in dict.fromkeys(label)])
 
 
 def path_text(url: UrlFact) -> str:
@@ -244,52 +261,79 @@ class Shape:
     facts: dict[str, str]
 
 
-def shape(url: UrlFact) -> Shape:
-    host = url.host[:MAX_HOST]
-    path = ends(url.path, MAX_PATH).lower()
-    query = ends(url.query, MAX_PATH).lower()
-    domain = url.domain[:MAX_HOST]
-    tld = "" if url.is_ip else domain.rsplit(".", 1)[-1]
-    kinds = _hosts()
-    free = _suffix_in(host, path, kinds["free"])
-    dyn = _suffix_in(host, path, kinds["dyn"])
+@dataclass(frozen=True, slots=True)
+class _Host:
+    """What a link's host alone shows: ``shape``'s host features (``head`` the punycode,
+    cheap-suffix and brand-in-host values, ``tail`` the address-in-host to label-entropy
+    ones, in ``NAMES`` order) and the names its phrases quote."""
+
+    tld: str
+    own: str  # the registrable label
+    brand: str
+    lure: str
+    address: str
+    head: tuple[float, float, float]
+    tail: tuple[float, ...]
+
+
+@lru_cache(maxsize=4096)
+def _host(host: str, domain: str, is_ip: bool, hosting: str) -> _Host:
+    """A host's features, cached: a campaign's copies share their host (and its hosting
+    service's name, ``hosting``) and differ in the path, where each carries its code."""
+    tld = "" if is_ip else domain.rsplit(".", 1)[-1]
     sub = host[: -len(domain)].rstrip(".") if host.endswith(domain) else ""
     sub_labels = [s for s in sub.split(".") if s and s != "www"]
     own = domain.split(".", 1)[0]
     # On a hosting service, only the user's part of the name is the sender's choice
     # ('topreviews' in topreviews.s3.amazonaws.com names no brand).
-    hosting = (free or dyn).split("/", 1)[0]
     mine = host[: -len(hosting)].rstrip(".") if hosting and host.endswith(hosting) else host
-    host_words = [w for w in re.split(r"[.\-_]", mine) if w] if not url.is_ip else []
+    host_words = [w for w in _HOST_WORDS.split(mine) if w] if not is_ip else []
     # The labels the sender named: a hosting service's user's labels, else the registrable
     # label and its subdomains. Their most digits and most random-looking one count, so a
     # machine-made name ('u805924gc4', 'betasus199' on blogspot.com) shows wherever it
     # sits, and another label added beside it never lowers either.
-    if url.is_ip or mine == host:
+    if is_ip or mine == host:
         named = [own, *sub_labels][:32]
     else:
         named = [lab for lab in mine.split(".") if lab][:32] or [""]
     # The registrable label counts only when the site is not the brand's own.
-    brand_host = _brand_in(host_words[:32], own, inside=True)
-    text = path_text(url)
+    brand = _brand_in(host_words[:32], own, inside=True)
+    lure = next((w for w in host_words if w in LURES), "")
+    address = _address_in(sub_labels)
+    head = (float("xn--" in host), float(tld in CHEAP_TLDS), float(bool(brand)))
+    tail = (float(bool(address)), float(min(len(sub_labels), 5)), math.log1p(len(host)),
+            float(min(host.count("-"), 5)),
+            float(min(max(sum(map(str.isdigit, lab)) for lab in named), 8)),
+            max(_entropy(lab[:64]) for lab in named))
+    return _Host(tld, own, brand, lure, address, head, tail)
+
+
+def shape(url: UrlFact, text: str | None = None,
+          found: dict[str, str] | None = None) -> Shape:
+    """``text``: ``path_text(url)``, and ``found``: ``services`` of the host and the path's
+    ``ends``, when the caller has them already (``scorer.read``)."""
+    host = url.host[:MAX_HOST]
+    path = ends(url.path, MAX_PATH).lower()
+    query = ends(url.query, MAX_PATH).lower()
+    if found is None:
+        found = services(host, path)
+    free = found.get("free", "")
+    dyn = found.get("dyn", "")
+    seen = _host(host, url.domain[:MAX_HOST], url.is_ip, (free or dyn).split("/", 1)[0])
+    if text is None:
+        text = path_text(url)
     path_words = ends(_TOKENS.findall(text), 64)
-    brand_path = "" if brand_host else _brand_in(path_words, own, inside=False)
-    lure_host = next((w for w in host_words if w in LURES), "")
+    brand_path = "" if seen.brand else _brand_in(path_words, seen.own, inside=False)
     # Digits glued to a word leave it the word ('update2018').
     lures_path = [w for w in ends(_LETTERS.findall(text), 64) if w in LURES]
-    address = _address_in(sub_labels)
     script = next((e for e in SCRIPTS if path.endswith(e)), "")
     cms = next((c.strip("/") for c in _CMS if c in path), "")
     segments = [s for s in path.split("/") if s]
     longest = max((len(t) for t in path_words), default=0)
     values = (
-        float(bool(free)), float(bool(dyn)), float(url.is_ip),
-        float(bool(url.userinfo)), float("xn--" in host), float(tld in CHEAP_TLDS),
-        float(bool(brand_host)), float(bool(brand_path)), float(bool(lure_host)),
-        float(min(len(lures_path), 3)), float(bool(address)),
-        float(min(len(sub_labels), 5)), math.log1p(len(host)), float(min(host.count("-"), 5)),
-        float(min(max(sum(c.isdigit() for c in lab) for lab in named), 8)),
-        max(_entropy(lab[:64]) for lab in named),
+        float(bool(free)), float(bool(dyn)), float(url.is_ip), float(bool(url.userinfo)),
+        *seen.head, float(bool(brand_path)), float(bool(seen.lure)),
+        float(min(len(lures_path), 3)), *seen.tail,
         math.log1p(len(path)), float(min(len(segments), 10)), math.log1p(len(query)),
         float(min(query.count("&") + bool(query), 10)), float(bool(script)),
         float(path.endswith(PAGES)), float("//" in path), float(min(len(_PERCENT.findall(
@@ -297,8 +341,8 @@ def shape(url: UrlFact) -> Shape:
         float(bool(_DATE.search(path))), float(longest >= 24),
     )
     facts = {"free_host": free, "dyn_dns": dyn,
-             "brand_in_host": brand_host, "brand_in_path": brand_path,
-             "lure_in_host": lure_host, "lure_in_path": "/".join(dict.fromkeys(lures_path[:2])),
-             "address_in_host": address,
-             "script_page": script, "cms_folder": cms, "tld": tld}
-    return Shape(values, tld, facts)
+             "brand_in_host": seen.brand, "brand_in_path": brand_path,
+             "lure_in_host": seen.lure, "lure_in_path": "/".join(dict.fromkeys(lures_path[:2])),
+             "address_in_host": seen.address,
+             "script_page": script, "cms_folder": cms, "tld": seen.tld}
+    return Shape(values, seen.tld, facts)

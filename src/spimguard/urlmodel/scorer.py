@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..model.scorer import sigmoid
 from ..text import UrlFact
-from . import words
+from . import features, words
 from .features import BRANDS, LURES, NAMES, PAGES, PHRASES, SCRIPTS, VERSION, Shape, shape
 
 BUNDLED = "urls.json"
@@ -42,7 +42,15 @@ class Reading:
 
 
 def read(url: UrlFact) -> Reading:
-    return Reading(shape(url), words.host_pieces(url, _BRANDS), words.path_words(url))
+    """The path's text and the hosting services read once for the three readers. The
+    features read the services against the path's ``ends``, the words against its first
+    ``MAX_PATH`` characters: the same text when the path is no longer."""
+    text = features.path_text(url)
+    found = features.services(url.host[:features.MAX_HOST],
+                              url.path[:features.MAX_PATH].lower())
+    seen = shape(url, text, found if len(url.path) <= features.MAX_PATH else None)
+    return Reading(seen, words.host_pieces(url, _BRANDS, found),
+                   words.path_words(url, text, found))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,14 @@ class UrlModel:
         self.intercept = float(artefact["intercept"])
         self.warn_at = float(artefact["thresholds"]["warn_at"])
         self.hold_at = float(artefact["thresholds"]["hold_at"])
+        # A host's words weighed once a host: a campaign's copies share their host.
+        self._host_found = lru_cache(maxsize=4096)(self._weigh_host)
+
+    def _weigh_host(self, pieces: tuple[str, ...]) -> tuple[tuple[float, str], ...]:
+        """Each of the host's words the model weighs (``words.host_words``), with its
+        weight."""
+        return tuple((self.host_words[w], w) for w in words.host_words(list(pieces),
+                                                                        self.host_words))
 
     def margin(self, reading: Reading) -> tuple[float, list[tuple[float, str]]]:
         """Log-odds of phishing, and each phrased feature's share of it."""
@@ -81,8 +97,7 @@ class UrlModel:
             z += share
             if value and name in PHRASES:
                 parts.append((share, PHRASES[name].format(**seen.facts)))
-        found = [(self.host_words[w], w) for w in words.host_words(reading.pieces,
-                                                                   self.host_words)]
+        found = self._host_found(tuple(reading.pieces))
         path = dict.fromkeys(w for w in reading.path if w in self.path_words)
         found_path = [(self.path_words[w], w) for w in path]
         for weighed, where in ((found, "name"), (found_path, "path")):

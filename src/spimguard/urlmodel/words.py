@@ -39,15 +39,18 @@ _LETTERS = re.compile(r"[a-z]+")
 _TOKENS = re.compile(r"[a-z0-9]+")
 
 
-def host_pieces(url: UrlFact, brands: frozenset[str] = frozenset()) -> list[str]:
+def host_pieces(url: UrlFact, brands: frozenset[str] = frozenset(),
+                found: dict[str, str] | None = None) -> list[str]:
     """The letter runs of the host left of its public suffix ('www' dropped) that its
     owner chose: less the registrable label when it is one of ``brands`` (a site naming
-    itself), less a hosting service's name (``weebly.com`` in ``x.weebly.com``)."""
+    itself), less a hosting service's name (``weebly.com`` in ``x.weebly.com``).
+    ``found``: ``features.services`` of the host and the path's first ``MAX_PATH``
+    characters, when the caller has it already."""
     if url.is_ip:
         return []
     host, domain = url.host[:253], url.domain[:253]
     label, _, suffix = domain.partition(".")
-    _, hosting = service(host, url.path[:MAX_PATH].lower())
+    _, hosting = service(host, url.path[:MAX_PATH].lower(), found)
     if hosting:
         name = host[: -len(hosting)].rstrip(".")
     elif suffix and host.endswith("." + suffix):
@@ -61,12 +64,15 @@ def host_pieces(url: UrlFact, brands: frozenset[str] = frozenset()) -> list[str]
     return [p[:63] for p in pieces[:MAX_PIECES]]
 
 
-def path_words(url: UrlFact) -> list[str]:
+def path_words(url: UrlFact, text: str | None = None,
+               found: dict[str, str] | None = None) -> list[str]:
     """The words of the path and query (lower-cased): its tokens of letters only, three
-    or more ('c587898f59edf6c', a kit's session id, is no word and holds none)."""
-    if service(url.host[:253], url.path[:MAX_PATH].lower())[0] == "form":
+    or more ('c587898f59edf6c', a kit's session id, is no word and holds none).
+    ``text`` and ``found``: ``features.path_text`` and ``host_pieces``'s ``found``, when
+    the caller has them already."""
+    if service(url.host[:253], url.path[:MAX_PATH].lower(), found)[0] == "form":
         return []  # a form's address is the service's ('/forms/d/e/<id>/viewform')
-    tokens = _TOKENS.findall(path_text(url))
+    tokens = _TOKENS.findall(path_text(url) if text is None else text)
     return ends([w for w in tokens if MIN_WORD <= len(w) <= MAX_WORD and w.isalpha()],
                 MAX_PATH_WORDS)
 
@@ -79,14 +85,19 @@ def segment(piece: str, vocabulary: Container[str]) -> list[str]:
         return [piece]
     if len(piece) < 2 * MIN_HOST_WORD:
         return []
-    # best[i]: the fewest words spelling piece[:i], as the start of the last one.
+    # best[i]: the fewest words spelling piece[:i], as the start of the last one. Filled
+    # forward from each start a word ends at (a name that reads as no words has few),
+    # the starts in increasing order: each end keeps its first start of the fewest words.
     best: list[tuple[int, int] | None] = [(0, 0), *[None] * len(piece)]
-    for end in range(MIN_HOST_WORD, len(piece) + 1):
-        for start in range(max(0, end - MAX_WORD), end - MIN_HOST_WORD + 1):
-            before = best[start]
-            if before is not None and piece[start:end] in vocabulary and (
-                    best[end] is None or before[0] + 1 < best[end][0]):  # type: ignore[index]
-                best[end] = (before[0] + 1, start)
+    for start in range(len(piece) - MIN_HOST_WORD + 1):
+        before = best[start]
+        if before is None:
+            continue
+        count = before[0] + 1
+        for end in range(start + MIN_HOST_WORD, min(start + MAX_WORD, len(piece)) + 1):
+            now = best[end]
+            if (now is None or count < now[0]) and piece[start:end] in vocabulary:
+                best[end] = (count, start)
     out: list[str] = []
     end = len(piece)
     while end and best[end] is not None:
