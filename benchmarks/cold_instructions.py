@@ -16,8 +16,8 @@ times, clients, sessions, the same campaigns from the same hijacked accounts) wi
 changed:
 
 - each ordinary line is replaced by a real one, each used once: the ham lines of the UCI
-  SMS Spam Collection (``/work/shared/datasets/sms-spam-collection``, read here, never
-  copied into the repository; its PROVENANCE.md), in an order shuffled by a fixed seed;
+  SMS Spam Collection (``shared/datasets/sms-spam-collection`` beside the repository,
+  read there, never copied into it; its PROVENANCE.md), in an order shuffled by a fixed seed;
 - each campaign's text (the simulator's spam and its scenarios' pitches) becomes a copy
   for its first recipient: their id as the greeting, every link given a tracking code, and
   a reference code where it has none (``_personal``; the code is a digest of the event id,
@@ -38,15 +38,14 @@ import random
 import re
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import msgspec
 
 import instructions
-from table import show
+from table import DATASETS, show
 
 instructions.__file__ = __file__  # the child callgrind runs is this script: it sets the kept
-CHAT = Path("/work/shared/datasets/sms-spam-collection/SMSSpamCollection")
+CHAT = DATASETS / "sms-spam-collection/SMSSpamCollection"
 _LINK = re.compile(r"(?:https?://|www\.)\S+")
 KEPT_WARM = -1  # the child's argument for "the records kept as the detector keeps them"
 

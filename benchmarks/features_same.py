@@ -25,6 +25,7 @@ from pathlib import Path
 
 from spimguard.model import cues, datasets, features
 from spimguard.text import _view
+from table import DATASETS
 
 POOLS = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
          "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ",
@@ -94,7 +95,7 @@ def digests(texts: list[str]) -> list[str]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=Path, default=Path(__file__).parents[1] / "tests")
-    parser.add_argument("--datasets", type=Path, default=Path("/work/shared/datasets"))
+    parser.add_argument("--datasets", type=Path, default=DATASETS)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     texts = corpus(args.tests, args.datasets)

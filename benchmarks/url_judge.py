@@ -1,6 +1,6 @@
 """A new link's judgement by the URL model (``scorer.UrlModel.judge``), counted by callgrind.
 
-    python benchmarks/url_judge.py [--datasets /work/shared/datasets] [--links 4000]
+    python benchmarks/url_judge.py [--datasets ../shared/datasets] [--links 4000]
                                    [--copies 10] [--digest] [--steps]
 
 A link new to the links detector's cache is read (``features.shape``, the host's letter
@@ -30,10 +30,9 @@ from pathlib import Path
 from instructions import total
 from spimguard.text import UrlFact, parse_url
 from spimguard.urlmodel.scorer import bundled, read
-from table import Rows, show
+from table import DATASETS, Rows, show
 
 HANNOUSSE = "web-page-phishing-hannousse-yahiouche/dataset_phishing.csv"
-DATASETS = Path("/work/shared/datasets")
 # What an attacker writes instead of a plain link: userinfo, ports, IP hosts, escapes,
 # international and confusable names, long and slash-padded paths, and their mixtures.
 FORMS = (
