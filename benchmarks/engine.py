@@ -71,6 +71,18 @@ def run(backend: str, lines: list[bytes], data_dir: Path | None,
     return messages / elapsed, messages / cpu
 
 
+def judged(lines: list[bytes], batch: int) -> None:
+    """The load judged by a fresh memory engine, ``batch`` events at once: the run whose
+    calls ``state_split.py`` and ``record_encode.py`` catch."""
+    cfg = load_config(environ={}, storage={"backend": "memory"},
+                      official_clients=list(network.OFFICIAL_CLIENTS))
+    engine = open_engine(cfg, None)
+    events = [decode_event(line, cfg.limits) for line in lines]
+    for start in range(0, len(events), batch):
+        engine.process_batch(events[start:start + batch])
+    engine.close()
+
+
 def batch_curve(lines: list[bytes], sizes: tuple[int, ...] = (1, 8, 500)
                 ) -> list[tuple[str, str]]:
     """CPU µs an event, memory backend, judged in batches of each size: the load's first

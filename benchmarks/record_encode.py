@@ -48,9 +48,8 @@ def caught(lines: list[bytes], kept: int | None, batch: int = 1
     """The arguments of every ``put_of`` of a run of ``lines`` (the memory backend,
     ``batch`` events at once), the records its events decoded from bytes and its events;
     ``kept``: the decoded records the detector keeps (None: as it is)."""
-    from spimguard import decode_event, load_config, open_engine
+    import engine
     from spimguard.detectors.takeover import detector, record
-    from spimguard.sim import network
 
     put_of, decode, held = record.put_of, record.decode, detector._DECODED_KEPT
     puts: list[bytes] = []
@@ -65,17 +64,11 @@ def caught(lines: list[bytes], kept: int | None, batch: int = 1
         decoded += stored.__class__ is bytes
         return decode(stored)
 
-    cfg = load_config(environ={}, storage={"backend": "memory"},
-                      official_clients=list(network.OFFICIAL_CLIENTS))
     detector.put_of = record.put_of = catching  # type: ignore[assignment]  # (this run only)
     detector.decode = record.decode = counting  # type: ignore[assignment]
     detector._DECODED_KEPT = held if kept is None else kept
     try:
-        judge = open_engine(cfg, None)
-        events = [decode_event(line, cfg.limits) for line in lines]
-        for start in range(0, len(events), batch):
-            judge.process_batch(events[start:start + batch])
-        judge.close()
+        engine.judged(lines, batch)
     finally:
         detector.put_of = record.put_of = put_of  # type: ignore[assignment]  # (put back)
         detector.decode = record.decode = decode  # type: ignore[assignment]

@@ -63,9 +63,7 @@ def record(users: int, days: int, batch: int, cold: bool = False
     """The memory state's calls while the engine judges the load: ("r" or "w", ops, now)."""
     import cold_instructions
     import engine
-    from spimguard import decode_event, load_config, open_engine
     from spimguard.detectors.takeover import detector
-    from spimguard.sim import network
     from spimguard.state.memory import MemoryState
 
     calls: list[tuple[str, list[Any], float]] = []
@@ -80,18 +78,12 @@ def record(users: int, days: int, batch: int, cold: bool = False
         write(self, writes, now)
 
     lines = (cold_instructions.cold_load if cold else engine.load)(users, days)
-    cfg = load_config(environ={}, storage={"backend": "memory"},
-                      official_clients=list(network.OFFICIAL_CLIENTS))
     MemoryState.read, MemoryState.write = reading, writing  # type: ignore[method-assign]
     kept = detector._DECODED_KEPT
     if cold:
         detector._DECODED_KEPT = 0
     try:
-        judge = open_engine(cfg, None)
-        events = [decode_event(line, cfg.limits) for line in lines]
-        for start in range(0, len(events), batch):
-            judge.process_batch(events[start:start + batch])
-        judge.close()
+        engine.judged(lines, batch)
     finally:
         MemoryState.read, MemoryState.write = read, write  # type: ignore[method-assign]
         detector._DECODED_KEPT = kept

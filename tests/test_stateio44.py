@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-import spimguard
 from spimguard.detectors.takeover import detector
 
 with pytest.MonkeyPatch.context() as _patch:
     _patch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
     import cold_instructions
+    import engine as judging  # the benchmarks' engine.py: it opens the engine
     import state_split
 
 needs_chat = pytest.mark.skipif(not cold_instructions.CHAT.is_file(),
@@ -39,13 +39,13 @@ def test_the_split_records_the_cold_loads_calls_with_no_record_kept(
     engine opened with no takeover record kept decoded (as ``cold_instructions.py``
     counts), set back after."""
     kept: list[int] = []
-    opened = spimguard.open_engine
+    opened = judging.open_engine
 
     def opening(*args: Any, **kwargs: Any) -> Any:
         kept.append(detector._DECODED_KEPT)
         return opened(*args, **kwargs)
 
-    monkeypatch.setattr(spimguard, "open_engine", opening)
+    monkeypatch.setattr(judging, "open_engine", opening)
     before = detector._DECODED_KEPT
     warm = state_split.record(20, 1, 500)
     cold = state_split.record(20, 1, 500, cold=True)
