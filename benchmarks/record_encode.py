@@ -40,6 +40,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import engine  # here, not at the call: a test may have taken benchmarks/ off the path since
 from table import show
 
 
@@ -48,7 +49,6 @@ def caught(lines: list[bytes], kept: int | None, batch: int = 1
     """The arguments of every ``put_of`` of a run of ``lines`` (the memory backend,
     ``batch`` events at once), the records its events decoded from bytes and its events;
     ``kept``: the decoded records the detector keeps (None: as it is)."""
-    import engine
     from spimguard.detectors.takeover import detector, record
 
     put_of, decode, held = record.put_of, record.decode, detector._DECODED_KEPT
