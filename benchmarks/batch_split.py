@@ -39,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import engine
 from table import show
 
 # (step, what it wraps, the C function callgrind names it by)
@@ -146,8 +147,6 @@ def counted(lines_file: Path, batch: int, folder: Path) -> dict[str, int]:
 
 def main(users: int = 150, days: int = 1, sizes: tuple[int, ...] = (1, 500)
          ) -> list[tuple[str, str]]:
-    import engine
-
     lines = engine.load(users, days)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)

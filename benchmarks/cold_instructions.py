@@ -41,7 +41,9 @@ from collections.abc import Iterator
 
 import msgspec
 
+import engine
 import instructions
+import record_encode
 from table import DATASETS, show
 
 instructions.__file__ = __file__  # the child callgrind runs is this script: it sets the kept
@@ -74,7 +76,6 @@ def _personal(text: str, event: dict[str, object]) -> str:
 def cold_load(users: int, days: int) -> list[bytes]:
     """``engine.load(users, days)`` with every message's text new (see the module's
     docstring): ordinary lines real and unrepeated, campaigns' copies personal."""
-    import engine
     from spimguard.sim import texts
 
     hams = frozenset(texts.load().hams)
@@ -99,8 +100,6 @@ def figure(lines: list[bytes], batch: int, kept: int) -> tuple[int, float]:
     """Instructions an event of judging ``lines`` (memory, every detector) with ``kept``
     records kept decoded (``KEPT_WARM``: as the detector keeps them), and the fraction of
     events that decoded their sender's record from bytes (a plain run, not counted)."""
-    import record_encode
-
     count, _ = instructions.per_event(lines, "all", "memory", batch, (str(kept),))
     _, decoded, events = record_encode.caught(lines, None if kept == KEPT_WARM else kept,
                                               batch)
@@ -109,8 +108,6 @@ def figure(lines: list[bytes], batch: int, kept: int) -> tuple[int, float]:
 
 def main(users: int = 150, days: int = 1, batch: int = 500, load: str = "both"
          ) -> list[tuple[str, str]]:
-    import engine
-
     rows = [(f"mixed load: {users:,} users, {days} days, batches of {batch}; events", ""),
             ("", "instructions an event / texts new / events decoding a record")]
     if load in ("both", "warm"):

@@ -37,6 +37,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import engine
 from table import show
 
 
@@ -114,8 +115,6 @@ def per_event(lines: list[bytes], only: str, backend: str, batch: int,
 
 def main(users: int = 300, days: int = 1, only: str = "all",
          backend: str = "memory", batch: int = 500) -> list[tuple[str, str]]:
-    import engine
-
     lines = engine.load(users, days)
     main_thread, others = per_event(lines, only, backend, batch)
     return [(f"mixed load: {users:,} users, {days} days, events", f"{len(lines):,}"),

@@ -50,6 +50,8 @@ from pathlib import Path
 from types import MethodType
 from typing import Any
 
+import cold_instructions
+import engine
 from table import show
 
 # (label, holder, attribute): the holder is the engine ("engine"), one of its parts
@@ -341,9 +343,6 @@ def inclusive(out: Path) -> dict[str, int]:
 
 def main(users: int = 150, days: int = 1, batch: int = 500, cold: bool = False
          ) -> list[tuple[str, str]]:
-    import cold_instructions
-    import engine
-
     lines = (cold_instructions.cold_load if cold else engine.load)(users, days)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)

@@ -40,7 +40,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import engine  # here, not at the call: a test may have taken benchmarks/ off the path since
+import engine
 from table import show
 
 
@@ -112,7 +112,6 @@ def counted(records_file: Path, decoding: bool) -> int:
 
 
 def main(users: int = 150, days: int = 1, kept: int | None = None) -> list[tuple[str, str]]:
-    import engine
     from spimguard.detectors.takeover.record import decode, put_of
 
     records, decodes, events = caught(engine.load(users, days), kept)

@@ -34,7 +34,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import engine  # here, not at the call: a test may have taken benchmarks/ off the path since
+import cold_instructions
+import engine
 from judge_split import _library, _symbol, inclusive
 from table import show
 
@@ -62,7 +63,6 @@ def _label(op: Any, kind: str) -> str:
 def record(users: int, days: int, batch: int, cold: bool = False
            ) -> list[tuple[str, list[Any], float]]:
     """The memory state's calls while the engine judges the load: ("r" or "w", ops, now)."""
-    import cold_instructions
     from spimguard.detectors.takeover import detector
     from spimguard.state.memory import MemoryState
 

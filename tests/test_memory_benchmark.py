@@ -24,8 +24,6 @@ def memory(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     import memory
 
     yield memory
-    for name in ("memory", "table"):
-        sys.modules.pop(name, None)
 
 
 def test_an_object_two_keys_hold_is_counted_once_and_each_key_string_is_counted(

@@ -5,7 +5,6 @@ installed: CI does not install it."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import msgspec
@@ -18,11 +17,7 @@ def _rows(monkeypatch: pytest.MonkeyPatch, **options: object) -> dict[str, str]:
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     import speed
 
-    try:
-        rows = speed.main(seconds=0.3, users=40, days=1, **options)
-    finally:
-        for name in ("speed", "api", "engine", "table"):
-            sys.modules.pop(name, None)
+    rows = speed.main(seconds=0.3, users=40, days=1, **options)
     assert all(value for _, value in rows)
     return dict(rows)
 
@@ -37,15 +32,11 @@ def test_the_load_never_sends_an_id_twice(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     import api
 
-    try:
-        bodies = [msgspec.json.encode({"type": "message", "id": f"e{n}", "ts": 100.0 + n,
-                                       "sender": "a", "recipients": ["b"], "text": "hi"})
-                  for n in range(3)]
-        load = api.messages("/v1/check", bodies)
-        sent = [msgspec.json.decode(load.take().partition(b"\r\n\r\n")[2])
-                for _ in range(8)]
-    finally:
-        sys.modules.pop("api", None)
+    bodies = [msgspec.json.encode({"type": "message", "id": f"e{n}", "ts": 100.0 + n,
+                                   "sender": "a", "recipients": ["b"], "text": "hi"})
+              for n in range(3)]
+    load = api.messages("/v1/check", bodies)
+    sent = [msgspec.json.decode(load.take().partition(b"\r\n\r\n")[2]) for _ in range(8)]
     assert len({m["id"] for m in sent}) == 8
     assert [m["ts"] for m in sent] == sorted(m["ts"] for m in sent)
     assert [m["text"] for m in sent] == ["hi"] * 8
