@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -101,35 +102,44 @@ class SQLiteRecords(sql.SQLReads):
         # without are two statements. A run a table and batch, but where kept texts
         # interleave (rare): an executemany a run.
         self._waiting: dict[str, list[tuple[str, list[tuple[Any, ...]]]]] = {}
+        # The engine's thread saves rows into ``_waiting`` while a console or API thread
+        # may read, and a read writes what waits first: unguarded, a read's flush could
+        # take the run list a save had just found and write it before the save appended
+        # to it, and that row was never written (found by sqlite45, session 45). The
+        # lock makes a save, a flush and a read's flush-then-query each whole.
+        self._lock = threading.RLock()
         try:
             upgrade(conn)
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"cannot create the record tables: {exc}") from exc
 
     def _query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        self.flush()
-        try:
-            return self._conn.execute(statement, params).fetchall()
-        except sqlite3.Error as exc:
-            raise RecordsUnavailable(f"record read failed: {exc}") from exc
+        with self._lock:
+            self.flush()
+            try:
+                return self._conn.execute(statement, params).fetchall()
+            except sqlite3.Error as exc:
+                raise RecordsUnavailable(f"record read failed: {exc}") from exc
 
     def _write(self, table: str, statement: str, params: tuple[Any, ...]) -> None:
-        runs = self._waiting.setdefault(table, [])
-        if runs and runs[-1][0] == statement:
-            runs[-1][1].append(params)
-        else:
-            runs.append((statement, [params]))
+        with self._lock:
+            runs = self._waiting.setdefault(table, [])
+            if runs and runs[-1][0] == statement:
+                runs[-1][1].append(params)
+            else:
+                runs.append((statement, [params]))
 
     def flush(self) -> None:
         """Write the rows that wait, uncommitted (``SQLiteState`` calls it before the
         commit they share: counters and verdicts go in one transaction)."""
-        waiting, self._waiting = self._waiting, {}
-        try:
-            for runs in waiting.values():
-                for statement, rows in runs:
-                    self._conn.executemany(statement, rows)
-        except sqlite3.Error as exc:
-            raise RecordsUnavailable(f"record write failed: {exc}") from exc
+        with self._lock:
+            waiting, self._waiting = self._waiting, {}
+            try:
+                for runs in waiting.values():
+                    for statement, rows in runs:
+                        self._conn.executemany(statement, rows)
+            except sqlite3.Error as exc:
+                raise RecordsUnavailable(f"record write failed: {exc}") from exc
 
     def answers(self, event_ids: Sequence[str]) -> dict[str, Answer]:
         found: dict[str, Answer] = {}
@@ -169,40 +179,44 @@ class SQLiteRecords(sql.SQLReads):
         self._write("campaigns", sql.INSERT_CAMPAIGN, sql.campaign_row(message))
 
     def purge(self, before: float) -> int:
-        self.flush()
-        try:
-            dropped = sum(self._conn.execute(s, (before,)).rowcount for s in _PURGE)
-            self._conn.commit()
-        except sqlite3.Error as exc:
-            raise RecordsUnavailable(f"record purge failed: {exc}") from exc
-        return dropped
+        with self._lock:
+            self.flush()
+            try:
+                dropped = sum(self._conn.execute(s, (before,)).rowcount for s in _PURGE)
+                self._conn.commit()
+            except sqlite3.Error as exc:
+                raise RecordsUnavailable(f"record purge failed: {exc}") from exc
+            return dropped
 
     def commit(self) -> None:
-        self.flush()
-        try:
-            self._conn.commit()
-        except sqlite3.Error as exc:
-            raise RecordsUnavailable(f"record commit failed: {exc}") from exc
+        with self._lock:
+            self.flush()
+            try:
+                self._conn.commit()
+            except sqlite3.Error as exc:
+                raise RecordsUnavailable(f"record commit failed: {exc}") from exc
 
     def rollback(self) -> None:
-        self._waiting = {}
-        try:
-            self._conn.rollback()
-        except sqlite3.Error as exc:
-            raise RecordsUnavailable(f"record rollback failed: {exc}") from exc
+        with self._lock:
+            self._waiting = {}
+            try:
+                self._conn.rollback()
+            except sqlite3.Error as exc:
+                raise RecordsUnavailable(f"record rollback failed: {exc}") from exc
 
     def ping(self) -> None:
         """A write the disk must take: a full disk or a read-only file fails here."""
-        self.flush()
-        try:
-            self._conn.execute("CREATE TABLE IF NOT EXISTS health (at REAL)")
-            self._conn.execute("DELETE FROM health")
-            self._conn.execute("INSERT INTO health VALUES (julianday('now'))")
-            self._conn.commit()
-        except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.rollback()
-            raise RecordsUnavailable(f"the database takes no writes: {exc}") from exc
+        with self._lock:
+            self.flush()
+            try:
+                self._conn.execute("CREATE TABLE IF NOT EXISTS health (at REAL)")
+                self._conn.execute("DELETE FROM health")
+                self._conn.execute("INSERT INTO health VALUES (julianday('now'))")
+                self._conn.commit()
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.rollback()
+                raise RecordsUnavailable(f"the database takes no writes: {exc}") from exc
 
     def close(self) -> None:
         self._conn.close()
