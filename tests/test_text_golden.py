@@ -36,7 +36,10 @@ def digest(raw: str) -> str:
 
 
 def _fields(url: object) -> tuple[object, ...]:
-    return tuple(getattr(url, name) for name in url.__slots__)  # type: ignore[attr-defined]
+    # In the order they are declared: a ``msgspec.Struct``'s (``UrlFact`` since session 45)
+    # ``__slots__`` are sorted by name, a dataclass's were declared.
+    names = getattr(url, "__struct_fields__", None) or url.__slots__  # type: ignore[attr-defined]
+    return tuple(getattr(url, name) for name in names)
 
 
 def test_view_of_ordinary_texts_is_unchanged() -> None:

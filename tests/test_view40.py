@@ -135,10 +135,12 @@ def _main_text() -> types.ModuleType:
 
 
 def _fields(view: text.MessageView | text.UrlFact) -> list[object]:
-    """Each field's value, a view's links as their own fields'."""
-    return [[_fields(url) for url in value] if field.name == "urls" else value
-            for field in dataclasses.fields(view)
-            for value in (getattr(view, field.name),)]
+    """Each field's value, a view's links as their own fields' (a ``msgspec.Struct``'s
+    since session 45, a dataclass's in main's text before)."""
+    names = getattr(view, "__struct_fields__", None) or [
+        field.name for field in dataclasses.fields(view)]
+    return [[_fields(url) for url in value] if name == "urls" else value
+            for name in names for value in (getattr(view, name),)]
 
 
 def _same_view(written: str) -> None:

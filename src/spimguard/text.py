@@ -54,13 +54,13 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass
 from encodings import idna
 from functools import cache, lru_cache
 from importlib import resources
 from urllib.parse import SplitResult, unquote, urlsplit
 
 import idna as uts46
+import msgspec
 import regex
 import tldextract
 
@@ -312,8 +312,10 @@ _UNIT_HINT = re.compile(rf"\d(?:(?<=x.)|(?={_UNITS}))")  # x\d or a unit after \
 _MENTION = re.compile(r"@\w+")
 
 
-@dataclass(frozen=True, slots=True)
-class UrlFact:
+class UrlFact(msgspec.Struct, frozen=True, gc=False):
+    """A link as the view reads it; built in C, as ``MessageView`` is (a new link's
+    frozen dataclass cost nine ``object.__setattr__`` calls)."""
+
     raw: str
     host: str  # lower-case, ASCII (punycode for IDN)
     host_unicode: str  # IDN decoded, for people and for the confusable skeleton
@@ -325,8 +327,16 @@ class UrlFact:
     query: str
 
 
-@dataclass(frozen=True, slots=True)
-class MessageView:
+class MessageView(msgspec.Struct, frozen=True, gc=False):
+    """A text's view: what every detector reads of a message's words and links.
+
+    Frozen, hashed and compared by its fields (a batch keys its texts by their views),
+    built in C from keywords: a frozen dataclass set its 14 fields one
+    ``object.__setattr__`` call at a time, ~27,600 instructions a view, ~2,600 here
+    (session 45, ``view45``). Out of the garbage collector's sight (``gc=False``, as the
+    state primitives): it holds strings, numbers and links (``UrlFact``), none of which
+    can lead back to it."""
+
     text: str
     skeleton: str
     urls: tuple[UrlFact, ...]
