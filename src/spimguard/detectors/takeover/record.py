@@ -748,7 +748,7 @@ def _numbers(packed: bytes | Sequence[Any], base: int) -> list[float]:
     low, top = packed[0], packed[1]
     if low.__class__ is not bytes:  # v4
         low, top = top, low
-    count = len(low) // 6
+    count = len(low) // 6  # type: ignore[arg-type]  # (a __class__ test)
     data: bytes | bytearray
     data = _TOP.pack(top + base).join(_lows(count).unpack(low)) if low else b""  # type: ignore[arg-type]  # (a __class__ test)
     if len(packed) > 2:  # [index, its top, ...] after the first two
