@@ -734,24 +734,31 @@ def _sixes(packed: bytes) -> list[Any]:
 def _numbers(packed: bytes | Sequence[Any], base: int) -> list[float]:
     """The numbers' table as a list, ``_ZERO`` (its last place) +0.0: from v6's
     ``_sixes`` (``base``: ``_TOP_BASE``), v5's (its tops whole: 0), v4's (the same, its
-    first two items swapped), or v3's doubles (in which no index is ``_ZERO``)."""
+    first two items swapped), or v3's doubles (in which no index is ``_ZERO``).
+
+    Why the doubles read by ``_table_form``'s compiled ``Struct`` and not an ``array``'s
+    ``tolist``: an array's making from bytes calls its ``frombytes`` by name, and the
+    list it gives is a second walk (~1,700 instructions a record of the mixed load,
+    ``record45``); the same doubles, bit for bit. No starred unpacking of the table (a list
+    made for the tops that differ, nearly always none)."""
     if packed.__class__ is bytes:  # v3
         nums = array("d", packed).tolist()
-    else:
-        low, top, *others = packed
-        if low.__class__ is not bytes:  # v4
-            low, top = top, low
-        head = _TOP.pack(top + base)
-        data: bytes | bytearray
-        data = head.join(_lows(len(low) // 6).unpack(low)) if low else b""  # type: ignore[arg-type]  # (a __class__ test)
-        if others:
-            data = bytearray(data)
-            for i in range(0, len(others), 2):
-                index, own = others[i:i + 2]
-                data[8 * index + 6:8 * index + 8] = _TOP.pack(own + base)
-        nums = array("d", data).tolist()
-    nums.append(0.0)
-    return nums
+        nums.append(0.0)
+        return nums
+    low, top = packed[0], packed[1]
+    if low.__class__ is not bytes:  # v4
+        low, top = top, low
+    count = len(low) // 6  # type: ignore[arg-type]  # (a __class__ test)
+    data: bytes | bytearray
+    data = _TOP.pack(top + base).join(_lows(count).unpack(low)) if low else b""  # type: ignore[arg-type]  # (a __class__ test)
+    if len(packed) > 2:  # [index, its top, ...] after the first two
+        data = bytearray(data)
+        for i in range(2, len(packed), 2):
+            index, own = packed[i:i + 2]
+            data[8 * index + 6:8 * index + 8] = _TOP.pack(own + base)
+        if len(data) != 8 * count:  # an index past the table (as ``array`` refused it)
+            raise ValueError(f"a takeover record's numbers' table: index past {count}")
+    return [*_table_form(count)[0].unpack(data), 0.0]
 
 
 def _base_hour(first: float | None) -> int:
