@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from spimguard.state.memory import MemoryState
 from spimguard.state.ops import Count, Get, Gets, Incr, Members, Put, Puts, Query, Touch, Write
 from spimguard.state.sqlite import SQLiteState
@@ -68,3 +70,31 @@ def test_a_batch_makes_no_cursor_and_leaves_no_read_open(tmp_path: Path) -> None
     assert conn.made == made
     state.close()
     other.close()
+
+
+_ANNOTATED = """\
+Ir  file:function
+--------------------------------------------------------------------------------
+900,000 (90.00%)  Modules/_sqlite/clinic/cursor.c.h:pysqlite_cursor_executemany [/x.so]
+850,000 (85.00%)  Modules/_sqlite/cursor.c:pysqlite_cursor_executemany [/x.so]
+ 70,000 (7.00%)  ???:sqlite3VdbeExec'2 [/usr/lib/libsqlite3.so]
+500,000 (50.00%)  ???:sqlite3VdbeExec [/usr/lib/libsqlite3.so]
+ 40,000 (4.00%)  Modules/_sqlite/connection.c:pysqlite_connection_commit [/x.so]
+"""
+
+
+def test_the_sqlite_split_reads_callgrinds_functions_and_splits_an_event() -> None:
+    """``benchmarks/sqlite_split.py`` (new: base has none): each function's inclusive count
+    the greatest of its lines (a clinic wrapper's, not a recursive call's), and the rows an
+    event the run judging events less the one judging none."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+        import sqlite_split
+    every = sqlite_split.functions(_ANNOTATED)
+    assert every == {"pysqlite_cursor_executemany": 900_000, "sqlite3VdbeExec": 500_000,
+                     "pysqlite_connection_commit": 40_000}
+    none = {"sqlite3VdbeExec": 100_000, "pysqlite_connection_commit": 20_000}
+    rows = dict(sqlite_split.split(every, none, 10, 200_000))
+    assert rows["SQLite's module"] == 90_000 + 2_000
+    assert rows["  of which: SQLite's VM (sqlite3VdbeExec)"] == 40_000
+    assert rows["the whole event (main thread)"] - rows["SQLite's module"] == 108_000
