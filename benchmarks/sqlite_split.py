@@ -17,8 +17,8 @@ do not call one another, so the three statement rows add up to what the module c
 events only (a run of the whole day's 3,250 takes ~50 times a plain run).
 
 Beside the memory backend's figure (``instructions.py``) this says where SQLite's extra
-goes: on session 44's final code, at batches of 500, ~128,000 instructions an event in the
-module (~89,000 of it the rows) against ~170,000 of Python around it (session 45,
+goes: on session 44's final code, at batches of 500, ~131,000 instructions an event in the
+module (~89,000 of it the rows) against ~168,000 of Python around it (session 45,
 ``sqlite45``).
 """
 
