@@ -23,7 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from typing import TypeVar
+from itertools import repeat
+from operator import mul, truediv
+from typing import NamedTuple, TypeVar
 
 from ..lookalike import fold, one_edit
 from ..text import UrlFact
@@ -248,8 +250,10 @@ def _entropy(label: str) -> float:
     that order is the sum's value)."""
     if not label:
         return 0.0
-    n = len(label)
-    return -sum([(p := label.count(ch) / n) * math.log2(p) for ch in dict.fromkeys(label)])
+    # -sum(p * log2(p)) by ``map`` over C's functions: the same products summed from 0 in
+    # the same order as a list of them.
+    shares = list(map(truediv, map(label.count, dict.fromkeys(label)), repeat(len(label))))
+    return -sum(map(mul, shares, map(math.log2, shares)))
 
 
 def path_text(url: UrlFact) -> str:
@@ -282,8 +286,7 @@ class Shape:
     facts: dict[str, str]
 
 
-@dataclass(frozen=True, slots=True)
-class _Host:
+class _Host(NamedTuple):
     """What a link's host alone shows: ``shape``'s host features (``head`` the punycode,
     cheap-suffix and brand-in-host values, ``tail`` the address-in-host to label-entropy
     ones, in ``NAMES`` order) and the names its phrases quote."""
