@@ -22,6 +22,10 @@ from spimguard.lookalike import fold
 from spimguard.text import UrlFact, parse_url
 from spimguard.urlmodel import features, scorer
 
+with pytest.MonkeyPatch.context() as _patch:
+    _patch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import url_judge
+
 BASE = Path("/work/wt/base/src")  # main's code at this session's start, where it is kept
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -169,3 +173,10 @@ def test_a_paths_script_and_folder_are_the_first_named() -> None:
     # A path naming no script and no folder asks no generator of either: 801 opcodes
     # (base: 1,010).
     assert _opcodes(features.shape, plain) < 900
+
+
+def test_the_benchmarks_opcode_split() -> None:
+    urls = [_url(f"https://site{n}.example/p/login{n}.php") for n in range(110)]
+    rows = url_judge.opcodes(urls)
+    assert rows[0][0] == "opcodes a new link (10 links)" and float(rows[0][1].replace(",", "")) > 100
+    assert any(name.strip().endswith(":shape") for name, _ in rows[1:])
