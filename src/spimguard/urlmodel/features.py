@@ -23,7 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from typing import TypeVar
+from itertools import repeat
+from operator import mul, truediv
+from typing import NamedTuple, TypeVar
 
 from ..lookalike import fold, one_edit
 from ..text import UrlFact
@@ -67,6 +69,7 @@ _DATE = re.compile(r"/(?:19|20)\d\d/(?:[01]?\d)(?:/|$)|/(?:19|20)\d\d-[01]\d-[0-
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
 # Compromised WordPress and Joomla sites: kits are dropped into their upload folders.
 _CMS = ("wp-content", "wp-includes", "wp-admin", "/components/", "/modules/", "/plugins/")
+_CMS_HINT = re.compile(r"wp-|/(?:components|modules|plugins)/")  # in any path _CMS names
 
 # Suffixes given away free or for cents, which the abuse reports of 2020-2024 (Spamhaus's
 # most-abused TLDs, Interisle's phishing landscape studies) rank first for phishing.
@@ -134,23 +137,38 @@ def _hosts() -> dict[str, dict[str, tuple[str, ...]]]:
     return kinds
 
 
+_BRAND_SET = frozenset(BRANDS)
+
+# A name within one edit of a word: (its place in the order the names are tried, the
+# folded name, the brand).
+_Near = tuple[tuple[int, str, str], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class _Brands:
     exact: dict[str, str]  # folded name -> brand
     inside: re.Pattern[str]  # a folded name of five letters or more within a word
-    by_length: dict[int, tuple[tuple[str, str], ...]]  # names of 7+ letters, by length
+    # Names of 7+ letters a word of a length may be one edit from (one letter shorter,
+    # as long, one longer), by the word's length and its first two letters (``heads``)
+    # or its last two (``tails``): one edit of a 7+ letter name leaves one pair or the
+    # other. Each name's place orders them by length, then by folded name.
+    heads: dict[tuple[int, str], _Near]
+    tails: dict[tuple[int, str], _Near]
 
 
 @cache
 def _brands() -> _Brands:
     folded = sorted({(fold(b), b) for b in BRANDS})
     long = [(k, b) for k, b in folded if len(k) >= 5]
-    by_length: dict[int, tuple[tuple[str, str], ...]] = {}
-    for key, brand in folded:
-        if len(key) >= 7:
-            by_length[len(key)] = (*by_length.get(len(key), ()), (key, brand))
+    tried = sorted(((k, b) for k, b in folded if len(k) >= 7), key=lambda kb: len(kb[0]))
+    heads: dict[tuple[int, str], _Near] = {}
+    tails: dict[tuple[int, str], _Near] = {}
+    for place, (key, brand) in enumerate(tried):
+        for size in (len(key) - 1, len(key), len(key) + 1):
+            heads[size, key[:2]] = (*heads.get((size, key[:2]), ()), (place, key, brand))
+            tails[size, key[-2:]] = (*tails.get((size, key[-2:]), ()), (place, key, brand))
     pattern = "|".join(re.escape(k) for k, _ in sorted(long, key=lambda kb: -len(kb[0])))
-    return _Brands(dict(folded), re.compile(pattern), by_length)
+    return _Brands(dict(folded), re.compile(pattern), heads, tails)
 
 
 @cache
@@ -201,7 +219,7 @@ def _brand_in(words: Sequence[str], own: str, inside: bool) -> str:
     short names are too close to ordinary words for that, 'team', 'mail'), other than the
     brand whose registrable label ``own`` is (a site naming itself)."""
     brands = _brands()
-    own_key = fold(own) if own in BRANDS else ""
+    own_key = fold(own) if own in _BRAND_SET else ""
     for word in words:
         if len(word) < 3 or len(word) > (64 if inside else 16):  # no name is longer than 14
             continue
@@ -214,12 +232,15 @@ def _brand_in(words: Sequence[str], own: str, inside: bool) -> str:
         for found in brands.inside.finditer(folded):
             if found.group(0) != own_key:
                 return brands.exact[found.group(0)]
-        for size in (len(folded) - 1, len(folded), len(folded) + 1):
-            for key, brand in brands.by_length.get(size, ()):
-                # One edit of a 7+ letter name leaves its first two or last two letters.
-                if key != own_key and (folded[:2] == key[:2] or folded[-2:] == key[-2:]) \
-                        and one_edit(folded, key):
-                    return brand
+        # The names one letter shorter, as long or one longer sharing the word's first
+        # two or last two letters, in their order: two look-ups, not a loop over them.
+        near = brands.heads.get((len(folded), folded[:2]))
+        far = brands.tails.get((len(folded), folded[-2:]))
+        if near and far:
+            near = tuple(sorted({*near, *far}))
+        for _, key, brand in near or far or ():
+            if key != own_key and one_edit(folded, key):
+                return brand
     return ""
 
 
@@ -229,15 +250,19 @@ def _entropy(label: str) -> float:
     that order is the sum's value)."""
     if not label:
         return 0.0
-    n = len(label)
-    return -sum([(p := label.count(ch) / n) * math.log2(p) for ch in dict.fromkeys(label)])
+    # -sum(p * log2(p)) by ``map`` over C's functions: the same products summed from 0 in
+    # the same order as a list of them.
+    shares = list(map(truediv, map(label.count, dict.fromkeys(label)), repeat(len(label))))
+    return -sum(map(mul, shares, map(math.log2, shares)))
 
 
 def path_text(url: UrlFact) -> str:
     """The path and query as a reader sees them: percent escapes decoded ('My%20Login'
     is 'my login'), lower-cased, at most ``MAX_PATH`` characters each."""
     raw = f"{ends(url.path, MAX_PATH)} {ends(url.query, MAX_PATH)}"
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw).lower()
+    if "%" in raw:
+        raw = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw)
+    return raw.lower()
 
 
 def _address_in(labels: Sequence[str]) -> str:
@@ -261,8 +286,7 @@ class Shape:
     facts: dict[str, str]
 
 
-@dataclass(frozen=True, slots=True)
-class _Host:
+class _Host(NamedTuple):
     """What a link's host alone shows: ``shape``'s host features (``head`` the punycode,
     cheap-suffix and brand-in-host values, ``tail`` the address-in-host to label-entropy
     ones, in ``NAMES`` order) and the names its phrases quote."""
@@ -326,15 +350,19 @@ def shape(url: UrlFact, text: str | None = None,
     brand_path = "" if seen.brand else _brand_in(path_words, seen.own, inside=False)
     # Digits glued to a word leave it the word ('update2018').
     lures_path = [w for w in ends(_LETTERS.findall(text), 64) if w in LURES]
-    script = next((e for e in SCRIPTS if path.endswith(e)), "")
-    cms = next((c.strip("/") for c in _CMS if c in path), "")
-    segments = [s for s in path.split("/") if s]
-    longest = max((len(t) for t in path_words), default=0)
+    # The first of SCRIPTS and _CMS the path shows, each asked only of a path that shows one.
+    script = next((e for e in SCRIPTS if path.endswith(e)), "") if path.endswith(SCRIPTS) \
+        else ""
+    cms = next((c.strip("/") for c in _CMS if c in path), "") if _CMS_HINT.search(path) \
+        else ""
+    segments = path.split("/")
+    longest = max(map(len, path_words), default=0)
     values = (
         float(bool(free)), float(bool(dyn)), float(url.is_ip), float(bool(url.userinfo)),
         *seen.head, float(bool(brand_path)), float(bool(seen.lure)),
         float(min(len(lures_path), 3)), *seen.tail,
-        math.log1p(len(path)), float(min(len(segments), 10)), math.log1p(len(query)),
+        math.log1p(len(path)), float(min(len(segments) - segments.count(""), 10)),
+        math.log1p(len(query)),
         float(min(query.count("&") + bool(query), 10)), float(bool(script)),
         float(path.endswith(PAGES)), float("//" in path), float(min(len(_PERCENT.findall(
             path + query)), 10)), float(bool(cms)), float("~" in path),

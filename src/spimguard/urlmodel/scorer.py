@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, reduce
 from importlib import resources
+from itertools import compress
+from operator import add, itemgetter, mul, sub, truediv
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +76,19 @@ class UrlModel:
         # Only words that weighed toward phishing are shipped (see words.py).
         self.host_words = {str(k): float(v) for k, v in artefact["host_words"].items()}
         self.path_words = {str(k): float(v) for k, v in artefact["path_words"].items()}
+        if not len(self.mean) == len(self.scale) == len(self.coef) == len(NAMES):
+            raise ConfigError(f"the URL model's mean, scale and coef must hold one number "
+                              f"a feature ({len(NAMES)})")
         self.intercept = float(artefact["intercept"])
         self.warn_at = float(artefact["thresholds"]["warn_at"])
         self.hold_at = float(artefact["thresholds"]["hold_at"])
         # A host's words weighed once a host: a campaign's copies share their host.
         self._host_found = lru_cache(maxsize=4096)(self._weigh_host)
+        # The phrased features' places in ``NAMES`` and their phrases: a phrase without a
+        # fact to quote is its own wording (``str.format`` of it returns it).
+        phrased = [i for i, name in enumerate(NAMES) if name in PHRASES]
+        self._phrased = itemgetter(*phrased)
+        self._phrases = tuple((PHRASES[NAMES[i]], "{" in PHRASES[NAMES[i]]) for i in phrased)
 
     def _weigh_host(self, pieces: tuple[str, ...]) -> tuple[tuple[float, str], ...]:
         """Each of the host's words the model weighs (``words.host_words``), with its
@@ -87,16 +97,21 @@ class UrlModel:
                                                                         self.host_words))
 
     def margin(self, reading: Reading) -> tuple[float, list[tuple[float, str]]]:
-        """Log-odds of phishing, and each phrased feature's share of it."""
+        """Log-odds of phishing, and each phrased feature's share of it.
+
+        z = intercept + tld + sum of w_i * (x_i - mean_i) / scale_i over ``NAMES`` in order:
+        each share by ``map`` over ``operator``'s float operations and summed by ``reduce``
+        left to right from the first two terms, the same operations in the same order as
+        a loop a feature (floats: that order is the sum's value). A phrase is built only
+        for a phrased feature whose value is not zero (``compress``), a few a link."""
         seen = reading.shape
-        parts: list[tuple[float, str]] = []
-        z = self.intercept + self.tld.get(seen.tld, self.tld[OTHER_TLD])
-        for name, value, mean, scale, w in zip(NAMES, seen.values, self.mean, self.scale,
-                                              self.coef, strict=True):
-            share = w * (value - mean) / scale
-            z += share
-            if value and name in PHRASES:
-                parts.append((share, PHRASES[name].format(**seen.facts)))
+        shares = list(map(truediv, map(mul, self.coef, map(sub, seen.values, self.mean)),
+                          self.scale))
+        z = reduce(add, shares, self.intercept + self.tld.get(seen.tld, self.tld[OTHER_TLD]))
+        parts = [(share, phrase.format_map(seen.facts) if quotes else phrase)
+                 for share, (phrase, quotes) in compress(
+                     zip(self._phrased(shares), self._phrases, strict=True),
+                     self._phrased(seen.values))]
         found = self._host_found(tuple(reading.pieces))
         path = dict.fromkeys(w for w in reading.path if w in self.path_words)
         found_path = [(self.path_words[w], w) for w in path]

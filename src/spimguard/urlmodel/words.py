@@ -36,7 +36,9 @@ MAX_WORD = 20
 MAX_PIECES = 16
 MAX_PATH_WORDS = 64
 _LETTERS = re.compile(r"[a-z]+")
-_TOKENS = re.compile(r"[a-z0-9]+")
+# A longest run of letters and digits of MIN_WORD to MAX_WORD letters and no digit, found
+# by one scan: at most MAX_WORD letters tried at each start.
+_WORDS = re.compile(rf"(?<![a-z0-9])[a-z]{{{MIN_WORD},{MAX_WORD}}}(?![a-z0-9])")
 
 
 def host_pieces(url: UrlFact, brands: frozenset[str] = frozenset(),
@@ -72,9 +74,7 @@ def path_words(url: UrlFact, text: str | None = None,
     the caller has them already."""
     if service(url.host[:253], url.path[:MAX_PATH].lower(), found)[0] == "form":
         return []  # a form's address is the service's ('/forms/d/e/<id>/viewform')
-    tokens = _TOKENS.findall(path_text(url) if text is None else text)
-    return ends([w for w in tokens if MIN_WORD <= len(w) <= MAX_WORD and w.isalpha()],
-                MAX_PATH_WORDS)
+    return ends(_WORDS.findall(path_text(url) if text is None else text), MAX_PATH_WORDS)
 
 
 def segment(piece: str, vocabulary: Container[str]) -> list[str]:
