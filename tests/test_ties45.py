@@ -131,7 +131,8 @@ def test_a_lodged_sets_ask_after_its_ties_changed_reads_no_bytes_and_one_moved_r
         state.write([Replace(key, ("p3",), ttl=900.0)], T0 + 4)  # other bytes, one place
         assert state.read([Contains(key, ("p1", "p3"))], T0 + 4) == [(False, True)]
         assert counter.count == 3
-        # The account dropped whole and made again with the same list: another host.
+        # The account dropped whole, then made again (another object) with the same list:
+        # its bytes are the same where they are read, so is the answer.
         state.write([Delete(_BEFORE + "a"), Delete(key)], T0 + 5)
         assert state.read([Contains(key, ("p3",))], T0 + 5) == [(False,)]
         state.write([Replace(key, ("p3",), ttl=900.0)], T0 + 6)

@@ -1173,11 +1173,12 @@ class MemoryState:
             (prefix, tuple(p for p in place.besides if p not in self._unlodged), None)
             for prefix, place in lodged_keyspaces())
         self._places: dict[str, tuple[_Home, str, int, bool] | None] = {}  # (``_place``)
-        # Lodged hashed sets' decodings by key (``_set_read``): the host, its records, its
-        # id, its lodged framing, the set's place after the times and its bytes, the
-        # decoding; and the bytes they keep (bounded by ``_SETS_KEPT``, ``_SETS_BYTES``).
-        self._sets_read: dict[str, tuple[_Account, dict[str, _Account], str, bytes, int,
-                                         bytes, hashed.Decoded]] = {}
+        # Lodged hashed sets' decodings by key (``_set_read``): the host's home's records,
+        # its id, its lodged framing, the set's place after the times and its bytes, the
+        # decoding (no host held: one let go is not kept alive); and the bytes they keep
+        # (bounded by ``_SETS_KEPT``, ``_SETS_BYTES``).
+        self._sets_read: dict[str, tuple[dict[str, _Account], str, bytes, int, bytes,
+                                         hashed.Decoded]] = {}
         self._sets_bytes = 0
         self._kinds: dict[str, int] = {}  # key -> its kind's bits (``_kind_of``)
         # Guests decoded (``_lodged_guest``), by their host's id and name: the guest's bytes
@@ -1389,22 +1390,26 @@ class MemoryState:
     def _set_read(self, key: str) -> hashed.Decoded | None:
         """The hashed set at ``key`` decoded (``hashed.read``), None where ``_hashed_at``
         finds none. A lodged set's decoding is remembered by its key (``_sets_read``) with
-        what it was read from: the host, its lodged items' framing (their count and
-        lengths) and the set's bytes. While the key's host is the same object and holds
-        the same framing and the same bytes where the framing puts them, ``_lodged`` would
-        read the same bytes, so its decoding is this one (exact by construction, whatever
-        else the host's bytes hold). Why: a message asks its recipients' contact lists
-        (1.81 Contains a message on the mixed load) and the list nearly never changes
-        between two asks (97 %), while the host's bytes do, its ties' times being in them
-        (so a cache by the bytes' identity found 13 %, ``stateio44``): this skips the
-        slot's place found, its bytes sliced out and hashed to find its decoding."""
+        what it was read from: its host's lodged items' framing (their count and lengths)
+        and the set's bytes. While the key's host (whichever object holds the id now)
+        holds the same framing past its times and the same bytes where the framing puts
+        them, ``_lodged`` would read the same bytes (it reads nothing else of the host),
+        so its decoding is this one: exact by construction, whatever else the host's
+        bytes hold. Why: a message asks its recipients' contact lists (1.81 Contains a
+        message on the mixed load) and a list nearly never changes between two asks of it
+        (97 %), while its host's bytes do, the ties' times being in them (so a cache by
+        the bytes' identity found 13 %, ``stateio44``): this skips the slot's place
+        found, the set's bytes sliced out and hashed to find its decoding. Two
+        comparisons in C of the bytes kept (~125 for a list of 55) cost what those
+        did in O(bytes), so a crafted list costs no more than before."""
         kept = self._sets_read.get(key)
         if kept is not None:
-            host, records, name, frame, place, item, read = kept
-            held, at = host.held, host.end
-            if (records.get(name) is host and held.startswith(frame, at)
-                    and held.startswith(item, at + place)):
-                return read
+            records, name, frame, place, item, read = kept
+            host = records.get(name)
+            if host is not None:
+                held, at = host.held, host.end
+                if held.startswith(frame, at) and held.startswith(item, at + place):
+                    return read
         blob = self._hashed_at(key)
         if blob is None:
             return None
@@ -1419,9 +1424,9 @@ class MemoryState:
             if len(self._sets_read) >= _SETS_KEPT or self._sets_bytes > _SETS_BYTES:
                 self._sets_read.clear()
                 self._sets_bytes = 0
-            self._sets_bytes += len(blob) + 4 * len(read[2])
-            self._sets_read[key] = (host, home.records, name, held[at:at + 1 + framing.size],
-                                    place, blob, read)
+            frame = held[at:at + 1 + framing.size]
+            self._sets_bytes += len(frame) + len(blob) + 4 * len(read[2])
+            self._sets_read[key] = (home.records, name, frame, place, blob, read)
         return read
 
     def _hashed_at(self, key: str) -> bytes | None:
