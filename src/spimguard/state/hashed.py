@@ -128,6 +128,7 @@ _DECODED_KEPT = 4_096
 # of 55 take ~1.6 MB of it, so ordinary lists are kept as many as before (``review38``).
 _DECODED_BYTES = 4 << 20
 _NONE = array("I")  # no digests
+Decoded = tuple[float, float, "array[int]"]  # a set's time, expiry and sorted digests
 _CHUNK = 128  # digests encoded in one number (``_body``): ~3,000 bits at most
 
 
@@ -142,26 +143,27 @@ def new_key() -> bytes:
 class Hasher:
     """Member names to digests (as numbers), under one store's key."""
 
-    __slots__ = ("_keyed", "_known")
+    __slots__ = ("_keyed", "known")
 
     def __init__(self, key: bytes) -> None:
         # Copied for each name: a copy costs ~40 % less than keying a new hash. Eight
         # bytes, as the first layout's digests, of which a digest keeps the low three.
         self._keyed = hashlib.blake2b(digest_size=8, key=key)
         # A message's sender is asked about in each recipient's list, and again by the
-        # next detector: its digest is looked up, not remade (emptied when full).
-        self._known: dict[str, int] = {}
+        # next detector: its digest is looked up, not remade (emptied when full, never
+        # replaced: a store's hot read looks a name up in it inline, ``known.get``).
+        self.known: dict[str, int] = {}
 
     def digest(self, name: str) -> int:
-        known = self._known.get(name)
+        known = self.known.get(name)
         if known is not None:
             return known
         hashed = self._keyed.copy()
         # surrogatepass: a name is whatever JSON decoded, lone surrogates included.
         hashed.update(name.encode("utf-8", "surrogatepass"))
-        if len(self._known) >= _REMEMBERED:
-            self._known.clear()
-        known = self._known[name] = int.from_bytes(hashed.digest(), "little") & _LOW
+        if len(self.known) >= _REMEMBERED:
+            self.known.clear()
+        known = self.known[name] = int.from_bytes(hashed.digest(), "little") & _LOW
         return known
 
     def fresh(self, names: Iterable[str]) -> list[int]:
@@ -282,7 +284,7 @@ def _head(blob: bytes) -> tuple[float, int, int, int]:
             return time, ttl, n, at
 
 
-def _decode(blob: bytes) -> tuple[float, float, array[int]]:
+def _decode(blob: bytes) -> Decoded:
     """The set's time, expiry and digests (sorted), checked: exactly n ones in the unary
     part, every high part under 2^(24 - L), the digests increasing and the length the one
     they make (so no bit, byte or pad is left unread). O(n L), in C but for the checks."""
@@ -309,11 +311,11 @@ def _decode(blob: bytes) -> tuple[float, float, array[int]]:
     return time, time + ttl, digests
 
 
-_decoded: dict[bytes, tuple[float, float, array[int]]] = {}
+_decoded: dict[bytes, Decoded] = {}
 _decoded_bytes = 0  # the kept sets' bytes and arrays' (``_DECODED_BYTES``)
 
 
-def _keep(blob: bytes, read: tuple[float, float, array[int]]) -> None:
+def _keep(blob: bytes, read: Decoded) -> None:
     global _decoded_bytes
     size = len(blob) + read[2].itemsize * len(read[2])
     if len(_decoded) >= _DECODED_KEPT or _decoded_bytes + size > _DECODED_BYTES:
@@ -324,7 +326,7 @@ def _keep(blob: bytes, read: tuple[float, float, array[int]]) -> None:
     _decoded[blob] = read
 
 
-def _read(blob: bytes) -> tuple[float, float, array[int]]:
+def _read(blob: bytes) -> Decoded:
     """``_decode``'s answer, kept by the set's bytes (``_DECODED_KEPT``)."""
     found = _decoded.get(blob)
     if found is None:
@@ -392,6 +394,12 @@ def answer(query: Contains | Distinct, blob: bytes | None, hasher: Hasher,
     return contains(blob, [hasher.digest(m) for m in query.members], now)
 
 
+def read(blob: bytes) -> Decoded:
+    """The set's time, expiry and sorted digests (``_decode``), kept by its bytes: what a
+    store that remembers a set's decoding by key holds (``memory.MemoryState._set_read``)."""
+    return _decoded.get(blob) or _read(blob)
+
+
 def contains(blob: bytes | None, digests: Sequence[int], now: float) -> tuple[bool, ...]:
     """For each digest, whether it is in the set as of ``now``: a bisection in C each."""
     if blob is None:
@@ -400,6 +408,13 @@ def contains(blob: bytes | None, digests: Sequence[int], now: float) -> tuple[bo
     if end <= now:
         return (False,) * len(digests)
     return _found(held, digests)
+
+
+def contains_read(read: Decoded, digests: Sequence[int], now: float) -> tuple[bool, ...]:
+    """``contains`` of a set as ``read`` gave it."""
+    if read[1] <= now:
+        return (False,) * len(digests)
+    return _found(read[2], digests)
 
 
 def _found(held: array[int], digests: Sequence[int]) -> tuple[bool, ...]:
@@ -423,7 +438,12 @@ def distinct(blob: bytes | None, window: float, now: float) -> int:
     """Members touched in the last ``window`` seconds: all or none, as they share a time."""
     if blob is None:
         return 0
-    time, end, held = _decoded.get(blob) or _read(blob)
+    return distinct_read(_decoded.get(blob) or _read(blob), window, now)
+
+
+def distinct_read(read: Decoded, window: float, now: float) -> int:
+    """``distinct`` of a set as ``read`` gave it."""
+    time, end, held = read
     return len(held) if end > now and time > now - window else 0
 
 
