@@ -4,10 +4,10 @@
 
 The corpus: the cold load's texts (``cold_instructions.cold_load``: real chat lines each
 once, campaigns' copies personal), masked as bulk masks them for their recipients
-(``text.masked_for``), distinct; then every real set's texts under
-``shared/datasets`` (``datasets.CORPORA``: English, Russian, Thai, Indonesian, X posts); then hostile ones
-(``hostile``: very long, one word repeated, thousands of distinct words, marks only,
-odd scripts' digits). Printed:
+(``text.masked_for``), distinct; then every real set's texts under ``shared/datasets``
+(``datasets.CORPORA``: English, Russian, Thai, Indonesian, X posts); then hostile ones
+(``hostile``: very long, one word repeated, thousands of distinct words, marks only, odd
+scripts' digits). Printed:
 
 - ``--instructions``: callgrind's instructions a text of ``bulk._keys`` over the cold
   load's masked texts (each keyed once, less the corpus read and not keyed): the
@@ -33,7 +33,6 @@ import msgspec
 import cold_instructions
 import instructions
 from table import DATASETS, Rows, show
-
 
 
 def hostile(seed: int = 45) -> list[str]:

@@ -11,6 +11,7 @@ between 32 and 64 bits (``[::2]`` of the lanes, ``astype`` of the least values).
 
 from __future__ import annotations
 
+import functools
 import random
 import sys
 import zlib
@@ -90,7 +91,8 @@ def test_a_new_texts_keys_cast_no_array() -> None:
     whatever its length)."""
     band_keys(["warm", "the", "permutations", "and", "parts"], 6, 5)
     for size in (5, 500):
-        calls = _numpy_calls(lambda: band_keys([f"w{size}x{i}" for i in range(size)], 6, 5))
+        words = [f"w{size}x{i}" for i in range(size)]
+        calls = _numpy_calls(functools.partial(band_keys, words, 6, 5))
         assert calls == ["frombuffer", "outer", "reduce", "tobytes"]
 
 
@@ -135,6 +137,6 @@ def test_hostile_words_keep_their_keys(bands: int, rows: int) -> None:
 def test_the_benchmarks_digest_is_the_same_by_another_trees_code(tmp_path: Path) -> None:
     """``band_keys.base_digest`` runs ``digest`` with another ``src`` in a child: this
     tree's own gives this process's digest."""
-    texts = band_keys_benchmark.hostile()[:6] + ["call now for your free ringtone", "a b c"]
+    texts = [*band_keys_benchmark.hostile()[:6], "call now for your free ringtone", "a b c"]
     src = Path(bulk.__file__).resolve().parents[2]
     assert band_keys_benchmark.base_digest(texts, src) == band_keys_benchmark.digest(texts)

@@ -504,7 +504,8 @@ def _mixed(words: Sequence[str]) -> np.ndarray:
     mask = int.from_bytes(_LANE * pairs, "little")
     # Each pair "x y" joined, encoded and hashed by ``map`` (in C: no bytecode a pair).
     hashed = int.from_bytes(array.array("Q", map(zlib.crc32, map(str.encode, map(
-        " ".join, zip(words, itertools.islice(words, 1, None)))))).tobytes(), sys.byteorder)
+        " ".join, zip(words, itertools.islice(words, 1, None), strict=False))))).tobytes(),
+        sys.byteorder)
     hashed ^= hashed >> 16 & mask
     hashed = hashed * _MIX1 & mask
     hashed ^= hashed >> 13 & mask
