@@ -1,7 +1,6 @@
 """Session 45's ``bands45``: a new text's band keys for less, every key the same.
 
-A new text's words and its pairs' hashes are C iterators (``itertools``, ``map``), no
-bytecode a word. ``bulk.band_keys`` makes its (pairs × permutations) product in 64 bits with each
+``bulk.band_keys`` makes its (pairs × permutations) product in 64 bits with each
 permutation shifted up 32 bits (``bulk._affine``): the values come out in their words'
 high halves, and the CRCs read the words' bytes from four bytes in, so no array is cast
 between 32 and 64 bits (``[::2]`` of the lanes, ``astype`` of the least values).
@@ -17,7 +16,6 @@ import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -50,45 +48,9 @@ def _numpy_calls(call: Callable[[], Any]) -> list[str]:
     return found
 
 
-def _opcodes(call: Callable[[], Any]) -> int:
-    """How many bytecode instructions of bulk's module ``call`` runs."""
-    count = 0
-
-    def traced(frame: FrameType, event: str, arg: Any) -> Any:
-        nonlocal count
-        if frame.f_globals.get("__name__") != bulk.__name__:
-            return None
-        frame.f_trace_opcodes = True
-        count += event == "opcode"
-        return traced
-
-    sys.settrace(traced)
-    try:
-        call()
-    finally:
-        sys.settrace(None)
-    return count
-
-
-def test_a_new_texts_words_and_pairs_run_no_bytecode_a_word() -> None:
-    """A new text's words (``_words``: the fillers, marks-only words and repeats left out)
-    and its pairs' hashes (``_mixed``) are C iterators: the same bytecode at 8 words as at
-    800, fillers, marks and repeats among them."""
-    cfg = bulk.BulkSettings()
-    fillers = bulk._fillers(cfg.fillers)
-
-    def keyed(size: int) -> Callable[[], Any]:
-        text = " ".join(f"w{size}x{i} really w{size}x{i} -- #" for i in range(size // 2))
-        return lambda: bulk._keys(text, cfg.min_words, cfg.bands, cfg.rows, fillers)
-
-    keyed(20)()  # the setting's caches built
-    assert _opcodes(keyed(8)) == _opcodes(keyed(800))
-
-
 def test_a_new_texts_keys_cast_no_array() -> None:
     """Four numpy calls a new text, at 5 words and at 500: the lanes read as they are, the
-    product, its least values, their bytes (no ``astype``, each call ~4,000 instructions
-    whatever its length)."""
+    product, its least values, their bytes (no ``astype``: base's fifth)."""
     band_keys(["warm", "the", "permutations", "and", "parts"], 6, 5)
     for size in (5, 500):
         words = [f"w{size}x{i}" for i in range(size)]

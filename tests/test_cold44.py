@@ -100,7 +100,7 @@ def test_a_new_texts_pairs_are_mixed_without_a_python_call_a_pair() -> None:
     band_keys(["warm", "the", "permutations", "and", "parts"], 6, 5)
     short = _frames(functools.partial(band_keys, [f"short{i}" for i in range(5)], 6, 5))
     long = _frames(functools.partial(band_keys, [f"long{i}" for i in range(50)], 6, 5))
-    assert short == long == ["band_keys", "_mixed", "<listcomp>"]  # pairs by ``map`` (bands45)
+    assert short == long == ["band_keys", "_mixed", "<listcomp>", "<listcomp>"]
 
 
 def _fmix(pair: str) -> int:
