@@ -139,11 +139,11 @@ def base_digest(texts: list[str], src: Path) -> str:
     return done.stdout.strip()
 
 
-def main(counted: bool, digested: bool, base: Path | None) -> Rows:
+def main(count: bool, digested: bool, base: Path | None) -> Rows:
     texts, cold = corpus()
     rows: Rows = [("texts (the cold load's, masked, distinct)", f"{cold:,}"),
                   ("texts in all (with the other sets' and hostile ones)", f"{len(texts):,}")]
-    if counted:
+    if count:
         rows.append(("instructions a new text's band keys (callgrind)",
                      f"{counted(texts[:cold]):,}"))
     if digested or base is not None:
