@@ -19,7 +19,19 @@ import httpx
 import redis
 
 Rows = list[tuple[str, str]]
-DATASETS = Path(__file__).resolve().parents[1].parent / "shared/datasets"
+
+
+def _datasets() -> Path:
+    """``shared/datasets`` beside the repository, or beside a folder holding it (a git
+    worktree under ``wt/``: its checkout is a level deeper than the lead's)."""
+    here = Path(__file__).resolve().parents[1]
+    for folder in here.parents:
+        if (folder / "shared/datasets").is_dir():
+            return folder / "shared/datasets"
+    return here.parent / "shared/datasets"
+
+
+DATASETS = _datasets()
 
 
 def show(rows: Rows) -> None:

@@ -89,7 +89,7 @@ def test_band_keys_are_formatted_from_each_setting_s_parts() -> None:
         bulk.band_keys(words[1:], bands, rows)
         assert bulk._band_parts.cache_info().hits > before
         a, b = bulk._permutations(bands * rows)
-        raw, width = ((bulk._mixed(words)[:, None] * a + b).min(axis=0)
+        raw, width = ((bulk._mixed(words).astype("uint32")[:, None] * a + b).min(axis=0)
                       .astype("uint64").tobytes(), rows * 8)
         assert keys == tuple(f"bulk:{i}:{zlib.crc32(raw[i * width:(i + 1) * width]):08x}"
                              for i in range(bands))

@@ -121,7 +121,7 @@ def test_the_lanes_mix_each_pair_as_the_finalizer_does(size: int) -> None:
     vocabulary = ["a", "ü" * 40, "привет", "<name>", "w" * 300, "日本", "0", "x_y", "-."]
     words = [rng.choice(vocabulary) + str(rng.randrange(10**9)) for _ in range(size)]
     mixed = bulk._mixed(words)
-    assert mixed.dtype.kind == "u" and mixed.dtype.itemsize == 4
+    assert mixed.dtype.kind == "u" and mixed.dtype.itemsize == 8  # a lane each (bands45)
     assert mixed.tolist() == [_fmix(f"{x} {y}") for x, y in itertools.pairwise(words)]
 
 
