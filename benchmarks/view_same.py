@@ -1,7 +1,7 @@
 """Every field of every text's view the same as another tree's ``text.py`` gives it.
 
     python benchmarks/view_same.py [--base /work/wt/base] [--commit C] [--seeds 3]
-                                   [--mixes 60000] [--datasets /work/shared/datasets]
+                                   [--mixes 60000] [--datasets ../shared/datasets]
 
 A speed change to the text view must leave each view as it was, bit for bit: this loads
 the other tree's ``src/spimguard/text.py`` (by default the checkout of main a session
@@ -36,7 +36,7 @@ from typing import Any
 import text_view
 import text_worst
 from spimguard import text
-from table import Rows, show
+from table import DATASETS, Rows, show
 
 TREE = Path(__file__).resolve().parents[1]
 TEXT = "src/spimguard/text.py"
@@ -177,7 +177,7 @@ if __name__ == "__main__":
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--mixes", type=int, default=60_000)
     parser.add_argument("--commit", help="the base tree's text.py as this commit had it")
-    parser.add_argument("--datasets", type=Path, default=Path("/work/shared/datasets"))
+    parser.add_argument("--datasets", type=Path, default=DATASETS)
     args = parser.parse_args()
     rows, differ = main(args.base, args.seeds, args.mixes,
                         args.datasets if args.datasets.is_dir() else None, args.commit)
