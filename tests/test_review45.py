@@ -1,0 +1,121 @@
+"""Session 45's review (``review45``): what a spammer who reads main's new code, or a bad
+day, could make of ``view45``'s views as ``msgspec.Struct``s and ``record45``'s numbers'
+table read by a compiled ``Struct``, each beside main's code as the session began.
+
+Regression tests: each passes on main before and after those changes, and fails if a later
+change lets the two part (a view encoded, copied or laid out otherwise; a stored table
+read to other doubles, or a table main refused read at all).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import dataclasses
+import random
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from spimguard import text
+from spimguard.detectors.takeover import record as takeover_record
+
+TREE = Path(__file__).resolve().parents[1]
+MAIN = "1841b11e"  # main as session 45 began
+RECORD = "src/spimguard/detectors/takeover/record.py"
+
+with pytest.MonkeyPatch.context() as _patch:
+    _patch.syspath_prepend(str(TREE / "benchmarks"))
+    import view_same
+
+# Texts whose views hold every kind of field: links with user parts and queries, IDN,
+# confusables, hosts written apart, spaced words, nothing at all.
+TEXTS = ("see tones-shop. com/new https://user@x.com/a?b=1 раypal.com",
+         "f r e e  r i n g t o n e s at bit.ly/x", "tones-shop\u2022biz " * 40,
+         "faß.de xn--fa-hia.de http://[::1]/x 10.0.0.1/a", "", "lol. github.io is down")
+
+
+def _base_numbers() -> Any:
+    """Main's ``_numbers`` (as the session began), run in this tree's module's globals
+    (``array``, ``_TOP``, ``_lows``: unchanged by ``record45``)."""
+    source = subprocess.run(["git", "-C", str(TREE), "show", f"{MAIN}:{RECORD}"], check=True,
+                            capture_output=True, text=True).stdout
+    found = next(node for node in ast.parse(source).body
+                 if isinstance(node, ast.FunctionDef) and node.name == "_numbers")
+    space = dict(vars(takeover_record))
+    exec(compile(ast.Module(body=[found], type_ignores=[]), RECORD, "exec"), space)
+    return space["_numbers"]
+
+
+def _outcome(read: Any, packed: Any) -> bytes | None:
+    """The doubles ``read`` gives, as their bytes (a sign and a NaN's bits kept), or None
+    where it refuses the table."""
+    try:
+        nums = read(packed, takeover_record._TOP_BASE)
+    except Exception:  # noqa: BLE001  # (refused: any error is loud, as main's were)
+        return None
+    return b"".join(takeover_record.struct.pack("<d", n) for n in nums)
+
+
+def test_a_numbers_table_reads_as_mains_and_refuses_only_a_grown_one() -> None:
+    """Stored tables as a bad disk or a crafted store could hold them (any low bytes, tops,
+    an odd tail, indexes past either end, negative, the v4 order, one item or none): where
+    main's ``array`` read a table, this reads the same doubles bit for bit; it refuses
+    nothing main read but a table whose index past its end grew it (main read such a
+    table with its numbers shifted, ``record45``'s length check refuses it); it reads
+    nothing main refused."""
+    base = _base_numbers()
+    rng = random.Random(45)
+    grown = 0
+    for _ in range(3_000):
+        count = rng.randrange(6)
+        low = rng.randbytes(6 * count + (1 if rng.random() < 0.05 else 0))
+        packed: list[Any] = [low, rng.randrange(16)]
+        for _ in range(rng.choice((0, 0, 1, 2, 4))):
+            packed += [rng.randrange(-count - 2, count + 3), rng.randrange(16)]
+        if rng.random() < 0.05:
+            packed.pop()
+        if rng.random() < 0.1:
+            packed[:2] = packed[1::-1]  # v4: the top first
+        if rng.random() < 0.03:
+            packed = packed[:rng.randrange(2)]
+        mine, mains = _outcome(takeover_record._numbers, packed), _outcome(base, packed)
+        if mine is None and mains is not None:
+            grown += 1
+            assert len(mains) != 8 * (count + 1), packed  # only a grown table
+        else:
+            assert mine == mains, packed
+    assert grown  # (the one difference is made, not missed)
+
+
+def test_a_view_is_laid_out_encoded_and_copied_as_mains(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Main's views were frozen dataclasses: a Struct's fields must keep their declared
+    order (positional builds, encodings, the golden digest), encode to the same bytes
+    (JSON and msgpack), repr the same, copy, deep-copy and ``replace`` to equal views of
+    equal hashes, refuse ordering, and stay frozen against ``object.__setattr__`` (which a
+    frozen dataclass let through)."""
+    monkeypatch.setitem(sys.modules, "base_text", types.ModuleType("base_text"))
+    base = view_same.base_text(TREE, MAIN)
+    assert text.MessageView.__struct_fields__ == tuple(
+        f.name for f in dataclasses.fields(base.MessageView))
+    assert text.UrlFact.__struct_fields__ == tuple(
+        f.name for f in dataclasses.fields(base.UrlFact))
+    for written in TEXTS:
+        mine, mains = text.view(written), base.view(written)
+        assert msgspec.json.encode(mine) == msgspec.json.encode(mains)
+        assert msgspec.msgpack.encode(mine) == msgspec.msgpack.encode(mains)
+        assert repr(mine) == repr(mains)
+        for made in (copy.copy(mine), copy.deepcopy(mine), msgspec.structs.replace(mine)):
+            assert made == mine and hash(made) == hash(mine)
+        assert mine != mains and mains != mine  # another class's view is never equal
+        with pytest.raises(TypeError):
+            _ = mine < mine  # type: ignore[operator]
+        with pytest.raises((TypeError, AttributeError)):
+            object.__setattr__(mine, "text", "other")
+        assert mine == text.view(written)
