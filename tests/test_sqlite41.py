@@ -15,14 +15,28 @@ from spimguard.state.sqlite import SQLiteState
 T0 = 1_700_000_000.0
 
 
+class _ToldCursor(sqlite3.Cursor):
+    """A cursor of a ``_Told`` connection: the store runs its batch's statements on one
+    (session 45, ``sqlite45``)."""
+
+    connection: _Told
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+        self.connection.texts.append(sql)
+        return super().execute(sql, *args)
+
+
 class _Told(sqlite3.Connection):
-    """A connection that keeps the text of every statement it runs."""
+    """A connection that keeps the text of every statement it runs, on it or its cursors."""
 
     texts: list[str]
 
     def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
         self.texts.append(sql)
         return super().execute(sql, *args)
+
+    def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().cursor(factory or _ToldCursor)
 
 
 def test_a_batch_holds_a_tally_and_the_keys_of_a_gets_as_their_parts_would(tmp_path: Path

@@ -19,8 +19,26 @@ from spimguard.state.sqlite import SQLiteState
 T0 = 1_700_000_000.0
 
 
+class _BindsCursor(sqlite3.Cursor):
+    """A cursor of a ``_Binds`` connection: the store runs its batch's statements on one
+    (session 45, ``sqlite45``)."""
+
+    connection: _Binds
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        self.connection.bound.update(map(type, parameters))
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        rows = list(parameters)
+        for row in rows:
+            self.connection.bound.update(map(type, row))
+        return super().executemany(sql, rows)
+
+
 class _Binds(sqlite3.Connection):
-    """A connection that notes the type of every value a statement of it binds."""
+    """A connection that notes the type of every value a statement of it, or of its
+    cursors, binds."""
 
     bound: set[type]
 
@@ -33,6 +51,9 @@ class _Binds(sqlite3.Connection):
         for row in rows:
             self.bound.update(map(type, row))
         return super().executemany(sql, rows)
+
+    def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().cursor(factory or _BindsCursor)
 
 
 def _writes(step: int) -> list[Write]:

@@ -393,6 +393,13 @@ class SQLiteState:
             self._convert_counters()
         except sqlite3.Error as exc:
             raise StateUnavailable(f"cannot create the state tables: {exc}") from exc
+        # The batch's statements run on this one cursor, made once: ``conn.execute`` and
+        # ``conn.executemany`` make a cursor for each call and free it after, ~1,300
+        # instructions a statement (callgrind, a one-row upsert: 13,100 against 11,800), and
+        # a batch of one runs ~12 (its BEGIN, its loads, a write a table). Only statements
+        # whose rows are read to the end run here: a cursor left on a row keeps its read
+        # transaction, and the WAL, open (session 45, ``sqlite45``).
+        self._cursor = conn.cursor()
         self._hot = self._fresh_hot()
         # key -> the kinds (bits) of it the hot copy is true for: asked for every read and
         # write, so a look-up of the key alone (its hash kept by the string), no tuple built.
@@ -677,7 +684,7 @@ class SQLiteState:
         """The write lock from now to the commit, and a look at what others committed."""
         if not self._locked:
             if not self._conn.in_transaction:
-                self._conn.execute("BEGIN IMMEDIATE")
+                self._cursor.execute("BEGIN IMMEDIATE")
             self._fresh()
             self._locked = True
 
@@ -765,7 +772,7 @@ class SQLiteState:
             for kind in _KINDS:
                 if kinds_of & kind:
                     missing[kind].append(key)
-        run = self._conn.execute
+        run = self._cursor.execute  # each statement's rows read to the end, below
         where = self._where
         for chunk in _chunks(missing[_VALUE], _VALUE_CHUNK):
             where.update(zip(chunk, repeat(_NOWHERE)))
@@ -814,7 +821,7 @@ class SQLiteState:
         was checked as it began, and no other process commits until it ends."""
         if self._conn.in_transaction and (self._locked or self._changed()):
             return
-        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        version = self._cursor.execute("PRAGMA data_version").fetchone()[0]  # (its one row)
         if version != self._version:
             self._version = version
             self._let_go(everything=True)
@@ -940,7 +947,7 @@ class SQLiteState:
 
     def _flush(self) -> None:
         """Write every change since the last commit: one statement per table and kind."""
-        hot, run = self._hot, self._conn.executemany
+        hot, run = self._hot, self._cursor.executemany
 
         def many(statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
             if rows:  # a statement with nothing to do still costs ~8 µs; most have nothing
