@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache, lru_cache, reduce
+from functools import cache, lru_cache
 from importlib import resources
 from itertools import compress
-from operator import add, itemgetter, mul, sub, truediv
+from operator import itemgetter, mul, sub, truediv
 from pathlib import Path
 from typing import Any
 
@@ -100,14 +100,17 @@ class UrlModel:
         """Log-odds of phishing, and each phrased feature's share of it.
 
         z = intercept + tld + sum of w_i * (x_i - mean_i) / scale_i over ``NAMES`` in order:
-        each share by ``map`` over ``operator``'s float operations and summed by ``reduce``
-        left to right from the first two terms, the same operations in the same order as
-        a loop a feature (floats: that order is the sum's value). A phrase is built only
-        for a phrased feature whose value is not zero (``compress``), a few a link."""
+        each share by ``map`` over ``operator``'s float operations and summed left to right
+        by a loop (not ``functools.reduce``: ``benchmarks/batch_split.py`` counts a step by
+        it), the same operations in the same order as a loop a feature (floats: that order
+        is the sum's value). A phrase is built only for a phrased feature whose value is not
+        zero (``compress``), a few a link."""
         seen = reading.shape
         shares = list(map(truediv, map(mul, self.coef, map(sub, seen.values, self.mean)),
                           self.scale))
-        z = reduce(add, shares, self.intercept + self.tld.get(seen.tld, self.tld[OTHER_TLD]))
+        z = self.intercept + self.tld.get(seen.tld, self.tld[OTHER_TLD])
+        for share in shares:
+            z += share
         parts = [(share, phrase.format_map(seen.facts) if quotes else phrase)
                  for share, (phrase, quotes) in compress(
                      zip(self._phrased(shares), self._phrases, strict=True),
