@@ -404,10 +404,7 @@ def contains(blob: bytes | None, digests: Sequence[int], now: float) -> tuple[bo
     """For each digest, whether it is in the set as of ``now``: a bisection in C each."""
     if blob is None:
         return (False,) * len(digests)
-    _, end, held = _decoded.get(blob) or _read(blob)  # (the look-up inline: the hot path)
-    if end <= now:
-        return (False,) * len(digests)
-    return _found(held, digests)
+    return contains_read(_decoded.get(blob) or _read(blob), digests, now)
 
 
 def contains_read(read: Decoded, digests: Sequence[int], now: float) -> tuple[bool, ...]:

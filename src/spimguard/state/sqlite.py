@@ -773,44 +773,7 @@ class SQLiteState:
                 if kinds_of & kind:
                     missing[kind].append(key)
         try:
-            run = self._cursor.execute  # each statement's rows read to the end, below
-            where = self._where
-            for chunk in _chunks(missing[_VALUE], _VALUE_CHUNK):
-                where.update(zip(chunk, repeat(_NOWHERE)))
-                # A put's keys after kv's, so that one in both (never written so) reads as put.
-                for key, value, exp, put in run(_LOAD_VALUES.format(",".join("?" * len(chunk))),
-                                                (*chunk, *chunk)):
-                    self._hot.load_value(key, value, exp)
-                    where[key] = put or _IN_KV
-            for chunk in _chunks(missing[_HASHED]):
-                marks = ",".join("?" * len(chunk))
-                for key, value in run(f"SELECT key, value FROM hashed_sets WHERE key IN ({marks})",
-                                      tuple(chunk)):
-                    self._hot.load_hashed(key, value)
-            for chunk in _chunks(missing[_SIDED]):
-                marks = ",".join("?" * len(chunk))
-                for key, names, times, layout in run(
-                        f"SELECT key, names, times, layout FROM sided_sets WHERE key IN ({marks})",
-                        tuple(chunk)):
-                    self._hot.load_sided(key, _sided_record(key, names, times, layout))
-            for chunk in _chunks(missing[_COUNTER]):
-                marks = ",".join("?" * len(chunk))
-                for key, value, exp in run(
-                        f"SELECT key, value, exp FROM counts WHERE key IN ({marks})", tuple(chunk)):
-                    self._hot.load_counter(key, value, exp)
-            for chunk in _chunks(missing[_SET]):
-                marks = ",".join("?" * len(chunk))
-                members: dict[str, dict[str, float]] = {}
-                headers: list[tuple[str, float, float, int]] = []
-                for key, member, ts, ttl, cap in run(
-                        f"SELECT key, member, ts, ttl, cap FROM members WHERE key IN ({marks}) "
-                        "ORDER BY key, ts, member", tuple(chunk)):
-                    if type(member) is bytes:
-                        headers.append((key, ts, ttl, cap))
-                    else:
-                        members.setdefault(key, {})[member] = ts
-                for key, exp, ttl, cap in headers:
-                    self._hot.load_set(key, members.get(key, {}), exp, ttl, cap)
+            self._read_missing(missing)
         except BaseException:
             # A row's load that raised left the cursor on its statement, whose read
             # transaction a rollback does not end (Python 3.11 resets no cursor): the
@@ -821,6 +784,48 @@ class SQLiteState:
             raise
         held.update(zip(wanted, map(or_, map(held.get, wanted, repeat(0)), wanted.values()),
                         strict=True))
+
+    def _read_missing(self, missing: dict[int, list[str]]) -> None:
+        """Hold the rows of ``missing``'s keys, a statement a table and chunk (``_load``),
+        each statement's rows read to the end on the store's cursor."""
+        run = self._cursor.execute  # each statement's rows read to the end, below
+        where = self._where
+        for chunk in _chunks(missing[_VALUE], _VALUE_CHUNK):
+            where.update(zip(chunk, repeat(_NOWHERE)))
+            # A put's keys after kv's, so that one in both (never written so) reads as put.
+            for key, value, exp, put in run(_LOAD_VALUES.format(",".join("?" * len(chunk))),
+                                            (*chunk, *chunk)):
+                self._hot.load_value(key, value, exp)
+                where[key] = put or _IN_KV
+        for chunk in _chunks(missing[_HASHED]):
+            marks = ",".join("?" * len(chunk))
+            for key, value in run(f"SELECT key, value FROM hashed_sets WHERE key IN ({marks})",
+                                  tuple(chunk)):
+                self._hot.load_hashed(key, value)
+        for chunk in _chunks(missing[_SIDED]):
+            marks = ",".join("?" * len(chunk))
+            for key, names, times, layout in run(
+                    f"SELECT key, names, times, layout FROM sided_sets WHERE key IN ({marks})",
+                    tuple(chunk)):
+                self._hot.load_sided(key, _sided_record(key, names, times, layout))
+        for chunk in _chunks(missing[_COUNTER]):
+            marks = ",".join("?" * len(chunk))
+            for key, value, exp in run(
+                    f"SELECT key, value, exp FROM counts WHERE key IN ({marks})", tuple(chunk)):
+                self._hot.load_counter(key, value, exp)
+        for chunk in _chunks(missing[_SET]):
+            marks = ",".join("?" * len(chunk))
+            members: dict[str, dict[str, float]] = {}
+            headers: list[tuple[str, float, float, int]] = []
+            for key, member, ts, ttl, cap in run(
+                    f"SELECT key, member, ts, ttl, cap FROM members WHERE key IN ({marks}) "
+                    "ORDER BY key, ts, member", tuple(chunk)):
+                if type(member) is bytes:
+                    headers.append((key, ts, ttl, cap))
+                else:
+                    members.setdefault(key, {})[member] = ts
+            for key, exp, ttl, cap in headers:
+                self._hot.load_set(key, members.get(key, {}), exp, ttl, cap)
 
     def _fresh(self) -> None:
         """Let the held copy go if another process committed to the file since the last
