@@ -371,12 +371,9 @@ class Engine:
             self._rebuild_learners()
 
     def close(self) -> None:
-        """The records first: the embedded store's reader (``SQLiteRecords.committed``)
-        closes before the connection records and state share, which closing last
-        checkpoints the WAL and removes it."""
         with self.lock:
-            self.records.close()
             self.state.close()
+            self.records.close()
 
     # -- one event -----------------------------------------------------------------------
     def _bounded(self, ts: float) -> float:

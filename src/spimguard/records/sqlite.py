@@ -249,8 +249,8 @@ class SQLiteRecords(SQLiteReads):
                 raise RecordsUnavailable(f"the database takes no writes: {exc}") from exc
 
     def close(self) -> None:
-        """The reader first: the engine's connection, closed last, checkpoints the WAL and
-        removes it (a read-only one cannot)."""
+        """The reader with the store: a reader left open would keep a handle on the file
+        (and its WAL) past the engine's close."""
         if self._committed is not None:
             self._committed.close()
         super().close()
