@@ -2,7 +2,9 @@
 
 ``RecordStore`` is the seam; ``MemoryRecords`` is its fake, ``SQLiteRecords``
 the embedded default and ``PostgresRecords`` the store many nodes share
-(``conformance.check_records`` is the behaviour all three share). A report
+(``conformance.check_records`` is the behaviour all three share). The engine reads
+its batch's saves before their commit; the console, the API and the CLI read
+``committed()`` (``RecordReads``), which shows only what was committed. A report
 usually names only a message id, hours later, so the log keeps what learning
 needs (sender, session, fingerprint, domains) and the text itself only when
 ``records.keep_text`` is on.

@@ -1,12 +1,12 @@
 """Records in PostgreSQL, shared by every node (psycopg 3 and a connection pool).
 
-A batch's records are kept in memory until ``commit`` writes them in one
-transaction (one commit per batch, the statements pipelined by ``executemany``);
-the engine's reads during the batch see them (a report right after its message in
-one batch finds it); ``committed()`` reads the pool alone, what other transactions
-committed, for the console and the API. Every insert is ``ON CONFLICT DO NOTHING``: two nodes that
-record the same event id (a retry racing its first try) leave one row, which
-is what makes re-recording a finished event safe (``engine.py``'s failure model).
+A batch's records are kept in memory until ``commit`` writes them in one transaction
+(one commit per batch, the statements pipelined by ``executemany``); the engine's
+reads during the batch see them (a report right after its message in one batch finds
+it); ``committed()`` reads the pool alone, what other transactions committed, for the
+console and the API. Every insert is ``ON CONFLICT DO NOTHING``: two nodes that record
+the same event id (a retry racing its first try) leave one row, which is what makes
+re-recording a finished event safe (``engine.py``'s failure model).
 
 The schema is versioned (``migrations/postgres``) and applied by ``spimguard db
 upgrade``; a node refuses to open a database whose schema is behind its own.
