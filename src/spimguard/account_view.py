@@ -6,11 +6,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import accounts
-from .records import LogEntry, RecordStore
+from .records import LogEntry, RecordReads
 from .state.ops import Query
 
 
-def account_view(read: Callable[[Sequence[Query], float], list[Any]], records: RecordStore,
+def account_view(read: Callable[[Sequence[Query], float], list[Any]], records: RecordReads,
                  account: str, now: float) -> dict[str, Any]:
     """Risk, restrictions in force and incidents of one account, as of event time ``now``.
 

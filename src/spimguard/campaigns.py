@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Any
 
 from .events import rfc3339
-from .records import CampaignMessage, RecordStore
+from .records import CampaignMessage, RecordReads
 
 _PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{6,}\d")
 _HANDLE = re.compile(r"(?<![\w.])@[A-Za-z][\w.]{2,31}")
@@ -31,7 +31,7 @@ def contacts_in(texts: list[str]) -> tuple[list[str], list[str]]:
     return [p for p, _ in phones.most_common(50)], [h for h, _ in handles.most_common(50)]
 
 
-def summary(records: RecordStore, campaign: str,
+def summary(records: RecordReads, campaign: str,
             messages: list[CampaignMessage] | None = None) -> dict[str, Any] | None:
     messages = list(messages if messages is not None else records.campaign_messages(campaign))
     if not messages:
@@ -74,7 +74,7 @@ def summary(records: RecordStore, campaign: str,
     return info
 
 
-def listing(records: RecordStore, since: float = 0.0, min_size: int = 1,
+def listing(records: RecordReads, since: float = 0.0, min_size: int = 1,
             domain: str = "", limit: int = 100) -> list[dict[str, Any]]:
     """Campaigns seen since ``since`` with at least ``min_size`` messages (and ``domain``);
     clusters of people sharing (``shape``) are not campaigns."""

@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import campaigns
-from .records import CampaignMessage, RecordStore
+from .records import CampaignMessage, RecordReads
 
 FORMAT = "spimguard-evidence/2"
 FILES = ("summary.json", "messages.csv", "domains.csv", "sessions.csv", "chain.csv",
@@ -133,7 +133,7 @@ def _timeline(messages: list[CampaignMessage]) -> bytes:
     return out.getvalue()
 
 
-def build(records: RecordStore, campaign: str, key: bytes) -> dict[str, bytes] | None:
+def build(records: RecordReads, campaign: str, key: bytes) -> dict[str, bytes] | None:
     """Every file of the bundle, manifest last; None when there is no such campaign."""
     messages = list(records.campaign_messages(campaign))
     info = campaigns.summary(records, campaign, messages)

@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from . import campaigns, evidence, lists
 from .detectors.takeover import network
-from .records import CampaignMessage, RecordStore
+from .records import CampaignMessage, RecordReads
 
 _MIN_PATTERN = 5  # letters a registrant-style name needs to link anything
 
@@ -80,7 +80,7 @@ def _components(keyed: dict[str, set[tuple[str, str]]]) -> list[list[str]]:
     return sorted(groups.values())
 
 
-def _summaries(records: RecordStore, since: float) -> dict[str, dict[str, Any]]:
+def _summaries(records: RecordReads, since: float) -> dict[str, dict[str, Any]]:
     found = {}
     for campaign in records.campaign_ids(since):
         info = campaigns.summary(records, campaign)
@@ -113,7 +113,7 @@ def _describe(group: Sequence[str], infos: dict[str, dict[str, Any]],
     }
 
 
-def listing(records: RecordStore, since: float = 0.0, official: Iterable[str] = (),
+def listing(records: RecordReads, since: float = 0.0, official: Iterable[str] = (),
             limit: int = 100) -> list[dict[str, Any]]:
     """Operations with a campaign seen since ``since``, largest first."""
     infos = _summaries(records, since)
@@ -123,7 +123,7 @@ def listing(records: RecordStore, since: float = 0.0, official: Iterable[str] = 
     return found[:limit]
 
 
-def find(records: RecordStore, operation: str, official: Iterable[str] = ()
+def find(records: RecordReads, operation: str, official: Iterable[str] = ()
          ) -> dict[str, Any] | None:
     """One operation by id, over every campaign on record."""
     return next((op for op in listing(records, 0.0, official, limit=1_000_000)
@@ -135,7 +135,7 @@ class OperationRecords:
     one campaign named by the operation's id, so the campaign evidence bundle
     (``evidence.build``) exports an operation unchanged."""
 
-    def __init__(self, records: RecordStore, operation: dict[str, Any]) -> None:
+    def __init__(self, records: RecordReads, operation: dict[str, Any]) -> None:
         self.records = records
         self.operation = operation
 
@@ -150,9 +150,9 @@ class OperationRecords:
         return getattr(self.records, name)
 
 
-def bundle(records: RecordStore, operation: dict[str, Any], key: bytes) -> dict[str, bytes]:
+def bundle(records: RecordReads, operation: dict[str, Any], key: bytes) -> dict[str, bytes]:
     """The evidence bundle of an operation: the campaign bundle over all its messages."""
-    files = evidence.build(cast(RecordStore, OperationRecords(records, operation)),
+    files = evidence.build(cast(RecordReads, OperationRecords(records, operation)),
                            operation["id"], key)
     assert files is not None  # an operation has campaigns, and they have messages
     return files

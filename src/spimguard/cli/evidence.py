@@ -37,7 +37,7 @@ def export(
     """Write a campaign's evidence bundle (files, manifest, hash chain, signature)."""
     engine = _engine(config, data_dir)
     try:
-        files = evidence.build(engine.records, campaign, engine.evidence_key)
+        files = evidence.build(engine.records.committed(), campaign, engine.evidence_key)
     finally:
         engine.close()
     if files is None:

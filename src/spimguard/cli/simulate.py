@@ -135,7 +135,7 @@ def _show_campaigns(data_dir: Path) -> None:
     engine = open_engine(load_config(environ={}, storage={"backend": "sqlite",
                                                           "data_dir": str(data_dir)}), data_dir)
     try:
-        found = campaigns.listing(engine.records, limit=10)
+        found = campaigns.listing(engine.records.committed(), limit=10)
     finally:
         engine.close()
     for c in found:

@@ -2,7 +2,9 @@
 
 ``RecordStore`` is the seam; ``MemoryRecords`` is its fake, ``SQLiteRecords``
 the embedded default and ``PostgresRecords`` the store many nodes share
-(``conformance.check_records`` is the behaviour all three share). A report
+(``conformance.check_records`` is the behaviour all three share). The engine reads
+its batch's saves before their commit; the console, the API and the CLI read
+``committed()`` (``RecordReads``), which shows only what was committed. A report
 usually names only a message id, hours later, so the log keeps what learning
 needs (sender, session, fingerprint, domains) and the text itself only when
 ``records.keep_text`` is on.
@@ -79,15 +81,14 @@ class Answer(msgspec.Struct, frozen=True):
     result: bytes
 
 
-class RecordStore(Protocol):
+class RecordReads(Protocol):
+    """What the log answers: the engine's reads while judging (``answers``, ``message``),
+    and the console's, the API's and the CLI's through ``RecordStore.committed``."""
+
     def answers(self, event_ids: Sequence[str]) -> dict[str, Answer]:
         """The answers already given for those of ``event_ids`` that were seen (one query)."""
 
     def message(self, message_id: str) -> LogEntry | None: ...
-
-    def save(self, entry: LogEntry) -> None: ...
-
-    def save_report(self, report: ReportEntry) -> None: ...
 
     def reports(self, message_id: str) -> Sequence[ReportEntry]: ...
 
@@ -108,13 +109,29 @@ class RecordStore(Protocol):
     def hourly(self, since: float) -> Sequence[tuple[int, str, int]]:
         """(hour start, action, messages) for every hour with messages since ``since``."""
 
-    def save_campaign_message(self, message: CampaignMessage) -> None: ...
-
     def campaign_messages(self, campaign: str) -> Sequence[CampaignMessage]:
         """A campaign's messages, oldest first."""
 
     def campaign_ids(self, since: float = 0.0) -> Sequence[str]:
         """Campaigns with a message at or after ``since``, most recent first."""
+
+
+class RecordStore(RecordReads, Protocol):
+    """The engine's store: its own reads see the batch's saves before the commit (a repeated
+    id, a report about a message of the same batch); ``committed`` is for everyone else."""
+
+    def committed(self) -> RecordReads:
+        """The reads of other threads (the console, the API, the CLI): only what was
+        committed, and without waiting for the engine's batch, which may still roll back
+        (its event answered with an error, and sent again). SQLite's is a read-only
+        connection of its own; PostgreSQL's the pool's, without the batch's saves; the
+        memory fake's the store itself (it shows what is saved, committed or not)."""
+
+    def save(self, entry: LogEntry) -> None: ...
+
+    def save_report(self, report: ReportEntry) -> None: ...
+
+    def save_campaign_message(self, message: CampaignMessage) -> None: ...
 
     def purge(self, before: float) -> int:
         """Drop entries with event time before ``before``; returns how many."""
@@ -130,4 +147,4 @@ class RecordStore(Protocol):
     def close(self) -> None: ...
 
 
-__all__ = ["Answer", "CampaignMessage", "LogEntry", "RecordStore", "ReportEntry"]
+__all__ = ["Answer", "CampaignMessage", "LogEntry", "RecordReads", "RecordStore", "ReportEntry"]

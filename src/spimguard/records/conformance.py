@@ -26,6 +26,7 @@ def check_records(store: RecordStore) -> None:
         "answers before commit"
     assert store.message("m1") == _message("m1", T0), "message before commit"
     store.commit()
+    assert store.committed().message("m1") == _message("m1", T0), "committed view"
     store.save(LogEntry(id="m1", ts=T0 + 9, type="login", account="mallory", digest="other",
                         result=b"{}"))
     store.commit()
@@ -63,6 +64,8 @@ def check_records(store: RecordStore) -> None:
     hour = int(T0 // 3600 * 3600)
     assert list(store.hourly(T0)) == [(hour, "deliver", 1), (hour, "hold", 3)], "hourly"
     assert list(store.hourly(T0 + 3)) == [(hour, "hold", 2)]
+    assert [e.id for e in store.committed().stopped(T0)] == ["m4", "m3", "m1"]
+    assert list(store.committed().hourly(T0)) == list(store.hourly(T0))
 
     # Campaign messages: oldest first, campaigns by latest message.
     for i, (campaign, ts) in enumerate([("c-1", T0), ("c-2", T0 + 5), ("c-1", T0 + 1)]):

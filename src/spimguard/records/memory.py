@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from . import Answer, CampaignMessage, LogEntry, ReportEntry
+from . import Answer, CampaignMessage, LogEntry, RecordReads, ReportEntry
 
 
 class MemoryRecords:
@@ -15,6 +15,11 @@ class MemoryRecords:
         self._report_ids: set[str] = set()
         self._campaigns: dict[str, dict[str, CampaignMessage]] = defaultdict(dict)
         self._undo: list[tuple[str, str, str]] = []  # what rollback removes: (table, key, sub)
+
+    def committed(self) -> RecordReads:
+        """The store itself: the fake shows what was saved, committed or not (a batch's
+        rows until its rollback), where the SQL stores show only what was committed."""
+        return self
 
     def answers(self, event_ids: Sequence[str]) -> dict[str, Answer]:
         return {i: Answer(e.digest, e.result) for i in event_ids

@@ -1,11 +1,12 @@
 """Records in PostgreSQL, shared by every node (psycopg 3 and a connection pool).
 
-A batch's records are kept in memory until ``commit`` writes them in one
-transaction (one commit per batch, the statements pipelined by ``executemany``);
-reads during the batch see them (a report right after its message in one
-batch finds it). Every insert is ``ON CONFLICT DO NOTHING``: two nodes that
-record the same event id (a retry racing its first try) leave one row, which
-is what makes re-recording a finished event safe (``engine.py``'s failure model).
+A batch's records are kept in memory until ``commit`` writes them in one transaction
+(one commit per batch, the statements pipelined by ``executemany``); the engine's
+reads during the batch see them (a report right after its message in one batch finds
+it); ``committed()`` reads the pool alone, what other transactions committed, for the
+console and the API. Every insert is ``ON CONFLICT DO NOTHING``: two nodes that record
+the same event id (a retry racing its first try) leave one row, which is what makes
+re-recording a finished event safe (``engine.py``'s failure model).
 
 The schema is versioned (``migrations/postgres``) and applied by ``spimguard db
 upgrade``; a node refuses to open a database whose schema is behind its own.
@@ -21,10 +22,9 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..errors import RecordsUnavailable
-from . import Answer, CampaignMessage, LogEntry, ReportEntry, sql
+from . import Answer, CampaignMessage, LogEntry, RecordReads, ReportEntry, sql
 
 _LOCK = 0x5B16_6A4D  # the advisory lock that serialises schema upgrades
-_ANSWERS_CHUNK = 1000
 _Failure = (psycopg.Error, PoolTimeout)
 
 
@@ -71,15 +71,13 @@ def open_pool(url: str, size: int, timeout: float, name: str) -> ConnectionPool:
                           name=name)
 
 
-class PostgresRecords(sql.SQLReads):
+class PostgresReads(sql.SQLReads):
+    """The reads, each on a connection of the pool: what was committed when it began."""
+
     _HOUR = "FLOOR(ts / 3600)"
 
-    def __init__(self, url: str, pool_size: int = 4, timeout: float = 1.0) -> None:
-        self._pool = open_pool(url, pool_size, timeout, "spimguard-records")
-        self._node = socket.gethostname()  # one health row per machine, however many workers
-        self._log: dict[str, LogEntry] = {}
-        self._reports: dict[str, ReportEntry] = {}
-        self._campaigns: dict[tuple[str, str], CampaignMessage] = {}
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
 
     def _query(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:
@@ -88,23 +86,32 @@ class PostgresRecords(sql.SQLReads):
         except _Failure as exc:
             raise RecordsUnavailable(f"record read failed: {exc}") from exc
 
+
+class PostgresRecords(PostgresReads):
+    def __init__(self, url: str, pool_size: int = 4, timeout: float = 1.0) -> None:
+        super().__init__(open_pool(url, pool_size, timeout, "spimguard-records"))
+        self._committed = PostgresReads(self._pool)
+        self._node = socket.gethostname()  # one health row per machine, however many workers
+        self._log: dict[str, LogEntry] = {}
+        self._reports: dict[str, ReportEntry] = {}
+        self._campaigns: dict[tuple[str, str], CampaignMessage] = {}
+
+    def committed(self) -> RecordReads:
+        """The pool's reads without the batch's saves, which wait in this process."""
+        return self._committed
+
     # -- reads (the batch's unsaved records first) ---------------------------------------
     def answers(self, event_ids: Sequence[str]) -> dict[str, Answer]:
         ids = list(dict.fromkeys(event_ids))
         found = {i: Answer(e.digest, e.result) for i in ids if (e := self._log.get(i))}
-        missing = [i for i in ids if i not in found]
-        for start in range(0, len(missing), _ANSWERS_CHUNK):
-            chunk = missing[start:start + _ANSWERS_CHUNK]
-            for row in self._query(sql.answers_query(len(chunk)), chunk):
-                found[row[0]] = Answer(row[1], bytes(row[2]))
+        found.update(super().answers([i for i in ids if i not in found]))
         return found
 
     def message(self, message_id: str) -> LogEntry | None:
         pending = self._log.get(message_id)
         if pending is not None:
             return pending if pending.type == "message" else None
-        rows = self._query(sql.MESSAGE, (message_id,))
-        return sql.entry(rows[0]) if rows else None
+        return super().message(message_id)
 
     # -- writes (kept until commit) ------------------------------------------------------
     def save(self, entry: LogEntry) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 import msgspec
 
-from . import CampaignMessage, LogEntry, ReportEntry
+from . import Answer, CampaignMessage, LogEntry, ReportEntry
 
 COLUMNS = ("id, ts, type, account, session, action, score, signals, text_sha256, text, "
            "fingerprint, domains, result, keep, digest")
@@ -134,16 +134,32 @@ def latest(dialect: str) -> int:
 
 class SQLReads:
     """The reads both SQL stores answer alike, over their own ``_query`` (``?`` statements),
-    ``_HOUR`` (the dialect's whole hour of ``ts``) and the reads by time, which a dialect
-    may answer from another order than ``ts``'s index (``_STOPPED``, ``_HOURLY``: SQLite's
-    rowids, ``records/sqlite.py``), each with the parameters of ``STOPPED`` and ``HOURLY``."""
+    ``_CHUNK`` (the ids one statement may ask for), ``_HOUR`` (the dialect's whole hour of
+    ``ts``) and the reads by time, which a dialect may answer from another order than
+    ``ts``'s index (``_STOPPED``, ``_HOURLY``: SQLite's rowids, ``records/sqlite.py``), each
+    with the parameters of ``STOPPED`` and ``HOURLY``. What the database holds: a store's
+    committed view (``RecordStore.committed``) is one of these on its own connection."""
 
+    _CHUNK = 1000
     _HOUR = ""
     _STOPPED = STOPPED
     _HOURLY = HOURLY
 
     def _query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         raise NotImplementedError
+
+    def answers(self, event_ids: Sequence[str]) -> dict[str, Answer]:
+        found: dict[str, Answer] = {}
+        ids = list(dict.fromkeys(event_ids))
+        for start in range(0, len(ids), self._CHUNK):
+            chunk = tuple(ids[start:start + self._CHUNK])
+            for row in self._query(answers_query(len(chunk)), chunk):
+                found[row[0]] = Answer(row[1], bytes(row[2]))
+        return found
+
+    def message(self, message_id: str) -> LogEntry | None:
+        rows = self._query(MESSAGE, (message_id,))
+        return entry(rows[0]) if rows else None
 
     def reports(self, message_id: str) -> list[ReportEntry]:
         return [ReportEntry(*row) for row in self._query(REPORTS, (message_id,))]

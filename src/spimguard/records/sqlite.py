@@ -1,8 +1,13 @@
 """Records in the embedded SQLite file (shared with state: one commit per request).
 
 Rows saved during a batch wait in memory and go in at the commit, one
-``executemany`` per table; any read first writes what waits, so a read always
+``executemany`` per table; any read of the engine's first writes what waits, so it
 sees every earlier save (a report about a message of the same batch finds it).
+
+The console, the API and the CLI read through ``committed()``: a read-only connection
+of its own (WAL: a snapshot of what was committed when each statement began), so they
+never show a batch's rows before its commit (a batch that rolls back logged nothing)
+and never hold the engine's saves and commits back while they read (session 46).
 """
 
 from __future__ import annotations
@@ -10,13 +15,11 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ..errors import RecordsUnavailable
-from . import Answer, CampaignMessage, LogEntry, ReportEntry, sql
-
-_MAX_VARIABLES = 900  # SQLite's bound on ? per statement is 999 on old builds
+from . import CampaignMessage, LogEntry, RecordReads, ReportEntry, sql
 
 # The verdict log's rowid (``at``) is its row's whole second of ``ts`` shifted 31 bits plus
 # its place among that second's rows (migration 0004, session 37): the table is in time
@@ -90,36 +93,76 @@ def upgrade(conn: sqlite3.Connection) -> list[str]:
     return applied
 
 
-class SQLiteRecords(sql.SQLReads):
+def _read_only(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+    """A read-only connection to ``conn``'s file, None when it has none (``:memory:``, a
+    temporary database): no other connection can open that one."""
+    path = next(row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main")
+    if not path:
+        return None
+    try:
+        return sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True,
+                               check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise RecordsUnavailable(f"cannot open the records' reader: {exc}") from exc
+
+
+class SQLiteReads(sql.SQLReads):
+    """The reads, over SQLite's rowid order, on a connection used by one thread at a time."""
+
+    _CHUNK = 900  # SQLite's bound on ? per statement is 999 on old builds
     _HOUR = "CAST(ts / 3600 AS INTEGER)"
     _STOPPED = _STOPPED
     _HOURLY = _HOURLY
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, lock: threading.Lock | threading.RLock) -> None:
         self._conn = conn
+        self._lock = lock
+
+    def _query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._conn.execute(statement, params).fetchall()
+            except sqlite3.Error as exc:
+                raise RecordsUnavailable(f"record read failed: {exc}") from exc
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class SQLiteRecords(SQLiteReads):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        # The engine's thread saves rows into ``_waiting`` while another thread may read
+        # on this connection (an embedding's, or a file without another: ``committed``),
+        # and a read writes what waits first: unguarded, a read's flush could take the
+        # run list a save had just found and write it before the save appended to it,
+        # and that row was never written (found by sqlite45, session 45). The lock makes
+        # a save, a flush and a read's flush-then-query each whole.
+        super().__init__(conn, threading.RLock())
         # Table -> its (statement, rows) runs in the order saved: a repeated id keeps the
         # first entry only if that goes in first, and the log's entries with a text and
         # without are two statements. A run a table and batch, but where kept texts
         # interleave (rare): an executemany a run.
         self._waiting: dict[str, list[tuple[str, list[tuple[Any, ...]]]]] = {}
-        # The engine's thread saves rows into ``_waiting`` while a console or API thread
-        # may read, and a read writes what waits first: unguarded, a read's flush could
-        # take the run list a save had just found and write it before the save appended
-        # to it, and that row was never written (found by sqlite45, session 45). The
-        # lock makes a save, a flush and a read's flush-then-query each whole.
-        self._lock = threading.RLock()
         try:
             upgrade(conn)
         except sqlite3.Error as exc:
             raise RecordsUnavailable(f"cannot create the record tables: {exc}") from exc
+        # Opened after the migrations, so it never reads the file's older layout; its
+        # own lock, as a connection is one thread's at a time: readers wait for each
+        # other, never for the engine.
+        reader = _read_only(conn)
+        self._committed: SQLiteReads | None = (
+            SQLiteReads(reader, threading.Lock()) if reader is not None else None)
+
+    def committed(self) -> RecordReads:
+        """The read-only connection's reads; for a file-less database the store's own,
+        which show the batch's saves and wait for its lock as before session 46."""
+        return self._committed or self
 
     def _query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self._lock:
             self.flush()
-            try:
-                return self._conn.execute(statement, params).fetchall()
-            except sqlite3.Error as exc:
-                raise RecordsUnavailable(f"record read failed: {exc}") from exc
+            return super()._query(statement, params)
 
     def _write(self, table: str, statement: str, params: tuple[Any, ...]) -> None:
         with self._lock:
@@ -140,19 +183,6 @@ class SQLiteRecords(sql.SQLReads):
                         self._conn.executemany(statement, rows)
             except sqlite3.Error as exc:
                 raise RecordsUnavailable(f"record write failed: {exc}") from exc
-
-    def answers(self, event_ids: Sequence[str]) -> dict[str, Answer]:
-        found: dict[str, Answer] = {}
-        ids = list(dict.fromkeys(event_ids))
-        for start in range(0, len(ids), _MAX_VARIABLES):
-            chunk = tuple(ids[start:start + _MAX_VARIABLES])
-            for row in self._query(sql.answers_query(len(chunk)), chunk):
-                found[row[0]] = Answer(row[1], row[2])
-        return found
-
-    def message(self, message_id: str) -> LogEntry | None:
-        rows = self._query(sql.MESSAGE, (message_id,))
-        return sql.entry(rows[0]) if rows else None
 
     def latest(self) -> float | None:
         """The latest time in the verdict log (the rows of its last rowid's second: a step
@@ -219,7 +249,11 @@ class SQLiteRecords(sql.SQLReads):
                 raise RecordsUnavailable(f"the database takes no writes: {exc}") from exc
 
     def close(self) -> None:
-        self._conn.close()
+        """The reader with the store: a reader left open would keep a handle on the file
+        (and its WAL) past the engine's close."""
+        if self._committed is not None:
+            self._committed.close()
+        super().close()
 
 
-__all__ = ["SQLiteRecords", "upgrade"]
+__all__ = ["SQLiteReads", "SQLiteRecords", "upgrade"]

@@ -136,10 +136,11 @@ def _keep_appeals(engine: Engine, console: ConsoleStore, batch: list[Event]) -> 
     stopped (held or blocked), as only that is an appeal. Any other was kept forever: an
     account's appeals under fresh ids, of any message id, 64 KiB each, grew the store
     without bound and pushed every other account's appeal off the console's latest 200
-    (red team, session 24)."""
+    (red team, session 24). After the batch's commit: its committed view holds the batch."""
+    records = engine.records.committed()
     for event in batch:
         if isinstance(event, Appeal):
-            entry = engine.records.message(event.message_id)
+            entry = records.message(event.message_id)
             if (entry is not None and entry.account == event.account
                     and entry.action in ("hold", "block")):
                 console.save_appeal(AppealEntry(event.message_id, event.ts, event.account,
@@ -223,6 +224,8 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
                           max_batches=max(1, limits.max_queued // 16), max_wait=limits.max_wait,
                           metrics=metrics)
     probe = HealthProbe(engine)
+    # The GET endpoints' reads: what was committed, never waiting for the engine's batch.
+    logged = engine.records.committed()
 
     async def body(request: Request) -> bytes:
         return await read_body(request, limits.max_body_bytes, limits.body_timeout)
@@ -280,12 +283,12 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
         except ValueError:
             raise BadInput("since must be Unix seconds and min_size a whole number",
                            field="since/min_size") from None
-        found = await run_in_threadpool(campaigns.listing, engine.records, since, min_size,
+        found = await run_in_threadpool(campaigns.listing, logged, since, min_size,
                                         query.get("domain", ""))
         return JSONAnswer({"campaigns": [campaigns.for_wire(c) for c in found]})
 
     async def campaign_one(request: Request) -> Response:
-        info = await run_in_threadpool(campaigns.summary, engine.records,
+        info = await run_in_threadpool(campaigns.summary, logged,
                                        request.path_params["campaign"])
         if info is None:
             return _error(404, "not_found", "no such campaign")
@@ -293,10 +296,10 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
 
     async def campaign_evidence(request: Request) -> Response:
         campaign = request.path_params["campaign"]
-        info = await run_in_threadpool(campaigns.summary, engine.records, campaign)
+        info = await run_in_threadpool(campaigns.summary, logged, campaign)
         if info is not None and info["shape"] == "sharing":  # people sharing: no spim evidence
             return _error(404, "not_found", "no such campaign: a cluster of people sharing")
-        files = await run_in_threadpool(evidence.build, engine.records, campaign,
+        files = await run_in_threadpool(evidence.build, logged, campaign,
                                         engine.evidence_key)
         if files is None:
             return _error(404, "not_found", "no such campaign")
@@ -309,12 +312,12 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
             since = float(request.query_params.get("since", "0"))
         except ValueError:
             raise BadInput("since must be Unix seconds", field="since") from None
-        found = await run_in_threadpool(operations.listing, engine.records, since,
+        found = await run_in_threadpool(operations.listing, logged, since,
                                         engine.config.official_clients)
         return JSONAnswer({"operations": found})
 
     async def _operation(request: Request) -> dict[str, Any] | None:
-        return await run_in_threadpool(operations.find, engine.records,
+        return await run_in_threadpool(operations.find, logged,
                                        request.path_params["operation"],
                                        engine.config.official_clients)
 
@@ -326,7 +329,7 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
         info = await _operation(request)
         if info is None:
             return _error(404, "not_found", "no such operation")
-        files = await run_in_threadpool(operations.bundle, engine.records, info,
+        files = await run_in_threadpool(operations.bundle, logged, info,
                                         engine.evidence_key)
         name = "".join(c for c in info["id"] if c.isalnum() or c in "-_")[:64]
         return Response(evidence.zipped(files), media_type="application/zip", headers={

@@ -54,7 +54,9 @@ def held_on_doubt(engine: Engine, event: Challenge) -> list[LogEntry]:
         return []
     since = event.ts - engine.config.policy.restriction_ttl
     held: list[LogEntry] = []
-    for entry in engine.records.timeline(event.account, event.session, since, MAX_RELEASED):
+    # After the batch's commit (``after_challenges``): its committed view holds the batch.
+    for entry in engine.records.committed().timeline(event.account, event.session, since,
+                                                     MAX_RELEASED):
         if entry.ts > event.ts:
             continue
         if entry.type == "login":

@@ -56,7 +56,7 @@ def kept(engine: Engine, entry: LogEntry) -> tuple[tuple[str, ...], str | None]:
     verdict = verdict_of(entry)
     campaign = verdict.campaign if verdict else None
     if campaign:
-        for kept in engine.records.campaign_messages(campaign):
+        for kept in engine.records.committed().campaign_messages(campaign):
             if kept.id == entry.id:
                 return kept.recipients, kept.text
     return (), entry.text
@@ -67,7 +67,8 @@ def apply_operator_decision(engine: Engine, store: ConsoleStore, operator: str,
     """Decide on messages (one, or a whole cluster) and act on the decision."""
     if label not in ("spam", "ham"):
         raise BadInput("a decision is 'spam' or 'ham'", field="label")
-    entries = [e for e in (engine.records.message(m) for m in dict.fromkeys(message_ids)) if e]
+    records = engine.records.committed()  # a message whose batch may yet roll back is none
+    entries = [e for e in map(records.message, dict.fromkeys(message_ids)) if e]
     if not entries:
         raise BadInput("no such message in the verdict log", field="message_id", status=404)
     now = time.time()

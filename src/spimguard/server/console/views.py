@@ -2,7 +2,9 @@
 
 Times are event time (the engine's clock), like the records they come from; the
 windows (a day for the overview, a week for the queue) are bounded, and so are
-the rows read.
+the rows read. The records are read through their committed view
+(``RecordStore.committed``): never a batch's rows before its commit, and never
+holding the engine's saves back while a page reads.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, cast
 
 from ... import accounts, campaigns, lists, operations, trust
 from ...engine import Engine
-from ...records import CampaignMessage, LogEntry, RecordStore
+from ...records import CampaignMessage, LogEntry, RecordReads
 from ...state.ops import FOREVER, Distinct, Get, Members
 from . import charts
 from .decisions import verdict_of
@@ -37,16 +39,16 @@ def stamp(ts: float) -> str:
 def overview(engine: Engine, store: ConsoleStore) -> dict[str, Any]:
     since = engine.now() - DAY
     per_hour: dict[int, Counter[str]] = defaultdict(Counter)
-    for hour, action, count in engine.records.hourly(since):
+    for hour, action, count in engine.records.committed().hourly(since):
         per_hour[hour][action] += count
     columns = [(stamp(h)[11:16], per_hour[h]) for h in sorted(per_hour)]
     judged = sum(sum(c.values()) for c in per_hour.values())
-    stopped = engine.records.stopped(since, 5000)
+    stopped = engine.records.committed().stopped(since, 5000)
     signals: Counter[str] = Counter(code for e in stopped for code in e.signals)
     hijacked = restricted(engine, stopped)
     decided = store.decisions(since)
     ham = sum(1 for d in decided if d.label == "ham" and d.action in ("hold", "block"))
-    found = engine.records.campaign_ids(since)
+    found = engine.records.committed().campaign_ids(since)
     return {
         "hourly": charts.stacked(columns, ACTIONS), "judged": judged,
         "totals": {a: sum(c[a] for c in per_hour.values()) for a in ACTIONS},
@@ -78,7 +80,8 @@ def queue_row(engine: Engine, store_decisions: dict[str, Any], entry: LogEntry,
     if campaign:
         evidence = {} if evidence is None else evidence
         if campaign not in evidence:
-            evidence[campaign] = {m.id: m for m in engine.records.campaign_messages(campaign)}
+            evidence[campaign] = {m.id: m for m in
+                                  engine.records.committed().campaign_messages(campaign)}
         kept = evidence[campaign].get(entry.id)
         if kept is not None:
             client, ip, text, recipients = kept.client, kept.ip, kept.text, kept.recipients
@@ -95,7 +98,7 @@ def queue(engine: Engine, store: ConsoleStore, filters: dict[str, str]) -> dict[
     decided = {d.message_id: d for d in store.decisions(since)}
     rows = []
     evidence: dict[str, dict[str, CampaignMessage]] = {}
-    for entry in engine.records.stopped(since, QUEUE_ROWS):
+    for entry in engine.records.committed().stopped(since, QUEUE_ROWS):
         if filters.get("action") and entry.action != filters["action"]:
             continue
         if filters.get("account") and filters["account"] not in entry.account:
@@ -112,16 +115,17 @@ def queue(engine: Engine, store: ConsoleStore, filters: dict[str, str]) -> dict[
     return {"rows": rows, "clusters": clusters.most_common(), "filters": filters}
 
 
-def scope(engine: Engine, campaign_id: str) -> tuple[RecordStore, dict[str, Any] | None]:
+def scope(engine: Engine, campaign_id: str) -> tuple[RecordReads, dict[str, Any] | None]:
     """The records a campaign page, its evidence and its cluster decision read: for an
     operation (``op-…``), its campaigns' messages as those of one campaign, so every
     campaign view serves operations unchanged."""
+    records = engine.records.committed()
     if not campaign_id.startswith("op-"):
-        return engine.records, None
-    found = operations.find(engine.records, campaign_id, engine.config.official_clients)
+        return records, None
+    found = operations.find(records, campaign_id, engine.config.official_clients)
     if found is None:
-        return engine.records, None
-    return cast(RecordStore, operations.OperationRecords(engine.records, found)), found
+        return records, None
+    return cast(RecordReads, operations.OperationRecords(records, found)), found
 
 
 def cluster_messages(engine: Engine, campaign: str) -> list[str]:
@@ -135,7 +139,7 @@ def cluster_messages(engine: Engine, campaign: str) -> list[str]:
 def search_accounts(engine: Engine, query: str, limit: int = 50) -> list[str]:
     """Accounts with a held or blocked message this week whose id contains ``query``."""
     needle = query.casefold()
-    seen = dict.fromkeys(e.account for e in engine.records.stopped(
+    seen = dict.fromkeys(e.account for e in engine.records.committed().stopped(
         engine.now() - QUEUE_WINDOW, 5000))
     return [a for a in seen if needle in a.casefold()][:limit]
 
@@ -147,7 +151,7 @@ def account(engine: Engine, store: ConsoleStore, name: str) -> dict[str, Any]:
 
 def campaign_list(engine: Engine, store: ConsoleStore) -> list[dict[str, Any]]:
     statuses = store.campaign_statuses()
-    found = campaigns.listing(engine.records, 0.0, 1, "")
+    found = campaigns.listing(engine.records.committed(), 0.0, 1, "")
     for item in found:
         status = statuses.get(item["id"])
         item["status"] = status.status if status else "open"
@@ -157,7 +161,7 @@ def campaign_list(engine: Engine, store: ConsoleStore) -> list[dict[str, Any]]:
 def operation_list(engine: Engine, store: ConsoleStore) -> list[dict[str, Any]]:
     """Operations (campaigns linked by shared infrastructure), largest first, with status."""
     statuses = store.campaign_statuses()
-    found = operations.listing(engine.records, 0.0, engine.config.official_clients)
+    found = operations.listing(engine.records.committed(), 0.0, engine.config.official_clients)
     for item in found:
         status = statuses.get(item["id"])
         item["status"] = status.status if status else "open"
@@ -185,7 +189,7 @@ def campaign(engine: Engine, store: ConsoleStore, campaign_id: str) -> dict[str,
 def reports(engine: Engine, store: ConsoleStore) -> dict[str, Any]:
     """Reports with each reporter's agreement with operators: of the reported messages an
     operator decided, how many the reporter labelled the same way (the trust shown)."""
-    found = engine.records.latest_reports(200)
+    found = engine.records.committed().latest_reports(200)
     decided = {d.message_id: d for d in store.decisions(0.0)}
     agree: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in found:
@@ -196,7 +200,7 @@ def reports(engine: Engine, store: ConsoleStore) -> dict[str, Any]:
     trusted = reporter_trust(engine, [r.reporter for r in found])
     appeals = []
     for appeal in store.appeals(200):
-        entry = engine.records.message(appeal.message_id)
+        entry = engine.records.committed().message(appeal.message_id)
         row = queue_row(engine, decided, entry) if entry and entry.account == appeal.account \
             else None
         appeals.append({"appeal": appeal, "ts": stamp(appeal.ts), "message": row})
@@ -246,7 +250,8 @@ def system(engine: Engine, store: ConsoleStore) -> dict[str, Any]:
     """What runs and how it is: a read of each store (a failure shows, never raises)."""
     health = {}
     for name, probe in (("state", lambda: engine.read_state([Get("console:probe")])),
-                        ("records", lambda: engine.records.answers(["console:probe"])),
+                        ("records", lambda: engine.records.committed().answers(
+                            ["console:probe"])),
                         ("console", lambda: store.cursor("console:probe"))):
         started = time.perf_counter()
         try:
