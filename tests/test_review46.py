@@ -8,7 +8,9 @@ read-only connection beside the engine's, as a spammer and an operator would fin
   texts and all, spilled into a file in /var/tmp, outside the private data folder (and
   failed where that is read-only).
 - A file out of WAL mode (an embedding's connection): a read in progress on the reader
-  held a lock that failed the engine's commit ("database is locked")."""
+  held a lock that failed the engine's commit ("database is locked").
+- PostgreSQL's committed view read on the engine's pool: four reads in progress held
+  every connection, and the engine's commit failed waiting for one."""
 
 from __future__ import annotations
 
@@ -171,3 +173,32 @@ def test_a_file_out_of_wal_mode_reads_on_the_stores_connection(tmp_path: Path) -
     assert shown == [[HELD.id]], shown
     assert [e.id for e in view.stopped(0.0)] == [LATER.id, HELD.id]
     store.close()
+
+
+def test_postgres_reads_in_progress_leave_the_engine_a_connection(postgres_url: str) -> None:
+    """Console and API reads holding every connection their pool gives (an evidence
+    bundle, a week's queue: each a connection while it reads): the engine's commit still
+    gets one. On main they were the engine's pool's, and the commit failed after the
+    pool's timeout ("couldn't get a connection"), its batch answered with errors."""
+    from psycopg_pool import PoolTimeout
+
+    from spimguard.records.postgres import PostgresRecords
+
+    store = PostgresRecords(postgres_url, pool_size=4, timeout=0.5)
+    pool = store.committed()._pool  # type: ignore[attr-defined]
+    held = []
+    try:
+        for _ in range(4):  # the engine's pool's size: as many as any of them holds
+            try:
+                held.append(pool.getconn(timeout=0.5))
+            except PoolTimeout:
+                break
+        try:
+            store.save(HELD)
+            store.commit()
+        finally:
+            for conn in held:
+                pool.putconn(conn)
+        assert store.committed().message(HELD.id) == HELD
+    finally:
+        store.close()
