@@ -1,6 +1,7 @@
 """touch46: a read's ``LastTouch`` of a name that its one-name sided ``Contains`` asked is
 answered by the time that ``Contains`` read (``MemoryState._contains``, ``_last_touch``),
-never by one read before a write."""
+never by one read before a write; a hashed set's key of no lodged keyspace is asked of
+its table without the lodged sets' memo or a find (``MemoryState._set_read``)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from spimguard.state.memory import MemoryState
 from spimguard.state.ops import (
     Contains,
     Delete,
+    Distinct,
     LastTouch,
     Query,
+    Replace,
+    Tally,
     Touch,
+    hashed_keyspace,
     sided_keyspace,
     sided_space,
 )
@@ -25,6 +30,7 @@ T0 = 1_700_000_000.0
 _TIES = sided_keyspace("t46-ties:", {"t46-talked": "", "t46-wrote": ""},
                        ttls={"t46-talked": 900.0, "t46-wrote": 4_000.0})
 _SIDES = ("t46-talked", "t46-wrote")
+_SET = hashed_keyspace("t46-set:")  # a hashed keyspace of its own: its sets in the table
 
 
 def _stored(state: MemoryState, key: str, side: str, member: str, now: float
@@ -159,3 +165,30 @@ def test_the_pair_finds_its_record_once_and_no_time_outlives_its_read(
     assert state.read([LastTouch(key, "p", 600.0, "t46-talked")], T0 + 9) == [None]
     assert state.read([Contains(key, ("q",), "t46-talked"),
                        LastTouch(key, "q", 600.0, "t46-talked")], T0 + 10) == [(False,), None]
+
+
+def test_a_set_of_its_own_is_asked_of_its_table_alone(monkeypatch: pytest.MonkeyPatch
+                                                      ) -> None:
+    """A hashed set of no lodged keyspace, there or not (most asks: ``vel:`` sets not made,
+    ``lists:``), answers as its stored bytes do with no find of a lodged set's bytes
+    (fails on base: ``_hashed_at`` asked each time); a sided record's key asked with no
+    side still raises."""
+    state = MemoryState(b"x" * 16)
+    key, none = _SET + "a", _SET + "b"
+    state.write([Replace(key, ("p", "q"), 900.0)], T0)
+    finds = [0]
+    found = MemoryState._hashed_at
+
+    def counted(*args: Any) -> Any:
+        finds[0] += 1
+        return found(*args)
+
+    monkeypatch.setattr(MemoryState, "_hashed_at", counted)
+    asked = [Contains(key, ("p", "r")), Distinct(key, 600.0), Tally(key, 600.0, ("q",)),
+             Contains(none, ("p",)), Distinct(none, 600.0), Tally(none, 600.0, ("p",))]
+    assert state.read(asked, T0 + 1) == [(True, False), 2, (2, (True,)), (False,), 0,
+                                         (0, (False,))]
+    assert state.read([Contains(key, ("p",))], T0 + 901) == [(False,)]
+    assert finds == [0]
+    with pytest.raises(TypeError):
+        state.read([Contains(_TIES + "c", ("p",))], T0)
