@@ -82,7 +82,7 @@ def stored_hash(backend: str, lines: list[bytes]) -> tuple[str, int]:
         events = [decode_event(line, cfg.limits) for line in lines]
         for start in range(0, len(events), 500):
             engine.process_batch(events[start:start + 500])
-        if backend == "memory":
+        if isinstance(engine.state, MemoryState):
             items = _memory_items(engine.state)
             engine.close()
         else:

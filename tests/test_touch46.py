@@ -184,8 +184,9 @@ def test_a_set_of_its_own_is_asked_of_its_table_alone(monkeypatch: pytest.Monkey
         return found(*args)
 
     monkeypatch.setattr(MemoryState, "_hashed_at", counted)
-    asked = [Contains(key, ("p", "r")), Distinct(key, 600.0), Tally(key, 600.0, ("q",)),
-             Contains(none, ("p",)), Distinct(none, 600.0), Tally(none, 600.0, ("p",))]
+    asked: list[Query] = [Contains(key, ("p", "r")), Distinct(key, 600.0),
+                          Tally(key, 600.0, ("q",)), Contains(none, ("p",)),
+                          Distinct(none, 600.0), Tally(none, 600.0, ("p",))]
     assert state.read(asked, T0 + 1) == [(True, False), 2, (2, (True,)), (False,), 0,
                                          (0, (False,))]
     assert state.read([Contains(key, ("p",))], T0 + 901) == [(False,)]
