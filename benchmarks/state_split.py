@@ -106,7 +106,7 @@ def labels(calls: list[tuple[str, list[Any], float]]) -> list[str]:
 
 def child(calls_file: str, folder: str) -> None:
     """What callgrind runs: the calls replayed, each op through its step's C function."""
-    from spimguard.state.memory import MemoryState
+    from spimguard.state.memory import _NOT_ASKED, MemoryState
 
     calls, names = pickle.loads(Path(calls_file).read_bytes())
     symbols = [_symbol(n) for n in names] + [_symbol(_EMPTY), _symbol(_OUTER)]
@@ -132,8 +132,9 @@ def child(calls_file: str, folder: str) -> None:
             empty(_nothing, 1, 2, 3)
     outer(calibrate)
     for kind, ops, now in calls:
-        if kind == "r":
+        if kind == "r":  # (``read``'s own start)
             state._decoded.clear()
+            state._asked = _NOT_ASKED
             for q in ops:
                 label = _label(q, "read")
                 counts[label] += 1

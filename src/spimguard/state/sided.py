@@ -645,7 +645,9 @@ def last(record: Record, side: int, ttls: Sequence[float], member: str, now: flo
     if at < 0:
         return None
     code, n = times[0] & 3, len(record.names)
-    rank = _RANK[code].unpack_from(times, base + (side * n << code) + (at << code))[0]
+    ranks = base + (side * n << code) + (at << code)
+    # a rank of a byte (every record but a crowd's) read as ``contains`` reads it: no call
+    rank = _RANK[code].unpack_from(times, ranks)[0] if code else times[ranks]
     if not rank:
         return None
     ts = _time(times, base + (sides * n << code), rank)
