@@ -38,7 +38,7 @@ import hashlib
 import re
 import zlib
 from collections.abc import Iterator, Sequence
-from itertools import pairwise, repeat
+from itertools import chain, pairwise, repeat
 from typing import Any
 
 import numpy as np
@@ -73,9 +73,12 @@ _P = np.uint32(0x01000193)
 _MIX = np.uint32(0x9E3779B1)
 _P_INT = int(_P)
 Parts = tuple[np.ndarray, np.ndarray]  # (buckets, teachable buckets): ``batch_parts``
-# Words of UTF-8 text: ASCII word characters, and any non-ASCII byte (letters of
-# other scripts, emoji), so one bytes pattern serves every script.
-_WORD = re.compile(rb"[\w\x80-\xff]+")
+# Words of UTF-8 text: runs of ASCII word characters and non-ASCII bytes (letters of other
+# scripts, emoji), so one rule serves every script. Found by ``bytes.translate`` of every
+# other byte to a blank and ``split``, in C (``_words``): the runs ``rb"[\w\x80-\xff]+"``
+# finds, where that pattern's scan cost ~16,000 instructions a text.
+_BLANKED = bytes(byte if byte >= 0x80 or chr(byte).isalnum() or byte == ord("_") else 0x20
+                 for byte in range(256))
 _DIGIT = re.compile(r"\d")
 _PHONE = re.compile(r"\d[\d\s().-]{6,}\d")
 _NOT_UPPER = re.compile(r"[^A-Z]+")
@@ -195,11 +198,21 @@ def _stream(view: MessageView) -> bytes:
     return (stream + "    ").encode("utf-32-le", "surrogatepass")
 
 
+def _words(skeleton: str) -> tuple[list[str], list[bytes]]:
+    """(``_ANY_WORD``'s words of ``skeleton``, the words of its UTF-8 that are hashed): one
+    scan of the text for both where it is ASCII (most are), where the two are the same
+    runs of ``[0-9A-Za-z_]``; ``_ANY_WORD``'s findall only for the others (Unicode's word
+    characters). Each by ``translate`` and ``split`` in C, not a regex's match a word."""
+    blanked = skeleton.encode("utf-8", "surrogatepass").translate(_BLANKED)
+    return (blanked.decode("ascii").split() if skeleton.isascii()
+            else _ANY_WORD.findall(skeleton)), blanked.split()
+
+
 def _own_parts(view: MessageView, named: list[str], taught: tuple[list[str], list[str]],
-               shift: np.uint32) -> Parts:
-    """``_hashed_parts`` of one message whose ``shape_tokens`` and ``cues`` are ``named``
-    and whose ``_taught`` words and tokens are ``taught``: the batch's integers, in a
-    third of its numpy calls.
+               coarse: list[bytes], shift: np.uint32) -> Parts:
+    """``_hashed_parts`` of one message whose ``shape_tokens`` and ``cues`` are ``named``,
+    whose ``_taught`` words and tokens are ``taught`` and whose hashed words (``_words``)
+    are ``coarse``: the batch's integers, in a third of its numpy calls.
 
     Why a path of its own: the server's group commit hands the engine batches of one to a
     few, and a message hashed alone paid ~50 numpy calls of ~4,000 instructions each
@@ -211,8 +224,7 @@ def _own_parts(view: MessageView, named: list[str], taught: tuple[list[str], lis
     values of both sets (``_two_distinct``)."""
     raw = _stream(view)
     rows = len(raw) // 4 - 4
-    words = list(map(zlib.crc32, _WORD.findall(
-        view.prose_skeleton.encode("utf-8", "surrogatepass"))))
+    words = list(map(zlib.crc32, coarse))
     hashed = [*words, *[((a * _P_INT) & _MASK) ^ b ^ _PAIRED for a, b in pairwise(words)],
               *_crcs(named, 4)]
     cut = 4 * rows + len(hashed)  # the trained buckets, then the teachable ones
@@ -242,7 +254,7 @@ def _two_distinct(values: np.ndarray, cut: int) -> Parts:
 def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
     """The message's distinct feature buckets (sorted uint32)."""
     return _own_parts(view, shape_tokens(view) + cues(view), ([], []),
-                      np.uint32(32 - bits))[0]
+                      _words(view.prose_skeleton)[1], np.uint32(32 - bits))[0]
 
 
 def parts(view: MessageView, bits: int = BITS,
@@ -320,23 +332,27 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     their buckets in one ``_batch_buckets``, their teachable tokens (``_taught``) in one
     CRC pass and one sort of (message, bucket) keys, O(T log T) for the T features of all
     of them, with a fixed cost of ~60 numpy calls and ~6 a message to cut them apart.
-    A message's skeleton is split into words once, for its cues and its teachable words."""
+    A message's skeleton is split into words once (``_words``), for its cues, its teachable
+    words and its hashed words."""
     if not messages:
         return []
     shift = np.uint32(32 - bits)
     known = well_known()
     named: list[list[str]] = []
     taught: list[tuple[list[str], list[str]]] = []
+    coarse: list[list[bytes]] = []
     for view, greeted in messages:
-        words = _ANY_WORD.findall(view.prose_skeleton)
+        words, hashed = _words(view.prose_skeleton)
         shape = shape_tokens(view)
         named.append(shape + cues(view, words))
         taught.append(_taught(view, greeted, shape, known, words))
+        coarse.append(hashed)
     if len(messages) <= _ALONE:
-        out = [_own_parts(view, tokens, words, shift)
-               for (view, _), tokens, words in zip(messages, named, taught, strict=True)]
+        out = [_own_parts(view, tokens, words, hashed, shift)
+               for (view, _), tokens, words, hashed in zip(messages, named, taught, coarse,
+                                                           strict=True)]
     else:
-        out = _split_parts([view for view, _ in messages], named, taught, bits)
+        out = _split_parts([view for view, _ in messages], named, taught, coarse, bits)
     for found, teachable in out:
         found.setflags(write=False)
         teachable.setflags(write=False)
@@ -363,42 +379,49 @@ def _taught_buckets(words: list[str], tokens: list[str], shift: np.uint32) -> np
 
 
 def _split_parts(views: list[MessageView], named: list[list[str]],
-                 taught: list[tuple[list[str], list[str]]], bits: int) -> list[Parts]:
+                 taught: list[tuple[list[str], list[str]]], coarse: list[list[bytes]],
+                 bits: int) -> list[Parts]:
     """``_hashed_parts`` of several messages: hashed together, then cut into each one's
-    slices (``np.split`` costs ~10 µs a call in Python before any work)."""
-    docs, found = _batch_buckets(views, named, bits)
-    words: list[str] = []
-    word_docs: list[int] = []
-    tokens: list[str] = []
-    token_docs: list[int] = []
-    for at, (chosen, given) in enumerate(taught):
-        words += chosen
-        word_docs += [at] * len(chosen)
-        tokens += given
-        token_docs += [at] * len(given)
-    teach_docs, teachable = _by_message(np.array(word_docs + token_docs, dtype=np.int64),
-                                        _taught_buckets(words, tokens, np.uint32(32 - bits)),
-                                        bits, len(views))
-    cuts = np.arange(len(views) + 1)
-    ends = np.searchsorted(docs, cuts).tolist()
-    taught_ends = np.searchsorted(teach_docs, cuts).tolist()
+    slices (``np.split`` costs ~10 µs a call in Python before any work). The buckets'
+    keys are cut where each message's index begins (no array of indices made)."""
+    keys = _batch_keys(views, named, coarse, bits)
+    found = (keys & ((1 << bits) - 1)).astype(np.uint32, copy=False)
+    ends = [0, *np.searchsorted(keys, np.arange(1, len(views), dtype=keys.dtype) << bits)
+            .tolist(), len(keys)]
+    messages = np.arange(len(views))
+    teach_docs, teachable = _by_message(
+        np.concatenate((np.repeat(messages, [len(chosen) for chosen, _ in taught]),
+                        np.repeat(messages, [len(given) for _, given in taught]))),
+        _taught_buckets([*chain.from_iterable(chosen for chosen, _ in taught)],
+                        [*chain.from_iterable(given for _, given in taught)],
+                        np.uint32(32 - bits)),
+        bits, len(views))
+    taught_ends = np.searchsorted(teach_docs, np.arange(len(views) + 1)).tolist()
     # Copies, not views that would keep the batch's arrays.
     return [(found[ends[at]:ends[at + 1]].copy(),
              teachable[taught_ends[at]:taught_ends[at + 1]].copy()) for at in range(len(views))]
 
 
+def _key_type(messages: int, bits: int) -> type[np.integer[Any]]:
+    """The type of ``messages``' (message, bucket) keys, a message's index above the
+    bucket's ``bits``: of 32 bits when every index fits (up to 4,096 messages at 20 bits),
+    which numpy sorts in half the time of 64 bits (its SIMD sort holds twice the keys a
+    register), else of 64."""
+    return np.uint32 if messages <= 1 << (32 - bits) else np.int64
+
+
 def _by_message(docs: np.ndarray, found: np.ndarray, bits: int,
                 messages: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (message, bucket) pairs of ``docs`` and ``found`` (indices of
-    ``messages``) in that order, by one sort of a combined key: of 32 bits when every
-    message's index fits above the bucket's bits (up to 4,096 messages at 20 bits),
-    which numpy sorts in half the time of 64 bits (its SIMD sort holds twice the keys a
-    register), else of 64."""
-    keys: npt.NDArray[np.integer[Any]] = docs.astype(
-        np.uint32 if messages <= 1 << (32 - bits) else np.int64)
+    ``messages``) in that order, by one sort of a combined key (``_key_type``)."""
+    keys: npt.NDArray[np.integer[Any]] = docs.astype(_key_type(messages, bits))
     keys <<= bits
     keys |= found
-    keys = distinct(keys)
+    return _parted(distinct(keys), bits)
+
+
+def _parted(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(message indices, buckets) of (message, bucket) ``keys``."""
     return (keys >> bits).astype(np.int64), (keys & ((1 << bits) - 1)).astype(np.uint32)
 
 
@@ -413,7 +436,7 @@ def stamp() -> str:
 
 
 _ANY_WORD = re.compile(r"\w+")
-_MARK = b"\xff\xff"  # never valid UTF-8, so never a word of a real message
+_TAIL = np.arange(1, 5)  # a stream's last four windows, back from its end
 
 
 def batch_buckets(views: Sequence[MessageView], bits: int = BITS) -> tuple[np.ndarray,
@@ -424,46 +447,55 @@ def batch_buckets(views: Sequence[MessageView], bits: int = BITS) -> tuple[np.nd
     all messages instead of once per message: the per-call overhead of numpy,
     not the arithmetic, is what single-message hashing pays for.
     """
-    return _batch_buckets(views, [shape_tokens(view) + cues(view) for view in views], bits)
+    return _parted(_batch_keys(views, [shape_tokens(view) + cues(view) for view in views],
+                               [_words(view.prose_skeleton)[1] for view in views], bits), bits)
 
 
-def _batch_buckets(views: Sequence[MessageView], named: Sequence[list[str]],
-                   bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """``batch_buckets``, with each view's ``shape_tokens`` and ``cues`` given."""
+def _batch_keys(views: Sequence[MessageView], named: Sequence[list[str]],
+                coarse: Sequence[list[bytes]], bits: int) -> np.ndarray:
+    """The distinct (message, bucket) keys (``_key_type``'s) of ``views``' buckets, sorted,
+    with each view's ``shape_tokens`` and ``cues`` given (``named``) and its hashed words
+    (``_words``: ``coarse``).
+
+    Every feature of the batch is keyed where it is made: the n-grams, the words, their
+    pairs and the tokens each fill a slice of one array, their messages' indices or'ed in
+    by a broadcast or a repeat, and one sort makes them distinct; no mask gathers the
+    batch's values and no array of indices is built beside them. A window that runs into
+    the next message's stream (the last four of each) and a pair of words of two messages
+    are given a key their message has anyway (its stream's last whole window, the pair's
+    first word), a repeat the sort drops: each message keeps exactly its own features.
+    """
     shift = np.uint32(32 - bits)
-    raws, skeletons, tokens, token_docs = [], [], [], []
-    for index, (view, tokens_of) in enumerate(zip(views, named, strict=True)):
-        raws.append(_stream(view))
-        skeletons.append(view.prose_skeleton.encode("utf-8", "surrogatepass"))
-        tokens += tokens_of
-        token_docs += [index] * len(tokens_of)
-    docs = len(views)
-    # Character n-grams: windows over all streams joined; a window counts for the
-    # message it starts in if it starts among that message's own rows.
-    lengths = np.array([len(r) // 4 for r in raws], dtype=np.int64)
+    owners = np.arange(len(views), dtype=_key_type(len(views), bits)) << bits
+    raws = list(map(_stream, views))
+    lengths = np.array(list(map(len, raws))) // 4
     joined = b"".join(raws)
     total = len(joined) // 4 - 4
-    mixed = _gram_hashes(_windows(joined, total), np.empty((5, total), dtype=np.uint32))
-    mixed *= _MIX
-    mixed >>= shift
-    grams = mixed.T
-    # The invalid windows are the last four of each stream (they run into the next).
-    valid = np.ones(total, dtype=bool)
-    tails = (np.cumsum(lengths)[:, None] - np.arange(1, 5)).ravel()
-    valid[tails[tails < total]] = False
-    gram_docs = np.repeat(np.arange(docs, dtype=np.int64), (lengths - 4) * 4)
-    gram_buckets = grams[valid].ravel()
-    # Words: one findall over all skeletons joined by a marker word.
-    words = _WORD.findall((b" " + _MARK + b" ").join(skeletons))
-    hashed = np.array(list(map(zlib.crc32, words)), dtype=np.uint32)
-    is_mark = np.array([w == _MARK for w in words], dtype=bool)
-    word_docs = np.cumsum(is_mark, dtype=np.int64)
-    keep = ~is_mark
-    pair_ok = keep[:-1] & keep[1:]
-    pairs = ((hashed[:-1] * _P) ^ hashed[1:] ^ np.uint32(_PAIRED))[pair_ok]
-    word_buckets = (np.concatenate((hashed[keep], pairs)) * _MIX) >> shift
-    word_owner = np.concatenate((word_docs[keep], word_docs[:-1][pair_ok]))
-    shape_buckets = _token_buckets(tokens, shift)
-    return _by_message(
-        np.concatenate((gram_docs, word_owner, np.array(token_docs, dtype=np.int64))),
-        np.concatenate((gram_buckets, word_buckets, shape_buckets)), bits, docs)
+    grams = _gram_hashes(_windows(joined, total), np.empty((5, total), dtype=np.uint32))
+    ends = np.cumsum(lengths[:-1])
+    grams[:, (ends[:, None] - _TAIL).ravel()] = grams[:, np.repeat(ends - 5, 4)]
+    grams *= _MIX
+    grams >>= shift
+    words = [*chain.from_iterable(coarse)]
+    pairs = max(len(words) - 1, 0)
+    hashed = np.empty(len(words) + pairs, dtype=np.uint32)
+    hashed[:len(words)] = np.fromiter(map(zlib.crc32, words), dtype=np.uint32,
+                                      count=len(words))
+    single = hashed[:len(words)]
+    np.multiply(single[:-1], _P, out=hashed[len(words):])
+    hashed[len(words):] ^= single[1:]
+    hashed[len(words):] ^= np.uint32(_PAIRED)
+    hashed *= _MIX
+    hashed >>= shift
+    tokens = _token_buckets([*chain.from_iterable(named)], shift)
+    keys = np.empty(4 * total + len(hashed) + len(tokens), dtype=owners.dtype)
+    np.bitwise_or(grams, np.repeat(owners, lengths)[:total], out=keys[:4 * total].reshape(4, total))
+    at = 4 * total
+    word_owners = np.repeat(owners, list(map(len, coarse)))
+    np.bitwise_or(single, word_owners, out=keys[at:at + len(words)])
+    np.bitwise_or(hashed[len(words):], word_owners[:-1], out=keys[at + len(words):at + len(hashed)])
+    starts = np.cumsum(list(map(len, coarse[:-1])))  # each later message's first word
+    across = starts[(starts > 0) & (starts < len(words))] - 1  # pairs of two messages' words
+    keys[at + len(words) + across] = keys[at + across]
+    np.bitwise_or(tokens, np.repeat(owners, list(map(len, named))), out=keys[at + len(hashed):])
+    return distinct(keys)
