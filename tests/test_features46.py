@@ -26,7 +26,8 @@ _HOSTILE = [
     ("word " * 13108)[:65536], "😀" * 16384, "I got the tickets!", "lol that's exactly what I said",
     "FREE CASH NOW, CLAIM YOUR PRIZE", "RS 500 now", "Rs", "rs_", "_rs", "5rs", "rs5 rs", "uſd 20",
     "usd.", "$", "a$b", "EUR", "gbp!", "руб 100", "100 ₽", "£5", "call 0812-3456-7890 now",
-    "12345", "1", "İı ſ K ß ﬁ ΣΑΣ", "\ud800lone\udfff surrogates", "\x00\x01\x1c\x1d\x1e\x1f",
+    "12345", "1", "İı ſ K ß ﬁ ΣΑΣ", "\ud800lone\udfff surrogates", "a pair \ud83d\ude00 of them",
+    "\x00\x01\x1c\x1d\x1e\x1f",
     "tab\there\nnewline\r\x0b\x0c", "act now", "exact nowhere", "write to me in private",
     "t.me/join t.me x", "ทักแชท ทัก", "เครดิตฟรี 100 บาท", "пишите в лс, напиши в",
     "空投 airdrop: claim 500 USDT now ✅🚀", "ＦＵＬＬＷＩＤＴＨ ＦＲＥＥ", "F R E E  m o n e y",
@@ -132,6 +133,9 @@ def test_a_batch_gives_each_hostile_text_what_it_has_alone() -> None:
     for message, (found, teachable) in list(zip(messages, alone, strict=True))[:60]:
         got = features._hashed_parts([empty, message, empty], features.BITS)[1]
         assert got[0].tobytes() == found.tobytes() and got[1].tobytes() == teachable.tobytes()
+    for view in views[:40]:  # a batch of one: no message after it, no pair across
+        docs, found = features.batch_buckets([view])
+        assert not docs.any() and found.tobytes() == features.buckets(view).tobytes()
     docs, found = features.batch_buckets(views)
     for at, view in enumerate(views):
         assert found[docs == at].tobytes() == features.buckets(view).tobytes(), TEXTS[at][:80]

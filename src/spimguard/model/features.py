@@ -203,15 +203,19 @@ _FIRST = np.ones(1, dtype=bool)  # the first of the sorted values is always dist
 
 
 def _stream(view: MessageView) -> bytes:
-    """The UTF-32 text whose character n-grams are hashed, padded with four spaces.
+    """The UTF-32 of ``_stream_text``."""
+    return _stream_text(view).encode("utf-32-le", "surrogatepass")
+
+
+def _stream_text(view: MessageView) -> str:
+    """The text whose character n-grams are hashed, padded with four spaces.
 
     The cleaned text adds information only where the skeleton folded something
     away; for most messages the two are equal and it is hashed once.
     """
     folded = view.prose.casefold()
-    stream = f" {view.prose_skeleton} " if folded == view.prose_skeleton else (
-        f" {view.prose_skeleton} \x01 {folded} ")
-    return (stream + "    ").encode("utf-32-le", "surrogatepass")
+    return (f" {view.prose_skeleton}     " if folded == view.prose_skeleton else
+            f" {view.prose_skeleton} \x01 {folded}     ")
 
 
 def _words(skeleton: str) -> tuple[list[str], list[bytes]]:
@@ -491,9 +495,12 @@ def _batch_keys(views: Sequence[MessageView], named: Sequence[list[str]],
     """
     shift = np.uint32(32 - bits)
     owners = np.arange(len(views), dtype=_key_type(len(views), bits)) << bits
-    raws = list(map(_stream, views))
-    lengths = np.array(list(map(len, raws))) // 4
-    joined = b"".join(raws)
+    # The streams joined, then encoded once (a code point is four bytes of UTF-32, lone
+    # surrogates too: each stream's bytes as alone), not each encoded by the codec's
+    # look-up and the batch's bytes joined.
+    streams = list(map(_stream_text, views))
+    lengths = np.array(list(map(len, streams)))
+    joined = "".join(streams).encode("utf-32-le", "surrogatepass")
     total = len(joined) // 4 - 4
     grams = _gram_hashes(_windows(joined, total), np.empty((5, total), dtype=np.uint32))
     ends = np.cumsum(lengths[:-1])
@@ -518,7 +525,7 @@ def _batch_keys(views: Sequence[MessageView], named: Sequence[list[str]],
     word_owners = np.repeat(owners, list(map(len, coarse)))
     np.bitwise_or(single, word_owners, out=keys[at:at + len(words)])
     np.bitwise_or(hashed[len(words):], word_owners[:-1], out=keys[at + len(words):at + len(hashed)])
-    starts = np.cumsum(list(map(len, coarse[:-1])))  # each later message's first word
+    starts = np.cumsum(list(map(len, coarse[:-1])), dtype=np.int64)  # each later one's first word
     across = starts[(starts > 0) & (starts < len(words))] - 1  # pairs of two messages' words
     keys[at + len(words) + across] = keys[at + across]
     np.bitwise_or(tokens, np.repeat(owners, list(map(len, named))), out=keys[at + len(hashed):])
