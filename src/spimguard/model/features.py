@@ -354,9 +354,11 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     """``batch_parts`` of messages hashed afresh. Up to ``_ALONE`` of them (a batch of one,
     or the one new text among chat lines kept) each by
     itself (``_own_parts``: no keys of message and bucket to sort); more all at once:
-    their buckets in one ``_batch_buckets``, their teachable tokens (``_taught``) in one
+    their buckets in one ``_batch_keys``, their teachable tokens (``_taught``) in one
     CRC pass and one sort of (message, bucket) keys, O(T log T) for the T features of all
-    of them, with a fixed cost of ~60 numpy calls and ~6 a message to cut them apart.
+    of them, with a fixed cost of ~60 numpy calls and two bytes slices and two arrays over
+    them a message to cut them apart (``_split_parts``; read-only as bytes are, where the
+    parts hashed alone are flagged so).
     A message's skeleton is split into words once (``_words``), for its cues, its teachable
     words and its hashed words."""
     if not messages:
