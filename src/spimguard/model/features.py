@@ -38,7 +38,7 @@ import hashlib
 import re
 import zlib
 from collections.abc import Iterator, Sequence
-from itertools import pairwise, repeat
+from itertools import chain, pairwise, repeat
 from typing import Any
 
 import numpy as np
@@ -73,14 +73,20 @@ _P = np.uint32(0x01000193)
 _MIX = np.uint32(0x9E3779B1)
 _P_INT = int(_P)
 Parts = tuple[np.ndarray, np.ndarray]  # (buckets, teachable buckets): ``batch_parts``
-# Words of UTF-8 text: ASCII word characters, and any non-ASCII byte (letters of
-# other scripts, emoji), so one bytes pattern serves every script.
-_WORD = re.compile(rb"[\w\x80-\xff]+")
+# Words of UTF-8 text: runs of ASCII word characters and non-ASCII bytes (letters of other
+# scripts, emoji), so one rule serves every script. Found by ``bytes.translate`` of every
+# other byte to a blank and ``split``, in C (``_words``): the runs ``rb"[\w\x80-\xff]+"``
+# finds, where that pattern's scan cost ~16,000 instructions a text.
+_BLANKED = bytes(byte if byte >= 0x80 or chr(byte).isalnum() or byte == ord("_") else 0x20
+                 for byte in range(256))
 _DIGIT = re.compile(r"\d")
 _PHONE = re.compile(r"\d[\d\s().-]{6,}\d")
-_NOT_UPPER = re.compile(r"[^A-Z]+")
 _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGNORECASE)
-_MONEY_ASCII = re.compile(r"\$|usd|eur|gbp|rp|rs")  # what ``_MONEY`` needs in ASCII, lowered
+# ``_DIGIT`` and ``_MONEY`` on a text of ASCII, and its capitals (``shape_tokens``).
+_DIGITS = b"0123456789"
+_MONEY_WORDS = frozenset([b"usd", b"eur", b"gbp", b"rp", b"rs"])
+_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+_LOWERED = _BLANKED.translate(bytes.maketrans(_UPPER, _UPPER.lower()))  # and A-Z made a-z
 
 
 _SEEDS = np.array([0x2545F491, 0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35], dtype=np.uint32)
@@ -138,18 +144,31 @@ def _token_buckets(tokens: list[str], shift: np.uint32) -> np.ndarray:
 
 
 def shape_tokens(view: MessageView) -> list[str]:
+    """Why a text of ASCII (three in four) is tested on its bytes: there ``_DIGIT`` finds
+    a byte of ``_DIGITS``; ``_MONEY`` a "$" or a whole word (a run of ``[0-9A-Za-z_]``,
+    which its word boundaries bound) that is one of ``_MONEY_WORDS`` in any case (its
+    other signs, and the case-blind matches of its letters, "ſ" for "s", are not ASCII);
+    and ``re.sub("[^A-Z]+", "", text)`` kept the bytes of ``_UPPER``. ``translate`` and
+    ``split`` in C, where the patterns tried each position (``tests/test_features46.py``
+    holds the two ways equal)."""
     tokens = []
     text = view.prose
-    if _DIGIT.search(text) and _PHONE.search(text):
+    if text.isascii():
+        raw = text.encode("ascii")
+        digits = len(raw.translate(None, _DIGITS)) < len(raw)
+        money = b"$" in raw or not _MONEY_WORDS.isdisjoint(raw.translate(_LOWERED).split())
+    else:
+        digits = _DIGIT.search(text) is not None
+        money = _MONEY.search(text) is not None
+    if digits and _PHONE.search(text):
         tokens.append("phone")
-    # A text of ASCII can match ``_MONEY`` only with a "$" or one of its words in it,
-    # whatever the case (its other signs and the case-blind matches of its letters, "ſ"
-    # for "s", are not ASCII): a scan of literals that most texts fail, before the
-    # pattern's case-blind attempt at every position.
-    if (not text.isascii() or _MONEY_ASCII.search(text.lower())) and _MONEY.search(text):
+    if money:
         tokens.append("money")
     if not text.islower() and len(text) >= 8:
-        upper = len(text) - len(_NOT_UPPER.sub("", text)) if text.isascii() else sum(
+        # Of a text of ASCII, what is *not* a capital, as ``len(text) -
+        # len(re.sub("[^A-Z]+", "", text))`` counted it since ``ec9b2fdd`` (so "I got the
+        # tickets!" shouts): kept, as every bucket must be (``features46``'s write-up).
+        upper = len(raw.translate(None, _UPPER)) if text.isascii() else sum(
             map(str.isupper, text))
         if upper >= 8 and upper * 3 > len(text):
             tokens.append("shouting")
@@ -184,22 +203,36 @@ _FIRST = np.ones(1, dtype=bool)  # the first of the sorted values is always dist
 
 
 def _stream(view: MessageView) -> bytes:
-    """The UTF-32 text whose character n-grams are hashed, padded with four spaces.
+    """The UTF-32 of ``_stream_text``."""
+    return _stream_text(view).encode("utf-32-le", "surrogatepass")
+
+
+def _stream_text(view: MessageView) -> str:
+    """The text whose character n-grams are hashed, padded with four spaces.
 
     The cleaned text adds information only where the skeleton folded something
     away; for most messages the two are equal and it is hashed once.
     """
     folded = view.prose.casefold()
-    stream = f" {view.prose_skeleton} " if folded == view.prose_skeleton else (
-        f" {view.prose_skeleton} \x01 {folded} ")
-    return (stream + "    ").encode("utf-32-le", "surrogatepass")
+    return (f" {view.prose_skeleton}     " if folded == view.prose_skeleton else
+            f" {view.prose_skeleton} \x01 {folded}     ")
+
+
+def _words(skeleton: str) -> tuple[list[str], list[bytes]]:
+    """(``_ANY_WORD``'s words of ``skeleton``, the words of its UTF-8 that are hashed): one
+    scan of the text for both where it is ASCII (most are), where the two are the same
+    runs of ``[0-9A-Za-z_]``; ``_ANY_WORD``'s findall only for the others (Unicode's word
+    characters). Each by ``translate`` and ``split`` in C, not a regex's match a word."""
+    blanked = skeleton.encode("utf-8", "surrogatepass").translate(_BLANKED)
+    return (blanked.decode("ascii").split() if skeleton.isascii()
+            else _ANY_WORD.findall(skeleton)), blanked.split()
 
 
 def _own_parts(view: MessageView, named: list[str], taught: tuple[list[str], list[str]],
-               shift: np.uint32) -> Parts:
-    """``_hashed_parts`` of one message whose ``shape_tokens`` and ``cues`` are ``named``
-    and whose ``_taught`` words and tokens are ``taught``: the batch's integers, in a
-    third of its numpy calls.
+               coarse: list[bytes], shift: np.uint32) -> Parts:
+    """``_hashed_parts`` of one message whose ``shape_tokens`` and ``cues`` are ``named``,
+    whose ``_taught`` words and tokens are ``taught`` and whose hashed words (``_words``)
+    are ``coarse``: the batch's integers, in a third of its numpy calls.
 
     Why a path of its own: the server's group commit hands the engine batches of one to a
     few, and a message hashed alone paid ~50 numpy calls of ~4,000 instructions each
@@ -211,8 +244,7 @@ def _own_parts(view: MessageView, named: list[str], taught: tuple[list[str], lis
     values of both sets (``_two_distinct``)."""
     raw = _stream(view)
     rows = len(raw) // 4 - 4
-    words = list(map(zlib.crc32, _WORD.findall(
-        view.prose_skeleton.encode("utf-8", "surrogatepass"))))
+    words = list(map(zlib.crc32, coarse))
     hashed = [*words, *[((a * _P_INT) & _MASK) ^ b ^ _PAIRED for a, b in pairwise(words)],
               *_crcs(named, 4)]
     cut = 4 * rows + len(hashed)  # the trained buckets, then the teachable ones
@@ -242,7 +274,7 @@ def _two_distinct(values: np.ndarray, cut: int) -> Parts:
 def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
     """The message's distinct feature buckets (sorted uint32)."""
     return _own_parts(view, shape_tokens(view) + cues(view), ([], []),
-                      np.uint32(32 - bits))[0]
+                      _words(view.prose_skeleton)[1], np.uint32(32 - bits))[0]
 
 
 def parts(view: MessageView, bits: int = BITS,
@@ -276,16 +308,21 @@ def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     (``_hashed_parts``): numpy's cost per call paid once for them all. The arrays are
     read-only."""
     out: list[Parts | None] = [None] * len(messages)
-    todo: dict[tuple[MessageView, tuple[str, ...]], list[int]] = {}
+    # A batch's repeats found by text, not view: the view is the text's, and the text's
+    # hash is kept in the string (``kept_parts`` took it), where a new view's is its
+    # fields' hashes taken afresh (~5 µs).
+    todo: dict[tuple[str, tuple[str, ...]], tuple[tuple[MessageView, tuple[str, ...]],
+                                                  list[int]]] = {}
     for at, (view, names) in enumerate(messages):
         kept = kept_parts(view, bits, names)
         if kept is not None:
             out[at] = kept
         else:
             greeted = tuple(filter(view.prose_skeleton.__contains__, names))  # in C
-            todo.setdefault((view, greeted), []).append(at)
-    for (view, greeted), found in zip(todo, _hashed_parts(list(todo), bits), strict=True):
-        for at in todo[view, greeted]:
+            todo.setdefault((view.text, greeted), ((view, greeted), []))[1].append(at)
+    hashed = _hashed_parts([message for message, _ in todo.values()], bits)
+    for ((view, greeted), places), found in zip(todo.values(), hashed, strict=True):
+        for at in places:
             out[at] = found
         if not greeted and len(view.text) <= CACHED_CHARS:
             if len(_parts_cache) >= _CACHED_PARTS:
@@ -317,26 +354,31 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     """``batch_parts`` of messages hashed afresh. Up to ``_ALONE`` of them (a batch of one,
     or the one new text among chat lines kept) each by
     itself (``_own_parts``: no keys of message and bucket to sort); more all at once:
-    their buckets in one ``_batch_buckets``, their teachable tokens (``_taught``) in one
+    their buckets in one ``_batch_keys``, their teachable tokens (``_taught``) in one
     CRC pass and one sort of (message, bucket) keys, O(T log T) for the T features of all
-    of them, with a fixed cost of ~60 numpy calls and ~6 a message to cut them apart.
-    A message's skeleton is split into words once, for its cues and its teachable words."""
+    of them, with a fixed cost of ~60 numpy calls and two bytes slices and two arrays over
+    them a message to cut them apart (``_split_parts``; read-only as bytes are, where the
+    parts hashed alone are flagged so).
+    A message's skeleton is split into words once (``_words``), for its cues, its teachable
+    words and its hashed words."""
     if not messages:
         return []
     shift = np.uint32(32 - bits)
     known = well_known()
     named: list[list[str]] = []
     taught: list[tuple[list[str], list[str]]] = []
+    coarse: list[list[bytes]] = []
     for view, greeted in messages:
-        words = _ANY_WORD.findall(view.prose_skeleton)
+        words, hashed = _words(view.prose_skeleton)
         shape = shape_tokens(view)
         named.append(shape + cues(view, words))
         taught.append(_taught(view, greeted, shape, known, words))
-    if len(messages) <= _ALONE:
-        out = [_own_parts(view, tokens, words, shift)
-               for (view, _), tokens, words in zip(messages, named, taught, strict=True)]
-    else:
-        out = _split_parts([view for view, _ in messages], named, taught, bits)
+        coarse.append(hashed)
+    if len(messages) > _ALONE:
+        return _split_parts([view for view, _ in messages], named, taught, coarse, bits)
+    out = [_own_parts(view, tokens, words, hashed, shift)
+           for (view, _), tokens, words, hashed in zip(messages, named, taught, coarse,
+                                                       strict=True)]
     for found, teachable in out:
         found.setflags(write=False)
         teachable.setflags(write=False)
@@ -363,42 +405,53 @@ def _taught_buckets(words: list[str], tokens: list[str], shift: np.uint32) -> np
 
 
 def _split_parts(views: list[MessageView], named: list[list[str]],
-                 taught: list[tuple[list[str], list[str]]], bits: int) -> list[Parts]:
+                 taught: list[tuple[list[str], list[str]]], coarse: list[list[bytes]],
+                 bits: int) -> list[Parts]:
     """``_hashed_parts`` of several messages: hashed together, then cut into each one's
-    slices (``np.split`` costs ~10 µs a call in Python before any work)."""
-    docs, found = _batch_buckets(views, named, bits)
-    words: list[str] = []
-    word_docs: list[int] = []
-    tokens: list[str] = []
-    token_docs: list[int] = []
-    for at, (chosen, given) in enumerate(taught):
-        words += chosen
-        word_docs += [at] * len(chosen)
-        tokens += given
-        token_docs += [at] * len(given)
-    teach_docs, teachable = _by_message(np.array(word_docs + token_docs, dtype=np.int64),
-                                        _taught_buckets(words, tokens, np.uint32(32 - bits)),
-                                        bits, len(views))
-    cuts = np.arange(len(views) + 1)
-    ends = np.searchsorted(docs, cuts).tolist()
-    taught_ends = np.searchsorted(teach_docs, cuts).tolist()
-    # Copies, not views that would keep the batch's arrays.
-    return [(found[ends[at]:ends[at + 1]].copy(),
-             teachable[taught_ends[at]:taught_ends[at + 1]].copy()) for at in range(len(views))]
+    slices (``np.split`` costs ~10 µs a call in Python before any work). The buckets'
+    keys are cut where each message's index begins (no array of indices made)."""
+    keys = _batch_keys(views, named, coarse, bits)
+    found = (keys & ((1 << bits) - 1)).astype(np.uint32, copy=False).tobytes()
+    ends = [0, *(np.searchsorted(keys, np.arange(1, len(views), dtype=keys.dtype) << bits)
+                 * 4).tolist(), 4 * len(keys)]
+    messages = np.arange(len(views))
+    teach_docs, teachable = _by_message(
+        np.concatenate((np.repeat(messages, [len(chosen) for chosen, _ in taught]),
+                        np.repeat(messages, [len(given) for _, given in taught]))),
+        _taught_buckets([*chain.from_iterable(chosen for chosen, _ in taught)],
+                        [*chain.from_iterable(given for _, given in taught)],
+                        np.uint32(32 - bits)),
+        bits, len(views))
+    taught_ends = (np.searchsorted(teach_docs, np.arange(len(views) + 1)) * 4).tolist()
+    taught_bytes = teachable.tobytes()
+    # Each message's arrays over bytes of its own (copies, not views that would keep the
+    # batch's arrays), read-only as bytes are: half a slice's copy and flag in time.
+    return [(np.frombuffer(found[start:end], np.uint32),
+             np.frombuffer(taught_bytes[first:last], np.uint32))
+            for (start, end), (first, last) in zip(pairwise(ends), pairwise(taught_ends),
+                                                   strict=True)]
+
+
+def _key_type(messages: int, bits: int) -> type[np.integer[Any]]:
+    """The type of ``messages``' (message, bucket) keys, a message's index above the
+    bucket's ``bits``: of 32 bits when every index fits (up to 4,096 messages at 20 bits),
+    which numpy sorts in half the time of 64 bits (its SIMD sort holds twice the keys a
+    register), else of 64."""
+    return np.uint32 if messages <= 1 << (32 - bits) else np.int64
 
 
 def _by_message(docs: np.ndarray, found: np.ndarray, bits: int,
                 messages: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (message, bucket) pairs of ``docs`` and ``found`` (indices of
-    ``messages``) in that order, by one sort of a combined key: of 32 bits when every
-    message's index fits above the bucket's bits (up to 4,096 messages at 20 bits),
-    which numpy sorts in half the time of 64 bits (its SIMD sort holds twice the keys a
-    register), else of 64."""
-    keys: npt.NDArray[np.integer[Any]] = docs.astype(
-        np.uint32 if messages <= 1 << (32 - bits) else np.int64)
+    ``messages``) in that order, by one sort of a combined key (``_key_type``)."""
+    keys: npt.NDArray[np.integer[Any]] = docs.astype(_key_type(messages, bits))
     keys <<= bits
     keys |= found
-    keys = distinct(keys)
+    return _parted(distinct(keys), bits)
+
+
+def _parted(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(message indices, buckets) of (message, bucket) ``keys``."""
     return (keys >> bits).astype(np.int64), (keys & ((1 << bits) - 1)).astype(np.uint32)
 
 
@@ -413,7 +466,7 @@ def stamp() -> str:
 
 
 _ANY_WORD = re.compile(r"\w+")
-_MARK = b"\xff\xff"  # never valid UTF-8, so never a word of a real message
+_TAIL = np.arange(1, 5)  # a stream's last four windows, back from its end
 
 
 def batch_buckets(views: Sequence[MessageView], bits: int = BITS) -> tuple[np.ndarray,
@@ -424,46 +477,58 @@ def batch_buckets(views: Sequence[MessageView], bits: int = BITS) -> tuple[np.nd
     all messages instead of once per message: the per-call overhead of numpy,
     not the arithmetic, is what single-message hashing pays for.
     """
-    return _batch_buckets(views, [shape_tokens(view) + cues(view) for view in views], bits)
+    return _parted(_batch_keys(views, [shape_tokens(view) + cues(view) for view in views],
+                               [_words(view.prose_skeleton)[1] for view in views], bits), bits)
 
 
-def _batch_buckets(views: Sequence[MessageView], named: Sequence[list[str]],
-                   bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """``batch_buckets``, with each view's ``shape_tokens`` and ``cues`` given."""
+def _batch_keys(views: Sequence[MessageView], named: Sequence[list[str]],
+                coarse: Sequence[list[bytes]], bits: int) -> np.ndarray:
+    """The distinct (message, bucket) keys (``_key_type``'s) of ``views``' buckets, sorted,
+    with each view's ``shape_tokens`` and ``cues`` given (``named``) and its hashed words
+    (``_words``: ``coarse``).
+
+    Every feature of the batch is keyed where it is made: the n-grams, the words, their
+    pairs and the tokens each fill a slice of one array, their messages' indices or'ed in
+    by a broadcast or a repeat, and one sort makes them distinct; no mask gathers the
+    batch's values and no array of indices is built beside them. A window that runs into
+    the next message's stream (the last four of each) and a pair of words of two messages
+    are given a key their message has anyway (its stream's last whole window, the pair's
+    first word), a repeat the sort drops: each message keeps exactly its own features.
+    """
     shift = np.uint32(32 - bits)
-    raws, skeletons, tokens, token_docs = [], [], [], []
-    for index, (view, tokens_of) in enumerate(zip(views, named, strict=True)):
-        raws.append(_stream(view))
-        skeletons.append(view.prose_skeleton.encode("utf-8", "surrogatepass"))
-        tokens += tokens_of
-        token_docs += [index] * len(tokens_of)
-    docs = len(views)
-    # Character n-grams: windows over all streams joined; a window counts for the
-    # message it starts in if it starts among that message's own rows.
-    lengths = np.array([len(r) // 4 for r in raws], dtype=np.int64)
-    joined = b"".join(raws)
+    owners = np.arange(len(views), dtype=_key_type(len(views), bits)) << bits
+    # The streams joined, then encoded once (a code point is four bytes of UTF-32, lone
+    # surrogates too: each stream's bytes as alone), not each encoded by the codec's
+    # look-up and the batch's bytes joined.
+    streams = list(map(_stream_text, views))
+    lengths = np.array(list(map(len, streams)))
+    joined = "".join(streams).encode("utf-32-le", "surrogatepass")
     total = len(joined) // 4 - 4
-    mixed = _gram_hashes(_windows(joined, total), np.empty((5, total), dtype=np.uint32))
-    mixed *= _MIX
-    mixed >>= shift
-    grams = mixed.T
-    # The invalid windows are the last four of each stream (they run into the next).
-    valid = np.ones(total, dtype=bool)
-    tails = (np.cumsum(lengths)[:, None] - np.arange(1, 5)).ravel()
-    valid[tails[tails < total]] = False
-    gram_docs = np.repeat(np.arange(docs, dtype=np.int64), (lengths - 4) * 4)
-    gram_buckets = grams[valid].ravel()
-    # Words: one findall over all skeletons joined by a marker word.
-    words = _WORD.findall((b" " + _MARK + b" ").join(skeletons))
-    hashed = np.array(list(map(zlib.crc32, words)), dtype=np.uint32)
-    is_mark = np.array([w == _MARK for w in words], dtype=bool)
-    word_docs = np.cumsum(is_mark, dtype=np.int64)
-    keep = ~is_mark
-    pair_ok = keep[:-1] & keep[1:]
-    pairs = ((hashed[:-1] * _P) ^ hashed[1:] ^ np.uint32(_PAIRED))[pair_ok]
-    word_buckets = (np.concatenate((hashed[keep], pairs)) * _MIX) >> shift
-    word_owner = np.concatenate((word_docs[keep], word_docs[:-1][pair_ok]))
-    shape_buckets = _token_buckets(tokens, shift)
-    return _by_message(
-        np.concatenate((gram_docs, word_owner, np.array(token_docs, dtype=np.int64))),
-        np.concatenate((gram_buckets, word_buckets, shape_buckets)), bits, docs)
+    grams = _gram_hashes(_windows(joined, total), np.empty((5, total), dtype=np.uint32))
+    ends = np.cumsum(lengths[:-1])
+    grams[:, (ends[:, None] - _TAIL).ravel()] = grams[:, np.repeat(ends - 5, 4)]
+    grams *= _MIX
+    grams >>= shift
+    words = [*chain.from_iterable(coarse)]
+    pairs = max(len(words) - 1, 0)
+    hashed = np.empty(len(words) + pairs, dtype=np.uint32)
+    hashed[:len(words)] = np.fromiter(map(zlib.crc32, words), dtype=np.uint32,
+                                      count=len(words))
+    single = hashed[:len(words)]
+    np.multiply(single[:-1], _P, out=hashed[len(words):])
+    hashed[len(words):] ^= single[1:]
+    hashed[len(words):] ^= np.uint32(_PAIRED)
+    hashed *= _MIX
+    hashed >>= shift
+    tokens = _token_buckets([*chain.from_iterable(named)], shift)
+    keys = np.empty(4 * total + len(hashed) + len(tokens), dtype=owners.dtype)
+    np.bitwise_or(grams, np.repeat(owners, lengths)[:total], out=keys[:4 * total].reshape(4, total))
+    at = 4 * total
+    word_owners = np.repeat(owners, list(map(len, coarse)))
+    np.bitwise_or(single, word_owners, out=keys[at:at + len(words)])
+    np.bitwise_or(hashed[len(words):], word_owners[:-1], out=keys[at + len(words):at + len(hashed)])
+    starts = np.cumsum(list(map(len, coarse[:-1])), dtype=np.int64)  # each later one's first word
+    across = starts[(starts > 0) & (starts < len(words))] - 1  # pairs of two messages' words
+    keys[at + len(words) + across] = keys[at + across]
+    np.bitwise_or(tokens, np.repeat(owners, list(map(len, named))), out=keys[at + len(hashed):])
+    return distinct(keys)
