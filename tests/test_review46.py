@@ -10,7 +10,10 @@ read-only connection beside the engine's, as a spammer and an operator would fin
 - A file out of WAL mode (an embedding's connection): a read in progress on the reader
   held a lock that failed the engine's commit ("database is locked").
 - PostgreSQL's committed view read on the engine's pool: four reads in progress held
-  every connection, and the engine's commit failed waiting for one."""
+  every connection, and the engine's commit failed waiting for one.
+- ``features46``: a batch's texts grouped by ``view.text``, as the kept parts were keyed:
+  "w i n  a  p r i z e" (spaced out, a cue) reads as "win a prize", and took the plain
+  one's parts, without the cue, from a batch's first of them and from the cache."""
 
 from __future__ import annotations
 
@@ -26,8 +29,10 @@ import pytest
 from conftest import T0, config
 from spimguard.engine import open_engine
 from spimguard.errors import RecordsUnavailable
+from spimguard.model import features
 from spimguard.records import CampaignMessage, LogEntry
 from spimguard.records.sqlite import SQLiteRecords
+from spimguard.text import view
 
 HELD = LogEntry(id="held-1", ts=T0, type="message", account="mallory", action="hold",
                 digest="d", result=b"{}")
@@ -41,6 +46,7 @@ import sys, threading, time
 from pathlib import Path
 from conftest import T0, config, message
 from spimguard.engine import open_engine
+from spimguard.model import features
 from spimguard.errors import RecordsUnavailable
 
 judge = open_engine(config(storage={"backend": "sqlite"}), Path(sys.argv[1]))
@@ -202,3 +208,30 @@ def test_postgres_reads_in_progress_leave_the_engine_a_connection(postgres_url: 
         assert store.committed().message(HELD.id) == HELD
     finally:
         store.close()
+
+
+SPACED, PLAIN = view("w i n   a   p r i z e   n o w"), view("win a prize now")
+
+
+def _alone(message: object) -> bytes:
+    features._parts_cache.clear()
+    return features.batch_parts([(message, ())])[0][0].tobytes()  # type: ignore[list-item]
+
+
+def test_a_spaced_text_keeps_its_own_features_beside_its_plain_reading() -> None:
+    """A text spaced out letter by letter reads as the words (the same ``text``) with a cue
+    of its own (``spaced``): in one batch with its plain reading, or after it was hashed
+    and kept, each has the parts it has alone (main: the later one took the earlier's)."""
+    assert SPACED.text == PLAIN.text and SPACED.spaced and not PLAIN.spaced
+    alone = {"spaced": _alone(SPACED), "plain": _alone(PLAIN)}
+    assert alone["spaced"] != alone["plain"]
+    for first, second in (("plain", "spaced"), ("spaced", "plain")):
+        views = {"spaced": SPACED, "plain": PLAIN}
+        features._parts_cache.clear()
+        together = features.batch_parts([(views[first], ()), (views[second], ())])
+        assert [found.tobytes() for found, _ in together] == [alone[first], alone[second]]
+        features._parts_cache.clear()
+        features.batch_parts([(views[first], ())])  # kept
+        later = features.batch_parts([(views[second], ())])[0][0]
+        assert later.tobytes() == alone[second], f"{second} after {first} was kept"
+    features._parts_cache.clear()
