@@ -13,7 +13,10 @@ read-only connection beside the engine's, as a spammer and an operator would fin
   every connection, and the engine's commit failed waiting for one.
 - ``features46``: a batch's texts grouped by ``view.text``, as the kept parts were keyed:
   "w i n  a  p r i z e" (spaced out, a cue) reads as "win a prize", and took the plain
-  one's parts, without the cue, from a batch's first of them and from the cache."""
+  one's parts, without the cue, from a batch's first of them and from the cache.
+- ``suite46``'s replays (``test_determinism``): a detector's failure, logged by the
+  replay's process, was read only when the process failed, and two replays equally short
+  of a broken detector passed."""
 
 from __future__ import annotations
 
@@ -235,3 +238,16 @@ def test_a_spaced_text_keeps_its_own_features_beside_its_plain_reading() -> None
         later = features.batch_parts([(views[second], ())])[0][0]
         assert later.tobytes() == alone[second], f"{second} after {first} was kept"
     features._parts_cache.clear()
+
+
+def test_a_replay_that_logs_a_detector_failure_fails(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import test_determinism
+
+    monkeypatch.setattr(test_determinism, "RUN", (
+        "import logging\n"
+        "logging.getLogger('spimguard.engine').error('detector content failed on event e1')\n"
+        "print('0' * 64, 1)\n"))
+    replay = test_determinism.start(tmp_path, "0", 500, "memory", "")
+    with pytest.raises(pytest.fail.Exception, match="detector content failed"):
+        test_determinism.output_of(replay, "memory", "")
