@@ -22,6 +22,8 @@ from typing import Protocol
 
 import pytest
 
+from conftest import detector_failures_in
+
 RUN = """
 import hashlib, random, sys
 import msgspec
@@ -98,8 +100,7 @@ def output_of(replay: Replay, backend: str, redis_url: str) -> str:
         forget(redis_url, replay.namespace)
     errors = replay.output.with_suffix(".err").read_text(errors="replace")
     assert code == 0, errors[-3000:]
-    failures = [line for line in errors.splitlines()
-                if "detector " in line and (" failed " in line or " disabled: " in line)]
+    failures = detector_failures_in(errors)
     if failures:
         pytest.fail(f"a replay logged a detector failure: {failures[:5]}", pytrace=False)
     return replay.output.read_text().strip()
