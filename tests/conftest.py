@@ -265,6 +265,13 @@ def start_server(data_dir: Path, port: int | None = None, config_file: Path | No
     raise RuntimeError(f"server did not become ready: {log.read_text()}")
 
 
+def detector_failures_in(logged: str) -> list[str]:
+    """The lines of a process's own log that tell of a detector failure: one that failed on
+    an event (answered without it) or was disabled as it was built (a replay's, a run's)."""
+    return [line for line in logged.splitlines()
+            if "detector " in line and (" failed " in line or " disabled: " in line)]
+
+
 def no_detector_failure_in(server: Server) -> None:
     """The server process's own log, read the way ``no_detector_failures`` reads ours."""
     logged = server.log.read_text("utf-8", "replace").splitlines()

@@ -17,6 +17,7 @@ from typing import Protocol
 import pytest
 import redis
 
+from conftest import detector_failures_in
 from grouping_logs import judge, made_late, mixed_log
 from spimguard import engine
 from spimguard.state import hashed
@@ -63,6 +64,7 @@ def on_redis(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterat
         forget(namespace)
         errors = name.with_suffix(".err").read_text(errors="replace")
         assert code == 0, errors[-3000:]
+        assert not detector_failures_in(errors), detector_failures_in(errors)[:5]
         return name.with_suffix(".out").read_bytes().splitlines()
 
     yield answers

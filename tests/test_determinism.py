@@ -22,6 +22,8 @@ from typing import Protocol
 
 import pytest
 
+from conftest import detector_failures_in
+
 RUN = """
 import hashlib, random, sys
 import msgspec
@@ -89,6 +91,21 @@ def forget(url: str, namespace: str) -> None:
         client.delete(*keys)
 
 
+def output_of(replay: Replay, backend: str, redis_url: str) -> str:
+    """What a replay printed, once it has ended well: exit 0 and no detector failure in its
+    log (``no_detector_failures``' rule, read as ``no_detector_failure_in`` reads a
+    server's), or two replays equally short of a broken detector would pass."""
+    code = replay.process.wait(timeout=900)
+    if backend == "redis":
+        forget(redis_url, replay.namespace)
+    errors = replay.output.with_suffix(".err").read_text(errors="replace")
+    assert code == 0, errors[-3000:]
+    failures = detector_failures_in(errors)
+    if failures:
+        pytest.fail(f"a replay logged a detector failure: {failures[:5]}", pytrace=False)
+    return replay.output.read_text().strip()
+
+
 class Replayed(Protocol):
     def __call__(self, hash_seed: str, batch: int, backend: str) -> str: ...
 
@@ -107,13 +124,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterat
     def finished(hash_seed: str, batch: int, backend: str) -> str:
         key = (hash_seed, batch, backend)
         if key not in done:
-            replay = running[key]
-            code = replay.process.wait(timeout=900)
-            if backend == "redis":
-                forget(redis_url, replay.namespace)
-            errors = replay.output.with_suffix(".err").read_text(errors="replace")
-            assert code == 0, errors[-3000:]
-            done[key] = replay.output.read_text().strip()
+            done[key] = output_of(running[key], backend, redis_url)
         return done[key]
 
     yield finished

@@ -72,7 +72,7 @@ class RecordsConfig:
     # With storage.backend = "memory", records stay in memory unless "postgres".
     backend: str = "sqlite"
     url: str = ""  # postgresql://user@host:5432/db (SPIMGUARD__RECORDS__URL)
-    pool_size: int = 4  # PostgreSQL connections per process
+    pool_size: int = 4  # PostgreSQL connections per process (the reads' pool: half more)
     keep_text: bool = False  # store message text in the verdict log (privacy: off)
     retention_days: float = 30.0  # verdict log, reports, campaigns: kept this long (event time)
     # Key for recipient pseudonyms in evidence bundles; "" = one generated and kept

@@ -284,9 +284,18 @@ def parts(view: MessageView, bits: int = BITS,
 
 
 _CACHED_PARTS = 8192  # messages whose parts are kept (a few MB at most)
-# By text, not view: the view is the text's, and a string keeps its hash (a view's is
-# its ten fields' again at every lookup).
-_parts_cache: dict[tuple[str, int], Parts] = {}  # least recently used first
+# By what the parts are made of (``_made_of``), not the whole view: a string keeps its
+# hash (a view's is its ten fields' again at every lookup).
+_parts_cache: dict[tuple[tuple[str, bool, tuple[str, ...]], int], Parts] = {}  # LRU first
+
+
+def _made_of(view: MessageView) -> tuple[str, bool, tuple[str, ...]]:
+    """What a view's parts are made of: its prose (and the prose's skeleton, made of it),
+    whether it was spaced out (a cue) and its domains (teachable). Not its text alone:
+    texts that read alike are one text ("w i n  a  p r i z e" is "win a prize", spaced),
+    and keyed by text the spaced one took the plain one's parts, without the cue, from the
+    cache and, since ``features46``, from a batch's first of them (review, session 46)."""
+    return view.prose, view.spaced, view.domains
 
 
 def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
@@ -308,18 +317,18 @@ def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     (``_hashed_parts``): numpy's cost per call paid once for them all. The arrays are
     read-only."""
     out: list[Parts | None] = [None] * len(messages)
-    # A batch's repeats found by text, not view: the view is the text's, and the text's
-    # hash is kept in the string (``kept_parts`` took it), where a new view's is its
-    # fields' hashes taken afresh (~5 µs).
-    todo: dict[tuple[str, tuple[str, ...]], tuple[tuple[MessageView, tuple[str, ...]],
-                                                  list[int]]] = {}
+    # A batch's repeats found by what their parts are made of (``_made_of``), not by view:
+    # the prose's hash is kept in the string (``kept_parts`` took it), where a new view's
+    # is its fields' hashes taken afresh (~5 µs).
+    todo: dict[tuple[tuple[str, bool, tuple[str, ...]], tuple[str, ...]],
+               tuple[tuple[MessageView, tuple[str, ...]], list[int]]] = {}
     for at, (view, names) in enumerate(messages):
         kept = kept_parts(view, bits, names)
         if kept is not None:
             out[at] = kept
         else:
             greeted = tuple(filter(view.prose_skeleton.__contains__, names))  # in C
-            todo.setdefault((view.text, greeted), ((view, greeted), []))[1].append(at)
+            todo.setdefault((_made_of(view), greeted), ((view, greeted), []))[1].append(at)
     hashed = _hashed_parts([message for message, _ in todo.values()], bits)
     for ((view, greeted), places), found in zip(todo.values(), hashed, strict=True):
         for at in places:
@@ -327,7 +336,7 @@ def batch_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
         if not greeted and len(view.text) <= CACHED_CHARS:
             if len(_parts_cache) >= _CACHED_PARTS:
                 del _parts_cache[next(iter(_parts_cache))]
-            _parts_cache[view.text, bits] = found
+            _parts_cache[_made_of(view), bits] = found
     return out  # type: ignore[return-value]
 
 
@@ -337,7 +346,7 @@ def kept_parts(view: MessageView, bits: int, names: tuple[str, ...]) -> Parts | 
     one look-up of the kept parts, ``batch_parts``' for each of its messages too."""
     if any(map(view.prose_skeleton.__contains__, names)):
         return None
-    kept = touched(_parts_cache, (view.text, bits))
+    kept = touched(_parts_cache, (_made_of(view), bits))
     return None if kept is UNKEPT else kept
 
 

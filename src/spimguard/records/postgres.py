@@ -3,7 +3,7 @@
 A batch's records are kept in memory until ``commit`` writes them in one transaction
 (one commit per batch, the statements pipelined by ``executemany``); the engine's
 reads during the batch see them (a report right after its message in one batch finds
-it); ``committed()`` reads the pool alone, what other transactions committed, for the
+it); ``committed()`` reads on a pool of its own, what was committed, for the
 console and the API. Every insert is ``ON CONFLICT DO NOTHING``: two nodes that record
 the same event id (a retry racing its first try) leave one row, which is what makes
 re-recording a finished event safe (``engine.py``'s failure model).
@@ -79,6 +79,9 @@ class PostgresReads(sql.SQLReads):
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
 
+    def close(self) -> None:
+        self._pool.close()
+
     def _query(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:
             with self._pool.connection() as conn:
@@ -90,14 +93,24 @@ class PostgresReads(sql.SQLReads):
 class PostgresRecords(PostgresReads):
     def __init__(self, url: str, pool_size: int = 4, timeout: float = 1.0) -> None:
         super().__init__(open_pool(url, pool_size, timeout, "spimguard-records"))
-        self._committed = PostgresReads(self._pool)
+        # A pool of their own (half the engine's, at least one): on the engine's, four
+        # console or API reads in progress (an evidence bundle, a week's queue) held every
+        # connection, and the engine's commit failed after ``timeout`` waiting for one, its
+        # batch answered with errors (review, session 46).
+        try:
+            reads = open_pool(url, max(1, pool_size // 2), timeout, "spimguard-records-reads")
+        except RecordsUnavailable:
+            self._pool.close()
+            raise
+        self._committed = PostgresReads(reads)
         self._node = socket.gethostname()  # one health row per machine, however many workers
         self._log: dict[str, LogEntry] = {}
         self._reports: dict[str, ReportEntry] = {}
         self._campaigns: dict[tuple[str, str], CampaignMessage] = {}
 
     def committed(self) -> RecordReads:
-        """The pool's reads without the batch's saves, which wait in this process."""
+        """Reads on a pool of their own, without the batch's saves (they wait in this
+        process until the commit)."""
         return self._committed
 
     # -- reads (the batch's unsaved records first) ---------------------------------------
@@ -161,7 +174,8 @@ class PostgresRecords(PostgresReads):
             raise RecordsUnavailable(f"PostgreSQL takes no writes: {exc}") from exc
 
     def close(self) -> None:
-        self._pool.close()
+        self._committed.close()
+        super().close()
 
 
 __all__ = ["PostgresRecords", "open_pool", "schema_version", "upgrade"]

@@ -95,13 +95,23 @@ def upgrade(conn: sqlite3.Connection) -> list[str]:
 
 def _read_only(conn: sqlite3.Connection) -> sqlite3.Connection | None:
     """A read-only connection to ``conn``'s file, None when it has none (``:memory:``, a
-    temporary database): no other connection can open that one."""
+    temporary database): no other connection can open that one; None too for a file out
+    of WAL mode (an embedding's connection; ``db.connect``'s are all in it): there a read
+    in progress holds a lock that fails the engine's commit ("database is locked") once
+    its busy timeout runs out, where a read on ``conn`` itself only made it wait (review,
+    session 46)."""
     path = next(row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main")
-    if not path:
+    if not path or conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         return None
     try:
-        return sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True,
-                               check_same_thread=False)
+        reader = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True,
+                                 check_same_thread=False)
+        # As the writer's (``db.connect``): a sort too big for the cache (a campaign's
+        # messages, texts and all, ``ORDER BY ts``) stays in memory. Left to the default,
+        # it spilled into a file in /var/tmp, outside the private data folder, and failed
+        # where that is read-only (a container's root; review, session 46).
+        reader.execute("PRAGMA temp_store=MEMORY")
+        return reader
     except sqlite3.Error as exc:
         raise RecordsUnavailable(f"cannot open the records' reader: {exc}") from exc
 
@@ -126,7 +136,14 @@ class SQLiteReads(sql.SQLReads):
                 raise RecordsUnavailable(f"record read failed: {exc}") from exc
 
     def close(self) -> None:
-        self._conn.close()
+        """Once the statement in hand is over, cut short (its read fails: RecordsUnavailable):
+        closed under another thread's statement, the connection's memory was freed while
+        that thread still read through it, and the process died of a segmentation fault
+        (an engine closed while a console or API read ran; review, session 46)."""
+        with contextlib.suppress(sqlite3.ProgrammingError):  # closed before: none in hand
+            self._conn.interrupt()
+        with self._lock:
+            self._conn.close()
 
 
 class SQLiteRecords(SQLiteReads):
@@ -155,8 +172,9 @@ class SQLiteRecords(SQLiteReads):
             SQLiteReads(reader, threading.Lock()) if reader is not None else None)
 
     def committed(self) -> RecordReads:
-        """The read-only connection's reads; for a file-less database the store's own,
-        which show the batch's saves and wait for its lock as before session 46."""
+        """The read-only connection's reads; for a file-less database, or one out of WAL
+        mode (``_read_only``), the store's own, which show the batch's saves and wait for
+        its lock as before session 46."""
         return self._committed or self
 
     def _query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -253,7 +271,8 @@ class SQLiteRecords(SQLiteReads):
         (and its WAL) past the engine's close."""
         if self._committed is not None:
             self._committed.close()
-        super().close()
+        with self._lock:  # as the reader's: a read of another thread's may be in hand
+            self._conn.close()
 
 
 __all__ = ["SQLiteReads", "SQLiteRecords", "upgrade"]
