@@ -22,8 +22,12 @@ from grouping_logs import judge, made_late, mixed_log
 from spimguard import engine
 from spimguard.state import hashed
 
+# The run imports ``grouping_logs`` from this folder, which pytest puts on its own path
+# and a process started afresh does not have (found in a fresh clone's run: only
+# a PYTHONPATH naming tests/ had hidden it).
 RUN = """
 import sys
+sys.path.insert(0, sys.argv[7])
 from pathlib import Path
 from grouping_logs import judged_on_redis
 lateness, size, url, namespace, folder, out = sys.argv[1:7]
@@ -48,7 +52,8 @@ def on_redis(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterat
         with (folder / f"{name}.err").open("wb") as err:
             process = subprocess.Popen(
                 [sys.executable, "-c", RUN, lateness, str(size), redis_url, namespace,
-                 str(folder / name), str(folder / f"{name}.out")],
+                 str(folder / name), str(folder / f"{name}.out"),
+                 str(Path(__file__).resolve().parent)],
                 env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=err)
         running[lateness, size] = (process, namespace, folder / name)
     client = redis.Redis.from_url(redis_url)
