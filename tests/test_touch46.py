@@ -138,6 +138,19 @@ def test_a_last_touch_after_its_contains_answers_as_the_stored_bytes() -> None:
     assert found < asked * 0.85  # (here 0.74: a pair is 4 in 10 of the shapes)
 
 
+def _counted(monkeypatch: pytest.MonkeyPatch, method: str) -> list[int]:
+    """A one-item list counting the calls of ``MemoryState.<method>`` from here on."""
+    calls = [0]
+    original = getattr(MemoryState, method)
+
+    def counted(*args: Any) -> Any:
+        calls[0] += 1
+        return original(*args)
+
+    monkeypatch.setattr(MemoryState, method, counted)
+    return calls
+
+
 def test_the_pair_finds_its_record_once_and_no_time_outlives_its_read(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Takeover's pair of a message to one (whether the recipient wrote to the sender, and
@@ -147,14 +160,7 @@ def test_the_pair_finds_its_record_once_and_no_time_outlives_its_read(
     state = MemoryState(b"w" * 16)
     key = _TIES + "c"
     state.write([Touch(key, ("p",), 900.0, 10, "t46-talked")], T0)
-    calls = [0]
-    side_of = MemoryState._side
-
-    def counted(*args: Any) -> Any:
-        calls[0] += 1
-        return side_of(*args)
-
-    monkeypatch.setattr(MemoryState, "_side", counted)
+    calls = _counted(monkeypatch, "_side")
     assert state.read([Contains(key, ("p",), "t46-talked"),
                        LastTouch(key, "p", 600.0, "t46-talked")], T0 + 1) == [(True,), T0]
     assert calls == [1]
@@ -176,14 +182,7 @@ def test_a_set_of_its_own_is_asked_of_its_table_alone(monkeypatch: pytest.Monkey
     state = MemoryState(b"x" * 16)
     key, none = _SET + "a", _SET + "b"
     state.write([Replace(key, ("p", "q"), 900.0)], T0)
-    finds = [0]
-    found = MemoryState._hashed_at
-
-    def counted(*args: Any) -> Any:
-        finds[0] += 1
-        return found(*args)
-
-    monkeypatch.setattr(MemoryState, "_hashed_at", counted)
+    finds = _counted(monkeypatch, "_hashed_at")
     asked: list[Query] = [Contains(key, ("p", "r")), Distinct(key, 600.0),
                           Tally(key, 600.0, ("q",)), Contains(none, ("p",)),
                           Distinct(none, 600.0), Tally(none, 600.0, ("p",))]
