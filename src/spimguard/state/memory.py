@@ -1434,7 +1434,9 @@ class MemoryState:
                 if held.startswith(frame, at) and held.startswith(item, at + place):
                     return read
         kind = self._kinds.get(key)
-        if not (kind := kind if kind is not None else self._kind_of(key)) & _LODGES:
+        if kind is None:
+            kind = self._kind_of(key)
+        if not kind & _LODGES:
             blob = self._hashed.get(key)
             if blob is not None:
                 return hashed.read(blob)

@@ -38,17 +38,18 @@ def stamp(ts: float) -> str:
 
 def overview(engine: Engine, store: ConsoleStore) -> dict[str, Any]:
     since = engine.now() - DAY
+    records = engine.records.committed()
     per_hour: dict[int, Counter[str]] = defaultdict(Counter)
-    for hour, action, count in engine.records.committed().hourly(since):
+    for hour, action, count in records.hourly(since):
         per_hour[hour][action] += count
     columns = [(stamp(h)[11:16], per_hour[h]) for h in sorted(per_hour)]
     judged = sum(sum(c.values()) for c in per_hour.values())
-    stopped = engine.records.committed().stopped(since, 5000)
+    stopped = records.stopped(since, 5000)
     signals: Counter[str] = Counter(code for e in stopped for code in e.signals)
     hijacked = restricted(engine, stopped)
     decided = store.decisions(since)
     ham = sum(1 for d in decided if d.label == "ham" and d.action in ("hold", "block"))
-    found = engine.records.committed().campaign_ids(since)
+    found = records.campaign_ids(since)
     return {
         "hourly": charts.stacked(columns, ACTIONS), "judged": judged,
         "totals": {a: sum(c[a] for c in per_hour.values()) for a in ACTIONS},
