@@ -9,9 +9,12 @@ ends) and backed up ``spimguard.db`` alone, the file the README names, had none 
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from conftest import T0, config, message
 from spimguard.engine import Engine, open_engine
@@ -48,5 +51,28 @@ def test_the_database_file_alone_holds_every_commit_after_close(tmp_path: Path) 
     reopened = open_engine(CFG, data)
     try:
         assert reopened.records.committed().message("m19") is not None
+    finally:
+        reopened.close()
+
+
+def test_a_reader_holding_an_old_snapshot_delays_the_copy_to_the_next_open(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """What the close cannot copy it says, and the next open still reads every commit."""
+    data = tmp_path / "data"
+    engine = open_engine(CFG, data)
+    engine.process_batch([message(CFG, "m0", "alice", ["bob"], "first", ts=T0)])
+    reader = sqlite3.connect(data / "spimguard.db")
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM verdict_log").fetchone()  # a snapshot held
+        engine.process_batch([message(CFG, "m1", "alice", ["bob"], "second", ts=T0 + 1)])
+        with caplog.at_level(logging.WARNING, logger="spimguard.db"):
+            engine.close()
+        assert "not copied into the database file at close" in caplog.text
+    finally:
+        reader.close()
+    reopened = open_engine(CFG, data)
+    try:
+        assert reopened.records.committed().message("m1") is not None
     finally:
         reopened.close()
