@@ -80,6 +80,9 @@ CHECKPOINT_PERIOD = 0.1
 # finish: past it, it gives up until the thread finds it due again a period later, so a
 # long reader (an export) never stalls the commits for longer.
 RESTART_WAIT = 0.05
+# Seconds the close's copy of the whole WAL waits for a reader of an older snapshot
+# (``Writer.close``): past it the copy is left to the next open, and a stop goes on.
+CLOSE_WAIT = 1.0
 # Past this many times the bound the writer truncates the WAL after a commit, waiting for
 # the thread's checkpoint in progress: a backstop for restarts that kept being skipped or
 # refused. That commit's batch pays for the copy; a restart waits for readers as any
@@ -309,9 +312,28 @@ class Writer(sqlite3.Connection):
             log.error("the writer's own WAL restart failed: %s", exc)
 
     def close(self) -> None:
-        if self.checkpointer is not None:
-            self.checkpointer.close()
-            self.checkpointer = None
+        """The checkpointer's thread stopped, then the whole WAL copied into the database
+        file and cut to nothing, then the close. SQLite checkpoints at the last close of a
+        database only if that close is whole, and a connection with a statement not yet
+        finalized (one the engine's objects still hold) is closed only in name (a zombie,
+        ``sqlite3_close_v2``) and checkpoints nothing: the last commits stayed in the
+        -wal file, and a backup that copied ``spimguard.db`` alone after a stop missed
+        them (found by review46, session 46). Closing twice checkpoints once."""
+        checkpointer, self.checkpointer = self.checkpointer, None
+        if checkpointer is not None:
+            checkpointer.close()
+            try:
+                # A reader of an older snapshot (outside spimguard: the engine's own are
+                # closed) holds the copy back: a stop waits for it a second at most.
+                self.execute(f"PRAGMA busy_timeout={int(CLOSE_WAIT * 1000)}")
+                busy = _wal_checkpoint(self, "TRUNCATE")[0]
+            except sqlite3.Error as exc:
+                busy, why = 1, str(exc)
+            else:
+                why = "a reader of an older snapshot held it back"
+            if busy:  # the commits are safe in the WAL; only the copy waits
+                log.warning("the WAL was not copied into the database file at close (%s); "
+                            "the next open copies it, so back up the -wal file too", why)
         super().close()
 
 

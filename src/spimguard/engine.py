@@ -371,9 +371,12 @@ class Engine:
             self._rebuild_learners()
 
     def close(self) -> None:
+        """The records first: their close ends a console's or the API's read in hand, so
+        the state's close, last on the embedded file, copies its WAL into it unhindered
+        (``db.Writer.close``)."""
         with self.lock:
-            self.state.close()
             self.records.close()
+            self.state.close()
 
     # -- one event -----------------------------------------------------------------------
     def _bounded(self, ts: float) -> float:
