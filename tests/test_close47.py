@@ -1,4 +1,5 @@
-"""An engine closed leaves every commit in ``spimguard.db`` itself (session 47).
+"""An engine closed leaves every commit in ``spimguard.db`` itself; an operation purged
+while its evidence is read is gone, not an error (session 47).
 
 The writer's close could leave the last commits in the -wal file: SQLite copies the WAL
 into the database only at a whole last close, and the engine's connection still held a
@@ -15,9 +16,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from conftest import T0, config, message
+from spimguard import operations
 from spimguard.engine import Engine, open_engine
+from spimguard.server import create_app
+from spimguard.server.console.memory import MemoryConsole
 
 CFG = config(storage={"backend": "sqlite"}, records={"evidence_key": "test-key"})
 
@@ -76,3 +81,34 @@ def test_a_reader_holding_an_old_snapshot_delays_the_copy_to_the_next_open(
         assert reopened.records.committed().message("m1") is not None
     finally:
         reopened.close()
+
+
+def test_an_operation_purged_between_its_find_and_its_bundle_is_gone_not_an_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The evidence endpoint finds the operation, then builds its bundle in another read:
+    the retention purge between the two took every message of its campaigns, and the
+    bundle's assertion answered 500 (found by review46, session 46)."""
+    engine = open_engine(config(api_token="tok"))
+    for n in range(60):
+        sender = f"acct-{n % 8}"
+        engine.process(message(engine.config, f"m{n}", sender, [f"friend{n}"],
+                               f"Hi friend{n}! get free ringtones at http://tonez-club1.biz/r{n}"
+                               f" or call 0800 555 {n:04d} now", T0 + n * 7,
+                               session=f"{sender}-s",
+                               client={"id": "MobileFunster 2.1", "ip": f"203.0.113.{n + 2}"}))
+    found = operations.listing(engine.records)
+    assert found, "the wave is an operation"
+    purging = operations.find
+
+    def found_then_purged(*args: object) -> dict[str, object] | None:
+        info = purging(*args)  # type: ignore[arg-type]
+        engine.records.purge(T0 + 10**6)
+        engine.records.commit()
+        return info
+
+    monkeypatch.setattr(operations, "find", found_then_purged)
+    client = TestClient(create_app(engine, MemoryConsole()), raise_server_exceptions=False)
+    answer = client.get(f"/v1/operations/{found[0]['id']}/evidence",
+                        headers={"Authorization": "Bearer tok"})
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"

@@ -52,6 +52,7 @@ def test_operation_evidence_is_the_bundle_over_all_its_campaigns(tmp_path: Path)
     wave(e, WALLPAPER, "tonezclub77.info", "203.0.113", "MobileFunster 2.1", 100)
     seller = operations.listing(e.records)[0]
     files = operations.bundle(e.records, seller, b"k" * 32)
+    assert files is not None
     evidence.write(files, tmp_path)
     assert evidence.verify(tmp_path) == []
     rows = (tmp_path / "messages.csv").read_text().splitlines()[1:]

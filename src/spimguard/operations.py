@@ -150,9 +150,12 @@ class OperationRecords:
         return getattr(self.records, name)
 
 
-def bundle(records: RecordReads, operation: dict[str, Any], key: bytes) -> dict[str, bytes]:
-    """The evidence bundle of an operation: the campaign bundle over all its messages."""
-    files = evidence.build(cast(RecordReads, OperationRecords(records, operation)),
-                           operation["id"], key)
-    assert files is not None  # an operation has campaigns, and they have messages
-    return files
+def bundle(records: RecordReads, operation: dict[str, Any], key: bytes
+           ) -> dict[str, bytes] | None:
+    """The evidence bundle of an operation: the campaign bundle over all its messages;
+    None when none is left. ``operation`` was found by an earlier read (``find``), and
+    the retention purge may have taken all of its campaigns' messages since: the
+    operation is then gone, as ``find`` would now say (it answered 500 by an assertion
+    before session 47)."""
+    return evidence.build(cast(RecordReads, OperationRecords(records, operation)),
+                          operation["id"], key)

@@ -331,6 +331,8 @@ def create_app(engine: Engine, console: ConsoleStore | None = None) -> Express:
             return _error(404, "not_found", "no such operation")
         files = await run_in_threadpool(operations.bundle, logged, info,
                                         engine.evidence_key)
+        if files is None:  # purged since it was found
+            return _error(404, "not_found", "no such operation")
         name = "".join(c for c in info["id"] if c.isalnum() or c in "-_")[:64]
         return Response(evidence.zipped(files), media_type="application/zip", headers={
             "Content-Disposition": f'attachment; filename="evidence-{name}.zip"'})
