@@ -1,5 +1,6 @@
 """An engine closed leaves every commit in ``spimguard.db`` itself; an operation purged
-while its evidence is read is gone, not an error (session 47).
+while its evidence is read is gone, not an error; the console's account search finds
+every account stopped this week (session 47).
 
 The writer's close could leave the last commits in the -wal file: SQLite copies the WAL
 into the database only at a whole last close, and the engine's connection still held a
@@ -21,7 +22,9 @@ from starlette.testclient import TestClient
 from conftest import T0, config, message
 from spimguard import operations
 from spimguard.engine import Engine, open_engine
+from spimguard.records import LogEntry
 from spimguard.server import create_app
+from spimguard.server.console import views
 from spimguard.server.console.memory import MemoryConsole
 
 CFG = config(storage={"backend": "sqlite"}, records={"evidence_key": "test-key"})
@@ -112,3 +115,20 @@ def test_an_operation_purged_between_its_find_and_its_bundle_is_gone_not_an_erro
                         headers={"Authorization": "Bearer tok"})
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "not_found"
+
+
+def test_the_account_search_finds_an_account_stopped_before_a_large_campaign() -> None:
+    """The search read the senders of the week's newest 5,000 stopped messages: a victim's
+    account held before a campaign's 5,000 later ones was not found."""
+    engine = open_engine(config())
+
+    def held(id: str, ts: float, account: str) -> LogEntry:
+        return LogEntry(id=id, ts=ts, type="message", account=account, digest="d",
+                        result=b"{}", action="hold")
+
+    engine.records.save(held("v", engine.now() - 3600, "victim-alice"))
+    for n in range(5001):
+        engine.records.save(held(f"c{n}", engine.now() - 60 + n / 1000, f"bot{n % 50}"))
+    engine.records.commit()
+    assert views.search_accounts(engine, "ALICE") == ["victim-alice"]
+    assert views.search_accounts(engine, "bot4", limit=3) == ["bot49", "bot48", "bot47"]

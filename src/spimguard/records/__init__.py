@@ -106,6 +106,12 @@ class RecordReads(Protocol):
     def stopped(self, since: float, limit: int = 500) -> Sequence[LogEntry]:
         """Messages held or blocked at or after ``since``, newest first (the review queue)."""
 
+    def stopped_accounts(self, since: float, limit: int = 100_000) -> Sequence[str]:
+        """The accounts with a message held or blocked at or after ``since``, the latest
+        stopped first (ties by name): the console's account search, which ``stopped``'s
+        newest messages would blind to every account of a large campaign's week but the
+        last few thousand messages' senders."""
+
     def hourly(self, since: float) -> Sequence[tuple[int, str, int]]:
         """(hour start, action, messages) for every hour with messages since ``since``."""
 

@@ -61,6 +61,10 @@ def check_records(store: RecordStore) -> None:
     # m1, m3, m4 held at T0+0..4; m2 delivered; the login is not a message.
     assert [e.id for e in store.stopped(T0)] == ["m4", "m3", "m1"], "stopped: newest first"
     assert [e.id for e in store.stopped(T0 + 3, limit=1)] == ["m4"]
+    assert list(store.stopped_accounts(T0)) == ["bob", "alice"], "latest stopped first"
+    assert list(store.stopped_accounts(T0, limit=1)) == ["bob"]
+    assert list(store.stopped_accounts(T0 + 3.5)) == ["bob"]
+    assert list(store.committed().stopped_accounts(T0)) == ["bob", "alice"]
     hour = int(T0 // 3600 * 3600)
     assert list(store.hourly(T0)) == [(hour, "deliver", 1), (hour, "hold", 3)], "hourly"
     assert list(store.hourly(T0 + 3)) == [(hour, "hold", 2)]

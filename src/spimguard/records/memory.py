@@ -63,6 +63,13 @@ class MemoryRecords:
                 and e.action in ("hold", "block")]
         return sorted(held, key=lambda e: (e.ts, e.id), reverse=True)[:limit]
 
+    def stopped_accounts(self, since: float, limit: int = 100_000) -> list[str]:
+        latest: dict[str, float] = {}
+        for e in self._log.values():
+            if e.type == "message" and e.ts >= since and e.action in ("hold", "block"):
+                latest[e.account] = max(e.ts, latest.get(e.account, e.ts))
+        return sorted(latest, key=lambda a: (-latest[a], a))[:limit]
+
     def hourly(self, since: float) -> list[tuple[int, str, int]]:
         counts = Counter((int(e.ts // 3600 * 3600), e.action) for e in self._log.values()
                          if e.type == "message" and e.ts >= since)

@@ -52,6 +52,9 @@ TIMELINE = (f"SELECT {COLUMNS} FROM verdict_log WHERE account = ? AND ts >= ? OR
 LATEST_REPORTS = f"SELECT {REPORT_COLUMNS} FROM reports ORDER BY ts DESC, id DESC LIMIT ?"
 STOPPED = (f"SELECT {COLUMNS} FROM verdict_log WHERE ts >= ? AND type = 'message' AND action "
            "IN ('hold', 'block') ORDER BY ts DESC, id DESC LIMIT ?")
+STOPPED_ACCOUNTS = ("SELECT account FROM verdict_log WHERE ts >= ? AND type = 'message' AND "
+                    "action IN ('hold', 'block') GROUP BY account ORDER BY MAX(ts) DESC, "
+                    "account LIMIT ?")
 # Messages per hour and action; ``{hour}`` is the dialect's whole hour of ``ts`` (SQLite's
 # CAST truncates, PostgreSQL's rounds: it takes FLOOR).
 HOURLY = ("SELECT {hour} * 3600 AS hour, action, COUNT(*) FROM verdict_log WHERE ts >= ? AND "
@@ -136,13 +139,15 @@ class SQLReads:
     """The reads both SQL stores answer alike, over their own ``_query`` (``?`` statements),
     ``_CHUNK`` (the ids one statement may ask for), ``_HOUR`` (the dialect's whole hour of
     ``ts``) and the reads by time, which a dialect may answer from another order than
-    ``ts``'s index (``_STOPPED``, ``_HOURLY``: SQLite's rowids, ``records/sqlite.py``), each
-    with the parameters of ``STOPPED`` and ``HOURLY``. What the database holds: a store's
+    ``ts``'s index (``_STOPPED``, ``_STOPPED_ACCOUNTS``, ``_HOURLY``: SQLite's rowids,
+    ``records/sqlite.py``), each with the parameters of ``STOPPED``, ``STOPPED_ACCOUNTS``
+    and ``HOURLY``. What the database holds: a store's
     committed view (``RecordStore.committed``) is one of these on its own connection."""
 
     _CHUNK = 1000
     _HOUR = ""
     _STOPPED = STOPPED
+    _STOPPED_ACCOUNTS = STOPPED_ACCOUNTS
     _HOURLY = HOURLY
 
     def _query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -178,6 +183,9 @@ class SQLReads:
 
     def stopped(self, since: float, limit: int = 500) -> list[LogEntry]:
         return [entry(r) for r in self._query(self._STOPPED, (since, limit))]
+
+    def stopped_accounts(self, since: float, limit: int = 100_000) -> list[str]:
+        return [row[0] for row in self._query(self._STOPPED_ACCOUNTS, (since, limit))]
 
     def hourly(self, since: float) -> list[tuple[int, str, int]]:
         rows = self._query(self._HOURLY.format(hour=self._HOUR), (since,))

@@ -52,8 +52,9 @@ _INSERT_TEXTLESS_LOG = _log_insert("text")
 # The latest time: the greatest ``ts`` among the last second's rows.
 _LATEST = ("SELECT MAX(ts) FROM verdict_log WHERE at >= "
            "(SELECT MAX(at) FROM verdict_log) >> 31 << 31")
-# ``sql.STOPPED`` and ``sql.HOURLY`` over the rowids from the second of ``since`` on, and
-# ``sql.PURGE``'s first over those before the second after ``before``.
+# ``sql.STOPPED``, ``sql.STOPPED_ACCOUNTS`` and ``sql.HOURLY`` over the rowids from the
+# second of ``since`` on, and ``sql.PURGE``'s first over those before the second after
+# ``before``.
 _SINCE = f"at >= {_SECOND.format(n=1)} AND ts >= ?1"
 # ``sql.STOPPED`` walks down the rowids from the newest only as far as the second of the
 # ``limit``-th newest stopped row (the inner select; the second of ``since`` when fewer),
@@ -65,6 +66,9 @@ _STOPPED = (f"SELECT {sql.COLUMNS} FROM verdict_log WHERE at >= MAX({_SECOND.for
             f"COALESCE((SELECT at FROM verdict_log WHERE {_SINCE} AND {_STOPPED_ROWS} "
             "ORDER BY at DESC LIMIT 1 OFFSET ?2 - 1) >> 31 << 31, 0)) AND "
             f"{_STOPPED_ROWS} ORDER BY ts DESC, id DESC LIMIT ?2")
+_STOPPED_ACCOUNTS = (f"SELECT account FROM verdict_log WHERE {_SINCE} AND type = 'message' "
+                     "AND action IN ('hold', 'block') GROUP BY account ORDER BY MAX(ts) DESC, "
+                     "account LIMIT ?2")
 _HOURLY = ("SELECT {hour} * 3600 AS hour, action, COUNT(*) FROM verdict_log WHERE "
            + _SINCE + " AND type = 'message' GROUP BY hour, action ORDER BY hour, action")
 _PURGE = (f"DELETE FROM verdict_log WHERE at < {_NEXT_SECOND.format(n=1)} AND ts < ?1",
@@ -122,6 +126,7 @@ class SQLiteReads(sql.SQLReads):
     _CHUNK = 900  # SQLite's bound on ? per statement is 999 on old builds
     _HOUR = "CAST(ts / 3600 AS INTEGER)"
     _STOPPED = _STOPPED
+    _STOPPED_ACCOUNTS = _STOPPED_ACCOUNTS
     _HOURLY = _HOURLY
 
     def __init__(self, conn: sqlite3.Connection, lock: threading.Lock | threading.RLock) -> None:
