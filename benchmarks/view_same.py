@@ -1,12 +1,13 @@
 """Every field of every text's view the same as another tree's ``text.py`` gives it.
 
-    python benchmarks/view_same.py [--base /work/wt/base] [--commit C] [--seeds 3]
+    python benchmarks/view_same.py [--base TREE] [--commit main] [--seeds 3]
                                    [--mixes 60000] [--datasets ../shared/datasets]
 
 A speed change to the text view must leave each view as it was, bit for bit: this loads
-the other tree's ``src/spimguard/text.py`` (by default the checkout of main a session
-started from; ``--commit``, as that commit of it had it) beside this tree's and views each
-text through both (``_view``, uncached, and ``view``), comparing every field, each link's
+another tree's ``src/spimguard/text.py`` (``--base``, by default this checkout) as
+``--commit`` had it (by default ``main``, so a branch is compared with main as it stands;
+``--commit ''``: the tree's working copy) beside this tree's and views each text through
+both (``_view``, uncached, and ``view``), comparing every field, each link's
 fields too, and the tokens. The texts (``texts``): ``text_view.py``'s corpus at ``--seeds``
 seeds (10,000 each); every line of the bundled data and of the shared datasets
 (``--datasets``), with their CSV fields and JSON strings; every string constant under
@@ -173,10 +174,11 @@ def main(tree: Path, seeds: int = 3, mixes: int = 60_000, datasets: Path | None 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", type=Path, default=Path("/work/wt/base"))
+    parser.add_argument("--base", type=Path, default=Path(__file__).resolve().parents[1])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--mixes", type=int, default=60_000)
-    parser.add_argument("--commit", help="the base tree's text.py as this commit had it")
+    parser.add_argument("--commit", default="main",
+                        help="the base tree's text.py as this commit had it")
     parser.add_argument("--datasets", type=Path, default=DATASETS)
     args = parser.parse_args()
     rows, differ = main(args.base, args.seeds, args.mixes,

@@ -25,6 +25,20 @@ import pytest
 from spimguard import Config, Engine, decode_event, load_config, open_engine
 
 T0 = 1_790_000_000.0
+
+
+def shared_datasets() -> Path | None:
+    """The public datasets folder, read where it is (never copied into the repository):
+    $SPIMGUARD_DATASETS, or a ``shared/datasets`` beside the checkout or one of its
+    parents (the project's own, or a git worktree's a level deeper); None without one."""
+    given = os.environ.get("SPIMGUARD_DATASETS")
+    if given:
+        return Path(given)
+    here = Path(__file__).resolve().parents[1]
+    return next((p / "shared/datasets" for p in here.parents
+                 if (p / "shared/datasets/sms-spam-collection").is_dir()), None)
+
+
 TOKEN = "test-token-0123456789"
 
 

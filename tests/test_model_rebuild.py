@@ -4,13 +4,13 @@ was trained on; the cross-corpus evaluation measures what it claims to."""
 from __future__ import annotations
 
 import json
-import os
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import shared_datasets
 from rebuilds import differences
 from spimguard import load_config
 from spimguard.detectors.content import ContentDetector
@@ -22,24 +22,13 @@ from spimguard.text import view
 from test_content import HAM, SPAM
 
 
-def _datasets() -> Path | None:
-    """The public datasets folder: $SPIMGUARD_DATASETS, or a ``shared/datasets`` beside
-    the repository or one of its parents (where the project keeps them)."""
-    given = os.environ.get("SPIMGUARD_DATASETS")
-    if given:
-        return Path(given)
-    here = Path(__file__).resolve().parents[1]
-    return next((p / "shared/datasets" for p in here.parents
-                 if (p / "shared/datasets/sms-spam-collection").is_dir()), None)
-
-
 def _samples() -> list[datasets.Sample]:
     return [datasets.Sample(t, 1, "x") for t in SPAM] + [
         datasets.Sample(t, 0, "x") for t in HAM]
 
 
 def test_bundled_model_is_what_head_builds() -> None:
-    root = _datasets()
+    root = shared_datasets()
     if root is None:
         pytest.skip("the public datasets are not on this machine (set SPIMGUARD_DATASETS)")
     rebuilt = training.shipped(root)

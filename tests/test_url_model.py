@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import T0, config, event, message
+from conftest import T0, config, event, message, shared_datasets
 from rebuilds import differences
 from spimguard import lists, open_engine
 from spimguard.engine import Engine
@@ -23,7 +23,6 @@ from spimguard.state.ops import Touch
 from spimguard.text import parse_url, view
 from spimguard.urlmodel import features, scorer, words
 from spimguard.urlmodel import train as training
-from test_model_rebuild import _datasets
 
 # Phishing shapes written for this test (none is in the training file): a kit on a free
 # site builder under a brand's name, one in a compromised WordPress site's plugins, a
@@ -208,7 +207,7 @@ def test_the_monotone_fit_keeps_weights_at_zero_or_above() -> None:
 
 
 def test_the_bundled_url_model_is_what_head_builds(tmp_path: Path) -> None:
-    root = _datasets()
+    root = shared_datasets()
     if root is None:
         pytest.skip("the public datasets are not on this machine (set SPIMGUARD_DATASETS)")
     from spimguard.cli import app

@@ -10,7 +10,9 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-DATASETS = Path("/work/shared/datasets")
+from conftest import shared_datasets
+
+DATASETS = shared_datasets()
 CHAT = Path(__file__).resolve().parents[1] / "src/spimguard/data/sim/chat.tsv"
 
 _SAMPLES = 40  # texts per dataset
@@ -32,22 +34,22 @@ def _csv_column(path: Path, column: int, skip_header: bool = True) -> list[str]:
     return [row[column] for row in rows[1 if skip_header else 0:] if len(row) > column]
 
 
-def _dataset_texts() -> Iterator[tuple[str, list[str]]]:
+def _dataset_texts(root: Path) -> Iterator[tuple[str, list[str]]]:
     yield "sms", [line.split("\t", 1)[1] for line in
-                  _lines(DATASETS / "sms-spam-collection/SMSSpamCollection") if "\t" in line]
-    yield "smishing", _csv_column(DATASETS / "sms-phishing-mishra-soni/Dataset_5971.csv", 1)
+                  _lines(root / "sms-spam-collection/SMSSpamCollection") if "\t" in line]
+    yield "smishing", _csv_column(root / "sms-phishing-mishra-soni/Dataset_5971.csv", 1)
     yield "indonesian", _csv_column(
-        DATASETS / "indonesian-sms-spam-rahmi-wibisono/dataset_sms_spam_v1.csv", 0)
+        root / "indonesian-sms-spam-rahmi-wibisono/dataset_sms_spam_v1.csv", 0)
     yield "telegram", [line for line in _lines(
-        DATASETS / "telegram-ru-spam-talyguryn-antispambot/antispam/data/spam.txt") if line]
+        root / "telegram-ru-spam-talyguryn-antispambot/antispam/data/spam.txt") if line]
     yield "thai", [line.split("|", 1)[1] for line in
-                   _lines(DATASETS / "thai-sms-spam-ssivakorn/data/raw_data/2022.txt")
+                   _lines(root / "thai-sms-spam-ssivakorn/data/raw_data/2022.txt")
                    if "|" in line]
     yield "janitr", [json.loads(line)["text"] for line in
-                     _lines(DATASETS / "janitr-x-crypto-scam/data/sample.jsonl") if line]
+                     _lines(root / "janitr-x-crypto-scam/data/sample.jsonl") if line]
     yield "phishing-url", _csv_column(
-        DATASETS / "web-page-phishing-hannousse-yahiouche/dataset_phishing.csv", 0)
-    yield "discord-domain", _lines(DATASETS / "discord-phishing-links-nikolaischunk/txt/"
+        root / "web-page-phishing-hannousse-yahiouche/dataset_phishing.csv", 0)
+    yield "discord-domain", _lines(root / "discord-phishing-links-nikolaischunk/txt/"
                                    "domain-list.txt")
 
 
@@ -75,8 +77,8 @@ def texts() -> Iterator[tuple[str, str]]:
     """(key, text) pairs; dataset samples only where the datasets are present."""
     for number, line in enumerate(_lines(CHAT)):
         yield f"chat:{number}", line.split("\t", 1)[-1]
-    if DATASETS.is_dir():
-        for name, items in _dataset_texts():
+    if DATASETS is not None:
+        for name, items in _dataset_texts(DATASETS):
             for number, text in enumerate(_every(items, _SAMPLES)):
                 yield f"{name}:{number}", text
     for number, text in enumerate(GENERATED):
