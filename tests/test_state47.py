@@ -56,7 +56,7 @@ def _counted(holder: Any, name: str) -> Iterator[list[int]]:
 def _general() -> Iterator[None]:
     """The general loop for every touch: the small record's way shut."""
     small = sided._touched_small
-    sided._touched_small = lambda *_: False  # type: ignore[assignment]
+    sided._touched_small = lambda *_: False
     try:
         yield
     finally:
