@@ -45,3 +45,32 @@ def test_one_little_known_site_to_the_whole_list_from_the_owners_own_place_is_st
     reached = sum(v.action in ("deliver", "warn") for v in verdicts)
     assert reached <= 6, [v.action for v in verdicts]  # main: 40 of 40
     assert any(v.account_action.action != "none" for v in verdicts)
+
+
+OPENER = "hey {name}, long time! how are you?"
+ANSWER = "omg hi!! long time, how are you?"
+
+
+def test_openers_from_the_owners_own_place_then_the_site_as_each_answers_reply_are_stopped(
+        ) -> None:
+    """The seller that draws answers first, from the owner's own place: an opener to
+    each contact two minutes apart, and the site as the reply to each who answers. An
+    opener makes its recipient one the account writes to, so the reply goes to no
+    dormant tie; the burst is the openers' (``burst.broadcast``)."""
+    engine = engine_with_history()
+    mutual(engine, "alice")
+    cfg, at, pitches = engine.config, T0, []
+    worm = {"session": "worm", "client": {"id": "im-android", "ip": NEIGHBOUR}}
+    for i in range(3, 40):
+        at += 120
+        friend = f"alice-friend{i}"
+        engine.process(message(cfg, f"o{i}", "alice", [friend],
+                               OPENER.format(name=NAMES[i % len(NAMES)]), at, **worm))
+        if i % 2:
+            engine.process(message(cfg, f"a{i}", friend, ["alice"], ANSWER, at + 30,
+                                   session="own", client={"id": "im-ios", "ip": "192.0.2.9"}))
+            pitches.append(engine.process(message(
+                cfg, f"p{i}", "alice", [friend], f"all good! btw {PITCH[0]}".format(
+                    name=NAMES[i % len(NAMES)], n=0, i=i), at + 60, **worm)))
+    reached = sum(v.action in ("deliver", "warn") for v in pitches)
+    assert reached <= 3, [v.action for v in pitches]  # main: 18 of 18

@@ -216,30 +216,35 @@ class TakeoverDetector(base.Planning[_Found | None]):
     def _broadcast(self, memo: _Found, ctx: Context, facts: Facts, judged: dict[str, Any],
                    popular: bool) -> dict[str, Any]:
         """The session's facts, at ``risk_known_network`` (a session only partly new) when
-        its message gives a little-known site to a dormant tie and the session has now
-        given that site, or written anything, to ``pitch_ties`` people in the burst window
-        (``burst.broadcast``).
+        its message gives a little-known site once the session has given it, or written
+        anything to ties the account had not been writing to, to ``pitch_ties`` people in
+        the burst window (``burst.broadcast``), this message's recipients included.
 
         The owner's own network and app say who holds the device, not what runs on it:
-        the seller's software on the owner's own computer (the messenger worms this
-        threat began with), or a residential proxy inside the owner's /24, writes from
+        a worm on the owner's own computer, or the seller's software behind a residential
+        proxy inside the owner's /24, writes from
         there with the owner's app id, and was judged the owner's: FAMILIAR_SENDER took
         four points off every pitch and no burst was counted (red team, session 47: 75
         of 130 pitches to whole contact lists delivered, 56 from one account). A person
         passes a little-known link to the two or three friends it talks with, and
         announces to everyone with no link (``owner_consistent``); a little-known site
-        (one, or a site per pitch) to many of the ties it had not been writing to, within
-        minutes, is the broadcast whatever the device. An encrypted message (no site to name) and a
-        popular site (``_unearned``'s own count) are not judged here."""
+        in a burst to the ties it had not been writing to (one site or a site per pitch,
+        with the burst or as the reply to the answers its openers drew: an opener makes
+        its recipient one the account writes to) is the broadcast whatever the device.
+        An encrypted message (no site to name) and a popular site (``_unearned``'s own
+        count) are not judged here; a passed challenge (``proven``) never is."""
         if popular:
             return judged
         found, dormant = memo.plan, self._dormant(memo, facts)
-        if found.text_to is None or found.burst is None or not dormant:
+        if found.text_to is None or found.burst is None:
             return judged
         read_more(ctx, (found.text_to, found.burst))
         if burst.broadcast(found, facts, dormant, memo.room) < self.cfg.pitch_ties:
             return judged
-        return {**judged, "risk": self.cfg.risk_known_network}
+        # Its replies so far were counted unasked whether they carried its pitch (a risky
+        # session's are asked: ``burst.answers``), and the site it gave as the reply to
+        # each answer its openers drew is that pitch: they vouch for nothing from here.
+        return {**judged, "risk": self.cfg.risk_known_network, "replies": 0}
 
     def _script(self, memo: _Found, view: MessageView) -> str:
         """The text's script (``profile.script``): ``behaviour`` judges it, ``learn``
