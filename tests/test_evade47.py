@@ -21,7 +21,7 @@ NAMES = ("Sam", "Alex", "Maria", "Jo", "Priya", "Chen")
 
 
 def owner_place_burst(engine: Engine, account: str = "alice", count: int = 40,
-                      sites: int = 1) -> list[Any]:
+                      sites: int = 1, pitch: tuple[str, ...] = PITCH) -> list[Any]:
     """The seller's software on the owner's own network (the owner's computer, or a
     residential proxy in its /24) with the owner's app id: no contact list read, words
     varied per recipient, one site (or ``sites`` of them, in turn), 3 s apart, to the
@@ -29,7 +29,7 @@ def owner_place_burst(engine: Engine, account: str = "alice", count: int = 40,
     cfg = engine.config
     return [engine.process(message(
         cfg, f"{account}-w{i}", account, [f"{account}-friend{i}"],
-        PITCH[i % len(PITCH)].format(name=NAMES[i % len(NAMES)], n=i % sites, i=i),
+        pitch[i % len(pitch)].format(name=NAMES[i % len(NAMES)], n=i % sites, i=i),
         T0 + 10 + 3 * i, session="worm", client={"id": "im-android", "ip": NEIGHBOUR}))
         for i in range(count)]
 
@@ -45,6 +45,30 @@ def test_one_little_known_site_to_the_whole_list_from_the_owners_own_place_is_st
     reached = sum(v.action in ("deliver", "warn") for v in verdicts)
     assert reached <= 6, [v.action for v in verdicts]  # main: 40 of 40
     assert any(v.account_action.action != "none" for v in verdicts)
+
+
+def test_a_site_per_pitch_from_the_owners_own_place_is_stopped() -> None:
+    """A site per pitch: each site reaches one person, the burst to the ties the account
+    had not been writing to is the broadcast all the same."""
+    engine = engine_with_history()
+    mutual(engine, "alice")
+    verdicts = owner_place_burst(engine, sites=40)
+    assert sum(v.action in ("deliver", "warn") for v in verdicts) <= 7  # main: 40 of 40
+
+
+POPULAR_PITCH = ("{name}, got my new ringing sound from here https://sites.google.com/view/"
+                 "tunes-club/r{i}",)
+
+
+def test_a_popular_hosts_page_from_the_owners_own_place_is_stopped_as_far_as_its_shares(
+        ) -> None:
+    """A popular site vouches for what is shared, not for how far: the seller's page on
+    Google Sites reaches ``popular_share_ties`` people from the owner's place, as from
+    any session nothing proves the owner's."""
+    engine = engine_with_history()
+    mutual(engine, "alice")
+    verdicts = owner_place_burst(engine, pitch=POPULAR_PITCH)
+    assert sum(v.action in ("deliver", "warn") for v in verdicts) <= 15  # main: 40 of 40
 
 
 OPENER = "hey {name}, long time! how are you?"

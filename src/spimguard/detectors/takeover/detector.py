@@ -195,7 +195,8 @@ class TakeoverDetector(base.Planning[_Found | None]):
             return judged
         known = self._record(memo, ctx, facts).profile(now)
         if not profile.earned(self.cfg, known, net, now):
-            return self._broadcast(memo, ctx, facts, judged, sealed or _popular(sites))
+            return judged if sealed else self._broadcast(memo, ctx, facts, judged,
+                                                         _popular(sites))
         dormant = self._dormant(memo, facts)
         if not dormant:
             return judged
@@ -216,9 +217,11 @@ class TakeoverDetector(base.Planning[_Found | None]):
     def _broadcast(self, memo: _Found, ctx: Context, facts: Facts, judged: dict[str, Any],
                    popular: bool) -> dict[str, Any]:
         """The session's facts, at ``risk_known_network`` (a session only partly new) when
-        its message gives a little-known site once the session has given it, or written
-        anything to ties the account had not been writing to, to ``pitch_ties`` people in
-        the burst window (``burst.broadcast``), this message's recipients included.
+        its message gives a site once the session has given it, or written anything to ties
+        the account had not been writing to, to ``pitch_ties`` people in the burst window
+        (``burst.broadcast``), this message's recipients included; ``popular_share_ties``
+        when every site is on the popular list (``_popular``), which vouches for what is
+        shared, not for how far (``_spread``): anyone publishes on Google Sites.
 
         The owner's own network and app say who holds the device, not what runs on it:
         a worm on the owner's own computer, or the seller's software behind a residential
@@ -231,15 +234,14 @@ class TakeoverDetector(base.Planning[_Found | None]):
         in a burst to the ties it had not been writing to (one site or a site per pitch,
         with the burst or as the reply to the answers its openers drew: an opener makes
         its recipient one the account writes to) is the broadcast whatever the device.
-        An encrypted message (no site to name) and a popular site (``_unearned``'s own
-        count) are not judged here; a passed challenge (``proven``) never is."""
-        if popular:
-            return judged
+        An encrypted message (no site to name) is not judged here; a session a passed
+        challenge proved the owner's (``proven``) never is."""
         found, dormant = memo.plan, self._dormant(memo, facts)
         if found.text_to is None or found.burst is None:
             return judged
         read_more(ctx, (found.text_to, found.burst))
-        if burst.broadcast(found, facts, dormant, memo.room) < self.cfg.pitch_ties:
+        if burst.broadcast(found, facts, dormant, memo.room) < (
+                self.cfg.popular_share_ties if popular else self.cfg.pitch_ties):
             return judged
         # Its replies so far were counted unasked whether they carried its pitch (a risky
         # session's are asked: ``burst.answers``), and the site it gave as the reply to
