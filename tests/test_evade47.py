@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import T0, message
+import pytest
+
+from conftest import T0, event, message
 from spimguard.engine import Engine
 from test_takeover import engine_with_history, mutual
 
@@ -98,3 +100,36 @@ def test_openers_from_the_owners_own_place_then_the_site_as_each_answers_reply_a
                     name=NAMES[i % len(NAMES)], n=0, i=i), at + 60, **worm)))
     reached = sum(v.action in ("deliver", "warn") for v in pitches)
     assert reached <= 3, [v.action for v in pitches]  # main: 18 of 18
+
+
+# -- gaps left open ------------------------------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="a broadcast paced past the burst window from the "
+                   "owner's own place: the window's counts see one person each, and the "
+                   "session-life sets (burst._slow_burst, keys.spread) are kept only for "
+                   "sessions already doubted; reports stop it later (session 47)")
+def test_a_broadcast_one_pitch_every_eleven_minutes_from_the_owners_own_place() -> None:
+    engine = engine_with_history()
+    mutual(engine, "alice")
+    cfg = engine.config
+    verdicts = [engine.process(message(
+        cfg, f"w{i}", "alice", [f"alice-friend{i}"],
+        PITCH[i % len(PITCH)].format(name=NAMES[i % len(NAMES)], n=0, i=i),
+        T0 + 660 * i, session="worm", client={"id": "im-android", "ip": NEIGHBOUR}))
+        for i in range(3, 40)]
+    assert sum(v.action in ("deliver", "warn") for v in verdicts) <= 15
+
+
+@pytest.mark.xfail(strict=True, reason="an end-to-end encrypted broadcast from the owner's "
+                   "own place: no site to name, and one size class to every contact is also "
+                   "the owner's new-year greeting; SEALED_BULK judges unfamiliar sessions "
+                   "only (session 47)")
+def test_an_encrypted_broadcast_from_the_owners_own_place() -> None:
+    engine = engine_with_history()
+    mutual(engine, "alice")
+    cfg = engine.config
+    verdicts = [engine.process(event(
+        cfg, type="message", id=f"w{i}", sender="alice", recipients=[f"alice-friend{i}"],
+        ts=T0 + 10 + 3 * i, encrypted=True, size=236, session="worm",
+        client={"id": "im-android", "ip": NEIGHBOUR})) for i in range(40)]
+    assert sum(v.action in ("deliver", "warn") for v in verdicts) <= 15
