@@ -36,48 +36,38 @@ def owner_place_burst(engine: Engine, account: str = "alice", count: int = 40,
         for i in range(count)]
 
 
-def test_one_little_known_site_to_the_whole_list_from_the_owners_own_place_is_stopped(
+def delivered(verdicts: list[Any]) -> int:
+    """Messages that reached their recipient with no notice beside them."""
+    return sum(v.action == "deliver" for v in verdicts)
+
+
+def test_one_little_known_site_to_the_whole_list_from_the_owners_own_place_is_warned(
         ) -> None:
     """The owner's network and app say who holds the device, not what runs on it: one
     little-known site to many of the ties the account had not been writing to, within
-    minutes, is the broadcast whatever the device (``TakeoverDetector._broadcast``)."""
+    minutes, is a broadcast, and FAMILIAR_SENDER is withheld from it
+    (``TakeoverDetector._broadcast``): its words and link count as any contact's."""
     engine = engine_with_history()
     mutual(engine, "alice")
     verdicts = owner_place_burst(engine)
-    reached = sum(v.action in ("deliver", "warn") for v in verdicts)
-    assert reached <= 6, [v.action for v in verdicts]  # main: 40 of 40
-    assert any(v.account_action.action != "none" for v in verdicts)
+    assert delivered(verdicts) <= 3, [v.action for v in verdicts]  # main: 40 of 40
+    assert not any(v.signals and v.signals[-1].code == "FAMILIAR_SENDER"
+                   for v in verdicts[3:])
 
 
-def test_a_site_per_pitch_from_the_owners_own_place_is_stopped() -> None:
+def test_a_site_per_pitch_from_the_owners_own_place_is_warned() -> None:
     """A site per pitch: each site reaches one person, the burst to the ties the account
     had not been writing to is the broadcast all the same."""
     engine = engine_with_history()
     mutual(engine, "alice")
-    verdicts = owner_place_burst(engine, sites=40)
-    assert sum(v.action in ("deliver", "warn") for v in verdicts) <= 7  # main: 40 of 40
-
-
-POPULAR_PITCH = ("{name}, got my new ringing sound from here https://sites.google.com/view/"
-                 "tunes-club/r{i}",)
-
-
-def test_a_popular_hosts_page_from_the_owners_own_place_is_stopped_as_far_as_its_shares(
-        ) -> None:
-    """A popular site vouches for what is shared, not for how far: the seller's page on
-    Google Sites reaches ``popular_share_ties`` people from the owner's place, as from
-    any session nothing proves the owner's."""
-    engine = engine_with_history()
-    mutual(engine, "alice")
-    verdicts = owner_place_burst(engine, pitch=POPULAR_PITCH)
-    assert sum(v.action in ("deliver", "warn") for v in verdicts) <= 15  # main: 40 of 40
+    assert delivered(owner_place_burst(engine, sites=40)) <= 6  # main: 38 of 40
 
 
 OPENER = "hey {name}, long time! how are you?"
 ANSWER = "omg hi!! long time, how are you?"
 
 
-def test_openers_from_the_owners_own_place_then_the_site_as_each_answers_reply_are_stopped(
+def test_openers_from_the_owners_own_place_then_the_site_as_each_answers_reply_are_warned(
         ) -> None:
     """The seller that draws answers first, from the owner's own place: an opener to
     each contact two minutes apart, and the site as the reply to each who answers. An
@@ -98,11 +88,37 @@ def test_openers_from_the_owners_own_place_then_the_site_as_each_answers_reply_a
             pitches.append(engine.process(message(
                 cfg, f"p{i}", "alice", [friend], f"all good! btw {PITCH[0]}".format(
                     name=NAMES[i % len(NAMES)], n=0, i=i), at + 60, **worm)))
-    reached = sum(v.action in ("deliver", "warn") for v in pitches)
-    assert reached <= 3, [v.action for v in pitches]  # main: 18 of 18
+    assert delivered(pitches) <= 2, [v.action for v in pitches]  # main: 19 of 19
 
 
 # -- gaps left open ------------------------------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="warned, not held: between contacts who list each "
+                   "other the words and the link's shape are bounded to a warn (policy.py), "
+                   "and the owner's own place is the owner's to all other evidence; a hold "
+                   "here would hold Gran's e-card from her phone to twenty contacts "
+                   "(test_attack_session29's guard) and the owner's restaurant link to eight "
+                   "friends (test_attack_session30's): nothing but the words tells them apart "
+                   "(session 47)")
+def test_the_broadcast_from_the_owners_own_place_is_held() -> None:
+    engine = engine_with_history()
+    mutual(engine, "alice")
+    assert sum(v.action in ("deliver", "warn") for v in owner_place_burst(engine)) <= 6
+
+
+POPULAR_PITCH = ("{name}, got my new ringing sound from here https://sites.google.com/view/"
+                 "tunes-club/r{i}",)
+
+
+@pytest.mark.xfail(strict=True, reason="the seller's page on a popular host (Google Sites) "
+                   "from the owner's own place: FAMILIAR_SENDER is withheld past "
+                   "popular_share_ties people, but neither the words nor a popular site's "
+                   "link say anything, so all 40 are delivered (session 47)")
+def test_a_popular_hosts_page_from_the_owners_own_place() -> None:
+    engine = engine_with_history()
+    mutual(engine, "alice")
+    assert delivered(owner_place_burst(engine, pitch=POPULAR_PITCH)) <= 15
+
 
 @pytest.mark.xfail(strict=True, reason="a broadcast paced past the burst window from the "
                    "owner's own place: the window's counts see one person each, and the "
