@@ -149,3 +149,15 @@ def test_an_encrypted_broadcast_from_the_owners_own_place() -> None:
         ts=T0 + 10 + 3 * i, encrypted=True, size=236, session="worm",
         client={"id": "im-android", "ip": NEIGHBOUR})) for i in range(40)]
     assert sum(v.action in ("deliver", "warn") for v in verdicts) <= 15
+
+
+@pytest.mark.xfail(strict=True, reason="bland words and a plain link to a fresh domain from "
+                   "the owner's own place: FAMILIAR_SENDER is withheld, but nothing else "
+                   "speaks (reputation's spread counts senders from spread_soft 4, and one "
+                   "account is one sender), so 40 of 40 are delivered until recipients "
+                   "report it (session 47)")
+def test_a_bland_pitch_with_a_plain_link_from_the_owners_own_place() -> None:
+    engine = engine_with_history()
+    mutual(engine, "alice")
+    bland = ("{name} look at this https://riverside-photos-{n}.com/a{i}",)
+    assert delivered(owner_place_burst(engine, pitch=bland)) <= 15
