@@ -237,10 +237,15 @@ class TakeoverDetector(base.Planning[_Found | None]):
         view, found = ctx.view, memo.plan
         if view is None or found.text_to is None or found.burst is None:
             return False  # an encrypted message names no site; no link, no broadcast
-        sites = keys.sites(view)
+        popular, dormant = _popular(keys.sites(view)), self._dormant(memo, facts)
+        if popular and not dormant:
+            # What friends share with the friends they write to: only how far it goes down
+            # the ties the account had not been writing to counts (as ``keys.shares``), and
+            # the life's every video link to a close friend reads nothing more.
+            return False
         read_more(ctx, (found.text_to, found.burst))
-        return burst.broadcast(found, facts, self._dormant(memo, facts), memo.room) >= (
-            self.cfg.popular_share_ties if _popular(sites) else self.cfg.pitch_ties)
+        return burst.broadcast(found, facts, dormant, memo.room) >= (
+            self.cfg.popular_share_ties if popular else self.cfg.pitch_ties)
 
     def _script(self, memo: _Found, view: MessageView) -> str:
         """The text's script (``profile.script``): ``behaviour`` judges it, ``learn``
