@@ -14,26 +14,33 @@ from conftest import T0, event, message
 from spimguard.engine import Engine
 from test_takeover import engine_with_history, mutual
 
-HOME = "198.51.100.20"  # where the account's month of life was written from
-NEIGHBOUR = "198.51.100.91"  # another address in the owner's own /24
+# Another address in the owner's own /24 (``engine_with_history`` writes from .20).
+NEIGHBOUR = "198.51.100.91"
 PITCH = ("{name}, got my new ringing sound from here, love it https://tunes-{n}.shop/{i}",
          "hey {name} this place has the funniest alert sounds lol https://tunes-{n}.shop/x{i}",
          "{name}! have you tried these tunes for your phone? https://tunes-{n}.shop/?r={i}")
 NAMES = ("Sam", "Alex", "Maria", "Jo", "Priya", "Chen")
 
 
-def owner_place_burst(engine: Engine, account: str = "alice", count: int = 40,
-                      sites: int = 1, pitch: tuple[str, ...] = PITCH) -> list[Any]:
+def owner() -> Engine:
+    """An account with a month of life from home and 60 contacts who all list it back."""
+    engine = engine_with_history()
+    mutual(engine, "alice")
+    return engine
+
+
+def owner_place_burst(engine: Engine, sites: int = 1, pitch: tuple[str, ...] = PITCH,
+                      apart: float = 3.0, first: int = 0) -> list[Any]:
     """The seller's software on the owner's own network (the owner's computer, or a
     residential proxy in its /24) with the owner's app id: no contact list read, words
-    varied per recipient, one site (or ``sites`` of them, in turn), 3 s apart, to the
-    whole list in order."""
+    varied per recipient, one site (or ``sites`` of them, in turn), ``apart`` seconds
+    apart, to the whole list in order from its ``first``."""
     cfg = engine.config
     return [engine.process(message(
-        cfg, f"{account}-w{i}", account, [f"{account}-friend{i}"],
+        cfg, f"w{i}", "alice", [f"alice-friend{i}"],
         pitch[i % len(pitch)].format(name=NAMES[i % len(NAMES)], n=i % sites, i=i),
-        T0 + 10 + 3 * i, session="worm", client={"id": "im-android", "ip": NEIGHBOUR}))
-        for i in range(count)]
+        T0 + 10 + apart * i, session="worm", client={"id": "im-android", "ip": NEIGHBOUR}))
+        for i in range(first, 40)]
 
 
 def delivered(verdicts: list[Any]) -> int:
@@ -47,8 +54,7 @@ def test_one_little_known_site_to_the_whole_list_from_the_owners_own_place_is_wa
     little-known site to many of the ties the account had not been writing to, within
     minutes, is a broadcast, and FAMILIAR_SENDER is withheld from it
     (``TakeoverDetector._broadcast``): its words and link count as any contact's."""
-    engine = engine_with_history()
-    mutual(engine, "alice")
+    engine = owner()
     verdicts = owner_place_burst(engine)
     assert delivered(verdicts) <= 3, [v.action for v in verdicts]  # main: 40 of 40
     assert not any(v.signals and v.signals[-1].code == "FAMILIAR_SENDER"
@@ -58,9 +64,7 @@ def test_one_little_known_site_to_the_whole_list_from_the_owners_own_place_is_wa
 def test_a_site_per_pitch_from_the_owners_own_place_is_warned() -> None:
     """A site per pitch: each site reaches one person, the burst to the ties the account
     had not been writing to is the broadcast all the same."""
-    engine = engine_with_history()
-    mutual(engine, "alice")
-    assert delivered(owner_place_burst(engine, sites=40)) <= 6  # main: 38 of 40
+    assert delivered(owner_place_burst(owner(), sites=40)) <= 6  # main: 38 of 40
 
 
 OPENER = "hey {name}, long time! how are you?"
@@ -73,8 +77,7 @@ def test_openers_from_the_owners_own_place_then_the_site_as_each_answers_reply_a
     each contact two minutes apart, and the site as the reply to each who answers. An
     opener makes its recipient one the account writes to, so the reply goes to no
     dormant tie; the burst is the openers' (``burst.broadcast``)."""
-    engine = engine_with_history()
-    mutual(engine, "alice")
+    engine = owner()
     cfg, at, pitches = engine.config, T0, []
     worm = {"session": "worm", "client": {"id": "im-android", "ip": NEIGHBOUR}}
     for i in range(3, 40):
@@ -101,9 +104,7 @@ def test_openers_from_the_owners_own_place_then_the_site_as_each_answers_reply_a
                    "friends (test_attack_session30's): nothing but the words tells them apart "
                    "(session 47)")
 def test_the_broadcast_from_the_owners_own_place_is_held() -> None:
-    engine = engine_with_history()
-    mutual(engine, "alice")
-    assert sum(v.action in ("deliver", "warn") for v in owner_place_burst(engine)) <= 6
+    assert sum(v.action in ("deliver", "warn") for v in owner_place_burst(owner())) <= 6
 
 
 POPULAR_PITCH = ("{name}, got my new ringing sound from here https://sites.google.com/view/"
@@ -115,9 +116,7 @@ POPULAR_PITCH = ("{name}, got my new ringing sound from here https://sites.googl
                    "popular_share_ties people, but neither the words nor a popular site's "
                    "link say anything, so all 40 are delivered (session 47)")
 def test_a_popular_hosts_page_from_the_owners_own_place() -> None:
-    engine = engine_with_history()
-    mutual(engine, "alice")
-    assert delivered(owner_place_burst(engine, pitch=POPULAR_PITCH)) <= 15
+    assert delivered(owner_place_burst(owner(), pitch=POPULAR_PITCH)) <= 15
 
 
 @pytest.mark.xfail(strict=True, reason="a broadcast paced past the burst window from the "
@@ -125,14 +124,7 @@ def test_a_popular_hosts_page_from_the_owners_own_place() -> None:
                    "session-life sets (burst._slow_burst, keys.spread) are kept only for "
                    "sessions already doubted; reports stop it later (session 47)")
 def test_a_broadcast_one_pitch_every_eleven_minutes_from_the_owners_own_place() -> None:
-    engine = engine_with_history()
-    mutual(engine, "alice")
-    cfg = engine.config
-    verdicts = [engine.process(message(
-        cfg, f"w{i}", "alice", [f"alice-friend{i}"],
-        PITCH[i % len(PITCH)].format(name=NAMES[i % len(NAMES)], n=0, i=i),
-        T0 + 660 * i, session="worm", client={"id": "im-android", "ip": NEIGHBOUR}))
-        for i in range(3, 40)]
+    verdicts = owner_place_burst(owner(), apart=660, first=3)
     assert sum(v.action in ("deliver", "warn") for v in verdicts) <= 15
 
 
@@ -141,8 +133,7 @@ def test_a_broadcast_one_pitch_every_eleven_minutes_from_the_owners_own_place() 
                    "the owner's new-year greeting; SEALED_BULK judges unfamiliar sessions "
                    "only (session 47)")
 def test_an_encrypted_broadcast_from_the_owners_own_place() -> None:
-    engine = engine_with_history()
-    mutual(engine, "alice")
+    engine = owner()
     cfg = engine.config
     verdicts = [engine.process(event(
         cfg, type="message", id=f"w{i}", sender="alice", recipients=[f"alice-friend{i}"],
@@ -157,7 +148,5 @@ def test_an_encrypted_broadcast_from_the_owners_own_place() -> None:
                    "account is one sender), so 40 of 40 are delivered until recipients "
                    "report it (session 47)")
 def test_a_bland_pitch_with_a_plain_link_from_the_owners_own_place() -> None:
-    engine = engine_with_history()
-    mutual(engine, "alice")
     bland = ("{name} look at this https://riverside-photos-{n}.com/a{i}",)
-    assert delivered(owner_place_burst(engine, pitch=bland)) <= 15
+    assert delivered(owner_place_burst(owner(), pitch=bland)) <= 15
