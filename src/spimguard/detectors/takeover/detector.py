@@ -224,12 +224,13 @@ class TakeoverDetector(base.Planning[_Found | None]):
         The owner's own network and app say who holds the device, not what runs on it: a
         worm on the owner's own computer, or the seller's software behind a residential
         proxy inside the owner's /24, writes from there with the owner's app id, and
-        FAMILIAR_SENDER took four points off every pitch (red team, session 47: 75 of 130
-        pitches to whole contact lists delivered, 56 from one account). A person passes a
-        link on to the two or three friends it talks with, and announces to everyone with
-        no link (``owner_consistent``); given to many of the ties it had not been writing
-        to within minutes, a link is a broadcast, and FAMILIAR_SENDER's word (that the
-        owner is talking with its friends) no longer holds for it. What the words and the
+        FAMILIAR_SENDER took four points off every pitch (red team, session 47: 41 of 155
+        and 40 of 130 pitches delivered on two seeds; 56 from one account in three
+        minutes). A person passes a link on to the two or three friends it talks with, and
+        announces to everyone with no link (``owner_consistent``); given to many of the
+        ties it had not been writing to within minutes, a link is a broadcast, and
+        FAMILIAR_SENDER's word (that the owner is talking with its friends) no longer holds
+        for it. What the words and the
         link say then counts as from any contact who lists the sender back: a pitch is
         warned (``policy.py``: the relationship bounds the words), Gran's e-card from her
         own phone is delivered or warned as before, never held, nor is her session asked:
