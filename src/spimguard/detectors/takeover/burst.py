@@ -220,6 +220,16 @@ def _text_burst(plan: Plan, facts: Facts, ok: Sequence[bool], room: Settled | No
         if contact and not sent and p not in settled)
 
 
+def broadcast(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled | None) -> int:
+    """How far a familiar session's message with a little-known site reaches as a
+    broadcast (``TakeoverDetector._broadcast``), this message's recipients included: the
+    people it gave this site to in the burst window (``_text_burst`` over ``pitchable``),
+    or the dormant ties it wrote to there, whatever it sent them (a site per pitch)."""
+    assert plan.burst is not None
+    return max(_text_burst(plan, facts, pitchable(plan, facts), room),
+               _new_dormant(plan.burst, facts, dormant) + bool(room and room.dormant))
+
+
 class Burst(NamedTuple):
     size: int  # distinct contacts the burst counts
     slow: int  # ... of which over the session's life (``_slow_burst``)

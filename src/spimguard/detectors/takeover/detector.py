@@ -213,6 +213,41 @@ class TakeoverDetector(base.Planning[_Found | None]):
                                   net, now)
         return {**judged, "risk": risk}
 
+    def _broadcast(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
+        """Whether a familiar session's message in the clear gives a site once the session
+        has given it, or written anything to ties the account had not been writing to, to
+        ``pitch_ties`` people in the burst window (``burst.broadcast``), this message's
+        recipients included; ``popular_share_ties`` when every site is on the popular list
+        (``_popular``), which vouches for what is shared, not for how far (``_spread``).
+        FAMILIAR_SENDER is then withheld.
+
+        The owner's own network and app say who holds the device, not what runs on it: a
+        worm on the owner's own computer, or the seller's software behind a residential
+        proxy inside the owner's /24, writes from there with the owner's app id, and
+        FAMILIAR_SENDER took four points off every pitch (red team, session 47: 41 of 155
+        and 40 of 130 pitches delivered on two seeds; 56 from one account in three
+        minutes). A person passes a link on to the two or three friends it talks with, and
+        announces to everyone with no link (``owner_consistent``); given to many of the
+        ties it had not been writing to within minutes, a link is a broadcast, and
+        FAMILIAR_SENDER's word (that the owner is talking with its friends) no longer holds
+        for it. What the words and the
+        link say then counts as from any contact who lists the sender back: a pitch is
+        warned (``policy.py``: the relationship bounds the words), Gran's e-card from her
+        own phone is delivered or warned as before, never held, nor is her session asked:
+        the device is still hers to all evidence (``test_attack_session29``)."""
+        view, found = ctx.view, memo.plan
+        if view is None or found.text_to is None or found.burst is None:
+            return False  # an encrypted message names no site; no link, no broadcast
+        popular, dormant = _popular(keys.sites(view)), self._dormant(memo, facts)
+        if popular and not dormant:
+            # What friends share with the friends they write to: only how far it goes down
+            # the ties the account had not been writing to counts (as ``keys.shares``), and
+            # the life's every video link to a close friend reads nothing more.
+            return False
+        read_more(ctx, (found.text_to, found.burst))
+        return burst.broadcast(found, facts, dormant, memo.room) >= (
+            self.cfg.popular_share_ties if popular else self.cfg.pitch_ties)
+
     def _script(self, memo: _Found, view: MessageView) -> str:
         """The text's script (``profile.script``): ``behaviour`` judges it, ``learn``
         keeps it."""
@@ -463,7 +498,8 @@ class TakeoverDetector(base.Planning[_Found | None]):
             out.append(inherited)
         if not risk and session.trusted(cfg, known, judged, now) and self._established(
                 memo, ctx, facts) and all(facts[found.contacts]) and len(
-                _reciprocating(found, facts, event.account)) == len(found.contacts.members):
+                _reciprocating(found, facts, event.account)) == len(
+                found.contacts.members) and not self._broadcast(memo, ctx, facts):
             out.append(Signal("FAMILIAR_SENDER", 1.0, f"its usual app "
                               f"'{judged.get('client')}' on its usual network, to its "
                               "contacts"))
