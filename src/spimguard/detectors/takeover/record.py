@@ -472,12 +472,13 @@ def _decode(stored: bytes) -> dict[str, Any]:
     each comprehension makes a function object and a frame (~1,000 instructions, ~nine a
     record), each ``zip(..., strict=True)`` parses its keyword (~1,300 with the rest, ~five
     a record): ~104,400 instructions a record of the mixed load, ~77,000 so; ~71,900 with
-    v6's parts read as tuples (``_Stored``: one allocation a part, and a whole entry's
-    slice, an ordinary account's one session or network, the tuple itself). A slice
-    unpacked into the entry's names fails as a strict ``zip`` did on a part whose length
-    is not a whole number of entries (``ValueError``: loud), and everything is made in
-    the order it was, so every record decodes to an equal dict, its order and the sign of
-    each zero included (``record_encode.py``'s digest)."""
+    v6's parts read as tuples (``_Stored``: one allocation a part); ~64,100 with a part of
+    one entry, an ordinary account's one session, network or client, unpacked as itself
+    (``(flat,)``: no ``range``, iterator or slice; a part of several is cut by
+    ``_entries``). An entry unpacked into its names fails as a strict ``zip`` did on a
+    part whose length is not a whole number of entries (``ValueError``: loud), and
+    everything is made in the order it was, so every record decodes to an equal dict, its
+    order and the sign of each zero included (``record_encode.py``'s digest)."""
     links: Sequence[int] = ()  # [name, time, ...] (``k``)
     sited: Any
     if stored[:1] == _LEAD:  # v6: ``_encode``'s own; ``w`` and then ``k`` trail when held
