@@ -35,10 +35,11 @@ across processes and machines (Python's own ``hash`` is salted per process).
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import zlib
 from collections.abc import Iterator, Sequence
-from itertools import chain, pairwise, repeat
+from itertools import chain, compress, pairwise, repeat
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,7 @@ import numpy.typing as npt
 from ..kept import UNKEPT, touched
 from ..lists import well_known
 from ..text import CACHED_CHARS, MessageView, _view
-from .cues import cues
+from .cues import WORD_BYTES, cues
 
 BITS = 20
 # Raise on any deliberate change to what a message hashes to. ``stamp`` also
@@ -75,10 +76,8 @@ _P_INT = int(_P)
 Parts = tuple[np.ndarray, np.ndarray]  # (buckets, teachable buckets): ``batch_parts``
 # Words of UTF-8 text: runs of ASCII word characters and non-ASCII bytes (letters of other
 # scripts, emoji), so one rule serves every script. Found by ``bytes.translate`` of every
-# other byte to a blank and ``split``, in C (``_words``): the runs ``rb"[\w\x80-\xff]+"``
-# finds, where that pattern's scan cost ~16,000 instructions a text.
-_BLANKED = bytes(byte if byte >= 0x80 or chr(byte).isalnum() or byte == ord("_") else 0x20
-                 for byte in range(256))
+# other byte to a blank (``cues.WORD_BYTES``) and ``split``, in C (``_words``): the runs
+# ``rb"[\w\x80-\xff]+"`` finds, where that pattern's scan cost ~16,000 instructions a text.
 _DIGIT = re.compile(r"\d")
 _PHONE = re.compile(r"\d[\d\s().-]{6,}\d")
 _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGNORECASE)
@@ -86,7 +85,7 @@ _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGN
 _DIGITS = b"0123456789"
 _MONEY_WORDS = frozenset([b"usd", b"eur", b"gbp", b"rp", b"rs"])
 _UPPER = bytes(range(ord("A"), ord("Z") + 1))
-_LOWERED = _BLANKED.translate(bytes.maketrans(_UPPER, _UPPER.lower()))  # and A-Z made a-z
+_LOWERED = WORD_BYTES.translate(bytes.maketrans(_UPPER, _UPPER.lower()))  # and A-Z made a-z
 
 
 _SEEDS = np.array([0x2545F491, 0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35], dtype=np.uint32)
@@ -176,20 +175,38 @@ def shape_tokens(view: MessageView) -> list[str]:
     return tokens
 
 
-def _teachable_words(words: list[str]) -> list[str]:
-    """Of a text's ``words`` (``_ANY_WORD``'s), those of four or more letters, and
+def _teachable_crcs(words: list[str], encoded: list[bytes]) -> list[int]:
+    """CRC-32 (seed 7) of the teachable words of a text whose words (``_ANY_WORD``'s) are
+    ``words`` and their UTF-8 ``encoded``: those of four or more letters, their stems, and
     neighbour pairs with at least one such word.
 
     Short words are mostly a language's function words ("в", "что", "the"):
     they run through a whole spam wave, so learning them from reports would
-    mark every message in that language.
+    mark every message in that language. A crude stem (the first five letters, then "~")
+    lets inflected forms teach each other: "доходом", "дохода" -> "доход~".
+
+    Why no pair's string is made: CRC-32 chains, so "a b"'s CRC is " b"'s CRC begun from
+    a's (``zlib.crc32(b" " + b, crc32(a, 7))``), and a's is taken anyway. Every step is a
+    ``map`` or ``compress`` in C, no Python frame a word (the comprehensions and
+    f-strings of ``_teachable_words``, ``tests/test_feat47.py``'s reference, cost ~55,000
+    instructions a new text with their CRCs). The order is not the words': both callers
+    sort the buckets.
     """
-    chosen = [w for w in words if len(w) >= 4]
-    # A crude stem (the first five letters) so that inflected forms teach each
-    # other: "доходом", "дохода" -> "доход".
-    chosen += [f"{w[:5]}~" for w in chosen if len(w) > 5]
-    chosen += [f"{a} {b}" for a, b in pairwise(words) if len(a) >= 4 or len(b) >= 4]
+    crcs = list(map(zlib.crc32, encoded, repeat(7)))
+    lengths = list(map(len, words))
+    long = list(map((_TAUGHT_LETTERS - 1).__lt__, lengths))
+    chosen = list(compress(crcs, long))
+    stems = map(operator.getitem, compress(words, map(_STEM_LETTERS.__lt__, lengths)),
+                repeat(_STEM))
+    chosen += _crcs(list(map(operator.add, stems, repeat("~"))), 7)
+    pairs = map(zlib.crc32, map(b" ".__add__, encoded[1:]), crcs)
+    chosen += compress(pairs, map(operator.or_, long, long[1:]))
     return chosen
+
+
+_TAUGHT_LETTERS = 4  # a teachable word's fewest letters
+_STEM_LETTERS = 5  # a stem's letters, of a word longer than that
+_STEM = slice(_STEM_LETTERS)
 
 
 def distinct(found: np.ndarray) -> np.ndarray:
@@ -223,15 +240,15 @@ def _words(skeleton: str) -> tuple[list[str], list[bytes]]:
     scan of the text for both where it is ASCII (most are), where the two are the same
     runs of ``[0-9A-Za-z_]``; ``_ANY_WORD``'s findall only for the others (Unicode's word
     characters). Each by ``translate`` and ``split`` in C, not a regex's match a word."""
-    blanked = skeleton.encode("utf-8", "surrogatepass").translate(_BLANKED)
+    blanked = skeleton.encode("utf-8", "surrogatepass").translate(WORD_BYTES)
     return (blanked.decode("ascii").split() if skeleton.isascii()
             else _ANY_WORD.findall(skeleton)), blanked.split()
 
 
-def _own_parts(view: MessageView, named: list[str], taught: tuple[list[str], list[str]],
+def _own_parts(view: MessageView, named: list[str], taught: tuple[list[int], list[str]],
                coarse: list[bytes], shift: np.uint32) -> Parts:
     """``_hashed_parts`` of one message whose ``shape_tokens`` and ``cues`` are ``named``,
-    whose ``_taught`` words and tokens are ``taught`` and whose hashed words (``_words``)
+    whose ``_taught`` words' CRCs and tokens are ``taught`` and whose hashed words (``_words``)
     are ``coarse``: the batch's integers, in a third of its numpy calls.
 
     Why a path of its own: the server's group commit hands the engine batches of one to a
@@ -248,7 +265,7 @@ def _own_parts(view: MessageView, named: list[str], taught: tuple[list[str], lis
     hashed = [*words, *[((a * _P_INT) & _MASK) ^ b ^ _PAIRED for a, b in pairwise(words)],
               *_crcs(named, 4)]
     cut = 4 * rows + len(hashed)  # the trained buckets, then the teachable ones
-    hashed += _crcs(taught[0], 7)
+    hashed += taught[0]
     hashed += _crcs(taught[1], 4)
     flat = np.empty(5 * rows + len(hashed), dtype=np.uint32)
     _gram_hashes(_windows(raw, rows), flat[:5 * rows].reshape(5, rows))
@@ -375,13 +392,13 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     shift = np.uint32(32 - bits)
     known = well_known()
     named: list[list[str]] = []
-    taught: list[tuple[list[str], list[str]]] = []
+    taught: list[tuple[list[int], list[str]]] = []
     coarse: list[list[bytes]] = []
     for view, greeted in messages:
         words, hashed = _words(view.prose_skeleton)
         shape = shape_tokens(view)
         named.append(shape + cues(view, words))
-        taught.append(_taught(view, greeted, shape, known, words))
+        taught.append(_taught(view, greeted, shape, known, words, hashed))
         coarse.append(hashed)
     if len(messages) > _ALONE:
         return _split_parts([view for view, _ in messages], named, taught, coarse, bits)
@@ -395,26 +412,32 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
 
 
 def _taught(view: MessageView, greeted: tuple[str, ...], shape: list[str],
-            known: frozenset[str], words: list[str]) -> tuple[list[str], list[str]]:
-    """(words, tokens) that reports teach of a message whose prose has ``words``:
-    ``_teachable_words`` of its prose with its ``greeted`` names taken out, and its shape
-    and domains (the ``known`` sites' left out)."""
+            known: frozenset[str], words: list[str],
+            coarse: list[bytes]) -> tuple[list[int], list[str]]:
+    """(CRCs of words, tokens) that reports teach of a message whose prose has ``words``
+    (``_words``' two lists: ``words`` and ``coarse``): ``_teachable_crcs`` of its prose with
+    its ``greeted`` names taken out, and its shape and domains (the ``known`` sites' left
+    out). Where the skeleton is ASCII and greets no one, ``coarse`` are ``words``' UTF-8."""
     if greeted:
         prose = view.prose_skeleton
         for name in greeted:
             prose = prose.replace(name, " ")
         words = _ANY_WORD.findall(prose)
-    return _teachable_words(words), shape + [f"dom:{d}" for d in view.domains if d not in known]
+    if greeted or not view.prose_skeleton.isascii():
+        coarse = list(map(str.encode, words, repeat("utf-8"), repeat("surrogatepass")))
+    return (_teachable_crcs(words, coarse),
+            shape + [f"dom:{d}" for d in view.domains if d not in known])
 
 
-def _taught_buckets(words: list[str], tokens: list[str], shift: np.uint32) -> np.ndarray:
-    """The buckets of ``_taught``'s words and tokens, repeats kept (words on CRC seed 7,
-    tokens on ``_token_buckets``' 4)."""
-    return np.concatenate(((_crc32s(words, 7) * _MIX) >> shift, _token_buckets(tokens, shift)))
+def _taught_buckets(words: list[int], tokens: list[str], shift: np.uint32) -> np.ndarray:
+    """The buckets of ``_taught``'s words' CRCs (seed 7) and tokens (``_token_buckets``'
+    seed 4), repeats kept."""
+    crcs = np.fromiter(words, dtype=np.uint32, count=len(words))
+    return np.concatenate(((crcs * _MIX) >> shift, _token_buckets(tokens, shift)))
 
 
 def _split_parts(views: list[MessageView], named: list[list[str]],
-                 taught: list[tuple[list[str], list[str]]], coarse: list[list[bytes]],
+                 taught: list[tuple[list[int], list[str]]], coarse: list[list[bytes]],
                  bits: int) -> list[Parts]:
     """``_hashed_parts`` of several messages: hashed together, then cut into each one's
     slices (``np.split`` costs ~10 µs a call in Python before any work). The buckets'
