@@ -35,7 +35,6 @@ across processes and machines (Python's own ``hash`` is salted per process).
 from __future__ import annotations
 
 import hashlib
-import operator
 import re
 import zlib
 from collections.abc import Iterator, Sequence
@@ -175,38 +174,54 @@ def shape_tokens(view: MessageView) -> list[str]:
     return tokens
 
 
-def _teachable_crcs(words: list[str], encoded: list[bytes]) -> list[int]:
-    """CRC-32 (seed 7) of the teachable words of a text whose words (``_ANY_WORD``'s) are
-    ``words`` and their UTF-8 ``encoded``: those of four or more letters, their stems, and
+def _teachable_words(words: list[str]) -> list[str]:
+    """Of a text's ``words`` (``_ANY_WORD``'s), those of four or more letters, and
     neighbour pairs with at least one such word.
 
     Short words are mostly a language's function words ("в", "что", "the"):
     they run through a whole spam wave, so learning them from reports would
-    mark every message in that language. A crude stem (the first five letters, then "~")
-    lets inflected forms teach each other: "доходом", "дохода" -> "доход~".
-
-    Why no pair's string is made: CRC-32 chains, so "a b"'s CRC is " b"'s CRC begun from
-    a's (``zlib.crc32(b" " + b, crc32(a, 7))``), and a's is taken anyway. Every step is a
-    ``map`` or ``compress`` in C, no Python frame a word (the comprehensions and
-    f-strings of ``_teachable_words``, ``tests/test_feat47.py``'s reference, cost ~55,000
-    instructions a new text with their CRCs). The order is not the words': both callers
-    sort the buckets.
+    mark every message in that language.
     """
-    crcs = list(map(zlib.crc32, encoded, repeat(7)))
-    lengths = list(map(len, words))
-    long = list(map((_TAUGHT_LETTERS - 1).__lt__, lengths))
-    chosen = list(compress(crcs, long))
-    stems = map(operator.getitem, compress(words, map(_STEM_LETTERS.__lt__, lengths)),
-                repeat(_STEM))
-    chosen += _crcs(list(map(operator.add, stems, repeat("~"))), 7)
-    pairs = map(zlib.crc32, map(b" ".__add__, encoded[1:]), crcs)
-    chosen += compress(pairs, map(operator.or_, long, long[1:]))
+    chosen = [w for w in words if len(w) >= _TAUGHT_LETTERS]
+    # A crude stem (the first five letters) so that inflected forms teach each
+    # other: "доходом", "дохода" -> "доход".
+    chosen += [f"{w[:_STEM_LETTERS]}~" for w in chosen if len(w) > _STEM_LETTERS]
+    chosen += [f"{a} {b}" for a, b in pairwise(words)
+               if len(a) >= _TAUGHT_LETTERS or len(b) >= _TAUGHT_LETTERS]
     return chosen
 
 
 _TAUGHT_LETTERS = 4  # a teachable word's fewest letters
 _STEM_LETTERS = 5  # a stem's letters, of a word longer than that
-_STEM = slice(_STEM_LETTERS)
+
+
+def _teachable_crcs(words: list[str], encoded: list[bytes],
+                    counts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(CRC-32s on seed 7, their messages' indices) of ``_teachable_words`` of a batch's
+    messages, whose words (``words``, their UTF-8 ``encoded``) are one list, ``counts[i]``
+    of them the ``i``-th message's. In no particular order (the caller sorts).
+
+    Why not the words' strings: a pair's string "a b" was made and encoded only to be
+    hashed, and CRC-32 chains, so its CRC is b's begun from " "'s begun from a's
+    (``zlib.crc32(b, zlib.crc32(b" ", crc32(a, 7)))``), and a's is taken anyway. Every pair
+    of neighbours is hashed by ``map`` in C, then the teachable ones (not two messages',
+    not two short words) kept by a mask in numpy: a few numpy calls a batch where the
+    comprehensions and f-strings cost ~30,000 instructions a new text. Only the stems'
+    strings are made."""
+    crcs = list(map(zlib.crc32, encoded, repeat(7)))
+    owners = np.repeat(np.arange(len(counts)), counts)
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    long = lengths >= _TAUGHT_LETTERS
+    stemmed = lengths > _STEM_LETTERS
+    pairs = np.fromiter(map(zlib.crc32, encoded[1:], map(zlib.crc32, repeat(b" "), crcs)),
+                        dtype=np.uint32, count=max(len(words) - 1, 0))
+    paired = long[1:] | long[:-1]
+    firsts = np.cumsum(counts[:-1])  # each later message's first word: no pair ends there
+    paired[firsts[(firsts > 0) & (firsts < len(words))] - 1] = False
+    stems = [f"{w[:_STEM_LETTERS]}~" for w in compress(words, stemmed.tolist())]
+    return (np.concatenate((np.array(crcs, dtype=np.uint32)[long], _crc32s(stems, 7),
+                            pairs[paired])),
+            np.concatenate((owners[long], owners[stemmed], owners[:-1][paired])))
 
 
 def distinct(found: np.ndarray) -> np.ndarray:
@@ -245,10 +260,11 @@ def _words(skeleton: str) -> tuple[list[str], list[bytes]]:
             else _ANY_WORD.findall(skeleton)), blanked.split()
 
 
-def _own_parts(view: MessageView, named: list[str], taught: tuple[list[int], list[str]],
+def _own_parts(view: MessageView, named: list[str],
+               taught: tuple[list[str], list[bytes] | None, list[str]],
                coarse: list[bytes], shift: np.uint32) -> Parts:
     """``_hashed_parts`` of one message whose ``shape_tokens`` and ``cues`` are ``named``,
-    whose ``_taught`` words' CRCs and tokens are ``taught`` and whose hashed words (``_words``)
+    whose ``_taught`` words and tokens are ``taught`` and whose hashed words (``_words``)
     are ``coarse``: the batch's integers, in a third of its numpy calls.
 
     Why a path of its own: the server's group commit hands the engine batches of one to a
@@ -265,8 +281,8 @@ def _own_parts(view: MessageView, named: list[str], taught: tuple[list[int], lis
     hashed = [*words, *[((a * _P_INT) & _MASK) ^ b ^ _PAIRED for a, b in pairwise(words)],
               *_crcs(named, 4)]
     cut = 4 * rows + len(hashed)  # the trained buckets, then the teachable ones
-    hashed += taught[0]
-    hashed += _crcs(taught[1], 4)
+    hashed += _crcs(_teachable_words(taught[0]), 7)
+    hashed += _crcs(taught[2], 4)
     flat = np.empty(5 * rows + len(hashed), dtype=np.uint32)
     _gram_hashes(_windows(raw, rows), flat[:5 * rows].reshape(5, rows))
     flat[5 * rows:] = hashed
@@ -290,7 +306,7 @@ def _two_distinct(values: np.ndarray, cut: int) -> Parts:
 
 def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
     """The message's distinct feature buckets (sorted uint32)."""
-    return _own_parts(view, shape_tokens(view) + cues(view), ([], []),
+    return _own_parts(view, shape_tokens(view) + cues(view), ([], None, []),
                       _words(view.prose_skeleton)[1], np.uint32(32 - bits))[0]
 
 
@@ -392,7 +408,7 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     shift = np.uint32(32 - bits)
     known = well_known()
     named: list[list[str]] = []
-    taught: list[tuple[list[int], list[str]]] = []
+    taught: list[tuple[list[str], list[bytes] | None, list[str]]] = []
     coarse: list[list[bytes]] = []
     for view, greeted in messages:
         words, hashed = _words(view.prose_skeleton)
@@ -413,31 +429,31 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
 
 def _taught(view: MessageView, greeted: tuple[str, ...], shape: list[str],
             known: frozenset[str], words: list[str],
-            coarse: list[bytes]) -> tuple[list[int], list[str]]:
-    """(CRCs of words, tokens) that reports teach of a message whose prose has ``words``
-    (``_words``' two lists: ``words`` and ``coarse``): ``_teachable_crcs`` of its prose with
-    its ``greeted`` names taken out, and its shape and domains (the ``known`` sites' left
-    out). Where the skeleton is ASCII and greets no one, ``coarse`` are ``words``' UTF-8."""
+            coarse: list[bytes]) -> tuple[list[str], list[bytes] | None, list[str]]:
+    """(words, their UTF-8 where known, tokens) that reports teach of a message whose
+    prose's ``_words`` are ``words`` and ``coarse``: the words of its prose with its
+    ``greeted`` names taken out (``_teachable_words`` chooses of them), and its shape and
+    domains (the ``known`` sites' left out). A skeleton of ASCII that greets no one has
+    ``coarse`` for its words' UTF-8 (the same runs), kept for ``_teachable_crcs``."""
     if greeted:
         prose = view.prose_skeleton
         for name in greeted:
             prose = prose.replace(name, " ")
         words = _ANY_WORD.findall(prose)
-    if greeted or not view.prose_skeleton.isascii():
-        coarse = list(map(str.encode, words, repeat("utf-8"), repeat("surrogatepass")))
-    return (_teachable_crcs(words, coarse),
+    return (words, None if greeted or not view.prose_skeleton.isascii() else coarse,
             shape + [f"dom:{d}" for d in view.domains if d not in known])
 
 
-def _taught_buckets(words: list[int], tokens: list[str], shift: np.uint32) -> np.ndarray:
-    """The buckets of ``_taught``'s words' CRCs (seed 7) and tokens (``_token_buckets``'
-    seed 4), repeats kept."""
-    crcs = np.fromiter(words, dtype=np.uint32, count=len(words))
-    return np.concatenate(((crcs * _MIX) >> shift, _token_buckets(tokens, shift)))
+def _encoded(taught: tuple[list[str], list[bytes] | None, list[str]]) -> list[bytes]:
+    """The UTF-8 of a ``_taught`` message's words."""
+    words, known, _ = taught
+    return list(map(str.encode, words, repeat("utf-8"), repeat("surrogatepass"))
+                ) if known is None else known
 
 
 def _split_parts(views: list[MessageView], named: list[list[str]],
-                 taught: list[tuple[list[int], list[str]]], coarse: list[list[bytes]],
+                 taught: list[tuple[list[str], list[bytes] | None, list[str]]],
+                 coarse: list[list[bytes]],
                  bits: int) -> list[Parts]:
     """``_hashed_parts`` of several messages: hashed together, then cut into each one's
     slices (``np.split`` costs ~10 µs a call in Python before any work). The buckets'
@@ -446,13 +462,15 @@ def _split_parts(views: list[MessageView], named: list[list[str]],
     found = (keys & ((1 << bits) - 1)).astype(np.uint32, copy=False).tobytes()
     ends = [0, *(np.searchsorted(keys, np.arange(1, len(views), dtype=keys.dtype) << bits)
                  * 4).tolist(), 4 * len(keys)]
-    messages = np.arange(len(views))
+    counts = [len(words) for words, _, _ in taught]
+    crcs, owners = _teachable_crcs([*chain.from_iterable(words for words, _, _ in taught)],
+                                   [*chain.from_iterable(map(_encoded, taught))], counts)
+    shift = np.uint32(32 - bits)
+    tokens = [tokens for _, _, tokens in taught]
     teach_docs, teachable = _by_message(
-        np.concatenate((np.repeat(messages, [len(chosen) for chosen, _ in taught]),
-                        np.repeat(messages, [len(given) for _, given in taught]))),
-        _taught_buckets([*chain.from_iterable(chosen for chosen, _ in taught)],
-                        [*chain.from_iterable(given for _, given in taught)],
-                        np.uint32(32 - bits)),
+        np.concatenate((owners, np.repeat(np.arange(len(views)), list(map(len, tokens))))),
+        np.concatenate(((crcs * _MIX) >> shift,
+                        _token_buckets([*chain.from_iterable(tokens)], shift))),
         bits, len(views))
     taught_ends = (np.searchsorted(teach_docs, np.arange(len(views) + 1)) * 4).tolist()
     taught_bytes = teachable.tobytes()
