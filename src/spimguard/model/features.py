@@ -216,7 +216,7 @@ def _teachable_crcs(words: list[str], encoded: list[bytes],
     pairs = np.fromiter(map(zlib.crc32, encoded[1:], map(zlib.crc32, repeat(b" "), crcs)),
                         dtype=np.uint32, count=max(len(words) - 1, 0))
     paired = long[1:] | long[:-1]
-    firsts = np.cumsum(counts[:-1])  # each later message's first word: no pair ends there
+    firsts = np.cumsum(counts[:-1], dtype=np.int64)  # a later message's first word
     paired[firsts[(firsts > 0) & (firsts < len(words))] - 1] = False
     stems = [f"{w[:_STEM_LETTERS]}~" for w in compress(words, stemmed.tolist())]
     return (np.concatenate((np.array(crcs, dtype=np.uint32)[long], _crc32s(stems, 7),
