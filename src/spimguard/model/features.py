@@ -38,7 +38,6 @@ import hashlib
 import re
 import zlib
 from collections.abc import Iterator, Sequence
-from functools import cache
 from itertools import chain, compress, pairwise, repeat
 from typing import Any
 
@@ -202,60 +201,27 @@ def _teachable_crcs(words: list[str], encoded: list[bytes],
     messages, whose words (``words``, their UTF-8 ``encoded``) are one list, ``counts[i]``
     of them the ``i``-th message's. In no particular order (the caller sorts).
 
-    Why from one CRC a word: CRC-32 is affine in its start value. With ``L_n`` the linear
-    map of n zero bytes on the register (``_zeros``), ``crc32(w, s) = crc32(w, 0) ^
-    L_|w|(s)`` and ``crc32(a + b, s) = crc32(b, 0) ^ L_|b|(crc32(a, s))``, so a word's
-    seed-7 CRC and the pair "a b"'s follow in numpy from each word's seed-0 CRC and
-    length: one ``zlib.crc32`` a word, where the strings "a b" were made, encoded and
-    hashed (~30,000 instructions a new text for the comprehensions and f-strings alone),
-    then the teachable ones (not two messages', not two short words) kept by masks.
-    Only the stems' strings are made."""
-    plain = np.fromiter(map(zlib.crc32, encoded), dtype=np.uint32, count=len(encoded))
-    sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    crcs = plain ^ _zeros(np.full(len(plain), 7, dtype=np.uint32), sizes)
-    spaced = _zeros(crcs[:-1].copy(), np.ones(max(len(plain) - 1, 0), dtype=np.int64))
-    spaced ^= np.uint32(zlib.crc32(b" "))
-    pairs = plain[1:] ^ _zeros(spaced, sizes[1:])
+    Why not the words' strings: a pair's string "a b" was made and encoded only to be
+    hashed, and CRC-32 chains, so its CRC is b's begun from " "'s begun from a's
+    (``zlib.crc32(b, zlib.crc32(b" ", crc32(a, 7)))``), and a's is taken anyway. Every pair
+    of neighbours is hashed by ``map`` in C, then the teachable ones (not two messages',
+    not two short words) kept by a mask in numpy: a few numpy calls a batch where the
+    comprehensions and f-strings cost ~30,000 instructions a new text. Only the stems'
+    strings are made."""
+    crcs = list(map(zlib.crc32, encoded, repeat(7)))
     owners = np.repeat(np.arange(len(counts)), counts)
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     long = lengths >= _TAUGHT_LETTERS
     stemmed = lengths > _STEM_LETTERS
+    pairs = np.fromiter(map(zlib.crc32, encoded[1:], map(zlib.crc32, repeat(b" "), crcs)),
+                        dtype=np.uint32, count=max(len(words) - 1, 0))
     paired = long[1:] | long[:-1]
     firsts = np.cumsum(counts[:-1], dtype=np.int64)  # a later message's first word
     paired[firsts[(firsts > 0) & (firsts < len(words))] - 1] = False
     stems = [f"{w[:_STEM_LETTERS]}~" for w in compress(words, stemmed.tolist())]
-    return (np.concatenate((crcs[long], _crc32s(stems, 7), pairs[paired])),
+    return (np.concatenate((np.array(crcs, dtype=np.uint32)[long], _crc32s(stems, 7),
+                            pairs[paired])),
             np.concatenate((owners[long], owners[stemmed], owners[:-1][paired])))
-
-
-def _zeros(registers: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """``L_n(r)`` for each CRC-32 of ``registers`` and its ``sizes`` n (in place): the
-    register after n zero bytes, less what zero bytes from zero give. By n's binary digits,
-    each ``L_(2**k)`` four table look-ups of a byte (``_zero_tables``): a batch's few
-    digits (its longest word's), whatever its words' number."""
-    for digit in range(int(sizes.max(initial=0)).bit_length()):
-        picked = (sizes >> digit) & 1 != 0
-        if picked.any():
-            tables = _zero_tables(digit)
-            held = registers[picked]
-            registers[picked] = (tables[0][held & 0xFF] ^ tables[1][(held >> 8) & 0xFF]
-                                 ^ tables[2][(held >> 16) & 0xFF] ^ tables[3][held >> 24])
-    return registers
-
-
-@cache  # a digit each, at most ~20 (a word of 2**20 bytes)
-def _zero_tables(digit: int) -> np.ndarray:
-    """``L_(2**digit)`` as four tables of a byte (4, 256): its images of the 32 bits, each
-    ``crc32(zeros, bit) ^ crc32(zeros, 0)`` (the affine part cancels), XOR-ed by the bits
-    of each byte value. Made when a batch first holds a word that long (2**digit bytes of
-    zeros hashed 33 times: 64 KiB words cost ~4 ms once)."""
-    zeros = bytes(1 << digit)
-    base = zlib.crc32(zeros)
-    images = np.array([zlib.crc32(zeros, 1 << bit) ^ base for bit in range(32)],
-                      dtype=np.uint32).reshape(4, 8)
-    bits = (np.arange(256)[:, None] >> np.arange(8)) & 1 != 0  # (value, bit of it)
-    return np.bitwise_xor.reduce(np.where(bits[None], images[:, None, :], np.uint32(0)),
-                                 axis=2)
 
 
 def distinct(found: np.ndarray) -> np.ndarray:
