@@ -38,7 +38,7 @@ import hashlib
 import re
 import zlib
 from collections.abc import Iterator, Sequence
-from itertools import chain, pairwise, repeat
+from itertools import chain, compress, pairwise, repeat
 from typing import Any
 
 import numpy as np
@@ -47,7 +47,7 @@ import numpy.typing as npt
 from ..kept import UNKEPT, touched
 from ..lists import well_known
 from ..text import CACHED_CHARS, MessageView, _view
-from .cues import cues
+from .cues import WORD_BYTES, cues
 
 BITS = 20
 # Raise on any deliberate change to what a message hashes to. ``stamp`` also
@@ -75,10 +75,8 @@ _P_INT = int(_P)
 Parts = tuple[np.ndarray, np.ndarray]  # (buckets, teachable buckets): ``batch_parts``
 # Words of UTF-8 text: runs of ASCII word characters and non-ASCII bytes (letters of other
 # scripts, emoji), so one rule serves every script. Found by ``bytes.translate`` of every
-# other byte to a blank and ``split``, in C (``_words``): the runs ``rb"[\w\x80-\xff]+"``
-# finds, where that pattern's scan cost ~16,000 instructions a text.
-_BLANKED = bytes(byte if byte >= 0x80 or chr(byte).isalnum() or byte == ord("_") else 0x20
-                 for byte in range(256))
+# other byte to a blank (``cues.WORD_BYTES``) and ``split``, in C (``_words``): the runs
+# ``rb"[\w\x80-\xff]+"`` finds, where that pattern's scan cost ~16,000 instructions a text.
 _DIGIT = re.compile(r"\d")
 _PHONE = re.compile(r"\d[\d\s().-]{6,}\d")
 _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGNORECASE)
@@ -86,7 +84,7 @@ _MONEY = re.compile(r"[$£€¥₹₽]|\b(?:usd|eur|gbp|rp|rs|руб)\b", re.IGN
 _DIGITS = b"0123456789"
 _MONEY_WORDS = frozenset([b"usd", b"eur", b"gbp", b"rp", b"rs"])
 _UPPER = bytes(range(ord("A"), ord("Z") + 1))
-_LOWERED = _BLANKED.translate(bytes.maketrans(_UPPER, _UPPER.lower()))  # and A-Z made a-z
+_LOWERED = WORD_BYTES.translate(bytes.maketrans(_UPPER, _UPPER.lower()))  # and A-Z made a-z
 
 
 _SEEDS = np.array([0x2545F491, 0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35], dtype=np.uint32)
@@ -184,12 +182,46 @@ def _teachable_words(words: list[str]) -> list[str]:
     they run through a whole spam wave, so learning them from reports would
     mark every message in that language.
     """
-    chosen = [w for w in words if len(w) >= 4]
+    chosen = [w for w in words if len(w) >= _TAUGHT_LETTERS]
     # A crude stem (the first five letters) so that inflected forms teach each
     # other: "доходом", "дохода" -> "доход".
-    chosen += [f"{w[:5]}~" for w in chosen if len(w) > 5]
-    chosen += [f"{a} {b}" for a, b in pairwise(words) if len(a) >= 4 or len(b) >= 4]
+    chosen += [f"{w[:_STEM_LETTERS]}~" for w in chosen if len(w) > _STEM_LETTERS]
+    chosen += [f"{a} {b}" for a, b in pairwise(words)
+               if len(a) >= _TAUGHT_LETTERS or len(b) >= _TAUGHT_LETTERS]
     return chosen
+
+
+_TAUGHT_LETTERS = 4  # a teachable word's fewest letters
+_STEM_LETTERS = 5  # a stem's letters, of a word longer than that
+
+
+def _teachable_crcs(words: list[str], encoded: list[bytes],
+                    counts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(CRC-32s on seed 7, their messages' indices) of ``_teachable_words`` of a batch's
+    messages, whose words (``words``, their UTF-8 ``encoded``) are one list, ``counts[i]``
+    of them the ``i``-th message's. In no particular order (the caller sorts).
+
+    Why not the words' strings: a pair's string "a b" was made and encoded only to be
+    hashed, and CRC-32 chains, so its CRC is b's begun from " "'s begun from a's
+    (``zlib.crc32(b, zlib.crc32(b" ", crc32(a, 7)))``), and a's is taken anyway. Every pair
+    of neighbours is hashed by ``map`` in C, then the teachable ones (not two messages',
+    not two short words) kept by a mask in numpy: a few numpy calls a batch where the
+    comprehensions and f-strings cost ~30,000 instructions a new text. Only the stems'
+    strings are made."""
+    crcs = list(map(zlib.crc32, encoded, repeat(7)))
+    owners = np.repeat(np.arange(len(counts)), counts)
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    long = lengths >= _TAUGHT_LETTERS
+    stemmed = lengths > _STEM_LETTERS
+    pairs = np.fromiter(map(zlib.crc32, encoded[1:], map(zlib.crc32, repeat(b" "), crcs)),
+                        dtype=np.uint32, count=max(len(words) - 1, 0))
+    paired = long[1:] | long[:-1]
+    firsts = np.cumsum(counts[:-1], dtype=np.int64)  # a later message's first word
+    paired[firsts[(firsts > 0) & (firsts < len(words))] - 1] = False
+    stems = [f"{w[:_STEM_LETTERS]}~" for w in compress(words, stemmed.tolist())]
+    return (np.concatenate((np.array(crcs, dtype=np.uint32)[long], _crc32s(stems, 7),
+                            pairs[paired])),
+            np.concatenate((owners[long], owners[stemmed], owners[:-1][paired])))
 
 
 def distinct(found: np.ndarray) -> np.ndarray:
@@ -223,12 +255,13 @@ def _words(skeleton: str) -> tuple[list[str], list[bytes]]:
     scan of the text for both where it is ASCII (most are), where the two are the same
     runs of ``[0-9A-Za-z_]``; ``_ANY_WORD``'s findall only for the others (Unicode's word
     characters). Each by ``translate`` and ``split`` in C, not a regex's match a word."""
-    blanked = skeleton.encode("utf-8", "surrogatepass").translate(_BLANKED)
+    blanked = skeleton.encode("utf-8", "surrogatepass").translate(WORD_BYTES)
     return (blanked.decode("ascii").split() if skeleton.isascii()
             else _ANY_WORD.findall(skeleton)), blanked.split()
 
 
-def _own_parts(view: MessageView, named: list[str], taught: tuple[list[str], list[str]],
+def _own_parts(view: MessageView, named: list[str],
+               taught: tuple[list[str], list[bytes] | None, list[str]],
                coarse: list[bytes], shift: np.uint32) -> Parts:
     """``_hashed_parts`` of one message whose ``shape_tokens`` and ``cues`` are ``named``,
     whose ``_taught`` words and tokens are ``taught`` and whose hashed words (``_words``)
@@ -248,8 +281,8 @@ def _own_parts(view: MessageView, named: list[str], taught: tuple[list[str], lis
     hashed = [*words, *[((a * _P_INT) & _MASK) ^ b ^ _PAIRED for a, b in pairwise(words)],
               *_crcs(named, 4)]
     cut = 4 * rows + len(hashed)  # the trained buckets, then the teachable ones
-    hashed += _crcs(taught[0], 7)
-    hashed += _crcs(taught[1], 4)
+    hashed += _crcs(_teachable_words(taught[0]), 7)
+    hashed += _crcs(taught[2], 4)
     flat = np.empty(5 * rows + len(hashed), dtype=np.uint32)
     _gram_hashes(_windows(raw, rows), flat[:5 * rows].reshape(5, rows))
     flat[5 * rows:] = hashed
@@ -273,7 +306,7 @@ def _two_distinct(values: np.ndarray, cut: int) -> Parts:
 
 def buckets(view: MessageView, bits: int = BITS) -> np.ndarray:
     """The message's distinct feature buckets (sorted uint32)."""
-    return _own_parts(view, shape_tokens(view) + cues(view), ([], []),
+    return _own_parts(view, shape_tokens(view) + cues(view), ([], None, []),
                       _words(view.prose_skeleton)[1], np.uint32(32 - bits))[0]
 
 
@@ -375,13 +408,13 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
     shift = np.uint32(32 - bits)
     known = well_known()
     named: list[list[str]] = []
-    taught: list[tuple[list[str], list[str]]] = []
+    taught: list[tuple[list[str], list[bytes] | None, list[str]]] = []
     coarse: list[list[bytes]] = []
     for view, greeted in messages:
         words, hashed = _words(view.prose_skeleton)
         shape = shape_tokens(view)
         named.append(shape + cues(view, words))
-        taught.append(_taught(view, greeted, shape, known, words))
+        taught.append(_taught(view, greeted, shape, known, words, hashed))
         coarse.append(hashed)
     if len(messages) > _ALONE:
         return _split_parts([view for view, _ in messages], named, taught, coarse, bits)
@@ -395,26 +428,32 @@ def _hashed_parts(messages: Sequence[tuple[MessageView, tuple[str, ...]]],
 
 
 def _taught(view: MessageView, greeted: tuple[str, ...], shape: list[str],
-            known: frozenset[str], words: list[str]) -> tuple[list[str], list[str]]:
-    """(words, tokens) that reports teach of a message whose prose has ``words``:
-    ``_teachable_words`` of its prose with its ``greeted`` names taken out, and its shape
-    and domains (the ``known`` sites' left out)."""
+            known: frozenset[str], words: list[str],
+            coarse: list[bytes]) -> tuple[list[str], list[bytes] | None, list[str]]:
+    """(words, their UTF-8 where known, tokens) that reports teach of a message whose
+    prose's ``_words`` are ``words`` and ``coarse``: the words of its prose with its
+    ``greeted`` names taken out (``_teachable_words`` chooses of them), and its shape and
+    domains (the ``known`` sites' left out). A skeleton of ASCII that greets no one has
+    ``coarse`` for its words' UTF-8 (the same runs), kept for ``_teachable_crcs``."""
     if greeted:
         prose = view.prose_skeleton
         for name in greeted:
             prose = prose.replace(name, " ")
         words = _ANY_WORD.findall(prose)
-    return _teachable_words(words), shape + [f"dom:{d}" for d in view.domains if d not in known]
+    return (words, None if greeted or not view.prose_skeleton.isascii() else coarse,
+            shape + [f"dom:{d}" for d in view.domains if d not in known])
 
 
-def _taught_buckets(words: list[str], tokens: list[str], shift: np.uint32) -> np.ndarray:
-    """The buckets of ``_taught``'s words and tokens, repeats kept (words on CRC seed 7,
-    tokens on ``_token_buckets``' 4)."""
-    return np.concatenate(((_crc32s(words, 7) * _MIX) >> shift, _token_buckets(tokens, shift)))
+def _encoded(taught: tuple[list[str], list[bytes] | None, list[str]]) -> list[bytes]:
+    """The UTF-8 of a ``_taught`` message's words."""
+    words, known, _ = taught
+    return list(map(str.encode, words, repeat("utf-8"), repeat("surrogatepass"))
+                ) if known is None else known
 
 
 def _split_parts(views: list[MessageView], named: list[list[str]],
-                 taught: list[tuple[list[str], list[str]]], coarse: list[list[bytes]],
+                 taught: list[tuple[list[str], list[bytes] | None, list[str]]],
+                 coarse: list[list[bytes]],
                  bits: int) -> list[Parts]:
     """``_hashed_parts`` of several messages: hashed together, then cut into each one's
     slices (``np.split`` costs ~10 µs a call in Python before any work). The buckets'
@@ -423,13 +462,15 @@ def _split_parts(views: list[MessageView], named: list[list[str]],
     found = (keys & ((1 << bits) - 1)).astype(np.uint32, copy=False).tobytes()
     ends = [0, *(np.searchsorted(keys, np.arange(1, len(views), dtype=keys.dtype) << bits)
                  * 4).tolist(), 4 * len(keys)]
-    messages = np.arange(len(views))
+    counts = [len(words) for words, _, _ in taught]
+    crcs, owners = _teachable_crcs([*chain.from_iterable(words for words, _, _ in taught)],
+                                   [*chain.from_iterable(map(_encoded, taught))], counts)
+    shift = np.uint32(32 - bits)
+    tokens = [tokens for _, _, tokens in taught]
     teach_docs, teachable = _by_message(
-        np.concatenate((np.repeat(messages, [len(chosen) for chosen, _ in taught]),
-                        np.repeat(messages, [len(given) for _, given in taught]))),
-        _taught_buckets([*chain.from_iterable(chosen for chosen, _ in taught)],
-                        [*chain.from_iterable(given for _, given in taught)],
-                        np.uint32(32 - bits)),
+        np.concatenate((owners, np.repeat(np.arange(len(views)), list(map(len, tokens))))),
+        np.concatenate(((crcs * _MIX) >> shift,
+                        _token_buckets([*chain.from_iterable(tokens)], shift))),
         bits, len(views))
     taught_ends = (np.searchsorted(teach_docs, np.arange(len(views) + 1)) * 4).tolist()
     taught_bytes = teachable.tobytes()

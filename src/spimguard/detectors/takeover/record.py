@@ -472,12 +472,13 @@ def _decode(stored: bytes) -> dict[str, Any]:
     each comprehension makes a function object and a frame (~1,000 instructions, ~nine a
     record), each ``zip(..., strict=True)`` parses its keyword (~1,300 with the rest, ~five
     a record): ~104,400 instructions a record of the mixed load, ~77,000 so; ~71,900 with
-    v6's parts read as tuples (``_Stored``: one allocation a part, and a whole entry's
-    slice, an ordinary account's one session or network, the tuple itself). A slice
-    unpacked into the entry's names fails as a strict ``zip`` did on a part whose length
-    is not a whole number of entries (``ValueError``: loud), and everything is made in
-    the order it was, so every record decodes to an equal dict, its order and the sign of
-    each zero included (``record_encode.py``'s digest)."""
+    v6's parts read as tuples (``_Stored``: one allocation a part); ~64,100 with a part of
+    one entry, an ordinary account's one session, network or client, unpacked as itself
+    (``(flat,)``: no ``range``, iterator or slice; a part of several is cut by
+    ``_entries``). An entry unpacked into its names fails as a strict ``zip`` did on a
+    part whose length is not a whole number of entries (``ValueError``: loud), and
+    everything is made in the order it was, so every record decodes to an equal dict, its
+    order and the sign of each zero included (``record_encode.py``'s digest)."""
     links: Sequence[int] = ()  # [name, time, ...] (``k``)
     sited: Any
     if stored[:1] == _LEAD:  # v6: ``_encode``'s own; ``w`` and then ``k`` trail when held
@@ -503,8 +504,7 @@ def _decode(stored: bytes) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if links:
         touched: dict[str, float] = {}
-        for i in range(0, len(links), 2):
-            n, ts = links[i:i + 2]
+        for n, ts in (links,) if len(links) == 2 else _entries(links, 2):
             touched[names[n]] = nums[ts]
         out["k"] = touched
     if profile:
@@ -512,7 +512,7 @@ def _decode(stored: bytes) -> dict[str, Any]:
         # ``linked``: v6's flag, an earlier form's domain tags (``linked`` when any).
         if pt is None:
             pt, *profile = profile
-        last, msgs, nets, clients, owned, cidrs, linked, scripts, hours, *sparse = profile
+        last, msgs, nets, clients, owned, cidrs, linked, scripts, hours = profile[:9]
         fields: dict[str, Any] = {}
         if last is not None:
             fields["last"] = nums[last]
@@ -521,8 +521,7 @@ def _decode(stored: bytes) -> dict[str, Any]:
         for field, flat in (("nets", nets), ("clients", clients), ("owned", owned)):
             if flat is not None:  # [name, first, last, uses] flat; uses -1: none kept
                 seen: dict[str, list[Any]] = {}
-                for i in range(0, len(flat), 4):
-                    n, a, b, u = flat[i:i + 4]
+                for n, a, b, u in (flat,) if len(flat) == 4 else _entries(flat, 4):
                     seen[names[n]] = [nums[a], nums[b], u] if u >= 0 else [nums[a], nums[b]]
                 fields[field] = seen
         if cidrs is not None:
@@ -531,22 +530,21 @@ def _decode(stored: bytes) -> dict[str, Any]:
             fields["linked"] = True
         if scripts is not None:
             fields["scripts"] = scripts
-        if sparse:
-            fields["hours"] = _dense(sparse[0])
+        if len(profile) > 9:  # (no list made for a starred target's rest)
+            fields["hours"] = _dense(profile[9])
         elif hours is not None:
             fields["hours"] = _listed(hours)
         out["p"], out["pt"] = fields, nums[pt]
     if sessions:
         facts: dict[str, list[Any]] = {}
-        for i in range(0, len(sessions), 9):
-            s, c, n, login, written, read, risk, replies, flags = sessions[i:i + 9]
+        for s, c, n, login, written, read, risk, replies, flags in (sessions,) if len(
+                sessions) == 9 else _entries(sessions, 9):
             facts[names[s]] = [names[c], names[n], nums[login], read, nums[risk], flags & 1,
                                replies, nums[written], flags >> 1]
         out["s"] = facts
     if live:
         nets_live: dict[str, float] = {}
-        for i in range(0, len(live), 2):
-            n, ts = live[i:i + 2]
+        for n, ts in (live,) if len(live) == 2 else _entries(live, 2):
             nets_live[names[n]] = nums[ts]
         out["l"] = nets_live
     if incidents:
@@ -567,6 +565,16 @@ def _decode(stored: bytes) -> dict[str, Any]:
                     buckets.append([hour - before, count])
             out[part] = by_session
     return out
+
+
+def _entries(flat: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """A flat part's entries of ``size`` items each, the last one short when the part is
+    not a whole number of them (its unpacking then fails: loud, as a strict ``zip`` did).
+
+    Only for a part of more than one entry: ``_decode`` walks a part of one, an ordinary
+    account's (its one session, network, client), as itself, ``(flat,)``, with no
+    ``range``, iterator or slice (~1,300 instructions a part, four or five a record)."""
+    return [flat[i:i + size] for i in range(0, len(flat), size)]
 
 
 def _listed(value: Any) -> Any:
@@ -850,13 +858,13 @@ def _dense(stored: list[int]) -> list[int]:
     Why a step a count, not an hour: an ordinary profile's day has a handful to ~9 hours
     of 24 with counts, and a step is ~10 bytecodes either way (the decoding of nearly
     every event at a platform's scale, ``_decode``)."""
-    mask, *filled = stored
-    if mask.bit_count() != len(filled) or mask >> 24:
+    mask = stored[0]  # the counts its slice: no list made for them (a starred target's)
+    if mask.bit_count() != len(stored) - 1 or mask >> 24:
         # Not what ``_sparse`` writes: refused loudly, as a strict ``zip`` refuses a part of
         # the wrong length (a count without its hour would land on hour 23, silently).
-        raise ValueError(f"hour histogram: mask {mask:#x} with {len(filled)} counts")
+        raise ValueError(f"hour histogram: mask {mask:#x} with {len(stored) - 1} counts")
     hours = [0] * 24
-    for count in filled:
+    for count in stored[1:]:
         low = mask & -mask
         hours[low.bit_length() - 1] = count
         mask ^= low
