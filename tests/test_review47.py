@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import T0, event, message
+from spimguard import Verdict
 from spimguard.records import LogEntry
 from spimguard.records.sqlite import SQLiteRecords
 from test_takeover import engine_with_history, mutual
@@ -65,10 +66,12 @@ def _from_the_owners_place(texts: tuple[str, ...], per_session: int) -> list[str
             engine.process(event(cfg, type="login", id=f"alice-L{i}", ts=at - 1,
                                  account="alice", session=session, ip=NEIGHBOUR,
                                  client={"id": "im-android"}))
-        actions.append(engine.process(message(
+        verdict = engine.process(message(
             cfg, f"alice-w{i}", "alice", [f"alice-friend{i}"],
             texts[i % len(texts)].format(name=NAMES[i % len(NAMES)], i=i), at,
-            session=session, client={"id": "im-android", "ip": NEIGHBOUR})).action)
+            session=session, client={"id": "im-android", "ip": NEIGHBOUR}))
+        assert isinstance(verdict, Verdict)
+        actions.append(verdict.action)
     return actions
 
 
