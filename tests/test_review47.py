@@ -59,7 +59,7 @@ def _from_the_owners_place(texts: tuple[str, ...], per_session: int) -> list[str
     The actions."""
     engine = engine_with_history()
     mutual(engine, "alice")
-    cfg, actions = engine.config, []
+    cfg, actions = engine.config, list[str]()
     for i in range(40):
         at, session = T0 + 10 + 3 * i, f"worm{i // per_session}"
         if i % per_session == 0:
