@@ -5,9 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conftest import T0
+import pytest
+
+from conftest import T0, event, message
+from spimguard import Verdict
 from spimguard.records import LogEntry
 from spimguard.records.sqlite import SQLiteRecords
+from test_takeover import engine_with_history, mutual
 
 
 def _held(n: int, ts: float, account: str, action: str = "hold") -> LogEntry:
@@ -35,3 +39,63 @@ def test_the_account_search_reads_the_week_not_the_whole_log(tmp_path: Path) -> 
     plan = [detail for *_, detail in conn.execute(f"EXPLAIN QUERY PLAN {statement}")
             if "verdict_log" in detail]
     assert plan == ["SEARCH verdict_log USING INTEGER PRIMARY KEY (rowid>?)"], plan
+
+
+# -- evade47: the broadcast from the owner's own place, stepped around -------------------
+
+NEIGHBOUR = "198.51.100.91"  # an address in the owner's /24 (``engine_with_history``'s home)
+NAMES = ("Sam", "Alex", "Maria", "Jo", "Priya", "Chen")
+PITCH = ("{name}, got my new ringing sound from here, love it https://tunes-0.shop/{i}",
+         "hey {name} this place has the funniest alert sounds lol https://tunes-0.shop/x{i}",
+         "{name}! have you tried these tunes for your phone? https://tunes-0.shop/?r={i}")
+SHORTCODE = ("{name}, got my new ringing sound, text TONES to 80888, love it",
+             "hey {name} text TONES to 80888 for the funniest alert sounds lol",
+             "{name}! have you tried these tunes? just text TONES to 80888")
+
+
+def _from_the_owners_place(texts: tuple[str, ...], per_session: int) -> list[str]:
+    """The seller's software in the owner's /24 with the owner's app, no contact list read:
+    40 pitches 3 s apart down the list, a sign-in and a new session every ``per_session``.
+    The actions."""
+    engine = engine_with_history()
+    mutual(engine, "alice")
+    cfg, actions = engine.config, list[str]()
+    for i in range(40):
+        at, session = T0 + 10 + 3 * i, f"worm{i // per_session}"
+        if i % per_session == 0:
+            engine.process(event(cfg, type="login", id=f"alice-L{i}", ts=at - 1,
+                                 account="alice", session=session, ip=NEIGHBOUR,
+                                 client={"id": "im-android"}))
+        verdict = engine.process(message(
+            cfg, f"alice-w{i}", "alice", [f"alice-friend{i}"],
+            texts[i % len(texts)].format(name=NAMES[i % len(NAMES)], i=i), at,
+            session=session, client={"id": "im-android", "ip": NEIGHBOUR}))
+        assert isinstance(verdict, Verdict)
+        actions.append(verdict.action)
+    return actions
+
+
+# Each way around, and why it is left (strict xfails: review47 names them, evade47 left them).
+ROTATED = ("evade47's broadcast (``TakeoverDetector._broadcast``) counts one session's burst "
+           "and pitch (``Plan.burst``, ``Plan.text_to``, keyed by the session), and a session "
+           "new from the owner's /24 with the owner's app is familiar at once: a sign-in and a "
+           "new session every three pitches reach no more than three people each, "
+           "FAMILIAR_SENDER takes its four points off every one, and all 40 are delivered (40 "
+           "with one session each; 3 of 40 with one session for all). The unproven sessions "
+           "have an account-wide burst for this (``keys.doubted``); the familiar ones none, "
+           "and one is a new stored set (review47)")
+UNLINKED = ("evade47's principle is a link's: a pitch with no link (the ringtone seller's "
+            "premium shortcode, 'text TONES to 80888') from the owner's own place asks nothing "
+            "of the broadcast (``text_to`` is planned only for a link), FAMILIAR_SENDER takes "
+            "four points off each, and the words alone stay under warn: all 40 delivered, on "
+            "main as on evade47 (review47)")
+
+
+@pytest.mark.parametrize(("texts", "per_session"), [
+    pytest.param(PITCH, 3, marks=pytest.mark.xfail(strict=True, reason=ROTATED),
+                 id="a new session every three pitches"),
+    pytest.param(SHORTCODE, 40, marks=pytest.mark.xfail(strict=True, reason=UNLINKED),
+                 id="a shortcode, no link")])
+def test_a_broadcast_from_the_owners_place_stepped_around_is_warned(
+        texts: tuple[str, ...], per_session: int) -> None:
+    assert _from_the_owners_place(texts, per_session).count("deliver") <= 6
