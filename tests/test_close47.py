@@ -48,6 +48,15 @@ def _rows_in_the_file_alone(folder: Path, into: Path) -> int:
         conn.close()
 
 
+def _kept_after_reopening(folder: Path, message_id: str) -> bool:
+    """Whether an engine opened again on ``folder`` has ``message_id`` on record."""
+    reopened = open_engine(CFG, folder)
+    try:
+        return reopened.records.committed().message(message_id) is not None
+    finally:
+        reopened.close()
+
+
 def test_the_database_file_alone_holds_every_commit_after_close(tmp_path: Path) -> None:
     data = tmp_path / "data"
     engine = _judged(data, 20)
@@ -56,11 +65,7 @@ def test_the_database_file_alone_holds_every_commit_after_close(tmp_path: Path) 
     assert not wal.exists() or wal.stat().st_size == 0
     assert _rows_in_the_file_alone(data, tmp_path / "backup") == 20
     engine.close()  # a second close copies nothing more and fails nothing
-    reopened = open_engine(CFG, data)
-    try:
-        assert reopened.records.committed().message("m19") is not None
-    finally:
-        reopened.close()
+    assert _kept_after_reopening(data, "m19")
 
 
 def test_a_reader_holding_an_old_snapshot_delays_the_copy_to_the_next_open(
@@ -79,11 +84,7 @@ def test_a_reader_holding_an_old_snapshot_delays_the_copy_to_the_next_open(
         assert "not copied into the database file at close" in caplog.text
     finally:
         reader.close()
-    reopened = open_engine(CFG, data)
-    try:
-        assert reopened.records.committed().message("m1") is not None
-    finally:
-        reopened.close()
+    assert _kept_after_reopening(data, "m1")
 
 
 def test_an_operation_purged_between_its_find_and_its_bundle_is_gone_not_an_error(
