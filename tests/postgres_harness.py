@@ -79,13 +79,17 @@ class Cluster:
 
 
 @contextmanager
-def database(server: str, upgraded: bool) -> Iterator[str]:
-    """A fresh database named for this branch and test, dropped afterwards."""
+def database(server: str, upgraded: bool, icu_locale: str = "") -> Iterator[str]:
+    """A fresh database named for this branch and test, dropped afterwards; made with the
+    server's default collation, or ICU's for ``icu_locale`` (a host's locale as initdb
+    takes it: "en" orders "apple" before "Zed")."""
     from spimguard.records.postgres import upgrade
 
     name = f"spimguard_records_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
+        admin.execute(f"CREATE DATABASE {name}" + (
+            f" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}'"
+            if icu_locale else ""))
     url = f"{server}/{name}"
     try:
         if upgraded:

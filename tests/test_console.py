@@ -35,14 +35,20 @@ HOSTILE = ['<script>alert("x")</script>', '<img src=x onerror="alert(1)">',
            '<a href="javascript:alert(1)">x</a>', "\u202egnp.exe", "y" * 65_000]
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", "postgres", "postgres under a locale"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConsoleStore]:
-    if request.param == "postgres":
+    if request.param.startswith("postgres"):
+        from postgres_harness import database
         from spimguard.server.console.postgres import PostgresConsole
 
-        made: ConsoleStore = PostgresConsole(request.getfixturevalue("postgres_url"))
-    else:
-        made = MemoryConsole() if request.param == "memory" else SQLiteConsole.open(tmp_path)
+        # ICU's "en", as a database made under en_US.UTF-8 (Debian's initdb default).
+        with database(request.getfixturevalue("postgres_server"), upgraded=True,
+                      icu_locale="en" if "locale" in request.param else "") as url:
+            made: ConsoleStore = PostgresConsole(url)
+            yield made
+            made.close()
+        return
+    made = MemoryConsole() if request.param == "memory" else SQLiteConsole.open(tmp_path)
     yield made
     made.close()
 

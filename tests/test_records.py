@@ -31,6 +31,20 @@ def test_postgres_records_conform(postgres_url: str) -> None:
         store.close()
 
 
+def test_postgres_records_conform_under_a_locales_collation(postgres_server: str) -> None:
+    """A database made under a host's locale (ICU's "en" here, as en_US.UTF-8 is Debian's
+    default for initdb) orders ties as every other store does: by code point."""
+    from postgres_harness import database
+    from spimguard.records.postgres import PostgresRecords
+
+    with database(postgres_server, upgraded=True, icu_locale="en") as url:
+        store = PostgresRecords(url)
+        try:
+            check_records(store)
+        finally:
+            store.close()
+
+
 def test_postgres_refuses_a_schema_behind_its_own(postgres_server: str) -> None:
     from postgres_harness import database
     from spimguard.records.postgres import PostgresRecords, schema_version, upgrade
@@ -38,9 +52,10 @@ def test_postgres_refuses_a_schema_behind_its_own(postgres_server: str) -> None:
     with database(postgres_server, upgraded=False) as url:
         with pytest.raises(RecordsUnavailable, match="spimguard db upgrade"):
             PostgresRecords(url)
-        assert upgrade(url) == ["0001_records.sql", "0002_console.sql"]
+        assert upgrade(url) == ["0001_records.sql", "0002_console.sql",
+                                "0003_code_point_order.sql"]
         assert upgrade(url) == [], "an upgraded database is left alone"
-        assert schema_version(url) == 2
+        assert schema_version(url) == 3
 
 
 def test_an_old_sqlite_database_gains_the_digest_column(tmp_path: Path) -> None:
@@ -110,3 +125,32 @@ def test_a_log_row_binds_no_value_the_sqlite_module_adapts(
     assert [type(v).__name__ for v in adapted] == []
     for entry in entries:
         assert records.message(entry.id) == entry
+
+
+def test_a_postgres_database_of_session_47_is_upgraded_with_its_rows(
+        postgres_server: str) -> None:
+    """``0003_code_point_order.sql`` on a database that holds rows: they stay, and come out
+    in code point order."""
+    import psycopg
+
+    from postgres_harness import database
+    from spimguard.records import sql
+    from spimguard.records.postgres import PostgresRecords, upgrade
+
+    with database(postgres_server, upgraded=False, icu_locale="en") as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SCHEMA_TABLE)
+            for version, name, script in sql.migrations("postgres")[:2]:
+                conn.execute(script.encode())
+                conn.execute("INSERT INTO spimguard_schema VALUES (%s, %s)", (version, name))
+            for name in ("apple", "Zed"):
+                conn.execute("INSERT INTO verdict_log (id, ts, type, account, session, action, "
+                             "score, signals, text_sha256, fingerprint, domains, result) VALUES "
+                             "(%s, 1, 'message', 'a', '', 'hold', 0, '', '', '', '', '')",
+                             (name,))
+        assert upgrade(url) == ["0003_code_point_order.sql"]
+        store = PostgresRecords(url)
+        try:
+            assert [e.id for e in store.timeline("a", "", 0.0)] == ["Zed", "apple"]
+        finally:
+            store.close()

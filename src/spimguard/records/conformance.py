@@ -87,4 +87,34 @@ def check_records(store: RecordStore) -> None:
     assert store.answers(["m1", "m2", "m3"]).keys() == {"m2", "m3"}, "purge"
     assert len(store.reports("m1")) == 2, "purge kept the newer reports"
     assert [m.id for m in store.campaign_messages("c-1")] == [], "purge campaigns"
+    _check_code_point_order(store)
     store.ping()
+
+
+# Ids, accounts and campaigns a locale's collation orders otherwise than their code points
+# do: capitals before small letters, digits before both, "-" between.
+_NAMES = ("apple", "Zed", "a-b", "M2", "m10", "9x")
+
+
+def _check_code_point_order(store: RecordStore) -> None:
+    """Rows at one time come out ordered by their text's code points, in every store: the
+    evidence bundle's integrity hash and a listing's cut by ``LIMIT`` are then the same
+    whichever store a node reads (a PostgreSQL database made under en_US.UTF-8 ordered
+    "apple" before "Zed"; ``migrations/postgres/0003_code_point_order.sql``)."""
+    at, ids = T0 + 100, sorted(_NAMES)
+    for name in reversed(_NAMES):
+        store.save(_message(f"t{name}", at, account=name))
+        store.save(_message(name, at + 1, account="carol"))
+        store.save_campaign_message(CampaignMessage(
+            "c-3", name, at, "spammer", "s", "bot", "203.0.113.9", ("a",), "buy", "block", ()))
+        store.save_campaign_message(CampaignMessage(
+            name, f"c{name}", at + 2, "spammer", "s", "bot", "203.0.113.9", ("a",), "buy",
+            "block", ()))
+        store.save_report(ReportEntry(name, at + 3, "dave", name, "spam", "", "carol"))
+    store.commit()
+    assert [m.id for m in store.campaign_messages("c-3")] == ids, "campaign ties by id"
+    assert [e.id for e in store.timeline("carol", "", at)] == ids, "timeline ties by id"
+    assert list(store.stopped_accounts(at)[1:]) == ids, "stopped accounts' ties by name"
+    assert list(store.campaign_ids(at + 2)) == ids, "campaigns' ties by name"
+    assert [r.id for r in store.latest_reports(len(ids))] == ids[::-1], "reports' ties"
+    assert [e.id for e in store.stopped(at + 1)] == ids[::-1], "stopped ties by id"

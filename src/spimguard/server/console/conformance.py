@@ -40,6 +40,13 @@ def check_console(store: ConsoleStore) -> None:
     store.save_appeal(AppealEntry("a1", 5.0, "alice", "m1", "please"))
     store.save_appeal(AppealEntry("a1", 5.0, "alice", "m1", "changed"))
     assert [a.text for a in store.appeals()] == ["please"], "appeals kept once"
+    # Names and ids at one time by their code points, whatever a database's collation
+    # (``records/conformance.py``'s ``_check_code_point_order``).
+    for name in ("apple", "Zed"):
+        store.save_operator(auth.new_operator(name, "moderator", _PASSWORD))
+        store.save_appeal(AppealEntry(name, 6.0, "alice", "m1", "please"))
+    assert [o.name for o in store.operators()] == ["Zed", "apple", "dana"], "operators' order"
+    assert [a.id for a in store.appeals(2)] == ["Zed", "apple"], "appeals' ties by id"
     # Releases: once per message, cursors in order.
     assert store.save_release("m1", "alice", ["bob"], "hi", "dana", 1.0)
     assert not store.save_release("m1", "alice", ["bob"], "hi", "dana", 2.0), "released twice"
