@@ -17,24 +17,9 @@ import pytest
 from spimguard.state import memory
 from spimguard.state.memory import MemoryState, pack_counter
 from spimguard.state.ops import Count, Incr, Members, Touch
+from test_state47 import _counted
 
 T0 = 1_700_000_000.0
-
-
-@contextmanager
-def _counted(holder: Any, name: str) -> Iterator[list[int]]:
-    """``holder.name`` counting its calls (in ``calls[0]``) while the block runs."""
-    calls, step = [0], getattr(holder, name)
-
-    def counting(*a: Any, **k: Any) -> Any:
-        calls[0] += 1
-        return step(*a, **k)
-
-    setattr(holder, name, counting)
-    try:
-        yield calls
-    finally:
-        setattr(holder, name, step)
 
 
 def test_a_packed_set_touched_again_keeps_its_own_object_and_calls_no_fresh() -> None:
@@ -66,7 +51,7 @@ class _Everything:
         return _Everything(self.packed, code)
 
     def tolist(self) -> list[Any]:
-        return builtins.memoryview(self.packed).cast(self.code).tolist()
+        return builtins.memoryview(self.packed).cast(self.code).tolist()  # type: ignore[call-overload]
 
     def __getitem__(self, _: object) -> _Everything:
         return self
