@@ -11,6 +11,7 @@ import pytest
 from conftest import T0, config, event, message
 from spimguard import open_engine
 from spimguard.errors import RecordsUnavailable
+from test_evade47 import NAMES, NEIGHBOUR, PITCH, owner
 
 # -- lead48: PostgreSQL holds what every other store holds --------------------------------
 
@@ -65,3 +66,51 @@ def test_postgresql_judges_the_same_run_without_a_nul_as_sqlite(postgres_url: st
     """The xfails' control: the same events with no NUL agree, so what fails is the NUL."""
     on_sqlite = _run({}, tmp_path, "", "text")
     assert _run({"backend": "postgres", "url": postgres_url}, None, "", "text") == on_sqlite
+
+
+# -- wide48: the familiar sessions' broadcast counted over the account ---------------------
+
+WORM = {"id": "im-android", "ip": NEIGHBOUR}  # the seller's software in the owner's /24
+HELLO = "hey {name}! long time, how have you been? x"
+
+
+def _warmed_then_pitched(pause: float, per_session: int = 3) -> list[str]:
+    """The worm's bland line with no link to the 40 ties down the list from one familiar
+    session (the owner's own greeting to everyone, delivered), ``pause`` seconds, then its
+    pitch to the same 40, 3 s apart, a sign-in and a new session every ``per_session``. The
+    pitches' actions."""
+    engine = owner()
+    cfg, at, actions = engine.config, T0 + 10, []
+    for i in range(40):
+        engine.process(message(cfg, f"h{i}", "alice", [f"alice-friend{i}"],
+                               HELLO.format(name=NAMES[i % 6]), at + 3 * i, session="hello",
+                               client=WORM))
+    at += 120 + pause
+    for i in range(40):
+        session = f"s{i // per_session}"
+        if i % per_session == 0:
+            engine.process(event(cfg, type="login", id=f"L{i}", ts=at + 3 * i - 1,
+                                 account="alice", session=session, ip=WORM["ip"],
+                                 client={"id": WORM["id"]}))
+        verdict = engine.process(message(cfg, f"m{i}", "alice", [f"alice-friend{i}"],
+                                         PITCH[i % 3].format(name=NAMES[i % 6], n=0, i=i),
+                                         at + 3 * i, session=session, client=WORM))
+        actions.append(str(getattr(verdict, "action", "")))
+    return actions
+
+
+WARMED = ("wide48 counts the familiar sessions' dormant ties over the account (keys.aired), "
+          "and a tie is dormant until the account writes to it: the worm's bland line with no "
+          "link from the owner's /24 and app is the owner's writing to all evidence (40 of 40 "
+          "delivered, FAMILIAR_SENDER kept: the greeting wide48 guards), so the 40 ties are "
+          "written to (WROTE) and no longer dormant. Once keys.aired has let the hellos go "
+          "(burst_window, 600 s; 700 s here), the pitches reach no dormant tie, and the one "
+          "count that sees ties written to, the pitch's (Plan.text_to), is the session's: a "
+          "new session every three pitches, 40 of 40 delivered (with one session, 3 of 40). "
+          "The mend is the pitch's set over the familiar sessions together (a new stored set "
+          "keyed by the site, read for a familiar link), not a few lines (review48)")
+
+
+@pytest.mark.xfail(strict=True, reason=WARMED)
+def test_a_broadcast_after_a_hello_to_everyone_and_a_pause_is_warned() -> None:
+    assert _warmed_then_pitched(700.0).count("deliver") <= 6
