@@ -3,7 +3,9 @@
 A profile's hour histogram (24 counts) was stored as 24 msgpack numbers, a byte for each
 empty hour; a few days of chat leave most hours empty (the quiet load: ~7 of 24 filled).
 It is stored as a mask of the filled hours and their counts when that is the shorter
-(``record._sparse``), and reads back as the 24 counts (``record._dense``)."""
+(``record._sparse``), and reads back as the 24 counts (``record._dense``). Since session 48
+the decoded record keeps it as stored (``histogram``): it reads back as the histogram of
+those 24 counts (``histogram.of``), the same counts at the same hours."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import random
 
 import msgspec
 
+from spimguard.detectors.takeover import histogram
 from spimguard.detectors.takeover import record as takeover_record
 from spimguard.detectors.takeover.record import Record
 
@@ -22,7 +25,7 @@ NOW = 1_780_000_000.0
 def _stored(hours: list[int] | None) -> bytes:
     profile = {"msgs": 40, "last": NOW, "scripts": "L"}
     if hours is not None:
-        profile["hours"] = hours
+        profile["hours"] = histogram.of(hours)
     stored, _ = takeover_record._encode({"p": profile, "pt": NOW}, NOW, *_TTLS)
     return stored
 
@@ -46,7 +49,7 @@ def test_an_hour_histogram_costs_its_filled_hours_and_reads_back_whole() -> None
     for filled in [*range(1, 25)] * 20:
         hours = _histogram(rng, filled)
         stored = _stored(hours)
-        assert takeover_record.decode(stored)["p"]["hours"] == hours
+        assert takeover_record.decode(stored)["p"]["hours"] == histogram.of(hours)
         counts = sum(len(msgspec.msgpack.encode(c)) for c in hours if c)
         dense = 3 + counts + 24 - filled
         cost = len(stored) - without
@@ -65,7 +68,7 @@ def test_a_record_of_before_session_34_reads_its_hours_and_is_rewritten_sparse()
     parts = msgspec.msgpack.decode(stored[1:])  # (v6: after its lead byte)
     parts[3][-2:] = [hours]  # the profile's histogram as session 33 wrote it
     older = stored[:1] + msgspec.msgpack.encode(parts)
-    assert takeover_record.decode(older)["p"]["hours"] == hours
+    assert takeover_record.decode(older)["p"]["hours"] == histogram.of(hours)
     again = Record("alice", older, *_TTLS)
     again.set_profile(takeover_record.decode(older)["p"], NOW)
     put = again.put(NOW)

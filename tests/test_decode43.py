@@ -21,16 +21,19 @@ from typing import Any
 import msgspec
 import pytest
 
+from spimguard.detectors.takeover import histogram
 from spimguard.detectors.takeover import record as takeover_record
-from test_encode42 import _TTLS, T0, _ordinary, _records
+from test_encode42 import _TTLS, T0, _as_day, _ordinary, _records
 from test_takeover43 import _frames
 
 # sha256 (first 16 hex digits) of ``repr(decode(put))`` of every record of ``_records()``,
-# as main at 6034999 (session 43's branch point) decoded them: 400 records.
-_BASE_DECODED = "2be806912793194c"
+# as main at 6034999 (session 43's branch point) decoded them: 400 records; since session
+# 48 (``record48``) as main at b2d79472 decoded them, the hours back as the day's 24
+# counts (``_as_day``; ``test_encode42``'s ten histograms once 20 long now 24).
+_BASE_DECODED = "3af590ebefd1be2a"
 
 # What decoding a record may enter: no comprehension, no helper a part.
-_DECODING = frozenset({"decode", "_decode", "_numbers", "_base_hour", "_dense"})
+_DECODING = frozenset({"decode", "_decode", "_numbers", "_base_hour", "checked"})
 
 
 def _stored(record: dict[str, Any], now: float = T0) -> bytes:
@@ -42,7 +45,7 @@ def test_every_record_decodes_to_what_session_42s_release_decoded() -> None:
     digest = hashlib.sha256()
     for account, record, now in _records():
         put = takeover_record.put_of(account, record, now, *_TTLS)
-        digest.update(repr(takeover_record.decode(put.value)).encode())
+        digest.update(repr(_as_day(takeover_record.decode(put.value))).encode())
     assert digest.hexdigest()[:16] == _BASE_DECODED
 
 
@@ -88,16 +91,17 @@ def test_a_part_not_a_whole_number_of_entries_fails_loudly(part: int) -> None:
 
 
 def test_an_hour_histogram_stored_sparse_reads_back_whole() -> None:
-    """The guard: ``_dense`` gives every histogram ``_sparse`` stores back, 1 to 17 hours
-    filled, at any hours."""
+    """The guard: the day's counts of every histogram stored sparse (``histogram.stored``)
+    come back from it, 1 to 17 hours filled, at any hours (since session 48 the decoded
+    record keeps it as stored: ``histogram.day`` gives the counts)."""
     rng = random.Random(43)
     for _ in range(2_000):
         hours = [0] * 24
         for hour in rng.sample(range(24), rng.randint(1, 17)):
             hours[hour] = rng.randint(1, 70_000)
-        sparse = takeover_record._sparse(hours)
-        assert sparse is not None
-        assert takeover_record._dense(sparse) == hours
+        none, sparse = histogram.stored(histogram.of(hours))
+        assert none is None
+        assert histogram.day(histogram.checked(sparse)) == hours
 
 
 @pytest.mark.parametrize("stored", [
@@ -108,7 +112,8 @@ def test_an_hour_histogram_stored_sparse_reads_back_whole() -> None:
 def test_an_hour_histogram_that_is_not_what_sparse_writes_fails_loudly(
         stored: list[int]) -> None:
     """A stored histogram whose mask and counts disagree is no record this project wrote
-    (``_sparse``): read as one, a count would be put on an hour it never counted and
-    written back so. It is refused, as a part of the wrong length is (lead, session 43)."""
+    (``histogram.stored``): read as one, a count would be put on an hour it never counted
+    and written back so. It is refused, as a part of the wrong length is (lead, session
+    43; since session 48 by ``histogram.checked``, which the decoding keeps it through)."""
     with pytest.raises(ValueError, match="hour histogram"):
-        takeover_record._dense(stored)
+        histogram.checked(stored)

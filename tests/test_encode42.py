@@ -20,6 +20,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from spimguard.detectors.takeover import histogram
 from spimguard.detectors.takeover import record as takeover_record
 from test_takeover43 import _frames
 
@@ -28,8 +29,10 @@ DAY = 86_400.0
 _TTLS = (30 * DAY, 12 * 3_600.0, 7 * DAY)  # session_ttl, live_window, incident_ttl
 
 # sha256 (first 16 hex digits) of every record of ``_records()``'s key, bytes and TTL, as
-# session 41's release (main at 170c7b2, its ``record.put_of``) wrote them: 400 records.
-_BASE_DIGEST = "b5700225fac39b9c"
+# session 41's release (main at 170c7b2, its ``record.put_of``) wrote them: 400 records;
+# since session 48 (``record48``) as main at b2d79472 wrote them from each record's hours
+# as its 24 counts (``_as_day``), the ten histograms once 20 long now 24 (the only change).
+_BASE_DIGEST = "363bf5174ec346e9"
 
 # A record of session 41's release (main at 170c7b2), and the record it was encoded from
 # (``_ordinary``): read back and written again, the same bytes.
@@ -49,7 +52,7 @@ def _ordinary(now: float = T0) -> dict[str, Any]:
               "clients": {"im-desktop": [now - 20_000.5, now, 13]},
               "owned": {net: [now - 19_000.25, now, 11]},
               "scripts": "L",
-              "hours": [0] * 11 + [3, 0, 0, 5, 2, 3] + [0] * 7},
+              "hours": histogram.of([0] * 11 + [3, 0, 0, 5, 2, 3] + [0] * 7)},
         "pt": now,
         "s": {"d0": ["im-desktop", net, now - 34_000.0, 0, 0.0, 0, 9, now, 0]},
         "n": {"d0": [[int(now // 3_600) - 5, 3], [int(now // 3_600) - 1, 5],
@@ -57,9 +60,20 @@ def _ordinary(now: float = T0) -> dict[str, Any]:
     }
 
 
+def _as_day(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its profile's hours as the day's 24 counts, the form the decoded
+    record held until session 48 (``histogram``): what main's digests were taken of."""
+    fields = record.get("p")
+    if fields is None or "hours" not in fields:
+        return record
+    return {**record, "p": {**fields, "hours": histogram.day(fields["hours"])}}
+
+
 def _records() -> Iterator[tuple[str, dict[str, Any], float]]:
     """Seeded records over every part and path of the stored form: the profile or none,
-    hours sparse, dense (over 17 filled), all empty, not 24 long; sessions risky, familiar
+    hours sparse, dense (over 17 filled), all empty, the last four empty (until session
+    48 a histogram 20 long, which the decoded form since, ``histogram``, does not hold:
+    ``test_record48``); sessions risky, familiar
     (+0.0), -0.0, proven, dormant; networks IPv4 and IPv6 and not addresses; numbers of
     another top (a risk, a time decades off); expired parts; incidents; ``w``; ``k``."""
     rng = random.Random(42)
@@ -81,9 +95,9 @@ def _records() -> Iterator[tuple[str, dict[str, Any], float]]:
             elif shape < 0.2:
                 hours = [0] * 24
             elif shape < 0.23:
-                hours = hours[:20]
+                hours = hours[:20] + [0] * 4
             profile: dict[str, Any] = {"last": when(DAY * 3), "msgs": rng.randint(0, 900),
-                                       "hours": hours}
+                                       "hours": histogram.of(hours)}
             for field, names in (("nets", nets), ("clients", apps), ("owned", nets)):
                 if rng.random() < 0.8:
                     profile[field] = {
@@ -143,7 +157,8 @@ def test_a_record_session_41_wrote_reads_back_and_is_written_again_the_same() ->
 
 def test_an_ordinary_record_is_encoded_in_few_python_frames() -> None:
     """Every Python function an ordinary record's put runs (cached calls that hit make
-    none): ``put_of``, ``key``, ``_encode``, ``_sparse``, ``_base_hour``, ``_sixes``.
+    none): ``put_of``, ``key``, ``_encode``, ``_base_hour``, ``_sixes``, and
+    the hours' ``histogram.stored`` (``_sparse`` until session 48).
     Session 41's entered sixteen: ``bucket_range``, ``_counted`` twice, ``_risk`` and
     ``_sparse``'s comprehension and generator (resumed an hour each) besides (a frame is
     ~1,000-1,500 instructions)."""
@@ -151,4 +166,4 @@ def test_an_ordinary_record_is_encoded_in_few_python_frames() -> None:
     takeover_record.put_of("@a:x", record, T0, *_TTLS)  # the caches warm, as a process's
     calls = _frames(functools.partial(takeover_record.put_of, "@a:x", record, T0, *_TTLS))
     assert sorted(calls) == sorted(
-        ["put_of", "key", "_encode", "_sparse", "_base_hour", "_sixes"])
+        ["put_of", "key", "_encode", "stored", "_base_hour", "_sixes"])

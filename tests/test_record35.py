@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from spimguard.detectors.takeover import histogram
 from spimguard.detectors.takeover import record as takeover_record
 from spimguard.detectors.takeover.record import Record
 from test_takeover_record_sixes import _strictly, v5_of
@@ -35,7 +36,8 @@ WRITTEN: dict[str, Any] = {
           "clients": {"im-android": [T0 - 90 * DAY + 0.5, T0 - 1.0, 41]},
           "owned": {"198.51.100.0": [T0 - 80 * DAY, T0 - 1.0, 25]},
           "linked": True, "scripts": "L",
-          "hours": [0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0]},
+          "hours": histogram.of(
+              [0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0])},
     "pt": T0,
     "s": {"phone": ["im-android", "198.51.100.0", T0 - 2 * DAY - 0.375, 4, 0.0, 0, 3, T0, 1],
           "10.1.2.0": ["im-desktop 2.1", "2001:db8:85a3::", T0 - 600.5, 0, 0.6, 1, 0,

@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from spimguard.detectors.takeover import histogram
 from spimguard.detectors.takeover import record as takeover_record
 from test_encode42 import _TTLS, T0, _ordinary
 
@@ -50,10 +51,11 @@ def test_a_v6_record_is_read_by_the_typed_decoder_alone() -> None:
 def test_the_profiles_lists_read_back_as_lists() -> None:
     """The guard: the parts the record holds as they were stored (the profile's networks
     told by the server, an hour histogram stored whole) are lists in the decoded record,
-    not the typed read's tuples: an equal dict, not an equal-looking one."""
+    not the typed read's tuples: an equal dict, not an equal-looking one. (Since session
+    48 the histogram is kept as the histogram of the 24 counts, ``histogram.of``.)"""
     record = _ordinary()
     record["p"] = {**record["p"], "cidrs": ["198.51.100.0/24", "2001:db8::/32"],
-                   "hours": list(range(1, 25))}  # 24 filled: stored whole
+                   "hours": histogram.of(list(range(1, 25)))}  # 24 filled: stored whole
     decoded = takeover_record.decode(_stored(record))
     assert decoded == record
     assert type(decoded["p"]["cidrs"]) is list

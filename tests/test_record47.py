@@ -23,7 +23,7 @@ import pytest
 
 from spimguard.detectors.takeover import record as takeover_record
 from test_decode43 import _BASE_DECODED
-from test_encode42 import _TTLS, T0, _ordinary, _records
+from test_encode42 import _TTLS, T0, _as_day, _ordinary, _records
 from test_records37 import parts, v5_of
 from test_takeover_record_sixes import _strictly
 
@@ -93,7 +93,7 @@ def test_every_seeded_record_reads_as_mains_of_either_form_and_goes_back_to_its_
         made.clear()
         read = takeover_record.decode(stored)
         assert len(made) == _expected_ranges(stored)
-        digest.update(repr(read).encode())
+        digest.update(repr(_as_day(read)).encode())
         _strictly(takeover_record.decode(v5_of(stored)), read)
         assert takeover_record._encode(read, now, *_TTLS)[0] == stored
         several += any(len(e) > 1 for e in read.get("p", {}).get("nets", {}).values())

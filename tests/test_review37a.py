@@ -26,6 +26,7 @@ import pytest
 
 from conftest import config
 from spimguard import accounts, decode_event, open_engine
+from spimguard.detectors.takeover import histogram
 from spimguard.detectors.takeover import record as takeover_record
 from spimguard.state import hashed, ops
 from spimguard.state.memory import MemoryState
@@ -152,10 +153,13 @@ _SESSION_36 = Path(__file__).parent / "data" / "review37a_v5_records.json"
 
 def _as_session_37_reads(old: dict[str, Any]) -> dict[str, Any]:
     """Session 36's reading with its domain tags as this release's flag (``linked``: only
-    whether there were any)."""
+    whether there were any), and its hours, the day's 24 counts, as the histogram of them
+    (session 48: the decoded record keeps them as stored, ``histogram``)."""
     profile = old.get("p")
     if profile is not None and "domains" in profile and profile.pop("domains"):
         profile["linked"] = True
+    if profile is not None and "hours" in profile:
+        profile["hours"] = histogram.of(profile["hours"])
     return old
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import T0, event, message
 from spimguard.detectors import takeover
+from spimguard.detectors.takeover import histogram
 from spimguard.detectors.takeover import record as takeover_record
 from spimguard.detectors.takeover.record import PROFILE_TTL, Record
 from spimguard.events import EventTime
@@ -20,8 +21,9 @@ DAY = 86_400.0
 SESSION_TTL, LIVE, INCIDENT_TTL = 30 * DAY, 12 * 3600.0, 7 * DAY
 
 
-def record(stored: dict | None = None) -> Record:  # type: ignore[type-arg]
-    return Record("alice", stored, SESSION_TTL, LIVE, INCIDENT_TTL)
+def record(stored: Any = None, decoded: bool = False) -> Record:
+    """``decoded``: a record this process decoded or changed (``Record``)."""
+    return Record("alice", stored, SESSION_TTL, LIVE, INCIDENT_TTL, decoded)
 
 
 def written() -> dict:  # type: ignore[type-arg]
@@ -137,8 +139,9 @@ def test_a_record_stored_before_the_compact_form_still_reads() -> None:
                         "proven": True}
     assert facts[4] == 5.0 and facts[3][0]["session"] == "evil"
     # Its domain tags read as ``linked`` (session 37: whether there are any is all read).
+    # Its hours, the day's 24 counts, as the histogram of them (session 48, ``histogram``).
     read = {**old, "p": {k: v for k, v in old["p"].items() if k != "domains"} | {
-        "linked": True}}
+        "hours": histogram.of([1] * 24), "linked": True}}
     assert takeover_record.decode(old) == read and facts[0] == read["p"]
     before.set_profile(facts[0], old["pt"])  # a change, to the same facts
     put = before.put(T0)
@@ -159,7 +162,7 @@ def test_every_field_of_the_stored_form_reads_back_as_it_was_written() -> None:
                "clients": {"im-android": [old, T0, 255]},
                "owned": {"198.51.100.0": [T0 - DAY, T0 - 1.0, 3]},
                "cidrs": ["10.0.0.0/8"], "linked": True, "scripts": "LC",
-               "hours": list(range(24))}
+               "hours": histogram.of(list(range(24)))}
     fresh = record()
     fresh.set_profile(profile, T0)
     fresh.set_session("phone", {"client": "im-android", "net": "198.51.100.0",
@@ -206,7 +209,7 @@ def test_a_record_stored_in_the_v2_list_still_reads() -> None:
                    "nets": {"198.51.100.0": [T0 - DAY, T0, 16],
                             "192.0.2.0": [5e8 + 0.1, T0 - 0.1234567]},
                    "clients": {"im-android": [T0 - DAY, T0, 43]}, "linked": True,
-                   "scripts": "L", "hours": [1] * 24,
+                   "scripts": "L", "hours": histogram.of([1] * 24),
                    "owned": {"198.51.100.0": [T0 - DAY, T0, 15]}},
              "pt": T0 - 10.25}
     assert takeover_record.decode(v2) == facts
@@ -221,7 +224,7 @@ def test_the_bytes_form_is_compact() -> None:
     """Every string once, every number (times, risks) once as a double, whether the owner
     linked as a flag: a full record well under its v2 JSON (659 bytes; the v1 dict's, 979)."""
     fresh = record()
-    fresh.set_profile({"msgs": 40, "linked": True, "hours": list(range(24)),
+    fresh.set_profile({"msgs": 40, "linked": True, "hours": histogram.of(list(range(24))),
                        "nets": {"198.51.100.0": [T0 - DAY, T0, 9]}}, T0)
     for n in range(8):
         fresh.set_session(f"device{n}", {"client": "im-android", "net": "198.51.100.0",
@@ -255,7 +258,7 @@ def test_a_record_as_its_event_left_it_reads_as_its_put() -> None:
     a profile entry with no count of uses, an hour counted out of order, a part expired)."""
     ts = EventTime(T0 + 0.25)
     fresh = record()
-    fresh.set_profile({"hours": [0] * 24, "msgs": 2, "last": ts, "scripts": "L",
+    fresh.set_profile({"hours": histogram.of([0] * 24), "msgs": 2, "last": ts, "scripts": "L",
                        "nets": {"198.51.100.0": [ts, ts, 2], "192.0.2.0": [5e8, ts]},
                        "clients": {"im-android": [T0 - DAY, ts, 3]}, "linked": True,
                        "owned": {}, "cidrs": ["10.0.0.0/8"]}, ts)
@@ -272,7 +275,7 @@ def test_a_record_as_its_event_left_it_reads_as_its_put() -> None:
     left, put = fresh.changed(), fresh.put(ts)
     assert left is not None and put is not None
     for then in (ts, ts + 3_600.0, ts + LIVE, ts + 2 * DAY, ts + INCIDENT_TTL):
-        kept, decoded = record(left), record(takeover_record.decode(put.value))
+        kept, decoded = record(left, True), record(takeover_record.decode(put.value), True)
         for each in (kept, decoded):
             assert each.profile(then) == decoded.profile(then)
             assert each.live(then) == decoded.live(then)

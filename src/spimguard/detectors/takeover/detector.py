@@ -144,6 +144,7 @@ class TakeoverDetector(base.Planning[_Found | None]):
             account, cfg = ctx.event.account, self.cfg
             pending = ctx.batch.get(_PENDING)
             left = None if pending is None else pending.get(account)
+            decoded = True  # (a record this process made: ``Record``)
             if left is not None:
                 stored, then = left
                 if ctx.event.ts < then:
@@ -154,13 +155,16 @@ class TakeoverDetector(base.Planning[_Found | None]):
                 put = self._decoded.get(account)
                 if put is not None and put[0] == stored and ctx.event.ts >= put[2]:
                     stored = put[1]  # what this detector last put, as its event left it
-            memo.record = self._as_stored(account, stored)
+                else:
+                    decoded = False
+            memo.record = self._as_stored(account, stored, decoded)
         return memo.record
 
-    def _as_stored(self, account: str, stored: Any) -> Record:
-        """The account's record from what a read (or the batch's earlier events) gave."""
+    def _as_stored(self, account: str, stored: Any, decoded: bool = False) -> Record:
+        """The account's record from what a read gave, or ``decoded``: the batch's earlier
+        events or this detector's last put left it."""
         return Record(account, stored, self.cfg.session_ttl, self.cfg.live_window,
-                      self.restriction_ttl)
+                      self.restriction_ttl, decoded)
 
     def _session(self, memo: _Found, ctx: Context, facts: Facts) -> dict[str, Any]:
         """The session's facts (``session.session_facts``)."""

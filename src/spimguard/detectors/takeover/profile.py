@@ -21,6 +21,7 @@ from typing import Any
 from ...events import AccountInfo, Message
 from ...signals import Signal
 from ...text import MessageView
+from . import histogram
 from .origin import in_cidrs
 from .settings import TakeoverSettings
 
@@ -127,12 +128,8 @@ def learn(cfg: TakeoverSettings, profile: dict[str, Any], message: Message, view
         profile["linked"] = True
     if code and code not in profile.get("scripts", ""):
         profile["scripts"] = profile.get("scripts", "") + code
-    hours = profile.get("hours")
-    hours = [0] * 24 if hours is None else list(hours)
-    hours[int(message.ts // 3600 % 24)] += 1
-    if sum(hours) > cfg.hour_decay:
-        hours = [h // 2 for h in hours]
-    profile["hours"] = hours
+    profile["hours"] = histogram.counted(profile.get("hours"), int(message.ts // 3600 % 24),
+                                         cfg.hour_decay)
 
 
 def told(cfg: TakeoverSettings, profile: dict[str, Any], event: AccountInfo) -> dict[str, Any]:
@@ -157,12 +154,12 @@ def behaviour(cfg: TakeoverSettings, message: Message, view: MessageView, code: 
         changes.append("its first link ever")
     if code and code not in profile.get("scripts", code):
         changes.append("a script it never wrote in")
-    hours = profile.get("hours", [])
+    hours = profile.get("hours")
     hour = int(message.ts // 3600 % 24)
     # An hour is unusual only against a well-filled histogram, and only when the
     # hours either side are empty too (a few days of chat leave many gaps).
-    if (len(hours) == 24 and sum(hours) >= cfg.hour_messages
-            and not any(hours[(hour + d) % 24] for d in (-1, 0, 1))):
+    if (hours is not None and histogram.total(hours) >= cfg.hour_messages
+            and histogram.quiet_around(hours, hour)):
         changes.append(f"at {hour:02d}h, when it never writes")
     if not changes:
         return []

@@ -71,7 +71,7 @@ release before session 28 ignores that slot, so it reads such a record (without 
 links) and does not fail on it. ``w`` (session 33), when there is one, trails the
 list: a release before it fails on such a record (ten parts where it unpacks nine), and
 reads every other as before. So does the profile's hour histogram stored sparse (session
-34, ``_sparse``: ~10 bytes an account), an eleventh part of the profile where a release
+34, ``histogram.stored``: ~10 bytes an account), an eleventh part of the profile where a release
 before unpacks ten. v5 (session 35) holds each network's address in the strings' table
 as its leading 3 or 6 bytes (``_stored_name``: ~9 bytes an account) and the hour the
 delivered counts count back from as its difference from the first number's (``_base_hour``:
@@ -108,7 +108,6 @@ import struct
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import compress
 from operator import itemgetter
 from typing import Any
 
@@ -117,7 +116,7 @@ from msgspec.structs import astuple
 
 from ... import accounts
 from ...state.ops import Count, Put, bucket_range, key_part, lodged_keyspace
-from . import keys
+from . import histogram, keys
 
 PROFILE_TTL = 400 * 86_400.0  # a profile unused this long is dropped
 SENT = Count("", 86_400.0, 3_600.0)  # a session's delivered messages: 24 h, by the hour
@@ -138,7 +137,7 @@ class _Stored(msgspec.Struct, array_like=True, gc=False):
     allocation where a list takes two, and whose slice of a whole entry is the tuple
     itself (an ordinary account's parts hold one entry each); ``w`` and ``k`` empty when
     not held. What passes into the decoded record as it is (the profile's ``cidrs``, its
-    24 hours) is copied to a list there, so the record is what it was (``record44``)."""
+    hours) is copied to a list there, so the record is what it was (``record44``)."""
 
     hour: int
     names: list[Any]  # (written in place: a network's bytes as its text)
@@ -157,11 +156,6 @@ _TOP = struct.Struct("<H")  # a double's top two bytes (``_numbers``)
 # What v6 stores a top as its difference from (``_sixes``): the top of every double in
 # [2**30, 2**31) s (2004 to 2038) is this plus 0-15, so an event time's top is one byte.
 _TOP_BASE = 0x41D0
-# The most hours with counts an hour histogram is stored sparse with (``_sparse``): msgpack's
-# sizes make it the shorter form up to here (3 + 5 + 1 + k bytes against 3 + 24 for k ≥ 15).
-_SPARSE_MOST = 17
-# Hour h's bit in the sparse histogram's mask (``_sparse``: the mask summed in C).
-_HOUR_BITS = tuple(1 << h for h in range(24))
 # A first number of the numbers' table this far from 0 or more is no event's time: its hour is
 # no base for the put's (``_base_hour``), whose difference from it must stay a 64-bit number.
 _HOURS_FROM = float(1 << 53)
@@ -219,10 +213,13 @@ class Record:
         "_session_ttl",
     )
 
-    def __init__(self, account: str, stored: dict[str, Any] | None, session_ttl: float,
-                 live_window: float, incident_ttl: float) -> None:
+    def __init__(self, account: str, stored: Any, session_ttl: float,
+                 live_window: float, incident_ttl: float, decoded: bool = False) -> None:
+        """``stored``: as a read gave it (``decode``), or ``decoded``: a record this
+        process decoded or changed (``changed``), whose hours are no longer the dict
+        form's 24 counts (``histogram``)."""
         self._account = account
-        self._raw = decode(stored)
+        self._raw = stored if decoded else decode(stored)
         self._changed: dict[str, Any] = {}
         self._session_ttl = session_ttl
         self._live_window = live_window
@@ -455,9 +452,12 @@ def decode(stored: bytes | list[Any] | dict[str, Any] | None) -> dict[str, Any]:
     if stored.__class__ is list:
         return _decode_v2(stored)
     fields = stored.get("p") if stored else None  # type: ignore[union-attr]  # (a dict)
-    if fields and "domains" in fields:  # the dict form held the domain tags
+    if fields and ("domains" in fields or "hours" in fields):
+        # The dict form held the domain tags, and the hours as the day's 24 counts.
         kept = {field: value for field, value in fields.items() if field != "domains"}
-        return {**stored, "p": {**kept, "linked": True} if fields["domains"] else kept}  # type: ignore[dict-item]  # (a dict)
+        if "hours" in kept:
+            kept["hours"] = histogram.of(kept["hours"])
+        return {**stored, "p": {**kept, "linked": True} if fields.get("domains") else kept}  # type: ignore[dict-item]  # (a dict)
     return stored or {}  # type: ignore[return-value]
 
 
@@ -508,7 +508,8 @@ def _decode(stored: bytes) -> dict[str, Any]:
             touched[names[n]] = nums[ts]
         out["k"] = touched
     if profile:
-        # The hour histogram is a sparse eleventh part when that is shorter (``_sparse``).
+        # The hour histogram is a sparse eleventh part when that is shorter
+        # (``histogram.stored``), and kept as that (``histogram``), the 24 counts read into it.
         # ``linked``: v6's flag, an earlier form's domain tags (``linked`` when any).
         if pt is None:
             pt, *profile = profile
@@ -531,9 +532,9 @@ def _decode(stored: bytes) -> dict[str, Any]:
         if scripts is not None:
             fields["scripts"] = scripts
         if len(profile) > 9:  # (no list made for a starred target's rest)
-            fields["hours"] = _dense(profile[9])
+            fields["hours"] = histogram.checked(profile[9])
         elif hours is not None:
-            fields["hours"] = _listed(hours)
+            fields["hours"] = histogram.of(hours)
         out["p"], out["pt"] = fields, nums[pt]
     if sessions:
         facts: dict[str, list[Any]] = {}
@@ -618,9 +619,8 @@ def _encode(record: dict[str, Any], now: float, session_ttl: float, live_window:
                          e[2] if len(e) > 2 else -1)
             profile.append(flat)
         hours = get("hours")
-        sparse = None if hours is None else _sparse(hours)
         profile += (get("cidrs"), True if get("linked") else None, get("scripts"),
-                    *((hours,) if sparse is None else (None, sparse)))
+                    *((None,) if hours is None else histogram.stored(hours)))
     sessions: list[Any] = []
     for s, e in record.get("s", {}).items():
         written = e[_WRITTEN] + session_ttl
@@ -827,50 +827,6 @@ def _name(packed: bytes) -> str:
     raise ValueError(f"a takeover record's network of {len(packed)} bytes")
 
 
-def _sparse(hours: list[int]) -> list[int] | None:
-    """The hour histogram (``profile``: a count for each of the day's 24 hours) as the
-    profile's eleventh part stores it, ``[mask, count, ...]``: bit h of ``mask`` set for
-    each hour h with a count, and only those counts; None when that is not the shorter
-    (the 24 counts are then the tenth part, as before; and when every count is 0, which
-    no message leaves).
-
-    Why: a profile of days of chat has most hours empty (the quiet load's three days:
-    ~9 of 24 filled), and msgpack spends a byte on each empty one: 27 bytes where this
-    takes ~17, in every account's record (memory and Redis alike: the same bytes).
-    Which is shorter follows from msgpack's sizes alone, whatever the counts: the counts
-    cost the same in both, so this form's array header (1 byte up to 15 items, 3 past),
-    its mask (5 bytes at most) and the tenth part's None (1) against the 24 counts'
-    header (3) and a byte for each empty hour: sparse when at most 17 hours have counts
-    (3 + 5 + 1 + 17 = 26 against 27). Why a part of its own, not the tenth part in
-    another shape: a release before session 34 unpacks ten parts, so it fails loudly on
-    such a record (as on ``w``, ``_decode``) where it would read a mask as a count and
-    write it back as one. Exact: ``_dense`` gives the 24 counts back."""
-    filled = list(filter(None, hours))
-    if len(hours) != 24 or not filled or len(filled) > _SPARSE_MOST:
-        return None
-    return [sum(compress(_HOUR_BITS, hours)), *filled]
-
-
-def _dense(stored: list[int]) -> list[int]:
-    """The 24 counts of the hour histogram ``_sparse`` stored: each count at its mask's
-    lowest bit still set, that bit then cleared.
-
-    Why a step a count, not an hour: an ordinary profile's day has a handful to ~9 hours
-    of 24 with counts, and a step is ~10 bytecodes either way (the decoding of nearly
-    every event at a platform's scale, ``_decode``)."""
-    mask = stored[0]  # the counts its slice: no list made for them (a starred target's)
-    if mask.bit_count() != len(stored) - 1 or mask >> 24:
-        # Not what ``_sparse`` writes: refused loudly, as a strict ``zip`` refuses a part of
-        # the wrong length (a count without its hour would land on hour 23, silently).
-        raise ValueError(f"hour histogram: mask {mask:#x} with {len(stored) - 1} counts")
-    hours = [0] * 24
-    for count in stored[1:]:
-        low = mask & -mask
-        hours[low.bit_length() - 1] = count
-        mask ^= low
-    return hours
-
-
 # -- the v2 stored form (a JSON list), still read -----------------------------------------
 def _decode_v2(stored: list[Any]) -> dict[str, Any]:
     """The v2 stored form: a JSON list like ``_encode``'s, times as whole ticks of 2**-22 s
@@ -897,6 +853,8 @@ def _decode_v2(stored: list[Any]) -> dict[str, Any]:
                 if not value:
                     continue
                 value = True
+            elif field == "hours":  # the day's 24 counts
+                value = histogram.of(value)
             fields[field] = value
         out["p"] = fields
     if sessions:
