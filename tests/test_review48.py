@@ -114,3 +114,47 @@ WARMED = ("wide48 counts the familiar sessions' dormant ties over the account (k
 @pytest.mark.xfail(strict=True, reason=WARMED)
 def test_a_broadcast_after_a_hello_to_everyone_and_a_pause_is_warned() -> None:
     assert _warmed_then_pitched(700.0).count("deliver") <= 6
+
+
+# -- record48: the hour histogram kept decoded as stored -----------------------------------
+
+def test_the_detector_hands_record_decode_no_record_it_decoded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """record48's decoded hours (``[mask, count, ...]``) and the dict form's stored 24
+    counts are both a dict's ``p.hours``: ``record.decode`` reads a dict as the stored dict
+    form, and a decoded histogram of 23 hours (24 items) is then read as 24 counts, silently
+    (any other size fails loudly). Only the caller tells them apart (``Record``'s
+    ``decoded``), so no caller may give ``decode`` a record it decoded: a batch of the
+    owner's messages at every hour but one, some out of order (the pending record put and
+    read again), in one batch and one by one, decodes nothing but stored bytes, and both
+    give the same actions. Fails before record48: the batch's pending record went through
+    ``decode`` again."""
+    from spimguard.detectors.takeover import detector as takeover_detector
+    from spimguard.detectors.takeover import record as takeover_record
+
+    given: list[str] = []
+    stored_decode = takeover_record.decode
+
+    def watched(stored: Any) -> dict[str, Any]:
+        given.append(type(stored).__name__)
+        return stored_decode(stored)
+
+    monkeypatch.setattr(takeover_record, "decode", watched)
+    monkeypatch.setattr(takeover_detector, "decode", watched)
+    home = {"id": "im-android", "ip": "198.51.100.20"}  # ``engine_with_history``'s own
+    hours = [h for h in range(24) if h != 4] * 2
+    times = [T0 + 3_600 * (i + 1) + 60 * (i % 7) - (5_400 if i % 5 == 4 else 0)
+             for i in range(len(hours))]
+    actions = []
+    for batched in (True, False):
+        engine = owner()
+        cfg = engine.config
+        events = [message(cfg, f"o{i}", "alice", [f"alice-friend{i % 3}"],
+                          f"see you at {h} o'clock", at, session="phone", client=home)
+                  for i, (h, at) in enumerate(zip(hours, times, strict=True))]
+        results = (engine.process_batch(events) if batched
+                   else [engine.process(e) for e in events])
+        actions.append([str(getattr(r, "action", "")) for r in results])
+        engine.close()
+    assert "dict" not in given, given
+    assert actions[0] == actions[1]
