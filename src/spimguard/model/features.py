@@ -35,9 +35,11 @@ across processes and machines (Python's own ``hash`` is salted per process).
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import zlib
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from itertools import chain, compress, pairwise, repeat
 from typing import Any
 
@@ -47,7 +49,7 @@ import numpy.typing as npt
 from ..kept import UNKEPT, touched
 from ..lists import well_known
 from ..text import CACHED_CHARS, MessageView, _view
-from .cues import WORD_BYTES, cues
+from .cues import DENSE, WORD_BYTES, cues
 
 BITS = 20
 # Raise on any deliberate change to what a message hashes to. ``stamp`` also
@@ -137,8 +139,29 @@ def _crc32s(tokens: list[str], seed: int) -> np.ndarray:
     return np.fromiter(_crcs(tokens, seed), dtype=np.uint32, count=len(tokens))
 
 
+def _word_crcs(words: list[bytes]) -> np.ndarray:
+    """CRC-32 (seed 0) of each of ``words``, as an array."""
+    return np.fromiter(map(zlib.crc32, words), dtype=np.uint32, count=len(words))
+
+
+class _TokenCrcs(dict[str, int]):
+    """Tokens' CRC-32 (seed 4) by look-up: the shape and cue tokens are a few dozen strings,
+    each a text's encoding and hash where a dict's look-up is a fraction of either. Any
+    other token (a domain's ``dom:``) is hashed where asked and not kept: hostile domains
+    must not fill memory."""
+
+    def __missing__(self, token: str) -> int:
+        return zlib.crc32(token.encode("utf-8", "surrogatepass"), 4)
+
+
+_TOKEN_CRCS = _TokenCrcs({token: zlib.crc32(token.encode(), 4) for token in (
+    "phone", "money", "shouting", *(f"len:{n}" for n in range(9)), *DENSE)})
+
+
 def _token_buckets(tokens: list[str], shift: np.uint32) -> np.ndarray:
-    return (_crc32s(tokens, 4) * _MIX) >> shift
+    crcs = np.fromiter(map(_TOKEN_CRCS.__getitem__, tokens), dtype=np.uint32,
+                       count=len(tokens))
+    return (crcs * _MIX) >> shift
 
 
 def shape_tokens(view: MessageView) -> list[str]:
@@ -195,33 +218,99 @@ _TAUGHT_LETTERS = 4  # a teachable word's fewest letters
 _STEM_LETTERS = 5  # a stem's letters, of a word longer than that
 
 
-def _teachable_crcs(words: list[str], encoded: list[bytes],
-                    counts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _teachable_crcs(words: list[str], encoded: list[bytes], counts: list[int],
+                    plain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(CRC-32s on seed 7, their messages' indices) of ``_teachable_words`` of a batch's
-    messages, whose words (``words``, their UTF-8 ``encoded``) are one list, ``counts[i]``
-    of them the ``i``-th message's. In no particular order (the caller sorts).
+    messages, whose words (``words``, their UTF-8 ``encoded``, its CRC-32s on seed 0
+    ``plain`` where the caller has them) are one list, ``counts[i]`` of them the ``i``-th
+    message's. In no particular order (the caller sorts).
 
     Why not the words' strings: a pair's string "a b" was made and encoded only to be
-    hashed, and CRC-32 chains, so its CRC is b's begun from " "'s begun from a's
-    (``zlib.crc32(b, zlib.crc32(b" ", crc32(a, 7)))``), and a's is taken anyway. Every pair
-    of neighbours is hashed by ``map`` in C, then the teachable ones (not two messages',
-    not two short words) kept by a mask in numpy: a few numpy calls a batch where the
-    comprehensions and f-strings cost ~30,000 instructions a new text. Only the stems'
-    strings are made."""
-    crcs = list(map(zlib.crc32, encoded, repeat(7)))
+    hashed. CRC-32 is affine over GF(2) (``_seeded``): a word's CRC on seed 7 is its CRC on
+    seed 0 (``_batch_keys`` hashes a text of ASCII's words so) and a constant of its
+    length, and the pair's is b's on seed 0 and two terms of a's CRC and b's length, so
+    the batch's are a few numpy calls where ``zlib.crc32`` was called three times a word.
+    The teachable ones (not two messages' pairs, not two short words) are kept by a mask.
+    Only the stems' strings are made."""
+    if plain is None:
+        plain = _word_crcs(encoded)
+    sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    crcs, pairs = _seeded(plain, sizes, encoded)
     owners = np.repeat(np.arange(len(counts)), counts)
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     long = lengths >= _TAUGHT_LETTERS
     stemmed = lengths > _STEM_LETTERS
-    pairs = np.fromiter(map(zlib.crc32, encoded[1:], map(zlib.crc32, repeat(b" "), crcs)),
-                        dtype=np.uint32, count=max(len(words) - 1, 0))
     paired = long[1:] | long[:-1]
     firsts = np.cumsum(counts[:-1], dtype=np.int64)  # a later message's first word
     paired[firsts[(firsts > 0) & (firsts < len(words))] - 1] = False
     stems = [f"{w[:_STEM_LETTERS]}~" for w in compress(words, stemmed.tolist())]
-    return (np.concatenate((np.array(crcs, dtype=np.uint32)[long], _crc32s(stems, 7),
+    return (np.concatenate((crcs[long], _crc32s(stems, 7),
                             pairs[paired])),
             np.concatenate((owners[long], owners[stemmed], owners[:-1][paired])))
+
+
+# Bytes of a word up to which its CRCs on seed 7 are derived by ``_zero_rows``; a longer
+# one's (a few of a hostile text's, none of most) are ``zlib.crc32``'s, as before.
+_ZEROS = 64
+_BYTE_ROWS = np.arange(0, 1024, 256)  # each byte of a register's row in ``_zero_rows``
+_BLANK = zlib.crc32(b" ")
+
+
+@lru_cache(maxsize=1)
+def _zero_rows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Z, ``_after_zeros(7, n)``, ``_after_zeros(crc32(b" "), n)``) for n up to ``_ZEROS``.
+
+    Z is flat, 1,024 values an n: ``Z[1024·n + 256·k + v]`` is the register ``v << 8k``
+    after n zero bytes. CRC-32's register takes a byte by ``r -> (r >> 8) ^ T[(r ^ b) &
+    0xFF]`` with T linear, so after n zero bytes it is a linear map L_n of its start, and a
+    map of 32 bits is the XOR of its four bytes' images; zlib's inversions at either end
+    cancel in ``crc32(w, s) ^ crc32(w, 0) = L_|w|(s)``. Row n is row n-1 stepped by one
+    zero byte: ~70 numpy calls once a process, ~270 KB."""
+    step = np.array([zlib.crc32(b"\0", v) ^ zlib.crc32(b"\0") for v in range(256)],
+                    dtype=np.uint32)
+    rows = np.empty((_ZEROS + 2, 4, 256), dtype=np.uint32)
+    rows[0] = np.arange(256, dtype=np.uint32) << np.arange(0, 32, 8, dtype=np.uint32)[:, None]
+    for n in range(1, _ZEROS + 2):
+        rows[n] = (rows[n - 1] >> 8) ^ step[rows[n - 1] & 0xFF]
+    flat = rows.ravel()
+    lengths = np.arange(_ZEROS + 2)
+    return (flat, rows[:, 0, 7].copy(),
+            _after_zeros(flat, np.full(_ZEROS + 2, _BLANK, dtype=np.uint32), lengths))
+
+
+def _after_zeros(rows: np.ndarray, starts: np.ndarray, zeros: np.ndarray) -> np.ndarray:
+    """L_n(s) (``_zero_rows``) of each register ``starts`` (contiguous) and count of zero
+    bytes ``zeros`` (up to ``_ZEROS`` + 1): its four bytes' images gathered and XORed."""
+    at = starts.astype("<u4", copy=False).view(np.uint8).reshape(-1, 4) + _BYTE_ROWS
+    at += (zeros << 10)[:, None]
+    return np.bitwise_xor.reduce(rows[at], axis=1)
+
+
+def _seeded(plain: np.ndarray, sizes: np.ndarray,
+            encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(``zlib.crc32(w, 7)`` of each word w of ``encoded``, ``zlib.crc32(a + b" " + b, 7)``
+    of each pair of neighbours a, b) from the words' CRCs on seed 0 (``plain``) and their
+    lengths in bytes (``sizes``).
+
+    ``crc32(w, s) = crc32(w, 0) ^ L_|w|(s)`` (``_zero_rows``), so a word's is ``plain ^
+    L_|w|(7)``, a constant of its length; and chaining, ``crc32(a + b" " + b, 7) =
+    crc32(b, 0) ^ L_|b|(crc32(b" ", 0)) ^ L_(|b|+1)(crc32(a, 7))``: two look-ups by length
+    and one map applied. Tables end at ``_ZEROS`` bytes (a longer word's row is read for
+    ``_ZEROS``, then its CRC and its pairs' taken by ``zlib.crc32``): every array here is
+    of the batch's words, and the work is linear in them."""
+    rows, sevens, blanks = _zero_rows()
+    over = np.flatnonzero(sizes >= _ZEROS)
+    within = np.minimum(sizes, _ZEROS) if len(over) else sizes
+    crcs = plain ^ sevens[within]
+    after = within[1:]
+    if len(over):
+        crcs[over] = list(map(zlib.crc32, map(encoded.__getitem__, over.tolist()), repeat(7)))
+    pairs = plain[1:] ^ blanks[after] ^ _after_zeros(rows, crcs[:-1], after + 1)
+    late = over[over > 0]  # pairs whose second word is long
+    if len(late):
+        pairs[late - 1] = list(map(zlib.crc32, map(encoded.__getitem__, late.tolist()),
+                                   map(zlib.crc32, repeat(b" "), crcs[late - 1].tolist())))
+    return crcs, pairs
 
 
 def distinct(found: np.ndarray) -> np.ndarray:
@@ -279,10 +368,10 @@ def _own_parts(view: MessageView, named: list[str],
     rows = len(raw) // 4 - 4
     words = list(map(zlib.crc32, coarse))
     hashed = [*words, *[((a * _P_INT) & _MASK) ^ b ^ _PAIRED for a, b in pairwise(words)],
-              *_crcs(named, 4)]
+              *map(_TOKEN_CRCS.__getitem__, named)]
     cut = 4 * rows + len(hashed)  # the trained buckets, then the teachable ones
     hashed += _crcs(_teachable_words(taught[0]), 7)
-    hashed += _crcs(taught[2], 4)
+    hashed += map(_TOKEN_CRCS.__getitem__, taught[2])
     flat = np.empty(5 * rows + len(hashed), dtype=np.uint32)
     _gram_hashes(_windows(raw, rows), flat[:5 * rows].reshape(5, rows))
     flat[5 * rows:] = hashed
@@ -458,13 +547,16 @@ def _split_parts(views: list[MessageView], named: list[list[str]],
     """``_hashed_parts`` of several messages: hashed together, then cut into each one's
     slices (``np.split`` costs ~10 µs a call in Python before any work). The buckets'
     keys are cut where each message's index begins (no array of indices made)."""
-    keys = _batch_keys(views, named, coarse, bits)
+    plain = _word_crcs([*chain.from_iterable(coarse)])
+    keys = _batch_keys(views, named, coarse, plain, bits)
     found = (keys & ((1 << bits) - 1)).astype(np.uint32, copy=False).tobytes()
     ends = [0, *(np.searchsorted(keys, np.arange(1, len(views), dtype=keys.dtype) << bits)
                  * 4).tolist(), 4 * len(keys)]
     counts = [len(words) for words, _, _ in taught]
+    encodings = list(map(_encoded, taught))
     crcs, owners = _teachable_crcs([*chain.from_iterable(words for words, _, _ in taught)],
-                                   [*chain.from_iterable(map(_encoded, taught))], counts)
+                                   [*chain.from_iterable(encodings)], counts,
+                                   _taught_plain(taught, encodings, coarse, plain))
     shift = np.uint32(32 - bits)
     tokens = [tokens for _, _, tokens in taught]
     teach_docs, teachable = _by_message(
@@ -480,6 +572,24 @@ def _split_parts(views: list[MessageView], named: list[list[str]],
              np.frombuffer(taught_bytes[first:last], np.uint32))
             for (start, end), (first, last) in zip(pairwise(ends), pairwise(taught_ends),
                                                    strict=True)]
+
+
+def _taught_plain(taught: list[tuple[list[str], list[bytes] | None, list[str]]],
+                  encodings: list[list[bytes]], coarse: list[list[bytes]],
+                  plain: np.ndarray) -> np.ndarray:
+    """CRC-32s on seed 0 of the ``_taught`` words' ``encodings``: a message's hashed words'
+    (``coarse``, their CRCs ``plain``) where they are the same bytes, its own words' CRCs
+    where not (a skeleton not of ASCII, or that greets a name)."""
+    known = [words is not None for _, words, _ in taught]
+    if all(known):
+        return plain
+    counts = list(map(len, encodings))
+    out = np.empty(sum(counts), dtype=np.uint32)
+    mine = np.repeat(known, counts)
+    out[mine] = plain[np.repeat(known, list(map(len, coarse)))]
+    out[~mine] = _word_crcs([*chain.from_iterable(
+        compress(encodings, map(operator.not_, known)))])
+    return out
 
 
 def _key_type(messages: int, bits: int) -> type[np.integer[Any]]:
@@ -527,15 +637,17 @@ def batch_buckets(views: Sequence[MessageView], bits: int = BITS) -> tuple[np.nd
     all messages instead of once per message: the per-call overhead of numpy,
     not the arithmetic, is what single-message hashing pays for.
     """
+    coarse = [_words(view.prose_skeleton)[1] for view in views]
     return _parted(_batch_keys(views, [shape_tokens(view) + cues(view) for view in views],
-                               [_words(view.prose_skeleton)[1] for view in views], bits), bits)
+                               coarse, _word_crcs([*chain.from_iterable(coarse)]), bits), bits)
 
 
 def _batch_keys(views: Sequence[MessageView], named: Sequence[list[str]],
-                coarse: Sequence[list[bytes]], bits: int) -> np.ndarray:
+                coarse: Sequence[list[bytes]], plain: np.ndarray, bits: int) -> np.ndarray:
     """The distinct (message, bucket) keys (``_key_type``'s) of ``views``' buckets, sorted,
     with each view's ``shape_tokens`` and ``cues`` given (``named``) and its hashed words
-    (``_words``: ``coarse``).
+    (``_words``: ``coarse``, their CRC-32s one array, ``plain``: the caller's, which its
+    teachable words share).
 
     Every feature of the batch is keyed where it is made: the n-grams, the words, their
     pairs and the tokens each fill a slice of one array, their messages' indices or'ed in
@@ -559,15 +671,14 @@ def _batch_keys(views: Sequence[MessageView], named: Sequence[list[str]],
     grams[:, (ends[:, None] - _TAIL).ravel()] = grams[:, np.repeat(ends - 5, 4)]
     grams *= _MIX
     grams >>= shift
-    words = [*chain.from_iterable(coarse)]
-    pairs = max(len(words) - 1, 0)
-    hashed = np.empty(len(words) + pairs, dtype=np.uint32)
-    hashed[:len(words)] = np.fromiter(map(zlib.crc32, words), dtype=np.uint32,
-                                      count=len(words))
-    single = hashed[:len(words)]
-    np.multiply(single[:-1], _P, out=hashed[len(words):])
-    hashed[len(words):] ^= single[1:]
-    hashed[len(words):] ^= np.uint32(_PAIRED)
+    count = len(plain)
+    pairs = max(count - 1, 0)
+    hashed = np.empty(count + pairs, dtype=np.uint32)
+    hashed[:count] = plain
+    single = hashed[:count]
+    np.multiply(single[:-1], _P, out=hashed[count:])
+    hashed[count:] ^= single[1:]
+    hashed[count:] ^= np.uint32(_PAIRED)
     hashed *= _MIX
     hashed >>= shift
     tokens = _token_buckets([*chain.from_iterable(named)], shift)
@@ -575,10 +686,10 @@ def _batch_keys(views: Sequence[MessageView], named: Sequence[list[str]],
     np.bitwise_or(grams, np.repeat(owners, lengths)[:total], out=keys[:4 * total].reshape(4, total))
     at = 4 * total
     word_owners = np.repeat(owners, list(map(len, coarse)))
-    np.bitwise_or(single, word_owners, out=keys[at:at + len(words)])
-    np.bitwise_or(hashed[len(words):], word_owners[:-1], out=keys[at + len(words):at + len(hashed)])
+    np.bitwise_or(single, word_owners, out=keys[at:at + count])
+    np.bitwise_or(hashed[count:], word_owners[:-1], out=keys[at + count:at + len(hashed)])
     starts = np.cumsum(list(map(len, coarse[:-1])), dtype=np.int64)  # each later one's first word
-    across = starts[(starts > 0) & (starts < len(words))] - 1  # pairs of two messages' words
-    keys[at + len(words) + across] = keys[at + across]
+    across = starts[(starts > 0) & (starts < count)] - 1  # pairs of two messages' words
+    keys[at + count + across] = keys[at + across]
     np.bitwise_or(tokens, np.repeat(owners, list(map(len, named))), out=keys[at + len(hashed):])
     return distinct(keys)
