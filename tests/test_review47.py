@@ -75,16 +75,16 @@ def _from_the_owners_place(texts: tuple[str, ...], per_session: int) -> list[str
     return actions
 
 
-# Each way around (review47 named them, evade47 left them): the first mended by wide48, the
-# second left as a strict xfail.
-UNLINKED = ("a pitch with no link (the ringtone seller's premium shortcode, 'text TONES to "
-            "80888') from the owner's own place is now a broadcast (FAMILIAR_SENDER withheld "
-            "from the fourth tie the account had not been writing to on, ``keys.aired``: "
-            "wide48), but its words are then judged as any contact's, and the content model "
-            "scores two of the three templates at p 0.48-0.61 (2.1-3.1 points, under warn 4): "
-            "29 of 40 delivered, 11 warned (main: 40 delivered). Nothing but the words tells "
-            "it from the owner's \"my new number\" to everyone, which must stay delivered "
-            "(review47; wide48)")
+# Each way around (review47 named them, evade47 left them): the first mended by wide48 (the
+# familiar sessions' burst over the account, ``keys.aired``), the second left.
+UNLINKED = ("evade47's principle is a link's: a pitch with no link (the ringtone seller's "
+            "premium shortcode, 'text TONES to 80888') from the owner's own place asks nothing "
+            "of the broadcast, FAMILIAR_SENDER takes four points off each, and the words alone "
+            "stay under warn: all 40 delivered (review47). Withholding FAMILIAR_SENDER from a "
+            "familiar session's broadcast with no link (wide48, tried and taken back) warned "
+            "11 of 40 (the content model scores two of the three templates at p 0.48-0.61, "
+            "2.1-3.1 points, under warn 4) and 194 owners' greetings on the mixed load (seed "
+            "0: velocity and near-duplicate points FAMILIAR_SENDER had kept under warn)")
 
 
 @pytest.mark.parametrize(("texts", "per_session"), [

@@ -1,21 +1,23 @@
-"""The broadcast from the owner's own place counted over the account, link or none
-(session 48, ``wide48``).
+"""The broadcast from the owner's own place counted over the account (session 48,
+``wide48``).
 
-FAMILIAR_SENDER says the owner is talking with its friends; the account writing within
-minutes to many ties it had not been writing to is not that, whichever of its sessions
-sends it and whatever it carries (``TakeoverDetector._broadcast``, ``keys.aired``). Each
-test fails on main (``# main:`` says how) but the guards, which say so.
+FAMILIAR_SENDER says the owner is talking with its friends; the account giving a link
+within minutes to many ties it had not been writing to is not that, whichever of its
+sessions sends it (``TakeoverDetector._broadcast``, ``keys.aired``). Each test fails on
+main (``# main:`` says how) but the guards, which say so.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import T0, event, message
+from conftest import T0, engine_on_store, event, message
+from spimguard.detectors.takeover.detector import TakeoverDetector
 from test_evade47 import NAMES, NEIGHBOUR, PITCH, delivered, owner
-from test_review47 import SHORTCODE
+from test_takeover import live_a_month, mutual
 
 OWN_PHONE = {"id": "im-android", "ip": "198.51.100.20"}  # ``engine_with_history``'s own
 WORM = {"id": "im-android", "ip": NEIGHBOUR}  # the seller's software in the owner's /24
@@ -56,34 +58,36 @@ def test_a_new_session_every_few_pitches_from_the_owners_place_is_warned(
     assert delivered(verdicts) <= 6, [v.action for v in verdicts]  # main: 40 of 40
 
 
-@pytest.mark.parametrize("per_session", [0, 1], ids=["one session", "a session each"])
-def test_a_shortcode_broadcast_from_the_owners_place_is_judged_on_its_words(
-        per_session: int) -> None:
-    """A premium shortcode has no link, and is the broadcast all the same: FAMILIAR_SENDER
-    is withheld from the fourth tie the account had not been writing to on (three friends
-    it writes to come first), and its words judged as any contact's (those the content
-    model scores at warn are warned: the rest is the strict xfail in
-    ``test_review47``)."""
-    verdicts = down_the_list(SHORTCODE, per_session, WORM)
-    assert familiar(verdicts) <= 6  # main: 40 of 40
-    assert sum(v.action == "warn" for v in verdicts) >= 10  # main: 0
-
-
 GREETINGS = ("Merry Christmas {name}! hope you have a lovely day with the family x",
              "hi {name}, this is my new number, save it! the old one is gone :) 07700 900123")
 
 
 @pytest.mark.parametrize("per_session", [0, 1], ids=["one session", "a session each"])
 @pytest.mark.parametrize("text", GREETINGS, ids=["a holiday greeting", "a new number"])
-def test_the_owners_own_announcement_to_everyone_is_delivered_on_its_words(
+def test_the_owners_own_announcement_to_everyone_is_delivered(
         text: str, per_session: int) -> None:
-    """The principle's price, paid by nobody: the owner's own phone at home greeting 20
-    contacts 30 s apart (three it writes to, 17 it had not been writing to) is a broadcast,
-    so FAMILIAR_SENDER is withheld from the fourth such tie on, and every one is delivered
-    on its words all the same."""
+    """Guard (passes on main): the owner's own phone at home greeting 20 contacts 30 s
+    apart (three it writes to, 17 it had not been writing to), one session or a sign-in
+    each: the broadcast FAMILIAR_SENDER is there for, kept on every one, all delivered."""
     verdicts = down_the_list((text,), per_session, OWN_PHONE, people=20, apart=30.0)
     assert [v.action for v in verdicts] == ["deliver"] * 20
-    assert familiar(verdicts) == 6  # main: 20 (the broadcast unseen)
+    assert familiar(verdicts) == 20
+
+
+def test_the_owners_greeting_sent_to_the_whole_list_at_once_is_delivered() -> None:
+    """Guard (passes on main; fails with FAMILIAR_SENDER withheld from a broadcast with no
+    link, which wide48 tried and took back): the app's "send to all" of the owner's New
+    Year greeting, 60 contacts half a second apart. Its velocity and near-duplicate points
+    (~4 at the end) are the owner's volume, which FAMILIAR_SENDER's four points keep under
+    warn; with no link there is nothing else to judge in their place."""
+    engine = owner()
+    cfg = engine.config
+    verdicts = [engine.process(message(
+        cfg, f"g{i}", "alice", [f"alice-friend{i}"],
+        "Happy New Year!! wishing you all the best for 2027 x", T0 + 10 + 0.5 * i,
+        session="phone", client=OWN_PHONE)) for i in range(60)]
+    assert [v.action for v in verdicts] == ["deliver"] * 60
+    assert familiar(verdicts) == 60
 
 
 def test_the_owners_photo_link_to_two_friends_keeps_its_familiar_sender() -> None:
@@ -114,3 +118,36 @@ def test_the_owners_line_to_a_friend_during_the_worms_broadcast_reads_nothing_mo
                                      "running late, see you at six", T0 + 100,
                                      session="phone", client=OWN_PHONE))
     assert verdict.action == "deliver" and familiar([verdict]) == 1
+
+
+def test_a_store_written_by_session_47s_release_opens_and_counts_the_broadcast(
+        tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    """Upgrading (README, session 48): a SQLite store as session 47's release left it (its
+    writes but the familiar sessions' set, ``keys.aired``, which it never kept), with a
+    month of the owner's life and the worm's first ten pitches, opens with nothing to
+    convert, and the worm's next pitches, a session each, are counted over the account
+    from then on. main: 30 of 30 delivered."""
+    released = TakeoverDetector.writes
+
+    def as_session_47(self: TakeoverDetector, ctx: Any, facts: Any, outcome: Any) -> Any:
+        return [w for w in released(self, ctx, facts, outcome)
+                if not getattr(w, "key", "").endswith("%aired")]
+
+    with monkeypatch.context() as old:
+        old.setattr(TakeoverDetector, "writes", as_session_47)
+        engine = engine_on_store("sqlite", tmp_path, request)
+        live_a_month(engine, "alice")
+        mutual(engine, "alice")
+        for i in range(10):
+            engine.process(message(engine.config, f"w{i}", "alice", [f"alice-friend{i}"],
+                                   PITCH[i % 3].format(name=NAMES[i % 6], n=0, i=i),
+                                   T0 + 10 + 3 * i, session=f"s{i}", client=WORM))
+        engine.close()
+    engine = engine_on_store("sqlite", tmp_path, request)
+    verdicts = [engine.process(message(
+        engine.config, f"w{i}", "alice", [f"alice-friend{i}"],
+        PITCH[i % 3].format(name=NAMES[i % 6], n=0, i=i), T0 + 10 + 3 * i, session=f"s{i}",
+        client=WORM)) for i in range(10, 40)]
+    engine.close()
+    assert delivered(verdicts) <= 3, [v.action for v in verdicts]

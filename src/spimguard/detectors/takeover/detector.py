@@ -214,48 +214,48 @@ class TakeoverDetector(base.Planning[_Found | None]):
         return {**judged, "risk": risk}
 
     def _broadcast(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
-        """Whether a familiar session's message in the clear is a step of the account's
-        broadcast, this message's recipients included (``burst.broadcast``): once the
-        account's familiar sessions together, or this one, have written anything to
-        ``pitch_ties`` ties it had not been writing to in the burst window (``keys.aired``),
-        or this session has given this little-known site to as many people; from
-        ``popular_share_ties`` when every site is on the popular list (``_popular``), which
-        vouches for what is shared, not for how far (``_spread``). FAMILIAR_SENDER is then
-        withheld.
+        """Whether a familiar session's message in the clear gives a site once the account
+        has given it, or written anything to ties it had not been writing to, to
+        ``pitch_ties`` people in the burst window (``burst.broadcast``), this message's
+        recipients included; ``popular_share_ties`` when every site is on the popular list
+        (``_popular``), which vouches for what is shared, not for how far (``_spread``).
+        FAMILIAR_SENDER is then withheld.
 
         The owner's own network and app say who holds the device, not what runs on it: a
         worm on the owner's own computer, or the seller's software behind a residential
         proxy inside the owner's /24, writes from there with the owner's app id, and
         FAMILIAR_SENDER took four points off every pitch (red team, session 47: 41 of 155
         and 40 of 130 pitches delivered on two seeds; 56 from one account in three
-        minutes). FAMILIAR_SENDER's word is that the owner is talking with its friends; the
-        account writing within minutes to many ties it had not been writing to is not that,
-        whichever of its sessions sends it (the owner is one person, its phone and laptop
-        together still one person writing; a sign-in and a new session every three pitches
-        reached 40 of 40, review47) and whatever it carries (a premium shortcode, "text
-        TONES to 80888", has no link: 40 of 40, review47). What the words and the link say
-        then counts as from any contact who lists the sender back: a pitch is warned
-        (``policy.py``: the relationship bounds the words), while the owner's "my new
-        number" or Gran's e-card to everyone is delivered on its words, never held, nor is
-        the session asked: the device is still the owner's to all evidence
-        (``test_attack_session29``).
+        minutes). A person passes a link on to the two or three friends it talks with, and
+        announces to everyone with no link (``owner_consistent``); given to many of the
+        ties it had not been writing to within minutes, a link is a broadcast, and
+        FAMILIAR_SENDER's word (that the owner is talking with its friends) no longer holds
+        for it, whichever of the account's sessions sends it: the owner is one person, its
+        phone and laptop together still one person writing, and sessions and sign-ins are
+        the client's choice (``keys.aired``; review47: a new session every three pitches,
+        40 of 40 delivered). What the words and the link say then counts as from any
+        contact who lists the sender back: a pitch is warned (``policy.py``: the
+        relationship bounds the words), Gran's e-card from her own phone is delivered or
+        warned as before, never held, nor is her session asked: the device is still hers
+        to all evidence (``test_attack_session29``).
 
-        A line with no link to the friends the account writes to reads nothing more: the
-        common event, and no step of a broadcast down the list."""
-        view, found, message = ctx.view, memo.plan, ctx.message
-        if view is None or message is None or message.encrypted or found.aired is None:
-            return False  # an encrypted message's words and sites are unknown
-        dormant, text_to = self._dormant(memo, facts), found.text_to
-        popular = text_to is not None and _popular(keys.sites(view))
-        if not dormant and (popular or (text_to is None and not (
-                memo.room is not None and memo.room.dormant))):
-            # What friends say and share with the friends they write to: only how far it
-            # goes down the ties the account had not been writing to counts (as
-            # ``keys.shares``), and the life's every line or video link to a close friend
-            # reads nothing more.
+        Not a message with no link (wide48, measured): the owner's own greeting to
+        everyone is the broadcast FAMILIAR_SENDER is there for. Its four points are what
+        keep the owner's volume (velocity, a season's greeting as a near-duplicate of
+        other owners') under warn, and a line with no link has no link's shape to judge in
+        their place: withheld, it warned 194 of the mixed load's greetings (seed 0), to
+        warn 11 of 40 premium-shortcode pitches whose words the content model scores under
+        warn."""
+        view, found = ctx.view, memo.plan
+        if view is None or found.text_to is None or found.aired is None:
+            return False  # an encrypted message names no site; no link, no broadcast
+        popular, dormant = _popular(keys.sites(view)), self._dormant(memo, facts)
+        if popular and not dormant:
+            # What friends share with the friends they write to: only how far it goes down
+            # the ties the account had not been writing to counts (as ``keys.shares``), and
+            # the life's every video link to a close friend reads nothing more.
             return False
-        read_more(ctx, (found.burst, found.aired) if text_to is None else (
-            text_to, found.burst, found.aired))
+        read_more(ctx, (found.text_to, found.burst, found.aired))
         return burst.broadcast(found, facts, dormant, memo.room) >= (
             self.cfg.popular_share_ties if popular else self.cfg.pitch_ties)
 

@@ -98,18 +98,19 @@ class Plan(msgspec.Struct, frozen=True):
     # read only for such a message (``TakeoverDetector._unearned``).
     shares: Tally | None = None
     # Dormant ties the account's familiar sessions wrote to in the burst window, whichever
-    # session (``keys.aired``): read only by a familiar session's message to a dormant tie,
-    # or with a link (``TakeoverDetector._broadcast``).
+    # session (``keys.aired``): read only for a familiar session's message with a link
+    # (``TakeoverDetector._broadcast``).
     aired: Tally | None = None
 
     def risky(self) -> tuple[Query, ...]:
         """What judging a message from a risky session reads of ``later``: the contact
         list's size and the burst's sets and counts, all but the vouching correspondents
         (which only ``established`` asks), the popular shares and the familiar sessions'
-        burst (``shares``, ``aired``: only a familiar session's message asks), nor the spread pitch's set over the unproven
-        sessions' life (``Plan.spread``, last) nor whether a recipient was sought
-        (``Plan.sought``, before them): read only when a recipient could join them
-        (``burst.spread_to``), or a reply's exemption asks (``_asked``)."""
+        burst (``shares``, ``aired``: only a familiar session's message asks), nor the
+        spread pitch's set over the unproven sessions' life (``Plan.spread``, last) nor
+        whether a recipient was sought (``Plan.sought``, before them): read only when a
+        recipient could join them (``burst.spread_to``), or a reply's exemption asks
+        (``_asked``)."""
         return self.later[3:len(self.later) - len(self.spread) - (self.sought is not None)]
 
 
