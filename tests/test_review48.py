@@ -3,70 +3,12 @@ with its test, or a strict xfail whose reason names the gap and why it is left."
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import T0, config, event, message
-from spimguard import open_engine
-from spimguard.errors import RecordsUnavailable
+from conftest import T0, event, message
 from test_evade47 import NAMES, NEIGHBOUR, PITCH, owner
-
-# -- lead48: PostgreSQL holds what every other store holds --------------------------------
-
-NUL_TEXT = ("a NUL anywhere in a text or a name the records keep: PostgreSQL's text refuses "
-            "U+0000, which the wire lets through (JSON's \\u0000) and memory and SQLite keep, "
-            "so on PostgreSQL the batch's commit fails (RecordsUnavailable): a pitch with a "
-            "NUL in it is never held or blocked there (the campaign keeps its text), the "
-            "group's other events are retried. No reversible spelling of U+0000 in a TEXT "
-            "column misses every string an older row may hold, so the mend is a stored form "
-            "(a marked or bytea column, with its upgrade) or a wire rule, not a few lines "
-            "(review48)")
-
-
-def _run(records: dict[str, Any], data: Path | None, nul: str, where: str) -> list[str]:
-    """Six pitches of one link from three fresh accounts, then a recipient's report: the
-    actions, or the store's failure."""
-    cfg = config(records={"evidence_key": "test-evidence-key", **records})
-    engine = open_engine(cfg, data) if data else open_engine(cfg)
-    said = []
-    try:
-        for i in range(6):
-            pitch = "exclusive ringtone pack grab it {}now https://tones-shop.example/x{}"
-            events = [message(cfg, f"s{i}", f"spammer{i % 3}", [f"user{i}"],
-                              pitch.format(nul if where == "text" else "", i), T0 + 5 + 4 * i,
-                              session="x" + (nul if where == "session" else ""))]
-            if i == 5:
-                events.append(event(cfg, type="report", id="r1", ts=T0 + 60, reporter="user4",
-                                    message_id="s4", label="spam",
-                                    text="spam" + (nul if where == "report" else "")))
-            for one in events:
-                try:
-                    said.append(str(getattr(engine.process(one), "action", "recorded")))
-                except RecordsUnavailable:
-                    said.append("RecordsUnavailable")
-    finally:
-        engine.close()
-    return said
-
-
-@pytest.mark.parametrize("where", [
-    pytest.param(w, marks=pytest.mark.xfail(strict=True, reason=NUL_TEXT), id=w)
-    for w in ("text", "session", "report")])
-def test_a_nul_is_judged_on_postgresql_as_on_sqlite(postgres_url: str, tmp_path: Path,
-                                                    where: str) -> None:
-    on_sqlite = _run({}, tmp_path, "\x00", where)
-    assert "hold" in on_sqlite and "recorded" in on_sqlite
-    assert _run({"backend": "postgres", "url": postgres_url}, None, "\x00", where) == on_sqlite
-
-
-def test_postgresql_judges_the_same_run_without_a_nul_as_sqlite(postgres_url: str,
-                                                              tmp_path: Path) -> None:
-    """The xfails' control: the same events with no NUL agree, so what fails is the NUL."""
-    on_sqlite = _run({}, tmp_path, "", "text")
-    assert _run({"backend": "postgres", "url": postgres_url}, None, "", "text") == on_sqlite
-
 
 # -- wide48: the familiar sessions' broadcast counted over the account ---------------------
 
@@ -98,6 +40,13 @@ def _warmed_then_pitched(pause: float, per_session: int = 3) -> list[str]:
         actions.append(str(getattr(verdict, "action", "")))
     return actions
 
+
+
+def test_a_broadcast_right_after_a_hello_to_everyone_is_warned() -> None:
+    """The xfail's control: with no pause the hellos' ties are still in the familiar
+    sessions' set (``keys.aired``), and the rotated pitches are warned (0 of 40 delivered;
+    before wide48, 40)."""
+    assert _warmed_then_pitched(0.0).count("deliver") <= 6
 
 WARMED = ("wide48 counts the familiar sessions' dormant ties over the account (keys.aired), "
           "and a tie is dormant until the account writes to it: the worm's bland line with no "
