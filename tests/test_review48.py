@@ -107,3 +107,67 @@ def test_the_detector_hands_record_decode_no_record_it_decoded(
         engine.close()
     assert "dict" not in given, given
     assert actions[0] == actions[1]
+
+
+# -- lead48's NUL mend, the Matrix bridge's way in ------------------------------------------
+
+def _room_spam(postgres_url: str, nul: str) -> list[str]:
+    """Eight rooms' spam from eight remote accounts through the Matrix bridge, a NUL in
+    each body, on PostgreSQL's records: the actions."""
+    from postgres_harness import database
+    from spimguard import load_config, open_engine
+    from spimguard.server.matrix import MatrixBridge
+    from spimguard.server.metrics import Metrics
+    from test_matrix import MX_TOKEN, spam_event
+
+    server = postgres_url.rsplit("/", 1)[0]
+    with database(server, upgraded=True) as url:
+        settings = load_config(environ={}, storage={"backend": "memory"},
+                               records={"backend": "postgres", "url": url,
+                                        "evidence_key": "test-evidence-key"},
+                               matrix={"enabled": True, "token": MX_TOKEN})
+        bridge = MatrixBridge(open_engine(settings), settings.matrix, Metrics())
+        try:
+            actions = []
+            for i in range(8):
+                sent = spam_event(f"$e{i}")
+                sent.update(room_id=f"!r{i}:s", sender=f"@spam{i}:evil")
+                sent["content"]["body"] += f"{nul} {i}"  # type: ignore[index]
+                verdict = bridge.event({"event": sent})
+                actions.append(verdict.action if verdict else "")
+            return actions
+        finally:
+            bridge.engine.close()
+
+
+def test_a_room_spam_with_a_nul_through_the_matrix_bridge_is_blocked_on_postgresql(
+        postgres_url: str) -> None:
+    """lead48's ``events.without_nul`` takes U+0000 out of every event the API decodes;
+    the Matrix bridge builds its events from a callback's JSON itself, and a body's NUL
+    reached PostgreSQL's records: from the campaign's third message on (its text kept),
+    each batch's commit failed (RecordsUnavailable), the spam never blocked there. Fails
+    without ``matrix._nul_free``."""
+    blocked = _room_spam(postgres_url, "")
+    assert blocked == ["block"] * 8
+    assert _room_spam(postgres_url, "\x00") == blocked
+
+
+def test_a_matrix_device_named_with_a_nul_is_refused_at_its_login() -> None:
+    """A device id is the client's choice at login: one holding U+0000 is refused (400), as
+    the API refuses a session so named, never a session whose every message fails on
+    PostgreSQL. Fails without ``matrix._nul_free``."""
+    from spimguard import load_config, open_engine
+    from spimguard.errors import BadInput
+    from spimguard.server.matrix import MatrixBridge
+    from spimguard.server.metrics import Metrics
+    from test_matrix import MX_TOKEN
+
+    settings = load_config(environ={}, storage={"backend": "memory"},
+                           matrix={"enabled": True, "token": MX_TOKEN})
+    bridge = MatrixBridge(open_engine(settings), settings.matrix, Metrics())
+    try:
+        with pytest.raises(BadInput, match="U\\+0000"):
+            bridge.login({"user_id": "@alice:s", "device_id": "PHONE\x00",
+                          "request_info": [["Element/1.11", "198.51.100.20"]]})
+    finally:
+        bridge.engine.close()
