@@ -452,7 +452,9 @@ _WORDS = frozenset(("text",))
 
 
 def _holds_nul(body: bytes | str) -> bool:
-    return (_NUL_ESCAPE if isinstance(body, str) else _NUL_ESCAPE_BYTES) in body
+    if isinstance(body, str):
+        return _NUL_ESCAPE in body
+    return _NUL_ESCAPE_BYTES in body
 
 
 def without_nul(value: Any, prefix: str = "") -> Any:

@@ -259,6 +259,7 @@ class TakeoverDetector(base.Planning[_Found | None]):
             # the ties the account had not been writing to counts (as ``keys.shares``), and
             # the life's every video link to a close friend reads nothing more.
             return False
+        assert found.burst is not None  # planned with ``aired`` (``plan._people_plan``)
         read_more(ctx, (found.text_to, found.burst, found.aired))
         return burst.broadcast(found, facts, dormant, memo.room) >= (
             self.cfg.popular_share_ties if popular else self.cfg.pitch_ties)
