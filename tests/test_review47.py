@@ -75,20 +75,25 @@ def _from_the_owners_place(texts: tuple[str, ...], per_session: int) -> list[str
     return actions
 
 
-# Each way around (review47 named them, evade47 left them): the first mended by wide48 (the
-# familiar sessions' burst over the account, ``keys.aired``), the second left.
+# Each way around, and why it is left (strict xfails: review47 names them, evade47 left them).
+ROTATED = ("evade47's broadcast (``TakeoverDetector._broadcast``) counts one session's burst "
+           "and pitch (``Plan.burst``, ``Plan.text_to``, keyed by the session), and a session "
+           "new from the owner's /24 with the owner's app is familiar at once: a sign-in and a "
+           "new session every three pitches reach no more than three people each, "
+           "FAMILIAR_SENDER takes its four points off every one, and all 40 are delivered (40 "
+           "with one session each; 3 of 40 with one session for all). The unproven sessions "
+           "have an account-wide burst for this (``keys.doubted``); the familiar ones none, "
+           "and one is a new stored set (review47)")
 UNLINKED = ("evade47's principle is a link's: a pitch with no link (the ringtone seller's "
             "premium shortcode, 'text TONES to 80888') from the owner's own place asks nothing "
-            "of the broadcast, FAMILIAR_SENDER takes four points off each, and the words alone "
-            "stay under warn: all 40 delivered (review47). Withholding FAMILIAR_SENDER from a "
-            "familiar session's broadcast with no link (wide48, tried and taken back) warned "
-            "11 of 40 (the content model scores two of the three templates at p 0.48-0.61, "
-            "2.1-3.1 points, under warn 4) and 194 owners' greetings on the mixed load (seed "
-            "0: velocity and near-duplicate points FAMILIAR_SENDER had kept under warn)")
+            "of the broadcast (``text_to`` is planned only for a link), FAMILIAR_SENDER takes "
+            "four points off each, and the words alone stay under warn: all 40 delivered, on "
+            "main as on evade47 (review47)")
 
 
 @pytest.mark.parametrize(("texts", "per_session"), [
-    pytest.param(PITCH, 3, id="a new session every three pitches"),  # wide48: 6 of 40
+    pytest.param(PITCH, 3, marks=pytest.mark.xfail(strict=True, reason=ROTATED),
+                 id="a new session every three pitches"),
     pytest.param(SHORTCODE, 40, marks=pytest.mark.xfail(strict=True, reason=UNLINKED),
                  id="a shortcode, no link")])
 def test_a_broadcast_from_the_owners_place_stepped_around_is_warned(

@@ -41,7 +41,14 @@ def _warmed_then_pitched(pause: float, per_session: int = 3) -> list[str]:
     return actions
 
 
+REVERTED = ("wide48's account-wide count (keys.aired) was reverted before the session's end: "
+            "its extra guest in the ties made batches of 1 and of 500 leave the stores apart "
+            "(test_batch_grouping, seed 333, memory), which no verdict may depend on; the "
+            "rotated sessions are back to review47's strict xfail until a form that writes "
+            "nothing (reading the burst sets of the record's recent sessions) lands (lead)")
 
+
+@pytest.mark.xfail(strict=True, reason=REVERTED)
 def test_a_broadcast_right_after_a_hello_to_everyone_is_warned() -> None:
     """The xfail's control: with no pause the hellos' ties are still in the familiar
     sessions' set (``keys.aired``), and the rotated pitches are warned (0 of 40 delivered;

@@ -192,16 +192,15 @@ def test_an_earlier_redis_stores_session_sets_convert_when_a_node_opens(
 def test_each_set_of_the_detectors_own_is_asked_once_a_message() -> None:
     """A set's count and which recipients it holds come in one query (``Tally``): the
     burst's, the session's lifelong sides, the doubted sessions' (in the window and over a
-    session's life), the pitch's, the owner's one-way record, the earned networks'
-    popular shares and the familiar sessions' burst (18 queries a message to one friend, 8 of
-    them read only for a risky session's, 1 only for an earned network's popular share and
-    1 only for a familiar session's broadcast, where the pairs were 19)."""
+    session's life), the pitch's, the owner's one-way record and the earned networks'
+    popular shares (17 queries a message to one friend, 8 of them read only for a risky
+    session's and 1 only for an earned network's popular share, where the pairs were 19)."""
     for found in (planned(), planned(body="look http://shop.example/x"),
                   planned(body="", encrypted=True, size=300)):
         own = [(q.key, getattr(q, "side", "")) for q in (*found.reads, *found.later)
                if q.key.startswith("tk:") or getattr(q, "side", "") == keys.WROTE]
         assert len(own) == len(set(own)), own
-    assert len(planned().reads) + len(planned().later) == 18
+    assert len(planned().reads) + len(planned().later) == 17
 
 
 

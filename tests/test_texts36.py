@@ -94,7 +94,7 @@ def test_no_guest_name_is_another_whatever_sessions_and_sites_hold(
                ("pitch", session, text.view("no link here").fingerprint))
     for site in sites:
         lodged(keys.spread(account, site), ("spread", site))
-    for make in (keys.unproven, keys.linked, keys.sought, keys.shares, keys.aired):
+    for make in (keys.unproven, keys.linked, keys.sought, keys.shares):
         lodged(make(account), (make.__name__,))
 
 

@@ -223,14 +223,11 @@ def _text_burst(plan: Plan, facts: Facts, ok: Sequence[bool], room: Settled | No
 def broadcast(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled | None) -> int:
     """How far a familiar session's message with a little-known site reaches as a
     broadcast (``TakeoverDetector._broadcast``), this message's recipients included: the
-    people this session gave this site to in the burst window (``_text_burst`` over
-    ``pitchable``), or the dormant ties written to there, whatever they were sent (a site
-    per pitch), by this session or by the account's familiar sessions together
-    (``Plan.aired``: a session per pitch)."""
-    assert plan.burst is not None and plan.aired is not None
+    people it gave this site to in the burst window (``_text_burst`` over ``pitchable``),
+    or the dormant ties it wrote to there, whatever it sent them (a site per pitch)."""
+    assert plan.burst is not None
     return max(_text_burst(plan, facts, pitchable(plan, facts), room),
-               max(_new_dormant(plan.burst, facts, dormant),
-                   _new_dormant(plan.aired, facts, dormant)) + bool(room and room.dormant))
+               _new_dormant(plan.burst, facts, dormant) + bool(room and room.dormant))
 
 
 class Burst(NamedTuple):

@@ -218,8 +218,8 @@ class TakeoverDetector(base.Planning[_Found | None]):
         return {**judged, "risk": risk}
 
     def _broadcast(self, memo: _Found, ctx: Context, facts: Facts) -> bool:
-        """Whether a familiar session's message in the clear gives a site once the account
-        has given it, or written anything to ties it had not been writing to, to
+        """Whether a familiar session's message in the clear gives a site once the session
+        has given it, or written anything to ties the account had not been writing to, to
         ``pitch_ties`` people in the burst window (``burst.broadcast``), this message's
         recipients included; ``popular_share_ties`` when every site is on the popular list
         (``_popular``), which vouches for what is shared, not for how far (``_spread``).
@@ -234,24 +234,13 @@ class TakeoverDetector(base.Planning[_Found | None]):
         announces to everyone with no link (``owner_consistent``); given to many of the
         ties it had not been writing to within minutes, a link is a broadcast, and
         FAMILIAR_SENDER's word (that the owner is talking with its friends) no longer holds
-        for it, whichever of the account's sessions sends it: the owner is one person, its
-        phone and laptop together still one person writing, and sessions and sign-ins are
-        the client's choice (``keys.aired``; review47: a new session every three pitches,
-        40 of 40 delivered). What the words and the link say then counts as from any
-        contact who lists the sender back: a pitch is warned (``policy.py``: the
-        relationship bounds the words), Gran's e-card from her own phone is delivered or
-        warned as before, never held, nor is her session asked: the device is still hers
-        to all evidence (``test_attack_session29``).
-
-        Not a message with no link (wide48, measured): the owner's own greeting to
-        everyone is the broadcast FAMILIAR_SENDER is there for. Its four points are what
-        keep the owner's volume (velocity, a season's greeting as a near-duplicate of
-        other owners') under warn, and a line with no link has no link's shape to judge in
-        their place: withheld, it warned 194 of the mixed load's greetings (seed 0), to
-        warn 11 of 40 premium-shortcode pitches whose words the content model scores under
-        warn."""
+        for it. What the words and the
+        link say then counts as from any contact who lists the sender back: a pitch is
+        warned (``policy.py``: the relationship bounds the words), Gran's e-card from her
+        own phone is delivered or warned as before, never held, nor is her session asked:
+        the device is still hers to all evidence (``test_attack_session29``)."""
         view, found = ctx.view, memo.plan
-        if view is None or found.text_to is None or found.aired is None:
+        if view is None or found.text_to is None or found.burst is None:
             return False  # an encrypted message names no site; no link, no broadcast
         popular, dormant = _popular(keys.sites(view)), self._dormant(memo, facts)
         if popular and not dormant:
@@ -259,8 +248,7 @@ class TakeoverDetector(base.Planning[_Found | None]):
             # the ties the account had not been writing to counts (as ``keys.shares``), and
             # the life's every video link to a close friend reads nothing more.
             return False
-        assert found.burst is not None  # planned with ``aired`` (``plan._people_plan``)
-        read_more(ctx, (found.text_to, found.burst, found.aired))
+        read_more(ctx, (found.text_to, found.burst))
         return burst.broadcast(found, facts, dormant, memo.room) >= (
             self.cfg.popular_share_ties if popular else self.cfg.pitch_ties)
 
@@ -794,10 +782,6 @@ class TakeoverDetector(base.Planning[_Found | None]):
             out.append(Touch(found.burst.key, dormant, cfg.burst_window, cfg.burst_cap))
             if doubted:
                 out.append(Touch(found.doubted.key, dormant, cfg.burst_window, cfg.burst_cap))
-            elif not risky:  # the familiar sessions together (``_broadcast``)
-                assert found.aired is not None
-                out.append(Touch(found.aired.key, dormant, cfg.burst_window, cfg.burst_cap,
-                                 keys.LIFE))
         if risky:  # the slow burst is only judged where the burst is
             # The account's unproven sessions together (``keys.unproven``): the dormant ties
             # of the messages that join their burst and reached them (what a held burst sent

@@ -90,8 +90,7 @@ def spread(account: str, site: str) -> str:
 
 # What a pitch's guest names start with (``text``, ``spread``): "%" then a letter no other
 # guest's name holds there (``unproven``'s "%unproven", ``linked``'s "%links", ``sought``'s
-# "%sought", ``shares``' "%shares", ``aired``'s "%aired"; a session's name holds "%" only
-# as "%25" or "%3A").
+# "%sought", ``shares``' "%shares"; a session's name holds "%" only as "%25" or "%3A").
 PITCHED = "%p"
 SPREAD = "%d"
 
@@ -230,17 +229,6 @@ def shares(account: str) -> str:
     to, within ``pitch_trust_after``: how far a share reaches (``TakeoverDetector.
     _unearned``). Its ``LIFE`` side, lodged as ``unproven`` is: a guest no session is."""
     return guest_key(_LIFELONG, account, "") + "%shares"
-
-
-def aired(account: str) -> str:
-    """Dormant ties the account's familiar sessions wrote to in the burst window, all of
-    them together (``TakeoverDetector._broadcast``): the owner is one person, its phone
-    and laptop together still one person writing, and session ids and sign-ins are the
-    client's choice (review, session 47: a new session every three pitches from the
-    owner's /24, 40 of 40 delivered). Its ``LIFE`` side, lodged as ``unproven`` is, and
-    touched with ``burst_window`` as ``text`` is: no new keyspace, and a guest costs its
-    name and members where a key of its own cost ~300 bytes."""
-    return guest_key(_LIFELONG, account, "") + "%aired"
 
 
 def doubted(account: str) -> str:

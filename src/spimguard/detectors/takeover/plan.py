@@ -97,21 +97,16 @@ class Plan(msgspec.Struct, frozen=True):
     # Dormant ties the account's earned networks sent popular sites to (``keys.shares``):
     # read only for such a message (``TakeoverDetector._unearned``).
     shares: Tally | None = None
-    # Dormant ties the account's familiar sessions wrote to in the burst window, whichever
-    # session (``keys.aired``): read only for a familiar session's message with a link
-    # (``TakeoverDetector._broadcast``).
-    aired: Tally | None = None
 
     def risky(self) -> tuple[Query, ...]:
         """What judging a message from a risky session reads of ``later``: the contact
         list's size and the burst's sets and counts, all but the vouching correspondents
-        (which only ``established`` asks), the popular shares and the familiar sessions'
-        burst (``shares``, ``aired``: only a familiar session's message asks), nor the
-        spread pitch's set over the unproven sessions' life (``Plan.spread``, last) nor
-        whether a recipient was sought (``Plan.sought``, before them): read only when a
-        recipient could join them (``burst.spread_to``), or a reply's exemption asks
-        (``_asked``)."""
-        return self.later[3:len(self.later) - len(self.spread) - (self.sought is not None)]
+        (which only ``established`` asks) and the popular shares (``shares``: only a
+        familiar session's message asks), nor the spread pitch's set over the unproven
+        sessions' life (``Plan.spread``, last) nor whether a recipient was sought
+        (``Plan.sought``, before them): read only when a recipient could join them
+        (``burst.spread_to``), or a reply's exemption asks (``_asked``)."""
+        return self.later[2:len(self.later) - len(self.spread) - (self.sought is not None)]
 
 
 class _People(msgspec.Struct, frozen=True):
@@ -229,18 +224,17 @@ def _people_plan(cfg: TakeoverSettings, ctx: Context, message: Message, session:
         people) <= accounts.MAX_TIES else accounts.listed_back(account, people, len(people))
     reciprocated = _reciprocated(account)
     shares = Tally(keys.shares(account), cfg.pitch_trust_after, people, keys.LIFE)
-    aired = Tally(keys.aired(account), window, people, keys.LIFE)
     # Who the recipients are to the account is asked of every message (``FAMILIAR_SENDER``,
     # the dormant ties its writes record, what a clean one teaches); the rest only of a
     # risky session's message (``later``). ``listed_back`` is ``back``'s start (or all of
     # it, past ``MAX_TIES``), read once.
     head = (*common.reads, contacts, talked, wrote)
     found = msgspec.structs.replace(common, reads=(*head, *back),
-                                    later=(reciprocated, shares, aired, common.contacts_n, burst,
-                                           life, pals, doubted, doubted_life, doubted_pals),
+                                    later=(reciprocated, shares, common.contacts_n, burst, life,
+                                           pals, doubted, doubted_life, doubted_pals),
                                     session=session, burst=burst, contacts=contacts,
                                     talked=talked, heard=heard, life=life, pals=pals,
                                     wrote=wrote, doubted=doubted, doubted_life=doubted_life,
                                     doubted_pals=doubted_pals, back=back,
-                                    reciprocated=reciprocated, shares=shares, aired=aired)
+                                    reciprocated=reciprocated, shares=shares)
     return _People(found, listed_back, (*head, *listed_back, *back[len(listed_back):]))
