@@ -87,6 +87,27 @@ def check(client: httpx.Client, event_id: str) -> httpx.Response:
         "recipients": ["bob"], "text": "see you at eight"})
 
 
+def answer(client: httpx.Client, event_id: str) -> httpx.Response:
+    """The answer a client that honours ``Retry-After`` gets: a 503 "overloaded" (the
+    queue's bound: a message waited past ``max_wait`` on a loaded host while a stopped
+    store's timeout held a batch) names no store and judged nothing, so it is asked again,
+    as any client would; every other answer is the test's to judge. Under a load of ~3 on
+    2 cores the fail-open check once came back "overloaded" (session 48's CI)."""
+    for _ in range(20):
+        response = check(client, event_id)
+        if response.status_code != 503 or _code(response) != "overloaded":
+            return response
+        time.sleep(float(response.headers.get("Retry-After", "1")))
+    return response
+
+
+def _code(response: httpx.Response) -> str | None:
+    try:
+        return response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def eventually(test: Callable[[], bool], seconds: float = 40.0) -> None:
     deadline = time.monotonic() + seconds
     while not test():
@@ -113,10 +134,12 @@ def test_stores_stop_and_return_under_load(tmp_path: Path,
                 for server in (open_, closed):
                     eventually(lambda s=server: health(s)[0] == 503)
                     assert health(server)[1][down] != "ok", f"/healthz names the {down}"
-                degraded = check(o, f"{down}-open")
+                degraded = answer(o, f"{down}-open")
                 assert degraded.status_code == 200, degraded.text
                 assert [s["code"] for s in degraded.json()["signals"]] == ["DEGRADED"]
-                assert check(c, f"{down}-closed").status_code == 503
+                refused = answer(c, f"{down}-closed")
+                assert (refused.status_code, _code(refused)) == (503, "unavailable"), (
+                    refused.text)
                 assert httpx.get(open_.url + "/livez").status_code == 200
                 start()
                 for server in (open_, closed):  # recovery without a restart
@@ -124,7 +147,7 @@ def test_stores_stop_and_return_under_load(tmp_path: Path,
                 for client, name in ((o, "open"), (c, "closed")):
                     eventually(lambda cl=client, n=f"{down}-{name}": check(
                         cl, f"{n}-back-{time.monotonic_ns()}").status_code == 200)
-                    back = check(client, f"{down}-{name}-back")
+                    back = answer(client, f"{down}-{name}-back")
                     assert "DEGRADED" not in back.text
         assert set(load.statuses) <= {200, 503}, load.statuses
         assert load.statuses[200] > 0 and load.statuses[503] > 0
