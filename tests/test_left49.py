@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -141,3 +142,57 @@ def test_a_member_whose_id_holds_a_nul_is_refused_and_the_room_still_judged(
             "event_id": "$m1", "content": {"msgtype": "m.text", "body": "hello all"}}
     verdict = bridge.event({"event": said})
     assert verdict is not None and verdict.action == "deliver"
+
+
+# -- 2. the console's listings in one order on every store ---------------------------------
+
+def test_a_postgres_console_of_session_48_is_upgraded_with_its_rows(
+        postgres_server: str, tmp_path: Path) -> None:
+    """``0004_console_total_order.sql`` on a database at version 3 that holds notes and
+    decisions made under a locale's collation: they stay, and list as SQLite lists them
+    (``check_console`` holds the same orders for a fresh store of every kind)."""
+    import psycopg
+
+    from postgres_harness import database
+    from spimguard.records import sql
+    from spimguard.records.postgres import schema_version, upgrade
+    from spimguard.server.console.postgres import PostgresConsole
+    from spimguard.server.console.records import Decision, Note
+    from spimguard.server.console.sqlite import SQLiteConsole
+
+    notes = [Note("carol", 3.0, "Zed", "z"), Note("carol", 3.0, "dana", "b"),
+             Note("carol", 3.0, "dana", "a"), Note("carol", 2.0, "dana", "older")]
+    decided = [Decision(m, "spam", "dana", 3.0, "block", 70.0) for m in ("m9", "apple", "Zed")]
+    with database(postgres_server, upgraded=False, icu_locale="en") as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SCHEMA_TABLE)
+            for version, name, script in sql.migrations("postgres")[:3]:
+                conn.execute(script.encode())
+                conn.execute("INSERT INTO spimguard_schema VALUES (%s, %s)", (version, name))
+        assert schema_version(url) == 3
+        with psycopg.connect(url, autocommit=True) as old:  # as a node of session 48 wrote
+            for n in notes:
+                old.execute("INSERT INTO console_notes VALUES (%s, %s, %s, %s)",
+                            (n.account, n.ts, n.operator, n.text))
+            for d in decided:
+                old.execute("INSERT INTO console_decisions VALUES (%s, %s, %s, %s, %s, %s)",
+                            msgspec.structs.astuple(d))
+        assert upgrade(url) == ["0004_console_total_order.sql"]
+        store = PostgresConsole(url)
+        try:
+            shared = ([(n.operator, n.text) for n in store.notes("carol")],
+                      [d.message_id for d in store.decisions(0.0)])
+        finally:
+            store.close()
+    embedded = SQLiteConsole.open(tmp_path)
+    try:
+        for n in notes:
+            embedded.add_note(n)
+        for d in decided:
+            embedded.save_decision(d)
+        alone = ([(n.operator, n.text) for n in embedded.notes("carol")],
+                 [d.message_id for d in embedded.decisions(0.0)])
+    finally:
+        embedded.close()
+    assert shared == alone == ([("Zed", "z"), ("dana", "a"), ("dana", "b"), ("dana", "older")],
+                               ["Zed", "apple", "m9"])
