@@ -109,10 +109,12 @@ class _Tables(NamedTuple):
     ascii_heads: frozenset[str]  # those a text of ASCII alone can hold
     phrases: tuple[tuple[str, str], ...]  # (phrase, cue)
     ascii_phrases: tuple[tuple[str, str], ...]  # those a text of ASCII alone can hold
-    # Any of ``phrases`` (``ascii_phrases``): one scan in C that most texts fail, where each
-    # phrase's own ``in`` is a Python step.
+    # Any of ``phrases``: one scan in C that most texts fail, where each phrase's own ``in``
+    # is a Python step.
     any_phrase: re.Pattern[str]
-    any_ascii_phrase: re.Pattern[str]
+    # ``ascii_phrases`` found from their first blank (``_from_blank``), and those with none.
+    spaced_phrase: re.Pattern[str]
+    unspaced: tuple[str, ...]
 
 
 @lru_cache(maxsize=1)
@@ -128,7 +130,9 @@ def _tables() -> _Tables:
     heads = frozenset(stem[:lengths[0]] for stem in stems)
     plain = tuple(p for p in phrases if p[0].isascii())
     return _Tables(words, stems, lengths, heads, frozenset(filter(str.isascii, heads)),
-                   tuple(phrases), plain, _any_of(phrases), _any_of(plain))
+                   tuple(phrases), plain, _any_of(phrases),
+                   _from_blank([phrase for phrase, _ in plain if " " in phrase]),
+                   tuple(phrase for phrase, _ in plain if " " not in phrase))
 
 
 def _any_of(phrases: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> re.Pattern[str]:
@@ -146,6 +150,32 @@ def _tree(phrases: list[str]) -> str:
         rests.setdefault(phrase[:1], []).append(phrase[1:])
     return "|".join(re.escape(first + after[0]) if len(after) == 1
                     else f"{re.escape(first)}(?:{_tree(after)})" for first, after in rests.items())
+
+
+def _from_blank(phrases: list[str]) -> re.Pattern[str]:
+    """A pattern that finds any of ``phrases`` (each holding a blank) from its first blank:
+    the blank, then the rest of the phrase as a tree (``_after``), and at its leaf the
+    whole phrase looked back on (a fixed width). A pattern that begins with one literal
+    character is searched by sre's tight loop to each of it, and only there are the
+    phrases tried, where ``_any_of``'s tree tries them at every letter that begins one
+    (~58 % of a chat line's characters). The same texts match: a phrase is in a text
+    exactly where its first blank is, with its rest after and its start before."""
+    return re.compile(" (?:" + (_after([(phrase[phrase.index(" ") + 1:], phrase)
+                                        for phrase in phrases]) or "(?!)") + ")")
+
+
+def _after(rests: list[tuple[str, str]]) -> str:
+    """(rest, phrase) pairs as an alternation by the rests' first letters (a letter that
+    begins one rest: that rest whole), each ending where its rest does in a look-behind at
+    its whole phrase (``_from_blank``)."""
+    ends = [f"(?<={re.escape(phrase)})" for rest, phrase in rests if not rest]
+    by_first: dict[str, list[tuple[str, str]]] = {}
+    for rest, phrase in rests:
+        if rest:
+            by_first.setdefault(rest[0], []).append((rest[1:], phrase))
+    return "|".join([*ends, *(re.escape(first) + (
+        f"{re.escape(after[0][0])}(?<={re.escape(after[0][1])})" if len(after) == 1
+        else f"(?:{_after(after)})") for first, after in by_first.items())])
 
 
 def cues(view: MessageView, words: list[str] | None = None) -> list[str]:
@@ -187,7 +217,8 @@ def cues(view: MessageView, words: list[str] | None = None) -> list[str]:
     if heads:
         hit.update(stems[w[:n]] for w in found_words if w[:first] in heads
                    for n in tables.lengths if w[:n] in stems)
-    if (tables.any_ascii_phrase if plain else tables.any_phrase).search(text):
+    if ((tables.spaced_phrase.search(text) or any(phrase in text for phrase in tables.unspaced))
+            if plain else tables.any_phrase.search(text)):
         hit.update(name for phrase, name in (tables.ascii_phrases if plain else tables.phrases)
                    if name not in hit and phrase in text)
     found = [name for name in _CUE_WORDS if name in hit]
