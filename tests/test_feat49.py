@@ -11,8 +11,12 @@ doubled blanks, at either end, the blank's neighbours in every position.
 from __future__ import annotations
 
 import random
+import re
+
+import pytest
 
 from spimguard.model import cues as cue_module
+from spimguard.text import _view
 
 _RNG = random.Random(49)
 
@@ -21,11 +25,8 @@ def _ascii_phrases() -> list[str]:
     return [phrase for phrase, _ in cue_module._tables().ascii_phrases]
 
 
-def _guard(text: str) -> bool:
-    """The guard ``cues`` takes for a text of ASCII."""
-    tables = cue_module._tables()
-    return bool(tables.spaced_phrase.search(text)
-                or any(phrase in text for phrase in tables.unspaced))
+def _spaced() -> list[str]:
+    return [phrase for phrase in _ascii_phrases() if " " in phrase]
 
 
 def _hostile() -> list[str]:
@@ -44,24 +45,38 @@ def _hostile() -> list[str]:
 TEXTS = _hostile()
 
 
-def test_the_blank_anchored_guard_finds_exactly_the_phrases() -> None:
-    """The guard is true on a text of ASCII exactly where one of its phrases is in it: it
-    misses none (a miss would lose a cue) and lets through no text that holds none (the
-    phrases' ``in`` after it then costs for nothing)."""
-    phrases = _ascii_phrases()
-    assert len(phrases) > 20 and any(" " not in p for p in phrases)
+def test_the_blank_anchored_scan_finds_exactly_the_spaced_phrases() -> None:
+    """The scan is true on a text exactly where one of the phrases with a blank is in it:
+    it misses none (a miss would lose a cue) and lets through no text that holds none
+    (the phrases' ``in`` after it would cost for nothing)."""
+    spaced, scan = _spaced(), cue_module._tables().spaced_phrase
+    assert len(spaced) > 20
     for text in TEXTS:
-        assert _guard(text) == any(phrase in text for phrase in phrases), text
+        assert bool(scan.search(text)) == any(phrase in text for phrase in spaced), text
 
 
-def test_every_spaced_phrase_is_searched_from_one_literal_blank() -> None:
-    """The pattern begins with the blank (what lets sre skip to each in a tight loop) and
-    each phrase with a blank is found by it alone, at a text's start, end and middle;
-    the phrases without one are the ``in`` tests'."""
+def test_every_ascii_phrase_is_the_scans_or_looked_for_alone() -> None:
+    """The pattern begins with the blank (what lets sre skip to each in a tight loop), each
+    phrase with a blank is found by it at a text's start, end and middle, and the phrases
+    without one are those ``cues`` looks for by ``in`` in every text of ASCII."""
     tables = cue_module._tables()
     assert tables.spaced_phrase.pattern.startswith(" (?:")
-    spaced = [p for p in _ascii_phrases() if " " in p]
-    assert sorted(spaced + list(tables.unspaced)) == sorted(_ascii_phrases())
-    for phrase in spaced:
+    assert sorted(_spaced() + [phrase for phrase, _ in tables.unspaced]) == sorted(
+        _ascii_phrases())
+    assert all(" " not in phrase for phrase, _ in tables.unspaced)
+    for phrase in _spaced():
         for text in (phrase, f"x{phrase}", f"{phrase}x", f"ab {phrase} cd"):
             assert tables.spaced_phrase.search(text), (phrase, text)
+
+
+def test_cues_are_those_of_every_phrase_looked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``cues`` of the hostile texts (of ASCII, and some not) are those it gives when the
+    scan lets every text through to each phrase's ``in``."""
+    texts = [*TEXTS[::40], "act now ₽", "sign up доход", "t.me/x $5", "part-time job"]
+    texts += [f"{text} ÿ" for text in TEXTS[::120]]
+    guarded = [cue_module.cues(_view(text)) for text in texts]
+    tables = cue_module._tables()
+    monkeypatch.setattr(cue_module, "_tables", lambda: tables._replace(
+        spaced_phrase=re.compile(""), any_phrase=re.compile("")))
+    assert [cue_module.cues(_view(text)) for text in texts] == guarded
+    assert sum("cue:act" in tokens for tokens in guarded) > 10

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -104,7 +103,6 @@ class _Tables(NamedTuple):
     stem's key, nor a stem a word's), and the few tests a text can fail cheaply first."""
 
     words: dict[str, str]  # a listed word -> its cue
-    listed: frozenset[str]  # ``words``' keys: a text's words met with them in C
     stems: dict[str, str]  # a stem -> its cue
     lengths: tuple[int, ...]  # the stems' lengths, shortest first
     heads: frozenset[str]  # every stem's first ``lengths[0]`` letters
@@ -114,9 +112,10 @@ class _Tables(NamedTuple):
     # Any of ``phrases``: one scan in C that most texts fail, where each phrase's own ``in``
     # is a Python step.
     any_phrase: re.Pattern[str]
-    # ``ascii_phrases`` found from their first blank (``_from_blank``), and those with none.
+    # ``ascii_phrases`` with a blank found from their first one (``_from_blank``), and
+    # those with none, each looked for by ``in`` in every text of ASCII (three: ``$``, ...).
     spaced_phrase: re.Pattern[str]
-    unspaced: tuple[str, ...]
+    unspaced: tuple[tuple[str, str], ...]
 
 
 @lru_cache(maxsize=1)
@@ -131,10 +130,10 @@ def _tables() -> _Tables:
     lengths = tuple(sorted({len(stem) for stem in stems}))
     heads = frozenset(stem[:lengths[0]] for stem in stems)
     plain = tuple(p for p in phrases if p[0].isascii())
-    return _Tables(words, frozenset(words), stems, lengths, heads,
-                   frozenset(filter(str.isascii, heads)), tuple(phrases), plain, _any_of(phrases),
+    return _Tables(words, stems, lengths, heads, frozenset(filter(str.isascii, heads)),
+                   tuple(phrases), plain, _any_of(phrases),
                    _from_blank([phrase for phrase, _ in plain if " " in phrase]),
-                   tuple(phrase for phrase, _ in plain if " " not in phrase))
+                   tuple(p for p in plain if " " not in p[0]))
 
 
 def _any_of(phrases: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> re.Pattern[str]:
@@ -199,35 +198,36 @@ def cues(view: MessageView, words: list[str] | None = None) -> list[str]:
     # the mixed words read as Cyrillic, each found apart (no word spans the blank that
     # parts them in ``text``).
     read = _WORD.findall(skeleton) if words is None else words
-    seen = [read]
+    found_words = set(read)
     folded = prose.casefold()
     text = folded
     if folded != skeleton:
         text = f"{skeleton} {folded}"
         read = ascii_words(folded) if folded.isascii() else _WORD.findall(folded)
-        seen.append(read)
+        found_words.update(read)
     mixed = ([] if folded.isascii() or _CYRILLIC.search(folded) is None
              else _MIXED_WORD.findall(folded))
     if mixed:
         cyrillic = " ".join(mixed).translate(_TO_CYRILLIC)
         text += " " + cyrillic
-        seen.append(_WORD.findall(cyrillic))
+        found_words.update(_WORD.findall(cyrillic))
     plain = text.isascii()
     listed, stems, first = tables.words, tables.stems, tables.lengths[0]
-    # The text's words that are listed, met with the listed set in C (``intersection``
-    # walks the words and looks each up), not a test a word in Python: most words are no
-    # cue's.
-    hit = set(map(listed.__getitem__, tables.listed.intersection(
-        seen[0] if len(seen) == 1 else chain.from_iterable(seen))))
+    hit = {listed[w] for w in found_words if w in listed}
     heads = tables.ascii_heads if plain else tables.heads
     if heads:
-        found_words = set(chain.from_iterable(seen))
         hit.update(stems[w[:n]] for w in found_words if w[:first] in heads
                    for n in tables.lengths if w[:n] in stems)
-    if ((tables.spaced_phrase.search(text) or any(phrase in text for phrase in tables.unspaced))
-            if plain else tables.any_phrase.search(text)):
-        hit.update(name for phrase, name in (tables.ascii_phrases if plain else tables.phrases)
-                   if name not in hit and phrase in text)
+    # The phrases a text can hold: all, where the scan found one (a text of ASCII: one with
+    # a blank), else none (a text of ASCII: those without a blank, which the scan skips).
+    if plain:
+        maybe = (tables.ascii_phrases if tables.spaced_phrase.search(text) else
+                 tables.unspaced)
+    else:
+        maybe = tables.phrases if tables.any_phrase.search(text) else ()
+    for phrase, name in maybe:  # a loop, not a generator's frame: most texts hold none
+        if name not in hit and phrase in text:
+            hit.add(name)
     found = [name for name in _CUE_WORDS if name in hit]
     if "channel" not in found and "@" in prose and _HANDLE.search(prose):
         found.append("channel")
