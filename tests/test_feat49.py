@@ -80,3 +80,14 @@ def test_cues_are_those_of_every_phrase_looked_for(monkeypatch: pytest.MonkeyPat
         spaced_phrase=re.compile(""), any_phrase=re.compile("")))
     assert [cue_module.cues(_view(text)) for text in texts] == guarded
     assert sum("cue:act" in tokens for tokens in guarded) > 10
+
+
+def test_every_listed_word_is_met_by_the_listed_set() -> None:
+    """``cues`` meets a text's words with the listed words' set (``_Tables.listed``): the
+    set is the listed words, and each word gives its cue alone, among others, twice, and
+    where the folded prose differs from the skeleton (capitals, a mixed word)."""
+    tables = cue_module._tables()
+    assert tables.listed == frozenset(tables.words)
+    for word, name in tables.words.items():
+        for text in (word, f"ok {word} ok {word}", f"{word.upper()} NOW", f"ÿ {word} дa"):
+            assert f"cue:{name}" in cue_module.cues(_view(text)), (word, text)

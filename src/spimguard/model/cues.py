@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -103,6 +104,7 @@ class _Tables(NamedTuple):
     stem's key, nor a stem a word's), and the few tests a text can fail cheaply first."""
 
     words: dict[str, str]  # a listed word -> its cue
+    listed: frozenset[str]  # ``words``' keys: a text's words met with them in C
     stems: dict[str, str]  # a stem -> its cue
     lengths: tuple[int, ...]  # the stems' lengths, shortest first
     heads: frozenset[str]  # every stem's first ``lengths[0]`` letters
@@ -130,8 +132,8 @@ def _tables() -> _Tables:
     lengths = tuple(sorted({len(stem) for stem in stems}))
     heads = frozenset(stem[:lengths[0]] for stem in stems)
     plain = tuple(p for p in phrases if p[0].isascii())
-    return _Tables(words, stems, lengths, heads, frozenset(filter(str.isascii, heads)),
-                   tuple(phrases), plain, _any_of(phrases),
+    return _Tables(words, frozenset(words), stems, lengths, heads,
+                   frozenset(filter(str.isascii, heads)), tuple(phrases), plain, _any_of(phrases),
                    _from_blank([phrase for phrase, _ in plain if " " in phrase]),
                    tuple(p for p in plain if " " not in p[0]))
 
@@ -198,24 +200,29 @@ def cues(view: MessageView, words: list[str] | None = None) -> list[str]:
     # the mixed words read as Cyrillic, each found apart (no word spans the blank that
     # parts them in ``text``).
     read = _WORD.findall(skeleton) if words is None else words
-    found_words = set(read)
+    seen = [read]
     folded = prose.casefold()
     text = folded
     if folded != skeleton:
         text = f"{skeleton} {folded}"
         read = ascii_words(folded) if folded.isascii() else _WORD.findall(folded)
-        found_words.update(read)
+        seen.append(read)
     mixed = ([] if folded.isascii() or _CYRILLIC.search(folded) is None
              else _MIXED_WORD.findall(folded))
     if mixed:
         cyrillic = " ".join(mixed).translate(_TO_CYRILLIC)
         text += " " + cyrillic
-        found_words.update(_WORD.findall(cyrillic))
+        seen.append(_WORD.findall(cyrillic))
     plain = text.isascii()
     listed, stems, first = tables.words, tables.stems, tables.lengths[0]
-    hit = {listed[w] for w in found_words if w in listed}
+    # The text's words that are listed, met with the listed set in C (``intersection``
+    # walks the words and looks each up: no set of the text's words built, and no test a
+    # word in Python, where most words are no cue's).
+    hit = set(map(listed.__getitem__, tables.listed.intersection(
+        seen[0] if len(seen) == 1 else chain.from_iterable(seen))))
     heads = tables.ascii_heads if plain else tables.heads
     if heads:
+        found_words = set(chain.from_iterable(seen))
         hit.update(stems[w[:n]] for w in found_words if w[:first] in heads
                    for n in tables.lengths if w[:n] in stems)
     # The phrases a text can hold: all, where the scan found one (a text of ASCII: one with
