@@ -13,9 +13,11 @@ from __future__ import annotations
 import random
 import re
 
+import msgspec
 import pytest
 
 from spimguard.model import cues as cue_module
+from spimguard.model import features
 from spimguard.text import _view
 
 _RNG = random.Random(49)
@@ -91,3 +93,30 @@ def test_every_listed_word_is_met_by_the_listed_set() -> None:
     for word, name in tables.words.items():
         for text in (word, f"ok {word} ok {word}", f"{word.upper()} NOW", f"ÿ {word} дa"):
             assert f"cue:{name}" in cue_module.cues(_view(text)), (word, text)
+
+
+class _CountedFolds(str):
+    """A prose that counts its ``casefold`` calls."""
+
+    folds = 0
+
+    def casefold(self) -> str:
+        _CountedFolds.folds += 1
+        return str(self).casefold()
+
+
+@pytest.mark.parametrize("size", [1, 3, 40])
+def test_a_new_text_is_casefolded_once(size: int) -> None:
+    """``_hashed_parts`` folds each prose once, for its cues and its n-grams' stream (base
+    folded it in each), and the parts are those of the prose folded by each as before."""
+    texts = [f"Hello ÿ {n} Sign UP now ΣΑΣ straße {size}" if n % 2 else f"ACT NOW {n} {size} x"
+             for n in range(size)]
+    plain = [_view(text) for text in texts]
+    counted = [msgspec.structs.replace(view, prose=_CountedFolds(view.prose)) for view in plain]
+    _CountedFolds.folds = 0
+    found = features._hashed_parts([(view, ()) for view in counted], features.BITS)
+    assert _CountedFolds.folds == size
+    for (mine, teach), view in zip(found, plain, strict=True):
+        own_mine, own_teach = features._hashed_parts([(view, ())], features.BITS)[0]
+        assert mine.tolist() == own_mine.tolist() and teach.tolist() == own_teach.tolist()
+    assert features.buckets(plain[0]).tolist() == found[0][0].tolist()

@@ -181,9 +181,11 @@ def _after(rests: list[tuple[str, str]]) -> str:
         else f"(?:{_after(after)})") for first, after in by_first.items())])
 
 
-def cues(view: MessageView, words: list[str] | None = None) -> list[str]:
+def cues(view: MessageView, words: list[str] | None = None,
+         folded: str | None = None) -> list[str]:
     """The message's cue tokens: each cue it shows, and how many. ``words`` are its prose
-    skeleton's (``_WORD``'s), where the caller has them already (``features``).
+    skeleton's (``_WORD``'s) and ``folded`` its prose casefolded, where the caller has them
+    already (``features``, whose character n-grams read the folded prose too).
 
     A new text pays this at every message, so each test that most texts fail is
     guarded by a cheaper one that is false whenever it is: a text of ASCII holds no
@@ -201,7 +203,7 @@ def cues(view: MessageView, words: list[str] | None = None) -> list[str]:
     # parts them in ``text``).
     read = _WORD.findall(skeleton) if words is None else words
     seen = [read]
-    folded = prose.casefold()
+    folded = prose.casefold() if folded is None else folded
     text = folded
     if folded != skeleton:
         text = f"{skeleton} {folded}"
