@@ -24,7 +24,8 @@ from ...text import MessageView
 from .. import base
 from ..base import BATCH_COMMITS, Context, Facts, Outcome, once, ramp, read_more, settings, shared
 from . import burst, incidents, keys, profile, rooms, session
-from .plan import Plan, plan, standing
+from .origin import client_family, stand_in
+from .plan import Plan, plan, sessions_sets, standing
 from .record import Record, decode, put_of
 from .settings import TakeoverSettings
 
@@ -248,9 +249,30 @@ class TakeoverDetector(base.Planning[_Found | None]):
             # the ties the account had not been writing to counts (as ``keys.shares``), and
             # the life's every video link to a close friend reads nothing more.
             return False
-        read_more(ctx, (found.text_to, found.burst))
-        return burst.broadcast(found, facts, dormant, memo.room) >= (
+        others = sessions_sets(found, ctx.event.account, self._others(memo, ctx, facts))
+        read_more(ctx, (found.text_to, found.burst, *[q for pair in others for q in pair]))
+        return burst.broadcast(found, facts, dormant, memo.room, others) >= (
             self.cfg.popular_share_ties if popular else self.cfg.pitch_ties)
+
+    def _others(self, memo: _Found, ctx: Context, facts: Facts) -> list[str]:
+        """The account's other familiar sessions that wrote in the burst window, as their
+        messages count (``origin.counted``), whose sets ``_broadcast`` counts with the
+        session's own: the record's familiar sessions last written within it (a set
+        written earlier holds no one: its members are touched with ``burst_window``), a
+        session kept under its scoped id (``origin.scoped``: a message from an origin its
+        sign-in was not) under its own, which its messages' sets are named by; and, for a
+        message with a session, the messages from its app and network with none
+        (``origin.stand_in``). None of them this message's own (``Plan.session``)."""
+        event, own = ctx.message, memo.plan.session
+        assert event is not None
+        now = event.ts
+        names = dict.fromkeys(
+            [_unscoped(s, client, net) for s, client, net in self._record(
+                memo, ctx, facts).familiar_since(now - self.cfg.burst_window)])
+        if event.session:
+            names[stand_in(event)] = None
+        names.pop(own, None)
+        return sorted(names)
 
     def _script(self, memo: _Found, view: MessageView) -> str:
         """The text's script (``profile.script``): ``behaviour`` judges it, ``learn``
@@ -833,6 +855,15 @@ class TakeoverDetector(base.Planning[_Found | None]):
             judged["replies"] = judged.get("replies", 0) + 1
         # Who heard from the account is the recipients' ties (``accounts.heard``): the
         # engine touches them on the conditions this put ``tk:heard:`` on (session 36).
+
+
+def _unscoped(session: str, client: str, net: str) -> str:
+    """The session a record's session id counts its messages under (``Plan.session``): a
+    scoped id (``origin.scoped``: the session's id, then the stand-in of the app and
+    network it was judged from, which its entry holds) its session's; any other itself."""
+    scope = f"~{client_family(client)}~{net}"
+    return session[:-len(scope)] if len(session) > len(scope) and session.endswith(
+        scope) else session
 
 
 def _standing(ctx: Context) -> tuple[Get, Distinct]:
