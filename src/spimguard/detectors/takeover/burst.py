@@ -262,6 +262,26 @@ def _over(own: Tally, facts: Facts, sets: list[Tally], counted: frozenset[str]) 
 
 
 
+def people(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled | None,
+           texts: Sequence[tuple[str, ...]], ties: Sequence[tuple[str, ...]]
+           ) -> tuple[int, int]:
+    """``broadcast``'s two counts over the sessions, each person once: what the pitch's
+    sets (``texts``) and the burst's sets (``ties``) hold (``Members``, as read), joined,
+    with the recipients each count adds (``_text_burst``, ``_new_dormant``). Asked only
+    when the counts summed (``broadcast``'s ``others``, an upper bound: a person in two
+    sets is counted in each) reach the bound, so a friend's link given again from the
+    other device is never what makes a broadcast."""
+    assert plan.text_to is not None
+    settled = frozenset() if room is None else room.people
+    text = set().union(*texts, [
+        p for p, can in zip(plan.text_to.members, pitchable(plan, facts), strict=True)
+        if can and p not in settled])
+    if room is not None and room.listed:
+        text.add(room.token)
+    people = set().union(*ties, dormant)
+    return len(text), len(people) + bool(room and room.dormant)
+
+
 class Burst(NamedTuple):
     size: int  # distinct contacts the burst counts
     slow: int  # ... of which over the session's life (``_slow_burst``)

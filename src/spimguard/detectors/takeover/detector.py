@@ -19,7 +19,7 @@ from ... import accounts, lists
 from ...config import Config
 from ...events import RECEIVED, AccountInfo, Challenge, ContactsRead, Invite, Login, Message
 from ...signals import Signal
-from ...state.ops import Distinct, Get, Incr, Put, Query, Touch, Write
+from ...state.ops import Distinct, Get, Incr, Members, Put, Query, Touch, Write
 from ...text import MessageView
 from .. import base
 from ..base import BATCH_COMMITS, Context, Facts, Outcome, once, ramp, read_more, settings, shared
@@ -251,8 +251,21 @@ class TakeoverDetector(base.Planning[_Found | None]):
             return False
         others = sessions_sets(found, ctx.event.account, self._others(memo, ctx, facts))
         read_more(ctx, (found.text_to, found.burst, *[q for pair in others for q in pair]))
-        return burst.broadcast(found, facts, dormant, memo.room, others) >= (
-            self.cfg.popular_share_ties if popular else self.cfg.pitch_ties)
+        bound = self.cfg.popular_share_ties if popular else self.cfg.pitch_ties
+        if burst.broadcast(found, facts, dormant, memo.room, others) < bound:
+            return False
+        if not others:
+            return True
+        # Summed, a person given the link from two sessions counts twice: past the bound,
+        # the sets' people are read and joined (``burst.people``), each person once. Only
+        # the sets that hold anyone.
+        texts = [Members(t.key, t.side) for t in (found.text_to, *[t for _, t in others])
+                 if facts[t][0]]
+        ties = [Members(b.key, b.side) for b in (found.burst, *[b for b, _ in others])
+                if facts[b][0]]
+        read_more(ctx, (*texts, *ties))
+        return max(burst.people(found, facts, dormant, memo.room, [facts[q] for q in texts],
+                                [facts[q] for q in ties])) >= bound
 
     def _others(self, memo: _Found, ctx: Context, facts: Facts) -> list[str]:
         """The account's other familiar sessions that wrote in the burst window, as their
