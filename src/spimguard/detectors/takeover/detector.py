@@ -239,7 +239,24 @@ class TakeoverDetector(base.Planning[_Found | None]):
         link say then counts as from any contact who lists the sender back: a pitch is
         warned (``policy.py``: the relationship bounds the words), Gran's e-card from her
         own phone is delivered or warned as before, never held, nor is her session asked:
-        the device is still hers to all evidence (``test_attack_session29``)."""
+        the device is still hers to all evidence (``test_attack_session29``).
+
+        **Counted over the account's familiar sessions** (``bcast49``). A session id is the
+        client's to choose and a sign-in costs nothing, and a session new from the owner's
+        /24 with the owner's app is familiar at once: the seller's software signing in anew
+        every three pitches reached three people a session, 40 of 40 delivered (review47).
+        What FAMILIAR_SENDER vouches for is the person behind the owner's places, and a
+        person on the phone and the laptop at once is one person passing a link on: so the
+        sets counted are those of every session the record keeps as familiar that wrote in
+        the burst window (``_others``, up to ``max_sessions``), read, never written: the
+        burst's dormant ties and this pitch's people of each, with the session's own
+        (``burst.broadcast``). A friend gives a link to the two or three it catches up with
+        whichever device is in its hand; a campaign gives it to the list, however many
+        sessions it spreads the list over. Summed, a person written from two sessions counts
+        twice: the recipients are asked of every set (each once), and past the bound the
+        sets' people are read and joined (``burst.people``), so no re-sent link makes a
+        broadcast. Dormant ties rarely repeat: a familiar session's clean message makes its
+        recipients ties the account writes to, which no other session's burst then counts."""
         view, found = ctx.view, memo.plan
         if view is None or found.text_to is None or found.burst is None:
             return False  # an encrypted message names no site; no link, no broadcast
