@@ -37,6 +37,9 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   retype, not as prose parts its words ("tones-shop•biz", "tones-shop. biz/r?u=1"; not
   "I'm done. biz trip tomorrow"): what the takeover detector's pitch reads besides the
   links' domains.
+- ``calls``: the numbers that bill whoever answers them which the prose tells the reader
+  to use (``billing``): a keyword to a short code, "sms:80888"; a premium-rate number,
+  "tel:09065550143". What the takeover detector's pitch reads besides its sites.
 - ``masked``: the prose skeleton with numbers (a figure with its unit whole) and mentions
   masked, then the links' domains (``masked_for`` masks the recipients' names too), what
   bulk and waves compare;
@@ -392,6 +395,14 @@ class MessageView(msgspec.Struct, frozen=True, gc=False):
     # σ, as ς. Only the operator's block list reads them: a link that takes any of its
     # readers to a listed host is blocked.
     transitional_hosts: tuple[str, ...] = ()
+    # Where the prose tells the reader to act by a number that bills whoever answers it
+    # (``billing``): a keyword texted to a short code ("text TONES to 80888": "sms:80888")
+    # and a premium-rate number ("call 0906 555 0143": "tel:09065550143"). The ringtone
+    # seller's pitch names one instead of a link, and it is the pitch's site no less; a
+    # person's own number ("my new number: 07700 900007") bills nobody and is none. Only
+    # the takeover detector reads them (``keys.sites``); in no ``urls``, ``domains``,
+    # fingerprint or ``masked``.
+    calls: tuple[str, ...] = ()
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -2165,4 +2176,66 @@ def _view(raw: str) -> MessageView:
                        fingerprint=fingerprint, masked=unnamed, prose=prose,
                        prose_skeleton=prose_skel, spaced=spaced, apart_hosts=apart,
                        apart_tails=tails, apart_sites=sites, unread_hosts=unread,
-                       transitional_hosts=transitional)
+                       transitional_hosts=transitional,
+                       calls=billing(prose) if _HAS_DIGIT.search(prose) else ())
+
+
+# -- numbers that bill whoever answers them (``MessageView.calls``) ----------------------
+
+# A phone number as written: a digit, then digits, blanks, brackets, dots or dashes, ending
+# on a digit, not inside a word or after a "+" (the campaigns' summary reads the same).
+PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{6,}\d")
+# A keyword texted to a short code: "text TONES to 80888", "txt 'GO' 2 8088", "sms WIN to
+# 69696". A short code is a number a carrier leases to a service (4 to 6 digits), never a
+# person's; the keyword is what the service bills or subscribes. Not the start of a longer
+# number ("text me to 0770 ...": the code must end there).
+_SHORT_CODE = re.compile(r"\b(?:text|txt|sms|send|reply)\s+[\"'\u2018\u201c]?[a-z][a-z0-9]{1,15}"
+                         r"[\"'\u2019\u201d]?\s+(?:to|2|on)\s+(\d{4,6})(?!\d)(?![ .-]?\d)",
+                         re.IGNORECASE | re.ASCII)
+_HAS_DIGIT = re.compile(r"\d", re.ASCII)
+# Premium-rate ranges of the national numbering plans, the caller billed at the service's
+# rate (the ringtone sellers' other door): national forms with their digit counts, then
+# international (E.164, after a "+" or "00"). UK, Ireland's 15xx, Germany, the Netherlands,
+# Austria, Switzerland 090x; North America 1-900 and 976; Australia 190x.
+_PREMIUM_NATIONAL = (("09", (10, 11, 12)), ("1900", (11,)), ("1976", (11,)), ("900", (10,)),
+                     ("976", (10,)), ("190", (10,)), ("15", (10,)))
+_PREMIUM_E164 = ("449", "49900", "31900", "31906", "31909", "43900", "41900", "41906",
+                 "1900", "1976", "61190", "35315")
+MAX_CALLS = 8  # addresses kept of a text: a text of 10,000 digits names none past these
+MAX_PHONE_DIGITS = 15  # E.164's longest; a longer run is no number anyone dials
+
+
+def premium(written: str) -> str:
+    """The digits of a phone number as written (``PHONE``) when it is in a premium-rate
+    range (``_PREMIUM_NATIONAL``, ``_PREMIUM_E164``); "" otherwise. "+44 906 ..." and
+    "0044 906 ..." are one number; a national number keeps its leading zero."""
+    digits = re.sub(r"\D", "", written)
+    if not 7 <= len(digits) <= MAX_PHONE_DIGITS:
+        return ""
+    if written.startswith("+") or digits.startswith("00"):
+        e164 = digits[2:] if digits.startswith("00") else digits
+        return e164 if e164.startswith(_PREMIUM_E164) else ""
+    for prefix, lengths in _PREMIUM_NATIONAL:
+        if digits.startswith(prefix) and len(digits) in lengths:
+            return digits
+    return ""
+
+
+def billing(text: str) -> tuple[str, ...]:
+    """The numbers that bill whoever answers them which ``text`` tells the reader to use,
+    each once, in the text's order, at most ``MAX_CALLS``: "sms:" and a short code a keyword
+    is texted to (the keyword is the seller's to vary per pitch, the code is not), "tel:"
+    and a premium-rate number's digits. A person's own number bills nobody: "call me on
+    07700 900007" names none."""
+    found: dict[str, None] = {}
+    for match in _SHORT_CODE.finditer(text):
+        found[f"sms:{match.group(1)}"] = None
+        if len(found) >= MAX_CALLS:
+            return tuple(found)
+    for match in PHONE.finditer(text):
+        digits = premium(match.group())
+        if digits:
+            found[f"tel:{digits}"] = None
+            if len(found) >= MAX_CALLS:
+                break
+    return tuple(found)
