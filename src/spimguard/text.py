@@ -2185,22 +2185,26 @@ def _view(raw: str) -> MessageView:
 # A phone number as written: a digit, then digits, blanks, brackets, dots or dashes, ending
 # on a digit, not inside a word or after a "+" (the campaigns' summary reads the same).
 PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{6,}\d")
-# A keyword texted to a short code: "text TONES to 80888", "txt 'GO' 2 8088", "sms WIN to
-# 69696". A short code is a number a carrier leases to a service (4 to 6 digits), never a
-# person's; the keyword is what the service bills or subscribes. Not the start of a longer
-# number ("text me to 0770 ...": the code must end there).
-_SHORT_CODE = re.compile(r"\b(?:text|txt|sms|send|reply)\s+[\"'\u2018\u201c]?[a-z][a-z0-9]{1,15}"
-                         r"[\"'\u2019\u201d]?\s+(?:to|2|on)\s+(\d{4,6})(?!\d)(?![ .-]?\d)",
-                         re.IGNORECASE | re.ASCII)
+# A keyword texted to a short code: "text TONES to 80888", "txt 'WIN' 2 69696", "Txt: NOKIA
+# to No: 89545", "send STOP FRND to 62468", "text the password "MIX" to 85069". A short code
+# is a number a carrier leases to a service (4 to 6 digits, never starting with 0), never a
+# person's; the keyword, a word to three after the verb, is what the service bills or
+# subscribes. Not the start of a longer number ("text me on 5550 1000": the code ends there,
+# a 2-digit figure may follow, "to 87121 18+").
+_SHORT_CODE = re.compile(r"\b(?:text|txt|sms|send|reply)\b[\W_]{0,3}(?:[\w\"'\u2018-\u201d]+\s+){0,3}?"
+                         r"(?:to|2|on)\b[\s:]{0,3}(?:no\W{0,3})?([1-9]\d{3,5})(?!\d)"
+                         r"(?![ .-]?\d{3})", re.IGNORECASE | re.ASCII)
 _HAS_DIGIT = re.compile(r"\d", re.ASCII)
 # Premium-rate ranges of the national numbering plans, the caller billed at the service's
 # rate (the ringtone sellers' other door): national forms with their digit counts, then
-# international (E.164, after a "+" or "00"). UK, Ireland's 15xx, Germany, the Netherlands,
-# Austria, Switzerland 090x; North America 1-900 and 976; Australia 190x.
-_PREMIUM_NATIONAL = (("09", (10, 11, 12)), ("1900", (11,)), ("1976", (11,)), ("900", (10,)),
-                     ("976", (10,)), ("190", (10,)), ("15", (10,)))
-_PREMIUM_E164 = ("449", "49900", "31900", "31906", "31909", "43900", "41900", "41906",
-                 "1900", "1976", "61190", "35315")
+# international (E.164, after a "+" or "00"). UK 09 and 0871-0873 (the ranges its
+# premium-rate regulator covers), Ireland's 15xx, Germany, the Netherlands, Austria,
+# Switzerland 090x; North America 1-900 and 976; Australia 190x.
+_PREMIUM_NATIONAL = (("09", (10, 11, 12)), ("0871", (11,)), ("0872", (11,)), ("0873", (11,)),
+                     ("1900", (11,)), ("1976", (11,)), ("900", (10,)), ("976", (10,)),
+                     ("190", (10,)), ("15", (10,)))
+_PREMIUM_E164 = ("449", "44871", "44872", "44873", "49900", "31900", "31906", "31909",
+                 "43900", "41900", "41906", "1900", "1976", "61190", "35315")
 MAX_CALLS = 8  # addresses kept of a text: a text of 10,000 digits names none past these
 MAX_PHONE_DIGITS = 15  # E.164's longest; a longer run is no number anyone dials
 
