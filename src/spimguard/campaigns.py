@@ -17,6 +17,7 @@ from typing import Any
 from .events import rfc3339
 from .records import CampaignMessage, RecordReads
 from .text import PHONE as _PHONE
+
 _HANDLE = re.compile(r"(?<![\w.])@[A-Za-z][\w.]{2,31}")
 
 

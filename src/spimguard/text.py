@@ -2191,8 +2191,9 @@ PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{6,}\d")
 # person's; the keyword, a word to three after the verb, is what the service bills or
 # subscribes. Not the start of a longer number ("text me on 5550 1000": the code ends there,
 # a 2-digit figure may follow, "to 87121 18+").
-_SHORT_CODE = re.compile(r"\b(?:text|txt|sms|send|reply)\b[\W_]{0,3}(?:[\w\"'\u2018-\u201d]+\s+){0,3}?"
-                         r"(?:to|2|on)\b[\s:]{0,3}(?:no\W{0,3})?([1-9]\d{3,5})(?!\d)"
+_SHORT_CODE = re.compile(r"\b(?:text|txt|sms|send|reply)\b[\W_]{0,3}"
+                         r"(?:[\w\"'\u2018-\u201d]+\s+){0,3}?(?:to|2|on)\b[\s:]{0,3}"
+                         r"(?:no\W{0,3})?([1-9]\d{3,5})(?!\d)"
                          r"(?![ .-]?\d{3})", re.IGNORECASE | re.ASCII)
 _HAS_DIGIT = re.compile(r"\d", re.ASCII)
 # Premium-rate ranges of the national numbering plans, the caller billed at the service's
