@@ -18,6 +18,7 @@ import pytest
 from conftest import T0, message
 from spimguard import Verdict, text
 from spimguard.campaigns import contacts_in
+from spimguard.records import CampaignMessage
 from test_review47 import NAMES, NEIGHBOUR, _from_the_owners_place
 from test_takeover import engine_with_history, mutual
 
@@ -193,3 +194,29 @@ def test_the_sellers_short_code_is_named_in_the_warning() -> None:
         said.append([s.detail for s in verdict.signals if s.code == "PREMIUM_BROADCAST"])
     assert said[:3] == [[], [], []]
     assert all(d and "sms:80888" in d[0] for d in said[3:]), said
+
+
+# -- the evidence: the short code and its keyword -----------------------------------------
+
+def test_the_campaigns_evidence_lists_the_short_codes_with_their_keywords() -> None:
+    """What a legal team asks the carrier about: the short code the campaign advertises,
+    and the keyword texted to it (``campaigns.short_codes_in``: the summary's
+    ``short_codes``, in ``summary.json`` and ``GET /v1/campaigns/{id}``)."""
+    from spimguard import campaigns
+    from spimguard.server import openapi
+    texts = ["hey Sam text TONES to 80888 for the funniest alert sounds lol",
+             "Jo! just txt 'tones' to 80888", "Simply text the password \"MIX\" to 85069",
+             "call me at 555 0100"]
+    assert campaigns.short_codes_in(texts) == ["80888 TONES", "85069 THE PASSWORD MIX"]
+    kept = [CampaignMessage("c1", f"m{i}", T0 + i, "alice", "worm", "im-android", NEIGHBOUR,
+                            (f"alice-friend{i}",), line, "warn")
+            for i, line in enumerate(texts)]
+
+    class _NoReports:
+        def reports(self, _id: str) -> list[Any]:
+            return []
+
+    info = campaigns.summary(_NoReports(), "c1", kept)  # type: ignore[arg-type]
+    assert info is not None and info["short_codes"][0] == "80888 TONES"
+    assert info["phones"] == ["5550100"]  # every number as before, billing or not
+    assert "short_codes" in str(openapi.document())

@@ -2192,7 +2192,7 @@ PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{6,}\d")
 # subscribes. Not the start of a longer number ("text me on 5550 1000": the code ends there,
 # a 2-digit figure may follow, "to 87121 18+").
 _SHORT_CODE = re.compile(r"\b(?:text|txt|sms|send|reply)\b[\W_]{0,3}"
-                         r"(?:[\w\"'\u2018-\u201d]+\s+){0,3}?(?:to|2|on)\b[\s:]{0,3}"
+                         r"((?:[\w\"'\u2018-\u201d]+\s+){0,3}?)(?:to|2|on)\b[\s:]{0,3}"
                          r"(?:no\W{0,3})?([1-9]\d{3,5})(?!\d)"
                          r"(?![ .-]?\d{3})", re.IGNORECASE | re.ASCII)
 _HAS_DIGIT = re.compile(r"\d", re.ASCII)
@@ -2226,6 +2226,21 @@ def premium(written: str) -> str:
     return ""
 
 
+def short_codes(text: str) -> list[tuple[str, str]]:
+    """The short codes ``text`` tells the reader to text a keyword to (``_SHORT_CODE``),
+    each with its keyword as written, upper-cased, its quotes and marks dropped ("80888",
+    "TONES"; "85069", "THE PASSWORD MIX"), each code once, in the text's order, at most
+    ``MAX_CALLS``: what ``billing`` names, and the campaigns' evidence lists."""
+    found: dict[str, str] = {}
+    for match in _SHORT_CODE.finditer(text):
+        code = match.group(2)
+        if code not in found:
+            found[code] = " ".join(re.sub(r"[^\w]+", " ", match.group(1)).upper().split())
+            if len(found) >= MAX_CALLS:
+                break
+    return list(found.items())
+
+
 def billing(text: str) -> tuple[str, ...]:
     """The numbers that bill whoever answers them which ``text`` tells the reader to use,
     each once, in the text's order, at most ``MAX_CALLS``: "sms:" and a short code a keyword
@@ -2233,10 +2248,8 @@ def billing(text: str) -> tuple[str, ...]:
     and a premium-rate number's digits. A person's own number bills nobody: "call me on
     07700 900007" names none."""
     found: dict[str, None] = {}
-    for match in _SHORT_CODE.finditer(text):
-        found[f"sms:{match.group(1)}"] = None
-        if len(found) >= MAX_CALLS:
-            return tuple(found)
+    for code, _ in short_codes(text):
+        found[f"sms:{code}"] = None
     for match in PHONE.finditer(text):
         digits = premium(match.group())
         if digits:
