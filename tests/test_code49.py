@@ -34,10 +34,14 @@ def _calls(written: str) -> tuple[str, ...]:
 @pytest.mark.parametrize(("written", "calls"), [
     ("hey Sam text TONES to 80888 for the funniest alert sounds lol", ("sms:80888",)),
     ("Txt 'WIN' 2 69696 now!", ("sms:69696",)),
-    ("call 0906 555 0143 for the funniest alert sounds", ("tel:09065550143",)),
+    ("call +44 906 555 0143 for the funniest alert sounds", ("tel:449065550143",)),
     ("ring +44 906 555 0143 or 0044 906 555 0143", ("tel:449065550143",)),
-    ("dial 1-900-555-0199 tonight", ("tel:19005550199",)),
-    ("text TONES to 80888 or call 0906 555 0143", ("sms:80888", "tel:09065550143")),
+    ("dial +1-900-555-0199 tonight", ("tel:19005550199",)),
+    ("text TONES to 80888 or call +44 906 555 0143", ("sms:80888", "tel:449065550143")),
+    # a national form names no plan: a UK premium line, a Philippine or a Thai mobile
+    ("call 0906 555 0143 for the funniest alert sounds", ()),
+    ("my new number is 0917 123 4567, save it", ()),
+    ("เบอร์ 0912995507 ไม่สามารถติดต่อคุณได้ 1 ครั้ง", ()),
     # a person's own number bills nobody, nor is a text's first words a short code
     ("Hi everyone, this is my new number: 07700 900007. My old phone was stolen", ()),
     ("call me at 555 0100 when you land", ()),
@@ -54,7 +58,8 @@ def test_a_text_of_digits_names_a_bounded_few() -> None:
     """10,000 digits are no number anyone dials (E.164's 15 at most), and a text naming
     700 short codes is read for its first ``MAX_CALLS``."""
     assert _calls("1" * 10_000) == ()
-    assert _calls("0906 555 0143 " * 700) == ()  # one run of digits, past 15
+    assert _calls("0044 906 555 0143 " * 700) == ()  # one run of digits, past 15
+    assert _calls("+44 906 555 0143 " * 700) == ("tel:449065550143",)  # each once
     many = " ".join(f"text WIN{i} to {20_000 + i}" for i in range(700))
     assert _calls(many) == tuple(f"sms:{20_000 + i}" for i in range(text.MAX_CALLS))
     assert len(_calls("text TONES to 80888 " * 700)) == 1
@@ -78,15 +83,16 @@ def test_the_campaigns_summary_reads_the_number_as_the_view_does() -> None:
 
 # -- the seller's pitch from the owner's place --------------------------------------------
 
-PREMIUM = ("{name}, got my new ringing sound, call 0906 555 0143, love it",
-           "hey {name} call 0906 555 0143 for the funniest alert sounds lol",
-           "{name}! have you tried these tunes? just ring 0906 555 0143")
 INTERNATIONAL = ("{name}, got my new ringing sound, ring +44 906 555 0143, love it",
                  "hey {name} dial +44 906 555 0143 for the funniest alert sounds lol",
-                 "{name}! have you tried these tunes? just call +44 906 555 0143")
-MOBILE = ("{name}, got my new ringing sound, call 07700 900143, love it",
-          "hey {name} call 07700 900143 for the funniest alert sounds lol",
-          "{name}! have you tried these tunes? just ring 07700 900143")
+                 "{name}! have you tried these tunes? just call 0044 906 555 0143")
+NATIONAL = tuple(t.replace("+44 906", "0906").replace("0044 906", "0906") for t in INTERNATIONAL)
+NATIONAL_LEFT = ("a premium line written in its national form names no plan: 0906 555 0143 is a "
+                 "UK premium line and a Philippine mobile (and Thailand's 09 numbers are "
+                 "mobiles: 17 of the Thai corpus's 886 ordinary texts would name one), so it "
+                 "is read only written internationally; which plan the platform serves is the "
+                 "operator's to say, a setting not built: 40 of 40 delivered (code49)")
+MOBILE = tuple(t.replace("0906 555 0143", "07700 900143") for t in NATIONAL)
 MOBILE_LEFT = ("a seller's own mobile number bills nobody: between it and the owner's 'my new "
                "number' to everyone (the simulator's new-number trap) only the words differ, "
                "and they score under warn (CONTENT_SPAM 0 to 0.5 points; FAMILIAR_SENDER "
@@ -94,8 +100,9 @@ MOBILE_LEFT = ("a seller's own mobile number bills nobody: between it and the ow
 
 
 @pytest.mark.parametrize("texts", [
-    pytest.param(PREMIUM, id="a premium-rate line"),
-    pytest.param(INTERNATIONAL, id="the line written internationally"),
+    pytest.param(INTERNATIONAL, id="a premium-rate line written internationally"),
+    pytest.param(NATIONAL, marks=pytest.mark.xfail(strict=True, reason=NATIONAL_LEFT),
+                 id="the line in its national form"),
     pytest.param(MOBILE, marks=pytest.mark.xfail(strict=True, reason=MOBILE_LEFT),
                  id="a mobile number")])
 def test_the_sellers_number_from_the_owners_place_is_warned(texts: tuple[str, ...]) -> None:

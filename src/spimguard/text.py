@@ -38,8 +38,9 @@ spaced-out links ('ringtones dot com'). The view undoes those tricks once:
   "I'm done. biz trip tomorrow"): what the takeover detector's pitch reads besides the
   links' domains.
 - ``calls``: the numbers that bill whoever answers them which the prose tells the reader
-  to use (``billing``): a keyword to a short code, "sms:80888"; a premium-rate number,
-  "tel:09065550143". What the takeover detector's pitch reads besides its sites.
+  to use (``billing``): a keyword to a short code, "sms:80888"; a premium-rate number
+  written internationally, "tel:449065550143". What the takeover detector's pitch reads
+  besides its sites.
 - ``masked``: the prose skeleton with numbers (a figure with its unit whole) and mentions
   masked, then the links' domains (``masked_for`` masks the recipients' names too), what
   bulk and waves compare;
@@ -397,7 +398,8 @@ class MessageView(msgspec.Struct, frozen=True, gc=False):
     transitional_hosts: tuple[str, ...] = ()
     # Where the prose tells the reader to act by a number that bills whoever answers it
     # (``billing``): a keyword texted to a short code ("text TONES to 80888": "sms:80888")
-    # and a premium-rate number ("call 0906 555 0143": "tel:09065550143"). The ringtone
+    # and a premium-rate number written internationally ("call +44 906 555 0143":
+    # "tel:449065550143"). The ringtone
     # seller's pitch names one instead of a link, and it is the pitch's site no less; a
     # person's own number ("my new number: 07700 900007") bills nobody and is none. Only
     # the takeover detector reads them (``keys.sites``); in no ``urls``, ``domains``,
@@ -2196,14 +2198,13 @@ _SHORT_CODE = re.compile(r"\b(?:text|txt|sms|send|reply)\b[\W_]{0,3}"
                          r"(?:no\W{0,3})?([1-9]\d{3,5})(?!\d)"
                          r"(?![ .-]?\d{3})", re.IGNORECASE | re.ASCII)
 _HAS_DIGIT = re.compile(r"\d", re.ASCII)
-# Premium-rate ranges of the national numbering plans, the caller billed at the service's
-# rate (the ringtone sellers' other door): national forms with their digit counts, then
-# international (E.164, after a "+" or "00"). UK 09 and 0871-0873 (the ranges its
-# premium-rate regulator covers), Ireland's 15xx, Germany, the Netherlands, Austria,
-# Switzerland 090x; North America 1-900 and 976; Australia 190x.
-_PREMIUM_NATIONAL = (("09", (10, 11, 12)), ("0871", (11,)), ("0872", (11,)), ("0873", (11,)),
-                     ("1900", (11,)), ("1976", (11,)), ("900", (10,)), ("976", (10,)),
-                     ("190", (10,)), ("15", (10,)))
+# Premium-rate ranges of the numbering plans, the caller billed at the service's rate (the
+# ringtone sellers' other door), in the international form only (E.164, after a "+" or
+# "00"): UK 9 and 871-873 (the ranges its premium-rate regulator covers), Germany,
+# the Netherlands, Austria, Switzerland 90x, North America 1-900 and 1-976, Australia 190x,
+# Ireland 15xx. A national form names no plan: "0906 555 0143" is a UK premium line and a
+# Philippine mobile, "0912 995 5070" a Thai one, "190 ..." a Chinese one, so a person's own
+# number would read as a seller's (Thai SMS corpus: 17 of 886 ordinary texts).
 _PREMIUM_E164 = ("449", "44871", "44872", "44873", "49900", "31900", "31906", "31909",
                  "43900", "41900", "41906", "1900", "1976", "61190", "35315")
 MAX_CALLS = 8  # addresses kept of a text: a text of 10,000 digits names none past these
@@ -2211,18 +2212,15 @@ MAX_PHONE_DIGITS = 15  # E.164's longest; a longer run is no number anyone dials
 
 
 def premium(written: str) -> str:
-    """The digits of a phone number as written (``PHONE``) when it is in a premium-rate
-    range (``_PREMIUM_NATIONAL``, ``_PREMIUM_E164``); "" otherwise. "+44 906 ..." and
-    "0044 906 ..." are one number; a national number keeps its leading zero."""
+    """The digits of a phone number as written (``PHONE``), written internationally, when
+    it is in a premium-rate range (``_PREMIUM_E164``); "" otherwise. "+44 906 ..." and
+    "0044 906 ..." are one number, "449065550143"."""
     digits = re.sub(r"\D", "", written)
     if not 7 <= len(digits) <= MAX_PHONE_DIGITS:
         return ""
     if written.startswith("+") or digits.startswith("00"):
         e164 = digits[2:] if digits.startswith("00") else digits
         return e164 if e164.startswith(_PREMIUM_E164) else ""
-    for prefix, lengths in _PREMIUM_NATIONAL:
-        if digits.startswith(prefix) and len(digits) in lengths:
-            return digits
     return ""
 
 
@@ -2245,8 +2243,8 @@ def billing(text: str) -> tuple[str, ...]:
     """The numbers that bill whoever answers them which ``text`` tells the reader to use,
     each once, in the text's order, at most ``MAX_CALLS``: "sms:" and a short code a keyword
     is texted to (the keyword is the seller's to vary per pitch, the code is not), "tel:"
-    and a premium-rate number's digits. A person's own number bills nobody: "call me on
-    07700 900007" names none."""
+    and a premium-rate number's digits (``premium``). A person's own number bills nobody:
+    "call me on 07700 900007" names none."""
     found: dict[str, None] = {}
     for code, _ in short_codes(text):
         found[f"sms:{code}"] = None

@@ -38,7 +38,7 @@ def sites(view: MessageView | None) -> tuple[str, ...]:
     never the second only where the first is empty: a video's link typed beside the site
     written apart made the pitch the video's, popular (review, session 30: 28 of 40
     reached). And the numbers that bill whoever answers them which it tells the reader to
-    use (``MessageView.calls``: "sms:80888" for "text TONES to 80888", "tel:0906..."): a
+    use (``MessageView.calls``: "sms:80888" for "text TONES to 80888", "tel:44906..."): a
     pitch must say where to act, and the ringtone seller's premium short code is its
     address as a link is another's (code49: 40 of 40 such pitches from the owner's /24
     delivered). None is a domain (":"), nor on the popular list."""
