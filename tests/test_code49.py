@@ -11,6 +11,7 @@ reads: main's has no ``calls``), but the strict xfail, which names what is left.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -240,3 +241,14 @@ def test_the_campaigns_evidence_lists_the_short_codes_with_their_keywords() -> N
     assert info is not None and info["short_codes"][0] == "80888 TONES"
     assert info["phones"] == ["5550100"]  # every number as before, billing or not
     assert "short_codes" in str(openapi.document())
+
+
+def test_the_short_codes_words_are_read_a_bounded_way() -> None:
+    """Each word between the verb and "to" is at most 24 letters with a quote each side
+    (``text._SHORT_CODE``): a word of any length ("[...]+" then a blank) made every "text"
+    of 'text"text"...' a scan to the end (15,000 characters: 2.1 s). No unbounded run but
+    the blanks, which end at the next word; the hostile text is read for what it holds."""
+    pattern = text._SHORT_CODE.pattern
+    assert re.search(r"\]\+\\s\+", pattern) is None and r"\w{1,24}" in pattern
+    assert text.billing('text"' * 3000) == ()
+    assert text.billing("text" + '"text' * 3000 + " to 80888") == ("sms:80888",)

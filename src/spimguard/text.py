@@ -2192,9 +2192,12 @@ PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{6,}\d")
 # is a number a carrier leases to a service (4 to 6 digits, never starting with 0), never a
 # person's; the keyword, a word to three after the verb, is what the service bills or
 # subscribes. Not the start of a longer number ("text me on 5550 1000": the code ends there,
-# a 2-digit figure may follow, "to 87121 18+").
+# a 2-digit figure may follow, "to 87121 18+"). Each word bounded (24 letters, a quote each
+# side): a word of any length made every "text" of 'text"text"...' a scan to the text's end
+# (15,000 characters: 2.1 s).
 _SHORT_CODE = re.compile(r"\b(?:text|txt|sms|send|reply)\b[\W_]{0,3}"
-                         r"((?:[\w\"'\u2018-\u201d]+\s+){0,3}?)(?:to|2|on)\b[\s:]{0,3}"
+                         r"((?:[\"'\u2018-\u201d]?\w{1,24}[\"'\u2018-\u201d]?\s+){0,3}?)"
+                         r"(?:to|2|on)\b[\s:]{0,3}"
                          r"(?:no\W{0,3})?([1-9]\d{3,5})(?!\d)"
                          r"(?![ .-]?\d{3})", re.IGNORECASE | re.ASCII)
 _HAS_DIGIT = re.compile(r"\d", re.ASCII)
