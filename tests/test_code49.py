@@ -252,3 +252,10 @@ def test_the_short_codes_words_are_read_a_bounded_way() -> None:
     assert re.search(r"\]\+\\s\+", pattern) is None and r"\w{1,24}" in pattern
     assert text.billing('text"' * 3000) == ()
     assert text.billing("text" + '"text' * 3000 + " to 80888") == ("sms:80888",)
+
+
+def test_a_premium_line_written_in_pairs_is_read() -> None:
+    """A number written internationally is read whatever its grouping ("+44 90 65 55 01 43"
+    holds no four digits in a row, which only a short code needs)."""
+    assert _calls("ring +44 90 65 55 01 43 now") == ("tel:449065550143",)
+    assert _calls("ring 0044 90 65 55 01 43 now") == ("tel:449065550143",)

@@ -2179,7 +2179,7 @@ def _view(raw: str) -> MessageView:
                        prose_skeleton=prose_skel, spaced=spaced, apart_hosts=apart,
                        apart_tails=tails, apart_sites=sites, unread_hosts=unread,
                        transitional_hosts=transitional,
-                       calls=billing(prose) if _HAS_DIGIT.search(prose) else ())
+                       calls=billing(prose))
 
 
 # -- numbers that bill whoever answers them (``MessageView.calls``) ----------------------
@@ -2200,7 +2200,10 @@ _SHORT_CODE = re.compile(r"\b(?:text|txt|sms|send|reply)\b[\W_]{0,3}"
                          r"(?:to|2|on)\b[\s:]{0,3}"
                          r"(?:no\W{0,3})?([1-9]\d{3,5})(?!\d)"
                          r"(?![ .-]?\d{3})", re.IGNORECASE | re.ASCII)
-_HAS_DIGIT = re.compile(r"\d", re.ASCII)
+# What each needs: a short code its four digits in a row, a number written internationally
+# its "+" or "00" ("+44 90 65 55 01 43" holds no four): ``billing`` asks neither pattern of
+# a text without them, most of all.
+_FOUR_DIGITS = re.compile(r"\d{4}", re.ASCII)
 # Premium-rate ranges of the numbering plans, the caller billed at the service's rate (the
 # ringtone sellers' other door), in the international form only (E.164, after a "+" or
 # "00"): UK 9 and 871-873 (the ranges its premium-rate regulator covers), Germany,
@@ -2249,8 +2252,11 @@ def billing(text: str) -> tuple[str, ...]:
     and a premium-rate number's digits (``premium``). A person's own number bills nobody:
     "call me on 07700 900007" names none."""
     found: dict[str, None] = {}
-    for code, _ in short_codes(text):
-        found[f"sms:{code}"] = None
+    if _FOUR_DIGITS.search(text) is not None:
+        for code, _ in short_codes(text):
+            found[f"sms:{code}"] = None
+    if len(found) >= MAX_CALLS or ("+" not in text and "00" not in text):
+        return tuple(found)
     for match in PHONE.finditer(text):
         digits = premium(match.group())
         if digits:
