@@ -282,6 +282,33 @@ def people(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled | N
     return len(text), len(people) + bool(room and room.dormant)
 
 
+def calling(cfg: TakeoverSettings, plan: Plan, facts: Facts, room: Settled | None,
+            calls: tuple[str, ...]) -> Signal | None:
+    """PREMIUM_BROADCAST for a familiar session's broadcast (``TakeoverDetector._broadcast``)
+    whose pitch names a number that bills whoever answers it (``MessageView.calls``: a
+    keyword to a short code, a premium-rate line), once this session has given that pitch
+    to ``pitch_ties`` people in the burst window (``_text_burst``), this message's included;
+    None otherwise.
+
+    A pitch must tell its reader where to act. A link says so by a site, and a little-known
+    site's shape speaks for itself (``LINK_PHISHY``); a number that bills its caller says so
+    by what it is: a short code is leased by a service, a premium-rate line charges the
+    caller, and nobody's own number is either. One friend passing a vote line or a charity's
+    code to two others is a friend's word; the same billing number to the ties the account
+    had not been writing to, within minutes, is an advert, whoever holds the device (code49:
+    the ringtone seller's "text TONES to 80888" from the owner's /24 and app, 40 of 40
+    delivered once FAMILIAR_SENDER was gone, for its words scored 2.1 to 6.0). What the
+    words say, in the content group: between people who list each other it warns, never
+    holds (``policy.py``); the owner forwarding a vote line to everyone is warned too."""
+    if plan.text_to is None:
+        return None
+    given = _text_burst(plan, facts, pitchable(plan, facts), room)
+    if given < cfg.pitch_ties:
+        return None
+    return Signal("PREMIUM_BROADCAST", 1.0, f"a number that bills whoever answers it "
+                  f"({', '.join(calls[:2])}) given to {given} people in minutes")
+
+
 class Burst(NamedTuple):
     size: int  # distinct contacts the burst counts
     slow: int  # ... of which over the session's life (``_slow_burst``)

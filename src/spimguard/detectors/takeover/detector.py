@@ -552,10 +552,11 @@ class TakeoverDetector(base.Planning[_Found | None]):
             "as", event.session), open_) if open_ else None
         if inherited:
             out.append(inherited)
-        if not risk and session.trusted(cfg, known, judged, now) and self._established(
-                memo, ctx, facts) and all(facts[found.contacts]) and len(
-                _reciprocating(found, facts, event.account)) == len(
-                found.contacts.members) and not self._broadcast(memo, ctx, facts):
+        familiar = not risk and session.trusted(cfg, known, judged, now) and self._established(
+            memo, ctx, facts) and all(facts[found.contacts]) and len(
+            _reciprocating(found, facts, event.account)) == len(found.contacts.members)
+        broadcast = familiar and self._broadcast(memo, ctx, facts)
+        if familiar and not broadcast:
             out.append(Signal("FAMILIAR_SENDER", 1.0, f"its usual app "
                               f"'{judged.get('client')}' on its usual network, to its "
                               "contacts"))
@@ -569,6 +570,10 @@ class TakeoverDetector(base.Planning[_Found | None]):
             # vouching for the words (``policy.py``).
             out.append(Signal("SESSION_UNFAMILIAR", risk, "sent from a session the "
                               "account does not use, not proven the owner's"))
+        if broadcast and view is not None and view.calls:
+            calling = burst.calling(cfg, found, facts, memo.room, view.calls)
+            if calling:
+                out.append(calling)
         if not risk:
             # What a clean message's writes ask of it (``_learn``: ``_vouching``), judged
             # while reads are still made (``read_more``).
