@@ -53,9 +53,9 @@ def test_postgres_refuses_a_schema_behind_its_own(postgres_server: str) -> None:
         with pytest.raises(RecordsUnavailable, match="spimguard db upgrade"):
             PostgresRecords(url)
         assert upgrade(url) == ["0001_records.sql", "0002_console.sql",
-                                "0003_code_point_order.sql"]
+                                "0003_code_point_order.sql", "0004_console_total_order.sql"]
         assert upgrade(url) == [], "an upgraded database is left alone"
-        assert schema_version(url) == 3
+        assert schema_version(url) == 4
 
 
 def test_an_old_sqlite_database_gains_the_digest_column(tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ def test_a_postgres_database_of_session_47_is_upgraded_with_its_rows(
                              "score, signals, text_sha256, fingerprint, domains, result) VALUES "
                              "(%s, 1, 'message', 'a', '', 'hold', 0, '', '', '', '', '')",
                              (name,))
-        assert upgrade(url) == ["0003_code_point_order.sql"]
+        assert upgrade(url) == ["0003_code_point_order.sql", "0004_console_total_order.sql"]
         store = PostgresRecords(url)
         try:
             assert [e.id for e in store.timeline("a", "", 0.0)] == ["Zed", "apple"]

@@ -84,18 +84,17 @@ ROTATED = ("evade47's broadcast (``TakeoverDetector._broadcast``) counts one ses
            "with one session each; 3 of 40 with one session for all). The unproven sessions "
            "have an account-wide burst for this (``keys.doubted``); the familiar ones none, "
            "and one is a new stored set (review47)")
-UNLINKED = ("evade47's principle is a link's: a pitch with no link (the ringtone seller's "
-            "premium shortcode, 'text TONES to 80888') from the owner's own place asks nothing "
-            "of the broadcast (``text_to`` is planned only for a link), FAMILIAR_SENDER takes "
-            "four points off each, and the words alone stay under warn: all 40 delivered, on "
-            "main as on evade47 (review47)")
+# UNLINKED, the shortcode with no link (40 of 40 delivered on evade47), closed by code49: the
+# number that bills whoever answers it is the pitch's site (``MessageView.calls``), and its
+# broadcast PREMIUM_BROADCAST (``burst.calling``); the premium-rate line's variant is in
+# ``test_code49``.
 
 
 @pytest.mark.parametrize(("texts", "per_session"), [
-    pytest.param(PITCH, 3, marks=pytest.mark.xfail(strict=True, reason=ROTATED),
-                 id="a new session every three pitches"),
-    pytest.param(SHORTCODE, 40, marks=pytest.mark.xfail(strict=True, reason=UNLINKED),
-                 id="a shortcode, no link")])
+    # ROTATED mended by bcast49 (``_broadcast`` reads the other familiar sessions' sets),
+    # UNLINKED by code49 (a billing number is the pitch's site).
+    pytest.param(PITCH, 3, id="a new session every three pitches"),
+    pytest.param(SHORTCODE, 40, id="a shortcode, no link")])
 def test_a_broadcast_from_the_owners_place_stepped_around_is_warned(
         texts: tuple[str, ...], per_session: int) -> None:
     assert _from_the_owners_place(texts, per_session).count("deliver") <= 6

@@ -524,18 +524,20 @@ def test_a_records_touches_in_one_write_are_applied_in_one_pass(
     """The memory backend (and SQLite's copy) holds a sided record's touches of one write
     until another record's write or the call's end, and applies them in one
     ``sided.touched_sides``: a message's three of its sender's ties, past other keys'
-    writes between; a value lodged in a record, or a Delete, applies those held first."""
-    from spimguard.state import sided
-
+    writes between; a value lodged in a record, or a Delete, applies those held first.
+    Counted where the memory state applies what it held (``MemoryState._touch_held``, the
+    parts it hands to ``sided`` at once): which of ``sided``'s ways takes them (its small
+    record's ``_touched_small``, asked with no ``touched_sides`` frame since ``ties49``, or
+    the general loop) is ``sided``'s, and its one pass over the parts is
+    ``test_touches_of_several_sides_at_once_leave_the_bytes_each_in_turn_leaves``'."""
     calls: list[tuple[str, ...]] = []
-    together = sided.touched_sides
+    together = MemoryState._touch_held
 
-    def counted(record: sided.Record | None, ttls: tuple[float, ...],
-                parts: list[sided.Part], now: float) -> sided.Record:
-        calls.append(tuple(m for _, fresh, _, _ in parts for m in fresh))
-        return together(record, ttls, parts, now)
+    def counted(self: MemoryState) -> None:
+        calls.append(tuple(m for _, fresh, _, _ in self._parts for m in fresh))
+        together(self)
 
-    monkeypatch.setattr(sided, "touched_sides", counted)
+    monkeypatch.setattr(MemoryState, "_touch_held", counted)
     state, a, b = MemoryState(), accounts.tie_record("@a:s"), accounts.tie_record("@b:s")
     ttl = accounts.TALKED_TTL  # the declared one: no part goes the slow way (``_onward``)
     state.write([Touch(b, ("@a:s",), ttl, side=accounts.TALKED),

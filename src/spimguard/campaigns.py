@@ -16,8 +16,9 @@ from typing import Any
 
 from .events import rfc3339
 from .records import CampaignMessage, RecordReads
+from .text import PHONE as _PHONE
+from .text import short_codes
 
-_PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{6,}\d")
 _HANDLE = re.compile(r"(?<![\w.])@[A-Za-z][\w.]{2,31}")
 
 
@@ -29,6 +30,16 @@ def contacts_in(texts: list[str]) -> tuple[list[str], list[str]]:
         phones.update(re.sub(r"[\s().-]", "", p) for p in _PHONE.findall(text))
         handles.update(h.lower() for h in _HANDLE.findall(text))
     return [p for p, _ in phones.most_common(50)], [h for h, _ in handles.most_common(50)]
+
+
+def short_codes_in(texts: list[str]) -> list[str]:
+    """The short codes the campaign tells its readers to text a keyword to, with each
+    keyword ("80888 TONES"; ``text.short_codes``), most used first: where the seller's
+    service bills those who answer, which a carrier can name the lessee of."""
+    codes: Counter[str] = Counter()
+    for text in texts:
+        codes.update(f"{code} {word}".strip() for code, word in short_codes(text))
+    return [c for c, _ in codes.most_common(50)]
 
 
 def summary(records: RecordReads, campaign: str,
@@ -52,7 +63,8 @@ def summary(records: RecordReads, campaign: str,
         session["last"] = max(session["last"], m.ts)
         session["messages"] += 1
         recipients.update(m.recipients)
-    phones, handles = contacts_in([m.text for m in messages])
+    texts = [m.text for m in messages]
+    phones, handles = contacts_in(texts)
     reports = sum(1 for m in messages for r in records.reports(m.id) if r.label == "spam")
     info: dict[str, Any] = {
         "id": campaign,
@@ -69,6 +81,7 @@ def summary(records: RecordReads, campaign: str,
                     for d, v in sorted(domains.items(), key=lambda kv: -kv[1][2])],
         "phones": phones,
         "handles": handles,
+        "short_codes": short_codes_in(texts),  # additive (code49)
     }
     info["shape"] = shape(info)
     return info

@@ -2,7 +2,8 @@
 
 A bundle is a folder (or the same files zipped):
 
-- ``summary.json``: the campaign (times, counts, senders, sessions, domains, phones, handles);
+- ``summary.json``: the campaign (times, counts, senders, sessions, domains, phones, handles,
+  short codes with their keywords);
 - ``messages.csv``: every message kept as evidence: id, time, sender, session, client, IP,
   recipient pseudonyms, action, text;
 - ``domains.csv`` and ``sessions.csv``: the advertised domains and the sending sessions;

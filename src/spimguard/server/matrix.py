@@ -88,6 +88,7 @@ from ..events import (
     Login,
     Message,
     Verdict,
+    nul_free,
     without_nul,
 )
 from ..state.ops import FOREVER, Contains, Delete, Distinct, Get, Members, Put, Remove, Touch, Write
@@ -157,27 +158,20 @@ def ciphertext_size(content: Mapping[str, Any]) -> int:
 
 
 def matrix_id(value: object, name: str) -> str:
-    """A user or room id: a non-empty string of at most 255 bytes, or a logged 400."""
+    """A user or room id: a non-empty string of at most 255 bytes holding no U+0000, or a
+    logged 400. The NUL is refused as the API refuses it in any name
+    (``events.without_nul``), here where the id is read and before it is stated: a
+    member's id is kept in the room's state, not in an event the bridge judges, and would
+    come back as a recipient of every message in the room, each refused (a remote
+    server's one join with such an id would have silenced the room)."""
     if not isinstance(value, str) or not value:
         raise BadInput(f"'{name}' must be a non-empty string", field=name)
     if len(value.encode("utf-8", "surrogatepass")) > _MAX_ID_BYTES:
         log.warning("refused a callback whose %s is %d characters long (at most %d bytes)",
                     name, len(value), _MAX_ID_BYTES)
         raise BadInput(f"'{name}' is longer than {_MAX_ID_BYTES} bytes", field=name)
-    return value
-
-
-def _nul_free(event: Message | Login) -> Any:
-    """``event`` as ``events.without_nul`` leaves it (U+0000 dropped from its text, a name
-    holding one refused), walked only when a string the bridge set in it from a callback
-    holds one: the walk rebuilds the event (~24 µs), the look ~1."""
-    client = event.client
-    said = [event.id, event.session, client.id, client.ip]
-    if isinstance(event, Message):
-        said += [event.sender, event.text or "", event.conversation, *event.recipients]
-    else:
-        said += [event.account, event.ip]
-    return without_nul(event) if "\x00" in "".join(said) else event
+    checked: str = without_nul(value, name)
+    return checked
 
 
 def client_product(user_agent: str) -> str:
@@ -345,7 +339,7 @@ class MatrixBridge:
             agent, ip = (str(v or "") for v in info[0])
         session = (device or _event_id("login"))[:256]
         product = client_product(agent)
-        result = self.engine.process(_nul_free(Login(
+        result = self.engine.process(nul_free(Login(
             id=_event_id("login"), ts=EventTime(time.time()), account=user, session=session,
             ip=ip[:256], client=Client(id=product, ip=ip[:256]))))
         self.metrics.count(("login",), (result,))
@@ -357,11 +351,11 @@ class MatrixBridge:
 
     def _judge(self, message: Message) -> Verdict:
         """The engine's verdict on a message or invitation the bridge built from a callback's
-        JSON, U+0000 out of it as from every event the API decodes (``events.without_nul``):
+        JSON, U+0000 out of it as from every event the API decodes (``events.nul_free``):
         a Matrix body may carry one, and on PostgreSQL's records a kept text holding it
         failed the batch's commit, so a room's spam with a NUL was never blocked there
         (review48). A name holding one is refused (400), as the API refuses it."""
-        verdict = self.engine.process(_nul_free(message))
+        verdict = self.engine.process(nul_free(message))
         assert isinstance(verdict, Verdict)
         self.metrics.count((type(message).__name__.lower(),), (verdict,))
         return verdict

@@ -87,7 +87,9 @@ _CAMPAIGN = _object(
                        "messages"),
     domains=("array", "per domain: domain, first_seen, last_seen, messages"),
     phones=({"type": "array", "items": {"type": "string"}}, "phone numbers advertised"),
-    handles=({"type": "array", "items": {"type": "string"}}, "@handles advertised"))
+    handles=({"type": "array", "items": {"type": "string"}}, "@handles advertised"),
+    short_codes=({"type": "array", "items": {"type": "string"}},
+                 "short codes advertised, each with its keyword ('80888 TONES')"))
 _RELEASES = _object(
     releases=({"type": "array", "items": _object(
         cursor=("integer", "this release's place: pass the last one as after="),

@@ -119,6 +119,10 @@ _INDEXED = 32
 # over the members of the side's oldest time once they number some hundreds (8,000
 # senders at one ts: 0.39 ms a message at 2,000 members of one time, 0.05 in numpy).
 _SEARCHED = 256
+# The time a small record's touch last packed (``_touched_small``): the time itself (the
+# same object, so the same value), its eight bytes, its low six and its bits. One tuple,
+# read and replaced whole: a thread reads one time's four or another's, never a mix.
+_NOW: tuple[float | None, bytes, bytes, int] = (None, b"", b"", 0)
 
 
 def _mask(times: bytes | bytearray, sides: int) -> int:
@@ -895,69 +899,117 @@ def _touched_small(record: Record, ttls: Sequence[float], parts: Sequence[Part],
     record's least time's cutoff (then the side must have no member) or with more names
     than the cap (a side holds at most the record's names, so with no more than its cap
     none is dropped); and ``_kept`` inline, its layout's tests known here (ranks a byte
-    from 2, times in six bytes: the byte's ``_SIX`` stays set, nothing to settle)."""
+    from 2, times in six bytes: the byte's ``_SIX`` stays set, nothing to settle).
+
+    Session 49 (``ties49``: 33,900 → 32,200 instructions an application on the mixed
+    load's ties, with the memory state's call): ``held`` copied once, an account's lodged
+    tail riding after the times (``end`` kept as they change); a member's place found once
+    for the parts that name it; a write's time packed once for its records (``_NOW``); and
+    the memory state asks this with no ``touched_sides`` frame (``_touch_held``)."""
     times, end, names = record.held, record.end, record.names
     sides, n = len(ttls), len(names)
     if times[0] & 0x83 != _SIX or sides > 8 or times[1]:  # (ranks a byte, six bytes, no head)
         return False
+    global _NOW
+    held_now, packed, six, bits = _NOW
+    if held_now is not now:  # (the recipient's and the sender's records: one ``now``)
+        packed = _DOUBLE.pack(now)
+        _NOW = now, packed, six, bits = now, packed, packed[:6], _BITS.unpack(packed)[0]
     times_at = 2 + sides * n  # the ranks after the byte and the one-byte mask: none held
     count = (end - times_at) // 6  # (``_count``: 8 bytes the least, 6 each later one)
-    packed = _DOUBLE.pack(now)
-    changed = bytearray(times[:end])
     if count:
         # A record of one time may hold a negative one (``least``'s top bit), not of more:
         # of two or more in six bytes, their offsets from the least compare as they do.
         # (The newest's six bytes end the times: read as the 8 ending there.)
         least = _BITS.unpack_from(times, times_at)[0]
-        ahead = _BITS.unpack(packed)[0] - least
-        last = 0 if count == 1 else (_BITS.unpack_from(times, end - 8)[0] >> 16) - least & _LOW
-        if not last <= ahead <= _LOW or count > 254 or least >> 63:  # (late, or an edge)
+        ahead = bits - least
+        if count > 1:
+            last = (_BITS.unpack_from(times, end - 8)[0] >> 16) - least & _LOW
+            if not last <= ahead <= _LOW or count > 254:  # (late, or an edge)
+                return False
+        elif not 0 <= ahead <= _LOW or least >> 63:
             return False
+        else:
+            last = 0
         oldest = _DOUBLE.unpack_from(times, times_at)[0]  # the record's least time
         rank = count
+        # The whole held bytes copied once (an account's lodged tail with them: what follows
+        # ``end`` moves with every change before it), the new time put at the times' end.
+        changed = bytearray(times)
         if ahead > last:
             rank += 1
-            changed += packed[:6]
+            changed[end:end] = six
+            end += 6
     else:  # a record's first time, in eight bytes (``_appended``)
         oldest, rank = math.inf, 1
-        changed += packed
-    left: set[int] = set()  # the ranks the raised members held
+        changed = bytearray(times)
+        changed[end:end] = packed
+        end += 8
+    left: set[int] | None = None  # the ranks the raised members held, past the first
+    freed = 0  # the first of them (a set made only for a second: ~1 in 2 touches frees one)
+    member, at = None, -1  # (two parts of one member, the sender's two sides: found once)
+    checked = None  # a TTL found to end where it should (``_ends_with``) at ``now``
     for side, fresh, ttl, cap in parts:
-        if (len(fresh) != 1 or cap < 1 or ttl != ttls[side] or not now + ttl - ttl >= now):
+        if len(fresh) != 1 or cap < 1 or ttl != ttls[side]:
             return False
+        if ttl is not checked:
+            if not now + ttl - ttl >= now:
+                return False
+            checked = ttl
         base = 2 + side * n
         if oldest <= now - ttl and changed.count(0, base, base + n) < n:
             return False  # a member on the side may be past the cutoff
-        member = fresh[0]
-        if member in names:
-            at = base + names.index(member)
-            if (held := changed[at]) != rank:
-                changed[at] = rank
-                if held:
+        if fresh[0] is not member:
+            member = fresh[0]
+            at = names.index(member) if member in names else -1
+        if at >= 0:
+            if (held := changed[base + at]) != rank:
+                changed[base + at] = rank
+                if not held:
+                    pass
+                elif left is not None:
                     left.add(held)
+                elif not freed:
+                    freed = held
+                elif held != freed:
+                    left = {freed, held}
         else:  # a rank for it at the end of every side's, now's on this side
             for r in range(sides, 0, -1):
                 changed.insert(2 + r * n, rank if r == side + 1 else 0)
             names = (*names, member)
+            at = n
             n += 1
+            end += sides
             base += side
         if n > cap and (on := n - changed.count(0, base, base + n)) > cap:
+            if left is None:
+                left = {freed} if freed else set()
             names = _capped(changed, names, side, sides, on - cap, left, None)
+            end -= (n - len(names)) * sides
             n = len(names)
-    if left:  # (``_kept``'s drops: a freed time is never now's, held by the member raised)
+            member = None  # (places may have moved)
+    if freed or left:  # (``_kept``'s drops: a freed time is never now's, held by the member raised)
         times_at = 2 + sides * n
-        # a drop moves the ranks above it down (one most often: no list made and sorted)
-        for held in (left if len(left) == 1 else sorted(left, reverse=True)):
+        # a drop moves the ranks above it down (one most often: no set made and sorted)
+        for held in ((freed,) if left is None else sorted(left, reverse=True)):
             if changed.find(held, 2, times_at) < 0:
                 if held > 1:  # a later time's six bytes (``_dropped``'s, inline)
                     del changed[times_at + 6 * held - 4:times_at + 6 * held + 2]
+                    end -= 6
+                elif end - times_at > 8:  # the least's successor made the least
+                    least = _BITS.unpack_from(changed, times_at)[0]
+                    changed[times_at:times_at + 14] = _BITS.pack(
+                        least + ((_BITS.unpack_from(changed, times_at + 6)[0] >> 16) - least
+                                 & _LOW))
+                    end -= 6
                 else:
-                    _dropped(changed, times_at, held)
+                    del changed[times_at:end]
+                    end = times_at
                 changed[2:times_at] = changed[2:times_at].translate(_DOWN[held])
-    if names is record.names:  # (``_rehold`` inline)
-        record.held, record.end = bytes(changed) + times[end:], len(changed)
-    else:
-        _grown(record, names, bytes(changed), sides)
+    record.held, record.end = bytes(changed), end
+    if names is not record.names:
+        record.names = (names if n <= _INDEXED else  # (``_grown``'s, inline)
+                        _named(names, _Index(names, record.held[:end], sides)))
     return True
 
 

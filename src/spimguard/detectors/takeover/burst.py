@@ -220,14 +220,93 @@ def _text_burst(plan: Plan, facts: Facts, ok: Sequence[bool], room: Settled | No
         if contact and not sent and p not in settled)
 
 
-def broadcast(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled | None) -> int:
+def broadcast(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled | None,
+              others: tuple[tuple[Tally, Tally], ...] = ()) -> int:
     """How far a familiar session's message with a little-known site reaches as a
     broadcast (``TakeoverDetector._broadcast``), this message's recipients included: the
     people it gave this site to in the burst window (``_text_burst`` over ``pitchable``),
-    or the dormant ties it wrote to there, whatever it sent them (a site per pitch)."""
+    or the dormant ties it wrote to there, whatever it sent them (a site per pitch).
+    ``others``: the burst and pitch sets of the account's other familiar sessions
+    (``plan.sessions_sets``), counted with the session's own: each set's count, and a
+    recipient once, in none of them or in the one that holds it (``_over``)."""
     assert plan.burst is not None
-    return max(_text_burst(plan, facts, pitchable(plan, facts), room),
-               _new_dormant(plan.burst, facts, dormant) + bool(room and room.dormant))
+    ok = pitchable(plan, facts)
+    text = _text_burst(plan, facts, ok, room)
+    ties = _new_dormant(plan.burst, facts, dormant) + bool(room and room.dormant)
+    if others:
+        assert plan.text_to is not None
+        settled = frozenset() if room is None else room.people
+        text += _over(plan.text_to, facts, [t for _, t in others], frozenset(
+            [p for p, can in zip(plan.text_to.members, ok, strict=True)
+             if can and p not in settled]))
+        ties += _over(plan.burst, facts, [b for b, _ in others], frozenset(dormant))
+    return max(text, ties)
+
+
+def _over(own: Tally, facts: Facts, sets: list[Tally], counted: frozenset[str]) -> int:
+    """What ``sets`` (other sessions' sets of ``own``'s kind, asked of the same members)
+    add to ``own``'s count with ``counted`` (the members ``own``'s count adds when it does
+    not hold them): each set's count, with each asked member once, however many of the
+    sets hold it (a recipient written from two sessions is one person)."""
+    holders = [int(h) for h in facts[own][1]]
+    added = 0
+    for tally in sets:
+        count, known = facts[tally]
+        added += int(count)
+        holders = [h + bool(k) for h, k in zip(holders, known, strict=True)]
+    for p, h, was in zip(own.members, holders, facts[own][1], strict=True):
+        # As counted so far: each set holding it, and once more if ``own``'s count adds it.
+        times = h + (p in counted and not was)
+        added -= max(0, times - 1)
+    return added
+
+
+
+def people(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled | None,
+           texts: Sequence[tuple[str, ...]], ties: Sequence[tuple[str, ...]]
+           ) -> tuple[int, int]:
+    """``broadcast``'s two counts over the sessions, each person once: what the pitch's
+    sets (``texts``) and the burst's sets (``ties``) hold (``Members``, as read), joined,
+    with the recipients each count adds (``_text_burst``, ``_new_dormant``). Asked only
+    when the counts summed (``broadcast``'s ``others``, an upper bound: a person in two
+    sets is counted in each) reach the bound, so a friend's link given again from the
+    other device is never what makes a broadcast."""
+    assert plan.text_to is not None
+    settled = frozenset() if room is None else room.people
+    text = set().union(*texts, [
+        p for p, can in zip(plan.text_to.members, pitchable(plan, facts), strict=True)
+        if can and p not in settled])
+    if room is not None and room.listed:
+        text.add(room.token)
+    people = set().union(*ties, dormant)
+    return len(text), len(people) + bool(room and room.dormant)
+
+
+def calling(cfg: TakeoverSettings, plan: Plan, facts: Facts, room: Settled | None,
+            calls: tuple[str, ...]) -> Signal | None:
+    """PREMIUM_BROADCAST for a familiar session's broadcast (``TakeoverDetector._broadcast``)
+    whose pitch names a number that bills whoever answers it (``MessageView.calls``: a
+    keyword to a short code, a premium-rate line), once this session has given that pitch
+    to ``pitch_ties`` people in the burst window (``_text_burst``), this message's included;
+    None otherwise.
+
+    A pitch must tell its reader where to act. A link says so by a site, and a little-known
+    site's shape speaks for itself (``LINK_PHISHY``); a number that bills its caller says so
+    by what it is: a short code is leased by a service, a premium-rate line charges the
+    caller, and nobody's own number is either. One friend passing a vote line or a charity's
+    code to two others is a friend's word; the same billing number to the ties the account
+    had not been writing to, within minutes, is an advert, whoever holds the device (code49:
+    the ringtone seller's "text TONES to 80888" from the owner's /24 and app, 40 of 40
+    delivered once FAMILIAR_SENDER was gone, for its words scored 2.1 to 6.0). What the
+    words say, in the content group: between people who list each other it warns, never
+    holds (``policy.py``); the owner forwarding a vote line to everyone is warned too."""
+    if plan.text_to is None:
+        return None
+    given = _text_burst(plan, facts, pitchable(plan, facts), room)
+    if given < cfg.pitch_ties:
+        return None
+    return Signal("PREMIUM_BROADCAST", 1.0, f"a number that bills whoever answers it "
+                  f"({', '.join(calls[:2])}) given to {given} people in minutes")
 
 
 class Burst(NamedTuple):

@@ -25,6 +25,9 @@ SIGNALS = {
                         "or own app, no contact list read, no link in the clear, to contacts "
                         "who list it back, from its own network (volume and words alone then "
                         "warn)",
+    "PREMIUM_BROADCAST": "the account's usual session gave a number that bills whoever "
+                         "answers it (a short code, a premium-rate line) to many contacts "
+                         "it had not been writing to, within minutes: an advert",
     "SESSION_UNFAMILIAR": "sent from a session the account does not use, not proven the "
                           "owner's (no points: mutual contacts no longer vouch for the words)",
 }

@@ -19,12 +19,13 @@ from ... import accounts, lists
 from ...config import Config
 from ...events import RECEIVED, AccountInfo, Challenge, ContactsRead, Invite, Login, Message
 from ...signals import Signal
-from ...state.ops import Distinct, Get, Incr, Put, Query, Touch, Write
+from ...state.ops import Distinct, Get, Incr, Members, Put, Query, Touch, Write
 from ...text import MessageView
 from .. import base
 from ..base import BATCH_COMMITS, Context, Facts, Outcome, once, ramp, read_more, settings, shared
 from . import burst, incidents, keys, profile, rooms, session
-from .plan import Plan, plan, standing
+from .origin import client_family, stand_in
+from .plan import Plan, plan, sessions_sets, standing
 from .record import Record, decode, put_of
 from .settings import TakeoverSettings
 
@@ -238,7 +239,24 @@ class TakeoverDetector(base.Planning[_Found | None]):
         link say then counts as from any contact who lists the sender back: a pitch is
         warned (``policy.py``: the relationship bounds the words), Gran's e-card from her
         own phone is delivered or warned as before, never held, nor is her session asked:
-        the device is still hers to all evidence (``test_attack_session29``)."""
+        the device is still hers to all evidence (``test_attack_session29``).
+
+        **Counted over the account's familiar sessions** (``bcast49``). A session id is the
+        client's to choose and a sign-in costs nothing, and a session new from the owner's
+        /24 with the owner's app is familiar at once: the seller's software signing in anew
+        every three pitches reached three people a session, 40 of 40 delivered (review47).
+        What FAMILIAR_SENDER vouches for is the person behind the owner's places, and a
+        person on the phone and the laptop at once is one person passing a link on: so the
+        sets counted are those of every session the record keeps as familiar that wrote in
+        the burst window (``_others``, up to ``max_sessions``), read, never written: the
+        burst's dormant ties and this pitch's people of each, with the session's own
+        (``burst.broadcast``). A friend gives a link to the two or three it catches up with
+        whichever device is in its hand; a campaign gives it to the list, however many
+        sessions it spreads the list over. Summed, a person written from two sessions counts
+        twice: the recipients are asked of every set (each once), and past the bound the
+        sets' people are read and joined (``burst.people``), so no re-sent link makes a
+        broadcast. Dormant ties rarely repeat: a familiar session's clean message makes its
+        recipients ties the account writes to, which no other session's burst then counts."""
         view, found = ctx.view, memo.plan
         if view is None or found.text_to is None or found.burst is None:
             return False  # an encrypted message names no site; no link, no broadcast
@@ -248,9 +266,43 @@ class TakeoverDetector(base.Planning[_Found | None]):
             # the ties the account had not been writing to counts (as ``keys.shares``), and
             # the life's every video link to a close friend reads nothing more.
             return False
-        read_more(ctx, (found.text_to, found.burst))
-        return burst.broadcast(found, facts, dormant, memo.room) >= (
-            self.cfg.popular_share_ties if popular else self.cfg.pitch_ties)
+        others = sessions_sets(found, ctx.event.account, self._others(memo, ctx, facts))
+        read_more(ctx, (found.text_to, found.burst, *[q for pair in others for q in pair]))
+        bound = self.cfg.popular_share_ties if popular else self.cfg.pitch_ties
+        if burst.broadcast(found, facts, dormant, memo.room, others) < bound:
+            return False
+        if not others:
+            return True
+        # Summed, a person given the link from two sessions counts twice: past the bound,
+        # the sets' people are read and joined (``burst.people``), each person once. Only
+        # the sets that hold anyone.
+        texts = [Members(t.key, t.side) for t in (found.text_to, *[t for _, t in others])
+                 if facts[t][0]]
+        ties = [Members(b.key, b.side) for b in (found.burst, *[b for b, _ in others])
+                if facts[b][0]]
+        read_more(ctx, (*texts, *ties))
+        return max(burst.people(found, facts, dormant, memo.room, [facts[q] for q in texts],
+                                [facts[q] for q in ties])) >= bound
+
+    def _others(self, memo: _Found, ctx: Context, facts: Facts) -> list[str]:
+        """The account's other familiar sessions that wrote in the burst window, as their
+        messages count (``origin.counted``), whose sets ``_broadcast`` counts with the
+        session's own: the record's familiar sessions last written within it (a set
+        written earlier holds no one: its members are touched with ``burst_window``), a
+        session kept under its scoped id (``origin.scoped``: a message from an origin its
+        sign-in was not) under its own, which its messages' sets are named by; and, for a
+        message with a session, the messages from its app and network with none
+        (``origin.stand_in``). None of them this message's own (``Plan.session``)."""
+        event, own = ctx.message, memo.plan.session
+        assert event is not None
+        now = event.ts
+        names = dict.fromkeys(
+            [_unscoped(s, client, net) for s, client, net in self._record(
+                memo, ctx, facts).familiar_since(now - self.cfg.burst_window)])
+        if event.session:
+            names[stand_in(event)] = None
+        names.pop(own, None)
+        return sorted(names)
 
     def _script(self, memo: _Found, view: MessageView) -> str:
         """The text's script (``profile.script``): ``behaviour`` judges it, ``learn``
@@ -500,10 +552,11 @@ class TakeoverDetector(base.Planning[_Found | None]):
             "as", event.session), open_) if open_ else None
         if inherited:
             out.append(inherited)
-        if not risk and session.trusted(cfg, known, judged, now) and self._established(
-                memo, ctx, facts) and all(facts[found.contacts]) and len(
-                _reciprocating(found, facts, event.account)) == len(
-                found.contacts.members) and not self._broadcast(memo, ctx, facts):
+        familiar = not risk and session.trusted(cfg, known, judged, now) and self._established(
+            memo, ctx, facts) and all(facts[found.contacts]) and len(
+            _reciprocating(found, facts, event.account)) == len(found.contacts.members)
+        broadcast = familiar and self._broadcast(memo, ctx, facts)
+        if familiar and not broadcast:
             out.append(Signal("FAMILIAR_SENDER", 1.0, f"its usual app "
                               f"'{judged.get('client')}' on its usual network, to its "
                               "contacts"))
@@ -517,6 +570,10 @@ class TakeoverDetector(base.Planning[_Found | None]):
             # vouching for the words (``policy.py``).
             out.append(Signal("SESSION_UNFAMILIAR", risk, "sent from a session the "
                               "account does not use, not proven the owner's"))
+        if broadcast and view is not None and view.calls:
+            calling = burst.calling(cfg, found, facts, memo.room, view.calls)
+            if calling:
+                out.append(calling)
         if not risk:
             # What a clean message's writes ask of it (``_learn``: ``_vouching``), judged
             # while reads are still made (``read_more``).
@@ -833,6 +890,15 @@ class TakeoverDetector(base.Planning[_Found | None]):
             judged["replies"] = judged.get("replies", 0) + 1
         # Who heard from the account is the recipients' ties (``accounts.heard``): the
         # engine touches them on the conditions this put ``tk:heard:`` on (session 36).
+
+
+def _unscoped(session: str, client: str, net: str) -> str:
+    """The session a record's session id counts its messages under (``Plan.session``): a
+    scoped id (``origin.scoped``: the session's id, then the stand-in of the app and
+    network it was judged from, which its entry holds) its session's; any other itself."""
+    scope = f"~{client_family(client)}~{net}"
+    return session[:-len(scope)] if len(session) > len(scope) and session.endswith(
+        scope) else session
 
 
 def _standing(ctx: Context) -> tuple[Get, Distinct]:

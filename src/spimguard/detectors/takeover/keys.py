@@ -37,10 +37,16 @@ def sites(view: MessageView | None) -> tuple[str, ...]:
     "tones-shop. biz/r?u=1"), which a seller's pitch needs no less than a link typed. Both,
     never the second only where the first is empty: a video's link typed beside the site
     written apart made the pitch the video's, popular (review, session 30: 28 of 40
-    reached)."""
+    reached). And the numbers that bill whoever answers them which it tells the reader to
+    use (``MessageView.calls``: "sms:80888" for "text TONES to 80888", "tel:44906..."): a
+    pitch must say where to act, and the ringtone seller's premium short code is its
+    address as a link is another's (code49: 40 of 40 such pitches from the owner's /24
+    delivered). None is a domain (":"), nor on the popular list."""
     if view is None:
         return ()
-    return view.domains + view.apart_sites  # apart_sites holds none of domains (text.py)
+    # apart_sites holds none of domains (text.py); calls none of either
+    return view.domains + view.apart_sites + view.calls if view.calls else (
+        view.domains + view.apart_sites)
 
 
 @lru_cache(maxsize=4_096)

@@ -35,6 +35,8 @@ an event other than a message, once for the account's events of the batch of its
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
 from ... import accounts
@@ -107,6 +109,21 @@ class Plan(msgspec.Struct, frozen=True):
         (``Plan.sought``, before them): read only when a recipient could join them
         (``burst.spread_to``), or a reply's exemption asks (``_asked``)."""
         return self.later[2:len(self.later) - len(self.spread) - (self.sought is not None)]
+
+
+def sessions_sets(found: Plan, account: str, sessions: Iterable[str]
+                  ) -> tuple[tuple[Tally, Tally], ...]:
+    """The burst set and this pitch's set (``Plan.burst``, ``Plan.text_to``) of each of
+    ``sessions`` (the account's other sessions, as their messages count: ``origin.counted``),
+    each asked of the message's recipients as the session's own are: what
+    ``TakeoverDetector._broadcast`` reads of the account's other familiar sessions. The
+    pitch's set named as ``keys.text`` names it, the session's part swapped."""
+    assert found.burst is not None and found.text_to is not None
+    burst, text_to = found.burst, found.text_to
+    pitch = text_to.key[len(keys.lifelong(account, found.session)):]
+    return tuple([(Tally(keys.burst(account, s), burst.window, burst.members),
+                   Tally(keys.lifelong(account, s) + pitch, text_to.window, text_to.members,
+                         text_to.side)) for s in sessions])
 
 
 class _People(msgspec.Struct, frozen=True):

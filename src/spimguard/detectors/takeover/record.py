@@ -246,6 +246,13 @@ class Record:
                 "risk": entry[4], "dormant": bool(entry[5]), "replies": entry[6],
                 "proven": bool(entry[_PROVEN])}
 
+    def familiar_since(self, since: float) -> list[tuple[str, str, str]]:
+        """The sessions judged familiar (risk 0) last written after ``since``, each as
+        ``(id, client, network)``, in the record's order: the sessions whose messages
+        ``FAMILIAR_SENDER`` vouches for (``TakeoverDetector._broadcast``)."""
+        return [(s, e[0], e[1]) for s, e in self._current("s").items()
+                if not e[4] and e[_WRITTEN] > since]
+
     def live(self, now: float) -> dict[str, float]:
         """The networks of the account's live sessions, with their last activity (a dict of
         the caller's own). Nearly always none has lapsed (an account's sessions write

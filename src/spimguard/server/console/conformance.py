@@ -47,6 +47,14 @@ def check_console(store: ConsoleStore) -> None:
         store.save_appeal(AppealEntry(name, 6.0, "alice", "m1", "please"))
     assert [o.name for o in store.operators()] == ["Zed", "apple", "dana"], "operators' order"
     assert [a.id for a in store.appeals(2)] == ["Zed", "apple"], "appeals' ties by id"
+    # Notes of one time by operator, then text (code points): a note has no id, and every
+    # store lists them alike, whatever order it wrote them in (``left49``).
+    for ts, operator, text in ((3.0, "Zed", "z"), (3.0, "dana", "a"), (3.0, "dana", "b"),
+                               (2.0, "dana", "older, written last")):
+        store.add_note(Note("carol", ts, operator, text))
+    assert [(n.operator, n.text) for n in store.notes("carol")] == [
+        ("Zed", "z"), ("dana", "a"), ("dana", "b"), ("dana", "older, written last")], (
+        "notes' ties by operator and text")
     # Releases: once per message, cursors in order.
     assert store.save_release("m1", "alice", ["bob"], "hi", "dana", 1.0)
     assert not store.save_release("m1", "alice", ["bob"], "hi", "dana", 2.0), "released twice"
@@ -60,6 +68,12 @@ def check_console(store: ConsoleStore) -> None:
     store.save_decision(Decision("m1", "ham", "dana", 2.0, "hold", 50.0))
     assert [(d.label, d.ts) for d in store.decisions(40.0)] == [("ham", 2.0)], "decisions"
     assert store.decisions(60.0) == []
+    # Decisions on messages of one time by the message's id (code points), whatever order
+    # they were made in (``left49``).
+    for message_id in ("m9", "apple", "Zed", "m10"):
+        store.save_decision(Decision(message_id, "spam", "dana", 3.0, "block", 70.0))
+    assert [d.message_id for d in store.decisions(40.0)] == [
+        "m1", "Zed", "apple", "m10", "m9"], "decisions' ties by message id"
     # Campaign status: the latest, per campaign.
     store.set_campaign_status(CampaignStatus("c-1", "open", "dana", 2.0))
     store.set_campaign_status(CampaignStatus("c-1", "taken down", "dana", 3.0))

@@ -66,7 +66,8 @@ class MemoryConsole:
         self._notes.append(note)
 
     def notes(self, account: str) -> list[Note]:
-        return [n for n in reversed(self._notes) if n.account == account]
+        return sorted((n for n in self._notes if n.account == account),
+                      key=lambda n: (-n.ts, n.operator, n.text))
 
     def save_appeal(self, appeal: AppealEntry) -> None:
         self._appeals.setdefault(appeal.id, msgspec.structs.replace(appeal, ts=float(appeal.ts)))
@@ -90,7 +91,8 @@ class MemoryConsole:
         self._decisions[decision.message_id] = decision
 
     def decisions(self, since: float) -> list[Decision]:
-        return [d for d in self._decisions.values() if d.message_ts >= since]
+        return sorted((d for d in self._decisions.values() if d.message_ts >= since),
+                      key=lambda d: (d.message_ts, d.message_id))
 
     def set_campaign_status(self, status: CampaignStatus) -> None:
         self._statuses[status.campaign] = status

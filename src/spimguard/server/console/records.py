@@ -112,12 +112,15 @@ class ConsoleStore(Protocol):
     def add_note(self, note: Note) -> None: ...
 
     def notes(self, account: str) -> Sequence[Note]:
-        """Newest first."""
+        """Newest first; notes of one time by their operator, then their text (code
+        points): a note has no id, so what it is orders it, and every store lists the same
+        notes in the same order (not by where a store happened to put them)."""
 
     def save_appeal(self, appeal: AppealEntry) -> None:
         """Kept once per id (a retried event adds nothing)."""
 
-    def appeals(self, limit: int = 200) -> Sequence[AppealEntry]: ...
+    def appeals(self, limit: int = 200) -> Sequence[AppealEntry]:
+        """Newest first, appeals of one time by id (code points)."""
 
     def save_release(self, message_id: str, sender: str, recipients: Sequence[str],
                      text: str | None, operator: str, ts: float) -> bool:
@@ -130,7 +133,8 @@ class ConsoleStore(Protocol):
         """The operator's latest word on a message (replaces an earlier one)."""
 
     def decisions(self, since: float) -> Sequence[Decision]:
-        """Decisions on messages sent (event time) at or after ``since``."""
+        """Decisions on messages sent (event time) at or after ``since``, oldest message
+        first, messages of one time by id (code points)."""
 
     def set_campaign_status(self, status: CampaignStatus) -> None: ...
 

@@ -99,9 +99,10 @@ class SQLConsole:
                      "(?, ?, ?, ?)", msgspec.structs.astuple(note)))
 
     def notes(self, account: str) -> list[Note]:
+        # A note has no id: notes of one time by what they are (``ConsoleStore.notes``).
         return [Note(*r) for r in self._rows(
             "SELECT account, ts, operator, text FROM console_notes WHERE account = ? "
-            "ORDER BY ts DESC", (account,))]
+            "ORDER BY ts DESC, operator, text", (account,))]
 
     def save_appeal(self, appeal: AppealEntry) -> None:
         self._write(("INSERT INTO console_appeals (id, ts, account, message_id, text) "
@@ -139,7 +140,8 @@ class SQLConsole:
     def decisions(self, since: float) -> list[Decision]:
         return [Decision(*r) for r in self._rows(
             "SELECT message_id, label, operator, ts, action, message_ts FROM "
-            "console_decisions WHERE message_ts >= ? ORDER BY message_ts", (since,))]
+            "console_decisions WHERE message_ts >= ? ORDER BY message_ts, message_id",
+            (since,))]
 
     def set_campaign_status(self, status: CampaignStatus) -> None:
         self._write(("INSERT INTO console_campaigns (campaign, status, operator, ts) VALUES "
