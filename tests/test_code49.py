@@ -112,14 +112,10 @@ def test_the_sellers_number_from_the_owners_place_is_warned(texts: tuple[str, ..
     assert "hold" not in actions and "block" not in actions  # the device is still hers
 
 
-ROTATED_LEFT = ("review47's ROTATED for a number as for a link: the broadcast is counted per "
-                "session (``Plan.burst``, ``Plan.text_to``), and a sign-in and a new session "
-                "from the owner's /24 every three pitches reach three people each: 40 of 40 "
-                "delivered (one session: 3). The count over the account's sessions is "
-                "``bcast49``'s; a number is a site there as a link is (code49)")
-
-
-@pytest.mark.xfail(strict=True, reason=ROTATED_LEFT)
+# review47's ROTATED for a number as for a link: the broadcast and its PREMIUM_BROADCAST are
+# counted over the account's familiar sessions (bcast49's ``_others``; ``burst.calling``
+# weighs ``_broadcast``'s count), so a sign-in every three pitches steps around neither
+# (28 of 40 delivered with code49 and bcast49 merged but the advert counted per session).
 def test_the_sellers_short_code_from_sessions_rotated_every_three_pitches_is_warned() -> None:
     from test_review47 import SHORTCODE
     assert _from_the_owners_place(SHORTCODE, 3).count("deliver") <= 6

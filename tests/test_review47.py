@@ -76,14 +76,9 @@ def _from_the_owners_place(texts: tuple[str, ...], per_session: int) -> list[str
 
 
 # Each way around, and why it is left (strict xfails: review47 names them, evade47 left them).
-ROTATED = ("evade47's broadcast (``TakeoverDetector._broadcast``) counts one session's burst "
-           "and pitch (``Plan.burst``, ``Plan.text_to``, keyed by the session), and a session "
-           "new from the owner's /24 with the owner's app is familiar at once: a sign-in and a "
-           "new session every three pitches reach no more than three people each, "
-           "FAMILIAR_SENDER takes its four points off every one, and all 40 are delivered (40 "
-           "with one session each; 3 of 40 with one session for all). The unproven sessions "
-           "have an account-wide burst for this (``keys.doubted``); the familiar ones none, "
-           "and one is a new stored set (review47)")
+# ROTATED, a sign-in and a new session every three pitches from the owner's /24 (40 of 40
+# delivered on evade47: the broadcast was counted per session), closed by bcast49: the
+# account's familiar sessions' sets are read together (``TakeoverDetector._others``).
 # UNLINKED, the shortcode with no link (40 of 40 delivered on evade47), closed by code49: the
 # number that bills whoever answers it is the pitch's site (``MessageView.calls``), and its
 # broadcast PREMIUM_BROADCAST (``burst.calling``); the premium-rate line's variant is in

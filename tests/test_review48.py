@@ -41,25 +41,9 @@ def _warmed_then_pitched(pause: float, per_session: int = 3) -> list[str]:
     return actions
 
 
-REVERTED = ("wide48's account-wide count (keys.aired) was reverted before the session's end: "
-            "its extra guest in the ties made batches of 1 and of 500 leave the stores apart "
-            "(test_batch_grouping, seed 333, memory), which no verdict may depend on; the "
-            "rotated sessions are back to review47's strict xfail until a form that writes "
-            "nothing (reading the burst sets of the record's recent sessions) lands (lead)")
-
-
-WARMED = ("wide48 counts the familiar sessions' dormant ties over the account (keys.aired), "
-          "and a tie is dormant until the account writes to it: the worm's bland line with no "
-          "link from the owner's /24 and app is the owner's writing to all evidence (40 of 40 "
-          "delivered, FAMILIAR_SENDER kept: the greeting wide48 guards), so the 40 ties are "
-          "written to (WROTE) and no longer dormant. Once keys.aired has let the hellos go "
-          "(burst_window, 600 s; 700 s here), the pitches reach no dormant tie, and the one "
-          "count that sees ties written to, the pitch's (Plan.text_to), is the session's: a "
-          "new session every three pitches, 40 of 40 delivered (with one session, 3 of 40). "
-          "The mend is the pitch's set over the familiar sessions together (a new stored set "
-          "keyed by the site, read for a familiar link), not a few lines (review48)")
-
-
+# REVERTED (wide48's account-wide set, reverted: its short-lived guest made batches of 1
+# and 500 leave the stores apart) and WARMED (the hellos a window old: only the pitch's
+# set, per session, saw ties written to) were strict xfails until bcast49.
 # REVERTED and WARMED mended by bcast49: ``_broadcast`` reads the burst and pitch sets of
 # the account's other familiar sessions that wrote in the window, writing nothing new.
 @pytest.mark.parametrize("pause", [

@@ -221,14 +221,15 @@ def _text_burst(plan: Plan, facts: Facts, ok: Sequence[bool], room: Settled | No
 
 
 def broadcast(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled | None,
-              others: tuple[tuple[Tally, Tally], ...] = ()) -> int:
+              others: tuple[tuple[Tally, Tally], ...] = ()) -> tuple[int, int]:
     """How far a familiar session's message with a little-known site reaches as a
     broadcast (``TakeoverDetector._broadcast``), this message's recipients included: the
     people it gave this site to in the burst window (``_text_burst`` over ``pitchable``),
-    or the dormant ties it wrote to there, whatever it sent them (a site per pitch).
-    ``others``: the burst and pitch sets of the account's other familiar sessions
-    (``plan.sessions_sets``), counted with the session's own: each set's count, and a
-    recipient once, in none of them or in the one that holds it (``_over``)."""
+    or the dormant ties it wrote to there, whatever it sent them (a site per pitch): the
+    two counts, the pitch's first (``calling`` asks it alone). ``others``: the burst and
+    pitch sets of the account's other familiar sessions (``plan.sessions_sets``), counted
+    with the session's own: each set's count, and a recipient once, in none of them or in
+    the one that holds it (``_over``)."""
     assert plan.burst is not None
     ok = pitchable(plan, facts)
     text = _text_burst(plan, facts, ok, room)
@@ -240,7 +241,7 @@ def broadcast(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled 
             [p for p, can in zip(plan.text_to.members, ok, strict=True)
              if can and p not in settled]))
         ties += _over(plan.burst, facts, [b for b, _ in others], frozenset(dormant))
-    return max(text, ties)
+    return text, ties
 
 
 def _over(own: Tally, facts: Facts, sets: list[Tally], counted: frozenset[str]) -> int:
@@ -282,13 +283,15 @@ def people(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled | N
     return len(text), len(people) + bool(room and room.dormant)
 
 
-def calling(cfg: TakeoverSettings, plan: Plan, facts: Facts, room: Settled | None,
-            calls: tuple[str, ...]) -> Signal | None:
+def calling(cfg: TakeoverSettings, given: int, calls: tuple[str, ...]) -> Signal | None:
     """PREMIUM_BROADCAST for a familiar session's broadcast (``TakeoverDetector._broadcast``)
     whose pitch names a number that bills whoever answers it (``MessageView.calls``: a
-    keyword to a short code, a premium-rate line), once this session has given that pitch
-    to ``pitch_ties`` people in the burst window (``_text_burst``), this message's included;
-    None otherwise.
+    keyword to a short code, a premium-rate line), once the account's familiar sessions
+    have given that pitch to ``pitch_ties`` people in the burst window (``given``:
+    ``broadcast``'s pitch count, each person once over the sessions as ``people`` joins
+    them), this message's included; None otherwise. Counted over the sessions as the
+    broadcast is (the lead's merge of code49 with bcast49): a number's pitch signed in anew
+    every three pitches gave it to three people a session, and 28 of 40 were delivered.
 
     A pitch must tell its reader where to act. A link says so by a site, and a little-known
     site's shape speaks for itself (``LINK_PHISHY``); a number that bills its caller says so
@@ -300,9 +303,6 @@ def calling(cfg: TakeoverSettings, plan: Plan, facts: Facts, room: Settled | Non
     delivered once FAMILIAR_SENDER was gone, for its words scored 2.1 to 6.0). What the
     words say, in the content group: between people who list each other it warns, never
     holds (``policy.py``); the owner forwarding a vote line to everyone is warned too."""
-    if plan.text_to is None:
-        return None
-    given = _text_burst(plan, facts, pitchable(plan, facts), room)
     if given < cfg.pitch_ties:
         return None
     return Signal("PREMIUM_BROADCAST", 1.0, f"a number that bills whoever answers it "

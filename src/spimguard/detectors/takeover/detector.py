@@ -64,8 +64,8 @@ class _Found:
     object in the scratch answers them with an attribute, not a look-up per part.
     None in a part: not asked yet."""
 
-    __slots__ = ("dormant", "established", "owner", "pitch", "plan", "record", "room",
-                 "script", "session", "shares", "spread")
+    __slots__ = ("dormant", "established", "given", "owner", "pitch", "plan", "record",
+                 "room", "script", "session", "shares", "spread")
 
     def __init__(self, found: Plan) -> None:
         self.plan = found
@@ -86,6 +86,9 @@ class _Found:
         self.shares: tuple[str, ...] = ()
         # ``_spread``: asked by detect's burst and again by writes (the set it keeps).
         self.spread: int | None = None
+        # ``_broadcast``'s pitch count over the familiar sessions (``burst.broadcast``),
+        # which ``burst.calling`` weighs: 0 until a broadcast is found.
+        self.given = 0
 
 
 class TakeoverDetector(base.Planning[_Found | None]):
@@ -269,7 +272,8 @@ class TakeoverDetector(base.Planning[_Found | None]):
         others = sessions_sets(found, ctx.event.account, self._others(memo, ctx, facts))
         read_more(ctx, (found.text_to, found.burst, *[q for pair in others for q in pair]))
         bound = self.cfg.popular_share_ties if popular else self.cfg.pitch_ties
-        if burst.broadcast(found, facts, dormant, memo.room, others) < bound:
+        memo.given, reached = burst.broadcast(found, facts, dormant, memo.room, others)
+        if max(memo.given, reached) < bound:
             return False
         if not others:
             return True
@@ -281,8 +285,9 @@ class TakeoverDetector(base.Planning[_Found | None]):
         ties = [Members(b.key, b.side) for b in (found.burst, *[b for b, _ in others])
                 if facts[b][0]]
         read_more(ctx, (*texts, *ties))
-        return max(burst.people(found, facts, dormant, memo.room, [facts[q] for q in texts],
-                                [facts[q] for q in ties])) >= bound
+        memo.given, joined = burst.people(found, facts, dormant, memo.room,
+                                          [facts[q] for q in texts], [facts[q] for q in ties])
+        return max(memo.given, joined) >= bound
 
     def _others(self, memo: _Found, ctx: Context, facts: Facts) -> list[str]:
         """The account's other familiar sessions that wrote in the burst window, as their
@@ -571,7 +576,7 @@ class TakeoverDetector(base.Planning[_Found | None]):
             out.append(Signal("SESSION_UNFAMILIAR", risk, "sent from a session the "
                               "account does not use, not proven the owner's"))
         if broadcast and view is not None and view.calls:
-            calling = burst.calling(cfg, found, facts, memo.room, view.calls)
+            calling = burst.calling(cfg, memo.given, view.calls)
             if calling:
                 out.append(calling)
         if not risk:
