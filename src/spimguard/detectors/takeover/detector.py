@@ -272,9 +272,19 @@ class TakeoverDetector(base.Planning[_Found | None]):
         others = sessions_sets(found, ctx.event.account, self._others(memo, ctx, facts))
         read_more(ctx, (found.text_to, found.burst, *[q for pair in others for q in pair]))
         bound = self.cfg.popular_share_ties if popular else self.cfg.pitch_ties
+        # Every session the record keeps wrote within the window, so sessions that wrote
+        # there may have been dropped for them (``Record.crowded``), and their sets can no
+        # longer be named: the count over the account's sessions is not whole. A sign-in is
+        # the client's to make: seven sign-ins that never write, after each pitching
+        # session's, pushed every earlier one out, each counted alone again (40 of 40
+        # delivered, review49), where an owner is a handful of devices. What cannot be
+        # counted cannot vouch: FAMILIAR_SENDER is withheld (``calling`` still weighs the
+        # count of what can be named).
+        crowded = self._record(memo, ctx, facts).crowded(
+            ctx.event.ts - self.cfg.burst_window, self.cfg.max_sessions)
         memo.given, reached = burst.broadcast(found, facts, dormant, memo.room, others)
         if max(memo.given, reached) < bound:
-            return False
+            return crowded
         if not others:
             return True
         # Summed, a person given the link from two sessions counts twice: past the bound,
@@ -287,7 +297,7 @@ class TakeoverDetector(base.Planning[_Found | None]):
         read_more(ctx, (*texts, *ties))
         memo.given, joined = burst.people(found, facts, dormant, memo.room,
                                           [facts[q] for q in texts], [facts[q] for q in ties])
-        return max(memo.given, joined) >= bound
+        return crowded or max(memo.given, joined) >= bound
 
     def _others(self, memo: _Found, ctx: Context, facts: Facts) -> list[str]:
         """The account's other familiar sessions that wrote in the burst window, as their

@@ -253,6 +253,17 @@ class Record:
         return [(s, e[0], e[1]) for s, e in self._current("s").items()
                 if not e[4] and e[_WRITTEN] > since]
 
+    def crowded(self, since: float, cap: int) -> bool:
+        """Whether each of the ``cap`` (``max_sessions``) sessions the record keeps was last
+        written after ``since``: the one state in which a session written after ``since``
+        can have been dropped. ``set_session`` drops an entry only when ``cap`` are kept,
+        keeping the ``cap - 1`` last by standing, then time, each written no earlier than
+        the one it dropped; an entry is rewritten later, never earlier, and none written
+        after ``since`` (a burst window ago) lapses within ``session_ttl``. Otherwise
+        ``familiar_since`` names every familiar session written after ``since``."""
+        entries = self._current("s")
+        return len(entries) >= cap and all(e[_WRITTEN] > since for e in entries.values())
+
     def live(self, now: float) -> dict[str, float]:
         """The networks of the account's live sessions, with their last activity (a dict of
         the caller's own). Nearly always none has lapsed (an account's sessions write
