@@ -106,3 +106,18 @@ def database(server: str, upgraded: bool, icu_locale: str = "") -> Iterator[str]
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+
+
+def migrated(url: str, version: int) -> None:
+    """``url``'s database as a release at schema ``version`` left it: its first ``version``
+    migrations applied and recorded, as ``upgrade`` then did (an upgrade's test starts
+    from it)."""
+    from spimguard.records import sql
+    from spimguard.records.postgres import schema_version
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SCHEMA_TABLE)
+        for number, name, script in sql.migrations("postgres")[:version]:
+            conn.execute(script.encode())
+            conn.execute("INSERT INTO spimguard_schema VALUES (%s, %s)", (number, name))
+    assert schema_version(url) == version

@@ -157,9 +157,8 @@ def test_a_postgres_console_of_session_48_is_upgraded_with_its_rows(
     (``check_console`` holds the same orders for a fresh store of every kind)."""
     import psycopg
 
-    from postgres_harness import database
-    from spimguard.records import sql
-    from spimguard.records.postgres import schema_version, upgrade
+    from postgres_harness import database, migrated
+    from spimguard.records.postgres import upgrade
     from spimguard.server.console.postgres import PostgresConsole
     from spimguard.server.console.records import Decision, Note
     from spimguard.server.console.sqlite import SQLiteConsole
@@ -168,12 +167,7 @@ def test_a_postgres_console_of_session_48_is_upgraded_with_its_rows(
              Note("carol", 3.0, "dana", "a"), Note("carol", 2.0, "dana", "older")]
     decided = [Decision(m, "spam", "dana", 3.0, "block", 70.0) for m in ("m9", "apple", "Zed")]
     with database(postgres_server, upgraded=False, icu_locale="en") as url:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SCHEMA_TABLE)
-            for version, name, script in sql.migrations("postgres")[:3]:
-                conn.execute(script.encode())
-                conn.execute("INSERT INTO spimguard_schema VALUES (%s, %s)", (version, name))
-        assert schema_version(url) == 3
+        migrated(url, 3)
         with psycopg.connect(url, autocommit=True) as old:  # as a node of session 48 wrote
             for n in notes:
                 old.execute("INSERT INTO console_notes VALUES (%s, %s, %s, %s)",

@@ -133,16 +133,12 @@ def test_a_postgres_database_of_session_47_is_upgraded_with_its_rows(
     in code point order."""
     import psycopg
 
-    from postgres_harness import database
-    from spimguard.records import sql
+    from postgres_harness import database, migrated
     from spimguard.records.postgres import PostgresRecords, upgrade
 
     with database(postgres_server, upgraded=False, icu_locale="en") as url:
+        migrated(url, 2)
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SCHEMA_TABLE)
-            for version, name, script in sql.migrations("postgres")[:2]:
-                conn.execute(script.encode())
-                conn.execute("INSERT INTO spimguard_schema VALUES (%s, %s)", (version, name))
             for name in ("apple", "Zed"):
                 conn.execute("INSERT INTO verdict_log (id, ts, type, account, session, action, "
                              "score, signals, text_sha256, fingerprint, domains, result) VALUES "
