@@ -43,7 +43,7 @@ def test_sessions_signed_in_from_another_app_count_under_their_own_ids() -> None
     of the messages under the scoped id (``origin.scoped``: the session's id, then the
     message's app and network), familiar, while the messages' sets are named by the
     session's own id (``Plan.session``). Read under the scoped id, the other sessions'
-    sets were nobody's: ``_unscoped`` names them as their messages count (without it, 21
+    sets were nobody's: ``origin.unscoped`` names them as their messages count (without it, 21
     of 40 delivered). Main: 40 of 40."""
     engine, actions = owner(), []
     for i in range(40):

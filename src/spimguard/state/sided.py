@@ -280,19 +280,25 @@ def _appended(times: bytearray, at: int, now: float) -> None:
     times += _DOUBLE.pack(now)
 
 
-def _dropped(times: bytearray, at: int, rank: int) -> None:
-    """The time of ``rank`` taken out of the record's times from ``at``: the least's
-    successor, if any, made the least (eight bytes) in six bytes' layout."""
+def _dropped(times: bytearray, at: int, rank: int, end: int | None = None) -> int:
+    """The time of ``rank`` taken out of the record's times from ``at`` to ``end`` (the
+    buffer's end when None; an account's lodged bytes may follow, ``_touched_small``): the
+    least's successor, if any, made the least (eight bytes) in six bytes' layout. The
+    bytes taken out."""
+    end = len(times) if end is None else end
     if not times[0] & _SIX:
         del times[at + 8 * rank - 8:at + 8 * rank]
-    elif rank > 1:
+        return 8
+    if rank > 1:
         del times[at + 6 * rank - 4:at + 6 * rank + 2]
-    elif len(times) - at > 8:  # the successor's bits, as ``_time`` makes them
+        return 6
+    if end - at > 8:  # the successor's bits, as ``_time`` makes them
         least = _BITS.unpack_from(times, at)[0]
         times[at:at + 14] = _BITS.pack(
             least + ((_BITS.unpack_from(times, at + 6)[0] >> 16) - least & _LOW))
-    else:
-        del times[at:]
+        return 6
+    del times[at:end]
+    return end - at
 
 
 def in_sixes(times: bytes) -> bool:
@@ -965,13 +971,11 @@ def _touched_small(record: Record, ttls: Sequence[float], parts: Sequence[Part],
         if at >= 0:
             if (held := changed[base + at]) != rank:
                 changed[base + at] = rank
-                if not held:
-                    pass
-                elif left is not None:
+                if held and left is not None:
                     left.add(held)
-                elif not freed:
+                elif held and not freed:
                     freed = held
-                elif held != freed:
+                elif held and held != freed:
                     left = {freed, held}
         else:  # a rank for it at the end of every side's, now's on this side
             for r in range(sides, 0, -1):
@@ -996,15 +1000,8 @@ def _touched_small(record: Record, ttls: Sequence[float], parts: Sequence[Part],
                 if held > 1:  # a later time's six bytes (``_dropped``'s, inline)
                     del changed[times_at + 6 * held - 4:times_at + 6 * held + 2]
                     end -= 6
-                elif end - times_at > 8:  # the least's successor made the least
-                    least = _BITS.unpack_from(changed, times_at)[0]
-                    changed[times_at:times_at + 14] = _BITS.pack(
-                        least + ((_BITS.unpack_from(changed, times_at + 6)[0] >> 16) - least
-                                 & _LOW))
-                    end -= 6
-                else:
-                    del changed[times_at:end]
-                    end = times_at
+                else:  # the least: its successor made the least (``_dropped``)
+                    end -= _dropped(changed, times_at, held, end)
                 changed[2:times_at] = changed[2:times_at].translate(_DOWN[held])
     record.held, record.end = bytes(changed), end
     if names is not record.names:

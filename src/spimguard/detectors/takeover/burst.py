@@ -236,12 +236,19 @@ def broadcast(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled 
     ties = _new_dormant(plan.burst, facts, dormant) + bool(room and room.dormant)
     if others:
         assert plan.text_to is not None
-        settled = frozenset() if room is None else room.people
-        text += _over(plan.text_to, facts, [t for _, t in others], frozenset(
-            [p for p, can in zip(plan.text_to.members, ok, strict=True)
-             if can and p not in settled]))
+        text += _over(plan.text_to, facts, [t for _, t in others],
+                      frozenset(_given(plan, ok, room)))
         ties += _over(plan.burst, facts, [b for b, _ in others], frozenset(dormant))
     return text, ties
+
+
+def _given(plan: Plan, ok: Sequence[bool], room: Settled | None) -> list[str]:
+    """The recipients a pitch's set would count (``ok``: ``pitchable``), a settled room's
+    members never (``broadcast``, ``people``)."""
+    assert plan.text_to is not None
+    settled = frozenset() if room is None else room.people
+    return [p for p, can in zip(plan.text_to.members, ok, strict=True)
+            if can and p not in settled]
 
 
 def _over(own: Tally, facts: Facts, sets: list[Tally], counted: frozenset[str]) -> int:
@@ -262,7 +269,6 @@ def _over(own: Tally, facts: Facts, sets: list[Tally], counted: frozenset[str]) 
     return added
 
 
-
 def people(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled | None,
            texts: Sequence[tuple[str, ...]], ties: Sequence[tuple[str, ...]]
            ) -> tuple[int, int]:
@@ -272,11 +278,7 @@ def people(plan: Plan, facts: Facts, dormant: tuple[str, ...], room: Settled | N
     when the counts summed (``broadcast``'s ``others``, an upper bound: a person in two
     sets is counted in each) reach the bound, so a friend's link given again from the
     other device is never what makes a broadcast."""
-    assert plan.text_to is not None
-    settled = frozenset() if room is None else room.people
-    text = set().union(*texts, [
-        p for p, can in zip(plan.text_to.members, pitchable(plan, facts), strict=True)
-        if can and p not in settled])
+    text = set().union(*texts, _given(plan, pitchable(plan, facts), room))
     if room is not None and room.listed:
         text.add(room.token)
     people = set().union(*ties, dormant)

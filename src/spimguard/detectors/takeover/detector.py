@@ -24,7 +24,7 @@ from ...text import MessageView
 from .. import base
 from ..base import BATCH_COMMITS, Context, Facts, Outcome, once, ramp, read_more, settings, shared
 from . import burst, incidents, keys, profile, rooms, session
-from .origin import client_family, stand_in
+from .origin import stand_in, unscoped
 from .plan import Plan, plan, sessions_sets, standing
 from .record import Record, decode, put_of
 from .settings import TakeoverSettings
@@ -312,7 +312,7 @@ class TakeoverDetector(base.Planning[_Found | None]):
         assert event is not None
         now = event.ts
         names = dict.fromkeys(
-            [_unscoped(s, client, net) for s, client, net in self._record(
+            [unscoped(s, client, net) for s, client, net in self._record(
                 memo, ctx, facts).familiar_since(now - self.cfg.burst_window)])
         if event.session:
             names[stand_in(event)] = None
@@ -905,15 +905,6 @@ class TakeoverDetector(base.Planning[_Found | None]):
             judged["replies"] = judged.get("replies", 0) + 1
         # Who heard from the account is the recipients' ties (``accounts.heard``): the
         # engine touches them on the conditions this put ``tk:heard:`` on (session 36).
-
-
-def _unscoped(session: str, client: str, net: str) -> str:
-    """The session a record's session id counts its messages under (``Plan.session``): a
-    scoped id (``origin.scoped``: the session's id, then the stand-in of the app and
-    network it was judged from, which its entry holds) its session's; any other itself."""
-    scope = f"~{client_family(client)}~{net}"
-    return session[:-len(scope)] if len(session) > len(scope) and session.endswith(
-        scope) else session
 
 
 def _standing(ctx: Context) -> tuple[Get, Distinct]:

@@ -45,8 +45,7 @@ def sites(view: MessageView | None) -> tuple[str, ...]:
     if view is None:
         return ()
     # apart_sites holds none of domains (text.py); calls none of either
-    return view.domains + view.apart_sites + view.calls if view.calls else (
-        view.domains + view.apart_sites)
+    return view.domains + view.apart_sites + view.calls
 
 
 @lru_cache(maxsize=4_096)

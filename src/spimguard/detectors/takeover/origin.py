@@ -86,7 +86,12 @@ def stand_in(message: Message) -> str:
     """A message's session when it names none: its app (family) and network. ``~`` keeps
     it apart from the ids clients choose only by convention; a client naming its session
     so merges its own counts, never the owner's (it would need the account)."""
-    return f"~{client_family(message.client.id)}~{network(message.client.ip)}"
+    return _origin(message.client.id, network(message.client.ip))
+
+
+def _origin(client: str, net: str) -> str:
+    """The stand-in of an app (any version of it) on a network (``stand_in``)."""
+    return f"~{client_family(client)}~{net}"
 
 
 def scoped(message: Message) -> str:
@@ -94,3 +99,13 @@ def scoped(message: Message) -> str:
     session signed in from (``session.signed_in``): the session's with the message's
     stand-in, so it never names the owner's device, nor another origin's."""
     return f"{message.session}{stand_in(message)}"
+
+
+def unscoped(session: str, client: str, net: str) -> str:
+    """The session a kept session id counts its messages under (``counted``): a scoped id
+    (``scoped``: the session's, then the stand-in of the app and network it was judged
+    from, which its entry holds as ``client`` and ``net``) its session's; any other
+    itself."""
+    scope = _origin(client, net)
+    return session[:-len(scope)] if len(session) > len(scope) and session.endswith(
+        scope) else session
